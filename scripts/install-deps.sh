@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Pasokh builds and tests with. Idempotent: only
+# missing packages are installed. Never libboost-all-dev (it pulls 1.74).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libboost1.81-dev libssl-dev nlohmann-json3-dev libhiredis-dev
+  libspdlog-dev libfmt-dev libgmime-3.0-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  redis-server
+)
+if [ "${PASOKH_WITH_TEST_TOOLS:-0}" = 1 ]; then
+  packages+=(wrk nginx-light swaks chromium nodejs npm curl)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# nodejs/npm may come from outside Debian on some machines; accept any working node.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  filtered=(); for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || filtered+=("$p"); done
+  missing=("${filtered[@]}")
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
