@@ -1,0 +1,129 @@
+#pragma once
+// Asynchronous Redis client on Asio over hiredis' async API.
+//
+// One long-lived connection owns connect, reconnect with backoff and command
+// timeouts (hiredis 0.14 has no timer hook, so deadlines are ours). Commands
+// are pipelined: many may be in flight at once, replies come back in order.
+// Callers co_await results from any executor; all hiredis calls run on the
+// client's strand. The header stays free of hiredis and Beast so that it is
+// cheap to include.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pasokh::store {
+
+struct redis_config {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  std::string password;  // from the environment, never logged
+  int database = 0;
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds command_timeout{2000};
+  std::chrono::milliseconds reconnect_min{100};
+  std::chrono::milliseconds reconnect_max{5000};
+};
+
+// Parses redis://[:password@]host[:port][/db]. Throws std::invalid_argument.
+redis_config parse_redis_url(std::string_view url);
+
+// An owned copy of a hiredis reply tree.
+struct reply {
+  enum class kind { nil, integer, string, status, error, array };
+  kind type = kind::nil;
+  long long integer = 0;
+  std::string str;  // string, status and error text
+  std::vector<reply> elements;
+
+  bool is_nil() const { return type == kind::nil; }
+  bool is_error() const { return type == kind::error; }
+};
+
+enum class redis_errc {
+  not_connected = 1,  // no connection right now (reconnect in progress)
+  timed_out,          // no reply within command_timeout; the connection is reset
+  connection_lost,    // the connection dropped while the command was in flight
+  server_error,       // Redis answered with an error reply (text in the reply)
+  stopped,            // the client was stopped
+};
+const boost::system::error_category& redis_category() noexcept;
+boost::system::error_code make_error_code(redis_errc) noexcept;
+
+template <class T> using result = boost::system::result<T>;
+
+// A Lua script sent with EVALSHA; on NOSCRIPT it is loaded and retried once.
+struct lua_script {
+  explicit lua_script(std::string source);
+  std::string source;
+  std::string sha1;  // hex, computed at construction
+};
+
+class redis_client {
+ public:
+  redis_client(boost::asio::any_io_executor ex, redis_config cfg);
+  ~redis_client();
+  redis_client(const redis_client&) = delete;
+  redis_client& operator=(const redis_client&) = delete;
+
+  // Starts connecting; keeps reconnecting with backoff until stop().
+  void start();
+  void stop();
+  bool connected() const noexcept;
+
+  // One command. A Redis error reply is returned as a reply of kind error
+  // (not as a failed result) so callers can inspect it; transport problems
+  // are failed results.
+  boost::asio::awaitable<result<reply>> exec(std::vector<std::string> args);
+
+  // Several commands written back to back; one reply per command, in order.
+  boost::asio::awaitable<result<std::vector<reply>>> exec_pipeline(std::vector<std::vector<std::string>> commands);
+
+  // EVALSHA with NOSCRIPT fallback to EVAL (which also caches the script).
+  boost::asio::awaitable<result<reply>> eval(const lua_script& script, std::vector<std::string> keys,
+                                             std::vector<std::string> args);
+
+  // Round-trip latency observer (seconds), for the metrics histogram.
+  void on_latency(std::function<void(double)> observer);
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+// A dedicated pub/sub connection. Subscriptions are remembered and sent again
+// after every reconnect. Handlers run on the subscriber's strand.
+class redis_subscriber {
+ public:
+  using handler = std::function<void(std::string_view channel, std::string_view payload)>;
+
+  redis_subscriber(boost::asio::any_io_executor ex, redis_config cfg, handler on_message);
+  ~redis_subscriber();
+  redis_subscriber(const redis_subscriber&) = delete;
+  redis_subscriber& operator=(const redis_subscriber&) = delete;
+
+  void start();
+  void stop();
+  void subscribe(std::string channel);
+  void psubscribe(std::string pattern);
+  bool connected() const noexcept;
+  // Called (on the strand) after each successful (re)subscription, so callers
+  // can catch up on what was published while disconnected.
+  void on_resubscribed(std::function<void()> cb);
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace pasokh::store
+
+template <> struct boost::system::is_error_code_enum<pasokh::store::redis_errc> : std::true_type {};
