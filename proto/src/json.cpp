@@ -31,12 +31,14 @@ void put_nonempty(json& j, const char* key, const std::string& v) {
 void to_json(json& j, const channel_identity& v) {
   j = {{"channel", v.channel}, {"kind", to_string(v.kind)}, {"external_id", v.external_id}};
   put_nonempty(j, "display_name", v.display_name);
+  put_nonempty(j, "alt_external_id", v.alt_external_id);
 }
 void from_json(const json& j, channel_identity& v) {
   j.at("channel").get_to(v.channel);
   v.kind = enum_at(j, "kind", channel_kind::api);
   j.at("external_id").get_to(v.external_id);
   get_opt(j, "display_name", v.display_name);
+  get_opt(j, "alt_external_id", v.alt_external_id);
 }
 
 void to_json(json& j, const customer& v) {
@@ -174,6 +176,8 @@ void to_json(json& j, const outbound_message& v) {
   put_nonempty(j, "reply_to", v.reply_to);
   if (v.automatic) j["automatic"] = true;
   put_nonempty(j, "template_name", v.template_name);
+  put_nonempty(j, "template_language", v.template_language);
+  if (!v.template_params.empty()) j["template_params"] = v.template_params;
   if (v.attempt) j["attempt"] = v.attempt;
 }
 void from_json(const json& j, outbound_message& v) {
@@ -189,6 +193,8 @@ void from_json(const json& j, outbound_message& v) {
   get_opt(j, "reply_to", v.reply_to);
   get_opt(j, "automatic", v.automatic);
   get_opt(j, "template_name", v.template_name);
+  get_opt(j, "template_language", v.template_language);
+  get_opt(j, "template_params", v.template_params);
   get_opt(j, "attempt", v.attempt);
 }
 

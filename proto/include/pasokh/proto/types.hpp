@@ -36,6 +36,9 @@ struct channel_identity {
   channel_kind kind = channel_kind::api;
   std::string external_id;  // provider's id of the customer on this channel
   std::string display_name; // as the provider reports it; may be empty
+  // A second stable id of the same person on this channel, when the provider
+  // sends two (WhatsApp: the business-scoped `user_id` beside the phone wa_id).
+  std::string alt_external_id;
   bool operator==(const channel_identity&) const = default;
 };
 
@@ -144,6 +147,8 @@ struct outbound_message {
   std::string reply_to;       // provider message id to thread under
   bool automatic = false;     // sent by the bot or a rule, not a person
   std::string template_name;  // when the channel window requires a template
+  std::string template_language;             // e.g. "fa"; empty = the channel's default
+  std::vector<std::string> template_params;  // body parameters {{1}}, {{2}}, ...
   int attempt = 0;
   bool operator==(const outbound_message&) const = default;
 };
