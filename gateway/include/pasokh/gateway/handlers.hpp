@@ -1,0 +1,14 @@
+#pragma once
+// HTTP routes. Each handler only adapts HTTP to the services: it checks the
+// request, calls a service and maps the outcome to a status code.
+#include "pasokh/gateway/router.hpp"
+#include "pasokh/gateway/services.hpp"
+
+namespace pasokh::gateway {
+
+void add_health_routes(router& r, services& s);      // /healthz /readyz /metrics
+void add_auth_routes(router& r, services& s);        // /api/v1/auth/*
+void add_api_channel_routes(router& r, services& s); // /api/v1/channels/{channel}/*
+void add_static_routes(router& r, services& s);      // /console/* /widget/* /
+
+}  // namespace pasokh::gateway

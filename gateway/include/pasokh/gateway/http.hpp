@@ -1,0 +1,46 @@
+#pragma once
+// Plain request/response values that handlers see. The Beast types stay in
+// the server's translation unit, so handlers compile fast.
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace pasokh::gateway {
+
+struct http_request {
+  std::string method;  // upper case: GET, POST, ...
+  std::string target;  // as received, path plus query
+  std::string path;    // percent-decoded, no query
+  std::map<std::string, std::string, std::less<>> query;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  std::string remote_address;
+
+  // Empty when absent. Names are matched case-insensitively.
+  std::string_view header(std::string_view name) const;
+  std::string_view query_param(std::string_view name) const;
+};
+
+struct http_response {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// {"error":{"code":..,"message":..}} with the given status.
+http_response error_response(unsigned status, std::string_view code, std::string_view message);
+http_response json_response(unsigned status, std::string body);
+
+// Splits "a=1&b=%20" into decoded pairs; '+' is a space.
+std::map<std::string, std::string, std::less<>> parse_query(std::string_view query);
+// Percent-decoding; returns false on a malformed escape.
+bool percent_decode(std::string_view in, std::string& out, bool plus_is_space = false);
+
+}  // namespace pasokh::gateway

@@ -1,0 +1,52 @@
+#pragma once
+// Fan-out of conversation events to this instance's WebSocket sessions.
+// Every instance subscribes to <prefix>events; each published payload is a
+// small routing header line followed by the event frame, which is shared
+// (not copied) between all sessions that receive it.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace pasokh::gateway {
+
+struct event_route {
+  std::string team;
+  std::string conversation;
+  std::string customer;
+  std::string assignee;
+  std::uint64_t seq = 0;
+};
+
+class live_listener {
+ public:
+  virtual ~live_listener() = default;
+  // Called from the hub's thread; implementations post to their own strand.
+  virtual void deliver(const event_route& route, std::shared_ptr<const std::string> frame) = 0;
+  // Pub/sub was down: events may have been missed; catch up from the logs.
+  virtual void resync() = 0;
+};
+
+class live_hub {
+ public:
+  // Listeners register under a key: "team:<id>", "all" (admins) or "customer:<id>".
+  void add(const std::string& key, const std::shared_ptr<live_listener>& listener);
+  void remove(const std::string& key, const live_listener* listener);
+
+  // Parses "<header json>\n<frame>" as published by the Lua scripts; returns
+  // false (and delivers nothing) on a malformed payload.
+  bool dispatch(std::string_view payload);
+  void resync_all();
+  std::size_t listener_count() const;
+
+ private:
+  std::vector<std::shared_ptr<live_listener>> collect(const std::vector<std::string>& keys);
+
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::vector<std::weak_ptr<live_listener>>> listeners_;
+};
+
+}  // namespace pasokh::gateway

@@ -1,0 +1,75 @@
+#pragma once
+// Process-wide Prometheus metrics: labelled counters, gauges and one latency
+// histogram family. Cheap to call from any thread.
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pasokh::gateway {
+
+class counter_family {
+ public:
+  counter_family(std::string name, std::string help, std::string label_names);
+  // `labels` is the rendered label values in declaration order, comma-separated
+  // ("route,status"); rendered as name{l1="v1",l2="v2"}.
+  void inc(std::string_view labels, std::uint64_t by = 1);
+  std::uint64_t value(std::string_view labels) const;
+  void render(std::string& out, std::string_view type = "counter") const;
+
+ private:
+  std::string name_, help_;
+  std::vector<std::string> label_names_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::unique_ptr<std::atomic<std::uint64_t>>, std::less<>> values_;
+};
+
+class gauge {
+ public:
+  gauge(std::string name, std::string help) : name_(std::move(name)), help_(std::move(help)) {}
+  void add(std::int64_t d) { value_.fetch_add(d, std::memory_order_relaxed); }
+  std::int64_t value() const { return value_.load(std::memory_order_relaxed); }
+  void render(std::string& out) const;
+
+ private:
+  std::string name_, help_;
+  std::atomic<std::int64_t> value_{0};
+};
+
+class histogram {
+ public:
+  static constexpr std::array<double, 12> bounds{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                 0.01,   0.025,   0.05,   0.1,   0.5,    1.0};
+  histogram(std::string name, std::string help) : name_(std::move(name)), help_(std::move(help)) {}
+  void observe(double seconds);
+  void render(std::string& out) const;
+
+ private:
+  std::string name_, help_;
+  std::array<std::atomic<std::uint64_t>, bounds.size() + 1> buckets_{};
+  std::atomic<std::uint64_t> count_{0};
+  std::atomic<std::uint64_t> sum_micros_{0};
+};
+
+struct metrics {
+  counter_family http_requests{"pasokh_http_requests_total", "HTTP requests by route and status", "route,status"};
+  counter_family errors{"pasokh_errors_total", "Rejected input and internal errors by kind", "kind"};
+  counter_family inbound_messages{"pasokh_inbound_messages_total", "Inbound events stored, by channel", "channel"};
+  counter_family outbound_messages{"pasokh_outbound_messages_total", "Outbound messages queued, by channel", "channel"};
+  counter_family dedup_hits{"pasokh_dedup_hits_total", "Inbound events dropped as duplicates, by channel", "channel"};
+  counter_family ws_closed{"pasokh_websocket_closed_total", "WebSocket sessions closed, by close code", "endpoint,code"};
+  gauge ws_sessions{"pasokh_websocket_sessions", "Open WebSocket sessions"};
+  gauge http_connections{"pasokh_http_connections", "Open HTTP connections"};
+  histogram redis_latency{"pasokh_redis_command_seconds", "Redis command round-trip time"};
+
+  std::string render() const;
+};
+
+metrics& global_metrics();
+
+}  // namespace pasokh::gateway

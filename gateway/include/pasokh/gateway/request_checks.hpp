@@ -1,0 +1,24 @@
+#pragma once
+// Common checks on request bodies and credentials, each answering with the
+// specific 4xx a client needs to fix its request.
+#include <optional>
+#include <string>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "pasokh/gateway/http.hpp"
+
+namespace pasokh::gateway {
+
+// The body as a JSON object, or the error response (415, 400 invalid_utf8,
+// 400 invalid_json, 400 invalid_body). Rejections are counted in metrics.
+std::variant<nlohmann::json, http_response> json_body(const http_request& req);
+
+// The token of "Authorization: Bearer <token>", empty when absent.
+std::string bearer_token(const http_request& req);
+
+http_response unauthorized(std::string_view message);
+http_response unavailable();  // 503 with Retry-After: storage is down
+
+}  // namespace pasokh::gateway

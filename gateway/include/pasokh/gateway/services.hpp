@@ -1,0 +1,19 @@
+#pragma once
+// What request handlers and WebSocket protocols share, built once in main.
+#include "pasokh/gateway/agent_directory.hpp"
+#include "pasokh/gateway/config.hpp"
+#include "pasokh/gateway/live_hub.hpp"
+#include "pasokh/routing/conversation_service.hpp"
+#include "pasokh/store/redis_client.hpp"
+
+namespace pasokh::gateway {
+
+struct services {
+  const config& cfg;
+  store::redis_client& redis;
+  routing::conversation_service& conversations;
+  agent_directory& agents;
+  live_hub& hub;
+};
+
+}  // namespace pasokh::gateway

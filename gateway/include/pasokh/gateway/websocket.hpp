@@ -1,0 +1,45 @@
+#pragma once
+// The seam between the WebSocket transport (Beast, in the server's
+// translation unit) and the protocols spoken over it (agent, customer chat).
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "pasokh/gateway/http.hpp"
+
+namespace pasokh::gateway {
+
+// The transport side of one WebSocket session. Thread-safe: calls are posted
+// to the session's strand.
+class ws_peer {
+ public:
+  virtual ~ws_peer() = default;
+  // Queues a text frame. A session whose queue is full is closed with 1013.
+  virtual void send(std::shared_ptr<const std::string> frame) = 0;
+  virtual void close(std::uint16_t code, std::string reason) = 0;
+  // The session's strand; protocol handlers run on it.
+  virtual boost::asio::any_io_executor executor() const = 0;
+};
+
+// The protocol side. on_text runs on the session's strand, one frame at a
+// time. on_closed runs once, when the transport is gone.
+class ws_handler {
+ public:
+  virtual ~ws_handler() = default;
+  virtual boost::asio::awaitable<void> on_text(std::string frame) = 0;
+  virtual void on_closed() = 0;
+};
+
+// Decides on the upgrade request: a handler accepts, or an HTTP error refuses
+// (e.g. 403 for a forbidden Origin) before the handshake.
+struct ws_accept {
+  std::shared_ptr<ws_handler> handler;
+  http_response refusal;
+};
+using ws_endpoint = std::function<ws_accept(const http_request&, std::shared_ptr<ws_peer>)>;
+
+}  // namespace pasokh::gateway

@@ -1,0 +1,104 @@
+#include "pasokh/gateway/agent_directory.hpp"
+
+#include <charconv>
+
+#include "pasokh/gateway/password.hpp"
+
+namespace pasokh::gateway {
+
+using boost::asio::awaitable;
+using store::reply;
+using store::result;
+
+namespace {
+// Verifying against a dummy hash when the login does not exist keeps the
+// answer time the same, so logins cannot be probed by timing.
+const std::string& dummy_hash() {
+  static const std::string h = hash_password("pasokh-no-such-agent");
+  return h;
+}
+}  // namespace
+
+agent_directory::agent_directory(store::redis_client& redis, std::string prefix, std::chrono::seconds session_ttl,
+                                 int attempts_per_minute)
+    : redis_(redis), prefix_(std::move(prefix)), session_ttl_(session_ttl), attempts_per_minute_(attempts_per_minute) {}
+
+awaitable<result<bool>> agent_directory::create(const agent& a, const std::string& password) {
+  auto claimed = co_await redis_.exec(store::make_command("SET", prefix_ + "agent_login:" + a.login, a.id, "NX"));
+  // result<bool> cannot be built implicitly from an error_code (it converts to bool).
+  using created = result<bool>;
+  if (!claimed) co_return created(boost::system::in_place_error, claimed.error());
+  if (claimed->is_nil()) co_return false;
+  auto r = co_await redis_.exec(store::make_command("HSET", prefix_ + "agent:" + a.id, "id", a.id, "login", a.login, "name", a.name,
+                                 "role", a.role, "team", a.team, "capacity", std::to_string(a.capacity), "password",
+                                 hash_password(password)));
+  if (!r) co_return created(boost::system::in_place_error, r.error());
+  co_await redis_.exec(store::make_command("SADD", prefix_ + "agents", a.id));
+  co_return true;
+}
+
+awaitable<result<std::optional<agent>>> agent_directory::load(const std::string& id) {
+  auto r = co_await redis_.exec(store::make_command("HMGET", prefix_ + "agent:" + id, "id", "login", "name", "role", "team", "capacity"));
+  if (!r) co_return r.error();
+  if (r->elements.size() != 6 || r->elements[0].is_nil()) co_return std::optional<agent>{};
+  agent a;
+  a.id = r->elements[0].str;
+  a.login = r->elements[1].str;
+  a.name = r->elements[2].str;
+  a.role = r->elements[3].str;
+  a.team = r->elements[4].str;
+  const auto& cap = r->elements[5].str;
+  std::from_chars(cap.data(), cap.data() + cap.size(), a.capacity);
+  co_return a;
+}
+
+awaitable<result<login_result>> agent_directory::login(const std::string& login, const std::string& password) {
+  login_result out;
+  auto fail_key = prefix_ + "login_fail:" + login;
+  auto attempts = co_await redis_.exec(store::make_command("GET", fail_key));
+  if (!attempts) co_return attempts.error();
+  if (!attempts->is_nil() && std::stoi(attempts->str) >= attempts_per_minute_) {
+    out.status = login_status::rate_limited;
+    co_return out;
+  }
+  auto id = co_await redis_.exec(store::make_command("GET", prefix_ + "agent_login:" + login));
+  if (!id) co_return id.error();
+  std::string stored_hash = dummy_hash();
+  if (!id->is_nil()) {
+    auto h = co_await redis_.exec(store::make_command("HGET", prefix_ + "agent:" + id->str, "password"));
+    if (!h) co_return h.error();
+    if (!h->is_nil()) stored_hash = h->str;
+  }
+  if (!verify_password(password, stored_hash) || id->is_nil()) {
+    std::vector<std::vector<std::string>> count_failure{store::make_command("INCR", fail_key),
+                                                        store::make_command("EXPIRE", fail_key, "60", "NX")};
+    co_await redis_.exec_pipeline(std::move(count_failure));
+    co_return out;
+  }
+  auto who = co_await load(id->str);
+  if (!who) co_return who.error();
+  if (!*who) co_return out;
+  out.token = random_token();
+  auto stored = co_await redis_.exec(store::make_command("SET", prefix_ + "session:" + sha256_hex(out.token), id->str, "EX",
+                                      std::to_string(session_ttl_.count())));
+  if (!stored) co_return stored.error();
+  out.status = login_status::ok;
+  out.who = **who;
+  co_return out;
+}
+
+awaitable<result<std::optional<agent>>> agent_directory::authenticate(const std::string& token) {
+  if (token.empty() || token.size() > 256) co_return std::optional<agent>{};
+  auto id = co_await redis_.exec(store::make_command("GET", prefix_ + "session:" + sha256_hex(token)));
+  if (!id) co_return id.error();
+  if (id->is_nil()) co_return std::optional<agent>{};
+  co_return co_await load(id->str);
+}
+
+awaitable<result<void>> agent_directory::logout(const std::string& token) {
+  auto r = co_await redis_.exec(store::make_command("DEL", prefix_ + "session:" + sha256_hex(token)));
+  if (!r) co_return r.error();
+  co_return result<void>{};
+}
+
+}  // namespace pasokh::gateway

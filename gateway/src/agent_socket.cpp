@@ -1,0 +1,304 @@
+#include "pasokh/gateway/agent_socket.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <map>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "pasokh/gateway/metrics.hpp"
+#include "pasokh/proto/utf8.hpp"
+
+namespace pasokh::gateway {
+namespace {
+
+namespace net = boost::asio;
+using net::awaitable;
+using nlohmann::json;
+
+constexpr std::size_t max_text_chars = 10'000;
+constexpr std::size_t max_id_chars = 128;
+constexpr std::size_t history_page = 500;
+
+std::shared_ptr<const std::string> frame_of(const json& j) {
+  return std::make_shared<const std::string>(j.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+json error_frame(std::string_view code, std::string_view message, const std::string& client_id = {}) {
+  json j = {{"type", "error"}, {"code", code}, {"message", message}};
+  if (!client_id.empty()) j["client_id"] = client_id;
+  return j;
+}
+
+class agent_session : public ws_handler, public live_listener, public std::enable_shared_from_this<agent_session> {
+ public:
+  agent_session(services& s, std::shared_ptr<ws_peer> peer) : s_(s), peer_(std::move(peer)) {}
+
+  void start_hello_timer() {
+    auto timer = std::make_shared<net::steady_timer>(peer_->executor(), s_.cfg.limits.ws_hello_timeout);
+    hello_timer_ = timer;
+    timer->async_wait([weak = weak_from_this(), timer](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->agent_) return;
+      global_metrics().errors.inc("ws_no_hello");
+      self->peer_->close(1008, "no hello within the time limit");
+    });
+  }
+
+  awaitable<void> on_text(std::string text) override {
+    json frame;
+    try {
+      frame = json::parse(text);
+    } catch (const json::parse_error&) {
+      global_metrics().errors.inc("ws_not_json");
+      peer_->close(1007, "frames must be JSON objects");
+      co_return;
+    }
+    if (!frame.is_object() || !frame.contains("type") || !frame["type"].is_string()) {
+      global_metrics().errors.inc("ws_not_json");
+      peer_->close(1007, "frames must be JSON objects with a type");
+      co_return;
+    }
+    auto type = frame["type"].get<std::string>();
+    try {
+      if (!agent_) {
+        if (type != "hello") {
+          global_metrics().errors.inc("ws_unauthenticated");
+          peer_->close(1008, "the first frame must be hello");
+          co_return;
+        }
+        co_await on_hello(frame);
+      } else if (type == "reply") {
+        co_await on_reply(frame);
+      } else if (type == "resolve") {
+        co_await on_resolve(frame);
+      } else if (type == "history") {
+        co_await on_history(frame);
+      } else if (type == "ping") {
+        send(json{{"type", "pong"}});
+      } else {
+        global_metrics().errors.inc("ws_unknown_type");
+        send(error_frame("unknown_type", "unknown frame type: " + type));
+      }
+    } catch (const json::exception& e) {
+      global_metrics().errors.inc("ws_bad_frame");
+      send(error_frame("bad_frame", std::string("malformed ") + type + " frame: " + e.what(),
+                       frame.value("client_id", std::string{})));
+    }
+  }
+
+  void on_closed() override {
+    if (hello_timer_) hello_timer_->cancel();
+    if (agent_) s_.hub.remove(hub_key(), this);
+  }
+
+  // From the hub (any thread): hop onto the session's strand.
+  void deliver(const event_route& route, std::shared_ptr<const std::string> frame) override {
+    net::post(peer_->executor(), [self = shared_from_this(), conv = route.conversation, seq = route.seq,
+                                  frame = std::move(frame)]() mutable {
+      if (self->resuming_)
+        self->pending_.push_back({std::move(conv), seq, std::move(frame)});
+      else
+        self->forward(conv, seq, std::move(frame));
+    });
+  }
+
+  void resync() override {
+    net::co_spawn(peer_->executor(), [self = shared_from_this()]() -> awaitable<void> {
+      co_await self->catch_up_all();
+    }, net::detached);
+  }
+
+ private:
+  struct pending_event {
+    std::string conv;
+    std::uint64_t seq;
+    std::shared_ptr<const std::string> frame;
+  };
+
+  std::string hub_key() const { return agent_->role == "admin" ? "all" : "team:" + agent_->team; }
+
+  void send(const json& j) { peer_->send(frame_of(j)); }
+
+  // Sends an event unless the agent already has it; a gap (an event missed
+  // while pub/sub was reconnecting) is filled from the log first.
+  void forward(const std::string& conv, std::uint64_t seq, std::shared_ptr<const std::string> frame) {
+    auto& last = last_seq_[conv];
+    if (seq <= last) return;
+    if (last != 0 && seq > last + 1) {
+      net::co_spawn(peer_->executor(), [self = shared_from_this(), conv]() -> awaitable<void> {
+        co_await self->catch_up(conv);
+      }, net::detached);
+      return;
+    }
+    last = seq;
+    peer_->send(std::move(frame));
+  }
+
+  awaitable<void> catch_up(const std::string& conv) {
+    for (;;) {
+      auto after = last_seq_[conv];
+      auto frames = co_await s_.conversations.events_after(conv, after, history_page);
+      if (!frames) co_return;  // Redis down: the resync after reconnect retries
+      for (auto& f : *frames) {
+        auto seq = json::parse(f).value("seq", std::uint64_t{0});
+        if (seq > last_seq_[conv]) {
+          last_seq_[conv] = seq;
+          peer_->send(std::make_shared<const std::string>(std::move(f)));
+        }
+      }
+      if (frames->size() < history_page) co_return;
+    }
+  }
+
+  awaitable<void> catch_up_all() {
+    std::vector<std::string> convs;
+    for (auto& [conv, seq] : last_seq_) convs.push_back(conv);
+    for (auto& conv : convs) co_await catch_up(conv);
+    auto snapshot = co_await s_.conversations.team_snapshot(agent_->team, 200);
+    if (snapshot)
+      peer_->send(std::make_shared<const std::string>(R"({"type":"snapshot","conversations":)" + *snapshot + "}"));
+  }
+
+  awaitable<void> on_hello(const json& frame) {
+    auto token = frame.value("token", std::string{});
+    auto who = co_await s_.agents.authenticate(token);
+    if (!who) {
+      send(error_frame("unavailable", "storage unavailable, retry"));
+      peer_->close(1011, "storage unavailable");
+      co_return;
+    }
+    if (!*who) {
+      global_metrics().errors.inc("ws_bad_token");
+      peer_->close(1008, "invalid or expired token");
+      co_return;
+    }
+    agent_ = **who;
+    if (hello_timer_) hello_timer_->cancel();
+    // Register first and hold live events until the catch-up is sent, so
+    // nothing falls between the two.
+    resuming_ = true;
+    s_.hub.add(hub_key(), shared_from_this());
+
+    auto snapshot = co_await s_.conversations.team_snapshot(agent_->team, 200);
+    std::string conversations = snapshot ? *snapshot : "[]";
+    json welcome = {{"type", "welcome"},
+                    {"v", 1},
+                    {"agent", {{"id", agent_->id}, {"name", agent_->name}, {"team", agent_->team}, {"role", agent_->role}}}};
+    auto text = welcome.dump();
+    text.pop_back();  // splice the snapshot (already JSON) without re-parsing it
+    text += R"(,"conversations":)" + conversations + "}";
+    peer_->send(std::make_shared<const std::string>(std::move(text)));
+
+    if (auto resume = frame.find("resume"); resume != frame.end() && resume->is_object()) {
+      for (auto& [conv, seq] : resume->items()) {
+        if (!seq.is_number_unsigned() || conv.size() > max_id_chars) continue;
+        last_seq_[conv] = seq.get<std::uint64_t>();
+        co_await catch_up(conv);
+      }
+    }
+    resuming_ = false;
+    for (auto& p : std::exchange(pending_, {})) forward(p.conv, p.seq, std::move(p.frame));
+    spdlog::get("gateway")->info("agent={} connected", agent_->id);
+  }
+
+  // Validates the fields every conversation command carries.
+  std::optional<std::string> conversation_field(const json& frame, const std::string& client_id) {
+    auto conv = frame.value("conv", std::string{});
+    if (conv.empty() || conv.size() > max_id_chars) {
+      send(error_frame("bad_frame", "conv is required", client_id));
+      return std::nullopt;
+    }
+    return conv;
+  }
+
+  void send_result(const routing::result<routing::append_outcome>& r, const std::string& conv,
+                   const std::string& client_id) {
+    if (r) {
+      json ack = {{"type", "ack"}, {"conv", conv}, {"seq", r->seq}};
+      if (!client_id.empty()) ack["client_id"] = client_id;
+      if (r->duplicate) ack["duplicate"] = true;
+      send(ack);
+    } else if (r.error() == routing::routing_errc::not_found) {
+      send(error_frame("not_found", "no such conversation", client_id));
+    } else if (r.error() == routing::routing_errc::closed) {
+      send(error_frame("closed", "the conversation is closed", client_id));
+    } else {
+      global_metrics().errors.inc("redis_unavailable");
+      send(error_frame("unavailable", "storage unavailable, resend later", client_id));
+    }
+  }
+
+  awaitable<void> on_reply(const json& frame) {
+    auto client_id = frame.value("client_id", std::string{});
+    auto conv = conversation_field(frame, client_id);
+    if (!conv) co_return;
+    auto text = frame.value("text", std::string{});
+    if (client_id.empty() || client_id.size() > max_id_chars) {
+      send(error_frame("bad_frame", "client_id is required (at most 128 characters)"));
+      co_return;
+    }
+    if (text.empty() || text.size() > max_text_chars * 4 || !proto::valid_utf8(text)) {
+      global_metrics().errors.inc("ws_bad_reply");
+      send(error_frame("bad_text", "text must be 1 to 10000 characters of UTF-8", client_id));
+      co_return;
+    }
+    routing::author by{proto::author_kind::agent, agent_->id, agent_->name};
+    auto r = co_await s_.conversations.append_reply(*conv, by, client_id, text);
+    if (r && !r->duplicate) {
+      auto channel = co_await s_.conversations.channel_of(*conv);
+      if (channel) global_metrics().outbound_messages.inc(*channel);
+    }
+    send_result(r, *conv, client_id);
+  }
+
+  awaitable<void> on_resolve(const json& frame) {
+    auto client_id = frame.value("client_id", std::string{});
+    auto conv = conversation_field(frame, client_id);
+    if (!conv) co_return;
+    auto r = co_await s_.conversations.set_status(*conv, proto::conversation_status::resolved, agent_->id, client_id);
+    send_result(r, *conv, client_id);
+  }
+
+  awaitable<void> on_history(const json& frame) {
+    auto conv = conversation_field(frame, {});
+    if (!conv) co_return;
+    auto after = frame.value("after", std::uint64_t{0});
+    auto limit = std::min<std::size_t>(frame.value("limit", history_page), history_page);
+    auto frames = co_await s_.conversations.events_after(*conv, after, limit);
+    if (!frames) {
+      send(error_frame("unavailable", "storage unavailable, retry"));
+      co_return;
+    }
+    std::string text = R"({"type":"history","conv":)" + json(*conv).dump() + R"(,"events":[)";
+    for (std::size_t i = 0; i < frames->size(); ++i) text += (i ? "," : "") + (*frames)[i];
+    text += "]}";
+    peer_->send(std::make_shared<const std::string>(std::move(text)));
+  }
+
+  services& s_;
+  std::shared_ptr<ws_peer> peer_;
+  std::optional<agent> agent_;
+  std::shared_ptr<net::steady_timer> hello_timer_;
+  std::map<std::string, std::uint64_t> last_seq_;  // per conversation: the last seq sent
+  bool resuming_ = false;
+  std::vector<pending_event> pending_;
+};
+
+}  // namespace
+
+ws_endpoint make_agent_endpoint(services& s) {
+  return [&s](const http_request&, std::shared_ptr<ws_peer> peer) {
+    auto session = std::make_shared<agent_session>(s, std::move(peer));
+    session->start_hello_timer();
+    return ws_accept{session, {}};
+  };
+}
+
+}  // namespace pasokh::gateway

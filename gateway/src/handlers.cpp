@@ -1,0 +1,236 @@
+#include "pasokh/gateway/handlers.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/password.hpp"
+#include "pasokh/gateway/request_checks.hpp"
+
+namespace pasokh::gateway {
+namespace {
+
+using boost::asio::awaitable;
+using nlohmann::json;
+
+constexpr std::size_t max_message_chars = 10'000;
+constexpr std::size_t max_id_chars = 128;
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+http_response bad_field(std::string_view field, std::string_view what) {
+  global_metrics().errors.inc("invalid_field");
+  return error_response(400, "invalid_field", std::string(field) + ": " + std::string(what));
+}
+
+// A non-empty string of at most `max` bytes, or nullopt.
+std::optional<std::string> string_field(const json& j, const char* key, std::size_t max) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  auto s = it->get<std::string>();
+  if (s.empty() || s.size() > max) return std::nullopt;
+  return s;
+}
+
+}  // namespace
+
+void add_health_routes(router& r, services& s) {
+  r.add("GET", "/healthz", [](const http_request&, const route_params&) -> awaitable<http_response> {
+    co_return json_response(200, R"({"status":"ok"})");
+  });
+  r.add("GET", "/readyz", [&s](const http_request&, const route_params&) -> awaitable<http_response> {
+    auto pong = co_await s.redis.exec(store::make_command("PING"));
+    if (!pong || pong->is_error()) co_return error_response(503, "redis_unavailable", "Redis is not reachable");
+    co_return json_response(200, R"({"status":"ready"})");
+  });
+  r.add("GET", "/metrics", [](const http_request&, const route_params&) -> awaitable<http_response> {
+    co_return http_response{200, "text/plain; version=0.0.4", global_metrics().render(), {}};
+  });
+}
+
+void add_auth_routes(router& r, services& s) {
+  r.add("POST", "/api/v1/auth/login", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
+    auto body = json_body(req);
+    if (auto* err = std::get_if<http_response>(&body)) co_return *err;
+    auto& j = std::get<json>(body);
+    auto login = string_field(j, "login", 128);
+    auto password = string_field(j, "password", 1024);
+    if (!login || !password) co_return bad_field("login/password", "both are required strings");
+    auto result = co_await s.agents.login(*login, *password);
+    if (!result) co_return unavailable();
+    if (result->status == login_status::rate_limited) {
+      global_metrics().errors.inc("login_rate_limited");
+      auto resp = error_response(429, "rate_limited", "too many failed logins; wait a minute");
+      resp.headers.emplace_back("Retry-After", "60");
+      co_return resp;
+    }
+    if (result->status != login_status::ok) {
+      spdlog::get("gateway")->info("failed login for login={} from {}", *login, req.remote_address);
+      co_return unauthorized("wrong login or password");
+    }
+    const auto& a = result->who;
+    json out = {{"token", result->token},
+                {"expires_in", s.cfg.auth.session_ttl.count()},
+                {"agent", {{"id", a.id}, {"name", a.name}, {"role", a.role}, {"team", a.team}}}};
+    co_return json_response(200, out.dump());
+  });
+  r.add("POST", "/api/v1/auth/logout", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
+    auto token = bearer_token(req);
+    if (token.empty()) co_return unauthorized("a Bearer token is required");
+    if (!co_await s.agents.logout(token)) co_return unavailable();
+    co_return json_response(200, R"({"status":"logged_out"})");
+  });
+}
+
+void add_api_channel_routes(router& r, services& s) {
+  // The channel must exist, be an API channel, and the caller must hold its key.
+  auto authorize = [&s](const http_request& req, const route_params& p) -> std::variant<const channel_config*, http_response> {
+    const auto* channel = s.cfg.find_channel(p.at("channel"));
+    if (!channel || channel->kind != proto::channel_kind::api) {
+      global_metrics().errors.inc("unknown_channel");
+      return error_response(404, "unknown_channel", "no API channel named " + p.at("channel"));
+    }
+    if (!constant_time_equals(bearer_token(req), channel->api_key)) return unauthorized("missing or wrong API key");
+    return channel;
+  };
+
+  r.add("POST", "/api/v1/channels/{channel}/messages",
+        [&s, authorize](const http_request& req, const route_params& p) -> awaitable<http_response> {
+          auto auth = authorize(req, p);
+          if (auto* err = std::get_if<http_response>(&auth)) co_return *err;
+          const auto* channel = std::get<const channel_config*>(auth);
+          auto body = json_body(req);
+          if (auto* err = std::get_if<http_response>(&body)) co_return *err;
+          auto& j = std::get<json>(body);
+
+          auto message_id = string_field(j, "message_id", max_id_chars);
+          if (!message_id) co_return bad_field("message_id", "required, a string of 1 to 128 bytes");
+          auto customer = j.find("customer");
+          if (customer == j.end() || !customer->is_object()) co_return bad_field("customer", "required, an object");
+          auto customer_id = string_field(*customer, "id", max_id_chars);
+          if (!customer_id) co_return bad_field("customer.id", "required, a string of 1 to 128 bytes");
+          auto text = string_field(j, "text", max_message_chars * 4);
+          if (!text) co_return bad_field("text", "required, a non-empty string of at most 10000 characters");
+          auto language = j.value("language", std::string{});
+          if (!language.empty() && language != "fa" && language != "ar" && language != "en")
+            co_return bad_field("language", "one of fa, ar, en");
+
+          proto::inbound_event event;
+          event.from = {channel->id, proto::channel_kind::api, *customer_id, customer->value("name", std::string{})};
+          event.provider_message_id = *message_id;
+          event.dedup_key = *message_id;
+          event.text = *text;
+          event.sent_at = now_ms();
+          event.language = language;
+
+          auto outcome = co_await s.conversations.ingest(event, {channel->team, channel->bot});
+          if (!outcome) {
+            spdlog::get("gateway")->warn("channel={} ingest failed: {}", channel->id, outcome.error().message());
+            co_return unavailable();
+          }
+          if (outcome->duplicate)
+            global_metrics().dedup_hits.inc(channel->id);
+          else
+            global_metrics().inbound_messages.inc(channel->id);
+          json out = {{"conversation_id", outcome->conversation_id},
+                      {"customer_id", outcome->customer_id},
+                      {"seq", outcome->seq},
+                      {"message_id", outcome->conversation_id + ":" + std::to_string(outcome->seq)},
+                      {"duplicate", outcome->duplicate}};
+          co_return json_response(outcome->duplicate ? 200 : 201, out.dump());
+        });
+
+  r.add("GET", "/api/v1/channels/{channel}/conversations/{conversation}/messages",
+        [&s, authorize](const http_request& req, const route_params& p) -> awaitable<http_response> {
+          auto auth = authorize(req, p);
+          if (auto* err = std::get_if<http_response>(&auth)) co_return *err;
+          const auto* channel = std::get<const channel_config*>(auth);
+          std::uint64_t after = 0;
+          auto after_text = req.query_param("after");
+          if (!after_text.empty()) {
+            auto [ptr, ec] = std::from_chars(after_text.data(), after_text.data() + after_text.size(), after);
+            if (ec != std::errc{} || ptr != after_text.data() + after_text.size())
+              co_return bad_field("after", "a sequence number");
+          }
+          const auto& conv = p.at("conversation");
+          auto owner = co_await s.conversations.channel_of(conv);
+          if (!owner && owner.error() != routing::routing_errc::not_found) co_return unavailable();
+          if (!owner || *owner != channel->id) {
+            global_metrics().errors.inc("not_found");
+            co_return error_response(404, "not_found", "no conversation " + conv + " on this channel");
+          }
+          auto frames = co_await s.conversations.events_after(conv, after, 500);
+          if (!frames) co_return unavailable();
+          json messages = json::array();
+          for (const auto& f : *frames) {
+            auto event = json::parse(f);
+            if (event.value("event", "") == "message") messages.push_back(std::move(event["message"]));
+          }
+          co_return json_response(200, json{{"conversation_id", conv}, {"messages", messages}}.dump());
+        });
+}
+
+namespace {
+
+std::string_view content_type_for(const std::filesystem::path& p) {
+  auto ext = p.extension().string();
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".json") return "application/json";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".png") return "image/png";
+  if (ext == ".ico") return "image/x-icon";
+  if (ext == ".yaml" || ext == ".yml") return "application/yaml";
+  return "application/octet-stream";
+}
+
+// Serves files under `root/<folder>`; never outside it.
+http_handler static_folder(std::filesystem::path root, std::string folder) {
+  return [root = std::move(root), folder = std::move(folder)](const http_request&, const route_params& p)
+             -> awaitable<http_response> {
+    namespace fs = std::filesystem;
+    std::string rel = p.count("*") ? p.at("*") : "";
+    if (rel.empty()) rel = "index.html";
+    auto base = fs::weakly_canonical(root / folder);
+    auto file = fs::weakly_canonical(base / rel);
+    auto [b, f] = std::mismatch(base.begin(), base.end(), file.begin(), file.end());
+    std::error_code ec;
+    if (b != base.end() || !fs::is_regular_file(file, ec)) {
+      global_metrics().errors.inc("not_found");
+      co_return error_response(404, "not_found", "no such file");
+    }
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream body;
+    body << in.rdbuf();
+    http_response r{200, std::string(content_type_for(file)), body.str(), {}};
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    co_return r;
+  };
+}
+
+}  // namespace
+
+void add_static_routes(router& r, services& s) {
+  std::filesystem::path root = s.cfg.web_root;
+  for (const char* folder : {"console", "widget", "demo"}) {
+    r.add("GET", std::string("/") + folder + "/*", static_folder(root, folder));
+    r.add("GET", std::string("/") + folder, static_folder(root, folder));
+  }
+  r.add("GET", "/", [](const http_request&, const route_params&) -> awaitable<http_response> {
+    http_response res{302, "text/plain", "", {{"Location", "/console/"}}};
+    co_return res;
+  });
+}
+
+}  // namespace pasokh::gateway

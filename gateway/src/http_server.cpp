@@ -1,0 +1,532 @@
+#include "pasokh/gateway/http_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "pasokh/gateway/metrics.hpp"
+
+namespace pasokh::gateway {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using net::awaitable;
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto logger = [] {
+    auto l = spdlog::get("http");
+    return l ? l : spdlog::default_logger()->clone("http");
+  }();
+  return logger;
+}
+
+// Expected ends of a connection: not worth more than a debug line.
+bool is_ordinary_end(const beast::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::operation_aborted ||
+         ec == beast::error::timeout || ec == net::error::connection_reset || ec == ssl::error::stream_truncated ||
+         ec == websocket::error::closed || ec == net::error::broken_pipe;
+}
+
+http_request to_request(const http::request<http::string_body>& req, std::string remote) {
+  http_request out;
+  out.method = std::string(req.method_string());
+  out.target = std::string(req.target());
+  std::string_view target = req.target();
+  auto q = target.find('?');
+  if (!percent_decode(target.substr(0, q), out.path)) out.path.clear();
+  if (q != std::string_view::npos) out.query = parse_query(target.substr(q + 1));
+  out.headers.reserve(std::distance(req.begin(), req.end()));
+  for (const auto& field : req) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  out.body = req.body();
+  out.remote_address = std::move(remote);
+  return out;
+}
+
+http::response<http::string_body> to_beast(const http_response& r, unsigned version, bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "pasokh");
+  res.set(http::field::content_type, r.content_type);
+  for (const auto& [k, v] : r.headers) res.set(k, v);
+  res.body() = r.body;
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace
+
+struct http_server::impl : std::enable_shared_from_this<impl> {
+  impl(net::io_context& ioc, const config& cfg, const router& routes,
+       std::map<std::string, ws_endpoint, std::less<>> ws)
+      : ioc(ioc), cfg(cfg), routes(routes), ws_endpoints(std::move(ws)), acceptor(net::make_strand(ioc)) {
+    if (cfg.listen.tls) {
+      tls.emplace(ssl::context::tls_server);
+      tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                       ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+      tls->use_certificate_chain_file(cfg.listen.tls->cert_file);
+      tls->use_private_key_file(cfg.listen.tls->key_file, ssl::context::pem);
+    }
+  }
+
+  net::io_context& ioc;
+  const config& cfg;
+  const router& routes;
+  std::map<std::string, ws_endpoint, std::less<>> ws_endpoints;
+  tcp::acceptor acceptor;
+  std::optional<ssl::context> tls;
+  std::atomic<bool> draining{false};
+
+  // Live connections and how to close each one on shutdown.
+  std::mutex mutex;
+  std::unordered_map<std::uint64_t, std::function<void()>> closers;
+  std::uint64_t next_id = 0;
+  std::function<void()> on_all_closed;
+
+  std::uint64_t add_connection(std::function<void()> closer) {
+    std::lock_guard lock(mutex);
+    closers.emplace(++next_id, std::move(closer));
+    global_metrics().http_connections.add(1);
+    return next_id;
+  }
+  void set_closer(std::uint64_t id, std::function<void()> closer) {
+    std::lock_guard lock(mutex);
+    if (auto it = closers.find(id); it != closers.end()) it->second = std::move(closer);
+  }
+  void remove_connection(std::uint64_t id) {
+    std::function<void()> done;
+    {
+      std::lock_guard lock(mutex);
+      closers.erase(id);
+      if (closers.empty() && draining && on_all_closed) done = std::exchange(on_all_closed, nullptr);
+    }
+    global_metrics().http_connections.add(-1);
+    if (done) done();
+  }
+  std::size_t connection_count() {
+    std::lock_guard lock(mutex);
+    return closers.size();
+  }
+
+  awaitable<void> accept_loop();
+  awaitable<void> run_connection(tcp::socket socket);
+  template <class Stream> awaitable<void> serve(Stream& stream, std::uint64_t id, std::string remote);
+  template <class Stream>
+  awaitable<void> upgrade(Stream& stream, http::request<http::string_body> req, std::uint64_t id, std::string remote);
+  awaitable<http_response> dispatch(const http_request& req);
+};
+
+namespace {
+
+// One WebSocket session: a read loop feeding the protocol handler and a
+// bounded write queue (by count and bytes) drained one frame at a time.
+template <class Stream>
+class ws_transport : public ws_peer, public std::enable_shared_from_this<ws_transport<Stream>> {
+ public:
+  ws_transport(Stream&& stream, const limits_config& limits, std::string endpoint)
+      : ws_(std::move(stream)), limits_(limits), endpoint_(std::move(endpoint)) {}
+
+  void send(std::shared_ptr<const std::string> frame) override {
+    net::post(ws_.get_executor(), [self = this->shared_from_this(), frame = std::move(frame)]() mutable {
+      self->enqueue(std::move(frame));
+    });
+  }
+
+  void close(std::uint16_t code, std::string reason) override {
+    net::post(ws_.get_executor(), [self = this->shared_from_this(), code, reason = std::move(reason)]() mutable {
+      self->begin_close(code, std::move(reason));
+    });
+  }
+
+  net::any_io_executor executor() const override { return const_cast<ws_transport*>(this)->ws_.get_executor(); }
+
+  websocket::stream<Stream>& stream() { return ws_; }
+
+  awaitable<void> run(std::shared_ptr<ws_handler> handler) {
+    beast::flat_buffer buffer;
+    std::uint16_t close_code = 1000;
+    for (;;) {
+      auto [ec, n] = co_await ws_.async_read(buffer, use_tuple);
+      if (ec) {
+        close_code = close_code_for(ec);
+        if (!is_ordinary_end(ec)) log()->debug("websocket {} read ended: {}", endpoint_, ec.message());
+        break;
+      }
+      if (!ws_.got_text()) {
+        global_metrics().errors.inc("ws_binary_frame");
+        begin_close(websocket::close_code::unknown_data, "text frames only");
+        buffer.consume(buffer.size());
+        continue;  // keep reading until the close handshake completes
+      }
+      std::string frame = beast::buffers_to_string(buffer.data());
+      buffer.consume(buffer.size());
+      if (closing_) continue;
+      co_await handler->on_text(std::move(frame));
+    }
+    closed_ = true;
+    queue_.clear();
+    if (sent_close_code_) close_code = *sent_close_code_;
+    global_metrics().ws_closed.inc(fmt::format("{},{}", endpoint_, close_code));
+    handler->on_closed();
+  }
+
+ private:
+  std::uint16_t close_code_for(const beast::error_code& ec) {
+    if (ec == websocket::error::closed) return ws_.reason().code;
+    if (ec == websocket::error::message_too_big || ec == websocket::error::buffer_overflow) {
+      global_metrics().errors.inc("ws_frame_too_large");
+      return websocket::close_code::too_big;
+    }
+    if (ec == websocket::error::bad_frame_payload) {
+      global_metrics().errors.inc("ws_invalid_utf8");
+      return websocket::close_code::bad_payload;
+    }
+    return websocket::close_code::abnormal;
+  }
+
+  void enqueue(std::shared_ptr<const std::string> frame) {
+    if (closed_ || closing_) return;
+    if (queue_.size() >= limits_.ws_queue_max_messages || queued_bytes_ + frame->size() > limits_.ws_queue_max_bytes) {
+      global_metrics().errors.inc("ws_slow_consumer");
+      begin_close(websocket::close_code::try_again_later, "send queue overflow: reconnect and resume");
+      return;
+    }
+    queued_bytes_ += frame->size();
+    queue_.push_back(std::move(frame));
+    if (!writing_) write_next();
+  }
+
+  void write_next() {
+    if (queue_.empty()) {
+      writing_ = false;
+      if (close_pending_) start_close_handshake();
+      return;
+    }
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(net::buffer(*queue_.front()), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      if (self->queue_.empty()) return;  // cleared by the read loop's end
+      self->queued_bytes_ -= self->queue_.front()->size();
+      self->queue_.pop_front();
+      if (ec) {
+        self->writing_ = false;
+        self->queue_.clear();
+        return;
+      }
+      self->write_next();
+    });
+  }
+
+  void begin_close(std::uint16_t code, std::string reason) {
+    if (closing_ || closed_) return;
+    closing_ = true;
+    sent_close_code_ = code;
+    close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), std::move(reason));
+    // Frames already queued go out first, so a client sees every event before the close.
+    if (writing_)
+      close_pending_ = true;
+    else
+      start_close_handshake();
+  }
+
+  void start_close_handshake() {
+    close_pending_ = false;
+    queue_.clear();
+    ws_.async_close(close_reason_, [self = this->shared_from_this()](beast::error_code) {});
+  }
+
+  websocket::stream<Stream> ws_;
+  const limits_config& limits_;
+  std::string endpoint_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool close_pending_ = false;
+  bool closed_ = false;
+  std::optional<std::uint16_t> sent_close_code_;
+  websocket::close_reason close_reason_;
+};
+
+template <class Stream>
+awaitable<void> write_response(Stream& stream, const http_response& r, unsigned version, bool keep_alive) {
+  auto res = to_beast(r, version, keep_alive);
+  co_await http::async_write(stream, res, use_tuple);
+}
+
+template <class Stream>
+awaitable<void> graceful_close(Stream& stream) {
+  if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+    co_await stream.async_shutdown(use_tuple);
+  } else {
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+}
+
+}  // namespace
+
+awaitable<void> http_server::impl::accept_loop() {
+  auto self = shared_from_this();
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(net::make_strand(ioc), use_tuple);
+    if (ec) {
+      if (!acceptor.is_open() || ec == net::error::operation_aborted) co_return;
+      log()->warn("accept failed: {}", ec.message());
+      global_metrics().errors.inc("accept_failed");
+      // Out of descriptors or similar: back off instead of spinning.
+      net::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(50));
+      co_await pause.async_wait(use_tuple);
+      continue;
+    }
+    if (connection_count() >= cfg.limits.max_connections) {
+      global_metrics().errors.inc("too_many_connections");
+      beast::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    auto ex = socket.get_executor();
+    net::co_spawn(ex, run_connection(std::move(socket)), net::detached);
+  }
+}
+
+awaitable<void> http_server::impl::run_connection(tcp::socket socket) {
+  auto self = shared_from_this();
+  beast::error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  std::string remote = ec ? std::string("unknown") : endpoint.address().to_string();
+  beast::tcp_stream stream(std::move(socket));
+  auto id = add_connection([] {});
+  try {
+    if (tls) {
+      beast::ssl_stream<beast::tcp_stream> secure(std::move(stream), *tls);
+      beast::get_lowest_layer(secure).expires_after(cfg.limits.read_timeout);
+      auto [hs_ec] = co_await secure.async_handshake(ssl::stream_base::server, use_tuple);
+      if (hs_ec) {
+        global_metrics().errors.inc("tls_handshake_failed");
+        log()->debug("TLS handshake from {} failed: {}", remote, hs_ec.message());
+      } else {
+        co_await serve(secure, id, remote);
+      }
+    } else {
+      co_await serve(stream, id, remote);
+    }
+  } catch (const std::exception& e) {
+    global_metrics().errors.inc("connection_exception");
+    log()->error("connection from {} failed: {}", remote, e.what());
+  }
+  remove_connection(id);
+}
+
+template <class Stream>
+awaitable<void> http_server::impl::serve(Stream& stream, std::uint64_t id, std::string remote) {
+  auto& socket_layer = beast::get_lowest_layer(stream);
+  beast::flat_buffer buffer;
+  // Shutdown closes a connection that waits for its next request; one that is
+  // busy finishes its request and then closes (keep_alive is off by then).
+  auto idle = std::make_shared<std::atomic<bool>>(true);
+  set_closer(id, [idle, &socket_layer, ex = socket_layer.get_executor()] {
+    net::post(ex, [idle, &socket_layer] {
+      if (*idle) socket_layer.cancel();
+    });
+  });
+
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(cfg.limits.max_header_bytes));
+    parser.body_limit(cfg.limits.max_body_bytes);
+    idle->store(true);
+    if (draining) break;
+    socket_layer.expires_after(cfg.limits.idle_timeout);
+    auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+    idle->store(false);
+    if (!ec && !parser.is_done()) {
+      if (websocket::is_upgrade(parser.get())) {
+        set_closer(id, [] {});
+        co_await upgrade(stream, parser.release(), id, remote);
+        co_return;
+      }
+      socket_layer.expires_after(cfg.limits.read_timeout);
+      std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, use_tuple);
+    } else if (!ec && websocket::is_upgrade(parser.get())) {
+      set_closer(id, [] {});
+      co_await upgrade(stream, parser.release(), id, remote);
+      co_return;
+    }
+    if (ec) {
+      std::optional<http_response> refusal;
+      if (ec == http::error::body_limit) {
+        global_metrics().errors.inc("body_too_large");
+        refusal = error_response(413, "body_too_large",
+                                 fmt::format("request body exceeds {} bytes", cfg.limits.max_body_bytes));
+      } else if (ec == http::error::header_limit) {
+        global_metrics().errors.inc("header_too_large");
+        refusal = error_response(431, "header_too_large", "request header too large");
+      } else if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+                 ec != http::error::end_of_stream && ec != http::error::partial_message) {
+        global_metrics().errors.inc("bad_http");
+        refusal = error_response(400, "bad_request", "malformed HTTP request: " + ec.message());
+      } else if (!is_ordinary_end(ec)) {
+        log()->debug("read from {} failed: {}", remote, ec.message());
+      }
+      if (refusal) {
+        global_metrics().http_requests.inc(fmt::format("unmatched,{}", refusal->status));
+        socket_layer.expires_after(cfg.limits.read_timeout);
+        co_await write_response(stream, *refusal, 11, false);
+      }
+      break;
+    }
+
+    auto& req = parser.get();
+    auto response = co_await dispatch(to_request(req, remote));
+    bool keep_alive = req.keep_alive() && !draining;
+    socket_layer.expires_after(cfg.limits.read_timeout);
+    auto res = to_beast(response, req.version(), keep_alive);
+    auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
+    if (wec || !keep_alive) break;
+  }
+  co_await graceful_close(stream);
+}
+
+template <class Stream>
+awaitable<void> http_server::impl::upgrade(Stream& stream, http::request<http::string_body> req, std::uint64_t id,
+                                           std::string remote) {
+  auto view = to_request(req, remote);
+  auto endpoint = ws_endpoints.find(view.path);
+  if (endpoint == ws_endpoints.end() || draining) {
+    auto refusal = draining ? error_response(503, "shutting_down", "server is shutting down")
+                            : error_response(404, "not_found", "no WebSocket endpoint at " + view.path);
+    global_metrics().http_requests.inc(fmt::format("{},{}", draining ? view.path : "unmatched", refusal.status));
+    co_await write_response(stream, refusal, req.version(), false);
+    co_return;
+  }
+  beast::get_lowest_layer(stream).expires_never();
+  auto transport = std::make_shared<ws_transport<Stream>>(std::move(stream), cfg.limits, endpoint->first);
+  auto accepted = endpoint->second(view, transport);
+  if (!accepted.handler) {
+    global_metrics().http_requests.inc(fmt::format("{},{}", endpoint->first, accepted.refusal.status));
+    co_await write_response(transport->stream().next_layer(), accepted.refusal, req.version(), false);
+    co_return;
+  }
+  auto& ws = transport->stream();
+  ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(http::field::server, "pasokh"); }));
+  ws.read_message_max(cfg.limits.ws_max_frame_bytes);
+  auto [ec] = co_await ws.async_accept(req, use_tuple);
+  if (ec) {
+    global_metrics().errors.inc("ws_handshake_failed");
+    accepted.handler->on_closed();
+    co_return;
+  }
+  global_metrics().http_requests.inc(fmt::format("{},101", endpoint->first));
+  global_metrics().ws_sessions.add(1);
+  set_closer(id, [transport] { transport->close(websocket::close_code::going_away, "server shutting down"); });
+  co_await transport->run(accepted.handler);
+  global_metrics().ws_sessions.add(-1);
+}
+
+awaitable<http_response> http_server::impl::dispatch(const http_request& req) {
+  http_response response;
+  std::string_view route_name = "unmatched";
+  if (req.path.empty()) {
+    global_metrics().errors.inc("bad_target");
+    response = error_response(400, "bad_target", "the request target is not a valid path");
+  } else {
+    auto match = routes.find(req.method, req.path);
+    route_name = match.pattern;
+    if (match.handler) {
+      try {
+        response = co_await (*match.handler)(req, match.params);
+      } catch (const std::exception& e) {
+        global_metrics().errors.inc("handler_exception");
+        log()->error("{} {} failed: {}", req.method, req.path, e.what());
+        response = error_response(500, "internal_error", "the request could not be handled");
+      }
+    } else if (match.wrong_method) {
+      global_metrics().errors.inc("method_not_allowed");
+      response = error_response(405, "method_not_allowed", req.method + " is not allowed on " + req.path);
+    } else {
+      global_metrics().errors.inc("not_found");
+      response = error_response(404, "not_found", "no route for " + req.path);
+    }
+  }
+  global_metrics().http_requests.inc(fmt::format("{},{}", route_name, response.status));
+  co_return response;
+}
+
+http_server::http_server(net::io_context& ioc, const config& cfg, const router& routes,
+                         std::map<std::string, ws_endpoint, std::less<>> ws_endpoints)
+    : impl_(std::make_shared<impl>(ioc, cfg, routes, std::move(ws_endpoints))) {}
+
+http_server::~http_server() = default;
+
+std::uint16_t http_server::start() {
+  auto& a = impl_->acceptor;
+  tcp::endpoint endpoint(net::ip::make_address(impl_->cfg.listen.address), impl_->cfg.listen.port);
+  a.open(endpoint.protocol());
+  a.set_option(net::socket_base::reuse_address(true));
+  a.bind(endpoint);
+  a.listen(net::socket_base::max_listen_connections);
+  net::co_spawn(a.get_executor(), impl_->accept_loop(), net::detached);
+  return a.local_endpoint().port();
+}
+
+void http_server::shutdown(std::chrono::milliseconds grace, std::function<void()> done) {
+  auto self = impl_;
+  self->draining = true;
+  net::post(self->acceptor.get_executor(), [self] {
+    beast::error_code ignored;
+    self->acceptor.close(ignored);
+  });
+  auto once = std::make_shared<std::once_flag>();
+  auto finish = [once, done = std::move(done)] { std::call_once(*once, done); };
+  std::vector<std::function<void()>> closers;
+  {
+    std::lock_guard lock(self->mutex);
+    if (self->closers.empty()) {
+      net::post(self->ioc, finish);
+      return;
+    }
+    self->on_all_closed = finish;
+    for (auto& [id, closer] : self->closers) closers.push_back(closer);
+  }
+  for (auto& closer : closers) closer();
+  auto timer = std::make_shared<net::steady_timer>(self->ioc, grace);
+  timer->async_wait([timer, finish](beast::error_code) { finish(); });
+}
+
+std::size_t http_server::open_connections() const { return impl_->connection_count(); }
+
+}  // namespace pasokh::gateway

@@ -1,0 +1,75 @@
+#include "pasokh/gateway/live_hub.hpp"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+namespace pasokh::gateway {
+
+void live_hub::add(const std::string& key, const std::shared_ptr<live_listener>& listener) {
+  std::lock_guard lock(mutex_);
+  listeners_[key].push_back(listener);
+}
+
+void live_hub::remove(const std::string& key, const live_listener* listener) {
+  std::lock_guard lock(mutex_);
+  auto it = listeners_.find(key);
+  if (it == listeners_.end()) return;
+  std::erase_if(it->second, [&](const auto& weak) {
+    auto strong = weak.lock();
+    return !strong || strong.get() == listener;
+  });
+  if (it->second.empty()) listeners_.erase(it);
+}
+
+std::vector<std::shared_ptr<live_listener>> live_hub::collect(const std::vector<std::string>& keys) {
+  std::vector<std::shared_ptr<live_listener>> out;
+  std::lock_guard lock(mutex_);
+  for (const auto& key : keys) {
+    auto it = listeners_.find(key);
+    if (it == listeners_.end()) continue;
+    for (const auto& weak : it->second)
+      if (auto strong = weak.lock()) out.push_back(std::move(strong));
+  }
+  return out;
+}
+
+bool live_hub::dispatch(std::string_view payload) {
+  auto newline = payload.find('\n');
+  if (newline == std::string_view::npos) return false;
+  event_route route;
+  try {
+    auto header = nlohmann::json::parse(payload.substr(0, newline));
+    route.team = header.value("team", "");
+    route.conversation = header.value("conv", "");
+    route.customer = header.value("customer", "");
+    route.assignee = header.value("assignee", "");
+    route.seq = header.value("seq", std::uint64_t{0});
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+  auto frame = std::make_shared<const std::string>(payload.substr(newline + 1));
+  // Sending outside the lock: a listener may unregister while being called.
+  for (auto& l : collect({"team:" + route.team, "all", "customer:" + route.customer})) l->deliver(route, frame);
+  return true;
+}
+
+void live_hub::resync_all() {
+  std::vector<std::shared_ptr<live_listener>> all;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [key, list] : listeners_)
+      for (auto& weak : list)
+        if (auto strong = weak.lock()) all.push_back(std::move(strong));
+  }
+  for (auto& l : all) l->resync();
+}
+
+std::size_t live_hub::listener_count() const {
+  std::lock_guard lock(mutex_);
+  std::size_t n = 0;
+  for (auto& [key, list] : listeners_) n += list.size();
+  return n;
+}
+
+}  // namespace pasokh::gateway

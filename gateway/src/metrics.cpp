@@ -1,0 +1,103 @@
+#include "pasokh/gateway/metrics.hpp"
+
+#include <fmt/format.h>
+
+namespace pasokh::gateway {
+namespace {
+
+std::vector<std::string> split_commas(std::string_view s) {
+  std::vector<std::string> out;
+  while (true) {
+    auto pos = s.find(',');
+    out.emplace_back(s.substr(0, pos));
+    if (pos == std::string_view::npos) return out;
+    s.remove_prefix(pos + 1);
+  }
+}
+
+// Prometheus label values escape backslash, quote and newline.
+std::string escape_label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') { out += "\\n"; continue; }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+counter_family::counter_family(std::string name, std::string help, std::string label_names)
+    : name_(std::move(name)), help_(std::move(help)), label_names_(split_commas(label_names)) {}
+
+void counter_family::inc(std::string_view labels, std::uint64_t by) {
+  std::lock_guard lock(mutex_);
+  auto it = values_.find(labels);
+  if (it == values_.end())
+    it = values_.emplace(std::string(labels), std::make_unique<std::atomic<std::uint64_t>>(0)).first;
+  it->second->fetch_add(by, std::memory_order_relaxed);
+}
+
+std::uint64_t counter_family::value(std::string_view labels) const {
+  std::lock_guard lock(mutex_);
+  auto it = values_.find(labels);
+  return it == values_.end() ? 0 : it->second->load(std::memory_order_relaxed);
+}
+
+void counter_family::render(std::string& out, std::string_view type) const {
+  out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name_, help_, name_, type);
+  std::lock_guard lock(mutex_);
+  for (const auto& [labels, value] : values_) {
+    auto values = split_commas(labels);
+    std::string rendered;
+    for (std::size_t i = 0; i < label_names_.size() && i < values.size(); ++i)
+      rendered += fmt::format("{}{}=\"{}\"", i ? "," : "", label_names_[i], escape_label(values[i]));
+    out += fmt::format("{}{{{}}} {}\n", name_, rendered, value->load(std::memory_order_relaxed));
+  }
+}
+
+void gauge::render(std::string& out) const {
+  out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name_, help_, name_, name_, value());
+}
+
+void histogram::observe(double seconds) {
+  std::size_t i = 0;
+  while (i < bounds.size() && seconds > bounds[i]) ++i;
+  buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_micros_.fetch_add(static_cast<std::uint64_t>(seconds * 1e6), std::memory_order_relaxed);
+}
+
+void histogram::render(std::string& out) const {
+  out += fmt::format("# HELP {} {}\n# TYPE {} histogram\n", name_, help_, name_);
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < bounds.size(); ++i) {
+    cumulative += buckets_[i].load(std::memory_order_relaxed);
+    out += fmt::format("{}_bucket{{le=\"{}\"}} {}\n", name_, bounds[i], cumulative);
+  }
+  cumulative += buckets_[bounds.size()].load(std::memory_order_relaxed);
+  out += fmt::format("{}_bucket{{le=\"+Inf\"}} {}\n", name_, cumulative);
+  out += fmt::format("{}_sum {}\n{}_count {}\n", name_, sum_micros_.load() / 1e6, name_, count_.load());
+}
+
+std::string metrics::render() const {
+  std::string out;
+  http_requests.render(out);
+  errors.render(out);
+  inbound_messages.render(out);
+  outbound_messages.render(out);
+  dedup_hits.render(out);
+  ws_closed.render(out);
+  ws_sessions.render(out);
+  http_connections.render(out);
+  redis_latency.render(out);
+  return out;
+}
+
+metrics& global_metrics() {
+  static metrics instance;
+  return instance;
+}
+
+}  // namespace pasokh::gateway

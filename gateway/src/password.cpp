@@ -1,0 +1,118 @@
+#include "pasokh/gateway/password.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <charconv>
+#include <stdexcept>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace pasokh::gateway {
+namespace {
+
+constexpr std::string_view scheme = "pbkdf2-sha256";
+constexpr std::size_t hash_bytes = 32;
+
+std::string base64url(const unsigned char* data, std::size_t n) {
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  out.reserve((n * 4 + 2) / 3);
+  for (std::size_t i = 0; i < n; i += 3) {
+    unsigned v = data[i] << 16 | (i + 1 < n ? data[i + 1] << 8 : 0) | (i + 2 < n ? data[i + 2] : 0);
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+    if (i + 1 < n) out += alphabet[(v >> 6) & 63];
+    if (i + 2 < n) out += alphabet[v & 63];
+  }
+  return out;
+}
+
+bool base64url_decode(std::string_view in, std::vector<unsigned char>& out) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '-') return 62;
+    if (c == '_') return 63;
+    return -1;
+  };
+  out.clear();
+  unsigned buffer = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v = value(c);
+    if (v < 0) return false;
+    buffer = (buffer << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<unsigned char>((buffer >> bits) & 0xFF));
+    }
+  }
+  return true;
+}
+
+std::vector<unsigned char> derive(std::string_view password, const std::vector<unsigned char>& salt, int iterations) {
+  std::vector<unsigned char> out(hash_bytes);
+  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), salt.data(), static_cast<int>(salt.size()),
+                        iterations, EVP_sha256(), static_cast<int>(out.size()), out.data()) != 1)
+    throw std::runtime_error("PBKDF2 failed");
+  return out;
+}
+
+}  // namespace
+
+std::string hash_password(std::string_view password, int iterations) {
+  std::vector<unsigned char> salt(16);
+  if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) throw std::runtime_error("RAND_bytes failed");
+  auto hash = derive(password, salt, iterations);
+  return fmt::format("{}${}${}${}", scheme, iterations, base64url(salt.data(), salt.size()),
+                     base64url(hash.data(), hash.size()));
+}
+
+bool verify_password(std::string_view password, std::string_view encoded) {
+  // Split into exactly four '$'-separated parts.
+  std::string_view parts[4];
+  for (int i = 0; i < 4; ++i) {
+    auto pos = encoded.find('$');
+    if ((pos == std::string_view::npos) != (i == 3)) return false;
+    parts[i] = encoded.substr(0, pos);
+    encoded = pos == std::string_view::npos ? std::string_view{} : encoded.substr(pos + 1);
+  }
+  if (parts[0] != scheme) return false;
+  int iterations = 0;
+  auto [ptr, ec] = std::from_chars(parts[1].data(), parts[1].data() + parts[1].size(), iterations);
+  if (ec != std::errc{} || iterations < 1000 || iterations > 10'000'000) return false;
+  std::vector<unsigned char> salt, expected;
+  if (!base64url_decode(parts[2], salt) || !base64url_decode(parts[3], expected) || expected.size() != hash_bytes)
+    return false;
+  auto actual = derive(password, salt, iterations);
+  return CRYPTO_memcmp(actual.data(), expected.data(), hash_bytes) == 0;
+}
+
+std::string random_token(std::size_t bytes) {
+  std::vector<unsigned char> buf(bytes);
+  if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1) throw std::runtime_error("RAND_bytes failed");
+  return base64url(buf.data(), buf.size());
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) out += fmt::format("{:02x}", digest[i]);
+  return out;
+}
+
+bool constant_time_equals(std::string_view a, std::string_view b) {
+  // Compare digests so that the time does not depend on where the inputs differ
+  // nor reveal the secret's length.
+  auto da = sha256_hex(a), db = sha256_hex(b);
+  return CRYPTO_memcmp(da.data(), db.data(), da.size()) == 0;
+}
+
+}  // namespace pasokh::gateway

@@ -1,0 +1,51 @@
+#include "pasokh/gateway/request_checks.hpp"
+
+#include "pasokh/gateway/metrics.hpp"
+#include "pasokh/proto/utf8.hpp"
+
+namespace pasokh::gateway {
+
+namespace {
+http_response reject(unsigned status, std::string_view code, std::string_view message) {
+  global_metrics().errors.inc(code);
+  return error_response(status, code, message);
+}
+}  // namespace
+
+std::variant<nlohmann::json, http_response> json_body(const http_request& req) {
+  auto type = req.header("content-type");
+  auto media = type.substr(0, type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  if (media != "application/json")
+    return reject(415, "unsupported_media_type", "Content-Type must be application/json");
+  if (!proto::valid_utf8(req.body)) return reject(400, "invalid_utf8", "the body is not valid UTF-8");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(req.body);
+  } catch (const nlohmann::json::parse_error& e) {
+    return reject(400, "invalid_json", std::string("the body is not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) return reject(400, "invalid_body", "the body must be a JSON object");
+  return j;
+}
+
+std::string bearer_token(const http_request& req) {
+  auto value = req.header("authorization");
+  constexpr std::string_view scheme = "Bearer ";
+  if (value.size() <= scheme.size() || value.substr(0, scheme.size()) != scheme) return {};
+  return std::string(value.substr(scheme.size()));
+}
+
+http_response unauthorized(std::string_view message) {
+  auto r = reject(401, "unauthorized", message);
+  r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+http_response unavailable() {
+  auto r = reject(503, "unavailable", "storage is unavailable; retry later");
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+}  // namespace pasokh::gateway

@@ -1,0 +1,89 @@
+#pragma once
+// Conversation state in Redis: ingest of customer messages, replies, status
+// changes and reading the log. Each write is one atomic Lua script and one
+// round trip; each one appends an event frame (with the next sequence number)
+// to the conversation's log and publishes it to every gateway instance.
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pasokh/proto/types.hpp"
+#include "pasokh/store/redis_client.hpp"
+
+namespace pasokh::routing {
+
+enum class routing_errc {
+  not_found = 1,  // no such conversation
+  closed,         // the conversation is closed for good
+};
+const boost::system::error_category& routing_category() noexcept;
+boost::system::error_code make_error_code(routing_errc) noexcept;
+
+template <class T> using result = boost::system::result<T>;
+using boost::asio::awaitable;
+
+// Where a channel's new conversations go.
+struct channel_route {
+  std::string team = "support";
+  bool bot_enabled = false;
+};
+
+struct ingest_outcome {
+  std::string conversation_id;
+  std::string customer_id;
+  std::uint64_t seq = 0;
+  bool duplicate = false;
+  bool new_conversation = false;
+  std::string status;  // conversation status after the message ("bot", "queued", ...)
+};
+
+struct append_outcome {
+  std::uint64_t seq = 0;
+  bool duplicate = false;  // the client id was seen before; seq is the first one's
+};
+
+struct author {
+  proto::author_kind kind = proto::author_kind::agent;
+  std::string id;
+  std::string name;
+};
+
+class conversation_service {
+ public:
+  conversation_service(store::redis_client& redis, std::string prefix, std::chrono::seconds dedup_ttl);
+
+  awaitable<result<ingest_outcome>> ingest(const proto::inbound_event& event, const channel_route& route);
+
+  awaitable<result<append_outcome>> append_reply(const std::string& conversation_id, const author& by,
+                                                 const std::string& client_id, const std::string& text,
+                                                 bool automatic = false);
+
+  awaitable<result<append_outcome>> set_status(const std::string& conversation_id, proto::conversation_status status,
+                                               const std::string& actor_id, const std::string& client_id);
+
+  // Event frames (JSON text, as published) with seq > after, oldest first.
+  awaitable<result<std::vector<std::string>>> events_after(const std::string& conversation_id, std::uint64_t after,
+                                                           std::size_t limit);
+
+  // JSON array of the team's open conversations, newest first.
+  awaitable<result<std::string>> team_snapshot(const std::string& team, std::size_t limit);
+
+  // The conversation's channel, or not_found.
+  awaitable<result<std::string>> channel_of(const std::string& conversation_id);
+
+  const std::string& prefix() const { return prefix_; }
+  std::string events_channel() const { return prefix_ + "events"; }
+
+ private:
+  store::redis_client& redis_;
+  std::string prefix_;
+  std::chrono::seconds dedup_ttl_;
+};
+
+}  // namespace pasokh::routing
+
+template <> struct boost::system::is_error_code_enum<pasokh::routing::routing_errc> : std::true_type {};

@@ -1,0 +1,181 @@
+#include "pasokh/routing/conversation_service.hpp"
+
+#include <charconv>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+#include "pasokh/proto/json.hpp"
+
+namespace pasokh::routing {
+
+namespace lua {
+extern const char* const prelude;
+extern const char* const ingest;
+extern const char* const append_reply;
+extern const char* const set_status;
+extern const char* const team_snapshot;
+}  // namespace lua
+
+namespace {
+
+using store::reply;
+
+class routing_category_impl : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "pasokh.routing"; }
+  std::string message(int ev) const override {
+    switch (static_cast<routing_errc>(ev)) {
+      case routing_errc::not_found: return "conversation not found";
+      case routing_errc::closed: return "conversation is closed";
+    }
+    return "unknown routing error";
+  }
+};
+
+const store::lua_script& script(const char* body) {
+  // One lua_script per body, built on first use (hashing the source once).
+  static std::mutex mutex;
+  static std::map<const char*, std::unique_ptr<store::lua_script>> scripts;
+  std::lock_guard lock(mutex);
+  auto& slot = scripts[body];
+  if (!slot) slot = std::make_unique<store::lua_script>(std::string(lua::prelude) + "\n" + body);
+  return *slot;
+}
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::uint64_t to_u64(std::string_view s) {
+  std::uint64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+// Lua scripts answer { status, ... } arrays; a Redis error reply is a bug or an
+// outage, surfaced as server_error.
+result<const std::vector<reply>*> script_answer(const result<reply>& r) {
+  if (!r) return r.error();
+  if (r->is_error() || r->type != reply::kind::array || r->elements.empty())
+    return make_error_code(store::redis_errc::server_error);
+  return &r->elements;
+}
+
+result<append_outcome> append_answer(const result<reply>& r) {
+  auto answer = script_answer(r);
+  if (!answer) return answer.error();
+  const auto& a = **answer;
+  const auto& status = a[0].str;
+  if (status == "not_found") return make_error_code(routing_errc::not_found);
+  if (status == "closed") return make_error_code(routing_errc::closed);
+  append_outcome out;
+  out.duplicate = status == "duplicate";
+  if (a.size() > 1) out.seq = to_u64(a[1].str);
+  return out;
+}
+
+}  // namespace
+
+const boost::system::error_category& routing_category() noexcept {
+  static routing_category_impl instance;
+  return instance;
+}
+boost::system::error_code make_error_code(routing_errc e) noexcept {
+  return {static_cast<int>(e), routing_category()};
+}
+
+conversation_service::conversation_service(store::redis_client& redis, std::string prefix,
+                                           std::chrono::seconds dedup_ttl)
+    : redis_(redis), prefix_(std::move(prefix)), dedup_ttl_(dedup_ttl) {}
+
+awaitable<result<ingest_outcome>> conversation_service::ingest(const proto::inbound_event& event,
+                                                                const channel_route& route) {
+  nlohmann::json message = {{"text", event.text}};
+  if (!event.attachments.empty()) message["attachments"] = event.attachments;
+  if (!event.provider_message_id.empty()) message["provider_message_id"] = event.provider_message_id;
+  if (!event.reply_to.empty()) message["reply_to"] = event.reply_to;
+  if (event.sent_at) message["sent_at"] = event.sent_at;
+
+  auto r = co_await redis_.eval(
+      script(lua::ingest), {},
+      store::make_command(prefix_, event.from.channel, std::string(proto::to_string(event.from.kind)), event.from.external_id,
+       event.from.display_name, event.dedup_key, std::to_string(dedup_ttl_.count()), std::to_string(now_ms()),
+       message.dump(), route.team, route.bot_enabled ? "1" : "0", event.language,
+       event.provider_chat_id.empty() ? event.from.external_id : event.provider_chat_id));
+  auto answer = script_answer(r);
+  if (!answer) co_return answer.error();
+  const auto& a = **answer;
+  ingest_outcome out;
+  if (a[0].str == "duplicate") {
+    // "conv|seq|customer" as remembered by the dedup key.
+    std::string_view seen = a.at(1).str;
+    auto first = seen.find('|'), second = seen.rfind('|');
+    out.duplicate = true;
+    out.conversation_id = std::string(seen.substr(0, first));
+    out.seq = to_u64(seen.substr(first + 1, second - first - 1));
+    out.customer_id = std::string(seen.substr(second + 1));
+    co_return out;
+  }
+  out.conversation_id = a.at(1).str;
+  out.seq = to_u64(a.at(2).str);
+  out.customer_id = a.at(3).str;
+  out.new_conversation = a.at(4).str == "1";
+  out.status = a.at(5).str;
+  co_return out;
+}
+
+awaitable<result<append_outcome>> conversation_service::append_reply(const std::string& conversation_id,
+                                                                      const author& by, const std::string& client_id,
+                                                                      const std::string& text, bool automatic) {
+  auto r = co_await redis_.eval(script(lua::append_reply), {},
+                                store::make_command(prefix_, conversation_id, std::string(proto::to_string(by.kind)), by.id, by.name,
+                                 client_id, text, std::to_string(now_ms()), automatic ? "1" : "0"));
+  co_return append_answer(r);
+}
+
+awaitable<result<append_outcome>> conversation_service::set_status(const std::string& conversation_id,
+                                                                    proto::conversation_status status,
+                                                                    const std::string& actor_id,
+                                                                    const std::string& client_id) {
+  auto r = co_await redis_.eval(script(lua::set_status), {},
+                                store::make_command(prefix_, conversation_id, std::string(proto::to_string(status)), actor_id, client_id,
+                                 std::to_string(now_ms())));
+  co_return append_answer(r);
+}
+
+awaitable<result<std::vector<std::string>>> conversation_service::events_after(const std::string& conversation_id,
+                                                                                std::uint64_t after,
+                                                                                std::size_t limit) {
+  auto r = co_await redis_.exec(store::make_command("XRANGE", prefix_ + "conv:" + conversation_id + ":log",
+                                 "(" + std::to_string(after) + "-1", "+", "COUNT", std::to_string(limit)));
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return make_error_code(store::redis_errc::server_error);
+  std::vector<std::string> frames;
+  frames.reserve(r->elements.size());
+  // Each entry is [id, [field, value]]; the only field is "f", the frame.
+  for (auto& entry : r->elements)
+    if (entry.elements.size() == 2 && entry.elements[1].elements.size() >= 2)
+      frames.push_back(std::move(entry.elements[1].elements[1].str));
+  co_return frames;
+}
+
+awaitable<result<std::string>> conversation_service::team_snapshot(const std::string& team, std::size_t limit) {
+  auto r = co_await redis_.eval(script(lua::team_snapshot), {}, store::make_command(prefix_, team, std::to_string(limit)));
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return make_error_code(store::redis_errc::server_error);
+  co_return std::move(r->str);
+}
+
+awaitable<result<std::string>> conversation_service::channel_of(const std::string& conversation_id) {
+  auto r = co_await redis_.exec(store::make_command("HGET", prefix_ + "conv:" + conversation_id, "channel"));
+  if (!r) co_return r.error();
+  if (r->is_nil()) co_return make_error_code(routing_errc::not_found);
+  co_return std::move(r->str);
+}
+
+}  // namespace pasokh::routing
