@@ -1,0 +1,33 @@
+#include "pasokh/connectors/common/hub.hpp"
+
+#include "pasokh/connectors/common/crypto.hpp"
+
+namespace pasokh::connectors {
+
+webhook_result hub_verify(const webhook_request& req, const secret& verify_token) {
+  auto mode = req.query("hub.mode");
+  auto token = req.query("hub.verify_token");
+  auto challenge = req.query("hub.challenge");
+  if (!mode || *mode != "subscribe" || !token || !challenge)
+    return webhook_result::failure(webhook_error::verify_failed, "expected hub.mode=subscribe, hub.verify_token and hub.challenge");
+  if (!constant_time_equal(*token, verify_token.reveal()))
+    return webhook_result::failure(webhook_error::verify_failed, "hub.verify_token does not match");
+  return webhook_result::plain_text(std::move(*challenge));
+}
+
+std::optional<webhook_result> hub_check_signature(const webhook_request& req, const secret& app_secret) {
+  auto header = req.header("X-Hub-Signature-256");
+  if (!header || header->empty())
+    return webhook_result::failure(webhook_error::missing_signature, "X-Hub-Signature-256 header is missing");
+  constexpr std::string_view prefix = "sha256=";
+  if (header->substr(0, prefix.size()) != prefix)
+    return webhook_result::failure(webhook_error::bad_signature, "X-Hub-Signature-256 must start with sha256=");
+  std::string given(header->substr(prefix.size()));
+  for (auto& c : given)
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');  // hex case is not part of the secret
+  if (!constant_time_equal(given, hmac_sha256_hex(app_secret.reveal(), req.body)))
+    return webhook_result::failure(webhook_error::bad_signature, "X-Hub-Signature-256 does not match the body");
+  return std::nullopt;
+}
+
+}  // namespace pasokh::connectors

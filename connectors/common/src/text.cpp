@@ -1,0 +1,125 @@
+#include "pasokh/connectors/common/text.hpp"
+
+namespace pasokh::connectors {
+namespace {
+
+struct code_point {
+  std::size_t offset;  // byte offset of the first byte
+  std::size_t bytes;
+  char32_t value;
+};
+
+// Decodes one code point at `i`. Invalid bytes count as one unit of one byte,
+// so malformed input is still split without reading past the end.
+code_point decode(std::string_view s, std::size_t i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  std::size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+  if (i + len > s.size()) len = 1;
+  char32_t v = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+  for (std::size_t k = 1; k < len; ++k) {
+    auto cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc & 0xC0) != 0x80) return {i, 1, c};
+    v = (v << 6) | (cc & 0x3F);
+  }
+  return {i, len, v};
+}
+
+std::size_t units(char32_t cp, text_unit unit) { return unit == text_unit::utf16 && cp >= 0x10000 ? 2 : 1; }
+
+bool is_space(char32_t cp) { return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r'; }
+
+// Code points that must stay with the one before them.
+bool is_extending(char32_t cp) {
+  return (cp >= 0x0300 && cp <= 0x036F) ||  // combining diacritics
+         (cp >= 0x064B && cp <= 0x065F) ||  // Arabic harakat
+         cp == 0x0670 ||                    // superscript alef
+         (cp >= 0x06D6 && cp <= 0x06ED) ||  // Quranic marks
+         cp == 0x200C || cp == 0x200D ||    // ZWNJ, ZWJ
+         (cp >= 0xFE00 && cp <= 0xFE0F) ||  // variation selectors
+         (cp >= 0x1F3FB && cp <= 0x1F3FF);  // skin tones
+}
+
+void append_trimmed(std::vector<std::string>& out, std::string_view part) {
+  while (!part.empty() && (part.back() == ' ' || part.back() == '\t' || part.back() == '\n' || part.back() == '\r'))
+    part.remove_suffix(1);
+  if (!part.empty()) out.emplace_back(part);
+}
+
+}  // namespace
+
+std::size_t text_length(std::string_view s, text_unit unit) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    auto cp = decode(s, i);
+    n += units(cp.value, unit);
+    i += cp.bytes;
+  }
+  return n;
+}
+
+std::vector<std::string> split_text(std::string_view s, std::size_t limit, text_unit unit) {
+  std::vector<std::string> out;
+  if (limit == 0) limit = 1;
+  std::size_t start = 0;
+  while (start < s.size()) {
+    // Skip whitespace a previous break left at the front.
+    while (start < s.size() && is_space(static_cast<unsigned char>(s[start]))) ++start;
+    if (start >= s.size()) break;
+
+    std::size_t used = 0, i = start;
+    std::size_t last_newline = 0, last_space = 0, last_safe_cut = 0;
+    while (i < s.size()) {
+      auto cp = decode(s, i);
+      if (used + units(cp.value, unit) > limit) break;
+      if (i > start) {
+        if (cp.value == '\n') last_newline = i;
+        else if (is_space(cp.value)) last_space = i;
+        if (!is_extending(cp.value)) last_safe_cut = i;
+      }
+      used += units(cp.value, unit);
+      i += cp.bytes;
+    }
+    if (i == start) i += decode(s, i).bytes;  // one code point wider than the limit: send it alone
+    if (i >= s.size()) {
+      append_trimmed(out, s.substr(start));
+      break;
+    }
+    // A break point in the first half would leave tiny parts; then cut harder.
+    std::size_t half = start + (i - start) / 2;
+    std::size_t cut = last_newline > half ? last_newline
+                      : last_space > half ? last_space
+                      : last_safe_cut > start ? last_safe_cut
+                      : i;
+    // The code point at `i` might itself be extending; prefer not to split there.
+    if (cut == i && i < s.size() && is_extending(decode(s, i).value) && last_safe_cut > start) cut = last_safe_cut;
+    append_trimmed(out, s.substr(start, cut - start));
+    start = cut;
+  }
+  return out;
+}
+
+std::string truncate_text(std::string_view s, std::size_t limit, text_unit unit) {
+  if (text_length(s, unit) <= limit) return std::string(s);
+  if (limit == 0) return {};
+  std::size_t used = 0, i = 0;
+  while (i < s.size()) {
+    auto cp = decode(s, i);
+    if (used + units(cp.value, unit) > limit - 1) break;  // keep one unit for the ellipsis
+    used += units(cp.value, unit);
+    i += cp.bytes;
+  }
+  std::string out(s.substr(0, i));
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out + "\xE2\x80\xA6";  // …
+}
+
+std::string numbered_choices(std::string_view text, const std::vector<proto::button>& buttons) {
+  std::string out(text);
+  if (!buttons.empty() && !out.empty()) out += "\n";
+  for (std::size_t i = 0; i < buttons.size(); ++i) {
+    out += "\n" + std::to_string(i + 1) + ". " + buttons[i].title;
+  }
+  return out;
+}
+
+}  // namespace pasokh::connectors

@@ -1,0 +1,204 @@
+#include "pasokh/connectors/meta/inbound.hpp"
+
+#include "pasokh/connectors/common/crypto.hpp"
+#include "pasokh/connectors/common/hub.hpp"
+#include "pasokh/connectors/common/json_read.hpp"
+
+namespace pasokh::connectors::meta {
+namespace {
+
+using namespace json_read;
+using proto::attachment;
+using proto::attachment_kind;
+
+// What every messaging item has in common.
+struct item_context {
+  const std::string& channel;
+  proto::channel_kind kind;
+  std::string sender;
+  std::string recipient;
+  proto::timestamp_ms timestamp;
+};
+
+proto::inbound_event base_event(const item_context& c, const std::string& customer) {
+  proto::inbound_event ev;
+  ev.from = {c.channel, c.kind, customer, ""};  // names need a Graph profile call; not ours
+  ev.sent_at = c.timestamp;
+  return ev;
+}
+
+attachment read_attachment(const json& a) {
+  attachment out;
+  auto type = opt_string(a, "type").value_or("");
+  const json* payload = find_object(a, "payload");
+  std::string url = payload ? opt_string(*payload, "url").value_or("") : "";
+  out.provider_ref = url;
+  if (type == "image") {
+    out.kind = payload && find(*payload, "sticker_id") ? attachment_kind::sticker : attachment_kind::image;
+  } else if (type == "audio") {
+    out.kind = attachment_kind::audio;
+  } else if (type == "video") {
+    out.kind = attachment_kind::video;
+  } else if (type == "file") {
+    out.kind = attachment_kind::file;
+  } else if (type == "location") {
+    out.kind = attachment_kind::location;
+    if (const auto* coords = payload ? find_object(*payload, "coordinates") : nullptr) {
+      out.latitude = opt_number(*coords, "lat");
+      out.longitude = opt_number(*coords, "long");
+    }
+  } else {
+    // fallback (shared links), Instagram share / story_mention / ig_reel ...:
+    // keep the link and say what it was.
+    out.kind = attachment_kind::file;
+    out.name = type;
+    if (auto title = opt_string(a, "title")) out.caption = *title;
+    if (payload && out.caption.empty()) out.caption = opt_string(*payload, "title").value_or("");
+  }
+  return out;
+}
+
+void read_message(const json& m, const item_context& c, webhook_result& out) {
+  if (opt_bool(m, "is_deleted")) {  // Instagram unsend
+    out.count("ignored_deleted");
+    return;
+  }
+  bool echo = opt_bool(m, "is_echo");
+  // An echo is our page's own message: the customer is the recipient.
+  auto ev = base_event(c, echo ? c.recipient : c.sender);
+  ev.echo = echo;
+  ev.provider_message_id = require_string(m, "mid", "message");
+  ev.dedup_key = "meta:" + ev.provider_message_id;
+  ev.text = opt_string(m, "text").value_or("");
+  if (const auto* reply = find_object(m, "reply_to")) ev.reply_to = opt_string(*reply, "mid").value_or("");
+  if (const auto* qr = find_object(m, "quick_reply")) {
+    ev.kind = proto::inbound_kind::button;
+    ev.button_payload = opt_string(*qr, "payload").value_or("");
+  }
+  if (const auto* atts = find_array(m, "attachments")) {
+    for (const auto& a : *atts) {
+      if (opt_string(a, "type") == "template") continue;  // the echo of our own template
+      ev.attachments.push_back(read_attachment(a));
+    }
+  }
+  if (ev.text.empty() && ev.attachments.empty() && ev.kind != proto::inbound_kind::button) {
+    out.count("ignored_unsupported");
+    return;
+  }
+  out.events.push_back(std::move(ev));
+}
+
+void read_postback(const json& p, const item_context& c, webhook_result& out) {
+  auto ev = base_event(c, c.sender);
+  ev.kind = proto::inbound_kind::button;
+  ev.button_payload = opt_string(p, "payload").value_or("");
+  ev.text = opt_string(p, "title").value_or(ev.button_payload);
+  // Older postbacks carry no mid: a hash of who, when and what stands in, so a
+  // redelivery of the same postback dedupes.
+  auto mid = opt_string(p, "mid").value_or("");
+  ev.provider_message_id =
+      !mid.empty() ? mid : "pb:" + sha256_hex(c.sender + "|" + std::to_string(c.timestamp) + "|" + ev.button_payload).substr(0, 32);
+  ev.dedup_key = "meta:" + ev.provider_message_id;
+  out.events.push_back(std::move(ev));
+}
+
+void read_edit(const json& e, const item_context& c, webhook_result& out) {
+  auto ev = base_event(c, c.sender);
+  ev.kind = proto::inbound_kind::edit;
+  ev.provider_message_id = require_string(e, "mid", "message_edit");
+  ev.text = opt_string(e, "text").value_or("");
+  ev.dedup_key = "meta:" + ev.provider_message_id + ":edit:" + std::to_string(opt_int(e, "num_edit").value_or(0));
+  out.events.push_back(std::move(ev));
+}
+
+void add_status(const item_context& c, const std::string& mid, proto::delivery_status status, std::string_view name,
+                webhook_result& out) {
+  auto ev = base_event(c, c.sender);  // delivery/read come from the customer's side
+  ev.kind = proto::inbound_kind::status;
+  ev.provider_message_id = mid;
+  ev.status = status;
+  ev.dedup_key = "meta:" + mid + ":" + std::string(name);
+  out.events.push_back(std::move(ev));
+}
+
+void read_item(const json& item, const std::string& channel, proto::channel_kind kind, webhook_result& out,
+               std::string_view where) {
+  const auto& sender = require_object(item, "sender", where);
+  const auto* recipient = find_object(item, "recipient");
+  item_context c{channel, kind, require_id(sender, "id", std::string(where) + ".sender"),
+                 recipient ? opt_id(*recipient, "id").value_or("") : "", opt_int(item, "timestamp").value_or(0)};
+
+  if (const auto* m = find_object(item, "message")) {
+    read_message(*m, c, out);
+  } else if (const auto* p = find_object(item, "postback")) {
+    read_postback(*p, c, out);
+  } else if (const auto* e = find_object(item, "message_edit")) {
+    read_edit(*e, c, out);
+  } else if (const auto* d = find_object(item, "delivery")) {
+    if (const auto* mids = find_array(*d, "mids"))
+      for (const auto& mid : *mids)
+        if (mid.is_string()) add_status(c, mid.get<std::string>(), proto::delivery_status::delivered, "delivered", out);
+  } else if (const auto* r = find_object(item, "read")) {
+    // Instagram names the message; Messenger only gives a watermark time,
+    // which no single message id stands for.
+    if (auto mid = opt_string(*r, "mid")) add_status(c, *mid, proto::delivery_status::read, "read", out);
+    else out.count("ignored_read_watermark");
+  } else if (find(item, "reaction")) {
+    out.count("ignored_reaction");
+  } else {
+    out.count("ignored_event");  // referral, optin, pass_thread_control, ...
+  }
+}
+
+webhook_result parse_notification(const webhook_request& req, const meta_channel& ch, const account_router& route) {
+  auto body = parse_body(req.body);
+  if (!body) return webhook_result::failure(webhook_error::invalid_json, "body is not valid JSON");
+  if (!body->is_object()) return webhook_result::failure(webhook_error::invalid_payload, "body must be a JSON object");
+  webhook_result out;
+  auto object = opt_string(*body, "object").value_or("");
+  auto expected = ch.kind == proto::channel_kind::instagram ? "instagram" : "page";
+  if (object != expected) {
+    out.count("ignored_object");
+    return out;
+  }
+  const auto& entries = require_array(*body, "entry", "");
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    std::string where = "entry[" + std::to_string(i) + "]";
+    const auto& entry = entries[i];
+    std::string channel = ch.id;
+    auto account = opt_id(entry, "id").value_or("");
+    if (!ch.account_id.empty() && !account.empty() && account != ch.account_id) {
+      auto owner = route ? route(account) : std::nullopt;
+      if (!owner) {
+        out.count("ignored_other_account");
+        continue;
+      }
+      channel = *owner;
+    }
+    bool any = false;
+    // standby[]: events while another app holds the thread (handover protocol);
+    // the customer still wrote to us, so they count the same.
+    for (std::string_view list : {"messaging", "standby"}) {
+      const auto* items = find_array(entry, list);
+      if (!items) continue;
+      any = true;
+      for (std::size_t k = 0; k < items->size(); ++k)
+        read_item((*items)[k], channel, ch.kind, out, where + "." + std::string(list) + "[" + std::to_string(k) + "]");
+    }
+    if (!any) out.count("ignored_changes");  // comments, mentions: the changes[] feed
+  }
+  return out;
+}
+
+}  // namespace
+
+webhook_result parse_webhook(const webhook_request& req, const meta_channel& ch, const account_router& route) {
+  if (req.method == "GET") return hub_verify(req, ch.verify_token);
+  if (req.method != "POST") return webhook_result::failure(webhook_error::method_not_allowed, "use GET or POST");
+  return run_guarded([&] {
+    if (auto refused = hub_check_signature(req, ch.app_secret)) return std::move(*refused);
+    return parse_notification(req, ch, route);
+  });
+}
+
+}  // namespace pasokh::connectors::meta

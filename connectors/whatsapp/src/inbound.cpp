@@ -1,0 +1,249 @@
+#include "pasokh/connectors/whatsapp/inbound.hpp"
+
+#include "pasokh/connectors/common/hub.hpp"
+#include "pasokh/connectors/common/json_read.hpp"
+
+namespace pasokh::connectors::whatsapp {
+namespace {
+
+using namespace json_read;
+using proto::attachment;
+using proto::attachment_kind;
+
+struct contact_info {
+  std::string wa_id;
+  std::string user_id;
+  std::string name;
+};
+
+std::vector<contact_info> read_contacts(const json& value) {
+  std::vector<contact_info> out;
+  if (const auto* contacts = find_array(value, "contacts")) {
+    for (const auto& c : *contacts) {
+      contact_info info;
+      info.wa_id = opt_string(c, "wa_id").value_or("");
+      info.user_id = opt_string(c, "user_id").value_or("");
+      if (const auto* profile = find_object(c, "profile")) info.name = opt_string(*profile, "name").value_or("");
+      out.push_back(std::move(info));
+    }
+  }
+  return out;
+}
+
+// The customer who sent `msg`: the phone-number wa_id when shared, else the
+// business-scoped user id (usernames hide the phone number).
+proto::channel_identity sender(const json& msg, const std::vector<contact_info>& contacts, const std::string& channel,
+                               std::string_view where) {
+  auto from = opt_string(msg, "from").value_or("");
+  auto from_user = opt_string(msg, "from_user_id").value_or("");
+  const contact_info* match = nullptr;
+  for (const auto& c : contacts)
+    if ((!from.empty() && c.wa_id == from) || (!from_user.empty() && c.user_id == from_user)) match = &c;
+  if (!match && contacts.size() == 1) match = &contacts.front();
+  if (match && from.empty()) from = match->wa_id;
+  if (match && from_user.empty()) from_user = match->user_id;
+  if (from.empty() && from_user.empty()) throw shape_error{std::string(where) + ".from must be a string"};
+
+  proto::channel_identity id{channel, proto::channel_kind::whatsapp, from.empty() ? from_user : from,
+                             match ? match->name : ""};
+  if (!from.empty() && from_user != from) id.alt_external_id = from_user;
+  return id;
+}
+
+attachment media(const json& m, attachment_kind kind, std::string_view where) {
+  attachment a;
+  a.kind = kind;
+  a.provider_ref = require_string(m, "id", where);  // media id: GET /{id} gives a download URL
+  a.mime_type = opt_string(m, "mime_type").value_or("");
+  a.name = opt_string(m, "filename").value_or("");
+  return a;
+}
+
+// Fills text/attachments/button of a message; false when the type is not
+// supported (counted by the caller).
+bool read_content(const json& msg, const std::string& type, proto::inbound_event& ev) {
+  struct media_type {
+    std::string_view type;
+    attachment_kind kind;
+  };
+  static constexpr media_type media_types[] = {
+      {"image", attachment_kind::image}, {"document", attachment_kind::document}, {"audio", attachment_kind::audio},
+      {"video", attachment_kind::video}, {"sticker", attachment_kind::sticker},
+  };
+  if (type == "text") {
+    ev.text = require_string(require_object(msg, "text", "message"), "body", "message.text");
+    return true;
+  }
+  for (const auto& mt : media_types) {
+    if (type != mt.type) continue;
+    const auto& m = require_object(msg, mt.type, "message");
+    auto a = media(m, mt.kind, mt.type);
+    if (mt.kind == attachment_kind::audio && opt_bool(m, "voice")) a.kind = attachment_kind::voice;
+    ev.text = opt_string(m, "caption").value_or("");
+    ev.attachments.push_back(std::move(a));
+    return true;
+  }
+  if (type == "location") {
+    const auto& loc = require_object(msg, "location", "message");
+    attachment a;
+    a.kind = attachment_kind::location;
+    a.latitude = opt_number(loc, "latitude");
+    a.longitude = opt_number(loc, "longitude");
+    if (!a.latitude || !a.longitude) throw shape_error{"message.location needs latitude and longitude"};
+    a.name = opt_string(loc, "name").value_or("");
+    a.caption = opt_string(loc, "address").value_or("");
+    ev.attachments.push_back(std::move(a));
+    return true;
+  }
+  if (type == "contacts") {
+    for (const auto& c : require_array(msg, "contacts", "message")) {
+      attachment a;
+      a.kind = attachment_kind::contact;
+      if (const auto* name = find_object(c, "name")) a.name = opt_string(*name, "formatted_name").value_or("");
+      if (const auto* phones = find_array(c, "phones"); phones && !phones->empty())
+        a.provider_ref = opt_string(phones->front(), "phone").value_or("");
+      ev.attachments.push_back(std::move(a));
+    }
+    return !ev.attachments.empty();
+  }
+  if (type == "interactive") {
+    const auto& in = require_object(msg, "interactive", "message");
+    auto kind = opt_string(in, "type").value_or("");
+    if (kind != "button_reply" && kind != "list_reply") return false;  // e.g. nfm_reply (flows)
+    const auto& reply = require_object(in, kind, "message.interactive");
+    ev.kind = proto::inbound_kind::button;
+    ev.button_payload = require_string(reply, "id", "message.interactive." + kind);
+    ev.text = opt_string(reply, "title").value_or(ev.button_payload);
+    return true;
+  }
+  if (type == "button") {  // quick-reply button of a template
+    const auto& b = require_object(msg, "button", "message");
+    ev.kind = proto::inbound_kind::button;
+    ev.button_payload = opt_string(b, "payload").value_or("");
+    ev.text = opt_string(b, "text").value_or(ev.button_payload);
+    return true;
+  }
+  return false;  // reaction, order, system, unsupported, ...
+}
+
+void read_messages(const json& value, const std::string& channel, webhook_result& out, std::string_view where) {
+  const auto* messages = find_array(value, "messages");
+  if (!messages) return;
+  auto contacts = read_contacts(value);
+  for (const auto& msg : *messages) {
+    auto type = opt_string(msg, "type").value_or("");
+    if (type == "reaction") {  // not a message of its own; nothing to answer
+      out.count("ignored_reaction");
+      continue;
+    }
+    proto::inbound_event ev;
+    ev.provider_message_id = require_string(msg, "id", where);
+    ev.dedup_key = "wa:" + ev.provider_message_id;
+    ev.from = sender(msg, contacts, channel, where);
+    ev.sent_at = require_int(msg, "timestamp", where) * 1000;
+    if (const auto* ctx = find_object(msg, "context")) ev.reply_to = opt_string(*ctx, "id").value_or("");
+    if (!read_content(msg, type, ev)) {
+      out.count("ignored_unsupported");
+      continue;
+    }
+    out.events.push_back(std::move(ev));
+  }
+}
+
+std::optional<proto::delivery_status> status_of(std::string_view s) {
+  if (s == "sent") return proto::delivery_status::sent;
+  if (s == "delivered") return proto::delivery_status::delivered;
+  if (s == "read" || s == "played") return proto::delivery_status::read;
+  if (s == "failed") return proto::delivery_status::failed;
+  return std::nullopt;
+}
+
+// "131047 Re-engagement message: <details>" from the first error.
+std::string status_error(const json& status) {
+  const auto* errors = find_array(status, "errors");
+  if (!errors || errors->empty()) return {};
+  const auto& e = errors->front();
+  std::string text = opt_id(e, "code").value_or("");
+  auto title = opt_string(e, "title").value_or(opt_string(e, "message").value_or(""));
+  if (!title.empty()) text += (text.empty() ? "" : " ") + title;
+  if (const auto* data = find_object(e, "error_data"))
+    if (auto details = opt_string(*data, "details"); details && !details->empty()) text += ": " + *details;
+  return text;
+}
+
+void read_statuses(const json& value, const std::string& channel, webhook_result& out, std::string_view where) {
+  const auto* statuses = find_array(value, "statuses");
+  if (!statuses) return;
+  for (const auto& st : *statuses) {
+    auto name = require_string(st, "status", where);
+    auto status = status_of(name);
+    if (!status) {
+      out.count("ignored_status");
+      continue;
+    }
+    proto::inbound_event ev;
+    ev.kind = proto::inbound_kind::status;
+    ev.provider_message_id = require_string(st, "id", where);
+    ev.dedup_key = "wa:" + ev.provider_message_id + ":" + name;
+    ev.status = *status;
+    ev.status_error = status_error(st);
+    ev.sent_at = opt_int(st, "timestamp").value_or(0) * 1000;
+    auto recipient = opt_string(st, "recipient_id").value_or("");
+    auto recipient_user = opt_string(st, "recipient_user_id").value_or("");
+    ev.from = {channel, proto::channel_kind::whatsapp, recipient.empty() ? recipient_user : recipient, ""};
+    if (!recipient.empty() && recipient_user != recipient) ev.from.alt_external_id = recipient_user;
+    out.events.push_back(std::move(ev));
+  }
+}
+
+webhook_result parse_notification(const webhook_request& req, const whatsapp_channel& ch, const account_router& route) {
+  auto body = parse_body(req.body);
+  if (!body) return webhook_result::failure(webhook_error::invalid_json, "body is not valid JSON");
+  if (!body->is_object()) return webhook_result::failure(webhook_error::invalid_payload, "body must be a JSON object");
+  webhook_result out;
+  if (opt_string(*body, "object") != "whatsapp_business_account") {
+    out.count("ignored_object");
+    return out;
+  }
+  const auto& entries = require_array(*body, "entry", "");
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    std::string where = "entry[" + std::to_string(i) + "]";
+    const auto& changes = require_array(entries[i], "changes", where);
+    for (std::size_t k = 0; k < changes.size(); ++k) {
+      std::string at = where + ".changes[" + std::to_string(k) + "]";
+      const auto& change = changes[k];
+      if (opt_string(change, "field").value_or("messages") != "messages") {
+        out.count("ignored_field");  // template status, account updates, ...
+        continue;
+      }
+      const auto& value = require_object(change, "value", at);
+      std::string number;
+      if (const auto* meta = find_object(value, "metadata")) number = opt_string(*meta, "phone_number_id").value_or("");
+      std::string channel = ch.id;
+      if (!number.empty() && number != ch.phone_number_id) {
+        auto owner = route ? route(number) : std::nullopt;
+        if (!owner) {
+          out.count("ignored_other_account");
+          continue;
+        }
+        channel = *owner;
+      }
+      read_messages(value, channel, out, at + ".value.messages[]");
+      read_statuses(value, channel, out, at + ".value.statuses[]");
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+webhook_result parse_webhook(const webhook_request& req, const whatsapp_channel& ch, const account_router& route) {
+  if (req.method == "GET") return hub_verify(req, ch.verify_token);
+  if (req.method != "POST") return webhook_result::failure(webhook_error::method_not_allowed, "use GET or POST");
+  return run_guarded([&] {
+    if (auto refused = hub_check_signature(req, ch.app_secret)) return std::move(*refused);
+    return parse_notification(req, ch, route);
+  });
+}
+
+}  // namespace pasokh::connectors::whatsapp
