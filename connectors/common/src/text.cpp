@@ -84,14 +84,11 @@ std::vector<std::string> split_text(std::string_view s, std::size_t limit, text_
       append_trimmed(out, s.substr(start));
       break;
     }
-    // A break point in the first half would leave tiny parts; then cut harder.
+    // Without a newline or space in the second half, cut hard: at the limit,
+    // unless that would separate a mark or joiner from its character.
     std::size_t half = start + (i - start) / 2;
-    std::size_t cut = last_newline > half ? last_newline
-                      : last_space > half ? last_space
-                      : last_safe_cut > start ? last_safe_cut
-                      : i;
-    // The code point at `i` might itself be extending; prefer not to split there.
-    if (cut == i && i < s.size() && is_extending(decode(s, i).value) && last_safe_cut > start) cut = last_safe_cut;
+    std::size_t hard = !is_extending(decode(s, i).value) ? i : last_safe_cut > start ? last_safe_cut : i;
+    std::size_t cut = last_newline > half ? last_newline : last_space > half ? last_space : hard;
     append_trimmed(out, s.substr(start, cut - start));
     start = cut;
   }
