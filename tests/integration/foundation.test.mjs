@@ -1,0 +1,249 @@
+// The foundation's end-to-end path with real processes: API channel → Redis →
+// agent WebSocket → reply → stored and readable back; dedup, resume, outages,
+// two instances, bad input.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import {
+  RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, WsClient, API_KEY, sleep,
+} from '../support/harness.mjs';
+
+let redis, gw;
+let customerSeq = 0;
+const newCustomer = () => `cust-${process.pid}-${++customerSeq}`;
+const uid = () => `m-${Math.random().toString(36).slice(2)}`;
+
+before(async () => {
+  redis = await new RedisServer().start();
+  gw = await new Pasokh(defaultConfig(redis)).start();
+  await gw.createAgent('sara', 'sara-secret-1', { name: 'Sara', role: 'agent' });
+});
+after(async () => { await gw?.cleanup(); await redis?.cleanup(); });
+
+async function token() {
+  const r = await login(gw, 'sara', 'sara-secret-1');
+  assert.equal(r.status, 200);
+  return r.json.token;
+}
+
+async function messages(g, conv, after = 0) {
+  const res = await fetch(`${g.base}/api/v1/channels/api/conversations/${conv}/messages?after=${after}`,
+    { headers: { authorization: `Bearer ${API_KEY}` } });
+  assert.equal(res.status, 200);
+  return (await res.json()).messages;
+}
+
+function redisCli(...args) {
+  return execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString().trim();
+}
+
+async function metric(g, line) {
+  const text = await (await fetch(`${g.base}/metrics`)).text();
+  const row = text.split('\n').find((l) => l.startsWith(line));
+  return row ? Number(row.split(' ').pop()) : 0;
+}
+
+test('a customer message is stored in a conversation with increasing sequence numbers', async () => {
+  const customer = newCustomer();
+  const first = await postMessage(gw, { message_id: uid(), customer: { id: customer, name: 'سارا' }, text: 'سلام، گارانتی گوشی چقدره؟', language: 'fa' });
+  assert.equal(first.status, 201, first.text);
+  assert.equal(first.json.seq, 1);
+  assert.match(first.json.conversation_id, /^cv_\d+$/);
+  const second = await postMessage(gw, { message_id: uid(), customer: { id: customer }, text: 'ممنون' });
+  assert.equal(second.status, 201);
+  assert.equal(second.json.conversation_id, first.json.conversation_id);
+  assert.equal(second.json.seq, 2);
+  const stored = await messages(gw, first.json.conversation_id);
+  assert.deepEqual(stored.map((m) => [m.seq, m.text, m.author]), [[1, 'سلام، گارانتی گوشی چقدره؟', 'customer'], [2, 'ممنون', 'customer']]);
+  // Another customer gets another conversation.
+  const other = await postMessage(gw, { message_id: uid(), customer: { id: newCustomer() }, text: 'hi' });
+  assert.notEqual(other.json.conversation_id, first.json.conversation_id);
+});
+
+test('a repeated message id is stored once and answered with the first result', async () => {
+  const id = uid();
+  const body = { message_id: id, customer: { id: newCustomer() }, text: 'where is my repair?' };
+  const before = await metric(gw, 'pasokh_dedup_hits_total{channel="api"}');
+  const a = await postMessage(gw, body);
+  const b = await postMessage(gw, body);
+  assert.equal(a.status, 201);
+  assert.equal(b.status, 200);
+  assert.equal(b.json.duplicate, true);
+  assert.equal(b.json.seq, a.json.seq);
+  assert.equal(b.json.conversation_id, a.json.conversation_id);
+  assert.equal((await messages(gw, a.json.conversation_id)).length, 1);
+  assert.equal(await metric(gw, 'pasokh_dedup_hits_total{channel="api"}'), before + 1);
+});
+
+test('an agent receives messages live, replies, and the reply is stored and queued for delivery', async () => {
+  const agent = await agentSocket(gw, await token());
+  assert.equal(agent.welcome.agent.name, 'Sara');
+  const customer = newCustomer();
+  const posted = await postMessage(gw, { message_id: uid(), customer: { id: customer, name: 'Omar' }, text: 'مرحبا، أريد إرجاع المنتج' });
+  const conv = posted.json.conversation_id;
+  const live = await agent.next((f) => f.type === 'event' && f.conv === conv);
+  assert.equal(live.message.text, 'مرحبا، أريد إرجاع المنتج');
+  assert.equal(live.conversation.customer_name, 'Omar');
+  assert.equal(live.seq, 1);
+
+  const outboxBefore = Number(redisCli('XLEN', 'pasokh:outbox:api'));
+  agent.send({ type: 'reply', conv, client_id: 'r-1', text: 'أهلاً، سنساعدك' });
+  const ack = await agent.next((f) => f.type === 'ack' && f.client_id === 'r-1');
+  assert.equal(ack.seq, 2);
+  const echoed = await agent.next((f) => f.type === 'event' && f.conv === conv && f.seq === 2);
+  assert.equal(echoed.message.author, 'agent');
+  assert.equal(echoed.conversation.status, 'assigned');
+  // A resend of the same client id is stored once.
+  agent.send({ type: 'reply', conv, client_id: 'r-1', text: 'أهلاً، سنساعدك' });
+  const dup = await agent.next((f) => f.type === 'ack' && f.client_id === 'r-1');
+  assert.equal(dup.seq, 2);
+  assert.equal(dup.duplicate, true);
+
+  const stored = await messages(gw, conv);
+  assert.deepEqual(stored.map((m) => [m.seq, m.author, m.text]), [[1, 'customer', 'مرحبا، أريد إرجاع المنتج'], [2, 'agent', 'أهلاً، سنساعدك']]);
+  assert.equal(Number(redisCli('XLEN', 'pasokh:outbox:api')), outboxBefore + 1);
+
+  agent.send({ type: 'resolve', conv, client_id: 'res-1' });
+  await agent.next((f) => f.type === 'ack' && f.client_id === 'res-1');
+  const resolved = await agent.next((f) => f.type === 'event' && f.conv === conv && f.event === 'status');
+  assert.equal(resolved.conversation.status, 'resolved');
+  // The customer's next message opens a new conversation.
+  const again = await postMessage(gw, { message_id: uid(), customer: { id: customer }, text: 'one more thing' });
+  assert.notEqual(again.json.conversation_id, conv);
+  await agent.close();
+});
+
+test('a reconnecting agent gets exactly what it missed', async () => {
+  const t = await token();
+  const customer = newCustomer();
+  const first = await postMessage(gw, { message_id: uid(), customer: { id: customer }, text: 'one' });
+  const conv = first.json.conversation_id;
+  let agent = await agentSocket(gw, t);
+  assert.ok(agent.welcome.conversations.some((c) => c.id === conv && c.seq === 1));
+  await agent.close();
+  await postMessage(gw, { message_id: uid(), customer: { id: customer }, text: 'two' });
+  await postMessage(gw, { message_id: uid(), customer: { id: customer }, text: 'three' });
+  agent = await agentSocket(gw, t, { [conv]: 1 });
+  const e2 = await agent.next((f) => f.type === 'event' && f.conv === conv);
+  const e3 = await agent.next((f) => f.type === 'event' && f.conv === conv);
+  assert.deepEqual([e2.seq, e2.message.text, e3.seq, e3.message.text], [2, 'two', 3, 'three']);
+  // Live again after the catch-up, with no duplicates of what was replayed.
+  await postMessage(gw, { message_id: uid(), customer: { id: customer }, text: 'four' });
+  const e4 = await agent.next((f) => f.type === 'event' && f.conv === conv);
+  assert.equal(e4.seq, 4);
+  await sleep(100);
+  assert.equal(agent.frames.filter((f) => f.type === 'event' && f.conv === conv).length, 0);
+  // history gives the whole log.
+  agent.send({ type: 'history', conv, after: 0 });
+  const h = await agent.next((f) => f.type === 'history');
+  assert.deepEqual(h.events.map((e) => e.seq), [1, 2, 3, 4]);
+  await agent.close();
+});
+
+test('ingest answers 503 while Redis is down and recovers by itself', async () => {
+  await redis.stop();
+  const down = await postMessage(gw, { message_id: uid(), customer: { id: newCustomer() }, text: 'lost?' });
+  assert.equal(down.status, 503);
+  assert.equal(down.json.error.code, 'unavailable');
+  assert.equal((await fetch(`${gw.base}/readyz`)).status, 503);
+  assert.equal((await fetch(`${gw.base}/healthz`)).status, 200);
+  await redis.start();
+  // The data went with the killed server (no persistence in tests); the gateway must reconnect.
+  await gw.createAgent('sara', 'sara-secret-1', { name: 'Sara' });
+  let status = 0;
+  for (let i = 0; i < 100 && status !== 201; ++i) {
+    status = (await postMessage(gw, { message_id: uid(), customer: { id: newCustomer() }, text: 'back' })).status;
+    if (status !== 201) await sleep(100);
+  }
+  assert.equal(status, 201);
+  assert.equal((await fetch(`${gw.base}/readyz`)).status, 200);
+});
+
+test('two gateway processes on one Redis serve a customer on one and an agent on the other', async () => {
+  const second = await new Pasokh(defaultConfig(redis)).start();
+  try {
+    const agent = await agentSocket(second, await token());
+    const posted = await postMessage(gw, { message_id: uid(), customer: { id: newCustomer() }, text: 'via A' });
+    const conv = posted.json.conversation_id;
+    const live = await agent.next((f) => f.type === 'event' && f.conv === conv);
+    assert.equal(live.message.text, 'via A');
+    agent.send({ type: 'reply', conv, client_id: 'x-1', text: 'answered via B' });
+    await agent.next((f) => f.type === 'ack' && f.client_id === 'x-1');
+    const stored = await messages(gw, conv);
+    assert.equal(stored.at(-1).text, 'answered via B');
+    await agent.close();
+  } finally {
+    await second.cleanup();
+  }
+});
+
+test('bad HTTP input gets a specific 4xx with a JSON body, is counted, and the server keeps serving', async () => {
+  const cases = [
+    [{ body: '{"message_id": ' }, 400, 'invalid_json'],
+    [{ body: '[]' }, 400, 'invalid_body'],
+    [{ body: { message_id: 'x', customer: { id: 'c' } } }, 400, 'invalid_field'],
+    [{ body: JSON.stringify({ message_id: 'x' }), headers: { 'content-type': 'text/plain' } }, 415, 'unsupported_media_type'],
+    [{ body: { message_id: 'x', customer: { id: 'c' }, text: 'hi' }, key: 'wrong' }, 401, 'unauthorized'],
+    [{ body: { message_id: 'x', customer: { id: 'c' }, text: 'hi' }, channel: 'nope' }, 404, 'unknown_channel'],
+    [{ body: { message_id: 'x', customer: { id: 'c' }, text: 'x'.repeat(2 << 20) } }, 413, 'body_too_large'],
+  ];
+  for (const [req, status, code] of cases) {
+    const r = await postMessage(gw, req.body, { key: req.key, channel: req.channel, headers: req.headers });
+    assert.equal(r.status, status, `${code}: ${r.text.slice(0, 200)}`);
+    assert.equal(r.json.error.code, code);
+  }
+  // Invalid UTF-8 bytes in an otherwise valid JSON body.
+  const bad = Buffer.concat([Buffer.from('{"message_id":"u","customer":{"id":"c"},"text":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+  const r = await fetch(`${gw.base}/api/v1/channels/api/messages`, { method: 'POST', body: bad,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` } });
+  assert.equal(r.status, 400);
+  assert.equal((await r.json()).error.code, 'invalid_utf8');
+
+  const unknown = await fetch(`${gw.base}/no/such/route`);
+  assert.equal(unknown.status, 404);
+  assert.equal((await unknown.json()).error.code, 'not_found');
+  const wrongMethod = await fetch(`${gw.base}/api/v1/channels/api/messages`, { method: 'PUT' });
+  assert.equal(wrongMethod.status, 405);
+
+  assert.ok(await metric(gw, 'pasokh_errors_total{kind="invalid_json"}') >= 1);
+  assert.ok(await metric(gw, 'pasokh_errors_total{kind="invalid_utf8"}') >= 1);
+  assert.ok(await metric(gw, 'pasokh_errors_total{kind="body_too_large"}') >= 1);
+  assert.ok(await metric(gw, 'pasokh_http_requests_total{route="/api/v1/channels/{channel}/messages",status="401"}') >= 1);
+  assert.equal((await fetch(`${gw.base}/healthz`)).status, 200);
+});
+
+test('bad WebSocket input closes the session with a specific code', async () => {
+  const t = await token();
+  const expectClose = async (setup, code) => {
+    const c = new WsClient(`${gw.wsBase}/ws/agent`);
+    await c.opened();
+    setup(c);
+    const closed = await c.closed;
+    assert.equal(closed.code, code, `expected close ${code}, got ${closed.code} ${closed.reason}`);
+  };
+  await expectClose((c) => c.send({ type: 'hello', v: 1, token: 'forged' }), 1008);
+  await expectClose((c) => c.send({ type: 'reply', conv: 'cv_1', text: 'x' }), 1008);
+  await expectClose((c) => c.send('this is not json'), 1007);
+  await expectClose((c) => { c.send({ type: 'hello', v: 1, token: t }); c.send({ type: 'ping', pad: 'x'.repeat(100 << 10) }); }, 1009);
+  await expectClose((c) => c.ws.send(Buffer.from([1, 2, 3]), { binary: true }), 1003);
+  // An unknown frame type is answered, not fatal.
+  const agent = await agentSocket(gw, t);
+  agent.send({ type: 'dance' });
+  const err = await agent.next((f) => f.type === 'error');
+  assert.equal(err.code, 'unknown_type');
+  agent.send({ type: 'ping' });
+  await agent.next((f) => f.type === 'pong');
+  await agent.close();
+  assert.ok(await metric(gw, 'pasokh_errors_total{kind="ws_bad_token"}') >= 1);
+  assert.ok(await metric(gw, 'pasokh_errors_total{kind="ws_not_json"}') >= 1);
+});
+
+test('SIGTERM drains: WebSockets are closed with 1001 and the process exits cleanly', async () => {
+  const g = await new Pasokh(defaultConfig(redis)).start();
+  const agent = await agentSocket(g, await token());
+  const result = await g.stop('SIGTERM');
+  const closed = await agent.closed;
+  assert.equal(closed.code, 1001);
+  assert.equal(result.code, 0);
+  await g.cleanup();
+});

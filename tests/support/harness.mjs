@@ -1,0 +1,193 @@
+// Test harness: real redis-server and real pasokh processes on free loopback
+// ports, each in its own temp folder, stopped when the test ends.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import net from 'node:net';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '..', '..');
+export const pasokhBin = process.env.PASOKH_BIN || path.join(repoRoot, 'build', 'gateway', 'pasokh');
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(check, what, timeoutMs = 10000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch { /* not yet */ }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+function redisPing(port) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.on('error', () => resolve(false));
+    s.on('connect', () => s.write('PING\r\n'));
+    s.on('data', (d) => { resolve(d.toString().startsWith('+PONG')); s.destroy(); });
+  });
+}
+
+export class RedisServer {
+  constructor() { this.dir = mkdtempSync(path.join(tmpdir(), 'pasokh-redis-')); }
+  async start(port) {
+    this.port = port ?? this.port ?? await freePort();
+    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir,
+      '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], { stdio: 'ignore' });
+    await waitFor(() => redisPing(this.port), `redis on ${this.port}`);
+    return this;
+  }
+  get url() { return `redis://127.0.0.1:${this.port}`; }
+  async stop() {
+    if (!this.proc) return;
+    const p = this.proc;
+    this.proc = null;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGKILL');
+    await exited;
+  }
+  async cleanup() { await this.stop(); rmSync(this.dir, { recursive: true, force: true }); }
+}
+
+export const API_KEY = 'test-api-key-0123456789';
+
+export function defaultConfig(redis, extra = {}) {
+  return {
+    listen: { address: '127.0.0.1', port: 0, threads: 2 },
+    redis: { url: redis.url, prefix: 'pasokh:', command_timeout_ms: 1000, connect_timeout_ms: 1000 },
+    web_root: path.join(repoRoot, 'web'),
+    log_level: 'warn',
+    channels: [{ id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' }],
+    ...extra,
+  };
+}
+
+export class Pasokh {
+  constructor(config, env = {}) {
+    this.dir = mkdtempSync(path.join(tmpdir(), 'pasokh-gw-'));
+    this.configPath = path.join(this.dir, 'pasokh.json');
+    writeFileSync(this.configPath, JSON.stringify(config, null, 2));
+    this.env = { ...process.env, PASOKH_TEST_API_KEY: API_KEY, ...env };
+    this.output = '';
+  }
+  async start() {
+    this.proc = spawn(pasokhBin, ['--config', this.configPath], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.exited = new Promise((r) => this.proc.once('exit', (code, signal) => r({ code, signal })));
+    this.proc.stderr.on('data', (d) => { this.output += d.toString(); });
+    const port = await new Promise((resolve, reject) => {
+      let out = '';
+      this.proc.stdout.on('data', (d) => {
+        out += d.toString();
+        const m = out.match(/listening on https?:\/\/[^:]+:(\d+)/);
+        if (m) resolve(Number(m[1]));
+      });
+      this.proc.once('exit', (code) => reject(new Error(`pasokh exited with ${code}: ${this.output}`)));
+    });
+    this.port = port;
+    this.base = `http://127.0.0.1:${port}`;
+    this.wsBase = `ws://127.0.0.1:${port}`;
+    return this;
+  }
+  async createAgent(login, password, { name = login, role = 'agent', team = 'support' } = {}) {
+    const p = spawn(pasokhBin, ['--config', this.configPath, '--create-agent', `${login},${name},${role},${team}`],
+      { env: { ...this.env, PASOKH_NEW_AGENT_PASSWORD: password }, stdio: 'inherit' });
+    const code = await new Promise((r) => p.once('exit', r));
+    if (code !== 0) throw new Error(`create-agent ${login} failed with ${code}`);
+  }
+  async stop(signal = 'SIGTERM') {
+    if (!this.proc || this.proc.exitCode !== null) return this.exited;
+    this.proc.kill(signal);
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 8000);
+    const result = await this.exited;
+    clearTimeout(timer);
+    return result;
+  }
+  async cleanup() { await this.stop(); rmSync(this.dir, { recursive: true, force: true }); }
+}
+
+// --- HTTP and WebSocket helpers -------------------------------------------
+
+export async function postMessage(gw, body, { key = API_KEY, channel = 'api', headers = {} } = {}) {
+  const res = await fetch(`${gw.base}/api/v1/channels/${channel}/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+export async function login(gw, loginName, password) {
+  const res = await fetch(`${gw.base}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ login: loginName, password }),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+// A WebSocket client that queues frames so tests can await the next one of a kind.
+export class WsClient {
+  constructor(url, options) {
+    this.frames = [];
+    this.waiters = [];
+    this.ws = new WebSocket(url, options);
+    this.closed = new Promise((resolve) => this.ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason })));
+    this.ws.addEventListener('message', (e) => {
+      const frame = JSON.parse(e.data);
+      this.frames.push(frame);
+      this.waiters = this.waiters.filter((w) => !w(frame));
+    });
+  }
+  opened() {
+    return new Promise((resolve, reject) => {
+      if (this.ws.readyState === 1) return resolve(this);
+      this.ws.addEventListener('open', () => resolve(this));
+      this.ws.addEventListener('error', (e) => reject(new Error(`websocket error: ${e.message ?? 'failed'}`)));
+    });
+  }
+  send(obj) { this.ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj)); }
+  // Resolves with the first frame (already received or future) matching `pred`.
+  next(pred, timeoutMs = 5000) {
+    const found = this.frames.find(pred);
+    if (found) { this.frames.splice(this.frames.indexOf(found), 1); return Promise.resolve(found); }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('timed out waiting for a frame')), timeoutMs);
+      this.waiters.push((frame) => {
+        if (!pred(frame)) return false;
+        clearTimeout(timer);
+        this.frames.splice(this.frames.indexOf(frame), 1);
+        resolve(frame);
+        return true;
+      });
+    });
+  }
+  close() { this.ws.close(); return this.closed; }
+}
+
+export async function agentSocket(gw, token, resume) {
+  const c = new WsClient(`${gw.wsBase}/ws/agent`);
+  await c.opened();
+  c.send({ type: 'hello', v: 1, token, ...(resume ? { resume } : {}) });
+  c.welcome = await c.next((f) => f.type === 'welcome');
+  return c;
+}
