@@ -1,0 +1,62 @@
+#pragma once
+// Outbound mail: a reply in the customer's thread, as RFC 5322 bytes with CRLF
+// line ends, ready for the relay. Pure and deterministic (the clock is an input).
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pasokh/connectors/email/config.hpp"
+#include "pasokh/proto/types.hpp"
+
+namespace pasokh::connectors::email {
+
+// What the conversation knows about the customer's side of the thread.
+struct reply_thread {
+  std::string customer_name;            // display name for To (may be empty)
+  std::string subject;                  // subject of the customer's last mail ("" for a new thread)
+  std::string in_reply_to;              // customer's last Message-ID, without <> ("" for none)
+  std::vector<std::string> references;  // that mail's References, oldest first, without <>
+  std::string reply_token;              // Reply-To: reply+<token>@reply_domain ("" for none)
+};
+
+struct outgoing_attachment {
+  std::string name;
+  std::string mime_type = "application/octet-stream";
+  std::string content;
+};
+
+struct compose_input {
+  proto::timestamp_ms now = 0;
+  std::string html;  // HTML alternative; generated from the text when empty
+  std::vector<outgoing_attachment> attachments;  // content fetched by the caller
+};
+
+struct composed_mail {
+  std::string message_id;               // without <>
+  std::string envelope_from;            // for MAIL FROM
+  std::vector<std::string> recipients;  // for RCPT TO
+  std::string data;                     // the message, CRLF line ends
+};
+
+// msg.recipient is the customer's address; msg.conversation_id and msg.message_id
+// make the Message-ID (see make_message_id); msg.automatic adds
+// "Auto-Submitted: auto-replied". Throws std::invalid_argument when the recipient
+// or the configured From address is not a usable address.
+composed_mail build_reply(const proto::outbound_message& msg, const reply_thread& thread,
+                          const email_config& config, const compose_input& input);
+
+// "Re: <subject>" with any stack of reply prefixes (Re:, RE[2]:, AW:, SV:, رد:,
+// پاسخ:) removed first; the default subject for a thread without one.
+std::string reply_subject(std::string_view subject, std::string_view default_subject);
+
+// RFC 2047 for an unstructured header value, folded so that no line passes 78
+// characters; `name_length` is the length of "Subject: " before it.
+std::string encode_header_text(std::string_view text, std::size_t name_length);
+
+// "Name <addr>" with the name quoted or RFC 2047 encoded as needed.
+std::string format_address(std::string_view name, std::string_view address);
+
+// RFC 5322 date ("Tue, 05 Mar 2024 10:15:00 +0000").
+std::string format_date(proto::timestamp_ms ms);
+
+}  // namespace pasokh::connectors::email

@@ -1,0 +1,59 @@
+#pragma once
+// Raw RFC 5322 message → canonical inbound event plus the email-specific data
+// threading and replies need. Pure (no I/O); GMime stays inside the .cpp.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pasokh/connectors/email/automatic.hpp"
+#include "pasokh/connectors/email/config.hpp"
+#include "pasokh/proto/types.hpp"
+
+namespace pasokh::connectors::email {
+
+struct mail_address {
+  std::string address;  // lower-case
+  std::string name;     // display name, decoded; may be empty
+  bool operator==(const mail_address&) const = default;
+};
+
+struct mail_attachment {
+  proto::attachment meta;   // kind, name, mime_type, size (decoded bytes); provider_ref left to the caller
+  std::string disposition;  // "attachment" or "inline"
+  std::string content_id;   // without <>, for inline images of multipart/related
+  std::string content;      // decoded bytes; empty when dropped
+  bool content_dropped = false;  // over max_attachment_bytes or the total budget
+};
+
+struct parsed_email {
+  // from (lower-cased address, display name), provider_message_id = Message-ID,
+  // provider_chat_id = Reply-To when it differs from From, text (quotes
+  // stripped), attachments (metadata), sent_at, reply_to = In-Reply-To,
+  // language hint, automatic, dedup_key.
+  proto::inbound_event event;
+
+  std::string subject;                  // decoded
+  std::string message_id;               // without <>
+  std::string in_reply_to;              // without <>
+  std::vector<std::string> references;  // without <>, oldest first
+  mail_address from;
+  std::vector<mail_address> reply_to;
+  std::vector<mail_address> to;
+  std::vector<mail_address> cc;
+  header_list headers;                  // top-level, in order
+
+  std::string full_text;   // the whole body text, quotes included
+  std::string html;        // the chosen HTML body, decoded to UTF-8 (may be empty)
+  std::vector<mail_attachment> attachments;
+
+  std::string automatic_reason;     // empty for a person's mail
+  std::vector<std::string> notes;   // charset decisions, dropped content, parser warnings
+  std::string warning;              // non-empty when the mail could not be parsed properly
+  std::string raw;                  // the input, kept only when parsing failed
+};
+
+// Never throws and never drops: an unparseable message still yields an event
+// (text from the raw bytes, a synthetic dedup key) with `warning` set.
+parsed_email parse_email(std::string_view raw, const email_config& config);
+
+}  // namespace pasokh::connectors::email

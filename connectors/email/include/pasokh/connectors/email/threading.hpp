@@ -1,0 +1,48 @@
+#pragma once
+// Which conversation an inbound mail continues. Pure: the caller resolves the
+// hints (tokens and Message-IDs) to conversations in its store.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pasokh/connectors/email/parse.hpp"
+
+namespace pasokh::connectors::email {
+
+enum class hint_source { reply_token, in_reply_to, references, none };
+
+struct thread_hint {
+  hint_source source = hint_source::none;
+  std::string value;            // the token, or a Message-ID without <>
+  std::string conversation_id;  // when value is one of our Message-IDs, the conversation it encodes
+  bool operator==(const thread_hint&) const = default;
+};
+
+// Every hint in the order to try them: reply+<token>@support_domain in To/Cc
+// (then in the SMTP envelope recipients, which see Bcc), then In-Reply-To, then
+// References newest first (duplicates removed). Empty for a new conversation.
+std::vector<thread_hint> thread_hints(const parsed_email& mail, std::string_view support_domain,
+                                      const std::vector<std::string>& envelope_recipients = {});
+
+// The first of thread_hints(), or {source = none}.
+thread_hint first_thread_hint(const parsed_email& mail, std::string_view support_domain,
+                              const std::vector<std::string>& envelope_recipients = {});
+
+// Our Message-IDs carry the conversation and message they belong to:
+// "pasokh.<base64url conversation>.<base64url message>@<domain>" (no <>). The same
+// outbound message always gets the same id, so a retried send is recognisable.
+std::string make_message_id(std::string_view conversation_id, std::string_view message_id, std::string_view domain);
+
+struct our_message_id {
+  std::string conversation_id;
+  std::string message_id;
+};
+// nullopt for ids that are not ours (other domain or shape).
+std::optional<our_message_id> parse_message_id(std::string_view id, std::string_view domain);
+
+// The token of "reply+<token>@domain" (case-insensitive domain), else nullopt.
+// Tokens are 1..64 characters of [A-Za-z0-9._=-].
+std::optional<std::string> reply_token(std::string_view address, std::string_view domain);
+
+}  // namespace pasokh::connectors::email

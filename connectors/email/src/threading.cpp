@@ -1,0 +1,72 @@
+#include "pasokh/connectors/email/threading.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "util.hpp"
+
+namespace pasokh::connectors::email {
+
+std::optional<std::string> reply_token(std::string_view address, std::string_view domain) {
+  auto at = address.rfind('@');
+  if (at == std::string_view::npos || !detail::iequals(address.substr(at + 1), domain)) return std::nullopt;
+  auto local = address.substr(0, at);
+  if (!detail::istarts_with(local, "reply+")) return std::nullopt;
+  auto token = local.substr(6);
+  if (token.empty() || token.size() > 64) return std::nullopt;
+  for (char c : token)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '=' && c != '-')
+      return std::nullopt;
+  return std::string(token);
+}
+
+std::string make_message_id(std::string_view conversation_id, std::string_view message_id, std::string_view domain) {
+  return "pasokh." + detail::base64url_encode(conversation_id) + "." + detail::base64url_encode(message_id) + "@" +
+         std::string(domain);
+}
+
+std::optional<our_message_id> parse_message_id(std::string_view id, std::string_view domain) {
+  if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
+  auto at = id.rfind('@');
+  if (at == std::string_view::npos || !detail::iequals(id.substr(at + 1), domain)) return std::nullopt;
+  auto local = id.substr(0, at);
+  if (!local.starts_with("pasokh.")) return std::nullopt;
+  local.remove_prefix(7);
+  auto dot = local.find('.');
+  if (dot == std::string_view::npos || local.find('.', dot + 1) != std::string_view::npos) return std::nullopt;
+  our_message_id out;
+  if (!detail::base64url_decode(local.substr(0, dot), out.conversation_id) ||
+      !detail::base64url_decode(local.substr(dot + 1), out.message_id) || out.conversation_id.empty())
+    return std::nullopt;
+  return out;
+}
+
+std::vector<thread_hint> thread_hints(const parsed_email& mail, std::string_view support_domain,
+                                      const std::vector<std::string>& envelope_recipients) {
+  std::vector<thread_hint> hints;
+  auto add = [&](hint_source source, std::string value) {
+    if (value.empty()) return;
+    for (const auto& h : hints)
+      if (h.value == value && (h.source == hint_source::reply_token) == (source == hint_source::reply_token)) return;
+    thread_hint h{source, std::move(value), {}};
+    if (source != hint_source::reply_token)
+      if (auto ours = parse_message_id(h.value, support_domain)) h.conversation_id = ours->conversation_id;
+    hints.push_back(std::move(h));
+  };
+  for (const auto* list : {&mail.to, &mail.cc})
+    for (const auto& a : *list)
+      if (auto token = reply_token(a.address, support_domain)) add(hint_source::reply_token, *token);
+  for (const auto& r : envelope_recipients)
+    if (auto token = reply_token(r, support_domain)) add(hint_source::reply_token, *token);
+  add(hint_source::in_reply_to, mail.in_reply_to);
+  for (auto it = mail.references.rbegin(); it != mail.references.rend(); ++it) add(hint_source::references, *it);
+  return hints;
+}
+
+thread_hint first_thread_hint(const parsed_email& mail, std::string_view support_domain,
+                              const std::vector<std::string>& envelope_recipients) {
+  auto hints = thread_hints(mail, support_domain, envelope_recipients);
+  return hints.empty() ? thread_hint{} : hints.front();
+}
+
+}  // namespace pasokh::connectors::email

@@ -1,0 +1,30 @@
+#pragma once
+// Small string helpers shared by the email sources (not public API).
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pasokh::connectors::email::detail {
+
+std::string to_lower(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+bool istarts_with(std::string_view s, std::string_view prefix);
+std::string_view trim(std::string_view s);
+// Lines without their "\n" or "\r\n".
+std::vector<std::string_view> split_lines(std::string_view text);
+
+std::string base64_encode(std::string_view bytes, std::size_t line_length = 0);
+std::string base64url_encode(std::string_view bytes);
+bool base64url_decode(std::string_view text, std::string& out);
+std::string sha256_hex(std::string_view bytes);
+
+// One code point from UTF-8 at `i` (advanced); U+FFFD and one byte on bad input.
+char32_t next_code_point(std::string_view s, std::size_t& i);
+void append_utf8(std::string& out, char32_t cp);
+// Longest prefix of at most `max` bytes that does not split a UTF-8 sequence.
+std::string_view utf8_prefix(std::string_view s, std::size_t max);
+// Replaces invalid UTF-8 with U+FFFD so any bytes can go into JSON.
+std::string sanitize_utf8(std::string_view bytes);
+
+}  // namespace pasokh::connectors::email::detail

@@ -1,0 +1,262 @@
+// Table-driven tests of parse_email over the recorded .eml fixtures.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "pasokh/connectors/email/parse.hpp"
+#include "pasokh/connectors/email/threading.hpp"
+#include "pasokh/proto/utf8.hpp"
+
+namespace email = pasokh::connectors::email;
+
+namespace {
+
+std::string read_fixture(const std::string& name) {
+  std::ifstream in(std::string(PASOKH_EMAIL_DATA_DIR) + "/" + name, std::ios::binary);
+  EXPECT_TRUE(in) << name;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+email::email_config config() {
+  email::email_config c;
+  c.channel = "mail-main";
+  c.recipients.addresses = {"support@support.example"};
+  c.recipients.reply_domain = "support.example";
+  c.from_address = "support@support.example";
+  return c;
+}
+
+struct fixture_case {
+  const char* file;
+  const char* from;
+  const char* display_name;
+  const char* subject;
+  std::vector<const char*> text_has;      // substrings of the shown text
+  std::vector<const char*> text_lacks;    // quoted history that must be gone
+  std::vector<const char*> full_has;      // substrings of the full text
+  bool automatic;
+  std::size_t attachments;
+  const char* note_has;                   // "" for none expected
+  const char* language;
+};
+
+void PrintTo(const fixture_case& c, std::ostream* os) { *os << c.file; }
+
+class fixtures : public ::testing::TestWithParam<fixture_case> {};
+
+TEST_P(fixtures, parse) {
+  const auto& c = GetParam();
+  auto raw = read_fixture(c.file);
+  auto mail = email::parse_email(raw, config());
+  const auto& ev = mail.event;
+  EXPECT_TRUE(mail.warning.empty()) << mail.warning;
+  EXPECT_EQ(ev.from.external_id, c.from);
+  EXPECT_EQ(ev.from.display_name, c.display_name);
+  EXPECT_EQ(ev.from.channel, "mail-main");
+  EXPECT_EQ(ev.from.kind, pasokh::proto::channel_kind::email);
+  EXPECT_EQ(mail.subject, c.subject);
+  EXPECT_TRUE(pasokh::proto::valid_utf8(ev.text));
+  EXPECT_TRUE(pasokh::proto::valid_utf8(mail.full_text));
+  for (auto s : c.text_has) EXPECT_NE(ev.text.find(s), std::string::npos) << "missing: " << s << "\n--- text:\n" << ev.text;
+  for (auto s : c.text_lacks) EXPECT_EQ(ev.text.find(s), std::string::npos) << "still there: " << s << "\n--- text:\n" << ev.text;
+  for (auto s : c.full_has)
+    EXPECT_NE(mail.full_text.find(s), std::string::npos) << "missing in full text: " << s << "\n--- full:\n" << mail.full_text;
+  EXPECT_EQ(ev.automatic, c.automatic) << mail.automatic_reason;
+  EXPECT_EQ(mail.attachments.size(), c.attachments);
+  EXPECT_EQ(ev.attachments.size(), c.attachments);
+  if (*c.note_has) {
+    bool found = false;
+    for (const auto& n : mail.notes) found |= n.find(c.note_has) != std::string::npos;
+    EXPECT_TRUE(found) << "no note containing: " << c.note_has;
+  }
+  EXPECT_EQ(ev.language, c.language);
+  EXPECT_EQ(ev.provider_message_id, mail.message_id);
+  EXPECT_FALSE(ev.dedup_key.empty());
+}
+
+const fixture_case cases[] = {
+    {"fa_windows1256.eml", "reza.ahmadi@example.ir", "رضا احمدي", "درخواست تعمير گوشي",
+     {"گوشي من بعد از يك هفته", "گارانتي", "98231"}, {}, {}, false, 0, "Arabic yeh U+064A", "fa"},
+    {"ar_mislabelled_iso88596.eml", "omar@example.sa", "Omar", "إرجاع",
+     {"مرحبا أريد إرجاع هذا الجهاز لأن الشاشة لا تعمل", "4471"}, {}, {}, false, 0,
+     "declared charset iso-8859-6 does not fit the text; decoded as windows-1256", "ar"},
+    {"ar_iso88596.eml", "layla@example.ae", "Layla", "شكرا", {"شكرا لكم على الرد السريع", "تم حل المشكلة"}, {}, {},
+     false, 0, "", "ar"},
+    {"qp_utf8.eml", "sara@example.com", "Karimi, Sara", "Cracked screen on arrival",
+     {"exchange under warranty, please tell me how to send it back.", "سفارش من با صفحه‌ی شکسته رسید."},
+     {"Sara Karimi", "+98 912"}, {"Sara Karimi"}, false, 0, "", ""},
+    {"base64_utf8.eml", "maryam@example.com", "مریم رضایی", "تعمیر دستگاه",
+     {"می‌خواهم دستگاهم را برای تعمیر بفرستم"}, {}, {}, false, 0, "", "fa"},
+    {"subject_split.eml", "ali@example.iq", "علي", "وضعیت درخواست گارانتی", {"Any news?"}, {}, {}, false, 0, "", ""},
+    {"html_only.eml", "nima@example.com", "Nima", "Installation help",
+     {"Hi team,", "AC-200", "- the bracket & screws are missing", "- manual page 4 is unclear",
+      "my album <https://photos.example.com/ac200>", "نصب کولر\u200cها"},
+     {"alert", "color: red", "ignored title"}, {}, false, 0, "", ""},
+    {"attachments.eml", "hossein@example.ir", "Hossein", "Invoice and photo", {"Invoice and a photo"}, {}, {}, false, 2,
+     "", ""},
+    {"outlook_reply_en.eml", "john.miller@corp.example", "John Miller", "RE: Re: Your repair request",
+     {"Thanks, Tuesday morning works for the technician visit.", "John"},
+     {"Can our technician visit", "Sent:", "_____"}, {"Can our technician visit on Tuesday?"}, false, 0, "", ""},
+    {"gmail_reply_fa.eml", "ali.rezaei@gmail.example", "علی رضایی", "Re: گارانتی گوشی",
+     {"ممنون، فردا دستگاه را به نمایندگی می‌برم."}, {"نوشت", "فاکتور", ">"}, {"فاکتور"}, false, 0, "", "fa"},
+    {"gmail_reply_ar.eml", "khaled@gmail.example", "خالد", "رد: طلب الإرجاع", {"نعم، المنتج ما زال في العلبة الأصلية."},
+     {"كتب", "عبوته", "خالد"}, {"عبوته"}, false, 0, "", "ar"},
+    {"thunderbird_reply.eml", "parisa@example.de", "Parisa", "Re: Training session",
+     {"Thursday at 3 pm is fine for the training."}, {"Which day", "wrote", "nested", "Parisa"},
+     {"Which day suits you"}, false, 0, "", ""},
+    {"auto_reply.eml", "mehdi@example.com", "Mehdi", "Automatic reply: Your repair request", {"out of the office"}, {},
+     {}, true, 0, "", ""},
+    {"bounce.eml", "mailer-daemon@mx.example", "Mail Delivery System", "Undelivered Mail Returned to Sender",
+     {"could not be delivered"}, {}, {}, true, 2, "", ""},
+    {"forwarded.eml", "kian@example.com", "Kian", "Fwd: Order confirmation 7781",
+     {"warranty card was missing", "Forwarded message", "Subject: Order confirmation 7781",
+      "Thank you for your order 7781"},
+     {}, {}, false, 1, "", ""},
+    {"related.eml", "dana@example.com", "Dana", "Error on the display", {"The display shows this error:", "What does E4 mean?"},
+     {}, {}, false, 1, "", ""},
+    {"list_mail.eml", "news@vendor.example", "Newsletter", "Our spring offers", {"Spring offers"}, {}, {}, true, 0, "", ""},
+    {"flowed.eml", "babak@example.com", "Babak", "Delivery date",
+     {"It was promised for last week and the tracking page has not changed since Monday."}, {}, {}, false, 0, "", ""},
+};
+
+INSTANTIATE_TEST_SUITE_P(email, fixtures, ::testing::ValuesIn(cases),
+                         [](const auto& info) {
+                           std::string n = info.param.file;
+                           return n.substr(0, n.find('.'));
+                         });
+
+email::parsed_email parse_file(const char* name) { return email::parse_email(read_fixture(name), config()); }
+
+TEST(parse_email, windows1256_keeps_arabic_yeh) {
+  auto mail = parse_file("fa_windows1256.eml");
+  EXPECT_NE(mail.event.text.find("\u064A"), std::string::npos);  // Arabic yeh, as sent
+  EXPECT_EQ(mail.event.text.find("\u06CC"), std::string::npos);  // no Farsi yeh invented
+}
+
+TEST(parse_email, message_ids_and_threading_fields) {
+  auto mail = parse_file("outlook_reply_en.eml");
+  EXPECT_EQ(mail.message_id, "DB9PR01MB0001@corp.example");
+  EXPECT_EQ(mail.event.dedup_key, "DB9PR01MB0001@corp.example");
+  EXPECT_EQ(mail.in_reply_to, "pasokh.Y3ZfNDI.Y3ZfNDI6Nw@support.example");
+  EXPECT_EQ(mail.event.reply_to, mail.in_reply_to);
+  ASSERT_EQ(mail.references.size(), 2u);
+  EXPECT_EQ(mail.references[0], "orig-1@corp.example");
+  ASSERT_EQ(mail.to.size(), 1u);
+  EXPECT_EQ(mail.to[0].address, "reply+c0nv42@support.example");
+  EXPECT_EQ(mail.event.sent_at, 1710165720000);
+  EXPECT_FALSE(mail.html.empty());
+}
+
+TEST(parse_email, thread_hints_in_order) {
+  auto mail = parse_file("outlook_reply_en.eml");
+  auto hints = email::thread_hints(mail, "support.example");
+  ASSERT_EQ(hints.size(), 3u);
+  EXPECT_EQ(hints[0].source, email::hint_source::reply_token);
+  EXPECT_EQ(hints[0].value, "c0nv42");
+  EXPECT_EQ(hints[1].source, email::hint_source::in_reply_to);
+  EXPECT_EQ(hints[1].conversation_id, "cv_42");
+  EXPECT_EQ(hints[2].source, email::hint_source::references);  // the duplicate of In-Reply-To is gone
+  EXPECT_EQ(hints[2].value, "orig-1@corp.example");
+  EXPECT_EQ(hints[2].conversation_id, "");
+
+  auto fa = parse_file("gmail_reply_fa.eml");
+  EXPECT_EQ(email::first_thread_hint(fa, "support.example").value, "tok-fa.9");
+  auto ar = parse_file("gmail_reply_ar.eml");
+  auto first = email::first_thread_hint(ar, "support.example");
+  EXPECT_EQ(first.source, email::hint_source::in_reply_to);
+  EXPECT_EQ(first.conversation_id, "cv_7");
+  auto fresh = parse_file("qp_utf8.eml");
+  EXPECT_EQ(email::first_thread_hint(fresh, "support.example").source, email::hint_source::none);
+}
+
+TEST(parse_email, attachments_carry_content_and_safe_names) {
+  auto mail = parse_file("attachments.eml");
+  ASSERT_EQ(mail.attachments.size(), 2u);
+  const auto& pdf = mail.attachments[0];
+  EXPECT_EQ(pdf.meta.name, "فاکتور.pdf");  // RFC 2231 UTF-8 name
+  EXPECT_EQ(pdf.meta.mime_type, "application/pdf");
+  EXPECT_EQ(pdf.meta.kind, pasokh::proto::attachment_kind::document);
+  EXPECT_TRUE(pdf.content.starts_with("%PDF-1.4"));
+  EXPECT_EQ(pdf.meta.size, pdf.content.size());
+  EXPECT_EQ(pdf.disposition, "attachment");
+  const auto& png = mail.attachments[1];
+  EXPECT_EQ(png.meta.name, "damage.png");  // no path traversal
+  EXPECT_EQ(png.meta.kind, pasokh::proto::attachment_kind::image);
+  EXPECT_TRUE(png.content.starts_with("\x89PNG"));
+}
+
+TEST(parse_email, attachment_over_limit_keeps_metadata_only) {
+  auto c = config();
+  c.max_attachment_bytes = 20;
+  auto mail = email::parse_email(read_fixture("attachments.eml"), c);
+  ASSERT_EQ(mail.attachments.size(), 2u);
+  EXPECT_TRUE(mail.attachments[0].content_dropped);
+  EXPECT_TRUE(mail.attachments[0].content.empty());
+  EXPECT_GT(mail.attachments[0].meta.size, 20u);
+  EXPECT_FALSE(mail.notes.empty());
+}
+
+TEST(parse_email, related_image_is_inline_with_content_id) {
+  auto mail = parse_file("related.eml");
+  ASSERT_EQ(mail.attachments.size(), 1u);
+  EXPECT_EQ(mail.attachments[0].disposition, "inline");
+  EXPECT_EQ(mail.attachments[0].content_id, "err@example.com");
+}
+
+TEST(parse_email, forwarded_message_is_an_eml_attachment) {
+  auto mail = parse_file("forwarded.eml");
+  ASSERT_EQ(mail.attachments.size(), 1u);
+  EXPECT_EQ(mail.attachments[0].meta.mime_type, "message/rfc822");
+  EXPECT_EQ(mail.attachments[0].meta.name, "Order confirmation 7781.eml");
+  EXPECT_NE(mail.attachments[0].content.find("Message-ID: <order-7781@shop.example>"), std::string::npos);
+}
+
+TEST(parse_email, bounce_reason_and_parts) {
+  auto mail = parse_file("bounce.eml");
+  EXPECT_FALSE(mail.automatic_reason.empty());
+  ASSERT_EQ(mail.attachments.size(), 2u);
+  EXPECT_EQ(mail.attachments[0].meta.mime_type, "message/delivery-status");
+}
+
+TEST(parse_email, missing_message_id_gets_a_stable_synthetic_key) {
+  auto a = parse_file("flowed.eml");
+  auto b = parse_file("flowed.eml");
+  EXPECT_TRUE(a.message_id.empty());
+  EXPECT_TRUE(a.event.dedup_key.starts_with("sha256:"));
+  EXPECT_EQ(a.event.dedup_key, b.event.dedup_key);
+}
+
+TEST(parse_email, damaged_multipart_is_kept_with_a_warning_or_text) {
+  auto mail = parse_file("broken_multipart.eml");
+  EXPECT_EQ(mail.event.from.external_id, "broken@example.com");
+  EXPECT_FALSE(mail.event.dedup_key.empty());
+  EXPECT_TRUE(pasokh::proto::valid_utf8(mail.event.text));
+}
+
+TEST(parse_email, garbage_is_never_dropped) {
+  auto raw = read_fixture("garbage.eml");
+  auto mail = email::parse_email(raw, config());
+  EXPECT_FALSE(mail.warning.empty());
+  EXPECT_EQ(mail.raw, raw);
+  EXPECT_FALSE(mail.event.dedup_key.empty());
+  EXPECT_TRUE(pasokh::proto::valid_utf8(mail.event.text));
+  for (std::string_view input : {std::string_view(""), std::string_view("\r\n\r\n"), std::string_view("From:"),
+                                 std::string_view("Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n")}) {
+    auto m = email::parse_email(input, config());
+    EXPECT_TRUE(pasokh::proto::valid_utf8(m.event.text));
+    EXPECT_FALSE(m.event.dedup_key.empty());
+  }
+}
+
+TEST(parse_email, reply_to_becomes_chat_id) {
+  std::string raw =
+      "From: A <a@example.com>\r\nReply-To: b@example.com\r\nTo: support@support.example\r\n"
+      "Subject: x\r\nMessage-ID: <x@y>\r\n\r\nbody\r\n";
+  auto mail = email::parse_email(raw, config());
+  EXPECT_EQ(mail.event.provider_chat_id, "b@example.com");
+}
+
+}  // namespace
