@@ -147,6 +147,12 @@ decoded_text decode_charset(std::string_view bytes, std::string_view declared_ra
     // ASCII is ASCII in every charset we meet; NULs never reach text.
     return {detail::sanitize_utf8(bytes), declared.empty() ? "us-ascii" : declared, {}};
   }
+  // Valid UTF-8 labelled UTF-8 is never garbage: skip the scoring (the common case).
+  if (declared == "utf-8" && proto::valid_utf8(bytes)) {
+    if (bytes.starts_with("\xEF\xBB\xBF")) bytes.remove_prefix(3);
+    bool nul = bytes.find('\0') != std::string_view::npos;
+    return {nul ? detail::sanitize_utf8(bytes) : std::string(bytes), declared, {}};
+  }
   std::optional<std::string> first;
   if (!declared.empty() && declared != "us-ascii") {
     first = convert(bytes, declared);

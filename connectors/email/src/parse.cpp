@@ -245,11 +245,11 @@ class walker {
       else if (type == "text/html" && GMIME_IS_PART(child)) html = child;
       else if (GMIME_IS_MULTIPART(child)) nested = child;
     }
-    if (html && out_.html.empty()) remember_html(GMIME_PART(html));
     if (plain) {
       body_piece piece = plain_text(GMIME_PART(plain));
       if (!trim(piece.full).empty() || (!html && !nested)) {
         ++parts_;
+        if (html && out_.html.empty() && !text_only) remember_html(GMIME_PART(html));
         if (nested && !text_only) collect_inline_images(nested, depth + 1);
         pieces.push_back(std::move(piece));
         return;
@@ -283,7 +283,6 @@ class walker {
     bool body = !is_attachment && (type == "text/plain" || type == "text/html" || type == "text/enriched");
     if (body) {
       pieces.push_back(type == "text/html" ? html_text_piece(part) : plain_text(part));
-      if (type == "text/html" && out_.html.empty()) remember_html(part);
       return;
     }
     if (type == "application/pgp-signature" || type == "application/pkcs7-signature" ||
@@ -310,6 +309,7 @@ class walker {
 
   body_piece html_text_piece(GMimePart* part) {
     auto decoded = text_of(part);
+    if (out_.html.empty() && !text_only) out_.html = std::string(detail::utf8_prefix(decoded.text, config_.max_text_bytes));
     auto full = html_to_text(decoded.text).text;
     auto shown = html_to_text(decoded.text, {.strip_quotes = true}).text;
     return {std::move(full), std::move(shown)};

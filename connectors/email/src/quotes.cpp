@@ -1,6 +1,6 @@
 #include "pasokh/connectors/email/quotes.hpp"
 
-#include <array>
+#include <initializer_list>
 #include <vector>
 
 #include "util.hpp"
@@ -32,53 +32,83 @@ std::string fold(std::string_view s) {
   return std::string(detail::trim(out));
 }
 
-bool starts(const std::string& folded, std::string_view pattern) { return folded.starts_with(fold(pattern)); }
-bool ends(const std::string& folded, std::string_view pattern) { return folded.ends_with(fold(pattern)); }
-bool contains(const std::string& folded, std::string_view pattern) {
-  return folded.find(fold(pattern)) != std::string::npos;
-}
+// Patterns are folded once, on first use.
+struct folded_list {
+  std::vector<std::string> items;
+  folded_list(std::initializer_list<std::string_view> raw) {
+    for (auto r : raw) items.push_back(fold(r));
+  }
+};
 
-template <std::size_t N>
-bool starts_any(const std::string& folded, const std::array<std::string_view, N>& patterns) {
-  std::string_view f = folded;
-  while (!f.empty() && (f.front() == '*' || f.front() == ' ')) f.remove_prefix(1);  // Outlook's *From:*
-  for (auto p : patterns)
-    if (f.starts_with(fold(p))) return true;
+bool starts_any(std::string_view f, const folded_list& patterns) {
+  for (const auto& p : patterns.items)
+    if (f.starts_with(p)) return true;
+  return false;
+}
+bool ends_any(std::string_view f, const folded_list& patterns) {
+  for (const auto& p : patterns.items)
+    if (f.ends_with(p)) return true;
+  return false;
+}
+bool contains_any(std::string_view f, const folded_list& patterns) {
+  for (const auto& p : patterns.items)
+    if (f.find(p) != std::string_view::npos) return true;
   return false;
 }
 
-constexpr std::array<std::string_view, 8> from_words{"from:", "de:", "von:", "van:", "از:", "فرستنده:", "من:", "المرسل:"};
-constexpr std::array<std::string_view, 12> sent_words{"sent:", "date:", "envoyé:", "gesendet:", "datum:",
-                                                      "ارسال شده:", "ارسال:", "تاریخ:", "تم الإرسال:",
-                                                      "أرسلت:", "التاريخ:", "بتاريخ:"};
-constexpr std::array<std::string_view, 11> to_words{"to:", "subject:", "cc:", "objet:", "betreff:", "an:", "به:",
-                                                    "موضوع:", "إلى:", "الى:", "الموضوع:"};
+// Header words of Outlook-style quote blocks ("*From:*" when bold became text).
+bool header_word(std::string_view f, const folded_list& words) {
+  while (!f.empty() && (f.front() == '*' || f.front() == ' ')) f.remove_prefix(1);
+  return starts_any(f, words);
+}
 
-bool is_attribution(const std::string& f) {
+const folded_list& from_words() {
+  static const folded_list l{"from:", "de:", "von:", "van:", "از:", "فرستنده:", "من:", "المرسل:"};
+  return l;
+}
+const folded_list& sent_words() {
+  static const folded_list l{"sent:", "date:", "envoyé:", "gesendet:", "datum:", "ارسال شده:", "ارسال:", "تاریخ:",
+                             "تم الإرسال:", "أرسلت:", "التاريخ:", "بتاريخ:"};
+  return l;
+}
+const folded_list& to_words() {
+  static const folded_list l{"to:", "subject:", "cc:", "objet:", "betreff:", "an:", "به:", "موضوع:", "إلى:", "الى:",
+                             "الموضوع:"};
+  return l;
+}
+
+// First words an attribution line can start with; cheap pre-check before joining lines.
+bool attribution_start(std::string_view f) {
+  static const folded_list l{"on ", "am ", "le ", "در ", "في ", "بتاريخ"};
+  return starts_any(f, l);
+}
+
+bool is_attribution(std::string_view f) {
+  static const folded_list en_end{"wrote:", "writes:"}, de_end{"schrieb:"}, de_mid{" schrieb "}, fr_end{"a écrit:"},
+      fa_end{"نوشت:", "نوشته:"}, ar_start{"في ", "بتاريخ"}, ar_end{"كتب:"},
+      ar_mid{"تمت كتابة ما يلي بواسطة"}, ar_wrote{" كتب"};
+  static const folded_list en{"on "}, de{"am "}, fr{"le "}, fa{"در "};
   if (f.size() < 6) return false;
-  if (starts(f, "on ") && (ends(f, "wrote:") || ends(f, "writes:"))) return true;
-  if (starts(f, "am ") && (ends(f, "schrieb:") || contains(f, " schrieb "))) return true;
-  if (starts(f, "le ") && ends(f, "a écrit:")) return true;
-  if (starts(f, "در ") && (ends(f, "نوشت:") || ends(f, "نوشته:"))) return true;
-  if ((starts(f, "في ") || starts(f, "بتاريخ")) && (ends(f, "كتب:") || contains(f, "تمت كتابة ما يلي بواسطة") ||
-                                                     (contains(f, " كتب") && f.ends_with(":"))))
+  if (starts_any(f, en) && ends_any(f, en_end)) return true;
+  if (starts_any(f, de) && (ends_any(f, de_end) || contains_any(f, de_mid))) return true;
+  if (starts_any(f, fr) && ends_any(f, fr_end)) return true;
+  if (starts_any(f, fa) && ends_any(f, fa_end)) return true;
+  if (starts_any(f, ar_start) &&
+      (ends_any(f, ar_end) || contains_any(f, ar_mid) || (contains_any(f, ar_wrote) && f.ends_with(":"))))
     return true;
   return false;
 }
 
-bool is_separator(const std::string& f) {
-  if (!f.starts_with("---") && !f.starts_with("___")) return false;
-  for (auto p : {"original message", "پیام اصلی", "الرسالة الأصلية", "message d'origine", "ursprüngliche nachricht",
-                 "reply message"})
-    if (contains(f, p)) return true;
-  return false;
+bool is_separator(std::string_view f) {
+  static const folded_list l{"original message", "پیام اصلی", "الرسالة الأصلية", "message d'origine",
+                             "ursprüngliche nachricht", "reply message"};
+  return (f.starts_with("---") || f.starts_with("___")) && contains_any(f, l);
 }
 
-bool is_forward_marker(const std::string& f) {
-  for (auto p : {"forwarded message", "begin forwarded message", "بازارسال", "ارسال مجدد", "معاد توجيه", "المعاد توجيهها",
-                 "message transféré", "weitergeleitete nachricht"})
-    if (contains(f, p)) return true;
-  return false;
+bool is_forward_marker(std::string_view f) {
+  static const folded_list l{"forwarded message", "begin forwarded message", "بازارسال", "ارسال مجدد", "معاد توجيه",
+                             "المعاد توجيهها", "message transféré", "weitergeleitete nachricht"};
+  return contains_any(f, l);
 }
 
 bool underscores(std::string_view line) {
@@ -144,14 +174,12 @@ class stripper {
     std::size_t end = result.size();
     while (end > 0 && blank(result[end - 1])) --end;
     if (end > 0) {
-      auto& f = result_folded[end - 1];
-      for (auto p : {"sent from my ", "get outlook for ", "envoyé de mon ", "ارسال شده از ", "ارسال‌شده از ",
-                     "أرسلت من ", "تم الإرسال من "})
-        if (f.starts_with(fold(p))) {
-          result.resize(end - 1);
-          out.signature_removed = true;
-          break;
-        }
+      static const folded_list footers{"sent from my ", "get outlook for ", "envoyé de mon ", "ارسال شده از ",
+                                       "ارسال‌شده از ", "أرسلت من ", "تم الإرسال من "};
+      if (starts_any(result_folded[end - 1], footers)) {
+        result.resize(end - 1);
+        out.signature_removed = true;
+      }
     }
     std::size_t begin = 0;
     while (begin < result.size() && blank(result[begin])) ++begin;
@@ -174,7 +202,7 @@ class stripper {
       if (f.empty()) continue;
       if (is_separator(f) && !is_forward_marker(f)) return i;
       if (is_attribution(f)) return i;
-      if (i + 1 < lines_.size() && !folded_[i + 1].empty() && f.size() < 200 &&
+      if (i + 1 < lines_.size() && !folded_[i + 1].empty() && f.size() < 200 && attribution_start(f) &&
           is_attribution(f + " " + folded_[i + 1]))
         return i;
       if (underscores(lines_[i]) && header_block(next_content(i + 1))) return i;
@@ -199,11 +227,11 @@ class stripper {
 
   // "From:" followed closely by "Sent:"/"Date:" and "To:"/"Subject:" lines.
   bool header_block(std::size_t i) const {
-    if (i >= lines_.size() || !starts_any(folded_[i], from_words)) return false;
+    if (i >= lines_.size() || !header_word(folded_[i], from_words())) return false;
     bool sent = false, to = false;
     for (std::size_t k = i + 1; k < lines_.size() && k <= i + 6; ++k) {
-      sent |= k <= i + 4 && starts_any(folded_[k], sent_words);
-      to |= starts_any(folded_[k], to_words);
+      sent |= k <= i + 4 && header_word(folded_[k], sent_words());
+      to |= header_word(folded_[k], to_words());
     }
     return sent && to;
   }
