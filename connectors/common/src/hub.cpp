@@ -10,12 +10,19 @@ webhook_result hub_verify(const webhook_request& req, const secret& verify_token
   auto challenge = req.query("hub.challenge");
   if (!mode || *mode != "subscribe" || !token || !challenge)
     return webhook_result::failure(webhook_error::verify_failed, "expected hub.mode=subscribe, hub.verify_token and hub.challenge");
-  if (!constant_time_equal(*token, verify_token.reveal()))
+  // An empty configured token would accept an empty hub.verify_token: fail closed.
+  if (verify_token.empty() || !constant_time_equal(*token, verify_token.reveal()))
     return webhook_result::failure(webhook_error::verify_failed, "hub.verify_token does not match");
+  // Meta's challenge is a short token; reflect nothing else.
+  bool plain = !challenge->empty() && challenge->size() <= 256;
+  for (char c : *challenge) plain = plain && c > ' ' && c < 0x7F;
+  if (!plain) return webhook_result::failure(webhook_error::verify_failed, "hub.challenge must be 1-256 visible ASCII characters");
   return webhook_result::plain_text(std::move(*challenge));
 }
 
 std::optional<webhook_result> hub_check_signature(const webhook_request& req, const secret& app_secret) {
+  if (app_secret.empty())  // fail closed: an HMAC with an empty key proves nothing
+    return webhook_result::failure(webhook_error::bad_signature, "no app secret configured for this channel");
   auto header = req.header("X-Hub-Signature-256");
   if (!header || header->empty())
     return webhook_result::failure(webhook_error::missing_signature, "X-Hub-Signature-256 header is missing");

@@ -197,7 +197,7 @@ webhook_result parse_webhook(const webhook_request& req, const telegram_channel&
   auto token = req.header("X-Telegram-Bot-Api-Secret-Token");
   if (!token)
     return webhook_result::failure(webhook_error::missing_signature, "X-Telegram-Bot-Api-Secret-Token header is missing");
-  if (!constant_time_equal(*token, ch.webhook_secret.reveal()))
+  if (ch.webhook_secret.empty() || !constant_time_equal(*token, ch.webhook_secret.reveal()))
     return webhook_result::failure(webhook_error::bad_signature, "X-Telegram-Bot-Api-Secret-Token does not match");
   return run_guarded([&] { return parse_update(req, ch); });
 }

@@ -62,6 +62,13 @@ TEST(TelegramWebhook, SecretTokenIsRequiredAndCompared) {
   }
 }
 
+TEST(TelegramWebhook, AnEmptyConfiguredSecretFailsClosed) {
+  auto ch = channel();
+  ch.webhook_secret = secret("");
+  std::vector<header_field> headers{{"X-Telegram-Bot-Api-Secret-Token", ""}};
+  EXPECT_EQ(parse_webhook(t::post("/", headers, R"({"update_id":1})"), ch).status, 401);
+}
+
 TEST(TelegramWebhook, BadInputGetsA4xxWithAJsonError) {
   struct row {
     std::string body;

@@ -98,11 +98,13 @@ TEST(WhatsAppWebhook, VerificationHandshake) {
   };
   const row rows[] = {
       {"/webhooks/whatsapp/wa-main?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=verify-me-123", 200, "1158201444"},
-      {"/webhooks/whatsapp/wa-main?hub.mode=subscribe&hub.verify_token=verify%2Dme%2D123&hub.challenge=a+b", 200, "a b"},
+      {"/webhooks/whatsapp/wa-main?hub.mode=subscribe&hub.verify_token=verify%2Dme%2D123&hub.challenge=a%2Db", 200, "a-b"},
       {"/webhooks/whatsapp/wa-main?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=wrong", 403, ""},
       {"/webhooks/whatsapp/wa-main?hub.mode=unsubscribe&hub.challenge=1&hub.verify_token=verify-me-123", 403, ""},
       {"/webhooks/whatsapp/wa-main?hub.mode=subscribe&hub.verify_token=verify-me-123", 403, ""},
       {"/webhooks/whatsapp/wa-main", 403, ""},
+      {"/webhooks/whatsapp/wa-main?hub.mode=subscribe&hub.verify_token=verify-me-123&hub.challenge=%3Cscript%3E+x", 403, ""},
+      {"/webhooks/whatsapp/wa-main?hub.mode=subscribe&hub.verify_token=verify-me-123&hub.challenge=", 403, ""},
   };
   for (const auto& r : rows) {
     webhook_request req;
@@ -117,6 +119,18 @@ TEST(WhatsAppWebhook, VerificationHandshake) {
       EXPECT_EQ(result.error, webhook_error::verify_failed);
     }
   }
+}
+
+TEST(WhatsAppWebhook, EmptyConfiguredSecretsFailClosed) {
+  auto ch = channel();
+  ch.app_secret = secret("");
+  ch.verify_token = secret("");
+  std::vector<header_field> headers{{"X-Hub-Signature-256", t::hub_signature("", "{}")}};
+  EXPECT_EQ(parse_webhook(t::post("/", headers, "{}"), ch).status, 401);
+  webhook_request get;
+  get.method = "GET";
+  get.target = "/?hub.mode=subscribe&hub.verify_token=&hub.challenge=1";
+  EXPECT_EQ(parse_webhook(get, ch).status, 403);
 }
 
 TEST(WhatsAppWebhook, OtherNumbersGoToTheRouter) {
