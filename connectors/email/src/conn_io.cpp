@@ -34,10 +34,11 @@ void conn_io::close() {
   socket_.close(ignored);
 }
 
-asio::awaitable<void> conn_io::watchdog(std::shared_ptr<conn_io> self) {
+// `self` keeps the connection alive for as long as the watchdog runs.
+asio::awaitable<void> conn_io::watchdog([[maybe_unused]] std::shared_ptr<conn_io> self) {
   while (!closed_) {
     timer_.expires_at(deadline_);
-    auto [ec] = co_await timer_.async_wait(as_tuple(use_awaitable));
+    co_await timer_.async_wait(as_tuple(use_awaitable));  // cancelled or expired: both re-check below
     if (closed_) break;
     if (clock::now() < deadline_) continue;  // moved or cancelled: wait again
     if (!timed_out_) {

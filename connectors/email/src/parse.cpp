@@ -12,6 +12,7 @@
 #include "pasokh/connectors/email/charset.hpp"
 #include "pasokh/connectors/email/html_text.hpp"
 #include "pasokh/connectors/email/quotes.hpp"
+#include "pasokh/connectors/email/threading.hpp"
 #include "util.hpp"
 
 namespace pasokh::connectors::email {
@@ -467,6 +468,9 @@ void finish_event(parsed_email& out, const email_config& config) {
   ev.provider_message_id = out.message_id;
   ev.reply_to = out.in_reply_to;
   ev.automatic = !out.automatic_reason.empty();
+  // Our own reply coming back (a loop through the MTA, a copy to ourselves) must not open a conversation.
+  ev.echo = !out.message_id.empty() && !config.recipients.reply_domain.empty() &&
+            parse_message_id(out.message_id, config.recipients.reply_domain).has_value();
   if (!out.reply_to.empty() && out.reply_to.front().address != out.from.address)
     ev.provider_chat_id = out.reply_to.front().address;
   if (!out.message_id.empty()) {

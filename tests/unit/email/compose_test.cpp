@@ -112,6 +112,7 @@ TEST(build_reply, threading_headers_and_round_trip) {
   EXPECT_NE(parsed.html.find("dir=\"auto\""), std::string::npos);
   EXPECT_NE(parsed.html.find("lang=\"fa\""), std::string::npos);
   EXPECT_FALSE(parsed.event.automatic);
+  EXPECT_TRUE(parsed.event.echo);  // our own Message-ID: a looped copy never opens a conversation
   // A reply to our reply threads back to the conversation.
   email::parsed_email answer;
   answer.in_reply_to = parsed.message_id;

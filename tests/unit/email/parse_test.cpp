@@ -74,6 +74,7 @@ TEST_P(fixtures, parse) {
   }
   EXPECT_EQ(ev.language, c.language);
   EXPECT_EQ(ev.provider_message_id, mail.message_id);
+  EXPECT_FALSE(ev.echo);
   EXPECT_FALSE(ev.dedup_key.empty());
 }
 
@@ -249,6 +250,24 @@ TEST(parse_email, garbage_is_never_dropped) {
     EXPECT_TRUE(pasokh::proto::valid_utf8(m.event.text));
     EXPECT_FALSE(m.event.dedup_key.empty());
   }
+}
+
+TEST(parse_email, many_parts_and_deep_nesting_are_bounded) {
+  std::string many = "From: a@b.example\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n";
+  for (int i = 0; i < 700; ++i) many += "--b\r\nContent-Type: application/octet-stream\r\n\r\nx\r\n";
+  many += "--b--\r\n";
+  auto c = config();
+  auto mail = email::parse_email(many, c);
+  EXPECT_LE(mail.attachments.size(), c.max_attachments);
+  EXPECT_FALSE(mail.notes.empty());
+
+  std::string deep = "From: a@b.example\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n";
+  for (int i = 1; i < 200; ++i)
+    deep += "--b" + std::to_string(i - 1) + "\r\nContent-Type: multipart/mixed; boundary=b" + std::to_string(i) + "\r\n\r\n";
+  deep += "--b199\r\nContent-Type: text/plain\r\n\r\ndeep text\r\n";
+  auto d = email::parse_email(deep, c);  // must return, whatever GMime makes of it
+  EXPECT_EQ(d.event.from.external_id, "a@b.example");
+  EXPECT_TRUE(pasokh::proto::valid_utf8(d.event.text));
 }
 
 TEST(parse_email, reply_to_becomes_chat_id) {

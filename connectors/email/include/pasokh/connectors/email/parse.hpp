@@ -29,7 +29,7 @@ struct parsed_email {
   // from (lower-cased address, display name), provider_message_id = Message-ID,
   // provider_chat_id = Reply-To when it differs from From, text (quotes
   // stripped), attachments (metadata), sent_at, reply_to = In-Reply-To,
-  // language hint, automatic, dedup_key.
+  // language hint, automatic, echo (the Message-ID is one of ours), dedup_key.
   proto::inbound_event event;
 
   std::string subject;                  // decoded
