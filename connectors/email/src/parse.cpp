@@ -178,6 +178,30 @@ std::string language_hint(std::string_view content_language, std::string_view te
   return {};
 }
 
+// Texts use "\n" only: mail bodies arrive with CRLF, the console wants one convention.
+std::string normalize_newlines(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\r') {
+      out += '\n';
+      if (i + 1 < s.size() && s[i + 1] == '\n') ++i;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// The bytes after the header block, for mail whose MIME structure yielded nothing.
+std::string_view raw_body(std::string_view raw) {
+  auto crlf = raw.find("\r\n\r\n");
+  auto lf = raw.find("\n\n");
+  if (crlf == std::string_view::npos && lf == std::string_view::npos) return {};
+  if (lf == std::string_view::npos || (crlf != std::string_view::npos && crlf < lf)) return raw.substr(crlf + 4);
+  return raw.substr(lf + 2);
+}
+
 bool forwarded_subject(std::string_view subject) {
   auto s = trim(subject);
   return detail::istarts_with(s, "fw:") || detail::istarts_with(s, "fwd:") || detail::istarts_with(s, "fw :") ||
@@ -488,8 +512,8 @@ parsed_email unparseable(std::string_view raw, const email_config& config, std::
   parsed_email out;
   out.warning = std::move(why);
   out.raw = std::string(raw);
-  auto text = decode_charset(raw, "").text;
-  out.full_text = std::string(detail::utf8_prefix(text, config.max_text_bytes));
+  auto text = normalize_newlines(decode_charset(raw, "").text);
+  out.full_text = std::string(trim(detail::utf8_prefix(text, config.max_text_bytes)));
   out.event.text = out.full_text;
   finish_event(out, config);
   out.event.dedup_key = "sha256:" + detail::sha256_hex(raw).substr(0, 40);
@@ -558,6 +582,14 @@ parsed_email parse_email(std::string_view raw, const email_config& config) {
       if (!shown.empty()) shown += "\n\n";
       shown += p.shown;
     }
+    if (w.pieces.empty() && out.attachments.empty() && !trim(raw_body(raw)).empty()) {
+      // A damaged structure (e.g. a multipart without boundary) hid the body: show it raw rather than lose it.
+      auto decoded = decode_charset(raw_body(raw), "");
+      full = shown = decoded.text;
+      out.notes.push_back("no readable MIME part; the body is shown as raw text");
+    }
+    full = normalize_newlines(full);
+    shown = normalize_newlines(shown);
     if (full.size() > config.max_text_bytes) {
       out.notes.push_back(fmt::format("text longer than {} bytes was cut", config.max_text_bytes));
       full = std::string(detail::utf8_prefix(full, config.max_text_bytes));

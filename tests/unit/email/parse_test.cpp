@@ -230,11 +230,21 @@ TEST(parse_email, missing_message_id_gets_a_stable_synthetic_key) {
   EXPECT_EQ(a.event.dedup_key, b.event.dedup_key);
 }
 
-TEST(parse_email, damaged_multipart_is_kept_with_a_warning_or_text) {
+TEST(parse_email, damaged_multipart_keeps_its_text_with_a_warning) {
   auto mail = parse_file("broken_multipart.eml");
   EXPECT_EQ(mail.event.from.external_id, "broken@example.com");
+  EXPECT_FALSE(mail.warning.empty());
+  EXPECT_FALSE(mail.raw.empty());
+  EXPECT_NE(mail.event.text.find("part one"), std::string::npos) << mail.event.text;
   EXPECT_FALSE(mail.event.dedup_key.empty());
-  EXPECT_TRUE(pasokh::proto::valid_utf8(mail.event.text));
+}
+
+TEST(parse_email, texts_use_lf_only) {
+  for (auto name : {"gmail_reply_fa.eml", "qp_utf8.eml", "garbage.eml", "outlook_reply_en.eml"}) {
+    auto mail = parse_file(name);
+    EXPECT_EQ(mail.full_text.find('\r'), std::string::npos) << name;
+    EXPECT_EQ(mail.event.text.find('\r'), std::string::npos) << name;
+  }
 }
 
 TEST(parse_email, garbage_is_never_dropped) {
