@@ -132,7 +132,10 @@ void add_api_channel_routes(router& r, services& s) {
           event.sent_at = now_ms();
           event.language = language;
 
-          auto outcome = co_await s.conversations.ingest(event, {channel->team, channel->bot});
+          // Named, not a braced temporary: GCC 12 destroys braced temporaries in
+          // co_await expressions twice.
+          routing::channel_route route{channel->team, channel->bot};
+          auto outcome = co_await s.conversations.ingest(event, route);
           if (!outcome) {
             spdlog::get("gateway")->warn("channel={} ingest failed: {}", channel->id, outcome.error().message());
             co_return unavailable();

@@ -99,10 +99,11 @@ awaitable<result<ingest_outcome>> conversation_service::ingest(const proto::inbo
   if (!event.attachments.empty()) message["attachments"] = event.attachments;
   if (!event.provider_message_id.empty()) message["provider_message_id"] = event.provider_message_id;
   if (!event.reply_to.empty()) message["reply_to"] = event.reply_to;
+  if (!event.button_payload.empty()) message["button_payload"] = event.button_payload;
   if (event.sent_at) message["sent_at"] = event.sent_at;
 
   auto r = co_await redis_.eval(
-      script(lua::ingest), {},
+      script(lua::ingest), store::make_command(),
       store::make_command(prefix_, event.from.channel, std::string(proto::to_string(event.from.kind)), event.from.external_id,
        event.from.display_name, event.dedup_key, std::to_string(dedup_ttl_.count()), std::to_string(now_ms()),
        message.dump(), route.team, route.bot_enabled ? "1" : "0", event.language,
@@ -132,7 +133,7 @@ awaitable<result<ingest_outcome>> conversation_service::ingest(const proto::inbo
 awaitable<result<append_outcome>> conversation_service::append_reply(const std::string& conversation_id,
                                                                       const author& by, const std::string& client_id,
                                                                       const std::string& text, bool automatic) {
-  auto r = co_await redis_.eval(script(lua::append_reply), {},
+  auto r = co_await redis_.eval(script(lua::append_reply), store::make_command(),
                                 store::make_command(prefix_, conversation_id, std::string(proto::to_string(by.kind)), by.id, by.name,
                                  client_id, text, std::to_string(now_ms()), automatic ? "1" : "0"));
   co_return append_answer(r);
@@ -142,7 +143,7 @@ awaitable<result<append_outcome>> conversation_service::set_status(const std::st
                                                                     proto::conversation_status status,
                                                                     const std::string& actor_id,
                                                                     const std::string& client_id) {
-  auto r = co_await redis_.eval(script(lua::set_status), {},
+  auto r = co_await redis_.eval(script(lua::set_status), store::make_command(),
                                 store::make_command(prefix_, conversation_id, std::string(proto::to_string(status)), actor_id, client_id,
                                  std::to_string(now_ms())));
   co_return append_answer(r);
@@ -165,7 +166,7 @@ awaitable<result<std::vector<std::string>>> conversation_service::events_after(c
 }
 
 awaitable<result<std::string>> conversation_service::team_snapshot(const std::string& team, std::size_t limit) {
-  auto r = co_await redis_.eval(script(lua::team_snapshot), {}, store::make_command(prefix_, team, std::to_string(limit)));
+  auto r = co_await redis_.eval(script(lua::team_snapshot), store::make_command(), store::make_command(prefix_, team, std::to_string(limit)));
   if (!r) co_return r.error();
   if (r->is_error()) co_return make_error_code(store::redis_errc::server_error);
   co_return std::move(r->str);

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Ingest benchmark: wrk posting API-channel messages (many customers and
+# conversations) at pasokh, and the same wrk against nginx answering a static
+# 200, in one run. Prints messages/s, p50/p99 and the ratio to nginx; then the
+# end-to-end latency from POST to the agent's WebSocket frame at a fixed rate.
+#   bench/ingest/run.sh [duration_s=10] [connections=64] [rate=5000]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/lib.sh
+duration=${1:-10}
+connections=${2:-64}
+rate=${3:-5000}
+PASOKH_WITH_TEST_TOOLS=1 ./scripts/install-deps.sh >/dev/null
+./scripts/build.sh pasokh >/dev/null
+(cd tests && [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error)
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+redis_port=$(free_port)
+# AOF with fsync every second: the durability a production deployment runs with.
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --appendonly yes --appendfsync everysec \
+  --save '' >"$work/redis.log" 2>&1 &
+pids+=($!)
+wait_for_redis "$redis_port"
+
+pasokh_port=$(free_port)
+cat >"$work/pasokh.json" <<JSON
+{ "listen": {"address": "127.0.0.1", "port": $pasokh_port},
+  "redis": {"url": "redis://127.0.0.1:$redis_port"}, "log_level": "warn",
+  "channels": [{"id": "api", "kind": "api", "api_key_env": "BENCH_API_KEY"}] }
+JSON
+export BENCH_API_KEY=bench-key-$RANDOM
+export BENCH_AGENT_PASSWORD=bench-pass-$RANDOM
+PASOKH_NEW_AGENT_PASSWORD=$BENCH_AGENT_PASSWORD ./build/gateway/pasokh --config "$work/pasokh.json" --create-agent bench,Bench,admin >/dev/null
+./build/gateway/pasokh --config "$work/pasokh.json" >"$work/pasokh.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q listening "$work/pasokh.out" && break; sleep 0.1; done
+
+nginx_port=$(free_port)
+mkdir -p "$work/nginx"
+cat >"$work/nginx.conf" <<NGINX
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+  server { listen 127.0.0.1:$nginx_port; location / { return 200 '{"ok":true}'; } }
+}
+NGINX
+nginx -c "$work/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+sleep 0.5
+
+run_wrk() {  # url script
+  wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$2" "$1" | grep '^RESULT'
+}
+field() { echo "$1" | sed -n "s/.* $2=\([0-9]*\).*/\1/p"; }
+
+echo "warming up..."
+wrk -t2 -c"$connections" -d2s -s bench/ingest/post_messages.lua "http://127.0.0.1:$pasokh_port" >/dev/null
+stored_before=$(redis-cli -p "$redis_port" get pasokh:next:conversation || echo 0)
+p=$(run_wrk "http://127.0.0.1:$pasokh_port" bench/ingest/post_messages.lua)
+n=$(run_wrk "http://127.0.0.1:$nginx_port/" bench/ingest/static_200.lua)
+
+p_rps=$(awk -v r="$(field "$p" requests)" -v d="$(field "$p" duration_us)" 'BEGIN{printf "%.0f", r/(d/1e6)}')
+n_rps=$(awk -v r="$(field "$n" requests)" -v d="$(field "$n" duration_us)" 'BEGIN{printf "%.0f", r/(d/1e6)}')
+echo
+echo "ingest benchmark (${duration}s, $connections connections, wrk -t2, 2 threads each side)"
+printf '  %-28s %10s msg/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %s\n' "pasokh API channel" "$p_rps" \
+  "$(awk -v v="$(field "$p" p50_us)" 'BEGIN{print v/1000}')" "$(awk -v v="$(field "$p" p99_us)" 'BEGIN{print v/1000}')" "$(field "$p" errors_status)"
+printf '  %-28s %10s req/s  p50 %6.2f ms  p99 %6.2f ms\n' "nginx static 200" "$n_rps" \
+  "$(awk -v v="$(field "$n" p50_us)" 'BEGIN{print v/1000}')" "$(awk -v v="$(field "$n" p99_us)" 'BEGIN{print v/1000}')"
+printf '  %-28s %10.2f\n' "ratio pasokh/nginx" "$(awk -v a="$p_rps" -v b="$n_rps" 'BEGIN{print a/b}')"
+echo "  conversations in Redis: $(redis-cli -p "$redis_port" get pasokh:next:conversation), customers: $(redis-cli -p "$redis_port" get pasokh:next:customer), dedup keys: $(redis-cli -p "$redis_port" --scan --pattern 'pasokh:dedup:*' | wc -l)"
+
+echo
+echo "end-to-end latency, POST → agent WebSocket frame, at $rate messages/s:"
+PASOKH_URL="http://127.0.0.1:$pasokh_port" node bench/ingest/e2e_latency.mjs "$rate" 5

@@ -1,0 +1,53 @@
+#include "pasokh/gateway/config.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace pasokh::gateway;
+using nlohmann::json;
+
+namespace {
+std::optional<std::string> test_env(const char* name) {
+  if (std::string_view(name) == "SHOP_API_KEY") return std::string("s3cret");
+  return std::nullopt;
+}
+config parse(const char* text) { return parse_config(json::parse(text), test_env); }
+}  // namespace
+
+TEST(Config, EmptyObjectGivesDefaults) {
+  auto c = parse("{}");
+  EXPECT_EQ(c.listen.port, 8080);
+  EXPECT_EQ(c.limits.max_body_bytes, 1u << 20);
+  EXPECT_EQ(c.redis.prefix, "pasokh:");
+  EXPECT_TRUE(c.channels.empty());
+}
+
+TEST(Config, ReadsSecretsFromTheNamedEnvironmentVariable) {
+  auto c = parse(R"({"channels":[{"id":"shop","kind":"api","api_key_env":"SHOP_API_KEY","team":"returns"}]})");
+  ASSERT_EQ(c.channels.size(), 1u);
+  EXPECT_EQ(c.channels[0].api_key, "s3cret");
+  EXPECT_EQ(c.channels[0].team, "returns");
+  EXPECT_EQ(c.find_channel("shop"), &c.channels[0]);
+  EXPECT_EQ(c.find_channel("other"), nullptr);
+}
+
+TEST(Config, RejectsWithAMessageNamingTheProblem) {
+  struct bad_case { const char* text; const char* expected; };
+  for (auto [text, expected] : std::initializer_list<bad_case>{
+           {R"({"listen":{"prot":1}})", "listen: unknown key \"prot\""},
+           {R"({"colour":"red"})", "config: unknown key \"colour\""},
+           {R"({"listen":{"port":"eighty"}})", "listen: \"port\" has the wrong type"},
+           {R"({"channels":[{"id":"a","kind":"fax"}]})", "unknown kind \"fax\""},
+           {R"({"channels":[{"id":"a","kind":"api","api_key_env":"MISSING"}]})", "MISSING is not set"},
+           {R"({"channels":[{"id":"a","kind":"api"}]})", "need \"api_key_env\""},
+           {R"({"channels":[{"id":"a/b","kind":"api","api_key_env":"SHOP_API_KEY"}]})", "may not contain"},
+           {R"({"channels":[{"id":"a","kind":"api","api_key_env":"SHOP_API_KEY"},{"id":"a","kind":"api","api_key_env":"SHOP_API_KEY"}]})", "duplicate id"},
+           {R"({"listen":{"tls":{"cert_file":"c.pem"}}})", "key_file are both required"},
+       }) {
+    try {
+      parse(text);
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  }
+}

@@ -1,0 +1,50 @@
+#include "pasokh/gateway/live_hub.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace pasokh::gateway;
+
+namespace {
+struct recorder : live_listener {
+  std::vector<std::pair<event_route, std::string>> got;
+  int resyncs = 0;
+  void deliver(const event_route& r, std::shared_ptr<const std::string> f) override { got.emplace_back(r, *f); }
+  void resync() override { ++resyncs; }
+};
+}  // namespace
+
+TEST(LiveHub, DeliversToTheTeamAdminsAndTheCustomerOnly) {
+  live_hub hub;
+  auto support = std::make_shared<recorder>(), sales = std::make_shared<recorder>();
+  auto admin = std::make_shared<recorder>(), customer = std::make_shared<recorder>();
+  hub.add("team:support", support);
+  hub.add("team:sales", sales);
+  hub.add("all", admin);
+  hub.add("customer:cu_7", customer);
+
+  ASSERT_TRUE(hub.dispatch(R"({"team":"support","conv":"cv_1","customer":"cu_7","seq":3})" "\n" R"({"type":"event"})"));
+  ASSERT_EQ(support->got.size(), 1u);
+  EXPECT_EQ(support->got[0].first.conversation, "cv_1");
+  EXPECT_EQ(support->got[0].first.seq, 3u);
+  EXPECT_EQ(support->got[0].second, R"({"type":"event"})");
+  EXPECT_EQ(admin->got.size(), 1u);
+  EXPECT_EQ(customer->got.size(), 1u);
+  EXPECT_TRUE(sales->got.empty());
+}
+
+TEST(LiveHub, IgnoresMalformedPayloadsAndGoneListeners) {
+  live_hub hub;
+  auto l = std::make_shared<recorder>();
+  hub.add("team:support", l);
+  EXPECT_FALSE(hub.dispatch("no newline"));
+  EXPECT_FALSE(hub.dispatch("not json\n{}"));
+  EXPECT_TRUE(l->got.empty());
+
+  hub.remove("team:support", l.get());
+  EXPECT_TRUE(hub.dispatch(R"({"team":"support"})" "\n{}"));
+  EXPECT_TRUE(l->got.empty());
+
+  { auto temp = std::make_shared<recorder>(); hub.add("all", temp); }  // dies right away
+  EXPECT_TRUE(hub.dispatch(R"({"team":"support"})" "\n{}"));
+  hub.resync_all();
+}
