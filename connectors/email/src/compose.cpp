@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "pasokh/connectors/email/threading.hpp"
 #include "pasokh/proto/utf8.hpp"
@@ -180,6 +181,32 @@ bool valid_msg_id(std::string_view id) {
 }
 
 }  // namespace
+
+reply_thread thread_from(const parsed_email& last, std::string reply_token) {
+  reply_thread t;
+  t.customer_name = last.from.name;
+  t.subject = last.subject;
+  t.in_reply_to = last.message_id;
+  constexpr std::size_t keep = 50;
+  auto first = last.references.size() > keep ? last.references.end() - keep : last.references.begin();
+  t.references.assign(first, last.references.end());
+  t.reply_token = std::move(reply_token);
+  return t;
+}
+
+void to_json(nlohmann::json& j, const reply_thread& t) {
+  j = {{"customer_name", t.customer_name}, {"subject", t.subject}, {"in_reply_to", t.in_reply_to},
+       {"references", t.references}, {"reply_token", t.reply_token}};
+}
+
+void from_json(const nlohmann::json& j, reply_thread& t) {
+  t = {};
+  t.customer_name = j.value("customer_name", "");
+  t.subject = j.value("subject", "");
+  t.in_reply_to = j.value("in_reply_to", "");
+  t.references = j.value("references", std::vector<std::string>{});
+  t.reply_token = j.value("reply_token", "");
+}
 
 std::string reply_subject(std::string_view subject, std::string_view default_subject) {
   std::string s(trim(subject));

@@ -379,7 +379,12 @@ class walker {
   void forwarded(GMimeMessagePart* mp, int depth) {
     GMimeMessage* inner = g_mime_message_part_get_message(mp);
     if (!inner) return;
-    std::string subject = decode_header_text(str(g_mime_object_get_header(GMIME_OBJECT(inner), "Subject")));
+    GMimeHeaderList* inner_headers = g_mime_object_get_header_list(GMIME_OBJECT(inner));
+    auto raw_header = [&](const char* name) -> const char* {
+      GMimeHeader* h = inner_headers ? g_mime_header_list_get_header(inner_headers, name) : nullptr;
+      return h ? g_mime_header_get_raw_value(h) : nullptr;
+    };
+    std::string subject = decode_header_text(str(raw_header("Subject")));
     if (!text_only && out_.attachments.size() < config_.max_attachments) {
       mail_attachment a;
       a.meta.mime_type = "message/rfc822";
@@ -392,12 +397,8 @@ class walker {
       out_.attachments.push_back(std::move(a));
     }
     std::string header = "---------- Forwarded message ----------\n";
-    for (const char* name : {"From", "Date", "Subject", "To"}) {
-      const char* raw = nullptr;
-      if (GMimeHeader* h = g_mime_header_list_get_header(g_mime_object_get_header_list(GMIME_OBJECT(inner)), name))
-        raw = g_mime_header_get_raw_value(h);
-      if (raw) header += fmt::format("{}: {}\n", name, decode_header_text(raw));
-    }
+    for (const char* name : {"From", "Date", "Subject", "To"})
+      if (const char* raw = raw_header(name)) header += fmt::format("{}: {}\n", name, decode_header_text(raw));
     walker sub(config_, out_);
     sub.text_only = true;
     sub.parts_ = parts_;

@@ -1,6 +1,8 @@
 // The reply builder, checked by reading its output back with parse_email.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "pasokh/connectors/email/charset.hpp"
 #include "pasokh/connectors/email/compose.hpp"
 #include "pasokh/connectors/email/parse.hpp"
@@ -149,6 +151,26 @@ TEST(build_reply, deterministic_and_rejects_bad_addresses) {
   EXPECT_THROW(email::build_reply(bad, thread(), config(), {}), std::invalid_argument);
   bad.recipient = "a@b.example>\r\nBcc: x@y";
   EXPECT_THROW(email::build_reply(bad, thread(), config(), {}), std::invalid_argument);
+}
+
+TEST(reply_thread, from_the_customers_mail_and_through_json) {
+  std::string raw =
+      "From: =?UTF-8?B?2LnZhNuM?= <ali@example.com>\r\nTo: support@support.example\r\nSubject: RE: warranty\r\n"
+      "Message-ID: <m2@example.com>\r\nReferences: <m0@example.com> <m1@example.com>\r\n\r\nhi\r\n";
+  auto mail = email::parse_email(raw, config());
+  auto t = email::thread_from(mail, "tok1");
+  EXPECT_EQ(t.customer_name, "علی");
+  EXPECT_EQ(t.in_reply_to, "m2@example.com");
+  EXPECT_EQ(t.references, (std::vector<std::string>{"m0@example.com", "m1@example.com"}));
+  nlohmann::json j = t;
+  auto back = j.get<email::reply_thread>();
+  EXPECT_EQ(back.subject, "RE: warranty");
+  EXPECT_EQ(back.references, t.references);
+  EXPECT_EQ(back.reply_token, "tok1");
+  auto reply = email::build_reply(message("ok"), back, config(), {.now = march_12});
+  EXPECT_NE(reply.data.find("Subject: Re: warranty\r\n"), std::string::npos);
+  EXPECT_NE(reply.data.find("References: <m0@example.com>\r\n <m1@example.com>\r\n <m2@example.com>\r\n"),
+            std::string::npos);
 }
 
 TEST(smtp_protocol, dot_stuffing) {

@@ -5,7 +5,10 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "pasokh/connectors/email/config.hpp"
+#include "pasokh/connectors/email/parse.hpp"
 #include "pasokh/proto/types.hpp"
 
 namespace pasokh::connectors::email {
@@ -18,6 +21,15 @@ struct reply_thread {
   std::vector<std::string> references;  // that mail's References, oldest first, without <>
   std::string reply_token;              // Reply-To: reply+<token>@reply_domain ("" for none)
 };
+
+// The thread data for answering `last`, the customer's latest mail: its subject,
+// its Message-ID as In-Reply-To, its References (capped at the newest 50).
+reply_thread thread_from(const parsed_email& last, std::string reply_token);
+
+// JSON for keeping reply_thread with the conversation between inbound and outbound
+// ({"customer_name","subject","in_reply_to","references","reply_token"}).
+void to_json(nlohmann::json&, const reply_thread&);
+void from_json(const nlohmann::json&, reply_thread&);
 
 struct outgoing_attachment {
   std::string name;
