@@ -1,0 +1,110 @@
+// Unit tests of the console's state module (web/console/js/store/state.js),
+// which has no DOM dependency: dedupe, merge order, resume, pending replies.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConsoleState } from '../../web/console/js/store/state.js';
+
+const me = { id: 'ag_1', name: 'Ali', team: 'support', role: 'agent' };
+const conv = (id, seq, extra = {}) => ({ id, seq, status: 'queued', assignee: '', team: 'support', customer_name: 'Sara',
+  kind: 'api', channel: 'api', updated_at: 1000 + seq, last_customer_message_at: 1000 + seq, ...extra });
+const msg = (id, seq, extra = {}, convExtra = {}) => ({ type: 'event', conv: id, seq, event: 'message',
+  message: { id: `${id}:${seq}`, seq, author: 'customer', direction: 'in', text: `m${seq}`, ...extra },
+  conversation: conv(id, seq, convExtra) });
+
+function fresh() {
+  const s = new ConsoleState();
+  s.setAgent(me);
+  return s;
+}
+
+test('an event is kept once per conv+seq, and an older state never replaces a newer one', () => {
+  const s = fresh();
+  s.replaceConversations([conv('cv_1', 3)]);
+  assert.equal(s.applyEvent(msg('cv_1', 2)).duplicate, false);
+  assert.equal(s.applyEvent(msg('cv_1', 2)).duplicate, true);
+  assert.equal(s.timeline('cv_1').events.size, 1);
+  assert.equal(s.conversations.get('cv_1').seq, 3, 'seq 2 state must not replace seq 3');
+  s.applyEvent(msg('cv_1', 4, {}, { status: 'assigned', assignee: 'ag_1' }));
+  assert.equal(s.conversations.get('cv_1').status, 'assigned');
+});
+
+test('views, status filters and counts; newest activity first', () => {
+  const s = fresh();
+  s.replaceConversations([conv('cv_1', 1), conv('cv_2', 5, { status: 'assigned', assignee: 'ag_1' }),
+    conv('cv_3', 2, { status: 'bot' }), conv('cv_4', 9, { status: 'assigned', assignee: 'ag_9' })]);
+  const { views, statuses } = s.counts();
+  assert.deepEqual(views, { mine: 1, unassigned: 2, all: 4 });
+  assert.deepEqual(statuses, { any: 4, bot: 1, queued: 1, assigned: 2 });
+  assert.deepEqual(s.visibleConversations().map((c) => c.id), ['cv_4', 'cv_2', 'cv_3', 'cv_1']);
+  s.setView('unassigned');
+  assert.deepEqual(s.visibleConversations().map((c) => c.id), ['cv_3', 'cv_1']);
+  s.setStatusFilter('bot');
+  assert.deepEqual(s.visibleConversations().map((c) => c.id), ['cv_3']);
+});
+
+test('a resolved conversation leaves the open list; a snapshot drops what is gone but keeps the one on screen', () => {
+  const s = fresh();
+  s.replaceConversations([conv('cv_1', 1), conv('cv_2', 1), conv('cv_3', 1)]);
+  s.applyEvent({ type: 'event', conv: 'cv_1', seq: 2, event: 'status', status: 'resolved', from: 'queued',
+    conversation: conv('cv_1', 2, { status: 'resolved' }) });
+  assert.deepEqual(s.openIds().sort(), ['cv_2', 'cv_3']);
+  s.select('cv_2');
+  const added = s.replaceConversations([conv('cv_3', 1), conv('cv_5', 1)]);
+  assert.deepEqual(added, ['cv_5']);
+  assert.ok(s.conversations.has('cv_2'), 'the selected conversation stays');
+  assert.ok(!s.conversations.has('cv_1'));
+});
+
+test('resume: loaded timelines after their last contiguous event, others after their state', () => {
+  const s = fresh();
+  s.replaceConversations([conv('cv_1', 7), conv('cv_2', 4)]);
+  s.timeline('cv_1').requestedAfter = 0;
+  s.applyHistory('cv_1', [msg('cv_1', 1), msg('cv_1', 2), msg('cv_1', 3)], 500);
+  assert.equal(s.timeline('cv_1').loaded, true);
+  assert.deepEqual(s.resume(), { cv_1: 3, cv_2: 4 });
+  // A gap in a loaded timeline asks for history after the last contiguous seq.
+  assert.equal(s.applyEvent(msg('cv_1', 6)).gapAfter, 3);
+});
+
+test('pending replies: acked, then replaced by the stored message with the same client_id', () => {
+  const s = fresh();
+  s.replaceConversations([conv('cv_1', 1)]);
+  s.addPending('cv_1', 'c-1', 'hello');
+  s.addPending('cv_1', 'c-2', 'again');
+  s.markSent('c-1');
+  assert.deepEqual(s.unsent().map((p) => p.client_id), ['c-1', 'c-2']);
+  s.ack('c-1', 2, false);
+  assert.deepEqual(s.unsent().map((p) => p.client_id), ['c-2'], 'an acked reply is not resent');
+  assert.equal(s.pendingFor('cv_1').length, 2, 'bubble stays until the stored message arrives');
+  s.applyEvent(msg('cv_1', 2, { author: 'agent', direction: 'out', client_id: 'c-1', status: 'pending' }));
+  assert.deepEqual(s.pendingFor('cv_1').map((p) => p.client_id), ['c-2']);
+  s.ack('c-2', 3, true); // a resend of something stored before: history shows it
+  assert.equal(s.pending.size, 0);
+});
+
+test('pending replies and read marks survive a reload through storage', () => {
+  const store = new Map();
+  const storage = { getItem: (k) => store.get(k) ?? null, setItem: (k, v) => store.set(k, v) };
+  const a = new ConsoleState({ storage });
+  a.setAgent(me);
+  a.replaceConversations([conv('cv_1', 1)]);
+  a.addPending('cv_1', 'c-9', 'سلام');
+  a.select('cv_1');
+  const b = new ConsoleState({ storage });
+  b.setAgent(me);
+  assert.deepEqual(b.unsent().map((p) => p.text), ['سلام']);
+  b.replaceConversations([conv('cv_1', 1)]);
+  assert.equal(b.isUnread(b.conversations.get('cv_1')), false);
+  b.applyEvent(msg('cv_1', 2));
+  assert.equal(b.isUnread(b.conversations.get('cv_1')), true);
+});
+
+test('a later event with the same message id updates the message (delivery status)', () => {
+  const s = fresh();
+  s.applyEvent(msg('cv_1', 1, { id: 'cv_1:1', author: 'agent', direction: 'out', status: 'pending' }));
+  s.applyEvent(msg('cv_1', 2, { id: 'cv_1:1', author: 'agent', direction: 'out', status: 'failed', failure_reason: 'outside the 24-hour window' }));
+  const items = s.timeline('cv_1').messages();
+  assert.equal(items.length, 1);
+  assert.equal(items[0].message.status, 'failed');
+  assert.equal(items[0].message.failure_reason, 'outside the 24-hour window');
+});

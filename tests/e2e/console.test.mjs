@@ -1,0 +1,360 @@
+// Browser tests of the agent console (web/console) against real Redis and
+// real pasokh processes, driven through Debian's Chromium.
+//
+//   PASOKH_BIN=build-console/gateway/pasokh node --test tests/e2e/console.test.mjs
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { API_KEY, Pasokh, RedisServer, defaultConfig, freePort, postMessage, repoRoot } from '../support/harness.mjs';
+import { launchBrowser } from './browser.mjs';
+
+const T = { timeout: 45_000 };
+const WAIT = 10_000;
+const PAYLOAD = '<img src=x onerror=alert(1)><script>window.__pwned=1</script>';
+
+let redis, gw, gw2, browser;
+let contexts = [];
+
+before(async () => {
+  redis = await new RedisServer().start();
+  // gw listens on a fixed port so it can be restarted under the consoles;
+  // gw2 is a second instance on the same Redis (the customer's way in while
+  // gw is down).
+  const port = await freePort();
+  gw = await new Pasokh(defaultConfig(redis, {
+    listen: { address: '127.0.0.1', port, threads: 2 },
+    auth: { login_attempts_per_minute: 3 },
+  })).start();
+  gw2 = await new Pasokh(defaultConfig(redis)).start();
+  await gw.createAgent('ali', 'ali-secret-1', { name: 'Ali' });
+  await gw.createAgent('maryam', 'maryam-secret-2', { name: 'Maryam' });
+  browser = await launchBrowser();
+});
+
+afterEach(async () => {
+  await Promise.all(contexts.map((c) => c.close().catch(() => {})));
+  contexts = [];
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await gw?.cleanup();
+  await gw2?.cleanup();
+  await redis?.cleanup();
+});
+
+// --- helpers -----------------------------------------------------------------
+
+async function newPage() {
+  const context = await browser.newContext();
+  contexts.push(context);
+  const page = await context.newPage();
+  page.errors = [];
+  page.dialogs = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
+  page.on('dialog', (d) => { page.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  return page;
+}
+
+// Errors the console itself logged (a refused WebSocket while the server is
+// down is expected and filtered out).
+function consoleErrors(page) {
+  return page.errors.filter((e) => !/WebSocket connection|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e));
+}
+
+async function signIn(page, login, password) {
+  await page.goto(`${gw.base}/`);
+  await page.fill('#login', login);
+  await page.fill('#password', password);
+  await page.click('#login-form button[type="submit"]');
+}
+
+async function openConsole(login, password) {
+  const page = await newPage();
+  await signIn(page, login, password);
+  await page.waitForSelector('#conn-status[data-state="online"]', { timeout: WAIT });
+  return page;
+}
+
+const ali = () => openConsole('ali', 'ali-secret-1');
+const maryam = () => openConsole('maryam', 'maryam-secret-2');
+
+async function customerWrites(text, customer, { via = gw, language } = {}) {
+  const r = await postMessage(via, { message_id: randomUUID(), customer, text, ...(language ? { language } : {}) });
+  assert.ok(r.status === 201, `API channel answered ${r.status}: ${r.text}`);
+  return r.json;
+}
+
+async function storedMessages(conv) {
+  const res = await fetch(`${gw2.base}/api/v1/channels/api/conversations/${conv}/messages?after=0`,
+    { headers: { authorization: `Bearer ${API_KEY}` } });
+  assert.equal(res.status, 200);
+  return (await res.json()).messages;
+}
+
+const count = (page, view) => page.textContent(`#inbox-views [data-view="${view}"] .count`).then(Number);
+const item = (page, conv) => page.locator(`#conv-list .conv-item[data-conv="${conv}"]`);
+// A stored message (not the pending bubble) in the open conversation.
+const stored = (page, text) => page.locator('#messages li.msg[data-seq] .msg-text', { hasText: text });
+
+async function waitForCount(page, view, n) {
+  await page.waitForFunction(([v, want]) =>
+    Number(document.querySelector(`#inbox-views [data-view="${v}"] .count`)?.textContent) === want, [view, n], { timeout: WAIT });
+}
+
+async function open(page, conv) {
+  await item(page, conv).click();
+  await page.waitForSelector(`#conv-pane:not([hidden])`, { timeout: WAIT });
+  await page.waitForFunction(() => document.querySelector('#messages').getAttribute('aria-busy') === 'false', null, { timeout: WAIT });
+}
+
+// --- tests --------------------------------------------------------------------
+
+describe('agent console', () => {
+  test('serves the console with a strict CSP and no HTML sinks in its code', T, async () => {
+    const res = await fetch(`${gw.base}/`, { redirect: 'manual' });
+    assert.equal(res.status, 302);
+    assert.equal(res.headers.get('location'), '/console/');
+    const html = await (await fetch(`${gw.base}/console/`)).text();
+    assert.match(html, /Content-Security-Policy[^>]+script-src 'self'/);
+    // The code never builds DOM from strings.
+    const dir = path.join(repoRoot, 'web', 'console');
+    const files = [];
+    const walk = (d) => { for (const f of readdirSync(d)) { const p = path.join(d, f); statSync(p).isDirectory() ? walk(p) : files.push(p); } };
+    walk(dir);
+    let bytes = 0;
+    for (const f of files) {
+      const src = readFileSync(f, 'utf8');
+      bytes += src.length;
+      if (f.endsWith('.js')) assert.doesNotMatch(src, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/, f);
+    }
+    assert.ok(bytes < 100_000, `console is ${bytes} bytes`);
+  });
+
+  test('wrong password and rate limit show a clear error; no token is kept', T, async () => {
+    const page = await newPage();
+    await signIn(page, 'ali', 'not-the-password');
+    await page.waitForSelector('#login-error:not([hidden])', { timeout: WAIT });
+    assert.match(await page.textContent('#login-error'), /wrong login or password/i);
+    assert.ok(await page.isHidden('#console-view'));
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('pasokh.console.session')), null);
+
+    // Three failures per minute are allowed by this gateway's config.
+    for (let i = 0; i < 3; i++) {
+      await page.fill('#password', `bad-${i}`);
+      await page.fill('#login', 'mallory');
+      const answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/login'));
+      await page.click('#login-form button[type="submit"]');
+      await answer;
+    }
+    await page.fill('#password', 'bad-again');
+    const answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/login'));
+    await page.click('#login-form button[type="submit"]');
+    assert.equal((await answer).status(), 429);
+    await page.waitForFunction(() => /too many/i.test(document.querySelector('#login-error').textContent), null, { timeout: WAIT });
+    assert.deepEqual(consoleErrors(page).filter((e) => !/401|429/.test(e)), []);
+  });
+
+  test('two consoles follow a Persian conversation live; the reply is shown in both and stored', T, async () => {
+    const [p1, p2] = await Promise.all([ali(), maryam()]);
+    const allBefore = await count(p1, 'all');
+    const unassignedBefore = await count(p1, 'unassigned');
+    assert.equal(await count(p2, 'all'), allBefore);
+
+    const persian = 'سلام، گارانتی گوشی من کی تمام می‌شود؟';
+    const { conversation_id: conv } = await customerWrites(persian, { id: 'crm-sara', name: 'سارا' }, { language: 'fa' });
+
+    for (const p of [p1, p2]) {
+      await item(p, conv).waitFor({ timeout: WAIT });
+      await waitForCount(p, 'all', allBefore + 1);
+      await waitForCount(p, 'unassigned', unassignedBefore + 1);
+      assert.match(await item(p, conv).textContent(), /سارا/);
+      assert.equal(await item(p, conv).locator('.unread-dot').count(), 1, 'new conversation is marked unread');
+    }
+    // Newest activity first.
+    assert.equal(await p1.locator('#conv-list .conv-item').first().getAttribute('data-conv'), conv);
+
+    await open(p1, conv);
+    const fa = stored(p1, persian);
+    await fa.waitFor({ timeout: WAIT });
+    assert.equal(await fa.getAttribute('dir'), 'auto');
+    assert.equal(await fa.evaluate((el) => getComputedStyle(el).direction), 'rtl');
+    assert.match(await p1.textContent('#messages'), /سارا/, 'customer shown as author');
+    assert.equal(await item(p1, conv).locator('.unread-dot').count(), 0, 'opened conversation is read');
+
+    // Enter sends, Shift+Enter is a new line.
+    const reply = 'Hello Sara, your warranty runs until March.';
+    await p1.fill('#reply-text', 'Hello Sara,');
+    await p1.press('#reply-text', 'Shift+Enter');
+    await p1.type('#reply-text', 'your warranty runs until March.');
+    await p1.press('#reply-text', 'Enter');
+    const multiline = reply.replace('Sara, ', 'Sara,\n');
+    await stored(p1, 'your warranty runs until March.').waitFor({ timeout: WAIT });
+    assert.equal(await stored(p1, 'your warranty runs until March.').textContent(), multiline);
+    assert.equal(await p1.inputValue('#reply-text'), '', 'reply box cleared');
+    assert.equal(await p1.locator('#messages li.pending').count(), 0, 'pending bubble replaced by the stored message');
+    assert.match(await p1.locator('#messages li.msg-out').last().textContent(), /Ali \(you\)/);
+
+    // Maryam sees it live: in the list preview, then in the conversation.
+    await p2.waitForFunction(([c, t]) => document.querySelector(`.conv-item[data-conv="${c}"] .preview`)?.textContent.includes(t),
+      [conv, 'warranty runs until March'], { timeout: WAIT });
+    assert.match(await item(p2, conv).textContent(), /you|ali|Ali/i);
+    await open(p2, conv);
+    await stored(p2, 'your warranty runs until March.').waitFor({ timeout: WAIT });
+    assert.match(await p2.locator('#messages li.msg-out').last().textContent(), /Ali/);
+
+    // Stored once, by Ali.
+    const messages = await storedMessages(conv);
+    const replies = messages.filter((m) => m.author === 'agent');
+    assert.equal(replies.length, 1);
+    assert.equal(replies[0].text, multiline);
+    assert.equal(replies[0].author_name, 'Ali');
+    assert.ok(replies[0].client_id, 'sent with a client_id');
+
+    // Assigned to Ali now: in his "mine" view.
+    await waitForCount(p1, 'mine', 1);
+    await waitForCount(p2, 'mine', 0);
+
+    // The customer writes again (in English): live, left-to-right.
+    const english = 'Thanks! Is the battery covered too?';
+    await customerWrites(english, { id: 'crm-sara', name: 'سارا' });
+    for (const p of [p1, p2]) {
+      await stored(p, english).waitFor({ timeout: WAIT });
+      assert.equal(await stored(p, english).evaluate((el) => getComputedStyle(el).direction), 'ltr');
+      assert.equal(await stored(p, english).count(), 1);
+    }
+    // The log announces new messages politely.
+    assert.equal(await p1.getAttribute('#messages', 'role'), 'log');
+    assert.equal(await p1.getAttribute('#messages', 'aria-live'), 'polite');
+    assert.deepEqual(consoleErrors(p1), []);
+    assert.deepEqual(consoleErrors(p2), []);
+  });
+
+  test('markup in a message renders as literal text, in and out', T, async () => {
+    const page = await ali();
+    const { conversation_id: conv } = await customerWrites(PAYLOAD, { id: 'crm-xss', name: '<b>Eve</b>' });
+    await item(page, conv).waitFor({ timeout: WAIT });
+    await open(page, conv);
+    const inbound = stored(page, 'onerror=alert(1)');
+    await inbound.waitFor({ timeout: WAIT });
+    assert.equal(await inbound.textContent(), PAYLOAD);
+    await page.fill('#reply-text', `echo ${PAYLOAD}`);
+    await page.press('#reply-text', 'Enter');
+    await stored(page, `echo ${PAYLOAD}`).waitFor({ timeout: WAIT });
+    await page.waitForTimeout(300); // give an injected script or onerror the chance to run
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    assert.deepEqual(page.dialogs, []);
+    assert.equal(await page.locator('#app img, #console-view img, #console-view script, #console-view b').count(), 0);
+    assert.match(await item(page, conv).textContent(), /<b>Eve<\/b>/);
+    assert.deepEqual(consoleErrors(page), []);
+  });
+
+  test('reload keeps the session and the history; resolve removes the conversation from the open list', T, async () => {
+    const [p1, p2] = await Promise.all([ali(), maryam()]);
+    const { conversation_id: conv } = await customerWrites('My washing machine leaks.', { id: 'crm-reza', name: 'Reza' });
+    await open(p1, conv);
+    await p1.fill('#reply-text', 'A technician will call you today.');
+    await p1.press('#reply-text', 'Enter');
+    await stored(p1, 'A technician will call you today.').waitFor({ timeout: WAIT });
+    await item(p2, conv).waitFor({ timeout: WAIT });
+    const openBefore = await count(p2, 'all');
+
+    await p1.reload();
+    await p1.waitForSelector('#conn-status[data-state="online"]', { timeout: WAIT });
+    assert.ok(await p1.isHidden('#login-view'), 'still signed in');
+    await stored(p1, 'My washing machine leaks.').waitFor({ timeout: WAIT });
+    await stored(p1, 'A technician will call you today.').waitFor({ timeout: WAIT });
+    assert.equal(await p1.locator('#messages li.msg[data-seq]').count(), 2);
+    assert.equal(await item(p1, conv).getAttribute('aria-current'), 'true');
+
+    await p1.click('#resolve-btn');
+    await item(p1, conv).waitFor({ state: 'detached', timeout: WAIT });
+    await item(p2, conv).waitFor({ state: 'detached', timeout: WAIT });
+    await waitForCount(p2, 'all', openBefore - 1);
+    await p1.waitForSelector('#conv-meta .status-resolved', { timeout: WAIT });
+    assert.ok(await p1.isHidden('#resolve-btn'));
+    assert.ok(await p1.isDisabled('#reply-text'));
+    assert.match(await p1.textContent('#messages'), /resolved by you/);
+
+    // Resolved conversations stay readable from their address.
+    await p1.reload();
+    await stored(p1, 'A technician will call you today.').waitFor({ timeout: WAIT });
+    assert.equal(await item(p1, conv).count(), 0);
+
+    // Log out: back to the sign-in form, and a reload does not sign in again.
+    await p1.click('#logout-btn');
+    await p1.waitForSelector('#login-view:not([hidden])', { timeout: WAIT });
+    await p1.reload();
+    await p1.waitForSelector('#login-view:not([hidden])', { timeout: WAIT });
+    assert.ok(await p1.isHidden('#console-view'));
+    assert.deepEqual(consoleErrors(p1), []);
+  });
+
+  test('after the server restarts, the console reconnects and shows what it missed exactly once', T, async () => {
+    const page = await ali();
+    const customer = { id: 'crm-nima', name: 'Nima' };
+    const { conversation_id: conv } = await customerWrites('Where is my order #5521?', customer);
+    await open(page, conv);
+    await stored(page, 'Where is my order').waitFor({ timeout: WAIT });
+
+    await gw.stop();
+    await page.waitForSelector('#conn-status[data-state="reconnecting"]', { timeout: WAIT });
+    assert.match(await page.textContent('#conn-status'), /reconnecting/i);
+
+    // While this gateway is down: the customer writes through the other
+    // instance, a new customer opens a conversation, and the agent replies.
+    const missed = 'Hello? Any news about the order?';
+    await customerWrites(missed, customer, { via: gw2 });
+    const { conversation_id: other } = await customerWrites('سلام، دستگاه روشن نمی‌شود', { id: 'crm-new', name: 'Leila' }, { via: gw2 });
+    const queuedReply = 'It ships tomorrow morning.';
+    await page.fill('#reply-text', queuedReply);
+    await page.press('#reply-text', 'Enter');
+    await page.waitForSelector('#messages li.pending', { timeout: WAIT });
+
+    await gw.start();
+    await page.waitForSelector('#conn-status[data-state="online"]', { timeout: 20_000 });
+    await stored(page, missed).waitFor({ timeout: WAIT });
+    await stored(page, queuedReply).waitFor({ timeout: WAIT });
+    await item(page, other).waitFor({ timeout: WAIT });
+
+    // And live again afterwards.
+    const after = 'Great, thank you!';
+    await customerWrites(after, customer);
+    await stored(page, after).waitFor({ timeout: WAIT });
+
+    await page.waitForTimeout(500); // a late duplicate would land now
+    for (const text of [missed, queuedReply, after]) assert.equal(await stored(page, text).count(), 1, text);
+    assert.equal(await page.locator('#messages li.pending').count(), 0);
+    const seqs = await page.$$eval('#messages li[data-seq]', (els) => els.map((e) => Number(e.dataset.seq)));
+    assert.deepEqual(seqs, [...new Set(seqs)].sort((a, b) => a - b), 'each seq once, in order');
+    const messages = await storedMessages(conv);
+    assert.equal(messages.filter((m) => m.text === queuedReply).length, 1, 'the queued reply is stored once');
+    assert.equal(seqs.length, messages.length, 'every stored message is on screen');
+    assert.deepEqual(consoleErrors(page), []);
+  });
+
+  test('a hidden tab gets a title and a sound notification', T, async () => {
+    const page = await ali();
+    await page.evaluate(() => {
+      window.__notes = [];
+      window.addEventListener('pasokh:notify', (e) => window.__notes.push(e.detail.reason));
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    const { conversation_id: conv } = await customerWrites('Do you install air conditioners?', { id: 'crm-hidden', name: 'Omid' });
+    await item(page, conv).waitFor({ timeout: WAIT });
+    await page.waitForFunction(() => document.title.startsWith('(1) New conversation'), null, { timeout: WAIT });
+    assert.deepEqual(await page.evaluate(() => window.__notes), ['New conversation']);
+
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => false });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    assert.equal(await page.title(), 'Pasokh console');
+    assert.deepEqual(consoleErrors(page), []);
+  });
+});

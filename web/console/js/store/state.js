@@ -1,0 +1,352 @@
+// Console state: conversations, their timelines, replies waiting for an ack.
+// No DOM here (so it can be tested in Node); views subscribe to `change`
+// events and read what they need.
+//
+// Invariants:
+//  - a conversation's state is only replaced by a newer one (higher `seq`);
+//  - a timeline holds each event once, keyed by `seq` (dedupe by conv+seq);
+//  - a pending reply disappears when the stored message with its client_id
+//    is in the timeline.
+
+export const OPEN_STATUSES = new Set(['bot', 'queued', 'assigned']);
+export const VIEWS = ['mine', 'unassigned', 'all'];
+export const STATUS_FILTERS = ['any', 'bot', 'queued', 'assigned'];
+
+const isOpen = (c) => OPEN_STATUSES.has(c.status);
+
+export class Timeline {
+  constructor() {
+    this.events = new Map(); // seq -> event frame
+    this.loaded = false;     // holds every event from seq 1 on
+    this.loading = false;    // a history request is in flight
+    this.requestedAfter = -1;
+  }
+  get maxSeq() {
+    let m = 0;
+    for (const s of this.events.keys()) if (s > m) m = s;
+    return m;
+  }
+  // Highest N such that events 1..N are all held.
+  contiguousSeq() {
+    let n = 0;
+    while (this.events.has(n + 1)) n++;
+    return n;
+  }
+  // Events in order.
+  ordered() {
+    return [...this.events.values()].sort((a, b) => a.seq - b.seq);
+  }
+  // The latest version of each message (a later event carrying the same
+  // message id, e.g. an edit or a delivery status, updates the earlier one).
+  messages() {
+    const byId = new Map();
+    const out = [];
+    for (const ev of this.ordered()) {
+      if (ev.event === 'message' && ev.message) {
+        const id = ev.message.id ?? `${ev.conv}:${ev.seq}`;
+        const prior = byId.get(id);
+        if (prior) { prior.message = { ...prior.message, ...ev.message }; continue; }
+        const item = { seq: ev.seq, kind: 'message', message: ev.message, frame: ev };
+        byId.set(id, item);
+        out.push(item);
+      } else {
+        out.push({ seq: ev.seq, kind: ev.event, frame: ev });
+      }
+    }
+    return out;
+  }
+  lastMessage() {
+    const ev = this.ordered().reverse().find((e) => e.event === 'message' && e.message);
+    return ev?.message ?? null;
+  }
+  hasClientId(clientId) {
+    for (const ev of this.events.values()) if (ev.message?.client_id === clientId) return true;
+    return false;
+  }
+}
+
+export class ConsoleState extends EventTarget {
+  constructor({ storage = null } = {}) {
+    super();
+    this.storage = storage; // sessionStorage-like, for pending replies and read marks
+    this.agent = null;
+    this.conversations = new Map(); // id -> conversation object (+ customer_name)
+    this.timelines = new Map();     // id -> Timeline
+    this.pending = new Map();       // client_id -> { conv, client_id, text, created_at, state, seq?, error? }
+    this.lastRead = new Map();      // id -> last_customer_message_at the agent has seen
+    this.selected = null;
+    this.view = 'all';
+    this.statusFilter = 'any';
+    this.welcomed = false;          // at least one welcome since login
+    this.agentNames = new Map();    // agent id -> name, as seen in messages
+    this.resolving = new Map();     // client_id -> conv, resolve requests in flight
+    this.visible = () => true;      // is the agent looking? (document visibility)
+  }
+
+  emit(what, detail = {}) {
+    this.dispatchEvent(new CustomEvent('change', { detail: { what, ...detail } }));
+  }
+
+  // --- agent and persistence ----------------------------------------------
+
+  setAgent(agent) {
+    const changed = this.agent?.id !== agent?.id;
+    this.agent = agent;
+    if (agent?.id) this.agentNames.set(agent.id, agent.name);
+    if (changed) this.restore();
+    this.emit('agent');
+  }
+
+  key(name) { return `pasokh.console.${name}.${this.agent?.id ?? 'anon'}`; }
+
+  restore() {
+    if (!this.storage || !this.agent) return;
+    try {
+      const pending = JSON.parse(this.storage.getItem(this.key('pending')) || '[]');
+      for (const p of pending) if (p?.client_id && p.conv && typeof p.text === 'string') this.pending.set(p.client_id, p);
+      const read = JSON.parse(this.storage.getItem(this.key('read')) || '{}');
+      for (const [id, at] of Object.entries(read)) this.lastRead.set(id, Number(at) || 0);
+    } catch { /* corrupt storage: start clean */ }
+  }
+
+  persist() {
+    if (!this.storage || !this.agent) return;
+    try {
+      this.storage.setItem(this.key('pending'), JSON.stringify([...this.pending.values()]));
+      const read = Object.fromEntries([...this.lastRead].slice(-500));
+      this.storage.setItem(this.key('read'), JSON.stringify(read));
+    } catch { /* storage full or disabled: in-memory only */ }
+  }
+
+  // --- conversations -------------------------------------------------------
+
+  timeline(id) {
+    let t = this.timelines.get(id);
+    if (!t) { t = new Timeline(); this.timelines.set(id, t); }
+    return t;
+  }
+
+  // Keeps the newer of two states of one conversation.
+  mergeConversation(conv) {
+    if (!conv?.id) return false;
+    const cur = this.conversations.get(conv.id);
+    if (cur && (cur.seq ?? 0) > (conv.seq ?? 0)) return false;
+    this.conversations.set(conv.id, { ...cur, ...conv });
+    return true;
+  }
+
+  // A `welcome` or `snapshot`: the team's open conversations. Conversations
+  // not in it are no longer open (or beyond the server's limit) and leave the
+  // list, except the one on screen. Returns the ids that are new to the list.
+  replaceConversations(list) {
+    const before = new Set(this.openIds());
+    const incoming = new Set();
+    for (const c of Array.isArray(list) ? list : []) {
+      if (!c?.id) continue;
+      incoming.add(c.id);
+      this.mergeConversation(c);
+    }
+    for (const id of [...this.conversations.keys()]) {
+      if (incoming.has(id) || id === this.selected) continue;
+      this.conversations.delete(id);
+      this.timelines.delete(id);
+    }
+    this.emit('conversations');
+    return [...incoming].filter((id) => !before.has(id) && isOpen(this.conversations.get(id)));
+  }
+
+  openIds() {
+    return [...this.conversations.values()].filter(isOpen).map((c) => c.id);
+  }
+
+  // An `event` frame (live, caught up or from history). Returns what
+  // happened, for notifications: { duplicate, appeared, customerMessage,
+  // gapAfter (a seq to request history after, or null) }.
+  applyEvent(frame, { render = true } = {}) {
+    const out = { duplicate: false, appeared: false, customerMessage: false, gapAfter: null };
+    const id = frame?.conv;
+    const seq = Number(frame?.seq);
+    if (!id || !Number.isInteger(seq) || seq < 1) return { ...out, duplicate: true };
+    const wasOpen = this.conversations.has(id) && isOpen(this.conversations.get(id));
+    const t = this.timeline(id);
+    if (t.events.has(seq)) {
+      out.duplicate = true;
+    } else {
+      const prevMax = t.maxSeq;
+      t.events.set(seq, frame);
+      if (t.loaded && seq > prevMax + 1 && t.contiguousSeq() < seq - 1) out.gapAfter = t.contiguousSeq();
+      if (frame.event === 'message' && frame.message) {
+        const m = frame.message;
+        if (m.client_id && this.pending.delete(m.client_id)) this.persist();
+        out.customerMessage = m.author === 'customer';
+        if (m.author === 'agent' && m.author_id && m.author_name) this.agentNames.set(m.author_id, m.author_name);
+      }
+    }
+    if (frame.conversation) this.mergeConversation({ ...frame.conversation, id });
+    const conv = this.conversations.get(id);
+    out.appeared = !wasOpen && !!conv && isOpen(conv);
+    if (id === this.selected && out.customerMessage && this.visible()) this.markRead(id);
+    if (render) this.emit('event', { conv: id, seq, duplicate: out.duplicate });
+    return out;
+  }
+
+  // A `history` frame: events after some seq; a full page means more follow.
+  applyHistory(id, events, limit) {
+    const t = this.timeline(id);
+    for (const ev of events) this.applyEvent(ev, { render: false });
+    t.loading = false;
+    const more = events.length >= limit;
+    if (!more && t.requestedAfter === 0) t.loaded = true;
+    else if (!more && t.contiguousSeq() === t.maxSeq) t.loaded = true;
+    this.emit('history', { conv: id });
+    return more ? t.maxSeq : null;
+  }
+
+  // --- views ---------------------------------------------------------------
+
+  inView(c, view = this.view) {
+    if (!isOpen(c)) return false;
+    if (view === 'mine') return !!this.agent && c.assignee === this.agent.id;
+    if (view === 'unassigned') return !c.assignee;
+    return true;
+  }
+
+  counts() {
+    const views = Object.fromEntries(VIEWS.map((v) => [v, 0]));
+    const statuses = Object.fromEntries(STATUS_FILTERS.map((s) => [s, 0]));
+    for (const c of this.conversations.values()) {
+      for (const v of VIEWS) if (this.inView(c, v)) views[v]++;
+      if (this.inView(c)) { statuses.any++; if (c.status in statuses) statuses[c.status]++; }
+    }
+    return { views, statuses };
+  }
+
+  // The list on screen: the current view and status, newest activity first.
+  visibleConversations() {
+    return [...this.conversations.values()]
+      .filter((c) => this.inView(c) && (this.statusFilter === 'any' || c.status === this.statusFilter))
+      .sort((a, b) => (b.updated_at ?? 0) - (a.updated_at ?? 0) || String(b.id).localeCompare(String(a.id)));
+  }
+
+  setView(view) { if (VIEWS.includes(view)) { this.view = view; this.emit('filter'); } }
+  setStatusFilter(s) { if (STATUS_FILTERS.includes(s)) { this.statusFilter = s; this.emit('filter'); } }
+
+  isUnread(c) {
+    const last = c.last_customer_message_at ?? 0;
+    return last > 0 && last > (this.lastRead.get(c.id) ?? 0);
+  }
+
+  markRead(id) {
+    const c = this.conversations.get(id);
+    const at = c?.last_customer_message_at ?? 0;
+    if (!c || (this.lastRead.get(id) ?? 0) >= at) return;
+    this.lastRead.delete(id); // re-insert last: newest read marks are kept
+    this.lastRead.set(id, at);
+    this.persist();
+    this.emit('read', { conv: id });
+  }
+
+  select(id) {
+    this.selected = id || null;
+    if (id && this.visible()) this.markRead(id);
+    this.emit('select', { conv: id });
+  }
+
+  // --- replies ---------------------------------------------------------------
+
+  addPending(conv, clientId, text) {
+    const p = { conv, client_id: clientId, text, created_at: Date.now(), state: 'queued' };
+    this.pending.set(clientId, p);
+    this.persist();
+    this.emit('pending', { conv });
+    return p;
+  }
+
+  // Replies to (re)send on a fresh connection: neither acked nor failed.
+  unsent() {
+    return [...this.pending.values()].filter((p) => p.state === 'queued' || p.state === 'sent');
+  }
+
+  markSent(clientId) {
+    const p = this.pending.get(clientId);
+    if (p && p.state === 'queued') { p.state = 'sent'; this.emit('pending', { conv: p.conv }); }
+  }
+
+  ack(clientId, seq, duplicate) {
+    const p = this.pending.get(clientId);
+    if (!p) return;
+    // Stored. Keep the bubble until the stored message arrives, unless it is
+    // already there or was stored before (a resend), when history shows it.
+    if (duplicate || this.timeline(p.conv).events.has(seq) || this.timeline(p.conv).hasClientId(clientId)) {
+      this.pending.delete(clientId);
+    } else {
+      p.state = 'acked';
+      p.seq = seq;
+    }
+    this.persist();
+    this.emit('pending', { conv: p.conv });
+  }
+
+  fail(clientId, error) {
+    const p = this.pending.get(clientId);
+    if (!p) return;
+    p.state = 'failed';
+    p.error = error;
+    this.persist();
+    this.emit('pending', { conv: p.conv });
+  }
+
+  retry(clientId) {
+    const p = this.pending.get(clientId);
+    if (!p) return null;
+    p.state = 'queued';
+    delete p.error;
+    this.persist();
+    this.emit('pending', { conv: p.conv });
+    return p;
+  }
+
+  discard(clientId) {
+    const p = this.pending.get(clientId);
+    if (!p) return;
+    this.pending.delete(clientId);
+    this.persist();
+    this.emit('pending', { conv: p.conv });
+  }
+
+  pendingFor(conv) {
+    const t = this.timelines.get(conv);
+    return [...this.pending.values()]
+      .filter((p) => p.conv === conv && !(t && t.hasClientId(p.client_id)))
+      .sort((a, b) => a.created_at - b.created_at);
+  }
+
+  // --- reconnect ---------------------------------------------------------------
+
+  // `hello.resume`: for each conversation still of interest, the last seq
+  // known. A fully loaded timeline resumes after its last contiguous event;
+  // otherwise after the state we hold (its past is fetched when opened).
+  resume() {
+    const out = {};
+    for (const c of this.conversations.values()) {
+      if (!isOpen(c) && c.id !== this.selected) continue;
+      const t = this.timelines.get(c.id);
+      const seq = t?.loaded ? t.contiguousSeq() : Math.max(c.seq ?? 0, t?.maxSeq ?? 0);
+      if (seq > 0) out[c.id] = seq;
+    }
+    return out;
+  }
+
+  reset() {
+    this.agent = null;
+    this.conversations.clear();
+    this.timelines.clear();
+    this.pending.clear();
+    this.lastRead.clear();
+    this.selected = null;
+    this.welcomed = false;
+    this.agentNames.clear();
+    this.resolving.clear();
+    this.emit('reset');
+  }
+}

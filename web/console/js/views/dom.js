@@ -1,0 +1,62 @@
+// Tiny DOM helpers. Text is always inserted as text nodes (textContent),
+// never parsed as HTML: customer messages are untrusted.
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs ?? {})) {
+    if (v == null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k === 'text') el.textContent = v;
+    else if (k === 'dataset') { for (const [dk, dv] of Object.entries(v)) if (dv != null) el.dataset[dk] = String(dv); }
+    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c == null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+export const $ = (sel, root = document) => root.querySelector(sel);
+
+export function clear(el) {
+  while (el.firstChild) el.firstChild.remove();
+}
+
+const timeFmt = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
+const dateFmt = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short' });
+const fullFmt = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
+
+// <time> with a short label (time today, date otherwise) and the full date as title.
+export function timeEl(ms) {
+  if (!ms) return null;
+  const d = new Date(ms);
+  const today = new Date().toDateString() === d.toDateString();
+  return h('time', { datetime: d.toISOString(), title: fullFmt.format(d) }, today ? timeFmt.format(d) : dateFmt.format(d));
+}
+
+const CHANNELS = {
+  api: ['API', 'API'],
+  webchat: ['Web', 'Web chat'],
+  email: ['@', 'Email'],
+  telegram: ['TG', 'Telegram'],
+  whatsapp: ['WA', 'WhatsApp'],
+  messenger: ['FB', 'Messenger'],
+  instagram: ['IG', 'Instagram'],
+};
+
+// A small channel badge; its name is given to assistive tech.
+export function channelIcon(kind, channelId) {
+  const [short, name] = CHANNELS[kind] ?? ['?', kind || 'unknown channel'];
+  const label = channelId && channelId !== kind ? `${name} (${channelId})` : name;
+  return h('span', { class: `channel channel-${CHANNELS[kind] ? kind : 'other'}`, title: label, role: 'img', 'aria-label': label }, short);
+}
+
+export function channelName(kind) {
+  return CHANNELS[kind]?.[1] ?? kind ?? '';
+}

@@ -1,0 +1,92 @@
+// The inbox: views (mine / unassigned / all) and status filters with live
+// counts, and the list of conversations, newest activity first.
+import { $, channelIcon, clear, h, timeEl } from './dom.js';
+import { STATUS_FILTERS, VIEWS } from '../store/state.js';
+
+const VIEW_LABELS = { mine: 'Mine', unassigned: 'Unassigned', all: 'All' };
+const STATUS_LABELS = { any: 'Any status', bot: 'Bot', queued: 'Queued', assigned: 'Assigned' };
+
+export function assigneeLabel(state, id) {
+  if (!id) return '';
+  if (id === state.agent?.id) return 'you';
+  return state.agentNames?.get(id) ?? id;
+}
+
+export function mountInbox(state, { onSelect }) {
+  const views = $('#inbox-views');
+  const statuses = $('#inbox-statuses');
+  const list = $('#conv-list');
+  const empty = $('#conv-list-empty');
+
+  const filterButton = (group, value, label, onClick) => h('button', {
+    type: 'button', class: 'filter', dataset: { [group]: value }, 'aria-pressed': 'false', onclick: onClick,
+  }, h('span', { class: 'filter-label' }, label), ' ', h('span', { class: 'count', 'aria-label': 'conversations' }, '0'));
+
+  for (const v of VIEWS) views.append(filterButton('view', v, VIEW_LABELS[v], () => state.setView(v)));
+  for (const s of STATUS_FILTERS) statuses.append(filterButton('status', s, STATUS_LABELS[s], () => state.setStatusFilter(s)));
+
+  const rendered = new Map(); // conv id -> { sig, li }
+
+  function item(c) {
+    const t = state.timelines.get(c.id);
+    const last = t?.lastMessage();
+    const unread = state.isUnread(c);
+    const name = c.customer_name || c.customer_id || 'Customer';
+    const assignee = assigneeLabel(state, c.assignee);
+    const sig = JSON.stringify([name, c.kind, c.channel, c.status, assignee, c.updated_at, last?.text, last?.author, unread,
+      c.id === state.selected]);
+    return { sig, build: () => h('li', { class: unread ? 'conv unread' : 'conv' },
+      h('button', {
+        type: 'button', class: 'conv-item', dataset: { conv: c.id, status: c.status },
+        'aria-current': c.id === state.selected ? 'true' : null,
+        onclick: () => onSelect(c.id),
+      },
+      h('span', { class: 'conv-top' },
+        channelIcon(c.kind, c.channel),
+        h('span', { class: 'conv-name', dir: 'auto' }, name),
+        unread ? h('span', { class: 'unread-dot' }, h('span', { class: 'visually-hidden' }, 'unread')) : null,
+        timeEl(c.updated_at)),
+      h('span', { class: 'conv-bottom' },
+        h('span', { class: `status status-${c.status}` }, c.status),
+        assignee ? h('span', { class: 'assignee' }, `→ ${assignee}`) : null,
+        last ? h('span', { class: 'preview', dir: 'auto' }, last.text || (last.attachments?.length ? '[attachment]' : '')) : null))) };
+  }
+
+  function render() {
+    const { views: vc, statuses: sc } = state.counts();
+    for (const b of views.querySelectorAll('button')) {
+      b.setAttribute('aria-pressed', String(b.dataset.view === state.view));
+      b.querySelector('.count').textContent = String(vc[b.dataset.view]);
+    }
+    for (const b of statuses.querySelectorAll('button')) {
+      b.setAttribute('aria-pressed', String(b.dataset.status === state.statusFilter));
+      b.querySelector('.count').textContent = String(sc[b.dataset.status]);
+    }
+
+    const focused = document.activeElement?.closest?.('#conv-list .conv-item')?.dataset.conv;
+    const convs = state.visibleConversations();
+    const keep = new Set(convs.map((c) => c.id));
+    for (const [id, r] of rendered) if (!keep.has(id)) { r.li.remove(); rendered.delete(id); }
+    convs.forEach((c, i) => {
+      const { sig, build } = item(c);
+      let r = rendered.get(c.id);
+      if (!r || r.sig !== sig) {
+        const li = build();
+        if (r) r.li.replaceWith(li);
+        r = { sig, li };
+        rendered.set(c.id, r);
+      }
+      if (list.children[i] !== r.li) list.insertBefore(r.li, list.children[i] ?? null);
+    });
+    if (focused && document.activeElement === document.body) list.querySelector(`[data-conv="${CSS.escape(focused)}"]`)?.focus();
+    empty.hidden = convs.length > 0;
+    empty.textContent = state.welcomed ? 'No open conversations here.' : 'Loading…';
+  }
+
+  function reset() {
+    clear(list);
+    rendered.clear();
+  }
+
+  return { render, reset };
+}
