@@ -300,25 +300,31 @@ describe('agent console', () => {
     await open(page, conv);
     await stored(page, 'Where is my order').waitFor({ timeout: WAIT });
 
+    // 1. While this gateway is down the customer writes through the other
+    //    instance, and a new customer opens a conversation. Nothing else
+    //    happens in the open conversation, so only the resume brings it.
     await gw.stop();
     await page.waitForSelector('#conn-status[data-state="reconnecting"]', { timeout: WAIT });
     assert.match(await page.textContent('#conn-status'), /reconnecting/i);
-
-    // While this gateway is down: the customer writes through the other
-    // instance, a new customer opens a conversation, and the agent replies.
     const missed = 'Hello? Any news about the order?';
     await customerWrites(missed, customer, { via: gw2 });
     const { conversation_id: other } = await customerWrites('سلام، دستگاه روشن نمی‌شود', { id: 'crm-new', name: 'Leila' }, { via: gw2 });
-    const queuedReply = 'It ships tomorrow morning.';
-    await page.fill('#reply-text', queuedReply);
-    await page.press('#reply-text', 'Enter');
-    await page.waitForSelector('#messages li.pending', { timeout: WAIT });
-
     await gw.start();
     await page.waitForSelector('#conn-status[data-state="online"]', { timeout: 20_000 });
     await stored(page, missed).waitFor({ timeout: WAIT });
-    await stored(page, queuedReply).waitFor({ timeout: WAIT });
     await item(page, other).waitFor({ timeout: WAIT });
+
+    // 2. A reply written while disconnected waits, then goes once.
+    await gw.stop();
+    await page.waitForSelector('#conn-status[data-state="reconnecting"]', { timeout: WAIT });
+    const queuedReply = 'It ships tomorrow morning.';
+    await page.fill('#reply-text', queuedReply);
+    await page.press('#reply-text', 'Enter');
+    await page.waitForSelector('#messages li.pending[data-pending="queued"]', { timeout: WAIT });
+    assert.match(await page.locator('#messages li.pending').textContent(), /waiting for connection/i);
+    await gw.start();
+    await page.waitForSelector('#conn-status[data-state="online"]', { timeout: 20_000 });
+    await stored(page, queuedReply).waitFor({ timeout: WAIT });
 
     // And live again afterwards.
     const after = 'Great, thank you!';

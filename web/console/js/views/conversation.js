@@ -67,7 +67,8 @@ function pendingItem(p, { onRetry, onDiscard, online }) {
       h('p', { class: 'msg-text', dir: 'auto' }, p.text),
       h('p', { class: 'msg-meta' }, h('span', { class: 'author' }, 'You'), ' ', timeEl(p.created_at), ' ',
         h('span', { class: `mark mark-${failed ? 'failed' : 'pending'}`, role: 'img', 'aria-label': label, title: label },
-          failed ? '!' : '◷')),
+          failed ? '!' : '◷'),
+        failed ? null : h('span', { class: 'pending-note' }, `${label}…`)),
       failed ? h('p', { class: 'failure' }, `Not sent: ${p.error ?? 'unknown error'} `,
         h('button', { type: 'button', class: 'link', onclick: () => onRetry(p.client_id) }, 'Retry'), ' ',
         h('button', { type: 'button', class: 'link', onclick: () => onDiscard(p.client_id) }, 'Discard')) : null));
