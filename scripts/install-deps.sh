@@ -11,7 +11,8 @@ packages=(
   redis-server
 )
 if [ "${PASOKH_WITH_TEST_TOOLS:-0}" = 1 ]; then
-  packages+=(wrk nginx-light swaks chromium nodejs npm curl)
+  # libnet-ssleay-perl: swaks --tls (STARTTLS tests)
+  packages+=(wrk nginx-light swaks libnet-ssleay-perl chromium nodejs npm curl clang-14 libclang-rt-14-dev)
 fi
 
 missing=()
