@@ -12,7 +12,7 @@ packages=(
 )
 if [ "${PASOKH_WITH_TEST_TOOLS:-0}" = 1 ]; then
   # libnet-ssleay-perl: swaks --tls (STARTTLS tests)
-  packages+=(wrk nginx-light swaks libnet-ssleay-perl chromium nodejs npm curl clang-14 libclang-rt-14-dev)
+  packages+=(wrk nginx-light swaks libnet-ssleay-perl chromium nodejs npm curl)
 fi
 
 missing=()
