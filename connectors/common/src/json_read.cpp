@@ -1,6 +1,7 @@
 #include "pasokh/connectors/common/json_read.hpp"
 
 #include <charconv>
+#include <cstdint>
 
 namespace pasokh::connectors::json_read {
 namespace {

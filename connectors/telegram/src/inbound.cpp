@@ -176,6 +176,10 @@ webhook_result parse_update(const webhook_request& req, const telegram_channel& 
   if (const auto* m = find_object(update, "message")) {
     keep = read_message(*m, ev, out, ch);
   } else if (const auto* e = find_object(update, "edited_message")) {
+    if (find(*e, "location")) {  // a live location moving: an edit every few seconds, nothing to read
+      out.count("ignored_live_location");
+      return out;
+    }
     keep = read_message(*e, ev, out, ch);
     ev.kind = proto::inbound_kind::edit;  // provider_message_id names the message that changed
     if (auto edited = opt_int(*e, "edit_date")) ev.sent_at = *edited * 1000;
