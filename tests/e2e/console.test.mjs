@@ -100,15 +100,27 @@ const item = (page, conv) => page.locator(`#conv-list .conv-item[data-conv="${co
 // A stored message (not the pending bubble) in the open conversation.
 const stored = (page, text) => page.locator('#messages li.msg[data-seq] .msg-text', { hasText: text });
 
+// Polls from Node: page.waitForFunction would poll with eval, which the
+// console's Content-Security-Policy (rightly) forbids.
+async function until(check, what, timeoutMs = WAIT) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    last = await check();
+    if (last === true) return;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function waitForCount(page, view, n) {
-  await page.waitForFunction(([v, want]) =>
-    Number(document.querySelector(`#inbox-views [data-view="${v}"] .count`)?.textContent) === want, [view, n], { timeout: WAIT });
+  await until(async () => (await count(page, view)) === n || await count(page, view), `${view} count ${n}`);
 }
 
 async function open(page, conv) {
   await item(page, conv).click();
   await page.waitForSelector(`#conv-pane:not([hidden])`, { timeout: WAIT });
-  await page.waitForFunction(() => document.querySelector('#messages').getAttribute('aria-busy') === 'false', null, { timeout: WAIT });
+  await page.waitForSelector('#messages[aria-busy="false"]', { timeout: WAIT });
 }
 
 // --- tests --------------------------------------------------------------------
@@ -154,7 +166,7 @@ describe('agent console', () => {
     const answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/login'));
     await page.click('#login-form button[type="submit"]');
     assert.equal((await answer).status(), 429);
-    await page.waitForFunction(() => /too many/i.test(document.querySelector('#login-error').textContent), null, { timeout: WAIT });
+    await page.locator('#login-error', { hasText: /too many/i }).waitFor({ timeout: WAIT });
     assert.deepEqual(consoleErrors(page).filter((e) => !/401|429/.test(e)), []);
   });
 
@@ -199,8 +211,7 @@ describe('agent console', () => {
     assert.match(await p1.locator('#messages li.msg-out').last().textContent(), /Ali \(you\)/);
 
     // Maryam sees it live: in the list preview, then in the conversation.
-    await p2.waitForFunction(([c, t]) => document.querySelector(`.conv-item[data-conv="${c}"] .preview`)?.textContent.includes(t),
-      [conv, 'warranty runs until March'], { timeout: WAIT });
+    await item(p2, conv).locator('.preview', { hasText: 'warranty runs until March' }).waitFor({ timeout: WAIT });
     assert.match(await item(p2, conv).textContent(), /you|ali|Ali/i);
     await open(p2, conv);
     await stored(p2, 'your warranty runs until March.').waitFor({ timeout: WAIT });
@@ -342,6 +353,54 @@ describe('agent console', () => {
     assert.deepEqual(consoleErrors(page), []);
   });
 
+  test('a reply whose ack was lost is resent with the same client_id and stored once', T, async () => {
+    const page = await newPage();
+    // Sits between page and server: on the first connection, forwards the
+    // reply but swallows its ack and event, then cuts the connection.
+    let connections = 0;
+    const replies = [];
+    await page.routeWebSocket(/\/ws\/agent$/, (ws) => {
+      const n = ++connections;
+      const server = ws.connectToServer();
+      ws.onMessage((m) => {
+        const f = JSON.parse(m);
+        if (f.type === 'reply') {
+          replies.push(f.client_id);
+          if (n === 1 && replies.length === 1) setTimeout(() => ws.close({ code: 4000, reason: 'cut' }), 500);
+        }
+        server.send(m);
+      });
+      server.onMessage((m) => {
+        const f = JSON.parse(m);
+        const forReply = f.type === 'ack' || (f.type === 'event' && f.message?.client_id);
+        if (n === 1 && forReply) return;
+        ws.send(m);
+      });
+    });
+    await signIn(page, 'ali', 'ali-secret-1');
+    await page.waitForSelector('#conn-status[data-state="online"]', { timeout: WAIT });
+    const { conversation_id: conv } = await customerWrites('Can I return the headphones?', { id: 'crm-ack', name: 'Tara' });
+    await open(page, conv);
+    const text = 'Yes, within 14 days of delivery.';
+    await page.fill('#reply-text', text);
+    await page.press('#reply-text', 'Enter');
+    for (let i = 0; connections < 2; i++) {
+      assert.ok(i < 100, 'the console reconnects after the cut');
+      await page.waitForTimeout(100);
+    }
+    await page.waitForSelector('#conn-status[data-state="online"]', { timeout: WAIT });
+    await stored(page, text).waitFor({ timeout: WAIT });
+    await page.waitForTimeout(300);
+
+assert.ok(connections >= 2, 'reconnected');
+    assert.equal(replies.length, 2, 'resent once after the reconnect');
+    assert.equal(replies[0], replies[1], 'with the same client_id');
+    assert.equal(await stored(page, text).count(), 1);
+    assert.equal(await page.locator('#messages li.pending').count(), 0);
+    assert.equal((await storedMessages(conv)).filter((m) => m.text === text).length, 1, 'stored once');
+    assert.deepEqual(consoleErrors(page), []);
+  });
+
   test('a hidden tab gets a title and a sound notification', T, async () => {
     const page = await ali();
     await page.evaluate(() => {
@@ -353,7 +412,7 @@ describe('agent console', () => {
     });
     const { conversation_id: conv } = await customerWrites('Do you install air conditioners?', { id: 'crm-hidden', name: 'Omid' });
     await item(page, conv).waitFor({ timeout: WAIT });
-    await page.waitForFunction(() => document.title.startsWith('(1) New conversation'), null, { timeout: WAIT });
+    await until(async () => (await page.title()).startsWith('(1) New conversation') || page.title(), 'title');
     assert.deepEqual(await page.evaluate(() => window.__notes), ['New conversation']);
 
     await page.evaluate(() => {

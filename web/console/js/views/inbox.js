@@ -20,7 +20,8 @@ export function mountInbox(state, { onSelect }) {
 
   const filterButton = (group, value, label, onClick) => h('button', {
     type: 'button', class: 'filter', dataset: { [group]: value }, 'aria-pressed': 'false', onclick: onClick,
-  }, h('span', { class: 'filter-label' }, label), ' ', h('span', { class: 'count', 'aria-label': 'conversations' }, '0'));
+  }, h('span', { class: 'filter-label' }, label), ' ', h('span', { class: 'count' }, '0'),
+    h('span', { class: 'visually-hidden' }, ' conversations'));
 
   for (const v of VIEWS) views.append(filterButton('view', v, VIEW_LABELS[v], () => state.setView(v)));
   for (const s of STATUS_FILTERS) statuses.append(filterButton('status', s, STATUS_LABELS[s], () => state.setStatusFilter(s)));
