@@ -132,6 +132,11 @@ describe('agent console', () => {
     assert.equal(res.headers.get('location'), '/console/');
     const html = await (await fetch(`${gw.base}/console/`)).text();
     assert.match(html, /Content-Security-Policy[^>]+script-src 'self'/);
+    for (const [, href] of html.matchAll(/(?:src|href)="(\/console\/[^"]+)"/g)) {
+      const r = await fetch(`${gw.base}${href}`);
+      assert.equal(r.status, 200, href);
+      await r.arrayBuffer();
+    }
     // The code never builds DOM from strings.
     const dir = path.join(repoRoot, 'web', 'console');
     const files = [];

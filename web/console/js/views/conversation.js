@@ -107,7 +107,7 @@ export function mountConversation(state, handlers) {
   resolveBtn.addEventListener('click', () => { if (shown) handlers.onResolve(shown); });
 
   function renderHeader(conv) {
-    title.textContent = conv?.customer_name || conv?.customer_id || shown;
+    title.replaceChildren(h('bdi', {}, conv?.customer_name || conv?.customer_id || shown));
     meta.replaceChildren(
       conv ? channelIcon(conv.kind, conv.channel) : '', ' ',
       conv ? `${channelName(conv.kind)} · ` : '',

@@ -44,13 +44,13 @@ export function mountInbox(state, { onSelect }) {
       },
       h('span', { class: 'conv-top' },
         channelIcon(c.kind, c.channel),
-        h('span', { class: 'conv-name', dir: 'auto' }, name),
+        h('span', { class: 'conv-name' }, h('bdi', {}, name)),
         unread ? h('span', { class: 'unread-dot' }, h('span', { class: 'visually-hidden' }, 'unread')) : null,
         timeEl(c.updated_at)),
       h('span', { class: 'conv-bottom' },
         h('span', { class: `status status-${c.status}` }, c.status),
         assignee ? h('span', { class: 'assignee' }, `→ ${assignee}`) : null,
-        last ? h('span', { class: 'preview', dir: 'auto' }, last.text || (last.attachments?.length ? '[attachment]' : '')) : null))) };
+        last ? h('span', { class: 'preview' }, h('bdi', {}, last.text || (last.attachments?.length ? '[attachment]' : ''))) : null))) };
   }
 
   function render() {
