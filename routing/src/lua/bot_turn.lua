@@ -1,0 +1,26 @@
+-- The bot's turn after a customer message, atomically: only while the
+-- conversation is still with the bot and no person has written in it.
+-- ARGV: prefix, conv, bot_state_json, reply_text, buttons_json, handoff (0/1),
+-- tags (comma-separated), feedback ('' | 'yes' | 'no'), now_ms, bot_name.
+local conv, state, text, buttons_json = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local handoff, tags, feedback, now, bot_name = ARGV[6] == '1', ARGV[7], ARGV[8], tonumber(ARGV[9]), ARGV[10]
+local vkey = conv_key(conv)
+if redis.call('HGET', vkey, 'status') ~= 'bot' or redis.call('HGET', vkey, 'human_replied') then
+  return { 'skipped' }
+end
+redis.call('HSET', vkey, 'bot_state', state)
+-- Deflection figures for reports: how many answers helped.
+if feedback == 'yes' then redis.call('HINCRBY', p .. 'stats:bot', 'helpful', 1); redis.call('HSET', vkey, 'bot_helpful', '1') end
+if feedback == 'no' then redis.call('HINCRBY', p .. 'stats:bot', 'unhelpful', 1); redis.call('HSET', vkey, 'bot_helpful', '0') end
+local seq = 0
+if text ~= '' then
+  local buttons = nil
+  if buttons_json ~= '' then buttons = cjson.decode(buttons_json) end
+  seq = append_outbound(conv, 'bot', '', bot_name, '', text, now, true, buttons)
+end
+if handoff then
+  redis.call('HSET', vkey, 'topic_tags', tags)
+  redis.call('HINCRBY', p .. 'stats:bot', 'handoffs', 1)
+  seq = change_status(conv, 'queued', 'bot', now, { tags = tags })
+end
+return { 'stored', tostring(seq) }

@@ -1,0 +1,24 @@
+#pragma once
+// The conversation Lua scripts (routing/src/lua/*.lua, embedded at build
+// time), each with the shared prelude in front.
+#include <cstdint>
+
+#include "pasokh/store/redis_client.hpp"
+
+namespace pasokh::routing {
+
+namespace lua {
+extern const char* const prelude;
+extern const char* const ingest;
+extern const char* const append_reply;
+extern const char* const set_status;
+extern const char* const team_snapshot;
+extern const char* const bot_turn;
+}  // namespace lua
+
+// The script for one embedded body (prelude + body), built once.
+const store::lua_script& script(const char* body);
+
+std::int64_t now_ms();
+
+}  // namespace pasokh::routing
