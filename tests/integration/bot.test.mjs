@@ -1,0 +1,78 @@
+// The FAQ bot inside the routing flow: a new conversation on a channel with
+// the bot goes to it first; a confident answer is sent back; "اپراتور" hands
+// off to the queue, where an agent sees it; once a person writes, the bot is silent.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, API_KEY, sleep } from '../support/harness.mjs';
+
+let redis, gw;
+const uid = () => `m-${Math.random().toString(36).slice(2)}`;
+
+before(async () => {
+  redis = await new RedisServer().start();
+  const config = defaultConfig(redis);
+  config.channels = [{ id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support', bot: true }];
+  gw = await new Pasokh(config).start();
+  await gw.createAgent('reza', 'reza-secret-1', { name: 'Reza' });
+});
+after(async () => { await gw?.cleanup(); await redis?.cleanup(); });
+
+async function messages(conv) {
+  const res = await fetch(`${gw.base}/api/v1/channels/api/conversations/${conv}/messages?after=0`,
+    { headers: { authorization: `Bearer ${API_KEY}` } });
+  return (await res.json()).messages;
+}
+
+async function conversationStatus(conv) {
+  return execFileSync('redis-cli', ['-p', String(redis.port), 'HGET', `pasokh:conv:${conv}`, 'status']).toString().trim();
+}
+
+test('a Persian warranty question gets the warranty answer in Persian, asking whether it helped', async () => {
+  const r = await postMessage(gw, { message_id: uid(), customer: { id: 'fa-1' }, text: 'سلام، این یخچال چند ماه گارانتی داره؟' });
+  assert.equal(r.status, 201);
+  const stored = await messages(r.json.conversation_id);
+  assert.equal(stored.length, 2);
+  const reply = stored[1];
+  assert.equal(reply.author, 'bot');
+  assert.match(reply.text, /گارانتی/);
+  assert.ok(reply.buttons?.length >= 2, 'did this help? buttons');
+  assert.equal(await conversationStatus(r.json.conversation_id), 'bot');
+});
+
+test('"اپراتور" hands the conversation to a person: queued, visible to the agent', async () => {
+  const token = (await login(gw, 'reza', 'reza-secret-1')).json.token;
+  const agent = await agentSocket(gw, token);
+  const first = await postMessage(gw, { message_id: uid(), customer: { id: 'fa-2' }, text: 'اپراتور' });
+  const conv = first.json.conversation_id;
+  const handoff = await agent.next((f) => f.type === 'event' && f.conv === conv && f.event === 'status');
+  assert.equal(handoff.status, 'queued');
+  assert.equal(handoff.conversation.status, 'queued');
+  assert.equal(await conversationStatus(conv), 'queued');
+
+  // Once an agent has written, the bot stays silent even for FAQ-like questions.
+  agent.send({ type: 'reply', conv, client_id: 'c1', text: 'سلام، در خدمتم' });
+  await agent.next((f) => f.type === 'ack' && f.client_id === 'c1');
+  await postMessage(gw, { message_id: uid(), customer: { id: 'fa-2' }, text: 'گارانتی یخچال چند ماهه؟' });
+  await sleep(200);
+  const authors = (await messages(conv)).map((m) => m.author);
+  assert.deepEqual(authors.filter((a) => a === 'bot').length, authors.slice(0, 2).filter((a) => a === 'bot').length);
+  assert.equal(authors.at(-1), 'customer');
+  await agent.close();
+});
+
+test('Arabic and English questions are answered in their language; out-of-scope is not answered from the KB', async () => {
+  const ar = await postMessage(gw, { message_id: uid(), customer: { id: 'ar-1' }, text: 'كيف أتتبع طلبي؟ أين الشحنة الآن' });
+  const arReply = (await messages(ar.json.conversation_id))[1];
+  assert.equal(arReply.author, 'bot');
+  assert.match(arReply.text, /[\u0600-\u06FF]/);
+
+  const en = await postMessage(gw, { message_id: uid(), customer: { id: 'en-1' }, text: 'how long does delivery take?' });
+  const enReply = (await messages(en.json.conversation_id))[1];
+  assert.match(enReply.text, /[a-z]/i);
+  assert.doesNotMatch(enReply.text, /[\u0600-\u06FF]/);
+
+  const off = await postMessage(gw, { message_id: uid(), customer: { id: 'en-2' }, text: 'what is the capital of Australia?' });
+  await sleep(100);
+  assert.equal(await conversationStatus(off.json.conversation_id), 'queued');
+});
