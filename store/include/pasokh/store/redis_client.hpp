@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace pasokh::store {
@@ -25,6 +26,7 @@ namespace pasokh::store {
 struct redis_config {
   std::string host = "127.0.0.1";
   int port = 6379;
+  std::string username;  // Redis 6 ACL user; empty means AUTH <password> only
   std::string password;  // from the environment, never logged
   int database = 0;
   std::chrono::milliseconds connect_timeout{2000};
@@ -33,8 +35,21 @@ struct redis_config {
   std::chrono::milliseconds reconnect_max{5000};
 };
 
-// Parses redis://[:password@]host[:port][/db]. Throws std::invalid_argument.
+// Parses redis://[[user]:password@]host[:port][/db] (user and password may be
+// percent-encoded; IPv6 hosts in brackets). Throws std::invalid_argument,
+// whose message never contains the password.
 redis_config parse_redis_url(std::string_view url);
+
+// Builds a command's argument list. Use it instead of a braced list inside
+// co_await expressions: GCC 12 miscompiles braced std::string lists there
+// ("array used as initializer").
+template <class... Args>
+std::vector<std::string> make_command(Args&&... args) {
+  std::vector<std::string> out;
+  out.reserve(sizeof...(args));
+  (out.emplace_back(std::forward<Args>(args)), ...);
+  return out;
+}
 
 // An owned copy of a hiredis reply tree.
 struct reply {
@@ -55,6 +70,9 @@ enum class redis_errc {
   server_error,       // Redis answered with an error reply (text in the reply)
   stopped,            // the client was stopped
 };
+// An empty command, or a pub/sub or MONITOR command on redis_client (it would
+// turn the shared connection into a push stream), fails with
+// boost::system::errc::invalid_argument without being sent.
 const boost::system::error_category& redis_category() noexcept;
 boost::system::error_code make_error_code(redis_errc) noexcept;
 
@@ -67,8 +85,15 @@ struct lua_script {
   std::string sha1;  // hex, computed at construction
 };
 
+// Thread-safe: every member may be called from any thread; work is posted to
+// the client's strand and each result resumes the caller on its own executor.
+// Commands are not cancellable: a cancelled caller still waits for the reply
+// or the timeout. Don't send blocking commands (BLPOP...) that may outlast
+// command_timeout: the timeout resets the connection.
 class redis_client {
  public:
+  // Throws std::invalid_argument on a bad config (empty host, non-positive
+  // timeouts, reconnect_max < reconnect_min, ...). Does not connect yet.
   redis_client(boost::asio::any_io_executor ex, redis_config cfg);
   ~redis_client();
   redis_client(const redis_client&) = delete;
@@ -76,6 +101,8 @@ class redis_client {
 
   // Starts connecting; keeps reconnecting with backoff until stop().
   void start();
+  // Final: in-flight and later commands complete with redis_errc::stopped.
+  // The destructor stops too; destroy the client before its io_context.
   void stop();
   bool connected() const noexcept;
 
@@ -88,10 +115,12 @@ class redis_client {
   boost::asio::awaitable<result<std::vector<reply>>> exec_pipeline(std::vector<std::vector<std::string>> commands);
 
   // EVALSHA with NOSCRIPT fallback to EVAL (which also caches the script).
+  // `script` must outlive the awaited call (scripts are normally static).
   boost::asio::awaitable<result<reply>> eval(const lua_script& script, std::vector<std::string> keys,
                                              std::vector<std::string> args);
 
-  // Round-trip latency observer (seconds), for the metrics histogram.
+  // Round-trip latency observer (seconds, one call per command reply), for
+  // the metrics histogram. Runs on the client's strand: keep it cheap.
   void on_latency(std::function<void(double)> observer);
 
  private:
@@ -100,7 +129,9 @@ class redis_client {
 };
 
 // A dedicated pub/sub connection. Subscriptions are remembered and sent again
-// after every reconnect. Handlers run on the subscriber's strand.
+// after every reconnect. Handlers run on the subscriber's strand (so never
+// concurrently); for pmessage the handler gets the matching channel. Members
+// are thread-safe like redis_client's.
 class redis_subscriber {
  public:
   using handler = std::function<void(std::string_view channel, std::string_view payload)>;

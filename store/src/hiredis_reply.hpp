@@ -1,0 +1,17 @@
+#pragma once
+#include "pasokh/store/redis_client.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include <string_view>
+
+namespace pasokh::store::detail {
+
+// A deep copy: hiredis frees its reply as soon as the callback returns.
+reply to_reply(const redisReply& r);
+
+inline bool is_noscript(const reply& r) {
+  return r.is_error() && std::string_view(r.str).starts_with("NOSCRIPT");
+}
+
+}  // namespace pasokh::store::detail
