@@ -1,0 +1,26 @@
+#pragma once
+// The bot's three languages and how it tells them apart when the channel does
+// not say.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace pasokh::bot {
+
+enum class language : std::uint8_t { fa = 0, ar = 1, en = 2 };
+inline constexpr std::size_t language_count = 3;
+inline constexpr language all_languages[] = {language::fa, language::ar, language::en};
+
+std::string_view to_string(language) noexcept;
+
+// Accepts "fa", "ar", "en" and locale forms such as "fa-IR", "ar_SA", "EN-us".
+std::optional<language> parse_language(std::string_view) noexcept;
+
+// Guesses the language of raw customer text from its script, letters that only
+// one of Persian/Arabic uses (پ چ ژ گ ی ک vs ة ي ك ى أ), digit style and common
+// function words. nullopt when the text carries no usable signal (digits,
+// emoji, an even tie), so the caller can fall back to what it already knows.
+std::optional<language> detect_language(std::string_view text);
+
+}  // namespace pasokh::bot

@@ -1,0 +1,255 @@
+#include "pasokh/bot/index.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "analyzer.hpp"
+#include "bm25.hpp"
+#include "pasokh/bot/normalize.hpp"
+
+namespace pasokh::bot {
+
+using detail::bm25_field;
+using detail::features;
+using detail::lexicon;
+
+namespace {
+
+// Coverage credit for a domain word the candidate entry does not use.
+constexpr float in_domain_credit = 0.5f;
+
+// Candidates by BM25 that get the (costlier) coverage rerank.
+constexpr std::size_t rerank_depth = 10;
+
+// Per-thread buffers reused across queries.
+struct query_scratch {
+  std::string normalized;
+  features feats;
+  std::vector<std::uint64_t> word_grams;
+  std::vector<float> score;    // per entry, current field
+  std::vector<float> matched;  // per entry, idf mass of matched query terms, current field
+  std::vector<float> total_score;
+  std::vector<float> total_matched;
+};
+
+// Adds one field's contribution, normalized by the query's idf mass in that
+// field so that fields (and queries of any length) are comparable. Returns
+// the weight the field took part with (0 when the query has no such terms).
+template <class Terms>
+float accumulate(const bm25_field& f, const Terms& terms, float weight, query_scratch& s,
+                 const std::vector<std::uint64_t>* explained_elsewhere = nullptr) {
+  if (terms.empty() || weight <= 0) return 0;
+  float mass = 0;
+  std::fill(s.score.begin(), s.score.end(), 0.f);
+  std::fill(s.matched.begin(), s.matched.end(), 0.f);
+  for (const auto term : terms) {
+    const auto t = f.find(static_cast<std::uint64_t>(term));
+    if (t < 0 && explained_elsewhere &&
+        std::binary_search(explained_elsewhere->begin(), explained_elsewhere->end(), term)) {
+      continue;
+    }
+    const float w = f.idf(t);
+    mass += w;
+    if (t < 0) continue;
+    for (const auto& p : f.postings(t)) {
+      s.score[p.doc] += w * p.tf_part;
+      s.matched[p.doc] += w * p.presence;
+    }
+  }
+  if (mass <= 0) return 0;
+  const float k = weight / mass;
+  for (std::size_t d = 0; d < s.score.size(); ++d) {
+    s.total_score[d] += k * s.score[d];
+    s.total_matched[d] += k * s.matched[d];
+  }
+  return weight;
+}
+
+// Share of the query's content words that entry `doc` explains: by the word
+// itself, by its concept, or by most of its n-grams; weighted by idf so that
+// "bitcoin" left unexplained counts more than "where". Unknown words weigh
+// like the rarest known ones. This, not the BM25 sum, is what tells an
+// out-of-scope question ("price of bitcoin") from an in-scope one.
+struct word_credit {
+  float weight, credit;
+  detail::concept_id by_concept;  // no_concept unless a concept gave the credit
+  bool by_grams;
+};
+
+template <class OnWord>
+float explained_share(const bm25_field& words, const bm25_field& concepts, const bm25_field& grams,
+                      const query_scratch& s, std::uint32_t doc, std::size_t n_docs, OnWord&& on_word) {
+  const float n = static_cast<float>(n_docs);
+  const float cap = std::log(1.f + (n - 0.5f) / 1.5f);
+  float total = 0, explained = 0;
+  for (std::size_t i = 0; i < s.feats.content.size(); ++i) {
+    const auto& w = s.feats.content[i];
+    const auto word = words.find(w.word);
+    word_credit c{std::min(words.idf(word), cap), words.presence(word, doc), detail::no_concept, false};
+    bool in_domain = false;
+    for (const auto id : {w.single, w.pair}) {
+      if (id == detail::no_concept) continue;
+      const float p = concepts.presence(concepts.find(id), doc);
+      if (p > c.credit) c = {c.weight, p, id, false};
+      in_domain = true;
+    }
+    if (c.credit < 1.f && w.gram_end > w.gram_begin) {
+      float found = 0;
+      for (auto g = w.gram_begin; g < w.gram_end; ++g) found += grams.presence(grams.find(s.word_grams[g]), doc);
+      found /= static_cast<float>(w.gram_end - w.gram_begin);
+      if (found > c.credit) c = {c.weight, found, detail::no_concept, true};
+    }
+    // A word of a known after-sales concept that this entry does not use still
+    // says the question is in the bot's domain: half credit. Equal for every
+    // candidate, so it moves confidence, not the ranking.
+    if (in_domain && c.credit < in_domain_credit) c = {c.weight, in_domain_credit, detail::no_concept, false};
+    on_word(i, c);
+    total += c.weight;
+    explained += c.weight * c.credit;
+  }
+  return total > 0 ? explained / total : 0.f;
+}
+
+// Turns the best candidates into probabilities. Both parts were fitted by
+// maximum likelihood (bench/bot) on leave-one-phrasing-out queries of two
+// knowledge bases (a success when top[0] is right) and the off-topic
+// questions of tests/data/bot/calibration-oos.jsonl weighted to a 15% share
+// (failures); never on the evaluation sets.
+//   answerable = logistic(a + b · coverage of top[0])
+//   confidence = answerable · softmax_τ(rerank keys of the top three)[0]
+void calibrate(ranking& r, float alpha) {
+  constexpr float a = -5.34f, b = 13.97f, tau = 0.15f;
+  if (r.size == 0) return;
+  r.answerable = 1.f / (1.f + std::exp(-(a + b * r.top[0].coverage)));
+  const auto key = [&](std::size_t k) { return r.top[k].score + alpha * r.top[k].coverage; };
+  float sum = 0;
+  for (std::size_t k = 0; k < r.size; ++k) sum += std::exp((key(k) - key(0)) / tau);
+  r.confidence = r.answerable / sum;
+}
+
+}  // namespace
+
+faq_index::faq_index(knowledge_base kb, index_options options) : kb_(std::move(kb)), options_(options) {
+  const std::size_t n = kb_.entries.size();
+  words_ = std::make_unique<bm25_field>(n);
+  concepts_ = std::make_unique<bm25_field>(n);
+  grams_ = std::make_unique<bm25_field>(n);
+  const lexicon& lex = lexicon::builtin();
+  features f;
+  std::string norm;
+  const auto add_text = [&](std::uint32_t doc, std::string_view text, language lang, float weight) {
+    f.clear();
+    normalize_into(text, norm);
+    detail::analyze(norm, lang, lex, f);
+    for (auto w : f.words) words_->add(doc, w, weight);
+    for (auto c : f.concepts) concepts_->add(doc, c, weight);
+    for (auto g : f.grams) grams_->add(doc, g, weight);
+  };
+  for (std::uint32_t d = 0; d < n; ++d) {
+    const auto& e = kb_.entries[d];
+    for (language l : kb_.languages) {
+      const auto li = static_cast<std::size_t>(l);
+      for (const auto& q : e.questions[li]) add_text(d, q, l, options_.question_tf);
+      add_text(d, e.answers[li], l, options_.answer_tf);
+      if (!e.title[li].empty()) add_text(d, e.title[li], l, options_.question_tf);
+    }
+    for (const auto& tag : e.tags) add_text(d, tag, language::en, options_.tag_tf);
+  }
+  words_->finish(options_.k1, options_.b);
+  concepts_->finish(options_.k1, options_.b);
+  grams_->finish(options_.k1, options_.b);
+}
+
+faq_index::~faq_index() = default;
+
+
+ranking faq_index::search(std::string_view text, language lang) const {
+  thread_local query_scratch s;
+  const std::size_t n = kb_.entries.size();
+  s.score.resize(n);
+  s.matched.resize(n);
+  s.total_score.assign(n, 0.f);
+  s.total_matched.assign(n, 0.f);
+
+  normalize_into(text, s.normalized);
+  s.feats.clear();
+  detail::analyze(s.normalized, lang, lexicon::builtin(), s.feats);
+  detail::unique_terms(s.feats, s.word_grams);
+
+  ranking r;
+  r.content_words = s.feats.content_words;
+  float weights = 0;
+  weights += accumulate(*words_, s.feats.words, options_.word_weight, s, &s.feats.words_with_concept);
+  weights += accumulate(*concepts_, s.feats.concepts, options_.concept_weight, s);
+  weights += accumulate(*grams_, s.feats.grams, options_.gram_weight, s);
+  if (weights <= 0) return r;
+
+  // Stage 1: the best few by BM25, by insertion into a small sorted array.
+  std::array<match, rerank_depth> pool{};
+  std::size_t pooled = 0;
+  for (std::uint32_t d = 0; d < n; ++d) {
+    const float sc = s.total_score[d] / weights;
+    if (sc <= 0) continue;
+    std::size_t pos = pooled;
+    while (pos > 0 && pool[pos - 1].score < sc) --pos;
+    if (pos >= rerank_depth) continue;
+    for (std::size_t k = std::min(pooled, rerank_depth - 1); k > pos; --k) pool[k] = pool[k - 1];
+    pool[pos] = {d, sc, 0.f};
+    pooled = std::min(pooled + 1, rerank_depth);
+  }
+  // Stage 2: rerank by BM25 plus how much of the question each candidate
+  // explains; a candidate that accounts for every word beats one that shares
+  // a single frequent word many times.
+  for (std::size_t k = 0; k < pooled; ++k) {
+    pool[k].coverage = explained_share(*words_, *concepts_, *grams_, s, pool[k].entry, n, [](auto, auto) {});
+  }
+  const float alpha = options_.coverage_weight;
+  std::sort(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(pooled), [alpha](const match& a, const match& b) {
+    return a.score + alpha * a.coverage > b.score + alpha * b.coverage;
+  });
+  r.size = std::min(pooled, ranking::max_matches);
+  std::copy_n(pool.begin(), r.size, r.top.begin());
+  calibrate(r, alpha);
+  return r;
+}
+
+std::vector<word_explanation> faq_index::explain(std::string_view text, language lang, std::uint32_t entry) const {
+  thread_local query_scratch s;
+  normalize_into(text, s.normalized);
+  s.feats.clear();
+  detail::analyze(s.normalized, lang, lexicon::builtin(), s.feats);
+  // Content words in text order, to name them in the explanation.
+  std::vector<std::string> names;
+  for (std::size_t start = 0; start < s.normalized.size();) {
+    auto end = s.normalized.find(' ', start);
+    if (end == std::string::npos) end = s.normalized.size();
+    names.push_back(s.normalized.substr(start, end - start));
+    start = end + 1;
+  }
+  detail::unique_terms(s.feats, s.word_grams);
+  std::vector<word_explanation> out;
+  if (entry >= kb_.entries.size()) return out;
+  explained_share(*words_, *concepts_, *grams_, s, entry, kb_.entries.size(), [&](std::size_t i, const word_credit& c) {
+    word_explanation e;
+    e.word = i < s.feats.content.size() ? std::to_string(i) : "";
+    e.weight = c.weight;
+    e.credit = c.credit;
+    if (c.credit > 0) {
+      e.via = c.by_concept != detail::no_concept ? "concept:" + std::string(lexicon::builtin().concept_name(c.by_concept))
+              : c.by_grams ? "grams" : "word";
+    }
+    out.push_back(std::move(e));
+  });
+  // Map content positions back to surface words: the analyzer skips stop words
+  // and numbers, so re-run the same filter.
+  std::size_t k = 0;
+  for (const auto& w : names) {
+    if (k >= out.size()) break;
+    if (lexicon::builtin().is_stop(w) || std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
+    out[k++].word = w;
+  }
+  return out;
+}
+
+}  // namespace pasokh::bot

@@ -1,0 +1,192 @@
+#include "intents.hpp"
+
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "hash.hpp"
+#include "lexicon.hpp"
+#include "pasokh/bot/normalize.hpp"
+#include "stem.hpp"
+
+namespace pasokh::bot::detail {
+namespace {
+
+// A set of words and two-word phrases, matched on normalized surface forms
+// and on stems (Arabic-script words stemmed both the Persian and the Arabic way).
+class word_set {
+ public:
+  explicit word_set(std::initializer_list<std::string_view> lists) {
+    for (auto list : lists) {
+      while (!list.empty()) {
+        const auto bar = list.find('|');
+        add(list.substr(0, bar));
+        if (bar == std::string_view::npos) break;
+        list.remove_prefix(bar + 1);
+      }
+    }
+  }
+  bool has(std::string_view surface, std::string_view stem) const {
+    return keys_.contains(hash_bytes(surface)) || keys_.contains(hash_bytes(stem));
+  }
+  bool has_pair(std::string_view a, std::string_view b) const { return keys_.contains(hash_pair(a, b)); }
+
+ private:
+  void add(std::string_view raw) {
+    const std::string norm = normalize(raw);
+    if (norm.empty()) return;
+    const auto space = norm.find(' ');
+    if (space == std::string::npos) {
+      keys_.insert(hash_bytes(norm));
+      for (language l : all_languages) keys_.insert(hash_bytes(stem(norm, l)));
+      return;
+    }
+    const std::string_view a = std::string_view(norm).substr(0, space);
+    const std::string_view b = std::string_view(norm).substr(space + 1);
+    keys_.insert(hash_pair(a, b));
+  }
+  std::unordered_set<std::uint64_t> keys_;
+};
+
+// Asking for a person. "Strong" words name a human unambiguously; "medium"
+// ones name staff but also appear in ordinary questions ("when do your agents
+// start?"), so they need a request or contact verb; "weak" ones ("someone")
+// need a contact verb ("can someone come and install it?" is not a handoff).
+const word_set strong_person{
+    "human|humans|operator|representative|rep|real person|live agent|live person|real human|"
+    "live chat|real agent",
+    "اپراتور|اوپراتور|انسان|آدم واقعی|شخص واقعی|نیروی انسانی|پشتیبان انسانی|آدمیزاد|"
+    "اپراتورتون|کارشناس انسانی",
+    "إنسان|انسانا|إنسانا|بشري|شخص حقيقي|موظف حقيقي|إنسان حقيقي|ممثل|ممثل خدمة|بني آدم"};
+const word_set medium_person{
+    "agent|agents|staff|employee|consultant|specialist|supervisor|manager|customer service|"
+    "customer support|support team|support agent|advisor|somebody real",
+    "کارشناس|کارشناسان|پشتیبان|پشتیبانی|همکار|همکارتون|همکاران|کارمند|مسئول|مشاور|"
+    "مدیر|خدمات مشتریان",
+    "موظف|موظفين|الموظفين|خدمة العملاء|خدمه العملاء|الدعم|مسؤول|مدير|مستشار|أخصائي|الموظف"};
+const word_set weak_person{
+    "person|someone|somebody|people|anyone|anybody|team|guy",
+    "آدم|شخص|کسی|یکی|نفر|یه نفر|فرد|یه آدم",
+    "شخص|أحد|احد|حدا|أحدهم|شخصا|واحد"};
+const word_set contact_verb{
+    "talk|speak|chat|connect|transfer|call|contact|reach|escalate|put me through|hand me|"
+    "talking|speaking|redirect",
+    "صحبت|حرف|گفتگو|وصل|وصلم|ارتباط|تماس|انتقال|گپ|متصل|وصل کنید|صحبت کنم|حرف بزنم",
+    "التحدث|أتحدث|اتحدث|تحدث|أتكلم|اتكلم|أكلم|اكلم|كلم|تكلم|أحكي|احكي|أتواصل|التواصل|تواصل|"
+    "حولني|حولوني|تحويل|حولني على|وصلني|اتصل|الاتصال|أكلمه|محادثة"};
+const word_set request_verb{
+    "want|need|give|get|bring|let|please|pls|plz|require|prefer|wanna|id like",
+    "میخوام|میخواهم|خواستم|بده|بدید|بدین|بیاد|بیاید|بیارید|لازم|لطفا|میخوایم|بفرستید",
+    "أريد|اريد|أبي|ابي|ابغى|أبغى|بدي|أحتاج|احتاج|أعطني|اعطني|أرغب|ارغب|ابغي|لو سمحت|"
+    "من فضلك|فضلك|نريد"};
+// Frustration with the bot itself, which together with any person word means
+// "let me out of here".
+const word_set bot_word{"bot|robot|chatbot|machine|automated", "ربات|روبات|بات|چت‌بات",
+                        "روبوت|الروبوت|بوت|البوت|آلي|الآلي"};
+
+const word_set greeting_words{
+    "hi|hello|hey|heya|hiya|greetings|good morning|good afternoon|good evening|morning|evening|"
+    "yo|salam|salaam|dear|there|team|all|everyone|support",
+    "سلام|درود|وقت بخیر|روز بخیر|صبح بخیر|عصر بخیر|شب بخیر|سلامتی|وقتتون بخیر|بخیر|وقت|خسته نباشید|"
+    "خسته|نباشید|علیک|سلامت|عزیز|جان",
+    "مرحبا|مرحبتين|أهلا|اهلا|هلا|السلام|عليكم|سلام|صباح الخير|مساء الخير|صباح|مساء|الخير|"
+    "النور|هاي|تحية|يعطيكم العافية|العافية"};
+const word_set thanks_words{
+    "thanks|thank|thx|ty|tnx|cheers|appreciated|appreciate|great|perfect|awesome|cool|ok|okay|"
+    "got it|nice|good|very|much|lot|a lot|helpful|bye|goodbye",
+    "ممنون|مرسی|متشکرم|متشکر|سپاس|سپاسگزارم|تشکر|دمت گرم|دمتون گرم|عالی|باشه|اوکی|خیلی|ممنونم|"
+    "لطف|کردید|مچکرم|قربانت|قربونت|خداحافظ|فعلا|حله|اوکیه|خوب",
+    "شكرا|شكر|مشكور|مشكورين|يعطيك العافية|ممتاز|تمام|جزاك الله|جزاكم|خيرا|حلو|جزيلا|الشكر|"
+    "أشكرك|اشكرك|مع السلامة|ماشي|طيب|ok"};
+const word_set yes_words{
+    "yes|yeah|yep|yup|ya|sure|indeed|correct|right|solved|helped|works|worked|resolved|"
+    "that helps|it helped|did help",
+    "بله|آره|اره|آری|بلی|چرا|حتما|کمک کرد|حل شد|جواب داد|درسته|دقیقا|آها",
+    "نعم|أيوه|ايوه|ايوا|اي|ايه|أجل|بلى|ساعدني|نفعني|صح|صحيح|بالضبط|اتحلت|انحلت"};
+const word_set no_words{
+    "no|nope|nah|not|useless|wrong|unhelpful|didnt|doesnt|didn|help|helpful|really|answer|"
+    "question|my|that|this|it|isnt|at all|what i asked|asked",
+    "نه|خیر|نخیر|نچ|کمک|نکرد|فایده|نداشت|بدرد|نخورد|دردم|جوابم|نگرفتم|این|نبود|اشتباه|سوالم|"
+    "نیست|جواب|ندادید|اصلا",
+    "لا|كلا|لم|يساعد|يساعدني|ساعد|ساعدني|يفد|يفدني|مفيد|غير|نفعني|ليس|هذا|مو|السؤال|سؤالي|الجواب|خطأ|"
+    "أبدا|ابدا|ما"};
+// At least one of these must be present for a "no" (the words above also
+// fill out "that did not help at all").
+const word_set no_core{
+    "no|nope|nah|useless|unhelpful|wrong|didnt|doesnt|not",
+    "نه|خیر|نخیر|نچ|نکرد|نداشت|نخورد|اشتباه|نبود|نگرفتم",
+    "لا|كلا|لم|مو|غير|خطأ|ليس"};
+
+struct token {
+  std::string_view surface;
+  std::string stem;
+};
+
+}  // namespace
+
+intents detect_intents(std::string_view text, language lang) {
+  thread_local std::vector<token> tokens;
+  tokens.clear();
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string_view::npos) end = text.size();
+    if (end > start) {
+      token t{text.substr(start, end - start), {}};
+      const bool latin = static_cast<unsigned char>(t.surface[0]) < 0x80;
+      stem_into(t.surface, latin ? language::en : (lang == language::en ? language::fa : lang), t.stem);
+      tokens.push_back(std::move(t));
+    }
+    start = end + 1;
+  }
+
+  intents out;
+  if (tokens.empty()) return out;
+  const lexicon& lex = lexicon::builtin();
+
+  bool strong = false, medium = false, weak = false, contact = false, request = false, bot = false;
+  std::size_t content = 0, greeting = 0, thanks = 0, yes = 0, no = 0, core_no = 0;
+  std::size_t non_greeting = 0, non_thanks = 0, non_yes = 0, non_no = 0;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const auto& t = tokens[i];
+    const bool pair = i + 1 < tokens.size();
+    const auto& next = pair ? tokens[i + 1].surface : std::string_view{};
+    const auto in = [&](const word_set& s) { return s.has(t.surface, t.stem) || (pair && s.has_pair(t.surface, next)); };
+    strong |= in(strong_person);
+    medium |= in(medium_person);
+    weak |= in(weak_person);
+    contact |= in(contact_verb);
+    request |= in(request_verb);
+    bot |= in(bot_word);
+    const bool stop = lex.is_stop(t.surface);
+    if (!stop) ++content;
+
+    // Count words that are not part of a greeting/thanks/yes/no phrasing.
+    const bool g = in(greeting_words) || (i > 0 && greeting_words.has_pair(tokens[i - 1].surface, t.surface));
+    const bool th = in(thanks_words) || (i > 0 && thanks_words.has_pair(tokens[i - 1].surface, t.surface));
+    const bool y = in(yes_words) || (i > 0 && yes_words.has_pair(tokens[i - 1].surface, t.surface));
+    const bool n = in(no_words) || (i > 0 && no_words.has_pair(tokens[i - 1].surface, t.surface));
+    greeting += g;
+    thanks += th;
+    yes += y;
+    no += n;
+    core_no += no_core.has(t.surface, t.stem);
+    // Stop words may pad any of these ("thank you so much", "no it did not").
+    non_greeting += !g && !stop;
+    non_thanks += !th && !stop;
+    non_yes += !y && !th && !stop;
+    non_no += !n && !stop;
+  }
+
+  const bool short_message = content <= 3;
+  out.asks_for_human = (strong && (request || contact || short_message || bot)) ||
+                       (medium && (contact || (request && short_message))) ||
+                       (weak && (contact || bot));
+  out.greeting_only = greeting > 0 && non_greeting == 0;
+  out.thanks_only = thanks > 0 && non_thanks == 0;
+  if (yes > 0 && non_yes == 0 && core_no == 0) out.feedback = feedback_kind::yes;
+  else if (core_no > 0 && non_no == 0) out.feedback = feedback_kind::no;
+  return out;
+}
+
+}  // namespace pasokh::bot::detail

@@ -1,0 +1,115 @@
+#include "pasokh/bot/language.hpp"
+
+#include <array>
+#include <string>
+#include <unordered_set>
+
+#include "pasokh/bot/normalize.hpp"
+#include "utf8.hpp"
+
+namespace pasokh::bot {
+namespace {
+
+// Function words that are frequent in one language and rare in the other.
+// Written naturally; compared after normalization.
+constexpr std::array persian_words{
+    "است", "که", "را", "رو", "این", "اون", "آن", "می", "نمی", "چی", "چه", "چرا", "کجا",
+    "کجاست", "چطور", "چطوری", "چجوری", "دارید", "داره", "دارم", "میخوام", "میخواهم", "میشه",
+    "نمیشه", "هست", "نیست", "برای", "با", "از", "تا", "هم", "یه", "یک", "شده", "کنم", "کنید",
+    "کنین", "بدم", "بدید", "دیگه", "الان", "هنوز", "باید", "خیلی", "آیا", "اگه", "اگر", "ولی",
+    "چند", "چقدر", "ممنون", "مرسی", "لطفا", "بله", "آره", "نه", "خب", "کی", "هستید", "شما",
+    "من", "ما", "تو", "به", "یا", "رو", "بود", "شد", "کرد", "کردم", "میکنم", "ام", "درود",
+    "متشکرم", "سپاس", "خسته", "نباشید", "بخیر", "وقت"};
+constexpr std::array arabic_words{
+    "في", "هل", "ما", "لا", "أن", "على", "إلى", "عن", "هذا", "هذه", "التي", "الذي", "كيف",
+    "لماذا", "متى", "أين", "وين", "أريد", "لم", "لن", "قد", "كان", "يمكن", "يمكنني", "هناك",
+    "لدي", "لديكم", "عند", "عندكم", "عندي", "مع", "أنا", "شكرا", "نعم", "ايش", "شو", "ليش",
+    "بدي", "أبغى", "أبي", "إذا", "لو", "كم", "ذلك", "تلك", "أو", "ثم", "حتى", "بعد", "منكم",
+    "لكم", "لكن", "أحتاج", "اللي", "فيه", "هو", "هي", "انا", "الى", "اريد", "ممكن", "مرحبا",
+    "أهلا", "اهلا", "السلام", "عليكم", "الخير", "صباح", "مساء", "جزيلا", "مشكور", "يعطيك", "العافية"};
+
+std::unordered_set<std::string> normalized(const auto& words) {
+  std::unordered_set<std::string> out;
+  for (const char* w : words) out.insert(normalize(w));
+  return out;
+}
+
+struct word_sets {
+  std::unordered_set<std::string> fa = normalized(persian_words);
+  std::unordered_set<std::string> ar = [this] {
+    auto set = normalized(arabic_words);
+    for (const auto& w : fa) set.erase(w);  // shared words would only add noise
+    return set;
+  }();
+};
+
+const word_sets& function_words() {
+  static const word_sets sets;
+  return sets;
+}
+
+}  // namespace
+
+std::string_view to_string(language l) noexcept {
+  switch (l) {
+    case language::fa: return "fa";
+    case language::ar: return "ar";
+    case language::en: return "en";
+  }
+  return "fa";
+}
+
+std::optional<language> parse_language(std::string_view s) noexcept {
+  if (s.size() < 2 || (s.size() > 2 && s[2] != '-' && s[2] != '_')) return std::nullopt;
+  const char a = static_cast<char>(s[0] | 0x20), b = static_cast<char>(s[1] | 0x20);
+  if (a == 'f' && b == 'a') return language::fa;
+  if (a == 'a' && b == 'r') return language::ar;
+  if (a == 'e' && b == 'n') return language::en;
+  return std::nullopt;
+}
+
+std::optional<language> detect_language(std::string_view text) {
+  int latin = 0, arabic_script = 0;
+  int fa = 0, ar = 0;  // evidence points
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const char32_t cp = detail::next_code_point(text, pos);
+    if (detail::is_latin_letter(cp)) { ++latin; continue; }
+    if (cp >= 0x06F0 && cp <= 0x06F9) { fa += 1; continue; }  // Persian digits
+    if (cp >= 0x0660 && cp <= 0x0669) { ar += 1; continue; }  // Arabic-Indic digits
+    if (cp >= 0x064B && cp <= 0x064D) { ar += 1; continue; }  // tanween, rare in Persian
+    if (!detail::is_arabic_script_letter(cp)) continue;
+    ++arabic_script;
+    switch (cp) {
+      case 0x067E: case 0x0686: case 0x0698: case 0x06AF: fa += 3; break;  // پ چ ژ گ
+      case 0x06CC: case 0x06A9: fa += 1; break;                            // Persian ی ک
+      case 0x0629: ar += 3; break;                                         // ة
+      case 0x064A: case 0x0643: case 0x0649: ar += 1; break;               // Arabic ي ك ى
+      case 0x0623: case 0x0625: case 0x0624: ar += 1; break;               // أ إ ؤ
+      default: break;
+    }
+  }
+  if (latin == 0 && arabic_script == 0) return std::nullopt;
+  if (latin > arabic_script) return language::en;
+
+  // Word evidence decides text typed on the "other" keyboard (Persian with ي/ك).
+  const std::string norm = normalize(text);
+  const auto& fa_words = function_words().fa;
+  const auto& ar_words = function_words().ar;
+  std::size_t start = 0;
+  while (start < norm.size()) {
+    std::size_t end = norm.find(' ', start);
+    if (end == std::string::npos) end = norm.size();
+    const std::string word = norm.substr(start, end - start);
+    if (fa_words.contains(word)) fa += 2;
+    if (ar_words.contains(word)) ar += 2;
+    // The article ال opens most Arabic nouns; Persian keeps it to a few loanwords.
+    if (word.size() >= 8 && word.compare(0, 4, "\u0627\u0644") == 0 && word != normalize("الان")) ar += 1;
+    start = end + 1;
+  }
+  if (fa > ar) return language::fa;
+  if (ar > fa) return language::ar;
+  return std::nullopt;
+}
+
+}  // namespace pasokh::bot

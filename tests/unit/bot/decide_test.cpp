@@ -1,0 +1,223 @@
+#include "pasokh/bot/decide.hpp"
+
+#include <gtest/gtest.h>
+
+#include <ostream>
+#include <nlohmann/json.hpp>
+
+#include "test_kb.hpp"
+
+namespace pasokh::bot {
+namespace {
+
+using testing_support::demo_index;
+
+decision ask(std::string_view text, std::string_view lang = "", const bot_state& state = {}) {
+  return decide(demo_index(), state, {.text = text, .language = lang});
+}
+
+decision press(std::string_view payload, const bot_state& state, std::string_view lang = "en") {
+  return decide(demo_index(), state, {.button_payload = payload, .language = lang});
+}
+
+bool has_button(const decision& d, std::string_view id) {
+  for (const auto& b : d.buttons) {
+    if (b.id == id) return true;
+  }
+  return false;
+}
+
+TEST(decide, answers_a_clear_question_in_the_customers_language_and_asks_if_it_helped) {
+  const decision d = ask("گارانتی یخچال چند ماهه؟", "fa");
+  ASSERT_EQ(d.kind, action::answer);
+  EXPECT_EQ(d.entry_id, "warranty_length");
+  EXPECT_EQ(d.label(), "warranty_length");
+  EXPECT_EQ(d.lang, language::fa);
+  EXPECT_NE(d.text.find("۲۴ ماه"), std::string::npos) << d.text;      // the Persian answer
+  EXPECT_NE(d.text.find("آیا این پاسخ کمکتان کرد؟"), std::string::npos);  // "did this help?"
+  EXPECT_TRUE(has_button(d, "bot:y:warranty_length"));
+  EXPECT_TRUE(has_button(d, "bot:n:warranty_length"));
+  EXPECT_TRUE(has_button(d, "bot:e:warranty_claim"));  // a follow-up from the KB
+  EXPECT_GE(d.confidence, 0.6f);
+  EXPECT_EQ(d.state.last_entry, "warranty_length");
+  EXPECT_EQ(d.state.language, "fa");
+  EXPECT_EQ(d.state.answers, 1u);
+}
+
+TEST(decide, detects_the_language_when_the_channel_does_not_say) {
+  EXPECT_EQ(ask("متى يصل طلبي؟").lang, language::ar);
+  EXPECT_EQ(ask("when will my order arrive?").lang, language::en);
+  EXPECT_EQ(ask("سفارشم کی می‌رسه؟").lang, language::fa);
+  const decision d = ask("when will my order arrive?");
+  EXPECT_EQ(d.entry_id, "shipping_time");
+  EXPECT_NE(d.text.find("Did this answer help?"), std::string::npos);
+}
+
+TEST(decide, offers_choices_when_entries_are_close) {
+  const decision d = ask("warranty", "en");
+  ASSERT_EQ(d.kind, action::choices);
+  ASSERT_GE(d.choices.size(), 2u);
+  ASSERT_LE(d.choices.size(), 3u);
+  for (const auto& id : d.choices) {
+    EXPECT_NE(id.find("warranty"), std::string::npos) << id;
+    EXPECT_TRUE(has_button(d, "bot:e:" + id));
+  }
+  EXPECT_TRUE(has_button(d, payload::human));  // always a way out
+  EXPECT_EQ(d.label(), d.choices.front());
+  EXPECT_EQ(d.state.offered, d.choices);
+
+  // Picking one answers it.
+  const decision picked = press("bot:e:" + d.choices[1], d.state);
+  EXPECT_EQ(picked.kind, action::answer);
+  EXPECT_EQ(picked.entry_id, d.choices[1]);
+  EXPECT_TRUE(picked.state.offered.empty());
+}
+
+struct human_case {
+  const char* lang;
+  const char* text;
+};
+void PrintTo(const human_case& c, std::ostream* os) { *os << "[" << c.lang << "] \"" << c.text << "\""; }
+
+class asks_for_human : public testing::TestWithParam<human_case> {};
+
+TEST_P(asks_for_human, hands_off) {
+  const decision d = ask(GetParam().text, GetParam().lang);
+  EXPECT_EQ(d.kind, action::handoff) << GetParam().text;
+  EXPECT_EQ(d.reason, handoff_reason::asked_for_human) << GetParam().text;
+  EXPECT_EQ(d.label(), "__human__");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    three_languages, asks_for_human,
+    testing::Values(human_case{"fa", "اپراتور"}, human_case{"fa", "لطفا وصلم کنید به پشتیبان"},
+                    human_case{"fa", "می‌خوام با یه کارشناس صحبت کنم"}, human_case{"fa", "این ربات نمیفهمه، یه آدم بیاد"},
+                    human_case{"ar", "أريد التحدث مع شخص"}, human_case{"ar", "حولني إلى موظف خدمة العملاء"},
+                    human_case{"ar", "ممكن أكلم موظف؟"}, human_case{"en", "human please"},
+                    human_case{"en", "can I talk to an agent"}, human_case{"en", "connect me to a real person"},
+                    human_case{"en", "operator!"}, human_case{"", "I want to speak to someone"}));
+
+TEST(decide, staff_words_in_an_ordinary_question_are_not_a_handoff) {
+  for (const char* text : {"what time do your agents start work?", "When is customer service open?",
+                           "Can someone come and install my dishwasher?"}) {
+    EXPECT_NE(ask(text, "en").reason, handoff_reason::asked_for_human) << text;
+  }
+  EXPECT_NE(ask("پشتیبانی تا چه ساعتی جواب میده؟", "fa").reason, handoff_reason::asked_for_human);
+}
+
+TEST(decide, a_person_request_carries_a_topic_for_routing) {
+  const decision d = ask("I want to talk to an agent about my refund", "en");
+  EXPECT_EQ(d.reason, handoff_reason::asked_for_human);
+  EXPECT_NE(std::find(d.tags.begin(), d.tags.end(), "payment"), d.tags.end());
+}
+
+TEST(decide, not_helpful_hands_off_with_the_topic) {
+  const decision answered = ask("how long does delivery take", "en");
+  ASSERT_EQ(answered.kind, action::answer);
+
+  for (const char* reply : {"no", "that didn't help", "not helpful at all"}) {
+    const decision d = ask(reply, "en", answered.state);
+    EXPECT_EQ(d.kind, action::handoff) << reply;
+    EXPECT_EQ(d.reason, handoff_reason::not_helpful) << reply;
+    EXPECT_EQ(d.helpful, false);
+    EXPECT_EQ(d.entry_id, answered.entry_id);
+    EXPECT_EQ(d.tags, std::vector<std::string>{"delivery"});
+    EXPECT_TRUE(d.state.last_entry.empty());
+  }
+  EXPECT_EQ(ask("نه کمکی نکرد", "fa", answered.state).reason, handoff_reason::not_helpful);
+  EXPECT_EQ(ask("لا، لم يساعدني", "ar", answered.state).reason, handoff_reason::not_helpful);
+  // The "No" button does the same.
+  EXPECT_EQ(press("bot:n:" + answered.entry_id, answered.state).reason, handoff_reason::not_helpful);
+}
+
+TEST(decide, yes_records_positive_feedback) {
+  const decision answered = ask("can I pay in installments", "en");
+  ASSERT_EQ(answered.kind, action::answer);
+  for (const decision& d : {ask("yes", "en", answered.state), ask("آره ممنون", "fa", answered.state),
+                            press("bot:y:" + answered.entry_id, answered.state)}) {
+    EXPECT_TRUE(d.kind == action::feedback || d.kind == action::thanks);
+    EXPECT_EQ(d.helpful, true);
+    EXPECT_EQ(d.entry_id, answered.entry_id);
+    EXPECT_TRUE(d.state.last_entry.empty());
+  }
+}
+
+TEST(decide, a_bare_no_without_a_previous_answer_is_not_feedback) {
+  EXPECT_NE(ask("no", "en").kind, action::feedback);
+  EXPECT_NE(ask("no", "en").reason, handoff_reason::not_helpful);
+}
+
+TEST(decide, greets_back_in_each_language) {
+  for (const auto& [text, lang] : {std::pair{"سلام", language::fa}, std::pair{"سلام وقت بخیر", language::fa},
+                                   std::pair{"السلام عليكم", language::ar}, std::pair{"مرحبا", language::ar},
+                                   std::pair{"hi there", language::en}, std::pair{"Good morning!", language::en}}) {
+    const decision d = ask(text);
+    EXPECT_EQ(d.kind, action::greeting) << text;
+    EXPECT_EQ(d.lang, lang) << text;
+    EXPECT_FALSE(d.text.empty());
+  }
+}
+
+TEST(decide, a_greeting_followed_by_a_question_answers_the_question) {
+  const decision d = ask("hi, how do I track my order?", "en");
+  EXPECT_EQ(d.kind, action::answer);
+  EXPECT_EQ(d.entry_id, "order_tracking");
+}
+
+TEST(decide, thanks_gets_a_youre_welcome) {
+  for (const char* text : {"thanks!", "thank you so much", "ممنون", "مرسی خیلی لطف کردید", "شكرا جزيلا"}) {
+    const decision d = ask(text);
+    EXPECT_EQ(d.kind, action::thanks) << text;
+    EXPECT_FALSE(d.helpful.has_value()) << "nothing was answered yet";
+  }
+}
+
+TEST(decide, out_of_scope_gets_no_kb_answer) {
+  for (const auto& [text, lang] : {std::pair{"what's the weather like in Paris", "en"},
+                                   std::pair{"who won the football match yesterday", "en"},
+                                   std::pair{"دستور پخت قورمه سبزی رو بگو", "fa"},
+                                   std::pair{"من فاز في مباراة الأمس", "ar"}}) {
+    const decision d = ask(text, lang);
+    EXPECT_EQ(d.kind, action::handoff) << text;
+    EXPECT_EQ(d.reason, handoff_reason::low_confidence) << text;
+    EXPECT_EQ(d.label(), "__none__") << text;
+    EXPECT_TRUE(d.entry_id.empty());
+    EXPECT_EQ(d.state.misses, 1u);
+  }
+  EXPECT_EQ(ask("", "en").label(), "__none__");  // a photo or sticker with no text
+}
+
+TEST(decide, stale_or_foreign_button_payloads_fall_back_to_the_text) {
+  const decision d = decide(demo_index(), {}, {.text = "how do I cancel my order", .button_payload = "bot:e:no_such_entry"});
+  EXPECT_EQ(d.entry_id, "cancel_order");
+  EXPECT_EQ(press(payload::human, {}).reason, handoff_reason::asked_for_human);
+}
+
+TEST(decide, replies_in_the_knowledge_base_default_when_the_hint_is_unknown) {
+  bot_options options;
+  options.default_language = language::ar;
+  const decision d = decide(demo_index(), {}, {.text = "12345", .language = ""}, options);
+  EXPECT_EQ(d.lang, language::ar);
+}
+
+TEST(decide, state_round_trips_through_json_and_tolerates_junk) {
+  bot_state s;
+  s.language = "ar";
+  s.last_entry = "returns";
+  s.offered = {"a", "b"};
+  s.answers = 3;
+  s.misses = 1;
+  const nlohmann::json j = s;
+  EXPECT_EQ(j.get<bot_state>(), s);
+  EXPECT_EQ(nlohmann::json::parse(R"({"answers":"x","offered":[1,"a"],"extra":true})").get<bot_state>().offered,
+            std::vector<std::string>{"a"});
+  EXPECT_EQ(nlohmann::json::parse("42").get<bot_state>(), bot_state{});
+}
+
+TEST(decide, names_actions_and_reasons_for_logs) {
+  EXPECT_EQ(to_string(action::choices), "choices");
+  EXPECT_EQ(to_string(handoff_reason::asked_for_human), "asked_for_human");
+}
+
+}  // namespace
+}  // namespace pasokh::bot

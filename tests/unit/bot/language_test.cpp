@@ -1,0 +1,55 @@
+#include "pasokh/bot/language.hpp"
+
+#include <gtest/gtest.h>
+
+#include <ostream>
+
+namespace pasokh::bot {
+namespace {
+
+struct detect_case {
+  const char* text;
+  std::optional<language> expected;
+};
+void PrintTo(const detect_case& c, std::ostream* os) { *os << "\"" << c.text << "\""; }
+
+
+class detect_table : public testing::TestWithParam<detect_case> {};
+
+TEST_P(detect_table, detects) {
+  EXPECT_EQ(detect_language(GetParam().text), GetParam().expected) << GetParam().text;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    texts, detect_table,
+    testing::Values(
+        // Persian-only letters پ چ ژ گ
+        detect_case{"گارانتی چند ماهه؟", language::fa}, detect_case{"پولم کی برمیگرده", language::fa},
+        // Persian without any of them, told by its function words
+        detect_case{"سفارش من کجاست", language::fa},
+        // Persian typed on an Arabic keyboard (ي ك) is still Persian
+        detect_case{"ميخوام سفارشم رو لغو كنم", language::fa},
+        // Arabic letters ة ي ك and words
+        detect_case{"هل يمكنني إرجاع المنتج؟", language::ar}, detect_case{"متى تصل الشحنة", language::ar},
+        detect_case{"أين طلبي", language::ar},
+        // Arabic without ة, by its words
+        detect_case{"كيف ألغي طلبي", language::ar},
+        // Latin script
+        detect_case{"where is my order", language::en}, detect_case{"iPhone گارانتی", language::fa},
+        detect_case{"my order #۱۲۳ is late", language::en},
+        // Nothing to go on
+        detect_case{"12345", std::nullopt}, detect_case{"👍👍", std::nullopt}, detect_case{"", std::nullopt}));
+
+TEST(language, parses_codes_and_locales) {
+  EXPECT_EQ(parse_language("fa"), language::fa);
+  EXPECT_EQ(parse_language("fa-IR"), language::fa);
+  EXPECT_EQ(parse_language("ar_SA"), language::ar);
+  EXPECT_EQ(parse_language("EN-us"), language::en);
+  EXPECT_EQ(parse_language("de"), std::nullopt);
+  EXPECT_EQ(parse_language("farsi"), std::nullopt);
+  EXPECT_EQ(parse_language(""), std::nullopt);
+  EXPECT_EQ(to_string(language::ar), "ar");
+}
+
+}  // namespace
+}  // namespace pasokh::bot
