@@ -108,3 +108,25 @@ test('a later event with the same message id updates the message (delivery statu
   assert.equal(items[0].message.status, 'failed');
   assert.equal(items[0].message.failure_reason, 'outside the 24-hour window');
 });
+
+test('delivery events (no seq) move a message mark forwards only; failed is final and keeps its reason', () => {
+  const s = fresh();
+  s.applyEvent(msg('cv_1', 1, { author: 'agent', direction: 'out', status: 'pending' }));
+  const status = () => s.timeline('cv_1').messages()[0].message;
+  const delivery = (st, extra = {}) => s.applyEvent({ type: 'event', event: 'delivery', conv: 'cv_1', message_seq: 1,
+    message_id: 'cv_1:1', status: st, at: 1, ...extra });
+  assert.equal(delivery('delivered').duplicate, false);
+  assert.equal(status().status, 'delivered');
+  assert.equal(delivery('sent').duplicate, true, 'a late "sent" does not undo "delivered"');
+  assert.equal(status().status, 'delivered');
+  delivery('failed', { reason: 'outside the 24-hour window' });
+  delivery('read');
+  assert.equal(status().status, 'failed');
+  assert.equal(status().failure_reason, 'outside the 24-hour window');
+  assert.deepEqual(s.resume(), { cv_1: 1 }, 'delivery marks are not counted as seqs');
+  assert.equal(s.timeline('cv_1').events.size, 1);
+  // A mark that arrives before its message (not loaded yet) applies once it is.
+  delivery('read', { conv: 'cv_2' });
+  s.applyEvent(msg('cv_2', 1, { author: 'agent', direction: 'out', status: 'pending' }));
+  assert.equal(s.timeline('cv_2').messages()[0].message.status, 'read');
+});

@@ -6,6 +6,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { API_KEY, Pasokh, RedisServer, defaultConfig, freePort, postMessage, repoRoot } from '../support/harness.mjs';
 import { launchBrowser } from './browser.mjs';
@@ -93,6 +94,23 @@ async function storedMessages(conv) {
     { headers: { authorization: `Bearer ${API_KEY}` } });
   assert.equal(res.status, 200);
   return (await res.json()).messages;
+}
+
+// PUBLISH on Redis, as the outbox does for delivery marks (RESP by hand).
+function redisPublish(channel, message) {
+  const bulk = (x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`;
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(redis.port, '127.0.0.1', () => sock.write(`*3\r\n${bulk('PUBLISH')}${bulk(channel)}${bulk(message)}`));
+    sock.once('data', (d) => { sock.destroy(); d.toString().startsWith(':') ? resolve() : reject(new Error(d.toString())); });
+    sock.once('error', reject);
+  });
+}
+
+async function publishDelivery(conv, messageSeq, status, extra = {}) {
+  const header = { team: 'support', conv, customer: '', seq: 0, assignee: '' };
+  const frame = { type: 'event', event: 'delivery', conv, message_seq: messageSeq, message_id: `${conv}:${messageSeq}`,
+    status, at: Date.now(), ...extra };
+  await redisPublish('pasokh:events', `${JSON.stringify(header)}\n${JSON.stringify(frame)}`);
 }
 
 const count = (page, view) => page.textContent(`#inbox-views [data-view="${view}"] .count`).then(Number);
@@ -403,6 +421,36 @@ assert.ok(connections >= 2, 'reconnected');
     assert.equal(await stored(page, text).count(), 1);
     assert.equal(await page.locator('#messages li.pending').count(), 0);
     assert.equal((await storedMessages(conv)).filter((m) => m.text === text).length, 1, 'stored once');
+    assert.deepEqual(consoleErrors(page), []);
+  });
+
+  test('delivery marks: sent, delivered, read, and failed with its reason', T, async () => {
+    const page = await ali();
+    const { conversation_id: conv } = await customerWrites('Is my repair done?', { id: 'crm-marks', name: 'Kaveh' });
+    await open(page, conv);
+    for (const text of ['First answer.', 'Second answer.']) {
+      await page.fill('#reply-text', text);
+      await page.press('#reply-text', 'Enter');
+      await stored(page, text).waitFor({ timeout: WAIT });
+    }
+    const bubble = (text) => page.locator('#messages li.msg[data-seq]', { hasText: text });
+    const first = bubble('First answer.');
+    const second = bubble('Second answer.');
+    assert.equal(await first.getAttribute('data-status'), 'pending');
+    assert.equal(await first.locator('.mark').getAttribute('aria-label'), 'Pending');
+    const [s1, s2] = [Number(await first.getAttribute('data-seq')), Number(await second.getAttribute('data-seq'))];
+
+    await publishDelivery(conv, s1, 'delivered');
+    await page.locator(`#messages li[data-seq="${s1}"][data-status="delivered"]`).waitFor({ timeout: WAIT });
+    await publishDelivery(conv, s1, 'sent'); // late: must not move the mark back
+    await publishDelivery(conv, s1, 'read');
+    await page.locator(`#messages li[data-seq="${s1}"][data-status="read"] .mark-read`).waitFor({ timeout: WAIT });
+
+    await publishDelivery(conv, s2, 'failed', { reason: 'outside the 24-hour window' });
+    await page.locator(`#messages li[data-seq="${s2}"][data-status="failed"]`).waitFor({ timeout: WAIT });
+    assert.match(await second.locator('.failure').textContent(), /Not delivered: outside the 24-hour window/);
+    assert.equal(await second.locator('.mark').getAttribute('aria-label'), 'Failed');
+    assert.equal(await first.getAttribute('data-status'), 'read');
     assert.deepEqual(consoleErrors(page), []);
   });
 

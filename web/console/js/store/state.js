@@ -14,9 +14,14 @@ export const STATUS_FILTERS = ['any', 'bot', 'queued', 'assigned'];
 
 const isOpen = (c) => OPEN_STATUSES.has(c.status);
 
+// Delivery marks only move forwards; `failed` is final.
+const DELIVERY_RANK = { pending: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
+const later = (a, b) => (a === 'failed' || (DELIVERY_RANK[b] ?? -1) <= (DELIVERY_RANK[a] ?? -1) ? a : b);
+
 export class Timeline {
   constructor() {
     this.events = new Map(); // seq -> event frame
+    this.deliveries = new Map(); // message seq -> { status, reason } (seq-less `delivery` events)
     this.loaded = false;     // holds every event from seq 1 on
     this.loading = false;    // a history request is in flight
     this.requestedAfter = -1;
@@ -46,7 +51,7 @@ export class Timeline {
         const id = ev.message.id ?? `${ev.conv}:${ev.seq}`;
         const prior = byId.get(id);
         if (prior) { prior.message = { ...prior.message, ...ev.message }; continue; }
-        const item = { seq: ev.seq, kind: 'message', message: ev.message, frame: ev };
+        const item = { seq: ev.seq, kind: 'message', message: this.withDelivery(ev.message, ev.seq), frame: ev };
         byId.set(id, item);
         out.push(item);
       } else {
@@ -54,6 +59,21 @@ export class Timeline {
       }
     }
     return out;
+  }
+  withDelivery(m, seq) {
+    const d = this.deliveries.get(seq);
+    if (!d || m.direction !== 'out') return m;
+    const status = later(m.status ?? 'pending', d.status);
+    return { ...m, status, failure_reason: status === 'failed' ? (d.reason ?? m.failure_reason) : m.failure_reason };
+  }
+  // A `delivery` event; false when it changes nothing (late or repeated).
+  applyDelivery(messageSeq, status, reason) {
+    const cur = this.deliveries.get(messageSeq);
+    const next = later(cur?.status ?? 'pending', status);
+    if (cur && next === cur.status) return false;
+    if (!cur && next === 'pending') return false;
+    this.deliveries.set(messageSeq, { status: next, reason: next === 'failed' ? reason : undefined });
+    return true;
   }
   lastMessage() {
     const ev = this.ordered().reverse().find((e) => e.event === 'message' && e.message);
@@ -165,6 +185,14 @@ export class ConsoleState extends EventTarget {
   applyEvent(frame, { render = true } = {}) {
     const out = { duplicate: false, appeared: false, customerMessage: false, gapAfter: null };
     const id = frame?.conv;
+    if (id && frame.event === 'delivery') {
+      // Not a log entry: no seq, never counted in resume.
+      const mseq = Number(frame.message_seq);
+      const changed = Number.isInteger(mseq) && mseq > 0 && typeof frame.status === 'string' &&
+        this.timeline(id).applyDelivery(mseq, frame.status, frame.reason);
+      if (changed && render) this.emit('event', { conv: id, delivery: mseq });
+      return { ...out, duplicate: !changed };
+    }
     const seq = Number(frame?.seq);
     if (!id || !Number.isInteger(seq) || seq < 1) return { ...out, duplicate: true };
     const wasOpen = this.conversations.has(id) && isOpen(this.conversations.get(id));

@@ -35,12 +35,20 @@ function attachmentList(attachments) {
     h('span', { dir: 'auto' }, a.name || a.caption || (a.latitude != null ? `${a.latitude}, ${a.longitude}` : '')))));
 }
 
+// Choices a bot or agent offered with the message (shown, not clickable here).
+function buttonList(buttons) {
+  if (!buttons?.length) return null;
+  return h('ul', { class: 'choices', 'aria-label': 'Offered choices' },
+    buttons.map((b) => h('li', {}, h('bdi', {}, b.title || b.id || ''))));
+}
+
 function messageItem(state, conv, m, seq) {
   const side = m.author === 'customer' ? 'msg-in' : m.author === 'system' ? 'msg-system' : 'msg-out';
   return h('li', { class: `msg ${side} author-${m.author}`, dataset: { seq: String(seq), clientId: m.client_id ?? null, status: m.status ?? '' } },
     h('div', { class: 'bubble' },
       m.text ? h('p', { class: 'msg-text', dir: 'auto' }, m.text) : null,
       attachmentList(m.attachments),
+      buttonList(m.buttons),
       h('p', { class: 'msg-meta' },
         h('span', { class: 'author', dir: 'auto' }, authorLabel(state, conv, m)), ' ',
         timeEl(m.created_at), ' ',
@@ -130,7 +138,8 @@ export function mountConversation(state, handlers) {
     for (const it of t ? t.messages() : []) {
       if (it.kind === 'message') {
         const m = it.message;
-        const sig = JSON.stringify([m.text, m.status, m.failure_reason, m.edited_at, authorLabel(state, conv, m), conv?.kind]);
+        const sig = JSON.stringify([m.text, m.status, m.failure_reason, m.edited_at, authorLabel(state, conv, m), conv?.kind,
+          m.attachments, m.buttons]);
         items.push({ key: `s${it.seq}`, sig, build: () => messageItem(state, conv, m, it.seq) });
       } else if (it.kind === 'status') {
         items.push({ key: `s${it.seq}`, sig: 'status', build: () => statusItem(state, it.frame) });
