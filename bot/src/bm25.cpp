@@ -10,11 +10,12 @@ void bm25_field::finish(float k1, float b) {
   const auto n = static_cast<float>(n_docs);
   std::vector<float> len(n_docs, 0.f);
   std::vector<std::uint32_t> df;
+  std::unordered_map<std::uint64_t, std::uint32_t> ids;
   float total = 0;
   for (std::size_t d = 0; d < n_docs; ++d) {
     for (const auto& [term, tf] : building_[d]) {
       len[d] += tf;
-      const auto [it, inserted] = term_ids_.try_emplace(term, static_cast<std::uint32_t>(df.size()));
+      const auto [it, inserted] = ids.try_emplace(term, static_cast<std::uint32_t>(df.size()));
       if (inserted) df.push_back(0);
       ++df[it->second];
     }
@@ -33,10 +34,11 @@ void bm25_field::finish(float k1, float b) {
   for (std::uint32_t d = 0; d < n_docs; ++d) {
     const float norm = k1 * (1.f - b + b * len[d] / avg);
     for (const auto& [term, tf] : building_[d]) {
-      const auto t = term_ids_.at(term);
+      const auto t = ids.at(term);
       postings_[fill[t]++] = {d, tf * (k1 + 1.f) / (tf + norm), std::min(1.f, tf)};
     }
   }
+  term_ids_.build({ids.begin(), ids.end()});
   building_.clear();
   building_.shrink_to_fit();
 }

@@ -7,6 +7,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "flat_map.hpp"
+
 namespace pasokh::bot::detail {
 
 class bm25_field {
@@ -25,8 +27,8 @@ class bm25_field {
 
   // Query phase. term_id < 0 when the knowledge base never uses the term.
   std::int64_t find(std::uint64_t term) const noexcept {
-    const auto it = term_ids_.find(term);
-    return it == term_ids_.end() ? -1 : static_cast<std::int64_t>(it->second);
+    const auto id = term_ids_.find(term);
+    return id == flat_term_map::npos ? -1 : static_cast<std::int64_t>(id);
   }
   float idf(std::int64_t term_id) const noexcept { return term_id < 0 ? unknown_idf_ : idf_[term_id]; }
   std::span<const posting> postings(std::int64_t term_id) const noexcept {
@@ -40,7 +42,7 @@ class bm25_field {
 
  private:
   std::vector<std::unordered_map<std::uint64_t, float>> building_;
-  std::unordered_map<std::uint64_t, std::uint32_t> term_ids_;
+  flat_term_map term_ids_;
   std::vector<std::uint32_t> offsets_;
   std::vector<posting> postings_;
   std::vector<float> idf_;

@@ -7,6 +7,7 @@
 #include "intents.hpp"
 #include "pasokh/bot/normalize.hpp"
 #include "strings.hpp"
+#include "utf8.hpp"
 
 namespace pasokh::bot {
 namespace {
@@ -192,7 +193,7 @@ decision decide(const faq_index& index, const bot_state& state, const bot_input&
   }
 
   thread_local std::string normalized;
-  normalize_into(in.text, normalized);
+  normalize_into(detail::utf8_prefix(in.text, faq_index::max_query_bytes), normalized);
   const detail::intents intent = detail::detect_intents(normalized, lang);
 
   if (intent.asks_for_human) {
@@ -224,7 +225,7 @@ decision decide(const faq_index& index, const bot_state& state, const bot_input&
   }
 
   const ranking r = index.search(in.text, lang);
-  if (!r.empty() && r.answerable >= options.min_answerable) {
+  if (!r.empty() && r.answerable >= options.choice_confidence) {
     if (r.confidence >= options.answer_confidence) {
       return answer(index, index.kb().entries[r.top[0].entry], lang, state, r.confidence);
     }

@@ -7,6 +7,7 @@
 #include "analyzer.hpp"
 #include "bm25.hpp"
 #include "pasokh/bot/normalize.hpp"
+#include "utf8.hpp"
 
 namespace pasokh::bot {
 
@@ -20,62 +21,66 @@ namespace {
 constexpr float in_domain_credit = 0.5f;
 
 // Candidates by BM25 that get the (costlier) coverage rerank.
-constexpr std::size_t rerank_depth = 10;
+constexpr std::size_t rerank_depth = 6;
 
 // Per-thread buffers reused across queries.
 struct query_scratch {
   std::string normalized;
   features feats;
   std::vector<std::uint64_t> word_grams;
-  std::vector<float> score;    // per entry, current field
-  std::vector<float> matched;  // per entry, idf mass of matched query terms, current field
-  std::vector<float> total_score;
-  std::vector<float> total_matched;
+  // Term ids of each content word, resolved once per query for the rerank.
+  struct word_ids {
+    std::int64_t word, single, pair;
+  };
+  std::vector<word_ids> ids;
+  std::vector<std::int64_t> gram_ids;  // parallel to word_grams
+  std::vector<std::int64_t> term_ids;  // of the field being accumulated
+  std::vector<float> score;            // per entry, all fields
 };
 
-// Adds one field's contribution, normalized by the query's idf mass in that
-// field so that fields (and queries of any length) are comparable. Returns
-// the weight the field took part with (0 when the query has no such terms).
+// Adds one field's BM25 contribution to every entry, normalized by the
+// query's idf mass in that field so that fields (and queries of any length)
+// are comparable. Returns the weight the field took part with (0 when the
+// query has no such terms).
 template <class Terms>
 float accumulate(const bm25_field& f, const Terms& terms, float weight, query_scratch& s,
                  const std::vector<std::uint64_t>* explained_elsewhere = nullptr) {
   if (terms.empty() || weight <= 0) return 0;
   float mass = 0;
-  std::fill(s.score.begin(), s.score.end(), 0.f);
-  std::fill(s.matched.begin(), s.matched.end(), 0.f);
+  s.term_ids.clear();
   for (const auto term : terms) {
     const auto t = f.find(static_cast<std::uint64_t>(term));
     if (t < 0 && explained_elsewhere &&
         std::binary_search(explained_elsewhere->begin(), explained_elsewhere->end(), term)) {
-      continue;
+      continue;  // an unknown word whose concept speaks for it
     }
-    const float w = f.idf(t);
-    mass += w;
-    if (t < 0) continue;
-    for (const auto& p : f.postings(t)) {
-      s.score[p.doc] += w * p.tf_part;
-      s.matched[p.doc] += w * p.presence;
-    }
+    mass += f.idf(t);
+    if (t >= 0) s.term_ids.push_back(t);
   }
   if (mass <= 0) return 0;
   const float k = weight / mass;
-  for (std::size_t d = 0; d < s.score.size(); ++d) {
-    s.total_score[d] += k * s.score[d];
-    s.total_matched[d] += k * s.matched[d];
+  for (const auto t : s.term_ids) {
+    const float w = k * f.idf(t);
+    for (const auto& p : f.postings(t)) s.score[p.doc] += w * p.tf_part;
   }
   return weight;
 }
 
-// Share of the query's content words that entry `doc` explains: by the word
-// itself, by its concept, or by most of its n-grams; weighted by idf so that
-// "bitcoin" left unexplained counts more than "where". Unknown words weigh
-// like the rarest known ones. This, not the BM25 sum, is what tells an
-// out-of-scope question ("price of bitcoin") from an in-scope one.
 struct word_credit {
   float weight, credit;
   detail::concept_id by_concept;  // no_concept unless a concept gave the credit
   bool by_grams;
 };
+
+void resolve_ids(const bm25_field& words, const bm25_field& concepts, const bm25_field& grams, query_scratch& s) {
+  s.ids.clear();
+  for (const auto& w : s.feats.content) {
+    s.ids.push_back({words.find(w.word), w.single == detail::no_concept ? -1 : concepts.find(w.single),
+                     w.pair == detail::no_concept ? -1 : concepts.find(w.pair)});
+  }
+  s.gram_ids.resize(s.word_grams.size());
+  for (std::size_t g = 0; g < s.word_grams.size(); ++g) s.gram_ids[g] = grams.find(s.word_grams[g]);
+}
 
 template <class OnWord>
 float explained_share(const bm25_field& words, const bm25_field& concepts, const bm25_field& grams,
@@ -85,18 +90,18 @@ float explained_share(const bm25_field& words, const bm25_field& concepts, const
   float total = 0, explained = 0;
   for (std::size_t i = 0; i < s.feats.content.size(); ++i) {
     const auto& w = s.feats.content[i];
-    const auto word = words.find(w.word);
-    word_credit c{std::min(words.idf(word), cap), words.presence(word, doc), detail::no_concept, false};
+    const auto& ids = s.ids[i];
+    word_credit c{std::min(words.idf(ids.word), cap), words.presence(ids.word, doc), detail::no_concept, false};
     bool in_domain = false;
-    for (const auto id : {w.single, w.pair}) {
-      if (id == detail::no_concept) continue;
-      const float p = concepts.presence(concepts.find(id), doc);
-      if (p > c.credit) c = {c.weight, p, id, false};
+    for (const auto [concept_, id] : {std::pair{w.single, ids.single}, std::pair{w.pair, ids.pair}}) {
+      if (concept_ == detail::no_concept) continue;
+      const float p = concepts.presence(id, doc);
+      if (p > c.credit) c = {c.weight, p, concept_, false};
       in_domain = true;
     }
     if (c.credit < 1.f && w.gram_end > w.gram_begin) {
       float found = 0;
-      for (auto g = w.gram_begin; g < w.gram_end; ++g) found += grams.presence(grams.find(s.word_grams[g]), doc);
+      for (auto g = w.gram_begin; g < w.gram_end; ++g) found += grams.presence(s.gram_ids[g], doc);
       found /= static_cast<float>(w.gram_end - w.gram_begin);
       if (found > c.credit) c = {c.weight, found, detail::no_concept, true};
     }
@@ -167,12 +172,9 @@ faq_index::~faq_index() = default;
 ranking faq_index::search(std::string_view text, language lang) const {
   thread_local query_scratch s;
   const std::size_t n = kb_.entries.size();
-  s.score.resize(n);
-  s.matched.resize(n);
-  s.total_score.assign(n, 0.f);
-  s.total_matched.assign(n, 0.f);
+  s.score.assign(n, 0.f);
 
-  normalize_into(text, s.normalized);
+  normalize_into(detail::utf8_prefix(text, max_query_bytes), s.normalized);
   s.feats.clear();
   detail::analyze(s.normalized, lang, lexicon::builtin(), s.feats);
   detail::unique_terms(s.feats, s.word_grams);
@@ -189,7 +191,7 @@ ranking faq_index::search(std::string_view text, language lang) const {
   std::array<match, rerank_depth> pool{};
   std::size_t pooled = 0;
   for (std::uint32_t d = 0; d < n; ++d) {
-    const float sc = s.total_score[d] / weights;
+    const float sc = s.score[d] / weights;
     if (sc <= 0) continue;
     std::size_t pos = pooled;
     while (pos > 0 && pool[pos - 1].score < sc) --pos;
@@ -198,6 +200,7 @@ ranking faq_index::search(std::string_view text, language lang) const {
     pool[pos] = {d, sc, 0.f};
     pooled = std::min(pooled + 1, rerank_depth);
   }
+  resolve_ids(*words_, *concepts_, *grams_, s);
   // Stage 2: rerank by BM25 plus how much of the question each candidate
   // explains; a candidate that accounts for every word beats one that shares
   // a single frequent word many times.
@@ -228,6 +231,7 @@ std::vector<word_explanation> faq_index::explain(std::string_view text, language
     start = end + 1;
   }
   detail::unique_terms(s.feats, s.word_grams);
+  resolve_ids(*words_, *concepts_, *grams_, s);
   std::vector<word_explanation> out;
   if (entry >= kb_.entries.size()) return out;
   explained_share(*words_, *concepts_, *grams_, s, entry, kb_.entries.size(), [&](std::size_t i, const word_credit& c) {

@@ -52,6 +52,15 @@ inline void append_utf8(std::string& out, char32_t cp) {
   }
 }
 
+// The longest prefix of `s` of at most `max` bytes that does not cut a
+// multi-byte sequence.
+inline std::string_view utf8_prefix(std::string_view s, std::size_t max) noexcept {
+  if (s.size() <= max) return s;
+  std::size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return s.substr(0, end);
+}
+
 inline bool is_arabic_script_letter(char32_t cp) noexcept {
   return (cp >= 0x0620 && cp <= 0x064A) || (cp >= 0x066E && cp <= 0x06D5) ||
          (cp >= 0x06EE && cp <= 0x06EF) || (cp >= 0x06FA && cp <= 0x06FF) ||

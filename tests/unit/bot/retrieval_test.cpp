@@ -78,6 +78,16 @@ TEST(retrieval, probabilities_stay_in_range_and_empty_text_matches_nothing) {
   EXPECT_TRUE(demo_index().search("", language::fa).empty());
 }
 
+TEST(retrieval, reads_only_the_start_of_a_very_long_message) {
+  std::string text = "how long does delivery take? ";
+  while (text.size() < 200000) text += "بلا بلا blah ";
+  const ranking r = demo_index().search(text, language::en);
+  ASSERT_FALSE(r.empty());
+  EXPECT_EQ(demo_index().kb().entries[r.top[0].entry].id, "shipping_time");
+  // Cut inside a two-byte letter: still valid input, no crash.
+  EXPECT_NO_THROW(demo_index().search(std::string(1023, 'a') + "گگگ", language::fa));
+}
+
 TEST(retrieval, explains_which_words_matched) {
   const auto& kb = demo_index().kb();
   std::uint32_t returns = 0;

@@ -68,12 +68,13 @@ struct decision {
 };
 
 struct bot_options {
-  // Hand off when the question is probably not one the knowledge base
-  // answers (ranking::answerable below this).
-  float min_answerable = 0.5f;
-  // Answer outright when the best entry's confidence reaches this; otherwise
-  // offer the close candidates as choices.
+  // Answer outright when the best entry's confidence (ranking::confidence)
+  // reaches this.
   float answer_confidence = 0.6f;
+  // Otherwise offer the close candidates as choices when the question is
+  // probably one the knowledge base answers (ranking::answerable at or above
+  // this), and hand off below it.
+  float choice_confidence = 0.5f;
   // Candidates scoring at least this share of the best score are offered.
   float choice_score_ratio = 0.75f;
   std::size_t max_choices = 3;

@@ -74,8 +74,11 @@ class faq_index {
   const knowledge_base& kb() const { return kb_; }
 
   // Thread-safe; allocates nothing once the calling thread's scratch buffers
-  // have grown to the knowledge base's size.
+  // have grown to the knowledge base's size. Only the first
+  // max_query_bytes of `text` are read: a question is short, and a pasted
+  // e-mail must not cost more than one.
   ranking search(std::string_view text, language lang) const;
+  static constexpr std::size_t max_query_bytes = 1024;
 
   // Diagnostic, allocates: how entry `entry` explains each content word.
   std::vector<word_explanation> explain(std::string_view text, language lang, std::uint32_t entry) const;
