@@ -93,7 +93,10 @@ function select(id, { focus = false } = {}) {
 
 window.addEventListener('hashchange', () => { if (current) select(hashConversation()); });
 document.addEventListener('visibilitychange', () => {
-  if (!document.hidden && state.selected) state.markRead(state.selected);
+  if (document.hidden) return;
+  if (state.selected) state.markRead(state.selected);
+  // Back to the tab while waiting out a long backoff: try at once.
+  if (socket?.state === 'reconnecting') socket.retryNow();
 });
 
 // --- socket frames ----------------------------------------------------------
