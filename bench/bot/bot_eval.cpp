@@ -2,6 +2,7 @@
 //
 //   bot_eval --kb kb.json --set eval.jsonl [--set more.jsonl] [--loo]
 //            [--synthetic 1000] [--reps 30] [--json summary.json] [--verbose]
+//            [--answer-confidence 0.6] [--choice-confidence 0.5]
 //
 // Every eval line is {"lang", "text", "expect"}; expect is an entry id,
 // "__human__" (asks for a person) or "__none__" (out of scope). Each line is
@@ -47,12 +48,13 @@ struct args {
   std::size_t synthetic = 1000;
   int reps = 30;
   std::string json_out;
+  bot_options options;
 };
 
 [[noreturn]] void usage(const char* msg) {
   std::fprintf(stderr,
                "%s\nusage: bot_eval --kb kb.json --set eval.jsonl [--set ...] [--loo] [--synthetic N]"
-               " [--reps N] [--json out.json] [--verbose]\n",
+               " [--reps N] [--json out.json] [--verbose] [--answer-confidence X] [--choice-confidence X]\n",
                msg);
   std::exit(2);
 }
@@ -72,6 +74,8 @@ args parse_args(int argc, char** argv) {
     else if (k == "--synthetic") a.synthetic = std::stoul(value());
     else if (k == "--reps") a.reps = std::stoi(value());
     else if (k == "--json") a.json_out = value();
+    else if (k == "--answer-confidence") a.options.answer_confidence = std::stof(value());
+    else if (k == "--choice-confidence") a.options.choice_confidence = std::stof(value());
     else usage(("unknown argument " + k).c_str());
   }
   if (a.kb.empty()) usage("--kb is required");
@@ -108,7 +112,8 @@ struct tally {
 };
 
 // Scores one set of samples; prints a report and returns its JSON summary.
-json score(const faq_index& index, const std::string& name, const std::vector<sample>& set, bool verbose) {
+json score(const faq_index& index, const std::string& name, const std::vector<sample>& set, const bot_options& options,
+           bool verbose) {
   tally all;
   std::map<std::string, tally> per_lang;
   std::size_t pred_handoff = 0, true_handoff = 0, both_handoff = 0, human_hit = 0, human_total = 0;
@@ -118,7 +123,7 @@ json score(const faq_index& index, const std::string& name, const std::vector<sa
   tally calib[bins];
   double calib_conf[bins] = {};
   for (const auto& s : set) {
-    const decision d = decide(index, {}, {.text = s.text, .language = s.lang});
+    const decision d = decide(index, {}, {.text = s.text, .language = s.lang}, options);
     const std::string label(d.label());
     const bool ok = label == s.expect;
     all.add(ok);
@@ -180,7 +185,7 @@ json score(const faq_index& index, const std::string& name, const std::vector<sa
 // Leave-one-phrasing-out: each KB question is removed from its entry, the
 // index rebuilt, and the question asked. Measures generalization to unseen
 // phrasings without any evaluation file.
-json leave_one_out(const knowledge_base& kb, bool verbose) {
+json leave_one_out(const knowledge_base& kb, const bot_options& options, bool verbose) {
   tally all;
   std::map<std::string, tally> per_lang;
   std::size_t answered = 0;
@@ -194,7 +199,7 @@ json leave_one_out(const knowledge_base& kb, bool verbose) {
         const std::string text = qs[q];
         qs.erase(qs.begin() + static_cast<std::ptrdiff_t>(q));
         const faq_index index(std::move(copy));
-        const decision d = decide(index, {}, {.text = text, .language = to_string(l)});
+        const decision d = decide(index, {}, {.text = text, .language = to_string(l)}, options);
         const bool ok = d.label() == kb.entries[e].id;
         all.add(ok);
         per_lang[std::string(to_string(l))].add(ok);
@@ -237,9 +242,10 @@ long involuntary_switches() {
 // deschedules the thread mid-query; those samples measure the machine, not
 // the bot, so p99 is also given over the samples without an involuntary
 // context switch (and how many were dropped).
-json latency(const faq_index& index, const std::vector<sample>& queries, int reps, const std::string& label) {
+json latency(const faq_index& index, const std::vector<sample>& queries, int reps, const std::string& label,
+             const bot_options& options) {
   using clock = std::chrono::steady_clock;
-  for (const auto& s : queries) (void)decide(index, {}, {.text = s.text, .language = s.lang});  // warm up
+  for (const auto& s : queries) (void)decide(index, {}, {.text = s.text, .language = s.lang}, options);  // warm up
   std::vector<double> all, clean;
   all.reserve(queries.size() * static_cast<std::size_t>(reps));
   clean.reserve(all.capacity());
@@ -247,7 +253,7 @@ json latency(const faq_index& index, const std::vector<sample>& queries, int rep
     for (const auto& s : queries) {
       const long cs0 = involuntary_switches();
       const auto t0 = clock::now();
-      const decision d = decide(index, {}, {.text = s.text, .language = s.lang});
+      const decision d = decide(index, {}, {.text = s.text, .language = s.lang}, options);
       const auto t1 = clock::now();
       const long cs1 = involuntary_switches();
       const double us = std::chrono::duration<double, std::micro>(t1 - t0).count();
@@ -258,7 +264,7 @@ json latency(const faq_index& index, const std::vector<sample>& queries, int rep
   const auto a0 = bench::allocations();
   for (const auto& s : queries) (void)index.search(s.text, *parse_language(s.lang));
   const auto a1 = bench::allocations();
-  for (const auto& s : queries) (void)decide(index, {}, {.text = s.text, .language = s.lang});
+  for (const auto& s : queries) (void)decide(index, {}, {.text = s.text, .language = s.lang}, options);
   const auto a2 = bench::allocations();
   const double n = static_cast<double>(queries.size());
   const std::size_t dropped = all.size() - clean.size();
@@ -285,25 +291,26 @@ int main(int argc, char** argv) {
   }
   const knowledge_base kb = loaded.kb;
   const faq_index index(std::move(loaded.kb));
-  std::printf("Pasokh bot evaluation: %s (%zu entries)\n", a.kb.c_str(), index.kb().entries.size());
+  std::printf("Pasokh bot evaluation: %s (%zu entries), answer at confidence >= %.2f, choices at answerable >= %.2f\n",
+              a.kb.c_str(), index.kb().entries.size(), a.options.answer_confidence, a.options.choice_confidence);
 
   json summary{{"kb", a.kb}, {"sets", json::array()}};
   std::vector<sample> all_queries;
   for (const auto& path : a.sets) {
     const auto set = read_set(path);
-    summary["sets"].push_back(score(index, path.substr(path.find_last_of('/') + 1), set, a.verbose));
+    summary["sets"].push_back(score(index, path.substr(path.find_last_of('/') + 1), set, a.options, a.verbose));
     all_queries.insert(all_queries.end(), set.begin(), set.end());
   }
-  if (a.loo) summary["loo"] = leave_one_out(kb, a.verbose);
+  if (a.loo) summary["loo"] = leave_one_out(kb, a.options, a.verbose);
 
   if (!all_queries.empty() && a.reps > 0) {
     std::printf("\n== latency of decide() over the eval queries (%zu queries x %d reps, one thread)\n",
                 all_queries.size(), a.reps);
     summary["latency"] = json::array();
-    summary["latency"].push_back(latency(index, all_queries, a.reps, std::to_string(index.kb().entries.size()) + " entries (the KB)"));
+    summary["latency"].push_back(latency(index, all_queries, a.reps, std::to_string(index.kb().entries.size()) + " entries (the KB)", a.options));
     if (a.synthetic > 0) {
       const faq_index big(bench::synthetic_kb(kb, a.synthetic));
-      summary["latency"].push_back(latency(big, all_queries, a.reps, std::to_string(a.synthetic) + " entries (synthetic)"));
+      summary["latency"].push_back(latency(big, all_queries, a.reps, std::to_string(a.synthetic) + " entries (synthetic)", a.options));
     }
   }
   if (!a.json_out.empty()) std::ofstream(a.json_out) << summary.dump(2) << "\n";

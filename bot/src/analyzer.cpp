@@ -107,7 +107,9 @@ void analyze(std::string_view text, language lang, const lexicon& lex, features&
     if (single != no_concept || pair != no_concept) out.words_with_concept.push_back(out.words.back());
     const auto gram_begin = static_cast<std::uint32_t>(out.grams.size());
     add_grams(word, s, out.grams);
-    out.content.push_back({out.words.back(), single, pair, gram_begin, static_cast<std::uint32_t>(out.grams.size())});
+    const auto word_begin = static_cast<std::uint32_t>(word.data() - text.data());
+    out.content.push_back({word_begin, word_begin + static_cast<std::uint32_t>(word.size()), out.words.back(), single,
+                           pair, gram_begin, static_cast<std::uint32_t>(out.grams.size())});
   }
 }
 

@@ -16,6 +16,7 @@ namespace pasokh::bot::detail {
 // One content word of a query, with where its terms are, so the index can
 // ask "does this entry explain this word?" word by word.
 struct word_terms {
+  std::uint32_t text_begin = 0, text_end = 0;  // the word in the analyzed text
   std::uint64_t word = 0;
   concept_id single = no_concept;  // the word's own concept
   concept_id pair = no_concept;    // a phrase it completes with the previous token

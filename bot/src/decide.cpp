@@ -17,13 +17,26 @@ using detail::say;
 
 constexpr std::size_t idx(language l) { return static_cast<std::size_t>(l); }
 
-// The channel's hint wins, then the text, then what we knew, then the default;
-// and the reply must be in a language the knowledge base has.
+bool same_script(language a, language b) { return (a == language::en) == (b == language::en); }
+
+std::size_t word_count(std::string_view normalized) {
+  return normalized.empty() ? 0 : static_cast<std::size_t>(std::count(normalized.begin(), normalized.end(), ' ')) + 1;
+}
+
+// The channel's hint decides between Persian and Arabic (same script, hard
+// to tell from a few words), but not against the script the customer actually
+// typed in: Telegram's hint is the app's UI language, often English for
+// Persian speakers. A one- or two-word reply ("ok", "ممنون") keeps the
+// conversation's language. Then the default; and the reply must be in a
+// language the knowledge base has.
 language resolve_language(const faq_index& index, const bot_state& state, const bot_input& in,
-                          const bot_options& options) {
-  std::optional<language> lang = parse_language(in.language);
-  if (!lang) lang = detect_language(in.text);
-  if (!lang) lang = parse_language(state.language);
+                          std::string_view normalized, const bot_options& options) {
+  const std::optional<language> hint = parse_language(in.language);
+  const std::optional<language> known = parse_language(state.language);
+  std::optional<language> lang = detect_language(in.text);
+  if (lang && known && word_count(normalized) <= 2) lang = known;
+  if (hint && (!lang || same_script(*hint, *lang))) lang = hint;
+  if (!lang) lang = known;
   if (!lang) lang = options.default_language;
   const auto& kb = index.kb();
   if (!kb.has_language(*lang) && !kb.languages.empty()) {
@@ -186,14 +199,14 @@ std::string_view decision::label() const {
 }
 
 decision decide(const faq_index& index, const bot_state& state, const bot_input& in, const bot_options& options) {
-  const language lang = resolve_language(index, state, in, options);
+  thread_local std::string normalized;
+  normalize_into(detail::utf8_prefix(in.text, faq_index::max_query_bytes), normalized);
+  const language lang = resolve_language(index, state, in, normalized, options);
 
   if (!in.button_payload.empty()) {
     if (auto d = from_button(index, state, in.button_payload, lang)) return std::move(*d);
   }
 
-  thread_local std::string normalized;
-  normalize_into(detail::utf8_prefix(in.text, faq_index::max_query_bytes), normalized);
   const detail::intents intent = detail::detect_intents(normalized, lang);
 
   if (intent.asks_for_human) {

@@ -82,6 +82,12 @@ void resolve_ids(const bm25_field& words, const bm25_field& concepts, const bm25
   for (std::size_t g = 0; g < s.word_grams.size(); ++g) s.gram_ids[g] = grams.find(s.word_grams[g]);
 }
 
+// Share of the query's content words that entry `doc` explains: by the word
+// itself, by its concept, or by its n-grams (the share of them the entry
+// has); weighted by idf, so that "bitcoin" left unexplained counts more than
+// "where", with unknown words weighing like the rarest known ones. This, not
+// the BM25 sum, is what tells an off-topic question ("price of bitcoin") from
+// an in-scope one. `on_word` sees each word's credit (for explain()).
 template <class OnWord>
 float explained_share(const bm25_field& words, const bm25_field& concepts, const bm25_field& grams,
                       const query_scratch& s, std::uint32_t doc, std::size_t n_docs, OnWord&& on_word) {
@@ -106,8 +112,8 @@ float explained_share(const bm25_field& words, const bm25_field& concepts, const
       if (found > c.credit) c = {c.weight, found, detail::no_concept, true};
     }
     // A word of a known after-sales concept that this entry does not use still
-    // says the question is in the bot's domain: half credit. Equal for every
-    // candidate, so it moves confidence, not the ranking.
+    // says the question is in the bot's domain: half credit, which lifts
+    // confidence without lifting the entry above one whose questions use it.
     if (in_domain && c.credit < in_domain_credit) c = {c.weight, in_domain_credit, detail::no_concept, false};
     on_word(i, c);
     total += c.weight;
@@ -168,7 +174,6 @@ faq_index::faq_index(knowledge_base kb, index_options options) : kb_(std::move(k
 
 faq_index::~faq_index() = default;
 
-
 ranking faq_index::search(std::string_view text, language lang) const {
   thread_local query_scratch s;
   const std::size_t n = kb_.entries.size();
@@ -218,41 +223,27 @@ ranking faq_index::search(std::string_view text, language lang) const {
 }
 
 std::vector<word_explanation> faq_index::explain(std::string_view text, language lang, std::uint32_t entry) const {
-  thread_local query_scratch s;
-  normalize_into(text, s.normalized);
-  s.feats.clear();
-  detail::analyze(s.normalized, lang, lexicon::builtin(), s.feats);
-  // Content words in text order, to name them in the explanation.
-  std::vector<std::string> names;
-  for (std::size_t start = 0; start < s.normalized.size();) {
-    auto end = s.normalized.find(' ', start);
-    if (end == std::string::npos) end = s.normalized.size();
-    names.push_back(s.normalized.substr(start, end - start));
-    start = end + 1;
-  }
-  detail::unique_terms(s.feats, s.word_grams);
-  resolve_ids(*words_, *concepts_, *grams_, s);
   std::vector<word_explanation> out;
   if (entry >= kb_.entries.size()) return out;
+  thread_local query_scratch s;
+  normalize_into(detail::utf8_prefix(text, max_query_bytes), s.normalized);
+  s.feats.clear();
+  detail::analyze(s.normalized, lang, lexicon::builtin(), s.feats);
+  detail::unique_terms(s.feats, s.word_grams);
+  resolve_ids(*words_, *concepts_, *grams_, s);
   explained_share(*words_, *concepts_, *grams_, s, entry, kb_.entries.size(), [&](std::size_t i, const word_credit& c) {
+    const auto& w = s.feats.content[i];
     word_explanation e;
-    e.word = i < s.feats.content.size() ? std::to_string(i) : "";
+    e.word = s.normalized.substr(w.text_begin, w.text_end - w.text_begin);
     e.weight = c.weight;
     e.credit = c.credit;
     if (c.credit > 0) {
       e.via = c.by_concept != detail::no_concept ? "concept:" + std::string(lexicon::builtin().concept_name(c.by_concept))
-              : c.by_grams ? "grams" : "word";
+              : c.by_grams                       ? "grams"
+                                                 : "word";
     }
     out.push_back(std::move(e));
   });
-  // Map content positions back to surface words: the analyzer skips stop words
-  // and numbers, so re-run the same filter.
-  std::size_t k = 0;
-  for (const auto& w : names) {
-    if (k >= out.size()) break;
-    if (lexicon::builtin().is_stop(w) || std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
-    out[k++].word = w;
-  }
   return out;
 }
 

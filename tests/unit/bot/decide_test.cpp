@@ -53,6 +53,22 @@ TEST(decide, detects_the_language_when_the_channel_does_not_say) {
   EXPECT_NE(d.text.find("Did this answer help?"), std::string::npos);
 }
 
+TEST(decide, a_channel_hint_does_not_override_the_script_the_customer_typed) {
+  // Telegram reports the app's UI language; this customer writes Persian.
+  EXPECT_EQ(ask("سفارشم کی می‌رسه؟", "en").lang, language::fa);
+  EXPECT_EQ(ask("where is my order", "fa").lang, language::en);
+  // Persian or Arabic is the hint's call: same script, few words.
+  EXPECT_EQ(ask("الضمان", "ar").lang, language::ar);
+  EXPECT_EQ(ask("الضمان", "fa").lang, language::fa);
+}
+
+TEST(decide, a_short_reply_keeps_the_conversations_language) {
+  const decision answered = ask("گارانتی یخچال چند ماهه؟", "fa");
+  ASSERT_EQ(answered.lang, language::fa);
+  EXPECT_EQ(ask("ok thanks", "", answered.state).lang, language::fa);
+  EXPECT_EQ(ask("and how long does delivery take to Shiraz?", "", answered.state).lang, language::en);
+}
+
 TEST(decide, offers_choices_when_entries_are_close) {
   const decision d = ask("warranty", "en");
   ASSERT_EQ(d.kind, action::choices);

@@ -33,7 +33,7 @@ void from_json(const nlohmann::json&, bot_state&);  // tolerant: missing keys ke
 struct bot_input {
   std::string_view text;
   std::string_view button_payload;  // a payload from one of our buttons, else empty
-  std::string_view language;        // the channel's hint ("fa", "ar-SA"...); empty → detect
+  std::string_view language;        // the channel's hint ("fa", "ar-SA"...); see resolve order in decide()
 };
 
 enum class action {
@@ -91,6 +91,10 @@ inline constexpr std::string_view unhelpful_prefix = "bot:n:"; // + entry id: it
 inline constexpr std::string_view human = "bot:human";         // talk to a person
 }  // namespace payload
 
+// Language of the reply: the channel's hint, unless the text is plainly in
+// another script (hint "en", Persian text); else the text's language; a one-
+// or two-word reply keeps the conversation's language; else
+// bot_options::default_language. Always one the knowledge base has.
 decision decide(const faq_index& index, const bot_state& state, const bot_input& input,
                 const bot_options& options = {});
 
