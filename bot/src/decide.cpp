@@ -123,6 +123,8 @@ decision offer_choices(const faq_index& index, const ranking& r, language lang, 
     const kb_entry& e = index.kb().entries[r.top[i].entry];
     d.choices.push_back(e.id);
     d.buttons.push_back({std::string(payload::entry_prefix) + e.id, std::string(e.label(lang))});
+    // Numbered in the text too: e-mail has no buttons, and "2" picks the second.
+    d.text += "\n" + std::to_string(d.choices.size()) + ". " + std::string(e.label(lang));
     add_tags(e, d.tags);
   }
   d.buttons.push_back({std::string(payload::human), std::string(say(phrase::talk_to_person, lang))});
@@ -205,6 +207,14 @@ decision decide(const faq_index& index, const bot_state& state, const bot_input&
 
   if (!in.button_payload.empty()) {
     if (auto d = from_button(index, state, in.button_payload, lang)) return std::move(*d);
+  }
+
+  // A bare number right after choices picks one ("2", "۲").
+  if (!state.offered.empty() && normalized.size() == 1 && normalized[0] >= '1' &&
+      static_cast<std::size_t>(normalized[0] - '0') <= state.offered.size()) {
+    if (const kb_entry* e = index.kb().find(state.offered[static_cast<std::size_t>(normalized[0] - '1')])) {
+      return answer(index, *e, lang, state, 1.f);
+    }
   }
 
   const detail::intents intent = detail::detect_intents(normalized, lang);

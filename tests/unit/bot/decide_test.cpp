@@ -89,6 +89,17 @@ TEST(decide, offers_choices_when_entries_are_close) {
   EXPECT_TRUE(picked.state.offered.empty());
 }
 
+TEST(decide, choices_can_be_picked_by_number_where_there_are_no_buttons) {
+  const decision d = ask("گارانتی", "fa");
+  ASSERT_EQ(d.kind, action::choices);
+  EXPECT_NE(d.text.find("\n1. "), std::string::npos) << d.text;
+  EXPECT_NE(d.text.find("\n2. "), std::string::npos) << d.text;
+  const decision picked = ask("۲", "fa", d.state);  // Persian digit two
+  EXPECT_EQ(picked.kind, action::answer);
+  EXPECT_EQ(picked.entry_id, d.choices[1]);
+  EXPECT_NE(ask("9", "fa", d.state).kind, action::answer);  // not an offered number
+}
+
 struct human_case {
   const char* lang;
   const char* text;
