@@ -129,6 +129,11 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   // Sends an event unless the agent already has it; a gap (an event missed
   // while pub/sub was reconnecting) is filled from the log first.
   void forward(const std::string& conv, std::uint64_t seq, std::shared_ptr<const std::string> frame) {
+    // Delivery marks carry no sequence number (they are not log entries): always pass them on.
+    if (seq == 0) {
+      peer_->send(std::move(frame));
+      return;
+    }
     auto& last = last_seq_[conv];
     if (seq <= last) return;
     if (last != 0 && seq > last + 1) {

@@ -7,6 +7,10 @@
 
 #include <fmt/format.h>
 
+#include "pasokh/connectors/email/config.hpp"
+#include "pasokh/gateway/messenger_config.hpp"
+#include "pasokh/gateway/webchat_protocol.hpp"
+
 namespace pasokh::gateway {
 namespace {
 
@@ -81,6 +85,29 @@ channel_config parse_channel(const json& j, std::size_t index, env_lookup env) {
     if (api_key_env.empty()) r.fail("api channels need \"api_key_env\"");
     c.api_key = secret_from_env(env, api_key_env, r.path("api_key_env"));
   }
+  if (c.kind == proto::channel_kind::email) {
+    try {
+      c.email = std::make_shared<const connectors::email::email_config>(
+          connectors::email::parse_email_config(c.provider, c.id, env));
+    } catch (const std::runtime_error& e) {
+      r.fail(fmt::format("provider: {}", e.what()));
+    }
+  }
+  if (is_messenger(c.kind)) {
+    try {
+      auto lookup = [env](const std::string& name) { return env(name.c_str()); };
+      c.messenger = std::make_shared<const messenger_provider>(parse_messenger_provider(c.id, c.kind, c.provider, lookup));
+    } catch (const connectors::config_error& e) {
+      r.fail(e.what());
+    }
+  }
+  if (c.kind == proto::channel_kind::webchat) {
+    try {
+      parse_webchat_settings(c.provider);
+    } catch (const std::runtime_error& e) {
+      r.fail(fmt::format("provider: {}", e.what()));
+    }
+  }
   return c;
 }
 
@@ -141,6 +168,48 @@ config parse_config(const json& j, env_lookup env) {
     c.auth.session_ttl = std::chrono::seconds(ttl);
     r.get("login_attempts_per_minute", c.auth.login_attempts_per_minute);
   }
+  if (auto* w = root.sub("webchat")) {
+    object_reader r(*w, "webchat");
+    r.get("secret_env", c.webchat.secret_env);
+    std::int64_t ttl = c.webchat.token_ttl.count(), wait = c.webchat.wait_per_position.count();
+    r.get("token_ttl_s", ttl);
+    r.get("max_message_chars", c.webchat.max_message_chars);
+    r.get("messages_per_minute", c.webchat.messages_per_minute);
+    r.get("sessions_per_ip_per_hour", c.webchat.sessions_per_ip_per_hour);
+    r.get("wait_per_position_s", wait);
+    r.get("trust_forwarded_for", c.webchat.trust_forwarded_for);
+    if (ttl < 60) r.fail("\"token_ttl_s\" must be at least 60");
+    if (c.webchat.max_message_chars == 0 || c.webchat.messages_per_minute <= 0 || c.webchat.sessions_per_ip_per_hour <= 0 ||
+        wait < 0)
+      r.fail("limits must be positive");
+    c.webchat.token_ttl = std::chrono::seconds(ttl);
+    c.webchat.wait_per_position = std::chrono::seconds(wait);
+  }
+  if (auto* b = root.sub("bot")) {
+    object_reader r(*b, "bot");
+    r.get("knowledge_base", c.bot.knowledge_base);
+    r.get("name", c.bot.name);
+    r.get("answer_confidence", c.bot.answer_confidence);
+    r.get("choice_confidence", c.bot.choice_confidence);
+    r.get_ms("watch_interval_ms", c.bot.watch_interval);
+    if (!(c.bot.choice_confidence >= 0 && c.bot.choice_confidence <= c.bot.answer_confidence && c.bot.answer_confidence <= 1))
+      r.fail("need 0 <= choice_confidence <= answer_confidence <= 1");
+  }
+  if (auto* o = root.sub("outbox")) {
+    object_reader r(*o, "outbox");
+    r.get("concurrency", c.outbox.concurrency);
+    r.get("max_attempts", c.outbox.max_attempts);
+    r.get_ms("retry_initial_ms", c.outbox.retry_initial);
+    r.get_ms("retry_max_ms", c.outbox.retry_max);
+    r.get_ms("claim_idle_ms", c.outbox.claim_idle);
+    if (c.outbox.concurrency == 0 || c.outbox.max_attempts < 1 || c.outbox.claim_idle.count() < 1000 ||
+        c.outbox.retry_max < c.outbox.retry_initial)
+      r.fail("need concurrency >= 1, max_attempts >= 1, claim_idle_ms >= 1000, retry_max_ms >= retry_initial_ms");
+  }
+  std::int64_t attachment_ttl = c.attachment_ttl.count();
+  root.get("attachment_ttl_s", attachment_ttl);
+  if (attachment_ttl < 60) root.fail("\"attachment_ttl_s\" must be at least 60");
+  c.attachment_ttl = std::chrono::seconds(attachment_ttl);
   std::int64_t dedup_ttl = c.dedup_ttl.count();
   root.get("dedup_ttl_s", dedup_ttl);
   c.dedup_ttl = std::chrono::seconds(dedup_ttl);
@@ -156,6 +225,12 @@ config parse_config(const json& j, env_lookup env) {
     }
   }
   if (c.listen.threads < 0) root.fail("listen.threads must be >= 0");
+  for (const auto& ch : c.channels) {
+    if (ch.kind != proto::channel_kind::webchat) continue;
+    c.webchat.secret = secret_from_env(env, c.webchat.secret_env, "webchat.secret_env");
+    if (c.webchat.secret.size() < 16) root.fail("the web chat secret must be at least 16 bytes");
+    break;
+  }
   return c;
 }
 

@@ -43,6 +43,15 @@ std::optional<std::string> string_field(const json& j, const char* key, std::siz
 
 }  // namespace
 
+awaitable<void> run_bot(services& s, const routing::ingest_outcome& stored, const proto::inbound_event& event) {
+  if (stored.status != "bot") co_return;
+  routing::customer_turn turn{stored.conversation_id, event.text, event.button_payload, event.language};
+  auto r = co_await s.bot_turns.on_customer_message(turn);
+  // The customer's message is stored either way; a failed bot turn leaves the
+  // conversation with the bot, and the next message retries.
+  if (!r) spdlog::get("bot")->warn("conv={} bot turn failed: {}", stored.conversation_id, r.error().message());
+}
+
 void add_health_routes(router& r, services& s) {
   r.add("GET", "/healthz", [](const http_request&, const route_params&) -> awaitable<http_response> {
     co_return json_response(200, R"({"status":"ok"})");
@@ -88,6 +97,40 @@ void add_auth_routes(router& r, services& s) {
     if (token.empty()) co_return unauthorized("a Bearer token is required");
     if (!co_await s.agents.logout(token)) co_return unavailable();
     co_return json_response(200, R"({"status":"logged_out"})");
+  });
+}
+
+namespace {
+// The agent behind the request's Bearer session token, when it has `role`
+// ("admin") or any role (empty); otherwise the 401/403/503 to answer.
+awaitable<std::variant<agent, http_response>> require_agent(services& s, const http_request& req, std::string_view role) {
+  auto token = bearer_token(req);
+  if (token.empty()) co_return unauthorized("a Bearer session token is required");
+  auto who = co_await s.agents.authenticate(token);
+  if (!who) co_return unavailable();
+  if (!*who) co_return unauthorized("invalid or expired session");
+  if (!role.empty() && (*who)->role != role) {
+    global_metrics().errors.inc("forbidden");
+    co_return error_response(403, "forbidden", "this needs the " + std::string(role) + " role");
+  }
+  co_return **who;
+}
+}  // namespace
+
+void add_admin_routes(router& r, services& s) {
+  r.add("POST", "/api/v1/admin/bot/reload", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
+    auto who = co_await require_agent(s, req, "admin");
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    auto result = s.faq_bot.reload_file(s.cfg.bot.knowledge_base);
+    if (!result.ok()) {
+      json errors = json::array();
+      for (const auto& e : result.errors) errors.push_back(bot::to_string(e));
+      global_metrics().errors.inc("bot_kb_invalid");
+      co_return json_response(422, json{{"error", {{"code", "invalid_knowledge_base"},
+                                                    {"message", "the knowledge base has errors; the old one stays active"},
+                                                    {"details", errors}}}}.dump());
+    }
+    co_return json_response(200, json{{"generation", result.generation}, {"entries", result.entries}}.dump());
   });
 }
 
@@ -140,10 +183,12 @@ void add_api_channel_routes(router& r, services& s) {
             spdlog::get("gateway")->warn("channel={} ingest failed: {}", channel->id, outcome.error().message());
             co_return unavailable();
           }
-          if (outcome->duplicate)
+          if (outcome->duplicate) {
             global_metrics().dedup_hits.inc(channel->id);
-          else
+          } else {
             global_metrics().inbound_messages.inc(channel->id);
+            co_await run_bot(s, *outcome, event);
+          }
           json out = {{"conversation_id", outcome->conversation_id},
                       {"customer_id", outcome->customer_id},
                       {"seq", outcome->seq},

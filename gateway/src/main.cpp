@@ -14,10 +14,14 @@
 #include <spdlog/spdlog.h>
 
 #include "pasokh/gateway/agent_socket.hpp"
+#include "pasokh/gateway/email_channel.hpp"
+#include "pasokh/gateway/file_watcher.hpp"
 #include "pasokh/gateway/handlers.hpp"
 #include "pasokh/gateway/http_server.hpp"
+#include "pasokh/gateway/messenger.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
+#include "pasokh/gateway/webchat.hpp"
 
 namespace net = boost::asio;
 using namespace pasokh;
@@ -179,9 +183,27 @@ int main(int argc, char** argv) {
     });
   }
 
+  bot::bot_options bot_options;
+  bot_options.answer_confidence = cfg.bot.answer_confidence;
+  bot_options.choice_confidence = cfg.bot.choice_confidence;
+  auto faq_bot = bot::bot::from_file(cfg.bot.knowledge_base, bot_options);
+  if (!faq_bot) {
+    for (const auto& e : faq_bot.errors) std::fprintf(stderr, "pasokh: %s: %s\n", cfg.bot.knowledge_base.c_str(), bot::to_string(e).c_str());
+    return 2;
+  }
+  file_watcher kb_watcher(ioc.get_executor(), cfg.bot.knowledge_base, cfg.bot.watch_interval, [&] {
+    auto r = faq_bot.value->reload_file(cfg.bot.knowledge_base);
+    if (r.ok())
+      spdlog::get("bot")->info("knowledge base reloaded: {} entries (generation {})", r.entries, r.generation);
+    else
+      for (const auto& e : r.errors) spdlog::get("bot")->error("knowledge base not reloaded: {}", bot::to_string(e));
+  });
+  if (cfg.bot.watch_interval.count() > 0) kb_watcher.start();
+
   routing::conversation_service conversations(redis, cfg.redis.prefix, cfg.dedup_ttl);
+  routing::bot_flow bot_turns(redis, cfg.redis.prefix, *faq_bot.value, cfg.bot.name);
   live_hub hub;
-  services svc{cfg, redis, conversations, agents, hub};
+  services svc{cfg, redis, conversations, agents, hub, *faq_bot.value, bot_turns};
 
   store::redis_subscriber subscriber(ioc.get_executor(), redis_cfg, [&hub](std::string_view, std::string_view payload) {
     if (!hub.dispatch(payload)) global_metrics().errors.inc("bad_pubsub_payload");
@@ -190,13 +212,60 @@ int main(int argc, char** argv) {
   subscriber.on_resubscribed([&hub] { hub.resync_all(); });
   subscriber.start();
 
+  // Outbound delivery: a durable outbox worker per channel that has a sender;
+  // email channels also listen for mail.
+  messenger_gateway messengers(svc, ioc.get_executor());  // before the outboxes that use its senders
+  std::vector<std::unique_ptr<email_channel>> email_channels;
+  std::vector<std::unique_ptr<routing::outbox_worker>> outboxes;
+  auto add_outbox = [&](const channel_config& ch, routing::channel_sender sender) {
+    auto o = routing::outbox_defaults(ch.kind);
+    o.reader = redis_cfg;
+    o.concurrency = cfg.outbox.concurrency;
+    o.backoff.max_attempts = cfg.outbox.max_attempts;
+    o.backoff.initial = cfg.outbox.retry_initial;
+    o.backoff.max = cfg.outbox.retry_max;
+    o.claim_idle = cfg.outbox.claim_idle;
+    o.claim_interval = std::min(o.claim_interval, cfg.outbox.claim_idle);
+    o.on_result = [](std::string_view result) {
+      if (result != "sent") global_metrics().errors.inc("outbound_" + std::string(result));
+    };
+    outboxes.push_back(std::make_unique<routing::outbox_worker>(ioc.get_executor(), redis, cfg.redis.prefix, ch.id,
+                                                                std::move(sender), std::move(o)));
+  };
+  for (const auto& ch : cfg.channels) {
+    // Web chat replies reach the widget through the live hub and the replay
+    // after reconnect: stored is delivered, as for the API channel.
+    if (ch.kind == proto::channel_kind::api || ch.kind == proto::channel_kind::webchat)
+      add_outbox(ch, routing::api_channel_sender());
+    if (ch.messenger) add_outbox(ch, messengers.sender(ch));
+    if (ch.kind != proto::channel_kind::email) continue;
+    auto& mail = *email_channels.emplace_back(std::make_unique<email_channel>(svc, ioc.get_executor(), ch));
+    try {
+      mail.start();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "pasokh: channel %s: cannot listen for SMTP on %s:%u: %s\n", ch.id.c_str(),
+                   ch.email->smtp.address.c_str(), ch.email->smtp.port, e.what());
+      return 1;
+    }
+    add_outbox(ch, mail.sender());
+  }
+  for (auto& o : outboxes) o->start();
+
   router routes;
   add_health_routes(routes, svc);
+  add_attachment_routes(routes, svc);
   add_auth_routes(routes, svc);
   add_api_channel_routes(routes, svc);
+  messengers.add_routes(routes);
+  add_admin_routes(routes, svc);
   add_static_routes(routes, svc);
+  webchat_service webchat(svc, ioc.get_executor(), redis_cfg);
+  add_webchat_routes(routes, webchat);
+  webchat.start();
 
-  http_server server(ioc, cfg, routes, {{"/ws/agent", make_agent_endpoint(svc)}});
+  http_server server(ioc, cfg, routes,
+                     {{"/ws/agent", webchat.bridge_agent_endpoint(make_agent_endpoint(svc))},
+                      {"/ws/chat", make_webchat_endpoint(webchat)}});
   std::uint16_t port;
   try {
     port = server.start();
@@ -215,8 +284,12 @@ int main(int argc, char** argv) {
   signals.async_wait([&](boost::system::error_code ec, int signo) {
     if (ec) return;
     log->info("signal {}: draining connections", signo);
+    for (auto& mail : email_channels) mail->stop();
     server.shutdown(std::chrono::seconds(5), [&] {
       log->info("stopped");
+      for (auto& o : outboxes) o->stop();
+      kb_watcher.stop();
+      webchat.stop();
       subscriber.stop();
       redis.stop();
       ioc.stop();

@@ -88,6 +88,7 @@ std::string metrics::render() const {
   inbound_messages.render(out);
   outbound_messages.render(out);
   dedup_hits.render(out);
+  webhook_items.render(out);
   ws_closed.render(out);
   ws_sessions.render(out);
   http_connections.render(out);

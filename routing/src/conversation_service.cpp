@@ -1,24 +1,19 @@
 #include "pasokh/routing/conversation_service.hpp"
 
 #include <charconv>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <chrono>
 
 #include <nlohmann/json.hpp>
 
 #include "pasokh/proto/json.hpp"
+#include "lua_scripts.hpp"
 
 namespace pasokh::routing {
 
 namespace lua {
-extern const char* const prelude;
-extern const char* const ingest;
-extern const char* const append_reply;
-extern const char* const set_status;
-extern const char* const team_snapshot;
+extern const char* const edit_message;
+extern const char* const record_echo;
 }  // namespace lua
+
 
 namespace {
 
@@ -35,21 +30,6 @@ class routing_category_impl : public boost::system::error_category {
     return "unknown routing error";
   }
 };
-
-const store::lua_script& script(const char* body) {
-  // One lua_script per body, built on first use (hashing the source once).
-  static std::mutex mutex;
-  static std::map<const char*, std::unique_ptr<store::lua_script>> scripts;
-  std::lock_guard lock(mutex);
-  auto& slot = scripts[body];
-  if (!slot) slot = std::make_unique<store::lua_script>(std::string(lua::prelude) + "\n" + body);
-  return *slot;
-}
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 std::uint64_t to_u64(std::string_view s) {
   std::uint64_t v = 0;
@@ -107,7 +87,8 @@ awaitable<result<ingest_outcome>> conversation_service::ingest(const proto::inbo
       store::make_command(prefix_, event.from.channel, std::string(proto::to_string(event.from.kind)), event.from.external_id,
        event.from.display_name, event.dedup_key, std::to_string(dedup_ttl_.count()), std::to_string(now_ms()),
        message.dump(), route.team, route.bot_enabled ? "1" : "0", event.language,
-       event.provider_chat_id.empty() ? event.from.external_id : event.provider_chat_id));
+       event.provider_chat_id.empty() ? event.from.external_id : event.provider_chat_id,
+       std::string(), std::string(), event.from.alt_external_id));
   auto answer = script_answer(r);
   if (!answer) co_return answer.error();
   const auto& a = **answer;
@@ -128,6 +109,41 @@ awaitable<result<ingest_outcome>> conversation_service::ingest(const proto::inbo
   out.new_conversation = a.at(4).str == "1";
   out.status = a.at(5).str;
   co_return out;
+}
+
+namespace {
+result<side_event_outcome> side_answer(const result<reply>& r) {
+  auto answer = script_answer(r);
+  if (!answer) return answer.error();
+  const auto& a = **answer;
+  side_event_outcome out;
+  out.status = a[0].str;
+  if (a.size() > 1) out.conversation_id = a[1].str;
+  if (a.size() > 2) out.seq = to_u64(a[2].str);
+  return out;
+}
+}  // namespace
+
+awaitable<result<side_event_outcome>> conversation_service::edit_message(const proto::inbound_event& edit) {
+  auto r = co_await redis_.eval(script(lua::edit_message), store::make_command(),
+                                store::make_command(prefix_, edit.from.channel, edit.provider_message_id, edit.text,
+                                                    std::to_string(edit.sent_at ? edit.sent_at : now_ms()),
+                                                    std::to_string(now_ms()), edit.dedup_key,
+                                                    std::to_string(dedup_ttl_.count())));
+  co_return side_answer(r);
+}
+
+awaitable<result<side_event_outcome>> conversation_service::record_echo(const proto::inbound_event& echo,
+                                                                         std::chrono::seconds provider_id_ttl) {
+  std::string attachments;
+  if (!echo.attachments.empty()) attachments = nlohmann::json(echo.attachments).dump();
+  auto r = co_await redis_.eval(
+      script(lua::record_echo), store::make_command(),
+      store::make_command(prefix_, echo.from.channel, echo.from.external_id, echo.provider_message_id, echo.text,
+                          std::move(attachments), std::to_string(echo.sent_at), std::to_string(now_ms()),
+                          echo.dedup_key, std::to_string(dedup_ttl_.count()),
+                          std::to_string(provider_id_ttl.count())));
+  co_return side_answer(r);
 }
 
 awaitable<result<append_outcome>> conversation_service::append_reply(const std::string& conversation_id,

@@ -74,6 +74,7 @@ export function defaultConfig(redis, extra = {}) {
     listen: { address: '127.0.0.1', port: 0, threads: 2 },
     redis: { url: redis.url, prefix: 'pasokh:', command_timeout_ms: 1000, connect_timeout_ms: 1000 },
     web_root: path.join(repoRoot, 'web'),
+    bot: { knowledge_base: path.join(repoRoot, 'bot', 'data', 'demo-kb.json') },
     log_level: 'warn',
     channels: [{ id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' }],
     ...extra,

@@ -1,5 +1,5 @@
--- A reply by an agent, the bot or the system: append, queue for delivery in
--- the channel's outbox, publish. ARGV: prefix, conv, author_kind, author_id,
+-- A reply by an agent (or the system): append, queue for delivery in the
+-- channel's outbox, publish. ARGV: prefix, conv, author_kind, author_id,
 -- author_name, client_id, text, now_ms, automatic.
 local conv, author, author_id, author_name = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local client_id, text, now, automatic = ARGV[6], ARGV[7], tonumber(ARGV[8]), ARGV[9] == '1'
@@ -12,31 +12,14 @@ end
 local status = redis.call('HGET', vkey, 'status')
 if status == 'closed' then return { 'closed' } end
 
-local team = redis.call('HGET', vkey, 'team')
 if author == 'agent' then
   if not redis.call('HGET', vkey, 'first_response_at') then redis.call('HSET', vkey, 'first_response_at', now) end
   -- The agent who answers owns the conversation, and the bot stays silent from now on.
   redis.call('HSET', vkey, 'human_replied', '1')
   if status ~= 'assigned' or redis.call('HGET', vkey, 'assignee') ~= author_id then
     redis.call('HSET', vkey, 'status', 'assigned', 'assignee', author_id)
-    redis.call('ZREM', p .. 'queue:' .. team, conv)
+    redis.call('ZREM', p .. 'queue:' .. redis.call('HGET', vkey, 'team'), conv)
   end
 end
-
-local seq = redis.call('HINCRBY', vkey, 'seq', 1)
-redis.call('HSET', vkey, 'updated_at', now)
-redis.call('ZADD', p .. 'team:' .. team .. ':open', now, conv)
-if client_id ~= '' then redis.call('HSET', vkey .. ':clients', client_id, seq) end
-
-local channel = redis.call('HGET', vkey, 'channel')
-local msg = { id = conv .. ':' .. seq, conversation_id = conv, seq = seq, direction = 'out', author = author,
-  author_id = author_id, author_name = author_name, text = text, channel = channel, created_at = now,
-  status = 'pending' }
-if client_id ~= '' then msg.client_id = client_id end
-emit(conv, seq, 'message', { message = msg })
-
-redis.call('XADD', p .. 'outbox:' .. channel, '*', 'm', cjson.encode({
-  message_id = msg.id, conversation_id = conv, seq = seq, channel = channel,
-  kind = redis.call('HGET', vkey, 'kind'), recipient = redis.call('HGET', vkey, 'recipient') or '',
-  text = text, automatic = automatic }))
+local seq = append_outbound(conv, author, author_id, author_name, client_id, text, now, automatic, nil)
 return { 'stored', tostring(seq) }

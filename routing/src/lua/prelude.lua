@@ -33,3 +33,50 @@ local function emit(conv, seq, event, fields, customer)
     '\n' .. encoded)
   return frame
 end
+
+-- Appends an outbound message (agent, bot or system) and queues it in the
+-- channel's outbox. `buttons` is a Lua array of {id=, title=} or nil.
+local function append_outbound(conv, author, author_id, author_name, client_id, text, now, automatic, buttons)
+  local vkey = conv_key(conv)
+  local team, channel = redis.call('HGET', vkey, 'team'), redis.call('HGET', vkey, 'channel')
+  local seq = redis.call('HINCRBY', vkey, 'seq', 1)
+  redis.call('HSET', vkey, 'updated_at', now)
+  redis.call('ZADD', p .. 'team:' .. team .. ':open', now, conv)
+  if client_id ~= '' then redis.call('HSET', vkey .. ':clients', client_id, seq) end
+  local msg = { id = conv .. ':' .. seq, conversation_id = conv, seq = seq, direction = 'out', author = author,
+    author_id = author_id, author_name = author_name, text = text, channel = channel, created_at = now,
+    status = 'pending' }
+  if client_id ~= '' then msg.client_id = client_id end
+  if buttons and #buttons > 0 then msg.buttons = buttons end
+  emit(conv, seq, 'message', { message = msg })
+  local out = { message_id = msg.id, conversation_id = conv, seq = seq, channel = channel,
+    kind = redis.call('HGET', vkey, 'kind'), recipient = redis.call('HGET', vkey, 'recipient') or '',
+    text = text, automatic = automatic }
+  if buttons and #buttons > 0 then out.buttons = buttons end
+  redis.call('XADD', p .. 'outbox:' .. channel, '*', 'm', cjson.encode(out))
+  return seq
+end
+
+-- Moves the conversation to `new_status` and logs the change as an event.
+local function change_status(conv, new_status, actor, now, extra)
+  local vkey = conv_key(conv)
+  local old = redis.call('HGET', vkey, 'status')
+  local team, channel, cust = redis.call('HGET', vkey, 'team'), redis.call('HGET', vkey, 'channel'),
+    redis.call('HGET', vkey, 'customer_id')
+  redis.call('HSET', vkey, 'status', new_status, 'updated_at', now)
+  if new_status == 'queued' then
+    redis.call('ZADD', p .. 'queue:' .. team, now, conv)
+  elseif new_status == 'resolved' or new_status == 'closed' then
+    redis.call('HSET', vkey, 'resolved_at', now)
+    redis.call('ZREM', p .. 'queue:' .. team, conv)
+    redis.call('ZREM', p .. 'team:' .. team .. ':open', conv)
+    -- The next customer message opens a new conversation.
+    local open_key = p .. 'cust:' .. cust .. ':open:' .. channel
+    if redis.call('GET', open_key) == conv then redis.call('DEL', open_key) end
+  end
+  local seq = redis.call('HINCRBY', vkey, 'seq', 1)
+  local fields = { status = new_status, from = old, actor = actor, at = now }
+  for k, v in pairs(extra or {}) do fields[k] = v end
+  emit(conv, seq, 'status', fields)
+  return seq
+end

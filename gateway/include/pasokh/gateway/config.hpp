@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,7 +14,13 @@
 
 #include "pasokh/proto/types.hpp"
 
+namespace pasokh::connectors::email {
+struct email_config;
+}
+
 namespace pasokh::gateway {
+
+struct messenger_provider;  // messenger_config.hpp
 
 using std::chrono::milliseconds;
 
@@ -55,6 +62,17 @@ struct channel_config {
   bool bot = false;
   std::string api_key;           // api channels: from the env var named by api_key_env
   nlohmann::json provider;       // provider-specific settings, parsed by its connector
+  std::shared_ptr<const connectors::email::email_config> email;  // email channels: provider, parsed at load
+  std::shared_ptr<const messenger_provider> messenger;  // telegram, whatsapp, messenger, instagram: provider, parsed at load
+};
+
+// Durable outbox of every channel with a sender (routing/outbox.hpp).
+struct outbox_config {
+  std::size_t concurrency = 16;       // messages held at once per channel and instance
+  int max_attempts = 10;              // sends before a message is marked failed
+  milliseconds retry_initial{1'000};  // backoff after the first failure, doubling...
+  milliseconds retry_max{300'000};    // ...up to this
+  milliseconds claim_idle{30'000};    // a crashed instance's message is taken over after this
 };
 
 struct auth_config {
@@ -62,12 +80,41 @@ struct auth_config {
   int login_attempts_per_minute = 10;  // per login name and per client address
 };
 
+// Web chat (/api/v1/webchat/*, /ws/chat). Per-channel settings (allowed
+// origins, pre-chat form...) live in the channel's "provider" object; see
+// webchat_protocol.hpp.
+struct webchat_config {
+  std::string secret_env = "PASOKH_WEBCHAT_SECRET";  // HMAC key of visitor tokens
+  std::string secret;                               // read from secret_env when a webchat channel exists
+  std::chrono::seconds token_ttl{30 * 24 * 3600};
+  std::size_t max_message_chars = 2000;             // code points
+  int messages_per_minute = 20;                     // per visitor, across instances
+  int sessions_per_ip_per_hour = 30;                // new visitors per client address
+  std::chrono::seconds wait_per_position{120};      // estimated wait per queued conversation ahead, per agent
+  bool trust_forwarded_for = false;                 // take the client address from X-Forwarded-For
+};
+
+// The FAQ bot: its knowledge base file (watched and reloaded on change) and
+// the confidence thresholds of its decisions.
+struct bot_config {
+  std::string knowledge_base = "bot/data/demo-kb.json";
+  std::string name = "Pasokh";  // author name of bot messages
+  // Calibrated defaults of the bot library (bench/bot); see bot/README.md.
+  float answer_confidence = 0.6f;
+  float choice_confidence = 0.5f;
+  milliseconds watch_interval{2'000};  // 0: no file watching
+};
+
 struct config {
   listen_config listen;
   limits_config limits;
   redis_section redis;
   auth_config auth;
+  bot_config bot;
+  webchat_config webchat;
   std::chrono::seconds dedup_ttl{7 * 24 * 3600};
+  outbox_config outbox;
+  std::chrono::seconds attachment_ttl{30 * 24 * 3600};  // stored attachment contents (email)
   std::vector<channel_config> channels;
   std::string web_root = "web";
   bool demo = false;

@@ -6,9 +6,15 @@
 
 namespace pasokh::gateway {
 
+// After a new customer message is stored: the bot's turn, if the
+// conversation is with the bot. Every ingress path calls it.
+boost::asio::awaitable<void> run_bot(services& s, const routing::ingest_outcome& stored,
+                                     const proto::inbound_event& event);
+
 void add_health_routes(router& r, services& s);      // /healthz /readyz /metrics
 void add_auth_routes(router& r, services& s);        // /api/v1/auth/*
 void add_api_channel_routes(router& r, services& s); // /api/v1/channels/{channel}/*
+void add_admin_routes(router& r, services& s);       // /api/v1/admin/* (admin role)
 void add_static_routes(router& r, services& s);      // /console/* /widget/* /
 
 }  // namespace pasokh::gateway

@@ -62,6 +62,10 @@ struct metrics {
   counter_family inbound_messages{"pasokh_inbound_messages_total", "Inbound events stored, by channel", "channel"};
   counter_family outbound_messages{"pasokh_outbound_messages_total", "Outbound messages queued, by channel", "channel"};
   counter_family dedup_hits{"pasokh_dedup_hits_total", "Inbound events dropped as duplicates, by channel", "channel"};
+  // Messenger webhook items that stored no new event: what the parser skipped
+  // ("ignored_group"), unknown message ids, duplicates, echoes of our own sends.
+  counter_family webhook_items{"pasokh_webhook_items_total", "Messenger webhook items not stored as new events, by channel and reason",
+                               "channel,what"};
   counter_family ws_closed{"pasokh_websocket_closed_total", "WebSocket sessions closed, by close code", "endpoint,code"};
   gauge ws_sessions{"pasokh_websocket_sessions", "Open WebSocket sessions"};
   gauge http_connections{"pasokh_http_connections", "Open HTTP connections"};

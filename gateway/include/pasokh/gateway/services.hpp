@@ -3,6 +3,7 @@
 #include "pasokh/gateway/agent_directory.hpp"
 #include "pasokh/gateway/config.hpp"
 #include "pasokh/gateway/live_hub.hpp"
+#include "pasokh/routing/bot_flow.hpp"
 #include "pasokh/routing/conversation_service.hpp"
 #include "pasokh/store/redis_client.hpp"
 
@@ -14,6 +15,8 @@ struct services {
   routing::conversation_service& conversations;
   agent_directory& agents;
   live_hub& hub;
+  bot::bot& faq_bot;
+  routing::bot_flow& bot_turns;
 };
 
 }  // namespace pasokh::gateway

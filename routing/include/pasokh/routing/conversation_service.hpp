@@ -46,6 +46,15 @@ struct append_outcome {
   bool duplicate = false;  // the client id was seen before; seq is the first one's
 };
 
+// What edit_message and record_echo did: "stored", "duplicate", or why
+// nothing was stored ("unknown" message, "stale" edit, "ours" / "no_conversation" echo).
+struct side_event_outcome {
+  std::string status;
+  std::string conversation_id;  // when known
+  std::uint64_t seq = 0;        // of the stored event
+  bool stored() const { return status == "stored"; }
+};
+
 struct author {
   proto::author_kind kind = proto::author_kind::agent;
   std::string id;
@@ -57,6 +66,17 @@ class conversation_service {
   conversation_service(store::redis_client& redis, std::string prefix, std::chrono::seconds dedup_ttl);
 
   awaitable<result<ingest_outcome>> ingest(const proto::inbound_event& event, const channel_route& route);
+
+  // A customer's edit of an earlier message, found by its provider id: a
+  // "message" event (with "edit": true) repeating that message with the new
+  // text and edited_at, in its conversation (routing/src/lua/edit_message.lua).
+  awaitable<result<side_event_outcome>> edit_message(const proto::inbound_event& edit);
+
+  // A copy of a message our account sent (Meta is_echo): recorded as an
+  // outbound message in the customer's open conversation unless Pasokh sent
+  // it; never opens a conversation (routing/src/lua/record_echo.lua).
+  awaitable<result<side_event_outcome>> record_echo(const proto::inbound_event& echo,
+                                                    std::chrono::seconds provider_id_ttl);
 
   awaitable<result<append_outcome>> append_reply(const std::string& conversation_id, const author& by,
                                                  const std::string& client_id, const std::string& text,

@@ -1,0 +1,60 @@
+#pragma once
+// One configured email channel: the SMTP listener that turns received mail
+// into conversation messages (threaded by reply token, In-Reply-To and
+// References), and the outbox sender that answers through the relay in the
+// customer's thread.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "pasokh/connectors/email/config.hpp"
+#include "pasokh/connectors/email/smtp_server.hpp"
+#include "pasokh/gateway/email_store.hpp"
+#include "pasokh/gateway/router.hpp"
+#include "pasokh/gateway/services.hpp"
+#include "pasokh/routing/outbox.hpp"
+#include "pasokh/routing/thread_ingest.hpp"
+
+namespace pasokh::gateway {
+
+class email_channel {
+ public:
+  // `channel` must be an email channel (its provider settings parsed at load).
+  email_channel(services& s, boost::asio::any_io_executor executor, const channel_config& channel);
+  ~email_channel();
+  email_channel(const email_channel&) = delete;
+  email_channel& operator=(const email_channel&) = delete;
+
+  // Starts the SMTP listener; returns the bound port. Throws on bind errors.
+  std::uint16_t start();
+  void stop();
+
+  const channel_config& channel() const { return channel_; }
+  // This channel's sender for its outbox worker.
+  routing::channel_sender sender();
+
+  // One received message (the SMTP listener's store callback): stored → 250,
+  // Redis trouble → 451 so the sending MTA retries.
+  boost::asio::awaitable<connectors::email::store_outcome> receive(connectors::email::smtp_envelope envelope,
+                                                                   std::string raw);
+  // One reply through the relay, classified for the outbox.
+  boost::asio::awaitable<routing::send_outcome> send(const proto::outbound_message& message);
+
+ private:
+  services& s_;
+  boost::asio::any_io_executor executor_;
+  const channel_config& channel_;
+  const connectors::email::email_config& config_;
+  email_store store_;
+  routing::thread_ingest ingest_;
+  std::unique_ptr<connectors::email::smtp_server> smtp_;
+};
+
+// GET /api/v1/attachments/{id}: content of a stored attachment, for agents
+// (Bearer session token).
+void add_attachment_routes(router& r, services& s);
+
+}  // namespace pasokh::gateway

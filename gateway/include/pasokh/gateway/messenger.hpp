@@ -1,0 +1,78 @@
+#pragma once
+// Messenger channels (Telegram, WhatsApp Cloud, Messenger, Instagram) in the
+// gateway. Inbound: the webhook routes run the connector's parser over the raw
+// request and store every event before answering 2xx, so the provider retries
+// whatever we did not keep (Redis down → 503). Outbound: one outbox sender per
+// channel builds the provider request under the channel's reply window, sends
+// it with the shared HTTPS client and classifies the answer for the outbox.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "pasokh/connectors/common/webhook.hpp"
+#include "pasokh/connectors/http/client.hpp"
+#include "pasokh/gateway/messenger_config.hpp"
+#include "pasokh/gateway/messenger_store.hpp"
+#include "pasokh/gateway/router.hpp"
+#include "pasokh/gateway/services.hpp"
+#include "pasokh/routing/delivery.hpp"
+#include "pasokh/routing/outbox.hpp"
+
+namespace pasokh::gateway {
+
+// Which URL a webhook came in on: /webhooks/<family>/{channel}.
+enum class webhook_family { telegram, whatsapp, meta };
+
+class messenger_gateway {
+ public:
+  messenger_gateway(services& s, boost::asio::any_io_executor executor, connectors::http::client_config http = {},
+                    std::chrono::seconds provider_id_ttl = std::chrono::hours(24 * 30));
+  messenger_gateway(const messenger_gateway&) = delete;
+  messenger_gateway& operator=(const messenger_gateway&) = delete;
+
+  // POST /webhooks/telegram/{channel}, GET+POST /webhooks/whatsapp/{channel},
+  // GET+POST /webhooks/meta/{channel}, GET /api/v1/media/{channel}/{ref}.
+  void add_routes(router& r);
+
+  // The outbox sender of a messenger channel (`channel` must outlive it).
+  routing::channel_sender sender(const channel_config& channel);
+
+  // One webhook request; the answer for the provider.
+  boost::asio::awaitable<http_response> webhook(webhook_family family, const http_request& req,
+                                                const route_params& params);
+
+  // GET /api/v1/media/{channel}/{ref}: an inbound attachment (Telegram file
+  // id, WhatsApp media id) fetched from the provider, for agents.
+  boost::asio::awaitable<http_response> media(const http_request& req, const route_params& params);
+
+  // One outbound message through the provider API, classified for the outbox.
+  boost::asio::awaitable<routing::send_outcome> send(const channel_config& channel,
+                                                     const proto::outbound_message& message);
+
+ private:
+  // Stores one parsed event; false when Redis failed (the webhook answers 503).
+  boost::asio::awaitable<bool> store_event(const channel_config& url_channel, const proto::inbound_event& event);
+  boost::asio::awaitable<bool> store_message(const channel_config& channel, const proto::inbound_event& event);
+  boost::asio::awaitable<bool> store_edit(const channel_config& channel, const proto::inbound_event& event);
+  boost::asio::awaitable<bool> store_status(const channel_config& channel, const proto::inbound_event& event);
+  boost::asio::awaitable<bool> store_echo(const channel_config& channel, const proto::inbound_event& event);
+  // Telegram: stops the spinner on the button the customer pressed. Best effort, after storing.
+  void answer_callbacks(const connectors::telegram::telegram_channel& bot, std::vector<std::string> ids);
+  connectors::account_router account_router_for(const channel_config& url_channel) const;
+
+  services& s_;
+  boost::asio::any_io_executor executor_;
+  connectors::http::client http_;
+  routing::delivery_marks marks_;
+  messenger_store store_;
+};
+
+// What an agent reads for a failed delivery: the providers' "window_closed"
+// refusals (and WhatsApp's 131047 status) become a plain instruction, e.g.
+// "outside the 24-hour window: send a template (...)"; other reasons pass as they are.
+std::string agent_failure_reason(proto::channel_kind kind, std::string_view provider_reason);
+
+}  // namespace pasokh::gateway

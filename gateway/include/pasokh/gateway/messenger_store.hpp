@@ -1,0 +1,60 @@
+#pragma once
+// What the messenger senders keep in Redis beside the conversation:
+//   send_parts:<channel>:<message id>     hash {done, first}: how many parts of a
+//                                          split message the provider accepted and
+//                                          the first part's id, so a retry resumes
+//                                          after them (expires after a week)
+//   provider_msg:<channel>:<provider id>  "<conv>:<seq>" of the message, written as
+//                                          soon as the provider accepts a part, so a
+//                                          status or echo webhook that overtakes the
+//                                          outbox's own mark still finds the message
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "pasokh/proto/types.hpp"
+#include "pasokh/store/redis_client.hpp"
+
+namespace pasokh::gateway {
+
+template <class T> using store_result = boost::system::result<T>;
+
+struct send_progress {
+  std::size_t done = 0;           // parts accepted by the provider so far
+  std::string first_provider_id;  // the message's provider id (its first part's)
+};
+
+class messenger_store {
+ public:
+  messenger_store(store::redis_client& redis, std::string prefix, std::chrono::seconds provider_id_ttl);
+
+  // Time since the customer's last message in the conversation (the providers'
+  // reply windows); nullopt when they never wrote.
+  boost::asio::awaitable<store_result<std::optional<std::chrono::milliseconds>>> since_customer_message(
+      const std::string& conversation_id);
+
+  boost::asio::awaitable<store_result<send_progress>> progress_of(const std::string& channel,
+                                                                 const std::string& message_id);
+
+  // Part `index` (of `parts`) was accepted as `provider_id`.
+  boost::asio::awaitable<store_result<void>> part_sent(const std::string& channel, const proto::outbound_message& message,
+                                                      std::size_t index, std::size_t parts,
+                                                      const std::string& provider_id, const std::string& first_id);
+
+  std::chrono::seconds provider_id_ttl() const { return provider_id_ttl_; }
+
+ private:
+  std::string parts_key(const std::string& channel, const std::string& message_id) const {
+    return prefix_ + "send_parts:" + channel + ":" + message_id;
+  }
+
+  store::redis_client& redis_;
+  std::string prefix_;
+  std::chrono::seconds provider_id_ttl_;
+};
+
+}  // namespace pasokh::gateway

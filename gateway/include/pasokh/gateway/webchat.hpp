@@ -1,0 +1,122 @@
+#pragma once
+// Web chat: visitor sessions (POST /api/v1/webchat/sessions), the customer
+// WebSocket (/ws/chat, see webchat_protocol.hpp) and what both share: channel
+// settings, limits, agent presence and the typing/receipt relay.
+//
+// Redis keys (under the configured prefix):
+//   webchat:visitor:<channel>:<visitor>      hash name, email (until the customer exists; TTL 2 × token TTL)
+//   webchat:rate:<channel>:<visitor>:<min>   messages in that minute
+//   webchat:sessions_ip:<address>:<hour>     new visitors from that address in that hour
+//   webchat:online:<team>                    sorted set "<instance>|<agent id>" → last heartbeat (ms)
+//   webchat:signals                          pub/sub: typing and read marks, never stored
+//   conv:<id> fields customer_delivered_seq, customer_read_seq; cust:<id> field email
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pasokh/gateway/live_hub.hpp"
+#include "pasokh/gateway/router.hpp"
+#include "pasokh/gateway/services.hpp"
+#include "pasokh/gateway/webchat_protocol.hpp"
+#include "pasokh/gateway/websocket.hpp"
+
+namespace pasokh::gateway {
+
+struct webchat_channel {
+  const channel_config* config = nullptr;
+  webchat_settings settings;
+};
+
+// What hello needs, in one round trip.
+struct visitor_state {
+  std::string customer_id;  // empty until the first message
+  std::string asked_conv;   // the conversation hello named, if it is the visitor's
+  std::string open_conv;    // the open (or else the latest) conversation on this channel
+  std::string name, email, language;
+  long long agents_online = 0;
+};
+
+struct queue_state {
+  std::string status;
+  long long position = 0;  // 1-based; 0 when not queued
+  long long agents_online = 0;
+};
+
+class webchat_service {
+ public:
+  webchat_service(services& core, boost::asio::any_io_executor ex, store::redis_config redis);
+  ~webchat_service();
+  webchat_service(const webchat_service&) = delete;
+  webchat_service& operator=(const webchat_service&) = delete;
+
+  // Subscribes to the signal channel and starts the presence heartbeat.
+  void start();
+  void stop();
+
+  services& core() { return core_; }
+  const webchat_config& cfg() const { return core_.cfg.webchat; }
+  const webchat_channel* channel(std::string_view id) const;
+  const std::vector<webchat_channel>& channels() const { return channels_; }
+  live_hub& signals() { return signals_; }
+  std::string_view instance_id() const { return instance_; }
+
+  // Redis operations. Errors are storage outages.
+  boost::asio::awaitable<store::result<visitor_state>> load_visitor(const std::string& channel, const std::string& visitor,
+                                                                     const std::string& conv, const std::string& team);
+  // Saves name/email on the visitor (and the customer, once it exists); returns the profile after.
+  boost::asio::awaitable<store::result<std::pair<std::string, std::string>>> save_contact(
+      const std::string& channel, const std::string& visitor, const std::string& email, const std::string& name);
+  // Increments and returns the counter of a fixed window.
+  boost::asio::awaitable<store::result<long long>> count_in_window(const std::string& key, std::chrono::seconds window);
+  boost::asio::awaitable<store::result<queue_state>> queue_info(const std::string& conv);
+  // Raises the customer's delivered/read marks; true when one of them moved.
+  boost::asio::awaitable<store::result<bool>> mark_seen(const std::string& conv, std::uint64_t delivered,
+                                                        std::uint64_t read);
+  // Publishes a typing or receipt frame to the instances (never stored).
+  boost::asio::awaitable<void> publish_signal(const std::string& team, const std::string& conv,
+                                              const std::string& customer, const nlohmann::json& frame);
+
+  // Agent presence, fed by the agent endpoint bridge.
+  void agent_online(const std::string& team, const std::string& agent_id);
+  void agent_offline(const std::string& team, const std::string& agent_id);
+
+  // Wraps the agent endpoint: agents get "typing" (client frame, relayed to the
+  // customer) and the customers' typing and read marks; their sessions count
+  // as presence for "no agent online". The agent protocol is otherwise untouched.
+  ws_endpoint bridge_agent_endpoint(ws_endpoint inner);
+
+  std::string key(std::string_view rest) const;
+
+ private:
+  boost::asio::awaitable<void> heartbeat_loop();
+  boost::asio::awaitable<void> presence_write(std::string team, std::string member, bool online);
+
+  services& core_;
+  boost::asio::any_io_executor ex_;
+  std::vector<webchat_channel> channels_;
+  live_hub signals_;
+  std::unique_ptr<store::redis_subscriber> subscriber_;
+  std::string instance_;
+  std::mutex presence_mutex_;
+  std::map<std::pair<std::string, std::string>, int> local_agents_;  // (team, agent) → sessions here
+  std::shared_ptr<bool> running_;
+};
+
+// The customer endpoint; refuses a forbidden Origin with 403 before the handshake.
+ws_endpoint make_webchat_endpoint(webchat_service& w);
+// POST and OPTIONS /api/v1/webchat/sessions.
+void add_webchat_routes(router& r, webchat_service& w);
+
+// Milliseconds since the Unix epoch (system clock).
+std::int64_t webchat_now_ms();
+
+}  // namespace pasokh::gateway

@@ -1,0 +1,86 @@
+// GET /api/v1/attachments/{id}: the content of a stored attachment (email
+// today), for signed-in agents. Served as a download in a sandbox, never
+// rendered as a page of ours: mail attachments are untrusted content.
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
+#include "pasokh/gateway/email_channel.hpp"
+#include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/request_checks.hpp"
+
+namespace pasokh::gateway {
+
+using boost::asio::awaitable;
+
+namespace {
+
+constexpr std::size_t max_id_chars = 64;
+
+bool plain_id(std::string_view id) {
+  if (id.empty() || id.size() > max_id_chars) return false;
+  for (char c : id)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+  return true;
+}
+
+// A MIME type we can put in a header as it is ("type/subtype", no parameters).
+std::string safe_mime_type(const std::string& t) {
+  auto slash = t.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == t.size() || t.size() > 100) return "application/octet-stream";
+  for (char c : t)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '+' || c == '-'))
+      return "application/octet-stream";
+  return t;
+}
+
+// RFC 6266 filename* (UTF-8, percent-encoded) plus an ASCII fallback.
+std::string content_disposition(const std::string& name) {
+  std::string ascii, encoded;
+  for (unsigned char c : name) {
+    ascii += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? static_cast<char>(c) : '_';
+    if (std::isalnum(c) || c == '.' || c == '-' || c == '_') {
+      encoded += static_cast<char>(c);
+    } else {
+      static const char* hex = "0123456789ABCDEF";
+      encoded += '%';
+      encoded += hex[c >> 4];
+      encoded += hex[c & 15];
+    }
+  }
+  if (ascii.empty()) ascii = "attachment";
+  return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
+}
+
+}  // namespace
+
+void add_attachment_routes(router& r, services& s) {
+  r.add("GET", "/api/v1/attachments/{id}", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
+    auto token = bearer_token(req);
+    if (token.empty()) co_return unauthorized("a Bearer session token is required");
+    auto who = co_await s.agents.authenticate(token);
+    if (!who) co_return unavailable();
+    if (!*who) co_return unauthorized("invalid or expired session");
+
+    const auto& id = p.at("id");
+    if (!plain_id(id)) {
+      global_metrics().errors.inc("not_found");
+      co_return error_response(404, "not_found", "no such attachment");
+    }
+    auto blob = co_await s.redis.exec(
+        store::make_command("HMGET", s.cfg.redis.prefix + "attachment:" + id, "name", "mime_type", "content"));
+    if (!blob || blob->is_error()) co_return unavailable();
+    if (blob->elements.size() != 3 || blob->elements[2].is_nil()) {
+      global_metrics().errors.inc("not_found");
+      co_return error_response(404, "not_found", "no such attachment (it may have expired)");
+    }
+    http_response res{200, safe_mime_type(blob->elements[1].str), std::move(blob->elements[2].str), {}};
+    res.headers.emplace_back("Content-Disposition", content_disposition(blob->elements[0].str));
+    res.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    res.headers.emplace_back("Content-Security-Policy", "sandbox; default-src 'none'");
+    res.headers.emplace_back("Cache-Control", "private, no-store");
+    co_return res;
+  });
+}
+
+}  // namespace pasokh::gateway

@@ -1,0 +1,56 @@
+// Sending replies: the customer's thread from Redis, build_reply (the same
+// outbound message always gets the same Message-ID, so a retried send is
+// recognisable), the relay, and the relay's answer classified for the outbox.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "pasokh/connectors/email/smtp_client.hpp"
+#include "pasokh/gateway/email_channel.hpp"
+
+namespace pasokh::gateway {
+
+namespace email = connectors::email;
+using boost::asio::awaitable;
+using routing::send_outcome;
+
+namespace {
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+awaitable<send_outcome> email_channel::send(const proto::outbound_message& message) {
+  auto known = co_await store_.thread_of(message.conversation_id);
+  if (!known) co_return send_outcome::retry("storage unavailable: " + known.error().message());
+  // Without a thread (no mail from the customer yet) the reply starts one.
+  email::reply_thread thread = known->value_or(email::reply_thread{});
+
+  email::compose_input input;
+  input.now = now_ms();
+  email::composed_mail mail;
+  try {
+    mail = email::build_reply(message, thread, config_, input);
+  } catch (const std::invalid_argument& e) {
+    co_return send_outcome::permanent(std::string("cannot address the mail: ") + e.what());
+  }
+  // Before sending: a customer who answers at once must find the conversation.
+  if (auto ok = co_await store_.remember_sent(message.conversation_id, mail.message_id); !ok)
+    co_return send_outcome::retry("storage unavailable: " + ok.error().message());
+
+  auto result = co_await email::send_mail(config_.relay, mail);
+  auto what = result.code ? fmt::format("SMTP {} {}", result.code, result.detail) : result.detail;
+  switch (result.status) {
+    case email::send_status::delivered:
+      spdlog::get("smtp")->info("channel={} conv={} sent {} ({})", channel_.id, message.conversation_id,
+                                mail.message_id, message.message_id);
+      co_return send_outcome::delivered(mail.message_id);
+    case email::send_status::permanent:
+      co_return send_outcome::permanent(what);
+    case email::send_status::retry:
+      break;
+  }
+  co_return send_outcome::retry(what);
+}
+
+}  // namespace pasokh::gateway

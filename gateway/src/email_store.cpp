@@ -1,0 +1,114 @@
+#include "pasokh/gateway/email_store.hpp"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "pasokh/gateway/password.hpp"
+
+namespace pasokh::gateway {
+
+namespace email = connectors::email;
+using boost::asio::awaitable;
+
+namespace {
+
+constexpr std::size_t max_hints = 20;           // a References header can be long
+constexpr std::size_t max_message_id_bytes = 512;
+
+email_result<void> checked(const store::result<std::vector<store::reply>>& r) {
+  if (!r) return r.error();
+  for (const auto& one : *r)
+    if (one.is_error()) return make_error_code(store::redis_errc::server_error);
+  return {};
+}
+
+}  // namespace
+
+email_store::email_store(store::redis_client& redis, std::string prefix, std::string channel,
+                         std::chrono::seconds thread_ttl, std::chrono::seconds attachment_ttl)
+    : redis_(redis),
+      prefix_(std::move(prefix)),
+      channel_(std::move(channel)),
+      thread_ttl_(thread_ttl),
+      attachment_ttl_(attachment_ttl) {}
+
+std::string email_store::new_token() {
+  auto token = random_token(18);  // 24 characters of base64url
+  std::replace(token.begin(), token.end(), '_', '.');
+  return token;
+}
+
+awaitable<email_result<routing::thread_ingest::thread>> email_store::resolve(
+    const std::vector<email::thread_hint>& hints) {
+  std::vector<std::vector<std::string>> lookups;
+  std::vector<const email::thread_hint*> asked;
+  for (const auto& h : hints) {
+    if (lookups.size() == max_hints) break;
+    if (h.value.empty() || h.value.size() > max_message_id_bytes) continue;
+    lookups.push_back(store::make_command("GET", h.source == email::hint_source::reply_token ? token_key(h.value)
+                                                                                            : msgid_key(h.value)));
+    asked.push_back(&h);
+  }
+  routing::thread_ingest::thread found;
+  if (lookups.empty()) co_return found;
+  auto r = co_await redis_.exec_pipeline(std::move(lookups));
+  if (auto ok = checked(r); !ok) co_return ok.error();
+  // Hints come in the order to trust them; the first one we know wins.
+  for (std::size_t i = 0; i < asked.size() && i < r->size(); ++i) {
+    if ((*r)[i].is_nil()) continue;
+    found.conversation_id = (*r)[i].str;
+    found.by_secret_token = asked[i]->source == email::hint_source::reply_token;
+    break;
+  }
+  co_return found;
+}
+
+awaitable<email_result<std::optional<email::reply_thread>>> email_store::thread_of(const std::string& conv) {
+  auto r = co_await redis_.exec(store::make_command("GET", thread_key(conv)));
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return make_error_code(store::redis_errc::server_error);
+  if (r->is_nil()) co_return std::optional<email::reply_thread>{};
+  try {
+    co_return std::optional<email::reply_thread>(nlohmann::json::parse(r->str).get<email::reply_thread>());
+  } catch (const nlohmann::json::exception&) {
+    // A damaged record only costs the threading headers of the next reply.
+    co_return std::optional<email::reply_thread>(email::reply_thread{});
+  }
+}
+
+awaitable<email_result<void>> email_store::remember_customer_mail(const std::string& conv,
+                                                                  const email::reply_thread& thread,
+                                                                  const std::string& message_id) {
+  auto ttl = std::to_string(thread_ttl_.count());
+  std::vector<std::vector<std::string>> writes;
+  writes.push_back(store::make_command("SET", thread_key(conv), nlohmann::json(thread).dump(), "EX", ttl));
+  if (!thread.reply_token.empty()) writes.push_back(store::make_command("SET", token_key(thread.reply_token), conv, "EX", ttl));
+  if (!message_id.empty() && message_id.size() <= max_message_id_bytes)
+    writes.push_back(store::make_command("SET", msgid_key(message_id), conv, "EX", ttl));
+  auto r = co_await redis_.exec_pipeline(std::move(writes));
+  co_return checked(r);
+}
+
+awaitable<email_result<void>> email_store::remember_sent(const std::string& conv, const std::string& message_id) {
+  std::vector<std::vector<std::string>> writes;
+  writes.push_back(store::make_command("SET", msgid_key(message_id), conv, "EX", std::to_string(thread_ttl_.count())));
+  auto r = co_await redis_.exec_pipeline(std::move(writes));
+  co_return checked(r);
+}
+
+awaitable<email_result<void>> email_store::put_attachments(const std::vector<stored_attachment>& attachments) {
+  if (attachments.empty()) co_return email_result<void>{};
+  std::vector<std::vector<std::string>> writes;
+  auto ttl = std::to_string(attachment_ttl_.count());
+  for (const auto& a : attachments) {
+    auto key = prefix_ + "attachment:" + a.id;
+    writes.push_back(store::make_command("HSET", key, "name", a.name, "mime_type", a.mime_type, "size",
+                                         std::to_string(a.content.size()), "channel", channel_, "content", a.content));
+    writes.push_back(store::make_command("EXPIRE", key, ttl));
+  }
+  auto r = co_await redis_.exec_pipeline(std::move(writes));
+  co_return checked(r);
+}
+
+}  // namespace pasokh::gateway

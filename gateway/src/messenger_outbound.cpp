@@ -1,0 +1,148 @@
+// Messenger senders: window rule → provider requests → HTTPS → classified
+// outcome. A split text's parts are recorded as the provider accepts them, so
+// a retry after a failed part 2 does not send part 1 again.
+#include <spdlog/spdlog.h>
+
+#include "pasokh/connectors/meta/outbound.hpp"
+#include "pasokh/connectors/telegram/outbound.hpp"
+#include "pasokh/connectors/whatsapp/outbound.hpp"
+#include "pasokh/gateway/messenger.hpp"
+
+namespace pasokh::gateway {
+
+namespace telegram = connectors::telegram;
+namespace whatsapp = connectors::whatsapp;
+namespace meta = connectors::meta;
+using boost::asio::awaitable;
+using std::chrono::milliseconds;
+
+namespace {
+
+template <class... F> struct overloaded : F... { using F::operator()...; };
+template <class... F> overloaded(F...) -> overloaded<F...>;
+
+constexpr std::string_view whatsapp_outside_window = "outside the 24-hour window: send a template";
+
+std::shared_ptr<spdlog::logger> log() { return spdlog::get("connectors"); }
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+// WhatsApp template parameters may not hold newlines, tabs or more than four spaces in a row.
+std::string template_parameter(std::string_view text) {
+  std::string out;
+  int spaces = 0;
+  for (char c : text) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    spaces = c == ' ' ? spaces + 1 : 0;
+    if (spaces <= 1) out += c;
+  }
+  return out;
+}
+
+// After the 24-hour window WhatsApp takes only templates: the channel's
+// configured one, or nothing (a permanent failure the agent can act on).
+connectors::send_plan whatsapp_plan(const whatsapp::whatsapp_channel& wa, const window_template& after_window,
+                                    const proto::outbound_message& msg, std::optional<milliseconds> since) {
+  if (!msg.template_name.empty() || whatsapp::window_rule(since) == connectors::send_window::open)
+    return whatsapp::build_send(msg, wa, since);
+  if (after_window.name.empty()) {
+    connectors::send_plan refused;
+    refused.refused = connectors::send_outcome::permanent(std::string(whatsapp_outside_window));
+    return refused;
+  }
+  auto templated = msg;
+  templated.buttons.clear();
+  templated.template_name = after_window.name;
+  templated.template_language = after_window.language;
+  templated.template_params.clear();
+  if (after_window.text_as_parameter) templated.template_params.push_back(template_parameter(msg.text));
+  return whatsapp::build_send(templated, wa, since);
+}
+
+connectors::send_plan plan_for(const messenger_provider& provider, const proto::outbound_message& msg,
+                               std::optional<milliseconds> since) {
+  return std::visit(overloaded{
+                        [&](const telegram::telegram_channel& tg) { return telegram::build_send(msg, tg); },
+                        [&](const whatsapp::whatsapp_channel& wa) {
+                          return whatsapp_plan(wa, provider.after_window, msg, since);
+                        },
+                        [&](const meta::meta_channel& m) { return meta::build_send(msg, m, since); },
+                    },
+                    provider.api);
+}
+
+connectors::send_outcome classify(const messenger_provider& provider, const connectors::provider_response& response) {
+  return std::visit(overloaded{
+                        [&](const telegram::telegram_channel&) { return telegram::classify(response); },
+                        [&](const whatsapp::whatsapp_channel&) { return whatsapp::classify(response); },
+                        [&](const meta::meta_channel&) { return meta::classify(response); },
+                    },
+                    provider.api);
+}
+
+// The connectors' outcome in the outbox's terms.
+routing::send_outcome for_outbox(proto::channel_kind kind, const connectors::send_outcome& o) {
+  switch (o.kind) {
+    case connectors::outcome_kind::delivered: return routing::send_outcome::delivered(o.provider_message_id);
+    case connectors::outcome_kind::rate_limited: return routing::send_outcome::rate_limited(o.retry_after, o.reason);
+    case connectors::outcome_kind::retry: return routing::send_outcome::retry(o.reason);
+    case connectors::outcome_kind::permanent: break;
+  }
+  return routing::send_outcome::permanent(agent_failure_reason(kind, o.reason));
+}
+
+}  // namespace
+
+std::string agent_failure_reason(proto::channel_kind kind, std::string_view reason) {
+  constexpr std::string_view window_closed = "window_closed";
+  bool whatsapp_window = kind == proto::channel_kind::whatsapp && starts_with(reason, "131047");
+  if (!starts_with(reason, window_closed) && !whatsapp_window) return std::string(reason);
+  auto detail = whatsapp_window ? reason : reason.substr(window_closed.size());
+  while (!detail.empty() && (detail.front() == ':' || detail.front() == ' ')) detail.remove_prefix(1);
+  std::string out = kind == proto::channel_kind::whatsapp ? std::string(whatsapp_outside_window)
+                                                          : "outside the messaging window: the customer must write first";
+  if (!detail.empty()) out += " (" + std::string(detail) + ")";
+  return out;
+}
+
+routing::channel_sender messenger_gateway::sender(const channel_config& channel) {
+  return [this, &channel](const proto::outbound_message& message) { return send(channel, message); };
+}
+
+awaitable<routing::send_outcome> messenger_gateway::send(const channel_config& channel,
+                                                         const proto::outbound_message& message) {
+  const auto& provider = *channel.messenger;
+  std::optional<milliseconds> since;
+  if (channel.kind != proto::channel_kind::telegram) {  // Telegram has no reply window
+    auto known = co_await store_.since_customer_message(message.conversation_id);
+    if (!known) co_return routing::send_outcome::retry("storage unavailable: " + known.error().message());
+    since = *known;
+  }
+  auto plan = plan_for(provider, message, since);
+  if (plan.refused) co_return routing::send_outcome::permanent(agent_failure_reason(channel.kind, plan.refused->reason));
+
+  const auto parts = plan.requests.size();
+  send_progress progress;
+  if (parts > 1) {
+    auto known = co_await store_.progress_of(channel.id, message.message_id);
+    if (!known) co_return routing::send_outcome::retry("storage unavailable: " + known.error().message());
+    progress = *known;
+  }
+  for (auto i = progress.done; i < parts; ++i) {
+    auto what = plan.requests[i].what;  // never the URL: Telegram's has the token
+    auto outcome = classify(provider, co_await http_.send(std::move(plan.requests[i])));
+    log()->debug("channel={} {} part {}/{} {}: {} {}", channel.id, message.message_id, i + 1, parts, what,
+                 connectors::to_string(outcome.kind), outcome.reason);
+    if (outcome.kind != connectors::outcome_kind::delivered) co_return for_outbox(channel.kind, outcome);
+    if (i == 0) progress.first_provider_id = outcome.provider_message_id;
+    auto saved = co_await store_.part_sent(channel.id, message, i, parts, outcome.provider_message_id,
+                                           progress.first_provider_id);
+    // Sent is sent: carry on. Only a retry after a crash could repeat this part.
+    if (!saved)
+      log()->warn("channel={} {}: cannot record part {}: {}", channel.id, message.message_id, i + 1,
+                  saved.error().message());
+  }
+  co_return routing::send_outcome::delivered(progress.first_provider_id);
+}
+
+}  // namespace pasokh::gateway

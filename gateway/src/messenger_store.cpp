@@ -1,0 +1,76 @@
+#include "pasokh/gateway/messenger_store.hpp"
+
+#include <charconv>
+
+namespace pasokh::gateway {
+
+using boost::asio::awaitable;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr std::chrono::seconds progress_ttl{7 * 24 * 3600};
+
+std::int64_t to_i64(std::string_view s) {
+  std::int64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+boost::system::error_code server_error() { return make_error_code(store::redis_errc::server_error); }
+
+}  // namespace
+
+messenger_store::messenger_store(store::redis_client& redis, std::string prefix, std::chrono::seconds provider_id_ttl)
+    : redis_(redis), prefix_(std::move(prefix)), provider_id_ttl_(provider_id_ttl) {}
+
+awaitable<store_result<std::optional<milliseconds>>> messenger_store::since_customer_message(
+    const std::string& conversation_id) {
+  auto r = co_await redis_.exec(store::make_command("HGET", prefix_ + "conv:" + conversation_id, "last_customer_message_at"));
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return server_error();
+  auto last = r->is_nil() ? 0 : to_i64(r->str);
+  if (last <= 0) co_return std::optional<milliseconds>{};
+  co_return std::optional<milliseconds>{milliseconds(now_ms() - last)};
+}
+
+awaitable<store_result<send_progress>> messenger_store::progress_of(const std::string& channel,
+                                                                   const std::string& message_id) {
+  auto r = co_await redis_.exec(store::make_command("HMGET", parts_key(channel, message_id), "done", "first"));
+  if (!r) co_return r.error();
+  if (r->is_error() || r->elements.size() != 2) co_return server_error();
+  send_progress p;
+  if (!r->elements[0].is_nil()) p.done = static_cast<std::size_t>(to_i64(r->elements[0].str));
+  if (!r->elements[1].is_nil()) p.first_provider_id = r->elements[1].str;
+  co_return p;
+}
+
+awaitable<store_result<void>> messenger_store::part_sent(const std::string& channel,
+                                                        const proto::outbound_message& message, std::size_t index,
+                                                        std::size_t parts, const std::string& provider_id,
+                                                        const std::string& first_id) {
+  std::vector<std::vector<std::string>> commands;
+  commands.push_back(store::make_command("MULTI"));
+  if (!provider_id.empty())
+    commands.push_back(store::make_command("SET", prefix_ + "provider_msg:" + channel + ":" + provider_id,
+                                           message.conversation_id + ":" + std::to_string(message.seq), "EX",
+                                           std::to_string(provider_id_ttl_.count())));
+  if (parts > 1) {
+    auto key = parts_key(channel, message.message_id);
+    commands.push_back(store::make_command("HSET", key, "done", std::to_string(index + 1), "first", first_id));
+    commands.push_back(store::make_command("EXPIRE", key, std::to_string(progress_ttl.count())));
+  }
+  commands.push_back(store::make_command("EXEC"));
+  auto r = co_await redis_.exec_pipeline(std::move(commands));
+  if (!r) co_return r.error();
+  for (const auto& reply : *r)
+    if (reply.is_error()) co_return server_error();
+  co_return store_result<void>{};
+}
+
+}  // namespace pasokh::gateway

@@ -1,0 +1,431 @@
+#include "pasokh/gateway/webchat.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/password.hpp"
+#include "pasokh/gateway/request_checks.hpp"
+#include "pasokh/gateway/webchat_token.hpp"
+#include "pasokh/proto/utf8.hpp"
+
+namespace pasokh::gateway {
+namespace {
+
+namespace net = boost::asio;
+using net::awaitable;
+using nlohmann::json;
+
+constexpr auto heartbeat_period = std::chrono::seconds(15);
+constexpr std::int64_t presence_window_ms = 45'000;
+
+// hello in one round trip: the customer, which conversations to replay, the
+// profile and whether anyone of the team is online.
+// ARGV: prefix, channel, visitor, asked conv, team, now_ms, window_ms
+const store::lua_script& load_visitor_script() {
+  static const store::lua_script s(R"lua(
+local p, channel, visitor, want, team = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local online = redis.call('ZCOUNT', p .. 'webchat:online:' .. team, tonumber(ARGV[6]) - tonumber(ARGV[7]), '+inf')
+local prof = redis.call('HMGET', p .. 'webchat:visitor:' .. channel .. ':' .. visitor, 'name', 'email')
+local cust = redis.call('GET', p .. 'ident:' .. channel .. ':' .. visitor)
+if not cust then return { '', '', '', prof[1] or '', prof[2] or '', '', online } end
+local ckey = p .. 'cust:' .. cust
+local asked = ''
+if want ~= '' then
+  local owner = redis.call('HMGET', p .. 'conv:' .. want, 'customer_id', 'channel')
+  if owner[1] == cust and owner[2] == channel then asked = want end
+end
+local open = redis.call('GET', ckey .. ':open:' .. channel) or ''
+if open == '' and asked == '' then
+  local recent = redis.call('LRANGE', ckey .. ':conversations', -20, -1)
+  for i = #recent, 1, -1 do
+    if redis.call('HGET', p .. 'conv:' .. recent[i], 'channel') == channel then open = recent[i]; break end
+  end
+end
+local c = redis.call('HMGET', ckey, 'name', 'email', 'language')
+local name, email = prof[1] or '', prof[2] or ''
+if name == '' then name = c[1] or '' end
+if email == '' then email = c[2] or '' end
+return { cust, asked, open, name, email, c[3] or '', online }
+)lua");
+  return s;
+}
+
+// ARGV: prefix, channel, visitor, email, name, ttl_s
+const store::lua_script& save_contact_script() {
+  static const store::lua_script s(R"lua(
+local p, channel, visitor, email, name = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local vkey = p .. 'webchat:visitor:' .. channel .. ':' .. visitor
+if email ~= '' then redis.call('HSET', vkey, 'email', email) end
+if name ~= '' then redis.call('HSET', vkey, 'name', name) end
+if redis.call('EXISTS', vkey) == 1 then redis.call('EXPIRE', vkey, tonumber(ARGV[6])) end
+local cust = redis.call('GET', p .. 'ident:' .. channel .. ':' .. visitor)
+if cust then
+  local ckey = p .. 'cust:' .. cust
+  if email ~= '' then redis.call('HSET', ckey, 'email', email) end
+  if name ~= '' then redis.call('HSET', ckey, 'name', name) end
+end
+local prof = redis.call('HMGET', vkey, 'name', 'email')
+return { prof[1] or '', prof[2] or '' }
+)lua");
+  return s;
+}
+
+// ARGV: prefix, conv, now_ms, window_ms
+const store::lua_script& queue_info_script() {
+  static const store::lua_script s(R"lua(
+local p, conv = ARGV[1], ARGV[2]
+local v = redis.call('HMGET', p .. 'conv:' .. conv, 'status', 'team')
+if not v[1] then return { '', 0, 0 } end
+local position = 0
+if v[1] == 'queued' then
+  local rank = redis.call('ZRANK', p .. 'queue:' .. v[2], conv)
+  if rank then position = rank + 1 end
+end
+local online = redis.call('ZCOUNT', p .. 'webchat:online:' .. v[2], tonumber(ARGV[3]) - tonumber(ARGV[4]), '+inf')
+return { v[1], position, online }
+)lua");
+  return s;
+}
+
+// ARGV: prefix, conv, delivered, read
+const store::lua_script& mark_seen_script() {
+  static const store::lua_script s(R"lua(
+local k = ARGV[1] .. 'conv:' .. ARGV[2]
+local seq = tonumber(redis.call('HGET', k, 'seq') or '0')
+local changed = 0
+local function raise(field, value)
+  value = math.min(tonumber(value), seq)
+  if value > tonumber(redis.call('HGET', k, field) or '0') then
+    redis.call('HSET', k, field, value)
+    changed = 1
+  end
+end
+raise('customer_delivered_seq', ARGV[3])
+raise('customer_read_seq', ARGV[4])
+return changed
+)lua");
+  return s;
+}
+
+std::string reply_str(const store::reply& r) { return r.type == store::reply::kind::integer ? std::to_string(r.integer) : r.str; }
+
+long long reply_int(const store::reply& r) {
+  if (r.type == store::reply::kind::integer) return r.integer;
+  try {
+    return std::stoll(r.str);
+  } catch (...) {
+    return 0;
+  }
+}
+
+store::result<const std::vector<store::reply>*> array_answer(const store::result<store::reply>& r, std::size_t n) {
+  if (!r) return r.error();
+  if (r->is_error() || r->type != store::reply::kind::array || r->elements.size() < n)
+    return make_error_code(store::redis_errc::server_error);
+  return &r->elements;
+}
+
+}  // namespace
+
+std::int64_t webchat_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+webchat_service::webchat_service(services& core, net::any_io_executor ex, store::redis_config redis)
+    : core_(core), ex_(std::move(ex)), instance_(random_token(6)), running_(std::make_shared<bool>(false)) {
+  for (const auto& c : core_.cfg.channels)
+    if (c.kind == proto::channel_kind::webchat) channels_.push_back({&c, parse_webchat_settings(c.provider)});
+  subscriber_ = std::make_unique<store::redis_subscriber>(
+      ex_, std::move(redis), [this](std::string_view, std::string_view payload) {
+        if (!signals_.dispatch(payload)) global_metrics().errors.inc("bad_pubsub_payload");
+      });
+  subscriber_->subscribe(key("webchat:signals"));
+}
+
+webchat_service::~webchat_service() { stop(); }
+
+void webchat_service::start() {
+  *running_ = true;
+  subscriber_->start();
+  net::co_spawn(ex_, heartbeat_loop(), net::detached);
+}
+
+void webchat_service::stop() {
+  if (!*running_) return;
+  *running_ = false;
+  subscriber_->stop();
+}
+
+std::string webchat_service::key(std::string_view rest) const { return core_.cfg.redis.prefix + std::string(rest); }
+
+const webchat_channel* webchat_service::channel(std::string_view id) const {
+  for (const auto& c : channels_)
+    if (c.config->id == id) return &c;
+  return nullptr;
+}
+
+awaitable<store::result<visitor_state>> webchat_service::load_visitor(const std::string& channel,
+                                                                       const std::string& visitor,
+                                                                       const std::string& conv,
+                                                                       const std::string& team) {
+  auto r = co_await core_.redis.eval(load_visitor_script(), store::make_command(),
+                                     store::make_command(core_.cfg.redis.prefix, channel, visitor, conv, team,
+                                                         std::to_string(webchat_now_ms()),
+                                                         std::to_string(presence_window_ms)));
+  auto a = array_answer(r, 7);
+  if (!a) co_return a.error();
+  const auto& e = **a;
+  visitor_state v;
+  v.customer_id = e[0].str;
+  v.asked_conv = e[1].str;
+  v.open_conv = e[2].str;
+  v.name = e[3].str;
+  v.email = e[4].str;
+  v.language = e[5].str;
+  v.agents_online = reply_int(e[6]);
+  co_return v;
+}
+
+awaitable<store::result<std::pair<std::string, std::string>>> webchat_service::save_contact(const std::string& channel,
+                                                                                           const std::string& visitor,
+                                                                                           const std::string& email,
+                                                                                           const std::string& name) {
+  auto r = co_await core_.redis.eval(save_contact_script(), store::make_command(),
+                                     store::make_command(core_.cfg.redis.prefix, channel, visitor, email, name,
+                                                         std::to_string(2 * cfg().token_ttl.count())));
+  auto a = array_answer(r, 2);
+  if (!a) co_return a.error();
+  co_return std::pair{reply_str((**a)[0]), reply_str((**a)[1])};
+}
+
+awaitable<store::result<long long>> webchat_service::count_in_window(const std::string& counter,
+                                                                      std::chrono::seconds window) {
+  std::vector<std::vector<std::string>> commands;
+  commands.push_back(store::make_command("INCR", counter));
+  commands.push_back(store::make_command("EXPIRE", counter, std::to_string(window.count() + 60)));
+  auto r = co_await core_.redis.exec_pipeline(std::move(commands));
+  if (!r) co_return r.error();
+  if (r->empty() || (*r)[0].is_error()) co_return make_error_code(store::redis_errc::server_error);
+  co_return (*r)[0].integer;
+}
+
+awaitable<store::result<queue_state>> webchat_service::queue_info(const std::string& conv) {
+  auto r = co_await core_.redis.eval(queue_info_script(), store::make_command(),
+                                     store::make_command(core_.cfg.redis.prefix, conv, std::to_string(webchat_now_ms()),
+                                                         std::to_string(presence_window_ms)));
+  auto a = array_answer(r, 3);
+  if (!a) co_return a.error();
+  co_return queue_state{reply_str((**a)[0]), reply_int((**a)[1]), reply_int((**a)[2])};
+}
+
+awaitable<store::result<bool>> webchat_service::mark_seen(const std::string& conv, std::uint64_t delivered,
+                                                          std::uint64_t read) {
+  auto r = co_await core_.redis.eval(mark_seen_script(), store::make_command(),
+                                     store::make_command(core_.cfg.redis.prefix, conv, std::to_string(delivered),
+                                                         std::to_string(read)));
+  // result<bool> cannot be built from an error_code implicitly (bool is constructible from it).
+  if (!r) co_return store::result<bool>(boost::system::in_place_error, r.error());
+  if (r->is_error())
+    co_return store::result<bool>(boost::system::in_place_error, make_error_code(store::redis_errc::server_error));
+  co_return store::result<bool>(boost::system::in_place_value, r->integer == 1);
+}
+
+awaitable<void> webchat_service::publish_signal(const std::string& team, const std::string& conv,
+                                                const std::string& customer, const json& frame) {
+  // The same "<header>\n<frame>" shape as conversation events, with seq 0.
+  json header = {{"team", team}, {"conv", conv}, {"customer", customer}, {"seq", 0}};
+  auto payload = header.dump() + "\n" + frame.dump(-1, ' ', false, json::error_handler_t::replace);
+  auto r = co_await core_.redis.exec(store::make_command("PUBLISH", key("webchat:signals"), std::move(payload)));
+  if (!r || r->is_error()) global_metrics().errors.inc("webchat_signal_failed");
+}
+
+void webchat_service::agent_online(const std::string& team, const std::string& agent_id) {
+  bool first;
+  {
+    std::lock_guard lock(presence_mutex_);
+    first = ++local_agents_[{team, agent_id}] == 1;
+  }
+  if (first) net::co_spawn(ex_, presence_write(team, instance_ + "|" + agent_id, true), net::detached);
+}
+
+void webchat_service::agent_offline(const std::string& team, const std::string& agent_id) {
+  bool last = false;
+  {
+    std::lock_guard lock(presence_mutex_);
+    auto it = local_agents_.find({team, agent_id});
+    if (it != local_agents_.end() && --it->second <= 0) {
+      local_agents_.erase(it);
+      last = true;
+    }
+  }
+  if (last && *running_) net::co_spawn(ex_, presence_write(team, instance_ + "|" + agent_id, false), net::detached);
+}
+
+awaitable<void> webchat_service::presence_write(std::string team, std::string member, bool online) {
+  // Not a conditional with co_await in both arms: GCC 12 destroys the result twice.
+  auto command = online ? store::make_command("ZADD", key("webchat:online:" + team), std::to_string(webchat_now_ms()), member)
+                        : store::make_command("ZREM", key("webchat:online:" + team), member);
+  auto r = co_await core_.redis.exec(std::move(command));
+  if (!r) global_metrics().errors.inc("redis_unavailable");
+}
+
+awaitable<void> webchat_service::heartbeat_loop() {
+  auto running = running_;
+  net::steady_timer timer(ex_);
+  while (*running) {
+    timer.expires_after(heartbeat_period);
+    auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+    if (ec || !*running) co_return;
+    std::vector<std::vector<std::string>> commands;
+    auto now = webchat_now_ms();
+    {
+      std::lock_guard lock(presence_mutex_);
+      for (const auto& [who, count] : local_agents_)
+        commands.push_back(store::make_command("ZADD", key("webchat:online:" + who.first), std::to_string(now),
+                                               instance_ + "|" + who.second));
+    }
+    // Forget agents of instances that stopped without saying so.
+    for (const auto& c : channels_)
+      commands.push_back(store::make_command("ZREMRANGEBYSCORE", key("webchat:online:" + c.config->team), "-inf",
+                                             std::to_string(now - 2 * presence_window_ms)));
+    if (!commands.empty()) co_await core_.redis.exec_pipeline(std::move(commands));
+  }
+}
+
+// --- HTTP: visitor sessions ------------------------------------------------
+
+namespace {
+
+std::string client_address(const http_request& req, bool trust_forwarded_for) {
+  if (trust_forwarded_for) {
+    auto xff = req.header("x-forwarded-for");
+    auto first = xff.substr(0, xff.find(','));
+    while (!first.empty() && first.front() == ' ') first.remove_prefix(1);
+    while (!first.empty() && first.back() == ' ') first.remove_suffix(1);
+    if (!first.empty() && first.size() <= 64) return std::string(first);
+  }
+  return req.remote_address;
+}
+
+void add_cors(http_response& r, std::string_view origin) {
+  if (origin.empty()) return;
+  r.headers.emplace_back("Access-Control-Allow-Origin", std::string(origin));
+  r.headers.emplace_back("Vary", "Origin");
+}
+
+http_response rejected(unsigned status, std::string_view code, std::string_view message, std::string_view metric) {
+  global_metrics().errors.inc(metric);
+  return error_response(status, code, message);
+}
+
+}  // namespace
+
+void add_webchat_routes(router& r, webchat_service& w) {
+  r.add("OPTIONS", "/api/v1/webchat/sessions",
+        [&w](const http_request& req, const route_params&) -> awaitable<http_response> {
+          // The channel is in the body, which a preflight does not carry: any
+          // web chat channel that allows the origin will do.
+          auto origin = req.header("origin");
+          bool allowed = false;
+          for (const auto& c : w.channels())
+            allowed = allowed || origin_allowed(origin, req.header("host"), c.settings.allowed_origins,
+                                                c.settings.allow_missing_origin);
+          if (!allowed) co_return rejected(403, "origin_not_allowed", "this site may not use the chat", "webchat_origin");
+          http_response res{204, "text/plain", "", {}};
+          add_cors(res, origin);
+          res.headers.emplace_back("Access-Control-Allow-Methods", "POST, OPTIONS");
+          res.headers.emplace_back("Access-Control-Allow-Headers", "Content-Type");
+          res.headers.emplace_back("Access-Control-Max-Age", "600");
+          co_return res;
+        });
+
+  r.add("POST", "/api/v1/webchat/sessions", [&w](const http_request& req, const route_params&) -> awaitable<http_response> {
+    auto origin = req.header("origin");
+    auto body = json_body(req);
+    if (auto* err = std::get_if<http_response>(&body)) {
+      add_cors(*err, origin);
+      co_return *err;
+    }
+    auto& j = std::get<json>(body);
+    auto field = [&](const char* key) -> std::optional<std::string> {
+      auto it = j.find(key);
+      if (it == j.end() || it->is_null()) return std::string{};
+      if (!it->is_string()) return std::nullopt;
+      return it->get<std::string>();
+    };
+    auto channel_id = field("channel"), token = field("token"), visitor_id = field("visitor_id"), name = field("name"),
+         email = field("email");
+    if (!channel_id || !token || !visitor_id || !name || !email)
+      co_return rejected(400, "invalid_field", "channel, token, visitor_id, name and email must be strings",
+                         "invalid_field");
+    const auto* channel = w.channel(*channel_id);
+    if (!channel) co_return rejected(404, "unknown_channel", "no web chat channel named " + channel_id->substr(0, 64),
+                                     "unknown_channel");
+    if (!origin_allowed(origin, req.header("host"), channel->settings.allowed_origins,
+                        channel->settings.allow_missing_origin))
+      co_return rejected(403, "origin_not_allowed", "this site may not use the chat", "webchat_origin");
+
+    auto reply = [&](http_response res) {
+      add_cors(res, origin);
+      return res;
+    };
+    if (!email->empty() && !valid_email(*email))
+      co_return reply(rejected(400, "invalid_field", "email: not an email address", "invalid_field"));
+    if (name->size() > 400 || utf8_length(*name) > 100 || !proto::valid_utf8(*name))
+      co_return reply(rejected(400, "invalid_field", "name: at most 100 characters", "invalid_field"));
+
+    auto now_ms = webchat_now_ms();
+    std::string visitor;
+    bool renewed = false;
+    if (!token->empty()) {
+      auto verified = verify_visitor_token(*token, w.cfg().secret, now_ms / 1000);
+      auto* claims = std::get_if<visitor_claims>(&verified);
+      if (!claims || claims->channel != channel->config->id || (!visitor_id->empty() && *visitor_id != claims->visitor_id)) {
+        auto code = claims ? std::string_view("token_invalid") : to_string(std::get<token_error>(verified));
+        co_return reply(rejected(401, code, "the visitor token is invalid or expired; start a new session",
+                                 "webchat_bad_token"));
+      }
+      visitor = claims->visitor_id;
+      renewed = true;
+    } else if (!visitor_id->empty()) {
+      co_return reply(rejected(401, "token_invalid", "resuming a visitor needs its token", "webchat_bad_token"));
+    } else {
+      auto hour = now_ms / 3'600'000;
+      auto address = client_address(req, w.cfg().trust_forwarded_for);
+      auto count = co_await w.count_in_window(w.key("webchat:sessions_ip:" + address + ":" + std::to_string(hour)),
+                                              std::chrono::seconds(3600));
+      if (!count) co_return reply(unavailable());
+      if (*count > w.cfg().sessions_per_ip_per_hour) {
+        global_metrics().errors.inc("webchat_sessions_rate_limited");
+        auto res = error_response(429, "rate_limited", "too many new chat sessions from this address; try later");
+        res.headers.emplace_back("Retry-After", std::to_string(3600 - (now_ms / 1000) % 3600));
+        co_return reply(std::move(res));
+      }
+      visitor = new_visitor_id();
+    }
+
+    auto profile = co_await w.save_contact(channel->config->id, visitor, *email, *name);
+    if (!profile) co_return reply(unavailable());
+
+    auto expires_at = now_ms / 1000 + w.cfg().token_ttl.count();
+    json out = {{"token", sign_visitor_token({channel->config->id, visitor, expires_at}, w.cfg().secret)},
+                {"visitor_id", visitor},
+                {"expires_at", expires_at * 1000},
+                {"settings", public_settings(channel->settings)},
+                {"profile", json::object()}};
+    if (!profile->first.empty()) out["profile"]["name"] = profile->first;
+    if (!profile->second.empty()) out["profile"]["email"] = profile->second;
+    co_return reply(json_response(renewed ? 200 : 201, out.dump(-1, ' ', false, json::error_handler_t::replace)));
+  });
+}
+
+}  // namespace pasokh::gateway

@@ -1,0 +1,158 @@
+// Web chat additions to the agent socket, as a decorator around the agent
+// endpoint (agent_socket.cpp is untouched):
+//  - client frame {"type":"typing","conv","state"} → relayed to the customer;
+//  - server frames {"type":"typing"|"receipt","conv","who":"customer",...}
+//    from the customers of the agent's team (other agents' typing too);
+//  - the session counts as presence for the widget's "no agent online".
+// The agent is learnt from the inner protocol's own welcome frame.
+#include <boost/asio/post.hpp>
+
+#include <atomic>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/webchat.hpp"
+
+namespace pasokh::gateway {
+namespace {
+
+namespace net = boost::asio;
+using net::awaitable;
+using nlohmann::json;
+
+constexpr std::int64_t typing_interval_ms = 2000;
+
+class agent_bridge;
+
+// Passes everything to the transport, watching for the welcome frame.
+class bridge_peer : public ws_peer {
+ public:
+  explicit bridge_peer(std::shared_ptr<ws_peer> real) : real_(std::move(real)) {}
+  void send(std::shared_ptr<const std::string> frame) override;
+  void close(std::uint16_t code, std::string reason) override { real_->close(code, std::move(reason)); }
+  net::any_io_executor executor() const override { return real_->executor(); }
+
+  std::shared_ptr<ws_peer> real_;
+  std::weak_ptr<agent_bridge> bridge_;
+  std::atomic<bool> welcomed_{false};
+};
+
+class agent_bridge : public ws_handler, public live_listener, public std::enable_shared_from_this<agent_bridge> {
+ public:
+  agent_bridge(webchat_service& w, std::shared_ptr<bridge_peer> peer) : w_(w), peer_(std::move(peer)) {}
+
+  void set_inner(std::shared_ptr<ws_handler> inner) { inner_ = std::move(inner); }
+
+  awaitable<void> on_text(std::string text) override {
+    // Cheap test first: only typing frames are ours.
+    if (!agent_id_.empty() && text.find("\"typing\"") != std::string::npos) {
+      json j;
+      try {
+        j = json::parse(text);
+      } catch (const json::exception&) {
+      }
+      if (j.is_object() && j.value("type", json()) == "typing") {
+        co_await on_typing(j);
+        co_return;
+      }
+    }
+    co_await inner_->on_text(std::move(text));
+  }
+
+  void on_closed() override {
+    inner_->on_closed();
+    if (!agent_id_.empty()) {
+      w_.agent_offline(team_, agent_id_);
+      w_.signals().remove(hub_key(), this);
+    }
+  }
+
+  // Runs on the session's strand (the inner protocol sends from it).
+  bool on_welcome(const std::string& frame) {
+    try {
+      auto j = json::parse(frame);
+      if (j.value("type", "") != "welcome") return false;
+      const auto& a = j.at("agent");
+      agent_id_ = a.value("id", "");
+      name_ = a.value("name", "");
+      team_ = a.value("team", "");
+      admin_ = a.value("role", "") == "admin";
+    } catch (const json::exception&) {
+      return false;
+    }
+    if (agent_id_.empty()) return false;
+    w_.agent_online(team_, agent_id_);
+    w_.signals().add(hub_key(), shared_from_this());
+    return true;
+  }
+
+  void deliver(const event_route& route, std::shared_ptr<const std::string> frame) override {
+    if (route.seq != 0) return;
+    net::post(peer_->executor(), [self = shared_from_this(), frame = std::move(frame)] {
+      // Not the agent's own typing echoed back.
+      if (frame->find("\"agent_id\":" + json(self->agent_id_).dump()) != std::string::npos) return;
+      self->peer_->real_->send(frame);
+    });
+  }
+  void resync() override {}
+
+ private:
+  std::string hub_key() const { return admin_ ? "all" : "team:" + team_; }
+
+  awaitable<void> on_typing(const json& j) {
+    auto conv = j.value("conv", json()).is_string() ? j["conv"].get<std::string>() : std::string{};
+    bool state = j.value("state", json(true)).is_boolean() ? j.value("state", true) : true;
+    if (conv.empty() || conv.size() > 128) co_return;
+    auto now = webchat_now_ms();
+    auto& last = last_typing_[conv];
+    if (state && now - last < typing_interval_ms) co_return;
+    if (!state && last == 0) co_return;
+    last = state ? now : 0;
+    if (last_typing_.size() > 64) last_typing_.clear();
+    auto r = co_await w_.core().redis.exec(
+        store::make_command("HMGET", w_.key("conv:" + conv), "team", "customer_id", "kind"));
+    if (!r || r->is_error() || r->elements.size() != 3 || r->elements[0].is_nil()) co_return;
+    const auto& team = r->elements[0].str;
+    if (r->elements[2].str != "webchat") co_return;  // other channels have no typing
+    if (!admin_ && team != team_) {
+      global_metrics().errors.inc("webchat_typing_forbidden");
+      co_return;
+    }
+    json frame = {{"type", "typing"}, {"conv", conv},   {"who", "agent"},
+                  {"agent_id", agent_id_}, {"name", name_}, {"state", state}};
+    auto customer = r->elements[1].str;
+    co_await w_.publish_signal(team, conv, customer, frame);
+  }
+
+  webchat_service& w_;
+  std::shared_ptr<bridge_peer> peer_;
+  std::shared_ptr<ws_handler> inner_;
+  std::string agent_id_, name_, team_;
+  bool admin_ = false;
+  std::map<std::string, std::int64_t> last_typing_;
+};
+
+void bridge_peer::send(std::shared_ptr<const std::string> frame) {
+  if (!welcomed_.load(std::memory_order_relaxed) && frame->find("\"welcome\"") != std::string::npos) {
+    if (auto b = bridge_.lock(); b && b->on_welcome(*frame)) welcomed_ = true;
+  }
+  real_->send(std::move(frame));
+}
+
+}  // namespace
+
+ws_endpoint webchat_service::bridge_agent_endpoint(ws_endpoint inner) {
+  return [this, inner = std::move(inner)](const http_request& req, std::shared_ptr<ws_peer> peer) -> ws_accept {
+    auto wrapped = std::make_shared<bridge_peer>(std::move(peer));
+    auto bridge = std::make_shared<agent_bridge>(*this, wrapped);
+    wrapped->bridge_ = bridge;
+    auto accepted = inner(req, wrapped);
+    if (!accepted.handler) return accepted;
+    bridge->set_inner(std::move(accepted.handler));
+    return {bridge, {}};
+  };
+}
+
+}  // namespace pasokh::gateway

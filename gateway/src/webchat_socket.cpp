@@ -1,0 +1,534 @@
+// The customer WebSocket (/ws/chat): hello with a visitor token, replay of the
+// conversation log after the widget's last seq, live events for the customer,
+// idempotent messages (the client id is the ingest dedup key), typing, read
+// marks, queue position. Mirrors agent_socket.cpp.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "pasokh/gateway/handlers.hpp"
+#include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/webchat.hpp"
+#include "pasokh/gateway/webchat_token.hpp"
+
+namespace pasokh::gateway {
+namespace {
+
+namespace net = boost::asio;
+using net::awaitable;
+using nlohmann::json;
+
+constexpr std::size_t history_page = 500;
+constexpr std::size_t max_followed = 8;           // conversations one session tracks
+constexpr int max_frames_per_minute = 120;        // all frame types, per session
+constexpr auto queue_refresh = std::chrono::seconds(30);
+constexpr std::int64_t typing_interval_ms = 2000;  // at most one "typing: true" per interval
+
+std::shared_ptr<const std::string> frame_of(const json& j) {
+  return std::make_shared<const std::string>(j.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+json error_frame(std::string_view code, std::string_view message, const std::string& client_id = {}) {
+  json j = {{"type", "error"}, {"code", code}, {"message", message}};
+  if (!client_id.empty()) j["client_id"] = client_id;
+  return j;
+}
+
+class chat_session : public ws_handler, public live_listener, public std::enable_shared_from_this<chat_session> {
+ public:
+  chat_session(webchat_service& w, const webchat_channel& channel, std::shared_ptr<ws_peer> peer)
+      : w_(w), channel_(channel), peer_(std::move(peer)) {}
+
+  void start_hello_timer() {
+    timer_ = std::make_shared<net::steady_timer>(peer_->executor(), w_.core().cfg.limits.ws_hello_timeout);
+    timer_->async_wait([weak = weak_from_this(), timer = timer_](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->authed_) return;
+      global_metrics().errors.inc("ws_no_hello");
+      self->fail(1008, "no_hello", "no hello within the time limit");
+    });
+  }
+
+  awaitable<void> on_text(std::string text) override {
+    if (closing_) co_return;
+    if (!count_frame()) {
+      global_metrics().errors.inc("webchat_flood");
+      fail(1008, "rate_limited", "too many frames; slow down and reconnect later");
+      co_return;
+    }
+    auto parsed = parse_client_frame(text, {w_.cfg().max_message_chars, 128});
+    if (auto* err = std::get_if<frame_error>(&parsed)) {
+      global_metrics().errors.inc("webchat_" + err->code);
+      if (err->close_code) {
+        fail(err->close_code, err->code, err->message);
+      } else {
+        json e = error_frame(err->code, err->message, err->client_id);
+        send(e);
+      }
+      co_return;
+    }
+    auto& frame = std::get<client_frame>(parsed);
+    if (!authed_) {
+      auto* hello = std::get_if<hello_frame>(&frame);
+      if (!hello) {
+        global_metrics().errors.inc("ws_unauthenticated");
+        fail(1008, "no_hello", "the first frame must be hello");
+        co_return;
+      }
+      co_await on_hello(*hello);
+    } else if (auto* m = std::get_if<message_frame>(&frame)) {
+      co_await on_message(*m);
+    } else if (auto* t = std::get_if<typing_frame>(&frame)) {
+      co_await on_typing(*t);
+    } else if (auto* s = std::get_if<seen_frame>(&frame)) {
+      co_await on_seen(*s);
+    } else if (auto* c = std::get_if<contact_frame>(&frame)) {
+      co_await on_contact(*c);
+    } else if (std::holds_alternative<ping_frame>(frame)) {
+      send(json{{"type", "pong"}});
+    } else {
+      send(error_frame("bad_frame", "hello was already received"));
+    }
+  }
+
+  void on_closed() override {
+    closing_ = true;
+    if (timer_) timer_->cancel();
+    unregister();
+  }
+
+  // From the hubs (any thread): hop onto the session's strand. Events have
+  // seq >= 1; typing and receipt signals have seq 0.
+  void deliver(const event_route& route, std::shared_ptr<const std::string> frame) override {
+    net::post(peer_->executor(), [self = shared_from_this(), conv = route.conversation, seq = route.seq,
+                                  frame = std::move(frame)]() mutable {
+      if (self->closing_) return;
+      if (seq == 0)
+        self->signal(*frame);
+      else if (self->resuming_)
+        self->pending_.push_back({std::move(conv), seq, std::move(frame)});
+      else
+        self->forward(*frame, seq);
+    });
+  }
+
+  void resync() override {
+    net::co_spawn(peer_->executor(), [self = shared_from_this()]() -> awaitable<void> {
+      std::vector<std::string> convs;
+      for (auto& f : self->followed_) convs.push_back(f.conv);
+      for (auto& c : convs) co_await self->catch_up(c);
+    }, net::detached);
+  }
+
+ private:
+  struct followed {
+    std::string conv;
+    std::uint64_t last = 0;  // the last seq the widget has been sent
+    std::string team;
+    std::string status;
+    std::uint64_t delivered = 0, read = 0;  // marks already stored
+  };
+  struct pending_event {
+    std::string conv;
+    std::uint64_t seq;
+    std::shared_ptr<const std::string> frame;
+  };
+
+  void send(const json& j) { peer_->send(frame_of(j)); }
+
+  void fail(std::uint16_t code, std::string_view error_code, std::string_view message) {
+    if (closing_) return;
+    send(error_frame(error_code, message));
+    closing_ = true;
+    peer_->close(code, std::string(error_code));
+  }
+
+  bool count_frame() {
+    auto now = std::chrono::steady_clock::now();
+    if (now - window_start_ > std::chrono::minutes(1)) {
+      window_start_ = now;
+      frames_in_window_ = 0;
+    }
+    return ++frames_in_window_ <= max_frames_per_minute;
+  }
+
+  followed* find(std::string_view conv) {
+    for (auto& f : followed_)
+      if (f.conv == conv) return &f;
+    return nullptr;
+  }
+
+  followed& follow(const std::string& conv, std::uint64_t after) {
+    if (auto* f = find(conv)) return *f;
+    if (followed_.size() >= max_followed) followed_.erase(followed_.begin());
+    followed_.push_back({conv, after, {}, {}, 0, 0});
+    return followed_.back();
+  }
+
+  // The conversation the customer is writing in: the newest one followed.
+  followed* current() { return followed_.empty() ? nullptr : &followed_.back(); }
+
+  void register_customer(const std::string& customer) {
+    if (!customer_.empty() || customer.empty()) return;
+    customer_ = customer;
+    auto self = shared_from_this();
+    w_.core().hub.add("customer:" + customer_, self);
+    w_.signals().add("customer:" + customer_, self);
+  }
+
+  // Before the visitor's first message there is no customer id to listen on:
+  // listen on the visitor, so that another tab's first message reaches this one.
+  std::string visitor_key() const { return "customer:v:" + channel_.config->id + ":" + visitor_; }
+
+  void unregister() {
+    if (!visitor_.empty()) w_.signals().remove(visitor_key(), this);
+    if (customer_.empty()) return;
+    w_.core().hub.remove("customer:" + customer_, this);
+    w_.signals().remove("customer:" + customer_, this);
+  }
+
+  // Sends one event unless the widget has it; fills a gap from the log first.
+  void forward(const std::string& frame, std::uint64_t seq) {
+    event_meta meta;
+    auto view = customer_event_frame(frame, &meta);
+    // A customer's other channels reach the same hub key: not for this widget.
+    if (meta.conv.empty() || meta.channel != channel_.config->id) return;
+    auto* f = find(meta.conv);
+    if (!f) f = &follow(meta.conv, 0);
+    if (seq <= f->last) return;
+    if (seq > f->last + 1) {
+      net::co_spawn(peer_->executor(), [self = shared_from_this(), conv = meta.conv]() -> awaitable<void> {
+        co_await self->catch_up(conv);
+      }, net::detached);
+      return;
+    }
+    apply(*f, meta, view);
+  }
+
+  void apply(followed& f, const event_meta& meta, const std::optional<std::string>& view) {
+    f.last = meta.seq;
+    if (!meta.team.empty()) f.team = meta.team;
+    bool became_queued = meta.status == "queued" && f.status != "queued";
+    if (!meta.status.empty()) f.status = meta.status;
+    if (view) peer_->send(std::make_shared<const std::string>(*view));
+    if (became_queued && !resuming_ && &f == current()) start_queue_updates();
+  }
+
+  awaitable<void> catch_up(const std::string& conv) {
+    for (;;) {
+      auto* f = find(conv);
+      if (!f || closing_) co_return;
+      auto frames = co_await w_.core().conversations.events_after(conv, f->last, history_page);
+      if (!frames) co_return;  // Redis down: the resync after reconnect retries
+      for (auto& text : *frames) {
+        f = find(conv);
+        if (!f) co_return;
+        event_meta meta;
+        auto view = customer_event_frame(text, &meta);
+        if (meta.seq > f->last) apply(*f, meta, view);
+      }
+      if (frames->size() < history_page) co_return;
+    }
+  }
+
+  awaitable<void> on_hello(const hello_frame& hello) {
+    auto verified = verify_visitor_token(hello.token, w_.cfg().secret, webchat_now_ms() / 1000);
+    if (auto* e = std::get_if<token_error>(&verified)) {
+      global_metrics().errors.inc(*e == token_error::expired ? "webchat_token_expired" : "webchat_token_invalid");
+      fail(1008, to_string(*e), *e == token_error::expired ? "the visitor token has expired; start a new session"
+                                                           : "the visitor token is not valid; start a new session");
+      co_return;
+    }
+    auto& claims = std::get<visitor_claims>(verified);
+    if (claims.channel != channel_.config->id) {
+      global_metrics().errors.inc("webchat_token_invalid");
+      fail(1008, "token_invalid", "the visitor token belongs to another channel");
+      co_return;
+    }
+    visitor_ = claims.visitor_id;
+    lang_ = hello.lang;
+    auto state = co_await w_.load_visitor(channel_.config->id, visitor_, hello.conv, channel_.config->team);
+    if (!state) {
+      global_metrics().errors.inc("redis_unavailable");
+      fail(1011, "unavailable", "storage unavailable, reconnect later");
+      co_return;
+    }
+    authed_ = true;
+    if (timer_) {
+      timer_->cancel();
+      timer_.reset();
+    }
+    name_ = state->name;
+    email_ = state->email;
+    if (lang_.empty()) lang_ = state->language;
+
+    // Register first and hold live events until the replay is sent, so
+    // nothing falls between the two.
+    resuming_ = true;
+    if (state->customer_id.empty())
+      w_.signals().add(visitor_key(), shared_from_this());
+    else
+      register_customer(state->customer_id);
+
+    json welcome = {{"type", "welcome"},
+                    {"v", 1},
+                    {"settings", public_settings(channel_.settings)},
+                    {"profile", json::object()},
+                    {"agents_online", state->agents_online > 0}};
+    if (!name_.empty()) welcome["profile"]["name"] = name_;
+    if (!email_.empty()) welcome["profile"]["email"] = email_;
+    send(welcome);
+
+    if (!state->asked_conv.empty()) {
+      follow(state->asked_conv, hello.after);
+      co_await catch_up(state->asked_conv);
+    }
+    if (!state->open_conv.empty() && state->open_conv != state->asked_conv) {
+      // Newer than what the widget knows (or it knew nothing): all of it.
+      follow(state->open_conv, 0);
+      co_await catch_up(state->open_conv);
+    }
+    resuming_ = false;
+    for (auto& p : std::exchange(pending_, {})) forward(*p.frame, p.seq);
+    send(json{{"type", "synced"}});
+    if (auto* f = current(); f && f->status == "queued") start_queue_updates();
+    spdlog::get("gateway")->debug("webchat channel={} visitor={} connected", channel_.config->id, visitor_);
+  }
+
+  awaitable<void> on_message(const message_frame& m) {
+    auto now = webchat_now_ms();
+    auto count = co_await w_.count_in_window(
+        w_.key("webchat:rate:" + channel_.config->id + ":" + visitor_ + ":" + std::to_string(now / 60'000)),
+        std::chrono::seconds(60));
+    if (!count) {
+      global_metrics().errors.inc("redis_unavailable");
+      send(error_frame("unavailable", "storage unavailable, resend later", m.client_id));
+      co_return;
+    }
+    auto limit = w_.cfg().messages_per_minute;
+    if (*count > limit) {
+      global_metrics().errors.inc("webchat_rate_limited");
+      if (*count > 3 * static_cast<long long>(limit)) {
+        fail(1008, "rate_limited", "too many messages; wait a minute before writing again");
+        co_return;
+      }
+      json e = error_frame("rate_limited", "you are sending messages too fast; wait a moment", m.client_id);
+      e["retry_after_s"] = 60 - (now / 1000) % 60;
+      send(e);
+      co_return;
+    }
+
+    if (lang_.empty()) lang_ = m.lang.empty() ? detect_language(m.text) : m.lang;
+    proto::inbound_event event;
+    event.kind = proto::inbound_kind::message;
+    event.from = {channel_.config->id, proto::channel_kind::webchat, visitor_, name_};
+    event.provider_message_id = m.client_id;
+    // Scoped by visitor: one visitor's client ids can never collide with another's.
+    event.dedup_key = visitor_ + ":" + m.client_id;
+    event.text = m.text;
+    event.button_payload = m.button;
+    event.sent_at = now;
+    event.language = lang_;
+    // Named, not braced: GCC 12 destroys braced temporaries in co_await expressions twice.
+    routing::channel_route route{channel_.config->team, channel_.config->bot};
+    auto outcome = co_await w_.core().conversations.ingest(event, route);
+    if (!outcome) {
+      global_metrics().errors.inc("redis_unavailable");
+      spdlog::get("gateway")->warn("channel={} ingest failed: {}", channel_.config->id, outcome.error().message());
+      send(error_frame("unavailable", "storage unavailable, resend later", m.client_id));
+      co_return;
+    }
+    if (outcome->duplicate) {
+      global_metrics().dedup_hits.inc(channel_.config->id);
+    } else {
+      global_metrics().inbound_messages.inc(channel_.config->id);
+      co_await run_bot(w_.core(), *outcome, event);
+    }
+    if (closing_) co_return;
+
+    bool new_customer = customer_.empty();
+    register_customer(outcome->customer_id);
+    if (new_customer) {
+      json frame = {{"type", "customer"}, {"conv", outcome->conversation_id}, {"customer", outcome->customer_id}};
+      auto conv = outcome->conversation_id;
+      // No team: only this visitor's other sessions listen.
+      co_await w_.publish_signal(std::string(), conv, "v:" + channel_.config->id + ":" + visitor_, frame);
+      if (!email_.empty()) co_await w_.save_contact(channel_.config->id, visitor_, email_, std::string());
+    }
+    bool new_conv = !find(outcome->conversation_id);
+    follow(outcome->conversation_id, 0);
+    // The conversation the customer writes in is the current one: keep it last.
+    auto it = std::find_if(followed_.begin(), followed_.end(),
+                           [&](const followed& x) { return x.conv == outcome->conversation_id; });
+    std::rotate(it, it + 1, followed_.end());
+
+    json ack = {{"type", "ack"}, {"client_id", m.client_id}, {"conv", outcome->conversation_id}, {"seq", outcome->seq}};
+    if (outcome->duplicate) ack["duplicate"] = true;
+    send(ack);
+    // Registered just now, or a conversation the hub may have announced before
+    // we followed it: read the log instead of trusting the race.
+    if (new_customer || new_conv || outcome->duplicate) co_await catch_up(outcome->conversation_id);
+    if (!outcome->duplicate && outcome->status == "queued") start_queue_updates();
+  }
+
+  awaitable<void> on_typing(const typing_frame& t) {
+    auto* f = current();
+    if (!f || f->team.empty() || f->status == "resolved" || f->status == "closed") co_return;
+    auto now = webchat_now_ms();
+    if (t.state && now - last_typing_ms_ < typing_interval_ms) co_return;
+    if (!t.state && last_typing_ms_ == 0) co_return;  // nothing to clear
+    last_typing_ms_ = t.state ? now : 0;
+    // Named, not braced inside co_await (GCC 12 miscompiles that).
+    json frame = {{"type", "typing"}, {"conv", f->conv}, {"who", "customer"}, {"state", t.state}};
+    auto team = f->team, conv = f->conv;
+    co_await w_.publish_signal(team, conv, customer_, frame);
+  }
+
+  awaitable<void> on_seen(const seen_frame& s) {
+    auto* f = find(s.conv);
+    if (!f) {
+      send(error_frame("not_found", "no such conversation here"));
+      co_return;
+    }
+    auto delivered = std::min(s.seq, f->last);
+    auto read = s.read ? delivered : 0;
+    if (delivered <= f->delivered && read <= f->read) co_return;
+    f->delivered = std::max(f->delivered, delivered);
+    f->read = std::max(f->read, read);
+    auto conv = f->conv, team = f->team;
+    auto changed = co_await w_.mark_seen(conv, delivered, read);
+    if (changed && *changed) {
+      json frame = {{"type", "receipt"}, {"conv", conv}, {"who", "customer"}, {"delivered", delivered}, {"read", read}};
+      co_await w_.publish_signal(team, conv, customer_, frame);
+    }
+  }
+
+  awaitable<void> on_contact(const contact_frame& c) {
+    auto saved = co_await w_.save_contact(channel_.config->id, visitor_, c.email, c.name);
+    if (!saved) {
+      global_metrics().errors.inc("redis_unavailable");
+      send(error_frame("unavailable", "storage unavailable, try again"));
+      co_return;
+    }
+    name_ = saved->first;
+    email_ = saved->second;
+    json out = {{"type", "contact_saved"}};
+    if (!name_.empty()) out["name"] = name_;
+    if (!email_.empty()) out["email"] = email_;
+    send(out);
+  }
+
+  // A typing or receipt signal; only agents' typing concerns the customer.
+  void signal(const std::string& text) {
+    json j;
+    try {
+      j = json::parse(text);
+    } catch (const json::exception&) {
+      return;
+    }
+    if (j.value("type", "") == "customer" && customer_.empty() && j.value("customer", json()).is_string() &&
+        j.value("conv", json()).is_string()) {
+      // Another tab of this visitor wrote first: follow the new customer and conversation.
+      register_customer(j["customer"].get<std::string>());
+      follow(j["conv"].get<std::string>(), 0);
+      net::co_spawn(peer_->executor(), [self = shared_from_this(), conv = j["conv"].get<std::string>()]() -> awaitable<void> {
+        co_await self->catch_up(conv);
+      }, net::detached);
+      return;
+    }
+    if (j.value("type", "") != "typing" || j.value("who", "") != "agent") return;
+    auto conv = j.value("conv", "");
+    if (!find(conv)) return;
+    json out = {{"type", "typing"}, {"conv", conv}, {"who", "agent"}, {"state", j.value("state", false)}};
+    if (auto name = j.value("name", std::string{}); !name.empty()) out["name"] = name;
+    send(out);
+  }
+
+  // While the current conversation waits in the queue: its position now and
+  // every queue_refresh.
+  void start_queue_updates() {
+    if (queue_timer_running_) return;
+    queue_timer_running_ = true;
+    net::co_spawn(peer_->executor(), [self = shared_from_this()]() -> awaitable<void> {
+      co_await self->queue_updates();
+    }, net::detached);
+  }
+
+  awaitable<void> queue_updates() {
+    auto timer = std::make_shared<net::steady_timer>(peer_->executor());
+    timer_ = timer;
+    while (!closing_) {
+      auto* f = current();
+      if (!f) break;
+      auto conv = f->conv;
+      auto q = co_await w_.queue_info(conv);
+      if (closing_) break;
+      if (q) {
+        if (auto* g = find(conv); g && !q->status.empty()) g->status = q->status;
+        json out = {{"type", "queue"},
+                    {"conv", conv},
+                    {"status", q->status},
+                    {"position", q->position},
+                    {"agents_online", q->agents_online > 0}};
+        if (q->position > 0) {
+          auto per = w_.cfg().wait_per_position.count();
+          out["estimated_wait_s"] = (q->position * per + std::max<long long>(q->agents_online, 1) - 1) /
+                                    std::max<long long>(q->agents_online, 1);
+        }
+        send(out);
+        if (q->status != "queued") break;
+      }
+      timer->expires_after(queue_refresh);
+      auto [ec] = co_await timer->async_wait(net::as_tuple(net::use_awaitable));
+      if (ec) break;
+    }
+    if (timer_ == timer) timer_.reset();
+    queue_timer_running_ = false;
+  }
+
+  webchat_service& w_;
+  const webchat_channel& channel_;
+  std::shared_ptr<ws_peer> peer_;
+  std::shared_ptr<net::steady_timer> timer_;  // the hello timeout, then the queue refresh
+  std::string visitor_, customer_, name_, email_, lang_;
+  std::vector<followed> followed_;
+  std::vector<pending_event> pending_;
+  std::chrono::steady_clock::time_point window_start_{};
+  int frames_in_window_ = 0;
+  std::int64_t last_typing_ms_ = 0;
+  bool authed_ = false;
+  bool resuming_ = false;
+  bool closing_ = false;
+  bool queue_timer_running_ = false;
+};
+
+}  // namespace
+
+ws_endpoint make_webchat_endpoint(webchat_service& w) {
+  return [&w](const http_request& req, std::shared_ptr<ws_peer> peer) -> ws_accept {
+    auto channel_id = req.query_param("channel");
+    const auto* channel = w.channel(channel_id);
+    if (channel_id.empty() || !channel) {
+      global_metrics().errors.inc("unknown_channel");
+      return {nullptr, error_response(404, "unknown_channel", "connect to /ws/chat?channel=<web chat channel id>")};
+    }
+    if (!origin_allowed(req.header("origin"), req.header("host"), channel->settings.allowed_origins,
+                        channel->settings.allow_missing_origin)) {
+      global_metrics().errors.inc("webchat_origin");
+      return {nullptr, error_response(403, "origin_not_allowed", "this site may not use the chat")};
+    }
+    auto session = std::make_shared<chat_session>(w, *channel, std::move(peer));
+    session->start_hello_timer();
+    return {session, {}};
+  };
+}
+
+}  // namespace pasokh::gateway

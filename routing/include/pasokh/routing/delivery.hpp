@@ -1,0 +1,57 @@
+#pragma once
+// Delivery status of outbound messages. Each conversation keeps a hash
+// <prefix>conv:<id>:delivery (message seq → {"status","provider_message_id",
+// "reason","at"}); a status never moves backwards (pending < sent < delivered
+// < read; failed is final). Provider message ids map back to their message in
+// <prefix>provider_msg:<channel>:<provider id> ("<conv>:<seq>") so a later
+// provider status (WhatsApp "read") finds it. Every change is published live as
+// a "delivery" event without a sequence number (it is not a log entry).
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "pasokh/proto/types.hpp"
+#include "pasokh/store/redis_client.hpp"
+
+namespace pasokh::routing {
+
+enum class mark_result {
+  changed,    // recorded and published
+  unchanged,  // the message already had this or a later status
+  unknown,    // no such message (provider id not ours, or expired)
+};
+
+struct delivery_update {
+  std::string channel;
+  std::string conversation_id;  // with message_seq; or empty to look up provider_message_id
+  std::uint64_t message_seq = 0;
+  proto::delivery_status status = proto::delivery_status::sent;
+  std::string provider_message_id;
+  std::string reason;  // shown to the agent for failed messages
+};
+
+// The outbox entry to acknowledge in the same atomic step as the mark.
+struct outbox_ack {
+  std::string stream_key;
+  std::string group;
+  std::string entry_id;
+};
+
+class delivery_marks {
+ public:
+  delivery_marks(store::redis_client& redis, std::string prefix,
+                 std::chrono::seconds provider_id_ttl = std::chrono::hours(24 * 30));
+
+  boost::asio::awaitable<boost::system::result<mark_result>> mark(const delivery_update& update,
+                                                                  const outbox_ack& ack = {});
+
+ private:
+  store::redis_client& redis_;
+  std::string prefix_;
+  std::chrono::seconds provider_id_ttl_;
+};
+
+}  // namespace pasokh::routing

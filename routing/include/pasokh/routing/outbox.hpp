@@ -1,0 +1,99 @@
+#pragma once
+// The durable outbox of one channel. Replies wait in the Redis stream
+// <prefix>outbox:<channel> (field "m", an outbound_message as JSON) and are
+// read by the consumer group "senders": an entry stays pending until its
+// outcome is recorded, so a crash loses nothing. Every instance runs one
+// worker per channel; a crashed instance's entries are claimed by another
+// after `claim_idle`, while a live instance renews its hold on the entries it
+// works on, so two live instances never send the same entry.
+//
+// Per entry: send through the channel's sender; delivered → mark "sent" and
+// acknowledge in one atomic step; retry → exponential backoff with jitter, up
+// to max_attempts (kept in Redis, so restarts continue the count); rate
+// limited → wait retry_after; permanent → mark "failed" with the reason.
+// Entries of one chat go out one at a time, in order; chats in parallel up to
+// `concurrency`, paced by the per-chat and per-account token buckets.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "pasokh/proto/types.hpp"
+#include "pasokh/routing/backoff.hpp"
+#include "pasokh/routing/rate_limit.hpp"
+#include "pasokh/store/redis_client.hpp"
+
+namespace pasokh::routing {
+
+enum class send_kind {
+  delivered,     // the provider took it
+  retry,         // temporary failure (network, 5xx, SMTP 4xx): send again later
+  rate_limited,  // the provider asked us to wait retry_after
+  permanent,     // will never work (bad recipient, window closed): mark failed
+};
+
+struct send_outcome {
+  send_kind kind = send_kind::retry;
+  std::string provider_message_id;       // for delivered; later statuses refer to it
+  std::chrono::milliseconds retry_after{0};
+  std::string reason;                    // for the agent and the log; never secrets
+
+  static send_outcome delivered(std::string provider_id = {}) { return {send_kind::delivered, std::move(provider_id), {}, {}}; }
+  static send_outcome retry(std::string why) { return {send_kind::retry, {}, {}, std::move(why)}; }
+  static send_outcome rate_limited(std::chrono::milliseconds after, std::string why = {}) {
+    return {send_kind::rate_limited, {}, after, std::move(why)};
+  }
+  static send_outcome permanent(std::string why) { return {send_kind::permanent, {}, {}, std::move(why)}; }
+};
+
+// Sends one message. Bounds its own time; an exception counts as retry.
+using channel_sender = std::function<boost::asio::awaitable<send_outcome>(const proto::outbound_message&)>;
+
+struct outbox_options {
+  store::redis_config reader;  // a dedicated connection for XREADGROUP BLOCK
+  std::string consumer;        // unique per process; generated (host-pid-random) when empty
+  std::size_t concurrency = 16;                // entries held at once (sending or waiting)
+  std::chrono::milliseconds block{5'000};      // XREADGROUP BLOCK
+  std::chrono::milliseconds claim_idle{30'000};     // a pending entry idle this long is reclaimed
+  std::chrono::milliseconds claim_interval{5'000};  // how often to look for such entries
+  std::chrono::seconds keep_acked{24 * 3600};  // acknowledged entries stay this long (a trace), then are trimmed
+  std::chrono::seconds provider_id_ttl{30 * 24 * 3600};
+  backoff_policy backoff;
+  rate_limits limits;
+  // Called with "sent", "failed", "retry" or "rate_limited" per attempt outcome (metrics).
+  std::function<void(std::string_view)> on_result;
+};
+
+// Provider pacing defaults: Telegram 1/s per chat and 30/s, WhatsApp 80/s,
+// Messenger/Instagram 1/s per chat; none for api, email and webchat.
+outbox_options outbox_defaults(proto::channel_kind kind);
+
+class outbox_worker {
+ public:
+  outbox_worker(boost::asio::any_io_executor executor, store::redis_client& redis, std::string prefix,
+                std::string channel_id, channel_sender sender, outbox_options options);
+  ~outbox_worker();  // stop()
+  outbox_worker(const outbox_worker&) = delete;
+  outbox_worker& operator=(const outbox_worker&) = delete;
+
+  void start();
+  // Stops reading and waiting; entries not yet done stay pending for the next
+  // instance (or this one after a restart) to claim. Safe to call twice.
+  void stop();
+  const std::string& consumer() const;
+
+ private:
+  struct state;
+  std::shared_ptr<state> state_;
+};
+
+// The sender of API channels: integrations read replies by polling
+// (GET .../messages?after=N), so a reply counts as sent once it is stored.
+channel_sender api_channel_sender();
+
+}  // namespace pasokh::routing

@@ -1,0 +1,33 @@
+#pragma once
+// Ingest of a customer message that answers a known conversation (email
+// threading: reply token, In-Reply-To, References). The message is appended to
+// that conversation while it is open on the same channel and the sender is its
+// customer, or anyone who holds its secret reply token (a colleague in Cc);
+// otherwise it is ingested as usual (the sender's open conversation, or a new
+// one). Same script and outcome as conversation_service::ingest.
+#include <chrono>
+#include <string>
+
+#include "pasokh/routing/conversation_service.hpp"
+
+namespace pasokh::routing {
+
+class thread_ingest {
+ public:
+  thread_ingest(store::redis_client& redis, std::string prefix, std::chrono::seconds dedup_ttl);
+
+  struct thread {
+    std::string conversation_id;  // empty: no thread known
+    bool by_secret_token = false; // found through the reply token: any sender may continue it
+  };
+
+  awaitable<result<ingest_outcome>> ingest(const proto::inbound_event& event, const channel_route& route,
+                                           const thread& continues);
+
+ private:
+  store::redis_client& redis_;
+  std::string prefix_;
+  std::chrono::seconds dedup_ttl_;
+};
+
+}  // namespace pasokh::routing

@@ -1,0 +1,32 @@
+#include "pasokh/routing/delivery.hpp"
+
+#include "lua_scripts.hpp"
+
+namespace pasokh::routing {
+
+namespace lua {
+extern const char* const delivery;
+}
+
+delivery_marks::delivery_marks(store::redis_client& redis, std::string prefix, std::chrono::seconds provider_id_ttl)
+    : redis_(redis), prefix_(std::move(prefix)), provider_id_ttl_(provider_id_ttl) {}
+
+boost::asio::awaitable<boost::system::result<mark_result>> delivery_marks::mark(const delivery_update& u,
+                                                                               const outbox_ack& ack) {
+  using out = boost::system::result<mark_result>;
+  auto keys = store::make_command();
+  auto args = store::make_command(
+      prefix_, u.channel, u.conversation_id, u.conversation_id.empty() ? std::string() : std::to_string(u.message_seq),
+      std::string(proto::to_string(u.status)), u.provider_message_id, u.reason, std::to_string(now_ms()),
+      std::to_string(provider_id_ttl_.count()), ack.stream_key, ack.group, ack.entry_id);
+  auto r = co_await redis_.eval(script(lua::delivery), std::move(keys), std::move(args));
+  if (!r) co_return out(boost::system::in_place_error, r.error());
+  if (r->is_error() || r->elements.empty())
+    co_return out(boost::system::in_place_error, make_error_code(store::redis_errc::server_error));
+  const auto& answer = r->elements[0].str;
+  if (answer == "changed") co_return mark_result::changed;
+  if (answer == "unchanged") co_return mark_result::unchanged;
+  co_return mark_result::unknown;
+}
+
+}  // namespace pasokh::routing

@@ -1,0 +1,47 @@
+-- A delivery status for one outbound message: kept in conv:<id>:delivery,
+-- never moving backwards, published live as a seq-less "delivery" event. With
+-- an outbox entry, that entry is acknowledged in the same step, so a crash
+-- cannot leave a sent message pending (and sent again).
+-- ARGV: prefix, channel, conv, message_seq, status, provider_id, reason, now_ms,
+-- provider_id_ttl_s, outbox_key, group, entry_id.
+local channel, conv, mseq, status = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local provider_id, reason, now, ttl = ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9])
+local outbox_key, group, entry = ARGV[10], ARGV[11], ARGV[12]
+local rank = { pending = 0, sent = 1, delivered = 2, read = 3, failed = 4 }
+
+if entry ~= '' then
+  redis.call('XACK', outbox_key, group, entry)
+  redis.call('HDEL', outbox_key .. ':attempts', entry)
+end
+
+if conv == '' then
+  local ref = provider_id ~= '' and redis.call('GET', p .. 'provider_msg:' .. channel .. ':' .. provider_id)
+  if not ref then return { 'unknown' } end
+  local colon = string.find(ref, ':', 1, true)
+  conv, mseq = string.sub(ref, 1, colon - 1), string.sub(ref, colon + 1)
+end
+local vkey = conv_key(conv)
+if redis.call('EXISTS', vkey) == 0 then return { 'unknown' } end
+
+local dkey = vkey .. ':delivery'
+local record = redis.call('HGET', dkey, mseq)
+record = record and cjson.decode(record) or { status = 'pending' }
+-- Statuses arrive out of order (WhatsApp) and senders retry: only move forwards.
+if record.status == 'failed' or rank[status] <= rank[record.status] then return { 'unchanged', conv, mseq } end
+
+record.status, record.at = status, now
+if provider_id ~= '' then record.provider_message_id = provider_id end
+if reason ~= '' then record.reason = reason end
+redis.call('HSET', dkey, mseq, cjson.encode(record))
+if provider_id ~= '' and status == 'sent' then
+  redis.call('SET', p .. 'provider_msg:' .. channel .. ':' .. provider_id, conv .. ':' .. mseq, 'EX', ttl)
+end
+
+local h = redis.call('HMGET', vkey, 'team', 'customer_id', 'assignee')
+local frame = { type = 'event', event = 'delivery', conv = conv, message_seq = tonumber(mseq),
+  message_id = conv .. ':' .. mseq, status = status, at = now }
+if record.provider_message_id then frame.provider_message_id = record.provider_message_id end
+if record.reason then frame.reason = record.reason end
+redis.call('PUBLISH', p .. 'events', cjson.encode({ team = h[1], conv = conv, customer = h[2], seq = 0,
+  assignee = h[3] or '' }) .. '\n' .. cjson.encode(frame))
+return { 'changed', conv, mseq }

@@ -1,0 +1,47 @@
+-- A customer edited a message they sent (Telegram edited_message, Messenger
+-- message_edit). The log is append-only, so the edit is a new "message" event
+-- (next seq, "edit": true) carrying the same message (same id and seq) with
+-- the new text and edited_at: clients replace the earlier version, the console
+-- shows it "(edited)". The newest text is also kept in conv:<id>:edits
+-- (message seq -> {"text","edited_at"}); edits arriving out of order never
+-- replace a newer one.
+-- ARGV: prefix, channel, provider_message_id, text, edited_at_ms, now_ms,
+-- dedup_key, dedup_ttl_s.
+local channel, provider_id, text = ARGV[2], ARGV[3], ARGV[4]
+local edited_at, now, dedup_key, dedup_ttl = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8])
+
+local dkey
+if dedup_key ~= '' then
+  dkey = p .. 'dedup:' .. channel .. ':' .. dedup_key
+  if redis.call('GET', dkey) then return { 'duplicate' } end
+end
+
+-- ingest.lua maps the provider id of every messenger message to "<conv>:<seq>".
+local ref = redis.call('GET', p .. 'provider_msg:' .. channel .. ':' .. provider_id)
+if not ref then return { 'unknown' } end
+local colon = string.find(ref, ':', 1, true)
+local conv, mseq = string.sub(ref, 1, colon - 1), string.sub(ref, colon + 1)
+local vkey = conv_key(conv)
+if redis.call('EXISTS', vkey) == 0 then return { 'unknown' } end
+
+local ekey = vkey .. ':edits'
+local previous = redis.call('HGET', ekey, mseq)
+if previous and (cjson.decode(previous).edited_at or 0) >= edited_at then
+  if dkey then redis.call('SET', dkey, conv, 'EX', dedup_ttl) end
+  return { 'stale', conv }
+end
+redis.call('HSET', ekey, mseq, cjson.encode({ text = text, edited_at = edited_at }))
+
+local original = redis.call('XRANGE', vkey .. ':log', mseq .. '-1', mseq .. '-1')[1]
+local msg = original and cjson.decode(original[2][2]).message
+if not msg then
+  msg = { id = conv .. ':' .. mseq, conversation_id = conv, seq = tonumber(mseq), direction = 'in',
+    author = 'customer', channel = channel, provider_message_id = provider_id }
+end
+msg.text, msg.edited_at = text, edited_at
+
+local seq = redis.call('HINCRBY', vkey, 'seq', 1)
+redis.call('HSET', vkey, 'updated_at', now)
+emit(conv, seq, 'message', { message = msg, edit = true })
+if dkey then redis.call('SET', dkey, conv, 'EX', dedup_ttl) end
+return { 'stored', conv, tostring(seq) }

@@ -1,0 +1,445 @@
+#include "pasokh/routing/outbox.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <random>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "pasokh/proto/json.hpp"
+#include "pasokh/routing/delivery.hpp"
+#include "lua_scripts.hpp"
+
+namespace pasokh::routing {
+
+namespace lua {
+extern const char* const outbox_touch;
+extern const char* const outbox_trim;
+}  // namespace lua
+
+namespace {
+
+namespace net = boost::asio;
+using namespace std::chrono_literals;
+using std::chrono::milliseconds;
+using store::reply;
+
+const std::string group_name = "senders";
+
+std::shared_ptr<spdlog::logger> outbox_log() {
+  auto l = spdlog::get("routing");
+  return l ? l : spdlog::default_logger();
+}
+
+std::string make_consumer_name() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  std::random_device rd;
+  return fmt::format("{}-{}-{:06x}", host[0] ? host : "host", getpid(), rd() & 0xffffff);
+}
+
+// One outbox entry this worker holds (sending, waiting to retry, or queued
+// behind an earlier message of the same chat).
+struct entry {
+  std::string id;  // stream entry id
+  proto::outbound_message msg;
+  std::string unreadable;  // why "m" could not be decoded (then msg is empty)
+  std::string chat;        // ordering and pacing key: the recipient
+  int failures = 0;        // failed sends so far (persisted in <outbox>:attempts)
+  bool lost = false;       // another instance owns the entry now
+};
+
+// [[id, [field, value, ...]], ...] → entries (a deleted entry has no fields).
+std::vector<std::shared_ptr<entry>> decode_entries(const reply& list) {
+  std::vector<std::shared_ptr<entry>> out;
+  for (const auto& item : list.elements) {
+    if (item.elements.size() != 2 || item.elements[1].type != reply::kind::array) continue;
+    auto e = std::make_shared<entry>();
+    e->id = item.elements[0].str;
+    const auto& fields = item.elements[1].elements;
+    std::string raw;
+    for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
+      if (fields[i].str == "m") raw = fields[i + 1].str;
+    try {
+      e->msg = nlohmann::json::parse(raw).get<proto::outbound_message>();
+    } catch (const std::exception& ex) {
+      e->unreadable = ex.what();
+    }
+    e->chat = e->msg.recipient.empty() ? e->msg.conversation_id : e->msg.recipient;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace
+
+outbox_options outbox_defaults(proto::channel_kind kind) {
+  outbox_options o;
+  switch (kind) {
+    case proto::channel_kind::telegram: o.limits = {{1, 1}, {30, 30}}; break;
+    case proto::channel_kind::whatsapp: o.limits = {{0, 1}, {80, 80}}; break;
+    case proto::channel_kind::messenger:
+    case proto::channel_kind::instagram: o.limits = {{1, 3}, {0, 1}}; break;
+    default: break;
+  }
+  return o;
+}
+
+channel_sender api_channel_sender() {
+  return [](const proto::outbound_message&) -> net::awaitable<send_outcome> { co_return send_outcome::delivered(); };
+}
+
+struct outbox_worker::state : std::enable_shared_from_this<state> {
+  state(net::any_io_executor ex, store::redis_client& r, std::string p, std::string ch, channel_sender s, outbox_options o)
+      : strand(net::make_strand(ex)),
+        redis(r),
+        prefix(std::move(p)),
+        channel(std::move(ch)),
+        key(prefix + "outbox:" + channel),
+        send(std::move(s)),
+        opts(std::move(o)),
+        marks(redis, prefix, opts.provider_id_ttl),
+        limiter(opts.limits),
+        rng(std::random_device{}()),
+        wake(strand) {
+    if (opts.consumer.empty()) opts.consumer = make_consumer_name();
+    opts.concurrency = std::max<std::size_t>(1, opts.concurrency);
+    // The blocking read must never outlast the connection's command timeout.
+    auto reader_cfg = opts.reader;
+    reader_cfg.command_timeout = opts.block + std::max(reader_cfg.command_timeout, milliseconds(1'000));
+    reader = std::make_unique<store::redis_client>(strand, reader_cfg);
+  }
+
+  net::strand<net::any_io_executor> strand;
+  store::redis_client& redis;
+  std::unique_ptr<store::redis_client> reader;
+  std::string prefix, channel, key;
+  channel_sender send;
+  outbox_options opts;
+  delivery_marks marks;
+  rate_limiter limiter;
+  std::mt19937_64 rng;
+  net::steady_timer wake;  // the reader waits on it for a free slot
+
+  // Strand-only state.
+  bool stopping = false;
+  std::map<std::string, std::shared_ptr<entry>> held;                  // by entry id
+  std::map<std::string, std::deque<std::shared_ptr<entry>>> waiting;  // chat → entries behind the one in progress
+  std::set<net::steady_timer*> sleepers;
+  std::string claim_cursor = "0-0";
+
+  void result(std::string_view what) {
+    if (opts.on_result) opts.on_result(what);
+  }
+
+  // Sleeps unless stopping; false when the worker stops.
+  net::awaitable<bool> sleep_for(milliseconds d) {
+    if (stopping) co_return false;
+    net::steady_timer t(strand, d);
+    sleepers.insert(&t);
+    boost::system::error_code ec;
+    co_await t.async_wait(net::redirect_error(net::use_awaitable, ec));
+    sleepers.erase(&t);
+    co_return !stopping;
+  }
+
+  void stop_on_strand() {
+    stopping = true;
+    for (auto* t : sleepers) t->cancel();
+    wake.cancel();
+  }
+
+  // --- reading ---------------------------------------------------------------
+
+  net::awaitable<bool> ensure_group() {
+    auto r = co_await redis.exec(store::make_command("XGROUP", "CREATE", key, group_name, "0", "MKSTREAM"));
+    if (!r) co_return false;
+    if (r->is_error() && r->str.find("BUSYGROUP") == std::string::npos) {
+      outbox_log()->error("outbox {}: cannot create consumer group: {}", channel, r->str);
+      co_return false;
+    }
+    co_return true;
+  }
+
+  net::awaitable<void> read_loop() {
+    auto self = shared_from_this();
+    while (!stopping && !co_await ensure_group())
+      if (!co_await sleep_for(1s)) co_return;
+    outbox_log()->info("outbox {}: consumer {} started", channel, opts.consumer);
+    while (!stopping) {
+      if (held.size() >= opts.concurrency) {
+        // Woken (cancelled) when an entry is done.
+        wake.expires_after(1s);
+        boost::system::error_code ec;
+        co_await wake.async_wait(net::redirect_error(net::use_awaitable, ec));
+        continue;
+      }
+      auto r = co_await reader->exec(store::make_command(
+          "XREADGROUP", "GROUP", group_name, opts.consumer, "COUNT", std::to_string(opts.concurrency - held.size()),
+          "BLOCK", std::to_string(opts.block.count()), "STREAMS", key, ">"));
+      if (stopping) break;
+      if (!r) {
+        if (!co_await sleep_for(500ms)) break;  // reconnecting
+        continue;
+      }
+      if (r->is_error()) {
+        // NOGROUP: the stream was lost (Redis restarted empty); make it again.
+        if (r->str.find("NOGROUP") == std::string::npos) outbox_log()->warn("outbox {}: XREADGROUP: {}", channel, r->str);
+        co_await ensure_group();
+        if (!co_await sleep_for(200ms)) break;
+        continue;
+      }
+      if (r->is_nil() || r->elements.empty()) continue;
+      for (const auto& stream : r->elements)
+        if (stream.elements.size() == 2) admit(decode_entries(stream.elements[1]));
+    }
+  }
+
+  // --- holding and ordering --------------------------------------------------
+
+  void admit(std::vector<std::shared_ptr<entry>> entries) {
+    for (auto& e : entries) {
+      if (held.count(e->id)) continue;
+      held[e->id] = e;
+      auto it = waiting.find(e->chat);
+      if (it != waiting.end()) {
+        it->second.push_back(e);  // keep the chat's order
+        continue;
+      }
+      waiting[e->chat];
+      net::co_spawn(strand, deliver(e), net::detached);
+    }
+  }
+
+  void done(const std::shared_ptr<entry>& e) {
+    held.erase(e->id);
+    auto it = waiting.find(e->chat);
+    if (it != waiting.end()) {
+      if (it->second.empty() || stopping) {
+        waiting.erase(it);
+      } else {
+        auto next = it->second.front();
+        it->second.pop_front();
+        net::co_spawn(strand, deliver(next), net::detached);
+      }
+    }
+    wake.cancel();
+  }
+
+  // --- one entry -------------------------------------------------------------
+
+  // Renews our hold on the entry just before a send; false when another
+  // instance owns it now. Waits while Redis is unreachable: a message we
+  // could not mark afterwards would be sent twice.
+  net::awaitable<bool> still_ours(entry& e) {
+    while (!stopping) {
+      auto r = co_await redis.eval(script(lua::outbox_touch), store::make_command(),
+                                   store::make_command(prefix, key, group_name, opts.consumer, e.id));
+      if (r && !r->is_error()) {
+        e.lost = r->elements.empty();
+        co_return !e.lost;
+      }
+      if (r && r->str.find("NOGROUP") != std::string::npos) {
+        e.lost = true;  // Redis lost the outbox (restarted empty): nothing left to send
+        co_return false;
+      }
+      if (!co_await sleep_for(1s)) break;
+    }
+    co_return false;
+  }
+
+  net::awaitable<void> persist_failures(const entry& e) {
+    auto r = co_await redis.exec(store::make_command("HSET", key + ":attempts", e.id, std::to_string(e.failures)));
+    if (!r || r->is_error()) outbox_log()->warn("outbox {}: cannot record the attempt count of {}", channel, e.id);
+  }
+
+  // Records the outcome and acknowledges the entry in one step. Retries while
+  // Redis is down rather than send again: once sent, only marking remains.
+  net::awaitable<void> finish(const entry& e, proto::delivery_status status, std::string provider_id, std::string reason) {
+    delivery_update update{channel, e.msg.conversation_id, e.msg.seq, status, std::move(provider_id), std::move(reason)};
+    outbox_ack ack{key, group_name, e.id};
+    for (int tries = 0;; ++tries) {
+      auto r = co_await marks.mark(update, ack);
+      if (r) {
+        if (*r == mark_result::unknown)
+          outbox_log()->warn("outbox {}: entry {} names no known message ({})", channel, e.id, e.msg.message_id);
+        co_return;
+      }
+      outbox_log()->warn("outbox {}: cannot record {} for {}: {}", channel, proto::to_string(status), e.msg.message_id,
+                  r.error().message());
+      // One more try even when stopping; then the next owner will send again.
+      if (stopping && tries > 0) co_return;
+      if (!co_await sleep_for(milliseconds(std::min(1000 * (tries + 1), 5000))) && tries > 0) co_return;
+    }
+  }
+
+  net::awaitable<void> deliver(std::shared_ptr<entry> e) {
+    auto self = shared_from_this();
+    co_await attempt_until_done(*e);
+    done(e);
+  }
+
+  net::awaitable<void> attempt_until_done(entry& e) {
+    if (!e.unreadable.empty()) {
+      outbox_log()->error("outbox {}: entry {} is unreadable: {}", channel, e.id, e.unreadable);
+      result("failed");
+      co_await finish(e, proto::delivery_status::failed, {}, "unreadable outbox entry");
+      co_return;
+    }
+    while (!stopping) {
+      if (!co_await still_ours(e)) co_return;  // another instance has it now, or we stop
+      auto now = pacing_clock::now();
+      auto at = limiter.reserve(e.chat, now);
+      if (at > now && !co_await sleep_for(std::chrono::ceil<milliseconds>(at - now))) co_return;
+
+      e.msg.attempt = e.failures + 1;
+      send_outcome out;
+      try {
+        out = co_await send(e.msg);
+      } catch (const std::exception& ex) {
+        out = send_outcome::retry(std::string("sender error: ") + ex.what());
+      }
+
+      switch (out.kind) {
+        case send_kind::delivered:
+          result("sent");
+          co_await finish(e, proto::delivery_status::sent, out.provider_message_id, {});
+          co_return;
+        case send_kind::permanent:
+          result("failed");
+          outbox_log()->warn("outbox {}: {} failed for good: {}", channel, e.msg.message_id, out.reason);
+          co_await finish(e, proto::delivery_status::failed, {}, out.reason);
+          co_return;
+        case send_kind::rate_limited: {
+          // Not a failure of the message: the whole account waits, then sends again.
+          result("rate_limited");
+          auto wait = out.retry_after > 0ms ? out.retry_after : opts.backoff.initial;
+          limiter.pause_account(pacing_clock::now() + wait);
+          outbox_log()->info("outbox {}: rate limited, waiting {} ms", channel, wait.count());
+          if (!co_await sleep_for(wait)) co_return;
+          break;
+        }
+        case send_kind::retry: {
+          ++e.failures;
+          if (attempts_exhausted(opts.backoff, e.failures)) {
+            result("failed");
+            outbox_log()->warn("outbox {}: {} gave up after {} attempts: {}", channel, e.msg.message_id, e.failures, out.reason);
+            co_await finish(e, proto::delivery_status::failed, {},
+                            fmt::format("gave up after {} attempts: {}", e.failures, out.reason));
+            co_return;
+          }
+          result("retry");
+          co_await persist_failures(e);
+          auto delay = retry_delay(opts.backoff, e.failures, std::uniform_real_distribution<double>(0, 1)(rng));
+          outbox_log()->info("outbox {}: {} attempt {} failed ({}); next in {} ms", channel, e.msg.message_id, e.failures,
+                      out.reason, delay.count());
+          if (!co_await sleep_for(delay)) co_return;
+          break;
+        }
+      }
+    }
+  }
+
+  // --- keeping hold, reclaiming, trimming ----------------------------------------
+
+  net::awaitable<void> maintenance_loop() {
+    auto self = shared_from_this();
+    auto renew_every = std::max(milliseconds(100), opts.claim_idle / 3);
+    auto tick = std::min(renew_every, opts.claim_interval);
+    auto last_claim = std::chrono::steady_clock::time_point{};
+    auto last_trim = std::chrono::steady_clock::now();
+    while (co_await sleep_for(tick)) {
+      co_await renew_holds();
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_claim >= opts.claim_interval) {
+        last_claim = now;
+        co_await claim_abandoned();
+      }
+      if (now - last_trim >= 60s) {
+        last_trim = now;
+        co_await trim();
+      }
+    }
+  }
+
+  // Resets the idle time of everything we hold, so nobody reclaims it.
+  net::awaitable<void> renew_holds() {
+    if (held.empty()) co_return;
+    auto args = store::make_command(prefix, key, group_name, opts.consumer);
+    for (auto& [id, e] : held) args.push_back(id);
+    auto r = co_await redis.eval(script(lua::outbox_touch), store::make_command(), std::move(args));
+    if (!r || r->is_error()) co_return;
+    std::set<std::string> owned;
+    for (auto& id : r->elements) owned.insert(id.str);
+    for (auto& [id, e] : held)
+      if (!owned.count(id) && !e->lost) {
+        e->lost = true;
+        outbox_log()->warn("outbox {}: entry {} was claimed by another instance", channel, id);
+      }
+  }
+
+  // Entries of a crashed instance: pending longer than claim_idle.
+  net::awaitable<void> claim_abandoned() {
+    if (held.size() >= opts.concurrency) co_return;
+    auto r = co_await redis.exec(store::make_command(
+        "XAUTOCLAIM", key, group_name, opts.consumer, std::to_string(opts.claim_idle.count()), claim_cursor, "COUNT",
+        std::to_string(opts.concurrency - held.size())));
+    if (!r || r->is_error() || r->elements.size() < 2) co_return;
+    claim_cursor = r->elements[0].str.empty() ? "0-0" : r->elements[0].str;
+    auto entries = decode_entries(r->elements[1]);
+    if (entries.empty()) co_return;
+    // Continue their attempt counts.
+    auto args = store::make_command("HMGET", key + ":attempts");
+    for (auto& e : entries) args.push_back(e->id);
+    auto counts = co_await redis.exec(std::move(args));
+    if (counts && counts->elements.size() == entries.size())
+      for (std::size_t i = 0; i < entries.size(); ++i)
+        if (!counts->elements[i].is_nil()) entries[i]->failures = std::atoi(counts->elements[i].str.c_str());
+    outbox_log()->info("outbox {}: claimed {} abandoned entries", channel, entries.size());
+    admit(std::move(entries));
+  }
+
+  net::awaitable<void> trim() {
+    using namespace std::chrono;
+    auto edge = duration_cast<milliseconds>(system_clock::now().time_since_epoch()) - opts.keep_acked;
+    auto r = co_await redis.eval(script(lua::outbox_trim), store::make_command(),
+                                 store::make_command(prefix, key, std::to_string(edge.count()) + "-0"));
+    if (r && r->is_error()) outbox_log()->warn("outbox {}: trim: {}", channel, r->str);
+  }
+};
+
+outbox_worker::outbox_worker(net::any_io_executor executor, store::redis_client& redis, std::string prefix,
+                             std::string channel_id, channel_sender sender, outbox_options options)
+    : state_(std::make_shared<state>(std::move(executor), redis, std::move(prefix), std::move(channel_id),
+                                     std::move(sender), std::move(options))) {}
+
+outbox_worker::~outbox_worker() { stop(); }
+
+void outbox_worker::start() {
+  state_->reader->start();
+  net::co_spawn(state_->strand, state_->read_loop(), net::detached);
+  net::co_spawn(state_->strand, state_->maintenance_loop(), net::detached);
+}
+
+void outbox_worker::stop() {
+  net::post(state_->strand, [s = state_] { s->stop_on_strand(); });
+  state_->reader->stop();
+}
+
+const std::string& outbox_worker::consumer() const { return state_->opts.consumer; }
+
+}  // namespace pasokh::routing

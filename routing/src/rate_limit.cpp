@@ -1,0 +1,54 @@
+#include "pasokh/routing/rate_limit.hpp"
+
+#include <algorithm>
+
+namespace pasokh::routing {
+
+namespace {
+pacing_clock::duration interval_of(rate r) {
+  if (r.per_second <= 0) return pacing_clock::duration::zero();
+  return std::chrono::duration_cast<pacing_clock::duration>(std::chrono::duration<double>(1.0 / r.per_second));
+}
+}  // namespace
+
+token_bucket::token_bucket(rate r)
+    : interval_(interval_of(r)),
+      tolerance_(std::chrono::duration_cast<pacing_clock::duration>(interval_ * (std::max(1.0, r.burst) - 1))) {}
+
+pacing_clock::time_point token_bucket::reserve(pacing_clock::time_point earliest) {
+  if (unlimited()) return earliest;
+  auto allowed = tat_ ? std::max(earliest, *tat_ - tolerance_) : earliest;
+  tat_ = (tat_ ? std::max(*tat_, allowed) : allowed) + interval_;
+  return allowed;
+}
+
+void token_bucket::pause_until(pacing_clock::time_point until) {
+  // Any reserve() now answers `until` or later; the burst is available from then.
+  auto tat = until + tolerance_;
+  if (!tat_ || *tat_ < tat) tat_ = tat;
+}
+
+bool token_bucket::idle(pacing_clock::time_point now) const { return !tat_ || *tat_ <= now; }
+
+rate_limiter::rate_limiter(rate_limits limits, std::size_t max_tracked_chats)
+    : limits_(limits), max_tracked_chats_(std::max<std::size_t>(1, max_tracked_chats)), account_(limits.per_account) {}
+
+pacing_clock::time_point rate_limiter::reserve(std::string_view chat, pacing_clock::time_point now) {
+  auto at = now;
+  if (limits_.per_chat.per_second > 0) {
+    auto it = chats_.find(std::string(chat));
+    if (it == chats_.end()) {
+      if (chats_.size() >= max_tracked_chats_) forget_idle(now);
+      it = chats_.emplace(std::string(chat), token_bucket(limits_.per_chat)).first;
+    }
+    at = it->second.reserve(at);
+  }
+  return account_.reserve(at);
+}
+
+void rate_limiter::forget_idle(pacing_clock::time_point now) {
+  // A full bucket behaves like a new one, so forgetting it changes nothing.
+  std::erase_if(chats_, [now](const auto& entry) { return entry.second.idle(now); });
+}
+
+}  // namespace pasokh::routing

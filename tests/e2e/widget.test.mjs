@@ -1,0 +1,475 @@
+// Web chat widget end to end: real redis-server, real pasokh, Debian's
+// Chromium through playwright-core, the agent on the agent WebSocket.
+//   node --test tests/e2e/widget.test.mjs      (PASOKH_BIN=build-webchat/gateway/pasokh)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import WebSocket from 'ws';
+
+import { RedisServer, Pasokh, defaultConfig, freePort, login, agentSocket, WsClient, sleep, repoRoot } from '../support/harness.mjs';
+import { launchBrowser } from './browser.mjs';
+
+const SECRET = 'e2e-webchat-secret-0123456789abcdef';
+const AGENT_PASSWORD = 'correct horse battery staple';
+
+let redis, gw, browser, agentToken, agent;
+
+function config(port) {
+  const base = defaultConfig(redis);
+  return {
+    ...base,
+    listen: { address: '127.0.0.1', port, threads: 2 },
+    webchat: { messages_per_minute: 40, sessions_per_ip_per_hour: 60, trust_forwarded_for: true },
+    channels: [
+      ...base.channels,
+      { id: 'web', kind: 'webchat', team: 'support', provider: { allowed_origins: ['https://shop.example.com'] } },
+      // A team nobody works in: "no agent online", queue position, continue by email.
+      { id: 'night', kind: 'webchat', team: 'night', provider: { pre_chat_form: false } },
+    ],
+  };
+}
+
+function redisCli(...args) {
+  return execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString().trim();
+}
+
+function signToken(claims, secret = SECRET) {
+  const payload = Buffer.from(JSON.stringify({ c: claims.channel, v: claims.visitor, e: claims.exp })).toString('base64url');
+  const signed = `w1.${payload}`;
+  return `${signed}.${crypto.createHmac('sha256', secret).update(signed).digest('base64url')}`;
+}
+
+async function newSession(channel = 'web', extra = {}, headers = {}) {
+  const res = await fetch(`${gw.base}/api/v1/webchat/sessions`, {
+    method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ channel, ...extra }),
+  });
+  return { status: res.status, json: await res.json().catch(() => null), headers: res.headers };
+}
+
+// A customer socket without a browser.
+async function customerSocket(token, { channel = 'web', origin, conv, after } = {}) {
+  const c = new WsClient(`${gw.wsBase}/ws/chat?channel=${channel}`, origin ? { origin } : undefined);
+  await c.opened();
+  c.send({ type: 'hello', v: 1, token, ...(conv ? { conv, after } : {}) });
+  return c;
+}
+
+async function connectAgent() {
+  for (let i = 0; ; i++) {
+    try {
+      return await agentSocket(gw, agentToken);
+    } catch (e) {
+      if (i > 100) throw e;
+      await sleep(100);
+    }
+  }
+}
+
+async function history(conv) {
+  const h = new WsClient(`${gw.wsBase}/ws/agent`);
+  await h.opened();
+  h.send({ type: 'hello', v: 1, token: agentToken });
+  await h.next((f) => f.type === 'welcome');
+  h.send({ type: 'history', conv, after: 0, limit: 500 });
+  const res = await h.next((f) => f.type === 'history');
+  await h.close();
+  return res.events;
+}
+
+async function openWidget(page) {
+  await page.goto(`${gw.base}/demo/`);
+  await page.locator('.launcher').click();
+  await page.locator('textarea').waitFor({ state: 'visible' });
+  await page.locator('.panel[role=dialog]').waitFor();
+}
+
+async function write(page, text) {
+  await page.locator('textarea').fill(text);
+  await page.locator('textarea').press('Enter');
+}
+
+const customerMsgs = (page) => page.locator('.msg.customer');
+const agentMsgs = (page) => page.locator('.msg.agent');
+
+async function nextCustomerEvent(a, text) {
+  return a.next((f) => f.type === 'event' && f.event === 'message' && f.message.author === 'customer' &&
+    (text === undefined || f.message.text === text), 10000);
+}
+
+before(async () => {
+  redis = await new RedisServer().start();
+  const port = await freePort();
+  gw = await new Pasokh(config(port), { PASOKH_WEBCHAT_SECRET: SECRET }).start();
+  await gw.createAgent('reza', AGENT_PASSWORD, { name: 'Reza Karimi' });
+  agentToken = (await login(gw, 'reza', AGENT_PASSWORD)).json.token;
+  agent = await connectAgent();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  agent?.ws.terminate();
+  await gw?.cleanup();
+  await redis?.cleanup();
+});
+
+test('widget script: one tag, under 50 KB, no globals, styles isolated, keyboard usable', async () => {
+  const size = statSync(path.join(repoRoot, 'web', 'widget', 'widget.js')).size;
+  assert.ok(size < 50 * 1024, `widget.js is ${size} bytes`);
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(`${gw.base}/demo/`);
+  await page.locator('.launcher').waitFor();
+  // Globals: what the page window has that a fresh window has not.
+  const leaked = await page.evaluate(() => {
+    const frame = document.createElement('iframe');
+    document.body.appendChild(frame);
+    const clean = new Set(Object.getOwnPropertyNames(frame.contentWindow));
+    frame.remove();
+    return Object.getOwnPropertyNames(window).filter((n) => !clean.has(n));
+  });
+  assert.deepEqual(leaked, []);
+  // The page styles every button in red Courier New with !important; the widget's own are untouched.
+  const font = await page.locator('.launcher').evaluate((b) => getComputedStyle(b).fontFamily + '|' + getComputedStyle(b).color);
+  assert.ok(!/courier/i.test(font) && !font.includes('rgb(187, 0, 0)'), font);
+  assert.equal(await page.locator('[data-pasokh-widget]').count(), 1);
+  // Keyboard: focus the launcher, open with Enter, focus lands in the composer, Escape closes back to the launcher.
+  await page.locator('.launcher').focus();
+  await page.keyboard.press('Enter');
+  await page.locator('textarea').waitFor({ state: 'visible' });
+  assert.equal(await page.locator('.launcher').getAttribute('aria-expanded'), 'true');
+  assert.ok(await page.locator('textarea').evaluate((t) => t.getRootNode().activeElement === t));
+  assert.equal(await page.locator('textarea').getAttribute('id') !== null, true);
+  await page.keyboard.press('Escape');
+  await page.locator('.panel').waitFor({ state: 'hidden' });
+  assert.ok(await page.locator('.launcher').evaluate((b) => b.getRootNode().activeElement === b));
+  assert.equal(await page.locator('.panel').getAttribute('role'), 'dialog');
+  assert.equal(await page.locator('.log').getAttribute('role'), 'log');
+  await ctx.close();
+});
+
+test('Persian conversation: agent reply shown right-to-left with the agent name; history back after reload', async () => {
+  const ctx = await browser.newContext({ locale: 'en-US' });
+  const page = await ctx.newPage();
+  await openWidget(page);
+  // The page is <html lang="fa">: Persian UI, RTL panel.
+  assert.equal(await page.locator('.root').getAttribute('dir'), 'rtl');
+  assert.equal(await page.locator('.launcher').innerText(), 'گفتگو با پشتیبانی');
+
+  const question = 'سلام، یخچالی که ماه پیش خریدم صدای زیادی می‌دهد. گارانتی شامل تعمیرش می‌شود؟';
+  await write(page, question);
+  const seen = await nextCustomerEvent(agent, question);
+  const conv = seen.conv;
+  await page.locator('.msg.customer[data-state=sent]').waitFor();
+
+  // Typing: customer → agent.
+  await page.locator('textarea').pressSequentially('یک', { delay: 20 });
+  const typing = await agent.next((f) => f.type === 'typing' && f.conv === conv && f.who === 'customer', 5000);
+  assert.equal(typing.state, true);
+  await page.locator('textarea').fill('');
+
+  // Typing: agent → customer, with the agent's name.
+  agent.send({ type: 'typing', conv, state: true });
+  await page.locator('.typing', { hasText: 'Reza Karimi' }).waitFor();
+
+  const answer = 'سلام، بله. یخچال شما ۲۴ ماه گارانتی دارد و تعمیر رایگان است.';
+  agent.send({ type: 'reply', conv, client_id: 'agent-1', text: answer });
+  await agent.next((f) => f.type === 'ack' && f.client_id === 'agent-1');
+  const reply = page.locator('.msg.agent .text', { hasText: answer });
+  await reply.waitFor();
+  assert.equal(await reply.evaluate((e) => getComputedStyle(e).direction), 'rtl');
+  assert.equal(await reply.getAttribute('dir'), 'auto');
+  assert.equal(await page.locator('.msg.agent .who').first().innerText(), 'Reza Karimi');
+  // The answer marks the question as read, and the widget reports the answer read (it is visible).
+  await page.locator('.msg.customer[data-state=read]').waitFor();
+  const receipt = await agent.next((f) => f.type === 'receipt' && f.conv === conv && f.read >= 2, 5000);
+  assert.equal(receipt.who, 'customer');
+  assert.ok(Number(redisCli('HGET', `pasokh:conv:${conv}`, 'customer_read_seq')) >= 2);
+
+  await page.reload();
+  await page.locator('.msg.agent .text', { hasText: answer }).waitFor();
+  assert.equal(await customerMsgs(page).count(), 1);
+  assert.equal(await agentMsgs(page).count(), 1);
+  assert.equal(await page.locator('.panel').isVisible(), true, 'the panel stays open across reloads');
+
+  // A second tab of the same browser resumes the same visitor.
+  const tab2 = await ctx.newPage();
+  await tab2.goto(`${gw.base}/demo/`);
+  await tab2.locator('.msg.agent .text', { hasText: answer }).waitFor();
+  await write(tab2, 'از تب دوم');
+  const fromTab2 = await nextCustomerEvent(agent, 'از تب دوم');
+  assert.equal(fromTab2.conv, conv);
+  await page.locator('.msg.customer .text', { hasText: 'از تب دوم' }).waitFor();  // live in the first tab too
+
+  // Resolved: a clear notice, and the next message opens a new conversation.
+  agent.send({ type: 'resolve', conv, client_id: 'resolve-1' });
+  await page.locator('.msg.system', { hasText: 'به پایان رسید' }).waitFor();
+  await write(page, 'یک سؤال دیگر');
+  const next = await nextCustomerEvent(agent, 'یک سؤال دیگر');
+  assert.notEqual(next.conv, conv);
+  await page.locator('.sep').waitFor();
+  await ctx.close();
+});
+
+test('HTML and script in messages are shown as text', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await openWidget(page);
+  const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>bold</b>';
+  await write(page, evil);
+  const { conv } = await nextCustomerEvent(agent, evil);
+  agent.send({ type: 'reply', conv, client_id: 'agent-html', text: '<a href="javascript:alert(1)">click</a><i>x</i>' });
+  await page.locator('.msg.agent').waitFor();
+  await page.locator('.msg.customer[data-state=sent]').waitFor();
+  assert.equal(await page.locator('.msg.customer .text').textContent(), evil);
+  assert.equal(await page.locator('.msg.agent .text').textContent(), '<a href="javascript:alert(1)">click</a><i>x</i>');
+  assert.equal(await page.locator('.msg .text img, .msg .text script, .msg .text b, .msg .text a, .msg .text i').count(), 0);
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  await ctx.close();
+});
+
+test('invalid and expired tokens are refused; the widget recovers with a new session', async () => {
+  const s = await newSession('web');
+  assert.equal(s.status, 201);
+  const visitor = s.json.visitor_id;
+
+  const expired = signToken({ channel: 'web', visitor, exp: Math.floor(Date.now() / 1000) - 10 });
+  let c = await customerSocket(expired);
+  let err = await c.next((f) => f.type === 'error');
+  assert.equal(err.code, 'token_expired');
+  assert.equal((await c.closed).code, 1008);
+
+  const forged = signToken({ channel: 'web', visitor, exp: Math.floor(Date.now() / 1000) + 3600 }, 'not-the-secret-0123456789');
+  c = await customerSocket(forged);
+  err = await c.next((f) => f.type === 'error');
+  assert.equal(err.code, 'token_invalid');
+  assert.equal((await c.closed).code, 1008);
+
+  const tampered = s.json.token.slice(0, -2) + (s.json.token.endsWith('AA') ? 'BB' : 'AA');
+  c = await customerSocket(tampered);
+  assert.equal((await c.next((f) => f.type === 'error')).code, 'token_invalid');
+  assert.equal((await c.closed).code, 1008);
+
+  // A token of another channel.
+  const night = await newSession('night');
+  c = await customerSocket(night.json.token, { channel: 'web' });
+  assert.equal((await c.next((f) => f.type === 'error')).code, 'token_invalid');
+
+  // No hello at all: the first frame must be hello.
+  c = new WsClient(`${gw.wsBase}/ws/chat?channel=web`);
+  await c.opened();
+  c.send({ type: 'message', client_id: 'x', text: 'hi' });
+  assert.equal((await c.closed).code, 1008);
+
+  // Renewal needs a valid token; a visitor id alone resumes nothing.
+  assert.equal((await newSession('web', { token: expired })).status, 401);
+  assert.equal((await newSession('web', { visitor_id: visitor })).status, 401);
+  const renewed = await newSession('web', { token: s.json.token });
+  assert.equal(renewed.status, 200);
+  assert.equal(renewed.json.visitor_id, visitor);
+
+  // The widget with a stale token in localStorage starts over by itself.
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(`${gw.base}/demo/`);
+  await page.evaluate(([key, token]) => localStorage.setItem(key, JSON.stringify({ token, expires_at: Date.now() + 3600e3 })),
+    [`pasokh-webchat:web@${gw.base}`, forged]);
+  await openWidget(page);
+  await write(page, 'hello after a bad token');
+  await nextCustomerEvent(agent, 'hello after a bad token');
+  await page.locator('.msg.customer[data-state=sent]').waitFor();
+  const stored = await page.evaluate((key) => JSON.parse(localStorage.getItem(key)).token, `pasokh-webchat:web@${gw.base}`);
+  assert.notEqual(stored, forged);
+  await ctx.close();
+});
+
+test('origins: allowed origin and same origin pass, others get 403 before the handshake', async () => {
+  const s = await newSession('web', {}, { origin: 'https://shop.example.com' });
+  assert.equal(s.status, 201);
+  assert.equal(s.headers.get('access-control-allow-origin'), 'https://shop.example.com');
+  const bad = await newSession('web', {}, { origin: 'https://evil.example' });
+  assert.equal(bad.status, 403);
+  assert.equal(bad.json.error.code, 'origin_not_allowed');
+
+  const pre = await fetch(`${gw.base}/api/v1/webchat/sessions`, {
+    method: 'OPTIONS', headers: { origin: 'https://shop.example.com', 'access-control-request-method': 'POST' },
+  });
+  assert.equal(pre.status, 204);
+  assert.equal(pre.headers.get('access-control-allow-origin'), 'https://shop.example.com');
+  assert.match(pre.headers.get('access-control-allow-headers'), /content-type/i);
+
+  const ok = await customerSocket(s.json.token, { origin: 'https://shop.example.com' });
+  await ok.next((f) => f.type === 'welcome');
+  await ok.close();
+
+  const status = await new Promise((resolve) => {
+    const ws = new WebSocket(`${gw.wsBase}/ws/chat?channel=web`, { origin: 'https://evil.example' });
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode));
+    ws.on('open', () => resolve(101));
+    ws.on('error', () => {});
+  });
+  assert.equal(status, 403);
+});
+
+test('limits: message length, messages per minute, sessions per address', { timeout: 60000 }, async () => {
+  // The per-minute window must not roll over in the middle.
+  if (new Date().getSeconds() > 45) await sleep((61 - new Date().getSeconds()) * 1000);
+  const s = await newSession('web');
+  const c = await customerSocket(s.json.token);
+  await c.next((f) => f.type === 'welcome');
+  c.send({ type: 'message', client_id: 'long', text: 'x'.repeat(2001) });
+  assert.equal((await c.next((f) => f.type === 'error')).code, 'too_long');
+  for (let i = 0; i < 41; i++) c.send({ type: 'message', client_id: `m${i}`, text: `message ${i}` });
+  const limited = await c.next((f) => f.type === 'error' && f.code === 'rate_limited', 10000);
+  assert.equal(limited.client_id, 'm40');
+  assert.ok(limited.retry_after_s > 0 && limited.retry_after_s <= 60);
+  for (let i = 0; i < 40; i++) await c.next((f) => f.type === 'ack' && f.client_id === `m${i}`);
+  // Keep going far beyond the limit: the socket is closed with a reason, not silently dropped.
+  for (let i = 41; i < 130; i++) c.send({ type: 'message', client_id: `m${i}`, text: `message ${i}` });
+  const closed = await c.closed;
+  assert.equal(closed.code, 1008);
+  assert.equal(closed.reason, 'rate_limited');
+
+  // The widget refuses an over-long message before sending it.
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await openWidget(page);
+  await page.locator('textarea').fill('ب'.repeat(2001));
+  await page.locator('.count').waitFor();
+  assert.equal(await page.locator('button[type=submit].primary').isDisabled(), true);
+  await page.locator('textarea').press('Enter');
+  await page.locator('.alert').waitFor();
+  assert.equal(await customerMsgs(page).count(), 0);
+  await ctx.close();
+
+  let status;
+  for (let i = 0; i < 61 && status !== 429; i++) status = (await newSession('web', {}, { 'x-forwarded-for': '198.51.100.7' })).status;
+  assert.equal(status, 429);
+  assert.equal((await newSession('web', {}, { 'x-forwarded-for': '198.51.100.8' })).status, 201);
+
+  const metrics = await (await fetch(`${gw.base}/metrics`)).text();
+  assert.match(metrics, /pasokh_errors_total\{kind="webchat_rate_limited"\} \d+/);
+  assert.match(metrics, /pasokh_errors_total\{kind="webchat_sessions_rate_limited"\} \d+/);
+  assert.match(metrics, /pasokh_errors_total\{kind="webchat_too_long"\} \d+/);
+});
+
+test('no agent online: the widget says so, shows the queue position and keeps the email', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(`${gw.base}/demo/`);
+  // The demo's channel is "web"; this test points the same page at the "night" channel.
+  await page.evaluate(() => {
+    document.querySelector('[data-pasokh-widget]').remove();
+    const s = document.createElement('script');
+    s.src = '/widget/widget.js';
+    s.dataset.channel = 'night';
+    document.body.appendChild(s);
+  });
+  await page.locator('.launcher').click();
+  const offline = page.locator('.notice', { hasText: 'هیچ کارشناسی آنلاین نیست' });
+  await offline.waitFor();
+  await write(page, 'کسی هست؟');
+  await page.locator('.notice', { hasText: 'صف' }).waitFor();  // "شما نفر ۱ صف هستید."
+  assert.match(await page.locator('.notice[role=status]', { hasText: 'صف' }).innerText(), /۱/);
+  await offline.locator('input[type=email]').fill('sara@example.com');
+  await offline.locator('button').click();
+  await page.locator('.notice', { hasText: 'sara@example.com' }).waitFor();
+  const visitorKey = redisCli('KEYS', 'pasokh:webchat:visitor:night:*');
+  assert.equal(redisCli('HGET', visitorKey, 'email'), 'sara@example.com');
+  const customer = redisCli('GET', `pasokh:ident:night:${visitorKey.split(':').pop()}`);
+  assert.equal(redisCli('HGET', `pasokh:cust:${customer}`, 'email'), 'sara@example.com');
+  await ctx.close();
+});
+
+test('connection cut server-side while both sides write: nothing missing, nothing doubled', { timeout: 120000 }, async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await openWidget(page);
+  await write(page, 'c-00 شروع');
+  const { conv } = await nextCustomerEvent(agent, 'c-00 شروع');
+
+  const customerTexts = ['c-00 شروع'];
+  const agentTexts = [];
+  const unacked = new Map();  // client id → text, resent by the agent after reconnecting
+  let a = agent;
+  const sockets = [agent];
+  let restarting = null;
+
+  const agentWrites = (async () => {
+    for (let i = 1; i <= 12; i++) {
+      const text = `a-${String(i).padStart(2, '0')} پاسخ`;
+      agentTexts.push(text);
+      unacked.set(`agent-cut-${i}`, text);
+      try { a.send({ type: 'reply', conv, client_id: `agent-cut-${i}`, text }); } catch { /* socket down: resent below */ }
+      await sleep(120);
+      if (restarting) await restarting;
+    }
+  })();
+  const customerWrites = (async () => {
+    for (let i = 1; i <= 12; i++) {
+      const text = `c-${String(i).padStart(2, '0')} پیام`;
+      customerTexts.push(text);
+      await write(page, text);
+      await sleep(110);
+    }
+  })();
+
+  await sleep(500);
+  // Cut: kill the gateway (no goodbye), start it again on the same port.
+  restarting = (async () => {
+    await gw.stop('SIGKILL');
+    await sleep(300);
+    await gw.start();
+    a = await connectAgent();
+    sockets.push(a);
+  })();
+  // The widget shows it is reconnecting.
+  await page.locator('.banner', { hasText: 'اتصال' }).waitFor({ timeout: 10000 });
+  await restarting;
+  restarting = null;
+  agent = a;
+  await page.locator('.banner').waitFor({ state: 'hidden', timeout: 20000 });
+  await Promise.all([agentWrites, customerWrites]);
+
+  // The agent resends everything it has no ack for; duplicates are stored once.
+  for (const s of sockets) s.frames.filter((f) => f.type === 'ack').forEach((f) => unacked.delete(f.client_id));
+  for (const [clientId, text] of unacked) a.send({ type: 'reply', conv, client_id: clientId, text });
+  for (const clientId of unacked.keys()) await a.next((f) => f.type === 'ack' && f.client_id === clientId, 10000);
+
+  // Everything arrives in the widget.
+  await page.waitForFunction(([nc, na]) => {
+    const root = document.querySelector('[data-pasokh-widget]').shadowRoot;
+    return root.querySelectorAll('.msg.customer[data-state=sent], .msg.customer[data-state=read]').length >= nc &&
+      root.querySelectorAll('.msg.agent').length >= na;
+  }, [customerTexts.length, agentTexts.length], { timeout: 30000 });
+  await sleep(500);  // anything doubled would have arrived by now
+
+  const domCustomer = await page.locator('.msg.customer .text').allTextContents();
+  const domAgent = await page.locator('.msg.agent .text').allTextContents();
+  assert.deepEqual([...domCustomer].sort(), [...customerTexts].sort());
+  assert.deepEqual([...domAgent].sort(), [...agentTexts].sort());
+  assert.deepEqual(domCustomer, customerTexts, 'customer messages in the order written');
+
+  const events = await history(conv);
+  const seqs = events.map((e) => e.seq);
+  assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'log seqs are 1..n without gaps');
+  const logCustomer = events.filter((e) => e.event === 'message' && e.message.author === 'customer').map((e) => e.message.text);
+  const logAgent = events.filter((e) => e.event === 'message' && e.message.author === 'agent').map((e) => e.message.text);
+  assert.deepEqual(logCustomer, customerTexts);
+  assert.deepEqual([...logAgent].sort(), [...agentTexts].sort());
+
+  // The DOM is in log order too.
+  const domOrder = await page.locator('.msg.customer, .msg.agent').evaluateAll((ns) => ns.map((n) => Number(n.dataset.seq)));
+  assert.deepEqual(domOrder, [...domOrder].sort((x, y) => x - y));
+
+  // And a reload shows the same conversation, still once each.
+  await page.reload();
+  await page.waitForFunction((n) => document.querySelector('[data-pasokh-widget]')?.shadowRoot.querySelectorAll('.msg.customer, .msg.agent').length >= n,
+    customerTexts.length + agentTexts.length, { timeout: 15000 });
+  assert.equal(await customerMsgs(page).count(), customerTexts.length);
+  assert.equal(await agentMsgs(page).count(), agentTexts.length);
+  await ctx.close();
+});

@@ -1,0 +1,254 @@
+// The email channel with real SMTP on both sides: swaks delivers mail to
+// pasokh's listener, agents see it live, their replies go through the relay
+// (a real SMTP sink, maildev) in the customer's thread, and the customer's
+// answer threads back into the same conversation.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import net from 'node:net';
+import path from 'node:path';
+import {
+  RedisServer, Pasokh, defaultConfig, login, agentSocket, freePort, sleep, repoRoot,
+} from '../support/harness.mjs';
+
+let redis, gw, sink, smtpPort, botSmtpPort, token;
+const tmp = mkdtempSync(path.join(tmpdir(), 'pasokh-email-'));
+
+// --- the SMTP sink: maildev, read back through its REST API ------------------
+
+class MailDev {
+  async start() {
+    this.smtpPort = await freePort();
+    this.webPort = await freePort();
+    const bin = path.join(repoRoot, 'tests', 'node_modules', '.bin', 'maildev');
+    this.proc = spawn(bin, ['--smtp', String(this.smtpPort), '--web', String(this.webPort), '--ip', '127.0.0.1'],
+      { stdio: 'ignore' });
+    this.exited = new Promise((r) => this.proc.once('exit', r));
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${this.webPort}/email`)).ok && await portOpen(this.smtpPort)) return this;
+      } catch { /* starting */ }
+      if (Date.now() > deadline) throw new Error('maildev did not start');
+      await sleep(200);
+    }
+  }
+  async emails() { return (await fetch(`http://127.0.0.1:${this.webPort}/email`)).json(); }
+  async waitFor(pred, what, timeoutMs = 15000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = (await this.emails()).find(pred);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no mail in the sink: ${what}`);
+      await sleep(150);
+    }
+  }
+  async stop() {
+    if (!this.proc) return;
+    this.proc.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
+function portOpen(port) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.on('connect', () => { s.destroy(); resolve(true); });
+    s.on('error', () => resolve(false));
+  });
+}
+
+// --- sending mail to pasokh with swaks ------------------------------------------
+
+const b64 = (s) => Buffer.from(s, 'utf8').toString('base64');
+const encodedWord = (s) => `=?UTF-8?B?${b64(s)}?=`;
+
+// Sends one mail; resolves with swaks' transcript and exit code (non-zero when
+// the server refused it, e.g. 451).
+function swaks({ port = smtpPort, from, to = 'support@shop.example', subject, body, headers = {}, attach }) {
+  const bodyFile = path.join(tmp, `body-${Math.random().toString(36).slice(2)}.txt`);
+  writeFileSync(bodyFile, body);
+  const args = ['--server', `127.0.0.1:${port}`, '--from', from, '--to', to, '--header', `Subject: ${encodedWord(subject)}`];
+  if (attach) {
+    // swaks builds the multipart/mixed message: the text first, then the file.
+    const file = path.join(tmp, attach.name);
+    writeFileSync(file, attach.content);
+    args.push('--attach-type', 'text/plain; charset=utf-8', '--attach-body', `@${bodyFile}`,
+      '--attach-type', attach.type, '--attach-name', attach.name, '--attach', `@${file}`);
+  } else {
+    args.push('--body', `@${bodyFile}`, '--header', 'MIME-Version: 1.0',
+      '--header', 'Content-Type: text/plain; charset=utf-8', '--header', 'Content-Transfer-Encoding: 8bit');
+  }
+  for (const [name, value] of Object.entries(headers)) args.push('--header', `${name}: ${value}`);
+  return new Promise((resolve) => {
+    execFile('swaks', args, { timeout: 20000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));
+  });
+}
+
+// --- setup ---------------------------------------------------------------------
+
+function emailChannel(id, port, bot) {
+  return {
+    id, kind: 'email', team: 'support', bot,
+    provider: {
+      support_addresses: ['support@shop.example'], reply_domain: 'shop.example',
+      from_address: 'support@shop.example', from_name: 'Shop support',
+      smtp: { address: '127.0.0.1', port, hostname: 'mx.shop.example' },
+      relay: { host: '127.0.0.1', port: sink.smtpPort, tls: 'none', helo_name: 'mx.shop.example' },
+    },
+  };
+}
+
+before(async () => {
+  redis = await new RedisServer().start();
+  sink = await new MailDev().start();
+  smtpPort = await freePort();
+  botSmtpPort = await freePort();
+  const config = defaultConfig(redis, {
+    bot: { knowledge_base: path.join(repoRoot, 'bot', 'data', 'demo-kb.json'), watch_interval_ms: 0 },
+  });
+  config.channels.push(emailChannel('mail', smtpPort, false), emailChannel('mailbot', botSmtpPort, true));
+  gw = await new Pasokh(config).start();
+  await gw.createAgent('sara', 'sara-secret-1', { name: 'Sara' });
+  token = (await login(gw, 'sara', 'sara-secret-1')).json.token;
+});
+after(async () => {
+  await gw?.cleanup();
+  await sink?.stop();
+  await redis?.cleanup();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const customerEvent = (pred) => (f) => f.type === 'event' && f.event === 'message' && f.message?.author === 'customer' && pred(f);
+
+test('a Persian mail reaches the agent; the reply goes out in the thread; the answer threads back', async () => {
+  const ws = await agentSocket(gw, token);
+  const subject = 'گارانتی یخچال';
+  const text = 'سلام، یخچال من خراب شده. هنوز گارانتی دارد؟';
+  const sent = await swaks({ from: 'maryam@example.net', subject, body: `${text}\r\n`,
+    headers: { 'Message-ID': '<cust-1@example.net>', From: `${encodedWord('مریم')} <maryam@example.net>` } });
+  assert.equal(sent.code, 0, sent.out);
+  assert.match(sent.out, /<~ 250/);
+
+  const first = await ws.next(customerEvent((f) => f.message.text.includes('یخچال')), 10000);
+  assert.equal(first.message.text.trim(), text);
+  assert.equal(first.message.channel, 'mail');
+  assert.equal(first.conversation.customer_name, 'مریم');
+  const conv = first.conv;
+
+  // The agent answers; the outbox sends it through the relay and marks it sent.
+  const reply = 'سلام مریم خانم، بله؛ یخچال شما تا پایان سال گارانتی دارد.';
+  ws.send({ type: 'reply', conv, client_id: 'e-1', text: reply });
+  const ack = await ws.next((f) => f.type === 'ack' && f.client_id === 'e-1');
+  const mark = await ws.next((f) => f.event === 'delivery' && f.conv === conv && f.message_seq === ack.seq, 15000);
+  assert.equal(mark.status, 'sent');
+
+  const mail = await sink.waitFor((m) => m.to?.[0]?.address === 'maryam@example.net' && m.text?.includes('گارانتی دارد'),
+    'the agent reply');
+  assert.equal(mail.subject, `Re: ${subject}`);
+  assert.deepEqual(mail.inReplyTo, ['cust-1@example.net']);
+  assert.ok(mail.references.includes('cust-1@example.net'), JSON.stringify(mail.references));
+  assert.match(mail.replyTo[0].address, /^reply\+[A-Za-z0-9.=-]+@shop\.example$/);
+  assert.equal(mail.from[0].address, 'support@shop.example');
+  assert.equal(mail.messageId, mark.provider_message_id);
+  assert.equal(mail.headers['auto-submitted'], undefined, 'a person wrote this one');
+
+  // The customer answers that mail: it threads into the same conversation.
+  const answer = await swaks({ from: 'maryam@example.net', subject: `Re: ${subject}`, body: 'ممنونم، پس فردا می‌آورمش.\r\n',
+    headers: { 'Message-ID': '<cust-2@example.net>', 'In-Reply-To': `<${mail.messageId}>`,
+      References: `<cust-1@example.net> <${mail.messageId}>` } });
+  assert.equal(answer.code, 0, answer.out);
+  const second = await ws.next(customerEvent((f) => f.message.text.includes('می‌آورمش')), 10000);
+  assert.equal(second.conv, conv);
+  assert.equal(second.seq, 3);
+
+  // Someone else who holds the reply address (a colleague in Cc) continues it too.
+  const colleague = await swaks({ from: 'ali@example.org', to: mail.replyTo[0].address, subject: `Re: ${subject}`,
+    body: 'من همکار مریم هستم.\r\n', headers: { 'Message-ID': '<coll-1@example.org>' } });
+  assert.equal(colleague.code, 0, colleague.out);
+  const third = await ws.next(customerEvent((f) => f.message.text.includes('همکار')), 10000);
+  assert.equal(third.conv, conv);
+
+  // A stranger quoting one of our Message-IDs without the token opens their own conversation.
+  const stranger = await swaks({ from: 'mallory@example.com', subject: 'Re: hi', body: 'let me in\r\n',
+    headers: { 'Message-ID': '<str-1@example.com>', 'In-Reply-To': `<${mail.messageId}>` } });
+  assert.equal(stranger.code, 0, stranger.out);
+  const foreign = await ws.next(customerEvent((f) => f.message.text.includes('let me in')), 10000);
+  assert.notEqual(foreign.conv, conv);
+
+  // The same mail delivered twice (an MTA retry) is stored once.
+  const again = await swaks({ from: 'maryam@example.net', subject: `Re: ${subject}`, body: 'ممنونم، پس فردا می‌آورمش.\r\n',
+    headers: { 'Message-ID': '<cust-2@example.net>' } });
+  assert.equal(again.code, 0, again.out);
+  await sleep(500);
+  assert.equal(ws.frames.filter(customerEvent((f) => f.conv === conv && f.message.text.includes('می‌آورمش'))).length, 0);
+  await ws.close();
+});
+
+test('attachments are kept and served to agents only', async () => {
+  const ws = await agentSocket(gw, token);
+  const sent = await swaks({ from: 'reza@example.net', subject: 'فاکتور', body: 'فاکتور خرید پیوست است.\r\n',
+    headers: { 'Message-ID': '<att-1@example.net>' },
+    attach: { name: 'invoice.txt', type: 'text/plain', content: 'invoice 1403-77: 12,500,000 IRR' } });
+  assert.equal(sent.code, 0, sent.out);
+  const ev = await ws.next(customerEvent((f) => f.message.text.includes('پیوست')), 10000);
+  const att = ev.message.attachments?.find((a) => a.name === 'invoice.txt');
+  assert.ok(att, JSON.stringify(ev.message));
+  assert.ok(att.provider_ref);
+
+  const url = `${gw.base}/api/v1/attachments/${att.provider_ref}`;
+  assert.equal((await fetch(url)).status, 401);
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), 'invoice 1403-77: 12,500,000 IRR');
+  assert.match(res.headers.get('content-disposition'), /attachment; filename="invoice.txt"/);
+  assert.equal((await fetch(`${gw.base}/api/v1/attachments/att_nope`, { headers: { authorization: `Bearer ${token}` } })).status, 404);
+  await ws.close();
+});
+
+test('the bot answers a person (marked automatic) but never an auto-reply', async () => {
+  const ws = await agentSocket(gw, token);
+  // A person: the bot answers, and its mail says it is automatic.
+  const person = await swaks({ port: botSmtpPort, from: 'hamed@example.net', subject: 'گارانتی',
+    body: 'محصولاتتون چند ماه گارانتی دارن؟\r\n', headers: { 'Message-ID': '<bot-1@example.net>' } });
+  assert.equal(person.code, 0, person.out);
+  const asked = await ws.next(customerEvent((f) => f.message.channel === 'mailbot' && f.message.text.includes('چند ماه')), 10000);
+  const botMsg = await ws.next((f) => f.event === 'message' && f.conv === asked.conv && f.message.author === 'bot', 10000);
+  const botMail = await sink.waitFor((m) => m.to?.[0]?.address === 'hamed@example.net', 'the bot answer');
+  assert.equal(botMail.headers['auto-submitted'], 'auto-replied');
+  assert.ok(botMsg.message.text.length > 0);
+
+  // An out-of-office answer: stored for the agents, never answered.
+  const ooo = await swaks({ port: botSmtpPort, from: 'neda@example.net', subject: 'خارج از دفتر',
+    body: 'تا دوشنبه در مرخصی هستم.\r\n', headers: { 'Message-ID': '<ooo-1@example.net>', 'Auto-Submitted': 'auto-replied' } });
+  assert.equal(ooo.code, 0, ooo.out);
+  const stored = await ws.next(customerEvent((f) => f.message.text.includes('مرخصی')), 10000);
+  await sleep(1500);
+  assert.equal(ws.frames.filter((f) => f.conv === stored.conv && f.message?.author === 'bot').length, 0);
+  assert.equal((await sink.emails()).filter((m) => m.to?.[0]?.address === 'neda@example.net').length, 0);
+  await ws.close();
+});
+
+test('mail is refused with 451 while Redis is down, so the sending MTA retries', async () => {
+  await redis.stop();
+  try {
+    const r = await swaks({ from: 'late@example.net', subject: 'retry me', body: 'are you there?\r\n',
+      headers: { 'Message-ID': '<late-1@example.net>' } });
+    assert.notEqual(r.code, 0);
+    assert.match(r.out, /<\*\* 451/);
+  } finally {
+    await redis.start();
+  }
+  // Once Redis is back the retry is accepted.
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    const r = await swaks({ from: 'late@example.net', subject: 'retry me', body: 'are you there?\r\n',
+      headers: { 'Message-ID': '<late-1@example.net>' } });
+    if (r.code === 0) break;
+    if (Date.now() > deadline) assert.fail(`still refused after Redis came back:\n${r.out}`);
+    await sleep(300);
+  }
+});

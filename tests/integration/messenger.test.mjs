@@ -1,0 +1,327 @@
+// Messenger channels end to end with real processes: provider webhooks (signed
+// as Telegram / Meta sign them) → Redis → agent WebSocket; agent replies →
+// outbox → the fake provider API, with its scripted failures.
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { RedisServer, Pasokh, sleep } from '../support/harness.mjs';
+import {
+  SECRETS, FB_PAGE_ID, IG_ACCOUNT_ID, FakeProvider, messengerConfig, postWebhook, telegramHeaders, postWhatsApp, postMeta,
+  hubSignature, tgText, tgEdit, tgCallback, waText, waStatuses, metaMessaging, metaText, metaEcho, newChatId, newPhone,
+  newPsid, wamid, mid, agentFor, redisCli, metric, waitUntil,
+} from './messenger_support.mjs';
+
+let redis, fake, gw, agent;
+
+before(async () => {
+  redis = await new RedisServer().start();
+  fake = await new FakeProvider().start();
+  gw = await new Pasokh(messengerConfig(redis, fake), SECRETS).start();
+  await gw.createAgent('sara', 'sara-secret-1', { name: 'Sara' });
+  agent = await agentFor(gw);
+});
+after(async () => {
+  await agent?.close();
+  await gw?.cleanup();
+  fake?.stop();
+  await redis?.cleanup();
+});
+beforeEach(async () => { await fake.clear(); });
+
+const messageEvent = (conv) => (f) => f.type === 'event' && f.event === 'message' && (!conv || f.conv === conv);
+const deliveryEvent = (conv, status) => (f) => f.event === 'delivery' && f.conv === conv && (!status || f.status === status);
+
+async function telegramConversation(chatId, text = 'سلام') {
+  const res = await postWebhook(gw, '/webhooks/telegram/tg', tgText(chatId, text), telegramHeaders());
+  assert.equal(res.status, 200, res.text);
+  return (await agent.next((f) => messageEvent()(f) && f.message.text === text)).conv;
+}
+
+async function reply(conv, text) {
+  const clientId = `c-${Math.random().toString(36).slice(2)}`;
+  agent.send({ type: 'reply', conv, client_id: clientId, text });
+  const ack = await agent.next((f) => f.type === 'ack' && f.client_id === clientId);
+  return ack.seq;
+}
+
+// --- inbound ---------------------------------------------------------------------
+
+test('a Persian Telegram message reaches the agent with the customer name', async () => {
+  const chat = newChatId();
+  const res = await postWebhook(gw, '/webhooks/telegram/tg', tgText(chat, 'سلام، گارانتی گوشی من کی تموم می‌شه؟', { name: 'سارا' }), telegramHeaders());
+  assert.equal(res.status, 200);
+  const live = await agent.next(messageEvent());
+  assert.equal(live.message.text, 'سلام، گارانتی گوشی من کی تموم می‌شه؟');
+  assert.equal(live.message.channel, 'tg');
+  assert.equal(live.message.provider_message_id.split(':')[0], String(chat));
+  assert.equal(live.conversation.customer_name, 'سارا');
+  assert.equal(live.conversation.kind, 'telegram');
+});
+
+test('an Arabic WhatsApp message (body signed with escaped non-ASCII) reaches the agent', async () => {
+  const res = await postWhatsApp(gw, waText(newPhone(), 'مرحبا، أريد إصلاح هاتفي', { name: 'عمر' }), { asciiOnly: true });
+  assert.equal(res.status, 200, res.text);
+  const live = await agent.next(messageEvent());
+  assert.equal(live.message.text, 'مرحبا، أريد إصلاح هاتفي');
+  assert.equal(live.conversation.customer_name, 'عمر');
+  assert.equal(live.conversation.channel, 'wa');
+});
+
+test('Messenger (Persian) and Instagram (Arabic) messages reach the agent on their own channels', async () => {
+  const fb = await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [metaText(newPsid(), FB_PAGE_ID, 'سفارش من کی می‌رسه؟')]));
+  assert.equal(fb.status, 200, fb.text);
+  const fbLive = await agent.next(messageEvent());
+  assert.deepEqual([fbLive.message.text, fbLive.conversation.channel, fbLive.conversation.kind], ['سفارش من کی می‌رسه؟', 'fb', 'messenger']);
+  const ig = await postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID, [metaText(newPsid(), IG_ACCOUNT_ID, 'هل يمكنني استبدال المقاس؟')]));
+  assert.equal(ig.status, 200, ig.text);
+  const igLive = await agent.next(messageEvent());
+  assert.deepEqual([igLive.message.text, igLive.conversation.channel, igLive.conversation.kind], ['هل يمكنني استبدال المقاس؟', 'ig', 'instagram']);
+});
+
+test('wrong secrets and signatures are refused with 401 and store nothing; unknown channels 404', async () => {
+  const body = tgText(newChatId(), 'forged');
+  const badTg = await postWebhook(gw, '/webhooks/telegram/tg', body, telegramHeaders('wrong-secret'));
+  assert.equal(badTg.status, 401);
+  assert.equal((await postWebhook(gw, '/webhooks/telegram/tg', body)).status, 401);
+  const wa = waText(newPhone(), 'forged');
+  assert.equal((await postWhatsApp(gw, wa, { signature: hubSignature(JSON.stringify(wa), 'not-the-secret') })).status, 401);
+  const fb = metaMessaging('page', FB_PAGE_ID, [metaText(newPsid(), FB_PAGE_ID, 'forged')]);
+  assert.equal((await postWebhook(gw, '/webhooks/meta/fb', fb)).status, 401);
+  const unknown = await postWebhook(gw, '/webhooks/telegram/nope', body, telegramHeaders());
+  assert.equal(unknown.status, 404);
+  assert.equal(unknown.json.error.code, 'unknown_channel');
+  // A channel of another provider is unknown on this URL too.
+  assert.equal((await postWebhook(gw, '/webhooks/meta/tg', body)).status, 404);
+  await sleep(200);
+  assert.equal(agent.frames.filter((f) => f.message?.text === 'forged').length, 0);
+  assert.ok(await metric(gw, 'pasokh_errors_total{kind="webhook_bad_signature"}') >= 2);
+});
+
+test('the WhatsApp and Meta GET handshakes echo the challenge only for the right verify token', async () => {
+  const ok = await fetch(`${gw.base}/webhooks/whatsapp/wa?hub.mode=subscribe&hub.verify_token=${SECRETS.PASOKH_WA_VERIFY}&hub.challenge=1158201444`);
+  assert.equal(ok.status, 200);
+  assert.equal(await ok.text(), '1158201444');
+  const bad = await fetch(`${gw.base}/webhooks/meta/fb?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=42`);
+  assert.equal(bad.status, 403);
+});
+
+test('a replayed webhook is stored once', async () => {
+  const update = tgText(newChatId(), 'دوبار فرستاده شد');
+  const before = await metric(gw, 'pasokh_dedup_hits_total{channel="tg"}');
+  for (let i = 0; i < 3; ++i) assert.equal((await postWebhook(gw, '/webhooks/telegram/tg', update, telegramHeaders())).status, 200);
+  const wa = waText(newPhone(), 'مكرر');
+  for (let i = 0; i < 2; ++i) assert.equal((await postWhatsApp(gw, wa)).status, 200);
+  await agent.next((f) => messageEvent()(f) && f.message.text === 'مكرر');
+  await sleep(200);
+  assert.equal(agent.frames.filter((f) => f.message?.text === 'دوبار فرستاده شد').length, 1);
+  assert.equal(agent.frames.filter((f) => f.message?.text === 'مكرر').length, 0);
+  assert.equal(await metric(gw, 'pasokh_dedup_hits_total{channel="tg"}'), before + 2);
+});
+
+test('a WhatsApp customer first seen by user id and later by phone stays one customer', async () => {
+  const userId = `IR.${Date.now()}${Math.floor(Math.random() * 1000)}`;
+  const phone = newPhone();
+  await postWhatsApp(gw, waText(null, 'سلام', { userId }));
+  const first = await agent.next(messageEvent());
+  await postWhatsApp(gw, waText(phone, 'شماره‌ام را هم دادم', { userId }));
+  const second = await agent.next((f) => messageEvent()(f) && f.message.text === 'شماره‌ام را هم دادم');
+  assert.equal(second.conv, first.conv);
+  assert.equal(second.conversation.customer_id, first.conversation.customer_id);
+  // And by phone alone afterwards.
+  await postWhatsApp(gw, waText(phone, 'فقط با شماره'));
+  const third = await agent.next((f) => messageEvent()(f) && f.message.text === 'فقط با شماره');
+  assert.equal(third.conv, first.conv);
+});
+
+test('an edited Telegram message is logged again with its new text and edited_at; a late older edit is ignored', async () => {
+  const chat = newChatId();
+  const original = tgText(chat, 'ساعت ۵ میام');
+  await postWebhook(gw, '/webhooks/telegram/tg', original, telegramHeaders());
+  const msg = await agent.next((f) => messageEvent()(f) && f.message.text === 'ساعت ۵ میام');
+  const edit = tgEdit(chat, original.message.message_id, 'ساعت ۶ میام');
+  assert.equal((await postWebhook(gw, '/webhooks/telegram/tg', edit, telegramHeaders())).status, 200);
+  const edited = await agent.next((f) => f.edit === true && f.conv === msg.conv);
+  assert.equal(edited.event, 'message');
+  assert.equal(edited.seq, msg.seq + 1);
+  assert.deepEqual([edited.message.id, edited.message.seq, edited.message.text], [msg.message.id, msg.seq, 'ساعت ۶ میام']);
+  assert.equal(edited.message.edited_at, edit.edited_message.edit_date * 1000);
+  assert.equal(edited.message.author, 'customer');
+  const older = tgEdit(chat, original.message.message_id, 'ساعت ۵:۳۰');
+  older.edited_message.edit_date -= 60;
+  assert.equal((await postWebhook(gw, '/webhooks/telegram/tg', older, telegramHeaders())).status, 200);
+  assert.equal(JSON.parse(redisCli(redis, 'HGET', `pasokh:conv:${msg.conv}:edits`, String(msg.seq))).text, 'ساعت ۶ میام');
+  // An edit of a message we never stored is acknowledged and counted.
+  await postWebhook(gw, '/webhooks/telegram/tg', tgEdit(chat, 999999, 'x'), telegramHeaders());
+  assert.ok(await metric(gw, 'pasokh_webhook_items_total{channel="tg",what="edit_unknown"}') >= 1);
+});
+
+test('a Telegram button press is stored with its payload and the callback is answered', async () => {
+  const chat = newChatId();
+  const conv = await telegramConversation(chat, 'موضوع؟');
+  const press = tgCallback(chat, 'topic:warranty');
+  assert.equal((await postWebhook(gw, '/webhooks/telegram/tg', press, telegramHeaders())).status, 200);
+  const live = await agent.next((f) => messageEvent(conv)(f) && f.message.button_payload === 'topic:warranty');
+  assert.equal(live.message.text, 'گارانتی');
+  const answered = await waitUntil(async () => (await fake.requests('answerCallbackQuery')).at(0), 'answerCallbackQuery');
+  assert.equal(answered.json.callback_query_id, press.callback_query.id);
+});
+
+test('a webhook answers 503 while Redis is down, and the retried webhook is stored after', async () => {
+  const update = tgText(newChatId(), 'Redis رفت');
+  await redis.stop();
+  try {
+    const down = await postWebhook(gw, '/webhooks/telegram/tg', update, telegramHeaders());
+    assert.equal(down.status, 503);
+  } finally {
+    await redis.start();
+  }
+  await gw.createAgent('sara', 'sara-secret-1', { name: 'Sara' });
+  await agent.close();
+  agent = await agentFor(gw);
+  await waitUntil(async () => (await postWebhook(gw, '/webhooks/telegram/tg', update, telegramHeaders())).status === 200, 'a stored retry');
+  await agent.next((f) => messageEvent()(f) && f.message.text === 'Redis رفت');
+});
+
+// --- outbound ------------------------------------------------------------------------
+
+test('an agent reply on Telegram is sent with sendMessage and marked sent', async () => {
+  const chat = newChatId();
+  const conv = await telegramConversation(chat);
+  const seq = await reply(conv, 'سلام! چطور می‌تونم کمک کنم؟');
+  const sent = await agent.next(deliveryEvent(conv, 'sent'));
+  assert.equal(sent.message_seq, seq);
+  assert.match(sent.provider_message_id, new RegExp(`^${chat}:\\d+$`));
+  const [request] = await fake.requests('/sendMessage');
+  assert.equal(request.path, `/bot${SECRETS.PASOKH_TG_TOKEN}/sendMessage`);
+  assert.equal(String(request.json.chat_id), String(chat));
+  assert.equal(request.json.text, 'سلام! چطور می‌تونم کمک کنم؟');
+});
+
+test('an agent reply on WhatsApp carries the right body and statuses never move backwards', async () => {
+  const phone = newPhone();
+  await postWhatsApp(gw, waText(phone, 'سلام'));
+  const conv = (await agent.next((f) => messageEvent()(f) && f.conversation.channel === 'wa')).conv;
+  const seq = await reply(conv, 'مرحباً، كيف نساعدك؟');
+  const sent = await agent.next(deliveryEvent(conv, 'sent'));
+  const [request] = await fake.requests('/messages');
+  assert.equal(request.headers.authorization, `Bearer ${SECRETS.PASOKH_WA_TOKEN}`);
+  assert.deepEqual(request.json, { messaging_product: 'whatsapp', recipient_type: 'individual', to: phone, type: 'text',
+    text: { body: 'مرحباً، كيف نساعدك؟', preview_url: false } });
+
+  const id = sent.provider_message_id;
+  await postWhatsApp(gw, waStatuses(phone, [[id, 'read'], [id, 'delivered'], [id, 'sent']]));
+  const read = await agent.next(deliveryEvent(conv, 'read'));
+  assert.equal(read.message_seq, seq);
+  await postWhatsApp(gw, waStatuses(phone, [[id, 'delivered']]));  // late and repeated
+  await sleep(200);
+  assert.equal(agent.frames.filter((f) => f.event === 'delivery' && f.conv === conv).length, 0);
+  assert.equal(JSON.parse(redisCli(redis, 'HGET', `pasokh:conv:${conv}:delivery`, String(seq))).status, 'read');
+});
+
+test('Messenger replies use RESPONSE inside 24 h and the HUMAN_AGENT tag up to 7 days; later they fail', async () => {
+  const psid = newPsid();
+  await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [metaText(psid, FB_PAGE_ID, 'سلام')]));
+  const conv = (await agent.next((f) => messageEvent()(f) && f.conversation.channel === 'fb')).conv;
+  await reply(conv, 'جواب اول');
+  await agent.next(deliveryEvent(conv, 'sent'));
+  const day = 24 * 3600 * 1000;
+  redisCli(redis, 'HSET', `pasokh:conv:${conv}`, 'last_customer_message_at', String(Date.now() - 3 * day));
+  await reply(conv, 'جواب بعد از سه روز');
+  await agent.next(deliveryEvent(conv, 'sent'));
+  const bodies = (await fake.requests('/me/messages')).map((r) => r.json);
+  assert.deepEqual(bodies.map((b) => [b.recipient.id, b.messaging_type, b.tag, b.message.text]),
+    [[psid, 'RESPONSE', undefined, 'جواب اول'], [psid, 'MESSAGE_TAG', 'HUMAN_AGENT', 'جواب بعد از سه روز']]);
+  assert.equal(bodies[0].recipient.id, psid);
+  redisCli(redis, 'HSET', `pasokh:conv:${conv}`, 'last_customer_message_at', String(Date.now() - 8 * day));
+  await reply(conv, 'خیلی دیر');
+  const failed = await agent.next(deliveryEvent(conv, 'failed'));
+  assert.match(failed.reason, /^outside the messaging window/);
+  assert.equal((await fake.requests('/me/messages')).length, 2);
+});
+
+test('429 with retry_after is retried after the wait and delivered once', async () => {
+  const conv = await telegramConversation(newChatId());
+  await fake.script({ action: 'rate_limit', retry_after: 1, path: '/sendMessage' });
+  await reply(conv, 'بعد از صبر');
+  await agent.next(deliveryEvent(conv, 'sent'), 8000);
+  const sends = await fake.requests('/sendMessage');
+  assert.deepEqual(sends.map((r) => r.status), [429, 200]);
+  assert.ok(sends[1].time - sends[0].time >= 950, `resent after ${sends[1].time - sends[0].time} ms`);
+  await sleep(500);
+  assert.equal((await fake.requests('/sendMessage')).length, 2);
+});
+
+test('a 500 is retried until it goes through', async () => {
+  const psid = newPsid();
+  await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [metaText(psid, FB_PAGE_ID, 'hi')]));
+  const conv = (await agent.next((f) => messageEvent()(f) && f.message.text === 'hi')).conv;
+  await fake.script({ action: 'error_500', count: 2, path: '/me/messages' });
+  await reply(conv, 'retried');
+  await agent.next(deliveryEvent(conv, 'sent'), 8000);
+  assert.deepEqual((await fake.requests('/me/messages')).map((r) => r.status), [500, 500, 200]);
+});
+
+test('a split text whose second part fails is resumed without sending the first part again', async () => {
+  const conv = await telegramConversation(newChatId());
+  const long = `${'الف '.repeat(1500)}\n${'ب '.repeat(1500)}`;  // over 4096 UTF-16 units: two parts
+  await fake.script([{ action: 'delay', count: 1, path: '/sendMessage' }, { action: 'error_500', count: 1, path: '/sendMessage' }]);
+  await reply(conv, long);
+  const sent = await agent.next(deliveryEvent(conv, 'sent'), 8000);
+  const sends = await fake.requests('/sendMessage');
+  assert.deepEqual(sends.map((r) => r.status), [200, 500, 200]);
+  assert.notEqual(sends[0].json.text, sends[2].json.text);
+  assert.equal(sends[1].json.text, sends[2].json.text);
+  // The message's provider id is its first part's.
+  assert.equal(sent.provider_message_id.split(':')[1], '1');
+});
+
+test('WhatsApp window closed: the provider error and the 24-hour rule both fail with a reason for the agent', async () => {
+  const phone = newPhone();
+  await postWhatsApp(gw, waText(phone, 'سلام'));
+  const conv = (await agent.next((f) => messageEvent()(f) && f.conversation.channel === 'wa')).conv;
+  await fake.script({ action: 'window_closed', path: '/messages' });
+  await reply(conv, 'دیر شد؟');
+  const refused = await agent.next(deliveryEvent(conv, 'failed'));
+  assert.match(refused.reason, /^outside the 24-hour window: send a template \(.*131047/);
+  assert.equal((await fake.requests('/messages')).length, 1);
+
+  redisCli(redis, 'HSET', `pasokh:conv:${conv}`, 'last_customer_message_at', String(Date.now() - 25 * 3600 * 1000));
+  await reply(conv, 'بعد از ۲۵ ساعت');
+  const failed = await agent.next(deliveryEvent(conv, 'failed'));
+  assert.equal(failed.reason, 'outside the 24-hour window: send a template');
+  assert.equal((await fake.requests('/messages')).length, 1);  // nothing sent
+});
+
+test('a WhatsApp "failed" status with 131047 shows the window reason', async () => {
+  const phone = newPhone();
+  await postWhatsApp(gw, waText(phone, 'سلام'));
+  const conv = (await agent.next((f) => messageEvent()(f) && f.conversation.channel === 'wa')).conv;
+  await reply(conv, 'این نمی‌رسد');
+  const sent = await agent.next(deliveryEvent(conv, 'sent'));
+  await postWhatsApp(gw, waStatuses(phone, [[sent.provider_message_id, 'failed', { errors: [{ code: 131047, title: 'Re-engagement message' }] }]]));
+  const failed = await agent.next(deliveryEvent(conv, 'failed'));
+  assert.match(failed.reason, /^outside the 24-hour window: send a template \(131047/);
+});
+
+test('Messenger echoes: our own sends are not recorded twice, inbox replies are, and no conversation is opened', async () => {
+  const psid = newPsid();
+  await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [metaText(psid, FB_PAGE_ID, 'echo test')]));
+  const conv = (await agent.next((f) => messageEvent()(f) && f.message.text === 'echo test')).conv;
+  await reply(conv, 'from pasokh');
+  const sent = await agent.next(deliveryEvent(conv, 'sent'));
+  await agent.next((f) => messageEvent(conv)(f) && f.message.text === 'from pasokh');
+  const own = metaEcho(psid, FB_PAGE_ID, 'from pasokh', { id: sent.provider_message_id });
+  const inbox = metaEcho(psid, FB_PAGE_ID, 'از صندوق پیام صفحه');
+  assert.equal((await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [own, inbox]))).status, 200);
+  const recorded = await agent.next(messageEvent(conv));
+  assert.equal(recorded.message.text, 'از صندوق پیام صفحه');
+  assert.equal(recorded.message.direction, 'out');
+  assert.equal(recorded.message.status, 'sent');
+  await sleep(200);
+  assert.equal(agent.frames.filter((f) => messageEvent(conv)(f)).length, 0);
+  // An echo to someone without an open conversation stores nothing.
+  const stranger = metaEcho(newPsid(), FB_PAGE_ID, 'to a stranger');
+  assert.equal((await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [stranger]))).status, 200);
+  await sleep(200);
+  assert.equal(agent.frames.filter((f) => f.message?.text === 'to a stranger').length, 0);
+  assert.ok(await metric(gw, 'pasokh_webhook_items_total{channel="fb",what="echo_no_conversation"}') >= 1);
+});

@@ -1,0 +1,90 @@
+// A gateway killed (SIGKILL) in the middle of delivering a messenger reply:
+// another instance takes the outbox entry over and finishes it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { RedisServer, Pasokh, sleep } from '../support/harness.mjs';
+import {
+  SECRETS, FakeProvider, messengerConfig, postWebhook, telegramHeaders, tgText, newChatId, agentFor, redisCli, waitUntil,
+} from './messenger_support.mjs';
+
+let redis, fake;
+const instances = [];
+
+before(async () => {
+  redis = await new RedisServer().start();
+  fake = await new FakeProvider().start();
+  const admin = new Pasokh(messengerConfig(redis, fake), SECRETS);
+  instances.push(admin);
+  await admin.createAgent('sara', 'sara-secret-1', { name: 'Sara' });
+});
+after(async () => {
+  for (const gw of instances) await gw.cleanup();
+  fake?.stop();
+  await redis?.cleanup();
+});
+
+// Slow retries on purpose: a retry must come from the second instance, not the first.
+async function startGateway() {
+  const config = messengerConfig(redis, fake);
+  config.outbox = { ...config.outbox, retry_initial_ms: 20000, retry_max_ms: 20000 };
+  const gw = await new Pasokh(config, SECRETS).start();
+  instances.push(gw);
+  return gw;
+}
+
+// A conversation on the first instance and an agent reply in it.
+async function replyOn(gw, text) {
+  const agent = await agentFor(gw);
+  const chat = newChatId();
+  await postWebhook(gw, '/webhooks/telegram/tg', tgText(chat, 'سلام'), telegramHeaders());
+  const conv = (await agent.next((f) => f.event === 'message' && f.message?.text === 'سلام')).conv;
+  agent.send({ type: 'reply', conv, client_id: `r-${chat}`, text });
+  await agent.next((f) => f.type === 'ack');
+  await agent.close();
+  return { conv, chat };
+}
+
+const sendsOf = async (text) => (await fake.requests('/sendMessage')).filter((r) => r.json?.text === text);
+const pending = () => Number(redisCli(redis, 'XPENDING', 'pasokh:outbox:tg', 'senders').split('\n')[0]);
+
+test('killed while waiting to retry: the next instance delivers the message exactly once', async () => {
+  await fake.clear();
+  const first = await startGateway();
+  await fake.script({ action: 'error_500', path: '/sendMessage' });
+  const text = 'پاسخ بعد از خرابی';
+  const { conv } = await replyOn(first, text);
+  await waitUntil(async () => (await sendsOf(text)).length === 1, 'the failed first send');
+  await first.stop('SIGKILL');
+
+  const second = await startGateway();
+  const agent = await agentFor(second);
+  const sent = await agent.next((f) => f.event === 'delivery' && f.conv === conv && f.status === 'sent', 10000);
+  assert.ok(sent.provider_message_id);
+  await sleep(2000);
+  assert.deepEqual((await sendsOf(text)).map((r) => r.status), [500, 200]);
+  assert.equal(pending(), 0);
+  await agent.close();
+});
+
+test('killed while the provider is answering: the message is not lost, is marked sent once and resent at most once', async () => {
+  await fake.clear();
+  const first = await startGateway();
+  await fake.script({ action: 'delay', delay_ms: 4000, path: '/sendMessage' });
+  const text = 'در حال ارسال کشته شد';
+  const { conv } = await replyOn(first, text);
+  await waitUntil(async () => (await sendsOf(text)).length === 1, 'the send in flight');
+  await first.stop('SIGKILL');
+
+  const second = await startGateway();
+  const agent = await agentFor(second);
+  const sent = await agent.next((f) => f.event === 'delivery' && f.conv === conv && f.status === 'sent', 10000);
+  assert.ok(sent.provider_message_id);
+  await sleep(3000);
+  // The provider cannot tell us whether the abandoned request went through,
+  // so delivery is at least once: the second instance sends it again, once.
+  assert.equal((await sendsOf(text)).length, 2);
+  assert.equal(agent.frames.filter((f) => f.event === 'delivery' && f.conv === conv).length, 0);
+  assert.equal(JSON.parse(redisCli(redis, 'HGET', `pasokh:conv:${conv}:delivery`, '2')).status, 'sent');
+  assert.equal(pending(), 0);
+  await agent.close();
+});

@@ -1,0 +1,732 @@
+/*! Pasokh web chat widget. One tag, no build step:
+ *  <script src="https://support.example.com/widget/widget.js" data-channel="web" async></script>
+ * Optional: data-lang="fa|ar|en" (else <html lang>, the browser, the first message),
+ * data-server="https://support.example.com" (else the script's origin).
+ * Everything lives in one closed-over scope and one Shadow DOM: no globals, no page CSS. */
+(function () {
+  'use strict';
+  var doc = document, win = window;
+  var script = doc.currentScript;
+  if (!script) {
+    var all = doc.querySelectorAll('script[src*="widget.js"][data-channel]');
+    script = all[all.length - 1];
+  }
+  if (!script || !win.WebSocket || !win.fetch || !Element.prototype.attachShadow) return;
+
+  var CHANNEL = script.getAttribute('data-channel') || 'web';
+  var SERVER = (script.getAttribute('data-server') || new URL(script.src, location.href).origin).replace(/\/+$/, '');
+  var WS_URL = SERVER.replace(/^http/, 'ws') + '/ws/chat?channel=' + encodeURIComponent(CHANNEL);
+  var STORE_KEY = 'pasokh-webchat:' + CHANNEL + '@' + SERVER;
+  var MAX_CHARS = 2000;
+
+  // --- strings -------------------------------------------------------------
+  var STRINGS = {
+    en: {
+      open: 'Chat with us', close: 'Close chat', title: 'Support', messages: 'Messages',
+      connecting: 'Connecting…', reconnecting: 'Connection lost. Reconnecting…', online: 'We usually reply within minutes.',
+      offline: 'No agent is online right now.', placeholder: 'Write a message…', send: 'Send', message: 'Message',
+      you: 'You', agent: 'Support', bot: 'Assistant', system: 'Notice', typing: '{name} is typing…',
+      queue: 'You are number {n} in the queue.', wait: 'Estimated wait: about {m} min.',
+      resolved: 'This conversation has been resolved. Write again if you need more help.',
+      newConv: 'New conversation', offlineOffer: 'No agent is online right now. Leave your email and we will answer you there.',
+      offlineKnown: 'No agent is online right now. We will answer you at {email}.',
+      email: 'Email', name: 'Name', save: 'Send', saved: 'Thank you! We will answer you at {email}.',
+      prechat: 'Before we start, tell us how to reach you.', start: 'Start chat', optional: '(optional)',
+      tooLong: 'A message can have at most {n} characters.', rate: 'You are sending messages too fast. Please wait a moment.',
+      retry: 'Not sent yet; it will be sent when the connection is back.', badEmail: 'Please enter a valid email address.',
+      sending: 'Sending', sent: 'Sent', read: 'Seen', failed: 'Not sent', left: '{n} characters left',
+      unread: '{n} new', closed: 'The chat is not available right now. Please try again later.', choices: 'Choices'
+    },
+    fa: {
+      open: 'گفتگو با پشتیبانی', close: 'بستن گفتگو', title: 'پشتیبانی', messages: 'پیام‌ها',
+      connecting: 'در حال اتصال…', reconnecting: 'اتصال قطع شد. در حال اتصال دوباره…', online: 'معمولاً در چند دقیقه پاسخ می‌دهیم.',
+      offline: 'هم‌اکنون هیچ کارشناسی آنلاین نیست.', placeholder: 'پیام خود را بنویسید…', send: 'ارسال', message: 'پیام',
+      you: 'شما', agent: 'پشتیبان', bot: 'دستیار', system: 'اطلاعیه', typing: '{name} در حال نوشتن است…',
+      queue: 'شما نفر {n} صف هستید.', wait: 'زمان تقریبی انتظار: حدود {m} دقیقه.',
+      resolved: 'این گفتگو به پایان رسید. اگر باز هم کمک لازم دارید، دوباره بنویسید.',
+      newConv: 'گفتگوی تازه', offlineOffer: 'هم‌اکنون هیچ کارشناسی آنلاین نیست. ایمیل خود را بگذارید تا از همان راه پاسخ دهیم.',
+      offlineKnown: 'هم‌اکنون هیچ کارشناسی آنلاین نیست. پاسخ را به {email} می‌فرستیم.',
+      email: 'ایمیل', name: 'نام', save: 'ثبت', saved: 'سپاس! پاسخ را به {email} می‌فرستیم.',
+      prechat: 'پیش از شروع، بگویید چطور با شما در تماس باشیم.', start: 'شروع گفتگو', optional: '(اختیاری)',
+      tooLong: 'هر پیام حداکثر {n} نویسه می‌تواند داشته باشد.', rate: 'پیام‌ها را خیلی سریع می‌فرستید. لطفاً کمی صبر کنید.',
+      retry: 'هنوز ارسال نشده؛ با برقراری اتصال فرستاده می‌شود.', badEmail: 'لطفاً یک نشانی ایمیل درست وارد کنید.',
+      sending: 'در حال ارسال', sent: 'ارسال شد', read: 'دیده شد', failed: 'ارسال نشد', left: '{n} نویسه باقی مانده',
+      unread: '{n} پیام تازه', closed: 'گفتگو هم‌اکنون در دسترس نیست. لطفاً بعداً دوباره تلاش کنید.', choices: 'گزینه‌ها'
+    },
+    ar: {
+      open: 'تحدّث معنا', close: 'إغلاق المحادثة', title: 'الدعم', messages: 'الرسائل',
+      connecting: 'جارٍ الاتصال…', reconnecting: 'انقطع الاتصال. جارٍ إعادة الاتصال…', online: 'نرد عادةً خلال دقائق.',
+      offline: 'لا يوجد موظف متصل الآن.', placeholder: 'اكتب رسالتك…', send: 'إرسال', message: 'الرسالة',
+      you: 'أنت', agent: 'الدعم', bot: 'المساعد', system: 'إشعار', typing: '{name} يكتب…',
+      queue: 'ترتيبك في قائمة الانتظار: {n}.', wait: 'وقت الانتظار المتوقع: حوالي {m} دقيقة.',
+      resolved: 'تم حل هذه المحادثة. اكتب مجددًا إذا احتجت إلى مساعدة أخرى.',
+      newConv: 'محادثة جديدة', offlineOffer: 'لا يوجد موظف متصل الآن. اترك بريدك الإلكتروني وسنرد عليك عبره.',
+      offlineKnown: 'لا يوجد موظف متصل الآن. سنرد عليك على {email}.',
+      email: 'البريد الإلكتروني', name: 'الاسم', save: 'إرسال', saved: 'شكرًا لك! سنرد عليك على {email}.',
+      prechat: 'قبل أن نبدأ، أخبرنا كيف نتواصل معك.', start: 'ابدأ المحادثة', optional: '(اختياري)',
+      tooLong: 'الحد الأقصى للرسالة {n} حرف.', rate: 'أنت ترسل الرسائل بسرعة كبيرة. يرجى الانتظار قليلًا.',
+      retry: 'لم تُرسل بعد؛ ستُرسل عند عودة الاتصال.', badEmail: 'يرجى إدخال بريد إلكتروني صحيح.',
+      sending: 'جارٍ الإرسال', sent: 'أُرسلت', read: 'تمت القراءة', failed: 'لم تُرسل', left: 'تبقّى {n} حرف',
+      unread: '{n} جديدة', closed: 'المحادثة غير متاحة الآن. يرجى المحاولة لاحقًا.', choices: 'خيارات'
+    }
+  };
+  var RTL = { fa: true, ar: true };
+
+  function supported(tag) {
+    var l = String(tag || '').toLowerCase().split(/[-_]/)[0];
+    return STRINGS[l] ? l : '';
+  }
+  // Page (or data-lang) wins; the browser's language is a guess that the
+  // customer's first message may correct.
+  var lang = supported(script.getAttribute('data-lang')) || supported(doc.documentElement.lang);
+  var langFirm = !!lang;
+  if (!lang) {
+    var prefs = navigator.languages || [navigator.language];
+    for (var i = 0; i < prefs.length && !lang; i++) lang = supported(prefs[i]);
+  }
+  lang = lang || 'en';
+
+  function t(key, vars) {
+    var s = (STRINGS[lang] || STRINGS.en)[key] || STRINGS.en[key] || key;
+    return s.replace(/\{(\w+)\}/g, function (_, k) { return vars && vars[k] != null ? vars[k] : ''; });
+  }
+  function num(n) {
+    try { return new Intl.NumberFormat(lang).format(n); } catch (e) { return String(n); }
+  }
+  function detectLanguage(text) {
+    var fa = (text.match(/[\u067E\u0686\u0698\u06AF\u06A9\u06CC\u06F0-\u06F9]/g) || []).length;
+    var ar = (text.match(/[\u0629\u064A\u0643\u0649\u0660-\u0669]/g) || []).length;
+    var arabic = (text.match(/[\u0600-\u06FF]/g) || []).length;
+    var latin = (text.match(/[A-Za-z]/g) || []).length;
+    if (arabic && arabic >= latin) return fa > ar ? 'fa' : ar > fa ? 'ar' : '';
+    return latin ? 'en' : '';
+  }
+  function codePoints(s) { return Array.from(s).length; }
+
+  // --- persistent state (localStorage, shared by tabs) ------------------------
+  function load() {
+    try { return JSON.parse(localStorage.getItem(STORE_KEY)) || {}; } catch (e) { return {}; }
+  }
+  var saved = load();
+  var state = {
+    token: saved.token || '', expiresAt: saved.expires_at || 0, issuedAt: saved.issued_at || 0,
+    conv: saved.conv || '', open: !!saved.open, outbox: Array.isArray(saved.outbox) ? saved.outbox : []
+  };
+  function persist() {
+    try {
+      localStorage.setItem(STORE_KEY, JSON.stringify({
+        token: state.token, expires_at: state.expiresAt, issued_at: state.issuedAt, conv: state.conv,
+        open: state.open, outbox: state.outbox.slice(-50)
+      }));
+    } catch (e) { /* private mode or full: the session lasts as long as the page */ }
+  }
+
+  // --- DOM -------------------------------------------------------------------
+  function el(tag, attrs, kids) {
+    var n = doc.createElement(tag);
+    for (var k in attrs || {}) {
+      if (k === 'text') n.textContent = attrs[k];
+      else if (k.slice(0, 2) === 'on') n.addEventListener(k.slice(2), attrs[k]);
+      else if (attrs[k] !== false && attrs[k] != null) n.setAttribute(k, attrs[k] === true ? '' : attrs[k]);
+    }
+    (kids || []).forEach(function (c) { if (c) n.appendChild(c); });
+    return n;
+  }
+
+  var CSS = [
+    ':host{all:initial}',
+    '*{box-sizing:border-box}',
+    '.root{position:fixed;bottom:20px;inset-inline-end:20px;z-index:2147483000;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Vazirmatn,Tahoma,"Noto Sans Arabic",sans-serif;color:#1c2430}',
+    '.launcher{display:flex;align-items:center;gap:8px;margin-inline-start:auto;border:0;border-radius:28px;padding:12px 18px;background:#0b5cab;color:#fff;font:inherit;font-weight:600;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25)}',
+    '.launcher:hover{background:#094c8e}',
+    '.badge{min-width:20px;padding:0 6px;border-radius:10px;background:#d93025;color:#fff;font-size:12px;line-height:20px;text-align:center}',
+    '.panel{display:flex;flex-direction:column;width:min(370px,calc(100vw - 24px));height:min(560px,calc(100vh - 110px));margin-bottom:12px;background:#fff;border-radius:14px;box-shadow:0 8px 30px rgba(0,0,0,.28);overflow:hidden}',
+    '.panel[hidden],[hidden]{display:none!important}',
+    'header{display:flex;align-items:center;gap:8px;padding:12px 14px;background:#0b5cab;color:#fff}',
+    'header h2{flex:1;margin:0;font-size:16px}',
+    '.sub{font-size:12px;opacity:.9;margin:0}',
+    '.x{border:0;background:transparent;color:#fff;font-size:22px;line-height:1;cursor:pointer;padding:4px 8px;border-radius:6px}',
+    '.banner{padding:6px 12px;font-size:13px;background:#fff4ce;color:#5c4400;border-bottom:1px solid #f0dc9a}',
+    '.notice{margin:8px 12px;padding:8px 10px;border-radius:8px;background:#eef4fb;font-size:13px}',
+    '.notice form,.prechat{display:flex;flex-direction:column;gap:6px;margin-top:6px}',
+    'label{font-size:12px;font-weight:600}',
+    'input,textarea{font:inherit;color:inherit;border:1px solid #9aa7b6;border-radius:8px;padding:7px 9px;width:100%;background:#fff}',
+    '.log{flex:1;overflow-y:auto;padding:10px 12px;background:#f6f8fb;display:flex;flex-direction:column;gap:6px}',
+    '.msg{max-width:84%;padding:7px 10px;border-radius:12px;background:#fff;border:1px solid #e1e6ee;align-self:flex-start}',
+    '.msg.customer{align-self:flex-end;background:#dcebfb;border-color:#c3daf4}',
+    '.msg.system{align-self:center;background:transparent;border:0;color:#4a5868;font-size:12px;text-align:center}',
+    '.who{font-size:11px;font-weight:700;color:#39506b}',
+    '.text{white-space:pre-wrap;overflow-wrap:anywhere;unicode-bidi:plaintext}',
+    '.meta{font-size:11px;color:#5a6878;margin-top:2px;text-align:end}',
+    '.msg.failed .meta{color:#b3261e}',
+    '.sep{align-self:center;font-size:12px;color:#5a6878;padding:4px 0}',
+    '.choices{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}',
+    '.choices button{border:1px solid #0b5cab;background:#fff;color:#0b5cab;border-radius:16px;padding:4px 12px;font:inherit;cursor:pointer}',
+    '.choices button[disabled]{opacity:.55;cursor:default}',
+    '.typing{min-height:20px;padding:0 14px;font-size:12px;color:#4a5868;background:#f6f8fb}',
+    '.alert{padding:6px 12px;font-size:13px;background:#fde7e6;color:#8c1d18}',
+    '.composer{display:flex;gap:8px;align-items:flex-end;padding:10px;border-top:1px solid #e1e6ee}',
+    '.composer textarea{resize:none;max-height:120px;min-height:40px}',
+    '.primary{border:0;border-radius:8px;padding:9px 14px;background:#0b5cab;color:#fff;font:inherit;font-weight:600;cursor:pointer}',
+    '.primary[disabled]{opacity:.5;cursor:default}',
+    '.count{font-size:11px;color:#5a6878;padding:0 12px}',
+    '.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}',
+    'button:focus-visible,input:focus-visible,textarea:focus-visible,.log:focus-visible{outline:3px solid #f5a623;outline-offset:2px}',
+    '@media (prefers-reduced-motion:no-preference){.panel{animation:pop .15s ease-out}@keyframes pop{from{opacity:0;transform:translateY(8px)}}}'
+  ].join('\n');
+
+  var host, root, launcher, badge, launcherLabel, panel, titleEl, subEl, closeBtn, banner, offlineBox, prechatBox,
+    queueBox, logEl, typingEl, alertEl, textarea, sendBtn, countEl, msgLabel;
+
+  function build() {
+    host = el('div', { 'data-pasokh-widget': CHANNEL });
+    var shadow = host.attachShadow({ mode: 'open' });
+    shadow.appendChild(el('style', { text: CSS }));
+    var uid = 'pw' + Math.random().toString(36).slice(2, 8);
+    titleEl = el('h2', { id: uid + 't' });
+    subEl = el('p', { 'class': 'sub', role: 'status', 'aria-live': 'polite' });
+    closeBtn = el('button', { type: 'button', 'class': 'x', onclick: function () { setOpen(false, true); } }, [el('span', { 'aria-hidden': 'true', text: '×' })]);
+    banner = el('div', { 'class': 'banner', role: 'status', hidden: true });
+    offlineBox = el('div', { 'class': 'notice', hidden: true });
+    prechatBox = el('div', { 'class': 'notice', hidden: true });
+    queueBox = el('div', { 'class': 'notice', role: 'status', 'aria-live': 'polite', hidden: true });
+    logEl = el('div', { 'class': 'log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', tabindex: '0' });
+    typingEl = el('div', { 'class': 'typing', 'aria-live': 'polite' });
+    alertEl = el('div', { 'class': 'alert', role: 'alert', hidden: true });
+    msgLabel = el('label', { 'for': uid + 'm', 'class': 'sr' });
+    textarea = el('textarea', { id: uid + 'm', rows: '1', dir: 'auto', autocomplete: 'off', oninput: onInput, onkeydown: onKey });
+    sendBtn = el('button', { type: 'submit', 'class': 'primary' });
+    countEl = el('div', { 'class': 'count', 'aria-live': 'polite', hidden: true });
+    var composer = el('form', { 'class': 'composer', onsubmit: function (e) { e.preventDefault(); submit(); } }, [msgLabel, textarea, sendBtn]);
+    panel = el('section', { 'class': 'panel', role: 'dialog', 'aria-labelledby': uid + 't', id: uid + 'p', hidden: true, onkeydown: function (e) {
+      if (e.key === 'Escape') { e.stopPropagation(); setOpen(false, true); }
+    } }, [
+      el('header', {}, [el('div', { style: 'flex:1' }, [titleEl, subEl]), closeBtn]),
+      banner, offlineBox, prechatBox, queueBox, logEl, typingEl, alertEl, countEl, composer
+    ]);
+    badge = el('span', { 'class': 'badge', hidden: true, 'aria-hidden': 'true' });
+    launcherLabel = el('span');
+    launcher = el('button', { type: 'button', 'class': 'launcher', 'aria-haspopup': 'dialog', 'aria-expanded': 'false', 'aria-controls': uid + 'p',
+      onclick: function () { setOpen(panel.hidden, true); } }, [launcherLabel, badge]);
+    root = el('div', { 'class': 'root' }, [panel, el('div', { style: 'display:flex' }, [launcher])]);
+    shadow.appendChild(root);
+    applyLanguage();
+    doc.body.appendChild(host);
+  }
+
+  var settings = {}, profile = {}, agentsOnline = true;
+
+  function applyLanguage() {
+    root.setAttribute('dir', RTL[lang] ? 'rtl' : 'ltr');
+    root.setAttribute('lang', lang);
+    titleEl.textContent = settings.title || t('title');
+    closeBtn.setAttribute('aria-label', t('close'));
+    logEl.setAttribute('aria-label', t('messages'));
+    msgLabel.textContent = t('message');
+    textarea.setAttribute('placeholder', t('placeholder'));
+    sendBtn.textContent = t('send');
+    updateLauncher();
+    updateStatus();
+  }
+
+  // --- conversation view -------------------------------------------------------
+  var convOrder = [];        // conversations in the order they were shown
+  var lastSeq = {};          // conv → highest seq shown
+  var convStatus = {};       // conv → conversation status
+  var byKey = {};            // "conv:seq" → element
+  var byClient = {};         // client id → element (own messages)
+  var readSent = {}, deliveredSent = {};
+  var lastOutSeq = {};       // conv → seq of the last agent/bot message
+  var unread = 0;
+
+  function convIndex(conv) {
+    var i = convOrder.indexOf(conv);
+    if (i < 0) {
+      convOrder.push(conv);
+      i = convOrder.length - 1;
+      if (i > 0) place(el('div', { 'class': 'sep', 'data-conv': conv, 'data-seq': '0', role: 'separator', text: t('newConv') }), conv, 0);
+    }
+    return i;
+  }
+  function order(node) {
+    return [convOrder.indexOf(node.getAttribute('data-conv')), Number(node.getAttribute('data-seq'))];
+  }
+  // Keeps the log in (conversation, seq) order; unsent messages stay last.
+  function place(node, conv, seq) {
+    node.setAttribute('data-conv', conv);
+    node.setAttribute('data-seq', String(seq));
+    node.removeAttribute('data-pending');
+    var mine = [convOrder.indexOf(conv), seq];
+    var kids = logEl.children;
+    for (var i = kids.length - 1; i >= 0; i--) {
+      var k = kids[i];
+      if (k === node || k.hasAttribute('data-pending')) continue;
+      var o = order(k);
+      if (o[0] < mine[0] || (o[0] === mine[0] && o[1] < mine[1])) {
+        logEl.insertBefore(node, k.nextSibling);
+        return;
+      }
+    }
+    logEl.insertBefore(node, logEl.firstChild);
+  }
+  function scrollDown(force) {
+    if (force || logEl.scrollHeight - logEl.scrollTop - logEl.clientHeight < 120) logEl.scrollTop = logEl.scrollHeight;
+  }
+  function timeOf(ms) {
+    try { return new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit' }).format(new Date(ms)); } catch (e) { return ''; }
+  }
+
+  function bubble(author, name, text, at) {
+    var who = author === 'customer' ? t('you') : author === 'system' ? '' : (name || t(author === 'bot' ? 'bot' : 'agent'));
+    var node = el('div', { 'class': 'msg ' + author, 'data-author': author }, [
+      who ? el('div', { 'class': 'who', text: who }) : null,
+      el('div', { 'class': 'text', dir: 'auto', text: text }),   // textContent only: markup shows as text
+      el('div', { 'class': 'meta' }, [el('time', { text: at ? timeOf(at) : '' }), el('span', { 'class': 'mark' })])
+    ]);
+    return node;
+  }
+  function mark(node, what) {
+    node.setAttribute('data-state', what);
+    node.classList.toggle('failed', what === 'failed');
+    var m = node.querySelector('.mark');
+    m.textContent = { sending: ' 🕓', sent: ' ✓', read: ' ✓✓', failed: ' ⚠' }[what] || '';
+    m.setAttribute('aria-label', t(what));
+    m.setAttribute('title', t(what));
+  }
+
+  function onEvent(f) {
+    var conv = f.conv, seq = f.seq, key = conv + ':' + seq;
+    convIndex(conv);
+    if (seq > (lastSeq[conv] || 0)) lastSeq[conv] = seq;
+    if (f.status) convStatus[conv] = f.status;
+    if (conv !== state.conv && convOrder[convOrder.length - 1] === conv) { state.conv = conv; persist(); }
+    if (byKey[key]) return;
+    if (f.event === 'message' && f.message) {
+      var m = f.message, node = m.client_id && byClient[m.client_id];
+      if (node) {
+        mark(node, 'sent');
+        forgetOutbox(m.client_id);
+      } else {
+        node = bubble(m.author, m.name, m.text, m.at);
+        if (m.client_id) { node.setAttribute('data-client-id', m.client_id); byClient[m.client_id] = node; mark(node, 'sent'); }
+      }
+      if (m.author === 'customer') node.querySelector('time').textContent = timeOf(m.at);
+      byKey[key] = node;
+      place(node, conv, seq);
+      if (m.author !== 'customer') {
+        lastOutSeq[conv] = seq;
+        typingEl.textContent = '';
+        // An answer means everything before it was read.
+        Object.keys(byClient).forEach(function (c) {
+          var n = byClient[c];
+          if (n.getAttribute('data-conv') === conv && Number(n.getAttribute('data-seq')) < seq) mark(n, 'read');
+        });
+        if (m.buttons && m.buttons.length) addChoices(node, m.buttons);
+        if (!live || panel.hidden || doc.visibilityState !== 'visible') { if (!replaying) { unread++; updateLauncher(); } }
+        sendSeen(conv);
+      }
+      if (m.author === 'agent') queueBox.hidden = true;
+    } else if (f.event === 'status') {
+      if (f.status === 'resolved' || f.status === 'closed') {
+        var notice = el('div', { 'class': 'msg system', 'data-author': 'system', role: 'note' }, [el('div', { 'class': 'text', dir: 'auto', text: t('resolved') })]);
+        byKey[key] = notice;
+        place(notice, conv, seq);
+        queueBox.hidden = true;
+        disableChoices();
+      } else if (f.status !== 'queued') {
+        queueBox.hidden = true;
+      }
+    }
+    scrollDown(false);
+  }
+
+  function addChoices(node, buttons) {
+    var group = el('div', { 'class': 'choices', role: 'group', 'aria-label': t('choices') });
+    buttons.forEach(function (b) {
+      group.appendChild(el('button', { type: 'button', text: b.title, onclick: function () {
+        disableChoices();
+        send(b.title, b.id);
+      } }));
+    });
+    node.appendChild(group);
+  }
+  function disableChoices() {
+    Array.prototype.forEach.call(logEl.querySelectorAll('.choices button'), function (b) { b.disabled = true; });
+  }
+
+  // --- the connection ------------------------------------------------------------
+  var ws = null, live = false, replaying = false, attempt = 0, retryTimer = 0, pingTimer = 0, lastFrameAt = 0;
+  var lastError = '', everConnected = false, sessionPromise = null, typingShownTimer = 0;
+
+  function setBanner(text) { banner.textContent = text || ''; banner.hidden = !text; }
+  function updateStatus() {
+    if (!subEl) return;
+    subEl.textContent = live ? (agentsOnline ? t('online') : t('offline')) : (state.token ? t('connecting') : '');
+  }
+  function updateLauncher() {
+    launcherLabel.textContent = t('open');
+    badge.textContent = num(unread);
+    badge.hidden = !unread;
+    launcher.setAttribute('aria-label', t('open') + (unread ? ' (' + t('unread', { n: num(unread) }) + ')' : ''));
+  }
+  function showAlert(text) {
+    alertEl.textContent = text || '';
+    alertEl.hidden = !text;
+  }
+
+  function ensureSession() {
+    var now = Date.now();
+    if (state.token && state.expiresAt > now + 60000) {
+      // Renew quietly past half of its life.
+      if (state.issuedAt && now - state.issuedAt > (state.expiresAt - state.issuedAt) / 2) requestSession(state.token).catch(function () {});
+      return Promise.resolve(state.token);
+    }
+    return requestSession('');
+  }
+  function requestSession(token) {
+    if (sessionPromise) return sessionPromise;
+    var body = { channel: CHANNEL };
+    if (token) body.token = token;
+    sessionPromise = fetch(SERVER + '/api/v1/webchat/sessions', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), credentials: 'omit', mode: 'cors'
+    }).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (j) {
+        if (res.status === 401 && token) { sessionPromise = null; state.token = ''; persist(); return requestSession(''); }
+        if (!res.ok) { var e = new Error((j.error && j.error.code) || 'http_' + res.status); e.status = res.status; throw e; }
+        state.token = j.token;
+        state.expiresAt = j.expires_at;
+        state.issuedAt = Date.now();
+        settings = j.settings || settings;
+        profile = j.profile || profile;
+        persist();
+        return j.token;
+      });
+    });
+    var p = sessionPromise;
+    p.then(function () { sessionPromise = null; }, function () { sessionPromise = null; });
+    return p;
+  }
+
+  function connect() {
+    clearTimeout(retryTimer);
+    if (ws) return;
+    ensureSession().then(function (token) {
+      if (ws) return;
+      lastError = '';
+      var sock = ws = new WebSocket(WS_URL);
+      sock.onopen = function () {
+        var after = state.conv && lastSeq[state.conv] ? lastSeq[state.conv] : 0;
+        var hello = { type: 'hello', v: 1, token: token, lang: lang };
+        if (state.conv) { hello.conv = state.conv; hello.after = after; }
+        sock.send(JSON.stringify(hello));
+        replaying = true;
+      };
+      sock.onmessage = function (e) {
+        lastFrameAt = Date.now();
+        var f;
+        try { f = JSON.parse(e.data); } catch (x) { return; }
+        onFrame(f);
+      };
+      sock.onclose = function () {
+        if (ws !== sock) return;
+        ws = null;
+        live = false;
+        replaying = false;
+        clearInterval(pingTimer);
+        updateStatus();
+        var delay;
+        if (lastError === 'token_expired' || lastError === 'token_invalid') {
+          state.token = ''; persist(); delay = 100;
+        } else if (lastError === 'rate_limited') {
+          delay = 60000;
+        } else {
+          delay = Math.min(30000, 500 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
+        }
+        attempt++;
+        if (everConnected || attempt > 1) setBanner(t('reconnecting'));
+        retryTimer = setTimeout(connect, delay);
+      };
+    }).catch(function (err) {
+      attempt++;
+      if (err && err.status === 429) showAlert(t('closed'));
+      setBanner(t(everConnected ? 'reconnecting' : 'connecting'));
+      retryTimer = setTimeout(connect, err && err.status === 429 ? 60000 : Math.min(30000, 1000 * Math.pow(2, attempt)));
+    });
+  }
+
+  function sendFrame(obj) {
+    if (!ws || ws.readyState !== 1 || !live) return false;
+    ws.send(JSON.stringify(obj));
+    return true;
+  }
+
+  function onFrame(f) {
+    switch (f.type) {
+      case 'welcome':
+        live = true;
+        attempt = 0;
+        everConnected = true;
+        setBanner('');
+        settings = f.settings || {};
+        profile = f.profile || {};
+        agentsOnline = f.agents_online !== false;
+        applyLanguage();
+        renderOffline();
+        renderPrechat();
+        clearInterval(pingTimer);
+        pingTimer = setInterval(keepAlive, 25000);
+        break;
+      case 'synced': afterReplay(); break;  // the replay after welcome is complete
+      case 'event': onEvent(f); break;
+      case 'ack': onAck(f); break;
+      case 'queue': onQueue(f); break;
+      case 'typing':
+        if (f.who === 'agent') typingEl.textContent = f.state ? t('typing', { name: f.name || t('agent') }) : '';
+        clearTimeout(typingShownTimer);
+        typingShownTimer = setTimeout(function () { typingEl.textContent = ''; }, 8000);
+        break;
+      case 'contact_saved':
+        profile.email = f.email || profile.email;
+        profile.name = f.name || profile.name;
+        prechatBox.hidden = true;
+        renderOffline(true);
+        textarea.disabled = false;
+        if (!panel.hidden) textarea.focus();
+        break;
+      case 'error': onError(f); break;
+    }
+  }
+
+  function afterReplay() {
+    replaying = false;
+    var keep = [];
+    state.outbox.forEach(function (item) {
+      var node = byClient[item.client_id];
+      if (node && node.hasAttribute('data-seq') && !node.hasAttribute('data-pending')) return;  // stored before the reload
+      if (!node) pending(item);
+      keep.push(item);
+      sendFrame({ type: 'message', client_id: item.client_id, text: item.text, button: item.button || undefined, lang: item.lang });
+    });
+    state.outbox = keep;
+    persist();
+    sendSeen(state.conv);
+    scrollDown(true);
+  }
+
+  function keepAlive() {
+    if (!ws) return;
+    if (Date.now() - lastFrameAt > 60000) { ws.close(); return; }  // dead connection: reconnect
+    sendFrame({ type: 'ping' });
+  }
+
+  function onAck(f) {
+    var node = byClient[f.client_id];
+    forgetOutbox(f.client_id);
+    if (!node) return;
+    convIndex(f.conv);
+    if (!byKey[f.conv + ':' + f.seq]) { byKey[f.conv + ':' + f.seq] = node; place(node, f.conv, f.seq); }
+    if (node.getAttribute('data-state') !== 'read') mark(node, 'sent');
+    if (f.seq > (lastSeq[f.conv] || 0)) lastSeq[f.conv] = f.seq;
+    if (f.conv !== state.conv) { state.conv = f.conv; persist(); }
+  }
+
+  function onQueue(f) {
+    agentsOnline = f.agents_online !== false;
+    updateStatus();
+    renderOffline();
+    if (f.position > 0) {
+      queueBox.textContent = t('queue', { n: num(f.position) }) + (f.estimated_wait_s ? ' ' + t('wait', { m: num(Math.max(1, Math.round(f.estimated_wait_s / 60))) }) : '');
+      queueBox.hidden = false;
+    } else {
+      queueBox.hidden = true;
+    }
+  }
+
+  function onError(f) {
+    lastError = f.code;
+    var node = f.client_id && byClient[f.client_id];
+    if (f.code === 'too_long' || f.code === 'empty_text' || f.code === 'bad_text' || f.code === 'bad_frame') {
+      if (node) mark(node, 'failed');
+      forgetOutbox(f.client_id);
+      showAlert(f.code === 'too_long' ? t('tooLong', { n: num(MAX_CHARS) }) : f.message);
+    } else if (f.code === 'rate_limited') {
+      showAlert(t('rate'));
+      // Kept in the outbox: sent again once the minute is over.
+      if (f.client_id) setTimeout(resend, ((f.retry_after_s || 30) + 1) * 1000);
+    } else if (f.code === 'unavailable') {
+      if (f.client_id) setTimeout(resend, 3000);
+      showAlert(t('retry'));
+    } else if (f.code === 'bad_email' || f.code === 'bad_contact') {
+      showAlert(t('badEmail'));
+    }
+  }
+
+  function resend() {
+    state.outbox.forEach(function (item) {
+      sendFrame({ type: 'message', client_id: item.client_id, text: item.text, button: item.button || undefined, lang: item.lang });
+    });
+  }
+  function forgetOutbox(clientId) {
+    var before = state.outbox.length;
+    state.outbox = state.outbox.filter(function (i) { return i.client_id !== clientId; });
+    if (state.outbox.length !== before) persist();
+  }
+
+  function sendSeen(conv) {
+    if (!conv || !live || replaying) return;
+    var seq = lastOutSeq[conv];
+    if (!seq) return;
+    var read = !panel.hidden && doc.visibilityState === 'visible';
+    if (seq <= (deliveredSent[conv] || 0) && (!read || seq <= (readSent[conv] || 0))) return;
+    if (sendFrame({ type: 'seen', conv: conv, seq: seq, read: read })) {
+      deliveredSent[conv] = seq;
+      if (read) { readSent[conv] = seq; unread = 0; updateLauncher(); }
+    }
+  }
+
+  // --- writing ---------------------------------------------------------------------
+  function newClientId() {
+    var b = new Uint8Array(9);
+    crypto.getRandomValues(b);
+    return 'c' + Date.now().toString(36) + '-' + Array.prototype.map.call(b, function (x) { return (x & 15).toString(16) + (x >> 4).toString(16); }).join('');
+  }
+  function pending(item) {
+    var node = bubble('customer', '', item.text, Date.now());
+    node.setAttribute('data-client-id', item.client_id);
+    node.setAttribute('data-pending', '');
+    byClient[item.client_id] = node;
+    mark(node, 'sending');
+    logEl.appendChild(node);
+    return node;
+  }
+  function send(text, buttonId) {
+    text = text.trim();
+    if (!text) return false;
+    if (codePoints(text) > MAX_CHARS) { showAlert(t('tooLong', { n: num(MAX_CHARS) })); return false; }
+    showAlert('');
+    if (!langFirm) {
+      var guess = detectLanguage(text);
+      langFirm = true;
+      if (guess && guess !== lang) { lang = guess; applyLanguage(); }
+    }
+    var item = { client_id: newClientId(), text: text, lang: lang };
+    if (buttonId) item.button = buttonId;
+    state.outbox.push(item);
+    persist();
+    pending(item);
+    scrollDown(true);
+    disableChoices();
+    stopTyping();
+    if (!sendFrame({ type: 'message', client_id: item.client_id, text: item.text, button: buttonId || undefined, lang: lang })) connect();
+    return true;
+  }
+  function submit() {
+    if (send(textarea.value)) { textarea.value = ''; onInput(); }
+    textarea.focus();
+  }
+  function onKey(e) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
+  }
+  var typingSentAt = 0, typingTimer = 0;
+  function onInput() {
+    var n = codePoints(textarea.value);
+    countEl.hidden = n < MAX_CHARS - 200;
+    countEl.textContent = t('left', { n: num(MAX_CHARS - n) });
+    sendBtn.disabled = n > MAX_CHARS;
+    textarea.style.height = 'auto';
+    textarea.style.height = Math.min(textarea.scrollHeight + 2, 120) + 'px';
+    if (!textarea.value) { stopTyping(); return; }
+    if (Date.now() - typingSentAt > 3000 && sendFrame({ type: 'typing', state: true })) typingSentAt = Date.now();
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(stopTyping, 4000);
+  }
+  function stopTyping() {
+    clearTimeout(typingTimer);
+    if (typingSentAt) { sendFrame({ type: 'typing', state: false }); typingSentAt = 0; }
+  }
+
+  // --- forms: pre-chat and "continue by email" ------------------------------------
+  function field(id, label, type, required, value) {
+    var input = el('input', { id: id, type: type, required: required, autocomplete: type === 'email' ? 'email' : 'name', dir: 'auto' });
+    input.value = value || '';
+    return [el('label', { 'for': id, text: label + (required ? '' : ' ' + t('optional')) }), input];
+  }
+  function contactForm(box, withName, intro, submitLabel) {
+    var uid = 'pf' + Math.random().toString(36).slice(2, 8);
+    var name = withName ? field(uid + 'n', t('name'), 'text', false, profile.name) : [];
+    var email = field(uid + 'e', t('email'), 'email', !withName || !!settings.require_email, profile.email);
+    var form = el('form', { novalidate: true, onsubmit: function (e) {
+      e.preventDefault();
+      var frame = { type: 'contact', email: email[1].value.trim() };
+      if (withName) frame.name = name[1].value.trim();
+      if ((frame.email || email[1].required) && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(frame.email)) { showAlert(t('badEmail')); email[1].focus(); return; }
+      showAlert('');
+      if (!frame.email && !frame.name) {  // all optional and left empty: just chat
+        box.hidden = true;
+        textarea.disabled = false;
+        textarea.focus();
+        return;
+      }
+      if (!sendFrame(frame)) connect();
+    } }, name.concat(email, [el('button', { type: 'submit', 'class': 'primary', text: submitLabel })]));
+    box.textContent = '';
+    box.appendChild(el('p', { style: 'margin:0', text: intro }));
+    box.appendChild(form);
+    return form;
+  }
+  function renderPrechat() {
+    var need = settings.pre_chat_form && !profile.name && !profile.email;
+    prechatBox.hidden = !need;
+    textarea.disabled = !!need;
+    if (need) {
+      contactForm(prechatBox, true, t('prechat'), t('start'));
+      if (!panel.hidden) prechatBox.querySelector('input').focus();
+    }
+  }
+  function renderOffline(justSaved) {
+    var show = !agentsOnline && settings.offline_email !== false;
+    offlineBox.hidden = !show;
+    if (!show) return;
+    if (profile.email) {
+      offlineBox.textContent = justSaved ? t('saved', { email: profile.email }) : t('offlineKnown', { email: profile.email });
+    } else if (!offlineBox.querySelector('form')) {
+      contactForm(offlineBox, false, t('offlineOffer'), t('save'));
+    }
+    offlineBox.setAttribute('role', 'status');
+  }
+
+  // --- open / close ----------------------------------------------------------------
+  function setOpen(open, byUser) {
+    panel.hidden = !open;
+    launcher.setAttribute('aria-expanded', String(open));
+    state.open = open;
+    persist();
+    if (open) {
+      connect();
+      unread = 0;
+      updateLauncher();
+      sendSeen(state.conv);
+      scrollDown(true);
+      var first = prechatBox.hidden ? textarea : prechatBox.querySelector('input');
+      if (byUser && first) first.focus();
+    } else if (byUser) {
+      launcher.focus();
+    }
+  }
+
+  function start() {
+    build();
+    doc.addEventListener('visibilitychange', function () { if (doc.visibilityState === 'visible') sendSeen(state.conv); });
+    win.addEventListener('online', function () { if (!ws) { attempt = 0; connect(); } });
+    win.addEventListener('storage', function (e) {
+      if (e.key !== STORE_KEY) return;
+      var s = load();
+      if (s.token && s.token !== state.token) { state.token = s.token; state.expiresAt = s.expires_at; state.issuedAt = s.issued_at; }
+    });
+    // A known visitor reconnects at once (history, unread answers); a new one
+    // gets a session only when they open the chat.
+    if (state.token) connect();
+    if (state.open) setOpen(true, false);
+  }
+  if (doc.body) start(); else doc.addEventListener('DOMContentLoaded', start);
+})();
