@@ -206,7 +206,9 @@ awaitable<bool> messenger_gateway::store_status(const channel_config& channel, c
   if (event.status == proto::delivery_status::failed)
     update.reason = agent_failure_reason(channel.kind, event.status_error.empty() ? "failed" : event.status_error);
   // Statuses only move forwards, so a replayed or late one changes nothing.
-  auto marked = co_await marks_.mark(update);
+  // (A named ack, not the default argument: GCC 12 destroys that `{}` twice.)
+  routing::outbox_ack no_outbox_entry;
+  auto marked = co_await marks_.mark(update, no_outbox_entry);
   if (!marked) {
     log()->warn("channel={} status failed: {}", channel.id, marked.error().message());
     co_return false;

@@ -3,29 +3,63 @@
 // outbox → the fake provider API, with its scripted failures.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { RedisServer, Pasokh, sleep } from '../support/harness.mjs';
+import http from 'node:http';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { RedisServer, Pasokh, sleep, pasokhBin } from '../support/harness.mjs';
 import {
   SECRETS, FB_PAGE_ID, IG_ACCOUNT_ID, FakeProvider, messengerConfig, postWebhook, telegramHeaders, postWhatsApp, postMeta,
   hubSignature, tgText, tgEdit, tgCallback, waText, waStatuses, metaMessaging, metaText, metaEcho, newChatId, newPhone,
   newPsid, wamid, mid, agentFor, redisCli, metric, waitUntil,
 } from './messenger_support.mjs';
 
-let redis, fake, gw, agent;
+let redis, fake, files, gw, agent;
+
+// Telegram getFile + file download and WhatsApp media lookup + download, which
+// the fake provider does not offer.
+function startFileServer() {
+  const seen = [];
+  const server = http.createServer((req, res) => {
+    seen.push({ url: req.url, authorization: req.headers.authorization });
+    const json = (status, body) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
+    const base = `http://127.0.0.1:${server.address().port}`;
+    if (req.url === `/bot${SECRETS.PASOKH_TG_TOKEN}/getFile?file_id=AgACAgQAAxkBAAIB`) return json(200, { ok: true, result: { file_id: 'AgACAgQAAxkBAAIB', file_path: 'photos/file_1.jpg' } });
+    if (req.url.startsWith(`/bot${SECRETS.PASOKH_TG_TOKEN}/getFile`)) return json(400, { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' });
+    if (req.url === `/file/bot${SECRETS.PASOKH_TG_TOKEN}/photos/file_1.jpg`) { res.writeHead(200, { 'content-type': 'image/jpeg' }); return res.end(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3])); }
+    if (req.url === '/v23.0/1234567890' && req.headers.authorization === `Bearer ${SECRETS.PASOKH_WA_TOKEN}`) return json(200, { url: `${base}/download/1234567890`, mime_type: 'audio/ogg', id: '1234567890' });
+    if (req.url === '/download/1234567890' && req.headers.authorization === `Bearer ${SECRETS.PASOKH_WA_TOKEN}`) { res.writeHead(200, { 'content-type': 'audio/ogg' }); return res.end('OggS-voice'); }
+    return json(404, { error: { message: 'Unsupported get request', code: 100 } });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, seen, base: `http://127.0.0.1:${server.address().port}` })));
+}
 
 before(async () => {
   redis = await new RedisServer().start();
   fake = await new FakeProvider().start();
-  gw = await new Pasokh(messengerConfig(redis, fake), SECRETS).start();
+  files = await startFileServer();
+  const config = messengerConfig(redis, fake);
+  config.channels.push(
+    { id: 'tg-files', kind: 'telegram', provider: { api_base: files.base, token_env: 'PASOKH_TG_TOKEN', secret_env: 'PASOKH_TG_SECRET' } },
+    { id: 'wa-files', kind: 'whatsapp', provider: { phone_number_id: '999', api_base: files.base, token_env: 'PASOKH_WA_TOKEN',
+      app_secret_env: 'PASOKH_WA_APP_SECRET', verify_token_env: 'PASOKH_WA_VERIFY' } });
+  gw = await new Pasokh(config, SECRETS).start();
   await gw.createAgent('sara', 'sara-secret-1', { name: 'Sara' });
   agent = await agentFor(gw);
 });
 after(async () => {
+  if (process.env.PASOKH_TEST_LOG) console.log(gw?.output);
   await agent?.close();
   await gw?.cleanup();
   fake?.stop();
+  files?.server.close();
   await redis?.cleanup();
 });
-beforeEach(async () => { await fake.clear(); });
+beforeEach(async () => {
+  await fake.clear();
+  agent.frames.length = 0;  // each test waits only for its own frames
+});
 
 const messageEvent = (conv) => (f) => f.type === 'event' && f.event === 'message' && (!conv || f.conv === conv);
 const deliveryEvent = (conv, status) => (f) => f.event === 'delivery' && f.conv === conv && (!status || f.status === status);
@@ -262,14 +296,15 @@ test('a 500 is retried until it goes through', async () => {
 
 test('a split text whose second part fails is resumed without sending the first part again', async () => {
   const conv = await telegramConversation(newChatId());
-  const long = `${'الف '.repeat(1500)}\n${'ب '.repeat(1500)}`;  // over 4096 UTF-16 units: two parts
+  const long = `${'الف '.repeat(1000)}\n${'ب '.repeat(1000)}`;  // 6001 UTF-16 units: two parts
   await fake.script([{ action: 'delay', count: 1, path: '/sendMessage' }, { action: 'error_500', count: 1, path: '/sendMessage' }]);
   await reply(conv, long);
   const sent = await agent.next(deliveryEvent(conv, 'sent'), 8000);
   const sends = await fake.requests('/sendMessage');
   assert.deepEqual(sends.map((r) => r.status), [200, 500, 200]);
-  assert.notEqual(sends[0].json.text, sends[2].json.text);
-  assert.equal(sends[1].json.text, sends[2].json.text);
+  assert.equal(sends[0].json.text, 'الف '.repeat(1000).trim());
+  assert.equal(sends[1].json.text, 'ب '.repeat(1000).trim());
+  assert.equal(sends[2].json.text, sends[1].json.text);
   // The message's provider id is its first part's.
   assert.equal(sent.provider_message_id.split(':')[1], '1');
 });
@@ -324,4 +359,52 @@ test('Messenger echoes: our own sends are not recorded twice, inbox replies are,
   await sleep(200);
   assert.equal(agent.frames.filter((f) => f.message?.text === 'to a stranger').length, 0);
   assert.ok(await metric(gw, 'pasokh_webhook_items_total{channel="fb",what="echo_no_conversation"}') >= 1);
+});
+
+// --- media and config ----------------------------------------------------------------
+
+test('agents fetch inbound attachments through the gateway; the provider credentials never leave it', async () => {
+  const unauthenticated = await fetch(`${gw.base}/api/v1/media/tg-files/AgACAgQAAxkBAAIB`);
+  assert.equal(unauthenticated.status, 401);
+  const { json } = await (async () => {
+    const r = await fetch(`${gw.base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login: 'sara', password: 'sara-secret-1' }) });
+    return { json: await r.json() };
+  })();
+  const auth = { authorization: `Bearer ${json.token}` };
+  const photo = await fetch(`${gw.base}/api/v1/media/tg-files/AgACAgQAAxkBAAIB`, { headers: auth });
+  assert.equal(photo.status, 200);
+  assert.equal(photo.headers.get('content-type'), 'image/jpeg');
+  assert.equal(photo.headers.get('x-content-type-options'), 'nosniff');
+  assert.deepEqual([...new Uint8Array(await photo.arrayBuffer())], [0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+  const voice = await fetch(`${gw.base}/api/v1/media/wa-files/1234567890`, { headers: auth });
+  assert.equal(voice.status, 200);
+  assert.equal(await voice.text(), 'OggS-voice');
+  assert.ok(files.seen.some((r) => r.url === '/download/1234567890' && r.authorization === `Bearer ${SECRETS.PASOKH_WA_TOKEN}`));
+  assert.equal((await fetch(`${gw.base}/api/v1/media/tg-files/no-such-file`, { headers: auth })).status, 404);
+  assert.equal((await fetch(`${gw.base}/api/v1/media/fb/123`, { headers: auth })).status, 404);
+  assert.equal((await fetch(`${gw.base}/api/v1/media/tg-files/a%20b%3F`, { headers: auth })).status, 400);
+});
+
+test('a messenger channel with a bad provider section stops the start with the key named', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pasokh-cfg-'));
+  try {
+    const check = (provider, kind = 'telegram') => {
+      const file = path.join(dir, 'pasokh.json');
+      writeFileSync(file, JSON.stringify({ channels: [{ id: 'x', kind, provider }] }));
+      return spawnSync(pasokhBin, ['--config', file, '--check-config'], { env: { ...process.env, ...SECRETS }, encoding: 'utf8' });
+    };
+    const typo = check({ token_env: 'PASOKH_TG_TOKEN', secret_env: 'PASOKH_TG_SECRET', api_bse: 'https://x' });
+    assert.equal(typo.status, 2);
+    assert.match(typo.stderr, /channels\[0\].*api_bse/);
+    const unset = check({ token_env: 'PASOKH_NOT_SET', secret_env: 'PASOKH_TG_SECRET' });
+    assert.equal(unset.status, 2);
+    assert.match(unset.stderr, /token_env/);
+    assert.doesNotMatch(unset.stderr + typo.stderr, new RegExp(SECRETS.PASOKH_TG_SECRET));
+    const whatsapp = check({ phone_number_id: '1', token_env: 'PASOKH_WA_TOKEN', app_secret_env: 'PASOKH_WA_APP_SECRET',
+      verify_token_env: 'PASOKH_WA_VERIFY', window_template: 'follow_up', window_template_text_param: true }, 'whatsapp');
+    assert.equal(whatsapp.status, 0, whatsapp.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

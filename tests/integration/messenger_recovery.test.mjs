@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { RedisServer, Pasokh, sleep } from '../support/harness.mjs';
 import {
-  SECRETS, FakeProvider, messengerConfig, postWebhook, telegramHeaders, tgText, newChatId, agentFor, redisCli, waitUntil,
+  SECRETS, FakeProvider, messengerConfig, postWebhook, telegramHeaders, tgText, newChatId, agentFor, redisCli, waitUntil, ready,
 } from './messenger_support.mjs';
 
 let redis, fake;
@@ -29,7 +29,7 @@ async function startGateway() {
   config.outbox = { ...config.outbox, retry_initial_ms: 20000, retry_max_ms: 20000 };
   const gw = await new Pasokh(config, SECRETS).start();
   instances.push(gw);
-  return gw;
+  return ready(gw);
 }
 
 // A conversation on the first instance and an agent reply in it.
@@ -64,6 +64,7 @@ test('killed while waiting to retry: the next instance delivers the message exac
   assert.deepEqual((await sendsOf(text)).map((r) => r.status), [500, 200]);
   assert.equal(pending(), 0);
   await agent.close();
+  await second.stop();  // the next test needs the stream to itself
 });
 
 test('killed while the provider is answering: the message is not lost, is marked sent once and resent at most once', async () => {
@@ -87,4 +88,5 @@ test('killed while the provider is answering: the message is not lost, is marked
   assert.equal(JSON.parse(redisCli(redis, 'HGET', `pasokh:conv:${conv}:delivery`, '2')).status, 'sent');
   assert.equal(pending(), 0);
   await agent.close();
+  await second.stop();
 });
