@@ -11,7 +11,7 @@ duration=${1:-10}
 connections=${2:-64}
 rate=${3:-5000}
 PASOKH_WITH_TEST_TOOLS=1 ./scripts/install-deps.sh >/dev/null
-./scripts/build.sh pasokh >/dev/null
+[ "${PASOKH_BENCH_NO_BUILD:-0}" = 1 ] || ./scripts/build.sh pasokh >/dev/null
 (cd tests && [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error)
 
 work=$(mktemp -d)
