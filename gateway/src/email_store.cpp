@@ -1,6 +1,7 @@
 #include "pasokh/gateway/email_store.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +16,11 @@ namespace {
 
 constexpr std::size_t max_hints = 20;           // a References header can be long
 constexpr std::size_t max_message_id_bytes = 512;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
 
 email_result<void> checked(const store::result<std::vector<store::reply>>& r) {
   if (!r) return r.error();
@@ -34,9 +40,9 @@ email_store::email_store(store::redis_client& redis, std::string prefix, std::st
       attachment_ttl_(attachment_ttl) {}
 
 std::string email_store::new_token() {
-  auto token = random_token(18);  // 24 characters of base64url
-  std::replace(token.begin(), token.end(), '_', '.');
-  return token;
+  // Lower-case hex: addresses are compared (and lower-cased) case-insensitively
+  // on the way back, so the token must not depend on letter case.
+  return sha256_hex(random_token(32)).substr(0, 32);
 }
 
 awaitable<email_result<routing::thread_ingest::thread>> email_store::resolve(
@@ -46,8 +52,8 @@ awaitable<email_result<routing::thread_ingest::thread>> email_store::resolve(
   for (const auto& h : hints) {
     if (lookups.size() == max_hints) break;
     if (h.value.empty() || h.value.size() > max_message_id_bytes) continue;
-    lookups.push_back(store::make_command("GET", h.source == email::hint_source::reply_token ? token_key(h.value)
-                                                                                            : msgid_key(h.value)));
+    bool token = h.source == email::hint_source::reply_token;
+    lookups.push_back(store::make_command("GET", token ? token_key(lower(h.value)) : msgid_key(h.value)));
     asked.push_back(&h);
   }
   routing::thread_ingest::thread found;

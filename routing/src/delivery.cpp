@@ -11,6 +11,11 @@ extern const char* const delivery;
 delivery_marks::delivery_marks(store::redis_client& redis, std::string prefix, std::chrono::seconds provider_id_ttl)
     : redis_(redis), prefix_(std::move(prefix)), provider_id_ttl_(provider_id_ttl) {}
 
+boost::asio::awaitable<boost::system::result<mark_result>> delivery_marks::mark(const delivery_update& u) {
+  const outbox_ack none;
+  co_return co_await mark(u, none);
+}
+
 boost::asio::awaitable<boost::system::result<mark_result>> delivery_marks::mark(const delivery_update& u,
                                                                                const outbox_ack& ack) {
   using out = boost::system::result<mark_result>;

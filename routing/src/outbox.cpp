@@ -262,6 +262,15 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
     co_return false;
   }
 
+  // Waits until the chat's and the account's buckets allow a send.
+  net::awaitable<bool> paced(const std::string& chat) {
+    for (;;) {
+      auto wait = limiter.acquire(chat, pacing_clock::now());
+      if (wait <= pacing_clock::duration::zero()) co_return !stopping;
+      if (!co_await sleep_for(std::chrono::ceil<milliseconds>(wait))) co_return false;
+    }
+  }
+
   net::awaitable<void> persist_failures(const entry& e) {
     auto r = co_await redis.exec(store::make_command("HSET", key + ":attempts", e.id, std::to_string(e.failures)));
     if (!r || r->is_error()) outbox_log()->warn("outbox {}: cannot record the attempt count of {}", channel, e.id);
@@ -302,9 +311,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
     }
     while (!stopping) {
       if (!co_await still_ours(e)) co_return;  // another instance has it now, or we stop
-      auto now = pacing_clock::now();
-      auto at = limiter.reserve(e.chat, now);
-      if (at > now && !co_await sleep_for(std::chrono::ceil<milliseconds>(at - now))) co_return;
+      if (!co_await paced(e.chat)) co_return;
 
       e.msg.attempt = e.failures + 1;
       send_outcome out;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import {
-  RedisServer, Pasokh, defaultConfig, login, agentSocket, freePort, sleep, repoRoot,
+  RedisServer, Pasokh, defaultConfig, login, agentSocket, freePort, sleep, repoRoot, pasokhBin,
 } from '../support/harness.mjs';
 
 let redis, gw, sink, smtpPort, botSmtpPort, token;
@@ -129,9 +129,9 @@ test('a Persian mail reaches the agent; the reply goes out in the thread; the an
   const subject = 'گارانتی یخچال';
   const text = 'سلام، یخچال من خراب شده. هنوز گارانتی دارد؟';
   const sent = await swaks({ from: 'maryam@example.net', subject, body: `${text}\r\n`,
-    headers: { 'Message-ID': '<cust-1@example.net>', From: `${encodedWord('مریم')} <maryam@example.net>` } });
+    headers: { 'Message-Id': '<cust-1@example.net>', From: `${encodedWord('مریم')} <maryam@example.net>` } });
   assert.equal(sent.code, 0, sent.out);
-  assert.match(sent.out, /<~ 250/);
+  assert.match(sent.out, /<-  250 2\.0\.0/);
 
   const first = await ws.next(customerEvent((f) => f.message.text.includes('یخچال')), 10000);
   assert.equal(first.message.text.trim(), text);
@@ -158,7 +158,7 @@ test('a Persian mail reaches the agent; the reply goes out in the thread; the an
 
   // The customer answers that mail: it threads into the same conversation.
   const answer = await swaks({ from: 'maryam@example.net', subject: `Re: ${subject}`, body: 'ممنونم، پس فردا می‌آورمش.\r\n',
-    headers: { 'Message-ID': '<cust-2@example.net>', 'In-Reply-To': `<${mail.messageId}>`,
+    headers: { 'Message-Id': '<cust-2@example.net>', 'In-Reply-To': `<${mail.messageId}>`,
       References: `<cust-1@example.net> <${mail.messageId}>` } });
   assert.equal(answer.code, 0, answer.out);
   const second = await ws.next(customerEvent((f) => f.message.text.includes('می‌آورمش')), 10000);
@@ -167,21 +167,21 @@ test('a Persian mail reaches the agent; the reply goes out in the thread; the an
 
   // Someone else who holds the reply address (a colleague in Cc) continues it too.
   const colleague = await swaks({ from: 'ali@example.org', to: mail.replyTo[0].address, subject: `Re: ${subject}`,
-    body: 'من همکار مریم هستم.\r\n', headers: { 'Message-ID': '<coll-1@example.org>' } });
+    body: 'من همکار مریم هستم.\r\n', headers: { 'Message-Id': '<coll-1@example.org>' } });
   assert.equal(colleague.code, 0, colleague.out);
   const third = await ws.next(customerEvent((f) => f.message.text.includes('همکار')), 10000);
   assert.equal(third.conv, conv);
 
   // A stranger quoting one of our Message-IDs without the token opens their own conversation.
   const stranger = await swaks({ from: 'mallory@example.com', subject: 'Re: hi', body: 'let me in\r\n',
-    headers: { 'Message-ID': '<str-1@example.com>', 'In-Reply-To': `<${mail.messageId}>` } });
+    headers: { 'Message-Id': '<str-1@example.com>', 'In-Reply-To': `<${mail.messageId}>` } });
   assert.equal(stranger.code, 0, stranger.out);
   const foreign = await ws.next(customerEvent((f) => f.message.text.includes('let me in')), 10000);
   assert.notEqual(foreign.conv, conv);
 
   // The same mail delivered twice (an MTA retry) is stored once.
   const again = await swaks({ from: 'maryam@example.net', subject: `Re: ${subject}`, body: 'ممنونم، پس فردا می‌آورمش.\r\n',
-    headers: { 'Message-ID': '<cust-2@example.net>' } });
+    headers: { 'Message-Id': '<cust-2@example.net>' } });
   assert.equal(again.code, 0, again.out);
   await sleep(500);
   assert.equal(ws.frames.filter(customerEvent((f) => f.conv === conv && f.message.text.includes('می‌آورمش'))).length, 0);
@@ -191,7 +191,7 @@ test('a Persian mail reaches the agent; the reply goes out in the thread; the an
 test('attachments are kept and served to agents only', async () => {
   const ws = await agentSocket(gw, token);
   const sent = await swaks({ from: 'reza@example.net', subject: 'فاکتور', body: 'فاکتور خرید پیوست است.\r\n',
-    headers: { 'Message-ID': '<att-1@example.net>' },
+    headers: { 'Message-Id': '<att-1@example.net>' },
     attach: { name: 'invoice.txt', type: 'text/plain', content: 'invoice 1403-77: 12,500,000 IRR' } });
   assert.equal(sent.code, 0, sent.out);
   const ev = await ws.next(customerEvent((f) => f.message.text.includes('پیوست')), 10000);
@@ -213,7 +213,7 @@ test('the bot answers a person (marked automatic) but never an auto-reply', asyn
   const ws = await agentSocket(gw, token);
   // A person: the bot answers, and its mail says it is automatic.
   const person = await swaks({ port: botSmtpPort, from: 'hamed@example.net', subject: 'گارانتی',
-    body: 'محصولاتتون چند ماه گارانتی دارن؟\r\n', headers: { 'Message-ID': '<bot-1@example.net>' } });
+    body: 'محصولاتتون چند ماه گارانتی دارن؟\r\n', headers: { 'Message-Id': '<bot-1@example.net>' } });
   assert.equal(person.code, 0, person.out);
   const asked = await ws.next(customerEvent((f) => f.message.channel === 'mailbot' && f.message.text.includes('چند ماه')), 10000);
   const botMsg = await ws.next((f) => f.event === 'message' && f.conv === asked.conv && f.message.author === 'bot', 10000);
@@ -223,7 +223,7 @@ test('the bot answers a person (marked automatic) but never an auto-reply', asyn
 
   // An out-of-office answer: stored for the agents, never answered.
   const ooo = await swaks({ port: botSmtpPort, from: 'neda@example.net', subject: 'خارج از دفتر',
-    body: 'تا دوشنبه در مرخصی هستم.\r\n', headers: { 'Message-ID': '<ooo-1@example.net>', 'Auto-Submitted': 'auto-replied' } });
+    body: 'تا دوشنبه در مرخصی هستم.\r\n', headers: { 'Message-Id': '<ooo-1@example.net>', 'Auto-Submitted': 'auto-replied' } });
   assert.equal(ooo.code, 0, ooo.out);
   const stored = await ws.next(customerEvent((f) => f.message.text.includes('مرخصی')), 10000);
   await sleep(1500);
@@ -232,11 +232,24 @@ test('the bot answers a person (marked automatic) but never an auto-reply', asyn
   await ws.close();
 });
 
+test('a bad email provider setting stops pasokh at start with the key named', async () => {
+  const config = defaultConfig(redis);
+  const channel = emailChannel('mail', smtpPort, false);
+  channel.provider.relay.tls = 'sometimes';
+  config.channels.push(channel);
+  const file = path.join(tmp, 'bad.json');
+  writeFileSync(file, JSON.stringify(config));
+  const r = await new Promise((resolve) => execFile(pasokhBin, ['--config', file, '--check-config'],
+    { env: { ...process.env, PASOKH_TEST_API_KEY: 'k' } }, (err, stdout, stderr) => resolve({ code: err?.code ?? 0, stderr })));
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /channels\[1\]: provider: .*tls/);
+});
+
 test('mail is refused with 451 while Redis is down, so the sending MTA retries', async () => {
   await redis.stop();
   try {
     const r = await swaks({ from: 'late@example.net', subject: 'retry me', body: 'are you there?\r\n',
-      headers: { 'Message-ID': '<late-1@example.net>' } });
+      headers: { 'Message-Id': '<late-1@example.net>' } });
     assert.notEqual(r.code, 0);
     assert.match(r.out, /<\*\* 451/);
   } finally {
@@ -246,7 +259,7 @@ test('mail is refused with 451 while Redis is down, so the sending MTA retries',
   const deadline = Date.now() + 15000;
   for (;;) {
     const r = await swaks({ from: 'late@example.net', subject: 'retry me', body: 'are you there?\r\n',
-      headers: { 'Message-ID': '<late-1@example.net>' } });
+      headers: { 'Message-Id': '<late-1@example.net>' } });
     if (r.code === 0) break;
     if (Date.now() > deadline) assert.fail(`still refused after Redis came back:\n${r.out}`);
     await sleep(300);

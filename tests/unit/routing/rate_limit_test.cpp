@@ -7,84 +7,104 @@ namespace {
 
 using namespace std::chrono_literals;
 using tp = pacing_clock::time_point;
+using dur = pacing_clock::duration;
 
 const tp t0 = tp{} + 1000s;
 
+// Sends as fast as the bucket allows from `start`; returns the send times.
+std::vector<tp> send_times(token_bucket& b, tp start, int count) {
+  std::vector<tp> out;
+  auto now = start;
+  while (static_cast<int>(out.size()) < count) {
+    auto w = b.wait(now);
+    if (w > dur::zero()) {
+      now += w;
+      continue;
+    }
+    b.take(now);
+    out.push_back(now);
+  }
+  return out;
+}
+
 TEST(TokenBucket, OnePerSecondSpacesSendsOneSecondApart) {
   token_bucket b({1, 1});
-  EXPECT_EQ(b.reserve(t0), t0);
-  EXPECT_EQ(b.reserve(t0), t0 + 1s);
-  EXPECT_EQ(b.reserve(t0), t0 + 2s);
+  EXPECT_EQ(send_times(b, t0, 3), (std::vector<tp>{t0, t0 + 1s, t0 + 2s}));
   // After a quiet period the next send goes at once again.
-  EXPECT_EQ(b.reserve(t0 + 10s), t0 + 10s);
+  EXPECT_EQ(b.wait(t0 + 10s), dur::zero());
 }
 
 TEST(TokenBucket, BurstGoesAtOnceThenTheRate) {
   token_bucket b({10, 3});
-  EXPECT_EQ(b.reserve(t0), t0);
-  EXPECT_EQ(b.reserve(t0), t0);
-  EXPECT_EQ(b.reserve(t0), t0);
-  EXPECT_EQ(b.reserve(t0), t0 + 100ms);
-  EXPECT_EQ(b.reserve(t0), t0 + 200ms);
+  EXPECT_EQ(send_times(b, t0, 5), (std::vector<tp>{t0, t0, t0, t0 + 100ms, t0 + 200ms}));
 }
 
 TEST(TokenBucket, RefillsOverTimeUpToTheBurstOnly) {
   token_bucket b({1, 2});
-  EXPECT_EQ(b.reserve(t0), t0);
-  EXPECT_EQ(b.reserve(t0), t0);
-  EXPECT_EQ(b.reserve(t0 + 1s), t0 + 1s);   // one token back after 1 s
-  EXPECT_EQ(b.reserve(t0 + 1s), t0 + 2s);
+  send_times(b, t0, 2);
+  EXPECT_EQ(b.wait(t0), 1s);
+  EXPECT_EQ(b.wait(t0 + 1s), dur::zero());  // one token back after 1 s
   // An hour idle gives back 2 tokens, not 3600.
-  EXPECT_EQ(b.reserve(t0 + 3600s), t0 + 3600s);
-  EXPECT_EQ(b.reserve(t0 + 3600s), t0 + 3600s);
-  EXPECT_EQ(b.reserve(t0 + 3600s), t0 + 3601s);
+  EXPECT_EQ(send_times(b, t0 + 3600s, 3), (std::vector<tp>{t0 + 3600s, t0 + 3600s, t0 + 3601s}));
+}
+
+TEST(TokenBucket, WaitingDoesNotTakeATokenButTakingDoes) {
+  token_bucket b({1, 1});
+  b.take(t0);
+  EXPECT_EQ(b.wait(t0), 1s);
+  EXPECT_EQ(b.wait(t0), 1s);  // asking again costs nothing
+  EXPECT_EQ(b.wait(t0 + 400ms), 600ms);
 }
 
 TEST(TokenBucket, UnlimitedNeverWaits) {
   token_bucket b({0, 1});
   EXPECT_TRUE(b.unlimited());
-  for (int i = 0; i < 1000; ++i) EXPECT_EQ(b.reserve(t0), t0);
+  for (int i = 0; i < 1000; ++i) b.take(t0);
+  EXPECT_EQ(b.wait(t0), dur::zero());
 }
 
 TEST(TokenBucket, PauseDelaysEverythingUntilItEnds) {
   token_bucket b({30, 30});
   b.pause_until(t0 + 5s);
-  EXPECT_EQ(b.reserve(t0), t0 + 5s);
+  EXPECT_EQ(b.wait(t0), 5s);
   EXPECT_FALSE(b.idle(t0 + 4s));
+  EXPECT_EQ(b.wait(t0 + 5s), dur::zero());
 }
 
 TEST(RateLimiter, PerChatLimitDoesNotSlowOtherChats) {
   rate_limiter l({{1, 1}, {30, 30}});  // Telegram
-  EXPECT_EQ(l.reserve("chat-a", t0), t0);
-  EXPECT_EQ(l.reserve("chat-a", t0), t0 + 1s);
-  EXPECT_EQ(l.reserve("chat-b", t0), t0);
-  EXPECT_EQ(l.reserve("chat-c", t0), t0);
+  EXPECT_EQ(l.acquire("chat-a", t0), dur::zero());
+  EXPECT_EQ(l.acquire("chat-a", t0), 1s);  // must wait, and nothing was taken...
+  EXPECT_EQ(l.acquire("chat-b", t0), dur::zero());  // ...so other chats go at once
+  EXPECT_EQ(l.acquire("chat-c", t0), dur::zero());
+  EXPECT_EQ(l.acquire("chat-a", t0 + 1s), dur::zero());
 }
 
 TEST(RateLimiter, AccountLimitCapsAllChatsTogether) {
   rate_limiter l({{0, 1}, {80, 80}});  // WhatsApp
-  for (int i = 0; i < 80; ++i) EXPECT_EQ(l.reserve("chat-" + std::to_string(i), t0), t0);
-  auto next = l.reserve("chat-x", t0);
-  EXPECT_GT(next, t0);
-  EXPECT_LE(next, t0 + 13ms);  // 1/80 s
+  for (int i = 0; i < 80; ++i) EXPECT_EQ(l.acquire("chat-" + std::to_string(i), t0), dur::zero());
+  auto wait = l.acquire("chat-x", t0);
+  EXPECT_GT(wait, dur::zero());
+  EXPECT_LE(wait, 13ms);  // 1/80 s
 }
 
 TEST(RateLimiter, AccountPauseAppliesToEveryChat) {
   rate_limiter l({{1, 1}, {30, 30}});
   l.pause_account(t0 + 7s);
-  EXPECT_EQ(l.reserve("chat-a", t0), t0 + 7s);
-  EXPECT_EQ(l.reserve("chat-b", t0), t0 + 7s);
+  EXPECT_EQ(l.acquire("chat-a", t0), 7s);
+  EXPECT_EQ(l.acquire("chat-b", t0 + 2s), 5s);
+  EXPECT_EQ(l.acquire("chat-b", t0 + 7s), dur::zero());
 }
 
 TEST(RateLimiter, ForgetsIdleChatsWhenTrackingTooMany) {
   rate_limiter l({{1, 1}, {0, 1}}, 4);
-  for (int i = 0; i < 4; ++i) l.reserve("chat-" + std::to_string(i), t0);
+  for (int i = 0; i < 4; ++i) l.acquire("chat-" + std::to_string(i), t0);
   EXPECT_EQ(l.tracked_chats(), 4u);
   // Ten seconds later every bucket is full again; they are dropped to make room.
-  EXPECT_EQ(l.reserve("chat-new", t0 + 10s), t0 + 10s);
+  EXPECT_EQ(l.acquire("chat-new", t0 + 10s), dur::zero());
   EXPECT_EQ(l.tracked_chats(), 1u);
   // A busy chat is kept, with its pacing intact.
-  EXPECT_EQ(l.reserve("chat-new", t0 + 10s), t0 + 11s);
+  EXPECT_EQ(l.acquire("chat-new", t0 + 10s), 1s);
 }
 
 }  // namespace

@@ -53,7 +53,7 @@ class email_store {
 
   boost::asio::awaitable<email_result<void>> put_attachments(const std::vector<stored_attachment>& attachments);
 
-  // A new random reply token ([A-Za-z0-9.=-], as email::reply_token accepts).
+  // A new random reply token: 32 lower-case hex digits (128 bits).
   static std::string new_token();
 
  private:

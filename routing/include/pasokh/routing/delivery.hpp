@@ -45,8 +45,12 @@ class delivery_marks {
   delivery_marks(store::redis_client& redis, std::string prefix,
                  std::chrono::seconds provider_id_ttl = std::chrono::hours(24 * 30));
 
+  // A provider's status report (no outbox entry involved).
+  boost::asio::awaitable<boost::system::result<mark_result>> mark(const delivery_update& update);
+  // The outcome of an outbox entry, acknowledged in the same step. (No default
+  // argument: GCC 12 destroys a defaulted {} twice inside co_await.)
   boost::asio::awaitable<boost::system::result<mark_result>> mark(const delivery_update& update,
-                                                                  const outbox_ack& ack = {});
+                                                                  const outbox_ack& ack);
 
  private:
   store::redis_client& redis_;

@@ -18,16 +18,18 @@ struct rate {
   double burst = 1;       // sends allowed back to back after a quiet period
 };
 
-// A token bucket kept as its "theoretical arrival time" (GCRA): reserve()
-// hands out send times, each one token later than the previous, allowing
-// `burst` sends at once after a quiet period.
+// A token bucket kept as its "theoretical arrival time" (GCRA): a send
+// conforms when it is at most `burst - 1` intervals early; each send moves the
+// arrival time on by one interval.
 class token_bucket {
  public:
   explicit token_bucket(rate r);
 
-  // Takes one token; returns the earliest time >= `earliest` the send may go.
-  pacing_clock::time_point reserve(pacing_clock::time_point earliest);
-  // The provider said "slow down": nothing goes before `until`.
+  // How long until a send conforms (zero: now).
+  pacing_clock::duration wait(pacing_clock::time_point now) const;
+  // Counts one send at `now` (call when wait(now) is zero).
+  void take(pacing_clock::time_point now);
+  // The provider said "slow down": nothing conforms before `until`.
   void pause_until(pacing_clock::time_point until);
   // True when the bucket is full again at `now` (it can be forgotten).
   bool idle(pacing_clock::time_point now) const;
@@ -48,8 +50,10 @@ class rate_limiter {
  public:
   explicit rate_limiter(rate_limits limits, std::size_t max_tracked_chats = 10'000);
 
-  // When the next send to `chat` may go; the send is counted against both buckets.
-  pacing_clock::time_point reserve(std::string_view chat, pacing_clock::time_point now);
+  // Zero when a send to `chat` may go now (it is then counted in both
+  // buckets); otherwise how long to wait before asking again. Nothing is
+  // reserved ahead, so a chat that waits never holds up the others.
+  pacing_clock::duration acquire(std::string_view chat, pacing_clock::time_point now);
   // A rate limit answer for the whole account (HTTP 429 with retry_after).
   void pause_account(pacing_clock::time_point until) { account_.pause_until(until); }
   std::size_t tracked_chats() const { return chats_.size(); }
