@@ -39,6 +39,8 @@ using std::chrono::milliseconds;
 using store::reply;
 
 const std::string group_name = "senders";
+// A consumer with nothing pending and idle this long belongs to an instance long gone.
+constexpr milliseconds forget_consumers_after{60 * 60 * 1000};
 
 std::shared_ptr<spdlog::logger> outbox_log() {
   auto l = spdlog::get("routing");
@@ -368,7 +370,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
     auto renew_every = std::max(milliseconds(100), opts.claim_idle / 3);
     auto tick = std::min(renew_every, opts.claim_interval);
     auto last_claim = std::chrono::steady_clock::time_point{};
-    auto last_trim = std::chrono::steady_clock::now();
+    auto last_trim = std::chrono::steady_clock::time_point{};  // once soon after start, then every minute
     while (co_await sleep_for(tick)) {
       co_await renew_holds();
       auto now = std::chrono::steady_clock::now();
@@ -424,7 +426,8 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
     using namespace std::chrono;
     auto edge = duration_cast<milliseconds>(system_clock::now().time_since_epoch()) - opts.keep_acked;
     auto r = co_await redis.eval(script(lua::outbox_trim), store::make_command(),
-                                 store::make_command(prefix, key, std::to_string(edge.count()) + "-0"));
+                                 store::make_command(prefix, key, std::to_string(edge.count()) + "-0", group_name,
+                                                     std::to_string(forget_consumers_after.count())));
     if (r && r->is_error()) outbox_log()->warn("outbox {}: trim: {}", channel, r->str);
   }
 };

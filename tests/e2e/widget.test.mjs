@@ -223,7 +223,7 @@ test('HTML and script in messages are shown as text', async () => {
   const { conv } = await nextCustomerEvent(agent, evil);
   agent.send({ type: 'reply', conv, client_id: 'agent-html', text: '<a href="javascript:alert(1)">click</a><i>x</i>' });
   await page.locator('.msg.agent').waitFor();
-  await page.locator('.msg.customer[data-state=sent]').waitFor();
+  await page.locator('.msg.customer[data-state=read]').waitFor();  // stored, then answered
   assert.equal(await page.locator('.msg.customer .text').textContent(), evil);
   assert.equal(await page.locator('.msg.agent .text').textContent(), '<a href="javascript:alert(1)">click</a><i>x</i>');
   assert.equal(await page.locator('.msg .text img, .msg .text script, .msg .text b, .msg .text a, .msg .text i').count(), 0);

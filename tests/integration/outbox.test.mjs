@@ -119,3 +119,12 @@ test('an unreadable outbox entry is acknowledged instead of blocking the channel
   assert.equal(redisCli('XPENDING', 'pasokh:outbox:api', 'senders').split('\n')[0], '0');
   await ws.close();
 });
+
+test('housekeeping of the outbox runs without errors', async () => {
+  // It runs soon after start (and every minute): trimming old acknowledged
+  // entries and forgetting consumers of long-gone instances.
+  await sleep(1500);
+  assert.doesNotMatch(gw.output, /outbox api: (trim|XREADGROUP|cannot)/);
+  const consumers = redisCli('XINFO', 'CONSUMERS', 'pasokh:outbox:api', 'senders');
+  assert.match(consumers, /crashed-host-1-abc/, 'idle for less than an hour: kept');
+});

@@ -181,7 +181,7 @@ TEST(CustomerView, NotesAndInternalEventsAreDropped) {
   EXPECT_FALSE(customer_event_frame(message({{"note", true}})));
   EXPECT_FALSE(customer_event_frame(message({{"visibility", "internal"}})));
   EXPECT_FALSE(customer_event_frame(message({{"author", "note"}})));
-  EXPECT_TRUE(customer_event_frame(message({})));
+  EXPECT_TRUE(customer_event_frame(message(json::object())));
   for (auto kind : {"note", "assign", "transfer", "tag", "priority"}) {
     event_meta meta;
     EXPECT_FALSE(customer_event_frame(json{{"type", "event"}, {"conv", "cv_1"}, {"seq", 6}, {"event", kind},

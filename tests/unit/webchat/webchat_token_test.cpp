@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "pasokh/gateway/webchat_token.hpp"
 
@@ -58,8 +59,9 @@ TEST(VisitorToken, ForgedPayloadWithOldSignature) {
 }
 
 TEST(VisitorToken, Malformed) {
-  for (std::string bad : {"", "w1.", "w1..", "abc", "w2.e30.AAAA", "w1.e30", "w1.e30.!!!!", "w1.e30." + std::string(43, 'A'),
-                          std::string(600, 'a')}) {
+  const std::vector<std::string> malformed{"",       "w1.",         "w1..",  "abc", "w2.e30.AAAA", "w1.e30",
+                                           "w1.e30.!!!!", "w1.e30." + std::string(43, 'A'), std::string(600, 'a')};
+  for (const auto& bad : malformed) {
     EXPECT_TRUE(std::holds_alternative<token_error>(verify_visitor_token(bad, secret, now))) << bad;
   }
   // A correctly signed payload that is not our JSON is still refused.
