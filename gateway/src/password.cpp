@@ -1,5 +1,7 @@
 #include "pasokh/gateway/password.hpp"
 
+#include "pasokh/gateway/base64url.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -16,45 +18,6 @@ namespace {
 constexpr std::string_view scheme = "pbkdf2-sha256";
 constexpr std::size_t hash_bytes = 32;
 
-std::string base64url(const unsigned char* data, std::size_t n) {
-  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  out.reserve((n * 4 + 2) / 3);
-  for (std::size_t i = 0; i < n; i += 3) {
-    unsigned v = data[i] << 16 | (i + 1 < n ? data[i + 1] << 8 : 0) | (i + 2 < n ? data[i + 2] : 0);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    if (i + 1 < n) out += alphabet[(v >> 6) & 63];
-    if (i + 2 < n) out += alphabet[v & 63];
-  }
-  return out;
-}
-
-bool base64url_decode(std::string_view in, std::vector<unsigned char>& out) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-  };
-  out.clear();
-  unsigned buffer = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v = value(c);
-    if (v < 0) return false;
-    buffer = (buffer << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<unsigned char>((buffer >> bits) & 0xFF));
-    }
-  }
-  return true;
-}
-
 std::vector<unsigned char> derive(std::string_view password, const std::vector<unsigned char>& salt, int iterations) {
   std::vector<unsigned char> out(hash_bytes);
   if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), salt.data(), static_cast<int>(salt.size()),
@@ -69,8 +32,8 @@ std::string hash_password(std::string_view password, int iterations) {
   std::vector<unsigned char> salt(16);
   if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) throw std::runtime_error("RAND_bytes failed");
   auto hash = derive(password, salt, iterations);
-  return fmt::format("{}${}${}${}", scheme, iterations, base64url(salt.data(), salt.size()),
-                     base64url(hash.data(), hash.size()));
+  return fmt::format("{}${}${}${}", scheme, iterations, base64url_encode(salt.data(), salt.size()),
+                     base64url_encode(hash.data(), hash.size()));
 }
 
 bool verify_password(std::string_view password, std::string_view encoded) {
@@ -86,9 +49,10 @@ bool verify_password(std::string_view password, std::string_view encoded) {
   int iterations = 0;
   auto [ptr, ec] = std::from_chars(parts[1].data(), parts[1].data() + parts[1].size(), iterations);
   if (ec != std::errc{} || iterations < 1000 || iterations > 10'000'000) return false;
-  std::vector<unsigned char> salt, expected;
-  if (!base64url_decode(parts[2], salt) || !base64url_decode(parts[3], expected) || expected.size() != hash_bytes)
+  std::string salt_bytes, expected;
+  if (!base64url_decode(parts[2], salt_bytes) || !base64url_decode(parts[3], expected) || expected.size() != hash_bytes)
     return false;
+  std::vector<unsigned char> salt(salt_bytes.begin(), salt_bytes.end());
   auto actual = derive(password, salt, iterations);
   return CRYPTO_memcmp(actual.data(), expected.data(), hash_bytes) == 0;
 }
@@ -96,7 +60,7 @@ bool verify_password(std::string_view password, std::string_view encoded) {
 std::string random_token(std::size_t bytes) {
   std::vector<unsigned char> buf(bytes);
   if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1) throw std::runtime_error("RAND_bytes failed");
-  return base64url(buf.data(), buf.size());
+  return base64url_encode(buf.data(), buf.size());
 }
 
 std::string sha256_hex(std::string_view data) {

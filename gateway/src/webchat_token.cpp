@@ -11,53 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pasokh/gateway/base64url.hpp"
+
 namespace pasokh::gateway {
 namespace {
 
 constexpr std::string_view token_version = "w1.";
 constexpr std::size_t max_token_bytes = 512;
-
-std::string base64url(const unsigned char* data, std::size_t n) {
-  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  out.reserve((n * 4 + 2) / 3);
-  for (std::size_t i = 0; i < n; i += 3) {
-    unsigned v = data[i] << 16 | (i + 1 < n ? data[i + 1] << 8 : 0) | (i + 2 < n ? data[i + 2] : 0);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    if (i + 1 < n) out += alphabet[(v >> 6) & 63];
-    if (i + 2 < n) out += alphabet[v & 63];
-  }
-  return out;
-}
-
-// Strict: rejects characters outside the alphabet, impossible lengths and
-// non-zero padding bits, so every payload has exactly one encoding.
-bool base64url_decode(std::string_view in, std::string& out) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-  };
-  if (in.size() % 4 == 1) return false;
-  out.clear();
-  unsigned buffer = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v = value(c);
-    if (v < 0) return false;
-    buffer = (buffer << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
-  return (buffer & ((1u << bits) - 1)) == 0;
-}
 
 std::array<unsigned char, 32> hmac_sha256(std::string_view key, std::string_view data) {
   std::array<unsigned char, 32> out{};
@@ -94,9 +54,9 @@ std::string sign_visitor_token(const visitor_claims& claims, std::string_view se
   nlohmann::json payload = {{"c", claims.channel}, {"v", claims.visitor_id}, {"e", claims.expires_at}};
   auto text = payload.dump();
   std::string signed_part(token_version);
-  signed_part += base64url(reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  signed_part += base64url_encode(reinterpret_cast<const unsigned char*>(text.data()), text.size());
   auto mac = hmac_sha256(secret, signed_part);
-  return signed_part + "." + base64url(mac.data(), mac.size());
+  return signed_part + "." + base64url_encode(mac.data(), mac.size());
 }
 
 std::variant<visitor_claims, token_error> verify_visitor_token(std::string_view token, std::string_view secret,
@@ -131,7 +91,7 @@ std::variant<visitor_claims, token_error> verify_visitor_token(std::string_view 
 std::string new_visitor_id() {
   unsigned char buf[16];
   if (RAND_bytes(buf, sizeof buf) != 1) throw std::runtime_error("RAND_bytes failed");
-  return "v_" + base64url(buf, sizeof buf);
+  return "v_" + base64url_encode(buf, sizeof buf);
 }
 
 bool valid_visitor_id(std::string_view id) {
