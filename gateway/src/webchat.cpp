@@ -157,6 +157,7 @@ void webchat_service::start() {
   *running_ = true;
   subscriber_->start();
   net::co_spawn(ex_, heartbeat_loop(), net::detached);
+  net::co_spawn(ex_, queue_loop(), net::detached);
 }
 
 void webchat_service::stop() {
@@ -298,6 +299,34 @@ awaitable<void> webchat_service::heartbeat_loop() {
       commands.push_back(store::make_command("ZREMRANGEBYSCORE", key("webchat:online:" + c.config->team), "-inf",
                                              std::to_string(now - 2 * presence_window_ms)));
     if (!commands.empty()) co_await core_.redis.exec_pipeline(std::move(commands));
+  }
+}
+
+void webchat_service::watch_queue(const std::shared_ptr<queue_watcher>& w) {
+  std::lock_guard lock(queue_mutex_);
+  queue_watchers_.push_back(w);
+}
+
+awaitable<void> webchat_service::queue_loop() {
+  auto running = running_;
+  net::steady_timer timer(ex_);
+  while (*running) {
+    timer.expires_after(queue_refresh);
+    auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+    if (ec || !*running) co_return;
+    std::vector<std::shared_ptr<queue_watcher>> due;
+    {
+      std::lock_guard lock(queue_mutex_);
+      due.reserve(queue_watchers_.size());
+      for (auto& w : queue_watchers_)
+        if (auto strong = w.lock()) due.push_back(std::move(strong));
+      queue_watchers_.clear();
+    }
+    std::vector<std::weak_ptr<queue_watcher>> keep;
+    for (auto& w : due)
+      if (w->refresh_queue()) keep.push_back(w);
+    std::lock_guard lock(queue_mutex_);
+    queue_watchers_.insert(queue_watchers_.end(), keep.begin(), keep.end());
   }
 }
 

@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <atomic>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -29,7 +30,6 @@ using nlohmann::json;
 constexpr std::size_t history_page = 500;
 constexpr std::size_t max_followed = 8;           // conversations one session tracks
 constexpr int max_frames_per_minute = 120;        // all frame types, per session
-constexpr auto queue_refresh = std::chrono::seconds(30);
 constexpr std::int64_t typing_interval_ms = 2000;  // at most one "typing: true" per interval
 
 std::shared_ptr<const std::string> frame_of(const json& j) {
@@ -42,7 +42,10 @@ json error_frame(std::string_view code, std::string_view message, const std::str
   return j;
 }
 
-class chat_session : public ws_handler, public live_listener, public std::enable_shared_from_this<chat_session> {
+class chat_session : public ws_handler,
+                     public live_listener,
+                     public queue_watcher,
+                     public std::enable_shared_from_this<chat_session> {
  public:
   chat_session(webchat_service& w, const webchat_channel& channel, std::shared_ptr<ws_peer> peer)
       : w_(w), channel_(channel), peer_(std::move(peer)) {}
@@ -101,6 +104,7 @@ class chat_session : public ws_handler, public live_listener, public std::enable
 
   void on_closed() override {
     closing_ = true;
+    queue_watching_ = false;
     if (timer_) timer_->cancel();
     unregister();
   }
@@ -452,52 +456,53 @@ class chat_session : public ws_handler, public live_listener, public std::enable
     send(out);
   }
 
-  // While the current conversation waits in the queue: its position now and
-  // every queue_refresh.
+  // While the current conversation waits in the queue: its position now, then
+  // at every tick of the service's queue timer (one timer for all sessions).
   void start_queue_updates() {
-    if (queue_timer_running_) return;
-    queue_timer_running_ = true;
-    net::co_spawn(peer_->executor(), [self = shared_from_this()]() -> awaitable<void> {
-      co_await self->queue_updates();
-    }, net::detached);
+    if (!queue_watching_.exchange(true)) w_.watch_queue(shared_from_this());
+    refresh_queue();
   }
 
-  awaitable<void> queue_updates() {
-    auto timer = std::make_shared<net::steady_timer>(peer_->executor());
-    timer_ = timer;
-    while (!closing_) {
-      auto* f = current();
-      if (!f) break;
-      auto conv = f->conv;
-      auto q = co_await w_.queue_info(conv);
-      if (closing_) break;
-      if (q) {
-        if (auto* g = find(conv); g && !q->status.empty()) g->status = q->status;
-        json out = {{"type", "queue"},
-                    {"conv", conv},
-                    {"status", q->status},
-                    {"position", q->position},
-                    {"agents_online", q->agents_online > 0}};
-        if (q->position > 0) {
-          auto per = w_.cfg().wait_per_position.count();
-          out["estimated_wait_s"] = (q->position * per + std::max<long long>(q->agents_online, 1) - 1) /
-                                    std::max<long long>(q->agents_online, 1);
-        }
-        send(out);
-        if (q->status != "queued") break;
-      }
-      timer->expires_after(queue_refresh);
-      auto [ec] = co_await timer->async_wait(net::as_tuple(net::use_awaitable));
-      if (ec) break;
+  // From the service's timer (any thread); false: stop calling.
+  bool refresh_queue() override {
+    if (!queue_watching_) return false;
+    net::co_spawn(peer_->executor(), [self = shared_from_this()]() -> awaitable<void> {
+      if (self->querying_queue_ || self->closing_) co_return;
+      self->querying_queue_ = true;
+      co_await self->send_queue_info();
+      self->querying_queue_ = false;
+    }, net::detached);
+    return true;
+  }
+
+  awaitable<void> send_queue_info() {
+    auto* f = current();
+    if (!f) {
+      queue_watching_ = false;
+      co_return;
     }
-    if (timer_ == timer) timer_.reset();
-    queue_timer_running_ = false;
+    auto conv = f->conv;
+    auto q = co_await w_.queue_info(conv);
+    if (closing_ || !q) co_return;
+    if (auto* g = find(conv); g && !q->status.empty()) g->status = q->status;
+    json out = {{"type", "queue"},
+                {"conv", conv},
+                {"status", q->status},
+                {"position", q->position},
+                {"agents_online", q->agents_online > 0}};
+    if (q->position > 0) {
+      auto per = w_.cfg().wait_per_position.count();
+      auto agents = std::max<long long>(q->agents_online, 1);
+      out["estimated_wait_s"] = (q->position * per + agents - 1) / agents;
+    }
+    send(out);
+    if (q->status != "queued") queue_watching_ = false;
   }
 
   webchat_service& w_;
   const webchat_channel& channel_;
   std::shared_ptr<ws_peer> peer_;
-  std::shared_ptr<net::steady_timer> timer_;  // the hello timeout, then the queue refresh
+  std::shared_ptr<net::steady_timer> timer_;  // the hello timeout
   std::string visitor_, customer_, name_, email_, lang_;
   std::vector<followed> followed_;
   std::vector<pending_event> pending_;
@@ -507,7 +512,8 @@ class chat_session : public ws_handler, public live_listener, public std::enable
   bool authed_ = false;
   bool resuming_ = false;
   bool closing_ = false;
-  bool queue_timer_running_ = false;
+  bool querying_queue_ = false;
+  std::atomic<bool> queue_watching_{false};
 };
 
 }  // namespace

@@ -51,6 +51,14 @@ struct queue_state {
   long long agents_online = 0;
 };
 
+// A session showing a queue position, refreshed by the service's timer.
+class queue_watcher {
+ public:
+  virtual ~queue_watcher() = default;
+  // Called from the timer's thread; returns false when it no longer watches.
+  virtual bool refresh_queue() = 0;
+};
+
 class webchat_service {
  public:
   webchat_service(services& core, boost::asio::any_io_executor ex, store::redis_config redis);
@@ -85,6 +93,10 @@ class webchat_service {
   boost::asio::awaitable<void> publish_signal(const std::string& team, const std::string& conv,
                                               const std::string& customer, const nlohmann::json& frame);
 
+  // Refreshes the watcher every queue_refresh until it says stop or is gone.
+  void watch_queue(const std::shared_ptr<queue_watcher>& w);
+  static constexpr std::chrono::seconds queue_refresh{30};
+
   // Agent presence, fed by the agent endpoint bridge.
   void agent_online(const std::string& team, const std::string& agent_id);
   void agent_offline(const std::string& team, const std::string& agent_id);
@@ -98,6 +110,7 @@ class webchat_service {
 
  private:
   boost::asio::awaitable<void> heartbeat_loop();
+  boost::asio::awaitable<void> queue_loop();
   boost::asio::awaitable<void> presence_write(std::string team, std::string member, bool online);
 
   services& core_;
@@ -109,6 +122,8 @@ class webchat_service {
   std::mutex presence_mutex_;
   std::map<std::pair<std::string, std::string>, int> local_agents_;  // (team, agent) → sessions here
   std::shared_ptr<bool> running_;
+  std::mutex queue_mutex_;
+  std::vector<std::weak_ptr<queue_watcher>> queue_watchers_;
 };
 
 // The customer endpoint; refuses a forbidden Origin with 403 before the handshake.
