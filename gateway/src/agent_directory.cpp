@@ -17,6 +17,12 @@ const std::string& dummy_hash() {
   static const std::string h = hash_password("pasokh-no-such-agent");
   return h;
 }
+std::string join_teams(const agent& a) {
+  std::string out = a.team;
+  for (const auto& t : a.teams)
+    if (t != a.team) out += "," + t;
+  return out;
+}
 }  // namespace
 
 agent_directory::agent_directory(store::redis_client& redis, std::string prefix, std::chrono::seconds session_ttl,
@@ -30,7 +36,7 @@ awaitable<result<bool>> agent_directory::create(const agent& a, const std::strin
   if (!claimed) co_return created(boost::system::in_place_error, claimed.error());
   if (claimed->is_nil()) co_return false;
   auto r = co_await redis_.exec(store::make_command("HSET", prefix_ + "agent:" + a.id, "id", a.id, "login", a.login, "name", a.name,
-                                 "role", a.role, "team", a.team, "capacity", std::to_string(a.capacity), "password",
+                                 "role", a.role, "team", a.team, "teams", join_teams(a), "capacity", std::to_string(a.capacity), "password",
                                  hash_password(password)));
   if (!r) co_return created(boost::system::in_place_error, r.error());
   co_await redis_.exec(store::make_command("SADD", prefix_ + "agents", a.id));
@@ -38,9 +44,9 @@ awaitable<result<bool>> agent_directory::create(const agent& a, const std::strin
 }
 
 awaitable<result<std::optional<agent>>> agent_directory::load(const std::string& id) {
-  auto r = co_await redis_.exec(store::make_command("HMGET", prefix_ + "agent:" + id, "id", "login", "name", "role", "team", "capacity"));
+  auto r = co_await redis_.exec(store::make_command("HMGET", prefix_ + "agent:" + id, "id", "login", "name", "role", "team", "capacity", "teams"));
   if (!r) co_return r.error();
-  if (r->elements.size() != 6 || r->elements[0].is_nil()) co_return std::optional<agent>{};
+  if (r->elements.size() != 7 || r->elements[0].is_nil()) co_return std::optional<agent>{};
   agent a;
   a.id = r->elements[0].str;
   a.login = r->elements[1].str;
@@ -49,6 +55,14 @@ awaitable<result<std::optional<agent>>> agent_directory::load(const std::string&
   a.team = r->elements[4].str;
   const auto& cap = r->elements[5].str;
   std::from_chars(cap.data(), cap.data() + cap.size(), a.capacity);
+  std::string_view teams = r->elements[6].str;
+  while (!teams.empty()) {
+    auto comma = teams.find(',');
+    if (comma != 0) a.teams.emplace_back(teams.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    teams.remove_prefix(comma + 1);
+  }
+  if (a.teams.empty()) a.teams.push_back(a.team);
   co_return a;
 }
 

@@ -13,6 +13,8 @@
 #include <spdlog/spdlog.h>
 
 #include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/password.hpp"
+#include "pasokh/gateway/routing_api.hpp"
 #include "pasokh/proto/utf8.hpp"
 
 namespace pasokh::gateway {
@@ -76,12 +78,16 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
         co_await on_hello(frame);
       } else if (type == "reply") {
         co_await on_reply(frame);
-      } else if (type == "resolve") {
-        co_await on_resolve(frame);
+      } else if (type == "resolve" || type == "assign" || type == "transfer" || type == "escalate" ||
+                 type == "snooze" || type == "reopen") {
+        co_await on_action(type, frame);
+      } else if (type == "presence") {
+        co_await on_presence(frame);
       } else if (type == "history") {
         co_await on_history(frame);
       } else if (type == "ping") {
         send(json{{"type", "pong"}});
+        co_await heartbeat("", false);
       } else {
         global_metrics().errors.inc("ws_unknown_type");
         send(error_frame("unknown_type", "unknown frame type: " + type));
@@ -95,7 +101,12 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
 
   void on_closed() override {
     if (hello_timer_) hello_timer_->cancel();
-    if (agent_) s_.hub.remove(hub_key(), this);
+    if (!agent_) return;
+    for (const auto& key : hub_keys()) s_.hub.remove(key, this);
+    // The session still counts for the presence TTL (a reload comes back
+    // within it); then the agent is offline unless another session beats.
+    if (s_.routing)
+      net::co_spawn(peer_->executor(), close_presence(s_.routing, agent_->id, session_), net::detached);
   }
 
   // From the hub (any thread): hop onto the session's strand.
@@ -122,7 +133,65 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     std::shared_ptr<const std::string> frame;
   };
 
-  std::string hub_key() const { return agent_->role == "admin" ? "all" : "team:" + agent_->team; }
+  // Admins see everything; agents their teams' conversations and the ones assigned to them anywhere.
+  std::vector<std::string> hub_keys() const {
+    std::vector<std::string> keys{"agent:" + agent_->id};
+    if (agent_->role == "admin") {
+      keys.push_back("all");
+    } else {
+      for (const auto& t : agent_->teams) keys.push_back("team:" + t);
+      if (agent_->teams.empty()) keys.push_back("team:" + agent_->team);
+    }
+    return keys;
+  }
+
+  static awaitable<void> close_presence(routing::routing_service* routing, std::string agent, std::string session) {
+    co_await routing->presence("close", std::move(agent), std::move(session), std::string());
+  }
+
+  // A heartbeat keeps the agent present (at most one write per third of the TTL).
+  awaitable<void> heartbeat(std::string availability, bool force) {
+    if (!s_.routing || !agent_) co_return;
+    auto now = std::chrono::steady_clock::now();
+    if (!force && availability.empty() && now - last_beat_ < s_.routing->config().presence_ttl / 3) co_return;
+    last_beat_ = now;
+    auto r = co_await s_.routing->presence("beat", agent_->id, session_, std::move(availability));
+    if (r && r->found) presence_ = r->after;
+  }
+
+  awaitable<void> on_presence(const json& frame) {
+    auto status = frame.value("status", std::string{});
+    auto client_id = frame.value("client_id", std::string{});
+    if (status != "online" && status != "away") {
+      global_metrics().errors.inc("ws_bad_presence");
+      send(error_frame("bad_frame", "presence status is online or away", client_id));
+      co_return;
+    }
+    co_await heartbeat(status, true);
+    json ack = {{"type", "ack"}, {"presence", presence_}};
+    if (!client_id.empty()) ack["client_id"] = client_id;
+    send(ack);
+  }
+
+  // resolve, assign, transfer, escalate, snooze, reopen: the REST actions over the socket.
+  awaitable<void> on_action(const std::string& type, const json& frame) {
+    auto client_id = frame.value("client_id", std::string{});
+    auto conv = conversation_field(frame, client_id);
+    if (!conv) co_return;
+    json body = frame;
+    if (body.contains("agent")) body["agent_id"] = body["agent"];
+    auto r = co_await perform_action(s_, *agent_, *conv, type, body);
+    if (r.status >= 400) {
+      if (r.status >= 500) global_metrics().errors.inc("redis_unavailable");
+      else global_metrics().errors.inc("ws_action_" + r.code);
+      send(error_frame(r.code, r.message, client_id));
+      co_return;
+    }
+    json ack = {{"type", "ack"}, {"conv", *conv}, {"seq", r.seq}};
+    if (!client_id.empty()) ack["client_id"] = client_id;
+    if (r.code == "unchanged") ack["unchanged"] = true;
+    send(ack);
+  }
 
   void send(const json& j) { peer_->send(frame_of(j)); }
 
@@ -189,13 +258,19 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     // Register first and hold live events until the catch-up is sent, so
     // nothing falls between the two.
     resuming_ = true;
-    s_.hub.add(hub_key(), shared_from_this());
+    for (const auto& key : hub_keys()) s_.hub.add(key, shared_from_this());
+    session_ = random_token(12);
+    auto wanted = frame.value("presence", std::string{});
+    if (wanted != "online" && wanted != "away") wanted.clear();
+    co_await heartbeat(wanted, true);
 
     auto snapshot = co_await s_.conversations.team_snapshot(agent_->team, 200);
     std::string conversations = snapshot ? *snapshot : "[]";
     json welcome = {{"type", "welcome"},
                     {"v", 1},
-                    {"agent", {{"id", agent_->id}, {"name", agent_->name}, {"team", agent_->team}, {"role", agent_->role}}}};
+                    {"agent", {{"id", agent_->id}, {"name", agent_->name}, {"team", agent_->team}, {"role", agent_->role},
+                               {"teams", agent_->teams}, {"capacity", agent_->capacity}}}};
+    if (!presence_.empty()) welcome["presence"] = presence_;
     auto text = welcome.dump();
     text.pop_back();  // splice the snapshot (already JSON) without re-parsing it
     text += R"(,"conversations":)" + conversations + "}";
@@ -263,14 +338,6 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     send_result(r, *conv, client_id);
   }
 
-  awaitable<void> on_resolve(const json& frame) {
-    auto client_id = frame.value("client_id", std::string{});
-    auto conv = conversation_field(frame, client_id);
-    if (!conv) co_return;
-    auto r = co_await s_.conversations.set_status(*conv, proto::conversation_status::resolved, agent_->id, client_id);
-    send_result(r, *conv, client_id);
-  }
-
   awaitable<void> on_history(const json& frame) {
     auto conv = conversation_field(frame, {});
     if (!conv) co_return;
@@ -294,6 +361,9 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   std::map<std::string, std::uint64_t> last_seq_;  // per conversation: the last seq sent
   bool resuming_ = false;
   std::vector<pending_event> pending_;
+  std::string session_;   // presence session id
+  std::string presence_;  // online | away | offline, as last written
+  std::chrono::steady_clock::time_point last_beat_{};
 };
 
 }  // namespace

@@ -206,6 +206,7 @@ config parse_config(const json& j, env_lookup env) {
         c.outbox.retry_max < c.outbox.retry_initial)
       r.fail("need concurrency >= 1, max_attempts >= 1, claim_idle_ms >= 1000, retry_max_ms >= retry_initial_ms");
   }
+  if (auto* r = root.sub("routing")) c.routing = routing::parse_routing_config(*r);  // throws naming the key
   std::int64_t attachment_ttl = c.attachment_ttl.count();
   root.get("attachment_ttl_s", attachment_ttl);
   if (attachment_ttl < 60) root.fail("\"attachment_ttl_s\" must be at least 60");

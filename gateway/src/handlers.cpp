@@ -44,12 +44,20 @@ std::optional<std::string> string_field(const json& j, const char* key, std::siz
 }  // namespace
 
 awaitable<void> run_bot(services& s, const routing::ingest_outcome& stored, const proto::inbound_event& event) {
-  if (stored.status != "bot") co_return;
-  routing::customer_turn turn{stored.conversation_id, event.text, event.button_payload, event.language};
-  auto r = co_await s.bot_turns.on_customer_message(turn);
-  // The customer's message is stored either way; a failed bot turn leaves the
-  // conversation with the bot, and the next message retries.
-  if (!r) spdlog::get("bot")->warn("conv={} bot turn failed: {}", stored.conversation_id, r.error().message());
+  bool route = stored.status != "bot";
+  if (!route) {
+    routing::customer_turn turn{stored.conversation_id, event.text, event.button_payload, event.language};
+    auto r = co_await s.bot_turns.on_customer_message(turn);
+    // The customer's message is stored either way; a failed bot turn leaves the
+    // conversation with the bot, and the next message retries.
+    if (!r) spdlog::get("bot")->warn("conv={} bot turn failed: {}", stored.conversation_id, r.error().message());
+    route = r && *r && (*r)->kind == bot::action::handoff;
+  }
+  // Routing: team rules, queue, assignment, reopen (routing_service).
+  if (route && s.routing) {
+    auto routed = co_await s.routing->route(stored.conversation_id, event.language);
+    if (!routed) spdlog::get("routing")->warn("conv={} routing failed: {}", stored.conversation_id, routed.error().message());
+  }
 }
 
 void add_health_routes(router& r, services& s) {

@@ -31,6 +31,9 @@ std::vector<std::shared_ptr<live_listener>> live_hub::collect(const std::vector<
     for (const auto& weak : it->second)
       if (auto strong = weak.lock()) out.push_back(std::move(strong));
   }
+  // A listener under several keys (an agent in two teams) gets each event once.
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
@@ -50,7 +53,10 @@ bool live_hub::dispatch(std::string_view payload) {
   }
   auto frame = std::make_shared<const std::string>(payload.substr(newline + 1));
   // Sending outside the lock: a listener may unregister while being called.
-  for (auto& l : collect({"team:" + route.team, "all", "customer:" + route.customer})) l->deliver(route, frame);
+  // "agent:<id>": the assignee sees its conversations in any team.
+  std::vector<std::string> keys{"team:" + route.team, "all", "customer:" + route.customer};
+  if (!route.assignee.empty()) keys.push_back("agent:" + route.assignee);
+  for (auto& l : collect(keys)) l->deliver(route, frame);
   return true;
 }
 

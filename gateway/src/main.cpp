@@ -21,6 +21,7 @@
 #include "pasokh/gateway/messenger.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
+#include "pasokh/gateway/routing_api.hpp"
 #include "pasokh/gateway/webchat.hpp"
 
 namespace net = boost::asio;
@@ -88,7 +89,17 @@ agent parse_agent_spec(const std::string& spec) {
   a.id = "ag_" + a.login;
   a.name = parts.size() > 1 ? parts[1] : a.login;
   if (parts.size() > 2) a.role = parts[2];
-  if (parts.size() > 3) a.team = parts[3];
+  if (parts.size() > 3) {
+    // TEAM may list several teams joined by '+': "warranty+returns".
+    std::string_view teams = parts[3];
+    while (!teams.empty()) {
+      auto plus = teams.find('+');
+      if (plus != 0) a.teams.emplace_back(teams.substr(0, plus));
+      if (plus == std::string_view::npos) break;
+      teams.remove_prefix(plus + 1);
+    }
+    if (!a.teams.empty()) a.team = a.teams.front();
+  }
   return a;
 }
 
@@ -178,7 +189,9 @@ int main(int argc, char** argv) {
       return 2;
     }
     return run_admin(ioc, redis, [&]() -> net::awaitable<int> {
-      auto created = co_await agents.create(parse_agent_spec(opts.create_agent), password);
+      auto spec = parse_agent_spec(opts.create_agent);
+      spec.capacity = cfg.routing.default_capacity;
+      auto created = co_await agents.create(spec, password);
       co_return created && *created ? 0 : 1;
     });
   }
@@ -203,7 +216,13 @@ int main(int argc, char** argv) {
   routing::conversation_service conversations(redis, cfg.redis.prefix, cfg.dedup_ttl);
   routing::bot_flow bot_turns(redis, cfg.redis.prefix, *faq_bot.value, cfg.bot.name);
   live_hub hub;
-  services svc{cfg, redis, conversations, agents, hub, *faq_bot.value, bot_turns};
+  routing::routing_service routing_svc(redis, cfg.redis.prefix, cfg.routing);
+  routing_svc.on_count = [](std::string_view kind, int n) { global_metrics().routing_events.inc(kind, n); };
+  services svc{cfg, redis, conversations, agents, hub, *faq_bot.value, bot_turns, &routing_svc};
+  std::vector<std::string> channel_teams;
+  for (const auto& ch : cfg.channels) channel_teams.push_back(ch.team);
+  if (channel_teams.empty()) channel_teams.push_back("support");
+  routing_svc.start(ioc.get_executor(), channel_teams);
 
   store::redis_subscriber subscriber(ioc.get_executor(), redis_cfg, [&hub](std::string_view, std::string_view payload) {
     if (!hub.dispatch(payload)) global_metrics().errors.inc("bad_pubsub_payload");
@@ -258,6 +277,7 @@ int main(int argc, char** argv) {
   add_api_channel_routes(routes, svc);
   messengers.add_routes(routes);
   add_admin_routes(routes, svc);
+  add_routing_routes(routes, svc);
   add_static_routes(routes, svc);
   webchat_service webchat(svc, ioc.get_executor(), redis_cfg);
   add_webchat_routes(routes, webchat);
@@ -288,6 +308,7 @@ int main(int argc, char** argv) {
     server.shutdown(std::chrono::seconds(5), [&] {
       log->info("stopped");
       for (auto& o : outboxes) o->stop();
+      routing_svc.stop();
       kb_watcher.stop();
       webchat.stop();
       subscriber.stop();

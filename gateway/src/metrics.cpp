@@ -85,6 +85,7 @@ std::string metrics::render() const {
   std::string out;
   http_requests.render(out);
   errors.render(out);
+  routing_events.render(out);
   inbound_messages.render(out);
   outbound_messages.render(out);
   dedup_hits.render(out);

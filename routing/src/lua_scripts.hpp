@@ -14,10 +14,13 @@ extern const char* const append_reply;
 extern const char* const set_status;
 extern const char* const team_snapshot;
 extern const char* const bot_turn;
+extern const char* const routing_lib;
 }  // namespace lua
 
 // The script for one embedded body (prelude + body), built once.
 const store::lua_script& script(const char* body);
+// The same with routing_lib.lua between the prelude and the body.
+const store::lua_script& routing_script(const char* body);
 
 std::int64_t now_ms();
 

@@ -15,10 +15,24 @@ if status == 'closed' then return { 'closed' } end
 if author == 'agent' then
   if not redis.call('HGET', vkey, 'first_response_at') then redis.call('HSET', vkey, 'first_response_at', now) end
   -- The agent who answers owns the conversation, and the bot stays silent from now on.
-  redis.call('HSET', vkey, 'human_replied', '1')
-  if status ~= 'assigned' or redis.call('HGET', vkey, 'assignee') ~= author_id then
-    redis.call('HSET', vkey, 'status', 'assigned', 'assignee', author_id)
+  -- (routing_lib.lua is prepended: the answer also stops the reassign timer.)
+  redis.call('HSET', vkey, 'human_replied', '1', 'last_agent_reply_at', now)
+  redis.call('ZREM', p .. 'timers:reassign', conv)
+  local prev = redis.call('HGET', vkey, 'assignee') or ''
+  if status ~= 'assigned' or prev ~= author_id then
+    -- Silently: the message event carries the conversation's new state.
+    redis.call('HSET', vkey, 'status', 'assigned', 'assignee', author_id, 'assigned_at', now)
+    redis.call('HDEL', vkey, 'snoozed_until')
+    clear_timers(conv)
     redis.call('ZREM', p .. 'queue:' .. redis.call('HGET', vkey, 'team'), conv)
+    if redis.call('EXISTS', agent_key(author_id)) == 1 then
+      redis.call('SADD', agent_key(author_id) .. ':convs', conv)
+      index_agent(author_id, now)
+    end
+    if prev ~= '' and prev ~= author_id then
+      release(conv, prev, now)
+      drain_agent(prev, now, 10)
+    end
   end
 end
 local seq = append_outbound(conv, author, author_id, author_name, client_id, text, now, automatic, nil)

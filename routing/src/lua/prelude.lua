@@ -18,6 +18,10 @@ local function conv_view(id)
     assignee = v.assignee or '', team = v.team, seq = tonumber(v.seq or '0'),
     created_at = tonumber(v.created_at or '0'), updated_at = tonumber(v.updated_at or '0'),
     last_customer_message_at = tonumber(v.last_customer_message_at or '0'),
+    -- Routing (absent when not set): VIP, bot topic tags, SLA due times, snooze end.
+    vip = v.vip == '1' or nil, topic_tags = v.topic_tags, sla_breached = v.sla_breached == '1' or nil,
+    sla_first_due = tonumber(v.sla_first_due or ''), sla_resolve_due = tonumber(v.sla_resolve_due or ''),
+    first_response_at = tonumber(v.first_response_at or ''), snoozed_until = tonumber(v.snoozed_until or ''),
   }
 end
 

@@ -1,6 +1,6 @@
 #pragma once
 // Agents, their passwords and login sessions, in Redis.
-//   <prefix>agent:<id>            hash: id, login, name, role, team, capacity, password
+//   <prefix>agent:<id>            hash: id, login, name, role, team, teams, capacity, password, availability
 //   <prefix>agent_login:<login>   agent id
 //   <prefix>session:<sha256>      agent id, with the session TTL (the token itself is never stored)
 //   <prefix>login_fail:<login>    failed attempts in the current minute
@@ -9,6 +9,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "pasokh/store/redis_client.hpp"
 
@@ -20,6 +21,7 @@ struct agent {
   std::string name;
   std::string role = "agent";  // "agent" or "admin"
   std::string team = "support";
+  std::vector<std::string> teams;  // every team the agent works in (team first); empty: just team
   int capacity = 5;
 };
 

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pasokh/proto/types.hpp"
+#include "pasokh/routing/routing_config.hpp"
 
 namespace pasokh::connectors::email {
 struct email_config;
@@ -114,6 +115,7 @@ struct config {
   webchat_config webchat;
   std::chrono::seconds dedup_ttl{7 * 24 * 3600};
   outbox_config outbox;
+  routing::routing_config routing;  // teams, rules, presence, SLA (routing_config.hpp)
   std::chrono::seconds attachment_ttl{30 * 24 * 3600};  // stored attachment contents (email)
   std::vector<channel_config> channels;
   std::string web_root = "web";

@@ -66,6 +66,7 @@ struct metrics {
   // ("ignored_group"), unknown message ids, duplicates, echoes of our own sends.
   counter_family webhook_items{"pasokh_webhook_items_total", "Messenger webhook items not stored as new events, by channel and reason",
                                "channel,what"};
+  counter_family routing_events{"pasokh_routing_events_total", "Routing events (assigned, reassigned_no_reply, sla_breach, ...)", "kind"};
   counter_family ws_closed{"pasokh_websocket_closed_total", "WebSocket sessions closed, by close code", "endpoint,code"};
   gauge ws_sessions{"pasokh_websocket_sessions", "Open WebSocket sessions"};
   gauge http_connections{"pasokh_http_connections", "Open HTTP connections"};

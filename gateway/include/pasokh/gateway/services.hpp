@@ -5,6 +5,7 @@
 #include "pasokh/gateway/live_hub.hpp"
 #include "pasokh/routing/bot_flow.hpp"
 #include "pasokh/routing/conversation_service.hpp"
+#include "pasokh/routing/routing_service.hpp"
 #include "pasokh/store/redis_client.hpp"
 
 namespace pasokh::gateway {
@@ -17,6 +18,7 @@ struct services {
   live_hub& hub;
   bot::bot& faq_bot;
   routing::bot_flow& bot_turns;
+  routing::routing_service* routing = nullptr;  // presence, queues, assignment (routing_api.cpp)
 };
 
 }  // namespace pasokh::gateway

@@ -1,0 +1,538 @@
+#include "pasokh/gateway/routing_api.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/password.hpp"
+#include "pasokh/gateway/request_checks.hpp"
+#include "pasokh/proto/utf8.hpp"
+
+namespace pasokh::gateway {
+namespace {
+
+using boost::asio::awaitable;
+using nlohmann::json;
+
+constexpr std::size_t max_note_bytes = 2000;
+constexpr std::int64_t max_snooze_ms = 366LL * 24 * 3600 * 1000;
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+http_response client_error(unsigned status, std::string_view code, std::string_view message) {
+  global_metrics().errors.inc(code);
+  return error_response(status, code, message);
+}
+
+// The caller's agent when it has `role` (admin) or any role; else 401/403/503.
+awaitable<std::variant<agent, http_response>> require_agent(services& s, const http_request& req, std::string_view role) {
+  auto token = bearer_token(req);
+  if (token.empty()) co_return unauthorized("a Bearer session token is required");
+  auto who = co_await s.agents.authenticate(token);
+  if (!who) co_return unavailable();
+  if (!*who) co_return unauthorized("invalid or expired session");
+  if (!role.empty() && (*who)->role != role) co_return client_error(403, "forbidden", "this needs the " + std::string(role) + " role");
+  co_return **who;
+}
+
+bool is_admin(const agent& a) { return a.role == "admin"; }
+
+std::vector<std::string> all_team_ids(services& s) {
+  std::vector<std::string> ids;
+  for (const auto& t : *s.routing->teams()) ids.push_back(t.id);
+  return ids;
+}
+
+std::vector<std::string> visible_teams(services& s, const agent& a) {
+  if (is_admin(a)) return all_team_ids(s);
+  return a.teams.empty() ? std::vector<std::string>{a.team} : a.teams;
+}
+
+bool valid_id(std::string_view id) {
+  return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
+}
+
+// The optional string field, checked: absent -> "", wrong -> nullopt.
+std::optional<std::string> opt_string(const json& j, const char* key, std::size_t max) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::string();
+  if (!it->is_string()) return std::nullopt;
+  auto v = it->get<std::string>();
+  if (v.size() > max || !proto::valid_utf8(v)) return std::nullopt;
+  return v;
+}
+
+unsigned status_of(std::string_view code) {
+  if (code == "ok" || code == "unchanged") return 200;
+  if (code == "not_found") return 404;
+  if (code == "agent_not_found" || code == "team_not_found" || code == "invalid_until") return 422;
+  if (code == "invalid_state" || code == "agent_offline" || code == "agent_away" || code == "agent_full") return 409;
+  return 500;
+}
+
+std::string message_of(std::string_view code, std::string_view detail) {
+  if (code == "not_found") return "no such conversation";
+  if (code == "invalid_state") return "not possible while the conversation is " + std::string(detail);
+  if (code == "agent_not_found") return "no agent " + std::string(detail);
+  if (code == "agent_offline") return "agent " + std::string(detail) + " is offline";
+  if (code == "agent_away") return "agent " + std::string(detail) + " is away (admins may force)";
+  if (code == "agent_full") return "agent " + std::string(detail) + " has no free capacity (admins may force)";
+  if (code == "team_not_found") return "no team " + std::string(detail);
+  if (code == "invalid_until") return "until must be in the future";
+  if (code == "unchanged") return "nothing to change";
+  return "done";
+}
+
+http_response action_response(const action_result& r) {
+  if (r.status >= 400) return client_error(r.status, r.code, r.message);
+  return json_response(200, json{{"status", r.code}, {"seq", r.seq}}.dump());
+}
+
+}  // namespace
+
+awaitable<action_result> perform_action(services& s, const agent& who, const std::string& conv, const std::string& op,
+                                        const json& body) {
+  action_result out;
+  auto fail = [&](unsigned status, std::string code, std::string message) {
+    out.status = status;
+    out.code = std::move(code);
+    out.message = std::move(message);
+    return out;
+  };
+  if (!s.routing) co_return fail(503, "unavailable", "routing is not running");
+  if (!valid_id(conv)) co_return fail(400, "invalid_field", "conv: a conversation id");
+  if (!body.is_object()) co_return fail(400, "invalid_body", "the body must be a JSON object");
+  auto note = opt_string(body, "note", max_note_bytes);
+  if (!note) co_return fail(400, "invalid_field", "note: a string of at most 2000 bytes of UTF-8");
+
+  // Agents act on their teams' conversations and on those assigned to them.
+  auto h = co_await s.redis.exec(store::make_command("HMGET", s.cfg.redis.prefix + "conv:" + conv, "team", "assignee"));
+  if (!h || h->is_error() || h->elements.size() != 2) co_return fail(503, "unavailable", "storage unavailable, retry");
+  if (h->elements[0].is_nil()) co_return fail(404, "not_found", "no such conversation");
+  if (!is_admin(who)) {
+    auto teams = visible_teams(s, who);
+    bool mine = h->elements[1].str == who.id;
+    if (!mine && std::find(teams.begin(), teams.end(), h->elements[0].str) == teams.end())
+      co_return fail(403, "forbidden", "the conversation is not in your teams");
+  }
+
+  routing::action_request q;
+  q.conv = conv;
+  q.actor = who.id;
+  if (op == "assign" || (op == "transfer" && body.contains("agent_id"))) {
+    auto target = opt_string(body, "agent_id", 128);
+    if (!target) co_return fail(400, "invalid_field", "agent_id: an agent id");
+    q.op = "assign";
+    q.arg1 = target->empty() ? who.id : *target;
+    bool force = body.value("force", json(false)).is_boolean() && body.value("force", false);
+    if (force && !is_admin(who)) co_return fail(403, "forbidden", "force needs the admin role");
+    q.arg2 = force ? "1" : "0";
+    q.arg3 = *note;
+  } else if (op == "transfer") {
+    auto team = opt_string(body, "team", 64);
+    if (!team || team->empty()) co_return fail(400, "invalid_field", "transfer needs agent_id or team");
+    q.op = "transfer_team";
+    q.arg1 = *team;
+    q.arg2 = *note;
+  } else if (op == "escalate") {
+    q.op = "escalate";
+    q.arg1 = *note;
+  } else if (op == "snooze") {
+    std::int64_t until = 0;
+    if (auto u = body.find("until"); u != body.end() && u->is_number_integer()) until = u->get<std::int64_t>();
+    else if (auto m = body.find("minutes"); m != body.end() && m->is_number_integer() && m->get<std::int64_t>() > 0)
+      until = now_ms() + m->get<std::int64_t>() * 60'000;
+    if (until <= now_ms() || until > now_ms() + max_snooze_ms)
+      co_return fail(400, "invalid_field", "snooze needs until (ms, in the future, within a year) or minutes > 0");
+    q.op = "snooze";
+    q.arg1 = std::to_string(until);
+    q.arg2 = *note;
+  } else if (op == "reopen" || op == "resolve") {
+    q.op = op;
+  } else {
+    co_return fail(400, "unknown_action", "unknown action " + op);
+  }
+  auto r = co_await s.routing->act(q);
+  if (!r) co_return fail(503, "unavailable", "storage unavailable, retry");
+  out.code = r->code;
+  out.status = status_of(r->code);
+  out.seq = r->seq;
+  out.message = message_of(r->code, r->detail);
+  if (out.status < 400)
+    spdlog::get("routing")->info("conv={} action={} by agent={} -> {}", conv, op, who.id, r->code);
+  co_return out;
+}
+
+void add_routing_routes(router& r, services& s) {
+  // ---- conversations -------------------------------------------------------
+  r.add("GET", "/api/v1/conversations", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
+    auto who = co_await require_agent(s, req, "");
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    auto& a = std::get<agent>(who);
+    routing::list_request q;
+    q.agent = a.id;
+    q.teams = visible_teams(s, a);
+    q.view = req.query_param("view").empty() ? "all" : std::string(req.query_param("view"));
+    if (q.view != "mine" && q.view != "unassigned" && q.view != "team" && q.view != "all")
+      co_return client_error(400, "invalid_field", "view: mine, unassigned, team or all");
+    q.status = std::string(req.query_param("status"));
+    static const char* statuses[] = {"", "open", "bot", "queued", "assigned", "snoozed", "resolved"};
+    if (std::find(std::begin(statuses), std::end(statuses), q.status) == std::end(statuses))
+      co_return client_error(400, "invalid_field", "status: open, bot, queued, assigned, snoozed or resolved");
+    q.team = std::string(req.query_param("team"));
+    if (!q.team.empty() && std::find(q.teams.begin(), q.teams.end(), q.team) == q.teams.end())
+      co_return client_error(403, "forbidden", "team " + q.team + " is not one of yours");
+    auto number = [&](std::string_view name, int def, int max, int& out) {
+      auto v = req.query_param(name);
+      if (v.empty()) { out = def; return true; }
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+      return ec == std::errc{} && p == v.data() + v.size() && out >= 0 && out <= max;
+    };
+    if (!number("limit", 50, 500, q.limit) || !number("offset", 0, 100000, q.offset))
+      co_return client_error(400, "invalid_field", "limit is 0..500 and offset 0..100000");
+    auto list = co_await s.routing->list(q);
+    if (!list) co_return unavailable();
+    co_return json_response(200, std::move(*list));
+  });
+
+  for (const char* op : {"assign", "transfer", "escalate", "snooze", "reopen", "resolve"}) {
+    r.add("POST", std::string("/api/v1/conversations/{conv}/") + op,
+          [&s, op = std::string(op)](const http_request& req, const route_params& p) -> awaitable<http_response> {
+            auto who = co_await require_agent(s, req, "");
+            if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+            json body = json::object();
+            if (!req.body.empty()) {
+              auto parsed = json_body(req);
+              if (auto* err = std::get_if<http_response>(&parsed)) co_return *err;
+              body = std::move(std::get<json>(parsed));
+            }
+            auto result = co_await perform_action(s, std::get<agent>(who), p.at("conv"), op, body);
+            co_return action_response(result);
+          });
+  }
+
+  // ---- presence -----------------------------------------------------------
+  r.add("PUT", "/api/v1/presence", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
+    auto who = co_await require_agent(s, req, "");
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    auto parsed = json_body(req);
+    if (auto* err = std::get_if<http_response>(&parsed)) co_return *err;
+    auto& j = std::get<json>(parsed);
+    auto status = j.value("status", json()).is_string() ? j["status"].get<std::string>() : "";
+    if (status != "online" && status != "away") co_return client_error(400, "invalid_field", "status: online or away");
+    auto& a = std::get<agent>(who);
+    auto p = co_await s.routing->presence("set", a.id, "", status);
+    if (!p) co_return unavailable();
+    co_return json_response(200, json{{"agent", a.id}, {"availability", status}, {"status", p->after},
+                                      {"assigned", p->assigned}}.dump());
+  });
+
+  // Agents with presence and load: any agent may read (for transfers).
+  auto list_agents = [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
+    auto who = co_await require_agent(s, req, "");
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    bool admin = is_admin(std::get<agent>(who));
+    const auto& pre = s.cfg.redis.prefix;
+    auto ids = co_await s.redis.exec(store::make_command("SMEMBERS", pre + "agents"));
+    if (!ids || ids->is_error()) co_return unavailable();
+    std::vector<std::vector<std::string>> cmds;
+    for (const auto& id : ids->elements) {
+      cmds.push_back(store::make_command("HMGET", pre + "agent:" + id.str, "id", "login", "name", "role", "team", "teams",
+                                         "capacity", "availability"));
+      cmds.push_back(store::make_command("SCARD", pre + "agent:" + id.str + ":convs"));
+      cmds.push_back(store::make_command("ZSCORE", pre + "presence", id.str));
+    }
+    json list = json::array();
+    if (!cmds.empty()) {
+      auto rows = co_await s.redis.exec_pipeline(std::move(cmds));
+      if (!rows) co_return unavailable();
+      auto now = now_ms();
+      for (std::size_t i = 0; i + 2 < rows->size(); i += 3) {
+        const auto& f = (*rows)[i].elements;
+        if (f.size() != 8 || f[0].is_nil()) continue;
+        std::int64_t expiry = 0;
+        const auto& e = (*rows)[i + 2].str;
+        std::from_chars(e.data(), e.data() + e.size(), expiry);
+        bool alive = !(*rows)[i + 2].is_nil() && expiry > now;
+        std::string availability = f[7].is_nil() ? "away" : f[7].str;
+        json teams = json::array();
+        std::string_view tl = f[5].is_nil() ? std::string_view(f[4].str) : std::string_view(f[5].str);
+        while (!tl.empty()) {
+          auto c = tl.find(',');
+          if (c != 0) teams.push_back(std::string(tl.substr(0, c)));
+          if (c == std::string_view::npos) break;
+          tl.remove_prefix(c + 1);
+        }
+        json row = {{"id", f[0].str}, {"name", f[2].str}, {"teams", teams},
+                    {"status", alive ? availability : "offline"}, {"availability", availability},
+                    {"load", (*rows)[i + 1].integer}, {"capacity", std::atoi(f[6].str.c_str())}};
+        if (admin) {
+          row["login"] = f[1].str;
+          row["role"] = f[3].str;
+        }
+        list.push_back(std::move(row));
+      }
+    }
+    std::sort(list.begin(), list.end(), [](const json& a, const json& b) { return a["id"] < b["id"]; });
+    co_return json_response(200, json{{"agents", list}}.dump());
+  };
+  r.add("GET", "/api/v1/agents", list_agents);
+  r.add("GET", "/api/v1/presence", list_agents);
+
+  // ---- agents (admin) ------------------------------------------------------
+  auto parse_teams = [&s](const json& j, std::vector<std::string>& out) -> std::optional<std::string> {
+    auto it = j.find("teams");
+    if (it == j.end()) return std::nullopt;
+    if (!it->is_array() || it->empty() || it->size() > 20) return "teams: an array of 1 to 20 team ids";
+    auto known = all_team_ids(s);
+    for (const auto& t : *it) {
+      if (!t.is_string() || std::find(known.begin(), known.end(), t.get<std::string>()) == known.end())
+        return "teams: unknown team " + t.dump();
+      out.push_back(t.get<std::string>());
+    }
+    return std::nullopt;
+  };
+
+  r.add("POST", "/api/v1/admin/agents", [&s, parse_teams](const http_request& req, const route_params&) -> awaitable<http_response> {
+    auto who = co_await require_agent(s, req, "admin");
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    auto parsed = json_body(req);
+    if (auto* err = std::get_if<http_response>(&parsed)) co_return *err;
+    auto& j = std::get<json>(parsed);
+    agent a;
+    a.login = j.value("login", json()).is_string() ? j["login"].get<std::string>() : "";
+    if (!valid_id(a.login) || a.login.size() > 64) co_return client_error(400, "invalid_field", "login: 1 to 64 of a-z A-Z 0-9 _ - .");
+    auto password = j.value("password", json()).is_string() ? j["password"].get<std::string>() : "";
+    if (password.size() < 8 || password.size() > 1024) co_return client_error(400, "invalid_field", "password: 8 to 1024 bytes");
+    auto name = opt_string(j, "name", 200);
+    if (!name) co_return client_error(400, "invalid_field", "name: a string of at most 200 bytes");
+    a.name = name->empty() ? a.login : *name;
+    a.role = j.value("role", json("agent")).is_string() ? j.value("role", std::string("agent")) : "";
+    if (a.role != "agent" && a.role != "admin") co_return client_error(400, "invalid_field", "role: agent or admin");
+    if (auto bad = parse_teams(j, a.teams)) co_return client_error(400, "invalid_field", *bad);
+    if (a.teams.empty()) a.teams.push_back(s.routing->teams()->empty() ? "support" : s.routing->teams()->front().id);
+    a.team = a.teams.front();
+    a.capacity = s.cfg.routing.default_capacity;
+    if (auto c = j.find("capacity"); c != j.end()) {
+      if (!c->is_number_integer() || c->get<int>() < 0 || c->get<int>() > 1000)
+        co_return client_error(400, "invalid_field", "capacity: 0 to 1000");
+      a.capacity = c->get<int>();
+    }
+    a.id = "ag_" + a.login;
+    auto created = co_await s.agents.create(a, password);
+    if (!created) co_return unavailable();
+    if (!*created) co_return client_error(409, "exists", "login " + a.login + " is taken");
+    co_await s.routing->reindex_agent(a.id, "");
+    co_return json_response(201, json{{"id", a.id}, {"login", a.login}, {"name", a.name}, {"role", a.role},
+                                      {"teams", a.teams}, {"capacity", a.capacity}}.dump());
+  });
+
+  r.add("PATCH", "/api/v1/admin/agents/{id}", [&s, parse_teams](const http_request& req, const route_params& p) -> awaitable<http_response> {
+    auto who = co_await require_agent(s, req, "admin");
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    auto parsed = json_body(req);
+    if (auto* err = std::get_if<http_response>(&parsed)) co_return *err;
+    auto& j = std::get<json>(parsed);
+    const auto& id = p.at("id");
+    const auto key = s.cfg.redis.prefix + "agent:" + id;
+    auto old = co_await s.redis.exec(store::make_command("HMGET", key, "id", "team", "teams"));
+    if (!old || old->is_error() || old->elements.size() != 3) co_return unavailable();
+    if (old->elements[0].is_nil()) co_return client_error(404, "not_found", "no agent " + id);
+    std::string old_teams = old->elements[2].is_nil() ? old->elements[1].str : old->elements[2].str;
+    std::vector<std::string> hset{"HSET", key};
+    if (j.contains("name")) {
+      auto name = opt_string(j, "name", 200);
+      if (!name || name->empty()) co_return client_error(400, "invalid_field", "name: 1 to 200 bytes");
+      hset.insert(hset.end(), {"name", *name});
+    }
+    if (j.contains("role")) {
+      auto role = j.value("role", json()).is_string() ? j["role"].get<std::string>() : "";
+      if (role != "agent" && role != "admin") co_return client_error(400, "invalid_field", "role: agent or admin");
+      hset.insert(hset.end(), {"role", role});
+    }
+    std::vector<std::string> teams;
+    if (auto bad = parse_teams(j, teams)) co_return client_error(400, "invalid_field", *bad);
+    if (!teams.empty()) {
+      std::string joined;
+      for (const auto& t : teams) joined += (joined.empty() ? "" : ",") + t;
+      hset.insert(hset.end(), {"team", teams.front(), "teams", joined});
+    }
+    if (auto c = j.find("capacity"); c != j.end()) {
+      if (!c->is_number_integer() || c->get<int>() < 0 || c->get<int>() > 1000)
+        co_return client_error(400, "invalid_field", "capacity: 0 to 1000");
+      hset.insert(hset.end(), {"capacity", std::to_string(c->get<int>())});
+    }
+    if (j.contains("password")) {
+      auto pw = j.value("password", json()).is_string() ? j["password"].get<std::string>() : "";
+      if (pw.size() < 8 || pw.size() > 1024) co_return client_error(400, "invalid_field", "password: 8 to 1024 bytes");
+      hset.insert(hset.end(), {"password", hash_password(pw)});
+    }
+    if (hset.size() == 2) co_return client_error(400, "invalid_body", "nothing to change: name, role, teams, capacity, password");
+    auto w = co_await s.redis.exec(std::move(hset));
+    if (!w || w->is_error()) co_return unavailable();
+    auto idx = co_await s.routing->reindex_agent(id, old_teams);
+    if (!idx) co_return unavailable();
+    co_return json_response(200, R"({"status":"updated"})");
+  });
+
+  r.add("DELETE", "/api/v1/admin/agents/{id}", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
+    auto who = co_await require_agent(s, req, "admin");
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    const auto& id = p.at("id");
+    if (id == std::get<agent>(who).id) co_return client_error(409, "self", "you cannot remove yourself");
+    auto exists = co_await s.redis.exec(store::make_command("EXISTS", s.cfg.redis.prefix + "agent:" + id));
+    if (!exists || exists->is_error()) co_return unavailable();
+    if (exists->integer == 0) co_return client_error(404, "not_found", "no agent " + id);
+    auto d = co_await s.routing->delete_agent(id);
+    if (!d) co_return unavailable();
+    co_return json_response(200, R"({"status":"deleted"})");
+  });
+
+  // ---- teams ---------------------------------------------------------------
+  r.add("GET", "/api/v1/teams", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
+    auto who = co_await require_agent(s, req, "");
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    auto teams = s.routing->teams();
+    std::vector<std::vector<std::string>> cmds;
+    for (const auto& t : *teams) {
+      cmds.push_back(store::make_command("ZCARD", s.cfg.redis.prefix + "queue:" + t.id));
+      cmds.push_back(store::make_command("ZCARD", s.cfg.redis.prefix + "team:" + t.id + ":avail"));
+    }
+    std::vector<store::reply> counts;
+    if (!cmds.empty()) {
+      auto rows = co_await s.redis.exec_pipeline(std::move(cmds));
+      if (!rows) co_return unavailable();
+      counts = std::move(*rows);
+    }
+    json list = json::array();
+    auto now = now_ms();
+    for (std::size_t i = 0; i < teams->size(); ++i) {
+      const auto& t = (*teams)[i];
+      auto j = routing::to_json(t);
+      j["queued"] = counts.size() > 2 * i ? counts[2 * i].integer : 0;
+      j["available_agents"] = counts.size() > 2 * i + 1 ? counts[2 * i + 1].integer : 0;
+      j["open_now"] = t.hours.always_open() || t.hours.is_open(now);
+      list.push_back(std::move(j));
+    }
+    co_return json_response(200, json{{"teams", list}}.dump());
+  });
+
+  auto save_team = [&s](const http_request& req, std::string id, bool create) -> awaitable<http_response> {
+    auto who = co_await require_agent(s, req, "admin");
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    auto parsed = json_body(req);
+    if (auto* err = std::get_if<http_response>(&parsed)) co_return *err;
+    auto j = std::get<json>(parsed);
+    if (!j.is_object()) co_return client_error(400, "invalid_body", "a team object");
+    if (!id.empty()) j["id"] = id;
+    routing::team_def team;
+    try {
+      team = routing::parse_team(j, s.cfg.routing.zoneinfo_dir, "team");
+    } catch (const std::runtime_error& e) {
+      co_return client_error(422, "invalid_team", e.what());
+    }
+    auto teams = s.routing->teams();
+    bool exists = std::any_of(teams->begin(), teams->end(), [&](const routing::team_def& t) { return t.id == team.id; });
+    if (create && exists) co_return client_error(409, "exists", "team " + team.id + " exists");
+    if (!create && !exists) co_return client_error(404, "not_found", "no team " + team.id);
+    auto w = co_await s.routing->put_team(team);
+    if (!w) co_return unavailable();
+    co_return json_response(create ? 201 : 200, routing::to_json(team).dump());
+  };
+  r.add("POST", "/api/v1/admin/teams", [save_team](const http_request& req, const route_params&) -> awaitable<http_response> {
+    co_return co_await save_team(req, std::string(), true);
+  });
+  r.add("PUT", "/api/v1/admin/teams/{id}", [save_team](const http_request& req, const route_params& p) -> awaitable<http_response> {
+    co_return co_await save_team(req, p.at("id"), false);
+  });
+  r.add("DELETE", "/api/v1/admin/teams/{id}", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
+    auto who = co_await require_agent(s, req, "admin");
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    const auto& id = p.at("id");
+    auto queued = co_await s.redis.exec(store::make_command("ZCARD", s.cfg.redis.prefix + "queue:" + id));
+    if (!queued || queued->is_error()) co_return unavailable();
+    if (queued->integer > 0) co_return client_error(409, "not_empty", "the team still has queued conversations; transfer them first");
+    auto d = co_await s.routing->delete_team(id);
+    if (!d) co_return unavailable();
+    if (!*d) co_return client_error(404, "not_found", "no team " + id);
+    co_return json_response(200, R"({"status":"deleted"})");
+  });
+
+  // Business hours and SLA of one team, as parts of its definition.
+  for (const char* part : {"hours", "sla"}) {
+    r.add("GET", std::string("/api/v1/admin/teams/{id}/") + part,
+          [&s, part = std::string(part)](const http_request& req, const route_params& p) -> awaitable<http_response> {
+            auto who = co_await require_agent(s, req, "admin");
+            if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+            for (const auto& t : *s.routing->teams())
+              if (t.id == p.at("id")) {
+                auto j = routing::to_json(t);
+                json out = {{part, j[part]}};
+                if (part == "hours") {
+                  out["closed_message"] = j["closed_message"];
+                  out["open_now"] = t.hours.always_open() || t.hours.is_open(now_ms());
+                }
+                co_return json_response(200, out.dump());
+              }
+            co_return client_error(404, "not_found", "no team " + p.at("id"));
+          });
+    r.add("PUT", std::string("/api/v1/admin/teams/{id}/") + part,
+          [&s, part = std::string(part)](const http_request& req, const route_params& p) -> awaitable<http_response> {
+            auto who = co_await require_agent(s, req, "admin");
+            if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+            auto parsed = json_body(req);
+            if (auto* err = std::get_if<http_response>(&parsed)) co_return *err;
+            auto& j = std::get<json>(parsed);
+            const routing::team_def* found = nullptr;
+            auto teams = s.routing->teams();
+            for (const auto& t : *teams)
+              if (t.id == p.at("id")) found = &t;
+            if (!found) co_return client_error(404, "not_found", "no team " + p.at("id"));
+            auto def = routing::to_json(*found);
+            if (part == "hours") {
+              // {"timezone","weekly","holidays"} or null (always open); closed_message optional beside.
+              json hours = j;
+              if (j.is_object() && j.contains("closed_message")) {
+                def["closed_message"] = j["closed_message"];
+                hours.erase("closed_message");
+              }
+              def["hours"] = hours;
+            } else {
+              def["sla"] = j;
+            }
+            routing::team_def team;
+            try {
+              team = routing::parse_team(def, s.cfg.routing.zoneinfo_dir, "team");
+            } catch (const std::runtime_error& e) {
+              co_return client_error(422, "invalid_team", e.what());
+            }
+            auto w = co_await s.routing->put_team(team);
+            if (!w) co_return unavailable();
+            co_return json_response(200, routing::to_json(team).dump());
+          });
+  }
+
+  // ---- OpenAPI ---------------------------------------------------------------
+  r.add("GET", "/api/v1/openapi.json", [&s](const http_request&, const route_params&) -> awaitable<http_response> {
+    std::ifstream in(std::filesystem::path(s.cfg.web_root) / "console" / "openapi.json", std::ios::binary);
+    if (!in) co_return client_error(404, "not_found", "openapi.json is not installed");
+    std::ostringstream body;
+    body << in.rdbuf();
+    http_response res{200, "application/json", body.str(), {}};
+    res.headers.emplace_back("Cache-Control", "no-cache");
+    co_return res;
+  });
+}
+
+}  // namespace pasokh::gateway

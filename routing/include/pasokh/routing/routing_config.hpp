@@ -1,0 +1,97 @@
+#pragma once
+// Routing configuration and the pure routing decisions: teams (strategy,
+// skills, languages, business hours, SLA), rules choosing a team, queue
+// priority. Parsed from the "routing" section of the config file; teams are
+// also edited by admins at run time (stored in Redis, same JSON form).
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pasokh/routing/business_hours.hpp"
+
+namespace pasokh::routing {
+
+struct sla_policy {
+  std::chrono::seconds first_response{0};  // 0: no target
+  std::chrono::seconds resolution{0};
+  std::chrono::seconds warn_before{0};     // warning this much business time before the breach
+};
+
+struct team_def {
+  std::string id;
+  std::string name;
+  std::string strategy = "least_loaded";  // or "round_robin"
+  std::vector<std::string> skills;        // bot topic tags the team handles (warranty, returns, repair, ...)
+  std::vector<std::string> languages;     // fa, ar, en; empty: any
+  std::string timezone;                   // IANA name or UTC+hh:mm; empty with no hours: always open
+  business_hours hours;
+  std::vector<std::string> holiday_dates; // YYYY-MM-DD as given
+  sla_policy sla;
+  std::map<std::string, std::string> closed_message;  // language -> text; built-in defaults otherwise
+};
+
+struct routing_rule {
+  std::vector<std::string> channels, languages, tags;  // empty: any
+  std::optional<bool> vip;
+  std::string team;      // where a match goes
+  std::string priority;  // "" keeps it; low | normal | high | urgent
+};
+
+struct routing_config {
+  int default_capacity = 5;                     // open conversations per agent, unless set per agent
+  std::chrono::seconds presence_ttl{45};        // a session without a heartbeat for this long is gone
+  std::chrono::seconds reassign_after{300};     // no agent reply this long after assignment: offered to another
+  std::chrono::seconds reopen_window{0};        // a customer writing this soon after resolve reopens it (0: never, a new one opens)
+  std::chrono::milliseconds tick_interval{500}; // the timer loop (reassign, snooze, SLA, presence expiry)
+  bool sticky_agent = true;                     // returning customers to their previous agent first
+  std::vector<team_def> teams;                  // seeded into Redis at start when absent
+  std::vector<routing_rule> rules;              // first match wins
+  std::string zoneinfo_dir = "/usr/share/zoneinfo";
+};
+
+// Throw std::runtime_error naming the offending key.
+team_def parse_team(const nlohmann::json& j, const std::string& zoneinfo_dir, const std::string& path = "team");
+routing_config parse_routing_config(const nlohmann::json& j);
+nlohmann::json to_json(const team_def& t);
+
+bool valid_team_id(std::string_view id);
+
+struct route_facts {
+  std::string channel;
+  std::string language;
+  std::vector<std::string> tags;  // bot topic tags of the handoff
+  bool vip = false;
+  std::string current_team;       // the channel's team, where the conversation is now
+};
+
+struct route_decision {
+  std::string team;      // the chosen team
+  std::string priority;  // "" keeps the conversation's
+  std::string why;       // "rule 2", "skill warranty", "channel default"
+};
+
+// Rules in order; else a team whose skills match a tag (one speaking the
+// language preferred); else the channel's team. VIP lifts priority to high.
+route_decision decide_route(const std::vector<routing_rule>& rules, const std::vector<team_def>& teams,
+                            const route_facts& facts);
+
+// Mirrors queue_score in routing_lib.lua (lowest is served first).
+double queue_score(std::string_view priority, bool vip, bool sla_breached, std::int64_t waiting_since_ms);
+std::string escalated(std::string_view priority);  // one step up; urgent stays
+
+struct sla_times {
+  std::int64_t first_due = 0, first_warn = 0, resolve_due = 0, resolve_warn = 0;  // ms, 0: none
+};
+sla_times sla_for(const team_def& team, std::int64_t start_ms);
+
+// The automatic message outside business hours, in the customer's language
+// (fa, ar, en; English otherwise).
+std::string closed_message_for(const team_def& team, std::string_view language);
+
+}  // namespace pasokh::routing

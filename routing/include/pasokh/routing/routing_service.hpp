@@ -1,0 +1,121 @@
+#pragma once
+// Routing in Redis: presence, queues, assignment, reassignment, transfers,
+// snooze/reopen/resolve, SLA timers. Every state change is one atomic Lua
+// script (routing/src/lua/route.lua, presence.lua, conv_action.lua, tick.lua
+// with routing_lib.lua), so any number of gateway instances may route at once
+// without assigning a conversation twice or overfilling an agent. The pure
+// decisions (team rules, business hours, SLA due times) are made here in C++
+// and handed to the scripts.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pasokh/routing/routing_config.hpp"
+#include "pasokh/store/redis_client.hpp"
+
+namespace pasokh::routing {
+
+template <class T> using rresult = boost::system::result<T>;
+
+struct route_outcome {
+  std::string status;    // conversation status after routing
+  std::string assignee;  // "" when waiting
+};
+
+struct presence_outcome {
+  bool found = true;
+  std::string before, after;  // online | away | offline
+  int assigned = 0;           // conversations drained to the agent
+};
+
+// An action on a conversation (conv_action.lua): assign, transfer_team,
+// escalate, snooze, reopen, resolve.
+struct action_request {
+  std::string op;
+  std::string conv;
+  std::string actor;
+  std::string arg1, arg2, arg3;
+};
+
+struct action_outcome {
+  std::string code;  // ok | unchanged | not_found | invalid_state | agent_not_found | agent_offline | agent_away | agent_full | team_not_found | invalid_until
+  std::uint64_t seq = 0;
+  std::string detail;
+  bool ok() const { return code == "ok" || code == "unchanged"; }
+};
+
+struct tick_outcome {
+  int expired = 0, reassigned = 0, woken = 0, sla_warnings = 0, sla_breaches = 0;
+};
+
+struct list_request {
+  std::string agent;
+  std::vector<std::string> teams;  // visible to the caller
+  std::string view = "all";        // mine | unassigned | team | all
+  std::string status;              // "" = open ones
+  std::string team;                // "" = every visible team
+  int limit = 50, offset = 0;
+};
+
+class routing_service {
+ public:
+  routing_service(store::redis_client& redis, std::string prefix, routing_config cfg);
+  ~routing_service();
+
+  const routing_config& config() const { return cfg_; }
+
+  // Settings into Redis and configured teams seeded (kept when an admin has
+  // edited them); `channel_teams` get a default team definition if missing.
+  boost::asio::awaitable<rresult<void>> sync(std::vector<std::string> channel_teams);
+  // The timer loop (tick every tick_interval, team cache refresh) until stop().
+  void start(boost::asio::any_io_executor ex, std::vector<std::string> channel_teams);
+  void stop();
+
+  // After a customer message was stored (or the bot handed off).
+  boost::asio::awaitable<rresult<route_outcome>> route(const std::string& conv, const std::string& language_hint);
+
+  // op: beat | close | set. availability: "" | online | away.
+  boost::asio::awaitable<rresult<presence_outcome>> presence(std::string op, std::string agent, std::string session,
+                                                             std::string availability);
+  boost::asio::awaitable<rresult<action_outcome>> act(const action_request& request);
+  boost::asio::awaitable<rresult<tick_outcome>> tick();
+  // JSON: {"conversations":[...],"total":n,"counts":{"mine","unassigned","team","all"}}
+  boost::asio::awaitable<rresult<std::string>> list(const list_request& request);
+
+  // Teams: cached from Redis (refreshed by the timer loop and after edits).
+  std::shared_ptr<const std::vector<team_def>> teams() const;
+  boost::asio::awaitable<rresult<void>> refresh_teams();
+  boost::asio::awaitable<rresult<void>> put_team(const team_def& team);
+  boost::asio::awaitable<rresult<bool>> delete_team(const std::string& id);  // false: not found
+
+  // After an admin changed an agent's teams or capacity, or removed it.
+  boost::asio::awaitable<rresult<void>> reindex_agent(const std::string& agent, const std::string& old_teams);
+  boost::asio::awaitable<rresult<void>> delete_agent(const std::string& agent);
+
+  // Counts for metrics: ("assigned", n), ("sla_breach", n), ... Set before start.
+  std::function<void(std::string_view kind, int n)> on_count;
+
+ private:
+  boost::asio::awaitable<void> timer_loop(std::vector<std::string> channel_teams);
+  void count(std::string_view kind, int n) const {
+    if (on_count && n > 0) on_count(kind, n);
+  }
+
+  store::redis_client& redis_;
+  std::string prefix_;
+  routing_config cfg_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const std::vector<team_def>> teams_;
+  struct loop_state;
+  std::shared_ptr<loop_state> loop_;
+};
+
+}  // namespace pasokh::routing

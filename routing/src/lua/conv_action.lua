@@ -1,0 +1,118 @@
+-- An agent's or admin's action on a conversation, atomically, logged as an
+-- event. ARGV: prefix, op, conv, actor, now_ms, arg1, arg2, arg3.
+--   assign          arg1 agent, arg2 force ('1': even when away/full), arg3 note
+--   transfer_team   arg1 team, arg2 note
+--   escalate        arg1 note            (priority one step up)
+--   snooze          arg1 until_ms, arg2 note
+--   reopen          (resolved or snoozed -> previous agent when online with room, else queue)
+--   resolve
+-- Answers { 'ok', seq } or { error_code, detail }.
+local op, conv, actor, now = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local a1, a2, a3 = ARGV[6] or '', ARGV[7] or '', ARGV[8] or ''
+local vkey = conv_key(conv)
+local h = redis.call('HMGET', vkey, 'status', 'assignee', 'team', 'customer_id', 'channel', 'priority')
+local status, assignee, team = h[1], h[2] or '', h[3]
+if not status then return { 'not_found', '' } end
+if status == 'closed' then return { 'invalid_state', status } end
+
+local function with_note(t)
+  if a2 ~= '' and op == 'transfer_team' then t.note = a2 end
+  if a3 ~= '' and op == 'assign' then t.note = a3 end
+  if a1 ~= '' and op == 'escalate' then t.note = a1 end
+  if a2 ~= '' and op == 'snooze' then t.note = a2 end
+  return t
+end
+
+if op == 'assign' then
+  if status == 'resolved' then return { 'invalid_state', status } end
+  if redis.call('EXISTS', agent_key(a1)) == 0 then return { 'agent_not_found', a1 } end
+  if assignee == a1 and status == 'assigned' then return { 'unchanged', redis.call('HGET', vkey, 'seq') } end
+  local st = agent_status(a1, now)
+  if st == 'offline' then return { 'agent_offline', a1 } end
+  if a2 ~= '1' then
+    if st ~= 'online' then return { 'agent_away', a1 } end
+    local cap = tonumber(redis.call('HGET', agent_key(a1), 'capacity') or '0') or 0
+    if agent_load(a1) >= cap then return { 'agent_full', a1 } end
+  end
+  local reason = actor == a1 and 'taken' or (assignee ~= '' and 'transfer' or 'manual')
+  local seq = assign_to(conv, a1, now, actor, reason, with_note({}))
+  if assignee ~= '' and assignee ~= a1 then drain_agent(assignee, now, 10) end
+  return { 'ok', tostring(seq) }
+end
+
+if op == 'transfer_team' then
+  if status == 'resolved' then return { 'invalid_state', status } end
+  if not redis.call('HGET', p .. 'team_strategy', a1) then return { 'team_not_found', a1 } end
+  release(conv, assignee, now)
+  redis.call('ZREM', p .. 'queue:' .. team, conv)
+  redis.call('ZREM', p .. 'timers:reassign', conv)
+  redis.call('ZREM', p .. 'team:' .. team .. ':open', conv)
+  redis.call('HSET', vkey, 'team', a1, 'assignee', '', 'routed', '1')
+  redis.call('ZADD', p .. 'team:' .. a1 .. ':open', now, conv)
+  local seq = change_status(conv, 'queued', actor, now,
+    with_note({ reason = 'transfer', team = a1, from_team = team, previous_assignee = assignee }))
+  enqueue(conv, now)
+  drain_team(a1, now, 10)
+  if assignee ~= '' then drain_agent(assignee, now, 10) end
+  return { 'ok', tostring(seq) }
+end
+
+if op == 'escalate' then
+  local old = h[6] or 'normal'
+  local new = PRIORITY_UP[old]
+  if not new then return { 'unchanged', redis.call('HGET', vkey, 'seq') } end
+  redis.call('HSET', vkey, 'priority', new, 'updated_at', now)
+  if status == 'queued' then enqueue(conv, now) end
+  local seq = redis.call('HINCRBY', vkey, 'seq', 1)
+  emit(conv, seq, 'priority', with_note({ priority = new, from = old, actor = actor, at = now }))
+  return { 'ok', tostring(seq) }
+end
+
+if op == 'snooze' then
+  if status == 'resolved' or status == 'snoozed' then return { 'invalid_state', status } end
+  local until_ms = tonumber(a1)
+  if not until_ms or until_ms <= now then return { 'invalid_until', a1 } end
+  release(conv, assignee, now)
+  redis.call('ZREM', p .. 'queue:' .. team, conv)
+  redis.call('ZREM', p .. 'timers:reassign', conv)
+  redis.call('HSET', vkey, 'snoozed_until', until_ms)
+  redis.call('ZADD', p .. 'timers:snooze', until_ms, conv)
+  local seq = change_status(conv, 'snoozed', actor, now, with_note({ ['until'] = until_ms }))
+  if assignee ~= '' then drain_agent(assignee, now, 10) end
+  return { 'ok', tostring(seq) }
+end
+
+if op == 'reopen' then
+  if status ~= 'resolved' and status ~= 'snoozed' then return { 'invalid_state', status } end
+  local open_key = p .. 'cust:' .. h[4] .. ':open:' .. h[5]
+  local holder = redis.call('GET', open_key)
+  if not holder or holder == conv then redis.call('SET', open_key, conv) end
+  redis.call('ZADD', p .. 'team:' .. team .. ':open', now, conv)
+  redis.call('ZREM', p .. 'team:' .. team .. ':resolved', conv)
+  redis.call('HDEL', vkey, 'resolved_at', 'snoozed_until')
+  clear_timers(conv)
+  local seq = route_back(conv, now, actor, status == 'resolved' and 'reopened' or 'unsnoozed')
+  return { 'ok', tostring(seq) }
+end
+
+if op == 'resolve' then
+  if status == 'resolved' then return { 'unchanged', redis.call('HGET', vkey, 'seq') } end
+  local open_key = p .. 'cust:' .. h[4] .. ':open:' .. h[5]
+  local held = redis.call('GET', open_key) == conv
+  release(conv, assignee, now)
+  clear_timers(conv)
+  redis.call('ZREM', p .. 'queue:' .. team, conv)
+  redis.call('ZREM', p .. 'timers:sla', 'first_warn|' .. conv, 'first_breach|' .. conv, 'resolve_warn|' .. conv,
+    'resolve_breach|' .. conv)
+  redis.call('HDEL', vkey, 'queued_at')
+  local seq = change_status(conv, 'resolved', actor, now, nil)
+  redis.call('ZADD', p .. 'team:' .. team .. ':resolved', now, conv)
+  redis.call('ZREMRANGEBYRANK', p .. 'team:' .. team .. ':resolved', 0, -10001)
+  -- Within the reopen window the customer's next message comes back here.
+  local window = setting('reopen_ms')
+  if held and window > 0 then redis.call('SET', open_key, conv, 'PX', window) end
+  if assignee ~= '' then drain_agent(assignee, now, 10) end
+  return { 'ok', tostring(seq) }
+end
+
+return { 'unknown_op', op }

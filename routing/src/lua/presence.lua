@@ -1,0 +1,27 @@
+-- An agent's presence, from its console sessions. ARGV: prefix, op, agent,
+-- session, now_ms, ttl_ms, availability ('' | 'online' | 'away').
+--   beat:  a session is alive for ttl_ms more (hello, ping, presence frame)
+--   close: a session ended; it counts for ttl_ms more (the grace for a reload)
+--   set:   the agent chose online or away (remembered across reconnects)
+-- Coming online (or being online with room) drains the agent's queues at once.
+-- Answers { status_before, status_after, assigned_count }.
+local op, a, session, now, ttl, availability = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
+if redis.call('EXISTS', agent_key(a)) == 0 then return { 'not_found' } end
+local before = agent_status(a, now)
+local skey = p .. 'presence:' .. a
+if op == 'beat' or op == 'close' then
+  redis.call('ZADD', skey, now + ttl, session)
+  redis.call('PEXPIRE', skey, ttl * 2 + 60000)
+end
+if availability == 'online' or availability == 'away' then
+  redis.call('HSET', agent_key(a), 'availability', availability)
+end
+redis.call('ZREMRANGEBYSCORE', skey, '-inf', now)
+local last = redis.call('ZRANGE', skey, -1, -1, 'WITHSCORES')
+if last[1] then redis.call('ZADD', p .. 'presence', last[2], a) else redis.call('ZREM', p .. 'presence', a) end
+local after = agent_status(a, now)
+local can_take = index_agent(a, now)
+if before ~= after then publish_presence(a, now) end
+local n = 0
+if can_take then n = drain_agent(a, now, 1000) end
+return { before, after, n }

@@ -1,0 +1,226 @@
+-- Routing helpers (presence, load, queues, assignment), prepended after the
+-- prelude to the routing scripts. Keys (all under the prefix):
+--   agent:<id>              hash: ..., capacity, teams (comma list; else team), availability (online|away)
+--   agent:<id>:convs        set: conversations assigned to the agent and still open (its load)
+--   presence:<id>           zset: WebSocket session -> expiry ms (heartbeats)
+--   presence                zset: agent -> latest session expiry ms (alive agents)
+--   team:<t>:avail          zset: ONLINE agents of team t with free capacity, by the
+--                           team's strategy score (lowest first)
+--   team_strategy           hash: team -> round_robin | least_loaded
+--   queue:<t>               zset: waiting conversations, lowest score first
+--   timers:reassign / timers:snooze / timers:sla   zsets: deadlines (ms)
+--   routing:settings        hash: reassign_ms, reopen_ms, grace_ms
+local PRIORITY_RANK = { low = -1, normal = 0, high = 1, urgent = 2 }
+local PRIORITY_UP = { low = 'normal', normal = 'high', high = 'urgent' }
+local settings_cache = nil
+
+local function setting(name)
+  if not settings_cache then
+    local h = redis.call('HGETALL', p .. 'routing:settings')
+    settings_cache = {}
+    for i = 1, #h, 2 do settings_cache[h[i]] = tonumber(h[i + 1]) end
+  end
+  return settings_cache[name] or 0
+end
+
+local function agent_key(a) return p .. 'agent:' .. a end
+
+local function agent_teams(a)
+  local h = redis.call('HMGET', agent_key(a), 'teams', 'team')
+  local list = h[1] or h[2] or ''
+  local out = {}
+  for t in string.gmatch(list, '[^,]+') do out[#out + 1] = t end
+  return out
+end
+
+local function agent_load(a) return redis.call('SCARD', agent_key(a) .. ':convs') end
+
+local function agent_alive(a, now)
+  local exp = redis.call('ZSCORE', p .. 'presence', a)
+  return exp ~= false and tonumber(exp) > now
+end
+
+-- online | away | offline
+local function agent_status(a, now)
+  if not agent_alive(a, now) then return 'offline' end
+  return redis.call('HGET', agent_key(a), 'availability') or 'away'
+end
+
+-- Online, with free capacity.
+local function agent_eligible(a, now)
+  local h = redis.call('HMGET', agent_key(a), 'capacity', 'availability')
+  return h[2] == 'online' and agent_alive(a, now) and agent_load(a) < (tonumber(h[1] or '0') or 0)
+end
+
+local function team_strategy(t) return redis.call('HGET', p .. 'team_strategy', t) or 'least_loaded' end
+
+-- Lowest first. Round robin: whoever was assigned least recently. Least
+-- loaded: fewest open conversations, ties to whoever waited longest.
+local function avail_score(t, load, last)
+  if team_strategy(t) == 'round_robin' then return last end
+  return load + last / 1e13
+end
+
+-- Puts the agent into (or takes it out of) its teams' availability sets:
+-- in when online with free capacity. Returns true when the agent can take work.
+local function index_agent(a, now)
+  local h = redis.call('HMGET', agent_key(a), 'capacity', 'last_assigned_at', 'id')
+  if not h[3] then return false end
+  local load = agent_load(a)
+  local ok = load < (tonumber(h[1] or '0') or 0) and agent_status(a, now) == 'online'
+  local last = tonumber(h[2] or '0') or 0
+  for _, t in ipairs(agent_teams(a)) do
+    if ok then
+      redis.call('ZADD', p .. 'team:' .. t .. ':avail', avail_score(t, load, last), a)
+    else
+      redis.call('ZREM', p .. 'team:' .. t .. ':avail', a)
+    end
+  end
+  return ok
+end
+
+local function publish_presence(a, now)
+  local h = redis.call('HMGET', agent_key(a), 'name', 'capacity')
+  local frame = cjson.encode({ type = 'presence', agent = a, name = h[1] or '', status = agent_status(a, now),
+    load = agent_load(a), capacity = tonumber(h[2] or '0') or 0, at = now })
+  for _, t in ipairs(agent_teams(a)) do
+    redis.call('PUBLISH', p .. 'events', cjson.encode({ team = t, conv = '', customer = '', seq = 0, assignee = '' }) ..
+      '\n' .. frame)
+  end
+end
+
+-- The agent's heartbeats ran out (or its last session closed long enough ago).
+local function expire_agent(a, now)
+  redis.call('ZREMRANGEBYSCORE', p .. 'presence:' .. a, '-inf', now)
+  local last = redis.call('ZRANGE', p .. 'presence:' .. a, -1, -1, 'WITHSCORES')
+  if last[1] then
+    redis.call('ZADD', p .. 'presence', last[2], a)
+  else
+    redis.call('ZREM', p .. 'presence', a)
+  end
+  index_agent(a, now)
+  publish_presence(a, now)
+end
+
+-- Priority order of a queue: urgent, then VIP/high; an SLA breach lifts a
+-- conversation two ranks; then oldest first (by when it first waited).
+local function queue_score(vkey, now)
+  local h = redis.call('HMGET', vkey, 'priority', 'vip', 'sla_breached', 'queued_at')
+  local rank = PRIORITY_RANK[h[1] or 'normal'] or 0
+  if h[2] == '1' and rank < 1 then rank = 1 end
+  if h[3] == '1' then rank = rank + 2 end
+  return (tonumber(h[4] or '') or now) - rank * 1e12
+end
+
+local function enqueue(conv, now)
+  local vkey = conv_key(conv)
+  if not redis.call('HGET', vkey, 'queued_at') then redis.call('HSET', vkey, 'queued_at', now) end
+  redis.call('ZADD', p .. 'queue:' .. redis.call('HGET', vkey, 'team'), queue_score(vkey, now), conv)
+end
+
+-- The first eligible agent of the team (skipping `exclude`); agents whose
+-- heartbeats ran out are found here too and marked offline.
+local function pick_agent(t, now, exclude)
+  local key = p .. 'team:' .. t .. ':avail'
+  for _ = 1, 50 do
+    local first = redis.call('ZRANGE', key, 0, 1)
+    local a = first[1]
+    if a == exclude then a = first[2] end
+    if not a then return nil end
+    if agent_alive(a, now) then return a end
+    expire_agent(a, now)
+  end
+  return nil
+end
+
+-- The conversation no longer counts on the agent's load.
+local function release(conv, a, now)
+  if not a or a == '' then return end
+  if redis.call('SREM', agent_key(a) .. ':convs', conv) == 1 then index_agent(a, now) end
+end
+
+local function assign_to(conv, a, now, actor, reason, extra)
+  local vkey = conv_key(conv)
+  local h = redis.call('HMGET', vkey, 'assignee', 'team', 'customer_id', 'last_agent_reply_at')
+  local prev = h[1] or ''
+  if prev ~= '' and prev ~= a then release(conv, prev, now) end
+  redis.call('ZREM', p .. 'queue:' .. h[2], conv)
+  redis.call('SADD', agent_key(a) .. ':convs', conv)
+  redis.call('HSET', agent_key(a), 'last_assigned_at', now)
+  index_agent(a, now)
+  redis.call('HSET', vkey, 'assignee', a, 'assigned_at', now)
+  redis.call('HDEL', vkey, 'snoozed_until')
+  if h[3] then redis.call('HSET', p .. 'cust:' .. h[3], 'last_agent', a) end
+  local reassign = setting('reassign_ms')
+  if reassign > 0 then redis.call('ZADD', p .. 'timers:reassign', now + reassign, conv) end
+  local fields = { assignee = a, previous_assignee = prev, reason = reason }
+  for k, v in pairs(extra or {}) do fields[k] = v end
+  return change_status(conv, 'assigned', actor, now, fields)
+end
+
+-- Assigns the team's queue, best first, while it has eligible agents.
+local function drain_team(t, now, limit)
+  local n = 0
+  local qkey = p .. 'queue:' .. t
+  while n < limit do
+    local head = redis.call('ZRANGE', qkey, 0, 0)[1]
+    if not head then break end
+    if redis.call('HGET', conv_key(head), 'status') ~= 'queued' then
+      redis.call('ZREM', qkey, head)
+    else
+      local a = pick_agent(t, now, nil)
+      if not a then break end
+      assign_to(head, a, now, 'system', 'queue', nil)
+      n = n + 1
+    end
+  end
+  return n
+end
+
+-- An agent came online or freed capacity: its teams' queues drain to it,
+-- the best waiting conversation across its teams first.
+local function drain_agent(a, now, limit)
+  local n = 0
+  local teams = agent_teams(a)
+  while n < limit do
+    local best, best_score, best_team
+    for _, t in ipairs(teams) do
+      local head = redis.call('ZRANGE', p .. 'queue:' .. t, 0, 0, 'WITHSCORES')
+      if head[1] and (not best or tonumber(head[2]) < best_score) then
+        best, best_score, best_team = head[1], tonumber(head[2]), t
+      end
+    end
+    if not best then break end
+    if redis.call('HGET', conv_key(best), 'status') ~= 'queued' then
+      redis.call('ZREM', p .. 'queue:' .. best_team, best)
+    else
+      local pick = pick_agent(best_team, now, nil)
+      if not pick then break end
+      assign_to(best, pick, now, 'system', 'queue', nil)
+      n = n + 1
+    end
+  end
+  return n
+end
+
+-- Back to work (snooze ended, reopened): to the previous agent when online
+-- with room, otherwise into the queue.
+local function route_back(conv, now, actor, reason)
+  local vkey = conv_key(conv)
+  local h = redis.call('HMGET', vkey, 'assignee', 'team')
+  local prev = h[1] or ''
+  release(conv, prev, now)
+  if prev ~= '' and agent_eligible(prev, now) then
+    return assign_to(conv, prev, now, actor, reason, nil)
+  end
+  redis.call('HSET', vkey, 'assignee', '')
+  local seq = change_status(conv, 'queued', actor, now, { reason = reason, previous_assignee = prev })
+  enqueue(conv, now)
+  drain_team(h[2], now, 10)
+  return seq
+end
+
+local function clear_timers(conv)
+  redis.call('ZREM', p .. 'timers:reassign', conv)
+  redis.call('ZREM', p .. 'timers:snooze', conv)
+end

@@ -1,0 +1,75 @@
+-- The routing timers, run often by every instance: each due entry is taken
+-- (ZREM) inside this one atomic script, so many instances never act twice.
+-- ARGV: prefix, now_ms, limit. Handles: agents whose heartbeats ran out,
+-- assigned conversations without an agent reply in time (offered to another
+-- agent), snoozes that end, SLA warnings and breaches.
+-- Answers { expired, reassigned, woken, sla_warnings, sla_breaches }.
+local now, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+local counts = { 0, 0, 0, 0, 0 }
+
+for _, a in ipairs(redis.call('ZRANGEBYSCORE', p .. 'presence', '-inf', now, 'LIMIT', 0, limit)) do
+  expire_agent(a, now)
+  counts[1] = counts[1] + 1
+end
+
+local rkey = p .. 'timers:reassign'
+for _, conv in ipairs(redis.call('ZRANGEBYSCORE', rkey, '-inf', now, 'LIMIT', 0, limit)) do
+  redis.call('ZREM', rkey, conv)
+  local vkey = conv_key(conv)
+  local h = redis.call('HMGET', vkey, 'status', 'assignee', 'assigned_at', 'last_agent_reply_at', 'team')
+  local answered = tonumber(h[4] or '0') >= tonumber(h[3] or '0')
+  if h[1] == 'assigned' and not answered then
+    local prev = h[2] or ''
+    local other = pick_agent(h[5], now, prev)
+    if other then
+      assign_to(conv, other, now, 'system', 'no_reply', nil)
+      counts[2] = counts[2] + 1
+    elseif prev == '' or agent_status(prev, now) ~= 'online' then
+      release(conv, prev, now)
+      redis.call('HSET', vkey, 'assignee', '')
+      change_status(conv, 'queued', 'system', now, { reason = 'no_reply', previous_assignee = prev })
+      enqueue(conv, now)
+      counts[2] = counts[2] + 1
+    else
+      -- Nobody else can take it: it stays, and is offered again later.
+      redis.call('ZADD', rkey, now + setting('reassign_ms'), conv)
+    end
+  end
+end
+
+local zkey = p .. 'timers:snooze'
+for _, conv in ipairs(redis.call('ZRANGEBYSCORE', zkey, '-inf', now, 'LIMIT', 0, limit)) do
+  redis.call('ZREM', zkey, conv)
+  if redis.call('HGET', conv_key(conv), 'status') == 'snoozed' then
+    redis.call('HDEL', conv_key(conv), 'snoozed_until')
+    route_back(conv, now, 'system', 'snooze_ended')
+    counts[3] = counts[3] + 1
+  end
+end
+
+local tkey = p .. 'timers:sla'
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', tkey, '-inf', now, 'LIMIT', 0, limit)) do
+  redis.call('ZREM', tkey, member)
+  local bar = string.find(member, '|', 1, true)
+  local kind, conv = string.sub(member, 1, bar - 1), string.sub(member, bar + 1)
+  local vkey = conv_key(conv)
+  local h = redis.call('HMGET', vkey, 'status', 'first_response_at', 'sla_first_due', 'sla_resolve_due')
+  local which = string.sub(kind, 1, 5) == 'first' and 'first_response' or 'resolution'
+  local state = string.find(kind, 'warn', 1, true) and 'warning' or 'breached'
+  local done = h[1] == nil or h[1] == false or h[1] == 'resolved' or h[1] == 'closed' or
+    (which == 'first_response' and h[2])
+  if not done then
+    if state == 'breached' then
+      redis.call('HSET', vkey, 'sla_breached', '1')
+      if h[1] == 'queued' then enqueue(conv, now) end
+      counts[5] = counts[5] + 1
+    else
+      counts[4] = counts[4] + 1
+    end
+    redis.call('HINCRBY', p .. 'stats:sla', which .. '_' .. state, 1)
+    local seq = redis.call('HINCRBY', vkey, 'seq', 1)
+    emit(conv, seq, 'sla', { sla = which, state = state,
+      due = tonumber(which == 'first_response' and h[3] or h[4]) or 0, at = now })
+  end
+end
+return counts

@@ -1,0 +1,317 @@
+#include "pasokh/routing/routing_service.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/as_tuple.hpp>
+
+#include <charconv>
+
+#include <spdlog/spdlog.h>
+
+#include "lua_scripts.hpp"
+
+namespace pasokh::routing {
+
+namespace lua {
+extern const char* const route;
+extern const char* const presence;
+extern const char* const tick;
+extern const char* const conv_action;
+extern const char* const list_view;
+extern const char* const agent_admin;
+}  // namespace lua
+
+namespace net = boost::asio;
+using net::awaitable;
+using store::reply;
+
+namespace {
+
+std::int64_t to_i64(std::string_view s) {
+  std::int64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+rresult<const std::vector<reply>*> answer_of(const rresult<reply>& r) {
+  if (!r) return r.error();
+  if (r->is_error()) {
+    spdlog::get("routing")->error("routing script failed: {}", r->str);
+    return store::make_error_code(store::redis_errc::server_error);
+  }
+  if (r->type != reply::kind::array || r->elements.empty()) return store::make_error_code(store::redis_errc::server_error);
+  return &r->elements;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+std::vector<std::string> split(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    auto comma = s.find(',');
+    auto part = s.substr(0, comma);
+    if (!part.empty()) out.emplace_back(part);
+    if (comma == std::string_view::npos) break;
+    s.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+struct routing_service::loop_state {
+  std::atomic<bool> stopped{false};
+  std::shared_ptr<net::steady_timer> timer;
+  std::mutex mutex;
+};
+
+routing_service::routing_service(store::redis_client& redis, std::string prefix, routing_config cfg)
+    : redis_(redis), prefix_(std::move(prefix)), cfg_(std::move(cfg)),
+      teams_(std::make_shared<const std::vector<team_def>>(cfg_.teams)), loop_(std::make_shared<loop_state>()) {}
+
+routing_service::~routing_service() { stop(); }
+
+std::shared_ptr<const std::vector<team_def>> routing_service::teams() const {
+  std::lock_guard lock(mutex_);
+  return teams_;
+}
+
+awaitable<rresult<void>> routing_service::sync(std::vector<std::string> channel_teams) {
+  std::vector<std::vector<std::string>> cmds;
+  cmds.push_back(store::make_command("HSET", prefix_ + "routing:settings", "reassign_ms",
+                                     std::to_string(cfg_.reassign_after.count() * 1000), "reopen_ms",
+                                     std::to_string(cfg_.reopen_window.count() * 1000), "default_capacity",
+                                     std::to_string(cfg_.default_capacity)));
+  for (const auto& t : cfg_.teams) cmds.push_back(store::make_command("HSETNX", prefix_ + "teams", t.id, to_json(t).dump()));
+  for (const auto& id : channel_teams) {
+    team_def t;
+    t.id = id;
+    t.name = id;
+    cmds.push_back(store::make_command("HSETNX", prefix_ + "teams", id, to_json(t).dump()));
+  }
+  auto r = co_await redis_.exec_pipeline(std::move(cmds));
+  if (!r) co_return r.error();
+  co_return co_await refresh_teams();
+}
+
+awaitable<rresult<void>> routing_service::refresh_teams() {
+  auto r = co_await redis_.exec(store::make_command("HGETALL", prefix_ + "teams"));
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return store::make_error_code(store::redis_errc::server_error);
+  auto list = std::make_shared<std::vector<team_def>>();
+  std::vector<std::string> strategies = {"HSET", prefix_ + "team_strategy"};
+  for (std::size_t i = 0; i + 1 < r->elements.size(); i += 2) {
+    try {
+      list->push_back(parse_team(nlohmann::json::parse(r->elements[i + 1].str), cfg_.zoneinfo_dir, "teams." + r->elements[i].str));
+      strategies.push_back(list->back().id);
+      strategies.push_back(list->back().strategy);
+    } catch (const std::exception& e) {
+      spdlog::get("routing")->error("team {} in Redis is not valid, skipped: {}", r->elements[i].str, e.what());
+    }
+  }
+  std::sort(list->begin(), list->end(), [](const team_def& a, const team_def& b) { return a.id < b.id; });
+  if (strategies.size() > 2) {
+    // Kept beside the definitions for the Lua scripts (they do not parse JSON).
+    auto w = co_await redis_.exec(std::move(strategies));
+    if (!w) co_return w.error();
+  }
+  std::lock_guard lock(mutex_);
+  teams_ = std::move(list);
+  co_return rresult<void>{};
+}
+
+awaitable<rresult<void>> routing_service::put_team(const team_def& team) {
+  std::vector<std::vector<std::string>> cmds;
+  cmds.push_back(store::make_command("HSET", prefix_ + "teams", team.id, to_json(team).dump()));
+  cmds.push_back(store::make_command("HSET", prefix_ + "team_strategy", team.id, team.strategy));
+  auto r = co_await redis_.exec_pipeline(std::move(cmds));
+  if (!r) co_return r.error();
+  co_return co_await refresh_teams();
+}
+
+awaitable<rresult<bool>> routing_service::delete_team(const std::string& id) {
+  std::vector<std::vector<std::string>> cmds;
+  cmds.push_back(store::make_command("HDEL", prefix_ + "teams", id));
+  cmds.push_back(store::make_command("HDEL", prefix_ + "team_strategy", id));
+  auto r = co_await redis_.exec_pipeline(std::move(cmds));
+  using out = rresult<bool>;
+  if (!r) co_return out(boost::system::in_place_error, r.error());
+  bool existed = (*r)[0].integer > 0;
+  auto refreshed = co_await refresh_teams();
+  if (!refreshed) co_return out(boost::system::in_place_error, refreshed.error());
+  co_return existed;
+}
+
+awaitable<rresult<route_outcome>> routing_service::route(const std::string& conv, const std::string& language_hint) {
+  auto now = std::to_string(now_ms());
+  auto r = co_await redis_.eval(routing_script(lua::route), store::make_command(),
+                                store::make_command(prefix_, conv, now, "0"));
+  auto a = answer_of(r);
+  if (!a) co_return a.error();
+  const auto& v = **a;
+  if (v[0].str == "facts" && v.size() >= 6) {
+    route_facts facts;
+    facts.channel = v[1].str;
+    facts.current_team = v[2].str;
+    facts.tags = split(v[3].str);
+    facts.vip = v[4].str == "1";
+    facts.language = v[5].str.empty() ? language_hint : v[5].str;
+    auto all = teams();
+    auto decision = decide_route(cfg_.rules, *all, facts);
+    team_def fallback;
+    fallback.id = decision.team;
+    const team_def* team = &fallback;
+    for (const auto& t : *all)
+      if (t.id == decision.team) team = &t;
+    auto at = now_ms();
+    auto sla = sla_for(*team, at);
+    std::string closed;
+    if (!team->hours.always_open() && !team->hours.is_open(at)) closed = closed_message_for(*team, facts.language);
+    spdlog::get("routing")->debug("conv={} team={} ({}) priority={} closed={}", conv, decision.team, decision.why,
+                                  decision.priority, !closed.empty());
+    r = co_await redis_.eval(
+        routing_script(lua::route), store::make_command(),
+        store::make_command(prefix_, conv, std::to_string(at), "1", decision.team, decision.priority, facts.vip ? "1" : "0",
+                            std::to_string(sla.first_due), std::to_string(sla.first_warn), std::to_string(sla.resolve_due),
+                            std::to_string(sla.resolve_warn), closed, cfg_.sticky_agent ? "1" : "0"));
+    a = answer_of(r);
+    if (!a) co_return a.error();
+    if (!closed.empty()) count("closed_notice", 1);
+  }
+  const auto& w = **a;
+  route_outcome out;
+  out.status = w[0].str;
+  if (w.size() > 1) out.assignee = w[1].str;
+  if (out.status == "assigned") count("assigned", 1);
+  co_return out;
+}
+
+awaitable<rresult<presence_outcome>> routing_service::presence(std::string op, std::string agent, std::string session,
+                                                               std::string availability) {
+  auto ttl = std::to_string(cfg_.presence_ttl.count() * 1000);
+  auto r = co_await redis_.eval(routing_script(lua::presence), store::make_command(),
+                                store::make_command(prefix_, op, agent, session, std::to_string(now_ms()), ttl, availability));
+  auto a = answer_of(r);
+  if (!a) co_return a.error();
+  const auto& v = **a;
+  presence_outcome out;
+  if (v[0].str == "not_found") {
+    out.found = false;
+    co_return out;
+  }
+  out.before = v[0].str;
+  if (v.size() > 2) {
+    out.after = v[1].str;
+    out.assigned = static_cast<int>(v[2].integer);
+  }
+  count("assigned", out.assigned);
+  co_return out;
+}
+
+awaitable<rresult<action_outcome>> routing_service::act(const action_request& q) {
+  auto r = co_await redis_.eval(routing_script(lua::conv_action), store::make_command(),
+                                store::make_command(prefix_, q.op, q.conv, q.actor, std::to_string(now_ms()), q.arg1,
+                                                    q.arg2, q.arg3));
+  auto a = answer_of(r);
+  if (!a) co_return a.error();
+  const auto& v = **a;
+  action_outcome out;
+  out.code = v[0].str;
+  if (v.size() > 1) {
+    if (out.ok())
+      out.seq = static_cast<std::uint64_t>(to_i64(v[1].str));
+    else
+      out.detail = v[1].str;
+  }
+  if (out.code == "ok") count(q.op, 1);
+  co_return out;
+}
+
+awaitable<rresult<tick_outcome>> routing_service::tick() {
+  auto r = co_await redis_.eval(routing_script(lua::tick), store::make_command(),
+                                store::make_command(prefix_, std::to_string(now_ms()), "200"));
+  auto a = answer_of(r);
+  if (!a) co_return a.error();
+  const auto& v = **a;
+  tick_outcome t;
+  if (v.size() >= 5) {
+    t.expired = static_cast<int>(v[0].integer);
+    t.reassigned = static_cast<int>(v[1].integer);
+    t.woken = static_cast<int>(v[2].integer);
+    t.sla_warnings = static_cast<int>(v[3].integer);
+    t.sla_breaches = static_cast<int>(v[4].integer);
+  }
+  count("presence_expired", t.expired);
+  count("reassigned_no_reply", t.reassigned);
+  count("snooze_ended", t.woken);
+  count("sla_warning", t.sla_warnings);
+  count("sla_breach", t.sla_breaches);
+  co_return t;
+}
+
+awaitable<rresult<std::string>> routing_service::list(const list_request& q) {
+  auto r = co_await redis_.eval(routing_script(lua::list_view), store::make_command(),
+                                store::make_command(prefix_, q.agent, join(q.teams), q.view, q.status, q.team,
+                                                    std::to_string(q.limit), std::to_string(q.offset), "5000"));
+  if (!r) co_return r.error();
+  if (r->is_error()) {
+    spdlog::get("routing")->error("list_view failed: {}", r->str);
+    co_return store::make_error_code(store::redis_errc::server_error);
+  }
+  co_return std::move(r->str);
+}
+
+awaitable<rresult<void>> routing_service::reindex_agent(const std::string& agent, const std::string& old_teams) {
+  auto r = co_await redis_.eval(routing_script(lua::agent_admin), store::make_command(),
+                                store::make_command(prefix_, "reindex", agent, std::to_string(now_ms()), old_teams));
+  auto a = answer_of(r);
+  if (!a) co_return a.error();
+  co_return rresult<void>{};
+}
+
+awaitable<rresult<void>> routing_service::delete_agent(const std::string& agent) {
+  auto r = co_await redis_.eval(routing_script(lua::agent_admin), store::make_command(),
+                                store::make_command(prefix_, "delete", agent, std::to_string(now_ms()), std::string()));
+  auto a = answer_of(r);
+  if (!a) co_return a.error();
+  co_return rresult<void>{};
+}
+
+void routing_service::start(net::any_io_executor ex, std::vector<std::string> channel_teams) {
+  loop_->timer = std::make_shared<net::steady_timer>(ex);
+  net::co_spawn(ex, timer_loop(std::move(channel_teams)), net::detached);
+}
+
+void routing_service::stop() {
+  loop_->stopped = true;
+  std::lock_guard lock(loop_->mutex);
+  if (loop_->timer) net::post(loop_->timer->get_executor(), [t = loop_->timer] { t->cancel(); });
+}
+
+awaitable<void> routing_service::timer_loop(std::vector<std::string> channel_teams) {
+  auto state = loop_;  // outlives this object's destruction order issues
+  auto log = spdlog::get("routing");
+  bool synced = false;
+  int round = 0;
+  while (!state->stopped) {
+    if (!synced) {
+      auto s = co_await sync(channel_teams);
+      if (s) synced = true;
+    } else {
+      auto t = co_await tick();
+      if (!t && redis_.connected()) log->warn("routing tick failed: {}", t.error().message());
+      // Admin edits on other instances reach this one within a few seconds.
+      if (++round % 10 == 0) co_await refresh_teams();
+    }
+    state->timer->expires_after(cfg_.tick_interval);
+    co_await state->timer->async_wait(net::as_tuple(net::use_awaitable));
+  }
+}
+
+}  // namespace pasokh::routing

@@ -1,0 +1,429 @@
+// Routing with real Redis and TWO pasokh processes: presence, atomic
+// assignment under contention, queue drain, sticky agent, reassign timeout,
+// transfer/escalate/snooze/reopen, business hours, SLA events, the bot's
+// silence after a human, and role checks on every routing/admin route.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import {
+  RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, sleep,
+} from '../support/harness.mjs';
+
+let redis, gw1, gw2;
+const uid = () => `m-${Math.random().toString(36).slice(2)}`;
+let customerSeq = 0;
+const newCustomer = () => `rc-${process.pid}-${++customerSeq}`;
+
+// A team that is always closed (no opening hours on any day) and one with an SLA.
+const routing = {
+  default_capacity: 2,
+  presence_ttl_s: 5,
+  reassign_after_s: 2,
+  reopen_window_s: 3600,
+  tick_interval_ms: 100,
+  teams: [
+    { id: 'support', name: 'Support', strategy: 'least_loaded' },
+    { id: 'warranty', name: 'Warranty', strategy: 'round_robin', skills: ['warranty'], languages: ['fa', 'en'] },
+    { id: 'night', name: 'Night', hours: { timezone: 'Asia/Tehran', weekly: {}, holidays: ['2026-03-21'] } },
+    { id: 'sla', name: 'SLA', sla: { first_response_s: 2, resolution_s: 3600, warn_before_s: 1 } },
+    { id: 'vip', name: 'VIP desk' },
+  ],
+  rules: [
+    { channels: ['night'], team: 'night' },
+    { channels: ['slach'], team: 'sla' },
+    { vip: true, team: 'vip', priority: 'high' },
+  ],
+};
+
+function config() {
+  const c = defaultConfig(redis, { routing });
+  c.channels = [
+    { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
+    { id: 'night', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
+    { id: 'slach', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
+    { id: 'botch', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support', bot: true },
+  ];
+  return c;
+}
+
+const cli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString().trim();
+
+before(async () => {
+  redis = await new RedisServer().start();
+  gw1 = await new Pasokh(config()).start();
+  gw2 = await new Pasokh(config()).start();
+  await gw1.createAgent('boss', 'boss-secret-1', { name: 'Boss', role: 'admin', team: 'support' });
+});
+after(async () => { await gw1?.cleanup(); await gw2?.cleanup(); await redis?.cleanup(); });
+
+async function api(gw, method, path, token, body) {
+  const res = await fetch(`${gw.base}${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, json, text };
+}
+
+let bossToken;
+async function boss() {
+  if (!bossToken) bossToken = (await login(gw1, 'boss', 'boss-secret-1')).json.token;
+  return bossToken;
+}
+
+// Creates an agent through the admin API and logs it in.
+async function newAgent(loginName, { teams = ['support'], capacity, role = 'agent' } = {}) {
+  const body = { login: loginName, name: loginName, password: `${loginName}-password`, teams, role };
+  if (capacity !== undefined) body.capacity = capacity;
+  const r = await api(gw1, 'POST', '/api/v1/admin/agents', await boss(), body);
+  assert.equal(r.status, 201, r.text);
+  const l = await login(gw1, loginName, `${loginName}-password`);
+  assert.equal(l.status, 200);
+  return { id: r.json.id, token: l.json.token };
+}
+
+async function conv(id) {
+  const h = cli('HGETALL', `pasokh:conv:${id}`).split('\n');
+  const o = {};
+  for (let i = 0; i + 1 < h.length; i += 2) o[h[i]] = h[i + 1];
+  return o;
+}
+
+// The conversation's log as event objects.
+const logEvents = (c) => cli('XRANGE', `pasokh:conv:${c}:log`, '-', '+').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+
+const isStatus = (c, status, extra = () => true) => (f) => f.type === 'event' && f.conv === c && f.event === 'status' && f.status === status && extra(f);
+
+test('presence: an agent is offline until it says online; the queue drains to it at once; away stops assignment', async () => {
+  const a = await newAgent('pres1', { teams: ['warranty'] });
+  const r1 = await api(gw1, 'POST', '/api/v1/admin/teams', await boss(), { id: 'pteam', name: 'P team' });
+  assert.equal(r1.status, 201, r1.text);
+  await api(gw1, 'PATCH', `/api/v1/admin/agents/${a.id}`, await boss(), { teams: ['pteam'] });
+  const ch = { message_id: uid(), customer: { id: newCustomer() }, text: 'hello' };
+  // Route into pteam through a transfer (no channel goes there).
+  const posted = await postMessage(gw1, ch);
+  const c = posted.json.conversation_id;
+  const t = await api(gw1, 'POST', `/api/v1/conversations/${c}/transfer`, await boss(), { team: 'pteam', note: 'for P' });
+  assert.equal(t.status, 200, t.text);
+  assert.equal((await conv(c)).status, 'queued');
+
+  const sock = await agentSocket(gw2, a.token);                   // connected, but away by default
+  assert.equal(sock.welcome.presence, 'away');
+  assert.equal((await conv(c)).status, 'queued');
+  sock.send({ type: 'presence', status: 'online', client_id: 'p1' });
+  const assigned = await sock.next(isStatus(c, 'assigned'));        // drained at once
+  assert.equal(assigned.assignee, a.id);
+  assert.equal(assigned.reason, 'queue');
+  const ack = await sock.next((f) => f.type === 'ack' && f.client_id === 'p1');
+  assert.equal(ack.presence, 'online');
+  const list = await api(gw1, 'GET', '/api/v1/presence', a.token);
+  assert.equal(list.json.agents.find((x) => x.id === a.id).status, 'online');
+
+  // Away: a new conversation in the team waits.
+  sock.send({ type: 'presence', status: 'away', client_id: 'p2' });
+  await sock.next((f) => f.type === 'ack' && f.client_id === 'p2');
+  const p2 = await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text: 'x' });
+  await api(gw1, 'POST', `/api/v1/conversations/${p2.json.conversation_id}/transfer`, await boss(), { team: 'pteam' });
+  assert.equal((await conv(p2.json.conversation_id)).status, 'queued');
+  // REST presence switch back to online drains it.
+  const on = await api(gw1, 'PUT', '/api/v1/presence', a.token, { status: 'online' });
+  assert.equal(on.status, 200, on.text);
+  assert.equal(on.json.assigned, 1);
+  await sock.next(isStatus(p2.json.conversation_id, 'assigned'));
+  // The socket closes: after the TTL the agent is offline (published to the team).
+  await sock.close();
+  const watcher = await agentSocket(gw1, await boss());
+  const off = await watcher.next((f) => f.type === 'presence' && f.agent === a.id && f.status === 'offline', 15000);
+  assert.equal(off.status, 'offline');
+  await watcher.close();
+});
+
+test('two instances assigning at once never exceed capacity nor assign a conversation twice', async () => {
+  await api(gw1, 'POST', '/api/v1/admin/teams', await boss(), { id: 'race', name: 'Race', strategy: 'least_loaded' });
+  const agents = [];
+  for (let i = 0; i < 3; ++i) agents.push(await newAgent(`race${i}`, { teams: ['race'], capacity: 2 }));
+  // 12 conversations waiting in the race team.
+  const convs = [];
+  for (let i = 0; i < 12; ++i) {
+    const p = await postMessage(i % 2 ? gw1 : gw2, { message_id: uid(), customer: { id: newCustomer() }, text: `race ${i}` });
+    convs.push(p.json.conversation_id);
+  }
+  await Promise.all(convs.map((c, i) => api(i % 2 ? gw1 : gw2, 'POST', `/api/v1/conversations/${c}/transfer`, gw1 === gw1 ? bossToken : bossToken, { team: 'race' })));
+  // All three come online at the same moment on both instances, repeatedly.
+  const socks = await Promise.all(agents.map((a, i) => agentSocket(i % 2 ? gw1 : gw2, a.token)));
+  await Promise.all([
+    ...agents.map((a, i) => api(i % 2 ? gw2 : gw1, 'PUT', '/api/v1/presence', a.token, { status: 'online' })),
+    ...socks.map((s) => s.send({ type: 'presence', status: 'online' })),
+  ]);
+  await Promise.all(agents.map((a, i) => api(i % 2 ? gw1 : gw2, 'PUT', '/api/v1/presence', a.token, { status: 'online' })));
+  const states = await Promise.all(convs.map(conv));
+  const assigned = states.filter((s) => s.status === 'assigned');
+  assert.equal(assigned.length, 6, 'three agents with capacity 2 take exactly six');
+  for (const a of agents) {
+    assert.equal(assigned.filter((s) => s.assignee === a.id).length, 2, `${a.id} holds exactly its capacity`);
+    assert.equal(Number(cli('SCARD', `pasokh:agent:${a.id}:convs`)), 2);
+  }
+  // Every assignment was logged once per conversation.
+  for (const c of convs) {
+    assert.ok(logEvents(c).filter((e) => e.event === 'status' && e.status === 'assigned').length <= 1,
+      `conv ${c} assigned at most once`);
+  }
+  // Resolving frees capacity: the oldest waiting conversation goes to that agent at once.
+  const first = assigned[0];
+  const waiting = states.filter((s) => s.status === 'queued').sort((x, y) => Number(x.queued_at) - Number(y.queued_at));
+  const sock = socks[agents.findIndex((a) => a.id === first.assignee)];
+  sock.send({ type: 'resolve', conv: first.id, client_id: 'res' });
+  await sock.next((f) => f.type === 'ack' && f.client_id === 'res');
+  const drained = await sock.next(isStatus(waiting[0].id, 'assigned'));
+  assert.equal(drained.assignee, first.assignee);
+  await Promise.all(socks.map((s) => s.close()));
+});
+
+test('VIP and SLA-breaching conversations are served before older ones', async () => {
+  await api(gw1, 'POST', '/api/v1/admin/teams', await boss(), { id: 'prio', name: 'Prio' });
+  const agent = await newAgent('prio1', { teams: ['prio'], capacity: 1 });
+  const ids = [];
+  for (const text of ['oldest', 'middle', 'newest']) {
+    const p = await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text });
+    await api(gw1, 'POST', `/api/v1/conversations/${p.json.conversation_id}/transfer`, await boss(), { team: 'prio' });
+    ids.push(p.json.conversation_id);
+  }
+  const esc = await api(gw1, 'POST', `/api/v1/conversations/${ids[2]}/escalate`, await boss(), { note: 'angry' });
+  assert.equal(esc.status, 200, esc.text);
+  assert.equal((await conv(ids[2])).priority, 'high');
+  const sock = await agentSocket(gw1, agent.token, undefined);
+  sock.send({ type: 'presence', status: 'online' });
+  const got = await sock.next((f) => f.type === 'event' && f.event === 'status' && f.status === 'assigned' && ids.includes(f.conv));
+  assert.equal(got.conv, ids[2], 'the escalated conversation first');
+  sock.send({ type: 'resolve', conv: ids[2] });
+  const next = await sock.next((f) => f.type === 'event' && f.event === 'status' && f.status === 'assigned' && ids.includes(f.conv));
+  assert.equal(next.conv, ids[0], 'then the oldest');
+  await sock.close();
+});
+
+test('a returning customer goes to the previous agent when online with room, else to the queue', async () => {
+  const a = await newAgent('sticky1', { capacity: 5 });
+  const b = await newAgent('sticky2', { capacity: 5 });
+  const sa = await agentSocket(gw1, a.token);
+  sa.send({ type: 'presence', status: 'online' });
+  await sa.next((f) => f.type === 'ack');
+  const customer = newCustomer();
+  const first = await postMessage(gw2, { message_id: uid(), customer: { id: customer }, text: 'first visit' });
+  const c1 = first.json.conversation_id;
+  // Make sure it is the sticky agent's (take it over if routing chose another support agent).
+  const take = await api(gw1, 'POST', `/api/v1/conversations/${c1}/assign`, a.token, {});
+  assert.ok(take.status === 200, take.text);
+  sa.send({ type: 'reply', conv: c1, client_id: 'r1', text: 'hi!' });
+  await sa.next((f) => f.type === 'ack' && f.client_id === 'r1');
+  sa.send({ type: 'resolve', conv: c1, client_id: 'z1' });
+  await sa.next((f) => f.type === 'ack' && f.client_id === 'z1');
+  // The reopen window would bring the customer back to c1; close it to get a new conversation.
+  cli('DEL', `pasokh:cust:${first.json.customer_id}:open:api`);
+  const sb = await agentSocket(gw2, b.token);
+  sb.send({ type: 'presence', status: 'online' });
+  await sb.next((f) => f.type === 'ack');
+  const again = await postMessage(gw2, { message_id: uid(), customer: { id: customer }, text: 'me again' });
+  const c2 = again.json.conversation_id;
+  assert.notEqual(c2, c1);
+  const ev = await sa.next(isStatus(c2, 'assigned'));
+  assert.equal(ev.assignee, a.id);
+  assert.equal(ev.reason, 'returning_customer');
+  // Previous agent away: the next new conversation is not stuck with it.
+  sa.send({ type: 'presence', status: 'away' });
+  await sa.next((f) => f.type === 'ack');
+  sa.send({ type: 'resolve', conv: c2 });
+  cli('DEL', `pasokh:cust:${first.json.customer_id}:open:api`);
+  const third = await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'third' });
+  const st = await conv(third.json.conversation_id);
+  assert.notEqual(st.assignee, a.id);
+  await sa.close(); await sb.close();
+});
+
+test('no agent reply within the time limit: offered to another agent', async () => {
+  await api(gw1, 'POST', '/api/v1/admin/teams', await boss(), { id: 'slow', name: 'Slow' });
+  const a = await newAgent('slow1', { teams: ['slow'] });
+  const b = await newAgent('slow2', { teams: ['slow'] });
+  const sa = await agentSocket(gw1, a.token, undefined);
+  sa.send({ type: 'presence', status: 'online' });
+  await sa.next((f) => f.type === 'ack');
+  const p = await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text: 'anyone?' });
+  const c = p.json.conversation_id;
+  await api(gw1, 'POST', `/api/v1/conversations/${c}/transfer`, await boss(), { team: 'slow' });
+  await sa.next(isStatus(c, 'assigned', (f) => f.assignee === a.id));
+  const sb = await agentSocket(gw2, b.token);
+  sb.send({ type: 'presence', status: 'online' });
+  // a never answers: after reassign_after_s (2 s) it goes to b.
+  const moved = await sb.next(isStatus(c, 'assigned', (f) => f.assignee === b.id), 8000);
+  assert.equal(moved.reason, 'no_reply');
+  assert.equal(moved.previous_assignee, a.id);
+  // b answers: it stays with b.
+  sb.send({ type: 'reply', conv: c, client_id: 'b1', text: 'here' });
+  await sb.next((f) => f.type === 'ack' && f.client_id === 'b1');
+  assert.equal(Number(cli('ZSCORE', 'pasokh:timers:reassign', c) || 0), 0);
+  await sa.close(); await sb.close();
+});
+
+test('transfer to a team with a note, snooze wakes up, a customer writing after resolve reopens', async () => {
+  const a = await newAgent('flow1', { teams: ['support', 'warranty'], capacity: 5 });
+  const s = await agentSocket(gw1, a.token);
+  s.send({ type: 'presence', status: 'online' });
+  await s.next((f) => f.type === 'ack');
+  const customer = newCustomer();
+  const p = await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'help' });
+  const c = p.json.conversation_id;
+  await api(gw1, 'POST', `/api/v1/conversations/${c}/assign`, a.token, {});
+  s.send({ type: 'transfer', conv: c, team: 'warranty', note: 'warranty case', client_id: 't1' });
+  await s.next((f) => f.type === 'ack' && f.client_id === 't1');
+  const tr = await s.next(isStatus(c, 'queued', (f) => f.reason === 'transfer'));
+  assert.equal(tr.note, 'warranty case');
+  assert.equal(tr.team, 'warranty');
+  await s.next(isStatus(c, 'assigned'));                   // drained to a (member of warranty)
+  // Snooze for 1 s: it leaves the agent's load and comes back.
+  s.send({ type: 'snooze', conv: c, until: Date.now() + 1000, client_id: 'z' });
+  await s.next((f) => f.type === 'ack' && f.client_id === 'z');
+  await s.next(isStatus(c, 'snoozed'));
+  const woke = await s.next(isStatus(c, 'assigned', (f) => f.reason === 'snooze_ended'), 5000);
+  assert.equal(woke.assignee, a.id);
+  // Resolve, then the customer writes within the window: the same conversation reopens.
+  s.send({ type: 'resolve', conv: c, client_id: 'r' });
+  await s.next((f) => f.type === 'ack' && f.client_id === 'r');
+  const again = await postMessage(gw2, { message_id: uid(), customer: { id: customer }, text: 'it broke again' });
+  assert.equal(again.json.conversation_id, c);
+  const reopened = await s.next(isStatus(c, 'assigned', (f) => f.reason === 'reopened_by_customer'));
+  assert.equal(reopened.assignee, a.id);
+  // Errors: bad snooze, unknown team, unknown action target.
+  assert.equal((await api(gw1, 'POST', `/api/v1/conversations/${c}/snooze`, a.token, { until: 5 })).status, 400);
+  assert.equal((await api(gw1, 'POST', `/api/v1/conversations/${c}/transfer`, a.token, { team: 'nope' })).json.error.code, 'team_not_found');
+  assert.equal((await api(gw1, 'POST', `/api/v1/conversations/cv_999999/resolve`, a.token, {})).status, 404);
+  await s.close();
+});
+
+test('rules pick the team: VIP customers to the VIP desk with high priority, bot tags by skill', async () => {
+  // VIP flag on the customer file before the first message routes.
+  const customer = newCustomer();
+  const first = await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'hi' });
+  cli('HSET', `pasokh:cust:${first.json.customer_id}`, 'vip', '1');
+  cli('DEL', `pasokh:cust:${first.json.customer_id}:open:api`);
+  const p = await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'VIP here' });
+  const st = await conv(p.json.conversation_id);
+  assert.equal(st.team, 'vip');
+  assert.equal(st.priority, 'high');
+  // A bot handoff tagged "warranty" goes to the warranty team.
+  const b = await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text: 'I want to talk to a human agent please', language: 'en' }, { channel: 'botch' });
+  const bs = await conv(b.json.conversation_id);
+  assert.ok(['queued', 'assigned', 'bot'].includes(bs.status));
+});
+
+test('outside business hours the customer gets one automatic message in their language and waits', async () => {
+  const customer = newCustomer();
+  const p = await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'سلام، کسی هست؟', language: 'fa' }, { channel: 'night' });
+  const c = p.json.conversation_id;
+  const res = await fetch(`${gw1.base}/api/v1/channels/night/conversations/${c}/messages`, { headers: { authorization: 'Bearer test-api-key-0123456789' } });
+  const msgs = (await res.json()).messages;
+  const auto = msgs.filter((m) => m.author === 'system');
+  assert.equal(auto.length, 1);
+  assert.match(auto[0].text, /ساعت کاری/);
+  await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'hello?' }, { channel: 'night' });
+  const res2 = await fetch(`${gw1.base}/api/v1/channels/night/conversations/${c}/messages`, { headers: { authorization: 'Bearer test-api-key-0123456789' } });
+  assert.equal((await res2.json()).messages.filter((m) => m.author === 'system').length, 1, 'only once');
+  const st = await conv(c);
+  assert.equal(st.team, 'night');
+  assert.equal(st.status, 'queued');
+  const teams = await api(gw1, 'GET', '/api/v1/teams', await boss());
+  assert.equal(teams.json.teams.find((t) => t.id === 'night').open_now, false);
+});
+
+test('SLA: a warning before and a breach event after the first-response target', async () => {
+  const watcher = await agentSocket(gw2, await boss());
+  const p = await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text: 'waiting...' }, { channel: 'slach' });
+  const c = p.json.conversation_id;
+  const warn = await watcher.next((f) => f.type === 'event' && f.conv === c && f.event === 'sla' && f.state === 'warning', 6000);
+  assert.equal(warn.sla, 'first_response');
+  const breach = await watcher.next((f) => f.type === 'event' && f.conv === c && f.event === 'sla' && f.state === 'breached', 6000);
+  assert.equal(breach.sla, 'first_response');
+  assert.equal(breach.conversation.sla_breached, true);
+  assert.ok(breach.seq > warn.seq);
+  const metrics = await (await fetch(`${gw1.base}/metrics`)).text() + await (await fetch(`${gw2.base}/metrics`)).text();
+  assert.match(metrics, /pasokh_routing_events_total\{kind="sla_breach"\} [1-9]/);
+  await watcher.close();
+});
+
+test('once a human has written the bot stays silent', async () => {
+  const a = await newAgent('human1', { capacity: 5 });
+  const s = await agentSocket(gw1, a.token);
+  const customer = newCustomer();
+  const p = await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'what is the warranty period?', language: 'en' }, { channel: 'botch' });
+  const c = p.json.conversation_id;
+  assert.ok(logEvents(c).some((e) => e.message?.author === 'bot'), 'the bot answered before the human wrote');
+  s.send({ type: 'reply', conv: c, client_id: 'h1', text: 'I am a person, how can I help?' });
+  await s.next((f) => f.type === 'ack' && f.client_id === 'h1');
+  const before = Number((await conv(c)).seq);
+  await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'what is the warranty period?', language: 'en' }, { channel: 'botch' });
+  const customerMsg = await s.next((f) => f.type === 'event' && f.conv === c && f.seq === before + 1);
+  assert.equal(customerMsg.message.author, 'customer');
+  // Anything after the customer's message would be the bot's; the log ends here.
+  assert.equal(Number((await conv(c)).seq), before + 1);
+  assert.equal(logEvents(c).filter((e) => e.seq > before && e.message?.author === 'bot').length, 0);
+  await s.close();
+});
+
+test('every admin route refuses agents (403) and anonymous callers (401) with a JSON error, counted', async () => {
+  const a = await newAgent('plain1');
+  const routes = [
+    ['POST', '/api/v1/admin/agents'], ['PATCH', '/api/v1/admin/agents/ag_boss'], ['DELETE', '/api/v1/admin/agents/ag_boss'],
+    ['POST', '/api/v1/admin/teams'], ['PUT', '/api/v1/admin/teams/support'], ['DELETE', '/api/v1/admin/teams/support'],
+    ['GET', '/api/v1/admin/teams/support/hours'], ['PUT', '/api/v1/admin/teams/support/hours'],
+    ['GET', '/api/v1/admin/teams/support/sla'], ['PUT', '/api/v1/admin/teams/support/sla'],
+  ];
+  const metric = async () => {
+    const text = await (await fetch(`${gw1.base}/metrics`)).text();
+    const row = text.split('\n').find((l) => l.startsWith('pasokh_errors_total{kind="forbidden"}'));
+    return row ? Number(row.split(' ').pop()) : 0;
+  };
+  const forbiddenBefore = await metric();
+  for (const [method, path] of routes) {
+    const body = method === 'GET' ? undefined : {};
+    const anon = await api(gw1, method, path, null, body);
+    assert.equal(anon.status, 401, `${method} ${path} anonymous`);
+    assert.equal(anon.json.error.code, 'unauthorized');
+    const agent = await api(gw1, method, path, a.token, body);
+    assert.equal(agent.status, 403, `${method} ${path} as agent`);
+    assert.equal(agent.json.error.code, 'forbidden');
+  }
+  assert.equal(await metric(), forbiddenBefore + routes.length);
+  // Non-admin routes still need a session.
+  for (const [method, path] of [['GET', '/api/v1/conversations'], ['GET', '/api/v1/agents'], ['GET', '/api/v1/teams'],
+    ['PUT', '/api/v1/presence'], ['POST', '/api/v1/conversations/cv_1/resolve']]) {
+    assert.equal((await api(gw1, method, path, null, method === 'GET' ? undefined : {})).status, 401, `${method} ${path}`);
+  }
+  // Admin: bad input gets a clear 4xx.
+  const bad = await api(gw1, 'PUT', '/api/v1/admin/teams/support/hours', await boss(), { timezone: 'Mars/Olympus', weekly: {} });
+  assert.equal(bad.status, 422);
+  assert.match(bad.json.error.message, /unknown time zone/);
+  const ok = await api(gw1, 'PUT', '/api/v1/admin/teams/support/hours', await boss(),
+    { timezone: 'Asia/Tehran', weekly: { sat: ['00:00-24:00'], sun: ['00:00-24:00'], mon: ['00:00-24:00'], tue: ['00:00-24:00'], wed: ['00:00-24:00'], thu: ['00:00-24:00'], fri: ['00:00-24:00'] }, holidays: ['2027-03-21'] });
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal((await api(gw1, 'GET', '/api/v1/admin/teams/support/hours', await boss())).json.hours.timezone, 'Asia/Tehran');
+});
+
+test('inbox views list conversations with counts; the OpenAPI document is served', async () => {
+  const a = await newAgent('view1', { capacity: 5 });
+  const r = await api(gw1, 'GET', '/api/v1/conversations?view=unassigned', a.token);
+  assert.equal(r.status, 200, r.text);
+  assert.ok(Array.isArray(r.json.conversations));
+  assert.equal(typeof r.json.counts.mine, 'number');
+  assert.ok(r.json.conversations.every((c) => c.assignee === '' && c.team === 'support'));
+  const mine = await api(gw1, 'GET', '/api/v1/conversations?view=mine', a.token);
+  assert.equal(mine.json.conversations.length, 0);
+  assert.equal((await api(gw1, 'GET', '/api/v1/conversations?view=bogus', a.token)).status, 400);
+  assert.equal((await api(gw1, 'GET', '/api/v1/conversations?team=vip', a.token)).status, 403);
+  const all = await api(gw1, 'GET', '/api/v1/conversations?view=all&limit=500', await boss());
+  assert.ok(all.json.counts.all >= all.json.conversations.length);
+  const doc = await api(gw1, 'GET', '/api/v1/openapi.json');
+  assert.equal(doc.status, 200);
+  assert.equal(doc.json.openapi.slice(0, 2), '3.');
+  assert.ok(doc.json.paths['/api/v1/conversations/{conv}/transfer']);
+});
