@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pasokh/gateway/agent_socket.hpp"
+#include "pasokh/gateway/console_api.hpp"
 #include "pasokh/gateway/email_channel.hpp"
 #include "pasokh/gateway/file_watcher.hpp"
 #include "pasokh/gateway/handlers.hpp"
@@ -278,6 +279,7 @@ int main(int argc, char** argv) {
   messengers.add_routes(routes);
   add_admin_routes(routes, svc);
   add_routing_routes(routes, svc);
+  add_console_routes(routes, svc);
   add_static_routes(routes, svc);
   webchat_service webchat(svc, ioc.get_executor(), redis_cfg);
   add_webchat_routes(routes, webchat);

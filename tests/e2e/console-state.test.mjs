@@ -33,8 +33,8 @@ test('views, status filters and counts; newest activity first', () => {
   s.replaceConversations([conv('cv_1', 1), conv('cv_2', 5, { status: 'assigned', assignee: 'ag_1' }),
     conv('cv_3', 2, { status: 'bot' }), conv('cv_4', 9, { status: 'assigned', assignee: 'ag_9' })]);
   const { views, statuses } = s.counts();
-  assert.deepEqual(views, { mine: 1, unassigned: 2, all: 4 });
-  assert.deepEqual(statuses, { any: 4, bot: 1, queued: 1, assigned: 2 });
+  assert.deepEqual(views, { mine: 1, unassigned: 2, team: 4, all: 4 });
+  assert.deepEqual(statuses, { any: 4, bot: 1, queued: 1, assigned: 2, snoozed: 0 });
   assert.deepEqual(s.visibleConversations().map((c) => c.id), ['cv_4', 'cv_2', 'cv_3', 'cv_1']);
   s.setView('unassigned');
   assert.deepEqual(s.visibleConversations().map((c) => c.id), ['cv_3', 'cv_1']);

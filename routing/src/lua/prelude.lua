@@ -22,6 +22,7 @@ local function conv_view(id)
     vip = v.vip == '1' or nil, topic_tags = v.topic_tags, sla_breached = v.sla_breached == '1' or nil,
     sla_first_due = tonumber(v.sla_first_due or ''), sla_resolve_due = tonumber(v.sla_resolve_due or ''),
     first_response_at = tonumber(v.first_response_at or ''), snoozed_until = tonumber(v.snoozed_until or ''),
+    labels = v.labels,  -- comma-joined, absent when none (cjson writes an empty list as {})
   }
 end
 

@@ -41,6 +41,40 @@ export function logout(token) {
   return request('/api/v1/auth/logout', { method: 'POST', token });
 }
 
+// An authenticated call with the current session's token.
+export function call(path, { method = 'GET', body } = {}) {
+  return request(path, { method, body, token: session.load()?.token });
+}
+
+const enc = encodeURIComponent;
+export const api = {
+  customer: (id) => call(`/api/v1/customers/${enc(id)}`),
+  updateCustomer: (id, fields) => call(`/api/v1/customers/${enc(id)}`, { method: 'PATCH', body: fields }),
+  linkIdentity: (id, channel, externalId) => call(`/api/v1/customers/${enc(id)}/identities`,
+    { method: 'POST', body: { channel, external_id: externalId } }),
+  note: (conv, text, clientId) => call(`/api/v1/conversations/${enc(conv)}/notes`, { method: 'POST', body: { text, client_id: clientId } }),
+  labels: (conv, add, remove) => call(`/api/v1/conversations/${enc(conv)}/labels`, { method: 'POST', body: { add, remove } }),
+  knownLabels: () => call('/api/v1/labels'),
+  canned: () => call('/api/v1/canned'),
+  saveCanned: (item) => call(item.id ? `/api/v1/admin/canned/${enc(item.id)}` : '/api/v1/admin/canned',
+    { method: item.id ? 'PUT' : 'POST', body: { shortcut: item.shortcut, title: item.title, text: item.text } }),
+  deleteCanned: (id) => call(`/api/v1/admin/canned/${enc(id)}`, { method: 'DELETE' }),
+};
+
+// Routing's REST routes (gateway/src/routing_api.cpp, OpenAPI at /api/v1/openapi.json).
+const TEAM_KEYS = ['id', 'name', 'strategy', 'skills', 'languages', 'hours', 'sla', 'closed_message'];
+const teamDef = (t) => Object.fromEntries(TEAM_KEYS.filter((k) => k in t).map((k) => [k, t[k]]));
+export const routing = {
+  agents: () => call('/api/v1/agents').then((d) => d.agents ?? []),
+  teams: () => call('/api/v1/teams').then((d) => d.teams ?? []),
+  saveAgent: (a, isNew) => call(isNew ? '/api/v1/admin/agents' : `/api/v1/admin/agents/${enc(a.id)}`,
+    { method: isNew ? 'POST' : 'PATCH', body: a }),
+  deleteAgent: (id) => call(`/api/v1/admin/agents/${enc(id)}`, { method: 'DELETE' }),
+  saveTeam: (t, isNew) => call(isNew ? '/api/v1/admin/teams' : `/api/v1/admin/teams/${enc(t.id)}`,
+    { method: isNew ? 'POST' : 'PUT', body: teamDef(t) }),
+  deleteTeam: (id) => call(`/api/v1/admin/teams/${enc(id)}`, { method: 'DELETE' }),
+};
+
 export const session = {
   load() {
     try {

@@ -1,21 +1,27 @@
 // Console entry point: wires the session, the agent socket, the state and
 // the views together.
-import { agentSocketUrl, logout, session } from './api.js';
+import { agentSocketUrl, api, logout, session } from './api.js';
 import { AgentSocket } from './socket.js';
 import { ConsoleState } from './store/state.js';
 import { Notifier } from './notify.js';
 import { mountLogin } from './views/login.js';
 import { mountInbox } from './views/inbox.js';
 import { mountConversation } from './views/conversation.js';
+import { mountCustomer } from './views/customer.js';
+import { mountActions } from './views/actions.js';
+import { mountAdmin } from './views/admin.js';
 import { $ } from './views/dom.js';
 
 const HISTORY_PAGE = 500;
+const HISTORY_CONVERSATIONS = 10; // earlier conversations of the customer loaded into the view
+const CUSTOMER_FRESH_MS = 30_000;
 
 const state = new ConsoleState({ storage: sessionStorage });
 state.visible = () => !document.hidden;
 const notifier = new Notifier();
 let socket = null;
 let current = null; // the login session
+let cannedList = [];
 
 export function newClientId() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -31,13 +37,24 @@ export function newClientId() {
 
 const loginView = mountLogin({ onLoggedIn: start });
 const inbox = mountInbox(state, { onSelect: (id) => select(id, { focus: true }) });
+const actions = mountActions(state, { notice: (t) => showNotice(t), request });
 const conversation = mountConversation(state, {
   onSend: sendReply,
-  onResolve: resolve,
+  onNote: addNote,
+  onLabels: changeLabels,
+  onAction: (op, conv) => (op === 'resolve' ? resolve(conv) : actions.run(op, conv)),
   onRetry: (clientId) => { const p = state.retry(clientId); if (p) sendPending(p); },
   onDiscard: (clientId) => state.discard(clientId),
   online: () => !!socket?.ready,
+  busy: (conv) => [...state.resolving.values()].includes(conv) || actions.busy(conv),
+  canned: () => cannedList,
 });
+const customerPanel = mountCustomer(state, {
+  onSelect: (id) => select(id, { focus: false }),
+  onSave: (id, fields) => api.updateCustomer(id, fields),
+  onLink: async (id, channel, externalId) => { await api.linkIdentity(id, channel, externalId); await loadCustomer(id, true); },
+});
+const admin = mountAdmin({ notice: (t) => showNotice(t), onCannedChanged: loadCanned });
 
 const connStatus = $('#conn-status');
 const connText = $('#conn-text');
@@ -45,6 +62,13 @@ const retryBtn = $('#retry-btn');
 const notice = $('#notice');
 retryBtn.addEventListener('click', () => socket?.retryNow());
 $('#logout-btn').addEventListener('click', () => signOut());
+// Away/online is sent over the socket and again in every hello, so a
+// reconnect keeps the agent's choice.
+let wantedPresence = '';
+$('#presence').addEventListener('change', async (e) => {
+  wantedPresence = e.target.value;
+  try { await request({ type: 'presence', status: wantedPresence }); } catch (err) { showNotice(`Status not changed: ${err.message}`); }
+});
 
 let scheduled = false;
 function render() {
@@ -55,7 +79,7 @@ function render() {
     if (!current) return;
     inbox.render();
     conversation.render();
-    $('#resolve-btn').disabled = [...state.resolving.values()].includes(state.selected) || !socket?.ready;
+    customerPanel.render();
   });
 }
 state.addEventListener('change', render);
@@ -87,7 +111,7 @@ function select(id, { focus = false } = {}) {
   state.select(id);
   const hash = id ? `#/c/${encodeURIComponent(id)}` : '';
   if (location.hash !== hash) history.replaceState(null, '', hash || location.pathname + location.search);
-  if (id) ensureHistory(id);
+  if (id) { ensureHistory(id); ensureCustomer(id); }
   if (focus && id) queueMicrotask(() => { if (!$('#reply-text').disabled) conversation.focusReply(); });
 }
 
@@ -112,6 +136,92 @@ function ensureHistory(id) {
   const t = state.timeline(id);
   if (!t.loaded && !t.loading) requestHistory(id, 0);
   render();
+}
+
+// --- the customer file and their earlier conversations -------------------------
+
+const customerLoads = new Set(); // customer ids being fetched
+
+async function loadCustomer(customerId, force = false) {
+  const cur = state.customers.get(customerId);
+  if (customerLoads.has(customerId) || (!force && cur && Date.now() - cur.fetched_at < CUSTOMER_FRESH_MS)) return;
+  customerLoads.add(customerId);
+  try {
+    const file = await api.customer(customerId);
+    file.fetched_at = Date.now();
+    state.customers.set(customerId, file);
+  } catch (e) {
+    if (e.status !== 404) showNotice(`Could not load the customer: ${e.message}`);
+    return;
+  } finally {
+    customerLoads.delete(customerId);
+  }
+  showHistory();
+}
+
+function ensureCustomer(id) {
+  const conv = state.conversations.get(id);
+  if (conv?.customer_id) loadCustomer(conv.customer_id);
+  showHistory();
+}
+
+// The selected customer's other (most recent) conversations join the view.
+function showHistory() {
+  const conv = state.conversations.get(state.selected);
+  const file = conv && state.customers.get(conv.customer_id);
+  state.related.clear();
+  if (file) {
+    for (const c of file.conversations.slice(-HISTORY_CONVERSATIONS - 1)) {
+      if (c.id === state.selected) continue;
+      state.related.add(c.id);
+      ensureHistory(c.id);
+    }
+  }
+  render();
+}
+
+async function addNote(conv, text) {
+  try {
+    await api.note(conv, text, newClientId());
+  } catch (e) {
+    showNotice(`Note not saved: ${e.message}`);
+    throw e;
+  }
+}
+
+async function changeLabels(conv, add, remove) {
+  try {
+    await api.labels(conv, add, remove);
+  } catch (e) {
+    showNotice(`Labels not changed: ${e.message}`);
+  }
+}
+
+async function loadCanned() {
+  try { cannedList = (await api.canned()).canned ?? []; } catch { /* the box works without them */ }
+}
+
+async function loadKnownLabels() {
+  try {
+    const { labels } = await api.knownLabels();
+    $('#known-labels').replaceChildren(...labels.map((l) => { const o = document.createElement('option'); o.value = l; return o; }));
+  } catch { /* suggestions only */ }
+}
+
+// A command frame answered by an ack or an error with its client_id.
+const requests = new Map(); // client_id -> { resolve, reject }
+function request(frame) {
+  const clientId = newClientId();
+  if (!socket?.send({ ...frame, client_id: clientId })) return Promise.reject(new Error('you are offline; try again once reconnected'));
+  return new Promise((resolve, reject) => requests.set(clientId, { resolve, reject }));
+}
+
+function settle(f) {
+  const r = f.client_id && requests.get(f.client_id);
+  if (!r) return false;
+  requests.delete(f.client_id);
+  if (f.type === 'ack') r.resolve(f); else r.reject(new Error(f.message || f.code));
+  return true;
 }
 
 function sendPending(p) {
@@ -142,10 +252,14 @@ function onWelcome(f) {
   // Requests sent on the previous connection are lost with it.
   for (const t of state.timelines.values()) t.loading = false;
   state.resolving.clear();
+  for (const r of requests.values()) r.reject(new Error('the connection was lost; check the conversation and try again'));
+  requests.clear();
+  if (f.presence === 'online' || f.presence === 'away') $('#presence').value = f.presence;
   // Replies never acknowledged go again, with the same client_id: the
   // server stores each client_id once.
   for (const p of state.unsent()) sendPending(p);
   if (state.selected) ensureHistory(state.selected);
+  for (const id of state.related) ensureHistory(id);
   render();
 }
 
@@ -154,9 +268,24 @@ function onEvent(f) {
   if (r.duplicate) return;
   if (r.gapAfter != null) requestHistory(f.conv, r.gapAfter);
   const conv = state.conversations.get(f.conv);
-  if (r.appeared) notifier.notify('New conversation', { conv: f.conv });
+  // A conversation given to me rings even when I am looking.
+  if (r.assignedToMe) notifier.notify('New assignment', { conv: f.conv, always: true });
+  else if (r.appeared) notifier.notify('New conversation', { conv: f.conv });
   else if (r.customerMessage && conv?.status === 'assigned' && conv.assignee === state.agent?.id)
     notifier.notify('New message', { conv: f.conv });
+  // A new conversation of the customer on screen: their file is out of date.
+  const shown = state.conversations.get(state.selected);
+  if (conv && shown && conv.customer_id === shown.customer_id && f.conv !== state.selected && !state.related.has(f.conv))
+    loadCustomer(conv.customer_id, true);
+  if (f.event === 'labels') loadKnownLabels();
+}
+
+function onPresence(f) {
+  if (!f.agent) return;
+  state.presence.set(f.agent, { status: f.status, name: f.name, load: f.load, capacity: f.capacity });
+  if (f.name) state.agentNames.set(f.agent, f.name);
+  if (f.agent === state.agent?.id && (f.status === 'online' || f.status === 'away')) $('#presence').value = f.status;
+  render();
 }
 
 function onError(f) {
@@ -193,13 +322,16 @@ function onFrame(f) {
     case 'history': {
       const more = state.applyHistory(f.conv, Array.isArray(f.events) ? f.events : [], HISTORY_PAGE);
       if (more != null) requestHistory(f.conv, more);
+      else if (f.conv === state.selected) ensureCustomer(f.conv);
       break;
     }
     case 'ack':
+      if (settle(f)) break;
       if (f.client_id && state.resolving.has(f.client_id)) { state.resolving.delete(f.client_id); render(); }
       else if (f.client_id) state.ack(f.client_id, f.seq, !!f.duplicate);
       break;
-    case 'error': onError(f); break;
+    case 'error': if (!settle(f)) onError(f); break;
+    case 'presence': onPresence(f); break;
     default: break; // pong, and frame types of later versions
   }
 }
@@ -215,12 +347,16 @@ function start(s) {
   state.select(hashConversation());
   socket = new AgentSocket(agentSocketUrl(), () => {
     const resume = state.resume();
-    return { type: 'hello', v: 1, token: current.token, ...(Object.keys(resume).length ? { resume } : {}) };
+    return { type: 'hello', v: 1, token: current.token, ...(Object.keys(resume).length ? { resume } : {}),
+      ...(wantedPresence ? { presence: wantedPresence } : {}) };
   });
   socket.addEventListener('frame', (e) => onFrame(e.detail));
   socket.addEventListener('state', (e) => showConnection(e.detail.state));
   socket.addEventListener('unauthorized', () => stop('Your session has ended. Please sign in again.'));
   socket.start();
+  loadCanned();
+  loadKnownLabels();
+  admin.setRole(s.agent?.role);
   render();
   $('#inbox-views button[aria-pressed="true"]')?.focus();
 }
@@ -228,10 +364,15 @@ function start(s) {
 function stop(message = '') {
   socket?.stop();
   socket = null;
+  wantedPresence = '';
+  for (const r of requests.values()) r.reject(new Error('signed out'));
+  requests.clear();
   current = null;
   session.clear();
   state.reset();
   inbox.reset();
+  customerPanel.reset();
+  admin.setRole(null);
   notifier.clear();
   $('#console-view').hidden = true;
   history.replaceState(null, '', location.pathname + location.search);

@@ -47,9 +47,15 @@ export class Notifier {
     osc.stop(t + 0.22);
   }
 
-  // reason: short text, e.g. "New conversation".
+  // reason: short text, e.g. "New conversation". `always`: beep even while
+  // the agent is looking (a new assignment); the title counts only when hidden.
   notify(reason, detail = {}) {
-    if (!this.doc.hidden) return false;
+    if (!this.doc.hidden) {
+      if (!detail.always) return false;
+      this.beep();
+      window.dispatchEvent(new CustomEvent('pasokh:notify', { detail: { reason, ...detail } }));
+      return true;
+    }
     this.unseen++;
     this.doc.title = `(${this.unseen}) ${reason} · ${BASE_TITLE}`;
     this.beep();

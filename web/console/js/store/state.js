@@ -8,9 +8,12 @@
 //  - a pending reply disappears when the stored message with its client_id
 //    is in the timeline.
 
-export const OPEN_STATUSES = new Set(['bot', 'queued', 'assigned']);
-export const VIEWS = ['mine', 'unassigned', 'all'];
-export const STATUS_FILTERS = ['any', 'bot', 'queued', 'assigned'];
+export const OPEN_STATUSES = new Set(['bot', 'queued', 'assigned', 'snoozed']);
+export const VIEWS = ['mine', 'unassigned', 'team', 'all'];
+export const STATUS_FILTERS = ['any', 'bot', 'queued', 'assigned', 'snoozed'];
+
+// Labels travel comma-joined (an empty Lua list would encode as {}).
+export const labelList = (v) => (Array.isArray(v) ? v : typeof v === 'string' && v ? v.split(',') : []);
 
 const isOpen = (c) => OPEN_STATUSES.has(c.status);
 
@@ -100,6 +103,9 @@ export class ConsoleState extends EventTarget {
     this.welcomed = false;          // at least one welcome since login
     this.agentNames = new Map();    // agent id -> name, as seen in messages
     this.resolving = new Map();     // client_id -> conv, resolve requests in flight
+    this.related = new Set();       // conversations shown as the selected customer's history
+    this.customers = new Map();     // customer id -> customer file (REST), for the panel
+    this.presence = new Map();      // agent id -> { status, name, load, capacity } from presence frames
     this.visible = () => true;      // is the agent looking? (document visibility)
   }
 
@@ -151,7 +157,8 @@ export class ConsoleState extends EventTarget {
     if (!conv?.id) return false;
     const cur = this.conversations.get(conv.id);
     if (cur && (cur.seq ?? 0) > (conv.seq ?? 0)) return false;
-    this.conversations.set(conv.id, { ...cur, ...conv });
+    // The server sends whole states: a field it leaves out is unset.
+    this.conversations.set(conv.id, { ...conv, customer_name: conv.customer_name ?? cur?.customer_name, labels: labelList(conv.labels) });
     return true;
   }
 
@@ -167,7 +174,7 @@ export class ConsoleState extends EventTarget {
       this.mergeConversation(c);
     }
     for (const id of [...this.conversations.keys()]) {
-      if (incoming.has(id) || id === this.selected) continue;
+      if (incoming.has(id) || id === this.selected || this.related.has(id)) continue;
       this.conversations.delete(id);
       this.timelines.delete(id);
     }
@@ -183,7 +190,7 @@ export class ConsoleState extends EventTarget {
   // happened, for notifications: { duplicate, appeared, customerMessage,
   // gapAfter (a seq to request history after, or null) }.
   applyEvent(frame, { render = true } = {}) {
-    const out = { duplicate: false, appeared: false, customerMessage: false, gapAfter: null };
+    const out = { duplicate: false, appeared: false, customerMessage: false, gapAfter: null, assignedToMe: false };
     const id = frame?.conv;
     if (id && frame.event === 'delivery') {
       // Not a log entry: no seq, never counted in resume.
@@ -196,6 +203,7 @@ export class ConsoleState extends EventTarget {
     const seq = Number(frame?.seq);
     if (!id || !Number.isInteger(seq) || seq < 1) return { ...out, duplicate: true };
     const wasOpen = this.conversations.has(id) && isOpen(this.conversations.get(id));
+    const wasMine = this.isMine(this.conversations.get(id));
     const t = this.timeline(id);
     if (t.events.has(seq)) {
       out.duplicate = true;
@@ -213,6 +221,9 @@ export class ConsoleState extends EventTarget {
     if (frame.conversation) this.mergeConversation({ ...frame.conversation, id });
     const conv = this.conversations.get(id);
     out.appeared = !wasOpen && !!conv && isOpen(conv);
+    // Given to me by someone else (routing, a transfer): not by my own reply or pick.
+    const actor = frame.actor ?? frame.message?.author_id;
+    out.assignedToMe = !out.duplicate && !wasMine && this.isMine(conv) && actor !== this.agent?.id;
     if (id === this.selected && out.customerMessage && this.visible()) this.markRead(id);
     if (render) this.emit('event', { conv: id, seq, duplicate: out.duplicate });
     return out;
@@ -232,10 +243,15 @@ export class ConsoleState extends EventTarget {
 
   // --- views ---------------------------------------------------------------
 
+  isMine(c) { return !!c && !!this.agent && c.status === 'assigned' && c.assignee === this.agent.id; }
+
+  myTeams() { return this.agent?.teams ?? (this.agent?.team ? [this.agent.team] : []); }
+
   inView(c, view = this.view) {
     if (!isOpen(c)) return false;
     if (view === 'mine') return !!this.agent && c.assignee === this.agent.id;
     if (view === 'unassigned') return !c.assignee;
+    if (view === 'team') return this.myTeams().includes(c.team);
     return true;
   }
 
@@ -375,6 +391,9 @@ export class ConsoleState extends EventTarget {
     this.welcomed = false;
     this.agentNames.clear();
     this.resolving.clear();
+    this.related.clear();
+    this.customers.clear();
+    this.presence.clear();
     this.emit('reset');
   }
 }

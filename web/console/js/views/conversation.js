@@ -1,6 +1,8 @@
-// One conversation: header with Resolve, the timeline (messages and status
-// events, then replies still waiting for the server), and the reply box.
-import { OPEN_STATUSES } from '../store/state.js';
+// One conversation: header (labels and actions), the timeline (the customer's
+// earlier conversations, then this one's messages, notes and events, then
+// replies still waiting for the server), and the reply box.
+import { OPEN_STATUSES, labelList } from '../store/state.js';
+import { mountComposer } from './composer.js';
 import { assigneeLabel } from './inbox.js';
 import { $, channelIcon, channelName, h, timeEl } from './dom.js';
 
@@ -60,11 +62,59 @@ function messageItem(state, conv, m, seq) {
         : null));
 }
 
+const REASONS = { transfer: 'transferred', reopened: 'reopened', unsnoozed: 'back from snooze', taken: 'taken',
+  manual: 'assigned', timeout: 'no reply in time, offered to another agent', agent_removed: 'agent removed' };
+
+// One line for a log event that is not a message: status changes (with the
+// routing reason and a transfer/snooze note), priority, labels, routing, SLA.
+function eventText(state, f) {
+  const who = assigneeLabel(state, f.actor);
+  const by = who && f.actor !== 'system' ? ` by ${who}` : '';
+  switch (f.event) {
+    case 'status': {
+      const parts = [`Status ${f.from ? `${f.from} → ` : ''}${f.status ?? f.conversation?.status ?? ''}${by}`];
+      if (f.reason && REASONS[f.reason]) parts.push(`(${REASONS[f.reason]})`);
+      if (f.team && f.from_team && f.team !== f.from_team) parts.push(`to team ${f.team}`);
+      if (f.assignee || (f.status === 'assigned' && f.conversation?.assignee))
+        parts.push(`→ ${assigneeLabel(state, f.assignee || f.conversation.assignee)}`);
+      if (f.until) parts.push(`until ${new Date(f.until).toLocaleString('en-GB')}`);
+      return parts.join(' ');
+    }
+    case 'priority': return `Priority ${f.from ?? ''} → ${f.priority}${by}`;
+    case 'labels': {
+      const add = labelList(f.added), rm = labelList(f.removed);
+      return `Labels${add.length ? ` +${add.join(', +')}` : ''}${rm.length ? ` −${rm.join(', −')}` : ''}${by}`;
+    }
+    case 'routed': return `Routed to team ${f.team}${f.vip ? ' (VIP)' : ''}`;
+    case 'sla': return `SLA ${f.sla === 'first' ? 'first response' : f.sla ?? ''} ${f.state === 'breach' ? 'breached' : f.state ?? ''}`;
+    default: return f.event;
+  }
+}
+
 function statusItem(state, frame) {
-  const who = assigneeLabel(state, frame.actor);
-  const text = `Status ${frame.from ? `${frame.from} → ` : ''}${frame.status ?? frame.conversation?.status ?? ''}${who ? ` by ${who}` : ''}`;
-  return h('li', { class: 'event', dataset: { seq: String(frame.seq), event: frame.event } },
-    h('span', {}, text), ' ', timeEl(frame.at ?? frame.conversation?.updated_at));
+  return h('li', { class: `event event-${frame.event}`, dataset: { seq: String(frame.seq), event: frame.event } },
+    h('span', { dir: 'auto' }, eventText(state, frame)), ' ', timeEl(frame.at ?? frame.conversation?.updated_at),
+    frame.note ? h('span', { class: 'event-note', dir: 'auto' }, frame.note) : null);
+}
+
+// A private note: agents only, never sent to the customer; looks unlike a message.
+function noteItem(state, frame) {
+  const n = frame.note ?? {};
+  const mine = n.author_id && n.author_id === state.agent?.id;
+  return h('li', { class: 'msg msg-note', dataset: { seq: String(frame.seq), event: 'note', clientId: n.client_id ?? null } },
+    h('div', { class: 'bubble' },
+      h('p', { class: 'note-label' }, h('span', { 'aria-hidden': 'true' }, '🔒 '), 'Private note'),
+      h('p', { class: 'msg-text', dir: 'auto' }, n.text ?? ''),
+      h('p', { class: 'msg-meta' }, h('span', { class: 'author', dir: 'auto' }, `${n.author_name || n.author_id || 'Agent'}${mine ? ' (you)' : ''}`),
+        ' ', timeEl(n.created_at))));
+}
+
+// A divider before each conversation of the customer's history.
+function dividerItem(c, current) {
+  return h('li', { class: `conv-divider${current ? ' current' : ''}`, dataset: { conv: c.id } },
+    channelIcon(c.kind, c.channel), ' ',
+    h('span', {}, `${current ? 'This conversation' : 'Earlier conversation'} · ${channelName(c.kind)} · ${c.status} · `),
+    timeEl(c.created_at), ' ', h('span', { class: 'muted' }, c.id));
 }
 
 function pendingItem(p, { onRetry, onDiscard, online }) {
@@ -87,32 +137,27 @@ export function mountConversation(state, handlers) {
   const pane = $('#conv-pane');
   const title = $('#conv-title');
   const meta = $('#conv-meta');
-  const resolveBtn = $('#resolve-btn');
   const log = $('#messages');
   const status = $('#conv-loading');
-  const form = $('#reply-form');
-  const input = $('#reply-text');
   const closedNote = $('#reply-closed');
-  const sendBtn = form.querySelector('button[type="submit"]');
+  const labels = $('#conv-labels');
+  const labelForm = $('#label-form');
+  const labelInput = $('#label-input');
+  const buttons = Object.fromEntries(['take', 'transfer', 'snooze', 'escalate', 'resolve', 'reopen']
+    .map((b) => [b, $(`#${b}-btn`)]));
+  const composer = mountComposer(handlers);
 
   let shown = null;            // conversation id on screen
   const rendered = new Map();  // key -> { sig, el }
 
-  input.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
-      e.preventDefault();
-      form.requestSubmit();
-    }
-  });
-  form.addEventListener('submit', (e) => {
+  for (const [name, btn] of Object.entries(buttons)) btn.addEventListener('click', () => { if (shown) handlers.onAction(name, shown); });
+  labelForm.addEventListener('submit', (e) => {
     e.preventDefault();
-    const text = input.value;
-    if (!shown || !text.trim()) return;
-    handlers.onSend(shown, text);
-    input.value = '';
-    input.focus();
+    const label = labelInput.value.trim();
+    if (!shown || !label) return;
+    handlers.onLabels(shown, [label], []);
+    labelInput.value = '';
   });
-  resolveBtn.addEventListener('click', () => { if (shown) handlers.onResolve(shown); });
 
   function renderHeader(conv) {
     title.replaceChildren(h('bdi', {}, conv?.customer_name || conv?.customer_id || shown));
@@ -120,14 +165,54 @@ export function mountConversation(state, handlers) {
       conv ? channelIcon(conv.kind, conv.channel) : '', ' ',
       conv ? `${channelName(conv.kind)} · ` : '',
       h('span', { class: `status status-${conv?.status ?? 'unknown'}` }, conv?.status ?? 'unknown'),
+      conv?.priority && conv.priority !== 'normal' ? h('span', { class: `priority priority-${conv.priority}` }, conv.priority) : '',
+      conv?.vip ? h('span', { class: 'vip' }, 'VIP') : '',
       conv?.assignee ? ` · assigned to ${assigneeLabel(state, conv.assignee)}` : '',
+      conv?.team ? ` · team ${conv.team}` : '',
       ` · ${shown}`);
     const open = !!conv && OPEN_STATUSES.has(conv.status);
-    resolveBtn.hidden = !open;
-    input.disabled = !open;
-    sendBtn.disabled = !open;
+    const mine = state.isMine(conv);
+    buttons.take.hidden = !open || mine;
+    buttons.transfer.hidden = !open;
+    buttons.snooze.hidden = !open || conv.status === 'snoozed';
+    buttons.escalate.hidden = !open || conv.priority === 'urgent';
+    buttons.resolve.hidden = !open;
+    buttons.reopen.hidden = !conv || !(conv.status === 'resolved' || conv.status === 'snoozed');
+    for (const b of Object.values(buttons)) b.disabled = !handlers.online() || handlers.busy(shown);
+    composer.setOpen(open);
     closedNote.hidden = open || !conv;
     closedNote.textContent = conv ? `This conversation is ${conv.status}.` : '';
+    const list = labelList(conv?.labels);
+    labels.replaceChildren(...list.map((l) => h('li', { class: 'label' }, h('bdi', {}, l),
+      h('button', { type: 'button', class: 'label-remove', 'aria-label': `Remove label ${l}`, title: 'Remove',
+        onclick: () => handlers.onLabels(shown, [], [l]) }, '×'))));
+    labelInput.disabled = !conv;
+  }
+
+  function timelineItems(id, conv) {
+    const t = state.timelines.get(id);
+    const items = [];
+    for (const it of t ? t.messages() : []) {
+      const key = `${id}:${it.seq}`;
+      if (it.kind === 'message') {
+        const m = it.message;
+        const sig = JSON.stringify([m.text, m.status, m.failure_reason, m.edited_at, authorLabel(state, conv, m), conv?.kind,
+          m.attachments, m.buttons]);
+        items.push({ key, sig, build: () => messageItem(state, conv, m, it.seq) });
+      } else if (it.kind === 'note') {
+        items.push({ key, sig: 'note', build: () => noteItem(state, it.frame) });
+      } else if (it.kind !== 'delivery') {
+        items.push({ key, sig: 'event', build: () => statusItem(state, it.frame) });
+      }
+    }
+    return items;
+  }
+
+  // The customer's other conversations (oldest first), from their file.
+  function earlier(conv) {
+    const file = state.customers.get(conv?.customer_id);
+    if (!file) return [];
+    return file.conversations.filter((c) => c.id !== shown).sort((a, b) => (a.created_at ?? 0) - (b.created_at ?? 0));
   }
 
   function renderTimeline(switched) {
@@ -135,16 +220,15 @@ export function mountConversation(state, handlers) {
     const t = state.timelines.get(shown);
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
     const items = [];
-    for (const it of t ? t.messages() : []) {
-      if (it.kind === 'message') {
-        const m = it.message;
-        const sig = JSON.stringify([m.text, m.status, m.failure_reason, m.edited_at, authorLabel(state, conv, m), conv?.kind,
-          m.attachments, m.buttons]);
-        items.push({ key: `s${it.seq}`, sig, build: () => messageItem(state, conv, m, it.seq) });
-      } else if (it.kind === 'status') {
-        items.push({ key: `s${it.seq}`, sig: 'status', build: () => statusItem(state, it.frame) });
-      }
+    const past = earlier(conv);
+    for (const c of past) {
+      const pc = state.conversations.get(c.id) ?? c;
+      items.push({ key: `d${c.id}`, sig: `${pc.status}`, build: () => dividerItem(pc, false) });
+      items.push(...timelineItems(c.id, pc));
     }
+    if (past.length && conv) items.push({ key: `d${shown}`, sig: conv.status, build: () => dividerItem(conv, true) });
+    const own = timelineItems(shown, conv);
+    items.push(...own);
     for (const p of state.pendingFor(shown)) {
       items.push({ key: `p${p.client_id}`, sig: `${p.state}|${p.error}|${handlers.online()}`,
         build: () => pendingItem(p, { ...handlers, online: handlers.online() }) });
@@ -163,7 +247,7 @@ export function mountConversation(state, handlers) {
     });
     const loading = !!t?.loading && !t.loaded;
     log.setAttribute('aria-busy', String(loading));
-    status.hidden = !(loading || (t?.loaded && items.length === 0) || !t);
+    status.hidden = !(loading || (t?.loaded && own.length === 0) || !t);
     status.textContent = loading || !t ? 'Loading history…' : 'No messages yet.';
     if (switched || atBottom) log.scrollTop = log.scrollHeight;
   }
@@ -175,7 +259,7 @@ export function mountConversation(state, handlers) {
       shown = id;
       log.replaceChildren();
       rendered.clear();
-      input.value = '';
+      composer.switchTo(id);
     }
     empty.hidden = !!id;
     pane.hidden = !id;
@@ -184,5 +268,5 @@ export function mountConversation(state, handlers) {
     renderTimeline(switched);
   }
 
-  return { render, focusReply: () => input.focus(), get shown() { return shown; } };
+  return { render, focusReply: () => composer.focus(), get shown() { return shown; } };
 }

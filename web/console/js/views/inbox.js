@@ -1,10 +1,10 @@
 // The inbox: views (mine / unassigned / all) and status filters with live
 // counts, and the list of conversations, newest activity first.
 import { $, channelIcon, clear, h, timeEl } from './dom.js';
-import { STATUS_FILTERS, VIEWS } from '../store/state.js';
+import { STATUS_FILTERS, VIEWS, labelList } from '../store/state.js';
 
-const VIEW_LABELS = { mine: 'Mine', unassigned: 'Unassigned', all: 'All' };
-const STATUS_LABELS = { any: 'Any status', bot: 'Bot', queued: 'Queued', assigned: 'Assigned' };
+const VIEW_LABELS = { mine: 'Mine', unassigned: 'Unassigned', team: 'Team', all: 'All' };
+const STATUS_LABELS = { any: 'Any status', bot: 'Bot', queued: 'Queued', assigned: 'Assigned', snoozed: 'Snoozed' };
 
 export function assigneeLabel(state, id) {
   if (!id) return '';
@@ -34,8 +34,9 @@ export function mountInbox(state, { onSelect }) {
     const unread = state.isUnread(c);
     const name = c.customer_name || c.customer_id || 'Customer';
     const assignee = assigneeLabel(state, c.assignee);
+    const labels = labelList(c.labels);
     const sig = JSON.stringify([name, c.kind, c.channel, c.status, assignee, c.updated_at, last?.text, last?.author, unread,
-      c.id === state.selected]);
+      c.id === state.selected, labels, c.priority, c.vip]);
     return { sig, build: () => h('li', { class: unread ? 'conv unread' : 'conv' },
       h('button', {
         type: 'button', class: 'conv-item', dataset: { conv: c.id, status: c.status },
@@ -49,6 +50,9 @@ export function mountInbox(state, { onSelect }) {
         timeEl(c.updated_at)),
       h('span', { class: 'conv-bottom' },
         h('span', { class: `status status-${c.status}` }, c.status),
+        c.priority === 'high' || c.priority === 'urgent' ? h('span', { class: `priority priority-${c.priority}` }, c.priority) : null,
+        c.vip ? h('span', { class: 'vip' }, 'VIP') : null,
+        labels.slice(0, 3).map((l) => h('span', { class: 'label small' }, h('bdi', {}, l))),
         assignee ? h('span', { class: 'assignee' }, `→ ${assignee}`) : null,
         last ? h('span', { class: 'preview' }, h('bdi', {}, last.text || (last.attachments?.length ? '[attachment]' : ''))) : null))) };
   }

@@ -1,0 +1,434 @@
+#include "pasokh/gateway/console_api.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <set>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/request_checks.hpp"
+#include "pasokh/proto/utf8.hpp"
+
+// Scripts embedded from routing/src/lua (see gateway/CMakeLists.txt); each
+// runs with routing's shared prelude in front.
+namespace pasokh::routing::lua {
+extern const char* const prelude;
+}
+namespace pasokh::gateway::lua {
+extern const char* const note;
+extern const char* const labels;
+extern const char* const customer_file;
+}  // namespace pasokh::gateway::lua
+
+namespace pasokh::gateway {
+namespace {
+
+using boost::asio::awaitable;
+using nlohmann::json;
+
+constexpr std::size_t max_note_bytes = 40'000;  // 10,000 characters of up to 4 bytes
+constexpr std::size_t max_id_chars = 128;
+constexpr std::size_t max_labels = 20;
+constexpr std::size_t max_customer_conversations = 100;
+constexpr std::size_t max_canned = 500;
+constexpr std::size_t max_canned_text = 4'000;
+
+const store::lua_script& script(const char* body) {
+  static const store::lua_script note_s(std::string(routing::lua::prelude) + "\n" + lua::note);
+  static const store::lua_script labels_s(std::string(routing::lua::prelude) + "\n" + lua::labels);
+  static const store::lua_script customer_s(std::string(routing::lua::prelude) + "\n" + lua::customer_file);
+  if (body == lua::note) return note_s;
+  if (body == lua::labels) return labels_s;
+  return customer_s;
+}
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+http_response reject(unsigned status, std::string_view code, std::string_view message) {
+  global_metrics().errors.inc(code);
+  return error_response(status, code, message);
+}
+
+http_response bad_field(std::string_view field, std::string_view what) {
+  return reject(400, "invalid_field", std::string(field) + ": " + std::string(what));
+}
+
+// The caller's agent, or the 401/403/503 to answer. `admin`: admin role only.
+awaitable<std::variant<agent, http_response>> caller(services& s, const http_request& req, bool admin) {
+  auto token = bearer_token(req);
+  if (token.empty()) co_return unauthorized("a Bearer session token is required");
+  auto who = co_await s.agents.authenticate(token);
+  if (!who) co_return unavailable();
+  if (!*who) co_return unauthorized("invalid or expired session");
+  if (admin && (*who)->role != "admin") co_return reject(403, "forbidden", "this needs the admin role");
+  co_return **who;
+}
+
+// Admins see every team; agents the teams they work in.
+bool may_see_team(const agent& a, const std::string& team) {
+  if (a.role == "admin" || team == a.team) return true;
+  return std::find(a.teams.begin(), a.teams.end(), team) != a.teams.end();
+}
+
+// The caller may act on the conversation: admins on any, agents on their
+// teams'. Returns the error to answer, if any.
+awaitable<std::optional<http_response>> check_conversation(services& s, const agent& a, const std::string& conv) {
+  if (conv.empty() || conv.size() > max_id_chars) co_return bad_field("conversation", "not a conversation id");
+  auto team = co_await s.redis.exec(store::make_command("HGET", s.cfg.redis.prefix + "conv:" + conv, "team"));
+  if (!team || team->is_error()) co_return unavailable();
+  if (team->is_nil()) co_return reject(404, "not_found", "no conversation " + conv);
+  if (!may_see_team(a, team->str)) co_return reject(403, "forbidden", "the conversation belongs to another team");
+  co_return std::nullopt;
+}
+
+std::int64_t to_i64(std::string_view s) {
+  std::int64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+std::string client_id_of(const json& j) {
+  auto it = j.find("client_id");
+  if (it == j.end() || !it->is_string()) return {};
+  return it->get<std::string>();
+}
+
+std::vector<std::string> split_csv(std::string_view csv) {
+  std::vector<std::string> out;
+  while (!csv.empty()) {
+    auto comma = csv.find(',');
+    if (comma != 0) out.emplace_back(csv.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    csv.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+// The labels of a request field: an array of valid labels, or an error.
+std::variant<std::string, http_response> label_list(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end()) return std::string{};
+  if (!it->is_array() || it->size() > max_labels) return bad_field(key, "an array of at most 20 labels");
+  std::set<std::string> labels;
+  for (const auto& v : *it) {
+    auto label = v.is_string() ? clean_label(v.get<std::string>()) : std::string{};
+    if (label.empty()) return bad_field(key, "labels are 1 to 32 characters, without commas or control characters");
+    labels.insert(std::move(label));
+  }
+  std::string csv;
+  for (const auto& l : labels) csv += (csv.empty() ? "" : ",") + l;
+  return csv;
+}
+
+json canned_item(const json& in, const std::string& id) {
+  return {{"id", id}, {"shortcut", in.value("shortcut", "")}, {"title", in.value("title", "")},
+          {"text", in.value("text", "")}};
+}
+
+// Validates a canned response body; fills `out` or returns the error.
+std::optional<http_response> canned_from(const json& j, json& out) {
+  auto shortcut = j.value("shortcut", std::string{});
+  auto title = j.value("title", std::string{});
+  auto text = j.value("text", std::string{});
+  if (!valid_shortcut(shortcut)) return bad_field("shortcut", "1 to 32 of a-z, 0-9, _ and -");
+  if (title.size() > 200) return bad_field("title", "at most 200 bytes");
+  if (text.empty() || text.size() > max_canned_text) return bad_field("text", "required, at most 4000 bytes");
+  out = {{"shortcut", shortcut}, {"title", title.empty() ? shortcut : title}, {"text", text}};
+  return std::nullopt;
+}
+
+awaitable<store::result<std::vector<json>>> load_canned(services& s) {
+  auto r = co_await s.redis.exec(store::make_command("HGETALL", s.cfg.redis.prefix + "canned"));
+  if (!r) co_return r.error();
+  std::vector<json> out;
+  for (std::size_t i = 0; i + 1 < r->elements.size(); i += 2) {
+    auto item = json::parse(r->elements[i + 1].str, nullptr, false);
+    if (item.is_object()) out.push_back(canned_item(item, r->elements[i].str));
+  }
+  std::sort(out.begin(), out.end(), [](const json& a, const json& b) { return a["shortcut"] < b["shortcut"]; });
+  co_return out;
+}
+
+// A shortcut is unique: the id holding it, if another one does.
+bool shortcut_taken(const std::vector<json>& all, const std::string& shortcut, const std::string& except_id) {
+  return std::any_of(all.begin(), all.end(),
+                     [&](const json& c) { return c["shortcut"] == shortcut && c["id"] != except_id; });
+}
+
+}  // namespace
+
+std::string clean_label(std::string_view raw) {
+  auto first = raw.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  raw = raw.substr(first, raw.find_last_not_of(" \t") - first + 1);
+  if (!proto::valid_utf8(raw)) return {};
+  std::size_t chars = 0;
+  for (unsigned char c : raw) {
+    if (c < 0x20 || c == 0x7f || c == ',') return {};
+    if ((c & 0xC0) != 0x80) ++chars;
+  }
+  if (chars == 0 || chars > 32) return {};
+  return std::string(raw);
+}
+
+bool valid_shortcut(std::string_view s) {
+  if (s.empty() || s.size() > 32) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+void add_console_routes(router& r, services& s) {
+  // --- private notes ---------------------------------------------------------
+  r.add("POST", "/api/v1/conversations/{conv}/notes",
+        [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
+          auto who = co_await caller(s, req, false);
+          if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+          const auto& a = std::get<agent>(who);
+          const auto& conv = p.at("conv");
+          if (auto err = co_await check_conversation(s, a, conv)) co_return *err;
+          auto body = json_body(req);
+          if (auto* err = std::get_if<http_response>(&body)) co_return *err;
+          const auto& j = std::get<json>(body);
+          auto text = j.value("text", std::string{});
+          auto client_id = client_id_of(j);
+          if (text.find_first_not_of(" \t\r\n") == std::string::npos || text.size() > max_note_bytes)
+            co_return bad_field("text", "required, at most 10000 characters");
+          if (client_id.size() > max_id_chars) co_return bad_field("client_id", "at most 128 characters");
+          auto stored = co_await s.redis.eval(
+              script(lua::note), store::make_command(),
+              store::make_command(s.cfg.redis.prefix, conv, a.id, a.name, client_id, text, std::to_string(now_ms())));
+          if (!stored || stored->is_error() || stored->elements.empty()) co_return unavailable();
+          const auto& status = stored->elements[0].str;
+          if (status == "not_found") co_return reject(404, "not_found", "no conversation " + conv);
+          auto seq = stored->elements.size() > 1 ? static_cast<std::uint64_t>(to_i64(stored->elements[1].str)) : 0;
+          spdlog::get("gateway")->debug("conv={} note by agent={} seq={}", conv, a.id, seq);
+          json out = {{"conv", conv}, {"seq", seq}, {"duplicate", status == "duplicate"}};
+          if (!client_id.empty()) out["client_id"] = client_id;
+          co_return json_response(status == "duplicate" ? 200 : 201, out.dump());
+        });
+
+  // --- labels ------------------------------------------------------------------
+  r.add("POST", "/api/v1/conversations/{conv}/labels",
+        [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
+          auto who = co_await caller(s, req, false);
+          if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+          const auto& a = std::get<agent>(who);
+          const auto& conv = p.at("conv");
+          if (auto err = co_await check_conversation(s, a, conv)) co_return *err;
+          auto body = json_body(req);
+          if (auto* err = std::get_if<http_response>(&body)) co_return *err;
+          const auto& j = std::get<json>(body);
+          auto add = label_list(j, "add");
+          if (auto* err = std::get_if<http_response>(&add)) co_return *err;
+          auto remove = label_list(j, "remove");
+          if (auto* err = std::get_if<http_response>(&remove)) co_return *err;
+          auto client_id = client_id_of(j);
+          if (client_id.size() > max_id_chars) co_return bad_field("client_id", "at most 128 characters");
+          auto stored = co_await s.redis.eval(
+              script(lua::labels), store::make_command(),
+              store::make_command(s.cfg.redis.prefix, conv, a.id, client_id, std::to_string(now_ms()),
+                                  std::to_string(max_labels), std::get<std::string>(add), std::get<std::string>(remove)));
+          if (!stored || stored->is_error() || stored->elements.empty()) co_return unavailable();
+          const auto& status = stored->elements[0].str;
+          if (status == "not_found") co_return reject(404, "not_found", "no conversation " + conv);
+          if (status == "too_many") co_return reject(422, "too_many_labels", "a conversation has at most 20 labels");
+          auto now = co_await s.redis.exec(store::make_command("HGET", s.cfg.redis.prefix + "conv:" + conv, "labels"));
+          json out = {{"conv", conv},
+                      {"seq", static_cast<std::uint64_t>(to_i64(stored->elements.size() > 1 ? stored->elements[1].str : ""))},
+                      {"changed", status == "stored"},
+                      {"labels", split_csv(now && !now->is_nil() ? now->str : "")}};
+          co_return json_response(200, out.dump());
+        });
+
+  r.add("GET", "/api/v1/labels", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
+    auto who = co_await caller(s, req, false);
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    auto all = co_await s.redis.exec(store::make_command("SRANDMEMBER", s.cfg.redis.prefix + "labels", "200"));
+    if (!all || all->is_error()) co_return unavailable();
+    std::vector<std::string> labels;
+    for (auto& e : all->elements) labels.push_back(std::move(e.str));
+    std::sort(labels.begin(), labels.end());
+    co_return json_response(200, json{{"labels", labels}}.dump());
+  });
+
+  // --- the customer file -------------------------------------------------------
+  r.add("GET", "/api/v1/customers/{id}", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
+    auto who = co_await caller(s, req, false);
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    const auto& a = std::get<agent>(who);
+    const auto& id = p.at("id");
+    if (id.empty() || id.size() > max_id_chars) co_return bad_field("id", "not a customer id");
+    auto file = co_await s.redis.eval(
+        script(lua::customer_file), store::make_command(),
+        store::make_command(s.cfg.redis.prefix, id, std::to_string(max_customer_conversations)));
+    if (!file || file->is_error()) co_return unavailable();
+    if (file->str.empty()) co_return reject(404, "not_found", "no customer " + id);
+    auto j = json::parse(file->str, nullptr, false);
+    if (!j.is_object()) co_return unavailable();
+    auto c = j["customer"];
+    json customer = {{"id", c.value("id", id)},
+                     {"name", c.value("name", "")},
+                     {"language", c.value("language", "")},
+                     {"vip", c.value("vip", "0") == "1"},
+                     {"notes", c.value("notes", "")},
+                     {"created_at", to_i64(c.value("created_at", ""))},
+                     {"last_seen_at", to_i64(c.value("last_seen_at", ""))}};
+    if (!j["identities"].is_array()) j["identities"] = json::array();
+    json conversations = json::array();
+    if (j["conversations"].is_array()) {
+      for (auto& conv : j["conversations"]) {
+        // Agents see their own team's conversations; admins every one.
+        if (!may_see_team(a, conv.value("team", ""))) continue;
+        auto labels = conv.value("labels", std::string{});
+        conv["labels"] = split_csv(labels);
+        conversations.push_back(std::move(conv));
+      }
+    }
+    customer["identities"] = std::move(j["identities"]);
+    json out = {{"customer", std::move(customer)},
+                {"conversations", std::move(conversations)},
+                {"conversation_count", j.value("conversation_count", 0)}};
+    co_return json_response(200, out.dump(-1, ' ', false, json::error_handler_t::replace));
+  });
+
+  r.add("PATCH", "/api/v1/customers/{id}", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
+    auto who = co_await caller(s, req, false);
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    const auto& id = p.at("id");
+    if (id.empty() || id.size() > max_id_chars) co_return bad_field("id", "not a customer id");
+    auto body = json_body(req);
+    if (auto* err = std::get_if<http_response>(&body)) co_return *err;
+    const auto& j = std::get<json>(body);
+    auto cmd = store::make_command("HSET", s.cfg.redis.prefix + "cust:" + id);
+    for (auto& [key, value] : j.items()) {
+      if (key == "name" || key == "notes") {
+        std::size_t max = key == "name" ? 200 : 4000;
+        if (!value.is_string() || value.get<std::string>().size() > max)
+          co_return bad_field(key, key == "name" ? "a string of at most 200 bytes" : "a string of at most 4000 bytes");
+        cmd.push_back(key);
+        cmd.push_back(value.get<std::string>());
+      } else if (key == "language") {
+        if (!value.is_string() || (value != "fa" && value != "ar" && value != "en" && value != ""))
+          co_return bad_field("language", "one of fa, ar, en");
+        cmd.push_back(key);
+        cmd.push_back(value.get<std::string>());
+      } else if (key == "vip") {
+        if (!value.is_boolean()) co_return bad_field("vip", "true or false");
+        cmd.push_back(key);
+        cmd.push_back(value.get<bool>() ? "1" : "0");
+      } else {
+        co_return bad_field(key, "unknown field; name, language, vip and notes can be changed");
+      }
+    }
+    if (cmd.size() == 2) co_return bad_field("body", "nothing to change");
+    auto exists = co_await s.redis.exec(store::make_command("EXISTS", s.cfg.redis.prefix + "cust:" + id));
+    if (!exists || exists->is_error()) co_return unavailable();
+    if (exists->integer == 0) co_return reject(404, "not_found", "no customer " + id);
+    auto stored = co_await s.redis.exec(std::move(cmd));
+    if (!stored || stored->is_error()) co_return unavailable();
+    co_return json_response(200, R"({"status":"updated"})");
+  });
+
+  // Links another channel identity to the customer (the customer file joins
+  // a person's identities on every channel). An identity already linked to
+  // someone else is refused (merging two files is not done here).
+  r.add("POST", "/api/v1/customers/{id}/identities",
+        [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
+          auto who = co_await caller(s, req, false);
+          if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+          const auto& id = p.at("id");
+          if (id.empty() || id.size() > max_id_chars) co_return bad_field("id", "not a customer id");
+          auto body = json_body(req);
+          if (auto* err = std::get_if<http_response>(&body)) co_return *err;
+          const auto& j = std::get<json>(body);
+          const auto* channel = s.cfg.find_channel(j.value("channel", std::string{}));
+          if (!channel) co_return bad_field("channel", "a configured channel id");
+          auto external = j.value("external_id", std::string{});
+          if (external.empty() || external.size() > max_id_chars || !proto::valid_utf8(external) ||
+              external.find_first_of("\r\n") != std::string::npos)
+            co_return bad_field("external_id", "1 to 128 bytes");
+          auto display = j.value("display_name", std::string{});
+          if (display.size() > 200) co_return bad_field("display_name", "at most 200 bytes");
+          const auto& pre = s.cfg.redis.prefix;
+          auto exists = co_await s.redis.exec(store::make_command("EXISTS", pre + "cust:" + id));
+          if (!exists || exists->is_error()) co_return unavailable();
+          if (exists->integer == 0) co_return reject(404, "not_found", "no customer " + id);
+          auto key = pre + "ident:" + channel->id + ":" + external;
+          auto claimed = co_await s.redis.exec(store::make_command("SET", key, id, "NX", "GET"));
+          if (!claimed || claimed->is_error()) co_return unavailable();
+          if (!claimed->is_nil() && claimed->str != id)
+            co_return reject(409, "conflict", "this identity belongs to customer " + claimed->str);
+          json ident = {{"channel", channel->id}, {"kind", std::string(proto::to_string(channel->kind))}, {"external_id", external},
+                        {"display_name", display}};
+          auto stored = co_await s.redis.exec(store::make_command("HSET", pre + "cust:" + id + ":identities",
+                                                                  channel->id + ":" + external, ident.dump()));
+          if (!stored || stored->is_error()) co_return unavailable();
+          co_return json_response(claimed->is_nil() ? 201 : 200, ident.dump());
+        });
+
+  // --- canned responses --------------------------------------------------------
+  r.add("GET", "/api/v1/canned", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
+    auto who = co_await caller(s, req, false);
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    auto all = co_await load_canned(s);
+    if (!all) co_return unavailable();
+    co_return json_response(200, json{{"canned", *all}}.dump(-1, ' ', false, json::error_handler_t::replace));
+  });
+
+  r.add("POST", "/api/v1/admin/canned", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
+    auto who = co_await caller(s, req, true);
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    auto body = json_body(req);
+    if (auto* err = std::get_if<http_response>(&body)) co_return *err;
+    json item;
+    if (auto err = canned_from(std::get<json>(body), item)) co_return *err;
+    auto all = co_await load_canned(s);
+    if (!all) co_return unavailable();
+    if (all->size() >= max_canned) co_return reject(422, "too_many", "at most 500 canned responses");
+    if (shortcut_taken(*all, item["shortcut"], ""))
+      co_return reject(409, "conflict", "the shortcut /" + item["shortcut"].get<std::string>() + " is taken");
+    auto n = co_await s.redis.exec(store::make_command("INCR", s.cfg.redis.prefix + "next:canned"));
+    if (!n || n->is_error()) co_return unavailable();
+    auto id = "cr_" + std::to_string(n->integer);
+    auto stored = co_await s.redis.exec(store::make_command("HSET", s.cfg.redis.prefix + "canned", id, item.dump()));
+    if (!stored || stored->is_error()) co_return unavailable();
+    co_return json_response(201, canned_item(item, id).dump());
+  });
+
+  r.add("PUT", "/api/v1/admin/canned/{id}", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
+    auto who = co_await caller(s, req, true);
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    auto body = json_body(req);
+    if (auto* err = std::get_if<http_response>(&body)) co_return *err;
+    json item;
+    if (auto err = canned_from(std::get<json>(body), item)) co_return *err;
+    const auto& id = p.at("id");
+    auto all = co_await load_canned(s);
+    if (!all) co_return unavailable();
+    if (std::none_of(all->begin(), all->end(), [&](const json& c) { return c["id"] == id; }))
+      co_return reject(404, "not_found", "no canned response " + id);
+    if (shortcut_taken(*all, item["shortcut"], id))
+      co_return reject(409, "conflict", "the shortcut /" + item["shortcut"].get<std::string>() + " is taken");
+    auto stored = co_await s.redis.exec(store::make_command("HSET", s.cfg.redis.prefix + "canned", id, item.dump()));
+    if (!stored || stored->is_error()) co_return unavailable();
+    co_return json_response(200, canned_item(item, id).dump());
+  });
+
+  r.add("DELETE", "/api/v1/admin/canned/{id}", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
+    auto who = co_await caller(s, req, true);
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    auto removed = co_await s.redis.exec(store::make_command("HDEL", s.cfg.redis.prefix + "canned", p.at("id")));
+    if (!removed || removed->is_error()) co_return unavailable();
+    if (removed->integer == 0) co_return reject(404, "not_found", "no canned response " + p.at("id"));
+    co_return json_response(200, R"({"status":"deleted"})");
+  });
+}
+
+}  // namespace pasokh::gateway

@@ -1,0 +1,393 @@
+// Browser tests of the support-desk parts of the agent console: assignment
+// and its notification, canned responses, private notes, labels, transfer,
+// resolve and reopen, the customer file and history across channels, admin
+// pages and their role checks. Real Redis, real pasokh, Debian's Chromium.
+//
+//   PASOKH_BIN=build-console/gateway/pasokh node --test tests/e2e/console-desk.test.mjs
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { API_KEY, Pasokh, RedisServer, defaultConfig, freePort, postMessage } from '../support/harness.mjs';
+import { launchBrowser } from './browser.mjs';
+
+const T = { timeout: 90_000 };
+const WAIT = 10_000;
+const PAYLOAD = '<img src=x onerror=alert(1)><script>window.__pwned=1</script>';
+
+let redis, gw, gw2, browser;
+let contexts = [];
+
+const channels = [
+  { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
+  { id: 'shop', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
+];
+
+before(async () => {
+  redis = await new RedisServer().start();
+  // gw on a fixed port so it can restart under the consoles; gw2 shares Redis.
+  const port = await freePort();
+  gw = await new Pasokh(defaultConfig(redis, { listen: { address: '127.0.0.1', port, threads: 2 }, channels })).start();
+  gw2 = await new Pasokh(defaultConfig(redis, { channels })).start();
+  await gw.createAgent('ali', 'ali-secret-1', { name: 'Ali' });
+  await gw.createAgent('maryam', 'maryam-secret-2', { name: 'Maryam' });
+  await gw.createAgent('sara', 'sara-secret-3', { name: 'Sara', role: 'admin' });
+  browser = await launchBrowser();
+});
+
+afterEach(async () => {
+  await Promise.all(contexts.map((c) => c.close().catch(() => {})));
+  contexts = [];
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await gw?.cleanup();
+  await gw2?.cleanup();
+  await redis?.cleanup();
+});
+
+// --- helpers -----------------------------------------------------------------
+
+const redisCli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString();
+
+async function newPage() {
+  const context = await browser.newContext();
+  contexts.push(context);
+  const page = await context.newPage();
+  page.errors = [];
+  page.dialogs = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
+  page.on('dialog', (d) => { page.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  return page;
+}
+
+const consoleErrors = (page) =>
+  page.errors.filter((e) => !/WebSocket connection|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e));
+
+async function openConsole(login, password, { via = gw, hash = '' } = {}) {
+  const page = await newPage();
+  await page.goto(`${via.base}/console/${hash}`);
+  await page.fill('#login', login);
+  await page.fill('#password', password);
+  await page.click('#login-form button[type="submit"]');
+  await page.waitForSelector('#conn-status[data-state="online"]', { timeout: WAIT });
+  // Record notifications (sound + title) for the assertions.
+  await page.evaluate(() => {
+    window.__notes = [];
+    window.addEventListener('pasokh:notify', (e) => window.__notes.push(e.detail.reason));
+  });
+  return page;
+}
+
+async function goOnline(page) {
+  await page.selectOption('#presence', 'online');
+  await until(async () => (await page.inputValue('#presence')) === 'online' || 'not yet', 'presence online');
+}
+
+async function token(loginName, password) {
+  const res = await fetch(`${gw.base}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: loginName, password }),
+  });
+  return (await res.json()).token;
+}
+
+async function customerWrites(text, customer, { via = gw, channel = 'api' } = {}) {
+  const r = await postMessage(via, { message_id: randomUUID(), customer, text }, { channel });
+  assert.equal(r.status, 201, `API channel answered ${r.status}: ${r.text}`);
+  return r.json;
+}
+
+async function storedMessages(conv, channel = 'api') {
+  const res = await fetch(`${gw2.base}/api/v1/channels/${channel}/conversations/${conv}/messages?after=0`,
+    { headers: { authorization: `Bearer ${API_KEY}` } });
+  assert.equal(res.status, 200);
+  return (await res.json()).messages;
+}
+
+async function until(check, what, timeoutMs = WAIT) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    last = await check();
+    if (last === true) return;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const count = (page, view) => page.textContent(`#inbox-views [data-view="${view}"] .count`).then(Number);
+const item = (page, conv) => page.locator(`#conv-list .conv-item[data-conv="${conv}"]`);
+const stored = (page, text) => page.locator('#messages li.msg[data-seq]:not(.msg-note) .msg-text', { hasText: text });
+const note = (page, text) => page.locator('#messages li.msg-note', { hasText: text });
+const notes = (page) => page.evaluate(() => window.__notes);
+
+async function open(page, conv) {
+  await item(page, conv).click();
+  await page.waitForSelector('#conv-pane:not([hidden])', { timeout: WAIT });
+  await page.waitForSelector('#messages[aria-busy="false"]', { timeout: WAIT });
+}
+
+async function convStatus(page) {
+  return page.locator('#conv-meta .status').textContent();
+}
+
+// --- tests --------------------------------------------------------------------
+
+describe('agent console: the support desk', () => {
+  test('admin pages: an admin manages canned responses; an agent is refused in the UI and by every admin route', T, async () => {
+    const admin = await openConsole('sara', 'sara-secret-3');
+    assert.ok(await admin.isVisible('#admin-btn'));
+    await admin.click('#admin-btn');
+    await admin.waitForSelector('#admin-view:not([hidden])');
+    for (const page of ['agents', 'teams', 'hours']) {
+      await admin.click(`#admin-tabs [data-page="${page}"]`);
+      await admin.waitForSelector('#admin-page table, #admin-page .admin-card', { timeout: WAIT });
+      assert.equal(await admin.locator('#admin-page .error:not([hidden])').count(), 0, `${page} page loads`);
+    }
+    assert.match(await admin.textContent('#admin-page'), /support/, 'the support team has business hours settings');
+    await admin.click('#admin-tabs [data-page="agents"]');
+    await admin.locator('#admin-page td', { hasText: 'maryam' }).first().waitFor({ timeout: WAIT });
+
+    await admin.click('#admin-tabs [data-page="canned"]');
+    await admin.waitForSelector('#canned-form');
+    const cannedText = 'Your warranty covers repairs for 24 months from the purchase date.';
+    await admin.fill('#canned-form-shortcut', 'warranty');
+    await admin.fill('#canned-form-title', 'Warranty period');
+    await admin.fill('#canned-form-text', cannedText);
+    await admin.click('#canned-form button[type="submit"]');
+    await admin.locator('#admin-page td', { hasText: '/warranty' }).waitFor({ timeout: WAIT });
+    await admin.fill('#canned-form-shortcut', 'xss');
+    await admin.fill('#canned-form-title', '<b>bold</b>');
+    await admin.fill('#canned-form-text', PAYLOAD);
+    await admin.click('#canned-form button[type="submit"]');
+    await admin.locator('#admin-page td', { hasText: '/xss' }).waitFor({ timeout: WAIT });
+    assert.equal(await admin.locator('#admin-page b, #admin-page img, #admin-page script').count(), 0);
+    // A taken shortcut is refused with a clear error.
+    await admin.fill('#canned-form-shortcut', 'warranty');
+    await admin.fill('#canned-form-text', 'again');
+    await admin.click('#canned-form button[type="submit"]');
+    await admin.locator('#canned-form .error', { hasText: /taken/ }).waitFor({ timeout: WAIT });
+
+    // An agent: no admin button; the admin address shows a refusal, not the pages.
+    const agent = await openConsole('ali', 'ali-secret-1', { hash: '#/admin' });
+    assert.ok(await agent.isHidden('#admin-btn'));
+    assert.ok(await agent.isHidden('#admin-view'));
+    await agent.locator('#notice', { hasText: /admin role/ }).waitFor({ timeout: WAIT });
+
+    // Every admin REST route answers 403 to an agent and 401 without a session.
+    const agentToken = await token('ali', 'ali-secret-1');
+    const routes = [
+      ['POST', '/api/v1/admin/canned'], ['PUT', '/api/v1/admin/canned/cr_1'], ['DELETE', '/api/v1/admin/canned/cr_1'],
+      ['POST', '/api/v1/admin/agents'], ['PATCH', '/api/v1/admin/agents/ag_maryam'], ['DELETE', '/api/v1/admin/agents/ag_maryam'],
+      ['POST', '/api/v1/admin/teams'], ['PUT', '/api/v1/admin/teams/support'], ['DELETE', '/api/v1/admin/teams/support'],
+      ['GET', '/api/v1/admin/teams/support/hours'], ['PUT', '/api/v1/admin/teams/support/hours'],
+      ['GET', '/api/v1/admin/teams/support/sla'], ['PUT', '/api/v1/admin/teams/support/sla'],
+      ['POST', '/api/v1/admin/bot/reload'],
+    ];
+    const metric = async () => Number((await (await fetch(`${gw.base}/metrics`)).text())
+      .match(/pasokh_errors_total\{kind="forbidden"\} (\d+)/)?.[1] ?? 0);
+    const forbiddenBefore = await metric();
+    for (const [method, path] of routes) {
+      for (const [auth, want] of [[agentToken, 403], [null, 401]]) {
+        const res = await fetch(`${gw.base}${path}`, {
+          method, headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
+          body: method === 'GET' || method === 'DELETE' ? undefined : JSON.stringify({ shortcut: 'x', text: 'y', login: 'evil', password: 'evil-pass-1' }),
+        });
+        assert.equal(res.status, want, `${method} ${path} as ${auth ? 'agent' : 'nobody'}`);
+        const body = await res.json();
+        assert.ok(body.error?.code, `${method} ${path}: JSON error`);
+      }
+    }
+    assert.ok(await metric() >= forbiddenBefore + routes.length, 'refusals are counted in /metrics');
+    // The console's routes are in the OpenAPI document beside routing's.
+    const doc = await (await fetch(`${gw.base}/api/v1/openapi.json`)).json();
+    for (const path of ['/api/v1/conversations/{conv}/notes', '/api/v1/conversations/{conv}/labels', '/api/v1/customers/{id}',
+      '/api/v1/customers/{id}/identities', '/api/v1/canned', '/api/v1/admin/canned', '/api/v1/admin/canned/{id}'])
+      assert.ok(doc.paths[path], `${path} documented`);
+    // Nothing was changed by the refused calls.
+    const canned = await (await fetch(`${gw.base}/api/v1/canned`, { headers: { authorization: `Bearer ${agentToken}` } })).json();
+    assert.deepEqual(canned.canned.map((c) => c.shortcut).sort(), ['warranty', 'xss']);
+    assert.deepEqual(consoleErrors(admin).filter((e) => !/409/.test(e)), []);
+    assert.deepEqual(consoleErrors(agent), []);
+  });
+
+  test('assignment rings; canned reply; private note never reaches the customer; labels; transfer; resolve; reopen', T, async () => {
+    const [ali, maryam] = await Promise.all([openConsole('ali', 'ali-secret-1'), openConsole('maryam', 'maryam-secret-2')]);
+    await goOnline(ali);
+    const customer = { id: 'crm-omid', name: 'Omid' };
+    const t0 = Date.now();
+    const { conversation_id: conv, customer_id: cust } = await customerWrites('My fridge stopped cooling.', customer);
+
+    // Routed to the only online agent: Ali hears it; it is in his "mine" view.
+    await item(ali, conv).waitFor({ timeout: WAIT });
+    const liveMs = Date.now() - t0;
+    await until(async () => (await item(ali, conv).getAttribute('data-status')) === 'assigned' || 'not yet', 'assigned');
+    await until(async () => (await notes(ali)).includes('New assignment') || notes(ali), 'assignment notification');
+    assert.equal(await count(ali, 'mine'), 1);
+    await item(maryam, conv).waitFor({ timeout: WAIT });
+    assert.equal(await count(maryam, 'team'), await count(maryam, 'all'), 'an agent sees its team only');
+
+    // Canned response: "/" opens the list, typing filters, arrows move, Enter inserts.
+    await open(ali, conv);
+    await ali.fill('#reply-text', 'Hello Omid! ');
+    await ali.type('#reply-text', '/wa');
+    await ali.waitForSelector('#canned-list:not([hidden])');
+    assert.equal(await ali.getAttribute('#reply-text', 'aria-expanded'), 'true');
+    assert.equal(await ali.locator('#canned-list [role="option"]').count(), 1);
+    await ali.press('#reply-text', 'Backspace');
+    await ali.press('#reply-text', 'Backspace');
+    await until(async () => (await ali.locator('#canned-list [role="option"]').count()) === 2 || 'not yet', 'both canned');
+    await ali.press('#reply-text', 'ArrowDown');
+    assert.equal(await ali.getAttribute('#canned-list [aria-selected="true"]', 'data-shortcut'), 'xss');
+    await ali.press('#reply-text', 'ArrowUp');
+    assert.equal(await ali.getAttribute('#canned-list [aria-selected="true"]', 'data-shortcut'), 'warranty');
+    await ali.press('#reply-text', 'Enter');
+    assert.ok(await ali.isHidden('#canned-list'));
+    const reply = 'Hello Omid! Your warranty covers repairs for 24 months from the purchase date.';
+    assert.equal(await ali.inputValue('#reply-text'), reply);
+    await ali.press('#reply-text', 'Enter');
+    await stored(ali, reply).waitFor({ timeout: WAIT });
+
+    // A private note (with markup): both consoles, as text, marked private.
+    await ali.click('#mode-note');
+    assert.equal(await ali.getAttribute('#reply-form', 'data-mode'), 'note');
+    const noteText = `Customer bought it in 2024; check serial. ${PAYLOAD}`;
+    await ali.fill('#reply-text', noteText);
+    await ali.press('#reply-text', 'Enter');
+    await note(ali, 'check serial').waitFor({ timeout: WAIT });
+    assert.match(await note(ali, 'check serial').textContent(), /Private note/);
+    assert.equal(await note(ali, 'check serial').locator('.msg-text').textContent(), noteText);
+    await open(maryam, conv);
+    await note(maryam, 'check serial').waitFor({ timeout: WAIT });
+    assert.equal(await ali.evaluate(() => window.__pwned), undefined);
+    assert.equal(await ali.locator('#messages img, #messages script').count(), 0);
+    // Never to the customer: not in the channel's messages, not in any outbox.
+    const messages = await storedMessages(conv);
+    assert.ok(messages.some((m) => m.text === reply), 'the canned reply is stored for the customer');
+    assert.ok(!messages.some((m) => (m.text ?? '').includes('check serial')), 'the note is not a message');
+    assert.doesNotMatch(redisCli('XRANGE', 'pasokh:outbox:api', '-', '+'), /check serial/);
+    assert.match(redisCli('XRANGE', `pasokh:conv:${conv}:log`, '-', '+'), /check serial/, 'the note is in the log');
+
+    // Labels: live in the other console, removable.
+    await ali.click('#mode-reply');
+    await ali.fill('#label-input', 'warranty');
+    await ali.press('#label-input', 'Enter');
+    await ali.fill('#label-input', 'fridge');
+    await ali.press('#label-input', 'Enter');
+    await maryam.locator('#conv-labels .label', { hasText: 'warranty' }).waitFor({ timeout: WAIT });
+    await maryam.locator('#conv-labels .label', { hasText: 'fridge' }).waitFor({ timeout: WAIT });
+    await ali.click('#conv-labels [aria-label="Remove label fridge"]');
+    await maryam.locator('#conv-labels .label', { hasText: 'fridge' }).waitFor({ state: 'detached', timeout: WAIT });
+    await maryam.locator('#messages .event-labels', { hasText: '+warranty' }).waitFor({ timeout: WAIT });
+
+    // Transfer to Maryam (online now) with a note: she is told, and it is hers.
+    await goOnline(maryam);
+    await ali.click('#transfer-btn');
+    await ali.waitForSelector('#transfer-dialog[open]');
+    await ali.selectOption('#transfer-agent', 'ag_maryam');
+    await ali.fill('#transfer-note', 'Please book a technician visit.');
+    await ali.click('#transfer-form button[type="submit"]');
+    await ali.waitForSelector('#transfer-dialog', { state: 'hidden', timeout: WAIT });
+    await until(async () => (await notes(maryam)).includes('New assignment') || notes(maryam), 'Maryam is notified');
+    await until(async () => (await count(maryam, 'mine')) === 1 || 'not yet', 'in Maryam\'s mine view');
+    await until(async () => (await count(ali, 'mine')) === 0 || 'not yet', 'no longer Ali\'s');
+    await maryam.locator('#messages .event', { hasText: 'Please book a technician visit.' }).waitFor({ timeout: WAIT });
+
+    // Resolve, then reopen.
+    await maryam.click('#resolve-btn');
+    await until(async () => (await convStatus(maryam)) === 'resolved' || convStatus(maryam), 'resolved');
+    assert.ok(await maryam.isVisible('#reopen-btn'));
+    await maryam.click('#reopen-btn');
+    await until(async () => ['assigned', 'queued'].includes(await convStatus(maryam)) || convStatus(maryam), 'reopened');
+    await ali.locator('#messages .event', { hasText: /reopened/ }).waitFor({ timeout: WAIT });
+
+    // Escalate raises the priority, live.
+    await maryam.click('#escalate-btn');
+    await ali.locator('#conv-meta .priority', { hasText: 'high' }).waitFor({ timeout: WAIT });
+    assert.equal(cust.startsWith('cu_'), true);
+    console.log(`# live latency (customer POST -> console list): ${liveMs} ms`);
+    assert.deepEqual(consoleErrors(ali), []);
+    assert.deepEqual(consoleErrors(maryam), []);
+  });
+
+  test('customer panel and history across channels; notes and labels resume after a reconnect', T, async () => {
+    const ali = await openConsole('ali', 'ali-secret-1');
+    const maryam = await openConsole('maryam', 'maryam-secret-2', { via: gw2 });
+    const { conversation_id: first, customer_id: cust } = await customerWrites('سلام، کولر من صدا می‌دهد', { id: 'crm-lina', name: `Lina ${PAYLOAD}` });
+    await open(ali, first);
+    await ali.waitForSelector('#customer-panel .cust-name');
+    assert.match(await ali.textContent('#customer-panel .cust-name'), /Lina <img/);
+    assert.equal(await ali.locator('#customer-panel img, #customer-panel script').count(), 0);
+    assert.equal(await ali.locator('#customer-panel .identities li').count(), 1);
+
+    // Notes and VIP on the customer file.
+    await ali.fill('#cust-notes', 'Prefers calls after 5pm. <script>x</script>');
+    await ali.click('#cust-notes-save');
+    await ali.locator('#customer-panel [role="status"]', { hasText: 'Saved.' }).waitFor({ timeout: WAIT });
+    await ali.check('#cust-vip');
+    await ali.waitForSelector('#customer-panel .cust-name .vip:not([hidden])', { timeout: WAIT });
+    assert.equal(await ali.inputValue('#cust-notes'), 'Prefers calls after 5pm. <script>x</script>');
+
+    // Link the same person's id on the shop channel, resolve, and they write there.
+    await ali.fill('#link-channel', 'shop');
+    await ali.fill('#link-id', 'shop-77');
+    await ali.click('.link-form button[type="submit"]');
+    await until(async () => (await ali.locator('#customer-panel .identities li').count()) === 2 || 'not yet', 'two identities');
+    await ali.click('#resolve-btn');
+    await until(async () => (await convStatus(ali)) === 'resolved' || convStatus(ali), 'resolved');
+    const { conversation_id: second, customer_id: same } = await customerWrites('The noise is back.', { id: 'shop-77' }, { channel: 'shop' });
+    assert.equal(same, cust, 'the linked identity finds the same customer');
+    assert.notEqual(second, first);
+
+    await open(ali, second);
+    // The earlier conversation (other channel) is shown above this one.
+    await ali.locator(`#messages .conv-divider[data-conv="${first}"]`).waitFor({ timeout: WAIT });
+    await stored(ali, 'کولر من صدا').waitFor({ timeout: WAIT });
+    await stored(ali, 'The noise is back.').waitFor({ timeout: WAIT });
+    const order = await ali.$$eval('#messages > li', (els) => els.map((e) => e.dataset.conv ?? e.textContent.slice(0, 20)));
+    assert.ok(order.indexOf(first) < order.indexOf(second), 'older conversation first');
+    await until(async () => (await ali.locator('#customer-panel .cust-convs li').count()) === 2 || 'not yet', 'two conversations in the panel');
+    assert.equal(await ali.locator(`#customer-panel .cust-convs [data-conv="${first}"] .channel`).textContent(), 'API');
+
+    // Ali's gateway goes down; Maryam (other instance) writes a note and a label.
+    await open(maryam, second);
+    await gw.stop();
+    await ali.waitForSelector('#conn-status[data-state="reconnecting"]', { timeout: WAIT });
+    await maryam.click('#mode-note');
+    await maryam.fill('#reply-text', 'Missed note: call him tomorrow.');
+    await maryam.press('#reply-text', 'Enter');
+    await note(maryam, 'Missed note').waitFor({ timeout: WAIT });
+    await maryam.fill('#label-input', 'repeat-contact');
+    await maryam.press('#label-input', 'Enter');
+    await maryam.locator('#conv-labels .label', { hasText: 'repeat-contact' }).waitFor({ timeout: WAIT });
+    await gw.start();
+    await ali.waitForSelector('#conn-status[data-state="online"]', { timeout: 20_000 });
+    await note(ali, 'Missed note').waitFor({ timeout: WAIT });
+    await ali.locator('#conv-labels .label', { hasText: 'repeat-contact' }).waitFor({ timeout: WAIT });
+    await ali.waitForTimeout(300);
+    assert.equal(await note(ali, 'Missed note').count(), 1, 'once');
+    const seqs = await ali.$$eval(`#messages li[data-seq]`, (els) => els.map((e) => e.closest('li').dataset.seq));
+    const own = (await storedMessages(second, 'shop')).length;
+    assert.ok(seqs.length >= own, 'every stored message is on screen');
+    assert.deepEqual(consoleErrors(ali), []);
+    assert.deepEqual(consoleErrors(maryam), []);
+  });
+
+  test('a 300-message conversation opens quickly', T, async () => {
+    const customer = { id: 'crm-long', name: 'Long Talker' };
+    const { conversation_id: conv } = await customerWrites('message 1', customer);
+    for (let i = 2; i <= 300; i++) await customerWrites(`message ${i}`, customer);
+    const ali = await openConsole('ali', 'ali-secret-1');
+    await item(ali, conv).waitFor({ timeout: WAIT });
+    const t0 = Date.now();
+    await item(ali, conv).click();
+    await stored(ali, 'message 300').waitFor({ timeout: WAIT });
+    await ali.waitForSelector('#messages[aria-busy="false"]');
+    const ms = Date.now() - t0;
+    assert.equal(await ali.locator('#messages li.msg[data-seq]').count(), 300);
+    console.log(`# open a 300-message conversation: ${ms} ms`);
+    assert.ok(ms < 3000, `took ${ms} ms`);
+  });
+});

@@ -1,0 +1,66 @@
+// Unit tests of the console's pure helpers (Node only, no browser): the `/`
+// canned-response picker, label lists and snooze presets.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { insertCanned, matchCanned, moveActive, slashQuery } from '../../web/console/js/canned.js';
+import { labelList } from '../../web/console/js/store/state.js';
+import { snoozeUntil } from '../../web/console/js/views/actions.js';
+
+const canned = [
+  { id: 'cr_1', shortcut: 'warranty', title: 'Warranty period', text: 'Your warranty lasts 2 years.' },
+  { id: 'cr_2', shortcut: 'return', title: 'Returns', text: 'You can return it within 14 days.' },
+  { id: 'cr_3', shortcut: 'salam', title: 'سلام', text: 'سلام، چطور می‌توانم کمک کنم؟' },
+  { id: 'cr_4', shortcut: 'hours', title: 'Opening hours', text: 'We answer from 9 to 17, warranty desk too.' },
+];
+
+test('slashQuery: a / at the start of a word before the caret', () => {
+  assert.deepEqual(slashQuery('/'), { start: 0, end: 1, query: '' });
+  assert.deepEqual(slashQuery('/war'), { start: 0, end: 4, query: 'war' });
+  assert.deepEqual(slashQuery('Hi /Ret'), { start: 3, end: 7, query: 'ret' });
+  assert.deepEqual(slashQuery('line\n/sa'), { start: 5, end: 8, query: 'sa' });
+  assert.equal(slashQuery('and/or'), null, 'inside a word');
+  assert.equal(slashQuery('http://x'), null);
+  assert.equal(slashQuery('/war done'), null, 'the word is finished');
+  // The caret decides, not the end of the text.
+  assert.deepEqual(slashQuery('/wa and more', 3), { start: 0, end: 3, query: 'wa' });
+});
+
+test('matchCanned: shortcut prefix first, then shortcut, title and text matches', () => {
+  assert.deepEqual(matchCanned(canned, '').map((c) => c.shortcut), ['hours', 'return', 'salam', 'warranty']);
+  assert.deepEqual(matchCanned(canned, 'war').map((c) => c.shortcut), ['warranty', 'hours']);
+  assert.deepEqual(matchCanned(canned, 'RET').map((c) => c.shortcut), ['return']);
+  assert.deepEqual(matchCanned(canned, 'سلام').map((c) => c.shortcut), ['salam']);
+  assert.deepEqual(matchCanned(canned, 'zzz'), []);
+  assert.equal(matchCanned(canned, '', 2).length, 2);
+});
+
+test('insertCanned replaces the /query and puts the caret after the text', () => {
+  const text = 'Hello /war thanks';
+  const q = slashQuery(text, 10);
+  const r = insertCanned(text, q, canned[0]);
+  assert.equal(r.text, 'Hello Your warranty lasts 2 years. thanks');
+  assert.equal(r.caret, 'Hello Your warranty lasts 2 years.'.length);
+});
+
+test('moveActive wraps around', () => {
+  assert.equal(moveActive(0, 3, 'ArrowDown'), 1);
+  assert.equal(moveActive(2, 3, 'ArrowDown'), 0);
+  assert.equal(moveActive(0, 3, 'ArrowUp'), 2);
+  assert.equal(moveActive(1, 0, 'ArrowUp'), -1);
+});
+
+test('labelList reads comma-joined labels, arrays, and nothing', () => {
+  assert.deepEqual(labelList('a,b'), ['a', 'b']);
+  assert.deepEqual(labelList(['x']), ['x']);
+  assert.deepEqual(labelList(undefined), []);
+  assert.deepEqual(labelList(''), []);
+  assert.deepEqual(labelList({}), [], 'an empty Lua table');
+});
+
+test('snooze presets', () => {
+  const now = new Date(2026, 2, 20, 15, 30).getTime();
+  assert.equal(snoozeUntil('3600000', '', now), now + 3600000);
+  assert.equal(snoozeUntil('tomorrow', '', now), new Date(2026, 2, 21, 9, 0).getTime());
+  assert.equal(snoozeUntil('custom', '2026-03-22T10:00', now), new Date(2026, 2, 22, 10, 0).getTime());
+  assert.ok(Number.isNaN(snoozeUntil('custom', '', now)));
+});

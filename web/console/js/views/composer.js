@@ -1,0 +1,121 @@
+// The reply box: a reply to the customer or a private note (agents only), and
+// canned responses picked by typing `/` (arrows to move, Enter or Tab to
+// insert, Escape to close).
+import { insertCanned, matchCanned, moveActive, slashQuery } from '../canned.js';
+import { $, h } from './dom.js';
+
+export function mountComposer({ onSend, onNote, canned }) {
+  const form = $('#reply-form');
+  const input = $('#reply-text');
+  const list = $('#canned-list');
+  const label = $('#reply-label');
+  const send = $('#send-btn');
+  const modes = { reply: $('#mode-reply'), note: $('#mode-note') };
+  let conv = null;
+  let mode = 'reply';
+  let matches = [];
+  let active = 0;
+  let query = null;
+
+  function setMode(m) {
+    mode = m;
+    form.dataset.mode = m;
+    for (const [k, b] of Object.entries(modes)) b.setAttribute('aria-pressed', String(k === m));
+    const note = m === 'note';
+    send.textContent = note ? 'Add note' : 'Send';
+    label.textContent = note ? 'Private note' : 'Reply';
+    input.placeholder = note ? 'Private note: only agents see it' : 'Write a reply… (/ for canned responses)';
+  }
+  modes.reply.addEventListener('click', () => { setMode('reply'); input.focus(); });
+  modes.note.addEventListener('click', () => { setMode('note'); input.focus(); });
+
+  function close() {
+    list.hidden = true;
+    input.setAttribute('aria-expanded', 'false');
+    input.removeAttribute('aria-activedescendant');
+    matches = [];
+    query = null;
+  }
+
+  function show() {
+    list.replaceChildren(...matches.map((c, i) => h('li', {
+      id: `canned-${i}`, role: 'option', class: 'canned-item', 'aria-selected': String(i === active),
+      dataset: { shortcut: c.shortcut },
+      // mousedown, not click: the textarea keeps the focus and the caret.
+      onmousedown: (e) => { e.preventDefault(); pick(i); },
+    }, h('span', { class: 'canned-shortcut' }, `/${c.shortcut}`), ' ',
+    h('bdi', { class: 'canned-title' }, c.title || ''),
+    h('span', { class: 'canned-text', dir: 'auto' }, c.text))));
+    list.hidden = false;
+    input.setAttribute('aria-expanded', 'true');
+    input.setAttribute('aria-activedescendant', `canned-${active}`);
+    list.children[active]?.scrollIntoView({ block: 'nearest' });
+  }
+
+  function update() {
+    const q = input.selectionStart === input.selectionEnd ? slashQuery(input.value, input.selectionStart) : null;
+    if (!q) return close();
+    const same = query?.query === q.query;
+    query = q;
+    matches = matchCanned(canned(), q.query);
+    if (!same) active = 0;
+    if (!matches.length) return close();
+    active = Math.min(active, matches.length - 1);
+    show();
+  }
+
+  function pick(i) {
+    const item = matches[i];
+    if (!item || !query) return;
+    const r = insertCanned(input.value, query, item);
+    input.value = r.text;
+    input.setSelectionRange(r.caret, r.caret);
+    close();
+    input.focus();
+  }
+
+  input.addEventListener('input', update);
+  input.addEventListener('click', update);
+  input.addEventListener('blur', () => close());
+  input.addEventListener('keydown', (e) => {
+    if (!list.hidden && matches.length) {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        active = moveActive(active, matches.length, e.key);
+        show();
+        return;
+      }
+      if (e.key === 'Enter' || e.key === 'Tab') { e.preventDefault(); pick(active); return; }
+      if (e.key === 'Escape') { e.preventDefault(); close(); return; }
+    }
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = input.value;
+    if (!conv || !text.trim()) return;
+    if (mode === 'note') {
+      // A note goes over REST; on failure the text comes back to the box.
+      onNote(conv, text).catch(() => { if (!input.value) input.value = text; });
+    } else {
+      onSend(conv, text);
+    }
+    input.value = '';
+    close();
+    input.focus();
+  });
+
+  return {
+    switchTo(id) { conv = id; input.value = ''; close(); setMode('reply'); },
+    setOpen(open) {
+      input.disabled = !open;
+      send.disabled = !open;
+      for (const b of Object.values(modes)) b.disabled = !open;
+    },
+    focus() { input.focus(); },
+  };
+}

@@ -1,0 +1,97 @@
+// The customer panel: the customer file (name, identities on every channel,
+// language, VIP, notes) and all their conversations.
+import { labelList } from '../store/state.js';
+import { $, channelIcon, channelName, h, timeEl } from './dom.js';
+
+const LANGUAGES = { '': 'Unknown', fa: 'Persian (fa)', ar: 'Arabic (ar)', en: 'English (en)' };
+
+export function mountCustomer(state, { onSelect, onSave, onLink }) {
+  const panel = $('#customer-panel');
+  let shownSig = '';
+
+  function field(labelText, control) {
+    return h('div', { class: 'field' }, h('label', { for: control.id }, labelText), control);
+  }
+
+  // Link an identity on another channel (e.g. the same person's Telegram id).
+  function linkForm(id) {
+    const channel = h('input', { id: 'link-channel', placeholder: 'channel', size: 8, autocomplete: 'off' });
+    const ext = h('input', { id: 'link-id', placeholder: 'id on that channel', size: 12, autocomplete: 'off', dir: 'auto' });
+    const out = h('span', { class: 'muted', role: 'status' });
+    const form = h('form', { class: 'link-form', 'aria-label': 'Link an identity' },
+      h('label', { for: 'link-channel', class: 'visually-hidden' }, 'Channel'), channel,
+      h('label', { for: 'link-id', class: 'visually-hidden' }, 'Id on that channel'), ext,
+      h('button', { type: 'submit' }, 'Link'), ' ', out);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      if (!channel.value.trim() || !ext.value.trim()) return;
+      try { await onLink(id, channel.value.trim(), ext.value.trim()); } catch (err) { out.textContent = err.message; }
+    });
+    return form;
+  }
+
+  function build(file) {
+    const c = file.customer;
+    const vip = h('input', { type: 'checkbox', id: 'cust-vip', checked: c.vip || null });
+    const lang = h('select', { id: 'cust-language' },
+      Object.entries(LANGUAGES).map(([v, l]) => h('option', { value: v, selected: v === (c.language ?? '') || null }, l)));
+    const notes = h('textarea', { id: 'cust-notes', rows: 4, dir: 'auto', maxlength: 4000 });
+    notes.value = c.notes ?? '';
+    const saved = h('span', { class: 'muted', role: 'status' });
+    const badge = h('span', { class: 'vip', hidden: !c.vip || null }, 'VIP');
+    // Saved in place (no rebuild): what the agent is typing stays.
+    const save = async (fields) => {
+      saved.textContent = 'Saving…';
+      try {
+        await onSave(c.id, fields);
+        Object.assign(c, fields);
+        badge.hidden = !c.vip;
+        saved.textContent = 'Saved.';
+      } catch (e) {
+        saved.textContent = `Not saved: ${e.message}`;
+      }
+    };
+    vip.addEventListener('change', () => save({ vip: vip.checked }));
+    lang.addEventListener('change', () => save({ language: lang.value }));
+
+    return [
+      h('h2', { class: 'cust-name' }, h('bdi', {}, c.name || c.id), ' ', badge),
+      h('p', { class: 'muted' }, `Customer ${c.id}`, c.created_at ? ' · since ' : '', timeEl(c.created_at)),
+      h('h3', {}, 'Identities'),
+      h('ul', { class: 'identities' }, (c.identities ?? []).map((i) => h('li', {},
+        channelIcon(i.kind, i.channel), ' ', h('span', { class: 'visually-hidden' }, `${channelName(i.kind)}: `),
+        h('bdi', { class: 'ident-id' }, i.external_id ?? ''),
+        i.display_name ? h('span', { class: 'muted' }, ' (', h('bdi', {}, i.display_name), ')') : null))),
+      linkForm(c.id),
+      field('Language', lang),
+      h('div', { class: 'field inline' }, vip, h('label', { for: 'cust-vip' }, 'VIP customer')),
+      field('Notes about the customer', notes),
+      h('p', {}, h('button', { type: 'button', id: 'cust-notes-save', onclick: () => save({ notes: notes.value }) }, 'Save notes'), ' ', saved),
+      h('h3', {}, `Conversations (${file.conversation_count ?? file.conversations.length})`),
+      h('ol', { class: 'cust-convs', reversed: true }, [...file.conversations].reverse().map((cv) => h('li', {},
+        h('button', { type: 'button', class: 'link', dataset: { conv: cv.id }, 'aria-current': cv.id === state.selected ? 'true' : null,
+          onclick: () => onSelect(cv.id) },
+        channelIcon(cv.kind, cv.channel), ' ', cv.id), ' ',
+        h('span', { class: `status status-${cv.status}` }, cv.status), ' ', timeEl(cv.updated_at),
+        labelList(cv.labels).map((l) => h('span', { class: 'label small' }, h('bdi', {}, l)))))),
+    ];
+  }
+
+  function render() {
+    const conv = state.conversations.get(state.selected);
+    const file = conv && state.customers.get(conv.customer_id);
+    panel.hidden = !state.selected;
+    if (!file) {
+      if (shownSig !== 'loading') panel.replaceChildren(h('p', { class: 'muted' }, state.selected ? 'Loading the customer…' : ''));
+      shownSig = 'loading';
+      return;
+    }
+    // Rebuild only when the file or the selection changed (keeps typed notes).
+    const sig = `${state.selected}|${file.fetched_at}`;
+    if (sig === shownSig) return;
+    shownSig = sig;
+    panel.replaceChildren(...build(file));
+  }
+
+  return { render, reset: () => { shownSig = ''; panel.replaceChildren(); } };
+}
