@@ -1,0 +1,184 @@
+// The console's REST routes (gateway/src/console_api.cpp) against real Redis
+// and pasokh: role and team checks, bad input answered with a clear 4xx JSON
+// error and counted, notes and labels as log events that reach the agent
+// socket (live and on resume) but never the customer.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { API_KEY, Pasokh, RedisServer, agentSocket, defaultConfig, login, postMessage } from '../support/harness.mjs';
+
+let redis, gw, ali, bahar, boss;
+
+before(async () => {
+  redis = await new RedisServer().start();
+  gw = await new Pasokh(defaultConfig(redis, {
+    channels: [
+      { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
+      { id: 'vipdesk', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'vip' },
+    ],
+  })).start();
+  await gw.createAgent('ali', 'ali-secret-1', { name: 'Ali' });
+  await gw.createAgent('bahar', 'bahar-secret-2', { name: 'Bahar', team: 'vip' });
+  await gw.createAgent('boss', 'boss-secret-3', { name: 'Boss', role: 'admin' });
+  ali = (await login(gw, 'ali', 'ali-secret-1')).json.token;
+  bahar = (await login(gw, 'bahar', 'bahar-secret-2')).json.token;
+  boss = (await login(gw, 'boss', 'boss-secret-3')).json.token;
+});
+
+after(async () => {
+  await gw?.cleanup();
+  await redis?.cleanup();
+});
+
+const redisCli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString();
+
+async function call(method, path, token, body, headers = {}) {
+  const res = await fetch(`${gw.base}${path}`, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, json };
+}
+
+async function errorCount(kind) {
+  const text = await (await fetch(`${gw.base}/metrics`)).text();
+  return Number(text.match(new RegExp(`pasokh_errors_total\\{kind="${kind}"\\} (\\d+)`))?.[1] ?? 0);
+}
+
+async function customerWrites(text, customer, channel = 'api') {
+  const r = await postMessage(gw, { message_id: randomUUID(), customer, text }, { channel });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  return r.json;
+}
+
+test('notes: stored once per client_id, live on the agent socket, never a message or an outbox entry', async () => {
+  const { conversation_id: conv } = await customerWrites('My kettle leaks', { id: 'c-note', name: 'Kian' });
+  const ws = await agentSocket(gw, ali);
+  const clientId = randomUUID();
+  const r = await call('POST', `/api/v1/conversations/${conv}/notes`, ali, { text: 'Private: replaced once already', client_id: clientId });
+  assert.equal(r.status, 201);
+  const live = await ws.next((f) => f.type === 'event' && f.event === 'note');
+  assert.equal(live.conv, conv);
+  assert.equal(live.seq, r.json.seq);
+  assert.equal(live.note.text, 'Private: replaced once already');
+  assert.equal(live.note.author_name, 'Ali');
+  const again = await call('POST', `/api/v1/conversations/${conv}/notes`, ali, { text: 'Private: replaced once already', client_id: clientId });
+  assert.equal(again.status, 200);
+  assert.equal(again.json.duplicate, true);
+  assert.equal(again.json.seq, r.json.seq);
+
+  // Resume after the note: it comes again to a console that missed it.
+  const late = await agentSocket(gw, ali, { [conv]: r.json.seq - 1 });
+  const resumed = await late.next((f) => f.type === 'event' && f.conv === conv && f.seq === r.json.seq);
+  assert.equal(resumed.event, 'note');
+
+  const messages = await (await fetch(`${gw.base}/api/v1/channels/api/conversations/${conv}/messages?after=0`,
+    { headers: { authorization: `Bearer ${API_KEY}` } })).json();
+  assert.deepEqual(messages.messages.map((m) => m.text), ['My kettle leaks']);
+  assert.doesNotMatch(redisCli('XRANGE', 'pasokh:outbox:api', '-', '+'), /replaced once/);
+  ws.close();
+  late.close();
+});
+
+test('labels: add and remove atomically, sorted, validated, live; the conversation carries them', async () => {
+  const { conversation_id: conv } = await customerWrites('Return please', { id: 'c-label' });
+  const ws = await agentSocket(gw, ali);
+  let r = await call('POST', `/api/v1/conversations/${conv}/labels`, ali, { add: ['returns', ' گارانتی ', 'vip'] });
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.json.labels, ['returns', 'vip', 'گارانتی']);
+  const ev = await ws.next((f) => f.type === 'event' && f.event === 'labels');
+  assert.equal(ev.labels, 'returns,vip,گارانتی');
+  assert.equal(ev.conversation.labels, 'returns,vip,گارانتی');
+  r = await call('POST', `/api/v1/conversations/${conv}/labels`, ali, { remove: ['vip'] });
+  assert.deepEqual(r.json.labels, ['returns', 'گارانتی']);
+  r = await call('POST', `/api/v1/conversations/${conv}/labels`, ali, { remove: ['absent'] });
+  assert.equal(r.json.changed, false, 'nothing to do is not an event');
+  const known = await call('GET', '/api/v1/labels', ali);
+  assert.ok(known.json.labels.includes('vip'));
+
+  const before = await errorCount('invalid_field');
+  for (const bad of [{ add: 'x' }, { add: ['a,b'] }, { add: [''] }, { add: ['x'.repeat(33)] }, { add: [1] }])
+    assert.equal((await call('POST', `/api/v1/conversations/${conv}/labels`, ali, bad)).status, 400, JSON.stringify(bad));
+  assert.equal(await errorCount('invalid_field'), before + 5);
+  const many = Array.from({ length: 20 }, (_, i) => `l${i}`);
+  assert.equal((await call('POST', `/api/v1/conversations/${conv}/labels`, ali, { add: many })).status, 422);
+  ws.close();
+});
+
+test('role and team checks, bad input: clear 4xx JSON errors', async () => {
+  const { conversation_id: vipConv, customer_id: vipCust } = await customerWrites('VIP here', { id: 'c-vip' }, 'vipdesk');
+  // Ali (support) may not touch the vip team's conversation; Bahar (vip) and admins may.
+  assert.equal((await call('POST', `/api/v1/conversations/${vipConv}/notes`, ali, { text: 'x' })).status, 403);
+  assert.equal((await call('POST', `/api/v1/conversations/${vipConv}/labels`, ali, { add: ['x'] })).status, 403);
+  assert.equal((await call('POST', `/api/v1/conversations/${vipConv}/notes`, bahar, { text: 'ok' })).status, 201);
+  assert.equal((await call('POST', `/api/v1/conversations/${vipConv}/notes`, boss, { text: 'ok' })).status, 201);
+  // The customer file lists only the conversations an agent may see.
+  assert.equal((await call('GET', `/api/v1/customers/${vipCust}`, ali)).json.conversations.length, 0);
+  assert.equal((await call('GET', `/api/v1/customers/${vipCust}`, bahar)).json.conversations.length, 1);
+
+  const cases = [
+    ['POST', '/api/v1/conversations/cv_404/notes', ali, { text: 'x' }, 404],
+    ['POST', `/api/v1/conversations/${vipConv}/notes`, null, { text: 'x' }, 401],
+    ['POST', `/api/v1/conversations/${vipConv}/notes`, 'bogus-token', { text: 'x' }, 401],
+    ['POST', `/api/v1/conversations/${vipConv}/notes`, bahar, '{"text":', 400],
+    ['POST', `/api/v1/conversations/${vipConv}/notes`, bahar, { text: '   ' }, 400],
+    ['POST', `/api/v1/conversations/${vipConv}/notes`, bahar, { text: 'x'.repeat(40_001) }, 400],
+    ['GET', '/api/v1/customers/cu_404', ali, undefined, 404],
+    ['PATCH', `/api/v1/customers/${vipCust}`, ali, { vip: 'yes' }, 400],
+    ['PATCH', `/api/v1/customers/${vipCust}`, ali, { password: 'x' }, 400],
+    ['PATCH', `/api/v1/customers/${vipCust}`, ali, { language: 'de' }, 400],
+    ['PATCH', `/api/v1/customers/${vipCust}`, ali, {}, 400],
+    ['POST', `/api/v1/customers/${vipCust}/identities`, ali, { channel: 'nope', external_id: 'x' }, 400],
+    ['GET', '/api/v1/canned', null, undefined, 401],
+    ['POST', '/api/v1/admin/canned', ali, { shortcut: 'hi', text: 'Hello' }, 403],
+    ['POST', '/api/v1/admin/canned', boss, { shortcut: 'Hi There', text: 'Hello' }, 400],
+    ['POST', '/api/v1/admin/canned', boss, { shortcut: 'hi' }, 400],
+    ['PUT', '/api/v1/admin/canned/cr_404', boss, { shortcut: 'hi', text: 'x' }, 404],
+    ['DELETE', '/api/v1/admin/canned/cr_404', boss, undefined, 404],
+  ];
+  for (const [method, path, token, body, want] of cases) {
+    const r = await call(method, path, token, body);
+    assert.equal(r.status, want, `${method} ${path} ${JSON.stringify(body)?.slice(0, 60)}`);
+    assert.ok(r.json?.error?.code && r.json.error.message, `${method} ${path}: a JSON error`);
+  }
+  const plain = await call('POST', `/api/v1/conversations/${vipConv}/notes`, bahar, 'text', { 'content-type': 'text/plain' });
+  assert.equal(plain.status, 415);
+});
+
+test('customer file: edit, link an identity on another channel, conflicts; canned responses CRUD', async () => {
+  const { customer_id: cust, conversation_id: first } = await customerWrites('Hi', { id: 'c-file', name: 'Nasrin' });
+  let r = await call('PATCH', `/api/v1/customers/${cust}`, ali, { vip: true, language: 'fa', notes: 'Calls after 5', name: 'نسرین' });
+  assert.equal(r.status, 200);
+  r = await call('POST', `/api/v1/customers/${cust}/identities`, ali, { channel: 'vipdesk', external_id: 'vip-9', display_name: 'N.' });
+  assert.equal(r.status, 201);
+  assert.equal(r.json.kind, 'api');
+  assert.equal((await call('POST', `/api/v1/customers/${cust}/identities`, ali, { channel: 'vipdesk', external_id: 'vip-9' })).status, 200);
+  const { customer_id: other } = await customerWrites('Me too', { id: 'c-other' });
+  r = await call('POST', `/api/v1/customers/${other}/identities`, ali, { channel: 'vipdesk', external_id: 'vip-9' });
+  assert.equal(r.status, 409, 'belongs to someone else');
+  const { customer_id: same, conversation_id: second } = await customerWrites('Via the vip desk', { id: 'vip-9' }, 'vipdesk');
+  assert.equal(same, cust);
+  const file = (await call('GET', `/api/v1/customers/${cust}`, boss)).json;
+  assert.equal(file.customer.name, 'نسرین');
+  assert.equal(file.customer.vip, true);
+  assert.equal(file.customer.language, 'fa');
+  assert.equal(file.customer.notes, 'Calls after 5');
+  assert.deepEqual(file.customer.identities.map((i) => `${i.channel}:${i.external_id}`).sort(), ['api:c-file', 'vipdesk:vip-9']);
+  assert.deepEqual(file.conversations.map((c) => c.id), [first, second]);
+  assert.equal(file.conversation_count, 2);
+
+  r = await call('POST', '/api/v1/admin/canned', boss, { shortcut: 'thanks', title: 'Thanks', text: 'Thank you!' });
+  assert.equal(r.status, 201);
+  const id = r.json.id;
+  assert.equal((await call('POST', '/api/v1/admin/canned', boss, { shortcut: 'thanks', text: 'dup' })).status, 409);
+  assert.equal((await call('PUT', `/api/v1/admin/canned/${id}`, boss, { shortcut: 'thanks', text: 'Thanks a lot!' })).status, 200);
+  const list = (await call('GET', '/api/v1/canned', ali)).json.canned;
+  assert.deepEqual(list.map((c) => [c.shortcut, c.title, c.text]), [['thanks', 'thanks', 'Thanks a lot!']]);
+  assert.equal((await call('DELETE', `/api/v1/admin/canned/${id}`, boss)).status, 200);
+  assert.deepEqual((await call('GET', '/api/v1/canned', ali)).json.canned, []);
+});
