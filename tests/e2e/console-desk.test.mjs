@@ -214,6 +214,13 @@ describe('agent console: the support desk', () => {
   });
 
   test('assignment rings; canned reply; private note never reaches the customer; labels; transfer; resolve; reopen', T, async () => {
+    // The canned responses of the first test (made here too when run alone).
+    const admin = await token('sara', 'sara-secret-3');
+    for (const item of [{ shortcut: 'warranty', text: 'Your warranty covers repairs for 24 months from the purchase date.' },
+      { shortcut: 'xss', title: '<b>bold</b>', text: PAYLOAD }]) {
+      await fetch(`${gw.base}/api/v1/admin/canned`, { method: 'POST', body: JSON.stringify(item),
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` } });
+    }
     const [ali, maryam] = await Promise.all([openConsole('ali', 'ali-secret-1'), openConsole('maryam', 'maryam-secret-2')]);
     await goOnline(ali);
     const customer = { id: 'crm-omid', name: 'Omid' };
@@ -306,6 +313,27 @@ describe('agent console: the support desk', () => {
     // Escalate raises the priority, live.
     await maryam.click('#escalate-btn');
     await ali.locator('#conv-meta .priority', { hasText: 'high' }).waitFor({ timeout: WAIT });
+
+    // Snooze for an hour: out of the way (status snoozed, live), then reopened.
+    await maryam.click('#snooze-btn');
+    await maryam.waitForSelector('#snooze-dialog[open]');
+    await maryam.selectOption('#snooze-preset', '3600000');
+    await maryam.fill('#snooze-note', 'Customer is travelling.');
+    await maryam.click('#snooze-form button[type="submit"]');
+    await maryam.waitForSelector('#snooze-dialog', { state: 'hidden', timeout: WAIT });
+    await until(async () => (await convStatus(ali)) === 'snoozed' || convStatus(ali), 'snoozed in the other console');
+    await ali.locator('#messages .event', { hasText: 'Customer is travelling.' }).waitFor({ timeout: WAIT });
+    await until(async () => Number(await ali.textContent('#inbox-statuses [data-status="snoozed"] .count')) === 1 || 'not yet', 'snoozed count');
+    await maryam.click('#reopen-btn');
+    await until(async () => (await convStatus(ali)) !== 'snoozed' || 'still snoozed', 'back from snooze');
+
+    // The canned list closes with Escape and keeps the typed text.
+    await ali.fill('#reply-text', '');
+    await ali.type('#reply-text', '/wa');
+    await ali.waitForSelector('#canned-list:not([hidden])');
+    await ali.press('#reply-text', 'Escape');
+    assert.ok(await ali.isHidden('#canned-list'));
+    assert.equal(await ali.inputValue('#reply-text'), '/wa');
     assert.equal(cust.startsWith('cu_'), true);
     console.log(`# live latency (customer POST -> console list): ${liveMs} ms`);
     assert.deepEqual(consoleErrors(ali), []);

@@ -69,7 +69,7 @@ export function mountActions(state, { notice, request }) {
       return;
     }
     const c = state.conversations.get(conv);
-    tform.elements.agent.replaceChildren(...agents.filter((a) => a.id !== c?.assignee).map((a) => {
+    tform.elements.agent.replaceChildren(...agents.filter((a) => a.id !== c?.assignee && a.id !== state.agent?.id).map((a) => {
       const st = state.presence.get(a.id)?.status ?? a.status ?? 'offline';
       return h('option', { value: a.id, disabled: st === 'offline' || null }, `${a.name || a.id} (${st})`);
     }));

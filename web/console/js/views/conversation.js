@@ -103,7 +103,7 @@ function noteItem(state, frame) {
   const mine = n.author_id && n.author_id === state.agent?.id;
   return h('li', { class: 'msg msg-note', dataset: { seq: String(frame.seq), event: 'note', clientId: n.client_id ?? null } },
     h('div', { class: 'bubble' },
-      h('p', { class: 'note-label' }, h('span', { 'aria-hidden': 'true' }, '🔒 '), 'Private note'),
+      h('p', { class: 'note-label' }, 'Private note'),
       h('p', { class: 'msg-text', dir: 'auto' }, n.text ?? ''),
       h('p', { class: 'msg-meta' }, h('span', { class: 'author', dir: 'auto' }, `${n.author_name || n.author_id || 'Agent'}${mine ? ' (you)' : ''}`),
         ' ', timeEl(n.created_at))));
