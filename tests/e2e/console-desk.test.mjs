@@ -159,6 +159,45 @@ describe('agent console: the support desk', () => {
     await admin.click('#admin-tabs [data-page="agents"]');
     await admin.locator('#admin-page td', { hasText: 'maryam' }).first().waitFor({ timeout: WAIT });
 
+    // A new team with business hours (Tehran, Nowruz off), and an agent in it.
+    await admin.click('#admin-tabs [data-page="teams"]');
+    await admin.waitForSelector('#team-form');
+    await admin.fill('#team-form-id', 'returns');
+    await admin.fill('#team-form-name', 'Returns desk');
+    await admin.selectOption('#team-form-strategy', 'round_robin');
+    await admin.fill('#team-form-skills', 'returns, exchange');
+    await admin.fill('#team-form-languages', 'fa, en');
+    await admin.click('#team-form button[type="submit"]');
+    await admin.locator('#admin-page td', { hasText: 'Returns desk' }).waitFor({ timeout: WAIT });
+    await admin.click('#admin-tabs [data-page="hours"]');
+    await admin.waitForSelector('#hours-returns');
+    await admin.fill('#hours-returns-timezone', 'Asia/Tehran');
+    await admin.fill('#hours-returns-sat', '09:00-13:00, 14:00-17:00');
+    await admin.fill('#hours-returns-holidays', '2026-03-21, 2026-03-22');
+    await admin.click('#hours-returns button[type="submit"]');
+    await admin.locator('#notice', { hasText: 'Business hours of returns saved.' }).waitFor({ timeout: WAIT });
+    const sara = await token('sara', 'sara-secret-3');
+    const hours = await (await fetch(`${gw.base}/api/v1/admin/teams/returns/hours`, { headers: { authorization: `Bearer ${sara}` } })).json();
+    assert.equal(hours.hours.timezone, 'Asia/Tehran');
+    assert.deepEqual(hours.hours.weekly.sat, ['09:00-13:00', '14:00-17:00']);
+    assert.deepEqual(hours.hours.holidays, ['2026-03-21', '2026-03-22']);
+    // A bad interval is refused with the server's reason.
+    await admin.fill('#hours-returns-sun', '17:00-09:00');
+    await admin.click('#hours-returns button[type="submit"]');
+    await admin.locator('#hours-returns .error:not([hidden])', { hasText: /end after it starts/ }).waitFor({ timeout: WAIT });
+    await admin.click('#admin-tabs [data-page="agents"]');
+    await admin.waitForSelector('#agent-form');
+    await admin.fill('#agent-form-login', 'nima');
+    await admin.fill('#agent-form-name', 'Nima');
+    await admin.fill('#agent-form-password', 'nima-secret-4');
+    await admin.fill('#agent-form-teams', 'returns');
+    await admin.fill('#agent-form-capacity', '3');
+    await admin.click('#agent-form button[type="submit"]');
+    await admin.locator('#admin-page td', { hasText: 'nima' }).first().waitFor({ timeout: WAIT });
+    assert.match(await admin.locator('#admin-page tr', { hasText: 'nima' }).textContent(), /returns.*3/);
+    assert.equal((await (await fetch(`${gw.base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login: 'nima', password: 'nima-secret-4' }) })).status), 200, 'the new agent can sign in');
+
     await admin.click('#admin-tabs [data-page="canned"]');
     await admin.waitForSelector('#canned-form');
     const cannedText = 'Your warranty covers repairs for 24 months from the purchase date.';
@@ -218,7 +257,7 @@ describe('agent console: the support desk', () => {
     // Nothing was changed by the refused calls.
     const canned = await (await fetch(`${gw.base}/api/v1/canned`, { headers: { authorization: `Bearer ${agentToken}` } })).json();
     assert.deepEqual(canned.canned.map((c) => c.shortcut).sort(), ['warranty', 'xss']);
-    assert.deepEqual(consoleErrors(admin).filter((e) => !/409/.test(e)), []);
+    assert.deepEqual(consoleErrors(admin).filter((e) => !/409|422/.test(e)), []);
     assert.deepEqual(consoleErrors(agent), []);
   });
 
