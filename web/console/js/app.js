@@ -54,7 +54,7 @@ const customerPanel = mountCustomer(state, {
   onSave: (id, fields) => api.updateCustomer(id, fields),
   onLink: async (id, channel, externalId) => { await api.linkIdentity(id, channel, externalId); await loadCustomer(id, true); },
 });
-const admin = mountAdmin({ notice: (t) => showNotice(t), onCannedChanged: loadCanned });
+const admin = mountAdmin({ notice: showNotice, onCannedChanged: loadCanned });
 
 const connStatus = $('#conn-status');
 const connText = $('#conn-text');
@@ -93,8 +93,9 @@ function showConnection(s) {
 }
 
 let noticeTimer = 0;
-function showNotice(text) {
+function showNotice(text, kind = 'error') {
   notice.textContent = text;
+  notice.dataset.kind = kind;
   notice.hidden = !text;
   clearTimeout(noticeTimer);
   if (text) noticeTimer = setTimeout(() => { notice.hidden = true; notice.textContent = ''; }, 8000);
@@ -246,9 +247,10 @@ function onWelcome(f) {
   const first = !state.welcomed;
   state.setAgent(f.agent);
   $('#agent-name').textContent = f.agent?.name ?? '';
+  const mine = mineNow();
   const added = state.replaceConversations(f.conversations);
   state.welcomed = true;
-  if (!first && added.length) notifier.notify('New conversation', { conv: added[0] });
+  if (!first) announce(added, mine);
   // Requests sent on the previous connection are lost with it.
   for (const t of state.timelines.values()) t.loading = false;
   state.resolving.clear();
@@ -261,6 +263,15 @@ function onWelcome(f) {
   if (state.selected) ensureHistory(state.selected);
   for (const id of state.related) ensureHistory(id);
   render();
+}
+
+// After a list refresh (reconnect, resync): what is new, and what became mine
+// while the console was away (its events replay as already known).
+const mineNow = () => new Set([...state.conversations.values()].filter((c) => state.isMine(c)).map((c) => c.id));
+function announce(added, mineBefore) {
+  const given = [...mineNow()].filter((id) => !mineBefore.has(id));
+  if (given.length) notifier.notify('New assignment', { conv: given[0], always: true });
+  else if (added.length) notifier.notify('New conversation', { conv: added[0] });
 }
 
 function onEvent(f) {
@@ -314,8 +325,8 @@ function onFrame(f) {
     case 'welcome': onWelcome(f); break;
     case 'event': onEvent(f); break;
     case 'snapshot': {
-      const added = state.replaceConversations(f.conversations);
-      if (added.length) notifier.notify('New conversation', { conv: added[0] });
+      const mine = mineNow();
+      announce(state.replaceConversations(f.conversations), mine);
       if (state.selected) ensureHistory(state.selected);
       break;
     }

@@ -113,7 +113,7 @@ export function mountAdmin({ notice, onCannedChanged }) {
           const weekly = Object.fromEntries(DAYS.map((d) => [d, csv(f[d])]).filter(([, v]) => v.length));
           const next = f.timezone ? { timezone: f.timezone, weekly, holidays: csv(f.holidays) } : null;
           await routing.saveTeam({ ...t, hours: next });
-          notice(`Business hours of ${t.id} saved.`);
+          notice(`Business hours of ${t.id} saved.`, 'ok');
         }));
     });
   }
