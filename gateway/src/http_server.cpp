@@ -16,7 +16,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include <atomic>
-#include <deque>
+#include <list>
 #include <mutex>
 #include <unordered_map>
 
@@ -138,13 +138,17 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
 
   awaitable<void> accept_loop();
   awaitable<void> run_connection(tcp::socket socket);
-  template <class Stream> awaitable<void> serve(Stream& stream, std::uint64_t id, std::string remote);
+  // True when the connection became a WebSocket session, which then owns `id`.
+  template <class Stream> awaitable<bool> serve(Stream& stream, std::uint64_t id, std::string remote);
   template <class Stream>
-  awaitable<void> upgrade(Stream& stream, http::request<http::string_body> req, std::uint64_t id, std::string remote);
+  awaitable<bool> upgrade(Stream& stream, http::request<http::string_body> req, std::uint64_t id, std::string remote);
   awaitable<http_response> dispatch(const http_request& req);
 };
 
 namespace {
+
+// What a WebSocket read asks for first (see ws_transport::run).
+constexpr std::size_t idle_read_bytes = 256;
 
 // One WebSocket session: a read loop feeding the protocol handler and a
 // bounded write queue (by count and bytes) drained one frame at a time.
@@ -171,10 +175,14 @@ class ws_transport : public ws_peer, public std::enable_shared_from_this<ws_tran
   websocket::stream<Stream>& stream() { return ws_; }
 
   awaitable<void> run(std::shared_ptr<ws_handler> handler) {
-    beast::flat_buffer buffer;
     std::uint16_t close_code = 1000;
     for (;;) {
-      auto [ec, n] = co_await ws_.async_read(buffer, use_tuple);
+      // A pending read holds the buffer space it prepared. async_read prepares
+      // 1.5 KB up front; reading the start of a message with a small limit keeps
+      // that to idle_read_bytes while idle (most sessions), then the rest.
+      beast::flat_buffer buffer;
+      auto [ec, n] = co_await ws_.async_read_some(buffer, idle_read_bytes, use_tuple);
+      while (!ec && !ws_.is_message_done()) std::tie(ec, n) = co_await ws_.async_read_some(buffer, 0, use_tuple);
       if (ec) {
         close_code = close_code_for(ec);
         if (!is_ordinary_end(ec)) log()->debug("websocket {} read ended: {}", endpoint_, ec.message());
@@ -183,11 +191,9 @@ class ws_transport : public ws_peer, public std::enable_shared_from_this<ws_tran
       if (!ws_.got_text()) {
         global_metrics().errors.inc("ws_binary_frame");
         begin_close(websocket::close_code::unknown_data, "text frames only");
-        buffer.consume(buffer.size());
         continue;  // keep reading until the close handshake completes
       }
       std::string frame = beast::buffers_to_string(buffer.data());
-      buffer.consume(buffer.size());
       if (closing_) continue;
       co_await handler->on_text(std::move(frame));
     }
@@ -266,7 +272,9 @@ class ws_transport : public ws_peer, public std::enable_shared_from_this<ws_tran
   websocket::stream<Stream> ws_;
   const limits_config& limits_;
   std::string endpoint_;
-  std::deque<std::shared_ptr<const std::string>> queue_;
+  // A list, not a deque: an empty deque already holds a 512-byte block, and
+  // most sessions are idle.
+  std::list<std::shared_ptr<const std::string>> queue_;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
   bool closing_ = false;
@@ -328,6 +336,7 @@ awaitable<void> http_server::impl::run_connection(tcp::socket socket) {
   std::string remote = ec ? std::string("unknown") : endpoint.address().to_string();
   beast::tcp_stream stream(std::move(socket));
   auto id = add_connection([] {});
+  bool handed_off = false;
   try {
     if (tls) {
       beast::ssl_stream<beast::tcp_stream> secure(std::move(stream), *tls);
@@ -337,20 +346,20 @@ awaitable<void> http_server::impl::run_connection(tcp::socket socket) {
         global_metrics().errors.inc("tls_handshake_failed");
         log()->debug("TLS handshake from {} failed: {}", remote, hs_ec.message());
       } else {
-        co_await serve(secure, id, remote);
+        handed_off = co_await serve(secure, id, remote);
       }
     } else {
-      co_await serve(stream, id, remote);
+      handed_off = co_await serve(stream, id, remote);
     }
   } catch (const std::exception& e) {
     global_metrics().errors.inc("connection_exception");
     log()->error("connection from {} failed: {}", remote, e.what());
   }
-  remove_connection(id);
+  if (!handed_off) remove_connection(id);
 }
 
 template <class Stream>
-awaitable<void> http_server::impl::serve(Stream& stream, std::uint64_t id, std::string remote) {
+awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::string remote) {
   auto& socket_layer = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
   // Shutdown closes a connection that waits for its next request; one that is
@@ -374,15 +383,13 @@ awaitable<void> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
     if (!ec && !parser.is_done()) {
       if (websocket::is_upgrade(parser.get())) {
         set_closer(id, [] {});
-        co_await upgrade(stream, parser.release(), id, remote);
-        co_return;
+        co_return co_await upgrade(stream, parser.release(), id, remote);
       }
       socket_layer.expires_after(cfg.limits.read_timeout);
       std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, use_tuple);
     } else if (!ec && websocket::is_upgrade(parser.get())) {
       set_closer(id, [] {});
-      co_await upgrade(stream, parser.release(), id, remote);
-      co_return;
+      co_return co_await upgrade(stream, parser.release(), id, remote);
     }
     if (ec) {
       std::optional<http_response> refusal;
@@ -417,10 +424,11 @@ awaitable<void> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
     if (wec || !keep_alive) break;
   }
   co_await graceful_close(stream);
+  co_return false;
 }
 
 template <class Stream>
-awaitable<void> http_server::impl::upgrade(Stream& stream, http::request<http::string_body> req, std::uint64_t id,
+awaitable<bool> http_server::impl::upgrade(Stream& stream, http::request<http::string_body> req, std::uint64_t id,
                                            std::string remote) {
   auto view = to_request(req, remote);
   auto endpoint = ws_endpoints.find(view.path);
@@ -429,7 +437,7 @@ awaitable<void> http_server::impl::upgrade(Stream& stream, http::request<http::s
                             : error_response(404, "not_found", "no WebSocket endpoint at " + view.path);
     global_metrics().http_requests.inc(fmt::format("{},{}", draining ? view.path : "unmatched", refusal.status));
     co_await write_response(stream, refusal, req.version(), false);
-    co_return;
+    co_return false;
   }
   beast::get_lowest_layer(stream).expires_never();
   auto transport = std::make_shared<ws_transport<Stream>>(std::move(stream), cfg.limits, endpoint->first);
@@ -437,7 +445,7 @@ awaitable<void> http_server::impl::upgrade(Stream& stream, http::request<http::s
   if (!accepted.handler) {
     global_metrics().http_requests.inc(fmt::format("{},{}", endpoint->first, accepted.refusal.status));
     co_await write_response(transport->stream().next_layer(), accepted.refusal, req.version(), false);
-    co_return;
+    co_return false;
   }
   auto& ws = transport->stream();
   ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
@@ -448,13 +456,32 @@ awaitable<void> http_server::impl::upgrade(Stream& stream, http::request<http::s
   if (ec) {
     global_metrics().errors.inc("ws_handshake_failed");
     accepted.handler->on_closed();
-    co_return;
+    co_return false;
   }
   global_metrics().http_requests.inc(fmt::format("{},101", endpoint->first));
   global_metrics().ws_sessions.add(1);
   set_closer(id, [transport] { transport->close(websocket::close_code::going_away, "server shutting down"); });
-  co_await transport->run(accepted.handler);
-  global_metrics().ws_sessions.add(-1);
+  // The session's read loop runs as a coroutine of its own, so this one and the
+  // HTTP coroutines under it end now: an idle WebSocket does not keep their
+  // frames, the upgrade request, the HTTP parser and read buffer alive (about
+  // half of its memory). The session owns the connection id from here on.
+  auto ex = transport->executor();
+  net::co_spawn(ex, transport->run(std::move(accepted.handler)),
+                [self = shared_from_this(), transport, id, remote = std::move(remote)](std::exception_ptr e) {
+                  if (e) {
+                    global_metrics().errors.inc("connection_exception");
+                    try {
+                      std::rethrow_exception(e);
+                    } catch (const std::exception& x) {
+                      log()->error("websocket from {} failed: {}", remote, x.what());
+                    } catch (...) {
+                      log()->error("websocket from {} failed", remote);
+                    }
+                  }
+                  global_metrics().ws_sessions.add(-1);
+                  self->remove_connection(id);
+                });
+  co_return true;
 }
 
 awaitable<http_response> http_server::impl::dispatch(const http_request& req) {
