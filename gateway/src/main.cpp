@@ -274,6 +274,7 @@ int main(int argc, char** argv) {
   router routes;
   add_health_routes(routes, svc);
   add_attachment_routes(routes, svc);
+  add_email_webhook_routes(routes, svc, email_channels);
   add_auth_routes(routes, svc);
   add_api_channel_routes(routes, svc);
   messengers.add_routes(routes);

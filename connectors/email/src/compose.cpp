@@ -300,6 +300,29 @@ std::string format_date(proto::timestamp_ms ms) {
                      tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+std::string mime_body(std::string_view text, std::string_view html,
+                      const std::vector<outgoing_attachment>& attachments, std::string_view seed) {
+  std::string first = text_part("plain", text);
+  std::string first_type;  // Content-Type of `first` when it is a multipart
+  if (!html.empty()) {
+    std::string plain_part = std::move(first);
+    std::string html_part = text_part("html", html);
+    std::string alt_boundary = boundary_for(seed, "alt", plain_part + html_part);
+    first = fmt::format("--{0}\r\n{1}\r\n--{0}\r\n{2}\r\n--{0}--\r\n", alt_boundary, plain_part, html_part);
+    first_type = "Content-Type: multipart/alternative; boundary=\"" + alt_boundary + "\"\r\n\r\n";
+  }
+  if (attachments.empty()) return first_type + first;
+
+  std::vector<std::string> parts;
+  std::string all = first;
+  for (const auto& a : attachments) all += parts.emplace_back(attachment_part(a));
+  std::string mixed_boundary = boundary_for(seed, "mix", all);
+  std::string body = "--" + mixed_boundary + "\r\n" + first_type + first;
+  for (const auto& p : parts) body += "\r\n--" + mixed_boundary + "\r\n" + p;
+  body += "\r\n--" + mixed_boundary + "--\r\n";
+  return "Content-Type: multipart/mixed; boundary=\"" + mixed_boundary + "\"\r\n\r\n" + body;
+}
+
 composed_mail build_reply(const proto::outbound_message& msg, const reply_thread& thread, const email_config& config,
                           const compose_input& input) {
   std::string to = detail::to_lower(trim(msg.recipient));
@@ -345,24 +368,7 @@ composed_mail build_reply(const proto::outbound_message& msg, const reply_thread
   h += "MIME-Version: 1.0\r\n";
 
   std::string html = input.html.empty() ? html_from_text(text, lang) : input.html;
-  std::string plain_part = text_part("plain", text);
-  std::string html_part = text_part("html", html);
-  std::string alt_boundary = boundary_for(out.message_id, "alt", plain_part + html_part);
-  std::string alternative = fmt::format("--{0}\r\n{1}\r\n--{0}\r\n{2}\r\n--{0}--\r\n", alt_boundary, plain_part, html_part);
-
-  if (input.attachments.empty()) {
-    out.data = h + "Content-Type: multipart/alternative; boundary=\"" + alt_boundary + "\"\r\n\r\n" + alternative;
-    return out;
-  }
-  std::vector<std::string> parts;
-  std::string all = alternative;
-  for (const auto& a : input.attachments) all += parts.emplace_back(attachment_part(a));
-  std::string mixed_boundary = boundary_for(out.message_id, "mix", all);
-  std::string body = "--" + mixed_boundary + "\r\nContent-Type: multipart/alternative; boundary=\"" + alt_boundary +
-                     "\"\r\n\r\n" + alternative;
-  for (const auto& p : parts) body += "\r\n--" + mixed_boundary + "\r\n" + p;
-  body += "\r\n--" + mixed_boundary + "--\r\n";
-  out.data = h + "Content-Type: multipart/mixed; boundary=\"" + mixed_boundary + "\"\r\n\r\n" + body;
+  out.data = h + mime_body(text, html, input.attachments, out.message_id);
   return out;
 }
 

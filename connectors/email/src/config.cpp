@@ -124,6 +124,23 @@ relay_config parse_relay(const json& j, const std::string& path, env_lookup env)
   return c;
 }
 
+mailgun_webhook_config parse_webhook(const json& j, const std::string& path, env_lookup env) {
+  object_reader r(j, path);
+  mailgun_webhook_config c;
+  std::string key_env;
+  r.get("signing_key_env", key_env);
+  std::int64_t max_age = c.max_age.count();
+  r.get("max_age_s", max_age);
+  r.done();
+  if (key_env.empty()) r.fail("needs \"signing_key_env\"");
+  auto value = env(key_env.c_str());
+  if (!value || value->empty()) r.fail(fmt::format("environment variable {} is not set", key_env));
+  if (max_age < 10 || max_age > 86400) r.fail("\"max_age_s\" must be between 10 and 86400");
+  c.signing_key = *value;
+  c.max_age = std::chrono::seconds(max_age);
+  return c;
+}
+
 }  // namespace
 
 bool recipient_policy::accepts(std::string_view address) const {
@@ -171,6 +188,7 @@ email_config parse_email_config(const nlohmann::json& provider, std::string chan
   r.get_size("max_parts", c.max_parts);
   if (auto* s = r.sub("smtp")) c.smtp = parse_smtp(*s, r.path("smtp"));
   if (auto* s = r.sub("relay")) c.relay = parse_relay(*s, r.path("relay"), env);
+  if (auto* s = r.sub("webhook")) c.webhook = parse_webhook(*s, r.path("webhook"), env);
   r.done();
   lower_all(c.recipients.addresses);
   lower_all(c.recipients.domains);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "pasokh/connectors/email/config.hpp"
 #include "pasokh/connectors/email/smtp_server.hpp"
@@ -52,6 +53,11 @@ class email_channel {
   routing::thread_ingest ingest_;
   std::unique_ptr<connectors::email::smtp_server> smtp_;
 };
+
+// POST /webhooks/email/{channel}: the Mailgun-style inbound webhook of the
+// channels that configure a signing key (provider.webhook). `channels` must
+// outlive the router.
+void add_email_webhook_routes(router& r, services& s, const std::vector<std::unique_ptr<email_channel>>& channels);
 
 // GET /api/v1/attachments/{id}: content of a stored attachment, for agents
 // (Bearer session token).

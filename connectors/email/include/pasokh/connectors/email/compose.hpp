@@ -57,6 +57,12 @@ struct composed_mail {
 composed_mail build_reply(const proto::outbound_message& msg, const reply_thread& thread,
                           const email_config& config, const compose_input& input);
 
+// A message body with its Content-Type header, to follow the other headers:
+// text/plain, or multipart/alternative with text/html when `html` is not empty,
+// inside multipart/mixed with the attachments. `seed` makes the boundaries.
+std::string mime_body(std::string_view text, std::string_view html,
+                      const std::vector<outgoing_attachment>& attachments, std::string_view seed);
+
 // "Re: <subject>" with any stack of reply prefixes (Re:, RE[2]:, AW:, SV:, رد:,
 // پاسخ:) removed first; the default subject for a thread without one.
 std::string reply_subject(std::string_view subject, std::string_view default_subject);

@@ -68,6 +68,14 @@ struct relay_config {
   std::size_t max_reply_line = 4096;
 };
 
+// The Mailgun-style inbound webhook (POST /webhooks/email/{channel}); off
+// unless a signing key is configured.
+struct mailgun_webhook_config {
+  std::string signing_key;                 // from signing_key_env, never logged
+  std::chrono::seconds max_age{300};       // older or newer timestamps are refused
+  bool enabled() const { return !signing_key.empty(); }
+};
+
 struct email_config {
   std::string channel = "email";       // configured channel id, copied into events
   recipient_policy recipients;
@@ -83,6 +91,7 @@ struct email_config {
   std::size_t max_parts = 500;                   // MIME parts walked
   smtp_config smtp;
   relay_config relay;
+  mailgun_webhook_config webhook;
 };
 
 using env_lookup = std::optional<std::string> (*)(const char*);
