@@ -14,3 +14,30 @@ wait_for_redis() {
   echo "redis on port $1 did not start" >&2
   return 1
 }
+
+# nginx config answering a static 200 with 2+ workers, everything under WORK:
+# nginx_static_conf WORK PORT > WORK/nginx.conf   (the benchmarks' ceiling)
+nginx_static_conf() {
+  mkdir -p "$1/nginx"
+  cat <<NGINX
+worker_processes auto;
+pid $1/nginx.pid;
+error_log $1/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $1/nginx; proxy_temp_path $1/nginx; fastcgi_temp_path $1/nginx;
+  uwsgi_temp_path $1/nginx; scgi_temp_path $1/nginx;
+  server { listen 127.0.0.1:$2; location / { return 200 '{"ok":true}'; } }
+}
+NGINX
+}
+
+# Fields of a "RESULT requests=.. duration_us=.. p50_us=.." line from the wrk scripts.
+wrk_field() { echo "$1" | sed -n "s/.* $2=\([0-9]*\).*/\1/p"; }
+wrk_rate() { awk -v r="$(wrk_field "$1" requests)" -v d="$(wrk_field "$1" duration_us)" 'BEGIN{printf "%.0f", r/(d/1e6)}'; }
+# wrk_line LABEL RESULT UNIT: one aligned summary line.
+wrk_line() {
+  printf '  %-28s %10s %s  p50 %7.2f ms  p99 %7.2f ms\n' "$1" "$(wrk_rate "$2")" "$3" \
+    "$(awk -v v="$(wrk_field "$2" p50_us)" 'BEGIN{print v/1000}')" "$(awk -v v="$(wrk_field "$2" p99_us)" 'BEGIN{print v/1000}')"
+}
