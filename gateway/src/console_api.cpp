@@ -161,6 +161,30 @@ bool shortcut_taken(const std::vector<json>& all, const std::string& shortcut, c
                      [&](const json& c) { return c["shortcut"] == shortcut && c["id"] != except_id; });
 }
 
+// Tells the consoles of every team that has a conversation with the customer
+// that the file changed (a seq-less `customer` frame, like delivery marks).
+// The header names no customer, so customer-facing sessions never see it.
+awaitable<void> publish_customer_changed(services& s, const std::string& id, const std::string& actor) {
+  const auto& pre = s.cfg.redis.prefix;
+  auto convs = co_await s.redis.exec(
+      store::make_command("LRANGE", pre + "cust:" + id + ":conversations", "-" + std::to_string(max_customer_conversations), "-1"));
+  if (!convs || convs->is_error()) co_return;
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& c : convs->elements) cmds.push_back(store::make_command("HGET", pre + "conv:" + c.str, "team"));
+  std::set<std::string> teams;
+  if (!cmds.empty()) {
+    auto rows = co_await s.redis.exec_pipeline(std::move(cmds));
+    if (!rows) co_return;
+    for (const auto& t : *rows)
+      if (!t.is_nil() && !t.str.empty()) teams.insert(t.str);
+  }
+  auto frame = json{{"type", "customer"}, {"customer", id}, {"actor", actor}, {"at", now_ms()}}.dump();
+  for (const auto& team : teams) {
+    auto header = json{{"team", team}, {"conv", ""}, {"customer", ""}, {"seq", 0}, {"assignee", ""}}.dump();
+    co_await s.redis.exec(store::make_command("PUBLISH", pre + "events", header + "\n" + frame));
+  }
+}
+
 }  // namespace
 
 std::string clean_label(std::string_view raw) {
@@ -333,6 +357,7 @@ void add_console_routes(router& r, services& s) {
     if (exists->integer == 0) co_return reject(404, "not_found", "no customer " + id);
     auto stored = co_await s.redis.exec(std::move(cmd));
     if (!stored || stored->is_error()) co_return unavailable();
+    co_await publish_customer_changed(s, id, std::get<agent>(who).id);
     co_return json_response(200, R"({"status":"updated"})");
   });
 
@@ -370,6 +395,7 @@ void add_console_routes(router& r, services& s) {
           auto stored = co_await s.redis.exec(store::make_command("HSET", pre + "cust:" + id + ":identities",
                                                                   channel->id + ":" + external, ident.dump()));
           if (!stored || stored->is_error()) co_return unavailable();
+          co_await publish_customer_changed(s, id, std::get<agent>(who).id);
           co_return json_response(claimed->is_nil() ? 201 : 200, ident.dump());
         });
 

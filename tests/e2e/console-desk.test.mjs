@@ -402,13 +402,17 @@ describe('agent console: the support desk', () => {
     assert.equal(await ali.locator('#customer-panel img, #customer-panel script').count(), 0);
     assert.equal(await ali.locator('#customer-panel .identities li').count(), 1);
 
-    // Notes and VIP on the customer file.
+    // Notes and VIP on the customer file; Maryam (other instance) sees them live.
+    await open(maryam, first);
+    await maryam.waitForSelector('#customer-panel .cust-name');
     await ali.fill('#cust-notes', 'Prefers calls after 5pm. <script>x</script>');
     await ali.click('#cust-notes-save');
     await ali.locator('#customer-panel [role="status"]', { hasText: 'Saved.' }).waitFor({ timeout: WAIT });
     await ali.check('#cust-vip');
     await ali.waitForSelector('#customer-panel .cust-name .vip:not([hidden])', { timeout: WAIT });
     assert.equal(await ali.inputValue('#cust-notes'), 'Prefers calls after 5pm. <script>x</script>');
+    await maryam.waitForSelector('#customer-panel .cust-name .vip:not([hidden])', { timeout: WAIT });
+    assert.equal(await maryam.inputValue('#cust-notes'), 'Prefers calls after 5pm. <script>x</script>');
 
     // Link the same person's id on the shop channel, resolve, and they write there.
     await ali.fill('#link-channel', 'shop');

@@ -152,8 +152,14 @@ test('role and team checks, bad input: clear 4xx JSON errors', async () => {
 
 test('customer file: edit, link an identity on another channel, conflicts; canned responses CRUD', async () => {
   const { customer_id: cust, conversation_id: first } = await customerWrites('Hi', { id: 'c-file', name: 'Nasrin' });
-  let r = await call('PATCH', `/api/v1/customers/${cust}`, ali, { vip: true, language: 'fa', notes: 'Calls after 5', name: 'نسرین' });
+  const ws = await agentSocket(gw, ali);
+  let r = await call('PATCH', `/api/v1/customers/${cust}`, boss, { vip: true, language: 'fa', notes: 'Calls after 5', name: 'نسرین' });
   assert.equal(r.status, 200);
+  // The consoles of the customer's teams are told (no seq: not a log entry).
+  const changed = await ws.next((f) => f.type === 'customer' && f.customer === cust);
+  assert.equal(changed.actor, 'ag_boss');
+  assert.equal(changed.seq, undefined);
+  ws.close();
   r = await call('POST', `/api/v1/customers/${cust}/identities`, ali, { channel: 'vipdesk', external_id: 'vip-9', display_name: 'N.' });
   assert.equal(r.status, 201);
   assert.equal(r.json.kind, 'api');

@@ -343,6 +343,10 @@ function onFrame(f) {
       break;
     case 'error': if (!settle(f)) onError(f); break;
     case 'presence': onPresence(f); break;
+    // Another agent changed a customer file: refresh it if we hold it.
+    case 'customer':
+      if (state.customers.has(f.customer) && f.actor !== state.agent?.id) loadCustomer(f.customer, true);
+      break;
     default: break; // pong, and frame types of later versions
   }
 }

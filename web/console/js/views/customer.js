@@ -89,6 +89,9 @@ export function mountCustomer(state, { onSelect, onSave, onLink }) {
     // Rebuild only when the file or the selection changed (keeps typed notes).
     const sig = `${state.selected}|${file.fetched_at}`;
     if (sig === shownSig) return;
+    // Not while the agent is typing in the panel (a refresh would eat the text).
+    if (shownSig.startsWith(`${state.selected}|`) && panel.contains(document.activeElement) &&
+        document.activeElement.matches('textarea, input[type="text"], input:not([type])')) return;
     shownSig = sig;
     panel.replaceChildren(...build(file));
   }
