@@ -33,13 +33,18 @@ test('views, status filters and counts; newest activity first', () => {
   s.replaceConversations([conv('cv_1', 1), conv('cv_2', 5, { status: 'assigned', assignee: 'ag_1' }),
     conv('cv_3', 2, { status: 'bot' }), conv('cv_4', 9, { status: 'assigned', assignee: 'ag_9' })]);
   const { views, statuses } = s.counts();
-  assert.deepEqual(views, { mine: 1, unassigned: 2, team: 4, all: 4 });
+  assert.deepEqual(views, { mine: 1, unassigned: 1, team: 4, all: 4 });
   assert.deepEqual(statuses, { any: 4, bot: 1, queued: 1, assigned: 2, snoozed: 0 });
   assert.deepEqual(s.visibleConversations().map((c) => c.id), ['cv_4', 'cv_2', 'cv_3', 'cv_1']);
-  s.setView('unassigned');
-  assert.deepEqual(s.visibleConversations().map((c) => c.id), ['cv_3', 'cv_1']);
+  s.setView('unassigned'); // waiting in a queue: not with the bot
+  assert.deepEqual(s.visibleConversations().map((c) => c.id), ['cv_1']);
+  s.setView('all');
   s.setStatusFilter('bot');
   assert.deepEqual(s.visibleConversations().map((c) => c.id), ['cv_3']);
+  // A snoozed conversation has no assignee but is not waiting.
+  s.applyEvent(msg('cv_1', 2, {}, { status: 'snoozed' }));
+  assert.deepEqual(s.counts().views, { mine: 1, unassigned: 0, team: 4, all: 4 });
+  assert.equal(s.counts().statuses.snoozed, 1);
 });
 
 test('a resolved conversation leaves the open list; a snapshot drops what is gone but keeps the one on screen', () => {
@@ -129,4 +134,29 @@ test('delivery events (no seq) move a message mark forwards only; failed is fina
   delivery('read', { conv: 'cv_2' });
   s.applyEvent(msg('cv_2', 1, { author: 'agent', direction: 'out', status: 'pending' }));
   assert.equal(s.timeline('cv_2').messages()[0].message.status, 'read');
+});
+
+test('a conversation given to me is an assignment; taking it myself or by my reply is not', () => {
+  const s = fresh();
+  s.replaceConversations([conv('cv_1', 1), conv('cv_2', 1)]);
+  const given = { type: 'event', conv: 'cv_1', seq: 2, event: 'status', status: 'assigned', actor: 'system',
+    conversation: conv('cv_1', 2, { status: 'assigned', assignee: 'ag_1' }) };
+  assert.equal(s.applyEvent(given).assignedToMe, true);
+  assert.equal(s.applyEvent(given).assignedToMe, false, 'a repeat is not a new assignment');
+  const mine = msg('cv_2', 2, { author: 'agent', author_id: 'ag_1', direction: 'out' }, { status: 'assigned', assignee: 'ag_1' });
+  assert.equal(s.applyEvent(mine).assignedToMe, false, 'my own reply took it');
+  const toOther = { type: 'event', conv: 'cv_1', seq: 3, event: 'status', status: 'assigned', actor: 'ag_1',
+    conversation: conv('cv_1', 3, { status: 'assigned', assignee: 'ag_9' }) };
+  assert.equal(s.applyEvent(toOther).assignedToMe, false);
+  assert.equal(s.counts().views.mine, 1);
+});
+
+test('labels come comma-joined in conversation states; a state without them has none', () => {
+  const s = fresh();
+  s.replaceConversations([conv('cv_1', 1, { labels: 'returns,vip' })]);
+  assert.deepEqual(s.conversations.get('cv_1').labels, ['returns', 'vip']);
+  s.applyEvent({ type: 'event', conv: 'cv_1', seq: 2, event: 'labels', labels: '', added: '', removed: 'returns,vip',
+    conversation: conv('cv_1', 2) });
+  assert.deepEqual(s.conversations.get('cv_1').labels, []);
+  assert.equal(s.timeline('cv_1').messages().at(-1).kind, 'labels');
 });

@@ -249,8 +249,10 @@ export class ConsoleState extends EventTarget {
 
   inView(c, view = this.view) {
     if (!isOpen(c)) return false;
-    if (view === 'mine') return !!this.agent && c.assignee === this.agent.id;
-    if (view === 'unassigned') return !c.assignee;
+    // As routing counts them (GET /api/v1/conversations): waiting in a queue,
+    // not with the bot and not snoozed.
+    if (view === 'mine') return this.isMine(c);
+    if (view === 'unassigned') return c.status === 'queued';
     if (view === 'team') return this.myTeams().includes(c.team);
     return true;
   }
