@@ -113,7 +113,7 @@ function noteItem(state, frame) {
 function dividerItem(c, current) {
   return h('li', { class: `conv-divider${current ? ' current' : ''}`, dataset: { conv: c.id } },
     channelIcon(c.kind, c.channel), ' ',
-    h('span', {}, `${current ? 'This conversation' : 'Earlier conversation'} · ${channelName(c.kind)} · ${c.status} · `),
+    h('span', {}, `${current ? 'This conversation' : 'Earlier conversation'} · ${channelName(c.kind, c.channel)} · ${c.status} · `),
     timeEl(c.created_at), ' ', h('span', { class: 'muted' }, c.id));
 }
 
@@ -163,7 +163,7 @@ export function mountConversation(state, handlers) {
     title.replaceChildren(h('bdi', {}, conv?.customer_name || conv?.customer_id || shown));
     meta.replaceChildren(
       conv ? channelIcon(conv.kind, conv.channel) : '', ' ',
-      conv ? `${channelName(conv.kind)} · ` : '',
+      conv ? `${channelName(conv.kind, conv.channel)} · ` : '',
       h('span', { class: `status status-${conv?.status ?? 'unknown'}` }, conv?.status ?? 'unknown'),
       conv?.priority && conv.priority !== 'normal' ? h('span', { class: `priority priority-${conv.priority}` }, conv.priority) : '',
       conv?.vip ? h('span', { class: 'vip' }, 'VIP') : '',

@@ -1,7 +1,7 @@
 // The customer panel: the customer file (name, identities on every channel,
 // language, VIP, notes) and all their conversations.
 import { labelList } from '../store/state.js';
-import { $, channelIcon, channelName, h, timeEl } from './dom.js';
+import { $, channelIcon, h, timeEl } from './dom.js';
 
 const LANGUAGES = { '': 'Unknown', fa: 'Persian (fa)', ar: 'Arabic (ar)', en: 'English (en)' };
 
@@ -59,7 +59,7 @@ export function mountCustomer(state, { onSelect, onSave, onLink }) {
       h('p', { class: 'muted' }, `Customer ${c.id}`, c.created_at ? ' · since ' : '', timeEl(c.created_at)),
       h('h3', {}, 'Identities'),
       h('ul', { class: 'identities' }, (c.identities ?? []).map((i) => h('li', {},
-        channelIcon(i.kind, i.channel), ' ', h('span', { class: 'visually-hidden' }, `${channelName(i.kind)}: `),
+        channelIcon(i.kind, i.channel), ' ', h('span', { class: 'muted' }, `${i.channel}: `),
         h('bdi', { class: 'ident-id' }, i.external_id ?? ''),
         i.display_name ? h('span', { class: 'muted' }, ' (', h('bdi', {}, i.display_name), ')') : null))),
       linkForm(c.id),

@@ -57,6 +57,8 @@ export function channelIcon(kind, channelId) {
   return h('span', { class: `channel channel-${CHANNELS[kind] ? kind : 'other'}`, title: label, role: 'img', 'aria-label': label }, short);
 }
 
-export function channelName(kind) {
-  return CHANNELS[kind]?.[1] ?? kind ?? '';
+export function channelName(kind, channelId) {
+  const name = CHANNELS[kind]?.[1] ?? kind ?? '';
+  // Two channels of one kind (two shops on the API) are told apart by id.
+  return channelId && channelId !== kind ? `${name} (${channelId})` : name;
 }
