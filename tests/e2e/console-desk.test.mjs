@@ -21,6 +21,7 @@ let contexts = [];
 const channels = [
   { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
   { id: 'shop', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
+  { id: 'fastdesk', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'fast' },
 ];
 
 before(async () => {
@@ -358,9 +359,18 @@ describe('agent console: the support desk', () => {
     await maryam.click('#resolve-btn');
     await until(async () => (await convStatus(maryam)) === 'resolved' || convStatus(maryam), 'resolved');
     assert.ok(await maryam.isVisible('#reopen-btn'));
+    // Resolved: no more replies, but a note can still be added.
+    assert.ok(await maryam.isDisabled('#reply-text'));
+    assert.ok(await maryam.isDisabled('#mode-reply'));
+    await maryam.click('#mode-note');
+    await maryam.fill('#reply-text', 'Closed after the visit was booked.');
+    await maryam.press('#reply-text', 'Enter');
+    await note(ali, 'Closed after the visit was booked.').waitFor({ timeout: WAIT });
     await maryam.click('#reopen-btn');
     await until(async () => ['assigned', 'queued'].includes(await convStatus(maryam)) || convStatus(maryam), 'reopened');
     await ali.locator('#messages .event', { hasText: /reopened/ }).waitFor({ timeout: WAIT });
+    await maryam.click('#mode-reply');
+    assert.ok(await maryam.isEnabled('#reply-text'), 'open again: replies too');
 
     // Escalate raises the priority, live.
     await maryam.click('#escalate-btn');
@@ -484,5 +494,21 @@ describe('agent console: the support desk', () => {
     }
     lat.sort((a, b) => a - b);
     console.log(`# live latency POST -> on screen (ms): median ${lat[10]}, max ${lat[19]}`);
+  });
+
+  test('an SLA breach shows in the inbox and the conversation, live', T, async () => {
+    const admin = await openConsole('sara', 'sara-secret-3');
+    const sara = await token('sara', 'sara-secret-3');
+    const res = await fetch(`${gw.base}/api/v1/admin/teams/fast/sla`, { method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${sara}` },
+      body: JSON.stringify({ first_response_s: 1, resolution_s: 0, warn_before_s: 0 }) });
+    assert.equal(res.status, 200);
+    const { conversation_id: conv } = await customerWrites('Nobody is online in this team', { id: 'crm-sla' }, { channel: 'fastdesk' });
+    await item(admin, conv).waitFor({ timeout: WAIT });
+    await open(admin, conv);
+    await item(admin, conv).locator('.sla-breached').waitFor({ timeout: WAIT });
+    await admin.locator('#conv-meta .sla-breached').waitFor({ timeout: WAIT });
+    await admin.locator('#messages .event-sla', { hasText: /breached/ }).waitFor({ timeout: WAIT });
+    assert.deepEqual(consoleErrors(admin), []);
   });
 });

@@ -16,6 +16,15 @@ export function mountComposer({ onSend, onNote, canned }) {
   let matches = [];
   let active = 0;
   let query = null;
+  let open = true;
+
+  // A closed (resolved) conversation takes no reply, but still takes notes.
+  function enable() {
+    const ok = open || mode === 'note';
+    input.disabled = !ok;
+    send.disabled = !ok;
+    modes.reply.disabled = !open;
+  }
 
   function setMode(m) {
     mode = m;
@@ -25,6 +34,7 @@ export function mountComposer({ onSend, onNote, canned }) {
     send.textContent = note ? 'Add note' : 'Send';
     label.textContent = note ? 'Private note' : 'Reply';
     input.placeholder = note ? 'Private note: only agents see it' : 'Write a reply… (/ for canned responses)';
+    enable();
   }
   modes.reply.addEventListener('click', () => { setMode('reply'); input.focus(); });
   modes.note.addEventListener('click', () => { setMode('note'); input.focus(); });
@@ -111,10 +121,10 @@ export function mountComposer({ onSend, onNote, canned }) {
 
   return {
     switchTo(id) { conv = id; input.value = ''; close(); setMode('reply'); },
-    setOpen(open) {
-      input.disabled = !open;
-      send.disabled = !open;
-      for (const b of Object.values(modes)) b.disabled = !open;
+    setOpen(isOpen) {
+      open = isOpen;
+      if (!open && mode === 'reply') close();
+      enable();
     },
     focus() { input.focus(); },
   };

@@ -167,6 +167,9 @@ export function mountConversation(state, handlers) {
       h('span', { class: `status status-${conv?.status ?? 'unknown'}` }, conv?.status ?? 'unknown'),
       conv?.priority && conv.priority !== 'normal' ? h('span', { class: `priority priority-${conv.priority}` }, conv.priority) : '',
       conv?.vip ? h('span', { class: 'vip' }, 'VIP') : '',
+      conv?.sla_breached ? h('span', { class: 'sla-breached' }, 'SLA missed') : '',
+      conv && !conv.first_response_at && conv.sla_first_due && OPEN_STATUSES.has(conv.status)
+        ? h('span', { class: 'sla-due' }, ' · first reply due ', timeEl(conv.sla_first_due)) : '',
       conv?.assignee ? ` · assigned to ${assigneeLabel(state, conv.assignee)}` : '',
       conv?.team ? ` · team ${conv.team}` : '',
       ` · ${shown}`);

@@ -36,7 +36,7 @@ export function mountInbox(state, { onSelect }) {
     const assignee = assigneeLabel(state, c.assignee);
     const labels = labelList(c.labels);
     const sig = JSON.stringify([name, c.kind, c.channel, c.status, assignee, c.updated_at, last?.text, last?.author, unread,
-      c.id === state.selected, labels, c.priority, c.vip]);
+      c.id === state.selected, labels, c.priority, c.vip, c.sla_breached]);
     return { sig, build: () => h('li', { class: unread ? 'conv unread' : 'conv' },
       h('button', {
         type: 'button', class: 'conv-item', dataset: { conv: c.id, status: c.status },
@@ -52,6 +52,7 @@ export function mountInbox(state, { onSelect }) {
         h('span', { class: `status status-${c.status}` }, c.status),
         c.priority === 'high' || c.priority === 'urgent' ? h('span', { class: `priority priority-${c.priority}` }, c.priority) : null,
         c.vip ? h('span', { class: 'vip' }, 'VIP') : null,
+        c.sla_breached ? h('span', { class: 'sla-breached', title: 'SLA target missed' }, 'SLA') : null,
         labels.slice(0, 3).map((l) => h('span', { class: 'label small' }, h('bdi', {}, l))),
         assignee ? h('span', { class: 'assignee' }, `→ ${assignee}`) : null,
         last ? h('span', { class: 'preview' }, h('bdi', {}, last.text || (last.attachments?.length ? '[attachment]' : ''))) : null))) };
