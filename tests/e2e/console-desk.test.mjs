@@ -1,7 +1,9 @@
 // Browser tests of the support-desk parts of the agent console: assignment
 // and its notification, canned responses, private notes, labels, transfer,
-// resolve and reopen, the customer file and history across channels, admin
-// pages and their role checks. Real Redis, real pasokh, Debian's Chromium.
+// snooze, escalate, resolve and reopen, the customer file and history across
+// channels, admin pages and their role checks, SLA marks, and the numbers
+// (time to open 300 messages, live latency). Real Redis, real pasokh,
+// Debian's Chromium.
 //
 //   PASOKH_BIN=build-console/gateway/pasokh node --test tests/e2e/console-desk.test.mjs
 import { after, afterEach, before, describe, test } from 'node:test';

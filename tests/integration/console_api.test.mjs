@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { API_KEY, Pasokh, RedisServer, agentSocket, defaultConfig, login, postMessage } from '../support/harness.mjs';
+import { API_KEY, Pasokh, RedisServer, WsClient, agentSocket, defaultConfig, login, postMessage } from '../support/harness.mjs';
 
 let redis, gw, ali, bahar, boss;
 
@@ -16,8 +16,9 @@ before(async () => {
     channels: [
       { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
       { id: 'vipdesk', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'vip' },
+      { id: 'web', kind: 'webchat', team: 'support', provider: { pre_chat_form: false } },
     ],
-  })).start();
+  }), { PASOKH_WEBCHAT_SECRET: 'console-test-webchat-secret-0123456789' }).start();
   await gw.createAgent('ali', 'ali-secret-1', { name: 'Ali' });
   await gw.createAgent('bahar', 'bahar-secret-2', { name: 'Bahar', team: 'vip' });
   await gw.createAgent('boss', 'boss-secret-3', { name: 'Boss', role: 'admin' });
@@ -187,4 +188,35 @@ test('customer file: edit, link an identity on another channel, conflicts; canne
   assert.deepEqual(list.map((c) => [c.shortcut, c.title, c.text]), [['thanks', 'thanks', 'Thanks a lot!']]);
   assert.equal((await call('DELETE', `/api/v1/admin/canned/${id}`, boss)).status, 200);
   assert.deepEqual((await call('GET', '/api/v1/canned', ali)).json.canned, []);
+});
+
+test('a web chat customer never receives a private note, live or when the widget resumes', async () => {
+  const session = await (await fetch(`${gw.base}/api/v1/webchat/sessions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'web' }),
+  })).json();
+  const widget = async (resume) => {
+    const c = new WsClient(`${gw.wsBase}/ws/chat?channel=web`);
+    await c.opened();
+    c.send({ type: 'hello', v: 1, token: session.token, ...resume });
+    await c.next((f) => f.type === 'welcome');
+    return c;
+  };
+  const c = await widget({});
+  c.send({ type: 'message', client_id: 'w-1', text: 'Hello from the widget' });
+  const { conv } = await c.next((f) => f.type === 'ack' && f.client_id === 'w-1');
+  assert.equal((await call('POST', `/api/v1/conversations/${conv}/notes`, ali, { text: 'SECRET internal remark' })).status, 201);
+  assert.equal((await call('POST', `/api/v1/conversations/${conv}/labels`, ali, { add: ['secret-label'] })).status, 200);
+  const agent = await agentSocket(gw, ali);
+  agent.send({ type: 'reply', conv, client_id: randomUUID(), text: 'Public answer' });
+  await c.next((f) => f.type === 'event' && f.message?.text === 'Public answer');
+  const again = await widget({ conv, after: 0 });
+  await again.next((f) => f.type === 'event' && f.message?.text === 'Public answer');
+  await new Promise((r) => setTimeout(r, 200));
+  for (const w of [c, again]) {
+    const seen = JSON.stringify(w.frames);
+    assert.doesNotMatch(seen, /SECRET|secret-label/, 'nothing internal reaches the widget');
+  }
+  c.close();
+  again.close();
+  agent.close();
 });
