@@ -161,23 +161,49 @@ bool shortcut_taken(const std::vector<json>& all, const std::string& shortcut, c
                      [&](const json& c) { return c["shortcut"] == shortcut && c["id"] != except_id; });
 }
 
-// Tells the consoles of every team that has a conversation with the customer
-// that the file changed (a seq-less `customer` frame, like delivery marks).
-// The header names no customer, so customer-facing sessions never see it.
-awaitable<void> publish_customer_changed(services& s, const std::string& id, const std::string& actor) {
+// The teams of the customer's (last 100) conversations; nullopt if the
+// customer does not exist.
+awaitable<store::result<std::optional<std::set<std::string>>>> customer_teams(services& s, const std::string& id) {
+  using out = std::optional<std::set<std::string>>;
   const auto& pre = s.cfg.redis.prefix;
-  auto convs = co_await s.redis.exec(
-      store::make_command("LRANGE", pre + "cust:" + id + ":conversations", "-" + std::to_string(max_customer_conversations), "-1"));
-  if (!convs || convs->is_error()) co_return;
-  std::vector<std::vector<std::string>> cmds;
-  for (const auto& c : convs->elements) cmds.push_back(store::make_command("HGET", pre + "conv:" + c.str, "team"));
+  auto cmds = std::vector<std::vector<std::string>>{
+      store::make_command("EXISTS", pre + "cust:" + id),
+      store::make_command("LRANGE", pre + "cust:" + id + ":conversations", "-" + std::to_string(max_customer_conversations), "-1")};
+  auto head = co_await s.redis.exec_pipeline(std::move(cmds));
+  if (!head) co_return head.error();
+  if ((*head)[0].integer == 0) co_return out{};
+  std::vector<std::vector<std::string>> teams_of;
+  for (const auto& c : (*head)[1].elements) teams_of.push_back(store::make_command("HGET", pre + "conv:" + c.str, "team"));
   std::set<std::string> teams;
-  if (!cmds.empty()) {
-    auto rows = co_await s.redis.exec_pipeline(std::move(cmds));
-    if (!rows) co_return;
+  if (!teams_of.empty()) {
+    auto rows = co_await s.redis.exec_pipeline(std::move(teams_of));
+    if (!rows) co_return rows.error();
     for (const auto& t : *rows)
       if (!t.is_nil() && !t.str.empty()) teams.insert(t.str);
   }
+  co_return out{std::move(teams)};
+}
+
+// Admins reach every customer; an agent the customers with a conversation
+// in one of its teams. Returns the error to answer, if any.
+awaitable<std::optional<http_response>> check_customer(services& s, const agent& a, const std::string& id,
+                                                       std::set<std::string>* teams_out = nullptr) {
+  if (id.empty() || id.size() > max_id_chars) co_return bad_field("id", "not a customer id");
+  auto teams = co_await customer_teams(s, id);
+  if (!teams) co_return unavailable();
+  if (!*teams) co_return reject(404, "not_found", "no customer " + id);
+  if (a.role != "admin" && std::none_of((*teams)->begin(), (*teams)->end(), [&](const std::string& t) { return may_see_team(a, t); }))
+    co_return reject(403, "forbidden", "the customer has no conversation in your teams");
+  if (teams_out) *teams_out = std::move(**teams);
+  co_return std::nullopt;
+}
+
+// Tells the consoles of every team that has a conversation with the customer
+// that the file changed (a seq-less `customer` frame, like delivery marks).
+// The header names no customer, so customer-facing sessions never see it.
+awaitable<void> publish_customer_changed(services& s, const std::string& id, const std::string& actor,
+                                         const std::set<std::string>& teams) {
+  const auto& pre = s.cfg.redis.prefix;
   auto frame = json{{"type", "customer"}, {"customer", id}, {"actor", actor}, {"at", now_ms()}}.dump();
   for (const auto& team : teams) {
     auto header = json{{"team", team}, {"conv", ""}, {"customer", ""}, {"seq", 0}, {"assignee", ""}}.dump();
@@ -288,7 +314,7 @@ void add_console_routes(router& r, services& s) {
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     const auto& a = std::get<agent>(who);
     const auto& id = p.at("id");
-    if (id.empty() || id.size() > max_id_chars) co_return bad_field("id", "not a customer id");
+    if (auto err = co_await check_customer(s, a, id)) co_return *err;
     auto file = co_await s.redis.eval(
         script(lua::customer_file), store::make_command(),
         store::make_command(s.cfg.redis.prefix, id, std::to_string(max_customer_conversations)));
@@ -352,12 +378,11 @@ void add_console_routes(router& r, services& s) {
       }
     }
     if (cmd.size() == 2) co_return bad_field("body", "nothing to change");
-    auto exists = co_await s.redis.exec(store::make_command("EXISTS", s.cfg.redis.prefix + "cust:" + id));
-    if (!exists || exists->is_error()) co_return unavailable();
-    if (exists->integer == 0) co_return reject(404, "not_found", "no customer " + id);
+    std::set<std::string> teams;
+    if (auto err = co_await check_customer(s, std::get<agent>(who), id, &teams)) co_return *err;
     auto stored = co_await s.redis.exec(std::move(cmd));
     if (!stored || stored->is_error()) co_return unavailable();
-    co_await publish_customer_changed(s, id, std::get<agent>(who).id);
+    co_await publish_customer_changed(s, id, std::get<agent>(who).id, teams);
     co_return json_response(200, R"({"status":"updated"})");
   });
 
@@ -382,9 +407,8 @@ void add_console_routes(router& r, services& s) {
           auto display = j.value("display_name", std::string{});
           if (display.size() > 200) co_return bad_field("display_name", "at most 200 bytes");
           const auto& pre = s.cfg.redis.prefix;
-          auto exists = co_await s.redis.exec(store::make_command("EXISTS", pre + "cust:" + id));
-          if (!exists || exists->is_error()) co_return unavailable();
-          if (exists->integer == 0) co_return reject(404, "not_found", "no customer " + id);
+          std::set<std::string> teams;
+          if (auto err = co_await check_customer(s, std::get<agent>(who), id, &teams)) co_return *err;
           auto key = pre + "ident:" + channel->id + ":" + external;
           auto claimed = co_await s.redis.exec(store::make_command("SET", key, id, "NX", "GET"));
           if (!claimed || claimed->is_error()) co_return unavailable();
@@ -395,7 +419,7 @@ void add_console_routes(router& r, services& s) {
           auto stored = co_await s.redis.exec(store::make_command("HSET", pre + "cust:" + id + ":identities",
                                                                   channel->id + ":" + external, ident.dump()));
           if (!stored || stored->is_error()) co_return unavailable();
-          co_await publish_customer_changed(s, id, std::get<agent>(who).id);
+          co_await publish_customer_changed(s, id, std::get<agent>(who).id, teams);
           co_return json_response(claimed->is_nil() ? 201 : 200, ident.dump());
         });
 

@@ -118,9 +118,17 @@ test('role and team checks, bad input: clear 4xx JSON errors', async () => {
   assert.equal((await call('POST', `/api/v1/conversations/${vipConv}/labels`, ali, { add: ['x'] })).status, 403);
   assert.equal((await call('POST', `/api/v1/conversations/${vipConv}/notes`, bahar, { text: 'ok' })).status, 201);
   assert.equal((await call('POST', `/api/v1/conversations/${vipConv}/notes`, boss, { text: 'ok' })).status, 201);
-  // The customer file lists only the conversations an agent may see.
-  assert.equal((await call('GET', `/api/v1/customers/${vipCust}`, ali)).json.conversations.length, 0);
+  // A customer file is for the agents of the customer's teams (and admins);
+  // it lists only the conversations the agent may see.
+  assert.equal((await call('GET', `/api/v1/customers/${vipCust}`, ali)).status, 403);
+  assert.equal((await call('PATCH', `/api/v1/customers/${vipCust}`, ali, { vip: true })).status, 403);
+  assert.equal((await call('POST', `/api/v1/customers/${vipCust}/identities`, ali, { channel: 'api', external_id: 'steal' })).status, 403);
   assert.equal((await call('GET', `/api/v1/customers/${vipCust}`, bahar)).json.conversations.length, 1);
+  const { customer_id: both } = await customerWrites('Support too', { id: 'c-both' });
+  assert.equal((await call('POST', `/api/v1/customers/${both}/identities`, ali, { channel: 'vipdesk', external_id: 'c-both-vip' })).status, 201);
+  await customerWrites('And VIP', { id: 'c-both-vip' }, 'vipdesk');
+  assert.equal((await call('GET', `/api/v1/customers/${both}`, ali)).json.conversations.length, 1, 'only the support one');
+  assert.equal((await call('GET', `/api/v1/customers/${both}`, boss)).json.conversations.length, 2);
 
   const cases = [
     ['POST', '/api/v1/conversations/cv_404/notes', ali, { text: 'x' }, 404],
