@@ -344,6 +344,15 @@ describe('agent console: the support desk', () => {
     await maryam.locator('#conv-labels .label', { hasText: 'fridge' }).waitFor({ state: 'detached', timeout: WAIT });
     await maryam.locator('#messages .event-labels', { hasText: '+warranty' }).waitFor({ timeout: WAIT });
 
+    // Maryam is away: routing refuses, and the dialog says why.
+    await ali.click('#transfer-btn');
+    await ali.waitForSelector('#transfer-dialog[open]');
+    await ali.selectOption('#transfer-agent', 'ag_maryam');
+    await ali.click('#transfer-form button[type="submit"]');
+    await ali.locator('#transfer-error:not([hidden])', { hasText: /away/ }).waitFor({ timeout: WAIT });
+    await ali.click('#transfer-form [data-close]');
+    await ali.waitForSelector('#transfer-dialog', { state: 'hidden', timeout: WAIT });
+
     // Transfer to Maryam (online now) with a note: she is told, and it is hers.
     await goOnline(maryam);
     await ali.click('#transfer-btn');

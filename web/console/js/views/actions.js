@@ -29,14 +29,16 @@ export function mountActions(state, { notice, request }) {
 
   for (const d of [transfer, snooze]) d.querySelector('[data-close]').addEventListener('click', () => d.close());
 
-  async function act(conv, op, body = {}) {
+  // True when done; else the reason is shown (in the open dialog, or as a notice).
+  async function act(conv, op, body = {}, form = null) {
     inflight.add(conv);
     state.emit('busy', { conv });
     try {
       await request({ type: op, conv, ...body });
       return true;
     } catch (e) {
-      notice(`Could not ${op} ${conv}: ${e.message}`);
+      if (form) showError(form, `Could not ${op}: ${e.message}`);
+      else notice(`Could not ${op} ${conv}: ${e.message}`);
       return false;
     } finally {
       inflight.delete(conv);
@@ -85,7 +87,7 @@ export function mountActions(state, { notice, request }) {
     const to = kind === 'agent' ? tform.elements.agent.value : tform.elements.team.value;
     if (!to) { showError(tform, `Choose ${kind === 'agent' ? 'an agent' : 'a team'}.`); return; }
     const body = kind === 'agent' ? { agent_id: to, note } : { team: to, note };
-    if (await act(target, 'transfer', body)) transfer.close();
+    if (await act(target, 'transfer', body, tform)) transfer.close();
   });
 
   function openSnooze(conv) {
@@ -99,7 +101,7 @@ export function mountActions(state, { notice, request }) {
     e.preventDefault();
     const until = snoozeUntil(sform.elements.preset.value, sform.elements.at.value);
     if (!Number.isFinite(until) || until <= Date.now()) { showError(sform, 'Pick a time in the future.'); return; }
-    if (await act(target, 'snooze', { until, note: sform.elements.note.value.trim() })) snooze.close();
+    if (await act(target, 'snooze', { until, note: sform.elements.note.value.trim() }, sform)) snooze.close();
   });
 
   return {
