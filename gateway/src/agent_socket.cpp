@@ -235,9 +235,29 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     std::vector<std::string> convs;
     for (auto& [conv, seq] : last_seq_) convs.push_back(conv);
     for (auto& conv : convs) co_await catch_up(conv);
-    auto snapshot = co_await s_.conversations.team_snapshot(agent_->team, 200);
+    auto snapshot = co_await open_conversations();
     if (snapshot)
       peer_->send(std::make_shared<const std::string>(R"({"type":"snapshot","conversations":)" + *snapshot + "}"));
+  }
+
+  // The open conversations the agent sees (every team of theirs, or all for
+  // admins, plus their own anywhere), newest first, as a JSON array.
+  awaitable<routing::result<std::string>> open_conversations() {
+    if (!s_.routing) co_return co_await s_.conversations.team_snapshot(agent_->team, 200);
+    routing::list_request q;
+    q.agent = agent_->id;
+    if (agent_->role == "admin")
+      for (const auto& t : *s_.routing->teams()) q.teams.push_back(t.id);
+    else
+      q.teams = agent_->teams.empty() ? std::vector<std::string>{agent_->team} : agent_->teams;
+    q.limit = 200;
+    auto list = co_await s_.routing->list(q);
+    if (!list) co_return list.error();
+    try {
+      co_return json::parse(*list).at("conversations").dump(-1, ' ', false, json::error_handler_t::replace);
+    } catch (const json::exception&) {
+      co_return make_error_code(store::redis_errc::server_error);
+    }
   }
 
   awaitable<void> on_hello(const json& frame) {
@@ -264,7 +284,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     if (wanted != "online" && wanted != "away") wanted.clear();
     co_await heartbeat(wanted, true);
 
-    auto snapshot = co_await s_.conversations.team_snapshot(agent_->team, 200);
+    auto snapshot = co_await open_conversations();
     std::string conversations = snapshot ? *snapshot : "[]";
     json welcome = {{"type", "welcome"},
                     {"v", 1},

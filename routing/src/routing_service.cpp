@@ -29,6 +29,12 @@ using store::reply;
 
 namespace {
 
+// The "routing" logger (registered by the gateway), or the default one.
+std::shared_ptr<spdlog::logger> log() {
+  auto l = spdlog::get("routing");
+  return l ? l : spdlog::default_logger();
+}
+
 std::int64_t to_i64(std::string_view s) {
   std::int64_t v = 0;
   std::from_chars(s.data(), s.data() + s.size(), v);
@@ -38,7 +44,7 @@ std::int64_t to_i64(std::string_view s) {
 rresult<const std::vector<reply>*> answer_of(const rresult<reply>& r) {
   if (!r) return r.error();
   if (r->is_error()) {
-    spdlog::get("routing")->error("routing script failed: {}", r->str);
+    log()->error("routing script failed: {}", r->str);
     return store::make_error_code(store::redis_errc::server_error);
   }
   if (r->type != reply::kind::array || r->elements.empty()) return store::make_error_code(store::redis_errc::server_error);
@@ -112,7 +118,7 @@ awaitable<rresult<void>> routing_service::refresh_teams() {
       strategies.push_back(list->back().id);
       strategies.push_back(list->back().strategy);
     } catch (const std::exception& e) {
-      spdlog::get("routing")->error("team {} in Redis is not valid, skipped: {}", r->elements[i].str, e.what());
+      log()->error("team {} in Redis is not valid, skipped: {}", r->elements[i].str, e.what());
     }
   }
   std::sort(list->begin(), list->end(), [](const team_def& a, const team_def& b) { return a.id < b.id; });
@@ -173,7 +179,7 @@ awaitable<rresult<route_outcome>> routing_service::route(const std::string& conv
     auto sla = sla_for(*team, at);
     std::string closed;
     if (!team->hours.always_open() && !team->hours.is_open(at)) closed = closed_message_for(*team, facts.language);
-    spdlog::get("routing")->debug("conv={} team={} ({}) priority={} closed={}", conv, decision.team, decision.why,
+    log()->debug("conv={} team={} ({}) priority={} closed={}", conv, decision.team, decision.why,
                                   decision.priority, !closed.empty());
     r = co_await redis_.eval(
         routing_script(lua::route), store::make_command(),
@@ -261,7 +267,7 @@ awaitable<rresult<std::string>> routing_service::list(const list_request& q) {
                                                     std::to_string(q.limit), std::to_string(q.offset), "5000"));
   if (!r) co_return r.error();
   if (r->is_error()) {
-    spdlog::get("routing")->error("list_view failed: {}", r->str);
+    log()->error("list_view failed: {}", r->str);
     co_return store::make_error_code(store::redis_errc::server_error);
   }
   co_return std::move(r->str);
@@ -296,7 +302,6 @@ void routing_service::stop() {
 
 awaitable<void> routing_service::timer_loop(std::vector<std::string> channel_teams) {
   auto state = loop_;  // outlives this object's destruction order issues
-  auto log = spdlog::get("routing");
   bool synced = false;
   int round = 0;
   while (!state->stopped) {
@@ -305,7 +310,7 @@ awaitable<void> routing_service::timer_loop(std::vector<std::string> channel_tea
       if (s) synced = true;
     } else {
       auto t = co_await tick();
-      if (!t && redis_.connected()) log->warn("routing tick failed: {}", t.error().message());
+      if (!t && redis_.connected()) log()->warn("routing tick failed: {}", t.error().message());
       // Admin edits on other instances reach this one within a few seconds.
       if (++round % 10 == 0) co_await refresh_teams();
     }

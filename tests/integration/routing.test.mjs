@@ -314,7 +314,7 @@ test('rules pick the team: VIP customers to the VIP desk with high priority; a b
   // A bot handoff tagged "warranty" goes to the warranty team.
   const b = await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text: 'I want to talk to a human agent please', language: 'en' }, { channel: 'botch' });
   const bs = await conv(b.json.conversation_id);
-  assert.equal(bs.status, 'queued', 'the bot handed off and routing queued it');
+  assert.ok(['queued', 'assigned'].includes(bs.status), `the bot handed off and routing took it (${bs.status})`);
   assert.equal(bs.routed, '1');
 });
 

@@ -55,16 +55,18 @@ end
 local function team_strategy(t) return redis.call('HGET', p .. 'team_strategy', t) or 'least_loaded' end
 
 -- Lowest first. Round robin: whoever was assigned least recently. Least
--- loaded: fewest open conversations, ties to whoever waited longest.
-local function avail_score(t, load, last)
-  if team_strategy(t) == 'round_robin' then return last end
-  return load + last / 1e13
+-- loaded: fewest open conversations, ties to whoever waited longest. `turn`
+-- is the agent's place in the global assignment order (a counter: many
+-- assignments fall in one millisecond).
+local function avail_score(t, load, turn)
+  if team_strategy(t) == 'round_robin' then return turn end
+  return load + turn / 1e12
 end
 
 -- Puts the agent into (or takes it out of) its teams' availability sets:
 -- in when online with free capacity. Returns true when the agent can take work.
 local function index_agent(a, now)
-  local h = redis.call('HMGET', agent_key(a), 'capacity', 'last_assigned_at', 'id')
+  local h = redis.call('HMGET', agent_key(a), 'capacity', 'assign_turn', 'id')
   if not h[3] then return false end
   local load = agent_load(a)
   local ok = load < (tonumber(h[1] or '0') or 0) and agent_status(a, now) == 'online'
@@ -146,7 +148,7 @@ local function assign_to(conv, a, now, actor, reason, extra)
   if prev ~= '' and prev ~= a then release(conv, prev, now) end
   redis.call('ZREM', p .. 'queue:' .. h[2], conv)
   redis.call('SADD', agent_key(a) .. ':convs', conv)
-  redis.call('HSET', agent_key(a), 'last_assigned_at', now)
+  redis.call('HSET', agent_key(a), 'last_assigned_at', now, 'assign_turn', redis.call('INCR', p .. 'assign_turn'))
   index_agent(a, now)
   redis.call('HSET', vkey, 'assignee', a, 'assigned_at', now)
   redis.call('HDEL', vkey, 'snoozed_until')

@@ -1,0 +1,151 @@
+// The assignment decisions of the routing Lua scripts, as tables, against a
+// real redis-server (skipped when none is installed): who gets the next
+// conversation under round robin and least loaded, and who never does
+// (away, offline, full).
+#include <gtest/gtest.h>
+
+#include "pasokh/routing/conversation_service.hpp"
+#include "pasokh/routing/routing_service.hpp"
+#include "test_support.hpp"
+
+namespace pasokh::routing {
+namespace {
+
+using test::run;
+
+class strategy : public test::redis_test {
+ protected:
+  void start(const std::string& team_strategy) {
+    client_.emplace(io_.get_executor(), config());
+    start_and_wait(*client_);
+    routing_config cfg;
+    cfg.reassign_after = std::chrono::seconds(0);
+    team_def t;
+    t.id = "t";
+    t.strategy = team_strategy;
+    cfg.teams.push_back(t);
+    routing_.emplace(*client_, "u:", cfg);
+    convs_.emplace(*client_, "u:", std::chrono::seconds(60));
+    ASSERT_TRUE(run(io_, routing_->sync({})));
+  }
+  void TearDown() override {
+    if (client_) client_->stop();
+    test::redis_test::TearDown();
+  }
+
+  void agent(const std::string& id, int capacity, const std::string& availability = "online") {
+    ASSERT_TRUE(exec(*client_, store::make_command("HSET", "u:agent:" + id, "id", id, "name", id, "team", "t", "teams", "t",
+                                                  "capacity", std::to_string(capacity))));
+    auto p = run(io_, routing_->presence("beat", id, "s", availability));
+    ASSERT_TRUE(p);
+  }
+
+  // A new customer writes; returns who got the conversation ("" if queued).
+  std::string customer_writes(std::string* conv = nullptr) {
+    proto::inbound_event e;
+    e.from = {"api", proto::channel_kind::api, "c" + std::to_string(++customers_), "C"};
+    e.dedup_key = e.provider_message_id = "m" + std::to_string(customers_);
+    e.text = "hi";
+    channel_route route{"t", false};
+    auto stored = run(io_, convs_->ingest(e, route));
+    EXPECT_TRUE(stored);
+    if (conv) *conv = stored->conversation_id;
+    auto r = run(io_, routing_->route(stored->conversation_id, "en"));
+    EXPECT_TRUE(r);
+    return r->assignee;
+  }
+
+  std::string act(const std::string& op, const std::string& conv, const std::string& arg = "") {
+    action_request q{op, conv, "test", arg, "", ""};
+    auto r = run(io_, routing_->act(q));
+    EXPECT_TRUE(r);
+    return r->code;
+  }
+
+  std::optional<store::redis_client> client_;
+  std::optional<routing_service> routing_;
+  std::optional<conversation_service> convs_;
+  int customers_ = 0;
+};
+
+TEST_F(strategy, RoundRobinTakesTurns) {
+  start("round_robin");
+  for (auto id : {"a", "b", "c"}) agent(id, 10);
+  std::vector<std::string> got;
+  for (int i = 0; i < 7; ++i) got.push_back(customer_writes());
+  EXPECT_EQ(got, (std::vector<std::string>{"a", "b", "c", "a", "b", "c", "a"}));
+}
+
+TEST_F(strategy, LeastLoadedFillsTheEmptiestFirst) {
+  start("least_loaded");
+  for (auto id : {"a", "b", "c"}) agent(id, 10);
+  std::string first;
+  EXPECT_EQ(customer_writes(&first), "a");
+  EXPECT_EQ(customer_writes(), "b");
+  EXPECT_EQ(customer_writes(), "c");
+  EXPECT_EQ(customer_writes(), "a");  // all at 1: whoever waited longest since an assignment
+  EXPECT_EQ(act("resolve", first), "ok");  // a drops to 1
+  struct step {
+    const char* expected;
+    const char* why;
+  };
+  // Loads now a1 b1 c1 (a's last assignment is the newest): b, c, then a.
+  const step steps[] = {{"b", "oldest last assignment among the least loaded"}, {"c", "next"}, {"a", "all at 2"}};
+  for (const auto& s : steps) EXPECT_EQ(customer_writes(), s.expected) << s.why;
+}
+
+TEST_F(strategy, NeverAwayOfflineOrFullAgents) {
+  start("least_loaded");
+  agent("away", 10, "away");
+  agent("full", 1);
+  agent("ok", 2);
+  struct step {
+    const char* expected;
+  };
+  // "full" (capacity 1) and "ok" (2) take three; then everyone is full or away.
+  std::vector<std::string> got;
+  for (int i = 0; i < 5; ++i) got.push_back(customer_writes());
+  EXPECT_EQ(got, (std::vector<std::string>{"full", "ok", "ok", "", ""}));
+  auto queued = exec(*client_, store::make_command("ZCARD", "u:queue:t"));
+  EXPECT_EQ(queued->integer, 2);
+  // The away agent comes online: the queue drains to it at once, oldest first.
+  auto p = run(io_, routing_->presence("beat", "away", "s", "online"));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->assigned, 2);
+  EXPECT_EQ(exec(*client_, store::make_command("ZCARD", "u:queue:t"))->integer, 0);
+  // An agent whose heartbeats stopped is offline: found and skipped.
+  ASSERT_TRUE(exec(*client_, store::make_command("ZADD", "u:presence:away", "1", "s")));
+  ASSERT_TRUE(exec(*client_, store::make_command("ZADD", "u:presence", "1", "away")));
+  ASSERT_TRUE(exec(*client_, store::make_command("HSET", "u:agent:away", "capacity", "100")));
+  EXPECT_EQ(customer_writes(), "");
+  EXPECT_EQ(exec(*client_, store::make_command("ZSCORE", "u:team:t:avail", "away"))->is_nil(), true);
+}
+
+TEST_F(strategy, ManualAssignmentChecksTheTarget) {
+  start("least_loaded");
+  agent("a", 1);
+  agent("b", 1, "away");
+  std::string conv;
+  EXPECT_EQ(customer_writes(&conv), "a");
+  std::string second;
+  EXPECT_EQ(customer_writes(&second), "");
+  struct case_ {
+    const char* target;
+    const char* force;
+    const char* code;
+  };
+  const case_ cases[] = {
+      {"nobody", "0", "agent_not_found"}, {"b", "0", "agent_away"}, {"a", "0", "agent_full"}, {"b", "1", "ok"}};
+  for (const auto& c : cases) {
+    action_request q{"assign", second, "boss", c.target, c.force, ""};
+    auto r = run(io_, routing_->act(q));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->code, c.code) << c.target;
+  }
+  EXPECT_EQ(act("snooze", conv, "1"), "invalid_until");
+  EXPECT_EQ(act("escalate", conv), "ok");
+  EXPECT_EQ(exec(*client_, store::make_command("HGET", "u:conv:" + conv, "priority"))->str, "high");
+}
+
+}  // namespace
+}  // namespace pasokh::routing
