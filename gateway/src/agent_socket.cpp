@@ -251,6 +251,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     else
       q.teams = agent_->teams.empty() ? std::vector<std::string>{agent_->team} : agent_->teams;
     q.limit = 200;
+    q.scan_cap = 400;  // every hello and resync reads this: the newest only
     auto list = co_await s_.routing->list(q);
     if (!list) co_return list.error();
     try {

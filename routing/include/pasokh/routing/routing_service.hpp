@@ -63,6 +63,7 @@ struct list_request {
   std::string status;              // "" = open ones
   std::string team;                // "" = every visible team
   int limit = 50, offset = 0;
+  int scan_cap = 5000;             // newest conversations read per team (bounds the work of counts)
 };
 
 class routing_service {
