@@ -7,6 +7,7 @@
 #include <boost/asio/as_tuple.hpp>
 
 #include <charconv>
+#include <random>
 
 #include <spdlog/spdlog.h>
 
@@ -79,7 +80,11 @@ struct routing_service::loop_state {
 
 routing_service::routing_service(store::redis_client& redis, std::string prefix, routing_config cfg)
     : redis_(redis), prefix_(std::move(prefix)), cfg_(std::move(cfg)),
-      teams_(std::make_shared<const std::vector<team_def>>(cfg_.teams)), loop_(std::make_shared<loop_state>()) {}
+      teams_(std::make_shared<const std::vector<team_def>>(cfg_.teams)), loop_(std::make_shared<loop_state>()) {
+  // Names this instance for the timer lease.
+  std::random_device rd;
+  instance_ = std::to_string(rd()) + "-" + std::to_string(rd());
+}
 
 routing_service::~routing_service() { stop(); }
 
@@ -241,7 +246,8 @@ awaitable<rresult<action_outcome>> routing_service::act(const action_request& q)
 
 awaitable<rresult<tick_outcome>> routing_service::tick() {
   auto r = co_await redis_.eval(routing_script(lua::tick), store::make_command(),
-                                store::make_command(prefix_, std::to_string(now_ms()), "200"));
+                                store::make_command(prefix_, std::to_string(now_ms()), "200", instance_,
+                                                    std::to_string(std::max<std::int64_t>(2000, cfg_.tick_interval.count() * 4))));
   auto a = answer_of(r);
   if (!a) co_return a.error();
   const auto& v = **a;
@@ -253,6 +259,7 @@ awaitable<rresult<tick_outcome>> routing_service::tick() {
     t.sla_warnings = static_cast<int>(v[3].integer);
     t.sla_breaches = static_cast<int>(v[4].integer);
   }
+  t.leader = v.size() >= 6 && v[5].integer == 1;
   count("presence_expired", t.expired);
   count("reassigned_no_reply", t.reassigned);
   count("snooze_ended", t.woken);

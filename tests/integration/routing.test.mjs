@@ -428,3 +428,13 @@ test('inbox views list conversations with counts; the OpenAPI document is served
   assert.equal(doc.json.openapi.slice(0, 2), '3.');
   assert.ok(doc.json.paths['/api/v1/conversations/{conv}/transfer']);
 });
+
+test('the timers keep running when the instance holding their lease dies', async () => {
+  const watcher = await agentSocket(gw2, (await login(gw2, 'boss', 'boss-secret-1')).json.token);
+  await gw1.stop('SIGKILL');  // whoever held the lease, only gw2 is left
+  const p = await postMessage(gw2, { message_id: uid(), customer: { id: newCustomer() }, text: 'still there?' }, { channel: 'slach' });
+  const c = p.json.conversation_id;
+  const breach = await watcher.next((f) => f.type === 'event' && f.conv === c && f.event === 'sla' && f.state === 'breached', 10000);
+  assert.equal(breach.sla, 'first_response');
+  await watcher.close();
+});

@@ -1,11 +1,17 @@
--- The routing timers, run often by every instance: each due entry is taken
--- (ZREM) inside this one atomic script, so many instances never act twice.
--- ARGV: prefix, now_ms, limit. Handles: agents whose heartbeats ran out,
+-- The routing timers. Every instance calls this often; one of them holds a
+-- lease (renewed on each call, taken over when it lapses) and does the work,
+-- and each due entry is taken (ZREM) inside this one atomic script anyway, so
+-- nothing fires twice. ARGV: prefix, now_ms, limit, instance id, lease_ms.
+-- Handles: agents whose heartbeats ran out,
 -- assigned conversations without an agent reply in time (offered to another
 -- agent), snoozes that end, SLA warnings and breaches.
 -- Answers { expired, reassigned, woken, sla_warnings, sla_breaches }.
-local now, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+local now, limit, me, lease_ms = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local counts = { 0, 0, 0, 0, 0 }
+local lease = p .. 'routing:timer_lease'
+local holder = redis.call('GET', lease)
+if holder and holder ~= me then return { 0, 0, 0, 0, 0, 0 } end
+redis.call('SET', lease, me, 'PX', lease_ms)
 
 for _, a in ipairs(redis.call('ZRANGEBYSCORE', p .. 'presence', '-inf', now, 'LIMIT', 0, limit)) do
   expire_agent(a, now)
@@ -72,4 +78,5 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', tkey, '-inf', now, 'LIMIT', 
       due = tonumber(which == 'first_response' and h[3] or h[4]) or 0, at = now })
   end
 end
+counts[6] = 1
 return counts

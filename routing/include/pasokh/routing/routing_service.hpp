@@ -54,6 +54,7 @@ struct action_outcome {
 
 struct tick_outcome {
   int expired = 0, reassigned = 0, woken = 0, sla_warnings = 0, sla_breaches = 0;
+  bool leader = false;  // this instance holds the timer lease and did the work
 };
 
 struct list_request {
@@ -87,6 +88,7 @@ class routing_service {
   boost::asio::awaitable<rresult<presence_outcome>> presence(std::string op, std::string agent, std::string session,
                                                              std::string availability);
   boost::asio::awaitable<rresult<action_outcome>> act(const action_request& request);
+  // One round of the timers; only the holder of the timer lease works.
   boost::asio::awaitable<rresult<tick_outcome>> tick();
   // JSON: {"conversations":[...],"total":n,"counts":{"mine","unassigned","team","all"}}
   boost::asio::awaitable<rresult<std::string>> list(const list_request& request);
@@ -117,6 +119,7 @@ class routing_service {
   std::shared_ptr<const std::vector<team_def>> teams_;
   struct loop_state;
   std::shared_ptr<loop_state> loop_;
+  std::string instance_;  // holder name for the timer lease
 };
 
 }  // namespace pasokh::routing
