@@ -410,6 +410,27 @@ test('every admin route refuses agents (403) and anonymous callers (401) with a 
   assert.equal((await api(gw1, 'GET', '/api/v1/admin/teams/support/hours', await boss())).json.hours.timezone, 'Asia/Tehran');
 });
 
+test('agents act only on their teams\' conversations; refusals come back as WebSocket errors too', async () => {
+  const outsider = await newAgent('outsider1', { teams: ['warranty'] });
+  const insider = await newAgent('insider1', { teams: ['support'] });
+  const p = await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text: 'mine?' });
+  const c = p.json.conversation_id;
+  const r = await api(gw1, 'POST', `/api/v1/conversations/${c}/resolve`, outsider.token, {});
+  assert.equal(r.status, 403);
+  assert.equal(r.json.error.code, 'forbidden');
+  const s = await agentSocket(gw2, insider.token);
+  s.send({ type: 'assign', conv: c, agent: outsider.id, client_id: 'a1' });   // outsider has no session: offline
+  const err = await s.next((f) => f.type === 'error' && f.client_id === 'a1');
+  assert.equal(err.code, 'agent_offline');
+  s.send({ type: 'assign', conv: c, client_id: 'a2', force: true });            // force is for admins
+  assert.equal((await s.next((f) => f.type === 'error' && f.client_id === 'a2')).code, 'forbidden');
+  s.send({ type: 'snooze', conv: c, client_id: 'a3' });
+  assert.equal((await s.next((f) => f.type === 'error' && f.client_id === 'a3')).code, 'invalid_field');
+  s.send({ type: 'transfer', conv: c, client_id: 'a4', note: 'x'.repeat(3000), team: 'warranty' });
+  assert.equal((await s.next((f) => f.type === 'error' && f.client_id === 'a4')).code, 'invalid_field');
+  await s.close();
+});
+
 test('inbox views list conversations with counts; the OpenAPI document is served', async () => {
   const a = await newAgent('view1', { capacity: 5 });
   const r = await api(gw1, 'GET', '/api/v1/conversations?view=unassigned', a.token);
