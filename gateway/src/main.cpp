@@ -123,7 +123,7 @@ int run_admin(net::io_context& ioc, store::redis_client& redis, std::function<ne
   return status;
 }
 
-net::awaitable<int> seed_demo(agent_directory& agents) {
+net::awaitable<int> seed_demo(agent_directory& agents, const config& cfg) {
   struct demo_agent { const char* login; const char* name; const char* role; };
   std::printf("Demo agents (passwords are shown only now; they are stored hashed):\n");
   for (auto d : {demo_agent{"sara", "Sara Ahmadi", "admin"}, demo_agent{"reza", "Reza Karimi", "agent"}}) {
@@ -132,6 +132,10 @@ net::awaitable<int> seed_demo(agent_directory& agents) {
     a.login = d.login;
     a.name = d.name;
     a.role = d.role;
+    // The demo agents work in every configured team (support first).
+    for (const auto& t : cfg.routing.teams) a.teams.push_back(t.id);
+    if (!a.teams.empty()) a.team = a.teams.front();
+    a.capacity = cfg.routing.default_capacity;
     auto password = random_token(9);
     auto created = co_await agents.create(a, password);
     if (!created) {
@@ -139,7 +143,7 @@ net::awaitable<int> seed_demo(agent_directory& agents) {
       co_return 1;
     }
     if (*created)
-      std::printf("  %-5s (%s, team support)  password: %s\n", d.login, d.role, password.c_str());
+      std::printf("  %-5s (%s, team %s)  password: %s\n", d.login, d.role, a.team.c_str(), password.c_str());
     else
       std::printf("  %-5s already exists (password unchanged)\n", d.login);
   }
@@ -182,7 +186,7 @@ int main(int argc, char** argv) {
   redis.start();
 
   agent_directory agents(redis, cfg.redis.prefix, cfg.auth.session_ttl, cfg.auth.login_attempts_per_minute);
-  if (opts.seed_demo) return run_admin(ioc, redis, [&] { return seed_demo(agents); });
+  if (opts.seed_demo) return run_admin(ioc, redis, [&] { return seed_demo(agents, cfg); });
   if (!opts.create_agent.empty()) {
     const char* password = std::getenv("PASOKH_NEW_AGENT_PASSWORD");
     if (!password || !*password) {
