@@ -221,6 +221,15 @@ awaitable<rresult<presence_outcome>> routing_service::presence(std::string op, s
     out.after = v[1].str;
     out.assigned = static_cast<int>(v[2].integer);
   }
+  // A full batch: there may be more for this agent (capacity above 200).
+  for (int batch = out.assigned, rounds = 0; batch == 200 && rounds < 50; ++rounds) {
+    auto more = co_await redis_.eval(routing_script(lua::presence), store::make_command(),
+                                     store::make_command(prefix_, "drain", agent, session, std::to_string(now_ms()), ttl, ""));
+    auto m = answer_of(more);
+    if (!m || (*m)->size() < 3) break;
+    batch = static_cast<int>((**m)[2].integer);
+    out.assigned += batch;
+  }
   count("assigned", out.assigned);
   co_return out;
 }

@@ -5,7 +5,7 @@
 local op, a, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
 for t in string.gmatch(ARGV[5] or '', '[^,]+') do redis.call('ZREM', p .. 'team:' .. t .. ':avail', a) end
 if op == 'reindex' then
-  if index_agent(a, now) then drain_agent(a, now, 1000) end
+  if index_agent(a, now) then drain_agent(a, now, 200) end
   publish_presence(a, now)
   return { 'ok' }
 end

@@ -3,7 +3,10 @@
 --   beat:  a session is alive for ttl_ms more (hello, ping, presence frame)
 --   close: a session ended; it counts for ttl_ms more (the grace for a reload)
 --   set:   the agent chose online or away (remembered across reconnects)
--- Coming online (or being online with room) drains the agent's queues at once.
+--   drain: nothing changes; only the drain below (the caller's next batch)
+-- Coming online (or being online with room) drains the agent's queues at once,
+-- at most 200 conversations per call (one script must stay short: Redis runs
+-- nothing else meanwhile); the caller calls again while a batch was full.
 -- Answers { status_before, status_after, assigned_count }.
 local op, a, session, now, ttl, availability = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
 if redis.call('EXISTS', agent_key(a)) == 0 then return { 'not_found' } end
@@ -23,5 +26,5 @@ local after = agent_status(a, now)
 local can_take = index_agent(a, now)
 if before ~= after then publish_presence(a, now) end
 local n = 0
-if can_take then n = drain_agent(a, now, 1000) end
+if can_take then n = drain_agent(a, now, 200) end
 return { before, after, n }
