@@ -3,6 +3,10 @@
 #   bench/email/run.sh                 both, fuzzing 60 s
 #   bench/email/run.sh bench           email_bench (parse time, SMTP listener messages/s)
 #   bench/email/run.sh fuzz [SECONDS]  libFuzzer over parse_email, seeded with tests/data/email
+#   bench/email/run.sh pasokh [MESSAGES] [CONCURRENCY] [ROUNDS]
+#                                      the same 20 KB mail into the full pasokh binary's SMTP
+#                                      listener (Redis with AOF everysec), 250 only once stored;
+#                                      PASOKH_BIN overrides the binary, PASOKH_BENCH_NO_BUILD=1 skips ninja
 # Build dirs: $PASOKH_BUILD (default build-email) for the bench, $PASOKH_FUZZ_BUILD
 # (default build-email-fuzz) for the Clang/libFuzzer build; both under the repo root.
 set -euo pipefail
@@ -10,13 +14,54 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 what=${1:-all}
 seconds=${2:-60}
-[ "$what" = "fuzz" ] || [ "$what" = "bench" ] || [ "$what" = "all" ] || { sed -n 2,7p "$0"; exit 2; }
+case "$what" in fuzz|bench|pasokh|all) ;; *) sed -n 2,10p "$0"; exit 2 ;; esac
 
 run_bench() {
   local build=${PASOKH_BUILD:-$root/build-email}
   [ -f "$build/build.ninja" ] || cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   ninja -C "$build" -j2 email_bench
   "$build/bench/email/email_bench"
+}
+
+run_pasokh() {
+  local build=${PASOKH_BUILD:-$root/build-email}
+  local messages=${2:-3000} concurrency=${3:-8} rounds=${4:-2}
+  [ -f "$build/build.ninja" ] || cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  [ "${PASOKH_BENCH_NO_BUILD:-0}" = 1 ] || ninja -C "$build" -j2 email_bench pasokh >/dev/null
+  local bin=${PASOKH_BIN:-$build/gateway/pasokh}
+  source "$root/scripts/lib.sh"
+  local work pids=()
+  work=$(mktemp -d)
+  trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+  local redis_port pasokh_port smtp_port
+  redis_port=$(free_port)
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --appendonly yes --appendfsync everysec \
+    --save '' >"$work/redis.log" 2>&1 &
+  pids+=($!)
+  wait_for_redis "$redis_port"
+  pasokh_port=$(free_port)
+  smtp_port=$(free_port)
+  cat >"$work/pasokh.json" <<JSON
+{ "listen": {"address": "127.0.0.1", "port": $pasokh_port},
+  "redis": {"url": "redis://127.0.0.1:$redis_port"}, "log_level": "warn",
+  "channels": [{"id": "mail", "kind": "email", "team": "support",
+    "provider": {"support_addresses": ["support@support.example"], "reply_domain": "support.example",
+                 "smtp": {"address": "127.0.0.1", "port": $smtp_port, "max_connections": 1024},
+                 "relay": {"host": "127.0.0.1", "port": 9, "tls": "none"}}}] }
+JSON
+  "$bin" --config "$work/pasokh.json" >"$work/pasokh.out" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do grep -q listening "$work/pasokh.out" && break; sleep 0.1; done
+  grep -q listening "$work/pasokh.out" || { cat "$work/pasokh.out" >&2; exit 1; }
+  echo "pasokh SMTP benchmark: $messages messages x $rounds rounds, $concurrency connections, pasokh $bin"
+  for r in $(seq 1 "$rounds"); do
+    echo "round $r   load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+    "$build/bench/email/email_bench" --parse-iterations 2000 --messages "$messages" --concurrency "$concurrency" \
+      --target-port "$smtp_port" | sed 's/^/  /'
+    echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  done
+  echo "stored: $(curl -s "http://127.0.0.1:$pasokh_port/metrics" | grep -E '^pasokh_inbound_messages_total\{channel="mail"\}' || echo none)," \
+    "conversations $(redis-cli -p "$redis_port" get pasokh:next:conversation)"
 }
 
 run_fuzz() {
@@ -41,5 +86,6 @@ run_fuzz() {
 case "$what" in
   bench) run_bench ;;
   fuzz) run_fuzz ;;
+  pasokh) run_pasokh "$@" ;;
   all) run_bench; run_fuzz ;;
 esac
