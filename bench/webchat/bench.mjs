@@ -8,10 +8,11 @@
 // latency: $CONVS (default 1000) active conversations; customers write at $RATE msgs/s in
 //          total for $SECONDS s; an agent socket receives every event of the team.
 //          customer frame sent → agent frame received, and agent reply → customer frame, p50/p99.
-// Client sockets are spread over worker processes so no process needs more than ~10k fds.
+// Client sockets are spread over worker processes so no process needs more than ~10k fds,
+// each worker on its own source address (127.0.0.2, .3, ...) so loopback ports never run out.
 import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import crypto from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 
@@ -30,12 +31,12 @@ const newVisitor = () => `v_${crypto.randomBytes(16).toString('base64url')}`;
 
 // --- worker: holds a share of the customer sockets ------------------------------
 if (process.argv[2] === '--worker') {
-  const [, , , wsBase, countText] = process.argv;
+  const [, , , wsBase, countText, localAddress] = process.argv;
   const count = Number(countText);
   const sockets = [];
   let opened = 0, acked = 0, failed = 0;
   const open = (i) => new Promise((resolve) => {
-    const ws = new WebSocket(`${wsBase}/ws/chat?channel=web`, { perMessageDeflate: false });
+    const ws = new WebSocket(`${wsBase}/ws/chat?channel=web`, { perMessageDeflate: false, localAddress });
     const s = { ws, i, synced: false };
     // NO_HELLO=1: the transport alone (set a long hello timeout), for a breakdown of the memory.
     ws.on('open', () => {
@@ -95,19 +96,22 @@ async function main() {
     config.channels.push({ id: 'web', kind: 'webchat', team: 'support', provider: {} });
     return new Pasokh(config, { PASOKH_WEBCHAT_SECRET: SECRET }).start();
   };
+  const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const rssKb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
   const fdLimit = Number(/Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'))[1]);
 
   try {
     if (mode === 'idle' || mode === 'all') {
       const gw = await start();
-      // The server needs one fd per session plus a few dozen of its own.
+      // The server needs one fd per session besides the ones it has open now.
       const wanted = env('SESSIONS', 20000);
-      const sessions = Math.min(wanted, fdLimit - 200);
+      const serverFds = readdirSync(`/proc/${gw.proc.pid}/fd`).length;
+      const sessions = Math.min(wanted, fdLimit - serverFds - 16);
       const perWorker = 9000;
       const workers = [];
       for (let left = sessions; left > 0; left -= perWorker) {
-        const w = fork(new URL(import.meta.url).pathname, ['--worker', gw.wsBase, String(Math.min(perWorker, left))]);
+        const source = `127.0.0.${2 + workers.length}`;
+        const w = fork(new URL(import.meta.url).pathname, ['--worker', gw.wsBase, String(Math.min(perWorker, left)), source]);
         await new Promise((r) => w.once('message', r));
         workers.push(w);
       }
@@ -130,8 +134,8 @@ async function main() {
       const metrics = await (await fetch(`${gw.base}/metrics`)).text();
       const gauge = /pasokh_websocket_sessions (\d+)/.exec(metrics)?.[1];
       console.log(JSON.stringify({
-        bench: 'webchat idle sessions',
-        fd_limit: fdLimit, sessions_wanted: wanted, sessions_open: opened, failed, still_open_at_end: still,
+        bench: 'webchat idle sessions', load_average: loadAverage(),
+        fd_limit: fdLimit, server_fds_before: serverFds, sessions_wanted: wanted, sessions_open: opened, failed, still_open_at_end: still,
         server_ws_sessions_gauge: Number(gauge),
         connect_seconds: +((t1 - t0) / 1000).toFixed(1), first_messages_acked: acked,
         first_messages_per_s: Math.round(acked / ((t2 - t1) / 1000)),
@@ -210,7 +214,7 @@ async function main() {
       await sleep(2000);
       const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return +s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(2); };
       console.log(JSON.stringify({
-        bench: 'webchat latency', conversations: convs, customer_msgs_per_s: rate, seconds, threads: env('THREADS', 2),
+        bench: 'webchat latency', load_average: loadAverage(), conversations: convs, customer_msgs_per_s: rate, seconds, threads: env('THREADS', 2),
         customer_to_agent_ms: { count: toAgent.length, lost: sentAt.size, p50: pct(toAgent, 0.5), p99: pct(toAgent, 0.99), max: pct(toAgent, 1) },
         agent_to_customer_ms: { count: toCustomer.length, lost: replyAt.size, p50: pct(toCustomer, 0.5), p99: pct(toCustomer, 0.99), max: pct(toCustomer, 1) },
       }, null, 1));
