@@ -2,7 +2,10 @@
 // freshness check, and the fields rebuilt into a message that parse_email reads.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "pasokh/connectors/common/crypto.hpp"
+#include "pasokh/connectors/email/config.hpp"
 #include "pasokh/connectors/email/mailgun.hpp"
 #include "pasokh/connectors/email/parse.hpp"
 
@@ -112,6 +115,28 @@ TEST(MailgunMessage, RawMimeIsTakenAsIs) {
                                     {"body-mime", "From: a@b.example\r\n\r\nhi\r\n", {}, {}}};
   auto mail = mailgun_message(fields, 0);
   EXPECT_EQ(mail.raw, "From: a@b.example\r\n\r\nhi\r\n");
+}
+
+std::optional<std::string> test_env(const char* name) {
+  if (std::string_view(name) == "MG_KEY") return std::string("key-from-env");
+  return std::nullopt;
+}
+
+TEST(MailgunConfig, WebhookNeedsItsKeyAndNoStrangers) {
+  auto provider = [](nlohmann::json webhook) {
+    return nlohmann::json{{"support_addresses", {"support@shop.example"}}, {"webhook", std::move(webhook)}};
+  };
+  auto c = parse_email_config(provider({{"signing_key_env", "MG_KEY"}, {"max_age_s", 120}}), "mail", test_env);
+  EXPECT_TRUE(c.webhook.enabled());
+  EXPECT_EQ(c.webhook.signing_key, "key-from-env");
+  EXPECT_EQ(c.webhook.max_age, seconds(120));
+  EXPECT_FALSE(parse_email_config(nlohmann::json{{"support_addresses", {"a@b.example"}}}, "mail", test_env).webhook.enabled());
+  EXPECT_THROW(parse_email_config(provider({{"signing_key_env", "UNSET"}}), "mail", test_env), std::runtime_error);
+  EXPECT_THROW(parse_email_config(provider(nlohmann::json::object()), "mail", test_env), std::runtime_error);
+  EXPECT_THROW(parse_email_config(provider({{"signing_key_env", "MG_KEY"}, {"max_age", 1}}), "mail", test_env),
+               std::runtime_error);
+  EXPECT_THROW(parse_email_config(provider({{"signing_key_env", "MG_KEY"}, {"max_age_s", 5}}), "mail", test_env),
+               std::runtime_error);
 }
 
 }  // namespace
