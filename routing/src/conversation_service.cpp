@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pasokh/proto/json.hpp"
+#include "ingest_script.hpp"
 #include "lua_scripts.hpp"
 
 namespace pasokh::routing {
@@ -75,40 +76,8 @@ conversation_service::conversation_service(store::redis_client& redis, std::stri
 
 awaitable<result<ingest_outcome>> conversation_service::ingest(const proto::inbound_event& event,
                                                                 const channel_route& route) {
-  nlohmann::json message = {{"text", event.text}};
-  if (!event.attachments.empty()) message["attachments"] = event.attachments;
-  if (!event.provider_message_id.empty()) message["provider_message_id"] = event.provider_message_id;
-  if (!event.reply_to.empty()) message["reply_to"] = event.reply_to;
-  if (!event.button_payload.empty()) message["button_payload"] = event.button_payload;
-  if (event.sent_at) message["sent_at"] = event.sent_at;
-
-  auto r = co_await redis_.eval(
-      script(lua::ingest), store::make_command(),
-      store::make_command(prefix_, event.from.channel, std::string(proto::to_string(event.from.kind)), event.from.external_id,
-       event.from.display_name, event.dedup_key, std::to_string(dedup_ttl_.count()), std::to_string(now_ms()),
-       message.dump(), route.team, route.bot_enabled ? "1" : "0", event.language,
-       event.provider_chat_id.empty() ? event.from.external_id : event.provider_chat_id,
-       std::string(), std::string(), event.from.alt_external_id));
-  auto answer = script_answer(r);
-  if (!answer) co_return answer.error();
-  const auto& a = **answer;
-  ingest_outcome out;
-  if (a[0].str == "duplicate") {
-    // "conv|seq|customer" as remembered by the dedup key.
-    std::string_view seen = a.at(1).str;
-    auto first = seen.find('|'), second = seen.rfind('|');
-    out.duplicate = true;
-    out.conversation_id = std::string(seen.substr(0, first));
-    out.seq = to_u64(seen.substr(first + 1, second - first - 1));
-    out.customer_id = std::string(seen.substr(second + 1));
-    co_return out;
-  }
-  out.conversation_id = a.at(1).str;
-  out.seq = to_u64(a.at(2).str);
-  out.customer_id = a.at(3).str;
-  out.new_conversation = a.at(4).str == "1";
-  out.status = a.at(5).str;
-  co_return out;
+  ingest_thread none;
+  co_return co_await run_ingest(redis_, prefix_, dedup_ttl_, event, route, none);
 }
 
 namespace {

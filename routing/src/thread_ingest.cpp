@@ -1,63 +1,16 @@
 #include "pasokh/routing/thread_ingest.hpp"
 
-#include <charconv>
-
-#include <nlohmann/json.hpp>
-
-#include "pasokh/proto/json.hpp"
-#include "lua_scripts.hpp"
+#include "ingest_script.hpp"
 
 namespace pasokh::routing {
-
-namespace {
-std::uint64_t to_u64(std::string_view s) {
-  std::uint64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-}  // namespace
 
 thread_ingest::thread_ingest(store::redis_client& redis, std::string prefix, std::chrono::seconds dedup_ttl)
     : redis_(redis), prefix_(std::move(prefix)), dedup_ttl_(dedup_ttl) {}
 
 awaitable<result<ingest_outcome>> thread_ingest::ingest(const proto::inbound_event& event, const channel_route& route,
                                                         const thread& continues) {
-  nlohmann::json message = {{"text", event.text}};
-  if (!event.attachments.empty()) message["attachments"] = event.attachments;
-  if (!event.provider_message_id.empty()) message["provider_message_id"] = event.provider_message_id;
-  if (!event.reply_to.empty()) message["reply_to"] = event.reply_to;
-  if (event.sent_at) message["sent_at"] = event.sent_at;
-  if (event.automatic) message["automatic"] = true;
-
-  auto args = store::make_command(
-      prefix_, event.from.channel, std::string(proto::to_string(event.from.kind)), event.from.external_id,
-      event.from.display_name, event.dedup_key, std::to_string(dedup_ttl_.count()), std::to_string(now_ms()),
-      message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), route.team, route.bot_enabled ? "1" : "0",
-      event.language, event.provider_chat_id.empty() ? event.from.external_id : event.provider_chat_id,
-      continues.conversation_id, continues.by_secret_token ? "1" : "0");
-  auto r = co_await redis_.eval(script(lua::ingest), store::make_command(), std::move(args));
-  if (!r) co_return r.error();
-  if (r->is_error() || r->type != store::reply::kind::array || r->elements.empty())
-    co_return make_error_code(store::redis_errc::server_error);
-  const auto& a = r->elements;
-  ingest_outcome out;
-  if (a[0].str == "duplicate") {
-    // "conv|seq|customer" as remembered by the dedup key.
-    std::string_view seen = a.at(1).str;
-    auto first = seen.find('|'), second = seen.rfind('|');
-    out.duplicate = true;
-    out.conversation_id = std::string(seen.substr(0, first));
-    out.seq = to_u64(seen.substr(first + 1, second - first - 1));
-    out.customer_id = std::string(seen.substr(second + 1));
-    co_return out;
-  }
-  if (a.size() < 6) co_return make_error_code(store::redis_errc::server_error);
-  out.conversation_id = a[1].str;
-  out.seq = to_u64(a[2].str);
-  out.customer_id = a[3].str;
-  out.new_conversation = a[4].str == "1";
-  out.status = a[5].str;
-  co_return out;
+  ingest_thread answered{continues.conversation_id, continues.by_secret_token};
+  co_return co_await run_ingest(redis_, prefix_, dedup_ttl_, event, route, answered);
 }
 
 }  // namespace pasokh::routing

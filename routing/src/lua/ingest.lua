@@ -1,14 +1,19 @@
 -- One inbound customer message, atomically: dedup, customer, conversation,
--- append, publish. ARGV: prefix, channel, kind, external_id, display_name,
--- dedup_key, dedup_ttl_s, now_ms, message_json, team, bot_enabled, language,
--- recipient, [thread_conv, thread_any_sender]: a conversation the message
--- answers (email threading), continued while it is open on this channel and
--- the sender is its customer, or anyone when thread_any_sender is '1' (the
--- caller verified a secret reply token), [alt_external_id]: a second id of the
--- same person (WhatsApp user_id beside the wa_id); either id finds the customer.
+-- append, publish. This runs for every message a customer sends, so it stays
+-- lean: no table encoding, one HMGET for the conversation's state.
+-- ARGV: prefix, channel, kind, external_id, display_name, dedup_key,
+-- dedup_ttl_s, now_ms, message_json (an object with at least one member),
+-- team, bot_enabled, language, recipient, thread_conv, thread_any_sender,
+-- alt_external_id, provider_message_id.
+-- thread_conv: a conversation the message answers (email threading),
+-- continued while it is open on this channel and the sender is its customer,
+-- or anyone when thread_any_sender is '1' (the caller verified a secret reply
+-- token). alt_external_id: a second id of the same person (WhatsApp user_id
+-- beside the wa_id); either id finds the customer.
 local channel, kind, ext, display_name = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local dedup_key, dedup_ttl, now = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
+local dedup_key, dedup_ttl, now, message_json = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local team, bot_enabled, language, recipient = ARGV[10], ARGV[11] == '1', ARGV[12], ARGV[13]
+local thread_conv, thread_any_sender, alt, provider_id = ARGV[14], ARGV[15] == '1', ARGV[16], ARGV[17]
 
 local dkey
 if dedup_key ~= '' then
@@ -17,46 +22,59 @@ if dedup_key ~= '' then
   if seen then return { 'duplicate', seen } end
 end
 
-local ikey = p .. 'ident:' .. channel .. ':' .. ext
-local cust = redis.call('GET', ikey)
-local alt = ARGV[16] or ''
-local akey = alt ~= '' and alt ~= ext and (p .. 'ident:' .. channel .. ':' .. alt)
-if not cust and akey then cust = redis.call('GET', akey) end
-if not cust then
-  cust = 'cu_' .. redis.call('INCR', p .. 'next:customer')
-  redis.call('HSET', p .. 'cust:' .. cust, 'id', cust, 'name', display_name, 'language', language,
-    'created_at', now, 'vip', '0')
+-- The customer, by this channel's id of the person (or their second id).
+local ident_prefix = p .. 'ident:' .. channel .. ':'
+local cust = redis.call('GET', ident_prefix .. ext)
+local alt_new = false
+if alt ~= '' and alt ~= ext then
+  local by_alt = redis.call('GET', ident_prefix .. alt)
+  alt_new = not by_alt
+  cust = cust or by_alt
 end
--- Link every id we learn to the customer (the second id may come later).
-for _, id in ipairs({ ext, akey and alt or nil }) do
-  local key = p .. 'ident:' .. channel .. ':' .. id
-  if not redis.call('GET', key) then
-    redis.call('SET', key, cust)
-    redis.call('HSET', p .. 'cust:' .. cust .. ':identities', channel .. ':' .. id,
-      cjson.encode({ channel = channel, kind = kind, external_id = id, display_name = display_name }))
+local function link(id)
+  redis.call('SET', ident_prefix .. id, cust)
+  redis.call('HSET', p .. 'cust:' .. cust .. ':identities', channel .. ':' .. id,
+    cjson.encode({ channel = channel, kind = kind, external_id = id, display_name = display_name }))
+end
+local ckey
+local cust_name = display_name
+if cust then
+  ckey = p .. 'cust:' .. cust
+  local known = redis.call('HGET', ckey, 'name') or ''
+  if known == '' and display_name ~= '' then
+    redis.call('HSET', ckey, 'last_seen_at', now, 'name', display_name)
+  else
+    redis.call('HSET', ckey, 'last_seen_at', now)
+    cust_name = known
   end
+  if redis.call('EXISTS', ident_prefix .. ext) == 0 then link(ext) end
+else
+  cust = 'cu_' .. redis.call('INCR', p .. 'next:customer')
+  ckey = p .. 'cust:' .. cust
+  redis.call('HSET', ckey, 'id', cust, 'name', display_name, 'language', language, 'created_at', now,
+    'vip', '0', 'last_seen_at', now)
+  link(ext)
 end
-local ckey = p .. 'cust:' .. cust
-redis.call('HSET', ckey, 'last_seen_at', now)
-if display_name ~= '' and (redis.call('HGET', ckey, 'name') or '') == '' then
-  redis.call('HSET', ckey, 'name', display_name)
-end
+if alt_new then link(alt) end
 
+-- The conversation: the thread the message answers, else the open one on this
+-- channel, else a new one.
 local open_key = ckey .. ':open:' .. channel
 local conv = false
-local thread_conv = ARGV[14] or ''
 if thread_conv ~= '' then
   local t = redis.call('HMGET', conv_key(thread_conv), 'channel', 'status', 'customer_id')
-  if t[1] == channel and t[2] ~= 'resolved' and t[2] ~= 'closed' and (ARGV[15] == '1' or t[3] == cust) then
+  if t[1] == channel and t[2] ~= 'resolved' and t[2] ~= 'closed' and (thread_any_sender or t[3] == cust) then
     conv = thread_conv
   end
 end
 if not conv then conv = redis.call('GET', open_key) end
 local created = 0
+local vkey
 if not conv then
   conv = 'cv_' .. redis.call('INCR', p .. 'next:conversation')
+  vkey = conv_key(conv)
   local status = bot_enabled and 'bot' or 'queued'
-  redis.call('HSET', conv_key(conv), 'id', conv, 'channel', channel, 'kind', kind, 'customer_id', cust,
+  redis.call('HSET', vkey, 'id', conv, 'channel', channel, 'kind', kind, 'customer_id', cust,
     'status', status, 'priority', 'normal', 'assignee', '', 'team', team, 'seq', 0,
     'created_at', now, 'updated_at', now)
   redis.call('SET', open_key, conv)
@@ -64,27 +82,23 @@ if not conv then
   if status == 'queued' then redis.call('ZADD', p .. 'queue:' .. team, now, conv) end
   created = 1
 end
+vkey = conv_key(conv)
 
-local vkey = conv_key(conv)
-local seq = redis.call('HINCRBY', vkey, 'seq', 1)
-redis.call('HSET', vkey, 'updated_at', now, 'last_customer_message_at', now, 'recipient', recipient)
-local conv_team = redis.call('HGET', vkey, 'team')
-redis.call('ZADD', p .. 'team:' .. conv_team .. ':open', now, conv)
+local v = conv_state(conv, cust_name)
+local seq = tonumber(v.seq or '0') + 1
+v.seq, v.updated_at, v.last_customer_message_at = tostring(seq), now, now
+redis.call('HSET', vkey, 'seq', seq, 'updated_at', now, 'last_customer_message_at', now, 'recipient', recipient)
+redis.call('ZADD', p .. 'team:' .. v.team .. ':open', now, conv)
 
-local msg = cjson.decode(ARGV[9])
-msg.id = conv .. ':' .. seq
-msg.conversation_id = conv
-msg.seq = seq
-msg.direction = 'in'
-msg.author = 'customer'
-msg.channel = channel
-msg.created_at = now
-msg.status = 'delivered'
-local frame = emit(conv, seq, 'message', { message = msg }, cust)
+local id = conv .. ':' .. seq
+local message = string.sub(message_json, 1, -2) .. ',"id":' .. json_string(id) .. ',"conversation_id":' ..
+  json_string(conv) .. ',"seq":' .. seq .. ',"direction":"in","author":"customer","channel":' ..
+  json_string(channel) .. ',"created_at":' .. now .. ',"status":"delivered"}'
+emit_json(conv, seq, 'message', '"message":' .. message, cust, v)
 
-if dkey then redis.call('SET', dkey, conv .. '|' .. seq .. '|' .. cust, 'EX', dedup_ttl) end
+if dkey then redis.call('SET', dkey, conv .. "|" .. seq .. "|" .. cust, 'EX', dedup_ttl) end
 -- Messengers refer back to a message by its provider id (edits, replies).
-if msg.provider_message_id and (kind == 'telegram' or kind == 'whatsapp' or kind == 'messenger' or kind == 'instagram') then
-  redis.call('SET', p .. 'provider_msg:' .. channel .. ':' .. msg.provider_message_id, conv .. ':' .. seq, 'EX', dedup_ttl)
+if provider_id ~= '' and (kind == 'telegram' or kind == 'whatsapp' or kind == 'messenger' or kind == 'instagram') then
+  redis.call('SET', p .. 'provider_msg:' .. channel .. ':' .. provider_id, id, 'EX', dedup_ttl)
 end
-return { 'stored', conv, tostring(seq), cust, tostring(created), frame.conversation.status }
+return { 'stored', conv, tostring(seq), cust, tostring(created), v.status }

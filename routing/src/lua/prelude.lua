@@ -6,37 +6,97 @@ local p = ARGV[1]
 
 local function conv_key(id) return p .. 'conv:' .. id end
 
--- The conversation as clients see it (numbers as numbers).
-local function conv_view(id)
-  local h = redis.call('HGETALL', conv_key(id))
+-- The conversation as clients see it. Kinds: 's' string ('' when unset),
+-- 'n' number (0 when unset); optional ones are left out when unset: 'os'
+-- string, 'on' number, 'b' flag stored as '1'. Routing adds VIP, bot topic
+-- tags, SLA due times, snooze end and labels (comma-joined).
+local view_fields = {
+  { 'id', 's' }, { 'channel', 's' }, { 'kind', 's' }, { 'customer_id', 's' }, { 'status', 's' },
+  { 'priority', 's' }, { 'assignee', 's' }, { 'team', 's' }, { 'seq', 'n' }, { 'created_at', 'n' },
+  { 'updated_at', 'n' }, { 'last_customer_message_at', 'n' }, { 'vip', 'b' }, { 'topic_tags', 'os' },
+  { 'sla_breached', 'b' }, { 'sla_first_due', 'on' }, { 'sla_resolve_due', 'on' },
+  { 'first_response_at', 'on' }, { 'snoozed_until', 'on' }, { 'labels', 'os' },
+}
+local view_names = {}
+for i, f in ipairs(view_fields) do view_names[i] = f[1] end
+
+-- The stored fields of the view (name -> string) and the customer's name
+-- (read unless the caller knows it).
+local function conv_state(id, customer_name)
+  local values = redis.call('HMGET', conv_key(id), unpack(view_names))
   local v = {}
-  for i = 1, #h, 2 do v[h[i]] = h[i + 1] end
-  local cust_name = redis.call('HGET', p .. 'cust:' .. (v.customer_id or ''), 'name') or ''
-  return {
-    id = v.id, channel = v.channel, kind = v.kind, customer_id = v.customer_id,
-    customer_name = cust_name, status = v.status, priority = v.priority,
-    assignee = v.assignee or '', team = v.team, seq = tonumber(v.seq or '0'),
-    created_at = tonumber(v.created_at or '0'), updated_at = tonumber(v.updated_at or '0'),
-    last_customer_message_at = tonumber(v.last_customer_message_at or '0'),
-    -- Routing (absent when not set): VIP, bot topic tags, SLA due times, snooze end.
-    vip = v.vip == '1' or nil, topic_tags = v.topic_tags, sla_breached = v.sla_breached == '1' or nil,
-    sla_first_due = tonumber(v.sla_first_due or ''), sla_resolve_due = tonumber(v.sla_resolve_due or ''),
-    first_response_at = tonumber(v.first_response_at or ''), snoozed_until = tonumber(v.snoozed_until or ''),
-    labels = v.labels,  -- comma-joined, absent when none (cjson writes an empty list as {})
-  }
+  for i, f in ipairs(view_fields) do v[f[1]] = values[i] or nil end
+  v.customer_name = customer_name or redis.call('HGET', p .. 'cust:' .. (v.customer_id or ''), 'name') or ''
+  return v
+end
+
+-- The view as a Lua table (for scripts that return lists of conversations).
+local function conv_view(id)
+  local v, out = conv_state(id), {}
+  for _, f in ipairs(view_fields) do
+    local name, kind, value = f[1], f[2], v[f[1]]
+    if kind == 's' then out[name] = value or ''
+    elseif kind == 'n' then out[name] = tonumber(value or '0') or 0
+    elseif kind == 'b' then out[name] = value == '1' or nil
+    elseif kind == 'on' then out[name] = tonumber(value or '')
+    else out[name] = value end
+  end
+  out.customer_name = v.customer_name
+  return out
+end
+
+-- JSON text of a string. cjson.encode costs about a microsecond a call; most
+-- values (ids, statuses, names) need no escaping and are quoted as they are.
+local function json_string(s)
+  if string.find(s, '[%c"\\]') then return cjson.encode(s) end
+  return '"' .. s .. '"'
+end
+
+-- Stored numbers are copied as they are when they look like integers (no
+-- float formatting).
+local function number_json(value)
+  if string.find(value, '^%-?%d+$') then return value end
+  local n = tonumber(value)
+  return n and cjson.encode(n) or nil
+end
+
+-- The view as JSON text, built without a table walk (this runs for every event).
+local function view_json(v)
+  local parts, n = {}, 0
+  for _, f in ipairs(view_fields) do
+    local name, kind, value = f[1], f[2], v[f[1]]
+    local text
+    if kind == 's' then text = json_string(value or '')
+    elseif kind == 'n' then text = value and number_json(value) or '0'
+    elseif kind == 'b' then text = value == '1' and 'true' or nil
+    elseif kind == 'on' then text = value and number_json(value)
+    elseif value then text = json_string(value) end
+    if text then n = n + 1; parts[n] = '"' .. name .. '":' .. text end
+  end
+  n = n + 1
+  parts[n] = '"customer_name":' .. json_string(v.customer_name)
+  return '{' .. table.concat(parts, ',') .. '}'
 end
 
 -- Appends one event frame to the conversation log (stream id = seq, so
 -- "everything after N" is an XRANGE) and publishes it to every instance.
+-- `body` is the rest of the frame as JSON members ('"message":{...}'), `v`
+-- the conversation's state after the change (conv_state). Returns v.
+local function emit_json(conv, seq, event, body, customer, v)
+  v = v or conv_state(conv)
+  local frame = '{"type":"event","conv":' .. json_string(conv) .. ',"seq":' .. seq .. ',"event":"' .. event ..
+    '","conversation":' .. view_json(v) .. (body ~= '' and (',' .. body) or '') .. '}'
+  redis.call('XADD', conv_key(conv) .. ':log', seq .. '-1', 'f', frame)
+  local header = '{"team":' .. json_string(v.team or '') .. ',"conv":' .. json_string(conv) .. ',"customer":' ..
+    json_string(customer or v.customer_id or '') .. ',"seq":' .. seq .. ',"assignee":' .. json_string(v.assignee or '') .. '}'
+  redis.call('PUBLISH', p .. 'events', header .. '\n' .. frame)
+  return v
+end
+
+-- The same with the rest of the frame as a table.
 local function emit(conv, seq, event, fields, customer)
-  local frame = { type = 'event', conv = conv, seq = seq, event = event, conversation = conv_view(conv) }
-  for k, v in pairs(fields) do frame[k] = v end
-  local encoded = cjson.encode(frame)
-  redis.call('XADD', conv_key(conv) .. ':log', seq .. '-1', 'f', encoded)
-  redis.call('PUBLISH', p .. 'events', cjson.encode({ team = frame.conversation.team, conv = conv,
-    customer = customer or frame.conversation.customer_id, seq = seq, assignee = frame.conversation.assignee }) ..
-    '\n' .. encoded)
-  return frame
+  local body = next(fields) and string.sub(cjson.encode(fields), 2, -2) or ''
+  return emit_json(conv, seq, event, body, customer)
 end
 
 -- Appends an outbound message (agent, bot or system) and queues it in the

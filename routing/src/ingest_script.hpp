@@ -1,0 +1,21 @@
+#pragma once
+// The one call of ingest.lua, shared by conversation_service (every channel)
+// and thread_ingest (email threading).
+#include <chrono>
+#include <string>
+
+#include "pasokh/routing/conversation_service.hpp"
+
+namespace pasokh::routing {
+
+// A conversation the message answers; empty conversation_id: none known.
+struct ingest_thread {
+  std::string conversation_id;
+  bool any_sender = false;  // found through a secret reply token
+};
+
+awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, const std::string& prefix,
+                                             std::chrono::seconds dedup_ttl, const proto::inbound_event& event,
+                                             const channel_route& route, const ingest_thread& thread);
+
+}  // namespace pasokh::routing
