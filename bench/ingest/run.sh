@@ -10,6 +10,10 @@ source scripts/lib.sh
 duration=${1:-10}
 connections=${2:-64}
 rate=${3:-5000}
+# One I/O thread by default: on 2 cores shared with Redis and wrk, a second
+# thread costs more in wake-ups and lock hand-offs than it adds (measured:
+# ~30% more gateway CPU per message at the same rate).
+threads=${PASOKH_THREADS:-1}
 PASOKH_WITH_TEST_TOOLS=1 ./scripts/install-deps.sh >/dev/null
 [ "${PASOKH_BENCH_NO_BUILD:-0}" = 1 ] || ./scripts/build.sh pasokh >/dev/null
 (cd tests && [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error)
@@ -28,7 +32,7 @@ wait_for_redis "$redis_port"
 
 pasokh_port=$(free_port)
 cat >"$work/pasokh.json" <<JSON
-{ "listen": {"address": "127.0.0.1", "port": $pasokh_port},
+{ "listen": {"address": "127.0.0.1", "port": $pasokh_port, "threads": $threads},
   "redis": {"url": "redis://127.0.0.1:$redis_port"}, "log_level": "warn",
   "channels": [{"id": "api", "kind": "api", "api_key_env": "BENCH_API_KEY"}] }
 JSON
@@ -71,12 +75,13 @@ n=$(run_wrk "http://127.0.0.1:$nginx_port/" bench/ingest/static_200.lua)
 p_rps=$(awk -v r="$(field "$p" requests)" -v d="$(field "$p" duration_us)" 'BEGIN{printf "%.0f", r/(d/1e6)}')
 n_rps=$(awk -v r="$(field "$n" requests)" -v d="$(field "$n" duration_us)" 'BEGIN{printf "%.0f", r/(d/1e6)}')
 echo
-echo "ingest benchmark (${duration}s, $connections connections, wrk -t2, 2 threads each side)"
+echo "ingest benchmark (${duration}s, $connections connections, wrk -t2; pasokh $threads I/O thread(s), nginx 2 workers)"
 printf '  %-28s %10s msg/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %s\n' "pasokh API channel" "$p_rps" \
   "$(awk -v v="$(field "$p" p50_us)" 'BEGIN{print v/1000}')" "$(awk -v v="$(field "$p" p99_us)" 'BEGIN{print v/1000}')" "$(field "$p" errors_status)"
 printf '  %-28s %10s req/s  p50 %6.2f ms  p99 %6.2f ms\n' "nginx static 200" "$n_rps" \
   "$(awk -v v="$(field "$n" p50_us)" 'BEGIN{print v/1000}')" "$(awk -v v="$(field "$n" p99_us)" 'BEGIN{print v/1000}')"
 printf '  %-28s %10.2f\n' "ratio pasokh/nginx" "$(awk -v a="$p_rps" -v b="$n_rps" 'BEGIN{print a/b}')"
+echo "  pasokh I/O threads: $threads; Redis AOF rewrites so far: $(redis-cli -p "$redis_port" info persistence | sed -n 's/^aof_rewrites:\([0-9]*\).*/\1/p'), last fork $(redis-cli -p "$redis_port" info stats | sed -n 's/^latest_fork_usec:\([0-9]*\).*/\1/p') µs"
 echo "  conversations in Redis: $(redis-cli -p "$redis_port" get pasokh:next:conversation), customers: $(redis-cli -p "$redis_port" get pasokh:next:customer), dedup keys: $(redis-cli -p "$redis_port" --scan --pattern 'pasokh:dedup:*' | wc -l)"
 
 echo
