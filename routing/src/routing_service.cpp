@@ -106,6 +106,10 @@ awaitable<rresult<void>> routing_service::sync(std::vector<std::string> channel_
     t.name = id;
     cmds.push_back(store::make_command("HSETNX", prefix_ + "teams", id, to_json(t).dump()));
   }
+  // Loaded ahead, so the first burst of calls does not each miss (NOSCRIPT) and resend the source.
+  for (const char* body : {lua::route, lua::presence, lua::tick, lua::conv_action, lua::list_view, lua::agent_admin,
+                           lua::append_reply})
+    cmds.push_back(store::make_command("SCRIPT", "LOAD", routing_script(body).source));
   auto r = co_await redis_.exec_pipeline(std::move(cmds));
   if (!r) co_return r.error();
   co_return co_await refresh_teams();
