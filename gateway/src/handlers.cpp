@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "pasokh/gateway/aftersales.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/request_checks.hpp"
@@ -44,6 +45,8 @@ std::optional<std::string> string_field(const json& j, const char* key, std::siz
 }  // namespace
 
 awaitable<void> run_bot(services& s, const routing::ingest_outcome& stored, const proto::inbound_event& event) {
+  // Opt-out words, CSAT ratings and comments are answered there, not by the bot.
+  if (co_await aftersales::on_customer_message(s, stored, event)) co_return;
   bool route = stored.status != "bot";
   if (!route) {
     routing::customer_turn turn{stored.conversation_id, event.text, event.button_payload, event.language};
@@ -53,7 +56,10 @@ awaitable<void> run_bot(services& s, const routing::ingest_outcome& stored, cons
     if (!r) spdlog::get("bot")->warn("conv={} bot turn failed: {}", stored.conversation_id, r.error().message());
     route = r && *r && (*r)->kind == bot::action::handoff;
   }
-  // Routing: team rules, queue, assignment, reopen (routing_service).
+  // Routing: team rules, queue, assignment, reopen (routing_service). A
+  // conversation already routed and waiting in its queue stays there: the queue
+  // drains when an agent frees up, not when the customer writes again.
+  if (stored.status == "queued" && stored.routed && !stored.new_conversation) route = false;
   if (route && s.routing) {
     auto routed = co_await s.routing->route(stored.conversation_id, event.language);
     if (!routed) spdlog::get("routing")->warn("conv={} routing failed: {}", stored.conversation_id, routed.error().message());

@@ -63,6 +63,7 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, const s
   out.customer_id = a[3].str;
   out.new_conversation = a[4].str == "1";
   out.status = a[5].str;
+  out.routed = a.size() > 6 && a[6].str == "1";
   co_return out;
 }
 

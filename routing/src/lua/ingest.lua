@@ -101,4 +101,7 @@ if dkey then redis.call('SET', dkey, conv .. "|" .. seq .. "|" .. cust, 'EX', de
 if provider_id ~= '' and (kind == 'telegram' or kind == 'whatsapp' or kind == 'messenger' or kind == 'instagram') then
   redis.call('SET', p .. 'provider_msg:' .. channel .. ':' .. provider_id, id, 'EX', dedup_ttl)
 end
-return { 'stored', conv, tostring(seq), cust, tostring(created), v.status }
+-- Routed: the team's rules were applied (routing_service); a queued, routed
+-- conversation needs nothing more from routing when its customer writes again.
+local routed = redis.call('HGET', vkey, 'routed') or '0'
+return { 'stored', conv, tostring(seq), cust, tostring(created), v.status, routed }

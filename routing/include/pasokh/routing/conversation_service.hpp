@@ -39,6 +39,7 @@ struct ingest_outcome {
   bool duplicate = false;
   bool new_conversation = false;
   std::string status;  // conversation status after the message ("bot", "queued", ...)
+  bool routed = false;  // team rules applied already (routing_service)
 };
 
 struct append_outcome {
