@@ -13,6 +13,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "pasokh/gateway/aftersales.hpp"
 #include "pasokh/gateway/agent_socket.hpp"
 #include "pasokh/gateway/console_api.hpp"
 #include "pasokh/gateway/email_channel.hpp"
@@ -285,6 +286,7 @@ int main(int argc, char** argv) {
   add_admin_routes(routes, svc);
   add_routing_routes(routes, svc);
   add_console_routes(routes, svc);
+  add_aftersales_routes(routes, svc);
   add_static_routes(routes, svc);
   webchat_service webchat(svc, ioc.get_executor(), redis_cfg);
   add_webchat_routes(routes, webchat);

@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "pasokh/gateway/aftersales.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/request_checks.hpp"
@@ -171,6 +172,8 @@ awaitable<action_result> perform_action(services& s, const agent& who, const std
   out.message = message_of(r->code, r->detail);
   if (out.status < 400)
     spdlog::get("routing")->info("conv={} action={} by agent={} -> {}", conv, op, who.id, r->code);
+  // The CSAT survey, once, when an agent resolved it (aftersales_api.cpp).
+  if (op == "resolve" && r->code == "ok") co_await aftersales::on_resolved(s, conv);
   co_return out;
 }
 

@@ -1,0 +1,105 @@
+#pragma once
+// After-sales (issue 8): purchases with warranty in the customer file (REST and
+// CSV import), opt-out by a "stop" / "لغو" / "إلغاء" reply, the CSAT survey
+// after an agent resolves a conversation, and the summary report.
+// The pure parts (CSV, reply normalization, row checks, report figures) are
+// plain functions over values, unit-tested in tests/unit/aftersales/.
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pasokh/gateway/router.hpp"
+#include "pasokh/gateway/services.hpp"
+#include "pasokh/proto/types.hpp"
+#include "pasokh/routing/conversation_service.hpp"
+
+namespace pasokh::gateway {
+
+// Routes: POST /api/v1/admin/customers/import, POST|GET /api/v1/customers/{id}/purchases,
+// GET /api/v1/reports/summary.
+void add_aftersales_routes(router& r, services& s);
+
+namespace aftersales {
+
+// After ingest, before the bot and routing: an opt-out word, a CSAT rating
+// or the comment after it. True when the message was consumed (the caller
+// neither runs the bot nor routes). Costs a Redis call only for an opt-out
+// word, or for a message that opened a conversation or landed in a resolved one.
+boost::asio::awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& stored,
+                                                 const proto::inbound_event& event);
+
+// After an agent resolved the conversation: ask for a rating (once per
+// conversation; never for bot-only ones or customers who opted out).
+boost::asio::awaitable<void> on_resolved(services& s, std::string conv);
+
+// ---- pure parts -------------------------------------------------------------
+
+struct csv_record {
+  std::size_t line = 0;  // physical line the record starts on (header = 1)
+  std::vector<std::string> fields;
+};
+struct csv_result {
+  std::vector<csv_record> records;  // the header is records[0]
+  std::string error;                // malformed input ("" when fine)
+  std::size_t error_line = 0;
+};
+// RFC 4180: quoted fields with "" escapes and line breaks, CRLF or LF, a
+// UTF-8 BOM skipped, blank lines ignored. Stops with an error after
+// `max_records` records.
+csv_result parse_csv(std::string_view text, std::size_t max_records);
+
+// Trimmed, invisible marks (ZWNJ, bidi marks, tatweel, harakat) removed,
+// spaces collapsed, ASCII lower-cased, Persian/Arabic digits as ASCII, alef
+// forms as plain alef, edge punctuation removed.
+std::string normalize_reply(std::string_view text);
+// "en" for stop, "fa" for لغو, "ar" for إلغاء; "" otherwise.
+std::string opt_out_language(std::string_view text);
+// 1..5 for a reply that is just that digit (any script) or a "csat:N" button; else 0.
+int csat_rating(std::string_view text);
+
+// YYYY-MM-DD, a real calendar date between 1900 and 2999.
+bool valid_date(std::string_view s);
+// Days since 1970-01-01 of a valid date.
+std::int64_t days_from_date(std::string_view s);
+std::string date_of_ms(std::int64_t ms);  // UTC
+// "active" (today <= end), "expired", or "unknown" (no end date).
+std::string warranty_status(std::string_view warranty_end, std::string_view today);
+
+struct purchase {
+  std::string order_id, product, serial, purchase_date, warranty_end;
+};
+struct import_row {
+  std::size_t line = 0;
+  std::string customer_id, channel, external_id, name, language, tags, vip;  // vip: "" | "1" | "0"
+  std::optional<purchase> item;
+};
+// The columns an import row may have.
+const std::vector<std::string>& import_columns();
+// One row (column -> value) checked; the row or the error message.
+std::variant<import_row, std::string> check_row(const std::map<std::string, std::string>& fields);
+
+// Nearest-rank percentile (p in (0,100]) of the values; 0 when empty.
+std::int64_t percentile(std::vector<std::int64_t> values, double p);
+
+// What the report needs of one conversation (from its hash).
+struct conv_facts {
+  std::string id, channel, team, status, customer;
+  std::int64_t created_at = 0, first_response_at = 0, resolved_at = 0, csat_at = 0, csat_asked = 0;
+  int csat_rating = 0;
+  bool human = false, routed = false, bot = false, side = false;
+};
+// The summary over [from, to) (ms). CRR: see the comment in aftersales_parse.cpp.
+nlohmann::json build_report(const std::vector<conv_facts>& convs, std::int64_t from, std::int64_t to);
+// The report as CSV lines: metric,key,value.
+std::string report_csv(const nlohmann::json& report);
+
+}  // namespace aftersales
+}  // namespace pasokh::gateway

@@ -1,0 +1,464 @@
+// After-sales routes and hooks: purchase import (JSON or CSV), purchases with
+// warranty status, opt-out and CSAT replies after ingest, the CSAT survey on
+// resolve, and the summary report. State changes run in
+// routing/src/lua/aftersales.lua; the pure parts are in aftersales_parse.cpp.
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <set>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "pasokh/gateway/aftersales.hpp"
+#include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/request_checks.hpp"
+#include "pasokh/proto/utf8.hpp"
+
+namespace pasokh::routing::lua {
+extern const char* const prelude;
+}
+namespace pasokh::gateway::lua {
+extern const char* const aftersales;
+}
+
+namespace pasokh::gateway {
+namespace {
+
+using boost::asio::awaitable;
+using nlohmann::json;
+namespace as = aftersales;
+
+constexpr std::size_t max_import_rows = 5000;
+constexpr std::size_t max_purchases_shown = 500;
+constexpr std::int64_t csat_window_ms = 7LL * 24 * 3600 * 1000;  // a rating is taken this long after the ask
+constexpr std::int64_t comment_window_ms = 30LL * 60 * 1000;     // the comment, this long after the rating
+constexpr std::size_t max_comment_bytes = 4000;
+constexpr std::int64_t max_report_span_ms = 366LL * 24 * 3600 * 1000;
+constexpr std::size_t max_report_conversations = 500'000;
+
+const store::lua_script& script() {
+  static const store::lua_script s(std::string(routing::lua::prelude) + "\n" + lua::aftersales);
+  return s;
+}
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+http_response reject(unsigned status, std::string_view code, std::string_view message) {
+  global_metrics().errors.inc(code);
+  return error_response(status, code, message);
+}
+
+awaitable<std::variant<agent, http_response>> caller(services& s, const http_request& req, bool admin) {
+  auto token = bearer_token(req);
+  if (token.empty()) co_return unauthorized("a Bearer session token is required");
+  auto who = co_await s.agents.authenticate(token);
+  if (!who) co_return unavailable();
+  if (!*who) co_return unauthorized("invalid or expired session");
+  if (admin && (*who)->role != "admin") co_return reject(403, "forbidden", "this needs the admin role");
+  co_return **who;
+}
+
+bool valid_customer_id(std::string_view id) {
+  return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
+}
+
+// Admins reach every customer; an agent those with a conversation in one of
+// its teams. The error to answer, if any.
+awaitable<std::optional<http_response>> check_customer(services& s, const agent& a, const std::string& id) {
+  if (!valid_customer_id(id)) co_return reject(400, "invalid_field", "id: not a customer id");
+  const auto& pre = s.cfg.redis.prefix;
+  auto cmds = std::vector<std::vector<std::string>>{
+      store::make_command("EXISTS", pre + "cust:" + id),
+      store::make_command("LRANGE", pre + "cust:" + id + ":conversations", "-100", "-1")};
+  auto head = co_await s.redis.exec_pipeline(std::move(cmds));
+  if (!head || head->size() != 2) co_return unavailable();
+  if ((*head)[0].integer == 0) co_return reject(404, "not_found", "no customer " + id);
+  if (a.role == "admin") co_return std::nullopt;
+  std::vector<std::vector<std::string>> teams_of;
+  for (const auto& c : (*head)[1].elements) teams_of.push_back(store::make_command("HGET", pre + "conv:" + c.str, "team"));
+  if (!teams_of.empty()) {
+    auto rows = co_await s.redis.exec_pipeline(std::move(teams_of));
+    if (!rows) co_return unavailable();
+    for (const auto& t : *rows) {
+      if (t.str == a.team || std::find(a.teams.begin(), a.teams.end(), t.str) != a.teams.end()) co_return std::nullopt;
+    }
+  }
+  co_return reject(403, "forbidden", "the customer has no conversation in your teams");
+}
+
+// Rows of the request body: a JSON array of objects (or {"rows": [...]}), or
+// CSV with a header line when the content type says text/csv. Line numbers:
+// CSV lines, or the 1-based index in the JSON array.
+using raw_rows = std::vector<std::pair<std::size_t, std::map<std::string, std::string>>>;
+
+std::variant<raw_rows, http_response> request_rows(const http_request& req) {
+  raw_rows rows;
+  auto type = req.header("content-type");
+  if (!proto::valid_utf8(req.body)) return reject(400, "invalid_utf8", "the body is not UTF-8");
+  if (type.substr(0, 8) == "text/csv") {
+    auto csv = as::parse_csv(req.body, max_import_rows + 1);
+    if (!csv.error.empty())
+      return reject(400, "invalid_csv", "line " + std::to_string(csv.error_line) + ": " + csv.error);
+    if (csv.records.empty()) return reject(400, "invalid_csv", "a header line is required");
+    const auto& header = csv.records[0].fields;
+    std::set<std::string> seen;
+    for (const auto& h : header) {
+      if (std::find(as::import_columns().begin(), as::import_columns().end(), h) == as::import_columns().end())
+        return reject(400, "invalid_csv", "line 1: unknown column '" + h + "'");
+      if (!seen.insert(h).second) return reject(400, "invalid_csv", "line 1: column '" + h + "' twice");
+    }
+    for (std::size_t i = 1; i < csv.records.size(); ++i) {
+      const auto& rec = csv.records[i];
+      std::map<std::string, std::string> m;
+      for (std::size_t k = 0; k < rec.fields.size() && k < header.size(); ++k) m[header[k]] = rec.fields[k];
+      if (rec.fields.size() != header.size()) m["\x01"] = std::to_string(rec.fields.size());  // reported below
+      rows.emplace_back(rec.line, std::move(m));
+    }
+    return rows;
+  }
+  if (type.substr(0, 16) != "application/json")
+    return reject(415, "unsupported_media_type", "send application/json or text/csv");
+  auto j = json::parse(req.body, nullptr, false);
+  if (j.is_discarded()) return reject(400, "invalid_json", "the body is not valid JSON");
+  if (j.is_object() && j.contains("rows")) j = j["rows"];
+  if (!j.is_array()) return reject(400, "invalid_body", "a JSON array of rows (or {\"rows\": [...]})");
+  if (j.size() > max_import_rows) return reject(413, "too_many_rows", "at most 5000 rows per request");
+  std::size_t line = 0;
+  for (const auto& item : j) {
+    ++line;
+    std::map<std::string, std::string> m;
+    if (!item.is_object()) {
+      m["\x02"] = "";
+    } else {
+      for (const auto& [k, v] : item.items()) {
+        if (v.is_string()) m[k] = v.get<std::string>();
+        else if (v.is_boolean()) m[k] = v.get<bool>() ? "true" : "false";
+        else if (v.is_array()) {  // tags
+          std::string joined;
+          for (const auto& t : v) joined += (joined.empty() ? "" : ",") + (t.is_string() ? t.get<std::string>() : std::string(","));
+          m[k] = joined;
+        } else if (!v.is_null()) m["\x03"] = k;
+      }
+    }
+    rows.emplace_back(line, std::move(m));
+  }
+  return rows;
+}
+
+// Imports the rows; `only_customer`: the per-customer route (rows may not name another).
+awaitable<http_response> import_rows(services& s, raw_rows rows, const std::string& only_customer) {
+  json errors = json::array();
+  std::int64_t created = 0, updated = 0, unchanged = 0, customers_created = 0, customer_rows = 0;
+  const auto now = std::to_string(now_ms());
+  std::set<std::string> touched;
+  for (auto& [line, fields] : rows) {
+    auto fail = [&, line = line](std::string message) {
+      errors.push_back({{"line", line}, {"error", std::move(message)}});
+    };
+    if (fields.count("\x01")) { fail("expected the header's number of fields, got " + fields["\x01"]); continue; }
+    if (fields.count("\x02")) { fail("a row is a JSON object"); continue; }
+    if (fields.count("\x03")) { fail(fields["\x03"] + ": a string"); continue; }
+    if (!only_customer.empty()) {
+      auto it = fields.find("customer_id");
+      if (it != fields.end() && !it->second.empty() && it->second != only_customer) {
+        fail("customer_id: not the customer of this route");
+        continue;
+      }
+      fields["customer_id"] = only_customer;
+    }
+    auto checked = as::check_row(fields);
+    if (auto* err = std::get_if<std::string>(&checked)) { fail(*err); continue; }
+    auto& row = std::get<as::import_row>(checked);
+    std::string kind;
+    if (row.customer_id.empty()) {
+      const auto* ch = s.cfg.find_channel(row.channel);
+      if (!ch) { fail("channel: no configured channel " + row.channel); continue; }
+      kind = std::string(proto::to_string(ch->kind));
+    }
+    std::string pkey, pjson, serial;
+    if (row.item) {
+      pkey = row.item->order_id + "|" + row.item->serial;
+      serial = row.item->serial;
+      pjson = json{{"order_id", row.item->order_id}, {"product", row.item->product}, {"serial", row.item->serial},
+                   {"purchase_date", row.item->purchase_date}, {"warranty_end", row.item->warranty_end}}
+                  .dump();
+    }
+    auto r = co_await s.redis.eval(
+        script(), store::make_command(),
+        store::make_command(s.cfg.redis.prefix, "import", now, row.customer_id, row.channel, kind, row.external_id,
+                            row.name, row.language, row.tags, row.vip, pkey, pjson, serial));
+    if (!r || r->is_error() || r->elements.size() < 2) co_return unavailable();
+    const auto& status = r->elements[0].str;
+    if (status == "no_customer") { fail("customer_id: no customer " + r->elements[1].str); continue; }
+    touched.insert(r->elements[1].str);
+    if (r->elements.size() > 2 && r->elements[2].str == "1") ++customers_created;
+    if (status == "created") ++created;
+    else if (status == "updated") ++updated;
+    else if (status == "unchanged") ++unchanged;
+    else ++customer_rows;
+  }
+  if (!errors.empty()) global_metrics().errors.inc("import_row_invalid");
+  json out = {{"rows", rows.size()},
+              {"imported", rows.size() - errors.size()},
+              {"purchases_created", created},
+              {"purchases_updated", updated},
+              {"purchases_unchanged", unchanged},
+              {"customer_only_rows", customer_rows},
+              {"customers_created", customers_created},
+              {"customers", std::vector<std::string>(touched.begin(), touched.end())},
+              {"errors", errors}};
+  spdlog::get("gateway")->info("import: {} rows, {} purchases created, {} updated, {} errors", rows.size(), created,
+                               updated, errors.size());
+  // 200 even with row errors: the good rows are kept; the errors name the lines to fix.
+  co_return json_response(200, out.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+struct texts {
+  const char* ask;
+  const char* thanks;
+  const char* comment_thanks;
+  const char* opt_out;
+};
+const texts& texts_for(std::string_view lang) {
+  static const texts en{"How would you rate our support? Reply with a number from 1 (poor) to 5 (excellent).",
+                        "Thank you for your rating! If you like, tell us more in one message.",
+                        "Thank you for your feedback.",
+                        "You will no longer receive offers or reminders from us. You can still write to us any time."};
+  static const texts fa{"از پشتیبانی ما چقدر راضی بودید؟ لطفاً عددی از ۱ (ضعیف) تا ۵ (عالی) بفرستید.",
+                        "از امتیاز شما سپاسگزاریم! اگر مایلید، نظرتان را در یک پیام بنویسید.",
+                        "از بازخورد شما سپاسگزاریم.",
+                        "دیگر پیشنهاد یا یادآوری از ما دریافت نمی‌کنید. هر زمان بخواهید می‌توانید به ما پیام دهید."};
+  static const texts ar{"ما تقييمك لخدمة الدعم؟ أرسل رقمًا من 1 (ضعيف) إلى 5 (ممتاز).",
+                        "شكرًا لتقييمك! يمكنك كتابة تعليقك في رسالة واحدة إن أردت.",
+                        "شكرًا على ملاحظاتك.",
+                        "لن تصلك عروض أو تذكيرات منا بعد الآن. يمكنك مراسلتنا في أي وقت."};
+  if (lang == "fa") return fa;
+  if (lang == "ar") return ar;
+  return en;
+}
+
+awaitable<std::string> customer_language(services& s, const std::string& cust) {
+  auto r = co_await s.redis.exec(store::make_command("HGET", s.cfg.redis.prefix + "cust:" + cust, "language"));
+  co_return (r && !r->is_nil()) ? r->str : std::string{};
+}
+
+std::optional<std::int64_t> time_param(std::string_view v) {
+  if (v.empty()) return std::nullopt;
+  if (as::valid_date(v)) return as::days_from_date(v) * 86'400'000;
+  std::int64_t out = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc{} || p != v.data() + v.size() || out < 0) return std::nullopt;
+  return out;
+}
+
+std::int64_t num(const store::reply& r) {
+  std::int64_t v = 0;
+  if (r.is_nil()) return 0;
+  std::from_chars(r.str.data(), r.str.data() + r.str.size(), v);
+  return v;
+}
+
+}  // namespace
+
+namespace aftersales {
+
+awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& stored, const proto::inbound_event& event) {
+  if (stored.duplicate || event.automatic) co_return false;
+  const auto& pre = s.cfg.redis.prefix;
+  const auto& channel = event.from.channel;
+  const std::string created = stored.new_conversation ? "1" : "0";
+  auto log = spdlog::get("gateway");
+  if (auto lang = as::opt_out_language(event.text); !lang.empty()) {
+    auto r = co_await s.redis.eval(script(), store::make_command(),
+                                   store::make_command(pre, "opt_out", std::to_string(now_ms()), stored.customer_id,
+                                                       stored.conversation_id, channel, created, texts_for(lang).opt_out));
+    if (!r || r->is_error() || r->elements.empty()) {
+      log->warn("conv={} channel={} opt-out failed", stored.conversation_id, channel);
+      co_return false;
+    }
+    global_metrics().routing_events.inc("opt_out");
+    log->info("conv={} channel={} customer={} opted out ({})", stored.conversation_id, channel, stored.customer_id,
+              r->elements[0].str);
+    co_return true;
+  }
+  // A rating or a comment follows a resolved conversation: it lands in that
+  // conversation (within the reopen window) or opens a new one.
+  if (!stored.new_conversation && stored.status != "resolved") co_return false;
+  int rating = as::csat_rating(event.button_payload.empty() ? event.text : event.button_payload);
+  auto lang = co_await customer_language(s, stored.customer_id);
+  const auto& t = texts_for(lang);
+  if (rating > 0) {
+    auto r = co_await s.redis.eval(
+        script(), store::make_command(),
+        store::make_command(pre, "rate", std::to_string(now_ms()), stored.customer_id, channel, stored.conversation_id,
+                            created, std::to_string(rating), t.thanks, std::to_string(comment_window_ms)));
+    if (r && !r->is_error() && !r->elements.empty() && r->elements[0].str == "rated") {
+      global_metrics().routing_events.inc("csat_rating");
+      log->info("conv={} channel={} csat rating={}", r->elements.size() > 2 ? r->elements[2].str : "", channel, rating);
+      co_return true;
+    }
+    co_return false;
+  }
+  if (event.text.find_first_not_of(" \t\r\n") == std::string::npos) co_return false;
+  auto comment = event.text.substr(0, max_comment_bytes);
+  while (!comment.empty() && !proto::valid_utf8(comment)) comment.pop_back();
+  auto r = co_await s.redis.eval(script(), store::make_command(),
+                                 store::make_command(pre, "comment", std::to_string(now_ms()), stored.customer_id, channel,
+                                                     stored.conversation_id, created, comment, t.comment_thanks));
+  co_return r && !r->is_error() && !r->elements.empty() && r->elements[0].str == "commented";
+}
+
+awaitable<void> on_resolved(services& s, std::string conv) {
+  const auto& pre = s.cfg.redis.prefix;
+  auto cust = co_await s.redis.exec(store::make_command("HGET", pre + "conv:" + conv, "customer_id"));
+  if (!cust || cust->is_nil()) co_return;
+  auto lang = co_await customer_language(s, cust->str);
+  json buttons = json::array();
+  for (int i = 1; i <= 5; ++i) buttons.push_back({{"id", "csat:" + std::to_string(i)}, {"title", std::to_string(i)}});
+  auto r = co_await s.redis.eval(script(), store::make_command(),
+                                 store::make_command(pre, "ask", std::to_string(now_ms()), conv, texts_for(lang).ask,
+                                                     buttons.dump(), std::to_string(csat_window_ms)));
+  if (!r || r->is_error() || r->elements.empty()) {
+    spdlog::get("gateway")->warn("conv={} csat ask failed", conv);
+    co_return;
+  }
+  if (r->elements[0].str == "asked") global_metrics().routing_events.inc("csat_asked");
+  spdlog::get("gateway")->debug("conv={} csat: {}", conv, r->elements[0].str);
+}
+
+}  // namespace aftersales
+
+void add_aftersales_routes(router& r, services& s) {
+  r.add("POST", "/api/v1/admin/customers/import", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
+    auto who = co_await caller(s, req, true);
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    auto rows = request_rows(req);
+    if (auto* err = std::get_if<http_response>(&rows)) co_return *err;
+    std::string none;
+    co_return co_await import_rows(s, std::move(std::get<raw_rows>(rows)), none);
+  });
+
+  r.add("POST", "/api/v1/customers/{id}/purchases", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
+    auto who = co_await caller(s, req, true);
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    const auto& id = p.at("id");
+    if (auto err = co_await check_customer(s, std::get<agent>(who), id)) co_return *err;
+    auto rows = request_rows(req);
+    if (auto* err = std::get_if<http_response>(&rows)) co_return *err;
+    co_return co_await import_rows(s, std::move(std::get<raw_rows>(rows)), id);
+  });
+
+  r.add("GET", "/api/v1/customers/{id}/purchases", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
+    auto who = co_await caller(s, req, false);
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    const auto& id = p.at("id");
+    if (auto err = co_await check_customer(s, std::get<agent>(who), id)) co_return *err;
+    const auto& pre = s.cfg.redis.prefix;
+    auto cmds = std::vector<std::vector<std::string>>{
+        store::make_command("HVALS", pre + "cust:" + id + ":purchases"),
+        store::make_command("HMGET", pre + "cust:" + id, "tags", "opt_out", "opt_out_at", "vip", "language")};
+    auto rows = co_await s.redis.exec_pipeline(std::move(cmds));
+    if (!rows || rows->size() != 2) co_return unavailable();
+    const auto today = as::date_of_ms(now_ms());
+    json list = json::array();
+    for (const auto& v : (*rows)[0].elements) {
+      auto item = json::parse(v.str, nullptr, false);
+      if (!item.is_object()) continue;
+      auto end = item.value("warranty_end", std::string{});
+      item["warranty"] = as::warranty_status(end, today);
+      if (as::valid_date(end)) item["warranty_days_left"] = as::days_from_date(end) - as::days_from_date(today);
+      list.push_back(std::move(item));
+      if (list.size() >= max_purchases_shown) break;
+    }
+    std::sort(list.begin(), list.end(), [](const json& a, const json& b) {
+      return a.value("purchase_date", "") > b.value("purchase_date", "");
+    });
+    const auto& h = (*rows)[1].elements;
+    auto field = [&](std::size_t i) { return i < h.size() && !h[i].is_nil() ? h[i].str : std::string{}; };
+    std::vector<std::string> tags;
+    for (std::string_view rest = field(0); !rest.empty();) {
+      auto cut = rest.find(',');
+      tags.emplace_back(rest.substr(0, cut));
+      if (cut == std::string_view::npos) break;
+      rest.remove_prefix(cut + 1);
+    }
+    json out = {{"customer", id},
+                {"today", today},
+                {"tags", tags},
+                {"vip", field(3) == "1"},
+                {"language", field(4)},
+                {"opt_out", field(1) == "1"},
+                {"purchases", std::move(list)}};
+    if (field(1) == "1") out["opt_out_at"] = num((*rows)[1].elements[2]);
+    co_return json_response(200, out.dump(-1, ' ', false, json::error_handler_t::replace));
+  });
+
+  r.add("GET", "/api/v1/reports/summary", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
+    auto who = co_await caller(s, req, true);
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    auto to = req.query_param("to").empty() ? std::optional<std::int64_t>(now_ms()) : time_param(req.query_param("to"));
+    if (!to) co_return reject(400, "invalid_field", "to: ms since the epoch or a date YYYY-MM-DD");
+    auto from = req.query_param("from").empty() ? std::optional<std::int64_t>(*to - 30LL * 86'400'000)
+                                                : time_param(req.query_param("from"));
+    if (!from) co_return reject(400, "invalid_field", "from: ms since the epoch or a date YYYY-MM-DD");
+    if (*from >= *to || *to - *from > max_report_span_ms)
+      co_return reject(400, "invalid_field", "from must be before to, at most 366 days apart");
+    auto format = req.query_param("format");
+    if (!format.empty() && format != "json" && format != "csv") co_return reject(400, "invalid_field", "format: json or csv");
+    const auto& pre = s.cfg.redis.prefix;
+    auto last = co_await s.redis.exec(store::make_command("GET", pre + "next:conversation"));
+    if (!last || last->is_error()) co_return unavailable();
+    auto n = static_cast<std::size_t>(std::min<std::int64_t>(num(*last), max_report_conversations));
+    std::vector<as::conv_facts> facts;
+    facts.reserve(n);
+    // Every conversation's hash, 500 to a pipeline (ids are cv_1..cv_N).
+    for (std::size_t first = 1; first <= n; first += 500) {
+      std::vector<std::vector<std::string>> cmds;
+      for (std::size_t i = first; i < first + 500 && i <= n; ++i) {
+        auto key = pre + "conv:cv_" + std::to_string(i);
+        cmds.push_back(store::make_command("HMGET", key, "channel", "team", "status", "customer_id", "created_at",
+                                           "first_response_at", "resolved_at", "csat_rating", "csat_at", "csat_asked",
+                                           "human_replied", "routed", "side"));
+        cmds.push_back(store::make_command("HEXISTS", key, "bot_state"));
+      }
+      auto rows = co_await s.redis.exec_pipeline(std::move(cmds));
+      if (!rows) co_return unavailable();
+      for (std::size_t k = 0; k + 1 < rows->size(); k += 2) {
+        const auto& h = (*rows)[k].elements;
+        if (h.size() != 13 || h[0].is_nil()) continue;
+        as::conv_facts f;
+        f.id = "cv_" + std::to_string(first + k / 2);
+        f.channel = h[0].str;
+        f.team = h[1].str;
+        f.status = h[2].str;
+        f.customer = h[3].str;
+        f.created_at = num(h[4]);
+        f.first_response_at = num(h[5]);
+        f.resolved_at = num(h[6]);
+        f.csat_rating = static_cast<int>(num(h[7]));
+        f.csat_at = num(h[8]);
+        f.csat_asked = num(h[9]);
+        f.human = h[10].str == "1";
+        f.routed = h[11].str == "1";
+        f.side = !h[12].is_nil();
+        f.bot = (*rows)[k + 1].integer == 1;
+        facts.push_back(std::move(f));
+      }
+    }
+    auto report = as::build_report(facts, *from, *to);
+    if (format == "csv") {
+      http_response resp{200, "text/csv; charset=utf-8", as::report_csv(report), {}};
+      resp.headers.emplace_back("Content-Disposition", "attachment; filename=\"pasokh-summary.csv\"");
+      co_return resp;
+    }
+    co_return json_response(200, report.dump(-1, ' ', false, json::error_handler_t::replace));
+  });
+}
+
+}  // namespace pasokh::gateway

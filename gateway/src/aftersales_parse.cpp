@@ -1,0 +1,412 @@
+// The pure parts of after-sales: CSV, reply normalization, import rows,
+// report figures. No I/O here.
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "pasokh/gateway/aftersales.hpp"
+#include "pasokh/gateway/console_api.hpp"
+#include "pasokh/proto/utf8.hpp"
+
+namespace pasokh::gateway::aftersales {
+
+using nlohmann::json;
+
+csv_result parse_csv(std::string_view text, std::size_t max_records) {
+  csv_result out;
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  std::size_t i = 0, line = 1;
+  while (i < text.size()) {
+    csv_record rec;
+    rec.line = line;
+    std::string field;
+    bool end_of_record = false, any = false;
+    while (!end_of_record) {
+      if (i < text.size() && text[i] == '"') {
+        std::size_t start_line = line;
+        ++i;
+        for (;;) {
+          if (i >= text.size()) {
+            out.error = "unterminated quoted field";
+            out.error_line = start_line;
+            return out;
+          }
+          char c = text[i++];
+          if (c == '"') {
+            if (i < text.size() && text[i] == '"') { field += '"'; ++i; continue; }
+            break;
+          }
+          if (c == '\n') ++line;
+          field += c;
+        }
+        any = true;
+        if (i < text.size() && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
+          out.error = "text after a closing quote";
+          out.error_line = line;
+          return out;
+        }
+      } else {
+        while (i < text.size() && text[i] != ',' && text[i] != '\n' && text[i] != '\r') field += text[i++];
+        if (!field.empty()) any = true;
+      }
+      if (i >= text.size()) { end_of_record = true; }
+      else if (text[i] == ',') { ++i; any = true; }
+      else {
+        if (text[i] == '\r') ++i;
+        if (i < text.size() && text[i] == '\n') ++i;
+        ++line;
+        end_of_record = true;
+      }
+      rec.fields.push_back(std::move(field));
+      field.clear();
+    }
+    if (!any) continue;  // a blank line
+    if (out.records.size() >= max_records) {
+      out.error = fmt::format("more than {} rows", max_records - 1);
+      out.error_line = rec.line;
+      return out;
+    }
+    out.records.push_back(std::move(rec));
+  }
+  return out;
+}
+
+namespace {
+
+// Decodes one UTF-8 code point (input already valid); advances i.
+char32_t next_cp(std::string_view s, std::size_t& i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  int n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+  char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+  for (int k = 1; k < n && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  i += n;
+  return cp;
+}
+
+void put_cp(std::string& out, char32_t cp) {
+  if (cp < 0x80) out += static_cast<char>(cp);
+  else if (cp < 0x800) { out += static_cast<char>(0xC0 | (cp >> 6)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
+  else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+bool invisible(char32_t cp) {
+  return (cp >= 0x200B && cp <= 0x200F) || cp == 0x061C || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF || cp == 0x0640 || (cp >= 0x064B && cp <= 0x065F) ||
+         cp == 0x0670 || (cp >= 0xFE00 && cp <= 0xFE0F);
+}
+
+bool space(char32_t cp) { return cp == ' ' || cp == '\t' || cp == '\r' || cp == '\n' || cp == 0xA0 || cp == 0x3000; }
+
+bool edge_punct(char32_t cp) {
+  return cp == '.' || cp == '!' || cp == '?' || cp == ',' || cp == 0x061F || cp == 0x060C || cp == 0x06D4 || cp == '"' ||
+         cp == '\'';
+}
+
+}  // namespace
+
+std::string normalize_reply(std::string_view text) {
+  if (!proto::valid_utf8(text)) return {};
+  std::u32string cps;
+  bool pending_space = false;
+  for (std::size_t i = 0; i < text.size();) {
+    char32_t cp = next_cp(text, i);
+    if (invisible(cp)) continue;
+    if (space(cp)) { pending_space = !cps.empty(); continue; }
+    if (pending_space) { cps += U' '; pending_space = false; }
+    if (cp >= 'A' && cp <= 'Z') cp = cp - 'A' + 'a';
+    else if (cp >= 0x06F0 && cp <= 0x06F9) cp = '0' + (cp - 0x06F0);
+    else if (cp >= 0x0660 && cp <= 0x0669) cp = '0' + (cp - 0x0660);
+    else if (cp == 0x0622 || cp == 0x0623 || cp == 0x0625) cp = 0x0627;
+    cps += cp;
+  }
+  while (!cps.empty() && (edge_punct(cps.back()) || cps.back() == U' ')) cps.pop_back();
+  std::size_t first = 0;
+  while (first < cps.size() && (edge_punct(cps[first]) || cps[first] == U' ')) ++first;
+  std::string out;
+  for (std::size_t k = first; k < cps.size(); ++k) put_cp(out, cps[k]);
+  return out;
+}
+
+std::string opt_out_language(std::string_view text) {
+  if (text.size() > 64) return {};  // the common case, at no cost
+  auto n = normalize_reply(text);
+  if (n == "stop") return "en";
+  if (n == "\u0644\u063A\u0648") return "fa";                  // لغو
+  if (n == "\u0627\u0644\u063A\u0627\u0621") return "ar";      // إلغاء (alef form normalized)
+  return {};
+}
+
+int csat_rating(std::string_view text) {
+  if (text.size() > 32) return 0;
+  if (text.substr(0, 5) == "csat:") text.remove_prefix(5);
+  auto n = normalize_reply(text);
+  if (n.size() == 1 && n[0] >= '1' && n[0] <= '5') return n[0] - '0';
+  return 0;
+}
+
+namespace {
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+bool digits(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+}  // namespace
+
+bool valid_date(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  if (!digits(s.substr(0, 4)) || !digits(s.substr(5, 2)) || !digits(s.substr(8, 2))) return false;
+  int y = std::stoi(std::string(s.substr(0, 4))), m = std::stoi(std::string(s.substr(5, 2))),
+      d = std::stoi(std::string(s.substr(8, 2)));
+  if (y < 1900 || y > 2999 || m < 1 || m > 12 || d < 1) return false;
+  static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return d <= mdays[m - 1] + (m == 2 && leap ? 1 : 0);
+}
+
+std::int64_t days_from_date(std::string_view s) {
+  return days_from_civil(std::stoi(std::string(s.substr(0, 4))), std::stoi(std::string(s.substr(5, 2))),
+                         std::stoi(std::string(s.substr(8, 2))));
+}
+
+std::string date_of_ms(std::int64_t ms) {
+  std::int64_t z = (ms >= 0 ? ms : ms - 86'399'999) / 86'400'000 + 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
+  return fmt::format("{:04}-{:02}-{:02}", y, m, d);
+}
+
+std::string warranty_status(std::string_view warranty_end, std::string_view today) {
+  if (!valid_date(warranty_end)) return "unknown";
+  return today <= warranty_end ? "active" : "expired";  // ISO dates order as text
+}
+
+const std::vector<std::string>& import_columns() {
+  static const std::vector<std::string> cols = {"customer_id", "channel", "external_id", "name", "language", "tags",
+                                                "vip", "order_id", "product", "serial", "purchase_date", "warranty_end"};
+  return cols;
+}
+
+namespace {
+bool plain_text(std::string_view s, std::size_t max) {
+  if (s.size() > max || !proto::valid_utf8(s)) return false;
+  return std::none_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+bool code_text(std::string_view s, std::size_t max) {
+  return !s.empty() && s.size() <= max && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '/' || c == '#' || c == ':';
+  });
+}
+std::string trimmed(std::string_view s) {
+  auto a = s.find_first_not_of(" \t");
+  if (a == std::string_view::npos) return {};
+  return std::string(s.substr(a, s.find_last_not_of(" \t") - a + 1));
+}
+}  // namespace
+
+std::variant<import_row, std::string> check_row(const std::map<std::string, std::string>& fields) {
+  import_row row;
+  auto get = [&](const char* k) {
+    auto it = fields.find(k);
+    return it == fields.end() ? std::string{} : trimmed(it->second);
+  };
+  for (const auto& [k, v] : fields)
+    if (std::find(import_columns().begin(), import_columns().end(), k) == import_columns().end())
+      return "unknown column " + k;
+  row.customer_id = get("customer_id");
+  row.channel = get("channel");
+  row.external_id = get("external_id");
+  if (!row.customer_id.empty()) {
+    if (!code_text(row.customer_id, 128)) return std::string("customer_id: not a customer id");
+  } else {
+    if (row.channel.empty() || row.external_id.empty()) return std::string("customer_id, or channel and external_id, are required");
+    if (!code_text(row.channel, 64)) return std::string("channel: not a channel id");
+    if (!plain_text(row.external_id, 128)) return std::string("external_id: 1 to 128 bytes of text");
+  }
+  row.name = get("name");
+  if (!plain_text(row.name, 200)) return std::string("name: at most 200 bytes of text");
+  row.language = get("language");
+  if (!row.language.empty() && row.language != "fa" && row.language != "ar" && row.language != "en")
+    return std::string("language: one of fa, ar, en");
+  auto vip = get("vip");
+  std::transform(vip.begin(), vip.end(), vip.begin(), [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  if (vip == "1" || vip == "true" || vip == "yes") row.vip = "1";
+  else if (vip == "0" || vip == "false" || vip == "no") row.vip = "0";
+  else if (!vip.empty()) return std::string("vip: true or false");
+  auto tags = get("tags");
+  if (!tags.empty()) {
+    std::set<std::string> set;
+    std::string_view rest = tags;
+    while (!rest.empty()) {
+      auto cut = rest.find_first_of(",;");
+      auto one = clean_label(rest.substr(0, cut));
+      if (one.empty()) return std::string("tags: labels of 1 to 32 characters, separated by , or ;");
+      set.insert(one);
+      if (cut == std::string_view::npos) break;
+      rest.remove_prefix(cut + 1);
+    }
+    if (set.size() > 20) return std::string("tags: at most 20");
+    for (const auto& t : set) row.tags += (row.tags.empty() ? "" : ",") + t;
+  }
+  purchase p{get("order_id"), get("product"), get("serial"), get("purchase_date"), get("warranty_end")};
+  if (!p.order_id.empty() || !p.product.empty() || !p.serial.empty() || !p.purchase_date.empty() || !p.warranty_end.empty()) {
+    if (!code_text(p.order_id, 64)) return std::string("order_id: required, 1 to 64 of letters, digits and -_./#:");
+    if (p.product.empty() || !plain_text(p.product, 200)) return std::string("product: required, at most 200 bytes of text");
+    if (!p.serial.empty() && !code_text(p.serial, 64)) return std::string("serial: 1 to 64 of letters, digits and -_./#:");
+    if (!valid_date(p.purchase_date)) return std::string("purchase_date: required, a date YYYY-MM-DD");
+    if (!p.warranty_end.empty() && !valid_date(p.warranty_end)) return std::string("warranty_end: a date YYYY-MM-DD");
+    if (!p.warranty_end.empty() && p.warranty_end < p.purchase_date)
+      return std::string("warranty_end: before purchase_date");
+    row.item = std::move(p);
+  }
+  return row;
+}
+
+std::int64_t percentile(std::vector<std::int64_t> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(values.size())));
+  rank = std::clamp<std::size_t>(rank, 1, values.size());
+  return values[rank - 1];
+}
+
+namespace {
+json timing(const std::vector<std::int64_t>& v) {
+  if (v.empty()) return {{"count", 0}, {"median_ms", nullptr}, {"p90_ms", nullptr}, {"average_ms", nullptr}};
+  std::int64_t sum = 0;
+  for (auto x : v) sum += x;
+  return {{"count", v.size()},
+          {"median_ms", percentile(v, 50)},
+          {"p90_ms", percentile(v, 90)},
+          {"average_ms", sum / static_cast<std::int64_t>(v.size())}};
+}
+double round2(double x) { return std::round(x * 100.0) / 100.0; }
+}  // namespace
+
+// Customer retention rate, CRR = ((E − N) / S) × 100, with L = to − from:
+//   S  customers with a conversation in [from − L, from)  (customers at the start)
+//   E  customers with a conversation in [from, to)        (customers at the end)
+//   N  customers of E whose first conversation ever is in [from, to)  (new)
+// So E − N are the customers of the period who had written before it. null
+// when S is 0. Side conversations (a CSAT reply, an opt-out) are not contacts.
+json build_report(const std::vector<conv_facts>& convs, std::int64_t from, std::int64_t to) {
+  const std::int64_t span = to - from;
+  json by_channel = json::object(), by_team = json::object();
+  std::int64_t total = 0, bot_started = 0, deflected = 0, asked = 0;
+  std::vector<std::int64_t> first_response, resolution;
+  std::map<int, std::int64_t> dist = {{1, 0}, {2, 0}, {3, 0}, {4, 0}, {5, 0}};
+  std::int64_t rated = 0, rating_sum = 0;
+  std::unordered_map<std::string, std::int64_t> first_seen;
+  std::set<std::string> at_start, at_end;
+  for (const auto& c : convs) {
+    if (c.side || c.created_at <= 0) continue;
+    if (!c.customer.empty()) {
+      auto [it, fresh] = first_seen.emplace(c.customer, c.created_at);
+      if (!fresh) it->second = std::min(it->second, c.created_at);
+      if (c.created_at >= from - span && c.created_at < from) at_start.insert(c.customer);
+      if (c.created_at >= from && c.created_at < to) at_end.insert(c.customer);
+    }
+    if (c.csat_rating >= 1 && c.csat_rating <= 5 && c.csat_at >= from && c.csat_at < to) {
+      ++rated;
+      rating_sum += c.csat_rating;
+      ++dist[c.csat_rating];
+    }
+    if (c.csat_asked >= from && c.csat_asked < to) ++asked;
+    if (c.resolved_at >= from && c.resolved_at < to && (c.status == "resolved" || c.status == "closed"))
+      resolution.push_back(c.resolved_at - c.created_at);
+    if (c.created_at < from || c.created_at >= to) continue;
+    ++total;
+    by_channel[c.channel] = by_channel.value(c.channel, 0) + 1;
+    by_team[c.team] = by_team.value(c.team, 0) + 1;
+    if (c.first_response_at > 0) first_response.push_back(c.first_response_at - c.created_at);
+    if (c.bot) {
+      ++bot_started;
+      if (!c.routed && !c.human) ++deflected;
+    }
+  }
+  std::int64_t new_customers = 0;
+  for (const auto& id : at_end)
+    if (first_seen[id] >= from) ++new_customers;
+  auto s = static_cast<std::int64_t>(at_start.size()), e = static_cast<std::int64_t>(at_end.size());
+  json dist_json = json::object();
+  for (auto [k, v] : dist) dist_json[std::to_string(k)] = v;
+  return {
+      {"from", from},
+      {"to", to},
+      {"conversations", {{"total", total}, {"by_channel", by_channel}, {"by_team", by_team}}},
+      {"first_response", timing(first_response)},
+      {"resolution", timing(resolution)},
+      {"csat",
+       {{"asked", asked},
+        {"responses", rated},
+        {"average", rated ? json(round2(static_cast<double>(rating_sum) / static_cast<double>(rated))) : json(nullptr)},
+        {"distribution", dist_json}}},
+      {"bot",
+       {{"conversations", bot_started},
+        {"deflected", deflected},
+        {"deflection_rate", bot_started ? json(round2(100.0 * static_cast<double>(deflected) / static_cast<double>(bot_started)))
+                                        : json(nullptr)}}},
+      {"retention",
+       {{"customers_at_start", s},
+        {"customers_at_end", e},
+        {"new_customers", new_customers},
+        {"crr", s ? json(round2(100.0 * static_cast<double>(e - new_customers) / static_cast<double>(s))) : json(nullptr)},
+        {"definition", "CRR = (E - N) / S x 100; S: customers with a conversation in the period of the same length "
+                       "before `from`; E: customers with a conversation in [from, to); N: those of E whose first "
+                       "conversation is in [from, to)"}}},
+  };
+}
+
+std::string report_csv(const json& r) {
+  std::string out = "metric,key,value\r\n";
+  auto cell = [](const json& v) {
+    if (v.is_null()) return std::string{};
+    if (v.is_string()) {
+      auto s = v.get<std::string>();
+      std::string q = "\"";
+      for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+      return q + "\"";
+    }
+    return v.dump();
+  };
+  auto row = [&](std::string_view metric, const std::string& key, const json& v) {
+    out += fmt::format("{},{},{}\r\n", metric, cell(json(key)), cell(v));
+  };
+  row("period", "from", r["from"]);
+  row("period", "to", r["to"]);
+  row("conversations", "total", r["conversations"]["total"]);
+  for (auto& [k, v] : r["conversations"]["by_channel"].items()) row("conversations_by_channel", k, v);
+  for (auto& [k, v] : r["conversations"]["by_team"].items()) row("conversations_by_team", k, v);
+  for (const char* m : {"first_response", "resolution"})
+    for (auto& [k, v] : r[m].items()) row(m, k, v);
+  for (const char* k : {"asked", "responses", "average"}) row("csat", k, r["csat"][k]);
+  for (auto& [k, v] : r["csat"]["distribution"].items()) row("csat_distribution", k, v);
+  for (auto& [k, v] : r["bot"].items()) row("bot", k, v);
+  for (const char* k : {"customers_at_start", "customers_at_end", "new_customers", "crr"}) row("retention", k, r["retention"][k]);
+  return out;
+}
+
+}  // namespace pasokh::gateway::aftersales

@@ -1,0 +1,143 @@
+-- After-sales state changes, atomically (runs with the prelude; embedded by
+-- gateway/CMakeLists.txt). ARGV: prefix, op, now_ms, then per op:
+--   import   customer_id, channel, kind, external_id, name, language, tags
+--            (comma-joined, merged), vip ('' | '1' | '0'), purchase_key
+--            (order_id|serial, '' = none), purchase_json, serial
+--            -> { 'created' | 'updated' | 'unchanged' | 'customer', customer, new_customer } | { 'no_customer', id }
+--   opt_out  customer, conv, channel, created, ack_text
+--   ask      conv, text, buttons_json, window_ms
+--   rate     customer, channel, msg_conv, created, rating, thanks_text, comment_window_ms
+--   comment  customer, channel, msg_conv, created, comment, thanks_text
+-- Keys: cust:{id} (opt_out, opt_out_at, opt_out_channel, tags), cust:{id}:purchases
+-- (hash order|serial -> JSON), serial:{serial} -> customer, csat:pending:{cust}:{channel}
+-- and csat:comment:{cust}:{channel} -> conv (with TTL), csat:agent:{agent} (hash
+-- count, sum, r1..r5), csat:ratings (zset conv by time), csat:asked (zset).
+-- A conversation opened only by a rating, a comment or an opt-out is closed
+-- as a side conversation (field `side`), which reports skip.
+local op, now = ARGV[2], tonumber(ARGV[3])
+
+-- An automatic message on a conversation that may be resolved: append_outbound
+-- puts it back in the team's open set, so take it out again.
+local function quiet_outbound(conv, text, buttons)
+  local seq = append_outbound(conv, 'system', '', '', '', text, now, true, buttons)
+  local h = redis.call('HMGET', conv_key(conv), 'status', 'team')
+  if h[1] == 'resolved' or h[1] == 'closed' then redis.call('ZREM', p .. 'team:' .. h[2] .. ':open', conv) end
+  return seq
+end
+
+local function fold_side(msg_conv, created, kind, of)
+  if created ~= '1' or msg_conv == of then return end
+  redis.call('HSET', conv_key(msg_conv), 'side', kind, 'side_of', of or '')
+  change_status(msg_conv, 'closed', 'system', now, { reason = kind, side_of = of })
+end
+
+if op == 'import' then
+  local id, channel, kind, ext = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+  local name, language, tags, vip = ARGV[8], ARGV[9], ARGV[10], ARGV[11]
+  local pkey, pjson, serial = ARGV[12], ARGV[13], ARGV[14]
+  local new_customer = '0'
+  if id == '' then
+    local ikey = p .. 'ident:' .. channel .. ':' .. ext
+    id = redis.call('GET', ikey)
+    if not id then
+      id = 'cu_' .. redis.call('INCR', p .. 'next:customer')
+      redis.call('HSET', p .. 'cust:' .. id, 'id', id, 'name', name, 'language', language, 'created_at', now, 'vip', '0')
+      redis.call('SET', ikey, id)
+      redis.call('HSET', p .. 'cust:' .. id .. ':identities', channel .. ':' .. ext,
+        cjson.encode({ channel = channel, kind = kind, external_id = ext, display_name = name }))
+      new_customer = '1'
+    end
+  elseif redis.call('EXISTS', p .. 'cust:' .. id) == 0 then
+    return { 'no_customer', id }
+  end
+  local ckey = p .. 'cust:' .. id
+  if name ~= '' then redis.call('HSET', ckey, 'name', name) end
+  if language ~= '' then redis.call('HSET', ckey, 'language', language) end
+  if vip ~= '' then redis.call('HSET', ckey, 'vip', vip) end
+  if tags ~= '' then
+    local set, list = {}, {}
+    for t in string.gmatch((redis.call('HGET', ckey, 'tags') or '') .. ',' .. tags, '[^,]+') do
+      if not set[t] then set[t] = true; list[#list + 1] = t end
+    end
+    table.sort(list)
+    redis.call('HSET', ckey, 'tags', table.concat(list, ','))
+  end
+  if pkey == '' then return { 'customer', id, new_customer } end
+  local old = redis.call('HGET', ckey .. ':purchases', pkey)
+  if old == pjson then return { 'unchanged', id, new_customer } end
+  redis.call('HSET', ckey .. ':purchases', pkey, pjson)
+  if serial ~= '' then redis.call('SET', p .. 'serial:' .. serial, id) end
+  return { old and 'updated' or 'created', id, new_customer }
+end
+
+if op == 'opt_out' then
+  local cust, conv, channel, created, ack = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+  local ckey = p .. 'cust:' .. cust
+  local first = redis.call('HGET', ckey, 'opt_out') ~= '1'
+  if first then redis.call('HSET', ckey, 'opt_out', '1', 'opt_out_at', now, 'opt_out_channel', channel) end
+  local seq = redis.call('HINCRBY', conv_key(conv), 'seq', 1)
+  emit(conv, seq, 'opt_out', { customer = cust, channel = channel, at = now, first = first })
+  quiet_outbound(conv, ack, nil)
+  fold_side(conv, created, 'opt_out', nil)
+  return { first and 'opted_out' or 'already', tostring(seq) }
+end
+
+if op == 'ask' then
+  local conv, text, buttons_json, window = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+  local vkey = conv_key(conv)
+  local h = redis.call('HMGET', vkey, 'status', 'human_replied', 'customer_id', 'channel', 'csat_asked', 'assignee', 'side')
+  if not h[1] then return { 'not_found' } end
+  if h[1] ~= 'resolved' then return { 'not_resolved' } end
+  if h[5] then return { 'already' } end
+  if h[2] ~= '1' or h[7] then return { 'bot_only' } end
+  if redis.call('HGET', p .. 'cust:' .. h[3], 'opt_out') == '1' then return { 'opted_out' } end
+  redis.call('HSET', vkey, 'csat_asked', now, 'csat_agent', h[6] or '')
+  redis.call('ZADD', p .. 'csat:asked', now, conv)
+  local buttons = nil
+  if buttons_json ~= '' then buttons = cjson.decode(buttons_json) end
+  local seq = quiet_outbound(conv, text, buttons)
+  redis.call('SET', p .. 'csat:pending:' .. h[3] .. ':' .. h[4], conv, 'PX', window)
+  return { 'asked', tostring(seq) }
+end
+
+if op == 'rate' then
+  local cust, channel, msg_conv, created, rating, thanks, cwin = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+  local pkey = p .. 'csat:pending:' .. cust .. ':' .. channel
+  local conv = redis.call('GET', pkey)
+  if not conv then return { 'none' } end
+  redis.call('DEL', pkey)
+  local vkey = conv_key(conv)
+  if redis.call('HSETNX', vkey, 'csat_rating', rating) == 0 then return { 'already' } end
+  local agent = redis.call('HGET', vkey, 'csat_agent') or ''
+  redis.call('HSET', vkey, 'csat_at', now)
+  redis.call('ZADD', p .. 'csat:ratings', now, conv)
+  if agent ~= '' then
+    local akey = p .. 'csat:agent:' .. agent
+    redis.call('HINCRBY', akey, 'count', 1)
+    redis.call('HINCRBY', akey, 'sum', tonumber(rating))
+    redis.call('HINCRBY', akey, 'r' .. rating, 1)
+  end
+  local seq = redis.call('HINCRBY', vkey, 'seq', 1)
+  emit(conv, seq, 'csat', { rating = tonumber(rating), agent = agent, at = now, via = msg_conv })
+  quiet_outbound(conv, thanks, nil)
+  redis.call('SET', p .. 'csat:comment:' .. cust .. ':' .. channel, conv, 'PX', cwin)
+  fold_side(msg_conv, created, 'csat', conv)
+  return { 'rated', tostring(seq), conv }
+end
+
+if op == 'comment' then
+  local cust, channel, msg_conv, created, comment, thanks = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+  local key = p .. 'csat:comment:' .. cust .. ':' .. channel
+  local conv = redis.call('GET', key)
+  if not conv then return { 'none' } end
+  redis.call('DEL', key)
+  local vkey = conv_key(conv)
+  if redis.call('HSETNX', vkey, 'csat_comment', comment) == 0 then return { 'already' } end
+  local seq = redis.call('HINCRBY', vkey, 'seq', 1)
+  emit(conv, seq, 'csat_comment', { comment = comment, at = now, via = msg_conv })
+  quiet_outbound(conv, thanks, nil)
+  fold_side(msg_conv, created, 'csat', conv)
+  return { 'commented', tostring(seq), conv }
+end
+
+return { 'unknown_op', op }

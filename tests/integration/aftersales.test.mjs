@@ -1,0 +1,292 @@
+// After-sales (issue 8) against real Redis and pasokh: purchases with warranty
+// imported by CSV and JSON (row errors with line numbers, idempotent on order
+// id + serial), warranty status over REST, opt-out by "stop" / "لغو" / "إلغاء",
+// the CSAT survey asked once on resolve and a ۵ reply stored on the
+// conversation and the agent, and the summary report on a known history.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { Pasokh, RedisServer, agentSocket, defaultConfig, login, postMessage, sleep } from '../support/harness.mjs';
+
+let redis, gw, ali, boss, aliId;
+const testStart = Date.now();
+
+before(async () => {
+  redis = await new RedisServer().start();
+  gw = await new Pasokh(defaultConfig(redis, {
+    channels: [
+      { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
+      { id: 'botdesk', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support', bot: true },
+    ],
+  })).start();
+  await gw.createAgent('ali', 'ali-secret-1', { name: 'Ali' });
+  await gw.createAgent('boss', 'boss-secret-3', { name: 'Boss', role: 'admin' });
+  const a = (await login(gw, 'ali', 'ali-secret-1')).json;
+  ali = a.token;
+  aliId = a.agent.id;
+  boss = (await login(gw, 'boss', 'boss-secret-3')).json.token;
+});
+
+after(async () => {
+  await gw?.cleanup();
+  await redis?.cleanup();
+});
+
+const redisCli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString().trim();
+
+async function call(method, path, token, body, contentType = 'application/json') {
+  const res = await fetch(`${gw.base}${path}`, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': contentType } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, json, text, type: res.headers.get('content-type') };
+}
+
+async function customerWrites(text, customer, channel = 'api') {
+  const r = await postMessage(gw, { message_id: randomUUID(), customer: { id: customer, name: customer }, text }, { channel });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  return r.json;
+}
+
+async function messagesOf(conv, channel = 'api') {
+  const res = await fetch(`${gw.base}/api/v1/channels/${channel}/conversations/${conv}/messages`, {
+    headers: { authorization: 'Bearer test-api-key-0123456789' },
+  });
+  return (await res.json()).messages;
+}
+
+function logEvents(conv) {
+  return redisCli('XRANGE', `pasokh:conv:${conv}:log`, '-', '+').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+}
+
+test('import: CSV with a bad row keeps the good ones, names the line, is idempotent; warranty over REST', async () => {
+  const buyer = (await customerWrites('hello, I bought a phone', 'buyer-1')).customer_id;
+  const csv = [
+    'customer_id,channel,external_id,name,order_id,product,serial,purchase_date,warranty_end,tags,vip',
+    `${buyer},,,,ORD-1,Phone X,SN-100,2025-01-10,2099-01-10,gold,`,
+    ',api,new-buyer,Sara,ORD-2,"Vacuum V2, blue",SN-200,2020-05-01,2021-05-01,"repair;gold",yes',
+    `${buyer},,,,ORD-3,Laptop,SN-300,2025-02-30,,,`,
+    '',
+  ].join('\r\n');
+  const first = await call('POST', '/api/v1/admin/customers/import', boss, csv, 'text/csv');
+  assert.equal(first.status, 200, first.text);
+  assert.equal(first.json.rows, 3);
+  assert.equal(first.json.imported, 2);
+  assert.equal(first.json.purchases_created, 2);
+  assert.equal(first.json.customers_created, 1);
+  assert.deepEqual(first.json.errors, [{ line: 4, error: 'purchase_date: required, a date YYYY-MM-DD' }]);
+  const again = await call('POST', '/api/v1/admin/customers/import', boss, csv, 'text/csv');
+  assert.equal(again.json.purchases_created, 0);
+  assert.equal(again.json.purchases_unchanged, 2);
+  assert.equal(again.json.customers_created, 0);
+  assert.equal(redisCli('HLEN', `pasokh:cust:${buyer}:purchases`), '1');
+
+  // The agent whose team serves the customer sees the warranty.
+  const mine = await call('GET', `/api/v1/customers/${buyer}/purchases`, ali);
+  assert.equal(mine.status, 200, mine.text);
+  assert.equal(mine.json.purchases.length, 1);
+  assert.equal(mine.json.purchases[0].serial, 'SN-100');
+  assert.equal(mine.json.purchases[0].warranty, 'active');
+  assert.ok(mine.json.purchases[0].warranty_days_left > 0);
+  assert.deepEqual(mine.json.tags, ['gold']);
+
+  const sara = first.json.customers.find((c) => c !== buyer);
+  const hers = await call('GET', `/api/v1/customers/${sara}/purchases`, boss);
+  assert.equal(hers.json.purchases[0].warranty, 'expired');
+  assert.equal(hers.json.purchases[0].product, 'Vacuum V2, blue');
+  assert.deepEqual(hers.json.tags, ['gold', 'repair']);
+  assert.equal(hers.json.vip, true);
+  assert.equal(redisCli('GET', 'pasokh:serial:SN-200'), sara);
+  // Sara has no conversation in Ali's team.
+  assert.equal((await call('GET', `/api/v1/customers/${sara}/purchases`, ali)).status, 403);
+
+  // Per customer, JSON: the same order and serial is updated, not added.
+  const upd = await call('POST', `/api/v1/customers/${buyer}/purchases`, boss, [
+    { order_id: 'ORD-1', serial: 'SN-100', product: 'Phone X Pro', purchase_date: '2025-01-10', warranty_end: '2099-01-10' },
+    { order_id: 'ORD-4', product: 'Charger', purchase_date: '2025-03-01', customer_id: 'cu_999' },
+    'not a row',
+  ]);
+  assert.equal(upd.status, 200, upd.text);
+  assert.equal(upd.json.purchases_updated, 1);
+  assert.deepEqual(upd.json.errors.map((e) => e.line), [2, 3]);
+  const after = await call('GET', `/api/v1/customers/${buyer}/purchases`, ali);
+  assert.equal(after.json.purchases[0].product, 'Phone X Pro');
+
+  // Refusals: agent role, no token, unknown column, bad CSV, wrong type, unknown customer.
+  assert.equal((await call('POST', '/api/v1/admin/customers/import', ali, csv, 'text/csv')).status, 403);
+  assert.equal((await call('POST', '/api/v1/admin/customers/import', null, csv, 'text/csv')).status, 401);
+  const unknown = await call('POST', '/api/v1/admin/customers/import', boss, 'customer_id,colour\ncu_1,red\n', 'text/csv');
+  assert.equal(unknown.status, 400);
+  assert.equal(unknown.json.error.code, 'invalid_csv');
+  const broken = await call('POST', '/api/v1/admin/customers/import', boss, 'customer_id,name\ncu_1,"open\n', 'text/csv');
+  assert.equal(broken.status, 400);
+  assert.match(broken.json.error.message, /line 2/);
+  assert.equal((await call('POST', '/api/v1/admin/customers/import', boss, 'x', 'text/plain')).status, 415);
+  assert.equal((await call('POST', '/api/v1/admin/customers/import', boss, { rows: 3 })).status, 400);
+  assert.equal((await call('GET', '/api/v1/customers/cu_999/purchases', boss)).status, 404);
+  const nobody = await call('POST', '/api/v1/admin/customers/import', boss, [{ customer_id: 'cu_999', name: 'x' }]);
+  assert.deepEqual(nobody.json.errors, [{ line: 1, error: 'customer_id: no customer cu_999' }]);
+});
+
+test('opt-out: stop, لغو and إلغاء set the flag and are acknowledged on the channel', async () => {
+  const s1 = await customerWrites('  STOP ', 'opt-1');
+  assert.equal(redisCli('HGET', `pasokh:cust:${s1.customer_id}`, 'opt_out'), '1');
+  assert.equal(redisCli('HGET', `pasokh:cust:${s1.customer_id}`, 'opt_out_channel'), 'api');
+  const m1 = await messagesOf(s1.conversation_id);
+  assert.equal(m1.at(-1).direction, 'out');
+  assert.match(m1.at(-1).text, /no longer receive/);
+  // A conversation opened only to opt out does not wait in a queue.
+  assert.equal(redisCli('HGET', `pasokh:conv:${s1.conversation_id}`, 'status'), 'closed');
+  assert.equal(redisCli('ZSCORE', 'pasokh:queue:support', s1.conversation_id), '');
+
+  const open = await customerWrites('my vacuum is noisy', 'opt-2');
+  const s2 = await customerWrites('\u200Fلغو ', 'opt-2');
+  assert.equal(s2.conversation_id, open.conversation_id);
+  assert.equal(redisCli('HGET', `pasokh:cust:${s2.customer_id}`, 'opt_out'), '1');
+  const m2 = await messagesOf(s2.conversation_id);
+  assert.match(m2.at(-1).text, /دیگر پیشنهاد/);
+  assert.equal(redisCli('HGET', `pasokh:conv:${s2.conversation_id}`, 'status'), 'queued', 'an ongoing case goes on');
+  assert.ok(logEvents(s2.conversation_id).some((e) => e.event === 'opt_out'));
+
+  const s3 = await customerWrites('إلغاء', 'opt-3');
+  assert.equal(redisCli('HGET', `pasokh:cust:${s3.customer_id}`, 'opt_out'), '1');
+  assert.match((await messagesOf(s3.conversation_id)).at(-1).text, /لن تصلك/);
+  const shown = await call('GET', `/api/v1/customers/${s3.customer_id}/purchases`, boss);
+  assert.equal(shown.json.opt_out, true);
+
+  const normal = await customerWrites('please stop the noise', 'opt-4');
+  assert.equal(redisCli('HGET', `pasokh:cust:${normal.customer_id}`, 'opt_out'), '');
+});
+
+test('csat: asked once when an agent resolves; a ۵ reply is stored on the conversation and the agent, then a comment', async () => {
+  const sock = await agentSocket(gw, ali);
+  sock.send({ type: 'presence', status: 'online', client_id: 'p1' });
+  await sock.next((f) => f.type === 'ack' && f.client_id === 'p1');
+  const first = await customerWrites('my phone does not charge', 'rater-1');
+  const conv = first.conversation_id;
+  sock.send({ type: 'reply', conv, client_id: 'r1', text: 'Please try another cable.' });
+  await sock.next((f) => f.type === 'ack' && f.client_id === 'r1');
+
+  assert.equal((await call('POST', `/api/v1/conversations/${conv}/resolve`, ali, {})).status, 200);
+  const asks = async () => (await messagesOf(conv)).filter((m) => m.buttons?.length === 5);
+  assert.equal((await asks()).length, 1);
+  const ask = (await asks())[0];
+  assert.match(ask.text, /1 \(poor\) to 5/);
+  assert.deepEqual(ask.buttons.map((b) => b.id), ['csat:1', 'csat:2', 'csat:3', 'csat:4', 'csat:5']);
+  assert.equal(redisCli('ZSCORE', 'pasokh:team:support:open', conv), '', 'the ask does not reopen it');
+  // Resolving again, or after a reopen, never asks twice.
+  await call('POST', `/api/v1/conversations/${conv}/resolve`, ali, {});
+  assert.equal((await call('POST', `/api/v1/conversations/${conv}/reopen`, ali, {})).status, 200);
+  assert.equal((await call('POST', `/api/v1/conversations/${conv}/resolve`, ali, {})).status, 200);
+  assert.equal((await asks()).length, 1);
+
+  const rated = await customerWrites('۵', 'rater-1');
+  assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'csat_rating'), '5');
+  assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'csat_agent'), aliId);
+  assert.equal(redisCli('HGET', `pasokh:csat:agent:${aliId}`, 'count'), '1');
+  assert.equal(redisCli('HGET', `pasokh:csat:agent:${aliId}`, 'r5'), '1');
+  const csat = logEvents(conv).filter((e) => e.event === 'csat');
+  assert.equal(csat.length, 1);
+  assert.equal(csat[0].rating, 5);
+  assert.equal(csat[0].agent, aliId);
+  // The reply opened a conversation of its own (no reopen window): closed as a side one.
+  assert.notEqual(rated.conversation_id, conv);
+  assert.equal(redisCli('HGET', `pasokh:conv:${rated.conversation_id}`, 'status'), 'closed');
+  assert.equal(redisCli('HGET', `pasokh:conv:${rated.conversation_id}`, 'side'), 'csat');
+  await sock.next((f) => f.type === 'event' && f.conv === conv && f.event === 'csat');
+
+  await customerWrites('Fast and friendly, thanks!', 'rater-1');
+  assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'csat_comment'), 'Fast and friendly, thanks!');
+  // Another number later is a new message, never a second rating.
+  const later = await customerWrites('4', 'rater-1');
+  assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'csat_rating'), '5');
+  assert.notEqual(redisCli('HGET', `pasokh:conv:${later.conversation_id}`, 'status'), 'closed');
+
+  // A bot-only conversation resolved by an admin gets no survey.
+  const botOnly = await customerWrites('what is the warranty period?', 'bot-only-1', 'botdesk');
+  assert.equal((await call('POST', `/api/v1/conversations/${botOnly.conversation_id}/resolve`, boss, {})).status, 200);
+  assert.equal(redisCli('HGET', `pasokh:conv:${botOnly.conversation_id}`, 'csat_asked'), '');
+  // Nor does a customer who opted out.
+  const quiet = await customerWrites('help', 'opt-quiet');
+  await customerWrites('stop', 'opt-quiet');
+  sock.send({ type: 'reply', conv: quiet.conversation_id, client_id: 'r2', text: 'OK' });
+  await sock.next((f) => f.type === 'ack' && f.client_id === 'r2');
+  await call('POST', `/api/v1/conversations/${quiet.conversation_id}/resolve`, ali, {});
+  assert.equal(redisCli('HGET', `pasokh:conv:${quiet.conversation_id}`, 'csat_asked'), '');
+  sock.close();
+
+  // The live report sees this one rating.
+  const live = await call('GET', `/api/v1/reports/summary?from=${testStart}&to=${Date.now() + 1}`, boss);
+  assert.equal(live.status, 200, live.text);
+  assert.equal(live.json.csat.responses, 1);
+  assert.equal(live.json.csat.distribution['5'], 1);
+  assert.equal(live.json.csat.asked, 1);
+});
+
+test('reports: figures on a known history, JSON and CSV, admin only', async () => {
+  const t = (iso) => String(Date.parse(iso));
+  let n = Number(redisCli('GET', 'pasokh:next:conversation'));
+  const conv = (fields) => {
+    n = Number(redisCli('INCR', 'pasokh:next:conversation'));
+    const flat = Object.entries(fields).flat().map(String);
+    redisCli('HSET', `pasokh:conv:cv_${n}`, 'id', `cv_${n}`, ...flat);
+  };
+  const base = { channel: 'api', team: 'support', status: 'resolved', priority: 'normal', seq: '1' };
+  // Before the period: rA, rB, rC in the 29 days before it (customers at the start), rD long before.
+  conv({ ...base, customer_id: 'rA', created_at: t('2020-01-10T10:00:00Z') });
+  conv({ ...base, customer_id: 'rB', created_at: t('2020-01-12T10:00:00Z') });
+  conv({ ...base, customer_id: 'rC', created_at: t('2020-01-20T10:00:00Z') });
+  conv({ ...base, customer_id: 'rD', created_at: t('2019-12-15T10:00:00Z') });
+  // The period, February 2020.
+  const c1 = Date.parse('2020-02-05T10:00:00Z');
+  conv({ ...base, customer_id: 'rA', created_at: c1, first_response_at: c1 + 60e3, resolved_at: c1 + 600e3,
+    human_replied: 1, routed: 1, csat_asked: c1 + 600e3, csat_rating: 4, csat_at: c1 + 700e3 });
+  conv({ ...base, status: 'closed', customer_id: 'rA', created_at: c1 + 700e3, side: 'csat' });
+  const c2 = Date.parse('2020-02-06T10:00:00Z');
+  conv({ ...base, channel: 'web', customer_id: 'rN1', created_at: c2, first_response_at: c2 + 120e3, resolved_at: c2 + 1200e3,
+    human_replied: 1, routed: 1, csat_asked: c2 + 1200e3, csat_rating: 5, csat_at: c2 + 1300e3 });
+  const c3 = Date.parse('2020-02-07T10:00:00Z');
+  conv({ ...base, team: 'vip', customer_id: 'rN2', created_at: c3, resolved_at: c3 + 300e3, bot_state: '{}' });
+  const c4 = Date.parse('2020-02-08T10:00:00Z');
+  conv({ ...base, status: 'queued', customer_id: 'rN2', created_at: c4, first_response_at: c4 + 300e3, routed: 1,
+    human_replied: 1, bot_state: '{}' });
+  const c5 = Date.parse('2020-02-09T10:00:00Z');
+  conv({ ...base, channel: 'web', customer_id: 'rD', created_at: c5, first_response_at: c5 + 30e3, resolved_at: c5 + 60e3,
+    human_replied: 1, routed: 1, csat_asked: c5 + 60e3, csat_rating: 2, csat_at: c5 + 90e3 });
+  // After it.
+  conv({ ...base, customer_id: 'rA', created_at: t('2020-03-05T10:00:00Z') });
+
+  const r = await call('GET', '/api/v1/reports/summary?from=2020-02-01&to=2020-03-01', boss);
+  assert.equal(r.status, 200, r.text);
+  const j = r.json;
+  assert.equal(j.from, Date.parse('2020-02-01T00:00:00Z'));
+  assert.deepEqual(j.conversations, { total: 5, by_channel: { api: 3, web: 2 }, by_team: { support: 4, vip: 1 } });
+  assert.deepEqual(j.first_response, { count: 4, median_ms: 60000, p90_ms: 300000, average_ms: 127500 });
+  assert.deepEqual(j.resolution, { count: 4, median_ms: 300000, p90_ms: 1200000, average_ms: 540000 });
+  assert.deepEqual(j.csat, { asked: 3, responses: 3, average: 3.67, distribution: { 1: 0, 2: 1, 3: 0, 4: 1, 5: 1 } });
+  assert.deepEqual(j.bot, { conversations: 2, deflected: 1, deflection_rate: 50 });
+  assert.equal(j.retention.customers_at_start, 3);  // rA rB rC
+  assert.equal(j.retention.customers_at_end, 4);    // rA rN1 rN2 rD
+  assert.equal(j.retention.new_customers, 2);       // rN1 rN2
+  assert.equal(j.retention.crr, 66.67);             // (4 - 2) / 3 x 100
+
+  const csv = await call('GET', '/api/v1/reports/summary?from=2020-02-01&to=2020-03-01&format=csv', boss);
+  assert.equal(csv.status, 200);
+  assert.match(csv.type, /text\/csv/);
+  assert.match(csv.text, /^metric,key,value\r\n/);
+  assert.match(csv.text, /\r\nretention,"crr",66.67\r\n/);
+  assert.match(csv.text, /\r\nconversations_by_channel,"web",2\r\n/);
+  assert.match(csv.text, /\r\ncsat_distribution,"5",1\r\n/);
+
+  assert.equal((await call('GET', '/api/v1/reports/summary', ali)).status, 403);
+  assert.equal((await call('GET', '/api/v1/reports/summary', null)).status, 401);
+  assert.equal((await call('GET', '/api/v1/reports/summary?from=2020-03-01&to=2020-02-01', boss)).status, 400);
+  assert.equal((await call('GET', '/api/v1/reports/summary?from=yesterday', boss)).status, 400);
+  assert.equal((await call('GET', '/api/v1/reports/summary?format=xml', boss)).status, 400);
+  await sleep(10);
+});

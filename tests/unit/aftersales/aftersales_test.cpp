@@ -1,0 +1,140 @@
+// The pure parts of after-sales: CSV records and line numbers, reply
+// normalization (opt-out words, ratings in three scripts), import rows,
+// warranty status, percentiles and the report figures (CRR).
+#include <gtest/gtest.h>
+
+#include "pasokh/gateway/aftersales.hpp"
+
+namespace as = pasokh::gateway::aftersales;
+
+TEST(AftersalesCsv, QuotedFieldsLineBreaksAndLineNumbers) {
+  auto r = as::parse_csv("\xEF\xBB\xBF" "a,b,c\r\n1,\"x, \"\"y\"\"\",3\r\n\r\n2,\"multi\nline\",\n4,,\n", 100);
+  ASSERT_EQ(r.error, "");
+  ASSERT_EQ(r.records.size(), 4u);
+  EXPECT_EQ(r.records[0].fields, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(r.records[1].line, 2u);
+  EXPECT_EQ(r.records[1].fields[1], "x, \"y\"");
+  EXPECT_EQ(r.records[2].line, 4u);  // the blank line 3 is skipped
+  EXPECT_EQ(r.records[2].fields, (std::vector<std::string>{"2", "multi\nline", ""}));
+  EXPECT_EQ(r.records[3].line, 6u);  // after a record spanning two lines
+  EXPECT_EQ(r.records[3].fields, (std::vector<std::string>{"4", "", ""}));
+}
+
+TEST(AftersalesCsv, Errors) {
+  auto open = as::parse_csv("a,b\n1,\"never closed\n2,3\n", 100);
+  EXPECT_EQ(open.error, "unterminated quoted field");
+  EXPECT_EQ(open.error_line, 2u);
+  auto junk = as::parse_csv("a\n\"x\"y\n", 100);
+  EXPECT_EQ(junk.error, "text after a closing quote");
+  auto many = as::parse_csv("a\n1\n2\n3\n", 3);
+  EXPECT_EQ(many.error_line, 4u);
+}
+
+TEST(AftersalesReply, OptOutWords) {
+  EXPECT_EQ(as::opt_out_language("stop"), "en");
+  EXPECT_EQ(as::opt_out_language("  STOP!\n"), "en");
+  EXPECT_EQ(as::opt_out_language("\u0644\u063A\u0648"), "fa");              // لغو
+  EXPECT_EQ(as::opt_out_language("\u200F\u0644\u063A\u0648 ."), "fa");      // with an RLM and a dot
+  EXPECT_EQ(as::opt_out_language("\u0625\u0644\u063A\u0627\u0621"), "ar");  // إلغاء
+  EXPECT_EQ(as::opt_out_language("\u0627\u0644\u063A\u0627\u0621"), "ar");  // الغاء, typed without hamza
+  EXPECT_EQ(as::opt_out_language("\u0644\u0640\u063A\u0648"), "fa");        // with a tatweel
+  EXPECT_EQ(as::opt_out_language("please stop"), "");
+  EXPECT_EQ(as::opt_out_language("stopped"), "");
+  EXPECT_EQ(as::opt_out_language("\xff"), "");
+}
+
+TEST(AftersalesReply, Ratings) {
+  EXPECT_EQ(as::csat_rating("5"), 5);
+  EXPECT_EQ(as::csat_rating(" 1 "), 1);
+  EXPECT_EQ(as::csat_rating("\u06F5"), 5);  // ۵
+  EXPECT_EQ(as::csat_rating("\u0663"), 3);  // ٣
+  EXPECT_EQ(as::csat_rating("\u06F4."), 4);
+  EXPECT_EQ(as::csat_rating("csat:2"), 2);
+  EXPECT_EQ(as::csat_rating("0"), 0);
+  EXPECT_EQ(as::csat_rating("6"), 0);
+  EXPECT_EQ(as::csat_rating("\u06F6"), 0);  // ۶
+  EXPECT_EQ(as::csat_rating("55"), 0);
+  EXPECT_EQ(as::csat_rating("5 stars"), 0);
+  EXPECT_EQ(as::csat_rating(""), 0);
+  EXPECT_EQ(as::normalize_reply("\u06F1\u06F2\u0661"), "121");
+}
+
+TEST(AftersalesDates, ValidityAndWarranty) {
+  EXPECT_TRUE(as::valid_date("2024-02-29"));
+  EXPECT_FALSE(as::valid_date("2023-02-29"));
+  EXPECT_FALSE(as::valid_date("2024-13-01"));
+  EXPECT_FALSE(as::valid_date("2024-1-01"));
+  EXPECT_FALSE(as::valid_date("24-01-01xx"));
+  EXPECT_EQ(as::days_from_date("1970-01-02"), 1);
+  EXPECT_EQ(as::date_of_ms(0), "1970-01-01");
+  EXPECT_EQ(as::date_of_ms(as::days_from_date("2026-03-21") * 86'400'000 + 5), "2026-03-21");
+  EXPECT_EQ(as::warranty_status("2026-03-21", "2026-03-21"), "active");
+  EXPECT_EQ(as::warranty_status("2026-03-20", "2026-03-21"), "expired");
+  EXPECT_EQ(as::warranty_status("", "2026-03-21"), "unknown");
+}
+
+TEST(AftersalesRows, Checks) {
+  using fields = std::map<std::string, std::string>;
+  auto ok = as::check_row(fields{{"customer_id", "cu_1"}, {"order_id", "A-1"}, {"product", "Phone X"},
+                                 {"serial", "SN1"}, {"purchase_date", "2025-01-10"}, {"warranty_end", "2027-01-10"},
+                                 {"tags", "gold; repair ,gold"}, {"vip", "Yes"}});
+  ASSERT_TRUE(std::holds_alternative<as::import_row>(ok));
+  const auto& row = std::get<as::import_row>(ok);
+  EXPECT_EQ(row.tags, "gold,repair");
+  EXPECT_EQ(row.vip, "1");
+  ASSERT_TRUE(row.item);
+  EXPECT_EQ(row.item->serial, "SN1");
+  auto error = [](const fields& f) {
+    auto r = as::check_row(f);
+    return std::holds_alternative<std::string>(r) ? std::get<std::string>(r) : std::string{};
+  };
+  EXPECT_EQ(error({{"name", "x"}}), "customer_id, or channel and external_id, are required");
+  EXPECT_EQ(error({{"channel", "api"}, {"external_id", "c1"}}), "");  // a customer-only row
+  EXPECT_EQ(error({{"customer_id", "cu_1"}, {"order_id", "A-1"}, {"product", "P"}, {"purchase_date", "2025-02-30"}}),
+            "purchase_date: required, a date YYYY-MM-DD");
+  EXPECT_EQ(error({{"customer_id", "cu_1"}, {"order_id", "A 1"}, {"product", "P"}, {"purchase_date", "2025-02-03"}}),
+            "order_id: required, 1 to 64 of letters, digits and -_./#:");
+  EXPECT_EQ(error({{"customer_id", "cu_1"}, {"order_id", "A1"}, {"product", "P"}, {"purchase_date", "2025-02-03"},
+                   {"warranty_end", "2025-01-01"}}),
+            "warranty_end: before purchase_date");
+  EXPECT_EQ(error({{"customer_id", "cu_1"}, {"language", "de"}}), "language: one of fa, ar, en");
+  EXPECT_EQ(error({{"customer_id", "cu_1"}, {"colour", "red"}}), "unknown column colour");
+}
+
+TEST(AftersalesReport, PercentilesAndRetention) {
+  EXPECT_EQ(as::percentile({}, 50), 0);
+  EXPECT_EQ(as::percentile({5, 1, 3, 2, 4}, 50), 3);
+  EXPECT_EQ(as::percentile({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 90), 9);
+  EXPECT_EQ(as::percentile({1, 2, 3, 4}, 50), 2);
+
+  // Period [1000, 2000): the period before is [0, 1000).
+  std::vector<as::conv_facts> c(7);
+  c[0] = {.id = "cv_1", .channel = "api", .team = "support", .status = "resolved", .customer = "a", .created_at = 100};
+  c[1] = {.id = "cv_2", .channel = "api", .team = "support", .status = "resolved", .customer = "b", .created_at = 200};
+  c[2] = {.id = "cv_3", .channel = "web", .team = "support", .status = "resolved", .customer = "a", .created_at = 1100,
+          .first_response_at = 1150, .resolved_at = 1500, .csat_at = 1600, .csat_asked = 1500, .csat_rating = 5, .human = true,
+          .routed = true};
+  c[3] = {.id = "cv_4", .channel = "api", .team = "vip", .status = "bot", .customer = "n", .created_at = 1200, .bot = true};
+  c[4] = {.id = "cv_5", .channel = "api", .team = "support", .status = "queued", .customer = "n", .created_at = 1300,
+          .routed = true, .bot = true};
+  c[5] = {.id = "cv_6", .channel = "api", .team = "support", .status = "closed", .customer = "a", .created_at = 1400, .side = true};
+  c[6] = {.id = "cv_7", .channel = "api", .team = "support", .status = "queued", .customer = "z", .created_at = 50};
+  auto r = as::build_report(c, 1000, 2000);
+  EXPECT_EQ(r["conversations"]["total"], 3);
+  EXPECT_EQ(r["conversations"]["by_channel"]["api"], 2);
+  EXPECT_EQ(r["conversations"]["by_team"]["vip"], 1);
+  EXPECT_EQ(r["first_response"]["median_ms"], 50);
+  EXPECT_EQ(r["resolution"]["count"], 1);
+  EXPECT_EQ(r["resolution"]["median_ms"], 400);
+  EXPECT_EQ(r["csat"]["responses"], 1);
+  EXPECT_EQ(r["csat"]["distribution"]["5"], 1);
+  EXPECT_EQ(r["bot"]["conversations"], 2);
+  EXPECT_EQ(r["bot"]["deflected"], 1);
+  EXPECT_EQ(r["bot"]["deflection_rate"], 50.0);
+  EXPECT_EQ(r["retention"]["customers_at_start"], 3);  // a, b, z
+  EXPECT_EQ(r["retention"]["customers_at_end"], 2);    // a, n
+  EXPECT_EQ(r["retention"]["new_customers"], 1);       // n
+  EXPECT_NEAR(r["retention"]["crr"].get<double>(), 33.33, 0.001);
+  auto csv = as::report_csv(r);
+  EXPECT_NE(csv.find("retention,\"crr\",33.33\r\n"), std::string::npos) << csv;
+}
