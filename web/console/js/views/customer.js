@@ -1,5 +1,7 @@
 // The customer panel: the customer file (name, identities on every channel,
-// language, VIP, notes) and all their conversations.
+// language, VIP, notes, tags, opt-out, purchases with warranty status) and all
+// their conversations.
+import { call } from '../api.js';
 import { labelList } from '../store/state.js';
 import { $, channelIcon, h, timeEl } from './dom.js';
 
@@ -28,6 +30,29 @@ export function mountCustomer(state, { onSelect, onSave, onLink }) {
       try { await onLink(id, channel.value.trim(), ext.value.trim()); } catch (err) { out.textContent = err.message; }
     });
     return form;
+  }
+
+  // Purchases and warranty (GET /api/v1/customers/{id}/purchases), filled in
+  // when they arrive; the agent sees them while replying.
+  function purchasesSection(id) {
+    const box = h('section', { class: 'cust-purchases', 'aria-label': 'Purchases' }, h('p', { class: 'muted' }, 'Loading purchases…'));
+    call(`/api/v1/customers/${encodeURIComponent(id)}/purchases`).then((r) => {
+      const flags = [
+        ...(r.tags ?? []).map((t) => h('span', { class: 'label small' }, h('bdi', {}, t))),
+        r.opt_out ? h('span', { class: 'status status-closed', title: 'Replied stop: no campaigns' }, 'opted out') : null,
+      ];
+      const items = (r.purchases ?? []).map((p) => h('li', { class: 'purchase' },
+        h('bdi', { class: 'product' }, p.product), ' ',
+        h('span', { class: 'muted' }, `order ${p.order_id}`, p.serial ? ` · serial ${p.serial}` : '', ` · bought ${p.purchase_date}`), ' ',
+        h('span', { class: `warranty warranty-${p.warranty}` },
+          p.warranty === 'active' ? `under warranty until ${p.warranty_end}`
+            : p.warranty === 'expired' ? `warranty ended ${p.warranty_end}` : 'warranty unknown')));
+      box.replaceChildren(
+        flags.some(Boolean) ? h('p', { class: 'cust-flags' }, flags) : '',
+        h('h3', {}, `Purchases (${items.length})`),
+        items.length ? h('ul', { class: 'purchases' }, items) : h('p', { class: 'muted' }, 'No purchases on file.'));
+    }).catch((e) => box.replaceChildren(h('p', { class: 'muted' }, `Purchases unavailable: ${e.message}`)));
+    return box;
   }
 
   function build(file) {
@@ -67,6 +92,7 @@ export function mountCustomer(state, { onSelect, onSave, onLink }) {
       h('div', { class: 'field inline' }, vip, h('label', { for: 'cust-vip' }, 'VIP customer')),
       field('Notes about the customer', notes),
       h('p', {}, h('button', { type: 'button', id: 'cust-notes-save', onclick: () => save({ notes: notes.value }) }, 'Save notes'), ' ', saved),
+      purchasesSection(c.id),
       h('h3', {}, `Conversations (${file.conversation_count ?? file.conversations.length})`),
       h('ol', { class: 'cust-convs', reversed: true }, [...file.conversations].reverse().map((cv) => h('li', {},
         h('button', { type: 'button', class: 'link', dataset: { conv: cv.id }, 'aria-current': cv.id === state.selected ? 'true' : null,
