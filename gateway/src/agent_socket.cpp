@@ -369,9 +369,14 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
       send(error_frame("unavailable", "storage unavailable, retry"));
       co_return;
     }
+    auto marks = co_await s_.conversations.delivery_marks(*conv);
+    if (!marks) {
+      send(error_frame("unavailable", "storage unavailable, retry"));
+      co_return;
+    }
     std::string text = R"({"type":"history","conv":)" + json(*conv).dump() + R"(,"events":[)";
     for (std::size_t i = 0; i < frames->size(); ++i) text += (i ? "," : "") + (*frames)[i];
-    text += "]}";
+    text += R"(],"deliveries":)" + *marks + "}";
     peer_->send(std::make_shared<const std::string>(std::move(text)));
   }
 

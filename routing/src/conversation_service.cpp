@@ -151,6 +151,20 @@ awaitable<result<std::vector<std::string>>> conversation_service::events_after(c
   co_return frames;
 }
 
+awaitable<result<std::string>> conversation_service::delivery_marks(const std::string& conversation_id) {
+  auto r = co_await redis_.exec(store::make_command("HGETALL", prefix_ + "conv:" + conversation_id + ":delivery"));
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return make_error_code(store::redis_errc::server_error);
+  // Field: the message's seq (digits); value: the JSON record delivery.lua wrote.
+  std::string out = "{";
+  for (std::size_t i = 0; i + 1 < r->elements.size(); i += 2) {
+    if (out.size() > 1) out += ',';
+    out += '"' + r->elements[i].str + "\":" + r->elements[i + 1].str;
+  }
+  out += '}';
+  co_return out;
+}
+
 awaitable<result<std::string>> conversation_service::team_snapshot(const std::string& team, std::size_t limit) {
   auto r = co_await redis_.eval(script(lua::team_snapshot), store::make_command(), store::make_command(prefix_, team, std::to_string(limit)));
   if (!r) co_return r.error();

@@ -160,3 +160,15 @@ test('labels come comma-joined in conversation states; a state without them has 
   assert.deepEqual(s.conversations.get('cv_1').labels, []);
   assert.equal(s.timeline('cv_1').messages().at(-1).kind, 'labels');
 });
+
+test('history: stored delivery marks apply to the replies they name (a reload shows "read", not "pending")', () => {
+  const s = fresh();
+  s.replaceConversations([conv('cv_1', 3)]);
+  const reply = (seq) => msg('cv_1', seq, { author: 'agent', direction: 'out', status: 'pending', author_id: 'ag_2' });
+  s.applyHistory('cv_1', [msg('cv_1', 1), reply(2), reply(3)], 500,
+    { 2: { status: 'read', at: 5 }, 3: { status: 'failed', at: 6, reason: 'outside the 24-hour window' } });
+  const shown = s.timeline('cv_1').messages().map((m) => [m.seq, m.message.status, m.message.failure_reason]);
+  assert.deepEqual(shown, [[1, undefined, undefined], [2, 'read', undefined], [3, 'failed', 'outside the 24-hour window']]);
+  // A late live mark never moves a reply backwards.
+  assert.equal(s.applyEvent({ type: 'event', event: 'delivery', conv: 'cv_1', message_seq: 2, status: 'sent' }).duplicate, true);
+});

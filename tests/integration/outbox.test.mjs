@@ -66,6 +66,17 @@ test('an agent reply is delivered and marked sent live, without a sequence numbe
   assert.equal((await ws.next((f) => f.type === 'ack' && f.client_id === 'o-2')).seq, 3);
   await ws.next(isDelivery(conv, 3));
   await ws.close();
+
+  // A console opened later (a reload) learns the marks with the history.
+  const later = await agent();
+  later.send({ type: 'history', conv, after: 0 });
+  const history = await later.next((f) => f.type === 'history' && f.conv === conv);
+  assert.deepEqual(history.events.map((e) => e.seq), [1, 2, 3]);
+  assert.equal(history.events[1].message.status, 'pending', 'the log keeps the message as written');
+  assert.equal(history.deliveries['2'].status, 'sent');
+  assert.equal(history.deliveries['3'].status, 'sent');
+  assert.equal(history.deliveries['1'], undefined, 'customer messages have no delivery record');
+  await later.close();
 });
 
 test('an entry left pending by a crashed instance is claimed and delivered once', async () => {

@@ -331,7 +331,7 @@ function onFrame(f) {
       break;
     }
     case 'history': {
-      const more = state.applyHistory(f.conv, Array.isArray(f.events) ? f.events : [], HISTORY_PAGE);
+      const more = state.applyHistory(f.conv, Array.isArray(f.events) ? f.events : [], HISTORY_PAGE, f.deliveries);
       if (more != null) requestHistory(f.conv, more);
       else if (f.conv === state.selected) ensureCustomer(f.conv);
       break;

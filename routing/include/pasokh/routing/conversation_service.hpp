@@ -90,6 +90,11 @@ class conversation_service {
   awaitable<result<std::vector<std::string>>> events_after(const std::string& conversation_id, std::uint64_t after,
                                                            std::size_t limit);
 
+  // The delivery status of each outbound message as a JSON object keyed by the
+  // message's seq ({"3": {"status": "read", "at": ...}}); delivery events carry
+  // no seq of their own, so a history read merges these.
+  awaitable<result<std::string>> delivery_marks(const std::string& conversation_id);
+
   // JSON array of the team's open conversations, newest first.
   awaitable<result<std::string>> team_snapshot(const std::string& team, std::size_t limit);
 

@@ -230,9 +230,14 @@ export class ConsoleState extends EventTarget {
   }
 
   // A `history` frame: events after some seq; a full page means more follow.
-  applyHistory(id, events, limit) {
+  // `deliveries`: the stored status of each outbound message by seq (delivery
+  // events carry no seq, so a reload learns them here).
+  applyHistory(id, events, limit, deliveries = {}) {
     const t = this.timeline(id);
     for (const ev of events) this.applyEvent(ev, { render: false });
+    for (const [mseq, d] of Object.entries(deliveries ?? {})) {
+      if (typeof d?.status === 'string') t.applyDelivery(Number(mseq), d.status, d.reason);
+    }
     t.loading = false;
     const more = events.length >= limit;
     if (!more && t.requestedAfter === 0) t.loaded = true;
