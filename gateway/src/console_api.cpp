@@ -329,7 +329,9 @@ void add_console_routes(router& r, services& s) {
                      {"vip", c.value("vip", "0") == "1"},
                      {"notes", c.value("notes", "")},
                      {"created_at", to_i64(c.value("created_at", ""))},
-                     {"last_seen_at", to_i64(c.value("last_seen_at", ""))}};
+                     {"last_seen_at", to_i64(c.value("last_seen_at", ""))},
+                     {"tags", split_csv(c.value("tags", ""))},
+                     {"opt_out", c.value("opt_out", "0") == "1"}};
     if (!j["identities"].is_array()) j["identities"] = json::array();
     json conversations = json::array();
     if (j["conversations"].is_array()) {
@@ -373,8 +375,21 @@ void add_console_routes(router& r, services& s) {
         if (!value.is_boolean()) co_return bad_field("vip", "true or false");
         cmd.push_back(key);
         cmd.push_back(value.get<bool>() ? "1" : "0");
+      } else if (key == "tags") {
+        // Replaces the customer's tags (after-sales audiences, see aftersales_api.cpp).
+        auto tags = label_list(j, "tags");
+        if (auto* err = std::get_if<http_response>(&tags)) co_return *err;
+        cmd.push_back(key);
+        cmd.push_back(std::get<std::string>(tags));
+      } else if (key == "opt_out") {
+        // Set by a "stop" reply; an agent clears it when the customer asks again.
+        if (!value.is_boolean()) co_return bad_field("opt_out", "true or false");
+        cmd.push_back(key);
+        cmd.push_back(value.get<bool>() ? "1" : "0");
+        cmd.push_back("opt_out_at");
+        cmd.push_back(std::to_string(now_ms()));
       } else {
-        co_return bad_field(key, "unknown field; name, language, vip and notes can be changed");
+        co_return bad_field(key, "unknown field; name, language, vip, notes, tags and opt_out can be changed");
       }
     }
     if (cmd.size() == 2) co_return bad_field("body", "nothing to change");

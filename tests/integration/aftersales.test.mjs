@@ -159,6 +159,17 @@ test('opt-out: stop, لغو and إلغاء set the flag and are acknowledged on 
   const shown = await call('GET', `/api/v1/customers/${s3.customer_id}/purchases`, boss);
   assert.equal(shown.json.opt_out, true);
 
+  // The customer file shows it; an agent clears it (and edits tags) by PATCH.
+  const file = await call('GET', `/api/v1/customers/${s2.customer_id}`, ali);
+  assert.equal(file.json.customer.opt_out, true);
+  const cleared = await call('PATCH', `/api/v1/customers/${s2.customer_id}`, ali, { opt_out: false, tags: ['repair', 'gold'] });
+  assert.equal(cleared.status, 200, cleared.text);
+  const refreshed = (await call('GET', `/api/v1/customers/${s2.customer_id}`, ali)).json.customer;
+  assert.equal(refreshed.opt_out, false);
+  assert.deepEqual(refreshed.tags, ['gold', 'repair']);
+  assert.equal((await call('PATCH', `/api/v1/customers/${s2.customer_id}`, ali, { opt_out: 'no' })).status, 400);
+  assert.equal((await call('PATCH', `/api/v1/customers/${s2.customer_id}`, ali, { tags: ['a,b'] })).status, 400);
+
   const normal = await customerWrites('please stop the noise', 'opt-4');
   assert.equal(redisCli('HGET', `pasokh:cust:${normal.customer_id}`, 'opt_out'), '');
 });
