@@ -424,14 +424,14 @@ void add_aftersales_routes(router& r, services& s) {
         auto key = pre + "conv:cv_" + std::to_string(i);
         cmds.push_back(store::make_command("HMGET", key, "channel", "team", "status", "customer_id", "created_at",
                                            "first_response_at", "resolved_at", "csat_rating", "csat_at", "csat_asked",
-                                           "human_replied", "routed", "side"));
+                                           "human_replied", "routed", "side", "assignee", "csat_agent"));
         cmds.push_back(store::make_command("HEXISTS", key, "bot_state"));
       }
       auto rows = co_await s.redis.exec_pipeline(std::move(cmds));
       if (!rows) co_return unavailable();
       for (std::size_t k = 0; k + 1 < rows->size(); k += 2) {
         const auto& h = (*rows)[k].elements;
-        if (h.size() != 13 || h[0].is_nil()) continue;
+        if (h.size() != 15 || h[0].is_nil()) continue;
         as::conv_facts f;
         f.id = "cv_" + std::to_string(first + k / 2);
         f.channel = h[0].str;
@@ -447,6 +447,8 @@ void add_aftersales_routes(router& r, services& s) {
         f.human = h[10].str == "1";
         f.routed = h[11].str == "1";
         f.side = !h[12].is_nil();
+        f.assignee = h[13].str;
+        f.csat_agent = h[14].str;
         f.bot = (*rows)[k + 1].integer == 1;
         facts.push_back(std::move(f));
       }

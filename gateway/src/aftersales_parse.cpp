@@ -321,6 +321,11 @@ json build_report(const std::vector<conv_facts>& convs, std::int64_t from, std::
   std::int64_t rated = 0, rating_sum = 0;
   std::unordered_map<std::string, std::int64_t> first_seen;
   std::set<std::string> at_start, at_end;
+  struct agent_figures {
+    std::int64_t conversations = 0, rated = 0, rating_sum = 0;
+    std::vector<std::int64_t> first_response;
+  };
+  std::map<std::string, agent_figures> agents;
   for (const auto& c : convs) {
     if (c.side || c.created_at <= 0) continue;
     if (!c.customer.empty()) {
@@ -333,6 +338,11 @@ json build_report(const std::vector<conv_facts>& convs, std::int64_t from, std::
       ++rated;
       rating_sum += c.csat_rating;
       ++dist[c.csat_rating];
+      if (!c.csat_agent.empty()) {
+        auto& a = agents[c.csat_agent];
+        ++a.rated;
+        a.rating_sum += c.csat_rating;
+      }
     }
     if (c.csat_asked >= from && c.csat_asked < to) ++asked;
     if (c.resolved_at >= from && c.resolved_at < to && (c.status == "resolved" || c.status == "closed"))
@@ -342,6 +352,11 @@ json build_report(const std::vector<conv_facts>& convs, std::int64_t from, std::
     by_channel[c.channel] = by_channel.value(c.channel, 0) + 1;
     by_team[c.team] = by_team.value(c.team, 0) + 1;
     if (c.first_response_at > 0) first_response.push_back(c.first_response_at - c.created_at);
+    if (!c.assignee.empty()) {
+      auto& a = agents[c.assignee];
+      ++a.conversations;
+      if (c.first_response_at > 0) a.first_response.push_back(c.first_response_at - c.created_at);
+    }
     if (c.bot) {
       ++bot_started;
       if (!c.routed && !c.human) ++deflected;
@@ -351,6 +366,14 @@ json build_report(const std::vector<conv_facts>& convs, std::int64_t from, std::
   for (const auto& id : at_end)
     if (first_seen[id] >= from) ++new_customers;
   auto s = static_cast<std::int64_t>(at_start.size()), e = static_cast<std::int64_t>(at_end.size());
+  json agents_json = json::object();
+  for (const auto& [id, a] : agents) {
+    agents_json[id] = {
+        {"conversations", a.conversations},
+        {"first_response_median_ms", a.first_response.empty() ? json(nullptr) : json(percentile(a.first_response, 50))},
+        {"csat_responses", a.rated},
+        {"csat_average", a.rated ? json(round2(static_cast<double>(a.rating_sum) / static_cast<double>(a.rated))) : json(nullptr)}};
+  }
   json dist_json = json::object();
   for (auto [k, v] : dist) dist_json[std::to_string(k)] = v;
   return {
@@ -364,6 +387,7 @@ json build_report(const std::vector<conv_facts>& convs, std::int64_t from, std::
         {"responses", rated},
         {"average", rated ? json(round2(static_cast<double>(rating_sum) / static_cast<double>(rated))) : json(nullptr)},
         {"distribution", dist_json}}},
+      {"agents", agents_json},
       {"bot",
        {{"conversations", bot_started},
         {"deflected", deflected},
@@ -405,6 +429,8 @@ std::string report_csv(const json& r) {
   for (const char* k : {"asked", "responses", "average"}) row("csat", k, r["csat"][k]);
   for (auto& [k, v] : r["csat"]["distribution"].items()) row("csat_distribution", k, v);
   for (auto& [k, v] : r["bot"].items()) row("bot", k, v);
+  for (auto& [agent, figures] : r["agents"].items())
+    for (auto& [k, v] : figures.items()) row("agent_" + k, agent, v);
   for (const char* k : {"customers_at_start", "customers_at_end", "new_customers", "crr"}) row("retention", k, r["retention"][k]);
   return out;
 }

@@ -256,19 +256,19 @@ test('reports: figures on a known history, JSON and CSV, admin only', async () =
   // The period, February 2020.
   const c1 = Date.parse('2020-02-05T10:00:00Z');
   conv({ ...base, customer_id: 'rA', created_at: c1, first_response_at: c1 + 60e3, resolved_at: c1 + 600e3,
-    human_replied: 1, routed: 1, csat_asked: c1 + 600e3, csat_rating: 4, csat_at: c1 + 700e3 });
+    human_replied: 1, routed: 1, assignee: 'ag_1', csat_agent: 'ag_1', csat_asked: c1 + 600e3, csat_rating: 4, csat_at: c1 + 700e3 });
   conv({ ...base, status: 'closed', customer_id: 'rA', created_at: c1 + 700e3, side: 'csat' });
   const c2 = Date.parse('2020-02-06T10:00:00Z');
   conv({ ...base, channel: 'web', customer_id: 'rN1', created_at: c2, first_response_at: c2 + 120e3, resolved_at: c2 + 1200e3,
-    human_replied: 1, routed: 1, csat_asked: c2 + 1200e3, csat_rating: 5, csat_at: c2 + 1300e3 });
+    human_replied: 1, routed: 1, assignee: 'ag_2', csat_agent: 'ag_2', csat_asked: c2 + 1200e3, csat_rating: 5, csat_at: c2 + 1300e3 });
   const c3 = Date.parse('2020-02-07T10:00:00Z');
   conv({ ...base, team: 'vip', customer_id: 'rN2', created_at: c3, resolved_at: c3 + 300e3, bot_state: '{}' });
   const c4 = Date.parse('2020-02-08T10:00:00Z');
-  conv({ ...base, status: 'queued', customer_id: 'rN2', created_at: c4, first_response_at: c4 + 300e3, routed: 1,
+  conv({ ...base, status: 'queued', customer_id: 'rN2', created_at: c4, first_response_at: c4 + 300e3, routed: 1, assignee: 'ag_2',
     human_replied: 1, bot_state: '{}' });
   const c5 = Date.parse('2020-02-09T10:00:00Z');
   conv({ ...base, channel: 'web', customer_id: 'rD', created_at: c5, first_response_at: c5 + 30e3, resolved_at: c5 + 60e3,
-    human_replied: 1, routed: 1, csat_asked: c5 + 60e3, csat_rating: 2, csat_at: c5 + 90e3 });
+    human_replied: 1, routed: 1, assignee: 'ag_1', csat_agent: 'ag_1', csat_asked: c5 + 60e3, csat_rating: 2, csat_at: c5 + 90e3 });
   // After it.
   conv({ ...base, customer_id: 'rA', created_at: t('2020-03-05T10:00:00Z') });
 
@@ -281,6 +281,10 @@ test('reports: figures on a known history, JSON and CSV, admin only', async () =
   assert.deepEqual(j.resolution, { count: 4, median_ms: 300000, p90_ms: 1200000, average_ms: 540000 });
   assert.deepEqual(j.csat, { asked: 3, responses: 3, average: 3.67, distribution: { 1: 0, 2: 1, 3: 0, 4: 1, 5: 1 } });
   assert.deepEqual(j.bot, { conversations: 2, deflected: 1, deflection_rate: 50 });
+  assert.deepEqual(j.agents, {
+    ag_1: { conversations: 2, first_response_median_ms: 30000, csat_responses: 2, csat_average: 3 },
+    ag_2: { conversations: 2, first_response_median_ms: 120000, csat_responses: 1, csat_average: 5 },
+  });
   assert.equal(j.retention.customers_at_start, 3);  // rA rB rC
   assert.equal(j.retention.customers_at_end, 4);    // rA rN1 rN2 rD
   assert.equal(j.retention.new_customers, 2);       // rN1 rN2
@@ -293,6 +297,7 @@ test('reports: figures on a known history, JSON and CSV, admin only', async () =
   assert.match(csv.text, /\r\nretention,"crr",66.67\r\n/);
   assert.match(csv.text, /\r\nconversations_by_channel,"web",2\r\n/);
   assert.match(csv.text, /\r\ncsat_distribution,"5",1\r\n/);
+  assert.match(csv.text, /\r\nagent_csat_average,"ag_1",3(\.0)?\r\n/);
 
   assert.equal((await call('GET', '/api/v1/reports/summary', ali)).status, 403);
   assert.equal((await call('GET', '/api/v1/reports/summary', null)).status, 401);

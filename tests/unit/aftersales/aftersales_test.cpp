@@ -111,7 +111,8 @@ TEST(AftersalesReport, PercentilesAndRetention) {
   std::vector<as::conv_facts> c(7);
   c[0] = {.id = "cv_1", .channel = "api", .team = "support", .status = "resolved", .customer = "a", .created_at = 100};
   c[1] = {.id = "cv_2", .channel = "api", .team = "support", .status = "resolved", .customer = "b", .created_at = 200};
-  c[2] = {.id = "cv_3", .channel = "web", .team = "support", .status = "resolved", .customer = "a", .created_at = 1100,
+  c[2] = {.id = "cv_3", .channel = "web", .team = "support", .status = "resolved", .customer = "a", .assignee = "ag_1",
+          .csat_agent = "ag_1", .created_at = 1100,
           .first_response_at = 1150, .resolved_at = 1500, .csat_at = 1600, .csat_asked = 1500, .csat_rating = 5, .human = true,
           .routed = true};
   c[3] = {.id = "cv_4", .channel = "api", .team = "vip", .status = "bot", .customer = "n", .created_at = 1200, .bot = true};
@@ -135,6 +136,9 @@ TEST(AftersalesReport, PercentilesAndRetention) {
   EXPECT_EQ(r["retention"]["customers_at_end"], 2);    // a, n
   EXPECT_EQ(r["retention"]["new_customers"], 1);       // n
   EXPECT_NEAR(r["retention"]["crr"].get<double>(), 33.33, 0.001);
+  EXPECT_EQ(r["agents"]["ag_1"]["conversations"], 1);
+  EXPECT_EQ(r["agents"]["ag_1"]["first_response_median_ms"], 50);
+  EXPECT_EQ(r["agents"]["ag_1"]["csat_average"], 5.0);
   auto csv = as::report_csv(r);
   EXPECT_NE(csv.find("retention,\"crr\",33.33\r\n"), std::string::npos) << csv;
 }

@@ -92,6 +92,7 @@ std::int64_t percentile(std::vector<std::int64_t> values, double p);
 // What the report needs of one conversation (from its hash).
 struct conv_facts {
   std::string id, channel, team, status, customer;
+  std::string assignee, csat_agent;  // the agent at the end; the one the rating is for
   std::int64_t created_at = 0, first_response_at = 0, resolved_at = 0, csat_at = 0, csat_asked = 0;
   int csat_rating = 0;
   bool human = false, routed = false, bot = false, side = false;
