@@ -304,5 +304,8 @@ test('reports: figures on a known history, JSON and CSV, admin only', async () =
   assert.equal((await call('GET', '/api/v1/reports/summary?from=2020-03-01&to=2020-02-01', boss)).status, 400);
   assert.equal((await call('GET', '/api/v1/reports/summary?from=yesterday', boss)).status, 400);
   assert.equal((await call('GET', '/api/v1/reports/summary?format=xml', boss)).status, 400);
+  const doc = await call('GET', '/api/v1/openapi.json', null);
+  for (const path of ['/api/v1/admin/customers/import', '/api/v1/customers/{id}/purchases', '/api/v1/reports/summary'])
+    assert.ok(doc.json.paths[path], `${path} documented`);
   await sleep(10);
 });
