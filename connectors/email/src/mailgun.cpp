@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pasokh/connectors/common/crypto.hpp"
+#include "pasokh/connectors/common/text.hpp"
 #include "pasokh/connectors/email/compose.hpp"
 #include "util.hpp"
 
@@ -13,30 +14,6 @@ namespace {
 
 using detail::iequals;
 using detail::trim;
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// application/x-www-form-urlencoded: '+' is a space, a malformed %xx is kept literally.
-std::string form_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
 
 // The value of parameter `name` in a header like `form-data; name="x"; filename="y"`
 // (quoted with backslash escapes, or a bare token); empty when absent.

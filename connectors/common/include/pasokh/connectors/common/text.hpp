@@ -30,4 +30,8 @@ std::string truncate_text(std::string_view utf8, std::size_t limit, text_unit un
 // button sets that cannot be shown as real buttons.
 std::string numbered_choices(std::string_view text, const std::vector<proto::button>& buttons);
 
+// application/x-www-form-urlencoded decoding: '+' is a space, a malformed %xx
+// is kept literally.
+std::string form_decode(std::string_view s);
+
 }  // namespace pasokh::connectors
