@@ -41,3 +41,14 @@ wrk_line() {
   printf '  %-28s %10s %s  p50 %7.2f ms  p99 %7.2f ms\n' "$1" "$(wrk_rate "$2")" "$3" \
     "$(awk -v v="$(wrk_field "$2" p50_us)" 'BEGIN{print v/1000}')" "$(awk -v v="$(wrk_field "$2" p99_us)" 'BEGIN{print v/1000}')"
 }
+
+# A throwaway redis-server for a benchmark, with AOF and fsync every second
+# (the durability a production deployment runs with) and its data in $1. Sets
+# redis_port and adds its pid to the caller's pids array.
+start_bench_redis() {
+  redis_port=$(free_port)
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$1" --appendonly yes --appendfsync everysec \
+    --save '' >"$1/redis.log" 2>&1 &
+  pids+=($!)
+  wait_for_redis "$redis_port"
+}

@@ -34,11 +34,7 @@ run_pasokh() {
   work=$(mktemp -d)
   trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
   local redis_port pasokh_port smtp_port
-  redis_port=$(free_port)
-  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --appendonly yes --appendfsync everysec \
-    --save '' >"$work/redis.log" 2>&1 &
-  pids+=($!)
-  wait_for_redis "$redis_port"
+  start_bench_redis "$work"
   pasokh_port=$(free_port)
   smtp_port=$(free_port)
   cat >"$work/pasokh.json" <<JSON

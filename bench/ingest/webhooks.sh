@@ -22,11 +22,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --appendonly yes --appendfsync everysec \
-  --save '' >"$work/redis.log" 2>&1 &
-pids+=($!)
-wait_for_redis "$redis_port"
+start_bench_redis "$work"
 
 export BENCH_TG_SECRET=bench-tg-secret-$RANDOM BENCH_TG_TOKEN=123:bench
 export BENCH_WA_APP_SECRET=bench-wa-app-secret-$RANDOM BENCH_WA_TOKEN=bench BENCH_WA_VERIFY=bench

@@ -24,11 +24,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --appendonly yes --appendfsync everysec \
-  --save '' >"$work/redis.log" 2>&1 &
-pids+=($!)
-wait_for_redis "$redis_port"
+start_bench_redis "$work"
 
 "$build/bench/routing/routing_bench" "redis://127.0.0.1:$redis_port" "$agents" "$conversations"
 redis-cli -p "$redis_port" flushall >/dev/null
