@@ -7,6 +7,7 @@
 #include <chrono>
 #include <set>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -248,6 +249,25 @@ awaitable<std::string> customer_language(services& s, const std::string& cust) {
   co_return (r && !r->is_nil()) ? r->str : std::string{};
 }
 
+// The bot's answer to "is my device under warranty?" for a serial in the
+// customer's own file ({0} product, {1} serial, {2} warranty end). Serials of
+// other customers are never disclosed: they are simply not found.
+std::string warranty_answer(std::string_view lang, const std::string& status, const json& item) {
+  struct forms { const char *active, *expired, *unknown; };
+  static const forms en{"Your {0} (serial {1}) is under warranty until {2}.",
+                        "The warranty of your {0} (serial {1}) ended on {2}.",
+                        "I found your {0} (serial {1}), but its warranty end date is not on file; an agent can check it."};
+  static const forms fa{"دستگاه {0} شما (سریال {1}) تا {2} گارانتی دارد.",
+                        "گارانتی {0} شما (سریال {1}) در {2} به پایان رسیده است.",
+                        "{0} شما (سریال {1}) را پیدا کردم، اما تاریخ پایان گارانتی آن ثبت نشده است؛ یک همکار آن را بررسی می‌کند."};
+  static const forms ar{"جهازك {0} (الرقم التسلسلي {1}) مشمول بالضمان حتى {2}.",
+                        "انتهى ضمان {0} (الرقم التسلسلي {1}) في {2}.",
+                        "وجدت {0} (الرقم التسلسلي {1})، لكن تاريخ انتهاء الضمان غير مسجل؛ سيتحقق أحد الموظفين."};
+  const forms& f = lang == "fa" ? fa : lang == "ar" ? ar : en;
+  const char* form = status == "active" ? f.active : status == "expired" ? f.expired : f.unknown;
+  return fmt::format(fmt::runtime(form), item.value("product", ""), item.value("serial", ""), item.value("warranty_end", ""));
+}
+
 std::optional<std::int64_t> time_param(std::string_view v) {
   if (v.empty()) return std::nullopt;
   if (as::valid_date(v)) return as::days_from_date(v) * 86'400'000;
@@ -286,6 +306,30 @@ awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& 
     log->info("conv={} channel={} customer={} opted out ({})", stored.conversation_id, channel, stored.customer_id,
               r->elements[0].str);
     co_return true;
+  }
+  // A warranty question to the bot, answered from the customer's own file.
+  if (stored.status == "bot") {
+    for (const auto& serial : as::warranty_serials(event.text)) {
+      auto owner = co_await s.redis.exec(store::make_command("GET", pre + "serial:" + serial));
+      if (!owner || owner->is_nil() || owner->str != stored.customer_id) continue;
+      auto items = co_await s.redis.exec(store::make_command("HVALS", pre + "cust:" + stored.customer_id + ":purchases"));
+      if (!items || items->is_error()) break;
+      for (const auto& v : items->elements) {
+        auto item = json::parse(v.str, nullptr, false);
+        if (!item.is_object() || item.value("serial", "") != serial) continue;
+        auto lang = co_await customer_language(s, stored.customer_id);
+        if (lang.empty()) lang = event.language;
+        auto status = as::warranty_status(item.value("warranty_end", ""), as::date_of_ms(now_ms()));
+        routing::author bot{proto::author_kind::bot, "", s.cfg.bot.name};
+        auto text = warranty_answer(lang, status, item);
+        std::string no_client_id;
+        auto sent = co_await s.conversations.append_reply(stored.conversation_id, bot, no_client_id, text, true);
+        if (!sent) co_return false;
+        global_metrics().routing_events.inc("bot_warranty_answer");
+        log->info("conv={} channel={} bot answered a warranty question ({})", stored.conversation_id, channel, status);
+        co_return true;
+      }
+    }
   }
   // A rating or a comment follows a resolved conversation: it lands in that
   // conversation (within the reopen window) or opens a new one.

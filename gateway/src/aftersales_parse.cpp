@@ -156,6 +156,36 @@ int csat_rating(std::string_view text) {
   return 0;
 }
 
+std::vector<std::string> warranty_serials(std::string_view text) {
+  if (text.size() > 2000 || !proto::valid_utf8(text)) return {};
+  std::vector<std::string> tokens;
+  std::string cur;
+  std::size_t words = 0;
+  auto flush = [&] {
+    while (!cur.empty() && (cur.back() == '.' || cur.back() == '/')) cur.pop_back();
+    if (!cur.empty()) ++words;
+    bool digit = std::any_of(cur.begin(), cur.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (digit && cur.size() >= 4 && cur.size() <= 64 && tokens.size() < 3) tokens.push_back(cur);
+    cur.clear();
+  };
+  for (std::size_t i = 0; i < text.size();) {
+    char32_t cp = next_cp(text, i);
+    if (cp >= 0x06F0 && cp <= 0x06F9) cp = '0' + (cp - 0x06F0);
+    else if (cp >= 0x0660 && cp <= 0x0669) cp = '0' + (cp - 0x0660);
+    bool ascii_word = cp < 0x80 && (std::isalnum(static_cast<int>(cp)) || cp == '-' || cp == '_' || cp == '/' || cp == '.');
+    if (ascii_word) cur += static_cast<char>(cp);
+    else { flush(); if (!space(cp) && !invisible(cp)) ++words; }
+  }
+  flush();
+  if (tokens.empty()) return {};
+  auto n = normalize_reply(text);
+  static const char* const keys[] = {"warranty", "guarantee", "گارانتی" /* گارانتی */,
+                                     "ضمان" /* ضمان, ضمانت */, "كفالة" /* كفالة */};
+  bool asked = std::any_of(std::begin(keys), std::end(keys), [&](const char* k) { return n.find(k) != std::string::npos; });
+  if (!asked && !(tokens.size() == 1 && words == 1)) return {};
+  return tokens;
+}
+
 namespace {
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;

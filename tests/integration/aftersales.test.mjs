@@ -239,6 +239,21 @@ test('csat: asked once when an agent resolves; a ۵ reply is stored on the conve
   assert.equal(live.json.csat.asked, 1);
 });
 
+test('bot: "is my device under warranty?" answered from the serial in the customer\'s own file, never another\'s', async () => {
+  const mine = await customerWrites('hello', 'owner-1', 'botdesk');
+  const imported = await call('POST', `/api/v1/customers/${mine.customer_id}/purchases`, boss, [
+    { order_id: 'ORD-9', product: 'Washer W9', serial: 'SN-777', purchase_date: '2025-06-01', warranty_end: '2099-06-01' }]);
+  assert.equal(imported.json.purchases_created, 1, imported.text);
+  await customerWrites('Is SN-777 still under warranty?', 'owner-1', 'botdesk');
+  const last = (await messagesOf(mine.conversation_id, 'botdesk')).at(-1);
+  assert.equal(last.author, 'bot');
+  assert.equal(last.text, 'Your Washer W9 (serial SN-777) is under warranty until 2099-06-01.');
+
+  const other = await customerWrites('گارانتی SN-۷۷۷ ؟', 'stranger-1', 'botdesk');
+  const seen = (await messagesOf(other.conversation_id, 'botdesk')).map((m) => m.text).join('\n');
+  assert.doesNotMatch(seen, /Washer|2099/);
+});
+
 test('reports: figures on a known history, JSON and CSV, admin only', async () => {
   const t = (iso) => String(Date.parse(iso));
   let n = Number(redisCli('GET', 'pasokh:next:conversation'));

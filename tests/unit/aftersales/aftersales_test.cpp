@@ -59,6 +59,17 @@ TEST(AftersalesReply, Ratings) {
   EXPECT_EQ(as::normalize_reply("\u06F1\u06F2\u0661"), "121");
 }
 
+TEST(AftersalesReply, WarrantySerials) {
+  using v = std::vector<std::string>;
+  EXPECT_EQ(as::warranty_serials("Is my phone SN-100 still under warranty?"), v{"SN-100"});
+  EXPECT_EQ(as::warranty_serials("گارانتی سریال SN-۱۰۰"), v{"SN-100"});
+  EXPECT_EQ(as::warranty_serials("ضمان AB12CD."), v{"AB12CD"});
+  EXPECT_EQ(as::warranty_serials("SN-100"), v{"SN-100"});  // just a serial
+  EXPECT_EQ(as::warranty_serials("I called 2024 times"), v{});  // no warranty words
+  EXPECT_EQ(as::warranty_serials("warranty please"), v{});      // no serial
+  EXPECT_EQ(as::warranty_serials("warranty 12"), v{});          // too short
+}
+
 TEST(AftersalesDates, ValidityAndWarranty) {
   EXPECT_TRUE(as::valid_date("2024-02-29"));
   EXPECT_FALSE(as::valid_date("2023-02-29"));

@@ -65,6 +65,12 @@ std::string opt_out_language(std::string_view text);
 // 1..5 for a reply that is just that digit (any script) or a "csat:N" button; else 0.
 int csat_rating(std::string_view text);
 
+// A warranty question to the bot: serial-like tokens (4..64 of letters,
+// digits and -_/. with at least one digit; Persian/Arabic digits as ASCII),
+// at most 3, when the text names the warranty (warranty, guarantee, گارانتی,
+// ضمانت, ضمان, كفالة) or is nothing but one such token. Empty otherwise.
+std::vector<std::string> warranty_serials(std::string_view text);
+
 // YYYY-MM-DD, a real calendar date between 1900 and 2999.
 bool valid_date(std::string_view s);
 // Days since 1970-01-01 of a valid date.
