@@ -468,14 +468,15 @@ void add_aftersales_routes(router& r, services& s) {
         auto key = pre + "conv:cv_" + std::to_string(i);
         cmds.push_back(store::make_command("HMGET", key, "channel", "team", "status", "customer_id", "created_at",
                                            "first_response_at", "resolved_at", "csat_rating", "csat_at", "csat_asked",
-                                           "human_replied", "routed", "side", "assignee", "csat_agent"));
+                                           "human_replied", "routed", "side", "assignee", "csat_agent", "sla_first_due",
+                                           "sla_resolve_due", "sla_breached"));
         cmds.push_back(store::make_command("HEXISTS", key, "bot_state"));
       }
       auto rows = co_await s.redis.exec_pipeline(std::move(cmds));
       if (!rows) co_return unavailable();
       for (std::size_t k = 0; k + 1 < rows->size(); k += 2) {
         const auto& h = (*rows)[k].elements;
-        if (h.size() != 15 || h[0].is_nil()) continue;
+        if (h.size() != 18 || h[0].is_nil()) continue;
         as::conv_facts f;
         f.id = "cv_" + std::to_string(first + k / 2);
         f.channel = h[0].str;
@@ -493,6 +494,8 @@ void add_aftersales_routes(router& r, services& s) {
         f.side = !h[12].is_nil();
         f.assignee = h[13].str;
         f.csat_agent = h[14].str;
+        f.sla = !h[15].is_nil() || !h[16].is_nil();
+        f.sla_breached = h[17].str == "1";
         f.bot = (*rows)[k + 1].integer == 1;
         facts.push_back(std::move(f));
       }

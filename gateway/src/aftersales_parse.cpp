@@ -345,7 +345,8 @@ double round2(double x) { return std::round(x * 100.0) / 100.0; }
 json build_report(const std::vector<conv_facts>& convs, std::int64_t from, std::int64_t to) {
   const std::int64_t span = to - from;
   json by_channel = json::object(), by_team = json::object();
-  std::int64_t total = 0, bot_started = 0, deflected = 0, asked = 0;
+  std::int64_t total = 0, bot_started = 0, deflected = 0, asked = 0, sla_total = 0, sla_breached = 0;
+  std::unordered_map<std::string, std::int64_t> contacts;  // conversations per customer in the period
   std::vector<std::int64_t> first_response, resolution;
   std::map<int, std::int64_t> dist = {{1, 0}, {2, 0}, {3, 0}, {4, 0}, {5, 0}};
   std::int64_t rated = 0, rating_sum = 0;
@@ -379,6 +380,11 @@ json build_report(const std::vector<conv_facts>& convs, std::int64_t from, std::
       resolution.push_back(c.resolved_at - c.created_at);
     if (c.created_at < from || c.created_at >= to) continue;
     ++total;
+    if (!c.customer.empty()) ++contacts[c.customer];
+    if (c.sla) {
+      ++sla_total;
+      if (c.sla_breached) ++sla_breached;
+    }
     by_channel[c.channel] = by_channel.value(c.channel, 0) + 1;
     by_team[c.team] = by_team.value(c.team, 0) + 1;
     if (c.first_response_at > 0) first_response.push_back(c.first_response_at - c.created_at);
@@ -396,6 +402,9 @@ json build_report(const std::vector<conv_facts>& convs, std::int64_t from, std::
   for (const auto& id : at_end)
     if (first_seen[id] >= from) ++new_customers;
   auto s = static_cast<std::int64_t>(at_start.size()), e = static_cast<std::int64_t>(at_end.size());
+  std::int64_t repeat = 0;
+  for (const auto& [id, n] : contacts)
+    if (n > 1) ++repeat;
   json agents_json = json::object();
   for (const auto& [id, a] : agents) {
     agents_json[id] = {
@@ -418,6 +427,11 @@ json build_report(const std::vector<conv_facts>& convs, std::int64_t from, std::
         {"average", rated ? json(round2(static_cast<double>(rating_sum) / static_cast<double>(rated))) : json(nullptr)},
         {"distribution", dist_json}}},
       {"agents", agents_json},
+      {"sla", {{"conversations", sla_total}, {"met", sla_total - sla_breached}, {"breached", sla_breached}}},
+      {"repeat_contacts",
+       {{"customers", repeat},
+        {"rate", contacts.empty() ? json(nullptr)
+                                  : json(round2(100.0 * static_cast<double>(repeat) / static_cast<double>(contacts.size())))}}},
       {"bot",
        {{"conversations", bot_started},
         {"deflected", deflected},
@@ -459,6 +473,8 @@ std::string report_csv(const json& r) {
   for (const char* k : {"asked", "responses", "average"}) row("csat", k, r["csat"][k]);
   for (auto& [k, v] : r["csat"]["distribution"].items()) row("csat_distribution", k, v);
   for (auto& [k, v] : r["bot"].items()) row("bot", k, v);
+  for (auto& [k, v] : r["sla"].items()) row("sla", k, v);
+  for (auto& [k, v] : r["repeat_contacts"].items()) row("repeat_contacts", k, v);
   for (auto& [agent, figures] : r["agents"].items())
     for (auto& [k, v] : figures.items()) row("agent_" + k, agent, v);
   for (const char* k : {"customers_at_start", "customers_at_end", "new_customers", "crr"}) row("retention", k, r["retention"][k]);

@@ -271,11 +271,11 @@ test('reports: figures on a known history, JSON and CSV, admin only', async () =
   // The period, February 2020.
   const c1 = Date.parse('2020-02-05T10:00:00Z');
   conv({ ...base, customer_id: 'rA', created_at: c1, first_response_at: c1 + 60e3, resolved_at: c1 + 600e3,
-    human_replied: 1, routed: 1, assignee: 'ag_1', csat_agent: 'ag_1', csat_asked: c1 + 600e3, csat_rating: 4, csat_at: c1 + 700e3 });
+    human_replied: 1, routed: 1, assignee: 'ag_1', csat_agent: 'ag_1', csat_asked: c1 + 600e3, sla_first_due: c1 + 900e3, csat_rating: 4, csat_at: c1 + 700e3 });
   conv({ ...base, status: 'closed', customer_id: 'rA', created_at: c1 + 700e3, side: 'csat' });
   const c2 = Date.parse('2020-02-06T10:00:00Z');
   conv({ ...base, channel: 'web', customer_id: 'rN1', created_at: c2, first_response_at: c2 + 120e3, resolved_at: c2 + 1200e3,
-    human_replied: 1, routed: 1, assignee: 'ag_2', csat_agent: 'ag_2', csat_asked: c2 + 1200e3, csat_rating: 5, csat_at: c2 + 1300e3 });
+    human_replied: 1, routed: 1, assignee: 'ag_2', csat_agent: 'ag_2', csat_asked: c2 + 1200e3, sla_first_due: c2 + 60e3, sla_breached: 1, csat_rating: 5, csat_at: c2 + 1300e3 });
   const c3 = Date.parse('2020-02-07T10:00:00Z');
   conv({ ...base, team: 'vip', customer_id: 'rN2', created_at: c3, resolved_at: c3 + 300e3, bot_state: '{}' });
   const c4 = Date.parse('2020-02-08T10:00:00Z');
@@ -300,6 +300,8 @@ test('reports: figures on a known history, JSON and CSV, admin only', async () =
     ag_1: { conversations: 2, first_response_median_ms: 30000, csat_responses: 2, csat_average: 3 },
     ag_2: { conversations: 2, first_response_median_ms: 120000, csat_responses: 1, csat_average: 5 },
   });
+  assert.deepEqual(j.sla, { conversations: 2, met: 1, breached: 1 });
+  assert.deepEqual(j.repeat_contacts, { customers: 1, rate: 25 });  // rN2 wrote twice; 4 customers
   assert.equal(j.retention.customers_at_start, 3);  // rA rB rC
   assert.equal(j.retention.customers_at_end, 4);    // rA rN1 rN2 rD
   assert.equal(j.retention.new_customers, 2);       // rN1 rN2

@@ -150,6 +150,9 @@ TEST(AftersalesReport, PercentilesAndRetention) {
   EXPECT_EQ(r["agents"]["ag_1"]["conversations"], 1);
   EXPECT_EQ(r["agents"]["ag_1"]["first_response_median_ms"], 50);
   EXPECT_EQ(r["agents"]["ag_1"]["csat_average"], 5.0);
+  EXPECT_EQ(r["repeat_contacts"]["customers"], 1);  // n, twice
+  EXPECT_EQ(r["repeat_contacts"]["rate"], 50.0);
+  EXPECT_EQ(r["sla"]["conversations"], 0);
   auto csv = as::report_csv(r);
   EXPECT_NE(csv.find("retention,\"crr\",33.33\r\n"), std::string::npos) << csv;
 }

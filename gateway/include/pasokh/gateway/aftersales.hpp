@@ -102,6 +102,7 @@ struct conv_facts {
   std::int64_t created_at = 0, first_response_at = 0, resolved_at = 0, csat_at = 0, csat_asked = 0;
   int csat_rating = 0;
   bool human = false, routed = false, bot = false, side = false;
+  bool sla = false, sla_breached = false;  // had SLA targets; breached one
 };
 // The summary over [from, to) (ms). CRR: see the comment in aftersales_parse.cpp.
 nlohmann::json build_report(const std::vector<conv_facts>& convs, std::int64_t from, std::int64_t to);
