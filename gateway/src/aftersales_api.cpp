@@ -32,8 +32,6 @@ namespace as = aftersales;
 
 constexpr std::size_t max_import_rows = 5000;
 constexpr std::size_t max_purchases_shown = 500;
-constexpr std::int64_t csat_window_ms = 7LL * 24 * 3600 * 1000;  // a rating is taken this long after the ask
-constexpr std::int64_t comment_window_ms = 30LL * 60 * 1000;     // the comment, this long after the rating
 constexpr std::size_t max_comment_bytes = 4000;
 constexpr std::int64_t max_report_span_ms = 366LL * 24 * 3600 * 1000;
 constexpr std::size_t max_report_conversations = 500'000;
@@ -331,6 +329,7 @@ awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& 
       }
     }
   }
+  if (!s.cfg.csat.enabled) co_return false;
   // A rating or a comment follows a resolved conversation: it lands in that
   // conversation (within the reopen window) or opens a new one.
   if (!stored.new_conversation && stored.status != "resolved") co_return false;
@@ -341,7 +340,7 @@ awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& 
     auto r = co_await s.redis.eval(
         script(), store::make_command(),
         store::make_command(pre, "rate", std::to_string(now_ms()), stored.customer_id, channel, stored.conversation_id,
-                            created, std::to_string(rating), t.thanks, std::to_string(comment_window_ms)));
+                            created, std::to_string(rating), t.thanks, std::to_string(s.cfg.csat.comment_window.count())));
     if (r && !r->is_error() && !r->elements.empty() && r->elements[0].str == "rated") {
       global_metrics().routing_events.inc("csat_rating");
       log->info("conv={} channel={} csat rating={}", r->elements.size() > 2 ? r->elements[2].str : "", channel, rating);
@@ -359,6 +358,7 @@ awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& 
 }
 
 awaitable<void> on_resolved(services& s, std::string conv) {
+  if (!s.cfg.csat.enabled) co_return;
   const auto& pre = s.cfg.redis.prefix;
   auto cust = co_await s.redis.exec(store::make_command("HGET", pre + "conv:" + conv, "customer_id"));
   if (!cust || cust->is_nil()) co_return;
@@ -367,7 +367,8 @@ awaitable<void> on_resolved(services& s, std::string conv) {
   for (int i = 1; i <= 5; ++i) buttons.push_back({{"id", "csat:" + std::to_string(i)}, {"title", std::to_string(i)}});
   auto r = co_await s.redis.eval(script(), store::make_command(),
                                  store::make_command(pre, "ask", std::to_string(now_ms()), conv, texts_for(lang).ask,
-                                                     buttons.dump(), std::to_string(csat_window_ms)));
+                                                     buttons.dump(), std::to_string(s.cfg.csat.window.count()),
+                                                     s.cfg.csat.bot_only ? "1" : "0"));
   if (!r || r->is_error() || r->elements.empty()) {
     spdlog::get("gateway")->warn("conv={} csat ask failed", conv);
     co_return;

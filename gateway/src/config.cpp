@@ -195,6 +195,14 @@ config parse_config(const json& j, env_lookup env) {
     if (!(c.bot.choice_confidence >= 0 && c.bot.choice_confidence <= c.bot.answer_confidence && c.bot.answer_confidence <= 1))
       r.fail("need 0 <= choice_confidence <= answer_confidence <= 1");
   }
+  if (auto* cs = root.sub("csat")) {
+    object_reader r(*cs, "csat");
+    r.get("enabled", c.csat.enabled);
+    r.get_ms("window_ms", c.csat.window);
+    r.get_ms("comment_window_ms", c.csat.comment_window);
+    r.get("bot_only", c.csat.bot_only);
+    if (c.csat.window.count() == 0) r.fail("window_ms must be positive");
+  }
   if (auto* o = root.sub("outbox")) {
     object_reader r(*o, "outbox");
     r.get("concurrency", c.outbox.concurrency);

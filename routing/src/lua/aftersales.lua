@@ -5,7 +5,7 @@
 --            (order_id|serial, '' = none), purchase_json, serial
 --            -> { 'created' | 'updated' | 'unchanged' | 'customer', customer, new_customer } | { 'no_customer', id }
 --   opt_out  customer, conv, channel, created, ack_text
---   ask      conv, text, buttons_json, window_ms
+--   ask      conv, text, buttons_json, window_ms, bot_only ('1': ask when no person answered too)
 --   rate     customer, channel, msg_conv, created, rating, thanks_text, comment_window_ms
 --   comment  customer, channel, msg_conv, created, comment, thanks_text
 -- Keys: cust:{id} (opt_out, opt_out_at, opt_out_channel, tags), cust:{id}:purchases
@@ -83,13 +83,13 @@ if op == 'opt_out' then
 end
 
 if op == 'ask' then
-  local conv, text, buttons_json, window = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+  local conv, text, buttons_json, window, bot_only = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8] == '1'
   local vkey = conv_key(conv)
   local h = redis.call('HMGET', vkey, 'status', 'human_replied', 'customer_id', 'channel', 'csat_asked', 'assignee', 'side')
   if not h[1] then return { 'not_found' } end
   if h[1] ~= 'resolved' then return { 'not_resolved' } end
   if h[5] then return { 'already' } end
-  if h[2] ~= '1' or h[7] then return { 'bot_only' } end
+  if h[7] or (h[2] ~= '1' and not bot_only) then return { 'bot_only' } end
   if redis.call('HGET', p .. 'cust:' .. h[3], 'opt_out') == '1' then return { 'opted_out' } end
   redis.call('HSET', vkey, 'csat_asked', now, 'csat_agent', h[6] or '')
   redis.call('ZADD', p .. 'csat:asked', now, conv)

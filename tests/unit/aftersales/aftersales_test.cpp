@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "pasokh/gateway/aftersales.hpp"
+#include "pasokh/gateway/config.hpp"
 
 namespace as = pasokh::gateway::aftersales;
 
@@ -155,4 +156,19 @@ TEST(AftersalesReport, PercentilesAndRetention) {
   EXPECT_EQ(r["sla"]["conversations"], 0);
   auto csv = as::report_csv(r);
   EXPECT_NE(csv.find("retention,\"crr\",33.33\r\n"), std::string::npos) << csv;
+}
+
+TEST(AftersalesConfig, CsatSection) {
+  using pasokh::gateway::parse_config;
+  auto defaults = parse_config(nlohmann::json::object());
+  EXPECT_TRUE(defaults.csat.enabled);
+  EXPECT_FALSE(defaults.csat.bot_only);
+  EXPECT_EQ(defaults.csat.window.count(), 7LL * 24 * 3600 * 1000);
+  auto c = parse_config(nlohmann::json::parse(R"({"csat":{"enabled":false,"window_ms":60000,"comment_window_ms":0,"bot_only":true}})"));
+  EXPECT_FALSE(c.csat.enabled);
+  EXPECT_TRUE(c.csat.bot_only);
+  EXPECT_EQ(c.csat.window.count(), 60000);
+  EXPECT_EQ(c.csat.comment_window.count(), 0);
+  EXPECT_THROW(parse_config(nlohmann::json::parse(R"({"csat":{"windw_ms":1}})")), std::runtime_error);
+  EXPECT_THROW(parse_config(nlohmann::json::parse(R"({"csat":{"window_ms":0}})")), std::runtime_error);
 }

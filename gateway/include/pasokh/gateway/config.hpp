@@ -106,12 +106,21 @@ struct bot_config {
   milliseconds watch_interval{2'000};  // 0: no file watching
 };
 
+// The CSAT survey after an agent resolves a conversation (aftersales_api.cpp).
+struct csat_config {
+  bool enabled = true;
+  milliseconds window{7LL * 24 * 3600 * 1000};     // a rating is taken this long after the ask
+  milliseconds comment_window{30LL * 60 * 1000};   // the optional comment, this long after the rating
+  bool bot_only = false;                           // ask for conversations no person answered too
+};
+
 struct config {
   listen_config listen;
   limits_config limits;
   redis_section redis;
   auth_config auth;
   bot_config bot;
+  csat_config csat;
   webchat_config webchat;
   std::chrono::seconds dedup_ttl{7 * 24 * 3600};
   outbox_config outbox;
