@@ -334,13 +334,13 @@ awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& 
   // conversation (within the reopen window) or opens a new one.
   if (!stored.new_conversation && stored.status != "resolved") co_return false;
   int rating = as::csat_rating(event.button_payload.empty() ? event.text : event.button_payload);
-  auto lang = co_await customer_language(s, stored.customer_id);
-  const auto& t = texts_for(lang);
+  const auto &en = texts_for("en"), &fa = texts_for("fa"), &ar = texts_for("ar");
   if (rating > 0) {
     auto r = co_await s.redis.eval(
         script(), store::make_command(),
         store::make_command(pre, "rate", std::to_string(now_ms()), stored.customer_id, channel, stored.conversation_id,
-                            created, std::to_string(rating), t.thanks, std::to_string(s.cfg.csat.comment_window.count())));
+                            created, std::to_string(rating), std::to_string(s.cfg.csat.comment_window.count()), en.thanks,
+                            fa.thanks, ar.thanks));
     if (r && !r->is_error() && !r->elements.empty() && r->elements[0].str == "rated") {
       global_metrics().routing_events.inc("csat_rating");
       log->info("conv={} channel={} csat rating={}", r->elements.size() > 2 ? r->elements[2].str : "", channel, rating);
@@ -353,7 +353,8 @@ awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& 
   while (!comment.empty() && !proto::valid_utf8(comment)) comment.pop_back();
   auto r = co_await s.redis.eval(script(), store::make_command(),
                                  store::make_command(pre, "comment", std::to_string(now_ms()), stored.customer_id, channel,
-                                                     stored.conversation_id, created, comment, t.comment_thanks));
+                                                     stored.conversation_id, created, comment, en.comment_thanks,
+                                                     fa.comment_thanks, ar.comment_thanks));
   co_return r && !r->is_error() && !r->elements.empty() && r->elements[0].str == "commented";
 }
 

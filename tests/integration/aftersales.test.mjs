@@ -201,6 +201,7 @@ test('csat: asked once when an agent resolves; a ۵ reply is stored on the conve
   assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'csat_agent'), aliId);
   assert.equal(redisCli('HGET', `pasokh:csat:agent:${aliId}`, 'count'), '1');
   assert.equal(redisCli('HGET', `pasokh:csat:agent:${aliId}`, 'r5'), '1');
+  assert.match((await messagesOf(conv)).at(-1).text, /^Thank you for your rating/);
   const csat = logEvents(conv).filter((e) => e.event === 'csat');
   assert.equal(csat.length, 1);
   assert.equal(csat[0].rating, 5);
@@ -213,6 +214,7 @@ test('csat: asked once when an agent resolves; a ۵ reply is stored on the conve
 
   await customerWrites('Fast and friendly, thanks!', 'rater-1');
   assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'csat_comment'), 'Fast and friendly, thanks!');
+  assert.equal((await messagesOf(conv)).at(-1).text, 'Thank you for your feedback.');
   // Another number later is a new message, never a second rating.
   const later = await customerWrites('4', 'rater-1');
   assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'csat_rating'), '5');

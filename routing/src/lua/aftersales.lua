@@ -6,8 +6,9 @@
 --            -> { 'created' | 'updated' | 'unchanged' | 'customer', customer, new_customer } | { 'no_customer', id }
 --   opt_out  customer, conv, channel, created, ack_text
 --   ask      conv, text, buttons_json, window_ms, bot_only ('1': ask when no person answered too)
---   rate     customer, channel, msg_conv, created, rating, thanks_text, comment_window_ms
---   comment  customer, channel, msg_conv, created, comment, thanks_text
+--   rate     customer, channel, msg_conv, created, rating, comment_window_ms, thanks en, fa, ar
+--   comment  customer, channel, msg_conv, created, comment, thanks en, fa, ar
+--            (the thanks in the customer's language, picked here: no extra round trip)
 -- Keys: cust:{id} (opt_out, opt_out_at, opt_out_channel, tags), cust:{id}:purchases
 -- (hash order|serial -> JSON), serial:{serial} -> customer, csat:pending:{cust}:{channel}
 -- and csat:comment:{cust}:{channel} -> conv (with TTL), csat:agent:{agent} (hash
@@ -23,6 +24,12 @@ local function quiet_outbound(conv, text, buttons)
   local h = redis.call('HMGET', conv_key(conv), 'status', 'team')
   if h[1] == 'resolved' or h[1] == 'closed' then redis.call('ZREM', p .. 'team:' .. h[2] .. ':open', conv) end
   return seq
+end
+
+local function in_language(cust, en, fa, ar)
+  local lang = redis.call('HGET', p .. 'cust:' .. cust, 'language')
+  if lang == 'fa' then return fa elseif lang == 'ar' then return ar end
+  return en
 end
 
 local function fold_side(msg_conv, created, kind, of)
@@ -101,7 +108,7 @@ if op == 'ask' then
 end
 
 if op == 'rate' then
-  local cust, channel, msg_conv, created, rating, thanks, cwin = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+  local cust, channel, msg_conv, created, rating, cwin = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
   local pkey = p .. 'csat:pending:' .. cust .. ':' .. channel
   local conv = redis.call('GET', pkey)
   if not conv then return { 'none' } end
@@ -119,14 +126,14 @@ if op == 'rate' then
   end
   local seq = redis.call('HINCRBY', vkey, 'seq', 1)
   emit(conv, seq, 'csat', { rating = tonumber(rating), agent = agent, at = now, via = msg_conv })
-  quiet_outbound(conv, thanks, nil)
+  quiet_outbound(conv, in_language(cust, ARGV[10], ARGV[11], ARGV[12]), nil)
   redis.call('SET', p .. 'csat:comment:' .. cust .. ':' .. channel, conv, 'PX', cwin)
   fold_side(msg_conv, created, 'csat', conv)
   return { 'rated', tostring(seq), conv }
 end
 
 if op == 'comment' then
-  local cust, channel, msg_conv, created, comment, thanks = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+  local cust, channel, msg_conv, created, comment = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
   local key = p .. 'csat:comment:' .. cust .. ':' .. channel
   local conv = redis.call('GET', key)
   if not conv then return { 'none' } end
@@ -135,7 +142,7 @@ if op == 'comment' then
   if redis.call('HSETNX', vkey, 'csat_comment', comment) == 0 then return { 'already' } end
   local seq = redis.call('HINCRBY', vkey, 'seq', 1)
   emit(conv, seq, 'csat_comment', { comment = comment, at = now, via = msg_conv })
-  quiet_outbound(conv, thanks, nil)
+  quiet_outbound(conv, in_language(cust, ARGV[9], ARGV[10], ARGV[11]), nil)
   fold_side(msg_conv, created, 'csat', conv)
   return { 'commented', tostring(seq), conv }
 end
