@@ -24,7 +24,8 @@ end
 
 -- The customer, by this channel's id of the person (or their second id).
 local ident_prefix = p .. 'ident:' .. channel .. ':'
-local cust = redis.call('GET', ident_prefix .. ext)
+local by_ext = redis.call('GET', ident_prefix .. ext)
+local cust = by_ext
 local alt_new = false
 if alt ~= '' and alt ~= ext then
   local by_alt = redis.call('GET', ident_prefix .. alt)
@@ -47,7 +48,7 @@ if cust then
     redis.call('HSET', ckey, 'last_seen_at', now)
     cust_name = known
   end
-  if redis.call('EXISTS', ident_prefix .. ext) == 0 then link(ext) end
+  if not by_ext then link(ext) end  -- found by the second id: link the first too
 else
   cust = 'cu_' .. redis.call('INCR', p .. 'next:customer')
   ckey = p .. 'cust:' .. cust
