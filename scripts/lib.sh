@@ -42,6 +42,25 @@ wrk_line() {
     "$(awk -v v="$(wrk_field "$2" p50_us)" 'BEGIN{print v/1000}')" "$(awk -v v="$(wrk_field "$2" p99_us)" 'BEGIN{print v/1000}')"
 }
 
+# A temporary folder for one benchmark run: sets work and pids; at exit every
+# process in pids is stopped and the folder removed. Globals on purpose: the
+# EXIT trap must still see them after the function that called this returned.
+bench_workdir() {
+  work=$(mktemp -d)
+  pids=()
+  trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+}
+
+# Starts pasokh in the background (output in $work/pasokh.out) and waits until
+# it listens: start_bench_pasokh BINARY CONFIG
+start_bench_pasokh() {
+  "$1" --config "$2" >"$work/pasokh.out" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do grep -q listening "$work/pasokh.out" && return 0; sleep 0.1; done
+  cat "$work/pasokh.out" >&2
+  return 1
+}
+
 # A throwaway redis-server for a benchmark, with AOF and fsync every second
 # (the durability a production deployment runs with) and its data in $1. Sets
 # redis_port and adds its pid to the caller's pids array.

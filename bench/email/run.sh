@@ -30,9 +30,7 @@ run_pasokh() {
   [ "${PASOKH_BENCH_NO_BUILD:-0}" = 1 ] || ninja -C "$build" -j2 email_bench pasokh >/dev/null
   local bin=${PASOKH_BIN:-$build/gateway/pasokh}
   source "$root/scripts/lib.sh"
-  local work pids=()
-  work=$(mktemp -d)
-  trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+  bench_workdir
   local redis_port pasokh_port smtp_port
   start_bench_redis "$work"
   pasokh_port=$(free_port)
@@ -45,10 +43,7 @@ run_pasokh() {
                  "smtp": {"address": "127.0.0.1", "port": $smtp_port, "max_connections": 1024},
                  "relay": {"host": "127.0.0.1", "port": 9, "tls": "none"}}}] }
 JSON
-  "$bin" --config "$work/pasokh.json" >"$work/pasokh.out" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 100); do grep -q listening "$work/pasokh.out" && break; sleep 0.1; done
-  grep -q listening "$work/pasokh.out" || { cat "$work/pasokh.out" >&2; exit 1; }
+  start_bench_pasokh "$bin" "$work/pasokh.json"
   echo "pasokh SMTP benchmark: $messages messages x $rounds rounds, $concurrency connections, pasokh $bin"
   for r in $(seq 1 "$rounds"); do
     echo "round $r   load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -18,10 +18,7 @@ PASOKH_WITH_TEST_TOOLS=1 ./scripts/install-deps.sh >/dev/null
 [ "${PASOKH_BENCH_NO_BUILD:-0}" = 1 ] || ./scripts/build.sh pasokh >/dev/null
 (cd tests && [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error)
 
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+bench_workdir
 
 start_bench_redis "$work"
 
@@ -34,24 +31,10 @@ JSON
 export BENCH_API_KEY=bench-key-$RANDOM
 export BENCH_AGENT_PASSWORD=bench-pass-$RANDOM
 PASOKH_NEW_AGENT_PASSWORD=$BENCH_AGENT_PASSWORD ./build/gateway/pasokh --config "$work/pasokh.json" --create-agent bench,Bench,admin >/dev/null
-./build/gateway/pasokh --config "$work/pasokh.json" >"$work/pasokh.out" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do grep -q listening "$work/pasokh.out" && break; sleep 0.1; done
+start_bench_pasokh ./build/gateway/pasokh "$work/pasokh.json"
 
 nginx_port=$(free_port)
-mkdir -p "$work/nginx"
-cat >"$work/nginx.conf" <<NGINX
-worker_processes auto;
-pid $work/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
-  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
-  server { listen 127.0.0.1:$nginx_port; location / { return 200 '{"ok":true}'; } }
-}
-NGINX
+nginx_static_conf "$work" "$nginx_port" >"$work/nginx.conf"
 nginx -c "$work/nginx.conf" -g 'daemon off;' &
 pids+=($!)
 sleep 0.5
@@ -59,23 +42,18 @@ sleep 0.5
 run_wrk() {  # url script
   wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$2" "$1" | grep '^RESULT'
 }
-field() { echo "$1" | sed -n "s/.* $2=\([0-9]*\).*/\1/p"; }
 
 echo "warming up..."
 wrk -t2 -c"$connections" -d2s -s bench/ingest/post_messages.lua "http://127.0.0.1:$pasokh_port" >/dev/null
-stored_before=$(redis-cli -p "$redis_port" get pasokh:next:conversation || echo 0)
 p=$(run_wrk "http://127.0.0.1:$pasokh_port" bench/ingest/post_messages.lua)
 n=$(run_wrk "http://127.0.0.1:$nginx_port/" bench/ingest/static_200.lua)
 
-p_rps=$(awk -v r="$(field "$p" requests)" -v d="$(field "$p" duration_us)" 'BEGIN{printf "%.0f", r/(d/1e6)}')
-n_rps=$(awk -v r="$(field "$n" requests)" -v d="$(field "$n" duration_us)" 'BEGIN{printf "%.0f", r/(d/1e6)}')
 echo
 echo "ingest benchmark (${duration}s, $connections connections, wrk -t2; pasokh $threads I/O thread(s), nginx 2 workers)"
-printf '  %-28s %10s msg/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %s\n' "pasokh API channel" "$p_rps" \
-  "$(awk -v v="$(field "$p" p50_us)" 'BEGIN{print v/1000}')" "$(awk -v v="$(field "$p" p99_us)" 'BEGIN{print v/1000}')" "$(field "$p" errors_status)"
-printf '  %-28s %10s req/s  p50 %6.2f ms  p99 %6.2f ms\n' "nginx static 200" "$n_rps" \
-  "$(awk -v v="$(field "$n" p50_us)" 'BEGIN{print v/1000}')" "$(awk -v v="$(field "$n" p99_us)" 'BEGIN{print v/1000}')"
-printf '  %-28s %10.2f\n' "ratio pasokh/nginx" "$(awk -v a="$p_rps" -v b="$n_rps" 'BEGIN{print a/b}')"
+wrk_line "pasokh API channel" "$p" msg/s
+echo "    non-2xx $(wrk_field "$p" errors_status)"
+wrk_line "nginx static 200" "$n" req/s
+printf '  %-28s %10.2f\n' "ratio pasokh/nginx" "$(awk -v a="$(wrk_rate "$p")" -v b="$(wrk_rate "$n")" 'BEGIN{print a/b}')"
 echo "  pasokh I/O threads: $threads; Redis AOF rewrites so far: $(redis-cli -p "$redis_port" info persistence | sed -n 's/^aof_rewrites:\([0-9]*\).*/\1/p'), last fork $(redis-cli -p "$redis_port" info stats | sed -n 's/^latest_fork_usec:\([0-9]*\).*/\1/p') µs"
 echo "  conversations in Redis: $(redis-cli -p "$redis_port" get pasokh:next:conversation), customers: $(redis-cli -p "$redis_port" get pasokh:next:customer), dedup keys: $(redis-cli -p "$redis_port" --scan --pattern 'pasokh:dedup:*' | wc -l)"
 

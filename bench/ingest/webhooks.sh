@@ -17,10 +17,7 @@ bin=${PASOKH_BIN:-build/gateway/pasokh}
 [ "${PASOKH_BENCH_NO_BUILD:-0}" = 1 ] || ./scripts/build.sh pasokh >/dev/null
 command -v wrk >/dev/null || { echo "webhooks.sh needs wrk (scripts/install-deps.sh with PASOKH_WITH_TEST_TOOLS=1)" >&2; exit 1; }
 
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+bench_workdir
 
 start_bench_redis "$work"
 
@@ -38,10 +35,7 @@ cat >"$work/pasokh.json" <<JSON
      "provider": {"phone_number_id": "$wa_phone", "api_base": "http://127.0.0.1:9", "token_env": "BENCH_WA_TOKEN",
                   "app_secret_env": "BENCH_WA_APP_SECRET", "verify_token_env": "BENCH_WA_VERIFY"}}] }
 JSON
-"$bin" --config "$work/pasokh.json" >"$work/pasokh.out" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do grep -q listening "$work/pasokh.out" && break; sleep 0.1; done
-grep -q listening "$work/pasokh.out" || { cat "$work/pasokh.out" >&2; exit 1; }
+start_bench_pasokh "$bin" "$work/pasokh.json"
 
 nginx_port=$(free_port)
 nginx_static_conf "$work" "$nginx_port" >"$work/nginx.conf"

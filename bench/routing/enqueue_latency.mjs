@@ -23,7 +23,9 @@ const latencies = [];
 const sockets = [];
 for (let i = 0; i < agentCount; ++i) {
   const login = `lat${i}`;
-  await call('POST', '/api/v1/admin/agents', admin, { login, password: `${login}-password`, teams: ['support'], capacity: 1000 });
+  const created = await call('POST', '/api/v1/admin/agents', admin, { login, password: `${login}-password`, teams: ['support'], capacity: 1000 });
+  // A refused agent would make every latency "undefined": stop with the reason.
+  if (created.status >= 300) throw new Error(`creating agent ${login}: ${created.status} ${JSON.stringify(created.json)}`);
   const token = (await call('POST', '/api/v1/auth/login', null, { login, password: `${login}-password` })).json.token;
   const ws = new WebSocket(`ws://${base.host}/ws/agent`);
   await new Promise((r) => ws.on('open', r));

@@ -19,10 +19,7 @@ build=${PASOKH_BUILD:-build}
 [ "${PASOKH_BENCH_NO_BUILD:-0}" = 1 ] || ninja -C "$build" -j2 routing_bench pasokh >/dev/null
 (cd tests && [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error)
 
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+bench_workdir
 
 start_bench_redis "$work"
 
@@ -33,15 +30,13 @@ pasokh_port=$(free_port)
 cat >"$work/pasokh.json" <<JSON
 { "listen": {"address": "127.0.0.1", "port": $pasokh_port, "threads": 2},
   "redis": {"url": "redis://127.0.0.1:$redis_port"}, "log_level": "warn",
-  "routing": {"reassign_after_s": 0},
+  "routing": {"reassign_after_s": 0, "teams": [{"id": "support", "name": "Support", "strategy": "least_loaded"}]},
   "channels": [{"id": "api", "kind": "api", "api_key_env": "BENCH_API_KEY"}] }
 JSON
 export BENCH_API_KEY=bench-key-$RANDOM
 export BENCH_ADMIN_PASSWORD=bench-pass-$RANDOM
 PASOKH_NEW_AGENT_PASSWORD=$BENCH_ADMIN_PASSWORD "$build/gateway/pasokh" --config "$work/pasokh.json" --create-agent bench,Bench,admin >/dev/null
-"$build/gateway/pasokh" --config "$work/pasokh.json" >"$work/pasokh.out" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do grep -q listening "$work/pasokh.out" && break; sleep 0.1; done
+start_bench_pasokh "$build/gateway/pasokh" "$work/pasokh.json"
 echo
 echo "enqueue → agent WebSocket event (pasokh, 2 threads, real Redis with AOF):"
 PASOKH_URL="http://127.0.0.1:$pasokh_port" node bench/routing/enqueue_latency.mjs "$rate" 5 "$ws_agents"
