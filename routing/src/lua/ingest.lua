@@ -1,6 +1,7 @@
 -- One inbound customer message, atomically: dedup, customer, conversation,
 -- append, publish. This runs for every message a customer sends, so it stays
--- lean: no table encoding, one HMGET for the conversation's state.
+-- lean: the message JSON from the caller is completed as text (never decoded),
+-- and one HMGET reads the conversation's state.
 -- ARGV: prefix, channel, kind, external_id, display_name, dedup_key,
 -- dedup_ttl_s, now_ms, message_json (an object with at least one member),
 -- team, bot_enabled, language, recipient, thread_conv, thread_any_sender,

@@ -30,9 +30,9 @@ local function conv_state(id, customer_name)
   return v
 end
 
--- The view as a Lua table (for scripts that return lists of conversations).
-local function conv_view(id)
-  local v, out = conv_state(id), {}
+-- The view from the stored fields: numbers as numbers, unset optional fields left out.
+local function view_of(v)
+  local out = {}
   for _, f in ipairs(view_fields) do
     local name, kind, value = f[1], f[2], v[f[1]]
     if kind == 's' then out[name] = value or ''
@@ -45,37 +45,13 @@ local function conv_view(id)
   return out
 end
 
+local function conv_view(id) return view_of(conv_state(id)) end
+
 -- JSON text of a string. cjson.encode costs about a microsecond a call; most
--- values (ids, statuses, names) need no escaping and are quoted as they are.
+-- values (ids, statuses) need no escaping and are quoted as they are.
 local function json_string(s)
   if string.find(s, '[%c"\\]') then return cjson.encode(s) end
   return '"' .. s .. '"'
-end
-
--- Stored numbers are copied as they are when they look like integers (no
--- float formatting).
-local function number_json(value)
-  if string.find(value, '^%-?%d+$') then return value end
-  local n = tonumber(value)
-  return n and cjson.encode(n) or nil
-end
-
--- The view as JSON text, built without a table walk (this runs for every event).
-local function view_json(v)
-  local parts, n = {}, 0
-  for _, f in ipairs(view_fields) do
-    local name, kind, value = f[1], f[2], v[f[1]]
-    local text
-    if kind == 's' then text = json_string(value or '')
-    elseif kind == 'n' then text = value and number_json(value) or '0'
-    elseif kind == 'b' then text = value == '1' and 'true' or nil
-    elseif kind == 'on' then text = value and number_json(value)
-    elseif value then text = json_string(value) end
-    if text then n = n + 1; parts[n] = '"' .. name .. '":' .. text end
-  end
-  n = n + 1
-  parts[n] = '"customer_name":' .. json_string(v.customer_name)
-  return '{' .. table.concat(parts, ',') .. '}'
 end
 
 -- Appends one event frame to the conversation log (stream id = seq, so
@@ -85,7 +61,7 @@ end
 local function emit_json(conv, seq, event, body, customer, v)
   v = v or conv_state(conv)
   local frame = '{"type":"event","conv":' .. json_string(conv) .. ',"seq":' .. seq .. ',"event":"' .. event ..
-    '","conversation":' .. view_json(v) .. (body ~= '' and (',' .. body) or '') .. '}'
+    '","conversation":' .. cjson.encode(view_of(v)) .. (body ~= '' and (',' .. body) or '') .. '}'
   redis.call('XADD', conv_key(conv) .. ':log', seq .. '-1', 'f', frame)
   local header = '{"team":' .. json_string(v.team or '') .. ',"conv":' .. json_string(conv) .. ',"customer":' ..
     json_string(customer or v.customer_id or '') .. ',"seq":' .. seq .. ',"assignee":' .. json_string(v.assignee or '') .. '}'
