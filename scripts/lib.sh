@@ -33,6 +33,18 @@ http {
 NGINX
 }
 
+# nginx answering that static 200 on a free port; sets nginx_port and waits
+# until it answers. Uses $work and pids from bench_workdir.
+start_bench_nginx() {
+  nginx_port=$(free_port)
+  nginx_static_conf "$work" "$nginx_port" >"$work/nginx.conf"
+  nginx -c "$work/nginx.conf" -g 'daemon off;' &
+  pids+=($!)
+  for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/" && return 0; sleep 0.1; done
+  echo "nginx did not start" >&2
+  return 1
+}
+
 # Fields of a "RESULT requests=.. duration_us=.. p50_us=.." line from the wrk scripts.
 wrk_field() { echo "$1" | sed -n "s/.* $2=\([0-9]*\).*/\1/p"; }
 wrk_rate() { awk -v r="$(wrk_field "$1" requests)" -v d="$(wrk_field "$1" duration_us)" 'BEGIN{printf "%.0f", r/(d/1e6)}'; }

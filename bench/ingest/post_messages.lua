@@ -1,7 +1,6 @@
 -- wrk script: every request is a new API-channel message from one of many
 -- customers, each with a unique message id (so nothing is deduplicated).
 local counter = 0
-local thread_id = 0
 local threads = {}
 
 function setup(thread)

@@ -33,11 +33,7 @@ export BENCH_AGENT_PASSWORD=bench-pass-$RANDOM
 PASOKH_NEW_AGENT_PASSWORD=$BENCH_AGENT_PASSWORD ./build/gateway/pasokh --config "$work/pasokh.json" --create-agent bench,Bench,admin >/dev/null
 start_bench_pasokh ./build/gateway/pasokh "$work/pasokh.json"
 
-nginx_port=$(free_port)
-nginx_static_conf "$work" "$nginx_port" >"$work/nginx.conf"
-nginx -c "$work/nginx.conf" -g 'daemon off;' &
-pids+=($!)
-sleep 0.5
+start_bench_nginx
 
 run_wrk() {  # url script
   wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$2" "$1" | grep '^RESULT'

@@ -37,11 +37,7 @@ cat >"$work/pasokh.json" <<JSON
 JSON
 start_bench_pasokh "$bin" "$work/pasokh.json"
 
-nginx_port=$(free_port)
-nginx_static_conf "$work" "$nginx_port" >"$work/nginx.conf"
-nginx -c "$work/nginx.conf" -g 'daemon off;' &
-pids+=($!)
-sleep 0.5
+start_bench_nginx
 
 # Enough fresh requests for a rate well above what one pasokh reaches here.
 per_run=$((duration * ${BENCH_WEBHOOK_MAX_RATE:-12000}))
@@ -53,7 +49,8 @@ gen() {  # shape count id_base file
 replay() {  # shape file seconds
   local path=/webhooks/telegram/tg header=X-Telegram-Bot-Api-Secret-Token
   [ "$1" = whatsapp ] && path=/webhooks/whatsapp/wa header=X-Hub-Signature-256
-  BENCH_WEBHOOK_FILE=$2 BENCH_WEBHOOK_PATH=$path BENCH_WEBHOOK_HEADER=$header \
+  # webhook_replay.lua splits the file by thread: it must know the thread count.
+  BENCH_WEBHOOK_FILE=$2 BENCH_WEBHOOK_PATH=$path BENCH_WEBHOOK_HEADER=$header BENCH_WRK_THREADS=2 \
     wrk -t2 -c"$connections" -d"${3}s" --latency -s bench/ingest/webhook_replay.lua "http://127.0.0.1:$pasokh_port" |
     grep '^RESULT'
 }
