@@ -330,7 +330,6 @@ class chat_session : public ws_handler,
       co_return;
     }
 
-    if (lang_.empty()) lang_ = m.lang.empty() ? detect_language(m.text) : m.lang;
     proto::inbound_event event;
     event.kind = proto::inbound_kind::message;
     event.from = {channel_.config->id, proto::channel_kind::webchat, visitor_, name_};
@@ -340,7 +339,9 @@ class chat_session : public ws_handler,
     event.text = m.text;
     event.button_payload = m.button;
     event.sent_at = now;
-    event.language = lang_;
+    // The message's own language first: the widget corrects its guess (the
+    // browser's language, sent in hello) from the first message's text.
+    event.language = !m.lang.empty() ? m.lang : !lang_.empty() ? lang_ : detect_language(m.text);
     // Named, not braced: GCC 12 destroys braced temporaries in co_await expressions twice.
     routing::channel_route route{channel_.config->team, channel_.config->bot};
     auto outcome = co_await w_.core().conversations.ingest(event, route);

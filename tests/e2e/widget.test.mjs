@@ -50,10 +50,10 @@ async function newSession(channel = 'web', extra = {}, headers = {}) {
 }
 
 // A customer socket without a browser.
-async function customerSocket(token, { channel = 'web', origin, conv, after } = {}) {
+async function customerSocket(token, { channel = 'web', origin, conv, after, lang } = {}) {
   const c = new WsClient(`${gw.wsBase}/ws/chat?channel=${channel}`, origin ? { origin } : undefined);
   await c.opened();
-  c.send({ type: 'hello', v: 1, token, ...(conv ? { conv, after } : {}) });
+  c.send({ type: 'hello', v: 1, token, ...(conv ? { conv, after } : {}), ...(lang ? { lang } : {}) });
   return c;
 }
 
@@ -312,6 +312,18 @@ test('origins: allowed origin and same origin pass, others get 403 before the ha
     ws.on('error', () => {});
   });
   assert.equal(status, 403);
+});
+
+test('the first message\'s language wins over the browser\'s guess sent in hello', async () => {
+  // The widget says hello in the browser's language ("en"), then corrects it from the first message.
+  const s = await newSession('web');
+  const c = await customerSocket(s.json.token, { lang: 'en' });
+  await c.next((f) => f.type === 'welcome');
+  c.send({ type: 'message', client_id: 'lang-1', text: 'سلام، سفارشم کجاست؟', lang: 'fa' });
+  await c.next((f) => f.type === 'ack' && f.client_id === 'lang-1');
+  const customer = redisCli('GET', `pasokh:ident:web:${s.json.visitor_id}`);
+  assert.equal(redisCli('HGET', `pasokh:cust:${customer}`, 'language'), 'fa');
+  await c.close();
 });
 
 test('limits: message length, messages per minute, sessions per address', { timeout: 60000 }, async () => {
