@@ -1,6 +1,6 @@
 // After-sales routes and hooks: purchase import (JSON or CSV), purchases with
 // warranty status, opt-out and CSAT replies after ingest, the CSAT survey on
-// resolve, and the summary report. State changes run in
+// resolve (reports: reports_api.cpp). State changes run in
 // routing/src/lua/aftersales.lua; the pure parts are in aftersales_parse.cpp.
 #include <algorithm>
 #include <charconv>
@@ -33,8 +33,6 @@ namespace as = aftersales;
 constexpr std::size_t max_import_rows = 5000;
 constexpr std::size_t max_purchases_shown = 500;
 constexpr std::size_t max_comment_bytes = 4000;
-constexpr std::int64_t max_report_span_ms = 366LL * 24 * 3600 * 1000;
-constexpr std::size_t max_report_conversations = 500'000;
 
 const store::lua_script& script() {
   static const store::lua_script s(std::string(routing::lua::prelude) + "\n" + lua::aftersales);
@@ -266,15 +264,6 @@ std::string warranty_answer(std::string_view lang, const std::string& status, co
   return fmt::format(fmt::runtime(form), item.value("product", ""), item.value("serial", ""), item.value("warranty_end", ""));
 }
 
-std::optional<std::int64_t> time_param(std::string_view v) {
-  if (v.empty()) return std::nullopt;
-  if (as::valid_date(v)) return as::days_from_date(v) * 86'400'000;
-  std::int64_t out = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc{} || p != v.data() + v.size() || out < 0) return std::nullopt;
-  return out;
-}
-
 std::int64_t num(const store::reply& r) {
   std::int64_t v = 0;
   if (r.is_nil()) return 0;
@@ -443,72 +432,6 @@ void add_aftersales_routes(router& r, services& s) {
                 {"purchases", std::move(list)}};
     if (field(1) == "1") out["opt_out_at"] = num((*rows)[1].elements[2]);
     co_return json_response(200, out.dump(-1, ' ', false, json::error_handler_t::replace));
-  });
-
-  r.add("GET", "/api/v1/reports/summary", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
-    auto who = co_await caller(s, req, true);
-    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
-    auto to = req.query_param("to").empty() ? std::optional<std::int64_t>(now_ms()) : time_param(req.query_param("to"));
-    if (!to) co_return reject(400, "invalid_field", "to: ms since the epoch or a date YYYY-MM-DD");
-    auto from = req.query_param("from").empty() ? std::optional<std::int64_t>(*to - 30LL * 86'400'000)
-                                                : time_param(req.query_param("from"));
-    if (!from) co_return reject(400, "invalid_field", "from: ms since the epoch or a date YYYY-MM-DD");
-    if (*from >= *to || *to - *from > max_report_span_ms)
-      co_return reject(400, "invalid_field", "from must be before to, at most 366 days apart");
-    auto format = req.query_param("format");
-    if (!format.empty() && format != "json" && format != "csv") co_return reject(400, "invalid_field", "format: json or csv");
-    const auto& pre = s.cfg.redis.prefix;
-    auto last = co_await s.redis.exec(store::make_command("GET", pre + "next:conversation"));
-    if (!last || last->is_error()) co_return unavailable();
-    auto n = static_cast<std::size_t>(std::min<std::int64_t>(num(*last), max_report_conversations));
-    std::vector<as::conv_facts> facts;
-    facts.reserve(n);
-    // Every conversation's hash, 500 to a pipeline (ids are cv_1..cv_N).
-    for (std::size_t first = 1; first <= n; first += 500) {
-      std::vector<std::vector<std::string>> cmds;
-      for (std::size_t i = first; i < first + 500 && i <= n; ++i) {
-        auto key = pre + "conv:cv_" + std::to_string(i);
-        cmds.push_back(store::make_command("HMGET", key, "channel", "team", "status", "customer_id", "created_at",
-                                           "first_response_at", "resolved_at", "csat_rating", "csat_at", "csat_asked",
-                                           "human_replied", "routed", "side", "assignee", "csat_agent", "sla_first_due",
-                                           "sla_resolve_due", "sla_breached"));
-        cmds.push_back(store::make_command("HEXISTS", key, "bot_state"));
-      }
-      auto rows = co_await s.redis.exec_pipeline(std::move(cmds));
-      if (!rows) co_return unavailable();
-      for (std::size_t k = 0; k + 1 < rows->size(); k += 2) {
-        const auto& h = (*rows)[k].elements;
-        if (h.size() != 18 || h[0].is_nil()) continue;
-        as::conv_facts f;
-        f.id = "cv_" + std::to_string(first + k / 2);
-        f.channel = h[0].str;
-        f.team = h[1].str;
-        f.status = h[2].str;
-        f.customer = h[3].str;
-        f.created_at = num(h[4]);
-        f.first_response_at = num(h[5]);
-        f.resolved_at = num(h[6]);
-        f.csat_rating = static_cast<int>(num(h[7]));
-        f.csat_at = num(h[8]);
-        f.csat_asked = num(h[9]);
-        f.human = h[10].str == "1";
-        f.routed = h[11].str == "1";
-        f.side = !h[12].is_nil();
-        f.assignee = h[13].str;
-        f.csat_agent = h[14].str;
-        f.sla = !h[15].is_nil() || !h[16].is_nil();
-        f.sla_breached = h[17].str == "1";
-        f.bot = (*rows)[k + 1].integer == 1;
-        facts.push_back(std::move(f));
-      }
-    }
-    auto report = as::build_report(facts, *from, *to);
-    if (format == "csv") {
-      http_response resp{200, "text/csv; charset=utf-8", as::report_csv(report), {}};
-      resp.headers.emplace_back("Content-Disposition", "attachment; filename=\"pasokh-summary.csv\"");
-      co_return resp;
-    }
-    co_return json_response(200, report.dump(-1, ' ', false, json::error_handler_t::replace));
   });
 }
 

@@ -23,6 +23,7 @@
 #include "pasokh/gateway/messenger.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
+#include "pasokh/gateway/reports.hpp"
 #include "pasokh/gateway/routing_api.hpp"
 #include "pasokh/gateway/webchat.hpp"
 
@@ -287,6 +288,7 @@ int main(int argc, char** argv) {
   add_routing_routes(routes, svc);
   add_console_routes(routes, svc);
   add_aftersales_routes(routes, svc);
+  add_report_routes(routes, svc);
   add_static_routes(routes, svc);
   webchat_service webchat(svc, ioc.get_executor(), redis_cfg);
   add_webchat_routes(routes, webchat);

@@ -63,14 +63,20 @@ local function emit_json(conv, seq, event, body, customer, v)
   local frame = '{"type":"event","conv":' .. json_string(conv) .. ',"seq":' .. seq .. ',"event":"' .. event ..
     '","conversation":' .. cjson.encode(view_of(v)) .. (body ~= '' and (',' .. body) or '') .. '}'
   redis.call('XADD', conv_key(conv) .. ':log', seq .. '-1', 'f', frame)
+  -- The reports' time index (gateway/src/reports_api.cpp rebuilds it from the logs).
+  if seq == 1 and v.created_at then redis.call('ZADD', p .. 'rpt:created', v.created_at, conv) end
   local header = '{"team":' .. json_string(v.team or '') .. ',"conv":' .. json_string(conv) .. ',"customer":' ..
     json_string(customer or v.customer_id or '') .. ',"seq":' .. seq .. ',"assignee":' .. json_string(v.assignee or '') .. '}'
   redis.call('PUBLISH', p .. 'events', header .. '\n' .. frame)
   return v
 end
 
--- The same with the rest of the frame as a table.
+-- The same with the rest of the frame as a table. Resolves and ratings go
+-- into the reports' time index by when they happened.
 local function emit(conv, seq, event, fields, customer)
+  if fields.at and (event == 'csat' or (event == 'status' and (fields.status == 'resolved' or fields.status == 'closed'))) then
+    redis.call('ZADD', p .. 'rpt:events', fields.at, conv .. '|' .. fields.at)
+  end
   local body = next(fields) and string.sub(cjson.encode(fields), 2, -2) or ''
   return emit_json(conv, seq, event, body, customer)
 end

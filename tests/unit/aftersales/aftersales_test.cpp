@@ -113,51 +113,6 @@ TEST(AftersalesRows, Checks) {
   EXPECT_EQ(error({{"customer_id", "cu_1"}, {"colour", "red"}}), "unknown column colour");
 }
 
-TEST(AftersalesReport, PercentilesAndRetention) {
-  EXPECT_EQ(as::percentile({}, 50), 0);
-  EXPECT_EQ(as::percentile({5, 1, 3, 2, 4}, 50), 3);
-  EXPECT_EQ(as::percentile({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 90), 9);
-  EXPECT_EQ(as::percentile({1, 2, 3, 4}, 50), 2);
-
-  // Period [1000, 2000): the period before is [0, 1000).
-  std::vector<as::conv_facts> c(7);
-  c[0] = {.id = "cv_1", .channel = "api", .team = "support", .status = "resolved", .customer = "a", .created_at = 100};
-  c[1] = {.id = "cv_2", .channel = "api", .team = "support", .status = "resolved", .customer = "b", .created_at = 200};
-  c[2] = {.id = "cv_3", .channel = "web", .team = "support", .status = "resolved", .customer = "a", .assignee = "ag_1",
-          .csat_agent = "ag_1", .created_at = 1100,
-          .first_response_at = 1150, .resolved_at = 1500, .csat_at = 1600, .csat_asked = 1500, .csat_rating = 5, .human = true,
-          .routed = true};
-  c[3] = {.id = "cv_4", .channel = "api", .team = "vip", .status = "bot", .customer = "n", .created_at = 1200, .bot = true};
-  c[4] = {.id = "cv_5", .channel = "api", .team = "support", .status = "queued", .customer = "n", .created_at = 1300,
-          .routed = true, .bot = true};
-  c[5] = {.id = "cv_6", .channel = "api", .team = "support", .status = "closed", .customer = "a", .created_at = 1400, .side = true};
-  c[6] = {.id = "cv_7", .channel = "api", .team = "support", .status = "queued", .customer = "z", .created_at = 50};
-  auto r = as::build_report(c, 1000, 2000);
-  EXPECT_EQ(r["conversations"]["total"], 3);
-  EXPECT_EQ(r["conversations"]["by_channel"]["api"], 2);
-  EXPECT_EQ(r["conversations"]["by_team"]["vip"], 1);
-  EXPECT_EQ(r["first_response"]["median_ms"], 50);
-  EXPECT_EQ(r["resolution"]["count"], 1);
-  EXPECT_EQ(r["resolution"]["median_ms"], 400);
-  EXPECT_EQ(r["csat"]["responses"], 1);
-  EXPECT_EQ(r["csat"]["distribution"]["5"], 1);
-  EXPECT_EQ(r["bot"]["conversations"], 2);
-  EXPECT_EQ(r["bot"]["deflected"], 1);
-  EXPECT_EQ(r["bot"]["deflection_rate"], 50.0);
-  EXPECT_EQ(r["retention"]["customers_at_start"], 3);  // a, b, z
-  EXPECT_EQ(r["retention"]["customers_at_end"], 2);    // a, n
-  EXPECT_EQ(r["retention"]["new_customers"], 1);       // n
-  EXPECT_NEAR(r["retention"]["crr"].get<double>(), 33.33, 0.001);
-  EXPECT_EQ(r["agents"]["ag_1"]["conversations"], 1);
-  EXPECT_EQ(r["agents"]["ag_1"]["first_response_median_ms"], 50);
-  EXPECT_EQ(r["agents"]["ag_1"]["csat_average"], 5.0);
-  EXPECT_EQ(r["repeat_contacts"]["customers"], 1);  // n, twice
-  EXPECT_EQ(r["repeat_contacts"]["rate"], 50.0);
-  EXPECT_EQ(r["sla"]["conversations"], 0);
-  auto csv = as::report_csv(r);
-  EXPECT_NE(csv.find("retention,\"crr\",33.33\r\n"), std::string::npos) << csv;
-}
-
 TEST(AftersalesConfig, CsatSection) {
   using pasokh::gateway::parse_config;
   auto defaults = parse_config(nlohmann::json::object());

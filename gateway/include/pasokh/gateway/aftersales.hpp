@@ -24,7 +24,7 @@
 namespace pasokh::gateway {
 
 // Routes: POST /api/v1/admin/customers/import, POST|GET /api/v1/customers/{id}/purchases,
-// GET /api/v1/reports/summary.
+// (the summary report: reports.hpp).
 void add_aftersales_routes(router& r, services& s);
 
 namespace aftersales {
@@ -91,23 +91,6 @@ struct import_row {
 const std::vector<std::string>& import_columns();
 // One row (column -> value) checked; the row or the error message.
 std::variant<import_row, std::string> check_row(const std::map<std::string, std::string>& fields);
-
-// Nearest-rank percentile (p in (0,100]) of the values; 0 when empty.
-std::int64_t percentile(std::vector<std::int64_t> values, double p);
-
-// What the report needs of one conversation (from its hash).
-struct conv_facts {
-  std::string id, channel, team, status, customer;
-  std::string assignee, csat_agent;  // the agent at the end; the one the rating is for
-  std::int64_t created_at = 0, first_response_at = 0, resolved_at = 0, csat_at = 0, csat_asked = 0;
-  int csat_rating = 0;
-  bool human = false, routed = false, bot = false, side = false;
-  bool sla = false, sla_breached = false;  // had SLA targets; breached one
-};
-// The summary over [from, to) (ms). CRR: see the comment in aftersales_parse.cpp.
-nlohmann::json build_report(const std::vector<conv_facts>& convs, std::int64_t from, std::int64_t to);
-// The report as CSV lines: metric,key,value.
-std::string report_csv(const nlohmann::json& report);
 
 }  // namespace aftersales
 }  // namespace pasokh::gateway

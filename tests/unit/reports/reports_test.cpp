@@ -1,0 +1,335 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "pasokh/gateway/reports.hpp"
+#include "pasokh/routing/routing_config.hpp"
+#include "pasokh/routing/time_zone.hpp"
+
+namespace rp = pasokh::gateway::reports;
+using nlohmann::json;
+using pasokh::routing::days_from_civil;
+
+namespace {
+
+constexpr std::int64_t minute = 60'000;
+
+// Tehran local time (+03:30 in February 2020) as UTC ms.
+std::int64_t tehran(unsigned m, unsigned d, int hh, int mm) {
+  return (days_from_civil(2020, m, d) * 86400 + hh * 3600 + mm * 60 - 12600) * 1000;
+}
+
+bool have_zones() { return std::filesystem::exists("/usr/share/zoneinfo/Asia/Tehran"); }
+
+// Saturday to Wednesday 09:00-17:00, Thursday 09:00-13:00, Friday closed;
+// 22 Bahman (2020-02-11) a holiday.
+rp::hours_of desk_hours() {
+  auto t = pasokh::routing::parse_team(json::parse(R"({"id":"support","hours":{"timezone":"Asia/Tehran",
+    "weekly":{"sat":["09:00-17:00"],"sun":["09:00-17:00"],"mon":["09:00-17:00"],"tue":["09:00-17:00"],
+              "wed":["09:00-17:00"],"thu":["09:00-13:00"]},
+    "holidays":["2020-02-11"]}})"), "/usr/share/zoneinfo");
+  return {{"support", t.hours}};
+}
+
+// Log frames as the conversation scripts write them.
+struct log_builder {
+  std::string id = "cv_1", channel = "api", team = "support", customer = "cu_1", status, assignee;
+  std::int64_t created = 0;
+  int seq = 0;
+  bool sla = false;
+  std::vector<json> frames;
+
+  void push(json f) {
+    ++seq;
+    json c = {{"id", id}, {"channel", channel}, {"team", team}, {"customer_id", customer}, {"status", status},
+              {"assignee", assignee}, {"created_at", created}, {"seq", seq}};
+    if (sla) c["sla_first_due"] = created + 3'600'000;
+    f["type"] = "event";
+    f["conv"] = id;
+    f["seq"] = seq;
+    f["conversation"] = c;
+    frames.push_back(f);
+  }
+  void open(std::int64_t at, bool bot) {
+    created = at;
+    status = bot ? "bot" : "queued";
+    customer_writes(at);
+  }
+  void customer_writes(std::int64_t at) {
+    push({{"event", "message"}, {"message", {{"direction", "in"}, {"author", "customer"}, {"created_at", at}}}});
+  }
+  void bot_writes(std::int64_t at) {
+    push({{"event", "message"}, {"message", {{"direction", "out"}, {"author", "bot"}, {"created_at", at}}}});
+  }
+  void agent_writes(std::int64_t at, const std::string& who) {
+    status = "assigned";  // silently, as append_reply.lua does
+    assignee = who;
+    push({{"event", "message"},
+          {"message", {{"direction", "out"}, {"author", "agent"}, {"author_id", who}, {"created_at", at}}}});
+  }
+  void set(const std::string& to, std::int64_t at, const std::string& reason = "") {
+    auto from = status;
+    status = to;
+    json f = {{"event", "status"}, {"status", to}, {"from", from}, {"actor", "x"}, {"at", at}};
+    if (!reason.empty()) f["reason"] = reason;
+    push(f);
+  }
+  void ask(std::int64_t at) {
+    json buttons = json::array();
+    for (int i = 1; i <= 5; ++i) buttons.push_back({{"id", "csat:" + std::to_string(i)}, {"title", std::to_string(i)}});
+    push({{"event", "message"},
+          {"message", {{"direction", "out"}, {"author", "system"}, {"created_at", at}, {"buttons", buttons}}}});
+  }
+  void rate(int rating, const std::string& agent, std::int64_t at) {
+    push({{"event", "csat"}, {"rating", rating}, {"agent", agent}, {"at", at}});
+  }
+  void breach(const std::string& which, std::int64_t at) {
+    push({{"event", "sla"}, {"sla", which}, {"state", "breached"}, {"due", at}, {"at", at}});
+  }
+  rp::timeline fold() const {
+    rp::timeline t;
+    for (const auto& f : frames) rp::fold(t, f);
+    return t;
+  }
+};
+
+// The conversation of the integration test's history: the bot first, a
+// handoff on Monday afternoon, a holiday, an answer on Wednesday, resolved,
+// reopened by the customer, resolved again.
+log_builder bot_handoff_reopen() {
+  log_builder b;
+  b.open(tehran(2, 10, 16, 0), true);
+  b.bot_writes(tehran(2, 10, 16, 0) + 5000);
+  b.customer_writes(tehran(2, 10, 16, 5));
+  b.set("queued", tehran(2, 10, 16, 10));
+  b.agent_writes(tehran(2, 12, 9, 20), "ag_maryam");
+  b.set("resolved", tehran(2, 12, 10, 0));
+  b.ask(tehran(2, 12, 10, 0));
+  b.rate(4, "ag_maryam", tehran(2, 12, 10, 5));
+  b.customer_writes(tehran(2, 12, 14, 0));
+  b.set("queued", tehran(2, 12, 14, 0), "reopened_by_customer");
+  b.agent_writes(tehran(2, 12, 14, 30), "ag_maryam");
+  b.set("resolved", tehran(2, 12, 15, 0));
+  return b;
+}
+
+rp::query february(bool tehran_days = true) {
+  rp::query q;
+  if (tehran_days && have_zones()) q.cal.tz = pasokh::routing::time_zone::load("Asia/Tehran");
+  q.from = q.cal.day_start(days_from_civil(2020, 2, 1));
+  q.to = q.cal.day_start(days_from_civil(2020, 3, 1));
+  return q;
+}
+
+}  // namespace
+
+TEST(ReportTimeline, BotTimeIsNotCountedAndReopensMakeSegments) {
+  auto t = bot_handoff_reopen().fold();
+  EXPECT_TRUE(t.bot);
+  EXPECT_EQ(t.clock_start, tehran(2, 10, 16, 10)) << "the clock starts at the handoff, not when the bot talked";
+  EXPECT_EQ(t.first_response_at, tehran(2, 12, 9, 20));
+  EXPECT_EQ(t.first_responder, "ag_maryam");
+  ASSERT_EQ(t.replies.size(), 2u);
+  EXPECT_EQ(t.replies[0].waiting_since, tehran(2, 10, 16, 10));
+  EXPECT_EQ(t.replies[1].waiting_since, tehran(2, 12, 14, 0));
+  ASSERT_EQ(t.resolutions.size(), 2u);
+  EXPECT_EQ(t.resolutions[0].start, tehran(2, 10, 16, 10));
+  EXPECT_EQ(t.resolutions[0].end, tehran(2, 12, 10, 0));
+  EXPECT_EQ(t.resolutions[1].start, tehran(2, 12, 14, 0));
+  EXPECT_EQ(t.resolutions[1].agent, "ag_maryam");
+  EXPECT_EQ(t.reopens, 1);
+  EXPECT_EQ(t.csat_asked_at, tehran(2, 12, 10, 0));
+  EXPECT_EQ(t.csat_rating, 4);
+  EXPECT_EQ(t.csat_agent, "ag_maryam");
+  EXPECT_EQ(t.agents, std::vector<std::string>{"ag_maryam"});
+  EXPECT_FALSE(t.side);
+}
+
+TEST(ReportTimeline, ACachedTimelineContinuesWithTheNextEvents) {
+  auto b = bot_handoff_reopen();
+  rp::timeline half;
+  for (std::size_t i = 0; i < 6; ++i) rp::fold(half, b.frames[i]);
+  auto cached = rp::decode(rp::encode(half));
+  ASSERT_TRUE(cached);
+  for (const auto& f : b.frames) rp::fold(*cached, f);  // the first six are skipped by seq
+  EXPECT_EQ(rp::encode(*cached), rp::encode(b.fold()));
+  EXPECT_FALSE(rp::decode("{\"v\":0}"));
+  EXPECT_FALSE(rp::decode("not json"));
+}
+
+TEST(ReportTimeline, AnAgentTakingOverFromTheBotAndSideConversations) {
+  log_builder b;
+  b.open(1000, true);
+  b.agent_writes(5000, "ag_ali");
+  auto t = b.fold();
+  EXPECT_EQ(t.clock_start, 5000);
+  EXPECT_EQ(t.replies.at(0).waiting_since, 5000);
+
+  log_builder side;
+  side.open(1000, false);
+  side.set("closed", 1000, "csat");
+  EXPECT_TRUE(side.fold().side);
+
+  // A rating on a resolved conversation waits for no answer.
+  log_builder r;
+  r.open(1000, false);
+  r.agent_writes(2000, "ag_ali");
+  r.set("resolved", 3000);
+  r.customer_writes(4000);
+  EXPECT_EQ(r.fold().waiting_since, 0);
+}
+
+TEST(ReportFigures, Percentiles) {
+  EXPECT_EQ(rp::percentile({}, 50), 0);
+  EXPECT_EQ(rp::percentile({5, 1, 3, 2, 4}, 50), 3);
+  EXPECT_EQ(rp::percentile({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 90), 9);
+  EXPECT_EQ(rp::percentile({1, 2, 3, 4}, 50), 2);
+  EXPECT_EQ(rp::percentile({7}, 90), 7);
+}
+
+TEST(ReportFigures, BusinessHoursAcrossNightWeekendAndHoliday) {
+  if (!have_zones()) GTEST_SKIP();
+  // Night: Wednesday 16:30 -> Thursday 09:10 is 30 + 10 open minutes.
+  log_builder night;
+  night.id = "cv_1";
+  night.open(tehran(2, 5, 16, 30), false);
+  night.agent_writes(tehran(2, 6, 9, 10), "ag_ali");
+  night.set("resolved", tehran(2, 6, 9, 30));
+  // Weekend: Thursday 12:00 -> Saturday 10:00 is 60 (Thu) + 0 (Fri) + 60 (Sat).
+  log_builder weekend;
+  weekend.id = "cv_2";
+  weekend.customer = "cu_2";
+  weekend.open(tehran(2, 6, 12, 0), false);
+  weekend.agent_writes(tehran(2, 8, 10, 0), "ag_maryam");
+  // Holiday and bot: handoff Monday 16:10 -> Wednesday 09:20 is 50 + 0 + 20.
+  auto holiday = bot_handoff_reopen();
+  holiday.id = "cv_3";
+  holiday.customer = "cu_3";
+  std::vector<rp::timeline> convs = {night.fold(), weekend.fold(), holiday.fold()};
+  auto r = rp::build(convs, february(), desk_hours(), {}, {});
+  EXPECT_EQ(r["first_response"]["count"], 3);
+  EXPECT_EQ(r["first_response"]["median_ms"], 70 * minute);
+  EXPECT_EQ(r["first_response"]["p90_ms"], 120 * minute);
+  EXPECT_EQ(r["first_response"]["average_ms"], (40 + 120 + 70) * minute / 3);
+  // Segments: 60 (night), 110 (Mon 16:10 -> Wed 10:00), 60 (reopen 14:00 -> 15:00).
+  EXPECT_EQ(r["resolution"]["count"], 3);
+  EXPECT_EQ(r["resolution"]["median_ms"], 60 * minute);
+  EXPECT_EQ(r["resolution"]["p90_ms"], 110 * minute);
+  EXPECT_EQ(r["resolution"]["reopened"], 1);
+  EXPECT_EQ(r["agents"]["ag_maryam"]["replies"], 3);
+  EXPECT_EQ(r["agents"]["ag_maryam"]["resolved"], 2);
+  EXPECT_EQ(r["agents"]["ag_maryam"]["response_median_ms"], 70 * minute);  // 120, 70, 30
+  EXPECT_EQ(r["agents"]["ag_maryam"]["first_response_median_ms"], 70 * minute);
+  EXPECT_EQ(r["agents"]["ag_ali"]["conversations"], 1);
+  // Without hours the same history counts calendar time.
+  auto calendar = rp::build(convs, february(), {}, {}, {});
+  EXPECT_EQ(calendar["first_response"]["median_ms"], tehran(2, 12, 9, 20) - tehran(2, 10, 16, 10));
+}
+
+TEST(ReportFigures, DeflectionSlaRepeatAndRetention) {
+  // Period [1000, 2000), the one before [0, 1000).
+  auto conv = [](std::string id, std::string customer, std::int64_t at, bool bot) {
+    log_builder b;
+    b.id = std::move(id);
+    b.customer = std::move(customer);
+    b.open(at, bot);
+    return b;
+  };
+  auto a0 = conv("cv_1", "a", 100, false), b0 = conv("cv_2", "b", 200, false), z0 = conv("cv_3", "z", 300, false);
+  auto a1 = conv("cv_4", "a", 1100, false);
+  a1.sla = true;
+  a1.agent_writes(1150, "ag_1");
+  a1.breach("first_response", 1140);
+  auto n1 = conv("cv_5", "n", 1200, true);  // the bot answered; deflected
+  auto n2 = conv("cv_6", "n", 1300, true);
+  n2.set("queued", 1310);
+  n2.sla = true;
+  auto o1 = conv("cv_7", "old", 1400, false);
+  auto side = conv("cv_8", "q", 1500, false);
+  side.set("closed", 1500, "opt_out");
+  std::vector<rp::timeline> convs;
+  for (auto* b : {&a0, &b0, &z0, &a1, &n1, &n2, &o1, &side}) convs.push_back(b->fold());
+  rp::query q;
+  q.from = 1000;
+  q.to = 2000;
+  auto r = rp::build(convs, q, {}, {"old"}, {{"ag_1", "علی"}});
+  EXPECT_EQ(r["conversations"]["total"], 4);
+  EXPECT_EQ(r["bot"]["conversations"], 2);
+  EXPECT_EQ(r["bot"]["deflected"], 1);
+  EXPECT_EQ(r["bot"]["deflection_rate"], 50.0);
+  EXPECT_EQ(r["sla"]["conversations"], 2);
+  EXPECT_EQ(r["sla"]["breached"], 1);
+  EXPECT_EQ(r["sla"]["first_response_breached"], 1);
+  EXPECT_EQ(r["sla"]["met"], 1);
+  EXPECT_EQ(r["repeat_contacts"]["customers"], 1);  // n
+  EXPECT_EQ(r["repeat_contacts"]["rate"], 33.33);
+  EXPECT_EQ(r["retention"]["customers_at_start"], 3);  // a b z
+  EXPECT_EQ(r["retention"]["customers_at_end"], 3);    // a n old
+  EXPECT_EQ(r["retention"]["new_customers"], 1);       // n ("old" wrote long before)
+  EXPECT_EQ(r["retention"]["crr"], 66.67);
+  EXPECT_EQ(r["agents"]["ag_1"]["name"], "علی");
+
+  q.agent = "ag_1";
+  auto mine = rp::build(convs, q, {}, {"old"}, {});
+  EXPECT_EQ(mine["conversations"]["total"], 1);
+  EXPECT_EQ(mine["agents"].size(), 1u);
+  q.agent.clear();
+  q.channel = "web";
+  EXPECT_EQ(rp::build(convs, q, {}, {}, {})["conversations"]["total"], 0);
+}
+
+TEST(ReportFigures, DayAndWeekBucketsInTheTeamsZone) {
+  if (!have_zones()) GTEST_SKIP();
+  auto q = february();
+  EXPECT_EQ(q.from, tehran(2, 1, 0, 0));
+  auto days = rp::buckets(q.cal, rp::grouping::day, q.from, q.to);
+  ASSERT_EQ(days.size(), 29u);  // 2020 is a leap year
+  EXPECT_EQ(days.front().label, "2020-02-01");
+  EXPECT_EQ(days.front().start, tehran(2, 1, 0, 0));
+  EXPECT_EQ(days.back().label, "2020-02-29");
+  EXPECT_EQ(days.back().end, q.to);
+  q.cal.week_start = 6;  // Saturday, as in Iran; 1 February 2020 was a Saturday
+  auto weeks = rp::buckets(q.cal, rp::grouping::week, q.from, q.to);
+  ASSERT_EQ(weeks.size(), 5u);
+  EXPECT_EQ(weeks[1].label, "2020-02-08");
+  EXPECT_EQ(weeks[4].end - weeks[4].start, 86'400'000);
+  q.cal.week_start = 1;  // Monday: the first week is clipped to the period
+  weeks = rp::buckets(q.cal, rp::grouping::week, q.from, q.to);
+  ASSERT_EQ(weeks.size(), 5u);
+  EXPECT_EQ(weeks[0].label, "2020-02-01");
+  EXPECT_EQ(weeks[1].label, "2020-02-03");
+  EXPECT_TRUE(rp::buckets(q.cal, rp::grouping::none, q.from, q.to).empty());
+
+  // The series: one point per day, the conversation on its local day.
+  auto b = bot_handoff_reopen();
+  q.group = rp::grouping::day;
+  auto r = rp::build({b.fold()}, q, desk_hours(), {}, {});
+  const auto& points = r["series"]["points"];
+  ASSERT_EQ(points.size(), 29u);
+  EXPECT_EQ(points[9]["date"], "2020-02-10");
+  EXPECT_EQ(points[9]["conversations"], 1);
+  EXPECT_EQ(points[9]["first_response_median_ms"], 70 * minute);
+  EXPECT_EQ(points[11]["resolved"], 2);
+  EXPECT_EQ(points[11]["csat_average"], 4.0);
+  EXPECT_TRUE(points[0]["first_response_median_ms"].is_null());
+}
+
+TEST(ReportCsv, BomQuotingAndFormulas) {
+  EXPECT_EQ(rp::csv_text("plain"), "\"plain\"");
+  EXPECT_EQ(rp::csv_text("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(rp::csv_text("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+  for (const char* bad : {"+1", "-1", "@SUM(A1)", "\tx", "\rx"}) EXPECT_EQ(rp::csv_text(bad).substr(0, 2), "\"'") << bad;
+  log_builder b;
+  b.open(1100, false);
+  b.agent_writes(1200, "ag_1");
+  rp::query q;
+  q.from = 1000;
+  q.to = 2000;
+  auto csv = rp::to_csv(rp::build({b.fold()}, q, {}, {}, {{"ag_1", "=2+3 مریم"}}));
+  EXPECT_EQ(csv.substr(0, 3), "\xEF\xBB\xBF");
+  EXPECT_EQ(csv.substr(3, 18), "metric,key,value\r\n");
+  EXPECT_NE(csv.find("\r\nagent_name,\"ag_1\",\"'=2+3 مریم\"\r\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\r\nfirst_response,\"median_ms\",100\r\n"), std::string::npos) << csv;
+}
