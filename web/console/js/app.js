@@ -10,6 +10,7 @@ import { mountConversation } from './views/conversation.js';
 import { mountCustomer } from './views/customer.js';
 import { mountActions } from './views/actions.js';
 import { mountAdmin } from './views/admin.js';
+import { mountReports } from './views/reports.js';
 import { $ } from './views/dom.js';
 
 const HISTORY_PAGE = 500;
@@ -55,6 +56,7 @@ const customerPanel = mountCustomer(state, {
   onLink: async (id, channel, externalId) => { await api.linkIdentity(id, channel, externalId); await loadCustomer(id, true); },
 });
 const admin = mountAdmin({ notice: showNotice, onCannedChanged: loadCanned });
+const reports = mountReports({ notice: showNotice });
 
 const connStatus = $('#conn-status');
 const connText = $('#conn-text');
@@ -372,6 +374,7 @@ function start(s) {
   loadCanned();
   loadKnownLabels();
   admin.setRole(s.agent?.role);
+  reports.setRole(s.agent?.role);
   render();
   $('#inbox-views button[aria-pressed="true"]')?.focus();
 }
@@ -388,6 +391,7 @@ function stop(message = '') {
   inbox.reset();
   customerPanel.reset();
   admin.setRole(null);
+  reports.setRole(null);
   notifier.clear();
   $('#console-view').hidden = true;
   history.replaceState(null, '', location.pathname + location.search);
