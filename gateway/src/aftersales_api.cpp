@@ -173,7 +173,7 @@ awaitable<http_response> import_rows(services& s, raw_rows rows, const std::stri
     if (auto* err = std::get_if<std::string>(&checked)) { fail(*err); continue; }
     auto& row = std::get<as::import_row>(checked);
     std::string kind;
-    if (row.customer_id.empty()) {
+    if (row.customer_id.empty() && !row.channel.empty()) {
       const auto* ch = s.cfg.find_channel(row.channel);
       if (!ch) { fail("channel: no configured channel " + row.channel); continue; }
       kind = std::string(proto::to_string(ch->kind));
@@ -186,10 +186,14 @@ awaitable<http_response> import_rows(services& s, raw_rows rows, const std::stri
                    {"purchase_date", row.item->purchase_date}, {"warranty_end", row.item->warranty_end}}
                   .dump();
     }
+    // Verified keys of the row (named first: no temporaries in a co_await expression).
+    std::string keys;
+    if (!row.email.empty()) keys += "email:" + row.email + "\n";
+    if (!row.phone.empty()) keys += "phone:" + row.phone;
     auto r = co_await s.redis.eval(
         script(), store::make_command(),
         store::make_command(s.cfg.redis.prefix, "import", now, row.customer_id, row.channel, kind, row.external_id,
-                            row.name, row.language, row.tags, row.vip, pkey, pjson, serial));
+                            row.name, row.language, row.tags, row.vip, pkey, pjson, serial, keys));
     if (!r || r->is_error() || r->elements.size() < 2) co_return unavailable();
     const auto& status = r->elements[0].str;
     if (status == "no_customer") { fail("customer_id: no customer " + r->elements[1].str); continue; }

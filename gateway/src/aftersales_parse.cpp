@@ -10,6 +10,7 @@
 #include "pasokh/gateway/aftersales.hpp"
 #include "pasokh/gateway/console_api.hpp"
 #include "pasokh/proto/utf8.hpp"
+#include "pasokh/routing/customer_keys.hpp"
 
 namespace pasokh::gateway::aftersales {
 
@@ -236,7 +237,8 @@ std::string warranty_status(std::string_view warranty_end, std::string_view toda
 
 const std::vector<std::string>& import_columns() {
   static const std::vector<std::string> cols = {"customer_id", "channel", "external_id", "name", "language", "tags",
-                                                "vip", "order_id", "product", "serial", "purchase_date", "warranty_end"};
+                                                "vip", "order_id", "product", "serial", "purchase_date", "warranty_end",
+                                                "email", "phone"};
   return cols;
 }
 
@@ -269,10 +271,23 @@ std::variant<import_row, std::string> check_row(const std::map<std::string, std:
   row.customer_id = get("customer_id");
   row.channel = get("channel");
   row.external_id = get("external_id");
+  // Verified keys: the customer who mails from this address or writes from
+  // this WhatsApp number is this one (routing/src/customer_keys.cpp).
+  if (auto e = get("email"); !e.empty()) {
+    row.email = routing::normalize_email(e);
+    if (row.email.empty()) return std::string("email: not an email address");
+  }
+  if (auto ph = get("phone"); !ph.empty()) {
+    row.phone = routing::normalize_phone(ph);
+    if (row.phone.empty()) return std::string("phone: not a phone number (+98 912 123 4567, 09121234567)");
+  }
   if (!row.customer_id.empty()) {
     if (!code_text(row.customer_id, 128)) return std::string("customer_id: not a customer id");
+  } else if (row.channel.empty() && row.external_id.empty() && (!row.email.empty() || !row.phone.empty())) {
+    // Known by email or phone alone (a CRM export): found or created by its keys.
   } else {
-    if (row.channel.empty() || row.external_id.empty()) return std::string("customer_id, or channel and external_id, are required");
+    if (row.channel.empty() || row.external_id.empty())
+      return std::string("customer_id, or channel and external_id, or email or phone, are required");
     if (!code_text(row.channel, 64)) return std::string("channel: not a channel id");
     if (!plain_text(row.external_id, 128)) return std::string("external_id: 1 to 128 bytes of text");
   }

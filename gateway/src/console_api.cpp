@@ -161,6 +161,8 @@ bool shortcut_taken(const std::vector<json>& all, const std::string& shortcut, c
                      [&](const json& c) { return c["shortcut"] == shortcut && c["id"] != except_id; });
 }
 
+}  // namespace
+
 // The teams of the customer's (last 100) conversations; nullopt if the
 // customer does not exist.
 awaitable<store::result<std::optional<std::set<std::string>>>> customer_teams(services& s, const std::string& id) {
@@ -187,7 +189,7 @@ awaitable<store::result<std::optional<std::set<std::string>>>> customer_teams(se
 // Admins reach every customer; an agent the customers with a conversation
 // in one of its teams. Returns the error to answer, if any.
 awaitable<std::optional<http_response>> check_customer(services& s, const agent& a, const std::string& id,
-                                                       std::set<std::string>* teams_out = nullptr) {
+                                                       std::set<std::string>* teams_out) {
   if (id.empty() || id.size() > max_id_chars) co_return bad_field("id", "not a customer id");
   auto teams = co_await customer_teams(s, id);
   if (!teams) co_return unavailable();
@@ -210,8 +212,6 @@ awaitable<void> publish_customer_changed(services& s, const std::string& id, con
     co_await s.redis.exec(store::make_command("PUBLISH", pre + "events", header + "\n" + frame));
   }
 }
-
-}  // namespace
 
 std::string clean_label(std::string_view raw) {
   auto first = raw.find_first_not_of(" \t");
@@ -314,7 +314,7 @@ void add_console_routes(router& r, services& s) {
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     const auto& a = std::get<agent>(who);
     const auto& id = p.at("id");
-    if (auto err = co_await check_customer(s, a, id)) co_return *err;
+    if (auto err = co_await check_customer(s, a, id, nullptr)) co_return *err;
     auto file = co_await s.redis.eval(
         script(lua::customer_file), store::make_command(),
         store::make_command(s.cfg.redis.prefix, id, std::to_string(max_customer_conversations)));
@@ -332,7 +332,18 @@ void add_console_routes(router& r, services& s) {
                      {"last_seen_at", to_i64(c.value("last_seen_at", ""))},
                      {"tags", split_csv(c.value("tags", ""))},
                      {"opt_out", c.value("opt_out", "0") == "1"}};
+    // Merged into another file: the console follows it there.
+    if (auto into = c.value("merged_into", ""); !into.empty()) customer["merged_into"] = into;
     if (!j["identities"].is_array()) j["identities"] = json::array();
+    json suggestions = json::array();
+    if (j["suggestions"].is_array()) {
+      for (auto& sg : j["suggestions"]) {
+        if (!sg["identities"].is_array()) sg["identities"] = json::array();
+        suggestions.push_back(std::move(sg));
+      }
+    }
+    customer["suggestions"] = std::move(suggestions);
+    customer["merges"] = j["merges"].is_array() ? std::move(j["merges"]) : json::array();
     json conversations = json::array();
     if (j["conversations"].is_array()) {
       for (auto& conv : j["conversations"]) {
@@ -437,6 +448,8 @@ void add_console_routes(router& r, services& s) {
           co_await publish_customer_changed(s, id, std::get<agent>(who).id, teams);
           co_return json_response(claimed->is_nil() ? 201 : 200, ident.dump());
         });
+
+  add_customer_link_routes(r, s);
 
   // --- canned responses --------------------------------------------------------
   r.add("GET", "/api/v1/canned", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pasokh/gateway/aftersales.hpp"
+#include "pasokh/gateway/customer_links.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/request_checks.hpp"
@@ -45,6 +46,7 @@ std::optional<std::string> string_field(const json& j, const char* key, std::siz
 }  // namespace
 
 awaitable<void> run_bot(services& s, const routing::ingest_outcome& stored, const proto::inbound_event& event) {
+  co_await note_mentions(s, stored, event);
   // Opt-out words, CSAT ratings and comments are answered there, not by the bot.
   if (co_await aftersales::on_customer_message(s, stored, event)) co_return;
   bool route = stored.status != "bot";

@@ -15,6 +15,11 @@
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/gateway/webchat_token.hpp"
 #include "pasokh/proto/utf8.hpp"
+#include "pasokh/routing/customer_keys.hpp"
+
+namespace pasokh::routing::lua {
+extern const char* const prelude;
+}
 
 namespace pasokh::gateway {
 namespace {
@@ -58,12 +63,15 @@ return { cust, asked, open, name, email, c[3] or '', online }
   return s;
 }
 
-// ARGV: prefix, channel, visitor, email, name, ttl_s
+// The pre-chat email is a verified key (issue 8): ingest links the visitor's
+// first message to the customer who holds it; a visitor who already is a
+// customer gets it indexed, or a merge suggestion when another file holds it.
+// ARGV: prefix, channel, visitor, email, name, ttl_s, email key, now_ms
 const store::lua_script& save_contact_script() {
-  static const store::lua_script s(R"lua(
-local p, channel, visitor, email, name = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+  static const store::lua_script s(std::string(routing::lua::prelude) + R"lua(
+local channel, visitor, email, name, key_email = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[7]
 local vkey = p .. 'webchat:visitor:' .. channel .. ':' .. visitor
-if email ~= '' then redis.call('HSET', vkey, 'email', email) end
+if email ~= '' then redis.call('HSET', vkey, 'email', email, 'key_email', key_email) end
 if name ~= '' then redis.call('HSET', vkey, 'name', name) end
 if redis.call('EXISTS', vkey) == 1 then redis.call('EXPIRE', vkey, tonumber(ARGV[6])) end
 local cust = redis.call('GET', p .. 'ident:' .. channel .. ':' .. visitor)
@@ -71,6 +79,7 @@ if cust then
   local ckey = p .. 'cust:' .. cust
   if email ~= '' then redis.call('HSET', ckey, 'email', email) end
   if name ~= '' then redis.call('HSET', ckey, 'name', name) end
+  if key_email ~= '' then index_customer_key(cust, 'email:' .. key_email, ARGV[8]) end
 end
 local prof = redis.call('HMGET', vkey, 'name', 'email')
 return { prof[1] or '', prof[2] or '' }
@@ -202,7 +211,8 @@ awaitable<store::result<std::pair<std::string, std::string>>> webchat_service::s
                                                                                            const std::string& name) {
   auto r = co_await core_.redis.eval(save_contact_script(), store::make_command(),
                                      store::make_command(core_.cfg.redis.prefix, channel, visitor, email, name,
-                                                         std::to_string(2 * cfg().token_ttl.count())));
+                                                         std::to_string(2 * cfg().token_ttl.count()),
+                                                         routing::normalize_email(email), std::to_string(webchat_now_ms())));
   auto a = array_answer(r, 2);
   if (!a) co_return a.error();
   co_return std::pair{reply_str((**a)[0]), reply_str((**a)[1])};

@@ -6,6 +6,7 @@
 
 #include "pasokh/proto/json.hpp"
 #include "lua_scripts.hpp"
+#include "pasokh/routing/customer_keys.hpp"
 
 namespace pasokh::routing {
 
@@ -30,6 +31,15 @@ std::string message_json(const proto::inbound_event& event) {
   return message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// ARGV[18]: the identity's verified keys and its name key, one a line; the
+// script reads them only for an identity it has not seen.
+std::string identity_keys(const proto::inbound_event& event) {
+  std::string out;
+  for (const auto& k : verified_keys(event.from)) out += k + "\n";
+  if (auto n = name_key(event.from.display_name); !n.empty()) out += n;
+  return out;
+}
+
 }  // namespace
 
 awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, const std::string& prefix,
@@ -40,7 +50,8 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, const s
       event.from.display_name, event.dedup_key, std::to_string(dedup_ttl.count()), std::to_string(now_ms()),
       message_json(event), route.team, route.bot_enabled ? "1" : "0", event.language,
       event.provider_chat_id.empty() ? event.from.external_id : event.provider_chat_id, thread.conversation_id,
-      thread.any_sender ? "1" : "0", event.from.alt_external_id, event.provider_message_id);
+      thread.any_sender ? "1" : "0", event.from.alt_external_id, event.provider_message_id,
+      identity_keys(event));
   auto r = co_await redis.eval(script(lua::ingest), store::make_command(), std::move(args));
   if (!r) co_return r.error();
   if (r->is_error() || r->type != store::reply::kind::array || r->elements.empty())

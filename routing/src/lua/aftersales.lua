@@ -2,7 +2,9 @@
 -- gateway/CMakeLists.txt). ARGV: prefix, op, now_ms, then per op:
 --   import   customer_id, channel, kind, external_id, name, language, tags
 --            (comma-joined, merged), vip ('' | '1' | '0'), purchase_key
---            (order_id|serial, '' = none), purchase_json, serial
+--            (order_id|serial, '' = none), purchase_json, serial, keys
+--            ('email:…' / 'phone:…' lines: verified keys; with them channel and
+--            external_id may be '': the customer is found or created by key)
 --            -> { 'created' | 'updated' | 'unchanged' | 'customer', customer, new_customer } | { 'no_customer', id }
 --   opt_out  customer, conv, channel, created, ack_text
 --   ask      conv, text, buttons_json, window_ms, bot_only ('1': ask when no person answered too)
@@ -42,21 +44,34 @@ if op == 'import' then
   local id, channel, kind, ext = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
   local name, language, tags, vip = ARGV[8], ARGV[9], ARGV[10], ARGV[11]
   local pkey, pjson, serial = ARGV[12], ARGV[13], ARGV[14]
+  local keys = {}
+  for k in string.gmatch(ARGV[15] or '', '[^\n]+') do keys[#keys + 1] = k end
   local new_customer = '0'
   if id == '' then
-    local ikey = p .. 'ident:' .. channel .. ':' .. ext
-    id = redis.call('GET', ikey)
+    local ikey = ext ~= '' and (p .. 'ident:' .. channel .. ':' .. ext) or nil
+    local linked = ikey and redis.call('GET', ikey)
+    id = linked
+    -- The customer a verified key names: the one who already wrote from this
+    -- WhatsApp number or mailed from this address.
+    for _, k in ipairs(keys) do
+      if id then break end
+      local holder = redis.call('GET', p .. 'key:' .. k)
+      if holder and not (ikey and has_identity_on(holder, channel)) then id = holder end
+    end
     if not id then
       id = 'cu_' .. redis.call('INCR', p .. 'next:customer')
       redis.call('HSET', p .. 'cust:' .. id, 'id', id, 'name', name, 'language', language, 'created_at', now, 'vip', '0')
+      new_customer = '1'
+    end
+    if ikey and not linked then
       redis.call('SET', ikey, id)
       redis.call('HSET', p .. 'cust:' .. id .. ':identities', channel .. ':' .. ext,
         cjson.encode({ channel = channel, kind = kind, external_id = ext, display_name = name }))
-      new_customer = '1'
     end
   elseif redis.call('EXISTS', p .. 'cust:' .. id) == 0 then
     return { 'no_customer', id }
   end
+  for _, k in ipairs(keys) do index_customer_key(id, k, now) end
   local ckey = p .. 'cust:' .. id
   if name ~= '' then redis.call('HSET', ckey, 'name', name) end
   if language ~= '' then redis.call('HSET', ckey, 'language', language) end

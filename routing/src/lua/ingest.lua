@@ -10,7 +10,9 @@
 -- continued while it is open on this channel and the sender is its customer,
 -- or anyone when thread_any_sender is '1' (the caller verified a secret reply
 -- token). alt_external_id: a second id of the same person (WhatsApp user_id
--- beside the wa_id); either id finds the customer.
+-- beside the wa_id); either id finds the customer. keys (ARGV[18]): the
+-- identity's verified keys ('email:…', 'phone:…') and a weak 'name:…', one a
+-- line (routing/src/customer_keys.cpp); read only when the identity is new.
 local channel, kind, ext, display_name = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local dedup_key, dedup_ttl, now, message_json = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local team, bot_enabled, language, recipient = ARGV[10], ARGV[11] == '1', ARGV[12], ARGV[13]
@@ -34,6 +36,25 @@ if alt ~= '' and alt ~= ext then
   cust = cust or by_alt
 end
 local function link(id)
+-- A new identity joins the customer a verified key names (the sender of a
+-- mail, a WhatsApp number, the email a web chat visitor gave in the pre-chat
+-- form), unless that customer already has an identity on this channel: two
+-- people never share a conversation (an agent merges them if they are one).
+local keys, name_key
+if not cust then
+  keys = {}
+  for k in string.gmatch(ARGV[18] or '', '[^\n]+') do
+    if string.sub(k, 1, 5) == 'name:' then name_key = string.sub(k, 6) else keys[#keys + 1] = k end
+  end
+  if kind == 'webchat' then
+    local e = redis.call('HGET', p .. 'webchat:visitor:' .. channel .. ':' .. ext, 'key_email')
+    if e and e ~= '' then keys[#keys + 1] = 'email:' .. e end
+  end
+  for _, k in ipairs(keys) do
+    local holder = redis.call('GET', p .. 'key:' .. k)
+    if holder and not has_identity_on(holder, channel) then cust = holder; break end
+  end
+end
   redis.call('SET', ident_prefix .. id, cust)
   redis.call('HSET', p .. 'cust:' .. cust .. ':identities', channel .. ':' .. id,
     cjson.encode({ channel = channel, kind = kind, external_id = id, display_name = display_name }))
@@ -49,7 +70,7 @@ if cust then
     redis.call('HSET', ckey, 'last_seen_at', now)
     cust_name = known
   end
-  if not by_ext then link(ext) end  -- found by the second id: link the first too
+  if not by_ext then link(ext) end  -- found by the second id or a key: link this id too
 else
   cust = 'cu_' .. redis.call('INCR', p .. 'next:customer')
   ckey = p .. 'cust:' .. cust
@@ -57,8 +78,19 @@ else
     'vip', '0', 'last_seen_at', now)
   link(ext)
 end
+  -- Weak evidence: the same two-word name in the same language on another channel.
+  if name_key and language ~= '' then
+    local names = p .. 'names:' .. language .. ':' .. name_key
+    for _, other in ipairs(redis.call('SRANDMEMBER', names, 10)) do
+      if not has_identity_on(other, channel) then suggest_merge(cust, other, 'same_name', display_name, now) end
+    end
+    redis.call('SADD', names, cust)
+  end
 if alt_new then link(alt) end
 
+if keys then
+  for _, k in ipairs(keys) do index_customer_key(cust, k, now) end
+end
 -- The conversation: the thread the message answers, else the open one on this
 -- channel, else a new one.
 local open_key = ckey .. ':open:' .. channel

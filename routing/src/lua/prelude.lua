@@ -127,3 +127,44 @@ local function change_status(conv, new_status, actor, now, extra)
   emit(conv, seq, 'status', fields)
   return seq
 end
+
+-- Customer keys and merge suggestions (issue 8, the customer file).
+-- A verified key ('email:<addr>', 'phone:<digits>', normalised by
+-- routing/src/customer_keys.cpp) names one customer: key:<key> -> id, and the
+-- file's own set cust:<id>:keys. Weaker evidence only suggests a merge: a
+-- hash on both files (other id -> JSON reason), shown in the console's
+-- customer panel until an agent merges or dismisses (cust:<id>:suggest_no).
+
+local function has_identity_on(cust, channel)
+  for _, f in ipairs(redis.call('HKEYS', p .. 'cust:' .. cust .. ':identities')) do
+    if string.sub(f, 1, #channel + 1) == channel .. ':' then return true end
+  end
+  return false
+end
+
+local function suggest_merge(a, b, reason, value, now)
+  if not a or not b or a == b then return false end
+  local ka, kb = p .. 'cust:' .. a, p .. 'cust:' .. b
+  if redis.call('SISMEMBER', ka .. ':suggest_no', b) == 1 then return false end
+  if redis.call('HEXISTS', ka, 'merged_into') == 1 or redis.call('HEXISTS', kb, 'merged_into') == 1 then return false end
+  local s = cjson.encode({ reason = reason, value = value, at = tonumber(now) })
+  redis.call('HSETNX', ka .. ':suggest', b, s)
+  redis.call('HSETNX', kb .. ':suggest', a, s)
+  return true
+end
+
+-- Puts a verified key on the customer; a key another file holds becomes a
+-- suggestion ('same_email' / 'same_phone') instead. True when indexed.
+local function index_customer_key(cust, key, now)
+  local kind, value = string.match(key, '^(%a+):(.+)$')
+  if kind ~= 'email' and kind ~= 'phone' then return false end
+  local holder = redis.call('GET', p .. 'key:' .. key)
+  if holder and holder ~= cust then
+    suggest_merge(cust, holder, 'same_' .. kind, value, now)
+    return false
+  end
+  if not holder then redis.call('SET', p .. 'key:' .. key, cust) end
+  redis.call('SADD', p .. 'cust:' .. cust .. ':keys', key)
+  redis.call('HSETNX', p .. 'cust:' .. cust, kind, value)
+  return true
+end

@@ -100,8 +100,15 @@ TEST(AftersalesRows, Checks) {
     auto r = as::check_row(f);
     return std::holds_alternative<std::string>(r) ? std::get<std::string>(r) : std::string{};
   };
-  EXPECT_EQ(error({{"name", "x"}}), "customer_id, or channel and external_id, are required");
+  EXPECT_EQ(error({{"name", "x"}}), "customer_id, or channel and external_id, or email or phone, are required");
   EXPECT_EQ(error({{"channel", "api"}, {"external_id", "c1"}}), "");  // a customer-only row
+  // Known by email or phone alone; both normalised, both checked.
+  auto keyed = as::check_row(fields{{"email", " Sara@Example.COM"}, {"phone", "۰۹۱۲ ۱۲۳ ۴۵۶۷"}});
+  ASSERT_TRUE(std::holds_alternative<as::import_row>(keyed));
+  EXPECT_EQ(std::get<as::import_row>(keyed).email, "sara@example.com");
+  EXPECT_EQ(std::get<as::import_row>(keyed).phone, "989121234567");
+  EXPECT_EQ(error({{"email", "sara at example"}}), "email: not an email address");
+  EXPECT_EQ(error({{"phone", "123"}}), "phone: not a phone number (+98 912 123 4567, 09121234567)");
   EXPECT_EQ(error({{"customer_id", "cu_1"}, {"order_id", "A-1"}, {"product", "P"}, {"purchase_date", "2025-02-30"}}),
             "purchase_date: required, a date YYYY-MM-DD");
   EXPECT_EQ(error({{"customer_id", "cu_1"}, {"order_id", "A 1"}, {"product", "P"}, {"purchase_date", "2025-02-03"}}),

@@ -55,6 +55,9 @@ const customerPanel = mountCustomer(state, {
   onSave: (id, fields) => api.updateCustomer(id, fields),
   onLink: async (id, channel, externalId) => { await api.linkIdentity(id, channel, externalId); await loadCustomer(id, true); },
 });
+  onMerge: async (id, from) => { await api.mergeCustomer(id, from); await loadCustomer(id, true); },
+  onUndoMerge: async (id, merge) => { await api.undoMerge(id, merge); await loadCustomer(id, true); },
+  onDismiss: async (id, other) => { await api.dismissSuggestion(id, other); await loadCustomer(id, true); },
 const admin = mountAdmin({ notice: showNotice, onCannedChanged: loadCanned });
 const reports = mountReports({ notice: showNotice });
 
@@ -293,6 +296,8 @@ function onEvent(f) {
   if (f.event === 'labels') loadKnownLabels();
 }
 
+  // A merge or its undo gave the conversation another customer file.
+  if (f.event === 'customer' && conv?.customer_id) loadCustomer(conv.customer_id, true);
 function onPresence(f) {
   if (!f.agent) return;
   state.presence.set(f.agent, { status: f.status, name: f.name, load: f.load, capacity: f.capacity });

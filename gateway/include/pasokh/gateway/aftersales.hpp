@@ -85,6 +85,7 @@ struct purchase {
 struct import_row {
   std::size_t line = 0;
   std::string customer_id, channel, external_id, name, language, tags, vip;  // vip: "" | "1" | "0"
+  std::string email, phone;  // normalised verified keys, may be empty
   std::optional<purchase> item;
 };
 // The columns an import row may have.

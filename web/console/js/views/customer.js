@@ -1,13 +1,22 @@
 // The customer panel: the customer file (name, identities on every channel,
-// language, VIP, notes, tags, opt-out, purchases with warranty status) and all
-// their conversations.
+// language, VIP, notes, tags, opt-out, purchases with warranty status), merge
+// suggestions and merges that can be undone, and all their conversations.
 import { call } from '../api.js';
 import { labelList } from '../store/state.js';
 import { $, channelIcon, h, timeEl } from './dom.js';
 
 const LANGUAGES = { '': 'Unknown', fa: 'Persian (fa)', ar: 'Arabic (ar)', en: 'English (en)' };
 
-export function mountCustomer(state, { onSelect, onSave, onLink }) {
+// Why two files may be one person (GET /api/v1/customers/{id} suggestions).
+const REASONS = {
+  same_email: (v) => ['the same email address ', h('bdi', {}, v), ' is on that file'],
+  same_phone: (v) => ['the same phone number ', h('bdi', { dir: 'ltr' }, `+${v}`), ' is on that file'],
+  same_name: (v) => ['the same name ', h('bdi', {}, v), ' and language on another channel'],
+  mentioned_email: (v) => ['wrote the email address ', h('bdi', {}, v), ' of that file'],
+  mentioned_phone: (v) => ['wrote the phone number ', h('bdi', { dir: 'ltr' }, `+${v}`), ' of that file'],
+};
+
+export function mountCustomer(state, { onSelect, onSave, onLink, onMerge, onUndoMerge, onDismiss }) {
   const panel = $('#customer-panel');
   let shownSig = '';
 
@@ -55,6 +64,44 @@ export function mountCustomer(state, { onSelect, onSave, onLink }) {
     return box;
   }
 
+  // "Possibly the same person as …": the agent merges the other file into
+  // this one (undoable below) or says they are two people.
+  function suggestionsSection(c) {
+    if (!c.suggestions?.length) return '';
+    return h('section', { class: 'cust-suggestions', 'aria-label': 'Possible duplicates' },
+      h('h3', {}, 'Possibly the same person'),
+      h('ul', {}, c.suggestions.map((sg) => {
+        const out = h('span', { class: 'muted', role: 'status' });
+        const act = (fn) => async () => {
+          out.textContent = 'Working…';
+          try { await fn(); } catch (e) { out.textContent = e.message; }
+        };
+        const channels = [...new Set((sg.identities ?? []).map((i) => i.channel))].join(', ');
+        return h('li', { class: 'suggestion', dataset: { customer: sg.customer } },
+          'Possibly the same person as ', h('bdi', { class: 'sugg-name' }, sg.name || sg.customer),
+          h('span', { class: 'muted' }, ` (${sg.customer}${channels ? ` · ${channels}` : ''} · ${sg.conversation_count ?? 0} conversations): `),
+          (REASONS[sg.reason] ?? ((v) => [sg.reason, ' ', v ?? '']))(sg.value ?? ''), ' ',
+          h('button', { type: 'button', class: 'merge-btn', onclick: act(() => onMerge(c.id, sg.customer)) }, 'Merge into this file'), ' ',
+          h('button', { type: 'button', class: 'dismiss-btn', onclick: act(() => onDismiss(c.id, sg.customer)) }, 'Not the same person'), ' ',
+          out);
+      })));
+  }
+
+  function mergesSection(c) {
+    if (!c.merges?.length) return '';
+    return h('section', { class: 'cust-merges', 'aria-label': 'Merged files' },
+      h('h3', {}, 'Merged into this file'),
+      h('ul', {}, c.merges.map((m) => {
+        const out = h('span', { class: 'muted', role: 'status' });
+        return h('li', { class: 'merge', dataset: { merge: m.id } },
+          h('bdi', {}, m.from_name || m.from), h('span', { class: 'muted' }, ` (${m.from}) `), timeEl(m.at), ' ',
+          h('button', { type: 'button', class: 'undo-merge-btn', onclick: async () => {
+            out.textContent = 'Working…';
+            try { await onUndoMerge(c.id, m.id); } catch (e) { out.textContent = e.message; }
+          } }, 'Undo merge'), ' ', out);
+      })));
+  }
+
   function build(file) {
     const c = file.customer;
     const vip = h('input', { type: 'checkbox', id: 'cust-vip', checked: c.vip || null });
@@ -82,12 +129,15 @@ export function mountCustomer(state, { onSelect, onSave, onLink }) {
     return [
       h('h2', { class: 'cust-name' }, h('bdi', {}, c.name || c.id), ' ', badge),
       h('p', { class: 'muted' }, `Customer ${c.id}`, c.created_at ? ' · since ' : '', timeEl(c.created_at)),
+      c.merged_into ? h('p', { class: 'notice' }, `This file was merged into ${c.merged_into}.`) : '',
+      suggestionsSection(c),
       h('h3', {}, 'Identities'),
       h('ul', { class: 'identities' }, (c.identities ?? []).map((i) => h('li', {},
         channelIcon(i.kind, i.channel), ' ', h('span', { class: 'muted' }, `${i.channel}: `),
         h('bdi', { class: 'ident-id' }, i.external_id ?? ''),
         i.display_name ? h('span', { class: 'muted' }, ' (', h('bdi', {}, i.display_name), ')') : null))),
       linkForm(c.id),
+      mergesSection(c),
       field('Language', lang),
       h('div', { class: 'field inline' }, vip, h('label', { for: 'cust-vip' }, 'VIP customer')),
       field('Notes about the customer', notes),

@@ -1,0 +1,252 @@
+// One customer file per person (issue 8) against real Redis and pasokh:
+// identities link automatically on verified keys only (a web chat visitor's
+// pre-chat email and a mail from that address; an imported phone and a
+// WhatsApp number), weaker evidence becomes a suggestion an agent confirms or
+// dismisses, and a merge moves identities, conversations, purchases, tags and
+// opt-out into one file and is undone exactly.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto, { randomUUID } from 'node:crypto';
+import { Pasokh, RedisServer, WsClient, agentSocket, defaultConfig, freePort, login, postMessage } from '../support/harness.mjs';
+import { FakeProvider, SECRETS, messengerChannels, postWhatsApp, redisCli as cli, waText, waitUntil } from './messenger_support.mjs';
+
+const MAILGUN_KEY = 'key-mailgun-links-0123456789abcdef';
+let redis, gw, fake, ali, boss, aliId;
+
+before(async () => {
+  redis = await new RedisServer().start();
+  fake = await new FakeProvider().start();
+  gw = await new Pasokh(defaultConfig(redis, {
+    channels: [
+      { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
+      { id: 'shop', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
+      { id: 'web', kind: 'webchat', team: 'support' },
+      { id: 'mail', kind: 'email', team: 'support', provider: {
+        support_addresses: ['support@shop.example'], reply_domain: 'shop.example', from_address: 'support@shop.example',
+        smtp: { address: '127.0.0.1', port: await freePort() }, relay: { host: '127.0.0.1', port: await freePort(), tls: 'none' },
+        webhook: { signing_key_env: 'PASOKH_TEST_MAILGUN_KEY', max_age_s: 300 } } },
+      ...messengerChannels(fake.base).filter((c) => c.id === 'wa'),
+    ],
+  }), { ...SECRETS, PASOKH_TEST_MAILGUN_KEY: MAILGUN_KEY, PASOKH_WEBCHAT_SECRET: 'links-test-webchat-secret-0123456789' }).start();
+  await gw.createAgent('ali', 'ali-secret-1', { name: 'Ali' });
+  await gw.createAgent('boss', 'boss-secret-3', { name: 'Boss', role: 'admin' });
+  const a = (await login(gw, 'ali', 'ali-secret-1')).json;
+  ali = a.token;
+  aliId = a.agent.id;
+  boss = (await login(gw, 'boss', 'boss-secret-3')).json.token;
+});
+
+after(async () => {
+  await gw?.cleanup();
+  fake?.stop();
+  await redis?.cleanup();
+});
+
+const redisCli = (...args) => cli(redis, ...args);
+
+async function call(method, path, token, body) {
+  const res = await fetch(`${gw.base}${path}`, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, json, text };
+}
+
+async function writes(customer, text, { channel = 'api', name = customer, language } = {}) {
+  const r = await postMessage(gw, { message_id: randomUUID(), customer: { id: customer, name }, text, language }, { channel });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  return r.json;
+}
+
+function mail(from, subject, text) {
+  const timestamp = Math.floor(Date.now() / 1000), token = crypto.randomBytes(25).toString('hex');
+  const signature = crypto.createHmac('sha256', MAILGUN_KEY).update(`${timestamp}${token}`).digest('hex');
+  return fetch(`${gw.base}/webhooks/email/mail`, {
+    method: 'POST',
+    body: new URLSearchParams({ sender: from, recipient: 'support@shop.example', from, subject, 'body-plain': text,
+      'Message-Id': `<${randomUUID()}@example.net>`, timestamp: String(timestamp), token, signature }),
+  });
+}
+
+// A web chat visitor who filled in the pre-chat form and wrote one message.
+async function visitor(email, name, text) {
+  const session = await (await fetch(`${gw.base}/api/v1/webchat/sessions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'web', email, name }),
+  })).json();
+  const c = new WsClient(`${gw.wsBase}/ws/chat?channel=web`);
+  await c.opened();
+  c.send({ type: 'hello', v: 1, token: session.token });
+  await c.next((f) => f.type === 'welcome');
+  c.send({ type: 'message', client_id: 'm-1', text });
+  const ack = await c.next((f) => f.type === 'ack' && f.client_id === 'm-1');
+  return { c, conv: ack.conv, visitor: session.visitor_id };
+}
+
+const customerOf = (conv) => redisCli('HGET', `pasokh:conv:${conv}`, 'customer_id');
+const file = async (id, token = boss) => {
+  const r = await call('GET', `/api/v1/customers/${id}`, token);
+  assert.equal(r.status, 200, r.text);
+  return r.json;
+};
+
+test('a mail from the address a web chat visitor gave lands in the same customer file', async () => {
+  const agent = await agentSocket(gw, ali);
+  const web = await visitor('Sara.Ahmadi@Example.com', 'سارا احمدی', 'سلام، سفارشم کی می‌رسد؟');
+  const sara = customerOf(web.conv);
+  assert.equal(redisCli('GET', 'pasokh:key:email:sara.ahmadi@example.com'), sara);
+
+  const res = await mail('Sara Ahmadi <sara.ahmadi@example.com>', 'سفارش ۱۲۳', 'سلام، این هم ایمیل من درباره همان سفارش.');
+  assert.equal(res.status, 200, await res.text());
+  const event = await agent.next((f) => f.type === 'event' && f.event === 'message' && f.conversation?.channel === 'mail');
+  assert.equal(event.conversation.customer_id, sara, 'the mail joined the web chat visitor\'s file');
+  assert.notEqual(event.conv, web.conv);
+
+  const f = await file(sara, ali);
+  assert.deepEqual(f.customer.identities.map((i) => i.channel).sort(), ['mail', 'web']);
+  assert.deepEqual(f.conversations.map((c) => c.id).sort(), [web.conv, event.conv].sort());
+
+  // A second visitor typing the same address does not join Sara's file (her
+  // web chat would be theirs): a new file, and a suggestion for an agent.
+  const other = await visitor('sara.ahmadi@example.com', 'S', 'hello?');
+  const second = customerOf(other.conv);
+  assert.notEqual(second, sara);
+  const s = (await file(second)).customer.suggestions;
+  assert.deepEqual(s.map((x) => [x.customer, x.reason, x.value]), [[sara, 'same_email', 'sara.ahmadi@example.com']]);
+  assert.equal(other.c.frames.some((fr) => JSON.stringify(fr).includes('سفارشم')), false, 'no replay of Sara\'s chat');
+  web.c.close();
+  other.c.close();
+  agent.close();
+});
+
+test('an imported phone in Persian digits and a WhatsApp number are one customer, with the purchases', async () => {
+  const imported = await call('POST', '/api/v1/admin/customers/import', boss, [{
+    phone: '۰۹۱۲ ۳۴۵ ۶۷۸۹', email: 'Reza@Example.org', name: 'رضا کریمی', language: 'fa',
+    order_id: 'ORD-77', product: 'یخچال', serial: 'SN-7700', purchase_date: '2025-03-01', warranty_end: '2099-03-01',
+  }]);
+  assert.equal(imported.status, 200, imported.text);
+  assert.deepEqual(imported.json.errors, []);
+  const reza = imported.json.customers[0];
+  assert.equal(redisCli('GET', 'pasokh:key:phone:989123456789'), reza);
+
+  const res = await postWhatsApp(gw, waText('989123456789', 'سلام، یخچالم خراب شده', { name: 'Reza' }));
+  assert.equal(res.status, 200, res.text);
+  const conv = await waitUntil(() => redisCli('LRANGE', `pasokh:cust:${reza}:conversations`, '0', '-1'), 'the WhatsApp conversation');
+  assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'channel'), 'wa');
+  const f = await file(reza);
+  assert.deepEqual(f.customer.identities.map((i) => `${i.channel}:${i.external_id}`), ['wa:989123456789']);
+  const purchases = (await call('GET', `/api/v1/customers/${reza}/purchases`, ali)).json.purchases;
+  assert.deepEqual(purchases.map((p) => p.serial), ['SN-7700'], 'the agent sees the imported purchase');
+
+  // A mail from the imported address joins too.
+  assert.equal((await mail('reza@example.org', 'fridge', 'the fridge again')).status, 200);
+  await waitUntil(() => redisCli('LLEN', `pasokh:cust:${reza}:conversations`) === '2', 'the mail conversation');
+  // Re-importing the same phone as a national number finds the same file.
+  const again = await call('POST', '/api/v1/admin/customers/import', boss, [{ phone: '+98 912 345 6789', tags: 'gold' }]);
+  assert.deepEqual(again.json.customers, [reza]);
+  assert.equal(again.json.customers_created, 0);
+});
+
+test('merge moves everything into one file; undo gives the second file back exactly', async () => {
+  // Nima on two channels: the same two-word name in the same language is a suggestion, not a link.
+  const a1 = await writes('nima-api', 'سلام، گوشی‌ام روشن نمی‌شود', { name: 'نیما رحیمی', language: 'fa' });
+  const b1 = await writes('nima-shop', 'سلام، شارژر را کی می‌فرستید؟', { channel: 'shop', name: 'نيما رحيمي', language: 'fa' });
+  const A = a1.customer_id, B = b1.customer_id;
+  assert.notEqual(A, B);
+  const before = await file(A, ali);
+  assert.deepEqual(before.customer.suggestions.map((s) => [s.customer, s.reason]), [[B, 'same_name']]);
+  assert.deepEqual(before.customer.suggestions[0].identities.map((i) => i.channel), ['shop']);
+
+  // B's file: a purchase, tags, notes, opted out.
+  assert.equal((await call('POST', `/api/v1/customers/${B}/purchases`, boss,
+    [{ order_id: 'ORD-B', product: 'Charger', serial: 'SN-B1', purchase_date: '2025-01-01' }])).status, 200);
+  assert.equal((await call('POST', `/api/v1/customers/${A}/purchases`, boss,
+    [{ order_id: 'ORD-A', product: 'Phone', serial: 'SN-A1', purchase_date: '2025-01-02' }])).status, 200);
+  assert.equal((await call('PATCH', `/api/v1/customers/${B}`, ali, { tags: ['wholesale'], notes: 'prefers mornings' })).status, 200);
+  assert.equal((await call('PATCH', `/api/v1/customers/${A}`, ali, { tags: ['gold'] })).status, 200);
+  await writes('nima-shop', 'لغو', { channel: 'shop', name: 'نيما رحيمي' });
+  assert.equal(redisCli('HGET', `pasokh:cust:${B}`, 'opt_out'), '1');
+  const bConvs = redisCli('LRANGE', `pasokh:cust:${B}:conversations`, '0', '-1').split('\n');
+  const aConvs = redisCli('LRANGE', `pasokh:cust:${A}:conversations`, '0', '-1').split('\n');
+
+  // Refusals: no token, itself, unknown customer.
+  assert.equal((await call('POST', `/api/v1/customers/${A}/merge`, null, { from: B })).status, 401);
+  assert.equal((await call('POST', `/api/v1/customers/${A}/merge`, ali, { from: A })).status, 400);
+  assert.equal((await call('POST', `/api/v1/customers/${A}/merge`, ali, { from: 'cu_9999' })).status, 404);
+
+  const agent = await agentSocket(gw, ali);
+  const merged = await call('POST', `/api/v1/customers/${A}/merge`, ali, { from: B });
+  assert.equal(merged.status, 200, merged.text);
+  assert.equal(merged.json.conversations_moved, bConvs.length);
+  // The other consoles see the conversation change hands, live.
+  const live = await agent.next((f) => f.type === 'event' && f.event === 'customer' && f.conv === b1.conversation_id);
+  assert.equal(live.conversation.customer_id, A);
+  assert.equal(live.from, B);
+
+  const m = await file(A, ali);
+  assert.deepEqual(m.customer.identities.map((i) => `${i.channel}:${i.external_id}`).sort(), ['api:nima-api', 'shop:nima-shop']);
+  assert.deepEqual(m.conversations.map((c) => c.id), [...aConvs, ...bConvs].sort((x, y) => x.slice(3) - y.slice(3)));
+  assert.deepEqual(m.customer.tags, ['gold', 'wholesale']);
+  assert.equal(m.customer.opt_out, true, 'a customer who said stop stays opted out');
+  assert.equal(m.customer.notes, 'prefers mornings');
+  assert.deepEqual(m.customer.suggestions, []);
+  assert.deepEqual(m.customer.merges.map((x) => [x.id, x.from, x.by]), [[merged.json.merge_id, B, aliId]]);
+  assert.deepEqual((await call('GET', `/api/v1/customers/${A}/purchases`, ali)).json.purchases.map((p) => p.serial).sort(), ['SN-A1', 'SN-B1']);
+  assert.equal(redisCli('GET', 'pasokh:serial:SN-B1'), A);
+  assert.equal((await file(B)).customer.merged_into, A);
+  assert.equal((await call('POST', `/api/v1/customers/${A}/merge`, boss, { from: B })).status, 409, 'B is merged already');
+
+  // After the merge: B's identity writes into A; a conversation opened now stays with A.
+  const conv = b1.conversation_id;
+  assert.equal((await call('POST', `/api/v1/conversations/${conv}/resolve`, boss, {})).status < 300, true);
+  const later = await writes('nima-shop', 'یک سوال دیگر', { channel: 'shop', name: 'نيما رحيمي' });
+  assert.equal(later.customer_id, A);
+  assert.ok(!bConvs.includes(later.conversation_id));
+
+  const undo = await call('POST', `/api/v1/customers/${A}/merges/${merged.json.merge_id}/undo`, ali);
+  assert.equal(undo.status, 200, undo.text);
+  assert.equal(undo.json.restored, B);
+  const a2 = await file(A, ali), b2 = await file(B);
+  assert.deepEqual(a2.customer.identities.map((i) => `${i.channel}:${i.external_id}`), ['api:nima-api']);
+  assert.deepEqual(b2.customer.identities.map((i) => `${i.channel}:${i.external_id}`), ['shop:nima-shop']);
+  assert.deepEqual(redisCli('LRANGE', `pasokh:cust:${B}:conversations`, '0', '-1').split('\n'), bConvs);
+  assert.deepEqual(redisCli('LRANGE', `pasokh:cust:${A}:conversations`, '0', '-1').split('\n'), [...aConvs, later.conversation_id]);
+  for (const c of bConvs) assert.equal(customerOf(c), B);
+  assert.equal(customerOf(later.conversation_id), A, 'opened after the merge: stays with A');
+  assert.deepEqual(a2.customer.tags, ['gold']);
+  assert.equal(a2.customer.opt_out, false);
+  assert.equal(a2.customer.notes, '');
+  assert.deepEqual(b2.customer.tags, ['wholesale']);
+  assert.equal(b2.customer.opt_out, true);
+  assert.equal(b2.customer.merged_into, undefined);
+  assert.deepEqual(a2.customer.merges, []);
+  assert.deepEqual((await call('GET', `/api/v1/customers/${A}/purchases`, ali)).json.purchases.map((p) => p.serial), ['SN-A1']);
+  assert.deepEqual((await call('GET', `/api/v1/customers/${B}/purchases`, boss)).json.purchases.map((p) => p.serial), ['SN-B1']);
+  assert.equal(redisCli('GET', 'pasokh:serial:SN-B1'), B);
+  assert.equal(redisCli('GET', 'pasokh:ident:shop:nima-shop'), B);
+  // B's identity writes into B again; the pair is not suggested again; the undo is done once.
+  assert.equal((await writes('nima-shop', 'باز هم سلام', { channel: 'shop', name: 'نيما رحيمي' })).customer_id, B);
+  assert.deepEqual(a2.customer.suggestions, []);
+  assert.equal((await call('POST', `/api/v1/customers/${A}/merges/${merged.json.merge_id}/undo`, ali)).status, 409);
+  const events = redisCli('XRANGE', 'pasokh:customer:events', '-', '+');
+  assert.match(events, /"type":"merge"/);
+  assert.match(events, /"type":"unmerge"/);
+  agent.close();
+});
+
+test('an address written in a message suggests a merge; an agent dismisses it for good', async () => {
+  const owner = (await writes('mina-1', 'hi', { name: 'Mina' })).customer_id;
+  const imported = await call('POST', `/api/v1/admin/customers/import`, boss, [{ customer_id: owner, email: 'mina@example.com' }]);
+  assert.deepEqual(imported.json.errors, []);
+  const other = (await writes('mina-2', 'my email is MINA@example.com, phone ۰۹۱۲۰۰۰۱۱۲۲', { channel: 'shop', name: 'M' })).customer_id;
+  const s = (await file(other, ali)).customer.suggestions;
+  assert.deepEqual(s.map((x) => [x.customer, x.reason, x.value]), [[owner, 'mentioned_email', 'mina@example.com']]);
+  assert.equal((await call('POST', `/api/v1/customers/${other}/suggestions/${owner}/dismiss`, ali)).status, 200);
+  assert.deepEqual((await file(other, ali)).customer.suggestions, []);
+  assert.deepEqual((await file(owner, ali)).customer.suggestions, []);
+  await writes('mina-2', 'again: mina@example.com', { channel: 'shop', name: 'M' });
+  assert.deepEqual((await file(other, ali)).customer.suggestions, [], 'dismissed is final');
+});
