@@ -244,8 +244,8 @@ TEST(ReportFigures, DeflectionSlaRepeatAndRetention) {
   a1.breach("first_response", 1140);
   auto n1 = conv("cv_5", "n", 1200, true);  // the bot answered; deflected
   auto n2 = conv("cv_6", "n", 1300, true);
+  n2.sla = true;  // routed with SLA targets
   n2.set("queued", 1310);
-  n2.sla = true;
   auto o1 = conv("cv_7", "old", 1400, false);
   auto side = conv("cv_8", "q", 1500, false);
   side.set("closed", 1500, "opt_out");

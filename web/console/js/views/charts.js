@@ -90,7 +90,7 @@ function frame(width, height, title, desc, cls) {
 
 // values: the period's points; series: [{key, name, value(v), format(y), axis: 'left'|'right'}].
 export function svgLineChart(values, series, { title, desc, xLabel }) {
-  const W = 720, H = 260, L = 44, R = 56, T = 14, B = 40;
+  const W = 720, H = 260, L = 44, R = 64, T = 14, B = 40;
   const plot = { width: W - L - R, height: H - T - B };
   const svg = frame(W, H, title, desc, 'line-chart');
   const geo = lineGeometry(values, series, plot);
@@ -126,7 +126,7 @@ export function svgLineChart(values, series, { title, desc, xLabel }) {
 
 // items: [{key, label, value, note?}] as horizontal bars, largest first.
 export function svgBarChart(items, { title, desc, format = String }) {
-  const W = 480, labelW = 150, valueW = 90, row = 28, T = 6;
+  const W = 360, labelW = 120, valueW = 40, row = 26, T = 6;
   const H = T * 2 + Math.max(1, items.length) * row;
   const svg = frame(W, H, title, desc, 'bar-chart');
   const bars = barGeometry(items, W - labelW - valueW - 16);

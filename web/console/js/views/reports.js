@@ -148,7 +148,8 @@ export function mountReports({ notice }) {
     const fr = r.first_response, res = r.resolution;
     kpis.replaceChildren(
       kpi('conversations', 'Conversations', String(r.conversations.total),
-        r.repeat_contacts.customers ? `${r.repeat_contacts.customers} customers wrote more than once` : null),
+        r.repeat_contacts.customers ? `${r.repeat_contacts.customers} ${r.repeat_contacts.customers === 1 ? 'customer' : 'customers'}` +
+          ' wrote more than once' : null),
       kpi('first_response', 'First response (median)', formatDuration(fr.median_ms), fr.count ? `p90 ${formatDuration(fr.p90_ms)}` : null),
       kpi('resolution', 'Resolution (median)', formatDuration(res.median_ms),
         res.count ? `${res.count} resolved${res.reopened ? `, ${res.reopened} after a reopen` : ''}` : null),
@@ -163,9 +164,12 @@ export function mountReports({ notice }) {
     const unit = p.group === 'week' ? 'week' : 'day';
     line.replaceChildren(
       svgLineChart(points, [
-        { key: 'conversations', name: 'conversations', axis: 'left', value: (v) => v.conversations, format: (y) => String(Math.round(y)) },
-        { key: 'first_response', name: 'first response median', axis: 'right', value: (v) => v.first_response_median_ms,
-          format: (y, axis) => (axis ? `${Math.round(y / 60000)}m` : formatDuration(y)) },
+        { key: 'conversations', name: 'conversations', axis: 'left', value: (v) => v.conversations,
+          format: (y) => (Number.isInteger(y) ? String(y) : y.toFixed(1)) },
+        // In minutes, so the axis gets round minute marks.
+        { key: 'first_response', name: 'first response median', axis: 'right',
+          value: (v) => (v.first_response_median_ms == null ? null : v.first_response_median_ms / 60000),
+          format: (y, axis) => (axis ? `${Math.round(y)} min` : formatDuration(y * 60000)) },
       ], {
         title: `Conversations and first response per ${unit}`,
         desc: `${points.length} ${unit}s from ${p.from} to ${p.to}: ${r.conversations.total} conversations; ` +

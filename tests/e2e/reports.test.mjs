@@ -1,0 +1,133 @@
+// Browser test of the reports dashboard (web/console/js/views/reports.js) on
+// the scripted February 2020 history (tests/support/report_history.mjs):
+// the headline figures, the line chart's points, the bars by channel and by
+// agent (Persian names laid out right to left), the week grouping, an agent
+// filter and the CSV download. Debian's Chromium through playwright-core.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { Pasokh, RedisServer, defaultConfig, login } from '../support/harness.mjs';
+import { TEAMS, writeHistory } from '../support/report_history.mjs';
+import { launchBrowser } from './browser.mjs';
+
+const WAIT = 10_000;
+let redis, gw, browser, maryamId;
+
+before(async () => {
+  redis = await new RedisServer().start();
+  gw = await new Pasokh(defaultConfig(redis, { routing: { teams: TEAMS } })).start();
+  await gw.createAgent('ali', 'ali-secret-1', { name: 'علی رضایی' });
+  await gw.createAgent('maryam', 'maryam-secret-2', { name: 'مریم احمدی' });
+  await gw.createAgent('boss', 'boss-secret-3', { name: 'Boss', role: 'admin' });
+  const aliId = (await login(gw, 'ali', 'ali-secret-1')).json.agent.id;
+  maryamId = (await login(gw, 'maryam', 'maryam-secret-2')).json.agent.id;
+  writeHistory(redis.port, { ali: aliId, maryam: maryamId });
+  const boss = (await login(gw, 'boss', 'boss-secret-3')).json.token;
+  const rebuilt = await fetch(`${gw.base}/api/v1/admin/reports/rebuild`, { method: 'POST', headers: { authorization: `Bearer ${boss}` } });
+  assert.equal(rebuilt.status, 200);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await gw?.cleanup();
+  await redis?.cleanup();
+});
+
+async function dashboard(login, password) {
+  // The manager's browser is in Tehran: days are Tehran days.
+  const context = await browser.newContext({ timezoneId: 'Asia/Tehran', acceptDownloads: true });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  await page.goto(`${gw.base}/`);
+  await page.fill('#login', login);
+  await page.fill('#password', password);
+  await page.click('#login-form button[type="submit"]');
+  await page.waitForSelector('#conn-status[data-state="online"]', { timeout: WAIT });
+  return { page, context };
+}
+
+async function showFebruary(page) {
+  await page.click('#reports-btn');
+  await page.waitForSelector('#report-form', { timeout: WAIT });
+  await page.fill('#report-from', '2020-02-01');
+  await page.fill('#report-to', '2020-02-29');
+  await page.click('#report-form button[type="submit"]');
+  await page.waitForFunction(() => document.querySelector('#report-status')?.textContent.startsWith('2020-02-01'), null, { timeout: WAIT });
+}
+
+const kpi = (page, key) => page.textContent(`[data-kpi="${key}"] .kpi-value`);
+
+test('dashboard: the scripted February shows the figures, the lines, the bars and the CSV', { timeout: 60_000 }, async () => {
+  const { page, context } = await dashboard('boss', 'boss-secret-3');
+  await showFebruary(page);
+  assert.equal(await kpi(page, 'conversations'), '6');
+  assert.equal(await kpi(page, 'first_response'), '40 min');
+  assert.equal(await kpi(page, 'resolution'), '1 h');
+  assert.equal(await kpi(page, 'csat'), '4.0');
+  assert.equal(await kpi(page, 'deflection'), '50%');
+  assert.equal(await kpi(page, 'crr'), '75%');
+  assert.equal(await kpi(page, 'sla'), '60%');
+  assert.match(await page.textContent('[data-kpi="sla"] .kpi-note'), /3 met, 2 breached/);
+
+  // Lines: a point per day for conversations; first response only on the days with one.
+  assert.equal(await page.locator('#report-line circle.point-conversations').count(), 29);
+  assert.equal(await page.locator('#report-line circle.point-first_response').count(), 5);
+  const feb10 = page.locator('#report-line circle.point-first_response[data-date="2020-02-10"] title');
+  assert.match(await feb10.textContent(), /1 h 10 min/);
+  const svg = page.locator('#report-line svg');
+  assert.equal(await svg.getAttribute('role'), 'img');
+  assert.match(await page.textContent('#report-line svg > title'), /Conversations and first response per day/);
+  assert.match(await page.textContent('#report-line svg > desc'), /29 days from 2020-02-01 to 2020-02-29: 6 conversations/);
+
+  // Bars: two channels, two agents with their Persian names laid out right to left.
+  assert.equal(await page.locator('#report-by-channel rect.bar').count(), 2);
+  assert.deepEqual(await page.locator('#report-by-channel .bar-label').allTextContents(), ['api', 'web']);
+  assert.equal(await page.locator('#report-by-agent rect.bar').count(), 2);
+  assert.deepEqual(await page.locator('#report-by-agent .bar-label').allTextContents(), ['علی رضایی', 'مریم احمدی']);
+  assert.equal(await page.locator('#report-by-agent .bar-label').first().getAttribute('direction'), 'rtl');
+  assert.equal(await page.locator('#report-by-channel .bar-label').first().getAttribute('direction'), 'ltr');
+  // The Persian label ends where the Latin ones do (right-aligned before the bars), not past them.
+  const edges = await page.evaluate(() => [...document.querySelectorAll('.bar-label')].map((t) => {
+    const b = t.getBBox();
+    return Math.round(b.x + b.width);
+  }));
+  for (const e of edges) assert.ok(Math.abs(e - edges[0]) <= 2, `label edges ${edges}`);
+  assert.match(await page.textContent(`#report-agents tr[data-agent="${maryamId}"]`), /1 h 10 min/);
+
+  // The CSV of the same report, with the BOM that makes Excel read UTF-8.
+  const link = page.locator('#report-csv');
+  assert.match(await link.getAttribute('href'), /^blob:/);
+  assert.equal(await link.getAttribute('download'), 'pasokh-report-2020-02-01-2020-02-29.csv');
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: WAIT }), link.click()]);
+  assert.equal(download.suggestedFilename(), 'pasokh-report-2020-02-01-2020-02-29.csv');
+  const bytes = await readFile(await download.path());
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+  const text = bytes.toString('utf8');
+  assert.match(text, /retention,"crr",75/);
+  assert.match(text, /"مریم احمدی"/);
+
+  // By week (Tehran weeks start on Saturday): five points.
+  await page.selectOption('#report-group', 'week');
+  await page.click('#report-form button[type="submit"]');
+  await page.waitForFunction(() => document.querySelectorAll('#report-line circle.point-conversations').length === 5, null, { timeout: WAIT });
+  assert.match(await page.textContent('#report-line svg > title'), /per week/);
+
+  // One agent: her conversations and her bar only.
+  await page.selectOption('#report-agent', maryamId);
+  await page.click('#report-form button[type="submit"]');
+  await page.waitForFunction(() => document.querySelectorAll('#report-by-agent rect.bar').length === 1, null, { timeout: WAIT });
+  assert.equal(await kpi(page, 'conversations'), '2');
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test('dashboard: agents do not see the reports', { timeout: 30_000 }, async () => {
+  const { page, context } = await dashboard('ali', 'ali-secret-1');
+  assert.equal(await page.isHidden('#reports-btn'), true);
+  await page.evaluate(() => { location.hash = '#/reports'; });
+  await page.waitForTimeout(200);
+  assert.equal(await page.isHidden('#reports-view'), true);
+  await context.close();
+});
