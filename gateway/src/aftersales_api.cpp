@@ -362,12 +362,15 @@ awaitable<void> on_resolved(services& s, std::string conv) {
   auto r = co_await s.redis.eval(script(), store::make_command(),
                                  store::make_command(pre, "ask", std::to_string(now_ms()), conv, texts_for(lang).ask,
                                                      buttons.dump(), std::to_string(s.cfg.csat.window.count()),
-                                                     s.cfg.csat.bot_only ? "1" : "0"));
+                                                     s.cfg.csat.bot_only ? "1" : "0", s.cfg.csat.whatsapp_template,
+                                                     s.cfg.csat.whatsapp_template_language));
   if (!r || r->is_error() || r->elements.empty()) {
     spdlog::get("gateway")->warn("conv={} csat ask failed", conv);
     co_return;
   }
   if (r->elements[0].str == "asked") global_metrics().routing_events.inc("csat_asked");
+  // WhatsApp after 24 hours without a template configured: not asked, counted.
+  if (r->elements[0].str == "outside_window") global_metrics().routing_events.inc("csat_skipped_outside_window");
   spdlog::get("gateway")->debug("conv={} csat: {}", conv, r->elements[0].str);
 }
 

@@ -201,6 +201,8 @@ config parse_config(const json& j, env_lookup env) {
     r.get_ms("window_ms", c.csat.window);
     r.get_ms("comment_window_ms", c.csat.comment_window);
     r.get("bot_only", c.csat.bot_only);
+    r.get("whatsapp_template", c.csat.whatsapp_template);
+    r.get("whatsapp_template_language", c.csat.whatsapp_template_language);
     if (c.csat.window.count() == 0) r.fail("window_ms must be positive");
   }
   if (auto* o = root.sub("outbox")) {

@@ -7,7 +7,9 @@
 --            external_id may be '': the customer is found or created by key)
 --            -> { 'created' | 'updated' | 'unchanged' | 'customer', customer, new_customer } | { 'no_customer', id }
 --   opt_out  customer, conv, channel, created, ack_text
---   ask      conv, text, buttons_json, window_ms, bot_only ('1': ask when no person answered too)
+--   ask      conv, text, buttons_json, window_ms, bot_only ('1': ask when no person answered too),
+--            whatsapp template, its language (outside WhatsApp's 24-hour window
+--            the ask goes out as that template; none: { 'outside_window' })
 --   rate     customer, channel, msg_conv, created, rating, comment_window_ms, thanks en, fa, ar
 --   comment  customer, channel, msg_conv, created, comment, thanks en, fa, ar
 --            (the thanks in the customer's language, picked here: no extra round trip)
@@ -21,8 +23,8 @@ local op, now = ARGV[2], tonumber(ARGV[3])
 
 -- An automatic message on a conversation that may be resolved: append_outbound
 -- puts it back in the team's open set, so take it out again.
-local function quiet_outbound(conv, text, buttons)
-  local seq = append_outbound(conv, 'system', '', '', '', text, now, true, buttons)
+local function quiet_outbound(conv, text, buttons, extra)
+  local seq = append_outbound(conv, 'system', '', '', '', text, now, true, buttons, extra)
   local h = redis.call('HMGET', conv_key(conv), 'status', 'team')
   if h[1] == 'resolved' or h[1] == 'closed' then redis.call('ZREM', p .. 'team:' .. h[2] .. ':open', conv) end
   return seq
@@ -107,17 +109,23 @@ end
 if op == 'ask' then
   local conv, text, buttons_json, window, bot_only = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8] == '1'
   local vkey = conv_key(conv)
-  local h = redis.call('HMGET', vkey, 'status', 'human_replied', 'customer_id', 'channel', 'csat_asked', 'assignee', 'side')
+  local h = redis.call('HMGET', vkey, 'status', 'human_replied', 'customer_id', 'channel', 'csat_asked', 'assignee', 'side',
+    'kind', 'last_customer_message_at')
   if not h[1] then return { 'not_found' } end
   if h[1] ~= 'resolved' then return { 'not_resolved' } end
   if h[5] then return { 'already' } end
   if h[7] or (h[2] ~= '1' and not bot_only) then return { 'bot_only' } end
   if redis.call('HGET', p .. 'cust:' .. h[3], 'opt_out') == '1' then return { 'opted_out' } end
+  local extra = nil
+  if h[8] == 'whatsapp' and now - tonumber(h[9] or '0') > 24 * 3600 * 1000 then
+    if ARGV[9] == '' then return { 'outside_window' } end
+    extra = { template_name = ARGV[9], template_language = ARGV[10] }
+  end
   redis.call('HSET', vkey, 'csat_asked', now, 'csat_agent', h[6] or '')
   redis.call('ZADD', p .. 'csat:asked', now, conv)
   local buttons = nil
   if buttons_json ~= '' then buttons = cjson.decode(buttons_json) end
-  local seq = quiet_outbound(conv, text, buttons)
+  local seq = quiet_outbound(conv, text, buttons, extra)
   redis.call('SET', p .. 'csat:pending:' .. h[3] .. ':' .. h[4], conv, 'PX', window)
   return { 'asked', tostring(seq) }
 end

@@ -83,7 +83,8 @@ end
 
 -- Appends an outbound message (agent, bot or system) and queues it in the
 -- channel's outbox. `buttons` is a Lua array of {id=, title=} or nil.
-local function append_outbound(conv, author, author_id, author_name, client_id, text, now, automatic, buttons)
+-- `extra`: more fields of the outbox entry (a WhatsApp template: template_name, template_language).
+local function append_outbound(conv, author, author_id, author_name, client_id, text, now, automatic, buttons, extra)
   local vkey = conv_key(conv)
   local team, channel = redis.call('HGET', vkey, 'team'), redis.call('HGET', vkey, 'channel')
   local seq = redis.call('HINCRBY', vkey, 'seq', 1)
@@ -100,6 +101,7 @@ local function append_outbound(conv, author, author_id, author_name, client_id, 
     kind = redis.call('HGET', vkey, 'kind'), recipient = redis.call('HGET', vkey, 'recipient') or '',
     text = text, automatic = automatic }
   if buttons and #buttons > 0 then out.buttons = buttons end
+  for k, v in pairs(extra or {}) do out[k] = v end
   redis.call('XADD', p .. 'outbox:' .. channel, '*', 'm', cjson.encode(out))
   return seq
 end

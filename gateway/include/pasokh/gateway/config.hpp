@@ -112,6 +112,11 @@ struct csat_config {
   milliseconds window{7LL * 24 * 3600 * 1000};     // a rating is taken this long after the ask
   milliseconds comment_window{30LL * 60 * 1000};   // the optional comment, this long after the rating
   bool bot_only = false;                           // ask for conversations no person answered too
+  // Outside WhatsApp's 24-hour window only a template may be sent: this one
+  // (approved with the 1–5 question, quick replies csat:1..csat:5). Without it
+  // the survey is skipped there and counted (csat_skipped_outside_window).
+  std::string whatsapp_template;
+  std::string whatsapp_template_language = "fa";
 };
 
 struct config {
