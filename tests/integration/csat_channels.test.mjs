@@ -1,0 +1,153 @@
+// The CSAT survey on each messenger channel (issue 8) against the fake
+// provider: what the customer actually receives when an agent resolves
+// (Telegram inline keyboard, WhatsApp list, Messenger quick replies, the
+// configured WhatsApp template outside the 24-hour window, nothing and a count
+// without one), and the pressed button landing on the conversation and the
+// agent. The API channel's number reply: aftersales.test.mjs.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Pasokh, RedisServer, login } from '../support/harness.mjs';
+import {
+  FB_PAGE_ID, FakeProvider, SECRETS, WA_PHONE_ID, agentFor, messengerConfig, metaMessaging, metaText, metric, newChatId,
+  newPhone, newPsid, postMeta, postWebhook, postWhatsApp, ready, redisCli as cli, telegramHeaders, tgCallback, tgText,
+  waText, waitUntil, wamid,
+} from './messenger_support.mjs';
+
+let redis, fake, gw, agent, ali, aliId;
+const TEMPLATE = { whatsapp_template: 'csat_survey', whatsapp_template_language: 'fa' };
+
+before(async () => {
+  redis = await new RedisServer().start();
+  fake = await new FakeProvider().start();
+  gw = await ready(await new Pasokh(messengerConfig(redis, fake, { csat: TEMPLATE }), SECRETS).start());
+  await gw.createAgent('ali', 'ali-secret-1', { name: 'Ali' });
+  const a = (await login(gw, 'ali', 'ali-secret-1')).json;
+  ali = a.token;
+  aliId = a.agent.id;
+  agent = await agentFor(gw, 'ali', 'ali-secret-1');
+});
+
+after(async () => {
+  agent?.close();
+  await gw?.cleanup();
+  fake?.stop();
+  await redis?.cleanup();
+});
+
+const redisCli = (...args) => cli(redis, ...args);
+const firstMessage = (channel, text) => (f) => f.type === 'event' && f.event === 'message' && f.conversation?.channel === channel &&
+  f.message?.author === 'customer' && f.message.text === text;
+
+// An agent answers and resolves: the survey goes out.
+async function answerAndResolve(conv, g = gw) {
+  agent.send({ type: 'reply', conv, client_id: `r-${conv}`, text: 'Done, anything else?' });
+  await agent.next((f) => f.type === 'ack' && f.client_id === `r-${conv}`);
+  const res = await fetch(`${g.base}/api/v1/conversations/${conv}/resolve`, {
+    method: 'POST', headers: { authorization: `Bearer ${ali}`, 'content-type': 'application/json' }, body: '{}' });
+  assert.equal(res.status, 200, await res.text());
+}
+
+function ratedBy(conv, rating) {
+  assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'csat_rating'), String(rating));
+  assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'csat_agent'), aliId);
+}
+
+function waEnvelope(message, name = 'مریم') {
+  return { object: 'whatsapp_business_account', entry: [{ id: '102290129340398', changes: [{ field: 'messages', value: {
+    messaging_product: 'whatsapp', metadata: { display_phone_number: '15550783881', phone_number_id: WA_PHONE_ID },
+    contacts: [{ profile: { name }, wa_id: message.from }], messages: [message] } }] }] };
+}
+
+test('Telegram: an inline keyboard of 1–5; the pressed button is the rating', async () => {
+  await fake.clear();
+  const chat = newChatId();
+  assert.equal((await postWebhook(gw, '/webhooks/telegram/tg', tgText(chat, 'سلام، سفارشم نرسیده'), telegramHeaders())).status, 200);
+  const conv = (await agent.next(firstMessage('tg', 'سلام، سفارشم نرسیده'))).conv;
+  await answerAndResolve(conv);
+  const ask = await waitUntil(async () => (await fake.requests('/sendMessage')).find((r) => r.json.reply_markup), 'the survey');
+  assert.equal(String(ask.json.chat_id), String(chat));
+  assert.match(ask.json.text, /۱.*۵|1.*5/);
+  assert.deepEqual(ask.json.reply_markup.inline_keyboard.flat().map((b) => b.callback_data),
+    ['csat:1', 'csat:2', 'csat:3', 'csat:4', 'csat:5']);
+  assert.equal((await postWebhook(gw, '/webhooks/telegram/tg', tgCallback(chat, 'csat:4'), telegramHeaders())).status, 200);
+  await waitUntil(() => redisCli('HGET', `pasokh:conv:${conv}`, 'csat_rating'), 'the rating');
+  ratedBy(conv, 4);
+  assert.equal(redisCli('HGET', `pasokh:csat:agent:${aliId}`, 'r4'), '1');
+});
+
+test('WhatsApp in the window: a list of 1–5; the chosen row is the rating', async () => {
+  await fake.clear();
+  const phone = newPhone();
+  await postWhatsApp(gw, waText(phone, 'سلام، گارانتی دارم؟'));
+  const conv = (await agent.next(firstMessage('wa', 'سلام، گارانتی دارم؟'))).conv;
+  await answerAndResolve(conv);
+  const ask = await waitUntil(async () => (await fake.requests('/messages')).find((r) => r.json.type === 'interactive'), 'the survey');
+  assert.equal(ask.json.to, phone);
+  assert.equal(ask.json.interactive.type, 'list');
+  assert.deepEqual(ask.json.interactive.action.sections[0].rows.map((r) => r.id), ['csat:1', 'csat:2', 'csat:3', 'csat:4', 'csat:5']);
+  const pressed = { from: phone, id: wamid(), timestamp: String(Math.floor(Date.now() / 1000)), type: 'interactive',
+    interactive: { type: 'list_reply', list_reply: { id: 'csat:5', title: '5' } } };
+  assert.equal((await postWhatsApp(gw, waEnvelope(pressed))).status, 200);
+  await waitUntil(() => redisCli('HGET', `pasokh:conv:${conv}`, 'csat_rating'), 'the rating');
+  ratedBy(conv, 5);
+});
+
+test('WhatsApp after 24 hours: the configured template; without one, no survey and a count', async () => {
+  await fake.clear();
+  const phone = newPhone();
+  await postWhatsApp(gw, waText(phone, 'سلام، پیگیری'));
+  const conv = (await agent.next(firstMessage('wa', 'سلام، پیگیری'))).conv;
+  agent.send({ type: 'reply', conv, client_id: `r-${conv}`, text: 'بررسی می‌کنیم' });
+  await agent.next((f) => f.type === 'ack' && f.client_id === `r-${conv}`);
+  // The customer wrote a day and a minute ago.
+  redisCli('HSET', `pasokh:conv:${conv}`, 'last_customer_message_at', String(Date.now() - 24 * 3600_000 - 60_000));
+  await fake.clear();
+  const res = await fetch(`${gw.base}/api/v1/conversations/${conv}/resolve`, {
+    method: 'POST', headers: { authorization: `Bearer ${ali}`, 'content-type': 'application/json' }, body: '{}' });
+  assert.equal(res.status, 200);
+  const ask = await waitUntil(async () => (await fake.requests('/messages')).find((r) => r.json.type === 'template'), 'the template');
+  assert.equal(ask.json.to, phone);
+  assert.equal(ask.json.template.name, 'csat_survey');
+  assert.equal(ask.json.template.language.code, 'fa');
+  // The template's quick reply comes back as a button message.
+  const pressed = { from: phone, id: wamid(), timestamp: String(Math.floor(Date.now() / 1000)), type: 'button',
+    button: { payload: 'csat:3', text: '۳' } };
+  assert.equal((await postWhatsApp(gw, waEnvelope(pressed))).status, 200);
+  await waitUntil(() => redisCli('HGET', `pasokh:conv:${conv}`, 'csat_rating'), 'the rating');
+  ratedBy(conv, 3);
+
+  // A second instance on the same Redis without a template: skipped and counted.
+  const plain = await ready(await new Pasokh(messengerConfig(redis, fake), SECRETS).start());
+  try {
+    const other = newPhone();
+    const r = await postWhatsApp(plain, waText(other, 'hello'));
+    assert.equal(r.status, 200, r.text);
+    const cust = await waitUntil(() => redisCli('GET', `pasokh:ident:wa:${other}`), 'the customer');
+    const conv2 = await waitUntil(() => redisCli('LINDEX', `pasokh:cust:${cust}:conversations`, '-1'), 'the conversation');
+    redisCli('HSET', `pasokh:conv:${conv2}`, 'last_customer_message_at', String(Date.now() - 25 * 3600_000));
+    await fake.clear();
+    await answerAndResolve(conv2, plain);
+    await waitUntil(async () => (await metric(plain, 'pasokh_routing_events_total{kind="csat_skipped_outside_window"}')) === 1, 'the count');
+    assert.equal(redisCli('HGET', `pasokh:conv:${conv2}`, 'csat_asked'), '');
+    const surveys = (await fake.requests('/messages')).filter((r) => r.json.to === other && r.json.type !== 'text');
+    assert.deepEqual(surveys, [], 'no survey reached the customer');
+  } finally {
+    await plain.cleanup();
+  }
+});
+
+test('Messenger: quick replies 1–5; the tapped one is the rating', async () => {
+  await fake.clear();
+  const psid = newPsid();
+  assert.equal((await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [metaText(psid, FB_PAGE_ID, 'hello, my order?')]))).status, 200);
+  const conv = (await agent.next(firstMessage('fb', 'hello, my order?'))).conv;
+  await answerAndResolve(conv);
+  const ask = await waitUntil(async () => (await fake.requests('/me/messages')).find((r) => r.json.message?.quick_replies), 'the survey');
+  assert.equal(ask.json.recipient.id, psid);
+  assert.deepEqual(ask.json.message.quick_replies.map((q) => q.payload), ['csat:1', 'csat:2', 'csat:3', 'csat:4', 'csat:5']);
+  const tap = metaText(psid, FB_PAGE_ID, '2');
+  tap.message.quick_reply = { payload: 'csat:2' };
+  assert.equal((await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [tap]))).status, 200);
+  await waitUntil(() => redisCli('HGET', `pasokh:conv:${conv}`, 'csat_rating'), 'the rating');
+  ratedBy(conv, 2);
+});
