@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "pasokh/connectors/email/config.hpp"
+#include "pasokh/gateway/campaigns.hpp"
 #include "pasokh/gateway/messenger_config.hpp"
 #include "pasokh/gateway/webchat_protocol.hpp"
 
@@ -109,6 +110,50 @@ channel_config parse_channel(const json& j, std::size_t index, env_lookup env) {
     }
   }
   return c;
+}
+
+// After "routing": the default time zone is the first team's business hours.
+void parse_campaigns(const json* j, config& c) {
+  auto& k = c.campaigns;
+  if (j) {
+    object_reader r(*j, "campaigns");
+    r.get("enabled", k.enabled);
+    r.get("timezone", k.timezone);
+    if (auto* q = r.sub("quiet_hours")) {
+      if (q->is_null()) {
+        k.quiet_from_s = k.quiet_to_s = 0;
+      } else {
+        object_reader qr(*q, r.path("quiet_hours"));
+        std::string from = campaigns::clock_string(k.quiet_from_s), to = campaigns::clock_string(k.quiet_to_s);
+        qr.get("from", from);
+        qr.get("to", to);
+        auto f = campaigns::parse_clock(from), t = campaigns::parse_clock(to);
+        if (!f || !t) qr.fail("\"from\" and \"to\" are HH:MM or HH:MM:SS");
+        k.quiet_from_s = *f;
+        k.quiet_to_s = *t;
+      }
+    }
+    r.get("rate_per_second", k.rate_per_second);
+    r.get("language_fallback", k.language_fallback);
+    r.get_ms("tick_ms", k.tick);
+    r.get_ms("lease_ms", k.lease);
+    r.get_ms("reply_window_ms", k.reply_window);
+    r.get_ms("rescan_ms", k.rescan);
+    if (!(k.rate_per_second > 0 && k.rate_per_second <= 1000)) r.fail("rate_per_second must be in (0, 1000]");
+    if (k.tick.count() < 10 || k.lease < k.tick * 2) r.fail("need tick_ms >= 10 and lease_ms >= 2 * tick_ms");
+    if (k.rescan.count() < 1000) r.fail("rescan_ms must be at least 1000");
+    for (const auto& l : k.language_fallback)
+      if (l != "fa" && l != "ar" && l != "en") r.fail("language_fallback: fa, ar or en");
+  }
+  std::string zone = k.timezone;
+  if (zone.empty())
+    for (const auto& t : c.routing.teams)
+      if (!t.timezone.empty()) { zone = t.timezone; break; }
+  try {
+    k.tz = zone.empty() ? routing::time_zone::fixed("UTC", 0) : routing::time_zone::load(zone, c.routing.zoneinfo_dir);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("campaigns.timezone: {}", e.what()));
+  }
 }
 
 }  // namespace
@@ -217,6 +262,7 @@ config parse_config(const json& j, env_lookup env) {
       r.fail("need concurrency >= 1, max_attempts >= 1, claim_idle_ms >= 1000, retry_max_ms >= retry_initial_ms");
   }
   if (auto* r = root.sub("routing")) c.routing = routing::parse_routing_config(*r);  // throws naming the key
+  parse_campaigns(root.sub("campaigns"), c);
   std::int64_t attachment_ttl = c.attachment_ttl.count();
   root.get("attachment_ttl_s", attachment_ttl);
   if (attachment_ttl < 60) root.fail("\"attachment_ttl_s\" must be at least 60");

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "pasokh/gateway/campaigns.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/proto/utf8.hpp"
@@ -331,6 +332,7 @@ void add_console_routes(router& r, services& s) {
                      {"created_at", to_i64(c.value("created_at", ""))},
                      {"last_seen_at", to_i64(c.value("last_seen_at", ""))},
                      {"tags", split_csv(c.value("tags", ""))},
+                     {"birthday", c.value("birthday", "")},
                      {"opt_out", c.value("opt_out", "0") == "1"}};
     // Merged into another file: the console follows it there.
     if (auto into = c.value("merged_into", ""); !into.empty()) customer["merged_into"] = into;
@@ -392,6 +394,12 @@ void add_console_routes(router& r, services& s) {
         if (auto* err = std::get_if<http_response>(&tags)) co_return *err;
         cmd.push_back(key);
         cmd.push_back(std::get<std::string>(tags));
+      } else if (key == "birthday") {
+        // For birthday campaigns (campaigns.hpp); "" clears it.
+        if (!value.is_string() || (!value.get<std::string>().empty() && !campaigns::valid_birthday(value.get<std::string>())))
+          co_return bad_field("birthday", "YYYY-MM-DD or MM-DD, or \"\" to clear it");
+        cmd.push_back(key);
+        cmd.push_back(value.get<std::string>());
       } else if (key == "opt_out") {
         // Set by a "stop" reply; an agent clears it when the customer asks again.
         if (!value.is_boolean()) co_return bad_field("opt_out", "true or false");
@@ -400,7 +408,7 @@ void add_console_routes(router& r, services& s) {
         cmd.push_back("opt_out_at");
         cmd.push_back(std::to_string(now_ms()));
       } else {
-        co_return bad_field(key, "unknown field; name, language, vip, notes, tags and opt_out can be changed");
+        co_return bad_field(key, "unknown field; name, language, vip, notes, tags, birthday and opt_out can be changed");
       }
     }
     if (cmd.size() == 2) co_return bad_field("body", "nothing to change");

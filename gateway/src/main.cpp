@@ -15,6 +15,7 @@
 
 #include "pasokh/gateway/aftersales.hpp"
 #include "pasokh/gateway/agent_socket.hpp"
+#include "pasokh/gateway/campaigns.hpp"
 #include "pasokh/gateway/console_api.hpp"
 #include "pasokh/gateway/email_channel.hpp"
 #include "pasokh/gateway/file_watcher.hpp"
@@ -26,6 +27,7 @@
 #include "pasokh/gateway/reports.hpp"
 #include "pasokh/gateway/routing_api.hpp"
 #include "pasokh/gateway/webchat.hpp"
+#include "pasokh/routing/delivery.hpp"
 
 namespace net = boost::asio;
 using namespace pasokh;
@@ -288,11 +290,15 @@ int main(int argc, char** argv) {
   add_routing_routes(routes, svc);
   add_console_routes(routes, svc);
   add_aftersales_routes(routes, svc);
+  add_campaign_routes(routes, svc);
   add_report_routes(routes, svc);
   add_static_routes(routes, svc);
   webchat_service webchat(svc, ioc.get_executor(), redis_cfg);
   add_webchat_routes(routes, webchat);
   webchat.start();
+  routing::set_campaign_status_observer([](std::string_view status) { global_metrics().campaign_messages.inc(status); });
+  campaign_runner campaigns(svc, ioc.get_executor());
+  campaigns.start();
 
   http_server server(ioc, cfg, routes,
                      {{"/ws/agent", webchat.bridge_agent_endpoint(make_agent_endpoint(svc))},
@@ -319,6 +325,7 @@ int main(int argc, char** argv) {
     server.shutdown(std::chrono::seconds(5), [&] {
       log->info("stopped");
       for (auto& o : outboxes) o->stop();
+      campaigns.stop();
       routing_svc.stop();
       kb_watcher.stop();
       webchat.stop();

@@ -1,5 +1,7 @@
 #include "pasokh/routing/delivery.hpp"
 
+#include <atomic>
+
 #include "lua_scripts.hpp"
 
 namespace pasokh::routing {
@@ -7,6 +9,12 @@ namespace pasokh::routing {
 namespace lua {
 extern const char* const delivery;
 }
+
+namespace {
+std::atomic<void (*)(std::string_view)> campaign_observer{nullptr};
+}
+
+void set_campaign_status_observer(void (*observer)(std::string_view)) { campaign_observer = observer; }
 
 delivery_marks::delivery_marks(store::redis_client& redis, std::string prefix, std::chrono::seconds provider_id_ttl)
     : redis_(redis), prefix_(std::move(prefix)), provider_id_ttl_(provider_id_ttl) {}
@@ -29,7 +37,11 @@ boost::asio::awaitable<boost::system::result<mark_result>> delivery_marks::mark(
   if (r->is_error() || r->elements.empty())
     co_return out(boost::system::in_place_error, make_error_code(store::redis_errc::server_error));
   const auto& answer = r->elements[0].str;
-  if (answer == "changed") co_return mark_result::changed;
+  if (answer == "changed") {
+    if (r->elements.size() > 3 && !r->elements[3].str.empty())
+      if (auto observer = campaign_observer.load()) observer(proto::to_string(u.status));
+    co_return mark_result::changed;
+  }
   if (answer == "unchanged") co_return mark_result::unchanged;
   co_return mark_result::unknown;
 }

@@ -3,7 +3,8 @@
 -- an outbox entry, that entry is acknowledged in the same step, so a crash
 -- cannot leave a sent message pending (and sent again).
 -- ARGV: prefix, channel, conv, message_seq, status, provider_id, reason, now_ms,
--- provider_id_ttl_s, outbox_key, group, entry_id.
+-- provider_id_ttl_s, outbox_key, group, entry_id. Answers { 'changed', conv,
+-- seq, campaign id or '' } | { 'unchanged', conv, seq } | { 'unknown' }.
 local channel, conv, mseq, status = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local provider_id, reason, now, ttl = ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9])
 local outbox_key, group, entry = ARGV[10], ARGV[11], ARGV[12]
@@ -29,6 +30,7 @@ record = record and cjson.decode(record) or { status = 'pending' }
 -- Statuses arrive out of order (WhatsApp) and senders retry: only move forwards.
 if record.status == 'failed' or rank[status] <= rank[record.status] then return { 'unchanged', conv, mseq } end
 
+local before = record.status
 record.status, record.at = status, now
 if provider_id ~= '' then record.provider_message_id = provider_id end
 if reason ~= '' then record.reason = reason end
@@ -44,4 +46,17 @@ if record.provider_message_id then frame.provider_message_id = record.provider_m
 if record.reason then frame.reason = record.reason end
 redis.call('PUBLISH', p .. 'events', cjson.encode({ team = h[1], conv = conv, customer = h[2], seq = 0,
   assignee = h[3] or '' }) .. '\n' .. cjson.encode(frame))
-return { 'changed', conv, mseq }
+-- A campaign's message (campaign.lua wrote its record): counted once per
+-- status it reached, skipped ones included (pending -> read counts sent and delivered).
+if record.campaign then
+  local skey = p .. 'campaign:' .. record.campaign .. ':stats'
+  if status == 'failed' then
+    redis.call('HINCRBY', skey, 'failed', 1)
+  else
+    for _, s in ipairs({ 'sent', 'delivered', 'read' }) do
+      if rank[s] > rank[before] and rank[s] <= rank[status] then redis.call('HINCRBY', skey, s, 1) end
+    end
+  end
+  redis.call('ZADD', p .. 'campaigns:dirty', now, record.campaign)
+end
+return { 'changed', conv, mseq, record.campaign or '' }

@@ -135,6 +135,18 @@ if dkey then redis.call('SET', dkey, conv .. "|" .. seq .. "|" .. cust, 'EX', de
 if provider_id ~= '' and (kind == 'telegram' or kind == 'whatsapp' or kind == 'messenger' or kind == 'instagram') then
   redis.call('SET', p .. 'provider_msg:' .. channel .. ':' .. provider_id, id, 'EX', dedup_ttl)
 end
+-- A customer answering a campaign message (campaign.lua marked the
+-- conversation): counted once per customer for that campaign, within the
+-- reply window; the conversation is an ordinary one from now on.
+local camp = redis.call('HMGET', vkey, 'campaign', 'campaign_until')
+if camp[1] then
+  redis.call('HDEL', vkey, 'campaign', 'campaign_until', 'side')
+  if tonumber(camp[2] or '0') >= tonumber(now) and
+      redis.call('SADD', p .. 'campaign:' .. camp[1] .. ':replied', cust) == 1 then
+    redis.call('HINCRBY', p .. 'campaign:' .. camp[1] .. ':stats', 'replied', 1)
+    redis.call('ZADD', p .. 'campaigns:dirty', now, camp[1])
+  end
+end
 -- Routed: the team's rules were applied (routing_service); a queued, routed
 -- conversation needs nothing more from routing when its customer writes again.
 local routed = redis.call('HGET', vkey, 'routed') or '0'

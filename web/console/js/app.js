@@ -11,6 +11,7 @@ import { mountCustomer } from './views/customer.js';
 import { mountActions } from './views/actions.js';
 import { mountAdmin } from './views/admin.js';
 import { mountReports } from './views/reports.js';
+import { mountCampaigns } from './views/campaigns.js';
 import { $ } from './views/dom.js';
 
 const HISTORY_PAGE = 500;
@@ -54,12 +55,13 @@ const customerPanel = mountCustomer(state, {
   onSelect: (id) => select(id, { focus: false }),
   onSave: (id, fields) => api.updateCustomer(id, fields),
   onLink: async (id, channel, externalId) => { await api.linkIdentity(id, channel, externalId); await loadCustomer(id, true); },
-});
   onMerge: async (id, from) => { await api.mergeCustomer(id, from); await loadCustomer(id, true); },
   onUndoMerge: async (id, merge) => { await api.undoMerge(id, merge); await loadCustomer(id, true); },
   onDismiss: async (id, other) => { await api.dismissSuggestion(id, other); await loadCustomer(id, true); },
+});
 const admin = mountAdmin({ notice: showNotice, onCannedChanged: loadCanned });
 const reports = mountReports({ notice: showNotice });
+const campaigns = mountCampaigns({ notice: showNotice });
 
 const connStatus = $('#conn-status');
 const connText = $('#conn-text');
@@ -294,10 +296,10 @@ function onEvent(f) {
   if (conv && shown && conv.customer_id === shown.customer_id && f.conv !== state.selected && !state.related.has(f.conv))
     loadCustomer(conv.customer_id, true);
   if (f.event === 'labels') loadKnownLabels();
-}
-
   // A merge or its undo gave the conversation another customer file.
   if (f.event === 'customer' && conv?.customer_id) loadCustomer(conv.customer_id, true);
+}
+
 function onPresence(f) {
   if (!f.agent) return;
   state.presence.set(f.agent, { status: f.status, name: f.name, load: f.load, capacity: f.capacity });
@@ -330,7 +332,7 @@ function onError(f) {
 function onFrame(f) {
   switch (f.type) {
     case 'welcome': onWelcome(f); break;
-    case 'event': onEvent(f); break;
+    case 'event': if (f.event === 'campaign') campaigns.onEvent(f); else onEvent(f); break;
     case 'snapshot': {
       const mine = mineNow();
       announce(state.replaceConversations(f.conversations), mine);
@@ -380,6 +382,7 @@ function start(s) {
   loadKnownLabels();
   admin.setRole(s.agent?.role);
   reports.setRole(s.agent?.role);
+  campaigns.setRole(s.agent?.role);
   render();
   $('#inbox-views button[aria-pressed="true"]')?.focus();
 }
@@ -397,6 +400,7 @@ function stop(message = '') {
   customerPanel.reset();
   admin.setRole(null);
   reports.setRole(null);
+  campaigns.setRole(null);
   notifier.clear();
   $('#console-view').hidden = true;
   history.replaceState(null, '', location.pathname + location.search);

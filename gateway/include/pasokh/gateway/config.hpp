@@ -119,6 +119,22 @@ struct csat_config {
   std::string whatsapp_template_language = "fa";
 };
 
+// Proactive outreach (campaigns.hpp): quiet hours in the business-hours time
+// zone, the default pace, the loop's lease.
+struct campaigns_config {
+  bool enabled = true;
+  std::string timezone;  // IANA or UTC+hh:mm; "" = the first team's business-hours zone, else UTC
+  std::shared_ptr<const routing::time_zone> tz;  // loaded from timezone
+  int quiet_from_s = 21 * 3600;  // local time of day; quiet_from == quiet_to: no quiet hours
+  int quiet_to_s = 9 * 3600;
+  double rate_per_second = 5;    // per campaign, unless the campaign says
+  std::vector<std::string> language_fallback{"fa", "en", "ar"};
+  milliseconds tick{250};        // the loop's step
+  milliseconds lease{5'000};     // another instance takes over after this
+  milliseconds reply_window{7LL * 24 * 3600 * 1000};  // a reply this soon counts, and lands in the campaign's conversation
+  milliseconds rescan{3'600'000};  // recurring campaigns look at the customer files again this often
+};
+
 struct config {
   listen_config listen;
   limits_config limits;
@@ -126,6 +142,7 @@ struct config {
   auth_config auth;
   bot_config bot;
   csat_config csat;
+  campaigns_config campaigns;
   webchat_config webchat;
   std::chrono::seconds dedup_ttl{7 * 24 * 3600};
   outbox_config outbox;

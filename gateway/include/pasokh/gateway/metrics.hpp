@@ -67,6 +67,10 @@ struct metrics {
   counter_family webhook_items{"pasokh_webhook_items_total", "Messenger webhook items not stored as new events, by channel and reason",
                                "channel,what"};
   counter_family routing_events{"pasokh_routing_events_total", "Routing events (assigned, reassigned_no_reply, sla_breach, ...)", "kind"};
+  // Counted where each outcome happens: the campaign loop (queued, skipped_*),
+  // delivery marks (sent, delivered, read, failed).
+  counter_family campaign_messages{"pasokh_campaign_messages_total",
+                                   "Campaign messages by outcome (queued, sent, delivered, read, failed, skipped_*)", "outcome"};
   counter_family ws_closed{"pasokh_websocket_closed_total", "WebSocket sessions closed, by close code", "endpoint,code"};
   gauge ws_sessions{"pasokh_websocket_sessions", "Open WebSocket sessions"};
   gauge http_connections{"pasokh_http_connections", "Open HTTP connections"};

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "pasokh/proto/types.hpp"
 #include "pasokh/store/redis_client.hpp"
@@ -39,6 +40,10 @@ struct outbox_ack {
   std::string group;
   std::string entry_id;
 };
+
+// Told (from any thread) each time a campaign's message reaches a new status
+// ("sent", "delivered", "read", "failed"): the gateway counts it in metrics.
+void set_campaign_status_observer(void (*observer)(std::string_view status));
 
 class delivery_marks {
  public:

@@ -1,0 +1,288 @@
+// Campaigns (issue 8, proactive outreach) against real Redis, two pasokh
+// instances and the fake provider: a greeting with an offer code to a few
+// hundred customers on Telegram, WhatsApp (inside and outside the 24-hour
+// window) and the API channel. Each eligible customer is messaged exactly
+// once (the campaign's leader is stopped half way and the other instance
+// carries on), opted-out ones never, nothing goes out in quiet hours, and the
+// progress counts (REST and the live admin event) match what the provider saw.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Pasokh, RedisServer, login, postMessage, sleep } from '../support/harness.mjs';
+import {
+  FakeProvider, SECRETS, agentFor, messengerConfig, metric, newChatId, newPhone, postWebhook, postWhatsApp, ready, redisCli,
+  telegramHeaders, tgText, waStatuses, waText, waitUntil,
+} from './messenger_support.mjs';
+
+const CODE = 'YALDA-1404';
+let redis, fake, gwA, gwB, boss;
+const people = { tg: [], tgOut: [], wa: [], waOut: [], waOld: [], api: [], apiOut: [], linked: [], imported: [], c2In: [], c2Old: [] };
+
+const config = () => messengerConfig(redis, fake, {
+  campaigns: { timezone: 'UTC', quiet_hours: null, tick_ms: 50, lease_ms: 1000, rate_per_second: 200 },
+});
+
+async function call(gw, method, path, body, token = boss) {
+  const res = await fetch(`${gw.base}${path}`, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': typeof body === 'string' ? 'text/csv' : 'application/json' } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, json, text };
+}
+
+const customerOf = (channel, ext) => redisCli(redis, 'GET', `pasokh:ident:${channel}:${ext}`);
+const inBatches = async (items, n, fn) => { for (let i = 0; i < items.length; i += n) await Promise.all(items.slice(i, i + n).map(fn)); };
+const tg = (gw, chat, text) => postWebhook(gw, '/webhooks/telegram/tg', tgText(chat, text), telegramHeaders());
+async function api(gw, id, text) {
+  const r = await postMessage(gw, { message_id: randomUUID(), customer: { id, name: `API ${id}` }, text, language: 'en' });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+}
+
+before(async () => {
+  redis = await new RedisServer().start();
+  fake = await new FakeProvider().start();
+  gwA = await ready(await new Pasokh(config(), SECRETS).start());
+  gwB = await ready(await new Pasokh(config(), SECRETS).start());
+  await gwA.createAgent('boss', 'boss-secret-1', { name: 'Boss', role: 'admin' });
+  await gwA.createAgent('ali', 'ali-secret-1', { name: 'Ali' });
+  boss = (await login(gwA, 'boss', 'boss-secret-1')).json.token;
+
+  // Who writes where. Opt-outs write "stop" / "لغو" / "إلغاء" after their first message.
+  for (let i = 0; i < 100; i++) (i < 10 ? people.tgOut : people.tg).push(newChatId());
+  for (let i = 0; i < 80; i++) (i < 8 ? people.waOut : people.wa).push(newPhone());
+  for (let i = 0; i < 40; i++) people.waOld.push(newPhone());
+  for (let i = 0; i < 60; i++) (i < 6 ? people.apiOut : people.api).push(`crm-${randomUUID().slice(0, 8)}`);
+  await inBatches([...people.tg, ...people.tgOut], 20, (c) => tg(gwA, c, 'سلام، گوشی خریدم'));
+  await inBatches([...people.wa, ...people.waOut, ...people.waOld], 20, (p) => postWhatsApp(gwB, waText(p, 'مرحبا')));
+  await inBatches([...people.api, ...people.apiOut], 20, (id) => api(gwA, id, 'hello'));
+  await inBatches(people.tgOut, 10, (c) => tg(gwA, c, 'stop'));
+  await inBatches(people.waOut, 10, (p) => postWhatsApp(gwB, waText(p, 'لغو')));
+  await inBatches(people.apiOut, 10, (id) => api(gwA, id, 'إلغاء'));
+  // Outside the window: their last message was two days ago.
+  const twoDaysAgo = String(Date.now() - 2 * 86400_000);
+  for (const p of people.waOld) {
+    const cust = customerOf('wa', p);
+    for (const conv of redisCli(redis, 'LRANGE', `pasokh:cust:${cust}:conversations`, '0', '-1').split('\n'))
+      redisCli(redis, 'HSET', `pasokh:conv:${conv}`, 'last_customer_message_at', twoDaysAgo);
+  }
+  // Ten API customers also write on Telegram later: that is where they are reached.
+  for (const id of people.api.splice(0, 10)) {
+    const cust = (await api(gwA, id, 'I also use Telegram')).customer_id;
+    const chat = newChatId();
+    const linked = await call(gwA, 'POST', `/api/v1/customers/${cust}/identities`, { channel: 'tg', external_id: String(chat) });
+    assert.ok(linked.status === 200 || linked.status === 201, linked.text);
+    await tg(gwA, chat, 'از تلگرام');
+    people.linked.push({ cust, chat });
+  }
+  // Five imported customers who never wrote: a new conversation on their identity.
+  for (let i = 0; i < 5; i++) people.imported.push(newChatId());
+  const csv = ['channel,external_id,name,language', ...people.imported.map((c, i) => `tg,${c},Imported ${i},en`)].join('\n');
+  const imported = await call(gwA, 'POST', '/api/v1/admin/customers/import', csv);
+  assert.equal(imported.status, 200, imported.text);
+  // A customer file with no identity at all.
+  const ghost = `cu_${redisCli(redis, 'INCR', 'pasokh:next:customer')}`;
+  redisCli(redis, 'HSET', `pasokh:cust:${ghost}`, 'id', ghost, 'name', 'Ghost', 'language', 'en');
+  // Campaign 2's audience: WhatsApp customers tagged c2, in and out of the window.
+  people.c2In = people.wa.slice(0, 8);
+  people.c2Old = people.waOld.slice(0, 6);
+  for (const p of [...people.c2In, ...people.c2Old]) {
+    const r = await call(gwA, 'PATCH', `/api/v1/customers/${customerOf('wa', p)}`, { tags: ['c2'] });
+    assert.equal(r.status, 200, r.text);
+  }
+  await fake.clear();
+});
+
+after(async () => {
+  await gwA?.cleanup();
+  await gwB?.cleanup();
+  fake?.stop();
+  await redis?.cleanup();
+});
+
+const clock = (ms) => new Date(ms).toISOString().slice(11, 19);
+const withCode = (reqs) => reqs.filter((r) => r.body.includes(CODE));
+const byChat = (reqs) => {
+  const m = new Map();
+  for (const r of reqs) m.set(String(r.json.chat_id ?? r.json.to), (m.get(String(r.json.chat_id ?? r.json.to)) ?? 0) + 1);
+  return m;
+};
+
+test('REST: admin only, checked definitions, pause / resume / cancel', async () => {
+  const ali = (await login(gwA, 'ali', 'ali-secret-1')).json.token;
+  const body = { name: 'later', kind: 'occasion', occasion: 'nowruz', texts: { fa: 'نوروز مبارک {name}' } };
+  assert.equal((await call(gwA, 'POST', '/api/v1/admin/campaigns', body, ali)).status, 403);
+  assert.equal((await call(gwA, 'POST', '/api/v1/admin/campaigns', body, '')).status, 401);
+  const bad = await call(gwA, 'POST', '/api/v1/admin/campaigns', { ...body, kind: 'spam' });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.error.code, 'invalid_field');
+  assert.match(bad.json.error.message, /kind/);
+  const noChannel = await call(gwA, 'POST', '/api/v1/admin/campaigns', { ...body, audience: { channels: ['sms'] } });
+  assert.equal(noChannel.status, 400);
+  assert.match(noChannel.json.error.message, /sms/);
+
+  const created = await call(gwA, 'POST', '/api/v1/admin/campaigns', body);
+  assert.equal(created.status, 201, created.text);
+  const c = created.json;
+  assert.equal(c.status, 'scheduled');  // the next Nowruz is in the future
+  assert.match(c.definition.date, /^\d{4}-03-2[01]$/);
+  assert.equal((await call(gwB, 'POST', `/api/v1/admin/campaigns/${c.id}/pause`)).json.status, 'paused');
+  assert.equal((await call(gwB, 'POST', `/api/v1/admin/campaigns/${c.id}/resume`)).json.status, 'scheduled');
+  assert.equal((await call(gwB, 'POST', `/api/v1/admin/campaigns/${c.id}/cancel`)).json.status, 'cancelled');
+  const again = await call(gwB, 'POST', `/api/v1/admin/campaigns/${c.id}/resume`);
+  assert.equal(again.status, 409);
+  assert.equal(again.json.error.code, 'invalid_state');
+  assert.equal((await call(gwB, 'GET', '/api/v1/admin/campaigns/cp_999')).status, 404);
+  const list = await call(gwB, 'GET', '/api/v1/admin/campaigns');
+  assert.ok(list.json.campaigns.some((x) => x.id === c.id && x.status === 'cancelled'));
+});
+
+test('a greeting to 300 customers on two instances: once each, never to opt-outs, not in quiet hours', async () => {
+  const admin = await agentFor(gwB, 'boss', 'boss-secret-1');
+  // Two Telegram sends fail for good (the bot was blocked).
+  await fake.script({ action: 'blocked', path: '/sendMessage', count: 2 });
+  const quietEnds = Date.now() + 4000;
+  const created = await call(gwA, 'POST', '/api/v1/admin/campaigns', {
+    name: 'یلدا', kind: 'occasion', occasion: 'date', date: new Date().toISOString().slice(0, 10),
+    texts: { fa: '{name} عزیز، یلدا مبارک! کد تخفیف: {code}', en: 'Happy Yalda, {name}! Your code: {code}' },
+    fallback: ['en'], code: CODE, rate_per_second: 150,
+    whatsapp_template: { name: 'yalda_offer', language: 'fa', params: ['{name}', '{code}'] },
+    quiet_hours: { from: clock(Date.now() - 60_000), to: clock(quietEnds) },
+  });
+  assert.equal(created.status, 201, created.text);
+  const id = created.json.id;
+
+  // Quiet hours: nothing goes out, the admin sees until when.
+  await sleep(2000);
+  assert.equal(withCode(await fake.requests()).length, 0);
+  const quiet = (await call(gwB, 'GET', `/api/v1/admin/campaigns/${id}`)).json;
+  assert.equal(quiet.status, 'running');
+  assert.equal(quiet.stats.queued, 0);
+  assert.ok(Math.abs(quiet.quiet_until - Math.floor(quietEnds / 1000) * 1000) <= 1000, `quiet until ${quiet.quiet_until}`);
+
+  // After them: the leader is stopped half way; the other instance carries on.
+  const stats = async () => (await call(gwB, 'GET', `/api/v1/admin/campaigns/${id}`)).json;
+  await waitUntil(async () => (await stats()).stats.queued >= 60, 'first messages', 15000);
+  assert.ok(Date.now() >= quietEnds - 1000);
+  const holder = redisCli(redis, 'GET', 'pasokh:campaigns:lease');
+  const leader = holder.includes(`-${gwA.proc.pid}-`) ? gwA : gwB;
+  await leader.stop('SIGTERM');
+  const survivor = leader === gwA ? gwB : gwA;
+  const survivorAdmin = leader === gwB ? await agentFor(gwA, 'boss', 'boss-secret-1') : admin;
+  const read = async () => (await call(survivor, 'GET', `/api/v1/admin/campaigns/${id}`)).json;
+  const done = await waitUntil(async () => { const c = await read(); return c.status === 'done' && c; }, 'campaign done', 20000);
+
+  const eligibleTg = [...people.tg, ...people.linked.map((l) => l.chat), ...people.imported];
+  const eligibleWa = people.wa;
+  const eligibleApi = people.api;
+  const expectedQueued = eligibleTg.length + eligibleWa.length + people.waOld.length + eligibleApi.length;
+  assert.equal(done.stats.queued, expectedQueued);
+  assert.equal(done.stats.skipped_opted_out, people.tgOut.length + people.waOut.length + people.apiOut.length);
+  assert.equal(done.stats.skipped_no_channel, 1);
+  assert.equal(done.stats.skipped_no_template, 0);
+
+  // Every provider send done: sent + failed = the provider channels' messages + API.
+  const final = await waitUntil(async () => {
+    const c = await read();
+    return c.stats.sent + c.stats.failed === expectedQueued && c;
+  }, 'every message sent', 20000);
+  assert.equal(final.stats.failed, 2);
+
+  // What the provider saw: each eligible customer once, opt-outs never.
+  const sends = withCode(await fake.requests('/sendMessage'));
+  const tgCount = byChat(sends);
+  for (const c of eligibleTg) assert.equal(tgCount.get(String(c)), 1, `telegram chat ${c}`);
+  for (const c of people.tgOut) assert.equal(tgCount.get(String(c)), undefined, `opted-out chat ${c}`);
+  assert.equal(sends.length, eligibleTg.length);
+  assert.ok(sends.some((r) => r.json.text === 'Imported 0 عزیز، یلدا مبارک! کد تخفیف: YALDA-1404' ||
+    r.json.text === 'Happy Yalda, Imported 0! Your code: YALDA-1404'));
+
+  const wa = (await fake.requests('/messages')).filter((r) => r.body.includes(CODE));
+  const texts = wa.filter((r) => r.json.type === 'text');
+  const templates = wa.filter((r) => r.json.type === 'template');
+  const waCount = byChat(texts);
+  for (const p of eligibleWa) assert.equal(waCount.get(p), 1, `whatsapp ${p} inside the window`);
+  for (const p of people.waOut) assert.equal(waCount.get(p), undefined, `opted-out whatsapp ${p}`);
+  assert.equal(texts.length, eligibleWa.length);
+  const tplCount = byChat(templates);
+  for (const p of people.waOld) assert.equal(tplCount.get(p), 1, `whatsapp ${p} outside the window gets the template`);
+  assert.equal(templates.length, people.waOld.length);
+  assert.equal(templates[0].json.template.name, 'yalda_offer');
+  assert.deepEqual(templates[0].json.template.components[0].parameters.map((x) => x.text).slice(-1), [CODE]);
+
+  // API customers: the message is in their conversation, once; the linked ones got it on Telegram only.
+  const campaignMessages = (cust) => redisCli(redis, 'LRANGE', `pasokh:cust:${cust}:conversations`, '0', '-1').split('\n')
+    .flatMap((conv) => redisCli(redis, 'XRANGE', `pasokh:conv:${conv}:log`, '-', '+').split('\n'))
+    .filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
+    .filter((f) => f.event === 'message' && f.message.campaign === id);
+  for (const ext of eligibleApi) assert.equal(campaignMessages(customerOf('api', ext)).length, 1, `api customer ${ext}`);
+  for (const ext of people.apiOut) assert.equal(campaignMessages(customerOf('api', ext)).length, 0, `opted-out ${ext}`);
+  for (const { cust } of people.linked) {
+    const got = campaignMessages(cust);
+    assert.equal(got.length, 1);
+    assert.equal(got[0].message.channel, 'tg');
+  }
+
+  // Delivery statuses from WhatsApp count as delivered and read.
+  const wamids = eligibleWa.slice(0, 7).map((phone) => {
+    const cust = customerOf('wa', phone);
+    const [conv, seq] = redisCli(redis, 'HGET', `pasokh:campaign:${id}:sent`, cust).split(':');
+    return [phone, JSON.parse(redisCli(redis, 'HGET', `pasokh:conv:${conv}:delivery`, seq)).provider_message_id];
+  });
+  for (const [to, w] of wamids.slice(0, 5)) assert.equal((await postWhatsApp(survivor, waStatuses(to, [[w, 'delivered']]))).status, 200);
+  for (const [to, w] of wamids.slice(5, 7)) assert.equal((await postWhatsApp(survivor, waStatuses(to, [[w, 'read']]))).status, 200);
+  const seen = await waitUntil(async () => { const c = await read(); return c.stats.delivered === 7 && c; }, 'delivered', 5000);
+  assert.equal(seen.stats.read, 2);
+
+  // Replies: three Telegram customers answer; the answer lands after the campaign message and counts once.
+  for (const c of [people.tg[0], people.tg[1], people.imported[0]]) {
+    const r = await tg(survivor, c, 'ممنون! کد را چطور استفاده کنم؟');
+    assert.equal(r.status, 200);
+  }
+  await tg(survivor, people.tg[0], 'یک سوال دیگر');
+  const replied = await waitUntil(async () => { const c = await read(); return c.stats.replied === 3 && c; }, 'replied', 5000);
+  const importedCust = customerOf('tg', people.imported[0]);
+  const [conv] = redisCli(redis, 'LRANGE', `pasokh:cust:${importedCust}:conversations`, '0', '-1').split('\n');
+  const log = redisCli(redis, 'XRANGE', `pasokh:conv:${conv}:log`, '-', '+').split('\n').filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l)).filter((f) => f.event === 'message');
+  assert.deepEqual(log.map((f) => f.message.author), ['bot', 'customer']);
+  assert.notEqual(redisCli(redis, 'HGET', `pasokh:conv:${conv}`, 'status'), 'resolved');  // reopened for an agent
+
+  // Live: the admin's console got the same figures.
+  const last = await waitUntil(() => [...survivorAdmin.frames].reverse()
+    .find((f) => f.event === 'campaign' && f.campaign.id === id && f.campaign.stats.replied === 3), 'live progress', 5000);
+  assert.deepEqual(last.campaign.stats, replied.stats);
+  assert.equal(last.seq, 0);
+
+  assert.ok(await metric(survivor, 'pasokh_campaign_messages_total{outcome="queued"}') > 0);
+  assert.ok(await metric(survivor, 'pasokh_campaign_messages_total{outcome="sent"}') > 0);
+});
+
+test('WhatsApp without a template: outside the window skipped and counted, inside at the campaign rate', async () => {
+  const gw = gwA.proc.exitCode === null ? gwA : gwB;
+  const created = await call(gw, 'POST', '/api/v1/admin/campaigns', {
+    name: 'c2', kind: 'occasion', occasion: 'date', date: new Date().toISOString().slice(0, 10),
+    texts: { ar: 'عرض خاص C2-OFFER' }, audience: { tags: ['c2'], channels: ['wa'] }, rate_per_second: 5,
+  });
+  assert.equal(created.status, 201, created.text);
+  const id = created.json.id;
+  const done = await waitUntil(async () => {
+    const c = (await call(gw, 'GET', `/api/v1/admin/campaigns/${id}`)).json;
+    return c.status === 'done' && c;
+  }, 'c2 done', 15000);
+  assert.equal(done.stats.queued, people.c2In.length);
+  assert.equal(done.stats.skipped_no_template, people.c2Old.length);
+  const sends = await waitUntil(async () => {
+    const r = (await fake.requests('/messages')).filter((x) => x.body.includes('C2-OFFER'));
+    return r.length === people.c2In.length && r;
+  }, 'c2 sends', 10000);
+  assert.deepEqual(sends.map((r) => r.json.to).sort(), [...people.c2In].sort());
+  // 8 messages at 5 a second: at least a second and a half from first to last.
+  const spread = sends.at(-1).time - sends[0].time;
+  assert.ok(spread >= 1000, `sent within ${spread} ms`);
+});
