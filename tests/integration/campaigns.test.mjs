@@ -8,19 +8,69 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, login, postMessage, sleep } from '../support/harness.mjs';
+import net from 'node:net';
+import { Pasokh, RedisServer, freePort, login, postMessage, sleep } from '../support/harness.mjs';
 import {
   FakeProvider, SECRETS, agentFor, messengerConfig, metric, newChatId, newPhone, postWebhook, postWhatsApp, ready, redisCli,
   telegramHeaders, tgText, waStatuses, waText, waitUntil,
 } from './messenger_support.mjs';
 
 const CODE = 'YALDA-1404';
-let redis, fake, gwA, gwB, boss;
-const people = { tg: [], tgOut: [], wa: [], waOut: [], waOld: [], api: [], apiOut: [], linked: [], imported: [], c2In: [], c2Old: [] };
+let redis, fake, relay, gwA, gwB, boss;
+const people = { tg: [], tgOut: [], wa: [], waOut: [], waOld: [], api: [], apiOut: [], linked: [], imported: [], mail: [],
+  c2In: [], c2Old: [] };
 
-const config = () => messengerConfig(redis, fake, {
-  campaigns: { timezone: 'UTC', quiet_hours: null, tick_ms: 50, lease_ms: 1000, rate_per_second: 200 },
-});
+// The mail relay: a minimal SMTP server that takes every mail and keeps its envelope and data.
+class SmtpSink {
+  constructor() { this.mails = []; }
+  async start() {
+    this.server = net.createServer((sock) => {
+      let buf = '', data = null, rcpt = [];
+      sock.write('220 sink ESMTP\r\n');
+      sock.on('data', (d) => {
+        buf += d.toString('latin1');
+        for (;;) {
+          if (data !== null) {
+            const end = buf.indexOf('\r\n.\r\n');
+            if (end < 0) return;
+            this.mails.push({ rcpt, data: buf.slice(0, end) });
+            buf = buf.slice(end + 5);
+            data = null;
+            rcpt = [];
+            sock.write('250 2.0.0 queued\r\n');
+            continue;
+          }
+          const nl = buf.indexOf('\r\n');
+          if (nl < 0) return;
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 2);
+          const verb = line.slice(0, 4).toUpperCase();
+          if (verb === 'EHLO' || verb === 'HELO') sock.write('250-sink\r\n250 8BITMIME\r\n');
+          else if (verb === 'RCPT') { rcpt.push(line.match(/<([^>]*)>/)?.[1]); sock.write('250 ok\r\n'); }
+          else if (verb === 'DATA') { data = ''; sock.write('354 go on\r\n'); }
+          else if (verb === 'QUIT') { sock.end('221 bye\r\n'); return; }
+          else sock.write('250 ok\r\n');
+        }
+      });
+      sock.on('error', () => {});
+    });
+    await new Promise((r) => this.server.listen(0, '127.0.0.1', r));
+    this.port = this.server.address().port;
+    return this;
+  }
+  stop() { this.server?.close(); }
+}
+
+const config = (smtpPort) => {
+  const c = messengerConfig(redis, fake, {
+    campaigns: { timezone: 'UTC', quiet_hours: null, tick_ms: 50, lease_ms: 1000, rate_per_second: 200 },
+  });
+  c.channels.push({ id: 'mail', kind: 'email', team: 'support', provider: {
+    support_addresses: ['support@shop.example'], reply_domain: 'shop.example', from_address: 'support@shop.example',
+    from_name: 'Shop', smtp: { address: '127.0.0.1', port: smtpPort, hostname: 'mx.shop.example' },
+    relay: { host: '127.0.0.1', port: relay.port, tls: 'none', helo_name: 'mx.shop.example' } } });
+  return c;
+};
 
 async function call(gw, method, path, body, token = boss) {
   const res = await fetch(`${gw.base}${path}`, {
@@ -47,8 +97,9 @@ async function api(gw, id, text) {
 before(async () => {
   redis = await new RedisServer().start();
   fake = await new FakeProvider().start();
-  gwA = await ready(await new Pasokh(config(), SECRETS).start());
-  gwB = await ready(await new Pasokh(config(), SECRETS).start());
+  relay = await new SmtpSink().start();
+  gwA = await ready(await new Pasokh(config(await freePort()), SECRETS).start());
+  gwB = await ready(await new Pasokh(config(await freePort()), SECRETS).start());
   await gwA.createAgent('boss', 'boss-secret-1', { name: 'Boss', role: 'admin' });
   await gwA.createAgent('ali', 'ali-secret-1', { name: 'Ali' });
   boss = (await login(gwA, 'boss', 'boss-secret-1')).json.token;
@@ -82,7 +133,10 @@ before(async () => {
   }
   // Five imported customers who never wrote: a new conversation on their identity.
   for (let i = 0; i < 5; i++) people.imported.push(newChatId());
-  const csv = ['channel,external_id,name,language', ...people.imported.map((c, i) => `tg,${c},Imported ${i},en`)].join('\n');
+  // And eight by email only.
+  for (let i = 0; i < 8; i++) people.mail.push(`buyer${i}.${randomUUID().slice(0, 6)}@mail.example`);
+  const csv = ['channel,external_id,name,language', ...people.imported.map((c, i) => `tg,${c},Imported ${i},en`),
+    ...people.mail.map((a, i) => `mail,${a},Mail ${i},en`)].join('\n');
   const imported = await call(gwA, 'POST', '/api/v1/admin/customers/import', csv);
   assert.equal(imported.status, 200, imported.text);
   // A customer file with no identity at all.
@@ -102,6 +156,7 @@ after(async () => {
   await gwA?.cleanup();
   await gwB?.cleanup();
   fake?.stop();
+  relay?.stop();
   await redis?.cleanup();
 });
 
@@ -180,7 +235,7 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
   const eligibleTg = [...people.tg, ...people.linked.map((l) => l.chat), ...people.imported];
   const eligibleWa = people.wa;
   const eligibleApi = people.api;
-  const expectedQueued = eligibleTg.length + eligibleWa.length + people.waOld.length + eligibleApi.length;
+  const expectedQueued = eligibleTg.length + eligibleWa.length + people.waOld.length + eligibleApi.length + people.mail.length;
   assert.equal(done.stats.queued, expectedQueued);
   assert.equal(done.stats.skipped_opted_out, people.tgOut.length + people.waOut.length + people.apiOut.length);
   assert.equal(done.stats.skipped_no_channel, 1);
@@ -214,6 +269,14 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
   assert.equal(templates.length, people.waOld.length);
   assert.equal(templates[0].json.template.name, 'yalda_offer');
   assert.deepEqual(templates[0].json.template.components[0].parameters.map((x) => x.text).slice(-1), [CODE]);
+
+  // Email customers: one mail each through the relay, in their language.
+  for (const a of people.mail) {
+    const mails = relay.mails.filter((m) => m.rcpt.includes(a));
+    assert.equal(mails.length, 1, `mail to ${a}`);
+    assert.match(mails[0].data, /YALDA-1404/);
+  }
+  assert.equal(relay.mails.length, people.mail.length);
 
   // API customers: the message is in their conversation, once; the linked ones got it on Telegram only.
   const campaignMessages = (cust) => redisCli(redis, 'LRANGE', `pasokh:cust:${cust}:conversations`, '0', '-1').split('\n')
