@@ -43,6 +43,7 @@ using nlohmann::json;
 namespace cp = campaigns;
 
 constexpr std::int64_t batch_customers = 100;
+constexpr int max_batches_per_tick = 20;
 constexpr std::chrono::milliseconds messaging_window{24LL * 3600 * 1000};
 
 std::int64_t now_ms() {
@@ -247,8 +248,12 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
     const double burst = std::max(1.0, rate * 2 * std::chrono::duration<double>(cfg.tick).count());
     c.tokens = std::min(burst, c.tokens + rate * std::chrono::duration<double>(t - c.refilled).count());
     c.refilled = t;
+    // Few matches in many files (a follow-up campaign) must not hold the loop
+    // past the lease: a bounded number of batches per tick.
+    int batches = 0;
     while (c.tokens >= 1 && !stopping) {
       if (c.buffer.empty()) {
+        if (++batches > max_batches_per_tick) co_return;
         // The batch before is done: the next holder of the lease starts after it.
         co_await note(id, "cursor", std::to_string(c.cursor));
         auto more = co_await load_batch(c);

@@ -199,6 +199,11 @@ if not conv then
   redis.call('SET', open_key, conv, 'PX', reply_window)
 end
 local vkey = conv_key(conv)
+-- The messaging window is the customer's, not the conversation's: a newer
+-- message of theirs in another conversation there (a closed side one) counts.
+if best_at > 0 and best_at > (tonumber(redis.call('HGET', vkey, 'last_customer_message_at') or '0') or 0) then
+  redis.call('HSET', vkey, 'last_customer_message_at', best_at)
+end
 
 -- append_outbound (prelude) with the campaign and template fields.
 local h = redis.call('HMGET', vkey, 'team', 'channel', 'kind', 'recipient', 'status')
