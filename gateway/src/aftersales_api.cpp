@@ -325,7 +325,7 @@ awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& 
   if (!s.cfg.csat.enabled) co_return false;
   // A rating or a comment follows a resolved conversation: it lands in that
   // conversation (within the reopen window) or opens a new one.
-  if (!stored.new_conversation && stored.status != "resolved") co_return false;
+  if (!stored.csat_open) co_return false;
   int rating = as::csat_rating(event.button_payload.empty() ? event.text : event.button_payload);
   const auto &en = texts_for("en"), &fa = texts_for("fa"), &ar = texts_for("ar");
   if (rating > 0) {

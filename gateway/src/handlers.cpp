@@ -60,8 +60,9 @@ awaitable<void> run_bot(services& s, const routing::ingest_outcome& stored, cons
   }
   // Routing: team rules, queue, assignment, reopen (routing_service). A
   // conversation already routed and waiting in its queue stays there: the queue
-  // drains when an agent frees up, not when the customer writes again.
-  if (stored.status == "queued" && stored.routed && !stored.new_conversation) route = false;
+  // drains when an agent frees up, not when the customer writes again. A new
+  // conversation was routed inside ingest when its decision held.
+  if (stored.routed && (stored.status == "queued" || stored.new_conversation)) route = false;
   if (route && s.routing) {
     auto routed = co_await s.routing->route(stored.conversation_id, event.language);
     if (!routed) spdlog::get("routing")->warn("conv={} routing failed: {}", stored.conversation_id, routed.error().message());

@@ -227,6 +227,7 @@ int main(int argc, char** argv) {
   live_hub hub;
   routing::routing_service routing_svc(redis, cfg.redis.prefix, cfg.routing);
   routing_svc.on_count = [](std::string_view kind, int n) { global_metrics().routing_events.inc(kind, n); };
+  conversations.route_with(routing_svc);
   services svc{cfg, redis, conversations, agents, hub, *faq_bot.value, bot_turns, &routing_svc};
   std::vector<std::string> channel_teams;
   for (const auto& ch : cfg.channels) channel_teams.push_back(ch.team);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pasokh/proto/json.hpp"
+#include "pasokh/routing/routing_service.hpp"
 #include "ingest_script.hpp"
 #include "lua_scripts.hpp"
 
@@ -77,7 +78,17 @@ conversation_service::conversation_service(store::redis_client& redis, std::stri
 awaitable<result<ingest_outcome>> conversation_service::ingest(const proto::inbound_event& event,
                                                                 const channel_route& route) {
   ingest_thread none;
-  co_return co_await run_ingest(redis_, prefix_, dedup_ttl_, event, route, none);
+  if (!router_ || route.bot_enabled) co_return co_await run_ingest(redis_, prefix_, dedup_ttl_, event, route, none, nullptr);
+  // Decided for a new conversation of a customer who is not VIP; the script
+  // uses it only then (otherwise the caller routes as usual).
+  route_facts facts;
+  facts.channel = event.from.channel;
+  facts.language = event.language;
+  facts.current_team = route.team;
+  auto plan = router_->plan(facts, now_ms());
+  auto out = co_await run_ingest(redis_, prefix_, dedup_ttl_, event, route, none, &plan);
+  if (out && out->new_conversation && out->routed) router_->count_routed(out->status, plan);
+  co_return out;
 }
 
 namespace {

@@ -44,15 +44,17 @@ std::string identity_keys(const proto::inbound_event& event) {
 
 awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, const std::string& prefix,
                                              std::chrono::seconds dedup_ttl, const proto::inbound_event& event,
-                                             const channel_route& route, const ingest_thread& thread) {
+                                             const channel_route& route, const ingest_thread& thread,
+                                             const route_plan* plan) {
   auto args = store::make_command(
       prefix, event.from.channel, std::string(proto::to_string(event.from.kind)), event.from.external_id,
       event.from.display_name, event.dedup_key, std::to_string(dedup_ttl.count()), std::to_string(now_ms()),
       message_json(event), route.team, route.bot_enabled ? "1" : "0", event.language,
       event.provider_chat_id.empty() ? event.from.external_id : event.provider_chat_id, thread.conversation_id,
-      thread.any_sender ? "1" : "0", event.from.alt_external_id, event.provider_message_id,
-      identity_keys(event));
-  auto r = co_await redis.eval(script(lua::ingest), store::make_command(), std::move(args));
+      thread.any_sender ? "1" : "0", event.from.alt_external_id, event.provider_message_id, identity_keys(event),
+      plan ? plan->language : std::string());
+  if (plan) args.insert(args.end(), plan->decision.begin(), plan->decision.end());
+  auto r = co_await redis.eval(routing_script(lua::ingest), store::make_command(), std::move(args));
   if (!r) co_return r.error();
   if (r->is_error() || r->type != store::reply::kind::array || r->elements.empty())
     co_return make_error_code(store::redis_errc::server_error);
@@ -75,6 +77,7 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, const s
   out.new_conversation = a[4].str == "1";
   out.status = a[5].str;
   out.routed = a.size() > 6 && a[6].str == "1";
+  out.csat_open = a.size() > 7 && a[7].str == "1";
   co_return out;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "pasokh/routing/conversation_service.hpp"
+#include "pasokh/routing/routing_service.hpp"
 
 namespace pasokh::routing {
 
@@ -14,8 +15,10 @@ struct ingest_thread {
   bool any_sender = false;  // found through a secret reply token
 };
 
+// `plan`: the routing decision for a new queued conversation (or nullptr).
 awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, const std::string& prefix,
                                              std::chrono::seconds dedup_ttl, const proto::inbound_event& event,
-                                             const channel_route& route, const ingest_thread& thread);
+                                             const channel_route& route, const ingest_thread& thread,
+                                             const route_plan* plan);
 
 }  // namespace pasokh::routing

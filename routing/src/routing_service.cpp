@@ -107,8 +107,8 @@ awaitable<rresult<void>> routing_service::sync(std::vector<std::string> channel_
     cmds.push_back(store::make_command("HSETNX", prefix_ + "teams", id, to_json(t).dump()));
   }
   // Loaded ahead, so the first burst of calls does not each miss (NOSCRIPT) and resend the source.
-  for (const char* body : {lua::route, lua::presence, lua::tick, lua::conv_action, lua::list_view, lua::agent_admin,
-                           lua::append_reply})
+  for (const char* body : {lua::ingest, lua::route, lua::presence, lua::tick, lua::conv_action, lua::list_view,
+                           lua::agent_admin, lua::append_reply})
     cmds.push_back(store::make_command("SCRIPT", "LOAD", routing_script(body).source));
   auto r = co_await redis_.exec_pipeline(std::move(cmds));
   if (!r) co_return r.error();
@@ -163,6 +163,32 @@ awaitable<rresult<bool>> routing_service::delete_team(const std::string& id) {
   co_return existed;
 }
 
+route_plan routing_service::plan(const route_facts& facts, std::int64_t at) const {
+  auto all = teams();
+  auto decision = decide_route(cfg_.rules, *all, facts);
+  team_def fallback;
+  fallback.id = decision.team;
+  const team_def* team = &fallback;
+  for (const auto& t : *all)
+    if (t.id == decision.team) team = &t;
+  auto sla = sla_for(*team, at);
+  std::string closed;
+  if (!team->hours.always_open() && !team->hours.is_open(at)) closed = closed_message_for(*team, facts.language);
+  route_plan out;
+  out.language = facts.language;
+  out.closed = !closed.empty();
+  out.why = decision.why;
+  out.decision = {decision.team, decision.priority, facts.vip ? "1" : "0", std::to_string(sla.first_due),
+                  std::to_string(sla.first_warn), std::to_string(sla.resolve_due), std::to_string(sla.resolve_warn),
+                  std::move(closed), cfg_.sticky_agent ? "1" : "0"};
+  return out;
+}
+
+void routing_service::count_routed(std::string_view status, const route_plan& plan) const {
+  if (plan.closed) count("closed_notice", 1);
+  if (status == "assigned") count("assigned", 1);
+}
+
 awaitable<rresult<route_outcome>> routing_service::route(const std::string& conv, const std::string& language_hint) {
   auto now = std::to_string(now_ms());
   auto r = co_await redis_.eval(routing_script(lua::route), store::make_command(),
@@ -170,6 +196,7 @@ awaitable<rresult<route_outcome>> routing_service::route(const std::string& conv
   auto a = answer_of(r);
   if (!a) co_return a.error();
   const auto& v = **a;
+  route_plan decided;
   if (v[0].str == "facts" && v.size() >= 6) {
     route_facts facts;
     facts.channel = v[1].str;
@@ -177,33 +204,21 @@ awaitable<rresult<route_outcome>> routing_service::route(const std::string& conv
     facts.tags = split(v[3].str);
     facts.vip = v[4].str == "1";
     facts.language = v[5].str.empty() ? language_hint : v[5].str;
-    auto all = teams();
-    auto decision = decide_route(cfg_.rules, *all, facts);
-    team_def fallback;
-    fallback.id = decision.team;
-    const team_def* team = &fallback;
-    for (const auto& t : *all)
-      if (t.id == decision.team) team = &t;
     auto at = now_ms();
-    auto sla = sla_for(*team, at);
-    std::string closed;
-    if (!team->hours.always_open() && !team->hours.is_open(at)) closed = closed_message_for(*team, facts.language);
-    log()->debug("conv={} team={} ({}) priority={} closed={}", conv, decision.team, decision.why,
-                                  decision.priority, !closed.empty());
-    r = co_await redis_.eval(
-        routing_script(lua::route), store::make_command(),
-        store::make_command(prefix_, conv, std::to_string(at), "1", decision.team, decision.priority, facts.vip ? "1" : "0",
-                            std::to_string(sla.first_due), std::to_string(sla.first_warn), std::to_string(sla.resolve_due),
-                            std::to_string(sla.resolve_warn), closed, cfg_.sticky_agent ? "1" : "0"));
+    decided = plan(facts, at);
+    log()->debug("conv={} team={} ({}) priority={} closed={}", conv, decided.decision[0], decided.why,
+                 decided.decision[1], decided.closed);
+    auto args = store::make_command(prefix_, conv, std::to_string(at), "1");
+    args.insert(args.end(), decided.decision.begin(), decided.decision.end());
+    r = co_await redis_.eval(routing_script(lua::route), store::make_command(), std::move(args));
     a = answer_of(r);
     if (!a) co_return a.error();
-    if (!closed.empty()) count("closed_notice", 1);
   }
   const auto& w = **a;
   route_outcome out;
   out.status = w[0].str;
   if (w.size() > 1) out.assignee = w[1].str;
-  if (out.status == "assigned") count("assigned", 1);
+  count_routed(out.status, decided);
   co_return out;
 }
 

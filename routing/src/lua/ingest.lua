@@ -5,7 +5,8 @@
 -- ARGV: prefix, channel, kind, external_id, display_name, dedup_key,
 -- dedup_ttl_s, now_ms, message_json (an object with at least one member),
 -- team, bot_enabled, language, recipient, thread_conv, thread_any_sender,
--- alt_external_id, provider_message_id.
+-- alt_external_id, provider_message_id, (18: reserved), plan_language,
+-- then a routing decision (decision_args in routing_lib).
 -- thread_conv: a conversation the message answers (email threading),
 -- continued while it is open on this channel and the sender is its customer,
 -- or anyone when thread_any_sender is '1' (the caller verified a secret reply
@@ -35,7 +36,6 @@ if alt ~= '' and alt ~= ext then
   alt_new = not by_alt
   cust = cust or by_alt
 end
-local function link(id)
 -- A new identity joins the customer a verified key names (the sender of a
 -- mail, a WhatsApp number, the email a web chat visitor gave in the pre-chat
 -- form), unless that customer already has an identity on this channel: two
@@ -55,6 +55,7 @@ if not cust then
     if holder and not has_identity_on(holder, channel) then cust = holder; break end
   end
 end
+local function link(id)
   redis.call('SET', ident_prefix .. id, cust)
   redis.call('HSET', p .. 'cust:' .. cust .. ':identities', channel .. ':' .. id,
     cjson.encode({ channel = channel, kind = kind, external_id = id, display_name = display_name }))
@@ -77,7 +78,6 @@ else
   redis.call('HSET', ckey, 'id', cust, 'name', display_name, 'language', language, 'created_at', now,
     'vip', '0', 'last_seen_at', now)
   link(ext)
-end
   -- Weak evidence: the same two-word name in the same language on another channel.
   if name_key and language ~= '' then
     local names = p .. 'names:' .. language .. ':' .. name_key
@@ -86,11 +86,12 @@ end
     end
     redis.call('SADD', names, cust)
   end
+end
 if alt_new then link(alt) end
-
 if keys then
   for _, k in ipairs(keys) do index_customer_key(cust, k, now) end
 end
+
 -- The conversation: the thread the message answers, else the open one on this
 -- channel, else a new one.
 local open_key = ckey .. ':open:' .. channel
@@ -147,7 +148,25 @@ if camp[1] then
     redis.call('ZADD', p .. 'campaigns:dirty', now, camp[1])
   end
 end
--- Routed: the team's rules were applied (routing_service); a queued, routed
--- conversation needs nothing more from routing when its customer writes again.
-local routed = redis.call('HGET', vkey, 'routed') or '0'
-return { 'stored', conv, tostring(seq), cust, tostring(created), v.status, routed }
+-- Routed: the team's rules were applied; a queued, routed conversation needs
+-- nothing more from routing when its customer writes again. A new queued
+-- conversation is routed here, with the decision the caller made for a
+-- customer who is not VIP and speaks `plan_language` (ARGV[19]; '' = no
+-- decision); for anyone else the caller decides again (route.lua).
+local status, routed = v.status, redis.call('HGET', vkey, 'routed') or '0'
+local plan_language = ARGV[19]
+if created == 1 and status == 'queued' and plan_language ~= '' then
+  local c = redis.call('HMGET', ckey, 'vip', 'language')
+  if c[1] ~= '1' and (c[2] or '') == plan_language then
+    status = apply_route(conv, tonumber(now), decision_args(20))
+    routed = '1'
+  end
+end
+-- A new conversation, or a resolved one, may carry a CSAT rating or comment
+-- the customer owes: then the caller looks closer (aftersales).
+local csat_open = '0'
+if created == 1 or status == 'resolved' then
+  csat_open = tostring(redis.call('EXISTS', p .. 'csat:pending:' .. cust .. ':' .. channel,
+    p .. 'csat:comment:' .. cust .. ':' .. channel))
+end
+return { 'stored', conv, tostring(seq), cust, tostring(created), status, routed, csat_open }

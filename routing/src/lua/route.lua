@@ -1,9 +1,8 @@
 -- Routing after a customer message (or the bot's handoff), atomically.
--- ARGV: prefix, conv, now_ms, decided ('0': only look; '1': the fields below
--- hold the caller's decision), team, priority, vip, sla_first_due,
--- sla_first_warn, sla_resolve_due, sla_resolve_warn (ms, 0 = none),
--- closed_text (auto message when the team is outside business hours, '' when
--- open), sticky ('1': a returning customer's previous agent first).
+-- ARGV: prefix, conv, now_ms, decided ('0': only look; '1': ARGV[5] on hold
+-- the caller's decision, as decision_args in routing_lib reads it).
+-- A new conversation of a channel without the bot is usually routed inside
+-- ingest.lua already, with a decision made before the message was stored.
 -- Answers { outcome, ... }:
 --   { 'facts', channel, team, tags, vip, language }: not routed yet; decide and call again
 --   { 'queued' | 'assigned' | 'unchanged' | 'bot' | 'closed' | 'not_found', assignee }
@@ -49,49 +48,8 @@ if h[2] ~= '1' then
     local c = redis.call('HMGET', p .. 'cust:' .. h[6], 'vip', 'language')
     return { 'facts', h[3], h[4], h[5] or '', c[1] or '0', c[2] or '' }
   end
-  local team, priority, vip = ARGV[5], ARGV[6], ARGV[7]
-  local first_due, first_warn = tonumber(ARGV[8]), tonumber(ARGV[9])
-  local resolve_due, resolve_warn = tonumber(ARGV[10]), tonumber(ARGV[11])
-  local closed_text, sticky = ARGV[12], ARGV[13] == '1'
-  redis.call('HSET', vkey, 'routed', '1', 'vip', vip)
-  local old_team, old_priority = h[4], redis.call('HGET', vkey, 'priority') or 'normal'
-  if team ~= '' and team ~= old_team then
-    redis.call('ZREM', p .. 'queue:' .. old_team, conv)
-    redis.call('ZREM', p .. 'team:' .. old_team .. ':open', conv)
-    redis.call('HSET', vkey, 'team', team)
-    redis.call('ZADD', p .. 'team:' .. team .. ':open', now, conv)
-  else
-    team = old_team
-  end
-  if priority == '' then priority = old_priority end
-  redis.call('HSET', vkey, 'priority', priority)
-  if team ~= old_team or priority ~= old_priority then
-    local seq = redis.call('HINCRBY', vkey, 'seq', 1)
-    emit(conv, seq, 'routed', { team = team, from_team = old_team, priority = priority, vip = vip == '1', at = now })
-  end
-  local tkey = p .. 'timers:sla'
-  if first_due > 0 then
-    redis.call('HSET', vkey, 'sla_first_due', first_due)
-    redis.call('ZADD', tkey, first_due, 'first_breach|' .. conv)
-    if first_warn > 0 and first_warn < first_due then redis.call('ZADD', tkey, first_warn, 'first_warn|' .. conv) end
-  end
-  if resolve_due > 0 then
-    redis.call('HSET', vkey, 'sla_resolve_due', resolve_due)
-    redis.call('ZADD', tkey, resolve_due, 'resolve_breach|' .. conv)
-    if resolve_warn > 0 and resolve_warn < resolve_due then redis.call('ZADD', tkey, resolve_warn, 'resolve_warn|' .. conv) end
-  end
-  if closed_text ~= '' and not redis.call('HGET', vkey, 'closed_notice_at') then
-    redis.call('HSET', vkey, 'closed_notice_at', now)
-    append_outbound(conv, 'system', '', '', '', closed_text, now, true, nil)
-  end
-  h[4] = team
-  if sticky then
-    local last = redis.call('HGET', p .. 'cust:' .. h[6], 'last_agent')
-    if last and agent_eligible(last, now) then
-      assign_to(conv, last, now, 'system', 'returning_customer', nil)
-      return { 'assigned', last }
-    end
-  end
+  local status_after, assignee = apply_route(conv, now, decision_args(5))
+  return { status_after, assignee }
 end
 enqueue(conv, now)
 drain_team(h[4], now, 10)

@@ -226,3 +226,68 @@ local function clear_timers(conv)
   redis.call('ZREM', p .. 'timers:reassign', conv)
   redis.call('ZREM', p .. 'timers:snooze', conv)
 end
+
+-- The caller's routing decision for a conversation not routed yet, from
+-- ARGV[i] on: team, priority, vip, sla_first_due, sla_first_warn,
+-- sla_resolve_due, sla_resolve_warn (ms, 0 = none), closed_text (the notice
+-- outside business hours, '' when open), sticky ('1': a returning customer's
+-- previous agent first).
+local function decision_args(i)
+  return { team = ARGV[i], priority = ARGV[i + 1], vip = ARGV[i + 2],
+    first_due = tonumber(ARGV[i + 3]), first_warn = tonumber(ARGV[i + 4]),
+    resolve_due = tonumber(ARGV[i + 5]), resolve_warn = tonumber(ARGV[i + 6]),
+    closed_text = ARGV[i + 7], sticky = ARGV[i + 8] == '1' }
+end
+
+-- Applies a decision to a queued conversation: team, priority, VIP, SLA
+-- timers and the closed-hours notice; then the returning customer's agent, or
+-- the queue, drained at once. Answers the status and assignee after it.
+local function apply_route(conv, now, d)
+  local vkey = conv_key(conv)
+  local h = redis.call('HMGET', vkey, 'team', 'priority', 'customer_id')
+  local old_team, old_priority = h[1], h[2] or 'normal'
+  local team, priority = d.team, d.priority
+  redis.call('HSET', vkey, 'routed', '1', 'vip', d.vip)
+  if team ~= '' and team ~= old_team then
+    redis.call('ZREM', p .. 'queue:' .. old_team, conv)
+    redis.call('ZREM', p .. 'team:' .. old_team .. ':open', conv)
+    redis.call('HSET', vkey, 'team', team)
+    redis.call('ZADD', p .. 'team:' .. team .. ':open', now, conv)
+  else
+    team = old_team
+  end
+  if priority == '' then priority = old_priority end
+  redis.call('HSET', vkey, 'priority', priority)
+  if team ~= old_team or priority ~= old_priority then
+    local seq = redis.call('HINCRBY', vkey, 'seq', 1)
+    emit(conv, seq, 'routed', { team = team, from_team = old_team, priority = priority, vip = d.vip == '1', at = now })
+  end
+  local tkey = p .. 'timers:sla'
+  if d.first_due > 0 then
+    redis.call('HSET', vkey, 'sla_first_due', d.first_due)
+    redis.call('ZADD', tkey, d.first_due, 'first_breach|' .. conv)
+    if d.first_warn > 0 and d.first_warn < d.first_due then redis.call('ZADD', tkey, d.first_warn, 'first_warn|' .. conv) end
+  end
+  if d.resolve_due > 0 then
+    redis.call('HSET', vkey, 'sla_resolve_due', d.resolve_due)
+    redis.call('ZADD', tkey, d.resolve_due, 'resolve_breach|' .. conv)
+    if d.resolve_warn > 0 and d.resolve_warn < d.resolve_due then
+      redis.call('ZADD', tkey, d.resolve_warn, 'resolve_warn|' .. conv)
+    end
+  end
+  if d.closed_text ~= '' and not redis.call('HGET', vkey, 'closed_notice_at') then
+    redis.call('HSET', vkey, 'closed_notice_at', now)
+    append_outbound(conv, 'system', '', '', '', d.closed_text, now, true, nil)
+  end
+  if d.sticky then
+    local last = redis.call('HGET', p .. 'cust:' .. h[3], 'last_agent')
+    if last and agent_eligible(last, now) then
+      assign_to(conv, last, now, 'system', 'returning_customer', nil)
+      return 'assigned', last
+    end
+  end
+  enqueue(conv, now)
+  drain_team(team, now, 10)
+  local after = redis.call('HMGET', vkey, 'status', 'assignee')
+  return after[1], after[2] or ''
+end

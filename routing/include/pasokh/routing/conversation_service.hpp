@@ -16,6 +16,8 @@
 
 namespace pasokh::routing {
 
+class routing_service;
+
 enum class routing_errc {
   not_found = 1,  // no such conversation
   closed,         // the conversation is closed for good
@@ -39,7 +41,8 @@ struct ingest_outcome {
   bool duplicate = false;
   bool new_conversation = false;
   std::string status;  // conversation status after the message ("bot", "queued", ...)
-  bool routed = false;  // team rules applied already (routing_service)
+  bool routed = false;  // team rules applied already (routing_service; a new conversation: inside ingest)
+  bool csat_open = false;  // the customer owes a CSAT rating or comment on this channel (aftersales)
 };
 
 struct append_outcome {
@@ -65,6 +68,11 @@ struct author {
 class conversation_service {
  public:
   conversation_service(store::redis_client& redis, std::string prefix, std::chrono::seconds dedup_ttl);
+
+  // A new conversation of a channel without the bot is routed inside the
+  // ingest script, with a decision `router` makes beforehand (one round trip
+  // instead of three). Without a router, routing is the caller's.
+  void route_with(const routing_service& router) { router_ = &router; }
 
   awaitable<result<ingest_outcome>> ingest(const proto::inbound_event& event, const channel_route& route);
 
@@ -108,6 +116,7 @@ class conversation_service {
   store::redis_client& redis_;
   std::string prefix_;
   std::chrono::seconds dedup_ttl_;
+  const routing_service* router_ = nullptr;
 };
 
 }  // namespace pasokh::routing

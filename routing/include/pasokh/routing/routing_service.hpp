@@ -30,6 +30,15 @@ struct route_outcome {
   std::string assignee;  // "" when waiting
 };
 
+// A routing decision made before the conversation's script runs, handed to
+// it as decision_args in routing_lib.lua reads it.
+struct route_plan {
+  std::string language;               // the customer's language it assumed
+  std::vector<std::string> decision;  // team, priority, vip, SLA due/warn times, closed notice, sticky
+  bool closed = false;                // the team is outside business hours (a notice goes out)
+  std::string why;                    // which rule chose the team, for the log
+};
+
 struct presence_outcome {
   bool found = true;
   std::string before, after;  // online | away | offline
@@ -83,6 +92,11 @@ class routing_service {
 
   // After a customer message was stored (or the bot handed off).
   boost::asio::awaitable<rresult<route_outcome>> route(const std::string& conv, const std::string& language_hint);
+
+  // The decision for these facts at `at` (ms): team rules, SLA, business hours.
+  route_plan plan(const route_facts& facts, std::int64_t at) const;
+  // Metrics for a conversation routed with `plan` (also inside ingest).
+  void count_routed(std::string_view status, const route_plan& plan) const;
 
   // op: beat | close | set. availability: "" | online | away.
   boost::asio::awaitable<rresult<presence_outcome>> presence(std::string op, std::string agent, std::string session,
