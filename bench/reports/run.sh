@@ -72,10 +72,10 @@ token=$(curl -s "$base/api/v1/auth/login" -H 'content-type: application/json' \
 auth="authorization: Bearer $token"
 echo "rebuild from the logs: $(curl -s -X POST -H "$auth" "$base/api/v1/admin/reports/rebuild")"
 summary() {  # label, query
-  local out
+  local out read
   out=$(curl -s -o "$work/report.json" -w '%{time_total}' -H "$auth" "$base/api/v1/reports/summary?$2")
-  printf '  %-44s %6.0f ms  (%s conversations read)\n' "$1" "$(echo "$out * 1000" | bc)" \
-    "$(sed -n 's/.*"scanned":\([0-9]*\).*/\1/p' "$work/report.json")"
+  read=$(sed -n 's/.*"scanned":\([0-9]*\).*/\1/p' "$work/report.json")
+  printf '  %-46s %6.0f ms  %s\n' "$1" "$(echo "$out * 1000" | bc)" "${read:+($read conversations read)}"
 }
 year="from=$start&to=$((now + 1))&tz=Asia/Tehran"
 month="from=$((now - 30 * 86400000))&to=$((now + 1))&tz=Asia/Tehran"

@@ -115,7 +115,7 @@ awaitable<std::optional<std::vector<rp::timeline>>> load_timelines(services& s, 
       if (!writes.empty() && !co_await s.redis.exec_pipeline(std::move(writes))) co_return std::nullopt;
     }
   }
-  co_return out;
+  co_return std::move(out);
 }
 
 // Customers (of those given) with a non-side conversation created before
@@ -160,7 +160,7 @@ awaitable<std::optional<std::set<std::string>>> customers_seen_before(services& 
     for (const auto& t : *timelines)
       if (!t.side) seen.insert(owner[t.id]);
   }
-  co_return seen;
+  co_return std::move(seen);
 }
 
 std::optional<std::int64_t> time_param(std::string_view v, const rp::calendar& cal) {
