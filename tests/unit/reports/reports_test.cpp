@@ -157,6 +157,15 @@ TEST(ReportTimeline, ACachedTimelineContinuesWithTheNextEvents) {
   EXPECT_EQ(rp::encode(*cached), rp::encode(b.fold()));
   EXPECT_FALSE(rp::decode("{\"v\":0}"));
   EXPECT_FALSE(rp::decode("not json"));
+  // A separator inside a value cannot shift the fields; a cut entry is refolded.
+  auto odd = b.fold();
+  odd.team = "sup\x1fport\x1e";
+  auto back = rp::decode(rp::encode(odd));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->team, "sup?port?");
+  EXPECT_EQ(back->resolutions.size(), 2u);
+  auto text = rp::encode(odd);
+  EXPECT_FALSE(rp::decode(text.substr(0, text.size() / 2)));
 }
 
 TEST(ReportTimeline, AnAgentTakingOverFromTheBotAndSideConversations) {
