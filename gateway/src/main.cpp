@@ -6,8 +6,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <atomic>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -324,15 +326,28 @@ int main(int argc, char** argv) {
     log->info("signal {}: draining connections", signo);
     for (auto& mail : email_channels) mail->stop();
     server.shutdown(std::chrono::seconds(5), [&] {
-      log->info("stopped");
-      for (auto& o : outboxes) o->stop();
       campaigns.stop();
       routing_svc.stop();
       kb_watcher.stop();
       webchat.stop();
-      subscriber.stop();
-      redis.stop();
-      ioc.stop();
+      // Sends in flight finish and are recorded before Redis goes (at most 5 s):
+      // cut off, another instance would send them again.
+      auto finish = std::make_shared<std::function<void()>>([&, once = std::make_shared<std::once_flag>()] {
+        std::call_once(*once, [&] {
+          log->info("stopped");
+          subscriber.stop();
+          redis.stop();
+          ioc.stop();
+        });
+      });
+      auto deadline = std::make_shared<net::steady_timer>(ioc, std::chrono::seconds(5));
+      deadline->async_wait([finish](boost::system::error_code) { (*finish)(); });
+      auto left = std::make_shared<std::atomic<std::size_t>>(outboxes.size());
+      if (outboxes.empty()) (*finish)();
+      for (auto& o : outboxes)
+        o->stop([finish, left] {
+          if (--*left == 0) (*finish)();
+        });
     });
   });
 

@@ -1,5 +1,7 @@
 #include "pasokh/routing/outbox.hpp"
 
+#include <utility>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -143,6 +145,8 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
   std::map<std::string, std::deque<std::shared_ptr<entry>>> waiting;  // chat → entries behind the one in progress
   std::set<net::steady_timer*> sleepers;
   std::string claim_cursor = "0-0";
+  int in_flight = 0;                              // deliveries running
+  std::vector<std::function<void()>> on_drained;  // stop()'s callers, once in_flight is 0
 
   void result(std::string_view what) {
     if (opts.on_result) opts.on_result(what);
@@ -159,10 +163,17 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
     co_return !stopping;
   }
 
-  void stop_on_strand() {
+  void stop_on_strand(std::function<void()> drained) {
     stopping = true;
     for (auto* t : sleepers) t->cancel();
     wake.cancel();
+    if (drained) on_drained.push_back(std::move(drained));
+    notify_if_drained();
+  }
+
+  void notify_if_drained() {
+    if (!stopping || in_flight > 0) return;
+    for (auto& f : std::exchange(on_drained, {})) f();
   }
 
   // --- reading ---------------------------------------------------------------
@@ -300,8 +311,11 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
 
   net::awaitable<void> deliver(std::shared_ptr<entry> e) {
     auto self = shared_from_this();
+    ++in_flight;
     co_await attempt_until_done(*e);
+    --in_flight;
     done(e);
+    notify_if_drained();
   }
 
   net::awaitable<void> attempt_until_done(entry& e) {
@@ -445,8 +459,8 @@ void outbox_worker::start() {
   net::co_spawn(state_->strand, state_->maintenance_loop(), net::detached);
 }
 
-void outbox_worker::stop() {
-  net::post(state_->strand, [s = state_] { s->stop_on_strand(); });
+void outbox_worker::stop(std::function<void()> drained) {
+  net::post(state_->strand, [s = state_, drained = std::move(drained)]() mutable { s->stop_on_strand(std::move(drained)); });
   state_->reader->stop();
 }
 

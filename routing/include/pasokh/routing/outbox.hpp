@@ -84,7 +84,10 @@ class outbox_worker {
   void start();
   // Stops reading and waiting; entries not yet done stay pending for the next
   // instance (or this one after a restart) to claim. Safe to call twice.
-  void stop();
+  // `drained` runs (on the worker's strand) once no send is in flight: a send
+  // that reached the provider is recorded and acknowledged before the process
+  // goes, so the next owner does not send it again.
+  void stop(std::function<void()> drained = {});
   const std::string& consumer() const;
 
  private:
