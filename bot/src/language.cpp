@@ -68,6 +68,11 @@ std::optional<language> parse_language(std::string_view s) noexcept {
   return std::nullopt;
 }
 
+std::string_view guess_language_code(std::string_view text) {
+  auto guess = detect_language(text);
+  return guess ? to_string(*guess) : std::string_view{};
+}
+
 std::optional<language> detect_language(std::string_view text) {
   int latin = 0, arabic_script = 0;
   int fa = 0, ar = 0;  // evidence points

@@ -273,31 +273,6 @@ bool valid_client_id(std::string_view id, std::size_t max_bytes) {
   return !id.empty() && id.size() <= max_bytes && valid_conv_id(id);
 }
 
-std::string detect_language(std::string_view text) {
-  if (!proto::valid_utf8(text)) return {};
-  int persian = 0, arabic_only = 0, arabic_script = 0, latin = 0;
-  for (std::size_t i = 0; i < text.size();) {
-    char32_t cp = next_code_point(text, i);
-    if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z')) ++latin;
-    if (cp >= 0x0600 && cp <= 0x06FF) {
-      ++arabic_script;
-      // پ چ ژ گ ک ی and Persian digits
-      if (cp == 0x067E || cp == 0x0686 || cp == 0x0698 || cp == 0x06AF || cp == 0x06A9 || cp == 0x06CC ||
-          (cp >= 0x06F0 && cp <= 0x06F9))
-        ++persian;
-      // ة ي ك ى and Arabic-Indic digits
-      if (cp == 0x0629 || cp == 0x064A || cp == 0x0643 || cp == 0x0649 || (cp >= 0x0660 && cp <= 0x0669)) ++arabic_only;
-    }
-  }
-  if (arabic_script > 0 && arabic_script >= latin) {
-    if (persian > arabic_only) return "fa";
-    if (arabic_only > persian) return "ar";
-    return {};  // shared letters only: cannot tell Persian from Arabic
-  }
-  if (latin > 0) return "en";
-  return {};
-}
-
 std::string normalize_language(std::string_view tag) {
   auto primary = tag.substr(0, tag.find_first_of("-_"));
   std::string l;

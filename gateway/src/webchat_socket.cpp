@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "pasokh/bot/language.hpp"
 #include "pasokh/gateway/handlers.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/webchat.hpp"
@@ -341,7 +342,7 @@ class chat_session : public ws_handler,
     event.sent_at = now;
     // The message's own language first: the widget corrects its guess (the
     // browser's language, sent in hello) from the first message's text.
-    event.language = !m.lang.empty() ? m.lang : !lang_.empty() ? lang_ : detect_language(m.text);
+    event.language = !m.lang.empty() ? m.lang : !lang_.empty() ? lang_ : std::string(bot::guess_language_code(m.text));
     // Named, not braced: GCC 12 destroys braced temporaries in co_await expressions twice.
     routing::channel_route route{channel_.config->team, channel_.config->bot};
     auto outcome = co_await w_.core().conversations.ingest(event, route);

@@ -52,8 +52,11 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, const s
       message_json(event), route.team, route.bot_enabled ? "1" : "0", event.language,
       event.provider_chat_id.empty() ? event.from.external_id : event.provider_chat_id, thread.conversation_id,
       thread.any_sender ? "1" : "0", event.from.alt_external_id, event.provider_message_id, identity_keys(event),
-      plan ? plan->language : std::string());
-  if (plan) args.insert(args.end(), plan->decision.begin(), plan->decision.end());
+      plan ? "1" : "0");
+  if (plan) {
+    args.push_back(plan->language);
+    args.insert(args.end(), plan->decision.begin(), plan->decision.end());
+  }
   auto r = co_await redis.eval(routing_script(lua::ingest), store::make_command(), std::move(args));
   if (!r) co_return r.error();
   if (r->is_error() || r->type != store::reply::kind::array || r->elements.empty())

@@ -5,8 +5,9 @@
 -- ARGV: prefix, channel, kind, external_id, display_name, dedup_key,
 -- dedup_ttl_s, now_ms, message_json (an object with at least one member),
 -- team, bot_enabled, language, recipient, thread_conv, thread_any_sender,
--- alt_external_id, provider_message_id, (18: reserved), plan_language,
--- then a routing decision (decision_args in routing_lib).
+-- alt_external_id, provider_message_id, identity keys, planned ('1': the
+-- caller's routing decision follows), the language it assumed, then the
+-- decision (decision_args in routing_lib).
 -- thread_conv: a conversation the message answers (email threading),
 -- continued while it is open on this channel and the sender is its customer,
 -- or anyone when thread_any_sender is '1' (the caller verified a secret reply
@@ -150,15 +151,14 @@ if camp[1] then
 end
 -- Routed: the team's rules were applied; a queued, routed conversation needs
 -- nothing more from routing when its customer writes again. A new queued
--- conversation is routed here, with the decision the caller made for a
--- customer who is not VIP and speaks `plan_language` (ARGV[19]; '' = no
--- decision); for anyone else the caller decides again (route.lua).
+-- conversation is routed here when the caller decided (ARGV[19] '1') for a
+-- customer who is not VIP and speaks ARGV[20] (the customer file's language);
+-- for anyone else the caller decides again (route.lua).
 local status, routed = v.status, redis.call('HGET', vkey, 'routed') or '0'
-local plan_language = ARGV[19]
-if created == 1 and status == 'queued' and plan_language ~= '' then
+if created == 1 and status == 'queued' and ARGV[19] == '1' then
   local c = redis.call('HMGET', ckey, 'vip', 'language')
-  if c[1] ~= '1' and (c[2] or '') == plan_language then
-    status = apply_route(conv, tonumber(now), decision_args(20))
+  if c[1] ~= '1' and (c[2] or '') == ARGV[20] then
+    status = apply_route(conv, tonumber(now), decision_args(21))
     routed = '1'
   end
 end

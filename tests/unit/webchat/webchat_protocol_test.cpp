@@ -117,12 +117,7 @@ TEST(Helpers, Email) {
     EXPECT_FALSE(valid_email(bad)) << bad;
 }
 
-TEST(Helpers, LanguageDetection) {
-  EXPECT_EQ(detect_language("سلام، یخچالم خراب شده"), "fa");
-  EXPECT_EQ(detect_language("مرحبا، أريد إرجاع المكنسة الكهربائية"), "ar");
-  EXPECT_EQ(detect_language("Hello, my washer is broken"), "en");
-  EXPECT_EQ(detect_language("سلام"), "");  // shared letters only
-  EXPECT_EQ(detect_language("123"), "");
+TEST(Helpers, LanguageTags) {
   EXPECT_EQ(normalize_language("ar-EG"), "ar");
   EXPECT_EQ(normalize_language("de"), "");
 }

@@ -22,5 +22,7 @@ std::optional<language> parse_language(std::string_view) noexcept;
 // function words. nullopt when the text carries no usable signal (digits,
 // emoji, an even tie), so the caller can fall back to what it already knows.
 std::optional<language> detect_language(std::string_view text);
+// The same guess as "fa", "ar" or "en"; "" when there is none.
+std::string_view guess_language_code(std::string_view text);
 
 }  // namespace pasokh::bot

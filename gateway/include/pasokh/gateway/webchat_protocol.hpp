@@ -105,8 +105,6 @@ std::optional<std::string> customer_event_frame(std::string_view event_frame, ev
 std::size_t utf8_length(std::string_view s);  // code points of valid UTF-8
 bool valid_email(std::string_view email);
 bool valid_client_id(std::string_view id, std::size_t max_bytes);
-// "fa", "ar" or "en" from the script of the text; empty when undecided.
-std::string detect_language(std::string_view text);
 std::string normalize_language(std::string_view tag);  // "fa-IR" → "fa"; unsupported → ""
 
 }  // namespace pasokh::gateway
