@@ -13,8 +13,10 @@
 
 #include "pasokh/gateway/aftersales.hpp"
 #include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/proto/utf8.hpp"
+#include "pasokh/routing/clock.hpp"
 
 namespace pasokh::routing::lua {
 extern const char* const prelude;
@@ -24,6 +26,8 @@ extern const char* const aftersales;
 }
 
 namespace pasokh::gateway {
+
+using routing::now_ms;
 namespace {
 
 using boost::asio::awaitable;
@@ -37,26 +41,6 @@ constexpr std::size_t max_comment_bytes = 4000;
 const store::lua_script& script() {
   static const store::lua_script s(std::string(routing::lua::prelude) + "\n" + lua::aftersales);
   return s;
-}
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-http_response reject(unsigned status, std::string_view code, std::string_view message) {
-  global_metrics().errors.inc(code);
-  return error_response(status, code, message);
-}
-
-awaitable<std::variant<agent, http_response>> caller(services& s, const http_request& req, bool admin) {
-  auto token = bearer_token(req);
-  if (token.empty()) co_return unauthorized("a Bearer session token is required");
-  auto who = co_await s.agents.authenticate(token);
-  if (!who) co_return unavailable();
-  if (!*who) co_return unauthorized("invalid or expired session");
-  if (admin && (*who)->role != "admin") co_return reject(403, "forbidden", "this needs the admin role");
-  co_return **who;
 }
 
 bool valid_customer_id(std::string_view id) {
@@ -378,7 +362,7 @@ awaitable<void> on_resolved(services& s, std::string conv) {
 
 void add_aftersales_routes(router& r, services& s) {
   r.add("POST", "/api/v1/admin/customers/import", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
-    auto who = co_await caller(s, req, true);
+    auto who = co_await require_agent(s, req, "admin");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     auto rows = request_rows(req);
     if (auto* err = std::get_if<http_response>(&rows)) co_return *err;
@@ -387,7 +371,7 @@ void add_aftersales_routes(router& r, services& s) {
   });
 
   r.add("POST", "/api/v1/customers/{id}/purchases", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
-    auto who = co_await caller(s, req, true);
+    auto who = co_await require_agent(s, req, "admin");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     const auto& id = p.at("id");
     if (auto err = co_await check_customer(s, std::get<agent>(who), id)) co_return *err;
@@ -397,7 +381,7 @@ void add_aftersales_routes(router& r, services& s) {
   });
 
   r.add("GET", "/api/v1/customers/{id}/purchases", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
-    auto who = co_await caller(s, req, false);
+    auto who = co_await require_agent(s, req, "");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     const auto& id = p.at("id");
     if (auto err = co_await check_customer(s, std::get<agent>(who), id)) co_return *err;

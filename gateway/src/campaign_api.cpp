@@ -7,9 +7,14 @@
 
 #include "pasokh/gateway/campaigns.hpp"
 #include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
+#include "pasokh/routing/clock.hpp"
 
 namespace pasokh::gateway {
+
+using routing::now_ms;
+
 
 const store::lua_script& campaign_script();  // campaign_runner.cpp
 
@@ -20,26 +25,6 @@ using nlohmann::json;
 namespace cp = campaigns;
 
 constexpr std::size_t max_listed = 200;
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-http_response reject(unsigned status, std::string_view code, std::string_view message) {
-  global_metrics().errors.inc(code);
-  return error_response(status, code, message);
-}
-
-awaitable<std::variant<agent, http_response>> admin_caller(services& s, const http_request& req) {
-  auto token = bearer_token(req);
-  if (token.empty()) co_return unauthorized("a Bearer session token is required");
-  auto who = co_await s.agents.authenticate(token);
-  if (!who) co_return unavailable();
-  if (!*who) co_return unauthorized("invalid or expired session");
-  if ((*who)->role != "admin") co_return reject(403, "forbidden", "this needs the admin role");
-  co_return **who;
-}
 
 bool valid_campaign_id(std::string_view id) {
   return id.size() > 3 && id.size() <= 24 && id.substr(0, 3) == "cp_" &&
@@ -68,7 +53,7 @@ awaitable<std::optional<json>> views(services& s, const std::vector<std::string>
 
 void add_campaign_routes(router& r, services& s) {
   r.add("POST", "/api/v1/admin/campaigns", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
-    auto who = co_await admin_caller(s, req);
+    auto who = co_await require_agent(s, req, "admin");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     auto body = json_body(req);
     if (auto* err = std::get_if<http_response>(&body)) co_return *err;
@@ -90,7 +75,7 @@ void add_campaign_routes(router& r, services& s) {
   });
 
   r.add("GET", "/api/v1/admin/campaigns", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
-    auto who = co_await admin_caller(s, req);
+    auto who = co_await require_agent(s, req, "admin");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     auto ids = co_await s.redis.exec(
         store::make_command("ZREVRANGE", s.cfg.redis.prefix + "campaigns", "0", std::to_string(max_listed - 1)));
@@ -107,7 +92,7 @@ void add_campaign_routes(router& r, services& s) {
   });
 
   r.add("GET", "/api/v1/admin/campaigns/{id}", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
-    auto who = co_await admin_caller(s, req);
+    auto who = co_await require_agent(s, req, "admin");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     const auto& id = p.at("id");
     if (!valid_campaign_id(id)) co_return reject(404, "not_found", "no such campaign");
@@ -120,7 +105,7 @@ void add_campaign_routes(router& r, services& s) {
 
   r.add("POST", "/api/v1/admin/campaigns/{id}/{action}",
         [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
-          auto who = co_await admin_caller(s, req);
+          auto who = co_await require_agent(s, req, "admin");
           if (auto* err = std::get_if<http_response>(&who)) co_return *err;
           const auto& id = p.at("id");
           const auto& action = p.at("action");

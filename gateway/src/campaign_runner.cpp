@@ -26,6 +26,7 @@
 
 #include "pasokh/gateway/campaigns.hpp"
 #include "pasokh/gateway/metrics.hpp"
+#include "pasokh/routing/clock.hpp"
 
 namespace pasokh::routing::lua {
 extern const char* const prelude;
@@ -35,6 +36,8 @@ extern const char* const campaign;
 }
 
 namespace pasokh::gateway {
+
+using routing::now_ms;
 namespace {
 
 namespace net = boost::asio;
@@ -45,11 +48,6 @@ namespace cp = campaigns;
 constexpr std::int64_t batch_customers = 100;
 constexpr int max_batches_per_tick = 20;
 constexpr std::chrono::milliseconds messaging_window{24LL * 3600 * 1000};
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 std::int64_t num(const store::reply& r) {
   std::int64_t v = 0;

@@ -10,8 +10,10 @@
 
 #include "pasokh/gateway/campaigns.hpp"
 #include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/proto/utf8.hpp"
+#include "pasokh/routing/clock.hpp"
 
 // Scripts embedded from routing/src/lua (see gateway/CMakeLists.txt); each
 // runs with routing's shared prelude in front.
@@ -25,6 +27,8 @@ extern const char* const customer_file;
 }  // namespace pasokh::gateway::lua
 
 namespace pasokh::gateway {
+
+using routing::now_ms;
 namespace {
 
 using boost::asio::awaitable;
@@ -46,29 +50,8 @@ const store::lua_script& script(const char* body) {
   return customer_s;
 }
 
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-http_response reject(unsigned status, std::string_view code, std::string_view message) {
-  global_metrics().errors.inc(code);
-  return error_response(status, code, message);
-}
-
 http_response bad_field(std::string_view field, std::string_view what) {
   return reject(400, "invalid_field", std::string(field) + ": " + std::string(what));
-}
-
-// The caller's agent, or the 401/403/503 to answer. `admin`: admin role only.
-awaitable<std::variant<agent, http_response>> caller(services& s, const http_request& req, bool admin) {
-  auto token = bearer_token(req);
-  if (token.empty()) co_return unauthorized("a Bearer session token is required");
-  auto who = co_await s.agents.authenticate(token);
-  if (!who) co_return unavailable();
-  if (!*who) co_return unauthorized("invalid or expired session");
-  if (admin && (*who)->role != "admin") co_return reject(403, "forbidden", "this needs the admin role");
-  co_return **who;
 }
 
 // Admins see every team; agents the teams they work in.
@@ -239,7 +222,7 @@ void add_console_routes(router& r, services& s) {
   // --- private notes ---------------------------------------------------------
   r.add("POST", "/api/v1/conversations/{conv}/notes",
         [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
-          auto who = co_await caller(s, req, false);
+          auto who = co_await require_agent(s, req, "");
           if (auto* err = std::get_if<http_response>(&who)) co_return *err;
           const auto& a = std::get<agent>(who);
           const auto& conv = p.at("conv");
@@ -268,7 +251,7 @@ void add_console_routes(router& r, services& s) {
   // --- labels ------------------------------------------------------------------
   r.add("POST", "/api/v1/conversations/{conv}/labels",
         [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
-          auto who = co_await caller(s, req, false);
+          auto who = co_await require_agent(s, req, "");
           if (auto* err = std::get_if<http_response>(&who)) co_return *err;
           const auto& a = std::get<agent>(who);
           const auto& conv = p.at("conv");
@@ -299,7 +282,7 @@ void add_console_routes(router& r, services& s) {
         });
 
   r.add("GET", "/api/v1/labels", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
-    auto who = co_await caller(s, req, false);
+    auto who = co_await require_agent(s, req, "");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     auto all = co_await s.redis.exec(store::make_command("SRANDMEMBER", s.cfg.redis.prefix + "labels", "200"));
     if (!all || all->is_error()) co_return unavailable();
@@ -311,7 +294,7 @@ void add_console_routes(router& r, services& s) {
 
   // --- the customer file -------------------------------------------------------
   r.add("GET", "/api/v1/customers/{id}", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
-    auto who = co_await caller(s, req, false);
+    auto who = co_await require_agent(s, req, "");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     const auto& a = std::get<agent>(who);
     const auto& id = p.at("id");
@@ -364,7 +347,7 @@ void add_console_routes(router& r, services& s) {
   });
 
   r.add("PATCH", "/api/v1/customers/{id}", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
-    auto who = co_await caller(s, req, false);
+    auto who = co_await require_agent(s, req, "");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     const auto& id = p.at("id");
     if (id.empty() || id.size() > max_id_chars) co_return bad_field("id", "not a customer id");
@@ -425,7 +408,7 @@ void add_console_routes(router& r, services& s) {
   // someone else is refused (merging two files is not done here).
   r.add("POST", "/api/v1/customers/{id}/identities",
         [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
-          auto who = co_await caller(s, req, false);
+          auto who = co_await require_agent(s, req, "");
           if (auto* err = std::get_if<http_response>(&who)) co_return *err;
           const auto& id = p.at("id");
           if (id.empty() || id.size() > max_id_chars) co_return bad_field("id", "not a customer id");
@@ -461,7 +444,7 @@ void add_console_routes(router& r, services& s) {
 
   // --- canned responses --------------------------------------------------------
   r.add("GET", "/api/v1/canned", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
-    auto who = co_await caller(s, req, false);
+    auto who = co_await require_agent(s, req, "");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     auto all = co_await load_canned(s);
     if (!all) co_return unavailable();
@@ -469,7 +452,7 @@ void add_console_routes(router& r, services& s) {
   });
 
   r.add("POST", "/api/v1/admin/canned", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
-    auto who = co_await caller(s, req, true);
+    auto who = co_await require_agent(s, req, "admin");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     auto body = json_body(req);
     if (auto* err = std::get_if<http_response>(&body)) co_return *err;
@@ -489,7 +472,7 @@ void add_console_routes(router& r, services& s) {
   });
 
   r.add("PUT", "/api/v1/admin/canned/{id}", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
-    auto who = co_await caller(s, req, true);
+    auto who = co_await require_agent(s, req, "admin");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     auto body = json_body(req);
     if (auto* err = std::get_if<http_response>(&body)) co_return *err;
@@ -508,7 +491,7 @@ void add_console_routes(router& r, services& s) {
   });
 
   r.add("DELETE", "/api/v1/admin/canned/{id}", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
-    auto who = co_await caller(s, req, true);
+    auto who = co_await require_agent(s, req, "admin");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     auto removed = co_await s.redis.exec(store::make_command("HDEL", s.cfg.redis.prefix + "canned", p.at("id")));
     if (!removed || removed->is_error()) co_return unavailable();

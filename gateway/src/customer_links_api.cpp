@@ -11,8 +11,10 @@
 #include "pasokh/gateway/console_api.hpp"
 #include "pasokh/gateway/customer_links.hpp"
 #include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/routing/customer_keys.hpp"
+#include "pasokh/routing/clock.hpp"
 
 namespace pasokh::routing::lua {
 extern const char* const prelude;
@@ -22,6 +24,8 @@ extern const char* const customer_merge;
 }
 
 namespace pasokh::gateway {
+
+using routing::now_ms;
 namespace {
 
 using boost::asio::awaitable;
@@ -32,29 +36,10 @@ const store::lua_script& script() {
   return s;
 }
 
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-http_response reject(unsigned status, std::string_view code, std::string_view message) {
-  global_metrics().errors.inc(code);
-  return error_response(status, code, message);
-}
-
 bool valid_id(std::string_view id) {
   return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
   });
-}
-
-awaitable<std::variant<agent, http_response>> caller(services& s, const http_request& req) {
-  auto token = bearer_token(req);
-  if (token.empty()) co_return unauthorized("a Bearer session token is required");
-  auto who = co_await s.agents.authenticate(token);
-  if (!who) co_return unavailable();
-  if (!*who) co_return unauthorized("invalid or expired session");
-  co_return **who;
 }
 
 // The caller may act on both files; their teams, or the error to answer.
@@ -89,7 +74,7 @@ void add_customer_link_routes(router& r, services& s) {
   // Merges the file named in the body into this one (an agent confirmed they
   // are one person). Undone by .../merges/{merge}/undo.
   r.add("POST", "/api/v1/customers/{id}/merge", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
-    auto who = co_await caller(s, req);
+    auto who = co_await require_agent(s, req, "");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     const auto& a = std::get<agent>(who);
     const auto& into = p.at("id");
@@ -122,7 +107,7 @@ void add_customer_link_routes(router& r, services& s) {
 
   r.add("POST", "/api/v1/customers/{id}/merges/{merge}/undo",
         [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
-          auto who = co_await caller(s, req);
+          auto who = co_await require_agent(s, req, "");
           if (auto* err = std::get_if<http_response>(&who)) co_return *err;
           const auto& a = std::get<agent>(who);
           const auto& into = p.at("id");
@@ -158,7 +143,7 @@ void add_customer_link_routes(router& r, services& s) {
 
   r.add("POST", "/api/v1/customers/{id}/suggestions/{other}/dismiss",
         [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
-          auto who = co_await caller(s, req);
+          auto who = co_await require_agent(s, req, "");
           if (auto* err = std::get_if<http_response>(&who)) co_return *err;
           const auto& a = std::get<agent>(who);
           const auto &id = p.at("id"), &other = p.at("other");

@@ -6,18 +6,18 @@
 
 #include "pasokh/connectors/email/smtp_client.hpp"
 #include "pasokh/gateway/email_channel.hpp"
+#include "pasokh/routing/clock.hpp"
 
 namespace pasokh::gateway {
+
+using routing::now_ms;
+
 
 namespace email = connectors::email;
 using boost::asio::awaitable;
 using routing::send_outcome;
 
 namespace {
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 }  // namespace
 
 awaitable<send_outcome> email_channel::send(const proto::outbound_message& message) {

@@ -9,13 +9,19 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "pasokh/bot/language.hpp"
 #include "pasokh/gateway/aftersales.hpp"
 #include "pasokh/gateway/customer_links.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
+#include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
+#include "pasokh/routing/clock.hpp"
 
 namespace pasokh::gateway {
+
+using routing::now_ms;
+
 namespace {
 
 using boost::asio::awaitable;
@@ -23,11 +29,6 @@ using nlohmann::json;
 
 constexpr std::size_t max_message_chars = 10'000;
 constexpr std::size_t max_id_chars = 128;
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 http_response bad_field(std::string_view field, std::string_view what) {
   global_metrics().errors.inc("invalid_field");
@@ -118,20 +119,6 @@ void add_auth_routes(router& r, services& s) {
 }
 
 namespace {
-// The agent behind the request's Bearer session token, when it has `role`
-// ("admin") or any role (empty); otherwise the 401/403/503 to answer.
-awaitable<std::variant<agent, http_response>> require_agent(services& s, const http_request& req, std::string_view role) {
-  auto token = bearer_token(req);
-  if (token.empty()) co_return unauthorized("a Bearer session token is required");
-  auto who = co_await s.agents.authenticate(token);
-  if (!who) co_return unavailable();
-  if (!*who) co_return unauthorized("invalid or expired session");
-  if (!role.empty() && (*who)->role != role) {
-    global_metrics().errors.inc("forbidden");
-    co_return error_response(403, "forbidden", "this needs the " + std::string(role) + " role");
-  }
-  co_return **who;
-}
 }  // namespace
 
 void add_admin_routes(router& r, services& s) {
@@ -190,7 +177,9 @@ void add_api_channel_routes(router& r, services& s) {
           event.dedup_key = *message_id;
           event.text = *text;
           event.sent_at = now_ms();
-          event.language = language;
+          // Unsaid: guessed from the text, as the web chat does (routing and
+          // the customer file go by it).
+          event.language = language.empty() ? std::string(bot::guess_language_code(event.text)) : language;
 
           // Named, not a braced temporary: GCC 12 destroys braced temporaries in
           // co_await expressions twice.

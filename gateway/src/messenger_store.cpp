@@ -1,8 +1,12 @@
 #include "pasokh/gateway/messenger_store.hpp"
+#include "pasokh/routing/clock.hpp"
 
 #include <charconv>
 
 namespace pasokh::gateway {
+
+using routing::now_ms;
+
 
 using boost::asio::awaitable;
 using std::chrono::milliseconds;
@@ -15,11 +19,6 @@ std::int64_t to_i64(std::string_view s) {
   std::int64_t v = 0;
   std::from_chars(s.data(), s.data() + s.size(), v);
   return v;
-}
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 boost::system::error_code server_error() { return make_error_code(store::redis_errc::server_error); }

@@ -14,8 +14,12 @@
 #include "pasokh/gateway/messenger.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/request_checks.hpp"
+#include "pasokh/routing/clock.hpp"
 
 namespace pasokh::gateway {
+
+using routing::now_ms;
+
 
 namespace net = boost::asio;
 namespace telegram = connectors::telegram;
@@ -29,11 +33,6 @@ template <class... F> struct overloaded : F... { using F::operator()...; };
 template <class... F> overloaded(F...) -> overloaded<F...>;
 
 std::shared_ptr<spdlog::logger> log() { return spdlog::get("connectors"); }
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 bool belongs_to(webhook_family family, proto::channel_kind kind) {
   switch (family) {

@@ -16,8 +16,12 @@
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/reports.hpp"
 #include "pasokh/gateway/request_checks.hpp"
+#include "pasokh/routing/clock.hpp"
 
 namespace pasokh::gateway {
+
+using routing::now_ms;
+
 namespace {
 
 using boost::asio::awaitable;
@@ -28,16 +32,6 @@ constexpr std::int64_t max_span_ms = 366LL * 24 * 3600 * 1000;
 constexpr std::size_t max_conversations = 500'000;
 constexpr std::size_t chunk = 500;
 constexpr std::size_t log_chunk = 100;
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-http_response reject(unsigned status, std::string_view code, std::string_view message) {
-  global_metrics().errors.inc(code);
-  return error_response(status, code, message);
-}
 
 std::int64_t num(const store::reply& r) {
   std::int64_t v = 0;

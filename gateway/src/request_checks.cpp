@@ -5,12 +5,10 @@
 
 namespace pasokh::gateway {
 
-namespace {
 http_response reject(unsigned status, std::string_view code, std::string_view message) {
   global_metrics().errors.inc(code);
   return error_response(status, code, message);
 }
-}  // namespace
 
 std::variant<nlohmann::json, http_response> json_body(const http_request& req) {
   auto type = req.header("content-type");

@@ -12,10 +12,15 @@
 #include "pasokh/gateway/aftersales.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
+#include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/proto/utf8.hpp"
+#include "pasokh/routing/clock.hpp"
 
 namespace pasokh::gateway {
+
+using routing::now_ms;
+
 namespace {
 
 using boost::asio::awaitable;
@@ -23,27 +28,6 @@ using nlohmann::json;
 
 constexpr std::size_t max_note_bytes = 2000;
 constexpr std::int64_t max_snooze_ms = 366LL * 24 * 3600 * 1000;
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-http_response client_error(unsigned status, std::string_view code, std::string_view message) {
-  global_metrics().errors.inc(code);
-  return error_response(status, code, message);
-}
-
-// The caller's agent when it has `role` (admin) or any role; else 401/403/503.
-awaitable<std::variant<agent, http_response>> require_agent(services& s, const http_request& req, std::string_view role) {
-  auto token = bearer_token(req);
-  if (token.empty()) co_return unauthorized("a Bearer session token is required");
-  auto who = co_await s.agents.authenticate(token);
-  if (!who) co_return unavailable();
-  if (!*who) co_return unauthorized("invalid or expired session");
-  if (!role.empty() && (*who)->role != role) co_return client_error(403, "forbidden", "this needs the " + std::string(role) + " role");
-  co_return **who;
-}
 
 bool is_admin(const agent& a) { return a.role == "admin"; }
 
@@ -96,7 +80,7 @@ std::string message_of(std::string_view code, std::string_view detail) {
 }
 
 http_response action_response(const action_result& r) {
-  if (r.status >= 400) return client_error(r.status, r.code, r.message);
+  if (r.status >= 400) return reject(r.status, r.code, r.message);
   return json_response(200, json{{"status", r.code}, {"seq", r.seq}}.dump());
 }
 
@@ -188,14 +172,14 @@ void add_routing_routes(router& r, services& s) {
     q.teams = visible_teams(s, a);
     q.view = req.query_param("view").empty() ? "all" : std::string(req.query_param("view"));
     if (q.view != "mine" && q.view != "unassigned" && q.view != "team" && q.view != "all")
-      co_return client_error(400, "invalid_field", "view: mine, unassigned, team or all");
+      co_return reject(400, "invalid_field", "view: mine, unassigned, team or all");
     q.status = std::string(req.query_param("status"));
     static const char* statuses[] = {"", "open", "bot", "queued", "assigned", "snoozed", "resolved"};
     if (std::find(std::begin(statuses), std::end(statuses), q.status) == std::end(statuses))
-      co_return client_error(400, "invalid_field", "status: open, bot, queued, assigned, snoozed or resolved");
+      co_return reject(400, "invalid_field", "status: open, bot, queued, assigned, snoozed or resolved");
     q.team = std::string(req.query_param("team"));
     if (!q.team.empty() && std::find(q.teams.begin(), q.teams.end(), q.team) == q.teams.end())
-      co_return client_error(403, "forbidden", "team " + q.team + " is not one of yours");
+      co_return reject(403, "forbidden", "team " + q.team + " is not one of yours");
     auto number = [&](std::string_view name, int def, int max, int& out) {
       auto v = req.query_param(name);
       if (v.empty()) { out = def; return true; }
@@ -203,7 +187,7 @@ void add_routing_routes(router& r, services& s) {
       return ec == std::errc{} && p == v.data() + v.size() && out >= 0 && out <= max;
     };
     if (!number("limit", 50, 500, q.limit) || !number("offset", 0, 100000, q.offset))
-      co_return client_error(400, "invalid_field", "limit is 0..500 and offset 0..100000");
+      co_return reject(400, "invalid_field", "limit is 0..500 and offset 0..100000");
     auto list = co_await s.routing->list(q);
     if (!list) co_return unavailable();
     co_return json_response(200, std::move(*list));
@@ -233,7 +217,7 @@ void add_routing_routes(router& r, services& s) {
     if (auto* err = std::get_if<http_response>(&parsed)) co_return *err;
     auto& j = std::get<json>(parsed);
     auto status = j.value("status", json()).is_string() ? j["status"].get<std::string>() : "";
-    if (status != "online" && status != "away") co_return client_error(400, "invalid_field", "status: online or away");
+    if (status != "online" && status != "away") co_return reject(400, "invalid_field", "status: online or away");
     auto& a = std::get<agent>(who);
     auto p = co_await s.routing->presence("set", a.id, "", status);
     if (!p) co_return unavailable();
@@ -315,27 +299,27 @@ void add_routing_routes(router& r, services& s) {
     auto& j = std::get<json>(parsed);
     agent a;
     a.login = j.value("login", json()).is_string() ? j["login"].get<std::string>() : "";
-    if (!valid_id(a.login) || a.login.size() > 64) co_return client_error(400, "invalid_field", "login: 1 to 64 of a-z A-Z 0-9 _ - .");
+    if (!valid_id(a.login) || a.login.size() > 64) co_return reject(400, "invalid_field", "login: 1 to 64 of a-z A-Z 0-9 _ - .");
     auto password = j.value("password", json()).is_string() ? j["password"].get<std::string>() : "";
-    if (password.size() < 8 || password.size() > 1024) co_return client_error(400, "invalid_field", "password: 8 to 1024 bytes");
+    if (password.size() < 8 || password.size() > 1024) co_return reject(400, "invalid_field", "password: 8 to 1024 bytes");
     auto name = opt_string(j, "name", 200);
-    if (!name) co_return client_error(400, "invalid_field", "name: a string of at most 200 bytes");
+    if (!name) co_return reject(400, "invalid_field", "name: a string of at most 200 bytes");
     a.name = name->empty() ? a.login : *name;
     a.role = j.value("role", json("agent")).is_string() ? j.value("role", std::string("agent")) : "";
-    if (a.role != "agent" && a.role != "admin") co_return client_error(400, "invalid_field", "role: agent or admin");
-    if (auto bad = parse_teams(j, a.teams)) co_return client_error(400, "invalid_field", *bad);
+    if (a.role != "agent" && a.role != "admin") co_return reject(400, "invalid_field", "role: agent or admin");
+    if (auto bad = parse_teams(j, a.teams)) co_return reject(400, "invalid_field", *bad);
     if (a.teams.empty()) a.teams.push_back(s.routing->teams()->empty() ? "support" : s.routing->teams()->front().id);
     a.team = a.teams.front();
     a.capacity = s.cfg.routing.default_capacity;
     if (auto c = j.find("capacity"); c != j.end()) {
       if (!c->is_number_integer() || c->get<int>() < 0 || c->get<int>() > 1000)
-        co_return client_error(400, "invalid_field", "capacity: 0 to 1000");
+        co_return reject(400, "invalid_field", "capacity: 0 to 1000");
       a.capacity = c->get<int>();
     }
     a.id = "ag_" + a.login;
     auto created = co_await s.agents.create(a, password);
     if (!created) co_return unavailable();
-    if (!*created) co_return client_error(409, "exists", "login " + a.login + " is taken");
+    if (!*created) co_return reject(409, "exists", "login " + a.login + " is taken");
     co_await s.routing->reindex_agent(a.id, "");
     co_return json_response(201, json{{"id", a.id}, {"login", a.login}, {"name", a.name}, {"role", a.role},
                                       {"teams", a.teams}, {"capacity", a.capacity}}.dump());
@@ -351,21 +335,21 @@ void add_routing_routes(router& r, services& s) {
     const auto key = s.cfg.redis.prefix + "agent:" + id;
     auto old = co_await s.redis.exec(store::make_command("HMGET", key, "id", "team", "teams"));
     if (!old || old->is_error() || old->elements.size() != 3) co_return unavailable();
-    if (old->elements[0].is_nil()) co_return client_error(404, "not_found", "no agent " + id);
+    if (old->elements[0].is_nil()) co_return reject(404, "not_found", "no agent " + id);
     std::string old_teams = old->elements[2].is_nil() ? old->elements[1].str : old->elements[2].str;
     std::vector<std::string> hset{"HSET", key};
     if (j.contains("name")) {
       auto name = opt_string(j, "name", 200);
-      if (!name || name->empty()) co_return client_error(400, "invalid_field", "name: 1 to 200 bytes");
+      if (!name || name->empty()) co_return reject(400, "invalid_field", "name: 1 to 200 bytes");
       hset.insert(hset.end(), {"name", *name});
     }
     if (j.contains("role")) {
       auto role = j.value("role", json()).is_string() ? j["role"].get<std::string>() : "";
-      if (role != "agent" && role != "admin") co_return client_error(400, "invalid_field", "role: agent or admin");
+      if (role != "agent" && role != "admin") co_return reject(400, "invalid_field", "role: agent or admin");
       hset.insert(hset.end(), {"role", role});
     }
     std::vector<std::string> teams;
-    if (auto bad = parse_teams(j, teams)) co_return client_error(400, "invalid_field", *bad);
+    if (auto bad = parse_teams(j, teams)) co_return reject(400, "invalid_field", *bad);
     if (!teams.empty()) {
       std::string joined;
       for (const auto& t : teams) joined += (joined.empty() ? "" : ",") + t;
@@ -373,15 +357,15 @@ void add_routing_routes(router& r, services& s) {
     }
     if (auto c = j.find("capacity"); c != j.end()) {
       if (!c->is_number_integer() || c->get<int>() < 0 || c->get<int>() > 1000)
-        co_return client_error(400, "invalid_field", "capacity: 0 to 1000");
+        co_return reject(400, "invalid_field", "capacity: 0 to 1000");
       hset.insert(hset.end(), {"capacity", std::to_string(c->get<int>())});
     }
     if (j.contains("password")) {
       auto pw = j.value("password", json()).is_string() ? j["password"].get<std::string>() : "";
-      if (pw.size() < 8 || pw.size() > 1024) co_return client_error(400, "invalid_field", "password: 8 to 1024 bytes");
+      if (pw.size() < 8 || pw.size() > 1024) co_return reject(400, "invalid_field", "password: 8 to 1024 bytes");
       hset.insert(hset.end(), {"password", hash_password(pw)});
     }
-    if (hset.size() == 2) co_return client_error(400, "invalid_body", "nothing to change: name, role, teams, capacity, password");
+    if (hset.size() == 2) co_return reject(400, "invalid_body", "nothing to change: name, role, teams, capacity, password");
     auto w = co_await s.redis.exec(std::move(hset));
     if (!w || w->is_error()) co_return unavailable();
     auto idx = co_await s.routing->reindex_agent(id, old_teams);
@@ -393,10 +377,10 @@ void add_routing_routes(router& r, services& s) {
     auto who = co_await require_agent(s, req, "admin");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     const auto& id = p.at("id");
-    if (id == std::get<agent>(who).id) co_return client_error(409, "self", "you cannot remove yourself");
+    if (id == std::get<agent>(who).id) co_return reject(409, "self", "you cannot remove yourself");
     auto exists = co_await s.redis.exec(store::make_command("EXISTS", s.cfg.redis.prefix + "agent:" + id));
     if (!exists || exists->is_error()) co_return unavailable();
-    if (exists->integer == 0) co_return client_error(404, "not_found", "no agent " + id);
+    if (exists->integer == 0) co_return reject(404, "not_found", "no agent " + id);
     auto d = co_await s.routing->delete_agent(id);
     if (!d) co_return unavailable();
     co_return json_response(200, R"({"status":"deleted"})");
@@ -437,18 +421,18 @@ void add_routing_routes(router& r, services& s) {
     auto parsed = json_body(req);
     if (auto* err = std::get_if<http_response>(&parsed)) co_return *err;
     auto j = std::get<json>(parsed);
-    if (!j.is_object()) co_return client_error(400, "invalid_body", "a team object");
+    if (!j.is_object()) co_return reject(400, "invalid_body", "a team object");
     if (!id.empty()) j["id"] = id;
     routing::team_def team;
     try {
       team = routing::parse_team(j, s.cfg.routing.zoneinfo_dir, "team");
     } catch (const std::runtime_error& e) {
-      co_return client_error(422, "invalid_team", e.what());
+      co_return reject(422, "invalid_team", e.what());
     }
     auto teams = s.routing->teams();
     bool exists = std::any_of(teams->begin(), teams->end(), [&](const routing::team_def& t) { return t.id == team.id; });
-    if (create && exists) co_return client_error(409, "exists", "team " + team.id + " exists");
-    if (!create && !exists) co_return client_error(404, "not_found", "no team " + team.id);
+    if (create && exists) co_return reject(409, "exists", "team " + team.id + " exists");
+    if (!create && !exists) co_return reject(404, "not_found", "no team " + team.id);
     auto w = co_await s.routing->put_team(team);
     if (!w) co_return unavailable();
     co_return json_response(create ? 201 : 200, routing::to_json(team).dump());
@@ -465,10 +449,10 @@ void add_routing_routes(router& r, services& s) {
     const auto& id = p.at("id");
     auto queued = co_await s.redis.exec(store::make_command("ZCARD", s.cfg.redis.prefix + "queue:" + id));
     if (!queued || queued->is_error()) co_return unavailable();
-    if (queued->integer > 0) co_return client_error(409, "not_empty", "the team still has queued conversations; transfer them first");
+    if (queued->integer > 0) co_return reject(409, "not_empty", "the team still has queued conversations; transfer them first");
     auto d = co_await s.routing->delete_team(id);
     if (!d) co_return unavailable();
-    if (!*d) co_return client_error(404, "not_found", "no team " + id);
+    if (!*d) co_return reject(404, "not_found", "no team " + id);
     co_return json_response(200, R"({"status":"deleted"})");
   });
 
@@ -488,7 +472,7 @@ void add_routing_routes(router& r, services& s) {
                 }
                 co_return json_response(200, out.dump());
               }
-            co_return client_error(404, "not_found", "no team " + p.at("id"));
+            co_return reject(404, "not_found", "no team " + p.at("id"));
           });
     r.add("PUT", std::string("/api/v1/admin/teams/{id}/") + part,
           [&s, part = std::string(part)](const http_request& req, const route_params& p) -> awaitable<http_response> {
@@ -501,7 +485,7 @@ void add_routing_routes(router& r, services& s) {
             auto teams = s.routing->teams();
             for (const auto& t : *teams)
               if (t.id == p.at("id")) found = &t;
-            if (!found) co_return client_error(404, "not_found", "no team " + p.at("id"));
+            if (!found) co_return reject(404, "not_found", "no team " + p.at("id"));
             auto def = routing::to_json(*found);
             if (part == "hours") {
               // {"timezone","weekly","holidays"} or null (always open); closed_message optional beside.
@@ -518,7 +502,7 @@ void add_routing_routes(router& r, services& s) {
             try {
               team = routing::parse_team(def, s.cfg.routing.zoneinfo_dir, "team");
             } catch (const std::runtime_error& e) {
-              co_return client_error(422, "invalid_team", e.what());
+              co_return reject(422, "invalid_team", e.what());
             }
             auto w = co_await s.routing->put_team(team);
             if (!w) co_return unavailable();
@@ -529,7 +513,7 @@ void add_routing_routes(router& r, services& s) {
   // ---- OpenAPI ---------------------------------------------------------------
   r.add("GET", "/api/v1/openapi.json", [&s](const http_request&, const route_params&) -> awaitable<http_response> {
     std::ifstream in(std::filesystem::path(s.cfg.web_root) / "console" / "openapi.json", std::ios::binary);
-    if (!in) co_return client_error(404, "not_found", "openapi.json is not installed");
+    if (!in) co_return reject(404, "not_found", "openapi.json is not installed");
     std::ostringstream body;
     body << in.rdbuf();
     http_response res{200, "application/json", body.str(), {}};

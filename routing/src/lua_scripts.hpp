@@ -3,6 +3,7 @@
 // time), each with the shared prelude in front.
 #include <cstdint>
 
+#include "pasokh/routing/clock.hpp"
 #include "pasokh/store/redis_client.hpp"
 
 namespace pasokh::routing {
@@ -22,6 +23,5 @@ const store::lua_script& script(const char* body);
 // The same with routing_lib.lua between the prelude and the body.
 const store::lua_script& routing_script(const char* body);
 
-std::int64_t now_ms();
 
 }  // namespace pasokh::routing

@@ -11,6 +11,9 @@
 
 namespace pasokh::gateway {
 
+// An error response with a JSON body, counted in metrics by its code.
+http_response reject(unsigned status, std::string_view code, std::string_view message);
+
 // The body as a JSON object, or the error response (415, 400 invalid_utf8,
 // 400 invalid_json, 400 invalid_body). Rejections are counted in metrics.
 std::variant<nlohmann::json, http_response> json_body(const http_request& req);

@@ -1,0 +1,20 @@
+#pragma once
+// Who is asking: the agent behind a request's Bearer session token.
+#include <string_view>
+#include <variant>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "pasokh/gateway/agent_directory.hpp"
+#include "pasokh/gateway/http.hpp"
+
+namespace pasokh::gateway {
+
+struct services;
+
+// The agent when it has `role` ("admin"), or any role when `role` is empty;
+// otherwise the 401, 403 or 503 (storage down) to answer, counted in metrics.
+boost::asio::awaitable<std::variant<agent, http_response>> require_agent(services& s, const http_request& req,
+                                                                         std::string_view role);
+
+}  // namespace pasokh::gateway

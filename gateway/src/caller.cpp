@@ -1,0 +1,19 @@
+#include "pasokh/gateway/caller.hpp"
+
+#include "pasokh/gateway/request_checks.hpp"
+#include "pasokh/gateway/services.hpp"
+
+namespace pasokh::gateway {
+
+boost::asio::awaitable<std::variant<agent, http_response>> require_agent(services& s, const http_request& req,
+                                                                         std::string_view role) {
+  auto token = bearer_token(req);
+  if (token.empty()) co_return unauthorized("a Bearer session token is required");
+  auto who = co_await s.agents.authenticate(token);
+  if (!who) co_return unavailable();
+  if (!*who) co_return unauthorized("invalid or expired session");
+  if (!role.empty() && (*who)->role != role) co_return reject(403, "forbidden", "this needs the " + std::string(role) + " role");
+  co_return **who;
+}
+
+}  // namespace pasokh::gateway
