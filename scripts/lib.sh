@@ -48,6 +48,9 @@ start_bench_nginx() {
 # Fields of a "RESULT requests=.. duration_us=.. p50_us=.." line from the wrk scripts.
 wrk_field() { echo "$1" | sed -n "s/.* $2=\([0-9]*\).*/\1/p"; }
 wrk_rate() { awk -v r="$(wrk_field "$1" requests)" -v d="$(wrk_field "$1" duration_us)" 'BEGIN{printf "%.0f", r/(d/1e6)}'; }
+# CPU time (user + system) a process has used so far, in ms: the cost per
+# message stays comparable when other work shares the machine.
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"; }
 # wrk_line LABEL RESULT UNIT: one aligned summary line.
 wrk_line() {
   printf '  %-28s %10s %s  p50 %7.2f ms  p99 %7.2f ms\n' "$1" "$(wrk_rate "$2")" "$3" \

@@ -21,6 +21,7 @@ PASOKH_WITH_TEST_TOOLS=1 ./scripts/install-deps.sh >/dev/null
 bench_workdir
 
 start_bench_redis "$work"
+redis_pid=${pids[-1]}
 
 pasokh_port=$(free_port)
 cat >"$work/pasokh.json" <<JSON
@@ -32,6 +33,7 @@ export BENCH_API_KEY=bench-key-$RANDOM
 export BENCH_AGENT_PASSWORD=bench-pass-$RANDOM
 PASOKH_NEW_AGENT_PASSWORD=$BENCH_AGENT_PASSWORD ./build/gateway/pasokh --config "$work/pasokh.json" --create-agent bench,Bench,admin >/dev/null
 start_bench_pasokh ./build/gateway/pasokh "$work/pasokh.json"
+pasokh_pid=${pids[-1]}
 
 start_bench_nginx
 
@@ -41,13 +43,17 @@ run_wrk() {  # url script
 
 echo "warming up..."
 wrk -t2 -c"$connections" -d2s -s bench/ingest/post_messages.lua "http://127.0.0.1:$pasokh_port" >/dev/null
+redis_cpu0=$(cpu_ms "$redis_pid") pasokh_cpu0=$(cpu_ms "$pasokh_pid")
 p=$(run_wrk "http://127.0.0.1:$pasokh_port" bench/ingest/post_messages.lua)
+redis_cpu=$(($(cpu_ms "$redis_pid") - redis_cpu0)) pasokh_cpu=$(($(cpu_ms "$pasokh_pid") - pasokh_cpu0))
 n=$(run_wrk "http://127.0.0.1:$nginx_port/" bench/ingest/static_200.lua)
 
 echo
 echo "ingest benchmark (${duration}s, $connections connections, wrk -t2; pasokh $threads I/O thread(s), nginx 2 workers)"
 wrk_line "pasokh API channel" "$p" msg/s
 echo "    non-2xx $(wrk_field "$p" errors_status)"
+per_message() { awk -v ms="$1" -v n="$(wrk_field "$p" requests)" 'BEGIN{printf "%.1f", ms * 1000 / n}'; }
+echo "    CPU per message: Redis $(per_message "$redis_cpu") µs, pasokh $(per_message "$pasokh_cpu") µs"
 wrk_line "nginx static 200" "$n" req/s
 printf '  %-28s %10.2f\n' "ratio pasokh/nginx" "$(awk -v a="$(wrk_rate "$p")" -v b="$(wrk_rate "$n")" 'BEGIN{print a/b}')"
 echo "  pasokh I/O threads: $threads; Redis AOF rewrites so far: $(redis-cli -p "$redis_port" info persistence | sed -n 's/^aof_rewrites:\([0-9]*\).*/\1/p'), last fork $(redis-cli -p "$redis_port" info stats | sed -n 's/^latest_fork_usec:\([0-9]*\).*/\1/p') µs"

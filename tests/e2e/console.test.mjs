@@ -168,8 +168,9 @@ describe('agent console', () => {
       if (f.endsWith('.js')) assert.doesNotMatch(src, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/, f);
     }
     // Inbox, conversation, reply box with notes and canned responses, customer
-    // panel, actions and four admin pages, unminified: keep it under 130 kB.
-    assert.ok(bytes < 130_000, `console is ${bytes} bytes`);
+    // panel with merges, actions, four admin pages, the reports dashboard with
+    // its charts and the campaigns page, unminified: keep it under 170 kB.
+    assert.ok(bytes < 170_000, `console is ${bytes} bytes`);
   });
 
   test('wrong password and rate limit show a clear error; no token is kept', T, async () => {
