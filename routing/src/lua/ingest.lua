@@ -140,7 +140,7 @@ end
 -- A customer answering a campaign message (campaign.lua marked the
 -- conversation): counted once per customer for that campaign, within the
 -- reply window; the conversation is an ordinary one from now on.
-local camp = redis.call('HMGET', vkey, 'campaign', 'campaign_until')
+local camp = redis.call('HMGET', vkey, 'campaign', 'campaign_until', 'routed')
 if camp[1] then
   redis.call('HDEL', vkey, 'campaign', 'campaign_until', 'side')
   if tonumber(camp[2] or '0') >= tonumber(now) and
@@ -154,7 +154,7 @@ end
 -- conversation is routed here when the caller decided (ARGV[19] '1') for a
 -- customer who is not VIP and speaks ARGV[20] (the customer file's language);
 -- for anyone else the caller decides again (route.lua).
-local status, routed = v.status, redis.call('HGET', vkey, 'routed') or '0'
+local status, routed = v.status, camp[3] or '0'
 if created == 1 and status == 'queued' and ARGV[19] == '1' then
   local c = redis.call('HMGET', ckey, 'vip', 'language')
   if c[1] ~= '1' and (c[2] or '') == ARGV[20] then

@@ -162,6 +162,8 @@ end
 
 -- Assigns the team's queue, best first, while it has eligible agents.
 local function drain_team(t, now, limit)
+  -- Nobody free (the usual case when a queue grows): nothing to look at.
+  if not redis.call('ZRANGE', p .. 'team:' .. t .. ':avail', 0, 0)[1] then return 0 end
   local n = 0
   local qkey = p .. 'queue:' .. t
   while n < limit do
@@ -247,7 +249,6 @@ local function apply_route(conv, now, d)
   local h = redis.call('HMGET', vkey, 'team', 'priority', 'customer_id')
   local old_team, old_priority = h[1], h[2] or 'normal'
   local team, priority = d.team, d.priority
-  redis.call('HSET', vkey, 'routed', '1', 'vip', d.vip)
   if team ~= '' and team ~= old_team then
     redis.call('ZREM', p .. 'queue:' .. old_team, conv)
     redis.call('ZREM', p .. 'team:' .. old_team .. ':open', conv)
@@ -257,7 +258,7 @@ local function apply_route(conv, now, d)
     team = old_team
   end
   if priority == '' then priority = old_priority end
-  redis.call('HSET', vkey, 'priority', priority)
+  redis.call('HSET', vkey, 'routed', '1', 'vip', d.vip, 'priority', priority)
   if team ~= old_team or priority ~= old_priority then
     local seq = redis.call('HINCRBY', vkey, 'seq', 1)
     emit(conv, seq, 'routed', { team = team, from_team = old_team, priority = priority, vip = d.vip == '1', at = now })
