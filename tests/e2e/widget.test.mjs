@@ -214,6 +214,29 @@ test('Persian conversation: agent reply shown right-to-left with the agent name;
   await ctx.close();
 });
 
+test('CSAT on the web chat: the survey comes with 1–5 buttons, a tap rates the conversation and its agent', async () => {
+  const s = await newSession('web');
+  const c = await customerSocket(s.json.token);
+  await c.next((f) => f.type === 'welcome');
+  c.send({ type: 'message', client_id: 'csat-q', text: 'کارت گارانتی در جعبه هست؟' });
+  const { conv } = await nextCustomerEvent(agent, 'کارت گارانتی در جعبه هست؟');
+  agent.send({ type: 'reply', conv, client_id: 'csat-a', text: 'بله، زیر دفترچه است.' });
+  await c.next((f) => f.type === 'event' && f.event === 'message' && f.message.text === 'بله، زیر دفترچه است.');
+  agent.send({ type: 'resolve', conv, client_id: 'csat-resolve' });
+  const ask = await c.next((f) => f.type === 'event' && f.event === 'message' && f.message.buttons?.length > 0);
+  assert.deepEqual(ask.message.buttons.map((b) => b.id), ['csat:1', 'csat:2', 'csat:3', 'csat:4', 'csat:5']);
+  // The widget sends a tapped choice as a message with its id.
+  c.send({ type: 'message', client_id: 'csat-tap', text: '4', button: 'csat:4' });
+  const thanks = await c.next((f) => f.type === 'event' && f.event === 'message' && f.message.author !== 'customer' &&
+    f.seq > ask.seq);
+  assert.ok(thanks.message.text.length > 0);
+  assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'csat_rating'), '4');
+  const rater = redisCli('HGET', `pasokh:conv:${conv}`, 'csat_agent');
+  assert.ok(rater, 'the rating names the agent who resolved');
+  assert.equal(redisCli('HGET', `pasokh:csat:agent:${rater}`, 'r4'), '1');
+  await c.close();
+});
+
 test('HTML and script in messages are shown as text', async () => {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();

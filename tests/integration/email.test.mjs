@@ -188,6 +188,31 @@ test('a Persian mail reaches the agent; the reply goes out in the thread; the an
   await ws.close();
 });
 
+test('CSAT by email: the survey goes out in the thread after resolve; a reply of ۵ rates it', async () => {
+  const ws = await agentSocket(gw, token);
+  const sent = await swaks({ from: 'sepideh@example.net', subject: 'نصب ماشین ظرفشویی', body: 'نصاب کی می‌آید؟\r\n',
+    headers: { 'Message-Id': '<csat-1@example.net>' } });
+  assert.equal(sent.code, 0, sent.out);
+  const first = await ws.next(customerEvent((f) => f.message.text.includes('نصاب')), 10000);
+  const conv = first.conv;
+  ws.send({ type: 'reply', conv, client_id: 'csat-e1', text: 'فردا ساعت ۱۰ صبح می‌آید.' });
+  await ws.next((f) => f.type === 'ack' && f.client_id === 'csat-e1');
+  ws.send({ type: 'resolve', conv, client_id: 'csat-e2' });
+  await ws.next((f) => f.type === 'ack' && f.client_id === 'csat-e2');
+
+  // Email has no buttons: the survey asks for a number, in the customer's thread.
+  const survey = await sink.waitFor((m) => m.to?.[0]?.address === 'sepideh@example.net' && !m.text?.includes('فردا ساعت'),
+    'the survey');
+  assert.match(survey.text, /[1-5۱-۵]/);
+  assert.ok(survey.inReplyTo?.length > 0, 'threaded');
+  const rate = await swaks({ from: 'sepideh@example.net', subject: `Re: ${survey.subject}`, body: '۵\r\n',
+    headers: { 'Message-Id': '<csat-2@example.net>', 'In-Reply-To': `<${survey.messageId}>` } });
+  assert.equal(rate.code, 0, rate.out);
+  const rated = await ws.next((f) => f.type === 'event' && f.event === 'csat' && f.conv === conv, 10000);
+  assert.equal(rated.rating, 5);
+  await ws.close();
+});
+
 test('attachments are kept and served to agents only', async () => {
   const ws = await agentSocket(gw, token);
   const sent = await swaks({ from: 'reza@example.net', subject: 'فاکتور', body: 'فاکتور خرید پیوست است.\r\n',
