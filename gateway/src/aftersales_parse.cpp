@@ -11,6 +11,7 @@
 #include "pasokh/gateway/console_api.hpp"
 #include "pasokh/proto/utf8.hpp"
 #include "pasokh/routing/customer_keys.hpp"
+#include "pasokh/routing/time_zone.hpp"
 
 namespace pasokh::gateway::aftersales {
 
@@ -87,21 +88,6 @@ char32_t next_cp(std::string_view s, std::size_t& i) {
   return cp;
 }
 
-void put_cp(std::string& out, char32_t cp) {
-  if (cp < 0x80) out += static_cast<char>(cp);
-  else if (cp < 0x800) { out += static_cast<char>(0xC0 | (cp >> 6)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
-  else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 bool invisible(char32_t cp) {
   return (cp >= 0x200B && cp <= 0x200F) || cp == 0x061C || (cp >= 0x202A && cp <= 0x202E) ||
          (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF || cp == 0x0640 || (cp >= 0x064B && cp <= 0x065F) ||
@@ -136,7 +122,7 @@ std::string normalize_reply(std::string_view text) {
   std::size_t first = 0;
   while (first < cps.size() && (edge_punct(cps[first]) || cps[first] == U' ')) ++first;
   std::string out;
-  for (std::size_t k = first; k < cps.size(); ++k) put_cp(out, cps[k]);
+  for (std::size_t k = first; k < cps.size(); ++k) proto::append_utf8(out, cps[k]);
   return out;
 }
 
@@ -188,14 +174,6 @@ std::vector<std::string> warranty_serials(std::string_view text) {
 }
 
 namespace {
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
 bool digits(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -213,20 +191,14 @@ bool valid_date(std::string_view s) {
 }
 
 std::int64_t days_from_date(std::string_view s) {
-  return days_from_civil(std::stoi(std::string(s.substr(0, 4))), std::stoi(std::string(s.substr(5, 2))),
+  return routing::days_from_civil(std::stoi(std::string(s.substr(0, 4))), std::stoi(std::string(s.substr(5, 2))),
                          std::stoi(std::string(s.substr(8, 2))));
 }
 
 std::string date_of_ms(std::int64_t ms) {
-  std::int64_t z = (ms >= 0 ? ms : ms - 86'399'999) / 86'400'000 + 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
+  int y;
+  unsigned m, d;
+  routing::civil_from_days((ms >= 0 ? ms : ms - 86'399'999) / 86'400'000, y, m, d);
   return fmt::format("{:04}-{:02}-{:02}", y, m, d);
 }
 

@@ -1,4 +1,5 @@
 #pragma once
+#include "pasokh/proto/utf8.hpp"
 // Small string helpers shared by the email sources (not public API).
 #include <cstdint>
 #include <string>
@@ -21,7 +22,7 @@ std::string sha256_hex(std::string_view bytes);
 
 // One code point from UTF-8 at `i` (advanced); U+FFFD and one byte on bad input.
 char32_t next_code_point(std::string_view s, std::size_t& i);
-void append_utf8(std::string& out, char32_t cp);
+using proto::append_utf8;
 // Longest prefix of at most `max` bytes that does not split a UTF-8 sequence.
 std::string_view utf8_prefix(std::string_view s, std::size_t max);
 // Replaces invalid UTF-8 with U+FFFD so any bytes can go into JSON.
