@@ -27,10 +27,8 @@
 #include "pasokh/gateway/campaigns.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/routing/clock.hpp"
+#include "pasokh/routing/lua_script.hpp"
 
-namespace pasokh::routing::lua {
-extern const char* const prelude;
-}
 namespace pasokh::gateway::lua {
 extern const char* const campaign;
 }
@@ -83,11 +81,6 @@ bool has_sender(proto::channel_kind k) {
 
 }  // namespace
 
-const store::lua_script& campaign_script() {
-  static const store::lua_script s(std::string(routing::lua::prelude) + "\n" + lua::campaign);
-  return s;
-}
-
 struct campaign_runner::state : std::enable_shared_from_this<state> {
   state(services& sv, net::any_io_executor ex) : s(sv), strand(net::make_strand(ex)), timer(strand) {
     char host[128] = {};
@@ -121,7 +114,7 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
   const std::string& pre() const { return s.cfg.redis.prefix; }
 
   awaitable<store::result<store::reply>> call(std::vector<std::string> args) {
-    co_return co_await s.redis.eval(campaign_script(), store::make_command(), std::move(args));
+    co_return co_await s.redis.eval(routing::script(lua::campaign), store::make_command(), std::move(args));
   }
   std::vector<std::string> args(std::string op) const {
     return store::make_command(pre(), std::move(op), std::to_string(now_ms()));

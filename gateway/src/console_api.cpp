@@ -14,12 +14,10 @@
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/proto/utf8.hpp"
 #include "pasokh/routing/clock.hpp"
+#include "pasokh/routing/lua_script.hpp"
 
 // Scripts embedded from routing/src/lua (see gateway/CMakeLists.txt); each
 // runs with routing's shared prelude in front.
-namespace pasokh::routing::lua {
-extern const char* const prelude;
-}
 namespace pasokh::gateway::lua {
 extern const char* const note;
 extern const char* const labels;
@@ -40,15 +38,6 @@ constexpr std::size_t max_labels = 20;
 constexpr std::size_t max_customer_conversations = 100;
 constexpr std::size_t max_canned = 500;
 constexpr std::size_t max_canned_text = 4'000;
-
-const store::lua_script& script(const char* body) {
-  static const store::lua_script note_s(std::string(routing::lua::prelude) + "\n" + lua::note);
-  static const store::lua_script labels_s(std::string(routing::lua::prelude) + "\n" + lua::labels);
-  static const store::lua_script customer_s(std::string(routing::lua::prelude) + "\n" + lua::customer_file);
-  if (body == lua::note) return note_s;
-  if (body == lua::labels) return labels_s;
-  return customer_s;
-}
 
 http_response bad_field(std::string_view field, std::string_view what) {
   return reject(400, "invalid_field", std::string(field) + ": " + std::string(what));
@@ -236,7 +225,7 @@ void add_console_routes(router& r, services& s) {
             co_return bad_field("text", "required, at most 10000 characters");
           if (client_id.size() > max_id_chars) co_return bad_field("client_id", "at most 128 characters");
           auto stored = co_await s.redis.eval(
-              script(lua::note), store::make_command(),
+              routing::script(lua::note), store::make_command(),
               store::make_command(s.cfg.redis.prefix, conv, a.id, a.name, client_id, text, std::to_string(now_ms())));
           if (!stored || stored->is_error() || stored->elements.empty()) co_return unavailable();
           const auto& status = stored->elements[0].str;
@@ -266,7 +255,7 @@ void add_console_routes(router& r, services& s) {
           auto client_id = client_id_of(j);
           if (client_id.size() > max_id_chars) co_return bad_field("client_id", "at most 128 characters");
           auto stored = co_await s.redis.eval(
-              script(lua::labels), store::make_command(),
+              routing::script(lua::labels), store::make_command(),
               store::make_command(s.cfg.redis.prefix, conv, a.id, client_id, std::to_string(now_ms()),
                                   std::to_string(max_labels), std::get<std::string>(add), std::get<std::string>(remove)));
           if (!stored || stored->is_error() || stored->elements.empty()) co_return unavailable();
@@ -300,7 +289,7 @@ void add_console_routes(router& r, services& s) {
     const auto& id = p.at("id");
     if (auto err = co_await check_customer(s, a, id, nullptr)) co_return *err;
     auto file = co_await s.redis.eval(
-        script(lua::customer_file), store::make_command(),
+        routing::script(lua::customer_file), store::make_command(),
         store::make_command(s.cfg.redis.prefix, id, std::to_string(max_customer_conversations)));
     if (!file || file->is_error()) co_return unavailable();
     if (file->str.empty()) co_return reject(404, "not_found", "no customer " + id);

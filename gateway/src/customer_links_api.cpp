@@ -15,10 +15,8 @@
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/routing/customer_keys.hpp"
 #include "pasokh/routing/clock.hpp"
+#include "pasokh/routing/lua_script.hpp"
 
-namespace pasokh::routing::lua {
-extern const char* const prelude;
-}
 namespace pasokh::gateway::lua {
 extern const char* const customer_merge;
 }
@@ -30,11 +28,6 @@ namespace {
 
 using boost::asio::awaitable;
 using nlohmann::json;
-
-const store::lua_script& script() {
-  static const store::lua_script s(std::string(routing::lua::prelude) + "\n" + lua::customer_merge);
-  return s;
-}
 
 bool valid_id(std::string_view id) {
   return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
@@ -60,7 +53,7 @@ awaitable<void> note_mentions(services& s, const routing::ingest_outcome& stored
   if (keys.empty()) co_return;
   std::string lines;
   for (const auto& k : keys) lines += k + "\n";
-  auto r = co_await s.redis.eval(script(), store::make_command(),
+  auto r = co_await s.redis.eval(routing::script(lua::customer_merge), store::make_command(),
                                  store::make_command(s.cfg.redis.prefix, "mention", std::to_string(now_ms()),
                                                      stored.customer_id, lines));
   if (r && !r->is_error() && r->elements.size() > 1 && r->elements[1].str != "0") {
@@ -87,7 +80,7 @@ void add_customer_link_routes(router& r, services& s) {
     if (from == into) co_return reject(400, "invalid_field", "from: a customer cannot be merged into itself");
     auto teams = co_await both_files(s, a, into, from);
     if (auto* err = std::get_if<http_response>(&teams)) co_return *err;
-    auto res = co_await s.redis.eval(script(), store::make_command(),
+    auto res = co_await s.redis.eval(routing::script(lua::customer_merge), store::make_command(),
                                      store::make_command(s.cfg.redis.prefix, "merge", std::to_string(now_ms()), into, from, a.id));
     if (!res || res->is_error() || res->elements.empty()) co_return unavailable();
     const auto& e = res->elements;
@@ -123,7 +116,7 @@ void add_customer_link_routes(router& r, services& s) {
           auto m = rec->is_nil() ? json() : json::parse(rec->str, nullptr, false);
           if (!m.is_object() || m.value("into", "") != into) co_return reject(404, "not_found", "no merge " + mid + " into " + into);
           auto from = m.value("from", "");
-          auto res = co_await s.redis.eval(script(), store::make_command(),
+          auto res = co_await s.redis.eval(routing::script(lua::customer_merge), store::make_command(),
                                            store::make_command(pre, "unmerge", std::to_string(now_ms()), mid, a.id));
           if (!res || res->is_error() || res->elements.empty()) co_return unavailable();
           const auto& e = res->elements;
@@ -151,7 +144,7 @@ void add_customer_link_routes(router& r, services& s) {
             co_return reject(400, "invalid_field", "two different customer ids");
           std::set<std::string> teams;
           if (auto err = co_await check_customer(s, a, id, &teams)) co_return *err;
-          auto res = co_await s.redis.eval(script(), store::make_command(),
+          auto res = co_await s.redis.eval(routing::script(lua::customer_merge), store::make_command(),
                                            store::make_command(s.cfg.redis.prefix, "dismiss", std::to_string(now_ms()), id, other));
           if (!res || res->is_error()) co_return unavailable();
           co_await publish_customer_changed(s, id, a.id, teams);

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "pasokh/routing/clock.hpp"
+#include "pasokh/routing/lua_script.hpp"
 #include "pasokh/store/redis_client.hpp"
 
 namespace pasokh::routing {
@@ -18,10 +19,6 @@ extern const char* const bot_turn;
 extern const char* const routing_lib;
 }  // namespace lua
 
-// The script for one embedded body (prelude + body), built once.
-const store::lua_script& script(const char* body);
-// The same with routing_lib.lua between the prelude and the body.
-const store::lua_script& routing_script(const char* body);
 
 
 }  // namespace pasokh::routing
