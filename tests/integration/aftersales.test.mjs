@@ -230,8 +230,8 @@ test('csat: asked once when an agent resolves; a ۵ reply is stored on the conve
   await customerWrites('stop', 'opt-quiet');
   sock.send({ type: 'reply', conv: quiet.conversation_id, client_id: 'r2', text: 'OK' });
   await sock.next((f) => f.type === 'ack' && f.client_id === 'r2');
-  await call('POST', `/api/v1/conversations/${quiet.conversation_id}/resolve`, ali, {});
-  assert.equal(redisCli('HGET', `pasokh:conv:${quiet.conversation_id}`, 'csat_asked'), '');
+  assert.equal((await call('POST', `/api/v1/conversations/${quiet.conversation_id}/resolve`, ali, {})).status, 200);
+  assert.equal(redisCli('HGET', `pasokh:conv:${quiet.conversation_id}`, 'csat_asked'), '', 'an opted-out customer is not asked');
   sock.close();
 
   // The live report sees this one rating.

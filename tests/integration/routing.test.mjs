@@ -151,7 +151,7 @@ test('two instances assigning at once never exceed capacity nor assign a convers
     const p = await postMessage(i % 2 ? gw1 : gw2, { message_id: uid(), customer: { id: newCustomer() }, text: `race ${i}` });
     convs.push(p.json.conversation_id);
   }
-  await Promise.all(convs.map((c, i) => api(i % 2 ? gw1 : gw2, 'POST', `/api/v1/conversations/${c}/transfer`, gw1 === gw1 ? bossToken : bossToken, { team: 'race' })));
+  await Promise.all(convs.map((c, i) => api(i % 2 ? gw1 : gw2, 'POST', `/api/v1/conversations/${c}/transfer`, bossToken, { team: 'race' })));
   // All three come online at the same moment on both instances, repeatedly.
   const socks = await Promise.all(agents.map((a, i) => agentSocket(i % 2 ? gw1 : gw2, a.token)));
   await Promise.all([
