@@ -59,7 +59,7 @@ net::awaitable<int> run(store::redis_client& redis, int agents, int conversation
   cfg.teams.back().id = "bench";
   cfg.teams.back().name = "bench";
   routing::routing_service routing(redis, prefix, cfg);
-  routing::conversation_service convs(redis, prefix, std::chrono::seconds(3600));
+  routing::conversation_service convs(co_await net::this_coro::executor, redis, prefix, std::chrono::seconds(3600));
   auto none = std::vector<std::string>{};
   if (auto s = co_await routing.sync(none); !s) throw std::runtime_error("sync failed");
   int capacity = (conversations + agents - 1) / agents;

@@ -38,11 +38,24 @@ std::vector<std::shared_ptr<live_listener>> live_hub::collect(const std::vector<
 }
 
 bool live_hub::dispatch(std::string_view payload) {
-  auto newline = payload.find('\n');
-  if (newline == std::string_view::npos) return false;
+  // "header\nframe", or several such pairs joined by newlines (an ingest
+  // batch publishes its events together); both are one-line JSON.
+  bool all_good = true;
+  while (!payload.empty()) {
+    auto header_end = payload.find('\n');
+    if (header_end == std::string_view::npos) return false;
+    auto frame_end = payload.find('\n', header_end + 1);
+    if (frame_end == std::string_view::npos) frame_end = payload.size();
+    all_good &= dispatch_one(payload.substr(0, header_end), payload.substr(header_end + 1, frame_end - header_end - 1));
+    payload.remove_prefix(std::min(frame_end + 1, payload.size()));
+  }
+  return all_good;
+}
+
+bool live_hub::dispatch_one(std::string_view header_text, std::string_view frame_text) {
   event_route route;
   try {
-    auto header = nlohmann::json::parse(payload.substr(0, newline));
+    auto header = nlohmann::json::parse(header_text);
     route.team = header.value("team", "");
     route.conversation = header.value("conv", "");
     route.customer = header.value("customer", "");
@@ -51,7 +64,7 @@ bool live_hub::dispatch(std::string_view payload) {
   } catch (const nlohmann::json::exception&) {
     return false;
   }
-  auto frame = std::make_shared<const std::string>(payload.substr(newline + 1));
+  auto frame = std::make_shared<const std::string>(frame_text);
   // Sending outside the lock: a listener may unregister while being called.
   // "agent:<id>": the assignee sees its conversations in any team.
   std::vector<std::string> keys{"team:" + route.team, "all", "customer:" + route.customer};

@@ -224,7 +224,7 @@ int main(int argc, char** argv) {
   });
   if (cfg.bot.watch_interval.count() > 0) kb_watcher.start();
 
-  routing::conversation_service conversations(redis, cfg.redis.prefix, cfg.dedup_ttl);
+  routing::conversation_service conversations(ioc.get_executor(), redis, cfg.redis.prefix, cfg.dedup_ttl);
   routing::bot_flow bot_turns(redis, cfg.redis.prefix, *faq_bot.value, cfg.bot.name);
   live_hub hub;
   routing::routing_service routing_svc(redis, cfg.redis.prefix, cfg.routing);

@@ -6,6 +6,7 @@
 
 #include "pasokh/proto/json.hpp"
 #include "pasokh/routing/routing_service.hpp"
+#include "ingest_batcher.hpp"
 #include "ingest_script.hpp"
 #include "lua_scripts.hpp"
 
@@ -71,14 +72,17 @@ boost::system::error_code make_error_code(routing_errc e) noexcept {
   return {static_cast<int>(e), routing_category()};
 }
 
-conversation_service::conversation_service(store::redis_client& redis, std::string prefix,
-                                           std::chrono::seconds dedup_ttl)
-    : redis_(redis), prefix_(std::move(prefix)), dedup_ttl_(dedup_ttl) {}
+conversation_service::conversation_service(boost::asio::any_io_executor ex, store::redis_client& redis,
+                                           std::string prefix, std::chrono::seconds dedup_ttl)
+    : redis_(redis), prefix_(std::move(prefix)), dedup_ttl_(dedup_ttl),
+      batcher_(std::make_unique<ingest_batcher>(std::move(ex), redis, prefix_)) {}
+
+conversation_service::~conversation_service() = default;
 
 awaitable<result<ingest_outcome>> conversation_service::ingest(const proto::inbound_event& event,
                                                                 const channel_route& route) {
   ingest_thread none;
-  if (!router_ || route.bot_enabled) co_return co_await run_ingest(redis_, prefix_, dedup_ttl_, event, route, none, nullptr);
+  if (!router_ || route.bot_enabled) co_return co_await run_ingest(redis_, batcher_.get(), prefix_, dedup_ttl_, event, route, none, nullptr);
   // Decided for a new conversation of a customer who is not VIP; the script
   // uses it only then (otherwise the caller routes as usual).
   route_facts facts;
@@ -86,7 +90,7 @@ awaitable<result<ingest_outcome>> conversation_service::ingest(const proto::inbo
   facts.language = event.language;
   facts.current_team = route.team;
   auto plan = router_->plan(facts, now_ms());
-  auto out = co_await run_ingest(redis_, prefix_, dedup_ttl_, event, route, none, &plan);
+  auto out = co_await run_ingest(redis_, batcher_.get(), prefix_, dedup_ttl_, event, route, none, &plan);
   if (out && out->new_conversation && out->routed) router_->count_routed(out->status, plan);
   co_return out;
 }

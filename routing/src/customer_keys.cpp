@@ -17,8 +17,10 @@ std::string fold(std::string_view text, const folding* table, std::size_t n) {
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
     bool hit = false;
-    for (std::size_t k = 0; k < n && !hit; ++k) {
-      if (text.substr(i, table[k].first.size()) == table[k].first) {
+    // Every entry starts with a lead byte >= 0xC2: ASCII never matches, and
+    // the first byte rules out most entries before a comparison.
+    for (std::size_t k = 0; k < n && !hit && static_cast<unsigned char>(text[i]) >= 0x80; ++k) {
+      if (table[k].first[0] == text[i] && text.substr(i, table[k].first.size()) == table[k].first) {
         out += table[k].second;
         i += table[k].first.size();
         hit = true;

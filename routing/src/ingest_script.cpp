@@ -1,5 +1,7 @@
 #include "ingest_script.hpp"
 
+#include "ingest_batcher.hpp"
+
 #include <charconv>
 
 #include <nlohmann/json.hpp>
@@ -42,12 +44,12 @@ std::string identity_keys(const proto::inbound_event& event) {
 
 }  // namespace
 
-awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, const std::string& prefix,
-                                             std::chrono::seconds dedup_ttl, const proto::inbound_event& event,
-                                             const channel_route& route, const ingest_thread& thread,
-                                             const route_plan* plan) {
+awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_batcher* batcher,
+                                             const std::string& prefix, std::chrono::seconds dedup_ttl,
+                                             const proto::inbound_event& event, const channel_route& route,
+                                             const ingest_thread& thread, const route_plan* plan) {
   auto args = store::make_command(
-      prefix, event.from.channel, std::string(proto::to_string(event.from.kind)), event.from.external_id,
+      event.from.channel, std::string(proto::to_string(event.from.kind)), event.from.external_id,
       event.from.display_name, event.dedup_key, std::to_string(dedup_ttl.count()), std::to_string(now_ms()),
       message_json(event), route.team, route.bot_enabled ? "1" : "0", event.language,
       event.provider_chat_id.empty() ? event.from.external_id : event.provider_chat_id, thread.conversation_id,
@@ -57,9 +59,18 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, const s
     args.push_back(plan->language);
     args.insert(args.end(), plan->decision.begin(), plan->decision.end());
   }
-  auto r = co_await redis.eval(routing_script(lua::ingest), store::make_command(), std::move(args));
+  result<store::reply> r = store::reply{};
+  if (batcher) {
+    r = co_await batcher->submit(std::move(args));
+  } else {
+    std::vector<std::vector<std::string>> one;
+    one.push_back(std::move(args));
+    r = co_await redis.eval(routing_script(lua::ingest), store::make_command(), ingest_batch_args(prefix, std::move(one)));
+    if (r && r->type == store::reply::kind::array && r->elements.size() == 1) r = std::move(r->elements[0]);
+  }
   if (!r) co_return r.error();
-  if (r->is_error() || r->type != store::reply::kind::array || r->elements.empty())
+  // An error reply, or { 'error', text } when this message's script failed.
+  if (r->is_error() || r->type != store::reply::kind::array || r->elements.empty() || r->elements[0].str == "error")
     co_return make_error_code(store::redis_errc::server_error);
   const auto& a = r->elements;
   ingest_outcome out;

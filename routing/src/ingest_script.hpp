@@ -15,10 +15,13 @@ struct ingest_thread {
   bool any_sender = false;  // found through a secret reply token
 };
 
+class ingest_batcher;
+
+// `batcher`: group commit with other messages (nullptr: a call of its own).
 // `plan`: the routing decision for a new queued conversation (or nullptr).
-awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, const std::string& prefix,
-                                             std::chrono::seconds dedup_ttl, const proto::inbound_event& event,
-                                             const channel_route& route, const ingest_thread& thread,
-                                             const route_plan* plan);
+awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_batcher* batcher,
+                                             const std::string& prefix, std::chrono::seconds dedup_ttl,
+                                             const proto::inbound_event& event, const channel_route& route,
+                                             const ingest_thread& thread, const route_plan* plan);
 
 }  // namespace pasokh::routing

@@ -126,6 +126,55 @@ test('an agent receives messages live, replies, and the reply is stored and queu
   await agent.close();
 });
 
+// Messages that arrive together are committed together (one ingest call per
+// batch): a burst of concurrent posts — some customers writing several times,
+// some ids sent twice — must still store each message once, give each
+// conversation contiguous sequence numbers, and reach the agent live.
+test('a burst of concurrent messages is stored once each, in order, and reaches the agent live', async () => {
+  const agent = await agentSocket(gw, await token());
+  const customers = Array.from({ length: 20 }, () => newCustomer());
+  const bodies = [];
+  for (let round = 0; round < 4; round++) {
+    for (const c of customers) bodies.push({ message_id: uid(), customer: { id: c, name: 'Burst Customer' }, text: `round ${round}` });
+  }
+  const repeats = bodies.slice(0, 10);  // the same ids again, in the same burst
+  const evalsBefore = Number((redisCli('INFO', 'commandstats').match(/cmdstat_evalsha:calls=(\d+)/) || [0, 0])[1]);
+  const answers = await Promise.all([...bodies, ...repeats].map((b) => postMessage(gw, b)));
+  const evals = Number(redisCli('INFO', 'commandstats').match(/cmdstat_evalsha:calls=(\d+)/)[1]) - evalsBefore;
+  assert.ok(answers.every((a) => a.status === 201 || a.status === 200), answers.map((a) => a.status).join(','));
+  // A repeated id answers what its first copy stored.
+  const stored = new Map();
+  answers.forEach((a, i) => {
+    const id = [...bodies, ...repeats][i].message_id;
+    const key = `${a.json.conversation_id}:${a.json.seq}`;
+    if (stored.has(id)) assert.equal(stored.get(id), key);
+    else stored.set(id, key);
+  });
+  assert.equal(stored.size, bodies.length);
+  assert.equal(answers.filter((a) => a.status === 201).length, bodies.length);
+  // Per customer: one conversation, seqs 1..4, in the order of the answers' seqs.
+  const byConv = new Map();
+  for (const key of stored.values()) {
+    const [conv, seq] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
+    byConv.set(conv, [...(byConv.get(conv) || []), seq]);
+  }
+  assert.equal(byConv.size, customers.length);
+  for (const [conv, seqs] of byConv) {
+    assert.deepEqual(seqs.sort((a, b) => a - b), [1, 2, 3, 4]);
+    assert.equal((await messages(gw, conv)).length, 4);
+  }
+  // The agent sees every stored message live, each conversation in seq order.
+  const seen = new Map();
+  while ([...seen.values()].reduce((n, l) => n + l.length, 0) < bodies.length) {
+    const f = await agent.next((x) => x.type === 'event' && x.event === 'message' && byConv.has(x.conv));
+    seen.set(f.conv, [...(seen.get(f.conv) || []), f.seq]);
+  }
+  for (const seqs of seen.values()) assert.deepEqual(seqs, [1, 2, 3, 4]);
+  // Fewer ingest calls than messages: the burst was grouped.
+  assert.ok(evals < answers.length, `${evals} ingest calls for ${answers.length} messages`);
+  await agent.close();
+});
+
 test('a reconnecting agent gets exactly what it missed', async () => {
   const t = await token();
   const customer = newCustomer();

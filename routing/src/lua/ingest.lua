@@ -1,8 +1,11 @@
--- One inbound customer message, atomically: dedup, customer, conversation,
+-- Inbound customer messages, each atomically: dedup, customer, conversation,
 -- append, publish. This runs for every message a customer sends, so it stays
 -- lean: the message JSON from the caller is completed as text (never decoded),
 -- and one HMGET reads the conversation's state.
--- ARGV: prefix, channel, kind, external_id, display_name, dedup_key,
+-- Group commit: one call carries a batch of messages (routing/src/
+-- ingest_batcher.cpp). ARGV: prefix, the number of messages, then for each
+-- message the count of its arguments and the arguments A[2..]:
+-- channel, kind, external_id, display_name, dedup_key,
 -- dedup_ttl_s, now_ms, message_json (an object with at least one member),
 -- team, bot_enabled, language, recipient, thread_conv, thread_any_sender,
 -- alt_external_id, provider_message_id, identity keys, planned ('1': the
@@ -15,158 +18,184 @@
 -- beside the wa_id); either id finds the customer. keys (ARGV[18]): the
 -- identity's verified keys ('email:…', 'phone:…') and a weak 'name:…', one a
 -- line (routing/src/customer_keys.cpp); read only when the identity is new.
-local channel, kind, ext, display_name = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local dedup_key, dedup_ttl, now, message_json = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
-local team, bot_enabled, language, recipient = ARGV[10], ARGV[11] == '1', ARGV[12], ARGV[13]
-local thread_conv, thread_any_sender, alt, provider_id = ARGV[14], ARGV[15] == '1', ARGV[16], ARGV[17]
+local function ingest_one(A)
+  local channel, kind, ext, display_name = A[2], A[3], A[4], A[5]
+  local dedup_key, dedup_ttl, now, message_json = A[6], A[7], A[8], A[9]
+  local team, bot_enabled, language, recipient = A[10], A[11] == '1', A[12], A[13]
+  local thread_conv, thread_any_sender, alt, provider_id = A[14], A[15] == '1', A[16], A[17]
 
-local dkey
-if dedup_key ~= '' then
-  dkey = p .. 'dedup:' .. channel .. ':' .. dedup_key
-  local seen = redis.call('GET', dkey)
-  if seen then return { 'duplicate', seen } end
-end
+  local dkey
+  if dedup_key ~= '' then
+    dkey = p .. 'dedup:' .. channel .. ':' .. dedup_key
+    local seen = redis.call('GET', dkey)
+    if seen then return { 'duplicate', seen } end
+  end
 
--- The customer, by this channel's id of the person (or their second id).
-local ident_prefix = p .. 'ident:' .. channel .. ':'
-local by_ext = redis.call('GET', ident_prefix .. ext)
-local cust = by_ext
-local alt_new = false
-if alt ~= '' and alt ~= ext then
-  local by_alt = redis.call('GET', ident_prefix .. alt)
-  alt_new = not by_alt
-  cust = cust or by_alt
-end
--- A new identity joins the customer a verified key names (the sender of a
--- mail, a WhatsApp number, the email a web chat visitor gave in the pre-chat
--- form), unless that customer already has an identity on this channel: two
--- people never share a conversation (an agent merges them if they are one).
-local keys, name_key
-if not cust then
-  keys = {}
-  for k in string.gmatch(ARGV[18] or '', '[^\n]+') do
-    if string.sub(k, 1, 5) == 'name:' then name_key = string.sub(k, 6) else keys[#keys + 1] = k end
+  -- The customer, by this channel's id of the person (or their second id).
+  local ident_prefix = p .. 'ident:' .. channel .. ':'
+  local by_ext = redis.call('GET', ident_prefix .. ext)
+  local cust = by_ext
+  local alt_new = false
+  if alt ~= '' and alt ~= ext then
+    local by_alt = redis.call('GET', ident_prefix .. alt)
+    alt_new = not by_alt
+    cust = cust or by_alt
   end
-  if kind == 'webchat' then
-    local e = redis.call('HGET', p .. 'webchat:visitor:' .. channel .. ':' .. ext, 'key_email')
-    if e and e ~= '' then keys[#keys + 1] = 'email:' .. e end
-  end
-  for _, k in ipairs(keys) do
-    local holder = redis.call('GET', p .. 'key:' .. k)
-    if holder and not has_identity_on(holder, channel) then cust = holder; break end
-  end
-end
-local function link(id)
-  redis.call('SET', ident_prefix .. id, cust)
-  redis.call('HSET', p .. 'cust:' .. cust .. ':identities', channel .. ':' .. id,
-    cjson.encode({ channel = channel, kind = kind, external_id = id, display_name = display_name }))
-end
-local ckey
-local cust_name = display_name
-if cust then
-  ckey = p .. 'cust:' .. cust
-  local known = redis.call('HGET', ckey, 'name') or ''
-  if known == '' and display_name ~= '' then
-    redis.call('HSET', ckey, 'last_seen_at', now, 'name', display_name)
-  else
-    redis.call('HSET', ckey, 'last_seen_at', now)
-    cust_name = known
-  end
-  if not by_ext then link(ext) end  -- found by the second id or a key: link this id too
-else
-  cust = 'cu_' .. redis.call('INCR', p .. 'next:customer')
-  ckey = p .. 'cust:' .. cust
-  redis.call('HSET', ckey, 'id', cust, 'name', display_name, 'language', language, 'created_at', now,
-    'vip', '0', 'last_seen_at', now)
-  link(ext)
-  -- Weak evidence: the same two-word name in the same language on another channel.
-  if name_key and language ~= '' then
-    local names = p .. 'names:' .. language .. ':' .. name_key
-    for _, other in ipairs(redis.call('SRANDMEMBER', names, 10)) do
-      if not has_identity_on(other, channel) then suggest_merge(cust, other, 'same_name', display_name, now) end
+  -- A new identity joins the customer a verified key names (the sender of a
+  -- mail, a WhatsApp number, the email a web chat visitor gave in the pre-chat
+  -- form), unless that customer already has an identity on this channel: two
+  -- people never share a conversation (an agent merges them if they are one).
+  local keys, name_key
+  if not cust then
+    keys = {}
+    for k in string.gmatch(A[18] or '', '[^\n]+') do
+      if string.sub(k, 1, 5) == 'name:' then name_key = string.sub(k, 6) else keys[#keys + 1] = k end
     end
-    redis.call('SADD', names, cust)
+    if kind == 'webchat' then
+      local e = redis.call('HGET', p .. 'webchat:visitor:' .. channel .. ':' .. ext, 'key_email')
+      if e and e ~= '' then keys[#keys + 1] = 'email:' .. e end
+    end
+    for _, k in ipairs(keys) do
+      local holder = redis.call('GET', p .. 'key:' .. k)
+      if holder and not has_identity_on(holder, channel) then cust = holder; break end
+    end
   end
-end
-if alt_new then link(alt) end
-if keys then
-  for _, k in ipairs(keys) do index_customer_key(cust, k, now) end
-end
-
--- The conversation: the thread the message answers, else the open one on this
--- channel, else a new one.
-local open_key = ckey .. ':open:' .. channel
-local conv = false
-if thread_conv ~= '' then
-  local t = redis.call('HMGET', conv_key(thread_conv), 'channel', 'status', 'customer_id')
-  if t[1] == channel and t[2] ~= 'resolved' and t[2] ~= 'closed' and (thread_any_sender or t[3] == cust) then
-    conv = thread_conv
+  local function link(id)
+    redis.call('SET', ident_prefix .. id, cust)
+    redis.call('HSET', p .. 'cust:' .. cust .. ':identities', channel .. ':' .. id,
+      cjson.encode({ channel = channel, kind = kind, external_id = id, display_name = display_name }))
   end
-end
-if not conv then conv = redis.call('GET', open_key) end
-local created = 0
-local vkey
-if not conv then
-  conv = 'cv_' .. redis.call('INCR', p .. 'next:conversation')
-  vkey = conv_key(conv)
-  local status = bot_enabled and 'bot' or 'queued'
-  redis.call('HSET', vkey, 'id', conv, 'channel', channel, 'kind', kind, 'customer_id', cust,
-    'status', status, 'priority', 'normal', 'assignee', '', 'team', team, 'seq', 0,
-    'created_at', now, 'updated_at', now)
-  redis.call('SET', open_key, conv)
-  redis.call('RPUSH', ckey .. ':conversations', conv)
-  if status == 'queued' then redis.call('ZADD', p .. 'queue:' .. team, now, conv) end
-  created = 1
-end
-vkey = conv_key(conv)
-
-local v = conv_state(conv, cust_name)
-local seq = tonumber(v.seq or '0') + 1
-v.seq, v.updated_at, v.last_customer_message_at = tostring(seq), now, now
-redis.call('HSET', vkey, 'seq', seq, 'updated_at', now, 'last_customer_message_at', now, 'recipient', recipient)
-redis.call('ZADD', p .. 'team:' .. v.team .. ':open', now, conv)
-
-local id = conv .. ':' .. seq
-local message = string.sub(message_json, 1, -2) .. ',"id":' .. json_string(id) .. ',"conversation_id":' ..
-  json_string(conv) .. ',"seq":' .. seq .. ',"direction":"in","author":"customer","channel":' ..
-  json_string(channel) .. ',"created_at":' .. now .. ',"status":"delivered"}'
-emit_json(conv, seq, 'message', '"message":' .. message, cust, v)
-
-if dkey then redis.call('SET', dkey, conv .. "|" .. seq .. "|" .. cust, 'EX', dedup_ttl) end
--- Messengers refer back to a message by its provider id (edits, replies).
-if provider_id ~= '' and (kind == 'telegram' or kind == 'whatsapp' or kind == 'messenger' or kind == 'instagram') then
-  redis.call('SET', p .. 'provider_msg:' .. channel .. ':' .. provider_id, id, 'EX', dedup_ttl)
-end
--- A customer answering a campaign message (campaign.lua marked the
--- conversation): counted once per customer for that campaign, within the
--- reply window; the conversation is an ordinary one from now on.
-local camp = redis.call('HMGET', vkey, 'campaign', 'campaign_until', 'routed')
-if camp[1] then
-  redis.call('HDEL', vkey, 'campaign', 'campaign_until', 'side')
-  if tonumber(camp[2] or '0') >= tonumber(now) and
-      redis.call('SADD', p .. 'campaign:' .. camp[1] .. ':replied', cust) == 1 then
-    redis.call('HINCRBY', p .. 'campaign:' .. camp[1] .. ':stats', 'replied', 1)
-    redis.call('ZADD', p .. 'campaigns:dirty', now, camp[1])
+  local ckey
+  local cust_name = display_name
+  -- The file's VIP flag and language (routing below); a new file: not VIP,
+  -- in the message's language.
+  local cust_vip, cust_language, cust_new = '0', language, false
+  if cust then
+    ckey = p .. 'cust:' .. cust
+    local c = redis.call('HMGET', ckey, 'name', 'vip', 'language')
+    local known = c[1] or ''
+    cust_vip, cust_language = c[2] or '0', c[3] or ''
+    if known == '' and display_name ~= '' then
+      redis.call('HSET', ckey, 'last_seen_at', now, 'name', display_name)
+    else
+      redis.call('HSET', ckey, 'last_seen_at', now)
+      cust_name = known
+    end
+    if not by_ext then link(ext) end  -- found by the second id or a key: link this id too
+  else
+    cust_new = true
+    cust = 'cu_' .. redis.call('INCR', p .. 'next:customer')
+    ckey = p .. 'cust:' .. cust
+    redis.call('HSET', ckey, 'id', cust, 'name', display_name, 'language', language, 'created_at', now,
+      'vip', '0', 'last_seen_at', now)
+    link(ext)
+    -- Weak evidence: the same two-word name in the same language on another channel.
+    if name_key and language ~= '' then
+      local names = p .. 'names:' .. language .. ':' .. name_key
+      for _, other in ipairs(redis.call('SRANDMEMBER', names, 10)) do
+        if not has_identity_on(other, channel) then suggest_merge(cust, other, 'same_name', display_name, now) end
+      end
+      redis.call('SADD', names, cust)
+    end
   end
-end
--- Routed: the team's rules were applied; a queued, routed conversation needs
--- nothing more from routing when its customer writes again. A new queued
--- conversation is routed here when the caller decided (ARGV[19] '1') for a
--- customer who is not VIP and speaks ARGV[20] (the customer file's language);
--- for anyone else the caller decides again (route.lua).
-local status, routed = v.status, camp[3] or '0'
-if created == 1 and status == 'queued' and ARGV[19] == '1' then
-  local c = redis.call('HMGET', ckey, 'vip', 'language')
-  if c[1] ~= '1' and (c[2] or '') == ARGV[20] then
-    status = apply_route(conv, tonumber(now), decision_args(21))
+  if alt_new then link(alt) end
+  if keys then
+    for _, k in ipairs(keys) do index_customer_key(cust, k, now) end
+  end
+
+  -- The conversation: the thread the message answers, else the open one on this
+  -- channel, else a new one.
+  local open_key = ckey .. ':open:' .. channel
+  local conv = false
+  if thread_conv ~= '' then
+    local t = redis.call('HMGET', conv_key(thread_conv), 'channel', 'status', 'customer_id')
+    if t[1] == channel and t[2] ~= 'resolved' and t[2] ~= 'closed' and (thread_any_sender or t[3] == cust) then
+      conv = thread_conv
+    end
+  end
+  -- A new file has no open conversation.
+  if not conv and not cust_new then conv = redis.call('GET', open_key) end
+  -- Routed here: a new queued conversation the caller decided for (A[19]
+  -- '1'), of a customer who is not VIP and speaks the language it assumed
+  -- (A[20]); for anyone else the caller decides again (route.lua).
+  local route_here = false
+  local created, seq, v = 0, 1, nil
+  local vkey
+  if not conv then
+    conv = 'cv_' .. redis.call('INCR', p .. 'next:conversation')
+    vkey = conv_key(conv)
+    local status = bot_enabled and 'bot' or 'queued'
+    route_here = status == 'queued' and A[19] == '1' and cust_vip ~= '1' and cust_language == A[20]
+    redis.call('HSET', vkey, 'id', conv, 'channel', channel, 'kind', kind, 'customer_id', cust,
+      'status', status, 'priority', 'normal', 'assignee', '', 'team', team, 'seq', seq,
+      'created_at', now, 'updated_at', now, 'last_customer_message_at', now, 'recipient', recipient)
+    redis.call('SET', open_key, conv)
+    redis.call('RPUSH', ckey .. ':conversations', conv)
+    if status == 'queued' and not route_here then redis.call('ZADD', p .. 'queue:' .. team, now, conv) end
+    created = 1
+    v = { id = conv, channel = channel, kind = kind, customer_id = cust, status = status, priority = 'normal',
+      assignee = '', team = team, seq = '1', created_at = now, updated_at = now, last_customer_message_at = now,
+      customer_name = cust_name }
+  else
+    vkey = conv_key(conv)
+    v = conv_state(conv, cust_name, { 'campaign', 'campaign_until', 'routed' })
+    seq = tonumber(v.seq or '0') + 1
+    v.seq, v.updated_at, v.last_customer_message_at = tostring(seq), now, now
+    redis.call('HSET', vkey, 'seq', seq, 'updated_at', now, 'last_customer_message_at', now, 'recipient', recipient)
+  end
+  redis.call('ZADD', p .. 'team:' .. v.team .. ':open', now, conv)
+
+  local id = conv .. ':' .. seq
+  local message = string.sub(message_json, 1, -2) .. ',"id":' .. json_string(id) .. ',"conversation_id":' ..
+    json_string(conv) .. ',"seq":' .. seq .. ',"direction":"in","author":"customer","channel":' ..
+    json_string(channel) .. ',"created_at":' .. now .. ',"status":"delivered"}'
+  emit_json(conv, seq, 'message', '"message":' .. message, cust, v)
+
+  if dkey then redis.call('SET', dkey, conv .. "|" .. seq .. "|" .. cust, 'EX', dedup_ttl) end
+  -- Messengers refer back to a message by its provider id (edits, replies).
+  if provider_id ~= '' and (kind == 'telegram' or kind == 'whatsapp' or kind == 'messenger' or kind == 'instagram') then
+    redis.call('SET', p .. 'provider_msg:' .. channel .. ':' .. provider_id, id, 'EX', dedup_ttl)
+  end
+  -- A customer answering a campaign message (campaign.lua marked the
+  -- conversation): counted once per customer for that campaign, within the
+  -- reply window; the conversation is an ordinary one from now on.
+  if v.campaign then
+    redis.call('HDEL', vkey, 'campaign', 'campaign_until', 'side')
+    if tonumber(v.campaign_until or '0') >= tonumber(now) and
+        redis.call('SADD', p .. 'campaign:' .. v.campaign .. ':replied', cust) == 1 then
+      redis.call('HINCRBY', p .. 'campaign:' .. v.campaign .. ':stats', 'replied', 1)
+      redis.call('ZADD', p .. 'campaigns:dirty', now, v.campaign)
+    end
+  end
+  -- Routed: the team's rules were applied; a queued, routed conversation needs
+  -- nothing more from routing when its customer writes again.
+  local status, routed = v.status, v.routed or '0'
+  if route_here then
+    status = apply_route(conv, tonumber(now), decision_args(21, A))
     routed = '1'
   end
+  -- A new conversation, or a resolved one, may carry a CSAT rating or comment
+  -- the customer owes: then the caller looks closer (aftersales). A new file
+  -- owes nothing.
+  local csat_open = '0'
+  if not cust_new and (created == 1 or status == 'resolved') then
+    csat_open = tostring(redis.call('EXISTS', p .. 'csat:pending:' .. cust .. ':' .. channel,
+      p .. 'csat:comment:' .. cust .. ':' .. channel))
+  end
+  return { 'stored', conv, tostring(seq), cust, tostring(created), status, routed, csat_open }
 end
--- A new conversation, or a resolved one, may carry a CSAT rating or comment
--- the customer owes: then the caller looks closer (aftersales).
-local csat_open = '0'
-if created == 1 or status == 'resolved' then
-  csat_open = tostring(redis.call('EXISTS', p .. 'csat:pending:' .. cust .. ':' .. channel,
-    p .. 'csat:comment:' .. cust .. ':' .. channel))
+
+-- One answer per message, in order. A message whose script fails answers
+-- { 'error', text } alone; the rest of the batch still lands.
+pending_events = {}
+local answers, i = {}, 3
+for m = 1, tonumber(ARGV[2]) do
+  local count = tonumber(ARGV[i])
+  local A = { p, unpack(ARGV, i + 1, i + count) }
+  local ok, answer = pcall(ingest_one, A)
+  if not ok then answer = { 'error', type(answer) == 'table' and (answer.err or '') or tostring(answer) } end
+  answers[m] = answer
+  i = i + count + 1
 end
-return { 'stored', conv, tostring(seq), cust, tostring(created), status, routed, csat_open }
+if #pending_events > 0 then redis.call('PUBLISH', p .. 'events', table.concat(pending_events, '\n')) end
+return answers

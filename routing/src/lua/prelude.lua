@@ -21,11 +21,17 @@ local view_names = {}
 for i, f in ipairs(view_fields) do view_names[i] = f[1] end
 
 -- The stored fields of the view (name -> string) and the customer's name
--- (read unless the caller knows it).
-local function conv_state(id, customer_name)
-  local values = redis.call('HMGET', conv_key(id), unpack(view_names))
+-- (read unless the caller knows it); `extra`: more field names to read in the
+-- same call (they land in the table too; the view ignores them).
+local function conv_state(id, customer_name, extra)
+  local names = view_names
+  if extra then
+    names = { unpack(view_names) }
+    for _, name in ipairs(extra) do names[#names + 1] = name end
+  end
+  local values = redis.call('HMGET', conv_key(id), unpack(names))
   local v = {}
-  for i, f in ipairs(view_fields) do v[f[1]] = values[i] or nil end
+  for i, name in ipairs(names) do v[name] = values[i] or nil end
   v.customer_name = customer_name or redis.call('HGET', p .. 'cust:' .. (v.customer_id or ''), 'name') or ''
   return v
 end
@@ -54,6 +60,19 @@ local function json_string(s)
   return '"' .. s .. '"'
 end
 
+-- Event frames for every gateway instance: "header\nframe" pairs. A script
+-- that handles many messages (ingest) sets `pending_events` to a table and
+-- publishes them together, the pairs joined by newlines (frames and headers
+-- are one-line JSON); live_hub::dispatch reads either.
+local pending_events = nil
+local function publish_event(payload)
+  if pending_events then
+    pending_events[#pending_events + 1] = payload
+  else
+    redis.call('PUBLISH', p .. 'events', payload)
+  end
+end
+
 -- Appends one event frame to the conversation log (stream id = seq, so
 -- "everything after N" is an XRANGE) and publishes it to every instance.
 -- `body` is the rest of the frame as JSON members ('"message":{...}'), `v`
@@ -67,7 +86,7 @@ local function emit_json(conv, seq, event, body, customer, v)
   if seq == 1 and v.created_at then redis.call('ZADD', p .. 'rpt:created', v.created_at, conv) end
   local header = '{"team":' .. json_string(v.team or '') .. ',"conv":' .. json_string(conv) .. ',"customer":' ..
     json_string(customer or v.customer_id or '') .. ',"seq":' .. seq .. ',"assignee":' .. json_string(v.assignee or '') .. '}'
-  redis.call('PUBLISH', p .. 'events', header .. '\n' .. frame)
+  publish_event(header .. '\n' .. frame)
   return v
 end
 

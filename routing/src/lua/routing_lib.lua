@@ -86,8 +86,7 @@ local function publish_presence(a, now)
   local frame = cjson.encode({ type = 'presence', agent = a, name = h[1] or '', status = agent_status(a, now),
     load = agent_load(a), capacity = tonumber(h[2] or '0') or 0, at = now })
   for _, t in ipairs(agent_teams(a)) do
-    redis.call('PUBLISH', p .. 'events', cjson.encode({ team = t, conv = '', customer = '', seq = 0, assignee = '' }) ..
-      '\n' .. frame)
+    publish_event(cjson.encode({ team = t, conv = '', customer = '', seq = 0, assignee = '' }) .. '\n' .. frame)
   end
 end
 
@@ -234,11 +233,13 @@ end
 -- sla_resolve_due, sla_resolve_warn (ms, 0 = none), closed_text (the notice
 -- outside business hours, '' when open), sticky ('1': a returning customer's
 -- previous agent first).
-local function decision_args(i)
-  return { team = ARGV[i], priority = ARGV[i + 1], vip = ARGV[i + 2],
-    first_due = tonumber(ARGV[i + 3]), first_warn = tonumber(ARGV[i + 4]),
-    resolve_due = tonumber(ARGV[i + 5]), resolve_warn = tonumber(ARGV[i + 6]),
-    closed_text = ARGV[i + 7], sticky = ARGV[i + 8] == '1' }
+-- `args`: where to read them (ARGV unless given; ingest passes one message's).
+local function decision_args(i, args)
+  local a = args or ARGV
+  return { team = a[i], priority = a[i + 1], vip = a[i + 2],
+    first_due = tonumber(a[i + 3]), first_warn = tonumber(a[i + 4]),
+    resolve_due = tonumber(a[i + 5]), resolve_warn = tonumber(a[i + 6]),
+    closed_text = a[i + 7], sticky = a[i + 8] == '1' }
 end
 
 -- Applies a decision to a queued conversation: team, priority, VIP, SLA

@@ -25,7 +25,7 @@ class strategy : public test::redis_test {
     t.strategy = team_strategy;
     cfg.teams.push_back(t);
     routing_.emplace(*client_, "u:", cfg);
-    convs_.emplace(*client_, "u:", std::chrono::seconds(60));
+    convs_.emplace(io_.get_executor(), *client_, "u:", std::chrono::seconds(60));
     ASSERT_TRUE(run(io_, routing_->sync({})));
   }
   void TearDown() override {

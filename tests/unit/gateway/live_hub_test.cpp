@@ -48,3 +48,26 @@ TEST(LiveHub, IgnoresMalformedPayloadsAndGoneListeners) {
   EXPECT_TRUE(hub.dispatch(R"({"team":"support"})" "\n{}"));
   hub.resync_all();
 }
+
+// An ingest batch publishes its events as one payload: every event arrives,
+// in order, each at its own team; a malformed pair is dropped alone.
+TEST(LiveHub, DeliversEveryEventOfABatchedPayloadInOrder) {
+  live_hub hub;
+  auto support = std::make_shared<recorder>(), sales = std::make_shared<recorder>();
+  hub.add("team:support", support);
+  hub.add("team:sales", sales);
+  std::string batch = R"({"team":"support","conv":"cv_1","seq":1})" "\n" R"({"n":1})" "\n"
+                      R"({"team":"sales","conv":"cv_2","seq":1})" "\n" R"({"n":2})" "\n"
+                      R"({"team":"support","conv":"cv_1","seq":2})" "\n" R"({"n":3})";
+  ASSERT_TRUE(hub.dispatch(batch));
+  ASSERT_EQ(support->got.size(), 2u);
+  EXPECT_EQ(support->got[0].second, R"({"n":1})");
+  EXPECT_EQ(support->got[1].second, R"({"n":3})");
+  EXPECT_EQ(support->got[1].first.seq, 2u);
+  ASSERT_EQ(sales->got.size(), 1u);
+  EXPECT_EQ(sales->got[0].first.conversation, "cv_2");
+
+  EXPECT_FALSE(hub.dispatch("not json\n{\"n\":4}\n" R"({"team":"sales"})" "\n" R"({"n":5})"));
+  ASSERT_EQ(sales->got.size(), 2u);
+  EXPECT_EQ(sales->got[1].second, R"({"n":5})");
+}

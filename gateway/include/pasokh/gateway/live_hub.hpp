@@ -36,13 +36,15 @@ class live_hub {
   void add(const std::string& key, const std::shared_ptr<live_listener>& listener);
   void remove(const std::string& key, const live_listener* listener);
 
-  // Parses "<header json>\n<frame>" as published by the Lua scripts; returns
-  // false (and delivers nothing) on a malformed payload.
+  // Parses "<header json>\n<frame>" as published by the Lua scripts (an
+  // ingest batch: several such pairs joined by newlines) and delivers each
+  // event; returns false when any pair was malformed (that one is dropped).
   bool dispatch(std::string_view payload);
   void resync_all();
   std::size_t listener_count() const;
 
  private:
+  bool dispatch_one(std::string_view header, std::string_view frame);
   std::vector<std::shared_ptr<live_listener>> collect(const std::vector<std::string>& keys);
 
   mutable std::mutex mutex_;

@@ -3,11 +3,13 @@
 // changes and reading the log. Each write is one atomic Lua script and one
 // round trip; each one appends an event frame (with the next sequence number)
 // to the conversation's log and publishes it to every gateway instance.
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/result.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,7 @@
 namespace pasokh::routing {
 
 class routing_service;
+class ingest_batcher;
 
 enum class routing_errc {
   not_found = 1,  // no such conversation
@@ -67,7 +70,10 @@ struct author {
 
 class conversation_service {
  public:
-  conversation_service(store::redis_client& redis, std::string prefix, std::chrono::seconds dedup_ttl);
+  // Ingest batches run on `ex` (group commit, routing/src/ingest_batcher.hpp).
+  conversation_service(boost::asio::any_io_executor ex, store::redis_client& redis, std::string prefix,
+                       std::chrono::seconds dedup_ttl);
+  ~conversation_service();
 
   // A new conversation of a channel without the bot is routed inside the
   // ingest script, with a decision `router` makes beforehand (one round trip
@@ -117,6 +123,7 @@ class conversation_service {
   std::string prefix_;
   std::chrono::seconds dedup_ttl_;
   const routing_service* router_ = nullptr;
+  std::unique_ptr<ingest_batcher> batcher_;
 };
 
 }  // namespace pasokh::routing

@@ -1,0 +1,79 @@
+#include "ingest_batcher.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+
+#include "lua_scripts.hpp"
+
+namespace pasokh::routing {
+
+namespace asio = boost::asio;
+
+std::vector<std::string> ingest_batch_args(const std::string& prefix, std::vector<std::vector<std::string>> messages) {
+  std::size_t total = 2;
+  for (const auto& m : messages) total += m.size() + 1;
+  std::vector<std::string> args;
+  args.reserve(total);
+  args.push_back(prefix);
+  args.push_back(std::to_string(messages.size()));
+  for (auto& m : messages) {
+    args.push_back(std::to_string(m.size()));
+    for (auto& a : m) args.push_back(std::move(a));
+  }
+  return args;
+}
+
+ingest_batcher::ingest_batcher(asio::any_io_executor ex, store::redis_client& redis, std::string prefix,
+                               std::size_t max_batch, int max_in_flight)
+    : ex_(std::move(ex)), redis_(redis), prefix_(std::move(prefix)), max_batch_(max_batch),
+      max_in_flight_(max_in_flight) {}
+
+asio::awaitable<store::result<store::reply>> ingest_batcher::submit(std::vector<std::string> args) {
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(store::result<store::reply>)>(
+      [this](auto handler, std::vector<std::string> a) { enqueue(waiting{std::move(a), completion(std::move(handler))}); },
+      asio::use_awaitable, std::move(args));
+}
+
+void ingest_batcher::enqueue(waiting w) {
+  std::lock_guard lock(mutex_);
+  queue_.push_back(std::move(w));
+  send_next_locked();
+}
+
+void ingest_batcher::send_next_locked() {
+  if (queue_.empty() || in_flight_ >= max_in_flight_) return;
+  std::vector<waiting> batch;
+  while (!queue_.empty() && batch.size() < max_batch_) {
+    batch.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  ++in_flight_;
+  asio::co_spawn(ex_, send(std::move(batch)), asio::detached);
+}
+
+asio::awaitable<void> ingest_batcher::send(std::vector<waiting> batch) {
+  std::vector<std::vector<std::string>> messages;
+  messages.reserve(batch.size());
+  for (auto& w : batch) messages.push_back(std::move(w.args));
+  auto r = co_await redis_.eval(routing_script(lua::ingest), store::make_command(),
+                                ingest_batch_args(prefix_, std::move(messages)));
+  {
+    std::lock_guard lock(mutex_);
+    --in_flight_;
+    send_next_locked();
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!r) complete(batch[i], r.error());
+    else if (r->type == store::reply::kind::array && i < r->elements.size()) complete(batch[i], r->elements[i]);
+    else complete(batch[i], *r);  // an error reply for the whole batch: each caller sees it
+  }
+}
+
+void ingest_batcher::complete(waiting& w, store::result<store::reply> r) {
+  // Each caller resumes on its own executor.
+  auto ex = asio::get_associated_executor(w.done);
+  asio::dispatch(ex, [done = std::move(w.done), r = std::move(r)]() mutable { std::move(done)(std::move(r)); });
+}
+
+}  // namespace pasokh::routing

@@ -1,0 +1,85 @@
+// Group commit of inbound messages against a real redis-server: messages
+// submitted together share one ingest call, each gets its own answer, and a
+// message whose script fails does not take the rest of its batch with it.
+#include "ingest_batcher.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include "test_support.hpp"
+
+using namespace pasokh;
+using namespace pasokh::test;
+
+namespace {
+
+// ingest.lua's arguments for a new API customer's first message; `first_due`
+// is the routing decision's first-response deadline ("x" makes the script fail).
+std::vector<std::string> message(const std::string& customer, const std::string& first_due = "0") {
+  return store::make_command("api", "api", customer, "Customer " + customer, "m-" + customer, "60", "1700000000000",
+                             R"({"text":"hi"})", "t", "0", "en", customer, "", "0", "", "", "", "1", "en",
+                             "t", "", "0", first_due, "0", "0", "0", "", "0");
+}
+
+class batcher : public redis_test {
+ protected:
+  void SetUp() override {
+    redis_test::SetUp();
+    if (IsSkipped()) return;
+    client_.emplace(io_.get_executor(), config());
+    start_and_wait(*client_);
+  }
+  void TearDown() override {
+    if (client_) client_->stop();
+    redis_test::TearDown();
+  }
+  long long script_calls() {
+    auto info = exec(*client_, store::make_command("INFO", "commandstats"));
+    auto at = info->str.find("cmdstat_evalsha:calls=");
+    return at == std::string::npos ? 0 : std::stoll(info->str.substr(info->str.find('=', at) + 1));
+  }
+  std::optional<store::redis_client> client_;
+};
+
+TEST_F(batcher, MessagesWaitingTogetherShareOneCallAndAFailureStaysWithItsMessage) {
+  // One batch in flight at a time: the first message goes alone, the next
+  // three wait for it and go together.
+  routing::ingest_batcher b(io_.get_executor(), *client_, "u:", 64, 1);
+  std::vector<std::optional<store::result<store::reply>>> answers(4);
+  auto submit = [&](std::size_t i, std::vector<std::string> args) {
+    asio::co_spawn(io_, [&, i, args = std::move(args)]() mutable -> asio::awaitable<void> {
+      answers[i] = co_await b.submit(std::move(args));
+    }, asio::detached);
+  };
+  ASSERT_TRUE(run(io_, b.submit(message("warm-up"))));  // loads the script
+  exec(*client_, store::make_command("CONFIG", "RESETSTAT"));
+  submit(0, message("a"));
+  submit(1, message("b"));
+  submit(2, message("c", "x"));
+  submit(3, message("d"));
+  ASSERT_TRUE(wait_until(io_, [&] { return std::all_of(answers.begin(), answers.end(), [](auto& a) { return a.has_value(); }); }));
+  EXPECT_EQ(script_calls(), 2);  // {a}, then {b, c, d}
+
+  for (std::size_t i : {0u, 1u, 3u}) {
+    ASSERT_TRUE(*answers[i]);
+    const auto& r = **answers[i];
+    ASSERT_EQ(r.type, store::reply::kind::array);
+    EXPECT_EQ(r.elements[0].str, "stored") << i;
+  }
+  // Each stored customer has a conversation of their own.
+  EXPECT_NE((**answers[1]).elements[1].str, (**answers[3]).elements[1].str);
+  ASSERT_TRUE(*answers[2]);
+  EXPECT_EQ((**answers[2]).elements[0].str, "error");
+  EXPECT_EQ(exec(*client_, store::make_command("EXISTS", "u:dedup:api:m-b", "u:dedup:api:m-d"))->integer, 2);
+}
+
+TEST_F(batcher, ATransportErrorAnswersEveryMessageOfTheBatch) {
+  routing::ingest_batcher b(io_.get_executor(), *client_, "u:", 64, 1);
+  client_->stop();
+  std::optional<store::result<store::reply>> answer;
+  asio::co_spawn(io_, [&]() -> asio::awaitable<void> { answer = co_await b.submit(message("a")); }, asio::detached);
+  ASSERT_TRUE(wait_until(io_, [&] { return answer.has_value(); }));
+  EXPECT_FALSE(*answer);
+}
+
+}  // namespace
