@@ -76,14 +76,14 @@ start_bench_pasokh() {
   return 1
 }
 
-# A throwaway redis-server for a benchmark, with AOF and fsync every second
-# (the durability a production deployment runs with) and its data in $1;
-# BENCH_REDIS_ARGS adds settings ("--auto-aof-rewrite-min-size 4gb"). Sets
+# A throwaway redis-server for a benchmark, with the production settings of
+# deploy/redis.conf (AOF, fsync every second) and its data in $1;
+# BENCH_REDIS_ARGS overrides settings ("--stream-node-max-bytes 4096"). Sets
 # redis_port and adds its pid to the caller's pids array.
 start_bench_redis() {
   redis_port=$(free_port)
-  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$1" --appendonly yes --appendfsync everysec \
-    --save '' ${BENCH_REDIS_ARGS:-} >"$1/redis.log" 2>&1 &
+  redis-server "$(dirname "${BASH_SOURCE[0]}")/../deploy/redis.conf" --port "$redis_port" --bind 127.0.0.1 \
+    --dir "$1" ${BENCH_REDIS_ARGS:-} >"$1/redis.log" 2>&1 &
   pids+=($!)
   wait_for_redis "$redis_port"
 }

@@ -19,8 +19,8 @@ trap cleanup EXIT INT TERM
 
 if [ -z "${PASOKH_REDIS_URL:-}" ]; then
   redis_port=$(free_port)
-  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$PWD/var/redis" --appendonly yes \
-    --appendfsync everysec --save '' --daemonize no >var/redis/redis.log 2>&1 &
+  redis-server deploy/redis.conf --port "$redis_port" --bind 127.0.0.1 --dir "$PWD/var/redis" \
+    --daemonize no >var/redis/redis.log 2>&1 &
   redis_pid=$!
   wait_for_redis "$redis_port"
   export PASOKH_REDIS_URL="redis://127.0.0.1:$redis_port"

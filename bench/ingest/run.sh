@@ -57,7 +57,11 @@ echo "    CPU per message: Redis $(per_message "$redis_cpu") µs, pasokh $(per_m
 wrk_line "nginx static 200" "$n" req/s
 printf '  %-28s %10.2f\n' "ratio pasokh/nginx" "$(awk -v a="$(wrk_rate "$p")" -v b="$(wrk_rate "$n")" 'BEGIN{print a/b}')"
 echo "  pasokh I/O threads: $threads; Redis AOF rewrites so far: $(redis-cli -p "$redis_port" info persistence | sed -n 's/^aof_rewrites:\([0-9]*\).*/\1/p'), last fork $(redis-cli -p "$redis_port" info stats | sed -n 's/^latest_fork_usec:\([0-9]*\).*/\1/p') µs"
-echo "  conversations in Redis: $(redis-cli -p "$redis_port" get pasokh:next:conversation), customers: $(redis-cli -p "$redis_port" get pasokh:next:customer), dedup keys: $(redis-cli -p "$redis_port" --scan --pattern 'pasokh:dedup:*' | wc -l)"
+conversations=$(redis-cli -p "$redis_port" get pasokh:next:conversation)
+used_memory=$(redis-cli -p "$redis_port" info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
+echo "  conversations in Redis: $conversations, customers: $(redis-cli -p "$redis_port" get pasokh:next:customer), dedup keys: $(redis-cli -p "$redis_port" --scan --pattern 'pasokh:dedup:*' | wc -l)"
+echo "  Redis memory: $((used_memory / 1048576)) MB, $(awk -v m="$used_memory" -v c="$conversations" 'BEGIN{printf "%.1f", m / c / 1024}') kB per conversation (with its customer, messages and keys)"
+echo "  ingest calls: $(redis-cli -p "$redis_port" info commandstats | sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\).*/\1/p') EVALSHA in all (every script; group commit puts many messages in one)"
 
 echo
 echo "end-to-end latency, POST → agent WebSocket frame, at $rate messages/s:"

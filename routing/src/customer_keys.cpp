@@ -17,14 +17,15 @@ std::string fold(std::string_view text, const folding* table, std::size_t n) {
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
     bool hit = false;
-    // Every entry starts with a lead byte >= 0xC2: ASCII never matches, and
-    // the first byte rules out most entries before a comparison.
+    // Every entry is two or three bytes from a lead byte >= 0xC2: ASCII never
+    // matches, and byte compares rule out the rest without a call.
     for (std::size_t k = 0; k < n && !hit && static_cast<unsigned char>(text[i]) >= 0x80; ++k) {
-      if (table[k].first[0] == text[i] && text.substr(i, table[k].first.size()) == table[k].first) {
-        out += table[k].second;
-        i += table[k].first.size();
-        hit = true;
-      }
+      auto key = table[k].first;
+      if (i + key.size() > text.size() || key[0] != text[i] || key[1] != text[i + 1]) continue;
+      if (key.size() == 3 && key[2] != text[i + 2]) continue;
+      out += table[k].second;
+      i += key.size();
+      hit = true;
     }
     if (!hit) out += text[i++];
   }
@@ -151,8 +152,27 @@ std::string name_key(std::string_view display_name) {
   return "name:" + out;
 }
 
+namespace {
+// Most messages name no address: no "@" and fewer than ten digits (ASCII,
+// Persian ۰–۹ or Arabic-Indic ٠–٩), so the scan below can be skipped.
+bool may_mention_keys(std::string_view text) {
+  std::size_t digits = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c == '@') return true;
+    if (c >= '0' && c <= '9') ++digits;
+    else if ((c == 0xDB || c == 0xD9) && i + 1 < text.size()) {
+      auto d = static_cast<unsigned char>(text[i + 1]);
+      if ((c == 0xDB && d >= 0xB0 && d <= 0xB9) || (c == 0xD9 && d >= 0xA0 && d <= 0xA9)) ++digits;
+    }
+  }
+  return digits >= 10;
+}
+}  // namespace
+
 std::vector<std::string> mentioned_keys(std::string_view text, std::size_t max) {
   std::vector<std::string> keys;
+  if (!may_mention_keys(text)) return keys;
   auto add = [&](std::string key) {
     if (keys.size() < max && std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
   };

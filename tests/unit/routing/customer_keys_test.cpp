@@ -56,6 +56,7 @@ TEST(CustomerKeys, NamesFoldLetterFormsAndNeedTwoWords) {
 TEST(CustomerKeys, MentionedAddressesAndNumbers) {
   EXPECT_EQ(mentioned_keys("my email is Sara@Example.com."), std::vector<std::string>{"email:sara@example.com"});
   EXPECT_EQ(mentioned_keys("شماره من ۰۹۱۲ ۱۲۳ ۴۵۶۷ است"), std::vector<std::string>{"phone:989121234567"});
+  EXPECT_EQ(mentioned_keys("رقمي ٠٩١٢١٢٣٤٥٦٧"), std::vector<std::string>{"phone:989121234567"});  // Arabic-Indic digits
   EXPECT_EQ(mentioned_keys("call +98-912-123-4567 or mail ali@shop.ir"),
             (std::vector<std::string>{"email:ali@shop.ir", "phone:989121234567"}));
   EXPECT_TRUE(mentioned_keys("order 12345 serial SN-2024-001").empty());
