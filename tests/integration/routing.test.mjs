@@ -242,6 +242,28 @@ test('a returning customer goes to the previous agent when online with room, els
   await sa.close(); await sb.close();
 });
 
+test('an agent who answers a waiting conversation is the customer\'s agent next time', async () => {
+  const a = await newAgent('answerer1', { capacity: 5 });
+  const customer = newCustomer();
+  const first = await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'anyone there?' });
+  const c1 = first.json.conversation_id;
+  const sa = await agentSocket(gw1, a.token);
+  sa.send({ type: 'reply', conv: c1, client_id: 'w1', text: 'I am here' });  // takes it over by answering
+  await sa.next((f) => f.type === 'ack' && f.client_id === 'w1');
+  sa.send({ type: 'resolve', conv: c1, client_id: 'w2' });
+  await sa.next((f) => f.type === 'ack' && f.client_id === 'w2');
+  cli('DEL', `pasokh:cust:${first.json.customer_id}:open:api`);  // past the reopen window
+  sa.send({ type: 'presence', status: 'online' });
+  await sa.next((f) => f.type === 'ack');
+  const again = await postMessage(gw2, { message_id: uid(), customer: { id: customer }, text: 'me again' });
+  const ev = await sa.next(isStatus(again.json.conversation_id, 'assigned'));
+  assert.equal(ev.assignee, a.id);
+  assert.equal(ev.reason, 'returning_customer');
+  sa.send({ type: 'presence', status: 'away' });
+  await sa.next((f) => f.type === 'ack');
+  await sa.close();
+});
+
 test('no agent reply within the time limit: offered to another agent', async () => {
   await api(gw1, 'POST', '/api/v1/admin/teams', await boss(), { id: 'slow', name: 'Slow' });
   const a = await newAgent('slow1', { teams: ['slow'] });
@@ -294,6 +316,9 @@ test('transfer to a team with a note, snooze wakes up, a customer writing after 
   assert.equal(again.json.conversation_id, c);
   const reopened = await s.next(isStatus(c, 'assigned', (f) => f.reason === 'reopened_by_customer'));
   assert.equal(reopened.assignee, a.id);
+  // Open again: listed with the team's open conversations, no longer with its resolved ones.
+  assert.equal(cli('ZSCORE', 'pasokh:team:warranty:resolved', c), '');
+  assert.notEqual(cli('ZSCORE', 'pasokh:team:warranty:open', c), '');
   // Errors: bad snooze, unknown team, unknown action target.
   assert.equal((await api(gw1, 'POST', `/api/v1/conversations/${c}/snooze`, a.token, { until: 5 })).status, 400);
   assert.equal((await api(gw1, 'POST', `/api/v1/conversations/${c}/transfer`, a.token, { team: 'nope' })).json.error.code, 'team_not_found');

@@ -27,6 +27,7 @@ if author == 'agent' then
     redis.call('ZREM', p .. 'queue:' .. redis.call('HGET', vkey, 'team'), conv)
     if redis.call('EXISTS', agent_key(author_id)) == 1 then
       redis.call('SADD', agent_key(author_id) .. ':convs', conv)
+      note_assignment(author_id, redis.call('HGET', vkey, 'customer_id'), now)
       index_agent(author_id, now)
     end
     if prev ~= '' and prev ~= author_id then

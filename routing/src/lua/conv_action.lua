@@ -87,10 +87,7 @@ if op == 'reopen' then
   local open_key = p .. 'cust:' .. h[4] .. ':open:' .. h[5]
   local holder = redis.call('GET', open_key)
   if not holder or holder == conv then redis.call('SET', open_key, conv) end
-  redis.call('ZADD', p .. 'team:' .. team .. ':open', now, conv)
-  redis.call('ZREM', p .. 'team:' .. team .. ':resolved', conv)
-  redis.call('HDEL', vkey, 'resolved_at', 'snoozed_until')
-  clear_timers(conv)
+  back_to_open(conv, team, now)
   local seq = route_back(conv, now, actor, status == 'resolved' and 'reopened' or 'unsnoozed')
   return { 'ok', tostring(seq) }
 end

@@ -19,9 +19,7 @@ if status == 'resolved' or status == 'snoozed' then
   -- window, which kept it findable) reopens; a snoozed one wakes up.
   local open_key = p .. 'cust:' .. h[6] .. ':open:' .. h[3]
   if redis.call('GET', open_key) == conv then redis.call('PERSIST', open_key) end
-  redis.call('ZADD', p .. 'team:' .. h[4] .. ':open', now, conv)
-  redis.call('HDEL', vkey, 'resolved_at')
-  clear_timers(conv)
+  back_to_open(conv, h[4], now)
   route_back(conv, now, 'customer', status == 'resolved' and 'reopened_by_customer' or 'snooze_ended')
   return { redis.call('HGET', vkey, 'status'), redis.call('HGET', vkey, 'assignee') }
 end

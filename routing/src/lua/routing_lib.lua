@@ -140,6 +140,13 @@ local function release(conv, a, now)
   if redis.call('SREM', agent_key(a) .. ':convs', conv) == 1 then index_agent(a, now) end
 end
 
+-- The agent took a conversation: to the back of its teams' round-robin
+-- turns, and the customer's agent for sticky routing next time.
+local function note_assignment(a, customer, now)
+  redis.call('HSET', agent_key(a), 'last_assigned_at', now, 'assign_turn', redis.call('INCR', p .. 'assign_turn'))
+  if customer then redis.call('HSET', p .. 'cust:' .. customer, 'last_agent', a) end
+end
+
 local function assign_to(conv, a, now, actor, reason, extra)
   local vkey = conv_key(conv)
   local h = redis.call('HMGET', vkey, 'assignee', 'team', 'customer_id', 'last_agent_reply_at')
@@ -147,11 +154,10 @@ local function assign_to(conv, a, now, actor, reason, extra)
   if prev ~= '' and prev ~= a then release(conv, prev, now) end
   redis.call('ZREM', p .. 'queue:' .. h[2], conv)
   redis.call('SADD', agent_key(a) .. ':convs', conv)
-  redis.call('HSET', agent_key(a), 'last_assigned_at', now, 'assign_turn', redis.call('INCR', p .. 'assign_turn'))
+  note_assignment(a, h[3], now)
   index_agent(a, now)
   redis.call('HSET', vkey, 'assignee', a, 'assigned_at', now)
   redis.call('HDEL', vkey, 'snoozed_until')
-  if h[3] then redis.call('HSET', p .. 'cust:' .. h[3], 'last_agent', a) end
   local reassign = setting('reassign_ms')
   if reassign > 0 then redis.call('ZADD', p .. 'timers:reassign', now + reassign, conv) end
   local fields = { assignee = a, previous_assignee = prev, reason = reason }
@@ -226,6 +232,16 @@ end
 local function clear_timers(conv)
   redis.call('ZREM', p .. 'timers:reassign', conv)
   redis.call('ZREM', p .. 'timers:snooze', conv)
+end
+
+-- A resolved or snoozed conversation is open again (reopened by an agent or
+-- by the customer's message): back in the team's open list, out of its
+-- resolved list, its resolve and snooze times and timers gone.
+local function back_to_open(conv, team, now)
+  redis.call('ZADD', p .. 'team:' .. team .. ':open', now, conv)
+  redis.call('ZREM', p .. 'team:' .. team .. ':resolved', conv)
+  redis.call('HDEL', conv_key(conv), 'resolved_at', 'snoozed_until')
+  clear_timers(conv)
 end
 
 -- The caller's routing decision for a conversation not routed yet, from
