@@ -66,8 +66,14 @@ bool live_hub::dispatch_one(std::string_view header_text, std::string_view frame
   }
   auto frame = std::make_shared<const std::string>(frame_text);
   // Sending outside the lock: a listener may unregister while being called.
-  // "agent:<id>": the assignee sees its conversations in any team.
-  std::vector<std::string> keys{"team:" + route.team, "all", "customer:" + route.customer};
+  // "agent:<id>": the assignee sees its conversations in any team. Admins
+  // ("all") see every team's events; a signal with no team (a web chat
+  // visitor's own tabs) is nobody's business but the customer's.
+  std::vector<std::string> keys{"customer:" + route.customer};
+  if (!route.team.empty()) {
+    keys.push_back("team:" + route.team);
+    keys.push_back("all");
+  }
   if (!route.assignee.empty()) keys.push_back("agent:" + route.assignee);
   for (auto& l : collect(keys)) l->deliver(route, frame);
   return true;

@@ -395,7 +395,8 @@ class chat_session : public ws_handler,
     // Named, not braced inside co_await (GCC 12 miscompiles that).
     json frame = {{"type", "typing"}, {"conv", f->conv}, {"who", "customer"}, {"state", t.state}};
     auto team = f->team, conv = f->conv;
-    co_await w_.publish_signal(team, conv, customer_, frame);
+    // For the team's agents only: no customer, so not echoed to this customer's own tabs.
+    co_await w_.publish_signal(team, conv, std::string(), frame);
   }
 
   awaitable<void> on_seen(const seen_frame& s) {
@@ -413,7 +414,7 @@ class chat_session : public ws_handler,
     auto changed = co_await w_.mark_seen(conv, delivered, read);
     if (changed && *changed) {
       json frame = {{"type", "receipt"}, {"conv", conv}, {"who", "customer"}, {"delivered", delivered}, {"read", read}};
-      co_await w_.publish_signal(team, conv, customer_, frame);
+      co_await w_.publish_signal(team, conv, std::string(), frame);  // for the agents, as typing
     }
   }
 

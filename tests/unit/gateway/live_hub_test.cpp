@@ -71,3 +71,15 @@ TEST(LiveHub, DeliversEveryEventOfABatchedPayloadInOrder) {
   ASSERT_EQ(sales->got.size(), 2u);
   EXPECT_EQ(sales->got[1].second, R"({"n":5})");
 }
+
+// A web chat visitor's own signal (no team) reaches that visitor's tabs, not
+// the admins who see every team.
+TEST(LiveHub, ASignalWithoutATeamReachesOnlyItsCustomer) {
+  live_hub hub;
+  auto admin = std::make_shared<recorder>(), visitor = std::make_shared<recorder>();
+  hub.add("all", admin);
+  hub.add("customer:v:web:42", visitor);
+  ASSERT_TRUE(hub.dispatch(R"({"team":"","conv":"cv_1","customer":"v:web:42","seq":0})" "\n" R"({"type":"customer"})"));
+  EXPECT_EQ(visitor->got.size(), 1u);
+  EXPECT_TRUE(admin->got.empty());
+}
