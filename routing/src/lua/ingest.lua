@@ -171,7 +171,7 @@ local function ingest_one(A)
   -- nothing more from routing when its customer writes again.
   local status, routed = v.status, v.routed or '0'
   if route_here then
-    status = apply_route(conv, tonumber(now), decision_args(21, A))
+    status = apply_route(conv, tonumber(now), decision_args(21, A), v)
     routed = '1'
   end
   -- A new conversation, or a resolved one, may carry a CSAT rating or comment

@@ -105,12 +105,16 @@ end
 
 -- Priority order of a queue: urgent, then VIP/high; an SLA breach lifts a
 -- conversation two ranks; then oldest first (by when it first waited).
+local function score_of(priority, vip, breached, since)
+  local rank = PRIORITY_RANK[priority or 'normal'] or 0
+  if vip == '1' and rank < 1 then rank = 1 end
+  if breached == '1' then rank = rank + 2 end
+  return since - rank * 1e12
+end
+
 local function queue_score(vkey, now)
   local h = redis.call('HMGET', vkey, 'priority', 'vip', 'sla_breached', 'queued_at')
-  local rank = PRIORITY_RANK[h[1] or 'normal'] or 0
-  if h[2] == '1' and rank < 1 then rank = 1 end
-  if h[3] == '1' then rank = rank + 2 end
-  return (tonumber(h[4] or '') or now) - rank * 1e12
+  return score_of(h[1], h[2], h[3], tonumber(h[4] or '') or now)
 end
 
 local function enqueue(conv, now)
@@ -261,9 +265,13 @@ end
 -- Applies a decision to a queued conversation: team, priority, VIP, SLA
 -- timers and the closed-hours notice; then the returning customer's agent, or
 -- the queue, drained at once. Answers the status and assignee after it.
-local function apply_route(conv, now, d)
+-- `fresh`: the conversation was created by this script call and has not
+-- waited yet ({ team, priority, customer_id } as written), so nothing needs
+-- reading back.
+local function apply_route(conv, now, d, fresh)
   local vkey = conv_key(conv)
-  local h = redis.call('HMGET', vkey, 'team', 'priority', 'customer_id')
+  local h = fresh and { fresh.team, fresh.priority, fresh.customer_id } or
+    redis.call('HMGET', vkey, 'team', 'priority', 'customer_id')
   local old_team, old_priority = h[1], h[2] or 'normal'
   local team, priority = d.team, d.priority
   if team ~= '' and team ~= old_team then
@@ -275,7 +283,11 @@ local function apply_route(conv, now, d)
     team = old_team
   end
   if priority == '' then priority = old_priority end
-  redis.call('HSET', vkey, 'routed', '1', 'vip', d.vip, 'priority', priority)
+  if fresh then
+    redis.call('HSET', vkey, 'routed', '1', 'vip', d.vip, 'priority', priority, 'queued_at', now)
+  else
+    redis.call('HSET', vkey, 'routed', '1', 'vip', d.vip, 'priority', priority)
+  end
   if team ~= old_team or priority ~= old_priority then
     local seq = redis.call('HINCRBY', vkey, 'seq', 1)
     emit(conv, seq, 'routed', { team = team, from_team = old_team, priority = priority, vip = d.vip == '1', at = now })
@@ -304,8 +316,13 @@ local function apply_route(conv, now, d)
       return 'assigned', last
     end
   end
-  enqueue(conv, now)
-  drain_team(team, now, 10)
+  if fresh then
+    redis.call('ZADD', p .. 'queue:' .. team, score_of(priority, d.vip, nil, now), conv)
+  else
+    enqueue(conv, now)
+  end
+  -- Nobody taken from the queue: this conversation is still waiting.
+  if drain_team(team, now, 10) == 0 then return 'queued', '' end
   local after = redis.call('HMGET', vkey, 'status', 'assignee')
   return after[1], after[2] or ''
 end
