@@ -182,7 +182,7 @@ test('two instances assigning at once never exceed capacity nor assign a convers
   await Promise.all(socks.map((s) => s.close()));
 });
 
-test('VIP and SLA-breaching conversations are served before older ones', async () => {
+test('an escalated (high priority) conversation is served before older ones, then the oldest', async () => {
   await api(gw1, 'POST', '/api/v1/admin/teams', await boss(), { id: 'prio', name: 'Prio' });
   const agent = await newAgent('prio1', { teams: ['prio'], capacity: 1 });
   const ids = [];
