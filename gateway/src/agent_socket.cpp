@@ -15,6 +15,7 @@
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/routing_api.hpp"
+#include "pasokh/gateway/ws_frames.hpp"
 #include "pasokh/proto/utf8.hpp"
 
 namespace pasokh::gateway {
@@ -27,16 +28,6 @@ using nlohmann::json;
 constexpr std::size_t max_text_chars = 10'000;
 constexpr std::size_t max_id_chars = 128;
 constexpr std::size_t history_page = 500;
-
-std::shared_ptr<const std::string> frame_of(const json& j) {
-  return std::make_shared<const std::string>(j.dump(-1, ' ', false, json::error_handler_t::replace));
-}
-
-json error_frame(std::string_view code, std::string_view message, const std::string& client_id = {}) {
-  json j = {{"type", "error"}, {"code", code}, {"message", message}};
-  if (!client_id.empty()) j["client_id"] = client_id;
-  return j;
-}
 
 class agent_session : public ws_handler, public live_listener, public std::enable_shared_from_this<agent_session> {
  public:

@@ -22,8 +22,6 @@ namespace net = boost::asio;
 using net::awaitable;
 using nlohmann::json;
 
-constexpr std::int64_t typing_interval_ms = 2000;
-
 class agent_bridge;
 
 // Passes everything to the transport, watching for the welcome frame.

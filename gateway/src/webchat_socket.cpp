@@ -20,6 +20,7 @@
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/webchat.hpp"
 #include "pasokh/gateway/webchat_token.hpp"
+#include "pasokh/gateway/ws_frames.hpp"
 
 namespace pasokh::gateway {
 namespace {
@@ -31,17 +32,6 @@ using nlohmann::json;
 constexpr std::size_t history_page = 500;
 constexpr std::size_t max_followed = 8;           // conversations one session tracks
 constexpr int max_frames_per_minute = 120;        // all frame types, per session
-constexpr std::int64_t typing_interval_ms = 2000;  // at most one "typing: true" per interval
-
-std::shared_ptr<const std::string> frame_of(const json& j) {
-  return std::make_shared<const std::string>(j.dump(-1, ' ', false, json::error_handler_t::replace));
-}
-
-json error_frame(std::string_view code, std::string_view message, const std::string& client_id = {}) {
-  json j = {{"type", "error"}, {"code", code}, {"message", message}};
-  if (!client_id.empty()) j["client_id"] = client_id;
-  return j;
-}
 
 class chat_session : public ws_handler,
                      public live_listener,

@@ -134,4 +134,8 @@ void add_webchat_routes(router& r, webchat_service& w);
 // Milliseconds since the Unix epoch (system clock).
 std::int64_t webchat_now_ms();
 
+// Typing signals, from customers and agents alike: at most one "typing: true"
+// per conversation in this many ms.
+constexpr std::int64_t typing_interval_ms = 2000;
+
 }  // namespace pasokh::gateway
