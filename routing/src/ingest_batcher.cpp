@@ -4,6 +4,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include "lua_scripts.hpp"
 
 namespace pasokh::routing {
@@ -63,10 +65,17 @@ asio::awaitable<void> ingest_batcher::send(std::vector<waiting> batch) {
     --in_flight_;
     send_next_locked();
   }
+  bool answered = r && r->type == store::reply::kind::array && r->elements.size() == batch.size();
+  if (r && !answered) {
+    // A script error (or a malformed answer) fails the whole batch: a bug or an
+    // outage, so say it once here; each caller answers 503.
+    if (auto log = spdlog::get("routing"))
+      log->error("ingest batch of {} failed: {}", batch.size(), r->is_error() ? r->str : "unexpected answer");
+  }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (!r) complete(batch[i], r.error());
-    else if (r->type == store::reply::kind::array && i < r->elements.size()) complete(batch[i], r->elements[i]);
-    else complete(batch[i], *r);  // an error reply for the whole batch: each caller sees it
+    else if (answered) complete(batch[i], std::move(r->elements[i]));
+    else complete(batch[i], make_error_code(store::redis_errc::server_error));
   }
 }
 

@@ -66,7 +66,10 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_
     std::vector<std::vector<std::string>> one;
     one.push_back(std::move(args));
     r = co_await redis.eval(routing_script(lua::ingest), store::make_command(), ingest_batch_args(prefix, std::move(one)));
-    if (r && r->type == store::reply::kind::array && r->elements.size() == 1) r = std::move(r->elements[0]);
+    if (r && r->type == store::reply::kind::array && r->elements.size() == 1) {
+      store::reply answer = std::move(r->elements[0]);  // this message's own answer
+      r = std::move(answer);
+    }
   }
   if (!r) co_return r.error();
   // An error reply, or { 'error', text } when this message's script failed.

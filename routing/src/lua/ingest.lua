@@ -15,7 +15,7 @@
 -- continued while it is open on this channel and the sender is its customer,
 -- or anyone when thread_any_sender is '1' (the caller verified a secret reply
 -- token). alt_external_id: a second id of the same person (WhatsApp user_id
--- beside the wa_id); either id finds the customer. keys (ARGV[18]): the
+-- beside the wa_id); either id finds the customer. keys (A[18]): the
 -- identity's verified keys ('email:…', 'phone:…') and a weak 'name:…', one a
 -- line (routing/src/customer_keys.cpp); read only when the identity is new.
 local function ingest_one(A)
