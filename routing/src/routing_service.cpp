@@ -119,6 +119,13 @@ awaitable<rresult<void>> routing_service::refresh_teams() {
   auto r = co_await redis_.exec(store::make_command("HGETALL", prefix_ + "teams"));
   if (!r) co_return r.error();
   if (r->is_error()) co_return store::make_error_code(store::redis_errc::server_error);
+  // Polled every few seconds: parse (time zone files included) only what changed.
+  std::string source;
+  for (const auto& e : r->elements) source.append(e.str).push_back('\0');
+  {
+    std::lock_guard lock(mutex_);
+    if (teams_ && source == teams_source_) co_return rresult<void>{};
+  }
   auto list = std::make_shared<std::vector<team_def>>();
   std::vector<std::string> strategies = {"HSET", prefix_ + "team_strategy"};
   for (std::size_t i = 0; i + 1 < r->elements.size(); i += 2) {
@@ -138,6 +145,7 @@ awaitable<rresult<void>> routing_service::refresh_teams() {
   }
   std::lock_guard lock(mutex_);
   teams_ = std::move(list);
+  teams_source_ = std::move(source);
   co_return rresult<void>{};
 }
 

@@ -131,6 +131,7 @@ class routing_service {
   routing_config cfg_;
   mutable std::mutex mutex_;
   std::shared_ptr<const std::vector<team_def>> teams_;
+  std::string teams_source_;  // the team hash as last read: unchanged means nothing to parse
   struct loop_state;
   std::shared_ptr<loop_state> loop_;
   std::string instance_;  // holder name for the timer lease
