@@ -74,13 +74,6 @@ bool intersects(const std::vector<std::string>& a, const std::vector<std::string
   return std::any_of(a.begin(), a.end(), [&](const std::string& x) { return contains(b, x); });
 }
 
-int priority_rank(std::string_view p) {
-  if (p == "low") return -1;
-  if (p == "high") return 1;
-  if (p == "urgent") return 2;
-  return 0;
-}
-
 }  // namespace
 
 bool valid_team_id(std::string_view id) {
@@ -271,13 +264,6 @@ route_decision decide_route(const std::vector<routing_rule>& rules, const std::v
     d.why = "skill";
   }
   return d;
-}
-
-double queue_score(std::string_view priority, bool vip, bool breached, std::int64_t since_ms) {
-  int rank = priority_rank(priority);
-  if (vip && rank < 1) rank = 1;
-  if (breached) rank += 2;
-  return static_cast<double>(since_ms) - rank * 1e12;
 }
 
 std::string escalated(std::string_view p) {

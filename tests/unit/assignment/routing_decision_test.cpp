@@ -64,33 +64,6 @@ TEST(RouteDecision, RulesThenSkillsThenTheChannelsTeam) {
   EXPECT_EQ(d.priority, "high");  // VIP still lifts priority
 }
 
-TEST(QueueOrder, UrgentAndVipAndBreachedFirstThenOldest) {
-  struct item {
-    const char* name;
-    const char* priority;
-    bool vip, breached;
-    std::int64_t since;
-  };
-  const std::int64_t t = 1'800'000'000'000;
-  std::vector<item> items = {
-      {"normal old", "normal", false, false, t},
-      {"normal new", "normal", false, false, t + 60'000},
-      {"vip new", "normal", true, false, t + 120'000},
-      {"vip old", "normal", true, false, t + 30'000},
-      {"low oldest", "low", false, false, t - 3'600'000},
-      {"urgent newest", "urgent", false, false, t + 500'000},
-      {"breached normal", "normal", false, true, t + 400'000},
-      {"breached vip", "high", true, true, t + 450'000},
-  };
-  std::stable_sort(items.begin(), items.end(), [](const item& a, const item& b) {
-    return queue_score(a.priority, a.vip, a.breached, a.since) < queue_score(b.priority, b.vip, b.breached, b.since);
-  });
-  std::vector<std::string> order;
-  for (const auto& i : items) order.push_back(i.name);
-  EXPECT_EQ(order, (std::vector<std::string>{"breached vip", "breached normal", "urgent newest", "vip old", "vip new",
-                                             "normal old", "normal new", "low oldest"}));
-}
-
 TEST(Escalation, OneStepUpToUrgent) {
   const std::pair<const char*, const char*> cases[] = {
       {"low", "normal"}, {"normal", "high"}, {"high", "urgent"}, {"urgent", "urgent"}, {"", "high"}};

@@ -55,6 +55,27 @@ class strategy : public test::redis_test {
     return r->assignee;
   }
 
+  // A new customer's conversation, waiting (nobody online); `vip`: the
+  // customer file says VIP before routing decides.
+  std::string waiting_conversation(bool vip) {
+    proto::inbound_event e;
+    e.from = {"api", proto::channel_kind::api, "w" + std::to_string(++customers_), "W"};
+    e.dedup_key = "w" + std::to_string(customers_);
+    e.text = "hi";
+    auto stored = run(io_, convs_->ingest(e, channel_route{"t", false}));
+    EXPECT_TRUE(stored);
+    if (vip) exec(*client_, store::make_command("HSET", "u:cust:" + stored->customer_id, "vip", "1"));
+    auto r = run(io_, routing_->route(stored->conversation_id, "en"));
+    EXPECT_TRUE(r);
+    EXPECT_EQ(r->assignee, "");
+    return stored->conversation_id;
+  }
+
+  std::string assignee(const std::string& conv) {
+    auto r = exec(*client_, store::make_command("HGET", "u:conv:" + conv, "assignee"));
+    return r && !r->is_nil() ? r->str : std::string{};
+  }
+
   std::string act(const std::string& op, const std::string& conv, const std::string& arg = "") {
     action_request q{op, conv, "test", arg, "", ""};
     auto r = run(io_, routing_->act(q));
@@ -119,6 +140,26 @@ TEST_F(strategy, NeverAwayOfflineOrFullAgents) {
   ASSERT_TRUE(exec(*client_, store::make_command("HSET", "u:agent:away", "capacity", "100")));
   EXPECT_EQ(customer_writes(), "");
   EXPECT_EQ(exec(*client_, store::make_command("ZSCORE", "u:team:t:avail", "away"))->is_nil(), true);
+}
+
+// When an agent frees up the queue serves, best first: an SLA breach lifts a
+// conversation two ranks, VIP one, and among equals the oldest goes first.
+TEST_F(strategy, TheQueueServesBreachedThenVipThenOldest) {
+  start("least_loaded");
+  auto oldest = waiting_conversation(false);
+  auto vip = waiting_conversation(true);
+  auto newer = waiting_conversation(false);
+  auto breached = waiting_conversation(false);
+  // The newest one's first-response deadline has passed: the next tick marks it.
+  ASSERT_TRUE(exec(*client_, store::make_command("ZADD", "u:timers:sla", "1", "first_breach|" + breached)));
+  ASSERT_TRUE(run(io_, routing_->tick()));
+  EXPECT_EQ(exec(*client_, store::make_command("HGET", "u:conv:" + breached, "sla_breached"))->str, "1");
+
+  agent("a", 1);  // room for one at a time: each resolve hands over the next best
+  for (const auto& expected : {breached, vip, oldest, newer}) {
+    ASSERT_EQ(assignee(expected), "a") << expected;
+    EXPECT_EQ(act("resolve", expected), "ok");
+  }
 }
 
 TEST_F(strategy, ManualAssignmentChecksTheTarget) {

@@ -81,8 +81,6 @@ struct route_decision {
 route_decision decide_route(const std::vector<routing_rule>& rules, const std::vector<team_def>& teams,
                             const route_facts& facts);
 
-// Mirrors queue_score in routing_lib.lua (lowest is served first).
-double queue_score(std::string_view priority, bool vip, bool sla_breached, std::int64_t waiting_since_ms);
 std::string escalated(std::string_view priority);  // one step up; urgent stays
 
 struct sla_times {
