@@ -19,9 +19,7 @@ if op == 'delete' then
     redis.call('SREM', agent_key(a) .. ':convs', conv)
     redis.call('ZREM', p .. 'timers:reassign', conv)
     if redis.call('HGET', vkey, 'status') == 'assigned' then
-      redis.call('HSET', vkey, 'assignee', '')
-      change_status(conv, 'queued', 'system', now, { reason = 'agent_removed', previous_assignee = a })
-      enqueue(conv, now)
+      requeue(conv, a, now, 'system', { reason = 'agent_removed' })
       drain_team(redis.call('HGET', vkey, 'team'), now, 10)
     end
   end

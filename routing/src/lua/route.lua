@@ -33,10 +33,7 @@ if status == 'assigned' then
     assign_to(conv, other, now, 'system', 'assignee_offline', nil)
     return { 'assigned', other }
   end
-  release(conv, a, now)
-  redis.call('HSET', vkey, 'assignee', '')
-  change_status(conv, 'queued', 'system', now, { reason = 'assignee_offline', previous_assignee = a })
-  enqueue(conv, now)
+  requeue(conv, a, now, 'system', { reason = 'assignee_offline' })
   return { 'queued', '' }
 end
 

@@ -216,6 +216,17 @@ local function drain_agent(a, now, limit)
   return n
 end
 
+-- Back into its team's queue, unassigned; `fields` (reason, ...) go on the
+-- status event with the previous assignee. Answers the event's seq.
+local function requeue(conv, prev, now, actor, fields)
+  release(conv, prev, now)
+  redis.call('HSET', conv_key(conv), 'assignee', '')
+  fields.previous_assignee = prev
+  local seq = change_status(conv, 'queued', actor, now, fields)
+  enqueue(conv, now)
+  return seq
+end
+
 -- Back to work (snooze ended, reopened): to the previous agent when online
 -- with room, otherwise into the queue.
 local function route_back(conv, now, actor, reason)
@@ -226,9 +237,7 @@ local function route_back(conv, now, actor, reason)
   if prev ~= '' and agent_eligible(prev, now) then
     return assign_to(conv, prev, now, actor, reason, nil)
   end
-  redis.call('HSET', vkey, 'assignee', '')
-  local seq = change_status(conv, 'queued', actor, now, { reason = reason, previous_assignee = prev })
-  enqueue(conv, now)
+  local seq = requeue(conv, prev, now, actor, { reason = reason })
   drain_team(h[2], now, 10)
   return seq
 end

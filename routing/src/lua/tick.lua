@@ -31,10 +31,7 @@ for _, conv in ipairs(redis.call('ZRANGEBYSCORE', rkey, '-inf', now, 'LIMIT', 0,
       assign_to(conv, other, now, 'system', 'no_reply', nil)
       counts[2] = counts[2] + 1
     elseif prev == '' or agent_status(prev, now) ~= 'online' then
-      release(conv, prev, now)
-      redis.call('HSET', vkey, 'assignee', '')
-      change_status(conv, 'queued', 'system', now, { reason = 'no_reply', previous_assignee = prev })
-      enqueue(conv, now)
+      requeue(conv, prev, now, 'system', { reason = 'no_reply' })
       counts[2] = counts[2] + 1
     else
       -- Nobody else can take it: it stays, and is offered again later.
