@@ -264,6 +264,28 @@ test('an agent who answers a waiting conversation is the customer\'s agent next 
   await sa.close();
 });
 
+test('removing an agent puts its open conversations back in the queue, unassigned', async () => {
+  await api(gw1, 'POST', '/api/v1/admin/teams', await boss(), { id: 'gone', name: 'Gone' });
+  const a = await newAgent('leaver1', { teams: ['gone'] });
+  const s = await agentSocket(gw1, a.token);
+  s.send({ type: 'presence', status: 'online' });
+  await s.next((f) => f.type === 'ack');
+  const p = await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text: 'still there?' });
+  const c = p.json.conversation_id;
+  await api(gw1, 'POST', `/api/v1/conversations/${c}/transfer`, await boss(), { team: 'gone' });
+  await s.next(isStatus(c, 'assigned', (f) => f.assignee === a.id));
+  await s.close();
+  const removed = await api(gw1, 'DELETE', `/api/v1/admin/agents/${a.id}`, await boss());
+  assert.ok(removed.status === 200 || removed.status === 204, removed.text);
+  const st = await conv(c);
+  assert.equal(st.status, 'queued');
+  assert.equal(st.assignee, '');
+  assert.notEqual(cli('ZSCORE', 'pasokh:queue:gone', c), '');
+  const back = logEvents(c).filter((e) => e.event === 'status' && e.status === 'queued').at(-1);
+  assert.equal(back.reason, 'agent_removed');
+  assert.equal(back.previous_assignee, a.id);
+});
+
 test('no agent reply within the time limit: offered to another agent', async () => {
   await api(gw1, 'POST', '/api/v1/admin/teams', await boss(), { id: 'slow', name: 'Slow' });
   const a = await newAgent('slow1', { teams: ['slow'] });
