@@ -95,6 +95,12 @@ async function conv(id) {
 // The conversation's log as event objects.
 const logEvents = (c) => cli('XRANGE', `pasokh:conv:${c}:log`, '-', '+').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
 
+// Says the agent's availability on its socket and waits for the ack.
+async function setPresence(socket, status) {
+  socket.send({ type: 'presence', status });
+  await socket.next((f) => f.type === 'ack');
+}
+
 const isStatus = (c, status, extra = () => true) => (f) => f.type === 'event' && f.conv === c && f.event === 'status' && f.status === status && extra(f);
 
 test('presence: an agent is offline until it says online; the queue drains to it at once; away stops assignment', async () => {
@@ -208,8 +214,7 @@ test('a returning customer goes to the previous agent when online with room, els
   const a = await newAgent('sticky1', { capacity: 5 });
   const b = await newAgent('sticky2', { capacity: 5 });
   const sa = await agentSocket(gw1, a.token);
-  sa.send({ type: 'presence', status: 'online' });
-  await sa.next((f) => f.type === 'ack');
+  await setPresence(sa, 'online');
   const customer = newCustomer();
   const first = await postMessage(gw2, { message_id: uid(), customer: { id: customer }, text: 'first visit' });
   const c1 = first.json.conversation_id;
@@ -223,8 +228,7 @@ test('a returning customer goes to the previous agent when online with room, els
   // The reopen window would bring the customer back to c1; close it to get a new conversation.
   cli('DEL', `pasokh:cust:${first.json.customer_id}:open:api`);
   const sb = await agentSocket(gw2, b.token);
-  sb.send({ type: 'presence', status: 'online' });
-  await sb.next((f) => f.type === 'ack');
+  await setPresence(sb, 'online');
   const again = await postMessage(gw2, { message_id: uid(), customer: { id: customer }, text: 'me again' });
   const c2 = again.json.conversation_id;
   assert.notEqual(c2, c1);
@@ -232,8 +236,7 @@ test('a returning customer goes to the previous agent when online with room, els
   assert.equal(ev.assignee, a.id);
   assert.equal(ev.reason, 'returning_customer');
   // Previous agent away: the next new conversation is not stuck with it.
-  sa.send({ type: 'presence', status: 'away' });
-  await sa.next((f) => f.type === 'ack');
+  await setPresence(sa, 'away');
   sa.send({ type: 'resolve', conv: c2 });
   cli('DEL', `pasokh:cust:${first.json.customer_id}:open:api`);
   const third = await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'third' });
@@ -253,14 +256,12 @@ test('an agent who answers a waiting conversation is the customer\'s agent next 
   sa.send({ type: 'resolve', conv: c1, client_id: 'w2' });
   await sa.next((f) => f.type === 'ack' && f.client_id === 'w2');
   cli('DEL', `pasokh:cust:${first.json.customer_id}:open:api`);  // past the reopen window
-  sa.send({ type: 'presence', status: 'online' });
-  await sa.next((f) => f.type === 'ack');
+  await setPresence(sa, 'online');
   const again = await postMessage(gw2, { message_id: uid(), customer: { id: customer }, text: 'me again' });
   const ev = await sa.next(isStatus(again.json.conversation_id, 'assigned'));
   assert.equal(ev.assignee, a.id);
   assert.equal(ev.reason, 'returning_customer');
-  sa.send({ type: 'presence', status: 'away' });
-  await sa.next((f) => f.type === 'ack');
+  await setPresence(sa, 'away');
   await sa.close();
 });
 
@@ -268,8 +269,7 @@ test('removing an agent puts its open conversations back in the queue, unassigne
   await api(gw1, 'POST', '/api/v1/admin/teams', await boss(), { id: 'gone', name: 'Gone' });
   const a = await newAgent('leaver1', { teams: ['gone'] });
   const s = await agentSocket(gw1, a.token);
-  s.send({ type: 'presence', status: 'online' });
-  await s.next((f) => f.type === 'ack');
+  await setPresence(s, 'online');
   const p = await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text: 'still there?' });
   const c = p.json.conversation_id;
   await api(gw1, 'POST', `/api/v1/conversations/${c}/transfer`, await boss(), { team: 'gone' });
@@ -291,8 +291,7 @@ test('no agent reply within the time limit: offered to another agent', async () 
   const a = await newAgent('slow1', { teams: ['slow'] });
   const b = await newAgent('slow2', { teams: ['slow'] });
   const sa = await agentSocket(gw1, a.token, undefined);
-  sa.send({ type: 'presence', status: 'online' });
-  await sa.next((f) => f.type === 'ack');
+  await setPresence(sa, 'online');
   const p = await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text: 'anyone?' });
   const c = p.json.conversation_id;
   await api(gw1, 'POST', `/api/v1/conversations/${c}/transfer`, await boss(), { team: 'slow' });
@@ -313,8 +312,7 @@ test('no agent reply within the time limit: offered to another agent', async () 
 test('transfer to a team with a note, snooze wakes up, a customer writing after resolve reopens', async () => {
   const a = await newAgent('flow1', { teams: ['support', 'warranty'], capacity: 5 });
   const s = await agentSocket(gw1, a.token);
-  s.send({ type: 'presence', status: 'online' });
-  await s.next((f) => f.type === 'ack');
+  await setPresence(s, 'online');
   const customer = newCustomer();
   const p = await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'help' });
   const c = p.json.conversation_id;
