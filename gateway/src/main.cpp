@@ -340,8 +340,10 @@ int main(int argc, char** argv) {
           ioc.stop();
         });
       });
+      // The handler keeps its timer alive: a destroyed timer fires at once
+      // (operation_aborted), which cut in-flight sends off before.
       auto deadline = std::make_shared<net::steady_timer>(ioc, std::chrono::seconds(5));
-      deadline->async_wait([finish](boost::system::error_code) { (*finish)(); });
+      deadline->async_wait([finish, deadline](boost::system::error_code) { (*finish)(); });
       auto left = std::make_shared<std::atomic<std::size_t>>(outboxes.size());
       if (outboxes.empty()) (*finish)();
       for (auto& o : outboxes)

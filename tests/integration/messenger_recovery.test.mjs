@@ -1,5 +1,6 @@
 // A gateway killed (SIGKILL) in the middle of delivering a messenger reply:
-// another instance takes the outbox entry over and finishes it.
+// another instance takes the outbox entry over and finishes it. A gateway
+// stopped (SIGTERM) mid-send finishes and records the send before it exits.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { RedisServer, Pasokh, sleep } from '../support/harness.mjs';
@@ -88,5 +89,27 @@ test('killed while the provider is answering: the message is not lost, is marked
   assert.equal(JSON.parse(redisCli(redis, 'HGET', `pasokh:conv:${conv}:delivery`, '2')).status, 'sent');
   assert.equal(pending(), 0);
   await agent.close();
+  await second.stop();
+});
+
+test('stopped (SIGTERM) while the provider is answering: the send finishes and is recorded, and nobody sends it again', async () => {
+  await fake.clear();
+  const first = await startGateway();
+  await fake.script({ action: 'delay', delay_ms: 1500, path: '/sendMessage' });
+  const text = 'در حال ارسال متوقف شد';
+  const { conv } = await replyOn(first, text);
+  await waitUntil(async () => (await sendsOf(text)).length === 1, 'the send in flight');
+  const stopping = Date.now();
+  const exit = await first.stop('SIGTERM');
+  assert.equal(exit.code, 0);
+  assert.ok(Date.now() - stopping >= 1000, 'the process waited for the provider\'s answer');
+  // Recorded and acknowledged before the process went.
+  assert.equal(JSON.parse(redisCli(redis, 'HGET', `pasokh:conv:${conv}:delivery`, '2')).status, 'sent');
+  assert.equal(pending(), 0);
+
+  // The next instance finds nothing left to claim.
+  const second = await startGateway();
+  await sleep(2500);
+  assert.equal((await sendsOf(text)).length, 1);
   await second.stop();
 });
