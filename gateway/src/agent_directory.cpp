@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "pasokh/connectors/common/crypto.hpp"
 #include "pasokh/gateway/password.hpp"
 
 namespace pasokh::gateway {
@@ -93,7 +94,7 @@ awaitable<result<login_result>> agent_directory::login(const std::string& login,
   if (!who) co_return who.error();
   if (!*who) co_return out;
   out.token = random_token();
-  auto stored = co_await redis_.exec(store::make_command("SET", prefix_ + "session:" + sha256_hex(out.token), id->str, "EX",
+  auto stored = co_await redis_.exec(store::make_command("SET", prefix_ + "session:" + connectors::sha256_hex(out.token), id->str, "EX",
                                       std::to_string(session_ttl_.count())));
   if (!stored) co_return stored.error();
   out.status = login_status::ok;
@@ -103,14 +104,14 @@ awaitable<result<login_result>> agent_directory::login(const std::string& login,
 
 awaitable<result<std::optional<agent>>> agent_directory::authenticate(const std::string& token) {
   if (token.empty() || token.size() > 256) co_return std::optional<agent>{};
-  auto id = co_await redis_.exec(store::make_command("GET", prefix_ + "session:" + sha256_hex(token)));
+  auto id = co_await redis_.exec(store::make_command("GET", prefix_ + "session:" + connectors::sha256_hex(token)));
   if (!id) co_return id.error();
   if (id->is_nil()) co_return std::optional<agent>{};
   co_return co_await load(id->str);
 }
 
 awaitable<result<void>> agent_directory::logout(const std::string& token) {
-  auto r = co_await redis_.exec(store::make_command("DEL", prefix_ + "session:" + sha256_hex(token)));
+  auto r = co_await redis_.exec(store::make_command("DEL", prefix_ + "session:" + connectors::sha256_hex(token)));
   if (!r) co_return r.error();
   co_return result<void>{};
 }

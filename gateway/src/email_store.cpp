@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pasokh/connectors/common/crypto.hpp"
 #include "pasokh/gateway/password.hpp"
 
 namespace pasokh::gateway {
@@ -42,7 +43,7 @@ email_store::email_store(store::redis_client& redis, std::string prefix, std::st
 std::string email_store::new_token() {
   // Lower-case hex: addresses are compared (and lower-cased) case-insensitively
   // on the way back, so the token must not depend on letter case.
-  return sha256_hex(random_token(32)).substr(0, 32);
+  return connectors::sha256_hex(random_token(32)).substr(0, 32);
 }
 
 awaitable<email_result<routing::thread_ingest::thread>> email_store::resolve(

@@ -10,10 +10,10 @@
 #include <spdlog/spdlog.h>
 
 #include "pasokh/bot/language.hpp"
+#include "pasokh/connectors/common/crypto.hpp"
 #include "pasokh/gateway/aftersales.hpp"
 #include "pasokh/gateway/customer_links.hpp"
 #include "pasokh/gateway/metrics.hpp"
-#include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/routing/clock.hpp"
@@ -146,7 +146,7 @@ void add_api_channel_routes(router& r, services& s) {
       global_metrics().errors.inc("unknown_channel");
       return error_response(404, "unknown_channel", "no API channel named " + p.at("channel"));
     }
-    if (!constant_time_equals(bearer_token(req), channel->api_key)) return unauthorized("missing or wrong API key");
+    if (!connectors::constant_time_equal(bearer_token(req), channel->api_key)) return unauthorized("missing or wrong API key");
     return channel;
   };
 

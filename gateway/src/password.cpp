@@ -63,20 +63,4 @@ std::string random_token(std::size_t bytes) {
   return base64url_encode(buf.data(), buf.size());
 }
 
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) out += fmt::format("{:02x}", digest[i]);
-  return out;
-}
-
-bool constant_time_equals(std::string_view a, std::string_view b) {
-  // Compare digests so that the time does not depend on where the inputs differ
-  // nor reveal the secret's length.
-  auto da = sha256_hex(a), db = sha256_hex(b);
-  return CRYPTO_memcmp(da.data(), db.data(), da.size()) == 0;
-}
-
 }  // namespace pasokh::gateway

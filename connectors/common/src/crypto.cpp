@@ -1,6 +1,5 @@
 #include "pasokh/connectors/common/crypto.hpp"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -21,10 +20,14 @@ std::string to_hex(const unsigned char* data, std::size_t n) {
 
 }  // namespace
 
-bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  if (a.empty()) return true;
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+bool constant_time_equal(std::string_view given, std::string_view secret) noexcept {
+  if (secret.empty()) return given.empty();
+  // Every byte of `given` is compared (against the secret, repeated), so the
+  // time depends on what the caller sent, not on the secret or the mismatch.
+  unsigned char diff = given.size() != secret.size();
+  for (std::size_t i = 0; i < given.size(); ++i)
+    diff |= static_cast<unsigned char>(given[i] ^ secret[i % secret.size()]);
+  return diff == 0;
 }
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {

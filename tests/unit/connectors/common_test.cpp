@@ -82,6 +82,12 @@ TEST(Crypto, ConstantTimeEqual) {
   EXPECT_FALSE(constant_time_equal("abc", "abd"));
   EXPECT_FALSE(constant_time_equal("abc", "abcd"));
   EXPECT_FALSE(constant_time_equal("", "a"));
+  EXPECT_FALSE(constant_time_equal("abcd", "abc"));
+  EXPECT_FALSE(constant_time_equal("ab", "abc"));
+  // The secret is compared repeated to the guess's length: a guess that
+  // repeats it is still wrong.
+  EXPECT_FALSE(constant_time_equal("abcabc", "abc"));
+  EXPECT_FALSE(constant_time_equal("a", ""));
 }
 
 TEST(Hub, SignatureOverRawBytes) {

@@ -29,9 +29,3 @@ TEST(Password, TokensAreRandomAndUrlSafe) {
   EXPECT_EQ(a.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), std::string::npos);
 }
 
-TEST(Password, ConstantTimeEqualsComparesContent) {
-  EXPECT_TRUE(constant_time_equals("key-1", "key-1"));
-  EXPECT_FALSE(constant_time_equals("key-1", "key-2"));
-  EXPECT_FALSE(constant_time_equals("key-1", "key-12"));
-  EXPECT_FALSE(constant_time_equals("", "x"));
-}

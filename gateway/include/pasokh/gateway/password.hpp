@@ -1,6 +1,6 @@
 #pragma once
-// Password hashing (PBKDF2-HMAC-SHA256 via OpenSSL), random tokens and
-// constant-time comparison. Pure functions, no I/O.
+// Password hashing (PBKDF2-HMAC-SHA256 via OpenSSL) and random tokens. Pure
+// functions, no I/O. Secrets are compared with connectors::constant_time_equal.
 #include <string>
 #include <string_view>
 
@@ -12,9 +12,5 @@ bool verify_password(std::string_view password, std::string_view encoded);
 
 // `bytes` random bytes from the OpenSSL CSPRNG, base64url without padding.
 std::string random_token(std::size_t bytes = 32);
-// Lower-case hex SHA-256, used to store session tokens without the token itself.
-std::string sha256_hex(std::string_view data);
-
-bool constant_time_equals(std::string_view a, std::string_view b);
 
 }  // namespace pasokh::gateway

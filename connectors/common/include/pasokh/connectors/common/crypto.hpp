@@ -6,9 +6,10 @@
 
 namespace pasokh::connectors {
 
-// Compares in time that depends only on the lengths, so a caller probing a
-// secret learns nothing from the timing of a mismatch.
-bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
+// True when what a client sent equals the secret. The time depends only on the
+// length of `given`: a caller probing a secret learns neither where a guess
+// differs nor how long the secret is.
+bool constant_time_equal(std::string_view given, std::string_view secret) noexcept;
 
 // Lower-case hex of HMAC-SHA256(key, data).
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
