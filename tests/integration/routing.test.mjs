@@ -287,14 +287,14 @@ test('removing an agent puts its open conversations back in the queue, unassigne
 });
 
 test('a customer whose agent went offline goes to another online agent of the team, else back to the queue', async () => {
-  await api(gw1, 'POST', '/api/v1/admin/teams', await boss(), { id: 'night', name: 'Night' });
-  const first = await newAgent('night1', { teams: ['night'] });
+  await api(gw1, 'POST', '/api/v1/admin/teams', await boss(), { id: 'late', name: 'Late shift' });
+  const first = await newAgent('late1', { teams: ['late'] });
   const s1 = await agentSocket(gw1, first.token);
   await setPresence(s1, 'online');
   const customer = newCustomer();
   const p = await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'where is my order?' });
   const c = p.json.conversation_id;
-  await api(gw1, 'POST', `/api/v1/conversations/${c}/transfer`, await boss(), { team: 'night' });
+  await api(gw1, 'POST', `/api/v1/conversations/${c}/transfer`, await boss(), { team: 'late' });
   await s1.next(isStatus(c, 'assigned', (f) => f.assignee === first.id));
   // Its heartbeats stop (a laptop closed with the console open): past the
   // presence TTL the agent is offline, though the socket never closed.
@@ -302,7 +302,7 @@ test('a customer whose agent went offline goes to another online agent of the te
   goOffline(first.id);
 
   // Another agent of the team is online: the customer's next message goes to them.
-  const second = await newAgent('night2', { teams: ['night'] });
+  const second = await newAgent('late2', { teams: ['late'] });
   const s2 = await agentSocket(gw2, second.token);
   await setPresence(s2, 'online');
   await postMessage(gw2, { message_id: uid(), customer: { id: customer }, text: 'hello?' });
@@ -315,7 +315,7 @@ test('a customer whose agent went offline goes to another online agent of the te
   const st = await conv(c);
   assert.equal(st.status, 'queued');
   assert.equal(st.assignee, '');
-  assert.notEqual(cli('ZSCORE', 'pasokh:queue:night', c), '');
+  assert.notEqual(cli('ZSCORE', 'pasokh:queue:late', c), '');
   const back = logEvents(c).filter((e) => e.event === 'status' && e.status === 'queued').at(-1);
   assert.equal(back.reason, 'assignee_offline');
   assert.equal(back.previous_assignee, second.id);
