@@ -46,6 +46,17 @@ async function replyOn(gw, text) {
 }
 
 const sendsOf = async (text) => (await fake.requests('/sendMessage')).filter((r) => r.json?.text === text);
+
+// A reply on a fresh gateway whose send the provider holds for `delayMs`;
+// answers once that send is in flight.
+async function replyInFlight(text, delayMs) {
+  await fake.clear();
+  const gw = await startGateway();
+  await fake.script({ action: 'delay', delay_ms: delayMs, path: '/sendMessage' });
+  const { conv } = await replyOn(gw, text);
+  await waitUntil(async () => (await sendsOf(text)).length === 1, 'the send in flight');
+  return { gw, conv };
+}
 const pending = () => Number(redisCli(redis, 'XPENDING', 'pasokh:outbox:tg', 'senders').split('\n')[0]);
 
 test('killed while waiting to retry: the next instance delivers the message exactly once', async () => {
@@ -69,12 +80,8 @@ test('killed while waiting to retry: the next instance delivers the message exac
 });
 
 test('killed while the provider is answering: the message is not lost, is marked sent once and resent at most once', async () => {
-  await fake.clear();
-  const first = await startGateway();
-  await fake.script({ action: 'delay', delay_ms: 4000, path: '/sendMessage' });
   const text = 'در حال ارسال کشته شد';
-  const { conv } = await replyOn(first, text);
-  await waitUntil(async () => (await sendsOf(text)).length === 1, 'the send in flight');
+  const { gw: first, conv } = await replyInFlight(text, 4000);
   await first.stop('SIGKILL');
 
   const second = await startGateway();
@@ -93,12 +100,8 @@ test('killed while the provider is answering: the message is not lost, is marked
 });
 
 test('stopped (SIGTERM) while the provider is answering: the send finishes and is recorded, and nobody sends it again', async () => {
-  await fake.clear();
-  const first = await startGateway();
-  await fake.script({ action: 'delay', delay_ms: 1500, path: '/sendMessage' });
   const text = 'در حال ارسال متوقف شد';
-  const { conv } = await replyOn(first, text);
-  await waitUntil(async () => (await sendsOf(text)).length === 1, 'the send in flight');
+  const { gw: first, conv } = await replyInFlight(text, 1500);
   const stopping = Date.now();
   const exit = await first.stop('SIGTERM');
   assert.equal(exit.code, 0);

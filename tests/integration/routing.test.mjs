@@ -103,6 +103,32 @@ async function setPresence(socket, status) {
 
 const isStatus = (c, status, extra = () => true) => (f) => f.type === 'event' && f.conv === c && f.event === 'status' && f.status === status && extra(f);
 
+// A new team with one online agent (`login`) and a customer's conversation
+// transferred there and assigned to that agent.
+async function assignedInTeam(team, login) {
+  await api(gw1, 'POST', '/api/v1/admin/teams', await boss(), { id: team, name: team });
+  const agent = await newAgent(login, { teams: [team] });
+  const socket = await agentSocket(gw1, agent.token);
+  await setPresence(socket, 'online');
+  const customer = newCustomer();
+  const p = await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'where is my order?' });
+  const c = p.json.conversation_id;
+  await api(gw1, 'POST', `/api/v1/conversations/${c}/transfer`, await boss(), { team });
+  await socket.next(isStatus(c, 'assigned', (f) => f.assignee === agent.id));
+  return { agent, socket, customer, c };
+}
+
+// Back in the team's queue, unassigned, the last 'queued' event saying why and who had it.
+async function assertRequeued(c, team, reason, previous) {
+  const st = await conv(c);
+  assert.equal(st.status, 'queued');
+  assert.equal(st.assignee, '');
+  assert.notEqual(cli('ZSCORE', `pasokh:queue:${team}`, c), '');
+  const back = logEvents(c).filter((e) => e.event === 'status' && e.status === 'queued').at(-1);
+  assert.equal(back.reason, reason);
+  assert.equal(back.previous_assignee, previous);
+}
+
 test('presence: an agent is offline until it says online; the queue drains to it at once; away stops assignment', async () => {
   const a = await newAgent('pres1', { teams: ['warranty'] });
   const r1 = await api(gw1, 'POST', '/api/v1/admin/teams', await boss(), { id: 'pteam', name: 'P team' });
@@ -266,36 +292,15 @@ test('an agent who answers a waiting conversation is the customer\'s agent next 
 });
 
 test('removing an agent puts its open conversations back in the queue, unassigned', async () => {
-  await api(gw1, 'POST', '/api/v1/admin/teams', await boss(), { id: 'gone', name: 'Gone' });
-  const a = await newAgent('leaver1', { teams: ['gone'] });
-  const s = await agentSocket(gw1, a.token);
-  await setPresence(s, 'online');
-  const p = await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text: 'still there?' });
-  const c = p.json.conversation_id;
-  await api(gw1, 'POST', `/api/v1/conversations/${c}/transfer`, await boss(), { team: 'gone' });
-  await s.next(isStatus(c, 'assigned', (f) => f.assignee === a.id));
+  const { agent: a, socket: s, c } = await assignedInTeam('gone', 'leaver1');
   await s.close();
   const removed = await api(gw1, 'DELETE', `/api/v1/admin/agents/${a.id}`, await boss());
   assert.ok(removed.status === 200 || removed.status === 204, removed.text);
-  const st = await conv(c);
-  assert.equal(st.status, 'queued');
-  assert.equal(st.assignee, '');
-  assert.notEqual(cli('ZSCORE', 'pasokh:queue:gone', c), '');
-  const back = logEvents(c).filter((e) => e.event === 'status' && e.status === 'queued').at(-1);
-  assert.equal(back.reason, 'agent_removed');
-  assert.equal(back.previous_assignee, a.id);
+  await assertRequeued(c, 'gone', 'agent_removed', a.id);
 });
 
 test('a customer whose agent went offline goes to another online agent of the team, else back to the queue', async () => {
-  await api(gw1, 'POST', '/api/v1/admin/teams', await boss(), { id: 'late', name: 'Late shift' });
-  const first = await newAgent('late1', { teams: ['late'] });
-  const s1 = await agentSocket(gw1, first.token);
-  await setPresence(s1, 'online');
-  const customer = newCustomer();
-  const p = await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'where is my order?' });
-  const c = p.json.conversation_id;
-  await api(gw1, 'POST', `/api/v1/conversations/${c}/transfer`, await boss(), { team: 'late' });
-  await s1.next(isStatus(c, 'assigned', (f) => f.assignee === first.id));
+  const { agent: first, socket: s1, customer, c } = await assignedInTeam('late', 'late1');
   // Its heartbeats stop (a laptop closed with the console open): past the
   // presence TTL the agent is offline, though the socket never closed.
   const goOffline = (id) => { cli('DEL', `pasokh:presence:${id}`); cli('ZREM', 'pasokh:presence', id); };
@@ -312,13 +317,7 @@ test('a customer whose agent went offline goes to another online agent of the te
   // Nobody of the team online: back to the queue, unassigned.
   goOffline(second.id);
   await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'anyone?' });
-  const st = await conv(c);
-  assert.equal(st.status, 'queued');
-  assert.equal(st.assignee, '');
-  assert.notEqual(cli('ZSCORE', 'pasokh:queue:late', c), '');
-  const back = logEvents(c).filter((e) => e.event === 'status' && e.status === 'queued').at(-1);
-  assert.equal(back.reason, 'assignee_offline');
-  assert.equal(back.previous_assignee, second.id);
+  await assertRequeued(c, 'late', 'assignee_offline', second.id);
   await s1.close(); await s2.close();
 });
 
