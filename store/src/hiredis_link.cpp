@@ -69,7 +69,20 @@ void hiredis_link::close(redis_errc reason) {
 void hiredis_link::want(direction d, bool on) {
   auto& i = of(d);
   i.wanted = on;
-  if (on && !i.armed) arm(d);
+  if (!on || i.armed) return;
+  // A connected socket is nearly always writable: write on the strand's next
+  // turn (commands appended meanwhile go out in the same write) instead of
+  // asking epoll first, which costs an epoll_ctl and a wake-up per batch. Only
+  // when hiredis could not write everything (the socket buffer is full) do we
+  // wait for writability.
+  if (d == direction::write && (ac_->c.flags & REDIS_CONNECTED) && !writing_) {
+    if (!flush_posted_) {
+      flush_posted_ = true;
+      asio::post(strand_, [self = shared_from_this()] { self->flush(); });
+    }
+    return;
+  }
+  arm(d);
 }
 
 void hiredis_link::arm(direction d) {
@@ -77,6 +90,11 @@ void hiredis_link::arm(direction d) {
   auto wait = d == direction::read ? asio::posix::descriptor_base::wait_read : asio::posix::descriptor_base::wait_write;
   // fd_'s executor is the strand, so the handler runs there.
   fd_.async_wait(wait, [self = shared_from_this(), d](const boost::system::error_code& ec) { self->on_ready(d, ec); });
+}
+
+void hiredis_link::flush() {
+  flush_posted_ = false;
+  if (ac_ && write_.wanted && !write_.armed) handle(direction::write);
 }
 
 void hiredis_link::on_ready(direction d, const boost::system::error_code& ec) {
@@ -88,11 +106,18 @@ void hiredis_link::on_ready(direction d, const boost::system::error_code& ec) {
     return;
   }
   if (!i.wanted) return;  // hiredis lost interest meanwhile (delRead/delWrite)
+  handle(d);
+}
+
+void hiredis_link::handle(direction d) {
   ++depth_;
-  if (d == direction::read)
+  if (d == direction::read) {
     redisAsyncHandleRead(ac_);  // re-arms through addRead; may free the context
-  else
+  } else {
+    writing_ = true;  // a write wish from inside means the socket is full
     redisAsyncHandleWrite(ac_);
+    writing_ = false;
+  }
   --depth_;
 }
 

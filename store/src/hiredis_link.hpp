@@ -1,7 +1,8 @@
 #pragma once
 // One hiredis async context driven by Asio: hiredis' event hooks become
-// async_waits for readiness on a stream_descriptor, and readiness calls
-// redisAsyncHandleRead/Write. Everything runs on one strand.
+// async_waits for readiness on a stream_descriptor (writes are first tried
+// without waiting), and readiness calls redisAsyncHandleRead/Write.
+// Everything runs on one strand.
 #include "pasokh/store/redis_client.hpp"
 
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -64,6 +65,8 @@ class hiredis_link : public std::enable_shared_from_this<hiredis_link> {
   void want(direction d, bool on);
   void arm(direction d);
   void on_ready(direction d, const boost::system::error_code& ec);
+  void flush();
+  void handle(direction d);  // lets hiredis read or write
   void on_cleanup();
 
   strand_type strand_;
@@ -71,6 +74,8 @@ class hiredis_link : public std::enable_shared_from_this<hiredis_link> {
   boost::asio::posix::stream_descriptor fd_;
   interest read_, write_;
   int depth_ = 0;  // > 0 while hiredis runs (redisAsyncHandleRead/Write)
+  bool writing_ = false;        // inside redisAsyncHandleWrite
+  bool flush_posted_ = false;   // a flush() is queued on the strand
   redis_errc reason_ = redis_errc::connection_lost;
   closed_handler on_closed_;
 };

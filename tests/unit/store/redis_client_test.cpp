@@ -44,6 +44,23 @@ TEST_F(RedisClient, SetGetRoundTrip) {
   EXPECT_EQ(exec(client, {"GET", "bin"})->str, binary);
 }
 
+// Commands are written without asking epoll first; one that does not fit in
+// the socket buffers must still go out whole, the rest after writability.
+TEST_F(RedisClient, AValueLargerThanTheSocketBuffersRoundTrips) {
+  redis_client client(io_.get_executor(), config());
+  start_and_wait(client);
+
+  std::string value(16 << 20, 'x');
+  for (std::size_t i = 0; i < value.size(); i += 4096) value[i] = static_cast<char>('a' + (i / 4096) % 26);
+  ASSERT_TRUE(exec(client, {"SET", "big", value}));
+  auto get = exec(client, {"GET", "big"});
+  ASSERT_TRUE(get);
+  EXPECT_TRUE(get->str == value) << "got " << get->str.size() << " bytes";
+  auto after = exec(client, {"STRLEN", "big"});  // the connection is still in step
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->integer, 16 << 20);
+}
+
 // The gateway's model: several threads, a strand per caller. Every caller
 // must get its own reply, resumed on its own strand.
 TEST_F(RedisClient, ThousandConcurrentExecsEachGetTheirOwnReply) {
