@@ -46,6 +46,7 @@ if (!isMainThread) {
   // A pool of keep-alive connections, one request in flight on each.
   const run = Date.now();
   const sentAt = new Map();
+  const answered = [];  // POST → 201 times, to tell a slow acknowledgement from a slow fanout
   let failed = 0;
   const idle = [];
   function request(n) {
@@ -66,6 +67,7 @@ if (!isMainThread) {
         const length = Number(/content-length: *(\d+)/i.exec(buffer.slice(0, end))?.[1] ?? 0);
         if (buffer.length < end + 4 + length) return;
         if (!buffer.startsWith('HTTP/1.1 201')) failed++;
+        answered.push(clock() - sentAt.get(socket.inFlight));
         buffer = buffer.slice(end + 4 + length);
         idle.push(socket);
       }
@@ -84,6 +86,7 @@ if (!isMainThread) {
       while (sent < due && idle.length) {
         const socket = idle.pop();
         sentAt.set(sent, clock());
+        socket.inFlight = sent;
         socket.write(request(sent++));
       }
       if (sent < due) waited++;  // every connection busy: the gateway is behind
@@ -101,8 +104,11 @@ if (!isMainThread) {
   const latencies = [];
   for (const [n, at] of arrivals) if (sentAt.has(n)) latencies.push(at - sentAt.get(n));
   latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]?.toFixed(2);
+  answered.sort((a, b) => a - b);
+  const at = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]?.toFixed(2);
+  const pct = (p) => at(latencies, p);
   console.log(`  offered ${rate}/s for ${seconds}s: sent ${sent} at ${(sent / elapsed).toFixed(0)}/s, frames received ${latencies.length}, failed posts ${failed}${waited ? `, sender waited for a free connection ${waited} times` : ''}`);
+  console.log(`  POST → 201 latency:         p50 ${at(answered, 50)} ms  p90 ${at(answered, 90)} ms  p99 ${at(answered, 99)} ms  max ${answered.at(-1)?.toFixed(2)} ms`);
   console.log(`  POST → agent frame latency: p50 ${pct(50)} ms  p90 ${pct(90)} ms  p99 ${pct(99)} ms  max ${latencies.at(-1)?.toFixed(2)} ms`);
   process.exit(0);
 }
