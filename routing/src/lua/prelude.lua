@@ -65,11 +65,13 @@ end
 -- publishes them together, the pairs joined by newlines (frames and headers
 -- are one-line JSON); live_hub::dispatch reads either.
 local pending_events = nil
-local function publish_event(payload)
+local function publish_event(header, frame)
   if pending_events then
-    pending_events[#pending_events + 1] = payload
+    -- Kept apart: joining them here would copy the frame once more.
+    pending_events[#pending_events + 1] = header
+    pending_events[#pending_events + 1] = frame
   else
-    redis.call('PUBLISH', p .. 'events', payload)
+    redis.call('PUBLISH', p .. 'events', header .. '\n' .. frame)
   end
 end
 
@@ -86,7 +88,7 @@ local function emit_json(conv, seq, event, body, customer, v)
   if seq == 1 and v.created_at then redis.call('ZADD', p .. 'rpt:created', v.created_at, conv) end
   local header = '{"team":' .. json_string(v.team or '') .. ',"conv":' .. json_string(conv) .. ',"customer":' ..
     json_string(customer or v.customer_id or '') .. ',"seq":' .. seq .. ',"assignee":' .. json_string(v.assignee or '') .. '}'
-  publish_event(header .. '\n' .. frame)
+  publish_event(header, frame)
   return v
 end
 

@@ -86,7 +86,7 @@ local function publish_presence(a, now)
   local frame = cjson.encode({ type = 'presence', agent = a, name = h[1] or '', status = agent_status(a, now),
     load = agent_load(a), capacity = tonumber(h[2] or '0') or 0, at = now })
   for _, t in ipairs(agent_teams(a)) do
-    publish_event(cjson.encode({ team = t, conv = '', customer = '', seq = 0, assignee = '' }) .. '\n' .. frame)
+    publish_event(cjson.encode({ team = t, conv = '', customer = '', seq = 0, assignee = '' }), frame)
   end
 end
 
