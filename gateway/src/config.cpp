@@ -2,11 +2,11 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <set>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
+#include "pasokh/connectors/common/object_reader.hpp"
 #include "pasokh/connectors/email/config.hpp"
 #include "pasokh/gateway/campaigns.hpp"
 #include "pasokh/gateway/messenger_config.hpp"
@@ -17,48 +17,7 @@ namespace {
 
 using nlohmann::json;
 
-// Reads an object's fields and rejects any key it did not read.
-class object_reader {
- public:
-  object_reader(const json& j, std::string path) : j_(j), path_(std::move(path)) {
-    if (!j_.is_object()) fail("must be an object");
-  }
-  ~object_reader() noexcept(false) {
-    if (std::uncaught_exceptions()) return;
-    for (const auto& [key, _] : j_.items())
-      if (!seen_.count(key)) throw std::runtime_error(fmt::format("{}: unknown key \"{}\"", path_, key));
-  }
-
-  template <class T>
-  void get(const char* key, T& out) {
-    seen_.insert(key);
-    auto it = j_.find(key);
-    if (it == j_.end()) return;
-    try {
-      it->get_to(out);
-    } catch (const json::exception&) {
-      fail(fmt::format("\"{}\" has the wrong type", key));
-    }
-  }
-  void get_ms(const char* key, milliseconds& out) {
-    std::int64_t v = out.count();
-    get(key, v);
-    if (v < 0) fail(fmt::format("\"{}\" must not be negative", key));
-    out = milliseconds(v);
-  }
-  const json* sub(const char* key) {
-    seen_.insert(key);
-    auto it = j_.find(key);
-    return it == j_.end() ? nullptr : &*it;
-  }
-  std::string path(const char* key) const { return path_ + "." + key; }
-  [[noreturn]] void fail(const std::string& what) const { throw std::runtime_error(path_ + ": " + what); }
-
- private:
-  const json& j_;
-  std::string path_;
-  std::set<std::string> seen_;
-};
+using connectors::object_reader;
 
 std::string secret_from_env(env_lookup env, const std::string& var, const std::string& where) {
   auto value = env(var.c_str());
@@ -77,6 +36,7 @@ channel_config parse_channel(const json& j, std::size_t index, env_lookup env) {
   std::string api_key_env;
   r.get("api_key_env", api_key_env);
   if (auto* p = r.sub("provider")) c.provider = *p;
+  r.done();
   if (c.id.empty() || c.id.find_first_of("/:{} ") != std::string::npos)
     r.fail("\"id\" is required and may not contain / : { } or spaces");
   auto parsed_kind = proto::from_string<proto::channel_kind>(kind);
@@ -127,6 +87,7 @@ void parse_campaigns(const json* j, config& c) {
         std::string from = campaigns::clock_string(k.quiet_from_s), to = campaigns::clock_string(k.quiet_to_s);
         qr.get("from", from);
         qr.get("to", to);
+        qr.done();
         auto f = campaigns::parse_clock(from), t = campaigns::parse_clock(to);
         if (!f || !t) qr.fail("\"from\" and \"to\" are HH:MM or HH:MM:SS");
         k.quiet_from_s = *f;
@@ -139,6 +100,7 @@ void parse_campaigns(const json* j, config& c) {
     r.get_ms("lease_ms", k.lease);
     r.get_ms("reply_window_ms", k.reply_window);
     r.get_ms("rescan_ms", k.rescan);
+    r.done();
     if (!(k.rate_per_second > 0 && k.rate_per_second <= 1000)) r.fail("rate_per_second must be in (0, 1000]");
     if (k.tick.count() < 10 || k.lease < k.tick * 2) r.fail("need tick_ms >= 10 and lease_ms >= 2 * tick_ms");
     if (k.rescan.count() < 1000) r.fail("rescan_ms must be at least 1000");
@@ -177,11 +139,14 @@ config parse_config(const json& j, env_lookup env) {
     r.get("address", c.listen.address);
     r.get("port", c.listen.port);
     r.get("threads", c.listen.threads);
-    if (auto* t = r.sub("tls")) {
+    auto* t = r.sub("tls");
+    r.done();
+    if (t) {
       object_reader tr(*t, "listen.tls");
       tls_config tls;
       tr.get("cert_file", tls.cert_file);
       tr.get("key_file", tls.key_file);
+      tr.done();
       if (tls.cert_file.empty() || tls.key_file.empty()) tr.fail("cert_file and key_file are both required");
       c.listen.tls = tls;
     }
@@ -197,6 +162,7 @@ config parse_config(const json& j, env_lookup env) {
     r.get("ws_queue_max_messages", c.limits.ws_queue_max_messages);
     r.get("ws_queue_max_bytes", c.limits.ws_queue_max_bytes);
     r.get_ms("ws_hello_timeout_ms", c.limits.ws_hello_timeout);
+    r.done();
   }
   if (auto* s = root.sub("redis")) {
     object_reader r(*s, "redis");
@@ -204,6 +170,7 @@ config parse_config(const json& j, env_lookup env) {
     r.get("prefix", c.redis.prefix);
     r.get_ms("command_timeout_ms", c.redis.command_timeout);
     r.get_ms("connect_timeout_ms", c.redis.connect_timeout);
+    r.done();
   }
   if (auto url = env("PASOKH_REDIS_URL"); url && !url->empty()) c.redis.url = *url;
   if (auto* a = root.sub("auth")) {
@@ -212,6 +179,7 @@ config parse_config(const json& j, env_lookup env) {
     r.get("session_ttl_s", ttl);
     c.auth.session_ttl = std::chrono::seconds(ttl);
     r.get("login_attempts_per_minute", c.auth.login_attempts_per_minute);
+    r.done();
   }
   if (auto* w = root.sub("webchat")) {
     object_reader r(*w, "webchat");
@@ -223,6 +191,7 @@ config parse_config(const json& j, env_lookup env) {
     r.get("sessions_per_ip_per_hour", c.webchat.sessions_per_ip_per_hour);
     r.get("wait_per_position_s", wait);
     r.get("trust_forwarded_for", c.webchat.trust_forwarded_for);
+    r.done();
     if (ttl < 60) r.fail("\"token_ttl_s\" must be at least 60");
     if (c.webchat.max_message_chars == 0 || c.webchat.messages_per_minute <= 0 || c.webchat.sessions_per_ip_per_hour <= 0 ||
         wait < 0)
@@ -237,6 +206,7 @@ config parse_config(const json& j, env_lookup env) {
     r.get("answer_confidence", c.bot.answer_confidence);
     r.get("choice_confidence", c.bot.choice_confidence);
     r.get_ms("watch_interval_ms", c.bot.watch_interval);
+    r.done();
     if (!(c.bot.choice_confidence >= 0 && c.bot.choice_confidence <= c.bot.answer_confidence && c.bot.answer_confidence <= 1))
       r.fail("need 0 <= choice_confidence <= answer_confidence <= 1");
   }
@@ -248,6 +218,7 @@ config parse_config(const json& j, env_lookup env) {
     r.get("bot_only", c.csat.bot_only);
     r.get("whatsapp_template", c.csat.whatsapp_template);
     r.get("whatsapp_template_language", c.csat.whatsapp_template_language);
+    r.done();
     if (c.csat.window.count() == 0) r.fail("window_ms must be positive");
   }
   if (auto* o = root.sub("outbox")) {
@@ -257,6 +228,7 @@ config parse_config(const json& j, env_lookup env) {
     r.get_ms("retry_initial_ms", c.outbox.retry_initial);
     r.get_ms("retry_max_ms", c.outbox.retry_max);
     r.get_ms("claim_idle_ms", c.outbox.claim_idle);
+    r.done();
     if (c.outbox.concurrency == 0 || c.outbox.max_attempts < 1 || c.outbox.claim_idle.count() < 1000 ||
         c.outbox.retry_max < c.outbox.retry_initial)
       r.fail("need concurrency >= 1, max_attempts >= 1, claim_idle_ms >= 1000, retry_max_ms >= retry_initial_ms");
@@ -273,7 +245,9 @@ config parse_config(const json& j, env_lookup env) {
   root.get("web_root", c.web_root);
   root.get("demo", c.demo);
   root.get("log_level", c.log_level);
-  if (auto* ch = root.sub("channels")) {
+  const json* channels = root.sub("channels");
+  root.done();
+  if (auto* ch = channels) {
     if (!ch->is_array()) root.fail("\"channels\" must be an array");
     for (std::size_t i = 0; i < ch->size(); ++i) {
       auto channel = parse_channel((*ch)[i], i, env);

@@ -1,12 +1,12 @@
 #include "pasokh/connectors/email/config.hpp"
 
 #include <cstdlib>
-#include <set>
 #include <stdexcept>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "pasokh/connectors/common/object_reader.hpp"
 #include "pasokh/connectors/email/threading.hpp"
 #include "util.hpp"
 
@@ -15,52 +15,8 @@ namespace {
 
 using nlohmann::json;
 
-// Reads an object's fields and rejects any key it did not read.
-class object_reader {
- public:
-  object_reader(const json& j, std::string path) : j_(j), path_(std::move(path)) {
-    if (!j_.is_object()) fail("must be an object");
-  }
-  void done() const {
-    for (const auto& [key, _] : j_.items())
-      if (!seen_.count(key)) fail(fmt::format("unknown key \"{}\"", key));
-  }
-  template <class T>
-  void get(const char* key, T& out) {
-    seen_.insert(key);
-    auto it = j_.find(key);
-    if (it == j_.end()) return;
-    try {
-      it->get_to(out);
-    } catch (const json::exception&) {
-      fail(fmt::format("\"{}\" has the wrong type", key));
-    }
-  }
-  void get_ms(const char* key, milliseconds& out) {
-    std::int64_t v = out.count();
-    get(key, v);
-    if (v <= 0) fail(fmt::format("\"{}\" must be positive", key));
-    out = milliseconds(v);
-  }
-  void get_size(const char* key, std::size_t& out) {
-    std::int64_t v = static_cast<std::int64_t>(out);
-    get(key, v);
-    if (v <= 0) fail(fmt::format("\"{}\" must be positive", key));
-    out = static_cast<std::size_t>(v);
-  }
-  const json* sub(const char* key) {
-    seen_.insert(key);
-    auto it = j_.find(key);
-    return it == j_.end() ? nullptr : &*it;
-  }
-  std::string path(const char* key) const { return path_ + "." + key; }
-  [[noreturn]] void fail(const std::string& what) const { throw std::runtime_error(path_ + ": " + what); }
-
- private:
-  const json& j_;
-  std::string path_;
-  std::set<std::string> seen_;
-};
+using connectors::object_reader;
+using namespace std::chrono_literals;
 
 void lower_all(std::vector<std::string>& v) {
   for (auto& s : v) s = detail::to_lower(detail::trim(s));
@@ -80,8 +36,8 @@ smtp_config parse_smtp(const json& j, const std::string& path) {
   r.get_size("max_line_length", c.max_line_length);
   r.get_size("max_connections", c.max_connections);
   r.get_size("max_errors", c.max_errors);
-  r.get_ms("idle_timeout_ms", c.idle_timeout);
-  r.get_ms("data_timeout_ms", c.data_timeout);
+  r.get_ms("idle_timeout_ms", c.idle_timeout, 1ms);
+  r.get_ms("data_timeout_ms", c.data_timeout, 1ms);
   r.get("tls_cert_file", c.tls_cert_file);
   r.get("tls_key_file", c.tls_key_file);
   r.get("require_tls", c.require_tls);
@@ -111,9 +67,9 @@ relay_config parse_relay(const json& j, const std::string& path, env_lookup env)
   r.get("username", c.username);
   std::string password_env;
   r.get("password_env", password_env);
-  r.get_ms("connect_timeout_ms", c.connect_timeout);
-  r.get_ms("command_timeout_ms", c.command_timeout);
-  r.get_ms("data_timeout_ms", c.data_timeout);
+  r.get_ms("connect_timeout_ms", c.connect_timeout, 1ms);
+  r.get_ms("command_timeout_ms", c.command_timeout, 1ms);
+  r.get_ms("data_timeout_ms", c.data_timeout, 1ms);
   r.done();
   if (!c.username.empty()) {
     if (password_env.empty()) r.fail("\"username\" needs \"password_env\"");
