@@ -169,32 +169,10 @@ local function assign_to(conv, a, now, actor, reason, extra)
   return change_status(conv, 'assigned', actor, now, fields)
 end
 
--- Assigns the team's queue, best first, while it has eligible agents.
-local function drain_team(t, now, limit)
-  -- Nobody free (the usual case when a queue grows): nothing to look at.
-  if not redis.call('ZRANGE', p .. 'team:' .. t .. ':avail', 0, 0)[1] then return 0 end
+-- Assigns waiting conversations, the best across `teams` first, while the
+-- team of the best one has an eligible agent.
+local function drain(teams, now, limit)
   local n = 0
-  local qkey = p .. 'queue:' .. t
-  while n < limit do
-    local head = redis.call('ZRANGE', qkey, 0, 0)[1]
-    if not head then break end
-    if redis.call('HGET', conv_key(head), 'status') ~= 'queued' then
-      redis.call('ZREM', qkey, head)
-    else
-      local a = pick_agent(t, now, nil)
-      if not a then break end
-      assign_to(head, a, now, 'system', 'queue', nil)
-      n = n + 1
-    end
-  end
-  return n
-end
-
--- An agent came online or freed capacity: its teams' queues drain to it,
--- the best waiting conversation across its teams first.
-local function drain_agent(a, now, limit)
-  local n = 0
-  local teams = agent_teams(a)
   while n < limit do
     local best, best_score, best_team
     for _, t in ipairs(teams) do
@@ -215,6 +193,16 @@ local function drain_agent(a, now, limit)
   end
   return n
 end
+
+-- The team's queue, best first.
+local function drain_team(t, now, limit)
+  -- Nobody free (the usual case when a queue grows): nothing to look at.
+  if not redis.call('ZRANGE', p .. 'team:' .. t .. ':avail', 0, 0)[1] then return 0 end
+  return drain({ t }, now, limit)
+end
+
+-- An agent came online or freed capacity: its teams' queues drain to it.
+local function drain_agent(a, now, limit) return drain(agent_teams(a), now, limit) end
 
 -- Back into its team's queue, unassigned; `fields` (reason, ...) go on the
 -- status event with the previous assignee. Answers the event's seq.
