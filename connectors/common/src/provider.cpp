@@ -86,4 +86,28 @@ std::optional<send_outcome> classify_transport(const provider_response& r) {
   return std::nullopt;
 }
 
+send_outcome classify_error(const provider_response& r, const provider_error& e, std::span<const error_rule> rules) {
+  const auto& text = e.text;
+  if (e.code) {
+    for (const auto& rule : rules) {
+      if (rule.code != *e.code || (rule.subcode != 0 && rule.subcode != e.subcode)) continue;
+      auto reason = std::string(rule.label) + ": " + text;
+      auto after = retry_after_header(r).value_or(rule.after);
+      switch (rule.kind) {
+        case outcome_kind::rate_limited: return send_outcome::rate_limited(after, reason);
+        case outcome_kind::retry: return send_outcome::retry(reason, after);
+        default: return send_outcome::permanent(reason);
+      }
+    }
+    if (e.transient) return send_outcome::retry("transient: " + text);
+  }
+  if (auto generic = classify_transport(r)) {
+    if (!text.empty()) generic->reason += ": " + text;
+    return *generic;
+  }
+  std::string label = e.code ? "error " + std::to_string(*e.code) : "http " + std::to_string(r.status);
+  if (e.subcode) label += "/" + std::to_string(e.subcode);
+  return send_outcome::permanent(label + (text.empty() ? "" : ": " + text));
+}
+
 }  // namespace pasokh::connectors

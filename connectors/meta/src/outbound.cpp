@@ -56,14 +56,6 @@ std::optional<json> attachment_message(const proto::attachment& a) {
   return json{{"attachment", {{"type", type}, {"payload", payload}}}};
 }
 
-struct error_rule {
-  std::int64_t code;
-  std::int64_t subcode;  // 0: any
-  outcome_kind kind;
-  std::chrono::milliseconds after;
-  std::string_view label;
-};
-
 // Graph API error codes the Send API documents.
 constexpr std::array<error_rule, 12> error_rules{{
     {10, 2018278, outcome_kind::permanent, 0ms, "window_closed"},
@@ -144,30 +136,14 @@ send_outcome classify(const provider_response& r) {
     auto id = body ? opt_string(*body, "message_id") : std::nullopt;
     return send_outcome::delivered(id.value_or(""));  // accepted; retrying could duplicate
   }
-  const json* error = body ? find_object(*body, "error") : nullptr;
-  auto code = error ? opt_int(*error, "code") : std::nullopt;
-  auto subcode = error ? opt_int(*error, "error_subcode").value_or(0) : 0;
-  std::string text = error ? opt_string(*error, "message").value_or("") : "";
-  if (code) {
-    for (const auto& rule : error_rules) {
-      if (rule.code != *code || (rule.subcode != 0 && rule.subcode != subcode)) continue;
-      auto reason = std::string(rule.label) + ": " + text;
-      auto after = retry_after_header(r).value_or(rule.after);
-      switch (rule.kind) {
-        case outcome_kind::rate_limited: return send_outcome::rate_limited(after, reason);
-        case outcome_kind::retry: return send_outcome::retry(reason, after);
-        default: return send_outcome::permanent(reason);
-      }
-    }
-    if (opt_bool(*error, "is_transient")) return send_outcome::retry("transient: " + text);
+  provider_error e;
+  if (const json* error = body ? find_object(*body, "error") : nullptr) {
+    e.code = opt_int(*error, "code");
+    e.subcode = opt_int(*error, "error_subcode").value_or(0);
+    e.transient = opt_bool(*error, "is_transient");
+    e.text = opt_string(*error, "message").value_or("");
   }
-  if (auto generic = classify_transport(r)) {
-    if (!text.empty()) generic->reason += ": " + text;
-    return *generic;
-  }
-  std::string label = code ? "error " + std::to_string(*code) : "http " + std::to_string(r.status);
-  if (subcode) label += "/" + std::to_string(subcode);
-  return send_outcome::permanent(label + (text.empty() ? "" : ": " + text));
+  return classify_error(r, e, error_rules);
 }
 
 }  // namespace pasokh::connectors::meta

@@ -117,25 +117,18 @@ json template_message(const proto::outbound_message& msg, const whatsapp_channel
   return j;
 }
 
-struct error_rule {
-  std::int64_t code;
-  outcome_kind kind;
-  std::chrono::milliseconds after;
-  std::string_view label;
-};
-
 // Cloud API error codes that need more than "4xx = permanent, 5xx = retry".
 constexpr std::array<error_rule, 10> error_rules{{
-    {131047, outcome_kind::permanent, 0ms, "window_closed"},
-    {130429, outcome_kind::rate_limited, 1s, "throughput_limit"},
-    {131056, outcome_kind::rate_limited, 6s, "pair_rate_limit"},  // ~1 message / 6 s to one user
-    {131048, outcome_kind::rate_limited, 60s, "spam_rate_limit"},
-    {80007, outcome_kind::rate_limited, 60s, "account_rate_limit"},
-    {4, outcome_kind::rate_limited, 60s, "app_rate_limit"},
-    {131000, outcome_kind::retry, 0ms, "provider_error"},
-    {131016, outcome_kind::retry, 0ms, "service_unavailable"},
-    {133004, outcome_kind::retry, 0ms, "server_unavailable"},
-    {2, outcome_kind::retry, 0ms, "temporary"},
+    {131047, 0, outcome_kind::permanent, 0ms, "window_closed"},
+    {130429, 0, outcome_kind::rate_limited, 1s, "throughput_limit"},
+    {131056, 0, outcome_kind::rate_limited, 6s, "pair_rate_limit"},  // ~1 message / 6 s to one user
+    {131048, 0, outcome_kind::rate_limited, 60s, "spam_rate_limit"},
+    {80007, 0, outcome_kind::rate_limited, 60s, "account_rate_limit"},
+    {4, 0, outcome_kind::rate_limited, 60s, "app_rate_limit"},
+    {131000, 0, outcome_kind::retry, 0ms, "provider_error"},
+    {131016, 0, outcome_kind::retry, 0ms, "service_unavailable"},
+    {133004, 0, outcome_kind::retry, 0ms, "server_unavailable"},
+    {2, 0, outcome_kind::retry, 0ms, "temporary"},
 }};
 
 }  // namespace
@@ -202,32 +195,15 @@ send_outcome classify(const provider_response& r) {
         return send_outcome::delivered(opt_string(messages->front(), "id").value_or(""));
     return send_outcome::delivered("");  // accepted; retrying could duplicate
   }
-  const json* error = body ? find_object(*body, "error") : nullptr;
-  auto code = error ? opt_int(*error, "code") : std::nullopt;
-  std::string text = error ? opt_string(*error, "message").value_or("") : "";
-  if (error)
+  provider_error e;
+  if (const json* error = body ? find_object(*body, "error") : nullptr) {
+    e.code = opt_int(*error, "code");
+    e.transient = opt_bool(*error, "is_transient");
+    e.text = opt_string(*error, "message").value_or("");
     if (const auto* data = find_object(*error, "error_data"))
-      if (auto details = opt_string(*data, "details"); details && !details->empty()) text += ": " + *details;
-
-  if (code) {
-    for (const auto& rule : error_rules) {
-      if (rule.code != *code) continue;
-      auto reason = std::string(rule.label) + ": " + text;
-      auto after = retry_after_header(r).value_or(rule.after);
-      switch (rule.kind) {
-        case outcome_kind::rate_limited: return send_outcome::rate_limited(after, reason);
-        case outcome_kind::retry: return send_outcome::retry(reason, after);
-        default: return send_outcome::permanent(reason);
-      }
-    }
-    if (opt_bool(*error, "is_transient")) return send_outcome::retry("transient: " + text);
+      if (auto details = opt_string(*data, "details"); details && !details->empty()) e.text += ": " + *details;
   }
-  if (auto generic = classify_transport(r)) {
-    if (!text.empty()) generic->reason += ": " + text;
-    return *generic;
-  }
-  return send_outcome::permanent((code ? "error " + std::to_string(*code) : "http " + std::to_string(r.status)) +
-                                 (text.empty() ? "" : ": " + text));
+  return classify_error(r, e, error_rules);
 }
 
 }  // namespace pasokh::connectors::whatsapp

@@ -4,7 +4,9 @@
 // outbox sender acts on. Builders and classifiers are pure; connectors/http
 // performs the call.
 #include <chrono>
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,5 +88,26 @@ std::optional<send_outcome> classify_transport(const provider_response&);
 
 // Retry-After as delta-seconds; nullopt when absent or not a number.
 std::optional<std::chrono::milliseconds> retry_after_header(const provider_response&);
+
+// A provider's documented error code and what it means for the send.
+struct error_rule {
+  std::int64_t code;
+  std::int64_t subcode;  // 0: any
+  outcome_kind kind;
+  std::chrono::milliseconds after;  // the wait, unless Retry-After says
+  std::string_view label;
+};
+
+// An error answer's error object, as read from the provider's body.
+struct provider_error {
+  std::optional<std::int64_t> code;
+  std::int64_t subcode = 0;
+  bool transient = false;  // the provider's own "is_transient" flag
+  std::string text;        // its message, for the reason
+};
+
+// The outcome of an error answer: the first rule for its code and subcode,
+// else a transient error is retried, else classify_transport, else permanent.
+send_outcome classify_error(const provider_response&, const provider_error&, std::span<const error_rule> rules);
 
 }  // namespace pasokh::connectors
