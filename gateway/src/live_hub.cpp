@@ -1,6 +1,8 @@
 #include "pasokh/gateway/live_hub.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -52,30 +54,95 @@ bool live_hub::dispatch(std::string_view payload) {
   return all_good;
 }
 
-bool live_hub::dispatch_one(std::string_view header_text, std::string_view frame_text) {
+namespace {
+
+// One string member of the header; escapes (rare: ids are plain) are decoded
+// by the JSON library.
+bool read_string(std::string_view s, std::size_t& i, std::string& out) {
+  if (i >= s.size() || s[i] != '"') return false;
+  std::size_t end = i + 1;
+  bool escaped = false;
+  for (; end < s.size() && s[end] != '"'; ++end)
+    if (s[end] == '\\') escaped = true, ++end;
+  if (end >= s.size()) return false;
+  if (!escaped) {
+    out.assign(s.substr(i + 1, end - i - 1));
+  } else {
+    try {
+      out = nlohmann::json::parse(s.substr(i, end - i + 1)).get<std::string>();
+    } catch (const nlohmann::json::exception&) {
+      return false;
+    }
+  }
+  i = end + 1;
+  return true;
+}
+
+// The header as the Lua scripts write it: a flat object of strings and the
+// integer "seq". Read without building a JSON document, since every event
+// passes here on every instance; nullopt for anything else.
+std::optional<event_route> read_plain_route(std::string_view s) {
   event_route route;
+  std::string key, ignored;
+  std::size_t i = 0;
+  auto skip_space = [&] { while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r')) ++i; };
+  auto expect = [&](char c) { skip_space(); return i < s.size() && s[i++] == c; };
+  if (!expect('{')) return std::nullopt;
+  skip_space();
+  if (i < s.size() && s[i] == '}') return route;
+  do {
+    skip_space();
+    if (!read_string(s, i, key) || !expect(':')) return std::nullopt;
+    skip_space();
+    if (key == "seq") {
+      auto [end, ec] = std::from_chars(s.data() + i, s.data() + s.size(), route.seq);
+      if (ec != std::errc{}) return std::nullopt;
+      i = static_cast<std::size_t>(end - s.data());
+      continue;
+    }
+    auto& target = key == "team" ? route.team : key == "conv" ? route.conversation : key == "customer" ? route.customer
+                 : key == "assignee" ? route.assignee : ignored;
+    if (!read_string(s, i, target)) return std::nullopt;
+  } while (expect(','));
+  return s[i - 1] == '}' ? std::optional(route) : std::nullopt;
+}
+
+// Any other JSON the header may be.
+std::optional<event_route> read_route(std::string_view header_text) {
+  if (auto plain = read_plain_route(header_text)) return plain;
   try {
     auto header = nlohmann::json::parse(header_text);
+    event_route route;
     route.team = header.value("team", "");
     route.conversation = header.value("conv", "");
     route.customer = header.value("customer", "");
     route.assignee = header.value("assignee", "");
     route.seq = header.value("seq", std::uint64_t{0});
+    return route;
   } catch (const nlohmann::json::exception&) {
-    return false;
+    return std::nullopt;
   }
-  auto frame = std::make_shared<const std::string>(frame_text);
+}
+
+}  // namespace
+
+bool live_hub::dispatch_one(std::string_view header_text, std::string_view frame_text) {
+  auto route = read_route(header_text);
+  if (!route) return false;
   // Sending outside the lock: a listener may unregister while being called.
   // "agent:<id>": the assignee sees its conversations in any team. Admins
   // ("all") see every team's events; a signal with no team (a web chat
   // visitor's own tabs) is nobody's business but the customer's.
-  std::vector<std::string> keys{"customer:" + route.customer};
-  if (!route.team.empty()) {
-    keys.push_back("team:" + route.team);
+  std::vector<std::string> keys{"customer:" + route->customer};
+  if (!route->team.empty()) {
+    keys.push_back("team:" + route->team);
     keys.push_back("all");
   }
-  if (!route.assignee.empty()) keys.push_back("agent:" + route.assignee);
-  for (auto& l : collect(keys)) l->deliver(route, frame);
+  if (!route->assignee.empty()) keys.push_back("agent:" + route->assignee);
+  auto listeners = collect(keys);
+  if (listeners.empty()) return true;
+  auto frame = std::make_shared<const std::string>(frame_text);
+  for (auto& l : listeners) l->deliver(*route, frame);
   return true;
 }
 

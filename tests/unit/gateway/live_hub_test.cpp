@@ -83,3 +83,26 @@ TEST(LiveHub, ASignalWithoutATeamReachesOnlyItsCustomer) {
   EXPECT_EQ(visitor->got.size(), 1u);
   EXPECT_TRUE(admin->got.empty());
 }
+
+// Headers are read without a JSON document when they are plain; any other
+// valid JSON still routes the same way.
+TEST(LiveHub, RoutesHeadersInAnyOrderWithEscapesAndOtherMembers) {
+  live_hub hub;
+  auto team = std::make_shared<recorder>(), agent = std::make_shared<recorder>();
+  hub.add("team:after sales/fa", team);
+  hub.add("agent:ag_1", agent);
+  ASSERT_TRUE(hub.dispatch(R"({ "seq": 12, "assignee":"ag_1", "team":"after sales\/fa","conv":"cv_\"9\"","customer":"cu_1"})"
+                           "\n{}"));
+  ASSERT_TRUE(hub.dispatch(R"({"team":"after sales/fa","conv":"cv_2","extra":{"nested":[1,2]},"seq":3})" "\n{}"));
+  ASSERT_EQ(team->got.size(), 2u);
+  EXPECT_EQ(team->got[0].first.conversation, "cv_\"9\"");
+  EXPECT_EQ(team->got[0].first.seq, 12u);
+  EXPECT_EQ(team->got[1].first.conversation, "cv_2");
+  EXPECT_EQ(team->got[1].first.seq, 3u);
+  ASSERT_EQ(agent->got.size(), 1u);
+  EXPECT_EQ(agent->got[0].first.customer, "cu_1");
+
+  EXPECT_FALSE(hub.dispatch(R"({"team":"after sales/fa","conv":"cv_3")" "\n{}"));  // cut short
+  EXPECT_FALSE(hub.dispatch(R"({"team":"after sales/fa","seq":"x"})" "\n{}"));     // seq not a number
+  EXPECT_EQ(team->got.size(), 2u);
+}
