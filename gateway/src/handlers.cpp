@@ -118,9 +118,6 @@ void add_auth_routes(router& r, services& s) {
   });
 }
 
-namespace {
-}  // namespace
-
 void add_admin_routes(router& r, services& s) {
   r.add("POST", "/api/v1/admin/bot/reload", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
     auto who = co_await require_agent(s, req, "admin");
@@ -137,6 +134,17 @@ void add_admin_routes(router& r, services& s) {
     co_return json_response(200, json{{"generation", result.generation}, {"entries", result.entries}}.dump());
   });
 }
+
+namespace {
+
+// The text of a stored message event ("" when it is not one).
+std::string stored_text(const std::string& frame) {
+  auto event = json::parse(frame, nullptr, /*allow_exceptions=*/false);
+  if (!event.is_object() || !event.contains("message")) return {};
+  return event["message"].value("text", std::string{});
+}
+
+}  // namespace
 
 void add_api_channel_routes(router& r, services& s) {
   // The channel must exist, be an API channel, and the caller must hold its key.
@@ -174,7 +182,10 @@ void add_api_channel_routes(router& r, services& s) {
           proto::inbound_event event;
           event.from = {channel->id, proto::channel_kind::api, *customer_id, customer->value("name", std::string{})};
           event.provider_message_id = *message_id;
-          event.dedup_key = *message_id;
+          // Unique per customer, not per channel: integrations often number
+          // each chat's messages from 1. Length-prefixed so that no customer id
+          // and message id pair reads as another.
+          event.dedup_key = std::to_string(customer_id->size()) + ":" + *customer_id + ":" + *message_id;
           event.text = *text;
           event.sent_at = now_ms();
           // Unsaid: guessed from the text, as the web chat does (routing and
@@ -190,6 +201,15 @@ void add_api_channel_routes(router& r, services& s) {
             co_return unavailable();
           }
           if (outcome->duplicate) {
+            // A retry repeats the text; another text under the same id is the
+            // caller reusing ids, and answering "duplicate" would drop it.
+            auto stored = co_await s.conversations.events_after(outcome->conversation_id, outcome->seq - 1, 1);
+            if (!stored) co_return unavailable();
+            if (!stored->empty() && stored_text((*stored)[0]) != event.text) {
+              global_metrics().errors.inc("message_id_reused");
+              co_return error_response(409, "message_id_reused",
+                                       "message_id " + *message_id + " was already used for another text of this customer");
+            }
             global_metrics().dedup_hits.inc(channel->id);
           } else {
             global_metrics().inbound_messages.inc(channel->id);
@@ -224,10 +244,22 @@ void add_api_channel_routes(router& r, services& s) {
           }
           auto frames = co_await s.conversations.events_after(conv, after, 500);
           if (!frames) co_return unavailable();
+          auto marks_text = co_await s.conversations.delivery_marks(conv);
+          if (!marks_text) co_return unavailable();
+          // The log keeps a message as it was stored; how far its delivery
+          // got (sent, delivered, read, failed) is kept beside it.
+          auto marks = json::parse(*marks_text);
           json messages = json::array();
           for (const auto& f : *frames) {
             auto event = json::parse(f);
-            if (event.value("event", "") == "message") messages.push_back(std::move(event["message"]));
+            if (event.value("event", "") != "message") continue;
+            auto& message = event["message"];
+            auto mark = marks.find(std::to_string(message.value("seq", std::uint64_t{0})));
+            if (mark != marks.end() && mark->is_object()) {
+              message["status"] = mark->value("status", message.value("status", std::string{}));
+              if (mark->contains("reason")) message["status_reason"] = (*mark)["reason"];
+            }
+            messages.push_back(std::move(message));
           }
           co_return json_response(200, json{{"conversation_id", conv}, {"messages", messages}}.dump());
         });

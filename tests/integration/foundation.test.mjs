@@ -88,6 +88,28 @@ test('a repeated message id is stored once and answered with the first result', 
   assert.equal(await metric(gw, 'pasokh_dedup_hits_total{channel="api"}'), before + 1);
 });
 
+// Integrations often number each chat's messages from 1: the same message id
+// from another customer is another message; from the same customer with
+// another text it is an error, never a silently dropped message.
+test('a message id is unique per customer, and reusing one for another text answers 409', async () => {
+  const id = uid();
+  const customer = newCustomer();
+  const first = await postMessage(gw, { message_id: id, customer: { id: customer }, text: 'my washing machine leaks' });
+  const other = await postMessage(gw, { message_id: id, customer: { id: newCustomer() }, text: 'totally different' });
+  assert.equal(first.status, 201);
+  assert.equal(other.status, 201);
+  assert.equal(other.json.duplicate, false);
+  assert.notEqual(other.json.conversation_id, first.json.conversation_id);
+  assert.deepEqual((await messages(gw, other.json.conversation_id)).map((m) => m.text), ['totally different']);
+
+  const before = await metric(gw, 'pasokh_errors_total{kind="message_id_reused"}');
+  const reused = await postMessage(gw, { message_id: id, customer: { id: customer }, text: 'another question' });
+  assert.equal(reused.status, 409);
+  assert.equal(reused.json.error.code, 'message_id_reused');
+  assert.equal(await metric(gw, 'pasokh_errors_total{kind="message_id_reused"}'), before + 1);
+  assert.equal((await messages(gw, first.json.conversation_id)).length, 1);
+});
+
 test('an agent receives messages live, replies, and the reply is stored and queued for delivery', async () => {
   const agent = await agentSocket(gw, await token());
   assert.equal(agent.welcome.agent.name, 'Sara');
@@ -115,6 +137,13 @@ test('an agent receives messages live, replies, and the reply is stored and queu
   const stored = await messages(gw, conv);
   assert.deepEqual(stored.map((m) => [m.seq, m.author, m.text]), [[1, 'customer', 'مرحبا، أريد إرجاع المنتج'], [2, 'agent', 'أهلاً، سنساعدك']]);
   assert.equal(Number(redisCli('XLEN', 'pasokh:outbox:api')), outboxBefore + 1);
+  // Once the outbox has handed the reply over, reading the conversation says so.
+  let reply;
+  for (let i = 0; i < 50 && reply?.status !== 'sent'; i++) {
+    if (i) await sleep(100);
+    reply = (await messages(gw, conv)).find((m) => m.seq === 2);
+  }
+  assert.equal(reply.status, 'sent');
 
   agent.send({ type: 'resolve', conv, client_id: 'res-1' });
   await agent.next((f) => f.type === 'ack' && f.client_id === 'res-1');
