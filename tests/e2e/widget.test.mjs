@@ -28,6 +28,9 @@ function config(port) {
       { id: 'web', kind: 'webchat', team: 'support', provider: { allowed_origins: ['https://shop.example.com'] } },
       // A team nobody works in: "no agent online", queue position, continue by email.
       { id: 'night', kind: 'webchat', team: 'night', provider: { pre_chat_form: false } },
+      // With the bot, and agents who come online during the test (leila, omid).
+      { id: 'evening', kind: 'webchat', team: 'evening', bot: true },
+      { id: 'dawn', kind: 'webchat', team: 'dawn' },
     ],
   };
 }
@@ -86,6 +89,28 @@ async function openWidget(page) {
   await page.locator('.panel[role=dialog]').waitFor();
 }
 
+// The demo page with its widget pointed at another channel.
+async function openWidgetOn(page, channel) {
+  await page.goto(`${gw.base}/demo/`);
+  await page.evaluate((ch) => {
+    document.querySelector('[data-pasokh-widget]').remove();
+    const s = document.createElement('script');
+    s.src = '/widget/widget.js';
+    s.dataset.channel = ch;
+    document.body.appendChild(s);
+  }, channel);
+  await page.locator('.launcher').click();
+  await page.locator('textarea').waitFor({ state: 'visible' });
+}
+
+// The widget got its welcome: the header shows a status, not "connecting".
+async function connected(page) {
+  await page.waitForFunction(() => {
+    const sub = document.querySelector('[data-pasokh-widget]').shadowRoot.querySelector('.sub').textContent;
+    return sub && !/اتصال|Connecting/.test(sub);
+  });
+}
+
 async function write(page, text) {
   await page.locator('textarea').fill(text);
   await page.locator('textarea').press('Enter');
@@ -104,6 +129,8 @@ before(async () => {
   const port = await freePort();
   gw = await new Pasokh(config(port), { PASOKH_WEBCHAT_SECRET: SECRET }).start();
   await gw.createAgent('reza', AGENT_PASSWORD, { name: 'Reza Karimi' });
+  await gw.createAgent('leila', AGENT_PASSWORD, { name: 'Leila Ahmadi', team: 'evening' });
+  await gw.createAgent('omid', AGENT_PASSWORD, { name: 'Omid Rad', team: 'dawn' });
   agentToken = (await login(gw, 'reza', AGENT_PASSWORD)).json.token;
   agent = await connectAgent();
   browser = await launchBrowser();
@@ -391,24 +418,25 @@ test('limits: message length, messages per minute, sessions per address', { time
   assert.match(metrics, /pasokh_errors_total\{kind="webchat_too_long"\} \d+/);
 });
 
-test('no agent online: the widget says so, shows the queue position and keeps the email', async () => {
+test('no agent online: nothing said before the customer writes; once queued, the note, the position without minutes, the email', async () => {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
-  await page.goto(`${gw.base}/demo/`);
   // The demo's channel is "web"; this test points the same page at the "night" channel.
-  await page.evaluate(() => {
-    document.querySelector('[data-pasokh-widget]').remove();
-    const s = document.createElement('script');
-    s.src = '/widget/widget.js';
-    s.dataset.channel = 'night';
-    document.body.appendChild(s);
-  });
-  await page.locator('.launcher').click();
+  await openWidgetOn(page, 'night');
+  await connected(page);
+  // Nothing asked yet: no "no agent online", no email form.
+  assert.equal(await page.locator('.notice:visible').count(), 0);
+  assert.doesNotMatch(await page.locator('.sub').innerText(), /آنلاین نیست/);
   const offline = page.locator('.notice', { hasText: 'هیچ کارشناسی آنلاین نیست' });
-  await offline.waitFor();
   await write(page, 'کسی هست؟');
-  await page.locator('.notice', { hasText: 'صف' }).waitFor();  // "شما نفر ۱ صف هستید."
-  assert.match(await page.locator('.notice[role=status]', { hasText: 'صف' }).innerText(), /۱/);
+  await offline.waitFor();
+  const queue = page.locator('.notice[role=status]', { hasText: 'صف' });  // "شما نفر ۱ صف هستید."
+  await queue.waitFor();
+  assert.match(await queue.innerText(), /۱/);
+  // Nobody online: no wait in minutes, the team answers when back.
+  assert.doesNotMatch(await queue.innerText(), /دقیقه/);
+  assert.match(await queue.innerText(), /بازگشت همکارانمان/);
+  assert.match(await page.locator('.sub').innerText(), /آنلاین نیست/);
   await offline.locator('input[type=email]').fill('sara@example.com');
   await offline.locator('button').click();
   await page.locator('.notice', { hasText: 'sara@example.com' }).waitFor();
@@ -416,6 +444,59 @@ test('no agent online: the widget says so, shows the queue position and keeps th
   assert.equal(redisCli('HGET', visitorKey, 'email'), 'sara@example.com');
   const customer = redisCli('GET', `pasokh:ident:night:${visitorKey.split(':').pop()}`);
   assert.equal(redisCli('HGET', `pasokh:cust:${customer}`, 'email'), 'sara@example.com');
+  await ctx.close();
+});
+
+const offlineNote = (page) => page.locator('.notice', { hasText: 'هیچ کارشناسی آنلاین نیست' });
+const queueNote = (page) => page.locator('.notice[role=status]', { hasText: 'صف' });
+const storedConv = (page, channel) =>
+  page.evaluate((key) => JSON.parse(localStorage.getItem(key)).conv, `pasokh-webchat:${channel}@${gw.base}`);
+
+test('with the bot and nobody online: no offline note while the bot answers; after the handoff an agent\'s reply clears the note and the email form', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1000, height: 600 } });
+  const page = await ctx.newPage();
+  await openWidgetOn(page, 'evening');
+  await connected(page);
+  assert.equal(await page.locator('.notice:visible').count(), 0, 'nothing asked yet: no offline note, no email form');
+  await write(page, 'ساعت کاری پشتیبانی چیه؟');
+  await page.locator('.msg.bot .choices button').first().waitFor();
+  assert.equal(await page.locator('.notice:visible').count(), 0, 'the bot is answering: no offline note');
+  assert.doesNotMatch(await page.locator('.sub').innerText(), /آنلاین نیست/);
+
+  // "No, it didn't help": handed to people, and nobody is online.
+  await page.locator('.choices button', { hasText: 'نه، کمکی نکرد' }).click();
+  await offlineNote(page).locator('input[type=email]').waitFor();
+  await queueNote(page).waitFor();
+  assert.doesNotMatch(await queueNote(page).innerText(), /دقیقه/);
+  // An agent answers: she is obviously there.
+  const leila = await agentSocket(gw, (await login(gw, 'leila', AGENT_PASSWORD)).json.token);
+  const conv = await storedConv(page, 'evening');
+  leila.send({ type: 'reply', conv, client_id: 'leila-1', text: 'سلام، لیلا هستم. در خدمتم.' });
+  await leila.next((f) => f.type === 'ack' && f.client_id === 'leila-1');
+  await page.locator('.msg.agent .text', { hasText: 'لیلا هستم' }).waitFor();
+  assert.equal(await offlineNote(page).isVisible(), false, 'no "no agent online" under an agent\'s answer');
+  assert.equal(await page.locator('input[type=email]:visible').count(), 0);
+  assert.equal(await queueNote(page).isVisible(), false);
+  assert.doesNotMatch(await page.locator('.sub').innerText(), /آنلاین نیست/);
+  await leila.close();
+  await ctx.close();
+});
+
+test('an agent coming online while the customer waits: the note goes and the wait estimate comes back, nobody writing', { timeout: 90000 }, async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await openWidgetOn(page, 'dawn');
+  await connected(page);
+  await write(page, 'سلام، کسی هست؟');
+  await offlineNote(page).waitFor();
+  await queueNote(page).waitFor();
+  assert.doesNotMatch(await queueNote(page).innerText(), /دقیقه/);
+  const omid = await agentSocket(gw, (await login(gw, 'omid', AGENT_PASSWORD)).json.token);
+  // The server refreshes a waiting customer's queue position every 30 s, with agents_online.
+  await offlineNote(page).waitFor({ state: 'hidden', timeout: 45000 });
+  assert.match(await queueNote(page).innerText(), /دقیقه/);
+  assert.doesNotMatch(await page.locator('.sub').innerText(), /آنلاین نیست/);
+  await omid.close();
   await ctx.close();
 });
 

@@ -27,6 +27,7 @@
       offline: 'No agent is online right now.', placeholder: 'Write a message…', send: 'Send', message: 'Message',
       you: 'You', agent: 'Support', bot: 'Assistant', system: 'Notice', typing: '{name} is typing…',
       queue: 'You are number {n} in the queue.', wait: 'Estimated wait: about {m} min.',
+      later: 'Our team will answer you as soon as someone is back.',
       resolved: 'This conversation has been resolved. Write again if you need more help.',
       newConv: 'New conversation', offlineOffer: 'No agent is online right now. Leave your email and we will answer you there.',
       offlineKnown: 'No agent is online right now. We will answer you at {email}.',
@@ -43,6 +44,7 @@
       offline: 'هم‌اکنون هیچ کارشناسی آنلاین نیست.', placeholder: 'پیام خود را بنویسید…', send: 'ارسال', message: 'پیام',
       you: 'شما', agent: 'پشتیبان', bot: 'دستیار', system: 'اطلاعیه', typing: '{name} در حال نوشتن است…',
       queue: 'شما نفر {n} صف هستید.', wait: 'زمان تقریبی انتظار: حدود {m} دقیقه.',
+      later: 'به‌محض بازگشت همکارانمان به شما پاسخ می‌دهیم.',
       resolved: 'این گفتگو به پایان رسید. اگر باز هم کمک لازم دارید، دوباره بنویسید.',
       newConv: 'گفتگوی تازه', offlineOffer: 'هم‌اکنون هیچ کارشناسی آنلاین نیست. ایمیل خود را بگذارید تا از همان راه پاسخ دهیم.',
       offlineKnown: 'هم‌اکنون هیچ کارشناسی آنلاین نیست. پاسخ را به {email} می‌فرستیم.',
@@ -59,6 +61,7 @@
       offline: 'لا يوجد موظف متصل الآن.', placeholder: 'اكتب رسالتك…', send: 'إرسال', message: 'الرسالة',
       you: 'أنت', agent: 'الدعم', bot: 'المساعد', system: 'إشعار', typing: '{name} يكتب…',
       queue: 'ترتيبك في قائمة الانتظار: {n}.', wait: 'وقت الانتظار المتوقع: حوالي {m} دقيقة.',
+      later: 'سيرد عليك فريقنا فور عودته.',
       resolved: 'تم حل هذه المحادثة. اكتب مجددًا إذا احتجت إلى مساعدة أخرى.',
       newConv: 'محادثة جديدة', offlineOffer: 'لا يوجد موظف متصل الآن. اترك بريدك الإلكتروني وسنرد عليك عبره.',
       offlineKnown: 'لا يوجد موظف متصل الآن. سنرد عليك على {email}.',
@@ -214,7 +217,11 @@
     doc.body.appendChild(host);
   }
 
-  var settings = {}, profile = {}, agentsOnline = true;
+  var settings = {}, profile = {}, agentsOnline = true, queueInfo = null;
+
+  // "No agent online" matters only once the conversation waits for a person:
+  // before that the bot answers, after it an agent has it.
+  function offlineNow() { return !agentsOnline && convStatus[state.conv] === 'queued'; }
 
   function applyLanguage() {
     root.setAttribute('dir', RTL[lang] ? 'rtl' : 'ltr');
@@ -325,18 +332,17 @@
         if (!live || panel.hidden || doc.visibilityState !== 'visible') { if (!replaying) { unread++; updateLauncher(); } }
         sendSeen(conv);
       }
-      if (m.author === 'agent') queueBox.hidden = true;
-    } else if (f.event === 'status') {
-      if (f.status === 'resolved' || f.status === 'closed') {
-        var notice = el('div', { 'class': 'msg system', 'data-author': 'system', role: 'note' }, [el('div', { 'class': 'text', dir: 'auto', text: t('resolved') })]);
-        byKey[key] = notice;
-        place(notice, conv, seq);
-        queueBox.hidden = true;
-        disableChoices();
-      } else if (f.status !== 'queued') {
-        queueBox.hidden = true;
-      }
+      // An agent writing now is the surest sign one is online (old ones in a replay are not).
+      if (m.author === 'agent') { queueInfo = null; if (!replaying) agentsOnline = true; }
+    } else if (f.event === 'status' && (f.status === 'resolved' || f.status === 'closed')) {
+      var notice = el('div', { 'class': 'msg system', 'data-author': 'system', role: 'note' }, [el('div', { 'class': 'text', dir: 'auto', text: t('resolved') })]);
+      byKey[key] = notice;
+      place(notice, conv, seq);
+      disableChoices();
     }
+    updateStatus();
+    renderOffline();
+    renderQueue();
     scrollDown(false);
   }
 
@@ -361,7 +367,7 @@
   function setBanner(text) { banner.textContent = text || ''; banner.hidden = !text; }
   function updateStatus() {
     if (!subEl) return;
-    subEl.textContent = live ? (agentsOnline ? t('online') : t('offline')) : (state.token ? t('connecting') : '');
+    subEl.textContent = live ? (offlineNow() ? t('offline') : t('online')) : (state.token ? t('connecting') : '');
   }
   function updateLauncher() {
     launcherLabel.textContent = t('open');
@@ -482,6 +488,7 @@
       case 'queue': onQueue(f); break;
       case 'typing':
         if (f.who === 'agent') typingEl.textContent = f.state ? t('typing', { name: f.name || t('agent') }) : '';
+        if (f.who === 'agent' && f.state && !agentsOnline) { agentsOnline = true; updateStatus(); renderOffline(); renderQueue(); }
         clearTimeout(typingShownTimer);
         typingShownTimer = setTimeout(function () { typingEl.textContent = ''; }, 8000);
         break;
@@ -531,15 +538,20 @@
   }
 
   function onQueue(f) {
+    if (f.status) convStatus[f.conv] = f.status;
     agentsOnline = f.agents_online !== false;
+    queueInfo = f;
     updateStatus();
     renderOffline();
-    if (f.position > 0) {
-      queueBox.textContent = t('queue', { n: num(f.position) }) + (f.estimated_wait_s ? ' ' + t('wait', { m: num(Math.max(1, Math.round(f.estimated_wait_s / 60))) }) : '');
-      queueBox.hidden = false;
-    } else {
-      queueBox.hidden = true;
-    }
+    renderQueue();
+  }
+  function renderQueue() {
+    var f = queueInfo;
+    queueBox.hidden = !(f && f.position > 0 && convStatus[f.conv] === 'queued');
+    if (queueBox.hidden) return;
+    // Nobody online: minutes would be a promise nobody keeps.
+    var wait = !agentsOnline ? t('later') : f.estimated_wait_s ? t('wait', { m: num(Math.max(1, Math.round(f.estimated_wait_s / 60))) }) : '';
+    queueBox.textContent = t('queue', { n: num(f.position) }) + (wait ? ' ' + wait : '');
   }
 
   function onError(f) {
@@ -684,7 +696,7 @@
     }
   }
   function renderOffline(justSaved) {
-    var show = !agentsOnline && settings.offline_email !== false;
+    var show = offlineNow() && settings.offline_email !== false;
     offlineBox.hidden = !show;
     if (!show) return;
     if (profile.email) {
