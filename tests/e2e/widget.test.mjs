@@ -500,6 +500,48 @@ test('an agent coming online while the customer waits: the note goes and the wai
   await ctx.close();
 });
 
+test('an Arabic-speaking customer on the Persian page gets an Arabic panel, and the message goes with lang "ar"', async () => {
+  const ctx = await browser.newContext({ locale: 'ar-SA' });
+  const page = await ctx.newPage();
+  const sent = [];
+  page.on('websocket', (ws) => ws.on('framesent', (f) => { try { sent.push(JSON.parse(f.payload)); } catch { /* binary */ } }));
+  const lastSent = (type, text) => sent.filter((f) => f.type === type && (text === undefined || f.text === text)).pop();
+  await openWidget(page);
+  await connected(page);
+  // Before the customer writes, the page's language.
+  assert.equal(await page.locator('.root').getAttribute('lang'), 'fa');
+  assert.equal(lastSent('hello').lang, 'fa');
+
+  const text = 'مرحبا، أريد إرجاع المنتج';
+  await write(page, text);
+  const { conv } = await nextCustomerEvent(agent, text);
+  assert.equal(lastSent('message', text).lang, 'ar');
+  assert.equal(await page.locator('.root').getAttribute('lang'), 'ar');
+  assert.equal(await page.locator('.root').getAttribute('dir'), 'rtl');
+  assert.equal(await page.locator('.launcher').innerText(), 'تحدّث معنا');
+  assert.equal(await page.locator('textarea').getAttribute('placeholder'), 'اكتب رسالتك…');
+  const customer = redisCli('HGET', `pasokh:conv:${conv}`, 'customer_id');
+  assert.equal(redisCli('HGET', `pasokh:cust:${customer}`, 'language'), 'ar');
+
+  // An order number says nothing about the language: still Arabic.
+  await write(page, 'SN-48213');
+  await nextCustomerEvent(agent, 'SN-48213');
+  assert.equal(lastSent('message', 'SN-48213').lang, 'ar');
+  // Remembered across a reload of the Persian page.
+  await page.reload();
+  await page.locator('.root[lang=ar]').waitFor();
+  await connected(page);
+  assert.equal(lastSent('hello').lang, 'ar');
+
+  // And an English sentence turns the panel English, left to right.
+  await write(page, 'Sorry, can you answer in English?');
+  await nextCustomerEvent(agent, 'Sorry, can you answer in English?');
+  assert.equal(lastSent('message', 'Sorry, can you answer in English?').lang, 'en');
+  assert.equal(await page.locator('.root').getAttribute('dir'), 'ltr');
+  assert.equal(await page.locator('.launcher').innerText(), 'Chat with us');
+  await ctx.close();
+});
+
 test('connection cut server-side while both sides write: nothing missing, nothing doubled', { timeout: 120000 }, async () => {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();

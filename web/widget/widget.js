@@ -79,15 +79,6 @@
     var l = String(tag || '').toLowerCase().split(/[-_]/)[0];
     return STRINGS[l] ? l : '';
   }
-  // Page (or data-lang) wins; the browser's language is a guess that the
-  // customer's first message may correct.
-  var lang = supported(script.getAttribute('data-lang')) || supported(doc.documentElement.lang);
-  var langFirm = !!lang;
-  if (!lang) {
-    var prefs = navigator.languages || [navigator.language];
-    for (var i = 0; i < prefs.length && !lang; i++) lang = supported(prefs[i]);
-  }
-  lang = lang || 'en';
 
   function t(key, vars) {
     var s = (STRINGS[lang] || STRINGS.en)[key] || STRINGS.en[key] || key;
@@ -96,13 +87,17 @@
   function num(n) {
     try { return new Intl.NumberFormat(lang).format(n); } catch (e) { return String(n); }
   }
+  // Only a clear sign counts: a letter only Persian has (پ چ ژ گ ک ی), else one
+  // only Arabic has (ي ك ة أ إ ى), or two Latin words and no Arabic script.
+  // "سلام", "OK", an order number or an email keep the current language.
   function detectLanguage(text) {
-    var fa = (text.match(/[\u067E\u0686\u0698\u06AF\u06A9\u06CC\u06F0-\u06F9]/g) || []).length;
-    var ar = (text.match(/[\u0629\u064A\u0643\u0649\u0660-\u0669]/g) || []).length;
+    text = text.replace(/\S+@\S+|https?:\/\/\S+/g, '');
     var arabic = (text.match(/[\u0600-\u06FF]/g) || []).length;
     var latin = (text.match(/[A-Za-z]/g) || []).length;
-    if (arabic && arabic >= latin) return fa > ar ? 'fa' : ar > fa ? 'ar' : '';
-    return latin ? 'en' : '';
+    if (arabic && arabic >= latin) {
+      return /[\u067E\u0686\u0698\u06AF\u06A9\u06CC]/.test(text) ? 'fa' : /[\u064A\u0643\u0629\u0623\u0625\u0649]/.test(text) ? 'ar' : '';
+    }
+    return !arabic && (text.match(/(?:^|\s)[A-Za-z]{2,}(?=[\s.,!?;:]|$)/g) || []).length >= 2 ? 'en' : '';
   }
   function codePoints(s) { return Array.from(s).length; }
 
@@ -113,16 +108,26 @@
   var saved = load();
   var state = {
     token: saved.token || '', expiresAt: saved.expires_at || 0, issuedAt: saved.issued_at || 0,
-    conv: saved.conv || '', open: !!saved.open, outbox: Array.isArray(saved.outbox) ? saved.outbox : []
+    conv: saved.conv || '', open: !!saved.open, outbox: Array.isArray(saved.outbox) ? saved.outbox : [],
+    lang: supported(saved.lang)   // the language the customer writes in, once known
   };
   function persist() {
     try {
       localStorage.setItem(STORE_KEY, JSON.stringify({
         token: state.token, expires_at: state.expiresAt, issued_at: state.issuedAt, conv: state.conv,
-        open: state.open, outbox: state.outbox.slice(-50)
+        open: state.open, outbox: state.outbox.slice(-50), lang: state.lang
       }));
     } catch (e) { /* private mode or full: the session lasts as long as the page */ }
   }
+
+  // The customer's own writing wins (see send()); before it, data-lang or the
+  // page's <html lang>, then the browser's languages.
+  var lang = state.lang || supported(script.getAttribute('data-lang')) || supported(doc.documentElement.lang);
+  if (!lang) {
+    var prefs = navigator.languages || [navigator.language];
+    for (var i = 0; i < prefs.length && !lang; i++) lang = supported(prefs[i]);
+  }
+  lang = lang || 'en';
 
   // --- DOM -------------------------------------------------------------------
   function el(tag, attrs, kids) {
@@ -222,6 +227,15 @@
   // "No agent online" matters only once the conversation waits for a person:
   // before that the bot answers, after it an agent has it.
   function offlineNow() { return !agentsOnline && convStatus[state.conv] === 'queued'; }
+
+  // The customer wrote in another language: the whole panel follows.
+  function switchLanguage(l) {
+    lang = l;
+    offlineBox.textContent = '';  // rebuilt in the new language
+    applyLanguage();
+    renderOffline();
+    renderQueue();
+  }
 
   function applyLanguage() {
     root.setAttribute('dir', RTL[lang] ? 'rtl' : 'ltr');
@@ -616,11 +630,10 @@
     if (!text) return false;
     if (codePoints(text) > MAX_CHARS) { showAlert(t('tooLong', { n: num(MAX_CHARS) })); return false; }
     showAlert('');
-    if (!langFirm) {
-      var guess = detectLanguage(text);
-      langFirm = true;
-      if (guess && guess !== lang) { lang = guess; applyLanguage(); }
-    }
+    // Typed text only: a tapped choice is in the bot's language, not the customer's.
+    var said = buttonId ? '' : detectLanguage(text);
+    if (said) state.lang = said;
+    if (said && said !== lang) switchLanguage(said);
     var item = { client_id: newClientId(), text: text, lang: lang };
     if (buttonId) item.button = buttonId;
     state.outbox.push(item);
