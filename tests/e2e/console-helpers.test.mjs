@@ -1,10 +1,12 @@
 // Unit tests of the console's pure helpers (Node only, no browser): the `/`
-// canned-response picker, label lists and snooze presets.
+// canned-response picker, label lists, snooze presets and an edited agent's
+// changes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { insertCanned, matchCanned, moveActive, slashQuery } from '../../web/console/js/canned.js';
 import { labelList } from '../../web/console/js/store/state.js';
 import { snoozeUntil } from '../../web/console/js/views/actions.js';
+import { agentChanges } from '../../web/console/js/views/admin.js';
 
 const canned = [
   { id: 'cr_1', shortcut: 'warranty', title: 'Warranty period', text: 'Your warranty lasts 2 years.' },
@@ -63,4 +65,16 @@ test('snooze presets', () => {
   assert.equal(snoozeUntil('tomorrow', '', now), new Date(2026, 2, 21, 9, 0).getTime());
   assert.equal(snoozeUntil('custom', '2026-03-22T10:00', now), new Date(2026, 2, 22, 10, 0).getTime());
   assert.ok(Number.isNaN(snoozeUntil('custom', '', now)));
+});
+
+test('agentChanges: only what differs from the agent, the password only when typed', () => {
+  const leila = { id: 'ag_leila', login: 'leila', name: 'Leila', role: 'admin', teams: ['support', 'vip'], capacity: 8 };
+  const same = { login: 'leila', name: 'Leila', role: 'admin', teams: 'support, vip', capacity: '8', password: '' };
+  assert.deepEqual(agentChanges(leila, same), {});
+  assert.deepEqual(agentChanges(leila, { ...same, password: 'new-secret-1' }), { password: 'new-secret-1' });
+  assert.deepEqual(agentChanges(leila, { ...same, role: 'agent', teams: 'vip', capacity: '3', name: ' Leila A. ' }),
+    { role: 'agent', teams: ['vip'], capacity: 3, name: 'Leila A.' });
+  // Emptied fields keep the current value (the server refuses an empty name or team list).
+  assert.deepEqual(agentChanges(leila, { ...same, name: '', teams: '', capacity: '' }), {});
+  assert.deepEqual(agentChanges({ ...leila, teams: undefined, team: 'support' }, { ...same, teams: 'support' }), {});
 });

@@ -5,6 +5,22 @@ import { $, h } from './dom.js';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const csv = (v) => String(v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+const agentTeams = (a) => (a.teams ?? [a.team]).filter(Boolean);
+
+// The PATCH body of an edited agent: only what differs from its current values
+// (the password only when typed), so untouched fields are never overwritten.
+export function agentChanges(current, f) {
+  const out = {};
+  const name = String(f.name ?? '').trim();
+  if (name && name !== current.name) out.name = name;
+  if (f.role && f.role !== current.role) out.role = f.role;
+  const teams = csv(f.teams);
+  if (teams.length && teams.join(',') !== agentTeams(current).join(',')) out.teams = teams;
+  // Anything typed that differs goes as a number; the server says what it accepts.
+  if (String(f.capacity ?? '').trim() !== '' && Number(f.capacity) !== current.capacity) out.capacity = Number(f.capacity);
+  if (f.password) out.password = f.password;
+  return out;
+}
 
 // A form from field specs: { name, label, type?, options?, value?, required? }.
 function formOf(id, fields, submitLabel, onSubmit) {
@@ -16,11 +32,11 @@ function formOf(id, fields, submitLabel, onSubmit) {
       control = h('select', { id: fid, name: f.name }, f.options.map((o) => h('option', { value: o, selected: o === f.value || null }, o)));
     } else if (f.type === 'textarea') {
       control = h('textarea', { id: fid, name: f.name, rows: 3, dir: 'auto', required: f.required || null });
-      control.value = f.value ?? '';
+      control.defaultValue = f.value ?? ''; // the default, so form.reset() comes back to it
     } else {
       control = h('input', { id: fid, name: f.name, type: f.type ?? 'text', dir: f.type ? null : 'auto',
         required: f.required || null, autocomplete: 'off', placeholder: f.placeholder ?? null });
-      control.value = f.value ?? '';
+      control.defaultValue = f.value ?? '';
     }
     form.append(h('label', { for: fid }, f.label), control);
   }
@@ -56,48 +72,99 @@ export function mountAdmin({ notice, onCannedChanged }) {
     try { await fn(...args); } catch (e) { notice(e.message); }
   };
 
+  // The form below a table adds an item or, after its Edit button (or typing
+  // an existing key), changes that item starting from its current values.
+  function editMode(form, { key, heading, addTitle, editTitle, fill }) {
+    let editing = null;
+    const submit = form.querySelector('button[type="submit"]');
+    const addLabel = submit.textContent;
+    const stop = h('button', { type: 'button', class: 'edit-cancel', hidden: true, onclick: () => set(null) }, 'Cancel editing');
+    submit.after(' ', stop);
+    function set(item) {
+      editing = item;
+      if (!item) form.reset();
+      else fill(item);
+      form.elements[key].readOnly = !!item;
+      heading.textContent = item ? editTitle(item) : addTitle;
+      submit.textContent = item ? 'Save changes' : addLabel;
+      stop.hidden = !item;
+      form.querySelector('.error').hidden = true;
+    }
+    return { set, get editing() { return editing; } };
+  }
+
   async function agentsPage() {
     const agents = await routing.agents();
-    const rows = agents.map((a) => [h('bdi', {}, a.name ?? ''), a.login ?? '', a.role ?? '', (a.teams ?? [a.team]).filter(Boolean).join(', '),
+    const heading = h('h3', {}, 'Add an agent');
+    const form = formOf('agent-form', [
+      { name: 'login', label: 'Login', required: true },
+      { name: 'name', label: 'Name' },
+      { name: 'password', label: 'Password (new agents, or to change it)', type: 'password' },
+      { name: 'role', label: 'Role', options: ['agent', 'admin'], value: 'agent' },
+      { name: 'teams', label: 'Teams (comma-separated)', value: 'support' },
+      { name: 'capacity', label: 'Capacity', type: 'number', value: '5' },
+    ], 'Save agent', async (f) => {
+      const current = mode.editing;
+      if (current) {
+        const changes = agentChanges(current, f);
+        if (!Object.keys(changes).length) throw new Error('Nothing changed.');
+        await routing.saveAgent({ id: current.id, ...changes }, false);
+      } else {
+        await routing.saveAgent({ login: f.login, name: f.name || f.login, role: f.role, teams: csv(f.teams),
+          capacity: Number(f.capacity) || 0, ...(f.password ? { password: f.password } : {}) }, true);
+      }
+      show('agents');
+    });
+    const mode = editMode(form, { key: 'login', heading, addTitle: 'Add an agent',
+      editTitle: (a) => `Change agent ${a.login} (only the fields you change are saved)`,
+      fill: (a) => {
+        const e = form.elements;
+        e.login.value = a.login; e.name.value = a.name ?? ''; e.password.value = '';
+        e.role.value = a.role || 'agent'; e.teams.value = agentTeams(a).join(', '); e.capacity.value = String(a.capacity ?? '');
+      } });
+    // Typing the login of an existing agent edits that agent, not a new one with defaults.
+    form.elements.login.addEventListener('change', () => {
+      const a = agents.find((x) => x.login === form.elements.login.value.trim());
+      if (a && !mode.editing) mode.set(a);
+    });
+    const rows = agents.map((a) => [h('bdi', {}, a.name ?? ''), a.login ?? '', a.role ?? '', agentTeams(a).join(', '),
       String(a.capacity ?? ''), a.status ?? '',
-      button('Delete', guarded(async () => { await routing.deleteAgent(a.id); show('agents'); }), { 'aria-label': `Delete ${a.login}` })]);
-    return [table('Agents', ['Name', 'Login', 'Role', 'Teams', 'Capacity', 'Status', ''], rows),
-      h('h3', {}, 'Add or change an agent'),
-      formOf('agent-form', [
-        { name: 'login', label: 'Login', required: true },
-        { name: 'name', label: 'Name' },
-        { name: 'password', label: 'Password (new agents, or to change it)', type: 'password' },
-        { name: 'role', label: 'Role', options: ['agent', 'admin'], value: 'agent' },
-        { name: 'teams', label: 'Teams (comma-separated)', value: 'support' },
-        { name: 'capacity', label: 'Capacity', type: 'number', value: '5' },
-      ], 'Save agent', async (f) => {
-        const existing = agents.find((a) => a.login === f.login);
-        const body = { name: f.name || f.login, role: f.role, teams: csv(f.teams), capacity: Number(f.capacity) || 0,
-          ...(f.password ? { password: f.password } : {}) };
-        await routing.saveAgent(existing ? { id: existing.id, ...body } : { login: f.login, ...body }, !existing);
-        show('agents');
-      })];
+      h('span', {}, button('Edit', () => { mode.set(a); form.elements.name.focus(); }, { 'aria-label': `Edit ${a.login}` }), ' ',
+        button('Delete', guarded(async () => { await routing.deleteAgent(a.id); show('agents'); }), { 'aria-label': `Delete ${a.login}` }))]);
+    return [table('Agents', ['Name', 'Login', 'Role', 'Teams', 'Capacity', 'Status', ''], rows), heading, form];
   }
 
   async function teamsPage() {
     const teams = await routing.teams();
+    const heading = h('h3', {}, 'Add a team');
+    const form = formOf('team-form', [
+      { name: 'id', label: 'Id', required: true },
+      { name: 'name', label: 'Name' },
+      { name: 'strategy', label: 'Assignment', options: ['least_loaded', 'round_robin'], value: 'least_loaded' },
+      { name: 'skills', label: 'Skills (comma-separated: warranty, returns, repair…)' },
+      { name: 'languages', label: 'Languages (fa, ar, en)' },
+    ], 'Save team', async (f) => {
+      // PUT replaces the definition: hours, SLA and closed message come from the current one.
+      const old = mode.editing ?? {};
+      await routing.saveTeam({ ...old, id: f.id, name: f.name || f.id, strategy: f.strategy, skills: csv(f.skills),
+        languages: csv(f.languages) }, !old.id);
+      show('teams');
+    });
+    const mode = editMode(form, { key: 'id', heading, addTitle: 'Add a team', editTitle: (t) => `Change team ${t.id}`,
+      fill: (t) => {
+        const e = form.elements;
+        e.id.value = t.id; e.name.value = t.name ?? ''; e.strategy.value = t.strategy || 'least_loaded';
+        e.skills.value = (t.skills ?? []).join(', '); e.languages.value = (t.languages ?? []).join(', ');
+      } });
+    form.elements.id.addEventListener('change', () => {
+      const t = teams.find((x) => x.id === form.elements.id.value.trim());
+      if (t && !mode.editing) mode.set(t);
+    });
     const rows = teams.map((t) => [t.id, h('bdi', {}, t.name ?? ''), t.strategy ?? '', (t.skills ?? []).join(', '),
       (t.languages ?? []).join(', '),
-      button('Delete', guarded(async () => { await routing.deleteTeam(t.id); show('teams'); }), { 'aria-label': `Delete team ${t.id}` })]);
-    return [table('Teams', ['Id', 'Name', 'Strategy', 'Skills', 'Languages', ''], rows),
-      h('h3', {}, 'Add or change a team'),
-      formOf('team-form', [
-        { name: 'id', label: 'Id', required: true },
-        { name: 'name', label: 'Name' },
-        { name: 'strategy', label: 'Assignment', options: ['least_loaded', 'round_robin'], value: 'least_loaded' },
-        { name: 'skills', label: 'Skills (comma-separated: warranty, returns, repair…)' },
-        { name: 'languages', label: 'Languages (fa, ar, en)' },
-      ], 'Save team', async (f) => {
-        const old = teams.find((t) => t.id === f.id) ?? {};
-        await routing.saveTeam({ ...old, id: f.id, name: f.name || f.id, strategy: f.strategy, skills: csv(f.skills),
-          languages: csv(f.languages) }, !old.id);
-        show('teams');
-      })];
+      h('span', {}, button('Edit', () => { mode.set(t); form.elements.name.focus(); }, { 'aria-label': `Edit team ${t.id}` }), ' ',
+        button('Delete', guarded(async () => { await routing.deleteTeam(t.id); show('teams'); }), { 'aria-label': `Delete team ${t.id}` }))]);
+    return [table('Teams', ['Id', 'Name', 'Strategy', 'Skills', 'Languages', ''], rows), heading, form];
   }
 
   async function hoursPage() {
