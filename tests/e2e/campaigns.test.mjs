@@ -32,6 +32,13 @@ before(async () => {
   browser = await launchBrowser();
 });
 
+async function api(method, path) {
+  const auth = await (await fetch(`${gw.base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ login: 'boss', password: 'boss-secret-3' }) })).json();
+  const res = await fetch(`${gw.base}${path}`, { method, headers: { authorization: `Bearer ${auth.token}` } });
+  return res.json();
+}
+
 after(async () => {
   await browser?.close().catch(() => {});
   await gw?.cleanup();
@@ -58,10 +65,34 @@ test('an admin creates a campaign and watches its progress live', async () => {
   await page.fill('#campaign-text_fa', '{name} عزیز، یلدا مبارک! کد: {code}');
   await page.fill('#campaign-code', 'YALDA-E2E');
   await page.fill('#campaign-rate', '20');
+
+  // Nothing goes out before the admin confirms what the dialog says; an empty
+  // audience is said to be everyone. Cancel creates nothing.
   await page.click('#campaign-form button[type="submit"]');
+  await page.waitForSelector('#confirm-dialog[open]', { timeout: WAIT });
+  const question = (await page.textContent('#confirm-dialog')).replace(/[\u2068\u2069]/g, '');
+  assert.match(question, /"یلدا" \(Occasion greeting\), with texts in fa, offer code YALDA-E2E/);
+  assert.match(question, /The audience is empty: it goes to EVERY customer who has not opted out/);
+  await page.click('#confirm-cancel');
+  await page.waitForSelector('#confirm-dialog', { state: 'hidden' });
+  await page.waitForTimeout(300);
+  assert.deepEqual((await api('GET', '/api/v1/admin/campaigns')).campaigns, [], 'cancelled: no campaign');
+  assert.equal(await page.inputValue('#campaign-name'), 'یلدا', 'the form is kept for another try');
+
+  await page.click('#campaign-form button[type="submit"]');
+  await page.waitForSelector('#confirm-dialog[open]', { timeout: WAIT });
+  await page.click('#confirm-ok');
 
   const row = '#campaign-table tr[data-campaign]';
   await page.waitForSelector(row, { timeout: WAIT });
+  // Created: the form is empty again, so a second click cannot send it twice.
+  await until(async () => (await page.inputValue('#campaign-name')) === '', 'the form reset');
+  assert.equal(await page.inputValue('#campaign-text_fa'), '');
+  assert.equal(await page.inputValue('#campaign-code'), '');
+  await page.click('#campaign-form button[type="submit"]');
+  await page.waitForTimeout(300);
+  assert.ok(await page.isHidden('#confirm-dialog'), 'an empty form asks nothing');
+  assert.equal((await api('GET', '/api/v1/admin/campaigns')).campaigns.length, 1, 'one campaign');
   const cell = (stat) => page.textContent(`${row} td[data-stat="${stat}"]`);
   await until(async () => (await cell('sent')) === String(CUSTOMERS), 'all sent');
   assert.equal(await cell('queued'), String(CUSTOMERS));
@@ -72,5 +103,32 @@ test('an admin creates a campaign and watches its progress live', async () => {
   const r = await postMessage(gw, { message_id: randomUUID(), customer: { id: 'c-3', name: 'مشتری 3' }, text: 'ممنون!' });
   assert.equal(r.status, 201);
   await until(async () => (await cell('replied')) === '1', 'the reply counted');
+
+  // An audience is summed up; Cancel on a campaign asks first and is final only when confirmed.
+  await page.fill('#campaign-name', 'Nowruz');
+  await page.selectOption('#campaign-occasion', 'nowruz');
+  await page.fill('#campaign-text_fa', 'نوروز مبارک');
+  await page.fill('#campaign-text_en', 'Happy Nowruz');
+  await page.fill('#campaign-languages', 'fa, en');
+  await page.fill('#campaign-tags', 'loyal');
+  await page.click('#campaign-form button[type="submit"]');
+  await page.waitForSelector('#confirm-dialog[open]', { timeout: WAIT });
+  const summary = await page.textContent('#confirm-dialog');
+  assert.match(summary, /It targets 2 languages \(fa, en\), 1 tag \(loyal\); opted-out customers are skipped/);
+  assert.doesNotMatch(summary, /EVERY/);
+  await page.click('#confirm-ok');
+  const nowruz = '#campaign-table tr[data-status="scheduled"]';
+  await page.waitForSelector(nowruz, { timeout: WAIT });
+  await page.click(`${nowruz} button:text-is("Cancel")`);
+  await page.waitForSelector('#confirm-dialog[open]', { timeout: WAIT });
+  assert.match((await page.textContent('#confirm-dialog')).replace(/[\u2068\u2069]/g, ''), /Cancel the campaign Nowruz\?.*final/);
+  await page.click('#confirm-cancel'); // "Keep it"
+  await page.waitForTimeout(300);
+  const id = await page.getAttribute(nowruz, 'data-campaign');
+  assert.equal((await api('GET', `/api/v1/admin/campaigns/${id}`)).status, 'scheduled', 'kept');
+  await page.click(`${nowruz} button:text-is("Cancel")`);
+  await page.waitForSelector('#confirm-dialog[open]', { timeout: WAIT });
+  await page.click('#confirm-ok');
+  await until(async () => (await api('GET', `/api/v1/admin/campaigns/${id}`)).status === 'cancelled', 'cancelled');
   assert.deepEqual(errors, []);
 });

@@ -1,12 +1,14 @@
-// Browser tests of the console's admin pages: editing an agent or a team
+// Browser tests of the console's admin safety: editing an agent or a team
 // starts from its current values and changes only what the admin changed
-// (a new password never demotes an admin). Real Redis, real pasokh, Debian's
-// Chromium.
+// (a new password never demotes an admin), and deleting an agent, a team or a
+// canned response, or merging two customer files, asks first and does nothing
+// when cancelled. Real Redis, real pasokh, Debian's Chromium.
 //
 //   cd build && node --test --test-reporter=spec ../tests/e2e/console-admin.test.mjs
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Pasokh, RedisServer, defaultConfig } from '../support/harness.mjs';
+import { randomUUID } from 'node:crypto';
+import { Pasokh, RedisServer, defaultConfig, postMessage } from '../support/harness.mjs';
 import { launchBrowser } from './browser.mjs';
 
 const T = { timeout: 90_000 };
@@ -80,6 +82,16 @@ async function showTab(page, tab) {
   await page.waitForSelector('#admin-page table', { timeout: WAIT });
 }
 
+// The confirmation dialog: its text, then Cancel or the confirm button.
+async function confirmText(page) {
+  await page.waitForSelector('#confirm-dialog[open]', { timeout: WAIT });
+  return (await page.textContent('#confirm-dialog')).replace(/[\u2068\u2069]/g, '');
+}
+async function answer(page, yes) {
+  await page.click(yes ? '#confirm-ok' : '#confirm-cancel');
+  await page.waitForSelector('#confirm-dialog', { state: 'hidden', timeout: WAIT });
+}
+
 async function until(check, what) {
   const deadline = Date.now() + WAIT;
   while (!(await check())) {
@@ -94,7 +106,7 @@ const reloaded = (page) => until(async () => (await page.locator('#agent-form-lo
 
 const row = (page, text) => page.locator('#admin-page tr', { hasText: text });
 
-describe('agent console: admin edits', () => {
+describe('agent console: admin edits and confirmations', () => {
   test('Edit changes only what the admin changed: a new password keeps role, teams, capacity and name', T, async () => {
     for (const id of ['warranty', 'vip']) assert.equal((await rest('POST', '/api/v1/admin/teams', { id, name: id })).status, 201);
     const made = await rest('POST', '/api/v1/admin/agents', { login: 'leila', name: 'Leila Ahmadi', password: 'leila-secret-1',
@@ -160,6 +172,86 @@ describe('agent console: admin edits', () => {
     await row(page, 'VIP desk').waitFor({ timeout: WAIT });
     const vip = (await rest('GET', '/api/v1/teams')).json.teams.find((t) => t.id === 'vip');
     assert.deepEqual([vip.name, vip.skills, vip.languages], ['VIP desk', ['gold'], ['fa', 'en']]);
+    assert.deepEqual(page.errors, []);
+  });
+
+  test('deleting an agent, a team or a canned response asks first, naming it; Cancel deletes nothing', T, async () => {
+    await rest('POST', '/api/v1/admin/teams', { id: 'night', name: 'Night shift' });
+    await rest('POST', '/api/v1/admin/agents', { login: 'reza', name: 'Reza', password: 'reza-secret-1', teams: ['support'] });
+    await rest('POST', '/api/v1/admin/canned', { shortcut: 'hello', title: 'Greeting', text: 'Hello!' });
+    const page = await openAdmin('agents');
+
+    await row(page, 'reza').getByRole('button', { name: 'Delete reza' }).click();
+    const text = await confirmText(page);
+    assert.match(text, /Delete agent Reza \(reza\)\?/);
+    assert.match(text, /open conversations go back to the queue/);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'confirm-cancel', 'Cancel has the focus');
+    await answer(page, false);
+    await page.keyboard.press('Escape'); // nothing open: harmless
+    assert.ok(await agentRow('ag_reza'), 'cancelled: Reza is still there');
+    assert.equal(await row(page, 'reza').count(), 1);
+    // Escape cancels too.
+    await row(page, 'reza').getByRole('button', { name: 'Delete reza' }).click();
+    await confirmText(page);
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#confirm-dialog', { state: 'hidden' });
+    assert.ok(await agentRow('ag_reza'));
+    // Confirmed: deleted.
+    await row(page, 'reza').getByRole('button', { name: 'Delete reza' }).click();
+    await confirmText(page);
+    await answer(page, true);
+    await row(page, 'reza').waitFor({ state: 'detached', timeout: WAIT });
+    assert.equal(await agentRow('ag_reza'), undefined);
+
+    await showTab(page, 'teams');
+    await row(page, 'night').getByRole('button', { name: 'Delete team night' }).click();
+    assert.match(await confirmText(page), /Delete team Night shift \(night\)\?/);
+    await answer(page, false);
+    assert.ok((await rest('GET', '/api/v1/teams')).json.teams.some((t) => t.id === 'night'), 'the team is still there');
+    await row(page, 'night').getByRole('button', { name: 'Delete team night' }).click();
+    await confirmText(page);
+    await answer(page, true);
+    await row(page, 'Night shift').waitFor({ state: 'detached', timeout: WAIT });
+
+    await showTab(page, 'canned');
+    await row(page, '/hello').getByRole('button', { name: 'Delete /hello' }).click();
+    assert.match(await confirmText(page), /Delete the canned response \/hello \(Greeting\)\?/);
+    await answer(page, false);
+    assert.deepEqual((await rest('GET', '/api/v1/canned')).json.canned.map((c) => c.shortcut), ['hello']);
+    await row(page, '/hello').getByRole('button', { name: 'Delete /hello' }).click();
+    await confirmText(page);
+    await answer(page, true);
+    await row(page, '/hello').waitFor({ state: 'detached', timeout: WAIT });
+    assert.deepEqual((await rest('GET', '/api/v1/canned')).json.canned, []);
+    assert.deepEqual(page.errors, []);
+  });
+
+  test('"Merge into this file" asks first, naming both files; Cancel merges nothing', T, async () => {
+    const writes = async (id, text, channel) => {
+      const r = await postMessage(gw, { message_id: randomUUID(), customer: { id, name: 'نیما رحیمی' }, text, language: 'fa' }, { channel });
+      assert.equal(r.status, 201, r.text);
+      return r.json;
+    };
+    const a = await writes('nima-api', 'سلام، گوشی‌ام روشن نمی‌شود', 'api');
+    const b = await writes('nima-shop', 'سلام، شارژر را کی می‌فرستید؟', 'shop');
+    const page = await openAdmin();
+    await page.click(`#conv-list .conv-item[data-conv="${a.conversation_id}"]`);
+    const merge = page.locator(`#customer-panel .suggestion[data-customer="${b.customer_id}"] .merge-btn`);
+    await merge.waitFor({ timeout: WAIT });
+
+    await merge.click();
+    const text = await confirmText(page);
+    assert.match(text, new RegExp(`Merge نیما رحیمی \\(${b.customer_id}\\) into نیما رحیمی \\(${a.customer_id}\\)\\?`));
+    assert.match(text, /undo/);
+    await answer(page, false);
+    assert.equal((await rest('GET', `/api/v1/customers/${b.customer_id}`)).json.customer.merged_into ?? '', '', 'not merged');
+    assert.equal(await merge.count(), 1, 'the suggestion is still offered');
+
+    await merge.click();
+    await confirmText(page);
+    await answer(page, true);
+    await page.locator('#customer-panel .cust-merges .merge').waitFor({ timeout: WAIT });
+    assert.equal((await rest('GET', `/api/v1/customers/${b.customer_id}`)).json.customer.merged_into, a.customer_id);
     assert.deepEqual(page.errors, []);
   });
 });

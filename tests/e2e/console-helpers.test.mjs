@@ -1,12 +1,13 @@
 // Unit tests of the console's pure helpers (Node only, no browser): the `/`
-// canned-response picker, label lists, snooze presets and an edited agent's
-// changes.
+// canned-response picker, label lists, snooze presets, an edited agent's
+// changes and a new campaign's confirmation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { insertCanned, matchCanned, moveActive, slashQuery } from '../../web/console/js/canned.js';
 import { labelList } from '../../web/console/js/store/state.js';
 import { snoozeUntil } from '../../web/console/js/views/actions.js';
 import { agentChanges } from '../../web/console/js/views/admin.js';
+import { campaignBody, campaignSummary } from '../../web/console/js/views/campaigns.js';
 
 const canned = [
   { id: 'cr_1', shortcut: 'warranty', title: 'Warranty period', text: 'Your warranty lasts 2 years.' },
@@ -77,4 +78,15 @@ test('agentChanges: only what differs from the agent, the password only when typ
   // Emptied fields keep the current value (the server refuses an empty name or team list).
   assert.deepEqual(agentChanges(leila, { ...same, name: '', teams: '', capacity: '' }), {});
   assert.deepEqual(agentChanges({ ...leila, teams: undefined, team: 'support' }, { ...same, teams: 'support' }), {});
+});
+
+test('campaignSummary: what a new campaign targets; an empty audience is everyone', () => {
+  const strip = (xs) => xs.map((x) => x.replace(/[\u2068\u2069]/g, ''));
+  const all = strip(campaignSummary(campaignBody({ name: 'Yalda', kind: 'occasion', occasion: 'yalda', text_fa: 'یلدا مبارک', code: 'Y5' })));
+  assert.equal(all[0], '"Yalda" (Occasion greeting), with texts in fa, offer code Y5.');
+  assert.equal(all[1], 'The audience is empty: it goes to EVERY customer who has not opted out.');
+  const some = strip(campaignSummary(campaignBody({ name: 'Fix', kind: 'warranty_ending', days: '30', text_en: 'x', text_fa: 'y',
+    languages: 'fa, en', channels: 'whatsapp', tags: 'loyal, vip' })));
+  assert.equal(some[0], '"Fix" (Warranty ending), with texts in fa, en.');
+  assert.equal(some[1], 'It targets 2 languages (fa, en), 1 channel (whatsapp), 2 tags (loyal, vip); opted-out customers are skipped.');
 });

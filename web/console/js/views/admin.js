@@ -1,6 +1,7 @@
 // Admin pages (admin role only; the server refuses the routes to agents with
 // 403 too): agents, teams, business hours, canned responses.
 import { api, routing } from '../api.js';
+import { confirmAction } from './confirm.js';
 import { $, h } from './dom.js';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
@@ -130,7 +131,14 @@ export function mountAdmin({ notice, onCannedChanged }) {
     const rows = agents.map((a) => [h('bdi', {}, a.name ?? ''), a.login ?? '', a.role ?? '', agentTeams(a).join(', '),
       String(a.capacity ?? ''), a.status ?? '',
       h('span', {}, button('Edit', () => { mode.set(a); form.elements.name.focus(); }, { 'aria-label': `Edit ${a.login}` }), ' ',
-        button('Delete', guarded(async () => { await routing.deleteAgent(a.id); show('agents'); }), { 'aria-label': `Delete ${a.login}` }))]);
+        button('Delete', guarded(async () => {
+          const ok = await confirmAction({ title: 'Delete this agent?', ok: 'Delete agent', danger: true,
+            text: [['Delete agent ', h('bdi', {}, a.name || a.login), ` (${a.login})?`],
+              'Their open conversations go back to the queue and they are signed out. This cannot be undone.'] });
+          if (!ok) return;
+          await routing.deleteAgent(a.id);
+          show('agents');
+        }), { 'aria-label': `Delete ${a.login}` }))]);
     return [table('Agents', ['Name', 'Login', 'Role', 'Teams', 'Capacity', 'Status', ''], rows), heading, form];
   }
 
@@ -163,7 +171,14 @@ export function mountAdmin({ notice, onCannedChanged }) {
     const rows = teams.map((t) => [t.id, h('bdi', {}, t.name ?? ''), t.strategy ?? '', (t.skills ?? []).join(', '),
       (t.languages ?? []).join(', '),
       h('span', {}, button('Edit', () => { mode.set(t); form.elements.name.focus(); }, { 'aria-label': `Edit team ${t.id}` }), ' ',
-        button('Delete', guarded(async () => { await routing.deleteTeam(t.id); show('teams'); }), { 'aria-label': `Delete team ${t.id}` }))]);
+        button('Delete', guarded(async () => {
+          const ok = await confirmAction({ title: 'Delete this team?', ok: 'Delete team', danger: true,
+            text: [['Delete team ', h('bdi', {}, t.name || t.id), ` (${t.id})?`],
+              'Its agents stay but no longer get its conversations, and its business hours and SLA are lost.'] });
+          if (!ok) return;
+          await routing.deleteTeam(t.id);
+          show('teams');
+        }), { 'aria-label': `Delete team ${t.id}` }))]);
     return [table('Teams', ['Id', 'Name', 'Strategy', 'Skills', 'Languages', ''], rows), heading, form];
   }
 
@@ -203,8 +218,15 @@ export function mountAdmin({ notice, onCannedChanged }) {
         for (const k of ['shortcut', 'title', 'text']) form.elements[k].value = c[k];
         form.elements.shortcut.focus();
       }, { 'aria-label': `Edit /${c.shortcut}` }), ' ',
-      button('Delete', guarded(async () => { await api.deleteCanned(c.id); onCannedChanged(); show('canned'); }),
-        { 'aria-label': `Delete /${c.shortcut}` }))]);
+      button('Delete', guarded(async () => {
+        const ok = await confirmAction({ title: 'Delete this canned response?', ok: 'Delete response', danger: true,
+          text: [['Delete the canned response ', h('bdi', {}, `/${c.shortcut}`), c.title ? [' (', h('bdi', {}, c.title), ')'] : '', '?'],
+            'Agents can no longer pick it with /.'] });
+        if (!ok) return;
+        await api.deleteCanned(c.id);
+        onCannedChanged();
+        show('canned');
+      }), { 'aria-label': `Delete /${c.shortcut}` }))]);
     return [table('Canned responses', ['Shortcut', 'Title', 'Text', ''], rows), h('h3', {}, 'Add or change a response'), form];
   }
 

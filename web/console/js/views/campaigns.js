@@ -4,6 +4,7 @@
 // resume / cancel, and a form to create one (follow-up after a purchase, an
 // occasion such as Nowruz or Yalda, birthdays, warranty ending).
 import { call } from '../api.js';
+import { confirmAction } from './confirm.js';
 import { $, h } from './dom.js';
 
 const enc = encodeURIComponent;
@@ -36,6 +37,24 @@ export function campaignBody(f) {
   return body;
 }
 
+// What the confirmation says a new campaign will do, a paragraph per line
+// (exported for tests). An empty audience means everyone: said plainly.
+export function campaignSummary(body) {
+  const kind = KINDS.find(([k]) => k === body.kind)?.[1] ?? body.kind;
+  const texts = Object.keys(body.texts ?? {});
+  const a = body.audience ?? {};
+  const part = (k, one, many) => (a[k]?.length ? `${a[k].length} ${a[k].length === 1 ? one : many} (${a[k].join(', ')})` : null);
+  const parts = [part('languages', 'language', 'languages'), part('channels', 'channel', 'channels'),
+    part('tags', 'tag', 'tags'), part('products', 'product', 'products')].filter(Boolean);
+  // The name is bidi-isolated (FSI…PDI) so a Persian name keeps the sentence in order.
+  return [
+    `"\u2068${body.name}\u2069" (${kind}), with texts in ${texts.length ? texts.join(', ') : 'no language'}${body.code ? `, offer code ${body.code}` : ''}.`,
+    parts.length ? `It targets ${parts.join(', ')}; opted-out customers are skipped.`
+      : 'The audience is empty: it goes to EVERY customer who has not opted out.',
+    'Sending starts on its own schedule (at once for an occasion dated today). Pause or Cancel stop only messages not queued yet.',
+  ];
+}
+
 export function mountCampaigns({ notice }) {
   const btn = $('#campaigns-btn');
   const view = $('#campaigns-view');
@@ -57,6 +76,9 @@ export function mountCampaigns({ notice }) {
   };
 
   const act = (c, action) => async () => {
+    if (action === 'cancel' && !await confirmAction({ title: 'Cancel this campaign?', ok: 'Cancel campaign', cancel: 'Keep it',
+      danger: true, text: [['Cancel the campaign ', h('bdi', {}, c.name ?? c.id), '?'],
+        'This is final: it cannot be resumed. Messages already queued still go out.'] })) return;
     try {
       update(await call(`/api/v1/admin/campaigns/${enc(c.id)}/${action}`, { method: 'POST' }));
     } catch (e) { notice(e.message); }
@@ -117,18 +139,23 @@ export function mountCampaigns({ notice }) {
     if (o.options) control = h('select', { id, name }, o.options.map(([v, t]) => h('option', { value: v }, t)));
     else if (o.textarea) control = h('textarea', { id, name, rows: 2, dir: o.dir ?? 'auto' });
     else control = h('input', { id, name, type: o.type ?? 'text', dir: o.type ? null : 'auto', autocomplete: 'off', required: o.required || null, step: o.type === 'number' ? 'any' : null });
-    if (o.value) control.value = o.value;
+    if (o.value) control.defaultValue = o.value; // the default, so form.reset() comes back to it
     form.append(h('label', { for: id }, label), control);
   }
   const error = h('p', { class: 'error', role: 'alert', hidden: true });
-  form.append(error, h('button', { type: 'submit', class: 'primary' }, 'Create campaign'));
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Create campaign');
+  form.append(error, submit);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     error.hidden = true;
+    const req = campaignBody(Object.fromEntries(new FormData(form)));
+    if (!await confirmAction({ title: 'Create and send this campaign?', ok: 'Create campaign', text: campaignSummary(req) })) return;
+    submit.disabled = true; // one campaign per click, even when double-clicked
     try {
-      update(await call('/api/v1/admin/campaigns', { method: 'POST', body: campaignBody(Object.fromEntries(new FormData(form))) }));
+      update(await call('/api/v1/admin/campaigns', { method: 'POST', body: req }));
+      form.reset(); // a second click must not send the same campaign again
       notice('Campaign created.', 'ok');
-    } catch (err) { error.textContent = err.message; error.hidden = false; }
+    } catch (err) { error.textContent = err.message; error.hidden = false; } finally { submit.disabled = false; }
   });
   view.append(h('h2', { id: 'campaigns-title' }, 'Campaigns'), table, h('h3', {}, 'New campaign'),
     h('p', { class: 'muted' }, 'Placeholders: {name} {product} {code} {order_id} {serial} {purchase_date} {warranty_end}. ' +

@@ -3,6 +3,7 @@
 // suggestions and merges that can be undone, and all their conversations.
 import { call } from '../api.js';
 import { labelList } from '../store/state.js';
+import { confirmAction } from './confirm.js';
 import { $, channelIcon, h, timeEl } from './dom.js';
 
 const LANGUAGES = { '': 'Unknown', fa: 'Persian (fa)', ar: 'Arabic (ar)', en: 'English (en)' };
@@ -81,7 +82,12 @@ export function mountCustomer(state, { onSelect, onSave, onLink, onMerge, onUndo
           'Possibly the same person as ', h('bdi', { class: 'sugg-name' }, sg.name || sg.customer),
           h('span', { class: 'muted' }, ` (${sg.customer}${channels ? ` · ${channels}` : ''} · ${sg.conversation_count ?? 0} conversations): `),
           (REASONS[sg.reason] ?? ((v) => [sg.reason, ' ', v ?? '']))(sg.value ?? ''), ' ',
-          h('button', { type: 'button', class: 'merge-btn', onclick: act(() => onMerge(c.id, sg.customer)) }, 'Merge into this file'), ' ',
+          h('button', { type: 'button', class: 'merge-btn', onclick: async () => {
+            const ok = await confirmAction({ title: 'Merge these customer files?', ok: 'Merge',
+              text: [['Merge ', h('bdi', {}, sg.name || sg.customer), ` (${sg.customer}) into `, h('bdi', {}, c.name || c.id), ` (${c.id})?`],
+                'Their identities and conversations move to this file. You can undo it under "Merged into this file".'] });
+            if (ok) await act(() => onMerge(c.id, sg.customer))();
+          } }, 'Merge into this file'), ' ',
           h('button', { type: 'button', class: 'dismiss-btn', onclick: act(() => onDismiss(c.id, sg.customer)) }, 'Not the same person'), ' ',
           out);
       })));
