@@ -522,4 +522,73 @@ describe('agent console: the support desk', () => {
     await admin.locator('#messages .event-sla', { hasText: /breached/ }).waitFor({ timeout: WAIT });
     assert.deepEqual(consoleErrors(admin), []);
   });
+
+  test('other agents show by name from the start; an RTL preview shows its beginning; header, snooze and CSAT lines read well', T, async () => {
+    const post = async (path, tok, body = {}) => {
+      const res = await fetch(`${gw.base}/api/v1${path}`, { method: 'POST', body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${tok}` } });
+      return { status: res.status, text: await res.text() };
+    };
+    const [admin, maryamToken] = await Promise.all([token('sara', 'sara-secret-3'), token('maryam', 'maryam-secret-2')]);
+    const maryam = await openConsole('maryam', 'maryam-secret-2');
+    await goOnline(maryam);
+    const customer = { id: 'crm-parisa', name: 'Parisa' };
+    const { conversation_id: conv } = await customerWrites('گوشی من روشن نمی‌شود', customer);
+    const given = await post(`/conversations/${conv}/assign`, admin, { agent_id: 'ag_maryam', force: true });
+    assert.ok([200, 409].includes(given.status), given.text);
+    await until(() => redisCli('HGET', `pasokh:conv:${conv}`, 'assignee').trim() === 'ag_maryam' || 'not yet', 'assigned to Maryam');
+    const reply = 'سلام پریسا جان، لطفاً گوشی را ده ثانیه نگه دارید تا دوباره روشن شود و اگر نشد شماره سریال را بفرستید.';
+    await open(maryam, conv);
+    await maryam.fill('#reply-text', reply);
+    await maryam.press('#reply-text', 'Enter');
+    await stored(maryam, reply).waitFor({ timeout: WAIT });
+
+    // Ali signs in afterwards: no presence frame of Maryam's reaches him, yet he reads her name.
+    const ali = await openConsole('ali', 'ali-secret-1');
+    await until(async () => (await item(ali, conv).locator('.assignee').textContent()) === '→ Maryam' ||
+      item(ali, conv).locator('.assignee').textContent(), 'the assignee by name');
+    await open(ali, conv);
+    assert.match(await ali.textContent('#conv-meta'), /assigned to Maryam/);
+    // The API badge says "API" once, not "API API".
+    assert.equal(await ali.locator('#conv-meta .channel').textContent(), 'API');
+    assert.doesNotMatch(await ali.textContent('#conv-meta'), /API\s*API/);
+
+    // The Persian preview is laid out right to left: its first words show, the end is cut (ellipsis on the left).
+    const preview = item(ali, conv).locator('.preview');
+    await preview.filter({ hasText: 'سلام پریسا' }).waitFor({ timeout: WAIT });
+    const shown = await preview.evaluate((el) => {
+      const box = el.getBoundingClientRect();
+      const text = [...el.childNodes].find((n) => n.nodeType === Node.TEXT_NODE) ?? el.firstChild.firstChild;
+      const r = document.createRange();
+      const rect = (from, to) => { r.setStart(text, from); r.setEnd(text, to); return r.getBoundingClientRect(); };
+      const inside = (q) => q.left >= box.left - 1 && q.right <= box.right + 1;
+      return { dir: getComputedStyle(el).direction, clipped: el.scrollWidth > el.clientWidth,
+        first: inside(rect(0, 4)), last: inside(rect(text.length - 4, text.length)) };
+    });
+    assert.deepEqual(shown, { dir: 'rtl', clipped: true, first: true, last: false });
+
+    // A snooze line gives the time in the console's format, without seconds.
+    const until2 = new Date(Date.now() + 3 * 86_400_000).setHours(9, 30, 45, 0); // seconds that must not show
+    assert.equal((await post(`/conversations/${conv}/snooze`, maryamToken, { until: until2 })).status, 200);
+    const when = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(until2);
+    const snoozed = ali.locator('#messages .event-status', { hasText: 'until' });
+    await snoozed.waitFor({ timeout: WAIT });
+    assert.match(await snoozed.textContent(), new RegExp(`until ${when}(?!:)`));
+    assert.doesNotMatch(await snoozed.textContent(), /\d\d:\d\d:\d\d/);
+    assert.equal((await post(`/conversations/${conv}/reopen`, maryamToken)).status, 200);
+
+    // Resolved, the customer rates 5 and comments: readable lines, not "csat" / "csat_comment".
+    assert.equal((await post(`/conversations/${conv}/resolve`, maryamToken)).status, 200);
+    await until(async () => (await storedMessages(conv)).some((m) => m.buttons?.length === 5) || 'not yet', 'the survey is sent');
+    await customerWrites('5', customer);
+    await customerWrites('Quick and kind, thank you!', customer);
+    await ali.locator('#messages .event-csat', { hasText: 'Customer rated 5/5 (conversation with Maryam)' }).waitFor({ timeout: WAIT });
+    const comment = ali.locator('#messages .event-csat_comment');
+    await comment.waitFor({ timeout: WAIT });
+    assert.match(await comment.textContent(), /Customer commented on their rating:.*Quick and kind, thank you!/);
+    const lines = await ali.$$eval('#messages .event > span:first-child', (els) => els.map((e) => e.textContent.trim()));
+    assert.ok(!lines.some((t) => /^csat/.test(t)), `no raw event names: ${lines.join(' | ')}`);
+    assert.deepEqual(consoleErrors(ali), []);
+    assert.deepEqual(consoleErrors(maryam), []);
+  });
 });

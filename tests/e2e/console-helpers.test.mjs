@@ -1,6 +1,6 @@
 // Unit tests of the console's pure helpers (Node only, no browser): the `/`
 // canned-response picker, label lists, snooze presets, an edited agent's
-// changes and a new campaign's confirmation.
+// changes, a new campaign's confirmation, channel names and date-times.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { insertCanned, matchCanned, moveActive, slashQuery } from '../../web/console/js/canned.js';
@@ -8,6 +8,7 @@ import { labelList } from '../../web/console/js/store/state.js';
 import { snoozeUntil } from '../../web/console/js/views/actions.js';
 import { agentChanges } from '../../web/console/js/views/admin.js';
 import { campaignBody, campaignSummary } from '../../web/console/js/views/campaigns.js';
+import { channelNameBesideIcon, formatDateTime } from '../../web/console/js/views/dom.js';
 
 const canned = [
   { id: 'cr_1', shortcut: 'warranty', title: 'Warranty period', text: 'Your warranty lasts 2 years.' },
@@ -89,4 +90,11 @@ test('campaignSummary: what a new campaign targets; an empty audience is everyon
     languages: 'fa, en', channels: 'whatsapp', tags: 'loyal, vip' })));
   assert.equal(some[0], '"Fix" (Warranty ending), with texts in fa, en.');
   assert.equal(some[1], 'It targets 2 languages (fa, en), 1 channel (whatsapp), 2 tags (loyal, vip); opted-out customers are skipped.');
+});
+
+test('channelNameBesideIcon: nothing when the badge says it; formatDateTime has no seconds', () => {
+  assert.equal(channelNameBesideIcon('api', 'api'), '');
+  assert.equal(channelNameBesideIcon('api', 'shop'), 'API (shop)');
+  assert.equal(channelNameBesideIcon('telegram', 'telegram'), 'Telegram');
+  assert.equal(formatDateTime(new Date(2026, 10, 23, 8, 52, 21).getTime()), '23 Nov 2026, 08:52');
 });

@@ -1,6 +1,6 @@
 // Console entry point: wires the session, the agent socket, the state and
 // the views together.
-import { agentSocketUrl, api, logout, session } from './api.js';
+import { agentSocketUrl, api, logout, routing, session } from './api.js';
 import { AgentSocket } from './socket.js';
 import { ConsoleState } from './store/state.js';
 import { Notifier } from './notify.js';
@@ -250,6 +250,15 @@ function resolve(conv) {
   render();
 }
 
+// Every agent's name, so assignees read "Reza" rather than "ag_reza" before
+// any presence frame of theirs arrives (GET /api/v1/agents is open to agents).
+async function loadAgentNames() {
+  try {
+    for (const a of await routing.agents()) if (a.id && a.name) state.agentNames.set(a.id, a.name);
+    render();
+  } catch { /* the ids still show */ }
+}
+
 function onWelcome(f) {
   const first = !state.welcomed;
   state.setAgent(f.agent);
@@ -264,6 +273,7 @@ function onWelcome(f) {
   for (const r of requests.values()) r.reject(new Error('the connection was lost; check the conversation and try again'));
   requests.clear();
   if (f.presence === 'online' || f.presence === 'away') $('#presence').value = f.presence;
+  loadAgentNames(); // again on a reconnect: agents may have been added meanwhile
   // Replies never acknowledged go again, with the same client_id: the
   // server stores each client_id once.
   for (const p of state.unsent()) sendPending(p);

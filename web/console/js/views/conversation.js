@@ -4,7 +4,7 @@
 import { OPEN_STATUSES, labelList } from '../store/state.js';
 import { mountComposer } from './composer.js';
 import { assigneeLabel } from './inbox.js';
-import { $, channelIcon, channelName, h, timeEl } from './dom.js';
+import { $, channelIcon, channelNameBesideIcon, formatDateTime, h, timeEl } from './dom.js';
 
 const MARKS = {
   pending: ['◷', 'Pending'],
@@ -77,7 +77,7 @@ function eventText(state, f) {
       if (f.team && f.from_team && f.team !== f.from_team) parts.push(`to team ${f.team}`);
       if (f.assignee || (f.status === 'assigned' && f.conversation?.assignee))
         parts.push(`→ ${assigneeLabel(state, f.assignee || f.conversation.assignee)}`);
-      if (f.until) parts.push(`until ${new Date(f.until).toLocaleString('en-GB')}`);
+      if (f.until) parts.push(`until ${formatDateTime(f.until)}`);
       return parts.join(' ');
     }
     case 'priority': return `Priority ${f.from ?? ''} → ${f.priority}${by}`;
@@ -85,6 +85,9 @@ function eventText(state, f) {
       const add = labelList(f.added), rm = labelList(f.removed);
       return `Labels${add.length ? ` +${add.join(', +')}` : ''}${rm.length ? ` −${rm.join(', −')}` : ''}${by}`;
     }
+    // The survey after resolve (routing/src/lua/aftersales.lua); the comment is shown below the line.
+    case 'csat': return `Customer rated ${f.rating}/5${f.agent ? ` (conversation with ${assigneeLabel(state, f.agent)})` : ''}`;
+    case 'csat_comment': return 'Customer commented on their rating:';
     case 'routed': return `Routed to team ${f.team}${f.vip ? ' (VIP)' : ''}`;
     case 'sla': return `SLA ${f.sla === 'first' ? 'first response' : f.sla ?? ''} ${f.state === 'breach' ? 'breached' : f.state ?? ''}`;
     default: return f.event;
@@ -94,7 +97,7 @@ function eventText(state, f) {
 function statusItem(state, frame) {
   return h('li', { class: `event event-${frame.event}`, dataset: { seq: String(frame.seq), event: frame.event } },
     h('span', { dir: 'auto' }, eventText(state, frame)), ' ', timeEl(frame.at ?? frame.conversation?.updated_at),
-    frame.note ? h('span', { class: 'event-note', dir: 'auto' }, frame.note) : null);
+    frame.note || frame.comment ? h('span', { class: 'event-note', dir: 'auto' }, frame.note || frame.comment) : null);
 }
 
 // A private note: agents only, never sent to the customer; looks unlike a message.
@@ -109,11 +112,17 @@ function noteItem(state, frame) {
         ' ', timeEl(n.created_at))));
 }
 
+// "Telegram · " after the channel's badge; nothing when the badge says it all.
+function nameAfterBadge(c) {
+  const name = channelNameBesideIcon(c.kind, c.channel);
+  return name ? `${name} · ` : '';
+}
+
 // A divider before each conversation of the customer's history.
 function dividerItem(c, current) {
   return h('li', { class: `conv-divider${current ? ' current' : ''}`, dataset: { conv: c.id } },
     channelIcon(c.kind, c.channel), ' ',
-    h('span', {}, `${current ? 'This conversation' : 'Earlier conversation'} · ${channelName(c.kind, c.channel)} · ${c.status} · `),
+    h('span', {}, `${current ? 'This conversation' : 'Earlier conversation'} · ${nameAfterBadge(c)}${c.status} · `),
     timeEl(c.created_at), ' ', h('span', { class: 'muted' }, c.id));
 }
 
@@ -163,7 +172,7 @@ export function mountConversation(state, handlers) {
     title.replaceChildren(h('bdi', {}, conv?.customer_name || conv?.customer_id || shown));
     meta.replaceChildren(
       conv ? channelIcon(conv.kind, conv.channel) : '', ' ',
-      conv ? `${channelName(conv.kind, conv.channel)} · ` : '',
+      conv ? nameAfterBadge(conv) : '',
       h('span', { class: `status status-${conv?.status ?? 'unknown'}` }, conv?.status ?? 'unknown'),
       conv?.priority && conv.priority !== 'normal' ? h('span', { class: `priority priority-${conv.priority}` }, conv.priority) : '',
       conv?.vip ? h('span', { class: 'vip' }, 'VIP') : '',

@@ -31,6 +31,10 @@ export function clear(el) {
 const timeFmt = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
 const dateFmt = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short' });
 const fullFmt = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
+const dateTimeFmt = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+
+// A date and time in running text ("23 Nov 2026, 08:52"): no seconds.
+export const formatDateTime = (ms) => dateTimeFmt.format(new Date(ms));
 
 // <time> with a short label (time today, date otherwise) and the full date as title.
 export function timeEl(ms) {
@@ -55,6 +59,13 @@ export function channelIcon(kind, channelId) {
   const [short, name] = CHANNELS[kind] ?? ['?', kind || 'unknown channel'];
   const label = channelId && channelId !== kind ? `${name} (${channelId})` : name;
   return h('span', { class: `channel channel-${CHANNELS[kind] ? kind : 'other'}`, title: label, role: 'img', 'aria-label': label }, short);
+}
+
+// The channel's name to write beside its badge, or '' when the badge already
+// says it (the API badge reads "API": "API API" says nothing more).
+export function channelNameBesideIcon(kind, channelId) {
+  const name = channelName(kind, channelId);
+  return name === CHANNELS[kind]?.[0] ? '' : name;
 }
 
 export function channelName(kind, channelId) {

@@ -55,7 +55,9 @@ export function mountInbox(state, { onSelect }) {
         c.sla_breached ? h('span', { class: 'sla-breached', title: 'SLA target missed' }, 'SLA') : null,
         labels.slice(0, 3).map((l) => h('span', { class: 'label small' }, h('bdi', {}, l))),
         assignee ? h('span', { class: 'assignee' }, `→ ${assignee}`) : null,
-        last ? h('span', { class: 'preview' }, h('bdi', {}, last.text || (last.attachments?.length ? '[attachment]' : ''))) : null))) };
+        // dir="auto" on the clipped box itself: a Persian preview starts at the
+        // right and is cut at its end, with the ellipsis on the left.
+        last ? h('span', { class: 'preview', dir: 'auto' }, last.text || (last.attachments?.length ? '[attachment]' : '')) : null))) };
   }
 
   function render() {
