@@ -468,6 +468,12 @@ test('with the bot and nobody online: no offline note while the bot answers; aft
   await offlineNote(page).locator('input[type=email]').waitFor();
   await queueNote(page).waitFor();
   assert.doesNotMatch(await queueNote(page).innerText(), /دقیقه/);
+  // The notices took room from the log: its end is still in view.
+  await page.waitForFunction(() => {
+    const l = document.querySelector('[data-pasokh-widget]').shadowRoot.querySelector('.log');
+    return l.scrollHeight > l.clientHeight && l.scrollHeight - l.scrollTop - l.clientHeight <= 2;
+  }, null, { timeout: 2000 });
+
   // An agent answers: she is obviously there.
   const leila = await agentSocket(gw, (await login(gw, 'leila', AGENT_PASSWORD)).json.token);
   const conv = await storedConv(page, 'evening');
@@ -539,6 +545,27 @@ test('an Arabic-speaking customer on the Persian page gets an Arabic panel, and 
   assert.equal(lastSent('message', 'Sorry, can you answer in English?').lang, 'en');
   assert.equal(await page.locator('.root').getAttribute('dir'), 'ltr');
   assert.equal(await page.locator('.launcher').innerText(), 'Chat with us');
+  await ctx.close();
+});
+
+test('on a 375 px phone: the panel fills the screen, the email box stays small, the log shows its end after the queue notice', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 375, height: 667 } });
+  const page = await ctx.newPage();
+  await openWidgetOn(page, 'night');
+  await connected(page);
+  const panel = await page.locator('.panel').boundingBox();
+  assert.ok(panel.x <= 1 && panel.y <= 1 && panel.width >= 374 && panel.height >= 666, JSON.stringify(panel));
+  // A long message; then the queue and email notices appear above the log.
+  await page.locator('textarea').fill(Array.from({ length: 30 }, (_, i) => `خط ${i + 1}`).join('\n'));
+  await page.locator('textarea').press('Enter');
+  await queueNote(page).waitFor();
+  await offlineNote(page).locator('input[type=email]').waitFor();
+  const box = await offlineNote(page).boundingBox();
+  assert.ok(box.height <= panel.height * 0.2, `email box ${box.height}px of ${panel.height}px`);
+  await page.waitForFunction(() => {
+    const l = document.querySelector('[data-pasokh-widget]').shadowRoot.querySelector('.log');
+    return l.scrollHeight > l.clientHeight && l.scrollHeight - l.scrollTop - l.clientHeight <= 2;
+  }, null, { timeout: 2000 });
   await ctx.close();
 });
 

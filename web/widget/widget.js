@@ -157,6 +157,7 @@
     '.banner{padding:6px 12px;font-size:13px;background:#fff4ce;color:#5c4400;border-bottom:1px solid #f0dc9a}',
     '.notice{margin:8px 12px;padding:8px 10px;border-radius:8px;background:#eef4fb;font-size:13px}',
     '.notice form,.prechat{display:flex;flex-direction:column;gap:6px;margin-top:6px}',
+    '.notice form.inline{flex-direction:row;align-items:center}.notice form.inline input{flex:1;min-width:0}',
     'label{font-size:12px;font-weight:600}',
     'input,textarea{font:inherit;color:inherit;border:1px solid #9aa7b6;border-radius:8px;padding:7px 9px;width:100%;background:#fff}',
     '.log{flex:1;overflow-y:auto;padding:10px 12px;background:#f6f8fb;display:flex;flex-direction:column;gap:6px}',
@@ -180,6 +181,8 @@
     '.count{font-size:11px;color:#5a6878;padding:0 12px}',
     '.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}',
     'button:focus-visible,input:focus-visible,textarea:focus-visible,.log:focus-visible{outline:3px solid #f5a623;outline-offset:2px}',
+    // Phones: the open panel takes the whole screen.
+    '@media (max-width:480px){.panel{position:fixed;inset:0;width:auto;height:auto;margin:0;border-radius:0}.notice{margin:6px 8px;padding:6px 8px}}',
     '@media (prefers-reduced-motion:no-preference){.panel{animation:pop .15s ease-out}@keyframes pop{from{opacity:0;transform:translateY(8px)}}}'
   ].join('\n');
 
@@ -290,8 +293,9 @@
     }
     logEl.insertBefore(node, logEl.firstChild);
   }
+  function atEnd() { return logEl.scrollHeight - logEl.scrollTop - logEl.clientHeight < 120; }
   function scrollDown(force) {
-    if (force || logEl.scrollHeight - logEl.scrollTop - logEl.clientHeight < 120) logEl.scrollTop = logEl.scrollHeight;
+    if (force || atEnd()) logEl.scrollTop = logEl.scrollHeight;
   }
   function timeOf(ms) {
     try { return new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit' }).format(new Date(ms)); } catch (e) { return ''; }
@@ -357,7 +361,6 @@
     updateStatus();
     renderOffline();
     renderQueue();
-    scrollDown(false);
   }
 
   function addChoices(node, buttons) {
@@ -480,7 +483,13 @@
     return true;
   }
 
+  // Notices above the log take height from it: whoever was at the end stays there.
   function onFrame(f) {
+    var end = atEnd();
+    dispatch(f);
+    if (end) scrollDown(true);
+  }
+  function dispatch(f) {
     switch (f.type) {
       case 'welcome':
         live = true;
@@ -680,7 +689,9 @@
     var uid = 'pf' + Math.random().toString(36).slice(2, 8);
     var name = withName ? field(uid + 'n', t('name'), 'text', false, profile.name) : [];
     var email = field(uid + 'e', t('email'), 'email', !withName || !!settings.require_email, profile.email);
-    var form = el('form', { novalidate: true, onsubmit: function (e) {
+    // Email only (no agent online): one row, so the log keeps most of the panel.
+    if (!withName) { email[0].className = 'sr'; email[1].setAttribute('placeholder', t('email')); }
+    var form = el('form', { novalidate: true, 'class': withName ? null : 'inline', onsubmit: function (e) {
       e.preventDefault();
       var frame = { type: 'contact', email: email[1].value.trim() };
       if (withName) frame.name = name[1].value.trim();
