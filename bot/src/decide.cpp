@@ -24,8 +24,8 @@ std::size_t word_count(std::string_view normalized) {
 }
 
 // The channel's hint decides between Persian and Arabic (same script, hard
-// to tell from a few words), but not against the script the customer actually
-// typed in: Telegram's hint is the app's UI language, often English for
+// to tell from a few words) unless the text clearly is one of them, and never
+// against the script the customer actually typed in: Telegram's hint is the app's UI language, often English for
 // Persian speakers. A one- or two-word reply ("ok", "ممنون") keeps the
 // conversation's language. Then the default; and the reply must be in a
 // language the knowledge base has.
@@ -33,9 +33,10 @@ language resolve_language(const faq_index& index, const bot_state& state, const 
                           std::string_view normalized, const bot_options& options) {
   const std::optional<language> hint = parse_language(in.language);
   const std::optional<language> known = parse_language(state.language);
-  std::optional<language> lang = detect_language(in.text);
+  const language_guess guess = guess_language(in.text);
+  std::optional<language> lang = guess.lang;
   if (lang && known && word_count(normalized) <= 2) lang = known;
-  if (hint && (!lang || same_script(*hint, *lang))) lang = hint;
+  if (hint && (!lang || (same_script(*hint, *lang) && !guess.clear))) lang = hint;
   if (!lang) lang = known;
   if (!lang) lang = options.default_language;
   const auto& kb = index.kb();

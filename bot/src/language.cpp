@@ -3,6 +3,7 @@
 #include <array>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "pasokh/bot/normalize.hpp"
 #include "utf8.hpp"
@@ -21,7 +22,7 @@ constexpr std::array persian_words{
     "من", "ما", "تو", "به", "یا", "رو", "بود", "شد", "کرد", "کردم", "میکنم", "ام", "درود",
     "متشکرم", "سپاس", "خسته", "نباشید", "بخیر", "وقت"};
 constexpr std::array arabic_words{
-    "في", "هل", "ما", "لا", "أن", "على", "إلى", "عن", "هذا", "هذه", "التي", "الذي", "كيف",
+    "في", "من", "هل", "ما", "لا", "أن", "على", "إلى", "عن", "هذا", "هذه", "التي", "الذي", "كيف",
     "لماذا", "متى", "أين", "وين", "أريد", "لم", "لن", "قد", "كان", "يمكن", "يمكنني", "هناك",
     "لدي", "لديكم", "عند", "عندكم", "عندي", "مع", "أنا", "شكرا", "نعم", "ايش", "شو", "ليش",
     "بدي", "أبغى", "أبي", "إذا", "لو", "كم", "ذلك", "تلك", "أو", "ثم", "حتى", "بعد", "منكم",
@@ -34,13 +35,15 @@ std::unordered_set<std::string> normalized(const auto& words) {
   return out;
 }
 
+// Words both languages use ("من", "ما") tell them apart in neither direction.
 struct word_sets {
-  std::unordered_set<std::string> fa = normalized(persian_words);
-  std::unordered_set<std::string> ar = [this] {
-    auto set = normalized(arabic_words);
-    for (const auto& w : fa) set.erase(w);  // shared words would only add noise
-    return set;
-  }();
+  std::unordered_set<std::string> fa, ar;
+  word_sets() : fa(normalized(persian_words)), ar(normalized(arabic_words)) {
+    std::vector<std::string> shared;
+    for (const auto& w : fa)
+      if (ar.contains(w)) shared.push_back(w);
+    for (const auto& w : shared) fa.erase(w), ar.erase(w);
+  }
 };
 
 const word_sets& function_words() {
@@ -73,7 +76,9 @@ std::string_view guess_language_code(std::string_view text) {
   return guess ? to_string(*guess) : std::string_view{};
 }
 
-std::optional<language> detect_language(std::string_view text) {
+std::optional<language> detect_language(std::string_view text) { return guess_language(text).lang; }
+
+language_guess guess_language(std::string_view text) {
   int latin = 0, arabic_script = 0;
   int fa = 0, ar = 0;  // evidence points
   std::size_t pos = 0;
@@ -94,8 +99,8 @@ std::optional<language> detect_language(std::string_view text) {
       default: break;
     }
   }
-  if (latin == 0 && arabic_script == 0) return std::nullopt;
-  if (latin > arabic_script) return language::en;
+  if (latin == 0 && arabic_script == 0) return {};
+  if (latin > arabic_script) return {language::en, arabic_script == 0};
 
   // Word evidence decides text typed on the "other" keyboard (Persian with ي/ك).
   const std::string norm = normalize(text);
@@ -112,9 +117,10 @@ std::optional<language> detect_language(std::string_view text) {
     if (word.size() >= 8 && word.compare(0, 4, "\u0627\u0644") == 0 && word != normalize("الان")) ar += 1;
     start = end + 1;
   }
-  if (fa > ar) return language::fa;
-  if (ar > fa) return language::ar;
-  return std::nullopt;
+  constexpr int clear_points = 3;
+  if (fa > ar) return {language::fa, fa >= clear_points && ar == 0};
+  if (ar > fa) return {language::ar, ar >= clear_points && fa == 0};
+  return {};
 }
 
 }  // namespace pasokh::bot

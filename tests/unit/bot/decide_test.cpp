@@ -60,6 +60,11 @@ TEST(decide, a_channel_hint_does_not_override_the_script_the_customer_typed) {
   // Persian or Arabic is the hint's call: same script, few words.
   EXPECT_EQ(ask("الضمان", "ar").lang, language::ar);
   EXPECT_EQ(ask("الضمان", "fa").lang, language::fa);
+  // Unless the text clearly is the other: an Arabic sentence on a Persian page.
+  EXPECT_EQ(ask("مرحبا، أريد إرجاع المنتج من فضلك", "fa").lang, language::ar);
+  EXPECT_EQ(ask("سلام، گارانتی گوشی من کی تموم میشه؟", "ar").lang, language::fa);
+  // Persian typed on an Arabic keyboard stays the page's Persian.
+  EXPECT_EQ(ask("ميخوام سفارشم رو لغو كنم", "fa").lang, language::fa);
 }
 
 TEST(decide, a_short_reply_keeps_the_conversations_language) {

@@ -40,6 +40,14 @@ INSTANTIATE_TEST_SUITE_P(
         // Nothing to go on
         detect_case{"12345", std::nullopt}, detect_case{"👍👍", std::nullopt}, detect_case{"", std::nullopt}));
 
+TEST(language, a_guess_is_clear_only_with_marks_of_one_language_and_none_of_the_other) {
+  EXPECT_TRUE(guess_language("مرحبا، أريد إرجاع المنتج من فضلك").clear);
+  EXPECT_TRUE(guess_language("گارانتی گوشی من کی تموم میشه؟").clear);
+  EXPECT_FALSE(guess_language("ميخوام سفارشم رو لغو كنم").clear);  // Persian words, Arabic ي ك
+  EXPECT_FALSE(guess_language("الضمان").clear);                     // one word, little to go on
+  EXPECT_TRUE(guess_language("where is my order").clear);
+}
+
 TEST(language, parses_codes_and_locales) {
   EXPECT_EQ(parse_language("fa"), language::fa);
   EXPECT_EQ(parse_language("fa-IR"), language::fa);

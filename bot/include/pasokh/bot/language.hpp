@@ -22,6 +22,15 @@ std::optional<language> parse_language(std::string_view) noexcept;
 // function words. nullopt when the text carries no usable signal (digits,
 // emoji, an even tie), so the caller can fall back to what it already knows.
 std::optional<language> detect_language(std::string_view text);
+
+// The same guess, and whether it is clear: several marks of Persian or of
+// Arabic and none of the other (an Arabic sentence typed on a Persian shop
+// page), strong enough to overrule the language a channel or page suggests.
+struct language_guess {
+  std::optional<language> lang;
+  bool clear = false;
+};
+language_guess guess_language(std::string_view text);
 // The same guess as "fa", "ar" or "en"; "" when there is none.
 std::string_view guess_language_code(std::string_view text);
 
