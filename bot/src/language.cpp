@@ -100,7 +100,7 @@ language_guess guess_language(std::string_view text) {
     }
   }
   if (latin == 0 && arabic_script == 0) return {};
-  if (latin > arabic_script) return {language::en, arabic_script == 0};
+  if (latin > arabic_script) return {language::en};
 
   // Word evidence decides text typed on the "other" keyboard (Persian with ي/ك).
   const std::string norm = normalize(text);

@@ -25,7 +25,8 @@ std::optional<language> detect_language(std::string_view text);
 
 // The same guess, and whether it is clear: several marks of Persian or of
 // Arabic and none of the other (an Arabic sentence typed on a Persian shop
-// page), strong enough to overrule the language a channel or page suggests.
+// page), strong enough to overrule the Persian or Arabic a channel or page
+// suggests. (English is told by its script; it is never "clear" here.)
 struct language_guess {
   std::optional<language> lang;
   bool clear = false;
