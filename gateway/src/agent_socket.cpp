@@ -8,6 +8,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -227,14 +228,20 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     for (auto& [conv, seq] : last_seq_) convs.push_back(conv);
     for (auto& conv : convs) co_await catch_up(conv);
     auto snapshot = co_await open_conversations();
-    if (snapshot)
-      peer_->send(std::make_shared<const std::string>(R"({"type":"snapshot","conversations":)" + *snapshot + "}"));
+    if (snapshot) peer_->send(std::make_shared<const std::string>(R"({"type":"snapshot",)" + *snapshot + "}"));
   }
 
   // The open conversations the agent sees (every team of theirs, or all for
-  // admins, plus their own anywhere), newest first, as a JSON array.
+  // admins), newest first, at most 200, and every one assigned to the agent
+  // however old; as the frame members "conversations":[...],"open_total":N,
+  // N counting what the agent could see, so the console can say when it
+  // shows fewer.
   awaitable<routing::result<std::string>> open_conversations() {
-    if (!s_.routing) co_return co_await s_.conversations.team_snapshot(agent_->team, 200);
+    if (!s_.routing) {
+      auto list = co_await s_.conversations.team_snapshot(agent_->team, 200);
+      if (!list) co_return list.error();
+      co_return R"("conversations":)" + *list;
+    }
     routing::list_request q;
     q.agent = agent_->id;
     if (agent_->role == "admin")
@@ -243,10 +250,21 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
       q.teams = agent_->teams.empty() ? std::vector<std::string>{agent_->team} : agent_->teams;
     q.limit = 200;
     q.scan_cap = 400;  // every hello and resync reads this: the newest only
-    auto list = co_await s_.routing->list(q);
-    if (!list) co_return list.error();
+    auto newest = co_await s_.routing->list(q);
+    if (!newest) co_return newest.error();
+    q.view = "mine";
+    auto mine = co_await s_.routing->list(q);
+    if (!mine) co_return mine.error();
     try {
-      co_return json::parse(*list).at("conversations").dump(-1, ' ', false, json::error_handler_t::replace);
+      auto all = json::parse(*newest);
+      auto& rows = all.at("conversations");
+      std::set<std::string> listed;
+      for (const auto& c : rows) listed.insert(c.value("id", ""));
+      auto own = json::parse(*mine);
+      for (auto& c : own.at("conversations"))
+        if (!listed.count(c.value("id", ""))) rows.push_back(std::move(c));
+      co_return R"("conversations":)" + rows.dump(-1, ' ', false, json::error_handler_t::replace) + R"(,"open_total":)" +
+          std::to_string(all.at("counts").value("all", std::uint64_t{0}));
     } catch (const json::exception&) {
       co_return make_error_code(store::redis_errc::server_error);
     }
@@ -277,7 +295,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     co_await heartbeat(wanted, true);
 
     auto snapshot = co_await open_conversations();
-    std::string conversations = snapshot ? *snapshot : "[]";
+    std::string conversations = snapshot ? *snapshot : R"("conversations":[])";
     json welcome = {{"type", "welcome"},
                     {"v", 1},
                     {"agent", {{"id", agent_->id}, {"name", agent_->name}, {"team", agent_->team}, {"role", agent_->role},
@@ -285,7 +303,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     if (!presence_.empty()) welcome["presence"] = presence_;
     auto text = welcome.dump();
     text.pop_back();  // splice the snapshot (already JSON) without re-parsing it
-    text += R"(,"conversations":)" + conversations + "}";
+    text += "," + conversations + "}";
     peer_->send(std::make_shared<const std::string>(std::move(text)));
 
     if (auto resume = frame.find("resume"); resume != frame.end() && resume->is_object()) {

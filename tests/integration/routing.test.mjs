@@ -539,3 +539,27 @@ test('the timers keep running when the instance holding their lease dies', async
   assert.equal(breach.sla, 'first_response');
   await watcher.close();
 });
+
+// The console gets the newest 200 open conversations on connect; the agent's
+// own conversations come too however old, and the total says how many more
+// there are.
+test('an agent whose team has more than 200 open conversations still gets its own on connect, and the total', async () => {
+  const { agent, socket, c } = await assignedInTeam('crowd', 'crowdy');
+  await socket.close();
+  const newer = [];
+  for (let round = 0; round < 11; round++) {
+    newer.push(...await Promise.all(Array.from({ length: 20 }, async () => {
+      const p = await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text: 'any news?' });
+      const t = await api(gw1, 'POST', `/api/v1/conversations/${p.json.conversation_id}/transfer`, await boss(), { team: 'crowd' });
+      assert.equal(t.status, 200, t.text);
+      return p.json.conversation_id;
+    })));
+  }
+  const again = await agentSocket(gw1, agent.token);
+  const ids = again.welcome.conversations.map((v) => v.id);
+  assert.ok(ids.includes(c), 'the agent’s own, oldest conversation is listed');
+  assert.ok(ids.includes(newer.at(-1)), 'the newest is listed');
+  assert.ok(ids.length <= 200 + 2, `at most the newest 200 and the agent's own: ${ids.length}`);
+  assert.ok(again.welcome.open_total >= 221, `open_total ${again.welcome.open_total}`);
+  await again.close();
+});
