@@ -335,7 +335,10 @@ awaitable<void> on_resolved(services& s, std::string conv) {
   if (!cust || cust->is_nil()) co_return;
   auto lang = co_await customer_language(s, cust->str);
   json buttons = json::array();
-  for (int i = 1; i <= 5; ++i) buttons.push_back({{"id", "csat:" + std::to_string(i)}, {"title", std::to_string(i)}});
+  // The same digits as the question above the buttons.
+  static const char* const persian[] = {"۱", "۲", "۳", "۴", "۵"};
+  for (int i = 1; i <= 5; ++i)
+    buttons.push_back({{"id", "csat:" + std::to_string(i)}, {"title", lang == "fa" ? persian[i - 1] : std::to_string(i)}});
   auto r = co_await s.redis.eval(routing::script(lua::aftersales), store::make_command(),
                                  store::make_command(pre, "ask", std::to_string(now_ms()), conv, texts_for(lang).ask,
                                                      buttons.dump(), std::to_string(s.cfg.csat.window.count()),

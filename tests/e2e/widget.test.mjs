@@ -252,6 +252,8 @@ test('CSAT on the web chat: the survey comes with 1–5 buttons, a tap rates the
   agent.send({ type: 'resolve', conv, client_id: 'csat-resolve' });
   const ask = await c.next((f) => f.type === 'event' && f.event === 'message' && f.message.buttons?.length > 0);
   assert.deepEqual(ask.message.buttons.map((b) => b.id), ['csat:1', 'csat:2', 'csat:3', 'csat:4', 'csat:5']);
+  // In the digits of the Persian question above them.
+  assert.deepEqual(ask.message.buttons.map((b) => b.title), ['۱', '۲', '۳', '۴', '۵']);
   // The widget sends a tapped choice as a message with its id.
   c.send({ type: 'message', client_id: 'csat-tap', text: '4', button: 'csat:4' });
   const thanks = await c.next((f) => f.type === 'event' && f.event === 'message' && f.message.author !== 'customer' &&
