@@ -86,6 +86,32 @@ http_response action_response(const action_result& r) {
 
 }  // namespace
 
+namespace {
+
+// The fields each action reads. Anything else is refused: a misspelt field
+// (the WebSocket frame's "agent" for "agent_id") would be ignored, and the
+// action would do something the caller did not ask for.
+std::vector<std::string> action_fields(const std::string& op) {
+  if (op == "assign") return {"agent_id", "force", "note"};
+  if (op == "transfer") return {"team", "agent_id", "force", "note"};
+  if (op == "snooze") return {"until", "minutes", "note"};
+  return {"note"};
+}
+
+// The first field of `body` the action does not read, with what it reads.
+std::optional<std::string> unknown_action_field(const std::string& op, const json& body) {
+  auto allowed = action_fields(op);
+  for (const auto& [key, _] : body.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    std::string known;
+    for (const auto& f : allowed) known += (known.empty() ? "" : ", ") + f;
+    return "unknown field " + key + " for " + op + " (it takes " + known + ")";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 awaitable<action_result> perform_action(services& s, const agent& who, const std::string& conv, const std::string& op,
                                         const json& body) {
   action_result out;
@@ -204,6 +230,7 @@ void add_routing_routes(router& r, services& s) {
               if (auto* err = std::get_if<http_response>(&parsed)) co_return *err;
               body = std::move(std::get<json>(parsed));
             }
+            if (auto unknown = unknown_action_field(op, body)) co_return reject(400, "invalid_field", *unknown);
             auto result = co_await perform_action(s, std::get<agent>(who), p.at("conv"), op, body);
             co_return action_response(result);
           });

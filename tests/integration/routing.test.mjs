@@ -378,6 +378,12 @@ test('transfer to a team with a note, snooze wakes up, a customer writing after 
   assert.equal((await api(gw1, 'POST', `/api/v1/conversations/${c}/snooze`, a.token, { until: 5 })).status, 400);
   assert.equal((await api(gw1, 'POST', `/api/v1/conversations/${c}/transfer`, a.token, { team: 'nope' })).json.error.code, 'team_not_found');
   assert.equal((await api(gw1, 'POST', `/api/v1/conversations/cv_999999/resolve`, a.token, {})).status, 404);
+  // The WebSocket frame's field name on REST is refused, not ignored (ignored,
+  // the conversation would go to the caller instead).
+  const misspelt = await api(gw1, 'POST', `/api/v1/conversations/${c}/assign`, a.token, { agent: 'ag_someone' });
+  assert.equal(misspelt.status, 400);
+  assert.match(misspelt.json.error.message, /unknown field agent for assign \(it takes agent_id, force, note\)/);
+  assert.equal((await conv(c)).assignee, a.id);
   await s.close();
 });
 
@@ -530,16 +536,6 @@ test('inbox views list conversations with counts; the OpenAPI document is served
   assert.ok(doc.json.paths['/api/v1/conversations/{conv}/transfer']);
 });
 
-test('the timers keep running when the instance holding their lease dies', async () => {
-  const watcher = await agentSocket(gw2, (await login(gw2, 'boss', 'boss-secret-1')).json.token);
-  await gw1.stop('SIGKILL');  // whoever held the lease, only gw2 is left
-  const p = await postMessage(gw2, { message_id: uid(), customer: { id: newCustomer() }, text: 'still there?' }, { channel: 'slach' });
-  const c = p.json.conversation_id;
-  const breach = await watcher.next((f) => f.type === 'event' && f.conv === c && f.event === 'sla' && f.state === 'breached', 10000);
-  assert.equal(breach.sla, 'first_response');
-  await watcher.close();
-});
-
 // The console gets the newest 200 open conversations on connect; the agent's
 // own conversations come too however old, and the total says how many more
 // there are.
@@ -563,3 +559,14 @@ test('an agent whose team has more than 200 open conversations still gets its ow
   assert.ok(again.welcome.open_total >= 221, `open_total ${again.welcome.open_total}`);
   await again.close();
 });
+
+test('the timers keep running when the instance holding their lease dies', async () => {
+  const watcher = await agentSocket(gw2, (await login(gw2, 'boss', 'boss-secret-1')).json.token);
+  await gw1.stop('SIGKILL');  // whoever held the lease, only gw2 is left
+  const p = await postMessage(gw2, { message_id: uid(), customer: { id: newCustomer() }, text: 'still there?' }, { channel: 'slach' });
+  const c = p.json.conversation_id;
+  const breach = await watcher.next((f) => f.type === 'event' && f.conv === c && f.event === 'sla' && f.state === 'breached', 10000);
+  assert.equal(breach.sla, 'first_response');
+  await watcher.close();
+});
+
