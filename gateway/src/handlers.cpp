@@ -16,6 +16,7 @@
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
+#include "pasokh/proto/utf8.hpp"
 #include "pasokh/routing/clock.hpp"
 
 namespace pasokh::gateway {
@@ -174,7 +175,8 @@ void add_api_channel_routes(router& r, services& s) {
           auto customer_id = string_field(*customer, "id", max_id_chars);
           if (!customer_id) co_return bad_field("customer.id", "required, a string of 1 to 128 bytes");
           auto text = string_field(j, "text", max_message_chars * 4);
-          if (!text) co_return bad_field("text", "required, a non-empty string of at most 10000 characters");
+          if (!text || proto::utf8_length(*text) > max_message_chars)
+            co_return bad_field("text", "required, a non-empty string of at most 10000 characters");
           auto language = j.value("language", std::string{});
           if (!language.empty() && language != "fa" && language != "ar" && language != "en")
             co_return bad_field("language", "one of fa, ar, en");

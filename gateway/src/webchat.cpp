@@ -419,7 +419,7 @@ void add_webchat_routes(router& r, webchat_service& w) {
     };
     if (!email->empty() && !valid_email(*email))
       co_return reply(rejected(400, "invalid_field", "email: not an email address", "invalid_field"));
-    if (name->size() > 400 || utf8_length(*name) > 100 || !proto::valid_utf8(*name))
+    if (name->size() > 400 || proto::utf8_length(*name) > 100 || !proto::valid_utf8(*name))
       co_return reply(rejected(400, "invalid_field", "name: at most 100 characters", "invalid_field"));
 
     auto now_ms = webchat_now_ms();

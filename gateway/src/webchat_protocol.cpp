@@ -141,7 +141,7 @@ std::variant<client_frame, frame_error> parse_client_frame(std::string_view text
     if (!proto::valid_utf8(raw)) return bad("bad_text", "text must be valid UTF-8", f.client_id);
     f.text = trim(raw);
     if (f.text.empty()) return bad("empty_text", "the message is empty", f.client_id);
-    if (utf8_length(f.text) > limits.max_text_chars)
+    if (proto::utf8_length(f.text) > limits.max_text_chars)
       return bad("too_long", fmt::format("a message may have at most {} characters", limits.max_text_chars),
                  f.client_id);
     std::string lang;
@@ -172,7 +172,7 @@ std::variant<client_frame, frame_error> parse_client_frame(std::string_view text
     f.name = trim(name);
     if (f.email.empty() && f.name.empty()) return bad("bad_contact", "give an email address or a name");
     if (!f.email.empty() && !valid_email(f.email)) return bad("bad_email", "that does not look like an email address");
-    if (utf8_length(f.name) > max_name_chars) return bad("bad_contact", "the name is too long");
+    if (proto::utf8_length(f.name) > max_name_chars) return bad("bad_contact", "the name is too long");
     return client_frame{std::move(f)};
   }
   if (type == "ping") return client_frame{ping_frame{}};
@@ -236,13 +236,6 @@ std::optional<std::string> customer_event_frame(std::string_view event_frame, ev
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
 } catch (const json::exception&) {
   return std::nullopt;
-}
-
-std::size_t utf8_length(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;
-  return n;
 }
 
 bool valid_email(std::string_view e) {

@@ -44,4 +44,11 @@ void append_utf8(std::string& out, char32_t cp) {
   }
 }
 
+std::size_t utf8_length(std::string_view s) noexcept {
+  std::size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
 }  // namespace pasokh::proto

@@ -282,6 +282,12 @@ test('bad HTTP input gets a specific 4xx with a JSON body, is counted, and the s
     assert.equal(r.status, status, `${code}: ${r.text.slice(0, 200)}`);
     assert.equal(r.json.error.code, code);
   }
+  // The text limit counts characters, not bytes: 10,000 Persian letters pass, one more does not.
+  const long = (n) => ({ message_id: uid(), customer: { id: newCustomer() }, text: 'س'.repeat(n) });
+  assert.equal((await postMessage(gw, long(10000))).status, 201);
+  const tooLong = await postMessage(gw, long(10001));
+  assert.equal(tooLong.status, 400);
+  assert.equal(tooLong.json.error.code, 'invalid_field');
   // An oversized body is refused from its Content-Length, before it is read. (Sent over a raw socket:
   // a client still writing a 2 MB body when the 413 and close arrive sees EPIPE instead of the answer.)
   const tooLarge = await rawHttp(gw.port, 'POST /api/v1/channels/api/messages HTTP/1.1\r\nHost: x\r\n' +

@@ -102,7 +102,6 @@ struct event_meta {
 std::optional<std::string> customer_event_frame(std::string_view event_frame, event_meta* meta = nullptr);
 
 // Helpers, exposed for tests.
-std::size_t utf8_length(std::string_view s);  // code points of valid UTF-8
 bool valid_email(std::string_view email);
 bool valid_client_id(std::string_view id, std::size_t max_bytes);
 std::string normalize_language(std::string_view tag);  // "fa-IR" → "fa"; unsupported → ""
