@@ -24,6 +24,7 @@ const channels = [
   { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
   { id: 'shop', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
   { id: 'fastdesk', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'fast' },
+  { id: 'crowddesk', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'crowd' },
 ];
 
 before(async () => {
@@ -591,4 +592,31 @@ describe('agent console: the support desk', () => {
     assert.deepEqual(consoleErrors(ali), []);
     assert.deepEqual(consoleErrors(maryam), []);
   });
+});
+
+// The console gets the newest 200 open conversations on connect: it says how
+// many more there are and loads them on request.
+test('a team with more than 200 open conversations: the inbox says so and loads the older ones', T, async () => {
+  await gw.createAgent('crowdy', 'crowdy-secret-4', { name: 'Crowdy', team: 'crowd' });
+  const convs = [];
+  for (let i = 0; i < 230; i += 23) {
+    convs.push(...await Promise.all(Array.from({ length: 23 }, async () => {
+      const r = await postMessage(gw, { message_id: randomUUID(), customer: { id: `crowd-${randomUUID()}` }, text: 'any news?' },
+        { channel: 'crowddesk' });
+      assert.equal(r.status, 201);
+      return r.json.conversation_id;
+    })));
+  }
+  const page = await openConsole('crowdy', 'crowdy-secret-4');
+  const more = page.locator('#conv-list-more');
+  await more.waitFor({ timeout: WAIT });
+  assert.match(await more.textContent(), /Showing 200 of 230 open conversations\./);
+  assert.equal(await page.locator('#conv-list .conv-item').count(), 200);
+  assert.equal(await item(page, convs[0]).count(), 0, 'the oldest is not listed yet');
+
+  await more.getByRole('button', { name: 'Load older' }).click();
+  await item(page, convs[0]).waitFor({ timeout: WAIT });
+  assert.equal(await page.locator('#conv-list .conv-item').count(), 230);
+  assert.equal(await more.isHidden(), true);
+  assert.deepEqual(consoleErrors(page), []);
 });

@@ -76,6 +76,8 @@ export const routing = {
   saveTeam: (t, isNew) => call(isNew ? '/api/v1/admin/teams' : `/api/v1/admin/teams/${enc(t.id)}`,
     { method: isNew ? 'POST' : 'PUT', body: teamDef(t) }),
   deleteTeam: (id) => call(`/api/v1/admin/teams/${enc(id)}`, { method: 'DELETE' }),
+  // Open conversations the agent sees, newest activity first, from `offset` on.
+  openConversations: (offset, limit) => call(`/api/v1/conversations?view=all&limit=${limit}&offset=${offset}`),
 };
 
 export const session = {

@@ -2,7 +2,7 @@
 // the views together.
 import { agentSocketUrl, api, logout, routing, session } from './api.js';
 import { AgentSocket } from './socket.js';
-import { ConsoleState } from './store/state.js';
+import { ConsoleState, SNAPSHOT_PAGE } from './store/state.js';
 import { Notifier } from './notify.js';
 import { mountLogin } from './views/login.js';
 import { mountInbox } from './views/inbox.js';
@@ -38,7 +38,13 @@ export function newClientId() {
 // --- views -------------------------------------------------------------------
 
 const loginView = mountLogin({ onLoggedIn: start });
-const inbox = mountInbox(state, { onSelect: (id) => select(id, { focus: true }) });
+const inbox = mountInbox(state, {
+  onSelect: (id) => select(id, { focus: true }),
+  onLoadOlder: async () => {
+    const page = await routing.openConversations(state.olderOffset ?? 0, SNAPSHOT_PAGE);
+    state.addConversations(page.conversations ?? []);
+  },
+});
 const actions = mountActions(state, { notice: (t) => showNotice(t), request });
 const conversation = mountConversation(state, {
   onSend: sendReply,
@@ -264,7 +270,7 @@ function onWelcome(f) {
   state.setAgent(f.agent);
   $('#agent-name').textContent = f.agent?.name ?? '';
   const mine = mineNow();
-  const added = state.replaceConversations(f.conversations);
+  const added = state.replaceConversations(f.conversations, f.open_total);
   state.welcomed = true;
   if (!first) announce(added, mine);
   // Requests sent on the previous connection are lost with it.
@@ -345,7 +351,7 @@ function onFrame(f) {
     case 'event': if (f.event === 'campaign') campaigns.onEvent(f); else onEvent(f); break;
     case 'snapshot': {
       const mine = mineNow();
-      announce(state.replaceConversations(f.conversations), mine);
+      announce(state.replaceConversations(f.conversations, f.open_total), mine);
       if (state.selected) ensureHistory(state.selected);
       break;
     }

@@ -88,6 +88,10 @@ export class Timeline {
   }
 }
 
+// How many conversations the server's welcome and snapshot list at most (the
+// agent's own come on top).
+export const SNAPSHOT_PAGE = 200;
+
 export class ConsoleState extends EventTarget {
   constructor({ storage = null } = {}) {
     super();
@@ -165,7 +169,13 @@ export class ConsoleState extends EventTarget {
   // A `welcome` or `snapshot`: the team's open conversations. Conversations
   // not in it are no longer open (or beyond the server's limit) and leave the
   // list, except the one on screen. Returns the ids that are new to the list.
-  replaceConversations(list) {
+  replaceConversations(list, openTotal) {
+    // How many open conversations the agent could see: the server sends the
+    // newest 200 (and all of the agent's own); the inbox offers the rest.
+    this.openTotal = Number.isFinite(openTotal) ? openTotal : null;
+    // Where "load older" goes on: after the newest page (the agent's own
+    // older conversations come after it in the list).
+    this.olderOffset = Math.min(Array.isArray(list) ? list.length : 0, SNAPSHOT_PAGE);
     const before = new Set(this.openIds());
     const incoming = new Set();
     for (const c of Array.isArray(list) ? list : []) {
@@ -180,6 +190,13 @@ export class ConsoleState extends EventTarget {
     }
     this.emit('conversations');
     return [...incoming].filter((id) => !before.has(id) && isOpen(this.conversations.get(id)));
+  }
+
+  // Older conversations fetched on request: added, nothing removed.
+  addConversations(list) {
+    this.olderOffset = (this.olderOffset ?? 0) + list.length;
+    for (const c of list) if (c?.id) this.mergeConversation(c);
+    this.emit('conversations');
   }
 
   openIds() {

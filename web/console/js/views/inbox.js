@@ -12,11 +12,21 @@ export function assigneeLabel(state, id) {
   return state.agentNames?.get(id) ?? id;
 }
 
-export function mountInbox(state, { onSelect }) {
+export function mountInbox(state, { onSelect, onLoadOlder }) {
   const views = $('#inbox-views');
   const statuses = $('#inbox-statuses');
   const list = $('#conv-list');
   const empty = $('#conv-list-empty');
+  // The server sends the newest open conversations; say so when there are
+  // more, and fetch the next ones on request.
+  const moreText = h('span', {});
+  const moreButton = h('button', { type: 'button', class: 'link', onclick: async () => {
+    moreButton.disabled = true;
+    try { await onLoadOlder(); } catch (e) { moreText.textContent = `Could not load more: ${e.message}`; }
+    moreButton.disabled = false;
+  } }, 'Load older');
+  const more = h('p', { id: 'conv-list-more', class: 'muted', hidden: true }, moreText, ' ', moreButton);
+  empty.after(more);
 
   const filterButton = (group, value, label, onClick) => h('button', {
     type: 'button', class: 'filter', dataset: { [group]: value }, 'aria-pressed': 'false', onclick: onClick,
@@ -88,6 +98,9 @@ export function mountInbox(state, { onSelect }) {
     });
     if (focused && document.activeElement === document.body) list.querySelector(`[data-conv="${CSS.escape(focused)}"]`)?.focus();
     empty.hidden = convs.length > 0;
+    const loaded = state.openIds().length;
+    more.hidden = !(state.openTotal > loaded);
+    if (!more.hidden) moreText.textContent = `Showing ${loaded} of ${state.openTotal} open conversations.`;
     empty.textContent = state.welcomed ? 'No open conversations here.' : 'Loading…';
   }
 
