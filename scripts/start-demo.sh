@@ -17,7 +17,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+redis_note="yours"
 if [ -z "${PASOKH_REDIS_URL:-}" ]; then
+  redis_note="started here, data in var/redis"
   redis_port=$(free_port)
   redis-server deploy/redis.conf --port "$redis_port" --bind 127.0.0.1 --dir "$PWD/var/redis" \
     --daemonize no >var/redis/redis.log 2>&1 &
@@ -37,6 +39,7 @@ fi
 set -a; source var/demo.env; set +a
 
 port=${PASOKH_PORT:-8080}
+# Generated from deploy/demo.json on every start (edit that file, not this one).
 sed "s/\"port\": 8080/\"port\": $port/" deploy/demo.json > var/pasokh-demo.json
 
 echo
@@ -47,7 +50,7 @@ Pasokh demo
   agent console   http://127.0.0.1:$port/console/
   demo shop page  http://127.0.0.1:$port/demo/
   metrics         http://127.0.0.1:$port/metrics
-  redis           $PASOKH_REDIS_URL (data in var/redis when started here)
+  redis           $PASOKH_REDIS_URL ($redis_note)
   API channel     curl -X POST http://127.0.0.1:$port/api/v1/channels/api/messages \\
                     -H "Authorization: Bearer $PASOKH_DEMO_API_KEY" -H 'Content-Type: application/json' \\
                     -d '{"message_id":"m1","customer":{"id":"c1","name":"Sara"},"text":"سلام، گارانتی گوشی چقدره؟"}'
