@@ -443,6 +443,9 @@ describe('agent console: the support desk', () => {
     await until(async () => (await ali.locator('#customer-panel .identities li').count()) === 2 || 'not yet', 'two identities');
     await ali.click('#resolve-btn');
     await until(async () => (await convStatus(ali)) === 'resolved' || convStatus(ali), 'resolved');
+    // The customer panel's list follows at once (its file was fetched before).
+    const panelStatus = ali.locator(`#customer-panel .cust-convs li:has([data-conv="${first}"]) .status`);
+    await until(async () => (await panelStatus.textContent()) === 'resolved' || panelStatus.textContent(), 'resolved in the panel');
     const { conversation_id: second, customer_id: same } = await customerWrites('The noise is back.', { id: 'shop-77' }, { channel: 'shop' });
     assert.equal(same, cust, 'the linked identity finds the same customer');
     assert.notEqual(second, first);

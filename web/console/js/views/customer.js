@@ -17,6 +17,9 @@ const REASONS = {
   mentioned_phone: (v) => ['wrote the phone number ', h('bdi', { dir: 'ltr' }, `+${v}`), ' of that file'],
 };
 
+// The fields of a live conversation that the customer file also lists.
+const pick = (live) => (live ? { status: live.status, updated_at: live.updated_at, labels: live.labels } : {});
+
 export function mountCustomer(state, { onSelect, onSave, onLink, onMerge, onUndoMerge, onDismiss }) {
   const panel = $('#customer-panel');
   let shownSig = '';
@@ -150,7 +153,9 @@ export function mountCustomer(state, { onSelect, onSave, onLink, onMerge, onUndo
       h('p', {}, h('button', { type: 'button', id: 'cust-notes-save', onclick: () => save({ notes: notes.value }) }, 'Save notes'), ' ', saved),
       purchasesSection(c.id),
       h('h3', {}, `Conversations (${file.conversation_count ?? file.conversations.length})`),
-      h('ol', { class: 'cust-convs', reversed: true }, [...file.conversations].reverse().map((cv) => h('li', {},
+      // The file is a snapshot; a conversation the console follows live
+      // (the one on screen, the inbox's) shows its status as it is now.
+      h('ol', { class: 'cust-convs', reversed: true }, [...file.conversations].reverse().map((cv) => ({ ...cv, ...pick(state.conversations.get(cv.id)) })).map((cv) => h('li', {},
         h('button', { type: 'button', class: 'link', dataset: { conv: cv.id }, 'aria-current': cv.id === state.selected ? 'true' : null,
           onclick: () => onSelect(cv.id) },
         channelIcon(cv.kind, cv.channel), ' ', cv.id), ' ',
@@ -169,7 +174,8 @@ export function mountCustomer(state, { onSelect, onSave, onLink, onMerge, onUndo
       return;
     }
     // Rebuild only when the file or the selection changed (keeps typed notes).
-    const sig = `${state.selected}|${file.fetched_at}`;
+    const live = file.conversations.map((cv) => state.conversations.get(cv.id)?.status ?? '').join();
+    const sig = `${state.selected}|${file.fetched_at}|${live}`;
     if (sig === shownSig) return;
     // Not while the agent is typing in the panel (a refresh would eat the text).
     if (shownSig.startsWith(`${state.selected}|`) && panel.contains(document.activeElement) &&
