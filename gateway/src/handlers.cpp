@@ -244,7 +244,8 @@ void add_api_channel_routes(router& r, services& s) {
             global_metrics().errors.inc("not_found");
             co_return error_response(404, "not_found", "no conversation " + conv + " on this channel");
           }
-          auto frames = co_await s.conversations.events_after(conv, after, 500);
+          constexpr std::size_t page = 500;  // log events read per call
+          auto frames = co_await s.conversations.events_after(conv, after, page);
           if (!frames) co_return unavailable();
           auto marks_text = co_await s.conversations.delivery_marks(conv);
           if (!marks_text) co_return unavailable();
@@ -252,8 +253,10 @@ void add_api_channel_routes(router& r, services& s) {
           // got (sent, delivered, read, failed) is kept beside it.
           auto marks = json::parse(*marks_text);
           json messages = json::array();
+          std::uint64_t last_seq = after;
           for (const auto& f : *frames) {
             auto event = json::parse(f);
+            last_seq = event.value("seq", last_seq);
             if (event.value("event", "") != "message") continue;
             auto& message = event["message"];
             auto mark = marks.find(std::to_string(message.value("seq", std::uint64_t{0})));
@@ -263,7 +266,11 @@ void add_api_channel_routes(router& r, services& s) {
             }
             messages.push_back(std::move(message));
           }
-          co_return json_response(200, json{{"conversation_id", conv}, {"messages", messages}}.dump());
+          // A full page may have more after it: ask again with after=next_after.
+          co_return json_response(200, json{{"conversation_id", conv},
+                                            {"messages", messages},
+                                            {"has_more", frames->size() == page},
+                                            {"next_after", last_seq}}.dump());
         });
 }
 

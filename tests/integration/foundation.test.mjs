@@ -110,6 +110,26 @@ test('a message id is unique per customer, and reusing one for another text answ
   assert.equal((await messages(gw, first.json.conversation_id)).length, 1);
 });
 
+test('reading a long conversation goes page by page until has_more is false', async () => {
+  const customer = newCustomer();
+  const texts = Array.from({ length: 520 }, (_, i) => `message ${i}`);
+  const first = await postMessage(gw, { message_id: uid(), customer: { id: customer }, text: texts[0] });
+  for (let i = 1; i < texts.length; i += 40)
+    await Promise.all(texts.slice(i, i + 40).map((text) => postMessage(gw, { message_id: uid(), customer: { id: customer }, text })));
+  const conv = first.json.conversation_id;
+  const read = async (after) => (await fetch(`${gw.base}/api/v1/channels/api/conversations/${conv}/messages?after=${after}`,
+    { headers: { authorization: `Bearer ${API_KEY}` } })).json();
+  const one = await read(0);
+  assert.equal(one.has_more, true);
+  assert.equal(one.messages.length, 500);
+  const two = await read(one.next_after);
+  assert.equal(two.has_more, false);
+  const all = [...one.messages, ...two.messages];
+  assert.equal(all.length, 520);
+  assert.deepEqual(all.map((m) => m.seq), Array.from({ length: 520 }, (_, i) => i + 1));
+  assert.deepEqual(new Set(all.map((m) => m.text)), new Set(texts));
+});
+
 test('an agent receives messages live, replies, and the reply is stored and queued for delivery', async () => {
   const agent = await agentSocket(gw, await token());
   assert.equal(agent.welcome.agent.name, 'Sara');
