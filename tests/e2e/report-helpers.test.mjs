@@ -24,6 +24,13 @@ test('niceMax, ticks and line geometry: gaps for days without a value', () => {
   assert.equal(t[0], 0);
   assert.equal(t.at(-1), 28);
   assert.ok(t.length <= 10);
+  // 30 days: the last label never sits right next to a regular one.
+  for (const n of [11, 29, 30, 31, 60, 90]) {
+    const ticks = tickIndexes(n);
+    assert.equal(ticks.at(-1), n - 1);
+    const gaps = ticks.slice(1).map((x, i) => x - ticks[i]);
+    assert.ok(Math.min(...gaps) >= Math.ceil(n / 8) / 2, `${n}: ${ticks}`);
+  }
   const values = [{ c: 0, f: null }, { c: 2, f: 60 }, { c: 1, f: null }, { c: 4, f: 30 }];
   const [conv, first] = lineGeometry(values, [{ key: 'c', value: (v) => v.c }, { key: 'f', value: (v) => v.f }], { width: 300, height: 100 });
   assert.equal(conv.points.length, 4);

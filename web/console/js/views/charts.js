@@ -56,13 +56,18 @@ export function barGeometry(items, width) {
   return items.map((d) => ({ ...d, length: (d.value / max) * width, max }));
 }
 
-// Which labels of n to show on the x axis: all up to 10, else about 8.
+// Which labels of n to show on the x axis: all up to 10, else about 8,
+// evenly spaced, always the first and the last (the last replaces a
+// regular one too close to it, whose label would overlap).
 export function tickIndexes(n) {
   if (n <= 10) return [...Array(n).keys()];
   const step = Math.ceil(n / 8);
   const out = [];
   for (let i = 0; i < n; i += step) out.push(i);
-  if (out.at(-1) !== n - 1) out.push(n - 1);
+  if (out.at(-1) !== n - 1) {
+    if (n - 1 - out.at(-1) < step / 2) out.pop();
+    out.push(n - 1);
+  }
   return out;
 }
 
