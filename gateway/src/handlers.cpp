@@ -45,6 +45,14 @@ std::optional<std::string> string_field(const json& j, const char* key, std::siz
   return s;
 }
 
+// A field that may be left out: "" when absent, nullopt when not a string.
+std::optional<std::string> optional_string(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::string{};
+  if (!it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
 }  // namespace
 
 awaitable<void> run_bot(services& s, const routing::ingest_outcome& stored, const proto::inbound_event& event) {
@@ -177,12 +185,14 @@ void add_api_channel_routes(router& r, services& s) {
           auto text = string_field(j, "text", max_message_chars * 4);
           if (!text || proto::utf8_length(*text) > max_message_chars)
             co_return bad_field("text", "required, a non-empty string of at most 10000 characters");
-          auto language = j.value("language", std::string{});
-          if (!language.empty() && language != "fa" && language != "ar" && language != "en")
+          auto language = optional_string(j, "language");
+          if (!language || (!language->empty() && *language != "fa" && *language != "ar" && *language != "en"))
             co_return bad_field("language", "one of fa, ar, en");
+          auto name = optional_string(*customer, "name");
+          if (!name) co_return bad_field("customer.name", "a string");
 
           proto::inbound_event event;
-          event.from = {channel->id, proto::channel_kind::api, *customer_id, customer->value("name", std::string{})};
+          event.from = {channel->id, proto::channel_kind::api, *customer_id, *name};
           event.provider_message_id = *message_id;
           // Unique per customer, not per channel: integrations often number
           // each chat's messages from 1. Length-prefixed so that no customer id
@@ -192,7 +202,7 @@ void add_api_channel_routes(router& r, services& s) {
           event.sent_at = now_ms();
           // Unsaid: guessed from the text, as the web chat does (routing and
           // the customer file go by it).
-          event.language = language.empty() ? std::string(bot::guess_language_code(event.text)) : language;
+          event.language = language->empty() ? std::string(bot::guess_language_code(event.text)) : *language;
 
           // Named, not a braced temporary: GCC 12 destroys braced temporaries in
           // co_await expressions twice.

@@ -296,6 +296,8 @@ test('bad HTTP input gets a specific 4xx with a JSON body, is counted, and the s
     [{ body: JSON.stringify({ message_id: 'x' }), headers: { 'content-type': 'text/plain' } }, 415, 'unsupported_media_type'],
     [{ body: { message_id: 'x', customer: { id: 'c' }, text: 'hi' }, key: 'wrong' }, 401, 'unauthorized'],
     [{ body: { message_id: 'x', customer: { id: 'c' }, text: 'hi' }, channel: 'nope' }, 404, 'unknown_channel'],
+    [{ body: { message_id: 'x', customer: { id: 'c', name: 5 }, text: 'hi' } }, 400, 'invalid_field'],
+    [{ body: { message_id: 'x', customer: { id: 'c' }, text: 'hi', language: ['fa'] } }, 400, 'invalid_field'],
   ];
   for (const [req, status, code] of cases) {
     const r = await postMessage(gw, req.body, { key: req.key, channel: req.channel, headers: req.headers });
