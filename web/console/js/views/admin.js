@@ -1,10 +1,14 @@
 // Admin pages (admin role only; the server refuses the routes to agents with
-// 403 too): agents, teams, business hours, canned responses.
+// 403 too): agents, teams (with their SLA and closed-hours message), business
+// hours, canned responses.
 import { api, routing } from '../api.js';
 import { confirmAction } from './confirm.js';
 import { $, h } from './dom.js';
 
-const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+// The Iranian week: Saturday first, Friday (the weekend) last. Keys as the API has them.
+export const DAYS = [['sat', 'Saturday'], ['sun', 'Sunday'], ['mon', 'Monday'], ['tue', 'Tuesday'],
+  ['wed', 'Wednesday'], ['thu', 'Thursday'], ['fri', 'Friday']];
+const DAY_NAME = Object.fromEntries(DAYS);
 const csv = (v) => String(v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 const agentTeams = (a) => (a.teams ?? [a.team]).filter(Boolean);
 
@@ -23,33 +27,194 @@ export function agentChanges(current, f) {
   return out;
 }
 
-// A form from field specs: { name, label, type?, options?, value?, required? }.
+
+// --- SLA targets and the closed-hours message -------------------------------
+
+// The API's SLA keys (seconds; 0 is no target), their labels and the unit a new team starts with.
+export const SLA_FIELDS = [
+  { key: 'first_response_s', name: 'first_response', label: 'First response', unit: 60 },
+  { key: 'resolution_s', name: 'resolution', label: 'Resolution', unit: 3600 },
+  { key: 'warn_before_s', name: 'warn_before', label: 'Warn before', unit: 60 },
+];
+export const CLOSED_LANGS = [['fa', 'Persian (fa)'], ['ar', 'Arabic (ar)'], ['en', 'English (en)']];
+const UNITS = [['60', 'minutes'], ['3600', 'hours']];
+
+// Persian and Arabic-Indic digits as ASCII, and the decimal separators written in Iran (٫ / ,) as a
+// point, so "۱٫۵" and "۱/۵" are 1.5.
+const asciiDigits = (s) => String(s ?? '').trim()
+  .replace(/[\u06F0-\u06F9]/g, (d) => String(d.charCodeAt(0) - 0x06F0))
+  .replace(/[\u0660-\u0669]/g, (d) => String(d.charCodeAt(0) - 0x0660))
+  .replace(/[\u066B/,]/g, '.');
+
+// "15" minutes -> 900 seconds; empty -> 0 (no target); NaN when it is not a number of 0 or more.
+export function toSeconds(text, unit) {
+  const t = asciiDigits(text);
+  if (t === '') return 0;
+  if (!/^\d*\.?\d+$|^\d+\.$/.test(t)) return NaN;
+  return Math.round(Number(t) * Number(unit));
+}
+
+// Seconds -> what the form shows: whole hours in hours, anything else in minutes; 0 is empty.
+export function fromSeconds(s, defaultUnit = 60) {
+  s = Number(s) || 0;
+  if (s <= 0) return { value: '', unit: String(defaultUnit) };
+  if (s % 3600 === 0) return { value: String(s / 3600), unit: '3600' };
+  return { value: String(Math.round((s / 60) * 100) / 100), unit: '60' };
+}
+
+// 900 -> "15 min", 28800 -> "8 h", 5400 -> "90 min".
+export function formatDuration(s) {
+  s = Number(s) || 0;
+  if (s % 3600 === 0) return `${s / 3600} h`;
+  if (s % 60 === 0) return `${s / 60} min`;
+  return s > 60 ? `${Math.round(s / 6) / 10} min` : `${s} s`;
+}
+
+export function slaSummary(sla) {
+  const parts = SLA_FIELDS.slice(0, 2).filter((f) => sla?.[f.key] > 0).map((f) => `${f.label} ${formatDuration(sla[f.key])}`);
+  if (!parts.length) return 'No targets';
+  if (sla.warn_before_s > 0) parts.push(`warn ${formatDuration(sla.warn_before_s)} before`);
+  return parts.join(' · ');
+}
+
+// The form's SLA fields -> { sla } as the API takes it, or { error, field } for what cannot be sent.
+export function slaFromForm(f) {
+  const sla = {};
+  for (const x of SLA_FIELDS) {
+    const s = toSeconds(f[x.name], f[`${x.name}_unit`] ?? x.unit);
+    if (Number.isNaN(s)) return { error: `${x.label}: a number of minutes or hours, like 15 or 1.5 (empty: no target).`, field: x.name };
+    sla[x.key] = s;
+  }
+  const problem = slaProblem(sla);
+  return problem ? { error: problem, field: 'warn_before' } : { sla };
+}
+
+// A warning that can never come: Warn before not shorter than any target it could warn about.
+// (The server takes such an SLA and simply never warns.)
+export function slaProblem(sla) {
+  const w = sla.warn_before_s;
+  if (!(w > 0)) return null;
+  const targets = SLA_FIELDS.slice(0, 2).filter((f) => sla[f.key] > 0);
+  if (!targets.length) return 'Warn before needs a first response or resolution target to warn about.';
+  if (targets.every((f) => w >= sla[f.key])) {
+    const list = targets.map((f) => `${f.label.toLowerCase()} ${formatDuration(sla[f.key])}`).join(', ');
+    return `Warn before (${formatDuration(w)}) must be shorter than the target it warns about (${list}): as it is, the warning would never come.`;
+  }
+  return null;
+}
+
+// Targets a valid Warn before still does not reach (said after saving).
+export function slaUnwarned(sla) {
+  const w = sla.warn_before_s;
+  return w > 0 ? SLA_FIELDS.slice(0, 2).filter((f) => sla[f.key] > 0 && w >= sla[f.key]) : [];
+}
+
+// The form's closed-message fields -> { fa?, ar?, en? }; an empty field is the built-in message.
+export function closedFromForm(f) {
+  return Object.fromEntries(CLOSED_LANGS.map(([l]) => [l, String(f[`closed_${l}`] ?? '')]).filter(([, t]) => t.trim()));
+}
+
+const utf8Bytes = (t) => new TextEncoder().encode(t).length;
+
+// The server's 422 ("team.sla: ...", "team.hours.weekly.sun: ...") as the admin reads it, with the field
+// to point at. `sent` is the team body that was refused.
+export function explainTeamError(message, sent = {}) {
+  const m = /^team(?:\.([a-z_]+))?(?:\.([a-z_.]+))?: ([\s\S]*)$/.exec(String(message));
+  if (!m) return { text: `Not saved: ${message}` };
+  const [, part, sub, reason] = m;
+  if (part === 'closed_message') {
+    const long = CLOSED_LANGS.filter(([l]) => utf8Bytes(sent.closed_message?.[l] ?? '') > 4000);
+    const which = long.map(([l, name]) => `${name} has ${utf8Bytes(sent.closed_message[l])} bytes`).join(', ');
+    return { text: `Closed-hours message not saved: ${reason}. ${which ? `${which} (a Persian or Arabic letter takes 2 bytes).` : ''}`.trim(),
+      field: long.length ? `closed_${long[0][0]}` : null };
+  }
+  if (part === 'sla') {
+    const x = SLA_FIELDS.find((f) => reason.includes(`"${f.key}"`));
+    return { text: `SLA not saved: ${x ? reason.replace(`"${x.key}"`, x.label) : reason}`, field: x?.name ?? null };
+  }
+  if (part === 'hours') {
+    const day = /^weekly\.([a-z]+)$/.exec(sub ?? '')?.[1];
+    const where = day ? `${DAY_NAME[day] ?? day}: ` : sub === 'holidays' ? 'Holidays: ' : '';
+    return { text: `Business hours not saved: ${where}${reason}`, field: day ?? (sub === 'holidays' ? 'holidays' : null) };
+  }
+  return { text: `Not saved: ${reason}` };
+}
+
+// The business-hours summary of a team as the API gives it (hours null: always open).
+export function hoursSummary(hours, openNow) {
+  if (!hours) return 'No hours set: open 24/7.';
+  const days = DAYS.filter(([d]) => hours.weekly?.[d]?.length);
+  if (!days.length) return `No open hours on any day (${hours.timezone}): closed all week.`;
+  const now = openNow === undefined ? '' : openNow ? ' Open now.' : ' Closed now.';
+  return `Open ${days.map(([, n]) => n.slice(0, 3)).join(', ')} (${hours.timezone}).${now}`;
+}
+
+// A form from field specs: { name, label, type?, options?, value?, required?, placeholder?, lang?, unit? }
+// (type 'duration': a number and a minutes/hours choice named `${name}_unit`), or a group
+// { group, note?, fields } drawn as a fieldset. onSubmit gets the form's values; what it throws is
+// shown under the form, and an error's `field` is marked invalid and focused.
 function formOf(id, fields, submitLabel, onSubmit) {
   const form = h('form', { class: 'admin-form', id });
-  for (const f of fields) {
-    const fid = `${id}-${f.name}`;
-    let control;
-    if (f.options) {
-      control = h('select', { id: fid, name: f.name }, f.options.map((o) => h('option', { value: o, selected: o === f.value || null }, o)));
-    } else if (f.type === 'textarea') {
-      control = h('textarea', { id: fid, name: f.name, rows: 3, dir: 'auto', required: f.required || null });
-      control.defaultValue = f.value ?? ''; // the default, so form.reset() comes back to it
-    } else {
-      control = h('input', { id: fid, name: f.name, type: f.type ?? 'text', dir: f.type ? null : 'auto',
-        required: f.required || null, autocomplete: 'off', placeholder: f.placeholder ?? null });
-      control.defaultValue = f.value ?? '';
+  const addFields = (parent, list) => {
+    for (const f of list) {
+      if (f.group) {
+        const set = h('fieldset', { class: 'admin-group' }, h('legend', {}, f.group),
+          f.note ? h('p', { class: 'muted admin-note' }, f.note) : null);
+        addFields(set, f.fields);
+        parent.append(set);
+        continue;
+      }
+      const fid = `${id}-${f.name}`;
+      let control;
+      if (f.options) {
+        control = h('select', { id: fid, name: f.name }, f.options.map((o) => h('option', { value: o, selected: o === f.value || null }, o)));
+      } else if (f.type === 'textarea') {
+        control = h('textarea', { id: fid, name: f.name, rows: f.rows ?? 3, dir: 'auto', lang: f.lang ?? null,
+          required: f.required || null, placeholder: f.placeholder ?? null });
+        control.defaultValue = f.value ?? ''; // the default, so form.reset() comes back to it
+      } else if (f.type === 'duration') {
+        const input = h('input', { id: fid, name: f.name, type: 'text', inputmode: 'decimal', autocomplete: 'off',
+          size: 6, placeholder: f.placeholder ?? null });
+        input.defaultValue = f.value ?? '';
+        const unit = String(f.unit ?? 60);
+        control = h('span', { class: 'duration' }, input, h('select', { id: `${fid}_unit`, name: `${f.name}_unit`, 'aria-label': `${f.label} in` },
+          UNITS.map(([v, label]) => h('option', { value: v, selected: v === unit || null }, label))));
+      } else {
+        control = h('input', { id: fid, name: f.name, type: f.type ?? 'text', dir: f.type ? null : 'auto',
+          required: f.required || null, autocomplete: 'off', placeholder: f.placeholder ?? null });
+        control.defaultValue = f.value ?? '';
+      }
+      parent.append(h('label', { for: fid }, f.label), control);
     }
-    form.append(h('label', { for: fid }, f.label), control);
-  }
+  };
+  addFields(form, fields);
   const error = h('p', { class: 'error', role: 'alert', hidden: true });
   form.append(error, h('button', { type: 'submit', class: 'primary' }, submitLabel));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     error.hidden = true;
-    try { await onSubmit(Object.fromEntries(new FormData(form))); } catch (err) { error.textContent = err.message; error.hidden = false; }
+    for (const c of form.querySelectorAll('[aria-invalid]')) c.removeAttribute('aria-invalid');
+    try {
+      await onSubmit(Object.fromEntries(new FormData(form)));
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+      const bad = err.field && form.elements[err.field];
+      if (bad) { bad.setAttribute('aria-invalid', 'true'); bad.focus(); }
+    }
   });
   return form;
 }
+
+// An Error to show under a form, pointing at one of its fields.
+const formError = (text, field) => Object.assign(new Error(text), { field });
+
+// A refused team save: the server's reason, worded for the form (other errors as they are).
+const teamError = (err, sent) => {
+  if (err?.code !== 'invalid_team') return err;
+  const { text, field } = explainTeamError(err.message, sent);
+  return formError(text, field);
+};
 
 function table(caption, headers, rows) {
   return h('table', { class: 'admin-table' }, h('caption', {}, caption),
@@ -151,11 +316,25 @@ export function mountAdmin({ notice, onCannedChanged }) {
       { name: 'strategy', label: 'Assignment', options: ['least_loaded', 'round_robin'], value: 'least_loaded' },
       { name: 'skills', label: 'Skills (comma-separated: warranty, returns, repair…)' },
       { name: 'languages', label: 'Languages (fa, ar, en)' },
+      { group: 'SLA targets', note: 'Counted in business hours. Empty or 0: no target. Warn before: how long before a target the agents are warned.',
+        fields: SLA_FIELDS.map((x) => ({ name: x.name, label: x.label, type: 'duration', unit: x.unit, placeholder: 'none' })) },
+      { group: 'Closed-hours message', note: 'The answer a customer gets when writing outside business hours, in their language: up to 4000 bytes (about 2000 Persian or Arabic letters). Empty: the built-in message.',
+        fields: CLOSED_LANGS.map(([l, label]) => ({ name: `closed_${l}`, label, type: 'textarea', rows: 2, lang: l, placeholder: 'Built-in message' })) },
     ], 'Save team', async (f) => {
-      // PUT replaces the definition: hours, SLA and closed message come from the current one.
+      const sla = slaFromForm(f);
+      if (sla.error) throw formError(sla.error, sla.field);
+      // PUT replaces the definition: the hours come from the current one. One request, so a refused
+      // SLA or message changes nothing at all.
       const old = mode.editing ?? {};
-      await routing.saveTeam({ ...old, id: f.id, name: f.name || f.id, strategy: f.strategy, skills: csv(f.skills),
-        languages: csv(f.languages) }, !old.id);
+      const body = { ...old, id: f.id.trim(), name: f.name.trim() || f.id.trim(), strategy: f.strategy, skills: csv(f.skills),
+        languages: csv(f.languages), sla: sla.sla, closed_message: closedFromForm(f) };
+      try {
+        await routing.saveTeam(body, !old.id);
+      } catch (err) {
+        throw teamError(err, body);
+      }
+      const unwarned = slaUnwarned(sla.sla);
+      notice(`Team ${body.id} saved.${unwarned.length ? ` No warning comes before the ${unwarned.map((x) => x.label.toLowerCase()).join(' or ')} target: it is not longer than Warn before.` : ''}`, 'ok');
       show('teams');
     });
     const mode = editMode(form, { key: 'id', heading, addTitle: 'Add a team', editTitle: (t) => `Change team ${t.id}`,
@@ -163,13 +342,20 @@ export function mountAdmin({ notice, onCannedChanged }) {
         const e = form.elements;
         e.id.value = t.id; e.name.value = t.name ?? ''; e.strategy.value = t.strategy || 'least_loaded';
         e.skills.value = (t.skills ?? []).join(', '); e.languages.value = (t.languages ?? []).join(', ');
+        for (const x of SLA_FIELDS) {
+          const { value, unit } = fromSeconds(t.sla?.[x.key], x.unit);
+          e[x.name].value = value; e[`${x.name}_unit`].value = unit;
+        }
+        for (const [l] of CLOSED_LANGS) e[`closed_${l}`].value = t.closed_message?.[l] ?? '';
       } });
     form.elements.id.addEventListener('change', () => {
       const t = teams.find((x) => x.id === form.elements.id.value.trim());
       if (t && !mode.editing) mode.set(t);
     });
+    const closedLangs = (t) => CLOSED_LANGS.map(([l]) => l).filter((l) => t.closed_message?.[l]);
     const rows = teams.map((t) => [t.id, h('bdi', {}, t.name ?? ''), t.strategy ?? '', (t.skills ?? []).join(', '),
-      (t.languages ?? []).join(', '),
+      (t.languages ?? []).join(', '), slaSummary(t.sla),
+      closedLangs(t).length ? `Own: ${closedLangs(t).join(', ')}` : 'Built-in',
       h('span', {}, button('Edit', () => { mode.set(t); form.elements.name.focus(); }, { 'aria-label': `Edit team ${t.id}` }), ' ',
         button('Delete', guarded(async () => {
           const ok = await confirmAction({ title: 'Delete this team?', ok: 'Delete team', danger: true,
@@ -179,25 +365,43 @@ export function mountAdmin({ notice, onCannedChanged }) {
           await routing.deleteTeam(t.id);
           show('teams');
         }), { 'aria-label': `Delete team ${t.id}` }))]);
-    return [table('Teams', ['Id', 'Name', 'Strategy', 'Skills', 'Languages', ''], rows), heading, form];
+    return [table('Teams', ['Id', 'Name', 'Strategy', 'Skills', 'Languages', 'SLA', 'Closed-hours message', ''], rows), heading, form];
   }
 
   async function hoursPage() {
     const teams = await routing.teams();
-    return teams.map((t) => {
+    if (!teams.length) return [h('p', { class: 'muted' }, 'No teams yet: add one under Teams.')];
+    return [h('p', { class: 'muted' }, 'Intervals are HH:MM-HH:MM, comma-separated (09:00-13:00, 14:00-17:00); an empty day is closed. ',
+      'With no time zone and no days the team has no hours: open 24/7. The closed-hours message is set under Teams → Edit.'),
+    ...teams.map((t) => {
       const hours = t.hours ?? {};
-      return h('section', { class: 'admin-card' }, h('h3', {}, `Team `, h('bdi', {}, t.name || t.id)),
+      const status = h('p', { class: 'hours-status', id: `hours-${t.id}-status`, 'aria-live': 'polite' }, hoursSummary(t.hours, t.open_now));
+      return h('section', { class: 'admin-card' }, h('h3', {}, `Team `, h('bdi', {}, t.name || t.id)), status,
         formOf(`hours-${t.id}`, [
           { name: 'timezone', label: 'Time zone (e.g. Asia/Tehran)', value: hours.timezone ?? '' },
-          ...DAYS.map((d) => ({ name: d, label: `${d} (HH:MM-HH:MM, comma-separated)`, value: (hours.weekly?.[d] ?? []).join(', ') })),
+          ...DAYS.map(([d, name]) => ({ name: d, label: name, value: (hours.weekly?.[d] ?? []).join(', '),
+            placeholder: t.hours ? 'closed' : 'open 24/7' })),
           { name: 'holidays', label: 'Holidays (YYYY-MM-DD, comma-separated, e.g. Nowruz)', type: 'textarea', value: (hours.holidays ?? []).join(', ') },
         ], 'Save hours', async (f) => {
-          const weekly = Object.fromEntries(DAYS.map((d) => [d, csv(f[d])]).filter(([, v]) => v.length));
-          const next = f.timezone ? { timezone: f.timezone, weekly, holidays: csv(f.holidays) } : null;
-          await routing.saveTeam({ ...t, hours: next });
+          const weekly = Object.fromEntries(DAYS.map(([d]) => [d, csv(f[d])]).filter(([, v]) => v.length));
+          const holidays = csv(f.holidays);
+          const timezone = f.timezone.trim();
+          if (!timezone && (Object.keys(weekly).length || holidays.length))
+            throw formError('Time zone: required for these hours (e.g. Asia/Tehran). To stay open 24/7, empty the days and holidays too.', 'timezone');
+          if (timezone && !Object.keys(weekly).length)
+            throw formError('No day has open hours, so the team would be closed all week. Add hours, or empty the time zone to stay open 24/7.', 'sat');
+          const next = timezone ? { timezone, weekly, holidays } : null;
+          try {
+            await routing.saveHours(t.id, next);
+          } catch (err) {
+            throw teamError(err, { hours: next });
+          }
+          const now = await routing.hours(t.id).catch(() => null);
+          status.textContent = hoursSummary(next, now?.open_now);
+          for (const [d] of DAYS) $(`#hours-${t.id}-${d}`).placeholder = next ? 'closed' : 'open 24/7';
           notice(`Business hours of ${t.id} saved.`, 'ok');
         }));
-    });
+    })];
   }
 
   async function cannedPage() {
