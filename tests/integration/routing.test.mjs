@@ -494,6 +494,16 @@ test('every admin route refuses agents (403) and anonymous callers (401) with a 
     { timezone: 'Asia/Tehran', weekly: { sat: ['00:00-24:00'], sun: ['00:00-24:00'], mon: ['00:00-24:00'], tue: ['00:00-24:00'], wed: ['00:00-24:00'], thu: ['00:00-24:00'], fri: ['00:00-24:00'] }, holidays: ['2027-03-21'] });
   assert.equal(ok.status, 200, ok.text);
   assert.equal((await api(gw1, 'GET', '/api/v1/admin/teams/support/hours', await boss())).json.hours.timezone, 'Asia/Tehran');
+  // null: open around the clock again.
+  const always = await api(gw1, 'PUT', '/api/v1/admin/teams/support/hours', await boss(), null);
+  assert.equal(always.status, 200, always.text);
+  const now = (await api(gw1, 'GET', '/api/v1/admin/teams/support/hours', await boss())).json;
+  assert.equal(now.hours, null);
+  assert.equal(now.open_now, true);
+  // A warning as long as its target could never come first.
+  const never = await api(gw1, 'PUT', '/api/v1/admin/teams/support/sla', await boss(), { first_response_s: 900, warn_before_s: 900 });
+  assert.equal(never.status, 422);
+  assert.match(never.json.error.message, /warn_before_s" must be shorter than each target/);
 });
 
 test('agents act only on their teams\' conversations; refusals come back as WebSocket errors too', async () => {

@@ -84,6 +84,7 @@ TEST(TeamConfig, RejectsMistakesWithThePath) {
       {R"({"id":"a","hours":{"timezone":"UTC","weekly":{},"holidays":["2026-02-30"]}})", "no such date"},
       {R"({"id":"a","hours":{"timezone":"UTC"}})", "\"weekly\" is required"},
       {R"({"id":"a","sla":{"first_response_s":-1}})", "non-negative"},
+      {R"({"id":"a","sla":{"first_response_s":900,"resolution_s":28800,"warn_before_s":900}})", "shorter than each target"},
       {R"({"id":"a","closed_message":{"de":"x"}})", "unknown key \"de\""},
   };
   for (auto [text, expected] : cases) {

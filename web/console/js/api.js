@@ -79,14 +79,7 @@ export const routing = {
   // A team's business hours alone ({ timezone, weekly, holidays } or null: open 24/7); the rest of
   // its definition stays as the server has it. GET adds closed_message and open_now.
   hours: (id) => call(`/api/v1/admin/teams/${enc(id)}/hours`),
-  async saveHours(id, hours) {
-    if (hours) return call(`/api/v1/admin/teams/${enc(id)}/hours`, { method: 'PUT', body: hours });
-    // The hours route refuses a null body ("the body must be a JSON object"), so "no hours" goes
-    // as the whole team, read just before.
-    const team = (await routing.teams()).find((t) => t.id === id);
-    if (!team) throw new ApiError(404, 'not_found', `no team ${id}`);
-    return routing.saveTeam({ ...team, hours: null });
-  },
+  saveHours: (id, hours) => call(`/api/v1/admin/teams/${enc(id)}/hours`, { method: 'PUT', body: hours ?? null }),
   // Open conversations the agent sees, newest activity first, from `offset` on.
   openConversations: (offset, limit) => call(`/api/v1/conversations?view=all&limit=${limit}&offset=${offset}`),
 };
