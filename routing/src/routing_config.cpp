@@ -135,10 +135,13 @@ team_def parse_team(const json& j, const std::string& zoneinfo_dir, const std::s
     t.sla.first_response = std::chrono::seconds(seconds_field(*s, "first_response_s", sp, 0));
     t.sla.resolution = std::chrono::seconds(seconds_field(*s, "resolution_s", sp, 0));
     t.sla.warn_before = std::chrono::seconds(seconds_field(*s, "warn_before_s", sp, 0));
-    // A warning as long as the target would never come before it.
+    // A warning at least as long as every target could never come (one
+    // shorter than the resolution target alone is fine: it warns for that).
+    bool targets = false, reached = false;
     for (auto target : {t.sla.first_response, t.sla.resolution})
-      if (t.sla.warn_before.count() > 0 && target.count() > 0 && t.sla.warn_before >= target)
-        fail(sp, "\"warn_before_s\" must be shorter than each target");
+      if (target.count() > 0) targets = true, reached |= t.sla.warn_before < target;
+    if (t.sla.warn_before.count() > 0 && targets && !reached)
+      fail(sp, "\"warn_before_s\" must be shorter than a target");
   }
   if (auto m = j.find("closed_message"); m != j.end() && !m->is_null()) {
     auto mp = path + ".closed_message";

@@ -84,7 +84,7 @@ TEST(TeamConfig, RejectsMistakesWithThePath) {
       {R"({"id":"a","hours":{"timezone":"UTC","weekly":{},"holidays":["2026-02-30"]}})", "no such date"},
       {R"({"id":"a","hours":{"timezone":"UTC"}})", "\"weekly\" is required"},
       {R"({"id":"a","sla":{"first_response_s":-1}})", "non-negative"},
-      {R"({"id":"a","sla":{"first_response_s":900,"resolution_s":28800,"warn_before_s":900}})", "shorter than each target"},
+      {R"({"id":"a","sla":{"first_response_s":900,"resolution_s":1800,"warn_before_s":1800}})", "shorter than a target"},
       {R"({"id":"a","closed_message":{"de":"x"}})", "unknown key \"de\""},
   };
   for (auto [text, expected] : cases) {
@@ -98,6 +98,13 @@ TEST(TeamConfig, RejectsMistakesWithThePath) {
   EXPECT_THROW(parse_routing_config(json::parse(R"({"rules":[{"team":"nope"}]})")), std::runtime_error);
   EXPECT_THROW(parse_routing_config(json::parse(R"({"default_capacity":0})")), std::runtime_error);
   EXPECT_THROW(parse_routing_config(json::parse(R"({"teams":[{"id":"a"},{"id":"a"}]})")), std::runtime_error);
+}
+
+TEST(TeamConfig, AWarningShorterThanOneTargetIsEnough) {
+  // No first-response warning (15 min), one 30 min before the resolution deadline.
+  auto team = parse_team(json::parse(R"({"id":"a","sla":{"first_response_s":900,"resolution_s":28800,"warn_before_s":1800}})"),
+                         "/usr/share/zoneinfo", "team");
+  EXPECT_EQ(team.sla.warn_before.count(), 1800);
 }
 
 TEST(TeamConfig, RoundTripsThroughItsStoredForm) {

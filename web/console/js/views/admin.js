@@ -89,8 +89,8 @@ export function slaFromForm(f) {
   return problem ? { error: problem, field: 'warn_before' } : { sla };
 }
 
-// A warning that can never come: Warn before not shorter than any target it could warn about.
-// (The server takes such an SLA and simply never warns.)
+// A warning that can never come: Warn before not shorter than any target it could warn about
+// (the server refuses it too; checked here to point at the field before sending).
 export function slaProblem(sla) {
   const w = sla.warn_before_s;
   if (!(w > 0)) return null;
