@@ -8,7 +8,6 @@
 
 #include <map>
 #include <optional>
-#include <set>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -250,21 +249,13 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
       q.teams = agent_->teams.empty() ? std::vector<std::string>{agent_->team} : agent_->teams;
     q.limit = 200;
     q.scan_cap = 400;  // every hello and resync reads this: the newest only
-    auto newest = co_await s_.routing->list(q);
-    if (!newest) co_return newest.error();
-    q.view = "mine";
-    auto mine = co_await s_.routing->list(q);
-    if (!mine) co_return mine.error();
+    q.with_own = true;
+    auto list = co_await s_.routing->list(q);
+    if (!list) co_return list.error();
     try {
-      auto all = json::parse(*newest);
-      auto& rows = all.at("conversations");
-      std::set<std::string> listed;
-      for (const auto& c : rows) listed.insert(c.value("id", ""));
-      auto own = json::parse(*mine);
-      for (auto& c : own.at("conversations"))
-        if (!listed.count(c.value("id", ""))) rows.push_back(std::move(c));
-      co_return R"("conversations":)" + rows.dump(-1, ' ', false, json::error_handler_t::replace) + R"(,"open_total":)" +
-          std::to_string(all.at("counts").value("all", std::uint64_t{0}));
+      auto all = json::parse(*list);
+      co_return R"("conversations":)" + all.at("conversations").dump(-1, ' ', false, json::error_handler_t::replace) +
+          R"(,"open_total":)" + std::to_string(all.at("counts").value("all", std::uint64_t{0}));
     } catch (const json::exception&) {
       co_return make_error_code(store::redis_errc::server_error);
     }

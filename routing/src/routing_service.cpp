@@ -308,7 +308,7 @@ awaitable<rresult<std::string>> routing_service::list(const list_request& q) {
   auto r = co_await redis_.eval(routing_script(lua::list_view), store::make_command(),
                                 store::make_command(prefix_, q.agent, join(q.teams), q.view, q.status, q.team,
                                                     std::to_string(q.limit), std::to_string(q.offset),
-                                                    std::to_string(q.scan_cap)));
+                                                    std::to_string(q.scan_cap), q.with_own ? "1" : "0"));
   if (!r) co_return r.error();
   if (r->is_error()) {
     log()->error("list_view failed: {}", r->str);

@@ -1,10 +1,12 @@
 -- Conversations for the inbox, newest activity first, with the counts of
 -- every view. ARGV: prefix, agent, teams (comma list the caller may see),
 -- view (mine | unassigned | team | all), status ('' = every open one, or one
--- status), team filter ('' = all visible), limit, offset, scan_cap (per team).
+-- status), team filter ('' = all visible), limit, offset, scan_cap (per team),
+-- with_own ('1': the agent's own conversations beyond the page come after it).
 -- Answers one JSON object: { conversations: [...], total, counts: { mine, unassigned, team, all } }.
 local me, view, want, only_team = ARGV[2], ARGV[4], ARGV[5], ARGV[6]
 local limit, offset, cap = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+local with_own = ARGV[10] == '1'
 local teams = {}
 for t in string.gmatch(ARGV[3], '[^,]+') do teams[#teams + 1] = t end
 local mine_teams = {}
@@ -36,7 +38,7 @@ local function consider(id, score)
   if view == 'mine' and who ~= me then return end
   if view == 'unassigned' and who ~= '' then return end
   if view == 'team' and not mine_teams[t] then return end
-  rows[#rows + 1] = { id, tonumber(score) }
+  rows[#rows + 1] = { id, tonumber(score), who == me }
 end
 
 local source = (want == 'resolved' or want == 'closed') and ':resolved' or ':open'
@@ -50,6 +52,11 @@ end
 table.sort(rows, function(x, y) return x[2] > y[2] end)
 local out = {}
 for i = offset + 1, math.min(#rows, offset + limit) do out[#out + 1] = conv_view(rows[i][1]) end
+if with_own then
+  for i = offset + limit + 1, #rows do
+    if rows[i][3] then out[#out + 1] = conv_view(rows[i][1]) end
+  end
+end
 local result = { total = #rows, counts = counts }
 local encoded = cjson.encode(result)
 -- cjson writes an empty table as {}; splice the array by hand.

@@ -74,6 +74,7 @@ struct list_request {
   std::string team;                // "" = every visible team
   int limit = 50, offset = 0;
   int scan_cap = 5000;             // newest conversations read per team (bounds the work of counts)
+  bool with_own = false;           // also the agent's own ones that fall beyond the page
 };
 
 class routing_service {
