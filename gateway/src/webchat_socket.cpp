@@ -330,11 +330,12 @@ class chat_session : public ws_handler,
     event.text = m.text;
     event.button_payload = m.button;
     event.sent_at = now;
-    // The message's own language first: the widget corrects its guess (the
-    // browser's language, sent in hello) from the first message's text.
-    event.language = !m.lang.empty() ? m.lang : !lang_.empty() ? lang_ : std::string(bot::guess_language_code(m.text));
-    // A text that clearly is Persian or Arabic overrules the page's language.
-    if (auto guess = bot::guess_language(m.text); guess.clear) event.language = bot::to_string(*guess.lang);
+    // A text that clearly is Persian or Arabic first (it overrules the page's
+    // language); then the message's own language (the widget corrects the
+    // browser's guess sent in hello), the session's, the text's weaker guess.
+    const auto guess = bot::guess_language(m.text);
+    const std::string guessed(guess.lang ? bot::to_string(*guess.lang) : "");
+    event.language = guess.clear ? guessed : !m.lang.empty() ? m.lang : !lang_.empty() ? lang_ : guessed;
     // Named, not braced: GCC 12 destroys braced temporaries in co_await expressions twice.
     routing::channel_route route{channel_.config->team, channel_.config->bot};
     auto outcome = co_await w_.core().conversations.ingest(event, route);

@@ -137,10 +137,10 @@ team_def parse_team(const json& j, const std::string& zoneinfo_dir, const std::s
     t.sla.warn_before = std::chrono::seconds(seconds_field(*s, "warn_before_s", sp, 0));
     // A warning at least as long as every target could never come (one
     // shorter than the resolution target alone is fine: it warns for that).
-    bool targets = false, reached = false;
-    for (auto target : {t.sla.first_response, t.sla.resolution})
-      if (target.count() > 0) targets = true, reached |= t.sla.warn_before < target;
-    if (t.sla.warn_before.count() > 0 && targets && !reached)
+    const auto& sla = t.sla;
+    auto warns_for = [&](std::chrono::seconds target) { return target.count() > 0 && sla.warn_before < target; };
+    bool any_target = sla.first_response.count() > 0 || sla.resolution.count() > 0;
+    if (sla.warn_before.count() > 0 && any_target && !warns_for(sla.first_response) && !warns_for(sla.resolution))
       fail(sp, "\"warn_before_s\" must be shorter than a target");
   }
   if (auto m = j.find("closed_message"); m != j.end() && !m->is_null()) {

@@ -378,6 +378,18 @@ test('the first message\'s language wins over the browser\'s guess sent in hello
   await c.close();
 });
 
+test('a clearly Arabic first message sets the file\'s language even when the client says the page\'s Persian', async () => {
+  // An older widget, or any client, may send the page's language: the server reads the text too.
+  const s = await newSession('web');
+  const c = await customerSocket(s.json.token, { lang: 'fa' });
+  await c.next((f) => f.type === 'welcome');
+  c.send({ type: 'message', client_id: 'lang-ar', text: 'مرحبا، أريد إرجاع المنتج من فضلك', lang: 'fa' });
+  await c.next((f) => f.type === 'ack' && f.client_id === 'lang-ar');
+  const customer = redisCli('GET', `pasokh:ident:web:${s.json.visitor_id}`);
+  assert.equal(redisCli('HGET', `pasokh:cust:${customer}`, 'language'), 'ar');
+  await c.close();
+});
+
 test('limits: message length, messages per minute, sessions per address', { timeout: 60000 }, async () => {
   // The per-minute window must not roll over in the middle.
   if (new Date().getSeconds() > 45) await sleep((61 - new Date().getSeconds()) * 1000);
