@@ -9,13 +9,13 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Pasokh, RedisServer, defaultConfig, postMessage } from '../support/harness.mjs';
-import { launchBrowser } from './browser.mjs';
+import { consoleErrors, launchBrowser, pageSet } from './browser.mjs';
 
 const T = { timeout: 90_000 };
 const WAIT = 10_000;
 
 let redis, gw, browser, sara;
-let contexts = [];
+const pages = pageSet();
 
 before(async () => {
   redis = await new RedisServer().start();
@@ -28,10 +28,7 @@ before(async () => {
   browser = await launchBrowser();
 });
 
-afterEach(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => {})));
-  contexts = [];
-});
+afterEach(() => pages.closeAll());
 
 after(async () => {
   await browser?.close().catch(() => {});
@@ -60,13 +57,8 @@ async function rest(method, path, body) {
 const agentRow = async (id) => (await rest('GET', '/api/v1/agents')).json.agents.find((a) => a.id === id);
 
 async function openAdmin(tab) {
-  const context = await browser.newContext();
-  contexts.push(context);
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  // Native dialogs are not used: any would be a bug (and is refused here).
-  page.on('dialog', (d) => { page.errors.push(`native dialog: ${d.message()}`); d.dismiss().catch(() => {}); });
+  // Native dialogs are not used: any would be a bug.
+  const page = await pages.open(browser, { nativeDialogsAreErrors: true });
   await page.goto(`${gw.base}/console/`);
   await page.fill('#login', 'sara');
   await page.fill('#password', 'sara-secret-3');
@@ -172,7 +164,7 @@ describe('agent console: admin edits and confirmations', () => {
     await row(page, 'VIP desk').waitFor({ timeout: WAIT });
     const vip = (await rest('GET', '/api/v1/teams')).json.teams.find((t) => t.id === 'vip');
     assert.deepEqual([vip.name, vip.skills, vip.languages], ['VIP desk', ['gold'], ['fa', 'en']]);
-    assert.deepEqual(page.errors, []);
+    assert.deepEqual(consoleErrors(page), []);
   });
 
   test('deleting an agent, a team or a canned response asks first, naming it; Cancel deletes nothing', T, async () => {
@@ -223,7 +215,7 @@ describe('agent console: admin edits and confirmations', () => {
     await answer(page, true);
     await row(page, '/hello').waitFor({ state: 'detached', timeout: WAIT });
     assert.deepEqual((await rest('GET', '/api/v1/canned')).json.canned, []);
-    assert.deepEqual(page.errors, []);
+    assert.deepEqual(consoleErrors(page), []);
   });
 
   test('"Merge into this file" asks first, naming both files; Cancel merges nothing', T, async () => {
@@ -252,6 +244,6 @@ describe('agent console: admin edits and confirmations', () => {
     await answer(page, true);
     await page.locator('#customer-panel .cust-merges .merge').waitFor({ timeout: WAIT });
     assert.equal((await rest('GET', `/api/v1/customers/${b.customer_id}`)).json.customer.merged_into, a.customer_id);
-    assert.deepEqual(page.errors, []);
+    assert.deepEqual(consoleErrors(page), []);
   });
 });

@@ -11,14 +11,14 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { API_KEY, Pasokh, RedisServer, defaultConfig, freePort, postMessage } from '../support/harness.mjs';
-import { launchBrowser } from './browser.mjs';
+import { consoleErrors, launchBrowser, pageSet } from './browser.mjs';
 
 const T = { timeout: 90_000 };
 const WAIT = 10_000;
 const PAYLOAD = '<img src=x onerror=alert(1)><script>window.__pwned=1</script>';
 
 let redis, gw, gw2, browser;
-let contexts = [];
+const pages = pageSet();
 
 const channels = [
   { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
@@ -39,10 +39,7 @@ before(async () => {
   browser = await launchBrowser();
 });
 
-afterEach(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => {})));
-  contexts = [];
-});
+afterEach(() => pages.closeAll());
 
 after(async () => {
   await browser?.close().catch(() => {});
@@ -55,20 +52,7 @@ after(async () => {
 
 const redisCli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString();
 
-async function newPage() {
-  const context = await browser.newContext();
-  contexts.push(context);
-  const page = await context.newPage();
-  page.errors = [];
-  page.dialogs = [];
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
-  page.on('dialog', (d) => { page.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
-  return page;
-}
-
-const consoleErrors = (page) =>
-  page.errors.filter((e) => !/WebSocket connection|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e));
+const newPage = () => pages.open(browser);
 
 async function openConsole(login, password, { via = gw, hash = '' } = {}) {
   const page = await newPage();

@@ -9,7 +9,7 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pasokh, RedisServer, defaultConfig } from '../support/harness.mjs';
-import { launchBrowser } from './browser.mjs';
+import { consoleErrors, launchBrowser, pageSet } from './browser.mjs';
 import { explainTeamError, fromSeconds, hoursSummary, slaFromForm, slaProblem, toSeconds }
   from '../../web/console/js/views/admin.js';
 
@@ -56,7 +56,7 @@ describe('team settings helpers (no browser)', () => {
 });
 
 let redis, gw, browser, sara;
-let contexts = [];
+const pages = pageSet();
 
 describe('agent console: team SLA, closed-hours message and business hours', () => {
   before(async () => {
@@ -68,10 +68,7 @@ describe('agent console: team SLA, closed-hours message and business hours', () 
     browser = await launchBrowser();
   });
 
-  afterEach(async () => {
-    await Promise.all(contexts.map((c) => c.close().catch(() => {})));
-    contexts = [];
-  });
+  afterEach(() => pages.closeAll());
 
   after(async () => {
     await browser?.close().catch(() => {});
@@ -97,13 +94,8 @@ describe('agent console: team SLA, closed-hours message and business hours', () 
   }
 
   async function openAdmin(tab) {
-    const context = await browser.newContext();
-    contexts.push(context);
-    const page = await context.newPage();
-    page.errors = [];
+    const page = await pages.open(browser, { nativeDialogsAreErrors: true });
     page.puts = [];
-    page.on('pageerror', (e) => page.errors.push(String(e)));
-    page.on('dialog', (d) => { page.errors.push(`native dialog: ${d.message()}`); d.dismiss().catch(() => {}); });
     page.on('request', (r) => { if (r.method() !== 'GET') page.puts.push(`${r.method()} ${new URL(r.url()).pathname}`); });
     await page.goto(`${gw.base}/console/`);
     await signIn(page);
@@ -194,7 +186,7 @@ describe('agent console: team SLA, closed-hours message and business hours', () 
     await page.click('#team-form button[type="submit"]');
     await page.locator('#admin-page tr', { hasText: 'warranty' }).filter({ hasText: 'Built-in' }).waitFor({ timeout: WAIT });
     assert.deepEqual((await teamOf('warranty')).closed_message, {});
-    assert.deepEqual(page.errors, []);
+    assert.deepEqual(consoleErrors(page), []);
   });
 
   test('an invalid value is refused with the reason beside the form, and nothing changes', T, async () => {
@@ -245,7 +237,7 @@ describe('agent console: team SLA, closed-hours message and business hours', () 
     await page.click('#team-form button[type="submit"]');
     await row(page, 'Repair desk').waitFor({ timeout: WAIT });
     assert.deepEqual(await teamOf('repair'), { ...before, name: 'Repair desk', closed_message: { fa: 'بسته‌ایم؛ شنبه پاسخ می‌دهیم.' } });
-    assert.deepEqual(page.errors, []);
+    assert.deepEqual(consoleErrors(page), []);
   });
 
   test('business hours: days from Saturday to Friday, "open 24/7" for a team without hours', T, async () => {
@@ -286,6 +278,6 @@ describe('agent console: team SLA, closed-hours message and business hours', () 
     await page.click(`${card} button[type="submit"]`);
     await page.locator('#hours-sales-status', { hasText: 'No hours set: open 24/7.' }).waitFor({ timeout: WAIT });
     assert.equal((await teamOf('sales')).hours, null);
-    assert.deepEqual(page.errors, []);
+    assert.deepEqual(consoleErrors(page), []);
   });
 });

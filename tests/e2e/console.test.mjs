@@ -9,14 +9,14 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { API_KEY, Pasokh, RedisServer, defaultConfig, freePort, postMessage, repoRoot } from '../support/harness.mjs';
-import { launchBrowser } from './browser.mjs';
+import { consoleErrors, launchBrowser, pageSet } from './browser.mjs';
 
 const T = { timeout: 45_000 };
 const WAIT = 10_000;
 const PAYLOAD = '<img src=x onerror=alert(1)><script>window.__pwned=1</script>';
 
 let redis, gw, gw2, browser;
-let contexts = [];
+const pages = pageSet();
 
 before(async () => {
   redis = await new RedisServer().start();
@@ -34,10 +34,7 @@ before(async () => {
   browser = await launchBrowser();
 });
 
-afterEach(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => {})));
-  contexts = [];
-});
+afterEach(() => pages.closeAll());
 
 after(async () => {
   await browser?.close().catch(() => {});
@@ -48,23 +45,7 @@ after(async () => {
 
 // --- helpers -----------------------------------------------------------------
 
-async function newPage() {
-  const context = await browser.newContext();
-  contexts.push(context);
-  const page = await context.newPage();
-  page.errors = [];
-  page.dialogs = [];
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
-  page.on('dialog', (d) => { page.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
-  return page;
-}
-
-// Errors the console itself logged (a refused WebSocket while the server is
-// down is expected and filtered out).
-function consoleErrors(page) {
-  return page.errors.filter((e) => !/WebSocket connection|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e));
-}
+const newPage = () => pages.open(browser);
 
 async function signIn(page, login, password) {
   await page.goto(`${gw.base}/`);
