@@ -238,6 +238,11 @@ export function mountAdmin({ notice, onCannedChanged }) {
     try { await fn(...args); } catch (e) { notice(e.message); }
   };
 
+  // A Delete button that asks first (`ask`: the confirmation's title, text and button).
+  const deleteButton = (ariaLabel, ask, remove) => button('Delete', guarded(async () => {
+    if (await confirmAction({ danger: true, ...ask })) await remove();
+  }), { 'aria-label': ariaLabel });
+
   // The form below a table adds an item or, after its Edit button (or typing
   // an existing key), changes that item starting from its current values.
   function editMode(form, { key, heading, addTitle, editTitle, fill }) {
@@ -296,14 +301,10 @@ export function mountAdmin({ notice, onCannedChanged }) {
     const rows = agents.map((a) => [h('bdi', {}, a.name ?? ''), a.login ?? '', a.role ?? '', agentTeams(a).join(', '),
       String(a.capacity ?? ''), a.status ?? '',
       h('span', {}, button('Edit', () => { mode.set(a); form.elements.name.focus(); }, { 'aria-label': `Edit ${a.login}` }), ' ',
-        button('Delete', guarded(async () => {
-          const ok = await confirmAction({ title: 'Delete this agent?', ok: 'Delete agent', danger: true,
-            text: [['Delete agent ', h('bdi', {}, a.name || a.login), ` (${a.login})?`],
-              'Their open conversations go back to the queue and they are signed out. This cannot be undone.'] });
-          if (!ok) return;
-          await routing.deleteAgent(a.id);
-          show('agents');
-        }), { 'aria-label': `Delete ${a.login}` }))]);
+        deleteButton(`Delete ${a.login}`, { title: 'Delete this agent?', ok: 'Delete agent',
+          text: [['Delete agent ', h('bdi', {}, a.name || a.login), ` (${a.login})?`],
+            'Their open conversations go back to the queue and they are signed out. This cannot be undone.'] },
+        async () => { await routing.deleteAgent(a.id); show('agents'); }))]);
     return [table('Agents', ['Name', 'Login', 'Role', 'Teams', 'Capacity', 'Status', ''], rows), heading, form];
   }
 
@@ -357,14 +358,10 @@ export function mountAdmin({ notice, onCannedChanged }) {
       (t.languages ?? []).join(', '), slaSummary(t.sla),
       closedLangs(t).length ? `Own: ${closedLangs(t).join(', ')}` : 'Built-in',
       h('span', {}, button('Edit', () => { mode.set(t); form.elements.name.focus(); }, { 'aria-label': `Edit team ${t.id}` }), ' ',
-        button('Delete', guarded(async () => {
-          const ok = await confirmAction({ title: 'Delete this team?', ok: 'Delete team', danger: true,
-            text: [['Delete team ', h('bdi', {}, t.name || t.id), ` (${t.id})?`],
-              'Its agents stay but no longer get its conversations, and its business hours and SLA are lost.'] });
-          if (!ok) return;
-          await routing.deleteTeam(t.id);
-          show('teams');
-        }), { 'aria-label': `Delete team ${t.id}` }))]);
+        deleteButton(`Delete team ${t.id}`, { title: 'Delete this team?', ok: 'Delete team',
+          text: [['Delete team ', h('bdi', {}, t.name || t.id), ` (${t.id})?`],
+            'Its agents stay but no longer get its conversations, and its business hours and SLA are lost.'] },
+        async () => { await routing.deleteTeam(t.id); show('teams'); }))]);
     return [table('Teams', ['Id', 'Name', 'Strategy', 'Skills', 'Languages', 'SLA', 'Closed-hours message', ''], rows), heading, form];
   }
 
@@ -422,15 +419,10 @@ export function mountAdmin({ notice, onCannedChanged }) {
         for (const k of ['shortcut', 'title', 'text']) form.elements[k].value = c[k];
         form.elements.shortcut.focus();
       }, { 'aria-label': `Edit /${c.shortcut}` }), ' ',
-      button('Delete', guarded(async () => {
-        const ok = await confirmAction({ title: 'Delete this canned response?', ok: 'Delete response', danger: true,
-          text: [['Delete the canned response ', h('bdi', {}, `/${c.shortcut}`), c.title ? [' (', h('bdi', {}, c.title), ')'] : '', '?'],
-            'Agents can no longer pick it with /.'] });
-        if (!ok) return;
-        await api.deleteCanned(c.id);
-        onCannedChanged();
-        show('canned');
-      }), { 'aria-label': `Delete /${c.shortcut}` }))]);
+      deleteButton(`Delete /${c.shortcut}`, { title: 'Delete this canned response?', ok: 'Delete response',
+        text: [['Delete the canned response ', h('bdi', {}, `/${c.shortcut}`), c.title ? [' (', h('bdi', {}, c.title), ')'] : '', '?'],
+          'Agents can no longer pick it with /.'] },
+      async () => { await api.deleteCanned(c.id); onCannedChanged(); show('canned'); }))]);
     return [table('Canned responses', ['Shortcut', 'Title', 'Text', ''], rows), h('h3', {}, 'Add or change a response'), form];
   }
 
