@@ -10,7 +10,7 @@ http_response reject(unsigned status, std::string_view code, std::string_view me
   return error_response(status, code, message);
 }
 
-std::variant<nlohmann::json, http_response> json_body(const http_request& req) {
+std::variant<nlohmann::json, http_response> json_body(const http_request& req, bool or_null) {
   auto type = req.header("content-type");
   auto media = type.substr(0, type.find(';'));
   while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
@@ -23,7 +23,7 @@ std::variant<nlohmann::json, http_response> json_body(const http_request& req) {
   } catch (const nlohmann::json::parse_error& e) {
     return reject(400, "invalid_json", std::string("the body is not valid JSON: ") + e.what());
   }
-  if (!j.is_object()) return reject(400, "invalid_body", "the body must be a JSON object");
+  if (!j.is_object() && !(or_null && j.is_null())) return reject(400, "invalid_body", "the body must be a JSON object");
   return j;
 }
 

@@ -1,7 +1,6 @@
 #include "pasokh/gateway/routing_api.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <filesystem>
@@ -506,16 +505,9 @@ void add_routing_routes(router& r, services& s) {
           [&s, part = std::string(part)](const http_request& req, const route_params& p) -> awaitable<http_response> {
             auto who = co_await require_agent(s, req, "admin");
             if (auto* err = std::get_if<http_response>(&who)) co_return *err;
-            // Hours may be null: open around the clock.
-            auto body = std::string_view(req.body);
-            body.remove_prefix(std::min(body.size(), body.find_first_not_of(" \t\r\n")));
-            while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) body.remove_suffix(1);
-            json j;
-            if (part != "hours" || body != "null") {
-              auto parsed = json_body(req);
-              if (auto* err = std::get_if<http_response>(&parsed)) co_return *err;
-              j = std::move(std::get<json>(parsed));
-            }
+            auto parsed = json_body(req, /*or_null=*/part == "hours");  // null hours: open around the clock
+            if (auto* err = std::get_if<http_response>(&parsed)) co_return *err;
+            auto& j = std::get<json>(parsed);
             const routing::team_def* found = nullptr;
             auto teams = s.routing->teams();
             for (const auto& t : *teams)

@@ -16,7 +16,8 @@ http_response reject(unsigned status, std::string_view code, std::string_view me
 
 // The body as a JSON object, or the error response (415, 400 invalid_utf8,
 // 400 invalid_json, 400 invalid_body). Rejections are counted in metrics.
-std::variant<nlohmann::json, http_response> json_body(const http_request& req);
+// `or_null`: a body of null is taken too (a value cleared, as business hours).
+std::variant<nlohmann::json, http_response> json_body(const http_request& req, bool or_null = false);
 
 // The token of "Authorization: Bearer <token>", empty when absent.
 std::string bearer_token(const http_request& req);
