@@ -567,6 +567,8 @@ test('on a 375 px phone: the panel fills the screen, the email box stays small, 
   const page = await ctx.newPage();
   await openWidgetOn(page, 'night');
   await connected(page);
+  // Measured once the opening animation (a short slide up) is over.
+  await page.locator('.panel').evaluate((el) => Promise.all(el.getAnimations().map((a) => a.finished)));
   const panel = await page.locator('.panel').boundingBox();
   assert.ok(panel.x <= 1 && panel.y <= 1 && panel.width >= 374 && panel.height >= 666, JSON.stringify(panel));
   // A long message; then the queue and email notices appear above the log.
