@@ -2,7 +2,8 @@
 # Ingest benchmark: wrk posting API-channel messages (many customers and
 # conversations) at pasokh, and the same wrk against nginx answering a static
 # 200, in one run. Prints messages/s, p50/p99 and the ratio to nginx; then the
-# end-to-end latency from POST to the agent's WebSocket frame at a fixed rate.
+# end-to-end latency from POST to the agent's WebSocket frame at a fixed rate,
+# with evenly spaced and with Poisson (bursty) arrivals.
 #   bench/ingest/run.sh [duration_s=10] [connections=64] [rate=5000]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,7 +16,7 @@ rate=${3:-5000}
 # ~30% more gateway CPU per message at the same rate).
 threads=${PASOKH_THREADS:-1}
 PASOKH_WITH_TEST_TOOLS=1 ./scripts/install-deps.sh >/dev/null
-[ "${PASOKH_BENCH_NO_BUILD:-0}" = 1 ] || ./scripts/build.sh pasokh >/dev/null
+[ "${PASOKH_BENCH_NO_BUILD:-0}" = 1 ] || ./scripts/build.sh pasokh e2e_latency >/dev/null
 (cd tests && [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error)
 
 bench_workdir
@@ -65,4 +66,6 @@ echo "  ingest calls: $(redis-cli -p "$redis_port" info commandstats | sed -n 's
 
 echo
 echo "end-to-end latency, POST → agent WebSocket frame, at $rate messages/s:"
-PASOKH_URL="http://127.0.0.1:$pasokh_port" node bench/ingest/e2e_latency.mjs "$rate" 5
+for pacing in even poisson; do
+  PASOKH_URL="http://127.0.0.1:$pasokh_port" ./build/bench/ingest/e2e_latency "$rate" 5 "$pacing"
+done

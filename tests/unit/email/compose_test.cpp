@@ -13,7 +13,7 @@ namespace email = pasokh::connectors::email;
 
 namespace {
 
-email::email_config config() {
+email::email_config reply_config() {
   email::email_config c;
   c.channel = "mail";
   c.recipients.addresses = {"support@support.example"};
@@ -80,7 +80,7 @@ TEST(format_address, quoting) {
 TEST(format_date, rfc5322) { EXPECT_EQ(email::format_date(march_12), "Tue, 12 Mar 2024 10:00:00 +0000"); }
 
 TEST(build_reply, threading_headers_and_round_trip) {
-  auto mail = email::build_reply(message("سلام علی عزیز،\nدستگاه شما آماده است.\n.dot line"), thread(), config(),
+  auto mail = email::build_reply(message("سلام علی عزیز،\nدستگاه شما آماده است.\n.dot line"), thread(), reply_config(),
                                  {.now = march_12});
   EXPECT_EQ(mail.message_id, "pasokh.Y3ZfOQ.Y3ZfOToxMg@support.example");
   EXPECT_EQ(mail.recipients, std::vector<std::string>{"ali.rezaei@gmail.example"});
@@ -99,7 +99,7 @@ TEST(build_reply, threading_headers_and_round_trip) {
     }
   for (unsigned char c : d) ASSERT_LT(c, 0x80);  // 7-bit clean: RFC 2047 headers, base64 bodies
 
-  auto parsed = email::parse_email(d, config());
+  auto parsed = email::parse_email(d, reply_config());
   EXPECT_TRUE(parsed.warning.empty()) << parsed.warning;
   EXPECT_EQ(parsed.subject, "Re: گارانتی گوشی");
   EXPECT_EQ(parsed.message_id, mail.message_id);
@@ -127,14 +127,14 @@ TEST(build_reply, automatic_ascii_new_thread_with_attachment) {
   email::reply_thread fresh;
   email::compose_input in{.now = march_12};
   in.attachments.push_back({"راهنما.pdf", "application/pdf", std::string("%PDF-1.4\n%%EOF\n")});
-  auto mail = email::build_reply(msg, fresh, config(), in);
+  auto mail = email::build_reply(msg, fresh, reply_config(), in);
   const auto& d = mail.data;
   EXPECT_NE(d.find("\r\nAuto-Submitted: auto-replied\r\n"), std::string::npos);
   EXPECT_NE(d.find("Subject: Your support request\r\n"), std::string::npos);
   EXPECT_EQ(d.find("In-Reply-To"), std::string::npos);
   EXPECT_EQ(d.find("Reply-To"), std::string::npos);
   EXPECT_NE(d.find("Content-Transfer-Encoding: 7bit"), std::string::npos);
-  auto parsed = email::parse_email(d, config());
+  auto parsed = email::parse_email(d, reply_config());
   EXPECT_TRUE(parsed.event.automatic);
   EXPECT_EQ(parsed.event.text, "Thanks, we received your request.\nA technician will call you.");
   ASSERT_EQ(parsed.attachments.size(), 1u);
@@ -143,21 +143,21 @@ TEST(build_reply, automatic_ascii_new_thread_with_attachment) {
 }
 
 TEST(build_reply, deterministic_and_rejects_bad_addresses) {
-  auto a = email::build_reply(message("x"), thread(), config(), {.now = march_12});
-  auto b = email::build_reply(message("x"), thread(), config(), {.now = march_12});
+  auto a = email::build_reply(message("x"), thread(), reply_config(), {.now = march_12});
+  auto b = email::build_reply(message("x"), thread(), reply_config(), {.now = march_12});
   EXPECT_EQ(a.data, b.data);  // a retried send is the same message
   auto bad = message("x");
   bad.recipient = "not an address";
-  EXPECT_THROW(email::build_reply(bad, thread(), config(), {}), std::invalid_argument);
+  EXPECT_THROW(email::build_reply(bad, thread(), reply_config(), {}), std::invalid_argument);
   bad.recipient = "a@b.example>\r\nBcc: x@y";
-  EXPECT_THROW(email::build_reply(bad, thread(), config(), {}), std::invalid_argument);
+  EXPECT_THROW(email::build_reply(bad, thread(), reply_config(), {}), std::invalid_argument);
 }
 
 TEST(reply_thread, from_the_customers_mail_and_through_json) {
   std::string raw =
       "From: =?UTF-8?B?2LnZhNuM?= <ali@example.com>\r\nTo: support@support.example\r\nSubject: RE: warranty\r\n"
       "Message-ID: <m2@example.com>\r\nReferences: <m0@example.com> <m1@example.com>\r\n\r\nhi\r\n";
-  auto mail = email::parse_email(raw, config());
+  auto mail = email::parse_email(raw, reply_config());
   auto t = email::thread_from(mail, "tok1");
   EXPECT_EQ(t.customer_name, "علی");
   EXPECT_EQ(t.in_reply_to, "m2@example.com");
@@ -167,7 +167,7 @@ TEST(reply_thread, from_the_customers_mail_and_through_json) {
   EXPECT_EQ(back.subject, "RE: warranty");
   EXPECT_EQ(back.references, t.references);
   EXPECT_EQ(back.reply_token, "tok1");
-  auto reply = email::build_reply(message("ok"), back, config(), {.now = march_12});
+  auto reply = email::build_reply(message("ok"), back, reply_config(), {.now = march_12});
   EXPECT_NE(reply.data.find("Subject: Re: warranty\r\n"), std::string::npos);
   EXPECT_NE(reply.data.find("References: <m0@example.com>\r\n <m1@example.com>\r\n <m2@example.com>\r\n"),
             std::string::npos);

@@ -8,7 +8,7 @@ using email::smtp_action;
 
 namespace {
 
-email::smtp_config config() {
+email::smtp_config smtp_settings() {
   email::smtp_config c;
   c.hostname = "mx.test";
   c.max_message_bytes = 200;
@@ -50,7 +50,7 @@ struct fsm_case {
 class smtp_fsm : public ::testing::TestWithParam<fsm_case> {};
 
 TEST_P(smtp_fsm, replies) {
-  auto c = config();
+  auto c = smtp_settings();
   auto s = make(c, GetParam().tls_available);
   for (const auto& e : GetParam().steps) {
     auto step = s.feed(e.in);
@@ -119,7 +119,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(smtp_session, ehlo_advertises_extensions) {
-  auto c = config();
+  auto c = smtp_settings();
   auto plain = make(c);
   auto out = plain.feed("EHLO x\r\n").out;
   EXPECT_NE(out.find("250-PIPELINING\r\n"), std::string::npos);
@@ -132,7 +132,7 @@ TEST(smtp_session, ehlo_advertises_extensions) {
 }
 
 TEST(smtp_session, data_is_unstuffed_and_traced) {
-  auto c = config();
+  auto c = smtp_settings();
   c.max_message_bytes = 10000;
   auto s = make(c);
   s.feed("EHLO client.test\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<Support@support.example>\r\nDATA\r\n");
@@ -148,7 +148,7 @@ TEST(smtp_session, data_is_unstuffed_and_traced) {
 }
 
 TEST(smtp_session, store_outcomes_map_to_codes) {
-  auto c = config();
+  auto c = smtp_settings();
   for (auto [outcome, code] : {std::pair{email::store_outcome::stored(), "250"},
                                std::pair{email::store_outcome::temporary_failure("redis down"), "451"},
                                std::pair{email::store_outcome::rejected("spam\r\nscore"), "554"}}) {
@@ -164,7 +164,7 @@ TEST(smtp_session, store_outcomes_map_to_codes) {
 }
 
 TEST(smtp_session, starttls_resets_state) {
-  auto c = config();
+  auto c = smtp_settings();
   auto s = make(c, true);
   s.feed("EHLO x\r\n");
   auto step = s.feed("STARTTLS\r\nMAIL FROM:<injected@x>\r\n");
@@ -180,14 +180,14 @@ TEST(smtp_session, starttls_resets_state) {
 }
 
 TEST(smtp_session, require_tls_refuses_plain_mail) {
-  auto c = config();
+  auto c = smtp_settings();
   c.require_tls = true;
   auto s = make(c, true);
   EXPECT_EQ(codes(s.feed("EHLO x\r\nMAIL FROM:<a@b>\r\n").out), "250,530");
 }
 
 TEST(smtp_session, long_data_lines_are_split_not_fatal) {
-  auto c = config();
+  auto c = smtp_settings();
   c.max_message_bytes = 100000;
   auto s = make(c);
   s.feed(hello + envelope + "DATA\r\n");
