@@ -16,4 +16,15 @@ boost::asio::awaitable<std::variant<agent, http_response>> require_agent(service
   co_return **who;
 }
 
+std::vector<std::string> all_team_ids(services& s) {
+  std::vector<std::string> ids;
+  for (const auto& t : *s.routing->teams()) ids.push_back(t.id);
+  return ids;
+}
+
+std::vector<std::string> visible_teams(services& s, const agent& a) {
+  if (a.role == "admin") return all_team_ids(s);
+  return a.teams.empty() ? std::vector<std::string>{a.team} : a.teams;
+}
+
 }  // namespace pasokh::gateway

@@ -179,6 +179,8 @@ awaitable<std::optional<http_response>> check_customer(services& s, const agent&
 awaitable<void> publish_customer_changed(services& s, const std::string& id, const std::string& actor,
                                          const std::set<std::string>& teams) {
   const auto& pre = s.cfg.redis.prefix;
+  // The search index reads the file again (a new name or identity; routing/search_service.hpp).
+  co_await s.redis.exec(store::make_command("ZADD", pre + "search:dirty:cust", std::to_string(now_ms()), id));
   auto frame = json{{"type", "customer"}, {"customer", id}, {"actor", actor}, {"at", now_ms()}}.dump();
   for (const auto& team : teams) {
     auto header = json{{"team", team}, {"conv", ""}, {"customer", ""}, {"seq", 0}, {"assignee", ""}}.dump();

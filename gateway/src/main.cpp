@@ -28,6 +28,7 @@
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/reports.hpp"
 #include "pasokh/gateway/routing_api.hpp"
+#include "pasokh/gateway/search_api.hpp"
 #include "pasokh/gateway/webchat.hpp"
 #include "pasokh/routing/delivery.hpp"
 
@@ -230,7 +231,9 @@ int main(int argc, char** argv) {
   routing::routing_service routing_svc(redis, cfg.redis.prefix, cfg.routing);
   routing_svc.on_count = [](std::string_view kind, int n) { global_metrics().routing_events.inc(kind, n); };
   conversations.route_with(routing_svc);
-  services svc{cfg, redis, conversations, agents, hub, *faq_bot.value, bot_turns, &routing_svc};
+  routing::search_service search(redis, cfg.redis.prefix);
+  routing_svc.search = &search;
+  services svc{cfg, redis, conversations, agents, hub, *faq_bot.value, bot_turns, &routing_svc, &search};
   std::vector<std::string> channel_teams;
   for (const auto& ch : cfg.channels) channel_teams.push_back(ch.team);
   if (channel_teams.empty()) channel_teams.push_back("support");
@@ -295,6 +298,7 @@ int main(int argc, char** argv) {
   add_aftersales_routes(routes, svc);
   add_campaign_routes(routes, svc);
   add_report_routes(routes, svc);
+  add_search_routes(routes, svc);
   add_static_routes(routes, svc);
   webchat_service webchat(svc, ioc.get_executor(), redis_cfg);
   add_webchat_routes(routes, webchat);

@@ -31,16 +31,6 @@ constexpr std::int64_t max_snooze_ms = 366LL * 24 * 3600 * 1000;
 
 bool is_admin(const agent& a) { return a.role == "admin"; }
 
-std::vector<std::string> all_team_ids(services& s) {
-  std::vector<std::string> ids;
-  for (const auto& t : *s.routing->teams()) ids.push_back(t.id);
-  return ids;
-}
-
-std::vector<std::string> visible_teams(services& s, const agent& a) {
-  if (is_admin(a)) return all_team_ids(s);
-  return a.teams.empty() ? std::vector<std::string>{a.team} : a.teams;
-}
 
 bool valid_id(std::string_view id) {
   return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {

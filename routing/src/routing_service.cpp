@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "lua_scripts.hpp"
+#include "pasokh/routing/search_service.hpp"
 
 namespace pasokh::routing {
 
@@ -355,11 +356,31 @@ awaitable<void> routing_service::timer_loop(std::vector<std::string> channel_tea
     } else {
       auto t = co_await tick();
       if (!t && redis_.connected()) log()->warn("routing tick failed: {}", t.error().message());
+      if (t && t->leader && search) co_await index_search();
       // Admin edits on other instances reach this one within a few seconds.
       if (++round % 10 == 0) co_await refresh_teams();
     }
     state->timer->expires_after(cfg_.tick_interval);
     co_await state->timer->async_wait(net::as_tuple(net::use_awaitable));
+  }
+}
+
+// Indexes what changed since the last tick, a bounded time per tick so the
+// timers stay on time; a backlog (after a burst, or the first start over old
+// data) is worked off over the following ticks.
+awaitable<void> routing_service::index_search() {
+  constexpr std::size_t batch = 200;
+  constexpr auto budget = std::chrono::milliseconds(250);
+  if (!search_backfilled_) search_backfilled_ = static_cast<bool>(co_await search->backfill());
+  const auto until = std::chrono::steady_clock::now() + budget;
+  for (;;) {
+    auto n = co_await search->index_pending(batch);
+    if (!n) {
+      if (redis_.connected()) log()->warn("search indexing failed: {}", n.error().message());
+      co_return;
+    }
+    count("search_indexed", static_cast<int>(*n));
+    if (*n < batch || std::chrono::steady_clock::now() >= until) co_return;
   }
 }
 

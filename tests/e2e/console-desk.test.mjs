@@ -607,3 +607,47 @@ test('a team with more than 200 open conversations: the inbox says so and loads 
   assert.equal(await more.isHidden(), true);
   assert.deepEqual(consoleErrors(page), []);
 });
+
+test('search: a resolved conversation found by a word in Arabic letters opens with its history; a customer by name', T, async () => {
+  const { conversation_id: conv } = await customerWrites('سلام، كولر گازي من نشتي دارد. شماره سفارش ۷۷۴۱۲', { id: 'c-search', name: 'Nima Search' });
+  const boss = await token('sara', 'sara-secret-3');
+  const resolved = await fetch(`${gw.base}/api/v1/conversations/${conv}/resolve`, {
+    method: 'POST', headers: { authorization: `Bearer ${boss}`, 'content-type': 'application/json' }, body: '{}',
+  });
+  assert.equal(resolved.status, 200);
+  const page = await openConsole('ali', 'ali-secret-1');
+  // Resolved: not in the inbox.
+  await until(async () => (await item(page, conv).count()) === 0 || 'still listed', 'resolved conversation leaves the inbox');
+
+  // Typed with Persian letters and ASCII digits; the index lags a tick or two.
+  await until(async () => {
+    await page.fill('#search', '');
+    await page.fill('#search', 'کولر 77412');
+    const hit = page.locator(`#search-results .search-hit[data-conv="${conv}"]`);
+    try { await hit.waitFor({ timeout: 1500 }); return true; } catch { return 'not found yet'; }
+  }, 'search result');
+  assert.ok(await page.isHidden('#inbox-body'), 'the results stand in for the inbox');
+  const hit = page.locator(`#search-results .search-hit[data-conv="${conv}"]`);
+  assert.match(await hit.locator('.search-snippet').textContent(), /كولر گازي/);
+  assert.equal(await hit.locator('.status').textContent(), 'resolved');
+  await hit.click();
+  await page.waitForSelector('#conv-pane:not([hidden])', { timeout: WAIT });
+  await stored(page, 'نشتي').waitFor({ timeout: WAIT });
+  assert.equal(await convStatus(page), 'resolved');
+
+  // Escape brings the inbox back; nothing found says so.
+  await page.fill('#search', 'zzqx');
+  await page.waitForSelector('#search-results .search-status:has-text("Nothing found")', { timeout: WAIT });
+  await page.press('#search', 'Escape');
+  assert.ok(await page.isVisible('#inbox-body'));
+  assert.ok(await page.isHidden('#search-results'));
+  // A customer file: opens at its newest conversation.
+  await page.evaluate(() => { location.hash = ''; });
+  await page.waitForSelector('#conv-pane[hidden]', { state: 'attached', timeout: WAIT });
+  await page.fill('#search', 'nima sea');
+  const file = page.locator('#search-results .search-hit[data-customer]', { hasText: 'Nima Search' });
+  await file.waitFor({ timeout: WAIT });
+  await file.click();
+  await until(async () => (await page.evaluate(() => location.hash)) === `#/c/${conv}` || 'not opened', 'customer opens');
+  assert.deepEqual(consoleErrors(page), []);
+});

@@ -148,12 +148,13 @@ describe('agent console', () => {
       bytes += src.length;
       if (f.endsWith('.js')) assert.doesNotMatch(src, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/, f);
     }
-    // Inbox, conversation, reply box with notes and canned responses, customer
-    // panel with merges, actions, four admin pages (agent and team editors with
-    // SLA targets and closed-hours messages), confirmations, the reports
-    // dashboard with its charts and the campaigns page, unminified: keep it
-    // under 190 kB (180 kB now; no build step, so this is what a browser loads).
-    assert.ok(bytes < 190_000, `console is ${bytes} bytes`);
+    // Inbox with search, conversation, reply box with notes and canned
+    // responses, customer panel with merges, actions, four admin pages (agent
+    // and team editors with SLA targets and closed-hours messages),
+    // confirmations, the reports dashboard with its charts and the campaigns
+    // page, unminified: keep it under 200 kB (187 kB now; no build step, so
+    // this is what a browser loads).
+    assert.ok(bytes < 200_000, `console is ${bytes} bytes`);
   });
 
   test('wrong password and rate limit show a clear error; no token is kept', T, async () => {

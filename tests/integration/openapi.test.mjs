@@ -337,4 +337,21 @@ describe('the running gateway', () => {
     assert.equal(stranger.status, 403);
     assert.equal(stranger.json.error.code, 'origin_not_allowed');
   });
+
+  test('search answers what the document says, a match and a customer file included', async () => {
+    const posted = await postMessage(gw, { message_id: randomUUID(), customer: { id: `oa-${randomUUID()}`, name: 'Omid Kettle' }, text: 'kettle limescale' });
+    assert.equal(posted.status, 201, posted.text);
+    let found;
+    for (let i = 0; i < 60 && !(found?.json?.conversations?.length && found.json.customers.length); i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      found = await call('GET', '/api/v1/search?q=kettle', { token: admin });
+    }
+    assert.equal(found.status, 200, found.text);
+    assert.ok(found.json.conversations[0].match, found.text);
+    assert.equal(found.json.customers[0].name, 'Omid Kettle');
+    assertDocumented('/api/v1/search', 'get', found);
+    const bad = await call('GET', '/api/v1/search?q=x', { token: admin });
+    assert.equal(bad.status, 400);
+    assertDocumented('/api/v1/search', 'get', bad);
+  });
 });

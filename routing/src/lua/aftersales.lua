@@ -78,6 +78,7 @@ if op == 'import' then
   if name ~= '' then redis.call('HSET', ckey, 'name', name) end
   if language ~= '' then redis.call('HSET', ckey, 'language', language) end
   if vip ~= '' then redis.call('HSET', ckey, 'vip', vip) end
+  search_customer_changed(id, now)
   if tags ~= '' then
     local set, list = {}, {}
     for t in string.gmatch((redis.call('HGET', ckey, 'tags') or '') .. ',' .. tags, '[^,]+') do

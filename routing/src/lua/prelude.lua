@@ -84,6 +84,8 @@ local function emit_json(conv, seq, event, body, customer, v)
   local frame = '{"type":"event","conv":' .. json_string(conv) .. ',"seq":' .. seq .. ',"event":"' .. event ..
     '","conversation":' .. cjson.encode(view_of(v)) .. (body ~= '' and (',' .. body) or '') .. '}'
   redis.call('XADD', conv_key(conv) .. ':log', seq .. '-1', 'f', frame)
+  -- For the search indexer (routing/src/search_service.cpp): the log grew.
+  redis.call('ZADD', p .. 'search:dirty', seq, conv)
   -- The reports' time index (gateway/src/reports_api.cpp rebuilds it from the logs).
   if seq == 1 and v.created_at then redis.call('ZADD', p .. 'rpt:created', v.created_at, conv) end
   local header = '{"team":' .. json_string(v.team or '') .. ',"conv":' .. json_string(conv) .. ',"customer":' ..
@@ -174,6 +176,12 @@ local function suggest_merge(a, b, reason, value, now)
   redis.call('HSETNX', ka .. ':suggest', b, s)
   redis.call('HSETNX', kb .. ':suggest', a, s)
   return true
+end
+
+-- The customer's name, identities or keys changed: the search indexer reads
+-- the file again (scored by time, so a change during a pass is not lost).
+local function search_customer_changed(cust, now)
+  redis.call('ZADD', p .. 'search:dirty:cust', now, cust)
 end
 
 -- Puts a verified key on the customer; a key another file holds becomes a

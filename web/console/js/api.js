@@ -62,6 +62,8 @@ export const api = {
   saveCanned: (item) => call(item.id ? `/api/v1/admin/canned/${enc(item.id)}` : '/api/v1/admin/canned',
     { method: item.id ? 'PUT' : 'POST', body: { shortcut: item.shortcut, title: item.title, text: item.text } }),
   deleteCanned: (id) => call(`/api/v1/admin/canned/${enc(id)}`, { method: 'DELETE' }),
+  // -> { conversations: [{ conversation, match }], customers: [...], more }
+  search: (q) => call(`/api/v1/search?q=${enc(q)}`),
 };
 
 // Routing's REST routes (gateway/src/routing_api.cpp, OpenAPI at /api/v1/openapi.json).

@@ -6,6 +6,7 @@ import { ConsoleState, SNAPSHOT_PAGE } from './store/state.js';
 import { Notifier } from './notify.js';
 import { mountLogin } from './views/login.js';
 import { mountInbox } from './views/inbox.js';
+import { mountSearch } from './views/search.js';
 import { mountConversation } from './views/conversation.js';
 import { mountCustomer } from './views/customer.js';
 import { mountActions } from './views/actions.js';
@@ -43,6 +44,22 @@ const inbox = mountInbox(state, {
   onLoadOlder: async () => {
     const page = await routing.openConversations(state.olderOffset ?? 0, SNAPSHOT_PAGE);
     state.addConversations(page.conversations ?? []);
+  },
+});
+// A result opens where the inbox would: the conversation joins the list
+// while it is on screen; a customer opens at their newest conversation.
+const searchBox = mountSearch({
+  search: api.search,
+  onOpenConversation: (c) => { state.mergeConversation(c); select(c.id, { focus: false }); },
+  onOpenCustomer: async (c) => {
+    try {
+      const newest = (await api.customer(c.id)).conversations?.at(-1);
+      if (!newest) { showNotice(`${c.name || c.id} has no conversation you can open yet.`, 'ok'); return; }
+      state.mergeConversation(newest);
+      select(newest.id, { focus: false });
+    } catch (e) {
+      showNotice(`Could not open the customer: ${e.message}`);
+    }
   },
 });
 const actions = mountActions(state, { notice: (t) => showNotice(t), request });
@@ -413,6 +430,7 @@ function stop(message = '') {
   session.clear();
   state.reset();
   inbox.reset();
+  searchBox.reset();
   customerPanel.reset();
   admin.setRole(null);
   reports.setRole(null);

@@ -1,7 +1,9 @@
 #pragma once
 // Who is asking: the agent behind a request's Bearer session token.
+#include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -16,5 +18,10 @@ struct services;
 // otherwise the 401, 403 or 503 (storage down) to answer, counted in metrics.
 boost::asio::awaitable<std::variant<agent, http_response>> require_agent(services& s, const http_request& req,
                                                                          std::string_view role);
+
+// Every configured team id.
+std::vector<std::string> all_team_ids(services& s);
+// The teams whose conversations the agent may see: all for an admin.
+std::vector<std::string> visible_teams(services& s, const agent& a);
 
 }  // namespace pasokh::gateway

@@ -25,7 +25,8 @@ void add_customer_link_routes(router& r, services& s);
 // one of its teams (returned in `teams_out` when given). The error to answer, if any.
 boost::asio::awaitable<std::optional<http_response>> check_customer(services& s, const agent& a, const std::string& id,
                                                                     std::set<std::string>* teams_out);
-// Tells the consoles of these teams that the customer's file changed.
+// Tells the consoles of these teams that the customer's file changed, and
+// the search index to read it again.
 boost::asio::awaitable<void> publish_customer_changed(services& s, const std::string& id, const std::string& actor,
                                                       const std::set<std::string>& teams);
 

@@ -6,6 +6,7 @@
 #include "pasokh/routing/bot_flow.hpp"
 #include "pasokh/routing/conversation_service.hpp"
 #include "pasokh/routing/routing_service.hpp"
+#include "pasokh/routing/search_service.hpp"
 #include "pasokh/store/redis_client.hpp"
 
 namespace pasokh::gateway {
@@ -19,6 +20,7 @@ struct services {
   bot::bot& faq_bot;
   routing::bot_flow& bot_turns;
   routing::routing_service* routing = nullptr;  // presence, queues, assignment (routing_api.cpp)
+  routing::search_service* search = nullptr;    // search_api.cpp
 };
 
 }  // namespace pasokh::gateway

@@ -23,6 +23,8 @@
 
 namespace pasokh::routing {
 
+class search_service;
+
 template <class T> using rresult = boost::system::result<T>;
 
 struct route_outcome {
@@ -118,11 +120,16 @@ class routing_service {
   boost::asio::awaitable<rresult<void>> reindex_agent(const std::string& agent, const std::string& old_teams);
   boost::asio::awaitable<rresult<void>> delete_agent(const std::string& agent);
 
+  // The search index is kept up by the holder of the timer lease, after each
+  // tick (search_service.hpp). Set before start.
+  search_service* search = nullptr;
+
   // Counts for metrics: ("assigned", n), ("sla_breach", n), ... Set before start.
   std::function<void(std::string_view kind, int n)> on_count;
 
  private:
   boost::asio::awaitable<void> timer_loop(std::vector<std::string> channel_teams);
+  boost::asio::awaitable<void> index_search();
   void count(std::string_view kind, int n) const {
     if (on_count && n > 0) on_count(kind, n);
   }
@@ -136,6 +143,7 @@ class routing_service {
   struct loop_state;
   std::shared_ptr<loop_state> loop_;
   std::string instance_;  // holder name for the timer lease
+  bool search_backfilled_ = false;
 };
 
 }  // namespace pasokh::routing

@@ -1,0 +1,254 @@
+#include "pasokh/routing/search_service.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "pasokh/routing/lua_script.hpp"
+
+namespace pasokh::routing {
+
+namespace lua {
+extern const char* const search;
+}
+
+namespace {
+
+using boost::asio::awaitable;
+using nlohmann::json;
+template <class T> using result = boost::system::result<T>;
+
+constexpr std::size_t terms_per_set = 1000;     // newest documents kept per term
+constexpr std::size_t entries_per_pass = 500;   // log entries read per conversation and pass
+constexpr std::size_t entries_for_match = 200;  // newest entries searched for a result's matching message
+
+std::int64_t to_int(std::string_view s) {
+  std::int64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+void add_terms(std::vector<std::string>& terms, std::string_view text) {
+  for (auto& t : search_terms(text))
+    if (std::find(terms.begin(), terms.end(), t) == terms.end()) terms.push_back(std::move(t));
+}
+
+// The text a log frame adds to the index: a message's text and attachment
+// names, a note's text. Empty for other events.
+std::string searchable_text(const json& frame, std::string* event = nullptr) {
+  auto kind = frame.value("event", "");
+  if (event) *event = kind;
+  std::string text;
+  auto part = kind == "message" ? frame.find("message") : kind == "note" ? frame.find("note") : frame.end();
+  if (part == frame.end() || !part->is_object()) return text;
+  if (auto t = part->find("text"); t != part->end() && t->is_string()) text = t->get<std::string>();
+  if (auto files = part->find("attachments"); files != part->end() && files->is_array()) {
+    for (const auto& f : *files)
+      if (f.is_object() && f.contains("filename") && f["filename"].is_string()) text += " " + f["filename"].get<std::string>();
+  }
+  return text;
+}
+
+// The frame of one XRANGE entry ([id, [field, value]]), or a discarded value.
+json entry_frame(const store::reply& entry) {
+  if (entry.elements.size() < 2 || entry.elements[1].elements.size() < 2) return json::value_t::discarded;
+  return json::parse(entry.elements[1].elements[1].str, nullptr, false);
+}
+
+}  // namespace
+
+// One thing to index: a conversation's new log entries or a customer file.
+struct search_service::document {
+  std::string member;        // cv_… or cu_…
+  bool customer = false;
+  std::int64_t seen = 0;     // its score in the dirty set when read
+  std::int64_t indexed = 0;  // conversations: the last seq indexed before / after this pass
+  std::int64_t score = 0;    // the time it last used its terms
+  std::vector<std::string> terms;
+};
+
+// The members of the two dirty sets (ZRANGE … WITHSCORES replies).
+std::vector<search_service::document> search_service::dirty_documents(const std::vector<store::reply>& sets) {
+  std::vector<document> docs;
+  for (std::size_t set = 0; set < sets.size(); ++set) {
+    const auto& items = sets[set].elements;
+    for (std::size_t i = 0; i + 1 < items.size(); i += 2)
+      docs.push_back({.member = items[i].str, .customer = set == 1, .seen = to_int(items[i + 1].str)});
+  }
+  return docs;
+}
+
+// search.lua "index": per document its member, scores, seq and terms.
+std::vector<std::string> search_service::index_args(const std::vector<document>& docs) const {
+  auto args = store::make_command(prefix_, "index", std::to_string(terms_per_set));
+  for (const auto& d : docs) {
+    args.push_back(d.member);
+    args.push_back(std::to_string(d.seen));
+    args.push_back(d.customer ? "" : std::to_string(d.indexed));
+    args.push_back(std::to_string(d.score));
+    args.push_back(std::to_string(d.terms.size()));
+    args.insert(args.end(), d.terms.begin(), d.terms.end());
+  }
+  return args;
+}
+
+search_service::search_service(store::redis_client& redis, std::string prefix)
+    : redis_(redis), prefix_(std::move(prefix)) {}
+
+awaitable<result<void>> search_service::backfill() {
+  auto r = co_await redis_.eval(script(lua::search), store::make_command(), store::make_command(prefix_, "backfill"));
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return store::make_error_code(store::redis_errc::server_error);
+  co_return result<void>{};
+}
+
+awaitable<result<std::size_t>> search_service::index_pending(std::size_t max_documents) {
+  std::vector<std::vector<std::string>> reads;
+  reads.push_back(store::make_command("ZRANGE", prefix_ + "search:dirty", "0", std::to_string(max_documents - 1), "WITHSCORES"));
+  reads.push_back(store::make_command("ZRANGE", prefix_ + "search:dirty:cust", "0", std::to_string(max_documents / 4), "WITHSCORES"));
+  auto dirty = co_await redis_.exec_pipeline(std::move(reads));
+  if (!dirty) co_return dirty.error();
+  auto docs = dirty_documents(*dirty);
+  if (docs.empty()) co_return 0;
+  if (auto r = co_await read_conversations(docs); !r) co_return r.error();
+  if (auto r = co_await read_customers(docs); !r) co_return r.error();
+
+  auto r = co_await redis_.eval(script(lua::search), store::make_command(), index_args(docs));
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return store::make_error_code(store::redis_errc::server_error);
+  co_return docs.size();
+}
+
+// New log entries of each dirty conversation; a conversation indexed for the
+// first time brings its customer file along.
+awaitable<result<void>> search_service::read_conversations(std::vector<document>& docs) {
+  auto seqs = store::make_command("HMGET", prefix_ + "search:seq");
+  for (const auto& d : docs)
+    if (!d.customer) seqs.push_back(d.member);
+  if (seqs.size() == 2) co_return result<void>{};
+  auto indexed = co_await redis_.exec(std::move(seqs));
+  if (!indexed) co_return indexed.error();
+  std::vector<std::vector<std::string>> reads;
+  std::size_t k = 0;
+  for (auto& d : docs) {
+    if (d.customer) continue;
+    d.indexed = to_int(indexed->elements.at(k++).str);
+    reads.push_back(store::make_command("XRANGE", prefix_ + "conv:" + d.member + ":log",
+                                        std::to_string(d.indexed + 1) + "-0", "+", "COUNT",
+                                        std::to_string(entries_per_pass)));
+  }
+  auto logs = co_await redis_.exec_pipeline(std::move(reads));
+  if (!logs) co_return logs.error();
+  std::set<std::string> first_seen_customers;
+  k = 0;
+  for (auto& d : docs) {
+    if (d.customer) continue;
+    const bool first = d.indexed == 0;
+    std::string customer;
+    const auto& entries = (*logs)[k++].elements;
+    for (const auto& entry : entries) {
+      auto frame = entry_frame(entry);
+      if (frame.is_discarded()) continue;
+      d.indexed = std::max<std::int64_t>(d.indexed, frame.value("seq", std::int64_t{0}));
+      if (auto view = frame.find("conversation"); view != frame.end() && view->is_object()) {
+        d.score = std::max<std::int64_t>(d.score, view->value("updated_at", std::int64_t{0}));
+        customer = view->value("customer_id", "");
+      }
+      add_terms(d.terms, searchable_text(frame));
+    }
+    // A full page: more may follow, so the conversation stays dirty until its
+    // log is read to the end.
+    if (entries.size() == entries_per_pass) d.seen = std::min(d.seen, d.indexed);
+    if (first && !customer.empty()) first_seen_customers.insert(customer);
+  }
+  for (const auto& c : first_seen_customers) {
+    bool queued = std::any_of(docs.begin(), docs.end(), [&](const document& d) { return d.customer && d.member == c; });
+    if (!queued) docs.push_back({.member = c, .customer = true});
+  }
+  co_return result<void>{};
+}
+
+// A customer file's terms: name, identities (display names and ids), email
+// address and phone number. A merged or missing file has none (it leaves the index).
+awaitable<result<void>> search_service::read_customers(std::vector<document>& docs) {
+  std::vector<std::vector<std::string>> reads;
+  for (const auto& d : docs) {
+    if (!d.customer) continue;
+    const auto key = prefix_ + "cust:" + d.member;
+    reads.push_back(store::make_command("HMGET", key, "name", "email", "phone", "merged_into", "last_seen_at", "created_at"));
+    reads.push_back(store::make_command("HVALS", key + ":identities"));
+  }
+  if (reads.empty()) co_return result<void>{};
+  auto files = co_await redis_.exec_pipeline(std::move(reads));
+  if (!files) co_return files.error();
+  std::size_t k = 0;
+  for (auto& d : docs) {
+    if (!d.customer) continue;
+    const auto& fields = (*files)[k++].elements;
+    const auto& identities = (*files)[k++].elements;
+    if (fields.size() < 6 || !fields[3].is_nil() || (fields[0].is_nil() && fields[5].is_nil())) continue;
+    add_terms(d.terms, fields[0].str);
+    add_terms(d.terms, fields[1].str);
+    if (!fields[2].str.empty()) add_terms(d.terms, fields[2].str);
+    for (const auto& identity : identities) {
+      auto j = json::parse(identity.str, nullptr, false);
+      if (!j.is_object()) continue;
+      add_terms(d.terms, j.value("display_name", ""));
+      add_terms(d.terms, j.value("external_id", ""));
+    }
+    d.score = std::max(to_int(fields[4].str), to_int(fields[5].str));
+  }
+  co_return result<void>{};
+}
+
+awaitable<result<std::string>> search_service::query(const search_request& q) {
+  std::string teams;
+  for (const auto& t : q.teams) teams += (teams.empty() ? "" : ",") + t;
+  auto args = store::make_command(prefix_, "query", teams, q.admin ? "1" : "0", std::to_string(q.limit), q.query.key,
+                                  q.query.last_is_prefix ? "1" : "0");
+  args.insert(args.end(), q.query.words.begin(), q.query.words.end());
+  auto r = co_await redis_.eval(script(lua::search), store::make_command(), std::move(args));
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return store::make_error_code(store::redis_errc::server_error);
+  auto found = json::parse(r->str, nullptr, false);
+  if (!found.is_object()) co_return store::make_error_code(store::redis_errc::server_error);
+
+  // The newest message or note of each conversation that holds the words.
+  auto& conversations = found["conversations"];
+  std::vector<std::vector<std::string>> reads;
+  for (const auto& view : conversations)
+    reads.push_back(store::make_command("XREVRANGE", prefix_ + "conv:" + view.value("id", "") + ":log", "+", "-",
+                                        "COUNT", std::to_string(entries_for_match)));
+  std::vector<store::reply> logs;
+  if (!reads.empty()) {
+    auto got = co_await redis_.exec_pipeline(std::move(reads));
+    if (!got) co_return got.error();
+    logs = std::move(*got);
+  }
+  json rows = json::array();
+  for (std::size_t i = 0; i < conversations.size(); ++i) {
+    json match = nullptr;
+    for (const auto& entry : logs.at(i).elements) {
+      auto frame = entry_frame(entry);
+      if (frame.is_discarded()) continue;
+      std::string event;
+      auto text = searchable_text(frame, &event);
+      if (text.empty() || !text_matches(text, q.query)) continue;
+      const auto& part = frame[event];
+      match = {{"seq", frame.value("seq", 0)},
+               {"event", event},
+               {"author", event == "note" ? "agent" : part.value("author", "")},
+               {"author_name", part.value("author_name", "")},
+               {"text", search_snippet(text)},
+               {"created_at", part.value("created_at", std::int64_t{0})}};
+      break;
+    }
+    rows.push_back({{"conversation", std::move(conversations[i])}, {"match", std::move(match)}});
+  }
+  found["conversations"] = std::move(rows);
+  co_return found.dump();
+}
+
+}  // namespace pasokh::routing

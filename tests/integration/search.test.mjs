@@ -1,0 +1,169 @@
+// Search (GET /api/v1/search) against real Redis and pasokh: conversations by
+// the words of their messages and notes, customer files by name, email and
+// phone, as an agent types; only what the agent may see; data from before the
+// index existed; bad queries answered with a 400 JSON error.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { Pasokh, RedisServer, defaultConfig, login, postMessage, sleep } from '../support/harness.mjs';
+
+let redis, gw, ali, bahar, boss;
+
+before(async () => {
+  redis = await new RedisServer().start();
+  gw = await new Pasokh(defaultConfig(redis, {
+    channels: [
+      { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
+      { id: 'vipdesk', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'vip' },
+    ],
+  })).start();
+  await gw.createAgent('ali', 'ali-secret-1', { name: 'Ali' });
+  await gw.createAgent('bahar', 'bahar-secret-2', { name: 'Bahar', team: 'vip' });
+  await gw.createAgent('boss', 'boss-secret-3', { name: 'Boss', role: 'admin' });
+  ali = (await login(gw, 'ali', 'ali-secret-1')).json.token;
+  bahar = (await login(gw, 'bahar', 'bahar-secret-2')).json.token;
+  boss = (await login(gw, 'boss', 'boss-secret-3')).json.token;
+});
+
+after(async () => {
+  await gw?.cleanup();
+  await redis?.cleanup();
+});
+
+const redisCli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString();
+
+async function call(method, path, token, body) {
+  const res = await fetch(`${gw.base}${path}`, {
+    method,
+    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, json: await res.json().catch(() => null) };
+}
+
+const search = (token, q, extra = '') => call('GET', `/api/v1/search?q=${encodeURIComponent(q)}${extra}`, token);
+
+// The index follows the logs a timer tick or two behind: ask until `ok` holds.
+async function searchUntil(token, q, ok, what) {
+  let last;
+  for (let i = 0; i < 60; i++) {
+    last = await search(token, q);
+    assert.equal(last.status, 200, JSON.stringify(last.json));
+    if (ok(last.json)) return last.json;
+    await sleep(150);
+  }
+  assert.fail(`${what}: search "${q}" answered ${JSON.stringify(last.json)}`);
+}
+
+async function customerWrites(text, customer, channel = 'api') {
+  const r = await postMessage(gw, { message_id: randomUUID(), customer, text }, { channel });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  return r.json;
+}
+
+const convIds = (found) => found.conversations.map((r) => r.conversation.id);
+
+test('a message typed with Arabic letters and digits is found by the Persian spelling, with the matching message', async () => {
+  const { conversation_id: conv } = await customerWrites('سلام، گارانتي يخچال من كار نمي‌كند. سفارش ٤٥٦٧', { id: 'c-fridge', name: 'مریم کاظمی' });
+  await customerWrites('ممنون', { id: 'c-fridge' });
+  const found = await searchUntil(ali, 'یخچال گارانتی', (f) => convIds(f).includes(conv), 'Persian spelling');
+  const row = found.conversations.find((r) => r.conversation.id === conv);
+  assert.equal(row.conversation.customer_name, 'مریم کاظمی');
+  assert.equal(row.conversation.status, 'queued');
+  // The message that holds the words, not the newest one ("ممنون").
+  assert.match(row.match.text, /يخچال/);
+  assert.equal(row.match.author, 'customer');
+  assert.equal(row.match.seq, 1);
+  // The order number in Persian, Arabic-Indic or ASCII digits, and a word half typed.
+  for (const q of ['4567', '۴۵۶۷', 'سفارش ۴۵', 'يخچ']) {
+    const f = await search(ali, q);
+    assert.ok(convIds(f.json).includes(conv), `${q}: ${JSON.stringify(f.json)}`);
+  }
+  // Every word must be there.
+  assert.ok(!convIds((await search(ali, 'یخچال لباسشویی ')).json).includes(conv));
+});
+
+test('agents find only their teams\' conversations; an admin finds all; newest first', async () => {
+  const { conversation_id: older } = await customerWrites('The blender jar cracked', { id: 'c-blend-1' });
+  await sleep(5);
+  const { conversation_id: newer } = await customerWrites('Blender motor smells burnt', { id: 'c-blend-2' });
+  const { conversation_id: vip } = await customerWrites('My blender needs a repair visit', { id: 'c-blend-vip' }, 'vipdesk');
+  const all = await searchUntil(boss, 'blender', (f) => [older, newer, vip].every((c) => convIds(f).includes(c)), 'admin');
+  assert.ok(convIds(all).indexOf(vip) < convIds(all).indexOf(newer), 'newest activity first');
+  assert.ok(convIds(all).indexOf(newer) < convIds(all).indexOf(older), 'newest activity first');
+
+  const support = (await search(ali, 'blender')).json;
+  assert.deepEqual(convIds(support).filter((c) => [older, newer, vip].includes(c)), [newer, older]);
+  const vipDesk = (await search(bahar, 'blender')).json;
+  assert.deepEqual(convIds(vipDesk).filter((c) => [older, newer, vip].includes(c)), [vip]);
+  // limit, and "more" when there are more.
+  const one = (await search(boss, 'blender', '&limit=1')).json;
+  assert.equal(one.conversations.length, 1);
+  assert.equal(one.more, true);
+});
+
+test('agent notes and replies are searchable; a resolved conversation is still found', async () => {
+  const { conversation_id: conv } = await customerWrites('Where is my parcel?', { id: 'c-parcel' });
+  assert.equal((await call('POST', `/api/v1/conversations/${conv}/notes`, ali, { text: 'Courier lost it, tracking PX-88412' })).status, 201);
+  assert.equal((await call('POST', `/api/v1/conversations/${conv}/resolve`, boss, {})).status, 200);
+  const found = await searchUntil(ali, 'px-88412', (f) => convIds(f).includes(conv), 'note');
+  const row = found.conversations.find((r) => r.conversation.id === conv);
+  assert.equal(row.conversation.status, 'resolved');
+  assert.equal(row.match.event, 'note');
+  assert.equal(row.match.author_name, 'Ali');
+});
+
+test('customer files: by name, by email or phone in any form; renamed and merged files', async () => {
+  await customerWrites('hello', { id: 'c-file', name: 'Kourosh Tehrani' });
+  const byName = await searchUntil(ali, 'kouro', (f) => f.customers.some((c) => c.name === 'Kourosh Tehrani'), 'name');
+  const id = byName.customers.find((c) => c.name === 'Kourosh Tehrani').id;
+
+  // A file with an email and a phone number (the after-sales import).
+  const imported = await call('POST', '/api/v1/admin/customers/import', boss, {
+    rows: [{ name: 'Shirin Ahmadi', email: 'Shirin@Example.com', phone: '+98 912 555 0101' }],
+  });
+  assert.equal(imported.status, 200, JSON.stringify(imported.json));
+  for (const q of ['shirin@example.com', '09125550101', '۰۹۱۲ ۵۵۵ ۰۱۰۱', 'ahmadi']) {
+    const f = await searchUntil(boss, q, (r) => r.customers.some((c) => c.name === 'Shirin Ahmadi'), `import ${q}`);
+    assert.equal(f.customers.find((c) => c.name === 'Shirin Ahmadi').email, 'shirin@example.com');
+  }
+  // No conversation in Ali's teams: an agent does not see the file.
+  assert.ok(!(await search(ali, 'shirin@example.com')).json.customers.some((c) => c.name === 'Shirin Ahmadi'));
+
+  assert.equal((await call('PATCH', `/api/v1/customers/${id}`, ali, { name: 'Kourosh Farahani' })).status, 200);
+  const renamed = await searchUntil(ali, 'farahani', (f) => f.customers.some((c) => c.id === id), 'new name');
+  assert.equal(renamed.customers.find((c) => c.id === id).name, 'Kourosh Farahani');
+
+  // Two files of one person, merged: only the one kept is found, by either name.
+  const { customer_id: keep } = await customerWrites('first', { id: 'c-merge-a', name: 'Laleh Moradi' });
+  const { customer_id: gone } = await customerWrites('second', { id: 'c-merge-b', name: 'Laleh Ghasemi' });
+  await searchUntil(ali, 'laleh', (f) => [keep, gone].every((c) => f.customers.some((x) => x.id === c)), 'both files');
+  const merged = await call('POST', `/api/v1/customers/${keep}/merge`, ali, { from: gone });
+  assert.equal(merged.status, 200, JSON.stringify(merged.json));
+  // The merged-away file is never shown; its name finds the file it joined.
+  assert.ok(!(await search(ali, 'ghasemi')).json.customers.some((c) => c.id === gone));
+  await searchUntil(ali, 'ghasemi', (f) => f.customers.some((c) => c.id === keep), 'found under the file it joined');
+  assert.equal(redisCli('HGET', 'pasokh:search:cterms', gone).trim(), '', 'the merged-away file left the index');
+});
+
+test('conversations from before the index existed are found after a restart', async () => {
+  const { conversation_id: conv } = await customerWrites('Dishwasher error E24 again', { id: 'c-old' });
+  await searchUntil(ali, 'e24', (f) => convIds(f).includes(conv), 'indexed');
+  // Forget the whole index, as on a Redis that never had one.
+  const keys = redisCli('--scan', '--pattern', 'pasokh:search:*').split('\n').filter(Boolean);
+  redisCli('DEL', ...keys);
+  await gw.stop();
+  await gw.start();
+  ali = (await login(gw, 'ali', 'ali-secret-1')).json.token;
+  await searchUntil(ali, 'dishwasher', (f) => convIds(f).includes(conv), 'backfilled');
+});
+
+test('bad queries: a clear 400 JSON error, and no token is a 401', async () => {
+  for (const [q, extra] of [['', ''], ['?', ''], ['x'.repeat(201), ''], ['ok', '&limit=0'], ['ok', '&limit=51'], ['ok', '&limit=ten']]) {
+    const r = await search(ali, q, extra);
+    assert.equal(r.status, 400, `${q.slice(0, 10)}${extra}`);
+    assert.equal(r.json.error.code, 'invalid_field');
+  }
+  assert.equal((await search(null, 'blender')).status, 401);
+});

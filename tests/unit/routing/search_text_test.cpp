@@ -1,0 +1,65 @@
+// What the search box finds: the words a message is indexed under and how a
+// query is read, with the letter forms and digits customers really type.
+#include <gtest/gtest.h>
+
+#include "pasokh/routing/search_text.hpp"
+
+namespace {
+
+using pasokh::routing::parse_search_query;
+using pasokh::routing::search_snippet;
+using pasokh::routing::search_terms;
+using pasokh::routing::text_matches;
+using terms = std::vector<std::string>;
+
+TEST(SearchTerms, ArabicLetterFormsAndDigitsMeetTheirPersianAndAsciiForms) {
+  // ي ك and Persian digits: an Arabic keyboard and a Persian one type the same word differently.
+  EXPECT_EQ(search_terms("گارانتي يخچال كار نمي‌كند ۱۲۳۴"), search_terms("گارانتی یخچال کار نمی‌کند 1234"));
+  EXPECT_EQ(search_terms("سفارش ٤٥٦"), (terms{"سفارش", "456"}));
+}
+
+TEST(SearchTerms, PunctuationSplitsWordsAndRepeatsAndSingleLettersAreDropped) {
+  EXPECT_EQ(search_terms("Order INV-2231: refund, refund! a و"), (terms{"order", "inv", "2231", "refund"}));
+  EXPECT_TRUE(search_terms("").empty());
+  EXPECT_TRUE(search_terms("?! - .").empty());
+}
+
+TEST(SearchTerms, OverlongRunsAreNotIndexed) {
+  std::string blob(60, 'x');
+  EXPECT_EQ(search_terms(blob + " lamp"), (terms{"lamp"}));
+}
+
+TEST(SearchQuery, TheLastWordIsAPrefixWhileItIsBeingTyped) {
+  auto typing = parse_search_query("warranty refr");
+  EXPECT_EQ(typing.words, (terms{"warranty", "refr"}));
+  EXPECT_TRUE(typing.last_is_prefix);
+  EXPECT_FALSE(parse_search_query("warranty refr ").last_is_prefix);
+  EXPECT_TRUE(parse_search_query("x").words.empty());
+}
+
+TEST(SearchQuery, AnEmailOrPhoneNumberAlsoNamesTheCustomerFile) {
+  EXPECT_EQ(parse_search_query(" Ali@Example.COM ").key, "email:ali@example.com");
+  EXPECT_EQ(parse_search_query("۰۹۱۲ ۳۴۵ ۶۷۸۹").key, "phone:989123456789");
+  EXPECT_EQ(parse_search_query("refund").key, "");
+}
+
+TEST(SearchMatch, EveryWordMustAppearTheLastAsTheStartOfAWord) {
+  auto q = parse_search_query("يخچال گارا");
+  EXPECT_TRUE(text_matches("سلام، گارانتی یخچال من تمام شده", q));
+  EXPECT_FALSE(text_matches("گارانتی ماشین لباسشویی", q));
+  auto whole = parse_search_query("refund ");
+  EXPECT_TRUE(text_matches("I want a REFUND.", whole));
+  EXPECT_FALSE(text_matches("refunded already", whole));
+}
+
+TEST(SearchSnippet, LongTextIsCutAtAWordWithAnEllipsisAndShortTextIsKept) {
+  EXPECT_EQ(search_snippet("short one", 160), "short one");
+  std::string persian;
+  for (int i = 0; i < 60; ++i) persian += "سلام ";
+  auto s = search_snippet(persian, 50);
+  EXPECT_TRUE(s.ends_with("…"));
+  EXPECT_LE(s.size(), 50 * 2 + 3);
+  EXPECT_TRUE(s.substr(0, s.size() - 3).ends_with("سلام"));
+}
+
+}  // namespace
