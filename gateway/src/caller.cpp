@@ -18,7 +18,8 @@ boost::asio::awaitable<std::variant<agent, http_response>> require_agent(service
 
 std::vector<std::string> all_team_ids(services& s) {
   std::vector<std::string> ids;
-  for (const auto& t : *s.routing->teams()) ids.push_back(t.id);
+  auto teams = s.routing->teams();  // held: the cache may be swapped meanwhile
+  for (const auto& t : *teams) ids.push_back(t.id);
   return ids;
 }
 

@@ -365,12 +365,13 @@ awaitable<void> routing_service::timer_loop(std::vector<std::string> channel_tea
   }
 }
 
-// Indexes what changed since the last tick, a bounded time per tick so the
-// timers stay on time; a backlog (after a burst, or the first start over old
+// Indexes what changed since the last tick for at most 100 ms a tick (500 ms
+// by default), so the timers stay on time and indexing takes at most about a
+// fifth of Redis's time; a backlog (after a burst, or the first start over old
 // data) is worked off over the following ticks.
 awaitable<void> routing_service::index_search() {
   constexpr std::size_t batch = 200;
-  constexpr auto budget = std::chrono::milliseconds(250);
+  constexpr auto budget = std::chrono::milliseconds(100);
   if (!search_backfilled_) search_backfilled_ = static_cast<bool>(co_await search->backfill());
   const auto until = std::chrono::steady_clock::now() + budget;
   for (;;) {

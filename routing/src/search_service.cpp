@@ -20,7 +20,7 @@ using boost::asio::awaitable;
 using nlohmann::json;
 template <class T> using result = boost::system::result<T>;
 
-constexpr std::size_t terms_per_set = 1000;     // newest documents kept per term
+constexpr std::size_t terms_per_set = 5000;     // newest documents kept per common term (search.lua)
 constexpr std::size_t entries_per_pass = 500;   // log entries read per conversation and pass
 constexpr std::size_t entries_for_match = 200;  // newest entries searched for a result's matching message
 
@@ -30,9 +30,14 @@ std::int64_t to_int(std::string_view s) {
   return v;
 }
 
+constexpr std::size_t max_document_terms = 2000;  // new terms of one document in one pass
+constexpr std::size_t max_pass_terms = 20000;     // terms in one index script call
+
 void add_terms(std::vector<std::string>& terms, std::string_view text) {
-  for (auto& t : search_terms(text))
+  for (auto& t : search_terms(text)) {
+    if (terms.size() >= max_document_terms) return;
     if (std::find(terms.begin(), terms.end(), t) == terms.end()) terms.push_back(std::move(t));
+  }
 }
 
 // The text a log frame adds to the index: a message's text and attachment
@@ -63,21 +68,42 @@ json entry_frame(const store::reply& entry) {
 struct search_service::document {
   std::string member;        // cv_… or cu_…
   bool customer = false;
-  std::int64_t seen = 0;     // its score in the dirty set when read
+  std::int64_t seen = 0;     // customers: the dirty score read; conversations: 1 when the log was read to the end
   std::int64_t indexed = 0;  // conversations: the last seq indexed before / after this pass
   std::int64_t score = 0;    // the time it last used its terms
   std::vector<std::string> terms;
 };
 
-// The members of the two dirty sets (ZRANGE … WITHSCORES replies).
-std::vector<search_service::document> search_service::dirty_documents(const std::vector<store::reply>& sets) {
+// The members of the dirty sets (ZRANGE … WITHSCORES replies: conversations
+// changed, the backlog, customer files), up to `max` conversations, each once.
+std::vector<search_service::document> search_service::dirty_documents(const std::vector<store::reply>& sets,
+                                                                      std::size_t max) {
   std::vector<document> docs;
+  std::set<std::string> taken;
   for (std::size_t set = 0; set < sets.size(); ++set) {
     const auto& items = sets[set].elements;
-    for (std::size_t i = 0; i + 1 < items.size(); i += 2)
-      docs.push_back({.member = items[i].str, .customer = set == 1, .seen = to_int(items[i + 1].str)});
+    const bool customer = set == 2;
+    for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
+      if (!customer && (docs.size() >= max || !taken.insert(items[i].str).second)) continue;
+      docs.push_back({.member = items[i].str, .customer = customer, .seen = customer ? to_int(items[i + 1].str) : 0});
+    }
   }
   return docs;
+}
+
+// At most max_pass_terms terms go in one script call (it blocks Redis while
+// it runs); the documents left out stay dirty for the next pass.
+// Customer files (a few terms each, and not all of them in a dirty set) always go.
+void search_service::bound_pass(std::vector<document>& docs) {
+  std::size_t total = 0;
+  bool first = true;
+  std::erase_if(docs, [&](const document& d) {
+    if (d.customer) return false;
+    if (!first && total + d.terms.size() > max_pass_terms) return true;
+    first = false;
+    total += d.terms.size();
+    return false;
+  });
 }
 
 // search.lua "index": per document its member, scores, seq and terms.
@@ -105,20 +131,26 @@ awaitable<result<void>> search_service::backfill() {
 }
 
 awaitable<result<std::size_t>> search_service::index_pending(std::size_t max_documents) {
+  // Changed conversations first, oldest change first; the backfill's backlog
+  // only fills what is left of the pass.
+  const auto last = std::to_string(max_documents - 1);
   std::vector<std::vector<std::string>> reads;
-  reads.push_back(store::make_command("ZRANGE", prefix_ + "search:dirty", "0", std::to_string(max_documents - 1), "WITHSCORES"));
+  reads.push_back(store::make_command("ZRANGE", prefix_ + "search:dirty", "0", last, "WITHSCORES"));
+  reads.push_back(store::make_command("ZRANGE", prefix_ + "search:backlog", "0", last, "WITHSCORES"));
   reads.push_back(store::make_command("ZRANGE", prefix_ + "search:dirty:cust", "0", std::to_string(max_documents / 4), "WITHSCORES"));
   auto dirty = co_await redis_.exec_pipeline(std::move(reads));
   if (!dirty) co_return dirty.error();
-  auto docs = dirty_documents(*dirty);
+  auto docs = dirty_documents(*dirty, max_documents);
   if (docs.empty()) co_return 0;
   if (auto r = co_await read_conversations(docs); !r) co_return r.error();
   if (auto r = co_await read_customers(docs); !r) co_return r.error();
+  const auto read = docs.size();
+  bound_pass(docs);
 
   auto r = co_await redis_.eval(script(lua::search), store::make_command(), index_args(docs));
   if (!r) co_return r.error();
   if (r->is_error()) co_return store::make_error_code(store::redis_errc::server_error);
-  co_return docs.size();
+  co_return read;
 }
 
 // New log entries of each dirty conversation; a conversation indexed for the
@@ -160,7 +192,7 @@ awaitable<result<void>> search_service::read_conversations(std::vector<document>
     }
     // A full page: more may follow, so the conversation stays dirty until its
     // log is read to the end.
-    if (entries.size() == entries_per_pass) d.seen = std::min(d.seen, d.indexed);
+    d.seen = entries.size() < entries_per_pass ? 1 : 0;
     if (first && !customer.empty()) first_seen_customers.insert(customer);
   }
   for (const auto& c : first_seen_customers) {
@@ -207,7 +239,7 @@ awaitable<result<std::string>> search_service::query(const search_request& q) {
   std::string teams;
   for (const auto& t : q.teams) teams += (teams.empty() ? "" : ",") + t;
   auto args = store::make_command(prefix_, "query", teams, q.admin ? "1" : "0", std::to_string(q.limit), q.query.key,
-                                  q.query.last_is_prefix ? "1" : "0");
+                                  q.query.last_is_prefix ? "1" : "0", std::to_string(terms_per_set));
   args.insert(args.end(), q.query.words.begin(), q.query.words.end());
   auto r = co_await redis_.eval(script(lua::search), store::make_command(), std::move(args));
   if (!r) co_return r.error();

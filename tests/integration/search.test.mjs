@@ -144,7 +144,22 @@ test('customer files: by name, by email or phone in any form; renamed and merged
   // The merged-away file is never shown; its name finds the file it joined.
   assert.ok(!(await search(ali, 'ghasemi')).json.customers.some((c) => c.id === gone));
   await searchUntil(ali, 'ghasemi', (f) => f.customers.some((c) => c.id === keep), 'found under the file it joined');
-  assert.equal(redisCli('HGET', 'pasokh:search:cterms', gone).trim(), '', 'the merged-away file left the index');
+  assert.equal(redisCli('HGET', 'pasokh:search:terms', gone).trim(), '', 'the merged-away file left the index');
+});
+
+test('a common word (its set trimmed to the newest 5000) still narrows a search by a rare one', async () => {
+  const { conversation_id: wanted } = await customerWrites('Invoice question about order 4711', { id: 'c-common-1' });
+  const { conversation_id: other } = await customerWrites('Invoice 4711 was paid twice', { id: 'c-common-2' });
+  await searchUntil(ali, 'invoice 4711', (f) => [wanted, other].every((c) => convIds(f).includes(c)), 'both');
+  // "question" as if 5000 newer conversations used it, and this one trimmed away.
+  const fake = Array.from({ length: 5000 }, (_, i) => [String(9e12 + i), `cv_fake${i}`]).flat();
+  for (let i = 0; i < fake.length; i += 2000) redisCli('ZADD', 'pasokh:search:t:question', ...fake.slice(i, i + 2000));
+  redisCli('ZREM', 'pasokh:search:t:question', wanted);
+  for (const q of ['4711 question', '4711 questi', 'question 4711 ']) {
+    const found = convIds((await search(ali, q)).json);
+    assert.ok(found.includes(wanted), `${q}: ${found}`);
+    assert.ok(!found.includes(other), `${q}: the other one lacks the word`);
+  }
 });
 
 test('conversations from before the index existed are found after a restart', async () => {
@@ -155,7 +170,8 @@ test('conversations from before the index existed are found after a restart', as
   redisCli('DEL', ...keys);
   await gw.stop();
   await gw.start();
-  ali = (await login(gw, 'ali', 'ali-secret-1')).json.token;
+  // Until its Redis connection is up, a fresh gateway answers 503.
+  for (let i = 0; i < 50 && !(ali = (await login(gw, 'ali', 'ali-secret-1')).json?.token); i++) await sleep(100);
   await searchUntil(ali, 'dishwasher', (f) => convIds(f).includes(conv), 'backfilled');
 });
 

@@ -77,11 +77,15 @@ local function ingest_one(A)
     cust_vip, cust_language = c[2] or '0', c[3] or ''
     if known == '' and display_name ~= '' then
       redis.call('HSET', ckey, 'last_seen_at', now, 'name', display_name)
+      search_customer_changed(cust, now)
     else
       redis.call('HSET', ckey, 'last_seen_at', now)
       cust_name = known
     end
-    if not by_ext then link(ext) end  -- found by the second id or a key: link this id too
+    if not by_ext then  -- found by the second id or a key: link this id too
+      link(ext)
+      search_customer_changed(cust, now)
+    end
   else
     cust_new = true
     cust = 'cu_' .. redis.call('INCR', p .. 'next:customer')
@@ -102,6 +106,9 @@ local function ingest_one(A)
   if keys then
     for _, k in ipairs(keys) do index_customer_key(cust, k, now) end
   end
+  -- A new file is indexed with its first conversation; a known one that
+  -- gained an id or keys here is read again.
+  if not cust_new and (alt_new or (keys and #keys > 0)) then search_customer_changed(cust, now) end
 
   -- The conversation: the thread the message answers, else the open one on this
   -- channel, else a new one.

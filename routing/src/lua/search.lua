@@ -1,54 +1,98 @@
 -- Search: an inverted index of folded words (routing/src/search_text.cpp)
 -- kept by one indexer (routing/src/search_service.cpp) after the fact, never
 -- on the ingest path: emit_json only marks a conversation dirty.
--- Keys: search:t:{term} zset (member conversation or customer id, score the
--- time it last used the term; the newest `cap` kept), search:vocab zset (every
--- term, for prefix lookups), search:seq hash (conversation -> last indexed
--- seq), search:cterms hash (customer -> its indexed terms), search:dirty zset
--- (conversation -> seq), search:dirty:cust zset (customer -> time).
+-- Keys:
+--   search:t:{term} / search:c:{term}  zsets of the conversations / customer
+--     files using the term, scored by when they last did; a common term keeps
+--     its newest `cap` (trimmed in steps)
+--   search:terms   hash, document -> its terms (space-separated): queries check
+--     common words here instead of narrowing by their trimmed sets
+--   search:vocab   zset of every term, for the word being typed (prefixes)
+--   search:seq     hash, conversation -> last indexed seq
+--   search:dirty   zset, conversation -> when it first changed since indexed
+--     (oldest first); search:backlog the same for the one-time backfill,
+--     worked on only when nothing is dirty; search:dirty:cust customer -> time
 -- ARGV: prefix, op, ...
---   index  cap, then per document: member, seen_score, indexed_seq ('' for a
---          customer), score, term count, terms... Conversations gain terms;
---          a customer's terms are replaced (a rename drops the old name).
---          A document leaves the dirty set unless it changed meanwhile.
+--   index  cap, then per document: member, seen, indexed_seq ('' for a
+--          customer), score, term count, terms... For a conversation `seen`
+--          is '1' when its log was read to the end (then it leaves the dirty
+--          sets unless a newer entry was logged meanwhile); for a customer it
+--          is its dirty score as read (it leaves unless changed meanwhile).
+--          Conversations gain terms; a customer's terms are replaced.
 --   query  teams (comma list the caller may see), admin ('1' sees every
 --          customer), limit, key ('email:…' / 'phone:…' or ''), last_is_prefix,
---          words... -> JSON { conversations: [views], customers: [...],
---          more: bool }. Newest first.
---   backfill  marks every conversation (rpt:created) dirty once: data from
---          before the index existed.
+--          cap, words... -> JSON { conversations: [views], customers: [...],
+--          more: bool }, newest first.
+--   backfill  puts every conversation (rpt:created) in the backlog, once.
 local op = ARGV[2]
-local term_key = function(t) return p .. 'search:t:' .. t end
+local function term_key(kind, t) return p .. 'search:' .. kind .. ':' .. t end
+
+-- ZUNIONSTORE / ZINTERSTORE into `dest`, keeping each document's newest score.
+local function zstore(command, dest, keys)
+  local args = { command, dest, #keys }
+  for _, k in ipairs(keys) do args[#args + 1] = k end
+  args[#args + 1] = 'AGGREGATE'
+  args[#args + 1] = 'MAX'
+  return redis.call(unpack(args))
+end
+
+-- The terms a document is indexed under, as a set.
+local function terms_of(member)
+  local set = {}
+  for t in string.gmatch(redis.call('HGET', p .. 'search:terms', member) or '', '%S+') do set[t] = true end
+  return set
+end
+
+-- True when no entry after `indexed` is in the conversation's log.
+local function log_read(conv, indexed)
+  local last = redis.call('XREVRANGE', conv_key(conv) .. ':log', '+', '-', 'COUNT', 1)[1]
+  return not last or tonumber(string.match(last[1], '^(%d+)')) <= tonumber(indexed)
+end
 
 if op == 'index' then
   local cap, i = tonumber(ARGV[3]), 4
   local done = 0
   while i <= #ARGV do
     local member, seen, indexed, score, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], tonumber(ARGV[i + 4])
-    local terms = { unpack(ARGV, i + 5, i + 4 + n) }
+    local kind = indexed == '' and 'c' or 't'
+    local terms = {}
+    for k = 1, n do terms[k] = ARGV[i + 4 + k] end
     i = i + 5 + n
     for _, t in ipairs(terms) do
-      local k = term_key(t)
+      local k = term_key(kind, t)
       redis.call('ZADD', k, score, member)
-      redis.call('ZADD', p .. 'search:vocab', 0, t)
-      if redis.call('ZCARD', k) > cap then redis.call('ZREMRANGEBYRANK', k, 0, -cap - 1) end
+      local size = redis.call('ZCARD', k)
+      if size == 1 then
+        redis.call('ZADD', p .. 'search:vocab', 0, t)
+      elseif size > cap + cap / 10 then
+        redis.call('ZREMRANGEBYRANK', k, 0, -cap - 1)
+      end
     end
-    local dirty
-    if indexed ~= '' then
+    local known = terms_of(member)
+    if kind == 't' then
       redis.call('HSET', p .. 'search:seq', member, indexed)
-      dirty = p .. 'search:dirty'
+      local added = {}
+      for _, t in ipairs(terms) do if not known[t] then added[#added + 1] = t end end
+      if #added > 0 then
+        local all = redis.call('HGET', p .. 'search:terms', member)
+        redis.call('HSET', p .. 'search:terms', member, (all and (all .. ' ') or '') .. table.concat(added, ' '))
+      end
+      if seen == '1' and log_read(member, indexed) then
+        redis.call('ZREM', p .. 'search:dirty', member)
+        redis.call('ZREM', p .. 'search:backlog', member)
+      end
     else
+      -- Replaced: a rename or a merge drops the old terms.
       local keep = {}
       for _, t in ipairs(terms) do keep[t] = true end
-      for t in string.gmatch(redis.call('HGET', p .. 'search:cterms', member) or '', '%S+') do
-        if not keep[t] then redis.call('ZREM', term_key(t), member) end
+      for t in pairs(known) do
+        if not keep[t] then redis.call('ZREM', term_key('c', t), member) end
       end
-      if n > 0 then redis.call('HSET', p .. 'search:cterms', member, table.concat(terms, ' '))
-      else redis.call('HDEL', p .. 'search:cterms', member) end
-      dirty = p .. 'search:dirty:cust'
+      if n > 0 then redis.call('HSET', p .. 'search:terms', member, table.concat(terms, ' '))
+      else redis.call('HDEL', p .. 'search:terms', member) end
+      local now_score = redis.call('ZSCORE', p .. 'search:dirty:cust', member)
+      if now_score and tonumber(now_score) <= tonumber(seen) then redis.call('ZREM', p .. 'search:dirty:cust', member) end
     end
-    local now_score = redis.call('ZSCORE', dirty, member)
-    if now_score and tonumber(now_score) <= tonumber(seen) then redis.call('ZREM', dirty, member) end
     done = done + 1
   end
   return done
@@ -56,10 +100,7 @@ end
 
 if op == 'backfill' then
   if redis.call('SET', p .. 'search:backfilled', '1', 'NX') then
-    -- Score 0: at or below any seq, so the indexer reads each log from the start.
-    redis.call('ZUNIONSTORE', p .. 'search:dirty', 2, p .. 'search:dirty', p .. 'rpt:created', 'WEIGHTS', 1, 0,
-      'AGGREGATE', 'MAX')
-    return redis.call('ZCARD', p .. 'search:dirty')
+    return redis.call('ZUNIONSTORE', p .. 'search:backlog', 2, p .. 'search:backlog', p .. 'rpt:created')
   end
   return -1
 end
@@ -67,51 +108,98 @@ end
 if op == 'query' then
   local allowed = {}
   for t in string.gmatch(ARGV[3], '[^,]+') do allowed[t] = true end
-  local admin, limit, key, last_is_prefix = ARGV[4] == '1', tonumber(ARGV[5]), ARGV[6], ARGV[7] == '1'
-  local words = { unpack(ARGV, 8) }
-  local tmp_last, tmp_all = p .. 'search:tmp:last', p .. 'search:tmp:all'
-  local sets = {}
-  for w = 1, #words do
-    local word = words[w]
-    if w == #words and last_is_prefix then
-      -- The word being typed: the known terms it starts (the first 30 in
-      -- spelling order, the word itself first when it is a term).
-      local found = redis.call('ZRANGEBYLEX', p .. 'search:vocab', '[' .. word, '[' .. word .. '\255', 'LIMIT', 0, 30)
-      local keys = {}
-      for _, t in ipairs(found) do keys[#keys + 1] = term_key(t) end
-      if #keys == 0 then sets = nil; break end
-      redis.call('ZUNIONSTORE', tmp_last, #keys, unpack(keys))
-      sets[#sets + 1] = tmp_last
-    else
-      sets[#sets + 1] = term_key(word)
+  local admin, limit, key, last_is_prefix, cap = ARGV[4] == '1', tonumber(ARGV[5]), ARGV[6], ARGV[7] == '1', tonumber(ARGV[8])
+  local words = {}
+  for k = 9, #ARGV do words[#words + 1] = ARGV[k] end
+
+  -- The newest 2000 documents of one kind ('t' conversations, 'c' customers)
+  -- with every word, and the words a candidate's terms must still be checked
+  -- for: a word whose set was trimmed (a common word) does not narrow them.
+  local function candidates(kind)
+    local tmp_last, tmp_all = p .. 'search:tmp:last', p .. 'search:tmp:all'
+    local complete, checked = {}, {}
+    for w = 1, #words do
+      local word, set, trimmed = words[w], term_key(kind, words[w]), false
+      local prefix = w == #words and last_is_prefix
+      if prefix then
+        -- The word being typed: the terms it starts, in spelling order (the
+        -- word itself first), up to 30 terms or `cap` documents in all, so a
+        -- short common start costs a bounded union.
+        local keys, documents = {}, 0
+        for _, t in ipairs(redis.call('ZRANGEBYLEX', p .. 'search:vocab', '[' .. word, '[' .. word .. '\255', 'LIMIT', 0, 31)) do
+          local size = redis.call('ZCARD', term_key(kind, t))
+          if size > 0 then
+            if #keys == 30 or (#keys > 0 and documents + size > cap) then trimmed = true; break end
+            keys[#keys + 1] = term_key(kind, t)
+            documents = documents + size
+            trimmed = trimmed or size >= cap
+          end
+        end
+        if #keys == 0 then return {}, {} end
+        if #keys == 1 then set = keys[1] else
+          zstore('ZUNIONSTORE', tmp_last, keys)
+          set = tmp_last
+        end
+      else
+        local size = redis.call('ZCARD', set)
+        if size == 0 then return {}, {} end
+        trimmed = size >= cap
+      end
+      if trimmed then checked[#checked + 1] = { word = word, prefix = prefix, set = set }
+      else complete[#complete + 1] = set end
     end
-  end
-  local ids = {}
-  if sets and #sets > 0 then
+    local sets = complete
+    if #sets == 0 then
+      -- Only common words: the newest documents of their sets.
+      for _, c in ipairs(checked) do sets[#sets + 1] = c.set end
+      checked = {}
+    end
     local source = sets[1]
     if #sets > 1 then
-      redis.call('ZINTERSTORE', tmp_all, #sets, unpack(sets))
+      zstore('ZINTERSTORE', tmp_all, sets)
       source = tmp_all
     end
-    ids = redis.call('ZREVRANGE', source, 0, 999)
+    local ids = redis.call('ZREVRANGE', source, 0, 1999)
+    redis.call('DEL', tmp_last, tmp_all)
+    return ids, checked
   end
-  redis.call('DEL', tmp_last, tmp_all)
 
-  local function customer_visible(id)
+  local function has_words(id, checked)
+    if #checked == 0 then return true end
+    local terms = ' ' .. (redis.call('HGET', p .. 'search:terms', id) or '') .. ' '
+    for _, c in ipairs(checked) do
+      if not string.find(terms, ' ' .. c.word .. (c.prefix and '' or ' '), 1, true) then return false end
+    end
+    return true
+  end
+
+  local conversations, more = {}, false
+  if #words > 0 then
+    local ids, checked = candidates('t')
+    for _, id in ipairs(ids) do
+      if allowed[redis.call('HGET', conv_key(id), 'team') or ''] and has_words(id, checked) then
+        if #conversations == limit then more = true; break end
+        conversations[#conversations + 1] = conv_view(id)
+      end
+    end
+  end
+
+  -- Customer files an agent may open: with a conversation in their teams.
+  local customers, seen, looked = {}, {}, 0
+  local function visible(id)
     if admin then return true end
-    for _, c in ipairs(redis.call('LRANGE', p .. 'cust:' .. id .. ':conversations', -50, -1)) do
+    for _, c in ipairs(redis.call('LRANGE', p .. 'cust:' .. id .. ':conversations', -20, -1)) do
       if allowed[redis.call('HGET', conv_key(c), 'team') or ''] then return true end
     end
     return false
   end
-  local customers, conversations, seen = {}, {}, {}
-  local more = false
   local function add_customer(id)
-    if seen[id] or #customers >= limit then return end
+    if seen[id] or #customers >= limit or looked >= 3 * limit then return end
     seen[id] = true
+    looked = looked + 1
     local c = redis.call('HMGET', p .. 'cust:' .. id, 'name', 'language', 'vip', 'email', 'phone', 'last_seen_at',
-      'merged_into')
-    if (c[1] or c[6]) and not c[7] and customer_visible(id) then
+      'merged_into', 'created_at')
+    if (c[1] or c[8]) and not c[7] and visible(id) then
       customers[#customers + 1] = { id = id, name = c[1] or '', language = c[2] or '', vip = c[3] == '1',
         email = c[4] or nil, phone = c[5] or nil, last_seen_at = tonumber(c[6] or '') }
     end
@@ -120,13 +208,11 @@ if op == 'query' then
     local holder = redis.call('GET', p .. 'key:' .. key)
     if holder then add_customer(holder) end
   end
-  for _, id in ipairs(ids) do
-    if string.sub(id, 1, 3) == 'cu_' then
-      add_customer(id)
-    elseif #conversations >= limit then
-      more = true
-    elseif allowed[redis.call('HGET', conv_key(id), 'team') or ''] then
-      conversations[#conversations + 1] = conv_view(id)
+  if #words > 0 then
+    local ids, checked = candidates('c')
+    for _, id in ipairs(ids) do
+      if #customers >= limit or looked >= 3 * limit then break end
+      if has_words(id, checked) then add_customer(id) end
     end
   end
   -- cjson writes an empty table as {}; the arrays are spliced by hand.

@@ -29,7 +29,7 @@ class search_service {
   search_service(store::redis_client& redis, std::string prefix);
 
   // Indexes up to `max_documents` dirty conversations and customer files;
-  // answers how many were indexed (less than the maximum: nothing is left).
+  // answers how many were read (less than the maximum: nothing is left).
   boost::asio::awaitable<boost::system::result<std::size_t>> index_pending(std::size_t max_documents = 200);
 
   // Marks every conversation from before the index existed, once per Redis.
@@ -46,7 +46,8 @@ class search_service {
   boost::asio::awaitable<boost::system::result<void>> read_conversations(std::vector<document>& docs);
   boost::asio::awaitable<boost::system::result<void>> read_customers(std::vector<document>& docs);
   std::vector<std::string> index_args(const std::vector<document>& docs) const;
-  static std::vector<document> dirty_documents(const std::vector<store::reply>& sets);
+  static std::vector<document> dirty_documents(const std::vector<store::reply>& sets, std::size_t max);
+  static void bound_pass(std::vector<document>& docs);
 
   store::redis_client& redis_;
   std::string prefix_;

@@ -77,7 +77,7 @@ export function mountSearch({ search, onOpenConversation, onOpenCustomer }) {
     const q = input.value;
     if (!q.trim()) { asked++; showInbox(true); return; }
     showInbox(false);
-    if ([...q.trim()].length < 2) { status('Type at least two letters or digits.'); return; }
+    if ([...q.trim()].length < 2) { asked++; status('Type at least two letters or digits.'); return; }
     status('Searching…');
     timer = setTimeout(() => run(q), DEBOUNCE_MS);
   }
