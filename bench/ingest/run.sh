@@ -32,8 +32,9 @@ cat >"$work/pasokh.json" <<JSON
 JSON
 export BENCH_API_KEY=bench-key-$RANDOM
 export BENCH_AGENT_PASSWORD=bench-pass-$RANDOM
-PASOKH_NEW_AGENT_PASSWORD=$BENCH_AGENT_PASSWORD ./build/gateway/pasokh --config "$work/pasokh.json" --create-agent bench,Bench,admin >/dev/null
-start_bench_pasokh ./build/gateway/pasokh "$work/pasokh.json"
+bin=${PASOKH_BIN:-./build/gateway/pasokh}  # another build for an A/B
+PASOKH_NEW_AGENT_PASSWORD=$BENCH_AGENT_PASSWORD "$bin" --config "$work/pasokh.json" --create-agent bench,Bench,admin >/dev/null
+start_bench_pasokh "$bin" "$work/pasokh.json"
 pasokh_pid=${pids[-1]}
 
 start_bench_nginx

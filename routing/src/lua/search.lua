@@ -13,12 +13,14 @@
 --     (oldest first); search:backlog the same for the one-time backfill,
 --     worked on only when nothing is dirty; search:dirty:cust customer -> time
 -- ARGV: prefix, op, ...
---   index  cap, then per document: member, seen, indexed_seq ('' for a
---          customer), score, term count, terms... For a conversation `seen`
---          is '1' when its log was read to the end (then it leaves the dirty
---          sets unless a newer entry was logged meanwhile); for a customer it
---          is its dirty score as read (it leaves unless changed meanwhile).
---          Conversations gain terms; a customer's terms are replaced.
+--   index  cap, document count, then per document: member, seen,
+--          indexed_seq ('' for a customer), term count, terms...; then per
+--          term: kind ('t' / 'c'), term, count, (score, member) × count.
+--          For a conversation `seen` is '1' when its log was read to the end
+--          (then it leaves the dirty sets unless a newer entry was logged
+--          meanwhile); for a customer it is its dirty score as read (it leaves
+--          unless changed meanwhile). Conversations gain terms; a customer's
+--          terms are replaced.
 --   query  teams (comma list the caller may see), admin ('1' sees every
 --          customer), limit, key ('email:…' / 'phone:…' or ''), last_is_prefix,
 --          cap, words... -> JSON { conversations: [views], customers: [...],
@@ -50,26 +52,15 @@ local function log_read(conv, indexed)
 end
 
 if op == 'index' then
-  local cap, i = tonumber(ARGV[3]), 4
-  local done = 0
-  while i <= #ARGV do
-    local member, seen, indexed, score, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], tonumber(ARGV[i + 4])
-    local kind = indexed == '' and 'c' or 't'
+  local cap, documents, i = tonumber(ARGV[3]), tonumber(ARGV[4]), 5
+  for _ = 1, documents do
+    local member, seen, indexed, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
     local terms = {}
-    for k = 1, n do terms[k] = ARGV[i + 4 + k] end
-    i = i + 5 + n
-    for _, t in ipairs(terms) do
-      local k = term_key(kind, t)
-      redis.call('ZADD', k, score, member)
-      local size = redis.call('ZCARD', k)
-      if size == 1 then
-        redis.call('ZADD', p .. 'search:vocab', 0, t)
-      elseif size > cap + cap / 10 then
-        redis.call('ZREMRANGEBYRANK', k, 0, -cap - 1)
-      end
-    end
+    for k = 1, n do terms[k] = ARGV[i + 3 + k] end
+    i = i + 4 + n
     local known = terms_of(member)
-    if kind == 't' then
+    if indexed ~= '' then
+      -- A conversation gains terms.
       redis.call('HSET', p .. 'search:seq', member, indexed)
       local added = {}
       for _, t in ipairs(terms) do if not known[t] then added[#added + 1] = t end end
@@ -82,7 +73,7 @@ if op == 'index' then
         redis.call('ZREM', p .. 'search:backlog', member)
       end
     else
-      -- Replaced: a rename or a merge drops the old terms.
+      -- A customer file's terms are replaced: a rename or a merge drops the old ones.
       local keep = {}
       for _, t in ipairs(terms) do keep[t] = true end
       for t in pairs(known) do
@@ -93,9 +84,25 @@ if op == 'index' then
       local now_score = redis.call('ZSCORE', p .. 'search:dirty:cust', member)
       if now_score and tonumber(now_score) <= tonumber(seen) then redis.call('ZREM', p .. 'search:dirty:cust', member) end
     end
-    done = done + 1
   end
-  return done
+  -- The postings, one ZADD per term for the whole pass (a common word is in
+  -- many of its documents).
+  while i <= #ARGV do
+    local kind, t, count = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+    local k = term_key(kind, t)
+    local zadd = { 'ZADD', k }
+    for j = 1, 2 * count do zadd[j + 2] = ARGV[i + 2 + j] end
+    i = i + 3 + 2 * count
+    local added = redis.call(unpack(zadd))
+    local size = redis.call('ZCARD', k)
+    if added == size then
+      redis.call('ZADD', p .. 'search:vocab', 0, t)  -- a new term
+    elseif size > cap + cap / 10 then
+      -- A common word keeps its newest `cap` documents (trimmed in steps).
+      redis.call('ZREMRANGEBYRANK', k, 0, -cap - 1)
+    end
+  end
+  return documents
 end
 
 if op == 'backfill' then

@@ -130,6 +130,7 @@ class routing_service {
  private:
   boost::asio::awaitable<void> timer_loop(std::vector<std::string> channel_teams);
   boost::asio::awaitable<void> index_search();
+  boost::asio::awaitable<std::int64_t> conversations_active_last_second();
   void count(std::string_view kind, int n) const {
     if (on_count && n > 0) on_count(kind, n);
   }
