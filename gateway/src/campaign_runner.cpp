@@ -26,6 +26,7 @@
 
 #include "pasokh/gateway/campaigns.hpp"
 #include "pasokh/gateway/metrics.hpp"
+#include "pasokh/proto/split.hpp"
 #include "pasokh/routing/clock.hpp"
 #include "pasokh/routing/lua_script.hpp"
 
@@ -55,16 +56,6 @@ std::int64_t num(const store::reply& r) {
 
 std::shared_ptr<spdlog::logger> log() { return spdlog::get("gateway"); }
 
-std::vector<std::string> split_commas(std::string_view s) {
-  std::vector<std::string> out;
-  while (!s.empty()) {
-    auto cut = s.find(',');
-    if (cut != 0) out.emplace_back(s.substr(0, cut));
-    if (cut == std::string_view::npos) break;
-    s.remove_prefix(cut + 1);
-  }
-  return out;
-}
 
 bool has_sender(proto::channel_kind k) {
   switch (k) {
@@ -317,7 +308,7 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
       facts.id = h[0].str;
       facts.name = h[1].str;
       facts.language = h[2].str;
-      facts.tags = split_commas(h[3].str);
+      facts.tags = proto::split_nonempty(h[3].str, ',');
       facts.birthday = h[4].str;
       if (purchases) {
         const auto& kv = (*rows)[k + 1].elements;

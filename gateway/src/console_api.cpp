@@ -12,6 +12,7 @@
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
+#include "pasokh/proto/split.hpp"
 #include "pasokh/proto/utf8.hpp"
 #include "pasokh/routing/clock.hpp"
 #include "pasokh/routing/lua_script.hpp"
@@ -72,16 +73,6 @@ std::string client_id_of(const json& j) {
   return it->get<std::string>();
 }
 
-std::vector<std::string> split_csv(std::string_view csv) {
-  std::vector<std::string> out;
-  while (!csv.empty()) {
-    auto comma = csv.find(',');
-    if (comma != 0) out.emplace_back(csv.substr(0, comma));
-    if (comma == std::string_view::npos) break;
-    csv.remove_prefix(comma + 1);
-  }
-  return out;
-}
 
 // The labels of a request field: an array of valid labels, or an error.
 std::variant<std::string, http_response> label_list(const json& j, const char* key) {
@@ -268,7 +259,7 @@ void add_console_routes(router& r, services& s) {
           json out = {{"conv", conv},
                       {"seq", static_cast<std::uint64_t>(to_i64(stored->elements.size() > 1 ? stored->elements[1].str : ""))},
                       {"changed", status == "stored"},
-                      {"labels", split_csv(now && !now->is_nil() ? now->str : "")}};
+                      {"labels", proto::split_nonempty(now && !now->is_nil() ? now->str : "", ',')}};
           co_return json_response(200, out.dump());
         });
 
@@ -305,7 +296,7 @@ void add_console_routes(router& r, services& s) {
                      {"notes", c.value("notes", "")},
                      {"created_at", to_i64(c.value("created_at", ""))},
                      {"last_seen_at", to_i64(c.value("last_seen_at", ""))},
-                     {"tags", split_csv(c.value("tags", ""))},
+                     {"tags", proto::split_nonempty(c.value("tags", ""), ',')},
                      {"birthday", c.value("birthday", "")},
                      {"opt_out", c.value("opt_out", "0") == "1"}};
     // Merged into another file: the console follows it there.
@@ -326,7 +317,7 @@ void add_console_routes(router& r, services& s) {
         // Agents see their own team's conversations; admins every one.
         if (!may_see_team(a, conv.value("team", ""))) continue;
         auto labels = conv.value("labels", std::string{});
-        conv["labels"] = split_csv(labels);
+        conv["labels"] = proto::split_nonempty(labels, ',');
         conversations.push_back(std::move(conv));
       }
     }

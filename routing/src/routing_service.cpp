@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "lua_scripts.hpp"
+#include "pasokh/proto/split.hpp"
 #include "pasokh/routing/search_service.hpp"
 
 namespace pasokh::routing {
@@ -59,17 +60,7 @@ std::string join(const std::vector<std::string>& v) {
   return out;
 }
 
-std::vector<std::string> split(std::string_view s) {
-  std::vector<std::string> out;
-  while (!s.empty()) {
-    auto comma = s.find(',');
-    auto part = s.substr(0, comma);
-    if (!part.empty()) out.emplace_back(part);
-    if (comma == std::string_view::npos) break;
-    s.remove_prefix(comma + 1);
-  }
-  return out;
-}
+std::vector<std::string> split(std::string_view s) { return proto::split_nonempty(s, ','); }
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "pasokh/bot/normalize.hpp"
+#include "pasokh/proto/split.hpp"
 #include "pasokh/proto/utf8.hpp"
 #include "pasokh/routing/customer_keys.hpp"
 
@@ -13,19 +14,7 @@ constexpr std::size_t min_term_chars = 2;
 constexpr std::size_t max_term_chars = 40;
 
 // Folded words of a text, in order, with repeats.
-std::vector<std::string> folded_words(std::string_view text) {
-  std::vector<std::string> words;
-  auto folded = bot::normalize(text);
-  std::string_view rest = folded;
-  while (!rest.empty()) {
-    auto cut = rest.find(' ');
-    auto word = rest.substr(0, cut);
-    if (!word.empty()) words.emplace_back(word);
-    if (cut == std::string_view::npos) break;
-    rest.remove_prefix(cut + 1);
-  }
-  return words;
-}
+std::vector<std::string> folded_words(std::string_view text) { return proto::split_nonempty(bot::normalize(text), ' '); }
 
 bool term_sized(const std::string& w) {
   auto chars = proto::utf8_length(w);

@@ -1,0 +1,16 @@
+#include "pasokh/proto/split.hpp"
+
+namespace pasokh::proto {
+
+std::vector<std::string> split_nonempty(std::string_view text, char sep) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    auto cut = text.find(sep);
+    if (cut != 0) out.emplace_back(text.substr(0, cut));
+    if (cut == std::string_view::npos) break;
+    text.remove_prefix(cut + 1);
+  }
+  return out;
+}
+
+}  // namespace pasokh::proto
