@@ -285,7 +285,7 @@ awaitable<result<std::string>> search_service::query(const search_request& q) {
                {"event", event},
                {"author", event == "note" ? "agent" : part.value("author", "")},
                {"author_name", part.value("author_name", "")},
-               {"text", search_snippet(text)},
+               {"text", search_snippet(text, q.query)},
                {"created_at", part.value("created_at", std::int64_t{0})}};
       break;
     }

@@ -61,17 +61,47 @@ bool text_matches(std::string_view text, const search_query& q) {
   return true;
 }
 
-std::string search_snippet(std::string_view text, std::size_t max_chars) {
-  if (proto::utf8_length(text) <= max_chars) return std::string(text);
-  // The byte where character max_chars starts (UTF-8 continuation bytes are 10xxxxxx).
-  std::size_t chars = 0, end = 0;
-  for (; end < text.size(); ++end) {
-    if ((static_cast<unsigned char>(text[end]) & 0xC0) != 0x80 && chars++ == max_chars) break;
+namespace {
+
+bool char_start(char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }
+
+// The byte offset `chars` characters after (or, negative, before) `at`.
+std::size_t advance_chars(std::string_view text, std::size_t at, long chars) {
+  for (; chars > 0 && at < text.size(); --chars)
+    do ++at; while (at < text.size() && !char_start(text[at]));
+  for (; chars < 0 && at > 0; ++chars)
+    do --at; while (at > 0 && !char_start(text[at]));
+  return at;
+}
+
+// Where the first word matching a query word starts (its own folding decides).
+std::size_t first_hit(std::string_view text, const search_query& q) {
+  for (std::size_t at = 0; at < text.size();) {
+    auto end = text.find_first_of(" \n\t", at);
+    if (end == std::string_view::npos) end = text.size();
+    for (const auto& w : folded_words(text.substr(at, end - at))) {
+      for (std::size_t i = 0; i < q.words.size(); ++i) {
+        bool prefix = q.last_is_prefix && i + 1 == q.words.size();
+        if (prefix ? std::string_view(w).starts_with(q.words[i]) : w == q.words[i]) return at;
+      }
+    }
+    at = end + 1;
   }
-  auto cut = text.substr(0, end);
-  if (auto space = cut.find_last_of(" \n"); space != std::string_view::npos && space > cut.size() * 3 / 4)
-    cut = cut.substr(0, space);
-  return std::string(cut) + "…";
+  return 0;
+}
+
+}  // namespace
+
+std::string search_snippet(std::string_view text, const search_query& q, std::size_t max_chars) {
+  if (proto::utf8_length(text) <= max_chars) return std::string(text);
+  // A quarter of the room before the hit, the rest after it.
+  auto from = advance_chars(text, first_hit(text, q), -static_cast<long>(max_chars / 4));
+  if (from > 0)
+    if (auto space = text.find(' ', from); space != std::string_view::npos && space < from + 20) from = space + 1;
+  auto to = advance_chars(text, from, static_cast<long>(max_chars));
+  if (to < text.size())
+    if (auto space = text.rfind(' ', to); space != std::string_view::npos && space > from && to - space < 30) to = space;
+  return (from > 0 ? "…" : "") + std::string(text.substr(from, to - from)) + (to < text.size() ? "…" : "");
 }
 
 }  // namespace pasokh::routing

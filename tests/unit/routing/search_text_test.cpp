@@ -2,6 +2,7 @@
 // query is read, with the letter forms and digits customers really type.
 #include <gtest/gtest.h>
 
+#include "pasokh/proto/utf8.hpp"
 #include "pasokh/routing/search_text.hpp"
 
 namespace {
@@ -52,14 +53,25 @@ TEST(SearchMatch, EveryWordMustAppearTheLastAsTheStartOfAWord) {
   EXPECT_FALSE(text_matches("refunded already", whole));
 }
 
-TEST(SearchSnippet, LongTextIsCutAtAWordWithAnEllipsisAndShortTextIsKept) {
-  EXPECT_EQ(search_snippet("short one", 160), "short one");
-  std::string persian;
-  for (int i = 0; i < 60; ++i) persian += "سلام ";
-  auto s = search_snippet(persian, 50);
-  EXPECT_TRUE(s.ends_with("…"));
-  EXPECT_LE(s.size(), 50 * 2 + 3);
-  EXPECT_TRUE(s.substr(0, s.size() - 3).ends_with("سلام"));
+TEST(SearchSnippet, ShortTextIsKept) {
+  EXPECT_EQ(search_snippet("short one", parse_search_query("one"), 160), "short one");
+}
+
+TEST(SearchSnippet, ALongMessageShowsTheTextAroundTheWordFound) {
+  std::string text;
+  for (int i = 0; i < 60; ++i) text += "سلام ";
+  text += "شماره سريال يخچال ۹۸۷۶ است. ";
+  for (int i = 0; i < 60; ++i) text += "ممنون ";
+  // Typed with Persian letters and ASCII digits; the text has Arabic ones.
+  auto s = search_snippet(text, parse_search_query("سریال 9876"), 50);
+  EXPECT_NE(s.find("سريال يخچال ۹۸۷۶"), std::string::npos) << s;
+  EXPECT_TRUE(s.starts_with("…")) << s;
+  EXPECT_TRUE(s.ends_with("…")) << s;
+  EXPECT_LE(pasokh::proto::utf8_length(s), 52u) << s;
+  // Nothing matches: the start of the text.
+  auto none = search_snippet(text, parse_search_query("lamp"), 50);
+  EXPECT_TRUE(none.starts_with("سلام")) << none;
+  EXPECT_TRUE(none.ends_with("…"));
 }
 
 }  // namespace

@@ -27,8 +27,9 @@ search_query parse_search_query(std::string_view text);
 // as the start of a word when `last_is_prefix`).
 bool text_matches(std::string_view text, const search_query& q);
 
-// The text cut to at most `max_chars` characters (at a word boundary when
-// one is near), with "…" when shortened.
-std::string search_snippet(std::string_view text, std::size_t max_chars = 160);
+// At most `max_chars` characters of the text around the first word that
+// matches the query (from the start when none does), cut at spaces when one
+// is near, with "…" where text was left out.
+std::string search_snippet(std::string_view text, const search_query& q, std::size_t max_chars = 160);
 
 }  // namespace pasokh::routing
