@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/routing_api.hpp"
@@ -243,10 +244,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     }
     routing::list_request q;
     q.agent = agent_->id;
-    if (agent_->role == "admin")
-      for (const auto& t : *s_.routing->teams()) q.teams.push_back(t.id);
-    else
-      q.teams = agent_->teams.empty() ? std::vector<std::string>{agent_->team} : agent_->teams;
+    q.teams = visible_teams(s_, *agent_);
     q.limit = 200;
     q.scan_cap = 400;  // every hello and resync reads this: the newest only
     q.with_own = true;

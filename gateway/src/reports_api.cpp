@@ -269,9 +269,11 @@ awaitable<http_response> summary(services& s, const http_request& req) {
     }
   }
   rp::hours_of hours;
-  if (s.routing)
-    for (const auto& t : *s.routing->teams())
+  if (s.routing) {
+    auto teams = s.routing->teams();  // held: the cache may be swapped meanwhile
+    for (const auto& t : *teams)
       if (!t.hours.always_open()) hours.emplace(t.id, t.hours);
+  }
 
   auto report = rp::build(*timelines, q, hours, *returning, names);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();

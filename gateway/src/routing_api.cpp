@@ -31,7 +31,6 @@ constexpr std::int64_t max_snooze_ms = 366LL * 24 * 3600 * 1000;
 
 bool is_admin(const agent& a) { return a.role == "admin"; }
 
-
 bool valid_id(std::string_view id) {
   return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
@@ -479,7 +478,8 @@ void add_routing_routes(router& r, services& s) {
           [&s, part = std::string(part)](const http_request& req, const route_params& p) -> awaitable<http_response> {
             auto who = co_await require_agent(s, req, "admin");
             if (auto* err = std::get_if<http_response>(&who)) co_return *err;
-            for (const auto& t : *s.routing->teams())
+            auto teams = s.routing->teams();  // held: the cache may be swapped meanwhile
+            for (const auto& t : *teams)
               if (t.id == p.at("id")) {
                 auto j = routing::to_json(t);
                 json out = {{part, j[part]}};

@@ -13,4 +13,13 @@ std::vector<std::string> split_nonempty(std::string_view text, char sep) {
   return out;
 }
 
+std::string join(const std::vector<std::string>& parts, char sep) {
+  std::string out;
+  for (const auto& part : parts) {
+    if (!out.empty()) out += sep;
+    out += part;
+  }
+  return out;
+}
+
 }  // namespace pasokh::proto

@@ -6,17 +6,12 @@
 #include <spdlog/spdlog.h>
 
 #include "pasokh/proto/json.hpp"
+#include "pasokh/proto/split.hpp"
 #include "lua_scripts.hpp"
 
 namespace pasokh::routing {
 
 namespace {
-
-std::string join_tags(const std::vector<std::string>& tags) {
-  std::string out;
-  for (const auto& t : tags) out += (out.empty() ? "" : ",") + t;
-  return out;
-}
 
 std::string feedback_of(const bot::decision& d) {
   if (d.kind != bot::action::feedback && !d.helpful) return {};
@@ -52,7 +47,7 @@ awaitable<result<std::optional<bot::decision>>> bot_flow::on_customer_message(co
   auto stored = co_await redis_.eval(
       script(lua::bot_turn), store::make_command(),
       store::make_command(prefix_, turn.conversation_id, nlohmann::json(decision.state).dump(), decision.text, buttons,
-                          handoff ? "1" : "0", join_tags(decision.tags), feedback_of(decision), std::to_string(now_ms()),
+                          handoff ? "1" : "0", proto::join(decision.tags, ','), feedback_of(decision), std::to_string(now_ms()),
                           bot_name_));
   if (!stored) co_return stored.error();
   if (stored->is_error()) co_return make_error_code(store::redis_errc::server_error);

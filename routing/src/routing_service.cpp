@@ -54,13 +54,6 @@ rresult<const std::vector<reply>*> answer_of(const rresult<reply>& r) {
   return &r->elements;
 }
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
-  return out;
-}
-
-std::vector<std::string> split(std::string_view s) { return proto::split_nonempty(s, ','); }
 
 }  // namespace
 
@@ -201,7 +194,7 @@ awaitable<rresult<route_outcome>> routing_service::route(const std::string& conv
     route_facts facts;
     facts.channel = v[1].str;
     facts.current_team = v[2].str;
-    facts.tags = split(v[3].str);
+    facts.tags = proto::split_nonempty(v[3].str, ',');
     facts.vip = v[4].str == "1";
     facts.language = v[5].str.empty() ? language_hint : v[5].str;
     auto at = now_ms();
@@ -298,7 +291,7 @@ awaitable<rresult<tick_outcome>> routing_service::tick() {
 
 awaitable<rresult<std::string>> routing_service::list(const list_request& q) {
   auto r = co_await redis_.eval(routing_script(lua::list_view), store::make_command(),
-                                store::make_command(prefix_, q.agent, join(q.teams), q.view, q.status, q.team,
+                                store::make_command(prefix_, q.agent, proto::join(q.teams, ','), q.view, q.status, q.team,
                                                     std::to_string(q.limit), std::to_string(q.offset),
                                                     std::to_string(q.scan_cap), q.with_own ? "1" : "0"));
   if (!r) co_return r.error();
@@ -361,7 +354,8 @@ awaitable<void> routing_service::timer_loop(std::vector<std::string> channel_tea
 awaitable<std::int64_t> routing_service::conversations_active_last_second() {
   std::vector<std::vector<std::string>> counts;
   const auto since = std::to_string(now_ms() - 1000);
-  for (const auto& t : *teams()) counts.push_back(store::make_command("ZCOUNT", prefix_ + "team:" + t.id + ":open", since, "+inf"));
+  auto known = teams();  // held: refresh_teams may swap the cache meanwhile
+  for (const auto& t : *known) counts.push_back(store::make_command("ZCOUNT", prefix_ + "team:" + t.id + ":open", since, "+inf"));
   if (counts.empty()) co_return 0;
   auto r = co_await redis_.exec_pipeline(std::move(counts));
   std::int64_t active = 0;
@@ -373,14 +367,14 @@ awaitable<std::int64_t> routing_service::conversations_active_last_second() {
 // Indexes what changed since the last tick, for at most 100 ms a tick (500 ms
 // by default), so the timers stay on time and indexing takes at most about a
 // fifth of Redis's time. Under heavy live traffic (more than 1,000 open
-// conversations with an event in the last second) it does one small pass a tick and leaves
-// Redis to the customers: search lags and catches up when the burst is over.
+// conversations with an event in the last second) it does one small pass a
+// tick and leaves Redis to the customers: search lags and catches up later.
 awaitable<void> routing_service::index_search() {
   constexpr std::size_t batch = 100, busy_batch = 20;
   constexpr auto budget = std::chrono::milliseconds(100);
-  constexpr std::int64_t busy_changes_per_second = 1000;
+  constexpr std::int64_t busy_active_conversations = 1000;
   if (!search_backfilled_) search_backfilled_ = static_cast<bool>(co_await search->backfill());
-  const bool busy = co_await conversations_active_last_second() > busy_changes_per_second;
+  const bool busy = co_await conversations_active_last_second() > busy_active_conversations;
   const auto until = std::chrono::steady_clock::now() + budget;
   for (;;) {
     auto n = co_await search->index_pending(busy ? busy_batch : batch);

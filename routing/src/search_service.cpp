@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pasokh/proto/split.hpp"
 #include "pasokh/routing/lua_script.hpp"
 
 namespace pasokh::routing {
@@ -24,15 +25,14 @@ template <class T> using result = boost::system::result<T>;
 constexpr std::size_t terms_per_set = 5000;     // newest documents kept per common term (search.lua)
 constexpr std::size_t entries_per_pass = 500;   // log entries read per conversation and pass
 constexpr std::size_t entries_for_match = 200;  // newest entries searched for a result's matching message
+constexpr std::size_t max_document_terms = 2000;  // new terms of one document in one pass
+constexpr std::size_t max_pass_terms = 4000;      // terms in one index script call: under about 10 ms of Redis
 
 std::int64_t to_int(std::string_view s) {
   std::int64_t v = 0;
   std::from_chars(s.data(), s.data() + s.size(), v);
   return v;
 }
-
-constexpr std::size_t max_document_terms = 2000;  // new terms of one document in one pass
-constexpr std::size_t max_pass_terms = 4000;      // terms in one index script call: under about 10 ms of Redis
 
 void add_terms(std::vector<std::string>& terms, std::string_view text) {
   for (auto& t : search_terms(text)) {
@@ -235,7 +235,7 @@ awaitable<result<void>> search_service::read_customers(std::vector<document>& do
     if (fields.size() < 6 || !fields[3].is_nil() || (fields[0].is_nil() && fields[5].is_nil())) continue;
     add_terms(d.terms, fields[0].str);
     add_terms(d.terms, fields[1].str);
-    if (!fields[2].str.empty()) add_terms(d.terms, fields[2].str);
+    add_terms(d.terms, fields[2].str);
     for (const auto& identity : identities) {
       auto j = json::parse(identity.str, nullptr, false);
       if (!j.is_object()) continue;
@@ -248,9 +248,7 @@ awaitable<result<void>> search_service::read_customers(std::vector<document>& do
 }
 
 awaitable<result<std::string>> search_service::query(const search_request& q) {
-  std::string teams;
-  for (const auto& t : q.teams) teams += (teams.empty() ? "" : ",") + t;
-  auto args = store::make_command(prefix_, "query", teams, q.admin ? "1" : "0", std::to_string(q.limit), q.query.key,
+  auto args = store::make_command(prefix_, "query", proto::join(q.teams, ','), q.admin ? "1" : "0", std::to_string(q.limit), q.query.key,
                                   q.query.last_is_prefix ? "1" : "0", std::to_string(terms_per_set));
   args.insert(args.end(), q.query.words.begin(), q.query.words.end());
   auto r = co_await redis_.eval(script(lua::search), store::make_command(), std::move(args));

@@ -16,6 +16,12 @@ constexpr std::size_t max_term_chars = 40;
 // Folded words of a text, in order, with repeats.
 std::vector<std::string> folded_words(std::string_view text) { return proto::split_nonempty(bot::normalize(text), ' '); }
 
+// Whether a folded word is the query's i-th word (the start of it, for a
+// last word still being typed).
+bool matches_word(std::string_view w, const search_query& q, std::size_t i) {
+  return q.last_is_prefix && i + 1 == q.words.size() ? w.starts_with(q.words[i]) : w == q.words[i];
+}
+
 bool term_sized(const std::string& w) {
   auto chars = proto::utf8_length(w);
   return chars >= min_term_chars && chars <= max_term_chars;
@@ -50,14 +56,9 @@ search_query parse_search_query(std::string_view text) {
 bool text_matches(std::string_view text, const search_query& q) {
   if (q.words.empty()) return false;
   auto words = folded_words(text);
-  for (std::size_t i = 0; i < q.words.size(); ++i) {
-    const auto& want = q.words[i];
-    bool prefix = q.last_is_prefix && i + 1 == q.words.size();
-    bool found = std::any_of(words.begin(), words.end(), [&](const std::string& w) {
-      return prefix ? std::string_view(w).starts_with(want) : w == want;
-    });
-    if (!found) return false;
-  }
+  for (std::size_t i = 0; i < q.words.size(); ++i)
+    if (std::none_of(words.begin(), words.end(), [&](const std::string& w) { return matches_word(w, q, i); }))
+      return false;
   return true;
 }
 
@@ -79,12 +80,9 @@ std::size_t first_hit(std::string_view text, const search_query& q) {
   for (std::size_t at = 0; at < text.size();) {
     auto end = text.find_first_of(" \n\t", at);
     if (end == std::string_view::npos) end = text.size();
-    for (const auto& w : folded_words(text.substr(at, end - at))) {
-      for (std::size_t i = 0; i < q.words.size(); ++i) {
-        bool prefix = q.last_is_prefix && i + 1 == q.words.size();
-        if (prefix ? std::string_view(w).starts_with(q.words[i]) : w == q.words[i]) return at;
-      }
-    }
+    for (const auto& w : folded_words(text.substr(at, end - at)))
+      for (std::size_t i = 0; i < q.words.size(); ++i)
+        if (matches_word(w, q, i)) return at;
     at = end + 1;
   }
   return 0;

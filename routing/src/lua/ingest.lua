@@ -70,6 +70,7 @@ local function ingest_one(A)
   -- The file's VIP flag and language (routing below); a new file: not VIP,
   -- in the message's language.
   local cust_vip, cust_language, cust_new = '0', language, false
+  local file_changed = false  -- a known file got a name or an id here: search reads it again
   if cust then
     ckey = p .. 'cust:' .. cust
     local c = redis.call('HMGET', ckey, 'name', 'vip', 'language')
@@ -77,14 +78,14 @@ local function ingest_one(A)
     cust_vip, cust_language = c[2] or '0', c[3] or ''
     if known == '' and display_name ~= '' then
       redis.call('HSET', ckey, 'last_seen_at', now, 'name', display_name)
-      search_customer_changed(cust, now)
+      file_changed = true
     else
       redis.call('HSET', ckey, 'last_seen_at', now)
       cust_name = known
     end
     if not by_ext then  -- found by the second id or a key: link this id too
       link(ext)
-      search_customer_changed(cust, now)
+      file_changed = true
     end
   else
     cust_new = true
@@ -102,13 +103,16 @@ local function ingest_one(A)
       redis.call('SADD', names, cust)
     end
   end
-  if alt_new then link(alt) end
+  if alt_new then
+    link(alt)
+    file_changed = true
+  end
   if keys then
     for _, k in ipairs(keys) do index_customer_key(cust, k, now) end
   end
-  -- A new file is indexed with its first conversation; a known one that
-  -- gained an id or keys here is read again.
-  if not cust_new and (alt_new or (keys and #keys > 0)) then search_customer_changed(cust, now) end
+  -- A new file is indexed with its first conversation; a known one whose
+  -- name or ids changed here is read again.
+  if file_changed and not cust_new then search_customer_changed(cust, now) end
 
   -- The conversation: the thread the message answers, else the open one on this
   -- channel, else a new one.

@@ -38,11 +38,11 @@ local function zstore(command, dest, keys)
   return redis.call(unpack(args))
 end
 
--- The terms a document is indexed under, as a set.
+-- The terms a document is indexed under: as stored, and as a set.
 local function terms_of(member)
-  local set = {}
-  for t in string.gmatch(redis.call('HGET', p .. 'search:terms', member) or '', '%S+') do set[t] = true end
-  return set
+  local stored, set = redis.call('HGET', p .. 'search:terms', member), {}
+  for t in string.gmatch(stored or '', '%S+') do set[t] = true end
+  return stored, set
 end
 
 -- True when no entry after `indexed` is in the conversation's log.
@@ -58,15 +58,14 @@ if op == 'index' then
     local terms = {}
     for k = 1, n do terms[k] = ARGV[i + 3 + k] end
     i = i + 4 + n
-    local known = terms_of(member)
+    local stored, known = terms_of(member)
     if indexed ~= '' then
       -- A conversation gains terms.
       redis.call('HSET', p .. 'search:seq', member, indexed)
       local added = {}
       for _, t in ipairs(terms) do if not known[t] then added[#added + 1] = t end end
       if #added > 0 then
-        local all = redis.call('HGET', p .. 'search:terms', member)
-        redis.call('HSET', p .. 'search:terms', member, (all and (all .. ' ') or '') .. table.concat(added, ' '))
+        redis.call('HSET', p .. 'search:terms', member, (stored and (stored .. ' ') or '') .. table.concat(added, ' '))
       end
       if seen == '1' and log_read(member, indexed) then
         redis.call('ZREM', p .. 'search:dirty', member)
