@@ -366,28 +366,27 @@ test('origins: allowed origin and same origin pass, others get 403 before the ha
   assert.equal(status, 403);
 });
 
+// The language the customer's file gets from a first message with this text,
+// after a hello in `helloLang`, the message marked as `lang`.
+async function fileLanguageAfterFirstMessage(helloLang, text, lang) {
+  const s = await newSession('web');
+  const c = await customerSocket(s.json.token, { lang: helloLang });
+  await c.next((f) => f.type === 'welcome');
+  c.send({ type: 'message', client_id: 'lang-1', text, lang });
+  await c.next((f) => f.type === 'ack' && f.client_id === 'lang-1');
+  await c.close();
+  const customer = redisCli('GET', `pasokh:ident:web:${s.json.visitor_id}`);
+  return redisCli('HGET', `pasokh:cust:${customer}`, 'language');
+}
+
 test('the first message\'s language wins over the browser\'s guess sent in hello', async () => {
   // The widget says hello in the browser's language ("en"), then corrects it from the first message.
-  const s = await newSession('web');
-  const c = await customerSocket(s.json.token, { lang: 'en' });
-  await c.next((f) => f.type === 'welcome');
-  c.send({ type: 'message', client_id: 'lang-1', text: 'سلام، سفارشم کجاست؟', lang: 'fa' });
-  await c.next((f) => f.type === 'ack' && f.client_id === 'lang-1');
-  const customer = redisCli('GET', `pasokh:ident:web:${s.json.visitor_id}`);
-  assert.equal(redisCli('HGET', `pasokh:cust:${customer}`, 'language'), 'fa');
-  await c.close();
+  assert.equal(await fileLanguageAfterFirstMessage('en', 'سلام، سفارشم کجاست؟', 'fa'), 'fa');
 });
 
 test('a clearly Arabic first message sets the file\'s language even when the client says the page\'s Persian', async () => {
   // An older widget, or any client, may send the page's language: the server reads the text too.
-  const s = await newSession('web');
-  const c = await customerSocket(s.json.token, { lang: 'fa' });
-  await c.next((f) => f.type === 'welcome');
-  c.send({ type: 'message', client_id: 'lang-ar', text: 'مرحبا، أريد إرجاع المنتج من فضلك', lang: 'fa' });
-  await c.next((f) => f.type === 'ack' && f.client_id === 'lang-ar');
-  const customer = redisCli('GET', `pasokh:ident:web:${s.json.visitor_id}`);
-  assert.equal(redisCli('HGET', `pasokh:cust:${customer}`, 'language'), 'ar');
-  await c.close();
+  assert.equal(await fileLanguageAfterFirstMessage('fa', 'مرحبا، أريد إرجاع المنتج من فضلك', 'fa'), 'ar');
 });
 
 test('limits: message length, messages per minute, sessions per address', { timeout: 60000 }, async () => {

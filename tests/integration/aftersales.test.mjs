@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, agentSocket, defaultConfig, login, postMessage } from '../support/harness.mjs';
+import { Pasokh, RedisServer, agentSocket, apiCall, defaultConfig, login, postMessage } from '../support/harness.mjs';
 
 let redis, gw, ali, boss, aliId;
 const testStart = Date.now();
@@ -36,17 +36,7 @@ after(async () => {
 
 const redisCli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString().trim();
 
-async function call(method, path, token, body, contentType = 'application/json') {
-  const res = await fetch(`${gw.base}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': contentType } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, json, text, type: res.headers.get('content-type') };
-}
+const call = (method, path, token, body, contentType) => apiCall(gw, method, path, { token, body, contentType });
 
 async function customerWrites(text, customer, channel = 'api') {
   const r = await postMessage(gw, { message_id: randomUUID(), customer: { id: customer, name: customer }, text }, { channel });

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { API_KEY, Pasokh, RedisServer, WsClient, agentSocket, defaultConfig, login, postMessage } from '../support/harness.mjs';
+import { API_KEY, Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, login, postMessage } from '../support/harness.mjs';
 
 let redis, gw, ali, bahar, boss;
 
@@ -34,17 +34,7 @@ after(async () => {
 
 const redisCli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString();
 
-async function call(method, path, token, body, headers = {}) {
-  const res = await fetch(`${gw.base}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, json };
-}
+const call = (method, path, token, body, headers) => apiCall(gw, method, path, { token, body, headers });
 
 async function errorCount(kind) {
   const text = await (await fetch(`${gw.base}/metrics`)).text();

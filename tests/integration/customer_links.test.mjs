@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto, { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, WsClient, agentSocket, defaultConfig, freePort, login, postMessage } from '../support/harness.mjs';
+import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, freePort, login, postMessage } from '../support/harness.mjs';
 import { FakeProvider, SECRETS, messengerChannels, postWhatsApp, redisCli as cli, waText, waitUntil } from './messenger_support.mjs';
 
 const MAILGUN_KEY = 'key-mailgun-links-0123456789abcdef';
@@ -44,17 +44,7 @@ after(async () => {
 
 const redisCli = (...args) => cli(redis, ...args);
 
-async function call(method, path, token, body) {
-  const res = await fetch(`${gw.base}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, json, text };
-}
+const call = (method, path, token, body) => apiCall(gw, method, path, { token, body });
 
 async function writes(customer, text, { channel = 'api', name = customer, language } = {}) {
   const r = await postMessage(gw, { message_id: randomUUID(), customer: { id: customer, name }, text, language }, { channel });

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, defaultConfig, login, postMessage, sleep } from '../support/harness.mjs';
+import { Pasokh, RedisServer, agentSocket, apiCall, defaultConfig, login, postMessage, sleep } from '../support/harness.mjs';
 
 let redis, gw, ali, bahar, boss;
 
@@ -33,14 +33,7 @@ after(async () => {
 
 const redisCli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString();
 
-async function call(method, path, token, body) {
-  const res = await fetch(`${gw.base}${path}`, {
-    method,
-    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, json: await res.json().catch(() => null) };
-}
+const call = (method, path, token, body) => apiCall(gw, method, path, { token, body });
 
 const search = (token, q, extra = '') => call('GET', `/api/v1/search?q=${encodeURIComponent(q)}${extra}`, token);
 
@@ -106,12 +99,19 @@ test('agents find only their teams\' conversations; an admin finds all; newest f
 test('agent notes and replies are searchable; a resolved conversation is still found', async () => {
   const { conversation_id: conv } = await customerWrites('Where is my parcel?', { id: 'c-parcel' });
   assert.equal((await call('POST', `/api/v1/conversations/${conv}/notes`, ali, { text: 'Courier lost it, tracking PX-88412' })).status, 201);
+  const ws = await agentSocket(gw, boss);
+  ws.send({ type: 'reply', conv, client_id: randomUUID(), text: 'A replacement leaves today with courier KX-5512' });
+  assert.equal((await ws.next((f) => f.type === 'ack' || f.type === 'error')).type, 'ack');
+  await ws.close();
   assert.equal((await call('POST', `/api/v1/conversations/${conv}/resolve`, boss, {})).status, 200);
   const found = await searchUntil(ali, 'px-88412', (f) => convIds(f).includes(conv), 'note');
   const row = found.conversations.find((r) => r.conversation.id === conv);
   assert.equal(row.conversation.status, 'resolved');
   assert.equal(row.match.event, 'note');
   assert.equal(row.match.author_name, 'Ali');
+  const reply = (await searchUntil(ali, 'kx-5512', (f) => convIds(f).includes(conv), 'reply')).conversations[0];
+  assert.equal(reply.match.event, 'message');
+  assert.equal(reply.match.author, 'agent');
 });
 
 test('customer files: by name, by email or phone in any form; renamed and merged files', async () => {

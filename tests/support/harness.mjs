@@ -138,6 +138,21 @@ export async function postMessage(gw, body, { key = API_KEY, channel = 'api', he
   return { status: res.status, json, text, headers: res.headers };
 }
 
+// A REST call: the status, the body as text and as JSON (null when it is
+// not JSON), the content type and the headers.
+export async function apiCall(gw, method, path, { token, body, contentType = 'application/json', headers = {} } = {}) {
+  const res = await fetch(`${gw.base}${path}`, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': contentType } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, json, text, type: res.headers.get('content-type'), headers: res.headers };
+}
+
 export async function login(gw, loginName, password) {
   const res = await fetch(`${gw.base}/api/v1/auth/login`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
