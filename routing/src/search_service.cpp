@@ -26,7 +26,6 @@ constexpr std::size_t terms_per_set = 5000;     // newest documents kept per com
 constexpr std::size_t entries_per_pass = 500;   // log entries read per conversation and pass
 constexpr std::size_t entries_for_match = 200;  // newest entries searched for a result's matching message
 constexpr std::size_t max_document_terms = 2000;  // new terms of one document in one pass
-constexpr std::size_t max_pass_terms = 4000;      // terms in one index script call: under about 10 ms of Redis
 
 std::int64_t to_int(std::string_view s) {
   std::int64_t v = 0;
@@ -92,15 +91,18 @@ std::vector<search_service::document> search_service::dirty_documents(const std:
   return docs;
 }
 
-// At most max_pass_terms terms go in one script call (it blocks Redis while
-// it runs); the documents left out stay dirty for the next pass.
-// Customer files (a few terms each, and not all of them in a dirty set) always go.
-void search_service::bound_pass(std::vector<document>& docs) {
+// At most `max_terms` terms go in one script call (it blocks Redis while it
+// runs, about 10 µs a term); the conversations left out stay dirty for the
+// next pass. Customer files (a few terms each, and not all of them in a dirty
+// set) always go, and count; so does the first conversation, however large.
+void search_service::bound_pass(std::vector<document>& docs, std::size_t max_terms) {
   std::size_t total = 0;
+  for (const auto& d : docs)
+    if (d.customer) total += d.terms.size();
   bool first = true;
   std::erase_if(docs, [&](const document& d) {
     if (d.customer) return false;
-    if (!first && total + d.terms.size() > max_pass_terms) return true;
+    if (!first && total + d.terms.size() > max_terms) return true;
     first = false;
     total += d.terms.size();
     return false;
@@ -142,7 +144,7 @@ awaitable<result<void>> search_service::backfill() {
   co_return result<void>{};
 }
 
-awaitable<result<std::size_t>> search_service::index_pending(std::size_t max_documents) {
+awaitable<result<std::size_t>> search_service::index_pending(std::size_t max_documents, std::size_t max_terms) {
   // Changed conversations first, oldest change first; the backfill's backlog
   // only fills what is left of the pass.
   const auto last = std::to_string(max_documents - 1);
@@ -157,7 +159,7 @@ awaitable<result<std::size_t>> search_service::index_pending(std::size_t max_doc
   if (auto r = co_await read_conversations(docs); !r) co_return r.error();
   if (auto r = co_await read_customers(docs); !r) co_return r.error();
   const auto read = docs.size();
-  bound_pass(docs);
+  bound_pass(docs, max_terms);
 
   auto r = co_await redis_.eval(script(lua::search), store::make_command(), index_args(docs));
   if (!r) co_return r.error();

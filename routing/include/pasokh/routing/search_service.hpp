@@ -28,9 +28,12 @@ class search_service {
  public:
   search_service(store::redis_client& redis, std::string prefix);
 
-  // Indexes up to `max_documents` dirty conversations and customer files;
-  // answers how many were read (less than the maximum: nothing is left).
-  boost::asio::awaitable<boost::system::result<std::size_t>> index_pending(std::size_t max_documents = 200);
+  // Indexes up to `max_documents` dirty conversations and customer files, in
+  // one script call of about `max_terms` terms (it blocks Redis for about
+  // 10 µs a term); answers how many were read (less than the maximum:
+  // nothing is left).
+  boost::asio::awaitable<boost::system::result<std::size_t>> index_pending(std::size_t max_documents = 200,
+                                                                           std::size_t max_terms = 1000);
 
   // Marks every conversation from before the index existed, once per Redis.
   boost::asio::awaitable<boost::system::result<void>> backfill();
@@ -47,7 +50,7 @@ class search_service {
   boost::asio::awaitable<boost::system::result<void>> read_customers(std::vector<document>& docs);
   std::vector<std::string> index_args(const std::vector<document>& docs) const;
   static std::vector<document> dirty_documents(const std::vector<store::reply>& sets, std::size_t max);
-  static void bound_pass(std::vector<document>& docs);
+  static void bound_pass(std::vector<document>& docs, std::size_t max_terms);
 
   store::redis_client& redis_;
   std::string prefix_;
