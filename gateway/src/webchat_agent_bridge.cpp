@@ -1,14 +1,18 @@
 // Web chat additions to the agent socket, as a decorator around the agent
 // endpoint (agent_socket.cpp is untouched):
-//  - client frame {"type":"typing","conv","state"} → relayed to the customer;
+//  - client frame {"type":"typing","conv","state"} → relayed to the other
+//    agents of the conversation's team on any channel (the console warns of
+//    two replies at once), and to the customer on web chat;
 //  - server frames {"type":"typing"|"receipt","conv","who":"customer",...}
-//    from the customers of the agent's team (other agents' typing too);
+//    from the customers of the agent's teams, and other agents' typing;
 //  - the session counts as presence for the widget's "no agent online".
 // The agent is learnt from the inner protocol's own welcome frame.
 #include <boost/asio/post.hpp>
 
 #include <atomic>
 #include <map>
+#include <set>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -62,8 +66,8 @@ class agent_bridge : public ws_handler, public live_listener, public std::enable
   void on_closed() override {
     inner_->on_closed();
     if (!agent_id_.empty()) {
-      w_.agent_offline(team_, agent_id_);
-      w_.signals().remove(hub_key(), this);
+      for (const auto& t : teams_) w_.agent_offline(t, agent_id_);
+      for (const auto& k : hub_keys()) w_.signals().remove(k, this);
     }
   }
 
@@ -75,14 +79,17 @@ class agent_bridge : public ws_handler, public live_listener, public std::enable
       const auto& a = j.at("agent");
       agent_id_ = a.value("id", "");
       name_ = a.value("name", "");
-      team_ = a.value("team", "");
       admin_ = a.value("role", "") == "admin";
+      if (auto t = a.find("teams"); t != a.end() && t->is_array())
+        for (const auto& team : *t)
+          if (team.is_string()) teams_.insert(team.get<std::string>());
+      if (teams_.empty()) teams_.insert(a.value("team", ""));
     } catch (const json::exception&) {
       return false;
     }
     if (agent_id_.empty()) return false;
-    w_.agent_online(team_, agent_id_);
-    w_.signals().add(hub_key(), shared_from_this());
+    for (const auto& t : teams_) w_.agent_online(t, agent_id_);
+    for (const auto& k : hub_keys()) w_.signals().add(k, shared_from_this());
     return true;
   }
 
@@ -97,7 +104,12 @@ class agent_bridge : public ws_handler, public live_listener, public std::enable
   void resync() override {}
 
  private:
-  std::string hub_key() const { return admin_ ? "all" : "team:" + team_; }
+  std::vector<std::string> hub_keys() const {
+    if (admin_) return {"all"};
+    std::vector<std::string> keys;
+    for (const auto& t : teams_) keys.push_back("team:" + t);
+    return keys;
+  }
 
   awaitable<void> on_typing(const json& j) {
     auto conv = j.value("conv", json()).is_string() ? j["conv"].get<std::string>() : std::string{};
@@ -113,21 +125,22 @@ class agent_bridge : public ws_handler, public live_listener, public std::enable
         store::make_command("HMGET", w_.key("conv:" + conv), "team", "customer_id", "kind"));
     if (!r || r->is_error() || r->elements.size() != 3 || r->elements[0].is_nil()) co_return;
     const auto& team = r->elements[0].str;
-    if (r->elements[2].str != "webchat") co_return;  // other channels have no typing
-    if (!admin_ && team != team_) {
+    if (!admin_ && !teams_.contains(team)) {
       global_metrics().errors.inc("webchat_typing_forbidden");
       co_return;
     }
     json frame = {{"type", "typing"}, {"conv", conv},   {"who", "agent"},
                   {"agent_id", agent_id_}, {"name", name_}, {"state", state}};
-    auto customer = r->elements[1].str;
+    // Only a web chat customer sees it; on other channels only the agents do.
+    auto customer = r->elements[2].str == "webchat" ? r->elements[1].str : std::string();
     co_await w_.publish_signal(team, conv, customer, frame);
   }
 
   webchat_service& w_;
   std::shared_ptr<bridge_peer> peer_;
   std::shared_ptr<ws_handler> inner_;
-  std::string agent_id_, name_, team_;
+  std::string agent_id_, name_;
+  std::set<std::string> teams_;
   bool admin_ = false;
   std::map<std::string, std::int64_t> last_typing_;
 };

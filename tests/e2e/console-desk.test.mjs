@@ -651,3 +651,31 @@ test('search: a resolved conversation found by a word in Arabic letters opens wi
   await until(async () => (await page.evaluate(() => location.hash)) === `#/c/${conv}` || 'not opened', 'customer opens');
   assert.deepEqual(consoleErrors(page), []);
 });
+
+test('two agents in one conversation: each sees the other replying, across instances; a private note does not count; sending clears it', T, async () => {
+  const { conversation_id: conv } = await customerWrites('Which warranty covers my washing machine?', { id: 'c-typing', name: 'Tara Typing' });
+  const [ali, maryam] = await Promise.all([
+    openConsole('ali', 'ali-secret-1', { hash: `#/c/${conv}` }),
+    openConsole('maryam', 'maryam-secret-2', { via: gw2, hash: `#/c/${conv}` }),
+  ]);
+  for (const page of [ali, maryam]) await page.waitForSelector('#messages[aria-busy="false"]', { timeout: WAIT });
+  assert.ok(await maryam.isHidden('#typing-line'));
+
+  await ali.locator('#reply-text').pressSequentially('Your washing machine', { delay: 20 });
+  const warning = maryam.locator('#typing-line.warn', { hasText: 'Ali is also replying here.' });
+  await warning.waitFor({ timeout: WAIT });
+  assert.ok(await ali.isHidden('#typing-line'), 'nobody is warned about themselves');
+
+  // A private note is not a reply: the warning goes, and comes back with the reply box.
+  await ali.click('#mode-note');
+  await maryam.waitForSelector('#typing-line', { state: 'hidden', timeout: WAIT });
+  await ali.click('#mode-reply');
+  await warning.waitFor({ timeout: WAIT });
+
+  // Sent: the reply arrives and the warning goes with it.
+  await ali.press('#reply-text', 'Enter');
+  await stored(maryam, 'Your washing machine').waitFor({ timeout: WAIT });
+  await maryam.waitForSelector('#typing-line', { state: 'hidden', timeout: WAIT });
+  assert.deepEqual(consoleErrors(ali), []);
+  assert.deepEqual(consoleErrors(maryam), []);
+});

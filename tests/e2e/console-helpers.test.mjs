@@ -1,6 +1,7 @@
 // Unit tests of the console's pure helpers (Node only, no browser): the `/`
 // canned-response picker, label lists, snooze presets, an edited agent's
-// changes, a new campaign's confirmation, channel names and date-times.
+// changes, a new campaign's confirmation, channel names and date-times, and
+// who is typing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { insertCanned, matchCanned, moveActive, slashQuery } from '../../web/console/js/canned.js';
@@ -9,6 +10,7 @@ import { snoozeUntil } from '../../web/console/js/views/actions.js';
 import { agentChanges } from '../../web/console/js/views/admin.js';
 import { campaignBody, campaignSummary } from '../../web/console/js/views/campaigns.js';
 import { channelNameBesideIcon, formatDateTime } from '../../web/console/js/views/dom.js';
+import { LAPSE_MS, REFRESH_MS, TypingBoard, TypingSender, typingLine } from '../../web/console/js/typing.js';
 
 const canned = [
   { id: 'cr_1', shortcut: 'warranty', title: 'Warranty period', text: 'Your warranty lasts 2 years.' },
@@ -97,4 +99,64 @@ test('channelNameBesideIcon: nothing when the badge says it; formatDateTime has 
   assert.equal(channelNameBesideIcon('api', 'shop'), 'API (shop)');
   assert.equal(channelNameBesideIcon('telegram', 'telegram'), 'Telegram');
   assert.equal(formatDateTime(new Date(2026, 10, 23, 8, 52, 21).getTime()), '23 Nov 2026, 08:52');
+});
+
+test('typing: the customer and other agents, until they send or their refreshes stop', () => {
+  let now = 1_000_000;
+  const board = new TypingBoard(() => now);
+  const line = (conv) => typingLine(board.typing(conv), (id) => ({ ag_2: 'Reza' })[id]);
+  assert.equal(line('cv_1'), null);
+  board.onFrame({ type: 'typing', conv: 'cv_1', who: 'customer', state: true });
+  assert.deepEqual(line('cv_1'), { text: 'The customer is typing…', warn: false });
+  assert.equal(line('cv_2'), null, 'another conversation');
+  // Two agents on one conversation: a warning, named (from the frame or the directory).
+  board.onFrame({ type: 'typing', conv: 'cv_1', who: 'agent', agent_id: 'ag_1', name: 'Sara', state: true });
+  board.onFrame({ type: 'typing', conv: 'cv_1', who: 'agent', agent_id: 'ag_2', state: true });
+  assert.deepEqual(line('cv_1'), { text: 'The customer is typing… Sara and Reza are also replying here.', warn: true });
+  // The customer's message arrives; Reza stops.
+  board.onMessage('cv_1', { author: 'customer', text: 'hi' });
+  board.onFrame({ type: 'typing', conv: 'cv_1', who: 'agent', agent_id: 'ag_2', state: false });
+  assert.deepEqual(line('cv_1'), { text: 'Sara is also replying here.', warn: true });
+  // Sara's refreshes stop: the line goes after LAPSE_MS, and nothing is left to watch.
+  now += LAPSE_MS - 100;
+  assert.equal(board.nextLapse(), 100);
+  assert.ok(line('cv_1'));
+  now += 100;
+  assert.equal(line('cv_1'), null);
+  assert.equal(board.nextLapse(), null);
+  // Sara's own reply ends her typing at once.
+  board.onFrame({ type: 'typing', conv: 'cv_1', who: 'agent', agent_id: 'ag_1', name: 'Sara', state: true });
+  board.onMessage('cv_1', { author: 'agent', author_id: 'ag_1' });
+  assert.equal(line('cv_1'), null);
+});
+
+test('typing: the agent\'s own, throttled, stopped on send, on an empty box and on another conversation', () => {
+  let now = 5_000_000;
+  const sent = [];
+  let online = true;
+  const sender = new TypingSender((f) => { if (online) sent.push(f); return online; }, () => now);
+  sender.input('cv_1', 'H');
+  sender.input('cv_1', 'He');
+  assert.deepEqual(sent, [{ type: 'typing', conv: 'cv_1', state: true }], 'one frame per refresh period');
+  now += REFRESH_MS;
+  sender.input('cv_1', 'Hello');
+  assert.equal(sent.length, 2, 'refreshed while typing goes on');
+  sender.input('cv_1', '   ');
+  assert.deepEqual(sent.at(-1), { type: 'typing', conv: 'cv_1', state: false }, 'an emptied box stops');
+  sender.input('cv_1', '');
+  assert.equal(sent.length, 3, 'stopped once');
+  sender.input('cv_1', 'Hi');
+  sender.input('cv_2', 'Hi');
+  assert.deepEqual(sent.slice(-3), [
+    { type: 'typing', conv: 'cv_1', state: true },
+    { type: 'typing', conv: 'cv_1', state: false },
+    { type: 'typing', conv: 'cv_2', state: true },
+  ], 'moving on stops the first conversation');
+  // Offline: nothing counts as sent, so the next keystroke online tries again.
+  sender.stop();
+  online = false;
+  sender.input('cv_3', 'x');
+  online = true;
+  sender.input('cv_3', 'xy');
+  assert.deepEqual(sent.at(-1), { type: 'typing', conv: 'cv_3', state: true });
 });

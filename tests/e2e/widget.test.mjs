@@ -673,3 +673,66 @@ test('connection cut server-side while both sides write: nothing missing, nothin
   assert.equal(await agentMsgs(page).count(), agentTexts.length);
   await ctx.close();
 });
+
+test('in the console: the customer typing shows under the messages, the agent typing in the console shows in the widget', { timeout: 60000 }, async () => {
+  const ctx = await browser.newContext({ locale: 'en-US' });
+  const page = await ctx.newPage();
+  await openWidget(page);
+  const question = 'سلام، نصب ماشین ظرفشویی را چه کسی انجام می‌دهد؟';
+  await write(page, question);
+  const { conv } = await nextCustomerEvent(agent, question);
+
+  const desk = await ctx.newPage();
+  await desk.goto(`${gw.base}/console/#/c/${conv}`);
+  await desk.fill('#login', 'reza');
+  await desk.fill('#password', AGENT_PASSWORD);
+  await desk.click('#login-form button[type="submit"]');
+  await desk.waitForSelector('#messages[aria-busy="false"]');
+  assert.ok(await desk.isHidden('#typing-line'));
+
+  await page.locator('textarea').pressSequentially('یک سوال', { delay: 20 });
+  const customerTyping = desk.locator('#typing-line:not(.warn)', { hasText: 'The customer is typing…' });
+  await customerTyping.waitFor();
+
+  await desk.locator('#reply-text').pressSequentially('نصب رایگان است', { delay: 20 });
+  await page.locator('.typing', { hasText: 'Reza Karimi' }).waitFor();
+  await desk.press('#reply-text', 'Enter');
+  await page.locator('.msg.agent .text', { hasText: 'نصب رایگان است' }).waitFor();
+  await page.waitForFunction(() =>
+    document.querySelector('[data-pasokh-widget]').shadowRoot.querySelector('.typing').textContent === '');
+
+  // The customer's message ends their typing line at once.
+  await page.locator('textarea').press('Enter');
+  await desk.locator('#messages .msg-text', { hasText: 'یک سوال' }).waitFor();
+  assert.ok(await desk.isHidden('#typing-line'));
+  await ctx.close();
+});
+
+test('an agent in two teams counts as online for both teams\' web chat and sees the second team\'s customers typing', async () => {
+  await gw.createAgent('chief', AGENT_PASSWORD, { name: 'Chief', role: 'admin' });
+  const chief = (await login(gw, 'chief', AGENT_PASSWORD)).json.token;
+  const created = await fetch(`${gw.base}/api/v1/admin/agents`, {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${chief}` },
+    body: JSON.stringify({ login: 'nadia', name: 'Nadia Two', password: AGENT_PASSWORD, teams: ['support', 'night'] }),
+  });
+  assert.equal(created.status, 201);
+  const nadia = await agentSocket(gw, (await login(gw, 'nadia', AGENT_PASSWORD)).json.token);
+
+  // "night" is Nadia's second team: its customers are told someone is online.
+  let c, welcome;
+  for (let i = 0; ; i++) {
+    c = await customerSocket((await newSession('night')).json.token, { channel: 'night' });
+    welcome = await c.next((f) => f.type === 'welcome');
+    if (welcome.agents_online || i > 50) break;
+    c.ws.terminate();
+    await sleep(100);
+  }
+  assert.equal(welcome.agents_online, true);
+  c.send({ type: 'message', client_id: 'two-teams', text: 'آیا نصب کولر هم انجام می‌دهید؟' });
+  const { conv } = await c.next((f) => f.type === 'ack' && f.client_id === 'two-teams');
+  c.send({ type: 'typing', state: true });
+  const typing = await nadia.next((f) => f.type === 'typing' && f.conv === conv && f.who === 'customer', 5000);
+  assert.equal(typing.state, true);
+  c.ws.terminate();
+  nadia.ws.terminate();
+});

@@ -4,6 +4,7 @@ import { agentSocketUrl, api, logout, routing, session } from './api.js';
 import { AgentSocket } from './socket.js';
 import { ConsoleState, SNAPSHOT_PAGE } from './store/state.js';
 import { Notifier } from './notify.js';
+import { TypingBoard, TypingSender, typingLine } from './typing.js';
 import { mountLogin } from './views/login.js';
 import { mountInbox } from './views/inbox.js';
 import { mountSearch } from './views/search.js';
@@ -24,6 +25,9 @@ state.visible = () => !document.hidden;
 const notifier = new Notifier();
 let socket = null;
 let current = null; // the login session
+const typingBoard = new TypingBoard();
+const typingSender = new TypingSender((frame) => !!socket?.send(frame));
+let typingTimer = 0;
 let cannedList = [];
 
 export function newClientId() {
@@ -73,6 +77,8 @@ const conversation = mountConversation(state, {
   online: () => !!socket?.ready,
   busy: (conv) => [...state.resolving.values()].includes(conv) || actions.busy(conv),
   canned: () => cannedList,
+  onTyping: (conv, text) => typingSender.input(conv, text),
+  typing: (conv) => typingLine(typingBoard.typing(conv), (id) => state.agentNames.get(id)),
 });
 const customerPanel = mountCustomer(state, {
   onSelect: (id) => select(id, { focus: false }),
@@ -317,6 +323,7 @@ function announce(added, mineBefore) {
 function onEvent(f) {
   const r = state.applyEvent(f);
   if (r.duplicate) return;
+  if (f.event === 'message') typingBoard.onMessage(f.conv, f.message);
   if (r.gapAfter != null) requestHistory(f.conv, r.gapAfter);
   const conv = state.conversations.get(f.conv);
   // A conversation given to me rings even when I am looking.
@@ -339,6 +346,19 @@ function onPresence(f) {
   if (f.name) state.agentNames.set(f.agent, f.name);
   if (f.agent === state.agent?.id && (f.status === 'online' || f.status === 'away')) $('#presence').value = f.status;
   render();
+}
+
+// Someone is typing (or stopped); the line goes when their refreshes stop.
+function onTyping(f) {
+  typingBoard.onFrame(f);
+  showTyping();
+}
+
+function showTyping() {
+  render();
+  clearTimeout(typingTimer);
+  const lapse = typingBoard.nextLapse();
+  if (lapse != null) typingTimer = setTimeout(showTyping, lapse + 50);
 }
 
 function onError(f) {
@@ -385,6 +405,7 @@ function onFrame(f) {
       break;
     case 'error': if (!settle(f)) onError(f); break;
     case 'presence': onPresence(f); break;
+    case 'typing': onTyping(f); break;
     // Another agent changed a customer file: refresh it if we hold it.
     case 'customer':
       if (state.customers.has(f.customer) && f.actor !== state.agent?.id) loadCustomer(f.customer, true);
@@ -421,6 +442,7 @@ function start(s) {
 }
 
 function stop(message = '') {
+  typingSender.stop();
   socket?.stop();
   socket = null;
   wantedPresence = '';

@@ -4,7 +4,8 @@
 import { insertCanned, matchCanned, moveActive, slashQuery } from '../canned.js';
 import { $, h } from './dom.js';
 
-export function mountComposer({ onSend, onNote, canned }) {
+// onTyping(conv, text): what a reply (not a note) to `conv` holds now ('' when none).
+export function mountComposer({ onSend, onNote, canned, onTyping = () => {} }) {
   const form = $('#reply-form');
   const input = $('#reply-text');
   const list = $('#canned-list');
@@ -35,7 +36,11 @@ export function mountComposer({ onSend, onNote, canned }) {
     label.textContent = note ? 'Private note' : 'Reply';
     input.placeholder = note ? 'Private note: only agents see it' : 'Write a reply… (/ for canned responses)';
     enable();
+    typed();
   }
+
+  // Only a reply counts as typing: a private note is no business of the customer's.
+  function typed() { onTyping(conv, mode === 'reply' && open ? input.value : ''); }
   modes.reply.addEventListener('click', () => { setMode('reply'); input.focus(); });
   modes.note.addEventListener('click', () => { setMode('note'); input.focus(); });
 
@@ -80,11 +85,12 @@ export function mountComposer({ onSend, onNote, canned }) {
     const r = insertCanned(input.value, query, item);
     input.value = r.text;
     input.setSelectionRange(r.caret, r.caret);
+    typed();
     close();
     input.focus();
   }
 
-  input.addEventListener('input', update);
+  input.addEventListener('input', () => { update(); typed(); });
   input.addEventListener('click', update);
   input.addEventListener('blur', () => close());
   input.addEventListener('keydown', (e) => {
@@ -115,6 +121,7 @@ export function mountComposer({ onSend, onNote, canned }) {
       onSend(conv, text);
     }
     input.value = '';
+    typed();
     close();
     input.focus();
   });
@@ -125,6 +132,7 @@ export function mountComposer({ onSend, onNote, canned }) {
       open = isOpen;
       if (!open && mode === 'reply') close();
       enable();
+      if (!open) typed();
     },
     focus() { input.focus(); },
   };

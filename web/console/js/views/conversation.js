@@ -149,6 +149,7 @@ export function mountConversation(state, handlers) {
   const log = $('#messages');
   const status = $('#conv-loading');
   const closedNote = $('#reply-closed');
+  const typingLine = $('#typing-line');
   const labels = $('#conv-labels');
   const labelForm = $('#label-form');
   const labelInput = $('#label-input');
@@ -278,6 +279,16 @@ export function mountConversation(state, handlers) {
     if (!id) return;
     renderHeader(state.conversations.get(id));
     renderTimeline(switched);
+    renderTyping();
+  }
+
+  // The customer typing, or another agent replying too (a warning: two
+  // answers may cross).
+  function renderTyping() {
+    const line = handlers.typing?.(shown) ?? null;
+    typingLine.hidden = !line;
+    typingLine.textContent = line?.text ?? '';
+    typingLine.classList.toggle('warn', !!line?.warn);
   }
 
   return { render, focusReply: () => composer.focus(), get shown() { return shown; } };
