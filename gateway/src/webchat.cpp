@@ -104,22 +104,21 @@ return { v[1], position, online }
   return s;
 }
 
-// ARGV: prefix, conv, delivered, read
+// ARGV: prefix, conv, delivered, read. Answers both marks before, then after.
 const store::lua_script& mark_seen_script() {
   static const store::lua_script s(R"lua(
 local k = ARGV[1] .. 'conv:' .. ARGV[2]
 local seq = tonumber(redis.call('HGET', k, 'seq') or '0')
-local changed = 0
+-- Answers the mark before and after.
 local function raise(field, value)
+  local before = tonumber(redis.call('HGET', k, field) or '0')
   value = math.min(tonumber(value), seq)
-  if value > tonumber(redis.call('HGET', k, field) or '0') then
-    redis.call('HSET', k, field, value)
-    changed = 1
-  end
+  if value <= before then return { before, before } end
+  redis.call('HSET', k, field, value)
+  return { before, value }
 end
-raise('customer_delivered_seq', ARGV[3])
-raise('customer_read_seq', ARGV[4])
-return changed
+local d, r = raise('customer_delivered_seq', ARGV[3]), raise('customer_read_seq', ARGV[4])
+return { d[1], r[1], d[2], r[2] }
 )lua");
   return s;
 }
@@ -150,7 +149,11 @@ std::int64_t webchat_now_ms() {
 }
 
 webchat_service::webchat_service(services& core, net::any_io_executor ex, store::redis_config redis)
-    : core_(core), ex_(std::move(ex)), instance_(random_token(6)), running_(std::make_shared<bool>(false)) {
+    : core_(core),
+      ex_(std::move(ex)),
+      marks_(core.redis, core.cfg.redis.prefix, std::chrono::hours(24)),
+      instance_(random_token(6)),
+      running_(std::make_shared<bool>(false)) {
   for (const auto& c : core_.cfg.channels)
     if (c.kind == proto::channel_kind::webchat) channels_.push_back({&c, parse_webchat_settings(c.provider)});
   subscriber_ = std::make_unique<store::redis_subscriber>(
@@ -244,10 +247,44 @@ awaitable<store::result<bool>> webchat_service::mark_seen(const std::string& con
                                      store::make_command(core_.cfg.redis.prefix, conv, std::to_string(delivered),
                                                          std::to_string(read)));
   // result<bool> cannot be built from an error_code implicitly (bool is constructible from it).
-  if (!r) co_return store::result<bool>(boost::system::in_place_error, r.error());
-  if (r->is_error())
-    co_return store::result<bool>(boost::system::in_place_error, make_error_code(store::redis_errc::server_error));
-  co_return store::result<bool>(boost::system::in_place_value, r->integer == 1);
+  auto a = array_answer(r, 4);
+  if (!a) co_return store::result<bool>(boost::system::in_place_error, a.error());
+  auto mark = [&](std::size_t i) { return static_cast<std::uint64_t>(reply_int((**a)[i])); };
+  // Named, not braced inside co_await (GCC 12 miscompiles that).
+  const seen_marks before{mark(0), mark(1)}, now{mark(2), mark(3)};
+  if (now.delivered <= before.delivered && now.read <= before.read)
+    co_return store::result<bool>(boost::system::in_place_value, false);
+  co_await mark_replies(conv, before, now);
+  co_return store::result<bool>(boost::system::in_place_value, true);
+}
+
+// The replies (agent, bot and system messages) the customer now has or has
+// seen get the same delivery marks a messenger's receipts give: the console
+// shows them, live and after a reload.
+awaitable<void> webchat_service::mark_replies(const std::string& conv, seen_marks before, seen_marks now) {
+  constexpr std::uint64_t max_entries = 500;  // a first receipt after a long history: its newest replies matter
+  const auto after = std::min(before.delivered, before.read), last = std::max(now.delivered, now.read);
+  if (last <= after) co_return;
+  const auto first = last - after > max_entries ? last - max_entries + 1 : after + 1;
+  auto r = co_await core_.redis.exec(store::make_command("XRANGE", key("conv:" + conv + ":log"),
+                                                         std::to_string(first) + "-0", std::to_string(last) + "-1"));
+  if (!r || r->is_error()) co_return;
+  for (const auto& entry : r->elements) {
+    if (entry.elements.size() < 2 || entry.elements[1].elements.size() < 2) continue;
+    auto frame = json::parse(entry.elements[1].elements[1].str, nullptr, false);
+    if (!frame.is_object() || frame.value("event", "") != "message") continue;
+    const auto& m = frame["message"];
+    if (!m.is_object() || m.value("direction", "") != "out") continue;
+    const auto seq = frame.value("seq", std::uint64_t{0});
+    routing::delivery_update u;
+    if (seq > before.read && seq <= now.read) u.status = proto::delivery_status::read;
+    else if (seq > before.delivered && seq <= now.delivered) u.status = proto::delivery_status::delivered;
+    else continue;
+    u.channel = m.value("channel", "");
+    u.conversation_id = conv;
+    u.message_seq = seq;
+    if (auto marked = co_await marks_.mark(u); !marked) global_metrics().errors.inc("webchat_mark_failed");
+  }
 }
 
 awaitable<void> webchat_service::publish_signal(const std::string& team, const std::string& conv,

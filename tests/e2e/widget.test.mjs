@@ -674,7 +674,7 @@ test('connection cut server-side while both sides write: nothing missing, nothin
   await ctx.close();
 });
 
-test('in the console: the customer typing shows under the messages, the agent typing in the console shows in the widget', { timeout: 60000 }, async () => {
+test('in the console: the customer typing shows under the messages, the agent typing in the console shows in the widget; the reply shows read once the customer saw it', { timeout: 60000 }, async () => {
   const ctx = await browser.newContext({ locale: 'en-US' });
   const page = await ctx.newPage();
   await openWidget(page);
@@ -700,6 +700,11 @@ test('in the console: the customer typing shows under the messages, the agent ty
   await page.locator('.msg.agent .text', { hasText: 'نصب رایگان است' }).waitFor();
   await page.waitForFunction(() =>
     document.querySelector('[data-pasokh-widget]').shadowRoot.querySelector('.typing').textContent === '');
+  // The open widget reports the reply seen: the console marks it read, and still does after a reload.
+  const readMark = desk.locator('#messages li.msg', { hasText: 'نصب رایگان است' }).locator('.mark-read');
+  await readMark.waitFor();
+  await desk.reload();
+  await readMark.waitFor();
 
   // The customer's message ends their typing line at once.
   await page.locator('textarea').press('Enter');

@@ -28,6 +28,7 @@
 #include "pasokh/gateway/services.hpp"
 #include "pasokh/gateway/webchat_protocol.hpp"
 #include "pasokh/gateway/websocket.hpp"
+#include "pasokh/routing/delivery.hpp"
 
 namespace pasokh::gateway {
 
@@ -86,7 +87,8 @@ class webchat_service {
   // Increments and returns the counter of a fixed window.
   boost::asio::awaitable<store::result<long long>> count_in_window(const std::string& key, std::chrono::seconds window);
   boost::asio::awaitable<store::result<queue_state>> queue_info(const std::string& conv);
-  // Raises the customer's delivered/read marks; true when one of them moved.
+  // Raises the customer's delivered/read marks, and marks the replies up to
+  // them delivered / read; true when one of them moved.
   boost::asio::awaitable<store::result<bool>> mark_seen(const std::string& conv, std::uint64_t delivered,
                                                         std::uint64_t read);
   // Publishes a typing or receipt frame to the instances (never stored).
@@ -112,9 +114,14 @@ class webchat_service {
   boost::asio::awaitable<void> heartbeat_loop();
   boost::asio::awaitable<void> queue_loop();
   boost::asio::awaitable<void> presence_write(std::string team, std::string member, bool online);
+  struct seen_marks {
+    std::uint64_t delivered = 0, read = 0;
+  };
+  boost::asio::awaitable<void> mark_replies(const std::string& conv, seen_marks before, seen_marks now);
 
   services& core_;
   boost::asio::any_io_executor ex_;
+  routing::delivery_marks marks_;
   std::vector<webchat_channel> channels_;
   live_hub signals_;
   std::unique_ptr<store::redis_subscriber> subscriber_;
