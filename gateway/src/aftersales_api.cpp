@@ -288,7 +288,7 @@ awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& 
         auto lang = co_await customer_language(s, stored.customer_id);
         if (lang.empty()) lang = event.language;
         auto status = as::warranty_status(item.value("warranty_end", ""), as::date_of_ms(now_ms()));
-        routing::author bot{proto::author_kind::bot, "", s.cfg.bot.name};
+        routing::author bot{proto::author_kind::bot, "", s.cfg.bot.name.in(lang)};
         auto text = warranty_answer(lang, status, item);
         std::string no_client_id;
         auto sent = co_await s.conversations.append_reply(stored.conversation_id, bot, no_client_id, text, true);

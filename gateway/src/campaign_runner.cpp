@@ -82,6 +82,7 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
   struct pending {
     std::string customer, member, text;
     std::vector<std::string> template_params;
+    std::string language;  // of the text
   };
   // A running campaign as this instance works on it while it holds the lease.
   struct live {
@@ -323,7 +324,7 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
       for (auto& t : cp::targets_for(c.def, facts, today)) {
         std::string language;
         auto text = cp::pick_text(c.def, facts.language, &language);
-        pending p{facts.id, t.member, cp::render(text, c.def, facts, t, language), {}};
+        pending p{facts.id, t.member, cp::render(text, c.def, facts, t, language), {}, language};
         if (c.def.whatsapp_template)
           for (const auto& param : c.def.whatsapp_template->params)
             p.template_params.push_back(cp::render(param, c.def, facts, t, language));
@@ -341,7 +342,7 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
     for (std::string v : {id, p.member, p.customer, c.channels, std::string(c.def.who.channels.empty() ? "0" : "1"), p.text,
                           tpl ? tpl->name : std::string(), tpl ? tpl->language : std::string(),
                           json(p.template_params).dump(), std::to_string(s.cfg.campaigns.reply_window.count()),
-                          s.cfg.bot.name, std::to_string(messaging_window.count())})
+                          s.cfg.bot.name.in(p.language), std::to_string(messaging_window.count())})
       a.push_back(std::move(v));
     auto r = co_await call(std::move(a));
     if (!r || r->is_error() || r->elements.empty()) {

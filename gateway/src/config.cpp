@@ -19,6 +19,27 @@ using nlohmann::json;
 
 using connectors::object_reader;
 
+// bot.name: "Pasokh", or {"fa": "پاسخ", "ar": "…", "en": "Pasokh"} (English,
+// else the first given, for customers of another language).
+proto::localized_name parse_bot_name(const json& j, const std::string& path) {
+  auto fail = [&](const std::string& what) { throw std::runtime_error(path + ": " + what); };
+  auto valid = [](const json& v) { return v.is_string() && !v.get<std::string>().empty() && v.get<std::string>().size() <= 100; };
+  proto::localized_name out;
+  if (j.is_string()) {
+    if (!valid(j)) fail("must be 1 to 100 bytes");
+    out.fallback = j.get<std::string>();
+    return out;
+  }
+  if (!j.is_object() || j.empty()) fail("a string, or an object of names by language (fa, ar, en)");
+  for (const auto& [language, name] : j.items()) {
+    if (language != "fa" && language != "ar" && language != "en") fail("unknown language \"" + language + "\" (fa, ar, en)");
+    if (!valid(name)) fail("\"" + language + "\" must be a name of 1 to 100 bytes");
+    out.by_language[language] = name.get<std::string>();
+  }
+  out.fallback = out.by_language.count("en") ? out.by_language["en"] : out.by_language.begin()->second;
+  return out;
+}
+
 std::string secret_from_env(env_lookup env, const std::string& var, const std::string& where) {
   auto value = env(var.c_str());
   if (!value || value->empty()) throw std::runtime_error(fmt::format("{}: environment variable {} is not set", where, var));
@@ -202,7 +223,7 @@ config parse_config(const json& j, env_lookup env) {
   if (auto* b = root.sub("bot")) {
     object_reader r(*b, "bot");
     r.get("knowledge_base", c.bot.knowledge_base);
-    r.get("name", c.bot.name);
+    if (auto* n = r.sub("name")) c.bot.name = parse_bot_name(*n, r.path("name"));
     r.get("answer_confidence", c.bot.answer_confidence);
     r.get("choice_confidence", c.bot.choice_confidence);
     r.get_ms("watch_interval_ms", c.bot.watch_interval);

@@ -21,7 +21,8 @@ std::string feedback_of(const bot::decision& d) {
 
 }  // namespace
 
-bot_flow::bot_flow(store::redis_client& redis, std::string prefix, const bot::bot& faq_bot, std::string bot_name)
+bot_flow::bot_flow(store::redis_client& redis, std::string prefix, const bot::bot& faq_bot,
+                   proto::localized_name bot_name)
     : redis_(redis), prefix_(std::move(prefix)), bot_(faq_bot), bot_name_(std::move(bot_name)) {}
 
 awaitable<result<std::optional<bot::decision>>> bot_flow::on_customer_message(const customer_turn& turn) {
@@ -48,7 +49,7 @@ awaitable<result<std::optional<bot::decision>>> bot_flow::on_customer_message(co
       script(lua::bot_turn), store::make_command(),
       store::make_command(prefix_, turn.conversation_id, nlohmann::json(decision.state).dump(), decision.text, buttons,
                           handoff ? "1" : "0", proto::join(decision.tags, ','), feedback_of(decision), std::to_string(now_ms()),
-                          bot_name_));
+                          bot_name_.in(bot::to_string(decision.lang))));
   if (!stored) co_return stored.error();
   if (stored->is_error()) co_return make_error_code(store::redis_errc::server_error);
   if (!stored->elements.empty() && stored->elements[0].str == "skipped") co_return none{};

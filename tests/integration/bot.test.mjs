@@ -13,6 +13,8 @@ before(async () => {
   redis = await new RedisServer().start();
   const config = defaultConfig(redis);
   config.channels = [{ id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support', bot: true }];
+  // The bot's name in each customer's language.
+  config.bot = { ...config.bot, name: { fa: 'دستیار پاسخ', ar: 'مساعد پاسخ', en: 'Pasokh assistant' } };
   gw = await new Pasokh(config).start();
   await gw.createAgent('reza', 'reza-secret-1', { name: 'Reza' });
 });
@@ -35,6 +37,7 @@ test('a Persian warranty question gets the warranty answer in Persian, asking wh
   assert.equal(stored.length, 2);
   const reply = stored[1];
   assert.equal(reply.author, 'bot');
+  assert.equal(reply.author_name, 'دستیار پاسخ');
   assert.match(reply.text, /گارانتی/);
   assert.ok(reply.buttons?.length >= 2, 'did this help? buttons');
   assert.equal(await conversationStatus(r.json.conversation_id), 'bot');
@@ -66,10 +69,12 @@ test('Arabic and English questions are answered in their language; out-of-scope 
   const ar = await postMessage(gw, { message_id: uid(), customer: { id: 'ar-1' }, text: 'كيف أتتبع طلبي؟ أين الشحنة الآن' });
   const arReply = (await messages(ar.json.conversation_id))[1];
   assert.equal(arReply.author, 'bot');
+  assert.equal(arReply.author_name, 'مساعد پاسخ');
   assert.match(arReply.text, /[\u0600-\u06FF]/);
 
   const en = await postMessage(gw, { message_id: uid(), customer: { id: 'en-1' }, text: 'how long does delivery take?' });
   const enReply = (await messages(en.json.conversation_id))[1];
+  assert.equal(enReply.author_name, 'Pasokh assistant');
   assert.match(enReply.text, /[a-z]/i);
   assert.doesNotMatch(enReply.text, /[\u0600-\u06FF]/);
 

@@ -42,6 +42,9 @@ TEST(Config, RejectsWithAMessageNamingTheProblem) {
            {R"({"channels":[{"id":"a/b","kind":"api","api_key_env":"SHOP_API_KEY"}]})", "may not contain"},
            {R"({"channels":[{"id":"a","kind":"api","api_key_env":"SHOP_API_KEY"},{"id":"a","kind":"api","api_key_env":"SHOP_API_KEY"}]})", "duplicate id"},
            {R"({"listen":{"tls":{"cert_file":"c.pem"}}})", "key_file are both required"},
+           {R"({"bot":{"name":{"de":"Bot"}}})", "bot.name: unknown language \"de\""},
+           {R"({"bot":{"name":{"fa":""}}})", "bot.name: \"fa\" must be a name"},
+           {R"({"bot":{"name":""}})", "bot.name: must be 1 to 100 bytes"},
        }) {
     try {
       parse(text);
@@ -50,4 +53,14 @@ TEST(Config, RejectsWithAMessageNamingTheProblem) {
       EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
     }
   }
+}
+
+TEST(Config, BotNameByLanguageFallsBackToEnglish) {
+  auto one = parse(R"({"bot":{"name":"Pasokh"}})");
+  EXPECT_EQ(one.bot.name.in("fa"), "Pasokh");
+  auto each = parse(R"({"bot":{"name":{"fa":"دستیار","en":"Assistant"}}})");
+  EXPECT_EQ(each.bot.name.in("fa"), "دستیار");
+  EXPECT_EQ(each.bot.name.in("en"), "Assistant");
+  EXPECT_EQ(each.bot.name.in("ar"), "Assistant");
+  EXPECT_EQ(parse(R"({"bot":{"name":{"ar":"المساعد"}}})").bot.name.in("fa"), "المساعد");
 }

@@ -99,7 +99,9 @@ struct webchat_config {
 // the confidence thresholds of its decisions.
 struct bot_config {
   std::string knowledge_base = "bot/data/demo-kb.json";
-  std::string name = "Pasokh";  // author name of bot messages
+  // Author name of bot messages: one string, or one per language ("fa", "ar",
+  // "en"; the English one, else the first, for other languages).
+  proto::localized_name name{"Pasokh", {}};
   // Calibrated defaults of the bot library (bench/bot); see bot/README.md.
   float answer_confidence = 0.6f;
   float choice_confidence = 0.5f;

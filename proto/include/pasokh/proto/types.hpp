@@ -2,6 +2,7 @@
 // Canonical, channel-neutral types. Every connector translates provider
 // payloads into these; routing, store and gateway only ever see these.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -168,5 +169,17 @@ template <class Enum> std::optional<Enum> from_string(std::string_view);
 
 // True when `next` may replace `current` (never backwards; failed is final).
 bool status_advances(delivery_status current, delivery_status next);
+
+// A name as each language's customers read it (the bot: "پاسخ" in Persian,
+// "Pasokh" in English); `fallback` for any other language.
+struct localized_name {
+  std::string fallback;
+  std::map<std::string, std::string, std::less<>> by_language;
+
+  const std::string& in(std::string_view language) const {
+    auto it = by_language.find(language);
+    return it == by_language.end() ? fallback : it->second;
+  }
+};
 
 }  // namespace pasokh::proto

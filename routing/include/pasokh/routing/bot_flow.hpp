@@ -22,7 +22,7 @@ struct customer_turn {
 
 class bot_flow {
  public:
-  bot_flow(store::redis_client& redis, std::string prefix, const bot::bot& faq_bot, std::string bot_name);
+  bot_flow(store::redis_client& redis, std::string prefix, const bot::bot& faq_bot, proto::localized_name bot_name);
 
   // The decision taken, or nullopt when the conversation is not the bot's.
   awaitable<result<std::optional<bot::decision>>> on_customer_message(const customer_turn& turn);
@@ -31,7 +31,7 @@ class bot_flow {
   store::redis_client& redis_;
   std::string prefix_;
   const bot::bot& bot_;
-  std::string bot_name_;
+  proto::localized_name bot_name_;  // by the language of the answer
 };
 
 }  // namespace pasokh::routing
