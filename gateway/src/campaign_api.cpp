@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pasokh/gateway/campaign_audience.hpp"
 #include "pasokh/gateway/campaigns.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/caller.hpp"
@@ -27,6 +28,9 @@ using nlohmann::json;
 namespace cp = campaigns;
 
 constexpr std::size_t max_listed = 200;
+// A preview reads customer files for at most this long (about 100,000 files
+// on a laptop); past it, it says how many it saw.
+constexpr std::chrono::milliseconds preview_budget{3000};
 
 bool valid_campaign_id(std::string_view id) {
   return id.size() > 3 && id.size() <= 24 && id.substr(0, 3) == "cp_" &&
@@ -51,19 +55,28 @@ awaitable<std::optional<json>> views(services& s, const std::vector<std::string>
   co_return list;
 }
 
+// A campaign from a request body, checked (the definition, and channels this
+// gateway has); or the 400 to answer.
+std::variant<cp::definition, http_response> requested_campaign(services& s, const http_request& req) {
+  auto body = json_body(req);
+  if (auto* err = std::get_if<http_response>(&body)) return *err;
+  auto parsed = cp::parse_definition(std::get<json>(body), *s.cfg.campaigns.tz, now_ms());
+  if (auto* err = std::get_if<std::string>(&parsed)) return reject(400, "invalid_field", *err);
+  auto& d = std::get<cp::definition>(parsed);
+  for (const auto& ch : d.who.channels)
+    if (!s.cfg.find_channel(ch)) return reject(400, "invalid_field", "audience.channels: " + ch + " is not a configured channel");
+  return std::move(d);
+}
+
 }  // namespace
 
 void add_campaign_routes(router& r, services& s) {
   r.add("POST", "/api/v1/admin/campaigns", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
     auto who = co_await require_agent(s, req, "admin");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
-    auto body = json_body(req);
-    if (auto* err = std::get_if<http_response>(&body)) co_return *err;
-    auto parsed = cp::parse_definition(std::get<json>(body), *s.cfg.campaigns.tz, now_ms());
-    if (auto* err = std::get_if<std::string>(&parsed)) co_return reject(400, "invalid_field", *err);
-    auto& d = std::get<cp::definition>(parsed);
-    for (const auto& ch : d.who.channels)
-      if (!s.cfg.find_channel(ch)) co_return reject(400, "invalid_field", "audience.channels: " + ch + " is not a configured channel");
+    auto requested = requested_campaign(s, req);
+    if (auto* err = std::get_if<http_response>(&requested)) co_return *err;
+    auto& d = std::get<cp::definition>(requested);
     auto stored = cp::to_json(d).dump(-1, ' ', false, json::error_handler_t::replace);
     auto created = co_await s.redis.eval(
         routing::script(lua::campaign), store::make_command(),
@@ -74,6 +87,17 @@ void add_campaign_routes(router& r, services& s) {
     auto v = co_await views(s, one, true);
     if (!v || v->empty()) co_return unavailable();
     co_return json_response(201, (*v)[0].dump(-1, ' ', false, json::error_handler_t::replace));
+  });
+
+  // What a campaign would do if created now (nothing is stored or sent).
+  r.add("POST", "/api/v1/admin/campaigns/preview", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
+    auto who = co_await require_agent(s, req, "admin");
+    if (auto* err = std::get_if<http_response>(&who)) co_return *err;
+    auto requested = requested_campaign(s, req);
+    if (auto* err = std::get_if<http_response>(&requested)) co_return *err;
+    auto answer = co_await cp::preview(s, std::get<cp::definition>(requested), preview_budget);
+    if (!answer) co_return unavailable();
+    co_return json_response(200, answer->dump(-1, ' ', false, json::error_handler_t::replace));
   });
 
   r.add("GET", "/api/v1/admin/campaigns", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {

@@ -24,6 +24,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "pasokh/gateway/campaign_audience.hpp"
 #include "pasokh/gateway/campaigns.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/proto/split.hpp"
@@ -46,7 +47,6 @@ namespace cp = campaigns;
 
 constexpr std::int64_t batch_customers = 100;
 constexpr int max_batches_per_tick = 20;
-constexpr std::chrono::milliseconds messaging_window{24LL * 3600 * 1000};
 
 std::int64_t num(const store::reply& r) {
   std::int64_t v = 0;
@@ -57,18 +57,6 @@ std::int64_t num(const store::reply& r) {
 std::shared_ptr<spdlog::logger> log() { return spdlog::get("gateway"); }
 
 
-bool has_sender(proto::channel_kind k) {
-  switch (k) {
-    case proto::channel_kind::api:
-    case proto::channel_kind::webchat:
-    case proto::channel_kind::email:
-    case proto::channel_kind::telegram:
-    case proto::channel_kind::whatsapp:
-    case proto::channel_kind::messenger:
-    case proto::channel_kind::instagram: return true;
-  }
-  return false;
-}
 
 }  // namespace
 
@@ -79,17 +67,12 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
     me = fmt::format("{}-{}-{:06x}", host[0] ? host : "host", getpid(), std::random_device{}() & 0xffffff);
   }
 
-  struct pending {
-    std::string customer, member, text;
-    std::vector<std::string> template_params;
-    std::string language;  // of the text
-  };
   // A running campaign as this instance works on it while it holds the lease.
   struct live {
     std::string definition_json;
     cp::definition def;
     std::string channels;  // "id:kind:team,..." for campaign.lua
-    std::deque<pending> buffer;
+    std::deque<cp::planned_message> buffer;
     std::int64_t cursor = 0;  // last customer number read into the buffer
     double tokens = 0;
     std::chrono::steady_clock::time_point refilled = std::chrono::steady_clock::now();
@@ -149,18 +132,6 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
     }
   }
 
-  std::string channels_for(const cp::definition& d) const {
-    std::string out;
-    for (const auto& ch : s.cfg.channels) {
-      if (!has_sender(ch.kind)) continue;
-      if (!d.who.channels.empty() && std::find(d.who.channels.begin(), d.who.channels.end(), ch.id) == d.who.channels.end())
-        continue;
-      if (!out.empty()) out += ',';
-      out += fmt::format("{}:{}:{}", ch.id, proto::to_string(ch.kind), ch.team);
-    }
-    return out;
-  }
-
   awaitable<void> work() {
     auto ids = co_await s.redis.exec(store::make_command("SMEMBERS", pre() + "campaigns:active"));
     if (!ids || ids->is_error()) co_return;
@@ -198,7 +169,7 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
         c.def.start_at = stored.value("start_at", c.def.start_at);
         if (stored.contains("date")) c.def.date = stored.value("date", c.def.date);
       }
-      c.channels = channels_for(c.def);
+      c.channels = cp::channels_for(s.cfg, c.def);
       c.cursor = num(f[2]);
       it = running.insert_or_assign(id, std::move(c)).first;
     }
@@ -286,63 +257,25 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
   // Reads the next customer files after the cursor into the buffer; false at
   // the end of the files, nullopt when Redis failed.
   awaitable<std::optional<bool>> load_batch(live& c) {
-    auto last = co_await s.redis.exec(store::make_command("GET", pre() + "next:customer"));
-    if (!last || last->is_error()) co_return std::nullopt;
-    const auto total = num(*last);
-    if (c.cursor >= total) co_return false;
-    const auto to = std::min(total, c.cursor + batch_customers);
-    const bool purchases = c.def.kind == "follow_up" || c.def.kind == "warranty_ending" || !c.def.who.products.empty();
-    std::vector<std::vector<std::string>> cmds;
-    for (auto i = c.cursor + 1; i <= to; ++i) {
-      auto key = pre() + "cust:cu_" + std::to_string(i);
-      cmds.push_back(store::make_command("HMGET", key, "id", "name", "language", "tags", "birthday", "merged_into"));
-      if (purchases) cmds.push_back(store::make_command("HGETALL", key + ":purchases"));
-    }
-    auto rows = co_await s.redis.exec_pipeline(std::move(cmds));
-    if (!rows) co_return std::nullopt;
-    const auto today = cp::local_day(*s.cfg.campaigns.tz, now_ms());
-    const std::size_t step = purchases ? 2 : 1;
-    for (std::size_t k = 0; k + step - 1 < rows->size(); k += step) {
-      const auto& h = (*rows)[k].elements;
-      if (h.size() != 6 || h[0].is_nil() || !h[5].is_nil()) continue;  // no such file, or merged into another
-      cp::customer_facts facts;
-      facts.id = h[0].str;
-      facts.name = h[1].str;
-      facts.language = h[2].str;
-      facts.tags = proto::split_nonempty(h[3].str, ',');
-      facts.birthday = h[4].str;
-      if (purchases) {
-        const auto& kv = (*rows)[k + 1].elements;
-        for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
-          auto item = json::parse(kv[i + 1].str, nullptr, false);
-          if (!item.is_object()) continue;
-          facts.purchases.push_back({kv[i].str, item.value("order_id", ""), item.value("product", ""),
-                                     item.value("serial", ""), item.value("purchase_date", ""),
-                                     item.value("warranty_end", "")});
-        }
-      }
-      for (auto& t : cp::targets_for(c.def, facts, today)) {
-        std::string language;
-        auto text = cp::pick_text(c.def, facts.language, &language);
-        pending p{facts.id, t.member, cp::render(text, c.def, facts, t, language), {}, language};
-        if (c.def.whatsapp_template)
-          for (const auto& param : c.def.whatsapp_template->params)
-            p.template_params.push_back(cp::render(param, c.def, facts, t, language));
-        c.buffer.push_back(std::move(p));
-      }
-    }
+    auto total = co_await cp::customer_count(s);
+    if (!total) co_return std::nullopt;
+    if (c.cursor >= *total) co_return false;
+    const auto to = std::min(*total, c.cursor + batch_customers);
+    auto due = co_await cp::messages_due(s, c.def, c.cursor, to);
+    if (!due) co_return std::nullopt;
+    for (auto& m : *due) c.buffer.push_back(std::move(m));
     c.cursor = to;
     co_return true;
   }
 
   // campaign.lua "send": the outcome, or "" when Redis failed.
-  awaitable<std::string> send(const std::string& id, const live& c, const pending& p) {
+  awaitable<std::string> send(const std::string& id, const live& c, const cp::planned_message& p) {
     auto a = args("send");
     const auto* tpl = c.def.whatsapp_template ? &*c.def.whatsapp_template : nullptr;
     for (std::string v : {id, p.member, p.customer, c.channels, std::string(c.def.who.channels.empty() ? "0" : "1"), p.text,
                           tpl ? tpl->name : std::string(), tpl ? tpl->language : std::string(),
                           json(p.template_params).dump(), std::to_string(s.cfg.campaigns.reply_window.count()),
-                          s.cfg.bot.name.in(p.language), std::to_string(messaging_window.count())})
+                          s.cfg.bot.name.in(p.language), std::to_string(cp::messaging_window.count())})
       a.push_back(std::move(v));
     auto r = co_await call(std::move(a));
     if (!r || r->is_error() || r->elements.empty()) {

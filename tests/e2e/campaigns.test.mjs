@@ -73,6 +73,9 @@ test('an admin creates a campaign and watches its progress live', async () => {
   const question = (await page.textContent('#confirm-dialog')).replace(/[\u2068\u2069]/g, '');
   assert.match(question, /"یلدا" \(Occasion greeting\), with texts in fa, offer code YALDA-E2E/);
   assert.match(question, /The audience is empty: it goes to EVERY customer who has not opted out/);
+  // Counted before the question: who gets it today, where, and what they read.
+  assert.match(question, new RegExp(`Run now, it would send ${CUSTOMERS} messages to ${CUSTOMERS} customers \\(${CUSTOMERS} on api\\)`));
+  assert.match(question, /For example, to مشتری \d+ on api: “مشتری \d+ عزیز، یلدا مبارک! کد: YALDA-E2E”/);
   await page.click('#confirm-cancel');
   await page.waitForSelector('#confirm-dialog', { state: 'hidden' });
   await page.waitForTimeout(300);
@@ -116,6 +119,7 @@ test('an admin creates a campaign and watches its progress live', async () => {
   const summary = await page.textContent('#confirm-dialog');
   assert.match(summary, /It targets 2 languages \(fa, en\), 1 tag \(loyal\); opted-out customers are skipped/);
   assert.doesNotMatch(summary, /EVERY/);
+  assert.match(summary, /Run now, it would send no message: nobody in its audience can be reached/, 'nobody is tagged loyal');
   await page.click('#confirm-ok');
   const nowruz = '#campaign-table tr[data-status="scheduled"]';
   await page.waitForSelector(nowruz, { timeout: WAIT });

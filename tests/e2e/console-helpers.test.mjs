@@ -8,7 +8,7 @@ import { insertCanned, matchCanned, moveActive, slashQuery } from '../../web/con
 import { labelList } from '../../web/console/js/store/state.js';
 import { snoozeUntil } from '../../web/console/js/views/actions.js';
 import { agentChanges } from '../../web/console/js/views/admin.js';
-import { campaignBody, campaignSummary } from '../../web/console/js/views/campaigns.js';
+import { campaignBody, campaignSummary, previewSummary } from '../../web/console/js/views/campaigns.js';
 import { channelNameBesideIcon, formatDateTime } from '../../web/console/js/views/dom.js';
 import { LAPSE_MS, REFRESH_MS, TypingBoard, TypingSender, typingLine } from '../../web/console/js/typing.js';
 
@@ -92,6 +92,22 @@ test('campaignSummary: what a new campaign targets; an empty audience is everyon
     languages: 'fa, en', channels: 'whatsapp', tags: 'loyal, vip' })));
   assert.equal(some[0], '"Fix" (Warranty ending), with texts in fa, en.');
   assert.equal(some[1], 'It targets 2 languages (fa, en), 1 channel (whatsapp), 2 tags (loyal, vip); opted-out customers are skipped.');
+});
+
+test('previewSummary: messages by channel, the skipped by reason, a partial count, an example; a failed count says so', () => {
+  const strip = (xs) => xs.map((x) => x.replace(/[\u2068\u2069]/g, ''));
+  const lines = strip(previewSummary({ messages: 130, customers: 120, by_channel: { wa: 30, tg: 100 },
+    skipped: { opted_out: 7, no_template: 2 }, complete: false, files_looked_at: 50000, files_total: 80000,
+    samples: [{ customer_id: 'cu_9', name: 'سارا', channel: 'tg', text: 'سارا عزیز، یلدا مبارک!' }] }));
+  assert.deepEqual(lines, [
+    'Run now, it would send 130 messages to 120 customers (100 on tg, 30 on wa).',
+    'Skipped: 7 opted out, 2 outside a messenger\'s 24-hour window (no template).',
+    'Counted from the first 50000 of 80000 customer files.',
+    'For example, to سارا on tg: “سارا عزیز، یلدا مبارک!”',
+  ]);
+  assert.deepEqual(previewSummary({ messages: 0, customers: 0, by_channel: {}, skipped: {}, complete: true, samples: [] }),
+    ['Run now, it would send no message: nobody in its audience can be reached.']);
+  assert.match(previewSummary(null)[0], /could not be counted/);
 });
 
 test('channelNameBesideIcon: nothing when the badge says it; formatDateTime has no seconds', () => {

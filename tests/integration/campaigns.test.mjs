@@ -172,6 +172,10 @@ test('REST: admin only, checked definitions, pause / resume / cancel', async () 
   const ali = (await login(gwA, 'ali', 'ali-secret-1')).json.token;
   const body = { name: 'later', kind: 'occasion', occasion: 'nowruz', texts: { fa: 'نوروز مبارک {name}' } };
   assert.equal((await call(gwA, 'POST', '/api/v1/admin/campaigns', body, ali)).status, 403);
+  assert.equal((await call(gwA, 'POST', '/api/v1/admin/campaigns/preview', body, ali)).status, 403);
+  const badPreview = await call(gwA, 'POST', '/api/v1/admin/campaigns/preview', { ...body, texts: {} });
+  assert.equal(badPreview.status, 400);
+  assert.equal(badPreview.json.error.code, 'invalid_field');
   assert.equal((await call(gwA, 'POST', '/api/v1/admin/campaigns', body, '')).status, 401);
   const bad = await call(gwA, 'POST', '/api/v1/admin/campaigns', { ...body, kind: 'spam' });
   assert.equal(bad.status, 400);
@@ -202,13 +206,34 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
   // Two Telegram sends fail for good (the bot was blocked).
   await fake.script({ action: 'blocked', path: '/sendMessage', count: 2 });
   const quietEnds = Date.now() + 4000;
-  const created = await call(gwA, 'POST', '/api/v1/admin/campaigns', {
+  const definition = {
     name: 'یلدا', kind: 'occasion', occasion: 'date', date: new Date().toISOString().slice(0, 10),
     texts: { fa: '{name} عزیز، یلدا مبارک! کد تخفیف: {code}', en: 'Happy Yalda, {name}! Your code: {code}' },
     fallback: ['en'], code: CODE, rate_per_second: 150,
     whatsapp_template: { name: 'yalda_offer', language: 'fa', params: ['{name}', '{code}'] },
     quiet_hours: { from: clock(Date.now() - 60_000), to: clock(quietEnds) },
-  });
+  };
+  const eligibleTg = [...people.tg, ...people.linked.map((l) => l.chat), ...people.imported];
+  const eligibleWa = people.wa;
+  const eligibleApi = people.api;
+  const expectedQueued = eligibleTg.length + eligibleWa.length + people.waOld.length + eligibleApi.length + people.mail.length;
+
+  // The preview before creating it: what it will send, where, and whom it skips; nothing is stored or sent.
+  const campaignsBefore = (await call(gwB, 'GET', '/api/v1/admin/campaigns')).json.campaigns.length;
+  const preview = await call(gwB, 'POST', '/api/v1/admin/campaigns/preview', definition);
+  assert.equal(preview.status, 200, preview.text);
+  assert.equal(preview.json.messages, expectedQueued);
+  assert.deepEqual(preview.json.by_channel, { tg: eligibleTg.length, wa: eligibleWa.length + people.waOld.length,
+    api: eligibleApi.length, mail: people.mail.length });
+  assert.deepEqual(preview.json.skipped, { opted_out: people.tgOut.length + people.waOut.length + people.apiOut.length,
+    no_channel: 1 });
+  assert.equal(preview.json.complete, true);
+  assert.equal(preview.json.samples.length, 5);
+  for (const m of preview.json.samples) assert.ok(m.text.includes(CODE) && m.text.includes(m.name), m.text);
+  assert.equal((await call(gwB, 'GET', '/api/v1/admin/campaigns')).json.campaigns.length, campaignsBefore);
+  assert.equal(withCode(await fake.requests()).length, 0);
+
+  const created = await call(gwA, 'POST', '/api/v1/admin/campaigns', definition);
   assert.equal(created.status, 201, created.text);
   const id = created.json.id;
 
@@ -232,10 +257,6 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
   const read = async () => (await call(survivor, 'GET', `/api/v1/admin/campaigns/${id}`)).json;
   const done = await waitUntil(async () => { const c = await read(); return c.status === 'done' && c; }, 'campaign done', 20000);
 
-  const eligibleTg = [...people.tg, ...people.linked.map((l) => l.chat), ...people.imported];
-  const eligibleWa = people.wa;
-  const eligibleApi = people.api;
-  const expectedQueued = eligibleTg.length + eligibleWa.length + people.waOld.length + eligibleApi.length + people.mail.length;
   assert.equal(done.stats.queued, expectedQueued);
   assert.equal(done.stats.skipped_opted_out, people.tgOut.length + people.waOut.length + people.apiOut.length);
   assert.equal(done.stats.skipped_no_channel, 1);
@@ -328,10 +349,14 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
 
 test('WhatsApp without a template: outside the window skipped and counted, inside at the campaign rate', async () => {
   const gw = gwA.proc.exitCode === null ? gwA : gwB;
-  const created = await call(gw, 'POST', '/api/v1/admin/campaigns', {
+  const definition = {
     name: 'c2', kind: 'occasion', occasion: 'date', date: new Date().toISOString().slice(0, 10),
     texts: { ar: 'عرض خاص C2-OFFER' }, audience: { tags: ['c2'], channels: ['wa'] }, rate_per_second: 5,
-  });
+  };
+  const preview = (await call(gw, 'POST', '/api/v1/admin/campaigns/preview', definition)).json;
+  assert.equal(preview.messages, people.c2In.length);
+  assert.deepEqual(preview.skipped, { no_template: people.c2Old.length });
+  const created = await call(gw, 'POST', '/api/v1/admin/campaigns', definition);
   assert.equal(created.status, 201, created.text);
   const id = created.json.id;
   const done = await waitUntil(async () => {

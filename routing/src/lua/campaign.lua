@@ -10,6 +10,8 @@
 --            reply_window_ms, author_name, window_ms
 --            -> { outcome, channel, conv, seq }: outcome queued | already | not_audience |
 --               skipped_opted_out | skipped_no_channel | skipped_no_template
+--   preview  channels, filtered, template_name, window_ms, customers... -> per customer
+--            { outcome, channel }: what "send" would do now, writing nothing
 --   views    id, ... -> JSON array of campaign views
 --   progress -> number of campaigns whose view was published
 -- Keys: campaign:{id} (hash: id, name, kind, definition, status, created_at, created_by,
@@ -123,6 +125,70 @@ if op == 'progress' then
   return #ids
 end
 
+-- Where and how a customer would be messaged, without writing anything:
+-- { outcome, channel, last_at, recipient, latest, template } with outcome
+-- queued | not_audience | skipped_opted_out | skipped_no_channel |
+-- skipped_no_template. `allowed`: channel -> { kind, team }; `filtered`: the
+-- campaign names its channels (a customer on none of them is not its audience).
+local function plan(cust, allowed, filtered, tpl_name, window_ms)
+  local custkey = p .. 'cust:' .. cust
+  -- The channel the customer last wrote on, among the allowed ones; its newest
+  -- conversation that is not closed, and when they last wrote there.
+  local best, best_at, latest = nil, -1, {}
+  local convs = redis.call('LRANGE', custkey .. ':conversations', -100, -1)
+  for i = #convs, 1, -1 do
+    local h = redis.call('HMGET', conv_key(convs[i]), 'channel', 'last_customer_message_at', 'status')
+    if h[1] and allowed[h[1]] then
+      local at = tonumber(h[2] or '0') or 0
+      if at > best_at then best, best_at = h[1], at end
+      if not latest[h[1]] and h[3] ~= 'closed' then latest[h[1]] = convs[i] end
+    end
+  end
+  -- Never wrote on one of them: an identity there (an imported customer) will do.
+  local recipient = nil
+  if not best then
+    local fields = redis.call('HKEYS', custkey .. ':identities')
+    table.sort(fields)
+    for _, f in ipairs(fields) do
+      local ch, ext = string.match(f, '^([^:]+):(.+)$')
+      if ch and allowed[ch] then best, best_at, recipient = ch, 0, ext; break end
+    end
+  end
+  local out = { channel = best, last_at = best_at, recipient = recipient, latest = latest, template = false }
+  if not best and filtered then out.outcome = 'not_audience'; return out end
+  if redis.call('HGET', custkey, 'opt_out') == '1' then out.outcome = 'skipped_opted_out'; return out end
+  if not best then out.outcome = 'skipped_no_channel'; return out end
+  -- Messaging windows: WhatsApp takes only a template after 24 hours; Messenger
+  -- and Instagram nothing at all (no tagged messages for promotions).
+  local kind = allowed[best].kind
+  if kind == 'whatsapp' or kind == 'messenger' or kind == 'instagram' then
+    if best_at <= 0 or now - best_at >= window_ms then
+      if kind ~= 'whatsapp' or tpl_name == '' then out.outcome = 'skipped_no_template'; return out end
+      out.template = true
+    end
+  end
+  out.outcome = 'queued'
+  return out
+end
+
+local function allowed_channels(spec)
+  local allowed = {}
+  for ch, kind, team in string.gmatch(spec, '([^:,]+):([^:,]+):([^:,]+)') do allowed[ch] = { kind = kind, team = team } end
+  return allowed
+end
+
+-- preview  channels, filtered, template_name, window_ms, customers... -> per
+-- customer { outcome, channel }: what "send" would do now (nothing is written).
+if op == 'preview' then
+  local allowed, filtered, tpl_name, window_ms = allowed_channels(ARGV[4]), ARGV[5] == '1', ARGV[6], tonumber(ARGV[7])
+  local out = {}
+  for i = 8, #ARGV do
+    local r = plan(ARGV[i], allowed, filtered, tpl_name, window_ms)
+    out[#out + 1] = { r.outcome, r.channel or '' }
+  end
+  return out
+end
+
 if op ~= 'send' then return { 'unknown_op', op } end
 
 local id, member, cust, channels_spec, filtered = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8] == '1'
@@ -132,48 +198,16 @@ local claimed = ckey(id) .. ':claimed'
 if redis.call('SISMEMBER', claimed, member) == 1 then return { 'already' } end
 if redis.call('HGET', ckey(id), 'status') ~= 'running' then return { 'not_running' } end
 local custkey = p .. 'cust:' .. cust
-
-local allowed = {}
-for ch, kind, team in string.gmatch(channels_spec, '([^:,]+):([^:,]+):([^:,]+)') do allowed[ch] = { kind = kind, team = team } end
-
--- The channel the customer last wrote on, among the allowed ones; its newest
--- conversation that is not closed, and when they last wrote there.
-local best, best_at, latest = nil, -1, {}
-local convs = redis.call('LRANGE', custkey .. ':conversations', -100, -1)
-for i = #convs, 1, -1 do
-  local h = redis.call('HMGET', conv_key(convs[i]), 'channel', 'last_customer_message_at', 'status')
-  if h[1] and allowed[h[1]] then
-    local at = tonumber(h[2] or '0') or 0
-    if at > best_at then best, best_at = h[1], at end
-    if not latest[h[1]] and h[3] ~= 'closed' then latest[h[1]] = convs[i] end
-  end
-end
--- Never wrote on one of them: an identity there (an imported customer) will do.
-local recipient = nil
-if not best then
-  local fields = redis.call('HKEYS', custkey .. ':identities')
-  table.sort(fields)
-  for _, f in ipairs(fields) do
-    local ch, ext = string.match(f, '^([^:]+):(.+)$')
-    if ch and allowed[ch] then best, best_at, recipient = ch, 0, ext; break end
-  end
-end
-if not best and filtered then return { 'not_audience' } end
-
+local allowed = allowed_channels(channels_spec)
+local planned = plan(cust, allowed, filtered, tpl_name, window_ms)
+if planned.outcome == 'not_audience' then return { 'not_audience' } end
 redis.call('SADD', claimed, member)
-if redis.call('HGET', custkey, 'opt_out') == '1' then count(id, 'skipped_opted_out'); return { 'skipped_opted_out' } end
-if not best then count(id, 'skipped_no_channel'); return { 'skipped_no_channel' } end
-
--- Messaging windows: WhatsApp takes only a template after 24 hours; Messenger
--- and Instagram nothing at all (no tagged messages for promotions).
-local kind = allowed[best].kind
-local use_template = false
-if kind == 'whatsapp' or kind == 'messenger' or kind == 'instagram' then
-  if best_at <= 0 or now - best_at >= window_ms then
-    if kind ~= 'whatsapp' or tpl_name == '' then count(id, 'skipped_no_template'); return { 'skipped_no_template', best } end
-    use_template = true
-  end
+if planned.outcome ~= 'queued' then
+  count(id, planned.outcome)
+  return { planned.outcome, planned.channel }
 end
+local best, best_at, recipient, latest = planned.channel, planned.last_at, planned.recipient, planned.latest
+local kind, use_template = allowed[best].kind, planned.template
 
 -- Where the message lands: the open conversation on that channel, else the
 -- newest earlier one (kept findable for the reply window, so a reply reopens

@@ -55,6 +55,24 @@ export function campaignSummary(body) {
   ];
 }
 
+// What the preview found, a paragraph per line (exported for tests): the
+// messages it would send now and where, whom it skips and why, an example.
+export function previewSummary(p) {
+  if (!p) return ['The audience could not be counted just now; the campaign still checks every customer when it runs.'];
+  const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+  const channels = Object.entries(p.by_channel ?? {}).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${n} on ${c}`);
+  const lines = [p.messages
+    ? `Run now, it would send ${plural(p.messages, 'message', 'messages')} to ${plural(p.customers, 'customer', 'customers')} (${channels.join(', ')}).`
+    : 'Run now, it would send no message: nobody in its audience can be reached.'];
+  const reasons = { opted_out: 'opted out', no_channel: 'with no channel it can use', no_template: 'outside a messenger\'s 24-hour window (no template)' };
+  const skipped = Object.entries(p.skipped ?? {}).map(([k, n]) => `${n} ${reasons[k] ?? k}`);
+  if (skipped.length) lines.push(`Skipped: ${skipped.join(', ')}.`);
+  if (!p.complete) lines.push(`Counted from the first ${p.files_looked_at} of ${p.files_total} customer files.`);
+  const first = p.samples?.[0];
+  if (first) lines.push(`For example, to \u2068${first.name || first.customer_id}\u2069 on ${first.channel}: “\u2068${first.text}\u2069”`);
+  return lines;
+}
+
 export function mountCampaigns({ notice }) {
   const btn = $('#campaigns-btn');
   const view = $('#campaigns-view');
@@ -149,7 +167,15 @@ export function mountCampaigns({ notice }) {
     e.preventDefault();
     error.hidden = true;
     const req = campaignBody(Object.fromEntries(new FormData(form)));
-    if (!await confirmAction({ title: 'Create and send this campaign?', ok: 'Create campaign', text: campaignSummary(req) })) return;
+    // Who it reaches, counted before the question; a definition the server refuses stops here.
+    let preview = null;
+    try {
+      preview = await call('/api/v1/admin/campaigns/preview', { method: 'POST', body: req });
+    } catch (err) {
+      if (err.status === 400) { error.textContent = err.message; error.hidden = false; return; }
+    }
+    const text = [...campaignSummary(req), ...previewSummary(preview)];
+    if (!await confirmAction({ title: 'Create and send this campaign?', ok: 'Create campaign', text })) return;
     submit.disabled = true; // one campaign per click, even when double-clicked
     try {
       update(await call('/api/v1/admin/campaigns', { method: 'POST', body: req }));
