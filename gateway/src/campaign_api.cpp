@@ -28,8 +28,9 @@ using nlohmann::json;
 namespace cp = campaigns;
 
 constexpr std::size_t max_listed = 200;
-// A preview reads customer files for at most this long (about 100,000 files
-// on a laptop); past it, it says how many it saw.
+// A preview reads customer files for at most this long (about 150,000 files:
+// 42,000 took 0.7 s on 2 cores), in slices of a few ms of Redis; past it, it
+// says how many it saw.
 constexpr std::chrono::milliseconds preview_budget{3000};
 
 bool valid_campaign_id(std::string_view id) {
