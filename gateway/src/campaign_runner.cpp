@@ -27,7 +27,6 @@
 #include "pasokh/gateway/campaign_audience.hpp"
 #include "pasokh/gateway/campaigns.hpp"
 #include "pasokh/gateway/metrics.hpp"
-#include "pasokh/proto/split.hpp"
 #include "pasokh/routing/clock.hpp"
 #include "pasokh/routing/lua_script.hpp"
 
@@ -55,8 +54,6 @@ std::int64_t num(const store::reply& r) {
 }
 
 std::shared_ptr<spdlog::logger> log() { return spdlog::get("gateway"); }
-
-
 
 }  // namespace
 
