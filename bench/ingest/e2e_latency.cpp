@@ -226,7 +226,6 @@ struct sender_connection {
   int fd = -1;
   std::string in;
   std::uint64_t in_flight = 0;
-  bool busy = false;
 };
 
 // When each message is due, from the start of the run.
@@ -293,7 +292,6 @@ int main(int argc, char** argv) {
                       "Authorization: Bearer " + api_key + "\r\nContent-Length: " + std::to_string(body.size()) +
                       "\r\n\r\n" + body;
     conns[i].in_flight = n;
-    conns[i].busy = true;
     sent_at[n] = clock_type::now();
     write_all(conns[i].fd, req);
   };
@@ -301,13 +299,14 @@ int main(int argc, char** argv) {
   const auto start = clock_type::now();
   auto arm_timer = [&] {
     if (due >= total) return;
-    auto at = std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch() + schedule[due]).count();
-    itimerspec spec{.it_interval = {}, .it_value = {at / 1'000'000'000, at % 1'000'000'000}};
+    // steady_clock is CLOCK_MONOTONIC (libstdc++ on Linux), the timer's clock.
+    auto due_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch() + schedule[due]).count();
+    itimerspec spec{.it_interval = {}, .it_value = {due_ns / 1'000'000'000, due_ns % 1'000'000'000}};
     ::timerfd_settime(timer, TFD_TIMER_ABSTIME, &spec, nullptr);
   };
   arm_timer();
   epoll_event events[128];
-  while (sent < total || std::any_of(conns.begin(), conns.end(), [](auto& c) { return c.busy; })) {
+  while (sent < total || idle.size() < conns.size()) {  // until every answer is in
     int n = ::epoll_wait(epoll, events, 128, 1000);
     for (int k = 0; k < n; ++k) {
       if (events[k].data.u32 == UINT32_MAX) {
@@ -327,7 +326,6 @@ int main(int argc, char** argv) {
         if (!c.in.starts_with("HTTP/1.1 201")) ++failed;
         answered.push_back(ms_between(sent_at[c.in_flight], clock_type::now()));
         c.in.erase(0, len);
-        c.busy = false;
         idle.push_back(static_cast<int>(events[k].data.u32));
       }
     }

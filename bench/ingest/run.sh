@@ -17,7 +17,6 @@ rate=${3:-5000}
 threads=${PASOKH_THREADS:-1}
 PASOKH_WITH_TEST_TOOLS=1 ./scripts/install-deps.sh >/dev/null
 [ "${PASOKH_BENCH_NO_BUILD:-0}" = 1 ] || ./scripts/build.sh pasokh e2e_latency >/dev/null
-(cd tests && [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error)
 
 bench_workdir
 

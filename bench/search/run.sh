@@ -17,7 +17,6 @@ conversations=${1:-50000}
 per=${2:-4}
 PASOKH_WITH_TEST_TOOLS=1 ./scripts/install-deps.sh >/dev/null
 [ "${PASOKH_BENCH_NO_BUILD:-0}" = 1 ] || ./scripts/build.sh pasokh >/dev/null
-(cd tests && [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error)
 bin=${PASOKH_BIN:-./build/gateway/pasokh}
 
 bench_workdir

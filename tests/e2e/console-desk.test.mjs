@@ -10,8 +10,9 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { API_KEY, Pasokh, RedisServer, defaultConfig, freePort, postMessage } from '../support/harness.mjs';
+import { API_KEY, Pasokh, RedisServer, apiCall, defaultConfig, freePort, postMessage } from '../support/harness.mjs';
 import { consoleErrors, launchBrowser, pageSet } from './browser.mjs';
+import { LAPSE_MS } from '../../web/console/js/typing.js';
 
 const T = { timeout: 90_000 };
 const WAIT = 10_000;
@@ -609,14 +610,14 @@ test('a team with more than 200 open conversations: the inbox says so and loads 
 });
 
 test('search: a resolved conversation found by a word in Arabic letters opens with its history; a customer by name', T, async () => {
-  const { conversation_id: conv } = await customerWrites('سلام، كولر گازي من نشتي دارد. شماره سفارش ۷۷۴۱۲', { id: 'c-search', name: 'Nima Search' });
-  const boss = await token('sara', 'sara-secret-3');
-  const resolved = await fetch(`${gw.base}/api/v1/conversations/${conv}/resolve`, {
-    method: 'POST', headers: { authorization: `Bearer ${boss}`, 'content-type': 'application/json' }, body: '{}',
-  });
-  assert.equal(resolved.status, 200);
+  const customer = { id: 'c-search', name: 'Nima Search' };
+  const { conversation_id: conv } = await customerWrites('سلام، كولر گازي من نشتي دارد. شماره سفارش ۷۷۴۱۲', customer);
   const page = await openConsole('ali', 'ali-secret-1');
-  // Resolved: not in the inbox.
+  await item(page, conv).waitFor({ timeout: WAIT });
+  const boss = await token('sara', 'sara-secret-3');
+  const resolved = await apiCall(gw, 'POST', `/api/v1/conversations/${conv}/resolve`, { token: boss, body: {} });
+  assert.equal(resolved.status, 200);
+  // Resolved: it leaves the inbox.
   await until(async () => (await item(page, conv).count()) === 0 || 'still listed', 'resolved conversation leaves the inbox');
 
   // Typed with Persian letters and ASCII digits; the index lags a tick or two.
@@ -641,14 +642,16 @@ test('search: a resolved conversation found by a word in Arabic letters opens wi
   await page.press('#search', 'Escape');
   assert.ok(await page.isVisible('#inbox-body'));
   assert.ok(await page.isHidden('#search-results'));
-  // A customer file: opens at its newest conversation.
+  // A customer file: opens at its newest conversation (a new one since the resolve).
+  const { conversation_id: newer } = await customerWrites('یک سوال دیگر دارم', customer);
+  assert.notEqual(newer, conv);
   await page.evaluate(() => { location.hash = ''; });
   await page.waitForSelector('#conv-pane[hidden]', { state: 'attached', timeout: WAIT });
   await page.fill('#search', 'nima sea');
   const file = page.locator('#search-results .search-hit[data-customer]', { hasText: 'Nima Search' });
   await file.waitFor({ timeout: WAIT });
   await file.click();
-  await until(async () => (await page.evaluate(() => location.hash)) === `#/c/${conv}` || 'not opened', 'customer opens');
+  await until(async () => (await page.evaluate(() => location.hash)) === `#/c/${newer}` || 'not opened', 'customer opens');
   assert.deepEqual(consoleErrors(page), []);
 });
 
@@ -666,16 +669,23 @@ test('two agents in one conversation: each sees the other replying, across insta
   await warning.waitFor({ timeout: WAIT });
   assert.ok(await ali.isHidden('#typing-line'), 'nobody is warned about themselves');
 
-  // A private note is not a reply: the warning goes, and comes back with the reply box.
+  // Each "goes" below must happen well before the warning would lapse on its own.
+  const SOON = 2000;
+  assert.ok(LAPSE_MS >= 2 * SOON);
+  // A private note is not a reply: the warning goes, typing a note brings
+  // nothing, and the reply box brings it back.
   await ali.click('#mode-note');
-  await maryam.waitForSelector('#typing-line', { state: 'hidden', timeout: WAIT });
+  await maryam.waitForSelector('#typing-line', { state: 'hidden', timeout: SOON });
+  await ali.locator('#reply-text').pressSequentially(' (internal)', { delay: 20 });
+  await maryam.waitForTimeout(SOON);
+  assert.ok(await maryam.isHidden('#typing-line'), 'a note being written warns nobody');
   await ali.click('#mode-reply');
-  await warning.waitFor({ timeout: WAIT });
+  await warning.waitFor({ timeout: SOON });
 
   // Sent: the reply arrives and the warning goes with it.
   await ali.press('#reply-text', 'Enter');
   await stored(maryam, 'Your washing machine').waitFor({ timeout: WAIT });
-  await maryam.waitForSelector('#typing-line', { state: 'hidden', timeout: WAIT });
+  await maryam.waitForSelector('#typing-line', { state: 'hidden', timeout: SOON });
   assert.deepEqual(consoleErrors(ali), []);
   assert.deepEqual(consoleErrors(maryam), []);
 });

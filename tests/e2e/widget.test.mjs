@@ -9,7 +9,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 
-import { RedisServer, Pasokh, defaultConfig, freePort, login, agentSocket, WsClient, sleep, repoRoot } from '../support/harness.mjs';
+import { RedisServer, Pasokh, apiCall, defaultConfig, freePort, login, agentSocket, WsClient, sleep, repoRoot } from '../support/harness.mjs';
 import { launchBrowser } from './browser.mjs';
 
 const SECRET = 'e2e-webchat-secret-0123456789abcdef';
@@ -698,27 +698,31 @@ test('in the console: the customer typing shows under the messages, the agent ty
   await page.locator('.typing', { hasText: 'Reza Karimi' }).waitFor();
   await desk.press('#reply-text', 'Enter');
   await page.locator('.msg.agent .text', { hasText: 'نصب رایگان است' }).waitFor();
+  // At once, not by the widget's own 8-second lapse.
   await page.waitForFunction(() =>
-    document.querySelector('[data-pasokh-widget]').shadowRoot.querySelector('.typing').textContent === '');
+    document.querySelector('[data-pasokh-widget]').shadowRoot.querySelector('.typing').textContent === '', undefined, { timeout: 3000 });
   // The open widget reports the reply seen: the console marks it read, and still does after a reload.
   const readMark = desk.locator('#messages li.msg', { hasText: 'نصب رایگان است' }).locator('.mark-read');
   await readMark.waitFor();
   await desk.reload();
   await readMark.waitFor();
 
-  // The customer's message ends their typing line at once.
+  // The customer's message ends their typing line at once (not by the
+  // widget's 4-second idle stop or the console's 6-second lapse).
+  await page.locator('textarea').fill('');  // a fresh start: the widget sends typing at most every 3 s
+  await page.locator('textarea').pressSequentially('یک سوال دیگر', { delay: 20 });
+  await customerTyping.waitFor();
   await page.locator('textarea').press('Enter');
-  await desk.locator('#messages .msg-text', { hasText: 'یک سوال' }).waitFor();
-  assert.ok(await desk.isHidden('#typing-line'));
+  await desk.locator('#messages .msg-text', { hasText: 'یک سوال دیگر' }).waitFor();
+  await desk.waitForSelector('#typing-line', { state: 'hidden', timeout: 1500 });
   await ctx.close();
 });
 
-test('an agent in two teams counts as online for both teams\' web chat and sees the second team\'s customers typing', async () => {
+test('an agent in two teams counts as online for the second team\'s web chat too, and sees its customers typing', async () => {
   await gw.createAgent('chief', AGENT_PASSWORD, { name: 'Chief', role: 'admin' });
   const chief = (await login(gw, 'chief', AGENT_PASSWORD)).json.token;
-  const created = await fetch(`${gw.base}/api/v1/admin/agents`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${chief}` },
-    body: JSON.stringify({ login: 'nadia', name: 'Nadia Two', password: AGENT_PASSWORD, teams: ['support', 'night'] }),
+  const created = await apiCall(gw, 'POST', '/api/v1/admin/agents', {
+    token: chief, body: { login: 'nadia', name: 'Nadia Two', password: AGENT_PASSWORD, teams: ['support', 'night'] },
   });
   assert.equal(created.status, 201);
   const nadia = await agentSocket(gw, (await login(gw, 'nadia', AGENT_PASSWORD)).json.token);

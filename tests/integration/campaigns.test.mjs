@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import { Pasokh, RedisServer, freePort, login, postMessage, sleep } from '../support/harness.mjs';
+import { Pasokh, RedisServer, apiCall, freePort, login, postMessage, sleep } from '../support/harness.mjs';
 import {
   FakeProvider, SECRETS, agentFor, messengerConfig, metric, newChatId, newPhone, postWebhook, postWhatsApp, ready, redisCli,
   telegramHeaders, tgText, waStatuses, waText, waitUntil,
@@ -72,18 +72,9 @@ const config = (smtpPort) => {
   return c;
 };
 
-async function call(gw, method, path, body, token = boss) {
-  const res = await fetch(`${gw.base}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': typeof body === 'string' ? 'text/csv' : 'application/json' } : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, json, text };
-}
+// A CSV body is the customer import; anything else is JSON.
+const call = (gw, method, path, body, token = boss) =>
+  apiCall(gw, method, path, { token, body, contentType: typeof body === 'string' ? 'text/csv' : 'application/json' });
 
 const customerOf = (channel, ext) => redisCli(redis, 'GET', `pasokh:ident:${channel}:${ext}`);
 const inBatches = async (items, n, fn) => { for (let i = 0; i < items.length; i += n) await Promise.all(items.slice(i, i + n).map(fn)); };
@@ -205,13 +196,11 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
   const admin = await agentFor(gwB, 'boss', 'boss-secret-1');
   // Two Telegram sends fail for good (the bot was blocked).
   await fake.script({ action: 'blocked', path: '/sendMessage', count: 2 });
-  const quietEnds = Date.now() + 4000;
   const definition = {
     name: 'یلدا', kind: 'occasion', occasion: 'date', date: new Date().toISOString().slice(0, 10),
     texts: { fa: '{name} عزیز، یلدا مبارک! کد تخفیف: {code}', en: 'Happy Yalda, {name}! Your code: {code}' },
     fallback: ['en'], code: CODE, rate_per_second: 150,
     whatsapp_template: { name: 'yalda_offer', language: 'fa', params: ['{name}', '{code}'] },
-    quiet_hours: { from: clock(Date.now() - 60_000), to: clock(quietEnds) },
   };
   const eligibleTg = [...people.tg, ...people.linked.map((l) => l.chat), ...people.imported];
   const eligibleWa = people.wa;
@@ -233,7 +222,11 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
   assert.equal((await call(gwB, 'GET', '/api/v1/admin/campaigns')).json.campaigns.length, campaignsBefore);
   assert.equal(withCode(await fake.requests()).length, 0);
 
-  const created = await call(gwA, 'POST', '/api/v1/admin/campaigns', definition);
+  // Created with quiet hours that end in 4 s (set only now: the preview's time is not taken from them).
+  const quietEnds = Date.now() + 4000;
+  const created = await call(gwA, 'POST', '/api/v1/admin/campaigns', {
+    ...definition, quiet_hours: { from: clock(Date.now() - 60_000), to: clock(quietEnds) },
+  });
   assert.equal(created.status, 201, created.text);
   const id = created.json.id;
 

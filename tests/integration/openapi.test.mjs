@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { API_KEY, Pasokh, RedisServer, agentSocket, defaultConfig, login, postMessage, repoRoot } from '../support/harness.mjs';
+import { API_KEY, Pasokh, RedisServer, agentSocket, apiCall, defaultConfig, login, postMessage, repoRoot } from '../support/harness.mjs';
 
 const docPath = path.join(repoRoot, 'web', 'console', 'openapi.json');
 const srcDir = path.join(repoRoot, 'gateway', 'src');
@@ -228,18 +228,7 @@ describe('the running gateway', () => {
     await redis?.cleanup();
   });
 
-  async function call(method, p, { token, body, headers = {} } = {}) {
-    const res = await fetch(`${gw.base}${p}`, {
-      method,
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let json = null;
-    try { json = JSON.parse(text); } catch { /* not JSON */ }
-    return { status: res.status, json, text, headers: res.headers };
-  }
+  const call = (method, p, options) => apiCall(gw, method, p, options);
 
   test('serves the file at GET /api/v1/openapi.json', async () => {
     const r = await call('GET', '/api/v1/openapi.json');

@@ -4,9 +4,9 @@
 // index existed; bad queries answered with a 400 JSON error.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Pasokh, RedisServer, agentSocket, apiCall, defaultConfig, login, postMessage, sleep } from '../support/harness.mjs';
+import { ready, redisCli as cli } from './messenger_support.mjs';
 
 let redis, gw, ali, bahar, boss;
 
@@ -31,7 +31,7 @@ after(async () => {
   await redis?.cleanup();
 });
 
-const redisCli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString();
+const redisCli = (...args) => cli(redis, ...args);
 
 const call = (method, path, token, body) => apiCall(gw, method, path, { token, body });
 
@@ -170,8 +170,8 @@ test('conversations from before the index existed are found after a restart', as
   redisCli('DEL', ...keys);
   await gw.stop();
   await gw.start();
-  // Until its Redis connection is up, a fresh gateway answers 503.
-  for (let i = 0; i < 50 && !(ali = (await login(gw, 'ali', 'ali-secret-1')).json?.token); i++) await sleep(100);
+  await ready(gw);
+  ali = (await login(gw, 'ali', 'ali-secret-1')).json.token;
   await searchUntil(ali, 'dishwasher', (f) => convIds(f).includes(conv), 'backfilled');
 });
 

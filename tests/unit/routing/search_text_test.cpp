@@ -26,8 +26,13 @@ TEST(SearchTerms, PunctuationSplitsWordsAndRepeatsAndSingleLettersAreDropped) {
 }
 
 TEST(SearchTerms, OverlongRunsAreNotIndexed) {
-  std::string blob(60, 'x');
-  EXPECT_EQ(search_terms(blob + " lamp"), (terms{"lamp"}));
+  // 40 characters is a word (a long serial number); 41 is a blob.
+  const std::string longest(40, 'x'), blob(41, 'y');
+  EXPECT_EQ(search_terms(longest + " " + blob + " lamp"), (terms{longest, "lamp"}));
+  // Characters, not bytes: 40 Persian letters are 80 bytes.
+  std::string persian;
+  for (int i = 0; i < 40; ++i) persian += "ب";
+  EXPECT_EQ(search_terms(persian), (terms{persian}));
 }
 
 TEST(SearchQuery, TheLastWordIsAPrefixWhileItIsBeingTyped) {
