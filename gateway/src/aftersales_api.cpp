@@ -3,7 +3,6 @@
 // resolve (reports: reports_api.cpp). State changes run in
 // routing/src/lua/aftersales.lua; the pure parts are in aftersales_parse.cpp.
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <set>
 
@@ -245,13 +244,6 @@ std::string warranty_answer(std::string_view lang, const std::string& status, co
   return fmt::format(fmt::runtime(form), item.value("product", ""), item.value("serial", ""), item.value("warranty_end", ""));
 }
 
-std::int64_t num(const store::reply& r) {
-  std::int64_t v = 0;
-  if (r.is_nil()) return 0;
-  std::from_chars(r.str.data(), r.str.data() + r.str.size(), v);
-  return v;
-}
-
 }  // namespace
 
 namespace aftersales {
@@ -417,7 +409,7 @@ void add_aftersales_routes(router& r, services& s) {
                 {"language", field(4)},
                 {"opt_out", field(1) == "1"},
                 {"purchases", std::move(list)}};
-    if (field(1) == "1") out["opt_out_at"] = num((*rows)[1].elements[2]);
+    if (field(1) == "1") out["opt_out_at"] = (*rows)[1].elements[2].as_int();
     co_return json_response(200, out.dump(-1, ' ', false, json::error_handler_t::replace));
   });
 }

@@ -9,6 +9,7 @@
 
 #include "pasokh/gateway/aftersales.hpp"
 #include "pasokh/gateway/console_api.hpp"
+#include "pasokh/proto/types.hpp"
 #include "pasokh/proto/utf8.hpp"
 #include "pasokh/routing/customer_keys.hpp"
 #include "pasokh/routing/time_zone.hpp"
@@ -266,7 +267,7 @@ std::variant<import_row, std::string> check_row(const std::map<std::string, std:
   row.name = get("name");
   if (!plain_text(row.name, 200)) return std::string("name: at most 200 bytes of text");
   row.language = get("language");
-  if (!row.language.empty() && row.language != "fa" && row.language != "ar" && row.language != "en")
+  if (!row.language.empty() && !proto::known_language(row.language))
     return std::string("language: one of fa, ar, en");
   auto vip = get("vip");
   std::transform(vip.begin(), vip.end(), vip.begin(), [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });

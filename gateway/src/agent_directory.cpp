@@ -4,6 +4,7 @@
 
 #include "pasokh/connectors/common/crypto.hpp"
 #include "pasokh/gateway/password.hpp"
+#include "pasokh/proto/split.hpp"
 
 namespace pasokh::gateway {
 
@@ -56,13 +57,7 @@ awaitable<result<std::optional<agent>>> agent_directory::load(const std::string&
   a.team = r->elements[4].str;
   const auto& cap = r->elements[5].str;
   std::from_chars(cap.data(), cap.data() + cap.size(), a.capacity);
-  std::string_view teams = r->elements[6].str;
-  while (!teams.empty()) {
-    auto comma = teams.find(',');
-    if (comma != 0) a.teams.emplace_back(teams.substr(0, comma));
-    if (comma == std::string_view::npos) break;
-    teams.remove_prefix(comma + 1);
-  }
+  a.teams = proto::split_nonempty(r->elements[6].str, ',');
   if (a.teams.empty()) a.teams.push_back(a.team);
   co_return a;
 }

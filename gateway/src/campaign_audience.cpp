@@ -1,8 +1,6 @@
 #include "pasokh/gateway/campaign_audience.hpp"
 
-#include <charconv>
 #include <map>
-#include <set>
 
 #include <fmt/format.h>
 
@@ -22,26 +20,6 @@ using nlohmann::json;
 
 constexpr std::int64_t preview_batch = 500;  // customer files read per round trip
 constexpr std::size_t preview_samples = 5;
-
-bool has_sender(proto::channel_kind k) {
-  switch (k) {
-    case proto::channel_kind::api:
-    case proto::channel_kind::webchat:
-    case proto::channel_kind::email:
-    case proto::channel_kind::telegram:
-    case proto::channel_kind::whatsapp:
-    case proto::channel_kind::messenger:
-    case proto::channel_kind::instagram: return true;
-  }
-  return false;
-}
-
-std::int64_t num(const store::reply& r) {
-  std::int64_t v = 0;
-  if (r.type == store::reply::kind::integer) return r.integer;
-  if (!r.is_nil()) std::from_chars(r.str.data(), r.str.data() + r.str.size(), v);
-  return v;
-}
 
 customer_facts facts_of(const std::vector<store::reply>& fields, const std::vector<store::reply>* purchases) {
   customer_facts facts;
@@ -81,7 +59,6 @@ awaitable<std::optional<std::vector<std::pair<std::string, std::string>>>> plan_
 std::string channels_for(const config& cfg, const definition& d) {
   std::string out;
   for (const auto& ch : cfg.channels) {
-    if (!has_sender(ch.kind)) continue;
     if (!d.who.channels.empty() && std::find(d.who.channels.begin(), d.who.channels.end(), ch.id) == d.who.channels.end())
       continue;
     if (!out.empty()) out += ',';
@@ -93,7 +70,7 @@ std::string channels_for(const config& cfg, const definition& d) {
 awaitable<std::optional<std::int64_t>> customer_count(services& s) {
   auto last = co_await s.redis.exec(store::make_command("GET", s.cfg.redis.prefix + "next:customer"));
   if (!last || last->is_error()) co_return std::nullopt;
-  co_return num(*last);
+  co_return last->as_int();
 }
 
 awaitable<std::optional<std::vector<planned_message>>> messages_due(services& s, const definition& d, std::int64_t from,
@@ -132,39 +109,44 @@ awaitable<std::optional<json>> preview(services& s, const definition& d, std::ch
   if (!total) co_return std::nullopt;
   const auto channels = channels_for(s.cfg, d);
   const auto deadline = std::chrono::steady_clock::now() + budget;
-  std::int64_t looked_at = 0, messages = 0;
-  std::set<std::string> customers;
+  std::int64_t looked_at = 0, messages = 0, customers = 0;
   std::map<std::string, std::int64_t> by_channel, skipped;
   json samples = json::array();
   while (looked_at < *total && std::chrono::steady_clock::now() < deadline) {
     const auto to = std::min(*total, looked_at + preview_batch);
     auto due = co_await messages_due(s, d, looked_at, to);
     if (!due) co_return std::nullopt;
+    // The plan depends on the customer only (a purchase campaign may have
+    // several messages for one): each customer is planned once.
     std::vector<std::string> who;
-    for (const auto& m : *due) who.push_back(m.customer);
-    if (!who.empty()) {
-      auto plans = co_await plan_sends(s, d, channels, who);
-      if (!plans) co_return std::nullopt;
-      for (std::size_t i = 0; i < due->size(); ++i) {
-        const auto& [outcome, channel] = (*plans)[i];
-        const auto& m = (*due)[i];
-        if (outcome == "not_audience") continue;  // not on the campaign's channels
-        if (outcome != "queued") {
-          ++skipped[outcome.starts_with("skipped_") ? outcome.substr(8) : outcome];
-          continue;
-        }
-        ++messages;
-        ++by_channel[channel];
-        customers.insert(m.customer);
-        if (samples.size() < preview_samples)
-          samples.push_back({{"customer_id", m.customer}, {"name", m.name}, {"channel", channel},
-                             {"language", m.language}, {"text", m.text}});
+    for (const auto& m : *due)
+      if (who.empty() || who.back() != m.customer) who.push_back(m.customer);
+    if (who.empty()) {
+      looked_at = to;
+      continue;
+    }
+    auto plans = co_await plan_sends(s, d, channels, who);
+    if (!plans) co_return std::nullopt;
+    std::map<std::string, const std::pair<std::string, std::string>*> plan_of;
+    for (std::size_t i = 0; i < who.size(); ++i)
+      if (plan_of.emplace(who[i], &(*plans)[i]).second && (*plans)[i].first == "queued") ++customers;
+    for (const auto& m : *due) {
+      const auto& [outcome, channel] = *plan_of.at(m.customer);
+      if (outcome == "not_audience") continue;  // not on the campaign's channels
+      if (outcome != "queued") {
+        ++skipped[outcome.starts_with("skipped_") ? outcome.substr(8) : outcome];
+        continue;
       }
+      ++messages;
+      ++by_channel[channel];
+      if (samples.size() < preview_samples)
+        samples.push_back({{"customer_id", m.customer}, {"name", m.name}, {"channel", channel},
+                           {"language", m.language}, {"text", m.text}});
     }
     looked_at = to;
   }
   co_return json{{"messages", messages},
-                 {"customers", customers.size()},
+                 {"customers", customers},
                  {"by_channel", by_channel},
                  {"skipped", skipped},
                  {"samples", samples},

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "pasokh/gateway/campaigns.hpp"
+#include "pasokh/proto/types.hpp"
 #include "pasokh/proto/utf8.hpp"
 
 namespace pasokh::gateway::campaigns {
@@ -21,7 +22,7 @@ constexpr std::size_t max_item_bytes = 200;
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
-bool known_language(std::string_view l) { return l == "fa" || l == "ar" || l == "en"; }
+using proto::known_language;
 
 std::string lower_ascii(std::string_view s) {
   std::string out(s);

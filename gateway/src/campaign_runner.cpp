@@ -15,7 +15,6 @@
 
 #include <unistd.h>
 
-#include <charconv>
 #include <chrono>
 #include <deque>
 #include <random>
@@ -46,12 +45,6 @@ namespace cp = campaigns;
 
 constexpr std::int64_t batch_customers = 100;
 constexpr int max_batches_per_tick = 20;
-
-std::int64_t num(const store::reply& r) {
-  std::int64_t v = 0;
-  if (!r.is_nil()) std::from_chars(r.str.data(), r.str.data() + r.str.size(), v);
-  return v;
-}
 
 std::shared_ptr<spdlog::logger> log() { return spdlog::get("gateway"); }
 
@@ -167,7 +160,7 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
         if (stored.contains("date")) c.def.date = stored.value("date", c.def.date);
       }
       c.channels = cp::channels_for(s.cfg, c.def);
-      c.cursor = num(f[2]);
+      c.cursor = f[2].as_int();
       it = running.insert_or_assign(id, std::move(c)).first;
     }
     auto& c = it->second;
@@ -182,14 +175,14 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
     if (c.def.quiet) quiet = *c.def.quiet;
     // Quiet hours: nothing is sent, nothing is dropped; the admin sees until when.
     if (auto until = cp::quiet_until(quiet, *cfg.tz, now); until >= 0) {
-      if (num(f[4]) != until) co_await note(id, "quiet_until", std::to_string(until));
+      if (f[4].as_int() != until) co_await note(id, "quiet_until", std::to_string(until));
       c.tokens = 0;
       c.refilled = std::chrono::steady_clock::now();
       co_return;
     }
     if (!f[4].is_nil()) co_await note(id, "quiet_until", "");
     if (!f[3].is_nil()) {
-      if (now < num(f[3])) co_return;
+      if (now < f[3].as_int()) co_return;
       co_await note(id, "next_scan_at", "");  // a recurring campaign's next look at the files
     }
 
@@ -210,7 +203,7 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
         auto more = co_await load_batch(c);
         if (!more) co_return;  // Redis trouble: try again next tick
         if (!*more) {
-          co_await end_pass(id, c, num(f[5]));
+          co_await end_pass(id, c, f[5].as_int());
           co_return;
         }
         continue;

@@ -32,7 +32,7 @@ proto::localized_name parse_bot_name(const json& j, const std::string& path) {
   }
   if (!j.is_object() || j.empty()) fail("a string, or an object of names by language (fa, ar, en)");
   for (const auto& [language, name] : j.items()) {
-    if (language != "fa" && language != "ar" && language != "en") fail("unknown language \"" + language + "\" (fa, ar, en)");
+    if (!proto::known_language(language)) fail("unknown language \"" + language + "\" (fa, ar, en)");
     if (!valid(name)) fail("\"" + language + "\" must be a name of 1 to 100 bytes");
     out.by_language[language] = name.get<std::string>();
   }
@@ -126,7 +126,7 @@ void parse_campaigns(const json* j, config& c) {
     if (k.tick.count() < 10 || k.lease < k.tick * 2) r.fail("need tick_ms >= 10 and lease_ms >= 2 * tick_ms");
     if (k.rescan.count() < 1000) r.fail("rescan_ms must be at least 1000");
     for (const auto& l : k.language_fallback)
-      if (l != "fa" && l != "ar" && l != "en") r.fail("language_fallback: fa, ar or en");
+      if (!proto::known_language(l)) r.fail("language_fallback: fa, ar or en");
   }
   std::string zone = k.timezone;
   if (zone.empty())

@@ -13,6 +13,7 @@
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/proto/split.hpp"
+#include "pasokh/proto/types.hpp"
 #include "pasokh/proto/utf8.hpp"
 #include "pasokh/routing/clock.hpp"
 #include "pasokh/routing/lua_script.hpp"
@@ -164,14 +165,18 @@ awaitable<std::optional<http_response>> check_customer(services& s, const agent&
   co_return std::nullopt;
 }
 
+// The search index reads the file again: its name or identities changed
+// (routing/search_service.hpp; merges mark both files in customer_merge.lua).
+awaitable<void> mark_for_search(services& s, const std::string& id) {
+  co_await s.redis.exec(store::make_command("ZADD", s.cfg.redis.prefix + "search:dirty:cust", std::to_string(now_ms()), id));
+}
+
 // Tells the consoles of every team that has a conversation with the customer
 // that the file changed (a seq-less `customer` frame, like delivery marks).
 // The header names no customer, so customer-facing sessions never see it.
 awaitable<void> publish_customer_changed(services& s, const std::string& id, const std::string& actor,
                                          const std::set<std::string>& teams) {
   const auto& pre = s.cfg.redis.prefix;
-  // The search index reads the file again (a new name or identity; routing/search_service.hpp).
-  co_await s.redis.exec(store::make_command("ZADD", pre + "search:dirty:cust", std::to_string(now_ms()), id));
   auto frame = json{{"type", "customer"}, {"customer", id}, {"actor", actor}, {"at", now_ms()}}.dump();
   for (const auto& team : teams) {
     auto header = json{{"team", team}, {"conv", ""}, {"customer", ""}, {"seq", 0}, {"assignee", ""}}.dump();
@@ -345,7 +350,7 @@ void add_console_routes(router& r, services& s) {
         cmd.push_back(key);
         cmd.push_back(value.get<std::string>());
       } else if (key == "language") {
-        if (!value.is_string() || (value != "fa" && value != "ar" && value != "en" && value != ""))
+        if (!value.is_string() || (value != "" && !proto::known_language(value.get<std::string>())))
           co_return bad_field("language", "one of fa, ar, en");
         cmd.push_back(key);
         cmd.push_back(value.get<std::string>());
@@ -381,6 +386,7 @@ void add_console_routes(router& r, services& s) {
     if (auto err = co_await check_customer(s, std::get<agent>(who), id, &teams)) co_return *err;
     auto stored = co_await s.redis.exec(std::move(cmd));
     if (!stored || stored->is_error()) co_return unavailable();
+    if (j.contains("name")) co_await mark_for_search(s, id);
     co_await publish_customer_changed(s, id, std::get<agent>(who).id, teams);
     co_return json_response(200, R"({"status":"updated"})");
   });
@@ -418,6 +424,7 @@ void add_console_routes(router& r, services& s) {
           auto stored = co_await s.redis.exec(store::make_command("HSET", pre + "cust:" + id + ":identities",
                                                                   channel->id + ":" + external, ident.dump()));
           if (!stored || stored->is_error()) co_return unavailable();
+          co_await mark_for_search(s, id);
           co_await publish_customer_changed(s, id, std::get<agent>(who).id, teams);
           co_return json_response(claimed->is_nil() ? 201 : 200, ident.dump());
         });

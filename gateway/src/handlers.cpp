@@ -16,6 +16,7 @@
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
+#include "pasokh/proto/types.hpp"
 #include "pasokh/proto/utf8.hpp"
 #include "pasokh/routing/clock.hpp"
 
@@ -186,7 +187,7 @@ void add_api_channel_routes(router& r, services& s) {
           if (!text || proto::utf8_length(*text) > max_message_chars)
             co_return bad_field("text", "required, a non-empty string of at most 10000 characters");
           auto language = optional_string(j, "language");
-          if (!language || (!language->empty() && *language != "fa" && *language != "ar" && *language != "en"))
+          if (!language || (!language->empty() && !proto::known_language(*language)))
             co_return bad_field("language", "one of fa, ar, en");
           auto name = optional_string(*customer, "name");
           if (!name) co_return bad_field("customer.name", "a string");

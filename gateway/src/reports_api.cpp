@@ -33,13 +33,6 @@ constexpr std::size_t max_conversations = 500'000;
 constexpr std::size_t chunk = 500;
 constexpr std::size_t log_chunk = 100;
 
-std::int64_t num(const store::reply& r) {
-  std::int64_t v = 0;
-  if (r.type == store::reply::kind::integer) return r.integer;
-  std::from_chars(r.str.data(), r.str.data() + r.str.size(), v);
-  return v;
-}
-
 awaitable<std::optional<http_response>> admin_only(services& s, const http_request& req) {
   auto token = bearer_token(req);
   if (token.empty()) co_return unauthorized("a Bearer session token is required");
@@ -82,7 +75,7 @@ awaitable<std::optional<std::vector<rp::timeline>>> load_timelines(services& s, 
       if (seq.is_nil() || seq.is_error()) continue;  // no such conversation
       std::optional<rp::timeline> t;
       if (!cached.is_nil() && !cached.is_error()) t = rp::decode(cached.str);
-      if (t && t->seq >= num(seq)) {
+      if (t && t->seq >= seq.as_int()) {
         out.push_back(std::move(*t));
         continue;
       }
@@ -144,7 +137,7 @@ awaitable<std::optional<std::set<std::string>>> customers_seen_before(services& 
     for (std::size_t k = 0; k < asked.size(); ++k) {
       const auto& r = (*found)[k];
       if (r.is_nil() || r.is_error() || seen.count(asked[k].first)) continue;
-      if (num(r) < before) {
+      if (r.as_int() < before) {
         earlier.push_back(asked[k].second);
         owner[asked[k].second] = asked[k].first;
       }
@@ -295,7 +288,7 @@ awaitable<http_response> rebuild(services& s, const http_request& req) {
   const auto started = std::chrono::steady_clock::now();
   auto last = co_await s.redis.exec(store::make_command("GET", pre + "next:conversation"));
   if (!last || last->is_error()) co_return unavailable();
-  const auto n = num(*last);
+  const auto n = last->as_int();
   std::int64_t conversations = 0, events = 0;
   for (std::int64_t first = 1; first <= n; first += static_cast<std::int64_t>(log_chunk)) {
     std::vector<std::vector<std::string>> reads;

@@ -14,6 +14,7 @@
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
+#include "pasokh/proto/split.hpp"
 #include "pasokh/proto/utf8.hpp"
 #include "pasokh/routing/clock.hpp"
 
@@ -269,14 +270,7 @@ void add_routing_routes(router& r, services& s) {
         std::from_chars(e.data(), e.data() + e.size(), expiry);
         bool alive = !(*rows)[i + 2].is_nil() && expiry > now;
         std::string availability = f[7].is_nil() ? "away" : f[7].str;
-        json teams = json::array();
-        std::string_view tl = f[5].is_nil() ? std::string_view(f[4].str) : std::string_view(f[5].str);
-        while (!tl.empty()) {
-          auto c = tl.find(',');
-          if (c != 0) teams.push_back(std::string(tl.substr(0, c)));
-          if (c == std::string_view::npos) break;
-          tl.remove_prefix(c + 1);
-        }
+        json teams = proto::split_nonempty(f[5].is_nil() ? f[4].str : f[5].str, ',');
         json row = {{"id", f[0].str}, {"name", f[2].str}, {"teams", teams},
                     {"status", alive ? availability : "offline"}, {"availability", availability},
                     {"load", (*rows)[i + 1].integer}, {"capacity", std::atoi(f[6].str.c_str())}};
@@ -366,11 +360,7 @@ void add_routing_routes(router& r, services& s) {
     }
     std::vector<std::string> teams;
     if (auto bad = parse_teams(j, teams)) co_return reject(400, "invalid_field", *bad);
-    if (!teams.empty()) {
-      std::string joined;
-      for (const auto& t : teams) joined += (joined.empty() ? "" : ",") + t;
-      hset.insert(hset.end(), {"team", teams.front(), "teams", joined});
-    }
+    if (!teams.empty()) hset.insert(hset.end(), {"team", teams.front(), "teams", proto::join(teams, ',')});
     if (auto c = j.find("capacity"); c != j.end()) {
       if (!c->is_number_integer() || c->get<int>() < 0 || c->get<int>() > 1000)
         co_return reject(400, "invalid_field", "capacity: 0 to 1000");

@@ -109,7 +109,6 @@ const store::lua_script& mark_seen_script() {
   static const store::lua_script s(R"lua(
 local k = ARGV[1] .. 'conv:' .. ARGV[2]
 local seq = tonumber(redis.call('HGET', k, 'seq') or '0')
--- Answers the mark before and after.
 local function raise(field, value)
   local before = tonumber(redis.call('HGET', k, field) or '0')
   value = math.min(tonumber(value), seq)
@@ -124,15 +123,6 @@ return { d[1], r[1], d[2], r[2] }
 }
 
 std::string reply_str(const store::reply& r) { return r.type == store::reply::kind::integer ? std::to_string(r.integer) : r.str; }
-
-long long reply_int(const store::reply& r) {
-  if (r.type == store::reply::kind::integer) return r.integer;
-  try {
-    return std::stoll(r.str);
-  } catch (...) {
-    return 0;
-  }
-}
 
 store::result<const std::vector<store::reply>*> array_answer(const store::result<store::reply>& r, std::size_t n) {
   if (!r) return r.error();
@@ -151,7 +141,7 @@ std::int64_t webchat_now_ms() {
 webchat_service::webchat_service(services& core, net::any_io_executor ex, store::redis_config redis)
     : core_(core),
       ex_(std::move(ex)),
-      marks_(core.redis, core.cfg.redis.prefix, std::chrono::hours(24)),
+      marks_(core.redis, core.cfg.redis.prefix),
       instance_(random_token(6)),
       running_(std::make_shared<bool>(false)) {
   for (const auto& c : core_.cfg.channels)
@@ -204,7 +194,7 @@ awaitable<store::result<visitor_state>> webchat_service::load_visitor(const std:
   v.name = e[3].str;
   v.email = e[4].str;
   v.language = e[5].str;
-  v.agents_online = reply_int(e[6]);
+  v.agents_online = e[6].as_int();
   co_return v;
 }
 
@@ -238,7 +228,7 @@ awaitable<store::result<queue_state>> webchat_service::queue_info(const std::str
                                                          std::to_string(presence_window_ms)));
   auto a = array_answer(r, 3);
   if (!a) co_return a.error();
-  co_return queue_state{reply_str((**a)[0]), reply_int((**a)[1]), reply_int((**a)[2])};
+  co_return queue_state{reply_str((**a)[0]), (**a)[1].as_int(), (**a)[2].as_int()};
 }
 
 awaitable<store::result<bool>> webchat_service::mark_seen(const std::string& conv, std::uint64_t delivered,
@@ -249,7 +239,7 @@ awaitable<store::result<bool>> webchat_service::mark_seen(const std::string& con
   // result<bool> cannot be built from an error_code implicitly (bool is constructible from it).
   auto a = array_answer(r, 4);
   if (!a) co_return store::result<bool>(boost::system::in_place_error, a.error());
-  auto mark = [&](std::size_t i) { return static_cast<std::uint64_t>(reply_int((**a)[i])); };
+  auto mark = [&](std::size_t i) { return static_cast<std::uint64_t>((**a)[i].as_int()); };
   // Named, not braced inside co_await (GCC 12 miscompiles that).
   const seen_marks before{mark(0), mark(1)}, now{mark(2), mark(3)};
   if (now.delivered <= before.delivered && now.read <= before.read)

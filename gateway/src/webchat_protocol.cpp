@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "pasokh/gateway/webchat_token.hpp"
+#include "pasokh/proto/types.hpp"
 #include "pasokh/proto/utf8.hpp"
 
 namespace pasokh::gateway {
@@ -260,7 +261,7 @@ std::string normalize_language(std::string_view tag) {
   auto primary = tag.substr(0, tag.find_first_of("-_"));
   std::string l;
   for (char c : primary) l += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (l == "fa" || l == "ar" || l == "en") return l;
+  if (proto::known_language(l)) return l;
   if (l == "per" || l == "fas") return "fa";
   return {};
 }

@@ -5,6 +5,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "pasokh/proto/types.hpp"
+
 namespace pasokh::routing {
 
 namespace {
@@ -96,7 +98,7 @@ team_def parse_team(const json& j, const std::string& zoneinfo_dir, const std::s
   t.skills = string_list(j, "skills", path);
   t.languages = string_list(j, "languages", path);
   for (const auto& l : t.languages)
-    if (l != "fa" && l != "ar" && l != "en") fail(path, "languages are fa, ar, en");
+    if (!proto::known_language(l)) fail(path, "languages are fa, ar, en");
   if (auto h = j.find("hours"); h != j.end() && !h->is_null()) {
     auto hp = path + ".hours";
     check_keys(*h, hp, {"timezone", "weekly", "holidays"});

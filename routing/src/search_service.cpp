@@ -1,7 +1,6 @@
 #include "pasokh/routing/search_service.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <map>
 #include <set>
 
@@ -26,19 +25,6 @@ constexpr std::size_t terms_per_set = 5000;     // newest documents kept per com
 constexpr std::size_t entries_per_pass = 500;   // log entries read per conversation and pass
 constexpr std::size_t entries_for_match = 200;  // newest entries searched for a result's matching message
 constexpr std::size_t max_document_terms = 2000;  // new terms of one document in one pass
-
-std::int64_t to_int(std::string_view s) {
-  std::int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
-void add_terms(std::vector<std::string>& terms, std::string_view text) {
-  for (auto& t : search_terms(text)) {
-    if (terms.size() >= max_document_terms) return;
-    if (std::find(terms.begin(), terms.end(), t) == terms.end()) terms.push_back(std::move(t));
-  }
-}
 
 // The text a log frame adds to the index: a message's text and attachment
 // names, a note's text. Empty for other events.
@@ -71,7 +57,15 @@ struct search_service::document {
   std::int64_t seen = 0;     // customers: the dirty score read; conversations: 1 when the log was read to the end
   std::int64_t indexed = 0;  // conversations: the last seq indexed before / after this pass
   std::int64_t score = 0;    // the time it last used its terms
-  std::vector<std::string> terms;
+  std::vector<std::string> terms;  // in the order found, each once
+  std::set<std::string, std::less<>> known;
+
+  void add_terms(std::string_view text) {
+    for (auto& t : search_terms(text)) {
+      if (terms.size() >= max_document_terms) return;
+      if (known.insert(t).second) terms.push_back(std::move(t));
+    }
+  }
 };
 
 // The members of the dirty sets (ZRANGE … WITHSCORES replies: conversations
@@ -85,7 +79,7 @@ std::vector<search_service::document> search_service::dirty_documents(const std:
     const bool customer = set == 2;
     for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
       if (!customer && (docs.size() >= max || !taken.insert(items[i].str).second)) continue;
-      docs.push_back({.member = items[i].str, .customer = customer, .seen = customer ? to_int(items[i + 1].str) : 0});
+      docs.push_back({.member = items[i].str, .customer = customer, .seen = customer ? items[i + 1].as_int() : 0});
     }
   }
   return docs;
@@ -180,7 +174,7 @@ awaitable<result<void>> search_service::read_conversations(std::vector<document>
   std::size_t k = 0;
   for (auto& d : docs) {
     if (d.customer) continue;
-    d.indexed = to_int(indexed->elements.at(k++).str);
+    d.indexed = indexed->elements.at(k++).as_int();
     reads.push_back(store::make_command("XRANGE", prefix_ + "conv:" + d.member + ":log",
                                         std::to_string(d.indexed + 1) + "-0", "+", "COUNT",
                                         std::to_string(entries_per_pass)));
@@ -195,14 +189,15 @@ awaitable<result<void>> search_service::read_conversations(std::vector<document>
     std::string customer;
     const auto& entries = (*logs)[k++].elements;
     for (const auto& entry : entries) {
+      // The entry id is "<seq>-1": an unreadable frame is passed over, not read again and again.
+      if (!entry.elements.empty()) d.indexed = std::max(d.indexed, entry.elements[0].as_int());
       auto frame = entry_frame(entry);
       if (frame.is_discarded()) continue;
-      d.indexed = std::max<std::int64_t>(d.indexed, frame.value("seq", std::int64_t{0}));
       if (auto view = frame.find("conversation"); view != frame.end() && view->is_object()) {
         d.score = std::max<std::int64_t>(d.score, view->value("updated_at", std::int64_t{0}));
         customer = view->value("customer_id", "");
       }
-      add_terms(d.terms, searchable_text(frame));
+      d.add_terms(searchable_text(frame));
     }
     // A full page: more may follow, so the conversation stays dirty until its
     // log is read to the end.
@@ -235,16 +230,16 @@ awaitable<result<void>> search_service::read_customers(std::vector<document>& do
     const auto& fields = (*files)[k++].elements;
     const auto& identities = (*files)[k++].elements;
     if (fields.size() < 6 || !fields[3].is_nil() || (fields[0].is_nil() && fields[5].is_nil())) continue;
-    add_terms(d.terms, fields[0].str);
-    add_terms(d.terms, fields[1].str);
-    add_terms(d.terms, fields[2].str);
+    d.add_terms(fields[0].str);
+    d.add_terms(fields[1].str);
+    d.add_terms(fields[2].str);
     for (const auto& identity : identities) {
       auto j = json::parse(identity.str, nullptr, false);
       if (!j.is_object()) continue;
-      add_terms(d.terms, j.value("display_name", ""));
-      add_terms(d.terms, j.value("external_id", ""));
+      d.add_terms(j.value("display_name", ""));
+      d.add_terms(j.value("external_id", ""));
     }
-    d.score = std::max(to_int(fields[4].str), to_int(fields[5].str));
+    d.score = std::max(fields[4].as_int(), fields[5].as_int());
   }
   co_return result<void>{};
 }

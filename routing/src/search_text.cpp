@@ -41,13 +41,11 @@ search_query parse_search_query(std::string_view text) {
   search_query q;
   q.words = search_terms(text);
   q.last_is_prefix = !q.words.empty() && !text.empty() && text.back() != ' ';
-  // A whole address or phone number also finds the customer file it belongs to.
-  auto trimmed = text;
-  while (!trimmed.empty() && trimmed.front() == ' ') trimmed.remove_prefix(1);
-  while (!trimmed.empty() && trimmed.back() == ' ') trimmed.remove_suffix(1);
-  if (auto email = normalize_email(trimmed); !email.empty()) {
+  // A whole address or phone number also finds the customer file it belongs
+  // to (both normalizers trim).
+  if (auto email = normalize_email(text); !email.empty()) {
     q.key = "email:" + email;
-  } else if (auto phone = normalize_phone(trimmed); !phone.empty()) {
+  } else if (auto phone = normalize_phone(text); !phone.empty()) {
     q.key = "phone:" + phone;
   }
   return q;

@@ -164,6 +164,9 @@ if op == 'merge' then
   redis.call('RPUSH', ck(a) .. ':merges', mid)
   redis.call('SET', p .. 'merge:' .. mid, cjson.encode(rec))
   log_event({ type = 'merge', merge = mid, into = a, from = b, by = actor, at = now, conversations = #moved })
+  -- Search: A now has B's names and ids; B leaves the index.
+  search_customer_changed(a, now)
+  search_customer_changed(b, now)
   return { 'merged', mid, tostring(#moved) }
 end
 
@@ -245,6 +248,8 @@ if op == 'unmerge' then
   rec.undone_at, rec.undone_by = now, actor
   redis.call('SET', p .. 'merge:' .. mid, cjson.encode(rec))
   log_event({ type = 'unmerge', merge = mid, into = a, from = b, by = actor, at = now, conversations = back })
+  search_customer_changed(a, now)
+  search_customer_changed(b, now)
   return { 'unmerged', a, b, tostring(back) }
 end
 

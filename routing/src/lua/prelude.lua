@@ -84,9 +84,12 @@ local function emit_json(conv, seq, event, body, customer, v)
   local frame = '{"type":"event","conv":' .. json_string(conv) .. ',"seq":' .. seq .. ',"event":"' .. event ..
     '","conversation":' .. cjson.encode(view_of(v)) .. (body ~= '' and (',' .. body) or '') .. '}'
   redis.call('XADD', conv_key(conv) .. ':log', seq .. '-1', 'f', frame)
-  -- For the search indexer (routing/src/search_service.cpp): the log grew.
-  -- NX: a conversation keeps its place in line while it waits.
-  redis.call('ZADD', p .. 'search:dirty', 'NX', tonumber(v.updated_at) or 0, conv)
+  -- For the search indexer (routing/src/search_service.cpp), which reads the
+  -- text of messages and notes only. NX: a conversation keeps its place in
+  -- line while it waits.
+  if event == 'message' or event == 'note' then
+    redis.call('ZADD', p .. 'search:dirty', 'NX', tonumber(v.updated_at) or 0, conv)
+  end
   -- The reports' time index (gateway/src/reports_api.cpp rebuilds it from the logs).
   if seq == 1 and v.created_at then redis.call('ZADD', p .. 'rpt:created', v.created_at, conv) end
   local header = '{"team":' .. json_string(v.team or '') .. ',"conv":' .. json_string(conv) .. ',"customer":' ..

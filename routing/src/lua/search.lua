@@ -190,11 +190,13 @@ if op == 'query' then
     end
   end
 
-  -- Customer files an agent may open: with a conversation in their teams.
+  -- Customer files an agent may open: with a conversation in their teams
+  -- among the newest 100, as the customer file routes check
+  -- (max_customer_conversations in gateway/src/console_api.cpp).
   local customers, seen, looked = {}, {}, 0
   local function visible(id)
     if admin then return true end
-    for _, c in ipairs(redis.call('LRANGE', p .. 'cust:' .. id .. ':conversations', -20, -1)) do
+    for _, c in ipairs(redis.call('LRANGE', p .. 'cust:' .. id .. ':conversations', -100, -1)) do
       if allowed[redis.call('HGET', conv_key(c), 'team') or ''] then return true end
     end
     return false

@@ -354,8 +354,9 @@ function onTyping(f) {
   showTyping();
 }
 
+// Only the line under the messages changes: the rest of the console stays.
 function showTyping() {
-  render();
+  conversation.renderTyping();
   clearTimeout(typingTimer);
   const lapse = typingBoard.nextLapse();
   if (lapse != null) typingTimer = setTimeout(showTyping, lapse + 50);

@@ -27,7 +27,8 @@ struct planned_message {
   std::vector<std::string> template_params;
 };
 
-// The configured channels a campaign may use, as campaign.lua reads them ("id:kind:team,...").
+// The configured channels a campaign may use (all of them, or the ones it
+// names), as campaign.lua reads them ("id:kind:team,...").
 std::string channels_for(const config& cfg, const definition& d);
 
 // How many customer files there are (ids cu_1 .. cu_N); nullopt when Redis failed.

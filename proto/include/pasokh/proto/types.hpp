@@ -170,6 +170,9 @@ template <class Enum> std::optional<Enum> from_string(std::string_view);
 // True when `next` may replace `current` (never backwards; failed is final).
 bool status_advances(delivery_status current, delivery_status next);
 
+// The languages Pasokh speaks with customers: "fa", "ar", "en".
+inline bool known_language(std::string_view code) { return code == "fa" || code == "ar" || code == "en"; }
+
 // A name as each language's customers read it (the bot: "پاسخ" in Persian,
 // "Pasokh" in English); `fallback` for any other language.
 struct localized_name {

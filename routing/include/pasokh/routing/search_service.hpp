@@ -1,7 +1,8 @@
 #pragma once
 // Search over conversations and customer files. The index is kept after the
-// fact: every logged event marks its conversation dirty (prelude.lua), and
-// index_pending(), run by the instance holding the routing timer lease, reads
+// fact: every logged message or note marks its conversation dirty
+// (prelude.lua), and index_pending(), run by the instance holding the routing
+// timer lease, reads
 // the new log entries and customer files and updates the term sets
 // (routing/src/lua/search.lua). Ingest pays one ZADD per message; results lag
 // by a timer tick or two.

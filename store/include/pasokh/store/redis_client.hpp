@@ -12,6 +12,7 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -61,6 +62,13 @@ struct reply {
 
   bool is_nil() const { return type == kind::nil; }
   bool is_error() const { return type == kind::error; }
+  // An integer reply, or a string holding one (HGET of a counter); 0 otherwise.
+  std::int64_t as_int() const {
+    if (type == kind::integer) return integer;
+    std::int64_t v = 0;
+    std::from_chars(str.data(), str.data() + str.size(), v);
+    return v;
+  }
 };
 
 enum class redis_errc {

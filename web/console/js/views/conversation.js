@@ -291,5 +291,5 @@ export function mountConversation(state, handlers) {
     typingLine.classList.toggle('warn', !!line?.warn);
   }
 
-  return { render, focusReply: () => composer.focus(), get shown() { return shown; } };
+  return { render, renderTyping, focusReply: () => composer.focus(), get shown() { return shown; } };
 }
