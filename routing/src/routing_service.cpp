@@ -385,7 +385,7 @@ awaitable<void> routing_service::index_search() {
       co_return;
     }
     count("search_indexed", static_cast<int>(*n));
-    if (busy || *n < batch || std::chrono::steady_clock::now() >= until) co_return;
+    if (busy || *n == 0 || std::chrono::steady_clock::now() >= until) co_return;
   }
 }
 

@@ -139,6 +139,10 @@ awaitable<result<void>> search_service::backfill() {
 }
 
 awaitable<result<std::size_t>> search_service::index_pending(std::size_t max_documents, std::size_t max_terms) {
+  // As many documents as about fit the term bound, going by the passes
+  // before: the ones bound_pass leaves out would have been read for nothing.
+  const auto fit = static_cast<std::size_t>(static_cast<double>(max_terms) / std::max(1.0, terms_per_document_));
+  max_documents = std::clamp<std::size_t>(fit, 1, max_documents);
   // Changed conversations first, oldest change first; the backfill's backlog
   // only fills what is left of the pass.
   const auto last = std::to_string(max_documents - 1);
@@ -153,6 +157,9 @@ awaitable<result<std::size_t>> search_service::index_pending(std::size_t max_doc
   if (auto r = co_await read_conversations(docs); !r) co_return r.error();
   if (auto r = co_await read_customers(docs); !r) co_return r.error();
   const auto read = docs.size();
+  std::size_t terms = 0;
+  for (const auto& d : docs) terms += d.terms.size();
+  terms_per_document_ = (terms_per_document_ + static_cast<double>(terms) / static_cast<double>(read)) / 2;
   bound_pass(docs, max_terms);
 
   auto r = co_await redis_.eval(script(lua::search), store::make_command(), index_args(docs));

@@ -29,10 +29,10 @@ class search_service {
  public:
   search_service(store::redis_client& redis, std::string prefix);
 
-  // Indexes up to `max_documents` dirty conversations and customer files, in
-  // one script call of about `max_terms` terms (it blocks Redis for about
-  // 10 µs a term); answers how many were read (less than the maximum:
-  // nothing is left).
+  // Indexes up to `max_documents` dirty conversations and customer files
+  // (fewer when recent documents suggest they would not fit), in one script
+  // call of about `max_terms` terms (it blocks Redis for about 10 µs a term);
+  // answers how many were read (0: nothing is left).
   boost::asio::awaitable<boost::system::result<std::size_t>> index_pending(std::size_t max_documents = 200,
                                                                            std::size_t max_terms = 1000);
 
@@ -55,6 +55,7 @@ class search_service {
 
   store::redis_client& redis_;
   std::string prefix_;
+  double terms_per_document_ = 10;  // new terms a document brought lately (a running mean)
 };
 
 }  // namespace pasokh::routing
