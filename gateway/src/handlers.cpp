@@ -87,6 +87,8 @@ void add_health_routes(router& r, services& s) {
   r.add("GET", "/readyz", [&s](const http_request&, const route_params&) -> awaitable<http_response> {
     auto pong = co_await s.redis.exec(store::make_command("PING"));
     if (!pong || pong->is_error()) co_return error_response(503, "redis_unavailable", "Redis is not reachable");
+    // Until the startup sync lands, teams named by the channels are unknown.
+    if (s.routing && !s.routing->synced()) co_return error_response(503, "starting", "routing state is still loading");
     co_return json_response(200, R"({"status":"ready"})");
   });
   r.add("GET", "/metrics", [](const http_request&, const route_params&) -> awaitable<http_response> {

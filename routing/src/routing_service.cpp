@@ -84,12 +84,18 @@ awaitable<rresult<void>> routing_service::sync(std::vector<std::string> channel_
                                      std::to_string(cfg_.reassign_after.count() * 1000), "reopen_ms",
                                      std::to_string(cfg_.reopen_window.count() * 1000), "default_capacity",
                                      std::to_string(cfg_.default_capacity)));
-  for (const auto& t : cfg_.teams) cmds.push_back(store::make_command("HSETNX", prefix_ + "teams", t.id, to_json(t).dump()));
+  // Each team's strategy is kept beside its definition for the Lua scripts
+  // (they do not parse JSON); put_team writes both.
+  auto seed = [&](const team_def& t) {
+    cmds.push_back(store::make_command("HSETNX", prefix_ + "teams", t.id, to_json(t).dump()));
+    cmds.push_back(store::make_command("HSETNX", prefix_ + "team_strategy", t.id, t.strategy));
+  };
+  for (const auto& t : cfg_.teams) seed(t);
   for (const auto& id : channel_teams) {
     team_def t;
     t.id = id;
     t.name = id;
-    cmds.push_back(store::make_command("HSETNX", prefix_ + "teams", id, to_json(t).dump()));
+    seed(t);
   }
   // Loaded ahead, so the first burst of calls does not each miss (NOSCRIPT) and resend the source.
   for (const char* body : {lua::ingest, lua::route, lua::presence, lua::tick, lua::conv_action, lua::list_view,
@@ -97,10 +103,14 @@ awaitable<rresult<void>> routing_service::sync(std::vector<std::string> channel_
     cmds.push_back(store::make_command("SCRIPT", "LOAD", routing_script(body).source));
   auto r = co_await redis_.exec_pipeline(std::move(cmds));
   if (!r) co_return r.error();
-  co_return co_await refresh_teams();
+  auto refreshed = co_await refresh_teams();
+  if (refreshed) synced_ = true;
+  co_return refreshed;
 }
 
 awaitable<rresult<void>> routing_service::refresh_teams() {
+  // Commands run in order on the connection: a later read sees a newer hash.
+  const auto read = ++team_reads_;
   auto r = co_await redis_.exec(store::make_command("HGETALL", prefix_ + "teams"));
   if (!r) co_return r.error();
   if (r->is_error()) co_return store::make_error_code(store::redis_errc::server_error);
@@ -109,28 +119,26 @@ awaitable<rresult<void>> routing_service::refresh_teams() {
   for (const auto& e : r->elements) source.append(e.str).push_back('\0');
   {
     std::lock_guard lock(mutex_);
-    if (teams_ && source == teams_source_) co_return rresult<void>{};
+    if (read < teams_read_) co_return rresult<void>{};
+    if (teams_ && source == teams_source_) {
+      teams_read_ = read;  // still current as of this read
+      co_return rresult<void>{};
+    }
   }
   auto list = std::make_shared<std::vector<team_def>>();
-  std::vector<std::string> strategies = {"HSET", prefix_ + "team_strategy"};
   for (std::size_t i = 0; i + 1 < r->elements.size(); i += 2) {
     try {
       list->push_back(parse_team(nlohmann::json::parse(r->elements[i + 1].str), cfg_.zoneinfo_dir, "teams." + r->elements[i].str));
-      strategies.push_back(list->back().id);
-      strategies.push_back(list->back().strategy);
     } catch (const std::exception& e) {
       log()->error("team {} in Redis is not valid, skipped: {}", r->elements[i].str, e.what());
     }
   }
   std::sort(list->begin(), list->end(), [](const team_def& a, const team_def& b) { return a.id < b.id; });
-  if (strategies.size() > 2) {
-    // Kept beside the definitions for the Lua scripts (they do not parse JSON).
-    auto w = co_await redis_.exec(std::move(strategies));
-    if (!w) co_return w.error();
-  }
   std::lock_guard lock(mutex_);
+  if (read < teams_read_) co_return rresult<void>{};
   teams_ = std::move(list);
   teams_source_ = std::move(source);
+  teams_read_ = read;
   co_return rresult<void>{};
 }
 

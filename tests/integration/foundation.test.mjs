@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import {
-  RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, WsClient, API_KEY, sleep,
+  RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, WsClient, API_KEY, sleep, freePort,
 } from '../support/harness.mjs';
 
 let redis, gw;
@@ -268,6 +268,37 @@ test('ingest answers 503 while Redis is down and recovers by itself', async () =
   }
   assert.equal(status, 201);
   assert.equal((await fetch(`${gw.base}/readyz`)).status, 200);
+});
+
+test('a gateway started before its Redis reports ready only once it knows its channels\' teams', async () => {
+  // A slow routing tick (3 s) leaves a wide gap between Redis coming up and the
+  // startup sync that seeds the channels' teams: /readyz must not cover it.
+  const late = new RedisServer();
+  late.port = await freePort();
+  const g = await new Pasokh(defaultConfig(late, { routing: { tick_interval_ms: 3000 } })).start({ waitReady: false });
+  try {
+    const first = await fetch(`${g.base}/readyz`);
+    assert.equal(first.status, 503);
+    assert.equal((await first.json()).error.code, 'redis_unavailable');
+    await late.start();
+    await g.createAgent('lead', 'lead-secret-1', { name: 'Lead', role: 'admin' });
+    let status = 0;
+    for (let i = 0; i < 150 && status !== 200; ++i) {
+      status = (await fetch(`${g.base}/readyz`)).status;
+      if (status !== 200) await sleep(50);
+    }
+    assert.equal(status, 200);
+    // Ready means the channel's team "support" is known at once.
+    const r = await login(g, 'lead', 'lead-secret-1');
+    const made = await fetch(`${g.base}/api/v1/admin/agents`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${r.json.token}` },
+      body: JSON.stringify({ login: 'new', password: 'new-secret-1', teams: ['support'] }),
+    });
+    assert.equal(made.status, 201, await made.text());
+  } finally {
+    await g.cleanup();
+    await late.cleanup();
+  }
 });
 
 test('two gateway processes on one Redis serve a customer on one and an agent on the other', async () => {

@@ -89,7 +89,10 @@ export class Pasokh {
     this.env = { ...process.env, PASOKH_TEST_API_KEY: API_KEY, ...env };
     this.output = '';
   }
-  async start() {
+  // Resolves once /readyz answers 200 (Redis reached, routing state loaded),
+  // as a load balancer would wait; { waitReady: false } for a gateway started
+  // without its Redis.
+  async start({ waitReady = true } = {}) {
     this.proc = spawn(pasokhBin, ['--config', this.configPath], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.exited = new Promise((r) => this.proc.once('exit', (code, signal) => r({ code, signal })));
     this.proc.stderr.on('data', (d) => { this.output += d.toString(); });
@@ -105,6 +108,7 @@ export class Pasokh {
     this.port = port;
     this.base = `http://127.0.0.1:${port}`;
     this.wsBase = `ws://127.0.0.1:${port}`;
+    if (waitReady) await waitFor(async () => (await fetch(`${this.base}/readyz`)).status === 200, 'pasokh /readyz');
     return this;
   }
   async createAgent(login, password, { name = login, role = 'agent', team = 'support' } = {}) {

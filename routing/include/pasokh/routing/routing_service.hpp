@@ -112,6 +112,9 @@ class routing_service {
 
   // Teams: cached from Redis (refreshed by the timer loop and after edits).
   std::shared_ptr<const std::vector<team_def>> teams() const;
+  // True once the startup sync (settings, the channels' teams, scripts) has
+  // landed: before it, requests would see teams missing (/readyz waits).
+  bool synced() const { return synced_.load(); }
   boost::asio::awaitable<rresult<void>> refresh_teams();
   boost::asio::awaitable<rresult<void>> put_team(const team_def& team);
   boost::asio::awaitable<rresult<bool>> delete_team(const std::string& id);  // false: not found
@@ -141,6 +144,11 @@ class routing_service {
   mutable std::mutex mutex_;
   std::shared_ptr<const std::vector<team_def>> teams_;
   std::string teams_source_;  // the team hash as last read: unchanged means nothing to parse
+  // Refreshes overlap (the timer loop, edits here): each numbers its read, and
+  // a read older than the installed one never replaces it.
+  std::atomic<std::uint64_t> team_reads_{0};
+  std::uint64_t teams_read_ = 0;
+  std::atomic<bool> synced_{false};
   struct loop_state;
   std::shared_ptr<loop_state> loop_;
   std::string instance_;  // holder name for the timer lease
