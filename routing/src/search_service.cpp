@@ -57,6 +57,7 @@ struct search_service::document {
   std::int64_t seen = 0;     // customers: the dirty score read; conversations: 1 when the log was read to the end
   std::int64_t indexed = 0;  // conversations: the last seq indexed before / after this pass
   std::int64_t score = 0;    // the time it last used its terms
+  bool replace = false;       // the terms are all of it (customers; a conversation read again after an edit)
   std::vector<std::string> terms;  // in the order found, each once
   std::set<std::string, std::less<>> known;
 
@@ -65,6 +66,38 @@ struct search_service::document {
       if (terms.size() >= max_document_terms) return;
       if (known.insert(t).second) terms.push_back(std::move(t));
     }
+  }
+
+  // Takes a page of a conversation's log (XRANGE entries): the newest text of
+  // each message and note (an edit, logged as the same message again,
+  // replaces its text), the last activity and the customer. True when an
+  // entry edits a message.
+  bool read_log(const std::vector<store::reply>& entries, std::string& customer) {
+    bool edited = false;
+    std::vector<std::string> texts;
+    std::map<std::string, std::size_t, std::less<>> slot;  // message or note id -> its text
+    for (const auto& entry : entries) {
+      // The entry id is "<seq>-1": an unreadable frame is passed over, not read again and again.
+      if (!entry.elements.empty()) indexed = std::max(indexed, entry.elements[0].as_int());
+      auto frame = entry_frame(entry);
+      if (frame.is_discarded()) continue;
+      if (auto view = frame.find("conversation"); view != frame.end() && view->is_object()) {
+        score = std::max<std::int64_t>(score, view->value("updated_at", std::int64_t{0}));
+        customer = view->value("customer_id", "");
+      }
+      std::string event;
+      auto text = searchable_text(frame, &event);
+      if (event != "message" && event != "note") continue;
+      edited = edited || (event == "message" && frame.value("edit", false));
+      auto id = frame[event].value("id", "");
+      auto key = event + ':' + (id.empty() ? entry.elements[0].str : id);
+      if (auto [at, fresh] = slot.emplace(std::move(key), texts.size()); fresh)
+        texts.push_back(std::move(text));
+      else
+        texts[at->second] = std::move(text);
+    }
+    for (const auto& text : texts) add_terms(text);
+    return edited;
   }
 };
 
@@ -112,6 +145,7 @@ std::vector<std::string> search_service::index_args(const std::vector<document>&
     args.push_back(d.member);
     args.push_back(std::to_string(d.seen));
     args.push_back(d.customer ? "" : std::to_string(d.indexed));
+    args.push_back(d.customer || d.replace ? "1" : "0");
     args.push_back(std::to_string(d.terms.size()));
     args.insert(args.end(), d.terms.begin(), d.terms.end());
     for (const auto& t : d.terms) postings[{d.customer ? 'c' : 't', t}].push_back(&d);
@@ -189,31 +223,49 @@ awaitable<result<void>> search_service::read_conversations(std::vector<document>
   auto logs = co_await redis_.exec_pipeline(std::move(reads));
   if (!logs) co_return logs.error();
   std::set<std::string> first_seen_customers;
+  std::vector<document*> edited;
   k = 0;
   for (auto& d : docs) {
     if (d.customer) continue;
     const bool first = d.indexed == 0;
     std::string customer;
     const auto& entries = (*logs)[k++].elements;
-    for (const auto& entry : entries) {
-      // The entry id is "<seq>-1": an unreadable frame is passed over, not read again and again.
-      if (!entry.elements.empty()) d.indexed = std::max(d.indexed, entry.elements[0].as_int());
-      auto frame = entry_frame(entry);
-      if (frame.is_discarded()) continue;
-      if (auto view = frame.find("conversation"); view != frame.end() && view->is_object()) {
-        d.score = std::max<std::int64_t>(d.score, view->value("updated_at", std::int64_t{0}));
-        customer = view->value("customer_id", "");
-      }
-      d.add_terms(searchable_text(frame));
-    }
+    if (d.read_log(entries, customer) && !first) edited.push_back(&d);
     // A full page: more may follow, so the conversation stays dirty until its
     // log is read to the end.
     d.seen = entries.size() < entries_per_pass ? 1 : 0;
     if (first && !customer.empty()) first_seen_customers.insert(customer);
   }
+  if (auto r = co_await read_again(edited); !r) co_return r.error();
   for (const auto& c : first_seen_customers) {
     bool queued = std::any_of(docs.begin(), docs.end(), [&](const document& d) { return d.customer && d.member == c; });
     if (!queued) docs.push_back({.member = c, .customer = true});
+  }
+  co_return result<void>{};
+}
+
+// Conversations with an edited message are read again, whole, and their
+// terms replaced: the words an edit took out no longer find them. Edits are
+// rare; a long log is read in pages.
+awaitable<result<void>> search_service::read_again(const std::vector<document*>& docs) {
+  for (auto* d : docs) {
+    d->terms.clear();
+    d->known.clear();
+    d->replace = true;
+    d->indexed = 0;
+    std::vector<store::reply> entries;
+    for (std::string from = "-";;) {
+      auto page = co_await redis_.exec(store::make_command("XRANGE", prefix_ + "conv:" + d->member + ":log", from, "+",
+                                                           "COUNT", std::to_string(entries_per_pass)));
+      if (!page) co_return page.error();
+      const auto n = page->elements.size();
+      for (auto& e : page->elements) entries.push_back(std::move(e));
+      if (n < entries_per_pass) break;
+      from = "(" + entries.back().elements.at(0).str;
+    }
+    std::string customer;
+    d->read_log(entries, customer);
+    d->seen = 1;
   }
   co_return result<void>{};
 }
@@ -276,11 +328,16 @@ awaitable<result<std::string>> search_service::query(const search_request& q) {
   json rows = json::array();
   for (std::size_t i = 0; i < conversations.size(); ++i) {
     json match = nullptr;
+    std::set<std::string> newer;  // messages seen in a later version (edited)
     for (const auto& entry : logs.at(i).elements) {
       auto frame = entry_frame(entry);
       if (frame.is_discarded()) continue;
       std::string event;
       auto text = searchable_text(frame, &event);
+      if (event == "message") {
+        auto id = frame["message"].value("id", "");
+        if (!id.empty() && !newer.insert(std::move(id)).second) continue;
+      }
       if (text.empty() || !text_matches(text, q.query)) continue;
       const auto& part = frame[event];
       match = {{"seq", frame.value("seq", 0)},

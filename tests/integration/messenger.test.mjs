@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { RedisServer, Pasokh, sleep, pasokhBin } from '../support/harness.mjs';
+import { RedisServer, Pasokh, sleep, pasokhBin, apiCall, login } from '../support/harness.mjs';
 import {
   SECRETS, FB_PAGE_ID, IG_ACCOUNT_ID, FakeProvider, messengerConfig, postWebhook, telegramHeaders, postWhatsApp, postMeta,
   hubSignature, tgText, tgEdit, tgCallback, waText, waStatuses, metaMessaging, metaText, metaEcho, newChatId, newPhone,
@@ -186,6 +186,26 @@ test('an edited Telegram message is logged again with its new text and edited_at
   // An edit of a message we never stored is acknowledged and counted.
   await postWebhook(gw, '/webhooks/telegram/tg', tgEdit(chat, 999999, 'x'), telegramHeaders());
   assert.ok(await metric(gw, 'pasokh_webhook_items_total{channel="tg",what="edit_unknown"}') >= 1);
+});
+
+test('search follows an edit: the words it took out no longer find the conversation, the new ones do', async () => {
+  const token = (await login(gw, 'sara', 'sara-secret-1')).json.token;
+  const search = async (q) => (await apiCall(gw, 'GET', `/api/v1/search?q=${encodeURIComponent(q)}`, { token })).json;
+  const finds = (found, conv) => found.conversations.find((r) => r.conversation.id === conv);
+  const chat = newChatId();
+  const original = tgText(chat, 'رنگ زرشکی رسید');
+  await postWebhook(gw, '/webhooks/telegram/tg', original, telegramHeaders());
+  const msg = await agent.next((f) => messageEvent()(f) && f.message.text === 'رنگ زرشکی رسید');
+  await waitUntil(async () => finds(await search('زرشکی'), msg.conv), 'the original words indexed');
+  await postWebhook(gw, '/webhooks/telegram/tg', tgEdit(chat, original.message.message_id, 'رنگ نارنجی رسید'), telegramHeaders());
+  const hit = await waitUntil(async () => finds(await search('نارنجی'), msg.conv), 'the edited words indexed');
+  assert.equal(hit.match.text, 'رنگ نارنجی رسید');
+  assert.equal(finds(await search('زرشکی'), msg.conv), undefined, 'the edited-out word no longer finds it');
+  // Words the edit kept still find it, quoting the message as it reads now.
+  const kept = finds(await search('رسید'), msg.conv);
+  assert.equal(kept?.match.text, 'رنگ نارنجی رسید');
+  // A word nothing uses any more leaves the suggestions for a word being typed.
+  assert.equal(redisCli(redis, 'ZSCORE', 'pasokh:search:vocab', 'زرشکی'), '');
 });
 
 test('a Telegram button press is stored with its payload and the callback is answered', async () => {

@@ -14,13 +14,14 @@
 --     worked on only when nothing is dirty; search:dirty:cust customer -> time
 -- ARGV: prefix, op, ...
 --   index  cap, document count, then per document: member, seen,
---          indexed_seq ('' for a customer), term count, terms...; then per
+--          indexed_seq ('' for a customer), replace ('1': these are all its
+--          terms, '0': terms it gains), term count, terms...; then per
 --          term: kind ('t' / 'c'), term, count, (score, member) × count.
 --          For a conversation `seen` is '1' when its log was read to the end
 --          (then it leaves the dirty sets unless a newer entry was logged
 --          meanwhile); for a customer it is its dirty score as read (it leaves
---          unless changed meanwhile). Conversations gain terms; a customer's
---          terms are replaced.
+--          unless changed meanwhile). A conversation gains terms, and has
+--          them replaced after an edit; a customer's are always replaced.
 --   query  teams (comma list the caller may see), admin ('1' sees every
 --          customer), limit, key ('email:…' / 'phone:…' or ''), last_is_prefix,
 --          cap, words... -> JSON { conversations: [views], customers: [...],
@@ -51,35 +52,46 @@ local function log_read(conv, indexed)
   return not last or tonumber(string.match(last[1], '^(%d+)')) <= tonumber(indexed)
 end
 
+-- Takes `member` out of the set of each term in `terms` (a set) it no longer
+-- uses; a term nothing uses any more leaves the vocabulary too.
+local function drop_terms(kind, member, terms)
+  for t in pairs(terms) do
+    redis.call('ZREM', term_key(kind, t), member)
+    if redis.call('EXISTS', term_key('t', t), term_key('c', t)) == 0 then redis.call('ZREM', p .. 'search:vocab', t) end
+  end
+end
+
 if op == 'index' then
   local cap, documents, i = tonumber(ARGV[3]), tonumber(ARGV[4]), 5
   for _ = 1, documents do
-    local member, seen, indexed, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+    local member, seen, indexed, replace, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3] == '1', tonumber(ARGV[i + 4])
     local terms = {}
-    for k = 1, n do terms[k] = ARGV[i + 3 + k] end
-    i = i + 4 + n
+    for k = 1, n do terms[k] = ARGV[i + 4 + k] end
+    i = i + 5 + n
+    local kind = indexed == '' and 'c' or 't'
     local stored, known = terms_of(member)
-    if indexed ~= '' then
+    if replace then
+      -- The document's terms are replaced: a customer renamed or merged, a
+      -- conversation whose message was edited drop the words they lost.
+      for _, t in ipairs(terms) do known[t] = nil end
+      drop_terms(kind, member, known)
+      if n > 0 then redis.call('HSET', p .. 'search:terms', member, table.concat(terms, ' '))
+      else redis.call('HDEL', p .. 'search:terms', member) end
+    else
       -- A conversation gains terms.
-      redis.call('HSET', p .. 'search:seq', member, indexed)
       local added = {}
       for _, t in ipairs(terms) do if not known[t] then added[#added + 1] = t end end
       if #added > 0 then
         redis.call('HSET', p .. 'search:terms', member, (stored and (stored .. ' ') or '') .. table.concat(added, ' '))
       end
+    end
+    if indexed ~= '' then
+      redis.call('HSET', p .. 'search:seq', member, indexed)
       if seen == '1' and log_read(member, indexed) then
         redis.call('ZREM', p .. 'search:dirty', member)
         redis.call('ZREM', p .. 'search:backlog', member)
       end
     else
-      -- A customer file's terms are replaced: a rename or a merge drops the old ones.
-      local keep = {}
-      for _, t in ipairs(terms) do keep[t] = true end
-      for t in pairs(known) do
-        if not keep[t] then redis.call('ZREM', term_key('c', t), member) end
-      end
-      if n > 0 then redis.call('HSET', p .. 'search:terms', member, table.concat(terms, ' '))
-      else redis.call('HDEL', p .. 'search:terms', member) end
       local now_score = redis.call('ZSCORE', p .. 'search:dirty:cust', member)
       if now_score and tonumber(now_score) <= tonumber(seen) then redis.call('ZREM', p .. 'search:dirty:cust', member) end
     end
