@@ -42,6 +42,14 @@ std::string searchable_text(const json& frame, std::string* event = nullptr) {
   return text;
 }
 
+// The id of a frame's message or note ("" when it has none).
+std::string part_id(const json& frame, const std::string& event) {
+  auto part = frame.find(event);
+  if (part == frame.end() || !part->is_object()) return "";
+  auto id = part->find("id");
+  return id != part->end() && id->is_string() ? id->get<std::string>() : "";
+}
+
 // The frame of one XRANGE entry ([id, [field, value]]), or a discarded value.
 json entry_frame(const store::reply& entry) {
   if (entry.elements.size() < 2 || entry.elements[1].elements.size() < 2) return json::value_t::discarded;
@@ -88,8 +96,8 @@ struct search_service::document {
       std::string event;
       auto text = searchable_text(frame, &event);
       if (event != "message" && event != "note") continue;
-      edited = edited || (event == "message" && frame.value("edit", false));
-      auto id = frame[event].value("id", "");
+      if (auto edit = frame.find("edit"); event == "message" && edit != frame.end() && *edit == true) edited = true;
+      auto id = part_id(frame, event);
       auto key = event + ':' + (id.empty() ? entry.elements[0].str : id);
       if (auto [at, fresh] = slot.emplace(std::move(key), texts.size()); fresh)
         texts.push_back(std::move(text));
@@ -334,10 +342,7 @@ awaitable<result<std::string>> search_service::query(const search_request& q) {
       if (frame.is_discarded()) continue;
       std::string event;
       auto text = searchable_text(frame, &event);
-      if (event == "message") {
-        auto id = frame["message"].value("id", "");
-        if (!id.empty() && !newer.insert(std::move(id)).second) continue;
-      }
+      if (auto id = part_id(frame, event); event == "message" && !id.empty() && !newer.insert(std::move(id)).second) continue;
       if (text.empty() || !text_matches(text, q.query)) continue;
       const auto& part = frame[event];
       match = {{"seq", frame.value("seq", 0)},

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import {
-  RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, WsClient, API_KEY, sleep, freePort,
+  RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, WsClient, API_KEY, sleep, freePort, apiCall,
 } from '../support/harness.mjs';
 
 let redis, gw;
@@ -290,11 +290,9 @@ test('a gateway started before its Redis reports ready only once it knows its ch
     assert.equal(status, 200);
     // Ready means the channel's team "support" is known at once.
     const r = await login(g, 'lead', 'lead-secret-1');
-    const made = await fetch(`${g.base}/api/v1/admin/agents`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${r.json.token}` },
-      body: JSON.stringify({ login: 'new', password: 'new-secret-1', teams: ['support'] }),
-    });
-    assert.equal(made.status, 201, await made.text());
+    const made = await apiCall(g, 'POST', '/api/v1/admin/agents',
+      { token: r.json.token, body: { login: 'new', password: 'new-secret-1', teams: ['support'] } });
+    assert.equal(made.status, 201, JSON.stringify(made.json));
   } finally {
     await g.cleanup();
     await late.cleanup();

@@ -26,21 +26,27 @@ export function freePort() {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// A check that never settles counts as "not yet", so the deadline holds.
 async function waitFor(check, what, timeoutMs = 10000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      if (await check()) return;
+      const giveUp = new Promise((r) => setTimeout(r, Math.max(deadline - Date.now(), 0) + 50).unref());
+      if (await Promise.race([check(), giveUp.then(() => false)])) return;
     } catch { /* not yet */ }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(50);
   }
 }
 
+// False on any end without +PONG: refused, reset, timed out, or closed
+// without an answer (a test once waited forever on such a connection).
 function redisPing(port) {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
+    s.setTimeout(1000, () => s.destroy());
     s.on('error', () => resolve(false));
+    s.on('close', () => resolve(false));
     s.on('connect', () => s.write('PING\r\n'));
     s.on('data', (d) => { resolve(d.toString().startsWith('+PONG')); s.destroy(); });
   });
