@@ -283,7 +283,7 @@ test('a gateway started before its Redis reports ready only once it knows its ch
     await late.start();
     await g.createAgent('lead', 'lead-secret-1', { name: 'Lead', role: 'admin' });
     let status = 0;
-    for (let i = 0; i < 150 && status !== 200; ++i) {
+    for (let i = 0; i < 300 && status !== 200; ++i) {
       status = (await fetch(`${g.base}/readyz`)).status;
       if (status !== 200) await sleep(50);
     }
