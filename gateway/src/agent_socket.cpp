@@ -15,6 +15,7 @@
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
+#include "pasokh/gateway/read_marks.hpp"
 #include "pasokh/gateway/routing_api.hpp"
 #include "pasokh/gateway/ws_frames.hpp"
 #include "pasokh/proto/utf8.hpp"
@@ -77,6 +78,8 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
         co_await on_presence(frame);
       } else if (type == "history") {
         co_await on_history(frame);
+      } else if (type == "read") {
+        co_await on_read(frame);
       } else if (type == "ping") {
         send(json{{"type", "pong"}});
         co_await heartbeat("", false);
@@ -163,6 +166,21 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     json ack = {{"type", "ack"}, {"presence", presence_}};
     if (!client_id.empty()) ack["client_id"] = client_id;
     send(ack);
+  }
+
+  // The agent has seen the conversation up to `at` (its last customer
+  // message's time): kept for every device of theirs (read_marks.hpp).
+  awaitable<void> on_read(const json& frame) {
+    auto conv = conversation_field(frame, "");
+    if (!conv) co_return;
+    auto at = frame.find("at");
+    if (at == frame.end() || !at->is_number_unsigned()) {
+      global_metrics().errors.inc("ws_bad_read");
+      send(error_frame("bad_frame", "at: the time (ms) of the newest customer message seen"));
+      co_return;
+    }
+    if (!co_await mark_read(s_.redis, s_.cfg.redis.prefix, agent_->id, *conv, at->get<std::int64_t>()))
+      global_metrics().errors.inc("redis_unavailable");
   }
 
   // resolve, assign, transfer, escalate, snooze, reopen: the REST actions over the socket.
@@ -290,9 +308,10 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
                     {"agent", {{"id", agent_->id}, {"name", agent_->name}, {"team", agent_->team}, {"role", agent_->role},
                                {"teams", agent_->teams}, {"capacity", agent_->capacity}}}};
     if (!presence_.empty()) welcome["presence"] = presence_;
+    auto read = co_await read_marks_json(s_.redis, s_.cfg.redis.prefix, agent_->id);
     auto text = welcome.dump();
-    text.pop_back();  // splice the snapshot (already JSON) without re-parsing it
-    text += "," + conversations + "}";
+    text.pop_back();  // splice the snapshot and marks (already JSON) without re-parsing them
+    text += "," + conversations + R"(,"read":)" + read + "}";
     peer_->send(std::make_shared<const std::string>(std::move(text)));
 
     if (auto resume = frame.find("resume"); resume != frame.end() && resume->is_object()) {

@@ -584,6 +584,33 @@ describe('agent console: the support desk', () => {
 
 // The console gets the newest 200 open conversations on connect: it says how
 // many more there are and loads them on request.
+test('one agent on two devices: a conversation read on one is read on the other, live and after a reload', T, async () => {
+  const laptop = await openConsole('maryam', 'maryam-secret-2');
+  const phone = await openConsole('maryam', 'maryam-secret-2', { via: gw2 });  // another browser profile, another instance
+  const customer = { id: `two-devices-${randomUUID()}`, name: 'Nima' };
+  const { conversation_id: conv } = await customerWrites('سلام، سفارشم کجاست؟', customer);
+  const unread = (page) => page.locator(`#conv-list li.conv.unread .conv-item[data-conv="${conv}"]`);
+  await unread(laptop).waitFor({ timeout: WAIT });
+  await unread(phone).waitFor({ timeout: WAIT });
+  await open(laptop, conv);
+  await unread(laptop).waitFor({ state: 'detached', timeout: WAIT });
+  // Well before any reload or reconnect would bring it.
+  await unread(phone).waitFor({ state: 'detached', timeout: 3000 });
+  // A third device, signed in afresh, starts with the mark.
+  const tablet = await openConsole('maryam', 'maryam-secret-2');
+  await item(tablet, conv).waitFor({ timeout: WAIT });
+  assert.equal(await unread(tablet).count(), 0);
+  // The customer writes again while the laptop's tab is in the background:
+  // unread everywhere, until she looks at the laptop again.
+  await setHidden(laptop, true);
+  await customerWrites('هنوز نرسیده', customer);
+  await unread(phone).waitFor({ timeout: WAIT });
+  await unread(tablet).waitFor({ timeout: WAIT });
+  await setHidden(laptop, false);
+  await unread(phone).waitFor({ state: 'detached', timeout: 3000 });
+  await unread(tablet).waitFor({ state: 'detached', timeout: 3000 });
+});
+
 test('a team with more than 200 open conversations: the inbox says so and loads the older ones', T, async () => {
   await gw.createAgent('crowdy', 'crowdy-secret-4', { name: 'Crowdy', team: 'crowd' });
   const convs = [];

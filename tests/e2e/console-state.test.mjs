@@ -104,6 +104,23 @@ test('pending replies and read marks survive a reload through storage', () => {
   assert.equal(b.isUnread(b.conversations.get('cv_1')), true);
 });
 
+test('read marks from another device apply forwards only, and say they came from the server', () => {
+  const s = fresh();
+  s.replaceConversations([conv('cv_1', 3), conv('cv_2', 1)]);
+  const seen = [];
+  s.addEventListener('change', (e) => { if (e.detail.what === 'read') seen.push(e.detail); });
+  s.applyReadMarks({ cv_1: 1003 });
+  assert.equal(s.isUnread(s.conversations.get('cv_1')), false);
+  assert.equal(s.isUnread(s.conversations.get('cv_2')), true);
+  assert.deepEqual(seen, [{ what: 'read', remote: true }]);
+  s.applyReadMarks({ cv_1: 1001 });  // an older mark: nothing changes, nothing is announced
+  assert.equal(s.lastRead.get('cv_1'), 1003);
+  assert.equal(seen.length, 1);
+  // Reading here is announced with the mark, for the server.
+  s.select('cv_2');
+  assert.deepEqual(seen.at(-1), { what: 'read', conv: 'cv_2', at: 1001 });
+});
+
 test('a later event with the same message id updates the message (delivery status)', () => {
   const s = fresh();
   s.applyEvent(msg('cv_1', 1, { id: 'cv_1:1', author: 'agent', direction: 'out', status: 'pending' }));

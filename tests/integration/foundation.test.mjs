@@ -251,6 +251,32 @@ test('a reconnecting agent gets exactly what it missed', async () => {
   await agent.close();
 });
 
+test('read marks follow an agent across sessions and instances, forwards only; a bad mark is refused', async () => {
+  const t = await token();
+  const laptop = await agentSocket(gw, t);
+  const second = await new Pasokh(defaultConfig(redis)).start();
+  try {
+    const phone = await agentSocket(second, t);
+    laptop.send({ type: 'read', conv: 'cv_77', at: 5000 });
+    const mark = await phone.next((f) => f.type === 'read');
+    assert.deepEqual([mark.conv, mark.at, mark.agent], ['cv_77', 5000, 'ag_sara']);
+    // An older mark changes nothing and is not sent on; a newer one is.
+    laptop.send({ type: 'read', conv: 'cv_77', at: 4000 });
+    laptop.send({ type: 'read', conv: 'cv_77', at: 6000 });
+    assert.equal((await phone.next((f) => f.type === 'read' && f.at !== 5000)).at, 6000);
+    // A session that starts later gets the marks in its welcome.
+    const tablet = await agentSocket(second, t);
+    assert.equal(tablet.welcome.read.cv_77, 6000);
+    await tablet.close();
+    await phone.close();
+  } finally {
+    await second.cleanup();
+  }
+  laptop.send({ type: 'read', conv: 'cv_77', at: 'yesterday' });
+  assert.equal((await laptop.next((f) => f.type === 'error')).code, 'bad_frame');
+  await laptop.close();
+});
+
 test('ingest answers 503 while Redis is down and recovers by itself', async () => {
   await redis.stop();
   const down = await postMessage(gw, { message_id: uid(), customer: { id: newCustomer() }, text: 'lost?' });

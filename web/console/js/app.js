@@ -119,6 +119,11 @@ function render() {
   });
 }
 state.addEventListener('change', render);
+// A conversation read here is read on the agent's other devices too.
+state.addEventListener('change', (e) => {
+  const { what, remote, conv, at } = e.detail;
+  if (what === 'read' && !remote) socket?.send({ type: 'read', conv, at });
+});
 
 const CONN_TEXT = { connecting: 'Connecting…', online: 'Online', reconnecting: 'Reconnecting…', closed: 'Offline' };
 function showConnection(s) {
@@ -294,6 +299,7 @@ function onWelcome(f) {
   $('#agent-name').textContent = f.agent?.name ?? '';
   const mine = mineNow();
   const added = state.replaceConversations(f.conversations, f.open_total);
+  state.applyReadMarks(f.read);
   state.welcomed = true;
   if (!first) announce(added, mine);
   // Requests sent on the previous connection are lost with it.
@@ -407,6 +413,7 @@ function onFrame(f) {
     case 'error': if (!settle(f)) onError(f); break;
     case 'presence': onPresence(f); break;
     case 'typing': onTyping(f); break;
+    case 'read': if (f.agent === state.agent?.id) state.applyReadMarks({ [f.conv]: f.at }); break;
     // Another agent changed a customer file: refresh it if we hold it.
     case 'customer':
       if (state.customers.has(f.customer) && f.actor !== state.agent?.id) loadCustomer(f.customer, true);

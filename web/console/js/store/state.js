@@ -307,11 +307,26 @@ export class ConsoleState extends EventTarget {
   markRead(id) {
     const c = this.conversations.get(id);
     const at = c?.last_customer_message_at ?? 0;
-    if (!c || (this.lastRead.get(id) ?? 0) >= at) return;
+    if (!c || !this.setRead(id, at)) return;
+    this.persist();
+    this.emit('read', { conv: id, at });
+  }
+
+  // Read marks from the server ({conv: at}: the welcome's, or another device
+  // of this agent's); an older mark never replaces a newer one.
+  applyReadMarks(marks) {
+    let changed = false;
+    for (const [id, at] of Object.entries(marks ?? {})) changed = this.setRead(id, Number(at) || 0) || changed;
+    if (!changed) return;
+    this.persist();
+    this.emit('read', { remote: true });
+  }
+
+  setRead(id, at) {
+    if ((this.lastRead.get(id) ?? 0) >= at) return false;
     this.lastRead.delete(id); // re-insert last: newest read marks are kept
     this.lastRead.set(id, at);
-    this.persist();
-    this.emit('read', { conv: id });
+    return true;
   }
 
   select(id) {
