@@ -119,6 +119,9 @@ test('read marks from another device apply forwards only, and say they came from
   // Reading here is announced with the mark, for the server.
   s.select('cv_2');
   assert.deepEqual(seen.at(-1), { what: 'read', conv: 'cv_2', at: 1001 });
+  // After a reconnect: what was read here while offline, and the server lacks, is sent.
+  assert.deepEqual(s.marksAhead({ cv_1: 1003 }), [['cv_2', 1001]]);
+  assert.deepEqual(s.marksAhead({ cv_1: 1003, cv_2: 1001 }), []);
 });
 
 test('a later event with the same message id updates the message (delivery status)', () => {

@@ -300,6 +300,7 @@ function onWelcome(f) {
   const mine = mineNow();
   const added = state.replaceConversations(f.conversations, f.open_total);
   state.applyReadMarks(f.read);
+  for (const [conv, at] of state.marksAhead(f.read)) socket?.send({ type: 'read', conv, at });
   state.welcomed = true;
   if (!first) announce(added, mine);
   // Requests sent on the previous connection are lost with it.

@@ -322,6 +322,12 @@ export class ConsoleState extends EventTarget {
     this.emit('read', { remote: true });
   }
 
+  // Marks made here that the server lacks (read while offline) for the
+  // conversations on the list: [[conv, at], ...], to send after a welcome.
+  marksAhead(server) {
+    return [...this.lastRead].filter(([id, at]) => this.conversations.has(id) && at > (Number(server?.[id]) || 0));
+  }
+
   setRead(id, at) {
     if ((this.lastRead.get(id) ?? 0) >= at) return false;
     this.lastRead.delete(id); // re-insert last: newest read marks are kept
