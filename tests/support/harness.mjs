@@ -118,10 +118,19 @@ export class Pasokh {
     return this;
   }
   async createAgent(login, password, { name = login, role = 'agent', team = 'support' } = {}) {
-    const p = spawn(pasokhBin, ['--config', this.configPath, '--create-agent', `${login},${name},${role},${team}`],
-      { env: { ...this.env, PASOKH_NEW_AGENT_PASSWORD: password }, stdio: 'inherit' });
-    const code = await new Promise((r) => p.once('exit', r));
-    if (code !== 0) throw new Error(`create-agent ${login} failed with ${code}`);
+    // Settles on 'error' (the process could not be started: tried again) as
+    // well as on 'exit', and gives up after 30 s: a test once waited here
+    // forever, with no agent created and no child process left.
+    const run = () => new Promise((resolve) => {
+      const p = spawn(pasokhBin, ['--config', this.configPath, '--create-agent', `${login},${name},${role},${team}`],
+        { env: { ...this.env, PASOKH_NEW_AGENT_PASSWORD: password }, stdio: 'inherit', timeout: 30000 });
+      p.once('exit', (code, signal) => resolve({ code: code ?? signal }));
+      p.once('error', (error) => resolve({ error }));
+    });
+    let outcome = await run();
+    for (let retry = 0; outcome.error && retry < 2; ++retry) outcome = await sleep(200).then(run);
+    if (outcome.error) throw new Error(`create-agent ${login} could not run: ${outcome.error.message}`);
+    if (outcome.code !== 0) throw new Error(`create-agent ${login} failed with ${outcome.code}`);
   }
   async stop(signal = 'SIGTERM') {
     if (!this.proc || this.proc.exitCode !== null) return this.exited;
