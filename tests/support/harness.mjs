@@ -100,7 +100,10 @@ export class Pasokh {
   // without its Redis.
   async start({ waitReady = true } = {}) {
     this.proc = spawn(pasokhBin, ['--config', this.configPath], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.exited = new Promise((r) => this.proc.once('exit', (code, signal) => r({ code, signal })));
+    this.exited = new Promise((r) => {
+      this.proc.once('exit', (code, signal) => r({ code, signal }));
+      this.proc.once('error', () => r({ code: null, signal: null }));  // never started
+    });
     this.proc.stderr.on('data', (d) => { this.output += d.toString(); });
     const port = await new Promise((resolve, reject) => {
       let out = '';
@@ -110,6 +113,7 @@ export class Pasokh {
         if (m) resolve(Number(m[1]));
       });
       this.proc.once('exit', (code) => reject(new Error(`pasokh exited with ${code}: ${this.output}`)));
+      this.proc.once('error', (e) => reject(new Error(`pasokh could not be started: ${e.message}`)));
     });
     this.port = port;
     this.base = `http://127.0.0.1:${port}`;
