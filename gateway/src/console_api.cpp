@@ -1,7 +1,6 @@
 #include "pasokh/gateway/console_api.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <set>
 
@@ -60,12 +59,6 @@ awaitable<std::optional<http_response>> check_conversation(services& s, const ag
   if (team->is_nil()) co_return reject(404, "not_found", "no conversation " + conv);
   if (!may_see_team(a, team->str)) co_return reject(403, "forbidden", "the conversation belongs to another team");
   co_return std::nullopt;
-}
-
-std::int64_t to_i64(std::string_view s) {
-  std::int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
 }
 
 std::string client_id_of(const json& j) {
@@ -167,8 +160,9 @@ awaitable<std::optional<http_response>> check_customer(services& s, const agent&
 
 // The search index reads the file again: its name or identities changed
 // (routing/search_service.hpp; merges mark both files in customer_merge.lua).
-awaitable<void> mark_for_search(services& s, const std::string& id) {
-  co_await s.redis.exec(store::make_command("ZADD", s.cfg.redis.prefix + "search:dirty:cust", std::to_string(now_ms()), id));
+// Sent in the same pipeline as the change.
+std::vector<std::string> mark_for_search(services& s, const std::string& id) {
+  return store::make_command("ZADD", s.cfg.redis.prefix + "search:dirty:cust", std::to_string(now_ms()), id);
 }
 
 // Tells the consoles of every team that has a conversation with the customer
@@ -228,7 +222,7 @@ void add_console_routes(router& r, services& s) {
           if (!stored || stored->is_error() || stored->elements.empty()) co_return unavailable();
           const auto& status = stored->elements[0].str;
           if (status == "not_found") co_return reject(404, "not_found", "no conversation " + conv);
-          auto seq = stored->elements.size() > 1 ? static_cast<std::uint64_t>(to_i64(stored->elements[1].str)) : 0;
+          auto seq = stored->elements.size() > 1 ? static_cast<std::uint64_t>(proto::parse_int(stored->elements[1].str)) : 0;
           spdlog::get("gateway")->debug("conv={} note by agent={} seq={}", conv, a.id, seq);
           json out = {{"conv", conv}, {"seq", seq}, {"duplicate", status == "duplicate"}};
           if (!client_id.empty()) out["client_id"] = client_id;
@@ -262,7 +256,7 @@ void add_console_routes(router& r, services& s) {
           if (status == "too_many") co_return reject(422, "too_many_labels", "a conversation has at most 20 labels");
           auto now = co_await s.redis.exec(store::make_command("HGET", s.cfg.redis.prefix + "conv:" + conv, "labels"));
           json out = {{"conv", conv},
-                      {"seq", static_cast<std::uint64_t>(to_i64(stored->elements.size() > 1 ? stored->elements[1].str : ""))},
+                      {"seq", static_cast<std::uint64_t>(proto::parse_int(stored->elements.size() > 1 ? stored->elements[1].str : ""))},
                       {"changed", status == "stored"},
                       {"labels", proto::split_nonempty(now && !now->is_nil() ? now->str : "", ',')}};
           co_return json_response(200, out.dump());
@@ -299,8 +293,8 @@ void add_console_routes(router& r, services& s) {
                      {"language", c.value("language", "")},
                      {"vip", c.value("vip", "0") == "1"},
                      {"notes", c.value("notes", "")},
-                     {"created_at", to_i64(c.value("created_at", ""))},
-                     {"last_seen_at", to_i64(c.value("last_seen_at", ""))},
+                     {"created_at", proto::parse_int(c.value("created_at", ""))},
+                     {"last_seen_at", proto::parse_int(c.value("last_seen_at", ""))},
                      {"tags", proto::split_nonempty(c.value("tags", ""), ',')},
                      {"birthday", c.value("birthday", "")},
                      {"opt_out", c.value("opt_out", "0") == "1"}};
@@ -384,9 +378,11 @@ void add_console_routes(router& r, services& s) {
     if (cmd.size() == 2) co_return bad_field("body", "nothing to change");
     std::set<std::string> teams;
     if (auto err = co_await check_customer(s, std::get<agent>(who), id, &teams)) co_return *err;
-    auto stored = co_await s.redis.exec(std::move(cmd));
-    if (!stored || stored->is_error()) co_return unavailable();
-    if (j.contains("name")) co_await mark_for_search(s, id);
+    std::vector<std::vector<std::string>> writes;
+    writes.push_back(std::move(cmd));
+    if (j.contains("name")) writes.push_back(mark_for_search(s, id));
+    auto stored = co_await s.redis.exec_pipeline(std::move(writes));
+    if (!stored || stored->front().is_error()) co_return unavailable();
     co_await publish_customer_changed(s, id, std::get<agent>(who).id, teams);
     co_return json_response(200, R"({"status":"updated"})");
   });
@@ -421,10 +417,11 @@ void add_console_routes(router& r, services& s) {
             co_return reject(409, "conflict", "this identity belongs to customer " + claimed->str);
           json ident = {{"channel", channel->id}, {"kind", std::string(proto::to_string(channel->kind))}, {"external_id", external},
                         {"display_name", display}};
-          auto stored = co_await s.redis.exec(store::make_command("HSET", pre + "cust:" + id + ":identities",
-                                                                  channel->id + ":" + external, ident.dump()));
-          if (!stored || stored->is_error()) co_return unavailable();
-          co_await mark_for_search(s, id);
+          std::vector<std::vector<std::string>> writes;
+          writes.push_back(store::make_command("HSET", pre + "cust:" + id + ":identities", channel->id + ":" + external, ident.dump()));
+          writes.push_back(mark_for_search(s, id));
+          auto stored = co_await s.redis.exec_pipeline(std::move(writes));
+          if (!stored || stored->front().is_error()) co_return unavailable();
           co_await publish_customer_changed(s, id, std::get<agent>(who).id, teams);
           co_return json_response(claimed->is_nil() ? 201 : 200, ident.dump());
         });

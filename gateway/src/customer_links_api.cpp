@@ -94,7 +94,7 @@ void add_customer_link_routes(router& r, services& s) {
     co_await publish_customer_changed(s, into, a.id, std::get<std::set<std::string>>(teams));
     co_await publish_customer_changed(s, from, a.id, std::get<std::set<std::string>>(teams));
     json out = {{"status", "merged"}, {"merge_id", e[1].str}, {"customer", into}, {"from", from},
-                {"conversations_moved", std::stoll(e[2].str)}};
+                {"conversations_moved", e[2].as_int()}};
     co_return json_response(200, out.dump());
   });
 
@@ -130,7 +130,7 @@ void add_customer_link_routes(router& r, services& s) {
           co_await publish_customer_changed(s, into, a.id, teams);
           co_await publish_customer_changed(s, from, a.id, teams);
           json out = {{"status", "unmerged"}, {"merge_id", mid}, {"customer", into}, {"restored", from},
-                      {"conversations_moved_back", std::stoll(e[3].str)}};
+                      {"conversations_moved_back", e[3].as_int()}};
           co_return json_response(200, out.dump());
         });
 

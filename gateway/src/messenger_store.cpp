@@ -1,7 +1,6 @@
 #include "pasokh/gateway/messenger_store.hpp"
+#include "pasokh/proto/split.hpp"
 #include "pasokh/routing/clock.hpp"
-
-#include <charconv>
 
 namespace pasokh::gateway {
 
@@ -15,12 +14,6 @@ namespace {
 
 constexpr std::chrono::seconds progress_ttl{7 * 24 * 3600};
 
-std::int64_t to_i64(std::string_view s) {
-  std::int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
 boost::system::error_code server_error() { return make_error_code(store::redis_errc::server_error); }
 
 }  // namespace
@@ -33,7 +26,7 @@ awaitable<store_result<std::optional<milliseconds>>> messenger_store::since_cust
   auto r = co_await redis_.exec(store::make_command("HGET", prefix_ + "conv:" + conversation_id, "last_customer_message_at"));
   if (!r) co_return r.error();
   if (r->is_error()) co_return server_error();
-  auto last = r->is_nil() ? 0 : to_i64(r->str);
+  auto last = r->is_nil() ? 0 : proto::parse_int(r->str);
   if (last <= 0) co_return std::optional<milliseconds>{};
   co_return std::optional<milliseconds>{milliseconds(now_ms() - last)};
 }
@@ -44,7 +37,7 @@ awaitable<store_result<send_progress>> messenger_store::progress_of(const std::s
   if (!r) co_return r.error();
   if (r->is_error() || r->elements.size() != 2) co_return server_error();
   send_progress p;
-  if (!r->elements[0].is_nil()) p.done = static_cast<std::size_t>(to_i64(r->elements[0].str));
+  if (!r->elements[0].is_nil()) p.done = static_cast<std::size_t>(proto::parse_int(r->elements[0].str));
   if (!r->elements[1].is_nil()) p.first_provider_id = r->elements[1].str;
   co_return p;
 }

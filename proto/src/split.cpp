@@ -1,5 +1,7 @@
 #include "pasokh/proto/split.hpp"
 
+#include <charconv>
+
 namespace pasokh::proto {
 
 std::vector<std::string> split_nonempty(std::string_view text, char sep) {
@@ -20,6 +22,12 @@ std::string join(const std::vector<std::string>& parts, char sep) {
     out += part;
   }
   return out;
+}
+
+std::int64_t parse_int(std::string_view text) {
+  std::int64_t v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
 }
 
 }  // namespace pasokh::proto

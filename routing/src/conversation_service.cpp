@@ -1,10 +1,10 @@
 #include "pasokh/routing/conversation_service.hpp"
 
-#include <charconv>
 
 #include <nlohmann/json.hpp>
 
 #include "pasokh/proto/json.hpp"
+#include "pasokh/proto/split.hpp"
 #include "pasokh/routing/routing_service.hpp"
 #include "ingest_batcher.hpp"
 #include "ingest_script.hpp"
@@ -34,12 +34,6 @@ class routing_category_impl : public boost::system::error_category {
   }
 };
 
-std::uint64_t to_u64(std::string_view s) {
-  std::uint64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
 // Lua scripts answer { status, ... } arrays; a Redis error reply is a bug or an
 // outage, surfaced as server_error.
 result<const std::vector<reply>*> script_answer(const result<reply>& r) {
@@ -58,7 +52,7 @@ result<append_outcome> append_answer(const result<reply>& r) {
   if (status == "closed") return make_error_code(routing_errc::closed);
   append_outcome out;
   out.duplicate = status == "duplicate";
-  if (a.size() > 1) out.seq = to_u64(a[1].str);
+  if (a.size() > 1) out.seq = static_cast<std::uint64_t>(proto::parse_int(a[1].str));
   return out;
 }
 
@@ -103,7 +97,7 @@ result<side_event_outcome> side_answer(const result<reply>& r) {
   side_event_outcome out;
   out.status = a[0].str;
   if (a.size() > 1) out.conversation_id = a[1].str;
-  if (a.size() > 2) out.seq = to_u64(a[2].str);
+  if (a.size() > 2) out.seq = static_cast<std::uint64_t>(proto::parse_int(a[2].str));
   return out;
 }
 }  // namespace

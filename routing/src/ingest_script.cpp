@@ -2,23 +2,17 @@
 
 #include "ingest_batcher.hpp"
 
-#include <charconv>
 
 #include <nlohmann/json.hpp>
 
 #include "pasokh/proto/json.hpp"
+#include "pasokh/proto/split.hpp"
 #include "lua_scripts.hpp"
 #include "pasokh/routing/customer_keys.hpp"
 
 namespace pasokh::routing {
 
 namespace {
-
-std::uint64_t to_u64(std::string_view s) {
-  std::uint64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
 
 // The message's own fields; the script adds id, seq, direction and the rest.
 std::string message_json(const proto::inbound_event& event) {
@@ -83,13 +77,13 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_
     auto first = seen.find('|'), second = seen.rfind('|');
     out.duplicate = true;
     out.conversation_id = std::string(seen.substr(0, first));
-    out.seq = to_u64(seen.substr(first + 1, second - first - 1));
+    out.seq = static_cast<std::uint64_t>(proto::parse_int(seen.substr(first + 1, second - first - 1)));
     out.customer_id = std::string(seen.substr(second + 1));
     co_return out;
   }
   if (a.size() < 6) co_return make_error_code(store::redis_errc::server_error);
   out.conversation_id = a[1].str;
-  out.seq = to_u64(a[2].str);
+  out.seq = static_cast<std::uint64_t>(proto::parse_int(a[2].str));
   out.customer_id = a[3].str;
   out.new_conversation = a[4].str == "1";
   out.status = a[5].str;

@@ -6,7 +6,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/as_tuple.hpp>
 
-#include <charconv>
 #include <random>
 
 #include <spdlog/spdlog.h>
@@ -36,12 +35,6 @@ namespace {
 std::shared_ptr<spdlog::logger> log() {
   auto l = spdlog::get("routing");
   return l ? l : spdlog::default_logger();
-}
-
-std::int64_t to_i64(std::string_view s) {
-  std::int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
 }
 
 rresult<const std::vector<reply>*> answer_of(const rresult<reply>& r) {
@@ -109,7 +102,10 @@ awaitable<rresult<void>> routing_service::sync(std::vector<std::string> channel_
 }
 
 awaitable<rresult<void>> routing_service::refresh_teams() {
-  // Commands run in order on the connection: a later read sees a newer hash.
+  // Reads are numbered as they start and an older one never replaces a newer
+  // one. An edit's refresh starts after its write landed, so it always
+  // installs what it wrote; two refreshes that overlap another instance's
+  // edit may install the earlier view until the next poll (10 ticks).
   const auto read = ++team_reads_;
   auto r = co_await redis_.exec(store::make_command("HGETALL", prefix_ + "teams"));
   if (!r) co_return r.error();
@@ -265,7 +261,7 @@ awaitable<rresult<action_outcome>> routing_service::act(const action_request& q)
   out.code = v[0].str;
   if (v.size() > 1) {
     if (out.ok())
-      out.seq = static_cast<std::uint64_t>(to_i64(v[1].str));
+      out.seq = static_cast<std::uint64_t>(proto::parse_int(v[1].str));
     else
       out.detail = v[1].str;
   }
@@ -339,12 +335,10 @@ void routing_service::stop() {
 
 awaitable<void> routing_service::timer_loop(std::vector<std::string> channel_teams) {
   auto state = loop_;  // outlives this object's destruction order issues
-  bool synced = false;
   int round = 0;
   while (!state->stopped) {
-    if (!synced) {
-      auto s = co_await sync(channel_teams);
-      if (s) synced = true;
+    if (!synced_) {
+      co_await sync(channel_teams);  // again next tick until it lands
     } else {
       auto t = co_await tick();
       if (!t && redis_.connected()) log()->warn("routing tick failed: {}", t.error().message());

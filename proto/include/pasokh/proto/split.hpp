@@ -1,5 +1,7 @@
 #pragma once
-// A list kept as text ("a,b,c" in Redis fields and script arguments, folded words).
+// Values kept as text: lists ("a,b,c" in Redis fields and script arguments,
+// folded words) and numbers.
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,5 +13,9 @@ std::vector<std::string> split_nonempty(std::string_view text, char sep);
 
 // The parts joined with `sep` between them: {a, b} -> "a,b".
 std::string join(const std::vector<std::string>& parts, char sep);
+
+// The integer `text` starts with ("42", a Redis field or script answer); 0
+// when it starts with none.
+std::int64_t parse_int(std::string_view text);
 
 }  // namespace pasokh::proto

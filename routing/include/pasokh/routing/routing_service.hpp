@@ -144,8 +144,8 @@ class routing_service {
   mutable std::mutex mutex_;
   std::shared_ptr<const std::vector<team_def>> teams_;
   std::string teams_source_;  // the team hash as last read: unchanged means nothing to parse
-  // Refreshes overlap (the timer loop, edits here): each numbers its read, and
-  // a read older than the installed one never replaces it.
+  // Refreshes overlap (the timer loop, edits here): each numbers its read
+  // (refresh_teams).
   std::atomic<std::uint64_t> team_reads_{0};
   std::uint64_t teams_read_ = 0;
   std::atomic<bool> synced_{false};
