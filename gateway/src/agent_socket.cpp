@@ -19,6 +19,7 @@
 #include "pasokh/gateway/routing_api.hpp"
 #include "pasokh/gateway/ws_frames.hpp"
 #include "pasokh/proto/utf8.hpp"
+#include "pasokh/routing/clock.hpp"
 
 namespace pasokh::gateway {
 namespace {
@@ -179,7 +180,10 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
       send(error_frame("bad_frame", "at: the time (ms) of the newest customer message seen"));
       co_return;
     }
-    if (!co_await mark_read(s_.redis, s_.cfg.redis.prefix, agent_->id, *conv, at->get<std::int64_t>()))
+    // A mark from the future would hold forever (marks only move forward):
+    // none is later than now (the times are the server's own).
+    const auto seen = static_cast<std::int64_t>(std::min<std::uint64_t>(at->get<std::uint64_t>(), routing::now_ms()));
+    if (!co_await mark_read(s_.redis, s_.cfg.redis.prefix, agent_->id, *conv, seen))
       global_metrics().errors.inc("redis_unavailable");
   }
 

@@ -7,20 +7,32 @@ namespace pasokh::gateway {
 using boost::asio::awaitable;
 using nlohmann::json;
 
+namespace {
+
+// One round trip: the mark moves forward only; when it did, the set is
+// trimmed and the other sessions are told. The header names only the agent:
+// the hub passes it to that agent's sessions alone.
+// ARGV: prefix, agent, conv, at, max marks.
+const store::lua_script& mark_read_script() {
+  static const store::lua_script s(R"lua(
+local key = ARGV[1] .. 'agent:' .. ARGV[2] .. ':read'
+if redis.call('ZADD', key, 'GT', 'CH', ARGV[4], ARGV[3]) == 0 then return 0 end
+redis.call('ZREMRANGEBYRANK', key, 0, -tonumber(ARGV[5]) - 1)
+local header = cjson.encode({ team = '', conv = ARGV[3], customer = '', seq = 0, assignee = ARGV[2] })
+local frame = cjson.encode({ type = 'read', agent = ARGV[2], conv = ARGV[3], at = tonumber(ARGV[4]) })
+redis.call('PUBLISH', ARGV[1] .. 'events', header .. '\n' .. frame)
+return 1
+)lua");
+  return s;
+}
+
+}  // namespace
+
 awaitable<bool> mark_read(store::redis_client& redis, const std::string& prefix, const std::string& agent,
                           const std::string& conv, std::int64_t at) {
-  const auto key = prefix + "agent:" + agent + ":read";
-  std::vector<std::vector<std::string>> writes;
-  writes.push_back(store::make_command("ZADD", key, "GT", "CH", std::to_string(at), conv));
-  writes.push_back(store::make_command("ZREMRANGEBYRANK", key, "0", std::to_string(-static_cast<long>(max_read_marks) - 1)));
-  auto r = co_await redis.exec_pipeline(std::move(writes));
-  if (!r || r->empty() || r->front().is_error()) co_return false;
-  if (r->front().integer == 0) co_return true;  // not newer than the stored mark: nothing to tell
-  // The header names only the agent: the hub passes it to that agent's sessions alone.
-  auto header = json{{"team", ""}, {"conv", conv}, {"customer", ""}, {"seq", 0}, {"assignee", agent}}.dump();
-  auto frame = json{{"type", "read"}, {"agent", agent}, {"conv", conv}, {"at", at}}.dump();
-  auto published = co_await redis.exec(store::make_command("PUBLISH", prefix + "events", header + "\n" + frame));
-  co_return published && !published->is_error();
+  auto r = co_await redis.eval(mark_read_script(), store::make_command(),
+                               store::make_command(prefix, agent, conv, std::to_string(at), std::to_string(max_read_marks)));
+  co_return r && !r->is_error();
 }
 
 awaitable<std::string> read_marks_json(store::redis_client& redis, const std::string& prefix, const std::string& agent) {

@@ -414,7 +414,7 @@ function onFrame(f) {
     case 'error': if (!settle(f)) onError(f); break;
     case 'presence': onPresence(f); break;
     case 'typing': onTyping(f); break;
-    case 'read': if (f.agent === state.agent?.id) state.applyReadMarks({ [f.conv]: f.at }); break;
+    case 'read': state.applyReadMarks({ [f.conv]: f.at }); break; // sent to this agent's sessions only
     // Another agent changed a customer file: refresh it if we hold it.
     case 'customer':
       if (state.customers.has(f.customer) && f.actor !== state.agent?.id) loadCustomer(f.customer, true);
