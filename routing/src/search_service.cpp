@@ -56,6 +56,42 @@ json entry_frame(const store::reply& entry) {
   return json::parse(entry.elements[1].elements[1].str, nullptr, false);
 }
 
+// Names a message or note across its versions: edits share it.
+std::string version_key(const json& frame, const std::string& event, const store::reply& entry) {
+  auto id = part_id(frame, event);
+  return event + ':' + (id.empty() ? entry.elements[0].str : id);
+}
+
+// The seq of the message an edit frame rewrites (a messenger edit logs the
+// same message again, "edit": true); 0 for any other frame.
+std::int64_t edited_seq(const json& frame) {
+  auto edit = frame.find("edit");
+  auto message = frame.find("message");
+  if (edit == frame.end() || *edit != true || message == frame.end() || !message->is_object()) return 0;
+  auto seq = message->find("seq");
+  return seq != message->end() && seq->is_number_integer() ? seq->get<std::int64_t>() : 0;
+}
+
+// The texts of a conversation's messages and notes, each at its newest
+// version, and the older versions they replaced.
+struct message_versions {
+  std::vector<std::string> current;
+  std::vector<std::string> replaced;
+  std::map<std::string, std::size_t, std::less<>> slot;  // version key -> index in `current`
+
+  // Takes one frame of an XRANGE entry; false when it is not a message or note.
+  bool add(const json& frame, const store::reply& entry) {
+    std::string event;
+    auto text = searchable_text(frame, &event);
+    if (event != "message" && event != "note") return false;
+    if (auto [at, fresh] = slot.emplace(version_key(frame, event, entry), current.size()); fresh)
+      current.push_back(std::move(text));
+    else
+      replaced.push_back(std::exchange(current[at->second], std::move(text)));
+    return true;
+  }
+};
+
 }  // namespace
 
 // One thing to index: a conversation's new log entries or a customer file.
@@ -65,9 +101,9 @@ struct search_service::document {
   std::int64_t seen = 0;     // customers: the dirty score read; conversations: 1 when the log was read to the end
   std::int64_t indexed = 0;  // conversations: the last seq indexed before / after this pass
   std::int64_t score = 0;    // the time it last used its terms
-  bool replace = false;       // the terms are all of it (customers; a conversation read again after an edit)
-  std::vector<std::string> terms;  // in the order found, each once
+  std::vector<std::string> terms;    // in the order found, each once
   std::set<std::string, std::less<>> known;
+  std::vector<std::string> dropped;  // conversations: terms an edit took out (read_again)
 
   void add_terms(std::string_view text) {
     for (auto& t : search_terms(text)) {
@@ -77,13 +113,13 @@ struct search_service::document {
   }
 
   // Takes a page of a conversation's log (XRANGE entries): the newest text of
-  // each message and note (an edit, logged as the same message again,
-  // replaces its text), the last activity and the customer. True when an
-  // entry edits a message.
+  // each message and note, the last activity and the customer. True when an
+  // entry edits a message indexed before this page (its old words may have
+  // to go: read_again).
   bool read_log(const std::vector<store::reply>& entries, std::string& customer) {
+    const auto before = indexed;
     bool edited = false;
-    std::vector<std::string> texts;
-    std::map<std::string, std::size_t, std::less<>> slot;  // message or note id -> its text
+    message_versions versions;
     for (const auto& entry : entries) {
       // The entry id is "<seq>-1": an unreadable frame is passed over, not read again and again.
       if (!entry.elements.empty()) indexed = std::max(indexed, entry.elements[0].as_int());
@@ -93,18 +129,10 @@ struct search_service::document {
         score = std::max<std::int64_t>(score, view->value("updated_at", std::int64_t{0}));
         customer = view->value("customer_id", "");
       }
-      std::string event;
-      auto text = searchable_text(frame, &event);
-      if (event != "message" && event != "note") continue;
-      if (auto edit = frame.find("edit"); event == "message" && edit != frame.end() && *edit == true) edited = true;
-      auto id = part_id(frame, event);
-      auto key = event + ':' + (id.empty() ? entry.elements[0].str : id);
-      if (auto [at, fresh] = slot.emplace(std::move(key), texts.size()); fresh)
-        texts.push_back(std::move(text));
-      else
-        texts[at->second] = std::move(text);
+      if (!versions.add(frame, entry)) continue;
+      if (auto seq = edited_seq(frame); seq > 0 && seq <= before) edited = true;
     }
-    for (const auto& text : texts) add_terms(text);
+    for (const auto& text : versions.current) add_terms(text);
     return edited;
   }
 };
@@ -153,7 +181,8 @@ std::vector<std::string> search_service::index_args(const std::vector<document>&
     args.push_back(d.member);
     args.push_back(std::to_string(d.seen));
     args.push_back(d.customer ? "" : std::to_string(d.indexed));
-    args.push_back(d.customer || d.replace ? "1" : "0");
+    args.push_back(std::to_string(d.dropped.size()));
+    args.insert(args.end(), d.dropped.begin(), d.dropped.end());
     args.push_back(std::to_string(d.terms.size()));
     args.insert(args.end(), d.terms.begin(), d.terms.end());
     for (const auto& t : d.terms) postings[{d.customer ? 'c' : 't', t}].push_back(&d);
@@ -238,7 +267,7 @@ awaitable<result<void>> search_service::read_conversations(std::vector<document>
     const bool first = d.indexed == 0;
     std::string customer;
     const auto& entries = (*logs)[k++].elements;
-    if (d.read_log(entries, customer) && !first) edited.push_back(&d);
+    if (d.read_log(entries, customer)) edited.push_back(&d);
     // A full page: more may follow, so the conversation stays dirty until its
     // log is read to the end.
     d.seen = entries.size() < entries_per_pass ? 1 : 0;
@@ -252,28 +281,30 @@ awaitable<result<void>> search_service::read_conversations(std::vector<document>
   co_return result<void>{};
 }
 
-// Conversations with an edited message are read again, whole, and their
-// terms replaced: the words an edit took out no longer find them. Edits are
-// rare; a long log is read in pages.
+// A conversation with an edited message loses the words the edit took out:
+// its log up to what is indexed is read again (edits are rare; a long log
+// in pages), and the words of replaced versions that no newest version uses
+// are dropped.
 awaitable<result<void>> search_service::read_again(const std::vector<document*>& docs) {
   for (auto* d : docs) {
-    d->terms.clear();
-    d->known.clear();
-    d->replace = true;
-    d->indexed = 0;
-    std::vector<store::reply> entries;
+    message_versions versions;
+    const auto last = std::to_string(d->indexed);
     for (std::string from = "-";;) {
-      auto page = co_await redis_.exec(store::make_command("XRANGE", prefix_ + "conv:" + d->member + ":log", from, "+",
+      auto page = co_await redis_.exec(store::make_command("XRANGE", prefix_ + "conv:" + d->member + ":log", from, last,
                                                            "COUNT", std::to_string(entries_per_pass)));
       if (!page) co_return page.error();
-      const auto n = page->elements.size();
-      for (auto& e : page->elements) entries.push_back(std::move(e));
-      if (n < entries_per_pass) break;
-      from = "(" + entries.back().elements.at(0).str;
+      for (const auto& entry : page->elements)
+        if (auto frame = entry_frame(entry); !frame.is_discarded()) versions.add(frame, entry);
+      if (page->elements.size() < entries_per_pass) break;
+      from = "(" + page->elements.back().elements.at(0).str;
     }
-    std::string customer;
-    d->read_log(entries, customer);
-    d->seen = 1;
+    std::set<std::string, std::less<>> kept, dropped;
+    for (const auto& text : versions.current)
+      for (auto& t : search_terms(text)) kept.insert(std::move(t));
+    for (const auto& text : versions.replaced)
+      for (auto& t : search_terms(text))
+        if (!kept.contains(t)) dropped.insert(std::move(t));
+    d->dropped.assign(dropped.begin(), dropped.end());
   }
   co_return result<void>{};
 }
@@ -336,13 +367,13 @@ awaitable<result<std::string>> search_service::query(const search_request& q) {
   json rows = json::array();
   for (std::size_t i = 0; i < conversations.size(); ++i) {
     json match = nullptr;
-    std::set<std::string> newer;  // messages seen in a later version (edited)
+    std::set<std::string> newer;  // messages and notes seen in a later version (newest first)
     for (const auto& entry : logs.at(i).elements) {
       auto frame = entry_frame(entry);
       if (frame.is_discarded()) continue;
       std::string event;
       auto text = searchable_text(frame, &event);
-      if (auto id = part_id(frame, event); event == "message" && !id.empty() && !newer.insert(std::move(id)).second) continue;
+      if ((event != "message" && event != "note") || !newer.insert(version_key(frame, event, entry)).second) continue;
       if (text.empty() || !text_matches(text, q.query)) continue;
       const auto& part = frame[event];
       match = {{"seq", frame.value("seq", 0)},

@@ -197,6 +197,7 @@ test('search follows an edit: the words it took out no longer find the conversat
   await postWebhook(gw, '/webhooks/telegram/tg', original, telegramHeaders());
   const msg = await agent.next((f) => messageEvent()(f) && f.message.text === 'رنگ زرشکی رسید');
   await waitUntil(async () => finds(await search('زرشکی'), msg.conv), 'the original words indexed');
+  assert.equal(redisCli(redis, 'ZSCORE', 'pasokh:search:vocab', 'زرشکی'), '0', 'a word being typed finds it');
   await postWebhook(gw, '/webhooks/telegram/tg', tgEdit(chat, original.message.message_id, 'رنگ نارنجی رسید'), telegramHeaders());
   const hit = await waitUntil(async () => finds(await search('نارنجی'), msg.conv), 'the edited words indexed');
   assert.equal(hit.match.text, 'رنگ نارنجی رسید');
@@ -206,6 +207,26 @@ test('search follows an edit: the words it took out no longer find the conversat
   assert.equal(kept?.match.text, 'رنگ نارنجی رسید');
   // A word nothing uses any more leaves the suggestions for a word being typed.
   assert.equal(redisCli(redis, 'ZSCORE', 'pasokh:search:vocab', 'زرشکی'), '');
+});
+
+test('an edit in a long conversation (2,500 words) keeps the words of its newest messages', async () => {
+  const token = (await login(gw, 'sara', 'sara-secret-1')).json.token;
+  const finds = async (q, conv) => (await apiCall(gw, 'GET', `/api/v1/search?q=${q}`, { token })).json.conversations
+    .some((r) => r.conversation.id === conv);
+  const chat = newChatId();
+  const words = (i) => Array.from({ length: 25 }, (_, j) => `lw${i}x${j}`).join(' ');
+  const first = tgText(chat, words(0));
+  await postWebhook(gw, '/webhooks/telegram/tg', first, telegramHeaders());
+  const conv = (await agent.next((f) => messageEvent()(f) && f.message.text === words(0))).conv;
+  // In two rounds, each indexed before the next: 100 messages of 25 words.
+  for (const [from, to] of [[1, 60], [60, 100]]) {
+    for (let i = from; i < to; ++i) await postWebhook(gw, '/webhooks/telegram/tg', tgText(chat, words(i)), telegramHeaders());
+    await waitUntil(() => finds(`lw${to - 1}x24`, conv), `messages up to ${to - 1} indexed`);
+  }
+  await postWebhook(gw, '/webhooks/telegram/tg', tgEdit(chat, first.message.message_id, 'lwedited'), telegramHeaders());
+  await waitUntil(() => finds('lwedited', conv), 'the edit indexed');
+  assert.equal(await finds('lw0x3', conv), false, 'the edited-out word no longer finds it');
+  for (const i of [1, 50, 99]) assert.equal(await finds(`lw${i}x24`, conv), true, `message ${i}'s words still find it`);
 });
 
 test('a Telegram button press is stored with its payload and the callback is answered', async () => {

@@ -14,14 +14,14 @@
 --     worked on only when nothing is dirty; search:dirty:cust customer -> time
 -- ARGV: prefix, op, ...
 --   index  cap, document count, then per document: member, seen,
---          indexed_seq ('' for a customer), replace ('1': these are all its
---          terms, '0': terms it gains), term count, terms...; then per
---          term: kind ('t' / 'c'), term, count, (score, member) × count.
---          For a conversation `seen` is '1' when its log was read to the end
---          (then it leaves the dirty sets unless a newer entry was logged
---          meanwhile); for a customer it is its dirty score as read (it leaves
---          unless changed meanwhile). A conversation gains terms, and has
---          them replaced after an edit; a customer's are always replaced.
+--          indexed_seq ('' for a customer), dropped count, dropped terms...
+--          (a conversation: terms an edit took out), term count, terms...;
+--          then per term: kind ('t' / 'c'), term, count, (score, member) ×
+--          count. For a conversation `seen` is '1' when its log was read to
+--          the end (then it leaves the dirty sets unless a newer entry was
+--          logged meanwhile); for a customer it is its dirty score as read
+--          (it leaves unless changed meanwhile). A conversation gains its
+--          terms and loses the dropped ones; a customer's terms are replaced.
 --   query  teams (comma list the caller may see), admin ('1' sees every
 --          customer), limit, key ('email:…' / 'phone:…' or ''), last_is_prefix,
 --          cap, words... -> JSON { conversations: [views], customers: [...],
@@ -52,10 +52,10 @@ local function log_read(conv, indexed)
   return not last or tonumber(string.match(last[1], '^(%d+)')) <= tonumber(indexed)
 end
 
--- Takes `member` out of the set of each term in `terms` (a set) it no longer
--- uses; a term nothing uses any more leaves the vocabulary too.
-local function drop_terms(kind, member, terms)
-  for t in pairs(terms) do
+-- Takes `member` out of the set of each term in `gone` (an array); a term
+-- nothing uses any more leaves the vocabulary too.
+local function drop_terms(kind, member, gone)
+  for _, t in ipairs(gone) do
     redis.call('ZREM', term_key(kind, t), member)
     if redis.call('EXISTS', term_key('t', t), term_key('c', t)) == 0 then redis.call('ZREM', p .. 'search:vocab', t) end
   end
@@ -64,26 +64,36 @@ end
 if op == 'index' then
   local cap, documents, i = tonumber(ARGV[3]), tonumber(ARGV[4]), 5
   for _ = 1, documents do
-    local member, seen, indexed, replace, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3] == '1', tonumber(ARGV[i + 4])
+    local member, seen, indexed = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+    local dropped = {}
+    for k = 1, tonumber(ARGV[i + 3]) do dropped[#dropped + 1] = ARGV[i + 3 + k] end
+    i = i + 4 + #dropped
     local terms = {}
-    for k = 1, n do terms[k] = ARGV[i + 4 + k] end
-    i = i + 5 + n
+    for k = 1, tonumber(ARGV[i]) do terms[k] = ARGV[i + k] end
+    i = i + 1 + #terms
     local kind = indexed == '' and 'c' or 't'
     local stored, known = terms_of(member)
-    if replace then
-      -- The document's terms are replaced: a customer renamed or merged, a
-      -- conversation whose message was edited drop the words they lost.
-      for _, t in ipairs(terms) do known[t] = nil end
-      drop_terms(kind, member, known)
-      if n > 0 then redis.call('HSET', p .. 'search:terms', member, table.concat(terms, ' '))
-      else redis.call('HDEL', p .. 'search:terms', member) end
+    local added, gone = {}, {}
+    for _, t in ipairs(terms) do if not known[t] then added[#added + 1] = t end end
+    if indexed == '' then
+      -- A customer file's terms are replaced: a rename or a merge drops the old ones.
+      local keep = {}
+      for _, t in ipairs(terms) do keep[t] = true end
+      for t in pairs(known) do if not keep[t] then gone[#gone + 1] = t end end
     else
-      -- A conversation gains terms.
-      local added = {}
-      for _, t in ipairs(terms) do if not known[t] then added[#added + 1] = t end end
-      if #added > 0 then
-        redis.call('HSET', p .. 'search:terms', member, (stored and (stored .. ' ') or '') .. table.concat(added, ' '))
-      end
+      -- A conversation gains terms, and loses the ones an edit took out.
+      for _, t in ipairs(dropped) do if known[t] then gone[#gone + 1] = t end end
+    end
+    drop_terms(kind, member, gone)
+    if #gone > 0 then
+      for _, t in ipairs(gone) do known[t] = nil end
+      for _, t in ipairs(added) do known[t] = true end
+      local all = {}
+      for t in pairs(known) do all[#all + 1] = t end
+      if #all > 0 then redis.call('HSET', p .. 'search:terms', member, table.concat(all, ' '))
+      else redis.call('HDEL', p .. 'search:terms', member) end
+    elseif #added > 0 then
+      redis.call('HSET', p .. 'search:terms', member, (stored and (stored .. ' ') or '') .. table.concat(added, ' '))
     end
     if indexed ~= '' then
       redis.call('HSET', p .. 'search:seq', member, indexed)
