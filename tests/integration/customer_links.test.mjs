@@ -112,6 +112,20 @@ test('a mail from the address a web chat visitor gave lands in the same customer
   agent.close();
 });
 
+test('a web chat visitor who gives a name after writing is found by it in search', async () => {
+  const web = await visitor(undefined, undefined, 'سلام، کمک لازم دارم');
+  const id = customerOf(web.conv);
+  // The new file is indexed with its conversation first; the name then changes a known file.
+  await waitUntil(() => redisCli('HGET', 'pasokh:search:terms', id) !== '', 'the file indexed');
+  const finds = async (q) => (await call('GET', `/api/v1/search?q=${encodeURIComponent(q)}`, boss)).json.customers
+    .some((c) => c.id === id);
+  assert.equal(await finds('tabrizi'), false);
+  web.c.send({ type: 'contact', email: '', name: 'Kaveh Tabrizi' });
+  await web.c.next((f) => f.type === 'contact_saved');
+  await waitUntil(() => finds('tabrizi'), 'the file found by the name given later');
+  web.c.close();
+});
+
 test('an imported phone in Persian digits and a WhatsApp number are one customer, with the purchases', async () => {
   const imported = await call('POST', '/api/v1/admin/customers/import', boss, [{
     phone: '۰۹۱۲ ۳۴۵ ۶۷۸۹', email: 'Reza@Example.org', name: 'رضا کریمی', language: 'fa',

@@ -108,10 +108,12 @@ local function ingest_one(A)
     file_changed = true
   end
   if keys then
-    for _, k in ipairs(keys) do index_customer_key(cust, k, now) end
+    for _, k in ipairs(keys) do
+      if index_customer_key(cust, k, now) then file_changed = true end
+    end
   end
   -- A new file is indexed with its first conversation; a known one whose
-  -- name or ids changed here is read again.
+  -- name, ids or keys changed here is read again.
   if file_changed and not cust_new then search_customer_changed(cust, now) end
 
   -- The conversation: the thread the message answers, else the open one on this

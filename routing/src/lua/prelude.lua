@@ -189,7 +189,8 @@ local function search_customer_changed(cust, now)
 end
 
 -- Puts a verified key on the customer; a key another file holds becomes a
--- suggestion ('same_email' / 'same_phone') instead. True when indexed.
+-- suggestion ('same_email' / 'same_phone') instead. True when the file got
+-- the key's email or phone field (search reads a known file again).
 local function index_customer_key(cust, key, now)
   local kind, value = string.match(key, '^(%a+):(.+)$')
   if kind ~= 'email' and kind ~= 'phone' then return false end
@@ -200,6 +201,5 @@ local function index_customer_key(cust, key, now)
   end
   if not holder then redis.call('SET', p .. 'key:' .. key, cust) end
   redis.call('SADD', p .. 'cust:' .. cust .. ':keys', key)
-  redis.call('HSETNX', p .. 'cust:' .. cust, kind, value)
-  return true
+  return redis.call('HSETNX', p .. 'cust:' .. cust, kind, value) == 1
 end
