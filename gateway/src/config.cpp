@@ -36,7 +36,9 @@ proto::localized_name parse_bot_name(const json& j, const std::string& path) {
     if (!valid(name)) fail("\"" + language + "\" must be a name of 1 to 100 bytes");
     out.by_language[language] = name.get<std::string>();
   }
-  out.fallback = out.by_language.count("en") ? out.by_language["en"] : out.by_language.begin()->second;
+  // JSON objects come sorted, not as written: the fallback is chosen by a fixed order.
+  for (const char* language : {"ar", "fa", "en"})
+    if (auto it = out.by_language.find(language); it != out.by_language.end()) out.fallback = it->second;
   return out;
 }
 

@@ -62,5 +62,8 @@ TEST(Config, BotNameByLanguageFallsBackToEnglish) {
   EXPECT_EQ(each.bot.name.in("fa"), "دستیار");
   EXPECT_EQ(each.bot.name.in("en"), "Assistant");
   EXPECT_EQ(each.bot.name.in("ar"), "Assistant");
+  // Without English, Persian before Arabic, whatever order the file gives.
+  auto no_english = parse(R"({"bot":{"name":{"fa":"دستیار","ar":"المساعد"}}})");
+  EXPECT_EQ(no_english.bot.name.fallback, "دستیار");
   EXPECT_EQ(parse(R"({"bot":{"name":{"ar":"المساعد"}}})").bot.name.in("fa"), "المساعد");
 }

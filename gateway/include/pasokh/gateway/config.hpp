@@ -100,7 +100,7 @@ struct webchat_config {
 struct bot_config {
   std::string knowledge_base = "bot/data/demo-kb.json";
   // Author name of bot messages: one string, or one per language ("fa", "ar",
-  // "en"; the English one, else the first, for other languages).
+  // "en"; the English one, else the Persian, else the Arabic, for other languages).
   proto::localized_name name{"Pasokh", {}};
   // Calibrated defaults of the bot library (bench/bot); see bot/README.md.
   float answer_confidence = 0.6f;
