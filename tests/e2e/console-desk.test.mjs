@@ -582,9 +582,7 @@ describe('agent console: the support desk', () => {
   });
 });
 
-// The console gets the newest 200 open conversations on connect: it says how
-// many more there are and loads them on request.
-test('one agent on two devices: a conversation read on one is read on the other, live and after a reload', T, async () => {
+test('one agent on several devices: a conversation read on one is read on the others, live and on a device that signs in afresh', T, async () => {
   const laptop = await openConsole('maryam', 'maryam-secret-2');
   const phone = await openConsole('maryam', 'maryam-secret-2', { via: gw2 });  // another browser profile, another instance
   const customer = { id: `two-devices-${randomUUID()}`, name: 'Nima' };
@@ -609,8 +607,11 @@ test('one agent on two devices: a conversation read on one is read on the other,
   await setHidden(laptop, false);
   await unread(phone).waitFor({ state: 'detached', timeout: 3000 });
   await unread(tablet).waitFor({ state: 'detached', timeout: 3000 });
+  for (const page of [laptop, phone, tablet]) assert.deepEqual(consoleErrors(page), []);
 });
 
+// The console gets the newest 200 open conversations on connect: it says how
+// many more there are and loads them on request.
 test('a team with more than 200 open conversations: the inbox says so and loads the older ones', T, async () => {
   await gw.createAgent('crowdy', 'crowdy-secret-4', { name: 'Crowdy', team: 'crowd' });
   const convs = [];

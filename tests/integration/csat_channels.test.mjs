@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { Pasokh, RedisServer, login } from '../support/harness.mjs';
 import {
   FB_PAGE_ID, FakeProvider, SECRETS, WA_PHONE_ID, agentFor, messengerConfig, metaMessaging, metaText, metric, newChatId,
-  newPhone, newPsid, postMeta, postWebhook, postWhatsApp, ready, redisCli as cli, telegramHeaders, tgCallback, tgText,
+  newPhone, newPsid, postMeta, postWebhook, postWhatsApp, redisCli as cli, telegramHeaders, tgCallback, tgText,
   waText, waitUntil, wamid,
 } from './messenger_support.mjs';
 
@@ -19,7 +19,7 @@ const TEMPLATE = { whatsapp_template: 'csat_survey', whatsapp_template_language:
 before(async () => {
   redis = await new RedisServer().start();
   fake = await new FakeProvider().start();
-  gw = await ready(await new Pasokh(messengerConfig(redis, fake, { csat: TEMPLATE }), SECRETS).start());
+  gw = await new Pasokh(messengerConfig(redis, fake, { csat: TEMPLATE }), SECRETS).start();
   await gw.createAgent('ali', 'ali-secret-1', { name: 'Ali' });
   const a = (await login(gw, 'ali', 'ali-secret-1')).json;
   ali = a.token;
@@ -117,7 +117,7 @@ test('WhatsApp after 24 hours: the configured template; without one, no survey a
   ratedBy(conv, 3);
 
   // A second instance on the same Redis without a template: skipped and counted.
-  const plain = await ready(await new Pasokh(messengerConfig(redis, fake), SECRETS).start());
+  const plain = await new Pasokh(messengerConfig(redis, fake), SECRETS).start();
   try {
     const other = newPhone();
     const r = await postWhatsApp(plain, waText(other, 'hello'));

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { RedisServer, Pasokh, sleep } from '../support/harness.mjs';
 import {
-  SECRETS, FakeProvider, messengerConfig, postWebhook, telegramHeaders, tgText, newChatId, agentFor, redisCli, waitUntil, ready,
+  SECRETS, FakeProvider, messengerConfig, postWebhook, telegramHeaders, tgText, newChatId, agentFor, redisCli, waitUntil,
 } from './messenger_support.mjs';
 
 let redis, fake;
@@ -30,7 +30,7 @@ async function startGateway() {
   config.outbox = { ...config.outbox, retry_initial_ms: 20000, retry_max_ms: 20000 };
   const gw = await new Pasokh(config, SECRETS).start();
   instances.push(gw);
-  return ready(gw);
+  return gw;
 }
 
 // A conversation on the first instance and an agent reply in it.

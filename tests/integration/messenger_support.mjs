@@ -181,8 +181,3 @@ export const waitUntil = async (check, what, timeoutMs = 10000) => {
   }
 };
 
-// The gateway prints its port before Redis is connected; wait for /readyz.
-export async function ready(gw) {
-  await waitUntil(async () => (await fetch(`${gw.base}/readyz`)).status === 200, 'readyz');
-  return gw;
-}

@@ -26,13 +26,13 @@ export function freePort() {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// A check that never settles counts as "not yet", so the deadline holds.
-async function waitFor(check, what, timeoutMs = 10000) {
+// Polls `check` until it is true (a throw counts as "not yet"). Each check
+// bounds its own wait (a socket or fetch timeout), so the deadline holds.
+export async function waitFor(check, what, timeoutMs = 10000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const giveUp = new Promise((r) => setTimeout(r, Math.max(deadline - Date.now(), 0) + 50).unref());
-      if (await Promise.race([check(), giveUp.then(() => false)])) return;
+      if (await check()) return;
     } catch { /* not yet */ }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(50);
@@ -118,23 +118,25 @@ export class Pasokh {
     this.port = port;
     this.base = `http://127.0.0.1:${port}`;
     this.wsBase = `ws://127.0.0.1:${port}`;
-    if (waitReady) await waitFor(async () => (await fetch(`${this.base}/readyz`)).status === 200, 'pasokh /readyz');
+    if (waitReady) {
+      await waitFor(async () => {
+        if (this.proc.exitCode !== null) throw new Error(`pasokh exited with ${this.proc.exitCode}: ${this.output}`);
+        return (await fetch(`${this.base}/readyz`, { signal: AbortSignal.timeout(1000) })).status === 200;
+      }, 'pasokh /readyz');
+    }
     return this;
   }
   async createAgent(login, password, { name = login, role = 'agent', team = 'support' } = {}) {
-    // Settles on 'error' (the process could not be started: tried again) as
-    // well as on 'exit', and gives up after 30 s: a test once waited here
-    // forever, with no agent created and no child process left.
-    const run = () => new Promise((resolve) => {
-      const p = spawn(pasokhBin, ['--config', this.configPath, '--create-agent', `${login},${name},${role},${team}`],
-        { env: { ...this.env, PASOKH_NEW_AGENT_PASSWORD: password }, stdio: 'inherit', timeout: 30000 });
-      p.once('exit', (code, signal) => resolve({ code: code ?? signal }));
-      p.once('error', (error) => resolve({ error }));
+    // Settles on 'error' (the process could not be started) as well as on
+    // 'exit', and kills the CLI after 30 s: a test once waited here forever,
+    // with no agent created and no child process left.
+    const p = spawn(pasokhBin, ['--config', this.configPath, '--create-agent', `${login},${name},${role},${team}`],
+      { env: { ...this.env, PASOKH_NEW_AGENT_PASSWORD: password }, stdio: 'inherit', timeout: 30000 });
+    const code = await new Promise((resolve, reject) => {
+      p.once('exit', (c, signal) => resolve(c ?? signal));
+      p.once('error', (e) => reject(new Error(`create-agent ${login} could not run: ${e.message}`)));
     });
-    let outcome = await run();
-    for (let retry = 0; outcome.error && retry < 2; ++retry) outcome = await sleep(200).then(run);
-    if (outcome.error) throw new Error(`create-agent ${login} could not run: ${outcome.error.message}`);
-    if (outcome.code !== 0) throw new Error(`create-agent ${login} failed with ${outcome.code}`);
+    if (code !== 0) throw new Error(`create-agent ${login} failed with ${code}`);
   }
   async stop(signal = 'SIGTERM') {
     if (!this.proc || this.proc.exitCode !== null) return this.exited;

@@ -167,17 +167,17 @@ export function mountCampaigns({ notice }) {
     e.preventDefault();
     error.hidden = true;
     const req = campaignBody(Object.fromEntries(new FormData(form)));
-    // Who it reaches, counted before the question; a definition the server refuses stops here.
-    let preview = null;
+    submit.disabled = true; // one preview and one campaign per click, even when double-clicked
     try {
-      preview = await call('/api/v1/admin/campaigns/preview', { method: 'POST', body: req });
-    } catch (err) {
-      if (err.status === 400) { error.textContent = err.message; error.hidden = false; return; }
-    }
-    const text = [...campaignSummary(req), ...previewSummary(preview)];
-    if (!await confirmAction({ title: 'Create and send this campaign?', ok: 'Create campaign', text })) return;
-    submit.disabled = true; // one campaign per click, even when double-clicked
-    try {
+      // Who it reaches, counted before the question; a definition the server refuses stops here.
+      let preview = null;
+      try {
+        preview = await call('/api/v1/admin/campaigns/preview', { method: 'POST', body: req });
+      } catch (err) {
+        if (err.status === 400) { error.textContent = err.message; error.hidden = false; return; }
+      }
+      const text = [...campaignSummary(req), ...previewSummary(preview)];
+      if (!await confirmAction({ title: 'Create and send this campaign?', ok: 'Create campaign', text })) return;
       update(await call('/api/v1/admin/campaigns', { method: 'POST', body: req }));
       form.reset(); // a second click must not send the same campaign again
       notice('Campaign created.', 'ok');
