@@ -104,6 +104,7 @@ struct search_service::document {
   std::vector<std::string> terms;    // in the order found, each once
   std::set<std::string, std::less<>> known;
   std::vector<std::string> dropped;  // conversations: terms an edit took out (read_again)
+  std::string brought_by;  // customers: the conversation first indexed with this file (they go together)
 
   void add_terms(std::string_view text) {
     for (auto& t : search_terms(text)) {
@@ -155,19 +156,28 @@ std::vector<search_service::document> search_service::dirty_documents(const std:
 }
 
 // At most `max_terms` terms go in one script call (it blocks Redis while it
-// runs, about 10 µs a term); the conversations left out stay dirty for the
-// next pass. Customer files (a few terms each, and not all of them in a dirty
-// set) always go, and count; so does the first conversation, however large.
+// runs, about 5-10 µs a term, and every customer's message waits behind it);
+// the documents left out stay dirty for the next pass. A customer file first
+// seen with a conversation is in no dirty set, so it goes exactly when its
+// conversation does. The first document always goes, however large.
 void search_service::bound_pass(std::vector<document>& docs, std::size_t max_terms) {
-  std::size_t total = 0;
+  std::map<std::string, std::size_t, std::less<>> brought_terms;  // conversation -> its new file's terms
   for (const auto& d : docs)
-    if (d.customer) total += d.terms.size();
+    if (!d.brought_by.empty()) brought_terms[d.brought_by] += d.terms.size();
+  std::set<std::string, std::less<>> left_out;
+  std::size_t total = 0;
   bool first = true;
+  // In order: the files a conversation brought come after every conversation.
   std::erase_if(docs, [&](const document& d) {
-    if (d.customer) return false;
-    if (!first && total + d.terms.size() > max_terms) return true;
+    if (!d.brought_by.empty()) return left_out.contains(d.brought_by);
+    auto brought = brought_terms.find(d.member);
+    const auto cost = d.terms.size() + (brought == brought_terms.end() ? 0 : brought->second);
+    if (!first && total + cost > max_terms) {
+      left_out.insert(d.member);
+      return true;
+    }
     first = false;
-    total += d.terms.size();
+    total += cost;
     return false;
   });
 }
@@ -259,7 +269,7 @@ awaitable<result<void>> search_service::read_conversations(std::vector<document>
   }
   auto logs = co_await redis_.exec_pipeline(std::move(reads));
   if (!logs) co_return logs.error();
-  std::set<std::string> first_seen_customers;
+  std::map<std::string, std::string> first_seen_customers;  // customer -> the conversation that brings it
   std::vector<document*> edited;
   k = 0;
   for (auto& d : docs) {
@@ -271,12 +281,12 @@ awaitable<result<void>> search_service::read_conversations(std::vector<document>
     // A full page: more may follow, so the conversation stays dirty until its
     // log is read to the end.
     d.seen = entries.size() < entries_per_pass ? 1 : 0;
-    if (first && !customer.empty()) first_seen_customers.insert(customer);
+    if (first && !customer.empty()) first_seen_customers.emplace(customer, d.member);
   }
   if (auto r = co_await read_again(edited); !r) co_return r.error();
-  for (const auto& c : first_seen_customers) {
+  for (const auto& [c, conversation] : first_seen_customers) {
     bool queued = std::any_of(docs.begin(), docs.end(), [&](const document& d) { return d.customer && d.member == c; });
-    if (!queued) docs.push_back({.member = c, .customer = true});
+    if (!queued) docs.push_back({.member = c, .customer = true, .brought_by = conversation});
   }
   co_return result<void>{};
 }

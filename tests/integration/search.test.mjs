@@ -147,6 +147,20 @@ test('customer files: by name, by email or phone in any form; renamed and merged
   assert.equal(redisCli('HGET', 'pasokh:search:terms', gone), '', 'the merged-away file left the index');
 });
 
+test('a burst of new customers, more than one indexing pass takes, leaves every conversation and file findable', async () => {
+  // 60 new customers at once, about 15 terms each: an indexing pass takes
+  // about 300, so the indexer leaves some conversations (and the files they
+  // bring) for later passes.
+  const tag = (i) => String.fromCharCode(97 + (i % 26), 97 + Math.floor(i / 26));
+  const posted = await Promise.all(Array.from({ length: 60 }, (_, i) => customerWrites(
+    `The fridge model fw${tag(i)} stopped cooling after delivery to zone${tag(i)} yesterday evening`,
+    { id: `c-burst-${i}`, name: `Burst${tag(i)} Karimi` })));
+  for (const [i, { conversation_id: conv, customer_id: customer }] of posted.entries()) {
+    await searchUntil(ali, `zone${tag(i)}`, (f) => convIds(f).includes(conv), `conversation ${i}`);
+    await searchUntil(ali, `burst${tag(i)}`, (f) => f.customers.some((c) => c.id === customer), `file ${i}`);
+  }
+});
+
 test('a common word (its set trimmed to the newest 5000) still narrows a search by a rare one', async () => {
   const { conversation_id: wanted } = await customerWrites('Invoice question about order 4711', { id: 'c-common-1' });
   const { conversation_id: other } = await customerWrites('Invoice 4711 was paid twice', { id: 'c-common-2' });

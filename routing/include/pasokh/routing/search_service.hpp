@@ -31,7 +31,7 @@ class search_service {
 
   // Indexes up to `max_documents` dirty conversations and customer files
   // (fewer when recent documents suggest they would not fit), in one script
-  // call of about `max_terms` terms (it blocks Redis for about 10 µs a term);
+  // call of about `max_terms` terms (it blocks Redis for 5-10 µs a term);
   // answers how many were read (0: nothing is left).
   boost::asio::awaitable<boost::system::result<std::size_t>> index_pending(std::size_t max_documents = 200,
                                                                            std::size_t max_terms = 1000);
