@@ -3,21 +3,28 @@
 //  - client frame {"type":"typing","conv","state"} → relayed to the other
 //    agents of the conversation's team on any channel (the console warns of
 //    two replies at once), and to the customer on web chat;
+//  - client frame {"type":"viewing","conv","state"} → relayed to the other
+//    agents of the team only (the console shows who else has it open);
 //  - server frames {"type":"typing"|"receipt","conv","who":"customer",...}
 //    from the customers of the agent's teams, and other agents' typing;
 //  - the session counts as presence for the widget's "no agent online".
 // The agent is learnt from the inner protocol's own welcome frame.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 
 #include <atomic>
 #include <map>
+#include <optional>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/webchat.hpp"
+#include "pasokh/gateway/ws_frames.hpp"
 
 namespace pasokh::gateway {
 namespace {
@@ -48,15 +55,17 @@ class agent_bridge : public ws_handler, public live_listener, public std::enable
   void set_inner(std::shared_ptr<ws_handler> inner) { inner_ = std::move(inner); }
 
   awaitable<void> on_text(std::string text) override {
-    // Cheap test first: only typing frames are ours.
-    if (!agent_id_.empty() && text.find("\"typing\"") != std::string::npos) {
-      json j;
-      try {
-        j = json::parse(text);
-      } catch (const json::exception&) {
-      }
-      if (j.is_object() && j.value("type", json()) == "typing") {
+    // Cheap test first: only typing and viewing frames are ours.
+    if (!agent_id_.empty() &&
+        (text.find("\"typing\"") != std::string::npos || text.find("\"viewing\"") != std::string::npos)) {
+      auto j = json::parse(text, nullptr, false);
+      auto type = j.is_object() ? j.value("type", json()) : json();
+      if (type == "typing") {
         co_await on_typing(j);
+        co_return;
+      }
+      if (type == "viewing") {
+        co_await on_viewing(j);
         co_return;
       }
     }
@@ -65,6 +74,10 @@ class agent_bridge : public ws_handler, public live_listener, public std::enable
 
   void on_closed() override {
     inner_->on_closed();
+    // A closed console no longer shows the conversation.
+    if (!viewing_.empty()) {
+      net::co_spawn(peer_->executor(), end_viewing(w_, viewing_team_, viewing_frame(viewing_, false)), net::detached);
+    }
     if (!agent_id_.empty()) {
       for (const auto& t : teams_) w_.agent_offline(t, agent_id_);
       for (const auto& k : hub_keys()) w_.signals().remove(k, this);
@@ -111,6 +124,23 @@ class agent_bridge : public ws_handler, public live_listener, public std::enable
     return keys;
   }
 
+  // The team, customer and channel kind of a conversation this agent may
+  // see; nothing when it is unknown or another team's (counted as `forbidden`).
+  struct conversation_facts {
+    std::string team, customer, kind;
+  };
+  awaitable<std::optional<conversation_facts>> visible(const std::string& conv, const char* forbidden) {
+    auto r = co_await w_.core().redis.exec(
+        store::make_command("HMGET", w_.key("conv:" + conv), "team", "customer_id", "kind"));
+    if (!r || r->is_error() || r->elements.size() != 3 || r->elements[0].is_nil()) co_return std::nullopt;
+    conversation_facts facts{r->elements[0].str, r->elements[1].str, r->elements[2].str};
+    if (!admin_ && !teams_.contains(facts.team)) {
+      global_metrics().errors.inc(forbidden);
+      co_return std::nullopt;
+    }
+    co_return facts;
+  }
+
   awaitable<void> on_typing(const json& j) {
     auto conv = j.value("conv", json()).is_string() ? j["conv"].get<std::string>() : std::string{};
     bool state = j.value("state", json(true)).is_boolean() ? j.value("state", true) : true;
@@ -121,19 +151,78 @@ class agent_bridge : public ws_handler, public live_listener, public std::enable
     if (!state && last == 0) co_return;
     last = state ? now : 0;
     if (last_typing_.size() > 64) last_typing_.clear();
-    auto r = co_await w_.core().redis.exec(
-        store::make_command("HMGET", w_.key("conv:" + conv), "team", "customer_id", "kind"));
-    if (!r || r->is_error() || r->elements.size() != 3 || r->elements[0].is_nil()) co_return;
-    const auto& team = r->elements[0].str;
-    if (!admin_ && !teams_.contains(team)) {
-      global_metrics().errors.inc("webchat_typing_forbidden");
-      co_return;
-    }
+    auto facts = co_await visible(conv, "webchat_typing_forbidden");
+    if (!facts) co_return;
     json frame = {{"type", "typing"}, {"conv", conv},   {"who", "agent"},
                   {"agent_id", agent_id_}, {"name", name_}, {"state", state}};
     // Only a web chat customer sees it; on other channels only the agents do.
-    auto customer = r->elements[2].str == "webchat" ? r->elements[1].str : std::string();
-    co_await w_.publish_signal(team, conv, customer, frame);
+    // (Named arguments: GCC 12 mishandles temporaries inside co_await.)
+    auto customer = facts->kind == "webchat" ? facts->customer : std::string();
+    co_await w_.publish_signal(facts->team, conv, customer, frame);
+  }
+
+  json viewing_frame(const std::string& conv, bool state) const {
+    return {{"type", "viewing"}, {"conv", conv}, {"agent_id", agent_id_}, {"name", name_}, {"state", state}};
+  }
+
+  // The conversation this session shows: one at a time, refreshed by the
+  // console; a refresh sooner than viewing_interval_ms after the last is
+  // dropped. Opening another one ends the first. The viewers of a
+  // conversation are listed in `viewing:<conv>` (a zset, agent -> until), so
+  // that an agent who opens it learns at once who is already there.
+  awaitable<void> on_viewing(const json& j) {
+    auto conv = j.find("conv");
+    auto state = j.find("state");
+    if (conv == j.end() || !conv->is_string() || conv->get_ref<const std::string&>().empty() || conv->size() > 128 ||
+        state == j.end() || !state->is_boolean()) {
+      global_metrics().errors.inc("ws_bad_viewing");
+      peer_->real_->send(frame_of(error_frame("bad_frame", "viewing: conv and state (true or false) are required")));
+      co_return;
+    }
+    const auto id = conv->get<std::string>();
+    const bool on = state->get<bool>();
+    const auto now = webchat_now_ms();
+    if (!on && id != viewing_) co_return;  // not what this session shows
+    const bool refresh = on && id == viewing_;
+    if (refresh && now - viewing_since_ < viewing_interval_ms) co_return;
+    if (!viewing_.empty() && !refresh) {  // ended, or another conversation opened
+      auto ended = viewing_frame(std::exchange(viewing_, std::string()), false);
+      co_await end_viewing(w_, viewing_team_, std::move(ended));
+    }
+    if (!on) co_return;
+    if (!refresh) {
+      auto facts = co_await visible(id, "ws_viewing_forbidden");
+      if (!facts) co_return;
+      viewing_team_ = facts->team;
+    }
+    viewing_ = id;
+    viewing_since_ = now;
+    const auto key = w_.key("viewing:" + id);
+    std::vector<std::vector<std::string>> commands;
+    commands.push_back(store::make_command("ZREMRANGEBYSCORE", key, "-inf", std::to_string(now)));
+    commands.push_back(store::make_command("ZADD", key, std::to_string(now + viewing_lapse_ms), agent_id_));
+    commands.push_back(store::make_command("PEXPIRE", key, std::to_string(viewing_lapse_ms)));
+    commands.push_back(store::make_command("ZRANGE", key, "0", "-1"));
+    auto listed = co_await w_.core().redis.exec_pipeline(std::move(commands));
+    if (!refresh && listed && listed->size() == 4) {
+      for (const auto& other : (*listed)[3].elements)
+        if (other.str != agent_id_)  // the console names them from the agent directory
+          peer_->real_->send(frame_of({{"type", "viewing"}, {"conv", id}, {"agent_id", other.str}, {"state", true}}));
+    }
+    auto started = viewing_frame(id, true);
+    co_await publish_viewing(w_, viewing_team_, std::move(started));
+  }
+
+  // To the team's agents only, never a customer. Static, with their own
+  // copies: they may outlive the session (on_closed).
+  static awaitable<void> publish_viewing(webchat_service& w, std::string team, json frame) {
+    const std::string conv = frame["conv"], no_customer;
+    co_await w.publish_signal(team, conv, no_customer, frame);
+  }
+  static awaitable<void> end_viewing(webchat_service& w, std::string team, json frame) {
+    const std::string conv = frame["conv"], agent = frame["agent_id"];
+    co_await w.core().redis.exec(store::make_command("ZREM", w.key("viewing:" + conv), agent));
+    co_await publish_viewing(w, std::move(team), std::move(frame));
   }
 
   webchat_service& w_;
@@ -143,6 +232,8 @@ class agent_bridge : public ws_handler, public live_listener, public std::enable
   std::set<std::string> teams_;
   bool admin_ = false;
   std::map<std::string, std::int64_t> last_typing_;
+  std::string viewing_, viewing_team_;  // the conversation this session shows, and its team
+  std::int64_t viewing_since_ = 0;      // when "viewing" was last relayed
 };
 
 void bridge_peer::send(std::shared_ptr<const std::string> frame) {

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { API_KEY, Pasokh, RedisServer, apiCall, defaultConfig, freePort, postMessage } from '../support/harness.mjs';
 import { consoleErrors, launchBrowser, pageSet } from './browser.mjs';
-import { LAPSE_MS } from '../../web/console/js/typing.js';
+import { LAPSE_MS, VIEW_LAPSE_MS } from '../../web/console/js/typing.js';
 
 const T = { timeout: 90_000 };
 const WAIT = 10_000;
@@ -715,5 +715,30 @@ test('two agents in one conversation: each sees the other replying, across insta
   await stored(maryam, 'Your washing machine').waitFor({ timeout: WAIT });
   await maryam.waitForSelector('#typing-line', { state: 'hidden', timeout: SOON });
   assert.deepEqual(consoleErrors(ali), []);
+  assert.deepEqual(consoleErrors(maryam), []);
+});
+
+test('two agents see each other viewing a conversation, across instances; opening another one or closing the tab ends it at once', T, async () => {
+  const { conversation_id: conv } = await customerWrites('My dryer was delivered with a dent', { id: 'c-viewing', name: 'Vahid Viewing' });
+  const { conversation_id: other } = await customerWrites('Where is my invoice?', { id: 'c-viewing-2', name: 'Nazanin Other' });
+  const [ali, maryam] = await Promise.all([
+    openConsole('ali', 'ali-secret-1', { hash: `#/c/${conv}` }),
+    openConsole('maryam', 'maryam-secret-2', { via: gw2, hash: `#/c/${conv}` }),
+  ]);
+  const viewing = (page, who) => page.locator('#viewers', { hasText: `${who} is also viewing this conversation.` });
+  await viewing(maryam, 'Ali').waitFor({ timeout: WAIT });
+  await viewing(ali, 'Maryam').waitFor({ timeout: WAIT });
+  assert.ok(await maryam.isHidden('#typing-line'), 'viewing is not replying: no warning');
+
+  // Each "ends" below must happen well before a viewer would lapse on its own.
+  const SOON = 3000;
+  assert.ok(VIEW_LAPSE_MS >= 2 * SOON);
+  await ali.evaluate((id) => { location.hash = `#/c/${id}`; }, other);
+  await maryam.waitForSelector('#viewers', { state: 'hidden', timeout: SOON });
+  await ali.evaluate((id) => { location.hash = `#/c/${id}`; }, conv);
+  await viewing(maryam, 'Ali').waitFor({ timeout: SOON });
+  assert.deepEqual(consoleErrors(ali), []);
+  await ali.close();
+  await maryam.waitForSelector('#viewers', { state: 'hidden', timeout: SOON });
   assert.deepEqual(consoleErrors(maryam), []);
 });

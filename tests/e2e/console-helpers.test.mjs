@@ -10,7 +10,9 @@ import { snoozeUntil } from '../../web/console/js/views/actions.js';
 import { agentChanges } from '../../web/console/js/views/admin.js';
 import { campaignBody, campaignSummary, previewSummary } from '../../web/console/js/views/campaigns.js';
 import { channelNameBesideIcon, formatDateTime } from '../../web/console/js/views/dom.js';
-import { LAPSE_MS, REFRESH_MS, TypingBoard, TypingSender, typingLine } from '../../web/console/js/typing.js';
+import {
+  LAPSE_MS, REFRESH_MS, TypingBoard, TypingSender, VIEW_LAPSE_MS, VIEW_REFRESH_MS, ViewingSender, typingLine, viewersLine,
+} from '../../web/console/js/typing.js';
 
 const canned = [
   { id: 'cr_1', shortcut: 'warranty', title: 'Warranty period', text: 'Your warranty lasts 2 years.' },
@@ -175,4 +177,47 @@ test('typing: the agent\'s own, throttled, stopped on send, on an empty box and 
   online = true;
   sender.input('cv_3', 'xy');
   assert.deepEqual(sent.at(-1), { type: 'typing', conv: 'cv_3', state: true });
+});
+
+test('viewing: who else has the conversation open, until they leave or their refreshes stop', () => {
+  let now = 2_000_000;
+  const viewing = new TypingBoard(() => now, VIEW_LAPSE_MS);
+  const line = (conv) => viewersLine(viewing.typing(conv), (id) => ({ ag_2: 'Reza' })[id]);
+  assert.equal(line('cv_1'), null);
+  viewing.onFrame({ type: 'viewing', conv: 'cv_1', agent_id: 'ag_1', name: 'Sara', state: true });
+  viewing.onFrame({ type: 'viewing', conv: 'cv_1', agent_id: 'ag_2', state: true });
+  assert.equal(line('cv_1'), 'Sara and Reza are also viewing this conversation.');
+  assert.equal(line('cv_2'), null);
+  // Reza moves on; Sara's refreshes stop and she lapses after VIEW_LAPSE_MS.
+  viewing.onFrame({ type: 'viewing', conv: 'cv_1', agent_id: 'ag_2', state: false });
+  assert.equal(line('cv_1'), 'Sara is also viewing this conversation.');
+  now += VIEW_LAPSE_MS - 1;
+  assert.ok(line('cv_1'));
+  now += 1;
+  assert.equal(line('cv_1'), null);
+});
+
+test('viewing: the agent\'s own, refreshed while it stays, ended on another conversation or none', () => {
+  let now = 7_000_000;
+  const sent = [];
+  const sender = new ViewingSender((f) => { sent.push(f); return true; }, () => now);
+  sender.update('cv_1');
+  sender.update('cv_1');
+  assert.deepEqual(sent, [{ type: 'viewing', conv: 'cv_1', state: true }]);
+  now += VIEW_REFRESH_MS;
+  sender.update('cv_1');
+  assert.equal(sent.length, 2, 'refreshed');
+  assert.ok(VIEW_LAPSE_MS > 2 * VIEW_REFRESH_MS, 'one lost refresh does not end it for the others');
+  sender.update('cv_2');
+  sender.update(null);
+  assert.deepEqual(sent.slice(2), [
+    { type: 'viewing', conv: 'cv_1', state: false },
+    { type: 'viewing', conv: 'cv_2', state: true },
+    { type: 'viewing', conv: 'cv_2', state: false },
+  ]);
+  // A new connection: the next update goes at once, without an "off" for the old one.
+  sender.update('cv_3');
+  sender.forget();
+  sender.update('cv_3');
+  assert.deepEqual(sent.slice(-2), [{ type: 'viewing', conv: 'cv_3', state: true }, { type: 'viewing', conv: 'cv_3', state: true }]);
 });

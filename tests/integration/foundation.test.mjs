@@ -280,6 +280,41 @@ test('read marks follow an agent across sessions and instances, forwards only; a
   await laptop.close();
 });
 
+test('agents see who else has a conversation open, across instances and only in its team; closing ends it; a bad frame is refused', async () => {
+  await gw.createAgent('reza', 'reza-secret-2', { name: 'Reza' });
+  await gw.createAgent('vida', 'vida-secret-3', { name: 'Vida', team: 'vip' });
+  const posted = await postMessage(gw, { message_id: uid(), customer: { id: newCustomer() }, text: 'Is my oven still under warranty?' });
+  const conv = posted.json.conversation_id;
+  const second = await new Pasokh(defaultConfig(redis)).start();
+  try {
+    const sara = await agentSocket(gw, await token());
+    const reza = await agentSocket(second, (await login(second, 'reza', 'reza-secret-2')).json.token);
+    const vida = await agentSocket(gw, (await login(gw, 'vida', 'vida-secret-3')).json.token);
+    sara.send({ type: 'viewing', conv, state: true });
+    const shown = await reza.next((f) => f.type === 'viewing');
+    assert.deepEqual([shown.conv, shown.agent_id, shown.name, shown.state], [conv, 'ag_sara', 'Sara', true]);
+    // Reza opens it too: he learns at once that Sara is there, and she learns of him.
+    reza.send({ type: 'viewing', conv, state: true });
+    const listed = await reza.next((f) => f.type === 'viewing');
+    assert.deepEqual([listed.conv, listed.agent_id, listed.state], [conv, 'ag_sara', true]);
+    assert.equal((await sara.next((f) => f.type === 'viewing')).agent_id, 'ag_reza');
+    // Closing the console ends it for the others at once, not when refreshes stop.
+    await sara.close();
+    const ended = await reza.next((f) => f.type === 'viewing');
+    assert.deepEqual([ended.conv, ended.agent_id, ended.state], [conv, 'ag_sara', false]);
+    assert.ok(!vida.frames.some((f) => f.type === 'viewing'), 'another team does not see it');
+
+    const before = await metric(second, 'pasokh_errors_total{kind="ws_bad_viewing"}');
+    reza.send({ type: 'viewing', conv });
+    assert.equal((await reza.next((f) => f.type === 'error')).code, 'bad_frame');
+    assert.equal(await metric(second, 'pasokh_errors_total{kind="ws_bad_viewing"}'), before + 1);
+    await reza.close();
+    await vida.close();
+  } finally {
+    await second.cleanup();
+  }
+});
+
 test('ingest answers 503 while Redis is down and recovers by itself', async () => {
   await redis.stop();
   const down = await postMessage(gw, { message_id: uid(), customer: { id: newCustomer() }, text: 'lost?' });

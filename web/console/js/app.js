@@ -4,7 +4,9 @@ import { agentSocketUrl, api, logout, routing, session } from './api.js';
 import { AgentSocket } from './socket.js';
 import { ConsoleState, SNAPSHOT_PAGE } from './store/state.js';
 import { Notifier } from './notify.js';
-import { TypingBoard, TypingSender, typingLine } from './typing.js';
+import {
+  TypingBoard, TypingSender, VIEW_LAPSE_MS, VIEW_REFRESH_MS, ViewingSender, typingLine, viewersLine,
+} from './typing.js';
 import { mountLogin } from './views/login.js';
 import { mountInbox } from './views/inbox.js';
 import { mountSearch } from './views/search.js';
@@ -27,6 +29,8 @@ let socket = null;
 let current = null; // the login session
 const typingBoard = new TypingBoard();
 const typingSender = new TypingSender((frame) => !!socket?.send(frame));
+const viewingBoard = new TypingBoard(undefined, VIEW_LAPSE_MS); // other agents with a conversation open
+const viewingSender = new ViewingSender((frame) => !!socket?.send(frame));
 let typingTimer = 0;
 let cannedList = [];
 
@@ -79,6 +83,7 @@ const conversation = mountConversation(state, {
   canned: () => cannedList,
   onTyping: (conv, text) => typingSender.input(conv, text),
   typing: (conv) => typingLine(typingBoard.typing(conv), (id) => state.agentNames.get(id)),
+  viewers: (conv) => viewersLine(viewingBoard.typing(conv), (id) => state.agentNames.get(id)),
 });
 const customerPanel = mountCustomer(state, {
   onSelect: (id) => select(id, { focus: false }),
@@ -155,10 +160,18 @@ function select(id, { focus = false } = {}) {
   if (location.hash !== hash) history.replaceState(null, '', hash || location.pathname + location.search);
   if (id) { ensureHistory(id); ensureCustomer(id); }
   if (focus && id) queueMicrotask(() => { if (!$('#reply-text').disabled) conversation.focusReply(); });
+  showViewing();
 }
+
+// Tells the other agents which conversation is on screen (none while the tab is hidden).
+function showViewing() {
+  viewingSender.update(document.hidden ? null : state.selected);
+}
+setInterval(showViewing, VIEW_REFRESH_MS);
 
 window.addEventListener('hashchange', () => { if (current) select(hashConversation()); });
 document.addEventListener('visibilitychange', () => {
+  showViewing();
   if (document.hidden) return;
   if (state.selected) state.markRead(state.selected);
   // Back to the tab while waiting out a long backoff: try at once.
@@ -315,6 +328,8 @@ function onWelcome(f) {
   for (const p of state.unsent()) sendPending(p);
   if (state.selected) ensureHistory(state.selected);
   for (const id of state.related) ensureHistory(id);
+  viewingSender.forget();
+  showViewing();
   render();
 }
 
@@ -355,9 +370,9 @@ function onPresence(f) {
   render();
 }
 
-// Someone is typing (or stopped); the line goes when their refreshes stop.
+// Someone is typing or viewing (or stopped); the line goes when their refreshes stop.
 function onTyping(f) {
-  typingBoard.onFrame(f);
+  (f.type === 'viewing' ? viewingBoard : typingBoard).onFrame(f);
   showTyping();
 }
 
@@ -365,8 +380,8 @@ function onTyping(f) {
 function showTyping() {
   conversation.renderTyping();
   clearTimeout(typingTimer);
-  const lapse = typingBoard.nextLapse();
-  if (lapse != null) typingTimer = setTimeout(showTyping, lapse + 50);
+  const lapses = [typingBoard.nextLapse(), viewingBoard.nextLapse()].filter((l) => l != null);
+  if (lapses.length) typingTimer = setTimeout(showTyping, Math.min(...lapses) + 50);
 }
 
 function onError(f) {
@@ -413,7 +428,7 @@ function onFrame(f) {
       break;
     case 'error': if (!settle(f)) onError(f); break;
     case 'presence': onPresence(f); break;
-    case 'typing': onTyping(f); break;
+    case 'typing': case 'viewing': onTyping(f); break;
     case 'read': state.applyReadMarks({ [f.conv]: f.at }); break; // sent to this agent's sessions only
     // Another agent changed a customer file: refresh it if we hold it.
     case 'customer':
@@ -452,6 +467,7 @@ function start(s) {
 
 function stop(message = '') {
   typingSender.stop();
+  viewingSender.stop();
   socket?.stop();
   socket = null;
   wantedPresence = '';

@@ -1,24 +1,29 @@
-// Typing, both ways.
+// Typing and viewing, both ways.
 // In: who is writing in which conversation, from the socket's typing frames:
 // a web chat customer, or another agent (then two replies may cross, and the
-// console warns). An entry lapses when its refreshes stop.
+// console warns); and which other agents have it open, from viewing frames.
+// An entry lapses when its refreshes stop.
 // Out: the agent's own typing in the reply box, at most one "typing" frame per
 // REFRESH_MS while the box holds text, and one "stopped" when it empties, the
-// reply goes, or the agent moves to another conversation.
+// reply goes, or the agent moves to another conversation; the same for the
+// conversation on screen ("viewing"), every VIEW_REFRESH_MS.
 
 export const REFRESH_MS = 2000; // the server drops refreshes closer than this
 export const LAPSE_MS = 6000;   // no refresh for this long: they stopped
+export const VIEW_REFRESH_MS = 10_000; // the server drops refreshes closer than 5 s
+export const VIEW_LAPSE_MS = 25_000;
 
 export class TypingBoard {
-  constructor(now = () => Date.now()) {
+  constructor(now = () => Date.now(), lapseMs = LAPSE_MS) {
     this.now = now;
+    this.lapseMs = lapseMs;
     this.byConv = new Map(); // conv -> Map(key -> { who, name, agentId, at })
   }
 
-  // A typing frame from the server.
+  // A typing (or viewing: always an agent's) frame from the server.
   onFrame(f) {
     if (typeof f.conv !== 'string') return;
-    const agent = f.who === 'agent';
+    const agent = f.who === 'agent' || f.type === 'viewing';
     const key = agent ? `agent:${f.agent_id ?? ''}` : 'customer';
     const entries = this.byConv.get(f.conv) ?? new Map();
     if (f.state) entries.set(key, { who: agent ? 'agent' : 'customer', name: f.name ?? '', agentId: f.agent_id ?? '', at: this.now() });
@@ -47,17 +52,19 @@ export class TypingBoard {
     this.prune();
     let first = Infinity;
     for (const entries of this.byConv.values()) for (const e of entries.values()) first = Math.min(first, e.at);
-    return first === Infinity ? null : first + LAPSE_MS - this.now();
+    return first === Infinity ? null : first + this.lapseMs - this.now();
   }
 
   prune() {
-    const since = this.now() - LAPSE_MS;
+    const since = this.now() - this.lapseMs;
     for (const [conv, entries] of this.byConv) {
       for (const [key, e] of entries) if (e.at <= since) entries.delete(key);
       if (!entries.size) this.byConv.delete(conv);
     }
   }
 }
+
+const together = (who) => (who.length === 1 ? who[0] : `${who.slice(0, -1).join(', ')} and ${who.at(-1)}`);
 
 // The line under the messages: { text, warn } or null. `names(id)` gives an
 // agent's name when the frame had none.
@@ -66,36 +73,62 @@ export function typingLine(list, names = () => '') {
   const agents = list.filter((e) => e.who === 'agent').map((e) => e.name || names(e.agentId) || 'Another agent');
   const parts = [];
   if (list.some((e) => e.who === 'customer')) parts.push('The customer is typing…');
-  if (agents.length) {
-    const who = agents.length === 1 ? agents[0] : `${agents.slice(0, -1).join(', ')} and ${agents.at(-1)}`;
-    parts.push(`${who} ${agents.length === 1 ? 'is' : 'are'} also replying here.`);
-  }
+  if (agents.length) parts.push(`${together(agents)} ${agents.length === 1 ? 'is' : 'are'} also replying here.`);
   return { text: parts.join(' '), warn: agents.length > 0 };
 }
 
-// The agent's own typing. `send(frame)` answers false when offline.
-export class TypingSender {
-  constructor(send, now = () => Date.now()) {
+// The line under the conversation's title: the other agents who have it open
+// (a viewing board's entries), or null.
+export function viewersLine(viewers, names = () => '') {
+  if (!viewers.length) return null;
+  const who = viewers.map((e) => e.name || names(e.agentId) || 'Another agent');
+  return `${together(who)} ${who.length === 1 ? 'is' : 'are'} also viewing this conversation.`;
+}
+
+// A signal of the agent's own, for one conversation at a time: "on" when it
+// starts, again every `refreshMs` while it lasts, "off" when it ends or moves
+// to another conversation. `send(frame)` answers false when offline.
+class SignalSender {
+  constructor(type, refreshMs, send, now) {
+    this.type = type;
+    this.refreshMs = refreshMs;
     this.send = send;
     this.now = now;
-    this.conv = null; // where "typing" was last sent
+    this.conv = null; // where "on" was last sent
     this.sentAt = 0;
   }
 
-  // The reply box of `conv` holds `text` now.
-  input(conv, text) {
+  // The signal holds for `conv` now (null: for none).
+  update(conv) {
     if (conv !== this.conv) this.stop();
-    if (!conv || !text.trim()) { this.stop(); return; }
-    if (this.conv === conv && this.now() - this.sentAt < REFRESH_MS) return;
-    if (this.send({ type: 'typing', conv, state: true })) {
+    if (!conv) return;
+    if (this.conv === conv && this.now() - this.sentAt < this.refreshMs) return;
+    if (this.send({ type: this.type, conv, state: true })) {
       this.conv = conv;
       this.sentAt = this.now();
     }
   }
 
   stop() {
-    if (this.conv) this.send({ type: 'typing', conv: this.conv, state: false });
+    if (this.conv) this.send({ type: this.type, conv: this.conv, state: false });
+    this.forget();
+  }
+
+  // A new connection knows nothing of what the last one sent.
+  forget() {
     this.conv = null;
     this.sentAt = 0;
   }
+}
+
+// The agent's own typing: a reply box of `conv` that holds `text`.
+export class TypingSender extends SignalSender {
+  constructor(send, now = () => Date.now()) { super('typing', REFRESH_MS, send, now); }
+  input(conv, text) { this.update(text.trim() ? conv : null); }
+}
+
+// The conversation on the agent's screen: update(conv), null when none is
+// shown or the tab is hidden.
+export class ViewingSender extends SignalSender {
+  constructor(send, now = () => Date.now()) { super('viewing', VIEW_REFRESH_MS, send, now); }
 }

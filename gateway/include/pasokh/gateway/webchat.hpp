@@ -145,4 +145,10 @@ std::int64_t webchat_now_ms();
 // per conversation in this many ms.
 constexpr std::int64_t typing_interval_ms = 2000;
 
+// Viewing signals: a refresh sooner than this after the last one is dropped
+// (the console refreshes every VIEW_REFRESH_MS, web/console/js/typing.js),
+// and a viewer not refreshed for viewing_lapse_ms is gone (VIEW_LAPSE_MS).
+constexpr std::int64_t viewing_interval_ms = 5000;
+constexpr std::int64_t viewing_lapse_ms = 25000;
+
 }  // namespace pasokh::gateway

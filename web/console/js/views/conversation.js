@@ -150,6 +150,7 @@ export function mountConversation(state, handlers) {
   const status = $('#conv-loading');
   const closedNote = $('#reply-closed');
   const typingLine = $('#typing-line');
+  const viewers = $('#viewers');
   const labels = $('#conv-labels');
   const labelForm = $('#label-form');
   const labelInput = $('#label-input');
@@ -283,12 +284,15 @@ export function mountConversation(state, handlers) {
   }
 
   // The customer typing, or another agent replying too (a warning: two
-  // answers may cross).
+  // answers may cross); and who else has the conversation open.
   function renderTyping() {
     const line = handlers.typing?.(shown) ?? null;
     typingLine.hidden = !line;
     typingLine.textContent = line?.text ?? '';
     typingLine.classList.toggle('warn', !!line?.warn);
+    const others = handlers.viewers?.(shown) ?? null;
+    viewers.hidden = !others;
+    viewers.textContent = others ?? '';
   }
 
   return { render, renderTyping, focusReply: () => composer.focus(), get shown() { return shown; } };
