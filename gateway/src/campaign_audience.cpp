@@ -20,6 +20,29 @@ using nlohmann::json;
 
 constexpr std::int64_t preview_batch = 100;  // customer files per script call (campaign_api.cpp: measured)
 constexpr std::size_t preview_samples = 5;
+constexpr std::int64_t forecast_days = 30;  // a recurring campaign's preview also counts the days ahead
+
+using plans = std::vector<std::pair<std::string, std::string>>;  // { outcome, channel } per customer
+
+// The customers of items grouped by customer, once each, in order.
+template <class Item>
+std::vector<std::string> customers_of(const std::vector<Item>& items) {
+  std::vector<std::string> who;
+  for (const auto& m : items)
+    if (who.empty() || who.back() != m.customer) who.push_back(m.customer);
+  return who;
+}
+
+// Calls each(item, plan) with the plan for the item's customer (`planned`
+// answers customers_of(items), in order).
+template <class Item, class Each>
+void with_plans(const std::vector<Item>& items, const plans& planned, Each each) {
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0 && items[i].customer != items[i - 1].customer) ++k;
+    each(items[i], planned[k]);
+  }
+}
 
 customer_facts facts_of(const std::vector<store::reply>& fields, const std::vector<store::reply>* purchases) {
   customer_facts facts;
@@ -39,7 +62,7 @@ customer_facts facts_of(const std::vector<store::reply>& fields, const std::vect
 }
 
 // campaign.lua "preview": { outcome, channel } per customer, in order.
-awaitable<std::optional<std::vector<std::pair<std::string, std::string>>>> plan_sends(
+awaitable<std::optional<plans>> plan_sends(
     services& s, const definition& d, const std::string& channels, const std::vector<std::string>& customers) {
   auto args = store::make_command(s.cfg.redis.prefix, "preview", std::to_string(routing::now_ms()), channels,
                                   d.who.channels.empty() ? "0" : "1",
@@ -48,7 +71,7 @@ awaitable<std::optional<std::vector<std::pair<std::string, std::string>>>> plan_
   args.insert(args.end(), customers.begin(), customers.end());
   auto r = co_await s.redis.eval(routing::script(lua::campaign), store::make_command(), std::move(args));
   if (!r || r->is_error() || r->elements.size() != customers.size()) co_return std::nullopt;
-  std::vector<std::pair<std::string, std::string>> out;
+  plans out;
   for (const auto& e : r->elements)
     out.emplace_back(e.elements.empty() ? "" : e.elements[0].str, e.elements.size() > 1 ? e.elements[1].str : "");
   co_return out;
@@ -74,7 +97,7 @@ awaitable<std::optional<std::int64_t>> customer_count(services& s) {
 }
 
 awaitable<std::optional<std::vector<planned_message>>> messages_due(services& s, const definition& d, std::int64_t from,
-                                                                    std::int64_t to) {
+                                                                    std::int64_t to, std::vector<upcoming_message>* upcoming) {
   const bool purchases = d.kind == "follow_up" || d.kind == "warranty_ending" || !d.who.products.empty();
   std::vector<std::vector<std::string>> cmds;
   for (auto i = from + 1; i <= to; ++i) {
@@ -100,6 +123,9 @@ awaitable<std::optional<std::vector<planned_message>>> messages_due(services& s,
           m.template_params.push_back(render(param, d, facts, t, m.language));
       out.push_back(std::move(m));
     }
+    if (upcoming)
+      for (const auto& t : targets_between(d, facts, today + 1, today + forecast_days, today))
+        upcoming->push_back({facts.id, t.day});
   }
   co_return out;
 }
@@ -109,52 +135,58 @@ awaitable<std::optional<json>> preview(services& s, const definition& d, std::ch
   if (!total) co_return std::nullopt;
   const auto channels = channels_for(s.cfg, d);
   const auto deadline = std::chrono::steady_clock::now() + budget;
-  std::int64_t looked_at = 0, messages = 0, customers = 0;
-  std::map<std::string, std::int64_t> by_channel, skipped;
+  const bool every_day = recurring(d);
+  std::int64_t looked_at = 0, messages = 0, customers = 0, upcoming_messages = 0;
+  std::map<std::string, std::int64_t> by_channel, skipped, upcoming_by_day;
   json samples = json::array();
   while (looked_at < *total && std::chrono::steady_clock::now() < deadline) {
     const auto to = std::min(*total, looked_at + preview_batch);
-    auto due = co_await messages_due(s, d, looked_at, to);
+    std::vector<upcoming_message> upcoming;
+    auto due = co_await messages_due(s, d, looked_at, to, every_day ? &upcoming : nullptr);
     if (!due) co_return std::nullopt;
+    looked_at = to;
     // The plan depends on the customer only (a purchase campaign may have
     // several messages for one): each customer is planned once.
-    std::vector<std::string> who;
-    for (const auto& m : *due)
-      if (who.empty() || who.back() != m.customer) who.push_back(m.customer);
-    if (who.empty()) {
-      looked_at = to;
-      continue;
+    if (!due->empty()) {
+      auto planned = co_await plan_sends(s, d, channels, customers_of(*due));
+      if (!planned) co_return std::nullopt;
+      for (const auto& plan : *planned)
+        if (plan.first == "queued") ++customers;
+      with_plans(*due, *planned, [&](const planned_message& m, const auto& plan) {
+        const auto& [outcome, channel] = plan;
+        if (outcome == "not_audience") return;  // not on the campaign's channels
+        if (outcome != "queued") {
+          ++skipped[outcome.starts_with("skipped_") ? outcome.substr(8) : outcome];
+          return;
+        }
+        ++messages;
+        ++by_channel[channel];
+        if (samples.size() < preview_samples)
+          samples.push_back({{"customer_id", m.customer}, {"name", m.name}, {"channel", channel},
+                             {"language", m.language}, {"text", m.text}});
+      });
     }
-    auto plans = co_await plan_sends(s, d, channels, who);
-    if (!plans) co_return std::nullopt;
-    for (const auto& plan : *plans)
-      if (plan.first == "queued") ++customers;
-    std::size_t k = 0;  // the messages come grouped by customer, in the order of `who`
-    for (std::size_t i = 0; i < due->size(); ++i) {
-      const auto& m = (*due)[i];
-      if (i > 0 && m.customer != (*due)[i - 1].customer) ++k;
-      const auto& [outcome, channel] = (*plans)[k];
-      if (outcome == "not_audience") continue;  // not on the campaign's channels
-      if (outcome != "queued") {
-        ++skipped[outcome.starts_with("skipped_") ? outcome.substr(8) : outcome];
-        continue;
-      }
-      ++messages;
-      ++by_channel[channel];
-      if (samples.size() < preview_samples)
-        samples.push_back({{"customer_id", m.customer}, {"name", m.name}, {"channel", channel},
-                           {"language", m.language}, {"text", m.text}});
+    // The days ahead, as the customers' files and opt-outs stand now.
+    if (!upcoming.empty()) {
+      auto planned = co_await plan_sends(s, d, channels, customers_of(upcoming));
+      if (!planned) co_return std::nullopt;
+      with_plans(upcoming, *planned, [&](const upcoming_message& m, const auto& plan) {
+        if (plan.first != "queued") return;
+        ++upcoming_messages;
+        ++upcoming_by_day[date_string(m.day)];
+      });
     }
-    looked_at = to;
   }
-  co_return json{{"messages", messages},
-                 {"customers", customers},
-                 {"by_channel", by_channel},
-                 {"skipped", skipped},
-                 {"samples", samples},
-                 {"files_looked_at", looked_at},
-                 {"files_total", *total},
-                 {"complete", looked_at >= *total}};
+  json answer{{"messages", messages},
+              {"customers", customers},
+              {"by_channel", by_channel},
+              {"skipped", skipped},
+              {"samples", samples},
+              {"files_looked_at", looked_at},
+              {"files_total", *total},
+              {"complete", looked_at >= *total}};
+  if (every_day) answer["upcoming"] = {{"days", forecast_days}, {"messages", upcoming_messages}, {"by_day", upcoming_by_day}};
+  co_return answer;
 }
 
 }  // namespace pasokh::gateway::campaigns

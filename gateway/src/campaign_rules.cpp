@@ -324,52 +324,69 @@ json to_json(const definition& d) {
 
 // --- audience ------------------------------------------------------------------
 
-std::vector<target> targets_for(const definition& d, const customer_facts& c, std::int64_t today) {
-  std::vector<target> out;
-  if (!d.who.languages.empty() && !contains(d.who.languages, c.language)) return out;
-  if (!d.who.tags.empty() &&
-      std::none_of(d.who.tags.begin(), d.who.tags.end(), [&](const auto& t) { return contains(c.tags, t); }))
-    return out;
-  auto product_matches = [&](const purchase& p) {
-    if (d.who.products.empty()) return true;
-    auto have = lower_ascii(p.product);
-    return std::any_of(d.who.products.begin(), d.who.products.end(),
-                       [&](const auto& want) { return have.find(lower_ascii(want)) != std::string::npos; });
-  };
-  // Due today or within the catch-up days before it.
-  auto due = [&](std::int64_t day) { return day <= today && day > today - 1 - catch_up_days; };
+namespace {
 
-  if (d.kind == "occasion" || d.kind == "birthday") {
-    if (!d.who.products.empty() && std::none_of(c.purchases.begin(), c.purchases.end(), product_matches)) return out;
-    if (d.kind == "occasion") {
-      out.push_back({c.id, std::nullopt});
+bool in_audience(const definition& d, const customer_facts& c) {
+  if (!d.who.languages.empty() && !contains(d.who.languages, c.language)) return false;
+  return d.who.tags.empty() ||
+         std::any_of(d.who.tags.begin(), d.who.tags.end(), [&](const auto& t) { return contains(c.tags, t); });
+}
+
+bool product_matches(const definition& d, const purchase& p) {
+  if (d.who.products.empty()) return true;
+  auto have = lower_ascii(p.product);
+  return std::any_of(d.who.products.begin(), d.who.products.end(),
+                     [&](const auto& want) { return have.find(lower_ascii(want)) != std::string::npos; });
+}
+
+}  // namespace
+
+std::vector<dated_target> targets_between(const definition& d, const customer_facts& c, std::int64_t first,
+                                          std::int64_t last, std::int64_t today) {
+  std::vector<dated_target> out;
+  if (d.kind == "occasion" || !in_audience(d, c)) return out;
+  if (d.kind == "birthday") {
+    if (!d.who.products.empty() &&
+        std::none_of(c.purchases.begin(), c.purchases.end(), [&](const purchase& p) { return product_matches(d, p); }))
       return out;
-    }
     unsigned bm, bd;
     if (!month_day(c.birthday, bm, bd)) return out;
-    int y;
+    int first_year, last_year;
     unsigned m, dd;
-    routing::civil_from_days(today, y, m, dd);
-    // This year's birthday (29 February on the 28th in other years); a
-    // birthday in the last days of December is caught up in early January.
-    for (int year : {y, y - 1}) {
+    routing::civil_from_days(first, first_year, m, dd);
+    routing::civil_from_days(last, last_year, m, dd);
+    // Each year's birthday (29 February on the 28th in other years), claimed
+    // once per year.
+    for (int year = first_year; year <= last_year; ++year) {
       bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
       unsigned day = bm == 2 && bd == 29 && !leap ? 28 : bd;
-      if (due(routing::days_from_civil(year, bm, day))) {
-        out.push_back({fmt::format("{}|{}", c.id, year), std::nullopt});
-        break;
-      }
+      auto when = routing::days_from_civil(year, bm, day);
+      if (when >= first && when <= last) out.push_back({{fmt::format("{}|{}", c.id, year), std::nullopt}, when});
     }
     return out;
   }
   for (const auto& p : c.purchases) {
-    if (!product_matches(p)) continue;
+    if (!product_matches(d, p)) continue;
     auto base = parse_date(d.kind == "follow_up" ? p.purchase_date : p.warranty_end);
     if (!base) continue;
     auto day = d.kind == "follow_up" ? *base + d.days : *base - d.days;
     if (d.kind == "warranty_ending" && *base < today) continue;  // already over: too late to remind
-    if (due(day)) out.push_back({c.id + "|" + p.key, p});
+    if (day >= first && day <= last) out.push_back({{c.id + "|" + p.key, p}, day});
   }
+  return out;
+}
+
+std::vector<target> targets_for(const definition& d, const customer_facts& c, std::int64_t today) {
+  std::vector<target> out;
+  if (d.kind == "occasion") {
+    if (in_audience(d, c) &&
+        (d.who.products.empty() ||
+         std::any_of(c.purchases.begin(), c.purchases.end(), [&](const purchase& p) { return product_matches(d, p); })))
+      out.push_back({c.id, std::nullopt});
+    return out;
+  }
+  // Due today or within the catch-up days before it.
+  for (auto& t : targets_between(d, c, today - catch_up_days, today, today)) out.push_back(std::move(t.what));
   return out;
 }
 

@@ -4,24 +4,23 @@
 //    agents of the conversation's team on any channel (the console warns of
 //    two replies at once), and to the customer on web chat;
 //  - client frame {"type":"viewing","conv","state"} → relayed to the other
-//    agents of the team only (the console shows who else has it open);
+//    agents of the team only (the console shows who else has it open;
+//    agent_viewing.cpp);
 //  - server frames {"type":"typing"|"receipt","conv","who":"customer",...}
 //    from the customers of the agent's teams, and other agents' typing;
 //  - the session counts as presence for the widget's "no agent online".
 // The agent is learnt from the inner protocol's own welcome frame.
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 
 #include <atomic>
 #include <map>
 #include <optional>
 #include <set>
-#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "pasokh/gateway/agent_viewing.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/webchat.hpp"
 #include "pasokh/gateway/ws_frames.hpp"
@@ -74,10 +73,7 @@ class agent_bridge : public ws_handler, public live_listener, public std::enable
 
   void on_closed() override {
     inner_->on_closed();
-    // A closed console no longer shows the conversation.
-    if (!viewing_.empty()) {
-      net::co_spawn(peer_->executor(), end_viewing(w_, viewing_team_, viewing_frame(viewing_, false)), net::detached);
-    }
+    if (viewing_) viewing_->closed(peer_->executor());
     if (!agent_id_.empty()) {
       for (const auto& t : teams_) w_.agent_offline(t, agent_id_);
       for (const auto& k : hub_keys()) w_.signals().remove(k, this);
@@ -101,6 +97,7 @@ class agent_bridge : public ws_handler, public live_listener, public std::enable
       return false;
     }
     if (agent_id_.empty()) return false;
+    viewing_.emplace(w_, agent_id_, name_);
     for (const auto& t : teams_) w_.agent_online(t, agent_id_);
     for (const auto& k : hub_keys()) w_.signals().add(k, shared_from_this());
     return true;
@@ -124,17 +121,18 @@ class agent_bridge : public ws_handler, public live_listener, public std::enable
     return keys;
   }
 
-  // The team, customer and channel kind of a conversation this agent may
-  // see; nothing when it is unknown or another team's (counted as `forbidden`).
+  // The team, customer and channel kind of a conversation this agent may see
+  // (an admin: any; an agent: its teams' and its own); nothing when it is
+  // unknown or not the agent's (counted as `forbidden`).
   struct conversation_facts {
     std::string team, customer, kind;
   };
   awaitable<std::optional<conversation_facts>> visible(const std::string& conv, const char* forbidden) {
     auto r = co_await w_.core().redis.exec(
-        store::make_command("HMGET", w_.key("conv:" + conv), "team", "customer_id", "kind"));
-    if (!r || r->is_error() || r->elements.size() != 3 || r->elements[0].is_nil()) co_return std::nullopt;
+        store::make_command("HMGET", w_.key("conv:" + conv), "team", "customer_id", "kind", "assignee"));
+    if (!r || r->is_error() || r->elements.size() != 4 || r->elements[0].is_nil()) co_return std::nullopt;
     conversation_facts facts{r->elements[0].str, r->elements[1].str, r->elements[2].str};
-    if (!admin_ && !teams_.contains(facts.team)) {
+    if (!admin_ && !teams_.contains(facts.team) && r->elements[3].str != agent_id_) {
       global_metrics().errors.inc(forbidden);
       co_return std::nullopt;
     }
@@ -161,68 +159,14 @@ class agent_bridge : public ws_handler, public live_listener, public std::enable
     co_await w_.publish_signal(facts->team, conv, customer, frame);
   }
 
-  json viewing_frame(const std::string& conv, bool state) const {
-    return {{"type", "viewing"}, {"conv", conv}, {"agent_id", agent_id_}, {"name", name_}, {"state", state}};
-  }
-
-  // The conversation this session shows: one at a time, refreshed by the
-  // console; a refresh sooner than viewing_interval_ms after the last is
-  // dropped. Opening another one ends the first. The viewers of a
-  // conversation are listed in `viewing:<conv>` (a zset, agent -> until), so
-  // that an agent who opens it learns at once who is already there.
   awaitable<void> on_viewing(const json& j) {
-    auto conv = j.find("conv");
-    auto state = j.find("state");
-    if (conv == j.end() || !conv->is_string() || conv->get_ref<const std::string&>().empty() || conv->size() > 128 ||
-        state == j.end() || !state->is_boolean()) {
-      global_metrics().errors.inc("ws_bad_viewing");
-      peer_->real_->send(frame_of(error_frame("bad_frame", "viewing: conv and state (true or false) are required")));
-      co_return;
-    }
-    const auto id = conv->get<std::string>();
-    const bool on = state->get<bool>();
-    const auto now = webchat_now_ms();
-    if (!on && id != viewing_) co_return;  // not what this session shows
-    const bool refresh = on && id == viewing_;
-    if (refresh && now - viewing_since_ < viewing_interval_ms) co_return;
-    if (!viewing_.empty() && !refresh) {  // ended, or another conversation opened
-      auto ended = viewing_frame(std::exchange(viewing_, std::string()), false);
-      co_await end_viewing(w_, viewing_team_, std::move(ended));
-    }
-    if (!on) co_return;
-    if (!refresh) {
-      auto facts = co_await visible(id, "ws_viewing_forbidden");
-      if (!facts) co_return;
-      viewing_team_ = facts->team;
-    }
-    viewing_ = id;
-    viewing_since_ = now;
-    const auto key = w_.key("viewing:" + id);
-    std::vector<std::vector<std::string>> commands;
-    commands.push_back(store::make_command("ZREMRANGEBYSCORE", key, "-inf", std::to_string(now)));
-    commands.push_back(store::make_command("ZADD", key, std::to_string(now + viewing_lapse_ms), agent_id_));
-    commands.push_back(store::make_command("PEXPIRE", key, std::to_string(viewing_lapse_ms)));
-    commands.push_back(store::make_command("ZRANGE", key, "0", "-1"));
-    auto listed = co_await w_.core().redis.exec_pipeline(std::move(commands));
-    if (!refresh && listed && listed->size() == 4) {
-      for (const auto& other : (*listed)[3].elements)
-        if (other.str != agent_id_)  // the console names them from the agent directory
-          peer_->real_->send(frame_of({{"type", "viewing"}, {"conv", id}, {"agent_id", other.str}, {"state", true}}));
-    }
-    auto started = viewing_frame(id, true);
-    co_await publish_viewing(w_, viewing_team_, std::move(started));
-  }
-
-  // To the team's agents only, never a customer. Static, with their own
-  // copies: they may outlive the session (on_closed).
-  static awaitable<void> publish_viewing(webchat_service& w, std::string team, json frame) {
-    const std::string conv = frame["conv"], no_customer;
-    co_await w.publish_signal(team, conv, no_customer, frame);
-  }
-  static awaitable<void> end_viewing(webchat_service& w, std::string team, json frame) {
-    const std::string conv = frame["conv"], agent = frame["agent_id"];
-    co_await w.core().redis.exec(store::make_command("ZREM", w.key("viewing:" + conv), agent));
-    co_await publish_viewing(w, std::move(team), std::move(frame));
+    const agent_viewing::team_lookup team_of = [this](const std::string& conv) -> awaitable<std::optional<std::string>> {
+      auto facts = co_await visible(conv, "ws_viewing_forbidden");
+      if (!facts) co_return std::nullopt;
+      co_return facts->team;
+    };
+    const agent_viewing::reply_fn reply = [this](const json& f) { peer_->real_->send(frame_of(f)); };
+    co_await viewing_->on_frame(j, team_of, reply);
   }
 
   webchat_service& w_;
@@ -232,8 +176,7 @@ class agent_bridge : public ws_handler, public live_listener, public std::enable
   std::set<std::string> teams_;
   bool admin_ = false;
   std::map<std::string, std::int64_t> last_typing_;
-  std::string viewing_, viewing_team_;  // the conversation this session shows, and its team
-  std::int64_t viewing_since_ = 0;      // when "viewing" was last relayed
+  std::optional<agent_viewing> viewing_;  // from the welcome on
 };
 
 void bridge_peer::send(std::shared_ptr<const std::string> frame) {

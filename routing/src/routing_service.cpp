@@ -368,8 +368,9 @@ awaitable<std::int64_t> routing_service::conversations_active_last_second() {
 
 // Indexes what changed since the last tick, for at most 100 ms a tick (500 ms
 // by default), so the timers stay on time and indexing takes at most about a
-// fifth of Redis's time, in passes that each hold Redis for 1.5-3 ms at most:
-// a customer's message that arrives meanwhile waits for the pass. Under heavy
+// fifth of Redis's time, in passes that each hold Redis for about 1.5-3 ms (a
+// single long conversation more: search_pass.hpp), because a customer's
+// message that arrives meanwhile waits for the pass. Under heavy
 // live traffic (more than 1,000 open conversations with an event in the last
 // second) it does one pass of about 1 ms a tick and leaves Redis to the
 // customers: search lags and catches up later.

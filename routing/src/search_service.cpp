@@ -8,6 +8,7 @@
 
 #include "pasokh/proto/split.hpp"
 #include "pasokh/routing/lua_script.hpp"
+#include "search_pass.hpp"
 
 namespace pasokh::routing {
 
@@ -155,33 +156,6 @@ std::vector<search_service::document> search_service::dirty_documents(const std:
   return docs;
 }
 
-// At most `max_terms` terms go in one script call (it blocks Redis while it
-// runs, about 5-10 µs a term, and every customer's message waits behind it);
-// the documents left out stay dirty for the next pass. A customer file first
-// seen with a conversation is in no dirty set, so it goes exactly when its
-// conversation does. The first document always goes, however large.
-void search_service::bound_pass(std::vector<document>& docs, std::size_t max_terms) {
-  std::map<std::string, std::size_t, std::less<>> brought_terms;  // conversation -> its new file's terms
-  for (const auto& d : docs)
-    if (!d.brought_by.empty()) brought_terms[d.brought_by] += d.terms.size();
-  std::set<std::string, std::less<>> left_out;
-  std::size_t total = 0;
-  bool first = true;
-  // In order: the files a conversation brought come after every conversation.
-  std::erase_if(docs, [&](const document& d) {
-    if (!d.brought_by.empty()) return left_out.contains(d.brought_by);
-    auto brought = brought_terms.find(d.member);
-    const auto cost = d.terms.size() + (brought == brought_terms.end() ? 0 : brought->second);
-    if (!first && total + cost > max_terms) {
-      left_out.insert(d.member);
-      return true;
-    }
-    first = false;
-    total += cost;
-    return false;
-  });
-}
-
 // search.lua "index": each document's member, seq and terms, then the
 // postings grouped by term.
 std::vector<std::string> search_service::index_args(const std::vector<document>& docs) const {
@@ -241,7 +215,7 @@ awaitable<result<std::size_t>> search_service::index_pending(std::size_t max_doc
   std::size_t terms = 0;
   for (const auto& d : docs) terms += d.terms.size();
   terms_per_document_ = (terms_per_document_ + static_cast<double>(terms) / static_cast<double>(read)) / 2;
-  bound_pass(docs, max_terms);
+  bound_pass(docs, max_terms);  // search_pass.hpp
 
   auto r = co_await redis_.eval(script(lua::search), store::make_command(), index_args(docs));
   if (!r) co_return r.error();

@@ -367,3 +367,29 @@ test('WhatsApp without a template: outside the window skipped and counted, insid
   const spread = sends.at(-1).time - sends[0].time;
   assert.ok(spread >= 1000, `sent within ${spread} ms`);
 });
+
+test('a recurring campaign\'s preview also counts the next 30 days, by day, without opt-outs', async () => {
+  const gw = gwA.proc.exitCode === null ? gwA : gwB; // the one still running
+  const day = (offset) => new Date(Date.now() + offset * 86400_000).toISOString().slice(0, 10); // UTC, as configured
+  const product = `Fridge-${randomUUID().slice(0, 6)}`; // bought by these customers only
+  // Bought 7 days ago: due today. 5 days ago: due in 2 days. 40 days ago: long past.
+  // An opted-out customer's purchase, due in 3 days, is not counted.
+  const buyers = [[people.api[0], -7], [people.api[1], -5], [people.api[2], -5], [people.api[3], -40], [people.apiOut[0], -4]];
+  for (const [i, [id, offset]] of buyers.entries()) {
+    const { customer_id: cust } = await api(gw, id, 'About my fridge');
+    const r = await call(gw, 'POST', `/api/v1/customers/${cust}/purchases`,
+      [{ order_id: `F-${i}`, product, purchase_date: day(offset) }]);
+    assert.equal(r.status, 200, r.text);
+  }
+  const preview = await call(gw, 'POST', '/api/v1/admin/campaigns/preview', {
+    name: 'A week later', kind: 'follow_up', days: 7, texts: { en: 'How is your new {product}?' }, audience: { products: [product] },
+  });
+  assert.equal(preview.status, 200, preview.text);
+  assert.equal(preview.json.messages, 1);
+  assert.deepEqual(preview.json.upcoming, { days: 30, messages: 2, by_day: { [day(2)]: 2 } });
+  // An occasion is sent once: it has no days ahead.
+  const once = await call(gw, 'POST', '/api/v1/admin/campaigns/preview', {
+    name: 'Once', kind: 'occasion', occasion: 'date', date: day(0), texts: { en: 'Hello' }, audience: { products: [product] },
+  });
+  assert.equal(once.json.upcoming, undefined);
+});

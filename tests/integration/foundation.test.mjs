@@ -280,36 +280,47 @@ test('read marks follow an agent across sessions and instances, forwards only; a
   await laptop.close();
 });
 
-test('agents see who else has a conversation open, across instances and only in its team; closing ends it; a bad frame is refused', async () => {
+test('agents see who else has a conversation open: across instances, per device, only in its team; a bad frame is refused', async () => {
   await gw.createAgent('reza', 'reza-secret-2', { name: 'Reza' });
   await gw.createAgent('vida', 'vida-secret-3', { name: 'Vida', team: 'vip' });
-  const posted = await postMessage(gw, { message_id: uid(), customer: { id: newCustomer() }, text: 'Is my oven still under warranty?' });
-  const conv = posted.json.conversation_id;
+  const open = async (text) => (await postMessage(gw, { message_id: uid(), customer: { id: newCustomer() }, text })).json.conversation_id;
+  const [conv, other] = [await open('Is my oven still under warranty?'), await open('Where is my invoice?')];
   const second = await new Pasokh(defaultConfig(redis)).start();
+  const viewing = (f) => f.type === 'viewing';
   try {
-    const sara = await agentSocket(gw, await token());
+    const laptop = await agentSocket(gw, await token());
     const reza = await agentSocket(second, (await login(second, 'reza', 'reza-secret-2')).json.token);
     const vida = await agentSocket(gw, (await login(gw, 'vida', 'vida-secret-3')).json.token);
-    sara.send({ type: 'viewing', conv, state: true });
-    const shown = await reza.next((f) => f.type === 'viewing');
+    laptop.send({ type: 'viewing', conv, state: true });
+    const shown = await reza.next(viewing);
     assert.deepEqual([shown.conv, shown.agent_id, shown.name, shown.state], [conv, 'ag_sara', 'Sara', true]);
     // Reza opens it too: he learns at once that Sara is there, and she learns of him.
     reza.send({ type: 'viewing', conv, state: true });
-    const listed = await reza.next((f) => f.type === 'viewing');
+    const listed = await reza.next(viewing);
     assert.deepEqual([listed.conv, listed.agent_id, listed.state], [conv, 'ag_sara', true]);
-    assert.equal((await sara.next((f) => f.type === 'viewing')).agent_id, 'ag_reza');
-    // Closing the console ends it for the others at once, not when refreshes stop.
-    await sara.close();
-    const ended = await reza.next((f) => f.type === 'viewing');
-    assert.deepEqual([ended.conv, ended.agent_id, ended.state], [conv, 'ag_sara', false]);
-    assert.ok(!vida.frames.some((f) => f.type === 'viewing'), 'another team does not see it');
+    assert.equal((await laptop.next(viewing)).agent_id, 'ag_reza');
 
-    const before = await metric(second, 'pasokh_errors_total{kind="ws_bad_viewing"}');
-    reza.send({ type: 'viewing', conv });
-    assert.equal((await reza.next((f) => f.type === 'error')).code, 'bad_frame');
-    assert.equal(await metric(second, 'pasokh_errors_total{kind="ws_bad_viewing"}'), before + 1);
-    await reza.close();
-    await vida.close();
+    // Sara's phone shows it too, then moves on: her laptop still shows it, so Reza hears nothing of it.
+    const phone = await agentSocket(second, await token());
+    phone.send({ type: 'viewing', conv, state: true });
+    phone.send({ type: 'viewing', conv: other, state: true });
+    assert.equal((await reza.next((f) => viewing(f) && f.conv === other)).agent_id, 'ag_sara');
+    assert.ok(!reza.frames.some((f) => viewing(f) && f.conv === conv && !f.state), 'still on her laptop');
+    // Closing the laptop ends it at once, not when refreshes stop.
+    await laptop.close();
+    const ended = await reza.next((f) => viewing(f) && f.conv === conv && !f.state);
+    assert.equal(ended.agent_id, 'ag_sara');
+
+    // Another team's conversation: refused (counted once however often asked), never relayed.
+    const forbidden = () => metric(gw, 'pasokh_errors_total{kind="ws_viewing_forbidden"}');
+    const before = await forbidden();
+    vida.send({ type: 'viewing', conv, state: true });
+    vida.send({ type: 'viewing', conv, state: true });
+    vida.send({ type: 'viewing', conv });
+    assert.equal((await vida.next((f) => f.type === 'error')).code, 'bad_frame');
+    assert.equal(await forbidden(), before + 1);
+    assert.ok(!vida.frames.some(viewing) && !reza.frames.some((f) => f.agent_id === 'ag_vida'));
+    for (const socket of [phone, reza, vida]) await socket.close();
   } finally {
     await second.cleanup();
   }

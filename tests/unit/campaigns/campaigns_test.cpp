@@ -2,6 +2,8 @@
 // and time zones, definitions checked, audiences, texts and placeholders.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "pasokh/gateway/campaigns.hpp"
 
 using namespace pasokh;
@@ -182,6 +184,34 @@ TEST(Audience, BirthdayOncePerYearLeapDayOnThe28th) {
   EXPECT_EQ(jan[0].member, "cu_4|2025");
   c.birthday = "not a date";
   EXPECT_TRUE(targets_for(d, c, day("2025-06-01")).empty());
+}
+
+TEST(Audience, UpcomingDaysForTheForecast) {
+  // Birthdays across the new year: the 30 days after 20 December hold this
+  // year's 31 December and next year's 5 January, not 1 June.
+  auto d = parsed({{"name", "x"}, {"kind", "birthday"}, {"texts", {{"en", "x"}}}});
+  const auto today = day("2025-12-20");
+  for (auto [birthday, when, member] : {std::tuple{"12-31", "2025-12-31", "cu_6|2025"}, {"1990-01-05", "2026-01-05", "cu_6|2026"}}) {
+    customer_facts c{"cu_6", "", "en", birthday, {}, {}};
+    auto t = targets_between(d, c, today + 1, today + 30, today);
+    ASSERT_EQ(t.size(), 1u) << birthday;
+    EXPECT_EQ(t[0].day, day(when));
+    EXPECT_EQ(t[0].what.member, member);
+  }
+  customer_facts june{"cu_6", "", "en", "06-01", {}, {}};
+  EXPECT_TRUE(targets_between(d, june, today + 1, today + 30, today).empty());
+
+  // A follow-up per purchase on its own day; one already due today is not upcoming.
+  auto f = parsed({{"name", "x"}, {"kind", "follow_up"}, {"days", 7}, {"texts", {{"en", "x"}}}});
+  customer_facts c{"cu_7", "", "en", "", {}, {{"A|1", "A", "Phone", "1", "2025-12-13", ""}, {"B|2", "B", "Tablet", "2", "2025-12-25", ""}}};
+  auto t = targets_between(f, c, today + 1, today + 30, today);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].what.member, "cu_7|B|2");
+  EXPECT_EQ(t[0].day, day("2026-01-01"));
+
+  // An occasion is sent once, on its date: it has no forecast.
+  auto o = parsed({{"name", "x"}, {"kind", "occasion"}, {"date", "2025-12-21"}, {"texts", {{"en", "x"}}}});
+  EXPECT_TRUE(targets_between(o, c, today + 1, today + 30, today).empty());
 }
 
 TEST(Text, CustomerLanguageThenFallbackThenAny) {

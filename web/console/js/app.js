@@ -167,7 +167,7 @@ function select(id, { focus = false } = {}) {
 function showViewing() {
   viewingSender.update(document.hidden ? null : state.selected);
 }
-setInterval(showViewing, VIEW_REFRESH_MS);
+setInterval(showViewing, VIEW_REFRESH_MS / 2); // the sender refreshes every VIEW_REFRESH_MS
 
 window.addEventListener('hashchange', () => { if (current) select(hashConversation()); });
 document.addEventListener('visibilitychange', () => {
@@ -468,6 +468,8 @@ function start(s) {
 function stop(message = '') {
   typingSender.stop();
   viewingSender.stop();
+  typingBoard.clear();
+  viewingBoard.clear();
   socket?.stop();
   socket = null;
   wantedPresence = '';

@@ -11,7 +11,9 @@
 export const REFRESH_MS = 2000; // the server drops refreshes closer than this
 export const LAPSE_MS = 6000;   // no refresh for this long: they stopped
 export const VIEW_REFRESH_MS = 10_000; // the server drops refreshes closer than 5 s
-export const VIEW_LAPSE_MS = 25_000;
+// Looked at every VIEW_REFRESH_MS / 2, so a refresh goes 10-15 s after the
+// last; one lost on the way still leaves the entry alive.
+export const VIEW_LAPSE_MS = 35_000;
 
 export class TypingBoard {
   constructor(now = () => Date.now(), lapseMs = LAPSE_MS) {
@@ -53,6 +55,11 @@ export class TypingBoard {
     let first = Infinity;
     for (const entries of this.byConv.values()) for (const e of entries.values()) first = Math.min(first, e.at);
     return first === Infinity ? null : first + this.lapseMs - this.now();
+  }
+
+  // Signed out: nothing shown belongs to the next agent.
+  clear() {
+    this.byConv.clear();
   }
 
   prune() {

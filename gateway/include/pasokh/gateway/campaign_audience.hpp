@@ -34,15 +34,23 @@ std::string channels_for(const config& cfg, const definition& d);
 // How many customer files there are (ids cu_1 .. cu_N); nullopt when Redis failed.
 boost::asio::awaitable<std::optional<std::int64_t>> customer_count(services& s);
 
+// A message a recurring campaign will send on a later day.
+struct upcoming_message {
+  std::string customer;
+  std::int64_t day = 0;  // days since the epoch, in the campaigns' time zone
+};
+
 // The messages due today to the files cu_<from+1> .. cu_<to>, merged files
-// left out; nullopt when Redis failed.
-boost::asio::awaitable<std::optional<std::vector<planned_message>>> messages_due(services& s, const definition& d,
-                                                                               std::int64_t from, std::int64_t to);
+// left out; nullopt when Redis failed. With `upcoming`, also the ones due in
+// the 30 days after today.
+boost::asio::awaitable<std::optional<std::vector<planned_message>>> messages_due(
+    services& s, const definition& d, std::int64_t from, std::int64_t to, std::vector<upcoming_message>* upcoming = nullptr);
 
 // What the campaign would do now, writing nothing: how many messages it
 // sends and on which channels, who it skips and why, and a few of the
-// messages as the customers would read them. Looks at the files for at most
-// `budget`; "complete" says whether it saw them all.
+// messages as the customers would read them; for a recurring campaign also
+// "upcoming", the messages of the next 30 days by day. Looks at the files
+// for at most `budget`; "complete" says whether it saw them all.
 boost::asio::awaitable<std::optional<nlohmann::json>> preview(services& s, const definition& d,
                                                               std::chrono::milliseconds budget);
 

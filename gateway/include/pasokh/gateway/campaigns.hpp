@@ -132,6 +132,15 @@ struct target {
 constexpr int catch_up_days = 3;
 // The customer's targets today (channel and opt-out are checked in Redis).
 std::vector<target> targets_for(const definition& d, const customer_facts& c, std::int64_t today);
+// A birthday's, follow-up's or warranty reminder's targets that fall due on
+// a day in [first, last] (days since the epoch), each with its day; `today`
+// rules out warranties already over. None for an occasion.
+struct dated_target {
+  target what;
+  std::int64_t day = 0;
+};
+std::vector<dated_target> targets_between(const definition& d, const customer_facts& c, std::int64_t first,
+                                          std::int64_t last, std::int64_t today);
 
 // The text in the customer's language, else the fallback order, else any;
 // "" when the campaign has none.

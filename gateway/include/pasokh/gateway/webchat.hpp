@@ -149,6 +149,6 @@ constexpr std::int64_t typing_interval_ms = 2000;
 // (the console refreshes every VIEW_REFRESH_MS, web/console/js/typing.js),
 // and a viewer not refreshed for viewing_lapse_ms is gone (VIEW_LAPSE_MS).
 constexpr std::int64_t viewing_interval_ms = 5000;
-constexpr std::int64_t viewing_lapse_ms = 25000;
+constexpr std::int64_t viewing_lapse_ms = 35000;
 
 }  // namespace pasokh::gateway

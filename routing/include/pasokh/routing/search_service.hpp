@@ -52,7 +52,6 @@ class search_service {
   boost::asio::awaitable<boost::system::result<void>> read_customers(std::vector<document>& docs);
   std::vector<std::string> index_args(const std::vector<document>& docs) const;
   static std::vector<document> dirty_documents(const std::vector<store::reply>& sets, std::size_t max);
-  static void bound_pass(std::vector<document>& docs, std::size_t max_terms);
 
   store::redis_client& redis_;
   std::string prefix_;

@@ -56,7 +56,8 @@ export function campaignSummary(body) {
 }
 
 // What the preview found, a paragraph per line (exported for tests): the
-// messages it would send now and where, whom it skips and why, an example.
+// messages it would send now and where, whom it skips and why, the days
+// ahead of a recurring campaign, an example.
 export function previewSummary(p) {
   if (!p) return ['The audience could not be counted just now; the campaign still checks every customer when it runs.'];
   const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
@@ -67,6 +68,12 @@ export function previewSummary(p) {
   const reasons = { opted_out: 'opted out', no_channel: 'with no channel it can use', no_template: 'outside a messenger\'s 24-hour window (no template)' };
   const skipped = Object.entries(p.skipped ?? {}).map(([k, n]) => `${n} ${reasons[k] ?? k}`);
   if (skipped.length) lines.push(`Skipped: ${skipped.join(', ')}.`);
+  if (p.upcoming) {
+    const busiest = Object.entries(p.upcoming.by_day ?? {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0];
+    lines.push(p.upcoming.messages
+      ? `In the next ${p.upcoming.days} days: ${plural(p.upcoming.messages, 'more message', 'more messages')} (most on ${busiest[0]}: ${busiest[1]}), as the customer files stand now.`
+      : `In the next ${p.upcoming.days} days: no more messages, as the customer files stand now.`);
+  }
   if (!p.complete) lines.push(`Counted from the first ${p.files_looked_at} of ${p.files_total} customer files.`);
   const first = p.samples?.[0];
   if (first) lines.push(`For example, to \u2068${first.name || first.customer_id}\u2069 on ${first.channel}: “\u2068${first.text}\u2069”`);

@@ -1,0 +1,117 @@
+#include "pasokh/gateway/agent_viewing.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include <random>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/webchat.hpp"
+#include "pasokh/gateway/ws_frames.hpp"
+
+namespace pasokh::gateway {
+
+namespace net = boost::asio;
+using net::awaitable;
+using nlohmann::json;
+
+namespace {
+
+std::string agent_of(const std::string& member) { return member.substr(0, member.rfind('|')); }
+
+// To the team's agents only, never a customer.
+awaitable<void> publish(webchat_service& w, const std::string& team, const json& frame) {
+  const std::string conv = frame.at("conv"), no_customer;
+  co_await w.publish_signal(team, conv, no_customer, frame);
+}
+
+// This session no longer shows the conversation; the others hear of it
+// unless another session of the agent still shows it. Static, with its own
+// copies: it runs on after a closed session.
+awaitable<void> finish(webchat_service& w, std::string team, std::string member, json frame) {
+  const auto key = w.key("viewing:" + frame.at("conv").get<std::string>());
+  std::vector<std::vector<std::string>> commands;
+  commands.push_back(store::make_command("ZREM", key, member));
+  commands.push_back(store::make_command("ZRANGE", key, "0", "-1"));
+  auto left = co_await w.core().redis.exec_pipeline(std::move(commands));
+  if (left && left->size() == 2)
+    for (const auto& other : (*left)[1].elements)
+      if (agent_of(other.str) == agent_of(member)) co_return;
+  co_await publish(w, team, frame);
+}
+
+}  // namespace
+
+agent_viewing::agent_viewing(webchat_service& w, std::string agent_id, std::string name)
+    : w_(w), agent_id_(std::move(agent_id)), name_(std::move(name)),
+      member_(fmt::format("{}|{:016x}", agent_id_, (std::uint64_t{std::random_device{}()} << 32) | std::random_device{}())) {}
+
+json agent_viewing::frame(const std::string& conv, bool state) const {
+  return {{"type", "viewing"}, {"conv", conv}, {"agent_id", agent_id_}, {"name", name_}, {"state", state}};
+}
+
+awaitable<void> agent_viewing::end() {
+  auto ended = frame(std::exchange(shown_, std::string()), false);
+  co_await finish(w_, team_, member_, std::move(ended));
+}
+
+awaitable<void> agent_viewing::on_frame(const json& j, const team_lookup& team_of, const reply_fn& reply) {
+  auto conv = j.find("conv");
+  auto state = j.find("state");
+  const auto* id = conv != j.end() && conv->is_string() ? &conv->get_ref<const std::string&>() : nullptr;
+  if (!id || id->empty() || id->size() > 128 || state == j.end() || !state->is_boolean()) {
+    global_metrics().errors.inc("ws_bad_viewing");
+    reply(error_frame("bad_frame", "viewing: conv and state (true or false) are required"));
+    co_return;
+  }
+  const std::string wanted = *id;
+  const auto now = webchat_now_ms();
+  if (!state->get<bool>()) {
+    if (wanted == shown_) co_await end();
+    co_return;
+  }
+  if (wanted == refused_) co_return;
+  const bool refresh = wanted == shown_;
+  if (refresh && now - since_ < viewing_interval_ms) co_return;
+  // Looked up on every refresh too: a transfer moves the viewers to the new team.
+  auto team = co_await team_of(wanted);
+  if (!team) {
+    refused_ = wanted;
+    if (!shown_.empty()) co_await end();
+    co_return;
+  }
+  if (!shown_.empty() && (!refresh || *team != team_)) co_await end();
+  const bool opened = shown_.empty();
+  shown_ = wanted;
+  team_ = *team;
+  since_ = now;
+  refused_.clear();
+
+  const auto key = w_.key("viewing:" + wanted);
+  std::vector<std::vector<std::string>> commands;
+  commands.push_back(store::make_command("ZREMRANGEBYSCORE", key, "-inf", std::to_string(now)));
+  commands.push_back(store::make_command("ZADD", key, std::to_string(now + viewing_lapse_ms), member_));
+  commands.push_back(store::make_command("PEXPIRE", key, std::to_string(viewing_lapse_ms)));
+  commands.push_back(store::make_command("ZRANGE", key, "0", "-1"));
+  auto listed = co_await w_.core().redis.exec_pipeline(std::move(commands));
+  if (opened && listed && listed->size() == 4) {
+    std::set<std::string> told{agent_id_};
+    for (const auto& other : (*listed)[3].elements)  // the console names them from the agent directory
+      if (auto agent = agent_of(other.str); told.insert(agent).second)
+        reply({{"type", "viewing"}, {"conv", wanted}, {"agent_id", agent}, {"state", true}});
+  }
+  auto started = frame(wanted, true);
+  co_await publish(w_, team_, started);
+}
+
+void agent_viewing::closed(const net::any_io_executor& ex) {
+  if (shown_.empty()) return;
+  net::co_spawn(ex, finish(w_, team_, member_, frame(shown_, false)), net::detached);
+}
+
+}  // namespace pasokh::gateway
