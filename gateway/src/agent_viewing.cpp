@@ -22,6 +22,10 @@ using nlohmann::json;
 
 namespace {
 
+// A conversation the agent may not see is looked up again after this long
+// (it may have been assigned to the agent meanwhile).
+constexpr std::int64_t refused_for_ms = 60'000;
+
 std::string agent_of(const std::string& member) { return member.substr(0, member.rfind('|')); }
 
 // To the team's agents only, never a customer.
@@ -75,13 +79,14 @@ awaitable<void> agent_viewing::on_frame(const json& j, const team_lookup& team_o
     if (wanted == shown_) co_await end();
     co_return;
   }
-  if (wanted == refused_) co_return;
+  if (wanted == refused_ && now - refused_at_ < refused_for_ms) co_return;
   const bool refresh = wanted == shown_;
   if (refresh && now - since_ < viewing_interval_ms) co_return;
   // Looked up on every refresh too: a transfer moves the viewers to the new team.
   auto team = co_await team_of(wanted);
   if (!team) {
     refused_ = wanted;
+    refused_at_ = now;
     if (!shown_.empty()) co_await end();
     co_return;
   }

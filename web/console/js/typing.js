@@ -6,7 +6,7 @@
 // Out: the agent's own typing in the reply box, at most one "typing" frame per
 // REFRESH_MS while the box holds text, and one "stopped" when it empties, the
 // reply goes, or the agent moves to another conversation; the same for the
-// conversation on screen ("viewing"), every VIEW_REFRESH_MS.
+// conversation on screen ("viewing"), every 10-15 s.
 
 export const REFRESH_MS = 2000; // the server drops refreshes closer than this
 export const LAPSE_MS = 6000;   // no refresh for this long: they stopped

@@ -30,8 +30,8 @@ class agent_viewing {
 
   // One "viewing" frame of the session. A refresh sooner than
   // viewing_interval_ms after the last is dropped; a conversation the agent
-  // may not see is refused once and then ignored until the console shows
-  // another one.
+  // may not see is refused once and then ignored for a minute, or until the
+  // console shows another one.
   boost::asio::awaitable<void> on_frame(const nlohmann::json& frame, const team_lookup& team_of, const reply_fn& reply);
 
   // The session closed: what it showed is no longer shown (this runs on after
@@ -47,6 +47,7 @@ class agent_viewing {
   std::string member_;           // "<agent>|<session>" in viewing:<conv>
   std::string shown_, team_;     // the conversation on screen, and its team
   std::string refused_;          // the last one the agent may not see
+  std::int64_t refused_at_ = 0;
   std::int64_t since_ = 0;       // when "viewing" was last relayed
 };
 
