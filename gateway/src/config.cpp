@@ -19,8 +19,8 @@ using nlohmann::json;
 
 using connectors::object_reader;
 
-// bot.name: "Pasokh", or {"fa": "پاسخ", "ar": "…", "en": "Pasokh"} (English,
-// else the first given, for customers of another language).
+// bot.name: "Pasokh", or {"fa": "پاسخ", "ar": "…", "en": "Pasokh"} (for
+// customers of another language: English, else Persian, else Arabic).
 proto::localized_name parse_bot_name(const json& j, const std::string& path) {
   auto fail = [&](const std::string& what) { throw std::runtime_error(path + ": " + what); };
   auto valid = [](const json& v) { return v.is_string() && !v.get<std::string>().empty() && v.get<std::string>().size() <= 100; };

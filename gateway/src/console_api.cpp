@@ -222,7 +222,7 @@ void add_console_routes(router& r, services& s) {
           if (!stored || stored->is_error() || stored->elements.empty()) co_return unavailable();
           const auto& status = stored->elements[0].str;
           if (status == "not_found") co_return reject(404, "not_found", "no conversation " + conv);
-          auto seq = stored->elements.size() > 1 ? static_cast<std::uint64_t>(proto::parse_int(stored->elements[1].str)) : 0;
+          auto seq = stored->elements.size() > 1 ? static_cast<std::uint64_t>(stored->elements[1].as_int()) : 0;
           spdlog::get("gateway")->debug("conv={} note by agent={} seq={}", conv, a.id, seq);
           json out = {{"conv", conv}, {"seq", seq}, {"duplicate", status == "duplicate"}};
           if (!client_id.empty()) out["client_id"] = client_id;
@@ -256,7 +256,7 @@ void add_console_routes(router& r, services& s) {
           if (status == "too_many") co_return reject(422, "too_many_labels", "a conversation has at most 20 labels");
           auto now = co_await s.redis.exec(store::make_command("HGET", s.cfg.redis.prefix + "conv:" + conv, "labels"));
           json out = {{"conv", conv},
-                      {"seq", static_cast<std::uint64_t>(proto::parse_int(stored->elements.size() > 1 ? stored->elements[1].str : ""))},
+                      {"seq", stored->elements.size() > 1 ? static_cast<std::uint64_t>(stored->elements[1].as_int()) : 0},
                       {"changed", status == "stored"},
                       {"labels", proto::split_nonempty(now && !now->is_nil() ? now->str : "", ',')}};
           co_return json_response(200, out.dump());

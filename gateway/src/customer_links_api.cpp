@@ -56,8 +56,8 @@ awaitable<void> note_mentions(services& s, const routing::ingest_outcome& stored
   auto r = co_await s.redis.eval(routing::script(lua::customer_merge), store::make_command(),
                                  store::make_command(s.cfg.redis.prefix, "mention", std::to_string(now_ms()),
                                                      stored.customer_id, lines));
-  if (r && !r->is_error() && r->elements.size() > 1 && r->elements[1].str != "0") {
-    global_metrics().routing_events.inc("merge_suggested", std::stoi(r->elements[1].str));
+  if (r && !r->is_error() && r->elements.size() > 1 && r->elements[1].as_int() > 0) {
+    global_metrics().routing_events.inc("merge_suggested", static_cast<int>(r->elements[1].as_int()));
     spdlog::get("gateway")->info("conv={} customer={} mentioned a key of another file: merge suggested",
                                  stored.conversation_id, stored.customer_id);
   }

@@ -1,5 +1,4 @@
 #include "pasokh/gateway/messenger_store.hpp"
-#include "pasokh/proto/split.hpp"
 #include "pasokh/routing/clock.hpp"
 
 namespace pasokh::gateway {
@@ -26,7 +25,7 @@ awaitable<store_result<std::optional<milliseconds>>> messenger_store::since_cust
   auto r = co_await redis_.exec(store::make_command("HGET", prefix_ + "conv:" + conversation_id, "last_customer_message_at"));
   if (!r) co_return r.error();
   if (r->is_error()) co_return server_error();
-  auto last = r->is_nil() ? 0 : proto::parse_int(r->str);
+  auto last = r->as_int();  // nil: 0
   if (last <= 0) co_return std::optional<milliseconds>{};
   co_return std::optional<milliseconds>{milliseconds(now_ms() - last)};
 }
@@ -37,7 +36,7 @@ awaitable<store_result<send_progress>> messenger_store::progress_of(const std::s
   if (!r) co_return r.error();
   if (r->is_error() || r->elements.size() != 2) co_return server_error();
   send_progress p;
-  if (!r->elements[0].is_nil()) p.done = static_cast<std::size_t>(proto::parse_int(r->elements[0].str));
+  if (!r->elements[0].is_nil()) p.done = static_cast<std::size_t>(r->elements[0].as_int());
   if (!r->elements[1].is_nil()) p.first_provider_id = r->elements[1].str;
   co_return p;
 }

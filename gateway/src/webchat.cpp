@@ -79,8 +79,8 @@ if cust then
   local ckey = p .. 'cust:' .. cust
   if email ~= '' then redis.call('HSET', ckey, 'email', email) end
   if name ~= '' then redis.call('HSET', ckey, 'name', name) end
-  local keyed = key_email ~= '' and index_customer_key(cust, 'email:' .. key_email, ARGV[8])
-  if email ~= '' or name ~= '' or keyed then search_customer_changed(cust, ARGV[8]) end
+  if key_email ~= '' then index_customer_key(cust, 'email:' .. key_email, ARGV[8]) end
+  if email ~= '' or name ~= '' then search_customer_changed(cust, ARGV[8]) end
 end
 local prof = redis.call('HMGET', vkey, 'name', 'email')
 return { prof[1] or '', prof[2] or '' }

@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 
 #include "pasokh/proto/json.hpp"
-#include "pasokh/proto/split.hpp"
 #include "pasokh/routing/routing_service.hpp"
 #include "ingest_batcher.hpp"
 #include "ingest_script.hpp"
@@ -52,7 +51,7 @@ result<append_outcome> append_answer(const result<reply>& r) {
   if (status == "closed") return make_error_code(routing_errc::closed);
   append_outcome out;
   out.duplicate = status == "duplicate";
-  if (a.size() > 1) out.seq = static_cast<std::uint64_t>(proto::parse_int(a[1].str));
+  if (a.size() > 1) out.seq = static_cast<std::uint64_t>(a[1].as_int());
   return out;
 }
 
@@ -97,7 +96,7 @@ result<side_event_outcome> side_answer(const result<reply>& r) {
   side_event_outcome out;
   out.status = a[0].str;
   if (a.size() > 1) out.conversation_id = a[1].str;
-  if (a.size() > 2) out.seq = static_cast<std::uint64_t>(proto::parse_int(a[2].str));
+  if (a.size() > 2) out.seq = static_cast<std::uint64_t>(a[2].as_int());
   return out;
 }
 }  // namespace

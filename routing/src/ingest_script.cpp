@@ -83,7 +83,7 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_
   }
   if (a.size() < 6) co_return make_error_code(store::redis_errc::server_error);
   out.conversation_id = a[1].str;
-  out.seq = static_cast<std::uint64_t>(proto::parse_int(a[2].str));
+  out.seq = static_cast<std::uint64_t>(a[2].as_int());
   out.customer_id = a[3].str;
   out.new_conversation = a[4].str == "1";
   out.status = a[5].str;

@@ -261,7 +261,7 @@ awaitable<rresult<action_outcome>> routing_service::act(const action_request& q)
   out.code = v[0].str;
   if (v.size() > 1) {
     if (out.ok())
-      out.seq = static_cast<std::uint64_t>(proto::parse_int(v[1].str));
+      out.seq = static_cast<std::uint64_t>(v[1].as_int());
     else
       out.detail = v[1].str;
   }
