@@ -3,14 +3,12 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
-#include <random>
 #include <set>
 #include <utility>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/webchat.hpp"
 #include "pasokh/gateway/ws_frames.hpp"
 
@@ -51,9 +49,10 @@ awaitable<void> finish(webchat_service& w, std::string team, std::string member,
 
 }  // namespace
 
-agent_viewing::agent_viewing(webchat_service& w, std::string agent_id, std::string name)
-    : w_(w), agent_id_(std::move(agent_id)), name_(std::move(name)),
-      member_(fmt::format("{}|{:016x}", agent_id_, (std::uint64_t{std::random_device{}()} << 32) | std::random_device{}())) {}
+agent_viewing::agent_viewing(webchat_service& w, std::string agent_id, std::string name, team_lookup team_of,
+                             reply_fn reply)
+    : w_(w), agent_id_(std::move(agent_id)), name_(std::move(name)), team_of_(std::move(team_of)),
+      reply_(std::move(reply)), member_(agent_id_ + "|" + random_token(8)) {}
 
 json agent_viewing::frame(const std::string& conv, bool state) const {
   return {{"type", "viewing"}, {"conv", conv}, {"agent_id", agent_id_}, {"name", name_}, {"state", state}};
@@ -64,13 +63,13 @@ awaitable<void> agent_viewing::end() {
   co_await finish(w_, team_, member_, std::move(ended));
 }
 
-awaitable<void> agent_viewing::on_frame(const json& j, const team_lookup& team_of, const reply_fn& reply) {
+awaitable<void> agent_viewing::on_frame(const json& j) {
   auto conv = j.find("conv");
   auto state = j.find("state");
   const auto* id = conv != j.end() && conv->is_string() ? &conv->get_ref<const std::string&>() : nullptr;
   if (!id || id->empty() || id->size() > 128 || state == j.end() || !state->is_boolean()) {
     global_metrics().errors.inc("ws_bad_viewing");
-    reply(error_frame("bad_frame", "viewing: conv and state (true or false) are required"));
+    reply_(error_frame("bad_frame", "viewing: conv and state (true or false) are required"));
     co_return;
   }
   const std::string wanted = *id;
@@ -83,7 +82,7 @@ awaitable<void> agent_viewing::on_frame(const json& j, const team_lookup& team_o
   const bool refresh = wanted == shown_;
   if (refresh && now - since_ < viewing_interval_ms) co_return;
   // Looked up on every refresh too: a transfer moves the viewers to the new team.
-  auto team = co_await team_of(wanted);
+  auto team = co_await team_of_(wanted);
   if (!team) {
     refused_ = wanted;
     refused_at_ = now;
@@ -97,21 +96,23 @@ awaitable<void> agent_viewing::on_frame(const json& j, const team_lookup& team_o
   since_ = now;
   refused_.clear();
 
+  // One round trip: listed (with the others read when it just opened), and told.
   const auto key = w_.key("viewing:" + wanted);
   std::vector<std::vector<std::string>> commands;
   commands.push_back(store::make_command("ZREMRANGEBYSCORE", key, "-inf", std::to_string(now)));
   commands.push_back(store::make_command("ZADD", key, std::to_string(now + viewing_lapse_ms), member_));
   commands.push_back(store::make_command("PEXPIRE", key, std::to_string(viewing_lapse_ms)));
-  commands.push_back(store::make_command("ZRANGE", key, "0", "-1"));
-  auto listed = co_await w_.core().redis.exec_pipeline(std::move(commands));
-  if (opened && listed && listed->size() == 4) {
+  commands.push_back(w_.signal_command(team_, wanted, std::string(), frame(wanted, true)));
+  if (opened) commands.push_back(store::make_command("ZRANGE", key, "0", "-1"));
+  const auto sent = commands.size();
+  auto done = co_await w_.core().redis.exec_pipeline(std::move(commands));
+  if (!done || done->size() != sent || (*done)[3].is_error()) global_metrics().errors.inc("webchat_signal_failed");
+  if (opened && done && done->size() == sent) {
     std::set<std::string> told{agent_id_};
-    for (const auto& other : (*listed)[3].elements)  // the console names them from the agent directory
+    for (const auto& other : done->back().elements)  // the console names them from the agent directory
       if (auto agent = agent_of(other.str); told.insert(agent).second)
-        reply({{"type", "viewing"}, {"conv", wanted}, {"agent_id", agent}, {"state", true}});
+        reply_({{"type", "viewing"}, {"conv", wanted}, {"agent_id", agent}, {"state", true}});
   }
-  auto started = frame(wanted, true);
-  co_await publish(w_, team_, started);
 }
 
 void agent_viewing::closed(const net::any_io_executor& ex) {

@@ -278,12 +278,17 @@ awaitable<void> webchat_service::mark_replies(const std::string& conv, seen_mark
   }
 }
 
-awaitable<void> webchat_service::publish_signal(const std::string& team, const std::string& conv,
-                                                const std::string& customer, const json& frame) {
+std::vector<std::string> webchat_service::signal_command(const std::string& team, const std::string& conv,
+                                                         const std::string& customer, const json& frame) const {
   // The same "<header>\n<frame>" shape as conversation events, with seq 0.
   json header = {{"team", team}, {"conv", conv}, {"customer", customer}, {"seq", 0}};
   auto payload = header.dump() + "\n" + frame.dump(-1, ' ', false, json::error_handler_t::replace);
-  auto r = co_await core_.redis.exec(store::make_command("PUBLISH", key("webchat:signals"), std::move(payload)));
+  return store::make_command("PUBLISH", key("webchat:signals"), std::move(payload));
+}
+
+awaitable<void> webchat_service::publish_signal(const std::string& team, const std::string& conv,
+                                                const std::string& customer, const json& frame) {
+  auto r = co_await core_.redis.exec(signal_command(team, conv, customer, frame));
   if (!r || r->is_error()) global_metrics().errors.inc("webchat_signal_failed");
 }
 

@@ -64,7 +64,7 @@ class agent_bridge : public ws_handler, public live_listener, public std::enable
         co_return;
       }
       if (type == "viewing") {
-        co_await on_viewing(j);
+        co_await viewing_->on_frame(j);
         co_return;
       }
     }
@@ -97,7 +97,14 @@ class agent_bridge : public ws_handler, public live_listener, public std::enable
       return false;
     }
     if (agent_id_.empty()) return false;
-    viewing_.emplace(w_, agent_id_, name_);
+    viewing_.emplace(
+        w_, agent_id_, name_,
+        [this](const std::string& conv) -> awaitable<std::optional<std::string>> {
+          auto facts = co_await visible(conv, "ws_viewing_forbidden");
+          if (!facts) co_return std::nullopt;
+          co_return facts->team;
+        },
+        [this](const json& f) { peer_->real_->send(frame_of(f)); });
     for (const auto& t : teams_) w_.agent_online(t, agent_id_);
     for (const auto& k : hub_keys()) w_.signals().add(k, shared_from_this());
     return true;
@@ -157,16 +164,6 @@ class agent_bridge : public ws_handler, public live_listener, public std::enable
     // (Named arguments: GCC 12 mishandles temporaries inside co_await.)
     auto customer = facts->kind == "webchat" ? facts->customer : std::string();
     co_await w_.publish_signal(facts->team, conv, customer, frame);
-  }
-
-  awaitable<void> on_viewing(const json& j) {
-    const agent_viewing::team_lookup team_of = [this](const std::string& conv) -> awaitable<std::optional<std::string>> {
-      auto facts = co_await visible(conv, "ws_viewing_forbidden");
-      if (!facts) co_return std::nullopt;
-      co_return facts->team;
-    };
-    const agent_viewing::reply_fn reply = [this](const json& f) { peer_->real_->send(frame_of(f)); };
-    co_await viewing_->on_frame(j, team_of, reply);
   }
 
   webchat_service& w_;

@@ -19,6 +19,12 @@ namespace pasokh::gateway {
 
 class webchat_service;
 
+// A refresh sooner than this after the last one is dropped (the console
+// refreshes every VIEW_REFRESH_MS, web/console/js/typing.js), and a viewer
+// not refreshed for viewing_lapse_ms is gone (VIEW_LAPSE_MS there).
+constexpr std::int64_t viewing_interval_ms = 5000;
+constexpr std::int64_t viewing_lapse_ms = 35000;
+
 class agent_viewing {
  public:
   // The team of a conversation the agent may see; nothing otherwise.
@@ -26,13 +32,13 @@ class agent_viewing {
   // A frame for this session alone (an error, or a viewer already there).
   using reply_fn = std::function<void(const nlohmann::json&)>;
 
-  agent_viewing(webchat_service& w, std::string agent_id, std::string name);
+  agent_viewing(webchat_service& w, std::string agent_id, std::string name, team_lookup team_of, reply_fn reply);
 
   // One "viewing" frame of the session. A refresh sooner than
   // viewing_interval_ms after the last is dropped; a conversation the agent
   // may not see is refused once and then ignored for a minute, or until the
   // console shows another one.
-  boost::asio::awaitable<void> on_frame(const nlohmann::json& frame, const team_lookup& team_of, const reply_fn& reply);
+  boost::asio::awaitable<void> on_frame(const nlohmann::json& frame);
 
   // The session closed: what it showed is no longer shown (this runs on after
   // the object is gone).
@@ -44,6 +50,8 @@ class agent_viewing {
 
   webchat_service& w_;
   std::string agent_id_, name_;
+  team_lookup team_of_;
+  reply_fn reply_;
   std::string member_;           // "<agent>|<session>" in viewing:<conv>
   std::string shown_, team_;     // the conversation on screen, and its team
   std::string refused_;          // the last one the agent may not see

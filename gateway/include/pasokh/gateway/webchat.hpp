@@ -91,9 +91,12 @@ class webchat_service {
   // them delivered / read; true when one of them moved.
   boost::asio::awaitable<store::result<bool>> mark_seen(const std::string& conv, std::uint64_t delivered,
                                                         std::uint64_t read);
-  // Publishes a typing or receipt frame to the instances (never stored).
+  // Publishes a typing, viewing or receipt frame to the instances (never
+  // stored); signal_command is the PUBLISH, for a caller's own pipeline.
   boost::asio::awaitable<void> publish_signal(const std::string& team, const std::string& conv,
                                               const std::string& customer, const nlohmann::json& frame);
+  std::vector<std::string> signal_command(const std::string& team, const std::string& conv, const std::string& customer,
+                                          const nlohmann::json& frame) const;
 
   // Refreshes the watcher every queue_refresh until it says stop or is gone.
   void watch_queue(const std::shared_ptr<queue_watcher>& w);
@@ -144,11 +147,5 @@ std::int64_t webchat_now_ms();
 // Typing signals, from customers and agents alike: at most one "typing: true"
 // per conversation in this many ms.
 constexpr std::int64_t typing_interval_ms = 2000;
-
-// Viewing signals: a refresh sooner than this after the last one is dropped
-// (the console refreshes every VIEW_REFRESH_MS, web/console/js/typing.js),
-// and a viewer not refreshed for viewing_lapse_ms is gone (VIEW_LAPSE_MS).
-constexpr std::int64_t viewing_interval_ms = 5000;
-constexpr std::int64_t viewing_lapse_ms = 35000;
 
 }  // namespace pasokh::gateway
