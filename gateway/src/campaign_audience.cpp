@@ -1,6 +1,7 @@
 #include "pasokh/gateway/campaign_audience.hpp"
 
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -24,24 +25,12 @@ constexpr std::int64_t forecast_days = 30;  // a recurring campaign's preview al
 
 using plans = std::vector<std::pair<std::string, std::string>>;  // { outcome, channel } per customer
 
-// The customers of items grouped by customer, once each, in order.
-template <class Item>
-std::vector<std::string> customers_of(const std::vector<Item>& items) {
+// The customers of messages grouped by customer, once each, in order.
+std::vector<std::string> customers_of(const std::vector<planned_message>& messages) {
   std::vector<std::string> who;
-  for (const auto& m : items)
+  for (const auto& m : messages)
     if (who.empty() || who.back() != m.customer) who.push_back(m.customer);
   return who;
-}
-
-// Calls each(item, plan) with the plan for the item's customer (`planned`
-// answers customers_of(items), in order).
-template <class Item, class Each>
-void with_plans(const std::vector<Item>& items, const plans& planned, Each each) {
-  std::size_t k = 0;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0 && items[i].customer != items[i - 1].customer) ++k;
-    each(items[i], planned[k]);
-  }
 }
 
 customer_facts facts_of(const std::vector<store::reply>& fields, const std::vector<store::reply>* purchases) {
@@ -146,35 +135,38 @@ awaitable<std::optional<json>> preview(services& s, const definition& d, std::ch
     if (!due) co_return std::nullopt;
     looked_at = to;
     // The plan depends on the customer only (a purchase campaign may have
-    // several messages for one): each customer is planned once.
-    if (!due->empty()) {
-      auto planned = co_await plan_sends(s, d, channels, customers_of(*due));
-      if (!planned) co_return std::nullopt;
-      for (const auto& plan : *planned)
-        if (plan.first == "queued") ++customers;
-      with_plans(*due, *planned, [&](const planned_message& m, const auto& plan) {
-        const auto& [outcome, channel] = plan;
-        if (outcome == "not_audience") return;  // not on the campaign's channels
-        if (outcome != "queued") {
-          ++skipped[outcome.starts_with("skipped_") ? outcome.substr(8) : outcome];
-          return;
-        }
-        ++messages;
-        ++by_channel[channel];
-        if (samples.size() < preview_samples)
-          samples.push_back({{"customer_id", m.customer}, {"name", m.name}, {"channel", channel},
-                             {"language", m.language}, {"text", m.text}});
-      });
+    // several messages for one): each customer is planned once, for today
+    // and the days ahead together.
+    const auto today_customers = customers_of(*due);
+    auto who = today_customers;
+    std::set<std::string> listed(who.begin(), who.end());
+    for (const auto& m : upcoming)
+      if (listed.insert(m.customer).second) who.push_back(m.customer);
+    if (who.empty()) continue;
+    auto planned = co_await plan_sends(s, d, channels, who);
+    if (!planned) co_return std::nullopt;
+    std::map<std::string, const std::pair<std::string, std::string>*> plan_of;
+    for (std::size_t i = 0; i < who.size(); ++i) plan_of[who[i]] = &(*planned)[i];
+    for (const auto& c : today_customers)
+      if (plan_of[c]->first == "queued") ++customers;
+    for (const auto& m : *due) {
+      const auto& [outcome, channel] = *plan_of[m.customer];
+      if (outcome == "not_audience") continue;  // not on the campaign's channels
+      if (outcome != "queued") {
+        ++skipped[outcome.starts_with("skipped_") ? outcome.substr(8) : outcome];
+        continue;
+      }
+      ++messages;
+      ++by_channel[channel];
+      if (samples.size() < preview_samples)
+        samples.push_back({{"customer_id", m.customer}, {"name", m.name}, {"channel", channel},
+                           {"language", m.language}, {"text", m.text}});
     }
     // The days ahead, as the customers' files and opt-outs stand now.
-    if (!upcoming.empty()) {
-      auto planned = co_await plan_sends(s, d, channels, customers_of(upcoming));
-      if (!planned) co_return std::nullopt;
-      with_plans(upcoming, *planned, [&](const upcoming_message& m, const auto& plan) {
-        if (plan.first != "queued") return;
-        ++upcoming_messages;
-        ++upcoming_by_day[date_string(m.day)];
-      });
+    for (const auto& m : upcoming) {
+      if (plan_of[m.customer]->first != "queued") continue;
+      ++upcoming_messages;
+      ++upcoming_by_day[date_string(m.day)];
     }
   }
   json answer{{"messages", messages},

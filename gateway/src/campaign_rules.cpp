@@ -339,6 +339,12 @@ bool product_matches(const definition& d, const purchase& p) {
                      [&](const auto& want) { return have.find(lower_ascii(want)) != std::string::npos; });
 }
 
+// No products named, or the customer bought one of them.
+bool bought_wanted(const definition& d, const customer_facts& c) {
+  return d.who.products.empty() ||
+         std::any_of(c.purchases.begin(), c.purchases.end(), [&](const purchase& p) { return product_matches(d, p); });
+}
+
 }  // namespace
 
 std::vector<dated_target> targets_between(const definition& d, const customer_facts& c, std::int64_t first,
@@ -346,9 +352,7 @@ std::vector<dated_target> targets_between(const definition& d, const customer_fa
   std::vector<dated_target> out;
   if (d.kind == "occasion" || !in_audience(d, c)) return out;
   if (d.kind == "birthday") {
-    if (!d.who.products.empty() &&
-        std::none_of(c.purchases.begin(), c.purchases.end(), [&](const purchase& p) { return product_matches(d, p); }))
-      return out;
+    if (!bought_wanted(d, c)) return out;
     unsigned bm, bd;
     if (!month_day(c.birthday, bm, bd)) return out;
     int first_year, last_year;
@@ -379,10 +383,7 @@ std::vector<dated_target> targets_between(const definition& d, const customer_fa
 std::vector<target> targets_for(const definition& d, const customer_facts& c, std::int64_t today) {
   std::vector<target> out;
   if (d.kind == "occasion") {
-    if (in_audience(d, c) &&
-        (d.who.products.empty() ||
-         std::any_of(c.purchases.begin(), c.purchases.end(), [&](const purchase& p) { return product_matches(d, p); })))
-      out.push_back({c.id, std::nullopt});
+    if (in_audience(d, c) && bought_wanted(d, c)) out.push_back({c.id, std::nullopt});
     return out;
   }
   // Due today or within the catch-up days before it.
