@@ -80,6 +80,12 @@ struct message_versions {
   std::vector<std::string> replaced;
   std::map<std::string, std::size_t, std::less<>> slot;  // version key -> index in `current`
 
+  // Takes XRANGE entries in log order.
+  void add(const std::vector<store::reply>& entries) {
+    for (const auto& entry : entries)
+      if (auto frame = entry_frame(entry); !frame.is_discarded()) add(frame, entry);
+  }
+
   // Takes one frame of an XRANGE entry; false when it is not a message or note.
   bool add(const json& frame, const store::reply& entry) {
     std::string event;
@@ -101,10 +107,12 @@ struct search_service::document {
   bool customer = false;
   std::int64_t seen = 0;     // customers: the dirty score read; conversations: 1 when the log was read to the end
   std::int64_t indexed = 0;  // conversations: the last seq indexed before / after this pass
+  std::int64_t indexed_before = 0;  // conversations: `indexed` before this pass
   std::int64_t score = 0;    // the time it last used its terms
   std::vector<std::string> terms;    // in the order found, each once
   std::set<std::string, std::less<>> known;
   std::vector<std::string> dropped;  // conversations: terms an edit took out (read_again)
+  std::vector<store::reply> edited_page;  // conversations: this pass's entries, kept when one edits an earlier message
   std::string brought_by;  // customers: the conversation first indexed with this file (they go together)
 
   void add_terms(std::string_view text) {
@@ -115,11 +123,11 @@ struct search_service::document {
   }
 
   // Takes a page of a conversation's log (XRANGE entries): the newest text of
-  // each message and note, the last activity and the customer. True when an
-  // entry edits a message indexed before this page (its old words may have
-  // to go: read_again).
-  bool read_log(const std::vector<store::reply>& entries, std::string& customer) {
-    const auto before = indexed;
+  // each message and note, the last activity and the customer. The page is
+  // kept when an entry edits a message indexed before it (its old words may
+  // have to go: read_again).
+  void read_log(const std::vector<store::reply>& entries, std::string& customer) {
+    const auto before = indexed_before = indexed;
     bool edited = false;
     message_versions versions;
     for (const auto& entry : entries) {
@@ -135,7 +143,7 @@ struct search_service::document {
       if (auto seq = edited_seq(frame); seq > 0 && seq <= before) edited = true;
     }
     for (const auto& text : versions.current) add_terms(text);
-    return edited;
+    if (edited) edited_page = entries;
   }
 };
 
@@ -216,6 +224,7 @@ awaitable<result<std::size_t>> search_service::index_pending(std::size_t max_doc
   for (const auto& d : docs) terms += d.terms.size();
   terms_per_document_ = (terms_per_document_ + static_cast<double>(terms) / static_cast<double>(read)) / 2;
   bound_pass(docs, max_terms);  // search_pass.hpp
+  if (auto r = co_await read_again(docs); !r) co_return r.error();  // only for the documents that go
 
   auto r = co_await redis_.eval(script(lua::search), store::make_command(), index_args(docs));
   if (!r) co_return r.error();
@@ -244,20 +253,18 @@ awaitable<result<void>> search_service::read_conversations(std::vector<document>
   auto logs = co_await redis_.exec_pipeline(std::move(reads));
   if (!logs) co_return logs.error();
   std::map<std::string, std::string> first_seen_customers;  // customer -> the conversation that brings it
-  std::vector<document*> edited;
   k = 0;
   for (auto& d : docs) {
     if (d.customer) continue;
     const bool first = d.indexed == 0;
     std::string customer;
     const auto& entries = (*logs)[k++].elements;
-    if (d.read_log(entries, customer)) edited.push_back(&d);
+    d.read_log(entries, customer);
     // A full page: more may follow, so the conversation stays dirty until its
     // log is read to the end.
     d.seen = entries.size() < entries_per_pass ? 1 : 0;
     if (first && !customer.empty()) first_seen_customers.emplace(customer, d.member);
   }
-  if (auto r = co_await read_again(edited); !r) co_return r.error();
   for (const auto& [c, conversation] : first_seen_customers) {
     bool queued = std::any_of(docs.begin(), docs.end(), [&](const document& d) { return d.customer && d.member == c; });
     if (!queued) docs.push_back({.member = c, .customer = true, .brought_by = conversation});
@@ -266,29 +273,30 @@ awaitable<result<void>> search_service::read_conversations(std::vector<document>
 }
 
 // A conversation with an edited message loses the words the edit took out:
-// its log up to what is indexed is read again (edits are rare; a long log
-// in pages), and the words of replaced versions that no newest version uses
-// are dropped.
-awaitable<result<void>> search_service::read_again(const std::vector<document*>& docs) {
-  for (auto* d : docs) {
+// its log up to what was indexed before this pass is read again (edits are
+// rare; a long log in pages), then this pass's page, and the words of
+// replaced versions that no newest version uses are dropped.
+awaitable<result<void>> search_service::read_again(std::vector<document>& docs) {
+  for (auto& d : docs) {
+    if (d.edited_page.empty()) continue;
     message_versions versions;
-    const auto last = std::to_string(d->indexed);
+    const auto last = std::to_string(d.indexed_before);
     for (std::string from = "-";;) {
-      auto page = co_await redis_.exec(store::make_command("XRANGE", prefix_ + "conv:" + d->member + ":log", from, last,
+      auto page = co_await redis_.exec(store::make_command("XRANGE", prefix_ + "conv:" + d.member + ":log", from, last,
                                                            "COUNT", std::to_string(entries_per_pass)));
       if (!page) co_return page.error();
-      for (const auto& entry : page->elements)
-        if (auto frame = entry_frame(entry); !frame.is_discarded()) versions.add(frame, entry);
+      versions.add(page->elements);
       if (page->elements.size() < entries_per_pass) break;
       from = "(" + page->elements.back().elements.at(0).str;
     }
+    versions.add(d.edited_page);
     std::set<std::string, std::less<>> kept, dropped;
     for (const auto& text : versions.current)
       for (auto& t : search_terms(text)) kept.insert(std::move(t));
     for (const auto& text : versions.replaced)
       for (auto& t : search_terms(text))
         if (!kept.contains(t)) dropped.insert(std::move(t));
-    d->dropped.assign(dropped.begin(), dropped.end());
+    d.dropped.assign(dropped.begin(), dropped.end());
   }
   co_return result<void>{};
 }

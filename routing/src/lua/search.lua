@@ -75,14 +75,21 @@ if op == 'index' then
     local stored, known = terms_of(member)
     local added, gone = {}, {}
     for _, t in ipairs(terms) do if not known[t] then added[#added + 1] = t end end
-    if indexed == '' then
+    if kind == 'c' then
       -- A customer file's terms are replaced: a rename or a merge drops the old ones.
       local keep = {}
       for _, t in ipairs(terms) do keep[t] = true end
       for t in pairs(known) do if not keep[t] then gone[#gone + 1] = t end end
+      local now_score = redis.call('ZSCORE', p .. 'search:dirty:cust', member)
+      if now_score and tonumber(now_score) <= tonumber(seen) then redis.call('ZREM', p .. 'search:dirty:cust', member) end
     else
       -- A conversation gains terms, and loses the ones an edit took out.
       for _, t in ipairs(dropped) do if known[t] then gone[#gone + 1] = t end end
+      redis.call('HSET', p .. 'search:seq', member, indexed)
+      if seen == '1' and log_read(member, indexed) then
+        redis.call('ZREM', p .. 'search:dirty', member)
+        redis.call('ZREM', p .. 'search:backlog', member)
+      end
     end
     drop_terms(kind, member, gone)
     if #gone > 0 then
@@ -94,16 +101,6 @@ if op == 'index' then
       else redis.call('HDEL', p .. 'search:terms', member) end
     elseif #added > 0 then
       redis.call('HSET', p .. 'search:terms', member, (stored and (stored .. ' ') or '') .. table.concat(added, ' '))
-    end
-    if indexed ~= '' then
-      redis.call('HSET', p .. 'search:seq', member, indexed)
-      if seen == '1' and log_read(member, indexed) then
-        redis.call('ZREM', p .. 'search:dirty', member)
-        redis.call('ZREM', p .. 'search:backlog', member)
-      end
-    else
-      local now_score = redis.call('ZSCORE', p .. 'search:dirty:cust', member)
-      if now_score and tonumber(now_score) <= tonumber(seen) then redis.call('ZREM', p .. 'search:dirty:cust', member) end
     end
   end
   -- The postings, one ZADD per term for the whole pass (a common word is in

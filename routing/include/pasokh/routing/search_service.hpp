@@ -48,7 +48,7 @@ class search_service {
  private:
   struct document;
   boost::asio::awaitable<boost::system::result<void>> read_conversations(std::vector<document>& docs);
-  boost::asio::awaitable<boost::system::result<void>> read_again(const std::vector<document*>& docs);
+  boost::asio::awaitable<boost::system::result<void>> read_again(std::vector<document>& docs);
   boost::asio::awaitable<boost::system::result<void>> read_customers(std::vector<document>& docs);
   std::vector<std::string> index_args(const std::vector<document>& docs) const;
   static std::vector<document> dirty_documents(const std::vector<store::reply>& sets, std::size_t max);
