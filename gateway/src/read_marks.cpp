@@ -12,10 +12,10 @@ namespace {
 // One round trip: the mark moves forward only; when it did, the set is
 // trimmed and the other sessions are told. The header names only the agent:
 // the hub passes it to that agent's sessions alone.
-// ARGV: prefix, agent, conv, at, max marks.
+// KEYS: the marks; ARGV: prefix, agent, conv, at, max marks.
 const store::lua_script& mark_read_script() {
   static const store::lua_script s(R"lua(
-local key = ARGV[1] .. 'agent:' .. ARGV[2] .. ':read'
+local key = KEYS[1]
 if redis.call('ZADD', key, 'GT', 'CH', ARGV[4], ARGV[3]) == 0 then return 0 end
 redis.call('ZREMRANGEBYRANK', key, 0, -tonumber(ARGV[5]) - 1)
 local header = cjson.encode({ team = '', conv = ARGV[3], customer = '', seq = 0, assignee = ARGV[2] })
@@ -26,17 +26,19 @@ return 1
   return s;
 }
 
+std::string marks_key(const std::string& prefix, const std::string& agent) { return prefix + "agent:" + agent + ":read"; }
+
 }  // namespace
 
 awaitable<bool> mark_read(store::redis_client& redis, const std::string& prefix, const std::string& agent,
                           const std::string& conv, std::int64_t at) {
-  auto r = co_await redis.eval(mark_read_script(), store::make_command(),
+  auto r = co_await redis.eval(mark_read_script(), store::make_command(marks_key(prefix, agent)),
                                store::make_command(prefix, agent, conv, std::to_string(at), std::to_string(max_read_marks)));
   co_return r && !r->is_error();
 }
 
 awaitable<std::string> read_marks_json(store::redis_client& redis, const std::string& prefix, const std::string& agent) {
-  auto r = co_await redis.exec(store::make_command("ZRANGE", prefix + "agent:" + agent + ":read", "0", "-1", "WITHSCORES"));
+  auto r = co_await redis.exec(store::make_command("ZRANGE", marks_key(prefix, agent), "0", "-1", "WITHSCORES"));
   json marks = json::object();
   if (r && !r->is_error()) {
     for (std::size_t i = 0; i + 1 < r->elements.size(); i += 2) marks[r->elements[i].str] = r->elements[i + 1].as_int();
