@@ -602,6 +602,8 @@ test('one agent on several devices: a conversation read on one is read on the ot
   // unread everywhere, until she looks at the laptop again.
   await setHidden(laptop, true);
   await customerWrites('هنوز نرسیده', customer);
+  await stored(laptop, 'هنوز نرسیده').waitFor({ timeout: WAIT });
+  await unread(laptop).waitFor({ timeout: WAIT });
   await unread(phone).waitFor({ timeout: WAIT });
   await unread(tablet).waitFor({ timeout: WAIT });
   await setHidden(laptop, false);

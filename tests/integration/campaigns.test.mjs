@@ -73,6 +73,9 @@ const config = (smtpPort) => {
 };
 
 // A CSV body is the customer import; anything else is JSON.
+// The greeting test stops one instance half way: the other one.
+const running = () => (gwA.proc.exitCode === null ? gwA : gwB);
+
 const call = (gw, method, path, body, token = boss) =>
   apiCall(gw, method, path, { token, body, contentType: typeof body === 'string' ? 'text/csv' : 'application/json' });
 
@@ -341,7 +344,7 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
 });
 
 test('WhatsApp without a template: outside the window skipped and counted, inside at the campaign rate', async () => {
-  const gw = gwA.proc.exitCode === null ? gwA : gwB;
+  const gw = running();
   const definition = {
     name: 'c2', kind: 'occasion', occasion: 'date', date: new Date().toISOString().slice(0, 10),
     texts: { ar: 'عرض خاص C2-OFFER' }, audience: { tags: ['c2'], channels: ['wa'] }, rate_per_second: 5,
@@ -369,7 +372,7 @@ test('WhatsApp without a template: outside the window skipped and counted, insid
 });
 
 test('a recurring campaign\'s preview also counts the next 30 days, by day, without opt-outs', async () => {
-  const gw = gwA.proc.exitCode === null ? gwA : gwB; // the one still running
+  const gw = running();
   const day = (offset) => new Date(Date.now() + offset * 86400_000).toISOString().slice(0, 10); // UTC, as configured
   const product = `Fridge-${randomUUID().slice(0, 6)}`; // bought by these customers only
   // Bought 7 days ago: due today. 5 days ago: due in 2 days. 40 days ago: long past.
@@ -391,5 +394,8 @@ test('a recurring campaign\'s preview also counts the next 30 days, by day, with
   const once = await call(gw, 'POST', '/api/v1/admin/campaigns/preview', {
     name: 'Once', kind: 'occasion', occasion: 'date', date: day(0), texts: { en: 'Hello' }, audience: { products: [product] },
   });
+  assert.equal(once.status, 200, once.text);
+  assert.equal(once.json.messages, 4, 'today, to everyone who bought it');
+  assert.deepEqual(once.json.skipped, { opted_out: 1 });
   assert.equal(once.json.upcoming, undefined);
 });

@@ -265,8 +265,10 @@ test('read marks follow an agent across sessions and instances, forwards only; a
     laptop.send({ type: 'read', conv: 'cv_77', at: 6000 });
     assert.equal((await phone.next((f) => f.type === 'read' && f.at !== 5000)).at, 6000);
     // A mark from the future (a wrong clock) is held to now: it must not hide later messages.
-    laptop.send({ type: 'read', conv: 'cv_78', at: Date.now() + 86_400_000 });
-    assert.ok((await phone.next((f) => f.type === 'read' && f.conv === 'cv_78')).at <= Date.now());
+    const sentAt = Date.now();
+    laptop.send({ type: 'read', conv: 'cv_78', at: sentAt + 86_400_000 });
+    const held = (await phone.next((f) => f.type === 'read' && f.conv === 'cv_78')).at;
+    assert.ok(sentAt <= held && held <= Date.now(), `held to now: ${held}`);
     // A session that starts later gets the marks in its welcome.
     const tablet = await agentSocket(second, t);
     assert.equal(tablet.welcome.read.cv_77, 6000);
@@ -284,7 +286,8 @@ test('agents see who else has a conversation open: across instances, per device,
   await gw.createAgent('reza', 'reza-secret-2', { name: 'Reza' });
   await gw.createAgent('vida', 'vida-secret-3', { name: 'Vida', team: 'vip' });
   const open = async (text) => (await postMessage(gw, { message_id: uid(), customer: { id: newCustomer() }, text })).json.conversation_id;
-  const [conv, other] = [await open('Is my oven still under warranty?'), await open('Where is my invoice?')];
+  const [conv, other, third] = [await open('Is my oven still under warranty?'), await open('Where is my invoice?'),
+    await open('Can I return the kettle?')];
   const second = await new Pasokh(defaultConfig(redis)).start();
   const viewing = (f) => f.type === 'viewing';
   try {
@@ -319,8 +322,13 @@ test('agents see who else has a conversation open: across instances, per device,
     vida.send({ type: 'viewing', conv });
     assert.equal((await vida.next((f) => f.type === 'error')).code, 'bad_frame');
     assert.equal(await forbidden(), before + 1);
+    // Anything Vida's session had published would reach Reza before a later
+    // frame from her instance: Sara opens a third conversation at another desk there.
+    const desk = await agentSocket(gw, await token());
+    desk.send({ type: 'viewing', conv: third, state: true });
+    await reza.next((f) => viewing(f) && f.conv === third);
     assert.ok(!vida.frames.some(viewing) && !reza.frames.some((f) => f.agent_id === 'ag_vida'));
-    for (const socket of [phone, reza, vida]) await socket.close();
+    for (const socket of [desk, phone, reza, vida]) await socket.close();
   } finally {
     await second.cleanup();
   }

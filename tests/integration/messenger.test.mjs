@@ -188,31 +188,33 @@ test('an edited Telegram message is logged again with its new text and edited_at
   assert.ok(await metric(gw, 'pasokh_webhook_items_total{channel="tg",what="edit_unknown"}') >= 1);
 });
 
-test('search follows an edit: the words it took out no longer find the conversation, the new ones do', async () => {
+// Sara's search: the result row for `conv`, or undefined.
+async function searchRow(q, conv) {
   const token = (await login(gw, 'sara', 'sara-secret-1')).json.token;
-  const search = async (q) => (await apiCall(gw, 'GET', `/api/v1/search?q=${encodeURIComponent(q)}`, { token })).json;
-  const finds = (found, conv) => found.conversations.find((r) => r.conversation.id === conv);
+  const found = (await apiCall(gw, 'GET', `/api/v1/search?q=${encodeURIComponent(q)}`, { token })).json;
+  return found.conversations.find((r) => r.conversation.id === conv);
+}
+
+test('search follows an edit: the words it took out no longer find the conversation, the new ones do', async () => {
   const chat = newChatId();
   const original = tgText(chat, 'رنگ زرشکی رسید');
   await postWebhook(gw, '/webhooks/telegram/tg', original, telegramHeaders());
   const msg = await agent.next((f) => messageEvent()(f) && f.message.text === 'رنگ زرشکی رسید');
-  await waitUntil(async () => finds(await search('زرشکی'), msg.conv), 'the original words indexed');
+  await waitUntil(() => searchRow('زرشکی', msg.conv), 'the original words indexed');
   assert.equal(redisCli(redis, 'ZSCORE', 'pasokh:search:vocab', 'زرشکی'), '0', 'a word being typed finds it');
   await postWebhook(gw, '/webhooks/telegram/tg', tgEdit(chat, original.message.message_id, 'رنگ نارنجی رسید'), telegramHeaders());
-  const hit = await waitUntil(async () => finds(await search('نارنجی'), msg.conv), 'the edited words indexed');
+  const hit = await waitUntil(() => searchRow('نارنجی', msg.conv), 'the edited words indexed');
   assert.equal(hit.match.text, 'رنگ نارنجی رسید');
-  assert.equal(finds(await search('زرشکی'), msg.conv), undefined, 'the edited-out word no longer finds it');
+  assert.equal(await searchRow('زرشکی', msg.conv), undefined, 'the edited-out word no longer finds it');
   // Words the edit kept still find it, quoting the message as it reads now.
-  const kept = finds(await search('رسید'), msg.conv);
+  const kept = await searchRow('رسید', msg.conv);
   assert.equal(kept?.match.text, 'رنگ نارنجی رسید');
   // A word nothing uses any more leaves the suggestions for a word being typed.
   assert.equal(redisCli(redis, 'ZSCORE', 'pasokh:search:vocab', 'زرشکی'), '');
 });
 
 test('an edit in a long conversation (2,500 words) keeps the words of its newest messages', async () => {
-  const token = (await login(gw, 'sara', 'sara-secret-1')).json.token;
-  const finds = async (q, conv) => (await apiCall(gw, 'GET', `/api/v1/search?q=${q}`, { token })).json.conversations
-    .some((r) => r.conversation.id === conv);
+  const finds = async (q, conv) => !!(await searchRow(q, conv));
   const chat = newChatId();
   const words = (i) => Array.from({ length: 25 }, (_, j) => `lw${i}x${j}`).join(' ');
   const first = tgText(chat, words(0));

@@ -5,7 +5,7 @@ import { AgentSocket } from './socket.js';
 import { ConsoleState, SNAPSHOT_PAGE } from './store/state.js';
 import { Notifier } from './notify.js';
 import {
-  TypingBoard, TypingSender, VIEW_LAPSE_MS, VIEW_REFRESH_MS, ViewingSender, typingLine, viewersLine,
+  TypingBoard, TypingSender, VIEW_CHECK_MS, ViewingBoard, ViewingSender, typingLine, viewersLine,
 } from './typing.js';
 import { mountLogin } from './views/login.js';
 import { mountInbox } from './views/inbox.js';
@@ -29,7 +29,7 @@ let socket = null;
 let current = null; // the login session
 const typingBoard = new TypingBoard();
 const typingSender = new TypingSender((frame) => !!socket?.send(frame));
-const viewingBoard = new TypingBoard(undefined, VIEW_LAPSE_MS); // other agents with a conversation open
+const viewingBoard = new ViewingBoard();
 const viewingSender = new ViewingSender((frame) => !!socket?.send(frame));
 let typingTimer = 0;
 let cannedList = [];
@@ -167,7 +167,7 @@ function select(id, { focus = false } = {}) {
 function showViewing() {
   viewingSender.update(document.hidden ? null : state.selected);
 }
-setInterval(showViewing, VIEW_REFRESH_MS / 2); // the sender refreshes every VIEW_REFRESH_MS
+setInterval(showViewing, VIEW_CHECK_MS);
 
 window.addEventListener('hashchange', () => { if (current) select(hashConversation()); });
 document.addEventListener('visibilitychange', () => {

@@ -11,9 +11,8 @@
 export const REFRESH_MS = 2000; // the server drops refreshes closer than this
 export const LAPSE_MS = 6000;   // no refresh for this long: they stopped
 export const VIEW_REFRESH_MS = 10_000; // the server drops refreshes closer than 5 s
-// Looked at every VIEW_REFRESH_MS / 2, so a refresh goes 10-15 s after the
-// last; one lost on the way still leaves the entry alive.
-export const VIEW_LAPSE_MS = 35_000;
+export const VIEW_CHECK_MS = 5_000;    // how often the console looks: a refresh goes 10-15 s after the last
+export const VIEW_LAPSE_MS = 35_000;   // one refresh lost on the way still leaves the entry alive
 
 export class TypingBoard {
   constructor(now = () => Date.now(), lapseMs = LAPSE_MS) {
@@ -69,6 +68,11 @@ export class TypingBoard {
       if (!entries.size) this.byConv.delete(conv);
     }
   }
+}
+
+// Other agents who have a conversation open, from the viewing frames.
+export class ViewingBoard extends TypingBoard {
+  constructor(now = () => Date.now()) { super(now, VIEW_LAPSE_MS); }
 }
 
 const together = (who) => (who.length === 1 ? who[0] : `${who.slice(0, -1).join(', ')} and ${who.at(-1)}`);
