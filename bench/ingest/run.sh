@@ -62,7 +62,7 @@ conversations=$(redis-cli -p "$redis_port" get pasokh:next:conversation)
 used_memory=$(redis-cli -p "$redis_port" info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
 echo "  conversations in Redis: $conversations, customers: $(redis-cli -p "$redis_port" get pasokh:next:customer), dedup keys: $(redis-cli -p "$redis_port" --scan --pattern 'pasokh:dedup:*' | wc -l)"
 echo "  Redis memory: $((used_memory / 1048576)) MB, $(awk -v m="$used_memory" -v c="$conversations" 'BEGIN{printf "%.1f", m / c / 1024}') kB per conversation (with its customer, messages and keys)"
-echo "  ingest calls: $(redis-cli -p "$redis_port" info commandstats | sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\).*/\1/p') EVALSHA in all (every script; group commit puts many messages in one)"
+echo "  script calls: $(redis-cli -p "$redis_port" info commandstats | sed -n 's/^cmdstat_fcall:calls=\([0-9]*\).*/\1/p') FCALL in all (every script; group commit puts many messages in one ingest call)"
 
 echo
 echo "end-to-end latency, POST → agent WebSocket frame, at $rate messages/s:"

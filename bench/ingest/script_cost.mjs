@@ -1,7 +1,7 @@
 // The ingest script alone, on a Redis of its own: no HTTP, no gateway. Sends
 // batches of API-channel messages the way the ingest batcher does (one
-// EVALSHA per batch) and prints what each message costs Redis: CPU, time
-// inside EVALSHA, AOF bytes and the commands the script ran.
+// FCALL per batch) and prints what each message costs Redis: CPU, time
+// inside FCALL, AOF bytes and the commands the script ran.
 //   node script_cost.mjs <redis port> [batches=300] [batch size=50] [returning share=0.5]
 // Change routing/src/lua/*.lua and run again to see what a change costs.
 import net from 'node:net';
@@ -11,8 +11,11 @@ import { fileURLToPath } from 'node:url';
 
 const [port, batches = 300, size = 50, returning = 0.5] = process.argv.slice(2).map(Number);
 const lua = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../routing/src/lua');
-// As routing_script() composes it (routing/src/lua_scripts.cpp).
-const source = ['prelude', 'routing_lib', 'ingest'].map((f) => readFileSync(path.join(lua, `${f}.lua`), 'utf8')).join('\n');
+// A library of ingest alone, composed as routing/src/lua_scripts.cpp composes
+// the gateway's.
+const [prelude, routingLib, ingest] = ['prelude', 'routing_lib', 'ingest'].map((f) => readFileSync(path.join(lua, `${f}.lua`), 'utf8'));
+const library = `#!lua name=pasokh_bench\n${prelude}\n${routingLib}\n` +
+  `redis.register_function('ingest_bench', function(keys, args)\nbegin_call(keys, args)\n${ingest}\nend)\n`;
 
 // A minimal RESP client: one command in flight at a time.
 const socket = net.connect({ port, host: '127.0.0.1' });
@@ -67,7 +70,7 @@ const cpuMs = (pid) => {
   return (Number(fields[11]) + Number(fields[12])) * 10;  // utime + stime, 100 ticks a second
 };
 
-const sha = await command('SCRIPT', 'LOAD', source);
+await command('FUNCTION', 'LOAD', 'REPLACE', library);
 const pid = Number((await info('server')).process_id);
 await command('CONFIG', 'RESETSTAT');
 const aof0 = Number((await info('persistence')).aof_current_size ?? 0);
@@ -87,7 +90,7 @@ for (let b = 0; b < batches; b++) {
     args.push(a.length, ...a);
     messages++;
   }
-  const answers = await command('EVALSHA', sha, 0, ...args);
+  const answers = await command('FCALL', 'ingest_bench', 0, ...args);
   const bad = answers.find((a) => a[0] !== 'stored');
   if (bad) throw new Error(`the script answered ${JSON.stringify(bad)}: does this bench still send what run_ingest sends?`);
 }
@@ -97,11 +100,11 @@ const aof = Number((await info('persistence')).aof_current_size ?? 0) - aof0;
 const stats = await info('commandstats');
 const calls = (name) => Number(/calls=(\d+)/.exec(stats[`cmdstat_${name}`] ?? '')?.[1] ?? 0);
 const usec = (name) => Number(/usec=(\d+)/.exec(stats[`cmdstat_${name}`] ?? '')?.[1] ?? 0);
-const inner = Object.keys(stats).map((k) => k.slice(8)).filter((n) => !['evalsha', 'info', 'config|resetstat'].includes(n));
+const inner = Object.keys(stats).map((k) => k.slice(8)).filter((n) => !['fcall', 'info', 'config|resetstat'].includes(n));
 const per = (x) => (x / messages).toFixed(1);
 console.log(`ingest.lua alone: ${messages} messages in ${batches} calls of ${size}, ${Math.round(returning * 100)}% from returning customers`);
 console.log(`  Redis CPU per message        ${per(cpu * 1000)} µs`);
-console.log(`  inside EVALSHA per message   ${per(usec('evalsha'))} µs (of which the commands themselves ${per(inner.reduce((s, n) => s + usec(n), 0))} µs)`);
+console.log(`  inside FCALL per message     ${per(usec('fcall'))} µs (of which the commands themselves ${per(inner.reduce((s, n) => s + usec(n), 0))} µs)`);
 console.log(`  commands per message         ${per(inner.reduce((s, n) => s + calls(n), 0))}`);
 console.log(`  AOF bytes per message        ${per(aof)}`);
 socket.end();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What one inbound message costs Redis inside the ingest script, without HTTP
 # or the gateway: a fresh redis-server with deploy/redis.conf, batches sent as
-# the ingest batcher sends them. Prints Redis CPU, time inside EVALSHA, the
+# the ingest batcher sends them. Prints Redis CPU, time inside FCALL, the
 # commands run and the AOF bytes written per message.
 #   bench/ingest/script_cost.sh [batches=300] [batch size=50] [returning share=0.5]
 set -euo pipefail

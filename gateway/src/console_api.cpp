@@ -19,12 +19,6 @@
 
 // Scripts embedded from routing/src/lua (see gateway/CMakeLists.txt); each
 // runs with routing's shared prelude in front.
-namespace pasokh::gateway::lua {
-extern const char* const note;
-extern const char* const labels;
-extern const char* const customer_file;
-}  // namespace pasokh::gateway::lua
-
 namespace pasokh::gateway {
 
 using routing::now_ms;
@@ -217,7 +211,7 @@ void add_console_routes(router& r, services& s) {
             co_return bad_field("text", "required, at most 10000 characters");
           if (client_id.size() > max_id_chars) co_return bad_field("client_id", "at most 128 characters");
           auto stored = co_await s.redis.eval(
-              routing::script(lua::note), store::make_command(),
+              routing::script(routing::lua::note), store::make_command(),
               store::make_command(s.cfg.redis.prefix, conv, a.id, a.name, client_id, text, std::to_string(now_ms())));
           if (!stored || stored->is_error() || stored->elements.empty()) co_return unavailable();
           const auto& status = stored->elements[0].str;
@@ -247,7 +241,7 @@ void add_console_routes(router& r, services& s) {
           auto client_id = client_id_of(j);
           if (client_id.size() > max_id_chars) co_return bad_field("client_id", "at most 128 characters");
           auto stored = co_await s.redis.eval(
-              routing::script(lua::labels), store::make_command(),
+              routing::script(routing::lua::labels), store::make_command(),
               store::make_command(s.cfg.redis.prefix, conv, a.id, client_id, std::to_string(now_ms()),
                                   std::to_string(max_labels), std::get<std::string>(add), std::get<std::string>(remove)));
           if (!stored || stored->is_error() || stored->elements.empty()) co_return unavailable();
@@ -281,7 +275,7 @@ void add_console_routes(router& r, services& s) {
     const auto& id = p.at("id");
     if (auto err = co_await check_customer(s, a, id, nullptr)) co_return *err;
     auto file = co_await s.redis.eval(
-        routing::script(lua::customer_file), store::make_command(),
+        routing::script(routing::lua::customer_file), store::make_command(),
         store::make_command(s.cfg.redis.prefix, id, std::to_string(max_customer_conversations)));
     if (!file || file->is_error()) co_return unavailable();
     if (file->str.empty()) co_return reject(404, "not_found", "no customer " + id);

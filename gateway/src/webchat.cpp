@@ -16,10 +16,7 @@
 #include "pasokh/gateway/webchat_token.hpp"
 #include "pasokh/proto/utf8.hpp"
 #include "pasokh/routing/customer_keys.hpp"
-
-namespace pasokh::routing::lua {
-extern const char* const prelude;
-}
+#include "pasokh/routing/lua_script.hpp"
 
 namespace pasokh::gateway {
 namespace {
@@ -67,27 +64,6 @@ return { cust, asked, open, name, email, c[3] or '', online }
 // first message to the customer who holds it; a visitor who already is a
 // customer gets it indexed, or a merge suggestion when another file holds it.
 // ARGV: prefix, channel, visitor, email, name, ttl_s, email key, now_ms
-const store::lua_script& save_contact_script() {
-  static const store::lua_script s(std::string(routing::lua::prelude) + R"lua(
-local channel, visitor, email, name, key_email = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[7]
-local vkey = p .. 'webchat:visitor:' .. channel .. ':' .. visitor
-if email ~= '' then redis.call('HSET', vkey, 'email', email, 'key_email', key_email) end
-if name ~= '' then redis.call('HSET', vkey, 'name', name) end
-if redis.call('EXISTS', vkey) == 1 then redis.call('EXPIRE', vkey, tonumber(ARGV[6])) end
-local cust = redis.call('GET', p .. 'ident:' .. channel .. ':' .. visitor)
-if cust then
-  local ckey = p .. 'cust:' .. cust
-  if email ~= '' then redis.call('HSET', ckey, 'email', email) end
-  if name ~= '' then redis.call('HSET', ckey, 'name', name) end
-  if key_email ~= '' then index_customer_key(cust, 'email:' .. key_email, ARGV[8]) end
-  if email ~= '' or name ~= '' then search_customer_changed(cust, ARGV[8]) end
-end
-local prof = redis.call('HMGET', vkey, 'name', 'email')
-return { prof[1] or '', prof[2] or '' }
-)lua");
-  return s;
-}
-
 // ARGV: prefix, conv, now_ms, window_ms
 const store::lua_script& queue_info_script() {
   static const store::lua_script s(R"lua(
@@ -203,7 +179,7 @@ awaitable<store::result<std::pair<std::string, std::string>>> webchat_service::s
                                                                                            const std::string& visitor,
                                                                                            const std::string& email,
                                                                                            const std::string& name) {
-  auto r = co_await core_.redis.eval(save_contact_script(), store::make_command(),
+  auto r = co_await core_.redis.eval(routing::script(routing::lua::webchat_contact), store::make_command(),
                                      store::make_command(core_.cfg.redis.prefix, channel, visitor, email, name,
                                                          std::to_string(2 * cfg().token_ttl.count()),
                                                          routing::normalize_email(email), std::to_string(webchat_now_ms())));

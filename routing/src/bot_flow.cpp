@@ -7,7 +7,8 @@
 
 #include "pasokh/proto/json.hpp"
 #include "pasokh/proto/split.hpp"
-#include "lua_scripts.hpp"
+#include "pasokh/routing/clock.hpp"
+#include "pasokh/routing/lua_script.hpp"
 
 namespace pasokh::routing {
 

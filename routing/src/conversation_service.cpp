@@ -7,14 +7,10 @@
 #include "pasokh/routing/routing_service.hpp"
 #include "ingest_batcher.hpp"
 #include "ingest_script.hpp"
-#include "lua_scripts.hpp"
+#include "pasokh/routing/clock.hpp"
+#include "pasokh/routing/lua_script.hpp"
 
 namespace pasokh::routing {
-
-namespace lua {
-extern const char* const edit_message;
-extern const char* const record_echo;
-}  // namespace lua
 
 
 namespace {
@@ -127,7 +123,7 @@ awaitable<result<append_outcome>> conversation_service::append_reply(const std::
                                                                       const author& by, const std::string& client_id,
                                                                       const std::string& text, bool automatic) {
   // With routing_lib: an agent's answer updates load and stops the reassign timer.
-  auto r = co_await redis_.eval(routing_script(lua::append_reply), store::make_command(),
+  auto r = co_await redis_.eval(script(lua::append_reply), store::make_command(),
                                 store::make_command(prefix_, conversation_id, std::string(proto::to_string(by.kind)), by.id, by.name,
                                  client_id, text, std::to_string(now_ms()), automatic ? "1" : "0"));
   co_return append_answer(r);

@@ -2,13 +2,10 @@
 
 #include <atomic>
 
-#include "lua_scripts.hpp"
+#include "pasokh/routing/clock.hpp"
+#include "pasokh/routing/lua_script.hpp"
 
 namespace pasokh::routing {
-
-namespace lua {
-extern const char* const delivery;
-}
 
 namespace {
 std::atomic<void (*)(std::string_view)> campaign_observer{nullptr};

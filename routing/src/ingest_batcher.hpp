@@ -1,7 +1,7 @@
 #pragma once
 // Group commit for inbound messages. Messages that arrive while earlier
 // batches are in Redis wait and go together in the next ingest call (one
-// EVALSHA, one PUBLISH), so under load Redis and the gateway pay the per-call
+// FCALL, one PUBLISH), so under load Redis and the gateway pay the per-call
 // costs once per batch instead of once per message. An idle gateway sends
 // each message at once: batching never waits for a timer.
 #include <boost/asio/any_completion_handler.hpp>

@@ -7,7 +7,8 @@
 
 #include "pasokh/proto/json.hpp"
 #include "pasokh/proto/split.hpp"
-#include "lua_scripts.hpp"
+#include "pasokh/routing/clock.hpp"
+#include "pasokh/routing/lua_script.hpp"
 #include "pasokh/routing/customer_keys.hpp"
 
 namespace pasokh::routing {
@@ -59,7 +60,7 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_
   } else {
     std::vector<std::vector<std::string>> one;
     one.push_back(std::move(args));
-    r = co_await redis.eval(routing_script(lua::ingest), store::make_command(), ingest_batch_args(prefix, std::move(one)));
+    r = co_await redis.eval(script(lua::ingest), store::make_command(), ingest_batch_args(prefix, std::move(one)));
     if (r && r->type == store::reply::kind::array && r->elements.size() == 1) {
       store::reply answer = std::move(r->elements[0]);  // this message's own answer
       r = std::move(answer);

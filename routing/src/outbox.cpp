@@ -24,14 +24,10 @@
 
 #include "pasokh/proto/json.hpp"
 #include "pasokh/routing/delivery.hpp"
-#include "lua_scripts.hpp"
+#include "pasokh/routing/clock.hpp"
+#include "pasokh/routing/lua_script.hpp"
 
 namespace pasokh::routing {
-
-namespace lua {
-extern const char* const outbox_touch;
-extern const char* const outbox_trim;
-}  // namespace lua
 
 namespace {
 

@@ -10,20 +10,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include "lua_scripts.hpp"
+#include "pasokh/routing/clock.hpp"
+#include "pasokh/routing/lua_script.hpp"
 #include "pasokh/proto/split.hpp"
 #include "pasokh/routing/search_service.hpp"
 
 namespace pasokh::routing {
-
-namespace lua {
-extern const char* const route;
-extern const char* const presence;
-extern const char* const tick;
-extern const char* const conv_action;
-extern const char* const list_view;
-extern const char* const agent_admin;
-}  // namespace lua
 
 namespace net = boost::asio;
 using net::awaitable;
@@ -90,12 +82,10 @@ awaitable<rresult<void>> routing_service::sync(std::vector<std::string> channel_
     t.name = id;
     seed(t);
   }
-  // Loaded ahead, so the first burst of calls does not each miss (NOSCRIPT) and resend the source.
-  for (const char* body : {lua::ingest, lua::route, lua::presence, lua::tick, lua::conv_action, lua::list_view,
-                           lua::agent_admin, lua::append_reply})
-    cmds.push_back(store::make_command("SCRIPT", "LOAD", routing_script(body).source));
   auto r = co_await redis_.exec_pipeline(std::move(cmds));
   if (!r) co_return r.error();
+  // Loaded ahead, so the first burst of calls does not each find it missing.
+  if (auto loaded = co_await load_script_library(redis_); !loaded) co_return loaded.error();
   auto refreshed = co_await refresh_teams();
   if (refreshed) synced_ = true;
   co_return refreshed;
@@ -188,7 +178,7 @@ void routing_service::count_routed(std::string_view status, const route_plan& pl
 
 awaitable<rresult<route_outcome>> routing_service::route(const std::string& conv, const std::string& language_hint) {
   auto now = std::to_string(now_ms());
-  auto r = co_await redis_.eval(routing_script(lua::route), store::make_command(),
+  auto r = co_await redis_.eval(script(lua::route), store::make_command(),
                                 store::make_command(prefix_, conv, now, "0"));
   auto a = answer_of(r);
   if (!a) co_return a.error();
@@ -207,7 +197,7 @@ awaitable<rresult<route_outcome>> routing_service::route(const std::string& conv
                  decided.decision[1], decided.closed);
     auto args = store::make_command(prefix_, conv, std::to_string(at), "1");
     args.insert(args.end(), decided.decision.begin(), decided.decision.end());
-    r = co_await redis_.eval(routing_script(lua::route), store::make_command(), std::move(args));
+    r = co_await redis_.eval(script(lua::route), store::make_command(), std::move(args));
     a = answer_of(r);
     if (!a) co_return a.error();
   }
@@ -222,7 +212,7 @@ awaitable<rresult<route_outcome>> routing_service::route(const std::string& conv
 awaitable<rresult<presence_outcome>> routing_service::presence(std::string op, std::string agent, std::string session,
                                                                std::string availability) {
   auto ttl = std::to_string(cfg_.presence_ttl.count() * 1000);
-  auto r = co_await redis_.eval(routing_script(lua::presence), store::make_command(),
+  auto r = co_await redis_.eval(script(lua::presence), store::make_command(),
                                 store::make_command(prefix_, op, agent, session, std::to_string(now_ms()), ttl, availability));
   auto a = answer_of(r);
   if (!a) co_return a.error();
@@ -239,7 +229,7 @@ awaitable<rresult<presence_outcome>> routing_service::presence(std::string op, s
   }
   // A full batch: there may be more for this agent (capacity above 200).
   for (int batch = out.assigned, rounds = 0; batch == 200 && rounds < 50; ++rounds) {
-    auto more = co_await redis_.eval(routing_script(lua::presence), store::make_command(),
+    auto more = co_await redis_.eval(script(lua::presence), store::make_command(),
                                      store::make_command(prefix_, "drain", agent, session, std::to_string(now_ms()), ttl, ""));
     auto m = answer_of(more);
     if (!m || (*m)->size() < 3) break;
@@ -251,7 +241,7 @@ awaitable<rresult<presence_outcome>> routing_service::presence(std::string op, s
 }
 
 awaitable<rresult<action_outcome>> routing_service::act(const action_request& q) {
-  auto r = co_await redis_.eval(routing_script(lua::conv_action), store::make_command(),
+  auto r = co_await redis_.eval(script(lua::conv_action), store::make_command(),
                                 store::make_command(prefix_, q.op, q.conv, q.actor, std::to_string(now_ms()), q.arg1,
                                                     q.arg2, q.arg3));
   auto a = answer_of(r);
@@ -270,7 +260,7 @@ awaitable<rresult<action_outcome>> routing_service::act(const action_request& q)
 }
 
 awaitable<rresult<tick_outcome>> routing_service::tick() {
-  auto r = co_await redis_.eval(routing_script(lua::tick), store::make_command(),
+  auto r = co_await redis_.eval(script(lua::tick), store::make_command(),
                                 store::make_command(prefix_, std::to_string(now_ms()), "200", instance_,
                                                     std::to_string(std::max<std::int64_t>(2000, cfg_.tick_interval.count() * 4))));
   auto a = answer_of(r);
@@ -294,7 +284,7 @@ awaitable<rresult<tick_outcome>> routing_service::tick() {
 }
 
 awaitable<rresult<std::string>> routing_service::list(const list_request& q) {
-  auto r = co_await redis_.eval(routing_script(lua::list_view), store::make_command(),
+  auto r = co_await redis_.eval(script(lua::list_view), store::make_command(),
                                 store::make_command(prefix_, q.agent, proto::join(q.teams, ','), q.view, q.status, q.team,
                                                     std::to_string(q.limit), std::to_string(q.offset),
                                                     std::to_string(q.scan_cap), q.with_own ? "1" : "0"));
@@ -307,7 +297,7 @@ awaitable<rresult<std::string>> routing_service::list(const list_request& q) {
 }
 
 awaitable<rresult<void>> routing_service::reindex_agent(const std::string& agent, const std::string& old_teams) {
-  auto r = co_await redis_.eval(routing_script(lua::agent_admin), store::make_command(),
+  auto r = co_await redis_.eval(script(lua::agent_admin), store::make_command(),
                                 store::make_command(prefix_, "reindex", agent, std::to_string(now_ms()), old_teams));
   auto a = answer_of(r);
   if (!a) co_return a.error();
@@ -315,7 +305,7 @@ awaitable<rresult<void>> routing_service::reindex_agent(const std::string& agent
 }
 
 awaitable<rresult<void>> routing_service::delete_agent(const std::string& agent) {
-  auto r = co_await redis_.eval(routing_script(lua::agent_admin), store::make_command(),
+  auto r = co_await redis_.eval(script(lua::agent_admin), store::make_command(),
                                 store::make_command(prefix_, "delete", agent, std::to_string(now_ms()), std::string()));
   auto a = answer_of(r);
   if (!a) co_return a.error();

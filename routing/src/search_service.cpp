@@ -12,10 +12,6 @@
 
 namespace pasokh::routing {
 
-namespace lua {
-extern const char* const search;
-}
-
 namespace {
 
 using boost::asio::awaitable;

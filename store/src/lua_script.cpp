@@ -5,9 +5,7 @@
 #include <stdexcept>
 
 namespace pasokh::store {
-namespace {
 
-// Redis names cached scripts by the lowercase hex SHA1 of their source.
 std::string sha1_hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
@@ -23,8 +21,11 @@ std::string sha1_hex(std::string_view data) {
   return out;
 }
 
-}  // namespace
-
 lua_script::lua_script(std::string src) : source(std::move(src)), sha1(sha1_hex(source)) {}
+
+lua_script::lua_script(const lua_library& lib, std::string fn) : library(&lib), function(std::move(fn)) {}
+
+lua_library::lua_library(std::string library_name, std::string_view code)
+    : name(std::move(library_name)), source("#!lua name=" + name + "\n" + std::string(code)) {}
 
 }  // namespace pasokh::store

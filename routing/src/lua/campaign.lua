@@ -1,5 +1,5 @@
 -- Campaigns (issue 8, proactive outreach), atomically. Runs with the prelude;
--- embedded by gateway/CMakeLists.txt. ARGV: prefix, op, now_ms, then per op:
+-- one function of the script library. ARGV: prefix, op, now_ms, then per op:
 --   create   name, kind, definition_json, start_at, created_by -> { id }
 --   control  id, action (pause | resume | cancel | finish) -> { 'ok' | 'invalid_state' | 'not_found', status }
 --   lease    instance, lease_ms -> 1 when this instance holds the campaign lease

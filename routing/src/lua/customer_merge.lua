@@ -1,5 +1,5 @@
 -- Merging two customer files into one, and undoing it, atomically (runs with
--- the prelude; embedded by gateway/CMakeLists.txt). ARGV: prefix, op, now_ms,
+-- the prelude; one function of the script library). ARGV: prefix, op, now_ms,
 -- then per op:
 --   merge    into (A), from (B), actor
 --            -> { 'merged', merge id, conversations moved } | { 'same' }

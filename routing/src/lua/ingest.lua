@@ -200,7 +200,7 @@ end
 
 -- One answer per message, in order. A message whose script fails answers
 -- { 'error', text } alone; the rest of the batch still lands.
-pending_events = {}
+call.events = {}
 local answers, i = {}, 3
 for m = 1, tonumber(ARGV[2]) do
   local count = tonumber(ARGV[i])
@@ -210,5 +210,5 @@ for m = 1, tonumber(ARGV[2]) do
   answers[m] = answer
   i = i + count + 1
 end
-if #pending_events > 0 then redis.call('PUBLISH', p .. 'events', table.concat(pending_events, '\n')) end
+if #call.events > 0 then redis.call('PUBLISH', p .. 'events', table.concat(call.events, '\n')) end
 return answers

@@ -1,8 +1,18 @@
--- Shared helpers, prepended to every conversation script.
+-- Shared helpers of every conversation script. The scripts are functions of
+-- one Redis function library (routing/src/lua_scripts.cpp): this file and
+-- routing_lib.lua run once, when the library loads, so top-level code here may
+-- only define things (Redis offers no tonumber, ipairs... while loading).
 -- Keys are derived from the prefix inside the scripts: ingest must resolve
 -- customer and conversation ids it cannot know in advance. (Not Redis Cluster
 -- safe; a single primary with replicas is the supported topology.)
-local p = ARGV[1]
+
+-- What one call knows: its arguments, the key prefix and what it gathers on
+-- the way (`call.events`, `call.settings`). Library values outlive a call, so
+-- every function starts with begin_call.
+local KEYS, ARGV, p, call
+local function begin_call(keys, args)
+  KEYS, ARGV, p, call = keys, args, args[1], {}
+end
 
 local function conv_key(id) return p .. 'conv:' .. id end
 
@@ -18,7 +28,7 @@ local view_fields = {
   { 'first_response_at', 'on' }, { 'snoozed_until', 'on' }, { 'labels', 'os' },
 }
 local view_names = {}
-for i, f in ipairs(view_fields) do view_names[i] = f[1] end
+for i = 1, #view_fields do view_names[i] = view_fields[i][1] end
 
 -- The stored fields of the view (name -> string) and the customer's name
 -- (read unless the caller knows it); `extra`: more field names to read in the
@@ -61,15 +71,15 @@ local function json_string(s)
 end
 
 -- Event frames for every gateway instance: "header\nframe" pairs. A script
--- that handles many messages (ingest) sets `pending_events` to a table and
+-- that handles many messages (ingest) sets `call.events` to a table and
 -- publishes them together, the pairs joined by newlines (frames and headers
 -- are one-line JSON); live_hub::dispatch reads either.
-local pending_events = nil
 local function publish_event(header, frame)
-  if pending_events then
+  local events = call.events
+  if events then
     -- Kept apart: joining them here would copy the frame once more.
-    pending_events[#pending_events + 1] = header
-    pending_events[#pending_events + 1] = frame
+    events[#events + 1] = header
+    events[#events + 1] = frame
   else
     redis.call('PUBLISH', p .. 'events', header .. '\n' .. frame)
   end

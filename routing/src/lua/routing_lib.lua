@@ -1,5 +1,5 @@
--- Routing helpers (presence, load, queues, assignment), prepended after the
--- prelude to the routing scripts. Keys (all under the prefix):
+-- Routing helpers (presence, load, queues, assignment), loaded after the
+-- prelude into the script library. Keys (all under the prefix):
 --   agent:<id>              hash: ..., capacity, teams (comma list; else team), availability (online|away)
 --   agent:<id>:convs        set: conversations assigned to the agent and still open (its load)
 --   presence:<id>           zset: WebSocket session -> expiry ms (heartbeats)
@@ -12,15 +12,14 @@
 --   routing:settings        hash: reassign_ms, reopen_ms, grace_ms
 local PRIORITY_RANK = { low = -1, normal = 0, high = 1, urgent = 2 }
 local PRIORITY_UP = { low = 'normal', normal = 'high', high = 'urgent' }
-local settings_cache = nil
 
 local function setting(name)
-  if not settings_cache then
+  if not call.settings then
     local h = redis.call('HGETALL', p .. 'routing:settings')
-    settings_cache = {}
-    for i = 1, #h, 2 do settings_cache[h[i]] = tonumber(h[i + 1]) end
+    call.settings = {}
+    for i = 1, #h, 2 do call.settings[h[i]] = tonumber(h[i + 1]) end
   end
-  return settings_cache[name] or 0
+  return call.settings[name] or 0
 end
 
 local function agent_key(a) return p .. 'agent:' .. a end

@@ -35,7 +35,7 @@ class batcher : public redis_test {
   }
   long long script_calls() {
     auto info = exec(*client_, store::make_command("INFO", "commandstats"));
-    auto at = info->str.find("cmdstat_evalsha:calls=");
+    auto at = info->str.find("cmdstat_fcall:calls=");
     return at == std::string::npos ? 0 : std::stoll(info->str.substr(info->str.find('=', at) + 1));
   }
   std::optional<store::redis_client> client_;

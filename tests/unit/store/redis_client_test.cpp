@@ -215,6 +215,40 @@ TEST_F(RedisClient, EvalSurfacesScriptErrors) {
   EXPECT_FALSE(r->str.starts_with("NOSCRIPT")) << r->str;
 }
 
+TEST_F(RedisClient, FunctionCallLoadsItsMissingLibraryOnce) {
+  redis_client client(io_.get_executor(), config());
+  start_and_wait(client);
+  static const lua_library library("unit_lib",
+                                   "redis.register_function('unit_echo', function(keys, args) return {keys[1], args[1]} end)");
+  static const lua_script echo(library, "unit_echo");
+
+  ASSERT_TRUE(exec(client, {"FUNCTION", "FLUSH"}));
+  ASSERT_TRUE(exec(client, {"CONFIG", "RESETSTAT"}));
+  for (const char* arg : {"a1", "b1"}) {
+    auto r = run(io_, client.eval(echo, {"k"}, {arg}));
+    ASSERT_TRUE(r) << r.error().message();
+    ASSERT_EQ(r->type, reply::kind::array) << r->str;
+    EXPECT_EQ(r->elements.at(0).str, "k");
+    EXPECT_EQ(r->elements.at(1).str, arg);
+  }
+  // FCALL twice plus the retry; FUNCTION LOAD only once.
+  auto info = exec(client, {"INFO", "commandstats"})->str;
+  EXPECT_EQ(command_calls(info, "fcall"), 3) << info;
+  EXPECT_EQ(command_calls(info, "function|load"), 1) << info;
+}
+
+TEST_F(RedisClient, AFunctionLibraryRedisRefusesIsAnErrorReply) {
+  redis_client client(io_.get_executor(), config());
+  start_and_wait(client);
+  static const lua_library broken("unit_broken", "redis.register_function('unit_broken', function(keys, args) return 1");
+  static const lua_script call(broken, "unit_broken");
+  ASSERT_TRUE(exec(client, {"FUNCTION", "FLUSH"}));
+  auto r = run(io_, client.eval(call, {}, {}));
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_TRUE(r->is_error());
+  EXPECT_NE(r->str.find("Error compiling function"), std::string::npos) << r->str;
+}
+
 TEST_F(RedisClient, CommandTimeoutResetsTheConnectionThenRecovers) {
   auto cfg = config();
   cfg.command_timeout = 200ms;

@@ -86,11 +86,27 @@ boost::system::error_code make_error_code(redis_errc) noexcept;
 
 template <class T> using result = boost::system::result<T>;
 
-// A Lua script sent with EVALSHA; on NOSCRIPT it is loaded and retried once.
+// A Redis function library (FUNCTION LOAD): Lua that runs once when loaded
+// and registers functions that later calls run without it.
+struct lua_library {
+  lua_library(std::string name, std::string_view code);  // code without the "#!lua" line
+  std::string name;
+  std::string source;  // what FUNCTION LOAD takes
+};
+
+// Lowercase hex SHA1, as Redis names cached scripts.
+std::string sha1_hex(std::string_view data);
+
+// A Lua script sent with EVALSHA (on NOSCRIPT it is loaded and retried once),
+// or a function of a library, sent with FCALL (when Redis does not know the
+// function, the library is loaded and the call retried once).
 struct lua_script {
   explicit lua_script(std::string source);
-  std::string source;
-  std::string sha1;  // hex, computed at construction
+  lua_script(const lua_library& library, std::string function);
+  std::string source;                     // EVALSHA only
+  std::string sha1;                       // hex, computed at construction; EVALSHA only
+  const lua_library* library = nullptr;   // FCALL only; must outlive the script
+  std::string function;                   // FCALL only
 };
 
 // Thread-safe: every member may be called from any thread; work is posted to
@@ -122,7 +138,8 @@ class redis_client {
   // Several commands written back to back; one reply per command, in order.
   boost::asio::awaitable<result<std::vector<reply>>> exec_pipeline(std::vector<std::vector<std::string>> commands);
 
-  // EVALSHA with NOSCRIPT fallback to EVAL (which also caches the script).
+  // EVALSHA with NOSCRIPT fallback to EVAL (which also caches the script), or
+  // FCALL with a FUNCTION LOAD when the function is unknown.
   // `script` must outlive the awaited call (scripts are normally static).
   boost::asio::awaitable<result<reply>> eval(const lua_script& script, std::vector<std::string> keys,
                                              std::vector<std::string> args);
