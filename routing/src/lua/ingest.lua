@@ -18,6 +18,21 @@
 -- beside the wa_id); either id finds the customer. keys (A[18]): the
 -- identity's verified keys ('email:…', 'phone:…') and a weak 'name:…', one a
 -- line (routing/src/customer_keys.cpp); read only when the identity is new.
+-- Ids of new customers and conversations: each counter is read at its first
+-- use in the call and written back once at the end (the call is atomic), not
+-- incremented per message: every write costs its AOF record too.
+local counters = {}
+local function next_id(name)
+  local c = counters[name]
+  if not c then
+    c = { key = p .. 'next:' .. name }
+    c.value = tonumber(redis.call('GET', c.key) or '0')
+    counters[name] = c
+  end
+  c.value = c.value + 1
+  return c.value
+end
+
 local function ingest_one(A)
   local channel, kind, ext, display_name = A[2], A[3], A[4], A[5]
   local dedup_key, dedup_ttl, now, message_json = A[6], A[7], A[8], A[9]
@@ -89,7 +104,7 @@ local function ingest_one(A)
     end
   else
     cust_new = true
-    cust = 'cu_' .. redis.call('INCR', p .. 'next:customer')
+    cust = 'cu_' .. next_id('customer')
     ckey = p .. 'cust:' .. cust
     redis.call('HSET', ckey, 'id', cust, 'name', display_name, 'language', language, 'created_at', now,
       'vip', '0', 'last_seen_at', now)
@@ -132,10 +147,11 @@ local function ingest_one(A)
   -- '1'), of a customer who is not VIP and speaks the language it assumed
   -- (A[20]); for anyone else the caller decides again (route.lua).
   local route_here = false
-  local created, seq, v = 0, 1, nil
+  -- seq as text: a number would be formatted again at every use.
+  local created, seq, v = '0', '1', nil
   local vkey
   if not conv then
-    conv = 'cv_' .. redis.call('INCR', p .. 'next:conversation')
+    conv = 'cv_' .. next_id('conversation')
     vkey = conv_key(conv)
     local status = bot_enabled and 'bot' or 'queued'
     route_here = status == 'queued' and A[19] == '1' and cust_vip ~= '1' and cust_language == A[20]
@@ -145,15 +161,15 @@ local function ingest_one(A)
     redis.call('SET', open_key, conv)
     redis.call('RPUSH', ckey .. ':conversations', conv)
     if status == 'queued' and not route_here then redis.call('ZADD', p .. 'queue:' .. team, now, conv) end
-    created = 1
+    created = '1'
     v = { id = conv, channel = channel, kind = kind, customer_id = cust, status = status, priority = 'normal',
       assignee = '', team = team, seq = '1', created_at = now, updated_at = now, last_customer_message_at = now,
       customer_name = cust_name }
   else
     vkey = conv_key(conv)
     v = conv_state(conv, cust_name, { 'campaign', 'campaign_until', 'routed' })
-    seq = tonumber(v.seq or '0') + 1
-    v.seq, v.updated_at, v.last_customer_message_at = tostring(seq), now, now
+    seq = tostring(tonumber(v.seq or '0') + 1)
+    v.seq, v.updated_at, v.last_customer_message_at = seq, now, now
     redis.call('HSET', vkey, 'seq', seq, 'updated_at', now, 'last_customer_message_at', now, 'recipient', recipient)
   end
   redis.call('ZADD', p .. 'team:' .. v.team .. ':open', now, conv)
@@ -191,11 +207,11 @@ local function ingest_one(A)
   -- the customer owes: then the caller looks closer (aftersales). A new file
   -- owes nothing.
   local csat_open = '0'
-  if not cust_new and (created == 1 or status == 'resolved') then
+  if not cust_new and (created == '1' or status == 'resolved') then
     csat_open = tostring(redis.call('EXISTS', p .. 'csat:pending:' .. cust .. ':' .. channel,
       p .. 'csat:comment:' .. cust .. ':' .. channel))
   end
-  return { 'stored', conv, tostring(seq), cust, tostring(created), status, routed, csat_open }
+  return { 'stored', conv, seq, cust, created, status, routed, csat_open }
 end
 
 -- One answer per message, in order. A message whose script fails answers
@@ -210,5 +226,6 @@ for m = 1, tonumber(ARGV[2]) do
   answers[m] = answer
   i = i + count + 1
 end
+for _, c in pairs(counters) do redis.call('SET', c.key, c.value) end
 if #call.events > 0 then redis.call('PUBLISH', p .. 'events', table.concat(call.events, '\n')) end
 return answers

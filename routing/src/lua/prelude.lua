@@ -91,6 +91,7 @@ end
 -- the conversation's state after the change (conv_state). Returns v.
 local function emit_json(conv, seq, event, body, customer, v)
   v = v or conv_state(conv)
+  seq = tostring(seq)  -- once: a number would be formatted again at every use
   local frame = '{"type":"event","conv":' .. json_string(conv) .. ',"seq":' .. seq .. ',"event":"' .. event ..
     '","conversation":' .. cjson.encode(view_of(v)) .. (body ~= '' and (',' .. body) or '') .. '}'
   redis.call('XADD', conv_key(conv) .. ':log', seq .. '-1', 'f', frame)
@@ -101,7 +102,7 @@ local function emit_json(conv, seq, event, body, customer, v)
     redis.call('ZADD', p .. 'search:dirty', 'NX', tonumber(v.updated_at) or 0, conv)
   end
   -- The reports' time index (gateway/src/reports_api.cpp rebuilds it from the logs).
-  if seq == 1 and v.created_at then redis.call('ZADD', p .. 'rpt:created', v.created_at, conv) end
+  if seq == '1' and v.created_at then redis.call('ZADD', p .. 'rpt:created', v.created_at, conv) end
   local header = '{"team":' .. json_string(v.team or '') .. ',"conv":' .. json_string(conv) .. ',"customer":' ..
     json_string(customer or v.customer_id or '') .. ',"seq":' .. seq .. ',"assignee":' .. json_string(v.assignee or '') .. '}'
   publish_event(header, frame)
