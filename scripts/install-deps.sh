@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Pasokh builds and tests with. Idempotent: only
 # missing packages are installed. Never libboost-all-dev (it pulls 1.74).
+# Arguments name more packages a tool needs (bench/ingest/script_instructions.sh: valgrind).
 set -euo pipefail
 
 packages=(
@@ -14,6 +15,7 @@ if [ "${PASOKH_WITH_TEST_TOOLS:-0}" = 1 ]; then
   # libnet-ssleay-perl: swaks --tls (STARTTLS tests)
   packages+=(wrk nginx-light swaks libnet-ssleay-perl chromium nodejs npm curl)
 fi
+packages+=("$@")
 
 missing=()
 for p in "${packages[@]}"; do
