@@ -18,18 +18,19 @@
 -- beside the wa_id); either id finds the customer. keys (A[18]): the
 -- identity's verified keys ('email:…', 'phone:…') and a weak 'name:…', one a
 -- line (routing/src/customer_keys.cpp); read only when the identity is new.
--- Ids of new customers and conversations: each counter is read at its first
--- use in the call and written back once at the end (the call is atomic), not
--- incremented per message: every write costs its AOF record too.
+-- Ids of new customers and conversations: the first of a call is an INCR, the
+-- rest are counted here and written back once at the end (the call is
+-- atomic): every write costs its AOF record too.
 local counters = {}
 local function next_id(name)
   local c = counters[name]
-  if not c then
+  if c then
+    c.value, c.more = c.value + 1, true
+  else
     c = { key = p .. 'next:' .. name }
-    c.value = tonumber(redis.call('GET', c.key) or '0')
+    c.value = redis.call('INCR', c.key)
     counters[name] = c
   end
-  c.value = c.value + 1
   return c.value
 end
 
@@ -226,6 +227,8 @@ for m = 1, tonumber(ARGV[2]) do
   answers[m] = answer
   i = i + count + 1
 end
-for _, c in pairs(counters) do redis.call('SET', c.key, c.value) end
+for _, c in pairs(counters) do
+  if c.more then redis.call('SET', c.key, c.value) end
+end
 if #call.events > 0 then redis.call('PUBLISH', p .. 'events', table.concat(call.events, '\n')) end
 return answers
