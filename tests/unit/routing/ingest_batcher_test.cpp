@@ -71,6 +71,16 @@ TEST_F(batcher, MessagesWaitingTogetherShareOneCallAndAFailureStaysWithItsMessag
   ASSERT_TRUE(*answers[2]);
   EXPECT_EQ((**answers[2]).elements[0].str, "error");
   EXPECT_EQ(exec(*client_, store::make_command("EXISTS", "u:dedup:api:m-b", "u:dedup:api:m-d"))->integer, 2);
+
+  // The ids a batch counted for itself are taken: the next call's customer
+  // and conversation are new ones.
+  auto next = run(io_, b.submit(message("e")));
+  ASSERT_TRUE(next);
+  ASSERT_EQ(next->type, store::reply::kind::array);
+  for (std::size_t i : {1u, 3u}) {
+    EXPECT_NE(next->elements[1].str, (**answers[i]).elements[1].str) << "conversation of message " << i;
+    EXPECT_NE(next->elements[3].str, (**answers[i]).elements[3].str) << "customer of message " << i;
+  }
 }
 
 TEST_F(batcher, ATransportErrorAnswersEveryMessageOfTheBatch) {
