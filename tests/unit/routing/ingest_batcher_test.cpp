@@ -21,24 +21,13 @@ std::vector<std::string> message(const std::string& customer, const std::string&
                              "t", "", "0", first_due, "0", "0", "0", "", "0");
 }
 
-class batcher : public redis_test {
+class batcher : public connected_redis_test {
  protected:
-  void SetUp() override {
-    redis_test::SetUp();
-    if (IsSkipped()) return;
-    client_.emplace(io_.get_executor(), config());
-    start_and_wait(*client_);
-  }
-  void TearDown() override {
-    if (client_) client_->stop();
-    redis_test::TearDown();
-  }
   long long script_calls() {
     auto info = exec(*client_, store::make_command("INFO", "commandstats"));
     auto at = info->str.find("cmdstat_fcall:calls=");
     return at == std::string::npos ? 0 : std::stoll(info->str.substr(info->str.find('=', at) + 1));
   }
-  std::optional<store::redis_client> client_;
 };
 
 TEST_F(batcher, MessagesWaitingTogetherShareOneCallAndAFailureStaysWithItsMessage) {

@@ -12,18 +12,12 @@ using namespace pasokh::test;
 
 namespace {
 
-class script_library : public redis_test {
+class script_library : public connected_redis_test {
  protected:
   void SetUp() override {
-    redis_test::SetUp();
+    connected_redis_test::SetUp();
     if (IsSkipped()) return;
-    client_.emplace(io_.get_executor(), config());
-    start_and_wait(*client_);
     exec(*client_, store::make_command("FUNCTION", "FLUSH"));
-  }
-  void TearDown() override {
-    if (client_) client_->stop();
-    redis_test::TearDown();
   }
   std::vector<std::string> library_names() {
     std::vector<std::string> names;
@@ -33,7 +27,6 @@ class script_library : public redis_test {
     std::sort(names.begin(), names.end());
     return names;
   }
-  std::optional<store::redis_client> client_;
 };
 
 TEST_F(script_library, LoadsEveryScriptAndRemovesOnlyOlderVersions) {

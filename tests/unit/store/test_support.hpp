@@ -84,4 +84,20 @@ class redis_test : public ::testing::Test {
   std::optional<redis_server> server_;
 };
 
+// A redis_test with one client already connected.
+class connected_redis_test : public redis_test {
+ protected:
+  void SetUp() override {
+    redis_test::SetUp();
+    if (IsSkipped()) return;
+    client_.emplace(io_.get_executor(), config());
+    start_and_wait(*client_);
+  }
+  void TearDown() override {
+    if (client_) client_->stop();
+    redis_test::TearDown();
+  }
+  std::optional<store::redis_client> client_;
+};
+
 }  // namespace pasokh::test
