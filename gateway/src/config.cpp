@@ -37,8 +37,12 @@ proto::localized_name parse_bot_name(const json& j, const std::string& path) {
     out.by_language[language] = name.get<std::string>();
   }
   // JSON objects come sorted, not as written: the fallback is chosen by a fixed order.
-  for (const char* language : {"ar", "fa", "en"})
-    if (auto it = out.by_language.find(language); it != out.by_language.end()) out.fallback = it->second;
+  for (const char* language : {"en", "fa", "ar"}) {
+    if (auto it = out.by_language.find(language); it != out.by_language.end()) {
+      out.fallback = it->second;
+      break;
+    }
+  }
   return out;
 }
 

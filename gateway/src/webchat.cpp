@@ -60,10 +60,6 @@ return { cust, asked, open, name, email, c[3] or '', online }
   return s;
 }
 
-// The pre-chat email is a verified key (issue 8): ingest links the visitor's
-// first message to the customer who holds it; a visitor who already is a
-// customer gets it indexed, or a merge suggestion when another file holds it.
-// ARGV: prefix, channel, visitor, email, name, ttl_s, email key, now_ms
 // ARGV: prefix, conv, now_ms, window_ms
 const store::lua_script& queue_info_script() {
   static const store::lua_script s(R"lua(

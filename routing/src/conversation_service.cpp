@@ -1,6 +1,5 @@
 #include "pasokh/routing/conversation_service.hpp"
 
-
 #include <nlohmann/json.hpp>
 
 #include "pasokh/proto/json.hpp"
@@ -11,7 +10,6 @@
 #include "pasokh/routing/lua_script.hpp"
 
 namespace pasokh::routing {
-
 
 namespace {
 

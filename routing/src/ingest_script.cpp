@@ -2,7 +2,6 @@
 
 #include "ingest_batcher.hpp"
 
-
 #include <nlohmann/json.hpp>
 
 #include "pasokh/proto/json.hpp"

@@ -188,7 +188,7 @@ test('typing: the agent\'s own, throttled, stopped on send, on an empty box and 
 test('viewing: who else has the conversation open, until they leave or their refreshes stop', () => {
   let now = 2_000_000;
   const viewing = new ViewingBoard(() => now);
-  const line = (conv) => viewersLine(viewing.typing(conv), (id) => ({ ag_2: 'Reza' })[id]);
+  const line = (conv) => viewersLine(viewing.viewers(conv), (id) => ({ ag_2: 'Reza' })[id]);
   assert.equal(line('cv_1'), null);
   viewing.onFrame({ type: 'viewing', conv: 'cv_1', agent_id: 'ag_1', name: 'Sara', state: true });
   viewing.onFrame({ type: 'viewing', conv: 'cv_1', agent_id: 'ag_2', state: true });

@@ -18,6 +18,7 @@
 -- beside the wa_id); either id finds the customer. keys (A[18]): the
 -- identity's verified keys ('email:…', 'phone:…') and a weak 'name:…', one a
 -- line (routing/src/customer_keys.cpp); read only when the identity is new.
+
 -- Ids of new customers and conversations: the first of a call is an INCR, the
 -- rest are counted here and written back once at the end (the call is
 -- atomic): every write costs its AOF record too.

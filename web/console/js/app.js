@@ -83,7 +83,7 @@ const conversation = mountConversation(state, {
   canned: () => cannedList,
   onTyping: (conv, text) => typingSender.input(conv, text),
   typing: (conv) => typingLine(typingBoard.typing(conv), (id) => state.agentNames.get(id)),
-  viewers: (conv) => viewersLine(viewingBoard.typing(conv), (id) => state.agentNames.get(id)),
+  viewers: (conv) => viewersLine(viewingBoard.viewers(conv), (id) => state.agentNames.get(id)),
 });
 const customerPanel = mountCustomer(state, {
   onSelect: (id) => select(id, { focus: false }),

@@ -73,6 +73,9 @@ export class TypingBoard {
 // Other agents who have a conversation open, from the viewing frames.
 export class ViewingBoard extends TypingBoard {
   constructor(now = () => Date.now()) { super(now, VIEW_LAPSE_MS); }
+
+  // The agents with `conv` open (entries as typing() gives them).
+  viewers(conv) { return this.typing(conv); }
 }
 
 const together = (who) => (who.length === 1 ? who[0] : `${who.slice(0, -1).join(', ')} and ${who.at(-1)}`);
