@@ -184,7 +184,7 @@ net::awaitable<int> run(store::redis_client& redis, int agents, int conversation
 
   auto stats = co_await redis.exec(store::make_command("INFO", "commandstats"));
   if (stats && !stats->str.empty()) {
-    auto pos = stats->str.find("cmdstat_evalsha:");
+    auto pos = stats->str.find("cmdstat_fcall:");
     if (pos != std::string::npos) {
       auto end = stats->str.find('\n', pos);
       std::printf("  redis %s\n", stats->str.substr(pos, end - pos).c_str());

@@ -4,8 +4,8 @@
 //   PASOKH_URL=… TOKEN=… REDIS_PORT=… node queries.mjs <conversations>
 import { execFileSync } from 'node:child_process';
 
-// Microseconds Redis has spent in EVALSHA so far.
-const scriptUsec = () => Number(/cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(
+// Microseconds Redis has spent in script calls (FCALL) so far.
+const scriptUsec = () => Number(/cmdstat_fcall:calls=\d+,usec=(\d+)/.exec(
   execFileSync('redis-cli', ['-p', process.env.REDIS_PORT, 'info', 'commandstats']).toString())?.[1] ?? 0);
 const conversations = Number(process.argv[2] ?? 50000);
 const syl = ['با', 'سا', 'را', 'نو', 'می', 'کا', 'دو', 'ته', 'لی', 'زه', 'گا', 'رو', 'شی', 'پا', 'مه', 'ست',

@@ -162,7 +162,7 @@ awaitable<http_response> import_rows(services& s, raw_rows rows, const std::stri
     std::string keys;
     if (!row.email.empty()) keys += "email:" + row.email + "\n";
     if (!row.phone.empty()) keys += "phone:" + row.phone;
-    auto r = co_await s.redis.eval(
+    auto r = co_await s.redis.fcall(
         routing::script(routing::lua::aftersales), store::make_command(),
         store::make_command(s.cfg.redis.prefix, "import", now, row.customer_id, row.channel, kind, row.external_id,
                             row.name, row.language, row.tags, row.vip, pkey, pjson, serial, keys));
@@ -251,7 +251,7 @@ awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& 
   const std::string created = stored.new_conversation ? "1" : "0";
   auto log = spdlog::get("gateway");
   if (auto lang = as::opt_out_language(event.text); !lang.empty()) {
-    auto r = co_await s.redis.eval(routing::script(routing::lua::aftersales), store::make_command(),
+    auto r = co_await s.redis.fcall(routing::script(routing::lua::aftersales), store::make_command(),
                                    store::make_command(pre, "opt_out", std::to_string(now_ms()), stored.customer_id,
                                                        stored.conversation_id, channel, created, texts_for(lang).opt_out));
     if (!r || r->is_error() || r->elements.empty()) {
@@ -294,7 +294,7 @@ awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& 
   int rating = as::csat_rating(event.button_payload.empty() ? event.text : event.button_payload);
   const auto &en = texts_for("en"), &fa = texts_for("fa"), &ar = texts_for("ar");
   if (rating > 0) {
-    auto r = co_await s.redis.eval(
+    auto r = co_await s.redis.fcall(
         routing::script(routing::lua::aftersales), store::make_command(),
         store::make_command(pre, "rate", std::to_string(now_ms()), stored.customer_id, channel, stored.conversation_id,
                             created, std::to_string(rating), std::to_string(s.cfg.csat.comment_window.count()), en.thanks,
@@ -309,7 +309,7 @@ awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& 
   if (event.text.find_first_not_of(" \t\r\n") == std::string::npos) co_return false;
   auto comment = event.text.substr(0, max_comment_bytes);
   while (!comment.empty() && !proto::valid_utf8(comment)) comment.pop_back();
-  auto r = co_await s.redis.eval(routing::script(routing::lua::aftersales), store::make_command(),
+  auto r = co_await s.redis.fcall(routing::script(routing::lua::aftersales), store::make_command(),
                                  store::make_command(pre, "comment", std::to_string(now_ms()), stored.customer_id, channel,
                                                      stored.conversation_id, created, comment, en.comment_thanks,
                                                      fa.comment_thanks, ar.comment_thanks));
@@ -327,7 +327,7 @@ awaitable<void> on_resolved(services& s, std::string conv) {
   static const char* const persian[] = {"۱", "۲", "۳", "۴", "۵"};
   for (int i = 1; i <= 5; ++i)
     buttons.push_back({{"id", "csat:" + std::to_string(i)}, {"title", lang == "fa" ? persian[i - 1] : std::to_string(i)}});
-  auto r = co_await s.redis.eval(routing::script(routing::lua::aftersales), store::make_command(),
+  auto r = co_await s.redis.fcall(routing::script(routing::lua::aftersales), store::make_command(),
                                  store::make_command(pre, "ask", std::to_string(now_ms()), conv, texts_for(lang).ask,
                                                      buttons.dump(), std::to_string(s.cfg.csat.window.count()),
                                                      s.cfg.csat.bot_only ? "1" : "0", s.cfg.csat.whatsapp_template,

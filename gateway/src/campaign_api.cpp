@@ -38,7 +38,7 @@ bool valid_campaign_id(std::string_view id) {
 awaitable<std::optional<json>> views(services& s, const std::vector<std::string>& ids, bool with_definition) {
   auto args = store::make_command(s.cfg.redis.prefix, "views", std::to_string(now_ms()));
   for (const auto& id : ids) args.push_back(id);
-  auto r = co_await s.redis.eval(routing::script(routing::lua::campaign), store::make_command(), std::move(args));
+  auto r = co_await s.redis.fcall(routing::script(routing::lua::campaign), store::make_command(), std::move(args));
   if (!r || r->is_error()) co_return std::nullopt;
   auto list = json::parse(r->str, nullptr, false);
   if (!list.is_array()) co_return std::nullopt;
@@ -75,7 +75,7 @@ void add_campaign_routes(router& r, services& s) {
     if (auto* err = std::get_if<http_response>(&requested)) co_return *err;
     auto& d = std::get<cp::definition>(requested);
     auto stored = cp::to_json(d).dump(-1, ' ', false, json::error_handler_t::replace);
-    auto created = co_await s.redis.eval(
+    auto created = co_await s.redis.fcall(
         routing::script(routing::lua::campaign), store::make_command(),
         store::make_command(s.cfg.redis.prefix, "create", std::to_string(now_ms()), d.name, d.kind, stored,
                             std::to_string(d.start_at), std::get<agent>(who).id));
@@ -135,7 +135,7 @@ void add_campaign_routes(router& r, services& s) {
           if (action != "pause" && action != "resume" && action != "cancel")
             co_return reject(404, "not_found", "actions: pause, resume, cancel");
           if (!valid_campaign_id(id)) co_return reject(404, "not_found", "no such campaign");
-          auto r = co_await s.redis.eval(routing::script(routing::lua::campaign), store::make_command(),
+          auto r = co_await s.redis.fcall(routing::script(routing::lua::campaign), store::make_command(),
                                          store::make_command(s.cfg.redis.prefix, "control", std::to_string(now_ms()), id, action));
           if (!r || r->is_error() || r->elements.size() < 2) co_return unavailable();
           const auto& code = r->elements[0].str;

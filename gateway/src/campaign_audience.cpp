@@ -54,7 +54,7 @@ awaitable<std::optional<plans>> plan_sends(
                                   d.whatsapp_template ? d.whatsapp_template->name : std::string(),
                                   std::to_string(messaging_window.count()));
   args.insert(args.end(), customers.begin(), customers.end());
-  auto r = co_await s.redis.eval(routing::script(routing::lua::campaign), store::make_command(), std::move(args));
+  auto r = co_await s.redis.fcall(routing::script(routing::lua::campaign), store::make_command(), std::move(args));
   if (!r || r->is_error() || r->elements.size() != customers.size()) co_return std::nullopt;
   plans out;
   for (const auto& e : r->elements)

@@ -75,7 +75,7 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
   const std::string& pre() const { return s.cfg.redis.prefix; }
 
   awaitable<store::result<store::reply>> call(std::vector<std::string> args) {
-    co_return co_await s.redis.eval(routing::script(routing::lua::campaign), store::make_command(), std::move(args));
+    co_return co_await s.redis.fcall(routing::script(routing::lua::campaign), store::make_command(), std::move(args));
   }
   std::vector<std::string> args(std::string op) const {
     return store::make_command(pre(), std::move(op), std::to_string(now_ms()));

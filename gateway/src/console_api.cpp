@@ -210,7 +210,7 @@ void add_console_routes(router& r, services& s) {
           if (text.find_first_not_of(" \t\r\n") == std::string::npos || text.size() > max_note_bytes)
             co_return bad_field("text", "required, at most 10000 characters");
           if (client_id.size() > max_id_chars) co_return bad_field("client_id", "at most 128 characters");
-          auto stored = co_await s.redis.eval(
+          auto stored = co_await s.redis.fcall(
               routing::script(routing::lua::note), store::make_command(),
               store::make_command(s.cfg.redis.prefix, conv, a.id, a.name, client_id, text, std::to_string(now_ms())));
           if (!stored || stored->is_error() || stored->elements.empty()) co_return unavailable();
@@ -240,7 +240,7 @@ void add_console_routes(router& r, services& s) {
           if (auto* err = std::get_if<http_response>(&remove)) co_return *err;
           auto client_id = client_id_of(j);
           if (client_id.size() > max_id_chars) co_return bad_field("client_id", "at most 128 characters");
-          auto stored = co_await s.redis.eval(
+          auto stored = co_await s.redis.fcall(
               routing::script(routing::lua::labels), store::make_command(),
               store::make_command(s.cfg.redis.prefix, conv, a.id, client_id, std::to_string(now_ms()),
                                   std::to_string(max_labels), std::get<std::string>(add), std::get<std::string>(remove)));
@@ -274,7 +274,7 @@ void add_console_routes(router& r, services& s) {
     const auto& a = std::get<agent>(who);
     const auto& id = p.at("id");
     if (auto err = co_await check_customer(s, a, id, nullptr)) co_return *err;
-    auto file = co_await s.redis.eval(
+    auto file = co_await s.redis.fcall(
         routing::script(routing::lua::customer_file), store::make_command(),
         store::make_command(s.cfg.redis.prefix, id, std::to_string(max_customer_conversations)));
     if (!file || file->is_error()) co_return unavailable();

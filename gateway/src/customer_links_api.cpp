@@ -49,7 +49,7 @@ awaitable<void> note_mentions(services& s, const routing::ingest_outcome& stored
   if (keys.empty()) co_return;
   std::string lines;
   for (const auto& k : keys) lines += k + "\n";
-  auto r = co_await s.redis.eval(routing::script(routing::lua::customer_merge), store::make_command(),
+  auto r = co_await s.redis.fcall(routing::script(routing::lua::customer_merge), store::make_command(),
                                  store::make_command(s.cfg.redis.prefix, "mention", std::to_string(now_ms()),
                                                      stored.customer_id, lines));
   if (r && !r->is_error() && r->elements.size() > 1 && r->elements[1].as_int() > 0) {
@@ -76,7 +76,7 @@ void add_customer_link_routes(router& r, services& s) {
     if (from == into) co_return reject(400, "invalid_field", "from: a customer cannot be merged into itself");
     auto teams = co_await both_files(s, a, into, from);
     if (auto* err = std::get_if<http_response>(&teams)) co_return *err;
-    auto res = co_await s.redis.eval(routing::script(routing::lua::customer_merge), store::make_command(),
+    auto res = co_await s.redis.fcall(routing::script(routing::lua::customer_merge), store::make_command(),
                                      store::make_command(s.cfg.redis.prefix, "merge", std::to_string(now_ms()), into, from, a.id));
     if (!res || res->is_error() || res->elements.empty()) co_return unavailable();
     const auto& e = res->elements;
@@ -112,7 +112,7 @@ void add_customer_link_routes(router& r, services& s) {
           auto m = rec->is_nil() ? json() : json::parse(rec->str, nullptr, false);
           if (!m.is_object() || m.value("into", "") != into) co_return reject(404, "not_found", "no merge " + mid + " into " + into);
           auto from = m.value("from", "");
-          auto res = co_await s.redis.eval(routing::script(routing::lua::customer_merge), store::make_command(),
+          auto res = co_await s.redis.fcall(routing::script(routing::lua::customer_merge), store::make_command(),
                                            store::make_command(pre, "unmerge", std::to_string(now_ms()), mid, a.id));
           if (!res || res->is_error() || res->elements.empty()) co_return unavailable();
           const auto& e = res->elements;
@@ -140,7 +140,7 @@ void add_customer_link_routes(router& r, services& s) {
             co_return reject(400, "invalid_field", "two different customer ids");
           std::set<std::string> teams;
           if (auto err = co_await check_customer(s, a, id, &teams)) co_return *err;
-          auto res = co_await s.redis.eval(routing::script(routing::lua::customer_merge), store::make_command(),
+          auto res = co_await s.redis.fcall(routing::script(routing::lua::customer_merge), store::make_command(),
                                            store::make_command(s.cfg.redis.prefix, "dismiss", std::to_string(now_ms()), id, other));
           if (!res || res->is_error()) co_return unavailable();
           co_await publish_customer_changed(s, id, a.id, teams);

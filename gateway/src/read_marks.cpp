@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pasokh/routing/lua_script.hpp"
+
 namespace pasokh::gateway {
 
 using boost::asio::awaitable;
@@ -9,30 +11,13 @@ using nlohmann::json;
 
 namespace {
 
-// One round trip: the mark moves forward only; when it did, the set is
-// trimmed and the other sessions are told. The header names only the agent:
-// the hub passes it to that agent's sessions alone.
-// KEYS: the marks; ARGV: prefix, agent, conv, at, max marks.
-const store::lua_script& mark_read_script() {
-  static const store::lua_script s(R"lua(
-local key = KEYS[1]
-if redis.call('ZADD', key, 'GT', 'CH', ARGV[4], ARGV[3]) == 0 then return 0 end
-redis.call('ZREMRANGEBYRANK', key, 0, -tonumber(ARGV[5]) - 1)
-local header = cjson.encode({ team = '', conv = ARGV[3], customer = '', seq = 0, assignee = ARGV[2] })
-local frame = cjson.encode({ type = 'read', agent = ARGV[2], conv = ARGV[3], at = tonumber(ARGV[4]) })
-redis.call('PUBLISH', ARGV[1] .. 'events', header .. '\n' .. frame)
-return 1
-)lua");
-  return s;
-}
-
 std::string marks_key(const std::string& prefix, const std::string& agent) { return prefix + "agent:" + agent + ":read"; }
 
 }  // namespace
 
 awaitable<bool> mark_read(store::redis_client& redis, const std::string& prefix, const std::string& agent,
                           const std::string& conv, std::int64_t at) {
-  auto r = co_await redis.eval(mark_read_script(), store::make_command(marks_key(prefix, agent)),
+  auto r = co_await redis.fcall(routing::script(routing::lua::read_mark), store::make_command(marks_key(prefix, agent)),
                                store::make_command(prefix, agent, conv, std::to_string(at), std::to_string(max_read_marks)));
   co_return r && !r->is_error();
 }

@@ -28,73 +28,6 @@ using nlohmann::json;
 constexpr auto heartbeat_period = std::chrono::seconds(15);
 constexpr std::int64_t presence_window_ms = 45'000;
 
-// hello in one round trip: the customer, which conversations to replay, the
-// profile and whether anyone of the team is online.
-// ARGV: prefix, channel, visitor, asked conv, team, now_ms, window_ms
-const store::lua_script& load_visitor_script() {
-  static const store::lua_script s(R"lua(
-local p, channel, visitor, want, team = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local online = redis.call('ZCOUNT', p .. 'webchat:online:' .. team, tonumber(ARGV[6]) - tonumber(ARGV[7]), '+inf')
-local prof = redis.call('HMGET', p .. 'webchat:visitor:' .. channel .. ':' .. visitor, 'name', 'email')
-local cust = redis.call('GET', p .. 'ident:' .. channel .. ':' .. visitor)
-if not cust then return { '', '', '', prof[1] or '', prof[2] or '', '', online } end
-local ckey = p .. 'cust:' .. cust
-local asked = ''
-if want ~= '' then
-  local owner = redis.call('HMGET', p .. 'conv:' .. want, 'customer_id', 'channel')
-  if owner[1] == cust and owner[2] == channel then asked = want end
-end
-local open = redis.call('GET', ckey .. ':open:' .. channel) or ''
-if open == '' and asked == '' then
-  local recent = redis.call('LRANGE', ckey .. ':conversations', -20, -1)
-  for i = #recent, 1, -1 do
-    if redis.call('HGET', p .. 'conv:' .. recent[i], 'channel') == channel then open = recent[i]; break end
-  end
-end
-local c = redis.call('HMGET', ckey, 'name', 'email', 'language')
-local name, email = prof[1] or '', prof[2] or ''
-if name == '' then name = c[1] or '' end
-if email == '' then email = c[2] or '' end
-return { cust, asked, open, name, email, c[3] or '', online }
-)lua");
-  return s;
-}
-
-// ARGV: prefix, conv, now_ms, window_ms
-const store::lua_script& queue_info_script() {
-  static const store::lua_script s(R"lua(
-local p, conv = ARGV[1], ARGV[2]
-local v = redis.call('HMGET', p .. 'conv:' .. conv, 'status', 'team')
-if not v[1] then return { '', 0, 0 } end
-local position = 0
-if v[1] == 'queued' then
-  local rank = redis.call('ZRANK', p .. 'queue:' .. v[2], conv)
-  if rank then position = rank + 1 end
-end
-local online = redis.call('ZCOUNT', p .. 'webchat:online:' .. v[2], tonumber(ARGV[3]) - tonumber(ARGV[4]), '+inf')
-return { v[1], position, online }
-)lua");
-  return s;
-}
-
-// ARGV: prefix, conv, delivered, read. Answers both marks before, then after.
-const store::lua_script& mark_seen_script() {
-  static const store::lua_script s(R"lua(
-local k = ARGV[1] .. 'conv:' .. ARGV[2]
-local seq = tonumber(redis.call('HGET', k, 'seq') or '0')
-local function raise(field, value)
-  local before = tonumber(redis.call('HGET', k, field) or '0')
-  value = math.min(tonumber(value), seq)
-  if value <= before then return { before, before } end
-  redis.call('HSET', k, field, value)
-  return { before, value }
-end
-local d, r = raise('customer_delivered_seq', ARGV[3]), raise('customer_read_seq', ARGV[4])
-return { d[1], r[1], d[2], r[2] }
-)lua");
-  return s;
-}
-
 std::string reply_str(const store::reply& r) { return r.type == store::reply::kind::integer ? std::to_string(r.integer) : r.str; }
 
 store::result<const std::vector<store::reply>*> array_answer(const store::result<store::reply>& r, std::size_t n) {
@@ -153,7 +86,7 @@ awaitable<store::result<visitor_state>> webchat_service::load_visitor(const std:
                                                                        const std::string& visitor,
                                                                        const std::string& conv,
                                                                        const std::string& team) {
-  auto r = co_await core_.redis.eval(load_visitor_script(), store::make_command(),
+  auto r = co_await core_.redis.fcall(routing::script(routing::lua::webchat_visitor), store::make_command(),
                                      store::make_command(core_.cfg.redis.prefix, channel, visitor, conv, team,
                                                          std::to_string(webchat_now_ms()),
                                                          std::to_string(presence_window_ms)));
@@ -175,7 +108,7 @@ awaitable<store::result<std::pair<std::string, std::string>>> webchat_service::s
                                                                                            const std::string& visitor,
                                                                                            const std::string& email,
                                                                                            const std::string& name) {
-  auto r = co_await core_.redis.eval(routing::script(routing::lua::webchat_contact), store::make_command(),
+  auto r = co_await core_.redis.fcall(routing::script(routing::lua::webchat_contact), store::make_command(),
                                      store::make_command(core_.cfg.redis.prefix, channel, visitor, email, name,
                                                          std::to_string(2 * cfg().token_ttl.count()),
                                                          routing::normalize_email(email), std::to_string(webchat_now_ms())));
@@ -196,7 +129,7 @@ awaitable<store::result<long long>> webchat_service::count_in_window(const std::
 }
 
 awaitable<store::result<queue_state>> webchat_service::queue_info(const std::string& conv) {
-  auto r = co_await core_.redis.eval(queue_info_script(), store::make_command(),
+  auto r = co_await core_.redis.fcall(routing::script(routing::lua::webchat_queue), store::make_command(),
                                      store::make_command(core_.cfg.redis.prefix, conv, std::to_string(webchat_now_ms()),
                                                          std::to_string(presence_window_ms)));
   auto a = array_answer(r, 3);
@@ -206,7 +139,7 @@ awaitable<store::result<queue_state>> webchat_service::queue_info(const std::str
 
 awaitable<store::result<bool>> webchat_service::mark_seen(const std::string& conv, std::uint64_t delivered,
                                                           std::uint64_t read) {
-  auto r = co_await core_.redis.eval(mark_seen_script(), store::make_command(),
+  auto r = co_await core_.redis.fcall(routing::script(routing::lua::webchat_seen), store::make_command(),
                                      store::make_command(core_.cfg.redis.prefix, conv, std::to_string(delivered),
                                                          std::to_string(read)));
   // result<bool> cannot be built from an error_code implicitly (bool is constructible from it).

@@ -46,7 +46,7 @@ awaitable<result<std::optional<bot::decision>>> bot_flow::on_customer_message(co
   bool handoff = decision.kind == bot::action::handoff;
   std::string buttons = decision.buttons.empty() ? "" : nlohmann::json(decision.buttons).dump();
 
-  auto stored = co_await redis_.eval(
+  auto stored = co_await redis_.fcall(
       script(lua::bot_turn), store::make_command(),
       store::make_command(prefix_, turn.conversation_id, nlohmann::json(decision.state).dump(), decision.text, buttons,
                           handoff ? "1" : "0", proto::join(decision.tags, ','), feedback_of(decision), std::to_string(now_ms()),

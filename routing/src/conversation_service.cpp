@@ -96,7 +96,7 @@ result<side_event_outcome> side_answer(const result<reply>& r) {
 }  // namespace
 
 awaitable<result<side_event_outcome>> conversation_service::edit_message(const proto::inbound_event& edit) {
-  auto r = co_await redis_.eval(script(lua::edit_message), store::make_command(),
+  auto r = co_await redis_.fcall(script(lua::edit_message), store::make_command(),
                                 store::make_command(prefix_, edit.from.channel, edit.provider_message_id, edit.text,
                                                     std::to_string(edit.sent_at ? edit.sent_at : now_ms()),
                                                     std::to_string(now_ms()), edit.dedup_key,
@@ -108,7 +108,7 @@ awaitable<result<side_event_outcome>> conversation_service::record_echo(const pr
                                                                          std::chrono::seconds provider_id_ttl) {
   std::string attachments;
   if (!echo.attachments.empty()) attachments = nlohmann::json(echo.attachments).dump();
-  auto r = co_await redis_.eval(
+  auto r = co_await redis_.fcall(
       script(lua::record_echo), store::make_command(),
       store::make_command(prefix_, echo.from.channel, echo.from.external_id, echo.provider_message_id, echo.text,
                           std::move(attachments), std::to_string(echo.sent_at), std::to_string(now_ms()),
@@ -121,7 +121,7 @@ awaitable<result<append_outcome>> conversation_service::append_reply(const std::
                                                                       const author& by, const std::string& client_id,
                                                                       const std::string& text, bool automatic) {
   // With routing_lib: an agent's answer updates load and stops the reassign timer.
-  auto r = co_await redis_.eval(script(lua::append_reply), store::make_command(),
+  auto r = co_await redis_.fcall(script(lua::append_reply), store::make_command(),
                                 store::make_command(prefix_, conversation_id, std::string(proto::to_string(by.kind)), by.id, by.name,
                                  client_id, text, std::to_string(now_ms()), automatic ? "1" : "0"));
   co_return append_answer(r);
@@ -131,7 +131,7 @@ awaitable<result<append_outcome>> conversation_service::set_status(const std::st
                                                                     proto::conversation_status status,
                                                                     const std::string& actor_id,
                                                                     const std::string& client_id) {
-  auto r = co_await redis_.eval(script(lua::set_status), store::make_command(),
+  auto r = co_await redis_.fcall(script(lua::set_status), store::make_command(),
                                 store::make_command(prefix_, conversation_id, std::string(proto::to_string(status)), actor_id, client_id,
                                  std::to_string(now_ms())));
   co_return append_answer(r);
@@ -168,7 +168,7 @@ awaitable<result<std::string>> conversation_service::delivery_marks(const std::s
 }
 
 awaitable<result<std::string>> conversation_service::team_snapshot(const std::string& team, std::size_t limit) {
-  auto r = co_await redis_.eval(script(lua::team_snapshot), store::make_command(), store::make_command(prefix_, team, std::to_string(limit)));
+  auto r = co_await redis_.fcall(script(lua::team_snapshot), store::make_command(), store::make_command(prefix_, team, std::to_string(limit)));
   if (!r) co_return r.error();
   if (r->is_error()) co_return make_error_code(store::redis_errc::server_error);
   co_return std::move(r->str);

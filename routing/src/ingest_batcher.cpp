@@ -59,7 +59,7 @@ asio::awaitable<void> ingest_batcher::send(std::vector<waiting> batch) {
   std::vector<std::vector<std::string>> messages;
   messages.reserve(batch.size());
   for (auto& w : batch) messages.push_back(std::move(w.args));
-  auto r = co_await redis_.eval(script(lua::ingest), store::make_command(),
+  auto r = co_await redis_.fcall(script(lua::ingest), store::make_command(),
                                 ingest_batch_args(prefix_, std::move(messages)));
   {
     std::lock_guard lock(mutex_);

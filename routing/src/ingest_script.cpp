@@ -59,7 +59,7 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_
   } else {
     std::vector<std::vector<std::string>> one;
     one.push_back(std::move(args));
-    r = co_await redis.eval(script(lua::ingest), store::make_command(), ingest_batch_args(prefix, std::move(one)));
+    r = co_await redis.fcall(script(lua::ingest), store::make_command(), ingest_batch_args(prefix, std::move(one)));
     if (r && r->type == store::reply::kind::array && r->elements.size() == 1) {
       store::reply answer = std::move(r->elements[0]);  // this message's own answer
       r = std::move(answer);

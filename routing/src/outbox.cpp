@@ -256,7 +256,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
   // could not mark afterwards would be sent twice.
   net::awaitable<bool> still_ours(entry& e) {
     while (!stopping) {
-      auto r = co_await redis.eval(script(lua::outbox_touch), store::make_command(),
+      auto r = co_await redis.fcall(script(lua::outbox_touch), store::make_command(),
                                    store::make_command(prefix, key, group_name, opts.consumer, e.id));
       if (r && !r->is_error()) {
         e.lost = r->elements.empty();
@@ -400,7 +400,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
     if (held.empty()) co_return;
     auto args = store::make_command(prefix, key, group_name, opts.consumer);
     for (auto& [id, e] : held) args.push_back(id);
-    auto r = co_await redis.eval(script(lua::outbox_touch), store::make_command(), std::move(args));
+    auto r = co_await redis.fcall(script(lua::outbox_touch), store::make_command(), std::move(args));
     if (!r || r->is_error()) co_return;
     std::set<std::string> owned;
     for (auto& id : r->elements) owned.insert(id.str);
@@ -435,7 +435,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
   net::awaitable<void> trim() {
     using namespace std::chrono;
     auto edge = duration_cast<milliseconds>(system_clock::now().time_since_epoch()) - opts.keep_acked;
-    auto r = co_await redis.eval(script(lua::outbox_trim), store::make_command(),
+    auto r = co_await redis.fcall(script(lua::outbox_trim), store::make_command(),
                                  store::make_command(prefix, key, std::to_string(edge.count()) + "-0", group_name,
                                                      std::to_string(forget_consumers_after.count())));
     if (r && r->is_error()) outbox_log()->warn("outbox {}: trim: {}", channel, r->str);

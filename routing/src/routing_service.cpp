@@ -178,7 +178,7 @@ void routing_service::count_routed(std::string_view status, const route_plan& pl
 
 awaitable<rresult<route_outcome>> routing_service::route(const std::string& conv, const std::string& language_hint) {
   auto now = std::to_string(now_ms());
-  auto r = co_await redis_.eval(script(lua::route), store::make_command(),
+  auto r = co_await redis_.fcall(script(lua::route), store::make_command(),
                                 store::make_command(prefix_, conv, now, "0"));
   auto a = answer_of(r);
   if (!a) co_return a.error();
@@ -197,7 +197,7 @@ awaitable<rresult<route_outcome>> routing_service::route(const std::string& conv
                  decided.decision[1], decided.closed);
     auto args = store::make_command(prefix_, conv, std::to_string(at), "1");
     args.insert(args.end(), decided.decision.begin(), decided.decision.end());
-    r = co_await redis_.eval(script(lua::route), store::make_command(), std::move(args));
+    r = co_await redis_.fcall(script(lua::route), store::make_command(), std::move(args));
     a = answer_of(r);
     if (!a) co_return a.error();
   }
@@ -212,7 +212,7 @@ awaitable<rresult<route_outcome>> routing_service::route(const std::string& conv
 awaitable<rresult<presence_outcome>> routing_service::presence(std::string op, std::string agent, std::string session,
                                                                std::string availability) {
   auto ttl = std::to_string(cfg_.presence_ttl.count() * 1000);
-  auto r = co_await redis_.eval(script(lua::presence), store::make_command(),
+  auto r = co_await redis_.fcall(script(lua::presence), store::make_command(),
                                 store::make_command(prefix_, op, agent, session, std::to_string(now_ms()), ttl, availability));
   auto a = answer_of(r);
   if (!a) co_return a.error();
@@ -229,7 +229,7 @@ awaitable<rresult<presence_outcome>> routing_service::presence(std::string op, s
   }
   // A full batch: there may be more for this agent (capacity above 200).
   for (int batch = out.assigned, rounds = 0; batch == 200 && rounds < 50; ++rounds) {
-    auto more = co_await redis_.eval(script(lua::presence), store::make_command(),
+    auto more = co_await redis_.fcall(script(lua::presence), store::make_command(),
                                      store::make_command(prefix_, "drain", agent, session, std::to_string(now_ms()), ttl, ""));
     auto m = answer_of(more);
     if (!m || (*m)->size() < 3) break;
@@ -241,7 +241,7 @@ awaitable<rresult<presence_outcome>> routing_service::presence(std::string op, s
 }
 
 awaitable<rresult<action_outcome>> routing_service::act(const action_request& q) {
-  auto r = co_await redis_.eval(script(lua::conv_action), store::make_command(),
+  auto r = co_await redis_.fcall(script(lua::conv_action), store::make_command(),
                                 store::make_command(prefix_, q.op, q.conv, q.actor, std::to_string(now_ms()), q.arg1,
                                                     q.arg2, q.arg3));
   auto a = answer_of(r);
@@ -260,7 +260,7 @@ awaitable<rresult<action_outcome>> routing_service::act(const action_request& q)
 }
 
 awaitable<rresult<tick_outcome>> routing_service::tick() {
-  auto r = co_await redis_.eval(script(lua::tick), store::make_command(),
+  auto r = co_await redis_.fcall(script(lua::tick), store::make_command(),
                                 store::make_command(prefix_, std::to_string(now_ms()), "200", instance_,
                                                     std::to_string(std::max<std::int64_t>(2000, cfg_.tick_interval.count() * 4))));
   auto a = answer_of(r);
@@ -284,7 +284,7 @@ awaitable<rresult<tick_outcome>> routing_service::tick() {
 }
 
 awaitable<rresult<std::string>> routing_service::list(const list_request& q) {
-  auto r = co_await redis_.eval(script(lua::list_view), store::make_command(),
+  auto r = co_await redis_.fcall(script(lua::list_view), store::make_command(),
                                 store::make_command(prefix_, q.agent, proto::join(q.teams, ','), q.view, q.status, q.team,
                                                     std::to_string(q.limit), std::to_string(q.offset),
                                                     std::to_string(q.scan_cap), q.with_own ? "1" : "0"));
@@ -297,7 +297,7 @@ awaitable<rresult<std::string>> routing_service::list(const list_request& q) {
 }
 
 awaitable<rresult<void>> routing_service::reindex_agent(const std::string& agent, const std::string& old_teams) {
-  auto r = co_await redis_.eval(script(lua::agent_admin), store::make_command(),
+  auto r = co_await redis_.fcall(script(lua::agent_admin), store::make_command(),
                                 store::make_command(prefix_, "reindex", agent, std::to_string(now_ms()), old_teams));
   auto a = answer_of(r);
   if (!a) co_return a.error();
@@ -305,7 +305,7 @@ awaitable<rresult<void>> routing_service::reindex_agent(const std::string& agent
 }
 
 awaitable<rresult<void>> routing_service::delete_agent(const std::string& agent) {
-  auto r = co_await redis_.eval(script(lua::agent_admin), store::make_command(),
+  auto r = co_await redis_.fcall(script(lua::agent_admin), store::make_command(),
                                 store::make_command(prefix_, "delete", agent, std::to_string(now_ms()), std::string()));
   auto a = answer_of(r);
   if (!a) co_return a.error();

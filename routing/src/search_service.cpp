@@ -191,7 +191,7 @@ search_service::search_service(store::redis_client& redis, std::string prefix)
     : redis_(redis), prefix_(std::move(prefix)) {}
 
 awaitable<result<void>> search_service::backfill() {
-  auto r = co_await redis_.eval(script(lua::search), store::make_command(), store::make_command(prefix_, "backfill"));
+  auto r = co_await redis_.fcall(script(lua::search), store::make_command(), store::make_command(prefix_, "backfill"));
   if (!r) co_return r.error();
   if (r->is_error()) co_return store::make_error_code(store::redis_errc::server_error);
   co_return result<void>{};
@@ -222,7 +222,7 @@ awaitable<result<std::size_t>> search_service::index_pending(std::size_t max_doc
   bound_pass(docs, max_terms);  // search_pass.hpp
   if (auto r = co_await read_again(docs); !r) co_return r.error();  // only for the documents that go
 
-  auto r = co_await redis_.eval(script(lua::search), store::make_command(), index_args(docs));
+  auto r = co_await redis_.fcall(script(lua::search), store::make_command(), index_args(docs));
   if (!r) co_return r.error();
   if (r->is_error()) co_return store::make_error_code(store::redis_errc::server_error);
   co_return read;
@@ -334,7 +334,7 @@ awaitable<result<std::string>> search_service::query(const search_request& q) {
   auto args = store::make_command(prefix_, "query", proto::join(q.teams, ','), q.admin ? "1" : "0", std::to_string(q.limit), q.query.key,
                                   q.query.last_is_prefix ? "1" : "0", std::to_string(terms_per_set));
   args.insert(args.end(), q.query.words.begin(), q.query.words.end());
-  auto r = co_await redis_.eval(script(lua::search), store::make_command(), std::move(args));
+  auto r = co_await redis_.fcall(script(lua::search), store::make_command(), std::move(args));
   if (!r) co_return r.error();
   if (r->is_error()) co_return store::make_error_code(store::redis_errc::server_error);
   auto found = json::parse(r->str, nullptr, false);

@@ -10,10 +10,6 @@ namespace pasokh::store::detail {
 // A deep copy: hiredis frees its reply as soon as the callback returns.
 reply to_reply(const redisReply& r);
 
-inline bool is_noscript(const reply& r) {
-  return r.is_error() && std::string_view(r.str).starts_with("NOSCRIPT");
-}
-
 // FCALL of a function Redis does not have (a new Redis, FUNCTION FLUSH, or a
 // gateway of another version deleted the library).
 inline bool is_unknown_function(const reply& r) {

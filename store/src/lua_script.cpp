@@ -10,7 +10,7 @@ std::string sha1_hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha1(), nullptr) != 1)
-    throw std::runtime_error("lua_script: SHA1 failed");
+    throw std::runtime_error("sha1_hex: SHA1 failed");
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;
   out.reserve(length * 2);
@@ -20,8 +20,6 @@ std::string sha1_hex(std::string_view data) {
   }
   return out;
 }
-
-lua_script::lua_script(std::string src) : source(std::move(src)), sha1(sha1_hex(source)) {}
 
 lua_script::lua_script(const lua_library& lib, std::string fn) : library(&lib), function(std::move(fn)) {}
 

@@ -22,8 +22,8 @@ namespace pasokh::store::detail {
 using clock = std::chrono::steady_clock;
 
 // The commands of one request: owned (exec, exec_pipeline) or borrowed from
-// a coroutine frame that outlives the request (eval, which needs them again
-// for its NOSCRIPT retry).
+// a coroutine frame that outlives the request (fcall, which needs them again
+// to retry after loading the library).
 struct command_batch {
   std::vector<std::string> one;
   std::vector<std::vector<std::string>> many;

@@ -194,13 +194,12 @@ asio::awaitable<result<std::vector<reply>>> redis_client::exec_pipeline(std::vec
   return start_request<std::vector<reply>>(impl_, std::move(batch));
 }
 
-asio::awaitable<result<reply>> redis_client::eval(const lua_script& script, std::vector<std::string> keys,
-                                                  std::vector<std::string> args) {
-  const bool is_function = script.library != nullptr;
+asio::awaitable<result<reply>> redis_client::fcall(const lua_script& script, std::vector<std::string> keys,
+                                                   std::vector<std::string> args) {
   std::vector<std::string> cmd;
   cmd.reserve(3 + keys.size() + args.size());
-  cmd.emplace_back(is_function ? "FCALL" : "EVALSHA");
-  cmd.push_back(is_function ? script.function : script.sha1);
+  cmd.emplace_back("FCALL");
+  cmd.push_back(script.function);
   cmd.push_back(std::to_string(keys.size()));
   for (auto& k : keys) cmd.push_back(std::move(k));
   for (auto& a : args) cmd.push_back(std::move(a));
@@ -211,13 +210,7 @@ asio::awaitable<result<reply>> redis_client::eval(const lua_script& script, std:
   command_batch batch;
   batch.borrowed = &cmd;
   auto r = co_await start_request<reply>(self, batch);
-  if (r && !is_function && detail::is_noscript(*r)) {
-    // The server lost its script cache (restart, SCRIPT FLUSH, failover):
-    // EVAL runs the source and caches it for the next EVALSHA.
-    cmd[0] = "EVAL";
-    cmd[1] = script.source;
-    r = co_await start_request<reply>(self, batch);
-  } else if (r && is_function && detail::is_unknown_function(*r)) {
+  if (r && detail::is_unknown_function(*r)) {
     command_batch load;
     load.one = {"FUNCTION", "LOAD", "REPLACE", script.library->source};
     auto loaded = co_await start_request<reply>(self, load);

@@ -50,7 +50,7 @@ TEST_F(script_library, LoadsEveryScriptAndRemovesOnlyOlderVersions) {
 
 TEST_F(script_library, ACallLoadsTheLibraryRedisLost) {
   // team_snapshot answers a JSON list of the team's open conversations.
-  auto r = run(io_, client_->eval(routing::script(routing::lua::team_snapshot), {}, {"unit:", "nobody", "10"}));
+  auto r = run(io_, client_->fcall(routing::script(routing::lua::team_snapshot), {}, {"unit:", "nobody", "10"}));
   ASSERT_TRUE(r) << r.error().message();
   ASSERT_FALSE(r->is_error()) << r->str;
   EXPECT_EQ(r->str, "[]");

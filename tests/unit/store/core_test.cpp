@@ -75,16 +75,16 @@ TEST(ToReply, CopiesEveryKind) {
   EXPECT_EQ(r.elements[4].str, std::string("a\0b", 3));
 }
 
-TEST(ToReply, RecognisesNoscript) {
+TEST(ToReply, RecognisesAnUnknownFunction) {
   reply r;
   r.type = reply::kind::error;
-  r.str = "NOSCRIPT No matching script. Please use EVAL.";
-  EXPECT_TRUE(detail::is_noscript(r));
+  r.str = "ERR Function not found";
+  EXPECT_TRUE(detail::is_unknown_function(r));
   r.str = "ERR something else";
-  EXPECT_FALSE(detail::is_noscript(r));
+  EXPECT_FALSE(detail::is_unknown_function(r));
   r.type = reply::kind::string;
-  r.str = "NOSCRIPT";
-  EXPECT_FALSE(detail::is_noscript(r));
+  r.str = "ERR Function not found";
+  EXPECT_FALSE(detail::is_unknown_function(r));
 }
 
 TEST(RedisErrc, CategoryAndConditions) {
@@ -99,9 +99,9 @@ TEST(RedisErrc, CategoryAndConditions) {
     EXPECT_NE(make_error_code(e).message(), "unknown redis error");
 }
 
-TEST(LuaScript, Sha1IsRedisScriptName) {
-  EXPECT_EQ(lua_script("return 1").sha1, "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
-  EXPECT_EQ(lua_script("").sha1, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+TEST(Sha1Hex, LowercaseHexOfTheDigest) {
+  EXPECT_EQ(sha1_hex("return 1"), "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
+  EXPECT_EQ(sha1_hex(""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
 }
 
 }  // namespace

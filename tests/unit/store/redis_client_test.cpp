@@ -177,44 +177,6 @@ long long command_calls(const std::string& info, const std::string& command) {
   return std::stoll(info.substr(at + command.size() + 15));
 }
 
-TEST_F(RedisClient, EvalLoadsAMissingScriptTransparently) {
-  redis_client client(io_.get_executor(), config());
-  start_and_wait(client);
-  static const lua_script script("return {KEYS[1], ARGV[1], ARGV[2]}");
-
-  ASSERT_TRUE(exec(client, {"SCRIPT", "FLUSH"}));
-  ASSERT_TRUE(exec(client, {"CONFIG", "RESETSTAT"}));
-  EXPECT_EQ(exec(client, {"SCRIPT", "EXISTS", script.sha1})->elements.at(0).integer, 0);
-
-  auto first = run(io_, client.eval(script, {"k"}, {"a1", "a2"}));
-  ASSERT_TRUE(first) << first.error().message();
-  ASSERT_EQ(first->type, reply::kind::array) << first->str;
-  ASSERT_EQ(first->elements.size(), 3u);
-  EXPECT_EQ(first->elements[0].str, "k");
-  EXPECT_EQ(first->elements[2].str, "a2");
-  EXPECT_EQ(exec(client, {"SCRIPT", "EXISTS", script.sha1})->elements.at(0).integer, 1);
-
-  auto second = run(io_, client.eval(script, {"k2"}, {"b1", "b2"}));
-  ASSERT_TRUE(second);
-  EXPECT_EQ(second->elements.at(0).str, "k2");
-
-  // EVALSHA twice, EVAL only once (the NOSCRIPT fallback).
-  auto info = exec(client, {"INFO", "commandstats"})->str;
-  EXPECT_EQ(command_calls(info, "evalsha"), 2) << info;
-  EXPECT_EQ(command_calls(info, "eval"), 1) << info;
-}
-
-TEST_F(RedisClient, EvalSurfacesScriptErrors) {
-  redis_client client(io_.get_executor(), config());
-  start_and_wait(client);
-  static const lua_script script("return redis.call('INCR', KEYS[1])");
-  ASSERT_TRUE(exec(client, {"SET", "text", "abc"}));
-  auto r = run(io_, client.eval(script, {"text"}, {}));
-  ASSERT_TRUE(r);
-  EXPECT_TRUE(r->is_error());
-  EXPECT_FALSE(r->str.starts_with("NOSCRIPT")) << r->str;
-}
-
 TEST_F(RedisClient, FunctionCallLoadsItsMissingLibraryOnce) {
   redis_client client(io_.get_executor(), config());
   start_and_wait(client);
@@ -225,7 +187,7 @@ TEST_F(RedisClient, FunctionCallLoadsItsMissingLibraryOnce) {
   ASSERT_TRUE(exec(client, {"FUNCTION", "FLUSH"}));
   ASSERT_TRUE(exec(client, {"CONFIG", "RESETSTAT"}));
   for (const char* arg : {"a1", "b1"}) {
-    auto r = run(io_, client.eval(echo, {"k"}, {arg}));
+    auto r = run(io_, client.fcall(echo, {"k"}, {arg}));
     ASSERT_TRUE(r) << r.error().message();
     ASSERT_EQ(r->type, reply::kind::array) << r->str;
     EXPECT_EQ(r->elements.at(0).str, "k");
@@ -237,13 +199,26 @@ TEST_F(RedisClient, FunctionCallLoadsItsMissingLibraryOnce) {
   EXPECT_EQ(command_calls(info, "function|load"), 1) << info;
 }
 
+TEST_F(RedisClient, FunctionCallSurfacesScriptErrors) {
+  redis_client client(io_.get_executor(), config());
+  start_and_wait(client);
+  static const lua_library library(
+      "unit_incr", "redis.register_function('unit_incr', function(keys, args) return redis.call('INCR', keys[1]) end)");
+  static const lua_script incr(library, "unit_incr");
+  ASSERT_TRUE(exec(client, {"SET", "text", "abc"}));
+  auto r = run(io_, client.fcall(incr, {"text"}, {}));
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->is_error());
+  EXPECT_NE(r->str.find("not an integer"), std::string::npos) << r->str;
+}
+
 TEST_F(RedisClient, AFunctionLibraryRedisRefusesIsAnErrorReply) {
   redis_client client(io_.get_executor(), config());
   start_and_wait(client);
   static const lua_library broken("unit_broken", "redis.register_function('unit_broken', function(keys, args) return 1");
   static const lua_script call(broken, "unit_broken");
   ASSERT_TRUE(exec(client, {"FUNCTION", "FLUSH"}));
-  auto r = run(io_, client.eval(call, {}, {}));
+  auto r = run(io_, client.fcall(call, {}, {}));
   ASSERT_TRUE(r) << r.error().message();
   ASSERT_TRUE(r->is_error());
   EXPECT_NE(r->str.find("Error compiling function"), std::string::npos) << r->str;

@@ -94,19 +94,16 @@ struct lua_library {
   std::string source;  // what FUNCTION LOAD takes
 };
 
-// Lowercase hex SHA1, as Redis names cached scripts.
+// Lowercase hex SHA1 (a library's name carries part of its code's).
 std::string sha1_hex(std::string_view data);
 
-// A Lua script sent with EVALSHA (on NOSCRIPT it is loaded and retried once),
-// or a function of a library, sent with FCALL (when Redis does not know the
-// function, the library is loaded and the call retried once).
+// A function of a library, called with FCALL; when Redis does not know the
+// function (a new Redis, FUNCTION FLUSH, another gateway version deleted the
+// library), the library is loaded and the call retried once.
 struct lua_script {
-  explicit lua_script(std::string source);
   lua_script(const lua_library& library, std::string function);
-  std::string source;                     // EVALSHA only
-  std::string sha1;                       // hex, computed at construction; EVALSHA only
-  const lua_library* library = nullptr;   // FCALL only; must outlive the script
-  std::string function;                   // FCALL only
+  const lua_library* library;  // must outlive the script
+  std::string function;
 };
 
 // Thread-safe: every member may be called from any thread; work is posted to
@@ -138,11 +135,10 @@ class redis_client {
   // Several commands written back to back; one reply per command, in order.
   boost::asio::awaitable<result<std::vector<reply>>> exec_pipeline(std::vector<std::vector<std::string>> commands);
 
-  // EVALSHA with NOSCRIPT fallback to EVAL (which also caches the script), or
-  // FCALL with a FUNCTION LOAD when the function is unknown.
+  // FCALL of the script's function, loading its library when Redis has lost it.
   // `script` must outlive the awaited call (scripts are normally static).
-  boost::asio::awaitable<result<reply>> eval(const lua_script& script, std::vector<std::string> keys,
-                                             std::vector<std::string> args);
+  boost::asio::awaitable<result<reply>> fcall(const lua_script& script, std::vector<std::string> keys,
+                                              std::vector<std::string> args);
 
   // Round-trip latency observer (seconds, one call per command reply), for
   // the metrics histogram. Runs on the client's strand: keep it cheap.

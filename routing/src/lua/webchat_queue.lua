@@ -1,0 +1,13 @@
+-- Where a web chat customer's conversation waits (gateway/src/webchat.cpp):
+-- its status, its place in the team's queue and how many agents are online.
+-- ARGV: prefix, conv, now_ms, window_ms
+local conv = ARGV[2]
+local v = redis.call('HMGET', p .. 'conv:' .. conv, 'status', 'team')
+if not v[1] then return { '', 0, 0 } end
+local position = 0
+if v[1] == 'queued' then
+  local rank = redis.call('ZRANK', p .. 'queue:' .. v[2], conv)
+  if rank then position = rank + 1 end
+end
+local online = redis.call('ZCOUNT', p .. 'webchat:online:' .. v[2], tonumber(ARGV[3]) - tonumber(ARGV[4]), '+inf')
+return { v[1], position, online }

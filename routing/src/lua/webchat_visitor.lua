@@ -1,0 +1,27 @@
+-- A web chat visitor's hello in one round trip (gateway/src/webchat.cpp): the
+-- customer, which conversations to replay, the profile and whether anyone of
+-- the team is online.
+-- ARGV: prefix, channel, visitor, asked conv, team, now_ms, window_ms
+local channel, visitor, want, team = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local online = redis.call('ZCOUNT', p .. 'webchat:online:' .. team, tonumber(ARGV[6]) - tonumber(ARGV[7]), '+inf')
+local prof = redis.call('HMGET', p .. 'webchat:visitor:' .. channel .. ':' .. visitor, 'name', 'email')
+local cust = redis.call('GET', p .. 'ident:' .. channel .. ':' .. visitor)
+if not cust then return { '', '', '', prof[1] or '', prof[2] or '', '', online } end
+local ckey = p .. 'cust:' .. cust
+local asked = ''
+if want ~= '' then
+  local owner = redis.call('HMGET', p .. 'conv:' .. want, 'customer_id', 'channel')
+  if owner[1] == cust and owner[2] == channel then asked = want end
+end
+local open = redis.call('GET', ckey .. ':open:' .. channel) or ''
+if open == '' and asked == '' then
+  local recent = redis.call('LRANGE', ckey .. ':conversations', -20, -1)
+  for i = #recent, 1, -1 do
+    if redis.call('HGET', p .. 'conv:' .. recent[i], 'channel') == channel then open = recent[i]; break end
+  end
+end
+local c = redis.call('HMGET', ckey, 'name', 'email', 'language')
+local name, email = prof[1] or '', prof[2] or ''
+if name == '' then name = c[1] or '' end
+if email == '' then email = c[2] or '' end
+return { cust, asked, open, name, email, c[3] or '', online }
