@@ -52,12 +52,18 @@ function redisPing(port) {
   });
 }
 
+// A throwaway redis-server. { aof: true }: with the production persistence of
+// deploy/redis.conf (AOF, fsync every second), so that a restart after
+// stop() (SIGKILL) finds what was acknowledged; otherwise no persistence.
 export class RedisServer {
-  constructor() { this.dir = mkdtempSync(path.join(tmpdir(), 'pasokh-redis-')); }
+  constructor({ aof = false } = {}) {
+    this.dir = mkdtempSync(path.join(tmpdir(), 'pasokh-redis-'));
+    this.persistence = aof ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
+  }
   async start(port) {
     this.port = port ?? this.port ?? await freePort();
     this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir,
-      '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], { stdio: 'ignore' });
+      '--save', '', ...this.persistence, '--protected-mode', 'yes'], { stdio: 'ignore' });
     await waitFor(() => redisPing(this.port), `redis on ${this.port}`);
     return this;
   }
