@@ -1,10 +1,11 @@
 // Redis killed (SIGKILL) and restarted from its AOF while customers keep
 // writing: what the gateway acknowledged survives, exactly once and in order,
-// and what it refused (503) is stored once when the sender retries.
+// what it refused (503) is stored once when the sender retries, and a
+// connected agent ends up with every message once, in order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  RedisServer, Pasokh, defaultConfig, postMessage, API_KEY, sleep, waitFor,
+  RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, API_KEY, sleep, waitFor,
 } from '../support/harness.mjs';
 
 let redis, gw;
@@ -12,6 +13,7 @@ let redis, gw;
 before(async () => {
   redis = await new RedisServer({ aof: true }).start();
   gw = await new Pasokh(defaultConfig(redis)).start();
+  await gw.createAgent('sara', 'sara-secret-1', { name: 'Sara', role: 'agent' });
 });
 after(async () => { await gw?.cleanup(); await redis?.cleanup(); });
 
@@ -41,6 +43,7 @@ async function storedMessages(conv) {
 test('messages survive Redis being killed mid-stream: each acknowledged one is stored once, in order', async () => {
   const customers = 12, perCustomer = 25;
   const deadline = Date.now() + 60000;
+  const agent = await agentSocket(gw, (await login(gw, 'sara', 'sara-secret-1')).json.token);
   let sending = true;
   // Each customer writes its messages one after another, all customers at once.
   const senders = Array.from({ length: customers }, async (_, c) => {
@@ -71,6 +74,19 @@ test('messages survive Redis being killed mid-stream: each acknowledged one is s
   // The outages hit the stream: some sends were refused and retried.
   const refused = results.reduce((n, r) => n + r.refusals, 0);
   assert.ok(refused > 0, 'no send met an outage; the test proved nothing');
+  // The agent's frames per conversation: live, or filled in from the log
+  // after the gateway's subscription came back.
+  const seen = new Map();
+  const received = () => {
+    seen.clear();
+    for (const f of agent.frames) {
+      if (f.type === 'event' && f.event === 'message' && f.message.text.startsWith('c')) {
+        seen.set(f.conv, [...(seen.get(f.conv) || []), f.seq]);
+      }
+    }
+    return [...seen.values()].reduce((n, seqs) => n + seqs.length, 0);
+  };
+  await waitFor(() => received() >= customers * perCustomer, 'every message at the agent');
   for (let c = 0; c < customers; ++c) {
     const { acks } = results[c];
     // One conversation per customer; the acknowledgements number it 1..N in order.
@@ -81,5 +97,7 @@ test('messages survive Redis being killed mid-stream: each acknowledged one is s
     const stored = await storedMessages(acks[0].conversation_id);
     assert.deepEqual(stored.map((m) => m.text), Array.from({ length: perCustomer }, (_, i) => `c${c} m${i}`));
     assert.deepEqual(stored.map((m) => m.seq), acks.map((a) => a.seq));
+    assert.deepEqual(seen.get(acks[0].conversation_id), acks.map((a) => a.seq), `agent's frames of customer ${c}`);
   }
+  await agent.close();
 });
