@@ -23,6 +23,7 @@
 #include "pasokh/gateway/file_watcher.hpp"
 #include "pasokh/gateway/handlers.hpp"
 #include "pasokh/gateway/http_server.hpp"
+#include "pasokh/gateway/live_resync.hpp"
 #include "pasokh/gateway/messenger.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
@@ -243,7 +244,7 @@ int main(int argc, char** argv) {
     if (!hub.dispatch(payload)) global_metrics().errors.inc("bad_pubsub_payload");
   });
   subscriber.subscribe(conversations.events_channel());
-  subscriber.on_resubscribed([&hub] { hub.resync_all(); });
+  subscriber.on_resubscribed([&] { resync_when_readable(ioc.get_executor(), hub, [&redis] { return redis.connected(); }); });
   subscriber.start();
 
   // Outbound delivery: a durable outbox worker per channel that has a sender;

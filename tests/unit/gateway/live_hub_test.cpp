@@ -1,4 +1,7 @@
 #include "pasokh/gateway/live_hub.hpp"
+#include "pasokh/gateway/live_resync.hpp"
+
+#include <boost/asio/io_context.hpp>
 
 #include <gtest/gtest.h>
 
@@ -105,4 +108,31 @@ TEST(LiveHub, RoutesHeadersInAnyOrderWithEscapesAndOtherMembers) {
   EXPECT_FALSE(hub.dispatch(R"({"team":"after sales/fa","conv":"cv_3")" "\n{}"));  // cut short
   EXPECT_FALSE(hub.dispatch(R"({"team":"after sales/fa","seq":"x"})" "\n{}"));     // seq not a number
   EXPECT_EQ(team->got.size(), 2u);
+}
+
+// Pub/sub came back before the command connection: the sessions' catch-up
+// would fail and not be retried, so the resync waits until Redis is readable.
+TEST(LiveResync, WaitsUntilTheLogsAreReadable) {
+  boost::asio::io_context io;
+  live_hub hub;
+  auto l = std::make_shared<recorder>();
+  hub.add("team:support", l);
+  bool readable = false;
+  resync_when_readable(io.get_executor(), hub, [&] { return readable; }, std::chrono::milliseconds(5));
+  io.run_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(l->resyncs, 0);
+  readable = true;
+  io.run_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(l->resyncs, 1);
+  EXPECT_TRUE(io.stopped());  // done: it stops polling
+}
+
+TEST(LiveResync, ResyncsAtOnceWhenReadable) {
+  boost::asio::io_context io;
+  live_hub hub;
+  auto l = std::make_shared<recorder>();
+  hub.add("all", l);
+  resync_when_readable(io.get_executor(), hub, [] { return true; });
+  io.run();
+  EXPECT_EQ(l->resyncs, 1);
 }
