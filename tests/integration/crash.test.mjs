@@ -1,7 +1,11 @@
-// Redis, and then the gateway, killed (SIGKILL) while customers keep writing.
-// Redis restarted from its AOF: what the gateway acknowledged survives, exactly once and in order,
-// what it refused (503) is stored once when the sender retries, and a
-// connected agent ends up with every message once, in order.
+// Crashes while customers keep writing, with real processes:
+// - Redis killed (SIGKILL) and restarted from its AOF: what the gateway
+//   acknowledged survives, once and in order; what it refused (503) is stored
+//   once when the sender retries; a connected agent ends up with every message
+//   once, in order, even what another instance stored while its own gateway
+//   was reconnecting.
+// - The gateway killed: retries of messages it stored but never answered are
+//   recognised; stopped (SIGTERM): it answers everything it took in.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -131,33 +135,57 @@ test('messages survive Redis being killed mid-stream: each acknowledged one is s
   await agent.close();
 });
 
-test('messages survive the gateway being killed mid-stream: retried ones are stored once, in order', async () => {
-  const progress = { acked: 0 };
-  const writing = writeConcurrently('gateway', progress, { gatewayMayDie: true });
-  // The gateway dies at a third and two thirds of the stream, and a new
-  // process takes its place. Each time, messages are stored but never
-  // answered, and their retries must be recognised as the same messages:
-  // Redis is held busy so that the gateway's calls queue up there, the
-  // gateway is frozen (SIGSTOP), Redis runs the queued calls and answers a
-  // gateway that is then killed.
+// Replaces the gateway at a third and two thirds of the stream, each time
+// while Redis is held busy so that calls are in flight in it: `stop` ends the
+// old process (which has its own run of the calls' answers).
+async function replaceGatewayMidStream(progress, stop) {
   for (let k = 1; k <= 2; ++k) {
     await untilAcked(progress, (total * k) / 3);
     const busy = holdRedisBusy(300);
     await sleep(150);
+    await stop(busy);
+    await gw.start();
+  }
+}
+
+const duplicatesAnswered = (results) => results.reduce((n, r) => n + r.acks.filter((a) => a.duplicate).length, 0);
+
+test('messages survive the gateway being killed mid-stream: retried ones are stored once, in order', async () => {
+  const progress = { acked: 0 };
+  const writing = writeConcurrently('killed', progress, { gatewayMayDie: true });
+  // Killed without warning with messages stored but never answered: the
+  // gateway is frozen (SIGSTOP) while its calls wait in Redis, Redis answers
+  // a frozen process, which is then killed. Their retries must be recognised
+  // as the same messages.
+  await replaceGatewayMidStream(progress, async (busy) => {
     gw.proc.kill('SIGSTOP');
     await busy;
     await sleep(100);
     await gw.stop('SIGKILL');
-    await gw.start();
-  }
+  });
   const results = await writing;
 
   assert.ok(results.some((r) => r.refusals > 0), 'no send met a dead gateway; the test proved nothing');
   // Some retries found their message already stored, and were answered as
   // duplicates with what the first attempt stored.
-  assert.ok(results.some((r) => r.acks.some((a) => a.duplicate)),
-    'no message was stored without an answer; the test proved nothing');
-  await assertStoredOnceInOrder('gateway', results);
+  assert.ok(duplicatesAnswered(results) > 0, 'no message was stored without an answer; the test proved nothing');
+  await assertStoredOnceInOrder('killed', results);
+});
+
+test('a gateway stopped (SIGTERM) mid-stream answers every message it took in', async () => {
+  const progress = { acked: 0 };
+  const writing = writeConcurrently('stopped', progress, { gatewayMayDie: true });
+  // SIGTERM while calls are in flight in a busy Redis: the drain waits for
+  // their answers, so no message is stored without its sender being told.
+  await replaceGatewayMidStream(progress, async () => {
+    const exit = await gw.stop('SIGTERM');
+    assert.deepEqual(exit, { code: 0, signal: null });
+  });
+  const results = await writing;
+
+  assert.ok(results.some((r) => r.refusals > 0), 'no send met a stopped gateway; the test proved nothing');
+  assert.equal(duplicatesAnswered(results), 0, 'a message was stored but its sender was not told');
+  await assertStoredOnceInOrder('stopped', results);
 });
 
 // After an outage each gateway reconnects on its own schedule; another one
