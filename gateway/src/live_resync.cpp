@@ -12,7 +12,7 @@ namespace pasokh::gateway {
 namespace asio = boost::asio;
 
 namespace {
-// Static with by-value parameters: the coroutine outlives the caller's frame.
+// By-value parameters: the coroutine outlives its caller.
 asio::awaitable<void> wait_then_resync(live_hub& hub, std::function<bool()> readable, std::chrono::milliseconds poll) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   while (!readable()) {

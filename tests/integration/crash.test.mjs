@@ -136,8 +136,8 @@ test('messages survive Redis being killed mid-stream: each acknowledged one is s
 });
 
 // Replaces the gateway at a third and two thirds of the stream, each time
-// while Redis is held busy so that calls are in flight in it: `stop` ends the
-// old process (which has its own run of the calls' answers).
+// while Redis is held busy so that the gateway has calls waiting in it:
+// `stop(busy)` ends the old process (`busy` settles when Redis is free).
 async function replaceGatewayMidStream(progress, stop) {
   for (let k = 1; k <= 2; ++k) {
     await untilAcked(progress, (total * k) / 3);
