@@ -14,12 +14,15 @@ namespace {
 
 const std::string library_prefix = "pasokh_";
 
+// A script's function in the library of this tag (what FCALL names).
+std::string function_name(const char* script_name, const std::string& tag) { return std::string(script_name) + "_" + tag; }
+
 // Each script becomes function(keys, args); its top-level code is the
 // function's body, which begins with begin_call (prelude.lua).
 std::string library_code(const std::string& tag) {
   std::string code = std::string(lua::prelude) + "\n" + lua::routing_lib + "\n";
   for (const auto& f : lua::functions)
-    code += "redis.register_function('" + std::string(f.name) + "_" + tag + "', function(keys, args)\nbegin_call(keys, args)\n" +
+    code += "redis.register_function('" + function_name(f.name, tag) + "', function(keys, args)\nbegin_call(keys, args)\n" +
             *f.body + "\nend)\n";
   return code;
 }
@@ -41,7 +44,7 @@ const store::lua_script& script(const char* body) {
   static const auto scripts = [] {
     std::map<const char*, store::lua_script> out;
     for (const auto& f : lua::functions)
-      out.emplace(*f.body, store::lua_script(script_library(), std::string(f.name) + "_" + library_tag()));
+      out.emplace(*f.body, store::lua_script(script_library(), function_name(f.name, library_tag())));
     return out;
   }();
   auto found = scripts.find(body);
@@ -51,7 +54,7 @@ const store::lua_script& script(const char* body) {
 
 boost::asio::awaitable<store::result<void>> load_script_library(store::redis_client& redis) {
   const auto& library = script_library();
-  auto loaded = co_await redis.exec(store::make_command("FUNCTION", "LOAD", "REPLACE", library.source));
+  auto loaded = co_await redis.load(library);
   if (!loaded) co_return loaded.error();
   if (loaded->is_error()) {
     if (auto log = spdlog::get("routing")) log->error("Redis refused the script library: {}", loaded->str);
@@ -63,7 +66,7 @@ boost::asio::awaitable<store::result<void>> load_script_library(store::redis_cli
   for (const auto& entry : listed->elements) {
     for (std::size_t i = 0; i + 1 < entry.elements.size(); i += 2) {
       const auto& name = entry.elements[i + 1].str;
-      if (entry.elements[i].str != "library_name" || name == library.name || !name.starts_with(library_prefix)) continue;
+      if (entry.elements[i].str != "library_name" || name == library.name) continue;
       auto deleted = co_await redis.exec(store::make_command("FUNCTION", "DELETE", name));
       if (!deleted) co_return deleted.error();
     }

@@ -16,4 +16,10 @@ inline bool is_unknown_function(const reply& r) {
   return r.is_error() && std::string_view(r.str) == "ERR Function not found";
 }
 
+// FUNCTION LOAD (without REPLACE) of a library Redis has under that name.
+inline bool is_library_present(const reply& r) {
+  std::string_view s(r.str);
+  return r.is_error() && s.starts_with("ERR Library '") && s.ends_with("' already exists");
+}
+
 }  // namespace pasokh::store::detail

@@ -124,14 +124,21 @@ struct client_core : detail::connection {
     reset(redis_errc::connection_lost);  // the others fail with connection_lost
   }
 
-  void on_ready() override {}
+  void on_ready() override {
+    if (connected_) connected_();
+  }
   void on_stopping() override { watchdog_.cancel(); }
 
   asio::steady_timer watchdog_;
   bool watchdog_armed_ = false;
   boost::intrusive::list<pending_op> inflight_;  // oldest first
   std::function<void(double)> latency_;
+  std::function<void()> connected_;
 };
+
+// A load the client can await inside fcall as well (by weak pointer, for the
+// reason given at initiate_request).
+asio::awaitable<result<reply>> load_library(std::weak_ptr<client_core> client, const lua_library& library);
 
 // Builds the request op around the caller's handler and hands it to the strand.
 // Weak: the awaitable frame holding this initiation lives inside the op,
@@ -162,6 +169,21 @@ template <class Value>
 asio::awaitable<result<Value>> start_request(std::weak_ptr<client_core> client, command_batch commands) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(result<Value>)>(
       initiate_request<Value>{std::move(client)}, asio::use_awaitable, std::move(commands));
+}
+
+// Without REPLACE: Redis refuses a library it has before compiling it, and
+// the name says it is this one (calls that all missed it load it once).
+asio::awaitable<result<reply>> load_library(std::weak_ptr<client_core> client, const lua_library& library) {
+  command_batch load;
+  load.one = {"FUNCTION", "LOAD", library.source};
+  auto loaded = co_await start_request<reply>(std::move(client), std::move(load));
+  if (loaded && detail::is_library_present(*loaded)) {
+    reply ok;
+    ok.type = reply::kind::status;
+    ok.str = "OK";
+    co_return ok;
+  }
+  co_return loaded;
 }
 
 }  // namespace
@@ -211,13 +233,21 @@ asio::awaitable<result<reply>> redis_client::fcall(const lua_script& script, std
   batch.borrowed = &cmd;
   auto r = co_await start_request<reply>(self, batch);
   if (r && detail::is_unknown_function(*r)) {
-    command_batch load;
-    load.one = {"FUNCTION", "LOAD", "REPLACE", script.library->source};
-    auto loaded = co_await start_request<reply>(self, load);
+    auto loaded = co_await load_library(self, *script.library);
     if (!loaded || loaded->is_error()) co_return loaded;
     r = co_await start_request<reply>(self, batch);
   }
   co_return r;
+}
+
+asio::awaitable<result<reply>> redis_client::load(const lua_library& library) {
+  return load_library(impl_, library);
+}
+
+void redis_client::on_connected(std::function<void()> observer) {
+  asio::post(impl_->strand(), [self = impl_, observer = std::move(observer)]() mutable {
+    self->connected_ = std::move(observer);
+  });
 }
 
 void redis_client::on_latency(std::function<void(double)> observer) {

@@ -87,6 +87,15 @@ TEST(ToReply, RecognisesAnUnknownFunction) {
   EXPECT_FALSE(detail::is_unknown_function(r));
 }
 
+TEST(ToReply, RecognisesALibraryRedisHasAlready) {
+  reply r;
+  r.type = reply::kind::error;
+  r.str = "ERR Library 'pasokh_0123' already exists";
+  EXPECT_TRUE(detail::is_library_present(r));
+  r.str = "ERR Error compiling function: user_function:1: 'end' expected";
+  EXPECT_FALSE(detail::is_library_present(r));
+}
+
 TEST(RedisErrc, CategoryAndConditions) {
   boost::system::error_code ec = redis_errc::timed_out;
   EXPECT_EQ(ec.category().name(), std::string("redis"));

@@ -199,6 +199,24 @@ TEST_F(RedisClient, FunctionCallLoadsItsMissingLibraryOnce) {
   EXPECT_EQ(command_calls(info, "function|load"), 1) << info;
 }
 
+// The library's name identifies its code: one Redis has is not loaded
+// again (no REPLACE, so it is not compiled again either).
+TEST_F(RedisClient, LoadingALibraryRedisHasIsOk) {
+  redis_client client(io_.get_executor(), config());
+  start_and_wait(client);
+  static const lua_library library("unit_twice", "redis.register_function('unit_twice', function() return 2 end)");
+  static const lua_script twice(library, "unit_twice");
+  ASSERT_TRUE(exec(client, {"FUNCTION", "FLUSH"}));
+  for (int i = 0; i < 2; ++i) {
+    auto loaded = run(io_, client.load(library));
+    ASSERT_TRUE(loaded) << loaded.error().message();
+    EXPECT_FALSE(loaded->is_error()) << loaded->str;
+  }
+  auto r = run(io_, client.fcall(twice, {}, {}));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->integer, 2);
+}
+
 TEST_F(RedisClient, FunctionCallSurfacesScriptErrors) {
   redis_client client(io_.get_executor(), config());
   start_and_wait(client);
@@ -254,8 +272,11 @@ TEST_F(RedisClient, CommandTimeoutResetsTheConnectionThenRecovers) {
 
 TEST_F(RedisClient, NotConnectedWhileDownThenReconnects) {
   redis_client client(io_.get_executor(), config());
+  int connections = 0;  // on_connected: connected() is true by then
+  client.on_connected([&] { connections += client.connected() ? 1 : 100; });
   start_and_wait(client);
   ASSERT_TRUE(exec(client, {"SET", "k", "v"}));
+  EXPECT_EQ(connections, 1);
 
   server_->stop();
   ASSERT_TRUE(wait_until(io_, [&] { return !client.connected(); }));
@@ -272,6 +293,7 @@ TEST_F(RedisClient, NotConnectedWhileDownThenReconnects) {
   auto after = exec(client, {"SET", "k", "again"});
   ASSERT_TRUE(after) << after.error().message();
   EXPECT_EQ(after->str, "OK");
+  EXPECT_EQ(connections, 2);
 }
 
 TEST(RedisClientConfig, RejectsNonsenseAtConstruction) {

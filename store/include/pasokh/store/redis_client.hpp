@@ -87,7 +87,9 @@ boost::system::error_code make_error_code(redis_errc) noexcept;
 template <class T> using result = boost::system::result<T>;
 
 // A Redis function library (FUNCTION LOAD): Lua that runs once when loaded
-// and registers functions that later calls run without it.
+// and registers functions that later calls run without it. Its name must
+// identify its code (a hash of it): a library Redis already has under that
+// name is taken to be this one, and is not compiled again.
 struct lua_library {
   lua_library(std::string name, std::string_view code);  // code without the "#!lua" line
   std::string name;
@@ -140,9 +142,17 @@ class redis_client {
   boost::asio::awaitable<result<reply>> fcall(const lua_script& script, std::vector<std::string> keys,
                                               std::vector<std::string> args);
 
+  // FUNCTION LOAD of the library unless Redis has it already (then an OK
+  // status). A library Redis refuses is an error reply.
+  boost::asio::awaitable<result<reply>> load(const lua_library& library);
+
   // Round-trip latency observer (seconds, one call per command reply), for
   // the metrics histogram. Runs on the client's strand: keep it cheap.
   void on_latency(std::function<void(double)> observer);
+
+  // Called after every (re)connection, once connected() is true. Runs on the
+  // client's strand.
+  void on_connected(std::function<void()> observer);
 
  private:
   struct impl;
