@@ -244,7 +244,9 @@ int main(int argc, char** argv) {
     if (!hub.dispatch(payload)) global_metrics().errors.inc("bad_pubsub_payload");
   });
   subscriber.subscribe(conversations.events_channel());
-  subscriber.on_resubscribed([&] { resync_when_readable(ioc.get_executor(), hub, [&redis] { return redis.connected(); }); });
+  live_resync resync(hub, [&redis] { return redis.connected(); });
+  redis.on_connected([&resync] { resync.commands_back(); });
+  subscriber.on_resubscribed([&resync] { resync.pubsub_back(); });
   subscriber.start();
 
   // Outbound delivery: a durable outbox worker per channel that has a sender;

@@ -1,8 +1,6 @@
 #include "pasokh/gateway/live_hub.hpp"
 #include "pasokh/gateway/live_resync.hpp"
 
-#include <boost/asio/io_context.hpp>
-
 #include <gtest/gtest.h>
 
 using namespace pasokh::gateway;
@@ -111,28 +109,31 @@ TEST(LiveHub, RoutesHeadersInAnyOrderWithEscapesAndOtherMembers) {
 }
 
 // Pub/sub came back before the command connection: the sessions' catch-up
-// would fail and not be retried, so the resync waits until Redis is readable.
-TEST(LiveResync, WaitsUntilTheLogsAreReadable) {
-  boost::asio::io_context io;
+// would fail and not be retried, so the resync waits for the command
+// connection, and runs once however often pub/sub came back meanwhile.
+TEST(LiveResync, WaitsForTheCommandConnectionAndRunsOnce) {
   live_hub hub;
   auto l = std::make_shared<recorder>();
   hub.add("team:support", l);
-  bool readable = false;
-  resync_when_readable(io.get_executor(), hub, [&] { return readable; }, std::chrono::milliseconds(5));
-  io.run_for(std::chrono::milliseconds(50));
+  bool connected = false;
+  live_resync resync(hub, [&] { return connected; });
+  resync.pubsub_back();
+  resync.pubsub_back();  // pub/sub flapped
   EXPECT_EQ(l->resyncs, 0);
-  readable = true;
-  io.run_for(std::chrono::milliseconds(50));
+  connected = true;
+  resync.commands_back();
   EXPECT_EQ(l->resyncs, 1);
-  EXPECT_TRUE(io.stopped());  // done: it stops polling
+  resync.commands_back();  // a later command reconnection alone loses no events
+  EXPECT_EQ(l->resyncs, 1);
 }
 
-TEST(LiveResync, ResyncsAtOnceWhenReadable) {
-  boost::asio::io_context io;
+TEST(LiveResync, ResyncsAtOnceWhenTheCommandConnectionIsUp) {
   live_hub hub;
   auto l = std::make_shared<recorder>();
   hub.add("all", l);
-  resync_when_readable(io.get_executor(), hub, [] { return true; });
-  io.run();
+  live_resync resync(hub, [] { return true; });
+  resync.pubsub_back();
+  EXPECT_EQ(l->resyncs, 1);
+  resync.commands_back();
   EXPECT_EQ(l->resyncs, 1);
 }
