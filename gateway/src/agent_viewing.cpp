@@ -26,17 +26,12 @@ constexpr std::int64_t refused_for_ms = 60'000;
 
 std::string agent_of(const std::string& member) { return member.substr(0, member.rfind('|')); }
 
-// To the team's agents only, never a customer.
-awaitable<void> publish(webchat_service& w, const std::string& team, const json& frame) {
-  const std::string conv = frame.at("conv"), no_customer;
-  co_await w.publish_signal(team, conv, no_customer, frame);
-}
-
 // This session no longer shows the conversation; the others hear of it
 // unless another session of the agent still shows it. Static, with its own
 // copies: it runs on after a closed session.
 awaitable<void> finish(webchat_service& w, std::string team, std::string member, json frame) {
-  const auto key = w.key("viewing:" + frame.at("conv").get<std::string>());
+  const std::string conv = frame.at("conv"), no_customer;
+  const auto key = w.key("viewing:" + conv);
   std::vector<std::vector<std::string>> commands;
   commands.push_back(store::make_command("ZREM", key, member));
   commands.push_back(store::make_command("ZRANGE", key, "0", "-1"));
@@ -44,7 +39,8 @@ awaitable<void> finish(webchat_service& w, std::string team, std::string member,
   if (left && left->size() == 2)
     for (const auto& other : (*left)[1].elements)
       if (agent_of(other.str) == agent_of(member)) co_return;
-  co_await publish(w, team, frame);
+  // To the team's agents only, never a customer.
+  co_await w.publish_signal(team, conv, no_customer, frame);
 }
 
 }  // namespace
@@ -102,11 +98,12 @@ awaitable<void> agent_viewing::on_frame(const json& j) {
   commands.push_back(store::make_command("ZREMRANGEBYSCORE", key, "-inf", std::to_string(now)));
   commands.push_back(store::make_command("ZADD", key, std::to_string(now + viewing_lapse_ms), member_));
   commands.push_back(store::make_command("PEXPIRE", key, std::to_string(viewing_lapse_ms)));
+  const auto told_at = commands.size();
   commands.push_back(w_.signal_command(team_, wanted, std::string(), frame(wanted, true)));
   if (opened) commands.push_back(store::make_command("ZRANGE", key, "0", "-1"));
   const auto sent = commands.size();
   auto done = co_await w_.core().redis.exec_pipeline(std::move(commands));
-  if (!done || done->size() != sent || (*done)[3].is_error()) global_metrics().errors.inc("webchat_signal_failed");
+  if (!done || done->size() != sent || (*done)[told_at].is_error()) global_metrics().errors.inc("webchat_signal_failed");
   if (opened && done && done->size() == sent) {
     std::set<std::string> told{agent_id_};
     for (const auto& other : done->back().elements)  // the console names them from the agent directory

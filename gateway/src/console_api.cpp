@@ -17,8 +17,6 @@
 #include "pasokh/routing/clock.hpp"
 #include "pasokh/routing/lua_script.hpp"
 
-// Scripts embedded from routing/src/lua (see gateway/CMakeLists.txt); each
-// runs with routing's shared prelude in front.
 namespace pasokh::gateway {
 
 using routing::now_ms;

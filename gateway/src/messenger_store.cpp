@@ -36,7 +36,7 @@ awaitable<store_result<send_progress>> messenger_store::progress_of(const std::s
   if (!r) co_return r.error();
   if (r->is_error() || r->elements.size() != 2) co_return server_error();
   send_progress p;
-  if (!r->elements[0].is_nil()) p.done = static_cast<std::size_t>(r->elements[0].as_int());
+  p.done = static_cast<std::size_t>(r->elements[0].as_int());  // nil: 0
   if (!r->elements[1].is_nil()) p.first_provider_id = r->elements[1].str;
   co_return p;
 }

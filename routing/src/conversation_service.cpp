@@ -120,7 +120,6 @@ awaitable<result<side_event_outcome>> conversation_service::record_echo(const pr
 awaitable<result<append_outcome>> conversation_service::append_reply(const std::string& conversation_id,
                                                                       const author& by, const std::string& client_id,
                                                                       const std::string& text, bool automatic) {
-  // With routing_lib: an agent's answer updates load and stops the reassign timer.
   auto r = co_await redis_.fcall(script(lua::append_reply), store::make_command(),
                                 store::make_command(prefix_, conversation_id, std::string(proto::to_string(by.kind)), by.id, by.name,
                                  client_id, text, std::to_string(now_ms()), automatic ? "1" : "0"));

@@ -1,7 +1,7 @@
 #pragma once
 // Which documents one indexing pass takes (search_service.cpp). A pass is one
 // script call; it blocks Redis while it runs, about 5-10 µs a term, and every
-// customer's message waits behind it, so a pass takes about `max_terms`.
+// customer's message waits behind it, so a pass takes about `max_terms` terms.
 #include <cstddef>
 #include <map>
 #include <set>

@@ -102,13 +102,12 @@ struct search_service::document {
   std::string member;        // cv_… or cu_…
   bool customer = false;
   std::int64_t seen = 0;     // customers: the dirty score read; conversations: 1 when the log was read to the end
-  std::int64_t indexed = 0;  // conversations: the last seq indexed before / after this pass
-  std::int64_t indexed_before = 0;  // conversations: `indexed` before this pass
+  std::int64_t indexed = 0;  // conversations: the last seq indexed (before, then after this pass)
   std::int64_t score = 0;    // the time it last used its terms
   std::vector<std::string> terms;    // in the order found, each once
   std::set<std::string, std::less<>> known;
   std::vector<std::string> dropped;  // conversations: terms an edit took out (read_again)
-  std::vector<store::reply> edited_page;  // conversations: this pass's entries, kept when one edits an earlier message
+  bool edited = false;  // conversations: this pass edits a message indexed before it (read_again)
   std::string brought_by;  // customers: the conversation first indexed with this file (they go together)
 
   void add_terms(std::string_view text) {
@@ -119,12 +118,11 @@ struct search_service::document {
   }
 
   // Takes a page of a conversation's log (XRANGE entries): the newest text of
-  // each message and note, the last activity and the customer. The page is
-  // kept when an entry edits a message indexed before it (its old words may
-  // have to go: read_again).
+  // each message and note, the last activity and the customer. Notes whether
+  // an entry edits a message indexed before it (its old words may have to go:
+  // read_again).
   void read_log(const std::vector<store::reply>& entries, std::string& customer) {
-    const auto before = indexed_before = indexed;
-    bool edited = false;
+    const auto before = indexed;
     message_versions versions;
     for (const auto& entry : entries) {
       // The entry id is "<seq>-1": an unreadable frame is passed over, not read again and again.
@@ -139,7 +137,6 @@ struct search_service::document {
       if (auto seq = edited_seq(frame); seq > 0 && seq <= before) edited = true;
     }
     for (const auto& text : versions.current) add_terms(text);
-    if (edited) edited_page = entries;
   }
 };
 
@@ -269,14 +266,14 @@ awaitable<result<void>> search_service::read_conversations(std::vector<document>
 }
 
 // A conversation with an edited message loses the words the edit took out:
-// its log up to what was indexed before this pass is read again (edits are
-// rare; a long log in pages), then this pass's page, and the words of
-// replaced versions that no newest version uses are dropped.
+// its log up to what this pass indexed is read again (edits are rare; a long
+// log in pages), and the words of replaced versions that no newest version
+// uses are dropped.
 awaitable<result<void>> search_service::read_again(std::vector<document>& docs) {
   for (auto& d : docs) {
-    if (d.edited_page.empty()) continue;
+    if (!d.edited) continue;
     message_versions versions;
-    const auto last = std::to_string(d.indexed_before);
+    const auto last = std::to_string(d.indexed);
     for (std::string from = "-";;) {
       auto page = co_await redis_.exec(store::make_command("XRANGE", prefix_ + "conv:" + d.member + ":log", from, last,
                                                            "COUNT", std::to_string(entries_per_pass)));
@@ -285,7 +282,6 @@ awaitable<result<void>> search_service::read_again(std::vector<document>& docs) 
       if (page->elements.size() < entries_per_pass) break;
       from = "(" + page->elements.back().elements.at(0).str;
     }
-    versions.add(d.edited_page);
     std::set<std::string, std::less<>> kept, dropped;
     for (const auto& text : versions.current)
       for (auto& t : search_terms(text)) kept.insert(std::move(t));

@@ -1,5 +1,5 @@
--- After-sales state changes, atomically (runs with the prelude; embedded by
--- gateway/CMakeLists.txt). ARGV: prefix, op, now_ms, then per op:
+-- After-sales state changes, atomically (one function of the script library,
+-- routing/src/lua_scripts.cpp). ARGV: prefix, op, now_ms, then per op:
 --   import   customer_id, channel, kind, external_id, name, language, tags
 --            (comma-joined, merged), vip ('' | '1' | '0'), purchase_key
 --            (order_id|serial, '' = none), purchase_json, serial, keys

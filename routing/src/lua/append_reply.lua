@@ -14,8 +14,8 @@ if status == 'closed' then return { 'closed' } end
 
 if author == 'agent' then
   if not redis.call('HGET', vkey, 'first_response_at') then redis.call('HSET', vkey, 'first_response_at', now) end
-  -- The agent who answers owns the conversation, and the bot stays silent from now on.
-  -- (routing_lib.lua is prepended: the answer also stops the reassign timer.)
+  -- The agent who answers owns the conversation, the bot stays silent from now
+  -- on, and the reassign timer stops.
   redis.call('HSET', vkey, 'human_replied', '1', 'last_agent_reply_at', now)
   redis.call('ZREM', p .. 'timers:reassign', conv)
   local prev = redis.call('HGET', vkey, 'assignee') or ''

@@ -8,5 +8,5 @@ if redis.call('ZADD', key, 'GT', 'CH', ARGV[4], ARGV[3]) == 0 then return 0 end
 redis.call('ZREMRANGEBYRANK', key, 0, -tonumber(ARGV[5]) - 1)
 local header = cjson.encode({ team = '', conv = ARGV[3], customer = '', seq = 0, assignee = ARGV[2] })
 local frame = cjson.encode({ type = 'read', agent = ARGV[2], conv = ARGV[3], at = tonumber(ARGV[4]) })
-redis.call('PUBLISH', p .. 'events', header .. '\n' .. frame)
+publish_event(header, frame)
 return 1

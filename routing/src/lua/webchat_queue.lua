@@ -2,7 +2,7 @@
 -- its status, its place in the team's queue and how many agents are online.
 -- ARGV: prefix, conv, now_ms, window_ms
 local conv = ARGV[2]
-local v = redis.call('HMGET', p .. 'conv:' .. conv, 'status', 'team')
+local v = redis.call('HMGET', conv_key(conv), 'status', 'team')
 if not v[1] then return { '', 0, 0 } end
 local position = 0
 if v[1] == 'queued' then

@@ -10,14 +10,14 @@ if not cust then return { '', '', '', prof[1] or '', prof[2] or '', '', online }
 local ckey = p .. 'cust:' .. cust
 local asked = ''
 if want ~= '' then
-  local owner = redis.call('HMGET', p .. 'conv:' .. want, 'customer_id', 'channel')
+  local owner = redis.call('HMGET', conv_key(want), 'customer_id', 'channel')
   if owner[1] == cust and owner[2] == channel then asked = want end
 end
 local open = redis.call('GET', ckey .. ':open:' .. channel) or ''
 if open == '' and asked == '' then
   local recent = redis.call('LRANGE', ckey .. ':conversations', -20, -1)
   for i = #recent, 1, -1 do
-    if redis.call('HGET', p .. 'conv:' .. recent[i], 'channel') == channel then open = recent[i]; break end
+    if redis.call('HGET', conv_key(recent[i]), 'channel') == channel then open = recent[i]; break end
   end
 end
 local c = redis.call('HMGET', ckey, 'name', 'email', 'language')

@@ -21,10 +21,10 @@ export class TypingBoard {
     this.byConv = new Map(); // conv -> Map(key -> { who, name, agentId, at })
   }
 
-  // A typing (or viewing: always an agent's) frame from the server.
+  // A typing frame from the server.
   onFrame(f) {
     if (typeof f.conv !== 'string') return;
-    const agent = f.who === 'agent' || f.type === 'viewing';
+    const agent = f.who === 'agent';
     const key = agent ? `agent:${f.agent_id ?? ''}` : 'customer';
     const entries = this.byConv.get(f.conv) ?? new Map();
     if (f.state) entries.set(key, { who: agent ? 'agent' : 'customer', name: f.name ?? '', agentId: f.agent_id ?? '', at: this.now() });
@@ -73,6 +73,9 @@ export class TypingBoard {
 // Other agents who have a conversation open, from the viewing frames.
 export class ViewingBoard extends TypingBoard {
   constructor(now = () => Date.now()) { super(now, VIEW_LAPSE_MS); }
+
+  // A viewing frame: always an agent's.
+  onFrame(f) { super.onFrame({ ...f, who: 'agent' }); }
 
   // The agents with `conv` open (entries as typing() gives them).
   viewers(conv) { return this.typing(conv); }
