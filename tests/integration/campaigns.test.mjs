@@ -72,10 +72,10 @@ const config = (smtpPort) => {
   return c;
 };
 
-// A CSV body is the customer import; anything else is JSON.
 // The greeting test stops one instance half way: the other one.
 const running = () => (gwA.proc.exitCode === null ? gwA : gwB);
 
+// A CSV body is the customer import; anything else is JSON.
 const call = (gw, method, path, body, token = boss) =>
   apiCall(gw, method, path, { token, body, contentType: typeof body === 'string' ? 'text/csv' : 'application/json' });
 

@@ -188,9 +188,12 @@ test('an edited Telegram message is logged again with its new text and edited_at
   assert.ok(await metric(gw, 'pasokh_webhook_items_total{channel="tg",what="edit_unknown"}') >= 1);
 });
 
-// Sara's search: the result row for `conv`, or undefined.
+// Sara's search: the result row for `conv`, or undefined. One login for all
+// (a login hashes the password: polls would each pay for it).
+let searchToken;
 async function searchRow(q, conv) {
-  const token = (await login(gw, 'sara', 'sara-secret-1')).json.token;
+  searchToken ??= (await login(gw, 'sara', 'sara-secret-1')).json.token;
+  const token = searchToken;
   const found = (await apiCall(gw, 'GET', `/api/v1/search?q=${encodeURIComponent(q)}`, { token })).json;
   return found.conversations.find((r) => r.conversation.id === conv);
 }

@@ -29,7 +29,7 @@ class script_library : public connected_redis_test {
   }
 };
 
-TEST_F(script_library, LoadsEveryScriptAndRemovesOnlyOlderVersions) {
+TEST_F(script_library, LoadsEveryScriptAndRemovesOnlyOtherVersions) {
   auto old_version = store::make_command(
       "FUNCTION", "LOAD", "#!lua name=pasokh_0123456789ab\nredis.register_function('ingest_0123456789ab', function() return 1 end)");
   auto unrelated = store::make_command(
