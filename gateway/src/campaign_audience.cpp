@@ -1,7 +1,6 @@
 #include "pasokh/gateway/campaign_audience.hpp"
 
 #include <map>
-#include <set>
 
 #include <fmt/format.h>
 
@@ -20,14 +19,6 @@ constexpr std::size_t preview_samples = 5;
 constexpr std::int64_t forecast_days = 30;  // a recurring campaign's preview also counts the days ahead
 
 using plans = std::vector<std::pair<std::string, std::string>>;  // { outcome, channel } per customer
-
-// The customers of messages grouped by customer, once each, in order.
-std::vector<std::string> customers_of(const std::vector<planned_message>& messages) {
-  std::vector<std::string> who;
-  for (const auto& m : messages)
-    if (who.empty() || who.back() != m.customer) who.push_back(m.customer);
-  return who;
-}
 
 customer_facts facts_of(const std::vector<store::reply>& fields, const std::vector<store::reply>* purchases) {
   customer_facts facts;
@@ -133,20 +124,22 @@ awaitable<std::optional<json>> preview(services& s, const definition& d, std::ch
     // The plan depends on the customer only (a purchase campaign may have
     // several messages for one): each customer is planned once, for today
     // and the days ahead together.
-    const auto today_customers = customers_of(*due);
-    auto who = today_customers;
-    std::set<std::string> listed(who.begin(), who.end());
-    for (const auto& m : upcoming)
-      if (listed.insert(m.customer).second) who.push_back(m.customer);
+    std::vector<std::string> who;
+    std::map<std::string, std::size_t> slot;  // customer -> its place in `who` (and in the plans)
+    auto list = [&](const std::string& customer) {
+      if (slot.emplace(customer, who.size()).second) who.push_back(customer);
+    };
+    for (const auto& m : *due) list(m.customer);
+    const auto due_customers = who.size();
+    for (const auto& m : upcoming) list(m.customer);
     if (who.empty()) continue;
     auto planned = co_await plan_sends(s, d, channels, who);
     if (!planned) co_return std::nullopt;
-    std::map<std::string, const std::pair<std::string, std::string>*> plan_of;
-    for (std::size_t i = 0; i < who.size(); ++i) plan_of[who[i]] = &(*planned)[i];
-    for (const auto& c : today_customers)
-      if (plan_of[c]->first == "queued") ++customers;
+    auto plan_of = [&](const std::string& customer) -> const auto& { return (*planned)[slot.at(customer)]; };
+    for (std::size_t i = 0; i < due_customers; ++i)
+      if ((*planned)[i].first == "queued") ++customers;
     for (const auto& m : *due) {
-      const auto& [outcome, channel] = *plan_of[m.customer];
+      const auto& [outcome, channel] = plan_of(m.customer);
       if (outcome == "not_audience") continue;  // not on the campaign's channels
       if (outcome != "queued") {
         ++skipped[outcome.starts_with("skipped_") ? outcome.substr(8) : outcome];
@@ -160,7 +153,7 @@ awaitable<std::optional<json>> preview(services& s, const definition& d, std::ch
     }
     // The days ahead, as the customers' files and opt-outs stand now.
     for (const auto& m : upcoming) {
-      if (plan_of[m.customer]->first != "queued") continue;
+      if (plan_of(m.customer).first != "queued") continue;
       ++upcoming_messages;
       ++upcoming_by_day[date_string(m.day)];
     }
