@@ -34,7 +34,9 @@ awaitable<void> finish(webchat_service& w, std::string team, std::string member,
   const auto key = w.key("viewing:" + conv);
   std::vector<std::vector<std::string>> commands;
   commands.push_back(store::make_command("ZREM", key, member));
-  commands.push_back(store::make_command("ZRANGE", key, "0", "-1"));
+  // Only entries still alive (a score is when its entry lapses): one left by
+  // a session whose instance died must not hold the others' view forever.
+  commands.push_back(store::make_command("ZRANGE", key, std::to_string(webchat_now_ms()), "+inf", "BYSCORE"));
   auto left = co_await w.core().redis.exec_pipeline(std::move(commands));
   if (left && left->size() == 2)
     for (const auto& other : (*left)[1].elements)
