@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pasokh/gateway/caller.hpp"
+#include "pasokh/gateway/catch_up_retry.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/read_marks.hpp"
@@ -34,7 +35,8 @@ constexpr std::size_t history_page = 500;
 
 class agent_session : public ws_handler, public live_listener, public std::enable_shared_from_this<agent_session> {
  public:
-  agent_session(services& s, std::shared_ptr<ws_peer> peer) : s_(s), peer_(std::move(peer)) {}
+  agent_session(services& s, std::shared_ptr<ws_peer> peer)
+      : s_(s), peer_(std::move(peer)), retry_(peer_->executor()) {}
 
   void start_hello_timer() {
     auto timer = std::make_shared<net::steady_timer>(peer_->executor(), s_.cfg.limits.ws_hello_timeout);
@@ -97,6 +99,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
 
   void on_closed() override {
     if (hello_timer_) hello_timer_->cancel();
+    retry_.stop();
     if (!agent_) return;
     for (const auto& key : hub_keys()) s_.hub.remove(key, this);
     // The session still counts for the presence TTL (a reload comes back
@@ -233,7 +236,10 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     for (;;) {
       auto after = last_seq_[conv];
       auto frames = co_await s_.conversations.events_after(conv, after, history_page);
-      if (!frames) co_return;  // Redis down: the resync after reconnect retries
+      if (!frames) {
+        retry_.remember(conv, [self = shared_from_this()](const std::string& c) { return self->catch_up(c); });
+        co_return;
+      }
       for (auto& f : *frames) {
         auto seq = json::parse(f).value("seq", std::uint64_t{0});
         if (seq > last_seq_[conv]) {
@@ -406,6 +412,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   std::optional<agent> agent_;
   std::shared_ptr<net::steady_timer> hello_timer_;
   std::map<std::string, std::uint64_t> last_seq_;  // per conversation: the last seq sent
+  catch_up_retry retry_;
   bool resuming_ = false;
   std::vector<pending_event> pending_;
   std::string session_;   // presence session id

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pasokh/bot/language.hpp"
+#include "pasokh/gateway/catch_up_retry.hpp"
 #include "pasokh/gateway/handlers.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/webchat.hpp"
@@ -39,7 +40,7 @@ class chat_session : public ws_handler,
                      public std::enable_shared_from_this<chat_session> {
  public:
   chat_session(webchat_service& w, const webchat_channel& channel, std::shared_ptr<ws_peer> peer)
-      : w_(w), channel_(channel), peer_(std::move(peer)) {}
+      : w_(w), channel_(channel), peer_(std::move(peer)), retry_(peer_->executor()) {}
 
   void start_hello_timer() {
     timer_ = std::make_shared<net::steady_timer>(peer_->executor(), w_.core().cfg.limits.ws_hello_timeout);
@@ -97,6 +98,7 @@ class chat_session : public ws_handler,
     closing_ = true;
     queue_watching_ = false;
     if (timer_) timer_->cancel();
+    retry_.stop();
     unregister();
   }
 
@@ -222,7 +224,10 @@ class chat_session : public ws_handler,
       auto* f = find(conv);
       if (!f || closing_) co_return;
       auto frames = co_await w_.core().conversations.events_after(conv, f->last, history_page);
-      if (!frames) co_return;  // Redis down: the resync after reconnect retries
+      if (!frames) {
+        retry_.remember(conv, [self = shared_from_this()](const std::string& c) { return self->catch_up(c); });
+        co_return;
+      }
       for (auto& text : *frames) {
         f = find(conv);
         if (!f) co_return;
@@ -499,6 +504,7 @@ class chat_session : public ws_handler,
   const webchat_channel& channel_;
   std::shared_ptr<ws_peer> peer_;
   std::shared_ptr<net::steady_timer> timer_;  // the hello timeout
+  catch_up_retry retry_;
   std::string visitor_, customer_, name_, email_, lang_;
   std::vector<followed> followed_;
   std::vector<pending_event> pending_;
