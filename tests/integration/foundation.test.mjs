@@ -313,6 +313,18 @@ test('agents see who else has a conversation open: across instances, per device,
     await laptop.close();
     const ended = await reza.next((f) => viewing(f) && f.conv === conv && !f.state);
     assert.equal(ended.agent_id, 'ag_sara');
+    // A session whose instance died leaves its entry until the entry lapses;
+    // past that it holds nothing. Staged: Sara's tablet on a dead instance,
+    // its entry lapsing 1 s from now, while her desk shows the conversation.
+    const lapses = Date.now() + 1000;
+    redisCli('ZADD', `pasokh:viewing:${conv}`, String(lapses), 'ag_sara|deadtablet');
+    const desk2 = await agentSocket(gw, await token());
+    desk2.send({ type: 'viewing', conv, state: true });
+    // Listed to her desk once its view is stored: Reza is there.
+    await desk2.next((f) => viewing(f) && f.agent_id === 'ag_reza');
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, lapses + 50 - Date.now())));
+    await desk2.close();
+    assert.equal((await reza.next((f) => viewing(f) && f.conv === conv && !f.state)).agent_id, 'ag_sara');
 
     // Another team's conversation: refused (counted once however often asked), never relayed.
     const forbidden = () => metric(gw, 'pasokh_errors_total{kind="ws_viewing_forbidden"}');
