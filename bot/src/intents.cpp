@@ -60,7 +60,7 @@ const word_set strong_person{
     "إنسان|انسانا|إنسانا|بشري|شخص حقيقي|موظف حقيقي|إنسان حقيقي|ممثل|ممثل خدمة|بني آدم"};
 const word_set medium_person{
     "agent|agents|staff|employee|consultant|specialist|supervisor|manager|customer service|"
-    "customer support|support team|support agent|advisor|somebody real",
+    "support|customer support|support team|support agent|advisor|somebody real",
     "کارشناس|کارشناسان|پشتیبان|پشتیبانی|همکار|همکارتون|همکاران|کارمند|مسئول|مشاور|"
     "مدیر|خدمات مشتریان",
     "موظف|موظفين|الموظفين|خدمة العملاء|خدمه العملاء|الدعم|مسؤول|مدير|مستشار|أخصائي|الموظف"};
@@ -102,7 +102,7 @@ const word_set thanks_words{
 const word_set yes_words{
     "yes|yeah|yep|yup|ya|sure|indeed|correct|right|solved|helped|works|worked|resolved|"
     "that helps|it helped|did help",
-    "بله|آره|اره|آری|بلی|چرا|حتما|کمک کرد|حل شد|جواب داد|درسته|دقیقا|آها",
+    "بله|آره|اره|آری|بلی|حتما|کمک کرد|حل شد|جواب داد|درسته|دقیقا|آها",
     "نعم|أيوه|ايوه|ايوا|اي|ايه|أجل|بلى|ساعدني|نفعني|صح|صحيح|بالضبط|اتحلت|انحلت"};
 const word_set no_words{
     "no|nope|nah|not|useless|wrong|unhelpful|didnt|doesnt|didn|help|helpful|really|answer|"
@@ -180,8 +180,9 @@ intents detect_intents(std::string_view text, language lang) {
   }
 
   const bool short_message = content <= 3;
+  // A person word alone ("agent", «کارشناس»: what the greeting tells them to type) is a request.
   out.asks_for_human = (strong && (request || contact || short_message || bot)) ||
-                       (medium && (contact || (request && short_message))) ||
+                       (medium && (contact || (request && short_message) || content == 1)) ||
                        (weak && (contact || bot));
   out.greeting_only = greeting > 0 && non_greeting == 0;
   out.thanks_only = thanks > 0 && non_thanks == 0;

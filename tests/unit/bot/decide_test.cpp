@@ -128,7 +128,10 @@ INSTANTIATE_TEST_SUITE_P(
                     human_case{"ar", "أريد التحدث مع شخص"}, human_case{"ar", "حولني إلى موظف خدمة العملاء"},
                     human_case{"ar", "ممكن أكلم موظف؟"}, human_case{"en", "human please"},
                     human_case{"en", "can I talk to an agent"}, human_case{"en", "connect me to a real person"},
-                    human_case{"en", "operator!"}, human_case{"", "I want to speak to someone"}));
+                    human_case{"en", "operator!"}, human_case{"", "I want to speak to someone"},
+                    // The word the greeting tells them to type, alone.
+                    human_case{"en", "agent"}, human_case{"fa", "کارشناس"}, human_case{"", "کارشناس"},
+                    human_case{"ar", "موظف"}, human_case{"en", "Agent?"}, human_case{"en", "connect me to support"}));
 
 TEST(decide, staff_words_in_an_ordinary_question_are_not_a_handoff) {
   for (const char* text : {"what time do your agents start work?", "When is customer service open?",
@@ -173,6 +176,15 @@ TEST(decide, yes_records_positive_feedback) {
     EXPECT_EQ(d.entry_id, answered.entry_id);
     EXPECT_TRUE(d.state.last_entry.empty());
   }
+}
+
+TEST(decide, why_after_an_answer_is_not_a_yes) {
+  // «چرا» answers yes only to a negative question; "did this help?" is not one.
+  const decision answered = ask("گارانتی یخچال چند ماهه؟", "fa");
+  ASSERT_EQ(answered.kind, action::answer);
+  const decision d = ask("چرا؟", "fa", answered.state);
+  EXPECT_NE(d.helpful, std::optional<bool>(true));
+  EXPECT_NE(d.kind, action::feedback);
 }
 
 TEST(decide, a_bare_no_without_a_previous_answer_is_not_feedback) {
