@@ -3,6 +3,7 @@
 #include <array>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "pasokh/bot/normalize.hpp"
@@ -79,17 +80,26 @@ std::string_view guess_language_code(std::string_view text) {
 std::optional<language> detect_language(std::string_view text) { return guess_language(text).lang; }
 
 language_guess guess_language(std::string_view text) {
-  int latin = 0, arabic_script = 0;
+  // Words, not letters, per script: "گوشی Samsung Galaxy من خراب شده" is
+  // Persian with a product name in it, though most of its letters are Latin.
+  int latin_words = 0, arabic_words = 0;
   int fa = 0, ar = 0;  // evidence points
+  enum class run { other, latin, arabic, persian_digits, arabic_digits } last = run::other;
+  // Counts a run of one kind once: an order number is one mark of the keyboard, not ten.
+  const auto starts = [&last](run r) { return std::exchange(last, r) != r; };
   std::size_t pos = 0;
   while (pos < text.size()) {
     const char32_t cp = detail::next_code_point(text, pos);
-    if (detail::is_latin_letter(cp)) { ++latin; continue; }
-    if (cp >= 0x06F0 && cp <= 0x06F9) { fa += 1; continue; }  // Persian digits
-    if (cp >= 0x0660 && cp <= 0x0669) { ar += 1; continue; }  // Arabic-Indic digits
+    if (detail::is_latin_letter(cp)) { latin_words += starts(run::latin); continue; }
+    if (cp >= 0x06F0 && cp <= 0x06F9) { fa += starts(run::persian_digits); continue; }
+    if (cp >= 0x0660 && cp <= 0x0669) { ar += starts(run::arabic_digits); continue; }
     if (cp >= 0x064B && cp <= 0x064D) { ar += 1; continue; }  // tanween, rare in Persian
-    if (!detail::is_arabic_script_letter(cp)) continue;
-    ++arabic_script;
+    if (!detail::is_arabic_script_letter(cp)) {
+      // Diacritics, tatweel and ZWNJ continue a word; anything else ends it.
+      if (cp != 0x200C && cp != 0x0640 && !(cp >= 0x064E && cp <= 0x0652)) last = run::other;
+      continue;
+    }
+    arabic_words += starts(run::arabic);
     switch (cp) {
       case 0x067E: case 0x0686: case 0x0698: case 0x06AF: fa += 3; break;  // پ چ ژ گ
       case 0x06CC: case 0x06A9: fa += 1; break;                            // Persian ی ک
@@ -99,8 +109,8 @@ language_guess guess_language(std::string_view text) {
       default: break;
     }
   }
-  if (latin == 0 && arabic_script == 0) return {};
-  if (latin > arabic_script) return {language::en};
+  if (latin_words == 0 && arabic_words == 0) return {};
+  if (latin_words > 2 * arabic_words) return {language::en};
 
   // Word evidence decides text typed on the "other" keyboard (Persian with ي/ك).
   const std::string norm = normalize(text);

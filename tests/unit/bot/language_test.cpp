@@ -37,6 +37,13 @@ INSTANTIATE_TEST_SUITE_P(
         // Latin script
         detect_case{"where is my order", language::en}, detect_case{"iPhone گارانتی", language::fa},
         detect_case{"my order #۱۲۳ is late", language::en},
+        detect_case{"Please deliver it to خیابان ولیعصر tomorrow morning", language::en},
+        // Persian naming a product in Latin letters: words count, not letters
+        detect_case{"گوشی Samsung Galaxy S23 Ultra من خراب شده", language::fa},
+        detect_case{"گارانتی Samsung Galaxy Buds چقدره؟", language::fa},
+        // An order number is one mark of the keyboard, however many digits it has
+        detect_case{"سفارش ١٢٣٤٥٦٧٨٩ من کجاست؟", language::fa},
+        detect_case{"طلبي رقم ۱۲۳۴۵۶۷۸ لم يصل", language::ar},
         // Nothing to go on
         detect_case{"12345", std::nullopt}, detect_case{"👍👍", std::nullopt}, detect_case{"", std::nullopt}));
 
