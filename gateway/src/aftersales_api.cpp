@@ -313,6 +313,7 @@ awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& 
                                  store::make_command(pre, "comment", std::to_string(now_ms()), stored.customer_id, channel,
                                                      stored.conversation_id, created, comment, en.comment_thanks,
                                                      fa.comment_thanks, ar.comment_thanks));
+  // "commented_open": kept as the comment, and the message goes on to the bot or an agent.
   co_return r && !r->is_error() && !r->elements.empty() && r->elements[0].str == "commented";
 }
 

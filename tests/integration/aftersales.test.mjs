@@ -201,11 +201,17 @@ test('csat: asked once when an agent resolves; a ۵ reply is stored on the conve
   assert.notEqual(rated.conversation_id, conv);
   assert.equal(redisCli('HGET', `pasokh:conv:${rated.conversation_id}`, 'status'), 'closed');
   assert.equal(redisCli('HGET', `pasokh:conv:${rated.conversation_id}`, 'side'), 'csat');
+  // Routing never held it: Ali's capacity is not taken by it.
+  assert.equal(redisCli('SISMEMBER', `pasokh:agent:${aliId}:convs`, rated.conversation_id), '0');
   await sock.next((f) => f.type === 'event' && f.conv === conv && f.event === 'csat');
 
-  await customerWrites('Fast and friendly, thanks!', 'rater-1');
-  assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'csat_comment'), 'Fast and friendly, thanks!');
+  // Text after the rating is kept as the comment, and, as it may as well be a
+  // new request, its conversation stays open for an agent.
+  const commented = await customerWrites('Another thing: the screen flickers too', 'rater-1');
+  assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'csat_comment'), 'Another thing: the screen flickers too');
   assert.equal((await messagesOf(conv)).at(-1).text, 'Thank you for your feedback.');
+  assert.notEqual(redisCli('HGET', `pasokh:conv:${commented.conversation_id}`, 'status'), 'closed');
+  assert.equal(redisCli('HGET', `pasokh:conv:${commented.conversation_id}`, 'side'), '');
   // Another number later is a new message, never a second rating.
   const later = await customerWrites('4', 'rater-1');
   assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'csat_rating'), '5');
@@ -222,6 +228,12 @@ test('csat: asked once when an agent resolves; a ۵ reply is stored on the conve
   await sock.next((f) => f.type === 'ack' && f.client_id === 'r2');
   assert.equal((await call('POST', `/api/v1/conversations/${quiet.conversation_id}/resolve`, ali, {})).status, 200);
   assert.equal(redisCli('HGET', `pasokh:conv:${quiet.conversation_id}`, 'csat_asked'), '', 'an opted-out customer is not asked');
+  // "stop" again opens a conversation that routing gives Ali at once, then
+  // closes it as a side one: Ali gets the capacity back.
+  const again = await customerWrites('stop', 'opt-quiet');
+  assert.notEqual(again.conversation_id, quiet.conversation_id);
+  assert.equal(redisCli('HGET', `pasokh:conv:${again.conversation_id}`, 'status'), 'closed');
+  assert.equal(redisCli('SISMEMBER', `pasokh:agent:${aliId}:convs`, again.conversation_id), '0');
   sock.close();
 
   // The live report sees this one rating.

@@ -402,6 +402,16 @@ test('rules pick the team: VIP customers to the VIP desk with high priority; a b
   const bs = await conv(b.json.conversation_id);
   assert.ok(['queued', 'assigned'].includes(bs.status), `the bot handed off and routing took it (${bs.status})`);
   assert.equal(bs.routed, '1');
+  // On a bot channel, a VIP customer's new conversation goes to a person, not the bot.
+  const regular = newCustomer();
+  const earlier = await postMessage(gw1, { message_id: uid(), customer: { id: regular }, text: 'hi' }, { channel: 'botch' });
+  assert.equal((await conv(earlier.json.conversation_id)).status, 'bot');
+  cli('HSET', `pasokh:cust:${earlier.json.customer_id}`, 'vip', '1');
+  cli('DEL', `pasokh:cust:${earlier.json.customer_id}:open:botch`);
+  const vip = await conv((await postMessage(gw1, { message_id: uid(), customer: { id: regular }, text: 'how long does delivery take?' },
+    { channel: 'botch' })).json.conversation_id);
+  assert.ok(['queued', 'assigned'].includes(vip.status), `not the bot's (${vip.status})`);
+  assert.equal(vip.team, 'vip');
 });
 
 test('outside business hours the customer gets one automatic message in their language and waits', async () => {

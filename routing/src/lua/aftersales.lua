@@ -12,13 +12,16 @@
 --            the ask goes out as that template; none: { 'outside_window' })
 --   rate     customer, channel, msg_conv, created, rating, comment_window_ms, thanks en, fa, ar
 --   comment  customer, channel, msg_conv, created, comment, thanks en, fa, ar
+--            -> { 'commented' | 'commented_open' (the message's own new conversation
+--            stays open), seq, rated conv }
 --            (the thanks in the customer's language, picked here: no extra round trip)
 -- Keys: cust:{id} (opt_out, opt_out_at, opt_out_channel, tags), cust:{id}:purchases
 -- (hash order|serial -> JSON), serial:{serial} -> customer, csat:pending:{cust}:{channel}
 -- and csat:comment:{cust}:{channel} -> conv (with TTL), csat:agent:{agent} (hash
 -- count, sum, r1..r5), csat:ratings (zset conv by time), csat:asked (zset).
--- A conversation opened only by a rating, a comment or an opt-out is closed
--- as a side conversation (field `side`), which reports skip.
+-- A conversation opened only by a rating or an opt-out is closed as a side
+-- conversation (field `side`), which reports skip; one opened by a comment
+-- stays open (op comment).
 local op, now = ARGV[2], tonumber(ARGV[3])
 
 -- An automatic message on a conversation that may be resolved: append_outbound
@@ -36,10 +39,17 @@ local function in_language(cust, en, fa, ar)
   return en
 end
 
+-- Routing may have reached it already (inside ingest, or a queue drain):
+-- an agent it was assigned to gets the capacity back at once.
 local function fold_side(msg_conv, created, kind, of)
   if created ~= '1' or msg_conv == of then return end
-  redis.call('HSET', conv_key(msg_conv), 'side', kind, 'side_of', of or '')
+  local vkey = conv_key(msg_conv)
+  local h = redis.call('HMGET', vkey, 'assignee', 'team')
+  local assignee = h[1] or ''
+  leave_routing(msg_conv, assignee, h[2] or '', now)
+  redis.call('HSET', vkey, 'side', kind, 'side_of', of or '')
   change_status(msg_conv, 'closed', 'system', now, { reason = kind, side_of = of })
+  if assignee ~= '' then drain_agent(assignee, now, 10) end
 end
 
 if op == 'import' then
@@ -167,7 +177,10 @@ if op == 'comment' then
   local seq = redis.call('HINCRBY', vkey, 'seq', 1)
   emit(conv, seq, 'csat_comment', { comment = comment, at = now, via = msg_conv })
   quiet_outbound(conv, in_language(cust, ARGV[9], ARGV[10], ARGV[11]), nil)
-  fold_side(msg_conv, created, 'csat', conv)
+  -- Text that opened a conversation of its own may as well be a new request
+  -- ("another problem: …"): kept as the comment, and the conversation goes on
+  -- to the bot or an agent instead of being closed unread.
+  if created == '1' and msg_conv ~= conv then return { 'commented_open', tostring(seq), conv } end
   return { 'commented', tostring(seq), conv }
 end
 

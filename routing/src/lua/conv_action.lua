@@ -96,12 +96,7 @@ if op == 'resolve' then
   if status == 'resolved' then return { 'unchanged', redis.call('HGET', vkey, 'seq') } end
   local open_key = p .. 'cust:' .. h[4] .. ':open:' .. h[5]
   local held = redis.call('GET', open_key) == conv
-  release(conv, assignee, now)
-  clear_timers(conv)
-  redis.call('ZREM', p .. 'queue:' .. team, conv)
-  redis.call('ZREM', p .. 'timers:sla', 'first_warn|' .. conv, 'first_breach|' .. conv, 'resolve_warn|' .. conv,
-    'resolve_breach|' .. conv)
-  redis.call('HDEL', vkey, 'queued_at')
+  leave_routing(conv, assignee, team, now)
   local seq = change_status(conv, 'resolved', actor, now, nil)
   redis.call('ZADD', p .. 'team:' .. team .. ':resolved', now, conv)
   redis.call('ZREMRANGEBYRANK', p .. 'team:' .. team .. ':resolved', 0, -10001)

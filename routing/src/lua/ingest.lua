@@ -148,15 +148,25 @@ local function ingest_one(A)
   -- Routed here: a new queued conversation the caller decided for (A[19]
   -- '1'), of a customer who is not VIP and speaks the language it assumed
   -- (A[20]); for anyone else the caller decides again (route.lua).
+  -- Not when the customer owes a CSAT rating or comment: this message may be
+  -- it, and the caller looks closer (aftersales) before anything routes it.
   local route_here = false
+  local function owes_csat()
+    return not cust_new and redis.call('EXISTS', p .. 'csat:pending:' .. cust .. ':' .. channel,
+      p .. 'csat:comment:' .. cust .. ':' .. channel) > 0
+  end
+  local csat_open = false
   -- seq as text: a number would be formatted again at every use.
   local created, seq, v = '0', '1', nil
   local vkey
   if not conv then
     conv = 'cv_' .. next_id('conversation')
     vkey = conv_key(conv)
-    local status = bot_enabled and 'bot' or 'queued'
-    route_here = status == 'queued' and A[19] == '1' and cust_vip ~= '1' and cust_language == A[20]
+    -- A VIP customer goes to a person, not the bot.
+    local status = (bot_enabled and cust_vip ~= '1') and 'bot' or 'queued'
+    csat_open = owes_csat()
+    route_here = status == 'queued' and not csat_open and A[19] == '1' and cust_vip ~= '1' and
+      cust_language == A[20]
     redis.call('HSET', vkey, 'id', conv, 'channel', channel, 'kind', kind, 'customer_id', cust,
       'status', status, 'priority', 'normal', 'assignee', '', 'team', team, 'seq', seq,
       'created_at', now, 'updated_at', now, 'last_customer_message_at', now, 'recipient', recipient)
@@ -205,15 +215,9 @@ local function ingest_one(A)
     status = apply_route(conv, tonumber(now), decision_args(21, A), v)
     routed = '1'
   end
-  -- A new conversation, or a resolved one, may carry a CSAT rating or comment
-  -- the customer owes: then the caller looks closer (aftersales). A new file
-  -- owes nothing.
-  local csat_open = '0'
-  if not cust_new and (created == '1' or status == 'resolved') then
-    csat_open = tostring(redis.call('EXISTS', p .. 'csat:pending:' .. cust .. ':' .. channel,
-      p .. 'csat:comment:' .. cust .. ':' .. channel))
-  end
-  return { 'stored', conv, seq, cust, created, status, routed, csat_open }
+  -- A resolved conversation may get the rating or comment too.
+  if created == '0' and status == 'resolved' then csat_open = owes_csat() end
+  return { 'stored', conv, seq, cust, created, status, routed, csat_open and '1' or '0' }
 end
 
 -- One answer per message, in order. A message whose script fails answers

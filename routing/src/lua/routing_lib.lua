@@ -234,6 +234,17 @@ local function clear_timers(conv)
   redis.call('ZREM', p .. 'timers:snooze', conv)
 end
 
+-- The conversation is done (resolved, or closed as a side conversation):
+-- its agent gets the capacity back, and no queue or timer acts on it again.
+local function leave_routing(conv, assignee, team, now)
+  release(conv, assignee, now)
+  clear_timers(conv)
+  redis.call('ZREM', p .. 'queue:' .. team, conv)
+  redis.call('ZREM', p .. 'timers:sla', 'first_warn|' .. conv, 'first_breach|' .. conv, 'resolve_warn|' .. conv,
+    'resolve_breach|' .. conv)
+  redis.call('HDEL', conv_key(conv), 'queued_at')
+end
+
 -- A resolved or snoozed conversation is open again (reopened by an agent or
 -- by the customer's message): back in the team's open list, out of its
 -- resolved list, its resolve and snooze times and timers gone.
