@@ -121,6 +121,26 @@ awaitable<routing::send_outcome> messenger_gateway::send(const channel_config& c
   auto plan = plan_for(provider, message, since);
   if (plan.refused) co_return routing::send_outcome::permanent(agent_failure_reason(channel.kind, plan.refused->reason));
 
+  // Meta echoes what we send, sometimes before the send's answer.
+  const bool echoed = std::holds_alternative<meta::meta_channel>(provider.api);
+  if (echoed) {
+    auto marked = co_await store_.sending(message, true);
+    if (!marked) co_return routing::send_outcome::retry("storage unavailable: " + marked.error().message());
+  }
+  auto outcome = co_await send_parts(channel, message, std::move(plan));
+  if (echoed) {
+    // Not cleared (Redis down): it lapses within a minute; the echoes wait that long.
+    auto cleared = co_await store_.sending(message, false);
+    if (!cleared) log()->warn("channel={} {}: sending mark not cleared: {}", channel.id, message.message_id,
+                              cleared.error().message());
+  }
+  co_return outcome;
+}
+
+awaitable<routing::send_outcome> messenger_gateway::send_parts(const channel_config& channel,
+                                                               const proto::outbound_message& message,
+                                                               connectors::send_plan plan) {
+  const auto& provider = *channel.messenger;
   const auto parts = plan.requests.size();
   send_progress progress;
   if (parts > 1) {

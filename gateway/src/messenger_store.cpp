@@ -12,6 +12,7 @@ using std::chrono::milliseconds;
 namespace {
 
 constexpr std::chrono::seconds progress_ttl{7 * 24 * 3600};
+constexpr std::int64_t sending_lapse_ms = 60'000;
 
 boost::system::error_code server_error() { return make_error_code(store::redis_errc::server_error); }
 
@@ -57,6 +58,23 @@ awaitable<store_result<void>> messenger_store::part_sent(const std::string& chan
     commands.push_back(store::make_command("EXPIRE", key, std::to_string(progress_ttl.count())));
   }
   commands.push_back(store::make_command("EXEC"));
+  auto r = co_await redis_.exec_pipeline(std::move(commands));
+  if (!r) co_return r.error();
+  for (const auto& reply : *r)
+    if (reply.is_error()) co_return server_error();
+  co_return store_result<void>{};
+}
+
+awaitable<store_result<void>> messenger_store::sending(const proto::outbound_message& message, bool under_way) {
+  // By when each send stops counting (the score), per conversation.
+  const auto key = prefix_ + "conv:" + message.conversation_id + ":sending";
+  std::vector<std::vector<std::string>> commands;
+  if (under_way) {
+    commands.push_back(store::make_command("ZADD", key, std::to_string(now_ms() + sending_lapse_ms), message.message_id));
+    commands.push_back(store::make_command("PEXPIRE", key, std::to_string(sending_lapse_ms)));
+  } else {
+    commands.push_back(store::make_command("ZREM", key, message.message_id));
+  }
   auto r = co_await redis_.exec_pipeline(std::move(commands));
   if (!r) co_return r.error();
   for (const auto& reply : *r)

@@ -224,8 +224,9 @@ awaitable<bool> messenger_gateway::store_echo(const channel_config& channel, con
     co_return false;
   }
   if (stored->status == "duplicate") global_metrics().dedup_hits.inc(channel.id);
-  else if (!stored->stored()) count(channel.id, "echo_" + stored->status);  // echo_ours, echo_no_conversation
-  co_return true;
+  else if (!stored->stored()) count(channel.id, "echo_" + stored->status);  // echo_ours, echo_no_conversation, echo_sending
+  // Sending: answered 503, so that Meta delivers it again once the send's provider id is known.
+  co_return stored->status != "sending";
 }
 
 void messenger_gateway::answer_callbacks(const telegram::telegram_channel& bot, std::vector<std::string> ids) {

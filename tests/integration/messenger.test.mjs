@@ -15,7 +15,27 @@ import {
   newPsid, wamid, mid, agentFor, redisCli, metric, waitUntil,
 } from './messenger_support.mjs';
 
-let redis, fake, files, gw, agent;
+let redis, fake, files, echoFirst, gw, agent;
+const ECHO_PAGE_ID = '105943900000002';
+
+// A Meta Send API that delivers the echo webhook before it answers the send,
+// as Meta may; `answers` keeps each early echo and the gateway's status for it.
+function startEchoFirstSendApi() {
+  const answers = [];
+  const server = http.createServer(async (req, res) => {
+    let raw = '';
+    for await (const chunk of req) raw += chunk;
+    const body = JSON.parse(raw);
+    const id = mid();
+    if (body.message) {
+      const echo = metaMessaging('page', ECHO_PAGE_ID, [metaEcho(body.recipient.id, ECHO_PAGE_ID, body.message.text, { id })]);
+      answers.push({ echo, early: (await postMeta(gw, 'fb-echo', echo)).status });
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ recipient_id: body.recipient.id, message_id: id }));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, answers, base: `http://127.0.0.1:${server.address().port}` })));
+}
 
 // Telegram getFile + file download and WhatsApp media lookup + download, which
 // the fake provider does not offer.
@@ -39,8 +59,11 @@ before(async () => {
   redis = await new RedisServer().start();
   fake = await new FakeProvider().start();
   files = await startFileServer();
+  echoFirst = await startEchoFirstSendApi();
   const config = messengerConfig(redis, fake);
   config.channels.push(
+    { id: 'fb-echo', kind: 'messenger', team: 'support', provider: { account_id: ECHO_PAGE_ID, api_base: echoFirst.base,
+      token_env: 'PASOKH_FB_TOKEN', app_secret_env: 'PASOKH_META_APP_SECRET', verify_token_env: 'PASOKH_META_VERIFY' } },
     { id: 'tg-files', kind: 'telegram', provider: { api_base: files.base, token_env: 'PASOKH_TG_TOKEN', secret_env: 'PASOKH_TG_SECRET' } },
     { id: 'wa-files', kind: 'whatsapp', provider: { phone_number_id: '999', api_base: files.base, token_env: 'PASOKH_WA_TOKEN',
       app_secret_env: 'PASOKH_WA_APP_SECRET', verify_token_env: 'PASOKH_WA_VERIFY' } });
@@ -54,6 +77,7 @@ after(async () => {
   await gw?.cleanup();
   fake?.stop();
   files?.server.close();
+  echoFirst?.server.close();
   await redis?.cleanup();
 });
 beforeEach(async () => {
@@ -405,6 +429,21 @@ test('Messenger echoes: our own sends are not recorded twice, inbox replies are,
   await sleep(200);
   assert.equal(agent.frames.filter((f) => f.message?.text === 'to a stranger').length, 0);
   assert.ok(await metric(gw, 'pasokh_webhook_items_total{channel="fb",what="echo_no_conversation"}') >= 1);
+});
+
+test('Messenger: an echo that overtakes the send\'s answer waits (503), then Meta\'s redelivery is known as ours', async () => {
+  const psid = newPsid();
+  await postMeta(gw, 'fb-echo', metaMessaging('page', ECHO_PAGE_ID, [metaText(psid, ECHO_PAGE_ID, 'echo race')]));
+  const conv = (await agent.next((f) => messageEvent()(f) && f.message.text === 'echo race')).conv;
+  await reply(conv, 'from pasokh, echoed early');
+  await agent.next(deliveryEvent(conv, 'sent'));
+  const [{ echo, early }] = echoFirst.answers;
+  assert.equal(early, 503, 'deferred while the send is under way');
+  assert.equal((await postMeta(gw, 'fb-echo', echo)).status, 200);
+  await sleep(200);
+  const log = redisCli(redis, 'XRANGE', `pasokh:conv:${conv}:log`, '-', '+');
+  assert.equal(log.split('from pasokh, echoed early').length - 1, 1, 'one copy of the reply');
+  assert.ok(!log.includes('"echo":true'), 'not taken for a reply from the Page inbox');
 });
 
 // --- media and config ----------------------------------------------------------------

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "pasokh/connectors/common/provider.hpp"
 #include "pasokh/connectors/common/webhook.hpp"
 #include "pasokh/connectors/http/client.hpp"
 #include "pasokh/gateway/messenger_config.hpp"
@@ -53,6 +54,10 @@ class messenger_gateway {
                                                      const proto::outbound_message& message);
 
  private:
+  // The plan's requests in order, resuming after the parts a crash left sent.
+  boost::asio::awaitable<routing::send_outcome> send_parts(const channel_config& channel,
+                                                           const proto::outbound_message& message,
+                                                           connectors::send_plan plan);
   // Stores one parsed event; false when Redis failed (the webhook answers 503).
   boost::asio::awaitable<bool> store_event(const channel_config& url_channel, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_message(const channel_config& channel, const proto::inbound_event& event);

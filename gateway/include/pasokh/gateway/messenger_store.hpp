@@ -45,6 +45,13 @@ class messenger_store {
                                                       std::size_t index, std::size_t parts,
                                                       const std::string& provider_id, const std::string& first_id);
 
+  // Meta may deliver the echo of a message before its Send API call answers,
+  // that is before part_sent records the provider id that tells the echo is
+  // ours. While a send is under way in the conversation, record_echo.lua
+  // defers echoes (the webhook answers 503 and Meta delivers them again).
+  // A send that never finishes (a crash) stops counting after a minute.
+  boost::asio::awaitable<store_result<void>> sending(const proto::outbound_message& message, bool under_way);
+
   std::chrono::seconds provider_id_ttl() const { return provider_id_ttl_; }
 
  private:
