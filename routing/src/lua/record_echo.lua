@@ -23,6 +23,12 @@ local conv = cust and redis.call('GET', p .. 'cust:' .. cust .. ':open:' .. chan
 if not conv then return { 'no_conversation' } end
 
 local vkey = conv_key(conv)
+-- Pasokh is sending in this conversation (gateway/src/messenger_store.cpp):
+-- this may be that send's echo, come before the answer that records its
+-- provider id. Deferred: the webhook answers 503 and Meta delivers it again.
+local sending = vkey .. ':sending'
+redis.call('ZREMRANGEBYSCORE', sending, '-inf', now)
+if redis.call('EXISTS', sending) == 1 then return { 'sending' } end
 local seq = redis.call('HINCRBY', vkey, 'seq', 1)
 redis.call('HSET', vkey, 'updated_at', now)
 local msg = { id = conv .. ':' .. seq, conversation_id = conv, seq = seq, direction = 'out', author = 'agent',
