@@ -181,6 +181,7 @@ config parse_config(const json& j, env_lookup env) {
   if (auto* l = root.sub("limits")) {
     object_reader r(*l, "limits");
     r.get("max_body_bytes", c.limits.max_body_bytes);
+    r.get("max_webhook_body_bytes", c.limits.max_webhook_body_bytes);
     r.get("max_header_bytes", c.limits.max_header_bytes);
     r.get_ms("idle_timeout_ms", c.limits.idle_timeout);
     r.get_ms("read_timeout_ms", c.limits.read_timeout);

@@ -374,7 +374,10 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(cfg.limits.max_header_bytes));
-    parser.body_limit(cfg.limits.max_body_bytes);
+    // The header's Content-Length is checked against the larger limit; the
+    // body against the target's own once the target is known.
+    std::size_t body_limit = std::max(cfg.limits.max_body_bytes, cfg.limits.max_webhook_body_bytes);
+    parser.body_limit(body_limit);
     idle->store(true);
     if (draining) break;
     socket_layer.expires_after(cfg.limits.idle_timeout);
@@ -385,8 +388,16 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
         set_closer(id, [] {});
         co_return co_await upgrade(stream, parser.release(), id, remote);
       }
-      socket_layer.expires_after(cfg.limits.read_timeout);
-      std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, use_tuple);
+      body_limit = parser.get().target().starts_with("/webhooks/") ? cfg.limits.max_webhook_body_bytes
+                                                                   : cfg.limits.max_body_bytes;
+      parser.body_limit(body_limit);
+      // Refused from its Content-Length, before the body is read.
+      if (parser.content_length().value_or(0) > body_limit) {
+        ec = http::error::body_limit;
+      } else {
+        socket_layer.expires_after(cfg.limits.read_timeout);
+        std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, use_tuple);
+      }
     } else if (!ec && websocket::is_upgrade(parser.get())) {
       set_closer(id, [] {});
       co_return co_await upgrade(stream, parser.release(), id, remote);
@@ -396,7 +407,7 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
       if (ec == http::error::body_limit) {
         global_metrics().errors.inc("body_too_large");
         refusal = error_response(413, "body_too_large",
-                                 fmt::format("request body exceeds {} bytes", cfg.limits.max_body_bytes));
+                                 fmt::format("request body exceeds {} bytes", body_limit));
       } else if (ec == http::error::header_limit) {
         global_metrics().errors.inc("header_too_large");
         refusal = error_response(431, "header_too_large", "request header too large");

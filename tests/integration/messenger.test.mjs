@@ -431,6 +431,13 @@ test('Messenger echoes: our own sends are not recorded twice, inbox replies are,
   assert.ok(await metric(gw, 'pasokh_webhook_items_total{channel="fb",what="echo_no_conversation"}') >= 1);
 });
 
+test('a webhook batch over the API\'s 1 MiB body limit is taken (Meta batches reach 3 MB)', async () => {
+  const psid = newPsid();
+  const batch = { ...metaMessaging('page', FB_PAGE_ID, [metaText(psid, FB_PAGE_ID, 'in a big batch')]), padding: 'x'.repeat(1_500_000) };
+  assert.equal((await postMeta(gw, 'fb', batch)).status, 200);
+  await agent.next((f) => messageEvent()(f) && f.message.text === 'in a big batch');
+});
+
 test('Messenger: an echo that overtakes the send\'s answer waits (503), then Meta\'s redelivery is known as ours', async () => {
   const psid = newPsid();
   await postMeta(gw, 'fb-echo', metaMessaging('page', ECHO_PAGE_ID, [metaText(psid, ECHO_PAGE_ID, 'echo race')]));

@@ -17,6 +17,7 @@ TEST(Config, EmptyObjectGivesDefaults) {
   auto c = parse("{}");
   EXPECT_EQ(c.listen.port, 8080);
   EXPECT_EQ(c.limits.max_body_bytes, 1u << 20);
+  EXPECT_EQ(c.limits.max_webhook_body_bytes, 4u << 20);
   EXPECT_EQ(c.redis.prefix, "pasokh:");
   EXPECT_TRUE(c.channels.empty());
 }

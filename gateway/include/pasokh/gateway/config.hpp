@@ -39,6 +39,9 @@ struct listen_config {
 
 struct limits_config {
   std::size_t max_body_bytes = 1 << 20;
+  // Providers' webhooks (/webhooks/...): Meta batches reach 3 MB, and a
+  // refused batch comes back until Meta gives up on it.
+  std::size_t max_webhook_body_bytes = 4 << 20;
   std::size_t max_header_bytes = 16 << 10;
   milliseconds idle_timeout{60'000};  // keep-alive connection without a request
   milliseconds read_timeout{15'000};  // one request, header to last body byte
