@@ -86,6 +86,31 @@ std::optional<std::string> convert(std::string_view bytes, const std::string& ch
   return out;
 }
 
+struct utf8_census {
+  std::size_t invalid = 0;    // bytes that start no valid sequence
+  std::size_t multibyte = 0;  // valid non-ASCII code points
+};
+
+utf8_census count_utf8(std::string_view bytes) {
+  utf8_census census;
+  for (std::size_t i = 0; i < bytes.size();) {
+    std::size_t start = i;
+    char32_t c = detail::next_code_point(bytes, i);
+    if (c == 0xFFFD && i - start == 1) ++census.invalid;
+    else if (c >= 0x80) ++census.multibyte;
+  }
+  return census;
+}
+
+// A few stray bytes (a footer gateway's 0xA0, a cut-off character) among many
+// valid UTF-8 characters are damage, not another charset: text in a single-byte
+// charset almost never forms valid multi-byte sequences by chance.
+constexpr std::size_t valid_per_invalid = 4;
+
+bool mostly_utf8(const utf8_census& census) {
+  return census.invalid > 0 && census.multibyte >= valid_per_invalid * census.invalid;
+}
+
 bool arabic_letter(char32_t c) {
   return (c >= 0x0621 && c <= 0x063A) || (c >= 0x0641 && c <= 0x064A) || (c >= 0x0671 && c <= 0x06D3) || c == 0x06D5;
 }
@@ -95,6 +120,13 @@ bool latin_letter(char32_t c) {
   return (c < 0x80 && ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) || (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7);
 }
 bool persian_only(char32_t c) { return c == 0x067E || c == 0x0686 || c == 0x0698 || c == 0x06AF || c == 0x06A9; }
+
+decoded_text damaged_utf8(std::string_view bytes, const utf8_census& census, bool unlabelled) {
+  if (bytes.starts_with("\xEF\xBB\xBF")) bytes.remove_prefix(3);  // BOM
+  std::string note = unlabelled ? "8-bit text without a usable charset label; decoded as utf-8; " : "";
+  note += std::to_string(census.invalid) + " invalid UTF-8 sequence(s) replaced with U+FFFD";
+  return {detail::sanitize_utf8(bytes), "utf-8", std::move(note)};
+}
 
 }  // namespace
 
@@ -153,8 +185,12 @@ decoded_text decode_charset(std::string_view bytes, std::string_view declared_ra
     bool nul = bytes.find('\0') != std::string_view::npos;
     return {nul ? detail::sanitize_utf8(bytes) : std::string(bytes), declared, {}};
   }
+  bool unlabelled = declared.empty() || declared == "us-ascii";
+  if (declared == "utf-8" || unlabelled) {
+    if (auto census = count_utf8(bytes); mostly_utf8(census)) return damaged_utf8(bytes, census, unlabelled);
+  }
   std::optional<std::string> first;
-  if (!declared.empty() && declared != "us-ascii") {
+  if (!unlabelled) {
     first = convert(bytes, declared);
     if (first && garble_score(*first) == 0) {
       decoded_text out{std::move(*first), declared, {}};

@@ -280,6 +280,15 @@ TEST(parse_email, many_parts_and_deep_nesting_are_bounded) {
   EXPECT_TRUE(pasokh::proto::valid_utf8(d.event.text));
 }
 
+TEST(parse_email, persian_utf8_body_with_one_stray_byte_stays_readable) {
+  std::string raw =
+      "From: a@example.com\r\nTo: support@support.example\r\nSubject: x\r\nMessage-ID: <x@y>\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+      "سلام، سفارش شماره ۱۲۳ من هنوز نرسیده است.\r\n--\xA0\r\n";
+  auto mail = email::parse_email(raw, config());
+  EXPECT_NE(mail.event.text.find("سفارش شماره ۱۲۳ من هنوز نرسیده است."), std::string::npos) << mail.event.text;
+}
+
 TEST(parse_email, reply_to_becomes_chat_id) {
   std::string raw =
       "From: A <a@example.com>\r\nReply-To: b@example.com\r\nTo: support@support.example\r\n"

@@ -58,6 +58,19 @@ INSTANTIATE_TEST_SUITE_P(
         // An unknown charset name falls back too.
         mislabel_case{"سلام", "x-no-such-charset", "سلام", "utf-8"}));
 
+TEST(charset, stray_byte_in_utf8_is_replaced_not_a_reason_to_switch_charsets) {
+  // A footer gateway added a lone 0xA0 (Latin-1 no-break space) to a UTF-8 body.
+  auto d = email::decode_charset("سلام، سفارش من کجاست؟\xA0", "utf-8");
+  EXPECT_EQ(d.text, "سلام، سفارش من کجاست؟\uFFFD");
+  EXPECT_EQ(d.charset, "utf-8");
+  EXPECT_NE(d.note.find("U+FFFD"), std::string::npos);
+  // Unlabelled 8-bit that is almost all UTF-8 is read as UTF-8 too.
+  EXPECT_EQ(email::decode_charset("\xA0سلام دنیا", "").text, "\uFFFDسلام دنیا");
+  // Latin-1 mislabelled as UTF-8 has no valid multi-byte characters: the fallback still wins.
+  EXPECT_EQ(email::decode_charset("caf\xE9", "utf-8").text, "café");
+  EXPECT_EQ(email::decode_charset("\xD3\xE1\xC7\xE3 \xC8\xD1 \xD4\xE3\xC7", "utf-8").text, "سلام بر شما");
+}
+
 TEST(charset, persian_in_1256_is_noted) {
   // "گوشي" with Arabic yeh: gaf 0x90, waw 0xE6, sheen 0xD4, yeh 0xED.
   auto d = email::decode_charset("\x90\xE6\xD4\xED", "windows-1256");

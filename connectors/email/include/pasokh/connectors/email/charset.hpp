@@ -3,7 +3,9 @@
 // first, then UTF-8 if the bytes are valid, windows-1256, iso-8859-6, iso-8859-1.
 // A declared charset that decodes but reads as garbage (Arabic written in
 // windows-1256 and labelled iso-8859-6, or the other way round) loses to a
-// fallback that reads plausibly; the decision is reported in `note`.
+// fallback that reads plausibly; the decision is reported in `note`. Text
+// labelled UTF-8 (or unlabelled) that is almost all valid UTF-8 stays UTF-8,
+// its few invalid bytes replaced by U+FFFD.
 #include <string>
 #include <string_view>
 
