@@ -94,10 +94,9 @@ smtp_step smtp_session::run(std::string out) {
         discarding_ = true;
         pos = buffer_.size();
       } else {
-        // A data line longer than the limit is split, as Postfix does, so memory stays bounded.
+        // A data line longer than the limit is taken in pieces so memory stays bounded.
         std::string_view chunk(buffer_.data() + pos, pending - 1);  // keep a possible '\r'
-        data_line(chunk, true, step);
-        continuation_ = true;
+        data_part(chunk);
         pos += chunk.size();
       }
       break;
@@ -308,16 +307,27 @@ void smtp_session::data_line(std::string_view line, bool crlf, smtp_step& step) 
     return;
   }
   if (!continuation_ && !line.empty() && line.front() == '.') line.remove_prefix(1);  // dot-unstuffing
-  message_size_ += line.size() + 2;
+  keep_data(line);
+  keep_data("\r\n");
+  last_line_crlf_ = crlf;
+  continuation_ = false;
+}
+
+void smtp_session::data_part(std::string_view part) {
+  // No line break after a piece: one could fall inside a UTF-8 character or a base64 line.
+  if (!continuation_ && !part.empty() && part.front() == '.') part.remove_prefix(1);  // dot-unstuffing
+  keep_data(part);
+  continuation_ = true;
+}
+
+void smtp_session::keep_data(std::string_view bytes) {
+  message_size_ += bytes.size();
   if (message_size_ > config_.max_message_bytes) {
     if (!too_big_) std::string().swap(message_);  // stop holding memory; read on to the end
     too_big_ = true;
   } else {
-    message_.append(line);
-    if (crlf || !continuation_) message_ += "\r\n";
+    message_.append(bytes);
   }
-  last_line_crlf_ = crlf;
-  continuation_ = false;
 }
 
 std::string smtp_session::trace_headers() const {

@@ -202,4 +202,18 @@ TEST(smtp_session, long_data_lines_are_split_not_fatal) {
   EXPECT_EQ(zs, 2000u);
 }
 
+TEST(smtp_session, long_data_line_is_continued_without_an_inserted_line_break) {
+  auto c = smtp_settings();
+  c.max_message_bytes = 100000;
+  auto s = make(c);
+  s.feed(hello + envelope + "DATA\r\n");
+  // 801 bytes without a line end: the 800 the session takes first end inside a two-byte letter.
+  std::string persian = "x";
+  for (int i = 0; i < 400; ++i) persian += "س";
+  EXPECT_EQ(s.feed(persian).next, smtp_action::read);
+  ASSERT_EQ(s.feed("\r\n.\r\n").next, smtp_action::deliver);
+  auto msg = s.take_message();
+  EXPECT_TRUE(msg.ends_with("\r\n" + persian + "\r\n")) << msg.substr(msg.size() - 20);
+}
+
 }  // namespace

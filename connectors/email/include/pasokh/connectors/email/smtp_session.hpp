@@ -81,6 +81,8 @@ class smtp_session {
   smtp_step run(std::string out);
   void command(std::string_view line, smtp_step& step);
   void data_line(std::string_view line, bool crlf, smtp_step& step);
+  void data_part(std::string_view part);  // the start of an over-long line, more to come
+  void keep_data(std::string_view bytes);
   void reset_transaction();
   void ehlo(std::string_view arg, bool extended, smtp_step& step);
   void mail(std::string_view arg, smtp_step& step);
@@ -103,7 +105,7 @@ class smtp_session {
   std::size_t message_size_ = 0;
   bool too_big_ = false;
   bool last_line_crlf_ = true;  // data: was the previous line ended by CRLF
-  bool continuation_ = false;   // data: the next bytes continue a split over-long line
+  bool continuation_ = false;   // data: the previous piece ended mid-line; the next bytes continue it
 };
 
 }  // namespace pasokh::connectors::email
