@@ -77,6 +77,17 @@ const folded_list& to_words() {
   return l;
 }
 
+// "name <a@b>", "name [mailto:a@b]" or a bare address: a quoted header names the
+// sender by address, a customer writing "From: Tehran" does not.
+bool names_an_address(std::string_view f) {
+  for (auto at = f.find('@'); at != std::string_view::npos; at = f.find('@', at + 1)) {
+    bool before = at > 0 && f[at - 1] != ' ' && f[at - 1] != '<' && f[at - 1] != ':';
+    bool after = at + 1 < f.size() && f[at + 1] != ' ' && f[at + 1] != '>' && f[at + 1] != ']';
+    if (before && after) return true;
+  }
+  return false;
+}
+
 // First words an attribution line can start with; cheap pre-check before joining lines.
 bool attribution_start(std::string_view f) {
   static const folded_list l{"on ", "am ", "le ", "در ", "في ", "بتاريخ"};
@@ -205,8 +216,9 @@ class stripper {
       if (i + 1 < lines_.size() && !folded_[i + 1].empty() && f.size() < 200 && attribution_start(f) &&
           is_attribution(f + " " + folded_[i + 1]))
         return i;
-      if (underscores(lines_[i]) && header_block(next_content(i + 1))) return i;
-      if (header_block(i) && !after_forward_marker(i)) return i;
+      // Outlook's line of underscores is evidence enough; without it the sender must be an address.
+      if (underscores(lines_[i]) && header_block(next_content(i + 1), false)) return i;
+      if (header_block(i, true) && !after_forward_marker(i)) return i;
     }
     return lines_.size();
   }
@@ -226,8 +238,9 @@ class stripper {
   }
 
   // "From:" followed closely by "Sent:"/"Date:" and "To:"/"Subject:" lines.
-  bool header_block(std::size_t i) const {
+  bool header_block(std::size_t i, bool need_address) const {
     if (i >= lines_.size() || !header_word(folded_[i], from_words())) return false;
+    if (need_address && !names_an_address(folded_[i])) return false;
     bool sent = false, to = false;
     for (std::size_t k = i + 1; k < lines_.size() && k <= i + 6; ++k) {
       sent |= k <= i + 4 && header_word(folded_[k], sent_words());
