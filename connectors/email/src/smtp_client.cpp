@@ -64,10 +64,13 @@ class dialogue {
     co_return true;
   }
 
-  // The result for a reply that ends the attempt.
+  // The result for a reply that ends the attempt. A 2xx/3xx here is one the
+  // dialogue did not expect (DATA answered 250, AUTH answered 334 again): nothing
+  // was sent, so it is a retry, never a delivery.
   send_result fail(const smtp_reply& r, std::string_view during) const {
     if (r.code == 0) return {send_status::retry, 0, fmt::format("{}: {}", during, failure_), {}};
-    return {classify(r.code), r.code, fmt::format("{}: {} {}", during, r.code, r.text()), {}};
+    auto status = r.code < 400 ? send_status::retry : classify(r.code);
+    return {status, r.code, fmt::format("{}: {} {}", during, r.code, r.text()), {}};
   }
 
   conn_io& io() { return *io_; }

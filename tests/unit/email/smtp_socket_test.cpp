@@ -493,4 +493,52 @@ TEST(smtp_client, auth_plain_failure_is_permanent) {
   EXPECT_EQ(r.detail.find("wrong"), std::string::npos);
 }
 
+// send_mail against a scripted relay on loopback (no TLS, credentials allowed).
+email::send_result send_to_script(std::vector<script_step> script, bool with_auth) {
+  asio::io_context server_ioc;
+  tcp::acceptor acceptor(server_ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  std::vector<std::string> seen;
+  std::thread server([&] { scripted_relay(acceptor, std::move(script), seen); });
+  asio::io_context ioc;
+  email::relay_config relay;
+  relay.host = "127.0.0.1";
+  relay.port = acceptor.local_endpoint().port();
+  relay.tls = email::relay_tls::none;
+  relay.command_timeout = std::chrono::seconds(5);
+  if (with_auth) {
+    relay.username = "user";
+    relay.password = "pass";
+  }
+  auto fut = asio::co_spawn(ioc, email::send_mail(relay, "a@b.example", {"c@d.example"}, "Subject: s\r\n\r\nx\r\n"),
+                            asio::use_future);
+  ioc.run();
+  auto r = fut.get();
+  server.join();
+  return r;
+}
+
+TEST(smtp_client, unexpected_positive_replies_are_retries_not_deliveries) {
+  // DATA answered 250 instead of 354: the message was never sent.
+  auto r = send_to_script({{"", "220 relay.test ESMTP\r\n"},
+                           {"EHLO", "250 relay.test\r\n"},
+                           {"MAIL FROM:<a@b.example>", "250 ok\r\n"},
+                           {"RCPT TO:<c@d.example>", "250 ok\r\n"},
+                           {"DATA", "250 ok\r\n"}},
+                          false);
+  EXPECT_EQ(r.status, email::send_status::retry) << r.detail;
+  EXPECT_EQ(r.code, 250);
+  // AUTH LOGIN asking again (334) after the password: not logged in, nothing sent.
+  r = send_to_script({{"", "220 relay.test ESMTP\r\n"},
+                      {"EHLO", "250-relay.test\r\n250 AUTH LOGIN\r\n"},
+                      {"AUTH LOGIN", "334 VXNlcm5hbWU6\r\n"},
+                      {"dXNlcg==", "334 UGFzc3dvcmQ6\r\n"},
+                      {"cGFzcw==", "334 UGFzc3dvcmQ6\r\n"}},
+                     true);
+  EXPECT_EQ(r.status, email::send_status::retry) << r.detail;
+  EXPECT_EQ(r.code, 334);
+  // A greeting of 250 instead of 220.
+  r = send_to_script({{"", "250 relay.test\r\n"}}, false);
+  EXPECT_EQ(r.status, email::send_status::retry) << r.detail;
+}
+
 }  // namespace
