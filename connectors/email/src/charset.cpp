@@ -316,7 +316,10 @@ std::string merge_encoded_words(std::string_view s) {
   std::size_t i = 0, literal_start = 0;
   auto flush = [&] {
     if (run_charset.empty()) return;
-    out += "=?" + run_charset + "?B?" + detail::base64_encode(run_bytes) + "?=";
+    // Re-labelled as UTF-8 after our repair: under its own (possibly wrong) label
+    // the decoder downstream would garble what decode_charset reads correctly.
+    auto repaired = decode_charset(run_bytes, run_charset).text;
+    out += "=?UTF-8?B?" + detail::base64_encode(repaired) + "?=";
     run_charset.clear();
     run_bytes.clear();
   };

@@ -289,6 +289,18 @@ TEST(parse_email, persian_utf8_body_with_one_stray_byte_stays_readable) {
   EXPECT_NE(mail.event.text.find("سفارش شماره ۱۲۳ من هنوز نرسیده است."), std::string::npos) << mail.event.text;
 }
 
+TEST(parse_email, sender_name_in_a_mislabelled_encoded_word_is_repaired) {
+  // "محمد رضايي" in windows-1256, labelled iso-8859-1 (read as "ãÍãÏ ÑÖÇíí").
+  std::string raw =
+      "From: =?iso-8859-1?B?483jzyDR1sft7Q==?= <m@example.ir>\r\nTo: support@support.example\r\n"
+      "Subject: =?iso-8859-1?B?483jzyDR1sft7Q==?=\r\nMessage-ID: <x@y>\r\n\r\nbody\r\n";
+  auto mail = email::parse_email(raw, config());
+  EXPECT_EQ(mail.subject, "محمد رضايي");
+  EXPECT_EQ(mail.from.address, "m@example.ir");
+  EXPECT_EQ(mail.from.name, "محمد رضايي");
+  EXPECT_EQ(mail.event.from.display_name, "محمد رضايي");
+}
+
 TEST(parse_email, reply_to_becomes_chat_id) {
   std::string raw =
       "From: A <a@example.com>\r\nReply-To: b@example.com\r\nTo: support@support.example\r\n"

@@ -31,7 +31,9 @@ std::string decode_header_text(std::string_view raw);
 
 // Rewrites runs of adjacent encoded words of one charset as a single encoded
 // word, so that a character split across two words survives decoders that
-// decode word by word (GMime's address parser). Other text is left as is.
+// decode word by word (GMime's address parser). The merged word carries the
+// text as decode_charset reads it, in UTF-8, so a mislabelled charset is repaired
+// too. Other text is left as is.
 std::string merge_encoded_words(std::string_view raw);
 
 }  // namespace pasokh::connectors::email
