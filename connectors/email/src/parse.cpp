@@ -604,6 +604,8 @@ parsed_email parse_email(std::string_view raw, const email_config& config) {
       out.event.text = stripped.text;
       if (out.event.text.empty() && out.attachments.empty()) out.event.text = std::string(trim(shown));
     }
+    // Some customers write only a subject; the conversation must not show a blank message.
+    if (out.event.text.empty()) out.event.text = std::string(trim(out.subject));
 
     std::string content_type = body ? mime_type_of(body) : "text/plain";
     out.automatic_reason = automatic_reason(out.headers, out.from.address, content_type);

@@ -301,6 +301,14 @@ TEST(parse_email, sender_name_in_a_mislabelled_encoded_word_is_repaired) {
   EXPECT_EQ(mail.event.from.display_name, "محمد رضايي");
 }
 
+TEST(parse_email, subject_only_mail_shows_its_subject) {
+  std::string raw =
+      "From: a@example.com\r\nTo: support@support.example\r\nMessage-ID: <x@y>\r\n"
+      "Subject: =?UTF-8?B?2LPZgdin2LHYtCDZhdmGINqp2KzYp9iz2KrYnw==?=\r\n\r\n\r\n";
+  auto mail = email::parse_email(raw, config());
+  EXPECT_EQ(mail.event.text, "سفارش من کجاست؟");
+}
+
 TEST(parse_email, reply_to_becomes_chat_id) {
   std::string raw =
       "From: A <a@example.com>\r\nReply-To: b@example.com\r\nTo: support@support.example\r\n"
