@@ -374,22 +374,22 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(cfg.limits.max_header_bytes));
-    // The header's Content-Length is checked against the larger limit; the
-    // body against the target's own once the target is known.
-    std::size_t body_limit = std::max(cfg.limits.max_body_bytes, cfg.limits.max_webhook_body_bytes);
-    parser.body_limit(body_limit);
+    // Beast checks the Content-Length against this while it reads the header,
+    // before the target is known: the larger limit, narrowed to the target's below.
+    parser.body_limit(std::max(cfg.limits.max_body_bytes, cfg.limits.max_webhook_body_bytes));
     idle->store(true);
     if (draining) break;
     socket_layer.expires_after(cfg.limits.idle_timeout);
     auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
     idle->store(false);
+    const std::size_t body_limit = parser.get().target().starts_with("/webhooks/")
+                                       ? cfg.limits.max_webhook_body_bytes
+                                       : cfg.limits.max_body_bytes;
     if (!ec && !parser.is_done()) {
       if (websocket::is_upgrade(parser.get())) {
         set_closer(id, [] {});
         co_return co_await upgrade(stream, parser.release(), id, remote);
       }
-      body_limit = parser.get().target().starts_with("/webhooks/") ? cfg.limits.max_webhook_body_bytes
-                                                                   : cfg.limits.max_body_bytes;
       parser.body_limit(body_limit);
       // Refused from its Content-Length, before the body is read.
       if (parser.content_length().value_or(0) > body_limit) {

@@ -436,6 +436,12 @@ test('bad HTTP input gets a specific 4xx with a JSON body, is counted, and the s
     `Authorization: Bearer ${API_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${3 << 20}\r\n\r\n{"a":`);
   assert.match(tooLarge, /^HTTP\/1\.1 413 /);
   assert.match(tooLarge, /"code":"body_too_large"/);
+  // Over the webhooks' larger limit too: still the API's own limit is named.
+  for (const length of [3 << 20, 5 << 20]) {
+    const refused = await rawHttp(gw.port, 'POST /api/v1/channels/api/messages HTTP/1.1\r\nHost: x\r\n' +
+      `Authorization: Bearer ${API_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n{"a":`);
+    assert.match(refused, /request body exceeds 1048576 bytes/, `Content-Length ${length}`);
+  }
 
   // Invalid UTF-8 bytes in an otherwise valid JSON body.
   const bad = Buffer.concat([Buffer.from('{"message_id":"u","customer":{"id":"c"},"text":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);

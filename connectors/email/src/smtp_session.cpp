@@ -306,15 +306,15 @@ void smtp_session::data_line(std::string_view line, bool crlf, smtp_step& step) 
     state_ = state::wait_store;
     return;
   }
-  if (!continuation_ && !line.empty() && line.front() == '.') line.remove_prefix(1);  // dot-unstuffing
-  keep_data(line);
+  data_part(line);
   keep_data("\r\n");
   last_line_crlf_ = crlf;
   continuation_ = false;
 }
 
+// A line's bytes, whole or a piece of an over-long one (no line break after a
+// piece: one could fall inside a UTF-8 character or a base64 line).
 void smtp_session::data_part(std::string_view part) {
-  // No line break after a piece: one could fall inside a UTF-8 character or a base64 line.
   if (!continuation_ && !part.empty() && part.front() == '.') part.remove_prefix(1);  // dot-unstuffing
   keep_data(part);
   continuation_ = true;

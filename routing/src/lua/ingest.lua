@@ -35,6 +35,12 @@ local function next_id(name)
   return c.value
 end
 
+-- A rating or a comment the customer owes on this channel (aftersales.lua).
+local function owes_csat(cust, channel)
+  return redis.call('EXISTS', p .. 'csat:pending:' .. cust .. ':' .. channel,
+    p .. 'csat:comment:' .. cust .. ':' .. channel) > 0
+end
+
 local function ingest_one(A)
   local channel, kind, ext, display_name = A[2], A[3], A[4], A[5]
   local dedup_key, dedup_ttl, now, message_json = A[6], A[7], A[8], A[9]
@@ -148,13 +154,10 @@ local function ingest_one(A)
   -- Routed here: a new queued conversation the caller decided for (A[19]
   -- '1'), of a customer who is not VIP and speaks the language it assumed
   -- (A[20]); for anyone else the caller decides again (route.lua).
-  -- Not when the customer owes a CSAT rating or comment: this message may be
-  -- it, and the caller looks closer (aftersales) before anything routes it.
+  -- Not when the customer owes a CSAT rating or comment (a new file owes
+  -- none): this message may be it, and the caller looks closer (aftersales)
+  -- before anything routes it.
   local route_here = false
-  local function owes_csat()
-    return not cust_new and redis.call('EXISTS', p .. 'csat:pending:' .. cust .. ':' .. channel,
-      p .. 'csat:comment:' .. cust .. ':' .. channel) > 0
-  end
   local csat_open = false
   -- seq as text: a number would be formatted again at every use.
   local created, seq, v = '0', '1', nil
@@ -164,7 +167,7 @@ local function ingest_one(A)
     vkey = conv_key(conv)
     -- A VIP customer goes to a person, not the bot.
     local status = (bot_enabled and cust_vip ~= '1') and 'bot' or 'queued'
-    csat_open = owes_csat()
+    csat_open = not cust_new and owes_csat(cust, channel)
     route_here = status == 'queued' and not csat_open and A[19] == '1' and cust_vip ~= '1' and
       cust_language == A[20]
     redis.call('HSET', vkey, 'id', conv, 'channel', channel, 'kind', kind, 'customer_id', cust,
@@ -216,7 +219,7 @@ local function ingest_one(A)
     routed = '1'
   end
   -- A resolved conversation may get the rating or comment too.
-  if created == '0' and status == 'resolved' then csat_open = owes_csat() end
+  if created == '0' and status == 'resolved' then csat_open = not cust_new and owes_csat(cust, channel) end
   return { 'stored', conv, seq, cust, created, status, routed, csat_open and '1' or '0' }
 end
 

@@ -81,7 +81,7 @@ class smtp_session {
   smtp_step run(std::string out);
   void command(std::string_view line, smtp_step& step);
   void data_line(std::string_view line, bool crlf, smtp_step& step);
-  void data_part(std::string_view part);  // the start of an over-long line, more to come
+  void data_part(std::string_view part);  // a line's bytes without its end, or a piece of an over-long one
   void keep_data(std::string_view bytes);
   void reset_transaction();
   void ehlo(std::string_view arg, bool extended, smtp_step& step);
