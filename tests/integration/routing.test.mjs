@@ -387,6 +387,32 @@ test('transfer to a team with a note, snooze wakes up, a customer writing after 
   await s.close();
 });
 
+test('a merge keeps the reopen window of a resolved conversation, and an undo gives it back', async () => {
+  const write = async (customer, channel) => {
+    const r = await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'my charger is broken' }, { channel });
+    assert.equal(r.status, 201, r.text);
+    return r.json;
+  };
+  const a = await write(newCustomer(), 'api'), b = await write(newCustomer(), 'night');
+  assert.equal((await api(gw1, 'POST', `/api/v1/conversations/${b.conversation_id}/resolve`, await boss(), {})).status, 200);
+  const pointer = (c) => `pasokh:cust:${c}:open:night`;
+  const window = Number(cli('PTTL', pointer(b.customer_id)));
+  assert.ok(window > 3500e3, `the customer's next message reopens it within the window (PTTL ${window})`);
+
+  const merged = await api(gw1, 'POST', `/api/v1/customers/${a.customer_id}/merge`, await boss(), { from: b.customer_id });
+  assert.equal(merged.status, 200, merged.text);
+  assert.equal(cli('GET', pointer(a.customer_id)), b.conversation_id);
+  const moved = Number(cli('PTTL', pointer(a.customer_id)));
+  assert.ok(moved > 0 && moved <= window, `after the window a new conversation opens (PTTL ${moved})`);
+
+  const undo = await api(gw1, 'POST', `/api/v1/customers/${a.customer_id}/merges/${merged.json.merge_id}/undo`, await boss());
+  assert.equal(undo.status, 200, undo.text);
+  assert.equal(cli('GET', pointer(b.customer_id)), b.conversation_id, 'within the window it goes back');
+  const back = Number(cli('PTTL', pointer(b.customer_id)));
+  assert.ok(back > 0 && back <= moved, `and its window still ends (PTTL ${back})`);
+  assert.equal(cli('EXISTS', pointer(a.customer_id)), '0');
+});
+
 test('rules pick the team: VIP customers to the VIP desk with high priority; a bot handoff is routed', async () => {
   // VIP flag on the customer file before the first message routes.
   const customer = newCustomer();

@@ -34,6 +34,16 @@ local function hash_of(key)
   return out
 end
 
+-- Moves an open-conversation pointer to another file unless that file holds
+-- one on the channel; a resolved conversation's pointer lapses when its reply
+-- window ends (PX), and keeps that deadline. Returns whether it moved.
+local function move_open(from, to, conv)
+  local ttl = redis.call('PTTL', from)
+  redis.call('DEL', from)
+  if ttl > 0 then return redis.call('SET', to, conv, 'NX', 'PX', ttl) end
+  return redis.call('SET', to, conv, 'NX')
+end
+
 local function push_all(key, list)
   for i = 1, #list, 1000 do
     redis.call('RPUSH', key, unpack(list, i, math.min(i + 999, #list)))
@@ -90,8 +100,7 @@ if op == 'merge' then
       local ch = h[2]
       if redis.call('GET', ck(b) .. ':open:' .. ch) == conv then
         rec.open_b[ch] = conv
-        redis.call('DEL', ck(b) .. ':open:' .. ch)
-        if redis.call('SET', ck(a) .. ':open:' .. ch, conv, 'NX') then rec.open_a[ch] = conv end
+        if move_open(ck(b) .. ':open:' .. ch, ck(a) .. ':open:' .. ch, conv) then rec.open_a[ch] = conv end
       end
       reassign(conv, a, b, mid, actor, 'merge')
     end
@@ -199,11 +208,13 @@ if op == 'unmerge' then
   redis.call('DEL', ck(b) .. ':conversations')
   push_all(ck(b) .. ':conversations', rec.conversations)
   for ch, conv in pairs(rec.open_b) do
-    local status = redis.call('HGET', conv_key(conv), 'status')
-    if rec.open_a[ch] and redis.call('GET', ck(a) .. ':open:' .. ch) == conv then
-      redis.call('DEL', ck(a) .. ':open:' .. ch)
+    local a_open = ck(a) .. ':open:' .. ch
+    if rec.open_a[ch] and redis.call('GET', a_open) == conv then
+      move_open(a_open, ck(b) .. ':open:' .. ch, conv)
+    else
+      local status = redis.call('HGET', conv_key(conv), 'status')
+      if status ~= 'resolved' and status ~= 'closed' then redis.call('SET', ck(b) .. ':open:' .. ch, conv, 'NX') end
     end
-    if status ~= 'resolved' and status ~= 'closed' then redis.call('SET', ck(b) .. ':open:' .. ch, conv, 'NX') end
   end
 
   for pkey, pjson in pairs(rec.purchases) do redis.call('HSET', ck(b) .. ':purchases', pkey, pjson) end
