@@ -115,6 +115,8 @@ test('WhatsApp after 24 hours: the configured template; without one, no survey a
   assert.equal((await postWhatsApp(gw, waEnvelope(pressed))).status, 200);
   await waitUntil(() => redisCli('HGET', `pasokh:conv:${conv}`, 'csat_rating'), 'the rating');
   ratedBy(conv, 3);
+  // The rating opened a new 24-hour window: the thanks is sent, not refused.
+  await waitUntil(async () => (await fake.requests('/messages')).find((r) => r.json.to === phone && r.json.type === 'text'), 'the thanks');
 
   // A second instance on the same Redis without a template: skipped and counted.
   const plain = await new Pasokh(messengerConfig(redis, fake), SECRETS).start();
@@ -150,4 +152,14 @@ test('Messenger: quick replies 1–5; the tapped one is the rating', async () =>
   assert.equal((await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [tap]))).status, 200);
   await waitUntil(() => redisCli('HGET', `pasokh:conv:${conv}`, 'csat_rating'), 'the rating');
   ratedBy(conv, 2);
+
+  // After 24 hours Messenger takes no automatic message: no survey, counted.
+  const late = newPsid();
+  assert.equal((await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [metaText(late, FB_PAGE_ID, 'where is my parcel?')]))).status, 200);
+  const conv2 = (await agent.next(firstMessage('fb', 'where is my parcel?'))).conv;
+  redisCli('HSET', `pasokh:conv:${conv2}`, 'last_customer_message_at', String(Date.now() - 25 * 3600_000));
+  const skipped = await metric(gw, 'pasokh_routing_events_total{kind="csat_skipped_outside_window"}');
+  await answerAndResolve(conv2);
+  await waitUntil(async () => (await metric(gw, 'pasokh_routing_events_total{kind="csat_skipped_outside_window"}')) === skipped + 1, 'the count');
+  assert.equal(redisCli('HGET', `pasokh:conv:${conv2}`, 'csat_asked'), '');
 });

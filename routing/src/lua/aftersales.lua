@@ -127,9 +127,12 @@ if op == 'ask' then
   if h[5] then return { 'already' } end
   if h[7] or (h[2] ~= '1' and not bot_only) then return { 'bot_only' } end
   if redis.call('HGET', p .. 'cust:' .. h[3], 'opt_out') == '1' then return { 'opted_out' } end
+  -- WhatsApp and Meta's channels take automatic text only within 24 h of the
+  -- customer's last message; after that WhatsApp takes a template, Meta nothing.
   local extra = nil
-  if h[8] == 'whatsapp' and now - tonumber(h[9] or '0') > 24 * 3600 * 1000 then
-    if ARGV[9] == '' then return { 'outside_window' } end
+  local windowed = h[8] == 'whatsapp' or h[8] == 'messenger' or h[8] == 'instagram'
+  if windowed and now - tonumber(h[9] or '0') > 24 * 3600 * 1000 then
+    if h[8] ~= 'whatsapp' or ARGV[9] == '' then return { 'outside_window' } end
     extra = { template_name = ARGV[9], template_language = ARGV[10] }
   end
   redis.call('HSET', vkey, 'csat_asked', now, 'csat_agent', h[6] or '')
@@ -139,6 +142,16 @@ if op == 'ask' then
   local seq = quiet_outbound(conv, text, buttons, extra)
   redis.call('SET', p .. 'csat:pending:' .. h[3] .. ':' .. h[4], conv, 'PX', window)
   return { 'asked', tostring(seq) }
+end
+
+-- A rating or comment is the customer writing to the rated conversation (it
+-- may have come in a conversation of its own): its reply window, which the
+-- thanks needs, starts again.
+local function customer_wrote(conv, msg_conv)
+  if msg_conv == conv then return end
+  local at = tonumber(redis.call('HGET', conv_key(msg_conv), 'last_customer_message_at') or '')
+  local before = tonumber(redis.call('HGET', conv_key(conv), 'last_customer_message_at') or '0') or 0
+  if at and at > before then redis.call('HSET', conv_key(conv), 'last_customer_message_at', at) end
 end
 
 if op == 'rate' then
@@ -158,6 +171,7 @@ if op == 'rate' then
     redis.call('HINCRBY', akey, 'sum', tonumber(rating))
     redis.call('HINCRBY', akey, 'r' .. rating, 1)
   end
+  customer_wrote(conv, msg_conv)
   local seq = redis.call('HINCRBY', vkey, 'seq', 1)
   emit(conv, seq, 'csat', { rating = tonumber(rating), agent = agent, at = now, via = msg_conv })
   quiet_outbound(conv, in_language(cust, ARGV[10], ARGV[11], ARGV[12]), nil)
@@ -174,6 +188,7 @@ if op == 'comment' then
   redis.call('DEL', key)
   local vkey = conv_key(conv)
   if redis.call('HSETNX', vkey, 'csat_comment', comment) == 0 then return { 'already' } end
+  customer_wrote(conv, msg_conv)
   local seq = redis.call('HINCRBY', vkey, 'seq', 1)
   emit(conv, seq, 'csat_comment', { comment = comment, at = now, via = msg_conv })
   quiet_outbound(conv, in_language(cust, ARGV[9], ARGV[10], ARGV[11]), nil)
