@@ -130,7 +130,7 @@ std::string normalize_reply(std::string_view text) {
 std::string opt_out_language(std::string_view text) {
   if (text.size() > 64) return {};  // the common case, at no cost
   auto n = normalize_reply(text);
-  if (n == "stop") return "en";
+  if (n == "stop" || n == "unsubscribe") return "en";  // the second: a List-Unsubscribe mailto
   if (n == "\u0644\u063A\u0648") return "fa";                  // لغو
   if (n == "\u0627\u0644\u063A\u0627\u0621") return "ar";      // إلغاء (alef form normalized)
   return {};

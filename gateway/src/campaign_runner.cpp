@@ -26,6 +26,7 @@
 #include "pasokh/gateway/campaign_audience.hpp"
 #include "pasokh/gateway/campaigns.hpp"
 #include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/password.hpp"
 #include "pasokh/routing/clock.hpp"
 #include "pasokh/routing/lua_script.hpp"
 
@@ -261,7 +262,7 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
     for (std::string v : {id, p.member, p.customer, c.channels, std::string(c.def.who.channels.empty() ? "0" : "1"), p.text,
                           tpl ? tpl->name : std::string(), tpl ? tpl->language : std::string(),
                           json(p.template_params).dump(), std::to_string(s.cfg.campaigns.reply_window.count()),
-                          s.cfg.bot.name.in(p.language), std::to_string(cp::messaging_window.count())})
+                          s.cfg.bot.name.in(p.language), std::to_string(cp::messaging_window.count()), random_token(18)})
       a.push_back(std::move(v));
     auto r = co_await call(std::move(a));
     if (!r || r->is_error() || r->elements.empty()) {

@@ -52,7 +52,7 @@ std::string secret_from_env(env_lookup env, const std::string& var, const std::s
   return *value;
 }
 
-channel_config parse_channel(const json& j, std::size_t index, env_lookup env) {
+channel_config parse_channel(const json& j, std::size_t index, env_lookup env, const std::string& public_url) {
   object_reader r(j, fmt::format("channels[{}]", index));
   channel_config c;
   std::string kind;
@@ -75,8 +75,9 @@ channel_config parse_channel(const json& j, std::size_t index, env_lookup env) {
   }
   if (c.kind == proto::channel_kind::email) {
     try {
-      c.email = std::make_shared<const connectors::email::email_config>(
-          connectors::email::parse_email_config(c.provider, c.id, env));
+      auto email = connectors::email::parse_email_config(c.provider, c.id, env);
+      if (!public_url.empty()) email.unsubscribe_base = public_url + "/unsubscribe/";
+      c.email = std::make_shared<const connectors::email::email_config>(std::move(email));
     } catch (const std::runtime_error& e) {
       r.fail(fmt::format("provider: {}", e.what()));
     }
@@ -271,6 +272,10 @@ config parse_config(const json& j, env_lookup env) {
   root.get("dedup_ttl_s", dedup_ttl);
   c.dedup_ttl = std::chrono::seconds(dedup_ttl);
   root.get("web_root", c.web_root);
+  root.get("public_url", c.public_url);
+  while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+  if (!c.public_url.empty() && !c.public_url.starts_with("https://") && !c.public_url.starts_with("http://"))
+    root.fail("\"public_url\" must start with https:// (or http://)");
   root.get("demo", c.demo);
   root.get("log_level", c.log_level);
   const json* channels = root.sub("channels");
@@ -278,7 +283,7 @@ config parse_config(const json& j, env_lookup env) {
   if (auto* ch = channels) {
     if (!ch->is_array()) root.fail("\"channels\" must be an array");
     for (std::size_t i = 0; i < ch->size(); ++i) {
-      auto channel = parse_channel((*ch)[i], i, env);
+      auto channel = parse_channel((*ch)[i], i, env, c.public_url);
       if (c.find_channel(channel.id)) throw std::runtime_error(fmt::format("channels[{}]: duplicate id \"{}\"", i, channel.id));
       c.channels.push_back(std::move(channel));
     }

@@ -300,6 +300,7 @@ int main(int argc, char** argv) {
   add_console_routes(routes, svc);
   add_aftersales_routes(routes, svc);
   add_campaign_routes(routes, svc);
+  add_unsubscribe_routes(routes, svc);
   add_report_routes(routes, svc);
   add_search_routes(routes, svc);
   add_static_routes(routes, svc);

@@ -178,6 +178,8 @@ void to_json(json& j, const outbound_message& v) {
   put_nonempty(j, "template_name", v.template_name);
   put_nonempty(j, "template_language", v.template_language);
   if (!v.template_params.empty()) j["template_params"] = v.template_params;
+  put_nonempty(j, "campaign", v.campaign);
+  put_nonempty(j, "unsubscribe_token", v.unsubscribe_token);
   if (v.attempt) j["attempt"] = v.attempt;
 }
 void from_json(const json& j, outbound_message& v) {
@@ -195,6 +197,8 @@ void from_json(const json& j, outbound_message& v) {
   get_opt(j, "template_name", v.template_name);
   get_opt(j, "template_language", v.template_language);
   get_opt(j, "template_params", v.template_params);
+  get_opt(j, "campaign", v.campaign);
+  get_opt(j, "unsubscribe_token", v.unsubscribe_token);
   get_opt(j, "attempt", v.attempt);
 }
 

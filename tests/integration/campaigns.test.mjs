@@ -64,6 +64,7 @@ class SmtpSink {
 const config = (smtpPort) => {
   const c = messengerConfig(redis, fake, {
     campaigns: { timezone: 'UTC', quiet_hours: null, tick_ms: 50, lease_ms: 1000, rate_per_second: 200 },
+    public_url: 'https://support.shop.example/',
   });
   c.channels.push({ id: 'mail', kind: 'email', team: 'support', provider: {
     support_addresses: ['support@shop.example'], reply_domain: 'shop.example', from_address: 'support@shop.example',
@@ -292,8 +293,32 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
     const mails = relay.mails.filter((m) => m.rcpt.includes(a));
     assert.equal(mails.length, 1, `mail to ${a}`);
     assert.match(mails[0].data, /YALDA-1404/);
+    // Outreach, not an answer, with a one-click unsubscribe link and a mailto.
+    assert.match(mails[0].data, /\r\nAuto-Submitted: auto-generated\r\n/);
+    assert.match(mails[0].data, /\r\nList-Unsubscribe: <https:\/\/support\.shop\.example\/unsubscribe\/[\w-]{20,}>, <mailto:support@shop\.example\?subject=unsubscribe>\r\n/);
+    assert.match(mails[0].data, /\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n/);
   }
   assert.equal(relay.mails.length, people.mail.length);
+
+  // The link: a page that asks first (mail scanners open links), then the
+  // mail client's one-click POST opts the customer out of campaigns.
+  const mailTo = people.mail[0];
+  const link = relay.mails.find((m) => m.rcpt.includes(mailTo)).data.match(/<https:\/\/support\.shop\.example(\/unsubscribe\/[\w-]+)>/)[1];
+  const mailCust = customerOf('mail', mailTo);
+  const page = await fetch(`${survivor.base}${link}`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<form method="post">.*Unsubscribe/s);
+  assert.equal(redisCli(redis, 'HGET', `pasokh:cust:${mailCust}`, 'opt_out'), '', 'opening the link changes nothing');
+  const oneClick = await fetch(`${survivor.base}${link}`, { method: 'POST', body: 'List-Unsubscribe=One-Click',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  assert.equal(oneClick.status, 200);
+  assert.match(await oneClick.text(), /You are unsubscribed/);
+  assert.equal(redisCli(redis, 'HGET', `pasokh:cust:${mailCust}`, 'opt_out'), '1');
+  assert.equal(redisCli(redis, 'HGET', `pasokh:cust:${mailCust}`, 'opt_out_channel'), 'mail');
+  assert.match(await (await fetch(`${survivor.base}${link}`)).text(), /You are unsubscribed/, 'opening it again says so');
+  const forged = await fetch(`${survivor.base}/unsubscribe/${'x'.repeat(24)}`, { method: 'POST' });
+  assert.equal(forged.status, 404);
+  assert.match(await forged.text(), /not valid/);
 
   // API customers: the message is in their conversation, once; the linked ones got it on Telegram only.
   const campaignMessages = (cust) => redisCli(redis, 'LRANGE', `pasokh:cust:${cust}:conversations`, '0', '-1').split('\n')

@@ -29,6 +29,7 @@ const LEFT_OUT = [
     why: "provider webhooks: their bodies and signatures are Telegram's, WhatsApp's, Meta's and Mailgun's own formats" },
   { match: (p) => /^\/(console|widget|demo)(\/\*)?$/.test(p), why: 'static web apps (files under web/)' },
   { match: (p) => p === '/', why: 'a redirect to /console/' },
+  { match: (p) => p === '/unsubscribe/{token}', why: "campaign mail's unsubscribe page: HTML for customers' browsers and mail clients' one-click POST" },
 ];
 
 const docText = readFileSync(docPath, 'utf8');

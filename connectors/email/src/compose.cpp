@@ -159,6 +159,15 @@ std::string language_of(std::string_view text) {
   return arabic ? "ar" : "";
 }
 
+// The last lines of a campaign mail: how to stop them, in its language.
+std::string unsubscribe_footer(std::string_view lang, std::string_view url) {
+  const std::string link(url);
+  if (lang == "fa")
+    return "برای لغو دریافت این پیام‌ها «لغو» را پاسخ دهید" + (link.empty() ? "." : " یا این پیوند را باز کنید: " + link);
+  if (lang == "ar") return "لإيقاف هذه الرسائل أرسل «إلغاء»" + (link.empty() ? "." : " أو افتح هذا الرابط: " + link);
+  return "To stop these messages, reply \"stop\"" + (link.empty() ? "." : " or open " + link);
+}
+
 // Folded References: the first id and the newest ones (RFC 5322 3.6.4 allows trimming).
 std::string references_header(std::vector<std::string> ids) {
   constexpr std::size_t keep = 20;
@@ -360,7 +369,20 @@ composed_mail build_reply(const proto::outbound_message& msg, const reply_thread
     refs.push_back(parent);
     h += references_header(std::move(refs));
   }
-  if (msg.automatic) {
+  if (!msg.campaign.empty()) {
+    // Outreach, not an answer (RFC 3834); mailbox providers ask bulk senders
+    // for a one-click unsubscribe (RFC 8058) as well as a mailto.
+    std::string url = config.unsubscribe_base.empty() || msg.unsubscribe_token.empty()
+                          ? std::string()
+                          : config.unsubscribe_base + msg.unsubscribe_token;
+    h += "Auto-Submitted: auto-generated\r\n";
+    h += "Precedence: bulk\r\n";
+    h += "X-Auto-Response-Suppress: All\r\n";
+    h += "List-Unsubscribe: " + (url.empty() ? "" : "<" + url + ">, ") + "<mailto:" + config.from_address +
+         "?subject=unsubscribe>\r\n";
+    if (!url.empty()) h += "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n";
+    text += "\n\n-- \n" + unsubscribe_footer(lang, url);
+  } else if (msg.automatic) {
     h += "Auto-Submitted: auto-replied\r\n";
     h += "X-Auto-Response-Suppress: All\r\n";  // keeps Exchange out-of-office replies from looping
   }

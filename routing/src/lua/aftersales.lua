@@ -7,6 +7,8 @@
 --            external_id may be '': the customer is found or created by key)
 --            -> { 'created' | 'updated' | 'unchanged' | 'customer', customer, new_customer } | { 'no_customer', id }
 --   opt_out  customer, conv, channel, created, ack_text
+--   unsubscribe  token (a campaign mail's link), confirm ('1' opts out, '0' only looks)
+--            -> { 'not_found' } | { 'subscribed' | 'opted_out' | 'already', language }
 --   ask      conv, text, buttons_json, window_ms, bot_only ('1': ask when no person answered too),
 --            whatsapp template, its language (outside WhatsApp's 24-hour window
 --            the ask goes out as that template; none: { 'outside_window' })
@@ -115,6 +117,25 @@ if op == 'opt_out' then
   quiet_outbound(conv, ack, nil)
   fold_side(conv, created, 'opt_out', nil)
   return { first and 'opted_out' or 'already', tostring(seq) }
+end
+
+if op == 'unsubscribe' then
+  local link = redis.call('HMGET', p .. 'unsubscribe:' .. ARGV[4], 'customer', 'channel')
+  local cust = link[1]
+  if not cust then return { 'not_found' } end
+  -- A merged file's link speaks for the file it joined.
+  for _ = 1, 10 do
+    local into = redis.call('HGET', p .. 'cust:' .. cust, 'merged_into')
+    if not into then break end
+    cust = into
+  end
+  local ckey = p .. 'cust:' .. cust
+  local h = redis.call('HMGET', ckey, 'opt_out', 'language')
+  local language = h[2] or ''
+  if h[1] == '1' then return { 'already', language } end
+  if ARGV[5] ~= '1' then return { 'subscribed', language } end
+  redis.call('HSET', ckey, 'opt_out', '1', 'opt_out_at', now, 'opt_out_channel', link[2] or '')
+  return { 'opted_out', language }
 end
 
 if op == 'ask' then

@@ -7,7 +7,8 @@
 --   note     id, field, value ('' deletes): the loop's own bookkeeping (cursor, pass, quiet_until, next_scan_at)
 --   send     id, member, customer, channels ("id:kind:team,..." the campaign may use), filtered ('1': the
 --            campaign names channels), text, template_name, template_language, template_params_json,
---            reply_window_ms, author_name, window_ms
+--            reply_window_ms, author_name, window_ms, unsubscribe_token (fresh; an email
+--            customer without one gets it: unsubscribe:{token} -> customer, channel)
 --            -> { outcome, channel, conv, seq }: outcome queued | already | not_audience |
 --               skipped_opted_out | skipped_no_channel | skipped_no_template
 --   preview  channels, filtered, template_name, window_ms, customers... -> per customer
@@ -194,6 +195,7 @@ if op ~= 'send' then return { 'unknown_op', op } end
 local id, member, cust, channels_spec, filtered = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8] == '1'
 local text, tpl_name, tpl_lang, tpl_params = ARGV[9], ARGV[10], ARGV[11], ARGV[12]
 local reply_window, author_name, window_ms = tonumber(ARGV[13]), ARGV[14], tonumber(ARGV[15])
+local fresh_token = ARGV[16] or ''
 local claimed = ckey(id) .. ':claimed'
 if redis.call('SISMEMBER', claimed, member) == 1 then return { 'already' } end
 if redis.call('HGET', ckey(id), 'status') ~= 'running' then return { 'not_running' } end
@@ -250,7 +252,17 @@ local msg = { id = conv .. ':' .. seq, conversation_id = conv, seq = seq, direct
 if use_template then msg.template = tpl_name end
 emit(conv, seq, 'message', { message = msg })
 local out = { message_id = msg.id, conversation_id = conv, seq = seq, channel = h[2], kind = h[3],
-  recipient = h[4] or '', text = text, automatic = true }
+  recipient = h[4] or '', text = text, automatic = true, campaign = id }
+-- A mail carries the customer's one-click unsubscribe link (one per customer).
+if kind == 'email' and fresh_token ~= '' then
+  local token = redis.call('HGET', custkey, 'unsubscribe_token')
+  if not token then
+    token = fresh_token
+    redis.call('HSET', custkey, 'unsubscribe_token', token)
+    redis.call('HSET', p .. 'unsubscribe:' .. token, 'customer', cust, 'channel', best)
+  end
+  out.unsubscribe_token = token
+end
 if use_template then
   out.template_name, out.template_language = tpl_name, tpl_lang
   local params = cjson.decode(tpl_params)

@@ -33,6 +33,7 @@ TEST(AftersalesCsv, Errors) {
 
 TEST(AftersalesReply, OptOutWords) {
   EXPECT_EQ(as::opt_out_language("stop"), "en");
+  EXPECT_EQ(as::opt_out_language("Unsubscribe"), "en");  // the subject a List-Unsubscribe mailto sends
   EXPECT_EQ(as::opt_out_language("  STOP!\n"), "en");
   EXPECT_EQ(as::opt_out_language("\u0644\u063A\u0648"), "fa");              // لغو
   EXPECT_EQ(as::opt_out_language("\u200F\u0644\u063A\u0648 ."), "fa");      // with an RLM and a dot

@@ -199,3 +199,30 @@ TEST(smtp_protocol, reply_reader_and_classification) {
 }
 
 }  // namespace
+
+TEST(build_reply, campaign_mail_says_how_to_stop_it_in_its_language) {
+  auto msg = message("یلدا مبارک! کد تخفیف شما: YALDA-1404");
+  msg.automatic = true;
+  msg.campaign = "cp_1";
+  msg.unsubscribe_token = "tok_AbC-123";
+  auto config = reply_config();
+  config.unsubscribe_base = "https://support.example/unsubscribe/";
+  auto mail = email::build_reply(msg, email::reply_thread{}, config, email::compose_input{.now = march_12});
+  const auto& d = mail.data;
+  EXPECT_NE(d.find("\r\nAuto-Submitted: auto-generated\r\n"), std::string::npos) << "outreach, not an answer (RFC 3834)";
+  EXPECT_NE(d.find("\r\nList-Unsubscribe: <https://support.example/unsubscribe/tok_AbC-123>, "
+                   "<mailto:support@support.example?subject=unsubscribe>\r\n"),
+            std::string::npos);
+  EXPECT_NE(d.find("\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"), std::string::npos);
+  auto parsed = email::parse_email(d, reply_config());
+  EXPECT_NE(parsed.full_text.find("یلدا مبارک"), std::string::npos);
+  EXPECT_NE(parsed.full_text.find("«لغو» را پاسخ دهید یا این پیوند را باز کنید: https://support.example/unsubscribe/tok_AbC-123"),
+            std::string::npos)
+      << parsed.full_text;
+
+  // Without a public address: no one-click link, only the mailto and the "stop" reply.
+  auto plain = email::build_reply(msg, email::reply_thread{}, reply_config(), email::compose_input{.now = march_12});
+  EXPECT_NE(plain.data.find("\r\nList-Unsubscribe: <mailto:support@support.example?subject=unsubscribe>\r\n"), std::string::npos);
+  EXPECT_EQ(plain.data.find("List-Unsubscribe-Post"), std::string::npos);
+  EXPECT_NE(email::parse_email(plain.data, reply_config()).full_text.find("«لغو» را پاسخ دهید."), std::string::npos);
+}

@@ -55,6 +55,9 @@ TEST(ProtoJson, ConversationInboundAndOutboundRoundTrip) {
   o.buttons = {{"yes", "بله"}, {"no", "خیر"}};
   o.automatic = true;
   EXPECT_EQ(round_trip(o), o);
+  o.campaign = "cp_3";
+  o.unsubscribe_token = "u-token";
+  EXPECT_EQ(round_trip(o), o);
 }
 
 TEST(ProtoJson, RejectsUnknownEnumNamesAndMissingFields) {

@@ -33,6 +33,9 @@ namespace pasokh::gateway {
 // POST /api/v1/admin/campaigns/{id}/{pause|resume|cancel}.
 void add_campaign_routes(router& r, services& s);
 
+// GET|POST /unsubscribe/{token}: the one-click opt-out link of campaign mail.
+void add_unsubscribe_routes(router& r, services& s);
+
 // The campaign loop of this instance: works only while it holds the lease;
 // every instance publishes progress (live "campaign" events to admins).
 class campaign_runner {

@@ -155,6 +155,9 @@ struct config {
   std::chrono::seconds attachment_ttl{30 * 24 * 3600};  // stored attachment contents (email)
   std::vector<channel_config> channels;
   std::string web_root = "web";
+  // How customers reach this gateway from outside ("https://support.shop.example"):
+  // the base of links in outgoing mail (one-click unsubscribe). Optional.
+  std::string public_url;
   bool demo = false;
   std::string log_level = "info";
 

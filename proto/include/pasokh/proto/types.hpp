@@ -150,6 +150,8 @@ struct outbound_message {
   std::string template_name;  // when the channel window requires a template
   std::string template_language;             // e.g. "fa"; empty = the channel's default
   std::vector<std::string> template_params;  // body parameters {{1}}, {{2}}, ...
+  std::string campaign;           // set on proactive outreach (not an answer to the customer)
+  std::string unsubscribe_token;  // email campaigns: the customer's one-click opt-out link
   int attempt = 0;
   bool operator==(const outbound_message&) const = default;
 };

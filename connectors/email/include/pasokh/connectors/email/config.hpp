@@ -83,6 +83,10 @@ struct email_config {
   std::string from_name;
   std::string bounce_address;          // envelope sender; from_address when empty
   std::string default_subject = "Your support request";
+  // Where a campaign mail's one-click unsubscribe link points, the token
+  // appended ("https://support.example/unsubscribe/"); set from the gateway's
+  // public_url. Without it the mail offers only a "stop" reply.
+  std::string unsubscribe_base;
   // Parsing limits: content beyond them is dropped with a note, never the message.
   std::size_t max_attachment_bytes = 10u << 20;  // one attachment's kept content
   std::size_t max_total_attachment_bytes = 25u << 20;
