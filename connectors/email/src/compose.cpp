@@ -159,6 +159,25 @@ std::string language_of(std::string_view text) {
   return arabic ? "ar" : "";
 }
 
+// A campaign mail starts its own thread, titled by its first line (at most
+// about 60 letters, cut at a space): "Re: <an old complaint>" or "Your
+// support request" above a greeting would puzzle the customer.
+std::string outreach_subject(std::string_view text, std::string_view fallback) {
+  for (auto line : detail::split_lines(text)) {
+    line = trim(line);
+    if (line.empty()) continue;
+    std::size_t i = 0, letters = 0, last_space = 0;
+    while (i < line.size() && letters < 60) {
+      if (line[i] == ' ') last_space = i;
+      detail::next_code_point(line, i);
+      ++letters;
+    }
+    if (i >= line.size()) return std::string(line);
+    return std::string(trim(line.substr(0, last_space > 0 ? last_space : i))) + "…";
+  }
+  return std::string(fallback);
+}
+
 // The last lines of a campaign mail: how to stop them, in its language.
 std::string unsubscribe_footer(std::string_view lang, std::string_view url) {
   const std::string link(url);
@@ -347,7 +366,9 @@ composed_mail build_reply(const proto::outbound_message& msg, const reply_thread
 
   std::string text = proto::valid_utf8(msg.text) ? msg.text : detail::sanitize_utf8(msg.text);
   std::string lang = language_of(text);
-  std::string subject = thread.in_reply_to.empty() && thread.subject.empty()
+  const bool outreach = !msg.campaign.empty();
+  std::string subject = outreach ? outreach_subject(text, config.default_subject)
+                        : thread.in_reply_to.empty() && thread.subject.empty()
                             ? config.default_subject
                             : reply_subject(thread.subject, config.default_subject);
 
@@ -361,7 +382,7 @@ composed_mail build_reply(const proto::outbound_message& msg, const reply_thread
   h += "Message-ID: <" + out.message_id + ">\r\n";
   std::string parent = std::string(trim(thread.in_reply_to));
   if (parent.size() >= 2 && parent.front() == '<') parent = parent.substr(1, parent.size() - 2);
-  if (valid_msg_id(parent)) {
+  if (valid_msg_id(parent) && !outreach) {
     h += "In-Reply-To: <" + parent + ">\r\n";
     std::vector<std::string> refs;
     for (const auto& r : thread.references)

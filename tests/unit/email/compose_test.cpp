@@ -207,14 +207,17 @@ TEST(build_reply, campaign_mail_says_how_to_stop_it_in_its_language) {
   msg.unsubscribe_token = "tok_AbC-123";
   auto config = reply_config();
   config.unsubscribe_base = "https://support.example/unsubscribe/";
-  auto mail = email::build_reply(msg, email::reply_thread{}, config, email::compose_input{.now = march_12});
+  // Sent into a conversation whose last mail was about a warranty.
+  auto mail = email::build_reply(msg, thread(), config, email::compose_input{.now = march_12});
   const auto& d = mail.data;
   EXPECT_NE(d.find("\r\nAuto-Submitted: auto-generated\r\n"), std::string::npos) << "outreach, not an answer (RFC 3834)";
+  EXPECT_EQ(d.find("In-Reply-To"), std::string::npos) << "a thread of its own";
   EXPECT_NE(d.find("\r\nList-Unsubscribe: <https://support.example/unsubscribe/tok_AbC-123>, "
                    "<mailto:support@support.example?subject=unsubscribe>\r\n"),
             std::string::npos);
   EXPECT_NE(d.find("\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"), std::string::npos);
   auto parsed = email::parse_email(d, reply_config());
+  EXPECT_EQ(parsed.subject, "یلدا مبارک! کد تخفیف شما: YALDA-1404") << "titled by its first line, not Re: the warranty";
   EXPECT_NE(parsed.full_text.find("یلدا مبارک"), std::string::npos);
   EXPECT_NE(parsed.full_text.find("«لغو» را پاسخ دهید یا این پیوند را باز کنید: https://support.example/unsubscribe/tok_AbC-123"),
             std::string::npos)
@@ -225,4 +228,9 @@ TEST(build_reply, campaign_mail_says_how_to_stop_it_in_its_language) {
   EXPECT_NE(plain.data.find("\r\nList-Unsubscribe: <mailto:support@support.example?subject=unsubscribe>\r\n"), std::string::npos);
   EXPECT_EQ(plain.data.find("List-Unsubscribe-Post"), std::string::npos);
   EXPECT_NE(email::parse_email(plain.data, reply_config()).full_text.find("«لغو» را پاسخ دهید."), std::string::npos);
+
+  // A long first line is cut at a space.
+  msg.text = "Dear Sara, your warranty for the Galaxy S23 Ultra ends next month: extend it today for half price\nDetails...";
+  auto long_one = email::build_reply(msg, email::reply_thread{}, config, email::compose_input{.now = march_12});
+  EXPECT_EQ(email::parse_email(long_one.data, reply_config()).subject, "Dear Sara, your warranty for the Galaxy S23 Ultra ends next…");
 }
