@@ -66,9 +66,15 @@ void fold(timeline& t, const json& f) {
   const std::string before = t.status;
   const std::string after = c.contains("status") ? str_of(c, "status") : before;
   const bool first = before.empty();
-  if (first) t.bot = after == "bot";
+  if (first) {
+    t.bot = after == "bot";
+    // Opened already resolved: our campaign message, not a contact, until the
+    // customer answers it (the answer is no reopen either).
+    t.side = finished(after);
+  }
   if (!first && finished(before) && !finished(after)) {
-    ++t.reopens;
+    if (t.side) t.side = false;
+    else ++t.reopens;
     // The customer's message that reopened it is waiting for an answer.
     if (str_of(f, "reason") == "reopened_by_customer" && !t.waiting_since) t.waiting_since = at;
   }

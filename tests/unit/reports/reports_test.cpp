@@ -181,6 +181,20 @@ TEST(ReportTimeline, AnAgentTakingOverFromTheBotAndSideConversations) {
   side.set("closed", 1000, "csat");
   EXPECT_TRUE(side.fold().side);
 
+  // A campaign message opens a conversation already resolved: no contact
+  // until the customer answers, and the answer is no reopen.
+  log_builder campaign;
+  campaign.created = 1000;
+  campaign.status = "resolved";
+  campaign.bot_writes(1000);
+  EXPECT_TRUE(campaign.fold().side);
+  campaign.customer_writes(9000);
+  campaign.set("queued", 9000, "reopened_by_customer");
+  auto answered = campaign.fold();
+  EXPECT_FALSE(answered.side);
+  EXPECT_EQ(answered.reopens, 0);
+  EXPECT_EQ(answered.waiting_since, 9000);
+
   // A rating on a resolved conversation waits for no answer.
   log_builder r;
   r.open(1000, false);

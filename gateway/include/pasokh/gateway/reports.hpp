@@ -62,7 +62,7 @@ struct timeline {
   std::int64_t first_response_at = 0;
   std::string first_responder;
   bool bot = false;   // opened with the bot
-  bool side = false;  // only a CSAT reply or an opt-out: not a contact
+  bool side = false;  // only a CSAT reply, an opt-out or an unanswered campaign message: not a contact
   bool sla = false, first_breached = false, resolution_breached = false;
   int reopens = 0;
   std::vector<agent_reply> replies;
