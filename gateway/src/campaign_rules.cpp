@@ -393,6 +393,12 @@ std::vector<target> targets_for(const definition& d, const customer_facts& c, st
 
 // --- text --------------------------------------------------------------------------
 
+std::string stop_hint(std::string_view language) {
+  if (language == "fa") return "برای دریافت نکردن پیام‌هایی مانند این، «لغو» را بفرستید.";
+  if (language == "ar") return "للتوقف عن تلقي رسائل كهذه أرسل «إلغاء».";
+  return "Reply \"stop\" to get no more messages like this.";
+}
+
 std::string pick_text(const definition& d, std::string_view language, std::string* picked) {
   auto take = [&](const std::string& lang) -> const std::string* {
     auto it = d.texts.find(lang);

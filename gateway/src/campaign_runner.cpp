@@ -262,7 +262,8 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
     for (std::string v : {id, p.member, p.customer, c.channels, std::string(c.def.who.channels.empty() ? "0" : "1"), p.text,
                           tpl ? tpl->name : std::string(), tpl ? tpl->language : std::string(),
                           json(p.template_params).dump(), std::to_string(s.cfg.campaigns.reply_window.count()),
-                          s.cfg.bot.name.in(p.language), std::to_string(cp::messaging_window.count()), random_token(18)})
+                          s.cfg.bot.name.in(p.language), std::to_string(cp::messaging_window.count()), random_token(18),
+                          cp::stop_hint(p.language)})
       a.push_back(std::move(v));
     auto r = co_await call(std::move(a));
     if (!r || r->is_error() || r->elements.empty()) {

@@ -272,8 +272,9 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
   for (const c of eligibleTg) assert.equal(tgCount.get(String(c)), 1, `telegram chat ${c}`);
   for (const c of people.tgOut) assert.equal(tgCount.get(String(c)), undefined, `opted-out chat ${c}`);
   assert.equal(sends.length, eligibleTg.length);
-  assert.ok(sends.some((r) => r.json.text === 'Imported 0 عزیز، یلدا مبارک! کد تخفیف: YALDA-1404' ||
-    r.json.text === 'Happy Yalda, Imported 0! Your code: YALDA-1404'));
+  // Each ends with how to opt out, in its language.
+  assert.ok(sends.some((r) => r.json.text === 'Imported 0 عزیز، یلدا مبارک! کد تخفیف: YALDA-1404\n\nبرای دریافت نکردن پیام‌هایی مانند این، «لغو» را بفرستید.' ||
+    r.json.text === 'Happy Yalda, Imported 0! Your code: YALDA-1404\n\nReply "stop" to get no more messages like this.'));
 
   const wa = (await fake.requests('/messages')).filter((r) => r.body.includes(CODE));
   const texts = wa.filter((r) => r.json.type === 'text');

@@ -8,7 +8,9 @@
 --   send     id, member, customer, channels ("id:kind:team,..." the campaign may use), filtered ('1': the
 --            campaign names channels), text, template_name, template_language, template_params_json,
 --            reply_window_ms, author_name, window_ms, unsubscribe_token (fresh; an email
---            customer without one gets it: unsubscribe:{token} -> customer, channel)
+--            customer without one gets it: unsubscribe:{token} -> customer, channel),
+--            stop_hint (how to opt out, in the text's language: ends a text that is not
+--            mail, which says it in its own footer, nor a WhatsApp template)
 --            -> { outcome, channel, conv, seq }: outcome queued | already | not_audience |
 --               skipped_opted_out | skipped_no_channel | skipped_no_template
 --   preview  channels, filtered, template_name, window_ms, customers... -> per customer
@@ -195,7 +197,7 @@ if op ~= 'send' then return { 'unknown_op', op } end
 local id, member, cust, channels_spec, filtered = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8] == '1'
 local text, tpl_name, tpl_lang, tpl_params = ARGV[9], ARGV[10], ARGV[11], ARGV[12]
 local reply_window, author_name, window_ms = tonumber(ARGV[13]), ARGV[14], tonumber(ARGV[15])
-local fresh_token = ARGV[16] or ''
+local fresh_token, stop_hint = ARGV[16] or '', ARGV[17] or ''
 local claimed = ckey(id) .. ':claimed'
 if redis.call('SISMEMBER', claimed, member) == 1 then return { 'already' } end
 if redis.call('HGET', ckey(id), 'status') ~= 'running' then return { 'not_running' } end
@@ -210,6 +212,7 @@ if planned.outcome ~= 'queued' then
 end
 local best, best_at, recipient, latest = planned.channel, planned.last_at, planned.recipient, planned.latest
 local kind, use_template = allowed[best].kind, planned.template
+if kind ~= 'email' and not use_template and stop_hint ~= '' then text = text .. '\n\n' .. stop_hint end
 
 -- Where the message lands: the open conversation on that channel, else the
 -- newest earlier one (kept findable for the reply window, so a reply reopens

@@ -145,6 +145,9 @@ struct dated_target {
 std::vector<dated_target> targets_between(const definition& d, const customer_facts& c, std::int64_t first,
                                           std::int64_t last, std::int64_t today);
 
+// The line that ends a campaign text on a messenger: how to opt out, in `language`.
+std::string stop_hint(std::string_view language);
+
 // The text in the customer's language, else the fallback order, else any;
 // "" when the campaign has none.
 std::string pick_text(const definition& d, std::string_view language, std::string* picked_language = nullptr);
