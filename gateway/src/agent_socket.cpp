@@ -327,6 +327,9 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     if (auto resume = frame.find("resume"); resume != frame.end() && resume->is_object()) {
       for (auto& [conv, seq] : resume->items()) {
         if (!seq.is_number_unsigned() || conv.size() > max_id_chars) continue;
+        // One that left the agent's teams since (or never was in them) stays behind.
+        auto access = co_await access_to(s_, *agent_, conv);
+        if (access == conversation_access::forbidden || access == conversation_access::not_found) continue;
         last_seq_[conv] = seq.get<std::uint64_t>();
         co_await catch_up(conv);
       }
@@ -344,6 +347,24 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
       return std::nullopt;
     }
     return conv;
+  }
+
+  // Whether the agent may read and act on the conversation (access_to);
+  // otherwise the error frame is sent.
+  awaitable<bool> may_use(const std::string& conv, const std::string& client_id) {
+    auto access = co_await access_to(s_, *agent_, conv);
+    switch (access) {
+      case conversation_access::allowed: co_return true;
+      case conversation_access::not_found: send(error_frame("not_found", "no such conversation", client_id)); break;
+      case conversation_access::forbidden:
+        global_metrics().errors.inc("forbidden");
+        send(error_frame("forbidden", "the conversation is not in your teams", client_id));
+        break;
+      case conversation_access::unavailable:
+        send(error_frame("unavailable", "storage unavailable, retry", client_id));
+        break;
+    }
+    co_return false;
   }
 
   void send_result(const routing::result<routing::append_outcome>& r, const std::string& conv,
@@ -377,6 +398,8 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
       send(error_frame("bad_text", "text must be 1 to 10000 characters of UTF-8", client_id));
       co_return;
     }
+    bool allowed = co_await may_use(*conv, client_id);
+    if (!allowed) co_return;
     routing::author by{proto::author_kind::agent, agent_->id, agent_->name};
     auto r = co_await s_.conversations.append_reply(*conv, by, client_id, text);
     if (r && !r->duplicate) {
@@ -389,6 +412,9 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   awaitable<void> on_history(const json& frame) {
     auto conv = conversation_field(frame, {});
     if (!conv) co_return;
+    const std::string no_client_id;
+    bool allowed = co_await may_use(*conv, no_client_id);
+    if (!allowed) co_return;
     auto after = frame.value("after", std::uint64_t{0});
     auto limit = std::min<std::size_t>(frame.value("limit", history_page), history_page);
     auto frames = co_await s_.conversations.events_after(*conv, after, limit);

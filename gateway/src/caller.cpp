@@ -1,5 +1,7 @@
 #include "pasokh/gateway/caller.hpp"
 
+#include <algorithm>
+
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/gateway/services.hpp"
 
@@ -26,6 +28,19 @@ std::vector<std::string> all_team_ids(services& s) {
 std::vector<std::string> visible_teams(services& s, const agent& a) {
   if (a.role == "admin") return all_team_ids(s);
   return a.teams.empty() ? std::vector<std::string>{a.team} : a.teams;
+}
+
+bool may_see_team(const agent& a, const std::string& team) {
+  if (a.role == "admin" || team == a.team) return true;
+  return std::find(a.teams.begin(), a.teams.end(), team) != a.teams.end();
+}
+
+boost::asio::awaitable<conversation_access> access_to(services& s, const agent& a, const std::string& conv) {
+  auto h = co_await s.redis.exec(store::make_command("HMGET", s.cfg.redis.prefix + "conv:" + conv, "team", "assignee"));
+  if (!h || h->is_error() || h->elements.size() != 2) co_return conversation_access::unavailable;
+  if (h->elements[0].is_nil()) co_return conversation_access::not_found;
+  if (may_see_team(a, h->elements[0].str) || h->elements[1].str == a.id) co_return conversation_access::allowed;
+  co_return conversation_access::forbidden;
 }
 
 }  // namespace pasokh::gateway

@@ -36,21 +36,18 @@ http_response bad_field(std::string_view field, std::string_view what) {
   return reject(400, "invalid_field", std::string(field) + ": " + std::string(what));
 }
 
-// Admins see every team; agents the teams they work in.
-bool may_see_team(const agent& a, const std::string& team) {
-  if (a.role == "admin" || team == a.team) return true;
-  return std::find(a.teams.begin(), a.teams.end(), team) != a.teams.end();
-}
 
-// The caller may act on the conversation: admins on any, agents on their
-// teams'. Returns the error to answer, if any.
+// The caller may act on the conversation (access_to). Returns the error to answer, if any.
 awaitable<std::optional<http_response>> check_conversation(services& s, const agent& a, const std::string& conv) {
   if (conv.empty() || conv.size() > max_id_chars) co_return bad_field("conversation", "not a conversation id");
-  auto team = co_await s.redis.exec(store::make_command("HGET", s.cfg.redis.prefix + "conv:" + conv, "team"));
-  if (!team || team->is_error()) co_return unavailable();
-  if (team->is_nil()) co_return reject(404, "not_found", "no conversation " + conv);
-  if (!may_see_team(a, team->str)) co_return reject(403, "forbidden", "the conversation belongs to another team");
-  co_return std::nullopt;
+  auto access = co_await access_to(s, a, conv);
+  switch (access) {
+    case conversation_access::allowed: co_return std::nullopt;
+    case conversation_access::not_found: co_return reject(404, "not_found", "no conversation " + conv);
+    case conversation_access::forbidden: co_return reject(403, "forbidden", "the conversation is not in your teams");
+    case conversation_access::unavailable: break;
+  }
+  co_return unavailable();
 }
 
 std::string client_id_of(const json& j) {

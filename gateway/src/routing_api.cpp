@@ -117,15 +117,12 @@ awaitable<action_result> perform_action(services& s, const agent& who, const std
   auto note = opt_string(body, "note", max_note_bytes);
   if (!note) co_return fail(400, "invalid_field", "note: a string of at most 2000 bytes of UTF-8");
 
-  // Agents act on their teams' conversations and on those assigned to them.
-  auto h = co_await s.redis.exec(store::make_command("HMGET", s.cfg.redis.prefix + "conv:" + conv, "team", "assignee"));
-  if (!h || h->is_error() || h->elements.size() != 2) co_return fail(503, "unavailable", "storage unavailable, retry");
-  if (h->elements[0].is_nil()) co_return fail(404, "not_found", "no such conversation");
-  if (!is_admin(who)) {
-    auto teams = visible_teams(s, who);
-    bool mine = h->elements[1].str == who.id;
-    if (!mine && std::find(teams.begin(), teams.end(), h->elements[0].str) == teams.end())
-      co_return fail(403, "forbidden", "the conversation is not in your teams");
+  auto access = co_await access_to(s, who, conv);
+  switch (access) {
+    case conversation_access::allowed: break;
+    case conversation_access::not_found: co_return fail(404, "not_found", "no such conversation");
+    case conversation_access::forbidden: co_return fail(403, "forbidden", "the conversation is not in your teams");
+    case conversation_access::unavailable: co_return fail(503, "unavailable", "storage unavailable, retry");
   }
 
   routing::action_request q;

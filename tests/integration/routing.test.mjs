@@ -561,6 +561,19 @@ test('agents act only on their teams\' conversations; refusals come back as WebS
   s.send({ type: 'transfer', conv: c, client_id: 'a4', note: 'x'.repeat(3000), team: 'warranty' });
   assert.equal((await s.next((f) => f.type === 'error' && f.client_id === 'a4')).code, 'invalid_field');
   await s.close();
+
+  // Over its socket the outsider can neither read the conversation (history,
+  // resume) nor answer it: conversation ids are sequential.
+  const spy = await agentSocket(gw1, outsider.token, { [c]: 0 });
+  spy.send({ type: 'reply', conv: c, client_id: 'spy-1', text: 'hello from another team' });
+  assert.equal((await spy.next((f) => f.type === 'error' && f.client_id === 'spy-1')).code, 'forbidden');
+  spy.send({ type: 'history', conv: c });
+  assert.equal((await spy.next((f) => f.type === 'error')).code, 'forbidden');
+  await sleep(300);
+  assert.deepEqual(spy.frames.filter((f) => f.conv === c && f.type !== 'error'), [], 'nothing of it reached the outsider');
+  assert.equal(cli('XLEN', `pasokh:conv:${c}:log`), '1', 'no reply was stored');
+  assert.notEqual(cli('HGET', `pasokh:conv:${c}`, 'assignee'), outsider.id);
+  await spy.close();
 });
 
 test('inbox views list conversations with counts; the OpenAPI document is served', async () => {

@@ -23,5 +23,13 @@ boost::asio::awaitable<std::variant<agent, http_response>> require_agent(service
 std::vector<std::string> all_team_ids(services& s);
 // The teams whose conversations the agent may see: all for an admin.
 std::vector<std::string> visible_teams(services& s, const agent& a);
+// Admins see every team; agents the teams they work in.
+bool may_see_team(const agent& a, const std::string& team);
+
+// Whether the agent may read and act on a conversation: admins on any, agents
+// on their teams' and on the ones assigned to them. Every route and socket
+// frame that names a conversation asks this first.
+enum class conversation_access { allowed, forbidden, not_found, unavailable };
+boost::asio::awaitable<conversation_access> access_to(services& s, const agent& a, const std::string& conv);
 
 }  // namespace pasokh::gateway
