@@ -413,6 +413,24 @@ test('a merge keeps the reopen window of a resolved conversation, and an undo gi
   assert.equal(cli('EXISTS', pointer(a.customer_id)), '0');
 });
 
+test('a reply that crosses the resolve goes out and leaves the conversation resolved, off the agent\'s load', async () => {
+  const a = await newAgent('crossing1', { capacity: 5 });
+  const sa = await agentSocket(gw1, a.token);
+  await setPresence(sa, 'online');
+  const p = await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text: 'is it fixed?' });
+  const c = p.json.conversation_id;
+  assert.equal((await api(gw1, 'POST', `/api/v1/conversations/${c}/assign`, a.token, {})).status, 200);
+  assert.equal((await api(gw1, 'POST', `/api/v1/conversations/${c}/resolve`, await boss(), {})).status, 200);
+  sa.send({ type: 'reply', conv: c, client_id: 'late-1', text: 'Yes, and here is your tracking number.' });
+  await sa.next((f) => f.type === 'ack' && f.client_id === 'late-1');
+  const st = await conv(c);
+  assert.equal(st.status, 'resolved');
+  assert.equal(cli('SISMEMBER', `pasokh:agent:${a.id}:convs`, c), '0', 'not on the agent\'s load');
+  assert.equal(cli('ZSCORE', 'pasokh:team:support:open', c), '', 'not among the open ones');
+  assert.match(cli('XRANGE', `pasokh:outbox:api`, '-', '+'), /tracking number/, 'the follow-up goes out');
+  await sa.close();
+});
+
 test('rules pick the team: VIP customers to the VIP desk with high priority; a bot handoff is routed', async () => {
   // VIP flag on the customer file before the first message routes.
   const customer = newCustomer();

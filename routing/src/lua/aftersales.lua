@@ -26,13 +26,9 @@
 -- stays open (op comment).
 local op, now = ARGV[2], tonumber(ARGV[3])
 
--- An automatic message on a conversation that may be resolved: append_outbound
--- puts it back in the team's open set, so take it out again.
+-- An automatic message from the system.
 local function quiet_outbound(conv, text, buttons, extra)
-  local seq = append_outbound(conv, 'system', '', '', '', text, now, true, buttons, extra)
-  local h = redis.call('HMGET', conv_key(conv), 'status', 'team')
-  if h[1] == 'resolved' or h[1] == 'closed' then redis.call('ZREM', p .. 'team:' .. h[2] .. ':open', conv) end
-  return seq
+  return append_outbound(conv, 'system', '', '', '', text, now, true, buttons, extra)
 end
 
 local function in_language(cust, en, fa, ar)

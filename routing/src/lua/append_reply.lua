@@ -12,7 +12,11 @@ end
 local status = redis.call('HGET', vkey, 'status')
 if status == 'closed' then return { 'closed' } end
 
-if author == 'agent' then
+-- A reply to a resolved conversation is a follow-up (or crossed the resolve):
+-- it goes out and the conversation stays resolved; a person reopens it.
+if author == 'agent' and status == 'resolved' then
+  redis.call('HSET', vkey, 'human_replied', '1', 'last_agent_reply_at', now)
+elseif author == 'agent' then
   if not redis.call('HGET', vkey, 'first_response_at') then redis.call('HSET', vkey, 'first_response_at', now) end
   -- The agent who answers owns the conversation, the bot stays silent from now
   -- on, and the reassign timer stops.

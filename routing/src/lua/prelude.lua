@@ -124,10 +124,12 @@ end
 -- `extra`: more fields of the outbox entry (a WhatsApp template: template_name, template_language).
 local function append_outbound(conv, author, author_id, author_name, client_id, text, now, automatic, buttons, extra)
   local vkey = conv_key(conv)
-  local team, channel = redis.call('HGET', vkey, 'team'), redis.call('HGET', vkey, 'channel')
+  local h = redis.call('HMGET', vkey, 'team', 'channel', 'status')
+  local team, channel = h[1], h[2]
   local seq = redis.call('HINCRBY', vkey, 'seq', 1)
   redis.call('HSET', vkey, 'updated_at', now)
-  redis.call('ZADD', p .. 'team:' .. team .. ':open', now, conv)
+  -- A message on a resolved conversation (a survey, a follow-up) leaves it resolved.
+  if h[3] ~= 'resolved' and h[3] ~= 'closed' then redis.call('ZADD', p .. 'team:' .. team .. ':open', now, conv) end
   if client_id ~= '' then redis.call('HSET', vkey .. ':clients', client_id, seq) end
   local msg = { id = conv .. ':' .. seq, conversation_id = conv, seq = seq, direction = 'out', author = author,
     author_id = author_id, author_name = author_name, text = text, channel = channel, created_at = now,
