@@ -27,7 +27,8 @@ email_channel::email_channel(services& s, boost::asio::any_io_executor executor,
       channel_(channel),
       config_(email_settings(channel)),
       store_(s.redis, s.cfg.redis.prefix, channel.id, thread_ttl, s.cfg.attachment_ttl),
-      ingest_(s.redis, s.cfg.redis.prefix, s.cfg.dedup_ttl) {}
+      ingest_(s.redis, s.cfg.redis.prefix, s.cfg.dedup_ttl),
+      marks_(s.redis, s.cfg.redis.prefix) {}
 
 email_channel::~email_channel() { stop(); }
 

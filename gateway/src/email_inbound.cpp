@@ -1,4 +1,7 @@
 // Receiving mail: parse, thread, keep attachments, ingest, answer with the bot.
+// Automatic mail (bounces, auto-replies, lists) takes its own path: kept in the
+// conversation it belongs to or noted per channel, a bounce marking our mail
+// failed; it never makes a customer or a conversation and is never answered.
 // The SMTP listener answers 250 only after this stored the message; any
 // Redis trouble answers 451 and the sending MTA retries (the ingest dedups on
 // the Message-ID, so a retry after a half-done attempt stores nothing twice).
@@ -32,7 +35,91 @@ std::vector<stored_attachment> take_attachments(email::parsed_email& mail) {
   return out;
 }
 
+// Our Message-IDs a bounce names: the returned mail's, then In-Reply-To and
+// References (some mail systems thread their bounces). Only these make a
+// report from a stranger (MAILER-DAEMON) part of a conversation.
+std::vector<email::thread_hint> bounced_mail(const email::parsed_email& mail, std::string_view domain) {
+  std::vector<email::thread_hint> ours;
+  if (!mail.report.present) return ours;
+  auto add = [&](const std::string& id) {
+    auto parsed = id.empty() ? std::nullopt : email::parse_message_id(id, domain);
+    if (!parsed) return;
+    for (const auto& h : ours)
+      if (h.value == id) return;
+    ours.push_back({email::hint_source::references, id, parsed->conversation_id});
+  };
+  for (const auto& id : mail.report.message_ids) add(id);
+  add(mail.in_reply_to);
+  for (auto it = mail.references.rbegin(); it != mail.references.rend(); ++it) add(*it);
+  return ours;
+}
+
 }  // namespace
+
+awaitable<email::store_outcome> email_channel::receive_automatic(email::parsed_email& mail,
+                                                               const email::smtp_envelope& envelope) {
+  auto log = spdlog::get("smtp");
+  const auto& domain = config_.recipients.reply_domain;
+  auto ours = bounced_mail(mail, domain);
+  auto thread = co_await store_.resolve(ours);
+  if (thread && !thread->conversation_id.empty()) {
+    thread->by_secret_token = true;  // our Message-ID vouches for whoever reports on it
+  } else if (thread) {
+    thread = co_await store_.resolve(email::thread_hints(mail, domain, envelope.rcpt_to));
+  }
+  if (!thread) {
+    log->warn("channel={} cannot resolve the thread: {}", channel_.id, thread.error().message());
+    co_return email::store_outcome::temporary_failure("storage unavailable");
+  }
+  if (!thread->conversation_id.empty()) {
+    auto blobs = take_attachments(mail);
+    if (auto kept = co_await store_.put_attachments(blobs); !kept) {
+      log->warn("channel={} cannot store attachments: {}", channel_.id, kept.error().message());
+      co_return email::store_outcome::temporary_failure("storage unavailable");
+    }
+  }
+
+  const routing::thread_ingest::automatic_note note{mail.subject, mail.automatic_reason};
+  auto kept = co_await ingest_.keep_automatic(mail.event, *thread, note);
+  if (!kept) {
+    log->warn("channel={} cannot keep automatic mail: {}", channel_.id, kept.error().message());
+    co_return email::store_outcome::temporary_failure("storage unavailable");
+  }
+  // Marked again on a retry of a half-done attempt: a mark is idempotent.
+  if (mail.report.failed && !co_await mark_bounced(mail, ours))
+    co_return email::store_outcome::temporary_failure("storage unavailable");
+
+  if (kept->status == "duplicate") {
+    global_metrics().dedup_hits.inc(channel_.id);
+  } else if (kept->status == "stored") {
+    global_metrics().email_automatic.inc(channel_.id + ",in_conversation");
+    log->info("channel={} conv={} seq={} stored automatic mail {} ({})", channel_.id, kept->conversation_id,
+              kept->seq, mail.message_id, mail.automatic_reason);
+  } else {
+    global_metrics().email_automatic.inc(channel_.id + ",unthreaded");
+    log->info("channel={} automatic mail {} from {} ({}) is in no conversation; noted in email_automatic:{}",
+              channel_.id, mail.message_id, mail.from.address, mail.automatic_reason, channel_.id);
+  }
+  co_return email::store_outcome::stored();
+}
+
+awaitable<bool> email_channel::mark_bounced(const email::parsed_email& mail,
+                                            const std::vector<email::thread_hint>& ours) {
+  auto reason = mail.report.diagnostic.empty() ? std::string("bounced") : "bounced: " + mail.report.diagnostic;
+  for (const auto& h : ours) {
+    routing::delivery_update update{channel_.id, "", 0, proto::delivery_status::failed, h.value, reason};
+    auto marked = co_await marks_.mark(update);
+    if (!marked) {
+      spdlog::get("smtp")->warn("channel={} cannot mark {} bounced: {}", channel_.id, h.value, marked.error().message());
+      co_return false;
+    }
+    if (*marked != routing::mark_result::changed) continue;
+    global_metrics().email_automatic.inc(channel_.id + ",bounced");
+    spdlog::get("smtp")->info("channel={} conv={} our mail {} bounced: {}", channel_.id, h.conversation_id, h.value,
+                              reason);
+  }
+  co_return true;
+}
 
 awaitable<email::store_outcome> email_channel::receive(email::smtp_envelope envelope, std::string raw) {
   auto log = spdlog::get("smtp");
@@ -45,6 +132,9 @@ awaitable<email::store_outcome> email_channel::receive(email::smtp_envelope enve
     global_metrics().errors.inc("email_echo");
     co_return email::store_outcome::stored();
   }
+
+  // Bounces, auto-replies and list mail are never a customer writing.
+  if (mail.event.automatic) co_return co_await receive_automatic(mail, envelope);
 
   auto hints = email::thread_hints(mail, config_.recipients.reply_domain, envelope.rcpt_to);
   auto thread = co_await store_.resolve(hints);
@@ -67,11 +157,10 @@ awaitable<email::store_outcome> email_channel::receive(email::smtp_envelope enve
   }
   const auto& conv = stored->conversation_id;
 
-  // The thread data of the conversation's latest mail from the customer; an
-  // automatic mail (out of office) only starts one, never replaces a person's.
+  // The thread data of the conversation's latest mail from the customer.
   auto known = co_await store_.thread_of(conv);
   if (!known) co_return email::store_outcome::temporary_failure("storage unavailable");
-  bool update_thread = !*known || (!mail.event.automatic && !stored->duplicate);
+  bool update_thread = !*known || !stored->duplicate;
   if (update_thread) {
     auto token = *known && !(*known)->reply_token.empty() ? (*known)->reply_token : email_store::new_token();
     auto thread_data = email::thread_from(mail, token);
@@ -86,12 +175,10 @@ awaitable<email::store_outcome> email_channel::receive(email::smtp_envelope enve
     co_return email::store_outcome::stored();
   }
   global_metrics().inbound_messages.inc(channel_.id);
-  log->info("channel={} conv={} seq={} stored mail{}{}", channel_.id, conv, stored->seq,
-            mail.event.automatic ? " (automatic: " + mail.automatic_reason + ")" : "",
+  log->info("channel={} conv={} seq={} stored mail{}", channel_.id, conv, stored->seq,
             thread->conversation_id.empty() ? "" : " in thread");
   log->debug("channel={} conv={} text: {}", channel_.id, conv, mail.event.text);
-  // Automatic mail (auto-replies, bounces, lists) is kept but never answered.
-  if (!mail.event.automatic) co_await run_bot(s_, *stored, mail.event);
+  co_await run_bot(s_, *stored, mail.event);
   co_return email::store_outcome::stored();
 }
 

@@ -90,6 +90,7 @@ std::string metrics::render() const {
   outbound_messages.render(out);
   dedup_hits.render(out);
   webhook_items.render(out);
+  email_automatic.render(out);
   campaign_messages.render(out);
   ws_closed.render(out);
   ws_sessions.render(out);

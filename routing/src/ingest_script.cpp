@@ -12,10 +12,7 @@
 
 namespace pasokh::routing {
 
-namespace {
-
-// The message's own fields; the script adds id, seq, direction and the rest.
-std::string message_json(const proto::inbound_event& event) {
+std::string inbound_message_json(const proto::inbound_event& event) {
   nlohmann::json message = {{"text", event.text}};
   if (!event.attachments.empty()) message["attachments"] = event.attachments;
   if (!event.provider_message_id.empty()) message["provider_message_id"] = event.provider_message_id;
@@ -26,6 +23,8 @@ std::string message_json(const proto::inbound_event& event) {
   // Mail may carry invalid UTF-8 that survived every charset fallback.
   return message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
+
+namespace {
 
 // ARGV[18]: the identity's verified keys and its name key, one a line; the
 // script reads them only for an identity it has not seen.
@@ -45,7 +44,7 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_
   auto args = store::make_command(
       event.from.channel, std::string(proto::to_string(event.from.kind)), event.from.external_id,
       event.from.display_name, event.dedup_key, std::to_string(dedup_ttl.count()), std::to_string(now_ms()),
-      message_json(event), route.team, route.bot_enabled ? "1" : "0", event.language,
+      inbound_message_json(event), route.team, route.bot_enabled ? "1" : "0", event.language,
       event.provider_chat_id.empty() ? event.from.external_id : event.provider_chat_id, thread.conversation_id,
       thread.any_sender ? "1" : "0", event.from.alt_external_id, event.provider_message_id, identity_keys(event),
       plan ? "1" : "0");

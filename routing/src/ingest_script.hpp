@@ -17,6 +17,10 @@ struct ingest_thread {
 
 class ingest_batcher;
 
+// The message's own fields as JSON (text, attachments, provider id, ...);
+// the scripts complete it with id, seq, direction, author and the rest.
+std::string inbound_message_json(const proto::inbound_event& event);
+
 // `batcher`: group commit with other messages (nullptr: a call of its own).
 // `plan`: the routing decision for a new queued conversation (or nullptr).
 awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_batcher* batcher,

@@ -66,18 +66,22 @@ const b64 = (s) => Buffer.from(s, 'utf8').toString('base64');
 const encodedWord = (s) => `=?UTF-8?B?${b64(s)}?=`;
 
 // Sends one mail; resolves with swaks' transcript and exit code (non-zero when
-// the server refused it, e.g. 451).
-function swaks({ port = smtpPort, from, to = 'support@shop.example', subject, body, headers = {}, attach }) {
+// the server refused it, e.g. 451). `raw`: the whole message as written.
+function swaks({ port = smtpPort, from, to = 'support@shop.example', subject, body, headers = {}, attach, raw }) {
   const bodyFile = path.join(tmp, `body-${Math.random().toString(36).slice(2)}.txt`);
-  writeFileSync(bodyFile, body);
-  const args = ['--server', `127.0.0.1:${port}`, '--from', from, '--to', to, '--header', `Subject: ${encodedWord(subject)}`];
-  if (attach) {
+  writeFileSync(bodyFile, raw ?? body);
+  const args = ['--server', `127.0.0.1:${port}`, '--from', from, '--to', to];
+  if (raw) {
+    args.push('--data', `@${bodyFile}`);
+  } else if (attach) {
+    args.push('--header', `Subject: ${encodedWord(subject)}`);
     // swaks builds the multipart/mixed message: the text first, then the file.
     const file = path.join(tmp, attach.name);
     writeFileSync(file, attach.content);
     args.push('--attach-type', 'text/plain; charset=utf-8', '--attach-body', `@${bodyFile}`,
       '--attach-type', attach.type, '--attach-name', attach.name, '--attach', `@${file}`);
   } else {
+    args.push('--header', `Subject: ${encodedWord(subject)}`);
     args.push('--body', `@${bodyFile}`, '--header', 'MIME-Version: 1.0',
       '--header', 'Content-Type: text/plain; charset=utf-8', '--header', 'Content-Transfer-Encoding: 8bit');
   }
@@ -121,6 +125,15 @@ after(async () => {
   await redis?.cleanup();
   rmSync(tmp, { recursive: true, force: true });
 });
+
+const redisCli = (...args) => new Promise((resolve, reject) => execFile('redis-cli', ['-p', String(redis.port), ...args],
+  (err, stdout) => (err ? reject(err) : resolve(stdout.trim()))));
+
+async function metric(name, labels) {
+  const text = await (await fetch(`${gw.base}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
 
 const customerEvent = (pred) => (f) => f.type === 'event' && f.event === 'message' && f.message?.author === 'customer' && pred(f);
 
@@ -234,7 +247,7 @@ test('attachments are kept and served to agents only', async () => {
   await ws.close();
 });
 
-test('the bot answers a person (marked automatic) but never an auto-reply', async () => {
+test('the bot answers a person (marked automatic) but never an auto-reply, which changes nothing; one in no thread opens nothing', async () => {
   const ws = await agentSocket(gw, token);
   // A person: the bot answers, and its mail says it is automatic.
   const person = await swaks({ port: botSmtpPort, from: 'hamed@example.net', subject: 'گارانتی',
@@ -246,14 +259,71 @@ test('the bot answers a person (marked automatic) but never an auto-reply', asyn
   assert.equal(botMail.headers['auto-submitted'], 'auto-replied');
   assert.ok(botMsg.message.text.length > 0);
 
-  // An out-of-office answer: stored for the agents, never answered.
-  const ooo = await swaks({ port: botSmtpPort, from: 'neda@example.net', subject: 'خارج از دفتر',
-    body: 'تا دوشنبه در مرخصی هستم.\r\n', headers: { 'Message-Id': '<ooo-1@example.net>', 'Auto-Submitted': 'auto-replied' } });
+  // Hamed's out-of-office answers the bot: kept in his conversation, never answered.
+  const ooo = await swaks({ port: botSmtpPort, from: 'hamed@example.net', subject: 'خارج از دفتر',
+    body: 'تا دوشنبه در مرخصی هستم.\r\n', headers: { 'Message-Id': '<ooo-1@example.net>', 'Auto-Submitted': 'auto-replied',
+      'In-Reply-To': `<${botMail.messageId}>` } });
   assert.equal(ooo.code, 0, ooo.out);
   const stored = await ws.next(customerEvent((f) => f.message.text.includes('مرخصی')), 10000);
-  await sleep(1500);
-  assert.equal(ws.frames.filter((f) => f.conv === stored.conv && f.message?.author === 'bot').length, 0);
+  assert.equal(stored.conv, asked.conv);
+  assert.equal(stored.message.automatic, true);
+  assert.equal(stored.conversation.status, asked.conversation.status);
+
+  // An out-of-office to a new address, in no thread: no customer, no
+  // conversation (it would wait for the bot forever), but noted and counted.
+  const before = await metric('pasokh_email_automatic_total', 'channel="mailbot",outcome="unthreaded"');
+  const stranger = await swaks({ port: botSmtpPort, from: 'neda@example.net', subject: 'خارج از دفتر',
+    body: 'تا شنبه در سفر هستم.\r\n', headers: { 'Message-Id': '<ooo-2@example.net>', 'Auto-Submitted': 'auto-replied' } });
+  assert.equal(stranger.code, 0, stranger.out);
+  assert.equal(await redisCli('GET', 'pasokh:ident:mailbot:neda@example.net'), '');
+  const noted = await redisCli('XREVRANGE', 'pasokh:email_automatic:mailbot', '+', '-', 'COUNT', '1');
+  assert.match(noted, /neda@example\.net/);
+  assert.match(noted, /ooo-2@example\.net/);
+  assert.match(noted, /Auto-Submitted: auto-replied/);
+  assert.equal(await metric('pasokh_email_automatic_total', 'channel="mailbot",outcome="unthreaded"'), before + 1);
+
+  await sleep(1000);
+  assert.equal(ws.frames.filter((f) => f.conv === asked.conv && f.message?.author === 'bot').length, 0);
+  assert.equal(ws.frames.filter(customerEvent((f) => f.message.text.includes('در سفر'))).length, 0);
   assert.equal((await sink.emails()).filter((m) => m.to?.[0]?.address === 'neda@example.net').length, 0);
+  await ws.close();
+});
+
+test('a bounce of a reply marks it failed with the reason and stays in its conversation, which stays resolved', async () => {
+  const ws = await agentSocket(gw, token);
+  const sent = await swaks({ from: 'typo@example.net', subject: 'سفارش ۱۲۳', body: 'سفارشم کی می‌رسد؟\r\n',
+    headers: { 'Message-Id': '<bnc-1@example.net>' } });
+  assert.equal(sent.code, 0, sent.out);
+  const first = await ws.next(customerEvent((f) => f.message.text.includes('سفارشم')), 10000);
+  const conv = first.conv;
+  ws.send({ type: 'reply', conv, client_id: 'bnc-1', text: 'فردا به دستتان می‌رسد.' });
+  const ack = await ws.next((f) => f.type === 'ack' && f.client_id === 'bnc-1');
+  const mark = await ws.next((f) => f.event === 'delivery' && f.conv === conv && f.message_seq === ack.seq, 15000);
+  assert.equal(mark.status, 'sent');
+  ws.send({ type: 'resolve', conv, client_id: 'bnc-2' });
+  await ws.next((f) => f.type === 'ack' && f.client_id === 'bnc-2');
+
+  const dsn = [
+    'Return-Path: <>', 'From: Mail Delivery System <MAILER-DAEMON@mx.example.net>', 'To: support@shop.example',
+    'Subject: Undelivered Mail Returned to Sender', 'Message-ID: <bounce-77@mx.example.net>', 'MIME-Version: 1.0',
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="rep"', '',
+    '--rep', 'Content-Type: text/plain', '', 'Your message could not be delivered.',
+    '--rep', 'Content-Type: message/delivery-status', '', 'Reporting-MTA: dns; mx.example.net', '',
+    'Final-Recipient: rfc822; typo@example.net', 'Action: failed', 'Status: 5.1.1',
+    'Diagnostic-Code: smtp; 550 5.1.1 user unknown',
+    '--rep', 'Content-Type: text/rfc822-headers', '', 'From: Shop support <support@shop.example>',
+    'To: typo@example.net', `Message-ID: <${mark.provider_message_id}>`, '--rep--', '',
+  ].join('\r\n');
+  const bounce = await swaks({ from: '<>', raw: dsn });
+  assert.equal(bounce.code, 0, bounce.out);
+  const failed = await ws.next((f) => f.event === 'delivery' && f.conv === conv && f.message_seq === ack.seq &&
+    f.status === 'failed', 10000);
+  assert.equal(failed.reason, 'bounced: 550 5.1.1 user unknown');
+  const entry = await ws.next((f) => f.event === 'message' && f.conv === conv && f.message?.automatic, 10000);
+  assert.equal(entry.message.author, 'system');
+  assert.match(entry.message.text, /could not be delivered/);
+  assert.equal(entry.conversation.status, 'resolved');
+  assert.equal(await redisCli('GET', 'pasokh:ident:mail:mailer-daemon@mx.example.net'), '');
   await ws.close();
 });
 

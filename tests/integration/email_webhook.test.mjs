@@ -122,9 +122,14 @@ test('a signed Mailgun post becomes a message with its attachment; later mail th
 
 test('raw MIME in body-mime is parsed as is (automatic mail stays automatic)', async () => {
   const ws = await agentSocket(gw, token);
+  // Neda writes, then her out-of-office answers in that thread.
+  const asked = await post(urlencoded(signed({ sender: 'neda@example.net', recipient: 'support@shop.example',
+    from: 'neda@example.net', subject: 'Invoice', 'body-plain': 'Where is my invoice?', 'Message-Id': '<ask-wh@example.net>' })));
+  assert.equal(asked.status, 200, await asked.clone().text());
+  const question = await ws.next(customerEvent((f) => f.message.text.includes('my invoice')), 10000);
   const mime = [
     'From: Neda <neda@example.net>', 'To: support@shop.example', 'Subject: Out of office',
-    'Message-ID: <ooo-wh@example.net>', 'Auto-Submitted: auto-replied', 'MIME-Version: 1.0',
+    'Message-ID: <ooo-wh@example.net>', 'In-Reply-To: <ask-wh@example.net>', 'Auto-Submitted: auto-replied', 'MIME-Version: 1.0',
     'Content-Type: text/plain; charset=windows-1256', 'Content-Transfer-Encoding: 8bit', '', '',
   ].join('\r\n');
   // "سلام" in windows-1256.
@@ -136,6 +141,7 @@ test('raw MIME in body-mime is parsed as is (automatic mail stays automatic)', a
   const ev = await ws.next(customerEvent((f) => f.message.text.includes('back on Monday')), 10000);
   assert.ok(ev.message.text.startsWith('سلام'), ev.message.text);
   assert.equal(ev.message.automatic, true);
+  assert.equal(ev.conv, question.conv);
   await ws.close();
 });
 

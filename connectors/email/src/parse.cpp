@@ -229,7 +229,8 @@ class walker {
   }
 
   std::vector<body_piece> pieces;
-  bool text_only = false;  // inside a forwarded message: text, no attachments
+  bool text_only = false;    // inside a forwarded message: text, no attachments
+  bool status_part = false;  // a message/delivery-status part was read
 
  private:
   void multipart(GMimeMultipart* mp, int depth) {
@@ -313,7 +314,23 @@ class walker {
     if (type == "application/pgp-signature" || type == "application/pkcs7-signature" ||
         type == "application/x-pkcs7-signature")
       return;  // signatures say nothing to an agent
+    report_part(part, type);
     if (!text_only) attachment(part, is_attachment ? "attachment" : "inline");
+  }
+
+  // The parts of a delivery report that say what failed and which mail it was.
+  void report_part(GMimePart* part, std::string_view type) {
+    if (type == "message/delivery-status" || type == "message/global-delivery-status") {
+      status_part = true;
+      read_delivery_status(decoded_content(part), out_.report);
+    } else if (type == "text/rfc822-headers" || type == "message/global-headers") {
+      returned_id(message_id_in_headers(decoded_content(part)));
+    }
+  }
+
+  void returned_id(std::string id) {
+    auto& ids = out_.report.message_ids;
+    if (!id.empty() && ids.size() < 10 && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
   }
 
   decoded_text text_of(GMimePart* part) {
@@ -379,6 +396,7 @@ class walker {
   void forwarded(GMimeMessagePart* mp, int depth) {
     GMimeMessage* inner = g_mime_message_part_get_message(mp);
     if (!inner) return;
+    returned_id(detail::sanitize_utf8(str(g_mime_message_get_message_id(inner))));  // a bounce returning the mail
     GMimeHeaderList* inner_headers = g_mime_object_get_header_list(GMIME_OBJECT(inner));
     auto raw_header = [&](const char* name) -> const char* {
       GMimeHeader* h = inner_headers ? g_mime_header_list_get_header(inner_headers, name) : nullptr;
@@ -404,6 +422,7 @@ class walker {
     sub.parts_ = parts_;
     sub.walk(g_mime_message_get_mime_part(inner), depth + 1);
     parts_ = sub.parts_;
+    status_part |= sub.status_part;
     std::string full, shown;
     for (auto& p : sub.pieces) {
       full += p.full + "\n";
@@ -481,6 +500,20 @@ std::vector<std::string> parse_ids(GMimeParserOptions* options, const char* raw)
     if (!id.empty() && id.find_first_of(" \t\r\n") == std::string::npos) ids.push_back(detail::sanitize_utf8(id));
   }
   return ids;
+}
+
+// A bounce: a delivery-status report, or mail from the mail system itself
+// (older MTAs send plain text). Read receipts (disposition-notification) are
+// reports too, but no bounce. Without a status part a bounce says it failed.
+void finish_report(parsed_email& out, std::string_view content_type, std::string_view report_type, bool status_part) {
+  bool dsn = content_type == "multipart/report" && (report_type.empty() || report_type == "delivery-status" ||
+                                                   report_type == "global-delivery-status");
+  out.report.present = dsn || status_part || mail_system_sender(out.from.address);
+  if (!out.report.present) {
+    out.report = {};
+    return;
+  }
+  if (!status_part) out.report.failed = true;
 }
 
 void finish_event(parsed_email& out, const email_config& config) {
@@ -609,6 +642,7 @@ parsed_email parse_email(std::string_view raw, const email_config& config) {
 
     std::string content_type = body ? mime_type_of(body) : "text/plain";
     out.automatic_reason = automatic_reason(out.headers, out.from.address, content_type);
+    finish_report(out, content_type, body ? to_lower(param_of(body, "report-type")) : std::string(), w.status_part);
     out.event.language = language_hint(header_value(out.headers, "Content-Language"), out.event.text);
     for (auto& issue : issues.items) out.notes.push_back(std::move(issue));
     if (issues.critical) out.warning = "damaged MIME structure; parts of the message may be missing";

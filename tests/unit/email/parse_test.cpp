@@ -222,6 +222,62 @@ TEST(parse_email, bounce_reason_and_parts) {
   EXPECT_EQ(mail.attachments[0].meta.mime_type, "message/delivery-status");
 }
 
+TEST(parse_email, bounce_names_our_returned_mail_and_why) {
+  auto mail = parse_file("bounce.eml");
+  EXPECT_TRUE(mail.report.present);
+  EXPECT_TRUE(mail.report.failed);
+  EXPECT_EQ(mail.report.diagnostic, "5.1.1");  // no Diagnostic-Code: the Status
+  EXPECT_EQ(mail.report.message_ids, (std::vector<std::string>{"pasokh.Y3ZfNQ.Y3ZfNToy@support.example"}));
+}
+
+// A DSN with two recipients, one delayed and one failed, returning the whole
+// message (message/rfc822) instead of its headers.
+constexpr std::string_view two_recipient_dsn =
+    "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\r\n"
+    "To: support@support.example\r\nSubject: Delivery Status Notification (Failure)\r\n"
+    "Message-ID: <dsn-2@mx.example>\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+    "--b\r\nContent-Type: text/plain\r\n\r\nYour message wasn't delivered.\r\n"
+    "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\n"
+    "Final-Recipient: rfc822; slow@example.net\r\nAction: delayed\r\nStatus: 4.4.1\r\n"
+    "Diagnostic-Code: smtp; 421 try later\r\n\r\n"
+    "Final-Recipient: rfc822; nobody@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+    "Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n"
+    "--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: support@support.example\r\n"
+    "Message-ID: <pasokh.Y3ZfOQ.Y3ZfOTo0@support.example>\r\nSubject: Re: repair\r\n\r\nYour repair is done.\r\n"
+    "--b--\r\n";
+
+TEST(parse_email, dsn_reason_is_the_failed_recipients_diagnostic) {
+  auto mail = email::parse_email(two_recipient_dsn, config());
+  EXPECT_TRUE(mail.event.automatic);
+  EXPECT_TRUE(mail.report.failed);
+  EXPECT_EQ(mail.report.diagnostic, "550 5.1.1 user unknown");
+  EXPECT_EQ(mail.report.message_ids, (std::vector<std::string>{"pasokh.Y3ZfOQ.Y3ZfOTo0@support.example"}));
+}
+
+TEST(parse_email, only_bounces_are_delivery_reports) {
+  // Delayed only: a report, but nothing failed yet.
+  std::string delayed(two_recipient_dsn);
+  delayed.replace(delayed.find("Action: failed"), 14, "Action: relayed");
+  auto warning = email::parse_email(delayed, config());
+  EXPECT_TRUE(warning.report.present);
+  EXPECT_FALSE(warning.report.failed);
+  // An out-of-office answering our mail is automatic, but no bounce.
+  auto ooo = parse_file("auto_reply.eml");
+  EXPECT_TRUE(ooo.event.automatic);
+  EXPECT_FALSE(ooo.report.present);
+  // Neither is a read receipt.
+  std::string receipt(two_recipient_dsn);
+  receipt.replace(receipt.find("delivery-status;"), 16, "disposition-notification;");
+  receipt.replace(receipt.find("mailer-daemon@"), 14, "maryam@");
+  receipt.replace(receipt.find("message/delivery-status"), 23, "message/disposition-notification");
+  EXPECT_FALSE(email::parse_email(receipt, config()).report.present);
+  // A customer forwarding one of our mails is no report about it.
+  auto forward = parse_file("forwarded.eml");
+  EXPECT_FALSE(forward.report.present);
+  EXPECT_TRUE(forward.report.message_ids.empty());
+}
+
 TEST(parse_email, missing_message_id_gets_a_stable_synthetic_key) {
   auto a = parse_file("flowed.eml");
   auto b = parse_file("flowed.eml");

@@ -12,10 +12,13 @@
 #include <vector>
 
 #include "pasokh/connectors/email/config.hpp"
+#include "pasokh/connectors/email/parse.hpp"
 #include "pasokh/connectors/email/smtp_server.hpp"
+#include "pasokh/connectors/email/threading.hpp"
 #include "pasokh/gateway/email_store.hpp"
 #include "pasokh/gateway/router.hpp"
 #include "pasokh/gateway/services.hpp"
+#include "pasokh/routing/delivery.hpp"
 #include "pasokh/routing/outbox.hpp"
 #include "pasokh/routing/thread_ingest.hpp"
 
@@ -49,8 +52,17 @@ class email_channel {
   boost::asio::any_io_executor executor_;
   const channel_config& channel_;
   const connectors::email::email_config& config_;
+  // Automatic mail: kept in the conversation it belongs to, else noted; a
+  // bounce marks our mail it names failed. Never answered.
+  boost::asio::awaitable<connectors::email::store_outcome> receive_automatic(
+      connectors::email::parsed_email& mail, const connectors::email::smtp_envelope& envelope);
+  // False when Redis could not be asked.
+  boost::asio::awaitable<bool> mark_bounced(const connectors::email::parsed_email& mail,
+                                            const std::vector<connectors::email::thread_hint>& ours);
+
   email_store store_;
   routing::thread_ingest ingest_;
+  routing::delivery_marks marks_;
   std::unique_ptr<connectors::email::smtp_server> smtp_;
 };
 

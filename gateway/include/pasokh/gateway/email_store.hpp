@@ -5,6 +5,8 @@
 //   email_token:<channel>:<token>       conversation of a reply+<token>@ address
 //   email_msgid:<channel>:<message-id>  conversation of a Message-ID (the customer's and ours)
 //   attachment:<id>                     hash name, mime_type, size, channel, content (expires)
+//   email_automatic:<channel>           stream of automatic mail in no conversation (from, subject,
+//                                       reason, message_id, at; the newest ~1000; automatic_mail.lua)
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>

@@ -66,6 +66,12 @@ struct metrics {
   // ("ignored_group"), unknown message ids, duplicates, echoes of our own sends.
   counter_family webhook_items{"pasokh_webhook_items_total", "Messenger webhook items not stored as new events, by channel and reason",
                                "channel,what"};
+  // Automatic mail (bounces, auto-replies, list mail): kept in the conversation
+  // it threads to ("in_conversation"), noted in the channel's stream
+  // ("unthreaded"), and outbound mail a bounce marked failed ("bounced").
+  counter_family email_automatic{"pasokh_email_automatic_total",
+                                 "Automatic mail by channel and where it went (in_conversation, unthreaded, bounced)",
+                                 "channel,outcome"};
   counter_family routing_events{"pasokh_routing_events_total", "Routing events (assigned, reassigned_no_reply, sla_breach, ...)", "kind"};
   // Counted where each outcome happens: the campaign loop (queued, skipped_*),
   // delivery marks (sent, delivered, read, failed).

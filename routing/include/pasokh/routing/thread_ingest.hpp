@@ -24,6 +24,19 @@ class thread_ingest {
   awaitable<result<ingest_outcome>> ingest(const proto::inbound_event& event, const channel_route& route,
                                            const thread& continues);
 
+  // Automatic mail (bounce, auto-reply, list mail; routing/src/lua/automatic_mail.lua):
+  // appended to `continues` when its sender is that conversation's customer
+  // or `continues.by_secret_token` vouches for it, without touching the
+  // conversation's status; otherwise noted in the channel's capped stream
+  // email_automatic:<channel>. Never a customer file or a conversation.
+  // Status "stored" (conversation_id, seq), "noted" or "duplicate".
+  struct automatic_note {
+    std::string subject;
+    std::string reason;  // why it is automatic
+  };
+  awaitable<result<side_event_outcome>> keep_automatic(const proto::inbound_event& event, const thread& continues,
+                                                       const automatic_note& note);
+
  private:
   store::redis_client& redis_;
   std::string prefix_;

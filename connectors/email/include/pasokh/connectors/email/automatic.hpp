@@ -18,4 +18,24 @@ using header_list = std::vector<std::pair<std::string, std::string>>;
 std::string automatic_reason(const header_list& headers, std::string_view from_address,
                              std::string_view content_type);
 
+// MAILER-DAEMON@ or postmaster@: the mail system itself (bounces).
+bool mail_system_sender(std::string_view address);
+
+// A delivery report (bounce) as far as it concerns the mail it reports on.
+struct delivery_report {
+  bool present = false;  // multipart/report of delivery-status, or sent by MAILER-DAEMON / postmaster
+  bool failed = false;   // a recipient's Action is "failed", or a bounce without a status part
+  std::string diagnostic;                // "550 5.1.1 user unknown" (Diagnostic-Code, else Status); may be empty
+  std::vector<std::string> message_ids;  // of the returned mail (text/rfc822-headers, message/rfc822), without <>
+};
+
+// Reads a message/delivery-status body (RFC 3464) into `report`: failed when a
+// recipient's Action is "failed", and the first failed recipient's
+// Diagnostic-Code (its type "smtp;" dropped) or else its Status.
+void read_delivery_status(std::string_view body, delivery_report& report);
+
+// The Message-ID (without <>) named in a block of header lines (a DSN's
+// text/rfc822-headers part); empty when there is none.
+std::string message_id_in_headers(std::string_view headers);
+
 }  // namespace pasokh::connectors::email

@@ -47,6 +47,7 @@ struct parsed_email {
   std::vector<mail_attachment> attachments;
 
   std::string automatic_reason;     // empty for a person's mail
+  delivery_report report;           // a bounce: which of our mails failed, and why
   std::vector<std::string> notes;   // charset decisions, dropped content, parser warnings
   std::string warning;              // non-empty when the mail could not be parsed properly
   std::string raw;                  // the input, kept only when parsing failed

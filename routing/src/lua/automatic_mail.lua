@@ -1,0 +1,46 @@
+-- Automatic mail (a bounce, an out-of-office, list mail): never a customer
+-- writing, so it never makes a customer file or a conversation, never wakes
+-- the bot and never changes a conversation's status (a resolved one stays
+-- resolved). Kept in the conversation it threads to, when its sender is that
+-- conversation's customer or the caller vouches for it (a reply token, or a
+-- bounce naming one of our Message-IDs): as the customer's message marked
+-- automatic, or a system entry when someone else sent it. Otherwise noted in
+-- the channel's capped stream email_automatic:<channel> (from, subject,
+-- reason, message_id, at) so that it is not lost.
+-- ARGV: prefix, channel, conv ('' when none), any_sender ('1'), sender,
+-- dedup_key, dedup_ttl_s, now_ms, message_json (as for ingest), subject,
+-- reason, message_id, stream_maxlen. Answers { 'stored', conv, seq } |
+-- { 'noted' } | { 'duplicate' }.
+local channel, conv, any_sender, sender = ARGV[2], ARGV[3], ARGV[4] == '1', ARGV[5]
+local dedup_key, dedup_ttl, now, message_json = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local subject, reason, message_id, maxlen = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
+
+local dkey
+if dedup_key ~= '' then
+  dkey = p .. 'dedup:' .. channel .. ':' .. dedup_key
+  if redis.call('GET', dkey) then return { 'duplicate' } end
+end
+
+local author
+if conv ~= '' then
+  local t = redis.call('HMGET', conv_key(conv), 'channel', 'customer_id')
+  local from_customer = t[2] and redis.call('GET', p .. 'ident:' .. channel .. ':' .. sender) == t[2]
+  if t[1] == channel and (from_customer or any_sender) then author = from_customer and 'customer' or 'system' end
+end
+
+if not author then
+  redis.call('XADD', p .. 'email_automatic:' .. channel, 'MAXLEN', '~', maxlen, '*', 'from', sender,
+    'subject', subject, 'reason', reason, 'message_id', message_id, 'at', now)
+  if dkey then redis.call('SET', dkey, '', 'EX', dedup_ttl) end
+  return { 'noted' }
+end
+
+local vkey = conv_key(conv)
+local seq = tostring(redis.call('HINCRBY', vkey, 'seq', 1))
+redis.call('HSET', vkey, 'updated_at', now)
+local message = string.sub(message_json, 1, -2) .. ',"id":' .. json_string(conv .. ':' .. seq) ..
+  ',"conversation_id":' .. json_string(conv) .. ',"seq":' .. seq .. ',"direction":"in","author":"' .. author ..
+  '","channel":' .. json_string(channel) .. ',"created_at":' .. now .. ',"status":"delivered"}'
+emit_json(conv, seq, 'message', '"message":' .. message)
+if dkey then redis.call('SET', dkey, conv, 'EX', dedup_ttl) end
+return { 'stored', conv, seq }
