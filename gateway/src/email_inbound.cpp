@@ -142,6 +142,7 @@ awaitable<email::store_outcome> email_channel::receive(email::smtp_envelope enve
     log->warn("channel={} cannot resolve the thread: {}", channel_.id, thread.error().message());
     co_return email::store_outcome::temporary_failure("storage unavailable");
   }
+  thread->subject = email::normalized_subject(mail.subject);
 
   auto blobs = take_attachments(mail);
   if (auto kept = co_await store_.put_attachments(blobs); !kept) {

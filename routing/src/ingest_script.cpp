@@ -47,7 +47,7 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_
       inbound_message_json(event), route.team, route.bot_enabled ? "1" : "0", event.language,
       event.provider_chat_id.empty() ? event.from.external_id : event.provider_chat_id, thread.conversation_id,
       thread.any_sender ? "1" : "0", event.from.alt_external_id, event.provider_message_id, identity_keys(event),
-      plan ? "1" : "0");
+      thread.open_subject, plan ? "1" : "0");
   if (plan) {
     args.push_back(plan->language);
     args.insert(args.end(), plan->decision.begin(), plan->decision.end());

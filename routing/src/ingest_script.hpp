@@ -13,6 +13,9 @@ namespace pasokh::routing {
 struct ingest_thread {
   std::string conversation_id;
   bool any_sender = false;  // found through a secret reply token
+  // Email: "subject:<normalized subject>"; the customer's open conversation
+  // is joined only when opened under the same. Empty (other channels): always.
+  std::string open_subject;
 };
 
 class ingest_batcher;

@@ -226,6 +226,44 @@ test('CSAT by email: the survey goes out in the thread after resolve; a reply of
   await ws.close();
 });
 
+test('a new mail in no thread opens its own conversation unless it repeats the open one\'s subject; replies and CSAT keep to their own', async () => {
+  const ws = await agentSocket(gw, token);
+  const mailFrom = (body, subject, headers) => swaks({ from: 'kaveh@example.net', subject, body: `${body}\r\n`, headers });
+  assert.equal((await mailFrom('washer leaks water', 'Washing machine leaks', { 'Message-Id': '<two-1@example.net>' })).code, 0);
+  const a = await ws.next(customerEvent((f) => f.message.text.includes('washer leaks')), 10000);
+  // The same case again, without pressing reply.
+  assert.equal((await mailFrom('it leaks from the door', 'RE:  washing   machine LEAKS', { 'Message-Id': '<two-2@example.net>' })).code, 0);
+  const again = await ws.next(customerEvent((f) => f.message.text.includes('from the door')), 10000);
+  assert.equal(again.conv, a.conv);
+  // Another matter: a conversation of its own, routed as usual, and the open one from now on.
+  assert.equal((await mailFrom('I need the invoice', 'Invoice for order 88', { 'Message-Id': '<two-3@example.net>' })).code, 0);
+  const b = await ws.next(customerEvent((f) => f.message.text.includes('the invoice')), 10000);
+  assert.notEqual(b.conv, a.conv);
+  assert.equal(b.conversation.status, 'queued');
+  assert.equal(await redisCli('GET', `pasokh:cust:${b.conversation.customer_id}:open:mail`), b.conv);
+
+  // A reply in the older one goes out in its thread, and the answer comes back there.
+  ws.send({ type: 'reply', conv: a.conv, client_id: 'two-r1', text: 'Please send a photo of the door seal.' });
+  await ws.next((f) => f.type === 'ack' && f.client_id === 'two-r1');
+  const toA = await sink.waitFor((m) => m.to?.[0]?.address === 'kaveh@example.net' && m.text?.includes('door seal'), 'the reply in A');
+  assert.deepEqual(toA.inReplyTo, ['two-2@example.net']);
+  assert.equal((await mailFrom('photo attached', `Re: ${toA.subject}`,
+    { 'Message-Id': '<two-4@example.net>', 'In-Reply-To': `<${toA.messageId}>` })).code, 0);
+  assert.equal((await ws.next(customerEvent((f) => f.message.text.includes('photo attached')), 10000)).conv, a.conv);
+
+  // Resolved, the older one asks for a rating; the answer rates it, not the open one.
+  ws.send({ type: 'resolve', conv: a.conv, client_id: 'two-r2' });
+  await ws.next((f) => f.type === 'ack' && f.client_id === 'two-r2');
+  const survey = await sink.waitFor((m) => m.to?.[0]?.address === 'kaveh@example.net' && m.inReplyTo?.[0] === 'two-4@example.net',
+    'the survey');
+  assert.equal((await mailFrom('4', `Re: ${survey.subject}`,
+    { 'Message-Id': '<two-5@example.net>', 'In-Reply-To': `<${survey.messageId}>` })).code, 0);
+  const rated = await ws.next((f) => f.type === 'event' && f.event === 'csat' && f.conv === a.conv, 10000);
+  assert.equal(rated.rating, 4);
+  assert.equal(ws.frames.filter(customerEvent((f) => f.conv === b.conv && f.message.text === '4')).length, 0);
+  await ws.close();
+});
+
 test('attachments are kept and served to agents only', async () => {
   const ws = await agentSocket(gw, token);
   const sent = await swaks({ from: 'reza@example.net', subject: 'فاکتور', body: 'فاکتور خرید پیوست است.\r\n',

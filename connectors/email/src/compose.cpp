@@ -237,29 +237,7 @@ void from_json(const nlohmann::json& j, reply_thread& t) {
 }
 
 std::string reply_subject(std::string_view subject, std::string_view default_subject) {
-  std::string s(trim(subject));
-  // Reply prefixes of the mail clients our customers use, in any stack.
-  static const std::string_view prefixes[] = {"re", "aw", "sv", "antw", "vs", "رد", "پاسخ", "ج"};
-  for (bool again = true; again;) {
-    again = false;
-    for (auto p : prefixes) {
-      std::string_view v = s;
-      if (!detail::istarts_with(v, p)) continue;
-      v.remove_prefix(p.size());
-      if (!v.empty() && (v.front() == '[' || v.front() == '(')) {  // RE[2]: / Re(3):
-        auto close = v.find_first_of("])");
-        if (close == std::string_view::npos || close > 5) continue;
-        v.remove_prefix(close + 1);
-      }
-      while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-      if (v.starts_with(":")) v.remove_prefix(1);
-      else if (v.starts_with("\xEF\xBC\x9A")) v.remove_prefix(3);  // full-width colon
-      else continue;
-      s = std::string(trim(v));
-      again = true;
-      break;
-    }
-  }
+  auto s = detail::strip_subject_prefixes(subject, detail::reply_prefixes);
   if (s.empty()) return std::string(default_subject);
   return "Re: " + s;
 }

@@ -20,6 +20,26 @@ std::optional<std::string> reply_token(std::string_view address, std::string_vie
   return std::string(token);
 }
 
+std::string normalized_subject(std::string_view subject) {
+  static const auto prefixes = [] {
+    auto all = detail::reply_prefixes;
+    all.insert(all.end(), detail::forward_prefixes.begin(), detail::forward_prefixes.end());
+    return all;
+  }();
+  std::string out;
+  bool space = false;
+  for (char c : detail::strip_subject_prefixes(subject, prefixes)) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  return out;
+}
+
 std::string make_message_id(std::string_view conversation_id, std::string_view message_id, std::string_view domain) {
   return "pasokh." + detail::base64url_encode(conversation_id) + "." + detail::base64url_encode(message_id) + "@" +
          std::string(domain);

@@ -52,6 +52,34 @@ std::vector<std::string_view> split_lines(std::string_view text) {
   return lines;
 }
 
+const std::vector<std::string_view> reply_prefixes = {"re", "aw", "sv", "antw", "vs", "رد", "پاسخ", "ج"};
+const std::vector<std::string_view> forward_prefixes = {"fwd", "fw", "tr", "wg"};
+
+std::string strip_subject_prefixes(std::string_view subject, const std::vector<std::string_view>& prefixes) {
+  std::string s(trim(subject));
+  for (bool again = true; again;) {
+    again = false;
+    for (auto p : prefixes) {
+      std::string_view v = s;
+      if (!istarts_with(v, p)) continue;
+      v.remove_prefix(p.size());
+      if (!v.empty() && (v.front() == '[' || v.front() == '(')) {  // RE[2]: / Re(3):
+        auto close = v.find_first_of("])");
+        if (close == std::string_view::npos || close > 5) continue;
+        v.remove_prefix(close + 1);
+      }
+      while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+      if (v.starts_with(":")) v.remove_prefix(1);
+      else if (v.starts_with("\xEF\xBC\x9A")) v.remove_prefix(3);  // full-width colon
+      else continue;
+      s = std::string(trim(v));
+      again = true;
+      break;
+    }
+  }
+  return s;
+}
+
 namespace {
 constexpr char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

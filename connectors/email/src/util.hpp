@@ -15,6 +15,14 @@ std::string_view trim(std::string_view s);
 // Lines without their "\n" or "\r\n".
 std::vector<std::string_view> split_lines(std::string_view text);
 
+// Prefixes mail clients put before a subject when replying (Re:, AW:, «پاسخ:»)
+// and, in forward_prefixes, when forwarding (Fwd:, WG:).
+extern const std::vector<std::string_view> reply_prefixes;
+extern const std::vector<std::string_view> forward_prefixes;
+// `subject` trimmed, without any stack of the given prefixes ("Re: RE[2]: x",
+// "Re(3): x", a full-width colon).
+std::string strip_subject_prefixes(std::string_view subject, const std::vector<std::string_view>& prefixes);
+
 std::string base64_encode(std::string_view bytes, std::size_t line_length = 0);
 std::string base64url_encode(std::string_view bytes);
 bool base64url_decode(std::string_view text, std::string& out);

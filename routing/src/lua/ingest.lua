@@ -8,9 +8,9 @@
 -- channel, kind, external_id, display_name, dedup_key,
 -- dedup_ttl_s, now_ms, message_json (an object with at least one member),
 -- team, bot_enabled, language, recipient, thread_conv, thread_any_sender,
--- alt_external_id, provider_message_id, identity keys, planned ('1': the
--- caller's routing decision follows), the language it assumed, then the
--- decision (decision_args in routing_lib).
+-- alt_external_id, provider_message_id, identity keys, subject_key,
+-- planned ('1': the caller's routing decision follows), the language it
+-- assumed, then the decision (decision_args in routing_lib).
 -- thread_conv: a conversation the message answers (email threading),
 -- continued while it is open on this channel and the sender is its customer,
 -- or anyone when thread_any_sender is '1' (the caller verified a secret reply
@@ -18,6 +18,11 @@
 -- beside the wa_id); either id finds the customer. keys (A[18]): the
 -- identity's verified keys ('email:…', 'phone:…') and a weak 'name:…', one a
 -- line (routing/src/customer_keys.cpp); read only when the identity is new.
+-- subject_key (A[19]): '' on every channel but email: a message joins the
+-- customer's open conversation whatever it says. Email passes
+-- 'subject:<normalized subject>': a mail without thread joins the open
+-- conversation only when that one was opened under the same key (the
+-- customer writing again about the same case without pressing reply).
 
 -- Ids of new customers and conversations: the first of a call is an INCR, the
 -- rest are counted here and written back once at the end (the call is
@@ -46,6 +51,7 @@ local function ingest_one(A)
   local dedup_key, dedup_ttl, now, message_json = A[6], A[7], A[8], A[9]
   local team, bot_enabled, language, recipient = A[10], A[11] == '1', A[12], A[13]
   local thread_conv, thread_any_sender, alt, provider_id = A[14], A[15] == '1', A[16], A[17]
+  local subject_key = A[19]
 
   local dkey
   if dedup_key ~= '' then
@@ -150,10 +156,16 @@ local function ingest_one(A)
     end
   end
   -- A new file has no open conversation.
-  if not conv and not cust_new then conv = redis.call('GET', open_key) end
-  -- Routed here: a new queued conversation the caller decided for (A[19]
+  if not conv and not cust_new then
+    conv = redis.call('GET', open_key)
+    if conv and subject_key ~= '' and conv ~= thread_conv and
+        redis.call('HGET', conv_key(conv), 'subject_key') ~= subject_key then
+      conv = false
+    end
+  end
+  -- Routed here: a new queued conversation the caller decided for (A[20]
   -- '1'), of a customer who is not VIP and speaks the language it assumed
-  -- (A[20]); for anyone else the caller decides again (route.lua).
+  -- (A[21]); for anyone else the caller decides again (route.lua).
   -- Not when the customer owes a CSAT rating or comment (a new file owes
   -- none): this message may be it, and the caller looks closer (aftersales)
   -- before anything routes it.
@@ -168,11 +180,12 @@ local function ingest_one(A)
     -- A VIP customer goes to a person, not the bot.
     local status = (bot_enabled and cust_vip ~= '1') and 'bot' or 'queued'
     csat_open = not cust_new and owes_csat(cust, channel)
-    route_here = status == 'queued' and not csat_open and A[19] == '1' and cust_vip ~= '1' and
-      cust_language == A[20]
+    route_here = status == 'queued' and not csat_open and A[20] == '1' and cust_vip ~= '1' and
+      cust_language == A[21]
     redis.call('HSET', vkey, 'id', conv, 'channel', channel, 'kind', kind, 'customer_id', cust,
       'status', status, 'priority', 'normal', 'assignee', '', 'team', team, 'seq', seq,
       'created_at', now, 'updated_at', now, 'last_customer_message_at', now, 'recipient', recipient)
+    if subject_key ~= '' then redis.call('HSET', vkey, 'subject_key', subject_key) end
     redis.call('SET', open_key, conv)
     redis.call('RPUSH', ckey .. ':conversations', conv)
     if status == 'queued' and not route_here then redis.call('ZADD', p .. 'queue:' .. team, now, conv) end
@@ -215,7 +228,7 @@ local function ingest_one(A)
   -- nothing more from routing when its customer writes again.
   local status, routed = v.status, v.routed or '0'
   if route_here then
-    status = apply_route(conv, tonumber(now), decision_args(21, A), v)
+    status = apply_route(conv, tonumber(now), decision_args(22, A), v)
     routed = '1'
   end
   -- A resolved conversation may get the rating or comment too.

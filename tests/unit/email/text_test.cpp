@@ -241,6 +241,17 @@ TEST(threading, message_id_round_trip) {
   EXPECT_FALSE(email::parse_message_id("pasokh.!!.x@support.example", "support.example"));
 }
 
+TEST(threading, normalized_subject_survives_replies_and_forwards) {
+  EXPECT_EQ(email::normalized_subject("Washing machine leaks"), "washing machine leaks");
+  EXPECT_EQ(email::normalized_subject("RE:  Washing\tmachine   LEAKS "), "washing machine leaks");
+  EXPECT_EQ(email::normalized_subject("Fwd: Re[2]: AW: washing machine leaks"), "washing machine leaks");
+  EXPECT_EQ(email::normalized_subject("پاسخ: رد: گارانتی یخچال"), "گارانتی یخچال");
+  EXPECT_EQ(email::normalized_subject("گارانتی  یخچال"), "گارانتی یخچال");
+  EXPECT_EQ(email::normalized_subject("Reply needed"), "reply needed");
+  EXPECT_EQ(email::normalized_subject(""), "");
+  EXPECT_NE(email::normalized_subject("Invoice for order 88"), email::normalized_subject("Re: Washing machine leaks"));
+}
+
 TEST(threading, reply_tokens) {
   EXPECT_EQ(email::reply_token("reply+abc-1.2_3=@support.example", "support.example"), "abc-1.2_3=");
   EXPECT_EQ(email::reply_token("Reply+ABC@Support.Example", "support.example"), "ABC");

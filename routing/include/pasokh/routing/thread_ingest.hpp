@@ -3,8 +3,9 @@
 // threading: reply token, In-Reply-To, References). The message is appended to
 // that conversation while it is open on the same channel and the sender is its
 // customer, or anyone who holds its secret reply token (a colleague in Cc);
-// otherwise it is ingested as usual (the sender's open conversation, or a new
-// one). Same script and outcome as conversation_service::ingest.
+// otherwise it joins the sender's open conversation when that one has the
+// same subject, or opens a new one. Same script and outcome as
+// conversation_service::ingest.
 #include <chrono>
 #include <string>
 
@@ -19,6 +20,10 @@ class thread_ingest {
   struct thread {
     std::string conversation_id;  // empty: no thread known
     bool by_secret_token = false; // found through the reply token: any sender may continue it
+    // The mail's normalized subject (email::normalized_subject). Without a
+    // thread the mail continues the customer's open conversation only when
+    // that one was opened under the same subject; otherwise it opens one.
+    std::string subject;
   };
 
   awaitable<result<ingest_outcome>> ingest(const proto::inbound_event& event, const channel_route& route,

@@ -41,6 +41,12 @@ struct our_message_id {
 // nullopt for ids that are not ours (other domain or shape).
 std::optional<our_message_id> parse_message_id(std::string_view id, std::string_view domain);
 
+// A subject as mail clients keep it across replies and forwards: reply and
+// forward prefixes in any stack (Re:, RE[2]:, Fwd:, AW:, «پاسخ:», «رد:», ...)
+// removed, white space collapsed, ASCII letters lower-cased. Two mails of one
+// case compare equal although the customer did not press reply.
+std::string normalized_subject(std::string_view subject);
+
 // The token of "reply+<token>@domain" (case-insensitive domain), else nullopt.
 // Tokens are 1..64 characters of [A-Za-z0-9._=-].
 std::optional<std::string> reply_token(std::string_view address, std::string_view domain);
