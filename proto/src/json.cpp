@@ -104,6 +104,7 @@ void to_json(json& j, const message& v) {
        {"channel", v.channel}, {"created_at", v.created_at}, {"status", to_string(v.status)}};
   put_nonempty(j, "author_id", v.author_id);
   put_nonempty(j, "author_name", v.author_name);
+  put_nonempty(j, "original_text", v.original_text);
   if (!v.attachments.empty()) j["attachments"] = v.attachments;
   put_nonempty(j, "provider_message_id", v.provider_message_id);
   put_nonempty(j, "client_id", v.client_id);
@@ -120,6 +121,7 @@ void from_json(const json& j, message& v) {
   get_opt(j, "author_id", v.author_id);
   get_opt(j, "author_name", v.author_name);
   get_opt(j, "text", v.text);
+  get_opt(j, "original_text", v.original_text);
   get_opt(j, "attachments", v.attachments);
   get_opt(j, "channel", v.channel);
   get_opt(j, "provider_message_id", v.provider_message_id);
@@ -135,6 +137,7 @@ void to_json(json& j, const inbound_event& v) {
   j = {{"kind", to_string(v.kind)}, {"from", v.from}, {"provider_message_id", v.provider_message_id},
        {"text", v.text}, {"sent_at", v.sent_at}, {"dedup_key", v.dedup_key}};
   put_nonempty(j, "provider_chat_id", v.provider_chat_id);
+  put_nonempty(j, "original_text", v.original_text);
   if (!v.attachments.empty()) j["attachments"] = v.attachments;
   put_nonempty(j, "reply_to", v.reply_to);
   put_nonempty(j, "button_payload", v.button_payload);
@@ -150,6 +153,7 @@ void from_json(const json& j, inbound_event& v) {
   get_opt(j, "provider_message_id", v.provider_message_id);
   get_opt(j, "provider_chat_id", v.provider_chat_id);
   get_opt(j, "text", v.text);
+  get_opt(j, "original_text", v.original_text);
   get_opt(j, "attachments", v.attachments);
   get_opt(j, "sent_at", v.sent_at);
   get_opt(j, "reply_to", v.reply_to);

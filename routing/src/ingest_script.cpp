@@ -14,6 +14,7 @@ namespace pasokh::routing {
 
 std::string inbound_message_json(const proto::inbound_event& event) {
   nlohmann::json message = {{"text", event.text}};
+  if (!event.original_text.empty()) message["original_text"] = event.original_text;
   if (!event.attachments.empty()) message["attachments"] = event.attachments;
   if (!event.provider_message_id.empty()) message["provider_message_id"] = event.provider_message_id;
   if (!event.reply_to.empty()) message["reply_to"] = event.reply_to;

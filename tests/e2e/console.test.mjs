@@ -4,6 +4,7 @@
 //   PASOKH_BIN=build-console/gateway/pasokh node --test tests/e2e/console.test.mjs
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
@@ -440,6 +441,34 @@ assert.ok(connections >= 2, 'reconnected');
     assert.match(await second.locator('.failure').textContent(), /Not delivered: outside the 24-hour window/);
     assert.equal(await second.locator('.mark').getAttribute('aria-label'), 'Failed');
     assert.equal(await first.getAttribute('data-status'), 'read');
+    assert.deepEqual(consoleErrors(page), []);
+  });
+
+  test('a mail\'s quoted history is folded under "Show quoted text"', T, async () => {
+    const page = await ali();
+    const { conversation_id: conv } = await customerWrites('Can you come tomorrow?', { id: 'crm-quoted', name: 'Neda' });
+    await open(page, conv);
+    await stored(page, 'Can you come tomorrow?').waitFor({ timeout: WAIT });
+    // The customer's next message as an email arrives: the shown text without
+    // the quote, the mail as written beside it (ingest.lua's message event).
+    const log = execFileSync('redis-cli', ['-p', String(redis.port), '--raw', 'XRANGE', `pasokh:conv:${conv}:log`, '-', '+'])
+      .toString().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+    const last = log[log.length - 1];
+    const said = log.filter((f) => f.event === 'message').pop();
+    const seq = last.seq + 1;
+    const original = 'Yes, at ten.\n\nOn Mon, Ali wrote:\n> Can we come tomorrow?';
+    await redisPublish('pasokh:events', `${JSON.stringify({ team: last.conversation.team, conv, customer: '', seq, assignee: '' })}\n${
+      JSON.stringify({ ...said, seq, conversation: { ...last.conversation, seq },
+        message: { ...said.message, id: `${conv}:${seq}`, seq, text: 'Yes, at ten.', original_text: original } })}`);
+    const bubble = page.locator('#messages li.msg[data-seq]', { hasText: 'Yes, at ten.' });
+    await bubble.waitFor({ timeout: WAIT });
+    const quoted = bubble.locator('details.msg-original');
+    assert.equal(await quoted.locator('summary').textContent(), 'Show quoted text');
+    assert.equal(await quoted.locator('.msg-text').isVisible(), false);
+    await quoted.locator('summary').click();
+    assert.equal(await quoted.locator('.msg-text').textContent(), original);
+    assert.equal(await page.locator('#messages li.msg[data-seq]', { hasText: 'Can you come tomorrow?' })
+      .locator('details').count(), 0, 'no toggle without quoted history');
     assert.deepEqual(consoleErrors(page), []);
   });
 

@@ -170,13 +170,17 @@ test('a Persian mail reaches the agent; the reply goes out in the thread; the an
   assert.equal(mail.headers['auto-submitted'], undefined, 'a person wrote this one');
 
   // The customer answers that mail: it threads into the same conversation.
-  const answer = await swaks({ from: 'maryam@example.net', subject: `Re: ${subject}`, body: 'ممنونم، پس فردا می‌آورمش.\r\n',
+  const quoted = 'ممنونم، پس فردا می‌آورمش.\r\n\r\nOn Mon, Shop support wrote:\r\n> سلام مریم خانم، بله.\r\n';
+  const answer = await swaks({ from: 'maryam@example.net', subject: `Re: ${subject}`, body: quoted,
     headers: { 'Message-Id': '<cust-2@example.net>', 'In-Reply-To': `<${mail.messageId}>`,
       References: `<cust-1@example.net> <${mail.messageId}>` } });
   assert.equal(answer.code, 0, answer.out);
   const second = await ws.next(customerEvent((f) => f.message.text.includes('می‌آورمش')), 10000);
   assert.equal(second.conv, conv);
   assert.equal(second.seq, 3);
+  // The quote is left out of the shown text but kept with it.
+  assert.equal(second.message.text, 'ممنونم، پس فردا می‌آورمش.');
+  assert.match(second.message.original_text, /^ممنونم، پس فردا می‌آورمش\.\n\nOn Mon, Shop support wrote:\n> سلام مریم خانم، بله\.$/);
 
   // Someone else who holds the reply address (a colleague in Cc) continues it too.
   const colleague = await swaks({ from: 'ali@example.org', to: mail.replyTo[0].address, subject: `Re: ${subject}`,

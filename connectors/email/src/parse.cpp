@@ -639,6 +639,8 @@ parsed_email parse_email(std::string_view raw, const email_config& config) {
     }
     // Some customers write only a subject; the conversation must not show a blank message.
     if (out.event.text.empty()) out.event.text = std::string(trim(out.subject));
+    // The agent may still want what was cut: the mail as written goes with it.
+    if (!out.full_text.empty() && out.full_text != out.event.text) out.event.original_text = out.full_text;
 
     std::string content_type = body ? mime_type_of(body) : "text/plain";
     out.automatic_reason = automatic_reason(out.headers, out.from.address, content_type);

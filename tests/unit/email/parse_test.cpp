@@ -222,6 +222,17 @@ TEST(parse_email, bounce_reason_and_parts) {
   EXPECT_EQ(mail.attachments[0].meta.mime_type, "message/delivery-status");
 }
 
+TEST(parse_email, the_mail_as_written_goes_with_the_shown_text) {
+  auto reply = parse_file("gmail_reply_fa.eml");
+  EXPECT_EQ(reply.event.text, "ممنون، فردا دستگاه را به نمایندگی می‌برم.");
+  EXPECT_EQ(reply.event.original_text, reply.full_text);
+  EXPECT_NE(reply.event.original_text.find("> لطفا دستگاه را همراه فاکتور بیاورید."), std::string::npos);
+  // Nothing was cut: nothing more to keep.
+  auto fresh = parse_file("base64_utf8.eml");
+  EXPECT_EQ(fresh.event.text, fresh.full_text);
+  EXPECT_TRUE(fresh.event.original_text.empty());
+}
+
 TEST(parse_email, bounce_names_our_returned_mail_and_why) {
   auto mail = parse_file("bounce.eml");
   EXPECT_TRUE(mail.report.present);

@@ -93,6 +93,7 @@ struct message {
   std::string author_id;  // agent id for agents, empty otherwise
   std::string author_name;
   std::string text;
+  std::string original_text;  // email: the mail as written, quoted history included, when it differs from text
   std::vector<attachment> attachments;
   std::string channel;
   std::string provider_message_id;
@@ -114,6 +115,7 @@ struct inbound_event {
   std::string provider_message_id;  // update_id / wamid / mid / Message-ID / client id
   std::string provider_chat_id;     // where replies go, when it differs from from.external_id
   std::string text;
+  std::string original_text;      // email: the text before quote stripping, when it differs from text
   std::vector<attachment> attachments;
   timestamp_ms sent_at = 0;
   std::string reply_to;           // provider id of the message being answered

@@ -44,11 +44,18 @@ function buttonList(buttons) {
     buttons.map((b) => h('li', {}, h('bdi', {}, b.title || b.id || ''))));
 }
 
+// A mail as written, quoted history included (sent only when it differs).
+function originalText(m) {
+  return m.original_text ? h('details', { class: 'msg-original' }, h('summary', {}, 'Show quoted text'),
+    h('p', { class: 'msg-text', dir: 'auto' }, m.original_text)) : null;
+}
+
 function messageItem(state, conv, m, seq) {
   const side = m.author === 'customer' ? 'msg-in' : m.author === 'system' ? 'msg-system' : 'msg-out';
   return h('li', { class: `msg ${side} author-${m.author}`, dataset: { seq: String(seq), clientId: m.client_id ?? null, status: m.status ?? '' } },
     h('div', { class: 'bubble' },
       m.text ? h('p', { class: 'msg-text', dir: 'auto' }, m.text) : null,
+      originalText(m),
       attachmentList(m.attachments),
       buttonList(m.buttons),
       h('p', { class: 'msg-meta' },
