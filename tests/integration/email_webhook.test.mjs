@@ -109,14 +109,29 @@ test('a signed Mailgun post becomes a message with its attachment; later mail th
   const ev3 = await ws.next(customerEvent((f) => f.message.text.includes('همسر')), 10000);
   assert.equal(ev3.conv, conv);
 
+  // Mailgun may name the message and its thread only in message-headers.
+  const headersOnly = () => urlencoded(signed({
+    sender: 'maryam@example.net', recipient: 'support@shop.example', from: 'maryam@example.net',
+    subject: 'رسید پرداخت', 'body-plain': 'رسید پرداخت را هم دارم.',
+    'message-headers': JSON.stringify([['Message-Id', '<wh-4@example.net>'], ['In-Reply-To', '<wh-2@example.net>']]),
+  }));
+  assert.equal((await post(headersOnly())).status, 200);
+  const firstSecond = Math.floor(Date.now() / 1000);
+  const ev4 = await ws.next(customerEvent((f) => f.message.text.includes('رسید پرداخت')), 10000);
+  assert.equal(ev4.conv, conv);
+
   // A provider retry with a fresh token but the same Message-Id is stored once.
   const dup = await post(urlencoded(signed({
     sender: 'maryam@example.net', recipient: 'support@shop.example', from: 'maryam@example.net',
     subject: 'Re: گارانتی لباسشویی', 'body-plain': 'یک سؤال دیگر: نصب رایگان است؟', 'Message-Id': '<wh-2@example.net>',
   })));
   assert.equal(dup.status, 200);
+  // In a later second: a message rebuilt without its Message-ID would differ in Date.
+  while (Math.floor(Date.now() / 1000) <= firstSecond) await sleep(50);
+  assert.equal((await post(headersOnly())).status, 200);
   await sleep(500);
   assert.equal(ws.frames.filter(customerEvent((f) => f.message.text.includes('نصب رایگان'))).length, 0);
+  assert.equal(ws.frames.filter(customerEvent((f) => f.message.text.includes('رسید پرداخت'))).length, 0);
   await ws.close();
 });
 

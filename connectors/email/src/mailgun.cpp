@@ -146,6 +146,29 @@ bool rebuilt_header(std::string_view name) {
   return false;
 }
 
+// The `message-headers` field: a JSON list of [name, value] pairs, in order;
+// pairs that are not two strings or whose name could not be a header are left out.
+std::vector<std::pair<std::string, std::string>> original_headers(const std::vector<form_field>& fields) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto* headers = find_field(fields, "message-headers");
+  if (!headers) return out;
+  auto list = nlohmann::json::parse(headers->value, nullptr, false);
+  if (!list.is_array()) return out;
+  for (const auto& pair : list) {
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string()) continue;
+    const auto& name = pair[0].get_ref<const std::string&>();
+    if (name.empty() || name.find_first_of(": \t\r\n") != std::string::npos) continue;
+    out.emplace_back(name, pair[1].get_ref<const std::string&>());
+  }
+  return out;
+}
+
+std::string header_value(const std::vector<std::pair<std::string, std::string>>& headers, std::string_view name) {
+  for (const auto& [k, v] : headers)
+    if (iequals(k, name)) return v;
+  return {};
+}
+
 }  // namespace
 
 form_result parse_form(std::string_view content_type, std::string_view body, std::size_t max_fields) {
@@ -211,36 +234,36 @@ mailgun_mail mailgun_message(const std::vector<form_field>& fields, proto::times
     return out;
   }
 
+  // The original headers (Auto-Submitted, List-Id, Return-Path... decide
+  // whether the mail is automatic); the ones rebuilt below are taken from
+  // their own fields when Mailgun posted those, else from here.
+  auto original = original_headers(fields);
+  auto pick = [&](std::string_view field, std::string_view header) {
+    auto v = field_value(fields, field);
+    return v.empty() ? header_value(original, header) : v;
+  };
   std::string h;
   auto add = [&h](std::string_view name, std::string_view value) {
     auto v = one_line(value);
     if (!v.empty()) h += std::string(name) + ": " + v + "\r\n";
   };
-  // The original headers first (Auto-Submitted, List-Id, Return-Path... decide
-  // whether the mail is automatic), minus the ones rebuilt below.
-  if (auto* headers = find_field(fields, "message-headers")) {
-    auto list = nlohmann::json::parse(headers->value, nullptr, false);
-    if (list.is_array()) {
-      for (const auto& pair : list) {
-        if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string()) continue;
-        const auto& name = pair[0].get_ref<const std::string&>();
-        if (name.empty() || name.find_first_of(": \t\r\n") != std::string::npos || rebuilt_header(name)) continue;
-        add(name, pair[1].get_ref<const std::string&>());
-      }
-    }
-  }
-  auto from = field_value(fields, "from");
+  // As our SMTP listener writes it: an empty envelope sender (a bounce) is "<>".
+  if (header_value(original, "Return-Path").empty() && find_field(fields, "sender"))
+    add("Return-Path", "<" + out.sender + ">");
+  for (const auto& [name, value] : original)
+    if (!rebuilt_header(name)) add(name, value);
+  auto from = pick("from", "From");
   add("From", from.empty() ? out.sender : from);
-  auto to = field_value(fields, "To");
+  auto to = pick("To", "To");
   add("To", to.empty() ? recipients : to);
-  add("Cc", field_value(fields, "Cc"));
-  if (auto subject = field_value(fields, "subject"); !subject.empty())
+  add("Cc", pick("Cc", "Cc"));
+  if (auto subject = pick("subject", "Subject"); !subject.empty())
     h += "Subject: " + encode_header_text(subject, 9) + "\r\n";
-  auto date = field_value(fields, "Date");
+  auto date = pick("Date", "Date");
   add("Date", date.empty() ? format_date(now) : date);
-  add("Message-ID", angle(field_value(fields, "Message-Id")));
-  add("In-Reply-To", angle(field_value(fields, "In-Reply-To")));
-  add("References", field_value(fields, "References"));
+  add("Message-ID", angle(pick("Message-Id", "Message-Id")));
+  add("In-Reply-To", angle(pick("In-Reply-To", "In-Reply-To")));
+  add("References", pick("References", "References"));
   h += "MIME-Version: 1.0\r\n";
 
   std::vector<outgoing_attachment> attachments;

@@ -110,6 +110,35 @@ TEST(MailgunMessage, FieldsBecomeAMessageThatParsesBack) {
   EXPECT_EQ(parsed.attachments[0].content, "file bytes");
 }
 
+// Mailgun does not always post Message-Id, In-Reply-To and References as
+// fields of their own; message-headers has them. The envelope sender is the
+// Return-Path, empty for a bounce.
+TEST(MailgunMessage, ThreadingHeadersAndReturnPathFromMessageHeaders) {
+  std::vector<form_field> fields = {
+      {"sender", "", {}, {}},
+      {"recipient", "support@shop.example", {}, {}},
+      {"from", "notices@mx.example.net", {}, {}},
+      {"body-plain", "Your message could not be delivered.", {}, {}},
+      {"message-headers", R"([["Message-Id","<dsn-9@mx.example.net>"],["In-Reply-To","<ours-1@shop.example>"],)"
+                          R"(["References","<a@example.net> <ours-1@shop.example>"]])", {}, {}},
+  };
+  email_config config;
+  config.recipients.addresses = {"support@shop.example"};
+  auto parsed = parse_email(mailgun_message(fields, 1'763'800'000'000).raw, config);
+  EXPECT_EQ(parsed.message_id, "dsn-9@mx.example.net");
+  EXPECT_EQ(parsed.event.dedup_key, "dsn-9@mx.example.net");
+  EXPECT_EQ(parsed.in_reply_to, "ours-1@shop.example");
+  EXPECT_EQ(parsed.references, (std::vector<std::string>{"a@example.net", "ours-1@shop.example"}));
+  EXPECT_EQ(parsed.automatic_reason, "empty Return-Path");
+
+  // A person's mail: the sender becomes the Return-Path, which says nothing automatic.
+  fields[0].value = "maryam@example.net";
+  fields[2].value = "maryam@example.net";
+  parsed = parse_email(mailgun_message(fields, 1'763'800'000'000).raw, config);
+  EXPECT_FALSE(parsed.event.automatic) << parsed.automatic_reason;
+  EXPECT_EQ(parsed.in_reply_to, "ours-1@shop.example");
+}
+
 TEST(MailgunMessage, RawMimeIsTakenAsIs) {
   std::vector<form_field> fields = {{"recipient", "support@shop.example", {}, {}},
                                     {"body-mime", "From: a@b.example\r\n\r\nhi\r\n", {}, {}}};
