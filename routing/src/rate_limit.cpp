@@ -16,7 +16,8 @@ token_bucket::token_bucket(rate r)
       tolerance_(std::chrono::duration_cast<pacing_clock::duration>(interval_ * (std::max(1.0, r.burst) - 1))) {}
 
 pacing_clock::duration token_bucket::wait(pacing_clock::time_point now) const {
-  if (unlimited() || !tat_) return pacing_clock::duration::zero();
+  // An unlimited bucket has no tolerance and never moves tat_ on: only a pause sets it.
+  if (!tat_) return pacing_clock::duration::zero();
   return std::max(pacing_clock::duration::zero(), *tat_ - tolerance_ - now);
 }
 

@@ -14,10 +14,11 @@
 //   DELETE /_requests                forget them
 //   POST   /_script                  queue scripted answers (object or array of objects):
 //     {"action": "rate_limit"|"error_500"|"window_closed"|"blocked"|"delay"|"hang"|"drop",
-//      "count": 1, "path": "substring of the path", "retry_after": 2, "delay_ms": 0}
+//      "count": 1, "path": "substring of the path", "to": "recipient", "retry_after": 2, "delay_ms": 0}
 //     The next `count` matching requests get the action instead of success
-//     (delay_ms first, if given; "delay" = succeed after delay_ms). Scripts
-//     are used in the order they were queued.
+//     (delay_ms first, if given; "delay" = succeed after delay_ms). `to`
+//     matches only sends to that recipient (Telegram chat_id, WhatsApp to,
+//     Meta recipient.id). Scripts are used in the order they were queued.
 //   GET    /_script / DELETE /_script  pending scripts / drop them
 //   GET    /_health
 
@@ -73,8 +74,14 @@ function bearer(req, url) {
 
 // ---- scripted failures -----------------------------------------------------
 
-function takeScript(path) {
-  const i = scripts.findIndex((s) => !s.path || path.includes(s.path));
+// Whom a send is for, in each provider's shape.
+function recipientOf(json) {
+  const to = json?.chat_id ?? json?.to ?? json?.recipient?.id ?? json?.recipient;
+  return to === undefined || to === null ? '' : String(to);
+}
+
+function takeScript(path, json) {
+  const i = scripts.findIndex((s) => (!s.path || path.includes(s.path)) && (!s.to || recipientOf(json) === s.to));
   if (i < 0) return null;
   const s = scripts[i];
   s.count -= 1;
@@ -237,7 +244,7 @@ async function handle(req, res) {
     const actions = ['rate_limit', 'error_500', 'window_closed', 'blocked', 'delay', 'hang', 'drop'];
     for (const s of Array.isArray(parsed) ? parsed : [parsed]) {
       if (!actions.includes(s?.action)) return send(res, 400, { error: `action must be one of ${actions.join(', ')}` });
-      scripts.push({ action: s.action, count: Number(s.count ?? 1), path: s.path ?? '', retry_after: s.retry_after, delay_ms: Number(s.delay_ms ?? 0) });
+      scripts.push({ action: s.action, count: Number(s.count ?? 1), path: s.path ?? '', to: s.to === undefined ? '' : String(s.to), retry_after: s.retry_after, delay_ms: Number(s.delay_ms ?? 0) });
     }
     return send(res, 200, { ok: true, pending: scripts.length });
   }
@@ -252,7 +259,7 @@ async function handle(req, res) {
   };
   requests.push(record);
 
-  const script = takeScript(path);
+  const script = takeScript(path, json);
   if (script) {
     record.scripted = script.action;
     if (script.delay_ms > 0) await sleep(script.delay_ms);

@@ -94,6 +94,12 @@ async function telegramConversation(chatId, text = 'سلام') {
   return (await agent.next((f) => messageEvent()(f) && f.message.text === text)).conv;
 }
 
+async function metaConversation(psid, text) {
+  const res = await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [metaText(psid, FB_PAGE_ID, text)]));
+  assert.equal(res.status, 200, res.text);
+  return (await agent.next((f) => messageEvent()(f) && f.message.text === text)).conv;
+}
+
 async function reply(conv, text) {
   const clientId = `c-${Math.random().toString(36).slice(2)}`;
   agent.send({ type: 'reply', conv, client_id: clientId, text });
@@ -352,6 +358,24 @@ test('429 with retry_after is retried after the wait and delivered once', async 
   assert.ok(sends[1].time - sends[0].time >= 950, `resent after ${sends[1].time - sends[0].time} ms`);
   await sleep(500);
   assert.equal((await fake.requests('/sendMessage')).length, 2);
+});
+
+test('a Messenger rate limit (613) holds back the other replies of the channel, which paces only per chat', async () => {
+  const [psidA, psidB] = [newPsid(), newPsid()];
+  const convA = await metaConversation(psidA, 'سلام از الف');
+  const convB = await metaConversation(psidB, 'سلام از ب');
+  await fake.script({ action: 'rate_limit', to: psidA, retry_after: 1 });
+  await reply(convA, 'جواب الف');
+  const limited = await waitUntil(async () => (await fake.requests('/me/messages')).find((r) => r.scripted), 'the 613');
+  await sleep(100);  // the answer reaches the outbox
+  await reply(convB, 'جواب ب');
+  await agent.next(deliveryEvent(convB, 'sent'), 8000);
+  await agent.next(deliveryEvent(convA, 'sent'), 8000);
+  const sends = await fake.requests('/me/messages');
+  const toB = sends.filter((r) => r.json.recipient.id === psidB);
+  assert.equal(toB.length, 1);
+  assert.ok(toB[0].time - limited.time >= 950, `B was sent ${toB[0].time - limited.time} ms after the 613`);
+  assert.deepEqual(sends.filter((r) => r.json.recipient.id === psidA).map((r) => r.status), [400, 200]);
 });
 
 test('a 500 is retried until it goes through', async () => {

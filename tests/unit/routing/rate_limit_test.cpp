@@ -63,6 +63,15 @@ TEST(TokenBucket, UnlimitedNeverWaits) {
   EXPECT_EQ(b.wait(t0), dur::zero());
 }
 
+TEST(TokenBucket, AnUnlimitedBucketStillHonoursAPause) {
+  token_bucket b({0, 1});
+  b.pause_until(t0 + 30s);
+  EXPECT_EQ(b.wait(t0), 30s);
+  b.take(t0 + 30s);
+  EXPECT_EQ(b.wait(t0 + 30s), dur::zero());
+  EXPECT_TRUE(b.idle(t0 + 30s));
+}
+
 TEST(TokenBucket, PauseDelaysEverythingUntilItEnds) {
   token_bucket b({30, 30});
   b.pause_until(t0 + 5s);
@@ -94,6 +103,14 @@ TEST(RateLimiter, AccountPauseAppliesToEveryChat) {
   EXPECT_EQ(l.acquire("chat-a", t0), 7s);
   EXPECT_EQ(l.acquire("chat-b", t0 + 2s), 5s);
   EXPECT_EQ(l.acquire("chat-b", t0 + 7s), dur::zero());
+}
+
+TEST(RateLimiter, AccountPauseHoldsBackAnAccountWithoutALimit) {
+  rate_limiter l({{1, 3}, {0, 1}});  // Messenger: paced per chat only
+  l.pause_account(t0 + 30s);         // a 613 from the Send API
+  EXPECT_EQ(l.acquire("psid-a", t0), 30s);
+  EXPECT_EQ(l.acquire("psid-b", t0 + 10s), 20s);
+  EXPECT_EQ(l.acquire("psid-b", t0 + 30s), dur::zero());
 }
 
 TEST(RateLimiter, ForgetsIdleChatsWhenTrackingTooMany) {

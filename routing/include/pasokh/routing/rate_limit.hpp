@@ -29,7 +29,8 @@ class token_bucket {
   pacing_clock::duration wait(pacing_clock::time_point now) const;
   // Counts one send at `now` (call when wait(now) is zero).
   void take(pacing_clock::time_point now);
-  // The provider said "slow down": nothing conforms before `until`.
+  // The provider said "slow down": nothing conforms before `until`, even in
+  // an unlimited bucket (a channel we do not pace still waits when told to).
   void pause_until(pacing_clock::time_point until);
   // True when the bucket is full again at `now` (it can be forgotten).
   bool idle(pacing_clock::time_point now) const;
