@@ -80,11 +80,21 @@ connectors::send_outcome classify(const messenger_provider& provider, const conn
                     provider.api);
 }
 
+routing::limit_scope for_outbox(connectors::rate_scope scope) {
+  switch (scope) {
+    case connectors::rate_scope::account: break;
+    case connectors::rate_scope::recipient: return routing::limit_scope::chat;  // the outbox's chat is the recipient
+    case connectors::rate_scope::unknown: return routing::limit_scope::unknown;
+  }
+  return routing::limit_scope::account;
+}
+
 // The connectors' outcome in the outbox's terms.
 routing::send_outcome for_outbox(proto::channel_kind kind, const connectors::send_outcome& o) {
   switch (o.kind) {
     case connectors::outcome_kind::delivered: return routing::send_outcome::delivered(o.provider_message_id);
-    case connectors::outcome_kind::rate_limited: return routing::send_outcome::rate_limited(o.retry_after, o.reason);
+    case connectors::outcome_kind::rate_limited:
+      return routing::send_outcome::rate_limited(o.retry_after, o.reason, for_outbox(o.scope));
     case connectors::outcome_kind::retry: return routing::send_outcome::retry(o.reason);
     case connectors::outcome_kind::permanent: break;
   }

@@ -344,11 +344,14 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
           co_await finish(e, proto::delivery_status::failed, {}, out.reason);
           co_return;
         case send_kind::rate_limited: {
-          // Not a failure of the message: the whole account waits, then sends again.
+          // Not a failure of the message: it waits, and so does what the limit
+          // holds back (the account, or only this chat), then it is sent again.
           result("rate_limited");
           auto wait = out.retry_after > 0ms ? out.retry_after : opts.backoff.initial;
-          limiter.pause_account(pacing_clock::now() + wait);
-          outbox_log()->info("outbox {}: rate limited, waiting {} ms", channel, wait.count());
+          auto now = pacing_clock::now();
+          auto held = limiter.pause(e.chat, out.scope, now, now + wait);
+          outbox_log()->info("outbox {}: rate limited at {} ({}); {} waits {} ms", channel, e.msg.message_id, out.reason,
+                             held == limit_scope::chat ? "its chat" : "the channel", wait.count());
           if (!co_await sleep_for(wait)) co_return;
           break;
         }

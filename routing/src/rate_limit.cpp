@@ -1,6 +1,7 @@
 #include "pasokh/routing/rate_limit.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace pasokh::routing {
 
@@ -37,27 +38,47 @@ bool token_bucket::idle(pacing_clock::time_point now) const { return !tat_ || *t
 rate_limiter::rate_limiter(rate_limits limits, std::size_t max_tracked_chats)
     : limits_(limits), max_tracked_chats_(std::max<std::size_t>(1, max_tracked_chats)), account_(limits.per_account) {}
 
-pacing_clock::duration rate_limiter::acquire(std::string_view chat, pacing_clock::time_point now) {
-  token_bucket* per_chat = nullptr;
-  if (limits_.per_chat.per_second > 0) {
-    auto it = chats_.find(std::string(chat));
-    if (it == chats_.end()) {
-      if (chats_.size() >= max_tracked_chats_) forget_idle(now);
-      it = chats_.emplace(std::string(chat), token_bucket(limits_.per_chat)).first;
-    }
-    per_chat = &it->second;
+rate_limiter::chat_pacing& rate_limiter::chat(std::string_view id, pacing_clock::time_point now) {
+  auto it = chats_.find(std::string(id));
+  if (it == chats_.end()) {
+    if (chats_.size() >= max_tracked_chats_) forget_idle(now);
+    it = chats_.emplace(std::string(id), chat_pacing{token_bucket(limits_.per_chat)}).first;
   }
-  auto wait = account_.wait(now);
-  if (per_chat) wait = std::max(wait, per_chat->wait(now));
+  return it->second;
+}
+
+pacing_clock::duration rate_limiter::acquire(std::string_view chat_id, pacing_clock::time_point now) {
+  auto& c = chat(chat_id, now);
+  auto wait = std::max(account_.wait(now), c.bucket.wait(now));
   if (wait > pacing_clock::duration::zero()) return wait;
   account_.take(now);
-  if (per_chat) per_chat->take(now);
+  c.bucket.take(now);
+  c.send_before = std::exchange(c.last_send, now);
   return wait;
 }
 
+// Telegram answers its per-chat limit (about 1 message/s) and its overall one
+// (about 30/s) with the same 429. A chat whose latest two sends were at most
+// `in_a_row_within` apart may be over its own limit: only it waits, and the other
+// customers' replies keep flowing. A chat that had been quiet longer cannot be
+// over 1/s, so the 429 is the channel's: every chat waits. A wrong "chat"
+// guess costs little: the sends to other chats that follow get 429s of their
+// own, and the first one to a quiet chat pauses the channel.
+limit_scope rate_limiter::pause(std::string_view chat_id, limit_scope scope, pacing_clock::time_point now,
+                                pacing_clock::time_point until) {
+  if (scope == limit_scope::unknown) {
+    auto it = chats_.find(std::string(chat_id));
+    scope = it != chats_.end() && it->second.sent_in_a_row() ? limit_scope::chat : limit_scope::account;
+  }
+  if (scope == limit_scope::chat) chat(chat_id, now).bucket.pause_until(until);
+  else account_.pause_until(until);
+  return scope;
+}
+
 void rate_limiter::forget_idle(pacing_clock::time_point now) {
-  // A full bucket behaves like a new one, so forgetting it changes nothing.
-  std::erase_if(chats_, [now](const auto& entry) { return entry.second.idle(now); });
+  // A full bucket behaves like a new one, so forgetting it changes nothing
+  // (a chat sent to within its interval is not idle: its history stays).
+  std::erase_if(chats_, [now](const auto& entry) { return entry.second.bucket.idle(now); });
 }
 
 }  // namespace pasokh::routing

@@ -13,12 +13,14 @@
 //   GET    /_requests[?path=substr]  every request so far (JSON array, oldest first)
 //   DELETE /_requests                forget them
 //   POST   /_script                  queue scripted answers (object or array of objects):
-//     {"action": "rate_limit"|"error_500"|"window_closed"|"blocked"|"delay"|"hang"|"drop",
+//     {"action": "rate_limit"|"pair_rate_limit"|"error_500"|"window_closed"|"blocked"|"delay"|"hang"|"drop",
 //      "count": 1, "path": "substring of the path", "to": "recipient", "retry_after": 2, "delay_ms": 0}
 //     The next `count` matching requests get the action instead of success
 //     (delay_ms first, if given; "delay" = succeed after delay_ms). `to`
 //     matches only sends to that recipient (Telegram chat_id, WhatsApp to,
-//     Meta recipient.id). Scripts are used in the order they were queued.
+//     Meta recipient.id). "rate_limit" is the account's limit (Telegram's 429,
+//     WhatsApp 130429, Meta 613); "pair_rate_limit" is WhatsApp's 131056, too
+//     many messages to one customer. Scripts are used in the order they were queued.
 //   GET    /_script / DELETE /_script  pending scripts / drop them
 //   GET    /_health
 
@@ -103,6 +105,8 @@ function scriptedAnswer(provider, s) {
       return [403, { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' }];
     case 'whatsapp:rate_limit':
       return [429, graphError(130429, '(#130429) Rate limit hit', { error_data: { messaging_product: 'whatsapp', details: 'Cloud API message throughput has been reached.' } }), retryHeader];
+    case 'whatsapp:pair_rate_limit':
+      return [400, graphError(131056, '(#131056) (Business Account, Consumer Account) pair rate limit hit', { error_data: { messaging_product: 'whatsapp', details: 'Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.' } }), retryHeader];
     case 'whatsapp:window_closed':
       return [400, graphError(131047, '(#131047) Re-engagement message', { error_data: { messaging_product: 'whatsapp', details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.' } })];
     case 'whatsapp:blocked':
@@ -241,7 +245,7 @@ async function handle(req, res) {
     if (req.method === 'GET') return send(res, 200, scripts);
     let parsed;
     try { parsed = JSON.parse(await readBody(req)); } catch { return send(res, 400, { error: 'script must be JSON' }); }
-    const actions = ['rate_limit', 'error_500', 'window_closed', 'blocked', 'delay', 'hang', 'drop'];
+    const actions = ['rate_limit', 'pair_rate_limit', 'error_500', 'window_closed', 'blocked', 'delay', 'hang', 'drop'];
     for (const s of Array.isArray(parsed) ? parsed : [parsed]) {
       if (!actions.includes(s?.action)) return send(res, 400, { error: `action must be one of ${actions.join(', ')}` });
       scripts.push({ action: s.action, count: Number(s.count ?? 1), path: s.path ?? '', to: s.to === undefined ? '' : String(s.to), retry_after: s.retry_after, delay_ms: Number(s.delay_ms ?? 0) });

@@ -104,12 +104,13 @@ test('scripts answer the next matching requests with provider-shaped failures', 
 });
 
 test('a script with `to` answers only sends to that recipient', async () => {
-  await post('/_script', [{ action: 'rate_limit', to: '989120000001', retry_after: 2 }, { action: 'rate_limit', to: '77' }]);
+  await post('/_script', [{ action: 'pair_rate_limit', to: '989120000001', retry_after: 2 }, { action: 'rate_limit', to: '77' }]);
   const send = (to) => post('/v23.0/106540352242922/messages', { messaging_product: 'whatsapp', to, type: 'text', text: { body: 'x' } }, bearer);
   assert.equal((await send('989120000002')).status, 200);
-  const limited = await send('989120000001');
-  assert.equal(limited.headers.get('retry-after'), '2');
-  assert.equal((await limited.json()).error.code, 130429);
+  const pair = await send('989120000001');
+  assert.equal(pair.status, 400);
+  assert.equal(pair.headers.get('retry-after'), '2');
+  assert.equal((await pair.json()).error.code, 131056);
   assert.equal((await post('/bot1:a/sendMessage', { chat_id: 76, text: 'x' })).status, 200);
   assert.equal((await post('/bot1:a/sendMessage', { chat_id: 77, text: 'x' })).status, 429);
   assert.deepEqual(await (await fetch(base + '/_script')).json(), []);

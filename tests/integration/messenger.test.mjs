@@ -94,6 +94,12 @@ async function telegramConversation(chatId, text = 'سلام') {
   return (await agent.next((f) => messageEvent()(f) && f.message.text === text)).conv;
 }
 
+async function whatsappConversation(phone, text) {
+  const res = await postWhatsApp(gw, waText(phone, text));
+  assert.equal(res.status, 200, res.text);
+  return (await agent.next((f) => messageEvent()(f) && f.message.text === text)).conv;
+}
+
 async function metaConversation(psid, text) {
   const res = await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [metaText(psid, FB_PAGE_ID, text)]));
   assert.equal(res.status, 200, res.text);
@@ -348,16 +354,77 @@ test('Messenger replies use RESPONSE inside 24 h and the HUMAN_AGENT tag up to 7
   assert.equal((await fake.requests('/me/messages')).length, 2);
 });
 
-test('429 with retry_after is retried after the wait and delivered once', async () => {
-  const conv = await telegramConversation(newChatId());
+test('429 with retry_after is retried after the wait and delivered once; for a quiet chat the channel waits', async () => {
+  const [chat, other] = [newChatId(), newChatId()];
+  const conv = await telegramConversation(chat);
+  const otherConv = await telegramConversation(other, 'من هم هستم');
   await fake.script({ action: 'rate_limit', retry_after: 1, path: '/sendMessage' });
   await reply(conv, 'بعد از صبر');
+  await waitUntil(async () => (await fake.requests('/sendMessage')).length > 0, 'the 429');
+  await sleep(100);  // the answer reaches the outbox
+  await reply(otherConv, 'من هم صبر کردم');
   await agent.next(deliveryEvent(conv, 'sent'), 8000);
+  await agent.next(deliveryEvent(otherConv, 'sent'), 8000);
   const sends = await fake.requests('/sendMessage');
-  assert.deepEqual(sends.map((r) => r.status), [429, 200]);
-  assert.ok(sends[1].time - sends[0].time >= 950, `resent after ${sends[1].time - sends[0].time} ms`);
+  assert.deepEqual(sends.map((r) => [String(r.json.chat_id), r.status]).sort(),
+    [[String(chat), 200], [String(chat), 429], [String(other), 200]].sort());
+  const [limited, resent] = sends.filter((r) => String(r.json.chat_id) === String(chat));
+  assert.ok(resent.time - limited.time >= 950, `resent after ${resent.time - limited.time} ms`);
+  // Nothing went to this chat in the second before: the 429 is the channel's.
+  const toOther = sends.find((r) => String(r.json.chat_id) === String(other));
+  assert.ok(toOther.time - limited.time >= 950, `the other chat was sent to ${toOther.time - limited.time} ms after the 429`);
   await sleep(500);
-  assert.equal((await fake.requests('/sendMessage')).length, 2);
+  assert.equal((await fake.requests('/sendMessage')).length, 3);
+});
+
+test('a Telegram 429 after sends in a row to one chat holds back only that chat', async () => {
+  const [busy, other] = [newChatId(), newChatId()];
+  const busyConv = await telegramConversation(busy, 'پشت سر هم');
+  const otherConv = await telegramConversation(other, 'من منتظر نمی‌مانم');
+  await fake.script([{ action: 'delay', to: String(busy) }, { action: 'rate_limit', to: String(busy), retry_after: 2 }]);
+  await reply(busyConv, 'یک');
+  await reply(busyConv, 'دو');  // paced a second after the first, then refused
+  const limited = await waitUntil(async () => (await fake.requests('/sendMessage')).find((r) => r.status === 429), 'the 429', 4000);
+  await reply(otherConv, 'بدون صبر');
+  await agent.next(deliveryEvent(otherConv, 'sent'), 8000);
+  const toOther = (await fake.requests('/sendMessage')).find((r) => String(r.json.chat_id) === String(other));
+  assert.ok(toOther.time - limited.time < 1000, `the other chat was sent to ${toOther.time - limited.time} ms after the 429`);
+  await agent.next(deliveryEvent(busyConv, 'sent'), 8000);
+  await agent.next(deliveryEvent(busyConv, 'sent'), 8000);
+  const toBusy = (await fake.requests('/sendMessage')).filter((r) => String(r.json.chat_id) === String(busy));
+  assert.deepEqual(toBusy.map((r) => [r.json.text, r.status]), [['یک', 200], ['دو', 429], ['دو', 200]]);
+  assert.ok(toBusy[2].time - limited.time >= 1950, `resent after ${toBusy[2].time - limited.time} ms`);
+});
+
+test('WhatsApp 131056 (too many messages to one customer) defers only that customer; 130429 still pauses the number', async () => {
+  const [phoneA, phoneB] = [newPhone(), newPhone()];
+  const convA = await whatsappConversation(phoneA, 'سلام از الف');
+  const convB = await whatsappConversation(phoneB, 'سلام از ب');
+  const sendsTo = async (phone) => (await fake.requests('/messages')).filter((r) => r.json.to === phone);
+  await fake.script({ action: 'pair_rate_limit', to: phoneA, retry_after: 1 });
+  await reply(convA, 'اول به الف');
+  await reply(convA, 'دوم به الف');
+  const pair = await waitUntil(async () => (await sendsTo(phoneA)).find((r) => r.scripted), 'the 131056');
+  await reply(convB, 'به ب');
+  await agent.next(deliveryEvent(convB, 'sent'), 8000);
+  const [toB] = await sendsTo(phoneB);
+  assert.ok(toB.time - pair.time < 900, `B was sent ${toB.time - pair.time} ms after A's 131056`);
+  await agent.next(deliveryEvent(convA, 'sent'), 8000);
+  await agent.next(deliveryEvent(convA, 'sent'), 8000);
+  const toA = await sendsTo(phoneA);
+  assert.deepEqual(toA.map((r) => [r.json.text.body, r.status]), [['اول به الف', 400], ['اول به الف', 200], ['دوم به الف', 200]]);
+  assert.ok(toA[1].time - pair.time >= 950, `A's reply was resent ${toA[1].time - pair.time} ms after the 131056`);
+
+  await fake.clear();
+  await fake.script({ action: 'rate_limit', to: phoneA, retry_after: 1 });
+  await reply(convA, 'سوم به الف');
+  const throughput = await waitUntil(async () => (await sendsTo(phoneA)).find((r) => r.scripted), 'the 130429');
+  await sleep(100);  // the answer reaches the outbox
+  await reply(convB, 'دوباره به ب');
+  await agent.next(deliveryEvent(convB, 'sent'), 8000);
+  const [again] = await sendsTo(phoneB);
+  assert.ok(again.time - throughput.time >= 950, `B was sent ${again.time - throughput.time} ms after the 130429`);
+  await agent.next(deliveryEvent(convA, 'sent'), 8000);
 });
 
 test('a Messenger rate limit (613) holds back the other replies of the channel, which paces only per chat', async () => {

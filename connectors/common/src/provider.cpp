@@ -55,8 +55,8 @@ send_outcome send_outcome::delivered(std::string id) {
 send_outcome send_outcome::retry(std::string reason, std::chrono::milliseconds after) {
   return {outcome_kind::retry, {}, after, std::move(reason)};
 }
-send_outcome send_outcome::rate_limited(std::chrono::milliseconds after, std::string reason) {
-  return {outcome_kind::rate_limited, {}, after, std::move(reason)};
+send_outcome send_outcome::rate_limited(std::chrono::milliseconds after, std::string reason, rate_scope scope) {
+  return {outcome_kind::rate_limited, {}, after, std::move(reason), scope};
 }
 send_outcome send_outcome::permanent(std::string reason) {
   return {outcome_kind::permanent, {}, {}, std::move(reason)};
@@ -94,7 +94,7 @@ send_outcome classify_error(const provider_response& r, const provider_error& e,
       auto reason = std::string(rule.label) + ": " + text;
       auto after = retry_after_header(r).value_or(rule.after);
       switch (rule.kind) {
-        case outcome_kind::rate_limited: return send_outcome::rate_limited(after, reason);
+        case outcome_kind::rate_limited: return send_outcome::rate_limited(after, reason, rule.scope);
         case outcome_kind::retry: return send_outcome::retry(reason, after);
         default: return send_outcome::permanent(reason);
       }

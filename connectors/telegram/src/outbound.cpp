@@ -170,12 +170,14 @@ send_outcome classify(const provider_response& r) {
     // 2xx means Telegram took it; retrying could duplicate the message.
     if (!body || !find(*body, "ok")) return send_outcome::delivered("");
   }
+  // One 429 for the per-chat and the overall limit: the outbox tells them apart.
   if (params) {
     if (auto after = opt_int(*params, "retry_after"))
-      return send_outcome::rate_limited(std::chrono::seconds(*after), "rate_limited: " + description);
+      return send_outcome::rate_limited(std::chrono::seconds(*after), "rate_limited: " + description, rate_scope::unknown);
   }
   if (auto generic = classify_transport(r)) {
     if (!description.empty()) generic->reason += ": " + description;
+    if (generic->kind == outcome_kind::rate_limited) generic->scope = rate_scope::unknown;
     return *generic;
   }
   return send_outcome::permanent(category(r.status) + ": " + (description.empty() ? "http " + std::to_string(r.status) : description));

@@ -121,7 +121,8 @@ json template_message(const proto::outbound_message& msg, const whatsapp_channel
 constexpr std::array<error_rule, 10> error_rules{{
     {131047, 0, outcome_kind::permanent, 0ms, "window_closed"},
     {130429, 0, outcome_kind::rate_limited, 1s, "throughput_limit"},
-    {131056, 0, outcome_kind::rate_limited, 6s, "pair_rate_limit"},  // ~1 message / 6 s to one user
+    // Too many messages to one customer (~1 per 6 s after a burst): only they wait.
+    {131056, 0, outcome_kind::rate_limited, 6s, "pair_rate_limit", rate_scope::recipient},
     {131048, 0, outcome_kind::rate_limited, 60s, "spam_rate_limit"},
     {80007, 0, outcome_kind::rate_limited, 60s, "account_rate_limit"},
     {4, 0, outcome_kind::rate_limited, 60s, "app_rate_limit"},

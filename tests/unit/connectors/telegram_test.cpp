@@ -250,5 +250,13 @@ TEST(TelegramClassify, Table) {
   EXPECT_EQ(timeout.reason, "transport: timeout");
 }
 
+TEST(TelegramClassify, A429LeavesItsScopeToTheOutbox) {
+  // The same answer for ~1 message/s in one chat and ~30/s overall.
+  auto with_params = classify(provider_response{
+      429, {}, R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 2","parameters":{"retry_after":2}})", {}});
+  EXPECT_EQ(with_params.scope, rate_scope::unknown);
+  EXPECT_EQ(classify(provider_response{429, {}, "", {}}).scope, rate_scope::unknown);
+}
+
 }  // namespace
 }  // namespace pasokh::connectors::telegram

@@ -312,6 +312,9 @@ TEST(WhatsAppClassify, Table) {
   }
   auto with_header = classify(provider_response{400, {{"Retry-After", "12"}}, graph_error(130429, "limit"), {}});
   EXPECT_EQ(with_header.retry_after, 12000ms);
+  // Throughput holds back the number; the pair limit only the one customer.
+  EXPECT_EQ(with_header.scope, rate_scope::account);
+  EXPECT_EQ(classify(provider_response{400, {}, graph_error(131056, "pair rate limit hit"), {}}).scope, rate_scope::recipient);
   EXPECT_EQ(classify(provider_response{0, {}, {}, "connect: Connection refused"}).kind, outcome_kind::retry);
 }
 

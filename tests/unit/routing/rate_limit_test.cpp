@@ -113,6 +113,34 @@ TEST(RateLimiter, AccountPauseHoldsBackAnAccountWithoutALimit) {
   EXPECT_EQ(l.acquire("psid-b", t0 + 30s), dur::zero());
 }
 
+TEST(RateLimiter, AChatPauseHoldsBackOnlyThatChat) {
+  rate_limiter l({{0, 1}, {80, 80}});  // WhatsApp: no per-chat rate of our own
+  EXPECT_EQ(l.acquire("customer-a", t0), dur::zero());
+  EXPECT_EQ(l.pause("customer-a", limit_scope::chat, t0, t0 + 6s), limit_scope::chat);  // 131056
+  EXPECT_EQ(l.acquire("customer-a", t0 + 1s), 5s);
+  EXPECT_EQ(l.acquire("customer-b", t0 + 1s), dur::zero());
+  EXPECT_EQ(l.acquire("customer-a", t0 + 6s), dur::zero());
+}
+
+TEST(RateLimiter, AnUnknownScopeHoldsBackAChatSentToInARowElseTheAccount) {
+  rate_limiter l({{1, 1}, {30, 30}});  // Telegram
+  // Two sends in a row to chat-a, then a 429: chat-a's own limit.
+  EXPECT_EQ(l.acquire("chat-a", t0), dur::zero());
+  EXPECT_EQ(l.acquire("chat-a", t0 + 1s), dur::zero());
+  EXPECT_EQ(l.pause("chat-a", limit_scope::unknown, t0 + 1s, t0 + 4s), limit_scope::chat);
+  EXPECT_EQ(l.acquire("chat-b", t0 + 1s), dur::zero());
+  EXPECT_EQ(l.acquire("chat-a", t0 + 2s), 2s);
+  // A 429 for a chat quiet before its send: the channel's limit.
+  EXPECT_EQ(l.acquire("chat-c", t0 + 2s), dur::zero());
+  EXPECT_EQ(l.pause("chat-c", limit_scope::unknown, t0 + 2s, t0 + 5s), limit_scope::account);
+  EXPECT_EQ(l.acquire("chat-d", t0 + 2s), 3s);
+  // So is one for a chat whose previous send was long before.
+  rate_limiter m({{1, 1}, {30, 30}});
+  m.acquire("chat-e", t0);
+  m.acquire("chat-e", t0 + 10s);
+  EXPECT_EQ(m.pause("chat-e", limit_scope::unknown, t0 + 10s, t0 + 12s), limit_scope::account);
+}
+
 TEST(RateLimiter, ForgetsIdleChatsWhenTrackingTooMany) {
   rate_limiter l({{1, 1}, {0, 1}}, 4);
   for (int i = 0; i < 4; ++i) l.acquire("chat-" + std::to_string(i), t0);

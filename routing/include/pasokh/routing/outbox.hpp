@@ -10,7 +10,8 @@
 // Per entry: send through the channel's sender; delivered → mark "sent" and
 // acknowledge in one atomic step; retry → exponential backoff with jitter, up
 // to max_attempts (kept in Redis, so restarts continue the count); rate
-// limited → wait retry_after; permanent → mark "failed" with the reason.
+// limited → wait retry_after, and so do the sends the limit holds back (the
+// whole channel, or only that chat); permanent → mark "failed" with the reason.
 // Entries of one chat go out one at a time, in order; chats in parallel up to
 // `concurrency`, paced by the per-chat and per-account token buckets.
 #include <boost/asio/any_io_executor.hpp>
@@ -42,11 +43,13 @@ struct send_outcome {
   std::string provider_message_id;       // for delivered; later statuses refer to it
   std::chrono::milliseconds retry_after{0};
   std::string reason;                    // for the agent and the log; never secrets
+  limit_scope scope = limit_scope::account;  // for rate_limited: whom the limit holds back
 
   static send_outcome delivered(std::string provider_id = {}) { return {send_kind::delivered, std::move(provider_id), {}, {}}; }
   static send_outcome retry(std::string why) { return {send_kind::retry, {}, {}, std::move(why)}; }
-  static send_outcome rate_limited(std::chrono::milliseconds after, std::string why = {}) {
-    return {send_kind::rate_limited, {}, after, std::move(why)};
+  static send_outcome rate_limited(std::chrono::milliseconds after, std::string why = {},
+                                   limit_scope scope = limit_scope::account) {
+    return {send_kind::rate_limited, {}, after, std::move(why), scope};
   }
   static send_outcome permanent(std::string why) { return {send_kind::permanent, {}, {}, std::move(why)}; }
 };

@@ -47,6 +47,17 @@ struct rate_limits {
   rate per_account;
 };
 
+// Whom a provider's rate limit answer holds back.
+enum class limit_scope {
+  account,  // every send of the channel (a throughput limit)
+  chat,     // only the sends to the chat it answered (WhatsApp's pair rate limit)
+  unknown,  // the answer does not say (Telegram's 429 means either): see rate_limiter::pause
+};
+
+// Two sends to one chat at most this far apart are "in a row": a chat paced at
+// Telegram's 1 message/s sends every ~1 s, plus timer slack.
+inline constexpr auto in_a_row_within = std::chrono::milliseconds(1500);
+
 class rate_limiter {
  public:
   explicit rate_limiter(rate_limits limits, std::size_t max_tracked_chats = 10'000);
@@ -55,17 +66,29 @@ class rate_limiter {
   // buckets); otherwise how long to wait before asking again. Nothing is
   // reserved ahead, so a chat that waits never holds up the others.
   pacing_clock::duration acquire(std::string_view chat, pacing_clock::time_point now);
-  // A rate limit answer for the whole account (HTTP 429 with retry_after).
+  // A rate limit answer to the latest send to `chat`: what it holds back (the
+  // account or only that chat) waits until `until`. `unknown` holds back the
+  // chat when its latest two sends went in a row (it is the likelier to be
+  // over its own limit), else the account. Answers the scope applied.
+  limit_scope pause(std::string_view chat, limit_scope scope, pacing_clock::time_point now,
+                    pacing_clock::time_point until);
   void pause_account(pacing_clock::time_point until) { account_.pause_until(until); }
   std::size_t tracked_chats() const { return chats_.size(); }
 
  private:
+  struct chat_pacing {
+    token_bucket bucket;
+    std::optional<pacing_clock::time_point> last_send, send_before;  // its latest two sends
+    bool sent_in_a_row() const { return send_before && *last_send - *send_before <= in_a_row_within; }
+  };
+  chat_pacing& chat(std::string_view id, pacing_clock::time_point now);
   void forget_idle(pacing_clock::time_point now);
 
   rate_limits limits_;
   std::size_t max_tracked_chats_;
   token_bucket account_;
-  std::unordered_map<std::string, token_bucket> chats_;
+  // Every chat sent to lately, limited or not: a pause may hold back one chat.
+  std::unordered_map<std::string, chat_pacing> chats_;
 };
 
 }  // namespace pasokh::routing

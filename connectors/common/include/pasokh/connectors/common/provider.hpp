@@ -48,15 +48,24 @@ enum class outcome_kind {
 };
 std::string_view to_string(outcome_kind);
 
+// Whom a rate limit answer holds back.
+enum class rate_scope {
+  account,    // every send of the channel (throughput limits)
+  recipient,  // only sends to this recipient (WhatsApp's pair rate limit, 131056)
+  unknown,    // the answer does not say (Telegram's 429 is either; the outbox decides)
+};
+
 struct send_outcome {
   outcome_kind kind = outcome_kind::permanent;
   std::string provider_message_id;
   std::chrono::milliseconds retry_after{0};  // 0: the caller's own backoff
   std::string reason;                        // "window_closed: (#131047) Re-engagement message"
+  rate_scope scope = rate_scope::account;    // for rate_limited
 
   static send_outcome delivered(std::string provider_message_id);
   static send_outcome retry(std::string reason, std::chrono::milliseconds after = {});
-  static send_outcome rate_limited(std::chrono::milliseconds after, std::string reason);
+  static send_outcome rate_limited(std::chrono::milliseconds after, std::string reason,
+                                   rate_scope scope = rate_scope::account);
   static send_outcome permanent(std::string reason);
   bool operator==(const send_outcome&) const = default;
 };
@@ -96,6 +105,7 @@ struct error_rule {
   outcome_kind kind;
   std::chrono::milliseconds after;  // the wait, unless Retry-After says
   std::string_view label;
+  rate_scope scope = rate_scope::account;  // for rate_limited
 };
 
 // An error answer's error object, as read from the provider's body.

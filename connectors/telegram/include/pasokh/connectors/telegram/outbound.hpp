@@ -29,7 +29,8 @@ provider_request build_answer_callback(std::string_view callback_query_id, const
                                        std::string_view text = {});
 
 // {"ok":true,"result":{"message_id":..,"chat":{"id":..}}} -> delivered("<chat>:<message_id>");
-// parameters.retry_after or 429 -> rate_limited; 5xx/timeouts -> retry;
+// parameters.retry_after or 429 -> rate_limited, scope unknown (the same answer
+// for the per-chat and the overall limit); 5xx/timeouts -> retry;
 // 400/401/403/404 (e.g. "Forbidden: bot was blocked by the user") -> permanent.
 send_outcome classify(const provider_response&);
 

@@ -36,7 +36,8 @@ send_plan build_send(const proto::outbound_message&, const whatsapp_channel&,
                      std::optional<std::chrono::milliseconds> since_customer_last);
 
 // messages[0].id -> delivered; 131047 -> permanent window_closed; 130429,
-// 131056, 131048, 80007, 4 -> rate_limited; 131000, 131016, 133004, 1, 2,
+// 131048, 80007, 4 -> rate_limited (the account); 131056 -> rate_limited (that
+// recipient only); 131000, 131016, 133004, 1, 2,
 // is_transient, 5xx, timeouts -> retry; other errors -> permanent.
 send_outcome classify(const provider_response&);
 
