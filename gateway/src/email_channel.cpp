@@ -48,7 +48,7 @@ void email_channel::stop() {
 }
 
 routing::channel_sender email_channel::sender() {
-  return [this](const proto::outbound_message& message) { return send(message); };
+  return [this](const proto::outbound_message& message, const routing::pace_next&) { return send(message); };
 }
 
 }  // namespace pasokh::gateway

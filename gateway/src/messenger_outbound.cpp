@@ -116,11 +116,14 @@ std::string agent_failure_reason(proto::channel_kind kind, std::string_view reas
 }
 
 routing::channel_sender messenger_gateway::sender(const channel_config& channel) {
-  return [this, &channel](const proto::outbound_message& message) { return send(channel, message); };
+  return [this, &channel](const proto::outbound_message& message, const routing::pace_next& next) {
+    return send(channel, message, next);
+  };
 }
 
 awaitable<routing::send_outcome> messenger_gateway::send(const channel_config& channel,
-                                                         const proto::outbound_message& message) {
+                                                         const proto::outbound_message& message,
+                                                         const routing::pace_next& next) {
   const auto& provider = *channel.messenger;
   std::optional<milliseconds> since;
   if (channel.kind != proto::channel_kind::telegram) {  // Telegram has no reply window
@@ -137,7 +140,7 @@ awaitable<routing::send_outcome> messenger_gateway::send(const channel_config& c
     auto marked = co_await store_.sending(message, true);
     if (!marked) co_return routing::send_outcome::retry("storage unavailable: " + marked.error().message());
   }
-  auto outcome = co_await send_parts(channel, message, std::move(plan));
+  auto outcome = co_await send_parts(channel, message, std::move(plan), next);
   if (echoed) {
     // Not cleared (Redis down): it lapses within a minute; the echoes wait that long.
     auto cleared = co_await store_.sending(message, false);
@@ -149,7 +152,8 @@ awaitable<routing::send_outcome> messenger_gateway::send(const channel_config& c
 
 awaitable<routing::send_outcome> messenger_gateway::send_parts(const channel_config& channel,
                                                                const proto::outbound_message& message,
-                                                               connectors::send_plan plan) {
+                                                               connectors::send_plan plan,
+                                                               const routing::pace_next& next) {
   const auto& provider = *channel.messenger;
   const auto parts = plan.requests.size();
   send_progress progress;
@@ -159,6 +163,8 @@ awaitable<routing::send_outcome> messenger_gateway::send_parts(const channel_con
     progress = *known;
   }
   for (auto i = progress.done; i < parts; ++i) {
+    // Each part is a send of its own to the provider's limits; the outbox paced the first.
+    if (i > progress.done && !co_await next()) co_return routing::send_outcome::retry("stopping");
     auto what = plan.requests[i].what;  // never the URL: Telegram's has the token
     auto outcome = classify(provider, co_await http_.send(std::move(plan.requests[i])));
     log()->debug("channel={} {} part {}/{} {}: {} {}", channel.id, message.message_id, i + 1, parts, what,

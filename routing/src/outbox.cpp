@@ -100,7 +100,9 @@ outbox_options outbox_defaults(proto::channel_kind kind) {
 }
 
 channel_sender api_channel_sender() {
-  return [](const proto::outbound_message&) -> net::awaitable<send_outcome> { co_return send_outcome::delivered(); };
+  return [](const proto::outbound_message&, const pace_next&) -> net::awaitable<send_outcome> {
+    co_return send_outcome::delivered();
+  };
 }
 
 struct outbox_worker::state : std::enable_shared_from_this<state> {
@@ -327,8 +329,9 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
 
       e.msg.attempt = e.failures + 1;
       send_outcome out;
+      const pace_next next = [this, &e] { return paced(e.chat); };
       try {
-        out = co_await send(e.msg);
+        out = co_await send(e.msg, next);
       } catch (const std::exception& ex) {
         out = send_outcome::retry(std::string("sender error: ") + ex.what());
       }
@@ -356,6 +359,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
           break;
         }
         case send_kind::retry: {
+          if (stopping) co_return;  // stop() cut it short (between parts): not the message's failure
           ++e.failures;
           if (attempts_exhausted(opts.backoff, e.failures)) {
             result("failed");

@@ -470,6 +470,15 @@ test('a split text whose second part fails is resumed without sending the first 
   assert.equal(sent.provider_message_id.split(':')[1], '1');
 });
 
+test('each part of a split reply is paced as a message of its own (Telegram: one a second per chat)', async () => {
+  const conv = await telegramConversation(newChatId());
+  await reply(conv, `${'الف '.repeat(1000)}\n${'ب '.repeat(1000)}`);  // two parts
+  await agent.next(deliveryEvent(conv, 'sent'), 8000);
+  const sends = await fake.requests('/sendMessage');
+  assert.deepEqual(sends.map((r) => r.status), [200, 200]);
+  assert.ok(sends[1].time - sends[0].time >= 950, `the second part went ${sends[1].time - sends[0].time} ms after the first`);
+});
+
 test('WhatsApp window closed: the provider error and the 24-hour rule both fail with a reason for the agent', async () => {
   const phone = newPhone();
   await postWhatsApp(gw, waText(phone, 'سلام'));

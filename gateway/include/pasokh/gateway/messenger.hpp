@@ -49,15 +49,17 @@ class messenger_gateway {
   // id, WhatsApp media id) fetched from the provider, for agents.
   boost::asio::awaitable<http_response> media(const http_request& req, const route_params& params);
 
-  // One outbound message through the provider API, classified for the outbox.
+  // One outbound message through the provider API, classified for the outbox;
+  // `next` paces each request after the first.
   boost::asio::awaitable<routing::send_outcome> send(const channel_config& channel,
-                                                     const proto::outbound_message& message);
+                                                     const proto::outbound_message& message,
+                                                     const routing::pace_next& next);
 
  private:
   // The plan's requests in order, resuming after the parts a crash left sent.
   boost::asio::awaitable<routing::send_outcome> send_parts(const channel_config& channel,
                                                            const proto::outbound_message& message,
-                                                           connectors::send_plan plan);
+                                                           connectors::send_plan plan, const routing::pace_next& next);
   // Stores one parsed event; false when Redis failed (the webhook answers 503).
   boost::asio::awaitable<bool> store_event(const channel_config& url_channel, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_message(const channel_config& channel, const proto::inbound_event& event);

@@ -54,8 +54,15 @@ struct send_outcome {
   static send_outcome permanent(std::string why) { return {send_kind::permanent, {}, {}, std::move(why)}; }
 };
 
-// Sends one message. Bounds its own time; an exception counts as retry.
-using channel_sender = std::function<boost::asio::awaitable<send_outcome>(const proto::outbound_message&)>;
+// Waits until the message's chat may be sent one more request (the pacing
+// buckets count every request); false when the worker stops.
+using pace_next = std::function<boost::asio::awaitable<bool>()>;
+
+// Sends one message. Bounds its own time; an exception counts as retry. The
+// outbox has paced its first request; a sender that makes more (a split text,
+// attachments) awaits `next` before each further one.
+using channel_sender =
+    std::function<boost::asio::awaitable<send_outcome>(const proto::outbound_message&, const pace_next& next)>;
 
 struct outbox_options {
   store::redis_config reader;  // a dedicated connection for XREADGROUP BLOCK
