@@ -207,7 +207,8 @@ function meta(body, token) {
   if (type === 'MESSAGE_TAG' && !body.tag) return invalid('Param tag is required for MESSAGE_TAG.');
   const message = body.message ?? {};
   if (!message.text && !message.attachment) return invalid('Must send either message text or attachment.');
-  if (message.text && codePoints(message.text) > 2000) return invalid('Length of param message[text] must be less than or equal to 2000');
+  // Messenger: "< 2000 characters" (Instagram's 1000 bytes cannot be told apart on this path).
+  if (message.text && codePoints(message.text) >= 2000) return invalid('Length of param message[text] must be less than 2000');
   if ((message.quick_replies ?? []).length > 13) return invalid('param message[quick_replies] must have at most 13 elements.');
   return [200, { recipient_id: recipient, message_id: mid() }];
 }

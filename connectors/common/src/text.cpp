@@ -24,19 +24,47 @@ code_point decode(std::string_view s, std::size_t i) {
   return {i, len, v};
 }
 
-std::size_t units(char32_t cp, text_unit unit) { return unit == text_unit::utf16 && cp >= 0x10000 ? 2 : 1; }
+std::size_t units(const code_point& cp, text_unit unit) {
+  switch (unit) {
+    case text_unit::utf16: return cp.value >= 0x10000 ? 2 : 1;
+    case text_unit::utf8_byte: return cp.bytes;
+    case text_unit::code_point: break;
+  }
+  return 1;
+}
 
 bool is_space(char32_t cp) { return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r'; }
 
-// Code points that must stay with the one before them.
+constexpr char32_t zwj = 0x200D;
+
+// Code points that must stay with the one before them (Unicode's Extend: the
+// marks and modifiers of the scripts and emoji our customers write).
 bool is_extending(char32_t cp) {
-  return (cp >= 0x0300 && cp <= 0x036F) ||  // combining diacritics
-         (cp >= 0x064B && cp <= 0x065F) ||  // Arabic harakat
-         cp == 0x0670 ||                    // superscript alef
-         (cp >= 0x06D6 && cp <= 0x06ED) ||  // Quranic marks
-         cp == 0x200C || cp == 0x200D ||    // ZWNJ, ZWJ
-         (cp >= 0xFE00 && cp <= 0xFE0F) ||  // variation selectors
-         (cp >= 0x1F3FB && cp <= 0x1F3FF);  // skin tones
+  return (cp >= 0x0300 && cp <= 0x036F) ||    // combining diacritics
+         (cp >= 0x0610 && cp <= 0x061A) ||    // Arabic signs above/below
+         (cp >= 0x064B && cp <= 0x065F) ||    // Arabic harakat
+         cp == 0x0670 ||                      // superscript alef
+         (cp >= 0x06D6 && cp <= 0x06DC) ||    // Quranic marks
+         (cp >= 0x06DF && cp <= 0x06E4) || cp == 0x06E7 || cp == 0x06E8 || (cp >= 0x06EA && cp <= 0x06ED) ||
+         (cp >= 0x08D3 && cp <= 0x08FF && cp != 0x08E2) ||  // extended Arabic marks
+         (cp >= 0x1AB0 && cp <= 0x1AFF) || (cp >= 0x1DC0 && cp <= 0x1DFF) ||  // more combining marks
+         (cp >= 0x20D0 && cp <= 0x20FF) ||    // marks for symbols (keycap 1️⃣)
+         cp == 0x200C || cp == zwj ||         // ZWNJ (common in Persian), ZWJ
+         (cp >= 0xFE00 && cp <= 0xFE0F) ||    // variation selectors (emoji presentation)
+         (cp >= 0xFE20 && cp <= 0xFE2F) ||    // combining half marks
+         (cp >= 0x1F3FB && cp <= 0x1F3FF) ||  // skin tones
+         (cp >= 0xE0020 && cp <= 0xE007F) ||  // tags (flags of regions: 🏴󠁧󠁢󠁳󠁣󠁴󠁿)
+         (cp >= 0xE0100 && cp <= 0xE01EF);    // variation selectors supplement
+}
+
+bool is_regional_indicator(char32_t cp) { return cp >= 0x1F1E6 && cp <= 0x1F1FF; }
+
+// Where the text may be cut without splitting a user-perceived character: not
+// before a mark or modifier, not after a ZWJ (👩‍💻 is one), not inside a flag
+// (two regional indicators; `ri_before` counts those just before `next`).
+bool grapheme_boundary(char32_t prev, char32_t next, std::size_t ri_before) {
+  if (is_extending(next) || prev == zwj) return false;
+  return !(is_regional_indicator(next) && ri_before % 2 == 1);
 }
 
 void append_trimmed(std::vector<std::string>& out, std::string_view part) {
@@ -51,7 +79,7 @@ std::size_t text_length(std::string_view s, text_unit unit) {
   std::size_t n = 0;
   for (std::size_t i = 0; i < s.size();) {
     auto cp = decode(s, i);
-    n += units(cp.value, unit);
+    n += units(cp, unit);
     i += cp.bytes;
   }
   return n;
@@ -68,15 +96,19 @@ std::vector<std::string> split_text(std::string_view s, std::size_t limit, text_
 
     std::size_t used = 0, i = start;
     std::size_t last_newline = 0, last_space = 0, last_safe_cut = 0;
+    char32_t prev = 0;
+    std::size_t ri_run = 0;  // regional indicators just before i
     while (i < s.size()) {
       auto cp = decode(s, i);
-      if (used + units(cp.value, unit) > limit) break;
+      if (used + units(cp, unit) > limit) break;
       if (i > start) {
         if (cp.value == '\n') last_newline = i;
         else if (is_space(cp.value)) last_space = i;
-        if (!is_extending(cp.value)) last_safe_cut = i;
+        if (grapheme_boundary(prev, cp.value, ri_run)) last_safe_cut = i;
       }
-      used += units(cp.value, unit);
+      ri_run = is_regional_indicator(cp.value) ? ri_run + 1 : 0;
+      prev = cp.value;
+      used += units(cp, unit);
       i += cp.bytes;
     }
     if (i == start) i += decode(s, i).bytes;  // one code point wider than the limit: send it alone
@@ -85,9 +117,12 @@ std::vector<std::string> split_text(std::string_view s, std::size_t limit, text_
       break;
     }
     // Without a newline or space in the second half, cut hard: at the limit,
-    // unless that would separate a mark or joiner from its character.
+    // unless that would split a character (a letter and its marks, an emoji
+    // sequence); one longer than the limit is cut where it must be.
     std::size_t half = start + (i - start) / 2;
-    std::size_t hard = !is_extending(decode(s, i).value) ? i : last_safe_cut > start ? last_safe_cut : i;
+    std::size_t hard = grapheme_boundary(prev, decode(s, i).value, ri_run) ? i
+                       : last_safe_cut > start                           ? last_safe_cut
+                                                                         : i;
     std::size_t cut = last_newline > half ? last_newline : last_space > half ? last_space : hard;
     append_trimmed(out, s.substr(start, cut - start));
     start = cut;
@@ -96,18 +131,20 @@ std::vector<std::string> split_text(std::string_view s, std::size_t limit, text_
 }
 
 std::string truncate_text(std::string_view s, std::size_t limit, text_unit unit) {
+  constexpr std::string_view ellipsis = "\xE2\x80\xA6";  // …
   if (text_length(s, unit) <= limit) return std::string(s);
-  if (limit == 0) return {};
+  auto room = text_length(ellipsis, unit);
+  if (limit < room) return {};
   std::size_t used = 0, i = 0;
   while (i < s.size()) {
     auto cp = decode(s, i);
-    if (used + units(cp.value, unit) > limit - 1) break;  // keep one unit for the ellipsis
-    used += units(cp.value, unit);
+    if (used + units(cp, unit) > limit - room) break;  // keep room for the ellipsis
+    used += units(cp, unit);
     i += cp.bytes;
   }
   std::string out(s.substr(0, i));
   while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out + "\xE2\x80\xA6";  // …
+  return out + std::string(ellipsis);
 }
 
 std::string numbered_choices(std::string_view text, const std::vector<proto::button>& buttons) {

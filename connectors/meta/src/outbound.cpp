@@ -74,8 +74,8 @@ constexpr std::array<error_rule, 12> error_rules{{
 
 }  // namespace
 
-std::size_t max_text(proto::channel_kind kind) {
-  return kind == proto::channel_kind::instagram ? instagram_max_text : messenger_max_text;
+text_limit max_text(proto::channel_kind kind) {
+  return kind == proto::channel_kind::instagram ? instagram_text_limit : messenger_text_limit;
 }
 
 send_window window_rule(std::optional<std::chrono::milliseconds> since, bool automatic) {
@@ -103,7 +103,8 @@ send_plan build_send(const proto::outbound_message& msg, const meta_channel& ch,
   bool with_quick_replies = !msg.buttons.empty() && quick_replies_fit(msg.buttons) && !msg.text.empty();
   std::string text = msg.buttons.empty() || with_quick_replies ? msg.text : numbered_choices(msg.text, msg.buttons);
   std::vector<json> messages;
-  auto parts = split_text(text, max_text(ch.kind));
+  auto limit = max_text(ch.kind);
+  auto parts = split_text(text, limit.max, limit.unit);
   for (std::size_t i = 0; i < parts.size(); ++i) {
     json m = {{"text", parts[i]}};
     if (with_quick_replies && i + 1 == parts.size()) m["quick_replies"] = quick_replies(msg.buttons);

@@ -159,17 +159,29 @@ TEST(MetaSend, HumanAgentTagAndClosedWindow) {
   EXPECT_TRUE(build_send(m, messenger(), 8 * 24h).refused);
 }
 
-TEST(MetaSend, InstagramSplitsAt1000AndMessengerAt2000) {
+std::vector<std::string> texts_of(const send_plan& plan) {
+  std::vector<std::string> out;
+  for (const auto& r : plan.requests) out.push_back(json::parse(r.body)["message"]["text"].get<std::string>());
+  return out;
+}
+
+TEST(MetaSend, InstagramSplitsAt1000BytesAndMessengerBelow2000Characters) {
+  // 1000 Persian letters are 2000 bytes: Instagram refuses them in one message.
   std::string text;
   while (text_length(text) < 2500) text += "کلمه ";
   auto ig = build_send(message(text, proto::channel_kind::instagram), instagram(), 1h);
   auto fb = build_send(message(text), messenger(), 1h);
-  EXPECT_EQ(ig.requests.size(), 3u);
+  EXPECT_EQ(ig.requests.size(), 5u);
   EXPECT_EQ(fb.requests.size(), 2u);
-  for (const auto& r : ig.requests) {
-    EXPECT_LE(text_length(json::parse(r.body)["message"]["text"].get<std::string>()), instagram_max_text);
-    EXPECT_EQ(r.what, "instagram.messages");
-  }
+  for (const auto& part : texts_of(ig)) EXPECT_LE(part.size(), 1000u);
+  for (const auto& r : ig.requests) EXPECT_EQ(r.what, "instagram.messages");
+  // "< 2000 characters": exactly 2000 is one too many.
+  auto exactly_2000 = texts_of(build_send(message(std::string(2000, 'x')), messenger(), 1h));
+  ASSERT_EQ(exactly_2000.size(), 2u);
+  EXPECT_EQ(exactly_2000[0].size(), 1999u);
+  std::string persian_1999;
+  for (int i = 0; i < 1999; ++i) persian_1999 += "س";  // Messenger counts characters, not bytes
+  EXPECT_EQ(build_send(message(persian_1999), messenger(), 1h).requests.size(), 1u);
 }
 
 TEST(MetaSend, AttachmentsAndTooManyButtons) {

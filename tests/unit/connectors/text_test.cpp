@@ -74,6 +74,65 @@ TEST(Text, NeverCutsInsideACodePointOrBeforeAJoiner) {
   for (const auto& p : parts) EXPECT_NE(p.rfind("🏽", 0), 0u) << "part starts with a skin tone";
 }
 
+// Each part of `parts` starts with `unit` and is whole repeats of it.
+void expect_whole_units(const std::vector<std::string>& parts, std::string_view unit) {
+  ASSERT_FALSE(parts.empty());
+  for (const auto& p : parts) {
+    EXPECT_EQ(p.size() % unit.size(), 0u) << p;
+    for (std::size_t i = 0; i + unit.size() <= p.size(); i += unit.size())
+      EXPECT_EQ(std::string_view(p).substr(i, unit.size()), unit) << p;
+  }
+}
+
+TEST(Text, NeverCutsAnEmojiSequenceAFlagOrAKeycap) {
+  auto repeat = [](std::string_view s, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out += s;
+    return out;
+  };
+  // 👩‍💻 is 👩 ZWJ 💻 (5 UTF-16 units): a cut after the ZWJ leaves 👩 and 💻.
+  const std::string coder = "👩\u200d💻";
+  for (std::size_t limit : {6u, 8u, 9u, 13u}) {
+    auto text = repeat(coder, 12);
+    auto parts = split_text(text, limit, text_unit::utf16);
+    check_parts(text, parts, limit, text_unit::utf16);
+    expect_whole_units(parts, coder);
+  }
+  // A flag is two regional indicators (🇮 🇷).
+  const std::string flag = "🇮🇷";
+  for (std::size_t limit : {5u, 6u, 7u}) {
+    auto text = repeat(flag, 10);
+    auto parts = split_text(text, limit, text_unit::utf16);
+    check_parts(text, parts, limit, text_unit::utf16);
+    expect_whole_units(parts, flag);
+  }
+  // 1️⃣ is 1, VS16 and the combining keycap.
+  const std::string keycap = "1\ufe0f\u20e3";
+  for (std::size_t limit : {4u, 5u, 7u}) {
+    auto text = repeat(keycap, 10);
+    auto parts = split_text(text, limit);
+    check_parts(text, parts, limit, text_unit::code_point);
+    expect_whole_units(parts, keycap);
+  }
+}
+
+TEST(Text, SplitsByBytesWithoutCuttingACodePoint) {
+  EXPECT_EQ(text_length("سلام", text_unit::utf8_byte), 8u);
+  EXPECT_EQ(text_length("a😀", text_unit::utf8_byte), 5u);
+  std::string text;
+  for (int i = 0; i < 1500; ++i) text += "س";  // 3000 bytes, no space
+  auto parts = split_text(text, 1000, text_unit::utf8_byte);
+  check_parts(text, parts, 1000, text_unit::utf8_byte);
+  EXPECT_EQ(parts.size(), 3u);
+  // Words: broken at spaces, every part within the bytes.
+  std::string words;
+  while (words.size() < 5000) words += "گارانتی دستگاه ";
+  auto word_parts = split_text(words, 999, text_unit::utf8_byte);
+  check_parts(words, word_parts, 999, text_unit::utf8_byte);
+  for (const auto& p : word_parts) EXPECT_TRUE(p.ends_with("گارانتی") || p.ends_with("دستگاه")) << "cut inside a word";
+  EXPECT_EQ(truncate_text("سلام دنیا", 9, text_unit::utf8_byte), "سلا…");  // the ellipsis takes 3 bytes
+}
+
 TEST(Text, ALimitSmallerThanOneCharacterStillMakesProgress) {
   auto parts = split_text("😀😀", 1, text_unit::utf16);
   EXPECT_EQ(parts, (std::vector<std::string>{"😀", "😀"}));

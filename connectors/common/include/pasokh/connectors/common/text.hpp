@@ -11,15 +11,18 @@
 namespace pasokh::connectors {
 
 // How a provider counts "characters". Telegram counts UTF-16 code units
-// (an emoji outside the BMP is two); Meta counts code points.
-enum class text_unit { code_point, utf16 };
+// (an emoji outside the BMP is two); WhatsApp and Messenger count code points;
+// Instagram counts UTF-8 bytes (a Persian letter is two).
+enum class text_unit { code_point, utf16, utf8_byte };
 
 std::size_t text_length(std::string_view utf8, text_unit unit = text_unit::code_point);
 
 // Splits into parts of at most `limit` units. Prefers the last newline, then the
-// last space, in the second half of a part; otherwise cuts at a code point that
-// does not start a combining mark or joiner (ZWNJ is common in Persian). The
-// whitespace at a break is dropped; parts are never empty. Empty text gives no parts.
+// last space, in the second half of a part; otherwise cuts between two
+// user-perceived characters: never inside a code point, before a combining
+// mark, ZWNJ (common in Persian) or emoji modifier, after a ZWJ, or inside a
+// flag. The whitespace at a break is dropped; parts are never empty. Empty text
+// gives no parts.
 std::vector<std::string> split_text(std::string_view utf8, std::size_t limit,
                                     text_unit unit = text_unit::code_point);
 

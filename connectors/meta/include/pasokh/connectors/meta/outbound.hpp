@@ -4,13 +4,20 @@
 #include <optional>
 
 #include "pasokh/connectors/common/provider.hpp"
+#include "pasokh/connectors/common/text.hpp"
 #include "pasokh/connectors/meta/config.hpp"
 #include "pasokh/proto/types.hpp"
 
 namespace pasokh::connectors::meta {
 
-inline constexpr std::size_t messenger_max_text = 2000;  // code points
-inline constexpr std::size_t instagram_max_text = 1000;
+struct text_limit {
+  std::size_t max;
+  text_unit unit;
+};
+// Messenger: "< 2000 characters". Instagram: "1000 bytes or less" and "less
+// than 1000 characters"; 999 bytes keeps both.
+inline constexpr text_limit messenger_text_limit{1999, text_unit::code_point};
+inline constexpr text_limit instagram_text_limit{999, text_unit::utf8_byte};
 inline constexpr std::size_t max_quick_replies = 13;
 inline constexpr std::size_t max_quick_reply_title = 20;
 inline constexpr std::size_t max_quick_reply_payload = 1000;  // bytes
@@ -21,10 +28,10 @@ inline constexpr auto human_agent_window = std::chrono::hours(24 * 7);
 // answer with the HUMAN_AGENT tag; a bot may not. Later, or never: closed.
 send_window window_rule(std::optional<std::chrono::milliseconds> since_customer_last, bool automatic);
 
-std::size_t max_text(proto::channel_kind);
+text_limit max_text(proto::channel_kind);
 
 // POST {base}/{version}/me/messages with the page token as Bearer. Text split
-// over 2000 (Messenger) / 1000 (Instagram) characters; buttons as quick
+// over 1999 characters (Messenger) / 999 bytes (Instagram); buttons as quick
 // replies on the last part (titles cut to 20), or numbered lines past 13;
 // attachments by URL or attachment id. messaging_type follows window_rule with
 // message.automatic; a closed window is refused ("window_closed").
