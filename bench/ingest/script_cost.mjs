@@ -86,7 +86,7 @@ for (let b = 0; b < batches; b++) {
     const c = customers > 0 && Math.random() < returning ? Math.floor(Math.random() * customers) : customers++;
     const text = JSON.stringify({ text: `سلام، گارانتی دستگاه من تا کی اعتبار دارد؟ order ${messages}` });
     const a = ['api', 'api', `c${c}`, `Customer ${c}`, `d${b}-${m}`, 86400, now, text, 'support', '0', 'fa', `c${c}`,
-      '', '0', '', '', `name:customer ${c}`, '', '1', 'fa', 'support', 'normal', '0', '0', '0', '0', '0', '', '0'];
+      '', '0', '', '', `name:customer ${c}`, '', now, '1', 'fa', 'support', 'normal', '0', '0', '0', '0', '0', '', '0'];
     args.push(a.length, ...a);
     messages++;
   }

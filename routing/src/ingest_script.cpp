@@ -2,6 +2,8 @@
 
 #include "ingest_batcher.hpp"
 
+#include <cstdint>
+
 #include <nlohmann/json.hpp>
 
 #include "pasokh/proto/json.hpp"
@@ -27,6 +29,27 @@ std::string inbound_message_json(const proto::inbound_event& event) {
 
 namespace {
 
+// When the customer wrote, for the reply window (ARGV[20]): a messenger's own
+// time of the message, so a webhook the provider redelivers hours later does
+// not reopen the window. Telegram and WhatsApp stamp whole seconds: a message
+// that arrives within a second of its stamp (nearly all) counts from arrival,
+// so it still sorts after an API or web chat message of that second; so does
+// a stamp ahead of our clock. Other times (a mail's Date header) are only the
+// sender's word: arrival counts.
+std::int64_t customer_wrote_at(const proto::inbound_event& event, std::int64_t now) {
+  constexpr std::int64_t stamp_resolution_ms = 1000;
+  switch (event.from.kind) {
+    case proto::channel_kind::telegram:
+    case proto::channel_kind::whatsapp:
+    case proto::channel_kind::messenger:
+    case proto::channel_kind::instagram:
+      if (event.sent_at > 0 && now - event.sent_at >= stamp_resolution_ms) return event.sent_at;
+      break;
+    default: break;
+  }
+  return now;
+}
+
 // ARGV[18]: the identity's verified keys and its name key, one a line; the
 // script reads them only for an identity it has not seen.
 std::string identity_keys(const proto::inbound_event& event) {
@@ -42,13 +65,14 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_
                                              const std::string& prefix, std::chrono::seconds dedup_ttl,
                                              const proto::inbound_event& event, const channel_route& route,
                                              const ingest_thread& thread, const route_plan* plan) {
+  const std::int64_t now = now_ms();
   auto args = store::make_command(
       event.from.channel, std::string(proto::to_string(event.from.kind)), event.from.external_id,
-      event.from.display_name, event.dedup_key, std::to_string(dedup_ttl.count()), std::to_string(now_ms()),
+      event.from.display_name, event.dedup_key, std::to_string(dedup_ttl.count()), std::to_string(now),
       inbound_message_json(event), route.team, route.bot_enabled ? "1" : "0", event.language,
       event.provider_chat_id.empty() ? event.from.external_id : event.provider_chat_id, thread.conversation_id,
       thread.any_sender ? "1" : "0", event.from.alt_external_id, event.provider_message_id, identity_keys(event),
-      thread.open_subject, plan ? "1" : "0");
+      thread.open_subject, std::to_string(customer_wrote_at(event, now)), plan ? "1" : "0");
   if (plan) {
     args.push_back(plan->language);
     args.insert(args.end(), plan->decision.begin(), plan->decision.end());

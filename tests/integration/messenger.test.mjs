@@ -496,6 +496,41 @@ test('WhatsApp window closed: the provider error and the 24-hour rule both fail 
   assert.equal((await fake.requests('/messages')).length, 1);  // nothing sent
 });
 
+test('the 24-hour window counts from when the customer wrote, not from a webhook redelivered hours later', async () => {
+  const phone = newPhone();
+  const hour = 3600;
+  const waAt = (text, ageS) => {
+    const body = waText(phone, text);
+    body.entry[0].changes[0].value.messages[0].timestamp = String(Math.floor(Date.now() / 1000) - ageS);
+    return body;
+  };
+  const lastAt = (conv) => Number(redisCli(redis, 'HGET', `pasokh:conv:${conv}`, 'last_customer_message_at'));
+  const late = waAt('دیروز نوشتم', 25 * hour);  // Meta kept retrying it for a day
+  assert.equal((await postWhatsApp(gw, late)).status, 200);
+  const conv = (await agent.next((f) => messageEvent()(f) && f.message.text === 'دیروز نوشتم')).conv;
+  assert.equal(lastAt(conv), Number(late.entry[0].changes[0].value.messages[0].timestamp) * 1000);
+  await reply(conv, 'دیر است');
+  const failed = await agent.next(deliveryEvent(conv, 'failed'));
+  assert.equal(failed.reason, 'outside the 24-hour window: send a template');
+  assert.equal((await fake.requests('/messages')).length, 0);
+
+  // A newer message opens the window; an older one redelivered after it does
+  // not move it back, and a time ahead of ours counts as now.
+  await postWhatsApp(gw, waAt('الان نوشتم', 0));
+  await agent.next((f) => messageEvent(conv)(f) && f.message.text === 'الان نوشتم');
+  const opened = lastAt(conv);
+  assert.ok(Date.now() - opened < 5000);
+  await postWhatsApp(gw, waAt('دو ساعت پیش', 2 * hour));
+  await agent.next((f) => messageEvent(conv)(f) && f.message.text === 'دو ساعت پیش');
+  assert.equal(lastAt(conv), opened);
+  const before = Date.now();
+  await postWhatsApp(gw, waAt('از آینده', -hour));
+  await agent.next((f) => messageEvent(conv)(f) && f.message.text === 'از آینده');
+  assert.ok(lastAt(conv) >= before && lastAt(conv) <= Date.now(), `last_customer_message_at ${lastAt(conv) - before} ms after the post`);
+  await reply(conv, 'حالا می‌رسد');
+  await agent.next(deliveryEvent(conv, 'sent'));
+});
+
 test('a WhatsApp "failed" status with 131047 shows the window reason', async () => {
   const phone = newPhone();
   await postWhatsApp(gw, waText(phone, 'سلام'));

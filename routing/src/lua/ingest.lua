@@ -9,8 +9,11 @@
 -- dedup_ttl_s, now_ms, message_json (an object with at least one member),
 -- team, bot_enabled, language, recipient, thread_conv, thread_any_sender,
 -- alt_external_id, provider_message_id, identity keys, subject_key,
--- planned ('1': the caller's routing decision follows), the language it
--- assumed, then the decision (decision_args in routing_lib).
+-- wrote_at_ms, planned ('1': the caller's routing decision follows), the
+-- language it assumed, then the decision (decision_args in routing_lib).
+-- wrote_at_ms: when the customer wrote (the provider's time, never after
+-- now_ms): last_customer_message_at, where the reply window starts. A late
+-- redelivery of an older message never moves it back.
 -- thread_conv: a conversation the message answers (email threading),
 -- continued while it is open on this channel and the sender is its customer,
 -- or anyone when thread_any_sender is '1' (the caller verified a secret reply
@@ -51,7 +54,7 @@ local function ingest_one(A)
   local dedup_key, dedup_ttl, now, message_json = A[6], A[7], A[8], A[9]
   local team, bot_enabled, language, recipient = A[10], A[11] == '1', A[12], A[13]
   local thread_conv, thread_any_sender, alt, provider_id = A[14], A[15] == '1', A[16], A[17]
-  local subject_key = A[19]
+  local subject_key, wrote_at = A[19], A[20]
 
   local dkey
   if dedup_key ~= '' then
@@ -163,9 +166,9 @@ local function ingest_one(A)
       conv = false
     end
   end
-  -- Routed here: a new queued conversation the caller decided for (A[20]
+  -- Routed here: a new queued conversation the caller decided for (A[21]
   -- '1'), of a customer who is not VIP and speaks the language it assumed
-  -- (A[21]); for anyone else the caller decides again (route.lua).
+  -- (A[22]); for anyone else the caller decides again (route.lua).
   -- Not when the customer owes a CSAT rating or comment (a new file owes
   -- none): this message may be it, and the caller looks closer (aftersales)
   -- before anything routes it.
@@ -180,25 +183,27 @@ local function ingest_one(A)
     -- A VIP customer goes to a person, not the bot.
     local status = (bot_enabled and cust_vip ~= '1') and 'bot' or 'queued'
     csat_open = not cust_new and owes_csat(cust, channel)
-    route_here = status == 'queued' and not csat_open and A[20] == '1' and cust_vip ~= '1' and
-      cust_language == A[21]
+    route_here = status == 'queued' and not csat_open and A[21] == '1' and cust_vip ~= '1' and
+      cust_language == A[22]
     redis.call('HSET', vkey, 'id', conv, 'channel', channel, 'kind', kind, 'customer_id', cust,
       'status', status, 'priority', 'normal', 'assignee', '', 'team', team, 'seq', seq,
-      'created_at', now, 'updated_at', now, 'last_customer_message_at', now, 'recipient', recipient)
+      'created_at', now, 'updated_at', now, 'last_customer_message_at', wrote_at, 'recipient', recipient)
     if subject_key ~= '' then redis.call('HSET', vkey, 'subject_key', subject_key) end
     redis.call('SET', open_key, conv)
     redis.call('RPUSH', ckey .. ':conversations', conv)
     if status == 'queued' and not route_here then redis.call('ZADD', p .. 'queue:' .. team, now, conv) end
     created = '1'
     v = { id = conv, channel = channel, kind = kind, customer_id = cust, status = status, priority = 'normal',
-      assignee = '', team = team, seq = '1', created_at = now, updated_at = now, last_customer_message_at = now,
+      assignee = '', team = team, seq = '1', created_at = now, updated_at = now, last_customer_message_at = wrote_at,
       customer_name = cust_name }
   else
     vkey = conv_key(conv)
     v = conv_state(conv, cust_name, { 'campaign', 'campaign_until', 'routed' })
     seq = tostring(tonumber(v.seq or '0') + 1)
-    v.seq, v.updated_at, v.last_customer_message_at = seq, now, now
-    redis.call('HSET', vkey, 'seq', seq, 'updated_at', now, 'last_customer_message_at', now, 'recipient', recipient)
+    if tonumber(wrote_at) > (tonumber(v.last_customer_message_at or '') or 0) then v.last_customer_message_at = wrote_at end
+    v.seq, v.updated_at = seq, now
+    redis.call('HSET', vkey, 'seq', seq, 'updated_at', now, 'last_customer_message_at', v.last_customer_message_at,
+      'recipient', recipient)
   end
   redis.call('ZADD', p .. 'team:' .. v.team .. ':open', now, conv)
 
@@ -228,7 +233,7 @@ local function ingest_one(A)
   -- nothing more from routing when its customer writes again.
   local status, routed = v.status, v.routed or '0'
   if route_here then
-    status = apply_route(conv, tonumber(now), decision_args(22, A), v)
+    status = apply_route(conv, tonumber(now), decision_args(23, A), v)
     routed = '1'
   end
   -- A resolved conversation may get the rating or comment too.
