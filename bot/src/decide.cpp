@@ -6,6 +6,7 @@
 
 #include "intents.hpp"
 #include "pasokh/bot/normalize.hpp"
+#include "sentiment.hpp"
 #include "strings.hpp"
 #include "utf8.hpp"
 
@@ -153,6 +154,36 @@ decision feedback(bool helpful, const std::string& entry_id, const faq_index& in
   return d;
 }
 
+decision greet(language lang, const bot_state& state) {
+  decision d = start(lang, state);
+  d.kind = action::greeting;
+  d.text = say(phrase::greeting, lang);
+  return d;
+}
+
+decision thank(language lang, const bot_state& state) {
+  decision d = start(lang, state);
+  d.kind = action::thanks;
+  d.text = say(phrase::thanks, lang);
+  if (!state.last_entry.empty()) {
+    d.entry_id = state.last_entry;
+    d.helpful = true;  // "thanks" right after an answer is a yes
+    d.state.last_entry.clear();
+  }
+  return d;
+}
+
+// A message without words (👍, «🙏», "?") asks nothing the knowledge base
+// could fail to answer, so it is no reason for a person: right after an answer
+// it rates the answer, otherwise it gets the greeting, which says what to ask.
+decision react(detail::feeling f, const faq_index& index, language lang, const bot_state& state) {
+  if (!state.last_entry.empty()) {
+    if (f == detail::feeling::upset) return feedback(false, state.last_entry, index, lang, state);
+    if (f == detail::feeling::pleased) return thank(lang, state);
+  }
+  return greet(lang, state);
+}
+
 std::optional<decision> from_button(const faq_index& index, const bot_state& state, std::string_view p,
                                     language lang) {
   if (p == payload::human) return handoff(handoff_reason::asked_for_human, lang, state, {}, 0);
@@ -218,6 +249,11 @@ decision decide(const faq_index& index, const bot_state& state, const bot_input&
     }
   }
 
+  // A caption without words keeps the attachment for a person to look at.
+  if (normalized.empty() && !in.has_attachment) {
+    if (const auto f = detail::emoji_feeling(in.text); f != detail::feeling::none) return react(f, index, lang, state);
+  }
+
   const detail::intents intent = detail::detect_intents(normalized, lang);
 
   if (intent.asks_for_human) {
@@ -230,23 +266,8 @@ decision decide(const faq_index& index, const bot_state& state, const bot_input&
     if (intent.feedback == detail::feedback_kind::no) return feedback(false, state.last_entry, index, lang, state);
     if (intent.feedback == detail::feedback_kind::yes) return feedback(true, state.last_entry, index, lang, state);
   }
-  if (intent.greeting_only) {
-    decision d = start(lang, state);
-    d.kind = action::greeting;
-    d.text = say(phrase::greeting, lang);
-    return d;
-  }
-  if (intent.thanks_only) {
-    decision d = start(lang, state);
-    d.kind = action::thanks;
-    d.text = say(phrase::thanks, lang);
-    if (!state.last_entry.empty()) {
-      d.entry_id = state.last_entry;
-      d.helpful = true;  // "thanks" right after an answer is a yes
-      d.state.last_entry.clear();
-    }
-    return d;
-  }
+  if (intent.greeting_only) return greet(lang, state);
+  if (intent.thanks_only) return thank(lang, state);
 
   const ranking r = index.search(in.text, lang);
   if (!r.empty() && r.answerable >= options.choice_confidence) {

@@ -1,5 +1,6 @@
 #include "pasokh/bot/normalize.hpp"
 
+#include "pasokh/proto/utf8.hpp"
 #include "utf8.hpp"
 
 namespace pasokh::bot {
@@ -40,6 +41,10 @@ constexpr folded fold(char32_t cp) noexcept {
   if (is_invisible(cp) || is_arabic_diacritic(cp) || cp == 0x0640 /* tatweel */) {
     return {fold_kind::drop, 0};
   }
+  // Parts of the character before (the U+FE0F of ❤️, skin tones, keycaps,
+  // combining accents): as letters they made words of their own, and
+  // «ممنون ❤️» was no thank-you.
+  if (proto::extends_grapheme(cp)) return {fold_kind::drop, 0};
   if (cp >= 0x06F0 && cp <= 0x06F9) return {fold_kind::letter, U'0' + (cp - 0x06F0)};  // Persian digits
   if (cp >= 0x0660 && cp <= 0x0669) return {fold_kind::letter, U'0' + (cp - 0x0660)};  // Arabic-Indic digits
   switch (cp) {

@@ -62,7 +62,8 @@ awaitable<void> run_bot(services& s, const routing::ingest_outcome& stored, cons
   if (co_await aftersales::on_customer_message(s, stored, event)) co_return;
   bool route = stored.status != "bot";
   if (!route) {
-    routing::customer_turn turn{stored.conversation_id, event.text, event.button_payload, event.language};
+    routing::customer_turn turn{stored.conversation_id, event.text, event.button_payload, event.language,
+                                !event.attachments.empty()};
     auto r = co_await s.bot_turns.on_customer_message(turn);
     // The customer's message is stored either way; a failed bot turn leaves the
     // conversation with the bot, and the next message retries.

@@ -44,6 +44,19 @@ void append_utf8(std::string& out, char32_t cp) {
   }
 }
 
+bool extends_grapheme(char32_t cp) noexcept {
+  return (cp >= 0x0300 && cp <= 0x036F) ||    // combining diacritics
+         (cp >= 0x064B && cp <= 0x065F) ||    // Arabic harakat
+         cp == 0x0670 ||                      // superscript alef
+         (cp >= 0x06D6 && cp <= 0x06ED) ||    // Quranic marks
+         cp == 0x200C || cp == 0x200D ||      // ZWNJ, ZWJ
+         cp == 0x20E3 ||                      // combining keycap
+         (cp >= 0xFE00 && cp <= 0xFE0F) ||    // variation selectors
+         (cp >= 0x1F3FB && cp <= 0x1F3FF) ||  // skin tones
+         (cp >= 0xE0020 && cp <= 0xE007F) ||  // tags (subdivision flags)
+         (cp >= 0xE0100 && cp <= 0xE01EF);    // variation selectors supplement
+}
+
 std::size_t utf8_length(std::string_view s) noexcept {
   std::size_t n = 0;
   for (unsigned char c : s)

@@ -42,7 +42,7 @@ awaitable<result<std::optional<bot::decision>>> bot_flow::on_customer_message(co
       // A damaged memory only costs the bot its context; start afresh.
     }
   }
-  auto decision = bot_.decide(state, {turn.text, turn.button_payload, turn.language});
+  auto decision = bot_.decide(state, {turn.text, turn.button_payload, turn.language, turn.has_attachment});
   bool handoff = decision.kind == bot::action::handoff;
   std::string buttons = decision.buttons.empty() ? "" : nlohmann::json(decision.buttons).dump();
 

@@ -5,20 +5,27 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, API_KEY, sleep } from '../support/harness.mjs';
+import { SECRETS, FakeProvider, newChatId, postWebhook, redisCli, telegramHeaders, tgText, waitUntil } from './messenger_support.mjs';
 
-let redis, gw;
+let redis, gw, fake;
 const uid = () => `m-${Math.random().toString(36).slice(2)}`;
 
 before(async () => {
   redis = await new RedisServer().start();
   const config = defaultConfig(redis);
-  config.channels = [{ id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support', bot: true }];
+  fake = await new FakeProvider().start();
+  config.channels = [
+    { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support', bot: true },
+    // For photos: the API channel takes text only.
+    { id: 'tg-bot', kind: 'telegram', team: 'support', bot: true,
+      provider: { api_base: fake.base, token_env: 'PASOKH_TG_TOKEN', secret_env: 'PASOKH_TG_SECRET' } },
+  ];
   // The bot's name in each customer's language.
   config.bot = { ...config.bot, name: { fa: 'دستیار پاسخ', ar: 'مساعد پاسخ', en: 'Pasokh assistant' } };
-  gw = await new Pasokh(config).start();
+  gw = await new Pasokh(config, SECRETS).start();
   await gw.createAgent('reza', 'reza-secret-1', { name: 'Reza' });
 });
-after(async () => { await gw?.cleanup(); await redis?.cleanup(); });
+after(async () => { await gw?.cleanup(); fake?.stop(); await redis?.cleanup(); });
 
 async function messages(conv) {
   const res = await fetch(`${gw.base}/api/v1/channels/api/conversations/${conv}/messages?after=0`,
@@ -81,4 +88,28 @@ test('Arabic and English questions are answered in their language; out-of-scope 
   const off = await postMessage(gw, { message_id: uid(), customer: { id: 'en-2' }, text: 'what is the capital of Australia?' });
   await sleep(100);
   assert.equal(await conversationStatus(off.json.conversation_id), 'queued');
+});
+
+test('an emoji is a reaction, not a question: «🙏» is greeted, «👍» after an answer is a thank-you, not a handoff', async () => {
+  const say = (text) => postMessage(gw, { message_id: uid(), customer: { id: 'fa-emoji' }, text });
+  const conv = (await say('🙏')).json.conversation_id;
+  assert.match((await messages(conv)).at(-1).text, /دستیار پشتیبانی/);  // the greeting
+  await say('گارانتی یخچال چند ماهه؟');
+  assert.ok((await messages(conv)).at(-1).buttons?.length >= 2, 'answered, asking whether it helped');
+  await say('👍');
+  const reply = (await messages(conv)).at(-1);
+  assert.equal(reply.author, 'bot');
+  assert.match(reply.text, /خواهش می‌کنم/);
+  assert.equal(await conversationStatus(conv), 'bot');
+});
+
+test('a photo whose caption is only «👍» still goes to a person', async () => {
+  const chat = newChatId();
+  const photo = tgText(chat, 'سلام');
+  delete photo.message.text;
+  Object.assign(photo.message, { caption: '👍', photo: [{ file_id: 'AgACAgQAAxkBAAIC', file_unique_id: 'p1', width: 800, height: 600 }] });
+  assert.equal((await postWebhook(gw, '/webhooks/telegram/tg-bot', photo, telegramHeaders())).status, 200);
+  const customer = await waitUntil(() => redisCli(redis, 'GET', `pasokh:ident:tg-bot:${chat}`), 'the customer');
+  const conv = await waitUntil(() => redisCli(redis, 'GET', `pasokh:cust:${customer}:open:tg-bot`), 'the conversation');
+  await waitUntil(async () => (await conversationStatus(conv)) === 'queued', 'the handoff');
 });

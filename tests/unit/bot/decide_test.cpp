@@ -217,6 +217,46 @@ TEST(decide, thanks_gets_a_youre_welcome) {
   }
 }
 
+TEST(decide, an_emoji_after_an_answer_rates_it_instead_of_handing_off) {
+  const decision answered = ask("how long does delivery take", "en");
+  ASSERT_EQ(answered.kind, action::answer);
+  for (const char* reply : {"👍", "🙏", "❤️", "😊", "👍🏽", "🙏🙏", "ممنون ❤️", "thanks 🙏"}) {
+    const decision d = ask(reply, "", answered.state);
+    EXPECT_EQ(d.kind, action::thanks) << reply;  // as "thanks" after an answer: a yes
+    EXPECT_EQ(d.helpful, true) << reply;
+    EXPECT_EQ(d.entry_id, answered.entry_id) << reply;
+    EXPECT_EQ(d.lang, language::en) << reply;
+    EXPECT_TRUE(d.state.last_entry.empty()) << reply;
+  }
+  for (const char* reply : {"👎", "😡", "😡😡"}) {
+    const decision d = ask(reply, "", answered.state);
+    EXPECT_EQ(d.reason, handoff_reason::not_helpful) << reply;  // as "no"
+    EXPECT_EQ(d.helpful, false) << reply;
+    EXPECT_EQ(d.entry_id, answered.entry_id) << reply;
+  }
+}
+
+TEST(decide, a_message_without_words_is_greeted_not_handed_off) {
+  for (const char* text : {"👍", "🙏", "❤️", "?", "...", "🤔", "؟!"}) {
+    const decision d = ask(text, "fa");
+    EXPECT_EQ(d.kind, action::greeting) << text;
+    EXPECT_EQ(d.lang, language::fa) << text;
+  }
+  // After an answer a shrug neither rates it nor closes the question.
+  const decision answered = ask("how long does delivery take", "en");
+  const decision shrug = ask("🤔", "", answered.state);
+  EXPECT_EQ(shrug.kind, action::greeting);
+  EXPECT_FALSE(shrug.helpful.has_value());
+  EXPECT_EQ(shrug.state.last_entry, answered.entry_id);
+}
+
+TEST(decide, an_attachment_without_words_still_goes_to_a_person) {
+  // A photo of the broken part with a 👍 caption: a person must look at it.
+  const decision d = decide(demo_index(), {}, {.text = "👍", .language = "en", .has_attachment = true});
+  EXPECT_EQ(d.kind, action::handoff);
+  EXPECT_EQ(d.reason, handoff_reason::low_confidence);
+}
+
 TEST(decide, out_of_scope_gets_no_kb_answer) {
   for (const auto& [text, lang] : {std::pair{"what's the weather like in Paris", "en"},
                                    std::pair{"who won the football match yesterday", "en"},

@@ -44,6 +44,9 @@ INSTANTIATE_TEST_SUITE_P(
         fold_case{"apostrophes inside words are dropped", "don't it’s", "dont its"},
         fold_case{"Arabic and Latin punctuation separate words", "سلام،خوبی؟چطوری؛ hi!there", "سلام خوبی چطوری hi there"},
         fold_case{"guillemets, emoji and symbols are spaces", "«گارانتی»👍 ★ok", "گارانتی ok"},
+        fold_case{"emoji parts are no words: variation selector, skin tone, ZWJ, keycap, tags",
+                  "ممنون ❤️ 👍🏽 👨‍👩‍👧 #️⃣ 🏴󠁧󠁢󠁥󠁮󠁧󠁿", "ممنون"},
+        fold_case{"a keycap digit is the digit", "2️⃣", "2"},
         fold_case{"runs of whitespace collapse and ends are trimmed", "  a \t\n  b  ", "a b"},
         fold_case{"invalid UTF-8 bytes become separators", "ab\xff\xfe" "cd", "ab cd"},
         fold_case{"empty stays empty", "", ""}));

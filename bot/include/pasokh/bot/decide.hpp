@@ -34,6 +34,9 @@ struct bot_input {
   std::string_view text;
   std::string_view button_payload;  // a payload from one of our buttons, else empty
   std::string_view language;        // the channel's hint ("fa", "ar-SA"...); see resolve order in decide()
+  // A photo, file, sticker...: the text is its caption. One without words is
+  // for a person to look at; an emoji alone is the customer's reaction.
+  bool has_attachment = false;
 };
 
 enum class action {

@@ -12,6 +12,9 @@ namespace pasokh::bot {
 // - harakat and other Arabic diacritics, tatweel, ZWNJ/ZWJ and bidi marks are
 //   removed (ZWNJ joins, so می‌خوام, میخوام meet; "می خوام" is handled by
 //   the stemmer);
+// - parts of an emoji or of the letter before (variation selectors, skin
+//   tones, keycaps, tags, combining marks) are removed: "👍🏽" and "❤️" are no
+//   word;
 // - Persian ۰-۹ and Arabic-Indic ٠-٩ digits become 0-9;
 // - Latin letters are lower-cased; apostrophes inside words are dropped
 //   (don't → dont); all other punctuation and symbols become spaces.

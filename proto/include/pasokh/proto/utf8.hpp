@@ -14,4 +14,10 @@ std::size_t utf8_length(std::string_view s) noexcept;
 // Appends the UTF-8 encoding of a code point (the caller passes a valid one).
 void append_utf8(std::string& out, char32_t cp);
 
+// Code points that belong to the character before them, so that text is never
+// cut or counted apart there: combining marks (Latin accents, Arabic harakat
+// and Quranic marks), ZWNJ and ZWJ, variation selectors (the U+FE0F of ❤️),
+// the keycap of 1️⃣, skin tones and the tags of flag sequences.
+bool extends_grapheme(char32_t cp) noexcept;
+
 }  // namespace pasokh::proto

@@ -18,6 +18,7 @@ struct customer_turn {
   std::string text;
   std::string button_payload;
   std::string language;  // the channel's hint, may be empty
+  bool has_attachment = false;
 };
 
 class bot_flow {

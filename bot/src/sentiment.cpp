@@ -1,0 +1,97 @@
+#include "sentiment.hpp"
+
+#include <array>
+
+#include "utf8.hpp"
+
+namespace pasokh::bot::detail {
+namespace {
+
+struct range {
+  char32_t first, last;
+};
+
+// Thanks, approval, love, smiles and flowers: what customers send for "it helped".
+constexpr std::array pleased_emoji{
+    range{0x1F44C, 0x1F44D},  // 👌 👍
+    range{0x1F44F, 0x1F44F},  // 👏
+    range{0x1F64C, 0x1F64C},  // 🙌
+    range{0x1F64F, 0x1F64F},  // 🙏
+    range{0x1F91D, 0x1F91D},  // 🤝
+    range{0x1F4AA, 0x1F4AA},  // 💪
+    range{0x270C, 0x270C},    // ✌
+    range{0x2764, 0x2764},    // ❤
+    range{0x2665, 0x2665},    // ♥
+    range{0x1F493, 0x1F493},  // 💓 (💔 is upset)
+    range{0x1F495, 0x1F49F},  // 💕 … 💟
+    range{0x1F9E1, 0x1F9E1},  // 🧡
+    range{0x1F90D, 0x1F90E},  // 🤍 🤎
+    range{0x1F600, 0x1F60E},  // 😀 … 😎
+    range{0x1F617, 0x1F61A},  // 😗 😘 😙 😚
+    range{0x1F642, 0x1F642},  // 🙂
+    range{0x263A, 0x263A},    // ☺
+    range{0x1F917, 0x1F917},  // 🤗
+    range{0x1F923, 0x1F923},  // 🤣
+    range{0x1F929, 0x1F929},  // 🤩
+    range{0x1F970, 0x1F970},  // 🥰
+    range{0x1F973, 0x1F973},  // 🥳
+    range{0x1F337, 0x1F339},  // 🌷 🌸 🌹
+    range{0x1F33A, 0x1F33A},  // 🌺
+    range{0x1F490, 0x1F490},  // 💐
+    range{0x1F389, 0x1F389},  // 🎉
+    range{0x1F4AF, 0x1F4AF},  // 💯
+    range{0x2705, 0x2705},    // ✅
+    range{0x2714, 0x2714},    // ✔
+    range{0x2B50, 0x2B50},    // ⭐
+    range{0x1F31F, 0x1F31F},  // 🌟
+};
+
+// Disapproval, anger and sadness: "it did not help".
+constexpr std::array upset_emoji{
+    range{0x1F44E, 0x1F44E},  // 👎
+    range{0x1F494, 0x1F494},  // 💔
+    range{0x1F611, 0x1F612},  // 😑 😒
+    range{0x1F614, 0x1F616},  // 😔 😕 😖
+    range{0x1F61E, 0x1F624},  // 😞 😟 😠 😡 😢 😣 😤
+    range{0x1F629, 0x1F629},  // 😩
+    range{0x1F62B, 0x1F62B},  // 😫
+    range{0x1F62D, 0x1F62D},  // 😭
+    range{0x1F641, 0x1F641},  // 🙁
+    range{0x2639, 0x2639},    // ☹
+    range{0x1F644, 0x1F644},  // 🙄
+    range{0x1F926, 0x1F926},  // 🤦
+    range{0x1F92C, 0x1F92C},  // 🤬
+    range{0x1F47F, 0x1F47F},  // 👿
+    range{0x1F4A9, 0x1F4A9},  // 💩
+    range{0x1F595, 0x1F595},  // 🖕
+    range{0x274C, 0x274C},    // ❌
+};
+
+bool in(const auto& ranges, char32_t cp) {
+  for (const range& r : ranges) {
+    if (cp >= r.first && cp <= r.last) return true;
+  }
+  return false;
+}
+
+bool is_whitespace(char32_t cp) { return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0xA0; }
+
+}  // namespace
+
+feeling emoji_feeling(std::string_view text) {
+  int pleased = 0, upset = 0;
+  bool visible = false;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const char32_t cp = next_code_point(text, pos);
+    visible |= !is_whitespace(cp);
+    pleased += in(pleased_emoji, cp);
+    upset += in(upset_emoji, cp);
+  }
+  if (!visible) return feeling::none;
+  if (pleased > upset) return feeling::pleased;
+  if (upset > pleased) return feeling::upset;
+  return feeling::neutral;
+}
+
+}  // namespace pasokh::bot::detail

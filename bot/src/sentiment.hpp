@@ -1,0 +1,14 @@
+#pragma once
+// How a customer feels, from what is not words: emoji and punctuation.
+#include <string_view>
+
+namespace pasokh::bot::detail {
+
+enum class feeling { none, neutral, pleased, upset };
+
+// The feeling shown by the emoji of a text: pleased (👍 🙏 ❤️ 😊 🌹), upset
+// (👎 😡 😢 💔), neutral when it shows neither or both as often (🤔, "?",
+// "..."), none when the text is empty or only whitespace.
+feeling emoji_feeling(std::string_view text);
+
+}  // namespace pasokh::bot::detail
