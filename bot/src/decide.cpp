@@ -83,11 +83,21 @@ decision handoff(handoff_reason reason, language lang, const bot_state& state, s
   switch (reason) {
     case handoff_reason::asked_for_human: d.text = say(phrase::handoff_asked, lang); break;
     case handoff_reason::not_helpful: d.text = say(phrase::handoff_not_helpful, lang); break;
+    case handoff_reason::negative_sentiment: d.text = say(phrase::handoff_upset, lang); break;
     default: d.text = say(phrase::handoff_low_confidence, lang); break;
   }
   d.state.last_entry.clear();
   d.state.offered.clear();
   return d;
+}
+
+// A handoff that still ranks the text for its topic: "I want an agent about
+// my refund" routes to payments.
+decision handoff_on_topic(handoff_reason reason, const faq_index& index, const bot_input& in,
+                          std::string_view normalized, language lang, const bot_state& state,
+                          const bot_options& options) {
+  const ranking r = normalized.empty() ? ranking{} : index.search(in.text, lang);
+  return handoff(reason, lang, state, guess_tags(index, r, options), r.confidence);
 }
 
 decision answer(const faq_index& index, const kb_entry& e, language lang, const bot_state& state,
@@ -219,6 +229,7 @@ std::string_view to_string(handoff_reason r) noexcept {
     case handoff_reason::low_confidence: return "low_confidence";
     case handoff_reason::asked_for_human: return "asked_for_human";
     case handoff_reason::not_helpful: return "not_helpful";
+    case handoff_reason::negative_sentiment: return "negative_sentiment";
   }
   return "none";
 }
@@ -257,9 +268,7 @@ decision decide(const faq_index& index, const bot_state& state, const bot_input&
   const detail::intents intent = detail::detect_intents(normalized, lang);
 
   if (intent.asks_for_human) {
-    // Still rank the text: "I want an agent about my refund" routes to payments.
-    const ranking r = normalized.empty() ? ranking{} : index.search(in.text, lang);
-    return handoff(handoff_reason::asked_for_human, lang, state, guess_tags(index, r, options), r.confidence);
+    return handoff_on_topic(handoff_reason::asked_for_human, index, in, normalized, lang, state, options);
   }
 
   if (!state.last_entry.empty()) {
@@ -268,6 +277,12 @@ decision decide(const faq_index& index, const bot_state& state, const bot_input&
   }
   if (intent.greeting_only) return greet(lang, state);
   if (intent.thanks_only) return thank(lang, state);
+  // Anger goes to a person even when the knowledge base has an answer: to
+  // someone fed up, a canned answer reads as a brush-off. (A problem report,
+  // "my phone is broken", is no anger: the bot answers it.)
+  if (intent.upset || detail::shouts(in.text)) {
+    return handoff_on_topic(handoff_reason::negative_sentiment, index, in, normalized, lang, state, options);
+  }
 
   const ranking r = index.search(in.text, lang);
   if (!r.empty() && r.answerable >= options.choice_confidence) {

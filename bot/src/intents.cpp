@@ -16,7 +16,8 @@ namespace {
 // and on stems (Arabic-script words stemmed both the Persian and the Arabic way).
 class word_set {
  public:
-  explicit word_set(std::initializer_list<std::string_view> lists) {
+  enum class match { stems, surface };
+  explicit word_set(std::initializer_list<std::string_view> lists, match by = match::stems) : by_(by) {
     for (auto list : lists) {
       while (!list.empty()) {
         const auto bar = list.find('|');
@@ -27,7 +28,7 @@ class word_set {
     }
   }
   bool has(std::string_view surface, std::string_view stem) const {
-    return keys_.contains(hash_bytes(surface)) || keys_.contains(hash_bytes(stem));
+    return keys_.contains(hash_bytes(surface)) || (by_ == match::stems && keys_.contains(hash_bytes(stem)));
   }
   bool has_pair(std::string_view a, std::string_view b) const { return keys_.contains(hash_pair(a, b)); }
 
@@ -38,13 +39,16 @@ class word_set {
     const auto space = norm.find(' ');
     if (space == std::string::npos) {
       keys_.insert(hash_bytes(norm));
-      for (language l : all_languages) keys_.insert(hash_bytes(stem(norm, l)));
+      if (by_ == match::stems) {
+        for (language l : all_languages) keys_.insert(hash_bytes(stem(norm, l)));
+      }
       return;
     }
     const std::string_view a = std::string_view(norm).substr(0, space);
     const std::string_view b = std::string_view(norm).substr(space + 1);
     keys_.insert(hash_pair(a, b));
   }
+  match by_;
   std::unordered_set<std::uint64_t> keys_;
 };
 
@@ -118,6 +122,25 @@ const word_set no_core{
     "نه|خیر|نخیر|نچ|نکرد|نداشت|نخورد|اشتباه|نبود|نگرفتم",
     "لا|كلا|لم|مو|غير|خطأ|ليس"};
 
+// Clear anger or frustration with us, not with a device: "terrible service",
+// not "broken" or «خراب». Matched as written, not by stem: the stems of
+// these cross into everyday words (بدترین → بدتر "worse", as in "it got
+// worse"). Only phrases for words that are innocent alone or in the other
+// language: Arabic نصب "fraud" is Persian "installation", سيئة "bad" also
+// describes a battery.
+const word_set upset_words{
+    {"terrible|horrible|awful|worst|ridiculous|scam|scams|scammer|scammers|scammed|fraud|unacceptable|"
+     "disgusting|disgrace|disgraceful|pathetic|outrageous|shameful|furious|angry|frustrated|frustrating|"
+     "infuriating|incompetent|ripoff|wtf|fed up|sick of|rip off|had enough",
+     "افتضاح|افتضاحه|افتضاحید|افتضاحیه|مسخره|مسخرس|مسخرست|مسخرهست|مسخره‌اید|مسخره‌ایه|کلاهبرداری|کلاهبردار|کلاهبردارید|"
+     "کلاهبردارها|کلاهبردارا|بدترین|اعصاب|اعصابم|اعصابمو|اعصابمون|اعصابم رو|فاجعه|فاجعست|شرم‌آور|شرم آور|بیشعور|"
+     "بیشعورها|عصبانی|عصبانیم|عصبانی‌ام|آشغالید|خسته شدم|خسته شدیم|ذله شدم|کلافه شدم|کلافم کردید|غیرقابل قبول|"
+     "حالم بهم",
+     "أسوأ|اسوأ|الأسوأ|الاسوأ|اسوء|فاشلين|فاشلون|مهزلة|مهزله|احتيال|نصابين|نصابون|حرامية|حراميه|زفت|زهقت|طفشت|مقرف|"
+     "سخيف|سخيفة|غاضب|غاضبة|مستاء|مستاءة|منزعج|منزعجة|سيء جدا|سيئ جدا|سيئة جدا|سيئه جدا|خدمة سيئة|خدمه سيئه|"
+     "غير مقبول|هذا نصب|نصب واحتيال|تعبت منكم|حسبي الله"},
+    word_set::match::surface};
+
 struct token {
   std::string_view surface;
   std::string stem;
@@ -159,6 +182,7 @@ intents detect_intents(std::string_view text, language lang) {
     contact |= in(contact_verb);
     request |= in(request_verb);
     bot |= in(bot_word);
+    out.upset |= in(upset_words);
     const bool stop = lex.is_stop(t.surface);
     if (!stop) ++content;
 

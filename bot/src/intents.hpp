@@ -16,6 +16,7 @@ struct intents {
   bool greeting_only = false;  // nothing but greetings (and fillers)
   bool thanks_only = false;    // nothing but thanks / acknowledgement
   feedback_kind feedback = feedback_kind::none;  // a bare yes/no or "that didn't help"
+  bool upset = false;          // words of clear anger or frustration ("ridiculous", «افتضاح», «أسوأ»)
 };
 
 // `normalized` is the output of normalize().

@@ -76,7 +76,47 @@ bool in(const auto& ranges, char32_t cp) {
 
 bool is_whitespace(char32_t cp) { return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0xA0; }
 
+bool is_exclamation(char32_t cp) { return cp == '!' || cp == 0xFF01; }
+bool is_question(char32_t cp) { return cp == '?' || cp == 0x061F || cp == 0xFF1F; }
+
+bool many_exclamations(std::string_view text) {
+  int in_run = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const char32_t cp = next_code_point(text, pos);
+    if (is_exclamation(cp)) {
+      if (++in_run >= 3) return true;
+    } else if (!is_question(cp)) {
+      in_run = 0;
+    }
+  }
+  return false;
+}
+
+// At least three words of two or more capitals and ten capitals in all, no
+// small letter, and no Persian or Arabic word around them («گوشی SAMSUNG
+// GALAXY NOTE خراب شده» names a model).
+bool all_capitals(std::string_view text) {
+  int words = 0, capitals = 0, in_word = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const char32_t c = next_code_point(text, pos);
+    if ((c >= 'a' && c <= 'z') || is_arabic_script_letter(c)) return false;
+    if (c >= 'A' && c <= 'Z') {
+      ++capitals;
+      ++in_word;
+      continue;
+    }
+    words += in_word >= 2;
+    in_word = 0;
+  }
+  words += in_word >= 2;
+  return words >= 3 && capitals >= 10;
+}
+
 }  // namespace
+
+bool shouts(std::string_view text) { return many_exclamations(text) || all_capitals(text); }
 
 feeling emoji_feeling(std::string_view text) {
   int pleased = 0, upset = 0;

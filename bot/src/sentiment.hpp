@@ -1,5 +1,5 @@
 #pragma once
-// How a customer feels, from what is not words: emoji and punctuation.
+// How a customer feels, from what is not words: emoji, punctuation, capitals.
 #include <string_view>
 
 namespace pasokh::bot::detail {
@@ -10,5 +10,10 @@ enum class feeling { none, neutral, pleased, upset };
 // (👎 😡 😢 💔), neutral when it shows neither or both as often (🤔, "?",
 // "..."), none when the text is empty or only whitespace.
 feeling emoji_feeling(std::string_view text);
+
+// Shouting: "!!!" (three or more in one run of ! and ?), or an English
+// sentence in capitals ("WHERE IS MY ORDER"; not one shouted word or a model
+// name like "LED TV").
+bool shouts(std::string_view text);
 
 }  // namespace pasokh::bot::detail

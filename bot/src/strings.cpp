@@ -9,7 +9,7 @@ struct row {
   std::string_view fa, ar, en;
 };
 
-constexpr std::array<row, 11> table{{
+constexpr std::array<row, 12> table{{
     // did_this_help
     {"آیا این پاسخ کمکتان کرد؟", "هل ساعدتك هذه الإجابة؟", "Did this answer help?"},
     // yes_helped
@@ -32,6 +32,13 @@ constexpr std::array<row, 11> table{{
     {"متأسفم که کمکی نکرد. گفتگو را به یکی از همکارانم می‌سپارم.",
      "آسف لأن ذلك لم يساعدك. سأحوّل المحادثة إلى أحد زملائي.",
      "Sorry that didn't help. I'm passing your conversation to a colleague."},
+    // handoff_upset
+    {"واقعاً متأسفم که این‌قدر اذیت شدید؛ حق دارید ناراحت باشید. همین حالا گفتگو را به یکی از همکارانم می‌سپارم تا "
+     "پیگیری کند؛ لطفاً در همین گفتگو بمانید.",
+     "نأسف حقًا لما واجهته، ونتفهّم انزعاجك تمامًا. سأحوّل المحادثة الآن إلى أحد زملائي ليتابع الأمر، يُرجى البقاء في "
+     "هذه المحادثة.",
+     "I'm really sorry for the trouble, and I understand your frustration. I'm passing you to a colleague right now "
+     "to sort this out; please stay in this chat."},
     // greeting
     {"سلام! من دستیار پشتیبانی هستم. درباره گارانتی، مرجوعی، تعمیر یا ارسال بپرسید؛ برای صحبت با کارشناس هم کافی است بنویسید «کارشناس».",
      "مرحبًا! أنا مساعد الدعم. اسألني عن الضمان أو الإرجاع أو الإصلاح أو التوصيل، وللتحدث مع موظف اكتب «موظف».",

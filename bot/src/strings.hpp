@@ -15,6 +15,7 @@ enum class phrase {
   handoff_asked,
   handoff_low_confidence,
   handoff_not_helpful,
+  handoff_upset,
   greeting,
   thanks,
   glad_it_helped,

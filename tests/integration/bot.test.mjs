@@ -113,3 +113,14 @@ test('a photo whose caption is only «👍» still goes to a person', async () =
   const conv = await waitUntil(() => redisCli(redis, 'GET', `pasokh:cust:${customer}:open:tg-bot`), 'the conversation');
   await waitUntil(async () => (await conversationStatus(conv)) === 'queued', 'the handoff');
 });
+
+test('an angry customer gets an apology and a person at once; a broken phone is still answered by the bot', async () => {
+  const angry = await postMessage(gw, { message_id: uid(), customer: { id: 'fa-angry' }, text: 'افتضاحه! سه هفته است سفارشم نرسیده' });
+  const reply = (await messages(angry.json.conversation_id)).at(-1);
+  assert.equal(reply.author, 'bot');
+  assert.match(reply.text, /متأسفم/);
+  assert.equal(await conversationStatus(angry.json.conversation_id), 'queued');
+
+  const broken = await postMessage(gw, { message_id: uid(), customer: { id: 'fa-broken' }, text: 'گوشیم خراب شده، گارانتی رو چطور درخواست بدم؟' });
+  assert.equal(await conversationStatus(broken.json.conversation_id), 'bot');
+});

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <ostream>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "test_kb.hpp"
@@ -139,6 +140,52 @@ TEST(decide, staff_words_in_an_ordinary_question_are_not_a_handoff) {
     EXPECT_NE(ask(text, "en").reason, handoff_reason::asked_for_human) << text;
   }
   EXPECT_NE(ask("پشتیبانی تا چه ساعتی جواب میده؟", "fa").reason, handoff_reason::asked_for_human);
+}
+
+struct mood_case {
+  const char* lang;
+  const char* text;
+};
+void PrintTo(const mood_case& c, std::ostream* os) { *os << "[" << c.lang << "] \"" << c.text << "\""; }
+
+class angry_customer : public testing::TestWithParam<mood_case> {};
+
+TEST_P(angry_customer, is_handed_to_a_person_with_an_apology) {
+  const decision d = ask(GetParam().text, GetParam().lang);
+  EXPECT_EQ(d.kind, action::handoff);
+  EXPECT_EQ(d.reason, handoff_reason::negative_sentiment);
+  EXPECT_EQ(d.lang, *parse_language(GetParam().lang));
+  EXPECT_FALSE(d.text.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    three_languages, angry_customer,
+    testing::Values(mood_case{"en", "This is ridiculous, my order is two weeks late"},
+                    mood_case{"en", "worst service ever"}, mood_case{"en", "you are scammers"},
+                    mood_case{"en", "I'm fed up with waiting for the repair"},
+                    mood_case{"en", "unacceptable. I paid for express delivery"},
+                    mood_case{"en", "WHERE IS MY ORDER I PAID LAST WEEK"},
+                    mood_case{"en", "where is my refund!!!"},
+                    mood_case{"fa", "افتضاحه، سه هفته است سفارشم نرسیده"}, mood_case{"fa", "این چه وضع مسخره‌ایه"},
+                    mood_case{"fa", "شما کلاهبردارید"}, mood_case{"fa", "بدترین فروشگاه ممکن"},
+                    mood_case{"fa", "دیگه خسته شدم از بس زنگ زدم"}, mood_case{"fa", "اعصابمو خورد کردید با این ارسال"},
+                    mood_case{"ar", "خدمة سيئة جدا"}, mood_case{"ar", "أسوأ متجر تعاملت معه"},
+                    mood_case{"ar", "هذا نصب واحتيال"}, mood_case{"ar", "التأخير غير مقبول أبدا"}));
+
+TEST(decide, a_problem_report_is_answered_not_taken_for_anger) {
+  // The phone is broken, not the customer's patience: the bot still answers.
+  for (const auto& [text, lang, entry] :
+       {std::tuple{"my phone is broken, how do I claim the warranty?", "en", "warranty_claim"},
+        std::tuple{"گوشیم خراب شده، گارانتی رو چطور درخواست بدم؟", "fa", "warranty_claim"},
+        std::tuple{"الجهاز لا يعمل، كيف أطلب الضمان؟", "ar", "warranty_claim"},
+        std::tuple{"لباسشویی رو نصب می‌کنید؟", "fa", "installation_service"},
+        std::tuple{"THANK YOU!!!", "en", ""}}) {
+    const decision d = ask(text, lang);
+    EXPECT_NE(d.reason, handoff_reason::negative_sentiment) << text;
+    if (*entry) {
+      EXPECT_EQ(d.label(), entry) << text;
+    }
+  }
 }
 
 TEST(decide, a_person_request_carries_a_topic_for_routing) {
