@@ -75,6 +75,14 @@ TEST(decide, a_short_reply_keeps_the_conversations_language) {
   EXPECT_EQ(ask("and how long does delivery take to Shiraz?", "", answered.state).lang, language::en);
 }
 
+TEST(decide, a_compound_verb_written_with_zwnj_is_understood) {
+  // «پس‌بدم» (give back) with a ZWNJ, as a Persian keyboard writes it.
+  for (const char* text : {"میخوام گوشی رو پس\u200cبدم", "میخوام گوشی رو پس بدم"}) {
+    const decision d = ask(text, "fa");
+    EXPECT_EQ(d.label(), "returns") << text;
+  }
+}
+
 TEST(decide, offers_choices_when_entries_are_close) {
   const decision d = ask("warranty", "en");
   ASSERT_EQ(d.kind, action::choices);

@@ -58,6 +58,13 @@ TEST(SearchMatch, EveryWordMustAppearTheLastAsTheStartOfAWord) {
   EXPECT_FALSE(text_matches("refunded already", whole));
 }
 
+TEST(SearchMatch, AZwnjCompoundIsFoundByItsWordsAndAZwnjSuffixByTheJoinedWord) {
+  // «پس‌بدم» (give back) is two words; «سفارش‌ها» one word with its plural.
+  EXPECT_TRUE(text_matches("میخوام گوشی رو پس\u200cبدم", parse_search_query("پس بدم ")));
+  EXPECT_TRUE(text_matches("سفارش\u200cهای من", parse_search_query("سفارشهای ")));
+  EXPECT_TRUE(text_matches("سفارشهای من", parse_search_query("سفارش\u200cهای ")));
+}
+
 TEST(SearchSnippet, ShortTextIsKept) {
   EXPECT_EQ(search_snippet("short one", parse_search_query("one"), 160), "short one");
 }

@@ -9,9 +9,11 @@ namespace pasokh::bot {
 // Folds text for matching and returns words separated by single ASCII spaces:
 // - Arabic/Persian letter variants: ي ى ئ → ی, ك → ک, ة ۀ ھ → ه, أ إ آ ٱ → ا,
 //   ؤ → و; a lone hamza ء is dropped;
-// - harakat and other Arabic diacritics, tatweel, ZWNJ/ZWJ and bidi marks are
-//   removed (ZWNJ joins, so می‌خوام, میخوام meet; "می خوام" is handled by
-//   the stemmer);
+// - harakat and other Arabic diacritics, tatweel, ZWJ and bidi marks are
+//   removed;
+// - a ZWNJ joins after می/نمی and before suffixes (ها, ام, ترین…), so
+//   می‌خوام, میخوام meet ("می خوام" is handled by the stemmer), and is a space
+//   between the words of a compound, so پس‌بدم, پس بدم meet;
 // - parts of an emoji or of the letter before (variation selectors, skin
 //   tones, keycaps, tags, combining marks) are removed: "👍🏽" and "❤️" are no
 //   word;
