@@ -13,8 +13,34 @@ namespace {
 constexpr std::size_t min_term_chars = 2;
 constexpr std::size_t max_term_chars = 40;
 
-// Folded words of a text, in order, with repeats.
-std::vector<std::string> folded_words(std::string_view text) { return proto::split_nonempty(bot::normalize(text), ' '); }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }  // folding made every script's digits ASCII
+
+// The runs of digits and of letters of a folded word: "ord12345" → "ord",
+// "12345". One run when the word does not mix them.
+std::vector<std::string> digit_letter_runs(std::string_view word) {
+  std::vector<std::string> runs;
+  std::size_t start = 0;
+  for (std::size_t i = 1; i <= word.size(); ++i) {
+    if (i == word.size() || is_digit(word[i]) != is_digit(word[i - 1])) {
+      runs.emplace_back(word.substr(start, i - start));
+      start = i;
+    }
+  }
+  return runs;
+}
+
+// Folded words of a text, in order, with repeats. A word that glues digits to
+// letters ("ORD12345", «سفارش۱۲۳۴۵») is there whole and in its runs, so that
+// "12345" finds it and so does "4k" (too short to split).
+std::vector<std::string> folded_words(std::string_view text) {
+  std::vector<std::string> out;
+  for (auto& word : proto::split_nonempty(bot::normalize(text), ' ')) {
+    auto runs = digit_letter_runs(word);
+    out.push_back(std::move(word));
+    if (runs.size() > 1) out.insert(out.end(), runs.begin(), runs.end());
+  }
+  return out;
+}
 
 // Whether a folded word is the query's i-th word (the start of it, for a
 // last word still being typed).
@@ -27,19 +53,34 @@ bool term_sized(const std::string& w) {
   return chars >= min_term_chars && chars <= max_term_chars;
 }
 
+void add_term(std::vector<std::string>& terms, std::string w) {
+  if (term_sized(w) && std::find(terms.begin(), terms.end(), w) == terms.end()) terms.push_back(std::move(w));
+}
+
+// A query word that glues digits to letters asks for its runs ("ORD12345":
+// "ord" and "12345", which an order number typed "ORD-12345" is also indexed
+// under); whole when a run would be too short to be a term ("4k", "a52",
+// "ord1" while typing), as indexed whole.
+void add_query_terms(std::vector<std::string>& terms, std::string word) {
+  auto runs = digit_letter_runs(word);
+  if (runs.size() > 1 && std::all_of(runs.begin(), runs.end(), term_sized)) {
+    for (auto& run : runs) add_term(terms, std::move(run));
+  } else {
+    add_term(terms, std::move(word));
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> search_terms(std::string_view text) {
   std::vector<std::string> out;
-  for (auto& w : folded_words(text)) {
-    if (term_sized(w) && std::find(out.begin(), out.end(), w) == out.end()) out.push_back(std::move(w));
-  }
+  for (auto& w : folded_words(text)) add_term(out, std::move(w));
   return out;
 }
 
 search_query parse_search_query(std::string_view text) {
   search_query q;
-  q.words = search_terms(text);
+  for (auto& w : proto::split_nonempty(bot::normalize(text), ' ')) add_query_terms(q.words, std::move(w));
   q.last_is_prefix = !q.words.empty() && !text.empty() && text.back() != ' ';
   // A whole address or phone number also finds the customer file it belongs
   // to (both normalizers trim).

@@ -77,6 +77,15 @@ test('a message typed with Arabic letters and digits is found by the Persian spe
   assert.ok(!convIds((await search(ali, 'یخچال لباسشویی ')).json).includes(conv));
 });
 
+test('an order number glued to a word («سفارش۷۷۳۱۵», "ORD77316") is found by its digits in any script', async () => {
+  const { conversation_id: fa } = await customerWrites('سفارش۷۷۳۱۵ هنوز نرسیده', { id: 'c-glued-fa' });
+  const { conversation_id: en } = await customerWrites('Refund for ORD77316 please', { id: 'c-glued-en' });
+  await searchUntil(ali, '77315', (f) => convIds(f).includes(fa), 'Persian digits glued to a word');
+  for (const q of ['۷۷۳۱۵', '٧٧٣١٥']) assert.ok(convIds((await search(ali, q)).json).includes(fa), q);
+  await searchUntil(ali, '77316', (f) => convIds(f).includes(en), 'ASCII digits glued to a word');
+  for (const q of ['ord77316', 'ORD-77316', 'ord7731']) assert.ok(convIds((await search(ali, q)).json).includes(en), q);
+});
+
 test('agents find only their teams\' conversations; an admin finds all; newest first', async () => {
   const { conversation_id: older } = await customerWrites('The blender jar cracked', { id: 'c-blend-1' });
   await sleep(5);

@@ -25,6 +25,27 @@ TEST(SearchTerms, PunctuationSplitsWordsAndRepeatsAndSingleLettersAreDropped) {
   EXPECT_TRUE(search_terms("?! - .").empty());
 }
 
+TEST(SearchTerms, DigitsGluedToLettersAreAlsoTheirOwnTerm) {
+  EXPECT_EQ(search_terms("ORD12345 سفارش۱۲۳۴۵"), (terms{"ord12345", "ord", "12345", "سفارش12345", "سفارش"}));
+  EXPECT_EQ(search_terms("4K"), (terms{"4k"}));  // "4" and "k" are too short to be terms
+}
+
+TEST(SearchMatch, AnOrderNumberGluedToAWordIsFoundByItsDigitsInAnyScript) {
+  for (const char* text : {"سفارش۱۲۳۴۵ هنوز نرسیده", "order#12345 late", "ORD12345", "طلب١٢٣٤٥"}) {
+    for (const char* query : {"12345", "۱۲۳۴۵", "١٢٣٤٥", "12345 "}) {
+      EXPECT_TRUE(text_matches(text, parse_search_query(query))) << text << " / " << query;
+    }
+  }
+  // The glued form as a query asks for its runs, also while being typed.
+  EXPECT_EQ(parse_search_query("ORD12345").words, (terms{"ord", "12345"}));
+  EXPECT_TRUE(text_matches("ORD-12345", parse_search_query("ord12345")));
+  EXPECT_TRUE(text_matches("ORD12345", parse_search_query("ord123")));
+  EXPECT_FALSE(text_matches("ORD12345", parse_search_query("ord124")));
+  // Too short to split: whole, as indexed.
+  EXPECT_EQ(parse_search_query("4k ").words, (terms{"4k"}));
+  EXPECT_TRUE(text_matches("Samsung 4K TV", parse_search_query("4k ")));
+}
+
 TEST(SearchTerms, OverlongRunsAreNotIndexed) {
   // 40 characters is a word (a long serial number); 41 is a blob.
   const std::string longest(40, 'x'), blob(41, 'y');

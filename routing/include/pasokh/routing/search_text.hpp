@@ -12,12 +12,14 @@ namespace pasokh::routing {
 // Search terms of a text: folded as the FAQ bot folds questions
 // (bot::normalize: Arabic letter forms as Persian, any script's digits as
 // ASCII, Latin lower-cased, punctuation as spaces), then split into words of
-// 2 to 40 characters, duplicates dropped, in order of first use.
+// 2 to 40 characters, duplicates dropped, in order of first use. A word that
+// glues digits to letters ("ORD12345", «سفارش۱۲۳۴۵») gives itself and its
+// runs of digits and letters ("ord", "12345").
 std::vector<std::string> search_terms(std::string_view text);
 
 // A query as typed into the console's search box.
 struct search_query {
-  std::vector<std::string> words;  // search_terms of the query
+  std::vector<std::string> words;  // search_terms of the query, glued digits and letters as their runs
   bool last_is_prefix = false;     // the last word is still being typed (no space after it)
   std::string key;                 // "email:…" / "phone:…" when the whole query is one address or number
 };
