@@ -1,6 +1,30 @@
 #include "pasokh/proto/utf8.hpp"
 
 namespace pasokh::proto {
+namespace {
+
+bool continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+// The code point starting at byte `at` (valid UTF-8 assumed; a stray byte
+// reads as itself).
+char32_t code_point_at(std::string_view s, std::size_t at) {
+  auto c = static_cast<unsigned char>(s[at]);
+  std::size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+  if (len == 1 || at + len > s.size()) return c;
+  char32_t cp = c & (0x7F >> len);
+  for (std::size_t i = 1; i < len; ++i) cp = (cp << 6) | (static_cast<unsigned char>(s[at + i]) & 0x3F);
+  return cp;
+}
+
+// The start of the code point that ends just before byte `at` (> 0).
+std::size_t previous_start(std::string_view s, std::size_t at) {
+  do --at; while (at > 0 && continuation(s[at]));
+  return at;
+}
+
+bool regional_indicator(char32_t cp) { return cp >= 0x1F1E6 && cp <= 0x1F1FF; }
+
+}  // namespace
 
 bool valid_utf8(std::string_view s) noexcept {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
@@ -55,6 +79,25 @@ bool extends_grapheme(char32_t cp) noexcept {
          (cp >= 0x1F3FB && cp <= 0x1F3FF) ||  // skin tones
          (cp >= 0xE0020 && cp <= 0xE007F) ||  // tags (subdivision flags)
          (cp >= 0xE0100 && cp <= 0xE01EF);    // variation selectors supplement
+}
+
+bool grapheme_boundary(std::string_view s, std::size_t at) noexcept {
+  if (at == 0 || at >= s.size()) return true;
+  if (continuation(s[at])) return false;
+  const char32_t cp = code_point_at(s, at);
+  if (extends_grapheme(cp)) return false;
+  std::size_t before = previous_start(s, at);
+  if (code_point_at(s, before) == 0x200D) return false;
+  if (!regional_indicator(cp)) return true;
+  // Flags are pairs: a boundary after an even number of indicators.
+  std::size_t indicators = 0;
+  for (;;) {
+    if (!regional_indicator(code_point_at(s, before))) break;
+    ++indicators;
+    if (before == 0) break;
+    before = previous_start(s, before);
+  }
+  return indicators % 2 == 0;
 }
 
 std::size_t utf8_length(std::string_view s) noexcept {

@@ -127,6 +127,27 @@ std::size_t first_hit(std::string_view text, const search_query& q) {
   return 0;
 }
 
+// The nearest place at or after (before) `at` where a character as the
+// reader sees it starts: a cut there keeps an emoji sequence, a skin tone or
+// a letter's harakat whole.
+std::size_t boundary_after(std::string_view text, std::size_t at) {
+  while (!proto::grapheme_boundary(text, at)) ++at;
+  return at;
+}
+std::size_t boundary_before(std::string_view text, std::size_t at) {
+  while (!proto::grapheme_boundary(text, at)) --at;
+  return at;
+}
+
+constexpr std::string_view zwnj = "\u200C", zwj = "\u200D";
+
+// A joiner at a cut joins nothing shown.
+std::string_view trim_joiners(std::string_view part) {
+  while (part.starts_with(zwnj) || part.starts_with(zwj)) part.remove_prefix(zwnj.size());
+  while (part.ends_with(zwnj) || part.ends_with(zwj)) part.remove_suffix(zwnj.size());
+  return part;
+}
+
 }  // namespace
 
 std::string search_snippet(std::string_view text, const search_query& q, std::size_t max_chars) {
@@ -135,10 +156,12 @@ std::string search_snippet(std::string_view text, const search_query& q, std::si
   auto from = advance_chars(text, first_hit(text, q), -static_cast<long>(max_chars / 4));
   if (from > 0)
     if (auto space = text.find(' ', from); space != std::string_view::npos && space < from + 20) from = space + 1;
+  from = boundary_after(text, from);
   auto to = advance_chars(text, from, static_cast<long>(max_chars));
   if (to < text.size())
     if (auto space = text.rfind(' ', to); space != std::string_view::npos && space > from && to - space < 30) to = space;
-  return (from > 0 ? "…" : "") + std::string(text.substr(from, to - from)) + (to < text.size() ? "…" : "");
+  to = boundary_before(text, to);  // never before `from`, itself a boundary
+  return (from > 0 ? "…" : "") + std::string(trim_joiners(text.substr(from, to - from))) + (to < text.size() ? "…" : "");
 }
 
 }  // namespace pasokh::routing

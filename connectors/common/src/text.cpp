@@ -1,5 +1,7 @@
 #include "pasokh/connectors/common/text.hpp"
 
+#include "pasokh/proto/utf8.hpp"
+
 namespace pasokh::connectors {
 namespace {
 
@@ -35,38 +37,6 @@ std::size_t units(const code_point& cp, text_unit unit) {
 
 bool is_space(char32_t cp) { return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r'; }
 
-constexpr char32_t zwj = 0x200D;
-
-// Code points that must stay with the one before them (Unicode's Extend: the
-// marks and modifiers of the scripts and emoji our customers write).
-bool is_extending(char32_t cp) {
-  return (cp >= 0x0300 && cp <= 0x036F) ||    // combining diacritics
-         (cp >= 0x0610 && cp <= 0x061A) ||    // Arabic signs above/below
-         (cp >= 0x064B && cp <= 0x065F) ||    // Arabic harakat
-         cp == 0x0670 ||                      // superscript alef
-         (cp >= 0x06D6 && cp <= 0x06DC) ||    // Quranic marks
-         (cp >= 0x06DF && cp <= 0x06E4) || cp == 0x06E7 || cp == 0x06E8 || (cp >= 0x06EA && cp <= 0x06ED) ||
-         (cp >= 0x08D3 && cp <= 0x08FF && cp != 0x08E2) ||  // extended Arabic marks
-         (cp >= 0x1AB0 && cp <= 0x1AFF) || (cp >= 0x1DC0 && cp <= 0x1DFF) ||  // more combining marks
-         (cp >= 0x20D0 && cp <= 0x20FF) ||    // marks for symbols (keycap 1️⃣)
-         cp == 0x200C || cp == zwj ||         // ZWNJ (common in Persian), ZWJ
-         (cp >= 0xFE00 && cp <= 0xFE0F) ||    // variation selectors (emoji presentation)
-         (cp >= 0xFE20 && cp <= 0xFE2F) ||    // combining half marks
-         (cp >= 0x1F3FB && cp <= 0x1F3FF) ||  // skin tones
-         (cp >= 0xE0020 && cp <= 0xE007F) ||  // tags (flags of regions: 🏴󠁧󠁢󠁳󠁣󠁴󠁿)
-         (cp >= 0xE0100 && cp <= 0xE01EF);    // variation selectors supplement
-}
-
-bool is_regional_indicator(char32_t cp) { return cp >= 0x1F1E6 && cp <= 0x1F1FF; }
-
-// Where the text may be cut without splitting a user-perceived character: not
-// before a mark or modifier, not after a ZWJ (👩‍💻 is one), not inside a flag
-// (two regional indicators; `ri_before` counts those just before `next`).
-bool grapheme_boundary(char32_t prev, char32_t next, std::size_t ri_before) {
-  if (is_extending(next) || prev == zwj) return false;
-  return !(is_regional_indicator(next) && ri_before % 2 == 1);
-}
-
 void append_trimmed(std::vector<std::string>& out, std::string_view part) {
   while (!part.empty() && (part.back() == ' ' || part.back() == '\t' || part.back() == '\n' || part.back() == '\r'))
     part.remove_suffix(1);
@@ -96,18 +66,14 @@ std::vector<std::string> split_text(std::string_view s, std::size_t limit, text_
 
     std::size_t used = 0, i = start;
     std::size_t last_newline = 0, last_space = 0, last_safe_cut = 0;
-    char32_t prev = 0;
-    std::size_t ri_run = 0;  // regional indicators just before i
     while (i < s.size()) {
       auto cp = decode(s, i);
       if (used + units(cp, unit) > limit) break;
       if (i > start) {
         if (cp.value == '\n') last_newline = i;
         else if (is_space(cp.value)) last_space = i;
-        if (grapheme_boundary(prev, cp.value, ri_run)) last_safe_cut = i;
+        if (proto::grapheme_boundary(s, i)) last_safe_cut = i;
       }
-      ri_run = is_regional_indicator(cp.value) ? ri_run + 1 : 0;
-      prev = cp.value;
       used += units(cp, unit);
       i += cp.bytes;
     }
@@ -120,9 +86,7 @@ std::vector<std::string> split_text(std::string_view s, std::size_t limit, text_
     // unless that would split a character (a letter and its marks, an emoji
     // sequence); one longer than the limit is cut where it must be.
     std::size_t half = start + (i - start) / 2;
-    std::size_t hard = grapheme_boundary(prev, decode(s, i).value, ri_run) ? i
-                       : last_safe_cut > start                           ? last_safe_cut
-                                                                         : i;
+    std::size_t hard = proto::grapheme_boundary(s, i) ? i : last_safe_cut > start ? last_safe_cut : i;
     std::size_t cut = last_newline > half ? last_newline : last_space > half ? last_space : hard;
     append_trimmed(out, s.substr(start, cut - start));
     start = cut;
@@ -142,6 +106,7 @@ std::string truncate_text(std::string_view s, std::size_t limit, text_unit unit)
     used += units(cp, unit);
     i += cp.bytes;
   }
+  while (i > 0 && !proto::grapheme_boundary(s, i)) --i;  // not inside an emoji sequence or a marked letter
   std::string out(s.substr(0, i));
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out + std::string(ellipsis);

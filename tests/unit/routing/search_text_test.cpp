@@ -107,4 +107,60 @@ TEST(SearchSnippet, ALongMessageShowsTheTextAroundTheWordFound) {
   EXPECT_TRUE(none.ends_with("…"));
 }
 
+// A long message of clusters with no space to cut at, the hit in the middle.
+std::string around_hit(std::string_view cluster, int times) {
+  std::string text;
+  for (int i = 0; i < times; ++i) text += cluster;
+  text += " یخچال ";
+  for (int i = 0; i < times; ++i) text += cluster;
+  return text;
+}
+
+// What the snippet shows between its "…"s.
+std::string body(std::string snippet) {
+  constexpr std::string_view ellipsis = "…";
+  if (snippet.starts_with(ellipsis)) snippet.erase(0, ellipsis.size());
+  if (snippet.ends_with(ellipsis)) snippet.erase(snippet.size() - ellipsis.size());
+  return snippet;
+}
+
+TEST(SearchSnippet, CutsKeepEmojiSequencesAndSkinTonesWhole) {
+  const auto q = parse_search_query("یخچال");
+  for (int max : {48, 49, 50, 51, 52}) {
+    // Family: man ZWJ woman ZWJ girl.
+    auto family = body(search_snippet(around_hit("👨\u200d👩\u200d👧", 40), q, max));
+    EXPECT_TRUE(family.starts_with("👨")) << max << ": " << family;
+    EXPECT_TRUE(family.ends_with("👧")) << max << ": " << family;
+    // Thumbs up with a skin tone; a red heart with its variation selector.
+    auto thumbs = body(search_snippet(around_hit("👍🏽", 60), q, max));
+    EXPECT_TRUE(thumbs.starts_with("👍")) << max << ": " << thumbs;
+    EXPECT_TRUE(thumbs.ends_with("🏽")) << max << ": " << thumbs;
+    auto hearts = body(search_snippet(around_hit("❤\ufe0f", 60), q, max));
+    EXPECT_TRUE(hearts.starts_with("❤")) << max << ": " << hearts;
+    EXPECT_TRUE(hearts.ends_with("\ufe0f")) << max << ": " << hearts;
+    // Flags are pairs of regional indicators: 🇮🇷.
+    auto flags = body(search_snippet(around_hit("🇮🇷", 60), q, max));
+    EXPECT_TRUE(flags.starts_with("🇮🇷")) << max << ": " << flags;
+    EXPECT_TRUE(flags.ends_with("🇮🇷")) << max << ": " << flags;
+  }
+}
+
+TEST(SearchSnippet, CutsKeepALetterWithItsHarakatAndLeaveNoLoneZwnj) {
+  const auto q = parse_search_query("یخچال");
+  const std::string harakat = around_hit("سَلَامٌ", 30);
+  const std::string zwnj = around_hit("کتاب\u200cها", 30);
+  for (int max : {48, 49, 50, 51, 52}) {
+    const auto s = search_snippet(harakat, q, max);
+    const auto b = body(s);
+    // Starts with a letter, and what follows the snippet in the text is a letter too.
+    EXPECT_TRUE(b.starts_with("س") || b.starts_with("ل") || b.starts_with("ا") || b.starts_with("م")) << max << ": " << s;
+    const auto end = harakat.find(b) + b.size();
+    EXPECT_TRUE(harakat.substr(end).starts_with("س") || harakat.substr(end).starts_with("ل") ||
+                harakat.substr(end).starts_with("ا") || harakat.substr(end).starts_with("م"))
+        << max << ": " << s;
+    auto z = body(search_snippet(zwnj, q, max));
+    EXPECT_FALSE(z.starts_with("\u200c") || z.ends_with("\u200c")) << max << ": " << z;
+  }
+}
+
 }  // namespace

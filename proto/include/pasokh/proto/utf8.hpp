@@ -20,4 +20,10 @@ void append_utf8(std::string& out, char32_t cp);
 // the keycap of 1️⃣, skin tones and the tags of flag sequences.
 bool extends_grapheme(char32_t cp) noexcept;
 
+// Whether text may be cut at byte `at` without splitting a character as a
+// reader sees it (a simple grapheme cluster rule): not inside a code point,
+// not before a code point that extends_grapheme, not after a ZWJ (👨‍👩‍👧),
+// not between the two regional indicators of a flag. True at both ends.
+bool grapheme_boundary(std::string_view s, std::size_t at) noexcept;
+
 }  // namespace pasokh::proto
