@@ -86,8 +86,10 @@ awaitable<email::store_outcome> email_channel::receive_automatic(email::parsed_e
     co_return email::store_outcome::temporary_failure("storage unavailable");
   }
   // Marked again on a retry of a half-done attempt: a mark is idempotent.
-  if (mail.report.failed && !co_await mark_bounced(mail, ours))
-    co_return email::store_outcome::temporary_failure("storage unavailable");
+  if (mail.report.failed) {
+    bool marked = co_await mark_bounced(mail, ours);
+    if (!marked) co_return email::store_outcome::temporary_failure("storage unavailable");
+  }
 
   if (kept->status == "duplicate") {
     global_metrics().dedup_hits.inc(channel_.id);
