@@ -8,7 +8,8 @@
 //    agent_viewing.cpp);
 //  - server frames {"type":"typing"|"receipt","conv","who":"customer",...}
 //    from the customers of the agent's teams, and other agents' typing;
-//  - the session counts as presence for the widget's "no agent online".
+//  - the session counts as presence for the widget's "no agent online"
+//    while the agent is online, not away (webchat_agents_online, routing_lib.lua).
 // The agent is learnt from the inner protocol's own welcome frame.
 #include <boost/asio/post.hpp>
 

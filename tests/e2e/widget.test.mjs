@@ -31,6 +31,8 @@ function config(port) {
       // With the bot, and agents who come online during the test (leila, omid).
       { id: 'evening', kind: 'webchat', team: 'evening', bot: true },
       { id: 'dawn', kind: 'webchat', team: 'dawn' },
+      // Its only agent (parisa) has the console open but is away.
+      { id: 'noon', kind: 'webchat', team: 'noon' },
     ],
   };
 }
@@ -69,6 +71,27 @@ async function connectAgent() {
       await sleep(100);
     }
   }
+}
+
+// An agent's console, with the agent online (not away: routing gives work only then).
+async function onlineAgent(name) {
+  const a = await agentSocket(gw, (await login(gw, name, AGENT_PASSWORD)).json.token);
+  await setPresence(a, 'online');
+  return a;
+}
+
+let chiefToken;
+async function chief() {
+  if (!chiefToken) {
+    await gw.createAgent('chief', AGENT_PASSWORD, { name: 'Chief', role: 'admin' });
+    chiefToken = (await login(gw, 'chief', AGENT_PASSWORD)).json.token;
+  }
+  return chiefToken;
+}
+
+async function setPresence(a, status) {
+  a.send({ type: 'presence', status, client_id: `presence-${status}` });
+  await a.next((f) => f.type === 'ack' && f.client_id === `presence-${status}`);
 }
 
 async function history(conv) {
@@ -510,13 +533,56 @@ test('an agent coming online while the customer waits: the note goes and the wai
   await offlineNote(page).waitFor();
   await queueNote(page).waitFor();
   assert.doesNotMatch(await queueNote(page).innerText(), /دقیقه/);
-  const omid = await agentSocket(gw, (await login(gw, 'omid', AGENT_PASSWORD)).json.token);
+  // Omid comes online busy (no free capacity): nothing is assigned to him,
+  // but there is someone to wait for.
+  const omidId = redisCli('GET', 'pasokh:agent_login:omid');
+  const busy = await apiCall(gw, 'PATCH', `/api/v1/admin/agents/${omidId}`, { token: await chief(), body: { capacity: 0 } });
+  assert.equal(busy.status, 200);
+  const omid = await onlineAgent('omid');
   // The server refreshes a waiting customer's queue position every 30 s, with agents_online.
   await offlineNote(page).waitFor({ state: 'hidden', timeout: 45000 });
   assert.match(await queueNote(page).innerText(), /دقیقه/);
   assert.doesNotMatch(await page.locator('.sub').innerText(), /آنلاین نیست/);
   await omid.close();
   await ctx.close();
+});
+
+// The customer's welcome on a channel, once `ok(welcome)` holds (the console's
+// presence reaches the set a moment after its welcome).
+async function welcomeOn(channel, ok) {
+  for (let i = 0; ; i++) {
+    const c = await customerSocket((await newSession(channel)).json.token, { channel });
+    const welcome = await c.next((f) => f.type === 'welcome');
+    if (ok(welcome) || i > 50) return { c, welcome };
+    c.ws.terminate();
+    await sleep(100);
+  }
+}
+
+test('an agent who is away with the console open is not "online": no wait in minutes, the email offered; back online, counted again', async () => {
+  await gw.createAgent('parisa', AGENT_PASSWORD, { name: 'Parisa Noori', team: 'noon' });
+  const parisa = await onlineAgent('parisa');
+  let { c, welcome } = await welcomeOn('noon', (w) => w.agents_online);
+  assert.equal(welcome.agents_online, true, 'online: counted');
+  c.ws.terminate();
+
+  // Away (lunch): routing gives her nothing, so nobody will answer soon.
+  await setPresence(parisa, 'away');
+  ({ c, welcome } = await welcomeOn('noon', () => true));
+  assert.equal(welcome.agents_online, false, 'away: not counted');
+  c.send({ type: 'message', client_id: 'noon-1', text: 'سلام، سفارشم کجاست؟' });
+  const queue = await c.next((f) => f.type === 'queue', 5000);
+  assert.equal(queue.position, 1);
+  assert.equal(queue.agents_online, false, 'the queue says nobody is online: no wait in minutes');
+
+  c.ws.terminate();
+
+  // Back online: counted again.
+  await setPresence(parisa, 'online');
+  ({ c, welcome } = await welcomeOn('noon', (w) => w.agents_online));
+  assert.equal(welcome.agents_online, true);
+  c.ws.terminate();
+  parisa.ws.terminate();
 });
 
 test('an Arabic-speaking customer on the Persian page gets an Arabic panel, and the message goes with lang "ar"', async () => {
@@ -719,23 +785,14 @@ test('in the console: the customer typing shows under the messages, the agent ty
 });
 
 test('an agent in two teams counts as online for the second team\'s web chat too, and sees its customers typing', async () => {
-  await gw.createAgent('chief', AGENT_PASSWORD, { name: 'Chief', role: 'admin' });
-  const chief = (await login(gw, 'chief', AGENT_PASSWORD)).json.token;
   const created = await apiCall(gw, 'POST', '/api/v1/admin/agents', {
-    token: chief, body: { login: 'nadia', name: 'Nadia Two', password: AGENT_PASSWORD, teams: ['support', 'night'] },
+    token: await chief(), body: { login: 'nadia', name: 'Nadia Two', password: AGENT_PASSWORD, teams: ['support', 'night'] },
   });
   assert.equal(created.status, 201);
-  const nadia = await agentSocket(gw, (await login(gw, 'nadia', AGENT_PASSWORD)).json.token);
+  const nadia = await onlineAgent('nadia');
 
   // "night" is Nadia's second team: its customers are told someone is online.
-  let c, welcome;
-  for (let i = 0; ; i++) {
-    c = await customerSocket((await newSession('night')).json.token, { channel: 'night' });
-    welcome = await c.next((f) => f.type === 'welcome');
-    if (welcome.agents_online || i > 50) break;
-    c.ws.terminate();
-    await sleep(100);
-  }
+  const { c, welcome } = await welcomeOn('night', (w) => w.agents_online);
   assert.equal(welcome.agents_online, true);
   c.send({ type: 'message', client_id: 'two-teams', text: 'آیا نصب کولر هم انجام می‌دهید؟' });
   const { conv } = await c.next((f) => f.type === 'ack' && f.client_id === 'two-teams');

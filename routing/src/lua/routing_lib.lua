@@ -52,6 +52,21 @@ local function agent_status(a, now)
   return redis.call('HGET', agent_key(a), 'availability') or 'away'
 end
 
+-- Agents of the team with a console open (webchat:online:<t>: "<instance>|<agent>"
+-- by last heartbeat, since `since`) who are online, not away: routing gives
+-- work only to them, so a web chat customer hears "no agent online" otherwise.
+local function webchat_agents_online(t, since, now)
+  local counted, n = {}, 0
+  for _, member in ipairs(redis.call('ZRANGEBYSCORE', p .. 'webchat:online:' .. t, since, '+inf')) do
+    local a = string.match(member, '|(.+)$')
+    if a and not counted[a] then
+      counted[a] = true
+      if agent_status(a, now) == 'online' then n = n + 1 end
+    end
+  end
+  return n
+end
+
 -- Online, with free capacity.
 local function agent_eligible(a, now)
   local h = redis.call('HMGET', agent_key(a), 'capacity', 'availability')

@@ -1,5 +1,5 @@
 -- Where a web chat customer's conversation waits (gateway/src/webchat.cpp):
--- its status, its place in the team's queue and how many agents are online.
+-- its status, its place in the team's queue and how many agents are online (not away).
 -- ARGV: prefix, conv, now_ms, window_ms
 local conv = ARGV[2]
 local v = redis.call('HMGET', conv_key(conv), 'status', 'team')
@@ -9,5 +9,6 @@ if v[1] == 'queued' then
   local rank = redis.call('ZRANK', p .. 'queue:' .. v[2], conv)
   if rank then position = rank + 1 end
 end
-local online = redis.call('ZCOUNT', p .. 'webchat:online:' .. v[2], tonumber(ARGV[3]) - tonumber(ARGV[4]), '+inf')
+local now = tonumber(ARGV[3])
+local online = webchat_agents_online(v[2], now - tonumber(ARGV[4]), now)
 return { v[1], position, online }

@@ -1,9 +1,10 @@
 -- A web chat visitor's hello in one round trip (gateway/src/webchat.cpp): the
 -- customer, which conversations to replay, the profile and whether anyone of
--- the team is online.
+-- the team is online (and not away).
 -- ARGV: prefix, channel, visitor, asked conv, team, now_ms, window_ms
 local channel, visitor, want, team = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local online = redis.call('ZCOUNT', p .. 'webchat:online:' .. team, tonumber(ARGV[6]) - tonumber(ARGV[7]), '+inf')
+local now = tonumber(ARGV[6])
+local online = webchat_agents_online(team, now - tonumber(ARGV[7]), now)
 local prof = redis.call('HMGET', p .. 'webchat:visitor:' .. channel .. ':' .. visitor, 'name', 'email')
 local cust = redis.call('GET', p .. 'ident:' .. channel .. ':' .. visitor)
 if not cust then return { '', '', '', prof[1] or '', prof[2] or '', '', online } end
