@@ -101,7 +101,8 @@ std::optional<event_route> read_plain_route(std::string_view s) {
       continue;
     }
     auto& target = key == "team" ? route.team : key == "conv" ? route.conversation : key == "customer" ? route.customer
-                 : key == "assignee" ? route.assignee : ignored;
+                 : key == "assignee" ? route.assignee : key == "from_team" ? route.from_team
+                 : key == "previous_assignee" ? route.previous_assignee : ignored;
     if (!read_string(s, i, target)) return std::nullopt;
   } while (expect(','));
   return s[i - 1] == '}' ? std::optional(route) : std::nullopt;
@@ -117,6 +118,8 @@ std::optional<event_route> read_route(std::string_view header_text) {
     route.conversation = header.value("conv", "");
     route.customer = header.value("customer", "");
     route.assignee = header.value("assignee", "");
+    route.from_team = header.value("from_team", "");
+    route.previous_assignee = header.value("previous_assignee", "");
     route.seq = header.value("seq", std::uint64_t{0});
     return route;
   } catch (const nlohmann::json::exception&) {
@@ -132,13 +135,16 @@ bool live_hub::dispatch_one(std::string_view header_text, std::string_view frame
   // Sending outside the lock: a listener may unregister while being called.
   // "agent:<id>": the assignee sees its conversations in any team. Admins
   // ("all") see every team's events; a signal with no team (a web chat
-  // visitor's own tabs) is nobody's business but the customer's.
+  // visitor's own tabs) is nobody's business but the customer's. A team or
+  // assignee the conversation just left hears it too (their consoles drop it).
   std::vector<std::string> keys{"customer:" + route->customer};
   if (!route->team.empty()) {
     keys.push_back("team:" + route->team);
     keys.push_back("all");
   }
   if (!route->assignee.empty()) keys.push_back("agent:" + route->assignee);
+  if (!route->from_team.empty()) keys.push_back("team:" + route->from_team);
+  if (!route->previous_assignee.empty()) keys.push_back("agent:" + route->previous_assignee);
   auto listeners = collect(keys);
   if (listeners.empty()) return true;
   auto frame = std::make_shared<const std::string>(frame_text);

@@ -28,6 +28,33 @@ test('an event is kept once per conv+seq, and an older state never replaces a ne
   assert.equal(s.conversations.get('cv_1').status, 'assigned');
 });
 
+test('a conversation transferred to a team not mine, or unassigned from me there, leaves my list unless it is on screen', () => {
+  const s = fresh();
+  s.replaceConversations([conv('cv_1', 1, { status: 'assigned', assignee: 'ag_1' }), conv('cv_2', 1),
+    conv('cv_3', 1, { status: 'assigned', assignee: 'ag_1' }), conv('cv_4', 1, { team: 'sales', status: 'assigned', assignee: 'ag_1' })]);
+  const transfer = (id, seq, extra) => ({ type: 'event', conv: id, seq, event: 'status', status: 'queued', reason: 'transfer',
+    conversation: conv(id, seq, { team: 'warranty', ...extra }) });
+  s.applyEvent(transfer('cv_1', 2));
+  s.applyEvent(transfer('cv_2', 2));
+  assert.ok(!s.conversations.has('cv_1'), 'no longer under Mine, nor anywhere');
+  assert.ok(!s.conversations.has('cv_2'), 'gone from the team list');
+  assert.equal(s.timelines.has('cv_1'), false);
+  // Given to me in the other team: still mine.
+  s.applyEvent(transfer('cv_3', 2, { status: 'assigned', assignee: 'ag_1' }));
+  assert.ok(s.isMine(s.conversations.get('cv_3')));
+  // Mine in a team not mine, back to its queue: gone, except the one I have open.
+  s.select('cv_4');
+  s.applyEvent(transfer('cv_4', 2, { team: 'sales' }));
+  assert.equal(s.conversations.get('cv_4').team, 'sales');
+  assert.deepEqual(s.counts().views, { mine: 1, unassigned: 1, team: 0, all: 2 });
+  // An admin sees every team's.
+  const admin = new ConsoleState();
+  admin.setAgent({ ...me, role: 'admin' });
+  admin.replaceConversations([conv('cv_1', 1)]);
+  admin.applyEvent(transfer('cv_1', 2));
+  assert.ok(admin.conversations.has('cv_1'));
+});
+
 test('views, status filters and counts; newest activity first', () => {
   const s = fresh();
   s.replaceConversations([conv('cv_1', 1), conv('cv_2', 5, { status: 'assigned', assignee: 'ag_1' }),

@@ -344,6 +344,25 @@ test('no agent reply within the time limit: offered to another agent', async () 
   await sa.close(); await sb.close();
 });
 
+test('a transfer to another team reaches the agent who had it and the team it left (on another instance too)', async () => {
+  const a = await newAgent('leaver1', { teams: ['support'], capacity: 5 });
+  const mate = await newAgent('leaver2', { teams: ['support'] });
+  const sa = await agentSocket(gw1, a.token);
+  await setPresence(sa, 'online');
+  const sm = await agentSocket(gw2, mate.token);  // away: given nothing
+  const p = await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text: 'my warranty card is lost' });
+  const c = p.json.conversation_id;
+  await api(gw1, 'POST', `/api/v1/conversations/${c}/assign`, a.token, {});
+  await sa.next(isStatus(c, 'assigned', (f) => f.assignee === a.id));
+  // The boss moves it to warranty (neither is in it) through the other instance.
+  await api(gw2, 'POST', `/api/v1/conversations/${c}/transfer`, await boss(), { team: 'warranty' });
+  const moved = (f) => f.reason === 'transfer' && f.conversation.team === 'warranty';
+  const [toA, toMate] = await Promise.all([sa.next(isStatus(c, 'queued', moved)), sm.next(isStatus(c, 'queued', moved))]);
+  assert.equal(toA.conversation.assignee, '');
+  assert.equal(toMate.from_team, 'support');
+  await sa.close(); await sm.close();
+});
+
 test('transfer to a team with a note, snooze wakes up, a customer writing after resolve reopens', async () => {
   const a = await newAgent('flow1', { teams: ['support', 'warranty'], capacity: 5 });
   const s = await agentSocket(gw1, a.token);

@@ -85,11 +85,26 @@ local function publish_event(header, frame)
   end
 end
 
+-- Header members naming the team and assignee the conversation had before
+-- the event, where they differ from `v` (a transfer, an unassign): the
+-- consoles routed by those hear that it left them.
+local function previous_route(before, v)
+  local out = ''
+  if (before.team or '') ~= '' and before.team ~= (v.team or '') then
+    out = ',"from_team":' .. json_string(before.team)
+  end
+  if (before.assignee or '') ~= '' and before.assignee ~= (v.assignee or '') then
+    out = out .. ',"previous_assignee":' .. json_string(before.assignee)
+  end
+  return out
+end
+
 -- Appends one event frame to the conversation log (stream id = seq, so
 -- "everything after N" is an XRANGE) and publishes it to every instance.
 -- `body` is the rest of the frame as JSON members ('"message":{...}'), `v`
--- the conversation's state after the change (conv_state). Returns v.
-local function emit_json(conv, seq, event, body, customer, v)
+-- the conversation's state after the change (conv_state), `before` its
+-- { team, assignee } before it when the event moved it. Returns v.
+local function emit_json(conv, seq, event, body, customer, v, before)
   v = v or conv_state(conv)
   seq = tostring(seq)  -- once: a number would be formatted again at every use
   local frame = '{"type":"event","conv":' .. json_string(conv) .. ',"seq":' .. seq .. ',"event":"' .. event ..
@@ -104,19 +119,23 @@ local function emit_json(conv, seq, event, body, customer, v)
   -- The reports' time index (gateway/src/reports_api.cpp rebuilds it from the logs).
   if seq == '1' and v.created_at then redis.call('ZADD', p .. 'rpt:created', v.created_at, conv) end
   local header = '{"team":' .. json_string(v.team or '') .. ',"conv":' .. json_string(conv) .. ',"customer":' ..
-    json_string(customer or v.customer_id or '') .. ',"seq":' .. seq .. ',"assignee":' .. json_string(v.assignee or '') .. '}'
+    json_string(customer or v.customer_id or '') .. ',"seq":' .. seq .. ',"assignee":' .. json_string(v.assignee or '') ..
+    (before and previous_route(before, v) or '') .. '}'
   publish_event(header, frame)
   return v
 end
 
 -- The same with the rest of the frame as a table. Resolves and ratings go
--- into the reports' time index by when they happened.
+-- into the reports' time index by when they happened. A routing change names
+-- where the conversation was (`from_team`, `previous_assignee`).
 local function emit(conv, seq, event, fields, customer)
   if fields.at and (event == 'csat' or (event == 'status' and (fields.status == 'resolved' or fields.status == 'closed'))) then
     redis.call('ZADD', p .. 'rpt:events', fields.at, conv .. '|' .. fields.at)
   end
   local body = next(fields) and string.sub(cjson.encode(fields), 2, -2) or ''
-  return emit_json(conv, seq, event, body, customer)
+  local before = (fields.from_team or fields.previous_assignee) and
+    { team = fields.from_team, assignee = fields.previous_assignee } or nil
+  return emit_json(conv, seq, event, body, customer, nil, before)
 end
 
 -- Appends an outbound message (agent, bot or system) and queues it in the

@@ -33,6 +33,32 @@ TEST(LiveHub, DeliversToTheTeamAdminsAndTheCustomerOnly) {
   EXPECT_TRUE(sales->got.empty());
 }
 
+// A transfer to another team (or an unassign): the header names where the
+// conversation was; the team and the agent it left get the event too, once
+// each, so their consoles can drop it.
+TEST(LiveHub, AMovedConversationReachesTheTeamAndAssigneeItLeft) {
+  live_hub hub;
+  auto support = std::make_shared<recorder>(), warranty = std::make_shared<recorder>();
+  auto ali = std::make_shared<recorder>(), sales = std::make_shared<recorder>();
+  hub.add("team:support", support);
+  hub.add("team:warranty", warranty);
+  hub.add("agent:ag_ali", ali);
+  hub.add("team:support", ali);  // Ali is in support too: one event, not two
+  hub.add("team:sales", sales);
+  ASSERT_TRUE(hub.dispatch(R"({"team":"warranty","conv":"cv_1","customer":"cu_7","seq":5,"assignee":"",)"
+                           R"("from_team":"support","previous_assignee":"ag_ali"})" "\n{}"));
+  EXPECT_EQ(warranty->got.size(), 1u);
+  ASSERT_EQ(support->got.size(), 1u);
+  EXPECT_EQ(support->got[0].first.from_team, "support");
+  ASSERT_EQ(ali->got.size(), 1u);
+  EXPECT_EQ(ali->got[0].first.previous_assignee, "ag_ali");
+  EXPECT_TRUE(sales->got.empty());
+
+  // Any other JSON shape of the header routes the same.
+  ASSERT_TRUE(hub.dispatch(R"({"seq":6,"conv":"cv_1","team":"warranty","previous_assignee":"ag_\u0061li","x":[1]})" "\n{}"));
+  EXPECT_EQ(ali->got.size(), 2u);
+}
+
 TEST(LiveHub, IgnoresMalformedPayloadsAndGoneListeners) {
   live_hub hub;
   auto l = std::make_shared<recorder>();

@@ -18,6 +18,10 @@ struct event_route {
   std::string conversation;
   std::string customer;
   std::string assignee;
+  // Where the conversation was before this event, when it moved (a transfer,
+  // an unassign): those consoles learn that it left them.
+  std::string from_team;
+  std::string previous_assignee;
   std::uint64_t seq = 0;
 };
 

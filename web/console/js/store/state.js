@@ -183,13 +183,16 @@ export class ConsoleState extends EventTarget {
       incoming.add(c.id);
       this.mergeConversation(c);
     }
-    for (const id of [...this.conversations.keys()]) {
-      if (incoming.has(id) || id === this.selected || this.related.has(id)) continue;
-      this.conversations.delete(id);
-      this.timelines.delete(id);
-    }
+    for (const id of [...this.conversations.keys()]) if (!incoming.has(id)) this.forget(id);
     this.emit('conversations');
     return [...incoming].filter((id) => !before.has(id) && isOpen(this.conversations.get(id)));
+  }
+
+  // Off the list, unless on screen or in the customer's history there.
+  forget(id) {
+    if (id === this.selected || this.related.has(id)) return;
+    this.conversations.delete(id);
+    this.timelines.delete(id);
   }
 
   // Older conversations fetched on request: added, nothing removed.
@@ -236,6 +239,8 @@ export class ConsoleState extends EventTarget {
       }
     }
     if (frame.conversation) this.mergeConversation({ ...frame.conversation, id });
+    // Moved out of my teams (a transfer) and not assigned to me: it leaves the list.
+    if (this.conversations.has(id) && !this.maySee(this.conversations.get(id))) this.forget(id);
     const conv = this.conversations.get(id);
     out.appeared = !wasOpen && !!conv && isOpen(conv);
     // Given to me by someone else (routing, a transfer): not by my own reply or pick.
@@ -266,6 +271,8 @@ export class ConsoleState extends EventTarget {
   // --- views ---------------------------------------------------------------
 
   isMine(c) { return !!c && !!this.agent && c.status === 'assigned' && c.assignee === this.agent.id; }
+
+  maySee(c) { return !this.agent || this.agent.role === 'admin' || this.myTeams().includes(c.team) || c.assignee === this.agent.id; }
 
   myTeams() { return this.agent?.teams ?? (this.agent?.team ? [this.agent.team] : []); }
 
