@@ -90,7 +90,7 @@ awaitable<store::result<visitor_state>> webchat_service::load_visitor(const std:
                                      store::make_command(core_.cfg.redis.prefix, channel, visitor, conv, team,
                                                          std::to_string(webchat_now_ms()),
                                                          std::to_string(presence_window_ms)));
-  auto a = array_answer(r, 7);
+  auto a = array_answer(r, 9);
   if (!a) co_return a.error();
   const auto& e = **a;
   visitor_state v;
@@ -101,6 +101,8 @@ awaitable<store::result<visitor_state>> webchat_service::load_visitor(const std:
   v.email = e[4].str;
   v.language = e[5].str;
   v.agents_online = e[6].as_int();
+  v.asked_read_seq = static_cast<std::uint64_t>(e[7].as_int());
+  v.open_read_seq = static_cast<std::uint64_t>(e[8].as_int());
   co_return v;
 }
 

@@ -34,6 +34,15 @@ constexpr std::size_t history_page = 500;
 constexpr std::size_t max_followed = 8;           // conversations one session tracks
 constexpr int max_frames_per_minute = 120;        // all frame types, per session
 
+// The welcome's {conv: customer_read_seq} of the conversations it replays:
+// the widget counts the replies after them as unread (after a page change).
+json read_marks(const visitor_state& v) {
+  json marks = json::object();
+  if (!v.asked_conv.empty()) marks[v.asked_conv] = v.asked_read_seq;
+  if (!v.open_conv.empty()) marks[v.open_conv] = v.open_read_seq;
+  return marks;
+}
+
 class chat_session : public ws_handler,
                      public live_listener,
                      public queue_watcher,
@@ -282,7 +291,8 @@ class chat_session : public ws_handler,
                     {"v", 1},
                     {"settings", public_settings(channel_.settings)},
                     {"profile", json::object()},
-                    {"agents_online", state->agents_online > 0}};
+                    {"agents_online", state->agents_online > 0},
+                    {"customer_read_seq", read_marks(*state)}};
     if (!name_.empty()) welcome["profile"]["name"] = name_;
     if (!email_.empty()) welcome["profile"]["email"] = email_;
     send(welcome);

@@ -264,6 +264,35 @@ test('Persian conversation: agent reply shown right-to-left with the agent name;
   await ctx.close();
 });
 
+test('replies that came while the customer was on another page show on the badge when they come back; ones already read do not', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await openWidget(page);
+  await connected(page);
+  await write(page, 'سفارش ۴۵۱۲ کی می‌رسد؟');
+  const { conv } = await nextCustomerEvent(agent, 'سفارش ۴۵۱۲ کی می‌رسد؟');
+  agent.send({ type: 'reply', conv, client_id: 'badge-1', text: 'در حال بررسی است.' });
+  await page.locator('.msg.agent .text', { hasText: 'در حال بررسی' }).waitFor();
+  await agent.next((f) => f.type === 'receipt' && f.conv === conv && f.read >= 2, 5000);  // read: the panel is open
+
+  // The customer closes the chat and goes to another page; two answers come meanwhile.
+  await page.locator('.launcher').click();
+  await page.goto('about:blank');
+  for (const [id, text] of [['badge-2', 'فردا ارسال می‌شود.'], ['badge-3', 'کد رهگیری را پیامک می‌کنیم.']]) {
+    agent.send({ type: 'reply', conv, client_id: id, text });
+    await agent.next((f) => f.type === 'ack' && f.client_id === id);
+  }
+  await page.goto(`${gw.base}/demo/`);
+  await page.locator('.badge:not([hidden])').waitFor();
+  assert.equal(await page.locator('.badge').innerText(), '۲', 'the two new answers, not the one read before');
+  assert.match(await page.locator('.launcher').getAttribute('aria-label'), /۲ پیام تازه/);
+  // Opened: read, and the badge goes.
+  await page.locator('.launcher').click();
+  await page.locator('.msg.agent .text', { hasText: 'کد رهگیری' }).waitFor();
+  await page.locator('.badge').waitFor({ state: 'hidden' });
+  await ctx.close();
+});
+
 test('CSAT on the web chat: the survey comes with 1–5 buttons, a tap rates the conversation and its agent', async () => {
   const s = await newSession('web');
   const c = await customerSocket(s.json.token);

@@ -263,6 +263,7 @@
   var byClient = {};         // client id → element (own messages)
   var readSent = {}, deliveredSent = {};
   var lastOutSeq = {};       // conv → seq of the last agent/bot message
+  var readMark = {};         // conv → the customer's read mark on the server (welcome)
   var unread = 0;
 
   function convIndex(conv) {
@@ -349,7 +350,8 @@
           if (n.getAttribute('data-conv') === conv && Number(n.getAttribute('data-seq')) < seq) mark(n, 'read');
         });
         if (m.buttons && m.buttons.length) addChoices(node, m.buttons);
-        if (!live || panel.hidden || doc.visibilityState !== 'visible') { if (!replaying) { unread++; updateLauncher(); } }
+        // Replayed (a reconnect, another page): unread if after the read mark.
+        if ((!live || panel.hidden || doc.visibilityState !== 'visible') && (!replaying || seq > (readMark[conv] || 0))) { unread++; updateLauncher(); }
         sendSeen(conv);
       }
       // An agent writing now is the surest sign one is online (old ones in a replay are not).
@@ -501,6 +503,7 @@
         settings = f.settings || {};
         profile = f.profile || {};
         agentsOnline = f.agents_online !== false;
+        readMark = f.customer_read_seq || {};
         applyLanguage();
         renderOffline();
         renderPrechat();

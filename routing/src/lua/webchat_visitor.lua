@@ -1,13 +1,14 @@
 -- A web chat visitor's hello in one round trip (gateway/src/webchat.cpp): the
 -- customer, which conversations to replay, the profile and whether anyone of
--- the team is online (and not away).
+-- the team is online (and not away); and how far the customer has read each
+-- conversation to replay (customer_read_seq: the widget's unread count).
 -- ARGV: prefix, channel, visitor, asked conv, team, now_ms, window_ms
 local channel, visitor, want, team = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now = tonumber(ARGV[6])
 local online = webchat_agents_online(team, now - tonumber(ARGV[7]), now)
 local prof = redis.call('HMGET', p .. 'webchat:visitor:' .. channel .. ':' .. visitor, 'name', 'email')
 local cust = redis.call('GET', p .. 'ident:' .. channel .. ':' .. visitor)
-if not cust then return { '', '', '', prof[1] or '', prof[2] or '', '', online } end
+if not cust then return { '', '', '', prof[1] or '', prof[2] or '', '', online, 0, 0 } end
 local ckey = p .. 'cust:' .. cust
 local asked = ''
 if want ~= '' then
@@ -25,4 +26,8 @@ local c = redis.call('HMGET', ckey, 'name', 'email', 'language')
 local name, email = prof[1] or '', prof[2] or ''
 if name == '' then name = c[1] or '' end
 if email == '' then email = c[2] or '' end
-return { cust, asked, open, name, email, c[3] or '', online }
+local function read_seq(conv)
+  if conv == '' then return 0 end
+  return tonumber(redis.call('HGET', conv_key(conv), 'customer_read_seq') or '0')
+end
+return { cust, asked, open, name, email, c[3] or '', online, read_seq(asked), read_seq(open) }

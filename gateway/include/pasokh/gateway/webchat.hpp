@@ -44,6 +44,9 @@ struct visitor_state {
   std::string open_conv;    // the open (or else the latest) conversation on this channel
   std::string name, email, language;
   long long agents_online = 0;
+  // How far the customer has read each (customer_read_seq): replayed replies
+  // after it are unread.
+  std::uint64_t asked_read_seq = 0, open_read_seq = 0;
 };
 
 struct queue_state {

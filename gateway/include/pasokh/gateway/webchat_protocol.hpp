@@ -11,7 +11,8 @@
 //   contact  {email, name?}                            stored on the visitor and the customer
 //   ping                                               → pong
 // Server → client:
-//   welcome  {v, settings{...}, profile{name?, email?}, agents_online}, then the replay, then
+//   welcome  {v, settings{...}, profile{name?, email?}, agents_online,
+//             customer_read_seq{conv: seq}}, then the replay, then
 //   synced   {}                                        the replay is complete; live events follow
 //   event    {conv, seq, event: "message"|"status", status, message?{seq, author, name?, text, at,
 //             client_id?, buttons?}, previous?}
