@@ -153,9 +153,11 @@ describe('agent console', () => {
     // responses, customer panel with merges, actions, four admin pages (agent
     // and team editors with SLA targets and closed-hours messages),
     // confirmations, the reports dashboard with its charts and the campaigns
-    // page, unminified: keep it under 200 kB (187 kB now; no build step, so
-    // this is what a browser loads).
-    assert.ok(bytes < 200_000, `console is ${bytes} bytes`);
+    // page, reply drafts kept per conversation, unminified: keep it under
+    // 210 kB (201 kB now; no build step, so this is what a browser loads).
+    // Raised from 200 kB, which the code before the drafts already filled
+    // (~199.9 kB): an agent switching conversations lost half-written replies.
+    assert.ok(bytes < 210_000, `console is ${bytes} bytes`);
   });
 
   test('wrong password and rate limit show a clear error; no token is kept', T, async () => {
@@ -314,6 +316,48 @@ describe('agent console', () => {
     await p1.waitForSelector('#login-view:not([hidden])', { timeout: WAIT });
     assert.ok(await p1.isHidden('#console-view'));
     assert.deepEqual(consoleErrors(p1), []);
+  });
+
+  test('a half-written reply stays with its conversation across switches and a reload, and goes once sent', T, async () => {
+    const page = await ali();
+    const { conversation_id: a } = await customerWrites('My fridge is noisy.', { id: 'crm-draft-a', name: 'Nima' });
+    const { conversation_id: b } = await customerWrites('Where is my invoice?', { id: 'crm-draft-b', name: 'Sima' });
+    await item(page, b).waitFor({ timeout: WAIT });
+    await open(page, a);
+    await page.fill('#reply-text', 'Please send a short video of the');
+    await open(page, b);
+    assert.equal(await page.inputValue('#reply-text'), '', 'another conversation: its own (empty) box');
+    await page.click('#mode-note');
+    await page.fill('#reply-text', 'VIP: check the invoice system');
+    await open(page, a);
+    assert.equal(await page.inputValue('#reply-text'), 'Please send a short video of the');
+    assert.equal(await page.getAttribute('#mode-reply', 'aria-pressed'), 'true');
+
+    await page.reload();
+    await page.waitForSelector('#conn-status[data-state="online"]', { timeout: WAIT });
+    await page.waitForSelector('#conv-pane:not([hidden])', { timeout: WAIT });
+    assert.equal(await page.inputValue('#reply-text'), 'Please send a short video of the', 'kept across a reload');
+    await open(page, b);
+    assert.equal(await page.inputValue('#reply-text'), 'VIP: check the invoice system');
+    assert.equal(await page.getAttribute('#mode-note', 'aria-pressed'), 'true', 'a note stays a note');
+
+    // Sent: the draft goes with it.
+    await open(page, a);
+    await page.press('#reply-text', 'End');
+    await page.type('#reply-text', ' noise.');
+    await page.press('#reply-text', 'Enter');
+    await stored(page, 'Please send a short video of the noise.').waitFor({ timeout: WAIT });
+    await open(page, b);
+    await open(page, a);
+    assert.equal(await page.inputValue('#reply-text'), '');
+    // Signed out: whoever signs in next in this tab finds no draft.
+    await page.click('#logout-btn');
+    await page.waitForSelector('#login-view:not([hidden])', { timeout: WAIT });
+    await signIn(page, 'ali', 'ali-secret-1');
+    await page.waitForSelector('#conn-status[data-state="online"]', { timeout: WAIT });
+    await open(page, b);
+    assert.equal(await page.inputValue('#reply-text'), '');
+    assert.deepEqual(consoleErrors(page), []);
   });
 
   test('after the server restarts, the console reconnects and shows what it missed exactly once', T, async () => {

@@ -478,6 +478,7 @@ function stop(message = '') {
   current = null;
   session.clear();
   state.reset();
+  conversation.clearDrafts();
   inbox.reset();
   searchBox.reset();
   customerPanel.reset();

@@ -1,6 +1,7 @@
 // The reply box: a reply to the customer or a private note (agents only), and
 // canned responses picked by typing `/` (arrows to move, Enter or Tab to
-// insert, Escape to close).
+// insert, Escape to close). A half-written reply or note stays with its
+// conversation (and across a reload of the tab) until it is sent.
 import { insertCanned, matchCanned, moveActive, slashQuery } from '../canned.js';
 import { $, h } from './dom.js';
 
@@ -18,6 +19,14 @@ export function mountComposer({ onSend, onNote, canned, onTyping = () => {} }) {
   let active = 0;
   let query = null;
   let open = true;
+  const DRAFTS = 'pasokh.console.drafts';
+  let drafts;
+  try { drafts = new Map(JSON.parse(sessionStorage.getItem(DRAFTS)) ?? []); } catch { drafts = new Map(); }
+  function keep() {
+    if (!conv) return;
+    if (input.value) drafts.set(conv, { text: input.value, mode }); else drafts.delete(conv);
+    try { sessionStorage.setItem(DRAFTS, JSON.stringify([...drafts])); } catch { /* in memory only */ }
+  }
 
   // A closed (resolved) conversation takes no reply, but still takes notes.
   function enable() {
@@ -36,13 +45,11 @@ export function mountComposer({ onSend, onNote, canned, onTyping = () => {} }) {
     label.textContent = note ? 'Private note' : 'Reply';
     input.placeholder = note ? 'Private note: only agents see it' : 'Write a reply… (/ for canned responses)';
     enable();
-    typed();
   }
 
   // Only a reply counts as typing: a private note is no business of the customer's.
-  function typed() { onTyping(conv, mode === 'reply' && open ? input.value : ''); }
-  modes.reply.addEventListener('click', () => { setMode('reply'); input.focus(); });
-  modes.note.addEventListener('click', () => { setMode('note'); input.focus(); });
+  function typed() { keep(); onTyping(conv, mode === 'reply' && open ? input.value : ''); }
+  for (const [m, b] of Object.entries(modes)) b.addEventListener('click', () => { setMode(m); typed(); input.focus(); });
 
   function close() {
     list.hidden = true;
@@ -127,7 +134,16 @@ export function mountComposer({ onSend, onNote, canned, onTyping = () => {} }) {
   });
 
   return {
-    switchTo(id) { conv = id; input.value = ''; close(); setMode('reply'); },
+    switchTo(id) {
+      const d = drafts.get(id);
+      conv = id;
+      onTyping(id, ''); // the last one's typing stops; a draft found here is not typing
+      input.value = d?.text ?? '';
+      close();
+      setMode(d?.mode ?? 'reply');
+    },
+    // Signed out: the next agent finds none.
+    clearDrafts() { drafts.clear(); sessionStorage.removeItem(DRAFTS); },
     setOpen(isOpen) {
       open = isOpen;
       if (!open && mode === 'reply') close();

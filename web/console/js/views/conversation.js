@@ -302,5 +302,5 @@ export function mountConversation(state, handlers) {
     viewers.textContent = others ?? '';
   }
 
-  return { render, renderTyping, focusReply: () => composer.focus(), get shown() { return shown; } };
+  return { render, renderTyping, focusReply: () => composer.focus(), clearDrafts: composer.clearDrafts, get shown() { return shown; } };
 }
