@@ -5,6 +5,7 @@
 #include "pasokh/connectors/common/crypto.hpp"
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/proto/split.hpp"
+#include "pasokh/routing/lua_script.hpp"
 
 namespace pasokh::gateway {
 
@@ -19,6 +20,9 @@ const std::string& dummy_hash() {
   static const std::string h = hash_password("pasokh-no-such-agent");
   return h;
 }
+// result<bool> cannot be built implicitly from an error_code (it converts to bool).
+result<bool> failed(boost::system::error_code ec) { return result<bool>(boost::system::in_place_error, ec); }
+
 std::string join_teams(const agent& a) {
   std::string out = a.team;
   for (const auto& t : a.teams)
@@ -31,16 +35,16 @@ agent_directory::agent_directory(store::redis_client& redis, std::string prefix,
                                  int attempts_per_minute)
     : redis_(redis), prefix_(std::move(prefix)), session_ttl_(session_ttl), attempts_per_minute_(attempts_per_minute) {}
 
+std::string agent_directory::session_id(const std::string& token) { return connectors::sha256_hex(token); }
+
 awaitable<result<bool>> agent_directory::create(const agent& a, const std::string& password) {
   auto claimed = co_await redis_.exec(store::make_command("SET", prefix_ + "agent_login:" + a.login, a.id, "NX"));
-  // result<bool> cannot be built implicitly from an error_code (it converts to bool).
-  using created = result<bool>;
-  if (!claimed) co_return created(boost::system::in_place_error, claimed.error());
+  if (!claimed) co_return failed(claimed.error());
   if (claimed->is_nil()) co_return false;
   auto r = co_await redis_.exec(store::make_command("HSET", prefix_ + "agent:" + a.id, "id", a.id, "login", a.login, "name", a.name,
                                  "role", a.role, "team", a.team, "teams", join_teams(a), "capacity", std::to_string(a.capacity), "password",
                                  hash_password(password)));
-  if (!r) co_return created(boost::system::in_place_error, r.error());
+  if (!r) co_return failed(r.error());
   co_await redis_.exec(store::make_command("SADD", prefix_ + "agents", a.id));
   co_return true;
 }
@@ -60,6 +64,18 @@ awaitable<result<std::optional<agent>>> agent_directory::load(const std::string&
   a.teams = proto::split_nonempty(r->elements[6].str, ',');
   if (a.teams.empty()) a.teams.push_back(a.team);
   co_return a;
+}
+
+// The session is stored only if the password is still the one checked: a
+// password change (or a removal) while it was checked ends it first.
+awaitable<result<bool>> agent_directory::open_session(const std::string& id, const std::string& session,
+                                                      const std::string& checked_hash) {
+  auto r = co_await redis_.fcall(routing::script(routing::lua::agent_sessions), store::make_command(),
+                                 store::make_command(prefix_, "open", id, session, std::to_string(session_ttl_.count()),
+                                                     checked_hash));
+  if (!r) co_return failed(r.error());
+  if (r->is_error() || r->elements.empty()) co_return failed(store::redis_errc::server_error);
+  co_return r->elements[0].str == "ok";
 }
 
 awaitable<result<login_result>> agent_directory::login(const std::string& login, const std::string& password) {
@@ -88,10 +104,12 @@ awaitable<result<login_result>> agent_directory::login(const std::string& login,
   auto who = co_await load(id->str);
   if (!who) co_return who.error();
   if (!*who) co_return out;
-  out.token = random_token();
-  auto stored = co_await redis_.exec(store::make_command("SET", prefix_ + "session:" + connectors::sha256_hex(out.token), id->str, "EX",
-                                      std::to_string(session_ttl_.count())));
-  if (!stored) co_return stored.error();
+  auto token = random_token();
+  auto session = session_id(token);
+  auto opened = co_await open_session(id->str, session, stored_hash);
+  if (!opened) co_return opened.error();
+  if (!*opened) co_return out;
+  out.token = std::move(token);
   out.status = login_status::ok;
   out.who = **who;
   co_return out;
@@ -99,16 +117,40 @@ awaitable<result<login_result>> agent_directory::login(const std::string& login,
 
 awaitable<result<std::optional<agent>>> agent_directory::authenticate(const std::string& token) {
   if (token.empty() || token.size() > 256) co_return std::optional<agent>{};
-  auto id = co_await redis_.exec(store::make_command("GET", prefix_ + "session:" + connectors::sha256_hex(token)));
+  auto session = session_id(token);
+  co_return co_await by_session(session);
+}
+
+awaitable<result<std::optional<agent>>> agent_directory::by_session(const std::string& session) {
+  auto id = co_await redis_.exec(store::make_command("GET", prefix_ + "session:" + session));
   if (!id) co_return id.error();
   if (id->is_nil()) co_return std::optional<agent>{};
   co_return co_await load(id->str);
 }
 
 awaitable<result<void>> agent_directory::logout(const std::string& token) {
-  auto r = co_await redis_.exec(store::make_command("DEL", prefix_ + "session:" + connectors::sha256_hex(token)));
+  if (token.empty() || token.size() > 256) co_return result<void>{};
+  auto r = co_await redis_.fcall(routing::script(routing::lua::agent_sessions), store::make_command(),
+                                 store::make_command(prefix_, "close", session_id(token), "logged out"));
   if (!r) co_return r.error();
+  if (r->is_error()) co_return make_error_code(store::redis_errc::server_error);
   co_return result<void>{};
+}
+
+awaitable<result<void>> agent_directory::end_access(const std::string& id, const std::string& reason, bool sessions_too) {
+  auto r = co_await redis_.fcall(routing::script(routing::lua::agent_sessions), store::make_command(),
+                                 store::make_command(prefix_, "end", id, reason, sessions_too ? "1" : "0"));
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return make_error_code(store::redis_errc::server_error);
+  co_return result<void>{};
+}
+
+awaitable<result<void>> agent_directory::end_sessions(const std::string& id, const std::string& reason) {
+  co_return co_await end_access(id, reason, true);
+}
+
+awaitable<result<void>> agent_directory::close_sockets(const std::string& id, const std::string& reason) {
+  co_return co_await end_access(id, reason, false);
 }
 
 }  // namespace pasokh::gateway

@@ -84,6 +84,8 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
       } else if (type == "read") {
         co_await on_read(frame);
       } else if (type == "ping") {
+        bool allowed = co_await still_allowed();
+        if (!allowed) co_return;
         send(json{{"type", "pong"}});
         co_await heartbeat("", false);
       } else {
@@ -104,7 +106,8 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     for (const auto& key : hub_keys()) s_.hub.remove(key, this);
     // The session still counts for the presence TTL (a reload comes back
     // within it); then the agent is offline unless another session beats.
-    if (s_.routing)
+    // (None yet: the hello was refused before the first beat.)
+    if (s_.routing && !session_.empty())
       net::co_spawn(peer_->executor(), close_presence(s_.routing, agent_->id, session_), net::detached);
   }
 
@@ -119,10 +122,20 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     });
   }
 
+  // Ends of access published while pub/sub was down were missed: checked too.
   void resync() override {
     net::co_spawn(peer_->executor(), [self = shared_from_this()]() -> awaitable<void> {
-      co_await self->catch_up_all();
+      bool allowed = co_await self->still_allowed();
+      if (allowed) co_await self->catch_up_all();
     }, net::detached);
+  }
+
+  // From the hub (any thread): this session's or all the agent's sessions ended.
+  void end_access(const std::string& session, const std::string& reason) override {
+    net::post(peer_->executor(), [self = shared_from_this(), session, reason]() mutable {
+      if (!session.empty() && session != self->login_session_) return;
+      self->close_for(std::move(reason));
+    });
   }
 
  private:
@@ -142,6 +155,29 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
       if (agent_->teams.empty()) keys.push_back("team:" + agent_->team);
     }
     return keys;
+  }
+
+  void close_for(std::string reason) {
+    global_metrics().errors.inc("ws_access_ended");
+    peer_->close(1008, std::move(reason));
+  }
+
+  // Whether the login session still stands, for the agent and with the rights
+  // the socket was opened with; otherwise the socket is closed (1008). A
+  // backstop for an end-of-access notice this instance missed. Storage
+  // trouble keeps the socket: the next check decides.
+  awaitable<bool> still_allowed() {
+    auto now = co_await s_.agents.by_session(login_session_);
+    if (!now) co_return true;
+    if (!*now || (*now)->id != agent_->id) {
+      close_for("the session ended; sign in again");
+      co_return false;
+    }
+    if ((*now)->role != agent_->role || (*now)->teams != agent_->teams) {
+      close_for("your role or teams changed; reconnect");
+      co_return false;
+    }
+    co_return true;
   }
 
   static awaitable<void> close_presence(routing::routing_service* routing, std::string agent, std::string session) {
@@ -301,11 +337,15 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
       co_return;
     }
     agent_ = **who;
+    login_session_ = agent_directory::session_id(token);
     if (hello_timer_) hello_timer_->cancel();
     // Register first and hold live events until the catch-up is sent, so
     // nothing falls between the two.
     resuming_ = true;
     for (const auto& key : hub_keys()) s_.hub.add(key, shared_from_this());
+    // An end of access published since the token was checked found no one here.
+    bool allowed = co_await still_allowed();
+    if (!allowed) co_return;
     session_ = random_token(12);
     auto wanted = frame.value("presence", std::string{});
     if (wanted != "online" && wanted != "away") wanted.clear();
@@ -378,6 +418,8 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
       send(error_frame("not_found", "no such conversation", client_id));
     } else if (r.error() == routing::routing_errc::closed) {
       send(error_frame("closed", "the conversation is closed", client_id));
+    } else if (r.error() == routing::routing_errc::author_gone) {
+      send(error_frame("forbidden", "your account was removed", client_id));
     } else {
       global_metrics().errors.inc("redis_unavailable");
       send(error_frame("unavailable", "storage unavailable, resend later", client_id));
@@ -441,6 +483,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   catch_up_retry retry_;
   bool resuming_ = false;
   std::vector<pending_event> pending_;
+  std::string login_session_;  // the token's hash (agent_directory::session_id)
   std::string session_;   // presence session id
   std::string presence_;  // online | away | offline, as last written
   std::chrono::steady_clock::time_point last_beat_{};

@@ -152,6 +152,21 @@ bool live_hub::dispatch_one(std::string_view header_text, std::string_view frame
   return true;
 }
 
+bool live_hub::end_access(std::string_view payload) {
+  std::string agent, session, reason;
+  try {
+    auto notice = nlohmann::json::parse(payload);
+    agent = notice.at("agent").get<std::string>();
+    session = notice.value("session", "");
+    reason = notice.value("reason", "");
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+  if (agent.empty()) return false;
+  for (auto& l : collect({"agent:" + agent})) l->end_access(session, reason);
+  return true;
+}
+
 void live_hub::resync_all() {
   std::vector<std::shared_ptr<live_listener>> all;
   {

@@ -240,10 +240,14 @@ int main(int argc, char** argv) {
   if (channel_teams.empty()) channel_teams.push_back("support");
   routing_svc.start(ioc.get_executor(), channel_teams);
 
-  store::redis_subscriber subscriber(ioc.get_executor(), redis_cfg, [&hub](std::string_view, std::string_view payload) {
-    if (!hub.dispatch(payload)) global_metrics().errors.inc("bad_pubsub_payload");
-  });
+  // Conversation events, and ends of agents' access (their sockets close on every instance).
+  store::redis_subscriber subscriber(ioc.get_executor(), redis_cfg,
+                                     [&hub, access = agents.access_channel()](std::string_view channel, std::string_view payload) {
+                                       bool good = channel == access ? hub.end_access(payload) : hub.dispatch(payload);
+                                       if (!good) global_metrics().errors.inc("bad_pubsub_payload");
+                                     });
   subscriber.subscribe(conversations.events_channel());
+  subscriber.subscribe(agents.access_channel());
   live_resync resync(hub, [&redis] { return redis.connected(); });
   redis.on_connected([&resync] { resync.commands_back(); });
   subscriber.on_resubscribed([&resync] { resync.pubsub_back(); });

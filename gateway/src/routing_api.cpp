@@ -340,10 +340,13 @@ void add_routing_routes(router& r, services& s) {
     auto& j = std::get<json>(parsed);
     const auto& id = p.at("id");
     const auto key = s.cfg.redis.prefix + "agent:" + id;
-    auto old = co_await s.redis.exec(store::make_command("HMGET", key, "id", "team", "teams"));
-    if (!old || old->is_error() || old->elements.size() != 3) co_return unavailable();
+    auto old = co_await s.redis.exec(store::make_command("HMGET", key, "id", "team", "teams", "role"));
+    if (!old || old->is_error() || old->elements.size() != 4) co_return unavailable();
     if (old->elements[0].is_nil()) co_return reject(404, "not_found", "no agent " + id);
     std::string old_teams = old->elements[2].is_nil() ? old->elements[1].str : old->elements[2].str;
+    const std::string old_role = old->elements[3].str;
+    bool rights_changed = false;  // role or teams: what the agent's sockets were opened with
+    bool password_changed = false;
     std::vector<std::string> hset{"HSET", key};
     if (j.contains("name")) {
       auto name = opt_string(j, "name", 200);
@@ -354,10 +357,15 @@ void add_routing_routes(router& r, services& s) {
       auto role = j.value("role", json()).is_string() ? j["role"].get<std::string>() : "";
       if (role != "agent" && role != "admin") co_return reject(400, "invalid_field", "role: agent or admin");
       hset.insert(hset.end(), {"role", role});
+      rights_changed |= role != old_role;
     }
     std::vector<std::string> teams;
     if (auto bad = parse_teams(j, teams)) co_return reject(400, "invalid_field", *bad);
-    if (!teams.empty()) hset.insert(hset.end(), {"team", teams.front(), "teams", proto::join(teams, ',')});
+    if (!teams.empty()) {
+      auto joined = proto::join(teams, ',');
+      hset.insert(hset.end(), {"team", teams.front(), "teams", joined});
+      rights_changed |= joined != old_teams;
+    }
     if (auto c = j.find("capacity"); c != j.end()) {
       if (!c->is_number_integer() || c->get<int>() < 0 || c->get<int>() > 1000)
         co_return reject(400, "invalid_field", "capacity: 0 to 1000");
@@ -367,12 +375,23 @@ void add_routing_routes(router& r, services& s) {
       auto pw = j.value("password", json()).is_string() ? j["password"].get<std::string>() : "";
       if (pw.size() < 8 || pw.size() > 1024) co_return reject(400, "invalid_field", "password: 8 to 1024 bytes");
       hset.insert(hset.end(), {"password", hash_password(pw)});
+      password_changed = true;
     }
     if (hset.size() == 2) co_return reject(400, "invalid_body", "nothing to change: name, role, teams, capacity, password");
     auto w = co_await s.redis.exec(std::move(hset));
     if (!w || w->is_error()) co_return unavailable();
     auto idx = co_await s.routing->reindex_agent(id, old_teams);
     if (!idx) co_return unavailable();
+    // A new password ends every session (a stolen token with it); new rights
+    // only reconnect the sockets, which were opened with the old ones (REST
+    // reads them on every request).
+    if (password_changed) {
+      auto ended = co_await s.agents.end_sessions(id, "your password was changed; sign in again");
+      if (!ended) co_return unavailable();
+    } else if (rights_changed) {
+      auto closed = co_await s.agents.close_sockets(id, "your role or teams changed; reconnect");
+      if (!closed) co_return unavailable();
+    }
     co_return json_response(200, R"({"status":"updated"})");
   });
 
@@ -386,6 +405,8 @@ void add_routing_routes(router& r, services& s) {
     if (exists->integer == 0) co_return reject(404, "not_found", "no agent " + id);
     auto d = co_await s.routing->delete_agent(id);
     if (!d) co_return unavailable();
+    auto ended = co_await s.agents.end_sessions(id, "your account was removed");
+    if (!ended) co_return unavailable();
     co_return json_response(200, R"({"status":"deleted"})");
   });
 

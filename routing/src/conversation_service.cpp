@@ -22,6 +22,7 @@ class routing_category_impl : public boost::system::error_category {
     switch (static_cast<routing_errc>(ev)) {
       case routing_errc::not_found: return "conversation not found";
       case routing_errc::closed: return "conversation is closed";
+      case routing_errc::author_gone: return "the replying agent was removed";
     }
     return "unknown routing error";
   }
@@ -43,6 +44,7 @@ result<append_outcome> append_answer(const result<reply>& r) {
   const auto& status = a[0].str;
   if (status == "not_found") return make_error_code(routing_errc::not_found);
   if (status == "closed") return make_error_code(routing_errc::closed);
+  if (status == "author_gone") return make_error_code(routing_errc::author_gone);
   append_outcome out;
   out.duplicate = status == "duplicate";
   if (a.size() > 1) out.seq = static_cast<std::uint64_t>(a[1].as_int());

@@ -5,6 +5,9 @@ local conv, author, author_id, author_name = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local client_id, text, now, automatic = ARGV[6], ARGV[7], tonumber(ARGV[8]), ARGV[9] == '1'
 local vkey = conv_key(conv)
 if redis.call('EXISTS', vkey) == 0 then return { 'not_found' } end
+-- A removed agent's reply still in flight would give the conversation to
+-- nobody (the agent's socket is closing).
+if author == 'agent' and redis.call('EXISTS', agent_key(author_id)) == 0 then return { 'author_gone' } end
 if client_id ~= '' then
   local prev = redis.call('HGET', vkey .. ':clients', client_id)
   if prev then return { 'duplicate', prev } end

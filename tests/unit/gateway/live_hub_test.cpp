@@ -11,6 +11,8 @@ struct recorder : live_listener {
   int resyncs = 0;
   void deliver(const event_route& r, std::shared_ptr<const std::string> f) override { got.emplace_back(r, *f); }
   void resync() override { ++resyncs; }
+  std::vector<std::pair<std::string, std::string>> ended;  // session, reason
+  void end_access(const std::string& session, const std::string& reason) override { ended.emplace_back(session, reason); }
 };
 }  // namespace
 
@@ -162,4 +164,24 @@ TEST(LiveResync, ResyncsAtOnceWhenTheCommandConnectionIsUp) {
   EXPECT_EQ(l->resyncs, 1);
   resync.commands_back();
   EXPECT_EQ(l->resyncs, 1);
+}
+
+TEST(LiveHub, EndsAccessOfTheNamedAgentOnly) {
+  live_hub hub;
+  auto mine = std::make_shared<recorder>(), other = std::make_shared<recorder>(), team = std::make_shared<recorder>();
+  hub.add("agent:ag_1", mine);
+  hub.add("team:support", mine);
+  hub.add("agent:ag_2", other);
+  hub.add("team:support", team);
+
+  ASSERT_TRUE(hub.end_access(R"({"agent":"ag_1","session":"ab12","reason":"logged out"})"));
+  ASSERT_EQ(mine->ended.size(), 1u);  // once, though listed under two keys
+  EXPECT_EQ(mine->ended[0], std::make_pair(std::string("ab12"), std::string("logged out")));
+  EXPECT_TRUE(other->ended.empty());
+  EXPECT_TRUE(team->ended.empty());
+
+  EXPECT_FALSE(hub.end_access("not json"));
+  EXPECT_FALSE(hub.end_access(R"({"session":"ab12"})"));
+  EXPECT_FALSE(hub.end_access(R"({"agent":""})"));
+  EXPECT_EQ(mine->ended.size(), 1u);
 }

@@ -1,9 +1,12 @@
 #pragma once
 // Agents, their passwords and login sessions, in Redis.
 //   <prefix>agent:<id>            hash: id, login, name, role, team, teams, capacity, password, availability
+//   <prefix>agent:<id>:sessions   set: the agent's session hashes, to end them all
 //   <prefix>agent_login:<login>   agent id
 //   <prefix>session:<sha256>      agent id, with the session TTL (the token itself is never stored)
 //   <prefix>login_fail:<login>    failed attempts in the current minute
+// Ending access is published on <prefix>agent_access (agent_sessions.lua):
+// every instance closes the agent's sockets (live_hub::end_access).
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
@@ -42,10 +45,29 @@ class agent_directory {
   boost::asio::awaitable<store::result<bool>> create(const agent& a, const std::string& password);
   boost::asio::awaitable<store::result<login_result>> login(const std::string& login, const std::string& password);
   boost::asio::awaitable<store::result<std::optional<agent>>> authenticate(const std::string& token);
+  // The agent of a live session (by session_id), as it is now; nothing once
+  // the session ended or the agent was removed.
+  boost::asio::awaitable<store::result<std::optional<agent>>> by_session(const std::string& session);
+  // Ends the session and closes its sockets on every instance.
   boost::asio::awaitable<store::result<void>> logout(const std::string& token);
+
+  // Ends every session of the agent (password changed, agent removed) and
+  // closes its sockets on every instance with `reason`.
+  boost::asio::awaitable<store::result<void>> end_sessions(const std::string& id, const std::string& reason);
+  // Closes the agent's sockets on every instance, sessions kept: the console
+  // reconnects and gets the agent's new role and teams.
+  boost::asio::awaitable<store::result<void>> close_sockets(const std::string& id, const std::string& reason);
+
+  // What names a session in Redis and in end-of-access notices: the token's hash.
+  static std::string session_id(const std::string& token);
+  // Where ends of access are published.
+  std::string access_channel() const { return prefix_ + "agent_access"; }
 
  private:
   boost::asio::awaitable<store::result<std::optional<agent>>> load(const std::string& id);
+  boost::asio::awaitable<store::result<bool>> open_session(const std::string& id, const std::string& session,
+                                                           const std::string& checked_hash);
+  boost::asio::awaitable<store::result<void>> end_access(const std::string& id, const std::string& reason, bool sessions_too);
 
   store::redis_client& redis_;
   std::string prefix_;

@@ -32,6 +32,10 @@ class live_listener {
   virtual void deliver(const event_route& route, std::shared_ptr<const std::string> frame) = 0;
   // Pub/sub was down: events may have been missed; catch up from the logs.
   virtual void resync() = 0;
+  // The agent's access ended or changed (logout, password change, removal,
+  // new role or teams): `session` names the one session (its token's hash),
+  // "" every session of the agent. Called from the hub's thread.
+  virtual void end_access(const std::string& /*session*/, const std::string& /*reason*/) {}
 };
 
 class live_hub {
@@ -44,6 +48,10 @@ class live_hub {
   // ingest batch: several such pairs joined by newlines) and delivers each
   // event; returns false when any pair was malformed (that one is dropped).
   bool dispatch(std::string_view payload);
+  // Parses {"agent","session","reason"} as agent_sessions.lua publishes it
+  // on <prefix>agent_access and tells the agent's listeners ("agent:<id>");
+  // false when it is malformed.
+  bool end_access(std::string_view payload);
   void resync_all();
   std::size_t listener_count() const;
 

@@ -24,6 +24,7 @@ class ingest_batcher;
 enum class routing_errc {
   not_found = 1,  // no such conversation
   closed,         // the conversation is closed for good
+  author_gone,    // the replying agent was removed
 };
 const boost::system::error_category& routing_category() noexcept;
 boost::system::error_code make_error_code(routing_errc) noexcept;

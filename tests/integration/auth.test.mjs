@@ -1,0 +1,143 @@
+// Agent sessions with real processes (two gateways on one Redis): logout,
+// a password change, a removal and new rights end access at once, on every
+// instance.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, apiCall, sleep, WsClient,
+} from '../support/harness.mjs';
+
+let redis, gw1, gw2;
+const uid = () => `m-${Math.random().toString(36).slice(2)}`;
+const cli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString().trim();
+
+before(async () => {
+  redis = await new RedisServer().start();
+  gw1 = await new Pasokh(defaultConfig(redis)).start();
+  gw2 = await new Pasokh(defaultConfig(redis)).start();
+  await gw1.createAgent('chief', 'chief-secret-1', { name: 'Chief', role: 'admin' });
+});
+after(async () => { await gw1?.cleanup(); await gw2?.cleanup(); await redis?.cleanup(); });
+
+let chiefToken;
+async function chief() {
+  if (!chiefToken) chiefToken = (await login(gw1, 'chief', 'chief-secret-1')).json.token;
+  return chiefToken;
+}
+
+async function newAgent(name, { role = 'agent' } = {}) {
+  const r = await apiCall(gw1, 'POST', '/api/v1/admin/agents', { token: await chief(),
+    body: { login: name, name, password: `${name}-password`, role, teams: ['support'] } });
+  assert.equal(r.status, 201, r.text);
+  return r.json.id;
+}
+
+async function tokenOf(name, password = `${name}-password`) {
+  const r = await login(gw1, name, password);
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  return r.json.token;
+}
+
+// The close (code, reason) if the socket closes within `ms`, else null.
+async function closedWithin(socket, ms = 1500) {
+  return Promise.race([socket.closed, sleep(ms).then(() => null)]);
+}
+
+// The close of a socket whose hello is refused.
+async function refused(gw, token) {
+  const c = new WsClient(`${gw.wsBase}/ws/agent`);
+  await c.opened();
+  c.send({ type: 'hello', v: 1, token });
+  return closedWithin(c);
+}
+
+async function stillOpen(socket) {
+  socket.send({ type: 'ping' });
+  await socket.next((f) => f.type === 'pong');
+}
+
+test('logout closes that session\'s sockets on every instance (1008), not the agent\'s other sessions', async () => {
+  await newAgent('outie');
+  const [a, b] = [await tokenOf('outie'), await tokenOf('outie')];
+  const a1 = await agentSocket(gw1, a), a2 = await agentSocket(gw2, a), b2 = await agentSocket(gw2, b);
+
+  assert.equal((await apiCall(gw1, 'POST', '/api/v1/auth/logout', { token: a })).status, 200);
+  for (const s of [a1, a2]) {
+    const closed = await closedWithin(s);
+    assert.equal(closed?.code, 1008, 'the logged-out session\'s socket closes');
+    assert.match(closed.reason, /logged out/);
+  }
+  await stillOpen(b2);
+  assert.equal((await apiCall(gw2, 'GET', '/api/v1/agents', { token: a })).status, 401);
+  assert.equal((await apiCall(gw2, 'GET', '/api/v1/agents', { token: b })).status, 200);
+  await b2.close();
+});
+
+test('a password change ends every session: the sockets close on every instance and old tokens get 401', async () => {
+  const id = await newAgent('rotor');
+  const [t1, t2] = [await tokenOf('rotor'), await tokenOf('rotor')];
+  const s1 = await agentSocket(gw1, t1), s2 = await agentSocket(gw2, t2);
+
+  const changed = await apiCall(gw1, 'PATCH', `/api/v1/admin/agents/${id}`, { token: await chief(), body: { password: 'rotor-new-password' } });
+  assert.equal(changed.status, 200, changed.text);
+  for (const s of [s1, s2]) {
+    const closed = await closedWithin(s);
+    assert.equal(closed?.code, 1008, 'every socket of the agent closes');
+    assert.match(closed.reason, /password/);
+  }
+  for (const t of [t1, t2]) assert.equal((await apiCall(gw2, 'GET', '/api/v1/agents', { token: t })).status, 401);
+  assert.equal((await refused(gw2, t1))?.code, 1008, 'an old token opens no socket');
+  assert.equal((await login(gw1, 'rotor', 'rotor-password')).status, 401);
+  assert.equal((await login(gw2, 'rotor', 'rotor-new-password')).status, 200);
+});
+
+test('a removed agent\'s sockets close on every instance, and a reply of theirs still in flight is refused', async () => {
+  const id = await newAgent('leaver');
+  const s = await agentSocket(gw2, await tokenOf('leaver'));
+  const c = (await postMessage(gw1, { message_id: uid(), customer: { id: `au-${process.pid}-1` }, text: 'hello?' })).json.conversation_id;
+
+  assert.equal((await apiCall(gw1, 'DELETE', `/api/v1/admin/agents/${id}`, { token: await chief() })).status, 200);
+  const closed = await closedWithin(s);
+  assert.equal(closed?.code, 1008);
+  assert.match(closed.reason, /removed/);
+
+  // The reply script as the socket would have called it a moment later.
+  const fn = cli('FUNCTION', 'LIST').match(/append_reply_[0-9a-f]+/)[0];
+  const answer = cli('FCALL', fn, '0', 'pasokh:', c, 'agent', id, 'leaver', 'late-1', 'too late', String(Date.now()), '0');
+  assert.equal(answer, 'author_gone');
+  assert.notEqual(cli('HGET', `pasokh:conv:${c}`, 'assignee'), id, 'no conversation is left with a removed agent');
+});
+
+test('new rights reconnect the agent\'s sockets, session kept: a demoted admin loses the all-teams feed', async () => {
+  const id = await newAgent('lead2', { role: 'admin' });
+  const token = await tokenOf('lead2');
+  const s = await agentSocket(gw2, token);
+  assert.equal(s.welcome.agent.role, 'admin');
+
+  // A change of name only leaves the socket alone.
+  await apiCall(gw1, 'PATCH', `/api/v1/admin/agents/${id}`, { token: await chief(), body: { name: 'Lead Two' } });
+  await stillOpen(s);
+
+  await apiCall(gw1, 'PATCH', `/api/v1/admin/agents/${id}`, { token: await chief(), body: { role: 'agent' } });
+  const closed = await closedWithin(s);
+  assert.equal(closed?.code, 1008);
+  assert.match(closed.reason, /role or teams/);
+  const back = await agentSocket(gw2, token);
+  assert.equal(back.welcome.agent.role, 'agent');
+  assert.equal((await apiCall(gw2, 'GET', '/api/v1/admin/teams/support/hours', { token })).status, 403);
+  await back.close();
+});
+
+test('a session that ended unnoticed (a missed notice) closes the socket at its next ping', async () => {
+  await newAgent('pinger');
+  const token = await tokenOf('pinger');
+  const s = await agentSocket(gw1, token);
+  await stillOpen(s);
+  cli('DEL', `pasokh:session:${createHash('sha256').update(token).digest('hex')}`);
+  s.send({ type: 'ping' });
+  const closed = await closedWithin(s);
+  assert.equal(closed?.code, 1008);
+  assert.ok(!s.frames.some((f) => f.type === 'pong'), 'no pong for an ended session');
+});
