@@ -1,9 +1,9 @@
 #include "pasokh/gateway/agent_directory.hpp"
 
 #include <charconv>
+#include <thread>
 
 #include "pasokh/connectors/common/crypto.hpp"
-#include "pasokh/gateway/password.hpp"
 #include "pasokh/proto/split.hpp"
 #include "pasokh/routing/lua_script.hpp"
 
@@ -14,12 +14,6 @@ using store::reply;
 using store::result;
 
 namespace {
-// Verifying against a dummy hash when the login does not exist keeps the
-// answer time the same, so logins cannot be probed by timing.
-const std::string& dummy_hash() {
-  static const std::string h = hash_password("pasokh-no-such-agent");
-  return h;
-}
 // result<bool> cannot be built implicitly from an error_code (it converts to bool).
 result<bool> failed(boost::system::error_code ec) { return result<bool>(boost::system::in_place_error, ec); }
 
@@ -31,9 +25,13 @@ std::string join_teams(const agent& a) {
 }
 }  // namespace
 
+// Two hashing threads at most: the I/O threads keep the rest of the CPU.
 agent_directory::agent_directory(store::redis_client& redis, std::string prefix, std::chrono::seconds session_ttl,
-                                 int attempts_per_minute)
-    : redis_(redis), prefix_(std::move(prefix)), session_ttl_(session_ttl), attempts_per_minute_(attempts_per_minute) {}
+                                 login_limits limits)
+    : redis_(redis), prefix_(std::move(prefix)), session_ttl_(session_ttl), limits_(limits),
+      hasher_(std::thread::hardware_concurrency() > 2 ? 2 : 1) {}
+
+awaitable<std::string> agent_directory::hash(std::string password) { co_return co_await hasher_.hash(std::move(password)); }
 
 std::string agent_directory::session_id(const std::string& token) { return connectors::sha256_hex(token); }
 
@@ -41,9 +39,10 @@ awaitable<result<bool>> agent_directory::create(const agent& a, const std::strin
   auto claimed = co_await redis_.exec(store::make_command("SET", prefix_ + "agent_login:" + a.login, a.id, "NX"));
   if (!claimed) co_return failed(claimed.error());
   if (claimed->is_nil()) co_return false;
+  auto hashed = co_await hasher_.hash(password);
   auto r = co_await redis_.exec(store::make_command("HSET", prefix_ + "agent:" + a.id, "id", a.id, "login", a.login, "name", a.name,
                                  "role", a.role, "team", a.team, "teams", join_teams(a), "capacity", std::to_string(a.capacity), "password",
-                                 hash_password(password)));
+                                 hashed));
   if (!r) co_return failed(r.error());
   co_await redis_.exec(store::make_command("SADD", prefix_ + "agents", a.id));
   co_return true;
@@ -66,6 +65,21 @@ awaitable<result<std::optional<agent>>> agent_directory::load(const std::string&
   co_return a;
 }
 
+// Counted before the password is checked, in one step: concurrent guesses
+// cannot all pass a check of a count that only failures raise afterwards.
+// The window is the minute from the first attempt.
+awaitable<result<bool>> agent_directory::attempt_allowed(const std::string& login, const std::string& address) {
+  auto per_login = prefix_ + "login_tries:" + login, per_address = prefix_ + "login_tries_from:" + address;
+  std::vector<std::vector<std::string>> count{
+      store::make_command("INCR", per_login), store::make_command("EXPIRE", per_login, "60", "NX"),
+      store::make_command("INCR", per_address), store::make_command("EXPIRE", per_address, "60", "NX")};
+  auto counted = co_await redis_.exec_pipeline(std::move(count));
+  if (!counted) co_return failed(counted.error());
+  const auto& r = *counted;
+  if (r.size() != 4 || r[0].is_error() || r[2].is_error()) co_return failed(store::redis_errc::server_error);
+  co_return r[0].integer <= limits_.per_login && r[2].integer <= limits_.per_address;
+}
+
 // The session is stored only if the password is still the one checked: a
 // password change (or a removal) while it was checked ends it first.
 awaitable<result<bool>> agent_directory::open_session(const std::string& id, const std::string& session,
@@ -78,29 +92,25 @@ awaitable<result<bool>> agent_directory::open_session(const std::string& id, con
   co_return r->elements[0].str == "ok";
 }
 
-awaitable<result<login_result>> agent_directory::login(const std::string& login, const std::string& password) {
+awaitable<result<login_result>> agent_directory::login(const std::string& login, const std::string& password,
+                                                      const std::string& address) {
   login_result out;
-  auto fail_key = prefix_ + "login_fail:" + login;
-  auto attempts = co_await redis_.exec(store::make_command("GET", fail_key));
-  if (!attempts) co_return attempts.error();
-  if (!attempts->is_nil() && std::stoi(attempts->str) >= attempts_per_minute_) {
+  auto allowed = co_await attempt_allowed(login, address);
+  if (!allowed) co_return allowed.error();
+  if (!*allowed) {
     out.status = login_status::rate_limited;
     co_return out;
   }
   auto id = co_await redis_.exec(store::make_command("GET", prefix_ + "agent_login:" + login));
   if (!id) co_return id.error();
-  std::string stored_hash = dummy_hash();
+  std::string stored_hash;  // none: checked against a dummy all the same
   if (!id->is_nil()) {
     auto h = co_await redis_.exec(store::make_command("HGET", prefix_ + "agent:" + id->str, "password"));
     if (!h) co_return h.error();
     if (!h->is_nil()) stored_hash = h->str;
   }
-  if (!verify_password(password, stored_hash) || id->is_nil()) {
-    std::vector<std::vector<std::string>> count_failure{store::make_command("INCR", fail_key),
-                                                        store::make_command("EXPIRE", fail_key, "60", "NX")};
-    co_await redis_.exec_pipeline(std::move(count_failure));
-    co_return out;
-  }
+  bool right = co_await hasher_.verify(password, stored_hash);
+  if (!right || id->is_nil()) co_return out;
   auto who = co_await load(id->str);
   if (!who) co_return who.error();
   if (!*who) co_return out;
@@ -109,6 +119,7 @@ awaitable<result<login_result>> agent_directory::login(const std::string& login,
   auto opened = co_await open_session(id->str, session, stored_hash);
   if (!opened) co_return opened.error();
   if (!*opened) co_return out;
+  co_await redis_.exec(store::make_command("DEL", prefix_ + "login_tries:" + login));
   out.token = std::move(token);
   out.status = login_status::ok;
   out.who = **who;

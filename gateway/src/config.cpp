@@ -208,7 +208,11 @@ config parse_config(const json& j, env_lookup env) {
     r.get("session_ttl_s", ttl);
     c.auth.session_ttl = std::chrono::seconds(ttl);
     r.get("login_attempts_per_minute", c.auth.login_attempts_per_minute);
+    r.get("login_attempts_per_address_per_minute", c.auth.login_attempts_per_address_per_minute);
+    r.get("trust_forwarded_for", c.auth.trust_forwarded_for);
     r.done();
+    if (c.auth.login_attempts_per_minute <= 0 || c.auth.login_attempts_per_address_per_minute <= 0)
+      r.fail("login limits must be positive");
   }
   if (auto* w = root.sub("webchat")) {
     object_reader r(*w, "webchat");

@@ -105,16 +105,17 @@ void add_auth_routes(router& r, services& s) {
     auto login = string_field(j, "login", 128);
     auto password = string_field(j, "password", 1024);
     if (!login || !password) co_return bad_field("login/password", "both are required strings");
-    auto result = co_await s.agents.login(*login, *password);
+    auto address = client_address(req, s.cfg.auth.trust_forwarded_for);
+    auto result = co_await s.agents.login(*login, *password, address);
     if (!result) co_return unavailable();
     if (result->status == login_status::rate_limited) {
       global_metrics().errors.inc("login_rate_limited");
-      auto resp = error_response(429, "rate_limited", "too many failed logins; wait a minute");
+      auto resp = error_response(429, "rate_limited", "too many login attempts; wait a minute");
       resp.headers.emplace_back("Retry-After", "60");
       co_return resp;
     }
     if (result->status != login_status::ok) {
-      spdlog::get("gateway")->info("failed login for login={} from {}", *login, req.remote_address);
+      spdlog::get("gateway")->info("failed login for login={} from {}", *login, address);
       co_return unauthorized("wrong login or password");
     }
     const auto& a = result->who;

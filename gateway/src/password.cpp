@@ -2,12 +2,16 @@
 
 #include "pasokh/gateway/base64url.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <charconv>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -61,6 +65,47 @@ std::string random_token(std::size_t bytes) {
   std::vector<unsigned char> buf(bytes);
   if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1) throw std::runtime_error("RAND_bytes failed");
   return base64url_encode(buf.data(), buf.size());
+}
+
+namespace {
+
+namespace net = boost::asio;
+
+// `work()` on the pool; the caller resumes on its own executor.
+template <class Work>
+net::awaitable<std::invoke_result_t<Work>> run_on(net::thread_pool& pool, Work work) {
+  using value = std::invoke_result_t<Work>;
+  // Named, not a temporary inside co_await (GCC 12 mishandles those).
+  auto task = [work = std::move(work)]() -> net::awaitable<value> { co_return work(); };
+  co_return co_await net::co_spawn(pool.get_executor(), std::move(task), net::use_awaitable);
+}
+
+const std::string& dummy_hash() {
+  static const std::string h = hash_password("pasokh-no-such-agent");
+  return h;
+}
+
+}  // namespace
+
+password_hasher::password_hasher(std::size_t threads) : pool_(threads) {}
+
+password_hasher::~password_hasher() {
+  pool_.stop();
+  pool_.join();
+}
+
+net::awaitable<std::string> password_hasher::hash(std::string password) {
+  auto work = [password = std::move(password)] { return hash_password(password); };
+  co_return co_await run_on(pool_, std::move(work));
+}
+
+net::awaitable<bool> password_hasher::verify(std::string password, std::string encoded) {
+  auto work = [password = std::move(password), encoded = std::move(encoded)] {
+    if (!encoded.empty()) return verify_password(password, encoded);
+    verify_password(password, dummy_hash());  // for the time it takes
+    return false;
+  };
+  co_return co_await run_on(pool_, std::move(work));
 }
 
 }  // namespace pasokh::gateway

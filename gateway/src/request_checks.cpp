@@ -46,4 +46,15 @@ http_response unavailable() {
   return r;
 }
 
+std::string client_address(const http_request& req, bool trust_forwarded_for) {
+  if (trust_forwarded_for) {
+    auto xff = req.header("x-forwarded-for");
+    auto first = xff.substr(0, xff.find(','));
+    while (!first.empty() && first.front() == ' ') first.remove_prefix(1);
+    while (!first.empty() && first.back() == ' ') first.remove_suffix(1);
+    if (!first.empty() && first.size() <= 64) return std::string(first);
+  }
+  return req.remote_address;
+}
+
 }  // namespace pasokh::gateway

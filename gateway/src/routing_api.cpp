@@ -11,7 +11,6 @@
 
 #include "pasokh/gateway/aftersales.hpp"
 #include "pasokh/gateway/metrics.hpp"
-#include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/proto/split.hpp"
@@ -374,7 +373,8 @@ void add_routing_routes(router& r, services& s) {
     if (j.contains("password")) {
       auto pw = j.value("password", json()).is_string() ? j["password"].get<std::string>() : "";
       if (pw.size() < 8 || pw.size() > 1024) co_return reject(400, "invalid_field", "password: 8 to 1024 bytes");
-      hset.insert(hset.end(), {"password", hash_password(pw)});
+      auto hashed = co_await s.agents.hash(std::move(pw));
+      hset.insert(hset.end(), {"password", std::move(hashed)});
       password_changed = true;
     }
     if (hset.size() == 2) co_return reject(400, "invalid_body", "nothing to change: name, role, teams, capacity, password");

@@ -284,17 +284,6 @@ awaitable<void> webchat_service::queue_loop() {
 
 namespace {
 
-std::string client_address(const http_request& req, bool trust_forwarded_for) {
-  if (trust_forwarded_for) {
-    auto xff = req.header("x-forwarded-for");
-    auto first = xff.substr(0, xff.find(','));
-    while (!first.empty() && first.front() == ' ') first.remove_prefix(1);
-    while (!first.empty() && first.back() == ' ') first.remove_suffix(1);
-    if (!first.empty() && first.size() <= 64) return std::string(first);
-  }
-  return req.remote_address;
-}
-
 void add_cors(http_response& r, std::string_view origin) {
   if (origin.empty()) return;
   r.headers.emplace_back("Access-Control-Allow-Origin", std::string(origin));

@@ -1,10 +1,11 @@
 // Agent sessions with real processes (two gateways on one Redis): logout,
 // a password change, a removal and new rights end access at once, on every
-// instance.
+// instance; login limits hold under concurrency and per client address; a
+// burst of logins does not stall the gateway.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, apiCall, sleep, WsClient,
 } from '../support/harness.mjs';
@@ -15,8 +16,10 @@ const cli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ..
 
 before(async () => {
   redis = await new RedisServer().start();
-  gw1 = await new Pasokh(defaultConfig(redis)).start();
-  gw2 = await new Pasokh(defaultConfig(redis)).start();
+  // Behind a proxy: the rate limit tests speak from addresses of their own.
+  const config = () => defaultConfig(redis, { auth: { trust_forwarded_for: true } });
+  gw1 = await new Pasokh(config()).start();
+  gw2 = await new Pasokh(config()).start();
   await gw1.createAgent('chief', 'chief-secret-1', { name: 'Chief', role: 'admin' });
 });
 after(async () => { await gw1?.cleanup(); await gw2?.cleanup(); await redis?.cleanup(); });
@@ -38,6 +41,10 @@ async function tokenOf(name, password = `${name}-password`) {
   const r = await login(gw1, name, password);
   assert.equal(r.status, 200, JSON.stringify(r.json));
   return r.json.token;
+}
+
+function loginFrom(gw, name, password, address) {
+  return apiCall(gw, 'POST', '/api/v1/auth/login', { body: { login: name, password }, headers: { 'x-forwarded-for': address } });
 }
 
 // The close (code, reason) if the socket closes within `ms`, else null.
@@ -140,4 +147,42 @@ test('a session that ended unnoticed (a missed notice) closes the socket at its 
   const closed = await closedWithin(s);
   assert.equal(closed?.code, 1008);
   assert.ok(!s.frames.some((f) => f.type === 'pong'), 'no pong for an ended session');
+});
+
+test('30 concurrent wrong passwords for one login: at most 10 are checked, the rest get 429', async () => {
+  await newAgent('target');
+  const answers = await Promise.all(Array.from({ length: 30 },
+    (_, i) => loginFrom(gw1, 'target', `guess-${i}`, '198.51.100.1')));
+  const count = (status) => answers.filter((r) => r.status === status).length;
+  assert.ok(count(401) <= 10, `${count(401)} passwords were checked`);
+  assert.equal(count(401) + count(429), 30);
+  assert.equal(answers.find((r) => r.status === 429).headers.get('retry-after'), '60');
+  // The limit is the login's, from any address.
+  assert.equal((await loginFrom(gw2, 'target', 'target-password', '198.51.100.9')).status, 429);
+});
+
+test('one client address may try 30 logins a minute, whatever the login names', async () => {
+  const answers = await Promise.all(Array.from({ length: 30 },
+    (_, i) => loginFrom(gw1, `nobody${i}`, 'wrong-password', '198.51.100.2')));
+  assert.deepEqual([...new Set(answers.map((r) => r.status))], [401]);
+  assert.equal((await loginFrom(gw2, 'chief', 'chief-secret-1', '198.51.100.2')).status, 429);
+  assert.equal((await loginFrom(gw2, 'chief', 'chief-secret-1', '198.51.100.3')).status, 200);
+});
+
+test('password checks run beside the I/O threads: /healthz answers at once while logins are being checked', async () => {
+  const id = await newAgent('slowpoke');
+  // A stored hash of 2,000,000 rounds makes each check take long enough to see.
+  cli('HSET', `pasokh:agent:${id}`, 'password',
+    `pbkdf2-sha256$2000000$${randomBytes(16).toString('base64url')}$${randomBytes(32).toString('base64url')}`);
+  const started = Date.now();
+  const logins = Array.from({ length: 3 }, () => loginFrom(gw1, 'slowpoke', 'anything', '198.51.100.4').then((r) => {
+    assert.equal(r.status, 401);
+    return Date.now() - started;
+  }));
+  await sleep(50);  // the checks are under way
+  const asked = Date.now();
+  assert.equal((await fetch(`${gw1.base}/healthz`)).status, 200);
+  const health = Date.now() - asked;
+  const firstLogin = Math.min(...await Promise.all(logins));
+  assert.ok(health < firstLogin / 2, `/healthz took ${health} ms; the first login ${firstLogin} ms`);
 });

@@ -1,10 +1,11 @@
 #pragma once
 // Agents, their passwords and login sessions, in Redis.
-//   <prefix>agent:<id>            hash: id, login, name, role, team, teams, capacity, password, availability
-//   <prefix>agent:<id>:sessions   set: the agent's session hashes, to end them all
-//   <prefix>agent_login:<login>   agent id
-//   <prefix>session:<sha256>      agent id, with the session TTL (the token itself is never stored)
-//   <prefix>login_fail:<login>    failed attempts in the current minute
+//   <prefix>agent:<id>              hash: id, login, name, role, team, teams, capacity, password, availability
+//   <prefix>agent:<id>:sessions     set: the agent's session hashes, to end them all
+//   <prefix>agent_login:<login>     agent id
+//   <prefix>session:<sha256>        agent id, with the session TTL (the token itself is never stored)
+//   <prefix>login_tries:<login>     login attempts in the current minute (a success clears it)
+//   <prefix>login_tries_from:<addr> login attempts from one client address in the current minute
 // Ending access is published on <prefix>agent_access (agent_sessions.lua):
 // every instance closes the agent's sockets (live_hub::end_access).
 #include <boost/asio/awaitable.hpp>
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "pasokh/gateway/password.hpp"
 #include "pasokh/store/redis_client.hpp"
 
 namespace pasokh::gateway {
@@ -36,14 +38,21 @@ struct login_result {
   agent who;
 };
 
+// Login attempts allowed a minute, counted before the password is checked.
+struct login_limits {
+  int per_login = 10;
+  int per_address = 30;
+};
+
 class agent_directory {
  public:
-  agent_directory(store::redis_client& redis, std::string prefix, std::chrono::seconds session_ttl,
-                  int attempts_per_minute);
+  agent_directory(store::redis_client& redis, std::string prefix, std::chrono::seconds session_ttl, login_limits limits);
 
   // Creates the agent unless the login exists; returns false if it existed.
   boost::asio::awaitable<store::result<bool>> create(const agent& a, const std::string& password);
-  boost::asio::awaitable<store::result<login_result>> login(const std::string& login, const std::string& password);
+  // `address`: the client's, for the per-address limit.
+  boost::asio::awaitable<store::result<login_result>> login(const std::string& login, const std::string& password,
+                                                            const std::string& address);
   boost::asio::awaitable<store::result<std::optional<agent>>> authenticate(const std::string& token);
   // The agent of a live session (by session_id), as it is now; nothing once
   // the session ended or the agent was removed.
@@ -58,6 +67,9 @@ class agent_directory {
   // reconnects and gets the agent's new role and teams.
   boost::asio::awaitable<store::result<void>> close_sockets(const std::string& id, const std::string& reason);
 
+  // A password as stored (hashed off the I/O threads).
+  boost::asio::awaitable<std::string> hash(std::string password);
+
   // What names a session in Redis and in end-of-access notices: the token's hash.
   static std::string session_id(const std::string& token);
   // Where ends of access are published.
@@ -65,6 +77,7 @@ class agent_directory {
 
  private:
   boost::asio::awaitable<store::result<std::optional<agent>>> load(const std::string& id);
+  boost::asio::awaitable<store::result<bool>> attempt_allowed(const std::string& login, const std::string& address);
   boost::asio::awaitable<store::result<bool>> open_session(const std::string& id, const std::string& session,
                                                            const std::string& checked_hash);
   boost::asio::awaitable<store::result<void>> end_access(const std::string& id, const std::string& reason, bool sessions_too);
@@ -72,7 +85,8 @@ class agent_directory {
   store::redis_client& redis_;
   std::string prefix_;
   std::chrono::seconds session_ttl_;
-  int attempts_per_minute_;
+  login_limits limits_;
+  password_hasher hasher_;
 };
 
 }  // namespace pasokh::gateway

@@ -81,7 +81,9 @@ struct outbox_config {
 
 struct auth_config {
   std::chrono::seconds session_ttl{8 * 3600};
-  int login_attempts_per_minute = 10;  // per login name and per client address
+  int login_attempts_per_minute = 10;               // per login name (a success starts it again)
+  int login_attempts_per_address_per_minute = 30;   // per client address, successes too
+  bool trust_forwarded_for = false;                 // behind a proxy: client address from X-Forwarded-For
 };
 
 // Web chat (/api/v1/webchat/*, /ws/chat). Per-channel settings (allowed

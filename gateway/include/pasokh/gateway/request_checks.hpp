@@ -22,6 +22,10 @@ std::variant<nlohmann::json, http_response> json_body(const http_request& req, b
 // The token of "Authorization: Bearer <token>", empty when absent.
 std::string bearer_token(const http_request& req);
 
+// The client's address: the connection's, or with `trust_forwarded_for`
+// (behind a proxy) the first of X-Forwarded-For.
+std::string client_address(const http_request& req, bool trust_forwarded_for);
+
 http_response unauthorized(std::string_view message);
 http_response unavailable();  // 503 with Retry-After: storage is down
 
