@@ -31,16 +31,10 @@ constexpr std::size_t max_import_rows = 5000;
 constexpr std::size_t max_purchases_shown = 500;
 constexpr std::size_t max_comment_bytes = 4000;
 
-bool valid_customer_id(std::string_view id) {
-  return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-  });
-}
-
 // Admins reach every customer; an agent those with a conversation in one of
 // its teams. The error to answer, if any.
 awaitable<std::optional<http_response>> check_customer(services& s, const agent& a, const std::string& id) {
-  if (!valid_customer_id(id)) co_return reject(400, "invalid_field", "id: not a customer id");
+  if (!plain_id(id)) co_return reject(400, "invalid_field", "id: not a customer id");
   const auto& pre = s.cfg.redis.prefix;
   auto cmds = std::vector<std::vector<std::string>>{
       store::make_command("EXISTS", pre + "cust:" + id),

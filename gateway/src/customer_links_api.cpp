@@ -25,12 +25,6 @@ namespace {
 using boost::asio::awaitable;
 using nlohmann::json;
 
-bool valid_id(std::string_view id) {
-  return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-  });
-}
-
 // The caller may act on both files; their teams, or the error to answer.
 awaitable<std::variant<std::set<std::string>, http_response>> both_files(services& s, const agent& a, const std::string& x,
                                                                          const std::string& y) {
@@ -71,8 +65,8 @@ void add_customer_link_routes(router& r, services& s) {
     if (auto* err = std::get_if<http_response>(&body)) co_return *err;
     const auto& j = std::get<json>(body);
     auto from = j.contains("from") && j["from"].is_string() ? j["from"].get<std::string>() : std::string{};
-    if (!valid_id(into)) co_return reject(400, "invalid_field", "id: not a customer id");
-    if (!valid_id(from)) co_return reject(400, "invalid_field", "from: the id of the customer to merge into this one");
+    if (!plain_id(into)) co_return reject(400, "invalid_field", "id: not a customer id");
+    if (!plain_id(from)) co_return reject(400, "invalid_field", "from: the id of the customer to merge into this one");
     if (from == into) co_return reject(400, "invalid_field", "from: a customer cannot be merged into itself");
     auto teams = co_await both_files(s, a, into, from);
     if (auto* err = std::get_if<http_response>(&teams)) co_return *err;
@@ -101,8 +95,8 @@ void add_customer_link_routes(router& r, services& s) {
           const auto& a = std::get<agent>(who);
           const auto& into = p.at("id");
           const auto& mid = p.at("merge");
-          if (!valid_id(into)) co_return reject(400, "invalid_field", "id: not a customer id");
-          if (!valid_id(mid)) co_return reject(400, "invalid_field", "merge: not a merge id");
+          if (!plain_id(into)) co_return reject(400, "invalid_field", "id: not a customer id");
+          if (!plain_id(mid)) co_return reject(400, "invalid_field", "merge: not a merge id");
           const auto& pre = s.cfg.redis.prefix;
           // The caller must reach the merged file (it holds what came in).
           std::set<std::string> teams;
@@ -136,7 +130,7 @@ void add_customer_link_routes(router& r, services& s) {
           if (auto* err = std::get_if<http_response>(&who)) co_return *err;
           const auto& a = std::get<agent>(who);
           const auto &id = p.at("id"), &other = p.at("other");
-          if (!valid_id(id) || !valid_id(other) || id == other)
+          if (!plain_id(id) || !plain_id(other) || id == other)
             co_return reject(400, "invalid_field", "two different customer ids");
           std::set<std::string> teams;
           if (auto err = co_await check_customer(s, a, id, &teams)) co_return *err;

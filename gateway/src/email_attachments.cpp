@@ -15,14 +15,6 @@ using boost::asio::awaitable;
 
 namespace {
 
-constexpr std::size_t max_id_chars = 64;
-
-bool plain_id(std::string_view id) {
-  if (id.empty() || id.size() > max_id_chars) return false;
-  for (char c : id)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
-  return true;
-}
 
 // A MIME type we can put in a header as it is ("type/subtype", no parameters).
 std::string safe_mime_type(const std::string& t) {

@@ -158,12 +158,6 @@ std::optional<std::int64_t> time_param(std::string_view v, const rp::calendar& c
   return out;
 }
 
-bool plain_id(std::string_view v) {
-  return v.size() <= 128 && std::all_of(v.begin(), v.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-         });
-}
-
 // The query from the request's parameters, or the 400 to answer.
 std::variant<rp::query, http_response> parse_query(services& s, const http_request& req) {
   rp::query q;
@@ -198,7 +192,8 @@ std::variant<rp::query, http_response> parse_query(services& s, const http_reque
   q.channel = std::string(req.query_param("channel"));
   q.team = std::string(req.query_param("team"));
   q.agent = std::string(req.query_param("agent"));
-  if (!plain_id(q.channel) || !plain_id(q.team) || !plain_id(q.agent))
+  auto filter_ok = [](const std::string& v) { return v.empty() || plain_id(v); };  // empty: no filter
+  if (!filter_ok(q.channel) || !filter_ok(q.team) || !filter_ok(q.agent))
     return reject(400, "invalid_field", "channel, team and agent are ids (letters, digits, _ - .)");
   return q;
 }

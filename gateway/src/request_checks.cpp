@@ -1,5 +1,7 @@
 #include "pasokh/gateway/request_checks.hpp"
 
+#include <algorithm>
+
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/proto/utf8.hpp"
 
@@ -44,6 +46,12 @@ http_response unavailable() {
   auto r = reject(503, "unavailable", "storage is unavailable; retry later");
   r.headers.emplace_back("Retry-After", "1");
   return r;
+}
+
+bool plain_id(std::string_view id) {
+  return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
 }
 
 std::string client_address(const http_request& req, bool trust_forwarded_for) {

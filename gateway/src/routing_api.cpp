@@ -31,12 +31,6 @@ constexpr std::int64_t max_snooze_ms = 366LL * 24 * 3600 * 1000;
 
 bool is_admin(const agent& a) { return a.role == "admin"; }
 
-bool valid_id(std::string_view id) {
-  return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-  });
-}
-
 // The optional string field, checked: absent -> "", wrong -> nullopt.
 std::optional<std::string> opt_string(const json& j, const char* key, std::size_t max) {
   auto it = j.find(key);
@@ -111,7 +105,7 @@ awaitable<action_result> perform_action(services& s, const agent& who, const std
     return out;
   };
   if (!s.routing) co_return fail(503, "unavailable", "routing is not running");
-  if (!valid_id(conv)) co_return fail(400, "invalid_field", "conv: a conversation id");
+  if (!plain_id(conv)) co_return fail(400, "invalid_field", "conv: a conversation id");
   if (!body.is_object()) co_return fail(400, "invalid_body", "the body must be a JSON object");
   auto note = opt_string(body, "note", max_note_bytes);
   if (!note) co_return fail(400, "invalid_field", "note: a string of at most 2000 bytes of UTF-8");
@@ -305,7 +299,7 @@ void add_routing_routes(router& r, services& s) {
     auto& j = std::get<json>(parsed);
     agent a;
     a.login = j.value("login", json()).is_string() ? j["login"].get<std::string>() : "";
-    if (!valid_id(a.login) || a.login.size() > 64) co_return reject(400, "invalid_field", "login: 1 to 64 of a-z A-Z 0-9 _ - .");
+    if (!plain_id(a.login) || a.login.size() > 64) co_return reject(400, "invalid_field", "login: 1 to 64 of a-z A-Z 0-9 _ - .");
     auto password = j.value("password", json()).is_string() ? j["password"].get<std::string>() : "";
     if (password.size() < 8 || password.size() > 1024) co_return reject(400, "invalid_field", "password: 8 to 1024 bytes");
     auto name = opt_string(j, "name", 200);

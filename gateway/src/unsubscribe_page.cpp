@@ -7,6 +7,7 @@
 
 #include "pasokh/gateway/campaigns.hpp"
 #include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/routing/clock.hpp"
 #include "pasokh/routing/lua_script.hpp"
 
@@ -42,13 +43,6 @@ const page_texts& texts_in(std::string_view language) {
   return en;
 }
 
-// Tokens are base64url (random_token); anything else is not one of ours.
-bool plausible_token(std::string_view t) {
-  return t.size() >= 16 && t.size() <= 64 && std::all_of(t.begin(), t.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-         });
-}
-
 http_response page(unsigned status, std::string_view language, std::string_view message, bool with_button) {
   const auto& t = texts_in(language);
   std::string form = with_button ? fmt::format(
@@ -71,7 +65,7 @@ http_response page(unsigned status, std::string_view language, std::string_view 
 }
 
 awaitable<http_response> answer(services& s, const std::string& token, bool confirm) {
-  if (!plausible_token(token)) {
+  if (!plain_id(token)) {
     global_metrics().errors.inc("unsubscribe_unknown");
     co_return page(404, "", texts_in("").unknown, false);
   }

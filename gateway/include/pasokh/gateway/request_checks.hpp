@@ -19,6 +19,11 @@ http_response reject(unsigned status, std::string_view code, std::string_view me
 // `or_null`: a body of null is taken too (a value cleared, as business hours).
 std::variant<nlohmann::json, http_response> json_body(const http_request& req, bool or_null = false);
 
+// An id a client may name in a path or field: 1 to 128 of a-z A-Z 0-9 _ - .
+// (customers, conversations, agents, attachments, links); anything else
+// cannot be one of ours.
+bool plain_id(std::string_view id);
+
 // The token of "Authorization: Bearer <token>", empty when absent.
 std::string bearer_token(const http_request& req);
 
