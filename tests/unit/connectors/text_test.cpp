@@ -85,34 +85,24 @@ void expect_whole_units(const std::vector<std::string>& parts, std::string_view 
 }
 
 TEST(Text, NeverCutsAnEmojiSequenceAFlagOrAKeycap) {
-  auto repeat = [](std::string_view s, int n) {
-    std::string out;
-    for (int i = 0; i < n; ++i) out += s;
-    return out;
+  struct sequence {
+    std::string unit;
+    text_unit counted;
+    std::vector<std::size_t> limits;
   };
-  // 👩‍💻 is 👩 ZWJ 💻 (5 UTF-16 units): a cut after the ZWJ leaves 👩 and 💻.
-  const std::string coder = "👩\u200d💻";
-  for (std::size_t limit : {6u, 8u, 9u, 13u}) {
-    auto text = repeat(coder, 12);
-    auto parts = split_text(text, limit, text_unit::utf16);
-    check_parts(text, parts, limit, text_unit::utf16);
-    expect_whole_units(parts, coder);
-  }
-  // A flag is two regional indicators (🇮 🇷).
-  const std::string flag = "🇮🇷";
-  for (std::size_t limit : {5u, 6u, 7u}) {
-    auto text = repeat(flag, 10);
-    auto parts = split_text(text, limit, text_unit::utf16);
-    check_parts(text, parts, limit, text_unit::utf16);
-    expect_whole_units(parts, flag);
-  }
-  // 1️⃣ is 1, VS16 and the combining keycap.
-  const std::string keycap = "1\ufe0f\u20e3";
-  for (std::size_t limit : {4u, 5u, 7u}) {
-    auto text = repeat(keycap, 10);
-    auto parts = split_text(text, limit);
-    check_parts(text, parts, limit, text_unit::code_point);
-    expect_whole_units(parts, keycap);
+  const sequence cases[] = {
+      {"👩\u200d💻", text_unit::utf16, {6, 8, 9, 13}},  // 👩 ZWJ 💻 (5 UTF-16 units): a cut after the ZWJ leaves 👩 and 💻
+      {"🇮🇷", text_unit::utf16, {5, 6, 7}},             // a flag is two regional indicators
+      {"1\ufe0f\u20e3", text_unit::code_point, {4, 5, 7}},  // 1️⃣ is 1, VS16 and the combining keycap
+  };
+  for (const auto& c : cases) {
+    std::string text;
+    for (int i = 0; i < 10; ++i) text += c.unit;
+    for (auto limit : c.limits) {
+      auto parts = split_text(text, limit, c.counted);
+      check_parts(text, parts, limit, c.counted);
+      expect_whole_units(parts, c.unit);
+    }
   }
 }
 
