@@ -100,6 +100,16 @@ bool grapheme_boundary(std::string_view s, std::size_t at) noexcept {
   return indicators % 2 == 0;
 }
 
+std::size_t grapheme_floor(std::string_view s, std::size_t at) noexcept {
+  while (!grapheme_boundary(s, at)) --at;  // true at 0
+  return at;
+}
+
+std::size_t grapheme_ceil(std::string_view s, std::size_t at) noexcept {
+  while (!grapheme_boundary(s, at)) ++at;  // true at the end
+  return at;
+}
+
 std::size_t utf8_length(std::string_view s) noexcept {
   std::size_t n = 0;
   for (unsigned char c : s)

@@ -48,12 +48,21 @@ rate_limiter::chat_pacing& rate_limiter::chat(std::string_view id, pacing_clock:
 }
 
 pacing_clock::duration rate_limiter::acquire(std::string_view chat_id, pacing_clock::time_point now) {
-  auto& c = chat(chat_id, now);
-  auto wait = std::max(account_.wait(now), c.bucket.wait(now));
+  // Without a per-chat limit a chat is tracked only while a pause holds it
+  // (pause makes its entry): WhatsApp and the API channel fill no map.
+  chat_pacing* c = nullptr;
+  if (limits_.per_chat.per_second > 0) {
+    c = &chat(chat_id, now);
+  } else if (auto it = chats_.find(std::string(chat_id)); it != chats_.end()) {
+    c = &it->second;
+  }
+  auto wait = std::max(account_.wait(now), c ? c->bucket.wait(now) : pacing_clock::duration::zero());
   if (wait > pacing_clock::duration::zero()) return wait;
   account_.take(now);
-  c.bucket.take(now);
-  c.send_before = std::exchange(c.last_send, now);
+  if (c) {
+    c->bucket.take(now);
+    c->send_before = std::exchange(c->last_send, now);
+  }
   return wait;
 }
 

@@ -16,9 +16,10 @@ constexpr std::size_t max_term_chars = 40;
 bool is_digit(char c) { return c >= '0' && c <= '9'; }  // folding made every script's digits ASCII
 
 // The runs of digits and of letters of a folded word: "ord12345" → "ord",
-// "12345". One run when the word does not mix them.
+// "12345". None (and no copy) when the word does not mix them, as most do.
 std::vector<std::string> digit_letter_runs(std::string_view word) {
   std::vector<std::string> runs;
+  if (std::all_of(word.begin(), word.end(), is_digit) || std::none_of(word.begin(), word.end(), is_digit)) return runs;
   std::size_t start = 0;
   for (std::size_t i = 1; i <= word.size(); ++i) {
     if (i == word.size() || is_digit(word[i]) != is_digit(word[i - 1])) {
@@ -37,7 +38,7 @@ std::vector<std::string> folded_words(std::string_view text) {
   for (auto& word : proto::split_nonempty(bot::normalize(text), ' ')) {
     auto runs = digit_letter_runs(word);
     out.push_back(std::move(word));
-    if (runs.size() > 1) out.insert(out.end(), runs.begin(), runs.end());
+    out.insert(out.end(), runs.begin(), runs.end());
   }
   return out;
 }
@@ -63,7 +64,7 @@ void add_term(std::vector<std::string>& terms, std::string w) {
 // "ord1" while typing), as indexed whole.
 void add_query_terms(std::vector<std::string>& terms, std::string word) {
   auto runs = digit_letter_runs(word);
-  if (runs.size() > 1 && std::all_of(runs.begin(), runs.end(), term_sized)) {
+  if (!runs.empty() && std::all_of(runs.begin(), runs.end(), term_sized)) {
     for (auto& run : runs) add_term(terms, std::move(run));
   } else {
     add_term(terms, std::move(word));
@@ -127,18 +128,6 @@ std::size_t first_hit(std::string_view text, const search_query& q) {
   return 0;
 }
 
-// The nearest place at or after (before) `at` where a character as the
-// reader sees it starts: a cut there keeps an emoji sequence, a skin tone or
-// a letter's harakat whole.
-std::size_t boundary_after(std::string_view text, std::size_t at) {
-  while (!proto::grapheme_boundary(text, at)) ++at;
-  return at;
-}
-std::size_t boundary_before(std::string_view text, std::size_t at) {
-  while (!proto::grapheme_boundary(text, at)) --at;
-  return at;
-}
-
 constexpr std::string_view zwnj = "\u200C", zwj = "\u200D";
 
 // A joiner at a cut joins nothing shown.
@@ -156,11 +145,11 @@ std::string search_snippet(std::string_view text, const search_query& q, std::si
   auto from = advance_chars(text, first_hit(text, q), -static_cast<long>(max_chars / 4));
   if (from > 0)
     if (auto space = text.find(' ', from); space != std::string_view::npos && space < from + 20) from = space + 1;
-  from = boundary_after(text, from);
+  from = proto::grapheme_ceil(text, from);
   auto to = advance_chars(text, from, static_cast<long>(max_chars));
   if (to < text.size())
     if (auto space = text.rfind(' ', to); space != std::string_view::npos && space > from && to - space < 30) to = space;
-  to = boundary_before(text, to);  // never before `from`, itself a boundary
+  to = proto::grapheme_floor(text, to);  // never before `from`, itself a boundary
   return (from > 0 ? "…" : "") + std::string(trim_joiners(text.substr(from, to - from))) + (to < text.size() ? "…" : "");
 }
 

@@ -31,7 +31,8 @@ test('an event is kept once per conv+seq, and an older state never replaces a ne
 test('a conversation transferred to a team not mine, or unassigned from me there, leaves my list unless it is on screen', () => {
   const s = fresh();
   s.replaceConversations([conv('cv_1', 1, { status: 'assigned', assignee: 'ag_1' }), conv('cv_2', 1),
-    conv('cv_3', 1, { status: 'assigned', assignee: 'ag_1' }), conv('cv_4', 1, { team: 'sales', status: 'assigned', assignee: 'ag_1' })]);
+    conv('cv_3', 1, { status: 'assigned', assignee: 'ag_1' }), conv('cv_4', 1, { team: 'sales', status: 'assigned', assignee: 'ag_1' }),
+    conv('cv_5', 1, { team: 'sales', status: 'assigned', assignee: 'ag_1' })]);
   const transfer = (id, seq, extra) => ({ type: 'event', conv: id, seq, event: 'status', status: 'queued', reason: 'transfer',
     conversation: conv(id, seq, { team: 'warranty', ...extra }) });
   s.applyEvent(transfer('cv_1', 2));
@@ -45,7 +46,9 @@ test('a conversation transferred to a team not mine, or unassigned from me there
   // Mine in a team not mine, back to its queue: gone, except the one I have open.
   s.select('cv_4');
   s.applyEvent(transfer('cv_4', 2, { team: 'sales' }));
+  s.applyEvent(transfer('cv_5', 2, { team: 'sales' }));
   assert.equal(s.conversations.get('cv_4').team, 'sales');
+  assert.ok(!s.conversations.has('cv_5'), 'the same, not on screen: gone');
   assert.deepEqual(s.counts().views, { mine: 1, unassigned: 1, team: 0, all: 2 });
   // An admin sees every team's.
   const admin = new ConsoleState();

@@ -344,7 +344,9 @@ test('no agent reply within the time limit: offered to another agent', async () 
   await sa.close(); await sb.close();
 });
 
-test('a transfer to another team reaches the agent who had it and the team it left (on another instance too)', async () => {
+// (Both agents hear it through the team it left; the routing to the previous
+// assignee alone is LiveHub.AMovedConversationReachesTheTeamAndAssigneeItLeft.)
+test('a transfer to another team reaches the team it left, its assignee included, on either instance', async () => {
   const a = await newAgent('leaver1', { teams: ['support'], capacity: 5 });
   const mate = await newAgent('leaver2', { teams: ['support'] });
   const sa = await agentSocket(gw1, a.token);

@@ -261,9 +261,8 @@
   var convStatus = {};       // conv → conversation status
   var byKey = {};            // "conv:seq" → element
   var byClient = {};         // client id → element (own messages)
-  var readSent = {}, deliveredSent = {};
+  var readSent = {}, deliveredSent = {};  // conv → the marks the server holds (welcome, then what we sent)
   var lastOutSeq = {};       // conv → seq of the last agent/bot message
-  var readMark = {};         // conv → the customer's read mark on the server (welcome)
   var unread = 0;
 
   function convIndex(conv) {
@@ -351,7 +350,7 @@
         });
         if (m.buttons && m.buttons.length) addChoices(node, m.buttons);
         // Replayed (a reconnect, another page): unread if after the read mark.
-        if ((!live || panel.hidden || doc.visibilityState !== 'visible') && (!replaying || seq > (readMark[conv] || 0))) { unread++; updateLauncher(); }
+        if ((!live || panel.hidden || doc.visibilityState !== 'visible') && (!replaying || seq > (readSent[conv] || 0))) { unread++; updateLauncher(); }
         sendSeen(conv);
       }
       // An agent writing now is the surest sign one is online (old ones in a replay are not).
@@ -503,7 +502,7 @@
         settings = f.settings || {};
         profile = f.profile || {};
         agentsOnline = f.agents_online !== false;
-        readMark = f.customer_read_seq || {};
+        readSent = f.customer_read_seq || {};  // the read marks the server holds
         applyLanguage();
         renderOffline();
         renderPrechat();

@@ -65,14 +65,13 @@ std::vector<std::string> split_text(std::string_view s, std::size_t limit, text_
     if (start >= s.size()) break;
 
     std::size_t used = 0, i = start;
-    std::size_t last_newline = 0, last_space = 0, last_safe_cut = 0;
+    std::size_t last_newline = 0, last_space = 0;
     while (i < s.size()) {
       auto cp = decode(s, i);
       if (used + units(cp, unit) > limit) break;
       if (i > start) {
         if (cp.value == '\n') last_newline = i;
         else if (is_space(cp.value)) last_space = i;
-        if (proto::grapheme_boundary(s, i)) last_safe_cut = i;
       }
       used += units(cp, unit);
       i += cp.bytes;
@@ -86,7 +85,8 @@ std::vector<std::string> split_text(std::string_view s, std::size_t limit, text_
     // unless that would split a character (a letter and its marks, an emoji
     // sequence); one longer than the limit is cut where it must be.
     std::size_t half = start + (i - start) / 2;
-    std::size_t hard = proto::grapheme_boundary(s, i) ? i : last_safe_cut > start ? last_safe_cut : i;
+    std::size_t hard = proto::grapheme_floor(s, i);
+    if (hard <= start) hard = i;
     std::size_t cut = last_newline > half ? last_newline : last_space > half ? last_space : hard;
     append_trimmed(out, s.substr(start, cut - start));
     start = cut;
@@ -106,7 +106,7 @@ std::string truncate_text(std::string_view s, std::size_t limit, text_unit unit)
     used += units(cp, unit);
     i += cp.bytes;
   }
-  while (i > 0 && !proto::grapheme_boundary(s, i)) --i;  // not inside an emoji sequence or a marked letter
+  i = proto::grapheme_floor(s, i);  // not inside an emoji sequence or a marked letter
   std::string out(s.substr(0, i));
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out + std::string(ellipsis);

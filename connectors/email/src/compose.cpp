@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "pasokh/connectors/common/text.hpp"
 #include "pasokh/connectors/email/threading.hpp"
 #include "pasokh/proto/utf8.hpp"
 #include "util.hpp"
@@ -166,14 +167,8 @@ std::string outreach_subject(std::string_view text, std::string_view fallback) {
   for (auto line : detail::split_lines(text)) {
     line = trim(line);
     if (line.empty()) continue;
-    std::size_t i = 0, letters = 0, last_space = 0;
-    while (i < line.size() && letters < 60) {
-      if (line[i] == ' ') last_space = i;
-      detail::next_code_point(line, i);
-      ++letters;
-    }
-    if (i >= line.size()) return std::string(line);
-    return std::string(trim(line.substr(0, last_space > 0 ? last_space : i))) + "…";
+    auto parts = split_text(line, 60);
+    return parts.size() == 1 ? parts[0] : parts[0] + "…";
   }
   return std::string(fallback);
 }

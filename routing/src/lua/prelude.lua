@@ -86,15 +86,15 @@ local function publish_event(header, frame)
 end
 
 -- Header members naming the team and assignee the conversation had before
--- the event, where they differ from `v` (a transfer, an unassign): the
--- consoles routed by those hear that it left them.
-local function previous_route(before, v)
+-- the event (the event's from_team, previous_assignee), where they differ
+-- from `v` (a transfer, an unassign): the consoles routed by those hear that
+-- it left them.
+local function previous_route(fields, v)
   local out = ''
-  if (before.team or '') ~= '' and before.team ~= (v.team or '') then
-    out = ',"from_team":' .. json_string(before.team)
-  end
-  if (before.assignee or '') ~= '' and before.assignee ~= (v.assignee or '') then
-    out = out .. ',"previous_assignee":' .. json_string(before.assignee)
+  local team, assignee = fields.from_team or '', fields.previous_assignee or ''
+  if team ~= '' and team ~= (v.team or '') then out = ',"from_team":' .. json_string(team) end
+  if assignee ~= '' and assignee ~= (v.assignee or '') then
+    out = out .. ',"previous_assignee":' .. json_string(assignee)
   end
   return out
 end
@@ -102,9 +102,9 @@ end
 -- Appends one event frame to the conversation log (stream id = seq, so
 -- "everything after N" is an XRANGE) and publishes it to every instance.
 -- `body` is the rest of the frame as JSON members ('"message":{...}'), `v`
--- the conversation's state after the change (conv_state), `before` its
--- { team, assignee } before it when the event moved it. Returns v.
-local function emit_json(conv, seq, event, body, customer, v, before)
+-- the conversation's state after the change (conv_state), `fields` the
+-- event's fields when it may have moved the conversation. Returns v.
+local function emit_json(conv, seq, event, body, customer, v, fields)
   v = v or conv_state(conv)
   seq = tostring(seq)  -- once: a number would be formatted again at every use
   local frame = '{"type":"event","conv":' .. json_string(conv) .. ',"seq":' .. seq .. ',"event":"' .. event ..
@@ -120,7 +120,7 @@ local function emit_json(conv, seq, event, body, customer, v, before)
   if seq == '1' and v.created_at then redis.call('ZADD', p .. 'rpt:created', v.created_at, conv) end
   local header = '{"team":' .. json_string(v.team or '') .. ',"conv":' .. json_string(conv) .. ',"customer":' ..
     json_string(customer or v.customer_id or '') .. ',"seq":' .. seq .. ',"assignee":' .. json_string(v.assignee or '') ..
-    (before and previous_route(before, v) or '') .. '}'
+    (fields and previous_route(fields, v) or '') .. '}'
   publish_event(header, frame)
   return v
 end
@@ -133,9 +133,7 @@ local function emit(conv, seq, event, fields, customer)
     redis.call('ZADD', p .. 'rpt:events', fields.at, conv .. '|' .. fields.at)
   end
   local body = next(fields) and string.sub(cjson.encode(fields), 2, -2) or ''
-  local before = (fields.from_team or fields.previous_assignee) and
-    { team = fields.from_team, assignee = fields.previous_assignee } or nil
-  return emit_json(conv, seq, event, body, customer, nil, before)
+  return emit_json(conv, seq, event, body, customer, nil, fields)
 end
 
 -- Appends an outbound message (agent, bot or system) and queues it in the

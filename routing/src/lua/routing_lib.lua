@@ -32,13 +32,6 @@ local function agent_teams(a)
   return out
 end
 
-local function agent_in_team(a, team)
-  for _, t in ipairs(agent_teams(a)) do
-    if t == team then return true end
-  end
-  return false
-end
-
 local function agent_load(a) return redis.call('SCARD', agent_key(a) .. ':convs') end
 
 local function agent_alive(a, now)
@@ -339,10 +332,11 @@ local function apply_route(conv, now, d, fresh)
     append_outbound(conv, 'system', '', '', '', d.closed_text, now, true, nil)
   end
   if d.sticky then
-    -- The customer's previous agent, if still on the team this goes to (a
-    -- rule may route it elsewhere: the VIP desk; the agent may have moved).
+    -- The customer's previous agent, if available on the team this goes to
+    -- (a rule may route it elsewhere: the VIP desk; the agent may have moved):
+    -- the team's index of online agents with room (index_agent) tells.
     local last = redis.call('HGET', p .. 'cust:' .. h[3], 'last_agent')
-    if last and agent_in_team(last, team) and agent_eligible(last, now) then
+    if last and redis.call('ZSCORE', p .. 'team:' .. team .. ':avail', last) and agent_alive(last, now) then
       assign_to(conv, last, now, 'system', 'returning_customer', nil)
       return 'assigned', last
     end

@@ -99,7 +99,7 @@ TEST(RateLimiter, AccountLimitCapsAllChatsTogether) {
 
 TEST(RateLimiter, AccountPauseAppliesToEveryChat) {
   rate_limiter l({{1, 1}, {30, 30}});
-  l.pause_account(t0 + 7s);
+  l.pause("chat-a", limit_scope::account, t0, t0 + 7s);
   EXPECT_EQ(l.acquire("chat-a", t0), 7s);
   EXPECT_EQ(l.acquire("chat-b", t0 + 2s), 5s);
   EXPECT_EQ(l.acquire("chat-b", t0 + 7s), dur::zero());
@@ -107,7 +107,7 @@ TEST(RateLimiter, AccountPauseAppliesToEveryChat) {
 
 TEST(RateLimiter, AccountPauseHoldsBackAnAccountWithoutALimit) {
   rate_limiter l({{1, 3}, {0, 1}});  // Messenger: paced per chat only
-  l.pause_account(t0 + 30s);         // a 613 from the Send API
+  l.pause("psid-a", limit_scope::account, t0, t0 + 30s);  // a 613 from the Send API
   EXPECT_EQ(l.acquire("psid-a", t0), 30s);
   EXPECT_EQ(l.acquire("psid-b", t0 + 10s), 20s);
   EXPECT_EQ(l.acquire("psid-b", t0 + 30s), dur::zero());

@@ -25,5 +25,8 @@ bool extends_grapheme(char32_t cp) noexcept;
 // not before a code point that extends_grapheme, not after a ZWJ (👨‍👩‍👧),
 // not between the two regional indicators of a flag. True at both ends.
 bool grapheme_boundary(std::string_view s, std::size_t at) noexcept;
+// The nearest grapheme_boundary at or before (floor) / at or after (ceil) byte `at`.
+std::size_t grapheme_floor(std::string_view s, std::size_t at) noexcept;
+std::size_t grapheme_ceil(std::string_view s, std::size_t at) noexcept;
 
 }  // namespace pasokh::proto

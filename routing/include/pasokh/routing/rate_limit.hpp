@@ -72,7 +72,6 @@ class rate_limiter {
   // over its own limit), else the account. Answers the scope applied.
   limit_scope pause(std::string_view chat, limit_scope scope, pacing_clock::time_point now,
                     pacing_clock::time_point until);
-  void pause_account(pacing_clock::time_point until) { account_.pause_until(until); }
   std::size_t tracked_chats() const { return chats_.size(); }
 
  private:
