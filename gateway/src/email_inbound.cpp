@@ -5,6 +5,8 @@
 // The SMTP listener answers 250 only after this stored the message; any
 // Redis trouble answers 451 and the sending MTA retries (the ingest dedups on
 // the Message-ID, so a retry after a half-done attempt stores nothing twice).
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "pasokh/connectors/email/parse.hpp"
@@ -108,7 +110,14 @@ awaitable<email::store_outcome> email_channel::receive_automatic(email::parsed_e
 awaitable<bool> email_channel::mark_bounced(const email::parsed_email& mail,
                                             const std::vector<email::thread_hint>& ours) {
   auto reason = mail.report.diagnostic.empty() ? std::string("bounced") : "bounced: " + mail.report.diagnostic;
+  // The mail that bounced is the one the report returns, else the one it
+  // answers; the rest of a References chain arrived (they only thread it).
+  auto named = [&](const std::string& id) {
+    return std::find(mail.report.message_ids.begin(), mail.report.message_ids.end(), id) != mail.report.message_ids.end();
+  };
+  bool returned = std::any_of(ours.begin(), ours.end(), [&](const auto& h) { return named(h.value); });
   for (const auto& h : ours) {
+    if (returned ? !named(h.value) : h.value != mail.in_reply_to) continue;
     routing::delivery_update update{channel_.id, "", 0, proto::delivery_status::failed, h.value, reason};
     auto marked = co_await marks_.mark(update);
     if (!marked) {

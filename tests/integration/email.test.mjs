@@ -338,6 +338,10 @@ test('a bounce of a reply marks it failed with the reason and stays in its conve
   assert.equal(sent.code, 0, sent.out);
   const first = await ws.next(customerEvent((f) => f.message.text.includes('سفارشم')), 10000);
   const conv = first.conv;
+  // An earlier reply that arrived: the bounce's References name it too.
+  ws.send({ type: 'reply', conv, client_id: 'bnc-0', text: 'سلام، بررسی می‌کنیم.' });
+  const earlier = await ws.next((f) => f.type === 'ack' && f.client_id === 'bnc-0');
+  const earlierMark = await ws.next((f) => f.event === 'delivery' && f.conv === conv && f.message_seq === earlier.seq, 15000);
   ws.send({ type: 'reply', conv, client_id: 'bnc-1', text: 'فردا به دستتان می‌رسد.' });
   const ack = await ws.next((f) => f.type === 'ack' && f.client_id === 'bnc-1');
   const mark = await ws.next((f) => f.event === 'delivery' && f.conv === conv && f.message_seq === ack.seq, 15000);
@@ -347,7 +351,8 @@ test('a bounce of a reply marks it failed with the reason and stays in its conve
 
   const dsn = [
     'Return-Path: <>', 'From: Mail Delivery System <MAILER-DAEMON@mx.example.net>', 'To: support@shop.example',
-    'Subject: Undelivered Mail Returned to Sender', 'Message-ID: <bounce-77@mx.example.net>', 'MIME-Version: 1.0',
+    'Subject: Undelivered Mail Returned to Sender', 'Message-ID: <bounce-77@mx.example.net>',
+    `References: <${earlierMark.provider_message_id}> <${mark.provider_message_id}>`, 'MIME-Version: 1.0',
     'Content-Type: multipart/report; report-type=delivery-status; boundary="rep"', '',
     '--rep', 'Content-Type: text/plain', '', 'Your message could not be delivered.',
     '--rep', 'Content-Type: message/delivery-status', '', 'Reporting-MTA: dns; mx.example.net', '',
@@ -361,6 +366,8 @@ test('a bounce of a reply marks it failed with the reason and stays in its conve
   const failed = await ws.next((f) => f.event === 'delivery' && f.conv === conv && f.message_seq === ack.seq &&
     f.status === 'failed', 10000);
   assert.equal(failed.reason, 'bounced: 550 5.1.1 user unknown');
+  assert.equal(JSON.parse(await redisCli('HGET', `pasokh:conv:${conv}:delivery`, String(earlier.seq))).status, 'sent',
+    'the earlier reply in the chain arrived');
   const entry = await ws.next((f) => f.event === 'message' && f.conv === conv && f.message?.automatic, 10000);
   assert.equal(entry.message.author, 'system');
   assert.match(entry.message.text, /could not be delivered/);
