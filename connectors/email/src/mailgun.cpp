@@ -12,6 +12,7 @@
 namespace pasokh::connectors::email {
 namespace {
 
+using detail::header_value;
 using detail::iequals;
 using detail::trim;
 
@@ -161,12 +162,6 @@ std::vector<std::pair<std::string, std::string>> original_headers(const std::vec
     out.emplace_back(name, pair[1].get_ref<const std::string&>());
   }
   return out;
-}
-
-std::string header_value(const std::vector<std::pair<std::string, std::string>>& headers, std::string_view name) {
-  for (const auto& [k, v] : headers)
-    if (iequals(k, name)) return v;
-  return {};
 }
 
 }  // namespace

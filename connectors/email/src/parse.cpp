@@ -18,6 +18,7 @@
 namespace pasokh::connectors::email {
 namespace {
 
+using detail::header_value;
 using detail::iequals;
 using detail::to_lower;
 using detail::trim;
@@ -477,11 +478,6 @@ std::unique_ptr<GMimeParserOptions, options_free> make_options(parser_issues& is
   return o;
 }
 
-std::string header_value(const header_list& headers, std::string_view name) {
-  for (const auto& [k, v] : headers)
-    if (iequals(k, name)) return v;
-  return {};
-}
 
 std::vector<std::string> parse_ids(GMimeParserOptions* options, const char* raw) {
   std::vector<std::string> ids;

@@ -194,4 +194,10 @@ std::string sanitize_utf8(std::string_view bytes) {
   return out;
 }
 
+std::string header_value(const std::vector<std::pair<std::string, std::string>>& headers, std::string_view name) {
+  for (const auto& [k, v] : headers)
+    if (iequals(k, name)) return v;
+  return {};
+}
+
 }  // namespace pasokh::connectors::email::detail

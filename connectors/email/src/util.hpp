@@ -10,6 +10,8 @@ namespace pasokh::connectors::email::detail {
 
 std::string to_lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
+// The first value of header `name` (any case) in a list of (name, value), or "".
+std::string header_value(const std::vector<std::pair<std::string, std::string>>& headers, std::string_view name);
 bool istarts_with(std::string_view s, std::string_view prefix);
 std::string_view trim(std::string_view s);
 // Lines without their "\n" or "\r\n".

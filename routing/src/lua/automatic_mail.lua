@@ -38,9 +38,6 @@ end
 local vkey = conv_key(conv)
 local seq = tostring(redis.call('HINCRBY', vkey, 'seq', 1))
 redis.call('HSET', vkey, 'updated_at', now)
-local message = string.sub(message_json, 1, -2) .. ',"id":' .. json_string(conv .. ':' .. seq) ..
-  ',"conversation_id":' .. json_string(conv) .. ',"seq":' .. seq .. ',"direction":"in","author":"' .. author ..
-  '","channel":' .. json_string(channel) .. ',"created_at":' .. now .. ',"status":"delivered"}'
-emit_json(conv, seq, 'message', '"message":' .. message)
+emit_json(conv, seq, 'message', '"message":' .. inbound_message(message_json, conv, seq, author, channel, now))
 if dkey then redis.call('SET', dkey, conv, 'EX', dedup_ttl) end
 return { 'stored', conv, seq }

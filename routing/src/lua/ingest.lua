@@ -208,10 +208,7 @@ local function ingest_one(A)
   redis.call('ZADD', p .. 'team:' .. v.team .. ':open', now, conv)
 
   local id = conv .. ':' .. seq
-  local message = string.sub(message_json, 1, -2) .. ',"id":' .. json_string(id) .. ',"conversation_id":' ..
-    json_string(conv) .. ',"seq":' .. seq .. ',"direction":"in","author":"customer","channel":' ..
-    json_string(channel) .. ',"created_at":' .. now .. ',"status":"delivered"}'
-  emit_json(conv, seq, 'message', '"message":' .. message, cust, v)
+  emit_json(conv, seq, 'message', '"message":' .. inbound_message(message_json, conv, seq, 'customer', channel, now), cust, v)
 
   if dkey then redis.call('SET', dkey, conv .. "|" .. seq .. "|" .. cust, 'EX', dedup_ttl) end
   -- Messengers refer back to a message by its provider id (edits, replies).

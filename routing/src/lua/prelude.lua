@@ -99,6 +99,14 @@ local function previous_route(fields, v)
   return out
 end
 
+-- An inbound message as JSON text: the caller's message fields
+-- (`message_json`, an object) with the stored ones spliced in, no re-encoding.
+local function inbound_message(message_json, conv, seq, author, channel, now)
+  return string.sub(message_json, 1, -2) .. ',"id":' .. json_string(conv .. ':' .. seq) .. ',"conversation_id":' ..
+    json_string(conv) .. ',"seq":' .. seq .. ',"direction":"in","author":"' .. author .. '","channel":' ..
+    json_string(channel) .. ',"created_at":' .. now .. ',"status":"delivered"}'
+end
+
 -- Appends one event frame to the conversation log (stream id = seq, so
 -- "everything after N" is an XRANGE) and publishes it to every instance.
 -- `body` is the rest of the frame as JSON members ('"message":{...}'), `v`
