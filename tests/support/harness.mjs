@@ -52,13 +52,15 @@ function redisPing(port) {
   });
 }
 
-// A throwaway redis-server. { aof: true }: with the production persistence of
-// deploy/redis.conf (AOF, fsync every second), so that a restart after
-// stop() (SIGKILL) finds what was acknowledged; otherwise no persistence.
+// A throwaway redis-server, by default without persistence. { aof: 'everysec' }
+// is the production setting of deploy/redis.conf; { aof: 'always' } writes
+// every command to the AOF before Redis answers it, so that a restart after
+// stop() (SIGKILL) finds everything acknowledged even on a slow disk (with
+// everysec Redis 7.0 answers before writing while a slow sync is running).
 export class RedisServer {
   constructor({ aof = false } = {}) {
     this.dir = mkdtempSync(path.join(tmpdir(), 'pasokh-redis-'));
-    this.persistence = aof ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
+    this.persistence = aof ? ['--appendonly', 'yes', '--appendfsync', aof] : ['--appendonly', 'no'];
   }
   async start(port) {
     this.port = port ?? this.port ?? await freePort();
