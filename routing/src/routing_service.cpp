@@ -176,10 +176,11 @@ void routing_service::count_routed(std::string_view status, const route_plan& pl
   if (status == "assigned") count("assigned", 1);
 }
 
-awaitable<rresult<route_outcome>> routing_service::route(const std::string& conv, const std::string& language_hint) {
+awaitable<rresult<route_outcome>> routing_service::route(const std::string& conv, const std::string& language_hint,
+                                                         bool only_unrouted) {
   auto now = std::to_string(now_ms());
   auto r = co_await redis_.fcall(script(lua::route), store::make_command(),
-                                store::make_command(prefix_, conv, now, "0"));
+                                store::make_command(prefix_, conv, now, only_unrouted ? "u" : "0"));
   auto a = answer_of(r);
   if (!a) co_return a.error();
   const auto& v = **a;
@@ -275,6 +276,7 @@ awaitable<rresult<tick_outcome>> routing_service::tick() {
     t.sla_breaches = static_cast<int>(v[4].integer);
   }
   t.leader = v.size() >= 6 && v[5].integer == 1;
+  for (std::size_t i = 6; i < v.size(); ++i) t.unrouted.push_back(v[i].str);
   count("presence_expired", t.expired);
   count("reassigned_no_reply", t.reassigned);
   count("snooze_ended", t.woken);
@@ -332,12 +334,27 @@ awaitable<void> routing_service::timer_loop(std::vector<std::string> channel_tea
     } else {
       auto t = co_await tick();
       if (!t && redis_.connected()) log()->warn("routing tick failed: {}", t.error().message());
+      if (t && !t->unrouted.empty()) co_await route_unrouted(t->unrouted);
       if (t && t->leader && search) co_await index_search();
       // Admin edits on other instances reach this one within a few seconds.
       if (++round % 10 == 0) co_await refresh_teams();
     }
     state->timer->expires_after(cfg_.tick_interval);
     co_await state->timer->async_wait(net::as_tuple(net::use_awaitable));
+  }
+}
+
+// Conversations stored by a gateway that died before routing them. The
+// customer's language is on the file by now (ingest keeps it), so no hint.
+awaitable<void> routing_service::route_unrouted(const std::vector<std::string>& conversations) {
+  for (const auto& conv : conversations) {
+    auto routed = co_await route(conv, "", true);
+    if (!routed) {
+      log()->warn("conv={} left unrouted: {}", conv, routed.error().message());
+      co_return;  // Redis trouble: the next sweep tries again
+    }
+    log()->info("conv={} routed by the sweep: {}", conv, routed->status);
+    count("unrouted_swept", 1);
   }
 }
 

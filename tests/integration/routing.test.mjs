@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, sleep,
+  RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, sleep, waitFor,
 } from '../support/harness.mjs';
 
 let redis, gw1, gw2;
@@ -495,6 +495,49 @@ test('rules pick the team: VIP customers to the VIP desk with high priority; a b
   assert.equal(later.team, 'vip');
   assert.notEqual(later.assignee, agent.id, 'the support agent is not on the VIP desk');
   await sa.close();
+});
+
+// What a gateway that died between storing a new conversation and routing it
+// leaves behind: queued, the rules not applied, in no team's queue (so no
+// agent gets it before the rules do). The timers route it; a conversation
+// that moved on meanwhile (resolved) is left alone.
+test('a conversation its gateway never routed is routed by the timers, VIP rule included; nothing else is touched', async () => {
+  const agent = await newAgent('unrouted-support', { capacity: 5 });
+  const socket = await agentSocket(gw1, agent.token);
+  await setPresence(socket, 'online');
+  // Stored and routed normally, then set back to what a dead gateway leaves.
+  const vipCustomer = newCustomer();
+  const stored = await postMessage(gw1, { message_id: uid(), customer: { id: vipCustomer }, text: 'my order is late' });
+  const c = stored.json.conversation_id;
+  assert.equal(cli('ZSCORE', 'pasokh:routing:unrouted', c), '', 'routed at once: not waiting');
+  const first = await conv(c);
+  if (first.assignee) cli('SREM', `pasokh:agent:${first.assignee}:convs`, c);
+  cli('HSET', `pasokh:cust:${stored.json.customer_id}`, 'vip', '1');
+  cli('HSET', `pasokh:conv:${c}`, 'status', 'queued', 'assignee', '', 'team', 'support', 'priority', 'normal');
+  cli('HDEL', `pasokh:conv:${c}`, 'routed');
+  cli('ZREM', 'pasokh:queue:support', c);
+  cli('ZADD', 'pasokh:routing:unrouted', String(Date.now() + 300), c);
+  // One that was resolved before the sweep came.
+  const other = await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text: 'thanks, solved' });
+  const r = other.json.conversation_id;
+  await api(gw1, 'POST', `/api/v1/conversations/${r}/resolve`, await boss(), {});
+  cli('HDEL', `pasokh:conv:${r}`, 'routed');
+  cli('ZADD', 'pasokh:routing:unrouted', String(Date.now() + 300), r);
+
+  await sleep(400);
+  const deadline = Date.now() + 5000;
+  while ((await conv(c)).routed !== '1') {
+    assert.ok(Date.now() < deadline, 'never routed');
+    await sleep(50);
+  }
+  const st = await conv(c);
+  assert.equal(st.team, 'vip');
+  assert.equal(st.priority, 'high');
+  assert.notEqual(st.assignee, agent.id, 'the support agent is not on the VIP desk');
+  assert.equal(cli('ZSCORE', 'pasokh:routing:unrouted', c), '');
+  assert.equal((await conv(r)).status, 'resolved', 'the sweep does not reopen');
+  await waitFor(() => cli('ZSCORE', 'pasokh:routing:unrouted', r) === '', 'the resolved one dropped from the sweep');
+  await socket.close();
 });
 
 test('outside business hours the customer gets one automatic message in their language and waits', async () => {

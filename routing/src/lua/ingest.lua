@@ -191,7 +191,7 @@ local function ingest_one(A)
     if subject_key ~= '' then redis.call('HSET', vkey, 'subject_key', subject_key) end
     redis.call('SET', open_key, conv)
     redis.call('RPUSH', ckey .. ':conversations', conv)
-    if status == 'queued' and not route_here then redis.call('ZADD', p .. 'queue:' .. team, now, conv) end
+    if status == 'queued' and not route_here then await_routing(conv, now) end
     created = '1'
     v = { id = conv, channel = channel, kind = kind, customer_id = cust, status = status, priority = 'normal',
       assignee = '', team = team, seq = '1', created_at = now, updated_at = now, last_customer_message_at = wrote_at,

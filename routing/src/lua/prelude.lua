@@ -171,6 +171,16 @@ local function append_outbound(conv, author, author_id, author_name, client_id, 
   return seq
 end
 
+-- A queued conversation whose team rules have not been applied yet waits in
+-- routing:unrouted, not in a team's queue, so that no drain assigns it
+-- before route.lua decides (the caller routes it right after this script).
+-- The score is when the timer loop routes it instead: a gateway that died
+-- in between leaves it there (tick.lua, routing_service::sweep_unrouted).
+local UNROUTED_GRACE_MS = 10000
+local function await_routing(conv, now)
+  redis.call('ZADD', p .. 'routing:unrouted', now + UNROUTED_GRACE_MS, conv)
+end
+
 -- Moves the conversation to `new_status` and logs the change as an event.
 local function change_status(conv, new_status, actor, now, extra)
   local vkey = conv_key(conv)
@@ -179,7 +189,11 @@ local function change_status(conv, new_status, actor, now, extra)
     redis.call('HGET', vkey, 'customer_id')
   redis.call('HSET', vkey, 'status', new_status, 'updated_at', now)
   if new_status == 'queued' then
-    redis.call('ZADD', p .. 'queue:' .. team, now, conv)
+    if redis.call('HGET', vkey, 'routed') == '1' then
+      redis.call('ZADD', p .. 'queue:' .. team, now, conv)
+    else
+      await_routing(conv, now)
+    end
   elseif new_status == 'resolved' or new_status == 'closed' then
     redis.call('HSET', vkey, 'resolved_at', now)
     redis.call('ZREM', p .. 'queue:' .. team, conv)

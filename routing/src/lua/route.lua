@@ -1,18 +1,23 @@
 -- Routing after a customer message (or the bot's handoff), atomically.
--- ARGV: prefix, conv, now_ms, decided ('0': only look; '1': ARGV[5] on hold
--- the caller's decision, as decision_args in routing_lib reads it).
+-- ARGV: prefix, conv, now_ms, mode, then in mode '1' the caller's decision
+-- (decision_args in routing_lib). Modes: '0' look and act; '1' apply the
+-- decision to a conversation still waiting for one (anything else is left
+-- as it is: it changed since the look); 'u' look, but act only on a
+-- conversation waiting for routing (the sweep of routing:unrouted).
 -- A new conversation of a channel without the bot is usually routed inside
 -- ingest.lua already, with a decision made before the message was stored.
 -- Answers { outcome, ... }:
 --   { 'facts', channel, team, tags, vip, language }: not routed yet; decide and call again
 --   { 'queued' | 'assigned' | 'unchanged' | 'bot' | 'closed' | 'not_found', assignee }
-local conv, now, decided = ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
+local conv, now, mode = ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local decided = mode == '1'
 local vkey = conv_key(conv)
 local h = redis.call('HMGET', vkey, 'status', 'routed', 'channel', 'team', 'topic_tags', 'customer_id', 'assignee')
 local status = h[1]
 if not status then return { 'not_found' } end
 if status == 'bot' then return { 'bot' } end
 if status == 'closed' then return { 'closed' } end
+if mode ~= '0' and (status ~= 'queued' or h[2] == '1') then return { 'unchanged', h[7] or '' } end
 
 if status == 'resolved' or status == 'snoozed' then
   -- The customer wrote again: a resolved conversation (within the reopen

@@ -8,6 +8,8 @@
 --                           team's strategy score (lowest first)
 --   team_strategy           hash: team -> round_robin | least_loaded
 --   queue:<t>               zset: waiting conversations, lowest score first
+--   routing:unrouted        zset: queued conversations the team rules have not
+--                           reached yet -> when the timer loop routes them (ms)
 --   timers:reassign / timers:snooze / timers:sla   zsets: deadlines (ms)
 --   routing:settings        hash: reassign_ms, reopen_ms, grace_ms
 local PRIORITY_RANK = { low = -1, normal = 0, high = 1, urgent = 2 }
@@ -309,6 +311,7 @@ local function apply_route(conv, now, d, fresh)
     redis.call('HSET', vkey, 'routed', '1', 'vip', d.vip, 'priority', priority, 'queued_at', now)
   else
     redis.call('HSET', vkey, 'routed', '1', 'vip', d.vip, 'priority', priority)
+    redis.call('ZREM', p .. 'routing:unrouted', conv)
   end
   if team ~= old_team or priority ~= old_priority then
     local seq = redis.call('HINCRBY', vkey, 'seq', 1)

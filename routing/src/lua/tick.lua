@@ -4,8 +4,10 @@
 -- nothing fires twice. ARGV: prefix, now_ms, limit, instance id, lease_ms.
 -- Handles: agents whose heartbeats ran out,
 -- assigned conversations without an agent reply in time (offered to another
--- agent), snoozes that end, SLA warnings and breaches.
--- Answers { expired, reassigned, woken, sla_warnings, sla_breaches }.
+-- agent), snoozes that end, SLA warnings and breaches, queued conversations
+-- left unrouted.
+-- Answers { expired, reassigned, woken, sla_warnings, sla_breaches, leader,
+-- unrouted conversation ids... }.
 local now, limit, me, lease_ms = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local counts = { 0, 0, 0, 0, 0 }
 local lease = p .. 'routing:timer_lease'
@@ -75,5 +77,20 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', tkey, '-inf', now, 'LIMIT', 
       due = tonumber(which == 'first_response' and h[3] or h[4]) or 0, at = now })
   end
 end
+-- Conversations the team rules never reached (the gateway that stored them
+-- died before routing): answered to the caller, which routes them; offered
+-- again after the grace if that fails too.
+local ukey = p .. 'routing:unrouted'
+local unrouted = {}
+for _, conv in ipairs(redis.call('ZRANGEBYSCORE', ukey, '-inf', now, 'LIMIT', 0, limit)) do
+  local h = redis.call('HMGET', conv_key(conv), 'status', 'routed')
+  if h[1] == 'queued' and h[2] ~= '1' then
+    await_routing(conv, now)
+    unrouted[#unrouted + 1] = conv
+  else
+    redis.call('ZREM', ukey, conv)
+  end
+end
 counts[6] = 1
+for _, conv in ipairs(unrouted) do counts[#counts + 1] = conv end
 return counts

@@ -66,6 +66,7 @@ struct action_outcome {
 struct tick_outcome {
   int expired = 0, reassigned = 0, woken = 0, sla_warnings = 0, sla_breaches = 0;
   bool leader = false;  // this instance holds the timer lease and did the work
+  std::vector<std::string> unrouted;  // queued conversations the team rules never reached
 };
 
 struct list_request {
@@ -94,7 +95,10 @@ class routing_service {
   void stop();
 
   // After a customer message was stored (or the bot handed off).
-  boost::asio::awaitable<rresult<route_outcome>> route(const std::string& conv, const std::string& language_hint);
+  // `only_unrouted`: act only if the conversation still waits for its team
+  // rules (the timer loop's sweep), never reopen or reassign.
+  boost::asio::awaitable<rresult<route_outcome>> route(const std::string& conv, const std::string& language_hint,
+                                                       bool only_unrouted = false);
 
   // The decision for these facts at `at` (ms): team rules, SLA, business hours.
   route_plan plan(const route_facts& facts, std::int64_t at) const;
@@ -133,6 +137,7 @@ class routing_service {
  private:
   boost::asio::awaitable<void> timer_loop(std::vector<std::string> channel_teams);
   boost::asio::awaitable<void> index_search();
+  boost::asio::awaitable<void> route_unrouted(const std::vector<std::string>& conversations);
   boost::asio::awaitable<std::int64_t> conversations_active_last_second();
   void count(std::string_view kind, int n) const {
     if (on_count && n > 0) on_count(kind, n);
