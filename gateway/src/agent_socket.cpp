@@ -105,10 +105,12 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     if (!agent_) return;
     for (const auto& key : hub_keys()) s_.hub.remove(key, this);
     // The session still counts for the presence TTL (a reload comes back
-    // within it); then the agent is offline unless another session beats.
-    // (None yet: the hello was refused before the first beat.)
+    // within it), unless the agent was signed out; then the agent is offline
+    // unless another session beats. (None yet: the hello was refused before
+    // the first beat.)
     if (s_.routing && !session_.empty())
-      net::co_spawn(peer_->executor(), close_presence(s_.routing, agent_->id, session_), net::detached);
+      net::co_spawn(peer_->executor(),
+                    close_presence(s_.routing, agent_->id, session_, signed_out_ ? "end" : "close"), net::detached);
   }
 
   // From the hub (any thread): hop onto the session's strand.
@@ -131,10 +133,10 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   }
 
   // From the hub (any thread): this session's or all the agent's sessions ended.
-  void end_access(const std::string& session, const std::string& reason) override {
-    net::post(peer_->executor(), [self = shared_from_this(), session, reason]() mutable {
+  void end_access(const std::string& session, const std::string& reason, bool signed_out) override {
+    net::post(peer_->executor(), [self = shared_from_this(), session, reason, signed_out]() mutable {
       if (!session.empty() && session != self->login_session_) return;
-      self->close_for(std::move(reason));
+      self->close_for(std::move(reason), signed_out);
     });
   }
 
@@ -157,8 +159,10 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     return keys;
   }
 
-  void close_for(std::string reason) {
+  // `signed_out`: the login session is over (no reload will come back).
+  void close_for(std::string reason, bool signed_out) {
     global_metrics().errors.inc("ws_access_ended");
+    signed_out_ = signed_out;
     peer_->close(1008, std::move(reason));
   }
 
@@ -170,18 +174,19 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     auto now = co_await s_.agents.by_session(login_session_);
     if (!now) co_return true;
     if (!*now || (*now)->id != agent_->id) {
-      close_for("the session ended; sign in again");
+      close_for("the session ended; sign in again", true);
       co_return false;
     }
     if ((*now)->role != agent_->role || (*now)->teams != agent_->teams) {
-      close_for("your role or teams changed; reconnect");
+      close_for("your role or teams changed; reconnect", false);
       co_return false;
     }
     co_return true;
   }
 
-  static awaitable<void> close_presence(routing::routing_service* routing, std::string agent, std::string session) {
-    co_await routing->presence("close", std::move(agent), std::move(session), std::string());
+  static awaitable<void> close_presence(routing::routing_service* routing, std::string agent, std::string session,
+                                        std::string op) {
+    co_await routing->presence(std::move(op), std::move(agent), std::move(session), std::string());
   }
 
   // A heartbeat keeps the agent present (at most one write per third of the TTL).
@@ -482,6 +487,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   std::map<std::string, std::uint64_t> last_seq_;  // per conversation: the last seq sent
   catch_up_retry retry_;
   bool resuming_ = false;
+  bool signed_out_ = false;  // closed because the login session ended (presence ends too)
   std::vector<pending_event> pending_;
   std::string login_session_;  // the token's hash (agent_directory::session_id)
   std::string session_;   // presence session id

@@ -154,16 +154,18 @@ bool live_hub::dispatch_one(std::string_view header_text, std::string_view frame
 
 bool live_hub::end_access(std::string_view payload) {
   std::string agent, session, reason;
+  bool signed_out = false;
   try {
     auto notice = nlohmann::json::parse(payload);
     agent = notice.at("agent").get<std::string>();
     session = notice.value("session", "");
     reason = notice.value("reason", "");
+    signed_out = notice.value("signed_out", false);
   } catch (const nlohmann::json::exception&) {
     return false;
   }
   if (agent.empty()) return false;
-  for (auto& l : collect({"agent:" + agent})) l->end_access(session, reason);
+  for (auto& l : collect({"agent:" + agent})) l->end_access(session, reason, signed_out);
   return true;
 }
 

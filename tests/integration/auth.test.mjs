@@ -82,6 +82,26 @@ test('logout closes that session\'s sockets on every instance (1008), not the ag
   await b2.close();
 });
 
+test('an agent who logs out is offline at once: no new conversation goes to them', async () => {
+  const id = await newAgent('signs-out');
+  const token = await tokenOf('signs-out');
+  const socket = await agentSocket(gw2, token);
+  socket.send({ type: 'presence', status: 'online' });
+  await socket.next((f) => f.type === 'ack');
+  assert.notEqual(cli('ZSCORE', 'pasokh:presence', id), '', 'online before the logout');
+
+  assert.equal((await apiCall(gw1, 'POST', '/api/v1/auth/logout', { token })).status, 200);
+  assert.equal((await closedWithin(socket))?.code, 1008);
+  // Not after the presence TTL (a reload's grace): now.
+  const deadline = Date.now() + 1000;
+  while (cli('ZSCORE', 'pasokh:presence', id) !== '') {
+    assert.ok(Date.now() < deadline, 'still present after logging out');
+    await sleep(50);
+  }
+  const p = await postMessage(gw1, { message_id: uid(), customer: { id: `leaver-cust-${uid()}` }, text: 'anyone there?' });
+  assert.equal(cli('HGET', `pasokh:conv:${p.json.conversation_id}`, 'assignee'), '');
+});
+
 test('a password change ends every session: the sockets close on every instance and old tokens get 401', async () => {
   const id = await newAgent('rotor');
   const [t1, t2] = [await tokenOf('rotor'), await tokenOf('rotor')];

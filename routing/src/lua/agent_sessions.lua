@@ -1,8 +1,9 @@
 -- Agent login sessions (gateway/src/agent_directory.cpp). A session is
 -- session:<sha256 of its token> → agent id, listed in agent:<id>:sessions so
 -- that a password change or a removal can end them all. Every end of access
--- is published on <prefix>agent_access, {"agent","session","reason"}: each
--- gateway instance closes that agent's open sockets (session "": all of them).
+-- is published on <prefix>agent_access, {"agent","session","reason",
+-- "signed_out"}: each gateway instance closes that agent's open sockets
+-- (session "": all of them); signed out, they stop counting as present.
 -- ARGV: prefix, op, ...
 --   open   agent, session, ttl_s, the password hash the login was checked
 --          against: 'changed' (no session) when the password changed or the
@@ -13,8 +14,9 @@
 local op = ARGV[2]
 local function session_key(s) return p .. 'session:' .. s end
 local function sessions_of(a) return agent_key(a) .. ':sessions' end
-local function announce(a, session, reason)
-  redis.call('PUBLISH', p .. 'agent_access', cjson.encode({ agent = a, session = session, reason = reason }))
+local function announce(a, session, reason, signed_out)
+  redis.call('PUBLISH', p .. 'agent_access',
+    cjson.encode({ agent = a, session = session, reason = reason, signed_out = signed_out }))
 end
 
 if op == 'open' then
@@ -36,7 +38,7 @@ if op == 'close' then
   if not a then return { 'none' } end
   redis.call('DEL', session_key(session))
   redis.call('SREM', sessions_of(a), session)
-  announce(a, session, reason)
+  announce(a, session, reason, true)
   return { 'ok' }
 end
 if op == 'end' then
@@ -46,7 +48,7 @@ if op == 'end' then
     for _, s in ipairs(redis.call('SMEMBERS', list)) do redis.call('DEL', session_key(s)) end
     redis.call('DEL', list)
   end
-  announce(a, '', reason)
+  announce(a, '', reason, ARGV[5] == '1')
   return { 'ok' }
 end
 return { 'unknown_op' }

@@ -2,6 +2,7 @@
 -- session, now_ms, ttl_ms, availability ('' | 'online' | 'away').
 --   beat:  a session is alive for ttl_ms more (hello, ping, presence frame)
 --   close: a session ended; it counts for ttl_ms more (the grace for a reload)
+--   end:   the agent signed out (or was signed out): the session counts no more
 --   set:   the agent chose online or away (remembered across reconnects)
 --   drain: nothing changes; only the drain below (the caller's next batch)
 -- Coming online (or being online with room) drains the agent's queues at once,
@@ -15,6 +16,8 @@ local skey = p .. 'presence:' .. a
 if op == 'beat' or op == 'close' then
   redis.call('ZADD', skey, now + ttl, session)
   redis.call('PEXPIRE', skey, ttl * 2 + 60000)
+elseif op == 'end' then
+  redis.call('ZREM', skey, session)
 end
 if availability == 'online' or availability == 'away' then
   redis.call('HSET', agent_key(a), 'availability', availability)

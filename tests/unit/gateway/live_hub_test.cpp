@@ -12,7 +12,11 @@ struct recorder : live_listener {
   void deliver(const event_route& r, std::shared_ptr<const std::string> f) override { got.emplace_back(r, *f); }
   void resync() override { ++resyncs; }
   std::vector<std::pair<std::string, std::string>> ended;  // session, reason
-  void end_access(const std::string& session, const std::string& reason) override { ended.emplace_back(session, reason); }
+  std::vector<bool> signed_out;
+  void end_access(const std::string& session, const std::string& reason, bool out) override {
+    ended.emplace_back(session, reason);
+    signed_out.push_back(out);
+  }
 };
 }  // namespace
 
@@ -174,9 +178,10 @@ TEST(LiveHub, EndsAccessOfTheNamedAgentOnly) {
   hub.add("agent:ag_2", other);
   hub.add("team:support", team);
 
-  ASSERT_TRUE(hub.end_access(R"({"agent":"ag_1","session":"ab12","reason":"logged out"})"));
+  ASSERT_TRUE(hub.end_access(R"({"agent":"ag_1","session":"ab12","reason":"logged out","signed_out":true})"));
   ASSERT_EQ(mine->ended.size(), 1u);  // once, though listed under two keys
   EXPECT_EQ(mine->ended[0], std::make_pair(std::string("ab12"), std::string("logged out")));
+  EXPECT_TRUE(mine->signed_out[0]);
   EXPECT_TRUE(other->ended.empty());
   EXPECT_TRUE(team->ended.empty());
 

@@ -35,7 +35,7 @@ class live_listener {
   // The agent's access ended or changed (logout, password change, removal,
   // new role or teams): `session` names the one session (its token's hash),
   // "" every session of the agent. Called from the hub's thread.
-  virtual void end_access(const std::string& /*session*/, const std::string& /*reason*/) {}
+  virtual void end_access(const std::string& /*session*/, const std::string& /*reason*/, bool /*signed_out*/) {}
 };
 
 class live_hub {
