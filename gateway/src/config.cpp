@@ -100,6 +100,19 @@ channel_config parse_channel(const json& j, std::size_t index, env_lookup env, c
   return c;
 }
 
+// A web chat channel's email_fallback_channel names an email channel of this config.
+void check_email_fallbacks(const config& c) {
+  for (std::size_t i = 0; i < c.channels.size(); ++i) {
+    if (c.channels[i].kind != proto::channel_kind::webchat) continue;
+    auto target = parse_webchat_settings(c.channels[i].provider).email_fallback_channel;
+    if (target.empty()) continue;
+    const auto* mail = c.find_channel(target);
+    if (!mail || mail->kind != proto::channel_kind::email)
+      throw std::runtime_error(fmt::format("channels[{}]: provider: email_fallback_channel \"{}\" is not an email channel "
+                                           "of this config", i, target));
+  }
+}
+
 // After "routing": the default time zone is the first team's business hours.
 void parse_campaigns(const json* j, config& c) {
   auto& k = c.campaigns;
@@ -293,6 +306,7 @@ config parse_config(const json& j, env_lookup env) {
     }
   }
   if (c.listen.threads < 0) root.fail("listen.threads must be >= 0");
+  check_email_fallbacks(c);
   for (const auto& ch : c.channels) {
     if (ch.kind != proto::channel_kind::webchat) continue;
     c.webchat.secret = secret_from_env(env, c.webchat.secret_env, "webchat.secret_env");

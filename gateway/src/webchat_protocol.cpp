@@ -77,7 +77,8 @@ webchat_settings parse_webchat_settings(const json& provider) {
   if (provider.is_null()) return s;
   if (!provider.is_object()) throw std::runtime_error("must be an object");
   static const std::set<std::string, std::less<>> known{"allowed_origins", "allow_missing_origin", "pre_chat_form",
-                                                         "require_email", "offline_email", "title"};
+                                                         "require_email", "offline_email", "title",
+                                                         "email_fallback_channel", "email_fallback_after_s"};
   for (const auto& [key, value] : provider.items())
     if (!known.count(key)) throw std::runtime_error(fmt::format("unknown key \"{}\"", key));
   auto get_bool = [&](const char* key, bool& out) {
@@ -89,6 +90,13 @@ webchat_settings parse_webchat_settings(const json& provider) {
   get_bool("offline_email", s.offline_email);
   if (!string_at(provider, "title", s.title) || s.title.size() > 200)
     throw std::runtime_error("\"title\" must be a string of at most 200 bytes");
+  if (!string_at(provider, "email_fallback_channel", s.email_fallback_channel))
+    throw std::runtime_error("\"email_fallback_channel\" must be the id of an email channel");
+  if (auto it = provider.find("email_fallback_after_s"); it != provider.end()) {
+    if (!it->is_number_integer() || *it < 1 || *it > 7 * 24 * 3600)
+      throw std::runtime_error("\"email_fallback_after_s\" must be a whole number of seconds from 1 to 604800");
+    s.email_fallback_after_s = it->get<int>();
+  }
   if (auto it = provider.find("allowed_origins"); it != provider.end()) {
     if (!it->is_array()) throw std::runtime_error("\"allowed_origins\" must be an array of origins");
     for (const auto& o : *it) {

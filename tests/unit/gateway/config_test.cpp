@@ -46,6 +46,12 @@ TEST(Config, RejectsWithAMessageNamingTheProblem) {
            {R"({"bot":{"name":{"de":"Bot"}}})", "bot.name: unknown language \"de\""},
            {R"({"bot":{"name":{"fa":""}}})", "bot.name: \"fa\" must be a name"},
            {R"({"bot":{"name":""}})", "bot.name: must be 1 to 100 bytes"},
+           {R"({"channels":[{"id":"web","kind":"webchat","provider":{"email_fallback_channel":"mail"}}]})",
+            "channels[0]: provider: email_fallback_channel \"mail\" is not an email channel"},
+           {R"({"channels":[{"id":"a","kind":"api","api_key_env":"SHOP_API_KEY"},{"id":"web","kind":"webchat","provider":{"email_fallback_channel":"a"}}]})",
+            "email_fallback_channel \"a\" is not an email channel"},
+           {R"({"channels":[{"id":"web","kind":"webchat","provider":{"email_fallback_after_s":0}}]})",
+            "\"email_fallback_after_s\" must be a whole number of seconds"},
        }) {
     try {
       parse(text);

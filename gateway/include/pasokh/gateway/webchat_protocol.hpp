@@ -37,6 +37,10 @@ struct webchat_settings {
   bool require_email = false;                // the pre-chat form's email is mandatory
   bool offline_email = true;                 // offer "continue by email" when no agent is online
   std::string title;                         // panel title; empty: the widget's default per language
+  // Replies the customer has not read in the widget this long after the last
+  // one go to the email they left, through this email channel ("" = never).
+  std::string email_fallback_channel;
+  int email_fallback_after_s = 120;
   bool operator==(const webchat_settings&) const = default;
 };
 
