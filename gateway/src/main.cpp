@@ -31,6 +31,7 @@
 #include "pasokh/gateway/routing_api.hpp"
 #include "pasokh/gateway/search_api.hpp"
 #include "pasokh/gateway/webchat.hpp"
+#include "pasokh/gateway/webchat_mail_fallback.hpp"
 #include "pasokh/routing/delivery.hpp"
 
 namespace net = boost::asio;
@@ -257,6 +258,7 @@ int main(int argc, char** argv) {
   // Outbound delivery: a durable outbox worker per channel that has a sender;
   // email channels also listen for mail.
   messenger_gateway messengers(svc, ioc.get_executor());  // before the outboxes that use its senders
+  webchat_mail_fallback mail_fallback(svc, ioc.get_executor());  // the web chat outboxes' sender
   std::vector<std::unique_ptr<email_channel>> email_channels;
   std::vector<std::unique_ptr<routing::outbox_worker>> outboxes;
   auto add_outbox = [&](const channel_config& ch, routing::channel_sender sender) {
@@ -275,10 +277,8 @@ int main(int argc, char** argv) {
                                                                 std::move(sender), std::move(o)));
   };
   for (const auto& ch : cfg.channels) {
-    // Web chat replies reach the widget through the live hub and the replay
-    // after reconnect: stored is delivered, as for the API channel.
-    if (ch.kind == proto::channel_kind::api || ch.kind == proto::channel_kind::webchat)
-      add_outbox(ch, routing::api_channel_sender());
+    if (ch.kind == proto::channel_kind::api) add_outbox(ch, routing::api_channel_sender());
+    if (ch.kind == proto::channel_kind::webchat) add_outbox(ch, mail_fallback.sender(ch));
     if (ch.messenger) add_outbox(ch, messengers.sender(ch));
     if (ch.kind != proto::channel_kind::email) continue;
     auto& mail = *email_channels.emplace_back(std::make_unique<email_channel>(svc, ioc.get_executor(), ch));
@@ -292,6 +292,7 @@ int main(int argc, char** argv) {
     add_outbox(ch, mail.sender());
   }
   for (auto& o : outboxes) o->start();
+  mail_fallback.start();
 
   router routes;
   add_health_routes(routes, svc);
@@ -343,6 +344,7 @@ int main(int argc, char** argv) {
       routing_svc.stop();
       kb_watcher.stop();
       webchat.stop();
+      mail_fallback.stop();
       // Sends in flight finish and are recorded before Redis goes (at most 5 s):
       // cut off, another instance would send them again.
       auto finish = std::make_shared<std::function<void()>>([&, once = std::make_shared<std::once_flag>()] {

@@ -92,6 +92,7 @@ std::string metrics::render() const {
   webhook_items.render(out);
   email_automatic.render(out);
   campaign_messages.render(out);
+  webchat_replies_mailed.render(out);
   ws_closed.render(out);
   ws_sessions.render(out);
   http_connections.render(out);

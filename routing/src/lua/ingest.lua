@@ -15,7 +15,8 @@
 -- now_ms): last_customer_message_at, where the reply window starts. A late
 -- redelivery of an older message never moves it back.
 -- thread_conv: a conversation the message answers (email threading),
--- continued while it is open on this channel and the sender is its customer,
+-- continued while it is open on this channel (or its replies were mailed
+-- from this channel) and the sender is its customer,
 -- or anyone when thread_any_sender is '1' (the caller verified a secret reply
 -- token). alt_external_id: a second id of the same person (WhatsApp user_id
 -- beside the wa_id); either id finds the customer. keys (A[18]): the
@@ -153,8 +154,10 @@ local function ingest_one(A)
   local open_key = ckey .. ':open:' .. channel
   local conv = false
   if thread_conv ~= '' then
-    local t = redis.call('HMGET', conv_key(thread_conv), 'channel', 'status', 'customer_id')
-    if t[1] == channel and t[2] ~= 'resolved' and t[2] ~= 'closed' and (thread_any_sender or t[3] == cust) then
+    -- mail_channel: a web chat conversation whose replies were mailed from this
+    -- channel (webchat_mail_fallback.lua); the answer continues it.
+    local t = redis.call('HMGET', conv_key(thread_conv), 'channel', 'status', 'customer_id', 'mail_channel')
+    if (t[1] == channel or t[4] == channel) and t[2] ~= 'resolved' and t[2] ~= 'closed' and (thread_any_sender or t[3] == cust) then
       conv = thread_conv
     end
   end

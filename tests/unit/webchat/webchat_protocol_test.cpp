@@ -205,6 +205,12 @@ TEST(Settings, ParseAndReject) {
   EXPECT_EQ(s.allowed_origins, (std::vector<std::string>{"https://shop.example.com", "https://*.example.ir"}));
   EXPECT_TRUE(s.pre_chat_form);
   EXPECT_TRUE(s.offline_email);
+  EXPECT_EQ(s.email_fallback_channel, "");
+  EXPECT_EQ(s.email_fallback_after_s, 120);
+  auto fallback = parse_webchat_settings(json{{"email_fallback_channel", "mail"}, {"email_fallback_after_s", 30}});
+  EXPECT_EQ(fallback.email_fallback_channel, "mail");
+  EXPECT_EQ(fallback.email_fallback_after_s, 30);
+  EXPECT_FALSE(public_settings(fallback).contains("email_fallback_channel"));
   EXPECT_EQ(parse_webchat_settings(nullptr), webchat_settings{});
   EXPECT_THROW(parse_webchat_settings(json{{"allowed_origin", {"x"}}}), std::runtime_error);
   EXPECT_THROW(parse_webchat_settings(json{{"allowed_origins", {"shop.example.com"}}}), std::runtime_error);

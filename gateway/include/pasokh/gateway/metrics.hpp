@@ -77,6 +77,11 @@ struct metrics {
   // delivery marks (sent, delivered, read, failed).
   counter_family campaign_messages{"pasokh_campaign_messages_total",
                                    "Campaign messages by outcome (queued, sent, delivered, read, failed, skipped_*)", "outcome"};
+  // Web chat replies the customer did not read in time, mailed to them (one
+  // mail may carry several), by web chat channel.
+  counter_family webchat_replies_mailed{"pasokh_webchat_replies_mailed_total",
+                                        "Web chat replies mailed to the customer after they went unread, by channel",
+                                        "channel"};
   counter_family ws_closed{"pasokh_websocket_closed_total", "WebSocket sessions closed, by close code", "endpoint,code"};
   gauge ws_sessions{"pasokh_websocket_sessions", "Open WebSocket sessions"};
   gauge http_connections{"pasokh_http_connections", "Open HTTP connections"};

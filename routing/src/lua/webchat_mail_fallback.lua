@@ -1,0 +1,48 @@
+-- Mails a web chat conversation's unread agent replies to the email its
+-- customer left (gateway/src/webchat_mail_fallback.cpp). Every instance
+-- sweeps the due set; the claim is this one atomic call: the conversation
+-- leaves the due set only here, so its replies are mailed once.
+-- ARGV: prefix, conv, now_ms, email channel, mail text, then the seqs of the
+-- replies the text holds (oldest first; none: the caller found nothing unread).
+-- Answers { 'queued', email } | { 'not_due' } (a later reply moved it on, or
+-- another instance took it) | { 'done' } (nothing left to mail: off the set)
+-- | { 'stale' } (the customer read some since: compose again).
+local conv, now, mail_channel, text = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local seqs = { unpack(ARGV, 6) }
+local due_key = p .. 'webchat:mail_due'
+local due = redis.call('ZSCORE', due_key, conv)
+if not due or tonumber(due) > now then return { 'not_due' } end
+
+local vkey = conv_key(conv)
+local h = redis.call('HMGET', vkey, 'customer_id', 'customer_read_seq', 'mail_fallback_seq', 'status', 'team')
+local handled = math.max(tonumber(h[2] or '0') or 0, tonumber(h[3] or '0') or 0)
+local email = h[1] and redis.call('HGET', p .. 'cust:' .. h[1], 'email')
+local last = tonumber(seqs[#seqs] or '0')
+if last <= handled or not email or email == '' or h[4] == 'closed' then
+  redis.call('ZREM', due_key, conv)
+  return { 'done' }
+end
+if tonumber(seqs[1]) <= handled then return { 'stale' } end
+
+redis.call('ZREM', due_key, conv)
+-- mail_channel: the customer's answer to this mail continues this
+-- conversation (ingest.lua accepts a thread on it from that channel).
+redis.call('HSET', vkey, 'mail_fallback_seq', last, 'mail_channel', mail_channel)
+local out = { message_id = conv .. ':mail:' .. last, conversation_id = conv, seq = last, channel = mail_channel,
+  kind = 'email', recipient = email, text = text, automatic = false }
+redis.call('XADD', p .. 'outbox:' .. mail_channel, '*', 'm', cjson.encode(out))
+
+-- The console shows each mailed reply as sent by email (its delivery record
+-- and a live delivery event; the status itself is the widget's).
+local dkey = vkey .. ':delivery'
+for _, s in ipairs(seqs) do
+  local record = redis.call('HGET', dkey, s)
+  record = record and cjson.decode(record) or { status = 'sent' }
+  record.emailed_at, record.emailed_via = now, mail_channel
+  redis.call('HSET', dkey, s, cjson.encode(record))
+  local frame = { type = 'event', event = 'delivery', conv = conv, message_seq = tonumber(s), message_id = conv .. ':' .. s,
+    status = record.status, at = now, emailed_at = now }
+  redis.call('PUBLISH', p .. 'events', cjson.encode({ team = h[5], conv = conv, customer = h[1], seq = 0,
+    assignee = redis.call('HGET', vkey, 'assignee') or '' }) .. '\n' .. cjson.encode(frame))
+end
+return { 'queued', email }
