@@ -186,6 +186,26 @@ test('delivery events (no seq) move a message mark forwards only; failed is fina
   assert.equal(s.timeline('cv_2').messages()[0].message.status, 'read');
 });
 
+test('a web chat reply mailed to the customer (unread in the chat) says so, live and after a reload', () => {
+  const s = fresh();
+  s.applyEvent(msg('cv_1', 1, { author: 'agent', direction: 'out', status: 'pending' }));
+  s.applyEvent({ type: 'event', event: 'delivery', conv: 'cv_1', message_seq: 1, status: 'sent', at: 1 });
+  const shown = () => s.timeline('cv_1').messages()[0].message;
+  assert.equal(shown().emailed_at, undefined);
+  const mailed = { type: 'event', event: 'delivery', conv: 'cv_1', message_seq: 1, status: 'sent', at: 9, emailed_at: 9 };
+  assert.equal(s.applyEvent(mailed).duplicate, false, 'the same status, now mailed: a change');
+  assert.equal(shown().emailed_at, 9);
+  assert.equal(shown().status, 'sent');
+  assert.equal(s.applyEvent(mailed).duplicate, true);
+  s.applyEvent({ type: 'event', event: 'delivery', conv: 'cv_1', message_seq: 1, status: 'read', at: 20 });
+  assert.deepEqual([shown().status, shown().emailed_at], ['read', 9], 'read later in the chat: still mailed');
+
+  const r = fresh();
+  r.applyHistory('cv_1', [msg('cv_1', 1, { author: 'agent', direction: 'out', status: 'pending' })], 500,
+    { 1: { status: 'sent', at: 5, emailed_at: 7, emailed_via: 'mail' } });
+  assert.equal(r.timeline('cv_1').messages()[0].message.emailed_at, 7);
+});
+
 test('a conversation given to me is an assignment; taking it myself or by my reply is not', () => {
   const s = fresh();
   s.replaceConversations([conv('cv_1', 1), conv('cv_2', 1)]);

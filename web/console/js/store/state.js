@@ -24,7 +24,7 @@ const later = (a, b) => (a === 'failed' || (DELIVERY_RANK[b] ?? -1) <= (DELIVERY
 export class Timeline {
   constructor() {
     this.events = new Map(); // seq -> event frame
-    this.deliveries = new Map(); // message seq -> { status, reason } (seq-less `delivery` events)
+    this.deliveries = new Map(); // message seq -> { status, reason, emailed_at } (seq-less `delivery` events)
     this.loaded = false;     // holds every event from seq 1 on
     this.loading = false;    // a history request is in flight
     this.requestedAfter = -1;
@@ -67,15 +67,18 @@ export class Timeline {
     const d = this.deliveries.get(seq);
     if (!d || m.direction !== 'out') return m;
     const status = later(m.status ?? 'pending', d.status);
-    return { ...m, status, failure_reason: status === 'failed' ? (d.reason ?? m.failure_reason) : m.failure_reason };
+    return { ...m, status, failure_reason: status === 'failed' ? (d.reason ?? m.failure_reason) : m.failure_reason,
+      emailed_at: d.emailed_at ?? m.emailed_at };
   }
   // A `delivery` event; false when it changes nothing (late or repeated).
-  applyDelivery(messageSeq, status, reason) {
+  // `emailedAt`: a web chat reply the customer did not read went to their email.
+  applyDelivery(messageSeq, status, reason, emailedAt) {
     const cur = this.deliveries.get(messageSeq);
     const next = later(cur?.status ?? 'pending', status);
-    if (cur && next === cur.status) return false;
-    if (!cur && next === 'pending') return false;
-    this.deliveries.set(messageSeq, { status: next, reason: next === 'failed' ? reason : undefined });
+    const emailed = cur?.emailed_at ?? emailedAt;
+    if (cur && next === cur.status && emailed === cur.emailed_at) return false;
+    if (!cur && next === 'pending' && !emailed) return false;
+    this.deliveries.set(messageSeq, { status: next, reason: next === 'failed' ? reason : undefined, emailed_at: emailed });
     return true;
   }
   lastMessage() {
@@ -216,7 +219,7 @@ export class ConsoleState extends EventTarget {
       // Not a log entry: no seq, never counted in resume.
       const mseq = Number(frame.message_seq);
       const changed = Number.isInteger(mseq) && mseq > 0 && typeof frame.status === 'string' &&
-        this.timeline(id).applyDelivery(mseq, frame.status, frame.reason);
+        this.timeline(id).applyDelivery(mseq, frame.status, frame.reason, frame.emailed_at);
       if (changed && render) this.emit('event', { conv: id, delivery: mseq });
       return { ...out, duplicate: !changed };
     }
@@ -258,7 +261,7 @@ export class ConsoleState extends EventTarget {
     const t = this.timeline(id);
     for (const ev of events) this.applyEvent(ev, { render: false });
     for (const [mseq, d] of Object.entries(deliveries ?? {})) {
-      if (typeof d?.status === 'string') t.applyDelivery(Number(mseq), d.status, d.reason);
+      if (typeof d?.status === 'string') t.applyDelivery(Number(mseq), d.status, d.reason, d.emailed_at);
     }
     t.loading = false;
     const more = events.length >= limit;

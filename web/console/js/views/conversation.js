@@ -63,6 +63,7 @@ function messageItem(state, conv, m, seq) {
         timeEl(m.created_at), ' ',
         channelIcon(m.channel === conv?.channel ? conv?.kind : undefined, m.channel), ' ',
         m.direction === 'out' ? mark(m.status) : null,
+        m.emailed_at ? h('span', { class: 'emailed', title: `Unread in the chat: sent to the customer's email ${formatDateTime(m.emailed_at)}` }, ' · sent by email') : null,
         m.edited_at ? h('span', { class: 'edited' }, ' (edited)') : null),
       m.status === 'failed'
         ? h('p', { class: 'failure', dir: 'auto' }, `Not delivered${m.failure_reason ? `: ${m.failure_reason}` : '.'}`)
