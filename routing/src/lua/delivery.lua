@@ -39,13 +39,11 @@ if provider_id ~= '' and status == 'sent' then
   redis.call('SET', p .. 'provider_msg:' .. channel .. ':' .. provider_id, conv .. ':' .. mseq, 'EX', ttl)
 end
 
-local h = redis.call('HMGET', vkey, 'team', 'customer_id', 'assignee')
 local frame = { type = 'event', event = 'delivery', conv = conv, message_seq = tonumber(mseq),
   message_id = conv .. ':' .. mseq, status = status, at = now }
 if record.provider_message_id then frame.provider_message_id = record.provider_message_id end
 if record.reason then frame.reason = record.reason end
-redis.call('PUBLISH', p .. 'events', cjson.encode({ team = h[1], conv = conv, customer = h[2], seq = 0,
-  assignee = h[3] or '' }) .. '\n' .. cjson.encode(frame))
+publish_delivery(conv, frame)
 -- A campaign's message (campaign.lua wrote its record): counted once per
 -- status it reached, skipped ones included (pending -> read counts sent and delivered).
 if record.campaign then

@@ -85,6 +85,14 @@ local function publish_event(header, frame)
   end
 end
 
+-- A delivery event (a message's status; not in the log: seq 0) to the
+-- consoles that see the conversation.
+local function publish_delivery(conv, frame)
+  local h = redis.call('HMGET', conv_key(conv), 'team', 'customer_id', 'assignee')
+  publish_event(cjson.encode({ team = h[1], conv = conv, customer = h[2], seq = 0, assignee = h[3] or '' }),
+    cjson.encode(frame))
+end
+
 -- Header members naming the team and assignee the conversation had before
 -- the event (the event's from_team, previous_assignee), where they differ
 -- from `v` (a transfer, an unassign): the consoles routed by those hear that

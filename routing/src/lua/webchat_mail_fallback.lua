@@ -14,7 +14,7 @@ local due = redis.call('ZSCORE', due_key, conv)
 if not due or tonumber(due) > now then return { 'not_due' } end
 
 local vkey = conv_key(conv)
-local h = redis.call('HMGET', vkey, 'customer_id', 'customer_read_seq', 'mail_fallback_seq', 'status', 'team')
+local h = redis.call('HMGET', vkey, 'customer_id', 'customer_read_seq', 'mail_fallback_seq', 'status')
 local handled = math.max(tonumber(h[2] or '0') or 0, tonumber(h[3] or '0') or 0)
 local email = h[1] and redis.call('HGET', p .. 'cust:' .. h[1], 'email')
 local last = tonumber(seqs[#seqs] or '0')
@@ -42,7 +42,6 @@ for _, s in ipairs(seqs) do
   redis.call('HSET', dkey, s, cjson.encode(record))
   local frame = { type = 'event', event = 'delivery', conv = conv, message_seq = tonumber(s), message_id = conv .. ':' .. s,
     status = record.status, at = now, emailed_at = now }
-  redis.call('PUBLISH', p .. 'events', cjson.encode({ team = h[5], conv = conv, customer = h[1], seq = 0,
-    assignee = redis.call('HGET', vkey, 'assignee') or '' }) .. '\n' .. cjson.encode(frame))
+  publish_delivery(conv, frame)
 end
 return { 'queued', email }
