@@ -280,7 +280,7 @@ decision decide(const faq_index& index, const bot_state& state, const bot_input&
   // Anger goes to a person even when the knowledge base has an answer: to
   // someone fed up, a canned answer reads as a brush-off. (A problem report,
   // "my phone is broken", is no anger: the bot answers it.)
-  if (intent.upset || detail::shouts(in.text)) {
+  if (intent.upset || detail::shouts(in.text) || detail::shows_anger(in.text)) {
     return handoff_on_topic(handoff_reason::negative_sentiment, index, in, normalized, lang, state, options);
   }
 

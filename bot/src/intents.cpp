@@ -122,29 +122,65 @@ const word_set no_core{
     "نه|خیر|نخیر|نچ|نکرد|نداشت|نخورد|اشتباه|نبود|نگرفتم",
     "لا|كلا|لم|مو|غير|خطأ|ليس"};
 
-// Clear anger or frustration with us, not with a device: "terrible service",
-// not "broken" or «خراب». Matched as written, not by stem: the stems of
-// these cross into everyday words (بدترین → بدتر "worse", as in "it got
-// worse"). Only phrases for words that are innocent alone or in the other
+// Clear anger or frustration with us, not with a device: "ridiculous",
+// "scammers", not "broken" or «خراب». Matched as written, not by stem: the
+// stems of these cross into everyday words (بدترین → بدتر "worse", as in "it
+// got worse"). Only phrases for words that are innocent alone or in the other
 // language: Arabic نصب "fraud" is Persian "installation", سيئة "bad" also
 // describes a battery.
-const word_set upset_words{
-    {"terrible|horrible|awful|worst|ridiculous|scam|scams|scammer|scammers|scammed|fraud|unacceptable|"
-     "disgusting|disgrace|disgraceful|pathetic|outrageous|shameful|furious|angry|frustrated|frustrating|"
+const word_set anger_words{
+    {"ridiculous|scam|scams|scammer|scammers|scammed|fraud|unacceptable|"
+     "disgrace|disgraceful|pathetic|outrageous|shameful|furious|angry|frustrated|frustrating|"
      "infuriating|incompetent|ripoff|wtf|fed up|sick of|rip off|had enough",
-     "افتضاح|افتضاحه|افتضاحید|افتضاحیه|مسخره|مسخرس|مسخرست|مسخرهست|مسخره‌اید|مسخره‌ایه|کلاهبرداری|کلاهبردار|کلاهبردارید|"
-     "کلاهبردارها|کلاهبردارا|بدترین|اعصاب|اعصابم|اعصابمو|اعصابمون|اعصابم رو|فاجعه|فاجعست|شرم‌آور|شرم آور|بیشعور|"
+     "افتضاحید|مسخره|مسخرس|مسخرست|مسخرهست|مسخره‌اید|مسخره‌ایه|کلاهبرداری|کلاهبردار|کلاهبردارید|"
+     "کلاهبردارها|کلاهبردارا|اعصاب|اعصابم|اعصابمو|اعصابمون|اعصابم رو|شرم‌آور|شرم آور|بیشعور|"
      "بیشعورها|عصبانی|عصبانیم|عصبانی‌ام|آشغالید|خسته شدم|خسته شدیم|ذله شدم|کلافه شدم|کلافم کردید|غیرقابل قبول|"
      "حالم بهم",
-     "أسوأ|اسوأ|الأسوأ|الاسوأ|اسوء|فاشلين|فاشلون|مهزلة|مهزله|احتيال|نصابين|نصابون|حرامية|حراميه|زفت|زهقت|طفشت|مقرف|"
-     "سخيف|سخيفة|غاضب|غاضبة|مستاء|مستاءة|منزعج|منزعجة|سيء جدا|سيئ جدا|سيئة جدا|سيئه جدا|خدمة سيئة|خدمه سيئه|"
+     "فاشلين|فاشلون|مهزلة|مهزله|احتيال|نصابين|نصابون|حرامية|حراميه|زفت|زهقت|طفشت|"
+     "سخيف|سخيفة|غاضب|غاضبة|مستاء|مستاءة|منزعج|منزعجة|خدمة سيئة|خدمه سيئه|"
      "غير مقبول|هذا نصب|نصب واحتيال|تعبت منكم|حسبي الله"},
     word_set::match::surface};
+// How bad something is: anger when said of us or of nothing named ("worst
+// service ever", «افتضاحه»), a problem report when said of what a device
+// does ("a terrible noise", «صدای افتضاح», «صوت سيء جدا»): see
+// describes_symptom.
+const word_set severity_words{
+    {"terrible|horrible|awful|worst|disgusting",
+     "افتضاح|افتضاحه|افتضاحیه|بدترین|فاجعه|فاجعست",
+     "أسوأ|اسوأ|الأسوأ|الاسوأ|اسوء|مقرف|سيء جدا|سيئ جدا|سيئة جدا|سيئه جدا"},
+    word_set::match::surface};
+// What a faulty device does or shows, which a customer calls terrible.
+const word_set symptom_words{
+    "noise|noises|noisy|sound|sounds|smell|smells|odor|odour|stink|vibration|vibrations|leak|leaks|leaking|"
+    "rattle|rattling|buzz|buzzing|squeak|squeaking|grinding|smoke|heat|picture|image|display|screen|"
+    "battery|signal|reception|taste",
+    "صدا|صدای|سروصدا|بو|بوی|لرزش|نشتی|نشت|چکه|دود|تصویر|صفحه|نمایشگر|باتری|آنتن|طعم|مزه",
+    "صوت|صوتا|الصوت|أصوات|اصوات|ضجيج|الضجيج|ضوضاء|رائحة|الرائحة|ريحة|اهتزاز|تسريب|تسرب|دخان|الصورة|صورة|"
+    "الشاشة|شاشة|البطارية|بطارية|إشارة|الإشارة|طعم|الطعم"};
 
 struct token {
   std::string_view surface;
   std::string stem;
+  bool stop = false;
+  bool symptom = false;
+  std::size_t severity = 0;  // words of a severity word or phrase starting here (0: none)
 };
+
+// Whether the word next to tokens [first, first + length), skipping little
+// words on either side ("the noise is terrible"), is a symptom: then the
+// severity describes what a device does, not us.
+bool describes_symptom(const std::vector<token>& tokens, std::size_t first, std::size_t length) {
+  for (std::size_t i = first; i-- > 0;) {
+    if (!tokens[i].stop) {
+      if (tokens[i].symptom) return true;
+      break;
+    }
+  }
+  for (std::size_t i = first + length; i < tokens.size(); ++i) {
+    if (!tokens[i].stop) return tokens[i].symptom;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -172,7 +208,7 @@ intents detect_intents(std::string_view text, language lang) {
   std::size_t content = 0, greeting = 0, thanks = 0, yes = 0, no = 0, core_no = 0;
   std::size_t non_greeting = 0, non_thanks = 0, non_yes = 0, non_no = 0;
   for (std::size_t i = 0; i < tokens.size(); ++i) {
-    const auto& t = tokens[i];
+    auto& t = tokens[i];
     const bool pair = i + 1 < tokens.size();
     const auto& next = pair ? tokens[i + 1].surface : std::string_view{};
     const auto in = [&](const word_set& s) { return s.has(t.surface, t.stem) || (pair && s.has_pair(t.surface, next)); };
@@ -182,9 +218,11 @@ intents detect_intents(std::string_view text, language lang) {
     contact |= in(contact_verb);
     request |= in(request_verb);
     bot |= in(bot_word);
-    out.upset |= in(upset_words);
-    const bool stop = lex.is_stop(t.surface);
-    if (!stop) ++content;
+    out.upset |= in(anger_words);
+    t.severity = severity_words.has(t.surface, t.stem) ? 1 : (pair && severity_words.has_pair(t.surface, next)) ? 2 : 0;
+    t.symptom = symptom_words.has(t.surface, t.stem);
+    t.stop = lex.is_stop(t.surface);
+    if (!t.stop) ++content;
 
     // Count words that are not part of a greeting/thanks/yes/no phrasing.
     const bool g = in(greeting_words) || (i > 0 && greeting_words.has_pair(tokens[i - 1].surface, t.surface));
@@ -197,10 +235,14 @@ intents detect_intents(std::string_view text, language lang) {
     no += n;
     core_no += no_core.has(t.surface, t.stem);
     // Stop words may pad any of these ("thank you so much", "no it did not").
-    non_greeting += !g && !stop;
-    non_thanks += !th && !stop;
-    non_yes += !y && !th && !stop;
-    non_no += !n && !stop;
+    non_greeting += !g && !t.stop;
+    non_thanks += !th && !t.stop;
+    non_yes += !y && !th && !t.stop;
+    non_no += !n && !t.stop;
+  }
+
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i].severity > 0 && !describes_symptom(tokens, i, tokens[i].severity)) out.upset = true;
   }
 
   const bool short_message = content <= 3;

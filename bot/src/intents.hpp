@@ -16,7 +16,9 @@ struct intents {
   bool greeting_only = false;  // nothing but greetings (and fillers)
   bool thanks_only = false;    // nothing but thanks / acknowledgement
   feedback_kind feedback = feedback_kind::none;  // a bare yes/no or "that didn't help"
-  bool upset = false;          // words of clear anger or frustration ("ridiculous", «افتضاح», «أسوأ»)
+  // Words of clear anger or frustration ("ridiculous", «افتضاح», «أسوأ»); not
+  // "terrible" said of a symptom ("a terrible noise": a problem report).
+  bool upset = false;
 };
 
 // `normalized` is the output of normalize().

@@ -46,13 +46,25 @@ constexpr std::array pleased_emoji{
     range{0x1F31F, 0x1F31F},  // 🌟
 };
 
-// Disapproval, anger and sadness: "it did not help".
-constexpr std::array upset_emoji{
+// Anger: with words too it says how the customer feels ("third time 😡").
+constexpr std::array angry_emoji{
+    range{0x1F620, 0x1F621},  // 😠 😡
+    range{0x1F624, 0x1F624},  // 😤
+    range{0x1F92C, 0x1F92C},  // 🤬
+    range{0x1F47F, 0x1F47F},  // 👿
+    range{0x1F4A2, 0x1F4A2},  // 💢
+    range{0x1F595, 0x1F595},  // 🖕
+};
+
+// Disapproval and sadness, and anger above: alone, "it did not help". With
+// words they may only go with the problem («😢 گوشیم شکست»).
+constexpr std::array unhappy_emoji{
     range{0x1F44E, 0x1F44E},  // 👎
     range{0x1F494, 0x1F494},  // 💔
     range{0x1F611, 0x1F612},  // 😑 😒
     range{0x1F614, 0x1F616},  // 😔 😕 😖
-    range{0x1F61E, 0x1F624},  // 😞 😟 😠 😡 😢 😣 😤
+    range{0x1F61E, 0x1F61F},  // 😞 😟
+    range{0x1F622, 0x1F623},  // 😢 😣
     range{0x1F629, 0x1F629},  // 😩
     range{0x1F62B, 0x1F62B},  // 😫
     range{0x1F62D, 0x1F62D},  // 😭
@@ -60,10 +72,7 @@ constexpr std::array upset_emoji{
     range{0x2639, 0x2639},    // ☹
     range{0x1F644, 0x1F644},  // 🙄
     range{0x1F926, 0x1F926},  // 🤦
-    range{0x1F92C, 0x1F92C},  // 🤬
-    range{0x1F47F, 0x1F47F},  // 👿
     range{0x1F4A9, 0x1F4A9},  // 💩
-    range{0x1F595, 0x1F595},  // 🖕
     range{0x274C, 0x274C},    // ❌
 };
 
@@ -118,6 +127,14 @@ bool all_capitals(std::string_view text) {
 
 bool shouts(std::string_view text) { return many_exclamations(text) || all_capitals(text); }
 
+bool shows_anger(std::string_view text) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    if (in(angry_emoji, next_code_point(text, pos))) return true;
+  }
+  return false;
+}
+
 feeling emoji_feeling(std::string_view text) {
   int pleased = 0, upset = 0;
   bool visible = false;
@@ -126,7 +143,7 @@ feeling emoji_feeling(std::string_view text) {
     const char32_t cp = next_code_point(text, pos);
     visible |= !is_whitespace(cp);
     pleased += in(pleased_emoji, cp);
-    upset += in(upset_emoji, cp);
+    upset += in(angry_emoji, cp) || in(unhappy_emoji, cp);
   }
   if (!visible) return feeling::none;
   if (pleased > upset) return feeling::pleased;

@@ -16,4 +16,8 @@ feeling emoji_feeling(std::string_view text);
 // name like "LED TV").
 bool shouts(std::string_view text);
 
+// An angry emoji anywhere in the text (😠 😡 🤬 👿), words or not: "this is
+// the third time 😡". Sad ones (😢 😔) are not anger.
+bool shows_anger(std::string_view text);
+
 }  // namespace pasokh::bot::detail

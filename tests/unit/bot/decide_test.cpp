@@ -178,7 +178,14 @@ INSTANTIATE_TEST_SUITE_P(
                     mood_case{"fa", "شما کلاهبردارید"}, mood_case{"fa", "بدترین فروشگاه ممکن"},
                     mood_case{"fa", "دیگه خسته شدم از بس زنگ زدم"}, mood_case{"fa", "اعصابمو خورد کردید با این ارسال"},
                     mood_case{"ar", "خدمة سيئة جدا"}, mood_case{"ar", "أسوأ متجر تعاملت معه"},
-                    mood_case{"ar", "هذا نصب واحتيال"}, mood_case{"ar", "التأخير غير مقبول أبدا"}));
+                    mood_case{"ar", "هذا نصب واحتيال"}, mood_case{"ar", "التأخير غير مقبول أبدا"},
+                    // How bad, said of us or of nothing named: still anger.
+                    mood_case{"en", "your service is terrible"}, mood_case{"en", "terrible. three weeks and nothing"},
+                    mood_case{"en", "the fridge makes a noise and your support is the worst"},
+                    mood_case{"fa", "پشتیبانی‌تون افتضاحه"}, mood_case{"ar", "تعامل سيء جدا"},
+                    // An angry emoji with words.
+                    mood_case{"en", "this is the third time 😡"}, mood_case{"fa", "😡 هنوز نرسیده"},
+                    mood_case{"ar", "الطلب متأخر أسبوعين 🤬"}));
 
 TEST(decide, a_problem_report_is_answered_not_taken_for_anger) {
   // The phone is broken, not the customer's patience: the bot still answers.
@@ -194,6 +201,22 @@ TEST(decide, a_problem_report_is_answered_not_taken_for_anger) {
       EXPECT_EQ(d.label(), entry) << text;
     }
   }
+}
+
+TEST(decide, how_bad_a_symptom_is_makes_a_problem_report_not_anger) {
+  // "Terrible" said of what the device does describes the fault, not the
+  // customer's mood: answered when the knowledge base knows it, else an
+  // ordinary "I do not know" handoff without an apology for upsetting them.
+  for (const auto& [text, lang] :
+       {std::pair{"my fridge makes a terrible noise", "en"}, std::pair{"the noise is horrible", "en"},
+        std::pair{"there is an awful smell from the dishwasher", "en"},
+        std::pair{"یخچالم صدای افتضاح میده", "fa"}, std::pair{"یخچالم صدای وحشتناک میده", "fa"},
+        std::pair{"الثلاجة تصدر صوت سيء جدا", "ar"}, std::pair{"البطارية سيئة جدا", "ar"},
+        std::pair{"الثلاجة تصدر صوت فظيع", "ar"}, std::pair{"😢 گوشیم افتاد و شکست", "fa"}}) {
+    EXPECT_NE(ask(text, lang).reason, handoff_reason::negative_sentiment) << text;
+  }
+  const decision d = ask("my phone makes a terrible noise, how do I claim the warranty?", "en");
+  EXPECT_EQ(d.label(), "warranty_claim");
 }
 
 TEST(decide, a_person_request_carries_a_topic_for_routing) {
