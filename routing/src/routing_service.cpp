@@ -386,7 +386,13 @@ awaitable<void> routing_service::index_search() {
   constexpr std::size_t pass_terms = 300, busy_pass_terms = 150;  // 5-10 µs of Redis a term
   constexpr auto budget = std::chrono::milliseconds(100);
   constexpr std::int64_t busy_active_conversations = 1000;
-  if (!search_backfilled_) search_backfilled_ = static_cast<bool>(co_await search->backfill());
+  if (!search_backfilled_) {
+    auto marked = co_await search->backfill();
+    search_backfilled_ = static_cast<bool>(marked);
+    if (marked && *marked > 0)
+      log()->info("search: indexing {} conversations in the background (text folding version {})", *marked,
+                  search_fold_version);
+  }
   const bool busy = co_await conversations_active_last_second() > busy_active_conversations;
   const auto until = std::chrono::steady_clock::now() + budget;
   for (;;) {

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, agentSocket, apiCall, defaultConfig, login, postMessage, sleep } from '../support/harness.mjs';
+import { Pasokh, RedisServer, agentSocket, apiCall, defaultConfig, login, postMessage, sleep, waitFor } from '../support/harness.mjs';
 import { redisCli as cli } from './messenger_support.mjs';
 
 let redis, gw, ali, bahar, boss;
@@ -195,6 +195,44 @@ test('conversations from before the index existed are found after a restart', as
   await gw.start();
   ali = (await login(gw, 'ali', 'ali-secret-1')).json.token;
   await searchUntil(ali, 'dishwasher', (f) => convIds(f).includes(conv), 'backfilled');
+});
+
+test('messages indexed under older folding rules are found by today\'s terms after the gateway starts', async () => {
+  const { conversation_id: conv } = await customerWrites('Order ORD55123 arrived with a cracked door', { id: 'c-refold' });
+  await searchUntil(ali, '55123', (f) => convIds(f).includes(conv), 'indexed');
+  // The index as an older gateway left it: no folding marker, "ord55123" one
+  // term (no "ord" / "55123" runs), and a term today's rules never make.
+  const old = redisCli('HGET', 'pasokh:search:terms', conv).split(' ').filter((t) => t !== '55123' && t !== 'ord');
+  redisCli('HSET', 'pasokh:search:terms', conv, [...old, 'oldfoldterm'].join(' '));
+  for (const t of ['55123', 'ord']) redisCli('ZREM', `pasokh:search:t:${t}`, conv);
+  redisCli('ZADD', 'pasokh:search:t:oldfoldterm', '1', conv);
+  redisCli('DEL', 'pasokh:search:fold');
+  assert.ok(!convIds((await search(ali, '55123')).json).includes(conv), 'not found by the new term before');
+
+  await gw.stop();
+  await gw.start();
+  ali = (await login(gw, 'ali', 'ali-secret-1')).json.token;
+  // The old terms keep finding it while the index is rebuilt.
+  assert.ok(convIds((await search(ali, 'cracked')).json).includes(conv));
+  await searchUntil(ali, '55123', (f) => convIds(f).includes(conv), 're-indexed');
+  assert.ok(!redisCli('HGET', 'pasokh:search:terms', conv).split(' ').includes('oldfoldterm'), 'old terms replaced');
+  assert.equal(redisCli('ZSCORE', 'pasokh:search:t:oldfoldterm', conv), '');
+  assert.match(redisCli('GET', 'pasokh:search:fold'), /^\d+$/);
+});
+
+test('a restart with an index of the current folding reads no conversation again', async () => {
+  await waitFor(() => redisCli('GET', 'pasokh:search:fold') !== '', 'the index records its folding');
+  const version = redisCli('GET', 'pasokh:search:fold');
+  // The indexed seqs stay (a re-index forgets them); a new message found
+  // shows the new process's first indexing tick ran.
+  redisCli('HSET', 'pasokh:search:seq', 'cv_sentinel', '7');
+  await gw.stop();
+  await gw.start();
+  ali = (await login(gw, 'ali', 'ali-secret-1')).json.token;
+  const { conversation_id: later } = await customerWrites('Kettle boils dry', { id: 'c-refold-2' });
+  await searchUntil(ali, 'kettle', (f) => convIds(f).includes(later), 'indexed after the restart');
+  assert.equal(redisCli('HGET', 'pasokh:search:seq', 'cv_sentinel'), '7');
+  assert.equal(redisCli('GET', 'pasokh:search:fold'), version);
 });
 
 test('bad queries: a clear 400 JSON error, and no token is a 401', async () => {

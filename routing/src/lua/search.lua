@@ -9,6 +9,8 @@
 --     common words here instead of narrowing by their trimmed sets
 --   search:vocab   zset of every term, for the word being typed (prefixes)
 --   search:seq     hash, conversation -> last indexed seq
+--   search:fold    the folding version the terms were made with (missing: 1,
+--     from before it was recorded; search_text.hpp search_fold_version)
 --   search:dirty   zset, conversation -> when it first changed since indexed
 --     (oldest first); search:backlog the same for the one-time backfill,
 --     worked on only when nothing is dirty; search:dirty:cust customer -> time
@@ -21,12 +23,18 @@
 --          the end (then it leaves the dirty sets unless a newer entry was
 --          logged meanwhile); for a customer it is its dirty score as read
 --          (it leaves unless changed meanwhile). A conversation gains its
---          terms and loses the dropped ones; a customer's terms are replaced.
+--          terms and loses the dropped ones, or, when its whole log was read
+--          in this pass (from seq 1 to the end), its terms replace the stored
+--          ones; a customer's terms are replaced.
 --   query  teams (comma list the caller may see), admin ('1' sees every
 --          customer), limit, key ('email:…' / 'phone:…' or ''), last_is_prefix,
 --          cap, words... -> JSON { conversations: [views], customers: [...],
 --          more: bool }, newest first.
---   backfill  puts every conversation (rpt:created) in the backlog, once.
+--   backfill  version (the code's folding version): puts every conversation
+--          (rpt:created) in the backlog, once, and again when the index was
+--          made with an older folding (its indexed seqs are forgotten, so each
+--          log is read again from the start and its terms replaced). Returns
+--          the conversations queued, or -1 when there was nothing to do.
 local op = ARGV[2]
 local function term_key(kind, t) return p .. 'search:' .. kind .. ':' .. t end
 
@@ -75,16 +83,24 @@ if op == 'index' then
     local stored, known = terms_of(member)
     local added, gone = {}, {}
     for _, t in ipairs(terms) do if not known[t] then added[#added + 1] = t end end
-    if kind == 'c' then
-      -- A customer file's terms are replaced: a rename or a merge drops the old ones.
+    -- For a document read whole: the stored terms it no longer has go.
+    local function replaced()
       local keep = {}
       for _, t in ipairs(terms) do keep[t] = true end
       for t in pairs(known) do if not keep[t] then gone[#gone + 1] = t end end
+    end
+    if kind == 'c' then
+      -- A customer file's terms are replaced: a rename or a merge drops the old ones.
+      replaced()
       local now_score = redis.call('ZSCORE', p .. 'search:dirty:cust', member)
       if now_score and tonumber(now_score) <= tonumber(seen) then redis.call('ZREM', p .. 'search:dirty:cust', member) end
     else
-      -- A conversation gains terms, and loses the ones an edit took out.
-      for _, t in ipairs(dropped) do if known[t] then gone[#gone + 1] = t end end
+      -- A conversation gains terms, and loses the ones an edit took out; read
+      -- whole (first indexed, or again after the folding changed: backfill),
+      -- its terms replace what older folding made.
+      local from_start = not redis.call('HGET', p .. 'search:seq', member)
+      if from_start and seen == '1' then replaced()
+      else for _, t in ipairs(dropped) do if known[t] then gone[#gone + 1] = t end end end
       redis.call('HSET', p .. 'search:seq', member, indexed)
       if seen == '1' and log_read(member, indexed) then
         redis.call('ZREM', p .. 'search:dirty', member)
@@ -124,10 +140,17 @@ if op == 'index' then
 end
 
 if op == 'backfill' then
-  if redis.call('SET', p .. 'search:backfilled', '1', 'NX') then
-    return redis.call('ZUNIONSTORE', p .. 'search:backlog', 2, p .. 'search:backlog', p .. 'rpt:created')
-  end
-  return -1
+  local version = tonumber(ARGV[3])
+  local fresh = redis.call('SET', p .. 'search:backfilled', '1', 'NX')
+  -- An older gateway still running during an upgrade leaves a newer index be.
+  if not fresh and tonumber(redis.call('GET', p .. 'search:fold') or '1') >= version then return -1 end
+  -- Older folding: every log is read again from its start (the backlog, in
+  -- passes; a conversation without an indexed seq is read from seq 1), and
+  -- search keeps the old terms meanwhile. In one script: exactly one gateway
+  -- does it, and a crash leaves either none of it or all.
+  if not fresh then redis.call('UNLINK', p .. 'search:seq') end
+  redis.call('SET', p .. 'search:fold', version)
+  return redis.call('ZUNIONSTORE', p .. 'search:backlog', 2, p .. 'search:backlog', p .. 'rpt:created')
 end
 
 if op == 'query' then

@@ -128,7 +128,8 @@ class routing_service {
   boost::asio::awaitable<rresult<void>> delete_agent(const std::string& agent);
 
   // The search index is kept up by the holder of the timer lease, after each
-  // tick (search_service.hpp). Set before start.
+  // tick (search_service.hpp); its first tick as holder starts the backfill
+  // of a new index or the re-index of one folded by older rules. Set before start.
   search_service* search = nullptr;
 
   // Counts for metrics: ("assigned", n), ("sla_breach", n), ... Set before start.

@@ -7,6 +7,7 @@
 // (routing/src/lua/search.lua). Ingest pays one ZADD per message; results lag
 // by a timer tick or two.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -36,8 +37,12 @@ class search_service {
   boost::asio::awaitable<boost::system::result<std::size_t>> index_pending(std::size_t max_documents = 200,
                                                                            std::size_t max_terms = 1000);
 
-  // Marks every conversation from before the index existed, once per Redis.
-  boost::asio::awaitable<boost::system::result<void>> backfill();
+  // Marks every conversation from before the index existed, once per Redis,
+  // and again when its terms were folded by older rules than
+  // search_fold_version: then each is read whole again and its terms
+  // replaced, while search goes on with the old ones. Answers how many
+  // conversations were marked (0: the index is current).
+  boost::asio::awaitable<boost::system::result<std::int64_t>> backfill();
 
   // JSON: { conversations: [{ conversation: view, match: { seq, event,
   // author, text, created_at } | null }], customers: [...], more } - newest

@@ -9,6 +9,14 @@
 
 namespace pasokh::routing {
 
+// The rules search_terms() folds text by. Bump it with any change to them
+// (bot::normalize included) that gives a word other terms: on its first
+// leader tick a gateway of the new version re-indexes every conversation in
+// the background (search_service::backfill), else messages indexed before are
+// not found by the new query terms. 1: before the index recorded it (a ZWNJ
+// joined words everywhere, digits glued to letters made one term only).
+inline constexpr int search_fold_version = 2;
+
 // Search terms of a text: folded as the FAQ bot folds questions
 // (bot::normalize: Arabic letter forms as Persian, any script's digits as
 // ASCII, Latin lower-cased, punctuation as spaces), then split into words of
