@@ -11,6 +11,7 @@
 #include "pasokh/gateway/campaigns.hpp"
 #include "pasokh/gateway/messenger_config.hpp"
 #include "pasokh/gateway/webchat_protocol.hpp"
+#include "pasokh/store/redis_client.hpp"
 
 namespace pasokh::gateway {
 namespace {
@@ -205,6 +206,16 @@ config parse_config(const json& j, env_lookup env) {
     r.get("ws_queue_max_bytes", c.limits.ws_queue_max_bytes);
     r.get_ms("ws_hello_timeout_ms", c.limits.ws_hello_timeout);
     r.done();
+    // Below these the gateway starts but cannot serve (a 0 timeout ends
+    // every connection at once); a negative count would wrap around.
+    const auto& lim = c.limits;
+    if (lim.max_body_bytes < 1024 || lim.max_webhook_body_bytes < 1024 || lim.max_header_bytes < 1024)
+      r.fail("body and header limits must be at least 1024 bytes");
+    if (lim.max_connections < 1 || lim.max_connections > 1'000'000) r.fail("\"max_connections\" must be 1 to 1000000");
+    if (lim.idle_timeout.count() < 100 || lim.read_timeout.count() < 100 || lim.ws_hello_timeout.count() < 100)
+      r.fail("timeouts must be at least 100 ms");
+    if (lim.ws_max_frame_bytes < 1024 || lim.ws_queue_max_messages < 1 || lim.ws_queue_max_bytes < lim.ws_max_frame_bytes)
+      r.fail("ws_max_frame_bytes must be at least 1024, ws_queue_max_messages at least 1, ws_queue_max_bytes at least a frame");
   }
   if (auto* s = root.sub("redis")) {
     object_reader r(*s, "redis");
@@ -213,8 +224,15 @@ config parse_config(const json& j, env_lookup env) {
     r.get_ms("command_timeout_ms", c.redis.command_timeout);
     r.get_ms("connect_timeout_ms", c.redis.connect_timeout);
     r.done();
+    if (c.redis.command_timeout.count() < 1 || c.redis.connect_timeout.count() < 1)
+      r.fail("command_timeout_ms and connect_timeout_ms must be at least 1");
   }
   if (auto url = env("PASOKH_REDIS_URL"); url && !url->empty()) c.redis.url = *url;
+  try {
+    store::parse_redis_url(c.redis.url);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("redis.url: {}", e.what()));
+  }
   if (auto* a = root.sub("auth")) {
     object_reader r(*a, "auth");
     std::int64_t ttl = c.auth.session_ttl.count();
@@ -287,6 +305,8 @@ config parse_config(const json& j, env_lookup env) {
   c.attachment_ttl = std::chrono::seconds(attachment_ttl);
   std::int64_t dedup_ttl = c.dedup_ttl.count();
   root.get("dedup_ttl_s", dedup_ttl);
+  // Provider retries come for hours; below a minute a retry is a new message.
+  if (dedup_ttl < 60) root.fail("\"dedup_ttl_s\" must be at least 60");
   c.dedup_ttl = std::chrono::seconds(dedup_ttl);
   root.get("web_root", c.web_root);
   root.get("public_url", c.public_url);

@@ -82,7 +82,45 @@ http::response<http::string_body> to_beast(const http_response& r, unsigned vers
   return res;
 }
 
+void load_tls(ssl::context& tls, const tls_config& files) {
+  tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                  ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  try {
+    tls.use_certificate_chain_file(files.cert_file);
+    tls.use_private_key_file(files.key_file, ssl::context::pem);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("listen.tls ({}, {}): {}", files.cert_file, files.key_file, e.what()));
+  }
+}
+
+// Over max_connections: told so in one write that never waits (a client that
+// does not read gets nothing), then closed.
+template <class Socket>
+void refuse_busy(Socket& socket) {
+  static constexpr std::string_view busy =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+      "Connection: close\r\nContent-Length: 83\r\n\r\n"
+      R"({"error":{"code":"too_many_connections","message":"the server is busy; try again"}})";
+  static_assert(busy.size() - busy.find("\r\n\r\n") - 4 == 83);
+  beast::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.write_some(net::buffer(busy), ignored);
+  socket.close(ignored);
+}
+
+// A close code sent by the peer as a metrics label: applications may send
+// any of 3000-4999, and every label is a series kept forever.
+std::string close_code_label(std::uint16_t code) {
+  return code >= 1000 && code <= 1015 ? std::to_string(code) : std::string("other");
+}
+
 }  // namespace
+
+void http_server::check_tls(const config& cfg) {
+  if (!cfg.listen.tls) return;
+  ssl::context tls(ssl::context::tls_server);
+  load_tls(tls, *cfg.listen.tls);
+}
 
 struct http_server::impl : std::enable_shared_from_this<impl> {
   impl(net::io_context& ioc, const config& cfg, const router& routes,
@@ -90,10 +128,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       : ioc(ioc), cfg(cfg), routes(routes), ws_endpoints(std::move(ws)), acceptor(net::make_strand(ioc)) {
     if (cfg.listen.tls) {
       tls.emplace(ssl::context::tls_server);
-      tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                       ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-      tls->use_certificate_chain_file(cfg.listen.tls->cert_file);
-      tls->use_private_key_file(cfg.listen.tls->key_file, ssl::context::pem);
+      load_tls(*tls, *cfg.listen.tls);
     }
   }
 
@@ -200,7 +235,7 @@ class ws_transport : public ws_peer, public std::enable_shared_from_this<ws_tran
     closed_ = true;
     queue_.clear();
     if (sent_close_code_) close_code = *sent_close_code_;
-    global_metrics().ws_closed.inc(fmt::format("{},{}", endpoint_, close_code));
+    global_metrics().ws_closed.inc(fmt::format("{},{}", endpoint_, close_code_label(close_code)));
     handler->on_closed();
   }
 
@@ -318,8 +353,7 @@ awaitable<void> http_server::impl::accept_loop() {
     }
     if (connection_count() >= cfg.limits.max_connections) {
       global_metrics().errors.inc("too_many_connections");
-      beast::error_code ignored;
-      socket.close(ignored);
+      refuse_busy(socket);
       continue;
     }
     beast::error_code ignored;
@@ -378,7 +412,12 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
     // before the target is known: the larger limit, narrowed to the target's below.
     parser.body_limit(std::max(cfg.limits.max_body_bytes, cfg.limits.max_webhook_body_bytes));
     idle->store(true);
-    if (draining) break;
+    if (draining) {
+      // Not idle any more: a closer posted by shutdown() must not touch this
+      // stream, which goes with this frame.
+      idle->store(false);
+      break;
+    }
     socket_layer.expires_after(cfg.limits.idle_timeout);
     auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
     idle->store(false);
@@ -446,7 +485,8 @@ awaitable<bool> http_server::impl::upgrade(Stream& stream, http::request<http::s
   if (endpoint == ws_endpoints.end() || draining) {
     auto refusal = draining ? error_response(503, "shutting_down", "server is shutting down")
                             : error_response(404, "not_found", "no WebSocket endpoint at " + view.path);
-    global_metrics().http_requests.inc(fmt::format("{},{}", draining ? view.path : "unmatched", refusal.status));
+    global_metrics().http_requests.inc(
+        fmt::format("{},{}", endpoint == ws_endpoints.end() ? "unmatched" : endpoint->first, refusal.status));
     co_await write_response(stream, refusal, req.version(), false);
     co_return false;
   }

@@ -6,6 +6,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <cstdio>
 #include <iostream>
@@ -39,6 +41,29 @@ using namespace pasokh;
 using namespace pasokh::gateway;
 
 namespace {
+
+// Every connection holds a descriptor, and so do Redis, files and outbound
+// HTTPS. Out of descriptors, accept() fails and Redis cannot reconnect, so
+// the whole gateway stops; at max_connections new clients get a 503 instead.
+// The soft limit goes up to the hard one, and max_connections down to what
+// it leaves after a reserve.
+void fit_connections_to_descriptors(limits_config& limits) {
+  constexpr rlim_t reserve = 512;
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0) return;
+  if (files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+    getrlimit(RLIMIT_NOFILE, &files);
+  }
+  if (files.rlim_cur == RLIM_INFINITY) return;
+  const std::size_t room = files.rlim_cur > 2 * reserve ? files.rlim_cur - reserve : files.rlim_cur / 2;
+  if (limits.max_connections > room) {
+    spdlog::get("gateway")->warn("limits.max_connections {} lowered to {}: the process may open {} files", limits.max_connections,
+                                 room, files.rlim_cur);
+    limits.max_connections = room;
+  }
+}
 
 struct options {
   std::string config_path = "pasokh.json";
@@ -172,22 +197,29 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (opts.check_config) {
+    // What a start would load besides the file: the certificate and key,
+    // and the knowledge base.
+    try {
+      http_server::check_tls(cfg);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "pasokh: %s\n", e.what());
+      return 2;
+    }
+    if (auto kb = bot::bot::from_file(cfg.bot.knowledge_base, {}); !kb) {
+      for (const auto& e : kb.errors) std::fprintf(stderr, "pasokh: %s: %s\n", cfg.bot.knowledge_base.c_str(), bot::to_string(e).c_str());
+      return 2;
+    }
     std::printf("%s: OK (%zu channels)\n", opts.config_path.c_str(), cfg.channels.size());
     return 0;
   }
   setup_logging(cfg.log_level);
   auto log = spdlog::get("gateway");
+  fit_connections_to_descriptors(cfg.limits);
 
   int threads = cfg.listen.threads > 0 ? cfg.listen.threads : static_cast<int>(std::thread::hardware_concurrency());
   net::io_context ioc(threads);
 
-  store::redis_config redis_cfg;
-  try {
-    redis_cfg = store::parse_redis_url(cfg.redis.url);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "pasokh: redis.url: %s\n", e.what());
-    return 2;
-  }
+  auto redis_cfg = store::parse_redis_url(cfg.redis.url);  // checked with the config
   redis_cfg.command_timeout = cfg.redis.command_timeout;
   redis_cfg.connect_timeout = cfg.redis.connect_timeout;
   store::redis_client redis(ioc.get_executor(), redis_cfg);
@@ -317,12 +349,19 @@ int main(int argc, char** argv) {
   campaign_runner campaigns(svc, ioc.get_executor());
   campaigns.start();
 
-  http_server server(ioc, cfg, routes,
-                     {{"/ws/agent", webchat.bridge_agent_endpoint(make_agent_endpoint(svc))},
-                      {"/ws/chat", make_webchat_endpoint(webchat)}});
+  std::optional<http_server> server;
+  try {
+    server.emplace(ioc, cfg, routes,
+                   std::map<std::string, ws_endpoint, std::less<>>{
+                       {"/ws/agent", webchat.bridge_agent_endpoint(make_agent_endpoint(svc))},
+                       {"/ws/chat", make_webchat_endpoint(webchat)}});
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "pasokh: %s\n", e.what());
+    return 2;
+  }
   std::uint16_t port;
   try {
-    port = server.start();
+    port = server->start();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "pasokh: cannot listen on %s:%u: %s\n", cfg.listen.address.c_str(), cfg.listen.port, e.what());
     return 1;
@@ -339,7 +378,7 @@ int main(int argc, char** argv) {
     if (ec) return;
     log->info("signal {}: draining connections", signo);
     for (auto& mail : email_channels) mail->stop();
-    server.shutdown(std::chrono::seconds(5), [&] {
+    server->shutdown(std::chrono::seconds(5), [&] {
       campaigns.stop();
       routing_svc.stop();
       kb_watcher.stop();

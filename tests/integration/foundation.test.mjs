@@ -3,10 +3,12 @@
 // two instances, bad input.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import net from 'node:net';
 import {
   RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, WsClient, API_KEY, sleep, freePort, apiCall, waitFor,
+  pasokhBin,
 } from '../support/harness.mjs';
 
 let redis, gw;
@@ -487,6 +489,62 @@ test('bad WebSocket input closes the session with a specific code', async () => 
   await agent.close();
   assert.ok(await metric(gw, 'pasokh_errors_total{kind="ws_bad_token"}') >= 1);
   assert.ok(await metric(gw, 'pasokh_errors_total{kind="ws_not_json"}') >= 1);
+});
+
+test('a full gateway answers 503 at max_connections; close codes a client picks add no metric series', async () => {
+  const g = await new Pasokh(defaultConfig(redis, { limits: { max_connections: 3 } })).start();
+  const idle = [];
+  try {
+    for (let i = 0; i < 3; ++i) {
+      const s = net.connect(g.port, '127.0.0.1');
+      await new Promise((r) => s.once('connect', r));
+      idle.push(s);
+    }
+    await sleep(100);  // accepted and counted
+    const refused = net.connect(g.port, '127.0.0.1');
+    const answer = await new Promise((resolve) => {
+      let text = '';
+      refused.on('data', (d) => { text += d; });
+      refused.on('close', () => resolve(text));
+      refused.on('error', () => resolve(text));
+    });
+    assert.match(answer, /^HTTP\/1\.1 503 /);
+    assert.match(answer, /Retry-After: 1/);
+    assert.equal(JSON.parse(answer.split('\r\n\r\n')[1]).error.code, 'too_many_connections');
+  } finally {
+    for (const s of idle) s.destroy();
+  }
+  // Room again once they are gone.
+  await waitFor(async () => (await fetch(`${g.base}/healthz`).catch(() => null))?.status === 200, 'served again');
+  // A client's own close codes (3000-4999) are counted as "other".
+  const chosen = [4000, 4001, 4002];
+  for (const code of chosen) {
+    const c = new WsClient(`${g.wsBase}/ws/agent`);
+    await c.opened();
+    c.ws.close(code);
+    await c.closed;
+  }
+  await waitFor(async () => (await metric(g, 'pasokh_websocket_closed_total{endpoint="/ws/agent",code="other"}')) >= 3, 'counted as other');
+  const text = await (await fetch(`${g.base}/metrics`)).text();
+  for (const code of chosen) assert.ok(!text.includes(`code="${code}"`), `a series for ${code}`);
+  await g.cleanup();
+});
+
+test('--check-config refuses what would stop the start: an unreadable certificate, a missing knowledge base', async () => {
+  const check = (extra) => {
+    const g = new Pasokh(defaultConfig(redis, extra));
+    const r = spawnSync(pasokhBin, ['--config', g.configPath, '--check-config'], { env: g.env, encoding: 'utf8' });
+    rmSync(g.dir, { recursive: true, force: true });
+    return r;
+  };
+  const ok = check({});
+  assert.equal(ok.status, 0, ok.stderr);
+  const tls = check({ listen: { address: '127.0.0.1', port: 0, threads: 2, tls: { cert_file: '/nonexistent/cert.pem', key_file: '/nonexistent/key.pem' } } });
+  assert.equal(tls.status, 2);
+  assert.match(tls.stderr, /listen\.tls \(\/nonexistent\/cert\.pem/);
+  const kb = check({ bot: { knowledge_base: '/nonexistent/kb.json' } });
+  assert.equal(kb.status, 2);
+  assert.match(kb.stderr, /\/nonexistent\/kb\.json/);
 });
 
 test('SIGTERM drains: WebSockets are closed with 1001 and the process exits cleanly', async () => {

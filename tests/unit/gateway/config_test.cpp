@@ -52,6 +52,13 @@ TEST(Config, RejectsWithAMessageNamingTheProblem) {
             "email_fallback_channel \"a\" is not an email channel"},
            {R"({"channels":[{"id":"web","kind":"webchat","provider":{"email_fallback_after_s":0}}]})",
             "\"email_fallback_after_s\" must be a whole number of seconds"},
+           // Accepted once, then every connection or message failed at run time.
+           {R"({"limits":{"idle_timeout_ms":0}})", "limits: timeouts must be at least 100 ms"},
+           {R"({"limits":{"max_connections":-1}})", "\"max_connections\" must be 1 to 1000000"},
+           {R"({"limits":{"max_body_bytes":0}})", "at least 1024 bytes"},
+           {R"({"redis":{"command_timeout_ms":0}})", "redis: command_timeout_ms and connect_timeout_ms must be at least 1"},
+           {R"({"redis":{"url":"http://nope"}})", "redis.url: "},
+           {R"({"dedup_ttl_s":0})", "\"dedup_ttl_s\" must be at least 60"},
        }) {
     try {
       parse(text);

@@ -35,6 +35,10 @@ class http_server {
 
   std::size_t open_connections() const;
 
+  // Loads the configured certificate and key as start() would; throws naming
+  // the problem (for --check-config).
+  static void check_tls(const config& cfg);
+
  private:
   struct impl;
   std::shared_ptr<impl> impl_;
