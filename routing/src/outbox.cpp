@@ -61,6 +61,13 @@ struct entry {
   std::string chat;        // ordering and pacing key: the recipient
   int failures = 0;        // failed sends so far (persisted in <outbox>:attempts)
   bool lost = false;       // another instance owns the entry now
+  bool has_slot = false;   // counts against `concurrency` (see take_slot)
+};
+
+// A delivery waiting for a send slot; woken when one is handed to it.
+struct slot_waiter {
+  boost::asio::steady_timer timer;
+  bool handed = false;
 };
 
 // [[id, [field, value, ...]], ...] → entries (a deleted entry has no fields).
@@ -120,6 +127,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
         wake(strand) {
     if (opts.consumer.empty()) opts.consumer = make_consumer_name();
     opts.concurrency = std::max<std::size_t>(1, opts.concurrency);
+    opts.max_held = std::max(opts.max_held, opts.concurrency);
     // The blocking read must never outlast the connection's command timeout.
     auto reader_cfg = opts.reader;
     reader_cfg.command_timeout = opts.block + std::max(reader_cfg.command_timeout, milliseconds(1'000));
@@ -141,6 +149,8 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
   bool stopping = false;
   std::map<std::string, std::shared_ptr<entry>> held;                  // by entry id
   std::map<std::string, std::deque<std::shared_ptr<entry>>> waiting;  // chat → entries behind the one in progress
+  std::size_t slots_taken = 0;                                        // entries sending or ready to send
+  std::deque<slot_waiter*> slot_queue;                                // deliveries waiting for a slot, first come first
   std::set<net::steady_timer*> sleepers;
   std::string claim_cursor = "0-0";
   int in_flight = 0;                              // deliveries running
@@ -192,15 +202,16 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
       if (!co_await sleep_for(1s)) co_return;
     outbox_log()->info("outbox {}: consumer {} started", channel, opts.consumer);
     while (!stopping) {
-      if (held.size() >= opts.concurrency) {
-        // Woken (cancelled) when an entry is done.
+      auto room = room_to_read();
+      if (room == 0) {
+        // Woken (cancelled) when an entry is done or gives its slot up.
         wake.expires_after(1s);
         boost::system::error_code ec;
         co_await wake.async_wait(net::redirect_error(net::use_awaitable, ec));
         continue;
       }
       auto r = co_await reader->exec(store::make_command(
-          "XREADGROUP", "GROUP", group_name, opts.consumer, "COUNT", std::to_string(opts.concurrency - held.size()),
+          "XREADGROUP", "GROUP", group_name, opts.consumer, "COUNT", std::to_string(room),
           "BLOCK", std::to_string(opts.block.count()), "STREAMS", key, ">"));
       if (stopping) break;
       if (!r) {
@@ -218,6 +229,16 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
       for (const auto& stream : r->elements)
         if (stream.elements.size() == 2) admit(decode_entries(stream.elements[1]));
     }
+  }
+
+  // How many more entries to read. Only entries sending or ready to send
+  // count against `concurrency`: those queued behind their chat or waiting
+  // out their chat's pause do not stop the reading, or one busy customer
+  // would hold up every other one. `max_held` bounds the memory they take.
+  std::size_t room_to_read() const {
+    auto demand = slots_taken + slot_queue.size();
+    if (demand >= opts.concurrency || held.size() >= opts.max_held) return 0;
+    return std::min(opts.concurrency - demand, opts.max_held - held.size());
   }
 
   // --- holding and ordering --------------------------------------------------
@@ -249,6 +270,56 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
       }
     }
     wake.cancel();
+  }
+
+  // --- send slots ------------------------------------------------------------
+
+  // Waits for one of the `concurrency` send slots (first come, first served);
+  // false when the worker stops first.
+  net::awaitable<bool> take_slot(entry& e) {
+    if (stopping) co_return false;
+    if (slots_taken < opts.concurrency && slot_queue.empty()) {
+      ++slots_taken;
+      e.has_slot = true;
+      co_return true;
+    }
+    slot_waiter w{net::steady_timer(strand, net::steady_timer::time_point::max())};
+    slot_queue.push_back(&w);
+    sleepers.insert(&w.timer);
+    boost::system::error_code ec;
+    co_await w.timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+    sleepers.erase(&w.timer);
+    if (!w.handed) {  // stopping
+      std::erase(slot_queue, &w);
+      co_return false;
+    }
+    e.has_slot = true;
+    co_return !stopping;
+  }
+
+  // Hands the slot to the first waiter, if any.
+  void give_slot(entry& e) {
+    if (!std::exchange(e.has_slot, false)) return;
+    if (slot_queue.empty()) {
+      --slots_taken;
+    } else {
+      auto* next = slot_queue.front();
+      slot_queue.pop_front();
+      next->handed = true;
+      next->timer.cancel();
+    }
+    wake.cancel();  // fewer entries want to send: room to read more
+  }
+
+  // Waits out a rate limit answer. A pause of the chat alone lets its slot
+  // go meanwhile: the channel's other chats are not held up by it. (No
+  // `if (...) co_return co_await ...;` here: GCC 12 made that an illegal instruction.)
+  net::awaitable<bool> sit_out(entry& e, limit_scope scope, milliseconds wait) {
+    const bool chat_only = scope == limit_scope::chat;
+    if (chat_only) give_slot(e);
+    bool going_on = co_await sleep_for(wait);
+    if (going_on && chat_only) going_on = co_await take_slot(e);
+    co_return going_on;
   }
 
   // --- one entry -------------------------------------------------------------
@@ -310,7 +381,8 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
   net::awaitable<void> deliver(std::shared_ptr<entry> e) {
     auto self = shared_from_this();
     ++in_flight;
-    co_await attempt_until_done(*e);
+    if (co_await take_slot(*e)) co_await attempt_until_done(*e);
+    give_slot(*e);
     --in_flight;
     done(e);
     notify_if_drained();
@@ -352,10 +424,10 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
           result("rate_limited");
           auto wait = out.retry_after > 0ms ? out.retry_after : opts.backoff.initial;
           auto now = pacing_clock::now();
-          auto held = limiter.pause(e.chat, out.scope, now, now + wait);
+          auto held_back = limiter.pause(e.chat, out.scope, now, now + wait);
           outbox_log()->info("outbox {}: rate limited at {} ({}); {} waits {} ms", channel, e.msg.message_id, out.reason,
-                             held == limit_scope::chat ? "its chat" : "the channel", wait.count());
-          if (!co_await sleep_for(wait)) co_return;
+                             held_back == limit_scope::chat ? "its chat" : "the channel", wait.count());
+          if (!co_await sit_out(e, held_back, wait)) co_return;
           break;
         }
         case send_kind::retry: {
@@ -418,12 +490,14 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
       }
   }
 
-  // Entries of a crashed instance: pending longer than claim_idle.
+  // Entries of a crashed instance: pending longer than claim_idle. It may
+  // have held up to max_held, most queued behind their chat: as many as we
+  // may hold are taken in one go, not `concurrency` every claim_interval.
   net::awaitable<void> claim_abandoned() {
-    if (held.size() >= opts.concurrency) co_return;
+    if (held.size() >= opts.max_held) co_return;
     auto r = co_await redis.exec(store::make_command(
         "XAUTOCLAIM", key, group_name, opts.consumer, std::to_string(opts.claim_idle.count()), claim_cursor, "COUNT",
-        std::to_string(opts.concurrency - held.size())));
+        std::to_string(opts.max_held - held.size())));
     if (!r || r->is_error() || r->elements.size() < 2) co_return;
     claim_cursor = r->elements[0].str.empty() ? "0-0" : r->elements[0].str;
     auto entries = decode_entries(r->elements[1]);

@@ -427,6 +427,25 @@ test('WhatsApp 131056 (too many messages to one customer) defers only that custo
   await agent.next(deliveryEvent(convA, 'sent'), 8000);
 });
 
+test('a customer deferred by 131056 with more replies queued than the outbox sends at once holds up no other customer', async () => {
+  const [phoneA, phoneB] = [newPhone(), newPhone()];
+  const convA = await whatsappConversation(phoneA, 'سلام، چند سؤال دارم');
+  const convB = await whatsappConversation(phoneB, 'سلام، سفارشم کجاست؟');
+  const sendsTo = async (phone) => (await fake.requests('/messages')).filter((r) => r.json.to === phone);
+  await fake.script({ action: 'pair_rate_limit', to: phoneA, retry_after: 2 });
+  const answers = Array.from({ length: 20 }, (_, i) => `پاسخ ${i + 1}`);  // more than the 16 sent at once
+  for (const text of answers) await reply(convA, text);
+  const pair = await waitUntil(async () => (await sendsTo(phoneA)).find((r) => r.scripted), 'the 131056');
+  await reply(convB, 'فردا می‌رسد');
+  await agent.next(deliveryEvent(convB, 'sent'), 8000);
+  const [toB] = await sendsTo(phoneB);
+  assert.ok(toB.time - pair.time < 1900, `B was sent ${toB.time - pair.time} ms after A's 131056, not while A waited`);
+  for (let i = 0; i < answers.length; ++i) await agent.next(deliveryEvent(convA, 'sent'), 8000);
+  const delivered = (await sendsTo(phoneA)).filter((r) => r.status === 200);
+  assert.deepEqual(delivered.map((r) => r.json.text.body), answers);  // in order, each once
+  assert.ok(delivered[0].time - pair.time >= 1950, `A was sent to again ${delivered[0].time - pair.time} ms after the 131056`);
+});
+
 test('a Messenger rate limit (613) holds back the other replies of the channel, which paces only per chat', async () => {
   const [psidA, psidB] = [newPsid(), newPsid()];
   const convA = await metaConversation(psidA, 'سلام از الف');

@@ -13,7 +13,10 @@
 // limited → wait retry_after, and so do the sends the limit holds back (the
 // whole channel, or only that chat); permanent → mark "failed" with the reason.
 // Entries of one chat go out one at a time, in order; chats in parallel up to
-// `concurrency`, paced by the per-chat and per-account token buckets.
+// `concurrency`, paced by the per-chat and per-account token buckets. Entries
+// queued behind an earlier one of their chat, or waiting out a pause of their
+// chat alone, do not count against `concurrency`: the worker reads on (up to
+// `max_held` entries), so one busy or paused customer holds up no other.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
@@ -67,7 +70,8 @@ using channel_sender =
 struct outbox_options {
   store::redis_config reader;  // a dedicated connection for XREADGROUP BLOCK
   std::string consumer;        // unique per process; generated (host-pid-random) when empty
-  std::size_t concurrency = 16;                // entries held at once (sending or waiting)
+  std::size_t concurrency = 16;                // entries sending or ready to send at once
+  std::size_t max_held = 1000;                 // entries held at once, most queued behind their chat
   std::chrono::milliseconds block{5'000};      // XREADGROUP BLOCK
   std::chrono::milliseconds claim_idle{30'000};     // a pending entry idle this long is reclaimed
   std::chrono::milliseconds claim_interval{5'000};  // how often to look for such entries
