@@ -324,7 +324,8 @@ class walker {
     if (type == "message/delivery-status" || type == "message/global-delivery-status") {
       status_part = true;
       read_delivery_status(decoded_content(part), out_.report);
-    } else if (type == "text/rfc822-headers" || type == "message/global-headers") {
+    } else if (type == "text/rfc822-headers" || type == "message/global-headers" ||
+               type == "message/rfc822-headers") {  // a misnaming some MTAs send
       returned_id(message_id_in_headers(decoded_content(part)));
     }
   }
@@ -510,6 +511,9 @@ void finish_report(parsed_email& out, std::string_view content_type, std::string
     return;
   }
   if (!status_part) out.report.failed = true;
+  // Older MTAs (qmail, Exim without DSN) copy the mail into their plain text.
+  if (out.report.message_ids.empty())
+    if (auto id = message_id_in_headers(out.full_text); !id.empty()) out.report.message_ids.push_back(std::move(id));
 }
 
 void finish_event(parsed_email& out, const email_config& config) {

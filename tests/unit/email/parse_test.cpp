@@ -266,6 +266,78 @@ TEST(parse_email, dsn_reason_is_the_failed_recipients_diagnostic) {
   EXPECT_EQ(mail.report.message_ids, (std::vector<std::string>{"pasokh.Y3ZfOQ.Y3ZfOTo0@support.example"}));
 }
 
+// Bounces as real MTAs send them, each returning our mail
+// <pasokh.Y3ZfNQ.Y3ZfNToy@support.example> in its own way.
+struct bounce_case {
+  const char* mta;
+  std::string raw;
+};
+
+void PrintTo(const bounce_case& c, std::ostream* os) { *os << c.mta; }
+
+const std::string dsn_head =
+    "Return-Path: <>\r\nTo: support@support.example\r\nDate: Thu, 14 Mar 2024 08:00:00 +0000\r\nMIME-Version: 1.0\r\n";
+
+std::vector<bounce_case> bounce_cases() {
+  return {
+      // Exchange-style: the returned headers misnamed message/rfc822-headers (RFC 3462 says
+      // text/), the Message-ID folded onto its own line, the domain upper-cased.
+      {"headers_as_message_rfc822_headers",
+       dsn_head + "From: Microsoft Outlook <postmaster@contoso.onmicrosoft.com>\r\n"
+                  "Subject: Undeliverable: Re: Your repair request\r\nX-MS-Exchange-Message-Is-Ndr: \r\n"
+                  "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"ndr\"\r\n\r\n"
+                  "--ndr\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+                  "Delivery has failed to these recipients or groups:\r\n\r\nnobody@contoso.com\r\n"
+                  "--ndr\r\nContent-Type: message/delivery-status\r\n\r\n"
+                  "Reporting-MTA: dns;AM0PR10MB1234.EURPRD10.PROD.OUTLOOK.COM\r\n\r\n"
+                  "Final-Recipient: rfc822;nobody@contoso.com\r\nAction: failed\r\nStatus: 5.1.10\r\n"
+                  "Diagnostic-Code: smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found\r\n"
+                  "--ndr\r\nContent-Type: message/rfc822-headers\r\n\r\n"
+                  "From: Support <support@support.example>\r\nTo: nobody@contoso.com\r\n"
+                  "Subject: Re: Your repair request\r\nMessage-ID:\r\n <pasokh.Y3ZfNQ.Y3ZfNToy@SUPPORT.EXAMPLE>\r\n"
+                  "--ndr--\r\n"},
+      // The whole mail returned (Postfix, Gmail), its Message-ID without the angle brackets.
+      {"postfix_full_message",
+       dsn_head + "From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\r\n"
+                  "Subject: Undelivered Mail Returned to Sender\r\n"
+                  "Content-Type: multipart/report; report-type=delivery-status; boundary=\"pf\"\r\n\r\n"
+                  "--pf\r\nContent-Type: text/plain\r\n\r\nI'm sorry to have to inform you that your message could not\r\n"
+                  "be delivered to one or more recipients.\r\n"
+                  "--pf\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\n"
+                  "Final-Recipient: rfc822; nobody@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+                  "--pf\r\nContent-Type: message/rfc822\r\n\r\n"
+                  "From: support@support.example\r\nTo: nobody@example.net\r\nSubject: Re: repair\r\n"
+                  "Message-Id: pasokh.Y3ZfNQ.Y3ZfNToy@support.example\r\n\r\nYour repair is done.\r\n"
+                  "--pf--\r\n"},
+      // qmail (and Exim without DSN): plain text, the mail copied below a line.
+      {"qmail_plain_text",
+       dsn_head + "From: MAILER-DAEMON@mx.example.net\r\nSubject: failure notice\r\n\r\n"
+                  "Hi. This is the qmail-send program at mx.example.net.\r\n"
+                  "I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
+                  "This is a permanent error; I've given up. Sorry it didn't work out.\r\n\r\n"
+                  "<nobody@example.net>:\r\nSorry, no mailbox here by that name. (#5.1.1)\r\n\r\n"
+                  "--- Below this line is a copy of the message.\r\n\r\n"
+                  "Return-Path: <support@support.example>\r\nFrom: support@support.example\r\n"
+                  "To: nobody@example.net\r\nSubject: Re: repair\r\n"
+                  "Message-ID: <pasokh.Y3ZfNQ.Y3ZfNToy@support.example>\r\n\r\nYour repair is done.\r\n"},
+  };
+}
+
+class bounces : public ::testing::TestWithParam<bounce_case> {};
+
+TEST_P(bounces, name_our_returned_mail) {
+  auto mail = email::parse_email(GetParam().raw, config());
+  EXPECT_TRUE(mail.event.automatic);
+  EXPECT_TRUE(mail.report.failed);
+  ASSERT_EQ(mail.report.message_ids.size(), 1u);
+  auto ours = email::parse_message_id(mail.report.message_ids[0], "support.example");
+  ASSERT_TRUE(ours) << mail.report.message_ids[0];
+  EXPECT_EQ(ours->message_id, "cv_5:2");
+}
+
+INSTANTIATE_TEST_SUITE_P(parse_email, bounces, ::testing::ValuesIn(bounce_cases()),
+                         [](const auto& info) { return std::string(info.param.mta); });
+
 TEST(parse_email, only_bounces_are_delivery_reports) {
   // Delayed only: a report, but nothing failed yet.
   std::string delayed(two_recipient_dsn);

@@ -35,7 +35,8 @@ struct delivery_report {
 void read_delivery_status(std::string_view body, delivery_report& report);
 
 // The Message-ID (without <>) named in a block of header lines (a DSN's
-// text/rfc822-headers part); empty when there is none.
+// text/rfc822-headers part, or the copy of the mail an older MTA puts in its
+// plain text bounce); empty when there is none.
 std::string message_id_in_headers(std::string_view headers);
 
 }  // namespace pasokh::connectors::email
