@@ -40,20 +40,32 @@ std::vector<stored_attachment> take_attachments(email::parsed_email& mail) {
 // Our Message-IDs a bounce names: the returned mail's, then In-Reply-To and
 // References (some mail systems thread their bounces). Only these make a
 // report from a stranger (MAILER-DAEMON) part of a conversation.
-std::vector<email::thread_hint> bounced_mail(const email::parsed_email& mail, std::string_view domain) {
-  std::vector<email::thread_hint> ours;
+std::vector<named_mail> bounced_mail(const email::parsed_email& mail, std::string_view domain) {
+  std::vector<named_mail> ours;
   if (!mail.report.present) return ours;
   auto add = [&](const std::string& id) {
     auto parsed = id.empty() ? std::nullopt : email::parse_message_id(id, domain);
     if (!parsed) return;
-    for (const auto& h : ours)
-      if (h.value == id) return;
-    ours.push_back({email::hint_source::references, id, parsed->conversation_id});
+    for (const auto& m : ours)
+      if (m.id == id) return;
+    ours.push_back({id, std::move(*parsed)});
   };
   for (const auto& id : mail.report.message_ids) add(id);
   add(mail.in_reply_to);
   for (auto it = mail.references.rbegin(); it != mail.references.rend(); ++it) add(*it);
   return ours;
+}
+
+// Our Message-ID names its message (conversation and seq) for as long as the
+// conversation lasts; the provider id's lookup key expires after 30 days.
+routing::delivery_update bounce_update(const std::string& channel, const named_mail& m, const std::string& reason) {
+  routing::delivery_update update{channel, "", 0, proto::delivery_status::failed, m.id, reason};
+  if (auto seq = email::message_seq(m.encoded)) {
+    update.conversation_id = m.encoded.conversation_id;
+    update.message_seq = *seq;
+    update.named_by_provider_id = true;
+  }
+  return update;
 }
 
 }  // namespace
@@ -63,10 +75,14 @@ awaitable<email::store_outcome> email_channel::receive_automatic(email::parsed_e
   auto log = spdlog::get("smtp");
   const auto& domain = config_.recipients.reply_domain;
   auto ours = bounced_mail(mail, domain);
-  auto thread = co_await store_.resolve(ours);
-  if (thread && !thread->conversation_id.empty()) {
-    thread->by_secret_token = true;  // our Message-ID vouches for whoever reports on it
-  } else if (thread) {
+  // A bounce of our mail is in that mail's conversation: the Message-ID says
+  // which (no lookup, nor one that expired) and vouches for whoever reports
+  // on it. Other automatic mail is threaded as a customer's would be.
+  email_result<routing::thread_ingest::thread> thread = routing::thread_ingest::thread{};
+  if (!ours.empty()) {
+    thread->conversation_id = ours.front().encoded.conversation_id;
+    thread->by_secret_token = true;
+  } else {
     thread = co_await store_.resolve(email::thread_hints(mail, domain, envelope.rcpt_to));
   }
   if (!thread) {
@@ -107,27 +123,25 @@ awaitable<email::store_outcome> email_channel::receive_automatic(email::parsed_e
   co_return email::store_outcome::stored();
 }
 
-awaitable<bool> email_channel::mark_bounced(const email::parsed_email& mail,
-                                            const std::vector<email::thread_hint>& ours) {
+awaitable<bool> email_channel::mark_bounced(const email::parsed_email& mail, const std::vector<named_mail>& ours) {
   auto reason = mail.report.diagnostic.empty() ? std::string("bounced") : "bounced: " + mail.report.diagnostic;
   // The mail that bounced is the one the report returns, else the one it
   // answers; the rest of a References chain arrived (they only thread it).
   auto named = [&](const std::string& id) {
     return std::find(mail.report.message_ids.begin(), mail.report.message_ids.end(), id) != mail.report.message_ids.end();
   };
-  bool returned = std::any_of(ours.begin(), ours.end(), [&](const auto& h) { return named(h.value); });
-  for (const auto& h : ours) {
-    if (returned ? !named(h.value) : h.value != mail.in_reply_to) continue;
-    routing::delivery_update update{channel_.id, "", 0, proto::delivery_status::failed, h.value, reason};
-    auto marked = co_await marks_.mark(update);
+  bool returned = std::any_of(ours.begin(), ours.end(), [&](const auto& m) { return named(m.id); });
+  for (const auto& m : ours) {
+    if (returned ? !named(m.id) : m.id != mail.in_reply_to) continue;
+    auto marked = co_await marks_.mark(bounce_update(channel_.id, m, reason));
     if (!marked) {
-      spdlog::get("smtp")->warn("channel={} cannot mark {} bounced: {}", channel_.id, h.value, marked.error().message());
+      spdlog::get("smtp")->warn("channel={} cannot mark {} bounced: {}", channel_.id, m.id, marked.error().message());
       co_return false;
     }
     if (*marked != routing::mark_result::changed) continue;
     global_metrics().email_automatic.inc(channel_.id + ",bounced");
-    spdlog::get("smtp")->info("channel={} conv={} our mail {} bounced: {}", channel_.id, h.conversation_id, h.value,
-                              reason);
+    spdlog::get("smtp")->info("channel={} conv={} our mail {} bounced: {}", channel_.id, m.encoded.conversation_id,
+                              m.id, reason);
   }
   co_return true;
 }

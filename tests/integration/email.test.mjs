@@ -332,6 +332,41 @@ test('a bounce of a reply marks it failed with the reason and stays in its conve
   await ws.close();
 });
 
+test('a bounce after the 30-day lookup keys expired, naming our mail in Exchange\'s form, still marks the reply failed', async () => {
+  const ws = await agentSocket(gw, token);
+  const sent = await swaks({ from: 'gone@contoso.example', subject: 'گارانتی', body: 'گارانتی دستگاه چقدر است؟\r\n',
+    headers: { 'Message-Id': '<bnc-30@contoso.example>' } });
+  assert.equal(sent.code, 0, sent.out);
+  const conv = (await ws.next(customerEvent((f) => f.message.text.includes('گارانتی')), 10000)).conv;
+  ws.send({ type: 'reply', conv, client_id: 'bnc-30', text: 'دو سال گارانتی دارد.' });
+  const ack = await ws.next((f) => f.type === 'ack' && f.client_id === 'bnc-30');
+  const mark = await ws.next((f) => f.event === 'delivery' && f.conv === conv && f.message_seq === ack.seq, 15000);
+  const ourId = mark.provider_message_id;
+  // 30 days on: what maps our Message-ID back to the reply and its conversation is gone.
+  await redisCli('DEL', `pasokh:provider_msg:mail:${ourId}`, `pasokh:email_msgid:mail:${ourId}`);
+
+  const [local, domain] = ourId.split('@');
+  const ndr = [
+    'Return-Path: <>', 'From: Microsoft Outlook <postmaster@contoso.example>', 'To: support@shop.example',
+    'Subject: Undeliverable: Re: گارانتی', 'Message-ID: <ndr-30@contoso.example>', 'MIME-Version: 1.0',
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="ndr"', '',
+    '--ndr', 'Content-Type: text/plain', '', 'Delivery has failed to these recipients or groups.',
+    '--ndr', 'Content-Type: message/delivery-status', '', 'Reporting-MTA: dns;AM0PR10MB1234.PROD.OUTLOOK.COM', '',
+    'Final-Recipient: rfc822;gone@contoso.example', 'Action: failed', 'Status: 5.1.10',
+    'Diagnostic-Code: smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound',
+    '--ndr', 'Content-Type: message/rfc822-headers', '', 'From: Shop support <support@shop.example>',
+    'To: gone@contoso.example', 'Message-ID:', ` <${local}@${domain.toUpperCase()}>`, '--ndr--', '',
+  ].join('\r\n');
+  const bounce = await swaks({ from: '<>', raw: ndr });
+  assert.equal(bounce.code, 0, bounce.out);
+  const failed = await ws.next((f) => f.event === 'delivery' && f.conv === conv && f.message_seq === ack.seq &&
+    f.status === 'failed', 10000);
+  assert.equal(failed.reason, 'bounced: 550 5.1.10 RESOLVER.ADR.RecipientNotFound');
+  const entry = await ws.next((f) => f.event === 'message' && f.conv === conv && f.message?.automatic, 10000);
+  assert.equal(entry.message.author, 'system');
+  await ws.close();
+});
+
 test('a bad email provider setting stops pasokh at start with the key named', async () => {
   const config = defaultConfig(redis);
   const channel = emailChannel('mail', smtpPort, false);

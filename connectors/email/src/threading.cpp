@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 #include "util.hpp"
 
@@ -59,6 +60,18 @@ std::optional<our_message_id> parse_message_id(std::string_view id, std::string_
       !detail::base64url_decode(local.substr(dot + 1), out.message_id) || out.conversation_id.empty())
     return std::nullopt;
   return out;
+}
+
+std::optional<std::uint64_t> message_seq(const our_message_id& id) {
+  std::string_view m = id.message_id;
+  if (!m.starts_with(id.conversation_id) || m.size() <= id.conversation_id.size() + 1 ||
+      m[id.conversation_id.size()] != ':')
+    return std::nullopt;
+  auto digits = m.substr(id.conversation_id.size() + 1);
+  std::uint64_t seq = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seq);
+  if (ec != std::errc() || end != digits.data() + digits.size() || seq == 0) return std::nullopt;
+  return seq;
 }
 
 std::vector<thread_hint> thread_hints(const parsed_email& mail, std::string_view support_domain,

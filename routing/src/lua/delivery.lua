@@ -3,11 +3,13 @@
 -- an outbox entry, that entry is acknowledged in the same step, so a crash
 -- cannot leave a sent message pending (and sent again).
 -- ARGV: prefix, channel, conv, message_seq, status, provider_id, reason, now_ms,
--- provider_id_ttl_s, outbox_key, group, entry_id. Answers { 'changed', conv,
--- seq, campaign id or '' } | { 'unchanged', conv, seq } | { 'unknown' }.
+-- provider_id_ttl_s, outbox_key, group, entry_id, named_by_provider_id ('1':
+-- conv and seq come from the provider id itself, e.g. a bounce returning our
+-- email Message-ID; only the message sent with that id counts). Answers
+-- { 'changed', conv, seq, campaign id or '' } | { 'unchanged', conv, seq } | { 'unknown' }.
 local channel, conv, mseq, status = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local provider_id, reason, now, ttl = ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9])
-local outbox_key, group, entry = ARGV[10], ARGV[11], ARGV[12]
+local outbox_key, group, entry, named = ARGV[10], ARGV[11], ARGV[12], ARGV[13] == '1'
 local rank = { pending = 0, sent = 1, delivered = 2, read = 3, failed = 4 }
 
 if entry ~= '' then
@@ -27,12 +29,13 @@ if redis.call('EXISTS', vkey) == 0 then return { 'unknown' } end
 local dkey = vkey .. ':delivery'
 local record = redis.call('HGET', dkey, mseq)
 record = record and cjson.decode(record) or { status = 'pending' }
+if named and string.lower(record.provider_message_id or '') ~= string.lower(provider_id) then return { 'unknown' } end
 -- Statuses arrive out of order (WhatsApp) and senders retry: only move forwards.
 if record.status == 'failed' or rank[status] <= rank[record.status] then return { 'unchanged', conv, mseq } end
 
 local before = record.status
 record.status, record.at = status, now
-if provider_id ~= '' then record.provider_message_id = provider_id end
+if provider_id ~= '' and not named then record.provider_message_id = provider_id end
 if reason ~= '' then record.reason = reason end
 redis.call('HSET', dkey, mseq, cjson.encode(record))
 if provider_id ~= '' and status == 'sent' then

@@ -241,6 +241,14 @@ TEST(threading, message_id_round_trip) {
   EXPECT_FALSE(email::parse_message_id("pasokh.!!.x@support.example", "support.example"));
 }
 
+TEST(threading, our_message_id_names_its_conversation_message) {
+  EXPECT_EQ(email::message_seq({"cv_42", "cv_42:7"}), 7u);
+  EXPECT_FALSE(email::message_seq({"cv_42", "cv_4:7"}));   // another conversation's
+  EXPECT_FALSE(email::message_seq({"cv_42", "cv_42:"}));
+  EXPECT_FALSE(email::message_seq({"cv_42", "cv_42:7x"}));
+  EXPECT_FALSE(email::message_seq({"cv_42", "m"}));
+}
+
 TEST(threading, normalized_subject_survives_replies_and_forwards) {
   EXPECT_EQ(email::normalized_subject("Washing machine leaks"), "washing machine leaks");
   EXPECT_EQ(email::normalized_subject("RE:  Washing\tmachine   LEAKS "), "washing machine leaks");

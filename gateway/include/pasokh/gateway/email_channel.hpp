@@ -24,6 +24,12 @@
 
 namespace pasokh::gateway {
 
+// One of our mails a bounce names: its Message-ID as the report gives it, and what the id encodes.
+struct named_mail {
+  std::string id;
+  connectors::email::our_message_id encoded;
+};
+
 class email_channel {
  public:
   // `channel` must be an email channel (its provider settings parsed at load).
@@ -58,7 +64,7 @@ class email_channel {
       connectors::email::parsed_email& mail, const connectors::email::smtp_envelope& envelope);
   // False when Redis could not be asked.
   boost::asio::awaitable<bool> mark_bounced(const connectors::email::parsed_email& mail,
-                                            const std::vector<connectors::email::thread_hint>& ours);
+                                            const std::vector<named_mail>& ours);
 
   email_store store_;
   routing::thread_ingest ingest_;

@@ -32,6 +32,11 @@ struct delivery_update {
   proto::delivery_status status = proto::delivery_status::sent;
   std::string provider_message_id;
   std::string reason;  // shown to the agent for failed messages
+  // With conversation_id: the report names the message itself (a bounce
+  // returning our Message-ID, which encodes conversation and seq, so it is
+  // found after the provider id's lookup key expired). It counts only for
+  // the message sent with provider_message_id (compared ignoring case).
+  bool named_by_provider_id = false;
 };
 
 // The outbox entry to acknowledge in the same atomic step as the mark.

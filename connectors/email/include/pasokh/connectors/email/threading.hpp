@@ -1,6 +1,7 @@
 #pragma once
 // Which conversation an inbound mail continues. Pure: the caller resolves the
 // hints (tokens and Message-IDs) to conversations in its store.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,8 +39,14 @@ struct our_message_id {
   std::string conversation_id;
   std::string message_id;
 };
-// nullopt for ids that are not ours (other domain or shape).
+// nullopt for ids that are not ours (other domain or shape). The domain
+// compares ignoring case, and <> around the id are dropped.
 std::optional<our_message_id> parse_message_id(std::string_view id, std::string_view domain);
+
+// The seq of the conversation message our id names (its message id is
+// "<conversation>:<seq>"), so a bounce finds the message without a lookup;
+// nullopt for any other message id.
+std::optional<std::uint64_t> message_seq(const our_message_id& id);
 
 // A subject as mail clients keep it across replies and forwards: reply and
 // forward prefixes in any stack (Re:, RE[2]:, Fwd:, AW:, «پاسخ:», «رد:», ...)
