@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { RedisServer, Pasokh, sleep } from '../support/harness.mjs';
 import {
   SECRETS, FakeProvider, messengerConfig, postWebhook, telegramHeaders, tgText, newChatId, agentFor, redisCli, waitUntil,
+  postWhatsApp, waText, newPhone,
 } from './messenger_support.mjs';
 
 let redis, fake;
@@ -114,5 +115,32 @@ test('stopped (SIGTERM) while the provider is answering: the send finishes and i
   const second = await startGateway();
   await sleep(2500);
   assert.equal((await sendsOf(text)).length, 1);
+  await second.stop();
+});
+
+test('killed while a customer deferred by 131056 has more replies queued than are sent at once: the next instance sends them all, in order, once each', async () => {
+  await fake.clear();
+  const first = await startGateway();
+  const agent = await agentFor(first);
+  const phone = newPhone();
+  await postWhatsApp(first, waText(phone, 'سلام، چند سؤال دارم'));
+  const conv = (await agent.next((f) => f.event === 'message' && f.message?.text === 'سلام، چند سؤال دارم')).conv;
+  await fake.script({ action: 'pair_rate_limit', to: phone, retry_after: 60 });
+  const answers = Array.from({ length: 20 }, (_, i) => `پاسخ ${i + 1}`);
+  for (const [i, text] of answers.entries()) {
+    agent.send({ type: 'reply', conv, client_id: `q-${i}`, text });
+    await agent.next((f) => f.type === 'ack' && f.client_id === `q-${i}`);
+  }
+  const pendingWa = () => Number(redisCli(redis, 'XPENDING', 'pasokh:outbox:wa', 'senders').split('\n')[0]);
+  await waitUntil(async () => pendingWa() === answers.length, 'every reply held by the first instance');
+  await agent.close();
+  await first.stop('SIGKILL');
+
+  const second = await startGateway();
+  const sendsTo = async () => (await fake.requests('/messages')).filter((r) => r.json?.to === phone && r.status === 200);
+  await waitUntil(async () => (await sendsTo()).length >= answers.length, 'the replies from the second instance', 8000);
+  await sleep(500);
+  assert.deepEqual((await sendsTo()).map((r) => r.json.text.body), answers);
+  assert.equal(pendingWa(), 0);
   await second.stop();
 });
