@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { RedisServer, Pasokh, sleep, pasokhBin, apiCall, login } from '../support/harness.mjs';
+import { RedisServer, Pasokh, sleep, pasokhBin, apiCall, login, repoRoot } from '../support/harness.mjs';
 import {
   SECRETS, FB_PAGE_ID, IG_ACCOUNT_ID, FakeProvider, messengerConfig, postWebhook, telegramHeaders, postWhatsApp, postMeta,
   hubSignature, tgText, tgEdit, tgCallback, waText, waStatuses, metaMessaging, metaText, metaEcho, newChatId, newPhone,
@@ -638,7 +638,9 @@ test('a messenger channel with a bad provider section stops the start with the k
     const check = (provider, kind = 'telegram') => {
       const file = path.join(dir, 'pasokh.json');
       writeFileSync(file, JSON.stringify({ channels: [{ id: 'x', kind, provider }] }));
-      return spawnSync(pasokhBin, ['--config', file, '--check-config'], { env: { ...process.env, ...SECRETS }, encoding: 'utf8' });
+      // From the checkout, as the scripts start it: the default knowledge base path is relative to it.
+      return spawnSync(pasokhBin, ['--config', file, '--check-config'],
+        { cwd: repoRoot, env: { ...process.env, ...SECRETS }, encoding: 'utf8' });
     };
     const typo = check({ token_env: 'PASOKH_TG_TOKEN', secret_env: 'PASOKH_TG_SECRET', api_bse: 'https://x' });
     assert.equal(typo.status, 2);
