@@ -1,7 +1,8 @@
 // Report routes: the summary over a period (JSON or CSV, filters, day/week
 // series) and the rebuild from the conversation logs. The time index is kept
 // by the conversation scripts (prelude.lua: rpt:created when a conversation's
-// first event is logged, rpt:events for each resolve and rating); timelines
+// first event is logged, rpt:events for each resolve and rating, rpt:active
+// for each day a conversation had a message); timelines
 // are cached in the hash rpt:facts (conv -> encoded timeline) and continued
 // from the log when the conversation has moved on. Pure parts: reports.hpp.
 #include <algorithm>
@@ -32,6 +33,11 @@ constexpr std::int64_t max_span_ms = 366LL * 24 * 3600 * 1000;
 constexpr std::size_t max_conversations = 500'000;
 constexpr std::size_t chunk = 500;
 constexpr std::size_t log_chunk = 100;
+constexpr std::int64_t day_ms = 86'400'000;
+
+// The rpt:active member of a conversation's day with messages (as prelude.lua writes it).
+std::int64_t utc_day(std::int64_t at) { return at / day_ms - (at % day_ms < 0 ? 1 : 0); }
+std::string active_member(const std::string& conv, std::int64_t day) { return conv + "|" + std::to_string(day); }
 
 awaitable<std::optional<http_response>> admin_only(services& s, const http_request& req) {
   auto token = bearer_token(req);
@@ -43,12 +49,16 @@ awaitable<std::optional<http_response>> admin_only(services& s, const http_reque
   co_return std::nullopt;
 }
 
-// Folds log entries (XRANGE reply) into the timeline.
-void fold_entries(rp::timeline& t, const store::reply& entries) {
+// Folds log entries (XRANGE reply) into the timeline; `message_days`, when
+// given, gets the UTC days of its messages (the rebuild's rpt:active).
+void fold_entries(rp::timeline& t, const store::reply& entries, std::set<std::int64_t>* message_days = nullptr) {
   for (const auto& e : entries.elements) {
     if (e.elements.size() < 2 || e.elements[1].elements.size() < 2) continue;
     auto frame = json::parse(e.elements[1].elements[1].str, nullptr, false);
     rp::fold(t, frame);
+    if (message_days && frame.is_object() && frame.value("event", "") == "message")
+      if (auto m = frame.find("message"); m != frame.end() && m->is_object() && (*m)["created_at"].is_number())
+        message_days->insert(utc_day((*m)["created_at"].get<std::int64_t>()));
   }
 }
 
@@ -208,22 +218,26 @@ awaitable<http_response> summary(services& s, const http_request& req) {
   const auto& pre = s.cfg.redis.prefix;
   const auto started = std::chrono::steady_clock::now();
 
-  // Candidates: opened in this period or the one before it (CRR's S), or
-  // resolved or rated in this period.
+  // Candidates: opened in this period or the one before it (CRR's S),
+  // resolved or rated in this period, or with messages on its days (the
+  // replies in conversations opened long before).
   const auto span = q.to - q.from;
   auto cmds = std::vector<std::vector<std::string>>{
       store::make_command("ZRANGEBYSCORE", pre + "rpt:created", std::to_string(q.from - span), "(" + std::to_string(q.to)),
-      store::make_command("ZRANGEBYSCORE", pre + "rpt:events", std::to_string(q.from), "(" + std::to_string(q.to))};
+      store::make_command("ZRANGEBYSCORE", pre + "rpt:events", std::to_string(q.from), "(" + std::to_string(q.to)),
+      store::make_command("ZRANGEBYSCORE", pre + "rpt:active", std::to_string(utc_day(q.from) * day_ms),
+                          "(" + std::to_string(q.to))};
   auto index = co_await s.redis.exec_pipeline(std::move(cmds));
-  if (!index || index->size() != 2) co_return unavailable();
+  if (!index || index->size() != 3) co_return unavailable();
   std::vector<std::string> ids;
   std::unordered_set<std::string> loaded;
   for (const auto& r : (*index)[0].elements)
     if (loaded.insert(r.str).second) ids.push_back(r.str);
-  for (const auto& r : (*index)[1].elements) {
-    auto id = r.str.substr(0, r.str.find('|'));
-    if (loaded.insert(id).second) ids.push_back(id);
-  }
+  for (std::size_t k = 1; k < 3; ++k)
+    for (const auto& r : (*index)[k].elements) {
+      auto id = r.str.substr(0, r.str.find('|'));
+      if (loaded.insert(id).second) ids.push_back(std::move(id));
+    }
   if (ids.size() > max_conversations)
     co_return reject(413, "too_many_conversations", "more than 500000 conversations: choose a shorter period");
   auto timelines = co_await load_timelines(s, ids);
@@ -298,9 +312,12 @@ awaitable<http_response> rebuild(services& s, const http_request& req) {
     for (std::size_t k = 0; k < ids.size(); ++k) {
       rp::timeline t;
       t.id = ids[k];
-      fold_entries(t, (*logs)[k]);
+      std::set<std::int64_t> message_days;
+      fold_entries(t, (*logs)[k], &message_days);
       if (t.seq == 0) continue;
       ++conversations;
+      for (auto day : message_days)
+        writes.push_back(store::make_command("ZADD", pre + "rpt:active", std::to_string(day * day_ms), active_member(t.id, day)));
       writes.push_back(store::make_command("HSET", pre + "rpt:facts", t.id, rp::encode(t)));
       if (t.created_at > 0) writes.push_back(store::make_command("ZADD", pre + "rpt:created", std::to_string(t.created_at), t.id));
       for (const auto& seg : t.resolutions) {

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, agentSocket, defaultConfig, login, postMessage } from '../support/harness.mjs';
+import { Pasokh, RedisServer, agentSocket, defaultConfig, login, postMessage, sleep } from '../support/harness.mjs';
 import { EXPECTED, TEAMS, expectedAgents, tehran, writeHistory } from '../support/report_history.mjs';
 
 let redis, gw, boss, ali, aliId, maryamId, ids;
@@ -135,7 +135,7 @@ test('reports: a cached timeline continues with new log entries; the rebuild res
   assert.equal(cachedSeq(), seq, 'the cached timeline was continued from the log');
 
   // The index and the cache lost: nothing to report until rebuilt from the logs.
-  redisCli('DEL', 'pasokh:rpt:created', 'pasokh:rpt:events', 'pasokh:rpt:facts');
+  redisCli('DEL', 'pasokh:rpt:created', 'pasokh:rpt:events', 'pasokh:rpt:active', 'pasokh:rpt:facts');
   assert.equal((await call('GET', FEB, boss)).json.conversations.total, 0);
   assert.equal((await call('POST', '/api/v1/admin/reports/rebuild', boss)).status, 200);
   const after = (await call('GET', FEB, boss)).json;
@@ -170,6 +170,42 @@ test('reports: conversations through the API are indexed live by the scripts (bo
   assert.equal(j.agents[aliId].replies, 2);
   assert.equal(j.agents[aliId].resolved, 2);
   assert.equal(j.csat.asked, 1, 'the survey sent on the first resolve is seen in the log');
+});
+
+test('reports: replies this period in a conversation opened long before it count (the activity index, kept live and rebuilt)', async () => {
+  const sock = await agentSocket(gw, ali);
+  sock.send({ type: 'presence', status: 'online', client_id: 'p1' });
+  await sock.next((f) => f.type === 'ack' && f.client_id === 'p1');
+  let n = 0;
+  const reply = async (conv, text) => {
+    const id = `long-r${++n}`;
+    sock.send({ type: 'reply', conv, client_id: id, text });
+    await sock.next((f) => f.type === 'ack' && f.client_id === id);
+  };
+  const opened = await postMessage(gw, { message_id: randomUUID(), customer: { id: 'long-1', name: 'Long' }, text: 'my washer leaks' });
+  const conv = opened.json.conversation_id;
+  await reply(conv, 'We will send a technician');
+  // The period is [from, to), far shorter than the conversation's age: it is
+  // neither opened in it nor in the period before it, nor resolved.
+  await sleep(400);
+  const from = Date.now();
+  assert.equal((await postMessage(gw, { message_id: randomUUID(), customer: { id: 'long-1', name: 'Long' }, text: 'nobody came' })).status, 201);
+  await reply(conv, 'Sorry, rebooked for tomorrow');
+  await reply(conv, 'Here is the booking number');
+  sock.close();
+  const period = `/api/v1/reports/summary?from=${from}&to=${Date.now() + 1}`;
+  const check = (j) => {
+    assert.equal(j.conversations.total, 0, 'not opened in the period');
+    assert.equal(j.agents[aliId]?.replies, 2, JSON.stringify(j.agents));
+    assert.equal(j.responses.count, 1, 'the first reply answered the waiting customer');
+  };
+  check((await call('GET', period, boss)).json);
+  check((await call('GET', `${period}&agent=${aliId}`, boss)).json);
+
+  redisCli('DEL', 'pasokh:rpt:active');
+  assert.equal((await call('GET', period, boss)).json.agents[aliId], undefined, 'found only through the activity index');
+  assert.equal((await call('POST', '/api/v1/admin/reports/rebuild', boss)).status, 200);
+  check((await call('GET', period, boss)).json);
 });
 
 test('reports: admin only; bad parameters are 400 and documented routes', async () => {

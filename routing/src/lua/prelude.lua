@@ -132,6 +132,14 @@ local function emit_json(conv, seq, event, body, customer, v, fields)
   if event == 'message' or event == 'note' then
     redis.call('ZADD', p .. 'search:dirty', 'NX', tonumber(v.updated_at) or 0, conv)
   end
+  -- The reports' activity index: one member per conversation and UTC day with
+  -- a message, so a report finds the replies in conversations opened long
+  -- before its period (by day, not by last activity: an old period still
+  -- reads only what was active then).
+  if event == 'message' then
+    local day = math.floor((tonumber(v.updated_at) or 0) / 86400000)
+    redis.call('ZADD', p .. 'rpt:active', day * 86400000, conv .. '|' .. day)
+  end
   -- The reports' time index (gateway/src/reports_api.cpp rebuilds it from the logs).
   if seq == '1' and v.created_at then redis.call('ZADD', p .. 'rpt:created', v.created_at, conv) end
   local header = '{"team":' .. json_string(v.team or '') .. ',"conv":' .. json_string(conv) .. ',"customer":' ..
