@@ -63,8 +63,11 @@ const char* const rules_text[][2] = {
     {"responses", "every agent reply that answers a waiting customer: from the first unanswered customer message (or the clock start) to the reply"},
     {"sla", "conversations with SLA targets opened in the period; breached when a first-response or resolution SLA breach was logged"},
     {"deflection", "conversations opened with the bot that never reached the queue or a person"},
-    {"crr", "CRR = (E - N) / S x 100; S: customers with a conversation in the period of the same length before `from`; "
-            "E: customers with a conversation in [from, to); N: those of E with no conversation before `from`"},
+    {"crr", "CRR = retained / S x 100, at most 100%: of the customers of the period before, the share who came back. "
+            "S: customers with a conversation in the period of the same length before `from`; E: customers with a "
+            "conversation in [from, to); retained: those of E also in S; new: those of E with no conversation ever "
+            "before `from`; reactivated: those of E who wrote before but not in S's period (dormant, back). "
+            "E = retained + new + reactivated"},
 };
 
 }  // namespace
@@ -206,9 +209,13 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
     }
   }
 
-  std::int64_t new_customers = 0;
-  for (const auto& id : at_end)
-    if (!returning.count(id)) ++new_customers;
+  // Of E: retained (in S too), reactivated (wrote before S's period only), new (never wrote before).
+  std::int64_t retained = 0, reactivated = 0, new_customers = 0;
+  for (const auto& id : at_end) {
+    if (at_start.count(id)) ++retained;
+    else if (returning.count(id)) ++reactivated;
+    else ++new_customers;
+  }
   const auto s = static_cast<std::int64_t>(at_start.size()), e = static_cast<std::int64_t>(at_end.size());
   std::int64_t repeat = 0;
   for (const auto& [id, n] : contacts)
@@ -258,8 +265,10 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
       {"retention",
        {{"customers_at_start", s},
         {"customers_at_end", e},
+        {"retained_customers", retained},
         {"new_customers", new_customers},
-        {"crr", s ? json(round2(100.0 * static_cast<double>(e - new_customers) / static_cast<double>(s))) : json(nullptr)},
+        {"reactivated_customers", reactivated},
+        {"crr", ratio(retained, s)},
         {"definition", rules["crr"]}}},
       {"rules", rules},
   };
@@ -318,7 +327,8 @@ std::string to_csv(const json& r) {
   for (auto& [k, v] : r["repeat_contacts"].items()) row("repeat_contacts", k, v);
   for (auto& [agent, figures] : r["agents"].items())
     for (auto& [k, v] : figures.items()) row("agent_" + k, agent, v);
-  for (const char* k : {"customers_at_start", "customers_at_end", "new_customers", "crr"}) row("retention", k, r["retention"][k]);
+  for (const char* k : {"customers_at_start", "customers_at_end", "retained_customers", "new_customers", "reactivated_customers", "crr"})
+    row("retention", k, r["retention"][k]);
   if (r.contains("series"))
     for (const auto& p : r["series"]["points"])
       for (const char* k : {"conversations", "first_response_median_ms", "resolved", "resolution_median_ms", "replies", "csat_average"})

@@ -98,7 +98,7 @@ test('reports: CSV with a BOM, quoted keys and defused formulas', async () => {
   assert.equal(csv.status, 200);
   assert.match(csv.type, /^text\/csv; charset=utf-8/);
   assert.ok(csv.text.startsWith('\uFEFFmetric,key,value\r\n'), JSON.stringify(csv.text.slice(0, 30)));
-  assert.match(csv.text, /\r\nretention,"crr",75(\.0)?\r\n/);
+  assert.match(csv.text, /\r\nretention,"crr",50(\.0)?\r\n/);
   assert.match(csv.text, /\r\nconversations_by_channel,"web",2\r\n/);
   assert.match(csv.text, new RegExp(`\\r\\nagent_name,"${aliId}","علی رضایی"\\r\\n`));
   assert.match(csv.text, /\r\nseries_conversations,"2020-02-10",1\r\n/);

@@ -46,7 +46,10 @@ export const EXPECTED = {
   bot: { conversations: 2, deflected: 1, deflection_rate: 50 },
   sla: { conversations: 5, met: 3, breached: 2, first_response_breached: 2, resolution_breached: 0, met_rate: 60 },
   repeat_contacts: { customers: 1, rate: 20 },
-  retention: { customers_at_start: 4, customers_at_end: 5, new_customers: 2, crr: 75 },
+  // S = sara lost reza omid (January), E = sara reza negar layla old; sara and reza
+  // came back: 2 of 4. (It was 75 with N = "never wrote before", which left old,
+  // dormant since December and not in S, in E - N: a CRR that could pass 100%.)
+  retention: { customers_at_start: 4, customers_at_end: 5, retained_customers: 2, new_customers: 2, reactivated_customers: 1, crr: 50 },
 };
 
 // Ali: A (40, 5), E (30), F (2). Maryam: B (120), C (70, 30).

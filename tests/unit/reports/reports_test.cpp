@@ -290,8 +290,10 @@ TEST(ReportFigures, DeflectionSlaRepeatAndRetention) {
   EXPECT_EQ(r["repeat_contacts"]["rate"], 33.33);
   EXPECT_EQ(r["retention"]["customers_at_start"], 3);  // a b z
   EXPECT_EQ(r["retention"]["customers_at_end"], 3);    // a n old
-  EXPECT_EQ(r["retention"]["new_customers"], 1);       // n ("old" wrote long before)
-  EXPECT_EQ(r["retention"]["crr"], 66.67);
+  EXPECT_EQ(r["retention"]["retained_customers"], 1);  // a
+  EXPECT_EQ(r["retention"]["new_customers"], 1);       // n
+  EXPECT_EQ(r["retention"]["reactivated_customers"], 1);  // "old" wrote long before, not in [0, 1000)
+  EXPECT_EQ(r["retention"]["crr"], 33.33);  // a of a b z came back
   EXPECT_EQ(r["agents"]["ag_1"]["name"], "علی");
 
   q.agent = "ag_1";
@@ -301,6 +303,32 @@ TEST(ReportFigures, DeflectionSlaRepeatAndRetention) {
   q.agent.clear();
   q.channel = "web";
   EXPECT_EQ(rp::build(convs, q, {}, {}, {})["conversations"]["total"], 0);
+}
+
+TEST(ReportFigures, RetentionIsTheShareOfThePeriodBeforesCustomersWhoCameBack) {
+  // x and z wrote long ago, y in the period before [1000, 2000); x and z come
+  // back, y does not: nobody of the period before came back (was 200%).
+  auto conv = [](std::string id, std::string customer, std::int64_t at) {
+    log_builder b;
+    b.id = std::move(id);
+    b.customer = std::move(customer);
+    b.open(at, false);
+    return b.fold();
+  };
+  std::vector<rp::timeline> convs = {conv("cv_1", "y", 500), conv("cv_2", "x", 1100), conv("cv_3", "z", 1200)};
+  rp::query q;
+  q.from = 1000;
+  q.to = 2000;
+  auto r = rp::build(convs, q, {}, {"x", "z"}, {});
+  EXPECT_EQ(r["retention"]["customers_at_start"], 1);
+  EXPECT_EQ(r["retention"]["customers_at_end"], 2);
+  EXPECT_EQ(r["retention"]["retained_customers"], 0);
+  EXPECT_EQ(r["retention"]["reactivated_customers"], 2);
+  EXPECT_EQ(r["retention"]["new_customers"], 0);
+  EXPECT_EQ(r["retention"]["crr"], 0.0);
+  // y comes back too: all of S, 100% and never more.
+  convs.push_back(conv("cv_4", "y", 1300));
+  EXPECT_EQ(rp::build(convs, q, {}, {"x", "z"}, {})["retention"]["crr"], 100.0);
 }
 
 TEST(ReportFigures, DayAndWeekBucketsInTheTeamsZone) {

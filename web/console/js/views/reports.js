@@ -157,7 +157,9 @@ export function mountReports({ notice }) {
         `${r.csat.responses} of ${r.csat.asked} asked`),
       kpi('deflection', 'Bot deflection', formatPercent(r.bot.deflection_rate), `${r.bot.deflected} of ${r.bot.conversations} bot conversations`),
       kpi('crr', 'Customer retention (CRR)', formatPercent(r.retention.crr),
-        `S ${r.retention.customers_at_start}, E ${r.retention.customers_at_end}, N ${r.retention.new_customers}`),
+        // CRR: the customers of the period before who wrote again in this one.
+        `${r.retention.retained_customers} of ${r.retention.customers_at_start} came back; ` +
+          `${r.retention.new_customers} new, ${r.retention.reactivated_customers} back after a pause`),
       kpi('sla', 'SLA met', formatPercent(r.sla.met_rate), `${r.sla.met} met, ${r.sla.breached} breached`));
 
     const points = r.series?.points ?? [];
