@@ -73,8 +73,14 @@ void fold(timeline& t, const json& f) {
     t.side = finished(after);
   }
   if (!first && finished(before) && !finished(after)) {
-    if (t.side) t.side = false;
-    else ++t.reopens;
+    if (t.side) {
+      // The customer answered our message: a contact from the answer on
+      // (counted on that day, not the day the campaign went out).
+      t.side = false;
+      t.created_at = at;
+    } else {
+      ++t.reopens;
+    }
     // The customer's message that reopened it is waiting for an answer.
     if (str_of(f, "reason") == "reopened_by_customer" && !t.waiting_since) t.waiting_since = at;
   }

@@ -358,6 +358,9 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
     .map((l) => JSON.parse(l)).filter((f) => f.event === 'message');
   assert.deepEqual(log.map((f) => f.message.author), ['bot', 'customer']);
   assert.notEqual(redisCli(redis, 'HGET', `pasokh:conv:${conv}`, 'status'), 'resolved');  // reopened for an agent
+  // The reports count it as a contact from the answer, not from the day the campaign went out.
+  assert.ok(log[1].message.created_at > log[0].message.created_at);
+  assert.equal(Number(redisCli(redis, 'ZSCORE', 'pasokh:rpt:created', conv)), log[1].message.created_at);
 
   // Live: the admin's console got the same figures.
   const last = await waitUntil(() => [...survivorAdmin.frames].reverse()

@@ -201,7 +201,7 @@ local function ingest_one(A)
       customer_name = cust_name }
   else
     vkey = conv_key(conv)
-    v = conv_state(conv, cust_name, { 'campaign', 'campaign_until', 'routed' })
+    v = conv_state(conv, cust_name, { 'campaign', 'campaign_until', 'routed', 'side' })
     seq = tostring(tonumber(v.seq or '0') + 1)
     if tonumber(wrote_at) > (tonumber(v.last_customer_message_at or '') or 0) then v.last_customer_message_at = wrote_at end
     v.seq, v.updated_at = seq, now
@@ -223,6 +223,9 @@ local function ingest_one(A)
   -- reply window; the conversation is an ordinary one from now on.
   if v.campaign then
     redis.call('HDEL', vkey, 'campaign', 'campaign_until', 'side')
+    -- A conversation the campaign opened is a contact from this answer on:
+    -- the reports count it today, not on the day the campaign went out.
+    if v.side == 'campaign' then redis.call('ZADD', p .. 'rpt:created', now, conv) end
     if tonumber(v.campaign_until or '0') >= tonumber(now) and
         redis.call('SADD', p .. 'campaign:' .. v.campaign .. ':replied', cust) == 1 then
       redis.call('HINCRBY', p .. 'campaign:' .. v.campaign .. ':stats', 'replied', 1)

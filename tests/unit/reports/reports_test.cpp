@@ -194,6 +194,15 @@ TEST(ReportTimeline, AnAgentTakingOverFromTheBotAndSideConversations) {
   EXPECT_FALSE(answered.side);
   EXPECT_EQ(answered.reopens, 0);
   EXPECT_EQ(answered.waiting_since, 9000);
+  EXPECT_EQ(answered.created_at, 9000) << "a contact from the customer's answer, not from the campaign";
+  // Counted in the period of the answer, not in the period the campaign went out.
+  rp::query q;
+  q.from = 5000;
+  q.to = 10000;
+  EXPECT_EQ(rp::build({answered}, q, {}, {}, {})["conversations"]["total"], 1);
+  q.from = 0;
+  q.to = 5000;
+  EXPECT_EQ(rp::build({answered}, q, {}, {}, {})["conversations"]["total"], 0);
 
   // A rating on a resolved conversation waits for no answer.
   log_builder r;

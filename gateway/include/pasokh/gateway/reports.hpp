@@ -57,7 +57,7 @@ struct resolved_segment {
 struct timeline {
   std::string id, channel, team, customer;
   std::int64_t seq = 0;  // the last log entry folded in
-  std::int64_t created_at = 0;
+  std::int64_t created_at = 0;  // opened; a campaign's conversation: when the customer answered it
   std::int64_t clock_start = 0;  // reached the queue or a person; 0: never (bot only)
   std::int64_t first_response_at = 0;
   std::string first_responder;
