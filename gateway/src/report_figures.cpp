@@ -60,7 +60,8 @@ const char* const rules_text[][2] = {
     {"business_time", "durations count the open hours of the conversation's team (time zone, weekly hours, minus holidays); a team without hours is always open"},
     {"first_response", "from the clock start to the first agent reply, once per conversation, in the period the conversation opened"},
     {"resolution", "per resolved segment: clock start to the first resolve, then each reopen to the next resolve; counted in the period of the resolve"},
-    {"responses", "every agent reply that answers a waiting customer: from the first unanswered customer message (or the clock start) to the reply"},
+    {"responses", "every agent reply that answers a waiting customer: from the first unanswered customer message (or the clock start) to the reply; "
+                  "automatic mail (out-of-office replies, bounces) waits for nobody"},
     {"sla", "conversations with SLA targets opened in the period; breached when a first-response or resolution SLA breach was logged"},
     {"deflection", "conversations opened with the bot that never reached the queue or a person"},
     {"crr", "CRR = retained / S x 100, at most 100%: of the customers of the period before, the share who came back. "

@@ -105,8 +105,10 @@ void fold(timeline& t, const json& f) {
     if (mi == f.end() || !mi->is_object()) return;
     const auto direction = str_of(*mi, "direction"), author = str_of(*mi, "author");
     if (direction == "in") {
-      // A message to a resolved conversation (a CSAT rating) waits for nobody.
-      if (!finished(after) && !t.waiting_since) t.waiting_since = at;
+      // A message to a resolved conversation (a CSAT rating) waits for
+      // nobody, nor does an out-of-office reply or a bounce (automatic mail).
+      if (author == "customer" && !mi->value("automatic", false) && !finished(after) && !t.waiting_since)
+        t.waiting_since = at;
     } else if (author == "agent") {
       auto agent = str_of(*mi, "author_id");
       add_agent(t, agent);

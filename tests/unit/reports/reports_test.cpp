@@ -211,6 +211,19 @@ TEST(ReportTimeline, AnAgentTakingOverFromTheBotAndSideConversations) {
   r.set("resolved", 3000);
   r.customer_writes(4000);
   EXPECT_EQ(r.fold().waiting_since, 0);
+
+  // An out-of-office reply or a bounce (automatic mail, from the customer's
+  // address or someone else's) starts no wait: the follow-up answers nobody.
+  log_builder oof;
+  oof.open(1000, false);
+  oof.agent_writes(2000, "ag_ali");
+  oof.push({{"event", "message"},
+            {"message", {{"direction", "in"}, {"author", "customer"}, {"automatic", true}, {"created_at", 3000}}}});
+  oof.push({{"event", "message"}, {"message", {{"direction", "in"}, {"author", "system"}, {"created_at", 3500}}}});
+  oof.agent_writes(9000, "ag_ali");
+  auto followed = oof.fold();
+  ASSERT_EQ(followed.replies.size(), 2u);
+  EXPECT_EQ(followed.replies[1].waiting_since, 0) << "a follow-up, not a response";
 }
 
 TEST(ReportFigures, Percentiles) {
