@@ -33,6 +33,21 @@ json ratio(std::int64_t part, std::int64_t whole) {
 json average(std::int64_t sum, std::int64_t n) {
   return n ? json(round2(static_cast<double>(sum) / static_cast<double>(n))) : json(nullptr);
 }
+// The teams the conversation was in before `before`, each once.
+std::vector<std::string> teams_before(const timeline& c, std::int64_t before) {
+  std::vector<std::string> out;
+  if (c.teams.empty()) out.push_back(c.team);
+  for (const auto& s : c.teams)
+    if ((s.since < before || out.empty()) && std::find(out.begin(), out.end(), s.team) == out.end()) out.push_back(s.team);
+  return out;
+}
+
+// Not breached, and a target it has is still running: neither met nor breached yet.
+bool sla_pending(const timeline& c) {
+  if (c.first_breached || c.resolution_breached) return false;
+  return (c.sla_first && !c.first_response_at) || (c.sla_resolve && c.resolutions.empty());
+}
+
 json median_or_null(const std::vector<std::int64_t>& v) { return v.empty() ? json(nullptr) : json(percentile(v, 50)); }
 
 json timing(const std::vector<std::int64_t>& v) {
@@ -57,12 +72,20 @@ struct point {
 
 const char* const rules_text[][2] = {
     {"clock_start", "the clock starts when the conversation reaches the queue or a person; time with the bot does not count"},
-    {"business_time", "durations count the open hours of the conversation's team (time zone, weekly hours, minus holidays); a team without hours is always open"},
+    {"business_time", "durations count the open hours of the team the conversation was in when the reply or resolve happened (time zone, weekly hours, minus holidays); a team without hours is always open"},
+    {"teams", "a conversation counts for every team it passed through (by_team, the team filter; by_team can add up to more than the total); "
+              "each reply, first response, resolve and rating counts for the team the conversation was in when it happened"},
     {"first_response", "from the clock start to the first agent reply, once per conversation, in the period the conversation opened"},
     {"resolution", "per resolved segment: clock start to the first resolve, then each reopen to the next resolve; counted in the period of the resolve"},
     {"responses", "every agent reply that answers a waiting customer: from the first unanswered customer message (or the clock start) to the reply; "
                   "automatic mail (out-of-office replies, bounces) waits for nobody"},
-    {"sla", "conversations with SLA targets opened in the period; breached when a first-response or resolution SLA breach was logged"},
+    {"contacts", "a conversation counts in the period it opened; one our campaign opened, from the customer's answer on "
+                 "(unanswered, or only a rating or an opt-out, it is no contact)"},
+    {"sla", "conversations with SLA targets opened in the period; breached when a first-response or resolution SLA breach was logged; "
+            "pending when not breached and a target is still running (no first response yet, or not resolved yet); met otherwise. "
+            "met_rate = met / (met + breached): pending ones are not counted"},
+    {"csat", "asked: surveys sent in the period; asked_rated: of those, the ones rated (up to now, so never more than asked); "
+             "responses, average and distribution: the ratings received in the period"},
     {"deflection", "conversations opened with the bot that never reached the queue or a person"},
     {"crr", "CRR = retained / S x 100, at most 100%: of the customers of the period before, the share who came back. "
             "S: customers with a conversation in the period of the same length before `from`; E: customers with a "
@@ -110,9 +133,11 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
            const std::set<std::string>& returning_before, const std::map<std::string, std::string>& agent_names) {
   const auto from = q.from, to = q.to, span = to - from;
   auto in = [&](std::int64_t x) { return x >= from && x < to; };
+  // Business time in the hours of the team the conversation was in at `b`
+  // (when the reply or resolve happened).
   auto business = [&](const timeline& c, std::int64_t a, std::int64_t b) -> std::int64_t {
     if (b <= a) return 0;
-    auto it = hours.find(c.team);
+    auto it = hours.find(team_at(c, b));
     return it == hours.end() ? b - a : it->second.open_between(a, b);
   };
   const auto series_buckets = buckets(q.cal, q.group, from, to);
@@ -127,7 +152,8 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
   const bool by_agent = !q.agent.empty();
 
   std::int64_t total = 0, bot_started = 0, deflected = 0, asked = 0, rated = 0, rating_sum = 0;
-  std::int64_t sla_total = 0, sla_breached = 0, first_breached = 0, resolution_breached = 0, reopened = 0;
+  std::int64_t sla_total = 0, sla_breached = 0, sla_pending_count = 0, first_breached = 0, resolution_breached = 0, reopened = 0;
+  std::int64_t asked_rated = 0;
   json by_channel = json::object(), by_team = json::object();
   std::map<int, std::int64_t> dist = {{1, 0}, {2, 0}, {3, 0}, {4, 0}, {5, 0}};
   std::vector<std::int64_t> first_response, resolution, responses;
@@ -139,7 +165,9 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
     if (c.side || c.created_at <= 0) continue;
     if (!c.customer.empty() && c.created_at < from) returning.insert(c.customer);
     if (!q.channel.empty() && c.channel != q.channel) continue;
-    if (!q.team.empty() && c.team != q.team) continue;
+    if (!q.team.empty() && !passed_through(c, q.team, to)) continue;
+    // With a team filter, what happened while the conversation was in another team is not counted.
+    auto team_ok = [&](std::int64_t x) { return q.team.empty() || team_at(c, x) == q.team; };
     if (by_agent && std::find(c.agents.begin(), c.agents.end(), q.agent) == c.agents.end()) continue;
     if (!c.customer.empty() && c.created_at >= from - span && c.created_at < from) at_start.insert(c.customer);
 
@@ -150,7 +178,7 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
         ++contacts[c.customer];
       }
       by_channel[c.channel] = by_channel.value(c.channel, 0) + 1;
-      by_team[c.team] = by_team.value(c.team, 0) + 1;
+      for (const auto& team : teams_before(c, to)) by_team[team] = by_team.value(team, 0) + 1;
       if (c.bot) {
         ++bot_started;
         if (!c.clock_start) ++deflected;
@@ -158,6 +186,7 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
       if (c.sla) {
         ++sla_total;
         if (c.first_breached || c.resolution_breached) ++sla_breached;
+        if (sla_pending(c)) ++sla_pending_count;
         if (c.first_breached) ++first_breached;
         if (c.resolution_breached) ++resolution_breached;
       }
@@ -165,7 +194,7 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
       if (p) ++p->conversations;
       for (const auto& a : c.agents)
         if (!by_agent || a == q.agent) ++agents[a].conversations;
-      if (c.first_response_at && c.clock_start) {
+      if (c.first_response_at && c.clock_start && team_ok(c.first_response_at)) {
         auto v = business(c, c.clock_start, c.first_response_at);
         first_response.push_back(v);
         if (p) p->first_response.push_back(v);
@@ -174,7 +203,7 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
     }
     for (std::size_t i = 0; i < c.resolutions.size(); ++i) {
       const auto& seg = c.resolutions[i];
-      if (!in(seg.end) || (by_agent && seg.agent != q.agent)) continue;
+      if (!in(seg.end) || (by_agent && seg.agent != q.agent) || !team_ok(seg.end)) continue;
       auto v = business(c, seg.start, seg.end);
       resolution.push_back(v);
       if (i > 0) ++reopened;
@@ -185,7 +214,7 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
       }
     }
     for (const auto& r : c.replies) {
-      if (!in(r.at) || (by_agent && r.agent != q.agent)) continue;
+      if (!in(r.at) || (by_agent && r.agent != q.agent) || !team_ok(r.at)) continue;
       auto& a = agents[r.agent];
       ++a.replies;
       if (auto* p = point_at(r.at)) ++p->replies;
@@ -194,8 +223,12 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
       a.responses.push_back(v);
       responses.push_back(v);
     }
-    if (in(c.csat_asked_at)) ++asked;
-    if (c.csat_rating >= 1 && c.csat_rating <= 5 && in(c.csat_at) && (!by_agent || c.csat_agent == q.agent)) {
+    if (in(c.csat_asked_at) && team_ok(c.csat_asked_at)) {
+      ++asked;
+      if (c.csat_rating >= 1 && c.csat_rating <= 5) ++asked_rated;  // rated since, whenever: never more than asked
+    }
+    if (c.csat_rating >= 1 && c.csat_rating <= 5 && in(c.csat_at) && (!by_agent || c.csat_agent == q.agent) &&
+        team_ok(c.csat_at)) {
       ++rated;
       rating_sum += c.csat_rating;
       ++dist[c.csat_rating];
@@ -222,6 +255,7 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
   for (const auto& [id, n] : contacts)
     if (n > 1) ++repeat;
 
+  const auto sla_met = sla_total - sla_breached - sla_pending_count;
   json agents_json = json::object();
   for (const auto& [id, a] : agents) {
     if (id.empty()) continue;
@@ -252,15 +286,21 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
       {"first_response", timing(first_response)},
       {"resolution", resolution_json},
       {"responses", timing(responses)},
-      {"csat", {{"asked", asked}, {"responses", rated}, {"average", average(rating_sum, rated)}, {"distribution", dist_json}}},
+      {"csat",
+       {{"asked", asked},
+        {"asked_rated", asked_rated},
+        {"responses", rated},
+        {"average", average(rating_sum, rated)},
+        {"distribution", dist_json}}},
       {"agents", agents_json},
       {"sla",
        {{"conversations", sla_total},
-        {"met", sla_total - sla_breached},
+        {"met", sla_met},
         {"breached", sla_breached},
+        {"pending", sla_pending_count},
         {"first_response_breached", first_breached},
         {"resolution_breached", resolution_breached},
-        {"met_rate", ratio(sla_total - sla_breached, sla_total)}}},
+        {"met_rate", ratio(sla_met, sla_met + sla_breached)}}},
       {"repeat_contacts", {{"customers", repeat}, {"rate", ratio(repeat, static_cast<std::int64_t>(contacts.size()))}}},
       {"bot", {{"conversations", bot_started}, {"deflected", deflected}, {"deflection_rate", ratio(deflected, bot_started)}}},
       {"retention",
@@ -321,7 +361,7 @@ std::string to_csv(const json& r) {
   for (auto& [k, v] : r["conversations"]["by_team"].items()) row("conversations_by_team", k, v);
   for (const char* m : {"first_response", "resolution", "responses"})
     for (auto& [k, v] : r[m].items()) row(m, k, v);
-  for (const char* k : {"asked", "responses", "average"}) row("csat", k, r["csat"][k]);
+  for (const char* k : {"asked", "asked_rated", "responses", "average"}) row("csat", k, r["csat"][k]);
   for (auto& [k, v] : r["csat"]["distribution"].items()) row("csat_distribution", k, v);
   for (auto& [k, v] : r["bot"].items()) row("bot", k, v);
   for (auto& [k, v] : r["sla"].items()) row("sla", k, v);

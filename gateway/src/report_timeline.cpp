@@ -46,6 +46,20 @@ bool is_csat_ask(const json& message) {
 
 }  // namespace
 
+const std::string& team_at(const timeline& t, std::int64_t at) {
+  if (t.teams.empty()) return t.team;
+  auto it = std::upper_bound(t.teams.begin(), t.teams.end(), at,
+                             [](std::int64_t x, const team_stay& s) { return x < s.since; });
+  return it == t.teams.begin() ? it->team : std::prev(it)->team;
+}
+
+bool passed_through(const timeline& t, std::string_view team, std::int64_t before) {
+  if (t.teams.empty()) return t.team == team;
+  return std::any_of(t.teams.begin(), t.teams.end(), [&](const team_stay& s) {
+    return s.team == team && (s.since < before || &s == &t.teams.front());
+  });
+}
+
 void fold(timeline& t, const json& f) {
   if (!f.is_object()) return;
   auto seq = int_of(f, "seq");
@@ -56,12 +70,16 @@ void fold(timeline& t, const json& f) {
   const json& c = ci != f.end() && ci->is_object() ? *ci : no_conv;
   if (t.id.empty()) t.id = str_of(f, "conv");
   if (auto v = str_of(c, "channel"); !v.empty()) t.channel = v;
-  if (auto v = str_of(c, "team"); !v.empty()) t.team = v;
   if (auto v = str_of(c, "customer_id"); !v.empty()) t.customer = v;
   if (!t.created_at) t.created_at = int_of(c, "created_at");
-  if (c.contains("sla_first_due") || c.contains("sla_resolve_due")) t.sla = true;
+  if (c.contains("sla_first_due")) t.sla = t.sla_first = true;
+  if (c.contains("sla_resolve_due")) t.sla = t.sla_resolve = true;
   const auto event = str_of(f, "event");
   const auto at = event_time(f, c);
+  if (auto v = str_of(c, "team"); !v.empty() && v != t.team) {
+    t.team = v;
+    t.teams.push_back({v, at});
+  }
 
   const std::string before = t.status;
   const std::string after = c.contains("status") ? str_of(c, "status") : before;
@@ -166,12 +184,12 @@ bool number(std::string_view s, std::int64_t& out) {
 }  // namespace
 
 std::string encode(const timeline& t) {
-  std::string out = "v2";
+  std::string out = "v3";
   out += fs;
   for (auto s : {std::string_view(t.id), std::string_view(t.channel), std::string_view(t.team), std::string_view(t.customer)})
     put(out, s, fs);
   int flags = (t.bot ? 1 : 0) | (t.side ? 2 : 0) | (t.sla ? 4 : 0) | (t.first_breached ? 8 : 0) |
-              (t.resolution_breached ? 16 : 0);
+              (t.resolution_breached ? 16 : 0) | (t.sla_first ? 32 : 0) | (t.sla_resolve ? 64 : 0);
   for (auto v : {t.seq, t.created_at, t.clock_start, t.first_response_at, std::int64_t{flags}, std::int64_t{t.reopens},
                  t.csat_asked_at, t.csat_at, std::int64_t{t.csat_rating}, t.segment_start, t.waiting_since})
     put(out, v, fs);
@@ -191,12 +209,17 @@ std::string encode(const timeline& t) {
     put(out, z.start, gs);
     put(out, z.end, rs);
   }
+  out += fs;
+  for (const auto& s : t.teams) {
+    put(out, s.team, gs);
+    put(out, s.since, rs);
+  }
   return out;
 }
 
 std::optional<timeline> decode(std::string_view text) {
   auto f = split(text, fs);
-  if (f.size() != 22 || f[0] != "v2") return std::nullopt;
+  if (f.size() != 23 || f[0] != "v3") return std::nullopt;  // v2 had no team history: refolded
   timeline t;
   t.id = f[1];
   t.channel = f[2];
@@ -214,6 +237,8 @@ std::optional<timeline> decode(std::string_view text) {
   t.sla = n[4] & 4;
   t.first_breached = n[4] & 8;
   t.resolution_breached = n[4] & 16;
+  t.sla_first = n[4] & 32;
+  t.sla_resolve = n[4] & 64;
   t.reopens = static_cast<int>(n[5]);
   t.csat_asked_at = n[6];
   t.csat_at = n[7];
@@ -241,6 +266,14 @@ std::optional<timeline> decode(std::string_view text) {
     if (p.size() != 3 || !number(p[1], z.start) || !number(p[2], z.end)) return std::nullopt;
     z.agent = p[0];
     t.resolutions.push_back(std::move(z));
+  }
+  auto stays = split(f[22], rs);
+  for (std::size_t i = 0; i + 1 < stays.size(); ++i) {
+    auto p = split(stays[i], gs);
+    team_stay z;
+    if (p.size() != 2 || !number(p[1], z.since)) return std::nullopt;
+    z.team = p[0];
+    t.teams.push_back(std::move(z));
   }
   return t;
 }

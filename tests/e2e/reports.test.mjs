@@ -83,6 +83,7 @@ test('dashboard: the scripted February shows the figures, the lines, the bars an
   assert.match(await page.textContent('[data-kpi="crr"] .kpi-note'), /2 of 4 came back; 2 new, 1 back after a pause/);
   assert.equal(await kpi(page, 'sla'), '60%');
   assert.match(await page.textContent('[data-kpi="sla"] .kpi-note'), /3 met, 2 breached/);
+  assert.match(await page.textContent('[data-kpi="csat"] .kpi-note'), /3 of 3 surveys sent rated; 3 ratings received/);
 
   // Lines: a point per day for conversations; first response only on the days with one.
   assert.equal(await page.locator('#report-line circle.point-conversations').count(), 29);

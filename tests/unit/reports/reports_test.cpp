@@ -307,7 +307,10 @@ TEST(ReportFigures, DeflectionSlaRepeatAndRetention) {
   EXPECT_EQ(r["sla"]["conversations"], 2);
   EXPECT_EQ(r["sla"]["breached"], 1);
   EXPECT_EQ(r["sla"]["first_response_breached"], 1);
-  EXPECT_EQ(r["sla"]["met"], 1);
+  // n2 is queued, unanswered and not breached yet: pending, neither met nor breached.
+  EXPECT_EQ(r["sla"]["pending"], 1);
+  EXPECT_EQ(r["sla"]["met"], 0);
+  EXPECT_EQ(r["sla"]["met_rate"], 0.0);
   EXPECT_EQ(r["repeat_contacts"]["customers"], 1);  // n
   EXPECT_EQ(r["repeat_contacts"]["rate"], 33.33);
   EXPECT_EQ(r["retention"]["customers_at_start"], 3);  // a b z
@@ -351,6 +354,94 @@ TEST(ReportFigures, RetentionIsTheShareOfThePeriodBeforesCustomersWhoCameBack) {
   // y comes back too: all of S, 100% and never more.
   convs.push_back(conv("cv_4", "y", 1300));
   EXPECT_EQ(rp::build(convs, q, {}, {"x", "z"}, {})["retention"]["crr"], 100.0);
+}
+
+TEST(ReportFigures, ATransferKeepsTheTeamsTheConversationPassedThrough) {
+  if (!have_zones()) GTEST_SKIP();
+  // Support (desk hours) answers after the night and once more, the customer
+  // writes Thursday 12:50, the conversation goes to repair (always open) at
+  // 13:30, after support closed; Bob answers at 15:00.
+  log_builder b;
+  b.open(tehran(2, 5, 16, 30), false);
+  b.agent_writes(tehran(2, 6, 9, 10), "ag_ali");
+  b.agent_writes(tehran(2, 6, 9, 11), "ag_ali");
+  b.customer_writes(tehran(2, 6, 12, 50));
+  b.team = "repair";
+  b.set("queued", tehran(2, 6, 13, 30));
+  b.agent_writes(tehran(2, 6, 15, 0), "ag_bob");
+  auto t = b.fold();
+  ASSERT_EQ(t.teams.size(), 2u);
+  EXPECT_EQ(rp::team_at(t, tehran(2, 6, 9, 10)), "support");
+  EXPECT_EQ(rp::team_at(t, tehran(2, 6, 15, 0)), "repair");
+  auto back = rp::decode(rp::encode(t));
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->teams.size(), 2u);
+  EXPECT_EQ(back->teams[1].since, tehran(2, 6, 13, 30));
+
+  auto q = february();
+  auto all = rp::build({t}, q, desk_hours(), {}, {});
+  EXPECT_EQ(all["conversations"]["total"], 1);
+  EXPECT_EQ(all["conversations"]["by_team"], json({{"support", 1}, {"repair", 1}}));
+  // Each answer in the hours of the team that wrote it: Ali's first response
+  // in support's (30 + 10 min across the night), Bob's in repair's (always
+  // open: 12:50 -> 15:00, though support was open 10 minutes of it).
+  EXPECT_EQ(all["first_response"]["median_ms"], 40 * minute);
+  EXPECT_EQ(all["agents"]["ag_bob"]["response_median_ms"], 130 * minute);
+
+  q.team = "support";
+  auto support = rp::build({t}, q, desk_hours(), {}, {});
+  EXPECT_EQ(support["conversations"]["total"], 1);
+  EXPECT_EQ(support["first_response"]["count"], 1);
+  EXPECT_EQ(support["agents"]["ag_ali"]["replies"], 2);
+  EXPECT_EQ(support["agents"]["ag_bob"]["replies"], 0) << "written in repair";
+  EXPECT_EQ(support["responses"]["count"], 1);
+  q.team = "repair";
+  auto repair = rp::build({t}, q, desk_hours(), {}, {});
+  EXPECT_EQ(repair["conversations"]["total"], 1);
+  EXPECT_EQ(repair["first_response"]["count"], 0) << "the first response was support's";
+  EXPECT_EQ(repair["agents"]["ag_bob"]["replies"], 1);
+  EXPECT_EQ(repair["agents"]["ag_ali"]["replies"], 0);
+  EXPECT_EQ(repair["responses"]["count"], 1);
+}
+
+TEST(ReportFigures, SlaPendingAndTheRatingsOfTheSurveysSent) {
+  rp::query q;
+  q.from = 1000;
+  q.to = 2000;
+  // Answered in time and resolved: met. Open, unanswered: pending.
+  log_builder met, open;
+  met.sla = open.sla = true;
+  met.id = "cv_1";
+  open.id = "cv_2";
+  met.open(1100, false);
+  met.agent_writes(1150, "ag_1");
+  met.set("resolved", 1160);
+  open.open(1200, false);
+  auto sla = rp::build({met.fold(), open.fold()}, q, {}, {}, {})["sla"];
+  EXPECT_EQ(sla["met"], 1);
+  EXPECT_EQ(sla["pending"], 1);
+  EXPECT_EQ(sla["breached"], 0);
+  EXPECT_EQ(sla["met_rate"], 100.0);
+
+  // Asked in the period and rated after it; asked before it and rated in it.
+  log_builder late, early;
+  late.id = "cv_3";
+  early.id = "cv_4";
+  late.open(1100, false);
+  late.agent_writes(1110, "ag_1");
+  late.set("resolved", 1120);
+  late.ask(1120);
+  late.rate(5, "ag_1", 2500);
+  early.open(500, false);
+  early.agent_writes(510, "ag_1");
+  early.set("resolved", 520);
+  early.ask(520);
+  early.rate(2, "ag_1", 1500);
+  auto csat = rp::build({late.fold(), early.fold()}, q, {}, {}, {})["csat"];
+  EXPECT_EQ(csat["asked"], 1);
+  EXPECT_EQ(csat["asked_rated"], 1) << "the survey sent in the period was rated";
+  EXPECT_EQ(csat["responses"], 1) << "one rating received in the period";
+  EXPECT_EQ(csat["average"], 2.0);
 }
 
 TEST(ReportFigures, DayAndWeekBucketsInTheTeamsZone) {

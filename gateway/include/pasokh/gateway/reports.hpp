@@ -17,9 +17,12 @@
 //   responses    every agent reply that answers a waiting customer: business
 //                time from the first unanswered customer message (or the
 //                clock start, if later) to the reply.
-//   business time  the open hours of the conversation's team (its time zone,
-//                weekly hours, minus holidays); a team without hours is
-//                always open.
+//   business time  the open hours of the team the conversation was in when
+//                the reply or resolve happened (its time zone, weekly hours,
+//                minus holidays); a team without hours is always open.
+//   teams        a conversation counts for every team it passed through;
+//                replies, first responses, resolves and ratings for the
+//                team it was in when they happened.
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
@@ -48,6 +51,10 @@ struct agent_reply {
   std::int64_t at = 0;
   std::int64_t waiting_since = 0;  // the customer's unanswered message (or the clock start); 0: a follow-up
 };
+struct team_stay {
+  std::string team;
+  std::int64_t since = 0;  // when the conversation came to the team
+};
 struct resolved_segment {
   std::int64_t start = 0, end = 0;
   std::string agent;  // the assignee when it was resolved
@@ -55,7 +62,8 @@ struct resolved_segment {
 
 // One conversation folded from its log (raw instants, ms).
 struct timeline {
-  std::string id, channel, team, customer;
+  std::string id, channel, team, customer;  // team: the current one
+  std::vector<team_stay> teams;             // every team it was in, in order (a transfer adds one)
   std::int64_t seq = 0;  // the last log entry folded in
   std::int64_t created_at = 0;  // opened; a campaign's conversation: when the customer answered it
   std::int64_t clock_start = 0;  // reached the queue or a person; 0: never (bot only)
@@ -64,6 +72,7 @@ struct timeline {
   bool bot = false;   // opened with the bot
   bool side = false;  // only a CSAT reply, an opt-out or an unanswered campaign message: not a contact
   bool sla = false, first_breached = false, resolution_breached = false;
+  bool sla_first = false, sla_resolve = false;  // which targets it has (first response, resolution)
   int reopens = 0;
   std::vector<agent_reply> replies;
   std::vector<resolved_segment> resolutions;
@@ -75,6 +84,11 @@ struct timeline {
   std::string status;
   std::int64_t segment_start = 0, waiting_since = 0;
 };
+
+// The team the conversation was in at `at` (the first one before it came to any).
+const std::string& team_at(const timeline& t, std::int64_t at);
+// Whether it was in `team` at some time before `before`.
+bool passed_through(const timeline& t, std::string_view team, std::int64_t before);
 
 // Folds one log frame (`{"type":"event","seq":..,"event":..,"conversation":{..},..}`) in.
 void fold(timeline& t, const nlohmann::json& frame);

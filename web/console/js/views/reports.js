@@ -154,13 +154,15 @@ export function mountReports({ notice }) {
       kpi('resolution', 'Resolution (median)', formatDuration(res.median_ms),
         res.count ? `${res.count} resolved${res.reopened ? `, ${res.reopened} after a reopen` : ''}` : null),
       kpi('csat', 'CSAT (average of 5)', r.csat.average == null ? '—' : Number(r.csat.average).toFixed(1),
-        `${r.csat.responses} of ${r.csat.asked} asked`),
+        // Of the surveys sent in the period, how many were rated (X of Y, X <= Y); the average is of the ratings received in it.
+        `${r.csat.asked_rated} of ${r.csat.asked} surveys sent rated; ${r.csat.responses} ${r.csat.responses === 1 ? 'rating' : 'ratings'} received`),
       kpi('deflection', 'Bot deflection', formatPercent(r.bot.deflection_rate), `${r.bot.deflected} of ${r.bot.conversations} bot conversations`),
       kpi('crr', 'Customer retention (CRR)', formatPercent(r.retention.crr),
         // CRR: the customers of the period before who wrote again in this one.
         `${r.retention.retained_customers} of ${r.retention.customers_at_start} came back; ` +
           `${r.retention.new_customers} new, ${r.retention.reactivated_customers} back after a pause`),
-      kpi('sla', 'SLA met', formatPercent(r.sla.met_rate), `${r.sla.met} met, ${r.sla.breached} breached`));
+      kpi('sla', 'SLA met', formatPercent(r.sla.met_rate),
+        `${r.sla.met} met, ${r.sla.breached} breached${r.sla.pending ? `, ${r.sla.pending} pending (not counted)` : ''}`));
 
     const points = r.series?.points ?? [];
     const unit = p.group === 'week' ? 'week' : 'day';
