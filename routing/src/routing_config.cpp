@@ -185,7 +185,7 @@ json to_json(const team_def& t) {
 routing_config parse_routing_config(const json& j) {
   routing_config c;
   check_keys(j, "routing", {"default_capacity", "presence_ttl_s", "reassign_after_s", "reopen_window_s",
-                            "tick_interval_ms", "sticky_agent", "teams", "rules", "zoneinfo_dir"});
+                            "bot_idle_resolve_s", "tick_interval_ms", "sticky_agent", "teams", "rules", "zoneinfo_dir"});
   auto cap = j.value("default_capacity", json(c.default_capacity));
   if (!cap.is_number_integer() || cap.get<int>() < 1 || cap.get<int>() > 1000) fail("routing", "\"default_capacity\" is 1 to 1000");
   c.default_capacity = cap.get<int>();
@@ -193,6 +193,7 @@ routing_config parse_routing_config(const json& j) {
   if (c.presence_ttl.count() < 5) fail("routing", "\"presence_ttl_s\" must be at least 5");
   c.reassign_after = std::chrono::seconds(seconds_field(j, "reassign_after_s", "routing", c.reassign_after.count()));
   c.reopen_window = std::chrono::seconds(seconds_field(j, "reopen_window_s", "routing", c.reopen_window.count()));
+  c.bot_idle_resolve = std::chrono::seconds(seconds_field(j, "bot_idle_resolve_s", "routing", c.bot_idle_resolve.count()));
   c.tick_interval = std::chrono::milliseconds(seconds_field(j, "tick_interval_ms", "routing", c.tick_interval.count()));
   if (c.tick_interval.count() < 50) fail("routing", "\"tick_interval_ms\" must be at least 50");
   if (auto s = j.find("sticky_agent"); s != j.end()) {

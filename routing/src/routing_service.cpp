@@ -67,7 +67,8 @@ awaitable<rresult<void>> routing_service::sync(std::vector<std::string> channel_
   std::vector<std::vector<std::string>> cmds;
   cmds.push_back(store::make_command("HSET", prefix_ + "routing:settings", "reassign_ms",
                                      std::to_string(cfg_.reassign_after.count() * 1000), "reopen_ms",
-                                     std::to_string(cfg_.reopen_window.count() * 1000), "default_capacity",
+                                     std::to_string(cfg_.reopen_window.count() * 1000), "bot_idle_ms",
+                                     std::to_string(cfg_.bot_idle_resolve.count() * 1000), "default_capacity",
                                      std::to_string(cfg_.default_capacity)));
   // Each team's strategy is kept beside its definition for the Lua scripts
   // (they do not parse JSON); put_team writes both.
@@ -276,12 +277,14 @@ awaitable<rresult<tick_outcome>> routing_service::tick() {
     t.sla_breaches = static_cast<int>(v[4].integer);
   }
   t.leader = v.size() >= 6 && v[5].integer == 1;
-  for (std::size_t i = 6; i < v.size(); ++i) t.unrouted.push_back(v[i].str);
+  if (v.size() >= 7) t.bot_idle_resolved = static_cast<int>(v[6].integer);
+  for (std::size_t i = 7; i < v.size(); ++i) t.unrouted.push_back(v[i].str);
   count("presence_expired", t.expired);
   count("reassigned_no_reply", t.reassigned);
   count("snooze_ended", t.woken);
   count("sla_warning", t.sla_warnings);
   count("sla_breach", t.sla_breaches);
+  count("bot_idle_resolved", t.bot_idle_resolved);
   co_return t;
 }
 

@@ -94,15 +94,8 @@ end
 
 if op == 'resolve' then
   if status == 'resolved' then return { 'unchanged', redis.call('HGET', vkey, 'seq') } end
-  local open_key = p .. 'cust:' .. h[4] .. ':open:' .. h[5]
-  local held = redis.call('GET', open_key) == conv
-  leave_routing(conv, assignee, team, now)
-  local seq = change_status(conv, 'resolved', actor, now, nil)
-  redis.call('ZADD', p .. 'team:' .. team .. ':resolved', now, conv)
-  redis.call('ZREMRANGEBYRANK', p .. 'team:' .. team .. ':resolved', 0, -10001)
-  -- Within the reopen window the customer's next message comes back here.
-  local window = setting('reopen_ms')
-  if held and window > 0 then redis.call('SET', open_key, conv, 'PX', window) end
+  local seq = resolve_conversation(conv, { assignee = assignee, team = team, customer_id = h[4], channel = h[5] },
+    actor, now, nil)
   if assignee ~= '' then drain_agent(assignee, now, 10) end
   return { 'ok', tostring(seq) }
 end

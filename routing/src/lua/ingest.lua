@@ -50,6 +50,17 @@ local function owes_csat(cust, channel)
     p .. 'csat:comment:' .. cust .. ':' .. channel) > 0
 end
 
+-- A conversation the bot resolved because the customer left it (tick.lua,
+-- bot_idle), written to again within the reopen window: it goes on with the
+-- bot, as it was, rather than to a person. `v`: its state, updated here.
+local function reopen_with_bot(conv, v, open_key, now_text)
+  local now = tonumber(now_text)  -- the event's `at` is a number
+  if redis.call('GET', open_key) == conv then redis.call('PERSIST', open_key) end
+  back_to_open(conv, v.team, now)
+  v.seq = tostring(change_status(conv, 'bot', 'customer', now, { reason = 'reopened_by_customer' }))
+  v.status, v.updated_at = 'bot', now_text
+end
+
 local function ingest_one(A)
   local channel, kind, ext, display_name = A[2], A[3], A[4], A[5]
   local dedup_key, dedup_ttl, now, message_json = A[6], A[7], A[8], A[9]
@@ -201,7 +212,8 @@ local function ingest_one(A)
       customer_name = cust_name }
   else
     vkey = conv_key(conv)
-    v = conv_state(conv, cust_name, { 'campaign', 'campaign_until', 'routed', 'side' })
+    v = conv_state(conv, cust_name, { 'campaign', 'campaign_until', 'routed', 'side', 'bot_idle' })
+    if v.bot_idle and v.status == 'resolved' and cust_vip ~= '1' then reopen_with_bot(conv, v, open_key, now) end
     seq = tostring(tonumber(v.seq or '0') + 1)
     if tonumber(wrote_at) > (tonumber(v.last_customer_message_at or '') or 0) then v.last_customer_message_at = wrote_at end
     v.seq, v.updated_at = seq, now
@@ -209,6 +221,8 @@ local function ingest_one(A)
       'recipient', recipient)
   end
   redis.call('ZADD', p .. 'team:' .. v.team .. ':open', now, conv)
+  -- With the bot: the customer's last message, for the idle resolve (tick.lua).
+  if v.status == 'bot' then redis.call('ZADD', p .. 'timers:bot_idle', now, conv) end
 
   local id = conv .. ':' .. seq
   emit_json(conv, seq, 'message', '"message":' .. inbound_message(message_json, conv, seq, 'customer', channel, now), cust, v)

@@ -11,7 +11,9 @@
 --   routing:unrouted        zset: queued conversations the team rules have not
 --                           reached yet -> when the timer loop routes them (ms)
 --   timers:reassign / timers:snooze / timers:sla   zsets: deadlines (ms)
---   routing:settings        hash: reassign_ms, reopen_ms, grace_ms
+--   timers:bot_idle         zset: conversations with the bot -> the customer's
+--                           last message (ms); due bot_idle_ms later (tick.lua)
+--   routing:settings        hash: reassign_ms, reopen_ms, bot_idle_ms, grace_ms
 local PRIORITY_RANK = { low = -1, normal = 0, high = 1, urgent = 2 }
 local PRIORITY_UP = { low = 'normal', normal = 'high', high = 'urgent' }
 
@@ -264,12 +266,30 @@ end
 
 -- A resolved or snoozed conversation is open again (reopened by an agent or
 -- by the customer's message): back in the team's open list, out of its
--- resolved list, its resolve and snooze times and timers gone.
+-- resolved list, its resolve and snooze times and timers gone (and the mark
+-- of the bot's idle resolve: ingest.lua reopens only such a one to the bot).
 local function back_to_open(conv, team, now)
   redis.call('ZADD', p .. 'team:' .. team .. ':open', now, conv)
   redis.call('ZREM', p .. 'team:' .. team .. ':resolved', conv)
-  redis.call('HDEL', conv_key(conv), 'resolved_at', 'snoozed_until')
+  redis.call('HDEL', conv_key(conv), 'resolved_at', 'snoozed_until', 'bot_idle')
   clear_timers(conv)
+end
+
+-- Resolves the conversation (`h`: its assignee, team, customer_id, channel):
+-- out of routing, into the team's resolved list, and within the reopen window
+-- the customer's next message comes back to it (the open pointer expires
+-- then, and a later message opens a new conversation). Answers the seq.
+local function resolve_conversation(conv, h, actor, now, extra)
+  local assignee, team = h.assignee or '', h.team
+  local open_key = p .. 'cust:' .. h.customer_id .. ':open:' .. h.channel
+  local held = redis.call('GET', open_key) == conv
+  leave_routing(conv, assignee, team, now)
+  local seq = change_status(conv, 'resolved', actor, now, extra)
+  redis.call('ZADD', p .. 'team:' .. team .. ':resolved', now, conv)
+  redis.call('ZREMRANGEBYRANK', p .. 'team:' .. team .. ':resolved', 0, -10001)
+  local window = setting('reopen_ms')
+  if held and window > 0 then redis.call('SET', open_key, conv, 'PX', window) end
+  return seq
 end
 
 -- The caller's routing decision for a conversation not routed yet, from

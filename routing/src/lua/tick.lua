@@ -4,15 +4,15 @@
 -- nothing fires twice. ARGV: prefix, now_ms, limit, instance id, lease_ms.
 -- Handles: agents whose heartbeats ran out,
 -- assigned conversations without an agent reply in time (offered to another
--- agent), snoozes that end, SLA warnings and breaches, queued conversations
--- left unrouted.
+-- agent), snoozes that end, SLA warnings and breaches, bot conversations the
+-- customer left, queued conversations left unrouted.
 -- Answers { expired, reassigned, woken, sla_warnings, sla_breaches, leader,
--- unrouted conversation ids... }.
+-- bot_idle_resolved, unrouted conversation ids... }.
 local now, limit, me, lease_ms = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local counts = { 0, 0, 0, 0, 0 }
 local lease = p .. 'routing:timer_lease'
 local holder = redis.call('GET', lease)
-if holder and holder ~= me then return { 0, 0, 0, 0, 0, 0 } end
+if holder and holder ~= me then return { 0, 0, 0, 0, 0, 0, 0 } end
 redis.call('SET', lease, me, 'PX', lease_ms)
 
 for _, a in ipairs(redis.call('ZRANGEBYSCORE', p .. 'presence', '-inf', now, 'LIMIT', 0, limit)) do
@@ -77,6 +77,27 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', tkey, '-inf', now, 'LIMIT', 
       due = tonumber(which == 'first_response' and h[3] or h[4]) or 0, at = now })
   end
 end
+-- A conversation with the bot and no customer message for bot_idle_ms ended
+-- there: the bot resolves it (a deflection in the reports), so the
+-- customer's next message after the reopen window opens a new one. Scored by
+-- the last customer message (ingest.lua), so a handed-off conversation is
+-- only dropped here. Without the setting (0: never) the entries are dropped.
+local bkey, idle, bot_idle_resolved = p .. 'timers:bot_idle', setting('bot_idle_ms'), 0
+if idle <= 0 then
+  redis.call('ZREMRANGEBYRANK', bkey, 0, limit - 1)
+else
+  for _, conv in ipairs(redis.call('ZRANGEBYSCORE', bkey, '-inf', now - idle, 'LIMIT', 0, limit)) do
+    redis.call('ZREM', bkey, conv)
+    local h = redis.call('HMGET', conv_key(conv), 'status', 'assignee', 'team', 'customer_id', 'channel')
+    if h[1] == 'bot' then
+      redis.call('HSET', conv_key(conv), 'bot_idle', '1')
+      resolve_conversation(conv, { assignee = h[2], team = h[3], customer_id = h[4], channel = h[5] }, 'bot', now,
+        { reason = 'bot_idle' })
+      bot_idle_resolved = bot_idle_resolved + 1
+    end
+  end
+end
+
 -- Conversations the team rules never reached (the gateway that stored them
 -- died before routing): answered to the caller, which routes them; offered
 -- again after the grace if that fails too.
@@ -92,5 +113,6 @@ for _, conv in ipairs(redis.call('ZRANGEBYSCORE', ukey, '-inf', now, 'LIMIT', 0,
   end
 end
 counts[6] = 1
+counts[7] = bot_idle_resolved
 for _, conv in ipairs(unrouted) do counts[#counts + 1] = conv end
 return counts

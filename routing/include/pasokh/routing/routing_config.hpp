@@ -48,6 +48,7 @@ struct routing_config {
   std::chrono::seconds presence_ttl{45};        // a session without a heartbeat for this long is gone
   std::chrono::seconds reassign_after{300};     // no agent reply this long after assignment: offered to another
   std::chrono::seconds reopen_window{0};        // a customer writing this soon after resolve reopens it (0: never, a new one opens)
+  std::chrono::seconds bot_idle_resolve{86400}; // a bot conversation without a customer message this long: resolved by the bot (0: never)
   std::chrono::milliseconds tick_interval{500}; // the timer loop (reassign, snooze, SLA, presence expiry)
   bool sticky_agent = true;                     // returning customers to their previous agent first
   std::vector<team_def> teams;                  // seeded into Redis at start when absent

@@ -65,6 +65,7 @@ struct action_outcome {
 
 struct tick_outcome {
   int expired = 0, reassigned = 0, woken = 0, sla_warnings = 0, sla_breaches = 0;
+  int bot_idle_resolved = 0;  // bot conversations the customer left, resolved by the bot
   bool leader = false;  // this instance holds the timer lease and did the work
   std::vector<std::string> unrouted;  // queued conversations the team rules never reached
 };
