@@ -86,13 +86,20 @@ const char* const rules_text[][2] = {
             "met_rate = met / (met + breached): pending ones are not counted"},
     {"csat", "asked: surveys sent in the period; asked_rated: of those, the ones rated (up to now, so never more than asked); "
              "responses, average and distribution: the ratings received in the period"},
-    {"deflection", "conversations opened with the bot that never reached the queue or a person"},
+    {"deflection", "conversations opened with the bot that ended (resolved, also by the bot when the customer left it) "
+                   "without reaching the queue or a person; one still with the bot is not counted yet"},
     {"crr", "CRR = retained / S x 100, at most 100%: of the customers of the period before, the share who came back. "
             "S: customers with a conversation in the period of the same length before `from`; E: customers with a "
             "conversation in [from, to); retained: those of E also in S; new: those of E with no conversation ever "
             "before `from`; reactivated: those of E who wrote before but not in S's period (dormant, back). "
             "E = retained + new + reactivated"},
 };
+
+// Deflected: the bot's conversation ended without a person. One still with
+// the bot (the customer may yet ask for one) is in progress, not deflected.
+bool deflected_by_bot(const timeline& c) {
+  return !c.clock_start && (c.status == "resolved" || c.status == "closed");
+}
 
 }  // namespace
 
@@ -181,7 +188,7 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
       for (const auto& team : teams_before(c, to)) by_team[team] = by_team.value(team, 0) + 1;
       if (c.bot) {
         ++bot_started;
-        if (!c.clock_start) ++deflected;
+        if (deflected_by_bot(c)) ++deflected;
       }
       if (c.sla) {
         ++sla_total;

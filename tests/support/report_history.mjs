@@ -18,7 +18,8 @@
 //      Wed 09:10 → Maryam Wed 02-12 09:20 (holiday: 50+20 = 70 min; 80 if bot
 //      time counted), resolved 10:00 (110 min), rated 4; the customer reopens
 //      14:00 → Maryam 14:30 (30 min), resolved 15:00 (60 min)
-//   D  layla api  the bot Sat 02-15 11:00, never handed off: deflected
+//   D  layla api  the bot Sat 02-15 11:00, never handed off, resolved by the
+//      bot when she left it (Sun 11:00): deflected
 //   E  layla api  team vip Sun 02-16 20:00 → Ali 20:30 (30 min, always open),
 //      resolved 21:00 (60 min)
 //   F  old   web  Tue 02-18 10:00 → Ali 10:02 (2 min), resolved 10:10 (10 min)
@@ -135,7 +136,8 @@ export function writeHistory(port, { ali, maryam, prefix = 'pasokh:' }) {
     .ask('2020-02-12T10:00').rate('2020-02-12T10:05', 4, maryam)
     .customer('2020-02-12T14:00').status('2020-02-12T14:00', 'queued', { actor: 'customer', reason: 'reopened_by_customer' })
     .agent('2020-02-12T14:30', maryam).status('2020-02-12T15:00', 'resolved');
-  conversation('D', 'c_layla', 'api', 'support', '2020-02-15T11:00', { bot: true }).bot('2020-02-15T11:00');
+  conversation('D', 'c_layla', 'api', 'support', '2020-02-15T11:00', { bot: true }).bot('2020-02-15T11:00')
+    .status('2020-02-16T11:00', 'resolved', { actor: 'bot', reason: 'bot_idle' });
   conversation('E', 'c_layla', 'api', 'vip', '2020-02-16T20:00').sla().agent('2020-02-16T20:30', ali)
     .status('2020-02-16T21:00', 'resolved');
   conversation('F', 'c_old', 'web', 'support', '2020-02-18T10:00').sla().agent('2020-02-18T10:02', ali)

@@ -287,7 +287,8 @@ TEST(ReportFigures, DeflectionSlaRepeatAndRetention) {
   a1.sla = true;
   a1.agent_writes(1150, "ag_1");
   a1.breach("first_response", 1140);
-  auto n1 = conv("cv_5", "n", 1200, true);  // the bot answered; deflected
+  auto n1 = conv("cv_5", "n", 1200, true);  // the bot answered, and resolved it when the customer left: deflected
+  n1.set("resolved", 1250, "bot_idle");
   auto n2 = conv("cv_6", "n", 1300, true);
   n2.sla = true;  // routed with SLA targets
   n2.set("queued", 1310);
@@ -442,6 +443,35 @@ TEST(ReportFigures, SlaPendingAndTheRatingsOfTheSurveysSent) {
   EXPECT_EQ(csat["asked_rated"], 1) << "the survey sent in the period was rated";
   EXPECT_EQ(csat["responses"], 1) << "one rating received in the period";
   EXPECT_EQ(csat["average"], 2.0);
+}
+
+TEST(ReportFigures, DeflectedOnlyWhenTheBotConversationEnded) {
+  auto bot_conv = [](std::string id, std::int64_t at) {
+    log_builder b;
+    b.id = std::move(id);
+    b.open(at, true);
+    b.bot_writes(at + 1);
+    return b;
+  };
+  auto chatting = bot_conv("cv_1", 1100);  // still with the bot: in progress
+  auto left = bot_conv("cv_2", 1200);      // the customer left; the bot resolved it
+  left.set("resolved", 1300, "bot_idle");
+  auto handed = bot_conv("cv_3", 1400);    // handed off, then resolved by a person
+  handed.set("queued", 1410);
+  handed.set("resolved", 1500);
+  auto back = bot_conv("cv_4", 1600);      // resolved by the bot, the customer came back to it
+  back.set("resolved", 1700, "bot_idle");
+  back.set("bot", 1800, "reopened_by_customer");
+  std::vector<rp::timeline> convs;
+  for (auto* b : {&chatting, &left, &handed, &back}) convs.push_back(b->fold());
+  rp::query q;
+  q.from = 1000;
+  q.to = 2000;
+  auto r = rp::build(convs, q, {}, {}, {});
+  EXPECT_EQ(r["bot"]["conversations"], 4);
+  EXPECT_EQ(r["bot"]["deflected"], 1);
+  EXPECT_EQ(r["bot"]["deflection_rate"], 25.0);
+  EXPECT_EQ(r["resolution"]["count"], 1);  // the bot's resolve is no person's resolution
 }
 
 TEST(ReportFigures, DayAndWeekBucketsInTheTeamsZone) {
