@@ -20,6 +20,7 @@ before(async () => {
   sink = await new MailDev().start();
   smtpPort = await freePort();
   const config = (port) => defaultConfig(redis, {
+    routing: { reopen_window_s: 3600 },  // a customer writing after a resolve reopens
     channels: [
       { id: 'web', kind: 'webchat', team: 'support',
         provider: { email_fallback_channel: 'mail', email_fallback_after_s: 1 } },
@@ -126,5 +127,71 @@ test('a reply read in the widget in time is not mailed; a visitor without an ema
   assert.equal((await mailsTo('reader@example.net')).length, 0, 'read in time: no mail');
   assert.equal((await sink.emails()).filter((m) => m.text?.includes('How can we help')).length, 0, 'no email: no mail');
   reader.c.close();
+  agent.close();
+});
+
+function swaks(args) {
+  return new Promise((resolve) => execFile('swaks', ['--server', `127.0.0.1:${smtpPort}`, ...args], { timeout: 20000 },
+    (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr })));
+}
+
+async function answerMail(from, mail, text, id) {
+  const body = path.join(tmp, `${id}.txt`);
+  writeFileSync(body, `${text}\r\n`);
+  return swaks(['--from', from, '--to', 'support@shop.example', '--header', `Subject: Re: ${mail.subject}`,
+    '--header', `In-Reply-To: <${mail.messageId}>`, '--header', `Message-Id: <${id}@example.net>`, '--body', `@${body}`]);
+}
+
+async function leftEmail(text, email) {
+  const web = await visitor(text);
+  web.c.send({ type: 'contact', email });
+  await web.c.next((f) => f.type === 'contact_saved');
+  await web.c.close();
+  return web.conv;
+}
+
+test('the answer to the mail reopens a chat the agent resolved, also from an address another customer file holds', async () => {
+  const agent = await agentSocket(gw, token);
+  // Someone who mailed before (their own file) now chats and leaves that address.
+  assert.equal((await swaks(['--from', 'returning@example.net', '--to', 'support@shop.example',
+    '--header', 'Subject: an older question', '--body', 'old question'])).code, 0);
+  await agent.next((f) => f.event === 'message' && f.message?.text?.includes('old question'), 10000);
+  const conv = await leftEmail('Where is my order?', 'returning@example.net');
+  await reply(agent, conv, 'It arrives tomorrow.');
+  agent.send({ type: 'resolve', conv, client_id: 'resolve-1' });
+  await agent.next((f) => f.type === 'ack' && f.client_id === 'resolve-1');
+  const mail = await sink.waitFor((m) => m.to?.[0]?.address === 'returning@example.net', 'the mail', 10000);
+
+  assert.equal((await answerMail('returning@example.net', mail, 'Thanks, and the invoice?', 'answer-2')).code, 0);
+  const answer = await agent.next((f) => f.event === 'message' && f.message?.text?.includes('invoice'), 10000);
+  assert.equal(answer.conv, conv, 'the chat goes on, not a new mail conversation');
+  await agent.next((f) => f.event === 'status' && f.conv === conv && f.status !== 'resolved', 5000);
+  agent.close();
+});
+
+test('a bounce of the mail marks the reply not delivered', async () => {
+  const agent = await agentSocket(gw, token);
+  const conv = await leftEmail('Hello?', 'typo@example.net');
+  const seq = await reply(agent, conv, 'Hi, your repair is done.');
+  const mail = await sink.waitFor((m) => m.to?.[0]?.address === 'typo@example.net', 'the mail', 10000);
+  const dsn = [
+    'Return-Path: <>', 'From: Mail Delivery System <MAILER-DAEMON@mx.example.net>', 'To: support@shop.example',
+    'Subject: Undelivered Mail Returned to Sender', 'Message-ID: <bounce-1@mx.example.net>', 'MIME-Version: 1.0',
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="rep"', '',
+    '--rep', 'Content-Type: text/plain', '', 'Your message could not be delivered.',
+    '--rep', 'Content-Type: message/delivery-status', '', 'Reporting-MTA: dns; mx.example.net', '',
+    'Final-Recipient: rfc822; typo@example.net', 'Action: failed', 'Status: 5.1.1',
+    'Diagnostic-Code: smtp; 550 5.1.1 user unknown',
+    '--rep', 'Content-Type: text/rfc822-headers', '', 'From: Shop support <support@shop.example>',
+    'To: typo@example.net', `Message-ID: <${mail.messageId}>`, '--rep--', '',
+  ].join('\r\n');
+  const file = path.join(tmp, 'dsn.eml');
+  writeFileSync(file, dsn);
+  // The mail's own delivery lands first (its id is what the bounce names).
+  await sleep(500);
+  assert.equal((await swaks(['--from', '<>', '--to', 'support@shop.example', '--data', `@${file}`])).code, 0);
+  const failed = await agent.next((f) => f.event === 'delivery' && f.conv === conv && f.message_seq === seq &&
+    f.status === 'failed', 10000);
+  assert.match(failed.reason, /5\.1\.1/);
   agent.close();
 });

@@ -23,9 +23,12 @@ end
 
 local author
 if conv ~= '' then
-  local t = redis.call('HMGET', conv_key(conv), 'channel', 'customer_id')
+  -- mail_channel: a web chat conversation whose unread replies were mailed from this channel.
+  local t = redis.call('HMGET', conv_key(conv), 'channel', 'customer_id', 'mail_channel')
   local from_customer = t[2] and redis.call('GET', p .. 'ident:' .. channel .. ':' .. sender) == t[2]
-  if t[1] == channel and (from_customer or any_sender) then author = from_customer and 'customer' or 'system' end
+  if (t[1] == channel or t[3] == channel) and (from_customer or any_sender) then
+    author = from_customer and 'customer' or 'system'
+  end
 end
 
 if not author then

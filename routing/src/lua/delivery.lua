@@ -30,6 +30,15 @@ local dkey = vkey .. ':delivery'
 local record = redis.call('HGET', dkey, mseq)
 record = record and cjson.decode(record) or { status = 'pending' }
 if named and string.lower(record.provider_message_id or '') ~= string.lower(provider_id) then return { 'unknown' } end
+-- A web chat reply mailed because it went unread (webchat_mail_fallback.lua)
+-- is "sent" already; the mail's id is kept all the same, so that its bounce
+-- can mark the reply failed.
+if record.emailed_via == channel and status == 'sent' and provider_id ~= '' and not named and
+    not record.provider_message_id then
+  record.provider_message_id = provider_id
+  redis.call('HSET', dkey, mseq, cjson.encode(record))
+  redis.call('SET', p .. 'provider_msg:' .. channel .. ':' .. provider_id, conv .. ':' .. mseq, 'EX', ttl)
+end
 -- Statuses arrive out of order (WhatsApp) and senders retry: only move forwards.
 if record.status == 'failed' or rank[status] <= rank[record.status] then return { 'unchanged', conv, mseq } end
 

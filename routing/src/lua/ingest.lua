@@ -61,6 +61,20 @@ local function reopen_with_bot(conv, v, open_key, now_text)
   v.status, v.updated_at = 'bot', now_text
 end
 
+-- Whether a message answering `thread_conv` (email threading) goes on in it:
+-- while it is open on this channel, from its customer (or anyone, when
+-- `any_sender`: the caller verified a reply token). Or a web chat
+-- conversation whose unread replies were mailed from this channel
+-- (webchat_mail_fallback.lua): from its customer or the address mailed, and
+-- also while resolved within its reopen window (its open pointer is the chat's).
+local function continues_thread(thread_conv, channel, cust, sender, any_sender)
+  local t = redis.call('HMGET', conv_key(thread_conv), 'channel', 'status', 'customer_id', 'mail_channel', 'mail_to')
+  if not t[1] or t[2] == 'closed' then return false end
+  if t[1] == channel then return t[2] ~= 'resolved' and (any_sender or t[3] == cust) end
+  if t[4] ~= channel or not (any_sender or t[3] == cust or t[5] == string.lower(sender)) then return false end
+  return t[2] ~= 'resolved' or redis.call('GET', p .. 'cust:' .. t[3] .. ':open:' .. t[1]) == thread_conv
+end
+
 local function ingest_one(A)
   local channel, kind, ext, display_name = A[2], A[3], A[4], A[5]
   local dedup_key, dedup_ttl, now, message_json = A[6], A[7], A[8], A[9]
@@ -164,14 +178,7 @@ local function ingest_one(A)
   -- channel, else a new one.
   local open_key = ckey .. ':open:' .. channel
   local conv = false
-  if thread_conv ~= '' then
-    -- mail_channel: a web chat conversation whose replies were mailed from this
-    -- channel (webchat_mail_fallback.lua); the answer continues it.
-    local t = redis.call('HMGET', conv_key(thread_conv), 'channel', 'status', 'customer_id', 'mail_channel')
-    if (t[1] == channel or t[4] == channel) and t[2] ~= 'resolved' and t[2] ~= 'closed' and (thread_any_sender or t[3] == cust) then
-      conv = thread_conv
-    end
-  end
+  if thread_conv ~= '' and continues_thread(thread_conv, channel, cust, ext, thread_any_sender) then conv = thread_conv end
   -- A new file has no open conversation.
   if not conv and not cust_new then
     conv = redis.call('GET', open_key)

@@ -27,8 +27,12 @@ if tonumber(seqs[1]) <= handled then return { 'stale' } end
 redis.call('ZREM', due_key, conv)
 -- mail_channel: the customer's answer to this mail continues this
 -- conversation (ingest.lua accepts a thread on it from that channel).
-redis.call('HSET', vkey, 'mail_fallback_seq', last, 'mail_channel', mail_channel)
-local out = { message_id = conv .. ':mail:' .. last, conversation_id = conv, seq = last, channel = mail_channel,
+-- mail_to: the address it went to; an answer from it continues the
+-- conversation even when that address belongs to another customer file.
+redis.call('HSET', vkey, 'mail_fallback_seq', last, 'mail_channel', mail_channel, 'mail_to', string.lower(email))
+-- The id of the newest reply it carries: the Message-ID names conversation
+-- and seq, so a bounce marks that reply failed (delivery.lua).
+local out = { message_id = conv .. ':' .. last, conversation_id = conv, seq = last, channel = mail_channel,
   kind = 'email', recipient = email, text = text, automatic = false }
 redis.call('XADD', p .. 'outbox:' .. mail_channel, '*', 'm', cjson.encode(out))
 
