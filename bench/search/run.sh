@@ -80,6 +80,8 @@ pasokh_pid=${pids[-1]}
 cpu0=$(cpu_ms "$pasokh_pid") rcpu0=$(cpu_ms "$redis_pid")
 backlog() {
   [ "$(redis-cli -p "$redis_port" exists pasokh:search:backfilled)" = 0 ] && { echo 1; return; }
+  # Still queuing (10,000 a tick): not done whatever the backlog holds now.
+  [ "$(redis-cli -p "$redis_port" exists pasokh:search:backfill_at)" = 1 ] && { echo 1; return; }
   echo $(( $(redis-cli -p "$redis_port" zcard pasokh:search:backlog) + $(redis-cli -p "$redis_port" zcard pasokh:search:dirty) ))
 }
 while [ "$(backlog)" != 0 ]; do sleep 0.2; done

@@ -390,11 +390,16 @@ awaitable<void> routing_service::index_search() {
   constexpr auto budget = std::chrono::milliseconds(100);
   constexpr std::int64_t busy_active_conversations = 1000;
   if (!search_backfilled_) {
-    auto marked = co_await search->backfill();
-    search_backfilled_ = static_cast<bool>(marked);
-    if (marked && *marked > 0)
-      log()->info("search: indexing {} conversations in the background (text folding version {})", *marked,
-                  search_fold_version);
+    // 10,000 a tick: about 10 ms of Redis, however many there are.
+    constexpr std::int64_t backfill_slice = 10'000;
+    auto marked = co_await search->backfill(backfill_slice);
+    if (marked) {
+      search_backfilled_ = *marked < backfill_slice;
+      backfill_marked_ += std::max<std::int64_t>(*marked, 0);
+      if (search_backfilled_ && backfill_marked_ > 0)
+        log()->info("search: indexing {} conversations in the background (text folding version {})", backfill_marked_,
+                    search_fold_version);
+    }
   }
   const bool busy = co_await conversations_active_last_second() > busy_active_conversations;
   const auto until = std::chrono::steady_clock::now() + budget;

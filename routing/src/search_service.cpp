@@ -187,12 +187,13 @@ std::vector<std::string> search_service::index_args(const std::vector<document>&
 search_service::search_service(store::redis_client& redis, std::string prefix)
     : redis_(redis), prefix_(std::move(prefix)) {}
 
-awaitable<result<std::int64_t>> search_service::backfill() {
+awaitable<result<std::int64_t>> search_service::backfill(std::int64_t slice) {
   auto r = co_await redis_.fcall(script(lua::search), store::make_command(),
-                                 store::make_command(prefix_, "backfill", std::to_string(search_fold_version)));
+                                 store::make_command(prefix_, "backfill", std::to_string(search_fold_version),
+                                                     std::to_string(slice)));
   if (!r) co_return r.error();
   if (r->is_error()) co_return store::make_error_code(store::redis_errc::server_error);
-  co_return std::max<std::int64_t>(r->integer, 0);
+  co_return r->integer;
 }
 
 awaitable<result<std::size_t>> search_service::index_pending(std::size_t max_documents, std::size_t max_terms) {

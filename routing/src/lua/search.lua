@@ -30,11 +30,13 @@
 --          customer), limit, key ('email:…' / 'phone:…' or ''), last_is_prefix,
 --          cap, words... -> JSON { conversations: [views], customers: [...],
 --          more: bool }, newest first.
---   backfill  version (the code's folding version): puts every conversation
---          (rpt:created) in the backlog, once, and again when the index was
---          made with an older folding (its indexed seqs are forgotten, so each
---          log is read again from the start and its terms replaced). Returns
---          the conversations queued, or -1 when there was nothing to do.
+--   backfill  version (the code's folding version), slice: puts every
+--          conversation (rpt:created) in the backlog, once, and again when the
+--          index was made with an older folding (its indexed seqs are
+--          forgotten, so each log is read again from the start and its terms
+--          replaced); `slice` of them a call (search:backfill_at). Returns the
+--          conversations queued by this call (fewer than `slice`: all are), or
+--          -1 when there was nothing to do.
 local op = ARGV[2]
 local function term_key(kind, t) return p .. 'search:' .. kind .. ':' .. t end
 
@@ -140,17 +142,29 @@ if op == 'index' then
 end
 
 if op == 'backfill' then
-  local version = tonumber(ARGV[3])
-  local fresh = redis.call('SET', p .. 'search:backfilled', '1', 'NX')
-  -- An older gateway still running during an upgrade leaves a newer index be.
-  if not fresh and tonumber(redis.call('GET', p .. 'search:fold') or '1') >= version then return -1 end
-  -- Older folding: every log is read again from its start (the backlog, in
-  -- passes; a conversation without an indexed seq is read from seq 1), and
-  -- search keeps the old terms meanwhile. In one script: exactly one gateway
-  -- does it, and a crash leaves either none of it or all.
-  if not fresh then redis.call('UNLINK', p .. 'search:seq') end
-  redis.call('SET', p .. 'search:fold', version)
-  return redis.call('ZUNIONSTORE', p .. 'search:backlog', 2, p .. 'search:backlog', p .. 'rpt:created')
+  local version, slice = tonumber(ARGV[3]), tonumber(ARGV[4])
+  local cursor_key = p .. 'search:backfill_at'  -- rank in rpt:created to queue from, while queuing
+  local at = tonumber(redis.call('GET', cursor_key) or '')
+  if not at then
+    local fresh = redis.call('SET', p .. 'search:backfilled', '1', 'NX')
+    -- An older gateway still running during an upgrade leaves a newer index be.
+    if not fresh and tonumber(redis.call('GET', p .. 'search:fold') or '1') >= version then return -1 end
+    -- Older folding: every log is read again from its start (the backlog, in
+    -- passes; a conversation without an indexed seq is read from seq 1), and
+    -- search keeps the old terms meanwhile. Decided in one script: exactly
+    -- one gateway does it.
+    if not fresh then redis.call('UNLINK', p .. 'search:seq') end
+    redis.call('SET', p .. 'search:fold', version)
+    at = 0
+  end
+  -- Queued `slice` at a time, one call per indexing tick: a million
+  -- conversations in one script would hold Redis for seconds. A crash
+  -- resumes at the cursor.
+  local page = redis.call('ZRANGE', p .. 'rpt:created', at, at + slice - 1, 'WITHSCORES')
+  for i = 1, #page, 2 do redis.call('ZADD', p .. 'search:backlog', 'NX', page[i + 1], page[i]) end
+  local queued = #page / 2
+  if queued < slice then redis.call('DEL', cursor_key) else redis.call('SET', cursor_key, at + queued) end
+  return queued
 end
 
 if op == 'query' then

@@ -160,6 +160,7 @@ class routing_service {
   std::shared_ptr<loop_state> loop_;
   std::string instance_;  // holder name for the timer lease
   bool search_backfilled_ = false;
+  std::int64_t backfill_marked_ = 0;  // conversations the backfill queued so far
 };
 
 }  // namespace pasokh::routing

@@ -40,9 +40,10 @@ class search_service {
   // Marks every conversation from before the index existed, once per Redis,
   // and again when its terms were folded by older rules than
   // search_fold_version: then each is read whole again and its terms
-  // replaced, while search goes on with the old ones. Answers how many
-  // conversations were marked (0: the index is current).
-  boost::asio::awaitable<boost::system::result<std::int64_t>> backfill();
+  // replaced, while search goes on with the old ones. At most `slice` a
+  // call; answers how many this call marked (fewer than `slice`: all are),
+  // -1 when the index is current.
+  boost::asio::awaitable<boost::system::result<std::int64_t>> backfill(std::int64_t slice);
 
   // JSON: { conversations: [{ conversation: view, match: { seq, event,
   // author, text, created_at } | null }], customers: [...], more } - newest
