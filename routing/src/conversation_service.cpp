@@ -128,16 +128,6 @@ awaitable<result<append_outcome>> conversation_service::append_reply(const std::
   co_return append_answer(r);
 }
 
-awaitable<result<append_outcome>> conversation_service::set_status(const std::string& conversation_id,
-                                                                    proto::conversation_status status,
-                                                                    const std::string& actor_id,
-                                                                    const std::string& client_id) {
-  auto r = co_await redis_.fcall(script(lua::set_status), store::make_command(),
-                                store::make_command(prefix_, conversation_id, std::string(proto::to_string(status)), actor_id, client_id,
-                                 std::to_string(now_ms())));
-  co_return append_answer(r);
-}
-
 awaitable<result<std::vector<std::string>>> conversation_service::events_after(const std::string& conversation_id,
                                                                                 std::uint64_t after,
                                                                                 std::size_t limit) {

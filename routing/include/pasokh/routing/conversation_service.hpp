@@ -98,9 +98,6 @@ class conversation_service {
                                                  const std::string& client_id, const std::string& text,
                                                  bool automatic = false);
 
-  awaitable<result<append_outcome>> set_status(const std::string& conversation_id, proto::conversation_status status,
-                                               const std::string& actor_id, const std::string& client_id);
-
   // Event frames (JSON text, as published) with seq > after, oldest first.
   awaitable<result<std::vector<std::string>>> events_after(const std::string& conversation_id, std::uint64_t after,
                                                            std::size_t limit);
