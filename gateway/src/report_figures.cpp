@@ -33,15 +33,6 @@ json ratio(std::int64_t part, std::int64_t whole) {
 json average(std::int64_t sum, std::int64_t n) {
   return n ? json(round2(static_cast<double>(sum) / static_cast<double>(n))) : json(nullptr);
 }
-// The teams the conversation was in before `before`, each once.
-std::vector<std::string> teams_before(const timeline& c, std::int64_t before) {
-  std::vector<std::string> out;
-  if (c.teams.empty()) out.push_back(c.team);
-  for (const auto& s : c.teams)
-    if ((s.since < before || out.empty()) && std::find(out.begin(), out.end(), s.team) == out.end()) out.push_back(s.team);
-  return out;
-}
-
 // Not breached, and a target it has is still running: neither met nor breached yet.
 bool sla_pending(const timeline& c) {
   if (c.first_breached || c.resolution_breached) return false;
@@ -172,7 +163,8 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
     if (c.side || c.created_at <= 0) continue;
     if (!c.customer.empty() && c.created_at < from) returning.insert(c.customer);
     if (!q.channel.empty() && c.channel != q.channel) continue;
-    if (!q.team.empty() && !passed_through(c, q.team, to)) continue;
+    const auto teams = teams_before(c, to);
+    if (!q.team.empty() && std::find(teams.begin(), teams.end(), q.team) == teams.end()) continue;
     // With a team filter, what happened while the conversation was in another team is not counted.
     auto team_ok = [&](std::int64_t x) { return q.team.empty() || team_at(c, x) == q.team; };
     if (by_agent && std::find(c.agents.begin(), c.agents.end(), q.agent) == c.agents.end()) continue;
@@ -185,7 +177,7 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
         ++contacts[c.customer];
       }
       by_channel[c.channel] = by_channel.value(c.channel, 0) + 1;
-      for (const auto& team : teams_before(c, to)) by_team[team] = by_team.value(team, 0) + 1;
+      for (const auto& team : teams) by_team[team] = by_team.value(team, 0) + 1;
       if (c.bot) {
         ++bot_started;
         if (deflected_by_bot(c)) ++deflected;

@@ -53,11 +53,12 @@ const std::string& team_at(const timeline& t, std::int64_t at) {
   return it == t.teams.begin() ? it->team : std::prev(it)->team;
 }
 
-bool passed_through(const timeline& t, std::string_view team, std::int64_t before) {
-  if (t.teams.empty()) return t.team == team;
-  return std::any_of(t.teams.begin(), t.teams.end(), [&](const team_stay& s) {
-    return s.team == team && (s.since < before || &s == &t.teams.front());
-  });
+std::vector<std::string> teams_before(const timeline& t, std::int64_t before) {
+  std::vector<std::string> out;
+  if (t.teams.empty()) out.push_back(t.team);
+  for (const auto& s : t.teams)
+    if ((s.since < before || out.empty()) && std::find(out.begin(), out.end(), s.team) == out.end()) out.push_back(s.team);
+  return out;
 }
 
 void fold(timeline& t, const json& f) {

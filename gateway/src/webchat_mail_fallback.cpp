@@ -162,13 +162,17 @@ awaitable<void> webchat_mail_fallback::mail_conversation(const std::string& conv
     const auto* settings = fallback_of(f[0].str);
     std::vector<unread_reply> replies;
     std::string language;
-    if (settings) {
+    // No email (an anonymous visitor, the usual case): nothing to read or
+    // compose; the script takes it off the due set.
+    auto customer = co_await s_.redis.exec(store::make_command("HMGET", prefix + "cust:" + f[1].str, "language", "email"));
+    if (!customer || customer->is_error() || customer->elements.size() < 2) co_return;
+    const bool has_email = !customer->elements[1].str.empty();
+    if (settings && has_email) {
       auto number = [](const store::reply& r) { return r.is_nil() ? 0ULL : std::strtoull(r.str.c_str(), nullptr, 10); };
       auto frames = co_await s_.conversations.events_after(conv, std::max(number(f[2]), number(f[3])), 1000);
       if (!frames) co_return;
       replies = unread_agent_replies(*frames, std::max(number(f[2]), number(f[3])));
-      auto lang = co_await s_.redis.exec(store::make_command("HGET", prefix + "cust:" + f[1].str, "language"));
-      if (lang && !lang->is_error() && !lang->is_nil()) language = lang->str;
+      language = customer->elements[0].str;
     }
     auto args = store::make_command(prefix, conv, std::to_string(routing::now_ms()),
                                     settings ? settings->email_fallback_channel : std::string(),

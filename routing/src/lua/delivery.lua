@@ -30,26 +30,26 @@ local dkey = vkey .. ':delivery'
 local record = redis.call('HGET', dkey, mseq)
 record = record and cjson.decode(record) or { status = 'pending' }
 if named and string.lower(record.provider_message_id or '') ~= string.lower(provider_id) then return { 'unknown' } end
--- A web chat reply mailed because it went unread (webchat_mail_fallback.lua)
--- is "sent" already; the mail's id is kept all the same, so that its bounce
--- can mark the reply failed.
-if record.emailed_via == channel and status == 'sent' and provider_id ~= '' and not named and
-    not record.provider_message_id then
+-- The provider id of the first 'sent', kept even when the status does not
+-- move (a web chat reply mailed because it went unread is 'sent' already):
+-- later statuses and bounces find the message by it.
+local id_kept = false
+if status == 'sent' and provider_id ~= '' and not named and not record.provider_message_id then
   record.provider_message_id = provider_id
-  redis.call('HSET', dkey, mseq, cjson.encode(record))
   redis.call('SET', p .. 'provider_msg:' .. channel .. ':' .. provider_id, conv .. ':' .. mseq, 'EX', ttl)
+  id_kept = true
 end
 -- Statuses arrive out of order (WhatsApp) and senders retry: only move forwards.
-if record.status == 'failed' or rank[status] <= rank[record.status] then return { 'unchanged', conv, mseq } end
+if record.status == 'failed' or rank[status] <= rank[record.status] then
+  if id_kept then redis.call('HSET', dkey, mseq, cjson.encode(record)) end
+  return { 'unchanged', conv, mseq }
+end
 
 local before = record.status
 record.status, record.at = status, now
 if provider_id ~= '' and not named then record.provider_message_id = provider_id end
 if reason ~= '' then record.reason = reason end
 redis.call('HSET', dkey, mseq, cjson.encode(record))
-if provider_id ~= '' and status == 'sent' then
-  redis.call('SET', p .. 'provider_msg:' .. channel .. ':' .. provider_id, conv .. ':' .. mseq, 'EX', ttl)
-end
 
 local frame = { type = 'event', event = 'delivery', conv = conv, message_seq = tonumber(mseq),
   message_id = conv .. ':' .. mseq, status = status, at = now }

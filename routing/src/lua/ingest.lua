@@ -55,8 +55,7 @@ end
 -- bot, as it was, rather than to a person. `v`: its state, updated here.
 local function reopen_with_bot(conv, v, open_key, now_text)
   local now = tonumber(now_text)  -- the event's `at` is a number
-  if redis.call('GET', open_key) == conv then redis.call('PERSIST', open_key) end
-  back_to_open(conv, v.team, now)
+  customer_reopens(conv, v.team, open_key, now)
   v.seq = tostring(change_status(conv, 'bot', 'customer', now, { reason = 'reopened_by_customer' }))
   v.status, v.updated_at = 'bot', now_text
 end

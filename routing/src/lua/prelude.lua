@@ -135,8 +135,9 @@ local function emit_json(conv, seq, event, body, customer, v, fields)
   -- The reports' activity index: one member per conversation and UTC day with
   -- a message, so a report finds the replies in conversations opened long
   -- before its period (by day, not by last activity: an old period still
-  -- reads only what was active then).
-  if event == 'message' then
+  -- reads only what was active then). A conversation's first message is
+  -- in rpt:created (below), which the report reads too.
+  if event == 'message' and seq ~= '1' then
     local day = math.floor((tonumber(v.updated_at) or 0) / 86400000)
     redis.call('ZADD', p .. 'rpt:active', day * 86400000, conv .. '|' .. day)
   end

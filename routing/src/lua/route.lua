@@ -22,9 +22,7 @@ if mode ~= '0' and (status ~= 'queued' or h[2] == '1') then return { 'unchanged'
 if status == 'resolved' or status == 'snoozed' then
   -- The customer wrote again: a resolved conversation (within the reopen
   -- window, which kept it findable) reopens; a snoozed one wakes up.
-  local open_key = p .. 'cust:' .. h[6] .. ':open:' .. h[3]
-  if redis.call('GET', open_key) == conv then redis.call('PERSIST', open_key) end
-  back_to_open(conv, h[4], now)
+  customer_reopens(conv, h[4], p .. 'cust:' .. h[6] .. ':open:' .. h[3], now)
   route_back(conv, now, 'customer', status == 'resolved' and 'reopened_by_customer' or 'snooze_ended')
   return { redis.call('HGET', vkey, 'status'), redis.call('HGET', vkey, 'assignee') }
 end

@@ -275,6 +275,14 @@ local function back_to_open(conv, team, now)
   clear_timers(conv)
 end
 
+-- The customer wrote again within the reopen window (`open_key`, their open
+-- pointer on its channel, kept it findable): the pointer loses its deadline
+-- and the conversation is open again.
+local function customer_reopens(conv, team, open_key, now)
+  if redis.call('GET', open_key) == conv then redis.call('PERSIST', open_key) end
+  back_to_open(conv, team, now)
+end
+
 -- Resolves the conversation (`h`: its assignee, team, customer_id, channel):
 -- out of routing, into the team's resolved list, and within the reopen window
 -- the customer's next message comes back to it (the open pointer expires

@@ -210,9 +210,9 @@ TEST(decide, how_bad_a_symptom_is_makes_a_problem_report_not_anger) {
   for (const auto& [text, lang] :
        {std::pair{"my fridge makes a terrible noise", "en"}, std::pair{"the noise is horrible", "en"},
         std::pair{"there is an awful smell from the dishwasher", "en"},
-        std::pair{"یخچالم صدای افتضاح میده", "fa"}, std::pair{"یخچالم صدای وحشتناک میده", "fa"},
+        std::pair{"یخچالم صدای افتضاح میده", "fa"}, std::pair{"ماشین ظرفشویی بوی فاجعه میده", "fa"},
         std::pair{"الثلاجة تصدر صوت سيء جدا", "ar"}, std::pair{"البطارية سيئة جدا", "ar"},
-        std::pair{"الثلاجة تصدر صوت فظيع", "ar"}, std::pair{"😢 گوشیم افتاد و شکست", "fa"}}) {
+        std::pair{"رائحة مقرف من الغسالة", "ar"}, std::pair{"😢 گوشیم افتاد و شکست", "fa"}}) {
     EXPECT_NE(ask(text, lang).reason, handoff_reason::negative_sentiment) << text;
   }
   const decision d = ask("my phone makes a terrible noise, how do I claim the warranty?", "en");

@@ -182,11 +182,15 @@ TEST(LiveHub, EndsAccessOfTheNamedAgentOnly) {
   ASSERT_EQ(mine->ended.size(), 1u);  // once, though listed under two keys
   EXPECT_EQ(mine->ended[0], std::make_pair(std::string("ab12"), std::string("logged out")));
   EXPECT_TRUE(mine->signed_out[0]);
+  // New rights: the sockets reconnect, the session goes on.
+  ASSERT_TRUE(hub.end_access(R"({"agent":"ag_1","session":"","reason":"your role or teams changed"})"));
+  ASSERT_EQ(mine->signed_out.size(), 2u);
+  EXPECT_FALSE(mine->signed_out[1]);
   EXPECT_TRUE(other->ended.empty());
   EXPECT_TRUE(team->ended.empty());
 
   EXPECT_FALSE(hub.end_access("not json"));
   EXPECT_FALSE(hub.end_access(R"({"session":"ab12"})"));
   EXPECT_FALSE(hub.end_access(R"({"agent":""})"));
-  EXPECT_EQ(mine->ended.size(), 1u);
+  EXPECT_EQ(mine->ended.size(), 2u);
 }

@@ -87,8 +87,8 @@ struct timeline {
 
 // The team the conversation was in at `at` (the first one before it came to any).
 const std::string& team_at(const timeline& t, std::int64_t at);
-// Whether it was in `team` at some time before `before`.
-bool passed_through(const timeline& t, std::string_view team, std::int64_t before);
+// The teams it was in before `before`, each once (its first team always).
+std::vector<std::string> teams_before(const timeline& t, std::int64_t before);
 
 // Folds one log frame (`{"type":"event","seq":..,"event":..,"conversation":{..},..}`) in.
 void fold(timeline& t, const nlohmann::json& frame);
