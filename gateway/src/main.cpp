@@ -59,8 +59,10 @@ void fit_connections_to_descriptors(limits_config& limits) {
   if (files.rlim_cur == RLIM_INFINITY) return;
   const std::size_t room = files.rlim_cur > 2 * reserve ? files.rlim_cur - reserve : files.rlim_cur / 2;
   if (limits.max_connections > room) {
-    spdlog::get("gateway")->warn("limits.max_connections {} lowered to {}: the process may open {} files", limits.max_connections,
-                                 room, files.rlim_cur);
+    // A big cut (a low hard limit) is a deployment problem worth a warning.
+    const auto level = room < limits.max_connections * 9 / 10 ? spdlog::level::warn : spdlog::level::info;
+    spdlog::get("gateway")->log(level, "limits.max_connections {} lowered to {}: the process may open {} files",
+                                limits.max_connections, room, files.rlim_cur);
     limits.max_connections = room;
   }
 }
