@@ -23,9 +23,9 @@
 --          the end (then it leaves the dirty sets unless a newer entry was
 --          logged meanwhile); for a customer it is its dirty score as read
 --          (it leaves unless changed meanwhile). A conversation gains its
---          terms and loses the dropped ones, or, when its whole log was read
---          in this pass (from seq 1 to the end), its terms replace the stored
---          ones; a customer's terms are replaced.
+--          terms and loses the dropped ones, or, when this pass read its log
+--          from seq 1, its terms replace the stored ones (the next passes of a
+--          long log add the rest); a customer's terms are replaced.
 --   query  teams (comma list the caller may see), admin ('1' sees every
 --          customer), limit, key ('email:…' / 'phone:…' or ''), last_is_prefix,
 --          cap, words... -> JSON { conversations: [views], customers: [...],
@@ -98,10 +98,11 @@ if op == 'index' then
       if now_score and tonumber(now_score) <= tonumber(seen) then redis.call('ZREM', p .. 'search:dirty:cust', member) end
     else
       -- A conversation gains terms, and loses the ones an edit took out; read
-      -- whole (first indexed, or again after the folding changed: backfill),
-      -- its terms replace what older folding made.
+      -- from its start (first indexed, or again after the folding changed:
+      -- backfill), its terms replace what older folding made. A log longer
+      -- than a pass gains the rest of its terms in the next passes.
       local from_start = not redis.call('HGET', p .. 'search:seq', member)
-      if from_start and seen == '1' then replaced()
+      if from_start then replaced()
       else for _, t in ipairs(dropped) do if known[t] then gone[#gone + 1] = t end end end
       redis.call('HSET', p .. 'search:seq', member, indexed)
       if seen == '1' and log_read(member, indexed) then
