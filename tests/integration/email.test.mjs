@@ -11,7 +11,7 @@ import path from 'node:path';
 import {
   RedisServer, Pasokh, defaultConfig, login, agentSocket, freePort, sleep, repoRoot, pasokhBin,
 } from '../support/harness.mjs';
-import { MailDev } from '../support/maildev.mjs';
+import { MailDev, deliveryReport } from '../support/maildev.mjs';
 
 let redis, gw, sink, smtpPort, botSmtpPort, token;
 const tmp = mkdtempSync(path.join(tmpdir(), 'pasokh-email-'));
@@ -305,18 +305,11 @@ test('a bounce of a reply marks it failed with the reason and stays in its conve
   ws.send({ type: 'resolve', conv, client_id: 'bnc-2' });
   await ws.next((f) => f.type === 'ack' && f.client_id === 'bnc-2');
 
-  const dsn = [
-    'Return-Path: <>', 'From: Mail Delivery System <MAILER-DAEMON@mx.example.net>', 'To: support@shop.example',
-    'Subject: Undelivered Mail Returned to Sender', 'Message-ID: <bounce-77@mx.example.net>',
-    `References: <${earlierMark.provider_message_id}> <${mark.provider_message_id}>`, 'MIME-Version: 1.0',
-    'Content-Type: multipart/report; report-type=delivery-status; boundary="rep"', '',
-    '--rep', 'Content-Type: text/plain', '', 'Your message could not be delivered.',
-    '--rep', 'Content-Type: message/delivery-status', '', 'Reporting-MTA: dns; mx.example.net', '',
-    'Final-Recipient: rfc822; typo@example.net', 'Action: failed', 'Status: 5.1.1',
-    'Diagnostic-Code: smtp; 550 5.1.1 user unknown',
-    '--rep', 'Content-Type: text/rfc822-headers', '', 'From: Shop support <support@shop.example>',
-    'To: typo@example.net', `Message-ID: <${mark.provider_message_id}>`, '--rep--', '',
-  ].join('\r\n');
+  const dsn = deliveryReport({
+    recipient: 'typo@example.net', id: 'bounce-77@mx.example.net',
+    headers: [`References: <${earlierMark.provider_message_id}> <${mark.provider_message_id}>`],
+    returned: [`Message-ID: <${mark.provider_message_id}>`],
+  });
   const bounce = await swaks({ from: '<>', raw: dsn });
   assert.equal(bounce.code, 0, bounce.out);
   const failed = await ws.next((f) => f.event === 'delivery' && f.conv === conv && f.message_seq === ack.seq &&
@@ -346,17 +339,15 @@ test('a bounce after the 30-day lookup keys expired, naming our mail in Exchange
   await redisCli('DEL', `pasokh:provider_msg:mail:${ourId}`, `pasokh:email_msgid:mail:${ourId}`);
 
   const [local, domain] = ourId.split('@');
-  const ndr = [
-    'Return-Path: <>', 'From: Microsoft Outlook <postmaster@contoso.example>', 'To: support@shop.example',
-    'Subject: Undeliverable: Re: گارانتی', 'Message-ID: <ndr-30@contoso.example>', 'MIME-Version: 1.0',
-    'Content-Type: multipart/report; report-type=delivery-status; boundary="ndr"', '',
-    '--ndr', 'Content-Type: text/plain', '', 'Delivery has failed to these recipients or groups.',
-    '--ndr', 'Content-Type: message/delivery-status', '', 'Reporting-MTA: dns;AM0PR10MB1234.PROD.OUTLOOK.COM', '',
-    'Final-Recipient: rfc822;gone@contoso.example', 'Action: failed', 'Status: 5.1.10',
-    'Diagnostic-Code: smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound',
-    '--ndr', 'Content-Type: message/rfc822-headers', '', 'From: Shop support <support@shop.example>',
-    'To: gone@contoso.example', 'Message-ID:', ` <${local}@${domain.toUpperCase()}>`, '--ndr--', '',
-  ].join('\r\n');
+  // Exchange's form: the returned headers as message/rfc822-headers, our
+  // Message-ID folded onto a second line with its domain in capitals.
+  const ndr = deliveryReport({
+    recipient: 'gone@contoso.example', from: 'Microsoft Outlook <postmaster@contoso.example>',
+    subject: 'Undeliverable: Re: گارانتی', id: 'ndr-30@contoso.example',
+    note: 'Delivery has failed to these recipients or groups.', mta: 'dns;AM0PR10MB1234.PROD.OUTLOOK.COM',
+    status: '5.1.10', diagnostic: 'smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound',
+    returnedType: 'message/rfc822-headers', returned: ['Message-ID:', ` <${local}@${domain.toUpperCase()}>`],
+  });
   const bounce = await swaks({ from: '<>', raw: ndr });
   assert.equal(bounce.code, 0, bounce.out);
   const failed = await ws.next((f) => f.event === 'delivery' && f.conv === conv && f.message_seq === ack.seq &&

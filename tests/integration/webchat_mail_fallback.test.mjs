@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Pasokh, RedisServer, WsClient, agentSocket, defaultConfig, freePort, login, sleep } from '../support/harness.mjs';
-import { MailDev } from '../support/maildev.mjs';
+import { MailDev, deliveryReport } from '../support/maildev.mjs';
 
 const SECRET = { PASOKH_WEBCHAT_SECRET: 'fallback-test-webchat-secret-0123456789' };
 const tmp = mkdtempSync(path.join(tmpdir(), 'pasokh-fallback-'));
@@ -174,17 +174,7 @@ test('a bounce of the mail marks the reply not delivered', async () => {
   const conv = await leftEmail('Hello?', 'typo@example.net');
   const seq = await reply(agent, conv, 'Hi, your repair is done.');
   const mail = await sink.waitFor((m) => m.to?.[0]?.address === 'typo@example.net', 'the mail', 10000);
-  const dsn = [
-    'Return-Path: <>', 'From: Mail Delivery System <MAILER-DAEMON@mx.example.net>', 'To: support@shop.example',
-    'Subject: Undelivered Mail Returned to Sender', 'Message-ID: <bounce-1@mx.example.net>', 'MIME-Version: 1.0',
-    'Content-Type: multipart/report; report-type=delivery-status; boundary="rep"', '',
-    '--rep', 'Content-Type: text/plain', '', 'Your message could not be delivered.',
-    '--rep', 'Content-Type: message/delivery-status', '', 'Reporting-MTA: dns; mx.example.net', '',
-    'Final-Recipient: rfc822; typo@example.net', 'Action: failed', 'Status: 5.1.1',
-    'Diagnostic-Code: smtp; 550 5.1.1 user unknown',
-    '--rep', 'Content-Type: text/rfc822-headers', '', 'From: Shop support <support@shop.example>',
-    'To: typo@example.net', `Message-ID: <${mail.messageId}>`, '--rep--', '',
-  ].join('\r\n');
+  const dsn = deliveryReport({ recipient: 'typo@example.net', returned: [`Message-ID: <${mail.messageId}>`] });
   const file = path.join(tmp, 'dsn.eml');
   writeFileSync(file, dsn);
   // The mail's own delivery lands first (its id is what the bounce names).

@@ -45,3 +45,23 @@ function portOpen(port) {
     s.on('error', () => resolve(false));
   });
 }
+
+// A bounce as an MTA sends it (RFC 3464 multipart/report) to support@shop.example
+// for a mail of ours to `recipient`; `returned`: the returned headers' lines
+// naming our mail (e.g. [`Message-ID: <${id}>`], or folded over two lines).
+export function deliveryReport({
+  recipient, returned, from = 'Mail Delivery System <MAILER-DAEMON@mx.example.net>',
+  subject = 'Undelivered Mail Returned to Sender', id = 'bounce-1@mx.example.net', headers = [],
+  note = 'Your message could not be delivered.', mta = 'dns; mx.example.net', status = '5.1.1',
+  diagnostic = 'smtp; 550 5.1.1 user unknown', returnedType = 'text/rfc822-headers',
+}) {
+  return [
+    'Return-Path: <>', `From: ${from}`, 'To: support@shop.example', `Subject: ${subject}`, `Message-ID: <${id}>`,
+    ...headers, 'MIME-Version: 1.0', 'Content-Type: multipart/report; report-type=delivery-status; boundary="rep"', '',
+    '--rep', 'Content-Type: text/plain', '', note,
+    '--rep', 'Content-Type: message/delivery-status', '', `Reporting-MTA: ${mta}`, '',
+    `Final-Recipient: rfc822; ${recipient}`, 'Action: failed', `Status: ${status}`, `Diagnostic-Code: ${diagnostic}`,
+    '--rep', `Content-Type: ${returnedType}`, '', 'From: Shop support <support@shop.example>', `To: ${recipient}`,
+    ...returned, '--rep--', '',
+  ].join('\r\n');
+}

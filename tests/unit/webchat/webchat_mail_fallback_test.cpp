@@ -32,7 +32,7 @@ email::parsed_email mailed(const std::string& text) {
   config.recipients.reply_domain = "shop.example";
   config.from_address = "support@shop.example";
   pasokh::proto::outbound_message m;
-  m.message_id = "cv_1:mail:4";
+  m.message_id = "cv_1:4";  // as webchat_mail_fallback.lua names it
   m.conversation_id = "cv_1";
   m.channel = "mail";
   m.kind = pasokh::proto::channel_kind::email;
