@@ -163,8 +163,10 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
     if (c.side || c.created_at <= 0) continue;
     if (!c.customer.empty() && c.created_at < from) returning.insert(c.customer);
     if (!q.channel.empty() && c.channel != q.channel) continue;
-    const auto teams = teams_before(c, to);
-    if (!q.team.empty() && std::find(teams.begin(), teams.end(), q.team) == teams.end()) continue;
+    if (!q.team.empty()) {
+      const auto teams = teams_before(c, to);
+      if (std::find(teams.begin(), teams.end(), q.team) == teams.end()) continue;
+    }
     // With a team filter, what happened while the conversation was in another team is not counted.
     auto team_ok = [&](std::int64_t x) { return q.team.empty() || team_at(c, x) == q.team; };
     if (by_agent && std::find(c.agents.begin(), c.agents.end(), q.agent) == c.agents.end()) continue;
@@ -177,7 +179,7 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
         ++contacts[c.customer];
       }
       by_channel[c.channel] = by_channel.value(c.channel, 0) + 1;
-      for (const auto& team : teams) by_team[team] = by_team.value(team, 0) + 1;
+      for (const auto& team : teams_before(c, to)) by_team[team] = by_team.value(team, 0) + 1;
       if (c.bot) {
         ++bot_started;
         if (deflected_by_bot(c)) ++deflected;

@@ -33,10 +33,9 @@ constexpr std::int64_t max_span_ms = 366LL * 24 * 3600 * 1000;
 constexpr std::size_t max_conversations = 500'000;
 constexpr std::size_t chunk = 500;
 constexpr std::size_t log_chunk = 100;
-constexpr std::int64_t day_ms = 86'400'000;
-
-// The rpt:active member of a conversation's day with messages (as prelude.lua writes it).
-std::int64_t utc_day(std::int64_t at) { return at / day_ms - (at % day_ms < 0 ? 1 : 0); }
+// rpt:active is by UTC day (prelude.lua's emit_json writes it as messages are
+// logged; the rebuild from the logs below, by the messages' times).
+const rp::calendar utc{};
 std::string active_member(const std::string& conv, std::int64_t day) { return conv + "|" + std::to_string(day); }
 
 awaitable<std::optional<http_response>> admin_only(services& s, const http_request& req) {
@@ -58,7 +57,7 @@ void fold_entries(rp::timeline& t, const store::reply& entries, std::set<std::in
     rp::fold(t, frame);
     if (message_days && frame.is_object() && frame.value("event", "") == "message")
       if (auto m = frame.find("message"); m != frame.end() && m->is_object() && (*m)["created_at"].is_number())
-        message_days->insert(utc_day((*m)["created_at"].get<std::int64_t>()));
+        message_days->insert(utc.local_day((*m)["created_at"].get<std::int64_t>()));
   }
 }
 
@@ -225,7 +224,7 @@ awaitable<http_response> summary(services& s, const http_request& req) {
   auto cmds = std::vector<std::vector<std::string>>{
       store::make_command("ZRANGEBYSCORE", pre + "rpt:created", std::to_string(q.from - span), "(" + std::to_string(q.to)),
       store::make_command("ZRANGEBYSCORE", pre + "rpt:events", std::to_string(q.from), "(" + std::to_string(q.to)),
-      store::make_command("ZRANGEBYSCORE", pre + "rpt:active", std::to_string(utc_day(q.from) * day_ms),
+      store::make_command("ZRANGEBYSCORE", pre + "rpt:active", std::to_string(utc.day_start(utc.local_day(q.from))),
                           "(" + std::to_string(q.to))};
   auto index = co_await s.redis.exec_pipeline(std::move(cmds));
   if (!index || index->size() != 3) co_return unavailable();
@@ -317,7 +316,7 @@ awaitable<http_response> rebuild(services& s, const http_request& req) {
       if (t.seq == 0) continue;
       ++conversations;
       for (auto day : message_days)
-        writes.push_back(store::make_command("ZADD", pre + "rpt:active", std::to_string(day * day_ms), active_member(t.id, day)));
+        writes.push_back(store::make_command("ZADD", pre + "rpt:active", std::to_string(utc.day_start(day)), active_member(t.id, day)));
       writes.push_back(store::make_command("HSET", pre + "rpt:facts", t.id, rp::encode(t)));
       if (t.created_at > 0) writes.push_back(store::make_command("ZADD", pre + "rpt:created", std::to_string(t.created_at), t.id));
       for (const auto& seg : t.resolutions) {

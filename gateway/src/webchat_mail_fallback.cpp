@@ -94,17 +94,19 @@ webchat_mail_fallback::webchat_mail_fallback(services& s, net::any_io_executor e
 webchat_mail_fallback::~webchat_mail_fallback() { stop(); }
 
 routing::channel_sender webchat_mail_fallback::sender(const channel_config& channel) {
-  std::chrono::milliseconds after{0};  // 0: no fallback
-  if (const auto* settings = fallback_of(channel.id)) after = std::chrono::seconds(settings->email_fallback_after_s);
+  // Web chat replies reach the widget through the live hub and the replay
+  // after reconnect: stored is delivered, as for the API channel.
+  const auto* settings = fallback_of(channel.id);
+  if (!settings) return routing::api_channel_sender();
+  std::chrono::milliseconds after = std::chrono::seconds(settings->email_fallback_after_s);
   // Not a coroutine lambda: its captures would not outlive a suspended send.
   return [this, after](const proto::outbound_message& m, const routing::pace_next&) { return deliver(m, after); };
 }
 
 awaitable<routing::send_outcome> webchat_mail_fallback::deliver(proto::outbound_message m, std::chrono::milliseconds after) {
-  // Web chat replies reach the widget through the live hub and the replay
-  // after reconnect: stored is delivered, as for the API channel.
+  // Delivered once stored (see sender); a person's reply is also scheduled.
   const bool by_person = !m.automatic && m.campaign.empty();
-  if (after.count() == 0 || !by_person) co_return routing::send_outcome::delivered();
+  if (!by_person) co_return routing::send_outcome::delivered();
   // GT: each reply moves the mail later; they go together once all waited.
   auto r = co_await s_.redis.exec(store::make_command("ZADD", s_.cfg.redis.prefix + "webchat:mail_due", "GT",
                                                       std::to_string(routing::now_ms() + after.count()),
@@ -162,17 +164,19 @@ awaitable<void> webchat_mail_fallback::mail_conversation(const std::string& conv
     const auto* settings = fallback_of(f[0].str);
     std::vector<unread_reply> replies;
     std::string language;
-    // No email (an anonymous visitor, the usual case): nothing to read or
-    // compose; the script takes it off the due set.
-    auto customer = co_await s_.redis.exec(store::make_command("HMGET", prefix + "cust:" + f[1].str, "language", "email"));
-    if (!customer || customer->is_error() || customer->elements.size() < 2) co_return;
-    const bool has_email = !customer->elements[1].str.empty();
-    if (settings && has_email) {
-      auto number = [](const store::reply& r) { return r.is_nil() ? 0ULL : std::strtoull(r.str.c_str(), nullptr, 10); };
-      auto frames = co_await s_.conversations.events_after(conv, std::max(number(f[2]), number(f[3])), 1000);
-      if (!frames) co_return;
-      replies = unread_agent_replies(*frames, std::max(number(f[2]), number(f[3])));
-      language = customer->elements[0].str;
+    // Without a fallback or an email (an anonymous visitor, the usual case)
+    // there is nothing to read or compose; the script takes it off the due set.
+    if (settings) {
+      auto customer = co_await s_.redis.exec(store::make_command("HMGET", prefix + "cust:" + f[1].str, "language", "email"));
+      if (!customer || customer->is_error() || customer->elements.size() < 2) co_return;
+      if (!customer->elements[1].str.empty()) {
+        auto number = [](const store::reply& r) { return r.is_nil() ? 0ULL : std::strtoull(r.str.c_str(), nullptr, 10); };
+        const auto handled = std::max(number(f[2]), number(f[3]));  // read in the widget or mailed already
+        auto frames = co_await s_.conversations.events_after(conv, handled, 1000);
+        if (!frames) co_return;
+        replies = unread_agent_replies(*frames, handled);
+        language = customer->elements[0].str;
+      }
     }
     auto args = store::make_command(prefix, conv, std::to_string(routing::now_ms()),
                                     settings ? settings->email_fallback_channel : std::string(),

@@ -160,14 +160,19 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
     if (opts.on_result) opts.on_result(what);
   }
 
-  // Sleeps unless stopping; false when the worker stops.
-  net::awaitable<bool> sleep_for(milliseconds d) {
-    if (stopping) co_return false;
-    net::steady_timer t(strand, d);
+  // Waits on `t` (cancelled when the worker stops, or by whoever wakes it).
+  net::awaitable<void> wait_on(net::steady_timer& t) {
     sleepers.insert(&t);
     boost::system::error_code ec;
     co_await t.async_wait(net::redirect_error(net::use_awaitable, ec));
     sleepers.erase(&t);
+  }
+
+  // Sleeps unless stopping; false when the worker stops.
+  net::awaitable<bool> sleep_for(milliseconds d) {
+    if (stopping) co_return false;
+    net::steady_timer t(strand, d);
+    co_await wait_on(t);
     co_return !stopping;
   }
 
@@ -285,10 +290,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
     }
     slot_waiter w{net::steady_timer(strand, net::steady_timer::time_point::max())};
     slot_queue.push_back(&w);
-    sleepers.insert(&w.timer);
-    boost::system::error_code ec;
-    co_await w.timer.async_wait(net::redirect_error(net::use_awaitable, ec));
-    sleepers.erase(&w.timer);
+    co_await wait_on(w.timer);
     if (!w.handed) {  // stopping
       std::erase(slot_queue, &w);
       co_return false;

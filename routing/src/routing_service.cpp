@@ -87,6 +87,11 @@ awaitable<rresult<void>> routing_service::sync(std::vector<std::string> channel_
   if (!r) co_return r.error();
   // Loaded ahead, so the first burst of calls does not each find it missing.
   if (auto loaded = co_await load_script_library(redis_); !loaded) co_return loaded.error();
+  auto seeded = co_await redis_.fcall(script(lua::bot_idle_seed), store::make_command(),
+                                      store::make_command(prefix_, std::to_string(now_ms())));
+  if (!seeded) co_return seeded.error();
+  if (seeded->is_error()) co_return store::make_error_code(store::redis_errc::server_error);
+  if (seeded->integer > 0) log()->info("bot idle timer: {} open bot conversations of an older version put on it", seeded->integer);
   auto refreshed = co_await refresh_teams();
   if (refreshed) synced_ = true;
   co_return refreshed;

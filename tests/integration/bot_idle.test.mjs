@@ -87,9 +87,13 @@ test('a conversation handed to a person is not resolved by the idle timer', asyn
 test('a conversation left with the bot before the idle timer existed is resolved too', async () => {
   const r = await write('idle-4');
   const conv = r.conversation_id;
-  // As an older version left it: never on the timer, which was never seeded.
+  // As an older version left it: never on the timer, which was never seeded;
+  // then this version starts.
+  await gw.stop();
+  assert.equal(await status(conv), 'bot');
   cli('ZREM', 'pasokh:timers:bot_idle', conv);
   cli('DEL', 'pasokh:timers:bot_idle:seeded');
+  await gw.start();
   await waitFor(async () => (await status(conv)) === 'resolved', 'resolved after the seeding', 5000);
   assert.equal(statusEvents(conv).at(-1).reason, 'bot_idle');
 });

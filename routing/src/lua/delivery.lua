@@ -55,7 +55,7 @@ local frame = { type = 'event', event = 'delivery', conv = conv, message_seq = t
   message_id = conv .. ':' .. mseq, status = status, at = now }
 if record.provider_message_id then frame.provider_message_id = record.provider_message_id end
 if record.reason then frame.reason = record.reason end
-publish_delivery(conv, frame)
+publish_event(delivery_header(conv), cjson.encode(frame))
 -- A campaign's message (campaign.lua wrote its record): counted once per
 -- status it reached, skipped ones included (pending -> read counts sent and delivered).
 if record.campaign then

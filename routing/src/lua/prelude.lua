@@ -85,12 +85,11 @@ local function publish_event(header, frame)
   end
 end
 
--- A delivery event (a message's status; not in the log: seq 0) to the
--- consoles that see the conversation.
-local function publish_delivery(conv, frame)
+-- The header of delivery events (a message's status; not in the log: seq 0)
+-- for the consoles that see the conversation; publish_event sends them.
+local function delivery_header(conv)
   local h = redis.call('HMGET', conv_key(conv), 'team', 'customer_id', 'assignee')
-  publish_event(cjson.encode({ team = h[1], conv = conv, customer = h[2], seq = 0, assignee = h[3] or '' }),
-    cjson.encode(frame))
+  return cjson.encode({ team = h[1], conv = conv, customer = h[2], seq = 0, assignee = h[3] or '' })
 end
 
 -- Header members naming the team and assignee the conversation had before
@@ -192,7 +191,7 @@ end
 -- routing:unrouted, not in a team's queue, so that no drain assigns it
 -- before route.lua decides (the caller routes it right after this script).
 -- The score is when the timer loop routes it instead: a gateway that died
--- in between leaves it there (tick.lua, routing_service::sweep_unrouted).
+-- in between leaves it there (tick.lua, routing_service::route_unrouted).
 local UNROUTED_GRACE_MS = 10000
 local function await_routing(conv, now)
   redis.call('ZADD', p .. 'routing:unrouted', now + UNROUTED_GRACE_MS, conv)

@@ -83,17 +83,6 @@ end
 -- the last customer message (ingest.lua), so a handed-off conversation is
 -- only dropped here. Without the setting (0: never) the entries are dropped.
 local bkey, idle, bot_idle_resolved = p .. 'timers:bot_idle', setting('bot_idle_ms'), 0
--- Once per Redis: conversations with the bot from before this timer existed
--- (their customers wrote before ingest kept it) are put on it by their last
--- customer message. Only open conversations are read, the teams' open sets.
-if idle > 0 and redis.call('SET', bkey .. ':seeded', '1', 'NX') then
-  for _, team in ipairs(redis.call('HKEYS', p .. 'team_strategy')) do
-    for _, conv in ipairs(redis.call('ZRANGE', p .. 'team:' .. team .. ':open', 0, -1)) do
-      local h = redis.call('HMGET', conv_key(conv), 'status', 'last_customer_message_at', 'created_at')
-      if h[1] == 'bot' then redis.call('ZADD', bkey, 'NX', tonumber(h[2] or h[3]) or now, conv) end
-    end
-  end
-end
 if idle <= 0 then
   redis.call('ZREMRANGEBYRANK', bkey, 0, limit - 1)
 else

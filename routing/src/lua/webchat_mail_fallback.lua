@@ -38,7 +38,7 @@ redis.call('XADD', p .. 'outbox:' .. mail_channel, '*', 'm', cjson.encode(out))
 
 -- The console shows each mailed reply as sent by email (its delivery record
 -- and a live delivery event; the status itself is the widget's).
-local dkey = vkey .. ':delivery'
+local dkey, header = vkey .. ':delivery', delivery_header(conv)
 for _, s in ipairs(seqs) do
   local record = redis.call('HGET', dkey, s)
   record = record and cjson.decode(record) or { status = 'sent' }
@@ -46,6 +46,6 @@ for _, s in ipairs(seqs) do
   redis.call('HSET', dkey, s, cjson.encode(record))
   local frame = { type = 'event', event = 'delivery', conv = conv, message_seq = tonumber(s), message_id = conv .. ':' .. s,
     status = record.status, at = now, emailed_at = now }
-  publish_delivery(conv, frame)
+  publish_event(header, cjson.encode(frame))
 end
 return { 'queued', email }

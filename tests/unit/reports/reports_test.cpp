@@ -160,9 +160,13 @@ TEST(ReportTimeline, ACachedTimelineContinuesWithTheNextEvents) {
   // A separator inside a value cannot shift the fields; a cut entry is refolded.
   auto odd = b.fold();
   odd.team = "sup\x1fport\x1e";
+  ASSERT_FALSE(odd.teams.empty());
+  odd.teams[0].team = "sup\x1fport\x1e";
   auto back = rp::decode(rp::encode(odd));
   ASSERT_TRUE(back);
   EXPECT_EQ(back->team, "sup?port?");
+  EXPECT_EQ(back->teams[0].team, "sup?port?");
+  EXPECT_EQ(back->teams.size(), odd.teams.size());
   EXPECT_EQ(back->resolutions.size(), 2u);
   auto text = rp::encode(odd);
   EXPECT_FALSE(rp::decode(text.substr(0, text.size() / 2)));
