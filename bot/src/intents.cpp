@@ -146,8 +146,9 @@ const word_set anger_words{
 // describes_symptom.
 const word_set severity_words{
     {"terrible|horrible|awful|worst|disgusting",
-     "افتضاح|افتضاحه|افتضاحیه|بدترین|فاجعه|فاجعست",
-     "أسوأ|اسوأ|الأسوأ|الاسوأ|اسوء|مقرف|سيء جدا|سيئ جدا|سيئة جدا|سيئه جدا"},
+     "افتضاح|افتضاحه|افتضاحیه|بدترین|فاجعه|فاجعست|وحشتناک|وحشتناکه|وحشتناکیه",
+     "أسوأ|اسوأ|الأسوأ|الاسوأ|اسوء|مقرف|سيء جدا|سيئ جدا|سيئة جدا|سيئه جدا|فظيع|فظيعة|فظيعه|مريع|مريعة|"
+     "كارثي|كارثية"},
     word_set::match::surface};
 // What a faulty device does or shows, which a customer calls terrible.
 const word_set symptom_words{
@@ -157,27 +158,36 @@ const word_set symptom_words{
     "صدا|صدای|سروصدا|بو|بوی|لرزش|نشتی|نشت|چکه|دود|تصویر|صفحه|نمایشگر|باتری|آنتن|طعم|مزه",
     "صوت|صوتا|الصوت|أصوات|اصوات|ضجيج|الضجيج|ضوضاء|رائحة|الرائحة|ريحة|اهتزاز|تسريب|تسرب|دخان|الصورة|صورة|"
     "الشاشة|شاشة|البطارية|بطارية|إشارة|الإشارة|طعم|الطعم"};
+// Words that may stand between a severity word and the symptom it describes
+// ("a terrible loud noise", «صدای بلند و وحشتناک», «صوت عالي فظيع»).
+const word_set symptom_modifiers{
+    "loud|strange|weird|burning|constant|high|pitched|clicking|metallic|rotten|chemical|bad|very|really|so",
+    "بلند|عجیب|عجیبی|سوختگی|سوختنی|زیاد|زیادی|بدی|خیلی|واقعا",
+    "عالي|عالية|غريب|غريبة|مزعج|مزعجة|قوي|قوية|حريق|كريهة|كريه|جدا"};
 
 struct token {
   std::string_view surface;
   std::string stem;
   bool stop = false;
   bool symptom = false;
+  bool modifier = false;  // may stand between a severity word and its symptom
   std::size_t severity = 0;  // words of a severity word or phrase starting here (0: none)
 };
 
 // Whether the word next to tokens [first, first + length), skipping little
-// words on either side ("the noise is terrible"), is a symptom: then the
-// severity describes what a device does, not us.
+// words and modifiers on either side ("the noise is terrible", "a terrible
+// loud noise"), is a symptom: then the severity describes what a device
+// does, not us.
 bool describes_symptom(const std::vector<token>& tokens, std::size_t first, std::size_t length) {
+  const auto skipped = [&](std::size_t i) { return tokens[i].stop || (tokens[i].modifier && !tokens[i].symptom); };
   for (std::size_t i = first; i-- > 0;) {
-    if (!tokens[i].stop) {
+    if (!skipped(i)) {
       if (tokens[i].symptom) return true;
       break;
     }
   }
   for (std::size_t i = first + length; i < tokens.size(); ++i) {
-    if (!tokens[i].stop) return tokens[i].symptom;
+    if (!skipped(i)) return tokens[i].symptom;
   }
   return false;
 }
@@ -221,6 +231,7 @@ intents detect_intents(std::string_view text, language lang) {
     out.upset |= in(anger_words);
     t.severity = severity_words.has(t.surface, t.stem) ? 1 : (pair && severity_words.has_pair(t.surface, next)) ? 2 : 0;
     t.symptom = symptom_words.has(t.surface, t.stem);
+    t.modifier = symptom_modifiers.has(t.surface, t.stem);
     t.stop = lex.is_stop(t.surface);
     if (!t.stop) ++content;
 

@@ -183,6 +183,8 @@ INSTANTIATE_TEST_SUITE_P(
                     mood_case{"en", "your service is terrible"}, mood_case{"en", "terrible. three weeks and nothing"},
                     mood_case{"en", "the fridge makes a noise and your support is the worst"},
                     mood_case{"fa", "پشتیبانی‌تون افتضاحه"}, mood_case{"ar", "تعامل سيء جدا"},
+                    mood_case{"fa", "پشتیبانی‌تون وحشتناکه"}, mood_case{"ar", "خدمتكم فظيعة"},
+                    mood_case{"en", "a terrible, really slow service"},
                     // An angry emoji with words.
                     mood_case{"en", "this is the third time 😡"}, mood_case{"fa", "😡 هنوز نرسیده"},
                     mood_case{"ar", "الطلب متأخر أسبوعين 🤬"}));
@@ -212,7 +214,10 @@ TEST(decide, how_bad_a_symptom_is_makes_a_problem_report_not_anger) {
         std::pair{"there is an awful smell from the dishwasher", "en"},
         std::pair{"یخچالم صدای افتضاح میده", "fa"}, std::pair{"ماشین ظرفشویی بوی فاجعه میده", "fa"},
         std::pair{"الثلاجة تصدر صوت سيء جدا", "ar"}, std::pair{"البطارية سيئة جدا", "ar"},
-        std::pair{"رائحة مقرف من الغسالة", "ar"}, std::pair{"😢 گوشیم افتاد و شکست", "fa"}}) {
+        std::pair{"رائحة مقرف من الغسالة", "ar"}, std::pair{"😢 گوشیم افتاد و شکست", "fa"},
+        // A modifier between the two.
+        std::pair{"my fridge makes a terrible loud noise", "en"}, std::pair{"یخچالم صدای بلند و وحشتناک میده", "fa"},
+        std::pair{"الغسالة تصدر صوت عالي فظيع", "ar"}}) {
     EXPECT_NE(ask(text, lang).reason, handoff_reason::negative_sentiment) << text;
   }
   const decision d = ask("my phone makes a terrible noise, how do I claim the warranty?", "en");
