@@ -93,7 +93,7 @@ channel_config parse_channel(const json& j, std::size_t index, env_lookup env, c
   }
   if (c.kind == proto::channel_kind::webchat) {
     try {
-      parse_webchat_settings(c.provider);
+      c.webchat = std::make_shared<const webchat_settings>(parse_webchat_settings(c.provider));
     } catch (const std::runtime_error& e) {
       r.fail(fmt::format("provider: {}", e.what()));
     }
@@ -104,8 +104,8 @@ channel_config parse_channel(const json& j, std::size_t index, env_lookup env, c
 // A web chat channel's email_fallback_channel names an email channel of this config.
 void check_email_fallbacks(const config& c) {
   for (std::size_t i = 0; i < c.channels.size(); ++i) {
-    if (c.channels[i].kind != proto::channel_kind::webchat) continue;
-    auto target = parse_webchat_settings(c.channels[i].provider).email_fallback_channel;
+    if (!c.channels[i].webchat) continue;
+    const auto& target = c.channels[i].webchat->email_fallback_channel;
     if (target.empty()) continue;
     const auto* mail = c.find_channel(target);
     if (!mail || mail->kind != proto::channel_kind::email)

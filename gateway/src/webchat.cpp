@@ -51,7 +51,7 @@ webchat_service::webchat_service(services& core, net::any_io_executor ex, store:
       instance_(random_token(6)),
       running_(std::make_shared<bool>(false)) {
   for (const auto& c : core_.cfg.channels)
-    if (c.kind == proto::channel_kind::webchat) channels_.push_back({&c, parse_webchat_settings(c.provider)});
+    if (c.webchat) channels_.push_back({&c, *c.webchat});
   subscriber_ = std::make_unique<store::redis_subscriber>(
       ex_, std::move(redis), [this](std::string_view, std::string_view payload) {
         if (!signals_.dispatch(payload)) global_metrics().errors.inc("bad_pubsub_payload");

@@ -85,10 +85,7 @@ std::string fallback_mail_text(std::string_view language, const std::vector<unre
 webchat_mail_fallback::webchat_mail_fallback(services& s, net::any_io_executor ex)
     : s_(s), ex_(std::move(ex)), running_(std::make_shared<bool>(false)) {
   for (const auto& c : s_.cfg.channels)
-    if (c.kind == proto::channel_kind::webchat) {
-      auto settings = parse_webchat_settings(c.provider);
-      if (!settings.email_fallback_channel.empty()) fallbacks_.emplace(c.id, std::move(settings));
-    }
+    if (c.webchat && !c.webchat->email_fallback_channel.empty()) fallbacks_.emplace(c.id, *c.webchat);
 }
 
 webchat_mail_fallback::~webchat_mail_fallback() { stop(); }

@@ -22,6 +22,7 @@ struct email_config;
 namespace pasokh::gateway {
 
 struct messenger_provider;  // messenger_config.hpp
+struct webchat_settings;    // webchat_protocol.hpp
 
 using std::chrono::milliseconds;
 
@@ -68,6 +69,7 @@ struct channel_config {
   nlohmann::json provider;       // provider-specific settings, parsed by its connector
   std::shared_ptr<const connectors::email::email_config> email;  // email channels: provider, parsed at load
   std::shared_ptr<const messenger_provider> messenger;  // telegram, whatsapp, messenger, instagram: provider, parsed at load
+  std::shared_ptr<const webchat_settings> webchat;     // webchat channels: provider, parsed at load
 };
 
 // Durable outbox of every channel with a sender (routing/outbox.hpp).
