@@ -676,6 +676,32 @@ test('agents act only on their teams\' conversations; refusals come back as WebS
   await spy.close();
 });
 
+// A rating lands in the resolved conversation (within the reopen window) and
+// leaves it resolved: it must not stay in the team's open list, where enough
+// of them crowded the waiting customers out of the console's newest 400.
+test('a rating after resolve keeps the conversation out of the open list; an ended one left there is dropped', async () => {
+  const a = await newAgent('rated1', { capacity: 5 });
+  const s = await agentSocket(gw1, a.token);
+  await setPresence(s, 'online');
+  const customer = newCustomer();
+  const c = (await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'my phone does not charge' })).json.conversation_id;
+  await s.next(isStatus(c, 'assigned'));
+  s.send({ type: 'reply', conv: c, client_id: 'rr1', text: 'Try another cable' });
+  await s.next((f) => f.type === 'ack' && f.client_id === 'rr1');
+  assert.equal((await api(gw1, 'POST', `/api/v1/conversations/${c}/resolve`, a.token, {})).status, 200);
+  const rated = await postMessage(gw2, { message_id: uid(), customer: { id: customer }, text: '5' });
+  assert.equal(rated.json.conversation_id, c);
+  assert.equal((await conv(c)).csat_rating, '5');
+  assert.equal((await conv(c)).status, 'resolved');
+  assert.equal(cli('ZSCORE', 'pasokh:team:support:open', c), '');
+  // As an earlier version left it: listed nowhere, and taken out of the list.
+  cli('ZADD', 'pasokh:team:support:open', String(Date.now()), c);
+  const all = await api(gw1, 'GET', '/api/v1/conversations?view=all&limit=500', await boss());
+  assert.ok(!all.json.conversations.some((v) => v.id === c));
+  assert.equal(cli('ZSCORE', 'pasokh:team:support:open', c), '');
+  await s.close();
+});
+
 test('inbox views list conversations with counts; the OpenAPI document is served', async () => {
   const a = await newAgent('view1', { capacity: 5 });
   const r = await api(gw1, 'GET', '/api/v1/conversations?view=unassigned', a.token);

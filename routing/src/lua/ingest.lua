@@ -226,7 +226,9 @@ local function ingest_one(A)
     redis.call('HSET', vkey, 'seq', seq, 'updated_at', now, 'last_customer_message_at', v.last_customer_message_at,
       'recipient', recipient)
   end
-  redis.call('ZADD', p .. 'team:' .. v.team .. ':open', now, conv)
+  -- A message into a resolved conversation (a rating, an opt-out) leaves it
+  -- resolved; route.lua's reopen puts a reopened one back in the list.
+  if v.status ~= 'resolved' and v.status ~= 'closed' then redis.call('ZADD', p .. 'team:' .. v.team .. ':open', now, conv) end
   -- With the bot: the customer's last message, for the idle resolve (tick.lua).
   if v.status == 'bot' then redis.call('ZADD', p .. 'timers:bot_idle', now, conv) end
 

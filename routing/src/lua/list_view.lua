@@ -14,13 +14,17 @@ for _, t in ipairs(agent_teams(me)) do mine_teams[t] = true end
 
 local seen, rows = {}, {}
 local counts = { mine = 0, unassigned = 0, team = 0, all = 0 }
-local function consider(id, score)
+-- `open_list`: the team's open list the id came from; an ended conversation
+-- left there (by earlier versions) is taken out, so it never crowds
+-- the open ones out of the scan.
+local function consider(id, score, open_list)
   if seen[id] then return end
   seen[id] = true
   local h = redis.call('HMGET', conv_key(id), 'status', 'assignee', 'team')
   local st, who, t = h[1], h[2] or '', h[3]
   if not st then return end
   local open = st ~= 'resolved' and st ~= 'closed'
+  if not open and open_list then redis.call('ZREM', open_list, id) end
   if open then
     counts.all = counts.all + 1
     if mine_teams[t] then counts.team = counts.team + 1 end
@@ -43,8 +47,9 @@ end
 
 local source = (want == 'resolved' or want == 'closed') and ':resolved' or ':open'
 for _, t in ipairs(teams) do
-  local ids = redis.call('ZREVRANGE', p .. 'team:' .. t .. source, 0, cap - 1, 'WITHSCORES')
-  for i = 1, #ids, 2 do consider(ids[i], ids[i + 1]) end
+  local list = p .. 'team:' .. t .. source
+  local ids = redis.call('ZREVRANGE', list, 0, cap - 1, 'WITHSCORES')
+  for i = 1, #ids, 2 do consider(ids[i], ids[i + 1], source == ':open' and list) end
 end
 for _, id in ipairs(redis.call('SMEMBERS', agent_key(me) .. ':convs')) do
   consider(id, redis.call('HGET', conv_key(id), 'updated_at') or '0')
