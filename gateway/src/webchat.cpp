@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -238,15 +239,20 @@ awaitable<void> webchat_service::heartbeat_loop() {
     if (ec || !*running) co_return;
     std::vector<std::vector<std::string>> commands;
     auto now = webchat_now_ms();
+    // Forget agents of instances that stopped without saying so: in the
+    // teams of web chat channels and every team this instance writes.
+    std::set<std::string> teams;
+    for (const auto& c : channels_) teams.insert(c.config->team);
     {
       std::lock_guard lock(presence_mutex_);
-      for (const auto& [who, count] : local_agents_)
+      for (const auto& [who, count] : local_agents_) {
         commands.push_back(store::make_command("ZADD", key("webchat:online:" + who.first), std::to_string(now),
                                                instance_ + "|" + who.second));
+        teams.insert(who.first);
+      }
     }
-    // Forget agents of instances that stopped without saying so.
-    for (const auto& c : channels_)
-      commands.push_back(store::make_command("ZREMRANGEBYSCORE", key("webchat:online:" + c.config->team), "-inf",
+    for (const auto& team : teams)
+      commands.push_back(store::make_command("ZREMRANGEBYSCORE", key("webchat:online:" + team), "-inf",
                                              std::to_string(now - 2 * presence_window_ms)));
     if (!commands.empty()) co_await core_.redis.exec_pipeline(std::move(commands));
   }

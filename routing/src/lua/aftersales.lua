@@ -20,7 +20,7 @@
 -- Keys: cust:{id} (opt_out, opt_out_at, opt_out_channel, tags), cust:{id}:purchases
 -- (hash order|serial -> JSON), serial:{serial} -> customer, csat:pending:{cust}:{channel}
 -- and csat:comment:{cust}:{channel} -> conv (with TTL), csat:agent:{agent} (hash
--- count, sum, r1..r5), csat:ratings (zset conv by time), csat:asked (zset).
+-- count, sum, r1..r5). Reports read ratings from the conversation logs.
 -- A conversation opened only by a rating or an opt-out is closed as a side
 -- conversation (field `side`), which reports skip; one opened by a comment
 -- stays open (op comment).
@@ -153,7 +153,6 @@ if op == 'ask' then
     extra = { template_name = ARGV[9], template_language = ARGV[10] }
   end
   redis.call('HSET', vkey, 'csat_asked', now, 'csat_agent', h[6] or '')
-  redis.call('ZADD', p .. 'csat:asked', now, conv)
   local buttons = nil
   if buttons_json ~= '' then buttons = cjson.decode(buttons_json) end
   local seq = quiet_outbound(conv, text, buttons, extra)
@@ -181,7 +180,6 @@ if op == 'rate' then
   if redis.call('HSETNX', vkey, 'csat_rating', rating) == 0 then return { 'already' } end
   local agent = redis.call('HGET', vkey, 'csat_agent') or ''
   redis.call('HSET', vkey, 'csat_at', now)
-  redis.call('ZADD', p .. 'csat:ratings', now, conv)
   if agent ~= '' then
     local akey = p .. 'csat:agent:' .. agent
     redis.call('HINCRBY', akey, 'count', 1)
