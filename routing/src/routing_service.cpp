@@ -402,8 +402,8 @@ awaitable<void> routing_service::index_search() {
       search_backfilled_ = *marked < backfill_slice;
       backfill_marked_ += std::max<std::int64_t>(*marked, 0);
       if (search_backfilled_ && backfill_marked_ > 0)
-        log()->info("search: indexing {} conversations in the background (text folding version {})", backfill_marked_,
-                    search_fold_version);
+        log()->info("search: indexing again in the background ({} conversations and customer numbers looked at, "
+                    "text folding version {})", backfill_marked_, search_fold_version);
     }
   }
   const bool busy = co_await conversations_active_last_second() > busy_active_conversations;

@@ -34,9 +34,11 @@
 --          conversation (rpt:created) in the backlog, once, and again when the
 --          index was made with an older folding (its indexed seqs are
 --          forgotten, so each log is read again from the start and its terms
---          replaced); `slice` of them a call (search:backfill_at). Returns the
---          conversations queued by this call (fewer than `slice`: all are), or
---          -1 when there was nothing to do.
+--          replaced); `slice` of them a call (search:backfill_at); then the
+--          customer files without a conversation, `slice` customer numbers a
+--          call (search:backfill_cust_at). Returns how many this call looked
+--          at (fewer than `slice`: all are done), or -1 when there was nothing
+--          to do.
 local op = ARGV[2]
 local function term_key(kind, t) return p .. 'search:' .. kind .. ':' .. t end
 
@@ -145,8 +147,10 @@ end
 if op == 'backfill' then
   local version, slice = tonumber(ARGV[3]), tonumber(ARGV[4])
   local cursor_key = p .. 'search:backfill_at'  -- rank in rpt:created to queue from, while queuing
+  local cust_cursor_key = p .. 'search:backfill_cust_at'  -- then the customer number to look at from
   local at = tonumber(redis.call('GET', cursor_key) or '')
-  if not at then
+  local cust_at = tonumber(redis.call('GET', cust_cursor_key) or '')
+  if not at and not cust_at then
     local fresh = redis.call('SET', p .. 'search:backfilled', '1', 'NX')
     -- An older gateway still running during an upgrade leaves a newer index be.
     if not fresh and tonumber(redis.call('GET', p .. 'search:fold') or '1') >= version then return -1 end
@@ -161,11 +165,32 @@ if op == 'backfill' then
   -- Queued `slice` at a time, one call per indexing tick: a million
   -- conversations in one script would hold Redis for seconds. A crash
   -- resumes at the cursor.
-  local page = redis.call('ZRANGE', p .. 'rpt:created', at, at + slice - 1, 'WITHSCORES')
-  for i = 1, #page, 2 do redis.call('ZADD', p .. 'search:backlog', 'NX', page[i + 1], page[i]) end
-  local queued = #page / 2
-  if queued < slice then redis.call('DEL', cursor_key) else redis.call('SET', cursor_key, at + queued) end
-  return queued
+  local looked = 0
+  if at then
+    local page = redis.call('ZRANGE', p .. 'rpt:created', at, at + slice - 1, 'WITHSCORES')
+    for i = 1, #page, 2 do redis.call('ZADD', p .. 'search:backlog', 'NX', page[i + 1], page[i]) end
+    looked = #page / 2
+    if looked == slice then
+      redis.call('SET', cursor_key, at + looked)
+      return looked
+    end
+    redis.call('DEL', cursor_key)
+    cust_at = 0
+  end
+  -- Then the customer files no conversation brings along (imported ones):
+  -- marked changed, by customer number.
+  local last = tonumber(redis.call('GET', p .. 'next:customer') or '0')
+  local upto = math.min(last, cust_at + slice - looked)
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  for n = cust_at + 1, upto do
+    local id = 'cu_' .. n
+    if redis.call('LLEN', p .. 'cust:' .. id .. ':conversations') == 0 and redis.call('EXISTS', p .. 'cust:' .. id) == 1 then
+      redis.call('ZADD', p .. 'search:dirty:cust', 'NX', now, id)
+    end
+  end
+  if upto < last then redis.call('SET', cust_cursor_key, upto) else redis.call('DEL', cust_cursor_key) end
+  return looked + upto - cust_at
 end
 
 if op == 'query' then

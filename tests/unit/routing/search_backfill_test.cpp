@@ -1,7 +1,7 @@
 // The search backfill against a real redis-server: every conversation of the
 // reports' index goes into the backlog a slice per call (a million in one
 // script would hold Redis for seconds), once, and again after the text
-// folding changed.
+// folding changed; then the customer files no conversation brings along.
 #include "pasokh/routing/search_service.hpp"
 #include "pasokh/routing/search_text.hpp"
 #include "test_support.hpp"
@@ -20,6 +20,13 @@ class search_backfill : public connected_redis_test {
     return r ? *r : -2;
   }
   std::int64_t backlog() { return exec(*client_, store::make_command("ZCARD", "unit:search:backlog"))->integer; }
+  std::vector<std::string> dirty_customers() {
+    std::vector<std::string> out;
+    const auto members = exec(*client_, store::make_command("ZRANGE", "unit:search:dirty:cust", "0", "-1"));
+    for (const auto& e : members->elements) out.push_back(e.str);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
 };
 
 TEST_F(search_backfill, QueuesEveryConversationASliceAtATimeOnceAndAgainForNewerFolding) {
@@ -40,6 +47,20 @@ TEST_F(search_backfill, QueuesEveryConversationASliceAtATimeOnceAndAgainForNewer
   EXPECT_EQ(exec(*client_, store::make_command("EXISTS", "unit:search:seq"))->integer, 0) << "every log read from the start";
   EXPECT_EQ(backfill(3), 2);
   EXPECT_EQ(backlog(), 5);
+  EXPECT_EQ(backfill(3), -1);
+}
+
+TEST_F(search_backfill, QueuesTheCustomerFilesNoConversationBringsAlong) {
+  // cu_1 and cu_4 were imported (no conversation); cu_2 wrote; cu_3 is gone.
+  exec(*client_, store::make_command("SET", "unit:next:customer", "4"));
+  for (const char* id : {"cu_1", "cu_2", "cu_4"})
+    exec(*client_, store::make_command("HSET", std::string("unit:cust:") + id, "name", "x"));
+  exec(*client_, store::make_command("RPUSH", "unit:cust:cu_2:conversations", "cv_1"));
+  exec(*client_, store::make_command("ZADD", "unit:rpt:created", "1000", "cv_1"));
+  EXPECT_EQ(backfill(3), 3) << "one conversation, then two customer numbers";
+  EXPECT_EQ(dirty_customers(), (std::vector<std::string>{"cu_1"}));
+  EXPECT_EQ(backfill(3), 2) << "the last two customer numbers: done";
+  EXPECT_EQ(dirty_customers(), (std::vector<std::string>{"cu_1", "cu_4"}));
   EXPECT_EQ(backfill(3), -1);
 }
 
