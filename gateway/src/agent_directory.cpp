@@ -67,17 +67,32 @@ awaitable<result<std::optional<agent>>> agent_directory::load(const std::string&
 
 // Counted before the password is checked, in one step: concurrent guesses
 // cannot all pass a check of a count that only failures raise afterwards.
-// The window is the minute from the first attempt.
+// The window is the minute from the first attempt. A login is limited per
+// client address, so guesses from elsewhere do not lock its agent out, and
+// in all (a ceiling for guesses spread over many addresses).
 awaitable<result<bool>> agent_directory::attempt_allowed(const std::string& login, const std::string& address) {
-  auto per_login = prefix_ + "login_tries:" + login, per_address = prefix_ + "login_tries_from:" + address;
-  std::vector<std::vector<std::string>> count{
-      store::make_command("INCR", per_login), store::make_command("EXPIRE", per_login, "60", "NX"),
-      store::make_command("INCR", per_address), store::make_command("EXPIRE", per_address, "60", "NX")};
+  const std::string keys[] = {login_tries_key(login, address), login_tries_key(login, {}),
+                              prefix_ + "login_tries_from:" + address};
+  const int limits[] = {limits_.per_login, limits_.per_login * login_limit_all_addresses, limits_.per_address};
+  std::vector<std::vector<std::string>> count;
+  for (const auto& key : keys) {
+    count.push_back(store::make_command("INCR", key));
+    count.push_back(store::make_command("EXPIRE", key, "60", "NX"));
+  }
   auto counted = co_await redis_.exec_pipeline(std::move(count));
   if (!counted) co_return failed(counted.error());
   const auto& r = *counted;
-  if (r.size() != 4 || r[0].is_error() || r[2].is_error()) co_return failed(store::redis_errc::server_error);
-  co_return r[0].integer <= limits_.per_login && r[2].integer <= limits_.per_address;
+  if (r.size() != 2 * std::size(keys)) co_return failed(store::redis_errc::server_error);
+  bool allowed = true;
+  for (std::size_t i = 0; i < std::size(keys); ++i) {
+    if (r[2 * i].is_error()) co_return failed(store::redis_errc::server_error);
+    allowed = allowed && r[2 * i].integer <= limits[i];
+  }
+  co_return allowed;
+}
+
+std::string agent_directory::login_tries_key(const std::string& login, const std::string& address) const {
+  return address.empty() ? prefix_ + "login_tries:" + login : prefix_ + "login_tries:" + login + "|" + address;
 }
 
 // The session is stored only if the password is still the one checked: a
@@ -119,7 +134,7 @@ awaitable<result<login_result>> agent_directory::login(const std::string& login,
   auto opened = co_await open_session(id->str, session, stored_hash);
   if (!opened) co_return opened.error();
   if (!*opened) co_return out;
-  co_await redis_.exec(store::make_command("DEL", prefix_ + "login_tries:" + login));
+  co_await redis_.exec(store::make_command("DEL", login_tries_key(login, address), login_tries_key(login, {})));
   out.token = std::move(token);
   out.status = login_status::ok;
   out.who = **who;

@@ -201,6 +201,7 @@ config parse_config(const json& j, env_lookup env) {
     r.get_ms("idle_timeout_ms", c.limits.idle_timeout);
     r.get_ms("read_timeout_ms", c.limits.read_timeout);
     r.get("max_connections", c.limits.max_connections);
+    r.get("max_connections_per_address", c.limits.max_connections_per_address);
     r.get("ws_max_frame_bytes", c.limits.ws_max_frame_bytes);
     r.get("ws_queue_max_messages", c.limits.ws_queue_max_messages);
     r.get("ws_queue_max_bytes", c.limits.ws_queue_max_bytes);
@@ -212,6 +213,7 @@ config parse_config(const json& j, env_lookup env) {
     if (lim.max_body_bytes < 1024 || lim.max_webhook_body_bytes < 1024 || lim.max_header_bytes < 1024)
       r.fail("body and header limits must be at least 1024 bytes");
     if (lim.max_connections < 1 || lim.max_connections > 1'000'000) r.fail("\"max_connections\" must be 1 to 1000000");
+    if (lim.max_connections_per_address > 1'000'000) r.fail("\"max_connections_per_address\" must be 0 (off) to 1000000");
     if (lim.idle_timeout.count() < 100 || lim.read_timeout.count() < 100 || lim.ws_hello_timeout.count() < 100)
       r.fail("timeouts must be at least 100 ms");
     if (lim.ws_max_frame_bytes < 1024 || lim.ws_queue_max_messages < 1 || lim.ws_queue_max_bytes < lim.ws_max_frame_bytes)

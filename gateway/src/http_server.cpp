@@ -18,6 +18,7 @@
 #include <atomic>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -140,15 +141,27 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   std::optional<ssl::context> tls;
   std::atomic<bool> draining{false};
 
-  // Live connections and how to close each one on shutdown.
+  // Live connections and how to close each one on shutdown; how many each
+  // client address holds.
   std::mutex mutex;
   std::unordered_map<std::uint64_t, std::function<void()>> closers;
+  std::unordered_map<std::uint64_t, std::string> address_of;
+  std::unordered_map<std::string, std::size_t> per_address;
   std::uint64_t next_id = 0;
   std::function<void()> on_all_closed;
 
-  std::uint64_t add_connection(std::function<void()> closer) {
+  // Registers a connection from `address`; nullopt when it would pass
+  // max_connections or max_connections_per_address.
+  std::optional<std::uint64_t> add_connection(const net::ip::address& address) {
+    const bool behind_proxy = cfg.auth.trust_forwarded_for || cfg.webchat.trust_forwarded_for;
+    const auto per_address_cap = behind_proxy ? 0 : cfg.limits.max_connections_per_address;
     std::lock_guard lock(mutex);
-    closers.emplace(++next_id, std::move(closer));
+    if (closers.size() >= cfg.limits.max_connections) return std::nullopt;
+    auto key = address.to_string();
+    if (per_address_cap > 0 && per_address[key] >= per_address_cap) return std::nullopt;
+    ++per_address[key];
+    closers.emplace(++next_id, [] {});
+    address_of.emplace(next_id, std::move(key));
     global_metrics().http_connections.add(1);
     return next_id;
   }
@@ -161,6 +174,11 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     {
       std::lock_guard lock(mutex);
       closers.erase(id);
+      if (auto it = address_of.find(id); it != address_of.end()) {
+        if (auto count = per_address.find(it->second); count != per_address.end() && --count->second == 0)
+          per_address.erase(count);
+        address_of.erase(it);
+      }
       if (closers.empty() && draining && on_all_closed) done = std::exchange(on_all_closed, nullptr);
     }
     global_metrics().http_connections.add(-1);
@@ -172,7 +190,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   }
 
   awaitable<void> accept_loop();
-  awaitable<void> run_connection(tcp::socket socket);
+  awaitable<void> run_connection(tcp::socket socket, std::uint64_t id, std::string remote);
   // True when the connection became a WebSocket session, which then owns `id`.
   template <class Stream> awaitable<bool> serve(Stream& stream, std::uint64_t id, std::string remote);
   template <class Stream>
@@ -351,25 +369,23 @@ awaitable<void> http_server::impl::accept_loop() {
       co_await pause.async_wait(use_tuple);
       continue;
     }
-    if (connection_count() >= cfg.limits.max_connections) {
+    beast::error_code ignored;
+    const auto address = socket.remote_endpoint(ignored).address();
+    auto id = add_connection(address);
+    if (!id) {
       global_metrics().errors.inc("too_many_connections");
       refuse_busy(socket);
       continue;
     }
-    beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     auto ex = socket.get_executor();
-    net::co_spawn(ex, run_connection(std::move(socket)), net::detached);
+    net::co_spawn(ex, run_connection(std::move(socket), *id, address.to_string()), net::detached);
   }
 }
 
-awaitable<void> http_server::impl::run_connection(tcp::socket socket) {
+awaitable<void> http_server::impl::run_connection(tcp::socket socket, std::uint64_t id, std::string remote) {
   auto self = shared_from_this();
-  beast::error_code ec;
-  auto endpoint = socket.remote_endpoint(ec);
-  std::string remote = ec ? std::string("unknown") : endpoint.address().to_string();
   beast::tcp_stream stream(std::move(socket));
-  auto id = add_connection([] {});
   bool handed_off = false;
   try {
     if (tls) {

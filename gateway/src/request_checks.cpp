@@ -56,11 +56,13 @@ bool plain_id(std::string_view id) {
 
 std::string client_address(const http_request& req, bool trust_forwarded_for) {
   if (trust_forwarded_for) {
+    // The last entry is the one our proxy appended; the ones before it are
+    // whatever the client sent.
     auto xff = req.header("x-forwarded-for");
-    auto first = xff.substr(0, xff.find(','));
-    while (!first.empty() && first.front() == ' ') first.remove_prefix(1);
-    while (!first.empty() && first.back() == ' ') first.remove_suffix(1);
-    if (!first.empty() && first.size() <= 64) return std::string(first);
+    auto last = xff.substr(xff.rfind(',') + 1);
+    while (!last.empty() && last.front() == ' ') last.remove_prefix(1);
+    while (!last.empty() && last.back() == ' ') last.remove_suffix(1);
+    if (!last.empty() && last.size() <= 64) return std::string(last);
   }
   return req.remote_address;
 }

@@ -177,8 +177,16 @@ test('30 concurrent wrong passwords for one login: exactly 10 are checked, the r
   assert.equal(count(401), 10, `${count(401)} passwords were checked`);
   assert.equal(count(401) + count(429), 30);
   assert.equal(answers.find((r) => r.status === 429).headers.get('retry-after'), '60');
-  // The limit is the login's, from any address.
-  assert.equal((await loginFrom(gw2, 'target', 'target-password', '198.51.100.9')).status, 429);
+  assert.equal((await loginFrom(gw2, 'target', 'target-password', '198.51.100.1')).status, 429);
+  // Guesses from one address do not lock the agent out from another.
+  assert.equal((await loginFrom(gw2, 'target', 'target-password', '198.51.100.9')).status, 200);
+});
+
+test('behind the proxy the client address is the entry the proxy appended, not one the client wrote', async () => {
+  // The client writes its own X-Forwarded-For; the proxy appends the real address.
+  const answers = await Promise.all(Array.from({ length: 31 },
+    (_, i) => loginFrom(gw1, `spoofer${i}`, 'wrong-password', `10.9.${i}.1, 198.51.100.7`)));
+  assert.deepEqual(answers.map((r) => r.status).sort(), [...Array(30).fill(401), 429]);
 });
 
 test('one client address may try 30 logins a minute, whatever the login names', async () => {

@@ -491,23 +491,50 @@ test('bad WebSocket input closes the session with a specific code', async () => 
   assert.ok(await metric(gw, 'pasokh_errors_total{kind="ws_not_json"}') >= 1);
 });
 
+// Opens `n` idle sockets from the local address `from` (127.0.0.0/8 is all this host).
+async function idleSockets(port, n, from) {
+  const out = [];
+  for (let i = 0; i < n; ++i) {
+    const s = net.connect({ port, host: '127.0.0.1', localAddress: from });
+    await new Promise((r) => s.once('connect', r));
+    out.push(s);
+  }
+  await sleep(100);  // accepted and counted
+  return out;
+}
+
+// What the server says to a new connection from `from`, up to its close.
+function firstAnswer(port, from) {
+  const s = net.connect({ port, host: '127.0.0.1', localAddress: from });
+  return new Promise((resolve) => {
+    let text = '';
+    s.on('data', (d) => { text += d; });
+    s.on('close', () => resolve(text));
+    s.on('error', () => resolve(text));
+    s.on('connect', () => s.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+  });
+}
+
+test('one client address cannot hold every connection: its next one gets 503, others are served', async () => {
+  const g = await new Pasokh(defaultConfig(redis, { limits: { max_connections_per_address: 3 } })).start();
+  const idle = await idleSockets(g.port, 3, '127.0.0.2');
+  try {
+    const refused = await firstAnswer(g.port, '127.0.0.2');
+    assert.match(refused, /^HTTP\/1\.1 503 /);
+    assert.equal(JSON.parse(refused.split('\r\n\r\n')[1]).error.code, 'too_many_connections');
+    assert.match(await firstAnswer(g.port, '127.0.0.3'), /^HTTP\/1\.1 200 /);
+  } finally {
+    for (const s of idle) s.destroy();
+  }
+  await waitFor(async () => /^HTTP\/1\.1 200 /.test(await firstAnswer(g.port, '127.0.0.2')), 'served again');
+  await g.cleanup();
+});
+
 test('a full gateway answers 503 at max_connections; close codes a client picks add no metric series', async () => {
   const g = await new Pasokh(defaultConfig(redis, { limits: { max_connections: 3 } })).start();
-  const idle = [];
+  const idle = await idleSockets(g.port, 3, '127.0.0.1');
   try {
-    for (let i = 0; i < 3; ++i) {
-      const s = net.connect(g.port, '127.0.0.1');
-      await new Promise((r) => s.once('connect', r));
-      idle.push(s);
-    }
-    await sleep(100);  // accepted and counted
-    const refused = net.connect(g.port, '127.0.0.1');
-    const answer = await new Promise((resolve) => {
-      let text = '';
-      refused.on('data', (d) => { text += d; });
-      refused.on('close', () => resolve(text));
-      refused.on('error', () => resolve(text));
-    });
+    const answer = await firstAnswer(g.port, '127.0.0.4');
     assert.match(answer, /^HTTP\/1\.1 503 /);
     assert.match(answer, /Retry-After: 1/);
     assert.equal(JSON.parse(answer.split('\r\n\r\n')[1]).error.code, 'too_many_connections');

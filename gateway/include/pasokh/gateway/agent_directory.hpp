@@ -40,9 +40,11 @@ struct login_result {
 
 // Login attempts allowed a minute, counted before the password is checked.
 struct login_limits {
-  int per_login = 10;
-  int per_address = 30;
+  int per_login = 10;    // per login name and client address
+  int per_address = 30;  // per client address, whatever the login
 };
+// A login name's attempts from all addresses together: this many times per_login.
+inline constexpr int login_limit_all_addresses = 10;
 
 class agent_directory {
  public:
@@ -78,6 +80,8 @@ class agent_directory {
  private:
   boost::asio::awaitable<store::result<std::optional<agent>>> load(const std::string& id);
   boost::asio::awaitable<store::result<bool>> attempt_allowed(const std::string& login, const std::string& address);
+  // The attempts counter of a login from one address, or from all (address empty).
+  std::string login_tries_key(const std::string& login, const std::string& address) const;
   boost::asio::awaitable<store::result<bool>> open_session(const std::string& id, const std::string& session,
                                                            const std::string& checked_hash);
   boost::asio::awaitable<store::result<void>> end_access(const std::string& id, const std::string& reason, bool sessions_too);

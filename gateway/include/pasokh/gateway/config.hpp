@@ -47,6 +47,10 @@ struct limits_config {
   milliseconds idle_timeout{60'000};  // keep-alive connection without a request
   milliseconds read_timeout{15'000};  // one request, header to last body byte
   std::size_t max_connections = 20'000;
+  // One client address may not hold every slot (idle sockets, chat sockets):
+  // beyond this it gets the 503 too. 0: off. Off behind a proxy (either
+  // trust_forwarded_for set), whose one address speaks for every client.
+  std::size_t max_connections_per_address = 256;
   std::size_t ws_max_frame_bytes = 64 << 10;
   std::size_t ws_queue_max_messages = 1024;  // per session, then close 1013
   std::size_t ws_queue_max_bytes = 4 << 20;
@@ -83,7 +87,7 @@ struct outbox_config {
 
 struct auth_config {
   std::chrono::seconds session_ttl{8 * 3600};
-  int login_attempts_per_minute = 10;               // per login name (a success starts it again)
+  int login_attempts_per_minute = 10;               // per login name and address (a success starts it again)
   int login_attempts_per_address_per_minute = 30;   // per client address, successes too
   bool trust_forwarded_for = false;                 // behind a proxy: client address from X-Forwarded-For
 };

@@ -28,7 +28,7 @@ bool plain_id(std::string_view id);
 std::string bearer_token(const http_request& req);
 
 // The client's address: the connection's, or with `trust_forwarded_for`
-// (behind a proxy) the first of X-Forwarded-For.
+// (behind a proxy) the last of X-Forwarded-For, which that proxy appended.
 std::string client_address(const http_request& req, bool trust_forwarded_for);
 
 http_response unauthorized(std::string_view message);
