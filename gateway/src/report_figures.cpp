@@ -33,6 +33,7 @@ json ratio(std::int64_t part, std::int64_t whole) {
 json average(std::int64_t sum, std::int64_t n) {
   return n ? json(round2(static_cast<double>(sum) / static_cast<double>(n))) : json(nullptr);
 }
+bool has_sla(const timeline& c) { return c.sla_first || c.sla_resolve; }
 // Not breached, and a target it has is still running: neither met nor breached yet.
 bool sla_pending(const timeline& c) {
   if (c.first_breached || c.resolution_breached) return false;
@@ -184,7 +185,7 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
         ++bot_started;
         if (deflected_by_bot(c)) ++deflected;
       }
-      if (c.sla) {
+      if (has_sla(c)) {
         ++sla_total;
         if (c.first_breached || c.resolution_breached) ++sla_breached;
         if (sla_pending(c)) ++sla_pending_count;

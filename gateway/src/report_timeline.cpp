@@ -47,7 +47,8 @@ bool is_csat_ask(const json& message) {
 }  // namespace
 
 const std::string& team_at(const timeline& t, std::int64_t at) {
-  if (t.teams.empty()) return t.team;
+  static const std::string none;
+  if (t.teams.empty()) return none;
   auto it = std::upper_bound(t.teams.begin(), t.teams.end(), at,
                              [](std::int64_t x, const team_stay& s) { return x < s.since; });
   return it == t.teams.begin() ? it->team : std::prev(it)->team;
@@ -55,7 +56,7 @@ const std::string& team_at(const timeline& t, std::int64_t at) {
 
 std::vector<std::string> teams_before(const timeline& t, std::int64_t before) {
   std::vector<std::string> out;
-  if (t.teams.empty()) out.push_back(t.team);
+  if (t.teams.empty()) out.emplace_back();
   for (const auto& s : t.teams)
     if ((s.since < before || out.empty()) && std::find(out.begin(), out.end(), s.team) == out.end()) out.push_back(s.team);
   return out;
@@ -73,14 +74,11 @@ void fold(timeline& t, const json& f) {
   if (auto v = str_of(c, "channel"); !v.empty()) t.channel = v;
   if (auto v = str_of(c, "customer_id"); !v.empty()) t.customer = v;
   if (!t.created_at) t.created_at = int_of(c, "created_at");
-  if (c.contains("sla_first_due")) t.sla = t.sla_first = true;
-  if (c.contains("sla_resolve_due")) t.sla = t.sla_resolve = true;
+  if (c.contains("sla_first_due")) t.sla_first = true;
+  if (c.contains("sla_resolve_due")) t.sla_resolve = true;
   const auto event = str_of(f, "event");
   const auto at = event_time(f, c);
-  if (auto v = str_of(c, "team"); !v.empty() && v != t.team) {
-    t.team = v;
-    t.teams.push_back({v, at});
-  }
+  if (auto v = str_of(c, "team"); !v.empty() && (t.teams.empty() || v != t.teams.back().team)) t.teams.push_back({v, at});
 
   const std::string before = t.status;
   const std::string after = c.contains("status") ? str_of(c, "status") : before;
@@ -185,12 +183,11 @@ bool number(std::string_view s, std::int64_t& out) {
 }  // namespace
 
 std::string encode(const timeline& t) {
-  std::string out = "v3";
+  std::string out = "v4";
   out += fs;
-  for (auto s : {std::string_view(t.id), std::string_view(t.channel), std::string_view(t.team), std::string_view(t.customer)})
-    put(out, s, fs);
-  int flags = (t.bot ? 1 : 0) | (t.side ? 2 : 0) | (t.sla ? 4 : 0) | (t.first_breached ? 8 : 0) |
-              (t.resolution_breached ? 16 : 0) | (t.sla_first ? 32 : 0) | (t.sla_resolve ? 64 : 0);
+  for (auto s : {std::string_view(t.id), std::string_view(t.channel), std::string_view(t.customer)}) put(out, s, fs);
+  int flags = (t.bot ? 1 : 0) | (t.side ? 2 : 0) | (t.first_breached ? 4 : 0) | (t.resolution_breached ? 8 : 0) |
+              (t.sla_first ? 16 : 0) | (t.sla_resolve ? 32 : 0);
   for (auto v : {t.seq, t.created_at, t.clock_start, t.first_response_at, std::int64_t{flags}, std::int64_t{t.reopens},
                  t.csat_asked_at, t.csat_at, std::int64_t{t.csat_rating}, t.segment_start, t.waiting_since})
     put(out, v, fs);
@@ -220,39 +217,39 @@ std::string encode(const timeline& t) {
 
 std::optional<timeline> decode(std::string_view text) {
   auto f = split(text, fs);
-  if (f.size() != 23 || f[0] != "v3") return std::nullopt;  // v2 had no team history: refolded
+  // An older version is refolded (v3 kept the team and the SLA flag, which the
+  // team history and the targets give).
+  if (f.size() != 22 || f[0] != "v4") return std::nullopt;
   timeline t;
   t.id = f[1];
   t.channel = f[2];
-  t.team = f[3];
-  t.customer = f[4];
+  t.customer = f[3];
   std::int64_t n[11];
   for (int i = 0; i < 11; ++i)
-    if (!number(f[5 + static_cast<std::size_t>(i)], n[i])) return std::nullopt;
+    if (!number(f[4 + static_cast<std::size_t>(i)], n[i])) return std::nullopt;
   t.seq = n[0];
   t.created_at = n[1];
   t.clock_start = n[2];
   t.first_response_at = n[3];
   t.bot = n[4] & 1;
   t.side = n[4] & 2;
-  t.sla = n[4] & 4;
-  t.first_breached = n[4] & 8;
-  t.resolution_breached = n[4] & 16;
-  t.sla_first = n[4] & 32;
-  t.sla_resolve = n[4] & 64;
+  t.first_breached = n[4] & 4;
+  t.resolution_breached = n[4] & 8;
+  t.sla_first = n[4] & 16;
+  t.sla_resolve = n[4] & 32;
   t.reopens = static_cast<int>(n[5]);
   t.csat_asked_at = n[6];
   t.csat_at = n[7];
   t.csat_rating = static_cast<int>(n[8]);
   t.segment_start = n[9];
   t.waiting_since = n[10];
-  t.first_responder = f[16];
-  t.csat_agent = f[17];
-  t.status = f[18];
+  t.first_responder = f[15];
+  t.csat_agent = f[16];
+  t.status = f[17];
   // Each list ends with its separator, so the last part is empty.
-  auto agents = split(f[19], rs);
+  auto agents = split(f[18], rs);
   for (std::size_t i = 0; i + 1 < agents.size(); ++i) t.agents.emplace_back(agents[i]);
-  auto replies = split(f[20], rs);
+  auto replies = split(f[19], rs);
   for (std::size_t i = 0; i + 1 < replies.size(); ++i) {
     auto p = split(replies[i], gs);
     agent_reply r;
@@ -260,7 +257,7 @@ std::optional<timeline> decode(std::string_view text) {
     r.agent = p[0];
     t.replies.push_back(std::move(r));
   }
-  auto segments = split(f[21], rs);
+  auto segments = split(f[20], rs);
   for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
     auto p = split(segments[i], gs);
     resolved_segment z;
@@ -268,7 +265,7 @@ std::optional<timeline> decode(std::string_view text) {
     z.agent = p[0];
     t.resolutions.push_back(std::move(z));
   }
-  auto stays = split(f[22], rs);
+  auto stays = split(f[21], rs);
   for (std::size_t i = 0; i + 1 < stays.size(); ++i) {
     auto p = split(stays[i], gs);
     team_stay z;

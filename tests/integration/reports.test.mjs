@@ -123,7 +123,7 @@ test('reports: a cached timeline continues with new log entries; the rebuild res
   // Ali follows up on F a day later (no customer waiting): one more reply, no response time.
   const f = ids.F;
   const seq = Number(redisCli('HGET', `pasokh:conv:${f}`, 'seq')) + 1;
-  const cachedSeq = () => Number(redisCli('HGET', 'pasokh:rpt:facts', f).split('\x1f')[5]);
+  const cachedSeq = () => Number(redisCli('HGET', 'pasokh:rpt:facts', f).split('\x1f')[4]);
   assert.equal(cachedSeq(), seq - 1);
   const last = JSON.parse(redisCli('XREVRANGE', `pasokh:conv:${f}:log`, '+', '-', 'COUNT', '1').split('\n')[2]);
   redisCli('XADD', `pasokh:conv:${f}:log`, `${seq}-1`, 'f', JSON.stringify({ ...last, seq, event: 'message', status: undefined,

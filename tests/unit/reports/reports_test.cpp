@@ -159,17 +159,35 @@ TEST(ReportTimeline, ACachedTimelineContinuesWithTheNextEvents) {
   EXPECT_FALSE(rp::decode("not json"));
   // A separator inside a value cannot shift the fields; a cut entry is refolded.
   auto odd = b.fold();
-  odd.team = "sup\x1fport\x1e";
   ASSERT_FALSE(odd.teams.empty());
   odd.teams[0].team = "sup\x1fport\x1e";
   auto back = rp::decode(rp::encode(odd));
   ASSERT_TRUE(back);
-  EXPECT_EQ(back->team, "sup?port?");
   EXPECT_EQ(back->teams[0].team, "sup?port?");
   EXPECT_EQ(back->teams.size(), odd.teams.size());
   EXPECT_EQ(back->resolutions.size(), 2u);
   auto text = rp::encode(odd);
   EXPECT_FALSE(rp::decode(text.substr(0, text.size() / 2)));
+}
+
+TEST(ReportTimeline, TheCacheKeepsNothingTheRestGives) {
+  // The team now is the last of the team history, the SLA flag its targets:
+  // the team's name is stored once, and a v3 entry (with both) is refolded.
+  log_builder b;
+  b.sla = true;
+  b.open(1000, false);
+  b.agent_writes(2000, "ag_ali");
+  auto t = b.fold();
+  auto text = rp::encode(t);
+  EXPECT_EQ(text.find("support"), text.rfind("support")) << "the team is stored once";
+  auto back = rp::decode(text);
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(back->sla_first);
+  EXPECT_EQ(rp::team_at(*back, b.created), "support");
+  EXPECT_EQ(rp::encode(*back), text);
+  const std::string v3 = "v3\x1f" "cv_1\x1f" "api\x1f" "support\x1f" "cu_1\x1f" "1\x1f" "1000\x1f" "0\x1f" "0\x1f" "0\x1f"
+                         "0\x1f" "0\x1f" "0\x1f" "0\x1f" "0\x1f" "0\x1f" "\x1f" "\x1f" "queued\x1f" "\x1f" "\x1f" "\x1f" "support\x1d" "1000\x1e";
+  EXPECT_FALSE(rp::decode(v3)) << "an entry of the old form is folded again";
 }
 
 TEST(ReportTimeline, AnAgentTakingOverFromTheBotAndSideConversations) {

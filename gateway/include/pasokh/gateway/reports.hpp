@@ -62,8 +62,8 @@ struct resolved_segment {
 
 // One conversation folded from its log (raw instants, ms).
 struct timeline {
-  std::string id, channel, team, customer;  // team: the current one
-  std::vector<team_stay> teams;             // every team it was in, in order (a transfer adds one)
+  std::string id, channel, customer;
+  std::vector<team_stay> teams;  // every team it was in, in order (a transfer adds one); the last: its team now
   std::int64_t seq = 0;  // the last log entry folded in
   std::int64_t created_at = 0;  // opened; a campaign's conversation: when the customer answered it
   std::int64_t clock_start = 0;  // reached the queue or a person; 0: never (bot only)
@@ -71,7 +71,7 @@ struct timeline {
   std::string first_responder;
   bool bot = false;   // opened with the bot
   bool side = false;  // only a CSAT reply, an opt-out or an unanswered campaign message: not a contact
-  bool sla = false, first_breached = false, resolution_breached = false;
+  bool first_breached = false, resolution_breached = false;
   bool sla_first = false, sla_resolve = false;  // which targets it has (first response, resolution)
   int reopens = 0;
   std::vector<agent_reply> replies;
