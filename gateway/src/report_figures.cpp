@@ -34,10 +34,19 @@ json average(std::int64_t sum, std::int64_t n) {
   return n ? json(round2(static_cast<double>(sum) / static_cast<double>(n))) : json(nullptr);
 }
 bool has_sla(const timeline& c) { return c.sla_first || c.sla_resolve; }
-// Not breached, and a target it has is still running: neither met nor breached yet.
-bool sla_pending(const timeline& c) {
-  if (c.first_breached || c.resolution_breached) return false;
-  return (c.sla_first && !c.first_response_at) || (c.sla_resolve && c.resolutions.empty());
+bool happened_before(std::int64_t at, std::int64_t end) { return at && at < end; }
+
+// A conversation's SLA as of `end` (the end of the report's period, so an
+// old period reads the same later): breached when a breach was logged before
+// it; pending while a target it has was still running (no first response yet,
+// or not resolved yet; its resolve ends both, as for the breach timers); met
+// otherwise.
+enum class sla_state { met, breached, pending };
+sla_state sla_as_of(const timeline& c, std::int64_t end) {
+  if (happened_before(c.first_breached_at, end) || happened_before(c.resolution_breached_at, end)) return sla_state::breached;
+  const bool resolved = !c.resolutions.empty() && c.resolutions.front().end < end;
+  if (!resolved && (c.sla_resolve || (c.sla_first && !happened_before(c.first_response_at, end)))) return sla_state::pending;
+  return sla_state::met;
 }
 
 json median_or_null(const std::vector<std::int64_t>& v) { return v.empty() ? json(nullptr) : json(percentile(v, 50)); }
@@ -73,8 +82,9 @@ const char* const rules_text[][2] = {
                   "automatic mail (out-of-office replies, bounces) waits for nobody"},
     {"contacts", "a conversation counts in the period it opened; one our campaign opened, from the customer's answer on "
                  "(unanswered, or only a rating or an opt-out, it is no contact)"},
-    {"sla", "conversations with SLA targets opened in the period; breached when a first-response or resolution SLA breach was logged; "
-            "pending when not breached and a target is still running (no first response yet, or not resolved yet); met otherwise. "
+    {"sla", "conversations with SLA targets opened in the period, as they stood at the period's end: breached when a first-response "
+            "or resolution SLA breach was logged by then; pending when not breached and a target was still running (no first "
+            "response yet, or not resolved yet; the resolve ends both); met otherwise. "
             "met_rate = met / (met + breached): pending ones are not counted"},
     {"csat", "asked: surveys sent in the period; asked_rated: of those, the ones rated (up to now, so never more than asked); "
              "responses, average and distribution: the ratings received in the period"},
@@ -187,10 +197,11 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
       }
       if (has_sla(c)) {
         ++sla_total;
-        if (c.first_breached || c.resolution_breached) ++sla_breached;
-        if (sla_pending(c)) ++sla_pending_count;
-        if (c.first_breached) ++first_breached;
-        if (c.resolution_breached) ++resolution_breached;
+        const auto sla = sla_as_of(c, to);
+        if (sla == sla_state::breached) ++sla_breached;
+        if (sla == sla_state::pending) ++sla_pending_count;
+        if (happened_before(c.first_breached_at, to)) ++first_breached;
+        if (happened_before(c.resolution_breached_at, to)) ++resolution_breached;
       }
       auto* p = point_at(c.created_at);
       if (p) ++p->conversations;

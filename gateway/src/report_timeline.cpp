@@ -141,7 +141,8 @@ void fold(timeline& t, const json& f) {
       t.csat_asked_at = at;
     }
   } else if (event == "sla" && str_of(f, "state") == "breached") {
-    (str_of(f, "sla") == "first_response" ? t.first_breached : t.resolution_breached) = true;
+    auto& breached_at = str_of(f, "sla") == "first_response" ? t.first_breached_at : t.resolution_breached_at;
+    if (!breached_at) breached_at = at;
   } else if (event == "csat") {
     t.csat_rating = static_cast<int>(int_of(f, "rating"));
     t.csat_at = at;
@@ -183,13 +184,13 @@ bool number(std::string_view s, std::int64_t& out) {
 }  // namespace
 
 std::string encode(const timeline& t) {
-  std::string out = "v4";
+  std::string out = "v5";
   out += fs;
   for (auto s : {std::string_view(t.id), std::string_view(t.channel), std::string_view(t.customer)}) put(out, s, fs);
-  int flags = (t.bot ? 1 : 0) | (t.side ? 2 : 0) | (t.first_breached ? 4 : 0) | (t.resolution_breached ? 8 : 0) |
-              (t.sla_first ? 16 : 0) | (t.sla_resolve ? 32 : 0);
+  int flags = (t.bot ? 1 : 0) | (t.side ? 2 : 0) | (t.sla_first ? 4 : 0) | (t.sla_resolve ? 8 : 0);
   for (auto v : {t.seq, t.created_at, t.clock_start, t.first_response_at, std::int64_t{flags}, std::int64_t{t.reopens},
-                 t.csat_asked_at, t.csat_at, std::int64_t{t.csat_rating}, t.segment_start, t.waiting_since})
+                 t.csat_asked_at, t.csat_at, std::int64_t{t.csat_rating}, t.segment_start, t.waiting_since,
+                 t.first_breached_at, t.resolution_breached_at})
     put(out, v, fs);
   put(out, t.first_responder, fs);
   put(out, t.csat_agent, fs);
@@ -217,15 +218,14 @@ std::string encode(const timeline& t) {
 
 std::optional<timeline> decode(std::string_view text) {
   auto f = split(text, fs);
-  // An older version is refolded (v3 kept the team and the SLA flag, which the
-  // team history and the targets give).
-  if (f.size() != 22 || f[0] != "v4") return std::nullopt;
+  // An older version is refolded (v4 kept no breach times).
+  if (f.size() != 24 || f[0] != "v5") return std::nullopt;
   timeline t;
   t.id = f[1];
   t.channel = f[2];
   t.customer = f[3];
-  std::int64_t n[11];
-  for (int i = 0; i < 11; ++i)
+  std::int64_t n[13];
+  for (int i = 0; i < 13; ++i)
     if (!number(f[4 + static_cast<std::size_t>(i)], n[i])) return std::nullopt;
   t.seq = n[0];
   t.created_at = n[1];
@@ -233,23 +233,23 @@ std::optional<timeline> decode(std::string_view text) {
   t.first_response_at = n[3];
   t.bot = n[4] & 1;
   t.side = n[4] & 2;
-  t.first_breached = n[4] & 4;
-  t.resolution_breached = n[4] & 8;
-  t.sla_first = n[4] & 16;
-  t.sla_resolve = n[4] & 32;
+  t.sla_first = n[4] & 4;
+  t.sla_resolve = n[4] & 8;
   t.reopens = static_cast<int>(n[5]);
   t.csat_asked_at = n[6];
   t.csat_at = n[7];
   t.csat_rating = static_cast<int>(n[8]);
   t.segment_start = n[9];
   t.waiting_since = n[10];
-  t.first_responder = f[15];
-  t.csat_agent = f[16];
-  t.status = f[17];
+  t.first_breached_at = n[11];
+  t.resolution_breached_at = n[12];
+  t.first_responder = f[17];
+  t.csat_agent = f[18];
+  t.status = f[19];
   // Each list ends with its separator, so the last part is empty.
-  auto agents = split(f[18], rs);
+  auto agents = split(f[20], rs);
   for (std::size_t i = 0; i + 1 < agents.size(); ++i) t.agents.emplace_back(agents[i]);
-  auto replies = split(f[19], rs);
+  auto replies = split(f[21], rs);
   for (std::size_t i = 0; i + 1 < replies.size(); ++i) {
     auto p = split(replies[i], gs);
     agent_reply r;
@@ -257,7 +257,7 @@ std::optional<timeline> decode(std::string_view text) {
     r.agent = p[0];
     t.replies.push_back(std::move(r));
   }
-  auto segments = split(f[20], rs);
+  auto segments = split(f[22], rs);
   for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
     auto p = split(segments[i], gs);
     resolved_segment z;
@@ -265,7 +265,7 @@ std::optional<timeline> decode(std::string_view text) {
     z.agent = p[0];
     t.resolutions.push_back(std::move(z));
   }
-  auto stays = split(f[21], rs);
+  auto stays = split(f[23], rs);
   for (std::size_t i = 0; i + 1 < stays.size(); ++i) {
     auto p = split(stays[i], gs);
     team_stay z;

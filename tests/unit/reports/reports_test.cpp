@@ -467,6 +467,44 @@ TEST(ReportFigures, SlaPendingAndTheRatingsOfTheSurveysSent) {
   EXPECT_EQ(csat["average"], 2.0);
 }
 
+TEST(ReportFigures, SlaAsItStoodAtThePeriodsEnd) {
+  // Opened in [1000, 2000), each with a first-response target.
+  auto conv = [](std::string id, std::int64_t at) {
+    log_builder b;
+    b.id = std::move(id);
+    b.sla = true;
+    b.open(at, false);
+    return b;
+  };
+  auto late_breach = conv("cv_1", 1100);  // breached after the period, still open
+  late_breach.breach("first_response", 2500);
+  auto late_answer = conv("cv_2", 1200);  // answered and resolved after the period
+  late_answer.agent_writes(2200, "ag_1");
+  late_answer.set("resolved", 2300);
+  auto early_breach = conv("cv_3", 1300);  // breached in the period
+  early_breach.breach("first_response", 1400);
+  early_breach.agent_writes(1500, "ag_1");
+  auto quiet = conv("cv_4", 1400);  // resolved in the period without a reply: nothing runs any more
+  quiet.set("resolved", 1450);
+  std::vector<rp::timeline> convs;
+  for (auto* b : {&late_breach, &late_answer, &early_breach, &quiet}) convs.push_back(b->fold());
+  rp::query q;
+  q.from = 1000;
+  q.to = 2000;
+  auto then = rp::build(convs, q, {}, {}, {})["sla"];
+  EXPECT_EQ(then["conversations"], 4);
+  EXPECT_EQ(then["breached"], 1) << "a breach after the period's end is not in it";
+  EXPECT_EQ(then["first_response_breached"], 1);
+  EXPECT_EQ(then["pending"], 2) << "at the period's end both were still waiting for an answer";
+  EXPECT_EQ(then["met"], 1);
+  // A period reaching now: as things stand.
+  q.to = 10'000;
+  auto now = rp::build(convs, q, {}, {}, {})["sla"];
+  EXPECT_EQ(now["breached"], 2);
+  EXPECT_EQ(now["pending"], 0);
+  EXPECT_EQ(now["met"], 2);
+}
+
 TEST(ReportFigures, DeflectedOnlyWhenTheBotConversationEnded) {
   auto bot_conv = [](std::string id, std::int64_t at) {
     log_builder b;

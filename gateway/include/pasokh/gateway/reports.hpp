@@ -71,8 +71,8 @@ struct timeline {
   std::string first_responder;
   bool bot = false;   // opened with the bot
   bool side = false;  // only a CSAT reply, an opt-out or an unanswered campaign message: not a contact
-  bool first_breached = false, resolution_breached = false;
   bool sla_first = false, sla_resolve = false;  // which targets it has (first response, resolution)
+  std::int64_t first_breached_at = 0, resolution_breached_at = 0;  // when the breach was logged; 0: never
   int reopens = 0;
   std::vector<agent_reply> replies;
   std::vector<resolved_segment> resolutions;
