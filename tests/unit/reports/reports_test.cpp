@@ -392,6 +392,7 @@ TEST(ReportFigures, ATransferKeepsTheTeamsTheConversationPassedThrough) {
   b.team = "repair";
   b.set("queued", tehran(2, 6, 13, 30));
   b.agent_writes(tehran(2, 6, 15, 0), "ag_bob");
+  b.set("resolved", tehran(2, 6, 15, 10));
   auto t = b.fold();
   ASSERT_EQ(t.teams.size(), 2u);
   EXPECT_EQ(rp::team_at(t, tehran(2, 6, 9, 10)), "support");
@@ -416,14 +417,18 @@ TEST(ReportFigures, ATransferKeepsTheTeamsTheConversationPassedThrough) {
   EXPECT_EQ(support["conversations"]["total"], 1);
   EXPECT_EQ(support["first_response"]["count"], 1);
   EXPECT_EQ(support["agents"]["ag_ali"]["replies"], 2);
-  EXPECT_EQ(support["agents"]["ag_bob"]["replies"], 0) << "written in repair";
+  EXPECT_EQ(support["agents"]["ag_ali"]["conversations"], 1);
+  EXPECT_FALSE(support["agents"].contains("ag_bob")) << "Bob wrote and resolved in repair: no row of zeros";
   EXPECT_EQ(support["responses"]["count"], 1);
   q.team = "repair";
   auto repair = rp::build({t}, q, desk_hours(), {}, {});
   EXPECT_EQ(repair["conversations"]["total"], 1);
   EXPECT_EQ(repair["first_response"]["count"], 0) << "the first response was support's";
   EXPECT_EQ(repair["agents"]["ag_bob"]["replies"], 1);
-  EXPECT_EQ(repair["agents"]["ag_ali"]["replies"], 0);
+  EXPECT_EQ(repair["agents"]["ag_bob"]["resolved"], 1);
+  EXPECT_EQ(repair["agents"]["ag_bob"]["conversations"], 1);
+  EXPECT_FALSE(repair["agents"].contains("ag_ali")) << "Ali wrote in support only";
+  EXPECT_EQ(all["agents"].size(), 2u) << "without the filter both";
   EXPECT_EQ(repair["responses"]["count"], 1);
 }
 
