@@ -77,12 +77,13 @@ const char* const rules_text[][2] = {
     {"teams", "a conversation counts for every team it passed through (by_team, the team filter; by_team can add up to more than the total); "
               "each reply, first response, resolve and rating counts for the team the conversation was in when it happened; "
               "under the team filter, an agent's conversations are those they replied in or resolved while in the team"},
-    {"first_response", "from the clock start to the first agent reply, once per conversation, in the period the conversation opened"},
+    {"first_response", "from the clock start to the first agent reply, once per contact, in the period it opened"},
     {"resolution", "per resolved segment: clock start to the first resolve, then each reopen to the next resolve; counted in the period of the resolve"},
     {"responses", "every agent reply that answers a waiting customer: from the first unanswered customer message (or the clock start) to the reply; "
                   "automatic mail (out-of-office replies, bounces) waits for nobody"},
     {"contacts", "a conversation counts in the period it opened; one our campaign opened, from the customer's answer on "
-                 "(unanswered, or only a rating or an opt-out, it is no contact)"},
+                 "(unanswered, or only a rating or an opt-out, it is no contact); a customer answering our campaign message in "
+                 "an earlier, resolved conversation starts a contact there then (not a reopen; the earlier one stays in its period)"},
     {"sla", "conversations with SLA targets opened in the period, as they stood at the period's end: breached when a first-response "
             "or resolution SLA breach was logged by then; pending when not breached and a target was still running (no first "
             "response yet, or not resolved yet; the resolve ends both); met otherwise. "

@@ -44,6 +44,29 @@ bool is_csat_ask(const json& message) {
   });
 }
 
+// The customer answered our campaign message (`at`, the conversation going
+// on as `status`): a contact from the answer on, counted on that day, not the
+// day the campaign went out, nor as a reopen. The conversation's contact
+// before it is kept as it was, unless it was only our message (no contact).
+void start_contact(timeline& t, std::int64_t at, const std::string& status) {
+  timeline next;
+  next.id = t.id;
+  next.channel = t.channel;
+  next.customer = t.customer;
+  next.seq = t.seq;
+  next.created_at = at;
+  next.bot = status == "bot";
+  if (!t.teams.empty()) next.teams.push_back({t.teams.back().team, at});
+  next.earlier = std::move(t.earlier);
+  t.earlier.clear();
+  if (!t.side) next.earlier.push_back(std::move(t));
+  t = std::move(next);
+}
+
+// An SLA target set for this contact (one from an earlier contact of the
+// conversation is still in its view, due before this one began).
+bool target_of(const timeline& t, const json& conv, const char* due_key) { return int_of(conv, due_key) > t.created_at; }
+
 }  // namespace
 
 const std::string& team_at(const timeline& t, std::int64_t at) {
@@ -74,8 +97,8 @@ void fold(timeline& t, const json& f) {
   if (auto v = str_of(c, "channel"); !v.empty()) t.channel = v;
   if (auto v = str_of(c, "customer_id"); !v.empty()) t.customer = v;
   if (!t.created_at) t.created_at = int_of(c, "created_at");
-  if (c.contains("sla_first_due")) t.sla_first = true;
-  if (c.contains("sla_resolve_due")) t.sla_resolve = true;
+  if (target_of(t, c, "sla_first_due")) t.sla_first = true;
+  if (target_of(t, c, "sla_resolve_due")) t.sla_resolve = true;
   const auto event = str_of(f, "event");
   const auto at = event_time(f, c);
   if (auto v = str_of(c, "team"); !v.empty() && (t.teams.empty() || v != t.teams.back().team)) t.teams.push_back({v, at});
@@ -90,16 +113,12 @@ void fold(timeline& t, const json& f) {
     t.side = finished(after);
   }
   if (!first && finished(before) && !finished(after)) {
-    if (t.side) {
-      // The customer answered our message: a contact from the answer on
-      // (counted on that day, not the day the campaign went out).
-      t.side = false;
-      t.created_at = at;
-    } else {
-      ++t.reopens;
-    }
+    const bool by_customer = str_of(f, "reason") == "reopened_by_customer";
+    if (t.side || (t.campaign_sent && by_customer)) start_contact(t, at, after);
+    else ++t.reopens;
+    t.campaign_sent = false;
     // The customer's message that reopened it is waiting for an answer.
-    if (str_of(f, "reason") == "reopened_by_customer" && !t.waiting_since) t.waiting_since = at;
+    if (by_customer && !t.waiting_since) t.waiting_since = at;
   }
   if (!after.empty() && after != "bot" && !finished(after)) {
     if (!t.clock_start) t.clock_start = at;
@@ -137,6 +156,8 @@ void fold(timeline& t, const json& f) {
         t.first_response_at = at;
         t.first_responder = agent;
       }
+    } else if (author == "bot" && mi->contains("campaign") && finished(after)) {
+      t.campaign_sent = true;
     } else if (author == "system" && !t.csat_asked_at && is_csat_ask(*mi)) {
       t.csat_asked_at = at;
     }
@@ -151,13 +172,15 @@ void fold(timeline& t, const json& f) {
 }
 
 // The cache form: a version, then fields separated by US (0x1f); lists by RS
-// (0x1e), an item's parts by GS (0x1d). Read for every conversation of every
-// report, so it is plain text split in place (JSON parsing cost three times more).
+// (0x1e), an item's parts by GS (0x1d); the conversation's earlier contacts
+// follow the current one, each after FS (0x1c). Read for every conversation of
+// every report, so it is plain text split in place (JSON parsing cost three
+// times more).
 namespace {
-constexpr char fs = '\x1f', rs = '\x1e', gs = '\x1d';
+constexpr char fs = '\x1f', rs = '\x1e', gs = '\x1d', cs = '\x1c';
 
 void put(std::string& out, std::string_view s, char sep) {
-  for (char c : s) out += (c == fs || c == rs || c == gs) ? '?' : c;
+  for (char c : s) out += (c == fs || c == rs || c == gs || c == cs) ? '?' : c;
   out += sep;
 }
 void put(std::string& out, std::int64_t v, char sep) {
@@ -181,13 +204,13 @@ bool number(std::string_view s, std::int64_t& out) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc{} && p == s.data() + s.size();
 }
-}  // namespace
 
-std::string encode(const timeline& t) {
-  std::string out = "v5";
+// One contact (its earlier ones aside).
+void encode_contact(std::string& out, const timeline& t) {
+  out += "v6";
   out += fs;
   for (auto s : {std::string_view(t.id), std::string_view(t.channel), std::string_view(t.customer)}) put(out, s, fs);
-  int flags = (t.bot ? 1 : 0) | (t.side ? 2 : 0) | (t.sla_first ? 4 : 0) | (t.sla_resolve ? 8 : 0);
+  int flags = (t.bot ? 1 : 0) | (t.side ? 2 : 0) | (t.sla_first ? 4 : 0) | (t.sla_resolve ? 8 : 0) | (t.campaign_sent ? 16 : 0);
   for (auto v : {t.seq, t.created_at, t.clock_start, t.first_response_at, std::int64_t{flags}, std::int64_t{t.reopens},
                  t.csat_asked_at, t.csat_at, std::int64_t{t.csat_rating}, t.segment_start, t.waiting_since,
                  t.first_breached_at, t.resolution_breached_at})
@@ -213,13 +236,12 @@ std::string encode(const timeline& t) {
     put(out, s.team, gs);
     put(out, s.since, rs);
   }
-  return out;
 }
 
-std::optional<timeline> decode(std::string_view text) {
+std::optional<timeline> decode_contact(std::string_view text) {
   auto f = split(text, fs);
-  // An older version is refolded (v4 kept no breach times).
-  if (f.size() != 24 || f[0] != "v5") return std::nullopt;
+  // An older version is refolded (v5 kept one contact a conversation).
+  if (f.size() != 24 || f[0] != "v6") return std::nullopt;
   timeline t;
   t.id = f[1];
   t.channel = f[2];
@@ -235,6 +257,7 @@ std::optional<timeline> decode(std::string_view text) {
   t.side = n[4] & 2;
   t.sla_first = n[4] & 4;
   t.sla_resolve = n[4] & 8;
+  t.campaign_sent = n[4] & 16;
   t.reopens = static_cast<int>(n[5]);
   t.csat_asked_at = n[6];
   t.csat_at = n[7];
@@ -274,6 +297,34 @@ std::optional<timeline> decode(std::string_view text) {
     t.teams.push_back(std::move(z));
   }
   return t;
+}
+}  // namespace
+
+std::string encode(const timeline& t) {
+  std::string out;
+  encode_contact(out, t);
+  for (const auto& e : t.earlier) {
+    out += cs;
+    encode_contact(out, e);
+  }
+  return out;
+}
+
+std::optional<timeline> decode(std::string_view text) {
+  auto contacts = split(text, cs);
+  auto t = decode_contact(contacts[0]);
+  for (std::size_t i = 1; t && i < contacts.size(); ++i) {
+    auto e = decode_contact(contacts[i]);
+    if (!e) return std::nullopt;
+    t->earlier.push_back(std::move(*e));
+  }
+  return t;
+}
+
+void add_contacts(std::vector<timeline>& out, timeline t) {
+  for (auto& e : t.earlier) out.push_back(std::move(e));
+  t.earlier.clear();
+  out.push_back(std::move(t));
 }
 
 }  // namespace pasokh::gateway::reports

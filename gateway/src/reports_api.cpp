@@ -2,7 +2,9 @@
 // series) and the rebuild from the conversation logs. The time index is kept
 // by the conversation scripts (prelude.lua: rpt:created when a conversation's
 // first event is logged, rpt:events for each resolve and rating, rpt:active
-// for each day a conversation had a message); timelines
+// for each day a conversation had a message; ingest.lua: rpt:contacts for the
+// day a customer answering our campaign message in a resolved conversation
+// started a contact in it, by UTC day as rpt:active); timelines
 // are cached in the hash rpt:facts (conv -> encoded timeline) and continued
 // from the log when the conversation has moved on. Pure parts: reports.hpp.
 #include <algorithm>
@@ -36,7 +38,7 @@ constexpr std::size_t log_chunk = 100;
 // rpt:active is by UTC day (prelude.lua's emit_json writes it as messages are
 // logged; the rebuild from the logs below, by the messages' times).
 const rp::calendar utc{};
-std::string active_member(const std::string& conv, std::int64_t day) { return conv + "|" + std::to_string(day); }
+std::string day_member(const std::string& conv, std::int64_t day) { return conv + "|" + std::to_string(day); }
 
 awaitable<std::optional<http_response>> admin_only(services& s, const http_request& req) {
   auto token = bearer_token(req);
@@ -85,7 +87,7 @@ awaitable<std::optional<std::vector<rp::timeline>>> load_timelines(services& s, 
       std::optional<rp::timeline> t;
       if (!cached.is_nil() && !cached.is_error()) t = rp::decode(cached.str);
       if (t && t->seq >= seq.as_int()) {
-        out.push_back(std::move(*t));
+        rp::add_contacts(out, std::move(*t));
         continue;
       }
       rp::timeline fresh;
@@ -106,7 +108,7 @@ awaitable<std::optional<std::vector<rp::timeline>>> load_timelines(services& s, 
         fold_entries(t, (*logs)[j - k]);
         if (t.seq == 0) continue;  // no log (a conversation from before logs existed)
         writes.push_back(store::make_command("HSET", pre + "rpt:facts", ids[stale[j].first], rp::encode(t)));
-        out.push_back(std::move(t));
+        rp::add_contacts(out, std::move(t));
       }
       if (!writes.empty() && !co_await s.redis.exec_pipeline(std::move(writes))) co_return std::nullopt;
     }
@@ -217,22 +219,25 @@ awaitable<http_response> summary(services& s, const http_request& req) {
   const auto& pre = s.cfg.redis.prefix;
   const auto started = std::chrono::steady_clock::now();
 
-  // Candidates: opened in this period or the one before it (CRR's S),
-  // resolved or rated in this period, or with messages on its days (the
-  // replies in conversations opened long before).
+  // Candidates: opened in this period or the one before it (CRR's S), or a
+  // contact started in them later (rpt:contacts), resolved or rated in this
+  // period, or with messages on its days (the replies in conversations
+  // opened long before).
   const auto span = q.to - q.from;
+  const auto until = "(" + std::to_string(q.to);
   auto cmds = std::vector<std::vector<std::string>>{
-      store::make_command("ZRANGEBYSCORE", pre + "rpt:created", std::to_string(q.from - span), "(" + std::to_string(q.to)),
-      store::make_command("ZRANGEBYSCORE", pre + "rpt:events", std::to_string(q.from), "(" + std::to_string(q.to)),
-      store::make_command("ZRANGEBYSCORE", pre + "rpt:active", std::to_string(utc.day_start(utc.local_day(q.from))),
-                          "(" + std::to_string(q.to))};
+      store::make_command("ZRANGEBYSCORE", pre + "rpt:created", std::to_string(q.from - span), until),
+      store::make_command("ZRANGEBYSCORE", pre + "rpt:events", std::to_string(q.from), until),
+      store::make_command("ZRANGEBYSCORE", pre + "rpt:active", std::to_string(utc.day_start(utc.local_day(q.from))), until),
+      store::make_command("ZRANGEBYSCORE", pre + "rpt:contacts", std::to_string(utc.day_start(utc.local_day(q.from - span))),
+                          until)};
   auto index = co_await s.redis.exec_pipeline(std::move(cmds));
-  if (!index || index->size() != 3) co_return unavailable();
+  if (!index || index->size() != 4) co_return unavailable();
   std::vector<std::string> ids;
   std::unordered_set<std::string> loaded;
   for (const auto& r : (*index)[0].elements)
     if (loaded.insert(r.str).second) ids.push_back(r.str);
-  for (std::size_t k = 1; k < 3; ++k)
+  for (std::size_t k = 1; k < 4; ++k)
     for (const auto& r : (*index)[k].elements) {
       auto id = r.str.substr(0, r.str.find('|'));
       if (loaded.insert(id).second) ids.push_back(std::move(id));
@@ -288,6 +293,31 @@ awaitable<http_response> summary(services& s, const http_request& req) {
   co_return json_response(200, report.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
+// The time index of a conversation's contacts, as the scripts write it: its
+// first contact in rpt:created, each later one in rpt:contacts, every resolve
+// and rating in rpt:events. Answers the number of events.
+std::int64_t index_contacts(const std::string& pre, rp::timeline t, std::vector<std::vector<std::string>>& writes) {
+  std::vector<rp::timeline> contacts;
+  rp::add_contacts(contacts, std::move(t));
+  std::int64_t events = 0;
+  auto event = [&](const std::string& conv, std::int64_t at) {
+    writes.push_back(store::make_command("ZADD", pre + "rpt:events", std::to_string(at), conv + "|" + std::to_string(at)));
+    ++events;
+  };
+  for (std::size_t i = 0; i < contacts.size(); ++i) {
+    const auto& c = contacts[i];
+    if (c.created_at > 0 && i == 0)
+      writes.push_back(store::make_command("ZADD", pre + "rpt:created", std::to_string(c.created_at), c.id));
+    if (c.created_at > 0 && i > 0) {
+      const auto day = utc.local_day(c.created_at);
+      writes.push_back(store::make_command("ZADD", pre + "rpt:contacts", std::to_string(utc.day_start(day)), day_member(c.id, day)));
+    }
+    for (const auto& seg : c.resolutions) event(c.id, seg.end);
+    if (c.csat_at > 0) event(c.id, c.csat_at);
+  }
+  return events;
+}
+
 // Every conversation's timeline folded again from its log, and the time
 // index written from them (idempotent: the same members the scripts write).
 awaitable<http_response> rebuild(services& s, const http_request& req) {
@@ -316,17 +346,9 @@ awaitable<http_response> rebuild(services& s, const http_request& req) {
       if (t.seq == 0) continue;
       ++conversations;
       for (auto day : message_days)
-        writes.push_back(store::make_command("ZADD", pre + "rpt:active", std::to_string(utc.day_start(day)), active_member(t.id, day)));
+        writes.push_back(store::make_command("ZADD", pre + "rpt:active", std::to_string(utc.day_start(day)), day_member(t.id, day)));
       writes.push_back(store::make_command("HSET", pre + "rpt:facts", t.id, rp::encode(t)));
-      if (t.created_at > 0) writes.push_back(store::make_command("ZADD", pre + "rpt:created", std::to_string(t.created_at), t.id));
-      for (const auto& seg : t.resolutions) {
-        writes.push_back(store::make_command("ZADD", pre + "rpt:events", std::to_string(seg.end), t.id + "|" + std::to_string(seg.end)));
-        ++events;
-      }
-      if (t.csat_at > 0) {
-        writes.push_back(store::make_command("ZADD", pre + "rpt:events", std::to_string(t.csat_at), t.id + "|" + std::to_string(t.csat_at)));
-        ++events;
-      }
+      events += index_contacts(pre, std::move(t), writes);
     }
     if (!writes.empty() && !co_await s.redis.exec_pipeline(std::move(writes))) co_return unavailable();
   }

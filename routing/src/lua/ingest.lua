@@ -196,6 +196,7 @@ local function ingest_one(A)
   local csat_open = false
   -- seq as text: a number would be formatted again at every use.
   local created, seq, v = '0', '1', nil
+  local was_resolved = false
   local vkey
   if not conv then
     conv = 'cv_' .. next_id('conversation')
@@ -219,6 +220,7 @@ local function ingest_one(A)
   else
     vkey = conv_key(conv)
     v = conv_state(conv, cust_name, { 'campaign', 'campaign_until', 'routed', 'side', 'bot_idle' })
+    was_resolved = v.status == 'resolved'
     if v.bot_idle and v.status == 'resolved' and cust_vip ~= '1' then reopen_with_bot(conv, v, open_key, now) end
     seq = tostring(tonumber(v.seq or '0') + 1)
     if tonumber(wrote_at) > (tonumber(v.last_customer_message_at or '') or 0) then v.last_customer_message_at = wrote_at end
@@ -245,9 +247,17 @@ local function ingest_one(A)
   -- reply window; the conversation is an ordinary one from now on.
   if v.campaign then
     redis.call('HDEL', vkey, 'campaign', 'campaign_until', 'side')
-    -- A conversation the campaign opened is a contact from this answer on:
-    -- the reports count it today, not on the day the campaign went out.
-    if v.side == 'campaign' then redis.call('ZADD', p .. 'rpt:created', now, conv) end
+    -- The answer starts a contact: the reports count it today, not on the day
+    -- the campaign went out, nor as a reopen. A conversation the campaign
+    -- opened is indexed from now (rpt:created); a resolved one it went into
+    -- keeps its first contact there and gets this one in rpt:contacts (by UTC
+    -- day, as rpt:active), which the report reads for its period and the one before.
+    if v.side == 'campaign' then
+      redis.call('ZADD', p .. 'rpt:created', now, conv)
+    elseif was_resolved then
+      local day = math.floor(tonumber(now) / 86400000)
+      redis.call('ZADD', p .. 'rpt:contacts', day * 86400000, conv .. '|' .. day)
+    end
     if tonumber(v.campaign_until or '0') >= tonumber(now) and
         redis.call('SADD', p .. 'campaign:' .. v.campaign .. ':replied', cust) == 1 then
       redis.call('HINCRBY', p .. 'campaign:' .. v.campaign .. ':stats', 'replied', 1)

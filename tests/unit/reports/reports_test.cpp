@@ -63,6 +63,10 @@ struct log_builder {
   void bot_writes(std::int64_t at) {
     push({{"event", "message"}, {"message", {{"direction", "out"}, {"author", "bot"}, {"created_at", at}}}});
   }
+  void campaign_writes(std::int64_t at) {
+    push({{"event", "message"},
+          {"message", {{"direction", "out"}, {"author", "bot"}, {"campaign", "cp_1"}, {"created_at", at}}}});
+  }
   void agent_writes(std::int64_t at, const std::string& who) {
     status = "assigned";  // silently, as append_reply.lua does
     assignee = who;
@@ -246,6 +250,77 @@ TEST(ReportTimeline, AnAgentTakingOverFromTheBotAndSideConversations) {
   auto followed = oof.fold();
   ASSERT_EQ(followed.replies.size(), 2u);
   EXPECT_EQ(followed.replies[1].waiting_since, 0) << "a follow-up, not a response";
+}
+
+TEST(ReportTimeline, ACampaignAnsweredInAnEarlierConversationStartsAContact) {
+  constexpr std::int64_t day = 86'400'000;
+  // A contact in January: opened with an SLA target, answered, resolved. Our
+  // greeting goes into it in February; the customer answers it there, Ali
+  // answers and resolves it again.
+  log_builder b;
+  b.sla = true;
+  b.open(2 * day, false);
+  b.agent_writes(2 * day + 100, "ag_ali");
+  b.set("resolved", 2 * day + 200);
+  b.campaign_writes(40 * day);
+  b.customer_writes(41 * day);
+  b.set("assigned", 41 * day, "reopened_by_customer");
+  b.agent_writes(41 * day + 300, "ag_ali");
+  b.set("resolved", 41 * day + 500);
+  auto t = b.fold();
+  EXPECT_EQ(t.created_at, 41 * day) << "a contact from the answer, as in a conversation the campaign opened";
+  EXPECT_EQ(t.reopens, 0);
+  EXPECT_FALSE(t.sla_first) << "the target was the earlier contact's";
+  ASSERT_EQ(t.earlier.size(), 1u);
+  EXPECT_EQ(t.earlier[0].created_at, 2 * day);
+  EXPECT_EQ(t.earlier[0].resolutions.size(), 1u);
+
+  // Cached between the greeting and the answer, continued: the same.
+  rp::timeline half;
+  for (std::size_t i = 0; i < 5; ++i) rp::fold(half, b.frames[i]);
+  auto cached = rp::decode(rp::encode(half));
+  ASSERT_TRUE(cached);
+  for (const auto& f : b.frames) rp::fold(*cached, f);
+  EXPECT_EQ(rp::encode(*cached), rp::encode(t));
+  auto back = rp::decode(rp::encode(t));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(rp::encode(*back), rp::encode(t));
+
+  std::vector<rp::timeline> convs;
+  rp::add_contacts(convs, *back);
+  ASSERT_EQ(convs.size(), 2u);
+  rp::query q;
+  q.from = 32 * day;  // February and a bit: the answer's contact, with its first response; no reopen
+  q.to = 62 * day;    // (S, the 30 days before, holds January's contact)
+  auto feb = rp::build(convs, q, {}, {}, {});
+  EXPECT_EQ(feb["conversations"]["total"], 1);
+  EXPECT_EQ(feb["first_response"]["median_ms"], 300);
+  EXPECT_EQ(feb["resolution"]["count"], 1);
+  EXPECT_EQ(feb["resolution"]["reopened"], 0);
+  EXPECT_EQ(feb["sla"]["conversations"], 0);
+  EXPECT_EQ(feb["retention"]["retained_customers"], 1) << "January's customer came back";
+  EXPECT_EQ(feb["agents"]["ag_ali"]["conversations"], 1);
+  q.from = 0;  // January: the earlier contact as it was
+  q.to = 32 * day;
+  auto jan = rp::build(convs, q, {}, {}, {});
+  EXPECT_EQ(jan["conversations"]["total"], 1);
+  EXPECT_EQ(jan["first_response"]["median_ms"], 100);
+  EXPECT_EQ(jan["sla"]["met"], 1);
+
+  // Reopened by an agent after the greeting, or by the customer without one: reopens.
+  for (bool greeted : {true, false}) {
+    log_builder r;
+    r.open(2 * day, false);
+    r.agent_writes(2 * day + 100, "ag_ali");
+    r.set("resolved", 2 * day + 200);
+    if (greeted) r.campaign_writes(40 * day);
+    r.customer_writes(41 * day);
+    r.set("queued", 41 * day, greeted ? "reopened" : "reopened_by_customer");
+    auto reopened = r.fold();
+    EXPECT_EQ(reopened.reopens, 1) << greeted;
+    EXPECT_TRUE(reopened.earlier.empty());
+    EXPECT_EQ(reopened.created_at, 2 * day);
+  }
 }
 
 TEST(ReportFigures, Percentiles) {

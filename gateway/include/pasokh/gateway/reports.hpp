@@ -10,7 +10,7 @@
 //   clock start  when the conversation reaches the queue or a person (a
 //                status other than bot); time with the bot does not count.
 //   first response  business time from the clock start to the first agent
-//                reply; measured once, in the period the conversation opened.
+//                reply; measured once per contact, in the period it opened.
 //   resolution   per resolved segment: from the clock start to the first
 //                resolve, then from each reopen to the next resolve; each
 //                segment counts in the period of its resolve.
@@ -20,6 +20,9 @@
 //   business time  the open hours of the team the conversation was in when
 //                the reply or resolve happened (its time zone, weekly hours,
 //                minus holidays); a team without hours is always open.
+//   contacts     a conversation is a contact from when it opened; a customer
+//                answering our campaign message starts one (not a reopen), in
+//                the conversation the message opened or in a resolved one.
 //   teams        a conversation counts for every team it passed through;
 //                replies, first responses, resolves and ratings for the
 //                team it was in when they happened.
@@ -83,6 +86,11 @@ struct timeline {
   // Fold state, so a cached timeline continues with the next events.
   std::string status;
   std::int64_t segment_start = 0, waiting_since = 0;
+  bool campaign_sent = false;  // our campaign message came while it was resolved: the customer's reopen answers it
+  // The contacts before this one in the same conversation, oldest first: a
+  // customer answering our campaign message in a resolved conversation starts
+  // a new one (this timeline), the earlier staying as it was.
+  std::vector<timeline> earlier;
 };
 
 // The team the conversation was in at `at` (the first one before it came to any).
@@ -92,6 +100,9 @@ std::vector<std::string> teams_before(const timeline& t, std::int64_t before);
 
 // Folds one log frame (`{"type":"event","seq":..,"event":..,"conversation":{..},..}`) in.
 void fold(timeline& t, const nlohmann::json& frame);
+// The conversation's contacts as the report counts them, each a timeline of
+// its own: `t`'s earlier ones, then `t`; appended to `out`.
+void add_contacts(std::vector<timeline>& out, timeline t);
 // The compact cache form and back (nullopt for a damaged or old entry: refold).
 std::string encode(const timeline& t);
 std::optional<timeline> decode(std::string_view text);
