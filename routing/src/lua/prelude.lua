@@ -197,6 +197,12 @@ local function await_routing(conv, now)
   redis.call('ZADD', p .. 'routing:unrouted', now + UNROUTED_GRACE_MS, conv)
 end
 
+-- It waits for routing no longer: routed, or in a team's queue (back there
+-- after an agent had it): the sweep must not route it a second time.
+local function stop_awaiting_routing(conv)
+  redis.call('ZREM', p .. 'routing:unrouted', conv)
+end
+
 -- Moves the conversation to `new_status` and logs the change as an event.
 local function change_status(conv, new_status, actor, now, extra)
   local vkey = conv_key(conv)

@@ -135,10 +135,15 @@ local function queue_score(vkey, now)
   return score_of(h[1], h[2], h[3], tonumber(h[4] or '') or now)
 end
 
+-- Into (or up or down in) its team's queue, its one place while it waits: a
+-- conversation the rules never reached (an agent took it first) leaves
+-- routing:unrouted, so a drain and the sweep cannot both act on it; the
+-- rules reach it when its customer writes again (route.lua).
 local function enqueue(conv, now)
   local vkey = conv_key(conv)
   if not redis.call('HGET', vkey, 'queued_at') then redis.call('HSET', vkey, 'queued_at', now) end
   redis.call('ZADD', p .. 'queue:' .. redis.call('HGET', vkey, 'team'), queue_score(vkey, now), conv)
+  stop_awaiting_routing(conv)
 end
 
 -- The first eligible agent of the team (skipping `exclude`); agents whose
@@ -339,7 +344,7 @@ local function apply_route(conv, now, d, fresh)
     redis.call('HSET', vkey, 'routed', '1', 'vip', d.vip, 'priority', priority, 'queued_at', now)
   else
     redis.call('HSET', vkey, 'routed', '1', 'vip', d.vip, 'priority', priority)
-    redis.call('ZREM', p .. 'routing:unrouted', conv)
+    stop_awaiting_routing(conv)
   end
   if team ~= old_team or priority ~= old_priority then
     local seq = redis.call('HINCRBY', vkey, 'seq', 1)

@@ -4,6 +4,10 @@
 // (away, offline, full).
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <thread>
+
+#include "pasokh/routing/clock.hpp"
 #include "pasokh/routing/conversation_service.hpp"
 #include "pasokh/routing/routing_service.hpp"
 #include "test_support.hpp"
@@ -70,6 +74,26 @@ class strategy : public test::redis_test {
     EXPECT_EQ(r->assignee, "");
     return stored->conversation_id;
   }
+
+  // A new customer's conversation that the team rules have not reached yet
+  // (stored, not routed: it waits in routing:unrouted, in no queue).
+  std::string unrouted_conversation() {
+    proto::inbound_event e;
+    e.from = {"api", proto::channel_kind::api, "u" + std::to_string(++customers_), "U"};
+    e.dedup_key = "u" + std::to_string(customers_);
+    e.text = "hi";
+    auto stored = run(io_, convs_->ingest(e, channel_route{"t", false}));
+    EXPECT_TRUE(stored);
+    EXPECT_TRUE(waits_for_routing(stored->conversation_id));
+    return stored->conversation_id;
+  }
+
+  bool in_set(const std::string& key, const std::string& conv) {
+    auto r = exec(*client_, store::make_command("ZSCORE", key, conv));
+    return r && !r->is_nil();
+  }
+  bool waits_for_routing(const std::string& conv) { return in_set("u:routing:unrouted", conv); }
+  bool in_queue(const std::string& conv) { return in_set("u:queue:t", conv); }
 
   std::string assignee(const std::string& conv) {
     auto r = exec(*client_, store::make_command("HGET", "u:conv:" + conv, "assignee"));
@@ -186,6 +210,53 @@ TEST_F(strategy, ManualAssignmentChecksTheTarget) {
   EXPECT_EQ(act("snooze", conv, "1"), "invalid_until");
   EXPECT_EQ(act("escalate", conv), "ok");
   EXPECT_EQ(exec(*client_, store::make_command("HGET", "u:conv:" + conv, "priority"))->str, "high");
+}
+
+// An agent took a conversation before the team rules reached it; every way
+// back into the queue (reopen, snooze end, the agent removed, the customer
+// writing while the agent is offline) puts it in its team's queue only, not
+// also in routing:unrouted, whose sweep would route (assign or move) it again.
+TEST_F(strategy, BackInTheQueueAConversationNeverRoutedWaitsThereOnly) {
+  start("least_loaded");
+  agent("a", 10);
+  struct case_ {
+    const char* path;
+    std::function<void(const std::string& conv)> back_to_queue;
+  };
+  auto away = [&] { ASSERT_TRUE(run(io_, routing_->presence("beat", "a", "s", "away"))); };
+  const case_ cases[] = {
+      {"reopened by an agent", [&](const std::string& conv) {
+         EXPECT_EQ(act("resolve", conv), "ok");
+         away();
+         EXPECT_EQ(act("reopen", conv), "ok");
+       }},
+      {"snooze ended", [&](const std::string& conv) {
+         EXPECT_EQ(act("snooze", conv, std::to_string(now_ms() + 20)), "ok");
+         away();
+         std::this_thread::sleep_for(std::chrono::milliseconds(30));
+         auto t = run(io_, routing_->tick());
+         ASSERT_TRUE(t);
+         EXPECT_EQ(t->woken, 1);
+       }},
+      {"agent removed", [&](const std::string&) { ASSERT_TRUE(run(io_, routing_->delete_agent("a"))); }},
+      {"customer writes, agent offline", [&](const std::string& conv) {
+         ASSERT_TRUE(exec(*client_, store::make_command("ZADD", "u:presence:a", "1", "s")));
+         ASSERT_TRUE(exec(*client_, store::make_command("ZADD", "u:presence", "1", "a")));
+         auto r = run(io_, routing_->route(conv, "en"));
+         ASSERT_TRUE(r);
+         EXPECT_EQ(r->status, "queued");
+       }},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.path);
+    agent("a", 10);
+    auto conv = unrouted_conversation();
+    EXPECT_EQ(act("assign", conv, "a"), "ok");
+    c.back_to_queue(conv);
+    EXPECT_EQ(exec(*client_, store::make_command("HGET", "u:conv:" + conv, "status"))->str, "queued");
+    EXPECT_TRUE(in_queue(conv));
+    EXPECT_FALSE(waits_for_routing(conv));
+  }
 }
 
 }  // namespace
