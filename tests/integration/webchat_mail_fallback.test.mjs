@@ -8,16 +8,17 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Pasokh, RedisServer, WsClient, agentSocket, defaultConfig, freePort, login, sleep } from '../support/harness.mjs';
-import { MailDev, deliveryReport } from '../support/maildev.mjs';
+import { Pasokh, RedisServer, WsClient, agentSocket, defaultConfig, freePort, login, sleep, waitFor } from '../support/harness.mjs';
+import { MailDev, RefusingRelay, deliveryReport } from '../support/maildev.mjs';
 
 const SECRET = { PASOKH_WEBCHAT_SECRET: 'fallback-test-webchat-secret-0123456789' };
 const tmp = mkdtempSync(path.join(tmpdir(), 'pasokh-fallback-'));
-let redis, sink, gw, second, smtpPort, token;
+let redis, sink, refusing, gw, second, smtpPort, token;
 
 before(async () => {
   redis = await new RedisServer().start();
   sink = await new MailDev().start();
+  refusing = await new RefusingRelay().start();
   smtpPort = await freePort();
   const config = (port) => defaultConfig(redis, {
     routing: { reopen_window_s: 3600 },  // a customer writing after a resolve reopens
@@ -28,6 +29,12 @@ before(async () => {
         support_addresses: ['support@shop.example'], reply_domain: 'shop.example',
         from_address: 'support@shop.example', from_name: 'Shop support',
         smtp: { address: '127.0.0.1', port }, relay: { host: '127.0.0.1', port: sink.smtpPort, tls: 'none' } } },
+      // A web chat whose mails the relay refuses.
+      { id: 'web-refused', kind: 'webchat', team: 'support',
+        provider: { email_fallback_channel: 'mail-refused', email_fallback_after_s: 1 } },
+      { id: 'mail-refused', kind: 'email', team: 'support', provider: {
+        support_addresses: ['help@refused.example'], from_address: 'help@refused.example',
+        smtp: { address: '127.0.0.1', port: 0 }, relay: { host: '127.0.0.1', port: refusing.port, tls: 'none' } } },
     ],
   });
   gw = await new Pasokh(config(smtpPort), SECRET).start();
@@ -40,16 +47,17 @@ after(async () => {
   await second?.cleanup();
   await gw?.cleanup();
   await sink?.stop();
+  await refusing?.stop();
   await redis?.cleanup();
   rmSync(tmp, { recursive: true, force: true });
 });
 
 // A visitor who writes once (in `lang`); `email` given in the session, or later by `contact`.
-async function visitor(text, { email, lang = 'en' } = {}) {
+async function visitor(text, { email, lang = 'en', channel = 'web' } = {}) {
   const session = await (await fetch(`${gw.base}/api/v1/webchat/sessions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'web', email }),
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel, email }),
   })).json();
-  const c = new WsClient(`${gw.wsBase}/ws/chat?channel=web`);
+  const c = new WsClient(`${gw.wsBase}/ws/chat?channel=${channel}`);
   await c.opened();
   c.send({ type: 'hello', v: 1, token: session.token, lang });
   await c.next((f) => f.type === 'welcome');
@@ -65,6 +73,21 @@ async function reply(agent, conv, text) {
 }
 
 const mailsTo = async (address) => (await sink.emails()).filter((m) => m.to?.some((t) => t.address === address));
+
+const redisCli = (...args) => new Promise((resolve, reject) => execFile('redis-cli', ['-p', String(redis.port), ...args],
+  (err, stdout) => (err ? reject(err) : resolve(stdout.trim()))));
+const deliveryRecord = async (conv, seq) => JSON.parse(await redisCli('HGET', `pasokh:conv:${conv}:delivery`, String(seq)));
+
+// The console's "failed" delivery events for these replies, by seq.
+async function failedEvents(agent, conv, seqs) {
+  const failed = new Map();
+  while (failed.size < seqs.length) {
+    const f = await agent.next((e) => e.event === 'delivery' && e.conv === conv && e.status === 'failed' &&
+      seqs.includes(e.message_seq) && !failed.has(e.message_seq), 10000);
+    failed.set(f.message_seq, f);
+  }
+  return failed;
+}
 
 test('replies left unread go to the customer\'s email as one mail, and the answer continues the chat', async () => {
   const agent = await agentSocket(gw, token);
@@ -91,6 +114,9 @@ test('replies left unread go to the customer\'s email as one mail, and the answe
     mailed.push(d.message_seq);
   }
   assert.deepEqual(mailed.sort((x, y) => x - y), [first, secondReply]);
+  // Once the mail went out (the newest reply keeps its Message-ID), both stay sent.
+  await waitFor(async () => (await deliveryRecord(web.conv, secondReply)).provider_message_id, 'the mail marked sent');
+  for (const seq of [first, secondReply]) assert.equal((await deliveryRecord(web.conv, seq)).status, 'sent');
   const metrics = await (await fetch(`${gw.base}/metrics`)).text() + await (await fetch(`${second.base}/metrics`)).text();
   const counted = metrics.split('\n').filter((l) => l.startsWith('pasokh_webchat_replies_mailed_total{channel="web"} '))
     .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
@@ -142,8 +168,8 @@ async function answerMail(from, mail, text, id) {
     '--header', `In-Reply-To: <${mail.messageId}>`, '--header', `Message-Id: <${id}@example.net>`, '--body', `@${body}`]);
 }
 
-async function leftEmail(text, email) {
-  const web = await visitor(text);
+async function leftEmail(text, email, channel = 'web') {
+  const web = await visitor(text, { channel });
   web.c.send({ type: 'contact', email });
   await web.c.next((f) => f.type === 'contact_saved');
   await web.c.close();
@@ -169,19 +195,29 @@ test('the answer to the mail reopens a chat the agent resolved, also from an add
   agent.close();
 });
 
-test('a bounce of the mail marks the reply not delivered', async () => {
+test('a bounce of the mail marks every reply it carried not delivered', async () => {
   const agent = await agentSocket(gw, token);
   const conv = await leftEmail('Hello?', 'typo@example.net');
-  const seq = await reply(agent, conv, 'Hi, your repair is done.');
+  const seqs = [await reply(agent, conv, 'Hi, your repair is done.'), await reply(agent, conv, 'You can pick it up today.')];
   const mail = await sink.waitFor((m) => m.to?.[0]?.address === 'typo@example.net', 'the mail', 10000);
+  assert.ok(mail.text.includes('repair is done') && mail.text.includes('pick it up'), 'one mail for both');
   const dsn = deliveryReport({ recipient: 'typo@example.net', returned: [`Message-ID: <${mail.messageId}>`] });
   const file = path.join(tmp, 'dsn.eml');
   writeFileSync(file, dsn);
   // The mail's own delivery lands first (its id is what the bounce names).
-  await sleep(500);
+  await waitFor(async () => (await deliveryRecord(conv, seqs[1])).provider_message_id, 'the mail marked sent');
   assert.equal((await swaks(['--from', '<>', '--to', 'support@shop.example', '--data', `@${file}`])).code, 0);
-  const failed = await agent.next((f) => f.event === 'delivery' && f.conv === conv && f.message_seq === seq &&
-    f.status === 'failed', 10000);
-  assert.match(failed.reason, /5\.1\.1/);
+  const failed = await failedEvents(agent, conv, seqs);
+  for (const seq of seqs) assert.match(failed.get(seq).reason, /5\.1\.1/, `reply ${seq}`);
+  for (const seq of seqs) assert.equal((await deliveryRecord(conv, seq)).status, 'failed');
+  agent.close();
+});
+
+test('a mail the relay refuses for good marks every reply it carried failed', async () => {
+  const agent = await agentSocket(gw, token);
+  const conv = await leftEmail('Anyone?', 'nobody@refused.example.net', 'web-refused');
+  const seqs = [await reply(agent, conv, 'Hello! Which order is it?'), await reply(agent, conv, 'We can help by phone too.')];
+  const failed = await failedEvents(agent, conv, seqs);
+  for (const seq of seqs) assert.match(failed.get(seq).reason, /550/, `reply ${seq}`);
   agent.close();
 });

@@ -38,6 +38,38 @@ export class MailDev {
   }
 }
 
+// A relay that refuses every recipient for good (550 5.1.1), as one does an
+// address that does not exist: the mail fails at sending, no bounce comes.
+export class RefusingRelay {
+  async start() {
+    this.sockets = new Set();
+    this.server = net.createServer((s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+      s.on('error', () => {});
+      s.setEncoding('utf8');
+      s.write('220 mx.refusing.example ESMTP\r\n');
+      let pending = '';
+      s.on('data', (chunk) => {
+        pending += chunk;
+        for (let nl; (nl = pending.indexOf('\r\n')) >= 0; pending = pending.slice(nl + 2)) {
+          const verb = pending.slice(0, 4).toUpperCase();
+          if (verb === 'RCPT') s.write('550 5.1.1 Recipient address rejected: User unknown\r\n');
+          else if (verb === 'QUIT') s.end('221 2.0.0 Bye\r\n');
+          else s.write('250 2.0.0 OK\r\n');
+        }
+      });
+    });
+    await new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = this.server.address().port;
+    return this;
+  }
+  async stop() {
+    for (const s of this.sockets) s.destroy();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
 function portOpen(port) {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');

@@ -5,7 +5,8 @@
 -- ARGV: prefix, channel, conv, message_seq, status, provider_id, reason, now_ms,
 -- provider_id_ttl_s, outbox_key, group, entry_id, named_by_provider_id ('1':
 -- conv and seq come from the provider id itself, e.g. a bounce returning our
--- email Message-ID; only the message sent with that id counts). Answers
+-- email Message-ID; only the message sent with that id counts). A failed
+-- mail of unread web chat replies marks every reply it carried. Answers
 -- { 'changed', conv, seq, campaign id or '' } | { 'unchanged', conv, seq } | { 'unknown' }.
 local channel, conv, mseq, status = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local provider_id, reason, now, ttl = ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9])
@@ -45,28 +46,45 @@ if record.status == 'failed' or rank[status] <= rank[record.status] then
   return { 'unchanged', conv, mseq }
 end
 
-local before = record.status
-record.status, record.at = status, now
-if provider_id ~= '' and not named then record.provider_message_id = provider_id end
-if reason ~= '' then record.reason = reason end
-redis.call('HSET', dkey, mseq, cjson.encode(record))
-
-local frame = { type = 'event', event = 'delivery', conv = conv, message_seq = tonumber(mseq),
-  message_id = conv .. ':' .. mseq, status = status, at = now }
-if record.provider_message_id then frame.provider_message_id = record.provider_message_id end
-if record.reason then frame.reason = record.reason end
-publish_event(delivery_header(conv), cjson.encode(frame))
--- A campaign's message (campaign.lua wrote its record): counted once per
--- status it reached, skipped ones included (pending -> read counts sent and delivered).
-if record.campaign then
-  local skey = p .. 'campaign:' .. record.campaign .. ':stats'
-  if status == 'failed' then
-    redis.call('HINCRBY', skey, 'failed', 1)
-  else
-    for _, s in ipairs({ 'sent', 'delivered', 'read' }) do
-      if rank[s] > rank[before] and rank[s] <= rank[status] then redis.call('HINCRBY', skey, s, 1) end
+-- Moves one message's record to `status` and tells the consoles; counts it
+-- for its campaign, if any.
+local header = delivery_header(conv)
+local function move(seq, record)
+  local before = record.status
+  record.status, record.at = status, now
+  if reason ~= '' then record.reason = reason end
+  redis.call('HSET', dkey, seq, cjson.encode(record))
+  local frame = { type = 'event', event = 'delivery', conv = conv, message_seq = tonumber(seq),
+    message_id = conv .. ':' .. seq, status = status, at = now }
+  if record.provider_message_id then frame.provider_message_id = record.provider_message_id end
+  if record.reason then frame.reason = record.reason end
+  publish_event(header, cjson.encode(frame))
+  -- A campaign's message (campaign.lua wrote its record): counted once per
+  -- status it reached, skipped ones included (pending -> read counts sent and delivered).
+  if record.campaign then
+    local skey = p .. 'campaign:' .. record.campaign .. ':stats'
+    if status == 'failed' then
+      redis.call('HINCRBY', skey, 'failed', 1)
+    else
+      for _, s in ipairs({ 'sent', 'delivered', 'read' }) do
+        if rank[s] > rank[before] and rank[s] <= rank[status] then redis.call('HINCRBY', skey, s, 1) end
+      end
     end
+    redis.call('ZADD', p .. 'campaigns:dirty', now, record.campaign)
   end
-  redis.call('ZADD', p .. 'campaigns:dirty', now, record.campaign)
+end
+
+if provider_id ~= '' and not named then record.provider_message_id = provider_id end
+move(mseq, record)
+-- The mail of unread web chat replies (webchat_mail_fallback.lua) failed
+-- (bounced, or refused for good): its newest reply's record lists every
+-- reply it carried, and none of them reached the customer.
+if status == 'failed' and record.mail_carried and (named or channel == record.emailed_via) then
+  for _, seq in ipairs(record.mail_carried) do
+    seq = tostring(seq)
+    local other = seq ~= mseq and redis.call('HGET', dkey, seq)
+    other = other and cjson.decode(other)
+    if other and other.status ~= 'failed' then move(seq, other) end
+  end
 end
 return { 'changed', conv, mseq, record.campaign or '' }

@@ -31,7 +31,8 @@ redis.call('ZREM', due_key, conv)
 -- conversation even when that address belongs to another customer file.
 redis.call('HSET', vkey, 'mail_fallback_seq', last, 'mail_channel', mail_channel, 'mail_to', string.lower(email))
 -- The id of the newest reply it carries: the Message-ID names conversation
--- and seq, so a bounce marks that reply failed (delivery.lua).
+-- and seq, and that reply's record lists all it carries (mail_carried), so a
+-- bounce or a failed send marks each of them failed (delivery.lua).
 local out = { message_id = conv .. ':' .. last, conversation_id = conv, seq = last, channel = mail_channel,
   kind = 'email', recipient = email, text = text, automatic = false }
 redis.call('XADD', p .. 'outbox:' .. mail_channel, '*', 'm', cjson.encode(out))
@@ -39,10 +40,13 @@ redis.call('XADD', p .. 'outbox:' .. mail_channel, '*', 'm', cjson.encode(out))
 -- The console shows each mailed reply as sent by email (its delivery record
 -- and a live delivery event; the status itself is the widget's).
 local dkey, header = vkey .. ':delivery', delivery_header(conv)
+local carried = {}
+for i, s in ipairs(seqs) do carried[i] = tonumber(s) end
 for _, s in ipairs(seqs) do
   local record = redis.call('HGET', dkey, s)
   record = record and cjson.decode(record) or { status = 'sent' }
   record.emailed_at, record.emailed_via = now, mail_channel
+  if tonumber(s) == last then record.mail_carried = carried end
   redis.call('HSET', dkey, s, cjson.encode(record))
   local frame = { type = 'event', event = 'delivery', conv = conv, message_seq = tonumber(s), message_id = conv .. ':' .. s,
     status = record.status, at = now, emailed_at = now }
