@@ -27,6 +27,9 @@ namespace {
 
 constexpr std::size_t max_replies = 200;   // one mail; older unread replies than these are in the widget
 constexpr std::size_t sweep_batch = 100;   // conversations per sweep
+// The longest a reply waits while more follow: this many delays after the
+// oldest unread one, however long the agent keeps writing.
+constexpr int max_wait_delays = 3;
 const std::string rlm = "\u200F";
 
 struct mail_words {
@@ -62,7 +65,7 @@ std::vector<unread_reply> unread_agent_replies(const std::vector<std::string>& f
     if (seq <= after || !m.is_object() || m.value("direction", "") != "out" || m.value("author", "") != "agent") continue;
     auto text_of = m.value("text", "");
     if (text_of.empty()) continue;
-    out.push_back({seq, m.value("author_name", ""), std::move(text_of)});
+    out.push_back({seq, m.value("author_name", ""), std::move(text_of), m.value("created_at", std::int64_t{0})});
   }
   if (out.size() > max_replies) out.erase(out.begin(), out.end() - max_replies);
   return out;
@@ -95,20 +98,30 @@ routing::channel_sender webchat_mail_fallback::sender(const channel_config& chan
   // after reconnect: stored is delivered, as for the API channel.
   const auto* settings = fallback_of(channel.id);
   if (!settings) return routing::api_channel_sender();
-  std::chrono::milliseconds after = std::chrono::seconds(settings->email_fallback_after_s);
   // Not a coroutine lambda: its captures would not outlive a suspended send.
-  return [this, after](const proto::outbound_message& m, const routing::pace_next&) { return deliver(m, after); };
+  return [this, settings](const proto::outbound_message& m, const routing::pace_next&) { return deliver(m, *settings); };
 }
 
-awaitable<routing::send_outcome> webchat_mail_fallback::deliver(proto::outbound_message m, std::chrono::milliseconds after) {
+awaitable<std::optional<std::int64_t>> webchat_mail_fallback::schedule(const std::string& conv, std::int64_t reply_at,
+                                                                       const webchat_settings& settings,
+                                                                       std::optional<std::int64_t> oldest_at) {
+  const std::int64_t after = settings.email_fallback_after_s * 1000LL;
+  // Named, not a temporary inside co_await (GCC 12 mishandles those).
+  auto args = store::make_command(s_.cfg.redis.prefix, conv, std::to_string(reply_at), std::to_string(after),
+                                  std::to_string(after * max_wait_delays),
+                                  oldest_at ? std::to_string(*oldest_at) : std::string());
+  auto r = co_await s_.redis.fcall(routing::script(routing::lua::webchat_mail_schedule), store::make_command(),
+                                   std::move(args));
+  if (!r || r->is_error()) co_return std::nullopt;
+  co_return r->integer;
+}
+
+awaitable<routing::send_outcome> webchat_mail_fallback::deliver(proto::outbound_message m, const webchat_settings& settings) {
   // Delivered once stored (see sender); a person's reply is also scheduled.
   const bool by_person = !m.automatic && m.campaign.empty();
   if (!by_person) co_return routing::send_outcome::delivered();
-  // GT: each reply moves the mail later; they go together once all waited.
-  auto r = co_await s_.redis.exec(store::make_command("ZADD", s_.cfg.redis.prefix + "webchat:mail_due", "GT",
-                                                      std::to_string(routing::now_ms() + after.count()),
-                                                      m.conversation_id));
-  if (!r || r->is_error()) co_return routing::send_outcome::retry("storage unavailable");
+  if (!co_await schedule(m.conversation_id, routing::now_ms(), settings, std::nullopt))
+    co_return routing::send_outcome::retry("storage unavailable");
   co_return routing::send_outcome::delivered();
 }
 
@@ -174,6 +187,12 @@ awaitable<void> webchat_mail_fallback::mail_conversation(const std::string& conv
         replies = unread_agent_replies(*frames, handled);
         language = customer->elements[0].str;
       }
+    }
+    // The customer may have read the older replies since they were
+    // scheduled: the unread ones are due by their own times.
+    if (!replies.empty()) {
+      auto due = co_await schedule(conv, replies.back().at, *settings, replies.front().at);
+      if (!due || *due > routing::now_ms()) co_return;
     }
     auto args = store::make_command(prefix, conv, std::to_string(routing::now_ms()),
                                     settings ? settings->email_fallback_channel : std::string(),

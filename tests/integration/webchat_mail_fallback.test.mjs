@@ -221,3 +221,26 @@ test('a mail the relay refuses for good marks every reply it carried failed', as
   for (const seq of seqs) assert.match(failed.get(seq).reason, /550/, `reply ${seq}`);
   agent.close();
 });
+
+test('an agent who keeps writing does not hold the mail back: it goes at most three delays after the first unread reply', async () => {
+  const agent = await agentSocket(gw, token);
+  const conv = await leftEmail('Is my order lost?', 'waiting@example.net');
+  // A reply every 200 ms, the delay is 1 s: each one alone would push the mail on.
+  const started = Date.now();
+  let steps = 0, mail;
+  while (!mail && Date.now() - started < 5000) {
+    await reply(agent, conv, `Still looking, step ${++steps}.`);
+    await sleep(200);
+    [mail] = await mailsTo('waiting@example.net');
+  }
+  assert.ok(mail, `no mail while the agent kept writing (${steps} replies)`);
+  assert.ok(Date.now() - started < 4500, `the mail came ${Date.now() - started} ms after the first reply`);
+  const a = mail.text.indexOf('step 1.'), b = mail.text.indexOf('step 2.');
+  assert.ok(a > 0 && b > a, `the burst so far in one mail, in order: ${mail.text}`);
+  // A reply after that mail waits its own delay, not the old burst's limit.
+  const mailedAt = Date.now();
+  await reply(agent, conv, 'Found it: it ships today.');
+  await waitFor(async () => Number(await redisCli('ZSCORE', 'pasokh:webchat:mail_due', conv)) > mailedAt,
+    'the next reply scheduled after the mail');
+  agent.close();
+});

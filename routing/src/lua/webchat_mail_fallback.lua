@@ -12,6 +12,12 @@ local seqs = { unpack(ARGV, 6) }
 local due_key = p .. 'webchat:mail_due'
 local due = redis.call('ZSCORE', due_key, conv)
 if not due or tonumber(due) > now then return { 'not_due' } end
+-- Off the due set, and so off its batch start (webchat_mail_schedule.lua):
+-- the next reply starts a new batch.
+local function unschedule()
+  redis.call('ZREM', due_key, conv)
+  redis.call('HDEL', p .. 'webchat:mail_since', conv)
+end
 
 local vkey = conv_key(conv)
 local h = redis.call('HMGET', vkey, 'customer_id', 'customer_read_seq', 'mail_fallback_seq', 'status')
@@ -19,12 +25,12 @@ local handled = math.max(tonumber(h[2] or '0') or 0, tonumber(h[3] or '0') or 0)
 local email = h[1] and redis.call('HGET', p .. 'cust:' .. h[1], 'email')
 local last = tonumber(seqs[#seqs] or '0')
 if last <= handled or not email or email == '' or h[4] == 'closed' then
-  redis.call('ZREM', due_key, conv)
+  unschedule()
   return { 'done' }
 end
 if tonumber(seqs[1]) <= handled then return { 'stale' } end
 
-redis.call('ZREM', due_key, conv)
+unschedule()
 -- mail_channel: the customer's answer to this mail continues this
 -- conversation (ingest.lua accepts a thread on it from that channel).
 -- mail_to: the address it went to; an answer from it continues the

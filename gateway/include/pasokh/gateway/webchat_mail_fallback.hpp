@@ -3,10 +3,15 @@
 // conversation that the customer has not read in the widget
 // email_fallback_after_s after the last of them go, as one mail, to the email
 // the customer left, through the email channel the web chat channel names.
+// An agent who keeps writing holds them back at most 3 × email_fallback_after_s
+// after the oldest unread one: then the replies so far go, and the next start anew.
 //
 // Redis (under the configured prefix):
 //   webchat:mail_due                sorted set conv → when its unread replies are due (ms);
-//                                   each agent reply pushes it later (ZADD GT)
+//                                   each agent reply pushes it later (ZADD GT), up to
+//                                   the cap (routing/src/lua/webchat_mail_schedule.lua)
+//   webchat:mail_since              hash conv → when its oldest unread reply came (ms),
+//                                   while it is in webchat:mail_due
 //   conv:<id> field mail_fallback_seq   the newest reply mailed (never mailed twice)
 //   conv:<id> field mail_channel        the email channel that mailed it: the
 //                                       customer's answer continues this conversation
@@ -22,6 +27,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +42,7 @@ struct unread_reply {
   std::uint64_t seq = 0;
   std::string author_name;
   std::string text;
+  std::int64_t at = 0;  // when it was written (ms)
 };
 
 // The agent replies (author "agent") among a conversation's log frames (JSON
@@ -63,7 +70,14 @@ class webchat_mail_fallback {
   void stop();
 
  private:
-  boost::asio::awaitable<routing::send_outcome> deliver(proto::outbound_message m, std::chrono::milliseconds after);
+  boost::asio::awaitable<routing::send_outcome> deliver(proto::outbound_message m, const webchat_settings& settings);
+  // Puts the conversation's mail at its due time for a reply written at
+  // `reply_at` (webchat_mail_schedule.lua); `oldest_at`: the sweep's oldest
+  // unread reply (older ones may have been read). Answers the due time (ms),
+  // nullopt when Redis failed.
+  boost::asio::awaitable<std::optional<std::int64_t>> schedule(const std::string& conv, std::int64_t reply_at,
+                                                               const webchat_settings& settings,
+                                                               std::optional<std::int64_t> oldest_at);
   boost::asio::awaitable<void> sweep_loop();
   boost::asio::awaitable<void> sweep_once();
   boost::asio::awaitable<void> mail_conversation(const std::string& conv);

@@ -1,0 +1,23 @@
+-- When a web chat conversation's unread agent replies are mailed
+-- (gateway/src/webchat_mail_fallback.cpp): `after` past the newest of them,
+-- so a burst goes as one mail, but no later than `max_wait` past the oldest,
+-- so an agent who keeps writing to a customer who left does not hold the
+-- mail back for as long as they write.
+-- webchat:mail_since (hash conv -> ms) keeps when the oldest unread reply
+-- came while the conversation is in webchat:mail_due; the claim
+-- (webchat_mail_fallback.lua) drops both, and the next reply starts anew.
+-- ARGV: prefix, conv, reply_at (ms), after_ms, max_wait_ms, oldest_at (ms;
+-- '' for a reply just sent; the sweep gives the oldest unread reply's time,
+-- as the customer may have read older ones). Answers the due time (ms).
+local conv, reply_at, oldest_at = ARGV[2], ARGV[3], ARGV[6] or ''
+local since_key, due_key = p .. 'webchat:mail_since', p .. 'webchat:mail_due'
+if oldest_at ~= '' then
+  redis.call('HSET', since_key, conv, oldest_at)
+else
+  redis.call('HSETNX', since_key, conv, reply_at)
+end
+local since = tonumber(redis.call('HGET', since_key, conv))
+local due = math.min(tonumber(reply_at) + tonumber(ARGV[4]), since + tonumber(ARGV[5]))
+-- GT: replies handled out of order (two instances' outboxes) never move it earlier.
+redis.call('ZADD', due_key, 'GT', due, conv)
+return tonumber(redis.call('ZSCORE', due_key, conv))
