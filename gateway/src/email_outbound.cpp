@@ -21,10 +21,15 @@ namespace {
 }  // namespace
 
 awaitable<send_outcome> email_channel::send(const proto::outbound_message& message) {
-  auto known = co_await store_.thread_of(message.conversation_id);
-  if (!known) co_return send_outcome::retry("storage unavailable: " + known.error().message());
-  // Without a thread (no mail from the customer yet) the reply starts one.
-  email::reply_thread thread = known->value_or(email::reply_thread{});
+  // A mail outside any conversation (a web chat email verification) has no thread to answer or to start.
+  const bool in_conversation = !message.conversation_id.empty();
+  email::reply_thread thread;
+  if (in_conversation) {
+    auto known = co_await store_.thread_of(message.conversation_id);
+    if (!known) co_return send_outcome::retry("storage unavailable: " + known.error().message());
+    // Without a thread (no mail from the customer yet) the reply starts one.
+    thread = known->value_or(email::reply_thread{});
+  }
 
   email::compose_input input;
   input.now = now_ms();
@@ -35,8 +40,9 @@ awaitable<send_outcome> email_channel::send(const proto::outbound_message& messa
     co_return send_outcome::permanent(std::string("cannot address the mail: ") + e.what());
   }
   // Before sending: a customer who answers at once must find the conversation.
-  if (auto ok = co_await store_.remember_sent(message.conversation_id, mail.message_id); !ok)
-    co_return send_outcome::retry("storage unavailable: " + ok.error().message());
+  if (in_conversation)
+    if (auto ok = co_await store_.remember_sent(message.conversation_id, mail.message_id); !ok)
+      co_return send_outcome::retry("storage unavailable: " + ok.error().message());
 
   auto result = co_await email::send_mail(config_.relay, mail);
   auto what = result.code ? fmt::format("SMTP {} {}", result.code, result.detail) : result.detail;

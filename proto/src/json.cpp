@@ -184,6 +184,7 @@ void to_json(json& j, const outbound_message& v) {
   if (!v.template_params.empty()) j["template_params"] = v.template_params;
   put_nonempty(j, "campaign", v.campaign);
   put_nonempty(j, "unsubscribe_token", v.unsubscribe_token);
+  put_nonempty(j, "subject", v.subject);
   if (v.attempt) j["attempt"] = v.attempt;
 }
 void from_json(const json& j, outbound_message& v) {
@@ -203,6 +204,7 @@ void from_json(const json& j, outbound_message& v) {
   get_opt(j, "template_params", v.template_params);
   get_opt(j, "campaign", v.campaign);
   get_opt(j, "unsubscribe_token", v.unsubscribe_token);
+  get_opt(j, "subject", v.subject);
   get_opt(j, "attempt", v.attempt);
 }
 

@@ -368,7 +368,8 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
     for (int tries = 0;; ++tries) {
       auto r = co_await marks.mark(update, ack);
       if (r) {
-        if (*r == mark_result::unknown)
+        // A message outside any conversation (a web chat email verification) has no delivery record.
+        if (*r == mark_result::unknown && !e.msg.conversation_id.empty())
           outbox_log()->warn("outbox {}: entry {} names no known message ({})", channel, e.id, e.msg.message_id);
         co_return;
       }

@@ -340,7 +340,8 @@ composed_mail build_reply(const proto::outbound_message& msg, const reply_thread
   std::string text = proto::valid_utf8(msg.text) ? msg.text : detail::sanitize_utf8(msg.text);
   std::string lang = language_of(text);
   const bool outreach = !msg.campaign.empty();
-  std::string subject = outreach ? outreach_subject(text, config.default_subject)
+  std::string subject = !msg.subject.empty() ? msg.subject
+                        : outreach          ? outreach_subject(text, config.default_subject)
                         : thread.in_reply_to.empty() && thread.subject.empty()
                             ? config.default_subject
                             : reply_subject(thread.subject, config.default_subject);

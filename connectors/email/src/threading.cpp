@@ -42,6 +42,7 @@ std::string normalized_subject(std::string_view subject) {
 }
 
 std::string make_message_id(std::string_view conversation_id, std::string_view message_id, std::string_view domain) {
+  if (conversation_id.empty()) return "pasokh-mail." + detail::base64url_encode(message_id) + "@" + std::string(domain);
   return "pasokh." + detail::base64url_encode(conversation_id) + "." + detail::base64url_encode(message_id) + "@" +
          std::string(domain);
 }

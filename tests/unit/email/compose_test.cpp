@@ -142,6 +142,21 @@ TEST(build_reply, automatic_ascii_new_thread_with_attachment) {
   EXPECT_EQ(parsed.attachments[0].content, "%PDF-1.4\n%%EOF\n");
 }
 
+TEST(build_reply, a_mail_outside_any_conversation_has_its_own_subject_and_no_thread) {
+  auto msg = message("Open this link to confirm your email address.");
+  msg.conversation_id.clear();
+  msg.message_id = "verify:3";
+  msg.subject = "تأیید نشانی ایمیل";
+  msg.automatic = true;
+  auto mail = email::build_reply(msg, {}, reply_config(), {.now = march_12});
+  EXPECT_EQ(mail.message_id.rfind("pasokh-mail.", 0), 0u) << mail.message_id;
+  EXPECT_FALSE(email::parse_message_id(mail.message_id, "support.example"));
+  auto parsed = email::parse_email(mail.data, reply_config());
+  EXPECT_EQ(parsed.subject, "تأیید نشانی ایمیل");
+  EXPECT_TRUE(parsed.event.automatic);
+  EXPECT_EQ(mail.data.find("In-Reply-To"), std::string::npos);
+}
+
 TEST(build_reply, deterministic_and_rejects_bad_addresses) {
   auto a = email::build_reply(message("x"), thread(), reply_config(), {.now = march_12});
   auto b = email::build_reply(message("x"), thread(), reply_config(), {.now = march_12});

@@ -239,6 +239,10 @@ TEST(threading, message_id_round_trip) {
   EXPECT_FALSE(email::parse_message_id(id, "other.example"));
   EXPECT_FALSE(email::parse_message_id("CAF123@mail.gmail.com", "support.example"));
   EXPECT_FALSE(email::parse_message_id("pasokh.!!.x@support.example", "support.example"));
+  // A mail outside any conversation: a valid id (no empty dot-atom part) that names no thread.
+  auto alone = email::make_message_id("", "verify:7", "support.example");
+  EXPECT_EQ(alone, "pasokh-mail.dmVyaWZ5Ojc@support.example");
+  EXPECT_FALSE(email::parse_message_id(alone, "support.example"));
 }
 
 TEST(threading, our_message_id_names_its_conversation_message) {

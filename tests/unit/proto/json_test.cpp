@@ -58,6 +58,8 @@ TEST(ProtoJson, ConversationInboundAndOutboundRoundTrip) {
   o.campaign = "cp_3";
   o.unsubscribe_token = "u-token";
   EXPECT_EQ(round_trip(o), o);
+  o.subject = "تأیید نشانی ایمیل";
+  EXPECT_EQ(round_trip(o), o);
 }
 
 TEST(ProtoJson, RejectsUnknownEnumNamesAndMissingFields) {

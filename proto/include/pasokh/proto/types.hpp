@@ -154,6 +154,7 @@ struct outbound_message {
   std::vector<std::string> template_params;  // body parameters {{1}}, {{2}}, ...
   std::string campaign;           // set on proactive outreach (not an answer to the customer)
   std::string unsubscribe_token;  // email campaigns: the customer's one-click opt-out link
+  std::string subject;            // email outside a thread (a verification mail); empty: the usual subject
   int attempt = 0;
   bool operator==(const outbound_message&) const = default;
 };

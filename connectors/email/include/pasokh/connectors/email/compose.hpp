@@ -51,7 +51,8 @@ struct composed_mail {
 };
 
 // msg.recipient is the customer's address; msg.conversation_id and msg.message_id
-// make the Message-ID (see make_message_id); msg.automatic adds
+// make the Message-ID (see make_message_id); msg.subject, when set, is the
+// Subject (a mail outside a thread); msg.automatic adds
 // "Auto-Submitted: auto-replied". Throws std::invalid_argument when the recipient
 // or the configured From address is not a usable address.
 composed_mail build_reply(const proto::outbound_message& msg, const reply_thread& thread,

@@ -33,6 +33,8 @@ thread_hint first_thread_hint(const parsed_email& mail, std::string_view support
 // Our Message-IDs carry the conversation and message they belong to:
 // "pasokh.<base64url conversation>.<base64url message>@<domain>" (no <>). The same
 // outbound message always gets the same id, so a retried send is recognisable.
+// A mail outside any conversation (a web chat email verification) gets
+// "pasokh-mail.<base64url message>@<domain>": a valid id that names no thread.
 std::string make_message_id(std::string_view conversation_id, std::string_view message_id, std::string_view domain);
 
 struct our_message_id {
