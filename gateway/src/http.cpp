@@ -1,5 +1,6 @@
 #include "pasokh/gateway/http.hpp"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -40,6 +41,24 @@ http_response error_response(unsigned status, std::string_view code, std::string
 }
 
 http_response json_response(unsigned status, std::string body) { return {status, "application/json", std::move(body), {}}; }
+
+http_response customer_page(unsigned status, std::string_view language, std::string_view title, std::string_view message,
+                            std::string_view form) {
+  const bool rtl = language == "fa" || language == "ar";
+  const std::string_view lang = rtl || language == "en" ? language : std::string_view("en");
+  std::string body = fmt::format(
+      "<!DOCTYPE html><html lang=\"{}\" dir=\"{}\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width\"><title>{}</title>"
+      "<style>body{{font:16px/1.6 system-ui,sans-serif;max-width:32em;margin:3em auto;padding:0 1em}}"
+      "button{{font:inherit;padding:.4em 1.2em}}</style></head>"
+      "<body><h1>{}</h1><p>{}</p>{}</body></html>",
+      lang, rtl ? "rtl" : "ltr", title, title, message, form);
+  http_response res{status, "text/html; charset=utf-8", std::move(body), {}};
+  res.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+  res.headers.emplace_back("Cache-Control", "no-store");
+  res.headers.emplace_back("Referrer-Policy", "no-referrer");
+  return res;
+}
 
 bool percent_decode(std::string_view in, std::string& out, bool plus_is_space) {
   out.clear();

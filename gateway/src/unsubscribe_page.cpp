@@ -17,7 +17,6 @@ namespace {
 using boost::asio::awaitable;
 
 struct page_texts {
-  const char* dir;
   const char* title;
   const char* ask;
   const char* button;
@@ -26,15 +25,15 @@ struct page_texts {
 };
 
 const page_texts& texts_in(std::string_view language) {
-  static const page_texts en{"ltr", "Unsubscribe",
+  static const page_texts en{"Unsubscribe",
                              "Stop receiving our news, reminders and greetings? Answers to your own questions still reach you.",
                              "Unsubscribe", "You are unsubscribed. We will not send you these messages again.",
                              "This link is not valid. To stop our messages, reply \"stop\" to one of them."};
-  static const page_texts fa{"rtl", "لغو دریافت پیام‌ها",
+  static const page_texts fa{"لغو دریافت پیام‌ها",
                              "دیگر خبرها، یادآوری‌ها و تبریک‌های ما را دریافت نکنید؟ پاسخ پرسش‌های شما همچنان می‌رسد.",
                              "لغو دریافت", "لغو دریافت انجام شد. دیگر این پیام‌ها را برایتان نمی‌فرستیم.",
                              "این پیوند معتبر نیست. برای لغو دریافت، به یکی از پیام‌های ما «لغو» را پاسخ دهید."};
-  static const page_texts ar{"rtl", "إلغاء الاشتراك",
+  static const page_texts ar{"إلغاء الاشتراك",
                              "هل تريد التوقف عن تلقي أخبارنا وتذكيراتنا وتهانينا؟ ستصلك الردود على أسئلتك كما هي.",
                              "إلغاء الاشتراك", "تم إلغاء اشتراكك. لن نرسل إليك هذه الرسائل مرة أخرى.",
                              "هذا الرابط غير صالح. لإيقاف رسائلنا أرسل «إلغاء» ردًا على إحداها."};
@@ -50,18 +49,7 @@ http_response page(unsigned status, std::string_view language, std::string_view 
                                        "value=\"One-Click\"><button type=\"submit\">{}</button></form>",
                                        t.button)
                                  : std::string();
-  std::string body = fmt::format(
-      "<!DOCTYPE html><html lang=\"{}\" dir=\"{}\"><head><meta charset=\"utf-8\">"
-      "<meta name=\"viewport\" content=\"width=device-width\"><title>{}</title>"
-      "<style>body{{font:16px/1.6 system-ui,sans-serif;max-width:32em;margin:3em auto;padding:0 1em}}"
-      "button{{font:inherit;padding:.4em 1.2em}}</style></head>"
-      "<body><h1>{}</h1><p>{}</p>{}</body></html>",
-      language.empty() ? "en" : language, t.dir, t.title, t.title, message, form);
-  http_response res{status, "text/html; charset=utf-8", std::move(body), {}};
-  res.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
-  res.headers.emplace_back("Cache-Control", "no-store");
-  res.headers.emplace_back("Referrer-Policy", "no-referrer");
-  return res;
+  return customer_page(status, language, t.title, message, form);
 }
 
 awaitable<http_response> answer(services& s, const std::string& token, bool confirm) {

@@ -37,6 +37,11 @@ struct http_response {
 // {"error":{"code":..,"message":..}} with the given status.
 http_response error_response(unsigned status, std::string_view code, std::string_view message);
 http_response json_response(unsigned status, std::string body);
+// A small HTML page for a customer's browser (the links in our mail:
+// unsubscribe, email verification): a title, `message`, then `form` (HTML, may
+// be empty). Right-to-left for fa and ar; no scripts, not cached, no referrer.
+http_response customer_page(unsigned status, std::string_view language, std::string_view title, std::string_view message,
+                            std::string_view form);
 
 // Splits "a=1&b=%20" into decoded pairs; '+' is a space.
 std::map<std::string, std::string, std::less<>> parse_query(std::string_view query);
