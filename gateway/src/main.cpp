@@ -34,6 +34,7 @@
 #include "pasokh/gateway/search_api.hpp"
 #include "pasokh/gateway/webchat.hpp"
 #include "pasokh/gateway/webchat_mail_fallback.hpp"
+#include "pasokh/gateway/webchat_verify.hpp"
 #include "pasokh/routing/delivery.hpp"
 
 namespace net = boost::asio;
@@ -341,6 +342,7 @@ int main(int argc, char** argv) {
   add_aftersales_routes(routes, svc);
   add_campaign_routes(routes, svc);
   add_unsubscribe_routes(routes, svc);
+  add_webchat_verify_routes(routes, svc);
   add_report_routes(routes, svc);
   add_search_routes(routes, svc);
   add_static_routes(routes, svc);

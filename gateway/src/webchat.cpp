@@ -15,6 +15,7 @@
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/gateway/webchat_token.hpp"
+#include "pasokh/gateway/webchat_verify.hpp"
 #include "pasokh/proto/utf8.hpp"
 #include "pasokh/routing/customer_keys.hpp"
 #include "pasokh/routing/lua_script.hpp"
@@ -107,17 +108,28 @@ awaitable<store::result<visitor_state>> webchat_service::load_visitor(const std:
   co_return v;
 }
 
-awaitable<store::result<std::pair<std::string, std::string>>> webchat_service::save_contact(const std::string& channel,
-                                                                                           const std::string& visitor,
-                                                                                           const std::string& email,
-                                                                                           const std::string& name) {
+awaitable<store::result<saved_contact>> webchat_service::save_contact(const std::string& channel_id,
+                                                                      const std::string& visitor,
+                                                                      const std::string& email, const std::string& name,
+                                                                      const std::string& language) {
+  auto key = routing::normalize_email(email);
   auto r = co_await core_.redis.fcall(routing::script(routing::lua::webchat_contact), store::make_command(),
-                                     store::make_command(core_.cfg.redis.prefix, channel, visitor, email, name,
-                                                         std::to_string(2 * cfg().token_ttl.count()),
-                                                         routing::normalize_email(email), std::to_string(webchat_now_ms())));
-  auto a = array_answer(r, 2);
+                                     store::make_command(core_.cfg.redis.prefix, channel_id, visitor, email, name,
+                                                         std::to_string(2 * cfg().token_ttl.count()), key,
+                                                         std::to_string(webchat_now_ms())));
+  auto a = array_answer(r, 4);
   if (!a) co_return a.error();
-  co_return std::pair{reply_str((**a)[0]), reply_str((**a)[1])};
+  const auto& e = **a;
+  saved_contact saved{reply_str(e[0]), reply_str(e[1])};
+  const auto* ch = channel(channel_id);
+  if (e[2].str.empty() || !ch) co_return saved;
+  verification_request request{channel_id, ch->settings.email_fallback_channel, visitor, email, e[2].str,
+                               language.empty() ? e[3].str : language};
+  // The contact is saved either way: a link that could not go out is asked for again with the next contact.
+  auto sent = co_await request_email_verification(core_, request);
+  if (!sent) global_metrics().errors.inc("redis_unavailable");
+  saved.verification_sent = sent && *sent;
+  co_return saved;
 }
 
 awaitable<store::result<long long>> webchat_service::count_in_window(const std::string& counter,
@@ -387,7 +399,7 @@ void add_webchat_routes(router& r, webchat_service& w) {
       visitor = new_visitor_id();
     }
 
-    auto profile = co_await w.save_contact(channel->config->id, visitor, *email, *name);
+    auto profile = co_await w.save_contact(channel->config->id, visitor, *email, *name, std::string());
     if (!profile) co_return reply(unavailable());
 
     auto expires_at = now_ms / 1000 + w.cfg().token_ttl.count();
@@ -396,8 +408,9 @@ void add_webchat_routes(router& r, webchat_service& w) {
                 {"expires_at", expires_at * 1000},
                 {"settings", public_settings(channel->settings)},
                 {"profile", json::object()}};
-    if (!profile->first.empty()) out["profile"]["name"] = profile->first;
-    if (!profile->second.empty()) out["profile"]["email"] = profile->second;
+    if (!profile->name.empty()) out["profile"]["name"] = profile->name;
+    if (!profile->email.empty()) out["profile"]["email"] = profile->email;
+    if (profile->verification_sent) out["verification_sent"] = true;
     co_return reply(json_response(renewed ? 200 : 201, out.dump(-1, ' ', false, json::error_handler_t::replace)));
   });
 }

@@ -375,7 +375,6 @@ class chat_session : public ws_handler,
       auto conv = outcome->conversation_id;
       // No team: only this visitor's other sessions listen.
       co_await w_.publish_signal(std::string(), conv, "v:" + channel_.config->id + ":" + visitor_, frame);
-      if (!email_.empty()) co_await w_.save_contact(channel_.config->id, visitor_, email_, std::string());
     }
     bool new_conv = !find(outcome->conversation_id);
     follow(outcome->conversation_id, 0);
@@ -427,17 +426,18 @@ class chat_session : public ws_handler,
   }
 
   awaitable<void> on_contact(const contact_frame& c) {
-    auto saved = co_await w_.save_contact(channel_.config->id, visitor_, c.email, c.name);
+    auto saved = co_await w_.save_contact(channel_.config->id, visitor_, c.email, c.name, lang_);
     if (!saved) {
       global_metrics().errors.inc("redis_unavailable");
       send(error_frame("unavailable", "storage unavailable, try again"));
       co_return;
     }
-    name_ = saved->first;
-    email_ = saved->second;
+    name_ = saved->name;
+    email_ = saved->email;
     json out = {{"type", "contact_saved"}};
     if (!name_.empty()) out["name"] = name_;
     if (!email_.empty()) out["email"] = email_;
+    if (saved->verification_sent) out["verification_sent"] = true;
     send(out);
   }
 

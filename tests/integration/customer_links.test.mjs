@@ -1,29 +1,34 @@
 // One customer file per person (issue 8) against real Redis and pasokh:
-// identities link automatically on verified keys only (a web chat visitor's
-// pre-chat email and a mail from that address; an imported phone and a
-// WhatsApp number), weaker evidence becomes a suggestion an agent confirms or
-// dismisses, and a merge moves identities, conversations, purchases, tags and
-// opt-out into one file and is undone exactly.
+// identities link automatically on verified keys only (a mail's sender, an
+// imported phone and a WhatsApp number, a web chat visitor's email once they
+// opened the link mailed to it; never an email only typed into a form),
+// weaker evidence becomes a suggestion an agent confirms or dismisses, and a
+// merge moves identities, conversations, purchases, tags and opt-out into one
+// file and is undone exactly.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto, { randomUUID } from 'node:crypto';
 import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, freePort, login, postMessage } from '../support/harness.mjs';
+import { MailDev } from '../support/maildev.mjs';
 import { FakeProvider, SECRETS, messengerChannels, postWhatsApp, redisCli as cli, waText, waitUntil } from './messenger_support.mjs';
 
 const MAILGUN_KEY = 'key-mailgun-links-0123456789abcdef';
-let redis, gw, fake, ali, boss, aliId;
+const PUBLIC_URL = 'https://support.shop.example';
+let redis, gw, fake, sink, ali, boss, aliId;
 
 before(async () => {
   redis = await new RedisServer().start();
   fake = await new FakeProvider().start();
+  sink = await new MailDev().start();
   gw = await new Pasokh(defaultConfig(redis, {
+    public_url: PUBLIC_URL,
     channels: [
       { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
       { id: 'shop', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
-      { id: 'web', kind: 'webchat', team: 'support' },
+      { id: 'web', kind: 'webchat', team: 'support', provider: { email_fallback_channel: 'mail' } },
       { id: 'mail', kind: 'email', team: 'support', provider: {
         support_addresses: ['support@shop.example'], reply_domain: 'shop.example', from_address: 'support@shop.example',
-        smtp: { address: '127.0.0.1', port: await freePort() }, relay: { host: '127.0.0.1', port: await freePort(), tls: 'none' },
+        smtp: { address: '127.0.0.1', port: await freePort() }, relay: { host: '127.0.0.1', port: sink.smtpPort, tls: 'none' },
         webhook: { signing_key_env: 'PASOKH_TEST_MAILGUN_KEY', max_age_s: 300 } } },
       ...messengerChannels(fake.base).filter((c) => c.id === 'wa'),
     ],
@@ -39,6 +44,7 @@ before(async () => {
 after(async () => {
   await gw?.cleanup();
   fake?.stop();
+  await sink?.stop();
   await redis?.cleanup();
 });
 
@@ -62,7 +68,18 @@ function mail(from, subject, text) {
   });
 }
 
-// A web chat visitor who filled in the pre-chat form and wrote one message.
+// The customer file a mail from `from` landed in.
+async function mailed(from, subject, text) {
+  const agent = await agentSocket(gw, ali);
+  const res = await mail(from, subject, text);
+  assert.equal(res.status, 200, await res.text());
+  const event = await agent.next((f) => f.type === 'event' && f.event === 'message' && f.message?.text === text);
+  agent.close();
+  return { customer: event.conversation.customer_id, conv: event.conv };
+}
+
+// A web chat visitor who filled in the pre-chat form and wrote one message
+// (none when `text` is not given).
 async function visitor(email, name, text) {
   const session = await (await fetch(`${gw.base}/api/v1/webchat/sessions`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'web', email, name }),
@@ -71,9 +88,15 @@ async function visitor(email, name, text) {
   await c.opened();
   c.send({ type: 'hello', v: 1, token: session.token });
   await c.next((f) => f.type === 'welcome');
-  c.send({ type: 'message', client_id: 'm-1', text });
-  const ack = await c.next((f) => f.type === 'ack' && f.client_id === 'm-1');
-  return { c, conv: ack.conv, visitor: session.visitor_id };
+  if (text === undefined) return { c, session, visitor: session.visitor_id };
+  const ack = await says(c, text);
+  return { c, session, conv: ack.conv, visitor: session.visitor_id };
+}
+
+async function says(c, text) {
+  const clientId = `m-${randomUUID()}`;
+  c.send({ type: 'message', client_id: clientId, text });
+  return c.next((f) => f.type === 'ack' && f.client_id === clientId);
 }
 
 const customerOf = (conv) => redisCli('HGET', `pasokh:conv:${conv}`, 'customer_id');
@@ -83,33 +106,114 @@ const file = async (id, token = boss) => {
   return r.json;
 };
 
-test('a mail from the address a web chat visitor gave lands in the same customer file', async () => {
-  const agent = await agentSocket(gw, ali);
-  const web = await visitor('Sara.Ahmadi@Example.com', 'سارا احمدی', 'سلام، سفارشم کی می‌رسد؟');
-  const sara = customerOf(web.conv);
+// The link in the verification mail to `address`, and its token.
+async function verificationLink(address) {
+  const m = await sink.waitFor((x) => x.to?.[0]?.address === address && x.text?.includes('/webchat/verify/'),
+    `the verification mail to ${address}`);
+  const link = m.text.match(/https:\/\/\S+\/webchat\/verify\/([A-Za-z0-9_-]+)/);
+  assert.ok(link, m.text);
+  assert.ok(link[0].startsWith(`${PUBLIC_URL}/webchat/verify/`), link[0]);
+  return { mail: m, token: link[1], url: `${gw.base}/webchat/verify/${link[1]}` };
+}
+const confirmLink = (url) => fetch(url, { method: 'POST' });
+const mailsTo = async (address) => (await sink.emails()).filter((m) => m.to?.some((t) => t.address === address));
+
+test('a web chat visitor who types a customer\'s email does not land in that file and cannot rename it', async () => {
+  const sara = (await mailed('Sara Ahmadi <sara.ahmadi@example.com>', 'سفارش ۱۲۳', 'سلام، سفارشم کی می‌رسد؟')).customer;
   assert.equal(redisCli('GET', 'pasokh:key:email:sara.ahmadi@example.com'), sara);
+  assert.equal((await call('PATCH', `/api/v1/customers/${sara}`, ali, { notes: 'fridge under warranty' })).status, 200);
 
-  const res = await mail('Sara Ahmadi <sara.ahmadi@example.com>', 'سفارش ۱۲۳', 'سلام، این هم ایمیل من درباره همان سفارش.');
-  assert.equal(res.status, 200, await res.text());
-  const event = await agent.next((f) => f.type === 'event' && f.event === 'message' && f.conversation?.channel === 'mail');
-  assert.equal(event.conversation.customer_id, sara, 'the mail joined the web chat visitor\'s file');
-  assert.notEqual(event.conv, web.conv);
-
-  const f = await file(sara, ali);
-  assert.deepEqual(f.customer.identities.map((i) => i.channel).sort(), ['mail', 'web']);
-  assert.deepEqual(f.conversations.map((c) => c.id).sort(), [web.conv, event.conv].sort());
-
-  // A second visitor typing the same address does not join Sara's file (her
-  // web chat would be theirs): a new file, and a suggestion for an agent.
-  const other = await visitor('sara.ahmadi@example.com', 'S', 'hello?');
-  const second = customerOf(other.conv);
-  assert.notEqual(second, sara);
-  const s = (await file(second)).customer.suggestions;
+  const web = await visitor('Sara.Ahmadi@Example.com', 'Mallory', 'hi, what did I buy last time?');
+  const own = customerOf(web.conv);
+  assert.notEqual(own, sara, 'the chat is not in Sara\'s file');
+  assert.equal(redisCli('GET', 'pasokh:key:email:sara.ahmadi@example.com'), sara);
+  // An agent may still merge them by hand.
+  const s = (await file(own)).customer.suggestions;
   assert.deepEqual(s.map((x) => [x.customer, x.reason, x.value]), [[sara, 'same_email', 'sara.ahmadi@example.com']]);
-  assert.equal(other.c.frames.some((fr) => JSON.stringify(fr).includes('سفارشم')), false, 'no replay of Sara\'s chat');
+
+  web.c.send({ type: 'contact', email: 'sara.ahmadi@example.com', name: 'Mallory Renamed' });
+  await web.c.next((f) => f.type === 'contact_saved');
+  const f = (await file(sara)).customer;
+  assert.equal(f.name, 'Sara Ahmadi');
+  assert.equal(redisCli('HGET', `pasokh:cust:${sara}`, 'email'), 'sara.ahmadi@example.com');
+  assert.equal(f.notes, 'fridge under warranty');
+  assert.deepEqual(f.identities.map((i) => i.channel), ['mail']);
+  assert.equal((await file(own)).customer.name, 'Mallory Renamed', 'the visitor\'s own file takes it');
+  // Only Sara can link them: the link went to her address.
+  const { mail: m } = await verificationLink('sara.ahmadi@example.com');
+  assert.equal(m.subject, 'Confirm your email address');
+  assert.equal(m.from[0].address, 'support@shop.example');
   web.c.close();
-  other.c.close();
-  agent.close();
+});
+
+test('the link mailed to the address a visitor gave merges the chat into that customer\'s file, once', async () => {
+  const narges = await mailed('Narges <narges@example.com>', 'repair', 'my washing machine leaks');
+  const web = await visitor('Narges@Example.com', 'Narges', 'سلام، ماشین لباسشویی‌ام هنوز چکه می‌کند');
+  assert.equal(web.session.verification_sent, true);
+  const own = customerOf(web.conv);
+  assert.notEqual(own, narges.customer);
+  // One link per visitor in a while: giving the address again mails nothing.
+  web.c.send({ type: 'contact', email: 'narges@example.com' });
+  assert.equal((await web.c.next((f) => f.type === 'contact_saved')).verification_sent, undefined);
+
+  const link = await verificationLink('narges@example.com');
+  assert.equal((await mailsTo('narges@example.com')).filter((m) => m.text?.includes('/webchat/verify/')).length, 1);
+  // Opening the link (a mail scanner does too) only asks.
+  const asked = await fetch(link.url);
+  assert.equal(asked.status, 200);
+  assert.match(await asked.text(), /<form method="post"><button type="submit">Confirm<\/button><\/form>/);
+  assert.equal(customerOf(web.conv), own);
+
+  const done = await confirmLink(link.url);
+  assert.equal(done.status, 200);
+  assert.match(await done.text(), /confirmed/);
+  assert.equal(customerOf(web.conv), narges.customer, 'the chat is in Narges\'s file now');
+  const f = await file(narges.customer, ali);
+  assert.deepEqual(f.customer.identities.map((i) => i.channel).sort(), ['mail', 'web']);
+  assert.deepEqual(f.conversations.map((c) => c.id).sort(), [narges.conv, web.conv].sort());
+  assert.deepEqual(f.customer.merges.map((x) => [x.from, x.by]), [[own, 'customer:verified_email']], 'an agent can undo it');
+  // The chat goes on in that file.
+  assert.equal((await says(web.c, 'ممنون')).conv, web.conv);
+
+  // Used once.
+  assert.equal((await confirmLink(link.url)).status, 404);
+  assert.equal((await fetch(link.url)).status, 404);
+  assert.deepEqual((await file(narges.customer)).customer.merges.length, 1);
+  web.c.close();
+});
+
+test('an address nobody holds is not claimed by typing it; an expired link does nothing; a confirmed one links', async () => {
+  // A visitor types an address nobody holds: it stays unclaimed, and its
+  // owner's mail later goes to a file of its own.
+  const web = await visitor('owner@example.org', 'Not the owner', 'hello');
+  const own = customerOf(web.conv);
+  assert.equal(redisCli('GET', 'pasokh:key:email:owner@example.org'), '');
+  const owner = await mailed('owner@example.org', 'my order', 'where is my order?');
+  assert.notEqual(owner.customer, own, 'the owner\'s mail is not in the visitor\'s file');
+
+  // The link, expired (24 hours in Redis), does nothing.
+  const expired = await verificationLink('owner@example.org');
+  const hash = crypto.createHash('sha256').update(expired.token).digest('hex');
+  assert.equal(redisCli('PEXPIRE', `pasokh:webchat:verify:${hash}`, '1'), '1');
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal((await confirmLink(expired.url)).status, 404);
+  assert.equal(customerOf(web.conv), own);
+  assert.equal(redisCli('GET', 'pasokh:key:email:owner@example.org'), owner.customer);
+
+  // Confirmed by a visitor who already wrote: the address becomes their file's key.
+  const lina = await visitor('lina@example.org', 'Lina', 'سلام');
+  assert.equal(redisCli('GET', 'pasokh:key:email:lina@example.org'), '');
+  assert.equal((await confirmLink((await verificationLink('lina@example.org')).url)).status, 200);
+  const linaFile = customerOf(lina.conv);
+  assert.equal(redisCli('GET', 'pasokh:key:email:lina@example.org'), linaFile);
+  assert.equal((await mailed('lina@example.org', 'hi', 'Lina by mail')).customer, linaFile, 'her mail joins her chat\'s file');
+
+  // Confirmed before the visitor writes: their first message links.
+  const omid = await visitor('omid@example.org', 'Omid');
+  assert.equal((await confirmLink((await verificationLink('omid@example.org')).url)).status, 200);
+  const first = await says(omid.c, 'hello, Omid here');
+  assert.equal(redisCli('GET', 'pasokh:key:email:omid@example.org'), customerOf(first.conv));
+  for (const c of [web.c, lina.c, omid.c]) c.close();
 });
 
 test('a web chat visitor who gives a name after writing is found by it in search', async () => {

@@ -32,6 +32,7 @@
       newConv: 'New conversation', offlineOffer: 'No agent is online right now. Leave your email and we will answer you there.',
       offlineKnown: 'No agent is online right now. We will answer you at {email}.',
       email: 'Email', name: 'Name', save: 'Send', saved: 'Thank you! We will answer you at {email}.',
+      verify: 'We sent a link to {email}. Open it to connect this chat with your earlier conversations.',
       prechat: 'Before we start, tell us how to reach you.', start: 'Start chat', optional: '(optional)',
       tooLong: 'A message can have at most {n} characters.', rate: 'You are sending messages too fast. Please wait a moment.',
       retry: 'Not sent yet; it will be sent when the connection is back.', badEmail: 'Please enter a valid email address.',
@@ -49,6 +50,7 @@
       newConv: 'گفتگوی تازه', offlineOffer: 'هم‌اکنون هیچ کارشناسی آنلاین نیست. ایمیل خود را بگذارید تا از همان راه پاسخ دهیم.',
       offlineKnown: 'هم‌اکنون هیچ کارشناسی آنلاین نیست. پاسخ را به {email} می‌فرستیم.',
       email: 'ایمیل', name: 'نام', save: 'ثبت', saved: 'سپاس! پاسخ را به {email} می‌فرستیم.',
+      verify: 'پیوندی به {email} فرستادیم. با باز کردن آن، این گفتگو به گفتگوهای پیشین شما پیوند می‌خورد.',
       prechat: 'پیش از شروع، بگویید چطور با شما در تماس باشیم.', start: 'شروع گفتگو', optional: '(اختیاری)',
       tooLong: 'هر پیام حداکثر {n} نویسه می‌تواند داشته باشد.', rate: 'پیام‌ها را خیلی سریع می‌فرستید. لطفاً کمی صبر کنید.',
       retry: 'هنوز ارسال نشده؛ با برقراری اتصال فرستاده می‌شود.', badEmail: 'لطفاً یک نشانی ایمیل درست وارد کنید.',
@@ -66,6 +68,7 @@
       newConv: 'محادثة جديدة', offlineOffer: 'لا يوجد موظف متصل الآن. اترك بريدك الإلكتروني وسنرد عليك عبره.',
       offlineKnown: 'لا يوجد موظف متصل الآن. سنرد عليك على {email}.',
       email: 'البريد الإلكتروني', name: 'الاسم', save: 'إرسال', saved: 'شكرًا لك! سنرد عليك على {email}.',
+      verify: 'أرسلنا رابطًا إلى {email}. افتحه لربط هذه المحادثة بمحادثاتك السابقة.',
       prechat: 'قبل أن نبدأ، أخبرنا كيف نتواصل معك.', start: 'ابدأ المحادثة', optional: '(اختياري)',
       tooLong: 'الحد الأقصى للرسالة {n} حرف.', rate: 'أنت ترسل الرسائل بسرعة كبيرة. يرجى الانتظار قليلًا.',
       retry: 'لم تُرسل بعد؛ ستُرسل عند عودة الاتصال.', badEmail: 'يرجى إدخال بريد إلكتروني صحيح.',
@@ -189,7 +192,7 @@
   ].join('\n');
 
   var host, root, launcher, badge, launcherLabel, panel, titleEl, subEl, closeBtn, banner, offlineBox, prechatBox,
-    queueBox, logEl, typingEl, alertEl, textarea, sendBtn, countEl, msgLabel;
+    verifyBox, queueBox, logEl, typingEl, alertEl, textarea, sendBtn, countEl, msgLabel;
 
   function build() {
     host = el('div', { 'data-pasokh-widget': CHANNEL });
@@ -202,6 +205,8 @@
     banner = el('div', { 'class': 'banner', role: 'status', hidden: true });
     offlineBox = el('div', { 'class': 'notice', hidden: true });
     prechatBox = el('div', { 'class': 'notice', hidden: true });
+    // The email the customer gave links nothing until they open the link we mailed to it.
+    verifyBox = el('div', { 'class': 'notice', role: 'status', hidden: true });
     queueBox = el('div', { 'class': 'notice', role: 'status', 'aria-live': 'polite', hidden: true });
     logEl = el('div', { 'class': 'log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', tabindex: '0' });
     typingEl = el('div', { 'class': 'typing', 'aria-live': 'polite' });
@@ -215,7 +220,7 @@
       if (e.key === 'Escape') { e.stopPropagation(); setOpen(false, true); }
     } }, [
       el('header', {}, [el('div', { style: 'flex:1' }, [titleEl, subEl]), closeBtn]),
-      banner, offlineBox, prechatBox, queueBox, logEl, typingEl, alertEl, countEl, composer
+      banner, offlineBox, prechatBox, verifyBox, queueBox, logEl, typingEl, alertEl, countEl, composer
     ]);
     badge = el('span', { 'class': 'badge', hidden: true, 'aria-hidden': 'true' });
     launcherLabel = el('span');
@@ -523,6 +528,7 @@
         profile.email = f.email || profile.email;
         profile.name = f.name || profile.name;
         prechatBox.hidden = true;
+        if (f.verification_sent) { verifyBox.textContent = t('verify', { email: profile.email }); verifyBox.hidden = false; }
         renderOffline(true);
         textarea.disabled = false;
         if (!panel.hidden) textarea.focus();

@@ -10,6 +10,9 @@
 --   dismiss  a, b -> { 'dismissed' }: "not the same person", never suggested again
 --   mention  customer, keys ('email:…' / 'phone:…' lines found in a message)
 --            -> { 'suggested', n }: weak evidence, a suggestion per other holder
+--   verify   token hash (a web chat visitor's email link), actor
+--            -> { 'merged', language, into, from, merge id } | { 'verified', language }
+--               | { 'not_found' } (unknown, used or expired)
 -- Merging B into A moves B's identities, conversations (A's history list stays
 -- in creation order), purchases, key index and serials to A; tags are joined,
 -- notes appended, VIP and opt-out win (a customer who said stop stays out).
@@ -70,8 +73,7 @@ local function joined_tags(a, b)
   return table.concat(list, ',')
 end
 
-if op == 'merge' then
-  local a, b, actor = ARGV[4], ARGV[5], ARGV[6]
+local function merge(a, b, actor)
   if a == b then return { 'same' } end
   for _, id in ipairs({ a, b }) do
     if redis.call('EXISTS', ck(id)) == 0 then return { 'no_customer', id } end
@@ -177,6 +179,37 @@ if op == 'merge' then
   search_customer_changed(a, now)
   search_customer_changed(b, now)
   return { 'merged', mid, tostring(#moved) }
+end
+
+if op == 'merge' then return merge(ARGV[4], ARGV[5], ARGV[6]) end
+
+-- A web chat visitor opened the link mailed to the address they gave
+-- (gateway/src/webchat_verify.cpp wrote webchat:verify:<token hash>): the
+-- address is theirs. Their file joins the file that holds it (a merge an
+-- agent can undo), or gets it indexed when nobody holds it; a visitor who has
+-- not written yet has it linked by their first message (ingest.lua).
+if op == 'verify' then
+  local tkey = p .. 'webchat:verify:' .. ARGV[4]
+  local t = redis.call('HMGET', tkey, 'channel', 'visitor', 'key', 'language')
+  if not t[1] then return { 'not_found' } end
+  redis.call('DEL', tkey)  -- one use
+  local channel, visitor, addr, language = t[1], t[2], t[3], t[4] or ''
+  local cust = redis.call('GET', p .. 'ident:' .. channel .. ':' .. visitor)
+  if not cust then
+    local vkey = p .. 'webchat:visitor:' .. channel .. ':' .. visitor
+    if redis.call('EXISTS', vkey) == 1 then redis.call('HSET', vkey, 'verified_email', addr) end
+    return { 'verified', language }
+  end
+  local key = 'email:' .. addr
+  local holder = redis.call('GET', p .. 'key:' .. key)
+  if holder and holder ~= cust then
+    local r = merge(holder, cust, ARGV[5])
+    if r[1] ~= 'merged' then return { 'verified', language } end
+    return { 'merged', language, holder, cust, r[2] }
+  end
+  index_customer_key(cust, key, now)
+  search_customer_changed(cust, now)
+  return { 'verified', language }
 end
 
 if op == 'unmerge' then

@@ -99,18 +99,20 @@ local function ingest_one(A)
     cust = cust or by_alt
   end
   -- A new identity joins the customer a verified key names (the sender of a
-  -- mail, a WhatsApp number, the email a web chat visitor gave in the pre-chat
-  -- form), unless that customer already has an identity on this channel: two
-  -- people never share a conversation (an agent merges them if they are one).
-  local keys, name_key
+  -- mail, a WhatsApp number, the email a web chat visitor proved by the link
+  -- mailed to it), unless that customer already has an identity on this
+  -- channel: two people never share a conversation (an agent merges them if
+  -- they are one). An email a visitor only typed into a form links nothing:
+  -- anyone can type anyone's address (the new file gets it, see below).
+  local keys, name_key, typed
   if not cust then
     keys = {}
     for k in string.gmatch(A[18] or '', '[^\n]+') do
       if string.sub(k, 1, 5) == 'name:' then name_key = string.sub(k, 6) else keys[#keys + 1] = k end
     end
     if kind == 'webchat' then
-      local e = redis.call('HGET', p .. 'webchat:visitor:' .. channel .. ':' .. ext, 'key_email')
-      if e and e ~= '' then keys[#keys + 1] = 'email:' .. e end
+      typed = redis.call('HMGET', p .. 'webchat:visitor:' .. channel .. ':' .. ext, 'email', 'key_email', 'verified_email')
+      if typed[3] and typed[3] ~= '' then keys[#keys + 1] = 'email:' .. typed[3] end
     end
     for _, k in ipairs(keys) do
       local holder = redis.call('GET', p .. 'key:' .. k)
@@ -158,6 +160,12 @@ local function ingest_one(A)
         if not has_identity_on(other, channel) then suggest_merge(cust, other, 'same_name', display_name, now) end
       end
       redis.call('SADD', names, cust)
+    end
+    -- The email a visitor typed: the fallback mails replies there; a file
+    -- that holds it is only a suggestion (webchat_verify.cpp mails the link).
+    if typed and typed[2] and typed[2] ~= '' then
+      redis.call('HSET', ckey, 'email', typed[1])
+      suggest_merge(cust, redis.call('GET', p .. 'key:email:' .. typed[2]), 'same_email', typed[2], now)
     end
   end
   if alt_new then

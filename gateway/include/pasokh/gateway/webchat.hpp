@@ -4,7 +4,8 @@
 // settings, limits, agent presence and the typing/receipt relay.
 //
 // Redis keys (under the configured prefix):
-//   webchat:visitor:<channel>:<visitor>      hash name, email (until the customer exists; TTL 2 × token TTL)
+//   webchat:visitor:<channel>:<visitor>      hash name, email, key_email, verified_email (webchat_verify.hpp);
+//                                            TTL 2 × token TTL
 //   webchat:rate:<channel>:<visitor>:<min>   messages in that minute
 //   webchat:sessions_ip:<address>:<hour>     new visitors from that address in that hour
 //   webchat:online:<team>                    sorted set "<instance>|<agent id>" → last heartbeat (ms)
@@ -49,6 +50,11 @@ struct visitor_state {
   std::uint64_t asked_read_seq = 0, open_read_seq = 0;
 };
 
+struct saved_contact {
+  std::string name, email;
+  bool verification_sent = false;  // a link to prove the email went to it
+};
+
 struct queue_state {
   std::string status;
   long long position = 0;  // 1-based; 0 when not queued
@@ -84,9 +90,12 @@ class webchat_service {
   // Redis operations. Errors are storage outages.
   boost::asio::awaitable<store::result<visitor_state>> load_visitor(const std::string& channel, const std::string& visitor,
                                                                      const std::string& conv, const std::string& team);
-  // Saves name/email on the visitor (and the customer, once it exists); returns the profile after.
-  boost::asio::awaitable<store::result<std::pair<std::string, std::string>>> save_contact(
-      const std::string& channel, const std::string& visitor, const std::string& email, const std::string& name);
+  // Saves name/email on the visitor (and their own customer file, once it
+  // exists) and mails a link to prove the email (webchat_verify.hpp; in
+  // `language`, else the file's); returns the profile after.
+  boost::asio::awaitable<store::result<saved_contact>> save_contact(const std::string& channel, const std::string& visitor,
+                                                                    const std::string& email, const std::string& name,
+                                                                    const std::string& language);
   // Increments and returns the counter of a fixed window.
   boost::asio::awaitable<store::result<long long>> count_in_window(const std::string& key, std::chrono::seconds window);
   boost::asio::awaitable<store::result<queue_state>> queue_info(const std::string& conv);

@@ -1,0 +1,30 @@
+-- Mails a web chat visitor the link that proves the email they gave is
+-- theirs (gateway/src/webchat_verify.cpp), through the email channel's
+-- outbox. Limited, so that the form cannot be used to mail people: one mail
+-- per visitor in visitor_gap_s, address_limit per address in
+-- address_window_s. The token is kept only as its hash, for token_ttl_s;
+-- opening the link runs customer_merge.lua 'verify'.
+-- ARGV: prefix, now_ms, channel, visitor, email (as typed), email key,
+-- language, token hash, token_ttl_s, visitor_gap_s, address_limit,
+-- address_window_s, email channel, subject, text.
+-- Answers { 'sent' } | { 'rate_limited' }.
+local channel, visitor, email, key, language = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local hash, ttl, gap, limit, window = ARGV[8], ARGV[9], ARGV[10], tonumber(ARGV[11]), ARGV[12]
+local mail_channel, subject, text = ARGV[13], ARGV[14], ARGV[15]
+
+local gap_key = p .. 'webchat:verify_gap:' .. channel .. ':' .. visitor
+local address_key = p .. 'webchat:verify_count:' .. key
+if redis.call('EXISTS', gap_key) == 1 or tonumber(redis.call('GET', address_key) or '0') >= limit then
+  return { 'rate_limited' }
+end
+redis.call('SET', gap_key, '1', 'EX', gap)
+if redis.call('INCR', address_key) == 1 then redis.call('EXPIRE', address_key, window) end
+
+local tkey = p .. 'webchat:verify:' .. hash
+redis.call('HSET', tkey, 'channel', channel, 'visitor', visitor, 'key', key, 'language', language, 'at', ARGV[2])
+redis.call('EXPIRE', tkey, ttl)
+-- Outside any conversation: no delivery record, no thread (email_channel.cpp).
+local out = { message_id = 'verify:' .. redis.call('INCR', p .. 'next:verify_mail'), conversation_id = '', seq = 0,
+  channel = mail_channel, kind = 'email', recipient = email, subject = subject, text = text, automatic = true }
+redis.call('XADD', p .. 'outbox:' .. mail_channel, '*', 'm', cjson.encode(out))
+return { 'sent' }
