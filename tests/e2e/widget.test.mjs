@@ -9,7 +9,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 
-import { RedisServer, Pasokh, apiCall, defaultConfig, freePort, login, agentSocket, WsClient, sleep, repoRoot } from '../support/harness.mjs';
+import { RedisServer, Pasokh, TcpProxy, apiCall, defaultConfig, freePort, login, agentSocket, WsClient, sleep, repoRoot } from '../support/harness.mjs';
 import { launchBrowser } from './browser.mjs';
 
 const SECRET = 'e2e-webchat-secret-0123456789abcdef';
@@ -767,6 +767,56 @@ test('connection cut server-side while both sides write: nothing missing, nothin
   assert.equal(await customerMsgs(page).count(), customerTexts.length);
   assert.equal(await agentMsgs(page).count(), agentTexts.length);
   await ctx.close();
+});
+
+test('a connection that died silently (laptop asleep, another Wi-Fi) is given up within 10 s of a message, a ping, coming back online or to the tab', async () => {
+  const proxy = await new TcpProxy().start(gw.port);
+  const ctx = await browser.newContext();
+  await ctx.clock.install();  // the page's timers: "10 s later" without waiting 10 s
+  const page = await ctx.newPage();
+  // A frame the server sent just before would still count as an answer.
+  const silence = async () => { proxy.silence(); await sleep(200); };
+  const reconnected = async (before) => {
+    await ctx.clock.fastForward(11000);
+    await ctx.clock.fastForward(600);  // the first retry's backoff
+    await page.locator('.banner').waitFor({ state: 'hidden', timeout: 5000 });
+    assert.ok(proxy.accepted > before, 'a new connection');
+  };
+  try {
+    await page.goto(`${proxy.base}/demo/`);
+    await page.locator('.launcher').click();
+    await write(page, 'dead-1 سلام');
+    await nextCustomerEvent(agent, 'dead-1 سلام');
+    await page.locator('.msg.customer[data-state=sent]').waitFor();
+
+    // A message written into the dead connection: not answered, so sent again on a new one.
+    await silence();
+    let before = proxy.accepted;
+    await write(page, 'dead-2 هنوز منتظرم');
+    await reconnected(before);
+    await nextCustomerEvent(agent, 'dead-2 هنوز منتظرم');
+    await page.locator('.msg.customer[data-state=sending]').waitFor({ state: 'detached', timeout: 5000 });
+
+    // Asleep: the next ping goes unanswered.
+    await silence();
+    before = proxy.accepted;
+    await ctx.clock.fastForward(26000);
+    await reconnected(before);
+
+    // Back online, back to the tab: checked at once.
+    for (const wake of [() => window.dispatchEvent(new Event('online')), () => document.dispatchEvent(new Event('visibilitychange'))]) {
+      await silence();
+      before = proxy.accepted;
+      await page.evaluate(wake);
+      await reconnected(before);
+    }
+    await write(page, 'dead-3 حالا وصلم');
+    await nextCustomerEvent(agent, 'dead-3 حالا وصلم');
+    assert.equal(await customerMsgs(page).count(), 3, 'each message once');
+  } finally {
+    await ctx.close();
+    await proxy.close();
+  }
 });
 
 test('in the console: the customer typing shows under the messages, the agent typing in the console shows in the widget; the reply shows read once the customer saw it', { timeout: 60000 }, async () => {

@@ -240,3 +240,42 @@ export async function agentSocket(gw, token, resume) {
   c.welcome = await c.next((f) => f.type === 'welcome');
   return c;
 }
+
+// A TCP proxy in front of a gateway, to break the connections under a browser:
+// cut() resets the ones open now; silence() makes them go quiet for good (no
+// data either way, no FIN or RST: a laptop that slept, a Wi-Fi that changed).
+// New connections pass normally after either.
+export class TcpProxy {
+  async start(targetPort) {
+    this.links = new Set();
+    this.quiet = new Set();  // silenced: kept open until close()
+    this.accepted = 0;
+    this.server = net.createServer((client) => {
+      this.accepted++;
+      const upstream = net.connect(targetPort, '127.0.0.1');
+      const link = { client, upstream, silent: false };
+      this.links.add(link);
+      client.on('data', (d) => { if (!link.silent) upstream.write(d); });
+      upstream.on('data', (d) => { if (!link.silent) client.write(d); });
+      const end = () => {
+        this.links.delete(link);
+        if (!link.silent) { client.destroy(); upstream.destroy(); }
+      };
+      for (const s of [client, upstream]) { s.on('error', end); s.on('close', end); }
+    });
+    await new Promise((r) => this.server.listen(0, '127.0.0.1', r));
+    this.port = this.server.address().port;
+    this.base = `http://127.0.0.1:${this.port}`;
+    return this;
+  }
+  cut() { for (const l of this.links) { l.client.resetAndDestroy(); l.upstream.destroy(); } }
+  silence() {
+    for (const l of this.links) { l.silent = true; l.upstream.destroy(); this.quiet.add(l.client); }
+    this.links.clear();
+  }
+  async close() {
+    this.cut();
+    for (const c of this.quiet) c.destroy();
+    await new Promise((r) => this.server.close(r));
+  }
+}

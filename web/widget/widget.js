@@ -386,7 +386,8 @@
   }
 
   // --- the connection ------------------------------------------------------------
-  var ws = null, live = false, replaying = false, attempt = 0, retryTimer = 0, pingTimer = 0, lastFrameAt = 0;
+  var PING_EVERY_MS = 25000, ANSWER_WITHIN_MS = 10000;
+  var ws = null, live = false, replaying = false, attempt = 0, retryTimer = 0, pingTimer = 0, answerTimer = 0;
   var lastError = '', everConnected = false, sessionPromise = null, typingShownTimer = 0;
 
   function setBanner(text) { banner.textContent = text || ''; banner.hidden = !text; }
@@ -440,11 +441,13 @@
 
   function connect() {
     clearTimeout(retryTimer);
+    retryTimer = 0;
     if (ws) return;
     ensureSession().then(function (token) {
       if (ws) return;
       lastError = '';
       var sock = ws = new WebSocket(WS_URL);
+      expectAnswer(sock);  // the welcome
       sock.onopen = function () {
         var after = state.conv && lastSeq[state.conv] ? lastSeq[state.conv] : 0;
         var hello = { type: 'hello', v: 1, token: token, lang: lang };
@@ -453,36 +456,64 @@
         replaying = true;
       };
       sock.onmessage = function (e) {
-        lastFrameAt = Date.now();
+        if (ws !== sock) return;  // dropped as dead: a newer socket took over
+        clearTimeout(answerTimer);
+        answerTimer = 0;
         var f;
         try { f = JSON.parse(e.data); } catch (x) { return; }
         onFrame(f);
       };
-      sock.onclose = function () {
-        if (ws !== sock) return;
-        ws = null;
-        live = false;
-        replaying = false;
-        clearInterval(pingTimer);
-        updateStatus();
-        var delay;
-        if (lastError === 'token_expired' || lastError === 'token_invalid') {
-          state.token = ''; persist(); delay = 100;
-        } else if (lastError === 'rate_limited') {
-          delay = 60000;
-        } else {
-          delay = Math.min(30000, 500 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
-        }
-        attempt++;
-        if (everConnected || attempt > 1) setBanner(t('reconnecting'));
-        retryTimer = setTimeout(connect, delay);
-      };
+      sock.onclose = function () { if (ws === sock) lost(); };
     }).catch(function (err) {
       attempt++;
       if (err && err.status === 429) showAlert(t('closed'));
       setBanner(t(everConnected ? 'reconnecting' : 'connecting'));
       retryTimer = setTimeout(connect, err && err.status === 429 ? 60000 : Math.min(30000, 1000 * Math.pow(2, attempt)));
     });
+  }
+
+  // The socket is gone (closed, or dropped as dead): reconnect after a backoff.
+  function lost() {
+    ws = null;
+    live = false;
+    replaying = false;
+    clearInterval(pingTimer);
+    clearTimeout(answerTimer);
+    answerTimer = 0;
+    updateStatus();
+    var delay;
+    if (lastError === 'token_expired' || lastError === 'token_invalid') {
+      state.token = ''; persist(); delay = 100;
+    } else if (lastError === 'rate_limited') {
+      delay = 60000;
+    } else {
+      delay = Math.min(30000, 500 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
+    }
+    attempt++;
+    if (everConnected || attempt > 1) setBanner(t('reconnecting'));
+    retryTimer = setTimeout(connect, delay);
+  }
+
+  // A connection that died silently (laptop sleep, another Wi-Fi) looks open:
+  // no frame within 10 s of a ping, a message or the connect, and it is given
+  // up at once; its closing handshake could take another minute.
+  function expectAnswer(sock) {
+    if (answerTimer) return;
+    answerTimer = setTimeout(function () {
+      answerTimer = 0;
+      if (ws !== sock) return;
+      try { sock.close(); } catch (e) { /* already closing */ }
+      lost();
+    }, ANSWER_WITHIN_MS);
+  }
+  function probe() {
+    if (ws && live && sendFrame({ type: 'ping' })) expectAnswer(ws);
+  }
+  // Back online, or back to the tab: an open connection proves it is alive;
+  // one waiting out its backoff is tried at once.
+  function checkConnection() {
+    if (ws) probe();
+    else if (retryTimer && lastError !== 'rate_limited') { attempt = 0; connect(); }
   }
 
   function sendFrame(obj) {
@@ -512,7 +543,7 @@
         renderOffline();
         renderPrechat();
         clearInterval(pingTimer);
-        pingTimer = setInterval(keepAlive, 25000);
+        pingTimer = setInterval(probe, PING_EVERY_MS);
         break;
       case 'synced': afterReplay(); break;  // the replay after welcome is complete
       case 'event': onEvent(f); break;
@@ -551,12 +582,6 @@
     persist();
     sendSeen(state.conv);
     scrollDown(true);
-  }
-
-  function keepAlive() {
-    if (!ws) return;
-    if (Date.now() - lastFrameAt > 60000) { ws.close(); return; }  // dead connection: reconnect
-    sendFrame({ type: 'ping' });
   }
 
   function onAck(f) {
@@ -661,7 +686,8 @@
     scrollDown(true);
     disableChoices();
     stopTyping();
-    if (!sendFrame({ type: 'message', client_id: item.client_id, text: item.text, button: buttonId || undefined, lang: lang })) connect();
+    if (sendFrame({ type: 'message', client_id: item.client_id, text: item.text, button: buttonId || undefined, lang: lang })) expectAnswer(ws);
+    else connect();
     return true;
   }
   function submit() {
@@ -762,8 +788,12 @@
 
   function start() {
     build();
-    doc.addEventListener('visibilitychange', function () { if (doc.visibilityState === 'visible') sendSeen(state.conv); });
-    win.addEventListener('online', function () { if (!ws) { attempt = 0; connect(); } });
+    doc.addEventListener('visibilitychange', function () {
+      if (doc.visibilityState !== 'visible') return;
+      sendSeen(state.conv);
+      checkConnection();
+    });
+    win.addEventListener('online', checkConnection);
     win.addEventListener('storage', function (e) {
       if (e.key !== STORE_KEY) return;
       var s = load();
