@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { API_KEY, Pasokh, RedisServer, defaultConfig, freePort, postMessage, repoRoot } from '../support/harness.mjs';
+import { API_KEY, Pasokh, RedisServer, TcpProxy, defaultConfig, freePort, postMessage, repoRoot } from '../support/harness.mjs';
 import { consoleErrors, launchBrowser, pageSet } from './browser.mjs';
 
 const T = { timeout: 45_000 };
@@ -358,6 +358,36 @@ describe('agent console', () => {
     await open(page, b);
     assert.equal(await page.inputValue('#reply-text'), '');
     assert.deepEqual(consoleErrors(page), []);
+  });
+
+  test('online or away chosen in one tab holds when another tab of the agent reconnects', T, async () => {
+    const proxy = await new TcpProxy().start(gw.port);
+    try {
+      const older = await newPage();  // its connection is cut below
+      await older.goto(`${proxy.base}/`);
+      await older.fill('#login', 'maryam');
+      await older.fill('#password', 'maryam-secret-2');
+      await older.click('#login-form button[type="submit"]');
+      await older.waitForSelector('#conn-status[data-state="online"]', { timeout: WAIT });
+      const newer = await maryam();
+      const token = (await (await fetch(`${gw.base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ login: 'maryam', password: 'maryam-secret-2' }) })).json()).token;
+      const onServer = async () => (await (await fetch(`${gw.base}/api/v1/agents`, { headers: { authorization: `Bearer ${token}` } }))
+        .json()).agents.find((a) => a.name === 'Maryam').status;
+
+      await older.selectOption('#presence', 'away');
+      await until(async () => (await newer.inputValue('#presence')) === 'away' || 'not yet', 'away in the newer tab');
+      await newer.selectOption('#presence', 'online');
+      await until(async () => (await older.inputValue('#presence')) === 'online' || 'not yet', 'online in the older tab');
+      proxy.cut();
+      await older.waitForSelector('#conn-status[data-state="reconnecting"]', { timeout: WAIT });
+      await older.waitForSelector('#conn-status[data-state="online"]', { timeout: WAIT });
+      assert.equal(await onServer(), 'online');
+      assert.equal(await newer.inputValue('#presence'), 'online');
+      assert.equal(await older.inputValue('#presence'), 'online');
+    } finally {
+      await proxy.close();
+    }
   });
 
   test('after the server restarts, the console reconnects and shows what it missed exactly once', T, async () => {

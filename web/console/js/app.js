@@ -104,7 +104,8 @@ const notice = $('#notice');
 retryBtn.addEventListener('click', () => socket?.retryNow());
 $('#logout-btn').addEventListener('click', () => signOut());
 // Away/online is sent over the socket and again in every hello, so a
-// reconnect keeps the agent's choice.
+// reconnect keeps the agent's choice: the last one made in any of their tabs
+// (onPresence), else an old tab's reconnect would bring back what it chose.
 let wantedPresence = '';
 $('#presence').addEventListener('change', async (e) => {
   wantedPresence = e.target.value;
@@ -366,7 +367,10 @@ function onPresence(f) {
   if (!f.agent) return;
   state.presence.set(f.agent, { status: f.status, name: f.name, load: f.load, capacity: f.capacity });
   if (f.name) state.agentNames.set(f.agent, f.name);
-  if (f.agent === state.agent?.id && (f.status === 'online' || f.status === 'away')) $('#presence').value = f.status;
+  if (f.agent === state.agent?.id && (f.status === 'online' || f.status === 'away')) {
+    $('#presence').value = f.status;
+    wantedPresence = f.status;
+  }
   render();
 }
 
