@@ -78,14 +78,30 @@ async function storedMessages(conv) {
   return (await res.json()).messages;
 }
 
-// PUBLISH on Redis, as the outbox does for delivery marks (RESP by hand).
-function redisPublish(channel, message) {
-  const bulk = (x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`;
+// One Redis command, RESP by hand (binary-safe: arguments may be Buffers).
+function redisCommand(...args) {
+  const bulk = (x) => Buffer.concat([Buffer.from(`$${Buffer.byteLength(x)}\r\n`), Buffer.from(x), Buffer.from('\r\n')]);
   return new Promise((resolve, reject) => {
-    const sock = net.connect(redis.port, '127.0.0.1', () => sock.write(`*3\r\n${bulk('PUBLISH')}${bulk(channel)}${bulk(message)}`));
-    sock.once('data', (d) => { sock.destroy(); d.toString().startsWith(':') ? resolve() : reject(new Error(d.toString())); });
+    const sock = net.connect(redis.port, '127.0.0.1', () => sock.write(Buffer.concat([Buffer.from(`*${args.length}\r\n`), ...args.map(bulk)])));
+    sock.once('data', (d) => { sock.destroy(); d.toString().startsWith('-') ? reject(new Error(d.toString())) : resolve(); });
     sock.once('error', reject);
   });
+}
+
+// PUBLISH on Redis, as the outbox does for delivery marks.
+const redisPublish = (channel, message) => redisCommand('PUBLISH', channel, message);
+
+// A customer message as ingest.lua would announce it, with `fields` over the
+// last one's (e.g. an email's original_text or attachments), live to the consoles.
+async function publishCustomerMessage(conv, fields) {
+  const log = execFileSync('redis-cli', ['-p', String(redis.port), '--raw', 'XRANGE', `pasokh:conv:${conv}:log`, '-', '+'])
+    .toString().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  const last = log[log.length - 1];
+  const said = log.filter((f) => f.event === 'message').pop();
+  const seq = last.seq + 1;
+  await redisPublish('pasokh:events', `${JSON.stringify({ team: last.conversation.team, conv, customer: '', seq, assignee: '' })}\n${
+    JSON.stringify({ ...said, seq, conversation: { ...last.conversation, seq },
+      message: { ...said.message, id: `${conv}:${seq}`, seq, ...fields } })}`);
 }
 
 async function publishDelivery(conv, messageSeq, status, extra = {}) {
@@ -525,15 +541,8 @@ assert.ok(connections >= 2, 'reconnected');
     await stored(page, 'Can you come tomorrow?').waitFor({ timeout: WAIT });
     // The customer's next message as an email arrives: the shown text without
     // the quote, the mail as written beside it (ingest.lua's message event).
-    const log = execFileSync('redis-cli', ['-p', String(redis.port), '--raw', 'XRANGE', `pasokh:conv:${conv}:log`, '-', '+'])
-      .toString().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
-    const last = log[log.length - 1];
-    const said = log.filter((f) => f.event === 'message').pop();
-    const seq = last.seq + 1;
     const original = 'Yes, at ten.\n\nOn Mon, Ali wrote:\n> Can we come tomorrow?';
-    await redisPublish('pasokh:events', `${JSON.stringify({ team: last.conversation.team, conv, customer: '', seq, assignee: '' })}\n${
-      JSON.stringify({ ...said, seq, conversation: { ...last.conversation, seq },
-        message: { ...said.message, id: `${conv}:${seq}`, seq, text: 'Yes, at ten.', original_text: original } })}`);
+    await publishCustomerMessage(conv, { text: 'Yes, at ten.', original_text: original });
     const bubble = page.locator('#messages li.msg[data-seq]', { hasText: 'Yes, at ten.' });
     await bubble.waitFor({ timeout: WAIT });
     const quoted = bubble.locator('details.msg-original');
@@ -543,6 +552,38 @@ assert.ok(connections >= 2, 'reconnected');
     assert.equal(await quoted.locator('.msg-text').textContent(), original);
     assert.equal(await page.locator('#messages li.msg[data-seq]', { hasText: 'Can you come tomorrow?' })
       .locator('details').count(), 0, 'no toggle without quoted history');
+    assert.deepEqual(consoleErrors(page), []);
+  });
+
+  test('attachments open with the session: an image shows in the bubble, a file is saved, never run; a public URL is a link', T, async () => {
+    const page = await ali();
+    const { conversation_id: conv } = await customerWrites('Here is the invoice and a photo.', { id: 'crm-files', name: 'Mina' });
+    await open(page, conv);
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+    await redisCommand('HSET', 'pasokh:attachment:att_e2e_photo', 'name', 'photo.png', 'mime_type', 'image/png', 'content', png);
+    await redisCommand('HSET', 'pasokh:attachment:att_e2e_page', 'name', 'invoice.html', 'mime_type', 'text/html',
+      'content', '<script>opener && (opener.__pwned = 1); window.__pwned = 1</script>');
+    await publishCustomerMessage(conv, { text: 'Files attached.', attachments: [
+      { kind: 'image', name: 'photo.png', mime_type: 'image/png', provider_ref: 'att_e2e_photo' },
+      { kind: 'document', name: PAYLOAD, mime_type: 'text/html', provider_ref: 'att_e2e_page' },
+      { kind: 'image', name: 'cdn.jpg', provider_ref: 'https://cdn.example.com/p.jpg' },
+      { kind: 'location', latitude: 35.7, longitude: 51.4 }] });
+    const files = page.locator('#messages li.msg[data-seq]', { hasText: 'Files attached.' }).locator('.attachments li');
+    await files.first().waitFor({ timeout: WAIT });
+    assert.equal(await files.nth(1).locator('span[dir]').textContent(), PAYLOAD, 'a name is text');
+    await files.nth(0).getByRole('button', { name: 'Open' }).click({ timeout: WAIT });
+    const img = files.nth(0).locator('img.attachment-image');
+    await img.waitFor({ timeout: WAIT });
+    assert.equal(await img.evaluate((i) => i.complete && i.naturalWidth), 1);
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: WAIT }),
+      files.nth(1).getByRole('button', { name: 'Open' }).click()]);
+    assert.equal(await download.failure(), null, 'saved');
+    const link = files.nth(2).getByRole('link', { name: 'Open' });
+    assert.equal(await link.getAttribute('href'), 'https://cdn.example.com/p.jpg');
+    assert.equal(await link.getAttribute('rel'), 'noopener noreferrer');
+    assert.equal(await files.nth(3).locator('button, a').count(), 0, 'a location has nothing to open');
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    assert.equal(await page.locator('#messages img:not(.attachment-image), #messages script').count(), 0);
     assert.deepEqual(consoleErrors(page), []);
   });
 

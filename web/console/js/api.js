@@ -32,6 +32,14 @@ async function request(path, { method = 'GET', token, body } = {}) {
   return data;
 }
 
+// A file behind the session's token (an attachment), as a Blob.
+export async function fetchFile(path) {
+  const res = await fetch(path, { headers: { authorization: `Bearer ${session.load()?.token}` } }).catch(() => null);
+  if (!res) throw new ApiError(0, 'network', 'cannot reach the server');
+  if (!res.ok) throw new ApiError(res.status, 'http_error', res.status === 404 ? 'not found (it may have expired)' : `HTTP ${res.status}`);
+  return res.blob();
+}
+
 // -> { token, expires_in, agent: { id, name, role, team } }
 export function login(loginName, password) {
   return request('/api/v1/auth/login', { method: 'POST', body: { login: loginName, password } });

@@ -1,6 +1,6 @@
 // Console entry point: wires the session, the agent socket, the state and
 // the views together.
-import { agentSocketUrl, api, logout, routing, session } from './api.js';
+import { agentSocketUrl, api, fetchFile, logout, routing, session } from './api.js';
 import { AgentSocket } from './socket.js';
 import { ConsoleState, SNAPSHOT_PAGE } from './store/state.js';
 import { Notifier } from './notify.js';
@@ -74,6 +74,7 @@ const actions = mountActions(state, { notice: (t) => showNotice(t), request });
 const conversation = mountConversation(state, {
   onSend: sendReply,
   onNote: addNote,
+  fetchFile,
   onLabels: changeLabels,
   onAction: (op, conv) => (op === 'resolve' ? resolve(conv) : actions.run(op, conv)),
   onRetry: (clientId) => { const p = state.retry(clientId); if (p) sendPending(p); },

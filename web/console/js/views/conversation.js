@@ -30,11 +30,46 @@ function authorLabel(state, conv, m) {
   }
 }
 
-function attachmentList(attachments) {
+// Where an attachment is: a mail's stored copy, or a Telegram or WhatsApp file
+// through the gateway (both behind the session's token); Messenger and
+// Instagram give a public https URL. Null: nothing to open (a location).
+export function attachmentUrl(a, channel) {
+  const ref = a.provider_ref ?? '';
+  if (!ref || a.kind === 'location' || a.kind === 'contact') return null;
+  if (/^https:\/\//i.test(ref)) return ref;
+  if (ref.startsWith('att_')) return `/api/v1/attachments/${encodeURIComponent(ref)}`;
+  return channel ? `/api/v1/media/${encodeURIComponent(channel)}/${encodeURIComponent(ref)}` : null;
+}
+
+const SHOWN_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+// An image shows in the bubble; anything else is saved, never opened here: a
+// blob URL would run an HTML attachment with the console's rights.
+async function fetchAttachment(a, url, fetchFile, li) {
+  try {
+    const blob = await fetchFile(url);
+    if (SHOWN_TYPES.has(blob.type)) {
+      li.append(h('img', { class: 'attachment-image', src: URL.createObjectURL(blob), alt: a.name || a.kind || 'image' }));
+      return;
+    }
+    const link = h('a', { href: URL.createObjectURL(new Blob([blob], { type: 'application/octet-stream' })), download: a.name || 'attachment' });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+  } catch (e) {
+    li.append(h('span', { class: 'failure' }, ` Could not open: ${e.message}`));
+  }
+}
+
+function attachmentList(attachments, channel, fetchFile) {
   if (!attachments?.length) return null;
-  return h('ul', { class: 'attachments', 'aria-label': 'Attachments' }, attachments.map((a) => h('li', {},
-    h('span', { class: 'attachment-kind' }, a.kind ?? 'file'), ' ',
-    h('span', { dir: 'auto' }, a.name || a.caption || (a.latitude != null ? `${a.latitude}, ${a.longitude}` : '')))));
+  return h('ul', { class: 'attachments', 'aria-label': 'Attachments' }, attachments.map((a) => {
+    const url = attachmentUrl(a, channel);
+    const name = a.name || a.caption || (a.latitude != null ? `${a.latitude}, ${a.longitude}` : '');
+    const li = h('li', {}, h('span', { class: 'attachment-kind' }, a.kind ?? 'file'), ' ', h('span', { dir: 'auto' }, name), ' ');
+    if (url?.startsWith('https:')) li.append(h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, 'Open'));
+    else if (url) li.append(h('button', { type: 'button', class: 'link', onclick: (e) => { e.currentTarget.disabled = true; fetchAttachment(a, url, fetchFile, li); } }, 'Open'));
+    return li;
+  }));
 }
 
 // Choices a bot or agent offered with the message (shown, not clickable here).
@@ -50,13 +85,13 @@ function originalText(m) {
     h('p', { class: 'msg-text', dir: 'auto' }, m.original_text)) : null;
 }
 
-function messageItem(state, conv, m, seq) {
+function messageItem(state, conv, m, seq, fetchFile) {
   const side = m.author === 'customer' ? 'msg-in' : m.author === 'system' ? 'msg-system' : 'msg-out';
   return h('li', { class: `msg ${side} author-${m.author}`, dataset: { seq: String(seq), clientId: m.client_id ?? null, status: m.status ?? '' } },
     h('div', { class: 'bubble' },
       m.text ? h('p', { class: 'msg-text', dir: 'auto' }, m.text) : null,
       originalText(m),
-      attachmentList(m.attachments),
+      attachmentList(m.attachments, m.channel ?? conv?.channel, fetchFile),
       buttonList(m.buttons),
       h('p', { class: 'msg-meta' },
         h('span', { class: 'author', dir: 'auto' }, authorLabel(state, conv, m)), ' ',
@@ -220,7 +255,7 @@ export function mountConversation(state, handlers) {
         const m = it.message;
         const sig = JSON.stringify([m.text, m.status, m.failure_reason, m.edited_at, authorLabel(state, conv, m), conv?.kind,
           m.attachments, m.buttons]);
-        items.push({ key, sig, build: () => messageItem(state, conv, m, it.seq) });
+        items.push({ key, sig, build: () => messageItem(state, conv, m, it.seq, handlers.fetchFile) });
       } else if (it.kind === 'note') {
         items.push({ key, sig: 'note', build: () => noteItem(state, it.frame) });
       } else if (it.kind !== 'delivery') {
