@@ -376,6 +376,29 @@ describe('agent console', () => {
     assert.deepEqual(consoleErrors(page), []);
   });
 
+  test('a session that ends under the agent keeps their drafts for when they sign in again; another agent in the tab never sees them', T, async () => {
+    const page = await ali();
+    const { conversation_id: conv } = await customerWrites('My oven will not heat.', { id: 'crm-draft-end', name: 'Tara' });
+    await open(page, conv);
+    await page.fill('#reply-text', 'A long careful answer, half written');
+    // An admin ends the session (or its 8 hours are over).
+    const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('pasokh.console.session')).token);
+    assert.equal((await fetch(`${gw.base}/api/v1/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status, 200);
+    await page.waitForSelector('#login-view:not([hidden])', { timeout: WAIT });
+
+    await signIn(page, 'maryam', 'maryam-secret-2');
+    await page.waitForSelector('#conn-status[data-state="online"]', { timeout: WAIT });
+    await open(page, conv);
+    assert.equal(await page.inputValue('#reply-text'), '', 'not for another agent');
+    await page.click('#logout-btn');
+    await page.waitForSelector('#login-view:not([hidden])', { timeout: WAIT });
+    await signIn(page, 'ali', 'ali-secret-1');
+    await page.waitForSelector('#conn-status[data-state="online"]', { timeout: WAIT });
+    await open(page, conv);
+    assert.equal(await page.inputValue('#reply-text'), 'A long careful answer, half written');
+    assert.deepEqual(consoleErrors(page), []);
+  });
+
   test('online or away chosen in one tab holds when another tab of the agent reconnects', T, async () => {
     const proxy = await new TcpProxy().start(gw.port);
     try {

@@ -451,6 +451,7 @@ function start(s) {
   $('#console-view').hidden = false;
   $('#agent-name').textContent = s.agent?.name ?? '';
   state.setAgent(s.agent);
+  conversation.useDrafts(s.agent?.id);
   state.select(hashConversation());
   socket = new AgentSocket(agentSocketUrl(), () => {
     const resume = state.resume();
@@ -483,7 +484,6 @@ function stop(message = '') {
   current = null;
   session.clear();
   state.reset();
-  conversation.clearDrafts();
   inbox.reset();
   searchBox.reset();
   customerPanel.reset();
@@ -496,8 +496,11 @@ function stop(message = '') {
   loginView.show(message);
 }
 
+// Signing out also drops the agent's unsent drafts; a session that ends
+// (8 hours, an admin) keeps them for when they sign in again.
 async function signOut() {
   const token = current?.token;
+  conversation.clearDrafts();
   stop();
   if (token) { try { await logout(token); } catch { /* the token expires anyway */ } }
 }

@@ -1,7 +1,8 @@
 // The reply box: a reply to the customer or a private note (agents only), and
 // canned responses picked by typing `/` (arrows to move, Enter or Tab to
 // insert, Escape to close). A half-written reply or note stays with its
-// conversation (and across a reload of the tab) until it is sent.
+// conversation (and across a reload of the tab, or the session's end) until it
+// is sent or the agent signs out; each agent's own (useDrafts).
 import { insertCanned, matchCanned, moveActive, slashQuery } from '../canned.js';
 import { $, h } from './dom.js';
 
@@ -19,13 +20,12 @@ export function mountComposer({ onSend, onNote, canned, onTyping = () => {} }) {
   let active = 0;
   let query = null;
   let open = true;
-  const DRAFTS = 'pasokh.console.drafts';
-  let drafts;
-  try { drafts = new Map(JSON.parse(sessionStorage.getItem(DRAFTS)) ?? []); } catch { drafts = new Map(); }
+  let key = null; // sessionStorage key of the signed-in agent's drafts
+  let drafts = new Map();
   function keep() {
-    if (!conv) return;
+    if (!conv || !key) return;
     if (input.value) drafts.set(conv, { text: input.value, mode }); else drafts.delete(conv);
-    try { sessionStorage.setItem(DRAFTS, JSON.stringify([...drafts])); } catch { /* in memory only */ }
+    try { sessionStorage.setItem(key, JSON.stringify([...drafts])); } catch { /* in memory only */ }
   }
 
   // A closed (resolved) conversation takes no reply, but still takes notes.
@@ -142,8 +142,13 @@ export function mountComposer({ onSend, onNote, canned, onTyping = () => {} }) {
       close();
       setMode(d?.mode ?? 'reply');
     },
-    // Signed out: the next agent finds none.
-    clearDrafts() { drafts.clear(); sessionStorage.removeItem(DRAFTS); },
+    // Per agent: another one signing in here never sees them.
+    useDrafts(agentId) {
+      key = `pasokh.console.drafts:${agentId}`;
+      try { drafts = new Map(JSON.parse(sessionStorage.getItem(key)) ?? []); } catch { drafts = new Map(); }
+    },
+    // Signed out (not a session that ended under the agent): gone.
+    clearDrafts() { drafts.clear(); if (key) sessionStorage.removeItem(key); },
     setOpen(isOpen) {
       open = isOpen;
       if (!open && mode === 'reply') close();

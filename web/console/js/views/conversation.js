@@ -338,5 +338,6 @@ export function mountConversation(state, handlers) {
     viewers.textContent = others ?? '';
   }
 
-  return { render, renderTyping, focusReply: () => composer.focus(), clearDrafts: composer.clearDrafts, get shown() { return shown; } };
+  return { render, renderTyping, focusReply: () => composer.focus(), useDrafts: composer.useDrafts, clearDrafts: composer.clearDrafts,
+    get shown() { return shown; } };
 }
