@@ -549,6 +549,11 @@ assert.ok(connections >= 2, 'reconnected');
     await publishDelivery(conv, s1, 'read');
     await page.locator(`#messages li[data-seq="${s1}"][data-status="read"] .mark-read`).waitFor({ timeout: WAIT });
 
+    // A web chat reply the customer did not read went to their email: said at once.
+    await publishDelivery(conv, s2, 'delivered');
+    await page.locator(`#messages li[data-seq="${s2}"][data-status="delivered"]`).waitFor({ timeout: WAIT });
+    await publishDelivery(conv, s2, 'delivered', { emailed_at: Date.now() });
+    await second.locator('.emailed', { hasText: 'sent by email' }).waitFor({ timeout: WAIT });
     await publishDelivery(conv, s2, 'failed', { reason: 'outside the 24-hour window' });
     await page.locator(`#messages li[data-seq="${s2}"][data-status="failed"]`).waitFor({ timeout: WAIT });
     assert.match(await second.locator('.failure').textContent(), /Not delivered: outside the 24-hour window/);

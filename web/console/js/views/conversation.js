@@ -253,8 +253,8 @@ export function mountConversation(state, handlers) {
       const key = `${id}:${it.seq}`;
       if (it.kind === 'message') {
         const m = it.message;
-        const sig = JSON.stringify([m.text, m.status, m.failure_reason, m.edited_at, authorLabel(state, conv, m), conv?.kind,
-          m.attachments, m.buttons]);
+        const sig = JSON.stringify([m.text, m.status, m.failure_reason, m.edited_at, m.emailed_at, authorLabel(state, conv, m),
+          conv?.kind, m.attachments, m.buttons]);
         items.push({ key, sig, build: () => messageItem(state, conv, m, it.seq, handlers.fetchFile) });
       } else if (it.kind === 'note') {
         items.push({ key, sig: 'note', build: () => noteItem(state, it.frame) });
