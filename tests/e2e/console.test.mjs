@@ -424,6 +424,9 @@ describe('agent console', () => {
       assert.equal(await onServer(), 'online');
       assert.equal(await newer.inputValue('#presence'), 'online');
       assert.equal(await older.inputValue('#presence'), 'online');
+      // Away again: routing gives the later tests' conversations to nobody.
+      await newer.selectOption('#presence', 'away');
+      await until(async () => (await onServer()) === 'away' || 'not yet', 'away on the server');
     } finally {
       await proxy.close();
     }
@@ -615,7 +618,7 @@ assert.ok(connections >= 2, 'reconnected');
     assert.deepEqual(consoleErrors(page), []);
   });
 
-  test('a hidden tab gets a title and a sound notification', T, async () => {
+  test('a hidden tab or a window without focus gets a title and a sound notification', T, async () => {
     const page = await ali();
     await page.evaluate(() => {
       window.__notes = [];
@@ -633,6 +636,15 @@ assert.ok(connections >= 2, 'reconnected');
       Object.defineProperty(document, 'hidden', { configurable: true, get: () => false });
       document.dispatchEvent(new Event('visibilitychange'));
     });
+    assert.equal(await page.title(), 'Pasokh console');
+
+    // Shown but not focused (another window on top, a second monitor): nobody is looking either.
+    await page.evaluate(() => { document.hasFocus = () => false; window.dispatchEvent(new Event('blur')); });
+    const { conversation_id: other } = await customerWrites('And heat pumps?', { id: 'crm-unfocused', name: 'Vida' });
+    await item(page, other).waitFor({ timeout: WAIT });
+    await until(async () => (await page.title()).startsWith('(1) New conversation') || page.title(), 'title while unfocused');
+    assert.deepEqual(await page.evaluate(() => window.__notes), ['New conversation', 'New conversation']);
+    await page.evaluate(() => { delete document.hasFocus; window.dispatchEvent(new Event('focus')); });
     assert.equal(await page.title(), 'Pasokh console');
     assert.deepEqual(consoleErrors(page), []);
   });

@@ -1,4 +1,5 @@
-// Attention while the tab is hidden: a counter in the title and a short
+// Attention while nobody looks (the tab hidden, or the window not focused:
+// behind another one, on a second monitor): a counter in the title and a short
 // beep made with WebAudio (no audio files). Each notification is also
 // dispatched as a `pasokh:notify` event on window (a seam for desktop
 // notifications later).
@@ -12,7 +13,8 @@ export class Notifier {
     this.audio = null;
     this.muted = false;
     doc.title = BASE_TITLE;
-    doc.addEventListener('visibilitychange', () => { if (!doc.hidden) this.clear(); });
+    doc.addEventListener('visibilitychange', () => { if (!this.unattended()) this.clear(); });
+    doc.defaultView?.addEventListener('focus', () => this.clear());
     // Browsers only let audio start after a user gesture: prepare it then.
     const unlock = () => { this.ensureAudio(); };
     doc.addEventListener('pointerdown', unlock, { once: true, capture: true });
@@ -47,10 +49,12 @@ export class Notifier {
     osc.stop(t + 0.22);
   }
 
+  unattended() { return this.doc.hidden || !this.doc.hasFocus(); }
+
   // reason: short text, e.g. "New conversation". `always`: beep even while
-  // the agent is looking (a new assignment); the title counts only when hidden.
+  // the agent is looking (a new assignment); the title counts only unattended.
   notify(reason, detail = {}) {
-    if (!this.doc.hidden) {
+    if (!this.unattended()) {
       if (!detail.always) return false;
       this.beep();
       window.dispatchEvent(new CustomEvent('pasokh:notify', { detail: { reason, ...detail } }));
