@@ -170,7 +170,7 @@ describe('agent console', () => {
     // and team editors with SLA targets and closed-hours messages),
     // confirmations, the reports dashboard with its charts and the campaigns
     // page, reply drafts kept per conversation, unminified: keep it under
-    // 210 kB (201 kB now; no build step, so this is what a browser loads).
+    // 210 kB (206 kB now, with attachments that open; no build step, so this is what a browser loads).
     // Raised from 200 kB, which the code before the drafts already filled
     // (~199.9 kB): an agent switching conversations lost half-written replies.
     assert.ok(bytes < 210_000, `console is ${bytes} bytes`);
@@ -583,6 +583,24 @@ assert.ok(connections >= 2, 'reconnected');
     assert.equal(await quoted.locator('.msg-text').textContent(), original);
     assert.equal(await page.locator('#messages li.msg[data-seq]', { hasText: 'Can you come tomorrow?' })
       .locator('details').count(), 0, 'no toggle without quoted history');
+    assert.deepEqual(consoleErrors(page), []);
+  });
+
+  test('a message of an earlier day shows its date and time; Persian labels in an event line are isolated', T, async () => {
+    const page = await ali();
+    const { conversation_id: conv } = await customerWrites('Still waiting.', { id: 'crm-days', name: 'Arash' });
+    await open(page, conv);
+    const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('pasokh.console.session')).token);
+    await fetch(`${gw.base}/api/v1/conversations/${conv}/labels`, { method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ add: ['گارانتی', 'فوری'] }) });
+    const line = page.locator('#messages li.event-labels');
+    await line.waitFor({ timeout: WAIT });
+    assert.deepEqual((await line.locator('bdi').allTextContents()).sort(), ['فوری', 'گارانتی'].sort());
+    assert.match(await line.textContent(), /^Labels \+\S+, \+\S+ by you /);
+    // (A message published after the labels event: its seq is the next one.)
+    await publishCustomerMessage(conv, { text: 'Written yesterday.', created_at: Date.now() - 86_400_000 });
+    const time = page.locator('#messages li.msg[data-seq]', { hasText: 'Written yesterday.' }).locator('time');
+    assert.match(await time.textContent({ timeout: WAIT }), /^\d{1,2} \w{3}, \d{2}:\d{2}$/);
     assert.deepEqual(consoleErrors(page), []);
   });
 

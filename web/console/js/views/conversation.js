@@ -14,6 +14,9 @@ const MARKS = {
   failed: ['!', 'Failed'],
 };
 
+// When a message, note or event happened: the time on earlier days too.
+const momentEl = (ms) => timeEl(ms, { withTime: true });
+
 function mark(status) {
   const [glyph, label] = MARKS[status] ?? ['', status];
   if (!glyph) return null;
@@ -95,7 +98,7 @@ function messageItem(state, conv, m, seq, fetchFile) {
       buttonList(m.buttons),
       h('p', { class: 'msg-meta' },
         h('span', { class: 'author', dir: 'auto' }, authorLabel(state, conv, m)), ' ',
-        timeEl(m.created_at), ' ',
+        momentEl(m.created_at), ' ',
         channelIcon(m.channel === conv?.channel ? conv?.kind : undefined, m.channel), ' ',
         m.direction === 'out' ? mark(m.status) : null,
         m.emailed_at ? h('span', { class: 'emailed', title: `Unread in the chat: sent to the customer's email ${formatDateTime(m.emailed_at)}` }, ' · sent by email') : null,
@@ -124,9 +127,9 @@ function eventText(state, f) {
       return parts.join(' ');
     }
     case 'priority': return `Priority ${f.from ?? ''} → ${f.priority}${by}`;
-    case 'labels': {
-      const add = labelList(f.added), rm = labelList(f.removed);
-      return `Labels${add.length ? ` +${add.join(', +')}` : ''}${rm.length ? ` −${rm.join(', −')}` : ''}${by}`;
+    case 'labels': { // each label isolated: a Persian one would reorder the line around it
+      const list = (labels, sign) => labels.flatMap((l, i) => [i ? `, ${sign}` : ` ${sign}`, h('bdi', {}, l)]);
+      return ['Labels', list(labelList(f.added), '+'), list(labelList(f.removed), '−'), by];
     }
     // The survey after resolve (routing/src/lua/aftersales.lua); the comment is shown below the line.
     case 'csat': return `Customer rated ${f.rating}/5${f.agent ? ` (conversation with ${assigneeLabel(state, f.agent)})` : ''}`;
@@ -139,7 +142,7 @@ function eventText(state, f) {
 
 function statusItem(state, frame) {
   return h('li', { class: `event event-${frame.event}`, dataset: { seq: String(frame.seq), event: frame.event } },
-    h('span', { dir: 'auto' }, eventText(state, frame)), ' ', timeEl(frame.at ?? frame.conversation?.updated_at),
+    h('span', { dir: 'auto' }, eventText(state, frame)), ' ', momentEl(frame.at ?? frame.conversation?.updated_at),
     frame.note || frame.comment ? h('span', { class: 'event-note', dir: 'auto' }, frame.note || frame.comment) : null);
 }
 
@@ -152,7 +155,7 @@ function noteItem(state, frame) {
       h('p', { class: 'note-label' }, 'Private note'),
       h('p', { class: 'msg-text', dir: 'auto' }, n.text ?? ''),
       h('p', { class: 'msg-meta' }, h('span', { class: 'author', dir: 'auto' }, `${n.author_name || n.author_id || 'Agent'}${mine ? ' (you)' : ''}`),
-        ' ', timeEl(n.created_at))));
+        ' ', momentEl(n.created_at))));
 }
 
 // "Telegram · " after the channel's badge; nothing when the badge says it all.

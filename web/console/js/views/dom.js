@@ -30,18 +30,21 @@ export function clear(el) {
 
 const timeFmt = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
 const dateFmt = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short' });
+const dayTimeFmt = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
 const fullFmt = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
 const dateTimeFmt = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 
 // A date and time in running text ("23 Nov 2026, 08:52"): no seconds.
 export const formatDateTime = (ms) => dateTimeFmt.format(new Date(ms));
 
-// <time> with a short label (time today, date otherwise) and the full date as title.
-export function timeEl(ms) {
+// <time> with a short label (the time today; the date otherwise, and the time
+// too `withTime`: a message's own moment) and the full date as title.
+export function timeEl(ms, { withTime = false } = {}) {
   if (!ms) return null;
   const d = new Date(ms);
   const today = new Date().toDateString() === d.toDateString();
-  return h('time', { datetime: d.toISOString(), title: fullFmt.format(d) }, today ? timeFmt.format(d) : dateFmt.format(d));
+  return h('time', { datetime: d.toISOString(), title: fullFmt.format(d) },
+    (today ? timeFmt : withTime ? dayTimeFmt : dateFmt).format(d));
 }
 
 const CHANNELS = {
