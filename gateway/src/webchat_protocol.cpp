@@ -239,6 +239,13 @@ std::optional<std::string> customer_event_frame(std::string_view event_frame, ev
   } else if (event == "status") {
     out["event"] = "status";
     out["status"] = in.value("status", out.value("status", ""));
+  } else if (event == "csat") {
+    // The customer's own rating (aftersales.lua), shown in the rated
+    // conversation; `via`: the side conversation the rating message opened.
+    out["event"] = "csat";
+    out["rating"] = in.at("rating").get<int>();
+    out["at"] = in.value("at", std::int64_t{0});
+    if (auto via = in.value("via", std::string{}); !via.empty() && via != out["conv"]) out["via"] = via;
   } else {
     return std::nullopt;
   }

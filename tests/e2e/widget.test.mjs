@@ -318,6 +318,44 @@ test('CSAT on the web chat: the survey comes with 1–5 buttons, a tap rates the
   await c.close();
 });
 
+test('a rating that opened a conversation of its own shows in the rated one, before the thanks; after a reload too', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const log = () => page.locator('.log > *').evaluateAll((ns) => ns.map((n) =>
+    `${n.className}: ${n.querySelector('.text')?.textContent ?? n.textContent}`));
+  await openWidget(page);
+  await write(page, 'rate-1 یخچال من خراب شده');
+  const { conv } = await nextCustomerEvent(agent, 'rate-1 یخچال من خراب شده');
+  agent.send({ type: 'reply', conv, client_id: 'rate-a', text: 'تکنسین فردا می‌آید' });
+  await page.locator('.msg.agent').waitFor();
+  agent.send({ type: 'resolve', conv, client_id: 'rate-resolve' });
+  await page.locator('.choices button', { hasText: '۵' }).click();
+  await page.locator('.msg.system .text', { hasText: 'از امتیاز شما' }).waitFor();
+  // The rating went into a side conversation, closed at once (no reopen window here).
+  const side = (await history(conv)).find((e) => e.event === 'csat')?.via;
+  assert.ok(side && side !== conv, 'the rating opened a conversation of its own');
+  assert.equal(redisCli('HGET', `pasokh:conv:${side}`, 'status'), 'closed');
+  await sleep(300);  // that conversation's "closed" event has come too
+  const expected = [
+    'msg customer: rate-1 یخچال من خراب شده', 'msg agent: تکنسین فردا می‌آید',
+    'msg system: این گفتگو به پایان رسید. اگر باز هم کمک لازم دارید، دوباره بنویسید.',
+    'msg system: از پشتیبانی ما چقدر راضی بودید؟ لطفاً عددی از ۱ (ضعیف) تا ۵ (عالی) بفرستید.',
+    'msg customer: ۵', 'msg system: از امتیاز شما سپاسگزاریم! اگر مایلید، نظرتان را در یک پیام بنویسید.',
+  ];
+  assert.deepEqual(await log(), expected);
+  await page.reload();
+  await page.locator('.msg.system .text', { hasText: 'از امتیاز شما' }).waitFor();
+  assert.deepEqual(await log(), expected);
+  assert.equal(await page.locator('.choices button:not([disabled])').count(), 0, 'rated: the choices are spent');
+  // A widget that kept the side conversation as its own (an older widget) gets the rated one replayed.
+  const token = await page.evaluate(() => JSON.parse(localStorage.getItem(Object.keys(localStorage).find((k) => k.startsWith('pasokh-webchat:')))).token);
+  const c = await customerSocket(token, { conv: side, after: 0 });
+  await c.next((f) => f.type === 'synced');
+  assert.deepEqual([...new Set(c.frames.filter((f) => f.type === 'event').map((f) => f.conv))], [conv]);
+  await c.close();
+  await ctx.close();
+});
+
 test('HTML and script in messages are shown as text', async () => {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();

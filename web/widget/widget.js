@@ -268,6 +268,7 @@
   var byClient = {};         // client id → element (own messages)
   var readSent = {}, deliveredSent = {};  // conv → the marks the server holds (welcome, then what we sent)
   var lastOutSeq = {};       // conv → seq of the last agent/bot message
+  var sideOf = {};           // side conversation (a rating that opened one) → the conversation it rated
   var unread = 0;
 
   function convIndex(conv) {
@@ -328,6 +329,7 @@
 
   function onEvent(f) {
     var conv = f.conv, seq = f.seq, key = conv + ':' + seq;
+    if (inSide(conv, f.message && f.message.client_id)) return;
     convIndex(conv);
     if (seq > (lastSeq[conv] || 0)) lastSeq[conv] = seq;
     if (f.status) convStatus[conv] = f.status;
@@ -360,6 +362,8 @@
       }
       // An agent writing now is the surest sign one is online (old ones in a replay are not).
       if (m.author === 'agent') { queueInfo = null; if (!replaying) agentsOnline = true; }
+    } else if (f.event === 'csat') {
+      showRating(conv, seq, f);
     } else if (f.event === 'status' && (f.status === 'resolved' || f.status === 'closed')) {
       var notice = el('div', { 'class': 'msg system', 'data-author': 'system', role: 'note' }, [el('div', { 'class': 'text', dir: 'auto', text: t('resolved') })]);
       byKey[key] = notice;
@@ -371,10 +375,43 @@
     renderQueue();
   }
 
+  // The customer's rating, in the conversation it rates. A rating message that
+  // opened a (closed) side conversation moves there, and the side conversation
+  // leaves the log: no "new conversation", no "resolved", not the current one.
+  function showRating(conv, seq, f) {
+    disableChoices();
+    if (!f.via) return;  // the rating message is in this conversation's own log
+    sideOf[f.via] = conv;
+    var node = null;
+    Array.prototype.slice.call(logEl.children).forEach(function (n) {
+      if (n.getAttribute('data-conv') !== f.via) return;
+      if (!node && n.getAttribute('data-author') === 'customer') node = n; else n.remove();
+    });
+    if (!node) {  // after a reload: only the rated conversation is replayed
+      var chosen = logEl.querySelectorAll('.choices button[data-id="csat:' + f.rating + '"]');
+      node = bubble('customer', '', chosen.length ? chosen[chosen.length - 1].textContent : num(f.rating), f.at);
+      mark(node, 'sent');
+    }
+    byKey[conv + ':' + seq] = node;
+    place(node, conv, seq);
+    var at = convOrder.indexOf(f.via);
+    if (at >= 0) convOrder.splice(at, 1);
+    if (state.conv === f.via) { state.conv = conv; persist(); }
+  }
+  // A frame of a side conversation: its rating message is shown in the rated
+  // one (a copy still pending, sent before the rating was known, goes).
+  function inSide(conv, clientId) {
+    if (!sideOf[conv]) return false;
+    var node = clientId && byClient[clientId];
+    if (node && node.getAttribute('data-conv') !== sideOf[conv]) node.remove();
+    if (clientId) forgetOutbox(clientId);
+    return true;
+  }
+
   function addChoices(node, buttons) {
     var group = el('div', { 'class': 'choices', role: 'group', 'aria-label': t('choices') });
     buttons.forEach(function (b) {
-      group.appendChild(el('button', { type: 'button', text: b.title, onclick: function () {
+      group.appendChild(el('button', { type: 'button', text: b.title, 'data-id': b.id, onclick: function () {
         disableChoices();
         send(b.title, b.id);
       } }));
@@ -587,7 +624,7 @@
   function onAck(f) {
     var node = byClient[f.client_id];
     forgetOutbox(f.client_id);
-    if (!node) return;
+    if (!node || inSide(f.conv, f.client_id)) return;
     convIndex(f.conv);
     if (!byKey[f.conv + ':' + f.seq]) { byKey[f.conv + ':' + f.seq] = node; place(node, f.conv, f.seq); }
     if (node.getAttribute('data-state') !== 'read') mark(node, 'sent');

@@ -10,16 +10,23 @@ local prof = redis.call('HMGET', p .. 'webchat:visitor:' .. channel .. ':' .. vi
 local cust = redis.call('GET', p .. 'ident:' .. channel .. ':' .. visitor)
 if not cust then return { '', '', '', prof[1] or '', prof[2] or '', '', online, 0, 0 } end
 local ckey = p .. 'cust:' .. cust
+-- A rating that opened a conversation of its own (a closed side conversation,
+-- aftersales.lua) is shown in the conversation it rated: that one is replayed.
+local function shown(conv)
+  local h = redis.call('HMGET', conv_key(conv), 'side', 'side_of')
+  if h[1] and h[2] and h[2] ~= '' then return h[2] end
+  return conv
+end
 local asked = ''
 if want ~= '' then
   local owner = redis.call('HMGET', conv_key(want), 'customer_id', 'channel')
-  if owner[1] == cust and owner[2] == channel then asked = want end
+  if owner[1] == cust and owner[2] == channel then asked = shown(want) end
 end
 local open = redis.call('GET', ckey .. ':open:' .. channel) or ''
 if open == '' and asked == '' then
   local recent = redis.call('LRANGE', ckey .. ':conversations', -20, -1)
   for i = #recent, 1, -1 do
-    if redis.call('HGET', conv_key(recent[i]), 'channel') == channel then open = recent[i]; break end
+    if redis.call('HGET', conv_key(recent[i]), 'channel') == channel then open = shown(recent[i]); break end
   end
 end
 local c = redis.call('HMGET', ckey, 'name', 'email', 'language')

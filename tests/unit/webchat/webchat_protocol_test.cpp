@@ -190,6 +190,18 @@ TEST(CustomerView, NotesAndInternalEventsAreDropped) {
   EXPECT_FALSE(customer_event_frame(R"({"type":"event","conv":5})"));
 }
 
+TEST(CustomerView, RatingShowsInTheRatedConversationWithoutTheAgent) {
+  json event = {{"type", "event"}, {"conv", "cv_1"}, {"seq", 6}, {"event", "csat"}, {"rating", 5}, {"agent", "ag_reza"},
+                {"at", 1700000000000}, {"via", "cv_2"}, {"conversation", {{"status", "resolved"}, {"channel", "web"}}}};
+  auto view = customer_event_frame(event.dump());
+  ASSERT_TRUE(view);
+  EXPECT_EQ(json::parse(*view), (json{{"type", "event"}, {"conv", "cv_1"}, {"seq", 6}, {"event", "csat"}, {"rating", 5},
+                                      {"at", 1700000000000}, {"via", "cv_2"}, {"status", "resolved"}}));
+  // Rated in the conversation itself: no side conversation to name.
+  event["via"] = "cv_1";
+  EXPECT_FALSE(json::parse(*customer_event_frame(event.dump())).contains("via"));
+}
+
 TEST(CustomerView, StatusEvent) {
   json event = {{"type", "event"}, {"conv", "cv_1"}, {"seq", 9}, {"event", "status"}, {"status", "resolved"},
                 {"from", "assigned"}, {"actor", "ag_reza"}, {"conversation", {{"status", "resolved"}}}};
