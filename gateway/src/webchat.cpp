@@ -406,7 +406,7 @@ void add_webchat_routes(router& r, webchat_service& w) {
     json out = {{"token", sign_visitor_token({channel->config->id, visitor, expires_at}, w.cfg().secret)},
                 {"visitor_id", visitor},
                 {"expires_at", expires_at * 1000},
-                {"settings", public_settings(channel->settings)},
+                {"settings", public_settings(channel->settings, w.cfg().max_message_chars)},
                 {"profile", json::object()}};
     if (!profile->name.empty()) out["profile"]["name"] = profile->name;
     if (!profile->email.empty()) out["profile"]["email"] = profile->email;

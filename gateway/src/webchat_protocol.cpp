@@ -111,8 +111,9 @@ webchat_settings parse_webchat_settings(const json& provider) {
   return s;
 }
 
-json public_settings(const webchat_settings& s) {
-  json j = {{"pre_chat_form", s.pre_chat_form}, {"require_email", s.require_email}, {"offline_email", s.offline_email}};
+json public_settings(const webchat_settings& s, std::size_t max_message_chars) {
+  json j = {{"pre_chat_form", s.pre_chat_form}, {"require_email", s.require_email}, {"offline_email", s.offline_email},
+            {"max_message_chars", max_message_chars}};
   if (!s.title.empty()) j["title"] = s.title;
   return j;
 }

@@ -289,7 +289,7 @@ class chat_session : public ws_handler,
 
     json welcome = {{"type", "welcome"},
                     {"v", 1},
-                    {"settings", public_settings(channel_.settings)},
+                    {"settings", public_settings(channel_.settings, w_.cfg().max_message_chars)},
                     {"profile", json::object()},
                     {"agents_online", state->agents_online > 0},
                     {"customer_read_seq", read_marks(*state)}};

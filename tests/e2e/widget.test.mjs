@@ -9,7 +9,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 
-import { RedisServer, Pasokh, TcpProxy, apiCall, defaultConfig, freePort, login, agentSocket, WsClient, sleep, repoRoot } from '../support/harness.mjs';
+import { RedisServer, Pasokh, TcpProxy, apiCall, defaultConfig, freePort, login, agentSocket, WsClient, sleep, repoRoot, waitFor } from '../support/harness.mjs';
 import { launchBrowser } from './browser.mjs';
 
 const SECRET = 'e2e-webchat-secret-0123456789abcdef';
@@ -22,7 +22,7 @@ function config(port) {
   return {
     ...base,
     listen: { address: '127.0.0.1', port, threads: 2 },
-    webchat: { messages_per_minute: 40, sessions_per_ip_per_hour: 60, trust_forwarded_for: true },
+    webchat: { messages_per_minute: 40, sessions_per_ip_per_hour: 60, trust_forwarded_for: true, max_message_chars: 1500 },
     channels: [
       ...base.channels,
       { id: 'web', kind: 'webchat', team: 'support', provider: { allowed_origins: ['https://shop.example.com'] } },
@@ -485,7 +485,7 @@ test('limits: message length, messages per minute, sessions per address', { time
   const s = await newSession('web');
   const c = await customerSocket(s.json.token);
   await c.next((f) => f.type === 'welcome');
-  c.send({ type: 'message', client_id: 'long', text: 'x'.repeat(2001) });
+  c.send({ type: 'message', client_id: 'long', text: 'x'.repeat(1501) });
   assert.equal((await c.next((f) => f.type === 'error')).code, 'too_long');
   for (let i = 0; i < 41; i++) c.send({ type: 'message', client_id: `m${i}`, text: `message ${i}` });
   const limited = await c.next((f) => f.type === 'error' && f.code === 'rate_limited', 10000);
@@ -519,6 +519,40 @@ test('limits: message length, messages per minute, sessions per address', { time
   assert.match(metrics, /pasokh_errors_total\{kind="webchat_rate_limited"\} \d+/);
   assert.match(metrics, /pasokh_errors_total\{kind="webchat_sessions_rate_limited"\} \d+/);
   assert.match(metrics, /pasokh_errors_total\{kind="webchat_too_long"\} \d+/);
+});
+
+test('the widget holds messages to the server\'s limit; one the server refuses as too long goes back to the box', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await openWidget(page);
+  await connected(page);
+  await page.locator('textarea').fill('ب'.repeat(1501));  // max_message_chars is 1500 here
+  await page.locator('.count:not([hidden])').waitFor();
+  assert.equal(await page.locator('button[type=submit].primary').isDisabled(), true);
+  await page.locator('textarea').press('Enter');
+  await page.locator('.alert', { hasText: await page.evaluate(() => new Intl.NumberFormat('fa').format(1500)) }).waitFor();
+  assert.equal(await customerMsgs(page).count(), 0);
+
+  // A widget that was not told the limit (an older server's welcome) lets it through; the server refuses it.
+  const told = await browser.newContext();
+  const other = await told.newPage();
+  await other.routeWebSocket(/\/ws\/chat/, (ws) => {
+    const server = ws.connectToServer();
+    server.onMessage((m) => {
+      const f = JSON.parse(m);
+      if (f.type === 'welcome') delete f.settings.max_message_chars;
+      ws.send(JSON.stringify(f));
+    });
+  });
+  await openWidget(other);
+  await connected(other);
+  const long = 'پ'.repeat(1600);
+  await write(other, long);
+  await other.locator('.alert:not([hidden])').waitFor();
+  await waitFor(async () => (await other.locator('textarea').inputValue()) === long, 'the text back in the box', 5000);
+  assert.equal(await customerMsgs(other).count(), 0);
+  await told.close();
+  await ctx.close();
 });
 
 test('no agent online: nothing said before the customer writes; once queued, the note, the position without minutes, the email', async () => {

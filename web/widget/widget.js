@@ -17,7 +17,6 @@
   var SERVER = (script.getAttribute('data-server') || new URL(script.src, location.href).origin).replace(/\/+$/, '');
   var WS_URL = SERVER.replace(/^http/, 'ws') + '/ws/chat?channel=' + encodeURIComponent(CHANNEL);
   var STORE_KEY = 'pasokh-webchat:' + CHANNEL + '@' + SERVER;
-  var MAX_CHARS = 2000;
 
   // --- strings -------------------------------------------------------------
   var STRINGS = {
@@ -233,6 +232,8 @@
   }
 
   var settings = {}, profile = {}, agentsOnline = true, queueInfo = null;
+  // The server's limit on a message (webchat.max_message_chars; older servers do not say).
+  function maxChars() { return settings.max_message_chars || 2000; }
 
   // "No agent online" matters only once the conversation waits for a person:
   // before that the bot answers, after it an agent has it.
@@ -652,10 +653,18 @@
   function onError(f) {
     lastError = f.code;
     var node = f.client_id && byClient[f.client_id];
-    if (f.code === 'too_long' || f.code === 'empty_text' || f.code === 'bad_text' || f.code === 'bad_frame') {
+    if (f.code === 'too_long' && node && !textarea.value) {
+      // Back in the box to be shortened, not lost in a failed bubble.
+      textarea.value = node.querySelector('.text').textContent;
+      onInput();
+      node.remove();
+      delete byClient[f.client_id];
+      forgetOutbox(f.client_id);
+      showAlert(t('tooLong', { n: num(maxChars()) }));
+    } else if (f.code === 'too_long' || f.code === 'empty_text' || f.code === 'bad_text' || f.code === 'bad_frame') {
       if (node) mark(node, 'failed');
       forgetOutbox(f.client_id);
-      showAlert(f.code === 'too_long' ? t('tooLong', { n: num(MAX_CHARS) }) : f.message);
+      showAlert(f.code === 'too_long' ? t('tooLong', { n: num(maxChars()) }) : f.message);
     } else if (f.code === 'rate_limited') {
       showAlert(t('rate'));
       // Kept in the outbox: sent again once the minute is over.
@@ -709,7 +718,7 @@
   function send(text, buttonId) {
     text = text.trim();
     if (!text) return false;
-    if (codePoints(text) > MAX_CHARS) { showAlert(t('tooLong', { n: num(MAX_CHARS) })); return false; }
+    if (codePoints(text) > maxChars()) { showAlert(t('tooLong', { n: num(maxChars()) })); return false; }
     showAlert('');
     // Typed text only: a tapped choice is in the bot's language, not the customer's.
     var said = buttonId ? '' : detectLanguage(text);
@@ -736,10 +745,10 @@
   }
   var typingSentAt = 0, typingTimer = 0;
   function onInput() {
-    var n = codePoints(textarea.value);
-    countEl.hidden = n < MAX_CHARS - 200;
-    countEl.textContent = t('left', { n: num(MAX_CHARS - n) });
-    sendBtn.disabled = n > MAX_CHARS;
+    var n = codePoints(textarea.value), max = maxChars();
+    countEl.hidden = n < max - Math.min(200, max / 10);
+    countEl.textContent = t('left', { n: num(max - n) });
+    sendBtn.disabled = n > max;
     textarea.style.height = 'auto';
     textarea.style.height = Math.min(textarea.scrollHeight + 2, 120) + 'px';
     if (!textarea.value) { stopTyping(); return; }

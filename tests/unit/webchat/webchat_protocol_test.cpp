@@ -222,13 +222,14 @@ TEST(Settings, ParseAndReject) {
   auto fallback = parse_webchat_settings(json{{"email_fallback_channel", "mail"}, {"email_fallback_after_s", 30}});
   EXPECT_EQ(fallback.email_fallback_channel, "mail");
   EXPECT_EQ(fallback.email_fallback_after_s, 30);
-  EXPECT_FALSE(public_settings(fallback).contains("email_fallback_channel"));
+  EXPECT_FALSE(public_settings(fallback, 2000).contains("email_fallback_channel"));
   EXPECT_EQ(parse_webchat_settings(nullptr), webchat_settings{});
   EXPECT_THROW(parse_webchat_settings(json{{"allowed_origin", {"x"}}}), std::runtime_error);
   EXPECT_THROW(parse_webchat_settings(json{{"allowed_origins", {"shop.example.com"}}}), std::runtime_error);
   EXPECT_THROW(parse_webchat_settings(json{{"pre_chat_form", "yes"}}), std::runtime_error);
-  auto pub = public_settings(s);
+  auto pub = public_settings(s, 500);
   EXPECT_FALSE(pub.contains("allowed_origins"));
+  EXPECT_EQ(pub["max_message_chars"], 500);
   EXPECT_EQ(pub["title"], "پشتیبانی");
 }
 

@@ -46,8 +46,9 @@ struct webchat_settings {
 
 // Throws std::runtime_error naming the offending key; unknown keys are errors.
 webchat_settings parse_webchat_settings(const nlohmann::json& provider);
-// What the widget may know about its channel (sent in session and welcome answers).
-nlohmann::json public_settings(const webchat_settings& s);
+// What the widget may know about its channel (sent in session and welcome
+// answers), with the server's limit on a message (webchat.max_message_chars).
+nlohmann::json public_settings(const webchat_settings& s, std::size_t max_message_chars);
 
 struct frame_limits {
   std::size_t max_text_chars = 2000;  // code points
