@@ -43,7 +43,10 @@ http_response error_response(unsigned status, std::string_view code, std::string
 http_response json_response(unsigned status, std::string body) { return {status, "application/json", std::move(body), {}}; }
 
 http_response customer_page(unsigned status, std::string_view language, std::string_view title, std::string_view message,
-                            std::string_view form) {
+                            std::string_view button, std::string_view hidden_inputs) {
+  const std::string form =
+      button.empty() ? std::string()
+                     : fmt::format("<form method=\"post\">{}<button type=\"submit\">{}</button></form>", hidden_inputs, button);
   const bool rtl = language == "fa" || language == "ar";
   const std::string_view lang = rtl || language == "en" ? language : std::string_view("en");
   std::string body = fmt::format(

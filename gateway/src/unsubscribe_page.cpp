@@ -2,7 +2,6 @@
 // asking to confirm (mail scanners open links; a GET never opts out), POST
 // opts the customer out of campaigns. A mail client's one-click POST and the
 // page's button send the same form. State: aftersales.lua "unsubscribe".
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "pasokh/gateway/campaigns.hpp"
@@ -16,27 +15,19 @@ namespace {
 
 using boost::asio::awaitable;
 
-struct page_texts {
-  const char* title;
-  const char* ask;
-  const char* button;
-  const char* done;
-  const char* unknown;
-};
-
-const page_texts& texts_in(std::string_view language) {
-  static const page_texts en{"Unsubscribe",
-                             "Stop receiving our news, reminders and greetings? Answers to your own questions still reach you.",
-                             "Unsubscribe", "You are unsubscribed. We will not send you these messages again.",
-                             "This link is not valid. To stop our messages, reply \"stop\" to one of them."};
-  static const page_texts fa{"لغو دریافت پیام‌ها",
-                             "دیگر خبرها، یادآوری‌ها و تبریک‌های ما را دریافت نکنید؟ پاسخ پرسش‌های شما همچنان می‌رسد.",
-                             "لغو دریافت", "لغو دریافت انجام شد. دیگر این پیام‌ها را برایتان نمی‌فرستیم.",
-                             "این پیوند معتبر نیست. برای لغو دریافت، به یکی از پیام‌های ما «لغو» را پاسخ دهید."};
-  static const page_texts ar{"إلغاء الاشتراك",
-                             "هل تريد التوقف عن تلقي أخبارنا وتذكيراتنا وتهانينا؟ ستصلك الردود على أسئلتك كما هي.",
-                             "إلغاء الاشتراك", "تم إلغاء اشتراكك. لن نرسل إليك هذه الرسائل مرة أخرى.",
-                             "هذا الرابط غير صالح. لإيقاف رسائلنا أرسل «إلغاء» ردًا على إحداها."};
+const customer_page_texts& texts_in(std::string_view language) {
+  static const customer_page_texts en{"Unsubscribe",
+                                      "Stop receiving our news, reminders and greetings? Answers to your own questions still reach you.",
+                                      "Unsubscribe", "You are unsubscribed. We will not send you these messages again.",
+                                      "This link is not valid. To stop our messages, reply \"stop\" to one of them."};
+  static const customer_page_texts fa{"لغو دریافت پیام‌ها",
+                                      "دیگر خبرها، یادآوری‌ها و تبریک‌های ما را دریافت نکنید؟ پاسخ پرسش‌های شما همچنان می‌رسد.",
+                                      "لغو دریافت", "لغو دریافت انجام شد. دیگر این پیام‌ها را برایتان نمی‌فرستیم.",
+                                      "این پیوند معتبر نیست. برای لغو دریافت، به یکی از پیام‌های ما «لغو» را پاسخ دهید."};
+  static const customer_page_texts ar{"إلغاء الاشتراك",
+                                      "هل تريد التوقف عن تلقي أخبارنا وتذكيراتنا وتهانينا؟ ستصلك الردود على أسئلتك كما هي.",
+                                      "إلغاء الاشتراك", "تم إلغاء اشتراكك. لن نرسل إليك هذه الرسائل مرة أخرى.",
+                                      "هذا الرابط غير صالح. لإيقاف رسائلنا أرسل «إلغاء» ردًا على إحداها."};
   if (language == "fa") return fa;
   if (language == "ar") return ar;
   return en;
@@ -44,12 +35,9 @@ const page_texts& texts_in(std::string_view language) {
 
 http_response page(unsigned status, std::string_view language, std::string_view message, bool with_button) {
   const auto& t = texts_in(language);
-  std::string form = with_button ? fmt::format(
-                                       "<form method=\"post\"><input type=\"hidden\" name=\"List-Unsubscribe\" "
-                                       "value=\"One-Click\"><button type=\"submit\">{}</button></form>",
-                                       t.button)
-                                 : std::string();
-  return customer_page(status, language, t.title, message, form);
+  // The same form as a mail client's one-click POST (RFC 8058).
+  return customer_page(status, language, t.title, message, with_button ? t.button : "",
+                       "<input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">");
 }
 
 awaitable<http_response> answer(services& s, const std::string& token, bool confirm) {

@@ -1,6 +1,5 @@
 #include "pasokh/gateway/webchat_verify.hpp"
 
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "pasokh/connectors/common/crypto.hpp"
@@ -46,28 +45,21 @@ mail_words mail_words_in(std::string_view language) {
           "If it was not you, ignore this email: nothing will be connected."};
 }
 
-struct page_texts {
-  const char* title;
-  const char* ask;
-  const char* button;
-  const char* done;
-  const char* unknown;
-};
 
-const page_texts& page_texts_in(std::string_view language) {
-  static const page_texts en{
+const customer_page_texts& page_texts_in(std::string_view language) {
+  static const customer_page_texts en{
       "Confirm your email",
       "Connect the chat on our website with your earlier conversations with us? Confirm only if you gave this "
       "address in the chat yourself.",
       "Confirm", "Thank you, your email address is confirmed. You can go back to the chat.",
       "This link is not valid or has expired. Give your email in the chat again to get a new one."};
-  static const page_texts fa{
+  static const customer_page_texts fa{
       "تأیید ایمیل",
       "گفتگوی وب‌سایت به گفتگوهای پیشین شما با ما پیوند داده شود؟ تنها اگر خودتان این نشانی را در گفتگو وارد "
       "کرده‌اید تأیید کنید.",
       "تأیید", "سپاس، نشانی ایمیل شما تأیید شد. می‌توانید به گفتگو برگردید.",
       "این پیوند معتبر نیست یا منقضی شده است. برای پیوندی تازه، ایمیل خود را دوباره در گفتگو وارد کنید."};
-  static const page_texts ar{
+  static const customer_page_texts ar{
       "تأكيد البريد الإلكتروني",
       "هل تريد ربط المحادثة على موقعنا بمحادثاتك السابقة معنا؟ أكّد فقط إذا كنت أنت من أدخل هذا العنوان في "
       "المحادثة.",
@@ -80,9 +72,7 @@ const page_texts& page_texts_in(std::string_view language) {
 
 http_response page(unsigned status, std::string_view language, std::string_view message, bool with_button) {
   const auto& t = page_texts_in(language);
-  std::string form =
-      with_button ? fmt::format("<form method=\"post\"><button type=\"submit\">{}</button></form>", t.button) : std::string();
-  return customer_page(status, language, t.title, message, form);
+  return customer_page(status, language, t.title, message, with_button ? t.button : "");
 }
 
 http_response unknown_link(std::string_view language) {

@@ -38,10 +38,20 @@ struct http_response {
 http_response error_response(unsigned status, std::string_view code, std::string_view message);
 http_response json_response(unsigned status, std::string body);
 // A small HTML page for a customer's browser (the links in our mail:
-// unsubscribe, email verification): a title, `message`, then `form` (HTML, may
-// be empty). Right-to-left for fa and ar; no scripts, not cached, no referrer.
+// unsubscribe, email verification): a title, `message`, then, with a
+// `button`, a form that posts back to the same URL (`hidden_inputs`: HTML
+// inside it). Right-to-left for fa and ar; no scripts, not cached, no referrer.
 http_response customer_page(unsigned status, std::string_view language, std::string_view title, std::string_view message,
-                            std::string_view form);
+                            std::string_view button = {}, std::string_view hidden_inputs = {});
+
+// The words of such a page that asks before it acts, in one language.
+struct customer_page_texts {
+  const char* title;
+  const char* ask;
+  const char* button;
+  const char* done;
+  const char* unknown;
+};
 
 // Splits "a=1&b=%20" into decoded pairs; '+' is a space.
 std::map<std::string, std::string, std::less<>> parse_query(std::string_view query);
