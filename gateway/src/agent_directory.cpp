@@ -92,7 +92,8 @@ awaitable<result<bool>> agent_directory::attempt_allowed(const std::string& logi
 }
 
 std::string agent_directory::login_tries_key(const std::string& login, const std::string& address) const {
-  return address.empty() ? prefix_ + "login_tries:" + login : prefix_ + "login_tries:" + login + "|" + address;
+  // The address first: a login name is the client's to choose and may hold a '|'.
+  return address.empty() ? prefix_ + "login_tries:" + login : prefix_ + "login_tries_at:" + address + "|" + login;
 }
 
 // The session is stored only if the password is still the one checked: a

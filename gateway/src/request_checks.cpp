@@ -57,8 +57,11 @@ bool plain_id(std::string_view id) {
 std::string client_address(const http_request& req, bool trust_forwarded_for) {
   if (trust_forwarded_for) {
     // The last entry is the one our proxy appended; the ones before it are
-    // whatever the client sent.
-    auto xff = req.header("x-forwarded-for");
+    // whatever the client sent. Some proxies add a header line of their own
+    // (HAProxy), after the client's: the last line then.
+    std::string_view xff;
+    for (const auto& [name, value] : req.headers)
+      if (name == "x-forwarded-for") xff = value;
     auto last = xff.substr(xff.rfind(',') + 1);
     while (!last.empty() && last.front() == ' ') last.remove_prefix(1);
     while (!last.empty() && last.back() == ' ') last.remove_suffix(1);

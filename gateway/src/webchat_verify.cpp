@@ -113,8 +113,11 @@ awaitable<http_response> confirm(services& s, const std::string& token) {
 awaitable<http_response> answer(services& s, const std::string& token, bool confirmed) {
   // A base64url token of token_bytes; anything else was never ours.
   if (!plain_id(token) || token.size() != (token_bytes * 4 + 2) / 3) co_return unknown_link("");
-  if (confirmed) co_return co_await confirm(s, token);
-  co_return co_await ask(s, token);
+  // Not `if (…) co_return co_await …;` followed by more: GCC 12 miscompiles it.
+  http_response res;
+  if (confirmed) res = co_await confirm(s, token);
+  else res = co_await ask(s, token);
+  co_return res;
 }
 
 }  // namespace

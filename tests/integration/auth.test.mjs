@@ -4,6 +4,7 @@
 // burst of logins does not stall the gateway.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -187,6 +188,17 @@ test('behind the proxy the client address is the entry the proxy appended, not o
   const answers = await Promise.all(Array.from({ length: 31 },
     (_, i) => loginFrom(gw1, `spoofer${i}`, 'wrong-password', `10.9.${i}.1, 198.51.100.7`)));
   assert.deepEqual(answers.map((r) => r.status).sort(), [...Array(30).fill(401), 429]);
+  // A proxy that adds a header line of its own, after the client's.
+  const lines = await Promise.all(Array.from({ length: 31 }, (_, i) => new Promise((resolve) => {
+    const body = JSON.stringify({ login: `liner${i}`, password: 'wrong-password' });
+    const s = net.connect(gw1.port, '127.0.0.1', () => s.write(
+      `POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n` +
+      `X-Forwarded-For: 10.8.${i}.1\r\nX-Forwarded-For: 198.51.100.8\r\nConnection: close\r\n\r\n${body}`));
+    let text = '';
+    s.on('data', (d) => { text += d; });
+    s.on('close', () => resolve(Number(text.split(' ')[1])));
+  })));
+  assert.deepEqual(lines.sort(), [...Array(30).fill(401), 429]);
 });
 
 test('one client address may try 30 logins a minute, whatever the login names', async () => {

@@ -106,10 +106,11 @@ const file = async (id, token = boss) => {
   return r.json;
 };
 
-// The link in the verification mail to `address`, and its token.
-async function verificationLink(address) {
-  const m = await sink.waitFor((x) => x.to?.[0]?.address === address && x.text?.includes('/webchat/verify/'),
-    `the verification mail to ${address}`);
+// The link in the verification mail to `address`, and its token (not the
+// link `before`, an earlier mail's).
+async function verificationLink(address, before) {
+  const m = await sink.waitFor((x) => x.to?.[0]?.address === address && x.text?.includes('/webchat/verify/') &&
+    !(before && x.text.includes(before.token)), `the verification mail to ${address}`);
   const link = m.text.match(/https:\/\/\S+\/webchat\/verify\/([A-Za-z0-9_-]+)/);
   assert.ok(link, m.text);
   assert.ok(link[0].startsWith(`${PUBLIC_URL}/webchat/verify/`), link[0]);
@@ -179,6 +180,13 @@ test('the link mailed to the address a visitor gave merges the chat into that cu
   assert.equal((await confirmLink(link.url)).status, 404);
   assert.equal((await fetch(link.url)).status, 404);
   assert.deepEqual((await file(narges.customer)).customer.merges.length, 1);
+
+  // Narges on her phone, confirmed before writing: the same person, her file
+  // (which already has a web chat identity).
+  const phone = await visitor('narges@example.com', 'Narges');
+  assert.equal((await confirmLink((await verificationLink('narges@example.com', link)).url)).status, 200);
+  assert.equal(customerOf((await says(phone.c, 'از گوشی می‌نویسم')).conv), narges.customer);
+  phone.c.close();
   web.c.close();
 });
 

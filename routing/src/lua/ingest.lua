@@ -112,9 +112,13 @@ local function ingest_one(A)
     end
     if kind == 'webchat' then
       typed = redis.call('HMGET', p .. 'webchat:visitor:' .. channel .. ':' .. ext, 'email', 'key_email', 'verified_email')
-      if typed[3] and typed[3] ~= '' then keys[#keys + 1] = 'email:' .. typed[3] end
+      -- A proved address is the same person, on another device too.
+      if typed[3] and typed[3] ~= '' then
+        keys[#keys + 1] = 'email:' .. typed[3]
+        cust = redis.call('GET', p .. 'key:email:' .. typed[3]) or nil
+      end
     end
-    for _, k in ipairs(keys) do
+    for _, k in ipairs(cust and {} or keys) do
       local holder = redis.call('GET', p .. 'key:' .. k)
       if holder and not has_identity_on(holder, channel) then cust = holder; break end
     end

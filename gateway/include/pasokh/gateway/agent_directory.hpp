@@ -4,7 +4,8 @@
 //   <prefix>agent:<id>:sessions     set: the agent's session hashes, to end them all
 //   <prefix>agent_login:<login>     agent id
 //   <prefix>session:<sha256>        agent id, with the session TTL (the token itself is never stored)
-//   <prefix>login_tries:<login>     login attempts in the current minute (a success clears it)
+//   <prefix>login_tries_at:<addr>|<login>  attempts at a login from one address in the current minute
+//   <prefix>login_tries:<login>     attempts at a login from all addresses (a success clears both)
 //   <prefix>login_tries_from:<addr> login attempts from one client address in the current minute
 // Ending access is published on <prefix>agent_access (agent_sessions.lua):
 // every instance closes the agent's sockets (live_hub::end_access).
