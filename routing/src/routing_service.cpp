@@ -83,6 +83,8 @@ awaitable<rresult<void>> routing_service::sync(std::vector<std::string> channel_
     t.name = id;
     seed(t);
   }
+  // Written by versions before 2026-11 and read by nothing (reports read the logs).
+  cmds.push_back(store::make_command("UNLINK", prefix_ + "csat:asked", prefix_ + "csat:ratings"));
   auto r = co_await redis_.exec_pipeline(std::move(cmds));
   if (!r) co_return r.error();
   // Loaded ahead, so the first burst of calls does not each find it missing.

@@ -152,15 +152,22 @@ if op == 'backfill' then
   local cust_at = tonumber(redis.call('GET', cust_cursor_key) or '')
   if not at and not cust_at then
     local fresh = redis.call('SET', p .. 'search:backfilled', '1', 'NX')
+    -- Customer files are looked at once per pass; an index whose pass came
+    -- before that (search:backfilled_cust unset) gets that part alone.
+    local customers_done = redis.call('SET', p .. 'search:backfilled_cust', '1', 'NX') == false
     -- An older gateway still running during an upgrade leaves a newer index be.
-    if not fresh and tonumber(redis.call('GET', p .. 'search:fold') or '1') >= version then return -1 end
-    -- Older folding: every log is read again from its start (the backlog, in
-    -- passes; a conversation without an indexed seq is read from seq 1), and
-    -- search keeps the old terms meanwhile. Decided in one script: exactly
-    -- one gateway does it.
-    if not fresh then redis.call('UNLINK', p .. 'search:seq') end
-    redis.call('SET', p .. 'search:fold', version)
-    at = 0
+    if not fresh and tonumber(redis.call('GET', p .. 'search:fold') or '1') >= version then
+      if customers_done then return -1 end
+      cust_at = 0
+    else
+      -- Older folding: every log is read again from its start (the backlog, in
+      -- passes; a conversation without an indexed seq is read from seq 1), and
+      -- search keeps the old terms meanwhile. Decided in one script: exactly
+      -- one gateway does it.
+      if not fresh then redis.call('UNLINK', p .. 'search:seq') end
+      redis.call('SET', p .. 'search:fold', version)
+      at = 0
+    end
   end
   -- Queued `slice` at a time, one call per indexing tick: a million
   -- conversations in one script would hold Redis for seconds. A crash

@@ -149,7 +149,9 @@ TEST(build_reply, a_mail_outside_any_conversation_has_its_own_subject_and_no_thr
   msg.subject = "تأیید نشانی ایمیل";
   msg.automatic = true;
   auto mail = email::build_reply(msg, {}, reply_config(), {.now = march_12});
+  // A valid id (no empty part) that our threading does not take for a conversation's.
   EXPECT_EQ(mail.message_id.rfind("pasokh-mail.", 0), 0u) << mail.message_id;
+  EXPECT_EQ(mail.message_id.find(".."), std::string::npos);
   EXPECT_FALSE(email::parse_message_id(mail.message_id, "support.example"));
   auto parsed = email::parse_email(mail.data, reply_config());
   EXPECT_EQ(parsed.subject, "تأیید نشانی ایمیل");

@@ -62,6 +62,13 @@ TEST_F(search_backfill, QueuesTheCustomerFilesNoConversationBringsAlong) {
   EXPECT_EQ(backfill(3), 2) << "the last two customer numbers: done";
   EXPECT_EQ(dirty_customers(), (std::vector<std::string>{"cu_1", "cu_4"}));
   EXPECT_EQ(backfill(3), -1);
+
+  // An index made at this folding before customer files were looked at: that part alone, once.
+  exec(*client_, store::make_command("DEL", "unit:search:dirty:cust", "unit:search:backfilled_cust", "unit:search:backlog"));
+  EXPECT_EQ(backfill(5), 4) << "the four customer numbers, no conversation";
+  EXPECT_EQ(dirty_customers(), (std::vector<std::string>{"cu_1", "cu_4"}));
+  EXPECT_EQ(backlog(), 0);
+  EXPECT_EQ(backfill(5), -1);
 }
 
 }  // namespace

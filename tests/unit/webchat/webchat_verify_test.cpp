@@ -70,14 +70,11 @@ TEST(verification_mail, arabic_and_english) {
   EXPECT_NE(en.text.find("ignore this email"), std::string::npos);
 }
 
+// How a mail outside any thread is built: build_reply's own test (compose_test.cpp).
 TEST(verification_mail, goes_out_with_its_subject_automatic_and_outside_any_thread) {
   const auto config = mail_config();
   auto mail = composed(verification_mail_in("fa", link), config);
-  // A valid id (no empty part) that our threading does not take for a conversation's.
   EXPECT_EQ(mail.message_id.rfind("pasokh-mail.", 0), 0u) << mail.message_id;
-  EXPECT_EQ(mail.message_id.find(".."), std::string::npos);
-  EXPECT_FALSE(email::parse_message_id(mail.message_id, "shop.example"));
-  EXPECT_EQ(mail.data.find("In-Reply-To:"), std::string::npos);
   EXPECT_NE(mail.data.find("Auto-Submitted: auto-replied\r\n"), std::string::npos);
 
   auto parsed = email::parse_email(mail.data, config);
