@@ -39,6 +39,11 @@ using store::reply;
 const std::string group_name = "senders";
 // A consumer with nothing pending and idle this long belongs to an instance long gone.
 constexpr milliseconds forget_consumers_after{60 * 60 * 1000};
+// How often an entry asks again whether an earlier one of its chat, sent by
+// another instance, is done: soon at first (a send takes tens of ms), then
+// at most every second (a rate limit may hold it for minutes).
+constexpr milliseconds first_turn_wait{50};
+constexpr milliseconds longest_turn_wait{1000};
 
 std::shared_ptr<spdlog::logger> outbox_log() {
   auto l = spdlog::get("routing");
@@ -52,8 +57,8 @@ std::string make_consumer_name() {
   return fmt::format("{}-{}-{:06x}", host[0] ? host : "host", getpid(), rd() & 0xffffff);
 }
 
-// One outbox entry this worker holds (sending, waiting to retry, or queued
-// behind an earlier message of the same chat).
+// One outbox entry this worker holds (sending, waiting to retry or for its
+// turn, or queued behind an earlier message of the same chat).
 struct entry {
   std::string id;  // stream entry id
   proto::outbound_message msg;
@@ -91,6 +96,25 @@ std::vector<std::shared_ptr<entry>> decode_entries(const reply& list) {
   }
   return out;
 }
+
+// What the chat's order says about sending an entry now (outbox_turn.lua).
+struct turn {
+  enum kind_t { go, wait, lost, first } kind = wait;
+  std::shared_ptr<entry> earlier;  // for first: an earlier entry of the chat, claimed for us, to send before
+
+  static turn decode(const reply& r) {
+    const auto& answer = r.elements.at(0).str;
+    if (answer == "go") return {go};
+    if (answer == "lost") return {lost};
+    if (answer == "first" && r.elements.size() == 3) {
+      auto claimed = decode_entries(r.elements[1]);
+      if (claimed.empty()) return {wait};
+      claimed[0]->failures = std::atoi(r.elements[2].str.c_str());  // its attempts so far ('' for none)
+      return {first, claimed[0]};
+    }
+    return {wait};
+  }
+};
 
 }  // namespace
 
@@ -238,13 +262,17 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
 
   // How many more entries to read. Only entries sending or ready to send
   // count against `concurrency`: those queued behind their chat or waiting
-  // out their chat's pause do not stop the reading, or one busy customer
-  // would hold up every other one. `max_held` bounds the memory they take.
+  // out their chat's pause or turn do not stop the reading, or one busy
+  // customer would hold up every other one. `max_held` bounds the memory they take.
   std::size_t room_to_read() const {
     auto demand = slots_taken + slot_queue.size();
     if (demand >= opts.concurrency || held.size() >= opts.max_held) return 0;
     return std::min(opts.concurrency - demand, opts.max_held - held.size());
   }
+
+  // The list of the chat's entries in order (outbox_turn.lua); none for an
+  // unreadable entry, whose chat is unknown.
+  std::string order_of(const std::string& chat) const { return chat.empty() ? std::string() : key + ":chat:" + chat; }
 
   // --- holding and ordering --------------------------------------------------
 
@@ -260,6 +288,21 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
       waiting[e->chat];
       net::co_spawn(strand, deliver(e), net::detached);
     }
+  }
+
+  // `earlier` (an entry of e's chat the chat's order claimed for us) is sent
+  // before `e`, which waits behind it again, first in its chat's queue.
+  void send_first(std::shared_ptr<entry> earlier, const std::shared_ptr<entry>& e) {
+    auto& queue = waiting[e->chat];
+    if (auto it = held.find(earlier->id); it != held.end()) {
+      earlier = it->second;  // claimed after e and queued behind it
+      std::erase(queue, earlier);
+    } else {
+      earlier->chat = e->chat;  // its order says so, whatever its message says
+      held[earlier->id] = earlier;
+    }
+    queue.push_front(e);
+    net::co_spawn(strand, deliver(earlier), net::detached);
   }
 
   void done(const std::shared_ptr<entry>& e) {
@@ -326,24 +369,20 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
 
   // --- one entry -------------------------------------------------------------
 
-  // Renews our hold on the entry just before a send; false when another
-  // instance owns it now. Waits while Redis is unreachable: a message we
-  // could not mark afterwards would be sent twice.
-  net::awaitable<bool> still_ours(entry& e) {
+  // Just before a send: whether the entry `id` of `chat` may go now (it is
+  // its chat's next), renewing our hold on it. Waits while Redis is
+  // unreachable: a message we could not mark afterwards would be sent twice.
+  net::awaitable<turn> ask_turn(const std::string& chat, const std::string& id) {
     while (!stopping) {
-      auto r = co_await redis.fcall(script(lua::outbox_touch), store::make_command(),
-                                   store::make_command(prefix, key, group_name, opts.consumer, e.id));
-      if (r && !r->is_error()) {
-        e.lost = r->elements.empty();
-        co_return !e.lost;
-      }
-      if (r && r->str.find("NOGROUP") != std::string::npos) {
-        e.lost = true;  // Redis lost the outbox (restarted empty): nothing left to send
-        co_return false;
-      }
+      auto r = co_await redis.fcall(script(lua::outbox_turn), store::make_command(),
+                                   store::make_command(prefix, key, group_name, opts.consumer, order_of(chat),
+                                                       std::to_string(opts.claim_idle.count()), id));
+      if (r && !r->is_error() && !r->elements.empty()) co_return turn::decode(*r);
+      // Redis lost the outbox (restarted empty): nothing left to send.
+      if (r && r->str.find("NOGROUP") != std::string::npos) co_return turn{turn::lost};
       if (!co_await sleep_for(1s)) break;
     }
-    co_return false;
+    co_return turn{turn::lost};
   }
 
   // Waits until the chat's and the account's buckets allow a send.
@@ -364,7 +403,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
   // Redis is down rather than send again: once sent, only marking remains.
   net::awaitable<void> finish(const entry& e, proto::delivery_status status, std::string provider_id, std::string reason) {
     delivery_update update{channel, e.msg.conversation_id, e.msg.seq, status, std::move(provider_id), std::move(reason)};
-    outbox_ack ack{key, group_name, e.id};
+    outbox_ack ack{key, group_name, e.id, order_of(e.chat)};
     for (int tries = 0;; ++tries) {
       auto r = co_await marks.mark(update, ack);
       if (r) {
@@ -384,23 +423,43 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
   net::awaitable<void> deliver(std::shared_ptr<entry> e) {
     auto self = shared_from_this();
     ++in_flight;
-    if (co_await take_slot(*e)) co_await attempt_until_done(*e);
+    std::shared_ptr<entry> earlier;
+    if (co_await take_slot(*e)) earlier = co_await attempt_until_done(*e);
     give_slot(*e);
     --in_flight;
-    done(e);
+    if (earlier)
+      send_first(std::move(earlier), e);
+    else
+      done(e);
     notify_if_drained();
   }
 
-  net::awaitable<void> attempt_until_done(entry& e) {
+  // Sends until the entry is done, lost or we stop. Answers an earlier entry
+  // of its chat that nobody worked on (now claimed for us) when there is one:
+  // that one goes first.
+  net::awaitable<std::shared_ptr<entry>> attempt_until_done(entry& e) {
     if (!e.unreadable.empty()) {
       outbox_log()->error("outbox {}: entry {} is unreadable: {}", channel, e.id, e.unreadable);
       result("failed");
       co_await finish(e, proto::delivery_status::failed, {}, "unreadable outbox entry");
-      co_return;
+      co_return nullptr;
     }
+    auto turn_wait = first_turn_wait;
     while (!stopping) {
-      if (!co_await still_ours(e)) co_return;  // another instance has it now, or we stop
-      if (!co_await paced(e.chat)) co_return;
+      auto t = co_await ask_turn(e.chat, e.id);
+      if (t.kind == turn::first) co_return std::move(t.earlier);
+      if (t.kind == turn::lost) {
+        e.lost = !stopping;
+        co_return nullptr;  // another instance has it now, or we stop
+      }
+      if (t.kind == turn::wait) {
+        // An earlier entry of the chat is with another instance: wait for it
+        // as for a pause of the chat alone, without a send slot.
+        if (!co_await sit_out(e, limit_scope::chat, turn_wait)) co_return nullptr;
+        turn_wait = std::min(turn_wait * 2, longest_turn_wait);
+        continue;
+      }
+      if (!co_await paced(e.chat)) co_return nullptr;
 
       e.msg.attempt = e.failures + 1;
       send_outcome out;
@@ -415,12 +474,12 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
         case send_kind::delivered:
           result("sent");
           co_await finish(e, proto::delivery_status::sent, out.provider_message_id, {});
-          co_return;
+          co_return nullptr;
         case send_kind::permanent:
           result("failed");
           outbox_log()->warn("outbox {}: {} failed for good: {}", channel, e.msg.message_id, out.reason);
           co_await finish(e, proto::delivery_status::failed, {}, out.reason);
-          co_return;
+          co_return nullptr;
         case send_kind::rate_limited: {
           // Not a failure of the message: it waits, and so does what the limit
           // holds back (the account, or only this chat), then it is sent again.
@@ -430,25 +489,25 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
           auto held_back = limiter.pause(e.chat, out.scope, now, now + wait);
           outbox_log()->info("outbox {}: rate limited at {} ({}); {} waits {} ms", channel, e.msg.message_id, out.reason,
                              held_back == limit_scope::chat ? "its chat" : "the channel", wait.count());
-          if (!co_await sit_out(e, held_back, wait)) co_return;
+          if (!co_await sit_out(e, held_back, wait)) co_return nullptr;
           break;
         }
         case send_kind::retry: {
-          if (stopping) co_return;  // stop() cut it short (between parts): not the message's failure
+          if (stopping) co_return nullptr;  // stop() cut it short (between parts): not the message's failure
           ++e.failures;
           if (attempts_exhausted(opts.backoff, e.failures)) {
             result("failed");
             outbox_log()->warn("outbox {}: {} gave up after {} attempts: {}", channel, e.msg.message_id, e.failures, out.reason);
             co_await finish(e, proto::delivery_status::failed, {},
                             fmt::format("gave up after {} attempts: {}", e.failures, out.reason));
-            co_return;
+            co_return nullptr;
           }
           result("retry");
           co_await persist_failures(e);
           auto delay = retry_delay(opts.backoff, e.failures, std::uniform_real_distribution<double>(0, 1)(rng));
           outbox_log()->info("outbox {}: {} attempt {} failed ({}); next in {} ms", channel, e.msg.message_id, e.failures,
                       out.reason, delay.count());
-          if (!co_await sleep_for(delay)) co_return;
+          if (!co_await sleep_for(delay)) co_return nullptr;
           break;
         }
       }

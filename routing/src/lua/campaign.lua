@@ -272,7 +272,7 @@ if use_template then
   if #params > 0 then out.template_params = params end
 end
 redis.call('HSET', vkey .. ':delivery', seq, cjson.encode({ status = 'pending', campaign = id }))
-redis.call('XADD', p .. 'outbox:' .. h[2], '*', 'm', cjson.encode(out))
+queue_outbound(h[2], out)
 redis.call('HSET', ckey(id) .. ':sent', member, conv .. ':' .. seq)
 count(id, 'queued')
 return { 'queued', best, conv, tostring(seq) }

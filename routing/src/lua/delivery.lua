@@ -5,17 +5,23 @@
 -- ARGV: prefix, channel, conv, message_seq, status, provider_id, reason, now_ms,
 -- provider_id_ttl_s, outbox_key, group, entry_id, named_by_provider_id ('1':
 -- conv and seq come from the provider id itself, e.g. a bounce returning our
--- email Message-ID; only the message sent with that id counts). A failed
--- mail of unread web chat replies marks every reply it carried. Answers
+-- email Message-ID; only the message sent with that id counts), chat_order
+-- (the entry's chat order list, which it leaves: the chat's next entry may go;
+-- '' for none). A failed mail of unread web chat replies marks every reply it
+-- carried. Answers
 -- { 'changed', conv, seq, campaign id or '' } | { 'unchanged', conv, seq } | { 'unknown' }.
 local channel, conv, mseq, status = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local provider_id, reason, now, ttl = ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9])
 local outbox_key, group, entry, named = ARGV[10], ARGV[11], ARGV[12], ARGV[13] == '1'
+local chat_order = ARGV[14] or ''
 local rank = { pending = 0, sent = 1, delivered = 2, read = 3, failed = 4 }
 
 if entry ~= '' then
   redis.call('XACK', outbox_key, group, entry)
   redis.call('HDEL', outbox_key .. ':attempts', entry)
+  -- Off its chat's order, which it heads (found at once): the chat's next
+  -- entry may go. An emptied list is deleted.
+  if chat_order ~= '' then redis.call('LREM', chat_order, 1, entry) end
 end
 
 if conv == '' then

@@ -5,10 +5,6 @@
 local key, group, me = ARGV[2], ARGV[3], ARGV[4]
 local owned = {}
 for i = 5, #ARGV do
-  local pending = redis.call('XPENDING', key, group, ARGV[i], ARGV[i], 1)
-  if pending[1] and pending[1][2] == me then
-    redis.call('XCLAIM', key, group, me, 0, ARGV[i], 'JUSTID')
-    owned[#owned + 1] = ARGV[i]
-  end
+  if renew_hold(key, group, me, ARGV[i]) then owned[#owned + 1] = ARGV[i] end
 end
 return owned

@@ -7,15 +7,6 @@
 local key, edge, group, max_idle = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 if redis.call('EXISTS', key) == 0 then return 0 end
 
-local function id_parts(id)
-  local dash = string.find(id, '-', 1, true)
-  return tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
-end
-local function older(a, b)
-  local am, as = id_parts(a)
-  local bm, bs = id_parts(b)
-  return am < bm or (am == bm and as < bs)
-end
 local function fields(flat)
   local t = {}
   for i = 1, #flat, 2 do t[flat[i]] = flat[i + 1] end
@@ -25,9 +16,9 @@ end
 local safe = edge
 for _, g in ipairs(redis.call('XINFO', 'GROUPS', key)) do
   local info = fields(g)
-  if info['last-delivered-id'] and older(info['last-delivered-id'], safe) then safe = info['last-delivered-id'] end
+  if info['last-delivered-id'] and stream_id_before(info['last-delivered-id'], safe) then safe = info['last-delivered-id'] end
   local summary = redis.call('XPENDING', key, info.name)
-  if summary[2] and older(summary[2], safe) then safe = summary[2] end
+  if summary[2] and stream_id_before(summary[2], safe) then safe = summary[2] end
 end
 
 local groups = redis.call('XINFO', 'GROUPS', key)

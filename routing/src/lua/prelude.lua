@@ -160,6 +160,36 @@ local function emit(conv, seq, event, fields, customer)
   return emit_json(conv, seq, event, body, customer, nil, fields)
 end
 
+-- Stream entry ids ("<ms>-<n>") in order: whether `a` comes before `b`.
+local function stream_id_before(a, b)
+  local adash, bdash = string.find(a, '-', 1, true), string.find(b, '-', 1, true)
+  local am, bm = tonumber(string.sub(a, 1, adash - 1)), tonumber(string.sub(b, 1, bdash - 1))
+  return am < bm or (am == bm and tonumber(string.sub(a, adash + 1)) < tonumber(string.sub(b, bdash + 1)))
+end
+
+-- Queues `out` (an outbound message) in the channel's outbox. Its entry id
+-- also joins its chat's order, <outbox>:chat:<chat> (the chat as the outbox
+-- worker keys it: the recipient, else the conversation): whichever gateway
+-- holds an entry sends it only once it heads that list (outbox_turn.lua),
+-- and its outcome takes it off (delivery.lua), so a customer gets the
+-- replies in order even when several gateways send them.
+local function queue_outbound(channel, out)
+  local key = p .. 'outbox:' .. channel
+  local id = redis.call('XADD', key, '*', 'm', cjson.encode(out))
+  local chat = (out.recipient and out.recipient ~= '') and out.recipient or out.conversation_id
+  redis.call('RPUSH', key .. ':chat:' .. chat, id)
+end
+
+-- Renews this consumer's hold on a pending outbox entry (XCLAIM to itself
+-- resets its idle time, so no other instance reclaims it); false when it is
+-- another consumer's now, or no longer pending.
+local function renew_hold(key, group, me, id)
+  local pending = redis.call('XPENDING', key, group, id, id, 1)
+  if not (pending[1] and pending[1][2] == me) then return false end
+  redis.call('XCLAIM', key, group, me, 0, id, 'JUSTID')
+  return true
+end
+
 -- Appends an outbound message (agent, bot or system) and queues it in the
 -- channel's outbox. `buttons` is a Lua array of {id=, title=} or nil.
 -- `extra`: more fields of the outbox entry (a WhatsApp template: template_name, template_language).
@@ -183,7 +213,7 @@ local function append_outbound(conv, author, author_id, author_name, client_id, 
     text = text, automatic = automatic }
   if buttons and #buttons > 0 then out.buttons = buttons end
   for k, v in pairs(extra or {}) do out[k] = v end
-  redis.call('XADD', p .. 'outbox:' .. channel, '*', 'm', cjson.encode(out))
+  queue_outbound(channel, out)
   return seq
 end
 

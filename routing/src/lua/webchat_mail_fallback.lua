@@ -41,7 +41,7 @@ redis.call('HSET', vkey, 'mail_fallback_seq', last, 'mail_channel', mail_channel
 -- bounce or a failed send marks each of them failed (delivery.lua).
 local out = { message_id = conv .. ':' .. last, conversation_id = conv, seq = last, channel = mail_channel,
   kind = 'email', recipient = email, text = text, automatic = false }
-redis.call('XADD', p .. 'outbox:' .. mail_channel, '*', 'm', cjson.encode(out))
+queue_outbound(mail_channel, out)
 
 -- The console shows each mailed reply as sent by email (its delivery record
 -- and a live delivery event; the status itself is the widget's).

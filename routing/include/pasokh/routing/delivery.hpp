@@ -44,6 +44,7 @@ struct outbox_ack {
   std::string stream_key;
   std::string group;
   std::string entry_id;
+  std::string chat_order;  // the list of its chat's entries it leaves (outbox_turn.lua), if any
 };
 
 // Told (from any thread) each time a campaign's message reaches a new status

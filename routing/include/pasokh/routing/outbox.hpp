@@ -12,11 +12,23 @@
 // to max_attempts (kept in Redis, so restarts continue the count); rate
 // limited → wait retry_after, and so do the sends the limit holds back (the
 // whole channel, or only that chat); permanent → mark "failed" with the reason.
-// Entries of one chat go out one at a time, in order; chats in parallel up to
-// `concurrency`, paced by the per-chat and per-account token buckets. Entries
-// queued behind an earlier one of their chat, or waiting out a pause of their
-// chat alone, do not count against `concurrency`: the worker reads on (up to
-// `max_held` entries), so one busy or paused customer holds up no other.
+//
+// Entries of one chat (its recipient, else its conversation) go out one at a
+// time, in stream order, across all instances: the script that queues an
+// entry also appends its id to <prefix>outbox:<channel>:chat:<chat>, an entry
+// is sent only while it heads that list (checked in the round trip that
+// renews our hold before each send), and recording its outcome takes it off
+// in the same atomic step as the acknowledgement. An entry whose chat's head
+// is with another instance waits (asking again after 50 ms, backing off to
+// 1 s); a head nobody works on any more (its instance gone, idle claim_idle)
+// is claimed and sent first. Entries queued before these lists existed are
+// older than any head and go as they come.
+//
+// Chats go in parallel up to `concurrency`, paced by the per-chat and
+// per-account token buckets. Entries queued behind an earlier one of their
+// chat, or waiting out a pause or the turn of their chat alone, do not count
+// against `concurrency`: the worker reads on (up to `max_held` entries), so
+// one busy or paused customer holds up no other.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 

@@ -1,0 +1,31 @@
+-- Whether an outbox entry may be sent now, renewing this consumer's hold on it
+-- (as outbox_touch.lua). Entries of one chat go one at a time in stream order
+-- across every gateway instance: <outbox>:chat:<chat> lists the chat's entries
+-- not done yet (queue_outbound in the prelude; delivery.lua takes each off
+-- with its outcome), and an entry may go when it heads the list, or when it
+-- is older than the head (queued before there were such lists).
+-- A head that is done or gone (acknowledged by a gateway of an older version,
+-- deleted) is dropped from the list. A head that is this consumer's too
+-- (claimed after the entry asking) or idle for claim_idle_ms (its instance
+-- gone) is claimed for this consumer and answered, to be sent first.
+-- ARGV: prefix, outbox key, group, consumer, chat order key, claim_idle_ms, entry id.
+-- Answers { 'go' } | { 'lost' } (the entry is another consumer's now) |
+-- { 'wait' } (an earlier entry of the chat is with another instance) |
+-- { 'first', [[id, fields]], attempts }.
+local key, group, me, order, claim_idle, entry = ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7]
+if not renew_hold(key, group, me, entry) then return { 'lost' } end
+for _ = 1, 100 do
+  local head = redis.call('LINDEX', order, 0)
+  if not head or head == entry or stream_id_before(entry, head) then return { 'go' } end
+  local pending = redis.call('XPENDING', key, group, head, head, 1)[1]
+  if not pending then
+    redis.call('LPOP', order)  -- ahead of our pending entry, so read: done
+  elseif pending[2] ~= me and pending[3] < claim_idle then
+    return { 'wait' }
+  else
+    local claimed = redis.call('XCLAIM', key, group, me, 0, head)
+    if claimed[1] then return { 'first', claimed, redis.call('HGET', key .. ':attempts', head) or '' } end
+    redis.call('LPOP', order)  -- deleted from the stream (XCLAIM dropped it from the pending list)
+  end
+end
+return { 'wait' }

@@ -1,0 +1,99 @@
+// Two gateways on one Redis, as in production, both sending one channel's
+// outbox: a customer gets an agent's replies in order, once each, even while
+// the first one waits out a rate limit on one gateway and the next ones were
+// read by the other; and no other customer waits for them.
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { RedisServer, Pasokh } from '../support/harness.mjs';
+import {
+  SECRETS, FakeProvider, messengerConfig, postWhatsApp, waText, newPhone, agentFor, redisCli, waitUntil,
+} from './messenger_support.mjs';
+
+let redis, fake, agent;
+const gateways = [];
+
+before(async () => {
+  redis = await new RedisServer().start();
+  fake = await new FakeProvider().start();
+  const config = messengerConfig(redis, fake);
+  // A claim time far beyond the tests: entries move between gateways only by
+  // their chat's order, not as abandoned ones.
+  config.outbox = { ...config.outbox, concurrency: 2, claim_idle_ms: 30000 };
+  for (let i = 0; i < 2; ++i) gateways.push(await new Pasokh(config, SECRETS).start());
+  await gateways[0].createAgent('sara', 'sara-secret-1', { name: 'Sara' });
+  agent = await agentFor(gateways[0]);
+  // Every outbox worker of both is reading (they start a little after the gateway is ready).
+  const blocked = () => redisCli(redis, 'CLIENT', 'LIST').split('\n').filter((l) => l.includes('cmd=xreadgroup')).length;
+  await waitUntil(() => blocked() === 2 * config.channels.length, 'both gateways reading their outboxes');
+});
+after(async () => {
+  await agent?.close();
+  for (const gw of gateways) await gw.cleanup();
+  fake?.stop();
+  await redis?.cleanup();
+});
+beforeEach(async () => {
+  await fake.clear();
+  agent.frames.length = 0;
+});
+
+async function conversation(phone, text) {
+  assert.equal((await postWhatsApp(gateways[0], waText(phone, text))).status, 200);
+  return (await agent.next((f) => f.event === 'message' && f.message?.text === text)).conv;
+}
+
+async function reply(conv, text) {
+  const clientId = `c-${Math.random().toString(36).slice(2)}`;
+  agent.send({ type: 'reply', conv, client_id: clientId, text });
+  await agent.next((f) => f.type === 'ack' && f.client_id === clientId);
+}
+
+const sendsTo = async (phone) => (await fake.requests('/messages')).filter((r) => r.json?.to === phone);
+const delivered = async (phone) => (await sendsTo(phone)).filter((r) => r.status === 200);
+// The consumers (gateways) that have read entries of the outbox.
+const readers = () => redisCli(redis, 'XINFO', 'CONSUMERS', 'pasokh:outbox:wa', 'senders').split('\n')
+  .filter((line) => line === 'name').length;
+
+// One customer's replies, the first deferred by 131056 (too many messages to
+// them) for 2 s; meanwhile another customer's reply: it goes out at once.
+async function pausedCustomerAndAnother(count) {
+  const [busy, other] = [newPhone(), newPhone()];
+  const busyConv = await conversation(busy, 'سلام، چند سؤال دارم');
+  const otherConv = await conversation(other, 'سفارشم کجاست؟');
+  await fake.script({ action: 'pair_rate_limit', to: busy, retry_after: 2 });
+  const answers = Array.from({ length: count }, (_, i) => `پاسخ ${i + 1}`);
+  for (const text of answers) await reply(busyConv, text);
+  const pause = await waitUntil(async () => (await sendsTo(busy)).find((r) => r.scripted), 'the 131056');
+  await reply(otherConv, 'فردا می‌رسد');
+  await agent.next((f) => f.event === 'delivery' && f.conv === otherConv && f.status === 'sent', 3000);
+  const [toOther] = await delivered(other);
+  assert.ok(toOther.time - pause.time < 1000, `the other customer was sent to ${toOther.time - pause.time} ms after the 131056`);
+  return { busy, answers, pause };
+}
+
+// Every reply went out once, in the order written, none while the first waited.
+async function assertInOrder({ busy, answers, pause }) {
+  await waitUntil(async () => (await delivered(busy)).length >= answers.length, 'every reply delivered', 6000);
+  const sends = await sendsTo(busy);
+  assert.deepEqual(sends.filter((r) => r.status === 200).map((r) => r.json.text.body), answers);
+  assert.equal(sends.length, answers.length + 1, 'one refused send, then each reply once');
+  assert.ok(sends[1].time - pause.time >= 1950, `sent to again ${sends[1].time - pause.time} ms after the 131056`);
+  // Done: nothing pending, and the chat's order list is gone with its last entry.
+  await waitUntil(() => redisCli(redis, 'XPENDING', 'pasokh:outbox:wa', 'senders').split('\n')[0] === '0', 'all acknowledged');
+  assert.equal(redisCli(redis, 'EXISTS', `pasokh:outbox:wa:chat:${busy}`), '0');
+}
+
+test('a customer gets the replies two gateways read in order, while the first waits out a rate limit on one of them', async () => {
+  await assertInOrder(await pausedCustomerAndAnother(6));
+  assert.equal(readers(), 2, 'both gateways read some of the replies');
+});
+
+test('a chat whose order still names an entry already done (acknowledged by an older gateway) is not held up by it', async () => {
+  const phone = newPhone();
+  const conv = await conversation(phone, 'سلام');
+  // An entry id that is nobody's pending entry, at the head of the chat's order.
+  redisCli(redis, 'RPUSH', `pasokh:outbox:wa:chat:${phone}`, '1-1');
+  await reply(conv, 'بفرمایید');
+  await agent.next((f) => f.event === 'delivery' && f.conv === conv && f.status === 'sent', 3000);
+  assert.equal(redisCli(redis, 'EXISTS', `pasokh:outbox:wa:chat:${phone}`), '0');
+});
