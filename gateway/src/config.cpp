@@ -290,14 +290,16 @@ config parse_config(const json& j, env_lookup env) {
   if (auto* o = root.sub("outbox")) {
     object_reader r(*o, "outbox");
     r.get("concurrency", c.outbox.concurrency);
+    r.get("max_held", c.outbox.max_held);
     r.get("max_attempts", c.outbox.max_attempts);
     r.get_ms("retry_initial_ms", c.outbox.retry_initial);
     r.get_ms("retry_max_ms", c.outbox.retry_max);
     r.get_ms("claim_idle_ms", c.outbox.claim_idle);
     r.done();
-    if (c.outbox.concurrency == 0 || c.outbox.max_attempts < 1 || c.outbox.claim_idle.count() < 1000 ||
-        c.outbox.retry_max < c.outbox.retry_initial)
-      r.fail("need concurrency >= 1, max_attempts >= 1, claim_idle_ms >= 1000, retry_max_ms >= retry_initial_ms");
+    if (c.outbox.concurrency == 0 || c.outbox.max_held == 0 || c.outbox.max_attempts < 1 ||
+        c.outbox.claim_idle.count() < 1000 || c.outbox.retry_max < c.outbox.retry_initial)
+      r.fail("need concurrency >= 1, max_held >= 1, max_attempts >= 1, claim_idle_ms >= 1000, "
+             "retry_max_ms >= retry_initial_ms");
   }
   if (auto* r = root.sub("routing")) c.routing = routing::parse_routing_config(*r);  // throws naming the key
   parse_campaigns(root.sub("campaigns"), c);

@@ -300,6 +300,7 @@ int main(int argc, char** argv) {
     auto o = routing::outbox_defaults(ch.kind);
     o.reader = redis_cfg;
     o.concurrency = cfg.outbox.concurrency;
+    o.max_held = cfg.outbox.max_held;
     o.backoff.max_attempts = cfg.outbox.max_attempts;
     o.backoff.initial = cfg.outbox.retry_initial;
     o.backoff.max = cfg.outbox.retry_max;

@@ -99,13 +99,14 @@ std::vector<std::shared_ptr<entry>> decode_entries(const reply& list) {
 
 // What the chat's order says about sending an entry now (outbox_turn.lua).
 struct turn {
-  enum kind_t { go, wait, lost, first } kind = wait;
+  enum kind_t { go, wait, lost, none, first } kind = wait;
   std::shared_ptr<entry> earlier;  // for first: an earlier entry of the chat, claimed for us, to send before
 
   static turn decode(const reply& r) {
     const auto& answer = r.elements.at(0).str;
     if (answer == "go") return {go};
     if (answer == "lost") return {lost};
+    if (answer == "none") return {none};
     if (answer == "first" && r.elements.size() == 3) {
       auto claimed = decode_entries(r.elements[1]);
       if (claimed.empty()) return {wait};
@@ -173,6 +174,8 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
   bool stopping = false;
   std::map<std::string, std::shared_ptr<entry>> held;                  // by entry id
   std::map<std::string, std::deque<std::shared_ptr<entry>>> waiting;  // chat → entries behind the one in progress
+  std::set<std::string> let_go;       // chats with entries pending to us that we stopped holding (see shed)
+  std::set<std::string> taking_back;  // chats of let_go whose next entry we are waiting for
   std::size_t slots_taken = 0;                                        // entries sending or ready to send
   std::deque<slot_waiter*> slot_queue;                                // deliveries waiting for a slot, first come first
   std::set<net::steady_timer*> sleepers;
@@ -263,11 +266,14 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
   // How many more entries to read. Only entries sending or ready to send
   // count against `concurrency`: those queued behind their chat or waiting
   // out their chat's pause or turn do not stop the reading, or one busy
-  // customer would hold up every other one. `max_held` bounds the memory they take.
+  // customer would hold up every other one. Only the chats in progress count
+  // against `max_held`: entries queued behind them are let go of instead
+  // (shed), so no number of them stops the reading either.
   std::size_t room_to_read() const {
     auto demand = slots_taken + slot_queue.size();
-    if (demand >= opts.concurrency || held.size() >= opts.max_held) return 0;
-    return std::min(opts.concurrency - demand, opts.max_held - held.size());
+    auto chats = waiting.size();  // one entry in progress each
+    if (demand >= opts.concurrency || chats >= opts.max_held) return 0;
+    return std::min(opts.concurrency - demand, opts.max_held - chats);
   }
 
   // The list of the chat's entries in order (outbox_turn.lua); none for an
@@ -288,6 +294,26 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
       waiting[e->chat];
       net::co_spawn(strand, deliver(e), net::detached);
     }
+    shed();
+  }
+
+  // Holds at most `max_held` entries: beyond, lets go of the newest entries
+  // queued in the longest chat queue. They stay pending to us in Redis but
+  // are not renewed; their chat's order hands them back when their turn
+  // comes (take_back, or to the chat's entry in progress), and an idle one is
+  // claimed after claim_idle as any abandoned entry.
+  void shed() {
+    std::size_t shed_now = 0;
+    while (held.size() > opts.max_held) {
+      auto longest = std::max_element(waiting.begin(), waiting.end(),
+                                       [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
+      if (longest == waiting.end() || longest->second.empty()) break;
+      held.erase(longest->second.back()->id);
+      longest->second.pop_back();
+      let_go.insert(longest->first);
+      ++shed_now;
+    }
+    if (shed_now > 0) outbox_log()->debug("outbox {}: {} queued entries left in Redis for now", channel, shed_now);
   }
 
   // `earlier` (an entry of e's chat the chat's order claimed for us) is sent
@@ -303,6 +329,32 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
     }
     queue.push_front(e);
     net::co_spawn(strand, deliver(earlier), net::detached);
+    shed();
+  }
+
+  // After the last entry of a chat we held, when we let go of some (shed):
+  // the chat's next entry is taken back once it is one of those (or nobody's),
+  // rather than after claim_idle. While the next is with another instance,
+  // asks again as an entry waiting for its turn does.
+  net::awaitable<void> take_back(std::string chat) {
+    auto self = shared_from_this();
+    if (!taking_back.insert(chat).second) co_return;
+    for (auto pause = first_turn_wait; !waiting.count(chat); pause = std::min(pause * 2, longest_turn_wait)) {
+      auto t = co_await ask_turn(chat, {});
+      // A newer entry of the chat came in meanwhile: its turn takes the next one first, and its end comes back here.
+      if (waiting.count(chat)) break;
+      if (t.kind == turn::first) {
+        t.earlier->chat = chat;
+        admit({t.earlier});
+        break;
+      }
+      if (t.kind != turn::wait) {
+        let_go.erase(chat);  // nothing of ours left to wait for
+        break;
+      }
+      if (!co_await sleep_for(pause)) break;
+    }
+    taking_back.erase(chat);
   }
 
   void done(const std::shared_ptr<entry>& e) {
@@ -311,6 +363,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
     if (it != waiting.end()) {
       if (it->second.empty() || stopping) {
         waiting.erase(it);
+        if (!stopping && let_go.count(e->chat)) net::co_spawn(strand, take_back(e->chat), net::detached);
       } else {
         auto next = it->second.front();
         it->second.pop_front();
@@ -370,8 +423,9 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
   // --- one entry -------------------------------------------------------------
 
   // Just before a send: whether the entry `id` of `chat` may go now (it is
-  // its chat's next), renewing our hold on it. Waits while Redis is
-  // unreachable: a message we could not mark afterwards would be sent twice.
+  // its chat's next), renewing our hold on it ('': whether we may take the
+  // chat's next entry). Waits while Redis is unreachable: a message we could
+  // not mark afterwards would be sent twice.
   net::awaitable<turn> ask_turn(const std::string& chat, const std::string& id) {
     while (!stopping) {
       auto r = co_await redis.fcall(script(lua::outbox_turn), store::make_command(),
@@ -448,7 +502,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
     while (!stopping) {
       auto t = co_await ask_turn(e.chat, e.id);
       if (t.kind == turn::first) co_return std::move(t.earlier);
-      if (t.kind == turn::lost) {
+      if (t.kind != turn::go && t.kind != turn::wait) {
         e.lost = !stopping;
         co_return nullptr;  // another instance has it now, or we stop
       }
@@ -556,10 +610,10 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
   // have held up to max_held, most queued behind their chat: as many as we
   // may hold are taken in one go, not `concurrency` every claim_interval.
   net::awaitable<void> claim_abandoned() {
-    if (held.size() >= opts.max_held) co_return;
+    if (waiting.size() >= opts.max_held) co_return;
     auto r = co_await redis.exec(store::make_command(
         "XAUTOCLAIM", key, group_name, opts.consumer, std::to_string(opts.claim_idle.count()), claim_cursor, "COUNT",
-        std::to_string(opts.max_held - held.size())));
+        std::to_string(opts.max_held - waiting.size())));
     if (!r || r->is_error() || r->elements.size() < 2) co_return;
     claim_cursor = r->elements[0].str.empty() ? "0-0" : r->elements[0].str;
     auto entries = decode_entries(r->elements[1]);

@@ -1,7 +1,8 @@
 // Two gateways on one Redis, as in production, both sending one channel's
 // outbox: a customer gets an agent's replies in order, once each, even while
 // the first one waits out a rate limit on one gateway and the next ones were
-// read by the other; and no other customer waits for them.
+// read by the other; and replies queued behind one customer, however many,
+// hold up no other customer.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { RedisServer, Pasokh } from '../support/harness.mjs';
@@ -16,9 +17,10 @@ before(async () => {
   redis = await new RedisServer().start();
   fake = await new FakeProvider().start();
   const config = messengerConfig(redis, fake);
-  // A claim time far beyond the tests: entries move between gateways only by
-  // their chat's order, not as abandoned ones.
-  config.outbox = { ...config.outbox, concurrency: 2, claim_idle_ms: 30000 };
+  // Few held entries, so a handful of replies is "more than a gateway holds";
+  // a claim time far beyond the tests, so what a gateway lets go of comes back
+  // through its chat's order, not through the claim of abandoned entries.
+  config.outbox = { ...config.outbox, concurrency: 2, max_held: 3, claim_idle_ms: 30000 };
   for (let i = 0; i < 2; ++i) gateways.push(await new Pasokh(config, SECRETS).start());
   await gateways[0].createAgent('sara', 'sara-secret-1', { name: 'Sara' });
   agent = await agentFor(gateways[0]);
@@ -86,6 +88,11 @@ async function assertInOrder({ busy, answers, pause }) {
 test('a customer gets the replies two gateways read in order, while the first waits out a rate limit on one of them', async () => {
   await assertInOrder(await pausedCustomerAndAnother(6));
   assert.equal(readers(), 2, 'both gateways read some of the replies');
+});
+
+test('more replies queued behind a paused customer than the gateways hold keep no other customer waiting', async () => {
+  // 10 replies; each gateway holds 3: the rest wait in Redis for their turn.
+  await assertInOrder(await pausedCustomerAndAnother(10));
 });
 
 test('a chat whose order still names an entry already done (acknowledged by an older gateway) is not held up by it', async () => {

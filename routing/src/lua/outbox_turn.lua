@@ -6,20 +6,25 @@
 -- is older than the head (queued before there were such lists).
 -- A head that is done or gone (acknowledged by a gateway of an older version,
 -- deleted) is dropped from the list. A head that is this consumer's too
--- (claimed after the entry asking) or idle for claim_idle_ms (its instance
--- gone) is claimed for this consumer and answered, to be sent first.
--- ARGV: prefix, outbox key, group, consumer, chat order key, claim_idle_ms, entry id.
+-- (claimed after the entry asking, or let go of) or idle for claim_idle_ms
+-- (its instance gone) is claimed for this consumer and answered, to be sent first.
+-- ARGV: prefix, outbox key, group, consumer, chat order key, claim_idle_ms,
+-- entry id ('': no entry of ours, only whether we may take the chat's head).
 -- Answers { 'go' } | { 'lost' } (the entry is another consumer's now) |
 -- { 'wait' } (an earlier entry of the chat is with another instance) |
--- { 'first', [[id, fields]], attempts }.
+-- { 'none' } (for '': nothing to take) | { 'first', [[id, fields]], attempts }.
 local key, group, me, order, claim_idle, entry = ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7]
-if not renew_hold(key, group, me, entry) then return { 'lost' } end
+if entry ~= '' and not renew_hold(key, group, me, entry) then return { 'lost' } end
 for _ = 1, 100 do
   local head = redis.call('LINDEX', order, 0)
-  if not head or head == entry or stream_id_before(entry, head) then return { 'go' } end
+  if not head then return { entry == '' and 'none' or 'go' } end
+  if head == entry or (entry ~= '' and stream_id_before(entry, head)) then return { 'go' } end
   local pending = redis.call('XPENDING', key, group, head, head, 1)[1]
   if not pending then
-    redis.call('LPOP', order)  -- ahead of our pending entry, so read: done
+    -- Ahead of our pending entry, so read: done. (Asked for the head alone,
+    -- it may not have been read yet.)
+    if entry == '' then return { 'none' } end
+    redis.call('LPOP', order)
   elseif pending[2] ~= me and pending[3] < claim_idle then
     return { 'wait' }
   else

@@ -79,6 +79,7 @@ struct channel_config {
 // Durable outbox of every channel with a sender (routing/outbox.hpp).
 struct outbox_config {
   std::size_t concurrency = 16;       // messages sent at once per channel and instance
+  std::size_t max_held = 1000;        // messages held in memory per channel and instance (more wait in Redis)
   int max_attempts = 10;              // sends before a message is marked failed
   milliseconds retry_initial{1'000};  // backoff after the first failure, doubling...
   milliseconds retry_max{300'000};    // ...up to this

@@ -27,8 +27,13 @@
 // Chats go in parallel up to `concurrency`, paced by the per-chat and
 // per-account token buckets. Entries queued behind an earlier one of their
 // chat, or waiting out a pause or the turn of their chat alone, do not count
-// against `concurrency`: the worker reads on (up to `max_held` entries), so
-// one busy or paused customer holds up no other.
+// against `concurrency`: the worker reads on, so one busy or paused customer
+// holds up no other. Memory: at most `max_held` entries per worker. Past it,
+// the newest entries queued in the longest chat queue are let go of: they
+// stay pending to this instance in Redis, unrenewed, and are taken back when
+// their chat's turn reaches them (or claimed by anyone after claim_idle).
+// Reading stops only while `max_held` distinct chats each have an entry in
+// progress.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
@@ -83,7 +88,7 @@ struct outbox_options {
   store::redis_config reader;  // a dedicated connection for XREADGROUP BLOCK
   std::string consumer;        // unique per process; generated (host-pid-random) when empty
   std::size_t concurrency = 16;                // entries sending or ready to send at once
-  std::size_t max_held = 1000;                 // entries held at once, most queued behind their chat
+  std::size_t max_held = 1000;                 // entries held at once (most queued behind their chat), and chats in progress
   std::chrono::milliseconds block{5'000};      // XREADGROUP BLOCK
   std::chrono::milliseconds claim_idle{30'000};     // a pending entry idle this long is reclaimed
   std::chrono::milliseconds claim_interval{5'000};  // how often to look for such entries
