@@ -26,5 +26,5 @@ redis.call('EXPIRE', tkey, ttl)
 -- Outside any conversation: no delivery record, no thread (email_channel.cpp).
 local out = { message_id = 'verify:' .. redis.call('INCR', p .. 'next:verify_mail'), conversation_id = '', seq = 0,
   channel = mail_channel, kind = 'email', recipient = email, subject = subject, text = text, automatic = true }
-redis.call('XADD', p .. 'outbox:' .. mail_channel, '*', 'm', cjson.encode(out))
+queue_outbound(mail_channel, out)
 return { 'sent' }
