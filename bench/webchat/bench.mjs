@@ -88,7 +88,7 @@ async function main() {
     const config = {
       ...defaultConfig(redis),
       log_level: 'error',
-      limits: { max_connections: 60000, ws_queue_max_messages: 100000, ws_queue_max_bytes: 256 << 20,
+      limits: { max_connections: 60000, max_connections_per_address: 0, ws_queue_max_messages: 100000, ws_queue_max_bytes: 256 << 20,
         ws_hello_timeout_ms: process.env.NO_HELLO ? 600000 : 10000 },
       webchat: { messages_per_minute: 100000, sessions_per_ip_per_hour: 1000000 },
     };

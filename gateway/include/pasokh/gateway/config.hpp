@@ -50,7 +50,9 @@ struct limits_config {
   // One client address may not hold every slot (idle sockets, chat sockets):
   // beyond this it gets the 503 too. 0: off. Off behind a proxy (either
   // trust_forwarded_for set), whose one address speaks for every client.
-  std::size_t max_connections_per_address = 256;
+  // High enough for an office of agents or a mobile carrier's NAT, where
+  // many real customers share one address.
+  std::size_t max_connections_per_address = 1'000;
   std::size_t ws_max_frame_bytes = 64 << 10;
   std::size_t ws_queue_max_messages = 1024;  // per session, then close 1013
   std::size_t ws_queue_max_bytes = 4 << 20;
