@@ -102,25 +102,27 @@ routing::channel_sender webchat_mail_fallback::sender(const channel_config& chan
   return [this, settings](const proto::outbound_message& m, const routing::pace_next&) { return deliver(m, *settings); };
 }
 
-awaitable<std::optional<std::int64_t>> webchat_mail_fallback::schedule(const std::string& conv, std::int64_t reply_at,
-                                                                       const webchat_settings& settings,
-                                                                       std::optional<std::int64_t> oldest_at) {
+// after_ms and max_wait_ms of the schedule and claim scripts.
+static std::pair<std::string, std::string> fallback_delays(const webchat_settings& settings) {
   const std::int64_t after = settings.email_fallback_after_s * 1000LL;
+  return {std::to_string(after), std::to_string(after * max_wait_delays)};
+}
+
+awaitable<bool> webchat_mail_fallback::schedule(const std::string& conv, std::int64_t reply_at,
+                                                const webchat_settings& settings) {
+  auto [after, max_wait] = fallback_delays(settings);
   // Named, not a temporary inside co_await (GCC 12 mishandles those).
-  auto args = store::make_command(s_.cfg.redis.prefix, conv, std::to_string(reply_at), std::to_string(after),
-                                  std::to_string(after * max_wait_delays),
-                                  oldest_at ? std::to_string(*oldest_at) : std::string());
+  auto args = store::make_command(s_.cfg.redis.prefix, conv, std::to_string(reply_at), after, max_wait);
   auto r = co_await s_.redis.fcall(routing::script(routing::lua::webchat_mail_schedule), store::make_command(),
                                    std::move(args));
-  if (!r || r->is_error()) co_return std::nullopt;
-  co_return r->integer;
+  co_return r && !r->is_error();
 }
 
 awaitable<routing::send_outcome> webchat_mail_fallback::deliver(proto::outbound_message m, const webchat_settings& settings) {
   // Delivered once stored (see sender); a person's reply is also scheduled.
   const bool by_person = !m.automatic && m.campaign.empty();
   if (!by_person) co_return routing::send_outcome::delivered();
-  if (!co_await schedule(m.conversation_id, routing::now_ms(), settings, std::nullopt))
+  if (!co_await schedule(m.conversation_id, routing::now_ms(), settings))
     co_return routing::send_outcome::retry("storage unavailable");
   co_return routing::send_outcome::delivered();
 }
@@ -188,15 +190,18 @@ awaitable<void> webchat_mail_fallback::mail_conversation(const std::string& conv
         language = customer->elements[0].str;
       }
     }
-    // The customer may have read the older replies since they were
-    // scheduled: the unread ones are due by their own times.
-    if (!replies.empty()) {
-      auto due = co_await schedule(conv, replies.back().at, *settings, replies.front().at);
-      if (!due || *due > routing::now_ms()) co_return;
-    }
+    // The claim re-times the due entry by the unread replies' own times (the
+    // customer may have read the older ones since they were scheduled).
     auto args = store::make_command(prefix, conv, std::to_string(routing::now_ms()),
                                     settings ? settings->email_fallback_channel : std::string(),
                                     replies.empty() ? std::string() : fallback_mail_text(language, replies));
+    if (replies.empty()) {
+      args.insert(args.end(), 4, std::string());
+    } else {
+      auto [after, max_wait] = fallback_delays(*settings);
+      for (auto s : {std::to_string(replies.back().at), std::to_string(replies.front().at), after, max_wait})
+        args.push_back(std::move(s));
+    }
     for (const auto& r : replies) args.push_back(std::to_string(r.seq));
     auto claimed = co_await s_.redis.fcall(routing::script(routing::lua::webchat_mail_fallback), store::make_command(),
                                            std::move(args));

@@ -2,21 +2,33 @@
 -- customer left (gateway/src/webchat_mail_fallback.cpp). Every instance
 -- sweeps the due set; the claim is this one atomic call: the conversation
 -- leaves the due set only here, so its replies are mailed once.
--- ARGV: prefix, conv, now_ms, email channel, mail text, then the seqs of the
--- replies the text holds (oldest first; none: the caller found nothing unread).
+-- ARGV: prefix, conv, now_ms, email channel, mail text, the newest and the
+-- oldest unread reply's time (ms; '' with no replies), after_ms, max_wait_ms
+-- (as webchat_mail_schedule.lua), then the seqs of the replies the text holds
+-- (oldest first; none: the caller found nothing unread).
 -- Answers { 'queued', email } | { 'not_due' } (a later reply moved it on, or
 -- another instance took it) | { 'done' } (nothing left to mail: off the set)
 -- | { 'stale' } (the customer read some since: compose again).
 local conv, now, mail_channel, text = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
-local seqs = { unpack(ARGV, 6) }
-local due_key = p .. 'webchat:mail_due'
+local newest_at, oldest_at = ARGV[6], ARGV[7]
+local seqs = { unpack(ARGV, 10) }
+local due_key, since_key = p .. 'webchat:mail_due', p .. 'webchat:mail_since'
+-- The customer may have read the older replies since they were scheduled:
+-- the unread ones are due by their own times (never earlier: GT; only while
+-- still due: XX, another instance may have just mailed them).
+if newest_at ~= '' then
+  local retimed = math.min(tonumber(newest_at) + tonumber(ARGV[8]), tonumber(oldest_at) + tonumber(ARGV[9]))
+  if redis.call('ZADD', due_key, 'XX', 'GT', 'CH', retimed, conv) == 1 then
+    redis.call('HSET', since_key, conv, oldest_at)
+  end
+end
 local due = redis.call('ZSCORE', due_key, conv)
 if not due or tonumber(due) > now then return { 'not_due' } end
 -- Off the due set, and so off its batch start (webchat_mail_schedule.lua):
 -- the next reply starts a new batch.
 local function unschedule()
   redis.call('ZREM', due_key, conv)
-  redis.call('HDEL', p .. 'webchat:mail_since', conv)
+  redis.call('HDEL', since_key, conv)
 end
 
 local vkey = conv_key(conv)

@@ -5,17 +5,12 @@
 -- mail back for as long as they write.
 -- webchat:mail_since (hash conv -> ms) keeps when the oldest unread reply
 -- came while the conversation is in webchat:mail_due; the claim
--- (webchat_mail_fallback.lua) drops both, and the next reply starts anew.
--- ARGV: prefix, conv, reply_at (ms), after_ms, max_wait_ms, oldest_at (ms;
--- '' for a reply just sent; the sweep gives the oldest unread reply's time,
--- as the customer may have read older ones). Answers the due time (ms).
-local conv, reply_at, oldest_at = ARGV[2], ARGV[3], ARGV[6] or ''
+-- (webchat_mail_fallback.lua) drops both, and the next reply starts anew. The
+-- claim also re-times the entry by the replies still unread.
+-- ARGV: prefix, conv, reply_at (ms), after_ms, max_wait_ms. Answers the due time (ms).
+local conv, reply_at = ARGV[2], ARGV[3]
 local since_key, due_key = p .. 'webchat:mail_since', p .. 'webchat:mail_due'
-if oldest_at ~= '' then
-  redis.call('HSET', since_key, conv, oldest_at)
-else
-  redis.call('HSETNX', since_key, conv, reply_at)
-end
+redis.call('HSETNX', since_key, conv, reply_at)
 local since = tonumber(redis.call('HGET', since_key, conv))
 local due = math.min(tonumber(reply_at) + tonumber(ARGV[4]), since + tonumber(ARGV[5]))
 -- GT: replies handled out of order (two instances' outboxes) never move it earlier.

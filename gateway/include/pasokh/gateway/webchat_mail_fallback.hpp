@@ -72,12 +72,8 @@ class webchat_mail_fallback {
  private:
   boost::asio::awaitable<routing::send_outcome> deliver(proto::outbound_message m, const webchat_settings& settings);
   // Puts the conversation's mail at its due time for a reply written at
-  // `reply_at` (webchat_mail_schedule.lua); `oldest_at`: the sweep's oldest
-  // unread reply (older ones may have been read). Answers the due time (ms),
-  // nullopt when Redis failed.
-  boost::asio::awaitable<std::optional<std::int64_t>> schedule(const std::string& conv, std::int64_t reply_at,
-                                                               const webchat_settings& settings,
-                                                               std::optional<std::int64_t> oldest_at);
+  // `reply_at` (webchat_mail_schedule.lua); false when Redis failed.
+  boost::asio::awaitable<bool> schedule(const std::string& conv, std::int64_t reply_at, const webchat_settings& settings);
   boost::asio::awaitable<void> sweep_loop();
   boost::asio::awaitable<void> sweep_once();
   boost::asio::awaitable<void> mail_conversation(const std::string& conv);
