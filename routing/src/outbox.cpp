@@ -101,10 +101,11 @@ std::vector<std::shared_ptr<entry>> decode_entries(const reply& list) {
 struct turn {
   enum kind_t { go, wait, lost, none, first } kind = wait;
   std::shared_ptr<entry> earlier;  // for first: an earlier entry of the chat, claimed for us, to send before
+  milliseconds pace{0};            // for go: the chat's send slot taken for it comes this much later
 
   static turn decode(const reply& r) {
     const auto& answer = r.elements.at(0).str;
-    if (answer == "go") return {go};
+    if (answer == "go") return {go, nullptr, milliseconds(r.elements.size() > 1 ? r.elements[1].as_int() : 0)};
     if (answer == "lost") return {lost};
     if (answer == "none") return {none};
     if (answer == "first" && r.elements.size() == 3) {
@@ -148,6 +149,8 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
         opts(std::move(o)),
         marks(redis, prefix, opts.provider_id_ttl),
         limiter(opts.limits),
+        pace_interval(std::chrono::ceil<milliseconds>(interval_of(opts.limits.per_chat))),
+        pace_tolerance(std::chrono::floor<milliseconds>(tolerance_of(opts.limits.per_chat))),
         rng(std::random_device{}()),
         wake(strand) {
     if (opts.consumer.empty()) opts.consumer = make_consumer_name();
@@ -167,6 +170,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
   outbox_options opts;
   delivery_marks marks;
   rate_limiter limiter;
+  milliseconds pace_interval, pace_tolerance;  // of a chat's sends, kept in Redis across instances
   std::mt19937_64 rng;
   net::steady_timer wake;  // the reader waits on it for a free slot
 
@@ -279,6 +283,12 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
   // The list of the chat's entries in order (outbox_turn.lua); none for an
   // unreadable entry, whose chat is unknown.
   std::string order_of(const std::string& chat) const { return chat.empty() ? std::string() : key + ":chat:" + chat; }
+
+  // The chat's pacing shared by every instance (take_chat_pace in the Lua
+  // prelude); none for a channel without a per-chat limit.
+  std::string pace_of(const std::string& chat) const {
+    return chat.empty() || pace_interval.count() <= 0 ? std::string() : key + ":pace:" + chat;
+  }
 
   // --- holding and ordering --------------------------------------------------
 
@@ -430,7 +440,9 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
     while (!stopping) {
       auto r = co_await redis.fcall(script(lua::outbox_turn), store::make_command(),
                                    store::make_command(prefix, key, group_name, opts.consumer, order_of(chat),
-                                                       std::to_string(opts.claim_idle.count()), id));
+                                                       std::to_string(opts.claim_idle.count()), id, pace_of(chat),
+                                                       std::to_string(pace_interval.count()),
+                                                       std::to_string(pace_tolerance.count())));
       if (r && !r->is_error() && !r->elements.empty()) co_return turn::decode(*r);
       // Redis lost the outbox (restarted empty): nothing left to send.
       if (r && r->str.find("NOGROUP") != std::string::npos) co_return turn{turn::lost};
@@ -457,7 +469,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
   // Redis is down rather than send again: once sent, only marking remains.
   net::awaitable<void> finish(const entry& e, proto::delivery_status status, std::string provider_id, std::string reason) {
     delivery_update update{channel, e.msg.conversation_id, e.msg.seq, status, std::move(provider_id), std::move(reason)};
-    outbox_ack ack{key, group_name, e.id, order_of(e.chat)};
+    outbox_ack ack{key, group_name, e.id, order_of(e.chat), pace_of(e.chat), pace_interval};
     for (int tries = 0;; ++tries) {
       auto r = co_await marks.mark(update, ack);
       if (r) {
@@ -513,7 +525,11 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
         turn_wait = std::min(turn_wait * 2, longest_turn_wait);
         continue;
       }
-      if (!co_await paced(e.chat)) co_return nullptr;
+      // The chat's slot, taken in Redis for us (maybe after another
+      // instance's send to it): nobody else sends to the chat meanwhile, as
+      // the entry heads its order.
+      if (t.pace > milliseconds::zero() && !co_await sit_out(e, limit_scope::chat, t.pace)) co_return nullptr;
+      if (e.lost || !co_await paced(e.chat)) co_return nullptr;
 
       e.msg.attempt = e.failures + 1;
       send_outcome out;

@@ -5,16 +5,16 @@
 
 namespace pasokh::routing {
 
-namespace {
 pacing_clock::duration interval_of(rate r) {
   if (r.per_second <= 0) return pacing_clock::duration::zero();
   return std::chrono::duration_cast<pacing_clock::duration>(std::chrono::duration<double>(1.0 / r.per_second));
 }
-}  // namespace
 
-token_bucket::token_bucket(rate r)
-    : interval_(interval_of(r)),
-      tolerance_(std::chrono::duration_cast<pacing_clock::duration>(interval_ * (std::max(1.0, r.burst) - 1))) {}
+pacing_clock::duration tolerance_of(rate r) {
+  return std::chrono::duration_cast<pacing_clock::duration>(interval_of(r) * (std::max(1.0, r.burst) - 1));
+}
+
+token_bucket::token_bucket(rate r) : interval_(interval_of(r)), tolerance_(tolerance_of(r)) {}
 
 pacing_clock::duration token_bucket::wait(pacing_clock::time_point now) const {
   // An unlimited bucket has no tolerance and never moves tat_ on: only a pause sets it.

@@ -22,6 +22,11 @@
 //     WhatsApp 130429, Meta 613); "pair_rate_limit" is WhatsApp's 131056, too
 //     many messages to one customer. Scripts are used in the order they were queued.
 //   GET    /_script / DELETE /_script  pending scripts / drop them
+//   POST   /_chat_limit {"min_interval_ms": 1000}   enforce a per-chat limit as
+//     the providers do: a send to a recipient less than min_interval_ms after
+//     the last one it accepted for that recipient gets the provider's rate
+//     limit answer (Telegram's 429 with parameters.retry_after in whole
+//     seconds, WhatsApp's 131056, Meta's 613). DELETE /_chat_limit ends it.
 //   GET    /_health
 
 import http from 'node:http';
@@ -38,6 +43,8 @@ const MAX_BODY = 5 * 1024 * 1024;
 
 let requests = [];
 let scripts = [];
+let chatLimit = null;          // { minIntervalMs } while a per-chat limit is enforced
+const lastAccepted = new Map(); // provider + recipient -> when a send to it was last accepted (ms)
 let seq = 0;
 const telegramMessageIds = new Map(); // chat id -> last message_id (ids are per chat)
 
@@ -124,6 +131,25 @@ function scriptedAnswer(provider, s) {
     default:
       return [500, { error: `no scripted answer for ${s.action} on ${provider}` }];
   }
+}
+
+// ---- the per-chat limit ----------------------------------------------------------
+
+// The provider's answer to a send that comes too soon after the last one it
+// accepted for the same recipient; null when it may go.
+function overChatLimit(provider, json, now) {
+  const to = recipientOf(json);
+  if (!chatLimit || !to || provider === 'unknown') return null;
+  const last = lastAccepted.get(`${provider}:${to}`);
+  const left = last === undefined ? 0 : last + chatLimit.minIntervalMs - now;
+  if (left <= 0) return null;
+  const action = provider === 'whatsapp' ? 'pair_rate_limit' : 'rate_limit';
+  return scriptedAnswer(provider, { action, retry_after: Math.max(1, Math.ceil(left / 1000)) });
+}
+
+function accepted(provider, json, now) {
+  const to = recipientOf(json);
+  if (to) lastAccepted.set(`${provider}:${to}`, now);
 }
 
 // ---- providers ---------------------------------------------------------------
@@ -253,6 +279,15 @@ async function handle(req, res) {
     }
     return send(res, 200, { ok: true, pending: scripts.length });
   }
+  if (path === '/_chat_limit') {
+    if (req.method === 'DELETE') { chatLimit = null; lastAccepted.clear(); return send(res, 200, { ok: true }); }
+    let parsed;
+    try { parsed = JSON.parse(await readBody(req)); } catch { return send(res, 400, { error: 'limit must be JSON' }); }
+    const minIntervalMs = Number(parsed?.min_interval_ms);
+    if (!(minIntervalMs > 0)) return send(res, 400, { error: 'min_interval_ms must be a positive number' });
+    chatLimit = { minIntervalMs };
+    return send(res, 200, { ok: true });
+  }
 
   const raw = await readBody(req);
   let json = null;
@@ -277,14 +312,16 @@ async function handle(req, res) {
     }
   }
 
-  let answer;
-  if (req.method !== 'POST') answer = [405, { error: 'method not allowed' }];
+  let answer = req.method === 'POST' ? overChatLimit(provider, json, record.time) : null;
+  if (answer) record.chat_limited = true;
+  else if (req.method !== 'POST') answer = [405, { error: 'method not allowed' }];
   else if (provider !== 'unknown' && json === null) answer = [400, provider === 'telegram' ? { ok: false, error_code: 400, description: "Bad Request: can't parse JSON" } : graphError(100, '(#100) Invalid JSON')];
   else if (provider === 'telegram') answer = telegram(path, json);
   else if (provider === 'whatsapp') answer = whatsapp(json, bearer(req, url));
   else if (provider === 'meta') answer = meta(json, bearer(req, url));
   else answer = [404, { error: 'unknown route' }];
   record.status = answer[0];
+  if (answer[0] === 200) accepted(provider, json, record.time);
   send(res, ...answer);
 }
 

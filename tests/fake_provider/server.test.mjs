@@ -127,3 +127,19 @@ test('delay, drop and unknown actions', async () => {
 
   assert.equal((await post('/_script', { action: 'explode' })).status, 400);
 });
+
+test('a per-chat limit answers a send too soon after the chat\'s last accepted one as Telegram does', async () => {
+  assert.equal((await post('/_chat_limit', { min_interval_ms: 300 })).status, 200);
+  assert.equal((await post('/bot1:a/sendMessage', { chat_id: 501, text: 'x' })).status, 200);
+  const soon = await post('/bot1:a/sendMessage', { chat_id: 501, text: 'y' });
+  assert.equal(soon.status, 429);
+  assert.deepEqual(await soon.json(),
+    { ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } });
+  assert.equal((await post('/bot1:a/sendMessage', { chat_id: 502, text: 'x' })).status, 200, 'another chat is not held');
+  await new Promise((r) => setTimeout(r, 320));
+  assert.equal((await post('/bot1:a/sendMessage', { chat_id: 501, text: 'y' })).status, 200);
+  const recorded = (await (await fetch(base + '/_requests?path=sendMessage')).json()).filter((r) => r.json?.chat_id === 501);
+  assert.deepEqual(recorded.map((r) => [r.status, !!r.chat_limited]), [[200, false], [429, true], [200, false]]);
+  assert.equal((await fetch(base + '/_chat_limit', { method: 'DELETE' })).status, 200);
+  assert.equal((await post('/bot1:a/sendMessage', { chat_id: 501, text: 'z' })).status, 200, 'no limit after DELETE');
+});

@@ -42,6 +42,13 @@ export class FakeProvider {
   async clear() {
     await fetch(`${this.base}/_requests`, { method: 'DELETE' });
     await fetch(`${this.base}/_script`, { method: 'DELETE' });
+    await fetch(`${this.base}/_chat_limit`, { method: 'DELETE' });
+  }
+  // Answers a send to a chat sooner than `ms` after the last it accepted with
+  // the provider's rate limit (Telegram's 429), until clear().
+  async chatLimit(ms) {
+    const res = await fetch(`${this.base}/_chat_limit`, { method: 'POST', body: JSON.stringify({ min_interval_ms: ms }) });
+    if (res.status !== 200) throw new Error(`limit refused: ${await res.text()}`);
   }
   async script(actions) {
     const res = await fetch(`${this.base}/_script`, { method: 'POST', body: JSON.stringify(actions) });

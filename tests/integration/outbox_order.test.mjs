@@ -2,12 +2,14 @@
 // outbox: a customer gets an agent's replies in order, once each, even while
 // the first one waits out a rate limit on one gateway and the next ones were
 // read by the other; and replies queued behind one customer, however many,
-// hold up no other customer.
+// hold up no other customer. One chat's pacing (Telegram: about 1 message/s
+// per chat) holds across the gateways too.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { RedisServer, Pasokh } from '../support/harness.mjs';
 import {
   SECRETS, FakeProvider, messengerConfig, postWhatsApp, waText, newPhone, agentFor, redisCli, waitUntil,
+  postWebhook, tgText, telegramHeaders, newChatId,
 } from './messenger_support.mjs';
 
 let redis, fake, agent;
@@ -103,4 +105,35 @@ test('a chat whose order still names an entry already done (acknowledged by an o
   await reply(conv, 'بفرمایید');
   await agent.next((f) => f.event === 'delivery' && f.conv === conv && f.status === 'sent', 3000);
   assert.equal(redisCli(redis, 'EXISTS', `pasokh:outbox:wa:chat:${phone}`), '0');
+});
+
+// The gateways that hold (have read and not finished) the chat's entries now.
+function holdersOfChat(order) {
+  const ids = new Set(redisCli(redis, 'LRANGE', order, '0', '-1').split('\n').filter(Boolean));
+  const rows = redisCli(redis, 'XPENDING', 'pasokh:outbox:tg', 'senders', '-', '+', '100').split('\n');
+  const holders = new Set();
+  for (let i = 0; i + 3 < rows.length; i += 4) if (ids.has(rows[i])) holders.add(rows[i + 1]);
+  return holders;
+}
+
+test('one Telegram chat\'s replies, sent by both gateways, keep Telegram\'s pace for the chat: no 429', async () => {
+  const chat = newChatId();
+  assert.equal((await postWebhook(gateways[0], '/webhooks/telegram/tg', tgText(chat, 'سلام، گارانتی دارم؟'), telegramHeaders())).status, 200);
+  const conv = (await agent.next((f) => f.event === 'message' && f.message?.text === 'سلام، گارانتی دارم؟')).conv;
+  // Telegram: about one message a second to one chat; faster gets a 429.
+  await fake.chatLimit(1000);
+  const answers = ['بله', 'دو سال', 'کارت گارانتی در جعبه است'];
+  for (const text of answers) await reply(conv, text);
+
+  const sendsToChat = async () => (await fake.requests('/sendMessage')).filter((r) => r.json?.chat_id === chat);
+  const holders = new Set();
+  await waitUntil(async () => {
+    for (const h of holdersOfChat(`pasokh:outbox:tg:chat:${chat}`)) holders.add(h);
+    return (await sendsToChat()).filter((r) => r.status === 200).length >= answers.length;
+  }, 'every reply delivered', 4000);
+  assert.equal(holders.size, 2, 'both gateways sent some of the replies');
+  const sends = await sendsToChat();
+  assert.deepEqual(sends.map((r) => [r.json.text, r.status]), answers.map((text) => [text, 200]), 'each once, in order, none refused');
+  for (let i = 1; i < sends.length; ++i)
+    assert.ok(sends[i].time - sends[i - 1].time >= 1000, `reply ${i + 1} came ${sends[i].time - sends[i - 1].time} ms after reply ${i}`);
 });

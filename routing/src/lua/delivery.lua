@@ -7,13 +7,15 @@
 -- conv and seq come from the provider id itself, e.g. a bounce returning our
 -- email Message-ID; only the message sent with that id counts), chat_order
 -- (the entry's chat order list, which it leaves: the chat's next entry may go;
--- '' for none). A failed mail of unread web chat replies marks every reply it
--- carried. Answers
+-- '' for none), chat pace key and interval_ms (the chat's next send counts
+-- from now: pace_from_answer; '' and 0 for none). A failed mail of unread web
+-- chat replies marks every reply it carried. Answers
 -- { 'changed', conv, seq, campaign id or '' } | { 'unchanged', conv, seq } | { 'unknown' }.
 local channel, conv, mseq, status = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local provider_id, reason, now, ttl = ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9])
 local outbox_key, group, entry, named = ARGV[10], ARGV[11], ARGV[12], ARGV[13] == '1'
 local chat_order = ARGV[14] or ''
+local pace_key, pace_interval = ARGV[15] or '', tonumber(ARGV[16] or '0') or 0
 local rank = { pending = 0, sent = 1, delivered = 2, read = 3, failed = 4 }
 
 if entry ~= '' then
@@ -22,6 +24,7 @@ if entry ~= '' then
   -- Off its chat's order, which it heads (found at once): the chat's next
   -- entry may go. An emptied list is deleted.
   if chat_order ~= '' then redis.call('LREM', chat_order, 1, entry) end
+  pace_from_answer(pace_key, pace_interval)
 end
 
 if conv == '' then

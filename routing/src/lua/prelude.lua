@@ -190,6 +190,41 @@ local function renew_hold(key, group, me, id)
   return true
 end
 
+-- A chat's pacing, shared by every instance: <outbox>:pace:<chat> holds when
+-- the chat's bucket is full again (GCRA's theoretical arrival time, in ms on
+-- Redis's clock, the one clock all instances share), and lapses then. Only
+-- the head of the chat's order sends (outbox_turn.lua), so these two steps
+-- are all that touch it: the turn takes the next slot, the outcome moves it
+-- on to count from when the provider answered.
+local function redis_now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function set_chat_pace(key, tat, now)
+  redis.call('SET', key, tat, 'PX', math.max(1, tat - now))
+end
+
+-- The send about to go takes the chat's next slot (`interval` ms each, up to
+-- `tolerance` ms early: a burst); answers how long to wait for it (ms).
+local function take_chat_pace(key, interval, tolerance)
+  if key == '' or interval <= 0 then return 0 end
+  local now = redis_now_ms()
+  local tat = math.max(tonumber(redis.call('GET', key) or '0'), now)
+  set_chat_pace(key, tat + interval, now)
+  return math.max(0, tat - tolerance - now)
+end
+
+-- The send is done: its slot counts from the provider's answer (the provider
+-- counts when it received it, which a slow answer, a split text's later
+-- parts or a send held back after its turn made later than the slot taken).
+local function pace_from_answer(key, interval)
+  if key == '' or interval <= 0 then return end
+  local now = redis_now_ms()
+  local tat = math.max(tonumber(redis.call('GET', key) or '0'), now + interval)
+  set_chat_pace(key, tat, now)
+end
+
 -- Appends an outbound message (agent, bot or system) and queues it in the
 -- channel's outbox. `buttons` is a Lua array of {id=, title=} or nil.
 -- `extra`: more fields of the outbox entry (a WhatsApp template: template_name, template_language).

@@ -45,6 +45,8 @@ struct outbox_ack {
   std::string group;
   std::string entry_id;
   std::string chat_order;  // the list of its chat's entries it leaves (outbox_turn.lua), if any
+  std::string chat_pace;   // its chat's pacing key, if paced: the next send counts from this outcome
+  std::chrono::milliseconds pace_interval{0};
 };
 
 // Told (from any thread) each time a campaign's message reaches a new status

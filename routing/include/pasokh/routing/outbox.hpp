@@ -24,8 +24,16 @@
 // is claimed and sent first. Entries queued before these lists existed are
 // older than any head and go as they come.
 //
+// A chat's pacing (Telegram: about 1 message/s per chat) holds across
+// instances too: the round trip that gives an entry its turn also takes the
+// chat's next send slot in <prefix>outbox:<channel>:pace:<chat> (on Redis's
+// clock), and recording the outcome moves it on to count from the provider's
+// answer; the entry waits for its slot, so another instance's send to the
+// chat a moment ago holds it back as one of ours would.
+//
 // Chats go in parallel up to `concurrency`, paced by the per-chat and
-// per-account token buckets. Entries queued behind an earlier one of their
+// per-account token buckets (a split text's later parts by the local one;
+// the account's limit is per instance). Entries queued behind an earlier one of their
 // chat, or waiting out a pause or the turn of their chat alone, do not count
 // against `concurrency`: the worker reads on, so one busy or paused customer
 // holds up no other. Memory: at most `max_held` entries per worker. Past it,

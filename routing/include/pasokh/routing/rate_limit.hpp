@@ -18,6 +18,10 @@ struct rate {
   double burst = 1;       // sends allowed back to back after a quiet period
 };
 
+// Time per send (zero: unlimited), and how early a send may be (burst - 1 intervals).
+pacing_clock::duration interval_of(rate r);
+pacing_clock::duration tolerance_of(rate r);
+
 // A token bucket kept as its "theoretical arrival time" (GCRA): a send
 // conforms when it is at most `burst - 1` intervals early; each send moves the
 // arrival time on by one interval.
