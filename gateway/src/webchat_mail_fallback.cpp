@@ -177,7 +177,8 @@ awaitable<void> webchat_mail_fallback::mail_conversation(const std::string& conv
     std::vector<unread_reply> replies;
     std::string language;
     // Without a fallback or an email (an anonymous visitor, the usual case)
-    // there is nothing to read or compose; the script takes it off the due set.
+    // there is nothing to read or compose; the script takes it off the due set
+    // (and when the email is not proved theirs, whatever was composed).
     if (settings) {
       auto customer = co_await s_.redis.exec(store::make_command("HMGET", prefix + "cust:" + f[1].str, "language", "email"));
       if (!customer || customer->is_error() || customer->elements.size() < 2) co_return;

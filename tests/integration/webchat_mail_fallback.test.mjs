@@ -1,6 +1,7 @@
 // "Leave your email and we will answer you there": agent replies a web chat
-// customer has not read in time go to the email they left, as one mail through
-// the email channel's relay (maildev), and the customer's answer to that mail
+// customer has not read in time go to the email they left and proved theirs
+// (they confirmed the link mailed to it), as one mail through the email
+// channel's relay (maildev), and the customer's answer to that mail
 // continues the chat conversation. Two gateways share Redis: nothing twice.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Pasokh, RedisServer, WsClient, agentSocket, defaultConfig, freePort, login, sleep, waitFor } from '../support/harness.mjs';
+import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, freePort, login, sleep, waitFor } from '../support/harness.mjs';
 import { MailDev, RefusingRelay, deliveryReport } from '../support/maildev.mjs';
 
 const SECRET = { PASOKH_WEBCHAT_SECRET: 'fallback-test-webchat-secret-0123456789' };
@@ -21,6 +22,7 @@ before(async () => {
   refusing = await new RefusingRelay().start();
   smtpPort = await freePort();
   const config = (port) => defaultConfig(redis, {
+    public_url: 'https://support.shop.example',  // the links that prove an address
     routing: { reopen_window_s: 3600 },  // a customer writing after a resolve reopens
     channels: [
       { id: 'web', kind: 'webchat', team: 'support',
@@ -66,13 +68,25 @@ async function visitor(text, { email, lang = 'en', channel = 'web' } = {}) {
   return { c, conv: ack.conv };
 }
 
+// The address proved the visitor's: the link mailed to it, opened and confirmed.
+const isVerification = (m) => m.text?.includes('/webchat/verify/');
+async function confirmAddress(address) {
+  const m = await sink.waitFor((x) => x.to?.[0]?.address === address && isVerification(x), `the link mailed to ${address}`);
+  const [, link] = m.text.match(/\/webchat\/verify\/([A-Za-z0-9_-]+)/);
+  assert.equal((await fetch(`${gw.base}/webchat/verify/${link}`, { method: 'POST' })).status, 200);
+}
+
 async function reply(agent, conv, text) {
   const clientId = `r-${Math.random().toString(36).slice(2)}`;
   agent.send({ type: 'reply', conv, client_id: clientId, text });
   return (await agent.next((f) => f.type === 'ack' && f.client_id === clientId)).seq;
 }
 
-const mailsTo = async (address) => (await sink.emails()).filter((m) => m.to?.some((t) => t.address === address));
+// The replies mailed to an address (not the link that proves it).
+const mailsTo = async (address) => (await sink.emails()).filter((m) => m.to?.some((t) => t.address === address) &&
+  !isVerification(m));
+const mailWith = (address, text) => sink.waitFor((m) => m.to?.[0]?.address === address && m.text?.includes(text),
+  `the mail to ${address}`, 10000);
 
 const redisCli = (...args) => new Promise((resolve, reject) => execFile('redis-cli', ['-p', String(redis.port), ...args],
   (err, stdout) => (err ? reject(err) : resolve(stdout.trim()))));
@@ -94,11 +108,12 @@ test('replies left unread go to the customer\'s email as one mail, and the answe
   const web = await visitor('سلام، سفارشم کی می‌رسد؟', { lang: 'fa' });
   web.c.send({ type: 'contact', email: 'Maryam@Example.net' });
   await web.c.next((f) => f.type === 'contact_saved');
+  await confirmAddress('maryam@example.net');
   await web.c.close();  // the customer closed the tab
 
   const first = await reply(agent, web.conv, 'سلام مریم خانم، سفارش شما فردا می‌رسد.');
   const secondReply = await reply(agent, web.conv, 'کد رهگیری: 12345');
-  const mail = await sink.waitFor((m) => m.to?.[0]?.address === 'maryam@example.net', 'the unread replies', 10000);
+  const mail = await mailWith('maryam@example.net', 'کد رهگیری');
   await sleep(800);  // a few sweeps later (every 250 ms), on both gateways
   assert.equal((await mailsTo('maryam@example.net')).length, 1, 'one mail for both replies');
   const a = mail.text.indexOf('سفارش شما فردا می‌رسد'), b = mail.text.indexOf('کد رهگیری: 12345');
@@ -141,6 +156,7 @@ test('replies left unread go to the customer\'s email as one mail, and the answe
 test('a reply read in the widget in time is not mailed; a visitor without an email gets none', async () => {
   const agent = await agentSocket(gw, token);
   const reader = await visitor('Is my repair done?', { email: 'reader@example.net' });
+  await confirmAddress('reader@example.net');
   const anonymous = await visitor('Hello, anyone?');
   await anonymous.c.close();
 
@@ -156,6 +172,29 @@ test('a reply read in the widget in time is not mailed; a visitor without an ema
   agent.close();
 });
 
+test('an address only typed into the form gets no replies by mail; once the visitor confirms it, the unread ones go', async () => {
+  const agent = await agentSocket(gw, token);
+  // Anyone can type anyone's address: it is only mailed the link that proves it.
+  const conv = await leftEmail('Is my parcel insured?', 'typed@example.net', { confirmed: false });
+  const seq = await reply(agent, conv, 'Yes, up to 500 euros.');
+  // Due a second after the reply; the sweep looks at it and mails nothing.
+  const due = () => redisCli('ZSCORE', 'pasokh:webchat:mail_due', conv);
+  await waitFor(async () => (await due()) !== '', 'the reply scheduled');
+  await waitFor(async () => (await due()) === '', 'the sweep past it', 5000);
+  assert.equal(await redisCli('HGET', `pasokh:conv:${conv}`, 'mail_fallback_seq'), '', 'nothing mailed');
+  // The console shows it sent, neither read nor sent by email.
+  const record = await deliveryRecord(conv, seq);
+  assert.equal(record.status, 'sent');
+  assert.equal(record.emailed_at, undefined);
+
+  await confirmAddress('typed@example.net');
+  const mail = await mailWith('typed@example.net', 'up to 500 euros');
+  assert.equal(mail.headers['auto-submitted'], undefined, 'the replies, not another automatic mail');
+  await agent.next((f) => f.event === 'delivery' && f.conv === conv && f.message_seq === seq && f.emailed_at);
+  assert.equal((await mailsTo('typed@example.net')).length, 1);
+  agent.close();
+});
+
 function swaks(args) {
   return new Promise((resolve) => execFile('swaks', ['--server', `127.0.0.1:${smtpPort}`, ...args], { timeout: 20000 },
     (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr })));
@@ -168,17 +207,20 @@ async function answerMail(from, mail, text, id) {
     '--header', `In-Reply-To: <${mail.messageId}>`, '--header', `Message-Id: <${id}@example.net>`, '--body', `@${body}`]);
 }
 
-async function leftEmail(text, email, channel = 'web') {
+// A visitor who wrote, left their email and (unless `confirmed` is false)
+// confirmed the link mailed to it, then closed the tab.
+async function leftEmail(text, email, { channel = 'web', confirmed = true } = {}) {
   const web = await visitor(text, { channel });
   web.c.send({ type: 'contact', email });
   await web.c.next((f) => f.type === 'contact_saved');
+  if (confirmed) await confirmAddress(email);
   await web.c.close();
   return web.conv;
 }
 
-test('the answer to the mail reopens a chat the agent resolved, also from an address another customer file holds', async () => {
+test('the answer to the mail reopens a chat the agent resolved, the chat joined by the confirmed address to the file that held it', async () => {
   const agent = await agentSocket(gw, token);
-  // Someone who mailed before (their own file) now chats and leaves that address.
+  // Someone who mailed before (their own file) now chats, leaves that address and confirms it.
   assert.equal((await swaks(['--from', 'returning@example.net', '--to', 'support@shop.example',
     '--header', 'Subject: an older question', '--body', 'old question'])).code, 0);
   await agent.next((f) => f.event === 'message' && f.message?.text?.includes('old question'), 10000);
@@ -186,7 +228,7 @@ test('the answer to the mail reopens a chat the agent resolved, also from an add
   await reply(agent, conv, 'It arrives tomorrow.');
   agent.send({ type: 'resolve', conv, client_id: 'resolve-1' });
   await agent.next((f) => f.type === 'ack' && f.client_id === 'resolve-1');
-  const mail = await sink.waitFor((m) => m.to?.[0]?.address === 'returning@example.net', 'the mail', 10000);
+  const mail = await mailWith('returning@example.net', 'It arrives tomorrow.');
 
   assert.equal((await answerMail('returning@example.net', mail, 'Thanks, and the invoice?', 'answer-2')).code, 0);
   const answer = await agent.next((f) => f.event === 'message' && f.message?.text?.includes('invoice'), 10000);
@@ -197,11 +239,12 @@ test('the answer to the mail reopens a chat the agent resolved, also from an add
 
 test('a bounce of the mail marks every reply it carried not delivered', async () => {
   const agent = await agentSocket(gw, token);
-  const conv = await leftEmail('Hello?', 'typo@example.net');
+  // Confirmed once; the mailbox is gone since.
+  const conv = await leftEmail('Hello?', 'closed@example.net');
   const seqs = [await reply(agent, conv, 'Hi, your repair is done.'), await reply(agent, conv, 'You can pick it up today.')];
-  const mail = await sink.waitFor((m) => m.to?.[0]?.address === 'typo@example.net', 'the mail', 10000);
+  const mail = await mailWith('closed@example.net', 'pick it up');
   assert.ok(mail.text.includes('repair is done') && mail.text.includes('pick it up'), 'one mail for both');
-  const dsn = deliveryReport({ recipient: 'typo@example.net', returned: [`Message-ID: <${mail.messageId}>`] });
+  const dsn = deliveryReport({ recipient: 'closed@example.net', returned: [`Message-ID: <${mail.messageId}>`] });
   const file = path.join(tmp, 'dsn.eml');
   writeFileSync(file, dsn);
   // The mail's own delivery lands first (its id is what the bounce names).
@@ -215,7 +258,15 @@ test('a bounce of the mail marks every reply it carried not delivered', async ()
 
 test('a mail the relay refuses for good marks every reply it carried failed', async () => {
   const agent = await agentSocket(gw, token);
-  const conv = await leftEmail('Anyone?', 'nobody@refused.example.net', 'web-refused');
+  // The relay refuses the link too: the address is proved by the customer's
+  // own mail to us, and an agent merges the chat into that mail's file.
+  assert.equal((await swaks(['--from', 'nobody@refused.example.net', '--to', 'support@shop.example',
+    '--header', 'Subject: my order', '--body', 'where is my order?'])).code, 0);
+  const mailed = await agent.next((f) => f.event === 'message' && f.message?.text?.includes('where is my order?'), 10000);
+  const conv = await leftEmail('Anyone?', 'nobody@refused.example.net', { channel: 'web-refused', confirmed: false });
+  const merged = await apiCall(gw, 'POST', `/api/v1/customers/${mailed.conversation.customer_id}/merge`,
+    { token, body: { from: await redisCli('HGET', `pasokh:conv:${conv}`, 'customer_id') } });
+  assert.equal(merged.status, 200, merged.text);
   const seqs = [await reply(agent, conv, 'Hello! Which order is it?'), await reply(agent, conv, 'We can help by phone too.')];
   const failed = await failedEvents(agent, conv, seqs);
   for (const seq of seqs) assert.match(failed.get(seq).reason, /550/, `reply ${seq}`);

@@ -183,6 +183,21 @@ end
 
 if op == 'merge' then return merge(ARGV[4], ARGV[5], ARGV[6]) end
 
+-- Replies by email go only to a proved address (webchat_mail_fallback.lua):
+-- once it is, the customer's latest chat on the channel is due at once, and
+-- the sweep mails what they have not read (the claim re-times it by the
+-- replies' own times, or drops it when nothing is unread).
+local function mail_missed_replies(cust, channel)
+  local convs = redis.call('LRANGE', ck(cust) .. ':conversations', -20, -1)
+  for i = #convs, 1, -1 do
+    local h = redis.call('HMGET', conv_key(convs[i]), 'channel', 'side')
+    if h[1] == channel and not h[2] then
+      redis.call('ZADD', p .. 'webchat:mail_due', 'NX', now, convs[i])
+      return
+    end
+  end
+end
+
 -- A web chat visitor opened the link mailed to the address they gave
 -- (gateway/src/webchat_verify.cpp wrote webchat:verify:<token hash>): the
 -- address is theirs. Their file joins the file that holds it (a merge an
@@ -205,10 +220,12 @@ if op == 'verify' then
   if holder and holder ~= cust then
     local r = merge(holder, cust, ARGV[5])
     if r[1] ~= 'merged' then return { 'verified', language } end
+    mail_missed_replies(holder, channel)
     return { 'merged', language, holder, cust, r[2] }
   end
   index_customer_key(cust, key, now)
   search_customer_changed(cust, now)
+  mail_missed_replies(cust, channel)
   return { 'verified', language }
 end
 

@@ -165,8 +165,9 @@ local function ingest_one(A)
       end
       redis.call('SADD', names, cust)
     end
-    -- The email a visitor typed: the fallback mails replies there; a file
-    -- that holds it is only a suggestion (webchat_verify.cpp mails the link).
+    -- The email a visitor typed: the fallback mails replies there once it is
+    -- proved; a file that holds it is only a suggestion (webchat_verify.cpp
+    -- mails the link).
     if typed and typed[2] and typed[2] ~= '' then
       redis.call('HSET', ckey, 'email', typed[1])
       suggest_merge(cust, redis.call('GET', p .. 'key:email:' .. typed[2]), 'same_email', typed[2], now)

@@ -2,8 +2,8 @@
 -- An email typed into a form is not a verified key (issue 8): anyone can type
 -- anyone's address, so it links nothing here. It is kept on the visitor
 -- (ingest.lua gives the visitor's new file it) and on the visitor's own file
--- (the fallback mails replies there); a file that holds it only gets a
--- same_email suggestion. The gateway mails a link to the address
+-- (the fallback mails replies there once it is proved); a file that holds
+-- it only gets a same_email suggestion. The gateway mails a link to the address
 -- (webchat_verify.cpp); opening it links the visitor (customer_merge.lua
 -- 'verify'). A file the visitor shares with other identities (merged, or
 -- joined by a verified key) keeps a name and email it has.

@@ -1,5 +1,10 @@
 -- Mails a web chat conversation's unread agent replies to the email its
--- customer left (gateway/src/webchat_mail_fallback.cpp). Every instance
+-- customer left and proved theirs (gateway/src/webchat_mail_fallback.cpp):
+-- an address only typed into the widget's form proves nothing (anyone can
+-- type anyone's, and have our answers mailed there), so the file's email is
+-- mailed only while it is one of the file's verified keys (a mail they sent,
+-- an import, the link a visitor confirmed: customer_merge.lua 'verify', which
+-- makes their latest chat due again). Every instance
 -- sweeps the due set; the claim is this one atomic call: the conversation
 -- leaves the due set only here, so its replies are mailed once.
 -- ARGV: prefix, conv, now_ms, email channel, mail text, the newest and the
@@ -31,12 +36,21 @@ local function unschedule()
   redis.call('HDEL', since_key, conv)
 end
 
+-- The file's email, when the customer proved it theirs (its key is the file's).
+local function proved_email(cust)
+  local email = redis.call('HGET', p .. 'cust:' .. cust, 'email')
+  if not email or email == '' then return nil end
+  local key = 'email:' .. string.lower(email)
+  if redis.call('SISMEMBER', p .. 'cust:' .. cust .. ':keys', key) == 0 then return nil end
+  return email
+end
+
 local vkey = conv_key(conv)
 local h = redis.call('HMGET', vkey, 'customer_id', 'customer_read_seq', 'mail_fallback_seq', 'status')
 local handled = math.max(tonumber(h[2] or '0') or 0, tonumber(h[3] or '0') or 0)
-local email = h[1] and redis.call('HGET', p .. 'cust:' .. h[1], 'email')
+local email = h[1] and proved_email(h[1])
 local last = tonumber(seqs[#seqs] or '0')
-if last <= handled or not email or email == '' or h[4] == 'closed' then
+if last <= handled or not email or h[4] == 'closed' then
   unschedule()
   return { 'done' }
 end

@@ -2,7 +2,9 @@
 // "Leave your email and we will answer you there": agent replies in a web chat
 // conversation that the customer has not read in the widget
 // email_fallback_after_s after the last of them go, as one mail, to the email
-// the customer left, through the email channel the web chat channel names.
+// the customer left, through the email channel the web chat channel names;
+// only once that email is proved theirs (one of their file's verified keys:
+// a typed address is not, until the visitor confirms the link mailed to it).
 // An agent who keeps writing holds them back at most 3 × email_fallback_after_s
 // after the oldest unread one: then the replies so far go, and the next start anew.
 //
