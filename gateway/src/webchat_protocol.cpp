@@ -240,6 +240,7 @@ std::optional<std::string> customer_event_frame(std::string_view event_frame, ev
   } else if (event == "status") {
     out["event"] = "status";
     out["status"] = in.value("status", out.value("status", ""));
+    if (meta) meta->side_of = in.value("side_of", "");
   } else if (event == "csat") {
     // The customer's own rating (aftersales.lua), shown in the rated
     // conversation; `via`: the side conversation the rating message opened.

@@ -141,6 +141,7 @@ class chat_session : public ws_handler,
     std::string team;
     std::string status;
     std::uint64_t delivered = 0, read = 0;  // marks already stored
+    bool side = false;  // a side conversation: a rating that opened one, closed at once
   };
   struct pending_event {
     std::string conv;
@@ -179,8 +180,12 @@ class chat_session : public ws_handler,
     return followed_.back();
   }
 
-  // The conversation the customer is writing in: the newest one followed.
-  followed* current() { return followed_.empty() ? nullptr : &followed_.back(); }
+  // The conversation the customer is writing in: the newest one followed,
+  // never a side conversation (as in the widget, the one it rated stays current).
+  followed* current() {
+    auto it = std::find_if(followed_.rbegin(), followed_.rend(), [](const followed& f) { return !f.side; });
+    return it == followed_.rend() ? nullptr : &*it;
+  }
 
   void register_customer(const std::string& customer) {
     if (!customer_.empty() || customer.empty()) return;
@@ -224,6 +229,7 @@ class chat_session : public ws_handler,
     if (!meta.team.empty()) f.team = meta.team;
     bool became_queued = meta.status == "queued" && f.status != "queued";
     if (!meta.status.empty()) f.status = meta.status;
+    if (!meta.side_of.empty()) f.side = true;
     if (view) peer_->send(std::make_shared<const std::string>(*view));
     if (became_queued && !resuming_ && &f == current()) start_queue_updates();
   }
@@ -393,8 +399,10 @@ class chat_session : public ws_handler,
   }
 
   awaitable<void> on_typing(const typing_frame& t) {
+    // A resolved conversation still hears the customer (a rating's comment,
+    // shown there, or words that reopen it); a closed one does not.
     auto* f = current();
-    if (!f || f->team.empty() || f->status == "resolved" || f->status == "closed") co_return;
+    if (!f || f->team.empty() || f->status == "closed") co_return;
     auto now = webchat_now_ms();
     if (t.state && now - last_typing_ms_ < typing_interval_ms) co_return;
     if (!t.state && last_typing_ms_ == 0) co_return;  // nothing to clear

@@ -356,6 +356,27 @@ test('a rating that opened a conversation of its own shows in the rated one, bef
   await ctx.close();
 });
 
+test('after a rating that opened a conversation of its own, the customer typing reaches the agent in the rated one', async () => {
+  const s = await newSession('web');
+  const c = await customerSocket(s.json.token);
+  await c.next((f) => f.type === 'welcome');
+  c.send({ type: 'message', client_id: 'side-q', text: 'side-typing: گارانتی تمدید می‌شود؟' });
+  const { conv } = await nextCustomerEvent(agent, 'side-typing: گارانتی تمدید می‌شود؟');
+  agent.send({ type: 'reply', conv, client_id: 'side-a', text: 'بله، تا یک سال.' });
+  await c.next((f) => f.type === 'event' && f.event === 'message' && f.message.text === 'بله، تا یک سال.');
+  agent.send({ type: 'resolve', conv, client_id: 'side-resolve' });
+  await c.next((f) => f.type === 'event' && f.event === 'message' && f.message.buttons?.length > 0);
+  c.send({ type: 'message', client_id: 'side-tap', text: '5', button: 'csat:5' });
+  const rated = await c.next((f) => f.type === 'event' && f.event === 'csat' && f.conv === conv);
+  assert.ok(rated.via && rated.via !== conv, 'the rating opened a conversation of its own');
+  await c.next((f) => f.type === 'event' && f.conv === rated.via && f.status === 'closed');
+  // The customer starts writing their comment.
+  c.send({ type: 'typing', state: true });
+  const typing = await agent.next((f) => f.type === 'typing' && f.who === 'customer' && f.conv === conv, 3000);
+  assert.equal(typing.state, true);
+  await c.close();
+});
+
 test('HTML and script in messages are shown as text', async () => {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();

@@ -211,6 +211,21 @@ TEST(CustomerView, StatusEvent) {
                                       {"status", "resolved"}}));
 }
 
+TEST(CustomerView, ASideConversationsClosingNamesTheRatedOneToTheSessionOnly) {
+  json event = {{"type", "event"}, {"conv", "cv_2"}, {"seq", 3}, {"event", "status"}, {"status", "closed"},
+                {"from", "queued"}, {"actor", "system"}, {"reason", "csat"}, {"side_of", "cv_1"},
+                {"conversation", {{"status", "closed"}, {"channel", "web"}}}};
+  event_meta meta;
+  auto view = customer_event_frame(event.dump(), &meta);
+  ASSERT_TRUE(view);
+  EXPECT_EQ(meta.side_of, "cv_1");
+  EXPECT_EQ(json::parse(*view), (json{{"type", "event"}, {"conv", "cv_2"}, {"seq", 3}, {"event", "status"},
+                                      {"status", "closed"}}));
+  event.erase("side_of");  // closed by an agent: nobody's side conversation
+  customer_event_frame(event.dump(), &meta);
+  EXPECT_EQ(meta.side_of, "");
+}
+
 TEST(Settings, ParseAndReject) {
   auto s = parse_webchat_settings(json{{"allowed_origins", {"https://Shop.example.com/", "https://*.example.ir"}},
                                        {"pre_chat_form", true}, {"require_email", true}, {"title", "پشتیبانی"}});

@@ -100,6 +100,7 @@ struct event_meta {
   std::string channel;  // of the conversation
   std::string team;
   std::string status;   // of the conversation after the event
+  std::string side_of;  // a side conversation's closing event: the conversation it rated
 };
 
 // The customer's view of an event frame as stored in the log, or nullopt for
