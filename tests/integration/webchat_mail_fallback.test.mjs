@@ -195,6 +195,37 @@ test('an address only typed into the form gets no replies by mail; once the visi
   agent.close();
 });
 
+test('a visitor who read the older replies gets only the newest by mail, a delay after it was written', async () => {
+  const agent = await agentSocket(gw, token);
+  const web = await visitor('Which colours are in stock?');
+  web.c.send({ type: 'contact', email: 'partly@example.net' });
+  await web.c.next((f) => f.type === 'contact_saved');
+  await confirmAddress('partly@example.net');
+  const older = await reply(agent, web.conv, 'Blue and grey are in stock.');
+  await web.c.next((f) => f.type === 'event' && f.seq === older);
+  web.c.send({ type: 'seen', conv: web.conv, seq: older, read: true });
+  await waitFor(async () => (await redisCli('HGET', `pasokh:conv:${web.conv}`, 'customer_read_seq')) === String(older),
+    'the older reply read');
+  await web.c.close();
+  const writtenAt = Date.now();
+  const newest = await reply(agent, web.conv, 'Grey sells out this week.');
+  // As if the older reply had opened the batch nearly three delays ago: the
+  // batch is due at its limit in 0.1 s. Read, the older reply holds the
+  // newest to that limit no longer: the newest waits its own delay.
+  await redisCli('HSET', 'pasokh:webchat:mail_since', web.conv, String(Date.now() - 2900));
+  await redisCli('ZADD', 'pasokh:webchat:mail_due', String(Date.now() + 100), web.conv);
+
+  const mail = await mailWith('partly@example.net', 'Grey sells out');
+  assert.ok(!mail.text.includes('Blue and grey'), `the read reply is not in it: ${mail.text}`);
+  const mailed = await agent.next((f) => f.event === 'delivery' && f.conv === web.conv && f.emailed_at);
+  assert.equal(mailed.message_seq, newest);
+  assert.ok(mailed.emailed_at - writtenAt >= 1000, `mailed ${mailed.emailed_at - writtenAt} ms after it was written`);
+  assert.equal((await deliveryRecord(web.conv, older)).emailed_at, undefined);
+  assert.deepEqual((await deliveryRecord(web.conv, newest)).mail_carried, [newest]);
+  assert.equal((await mailsTo('partly@example.net')).length, 1);
+  agent.close();
+});
+
 function swaks(args) {
   return new Promise((resolve) => execFile('swaks', ['--server', `127.0.0.1:${smtpPort}`, ...args], { timeout: 20000 },
     (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr })));
