@@ -163,6 +163,7 @@ awaitable<http_response> import_rows(services& s, raw_rows rows, const std::stri
     if (!r || r->is_error() || r->elements.size() < 2) co_return unavailable();
     const auto& status = r->elements[0].str;
     if (status == "no_customer") { fail("customer_id: no customer " + r->elements[1].str); continue; }
+    if (status == "erased") { fail("customer_id: customer " + r->elements[1].str + " was erased"); continue; }
     touched.insert(r->elements[1].str);
     if (r->elements.size() > 2 && r->elements[2].str == "1") ++customers_created;
     if (status == "created") ++created;

@@ -108,6 +108,15 @@ bool shortcut_taken(const std::vector<json>& all, const std::string& shortcut, c
                      [&](const json& c) { return c["shortcut"] == shortcut && c["id"] != except_id; });
 }
 
+// An erased file (routing/src/lua/erase.lua) takes no personal data again:
+// the person is a new customer now. The error to answer, if any.
+awaitable<std::optional<http_response>> refuse_erased(services& s, const std::string& id) {
+  auto r = co_await s.redis.exec(store::make_command("HEXISTS", s.cfg.redis.prefix + "cust:" + id, "erased_at"));
+  if (!r || r->is_error()) co_return unavailable();
+  if (r->integer == 1) co_return reject(409, "erased", "customer " + id + " was erased; their file takes no new data");
+  co_return std::nullopt;
+}
+
 }  // namespace
 
 // The teams of the customer's (last 100) conversations; nullopt if the
@@ -289,6 +298,13 @@ void add_console_routes(router& r, services& s) {
                      {"opt_out", c.value("opt_out", "0") == "1"}};
     // Merged into another file: the console follows it there.
     if (auto into = c.value("merged_into", ""); !into.empty()) customer["merged_into"] = into;
+    // Erased on request (privacy.cpp): what is left is the id; `erasing` while
+    // its conversations' texts are still being removed.
+    if (auto at = proto::parse_int(c.value("erased_at", "")); at > 0) {
+      customer["erased_at"] = at;
+      customer["erased_by"] = c.value("erased_by", "");
+      if (c.contains("erasing")) customer["erasing"] = true;
+    }
     if (!j["identities"].is_array()) j["identities"] = json::array();
     json suggestions = json::array();
     if (j["suggestions"].is_array()) {
@@ -367,6 +383,7 @@ void add_console_routes(router& r, services& s) {
     if (cmd.size() == 2) co_return bad_field("body", "nothing to change");
     std::set<std::string> teams;
     if (auto err = co_await check_customer(s, std::get<agent>(who), id, &teams)) co_return *err;
+    if (auto err = co_await refuse_erased(s, id)) co_return *err;
     std::vector<std::vector<std::string>> writes;
     writes.push_back(std::move(cmd));
     if (j.contains("name")) writes.push_back(mark_for_search(s, id));
@@ -399,6 +416,7 @@ void add_console_routes(router& r, services& s) {
           const auto& pre = s.cfg.redis.prefix;
           std::set<std::string> teams;
           if (auto err = co_await check_customer(s, std::get<agent>(who), id, &teams)) co_return *err;
+          if (auto err = co_await refuse_erased(s, id)) co_return *err;
           auto key = pre + "ident:" + channel->id + ":" + external;
           auto claimed = co_await s.redis.exec(store::make_command("SET", key, id, "NX", "GET"));
           if (!claimed || claimed->is_error()) co_return unavailable();

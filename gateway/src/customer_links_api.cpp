@@ -77,6 +77,8 @@ void add_customer_link_routes(router& r, services& s) {
     if (e[0].str == "no_customer") co_return reject(404, "not_found", "no customer " + e[1].str);
     if (e[0].str == "merged_away" && e.size() > 2)
       co_return reject(409, "merged", "customer " + e[1].str + " was merged into " + e[2].str);
+    if (e[0].str == "erased" && e.size() > 1)
+      co_return reject(409, "erased", "customer " + e[1].str + " was erased; an erased file cannot be merged");
     if (e[0].str != "merged" || e.size() < 3) co_return unavailable();
     global_metrics().routing_events.inc("customer_merge");
     spdlog::get("gateway")->info("customer={} merged into customer={} by agent={} ({}, {} conversations)", from, into, a.id,
@@ -112,6 +114,8 @@ void add_customer_link_routes(router& r, services& s) {
           const auto& e = res->elements;
           if (e[0].str == "not_found") co_return reject(404, "not_found", "no merge " + mid);
           if (e[0].str == "already") co_return reject(409, "already_undone", "merge " + mid + " was undone already");
+          if (e[0].str == "erased")
+            co_return reject(409, "erased", "merge " + mid + " was erased with its customer; an erased merge cannot be undone");
           if (e[0].str == "merged_away" && e.size() > 2)
             co_return reject(409, "merged", "customer " + e[1].str + " was merged into " + e[2].str + " since; undo that first");
           if (e[0].str != "unmerged" || e.size() < 4) co_return unavailable();

@@ -29,6 +29,7 @@
 #include "pasokh/gateway/messenger.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
+#include "pasokh/gateway/privacy.hpp"
 #include "pasokh/gateway/reports.hpp"
 #include "pasokh/gateway/routing_api.hpp"
 #include "pasokh/gateway/search_api.hpp"
@@ -346,6 +347,7 @@ int main(int argc, char** argv) {
   add_webchat_verify_routes(routes, svc);
   add_report_routes(routes, svc);
   add_search_routes(routes, svc);
+  add_privacy_routes(routes, svc);
   add_static_routes(routes, svc);
   webchat_service webchat(svc, ioc.get_executor(), redis_cfg);
   add_webchat_routes(routes, webchat);

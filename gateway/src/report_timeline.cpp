@@ -90,6 +90,9 @@ void fold(timeline& t, const json& f) {
   auto seq = int_of(f, "seq");
   if (seq <= t.seq) return;  // folded already (a cache continues after its last entry)
   t.seq = seq;
+  // Closed because its customer was erased (routing/src/lua/erase.lua): the
+  // reports count the conversation as it was, not as resolved then.
+  if (str_of(f, "event") == "status" && str_of(f, "reason") == "erased") return;
   static const json no_conv = json::object();
   auto ci = f.find("conversation");
   const json& c = ci != f.end() && ci->is_object() ? *ci : no_conv;

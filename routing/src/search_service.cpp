@@ -103,6 +103,7 @@ struct search_service::document {
   bool customer = false;
   std::int64_t seen = 0;     // customers: the dirty score read; conversations: 1 when the log was read to the end
   std::int64_t indexed = 0;  // conversations: the last seq indexed (before, then after this pass)
+  std::int64_t from = 0;     // conversations: the last seq indexed before this pass (search.lua checks it is still so)
   std::int64_t score = 0;    // the time it last used its terms
   std::vector<std::string> terms;    // in the order found, each once
   std::set<std::string, std::less<>> known;
@@ -166,6 +167,7 @@ std::vector<std::string> search_service::index_args(const std::vector<document>&
     args.push_back(d.member);
     args.push_back(std::to_string(d.seen));
     args.push_back(d.customer ? "" : std::to_string(d.indexed));
+    args.push_back(d.customer ? "" : std::to_string(d.from));
     args.push_back(std::to_string(d.dropped.size()));
     args.insert(args.end(), d.dropped.begin(), d.dropped.end());
     args.push_back(std::to_string(d.terms.size()));
@@ -240,7 +242,7 @@ awaitable<result<void>> search_service::read_conversations(std::vector<document>
   std::size_t k = 0;
   for (auto& d : docs) {
     if (d.customer) continue;
-    d.indexed = indexed->elements.at(k++).as_int();
+    d.from = d.indexed = indexed->elements.at(k++).as_int();
     reads.push_back(store::make_command("XRANGE", prefix_ + "conv:" + d.member + ":log",
                                         std::to_string(d.indexed + 1) + "-0", "+", "COUNT",
                                         std::to_string(entries_per_pass)));

@@ -469,6 +469,39 @@ describe('agent console: the support desk', () => {
     assert.deepEqual(consoleErrors(maryam), []);
   });
 
+  test('an admin erases a customer from the panel (typing the id to confirm); agents see the erased file and texts', T, async () => {
+    const { conversation_id: conv, customer_id: cust } = await customerWrites('My serial is ZK-5521, call me on 0912',
+      { id: 'crm-erase-me', name: 'Nazanin Erase' });
+    const sara = await openConsole('sara', 'sara-secret-3');
+    const ali = await openConsole('ali', 'ali-secret-1', { via: gw2 });
+    await open(ali, conv);
+    await stored(ali, 'ZK-5521').waitFor({ timeout: WAIT });
+    await ali.waitForSelector('#customer-panel .cust-name');
+    assert.equal(await ali.locator('#cust-erase').count(), 0, 'agents cannot erase');
+    await open(sara, conv);
+    await sara.waitForSelector('#cust-erase');
+
+    await sara.click('#cust-erase');
+    await sara.waitForSelector('#confirm-dialog[open]');
+    assert.ok(await sara.isDisabled('#confirm-ok'), 'nothing typed yet');
+    await sara.fill('#confirm-typed', 'Nazanin');
+    assert.ok(await sara.isDisabled('#confirm-ok'), 'not the name');
+    await sara.fill('#confirm-typed', cust);
+    await sara.click('#confirm-ok');
+    await sara.locator('#customer-panel .cust-erased', { hasText: 'Erased customer' }).waitFor({ timeout: WAIT });
+    await sara.locator('#messages .msg-erased', { hasText: 'the customer was erased' }).waitFor({ timeout: WAIT });
+    assert.equal(await sara.locator('#messages', { hasText: 'ZK-5521' }).count(), 0);
+    assert.equal(await sara.locator('#cust-erase').count(), 0);
+
+    // Ali, on the other instance, sees it closed and the text gone without reloading.
+    await until(async () => (await convStatus(ali)) === 'closed' || convStatus(ali), 'closed live');
+    await ali.locator('#customer-panel .cust-erased').waitFor({ timeout: WAIT });
+    await ali.locator('#messages .msg-erased').first().waitFor({ timeout: WAIT });
+    assert.equal(await ali.locator('#messages', { hasText: 'ZK-5521' }).count(), 0);
+    assert.deepEqual(consoleErrors(sara), []);
+    assert.deepEqual(consoleErrors(ali), []);
+  });
+
   test('a 300-message conversation opens quickly; live messages arrive at once', T, async () => {
     const customer = { id: 'crm-long', name: 'Long Talker' };
     const { conversation_id: conv } = await customerWrites('message 1', customer);

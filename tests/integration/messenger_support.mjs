@@ -1,6 +1,7 @@
 // Helpers for the messenger integration tests: the fake provider process,
 // channel configs pointing at it, signed webhook requests and payload builders
 // in each provider's shape.
+import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -170,6 +171,14 @@ export async function agentFor(gw, loginName = 'sara', password = 'sara-secret-1
 
 export function redisCli(redis, ...args) {
   return execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString().trim();
+}
+
+// Calls one of the gateway's scripts (routing/src/lua/<name>.lua) directly, as
+// a gateway would: its function carries the library's code hash in its name.
+export function fcall(redis, name, ...args) {
+  const fn = redisCli(redis, 'FUNCTION', 'LIST').split('\n').find((l) => new RegExp(`^${name}_[0-9a-f]+$`).test(l));
+  assert(fn, `no function ${name} loaded`);
+  return redisCli(redis, 'FCALL', fn, '0', 'pasokh:', ...args);
 }
 
 export async function metric(gw, line) {

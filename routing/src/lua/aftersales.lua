@@ -6,6 +6,7 @@
 --            ('email:…' / 'phone:…' lines: verified keys; with them channel and
 --            external_id may be '': the customer is found or created by key)
 --            -> { 'created' | 'updated' | 'unchanged' | 'customer', customer, new_customer } | { 'no_customer', id }
+--               | { 'erased', id }
 --   opt_out  customer, conv, channel, created, ack_text
 --   unsubscribe  token (a campaign mail's link), confirm ('1' opts out, '0' only looks)
 --            -> { 'not_found' } | { 'subscribed' | 'opted_out' | 'already', language }
@@ -80,6 +81,8 @@ if op == 'import' then
     end
   elseif redis.call('EXISTS', p .. 'cust:' .. id) == 0 then
     return { 'no_customer', id }
+  elseif redis.call('HEXISTS', p .. 'cust:' .. id, 'erased_at') == 1 then
+    return { 'erased', id }  -- erase.lua: the file takes no personal data again
   end
   for _, k in ipairs(keys) do index_customer_key(id, k, now) end
   local ckey = p .. 'cust:' .. id

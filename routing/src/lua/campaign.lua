@@ -135,6 +135,8 @@ end
 -- campaign names its channels (a customer on none of them is not its audience).
 local function plan(cust, allowed, filtered, tpl_name, window_ms)
   local custkey = p .. 'cust:' .. cust
+  -- An erased file (erase.lua) is nobody to write to any more.
+  if redis.call('HEXISTS', custkey, 'erased_at') == 1 then return { outcome = 'not_audience', latest = {}, template = false } end
   -- The channel the customer last wrote on, among the allowed ones; its newest
   -- conversation that is not closed, and when they last wrote there.
   local best, best_at, latest = nil, -1, {}

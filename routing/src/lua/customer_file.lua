@@ -33,13 +33,13 @@ for i = 1, #sh, 2 do
     suggestions[#suggestions + 1] = s
   end
 end
--- Merges into this file that can be undone, newest first.
+-- Merges into this file that can be undone (not erased), newest first.
 local merges = {}
 local mids = redis.call('LRANGE', ckey .. ':merges', -20, -1)
 for i = #mids, 1, -1 do
   local raw = redis.call('GET', p .. 'merge:' .. mids[i])
-  if raw then
-    local m = cjson.decode(raw)
+  local m = raw and cjson.decode(raw)
+  if m and not m.erased_at then
     merges[#merges + 1] = { id = m.id, from = m.from, from_name = redis.call('HGET', p .. 'cust:' .. m.from, 'name') or '',
       at = m.at, by = m.by }
   end

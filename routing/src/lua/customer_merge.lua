@@ -3,10 +3,11 @@
 -- then per op:
 --   merge    into (A), from (B), actor
 --            -> { 'merged', merge id, conversations moved } | { 'same' }
---               | { 'no_customer', id } | { 'merged_away', id, into }
+--               | { 'no_customer', id } | { 'merged_away', id, into } | { 'erased', id }
 --   unmerge  merge id, actor
 --            -> { 'unmerged', into, from, conversations moved back } | { 'not_found' }
 --               | { 'already' } | { 'merged_away', into, its new file }
+--               | { 'erased' } (the files were erased, erase.lua: nothing to give back)
 --   dismiss  a, b -> { 'dismissed' }: "not the same person", never suggested again
 --   mention  customer, keys ('email:…' / 'phone:…' lines found in a message)
 --            -> { 'suggested', n }: weak evidence, a suggestion per other holder
@@ -77,8 +78,9 @@ local function merge(a, b, actor)
   if a == b then return { 'same' } end
   for _, id in ipairs({ a, b }) do
     if redis.call('EXISTS', ck(id)) == 0 then return { 'no_customer', id } end
-    local into = redis.call('HGET', ck(id), 'merged_into')
-    if into then return { 'merged_away', id, into } end
+    local h = redis.call('HMGET', ck(id), 'merged_into', 'erased_at')
+    if h[1] then return { 'merged_away', id, h[1] } end
+    if h[2] then return { 'erased', id } end
   end
   local mid = 'mg_' .. redis.call('INCR', p .. 'next:merge')
   local rec = { id = mid, into = a, from = b, at = now, by = actor, identities = hash_of(ck(b) .. ':identities'),
@@ -234,6 +236,7 @@ if op == 'unmerge' then
   local raw = redis.call('GET', p .. 'merge:' .. mid)
   if not raw then return { 'not_found' } end
   local rec = cjson.decode(raw)
+  if rec.erased_at then return { 'erased' } end
   if rec.undone_at then return { 'already' } end
   local a, b = rec.into, rec.from
   local later = redis.call('HGET', ck(a), 'merged_into')
@@ -306,8 +309,10 @@ if op == 'unmerge' then
 
   redis.call('HDEL', ck(b), 'merged_into', 'merged_at', 'merge_id')
   redis.call('LREM', ck(a) .. ':merges', 0, mid)
-  rec.undone_at, rec.undone_by = now, actor
-  redis.call('SET', p .. 'merge:' .. mid, cjson.encode(rec))
+  -- Undone: the record keeps who and when, no copy of either file (an
+  -- erasure of one of them must not leave one behind here).
+  redis.call('SET', p .. 'merge:' .. mid, cjson.encode({ id = rec.id, into = a, from = b, at = rec.at, by = rec.by,
+    undone_at = now, undone_by = actor }))
   log_event({ type = 'unmerge', merge = mid, into = a, from = b, by = actor, at = now, conversations = back })
   search_customer_changed(a, now)
   search_customer_changed(b, now)

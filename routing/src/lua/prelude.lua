@@ -321,6 +321,44 @@ local function suggest_merge(a, b, reason, value, now)
   return true
 end
 
+-- The search index (search.lua): a document's terms in search:terms
+-- (space-separated), its postings in search:<kind>:<term> ('t' conversations,
+-- 'c' customer files), every term in search:vocab.
+local function search_term_key(kind, t) return p .. 'search:' .. kind .. ':' .. t end
+
+-- The terms a document is indexed under: as stored, and as a set.
+local function search_terms_of(member)
+  local stored, set = redis.call('HGET', p .. 'search:terms', member), {}
+  for t in string.gmatch(stored or '', '%S+') do set[t] = true end
+  return stored, set
+end
+
+-- Takes `member` out of the set of each term in `gone` (an array); a term
+-- nothing uses any more leaves the vocabulary too.
+local function search_drop_terms(kind, member, gone)
+  for _, t in ipairs(gone) do
+    redis.call('ZREM', search_term_key(kind, t), member)
+    if redis.call('EXISTS', search_term_key('t', t), search_term_key('c', t)) == 0 then
+      redis.call('ZREM', p .. 'search:vocab', t)
+    end
+  end
+end
+
+-- True when no entry after `seq` is in the conversation's log.
+local function log_ends_by(conv, seq)
+  local last = redis.call('XREVRANGE', conv_key(conv) .. ':log', '+', '-', 'COUNT', 1)[1]
+  return not last or tonumber(string.match(last[1], '^(%d+)')) <= tonumber(seq)
+end
+
+-- The document leaves the index, terms and postings (erase.lua).
+local function search_forget(kind, member)
+  local _, set = search_terms_of(member)
+  local gone = {}
+  for t in pairs(set) do gone[#gone + 1] = t end
+  search_drop_terms(kind, member, gone)
+  redis.call('HDEL', p .. 'search:terms', member)
+end
+
 -- The customer's name, identities or keys changed: the search indexer reads
 -- the file again (scored by time, so a change during a pass is not lost).
 local function search_customer_changed(cust, now)

@@ -16,7 +16,10 @@
 --     worked on only when nothing is dirty; search:dirty:cust customer -> time
 -- ARGV: prefix, op, ...
 --   index  cap, document count, then per document: member, seen,
---          indexed_seq ('' for a customer), dropped count, dropped terms...
+--          indexed_seq ('' for a customer), from (a conversation's indexed
+--          seq when the pass read it: if search:seq moved since, erase.lua
+--          scrubbed the log, and what was read is not indexed; '' for a
+--          customer: an erased one gets no terms), dropped count, dropped terms...
 --          (a conversation: terms an edit took out), term count, terms...;
 --          then per term: kind ('t' / 'c'), term, count, (score, member) ×
 --          count. For a conversation `seen` is '1' when its log was read to
@@ -40,7 +43,6 @@
 --          at (fewer than `slice`: all are done), or -1 when there was nothing
 --          to do.
 local op = ARGV[2]
-local function term_key(kind, t) return p .. 'search:' .. kind .. ':' .. t end
 
 -- ZUNIONSTORE / ZINTERSTORE into `dest`, keeping each document's newest score.
 local function zstore(command, dest, keys)
@@ -51,40 +53,13 @@ local function zstore(command, dest, keys)
   return redis.call(unpack(args))
 end
 
--- The terms a document is indexed under: as stored, and as a set.
-local function terms_of(member)
-  local stored, set = redis.call('HGET', p .. 'search:terms', member), {}
-  for t in string.gmatch(stored or '', '%S+') do set[t] = true end
-  return stored, set
-end
-
--- True when no entry after `indexed` is in the conversation's log.
-local function log_read(conv, indexed)
-  local last = redis.call('XREVRANGE', conv_key(conv) .. ':log', '+', '-', 'COUNT', 1)[1]
-  return not last or tonumber(string.match(last[1], '^(%d+)')) <= tonumber(indexed)
-end
-
--- Takes `member` out of the set of each term in `gone` (an array); a term
--- nothing uses any more leaves the vocabulary too.
-local function drop_terms(kind, member, gone)
-  for _, t in ipairs(gone) do
-    redis.call('ZREM', term_key(kind, t), member)
-    if redis.call('EXISTS', term_key('t', t), term_key('c', t)) == 0 then redis.call('ZREM', p .. 'search:vocab', t) end
-  end
-end
-
 if op == 'index' then
   local cap, documents, i = tonumber(ARGV[3]), tonumber(ARGV[4]), 5
-  for _ = 1, documents do
-    local member, seen, indexed = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-    local dropped = {}
-    for k = 1, tonumber(ARGV[i + 3]) do dropped[#dropped + 1] = ARGV[i + 3 + k] end
-    i = i + 4 + #dropped
-    local terms = {}
-    for k = 1, tonumber(ARGV[i]) do terms[k] = ARGV[i + k] end
-    i = i + 1 + #terms
-    local kind = indexed == '' and 'c' or 't'
-    local stored, known = terms_of(member)
+  -- Documents whose postings this pass leaves out (read before erase.lua
+  -- scrubbed or erased them).
+  local skip = {}
+  local function index_document(member, seen, indexed, kind, terms, dropped)
+    local stored, known = search_terms_of(member)
     local added, gone = {}, {}
     for _, t in ipairs(terms) do if not known[t] then added[#added + 1] = t end end
     -- For a document read whole: the stored terms it no longer has go.
@@ -107,12 +82,12 @@ if op == 'index' then
       if from_start then replaced()
       else for _, t in ipairs(dropped) do if known[t] then gone[#gone + 1] = t end end end
       redis.call('HSET', p .. 'search:seq', member, indexed)
-      if seen == '1' and log_read(member, indexed) then
+      if seen == '1' and log_ends_by(member, indexed) then
         redis.call('ZREM', p .. 'search:dirty', member)
         redis.call('ZREM', p .. 'search:backlog', member)
       end
     end
-    drop_terms(kind, member, gone)
+    search_drop_terms(kind, member, gone)
     if #gone > 0 then
       for _, t in ipairs(gone) do known[t] = nil end
       for _, t in ipairs(added) do known[t] = true end
@@ -124,21 +99,46 @@ if op == 'index' then
       redis.call('HSET', p .. 'search:terms', member, (stored and (stored .. ' ') or '') .. table.concat(added, ' '))
     end
   end
+  for _ = 1, documents do
+    local member, seen, indexed, from = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+    local dropped = {}
+    for k = 1, tonumber(ARGV[i + 4]) do dropped[#dropped + 1] = ARGV[i + 4 + k] end
+    i = i + 5 + #dropped
+    local terms = {}
+    for k = 1, tonumber(ARGV[i]) do terms[k] = ARGV[i + k] end
+    i = i + 1 + #terms
+    local kind = indexed == '' and 'c' or 't'
+    if kind == 'c' and redis.call('HEXISTS', p .. 'cust:' .. member, 'erased_at') == 1 then
+      terms, skip[member] = {}, true
+    end
+    if kind == 't' and tonumber(redis.call('HGET', p .. 'search:seq', member) or '0') ~= tonumber(from) then
+      skip[member] = true  -- stays dirty: the next pass reads what is there now
+    else
+      index_document(member, seen, indexed, kind, terms, dropped)
+    end
+  end
   -- The postings, one ZADD per term for the whole pass (a common word is in
   -- many of its documents).
   while i <= #ARGV do
     local kind, t, count = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
-    local k = term_key(kind, t)
+    local k = search_term_key(kind, t)
     local zadd = { 'ZADD', k }
-    for j = 1, 2 * count do zadd[j + 2] = ARGV[i + 2 + j] end
+    for j = 1, 2 * count, 2 do
+      if not skip[ARGV[i + 3 + j]] then
+        zadd[#zadd + 1] = ARGV[i + 2 + j]
+        zadd[#zadd + 1] = ARGV[i + 3 + j]
+      end
+    end
     i = i + 3 + 2 * count
-    local added = redis.call(unpack(zadd))
-    local size = redis.call('ZCARD', k)
-    if added == size then
-      redis.call('ZADD', p .. 'search:vocab', 0, t)  -- a new term
-    elseif size > cap + cap / 10 then
-      -- A common word keeps its newest `cap` documents (trimmed in steps).
-      redis.call('ZREMRANGEBYRANK', k, 0, -cap - 1)
+    if #zadd > 2 then
+      local added = redis.call(unpack(zadd))
+      local size = redis.call('ZCARD', k)
+      if added == size then
+        redis.call('ZADD', p .. 'search:vocab', 0, t)  -- a new term
+      elseif size > cap + cap / 10 then
+        -- A common word keeps its newest `cap` documents (trimmed in steps).
+        redis.call('ZREMRANGEBYRANK', k, 0, -cap - 1)
+      end
     end
   end
   return documents
@@ -214,7 +214,7 @@ if op == 'query' then
     local tmp_last, tmp_all = p .. 'search:tmp:last', p .. 'search:tmp:all'
     local complete, checked = {}, {}
     for w = 1, #words do
-      local word, set, trimmed = words[w], term_key(kind, words[w]), false
+      local word, set, trimmed = words[w], search_term_key(kind, words[w]), false
       local prefix = w == #words and last_is_prefix
       if prefix then
         -- The word being typed: the terms it starts, in spelling order (the
@@ -222,10 +222,10 @@ if op == 'query' then
         -- short common start costs a bounded union.
         local keys, documents = {}, 0
         for _, t in ipairs(redis.call('ZRANGEBYLEX', p .. 'search:vocab', '[' .. word, '[' .. word .. '\255', 'LIMIT', 0, 31)) do
-          local size = redis.call('ZCARD', term_key(kind, t))
+          local size = redis.call('ZCARD', search_term_key(kind, t))
           if size > 0 then
             if #keys == 30 or (#keys > 0 and documents + size > cap) then trimmed = true; break end
-            keys[#keys + 1] = term_key(kind, t)
+            keys[#keys + 1] = search_term_key(kind, t)
             documents = documents + size
             trimmed = trimmed or size >= cap
           end

@@ -194,6 +194,28 @@ TEST(ReportTimeline, TheCacheKeepsNothingTheRestGives) {
   EXPECT_FALSE(rp::decode(v3)) << "an entry of the old form is folded again";
 }
 
+TEST(ReportTimeline, AnErasedCustomersConversationCountsAsItWas) {
+  // erase.lua closes the conversations of an erased customer (reason
+  // "erased"): an open one is no resolution, a resolved one keeps its figures.
+  auto open = bot_handoff_reopen();
+  open.frames.pop_back();  // answered after the reopen, not resolved yet
+  --open.seq;
+  open.status = "assigned";
+  auto before = open.fold();
+  open.set("closed", tehran(2, 13, 9, 0), "erased");
+  auto after = open.fold();
+  EXPECT_EQ(after.seq, before.seq + 1);
+  EXPECT_EQ(after.status, "assigned");
+  EXPECT_EQ(after.resolutions.size(), 1u);
+  after.seq = before.seq;
+  EXPECT_EQ(rp::encode(after), rp::encode(before)) << "only the seq moves";
+
+  auto resolved = bot_handoff_reopen();
+  resolved.set("closed", tehran(2, 13, 9, 0), "erased");
+  EXPECT_EQ(resolved.fold().status, "resolved");
+  EXPECT_EQ(resolved.fold().resolutions.size(), 2u);
+}
+
 TEST(ReportTimeline, AnAgentTakingOverFromTheBotAndSideConversations) {
   log_builder b;
   b.open(1000, true);

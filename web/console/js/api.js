@@ -62,6 +62,8 @@ export const api = {
     { method: 'POST', body: { channel, external_id: externalId } }),
   mergeCustomer: (id, from) => call(`/api/v1/customers/${enc(id)}/merge`, { method: 'POST', body: { from } }),
   undoMerge: (id, merge) => call(`/api/v1/customers/${enc(id)}/merges/${enc(merge)}/undo`, { method: 'POST' }),
+  // The body repeats the id: the server erases nothing on a stray request.
+  eraseCustomer: (id) => call(`/api/v1/admin/customers/${enc(id)}/erase`, { method: 'POST', body: { confirm: id } }),
   dismissSuggestion: (id, other) => call(`/api/v1/customers/${enc(id)}/suggestions/${enc(other)}/dismiss`, { method: 'POST' }),
   note: (conv, text, clientId) => call(`/api/v1/conversations/${enc(conv)}/notes`, { method: 'POST', body: { text, client_id: clientId } }),
   labels: (conv, add, remove) => call(`/api/v1/conversations/${enc(conv)}/labels`, { method: 'POST', body: { add, remove } }),

@@ -93,6 +93,7 @@ const customerPanel = mountCustomer(state, {
   onMerge: async (id, from) => { await api.mergeCustomer(id, from); await loadCustomer(id, true); },
   onUndoMerge: async (id, merge) => { await api.undoMerge(id, merge); await loadCustomer(id, true); },
   onDismiss: async (id, other) => { await api.dismissSuggestion(id, other); await loadCustomer(id, true); },
+  onErase: async (id) => { await api.eraseCustomer(id); await loadCustomer(id, true); },
 });
 const admin = mountAdmin({ notice: showNotice, onCannedChanged: loadCanned });
 const reports = mountReports({ notice: showNotice });
@@ -189,6 +190,12 @@ function requestHistory(id, after) {
   t.requestedAfter = after;
 }
 
+// Read again from the logs (what is in memory is out of date).
+function reloadTimelines(conversations) {
+  for (const c of conversations ?? []) state.timelines.delete(c.id);
+  if (state.selected) ensureHistory(state.selected);
+}
+
 function ensureHistory(id) {
   const t = state.timeline(id);
   if (!t.loaded && !t.loading) requestHistory(id, 0);
@@ -207,6 +214,8 @@ async function loadCustomer(customerId, force = false) {
     const file = await api.customer(customerId);
     file.fetched_at = Date.now();
     state.customers.set(customerId, file);
+    // Erased since: their conversations' texts are gone from the logs too.
+    if (file.customer?.erased_at && cur && !cur.customer?.erased_at) reloadTimelines(file.conversations);
   } catch (e) {
     if (e.status !== 404) showNotice(`Could not load the customer: ${e.message}`);
     return;

@@ -10,6 +10,9 @@ function build() {
     h('div', { class: 'dialog-form' },
       h('h2', { id: 'confirm-title' }),
       h('div', { id: 'confirm-text', class: 'confirm-text' }),
+      h('p', { id: 'confirm-typed-field', class: 'field', hidden: true },
+        h('label', { for: 'confirm-typed', id: 'confirm-typed-label' }),
+        h('input', { id: 'confirm-typed', autocomplete: 'off', dir: 'auto' })),
       h('div', { class: 'dialog-buttons' },
         h('button', { type: 'button', id: 'confirm-cancel', onclick: () => d.close('cancel') }, 'Cancel'),
         h('button', { type: 'button', id: 'confirm-ok', class: 'primary', onclick: () => d.close('ok') }, 'OK'))));
@@ -19,7 +22,9 @@ function build() {
 
 // Resolves true only when the person presses the confirm button.
 // `text`: a paragraph per item, each a string or nodes (untrusted names in <bdi>).
-export function confirmAction({ title, text = [], ok = 'OK', cancel = 'Cancel', danger = false }) {
+// `typed`: { label, accept: [strings] }: the button works only once one of
+// them is typed (an action that destroys data is never a stray click).
+export function confirmAction({ title, text = [], ok = 'OK', cancel = 'Cancel', danger = false, typed = null }) {
   dialog ??= build();
   if (dialog.open) return Promise.resolve(false); // one question at a time
   dialog.querySelector('#confirm-title').textContent = title;
@@ -27,6 +32,14 @@ export function confirmAction({ title, text = [], ok = 'OK', cancel = 'Cancel', 
   const okBtn = dialog.querySelector('#confirm-ok');
   okBtn.textContent = ok;
   okBtn.className = danger ? 'danger' : 'primary';
+  const field = dialog.querySelector('#confirm-typed-field');
+  const input = dialog.querySelector('#confirm-typed');
+  const accept = (typed?.accept ?? []).filter(Boolean);
+  field.hidden = !typed;
+  dialog.querySelector('#confirm-typed-label').textContent = typed?.label ?? '';
+  input.value = '';
+  okBtn.disabled = !!typed;
+  input.oninput = () => { okBtn.disabled = !!typed && !accept.includes(input.value.trim()); };
   dialog.querySelector('#confirm-cancel').textContent = cancel;
   dialog.returnValue = '';
   dialog.showModal();

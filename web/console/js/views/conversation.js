@@ -88,11 +88,18 @@ function originalText(m) {
     h('p', { class: 'msg-text', dir: 'auto' }, m.original_text)) : null;
 }
 
+// A text removed from the log (routing/src/lua/erase.lua).
+function erasedText(what) {
+  if (!what) return null;
+  return h('p', { class: 'msg-erased muted' }, 'Removed: the customer was erased');
+}
+
 function messageItem(state, conv, m, seq, fetchFile) {
   const side = m.author === 'customer' ? 'msg-in' : m.author === 'system' ? 'msg-system' : 'msg-out';
   return h('li', { class: `msg ${side} author-${m.author}`, dataset: { seq: String(seq), clientId: m.client_id ?? null, status: m.status ?? '' } },
     h('div', { class: 'bubble' },
       m.text ? h('p', { class: 'msg-text', dir: 'auto' }, m.text) : null,
+      erasedText(m.erased),
       originalText(m),
       attachmentList(m.attachments, m.channel ?? conv?.channel, fetchFile),
       buttonList(m.buttons),
@@ -109,7 +116,8 @@ function messageItem(state, conv, m, seq, fetchFile) {
 }
 
 const REASONS = { transfer: 'transferred', reopened: 'reopened', unsnoozed: 'back from snooze', taken: 'taken',
-  manual: 'assigned', timeout: 'no reply in time, offered to another agent', agent_removed: 'agent removed' };
+  manual: 'assigned', timeout: 'no reply in time, offered to another agent', agent_removed: 'agent removed',
+  erased: 'the customer was erased' };
 
 // One line for a log event that is not a message: status changes (with the
 // routing reason and a transfer/snooze note), priority, labels, routing, SLA.
@@ -153,7 +161,7 @@ function noteItem(state, frame) {
   return h('li', { class: 'msg msg-note', dataset: { seq: String(frame.seq), event: 'note', clientId: n.client_id ?? null } },
     h('div', { class: 'bubble' },
       h('p', { class: 'note-label' }, 'Private note'),
-      h('p', { class: 'msg-text', dir: 'auto' }, n.text ?? ''),
+      n.erased ? erasedText(n.erased) : h('p', { class: 'msg-text', dir: 'auto' }, n.text ?? ''),
       h('p', { class: 'msg-meta' }, h('span', { class: 'author', dir: 'auto' }, `${n.author_name || n.author_id || 'Agent'}${mine ? ' (you)' : ''}`),
         ' ', momentEl(n.created_at))));
 }

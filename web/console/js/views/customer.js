@@ -1,6 +1,7 @@
 // The customer panel: the customer file (name, identities on every channel,
 // language, VIP, notes, tags, opt-out, purchases with warranty status), merge
-// suggestions and merges that can be undone, and all their conversations.
+// suggestions and merges that can be undone, and all their conversations;
+// for admins, erasing the customer (a privacy request).
 import { call } from '../api.js';
 import { labelList } from '../store/state.js';
 import { confirmAction } from './confirm.js';
@@ -20,7 +21,7 @@ const REASONS = {
 // The fields of a live conversation that the customer file also lists.
 const pick = (live) => (live ? { status: live.status, updated_at: live.updated_at, labels: live.labels } : {});
 
-export function mountCustomer(state, { onSelect, onSave, onLink, onMerge, onUndoMerge, onDismiss }) {
+export function mountCustomer(state, { onSelect, onSave, onLink, onMerge, onUndoMerge, onDismiss, onErase }) {
   const panel = $('#customer-panel');
   let shownSig = '';
 
@@ -111,8 +112,55 @@ export function mountCustomer(state, { onSelect, onSave, onLink, onMerge, onUndo
       })));
   }
 
+  // Admins only: a privacy request ("delete everything you hold about me").
+  // The dialog wants the name or the id typed: nothing of it can be undone.
+  function eraseSection(c) {
+    if (state.agent?.role !== 'admin') return '';
+    const out = h('span', { class: 'muted', role: 'status' });
+    return h('section', { class: 'cust-erase', 'aria-label': 'Erase customer' },
+      h('button', { type: 'button', class: 'danger', id: 'cust-erase', onclick: async () => {
+        const ok = await confirmAction({ title: 'Erase this customer?', ok: 'Erase customer', danger: true,
+          text: [['Everything Pasokh holds about ', h('bdi', {}, c.name || c.id), ` (${c.id}) goes: name, contact details, notes, `,
+            'purchases, their identities on every channel, files merged into this one, and the texts and attachments of all ',
+            'their conversations. Reports keep counting the conversations.'],
+            'This cannot be undone. If they write again, they get a new customer file.'],
+          typed: { label: `Type the customer's name or ${c.id} to confirm`, accept: [c.name?.trim(), c.id] } });
+        if (!ok) return;
+        out.textContent = 'Erasing…';
+        try { await onErase(c.id); } catch (e) { out.textContent = e.message; }
+      } }, 'Erase customer'), ' ', out);
+  }
+
+  function conversationList(file) {
+    return [
+      h('h3', {}, `Conversations (${file.conversation_count ?? file.conversations.length})`),
+      // The file is a snapshot; a conversation the console follows live
+      // (the one on screen, the inbox's) shows its status as it is now.
+      h('ol', { class: 'cust-convs', reversed: true }, [...file.conversations].reverse().map((cv) => ({ ...cv, ...pick(state.conversations.get(cv.id)) })).map((cv) => h('li', {},
+        h('button', { type: 'button', class: 'link', dataset: { conv: cv.id }, 'aria-current': cv.id === state.selected ? 'true' : null,
+          onclick: () => onSelect(cv.id) },
+        channelIcon(cv.kind, cv.channel), ' ', cv.id), ' ',
+        h('span', { class: `status status-${cv.status}` }, cv.status), ' ', timeEl(cv.updated_at),
+        labelList(cv.labels).map((l) => h('span', { class: 'label small' }, h('bdi', {}, l)))))),
+    ];
+  }
+
+  // What is left of an erased file: its id, when and by whom, the conversations.
+  function erasedFile(file) {
+    const c = file.customer;
+    return [
+      h('h2', { class: 'cust-name cust-erased' }, 'Erased customer'),
+      h('p', { class: 'muted' }, `Customer ${c.id} · erased `, timeEl(c.erased_at),
+        c.erased_by ? ` by ${state.agentNames.get(c.erased_by) ?? c.erased_by}` : ''),
+      c.erasing ? h('p', { class: 'notice' }, 'Removing the texts of their conversations…') : '',
+      h('p', { class: 'notice' }, 'Their personal data and the texts of their conversations were removed on request.'),
+      ...conversationList(file),
+    ];
+  }
+
   function build(file) {
     const c = file.customer;
+    if (c.erased_at) return erasedFile(file);
     const vip = h('input', { type: 'checkbox', id: 'cust-vip', checked: c.vip || null });
     const lang = h('select', { id: 'cust-language' },
       Object.entries(LANGUAGES).map(([v, l]) => h('option', { value: v, selected: v === (c.language ?? '') || null }, l)));
@@ -152,15 +200,8 @@ export function mountCustomer(state, { onSelect, onSave, onLink, onMerge, onUndo
       field('Notes about the customer', notes),
       h('p', {}, h('button', { type: 'button', id: 'cust-notes-save', onclick: () => save({ notes: notes.value }) }, 'Save notes'), ' ', saved),
       purchasesSection(c.id),
-      h('h3', {}, `Conversations (${file.conversation_count ?? file.conversations.length})`),
-      // The file is a snapshot; a conversation the console follows live
-      // (the one on screen, the inbox's) shows its status as it is now.
-      h('ol', { class: 'cust-convs', reversed: true }, [...file.conversations].reverse().map((cv) => ({ ...cv, ...pick(state.conversations.get(cv.id)) })).map((cv) => h('li', {},
-        h('button', { type: 'button', class: 'link', dataset: { conv: cv.id }, 'aria-current': cv.id === state.selected ? 'true' : null,
-          onclick: () => onSelect(cv.id) },
-        channelIcon(cv.kind, cv.channel), ' ', cv.id), ' ',
-        h('span', { class: `status status-${cv.status}` }, cv.status), ' ', timeEl(cv.updated_at),
-        labelList(cv.labels).map((l) => h('span', { class: 'label small' }, h('bdi', {}, l)))))),
+      ...conversationList(file),
+      eraseSection(c),
     ];
   }
 

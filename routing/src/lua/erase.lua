@@ -1,0 +1,338 @@
+-- Erasing a customer ("delete everything you hold about me"), driven in
+-- bounded steps by gateway/src/privacy.cpp. ARGV: prefix, op, now_ms, then per op:
+--   begin    customer, actor, name keys ('name:…' lines: the file's and its
+--            identities' names, as ingest indexed them in names:<language>:…)
+--            -> { 'not_found' } | { 'merged', into } | { 'erasing', files... }
+--               | { 'erased', conversations, messages }
+--   step     customer, budget (log entries read)
+--            -> { 'more' } | { 'erased', conversations, messages } | { 'not_erasing' }
+-- A file marked `erasing` whose driver died goes on where it stopped when
+-- its erasure is asked for again (begin answers 'erasing', then steps).
+--
+-- An erased file keeps its id, created_at (and merged_into for a file merged
+-- into it) plus erased_at / erased_by: the console shows "erased customer",
+-- the reports keep counting the person. Every identity, key, serial, name
+-- index entry, suggestion and merge record goes: a message from the same
+-- Telegram id, address or number opens a new file. Nothing is kept to
+-- recognise them again (no suppression list): what would identify them is
+-- what they asked us to delete, and with the identities gone nothing reaches
+-- them (campaigns need an identity or a conversation's recipient, both gone).
+-- The merges into the file (customer_merge.lua) are erased with it, their
+-- records cut to who/when (an erased merge cannot be undone).
+--
+-- A scrubbed log entry keeps what reports fold (gateway/src/report_timeline.cpp):
+-- times, direction, author kind and id, status changes, ratings, buttons; a
+-- message or note loses its text (now ''), quoted original, attachments
+-- (stored mail attachments deleted), provider and reply-to ids and gets
+-- `erased` (why: 'customer'); the conversation view loses
+-- customer_name; a status note and a CSAT comment become ''. A stream cannot
+-- be rewritten in place: the entries are copied, scrubbed, into <log>:scrub,
+-- `budget` a call, which then replaces the log (RENAME). The conversation
+-- hash keeps the scrub's progress (scrub_to, scrub_at, scrub_reason), so a
+-- scrub goes on where it stopped; scrubbed_seq is how far the log is scrubbed.
+local op, now = ARGV[2], tonumber(ARGV[3])
+
+local function ck(id) return p .. 'cust:' .. id end
+local function finished(status) return status == 'resolved' or status == 'closed' end
+local LANGUAGES = { 'fa', 'ar', 'en' }
+
+-- Our lookups of a provider's message id (edits, delivery statuses, mail threading).
+local function forget_provider_id(channels, id)
+  if type(id) ~= 'string' or id == '' then return end
+  for _, ch in ipairs(channels) do
+    redis.call('DEL', p .. 'provider_msg:' .. ch .. ':' .. id, p .. 'email_msgid:' .. ch .. ':' .. id)
+  end
+end
+
+-- What the reports fold from a frame's conversation view
+-- (gateway/src/report_timeline.cpp) and the widget reads from it (status,
+-- channel, team). The view is most of a frame's bytes; the state consoles
+-- take (the newest frame's, by seq) keeps the rest.
+local VIEW_KEPT = { 'channel', 'customer_id', 'created_at', 'updated_at', 'team', 'status', 'assignee', 'sla_first_due',
+  'sla_resolve_due' }
+
+-- The conversation view of a frame: no customer name; an older frame's
+-- (`slim`) only what VIEW_KEPT names.
+local function scrub_view(view, slim)
+  if not slim then
+    view.customer_name = nil
+    return view
+  end
+  local out = {}
+  for _, k in ipairs(VIEW_KEPT) do out[k] = view[k] end
+  return out
+end
+
+-- One log frame without what the customer or agents wrote. `c`: the
+-- conversation (vkey, channels); `slim`: not its newest frame. Answers the
+-- frame and whether it was a message (not an edit of one).
+local function scrub_frame(frame, reason, c, slim)
+  local f = cjson.decode(frame)
+  if type(f.conversation) == 'table' then f.conversation = scrub_view(f.conversation, slim) end
+  local m = f.message
+  if type(m) == 'table' then
+    forget_provider_id(c.channels, m.provider_message_id)
+    if type(m.attachments) == 'table' then
+      for _, a in ipairs(m.attachments) do
+        -- A mail's stored copy (email_inbound.cpp); messenger files stay with the provider.
+        local ref = type(a) == 'table' and a.provider_ref
+        if type(ref) == 'string' and string.sub(ref, 1, 4) == 'att_' then redis.call('DEL', p .. 'attachment:' .. ref) end
+      end
+    end
+    -- An outbound message's delivery record names the provider's id too.
+    if m.direction == 'out' and not f.edit and m.seq then
+      local raw = redis.call('HGET', c.vkey .. ':delivery', tostring(m.seq))
+      local d = raw and cjson.decode(raw)
+      if d and d.provider_message_id then
+        forget_provider_id(c.channels, d.provider_message_id)
+        d.provider_message_id = nil
+        redis.call('HSET', c.vkey .. ':delivery', tostring(m.seq), cjson.encode(d))
+      end
+    end
+    m.text, m.erased = '', reason
+    m.original_text, m.attachments, m.provider_message_id, m.reply_to = nil, nil, nil, nil
+  end
+  if type(f.note) == 'table' then
+    f.note.text, f.note.erased = '', reason
+  elseif type(f.note) == 'string' and f.note ~= '' then
+    f.note, f.erased = '', reason
+  end
+  if type(f.comment) == 'string' then f.comment, f.erased = '', reason end
+  return cjson.encode(f), f.event == 'message' and type(m) == 'table' and not f.edit
+end
+
+-- A scrub begun and not finished stops: its copy goes, the log stays.
+local function scrub_abort(vkey)
+  redis.call('DEL', vkey .. ':log:scrub')
+  redis.call('HDEL', vkey, 'scrub_to', 'scrub_at', 'scrub_reason')
+end
+
+-- Scrubs the conversation's log up to `through` (its seq, when absent) in
+-- calls of at most `budget` entries. Entries logged after the scrub began
+-- (a note after the erasure) are copied as they are. Answers done, entries
+-- read, messages scrubbed.
+local function scrub_log(conv, reason, budget, through)
+  local vkey = conv_key(conv)
+  local log, copy = vkey .. ':log', vkey .. ':log:scrub'
+  local h = redis.call('HMGET', vkey, 'seq', 'scrub_to', 'scrub_at', 'scrub_reason', 'scrubbed_seq', 'channel',
+    'mail_channel')
+  local to, at = tonumber(h[2] or ''), tonumber(h[3] or '0')
+  -- One that stops short of `through` reaches it, unless its copy went past
+  -- its end already; another kind of scrub starts again.
+  if to and h[4] == reason and through and to < through and at <= to then
+    to = through
+    redis.call('HSET', vkey, 'scrub_to', to)
+  elseif to and (h[4] ~= reason or (through and to < through)) then
+    scrub_abort(vkey)
+    to = nil
+  end
+  if not to then
+    to, at = through or tonumber(h[1] or '0'), 0
+    redis.call('DEL', copy)
+    redis.call('HSET', vkey, 'scrub_to', to, 'scrub_at', 0, 'scrub_reason', reason)
+  end
+  local before = tonumber(h[5] or '0')  -- scrubbed by an earlier scrub: copied as it is
+  local c = { vkey = vkey, channels = { h[6] } }
+  if h[7] and h[7] ~= h[6] then c.channels[2] = h[7] end
+  local entries = redis.call('XRANGE', log, '(' .. at .. '-1', '+', 'COUNT', budget)
+  local messages = 0
+  for _, e in ipairs(entries) do
+    local seq = tonumber(string.match(e[1], '^(%d+)'))
+    local frame = e[2][2]
+    if seq > before and seq <= to then
+      local counted
+      frame, counted = scrub_frame(frame, reason, c, seq < to)
+      if counted then messages = messages + 1 end
+    end
+    redis.call('XADD', copy, e[1], e[2][1], frame)
+    at = seq
+  end
+  if #entries == budget then
+    redis.call('HSET', vkey, 'scrub_at', at)
+    return false, #entries, messages
+  end
+  if redis.call('EXISTS', copy) == 1 then redis.call('RENAME', copy, log) end
+  -- The CSAT comment and an email's subject are the customer's words too.
+  redis.call('HDEL', vkey, 'scrub_to', 'scrub_at', 'scrub_reason', 'csat_comment', 'subject_key')
+  redis.call('HSET', vkey, 'scrubbed_seq', math.max(to, before))
+  redis.call('DEL', vkey .. ':edits')
+  -- Search: the words go; the index reads only what is logged after `to`
+  -- (search.lua skips a pass that read the log before this).
+  search_forget('t', conv)
+  redis.call('HSET', p .. 'search:seq', conv, to)
+  if log_ends_by(conv, to) then
+    redis.call('ZREM', p .. 'search:dirty', conv)
+    redis.call('ZREM', p .. 'search:backlog', conv)
+  else
+    redis.call('ZADD', p .. 'search:dirty', 'NX', now, conv)
+  end
+  return true, #entries, messages
+end
+
+-- The conversation is over for good: out of routing, queues, timers and the
+-- web chat mail fallback, closed with a live event (reason 'erased', which
+-- the reports skip: they count it as it was).
+local function close_erased(conv, actor)
+  local vkey = conv_key(conv)
+  local h = redis.call('HMGET', vkey, 'status', 'assignee', 'team')
+  if not h[1] or h[1] == 'closed' then return end
+  local assignee = h[2] or ''
+  if not finished(h[1]) then
+    leave_routing(conv, assignee, h[3] or '', now)
+    stop_awaiting_routing(conv)
+    redis.call('ZREM', p .. 'timers:bot_idle', conv)
+  end
+  change_status(conv, 'closed', actor, now, { reason = 'erased' })
+  if assignee ~= '' and not finished(h[1]) then drain_agent(assignee, now, 10) end
+end
+
+-- What a conversation holds about where the customer is: its recipient,
+-- mail thread and address, a pending mail of unread web chat replies.
+local function unlink_conversation(conv)
+  local vkey = conv_key(conv)
+  local h = redis.call('HMGET', vkey, 'channel', 'mail_channel')
+  local thread = redis.call('GET', vkey .. ':email')
+  local ok, t = pcall(cjson.decode, thread or '')
+  if ok and type(t) == 'table' and type(t.reply_token) == 'string' and t.reply_token ~= '' then
+    for _, ch in ipairs({ h[1] or '', h[2] or '' }) do redis.call('DEL', p .. 'email_token:' .. ch .. ':' .. t.reply_token) end
+  end
+  redis.call('DEL', vkey .. ':email')
+  redis.call('HDEL', vkey, 'recipient', 'mail_to')
+  redis.call('HSET', vkey, 'erased_at', now)
+  redis.call('ZREM', p .. 'webchat:mail_due', conv)
+  redis.call('HDEL', p .. 'webchat:mail_since', conv)
+  return h[1]
+end
+
+-- Everything a file holds but its id, creation time and merge link. Answers
+-- the files merged into it (not undone): they are erased too.
+local function wipe_file(f, actor, name_keys, channels)
+  local key = ck(f)
+  local ids = redis.call('HGETALL', key .. ':identities')
+  for i = 1, #ids, 2 do
+    local ident = p .. 'ident:' .. ids[i]
+    if redis.call('GET', ident) == f then redis.call('DEL', ident) end
+    local ch = string.match(ids[i], '^([^:]+):')
+    if ch then channels[ch] = true end
+    local ok, who = pcall(cjson.decode, ids[i + 1])
+    if ok and type(who) == 'table' and who.kind == 'webchat' then
+      redis.call('DEL', p .. 'webchat:visitor:' .. ids[i])  -- the email typed or proved there
+    end
+  end
+  for _, k in ipairs(redis.call('SMEMBERS', key .. ':keys')) do
+    if redis.call('GET', p .. 'key:' .. k) == f then redis.call('DEL', p .. 'key:' .. k) end
+  end
+  for _, item in ipairs(redis.call('HVALS', key .. ':purchases')) do
+    local ok, x = pcall(cjson.decode, item)
+    local serial = ok and type(x) == 'table' and x.serial
+    if type(serial) == 'string' and serial ~= '' and redis.call('GET', p .. 'serial:' .. serial) == f then
+      redis.call('DEL', p .. 'serial:' .. serial)
+    end
+  end
+  -- The other side of a suggestion names this file's address, number or name.
+  for _, other in ipairs(redis.call('HKEYS', key .. ':suggest')) do redis.call('HDEL', ck(other) .. ':suggest', f) end
+  for _, nk in ipairs(name_keys) do
+    for _, lang in ipairs(LANGUAGES) do redis.call('SREM', p .. 'names:' .. lang .. ':' .. string.sub(nk, 6), f) end
+  end
+  local merged = {}
+  for _, mid in ipairs(redis.call('LRANGE', key .. ':merges', 0, -1)) do
+    local raw = redis.call('GET', p .. 'merge:' .. mid)
+    local ok, m = pcall(cjson.decode, raw or '')
+    if ok and type(m) == 'table' then
+      if not m.undone_at and m.from then merged[#merged + 1] = m.from end
+      redis.call('SET', p .. 'merge:' .. mid, cjson.encode({ id = m.id, into = m.into, from = m.from, at = m.at, by = m.by,
+        undone_at = m.undone_at, erased_at = now }))
+    end
+  end
+  local keep = redis.call('HMGET', key, 'created_at', 'merged_into', 'merged_at', 'merge_id')
+  redis.call('DEL', key, key .. ':identities', key .. ':keys', key .. ':purchases', key .. ':suggest', key .. ':suggest_no')
+  redis.call('HSET', key, 'id', f, 'erased_at', now, 'erased_by', actor)
+  local kept = { 'created_at', 'merged_into', 'merged_at', 'merge_id' }
+  for i, name in ipairs(kept) do
+    if keep[i] then redis.call('HSET', key, name, keep[i]) end
+  end
+  search_forget('c', f)
+  redis.call('ZREM', p .. 'search:dirty:cust', f)
+  return merged
+end
+
+-- The keys of a file by channel: where it writes from, what it owes.
+local function forget_channels(f, channels)
+  for ch in pairs(channels) do
+    redis.call('DEL', ck(f) .. ':open:' .. ch, p .. 'csat:pending:' .. f .. ':' .. ch, p .. 'csat:comment:' .. f .. ':' .. ch)
+  end
+end
+
+local function erased_counts(key)
+  local h = redis.call('HMGET', key, 'erased_conversations', 'erased_messages')
+  return { 'erased', h[1] or '0', h[2] or '0' }
+end
+
+if op == 'begin' then
+  local id, actor = ARGV[4], ARGV[5]
+  local key = ck(id)
+  if redis.call('EXISTS', key) == 0 then return { 'not_found' } end
+  local h = redis.call('HMGET', key, 'erased_at', 'erasing', 'merged_into')
+  if h[3] then return { 'merged', h[3] } end
+  if h[2] then return { 'erasing' } end
+  if h[1] then return erased_counts(key) end
+  local name_keys = {}
+  for k in string.gmatch(ARGV[6] or '', '[^\n]+') do name_keys[#name_keys + 1] = k end
+  -- The file, and the files merged into it (and into those), at most 100.
+  local files, seen, channels = { id }, { [id] = true }, {}
+  local i = 1
+  while i <= #files do
+    for _, m in ipairs(wipe_file(files[i], actor, name_keys, channels)) do
+      if not seen[m] and #files < 100 then seen[m] = true; files[#files + 1] = m end
+    end
+    i = i + 1
+  end
+  local convs = redis.call('LRANGE', key .. ':conversations', 0, -1)
+  for _, conv in ipairs(convs) do
+    local ch = unlink_conversation(conv)
+    if ch then channels[ch] = true end
+    -- Open ones first, in this call: no message may join them after this.
+    local status = redis.call('HGET', conv_key(conv), 'status')
+    if status and not finished(status) then close_erased(conv, actor) end
+  end
+  for _, f in ipairs(files) do forget_channels(f, channels) end
+  redis.call('HSET', key, 'erasing', '1', 'erase_at', 0, 'erased_conversations', #convs, 'erased_messages', 0,
+    'erased_files', #files)
+  local out = { 'erasing' }
+  for _, f in ipairs(files) do out[#out + 1] = f end
+  return out
+end
+
+if op == 'step' then
+  local id, budget = ARGV[4], tonumber(ARGV[5])
+  local key = ck(id)
+  local h = redis.call('HMGET', key, 'erasing', 'erase_at', 'erased_by')
+  if not h[1] then
+    if redis.call('HEXISTS', key, 'erased_at') == 1 then return erased_counts(key) end
+    return { 'not_erasing' }
+  end
+  local at, actor = tonumber(h[2] or '0'), h[3] or 'system'
+  while budget > 0 do
+    local conv = redis.call('LINDEX', key .. ':conversations', at)
+    if not conv then break end
+    close_erased(conv, actor)
+    local seq = tonumber(redis.call('HGET', conv_key(conv), 'seq') or '0')
+    local done, read, messages = scrub_log(conv, 'customer', budget, seq)
+    budget = budget - math.max(read, 1)
+    if messages > 0 then redis.call('HINCRBY', key, 'erased_messages', messages) end
+    if not done then return { 'more' } end
+    at = at + 1
+    redis.call('HSET', key, 'erase_at', at)
+  end
+  if redis.call('LINDEX', key .. ':conversations', at) then return { 'more' } end
+  redis.call('HDEL', key, 'erasing', 'erase_at')
+  local counts = erased_counts(key)
+  local e = redis.call('HMGET', key, 'erased_at', 'erased_files')
+  -- Who erased which file when, and how much: no personal data.
+  redis.call('XADD', p .. 'audit:erasures', 'MAXLEN', '~', 10000, '*', 'e', cjson.encode({ customer = id, by = actor,
+    at = tonumber(e[1]), done_at = now, conversations = tonumber(counts[2]), messages = tonumber(counts[3]),
+    files = tonumber(e[2] or '1') }))
+  return counts
+end
+
+return { 'unknown_op', op }
