@@ -160,6 +160,17 @@ void parse_campaigns(const json* j, config& c) {
   }
 }
 
+void parse_retention(const json& j, retention_config& k) {
+  object_reader r(j, "retention");
+  r.get("message_text_days", k.message_text_days);
+  r.get("email_automatic_days", k.email_automatic_days);
+  r.get_ms("tick_ms", k.tick);
+  r.get_ms("lease_ms", k.lease);
+  r.done();
+  if (!(k.message_text_days >= 0) || !(k.email_automatic_days >= 0)) r.fail("days must be 0 (keep) or more");
+  if (k.tick.count() < 10 || k.lease < k.tick * 2) r.fail("need tick_ms >= 10 and lease_ms >= 2 * tick_ms");
+}
+
 }  // namespace
 
 std::optional<std::string> process_env(const char* name) {
@@ -303,6 +314,7 @@ config parse_config(const json& j, env_lookup env) {
   }
   if (auto* r = root.sub("routing")) c.routing = routing::parse_routing_config(*r);  // throws naming the key
   parse_campaigns(root.sub("campaigns"), c);
+  if (auto* r = root.sub("retention")) parse_retention(*r, c.retention);
   std::int64_t attachment_ttl = c.attachment_ttl.count();
   root.get("attachment_ttl_s", attachment_ttl);
   if (attachment_ttl < 60) root.fail("\"attachment_ttl_s\" must be at least 60");

@@ -355,6 +355,8 @@ int main(int argc, char** argv) {
   routing::set_campaign_status_observer([](std::string_view status) { global_metrics().campaign_messages.inc(status); });
   campaign_runner campaigns(svc, ioc.get_executor());
   campaigns.start();
+  retention_sweep retention(svc, ioc.get_executor());
+  retention.start();
 
   std::optional<http_server> server;
   try {
@@ -387,6 +389,7 @@ int main(int argc, char** argv) {
     for (auto& mail : email_channels) mail->stop();
     server->shutdown(std::chrono::seconds(5), [&] {
       campaigns.stop();
+      retention.stop();
       routing_svc.stop();
       kb_watcher.stop();
       webchat.stop();

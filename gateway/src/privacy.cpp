@@ -152,7 +152,7 @@ void add_privacy_routes(router& r, services& s) {
           for (const auto& f : done->files) co_await publish_customer_changed(s, f, a.id, teams);
           json out = {{"status", done->status}, {"customer", id}, {"conversations", done->conversations},
                       {"messages", done->messages}};
-          // Erasing: the file is gone already; asking again removes the rest of the texts.
+          // Erasing: the file is gone already; the sweep (or asking again) removes the rest of the texts.
           co_return json_response(done->status == "erased" ? 200 : 202, out.dump());
         });
 

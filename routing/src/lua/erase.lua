@@ -1,13 +1,22 @@
--- Erasing a customer ("delete everything you hold about me"), driven in
--- bounded steps by gateway/src/privacy.cpp. ARGV: prefix, op, now_ms, then per op:
+-- Erasing a customer ("delete everything you hold about me") and removing
+-- the texts of conversations resolved long ago (retention), with one scrub of
+-- a conversation's log for both. Driven in bounded steps by
+-- gateway/src/privacy.cpp. ARGV: prefix, op, now_ms, then per op:
 --   begin    customer, actor, name keys ('name:…' lines: the file's and its
 --            identities' names, as ingest indexed them in names:<language>:…)
 --            -> { 'not_found' } | { 'merged', into } | { 'erasing', files... }
 --               | { 'erased', conversations, messages }
 --   step     customer, budget (log entries read)
 --            -> { 'more' } | { 'erased', conversations, messages } | { 'not_erasing' }
+--   pending  idle_ms, limit -> customers whose erasure started and has not
+--            moved for idle_ms (its driver died): the sweep finishes them
+--   lease    instance, lease_ms -> 1 when this instance runs the sweep
+--   retain   edge_ms, budget -> { conversations scrubbed, entries read }:
+--            conversations resolved or closed before edge_ms (rpt:events
+--            from the cursor retention:cursor), their texts removed
 -- A file marked `erasing` whose driver died goes on where it stopped when
--- its erasure is asked for again (begin answers 'erasing', then steps).
+-- its erasure is asked for again, or when the sweep finds it idle in
+-- erase:pending.
 --
 -- An erased file keeps its id, created_at (and merged_into for a file merged
 -- into it) plus erased_at / erased_by: the console shows "erased customer",
@@ -24,7 +33,7 @@
 -- times, direction, author kind and id, status changes, ratings, buttons; a
 -- message or note loses its text (now ''), quoted original, attachments
 -- (stored mail attachments deleted), provider and reply-to ids and gets
--- `erased` (why: 'customer'); the conversation view loses
+-- `erased` ('customer' or 'retention'); the conversation view loses
 -- customer_name; a status note and a CSAT comment become ''. A stream cannot
 -- be rewritten in place: the entries are copied, scrubbed, into <log>:scrub,
 -- `budget` a call, which then replaces the log (RENAME). The conversation
@@ -118,7 +127,8 @@ local function scrub_log(conv, reason, budget, through)
     'mail_channel')
   local to, at = tonumber(h[2] or ''), tonumber(h[3] or '0')
   -- One that stops short of `through` reaches it, unless its copy went past
-  -- its end already; another kind of scrub starts again.
+  -- its end already; another kind of scrub (retention's, when the customer
+  -- is erased) starts again.
   if to and h[4] == reason and through and to < through and at <= to then
     to = through
     redis.call('HSET', vkey, 'scrub_to', to)
@@ -298,6 +308,7 @@ if op == 'begin' then
   for _, f in ipairs(files) do forget_channels(f, channels) end
   redis.call('HSET', key, 'erasing', '1', 'erase_at', 0, 'erased_conversations', #convs, 'erased_messages', 0,
     'erased_files', #files)
+  redis.call('ZADD', p .. 'erase:pending', now, id)
   local out = { 'erasing' }
   for _, f in ipairs(files) do out[#out + 1] = f end
   return out
@@ -312,6 +323,7 @@ if op == 'step' then
     return { 'not_erasing' }
   end
   local at, actor = tonumber(h[2] or '0'), h[3] or 'system'
+  redis.call('ZADD', p .. 'erase:pending', now, id)
   while budget > 0 do
     local conv = redis.call('LINDEX', key .. ':conversations', at)
     if not conv then break end
@@ -326,6 +338,7 @@ if op == 'step' then
   end
   if redis.call('LINDEX', key .. ':conversations', at) then return { 'more' } end
   redis.call('HDEL', key, 'erasing', 'erase_at')
+  redis.call('ZREM', p .. 'erase:pending', id)
   local counts = erased_counts(key)
   local e = redis.call('HMGET', key, 'erased_at', 'erased_files')
   -- Who erased which file when, and how much: no personal data.
@@ -333,6 +346,63 @@ if op == 'step' then
     at = tonumber(e[1]), done_at = now, conversations = tonumber(counts[2]), messages = tonumber(counts[3]),
     files = tonumber(e[2] or '1') }))
   return counts
+end
+
+if op == 'pending' then
+  return redis.call('ZRANGEBYSCORE', p .. 'erase:pending', '-inf', now - tonumber(ARGV[4]), 'LIMIT', 0, tonumber(ARGV[5]))
+end
+
+if op == 'lease' then
+  local key, me = p .. 'retention:lease', ARGV[4]
+  local holder = redis.call('GET', key)
+  if holder and holder ~= me then return 0 end
+  redis.call('SET', key, me, 'PX', tonumber(ARGV[5]))
+  return 1
+end
+
+-- Retention of one conversation whose resolve (or close, or rating) is
+-- before `edge`: its texts go when it is still resolved or closed since then
+-- and has entries not scrubbed. Answers done (false: the scrub goes on in
+-- the next call), entries read, whether it was scrubbed.
+local function retain_one(conv, edge, budget)
+  local vkey = conv_key(conv)
+  local h = redis.call('HMGET', vkey, 'status', 'resolved_at', 'seq', 'scrubbed_seq', 'scrub_to', 'scrub_reason')
+  local old = finished(h[1]) and (tonumber(h[2] or '') or edge + 1) <= edge
+  local mine = not h[5] or h[6] == 'retention'  -- an erasure's scrub is the erasure's to finish
+  if h[5] and mine and not old then scrub_abort(vkey) end  -- reopened meanwhile
+  if not (old and mine and (h[5] or tonumber(h[4] or '0') < tonumber(h[3] or '0'))) then return true, 0, false end
+  local done, read = scrub_log(conv, 'retention', budget, nil)
+  return done, read, done
+end
+
+if op == 'retain' then
+  local edge, budget = tonumber(ARGV[4]), tonumber(ARGV[5])
+  local cursor = p .. 'retention:cursor'
+  local cur = redis.call('HMGET', cursor, 'score', 'member')
+  local score, member = tonumber(cur[1] or '0'), cur[2] or ''
+  local scrubbed, read_total, offset, stop = 0, 0, 0, false
+  -- Resolves and closes (and ratings) by when they happened (emit,
+  -- prelude.lua), from the cursor on; each one looked at counts.
+  while not stop and budget > 0 do
+    local page = redis.call('ZRANGEBYSCORE', p .. 'rpt:events', score, edge, 'WITHSCORES', 'LIMIT', offset, 100)
+    local moved = false
+    for k = 1, #page, 2 do
+      local m, s = page[k], tonumber(page[k + 1])
+      if s > score or m > member then
+        local done, read, did = retain_one(string.match(m, '^([^|]+)'), edge, budget)
+        budget, read_total = budget - math.max(read, 1), read_total + read
+        if did then scrubbed = scrubbed + 1 end
+        if not done then stop = true; break end  -- the cursor stays before it: the next call goes on there
+        score, member, moved = s, m, true
+        if budget <= 0 then stop = true; break end
+      end
+    end
+    if #page < 200 then stop = true end
+    -- A full page the cursor had passed (many in one millisecond): the next page.
+    offset = moved and 0 or offset + 100
+  end
+  redis.call('HSET', cursor, 'score', score, 'member', member)
+  return { scrubbed, read_total }
 end
 
 return { 'unknown_op', op }

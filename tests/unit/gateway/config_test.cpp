@@ -59,6 +59,8 @@ TEST(Config, RejectsWithAMessageNamingTheProblem) {
            {R"({"redis":{"command_timeout_ms":0}})", "redis: command_timeout_ms and connect_timeout_ms must be at least 1"},
            {R"({"redis":{"url":"http://nope"}})", "redis.url: "},
            {R"({"dedup_ttl_s":0})", "\"dedup_ttl_s\" must be at least 60"},
+           {R"({"retention":{"message_text_days":-1}})", "retention: days must be 0 (keep) or more"},
+           {R"({"retention":{"text_days":30}})", "retention: unknown key \"text_days\""},
        }) {
     try {
       parse(text);
@@ -67,6 +69,17 @@ TEST(Config, RejectsWithAMessageNamingTheProblem) {
       EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
     }
   }
+}
+
+TEST(Config, RetentionKeepsEverythingUnlessDaysAreSet) {
+  auto keep = parse("{}");
+  EXPECT_EQ(keep.retention.message_text_days, 0);
+  EXPECT_EQ(keep.retention.email_automatic_days, 0);
+  auto c = parse(R"({"retention":{"message_text_days":0.5,"email_automatic_days":30,"tick_ms":50,"lease_ms":200}})");
+  EXPECT_DOUBLE_EQ(c.retention.message_text_days, 0.5);
+  EXPECT_DOUBLE_EQ(c.retention.email_automatic_days, 30);
+  EXPECT_EQ(c.retention.tick.count(), 50);
+  EXPECT_EQ(c.retention.lease.count(), 200);
 }
 
 TEST(Config, BotNameByLanguageFallsBackToEnglish) {

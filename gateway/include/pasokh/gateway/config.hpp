@@ -151,6 +151,17 @@ struct campaigns_config {
   milliseconds rescan{3'600'000};  // recurring campaigns look at the customer files again this often
 };
 
+// Data retention (privacy.cpp): a leased sweep removes, a bounded amount
+// each tick, what nothing needs after a while. 0 days keeps it forever.
+struct retention_config {
+  // The texts, attachments and search entries of conversations resolved or
+  // closed longer ago than this (fractions of a day too); reports are kept.
+  double message_text_days = 0;
+  double email_automatic_days = 0;  // entries of the email_automatic:<channel> streams
+  milliseconds tick{1'000};
+  milliseconds lease{10'000};       // another instance takes over after this
+};
+
 struct config {
   listen_config listen;
   limits_config limits;
@@ -159,6 +170,7 @@ struct config {
   bot_config bot;
   csat_config csat;
   campaigns_config campaigns;
+  retention_config retention;
   webchat_config webchat;
   std::chrono::seconds dedup_ttl{7 * 24 * 3600};
   outbox_config outbox;

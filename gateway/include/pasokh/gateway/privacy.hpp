@@ -1,10 +1,13 @@
 #pragma once
-// Privacy: erasing a customer on request (an admin route).
-// routing/src/lua/erase.lua does the work in bounded steps.
+// Privacy: erasing a customer on request (an admin route), and the retention
+// sweep that removes old conversations' texts and finishes erasures whose
+// driver died. routing/src/lua/erase.lua does the work in bounded steps.
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,13 +24,27 @@ struct erase_result {
 };
 
 // Erases the customer: its file at once, then its conversations' logs step by
-// step for up to `time_limit` (asking again goes on where it stopped).
-// Erasing an erased customer answers the same counts again.
+// step for up to `time_limit` (asking again, or the sweep, finishes what is
+// left). Erasing an erased customer answers the same counts again.
 boost::asio::awaitable<store::result<erase_result>> erase_customer(services& s, const std::string& id,
                                                                    const std::string& actor,
                                                                    std::chrono::milliseconds time_limit);
 
 // POST /api/v1/admin/customers/{id}/erase, GET /api/v1/admin/erasures.
 void add_privacy_routes(router& r, services& s);
+
+// One instance at a time (a lease in Redis), every retention.tick: erasures
+// left unfinished, then retention (config `retention`).
+class retention_sweep {
+ public:
+  retention_sweep(services& s, boost::asio::any_io_executor ex);
+  ~retention_sweep();
+  void start();
+  void stop();
+
+ private:
+  struct state;
+  std::shared_ptr<state> state_;
+};
 
 }  // namespace pasokh::gateway

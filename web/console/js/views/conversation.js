@@ -88,10 +88,11 @@ function originalText(m) {
     h('p', { class: 'msg-text', dir: 'auto' }, m.original_text)) : null;
 }
 
-// A text removed from the log (routing/src/lua/erase.lua).
+// A text removed from the log (routing/src/lua/erase.lua): why.
 function erasedText(what) {
   if (!what) return null;
-  return h('p', { class: 'msg-erased muted' }, 'Removed: the customer was erased');
+  return h('p', { class: 'msg-erased muted' },
+    what === 'retention' ? 'Text removed after the retention period' : 'Removed: the customer was erased');
 }
 
 function messageItem(state, conv, m, seq, fetchFile) {

@@ -1,0 +1,150 @@
+// The retention sweep. Every tick each instance asks for the lease
+// (erase.lua "lease"); the holder finishes erasures nobody drives any more
+// (their request ended or its gateway died: erasing customers idle in
+// erase:pending for lease_ms), removes the texts of conversations resolved longer ago than
+// retention.message_text_days ("retain": a cursor over rpt:events, a bounded
+// number of log entries a tick) and trims the email_automatic streams.
+// Every step is one atomic script with its progress in Redis, so a holder
+// that dies leaves nothing half done for the next one.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <unistd.h>
+
+#include <random>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/privacy.hpp"
+#include "pasokh/routing/clock.hpp"
+#include "pasokh/routing/lua_script.hpp"
+
+namespace pasokh::gateway {
+
+using routing::now_ms;
+namespace {
+
+namespace net = boost::asio;
+using net::awaitable;
+
+constexpr double day_ms = 86'400'000.0;
+// Log entries (and events looked at) retention scrubs per tick: about 20 ms of Redis.
+constexpr std::int64_t retention_entries_per_tick = 2000;
+constexpr std::chrono::seconds erasure_time_per_tick{2};
+
+std::shared_ptr<spdlog::logger> log() { return spdlog::get("gateway"); }
+
+}  // namespace
+
+struct retention_sweep::state : std::enable_shared_from_this<state> {
+  state(services& sv, net::any_io_executor ex) : s(sv), strand(net::make_strand(ex)), timer(strand) {
+    char host[128] = {};
+    if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    me = fmt::format("{}-{}-{:06x}", host[0] ? host : "host", getpid(), std::random_device{}() & 0xffffff);
+  }
+
+  services& s;
+  net::strand<net::any_io_executor> strand;
+  net::steady_timer timer;
+  std::string me;
+  bool stopping = false;
+  bool leader = false;
+
+  const retention_config& cfg() const { return s.cfg.retention; }
+
+  awaitable<store::result<store::reply>> call(std::vector<std::string> args) {
+    co_return co_await s.redis.fcall(routing::script(routing::lua::erase), store::make_command(), std::move(args));
+  }
+  std::vector<std::string> args(const char* op) const {
+    return store::make_command(s.cfg.redis.prefix, op, std::to_string(now_ms()));
+  }
+
+  awaitable<void> loop() {
+    auto self = shared_from_this();
+    while (!stopping) {
+      auto l = args("lease");
+      l.push_back(me);
+      l.push_back(std::to_string(cfg().lease.count()));
+      auto r = co_await call(std::move(l));
+      bool holds = r && !r->is_error() && r->integer == 1;
+      if (holds && !leader) log()->info("retention: this instance runs the sweep ({})", me);
+      leader = holds;
+      if (leader) {
+        try {
+          co_await finish_erasures();
+          co_await retain_texts();
+          co_await trim_automatic_mail();
+        } catch (const std::exception& e) {
+          log()->error("retention: {}", e.what());
+        }
+      }
+      timer.expires_after(cfg().tick);
+      boost::system::error_code ec;
+      co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+    }
+  }
+
+  // An erasure whose driver made no step for a lease's time is the sweep's to finish.
+  awaitable<void> finish_erasures() {
+    auto a = args("pending");
+    a.push_back(std::to_string(cfg().lease.count()));
+    a.push_back("10");
+    auto r = co_await call(std::move(a));
+    if (!r || r->is_error()) co_return;
+    for (const auto& id : r->elements) {
+      if (stopping) co_return;
+      auto done = co_await erase_customer(s, id.str, "", erasure_time_per_tick);
+      if (done && done->status == "erased") log()->info("customer={} erasure finished by the sweep", id.str);
+    }
+  }
+
+  awaitable<void> retain_texts() {
+    if (cfg().message_text_days <= 0) co_return;
+    auto a = args("retain");
+    a.push_back(std::to_string(now_ms() - static_cast<std::int64_t>(cfg().message_text_days * day_ms)));
+    a.push_back(std::to_string(retention_entries_per_tick));
+    auto r = co_await call(std::move(a));
+    if (!r || r->is_error() || r->elements.size() < 2) {
+      if (r && r->is_error()) log()->warn("retention: {}", r->str);
+      co_return;
+    }
+    if (auto n = r->elements[0].as_int(); n > 0) {
+      global_metrics().routing_events.inc("retention_scrubbed", static_cast<int>(n));
+      log()->debug("retention: texts of {} conversations removed ({} log entries)", n, r->elements[1].as_int());
+    }
+  }
+
+  // Noted automatic mail (email_inbound.cpp) older than email_automatic_days.
+  awaitable<void> trim_automatic_mail() {
+    if (cfg().email_automatic_days <= 0) co_return;
+    const auto edge = now_ms() - static_cast<std::int64_t>(cfg().email_automatic_days * day_ms);
+    for (const auto& ch : s.cfg.channels) {
+      if (ch.kind != proto::channel_kind::email) continue;
+      co_await s.redis.exec(store::make_command("XTRIM", s.cfg.redis.prefix + "email_automatic:" + ch.id, "MINID",
+                                                std::to_string(edge) + "-0"));
+    }
+  }
+};
+
+retention_sweep::retention_sweep(services& s, net::any_io_executor ex)
+    : state_(std::make_shared<state>(s, std::move(ex))) {}
+
+retention_sweep::~retention_sweep() = default;
+
+void retention_sweep::start() { net::co_spawn(state_->strand, state_->loop(), net::detached); }
+
+void retention_sweep::stop() {
+  net::post(state_->strand, [st = state_] {
+    st->stopping = true;
+    st->timer.cancel();
+  });
+}
+
+}  // namespace pasokh::gateway

@@ -1,0 +1,114 @@
+// Data retention (config `retention`) against real Redis and pasokh, with
+// the period a couple of seconds long: a conversation resolved longer ago
+// loses its texts (log, search) the way an erasure removes them, an open one
+// and one resolved just now keep theirs, the reports count the same, and
+// noted automatic mail older than its period is trimmed. The same sweep
+// finishes an erasure whose gateway died.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Pasokh, RedisServer, agentSocket, apiCall, defaultConfig, freePort, login, postMessage, sleep } from '../support/harness.mjs';
+import { redisCli as cli, fcall } from './messenger_support.mjs';
+
+const PERIOD_MS = 2000;
+let redis, gw, boss, bossId;
+
+before(async () => {
+  redis = await new RedisServer().start();
+  gw = await new Pasokh(defaultConfig(redis, {
+    retention: { message_text_days: PERIOD_MS / 86_400_000, email_automatic_days: PERIOD_MS / 86_400_000, tick_ms: 100, lease_ms: 1000 },
+    csat: { enabled: false },
+    channels: [
+      { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
+      { id: 'mail', kind: 'email', team: 'support', provider: {
+        support_addresses: ['support@shop.example'], reply_domain: 'shop.example', from_address: 'support@shop.example',
+        smtp: { address: '127.0.0.1', port: await freePort() }, relay: { host: '127.0.0.1', port: await freePort(), tls: 'none' } } },
+    ],
+  })).start();
+  await gw.createAgent('boss', 'boss-secret-3', { name: 'Boss', role: 'admin' });
+  ({ token: boss, agent: { id: bossId } } = (await login(gw, 'boss', 'boss-secret-3')).json);
+});
+
+after(async () => {
+  await gw?.cleanup();
+  await redis?.cleanup();
+});
+
+const redisCli = (...args) => cli(redis, ...args);
+const call = (method, path, body) => apiCall(gw, method, path, { token: boss, body });
+
+async function writes(customer, text) {
+  const r = await postMessage(gw, { message_id: randomUUID(), customer: { id: customer, name: customer }, text });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  return r.json.conversation_id;
+}
+
+const texts = (conv) => redisCli('XRANGE', `pasokh:conv:${conv}:log`, '-', '+').split('\n')
+  .filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((f) => f.event === 'message').map((f) => f.message.text);
+
+async function answeredAndResolved(sock, customer, text) {
+  const conv = await writes(customer, text);
+  const client = randomUUID();
+  sock.send({ type: 'reply', conv, client_id: client, text: `answer to ${customer}` });
+  await sock.next((f) => f.type === 'ack' && f.client_id === client);
+  assert.equal((await call('POST', `/api/v1/conversations/${conv}/resolve`, {})).status, 200);
+  return conv;
+}
+
+test('retention: texts of a conversation resolved longer ago go, open and recently resolved ones stay, reports unchanged', async () => {
+  const from = Date.now() - 1000;
+  const sock = await agentSocket(gw, boss);
+  const old = await answeredAndResolved(sock, 'ret-old', 'oldsecret about my washer');
+  const open = await writes('ret-open', 'opensecret still waiting');
+  for (let i = 0; (await call('GET', '/api/v1/search?q=oldsecret')).json.conversations.length === 0; i++) {
+    assert.ok(i < 60, 'indexed');
+    await sleep(100);
+  }
+  const to = Date.now() + 1;  // before the conversation resolved below
+  const reportBefore = (await call('GET', `/api/v1/reports/summary?from=${from}&to=${to}`)).json;
+
+  for (let i = 0; texts(old).some((t) => t !== ''); i++) {
+    assert.ok(i < 80, `old texts still there: ${texts(old)}`);
+    await sleep(100);
+  }
+  // Resolved just now: within the period.
+  const recent = await answeredAndResolved(sock, 'ret-recent', 'recentsecret kept');
+  sock.close();
+  assert.deepEqual(texts(recent), ['recentsecret kept', 'answer to ret-recent']);
+  assert.deepEqual(texts(open), ['opensecret still waiting']);
+  const frames = redisCli('XRANGE', `pasokh:conv:${old}:log`, '-', '+');
+  assert.ok(!frames.includes('oldsecret') && !frames.includes('answer to ret-old'), frames);
+  assert.match(frames, /"erased":"retention"/);
+  assert.deepEqual((await call('GET', '/api/v1/search?q=oldsecret')).json.conversations, []);
+  assert.equal((await call('GET', '/api/v1/search?q=opensecret')).json.conversations.length, 1);
+  // (`scanned`, how many conversations the report looked at, counts the one resolved since too.)
+  const reportAfter = (await call('GET', `/api/v1/reports/summary?from=${from}&to=${to}`)).json;
+  assert.deepEqual({ ...reportAfter, scanned: 0 }, { ...reportBefore, scanned: 0 });
+  // The customer's file is untouched: retention is about old texts only.
+  const owner = redisCli('HGET', `pasokh:conv:${old}`, 'customer_id');
+  assert.equal(redisCli('HGET', `pasokh:cust:${owner}`, 'name'), 'ret-old');
+
+  // Noted automatic mail: one older than the period goes, a new one stays.
+  const stream = 'pasokh:email_automatic:mail';
+  redisCli('XADD', stream, `${Date.now() - 10 * PERIOD_MS}-0`, 'from', 'old-bounce@example.net');
+  redisCli('XADD', stream, '*', 'from', 'new-bounce@example.net');
+  for (let i = 0; redisCli('XRANGE', stream, '-', '+').includes('old-bounce'); i++) {
+    assert.ok(i < 10, 'trimmed within a few ticks');
+    await sleep(100);
+  }
+  assert.match(redisCli('XRANGE', stream, '-', '+'), /new-bounce/);
+});
+
+test('retention sweep: an erasure its gateway did not finish is finished without anyone asking again', async () => {
+  const conv = await writes('ret-erase', 'halfsecret in my message');
+  const cust = redisCli('HGET', `pasokh:conv:${conv}`, 'customer_id');
+  // What a gateway that died right after the first step leaves.
+  fcall(redis, 'erase', 'begin', String(Date.now()), cust, bossId, '');
+  for (let i = 0; redisCli('XRANGE', `pasokh:conv:${conv}:log`, '-', '+').includes('halfsecret'); i++) {
+    assert.ok(i < 50, 'finished within a few lease periods');
+    await sleep(100);
+  }
+  const audit = (await call('GET', '/api/v1/admin/erasures')).json.erasures;
+  assert.deepEqual(audit.map((e) => [e.customer, e.by, e.messages]), [[cust, bossId, 1]]);
+  assert.equal(redisCli('HEXISTS', `pasokh:cust:${cust}`, 'erasing'), '0');
+});
