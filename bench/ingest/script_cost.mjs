@@ -84,9 +84,10 @@ for (let b = 0; b < batches; b++) {
   const now = Date.now();
   for (let m = 0; m < size; m++) {
     const c = customers > 0 && Math.random() < returning ? Math.floor(Math.random() * customers) : customers++;
-    const text = JSON.stringify({ text: `سلام، گارانتی دستگاه من تا کی اعتبار دارد؟ order ${messages}` });
+    const preview = `سلام، گارانتی دستگاه من تا کی اعتبار دارد؟ order ${messages}`;
+    const text = JSON.stringify({ text: preview });
     const a = ['api', 'api', `c${c}`, `Customer ${c}`, `d${b}-${m}`, 86400, now, text, 'support', '0', 'fa', `c${c}`,
-      '', '0', '', '', `name:customer ${c}`, '', now, '1', 'fa', 'support', 'normal', '0', '0', '0', '0', '0', '', '0'];
+      '', '0', '', '', `name:customer ${c}`, '', now, preview, '0', '1', 'fa', 'support', 'normal', '0', '0', '0', '0', '0', '', '0'];
     args.push(a.length, ...a);
     messages++;
   }

@@ -8,6 +8,7 @@
 
 #include "pasokh/proto/json.hpp"
 #include "pasokh/proto/split.hpp"
+#include "pasokh/proto/utf8.hpp"
 #include "pasokh/routing/clock.hpp"
 #include "pasokh/routing/lua_script.hpp"
 #include "pasokh/routing/customer_keys.hpp"
@@ -25,6 +26,14 @@ std::string inbound_message_json(const proto::inbound_event& event) {
   if (event.automatic) message["automatic"] = true;
   // Mail may carry invalid UTF-8 that survived every charset fallback.
   return message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string preview_source(const std::string& text) {
+  constexpr std::size_t bound = 1024;  // more than the scripts read of it (prelude.lua, message_preview)
+  std::string head = text.size() > bound ? text.substr(0, proto::grapheme_floor(text, bound)) : text;
+  if (proto::valid_utf8(head)) return head;
+  using nlohmann::json;
+  return json::parse(json(head).dump(-1, ' ', false, json::error_handler_t::replace)).get<std::string>();
 }
 
 namespace {
@@ -72,7 +81,8 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_
       inbound_message_json(event), route.team, route.bot_enabled ? "1" : "0", event.language,
       event.provider_chat_id.empty() ? event.from.external_id : event.provider_chat_id, thread.conversation_id,
       thread.any_sender ? "1" : "0", event.from.alt_external_id, event.provider_message_id, identity_keys(event),
-      thread.open_subject, std::to_string(customer_wrote_at(event, now)), plan ? "1" : "0");
+      thread.open_subject, std::to_string(customer_wrote_at(event, now)), preview_source(event.text),
+      event.attachments.empty() ? "0" : "1", plan ? "1" : "0");
   if (plan) {
     args.push_back(plan->language);
     args.insert(args.end(), plan->decision.begin(), plan->decision.end());

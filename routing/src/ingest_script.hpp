@@ -24,6 +24,12 @@ class ingest_batcher;
 // the scripts complete it with id, seq, direction, author and the rest.
 std::string inbound_message_json(const proto::inbound_event& event);
 
+// The beginning of the message's text for the conversation list's preview
+// (the scripts cut it to what a row shows, never decoding the message JSON):
+// bounded, cut between characters, valid UTF-8 as the message JSON is (mail
+// may carry invalid bytes: U+FFFD there and here).
+std::string preview_source(const std::string& text);
+
 // `batcher`: group commit with other messages (nullptr: a call of its own).
 // `plan`: the routing decision for a new queued conversation (or nullptr).
 awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_batcher* batcher,

@@ -28,7 +28,8 @@ awaitable<result<side_event_outcome>> thread_ingest::keep_automatic(const proto:
       store::make_command(prefix_, event.from.channel, continues.conversation_id, continues.by_secret_token ? "1" : "0",
                           event.from.external_id, event.dedup_key, std::to_string(dedup_ttl_.count()),
                           std::to_string(now_ms()), inbound_message_json(event), note.subject, note.reason,
-                          event.provider_message_id, std::to_string(automatic_stream_length)));
+                          event.provider_message_id, std::to_string(automatic_stream_length),
+                          preview_source(event.text), event.attachments.empty() ? "0" : "1"));
   if (!r) co_return r.error();
   if (r->is_error() || r->type != store::reply::kind::array || r->elements.empty())
     co_return make_error_code(store::redis_errc::server_error);

@@ -2,7 +2,7 @@
 // which has no DOM dependency: dedupe, merge order, resume, pending replies.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConsoleState } from '../../web/console/js/store/state.js';
+import { ConsoleState, lastMessageOf, previewText } from '../../web/console/js/store/state.js';
 
 const me = { id: 'ag_1', name: 'Ali', team: 'support', role: 'agent' };
 const conv = (id, seq, extra = {}) => ({ id, seq, status: 'queued', assignee: '', team: 'support', customer_name: 'Sara',
@@ -241,4 +241,21 @@ test('history: stored delivery marks apply to the replies they name (a reload sh
   assert.deepEqual(shown, [[1, undefined, undefined], [2, 'read', undefined], [3, 'failed', 'outside the 24-hour window']]);
   // A late live mark never moves a reply backwards.
   assert.equal(s.applyEvent({ type: 'event', event: 'delivery', conv: 'cv_1', message_seq: 2, status: 'sent' }).duplicate, true);
+});
+
+test('a row\'s preview: the kept last message before any timeline (a reload), the timeline\'s once it holds the newest', () => {
+  const s = fresh();
+  const kept = { seq: 3, at: 1003, author: 'agent', text: 'A technician comes tomorrow' };
+  s.replaceConversations([conv('cv_1', 3, { last_message: kept }), conv('cv_2', 1, { last_message: { seq: 1, at: 1001, author: 'customer', text: '', attachment: true } })]);
+  assert.equal(lastMessageOf(s.conversations.get('cv_1'), s.timelines.get('cv_1')).text, 'A technician comes tomorrow');
+  assert.equal(previewText(lastMessageOf(s.conversations.get('cv_2'), s.timelines.get('cv_2'))), '[attachment]');
+  // Events carry no preview: a status change keeps the list's.
+  s.applyEvent({ type: 'event', conv: 'cv_1', seq: 4, event: 'status', status: 'assigned', conversation: conv('cv_1', 4, { status: 'assigned' }) });
+  assert.equal(lastMessageOf(s.conversations.get('cv_1'), s.timelines.get('cv_1')).text, 'A technician comes tomorrow');
+  // An older message loaded into the timeline does not hide the newer kept one; a newer one replaces it.
+  s.applyEvent(msg('cv_1', 1));
+  assert.equal(lastMessageOf(s.conversations.get('cv_1'), s.timeline('cv_1')).text, 'A technician comes tomorrow');
+  s.applyEvent(msg('cv_1', 5));
+  assert.equal(lastMessageOf(s.conversations.get('cv_1'), s.timeline('cv_1')).text, 'm5');
+  assert.equal(lastMessageOf(conv('cv_3', 1), null), null);
 });

@@ -334,6 +334,25 @@ describe('agent console', () => {
     assert.deepEqual(consoleErrors(p1), []);
   });
 
+  test('each row shows its conversation\'s newest message on a first load and after a reload, Persian cut between characters', T, async () => {
+    const text = 'سلام، یخچال من صدای عجیبی می\u200cدهد و دیگر خنک نمی\u200cکند. '.repeat(8);
+    const { conversation_id: conv } = await customerWrites(text, { id: 'crm-preview', name: 'Nima' });
+    // A console opened after the message has no timeline of it: the row shows what the server keeps.
+    const page = await maryam();
+    const preview = item(page, conv).locator('.preview');
+    await preview.waitFor({ timeout: WAIT });
+    const shown = await preview.textContent();
+    assert.ok(shown.endsWith('…'), shown);
+    assert.ok(text.replace(/\s+/g, ' ').startsWith(shown.slice(0, -1)), shown);
+
+    await customerWrites('Any news about the technician?', { id: 'crm-preview', name: 'Nima' });
+    await item(page, conv).locator('.preview', { hasText: 'Any news about the technician?' }).waitFor({ timeout: WAIT });
+    await page.reload();
+    await page.waitForSelector('#conn-status[data-state="online"]', { timeout: WAIT });
+    await item(page, conv).locator('.preview', { hasText: 'Any news about the technician?' }).waitFor({ timeout: WAIT });
+    assert.deepEqual(consoleErrors(page), []);
+  });
+
   test('a half-written reply stays with its conversation across switches and a reload, and goes once sent', T, async () => {
     const page = await ali();
     const { conversation_id: a } = await customerWrites('My fridge is noisy.', { id: 'crm-draft-a', name: 'Nima' });

@@ -218,3 +218,37 @@ test('a web chat customer never receives a private note, live or when the widget
   again.close();
   agent.close();
 });
+
+test('the list carries each conversation\'s newest message as its row shows it, cut between characters, without reading its log', async () => {
+  // Persian over more than a row: lines and runs of spaces become one line.
+  const text = 'سلام،\n\n  گارانتی   ' + 'ماشین لباسشویی من تمام شده است؛ '.repeat(20);
+  const { conversation_id: conv } = await customerWrites(text, { id: 'c-preview', name: 'Parisa' });
+  const row = async () => (await call('GET', '/api/v1/conversations?view=all&limit=500', ali)).json.conversations.find((c) => c.id === conv);
+  const oneLine = text.replace(/\s+/g, ' ');
+
+  const first = (await row()).last_message;
+  assert.equal(first.author, 'customer');
+  assert.equal(first.seq, 1);
+  assert.ok(first.at > 0);
+  assert.ok(first.text.endsWith('…'), first.text);
+  const shown = first.text.slice(0, -1);
+  assert.ok(Buffer.byteLength(shown) <= 240 && Buffer.byteLength(shown) > 200, `${Buffer.byteLength(shown)} bytes`);
+  assert.ok(oneLine.startsWith(shown), 'a whole-character prefix of the text as one line');
+  assert.ok(!shown.includes('\uFFFD'));
+
+  // An agent's reply is the newest now; the welcome of a console carries it too.
+  const ws = await agentSocket(gw, ali);
+  ws.send({ type: 'reply', conv, client_id: 'preview-1', text: 'A technician comes tomorrow' });
+  await ws.next((f) => f.type === 'ack' && f.client_id === 'preview-1');
+  const reply = (await row()).last_message;
+  assert.deepEqual([reply.author, reply.text, reply.seq > 1], ['agent', 'A technician comes tomorrow', true]);
+  const later = await agentSocket(gw, ali);
+  assert.equal(later.welcome.conversations.find((c) => c.id === conv).last_message.text, 'A technician comes tomorrow');
+  later.close();
+  ws.close();
+
+  // A conversation from before the hash kept it: read from the end of its log once, then kept.
+  redisCli('HDEL', `pasokh:conv:${conv}`, 'last_message');
+  assert.deepEqual((await row()).last_message, reply);
+  assert.match(redisCli('HGET', `pasokh:conv:${conv}`, 'last_message'), /^\d+ \d+ agent 0 A technician comes tomorrow/);
+});

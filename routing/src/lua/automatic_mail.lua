@@ -9,11 +9,13 @@
 -- reason, message_id, at) so that it is not lost.
 -- ARGV: prefix, channel, conv ('' when none), any_sender ('1'), sender,
 -- dedup_key, dedup_ttl_s, now_ms, message_json (as for ingest), subject,
--- reason, message_id, stream_maxlen. Answers { 'stored', conv, seq } |
+-- reason, message_id, stream_maxlen, then the text's beginning and '1' when
+-- it has attachments (the list's preview, as for ingest). Answers { 'stored', conv, seq } |
 -- { 'noted' } | { 'duplicate' }.
 local channel, conv, any_sender, sender = ARGV[2], ARGV[3], ARGV[4] == '1', ARGV[5]
 local dedup_key, dedup_ttl, now, message_json = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local subject, reason, message_id, maxlen = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
+local preview_text, attachments = ARGV[14] or '', ARGV[15] == '1'
 
 local dkey
 if dedup_key ~= '' then
@@ -40,7 +42,7 @@ end
 
 local vkey = conv_key(conv)
 local seq = tostring(redis.call('HINCRBY', vkey, 'seq', 1))
-redis.call('HSET', vkey, 'updated_at', now)
+redis.call('HSET', vkey, 'updated_at', now, 'last_message', last_message_field(seq, now, author, preview_text, attachments))
 emit_json(conv, seq, 'message', '"message":' .. inbound_message(message_json, conv, seq, author, channel, now))
 if dkey then redis.call('SET', dkey, conv, 'EX', dedup_ttl) end
 return { 'stored', conv, seq }

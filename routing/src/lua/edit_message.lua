@@ -42,6 +42,11 @@ msg.text, msg.edited_at = text, edited_at
 
 local seq = redis.call('HINCRBY', vkey, 'seq', 1)
 redis.call('HSET', vkey, 'updated_at', now)
+-- The conversation list shows the new text when this is its newest message.
+local last = last_message_view(redis.call('HGET', vkey, 'last_message') or '')
+if last and tostring(last.seq) == mseq then
+  redis.call('HSET', vkey, 'last_message', last_message_field(mseq, last.at, last.author, text, last.attachment))
+end
 emit(conv, seq, 'message', { message = msg, edit = true })
 if dkey then redis.call('SET', dkey, conv, 'EX', dedup_ttl) end
 return { 'stored', conv, tostring(seq) }

@@ -9,8 +9,10 @@
 -- dedup_ttl_s, now_ms, message_json (an object with at least one member),
 -- team, bot_enabled, language, recipient, thread_conv, thread_any_sender,
 -- alt_external_id, provider_message_id, identity keys, subject_key,
--- wrote_at_ms, planned ('1': the caller's routing decision follows), the
--- language it assumed, then the decision (decision_args in routing_lib).
+-- wrote_at_ms, the text's beginning and '1' when the message has attachments
+-- (the list's preview: message_json is never decoded here), planned ('1':
+-- the caller's routing decision follows), the language it assumed, then the
+-- decision (decision_args in routing_lib).
 -- wrote_at_ms: when the customer wrote (the provider's time, never after
 -- now_ms): last_customer_message_at, where the reply window starts. A late
 -- redelivery of an older message never moves it back.
@@ -80,6 +82,7 @@ local function ingest_one(A)
   local team, bot_enabled, language, recipient = A[10], A[11] == '1', A[12], A[13]
   local thread_conv, thread_any_sender, alt, provider_id = A[14], A[15] == '1', A[16], A[17]
   local subject_key, wrote_at = A[19], A[20]
+  local preview_text, attachments = A[21], A[22] == '1'
 
   local dkey
   if dedup_key ~= '' then
@@ -199,9 +202,9 @@ local function ingest_one(A)
       conv = false
     end
   end
-  -- Routed here: a new queued conversation the caller decided for (A[21]
+  -- Routed here: a new queued conversation the caller decided for (A[23]
   -- '1'), of a customer who is not VIP and speaks the language it assumed
-  -- (A[22]); for anyone else the caller decides again (route.lua).
+  -- (A[24]); for anyone else the caller decides again (route.lua).
   -- Not when the customer owes a CSAT rating or comment (a new file owes
   -- none): this message may be it, and the caller looks closer (aftersales)
   -- before anything routes it.
@@ -217,11 +220,12 @@ local function ingest_one(A)
     -- A VIP customer goes to a person, not the bot.
     local status = (bot_enabled and cust_vip ~= '1') and 'bot' or 'queued'
     csat_open = not cust_new and owes_csat(cust, channel)
-    route_here = status == 'queued' and not csat_open and A[21] == '1' and cust_vip ~= '1' and
-      cust_language == A[22]
+    route_here = status == 'queued' and not csat_open and A[23] == '1' and cust_vip ~= '1' and
+      cust_language == A[24]
     redis.call('HSET', vkey, 'id', conv, 'channel', channel, 'kind', kind, 'customer_id', cust,
       'status', status, 'priority', 'normal', 'assignee', '', 'team', team, 'seq', seq,
-      'created_at', now, 'updated_at', now, 'last_customer_message_at', wrote_at, 'recipient', recipient)
+      'created_at', now, 'updated_at', now, 'last_customer_message_at', wrote_at, 'recipient', recipient,
+      'last_message', last_message_field(seq, now, 'customer', preview_text, attachments))
     if subject_key ~= '' then redis.call('HSET', vkey, 'subject_key', subject_key) end
     redis.call('SET', open_key, conv)
     redis.call('RPUSH', ckey .. ':conversations', conv)
@@ -239,7 +243,7 @@ local function ingest_one(A)
     if tonumber(wrote_at) > (tonumber(v.last_customer_message_at or '') or 0) then v.last_customer_message_at = wrote_at end
     v.seq, v.updated_at = seq, now
     redis.call('HSET', vkey, 'seq', seq, 'updated_at', now, 'last_customer_message_at', v.last_customer_message_at,
-      'recipient', recipient)
+      'recipient', recipient, 'last_message', last_message_field(seq, now, 'customer', preview_text, attachments))
   end
   -- A message into a resolved conversation (a rating, an opt-out) leaves it
   -- resolved; route.lua's reopen puts a reopened one back in the list.
@@ -281,7 +285,7 @@ local function ingest_one(A)
   -- nothing more from routing when its customer writes again.
   local status, routed = v.status, v.routed or '0'
   if route_here then
-    status = apply_route(conv, tonumber(now), decision_args(23, A), v)
+    status = apply_route(conv, tonumber(now), decision_args(25, A), v)
     routed = '1'
   end
   -- A resolved conversation may get the rating or comment too.

@@ -54,12 +54,35 @@ end
 for _, id in ipairs(redis.call('SMEMBERS', agent_key(me) .. ':convs')) do
   consider(id, redis.call('HGET', conv_key(id), 'updated_at') or '0')
 end
+-- A conversation whose newest message came before the hash kept it (older
+-- versions): taken from the end of its log once and kept.
+local function text_of(x) return type(x) == 'string' and x or '' end
+local function last_message_from_log(id)
+  for _, entry in ipairs(redis.call('XREVRANGE', conv_key(id) .. ':log', '+', '-', 'COUNT', 20)) do
+    local f = cjson.decode(entry[2][2])
+    local m = f.event == 'message' and f.message
+    if m then
+      local field = last_message_field(tonumber(m.seq) or f.seq, tonumber(m.created_at) or 0, text_of(m.author),
+        text_of(m.text), type(m.attachments) == 'table' and #m.attachments > 0)
+      redis.call('HSET', conv_key(id), 'last_message', field)
+      return last_message_view(field)
+    end
+  end
+  return nil
+end
+
+local function row_view(id)
+  local v = conv_view(id)
+  if not v.last_message then v.last_message = last_message_from_log(id) end
+  return v
+end
+
 table.sort(rows, function(x, y) return x[2] > y[2] end)
 local out = {}
-for i = offset + 1, math.min(#rows, offset + limit) do out[#out + 1] = conv_view(rows[i][1]) end
+for i = offset + 1, math.min(#rows, offset + limit) do out[#out + 1] = row_view(rows[i][1]) end
 if with_own then
   for i = offset + limit + 1, #rows do
-    if rows[i][3] then out[#out + 1] = conv_view(rows[i][1]) end
+    if rows[i][3] then out[#out + 1] = row_view(rows[i][1]) end
   end
 end
 local result = { total = #rows, counts = counts }

@@ -46,6 +46,45 @@ local function conv_state(id, customer_name, extra)
   return v
 end
 
+-- The newest message as the conversation list shows it (last_message of the
+-- lists' views, conv_view; not in event frames, which carry their message),
+-- so a list needs no conversation's log: kept in the conversation's hash as
+-- one field, "<seq> <at> <author> <0|1> <text>" (1: it has attachments),
+-- written where the message is stored.
+-- The text as one line (whitespace runs as one space), cut to more than a
+-- row shows of Latin or Persian text (two bytes a letter) where a UTF-8
+-- character starts, '…' when cut. Reads a bounded part of any text.
+local PREVIEW_BYTES = 240
+
+-- `s` cut to at most `n` bytes, before a character (never inside one).
+local function utf8_head(s, n)
+  if #s <= n then return s end
+  local i = n + 1
+  while i > 1 do
+    local b = string.byte(s, i)
+    if b < 128 or b >= 192 then break end  -- not a continuation byte: a character starts here
+    i = i - 1
+  end
+  return string.sub(s, 1, i - 1)
+end
+
+local function message_preview(text)
+  local head = utf8_head(text, PREVIEW_BYTES * 2)
+  local line = string.gsub(string.gsub(head, '%s+', ' '), '^ ', '')
+  if #line <= PREVIEW_BYTES and #head == #text then return (string.gsub(line, ' $', '')) end
+  return (string.gsub(utf8_head(line, PREVIEW_BYTES), ' $', '')) .. '…'
+end
+
+local function last_message_field(seq, at, author, text, attachments)
+  return seq .. ' ' .. at .. ' ' .. author .. ' ' .. (attachments and '1' or '0') .. ' ' .. message_preview(text or '')
+end
+
+local function last_message_view(field)
+  local seq, at, author, attachments, text = string.match(field, '^(%d+) (%d+) (%a*) ([01]) (.*)$')
+  if not seq then return nil end
+  return { seq = tonumber(seq), at = tonumber(at), author = author, text = text, attachment = attachments == '1' or nil }
+end
+
 -- The view from the stored fields: numbers as numbers, unset optional fields left out.
 local function view_of(v)
   local out = {}
@@ -61,7 +100,14 @@ local function view_of(v)
   return out
 end
 
-local function conv_view(id) return view_of(conv_state(id)) end
+-- The conversation as a list shows it: the view and its newest message.
+local last_message_name = { 'last_message' }
+local function conv_view(id)
+  local v = conv_state(id, nil, last_message_name)
+  local out = view_of(v)
+  if v.last_message then out.last_message = last_message_view(v.last_message) end
+  return out
+end
 
 -- JSON text of a string. cjson.encode costs about a microsecond a call; most
 -- values (ids, statuses) need no escaping and are quoted as they are.
@@ -233,7 +279,7 @@ local function append_outbound(conv, author, author_id, author_name, client_id, 
   local h = redis.call('HMGET', vkey, 'team', 'channel', 'status')
   local team, channel = h[1], h[2]
   local seq = redis.call('HINCRBY', vkey, 'seq', 1)
-  redis.call('HSET', vkey, 'updated_at', now)
+  redis.call('HSET', vkey, 'updated_at', now, 'last_message', last_message_field(seq, now, author, text, false))
   -- A message on a resolved conversation (a survey, a follow-up) leaves it resolved.
   if h[3] ~= 'resolved' and h[3] ~= 'closed' then redis.call('ZADD', p .. 'team:' .. team .. ':open', now, conv) end
   if client_id ~= '' then redis.call('HSET', vkey .. ':clients', client_id, seq) end

@@ -30,10 +30,11 @@ local sending = vkey .. ':sending'
 redis.call('ZREMRANGEBYSCORE', sending, '-inf', now)
 if redis.call('EXISTS', sending) == 1 then return { 'sending' } end
 local seq = redis.call('HINCRBY', vkey, 'seq', 1)
-redis.call('HSET', vkey, 'updated_at', now)
 local msg = { id = conv .. ':' .. seq, conversation_id = conv, seq = seq, direction = 'out', author = 'agent',
   author_id = '', author_name = '', text = text, channel = channel, created_at = sent_at > 0 and sent_at or now,
   provider_message_id = provider_id, status = 'sent', echo = true }
+redis.call('HSET', vkey, 'updated_at', now,
+  'last_message', last_message_field(seq, msg.created_at, 'agent', text, attachments ~= ''))
 -- A person answers from the provider's own inbox: the bot stays silent from now on.
 redis.call('HSET', vkey, 'human_replied', '1')
 if attachments ~= '' then msg.attachments = cjson.decode(attachments) end

@@ -17,7 +17,7 @@ namespace {
 // is the routing decision's first-response deadline ("x" makes the script fail).
 std::vector<std::string> message(const std::string& customer, const std::string& first_due = "0") {
   return store::make_command("api", "api", customer, "Customer " + customer, "m-" + customer, "60", "1700000000000",
-                             R"({"text":"hi"})", "t", "0", "en", customer, "", "0", "", "", "", "", "1700000000000", "1", "en",
+                             R"({"text":"hi"})", "t", "0", "en", customer, "", "0", "", "", "", "", "1700000000000", "hi", "0", "1", "en",
                              "t", "", "0", first_due, "0", "0", "0", "", "0");
 }
 

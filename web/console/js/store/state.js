@@ -17,6 +17,21 @@ export const labelList = (v) => (Array.isArray(v) ? v : typeof v === 'string' &&
 
 const isOpen = (c) => OPEN_STATUSES.has(c.status);
 
+// The newest message of a conversation for its row in the list: the
+// timeline's when it holds it (edits and attachments as they are), else the
+// preview the server keeps on the conversation (last_message: text cut to
+// what a row shows, author, at, seq), which a reload or a first load has
+// before any timeline.
+export function lastMessageOf(conv, timeline) {
+  const live = timeline?.lastMessage();
+  const kept = conv?.last_message;
+  if (!kept || (live && (live.seq ?? 0) >= (kept.seq ?? 0))) return live ?? null;
+  return kept;
+}
+
+// A message as one line of the list.
+export const previewText = (m) => m.text || (m.attachments?.length || m.attachment ? '[attachment]' : '');
+
 // Delivery marks only move forwards; `failed` is final.
 const DELIVERY_RANK = { pending: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
 const later = (a, b) => (a === 'failed' || (DELIVERY_RANK[b] ?? -1) <= (DELIVERY_RANK[a] ?? -1) ? a : b);
@@ -164,8 +179,11 @@ export class ConsoleState extends EventTarget {
     if (!conv?.id) return false;
     const cur = this.conversations.get(conv.id);
     if (cur && (cur.seq ?? 0) > (conv.seq ?? 0)) return false;
-    // The server sends whole states: a field it leaves out is unset.
-    this.conversations.set(conv.id, { ...conv, customer_name: conv.customer_name ?? cur?.customer_name, labels: labelList(conv.labels) });
+    // The server sends whole states: a field it leaves out is unset. Only
+    // lists carry the newest message (last_message): an event keeps the
+    // list's (a message event brings its message into the timeline).
+    this.conversations.set(conv.id, { ...conv, customer_name: conv.customer_name ?? cur?.customer_name,
+      last_message: conv.last_message ?? cur?.last_message, labels: labelList(conv.labels) });
     return true;
   }
 

@@ -1,7 +1,7 @@
 // The inbox: views (mine / unassigned / all) and status filters with live
 // counts, and the list of conversations, newest activity first.
 import { $, channelIcon, clear, h, timeEl } from './dom.js';
-import { STATUS_FILTERS, VIEWS, labelList } from '../store/state.js';
+import { STATUS_FILTERS, VIEWS, labelList, lastMessageOf, previewText } from '../store/state.js';
 
 const VIEW_LABELS = { mine: 'Mine', unassigned: 'Unassigned', team: 'Team', all: 'All' };
 const STATUS_LABELS = { any: 'Any status', bot: 'Bot', queued: 'Queued', assigned: 'Assigned', snoozed: 'Snoozed' };
@@ -39,13 +39,13 @@ export function mountInbox(state, { onSelect, onLoadOlder }) {
   const rendered = new Map(); // conv id -> { sig, li }
 
   function item(c) {
-    const t = state.timelines.get(c.id);
-    const last = t?.lastMessage();
+    const last = lastMessageOf(c, state.timelines.get(c.id));
     const unread = state.isUnread(c);
     const name = c.customer_name || c.customer_id || 'Customer';
     const assignee = assigneeLabel(state, c.assignee);
     const labels = labelList(c.labels);
-    const sig = JSON.stringify([name, c.kind, c.channel, c.status, assignee, c.updated_at, last?.text, last?.author, unread,
+    const preview = last ? previewText(last) : null;
+    const sig = JSON.stringify([name, c.kind, c.channel, c.status, assignee, c.updated_at, preview, last?.author, unread,
       c.id === state.selected, labels, c.priority, c.vip, c.sla_breached]);
     return { sig, build: () => h('li', { class: unread ? 'conv unread' : 'conv' },
       h('button', {
@@ -67,7 +67,7 @@ export function mountInbox(state, { onSelect, onLoadOlder }) {
         assignee ? h('span', { class: 'assignee' }, `→ ${assignee}`) : null,
         // dir="auto" on the clipped box itself: a Persian preview starts at the
         // right and is cut at its end, with the ellipsis on the left.
-        last ? h('span', { class: 'preview', dir: 'auto' }, last.text || (last.attachments?.length ? '[attachment]' : '')) : null))) };
+        last ? h('span', { class: 'preview', dir: 'auto' }, preview) : null))) };
   }
 
   function render() {
