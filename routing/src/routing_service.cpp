@@ -250,6 +250,14 @@ awaitable<rresult<presence_outcome>> routing_service::presence(std::string op, s
 }
 
 awaitable<rresult<action_outcome>> routing_service::act(const action_request& q) {
+  // A conversation the team rules have not reached yet (just stored; its
+  // gateway routes it within the grace) is routed first: the escalation
+  // raises the priority the rules give it, in the team they pick, as it
+  // would a moment later (the rules' priority would otherwise replace it).
+  if (q.op == "escalate") {
+    auto routed = co_await route(q.conv, "", true);
+    if (!routed) co_return routed.error();
+  }
   auto r = co_await redis_.fcall(script(lua::conv_action), store::make_command(),
                                 store::make_command(prefix_, q.op, q.conv, q.actor, std::to_string(now_ms()), q.arg1,
                                                     q.arg2, q.arg3));

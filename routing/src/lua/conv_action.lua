@@ -62,7 +62,7 @@ if op == 'escalate' then
   local new = PRIORITY_UP[old]
   if not new then return { 'unchanged', redis.call('HGET', vkey, 'seq') } end
   redis.call('HSET', vkey, 'priority', new, 'updated_at', now)
-  if status == 'queued' then enqueue(conv, now) end
+  if status == 'queued' then queue_again(conv, now) end
   local seq = redis.call('HINCRBY', vkey, 'seq', 1)
   emit(conv, seq, 'priority', with_note({ priority = new, from = old, actor = actor, at = now }))
   return { 'ok', tostring(seq) }

@@ -146,6 +146,16 @@ local function enqueue(conv, now)
   stop_awaiting_routing(conv)
 end
 
+-- Its place in its team's queue again after its priority or SLA breach
+-- changed. One the team rules have not reached yet (just stored: its gateway
+-- routes it within the grace, the sweep after it) stays in routing:unrouted:
+-- queued now, it would wait in the channel's team with the rules never
+-- applied; its route (apply_route) queues it where they put it, by the same score.
+local function queue_again(conv, now)
+  if redis.call('ZSCORE', p .. 'routing:unrouted', conv) then return end
+  enqueue(conv, now)
+end
+
 -- The first eligible agent of the team (skipping `exclude`); agents whose
 -- heartbeats ran out are found here too and marked offline.
 local function pick_agent(t, now, exclude)

@@ -66,7 +66,7 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', tkey, '-inf', now, 'LIMIT', 
   if not done then
     if state == 'breached' then
       redis.call('HSET', vkey, 'sla_breached', '1')
-      if h[1] == 'queued' then enqueue(conv, now) end
+      if h[1] == 'queued' then queue_again(conv, now) end
       counts[5] = counts[5] + 1
     else
       counts[4] = counts[4] + 1

@@ -19,15 +19,19 @@ using test::run;
 
 class strategy : public test::redis_test {
  protected:
-  void start(const std::string& team_strategy) {
+  // `rules`: the routing rules (they may send conversations to team "warranty").
+  void start(const std::string& team_strategy, std::vector<routing_rule> rules = {}) {
     client_.emplace(io_.get_executor(), config());
     start_and_wait(*client_);
     routing_config cfg;
     cfg.reassign_after = std::chrono::seconds(0);
-    team_def t;
-    t.id = "t";
-    t.strategy = team_strategy;
-    cfg.teams.push_back(t);
+    for (const char* id : {"t", "warranty"}) {
+      team_def t;
+      t.id = id;
+      t.strategy = team_strategy;
+      cfg.teams.push_back(t);
+    }
+    cfg.rules = std::move(rules);
     routing_.emplace(*client_, "u:", cfg);
     convs_.emplace(io_.get_executor(), *client_, "u:", std::chrono::seconds(60));
     ASSERT_TRUE(run(io_, routing_->sync({})));
@@ -95,10 +99,11 @@ class strategy : public test::redis_test {
   bool waits_for_routing(const std::string& conv) { return in_set("u:routing:unrouted", conv); }
   bool in_queue(const std::string& conv) { return in_set("u:queue:t", conv); }
 
-  std::string assignee(const std::string& conv) {
-    auto r = exec(*client_, store::make_command("HGET", "u:conv:" + conv, "assignee"));
+  std::string field(const std::string& conv, const std::string& name) {
+    auto r = exec(*client_, store::make_command("HGET", "u:conv:" + conv, name));
     return r && !r->is_nil() ? r->str : std::string{};
   }
+  std::string assignee(const std::string& conv) { return field(conv, "assignee"); }
 
   std::string act(const std::string& op, const std::string& conv, const std::string& arg = "") {
     action_request q{op, conv, "test", arg, "", ""};
@@ -257,6 +262,47 @@ TEST_F(strategy, BackInTheQueueAConversationNeverRoutedWaitsThereOnly) {
     EXPECT_TRUE(in_queue(conv));
     EXPECT_FALSE(waits_for_routing(conv));
   }
+}
+
+// A new conversation escalated, or past its SLA, within the grace before its
+// gateway routes it: it lands where the team rules put it (their team, their
+// priority raised one step), never in the channel's team's queue unrouted.
+TEST_F(strategy, EscalatedOrBreachedBeforeRoutingTheTeamRulesStillApply) {
+  routing_rule to_warranty;
+  to_warranty.channels = {"api"};
+  to_warranty.team = "warranty";
+  to_warranty.priority = "high";
+  start("least_loaded", {to_warranty});
+  auto in_warranty_queue = [&](const std::string& conv) { return in_set("u:queue:warranty", conv); };
+
+  auto escalated = unrouted_conversation();
+  EXPECT_EQ(act("escalate", escalated), "ok");
+  EXPECT_EQ(field(escalated, "team"), "warranty");
+  EXPECT_EQ(field(escalated, "priority"), "urgent") << "the rules' high, one step up";
+  EXPECT_TRUE(in_warranty_queue(escalated));
+  EXPECT_FALSE(in_queue(escalated));
+  EXPECT_FALSE(waits_for_routing(escalated));
+  // The ingesting gateway's route, a moment later, changes nothing.
+  ASSERT_TRUE(run(io_, routing_->route(escalated, "en")));
+  EXPECT_EQ(field(escalated, "team"), "warranty");
+  EXPECT_EQ(field(escalated, "priority"), "urgent");
+
+  auto breached = unrouted_conversation();
+  ASSERT_TRUE(exec(*client_, store::make_command("ZADD", "u:timers:sla", "1", "first_breach|" + breached)));
+  auto t = run(io_, routing_->tick());
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->sla_breaches, 1);
+  EXPECT_EQ(field(breached, "sla_breached"), "1");
+  EXPECT_FALSE(in_queue(breached)) << "not queued in the channel's team, unrouted";
+  ASSERT_TRUE(waits_for_routing(breached)) << "the sweep still routes it after the grace";
+  ASSERT_TRUE(exec(*client_, store::make_command("ZADD", "u:routing:unrouted", "1", breached)));
+  t = run(io_, routing_->tick());
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->unrouted, std::vector<std::string>{breached});
+  ASSERT_TRUE(run(io_, routing_->route(breached, "", true)));  // as the sweep does
+  EXPECT_EQ(field(breached, "team"), "warranty");
+  EXPECT_TRUE(in_warranty_queue(breached));
+  EXPECT_FALSE(waits_for_routing(breached));
 }
 
 }  // namespace
