@@ -22,5 +22,6 @@ if handoff then
   redis.call('HSET', vkey, 'topic_tags', tags)
   redis.call('HINCRBY', p .. 'stats:bot', 'handoffs', 1)
   seq = change_status(conv, 'queued', 'bot', now, { tags = tags })
+  wait_for_people(conv, now)
 end
 return { 'stored', tostring(seq) }

@@ -314,20 +314,27 @@ local function stop_awaiting_routing(conv)
   redis.call('ZREM', p .. 'routing:unrouted', conv)
 end
 
--- Moves the conversation to `new_status` and logs the change as an event.
+-- Handed to people (the bot's handoff): in its team's queue once its team
+-- rules were applied, else waiting for them.
+local function wait_for_people(conv, now)
+  local vkey = conv_key(conv)
+  if redis.call('HGET', vkey, 'routed') == '1' then
+    redis.call('ZADD', p .. 'queue:' .. redis.call('HGET', vkey, 'team'), now, conv)
+  else
+    await_routing(conv, now)
+  end
+end
+
+-- Moves the conversation to `new_status` and logs the change as an event. A
+-- conversation moved to 'queued' is put in line by the caller
+-- (wait_for_people, or enqueue in routing_lib).
 local function change_status(conv, new_status, actor, now, extra)
   local vkey = conv_key(conv)
   local old = redis.call('HGET', vkey, 'status')
   local team, channel, cust = redis.call('HGET', vkey, 'team'), redis.call('HGET', vkey, 'channel'),
     redis.call('HGET', vkey, 'customer_id')
   redis.call('HSET', vkey, 'status', new_status, 'updated_at', now)
-  if new_status == 'queued' then
-    if redis.call('HGET', vkey, 'routed') == '1' then
-      redis.call('ZADD', p .. 'queue:' .. team, now, conv)
-    else
-      await_routing(conv, now)
-    end
-  elseif new_status == 'resolved' or new_status == 'closed' then
+  if new_status == 'resolved' or new_status == 'closed' then
     redis.call('HSET', vkey, 'resolved_at', now)
     redis.call('ZREM', p .. 'queue:' .. team, conv)
     redis.call('ZREM', p .. 'team:' .. team .. ':open', conv)

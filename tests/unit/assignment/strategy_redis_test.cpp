@@ -4,7 +4,12 @@
 // (away, offline, full).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstring>
 #include <functional>
+#include <sstream>
 #include <thread>
 
 #include "pasokh/routing/clock.hpp"
@@ -110,6 +115,30 @@ class strategy : public test::redis_test {
     auto r = run(io_, routing_->act(q));
     EXPECT_TRUE(r);
     return r->code;
+  }
+
+  // The commands redis ran while `body` ran, the scripts' ones included (as
+  // redis-cli MONITOR prints them), in lower case.
+  std::string commands_during(const std::function<void()>& body) {
+    std::string watch = "stdbuf -oL redis-cli -p " + std::to_string(server_->port()) + " MONITOR";
+    FILE* monitor = popen(watch.c_str(), "r");
+    char line[4096];
+    std::string out;
+    if (!monitor) return out;
+    if (fgets(line, sizeof line, monitor)) {  // "OK": watching
+      body();
+      exec(*client_, store::make_command("ECHO", "end-of-watch"));
+      while (fgets(line, sizeof line, monitor) && !std::strstr(line, "end-of-watch")) out += line;
+    }
+    // The watching connection is closed (flag O), and redis-cli with it.
+    auto clients = exec(*client_, store::make_command("CLIENT", "LIST"));
+    std::istringstream list(clients ? clients->str : std::string{});
+    for (std::string c; std::getline(list, c);)
+      if (c.find(" flags=O ") != std::string::npos)
+        exec(*client_, store::make_command("CLIENT", "KILL", "ID", c.substr(3, c.find(' ') - 3)));
+    pclose(monitor);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
   }
 
   std::optional<store::redis_client> client_;
@@ -220,7 +249,8 @@ TEST_F(strategy, ManualAssignmentChecksTheTarget) {
 // An agent took a conversation before the team rules reached it; every way
 // back into the queue (reopen, snooze end, the agent removed, the customer
 // writing while the agent is offline) puts it in its team's queue only, not
-// also in routing:unrouted, whose sweep would route (assign or move) it again.
+// also in routing:unrouted, whose sweep would route (assign or move) it again
+// (not even for a moment: nothing there is written and taken back).
 TEST_F(strategy, BackInTheQueueAConversationNeverRoutedWaitsThereOnly) {
   start("least_loaded");
   agent("a", 10);
@@ -257,7 +287,9 @@ TEST_F(strategy, BackInTheQueueAConversationNeverRoutedWaitsThereOnly) {
     agent("a", 10);
     auto conv = unrouted_conversation();
     EXPECT_EQ(act("assign", conv, "a"), "ok");
-    c.back_to_queue(conv);
+    auto commands = commands_during([&] { c.back_to_queue(conv); });
+    EXPECT_NE(commands.find("\"u:queue:t\""), std::string::npos) << "watched the requeue";
+    EXPECT_EQ(commands.find("\"zadd\" \"u:routing:unrouted\""), std::string::npos) << commands;
     EXPECT_EQ(exec(*client_, store::make_command("HGET", "u:conv:" + conv, "status"))->str, "queued");
     EXPECT_TRUE(in_queue(conv));
     EXPECT_FALSE(waits_for_routing(conv));
