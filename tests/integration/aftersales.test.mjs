@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, agentSocket, apiCall, defaultConfig, login, postMessage } from '../support/harness.mjs';
+import { Pasokh, RedisServer, agentSocket, apiCall, defaultConfig, login, postMessage, waitFor } from '../support/harness.mjs';
 
 let redis, gw, ali, boss, aliId;
 const testStart = Date.now();
@@ -20,6 +20,7 @@ before(async () => {
       { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
       { id: 'botdesk', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support', bot: true },
     ],
+    campaigns: { timezone: 'UTC', quiet_hours: null, tick_ms: 50, lease_ms: 1000, rate_per_second: 200 },
   })).start();
   await gw.createAgent('ali', 'ali-secret-1', { name: 'Ali' });
   await gw.createAgent('boss', 'boss-secret-3', { name: 'Boss', role: 'admin' });
@@ -242,6 +243,47 @@ test('csat: asked once when an agent resolves; a ۵ reply is stored on the conve
   assert.equal(live.json.csat.responses, 1);
   assert.equal(live.json.csat.distribution['5'], 1);
   assert.equal(live.json.csat.asked, 1);
+});
+
+test('csat: after the rating, a text answering what was sent since (a campaign message, an agent\'s reply) is no comment', async () => {
+  const sock = await agentSocket(gw, ali);
+  sock.send({ type: 'presence', status: 'online', client_id: 'p-sent' });
+  await sock.next((f) => f.type === 'ack' && f.client_id === 'p-sent');
+  let n = 0;
+  const reply = async (conv, text) => {
+    const id = `sent-${++n}`;
+    sock.send({ type: 'reply', conv, client_id: id, text });
+    await sock.next((f) => f.type === 'ack' && f.client_id === id);
+  };
+  const rated = async (customer) => {
+    const conv = (await customerWrites('my kettle does not heat', customer)).conversation_id;
+    await reply(conv, 'A new one is on its way');
+    assert.equal((await call('POST', `/api/v1/conversations/${conv}/resolve`, ali, {})).status, 200);
+    await customerWrites('5', customer);
+    assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'csat_rating'), '5');
+    return conv;
+  };
+
+  // Our campaign message goes out after the rating: the answer is the campaign's.
+  const conv = await rated('rater-campaign');
+  const cust = redisCli('GET', 'pasokh:ident:api:rater-campaign');
+  assert.equal((await call('PATCH', `/api/v1/customers/${cust}`, ali, { tags: ['kettle-offer'] })).status, 200);
+  const created = await call('POST', '/api/v1/admin/campaigns', boss, { name: 'Kettle offer', kind: 'occasion', occasion: 'date',
+    date: new Date().toISOString().slice(0, 10), audience: { tags: ['kettle-offer'] }, texts: { en: 'Descaler at half price, {name}!' },
+    fallback: ['en'] });
+  assert.equal(created.status, 201, created.text);
+  const campaign = `/api/v1/admin/campaigns/${created.json.id}`;
+  await waitFor(async () => (await call('GET', campaign, boss)).json.stats.queued === 1, 'the offer sent');
+  await customerWrites('Yes please, two bottles', 'rater-campaign');
+  assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'csat_comment'), '', 'not the survey\'s comment');
+  assert.equal((await call('GET', campaign, boss)).json.stats.replied, 1);
+
+  // An agent's follow-up after the rating: the answer is to the agent.
+  const followed = await rated('rater-followed');
+  await reply(followed, 'Did the new kettle arrive?');
+  await customerWrites('Yes, it works, thanks', 'rater-followed');
+  assert.equal(redisCli('HGET', `pasokh:conv:${followed}`, 'csat_comment'), '');
+  sock.close();
 });
 
 test('bot: "is my device under warranty?" answered from the serial in the customer\'s own file, never another\'s', async () => {

@@ -20,8 +20,10 @@
 --            (the thanks in the customer's language, picked here: no extra round trip)
 -- Keys: cust:{id} (opt_out, opt_out_at, opt_out_channel, tags), cust:{id}:purchases
 -- (hash order|serial -> JSON), serial:{serial} -> customer, csat:pending:{cust}:{channel}
--- and csat:comment:{cust}:{channel} -> conv (with TTL), csat:agent:{agent} (hash
--- count, sum, r1..r5). Reports read ratings from the conversation logs.
+-- and csat:comment:{cust}:{channel} -> conv (with TTL; a comment is waited for
+-- until anything else goes to the customer there: sent_to_customer),
+-- csat:agent:{agent} (hash count, sum, r1..r5). Reports read ratings from the
+-- conversation logs.
 -- A conversation opened only by a rating or an opt-out is closed as a side
 -- conversation (field `side`), which reports skip; one opened by a comment
 -- stays open (op comment).
@@ -193,6 +195,7 @@ if op == 'rate' then
   local seq = redis.call('HINCRBY', vkey, 'seq', 1)
   emit(conv, seq, 'csat', { rating = tonumber(rating), agent = agent, at = now, via = msg_conv })
   quiet_outbound(conv, in_language(cust, ARGV[10], ARGV[11], ARGV[12]), nil)
+  -- After the thanks, so that only a later message ends the wait.
   redis.call('SET', p .. 'csat:comment:' .. cust .. ':' .. channel, conv, 'PX', cwin)
   fold_side(msg_conv, created, 'csat', conv)
   return { 'rated', tostring(seq), conv }

@@ -251,6 +251,7 @@ local h = redis.call('HMGET', vkey, 'team', 'channel', 'kind', 'recipient', 'sta
 local seq = redis.call('HINCRBY', vkey, 'seq', 1)
 redis.call('HSET', vkey, 'updated_at', now, 'campaign', id, 'campaign_until', now + reply_window,
   'last_message', last_message_field(seq, now, 'bot', text, false))
+sent_to_customer(cust, best)
 if h[5] ~= 'resolved' and h[5] ~= 'closed' then redis.call('ZADD', p .. 'team:' .. h[1] .. ':open', now, conv) end
 local msg = { id = conv .. ':' .. seq, conversation_id = conv, seq = seq, direction = 'out', author = 'bot',
   author_id = '', author_name = author_name, text = text, channel = h[2], created_at = now, status = 'pending',

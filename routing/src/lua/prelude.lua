@@ -271,15 +271,24 @@ local function pace_from_answer(key, interval)
   set_chat_pace(key, tat, now)
 end
 
+-- Something went to the customer on this channel: after a CSAT rating their
+-- next text is taken as its comment (aftersales.lua, which keeps
+-- csat:comment after sending its thanks) only while nothing else (an agent's
+-- reply, a campaign message) came since, else it answers that.
+local function sent_to_customer(cust, channel)
+  if cust then redis.call('DEL', p .. 'csat:comment:' .. cust .. ':' .. channel) end
+end
+
 -- Appends an outbound message (agent, bot or system) and queues it in the
 -- channel's outbox. `buttons` is a Lua array of {id=, title=} or nil.
 -- `extra`: more fields of the outbox entry (a WhatsApp template: template_name, template_language).
 local function append_outbound(conv, author, author_id, author_name, client_id, text, now, automatic, buttons, extra)
   local vkey = conv_key(conv)
-  local h = redis.call('HMGET', vkey, 'team', 'channel', 'status')
+  local h = redis.call('HMGET', vkey, 'team', 'channel', 'status', 'customer_id')
   local team, channel = h[1], h[2]
   local seq = redis.call('HINCRBY', vkey, 'seq', 1)
   redis.call('HSET', vkey, 'updated_at', now, 'last_message', last_message_field(seq, now, author, text, false))
+  sent_to_customer(h[4], channel)
   -- A message on a resolved conversation (a survey, a follow-up) leaves it resolved.
   if h[3] ~= 'resolved' and h[3] ~= 'closed' then redis.call('ZADD', p .. 'team:' .. team .. ':open', now, conv) end
   if client_id ~= '' then redis.call('HSET', vkey .. ':clients', client_id, seq) end

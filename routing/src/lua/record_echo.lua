@@ -37,6 +37,7 @@ redis.call('HSET', vkey, 'updated_at', now,
   'last_message', last_message_field(seq, msg.created_at, 'agent', text, attachments ~= ''))
 -- A person answers from the provider's own inbox: the bot stays silent from now on.
 redis.call('HSET', vkey, 'human_replied', '1')
+sent_to_customer(cust, channel)
 if attachments ~= '' then msg.attachments = cjson.decode(attachments) end
 emit(conv, seq, 'message', { message = msg })
 redis.call('HSET', vkey .. ':delivery', seq, cjson.encode({ status = 'sent', provider_message_id = provider_id, at = now }))
