@@ -76,7 +76,7 @@ const char* const rules_text[][2] = {
     {"business_time", "durations count the open hours of the team the conversation was in when the reply or resolve happened (time zone, weekly hours, minus holidays); a team without hours is always open"},
     {"teams", "a conversation counts for every team it passed through (by_team, the team filter; by_team can add up to more than the total); "
               "each reply, first response, resolve and rating counts for the team the conversation was in when it happened; "
-              "under the team filter, an agent's conversations are those they replied in or resolved while in the team"},
+              "under the team filter, an agent's conversations are those they were assigned, replied in or resolved while it was in the team"},
     {"first_response", "from the clock start to the first agent reply, once per contact, in the period it opened"},
     {"resolution", "per resolved segment: clock start to the first resolve, then each reopen to the next resolve; counted in the period of the resolve"},
     {"responses", "every agent reply that answers a waiting customer: from the first unanswered customer message (or the clock start) to the reply; "
@@ -100,14 +100,16 @@ const char* const rules_text[][2] = {
 };
 
 // The agents who worked on the conversation: under a team filter, those who
-// replied in it or resolved it while it was in that team (one who had it only
-// in another team is no row of this team's report); all of them without one.
+// were assigned it, replied in it or resolved it while it was in that team
+// (one who had it only in another team is no row of this team's report); all
+// of them without one.
 std::vector<std::string> agents_of(const timeline& c, const std::string& team) {
   if (team.empty()) return c.agents;
   std::vector<std::string> out;
   auto add = [&](const std::string& agent, std::int64_t at) {
     if (!agent.empty() && team_at(c, at) == team && std::find(out.begin(), out.end(), agent) == out.end()) out.push_back(agent);
   };
+  for (const auto& a : c.assignments) add(a.agent, a.at);
   for (const auto& r : c.replies) add(r.agent, r.at);
   for (const auto& z : c.resolutions) add(z.agent, z.end);
   return out;

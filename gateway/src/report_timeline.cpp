@@ -137,7 +137,13 @@ void fold(timeline& t, const json& f) {
     }
   }
   t.status = after;
-  add_agent(t, str_of(c, "assignee"));
+  const auto assignee = str_of(c, "assignee");
+  add_agent(t, assignee);
+  // Given to a person (a queue drain, a transfer, their own reply): under a
+  // team filter they count for the team it was in then, replies or not.
+  if (after == "assigned" && !assignee.empty() &&
+      (before != "assigned" || t.assignments.empty() || t.assignments.back().agent != assignee))
+    t.assignments.push_back({assignee, at});
 
   if (event == "message" && !f.value("edit", false)) {
     const auto mi = f.find("message");
@@ -210,7 +216,7 @@ bool number(std::string_view s, std::int64_t& out) {
 
 // One contact (its earlier ones aside).
 void encode_contact(std::string& out, const timeline& t) {
-  out += "v6";
+  out += "v7";
   out += fs;
   for (auto s : {std::string_view(t.id), std::string_view(t.channel), std::string_view(t.customer)}) put(out, s, fs);
   int flags = (t.bot ? 1 : 0) | (t.side ? 2 : 0) | (t.sla_first ? 4 : 0) | (t.sla_resolve ? 8 : 0) | (t.campaign_sent ? 16 : 0);
@@ -239,12 +245,17 @@ void encode_contact(std::string& out, const timeline& t) {
     put(out, s.team, gs);
     put(out, s.since, rs);
   }
+  out += fs;
+  for (const auto& a : t.assignments) {
+    put(out, a.agent, gs);
+    put(out, a.at, rs);
+  }
 }
 
 std::optional<timeline> decode_contact(std::string_view text) {
   auto f = split(text, fs);
-  // An older version is refolded (v5 kept one contact a conversation).
-  if (f.size() != 24 || f[0] != "v6") return std::nullopt;
+  // An older version is refolded (v5 kept one contact a conversation, v6 no assignments).
+  if (f.size() != 25 || f[0] != "v7") return std::nullopt;
   timeline t;
   t.id = f[1];
   t.channel = f[2];
@@ -298,6 +309,14 @@ std::optional<timeline> decode_contact(std::string_view text) {
     if (p.size() != 2 || !number(p[1], z.since)) return std::nullopt;
     z.team = p[0];
     t.teams.push_back(std::move(z));
+  }
+  auto given = split(f[24], rs);
+  for (std::size_t i = 0; i + 1 < given.size(); ++i) {
+    auto p = split(given[i], gs);
+    assignment a;
+    if (p.size() != 2 || !number(p[1], a.at)) return std::nullopt;
+    a.agent = p[0];
+    t.assignments.push_back(std::move(a));
   }
   return t;
 }

@@ -73,6 +73,16 @@ struct log_builder {
     push({{"event", "message"},
           {"message", {{"direction", "out"}, {"author", "agent"}, {"author_id", who}, {"created_at", at}}}});
   }
+  // Given to an agent (a queue drain); `who` "" with `to_team`: transferred, unassigned.
+  void assign(const std::string& who, std::int64_t at) {
+    assignee = who;
+    set("assigned", at, "queue");
+  }
+  void transfer(const std::string& to_team, std::int64_t at) {
+    team = to_team;
+    assignee = "";
+    set("queued", at, "transfer");
+  }
   void set(const std::string& to, std::int64_t at, const std::string& reason = "") {
     auto from = status;
     status = to;
@@ -527,6 +537,41 @@ TEST(ReportFigures, ATransferKeepsTheTeamsTheConversationPassedThrough) {
   EXPECT_FALSE(repair["agents"].contains("ag_ali")) << "Ali wrote in support only";
   EXPECT_EQ(all["agents"].size(), 2u) << "without the filter both";
   EXPECT_EQ(repair["responses"]["count"], 1);
+}
+
+TEST(ReportFigures, UnderATeamFilterAnAgentAssignedInTheTeamHasARowBeforeReplying) {
+  // Sara is given a support conversation and has not answered yet; Ali had
+  // another in support, and it went on to repair, where Bob has it now.
+  log_builder waiting;
+  waiting.open(tehran(2, 5, 10, 0), false);
+  waiting.assign("ag_sara", tehran(2, 5, 10, 1));
+  log_builder moved;
+  moved.id = "cv_2";
+  moved.open(tehran(2, 5, 11, 0), false);
+  moved.assign("ag_ali", tehran(2, 5, 11, 1));
+  moved.transfer("repair", tehran(2, 5, 11, 5));
+  moved.assign("ag_bob", tehran(2, 5, 11, 6));
+  auto t = moved.fold();
+  ASSERT_EQ(t.assignments.size(), 2u);
+  auto back = rp::decode(rp::encode(t));
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->assignments.size(), 2u);
+  EXPECT_EQ(back->assignments[1].agent, "ag_bob");
+  EXPECT_EQ(back->assignments[1].at, tehran(2, 5, 11, 6));
+
+  auto q = february(false);
+  q.team = "support";
+  auto support = rp::build({waiting.fold(), t}, q, {}, {}, {});
+  ASSERT_TRUE(support["agents"].contains("ag_sara")) << support["agents"].dump();
+  EXPECT_EQ(support["agents"]["ag_sara"]["conversations"], 1);
+  EXPECT_EQ(support["agents"]["ag_sara"]["replies"], 0);
+  EXPECT_EQ(support["agents"]["ag_ali"]["conversations"], 1) << "assigned while it was in support";
+  EXPECT_FALSE(support["agents"].contains("ag_bob")) << "Bob had it in repair only";
+  q.team = "repair";
+  auto repair = rp::build({waiting.fold(), t}, q, {}, {}, {});
+  EXPECT_EQ(repair["agents"]["ag_bob"]["conversations"], 1);
+  EXPECT_FALSE(repair["agents"].contains("ag_ali"));
+  EXPECT_FALSE(repair["agents"].contains("ag_sara"));
 }
 
 TEST(ReportFigures, SlaPendingAndTheRatingsOfTheSurveysSent) {

@@ -58,6 +58,10 @@ struct team_stay {
   std::string team;
   std::int64_t since = 0;  // when the conversation came to the team
 };
+struct assignment {
+  std::string agent;
+  std::int64_t at = 0;
+};
 struct resolved_segment {
   std::int64_t start = 0, end = 0;
   std::string agent;  // the assignee when it was resolved
@@ -80,6 +84,7 @@ struct timeline {
   std::vector<agent_reply> replies;
   std::vector<resolved_segment> resolutions;
   std::vector<std::string> agents;  // every agent assigned to it or replying, in order of first appearance
+  std::vector<assignment> assignments;  // each time it was given to a person (a new assignee), in order
   std::int64_t csat_asked_at = 0, csat_at = 0;
   int csat_rating = 0;
   std::string csat_agent;
