@@ -162,8 +162,9 @@ local function scrub_log(conv, reason, budget, through)
     return false, #entries, messages
   end
   if redis.call('EXISTS', copy) == 1 then redis.call('RENAME', copy, log) end
-  -- The CSAT comment and an email's subject are the customer's words too.
-  redis.call('HDEL', vkey, 'scrub_to', 'scrub_at', 'scrub_reason', 'csat_comment', 'subject_key')
+  -- The CSAT comment, an email's subject and the list's preview of the
+  -- newest message are the customer's words too.
+  redis.call('HDEL', vkey, 'scrub_to', 'scrub_at', 'scrub_reason', 'csat_comment', 'subject_key', 'last_message')
   redis.call('HSET', vkey, 'scrubbed_seq', math.max(to, before))
   redis.call('DEL', vkey .. ':edits')
   -- Search: the words go; the index reads only what is logged after `to`
