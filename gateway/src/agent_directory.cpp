@@ -27,9 +27,9 @@ std::string join_teams(const agent& a) {
 
 // Two hashing threads at most: the I/O threads keep the rest of the CPU.
 agent_directory::agent_directory(store::redis_client& redis, std::string prefix, std::chrono::seconds session_ttl,
-                                 login_limits limits)
+                                 login_limits limits, int password_rounds)
     : redis_(redis), prefix_(std::move(prefix)), session_ttl_(session_ttl), limits_(limits),
-      hasher_(std::thread::hardware_concurrency() > 2 ? 2 : 1) {}
+      hasher_(std::thread::hardware_concurrency() > 2 ? 2 : 1, password_rounds) {}
 
 awaitable<std::string> agent_directory::hash(std::string password) { co_return co_await hasher_.hash(std::move(password)); }
 
@@ -97,12 +97,13 @@ std::string agent_directory::login_tries_key(const std::string& login, const std
 }
 
 // The session is stored only if the password is still the one checked: a
-// password change (or a removal) while it was checked ends it first.
+// password change (or a removal) while it was checked ends it first. A
+// `rehashed` password replaces the checked hash in the same step.
 awaitable<result<bool>> agent_directory::open_session(const std::string& id, const std::string& session,
-                                                      const std::string& checked_hash) {
+                                                      const std::string& checked_hash, const std::string& rehashed) {
   auto r = co_await redis_.fcall(routing::script(routing::lua::agent_sessions), store::make_command(),
                                  store::make_command(prefix_, "open", id, session, std::to_string(session_ttl_.count()),
-                                                     checked_hash));
+                                                     checked_hash, rehashed));
   if (!r) co_return failed(r.error());
   if (r->is_error() || r->elements.empty()) co_return failed(store::redis_errc::server_error);
   co_return r->elements[0].str == "ok";
@@ -130,9 +131,13 @@ awaitable<result<login_result>> agent_directory::login(const std::string& login,
   auto who = co_await load(id->str);
   if (!who) co_return who.error();
   if (!*who) co_return out;
+  // Hashed at fewer rounds than configured (an older version's): hashed
+  // again now, while the password is known.
+  std::string rehashed;
+  if (needs_rehash(stored_hash, hasher_.rounds())) rehashed = co_await hasher_.hash(password);
   auto token = random_token();
   auto session = session_id(token);
-  auto opened = co_await open_session(id->str, session, stored_hash);
+  auto opened = co_await open_session(id->str, session, stored_hash, rehashed);
   if (!opened) co_return opened.error();
   if (!*opened) co_return out;
   co_await redis_.exec(store::make_command("DEL", login_tries_key(login, address), login_tries_key(login, {})));

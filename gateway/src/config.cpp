@@ -10,6 +10,7 @@
 #include "pasokh/connectors/email/config.hpp"
 #include "pasokh/gateway/campaigns.hpp"
 #include "pasokh/gateway/messenger_config.hpp"
+#include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/webchat_protocol.hpp"
 #include "pasokh/store/redis_client.hpp"
 
@@ -254,9 +255,12 @@ config parse_config(const json& j, env_lookup env) {
     r.get("login_attempts_per_minute", c.auth.login_attempts_per_minute);
     r.get("login_attempts_per_address_per_minute", c.auth.login_attempts_per_address_per_minute);
     r.get("trust_forwarded_for", c.auth.trust_forwarded_for);
+    r.get("password_rounds", c.auth.password_rounds);
     r.done();
     if (c.auth.login_attempts_per_minute <= 0 || c.auth.login_attempts_per_address_per_minute <= 0)
       r.fail("login limits must be positive");
+    if (c.auth.password_rounds < min_password_rounds || c.auth.password_rounds > max_password_rounds)
+      r.fail(fmt::format("\"password_rounds\" must be {} to {}", min_password_rounds, max_password_rounds));
   }
   if (auto* w = root.sub("webchat")) {
     object_reader r(*w, "webchat");

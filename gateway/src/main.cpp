@@ -231,7 +231,8 @@ int main(int argc, char** argv) {
   redis.start();
 
   agent_directory agents(redis, cfg.redis.prefix, cfg.auth.session_ttl,
-                         {cfg.auth.login_attempts_per_minute, cfg.auth.login_attempts_per_address_per_minute});
+                         {cfg.auth.login_attempts_per_minute, cfg.auth.login_attempts_per_address_per_minute},
+                         cfg.auth.password_rounds);
   if (opts.seed_demo) return run_admin(ioc, redis, [&] { return seed_demo(agents, cfg); });
   if (!opts.create_agent.empty()) {
     const char* password = std::getenv("PASOKH_NEW_AGENT_PASSWORD");

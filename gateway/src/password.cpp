@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include <charconv>
+#include <optional>
 #include <stdexcept>
 #include <type_traits>
 #include <vector>
@@ -40,25 +41,51 @@ std::string hash_password(std::string_view password, int iterations) {
                      base64url_encode(hash.data(), hash.size()));
 }
 
-bool verify_password(std::string_view password, std::string_view encoded) {
-  // Split into exactly four '$'-separated parts.
+namespace {
+
+struct stored_hash {
+  int iterations = 0;
+  std::string salt, hash;
+};
+
+// Exactly four '$'-separated parts, our scheme, a sane round count, a hash of our size.
+std::optional<stored_hash> parse_stored(std::string_view encoded) {
   std::string_view parts[4];
   for (int i = 0; i < 4; ++i) {
     auto pos = encoded.find('$');
-    if ((pos == std::string_view::npos) != (i == 3)) return false;
+    if ((pos == std::string_view::npos) != (i == 3)) return std::nullopt;
     parts[i] = encoded.substr(0, pos);
     encoded = pos == std::string_view::npos ? std::string_view{} : encoded.substr(pos + 1);
   }
-  if (parts[0] != scheme) return false;
-  int iterations = 0;
-  auto [ptr, ec] = std::from_chars(parts[1].data(), parts[1].data() + parts[1].size(), iterations);
-  if (ec != std::errc{} || iterations < 1000 || iterations > 10'000'000) return false;
-  std::string salt_bytes, expected;
-  if (!base64url_decode(parts[2], salt_bytes) || !base64url_decode(parts[3], expected) || expected.size() != hash_bytes)
-    return false;
-  std::vector<unsigned char> salt(salt_bytes.begin(), salt_bytes.end());
-  auto actual = derive(password, salt, iterations);
-  return CRYPTO_memcmp(actual.data(), expected.data(), hash_bytes) == 0;
+  if (parts[0] != scheme) return std::nullopt;
+  stored_hash out;
+  auto [ptr, ec] = std::from_chars(parts[1].data(), parts[1].data() + parts[1].size(), out.iterations);
+  if (ec != std::errc{} || ptr != parts[1].data() + parts[1].size() || out.iterations < 1000 ||
+      out.iterations > max_password_rounds)
+    return std::nullopt;
+  if (!base64url_decode(parts[2], out.salt) || !base64url_decode(parts[3], out.hash) || out.hash.size() != hash_bytes)
+    return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+bool verify_password(std::string_view password, std::string_view encoded) {
+  auto stored = parse_stored(encoded);
+  if (!stored) return false;
+  std::vector<unsigned char> salt(stored->salt.begin(), stored->salt.end());
+  auto actual = derive(password, salt, stored->iterations);
+  return CRYPTO_memcmp(actual.data(), stored->hash.data(), hash_bytes) == 0;
+}
+
+int password_rounds(std::string_view encoded) {
+  auto stored = parse_stored(encoded);
+  return stored ? stored->iterations : 0;
+}
+
+bool needs_rehash(std::string_view encoded, int rounds) {
+  auto stored = parse_stored(encoded);
+  return stored && stored->iterations < rounds;
 }
 
 std::string random_token(std::size_t bytes) {
@@ -80,14 +107,16 @@ net::awaitable<std::invoke_result_t<Work>> run_on(net::thread_pool& pool, Work w
   co_return co_await net::co_spawn(pool.get_executor(), std::move(task), net::use_awaitable);
 }
 
-const std::string& dummy_hash() {
-  static const std::string h = hash_password("pasokh-no-such-agent");
-  return h;
-}
-
 }  // namespace
 
-password_hasher::password_hasher(std::size_t threads) : pool_(threads) {}
+password_hasher::password_hasher(std::size_t threads, int rounds) : rounds_(rounds), pool_(threads) {}
+
+// Made on first use (on a hashing thread), at the configured count: an
+// unknown login costs what a known one does.
+const std::string& password_hasher::dummy_hash() {
+  std::call_once(dummy_once_, [this] { dummy_ = hash_password("pasokh-no-such-agent", rounds_); });
+  return dummy_;
+}
 
 password_hasher::~password_hasher() {
   pool_.stop();
@@ -95,12 +124,12 @@ password_hasher::~password_hasher() {
 }
 
 net::awaitable<std::string> password_hasher::hash(std::string password) {
-  auto work = [password = std::move(password)] { return hash_password(password); };
+  auto work = [password = std::move(password), rounds = rounds_] { return hash_password(password, rounds); };
   co_return co_await run_on(pool_, std::move(work));
 }
 
 net::awaitable<bool> password_hasher::verify(std::string password, std::string encoded) {
-  auto work = [password = std::move(password), encoded = std::move(encoded)] {
+  auto work = [this, password = std::move(password), encoded = std::move(encoded)] {
     if (!encoded.empty()) return verify_password(password, encoded);
     verify_password(password, dummy_hash());  // for the time it takes
     return false;

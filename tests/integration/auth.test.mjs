@@ -8,7 +8,7 @@ import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, apiCall, sleep, WsClient,
+  RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, apiCall, sleep, WsClient, TEST_PASSWORD_ROUNDS,
 } from '../support/harness.mjs';
 
 let redis, gw1, gw2;
@@ -207,6 +207,25 @@ test('one client address may try 30 logins a minute, whatever the login names', 
   assert.deepEqual([...new Set(answers.map((r) => r.status))], [401]);
   assert.equal((await loginFrom(gw2, 'chief', 'chief-secret-1', '198.51.100.2')).status, 429);
   assert.equal((await loginFrom(gw2, 'chief', 'chief-secret-1', '198.51.100.3')).status, 200);
+});
+
+test('a password hashed at fewer rounds than configured is hashed again at the next login, and still works', async () => {
+  // As an older version stored it: fewer rounds than the gateways use now.
+  const older = new Pasokh(defaultConfig(redis, { auth: { password_rounds: TEST_PASSWORD_ROUNDS / 2 } }));
+  try {
+    await older.createAgent('veteran', 'veteran-secret-1');
+  } finally {
+    await older.cleanup();
+  }
+  const stored = () => cli('HGET', `pasokh:agent:${cli('GET', 'pasokh:agent_login:veteran')}`, 'password');
+  assert.match(stored(), new RegExp(`^pbkdf2-sha256\\$${TEST_PASSWORD_ROUNDS / 2}\\$`));
+  assert.equal((await loginFrom(gw1, 'veteran', 'wrong-secret', '198.51.100.9')).status, 401);
+  assert.match(stored(), new RegExp(`^pbkdf2-sha256\\$${TEST_PASSWORD_ROUNDS / 2}\\$`), 'a wrong password changes nothing');
+
+  assert.equal((await loginFrom(gw1, 'veteran', 'veteran-secret-1', '198.51.100.9')).status, 200);
+  assert.match(stored(), new RegExp(`^pbkdf2-sha256\\$${TEST_PASSWORD_ROUNDS}\\$`));
+  assert.equal((await loginFrom(gw2, 'veteran', 'veteran-secret-1', '198.51.100.9')).status, 200);
+  assert.equal((await loginFrom(gw2, 'veteran', 'wrong-secret', '198.51.100.9')).status, 401);
 });
 
 test('password checks run beside the I/O threads: /healthz answers at once while logins are being checked', async () => {

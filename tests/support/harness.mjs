@@ -83,6 +83,11 @@ export class RedisServer {
 
 export const API_KEY = 'test-api-key-0123456789';
 
+// PBKDF2 rounds of the tests' agent passwords unless a config says: the
+// default (600,000) costs about 0.3 s a hash here, and the tests create and
+// sign in agents hundreds of times.
+export const TEST_PASSWORD_ROUNDS = 20000;
+
 export function defaultConfig(redis, extra = {}) {
   return {
     listen: { address: '127.0.0.1', port: 0, threads: 2 },
@@ -97,6 +102,7 @@ export function defaultConfig(redis, extra = {}) {
 
 export class Pasokh {
   constructor(config, env = {}) {
+    config = { ...config, auth: { password_rounds: TEST_PASSWORD_ROUNDS, ...config.auth } };
     this.dir = mkdtempSync(path.join(tmpdir(), 'pasokh-gw-'));
     this.configPath = path.join(this.dir, 'pasokh.json');
     writeFileSync(this.configPath, JSON.stringify(config, null, 2));

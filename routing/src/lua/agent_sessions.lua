@@ -7,7 +7,8 @@
 -- ARGV: prefix, op, ...
 --   open   agent, session, ttl_s, the password hash the login was checked
 --          against: 'changed' (no session) when the password changed or the
---          agent went while it was being checked
+--          agent went while it was being checked; then the same password
+--          hashed again at more rounds, or '': it replaces the checked hash
 --   close  session, reason: a logout, that session only
 --   end    agent, reason, drop: every socket of the agent closes; drop '1':
 --          the sessions end too ('0': the console reconnects with new rights)
@@ -22,6 +23,8 @@ end
 if op == 'open' then
   local a, session, ttl, hash = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
   if redis.call('HGET', agent_key(a), 'password') ~= hash then return { 'changed' } end
+  local rehashed = ARGV[7] or ''
+  if rehashed ~= '' then redis.call('HSET', agent_key(a), 'password', rehashed) end
   local list = sessions_of(a)
   -- Expired sessions leave their entries: dropped here, so the list stays as short as the agent's devices.
   for _, s in ipairs(redis.call('SMEMBERS', list)) do

@@ -19,6 +19,7 @@ TEST(Config, EmptyObjectGivesDefaults) {
   EXPECT_EQ(c.limits.max_body_bytes, 1u << 20);
   EXPECT_EQ(c.limits.max_webhook_body_bytes, 4u << 20);
   EXPECT_EQ(c.redis.prefix, "pasokh:");
+  EXPECT_EQ(c.auth.password_rounds, 600'000);  // OWASP's advice for PBKDF2-HMAC-SHA256
   EXPECT_TRUE(c.channels.empty());
 }
 
@@ -61,6 +62,7 @@ TEST(Config, RejectsWithAMessageNamingTheProblem) {
            {R"({"dedup_ttl_s":0})", "\"dedup_ttl_s\" must be at least 60"},
            {R"({"retention":{"message_text_days":-1}})", "retention: days must be 0 (keep) or more"},
            {R"({"retention":{"text_days":30}})", "retention: unknown key \"text_days\""},
+           {R"({"auth":{"password_rounds":1000}})", "auth: \"password_rounds\" must be 10000 to 10000000"},
        }) {
     try {
       parse(text);

@@ -26,6 +26,29 @@ TEST(Password, RejectsMalformedOrWeakStoredHashes) {
   EXPECT_FALSE(verify_password("pw", stored + "$extra"));
 }
 
+TEST(Password, EachHashVerifiesWithItsOwnRoundCount) {
+  auto older = hash_password("pw", 12'000), newer = hash_password("pw", 20'000);
+  EXPECT_EQ(password_rounds(older), 12'000);
+  EXPECT_EQ(password_rounds(newer), 20'000);
+  EXPECT_TRUE(verify_password("pw", older));
+  EXPECT_TRUE(verify_password("pw", newer));
+  EXPECT_FALSE(verify_password("pv", older));
+  // The count is part of what is checked: the same salt and hash under another count fail.
+  auto tail = older.substr(older.find('$', 14));
+  EXPECT_FALSE(verify_password("pw", "pbkdf2-sha256$20000" + tail));
+  EXPECT_FALSE(verify_password("pw", "pbkdf2-sha256$12000x" + tail));
+  EXPECT_EQ(password_rounds("pbkdf2-sha256$12000x" + tail), 0);
+  EXPECT_EQ(password_rounds("plain-text-password"), 0);
+}
+
+TEST(Password, OnlyAHashOfFewerRoundsNeedsRehashing) {
+  auto stored = hash_password("pw", 12'000);
+  EXPECT_TRUE(needs_rehash(stored, 20'000));
+  EXPECT_FALSE(needs_rehash(stored, 12'000));
+  EXPECT_FALSE(needs_rehash(stored, 10'000));  // never down
+  EXPECT_FALSE(needs_rehash("plain-text-password", 20'000));  // not ours: never accepted, never replaced
+}
+
 TEST(Password, TokensAreRandomAndUrlSafe) {
   auto a = random_token(), b = random_token();
   EXPECT_NE(a, b);
@@ -35,13 +58,13 @@ TEST(Password, TokensAreRandomAndUrlSafe) {
 
 TEST(Password, HasherHashesAndVerifiesForACoroutine) {
   boost::asio::io_context io;
-  password_hasher hasher(1);
+  password_hasher hasher(1, 15'000);
   std::vector<bool> got;
   // Named strings, not temporaries inside co_await (GCC 12 mishandles those).
   const std::string right = "s3cret-pass", wrong = "wrong-pass", none;
   boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
     auto stored = co_await hasher.hash(right);
-    got.push_back(stored.starts_with("pbkdf2-sha256$"));
+    got.push_back(stored.starts_with("pbkdf2-sha256$15000$"));
     got.push_back(co_await hasher.verify(right, stored));
     got.push_back(co_await hasher.verify(wrong, stored));
     got.push_back(co_await hasher.verify(right, none));  // no such agent

@@ -49,7 +49,10 @@ inline constexpr int login_limit_all_addresses = 10;
 
 class agent_directory {
  public:
-  agent_directory(store::redis_client& redis, std::string prefix, std::chrono::seconds session_ttl, login_limits limits);
+  // `password_rounds`: PBKDF2 rounds of new hashes; a login whose stored hash
+  // has fewer stores it again with these.
+  agent_directory(store::redis_client& redis, std::string prefix, std::chrono::seconds session_ttl, login_limits limits,
+                  int password_rounds);
 
   // Creates the agent unless the login exists; returns false if it existed.
   boost::asio::awaitable<store::result<bool>> create(const agent& a, const std::string& password);
@@ -84,7 +87,7 @@ class agent_directory {
   // The attempts counter of a login from one address, or from all (address empty).
   std::string login_tries_key(const std::string& login, const std::string& address) const;
   boost::asio::awaitable<store::result<bool>> open_session(const std::string& id, const std::string& session,
-                                                           const std::string& checked_hash);
+                                                           const std::string& checked_hash, const std::string& rehashed);
   boost::asio::awaitable<store::result<void>> end_access(const std::string& id, const std::string& reason, bool sessions_too);
 
   store::redis_client& redis_;

@@ -93,6 +93,7 @@ struct auth_config {
   int login_attempts_per_minute = 10;               // per login name and address (a success starts it again)
   int login_attempts_per_address_per_minute = 30;   // per client address, successes too
   bool trust_forwarded_for = false;                 // behind a proxy: client address from X-Forwarded-For
+  int password_rounds = 600'000;  // PBKDF2-HMAC-SHA256 rounds of new hashes: OWASP's advice (password.hpp)
 };
 
 // Web chat (/api/v1/webchat/*, /ws/chat). Per-channel settings (allowed

@@ -6,14 +6,27 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <mutex>
 #include <string>
 #include <string_view>
 
 namespace pasokh::gateway {
 
-// "pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>"
-std::string hash_password(std::string_view password, int iterations = 120'000);
+// The bounds of auth.password_rounds (PBKDF2-HMAC-SHA256 rounds of new
+// hashes): fewer than the minimum is a typo, not a choice. Stored hashes of
+// fewer (down to 1,000) still verify.
+inline constexpr int min_password_rounds = 10'000;
+inline constexpr int max_password_rounds = 10'000'000;
+
+// "pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>": each hash keeps its own
+// round count, so one of an older, lower count still verifies.
+std::string hash_password(std::string_view password, int iterations);
 bool verify_password(std::string_view password, std::string_view encoded);
+// The round count a stored hash was made with; 0 when it is not one of ours.
+int password_rounds(std::string_view encoded);
+// A stored hash made with fewer rounds than `rounds`: to hash again at the
+// next successful login (the only time the password is known).
+bool needs_rehash(std::string_view encoded, int rounds);
 
 // `bytes` random bytes from the OpenSSL CSPRNG, base64url without padding.
 std::string random_token(std::size_t bytes = 32);
@@ -23,7 +36,8 @@ std::string random_token(std::size_t bytes = 32);
 // Awaited from a coroutine, which resumes on its own executor.
 class password_hasher {
  public:
-  explicit password_hasher(std::size_t threads);
+  // New hashes get `rounds`; so does the dummy an unknown login is checked against.
+  password_hasher(std::size_t threads, int rounds);
   ~password_hasher();
   password_hasher(const password_hasher&) = delete;
   password_hasher& operator=(const password_hasher&) = delete;
@@ -33,8 +47,14 @@ class password_hasher {
   // dummy hash all the same: the answer takes as long, so logins cannot be
   // probed by timing.
   boost::asio::awaitable<bool> verify(std::string password, std::string encoded);
+  int rounds() const { return rounds_; }
 
  private:
+  const std::string& dummy_hash();
+
+  int rounds_;
+  std::once_flag dummy_once_;
+  std::string dummy_;
   boost::asio::thread_pool pool_;
 };
 
