@@ -43,4 +43,25 @@ boost::asio::awaitable<conversation_access> access_to(services& s, const agent& 
   co_return conversation_access::forbidden;
 }
 
+boost::asio::awaitable<conversation_access> file_access(services& s, const agent& a, const std::vector<std::string>& convs) {
+  if (convs.empty()) co_return conversation_access::allowed;
+  bool unavailable = false;
+  for (const auto& conv : convs) {
+    auto access = co_await access_to(s, a, conv);
+    if (access == conversation_access::allowed) co_return access;
+    unavailable = unavailable || access == conversation_access::unavailable;
+  }
+  co_return unavailable ? conversation_access::unavailable : conversation_access::forbidden;
+}
+
+std::optional<http_response> file_refusal(conversation_access access) {
+  switch (access) {
+    case conversation_access::allowed: return std::nullopt;
+    case conversation_access::unavailable: return unavailable();
+    case conversation_access::forbidden:
+    case conversation_access::not_found: break;
+  }
+  return reject(403, "forbidden", "the file's conversation is not in your teams");
+}
+
 }  // namespace pasokh::gateway

@@ -1,10 +1,11 @@
 // GET /api/v1/attachments/{id}: the content of a stored attachment (email
-// today), for signed-in agents. Served as a download in a sandbox, never
+// today), for the agents who may see its conversation. Served as a download in a sandbox, never
 // rendered as a page of ours: mail attachments are untrusted content.
 #include <cctype>
 
 #include <nlohmann/json.hpp>
 
+#include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/email_channel.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/request_checks.hpp"
@@ -48,23 +49,29 @@ std::string content_disposition(const std::string& name) {
 
 void add_attachment_routes(router& r, services& s) {
   r.add("GET", "/api/v1/attachments/{id}", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
-    auto token = bearer_token(req);
-    if (token.empty()) co_return unauthorized("a Bearer session token is required");
-    auto who = co_await s.agents.authenticate(token);
-    if (!who) co_return unavailable();
-    if (!*who) co_return unauthorized("invalid or expired session");
+    auto who = co_await require_agent(s, req, "");
+    if (auto* refused = std::get_if<http_response>(&who)) co_return std::move(*refused);
 
     const auto& id = p.at("id");
     if (!plain_id(id)) {
       global_metrics().errors.inc("not_found");
       co_return error_response(404, "not_found", "no such attachment");
     }
-    auto blob = co_await s.redis.exec(
-        store::make_command("HMGET", s.cfg.redis.prefix + "attachment:" + id, "name", "mime_type", "content"));
+    auto blob = co_await s.redis.exec(store::make_command("HMGET", s.cfg.redis.prefix + "attachment:" + id, "name",
+                                                          "mime_type", "content", "conversation"));
     if (!blob || blob->is_error()) co_return unavailable();
-    if (blob->elements.size() != 3 || blob->elements[2].is_nil()) {
+    if (blob->elements.size() != 4 || blob->elements[2].is_nil()) {
       global_metrics().errors.inc("not_found");
       co_return error_response(404, "not_found", "no such attachment (it may have expired)");
+    }
+    const auto& conv = blob->elements[3];
+    auto convs = conv.is_nil() ? std::vector<std::string>{} : std::vector<std::string>{conv.str};
+    // Named, not temporaries inside co_await (GCC 12 mishandles those).
+    const auto& caller = std::get<agent>(who);
+    auto access = co_await file_access(s, caller, convs);
+    if (auto refused = file_refusal(access)) {
+      global_metrics().errors.inc("attachment_forbidden");
+      co_return std::move(*refused);
     }
     http_response res{200, safe_mime_type(blob->elements[1].str), std::move(blob->elements[2].str), {}};
     res.headers.emplace_back("Content-Disposition", content_disposition(blob->elements[0].str));

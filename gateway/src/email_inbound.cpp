@@ -89,8 +89,9 @@ awaitable<email::store_outcome> email_channel::receive_automatic(email::parsed_e
     log->warn("channel={} cannot resolve the thread: {}", channel_.id, thread.error().message());
     co_return email::store_outcome::temporary_failure("storage unavailable");
   }
+  std::vector<stored_attachment> blobs;
   if (!thread->conversation_id.empty()) {
-    auto blobs = take_attachments(mail);
+    blobs = take_attachments(mail);
     if (auto kept = co_await store_.put_attachments(blobs); !kept) {
       log->warn("channel={} cannot store attachments: {}", channel_.id, kept.error().message());
       co_return email::store_outcome::temporary_failure("storage unavailable");
@@ -102,6 +103,10 @@ awaitable<email::store_outcome> email_channel::receive_automatic(email::parsed_e
   if (!kept) {
     log->warn("channel={} cannot keep automatic mail: {}", channel_.id, kept.error().message());
     co_return email::store_outcome::temporary_failure("storage unavailable");
+  }
+  if (kept->status == "stored") {
+    bool filed = co_await file_attachments(blobs, kept->conversation_id);
+    if (!filed) co_return email::store_outcome::temporary_failure("storage unavailable");
   }
   // Marked again on a retry of a half-done attempt: a mark is idempotent.
   if (mail.report.failed) {
@@ -121,6 +126,14 @@ awaitable<email::store_outcome> email_channel::receive_automatic(email::parsed_e
               channel_.id, mail.message_id, mail.from.address, mail.automatic_reason, channel_.id);
   }
   co_return email::store_outcome::stored();
+}
+
+// Who may fetch the mail's attachments: the agents of the conversation it is in.
+awaitable<bool> email_channel::file_attachments(const std::vector<stored_attachment>& blobs, const std::string& conv) {
+  auto filed = co_await store_.file_attachments(blobs, conv);
+  if (!filed)
+    spdlog::get("smtp")->warn("channel={} conv={} cannot file attachments: {}", channel_.id, conv, filed.error().message());
+  co_return filed.has_value();
 }
 
 awaitable<bool> email_channel::mark_bounced(const email::parsed_email& mail, const std::vector<named_mail>& ours) {
@@ -182,6 +195,11 @@ awaitable<email::store_outcome> email_channel::receive(email::smtp_envelope enve
     co_return email::store_outcome::temporary_failure("storage unavailable");
   }
   const auto& conv = stored->conversation_id;
+  // A duplicate names the first attempt's attachments: these are spares, left to expire.
+  if (!stored->duplicate) {
+    bool filed = co_await file_attachments(blobs, conv);
+    if (!filed) co_return email::store_outcome::temporary_failure("storage unavailable");
+  }
 
   // The thread data of the conversation's latest mail from the customer.
   auto known = co_await store_.thread_of(conv);

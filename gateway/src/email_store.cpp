@@ -118,4 +118,21 @@ awaitable<email_result<void>> email_store::put_attachments(const std::vector<sto
   co_return checked(r);
 }
 
+// Stored before the mail (a mail never names an attachment that is not
+// there), so its conversation, new or not, is known only now. EXPIRE again:
+// an HSET on a key that expired meanwhile must not leave one that never does.
+awaitable<email_result<void>> email_store::file_attachments(const std::vector<stored_attachment>& attachments,
+                                                            const std::string& conversation_id) {
+  if (attachments.empty()) co_return email_result<void>{};
+  std::vector<std::vector<std::string>> writes;
+  auto ttl = std::to_string(attachment_ttl_.count());
+  for (const auto& a : attachments) {
+    auto key = prefix_ + "attachment:" + a.id;
+    writes.push_back(store::make_command("HSET", key, "conversation", conversation_id));
+    writes.push_back(store::make_command("EXPIRE", key, ttl));
+  }
+  auto r = co_await redis_.exec_pipeline(std::move(writes));
+  co_return checked(r);
+}
+
 }  // namespace pasokh::gateway

@@ -3,11 +3,13 @@
 // in its path, so the console can never be given that URL). WhatsApp: the media
 // id gives a short-lived URL that needs the access token. Messenger and
 // Instagram attachments carry a public CDN URL already and are not proxied.
+#include <algorithm>
 #include <cctype>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/messenger.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/request_checks.hpp"
@@ -59,14 +61,27 @@ http_response provider_failed(const connectors::provider_response& r, std::strin
   return error_response(502, "provider_error", "the provider did not hand the file over; try again");
 }
 
+std::string media_key(const std::string& prefix, const std::string& channel, std::string_view ref) {
+  return prefix + "media:" + channel + ":" + std::string(ref);
+}
+
 }  // namespace
 
+awaitable<bool> messenger_gateway::remember_media(const std::string& conv, const proto::inbound_event& event) {
+  std::vector<std::vector<std::string>> writes;
+  for (const auto& a : event.attachments)
+    if (plausible_ref(a.provider_ref))  // not the URL Messenger and Instagram give
+      writes.push_back(store::make_command("SADD", media_key(s_.cfg.redis.prefix, event.from.channel, a.provider_ref), conv));
+  if (writes.empty()) co_return true;
+  auto r = co_await s_.redis.exec_pipeline(std::move(writes));
+  bool ok = r && std::none_of(r->begin(), r->end(), [](const store::reply& x) { return x.is_error(); });
+  if (!ok) log()->warn("channel={} conv={} cannot record its media", event.from.channel, conv);
+  co_return ok;
+}
+
 awaitable<http_response> messenger_gateway::media(const http_request& req, const route_params& params) {
-  auto token = bearer_token(req);
-  if (token.empty()) co_return unauthorized("a Bearer session token is required");
-  auto who = co_await s_.agents.authenticate(token);
-  if (!who) co_return unavailable();
-  if (!*who) co_return unauthorized("invalid or expired session");
+  auto who = co_await require_agent(s_, req, "");
+  if (auto* refused = std::get_if<http_response>(&who)) co_return std::move(*refused);
 
   const auto* channel = s_.cfg.find_channel(params.at("channel"));
   const auto& ref = params.at("ref");
@@ -77,6 +92,17 @@ awaitable<http_response> messenger_gateway::media(const http_request& req, const
   if (!plausible_ref(ref)) {
     global_metrics().errors.inc("invalid_field");
     co_return error_response(400, "invalid_field", "ref: not a provider file id");
+  }
+  auto convs = co_await s_.redis.exec(store::make_command("SMEMBERS", media_key(s_.cfg.redis.prefix, channel->id, ref)));
+  if (!convs || convs->is_error()) co_return unavailable();
+  std::vector<std::string> seen_in;
+  for (const auto& c : convs->elements) seen_in.push_back(c.str);
+  // Named, not temporaries inside co_await (GCC 12 mishandles those).
+  const auto& caller = std::get<agent>(who);
+  auto access = co_await file_access(s_, caller, seen_in);
+  if (auto refused = file_refusal(access)) {
+    global_metrics().errors.inc("media_forbidden");
+    co_return std::move(*refused);
   }
 
   connectors::provider_response file;

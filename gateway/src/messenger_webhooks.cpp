@@ -177,6 +177,9 @@ awaitable<bool> messenger_gateway::store_message(const channel_config& channel, 
     log()->warn("channel={} ingest failed: {}", channel.id, stored.error().message());
     co_return false;
   }
+  // A duplicate too: a retry after a failure here.
+  bool recorded = co_await remember_media(stored->conversation_id, event);
+  if (!recorded) co_return false;
   if (stored->duplicate) {
     global_metrics().dedup_hits.inc(channel.id);
     co_return true;

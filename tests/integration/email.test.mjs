@@ -224,7 +224,7 @@ test('a new mail in no thread opens its own conversation unless it repeats the o
   await ws.close();
 });
 
-test('attachments are kept and served to agents only', async () => {
+test('attachments are kept and served only to agents who may see their conversation', async () => {
   const ws = await agentSocket(gw, token);
   const sent = await swaks({ from: 'reza@example.net', subject: 'فاکتور', body: 'فاکتور خرید پیوست است.\r\n',
     headers: { 'Message-Id': '<att-1@example.net>' },
@@ -242,6 +242,19 @@ test('attachments are kept and served to agents only', async () => {
   assert.equal(await res.text(), 'invoice 1403-77: 12,500,000 IRR');
   assert.match(res.headers.get('content-disposition'), /attachment; filename="invoice.txt"/);
   assert.equal((await fetch(`${gw.base}/api/v1/attachments/att_nope`, { headers: { authorization: `Bearer ${token}` } })).status, 404);
+
+  // Only for agents who may see its conversation: not another team's, an admin's always.
+  await gw.createAgent('omid', 'omid-secret-1', { name: 'Omid', team: 'vip' });
+  await gw.createAgent('chief', 'chief-secret-1', { name: 'Chief', role: 'admin', team: 'vip' });
+  const as = async (login_, password) => fetch(url, { headers: { authorization: `Bearer ${(await login(gw, login_, password)).json.token}` } });
+  const other = await as('omid', 'omid-secret-1');
+  assert.equal(other.status, 403);
+  assert.equal((await other.json()).error.code, 'forbidden');
+  assert.equal(await (await as('chief', 'chief-secret-1')).text(), 'invoice 1403-77: 12,500,000 IRR');
+  assert.equal(await redisCli('HGET', `pasokh:attachment:${att.provider_ref}`, 'conversation'), ev.conv);
+  // Stored by an older version, without its conversation: open to agents as before (and it expires).
+  await redisCli('HDEL', `pasokh:attachment:${att.provider_ref}`, 'conversation');
+  assert.equal((await as('omid', 'omid-secret-1')).status, 200);
   await ws.close();
 });
 

@@ -630,6 +630,23 @@ test('agents fetch inbound attachments through the gateway; the provider credent
   assert.equal((await fetch(`${gw.base}/api/v1/media/tg-files/no-such-file`, { headers: auth })).status, 404);
   assert.equal((await fetch(`${gw.base}/api/v1/media/fb/123`, { headers: auth })).status, 404);
   assert.equal((await fetch(`${gw.base}/api/v1/media/tg-files/a%20b%3F`, { headers: auth })).status, 400);
+
+  // Once a customer sent it in a conversation, only agents who may see that conversation get it.
+  const update = tgText(newChatId(), '');
+  delete update.message.text;
+  update.message.caption = 'عکس فاکتور';
+  update.message.photo = [{ file_id: 'AgACAgQAAxkBAAIB', file_unique_id: 'AQADf1', file_size: 7, width: 90, height: 67 }];
+  assert.equal((await postWebhook(gw, '/webhooks/telegram/tg-files', update, telegramHeaders())).status, 200);
+  const sent = await agent.next((f) => messageEvent()(f) && f.message.text === 'عکس فاکتور');
+  assert.equal(await redisCli(redis, 'SMEMBERS', 'pasokh:media:tg-files:AgACAgQAAxkBAAIB'), sent.conv);
+  await gw.createAgent('vida', 'vida-secret-1', { name: 'Vida', team: 'vip' });
+  const outsider = { authorization: `Bearer ${(await login(gw, 'vida', 'vida-secret-1')).json.token}` };
+  const refused = await fetch(`${gw.base}/api/v1/media/tg-files/AgACAgQAAxkBAAIB`, { headers: outsider });
+  assert.equal(refused.status, 403);
+  assert.equal((await refused.json()).error.code, 'forbidden');
+  const again = await fetch(`${gw.base}/api/v1/media/tg-files/AgACAgQAAxkBAAIB`, { headers: auth });
+  assert.equal(again.status, 200);
+  assert.deepEqual([...new Uint8Array(await again.arrayBuffer())], [0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
 });
 
 test('a messenger channel with a bad provider section stops the start with the key named', () => {

@@ -1,5 +1,6 @@
 #pragma once
 // Who is asking: the agent behind a request's Bearer session token.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -31,5 +32,14 @@ bool may_see_team(const agent& a, const std::string& team);
 // frame that names a conversation asks this first.
 enum class conversation_access { allowed, forbidden, not_found, unavailable };
 boost::asio::awaitable<conversation_access> access_to(services& s, const agent& a, const std::string& conv);
+
+// A file (an attachment, a messenger's media) that came in `convs`: the agent
+// may fetch it when they may see one of them. Files stored by a version that
+// did not record their conversation (no convs) stay as they were, open to
+// every signed-in agent: their ids are unguessable, only ever shown with their
+// message, and those of mail expire (attachment_ttl_s).
+boost::asio::awaitable<conversation_access> file_access(services& s, const agent& a, const std::vector<std::string>& convs);
+// The 403 or 503 to answer for a file the agent may not fetch, nullopt when they may.
+std::optional<http_response> file_refusal(conversation_access access);
 
 }  // namespace pasokh::gateway

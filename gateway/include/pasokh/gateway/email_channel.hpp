@@ -65,6 +65,8 @@ class email_channel {
   // False when Redis could not be asked.
   boost::asio::awaitable<bool> mark_bounced(const connectors::email::parsed_email& mail,
                                             const std::vector<named_mail>& ours);
+  // Records the conversation on the attachments; false when Redis could not be asked.
+  boost::asio::awaitable<bool> file_attachments(const std::vector<stored_attachment>& blobs, const std::string& conv);
 
   email_store store_;
   routing::thread_ingest ingest_;

@@ -4,7 +4,9 @@
 //                                       the customer's last mail and our reply token)
 //   email_token:<channel>:<token>       conversation of a reply+<token>@ address
 //   email_msgid:<channel>:<message-id>  conversation of a Message-ID (the customer's and ours)
-//   attachment:<id>                     hash name, mime_type, size, channel, content (expires)
+//   attachment:<id>                     hash name, mime_type, size, channel, content, conversation
+//                                       (expires; conversation: whose agents may fetch it, none
+//                                       in those stored by older versions)
 //   email_automatic:<channel>           stream of automatic mail in no conversation (from, subject,
 //                                       reason, message_id, at; the newest ~1000; automatic_mail.lua)
 #include <boost/asio/awaitable.hpp>
@@ -54,6 +56,9 @@ class email_store {
                                                           const std::string& message_id);
 
   boost::asio::awaitable<email_result<void>> put_attachments(const std::vector<stored_attachment>& attachments);
+  // Once the mail is stored: the conversation whose agents may fetch them.
+  boost::asio::awaitable<email_result<void>> file_attachments(const std::vector<stored_attachment>& attachments,
+                                                              const std::string& conversation_id);
 
   // A new random reply token: 32 lower-case hex digits (128 bits).
   static std::string new_token();

@@ -46,7 +46,9 @@ class messenger_gateway {
                                                 const route_params& params);
 
   // GET /api/v1/media/{channel}/{ref}: an inbound attachment (Telegram file
-  // id, WhatsApp media id) fetched from the provider, for agents.
+  // id, WhatsApp media id) fetched from the provider, for the agents who may
+  // see a conversation it came in (media:<channel>:<ref>, a set of
+  // conversation ids, kept as long as the messages that name it).
   boost::asio::awaitable<http_response> media(const http_request& req, const route_params& params);
 
   // One outbound message through the provider API, classified for the outbox;
@@ -63,6 +65,8 @@ class messenger_gateway {
   // Stores one parsed event; false when Redis failed (the webhook answers 503).
   boost::asio::awaitable<bool> store_event(const channel_config& url_channel, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_message(const channel_config& channel, const proto::inbound_event& event);
+  // Records the conversation of the event's provider files, for media(); false when Redis failed.
+  boost::asio::awaitable<bool> remember_media(const std::string& conv, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_edit(const channel_config& channel, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_status(const channel_config& channel, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_echo(const channel_config& channel, const proto::inbound_event& event);
