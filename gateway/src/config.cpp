@@ -271,12 +271,15 @@ config parse_config(const json& j, env_lookup env) {
     r.get("messages_per_minute", c.webchat.messages_per_minute);
     r.get("sessions_per_ip_per_hour", c.webchat.sessions_per_ip_per_hour);
     r.get("wait_per_position_s", wait);
+    r.get("max_sockets_per_visitor", c.webchat.max_sockets_per_visitor);
     r.get("trust_forwarded_for", c.webchat.trust_forwarded_for);
     r.done();
     if (ttl < 60) r.fail("\"token_ttl_s\" must be at least 60");
     if (c.webchat.max_message_chars == 0 || c.webchat.messages_per_minute <= 0 || c.webchat.sessions_per_ip_per_hour <= 0 ||
         wait < 0)
       r.fail("limits must be positive");
+    if (c.webchat.max_sockets_per_visitor < 1 || c.webchat.max_sockets_per_visitor > 1000)
+      r.fail("\"max_sockets_per_visitor\" must be 1 to 1000");
     c.webchat.token_ttl = std::chrono::seconds(ttl);
     c.webchat.wait_per_position = std::chrono::seconds(wait);
   }

@@ -46,10 +46,37 @@ std::int64_t webchat_now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+std::vector<visitor_sockets::closer> visitor_sockets::add(const std::string& visitor, socket_id id, closer close) {
+  std::vector<closer> past_cap;
+  std::lock_guard lock(mutex_);
+  auto& held = by_visitor_[visitor];
+  held.emplace_back(id, std::move(close));
+  while (held.size() > cap_) {
+    past_cap.push_back(std::move(held.front().second));
+    held.pop_front();
+  }
+  return past_cap;
+}
+
+void visitor_sockets::remove(const std::string& visitor, socket_id id) {
+  std::lock_guard lock(mutex_);
+  auto it = by_visitor_.find(visitor);
+  if (it == by_visitor_.end()) return;
+  std::erase_if(it->second, [id](const auto& held) { return held.first == id; });
+  if (it->second.empty()) by_visitor_.erase(it);
+}
+
+std::size_t visitor_sockets::count(const std::string& visitor) const {
+  std::lock_guard lock(mutex_);
+  auto it = by_visitor_.find(visitor);
+  return it == by_visitor_.end() ? 0 : it->second.size();
+}
+
 webchat_service::webchat_service(services& core, net::any_io_executor ex, store::redis_config redis)
     : core_(core),
       ex_(std::move(ex)),
       marks_(core.redis, core.cfg.redis.prefix),
+      sockets_(core.cfg.webchat.max_sockets_per_visitor),
       instance_(random_token(6)),
       running_(std::make_shared<bool>(false)) {
   for (const auto& c : core_.cfg.channels)

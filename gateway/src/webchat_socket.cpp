@@ -109,6 +109,7 @@ class chat_session : public ws_handler,
     if (timer_) timer_->cancel();
     retry_.stop();
     unregister();
+    if (socket_id_) w_.sockets().remove(sockets_key(), socket_id_);
   }
 
   // From the hubs (any thread): hop onto the session's strand. Events have
@@ -199,6 +200,27 @@ class chat_session : public ws_handler,
   // listen on the visitor, so that another tab's first message reaches this one.
   std::string visitor_key() const { return "customer:v:" + channel_.config->id + ":" + visitor_; }
 
+  std::string sockets_key() const { return channel_.config->id + ":" + visitor_; }
+
+  // Counted among the visitor's sockets here; the ones past the cap close.
+  void hold_socket() {
+    socket_id_ = w_.sockets().next_id();
+    auto close = [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->replaced();
+    };
+    for (auto& past_cap : w_.sockets().add(sockets_key(), socket_id_, std::move(close))) past_cap();
+  }
+
+  // A newer socket of the visitor took this one's place (any thread). The
+  // widget reconnects only when the customer comes back to its tab.
+  void replaced() {
+    net::post(peer_->executor(), [self = shared_from_this()] {
+      if (self->closing_) return;
+      global_metrics().errors.inc("webchat_too_many_sockets");
+      self->fail(1008, "too_many_sockets", "the chat is open in too many other tabs or windows; this one was closed");
+    });
+  }
+
   void unregister() {
     if (!visitor_.empty()) w_.signals().remove(visitor_key(), this);
     if (customer_.empty()) return;
@@ -270,6 +292,7 @@ class chat_session : public ws_handler,
     }
     visitor_ = claims.visitor_id;
     lang_ = hello.lang;
+    hold_socket();
     auto state = co_await w_.load_visitor(channel_.config->id, visitor_, hello.conv, channel_.config->team);
     if (!state) {
       global_metrics().errors.inc("redis_unavailable");
@@ -529,6 +552,7 @@ class chat_session : public ws_handler,
   std::chrono::steady_clock::time_point window_start_{};
   int frames_in_window_ = 0;
   std::int64_t last_typing_ms_ = 0;
+  visitor_sockets::socket_id socket_id_ = 0;  // 0: not counted yet (before hello)
   bool authed_ = false;
   bool resuming_ = false;
   bool closing_ = false;

@@ -449,6 +449,37 @@ test('invalid and expired tokens are refused; the widget recovers with a new ses
   await ctx.close();
 });
 
+test('a tab closed for the visitor\'s newer sockets says so and does not reconnect by itself; back to it, it takes over', async () => {
+  const tooMany = async () => Number((await (await fetch(`${gw.base}/metrics`)).text())
+    .match(/pasokh_errors_total\{kind="webchat_too_many_sockets"\} (\d+)/)?.[1] ?? 0);
+  const before = await tooMany();
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await openWidget(page);
+  await connected(page);
+  const token = await page.evaluate((key) => JSON.parse(localStorage.getItem(key)).token, `pasokh-webchat:web@${gw.base}`);
+  // Eight more sockets of the same visitor (the default cap): the widget's, the oldest, is closed.
+  const others = [];
+  for (let i = 0; i < 8; i++) {
+    const c = await customerSocket(token);
+    await c.next((f) => f.type === 'welcome');
+    others.push(c);
+  }
+  await page.locator('.banner', { hasText: /open in too many other tabs|زبانه‌های دیگرِ زیادی/ }).waitFor({ timeout: 5000 });
+  await sleep(1500);  // a reconnect of its own (after 0.25 to 0.5 s) would close another socket within this
+  assert.equal(await tooMany(), before + 1);
+  assert.equal(others.filter((c) => c.ws.readyState === WebSocket.OPEN).length, 8);
+
+  // The customer comes back to the tab: it connects again (closing the oldest other) and works.
+  await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+  await page.locator('.banner').waitFor({ state: 'hidden', timeout: 5000 });
+  assert.equal(await tooMany(), before + 2);
+  await write(page, 'back in this tab');
+  await nextCustomerEvent(agent, 'back in this tab');
+  for (const c of others) c.ws.terminate();
+  await ctx.close();
+});
+
 test('origins: allowed origin and same origin pass, others get 403 before the handshake', async () => {
   const s = await newSession('web', {}, { origin: 'https://shop.example.com' });
   assert.equal(s.status, 201);

@@ -36,7 +36,8 @@
       tooLong: 'A message can have at most {n} characters.', rate: 'You are sending messages too fast. Please wait a moment.',
       retry: 'Not sent yet; it will be sent when the connection is back.', badEmail: 'Please enter a valid email address.',
       sending: 'Sending', sent: 'Sent', read: 'Seen', failed: 'Not sent', left: '{n} characters left',
-      unread: '{n} new', closed: 'The chat is not available right now. Please try again later.', choices: 'Choices'
+      unread: '{n} new', closed: 'The chat is not available right now. Please try again later.', choices: 'Choices',
+      elsewhere: 'This chat is open in too many other tabs. Click here to continue in this one.'
     },
     fa: {
       open: 'گفتگو با پشتیبانی', close: 'بستن گفتگو', title: 'پشتیبانی', messages: 'پیام‌ها',
@@ -54,7 +55,8 @@
       tooLong: 'هر پیام حداکثر {n} نویسه می‌تواند داشته باشد.', rate: 'پیام‌ها را خیلی سریع می‌فرستید. لطفاً کمی صبر کنید.',
       retry: 'هنوز ارسال نشده؛ با برقراری اتصال فرستاده می‌شود.', badEmail: 'لطفاً یک نشانی ایمیل درست وارد کنید.',
       sending: 'در حال ارسال', sent: 'ارسال شد', read: 'دیده شد', failed: 'ارسال نشد', left: '{n} نویسه باقی مانده',
-      unread: '{n} پیام تازه', closed: 'گفتگو هم‌اکنون در دسترس نیست. لطفاً بعداً دوباره تلاش کنید.', choices: 'گزینه‌ها'
+      unread: '{n} پیام تازه', closed: 'گفتگو هم‌اکنون در دسترس نیست. لطفاً بعداً دوباره تلاش کنید.', choices: 'گزینه‌ها',
+      elsewhere: 'این گفتگو در زبانه‌های دیگرِ زیادی باز است. برای ادامه در همین زبانه اینجا را بزنید.'
     },
     ar: {
       open: 'تحدّث معنا', close: 'إغلاق المحادثة', title: 'الدعم', messages: 'الرسائل',
@@ -72,7 +74,8 @@
       tooLong: 'الحد الأقصى للرسالة {n} حرف.', rate: 'أنت ترسل الرسائل بسرعة كبيرة. يرجى الانتظار قليلًا.',
       retry: 'لم تُرسل بعد؛ ستُرسل عند عودة الاتصال.', badEmail: 'يرجى إدخال بريد إلكتروني صحيح.',
       sending: 'جارٍ الإرسال', sent: 'أُرسلت', read: 'تمت القراءة', failed: 'لم تُرسل', left: 'تبقّى {n} حرف',
-      unread: '{n} جديدة', closed: 'المحادثة غير متاحة الآن. يرجى المحاولة لاحقًا.', choices: 'خيارات'
+      unread: '{n} جديدة', closed: 'المحادثة غير متاحة الآن. يرجى المحاولة لاحقًا.', choices: 'خيارات',
+      elsewhere: 'هذه المحادثة مفتوحة في علامات تبويب أخرى كثيرة. انقر هنا للمتابعة في هذه.'
     }
   };
   var RTL = { fa: true, ar: true };
@@ -201,7 +204,7 @@
     titleEl = el('h2', { id: uid + 't' });
     subEl = el('p', { 'class': 'sub', role: 'status', 'aria-live': 'polite' });
     closeBtn = el('button', { type: 'button', 'class': 'x', onclick: function () { setOpen(false, true); } }, [el('span', { 'aria-hidden': 'true', text: '×' })]);
-    banner = el('div', { 'class': 'banner', role: 'status', hidden: true });
+    banner = el('div', { 'class': 'banner', role: 'status', hidden: true, onclick: function () { resumeHere(true); } });
     offlineBox = el('div', { 'class': 'notice', hidden: true });
     prechatBox = el('div', { 'class': 'notice', hidden: true });
     // The email the customer gave links nothing, and gets no replies, until they open the link we mailed to it.
@@ -520,6 +523,12 @@
     answerTimer = 0;
     updateStatus();
     var delay;
+    if (lastError === 'too_many_sockets') {
+      // A newer tab of this visitor took this one's place: no retry of its
+      // own (two tabs would take turns closing each other); resumeHere.
+      setBanner(t('elsewhere'));
+      return;
+    }
     if (lastError === 'token_expired' || lastError === 'token_invalid') {
       state.token = ''; persist(); delay = 100;
     } else if (lastError === 'rate_limited') {
@@ -550,8 +559,18 @@
   // Back online, or back to the tab: an open connection proves it is alive;
   // one waiting out its backoff is tried at once.
   function checkConnection() {
+    if (resumeHere(false)) return;
     if (ws) probe();
     else if (retryTimer && lastError !== 'rate_limited') { attempt = 0; connect(); }
+  }
+
+  // Closed for a newer tab: connects again when the customer comes back to this
+  // one (the tab shows, the window gets focus) or clicks the notice.
+  function resumeHere(clicked) {
+    if (ws || lastError !== 'too_many_sockets' || (!clicked && doc.visibilityState !== 'visible')) return false;
+    attempt = 0;
+    connect();
+    return true;
   }
 
   function sendFrame(obj) {
@@ -840,6 +859,7 @@
       checkConnection();
     });
     win.addEventListener('online', checkConnection);
+    win.addEventListener('focus', function () { resumeHere(false); });
     win.addEventListener('storage', function (e) {
       if (e.key !== STORE_KEY) return;
       var s = load();

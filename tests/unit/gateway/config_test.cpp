@@ -63,6 +63,7 @@ TEST(Config, RejectsWithAMessageNamingTheProblem) {
            {R"({"retention":{"message_text_days":-1}})", "retention: days must be 0 (keep) or more"},
            {R"({"retention":{"text_days":30}})", "retention: unknown key \"text_days\""},
            {R"({"auth":{"password_rounds":1000}})", "auth: \"password_rounds\" must be 10000 to 10000000"},
+           {R"({"webchat":{"max_sockets_per_visitor":0}})", "webchat: \"max_sockets_per_visitor\" must be 1 to 1000"},
        }) {
     try {
       parse(text);

@@ -108,6 +108,9 @@ struct webchat_config {
   int sessions_per_ip_per_hour = 30;                // new visitors per client address
   std::chrono::seconds wait_per_position{120};      // estimated wait per queued conversation ahead, per agent
   bool trust_forwarded_for = false;                 // take the client address from X-Forwarded-For
+  // Customer sockets (/ws/chat) one visitor holds on an instance; a new one
+  // past this closes the visitor's oldest. Several tabs are normal.
+  std::size_t max_sockets_per_visitor = 8;
 };
 
 // The FAQ bot: its knowledge base file (watched and reloaded on change) and

@@ -14,7 +14,10 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <atomic>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -69,6 +72,30 @@ class queue_watcher {
   virtual bool refresh_queue() = 0;
 };
 
+// The customer sockets of each visitor on this instance, oldest first. One
+// visitor token could otherwise open sockets up to the per-address cap:
+// past the cap a new socket closes the oldest (the tab in front of the
+// customer is the newest; a forgotten one is the oldest).
+class visitor_sockets {
+ public:
+  using socket_id = std::uint64_t;
+  using closer = std::function<void()>;
+  explicit visitor_sockets(std::size_t cap) : cap_(cap) {}
+
+  // Registers a socket of `visitor`; returns how to close the ones now past
+  // the cap, oldest first (no longer registered), to call outside the lock.
+  std::vector<closer> add(const std::string& visitor, socket_id id, closer close);
+  void remove(const std::string& visitor, socket_id id);
+  std::size_t count(const std::string& visitor) const;
+  socket_id next_id() { return ++last_id_; }
+
+ private:
+  const std::size_t cap_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::deque<std::pair<socket_id, closer>>> by_visitor_;
+  std::atomic<socket_id> last_id_{0};
+};
+
 class webchat_service {
  public:
   webchat_service(services& core, boost::asio::any_io_executor ex, store::redis_config redis);
@@ -85,6 +112,7 @@ class webchat_service {
   const webchat_channel* channel(std::string_view id) const;
   const std::vector<webchat_channel>& channels() const { return channels_; }
   live_hub& signals() { return signals_; }
+  visitor_sockets& sockets() { return sockets_; }
   std::string_view instance_id() const { return instance_; }
 
   // Redis operations. Errors are storage outages.
@@ -139,6 +167,7 @@ class webchat_service {
   routing::delivery_marks marks_;
   std::vector<webchat_channel> channels_;
   live_hub signals_;
+  visitor_sockets sockets_;
   std::unique_ptr<store::redis_subscriber> subscriber_;
   std::string instance_;
   std::mutex presence_mutex_;

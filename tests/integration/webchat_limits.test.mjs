@@ -1,0 +1,71 @@
+// Limits on what one web chat visitor, or one client address, can hold: the
+// customer sockets of one visitor token.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Pasokh, RedisServer, WsClient, defaultConfig, sleep } from '../support/harness.mjs';
+
+const SECRET = { PASOKH_WEBCHAT_SECRET: 'limits-test-webchat-secret-0123456789' };
+let redis, gw;
+
+before(async () => {
+  redis = await new RedisServer().start();
+  gw = await new Pasokh(defaultConfig(redis, {
+    webchat: { max_sockets_per_visitor: 2 },
+    channels: [{ id: 'web', kind: 'webchat', team: 'support' }],
+  }), SECRET).start();
+});
+
+after(async () => {
+  await gw?.cleanup();
+  await redis?.cleanup();
+});
+
+async function newVisitor(g = gw, headers = {}) {
+  return fetch(`${g.base}/api/v1/webchat/sessions`, {
+    method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ channel: 'web' }),
+  });
+}
+
+// A customer socket past its hello.
+async function chatSocket(token) {
+  const c = new WsClient(`${gw.wsBase}/ws/chat?channel=web`);
+  await c.opened();
+  c.send({ type: 'hello', v: 1, token, lang: 'en' });
+  await c.next((f) => f.type === 'welcome');
+  return c;
+}
+
+async function stillOpen(c) {
+  c.send({ type: 'ping' });
+  await c.next((f) => f.type === 'pong');
+}
+
+async function errorCount(kind) {
+  const text = await (await fetch(`${gw.base}/metrics`)).text();
+  return Number(text.match(new RegExp(`pasokh_errors_total\\{kind="${kind}"\\} (\\d+)`))?.[1] ?? 0);
+}
+
+test('one visitor token holds at most max_sockets_per_visitor chat sockets: a new one closes the oldest', async () => {
+  const { token } = await (await newVisitor()).json();
+  const { token: otherToken } = await (await newVisitor()).json();
+  const counted = await errorCount('webchat_too_many_sockets');
+  const [first, second] = [await chatSocket(token), await chatSocket(token)];
+  const other = await chatSocket(otherToken);
+
+  const third = await chatSocket(token);
+  const error = await first.next((f) => f.type === 'error');
+  assert.equal(error.code, 'too_many_sockets');
+  assert.deepEqual(await first.closed, { code: 1008, reason: 'too_many_sockets' });
+  for (const c of [second, third, other]) await stillOpen(c);
+  assert.equal(await errorCount('webchat_too_many_sockets'), counted + 1);
+
+  // A closed socket frees its place.
+  second.ws.close();
+  await second.closed;
+  await sleep(200);  // the gateway lets go of it once the connection is gone, just after the close handshake
+  const fourth = await chatSocket(token);
+  await stillOpen(third);
+  await stillOpen(fourth);
+  assert.equal(await errorCount('webchat_too_many_sockets'), counted + 1);
+  for (const c of [third, fourth, other]) c.ws.close();
+});
