@@ -1,5 +1,6 @@
 #include "pasokh/gateway/config.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
@@ -172,6 +173,41 @@ void parse_retention(const json& j, retention_config& k) {
   if (k.tick.count() < 10 || k.lease < k.tick * 2) r.fail("need tick_ms >= 10 and lease_ms >= 2 * tick_ms");
 }
 
+// auth.trust_forwarded_for and webchat.trust_forwarded_for, from before
+// proxy.trust_forwarded_for: each set only its own part's client address, so
+// an operator who set one had the other's limits count the proxy as one
+// client. Still read, so an upgrade starts: either one on means "behind a
+// proxy" for every part now, with a warning to move the key.
+class moved_forwarded_for {
+ public:
+  void read(object_reader& r, const char* section) {
+    bool value = false;
+    r.get("trust_forwarded_for", value);
+    if (!r.sub("trust_forwarded_for")) return;
+    found_.push_back(fmt::format("{}.trust_forwarded_for", section));
+    values_.push_back(value);
+  }
+  // The setting: proxy.trust_forwarded_for when given (an old key that says
+  // otherwise is refused), else any old key on.
+  bool settle(std::optional<bool> proxy, std::vector<std::string>& warnings) const {
+    for (std::size_t i = 0; i < found_.size(); ++i) {
+      if (proxy && *proxy != values_[i])
+        throw std::runtime_error(fmt::format("{} ({}) contradicts proxy.trust_forwarded_for ({}); remove it: "
+                                             "proxy.trust_forwarded_for alone sets the client address for logins, "
+                                             "web chat and connection limits", found_[i], values_[i], *proxy));
+      warnings.push_back(fmt::format("{} is deprecated: set proxy.trust_forwarded_for instead (it applies to logins, "
+                                     "web chat and connection limits alike{})", found_[i],
+                                     proxy ? "" : "; taken as its value for all of them until then"));
+    }
+    if (proxy) return *proxy;
+    return std::find(values_.begin(), values_.end(), true) != values_.end();
+  }
+
+ private:
+  std::vector<std::string> found_;
+  std::vector<bool> values_;
+};
+
 }  // namespace
 
 std::optional<std::string> process_env(const char* name) {
@@ -188,6 +224,15 @@ const channel_config* config::find_channel(std::string_view id) const {
 config parse_config(const json& j, env_lookup env) {
   config c;
   object_reader root(j, "config");
+  moved_forwarded_for old_forwarded_for;
+  std::optional<bool> trust_forwarded_for;
+  if (auto* p = root.sub("proxy")) {
+    object_reader r(*p, "proxy");
+    bool trust = false;
+    r.get("trust_forwarded_for", trust);
+    if (p->contains("trust_forwarded_for")) trust_forwarded_for = trust;
+    r.done();
+  }
   if (auto* l = root.sub("listen")) {
     object_reader r(*l, "listen");
     r.get("address", c.listen.address);
@@ -254,7 +299,7 @@ config parse_config(const json& j, env_lookup env) {
     c.auth.session_ttl = std::chrono::seconds(ttl);
     r.get("login_attempts_per_minute", c.auth.login_attempts_per_minute);
     r.get("login_attempts_per_address_per_minute", c.auth.login_attempts_per_address_per_minute);
-    r.get("trust_forwarded_for", c.auth.trust_forwarded_for);
+    old_forwarded_for.read(r, "auth");
     r.get("password_rounds", c.auth.password_rounds);
     r.done();
     if (c.auth.login_attempts_per_minute <= 0 || c.auth.login_attempts_per_address_per_minute <= 0)
@@ -272,7 +317,7 @@ config parse_config(const json& j, env_lookup env) {
     r.get("sessions_per_ip_per_hour", c.webchat.sessions_per_ip_per_hour);
     r.get("wait_per_position_s", wait);
     r.get("max_sockets_per_visitor", c.webchat.max_sockets_per_visitor);
-    r.get("trust_forwarded_for", c.webchat.trust_forwarded_for);
+    old_forwarded_for.read(r, "webchat");
     r.done();
     if (ttl < 60) r.fail("\"token_ttl_s\" must be at least 60");
     if (c.webchat.max_message_chars == 0 || c.webchat.messages_per_minute <= 0 || c.webchat.sessions_per_ip_per_hour <= 0 ||
@@ -319,6 +364,7 @@ config parse_config(const json& j, env_lookup env) {
       r.fail("need concurrency >= 1, max_held >= 1, max_attempts >= 1, claim_idle_ms >= 1000, "
              "retry_max_ms >= retry_initial_ms");
   }
+  c.proxy.trust_forwarded_for = old_forwarded_for.settle(trust_forwarded_for, c.warnings);
   if (auto* r = root.sub("routing")) c.routing = routing::parse_routing_config(*r);  // throws naming the key
   parse_campaigns(root.sub("campaigns"), c);
   if (auto* r = root.sub("retention")) parse_retention(*r, c.retention);

@@ -105,7 +105,7 @@ void add_auth_routes(router& r, services& s) {
     auto login = string_field(j, "login", 128);
     auto password = string_field(j, "password", 1024);
     if (!login || !password) co_return bad_field("login/password", "both are required strings");
-    auto address = client_address(req, s.cfg.auth.trust_forwarded_for);
+    auto address = client_address(req, s.cfg.proxy.trust_forwarded_for);
     auto result = co_await s.agents.login(*login, *password, address);
     if (!result) co_return unavailable();
     if (result->status == login_status::rate_limited) {

@@ -153,8 +153,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   // Registers a connection from `address`; nullopt when it would pass
   // max_connections or max_connections_per_address.
   std::optional<std::uint64_t> add_connection(const net::ip::address& address) {
-    const bool behind_proxy = cfg.auth.trust_forwarded_for || cfg.webchat.trust_forwarded_for;
-    const auto per_address_cap = behind_proxy ? 0 : cfg.limits.max_connections_per_address;
+    const auto per_address_cap = cfg.proxy.trust_forwarded_for ? 0 : cfg.limits.max_connections_per_address;
     std::lock_guard lock(mutex);
     if (closers.size() >= cfg.limits.max_connections) return std::nullopt;
     auto key = address.to_string();

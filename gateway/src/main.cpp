@@ -213,11 +213,13 @@ int main(int argc, char** argv) {
       for (const auto& e : kb.errors) std::fprintf(stderr, "pasokh: %s: %s\n", cfg.bot.knowledge_base.c_str(), bot::to_string(e).c_str());
       return 2;
     }
+    for (const auto& w : cfg.warnings) std::fprintf(stderr, "pasokh: warning: %s\n", w.c_str());
     std::printf("%s: OK (%zu channels)\n", opts.config_path.c_str(), cfg.channels.size());
     return 0;
   }
   setup_logging(cfg.log_level);
   auto log = spdlog::get("gateway");
+  for (const auto& w : cfg.warnings) log->warn("config {}: {}", opts.config_path, w);
   fit_connections_to_descriptors(cfg.limits);
 
   int threads = cfg.listen.threads > 0 ? cfg.listen.threads : static_cast<int>(std::thread::hardware_concurrency());

@@ -413,7 +413,7 @@ void add_webchat_routes(router& r, webchat_service& w) {
       co_return reply(rejected(401, "token_invalid", "resuming a visitor needs its token", "webchat_bad_token"));
     } else {
       auto hour = now_ms / 3'600'000;
-      auto address = client_address(req, w.cfg().trust_forwarded_for);
+      auto address = client_address(req, w.core().cfg.proxy.trust_forwarded_for);
       auto count = co_await w.count_in_window(w.key("webchat:sessions_ip:" + address + ":" + std::to_string(hour)),
                                               std::chrono::seconds(3600));
       if (!count) co_return reply(unavailable());

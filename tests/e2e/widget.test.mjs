@@ -22,7 +22,8 @@ function config(port) {
   return {
     ...base,
     listen: { address: '127.0.0.1', port, threads: 2 },
-    webchat: { messages_per_minute: 40, sessions_per_ip_per_hour: 60, trust_forwarded_for: true, max_message_chars: 1500 },
+    webchat: { messages_per_minute: 40, sessions_per_ip_per_hour: 60, max_message_chars: 1500 },
+    proxy: { trust_forwarded_for: true },
     channels: [
       ...base.channels,
       { id: 'web', kind: 'webchat', team: 'support', provider: { allowed_origins: ['https://shop.example.com'] } },

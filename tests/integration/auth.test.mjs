@@ -18,7 +18,7 @@ const cli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ..
 before(async () => {
   redis = await new RedisServer().start();
   // Behind a proxy: the rate limit tests speak from addresses of their own.
-  const config = () => defaultConfig(redis, { auth: { trust_forwarded_for: true } });
+  const config = () => defaultConfig(redis, { proxy: { trust_forwarded_for: true } });
   gw1 = await new Pasokh(config()).start();
   gw2 = await new Pasokh(config()).start();
   await gw1.createAgent('chief', 'chief-secret-1', { name: 'Chief', role: 'admin' });

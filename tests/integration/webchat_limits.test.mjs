@@ -1,5 +1,5 @@
 // Limits on what one web chat visitor, or one client address, can hold: the
-// customer sockets of one visitor token.
+// customer sockets of one visitor token; new visitors per client address behind a proxy.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pasokh, RedisServer, WsClient, defaultConfig, sleep } from '../support/harness.mjs';
@@ -68,4 +68,23 @@ test('one visitor token holds at most max_sockets_per_visitor chat sockets: a ne
   await stillOpen(fourth);
   assert.equal(await errorCount('webchat_too_many_sockets'), counted + 1);
   for (const c of [third, fourth, other]) c.ws.close();
+});
+
+test('behind a proxy set by the old auth.trust_forwarded_for, new web chat visitors count by X-Forwarded-For too, with a warning', async () => {
+  const proxied = await new Pasokh(defaultConfig(redis, {
+    redis: { url: redis.url, prefix: 'proxied:' },
+    auth: { trust_forwarded_for: true },
+    webchat: { sessions_per_ip_per_hour: 2 },
+    channels: [{ id: 'web', kind: 'webchat', team: 'support' }],
+  }), SECRET).start();
+  try {
+    assert.match(proxied.output, /auth\.trust_forwarded_for is deprecated: set proxy\.trust_forwarded_for instead/);
+    const from = (address) => newVisitor(proxied, { 'x-forwarded-for': `203.0.113.77, ${address}` });
+    // Three clients behind the one proxy address: each its own count.
+    for (const address of ['198.51.100.21', '198.51.100.22', '198.51.100.23']) assert.equal((await from(address)).status, 201);
+    assert.equal((await from('198.51.100.21')).status, 201);
+    assert.equal((await from('198.51.100.21')).status, 429);
+  } finally {
+    await proxied.cleanup();
+  }
 });

@@ -64,6 +64,9 @@ TEST(Config, RejectsWithAMessageNamingTheProblem) {
            {R"({"retention":{"text_days":30}})", "retention: unknown key \"text_days\""},
            {R"({"auth":{"password_rounds":1000}})", "auth: \"password_rounds\" must be 10000 to 10000000"},
            {R"({"webchat":{"max_sockets_per_visitor":0}})", "webchat: \"max_sockets_per_visitor\" must be 1 to 1000"},
+           {R"({"proxy":{"trust_forwarded_for":true},"webchat":{"trust_forwarded_for":false}})",
+            "webchat.trust_forwarded_for (false) contradicts proxy.trust_forwarded_for (true)"},
+           {R"({"proxy":{"trust":true}})", "proxy: unknown key \"trust\""},
        }) {
     try {
       parse(text);
@@ -83,6 +86,26 @@ TEST(Config, RetentionKeepsEverythingUnlessDaysAreSet) {
   EXPECT_DOUBLE_EQ(c.retention.email_automatic_days, 30);
   EXPECT_EQ(c.retention.tick.count(), 50);
   EXPECT_EQ(c.retention.lease.count(), 200);
+}
+
+// One setting for every client address; the two it replaces still start the
+// gateway (either one on: behind a proxy), with a warning naming the new key.
+TEST(Config, TrustForwardedForIsOneSettingAndTheOldKeysStillWork) {
+  EXPECT_FALSE(parse("{}").proxy.trust_forwarded_for);
+  auto current = parse(R"({"proxy":{"trust_forwarded_for":true}})");
+  EXPECT_TRUE(current.proxy.trust_forwarded_for);
+  EXPECT_TRUE(current.warnings.empty());
+  for (const char* text : {R"({"auth":{"trust_forwarded_for":true}})", R"({"webchat":{"trust_forwarded_for":true}})",
+                           R"({"auth":{"trust_forwarded_for":true},"webchat":{"trust_forwarded_for":false}})"}) {
+    auto old = parse(text);
+    EXPECT_TRUE(old.proxy.trust_forwarded_for) << text;
+    ASSERT_FALSE(old.warnings.empty()) << text;
+    EXPECT_NE(old.warnings[0].find("set proxy.trust_forwarded_for instead"), std::string::npos) << old.warnings[0];
+  }
+  auto both = parse(R"({"proxy":{"trust_forwarded_for":true},"auth":{"trust_forwarded_for":true}})");
+  EXPECT_TRUE(both.proxy.trust_forwarded_for);
+  EXPECT_EQ(both.warnings.size(), 1u);
+  EXPECT_FALSE(parse(R"({"auth":{"trust_forwarded_for":false}})").proxy.trust_forwarded_for);
 }
 
 TEST(Config, BotNameByLanguageFallsBackToEnglish) {

@@ -48,8 +48,8 @@ struct limits_config {
   milliseconds read_timeout{15'000};  // one request, header to last body byte
   std::size_t max_connections = 20'000;
   // One client address may not hold every slot (idle sockets, chat sockets):
-  // beyond this it gets the 503 too. 0: off. Off behind a proxy (either
-  // trust_forwarded_for set), whose one address speaks for every client.
+  // beyond this it gets the 503 too. 0: off. Off behind a proxy
+  // (proxy.trust_forwarded_for), whose one address speaks for every client.
   // High enough for an office of agents or a mobile carrier's NAT, where
   // many real customers share one address.
   std::size_t max_connections_per_address = 1'000;
@@ -92,7 +92,6 @@ struct auth_config {
   std::chrono::seconds session_ttl{8 * 3600};
   int login_attempts_per_minute = 10;               // per login name and address (a success starts it again)
   int login_attempts_per_address_per_minute = 30;   // per client address, successes too
-  bool trust_forwarded_for = false;                 // behind a proxy: client address from X-Forwarded-For
   int password_rounds = 600'000;  // PBKDF2-HMAC-SHA256 rounds of new hashes: OWASP's advice (password.hpp)
 };
 
@@ -107,10 +106,16 @@ struct webchat_config {
   int messages_per_minute = 20;                     // per visitor, across instances
   int sessions_per_ip_per_hour = 30;                // new visitors per client address
   std::chrono::seconds wait_per_position{120};      // estimated wait per queued conversation ahead, per agent
-  bool trust_forwarded_for = false;                 // take the client address from X-Forwarded-For
   // Customer sockets (/ws/chat) one visitor holds on an instance; a new one
   // past this closes the visitor's oldest. Several tabs are normal.
   std::size_t max_sockets_per_visitor = 8;
+};
+
+// Behind a reverse proxy: the client address of every limit (logins, new web
+// chat visitors, connections per address) is the last X-Forwarded-For entry,
+// the one the proxy appended, and max_connections_per_address is off.
+struct proxy_config {
+  bool trust_forwarded_for = false;
 };
 
 // The FAQ bot: its knowledge base file (watched and reloaded on change) and
@@ -169,6 +174,7 @@ struct retention_config {
 struct config {
   listen_config listen;
   limits_config limits;
+  proxy_config proxy;
   redis_section redis;
   auth_config auth;
   bot_config bot;
@@ -187,6 +193,9 @@ struct config {
   std::string public_url;
   bool demo = false;
   std::string log_level = "info";
+  // What the file says that still works but should change (a key that moved):
+  // logged at start and printed by --check-config.
+  std::vector<std::string> warnings;
 
   const channel_config* find_channel(std::string_view id) const;
 };
