@@ -595,6 +595,24 @@ test('once a human has written the bot stays silent', async () => {
   await s.close();
 });
 
+test('the client ids kept to spot a resent reply or note expire a week after the conversation\'s last one', async () => {
+  const a = await newAgent('retrier1', { capacity: 5 });
+  const s = await agentSocket(gw1, a.token);
+  const c = (await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text: 'hello?' })).json.conversation_id;
+  s.send({ type: 'reply', conv: c, client_id: 'once-1', text: 'Hello, how can I help?' });
+  const first = await s.next((f) => f.type === 'ack' && f.client_id === 'once-1');
+  const ttl = Number(cli('TTL', `pasokh:conv:${c}:clients`));
+  assert.ok(ttl > 7 * 24 * 3600 - 60 && ttl <= 7 * 24 * 3600, `TTL ${ttl}`);
+  s.send({ type: 'reply', conv: c, client_id: 'once-1', text: 'Hello, how can I help?' });
+  const again = await s.next((f) => f.type === 'ack' && f.client_id === 'once-1');
+  assert.equal(again.seq, first.seq, 'a resend within it is still the same reply');
+  cli('EXPIRE', `pasokh:conv:${c}:clients`, '100');
+  const note = await api(gw1, 'POST', `/api/v1/conversations/${c}/notes`, a.token, { text: 'checked the order', client_id: 'note-1' });
+  assert.equal(note.status, 201, note.text);
+  assert.ok(Number(cli('TTL', `pasokh:conv:${c}:clients`)) > 7 * 24 * 3600 - 60, 'each new one starts the week again');
+  await s.close();
+});
+
 test('every admin route refuses agents (403) and anonymous callers (401) with a JSON error, counted', async () => {
   const a = await newAgent('plain1');
   const routes = [

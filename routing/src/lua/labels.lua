@@ -32,7 +32,7 @@ if after == before then return { 'unchanged', redis.call('HGET', vkey, 'seq') } 
 if after == '' then redis.call('HDEL', vkey, 'labels') else redis.call('HSET', vkey, 'labels', after) end
 if #added > 0 then redis.call('SADD', p .. 'labels', unpack(added)) end
 local seq = redis.call('HINCRBY', vkey, 'seq', 1)
-if client_id ~= '' then redis.call('HSET', vkey .. ':clients', client_id, seq) end
+remember_client_id(vkey, client_id, seq)
 -- Lists as comma-joined strings: cjson would encode an empty list as {}.
 emit(conv, seq, 'labels', { labels = after, added = table.concat(added, ','), removed = table.concat(removed, ','),
   actor = actor, at = now })

@@ -10,7 +10,7 @@ if client_id ~= '' then
   if prev then return { 'duplicate', prev } end
 end
 local seq = redis.call('HINCRBY', vkey, 'seq', 1)
-if client_id ~= '' then redis.call('HSET', vkey .. ':clients', client_id, seq) end
+remember_client_id(vkey, client_id, seq)
 local note = { id = conv .. ':' .. seq, author_id = author_id, author_name = author_name, text = text, created_at = now }
 if client_id ~= '' then note.client_id = client_id end
 emit(conv, seq, 'note', { note = note, actor = author_id, at = now }, '')

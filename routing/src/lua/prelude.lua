@@ -279,6 +279,18 @@ local function sent_to_customer(cust, channel)
   if cust then redis.call('DEL', p .. 'csat:comment:' .. cust .. ':' .. channel) end
 end
 
+-- The client id of a console command (a reply, a note, a label change), so
+-- that a resend gets the first answer (conv:<id>:clients, id → seq). Kept a
+-- week after the conversation's last one: the console resends what it saw
+-- no ack for when it reconnects, within the agent's session (hours); a
+-- conversation nobody writes in any more does not keep its ids for ever.
+local client_ids_ttl_s = 7 * 24 * 3600
+local function remember_client_id(vkey, client_id, seq)
+  if client_id == '' then return end
+  redis.call('HSET', vkey .. ':clients', client_id, seq)
+  redis.call('EXPIRE', vkey .. ':clients', client_ids_ttl_s)
+end
+
 -- Appends an outbound message (agent, bot or system) and queues it in the
 -- channel's outbox. `buttons` is a Lua array of {id=, title=} or nil.
 -- `extra`: more fields of the outbox entry (a WhatsApp template: template_name, template_language).
@@ -291,7 +303,7 @@ local function append_outbound(conv, author, author_id, author_name, client_id, 
   sent_to_customer(h[4], channel)
   -- A message on a resolved conversation (a survey, a follow-up) leaves it resolved.
   if h[3] ~= 'resolved' and h[3] ~= 'closed' then redis.call('ZADD', p .. 'team:' .. team .. ':open', now, conv) end
-  if client_id ~= '' then redis.call('HSET', vkey .. ':clients', client_id, seq) end
+  remember_client_id(vkey, client_id, seq)
   local msg = { id = conv .. ':' .. seq, conversation_id = conv, seq = seq, direction = 'out', author = author,
     author_id = author_id, author_name = author_name, text = text, channel = channel, created_at = now,
     status = 'pending' }
