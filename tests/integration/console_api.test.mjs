@@ -252,3 +252,17 @@ test('the list carries each conversation\'s newest message as its row shows it, 
   assert.deepEqual((await row()).last_message, reply);
   assert.match(redisCli('HGET', `pasokh:conv:${conv}`, 'last_message'), /^\d+ \d+ agent 0 A technician comes tomorrow/);
 });
+
+test('a row\'s preview skips the blank lines a text starts with and never cuts a letter from its vowel mark or an emoji in two', async () => {
+  const row = async (conv) => (await call('GET', '/api/v1/conversations?view=all&limit=500', ali)).json.conversations.find((c) => c.id === conv).last_message.text;
+  // A mail converted from HTML can start with hundreds of blank lines.
+  const blank = await customerWrites('\n'.repeat(600) + 'متن اصلی نامه', { id: 'c-preview-blank' });
+  assert.equal(await row(blank.conversation_id), 'متن اصلی نامه');
+  // 238 bytes, then a letter and its vowel mark (2 + 2 bytes) across the cut at 240: both go.
+  const marked = await customerWrites('a'.repeat(238) + 'بِ' + ' end'.repeat(5), { id: 'c-preview-mark' });
+  assert.equal(await row(marked.conversation_id), 'a'.repeat(238) + '…');
+  // A family emoji (four people joined by ZWJ) across the cut goes whole.
+  const family = '\u{1F468}\u200D\u{1F469}\u200D\u{1F467}\u200D\u{1F466}';
+  const emoji = await customerWrites('a'.repeat(236) + family + ' end'.repeat(5), { id: 'c-preview-emoji' });
+  assert.equal(await row(emoji.conversation_id), 'a'.repeat(236) + '…');
+});

@@ -224,6 +224,31 @@ test('an edited Telegram message is logged again with its new text and edited_at
   assert.ok(await metric(gw, 'pasokh_webhook_items_total{channel="tg",what="edit_unknown"}') >= 1);
 });
 
+// A conversation from before the list kept its newest message: the preview
+// read from its log skips the edit events and shows the newest text.
+test('the newest message read from an older conversation\'s log is the newest one, not an edit of an earlier one', async () => {
+  const chat = newChatId();
+  const first = tgText(chat, 'اولی');
+  await postWebhook(gw, '/webhooks/telegram/tg', first, telegramHeaders());
+  const a = await agent.next((f) => messageEvent()(f) && f.message.text === 'اولی');
+  const second = tgText(chat, 'دومی');
+  await postWebhook(gw, '/webhooks/telegram/tg', second, telegramHeaders());
+  const b = await agent.next((f) => messageEvent()(f) && f.message.text === 'دومی');
+  await postWebhook(gw, '/webhooks/telegram/tg', tgEdit(chat, first.message.message_id, 'اولی ویرایش شده'), telegramHeaders());
+  await agent.next((f) => f.edit === true && f.conv === a.conv && f.message.seq === a.seq);
+  const { token } = (await login(gw, 'sara', 'sara-secret-1')).json;
+  const preview = async () => {
+    redisCli(redis, 'HDEL', `pasokh:conv:${a.conv}`, 'last_message');
+    const list = (await apiCall(gw, 'GET', '/api/v1/conversations?view=all&limit=500', { token })).json;
+    const m = list.conversations.find((c) => c.id === a.conv).last_message;
+    return [m.seq, m.text];
+  };
+  assert.deepEqual(await preview(), [b.seq, 'دومی']);
+  await postWebhook(gw, '/webhooks/telegram/tg', tgEdit(chat, second.message.message_id, 'دومی ویرایش شده'), telegramHeaders());
+  await agent.next((f) => f.edit === true && f.conv === a.conv && f.message.seq === b.seq);
+  assert.deepEqual(await preview(), [b.seq, 'دومی ویرایش شده']);
+});
+
 // Sara's search: the result row for `conv`, or undefined. One login for all
 // (a login hashes the password: polls would each pay for it).
 let searchToken;

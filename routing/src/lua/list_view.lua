@@ -57,13 +57,19 @@ end
 -- A conversation whose newest message came before the hash kept it (older
 -- versions): taken from the end of its log once and kept.
 local function text_of(x) return type(x) == 'string' and x or '' end
+-- An edit is logged as a later "message" event of the message it edits, so
+-- the newest message is the newest that is no edit, with its newest text
+-- (conv:<id>:edits).
 local function last_message_from_log(id)
   for _, entry in ipairs(redis.call('XREVRANGE', conv_key(id) .. ':log', '+', '-', 'COUNT', 20)) do
     local f = cjson.decode(entry[2][2])
-    local m = f.event == 'message' and f.message
+    local m = f.event == 'message' and not f.edit and f.message
     if m then
-      local field = last_message_field(tonumber(m.seq) or f.seq, tonumber(m.created_at) or 0, text_of(m.author),
-        text_of(m.text), type(m.attachments) == 'table' and #m.attachments > 0)
+      local seq = tonumber(m.seq) or f.seq
+      local edited = redis.call('HGET', conv_key(id) .. ':edits', tostring(seq))
+      local text = edited and cjson.decode(edited).text or m.text
+      local field = last_message_field(seq, tonumber(m.created_at) or 0, text_of(m.author),
+        text_of(text), type(m.attachments) == 'table' and #m.attachments > 0)
       redis.call('HSET', conv_key(id), 'last_message', field)
       return last_message_view(field)
     end

@@ -56,22 +56,45 @@ end
 -- character starts, '…' when cut. Reads a bounded part of any text.
 local PREVIEW_BYTES = 240
 
--- `s` cut to at most `n` bytes, before a character (never inside one).
+-- The character starting at byte `i` of `s` belongs to the one before it:
+-- an Arabic or Persian vowel mark (U+064B-065F, U+0670), ZWNJ or ZWJ, the
+-- emoji presentation selector (U+FE0F), a skin tone (U+1F3FB-1F3FF).
+local function attaches_to_previous(s, i)
+  local b1, b2, b3, b4 = string.byte(s, i, i + 3)
+  if not b2 then return false end  -- a one-byte character (or a cut sequence)
+  if b1 == 0xD9 then return (b2 >= 0x8B and b2 <= 0x9F) or b2 == 0xB0 end
+  if b1 == 0xE2 then return b2 == 0x80 and (b3 == 0x8C or b3 == 0x8D) end
+  if b1 == 0xEF then return b2 == 0xB8 and b3 == 0x8F end
+  if b1 == 0xF0 then return b2 == 0x9F and b3 == 0x8F and b4 ~= nil and b4 >= 0xBB and b4 <= 0xBF end
+  return false
+end
+
+-- `s` cut to at most `n` bytes where a character and its marks start (never
+-- inside a character, never between a letter and its vowel mark or inside a
+-- ZWJ emoji sequence).
 local function utf8_head(s, n)
   if #s <= n then return s end
   local i = n + 1
-  while i > 1 do
-    local b = string.byte(s, i)
-    if b < 128 or b >= 192 then break end  -- not a continuation byte: a character starts here
+  while true do
+    while i > 1 do
+      local b = string.byte(s, i)
+      if b < 128 or b >= 192 then break end  -- not a continuation byte: a character starts here
+      i = i - 1
+    end
+    local after_zwj = i > 3 and string.sub(s, i - 3, i - 1) == '\226\128\141'
+    if i == 1 or not (after_zwj or attaches_to_previous(s, i)) then break end
     i = i - 1
   end
   return string.sub(s, 1, i - 1)
 end
 
+-- Leading blank lines and spaces are skipped before the cut, so a text that
+-- starts with many (a mail converted from HTML) still shows its words.
 local function message_preview(text)
-  local head = utf8_head(text, PREVIEW_BYTES * 2)
-  local line = string.gsub(string.gsub(head, '%s+', ' '), '^ ', '')
-  if #line <= PREVIEW_BYTES and #head == #text then return (string.gsub(line, ' $', '')) end
+  local start = string.find(text, '[^%s]') or (#text + 1)
+  local head = utf8_head(string.sub(text, start, start + PREVIEW_BYTES * 2), PREVIEW_BYTES * 2)
+  local line = string.gsub(head, '%s+', ' ')
+  if #line <= PREVIEW_BYTES and start + #head > #text then return (string.gsub(line, ' $', '')) end
   return (string.gsub(utf8_head(line, PREVIEW_BYTES), ' $', '')) .. '…'
 end
 
