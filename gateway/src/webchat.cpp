@@ -119,7 +119,7 @@ awaitable<store::result<visitor_state>> webchat_service::load_visitor(const std:
                                      store::make_command(core_.cfg.redis.prefix, channel, visitor, conv, team,
                                                          std::to_string(webchat_now_ms()),
                                                          std::to_string(presence_window_ms)));
-  auto a = array_answer(r, 9);
+  auto a = array_answer(r, 10);
   if (!a) co_return a.error();
   const auto& e = **a;
   visitor_state v;
@@ -132,6 +132,7 @@ awaitable<store::result<visitor_state>> webchat_service::load_visitor(const std:
   v.agents_online = e[6].as_int();
   v.asked_read_seq = static_cast<std::uint64_t>(e[7].as_int());
   v.open_read_seq = static_cast<std::uint64_t>(e[8].as_int());
+  v.email_proved = e[9].as_int() != 0;
   co_return v;
 }
 

@@ -324,6 +324,7 @@ class chat_session : public ws_handler,
                     {"customer_read_seq", read_marks(*state)}};
     if (!name_.empty()) welcome["profile"]["name"] = name_;
     if (!email_.empty()) welcome["profile"]["email"] = email_;
+    if (state->email_proved) welcome["profile"]["email_proved"] = true;
     send(welcome);
 
     if (!state->asked_conv.empty()) {

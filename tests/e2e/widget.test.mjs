@@ -114,7 +114,7 @@ async function openWidget(page) {
 }
 
 // The demo page with its widget pointed at another channel.
-async function openWidgetOn(page, channel) {
+async function openWidgetOn(page, channel, { open = true } = {}) {
   await page.goto(`${gw.base}/demo/`);
   await page.evaluate((ch) => {
     document.querySelector('[data-pasokh-widget]').remove();
@@ -123,7 +123,7 @@ async function openWidgetOn(page, channel) {
     s.dataset.channel = ch;
     document.body.appendChild(s);
   }, channel);
-  await page.locator('.launcher').click();
+  if (open) await page.locator('.launcher').click();
   await page.locator('textarea').waitFor({ state: 'visible' });
 }
 
@@ -629,11 +629,20 @@ test('no agent online: nothing said before the customer writes; once queued, the
   assert.match(await page.locator('.sub').innerText(), /آنلاین نیست/);
   await offline.locator('input[type=email]').fill('sara@example.com');
   await offline.locator('button').click();
-  await page.locator('.notice', { hasText: 'sara@example.com' }).waitFor();
+  // A typed address is not proved: replies are not mailed to it, and the note says so.
+  const here = page.locator('.notice', { hasText: 'همین‌جا بگذارید' });
+  await here.waitFor();
+  assert.doesNotMatch(await here.innerText(), /sara@example\.com/);
   const visitorKey = redisCli('KEYS', 'pasokh:webchat:visitor:night:*');
   assert.equal(redisCli('HGET', visitorKey, 'email'), 'sara@example.com');
   const customer = redisCli('GET', `pasokh:ident:night:${visitorKey.split(':').pop()}`);
   assert.equal(redisCli('HGET', `pasokh:cust:${customer}`, 'email'), 'sara@example.com');
+  // Proved (as a confirmed link or a mail of hers does): the next page's note names the address.
+  redisCli('SADD', `pasokh:cust:${customer}:keys`, 'email:sara@example.com');
+  const again = await ctx.newPage();
+  await openWidgetOn(again, 'night', { open: false });  // the panel was left open: it opens by itself
+  await connected(again);
+  await again.locator('.notice', { hasText: 'پاسخ را به sara@example.com می‌فرستیم' }).waitFor();
   await ctx.close();
 });
 

@@ -30,6 +30,7 @@
       resolved: 'This conversation has been resolved. Write again if you need more help.',
       newConv: 'New conversation', offlineOffer: 'No agent is online right now. Leave your email and we will answer you there.',
       offlineKnown: 'No agent is online right now. We will answer you at {email}.',
+      offlineHere: 'No agent is online right now. Leave your message here and we will answer as soon as someone is back.',
       email: 'Email', name: 'Name', save: 'Send', saved: 'Thank you! We will answer you at {email}.',
       verify: 'We sent a link to {email}. Open it and confirm: then we can answer you there, and this chat joins your earlier conversations.',
       prechat: 'Before we start, tell us how to reach you.', start: 'Start chat', optional: '(optional)',
@@ -49,6 +50,7 @@
       resolved: 'این گفتگو به پایان رسید. اگر باز هم کمک لازم دارید، دوباره بنویسید.',
       newConv: 'گفتگوی تازه', offlineOffer: 'هم‌اکنون هیچ کارشناسی آنلاین نیست. ایمیل خود را بگذارید تا از همان راه پاسخ دهیم.',
       offlineKnown: 'هم‌اکنون هیچ کارشناسی آنلاین نیست. پاسخ را به {email} می‌فرستیم.',
+      offlineHere: 'هم‌اکنون هیچ کارشناسی آنلاین نیست. پیامتان را همین‌جا بگذارید؛ به محض بازگشت همکاران پاسخ می‌دهیم.',
       email: 'ایمیل', name: 'نام', save: 'ثبت', saved: 'سپاس! پاسخ را به {email} می‌فرستیم.',
       verify: 'پیوندی به {email} فرستادیم. آن را باز کنید و تأیید کنید تا پاسخ‌ها را به آنجا بفرستیم و این گفتگو به گفتگوهای پیشین شما پیوند بخورد.',
       prechat: 'پیش از شروع، بگویید چطور با شما در تماس باشیم.', start: 'شروع گفتگو', optional: '(اختیاری)',
@@ -68,6 +70,7 @@
       resolved: 'تم حل هذه المحادثة. اكتب مجددًا إذا احتجت إلى مساعدة أخرى.',
       newConv: 'محادثة جديدة', offlineOffer: 'لا يوجد موظف متصل الآن. اترك بريدك الإلكتروني وسنرد عليك عبره.',
       offlineKnown: 'لا يوجد موظف متصل الآن. سنرد عليك على {email}.',
+      offlineHere: 'لا يوجد موظف متصل الآن. اترك رسالتك هنا وسنرد عليك فور عودة أحد الموظفين.',
       email: 'البريد الإلكتروني', name: 'الاسم', save: 'إرسال', saved: 'شكرًا لك! سنرد عليك على {email}.',
       verify: 'أرسلنا رابطًا إلى {email}. افتحه وأكّد العنوان لنرسل ردودنا إليه ولنربط هذه المحادثة بمحادثاتك السابقة.',
       prechat: 'قبل أن نبدأ، أخبرنا كيف نتواصل معك.', start: 'ابدأ المحادثة', optional: '(اختياري)',
@@ -613,6 +616,7 @@
         typingShownTimer = setTimeout(function () { typingEl.textContent = ''; }, 8000);
         break;
       case 'contact_saved':
+        if (f.email && f.email !== profile.email) profile.email_proved = false;
         profile.email = f.email || profile.email;
         profile.name = f.name || profile.name;
         prechatBox.hidden = true;
@@ -824,8 +828,12 @@
     var show = offlineNow() && settings.offline_email !== false;
     offlineBox.hidden = !show;
     if (!show) return;
-    if (profile.email) {
+    // Unread replies are mailed only to a proved address (a link confirmed,
+    // a mail of theirs): until then the note promises this chat, not email.
+    if (profile.email && profile.email_proved) {
       offlineBox.textContent = justSaved ? t('saved', { email: profile.email }) : t('offlineKnown', { email: profile.email });
+    } else if (profile.email) {
+      offlineBox.textContent = t('offlineHere');
     } else if (!offlineBox.querySelector('form')) {
       contactForm(offlineBox, false, t('offlineOffer'), t('save'));
     }

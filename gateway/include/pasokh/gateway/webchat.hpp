@@ -47,6 +47,7 @@ struct visitor_state {
   std::string asked_conv;   // the conversation hello named, if it is the visitor's
   std::string open_conv;    // the open (or else the latest) conversation on this channel
   std::string name, email, language;
+  bool email_proved = false;  // one of the file's verified keys: unread replies are mailed to it
   long long agents_online = 0;
   // How far the customer has read each (customer_read_seq): replayed replies
   // after it are unread.
