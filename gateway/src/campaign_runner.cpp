@@ -13,11 +13,8 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <unistd.h>
-
 #include <chrono>
 #include <deque>
-#include <random>
 #include <set>
 
 #include <fmt/format.h>
@@ -28,6 +25,7 @@
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/routing/clock.hpp"
+#include "pasokh/routing/instance_name.hpp"
 #include "pasokh/routing/lua_script.hpp"
 
 namespace pasokh::gateway {
@@ -48,11 +46,7 @@ std::shared_ptr<spdlog::logger> log() { return spdlog::get("gateway"); }
 }  // namespace
 
 struct campaign_runner::state : std::enable_shared_from_this<state> {
-  state(services& sv, net::any_io_executor ex) : s(sv), strand(net::make_strand(ex)), timer(strand) {
-    char host[128] = {};
-    if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-    me = fmt::format("{}-{}-{:06x}", host[0] ? host : "host", getpid(), std::random_device{}() & 0xffffff);
-  }
+  state(services& sv, net::any_io_executor ex) : s(sv), strand(net::make_strand(ex)), timer(strand), me(routing::instance_name()) {}
 
   // A running campaign as this instance works on it while it holds the lease.
   struct live {

@@ -14,9 +14,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <unistd.h>
-
-#include <random>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -24,6 +21,7 @@
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/privacy.hpp"
 #include "pasokh/routing/clock.hpp"
+#include "pasokh/routing/instance_name.hpp"
 #include "pasokh/routing/lua_script.hpp"
 
 namespace pasokh::gateway {
@@ -44,11 +42,7 @@ std::shared_ptr<spdlog::logger> log() { return spdlog::get("gateway"); }
 }  // namespace
 
 struct retention_sweep::state : std::enable_shared_from_this<state> {
-  state(services& sv, net::any_io_executor ex) : s(sv), strand(net::make_strand(ex)), timer(strand) {
-    char host[128] = {};
-    if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-    me = fmt::format("{}-{}-{:06x}", host[0] ? host : "host", getpid(), std::random_device{}() & 0xffffff);
-  }
+  state(services& sv, net::any_io_executor ex) : s(sv), strand(net::make_strand(ex)), timer(strand), me(routing::instance_name()) {}
 
   services& s;
   net::strand<net::any_io_executor> strand;

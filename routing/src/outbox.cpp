@@ -10,8 +10,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <deque>
 #include <map>
@@ -24,6 +22,7 @@
 
 #include "pasokh/proto/json.hpp"
 #include "pasokh/routing/delivery.hpp"
+#include "pasokh/routing/instance_name.hpp"
 #include "pasokh/routing/clock.hpp"
 #include "pasokh/routing/lua_script.hpp"
 
@@ -48,13 +47,6 @@ constexpr milliseconds longest_turn_wait{1000};
 std::shared_ptr<spdlog::logger> outbox_log() {
   auto l = spdlog::get("routing");
   return l ? l : spdlog::default_logger();
-}
-
-std::string make_consumer_name() {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  std::random_device rd;
-  return fmt::format("{}-{}-{:06x}", host[0] ? host : "host", getpid(), rd() & 0xffffff);
 }
 
 // One outbox entry this worker holds (sending, waiting to retry or for its
@@ -153,7 +145,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
         pace_tolerance(std::chrono::floor<milliseconds>(tolerance_of(opts.limits.per_chat))),
         rng(std::random_device{}()),
         wake(strand) {
-    if (opts.consumer.empty()) opts.consumer = make_consumer_name();
+    if (opts.consumer.empty()) opts.consumer = instance_name();
     opts.concurrency = std::max<std::size_t>(1, opts.concurrency);
     opts.max_held = std::max(opts.max_held, opts.concurrency);
     // The blocking read must never outlast the connection's command timeout.
