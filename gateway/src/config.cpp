@@ -63,6 +63,7 @@ channel_config parse_channel(const json& j, std::size_t index, env_lookup env, c
   r.get("kind", kind);
   r.get("team", c.team);
   r.get("bot", c.bot);
+  r.get("sends_per_second", c.sends_per_second);
   std::string api_key_env;
   r.get("api_key_env", api_key_env);
   if (auto* p = r.sub("provider")) c.provider = *p;
@@ -72,6 +73,7 @@ channel_config parse_channel(const json& j, std::size_t index, env_lookup env, c
   auto parsed_kind = proto::from_string<proto::channel_kind>(kind);
   if (!parsed_kind) r.fail(fmt::format("unknown kind \"{}\"", kind));
   c.kind = *parsed_kind;
+  if (!(c.sends_per_second >= 0 && c.sends_per_second <= 1000)) r.fail("\"sends_per_second\" must be 0 (the provider's default) to 1000");
   if (c.kind == proto::channel_kind::api) {
     if (api_key_env.empty()) r.fail("api channels need \"api_key_env\"");
     c.api_key = secret_from_env(env, api_key_env, r.path("api_key_env"));

@@ -302,6 +302,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<routing::outbox_worker>> outboxes;
   auto add_outbox = [&](const channel_config& ch, routing::channel_sender sender) {
     auto o = routing::outbox_defaults(ch.kind);
+    if (ch.sends_per_second > 0) o.limits.per_account = {ch.sends_per_second, ch.sends_per_second};
     o.reader = redis_cfg;
     o.concurrency = cfg.outbox.concurrency;
     o.max_held = cfg.outbox.max_held;

@@ -143,6 +143,8 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
         limiter(opts.limits),
         pace_interval(std::chrono::ceil<milliseconds>(interval_of(opts.limits.per_chat))),
         pace_tolerance(std::chrono::floor<milliseconds>(tolerance_of(opts.limits.per_chat))),
+        account_interval(std::chrono::ceil<milliseconds>(interval_of(opts.limits.per_account))),
+        account_tolerance(std::chrono::floor<milliseconds>(tolerance_of(opts.limits.per_account))),
         rng(std::random_device{}()),
         wake(strand) {
     if (opts.consumer.empty()) opts.consumer = instance_name();
@@ -163,6 +165,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
   delivery_marks marks;
   rate_limiter limiter;
   milliseconds pace_interval, pace_tolerance;  // of a chat's sends, kept in Redis across instances
+  milliseconds account_interval, account_tolerance;  // of all the channel's sends, likewise
   std::mt19937_64 rng;
   net::steady_timer wake;  // the reader waits on it for a free slot
 
@@ -281,6 +284,8 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
   std::string pace_of(const std::string& chat) const {
     return chat.empty() || pace_interval.count() <= 0 ? std::string() : key + ":pace:" + chat;
   }
+  // The channel's account limit, shared likewise; none without one.
+  std::string account_pace() const { return account_interval.count() <= 0 ? std::string() : key + ":pace"; }
 
   // --- holding and ordering --------------------------------------------------
 
@@ -434,7 +439,9 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
                                    store::make_command(prefix, key, group_name, opts.consumer, order_of(chat),
                                                        std::to_string(opts.claim_idle.count()), id, pace_of(chat),
                                                        std::to_string(pace_interval.count()),
-                                                       std::to_string(pace_tolerance.count())));
+                                                       std::to_string(pace_tolerance.count()), account_pace(),
+                                                       std::to_string(account_interval.count()),
+                                                       std::to_string(account_tolerance.count())));
       if (r && !r->is_error() && !r->elements.empty()) co_return turn::decode(*r);
       // Redis lost the outbox (restarted empty): nothing left to send.
       if (r && r->str.find("NOGROUP") != std::string::npos) co_return turn{turn::lost};

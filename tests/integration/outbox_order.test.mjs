@@ -3,7 +3,8 @@
 // the first one waits out a rate limit on one gateway and the next ones were
 // read by the other; and replies queued behind one customer, however many,
 // hold up no other customer. One chat's pacing (Telegram: about 1 message/s
-// per chat) holds across the gateways too.
+// per chat) holds across the gateways too, and so does a channel's limit
+// for all its sends.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { RedisServer, Pasokh } from '../support/harness.mjs';
@@ -23,6 +24,8 @@ before(async () => {
   // a claim time far beyond the tests, so what a gateway lets go of comes back
   // through its chat's order, not through the claim of abandoned entries.
   config.outbox = { ...config.outbox, concurrency: 2, max_held: 3, claim_idle_ms: 30000 };
+  // A channel capped at 5 sends a second (Telegram's default is 30).
+  config.channels.find((c) => c.id === 'tg').sends_per_second = 5;
   for (let i = 0; i < 2; ++i) gateways.push(await new Pasokh(config, SECRETS).start());
   await gateways[0].createAgent('sara', 'sara-secret-1', { name: 'Sara' });
   agent = await agentFor(gateways[0]);
@@ -136,4 +139,31 @@ test('one Telegram chat\'s replies, sent by both gateways, keep Telegram\'s pace
   assert.deepEqual(sends.map((r) => [r.json.text, r.status]), answers.map((text) => [text, 200]), 'each once, in order, none refused');
   for (let i = 1; i < sends.length; ++i)
     assert.ok(sends[i].time - sends[i - 1].time >= 1000, `reply ${i + 1} came ${sends[i].time - sends[i - 1].time} ms after reply ${i}`);
+});
+
+test('a channel\'s limit for all its sends (sends_per_second) holds for both gateways together', async () => {
+  const convs = [];
+  for (let i = 1; i <= 12; ++i) {
+    const text = `سفارش ${i} کجاست؟`;
+    assert.equal((await postWebhook(gateways[0], '/webhooks/telegram/tg', tgText(newChatId(), text), telegramHeaders())).status, 200);
+    convs.push((await agent.next((f) => f.event === 'message' && f.message?.text === text)).conv);
+  }
+  for (const conv of convs) await reply(conv, 'در راه است');
+  const sent = async () => (await fake.requests('/sendMessage')).filter((r) => r.json?.text === 'در راه است');
+  const holders = new Set();
+  await waitUntil(async () => {
+    const rows = redisCli(redis, 'XPENDING', 'pasokh:outbox:tg', 'senders', '-', '+', '100').split('\n');
+    for (let i = 1; i + 2 < rows.length; i += 4) holders.add(rows[i]);
+    return (await sent()).length >= convs.length;
+  }, 'every reply sent', 6000);
+  assert.equal(holders.size, 2, 'both gateways sent some of the replies');
+  // 5 at once, then one every 200 ms: the twelfth 1.4 s after the first
+  // (each gateway on its own would send 10 at once).
+  const times = (await sent()).map((r) => r.time).sort((a, b) => a - b);
+  assert.equal(times.length, convs.length, 'each once');
+  assert.ok(times.at(-1) - times[0] >= 1300, `all ${times.length} within ${times.at(-1) - times[0]} ms`);
+  for (const t of times) {
+    const inASecond = times.filter((u) => u >= t && u < t + 1000).length;
+    assert.ok(inASecond <= 10, `${inASecond} sends in the second from ${t - times[0]} ms`);
+  }
 });

@@ -9,17 +9,24 @@
 -- (claimed after the entry asking, or let go of) or idle for claim_idle_ms
 -- (its instance gone) is claimed for this consumer and answered, to be sent first.
 -- An entry that may go takes its chat's next send slot (take_chat_pace in the
--- prelude): the chat's pacing holds across instances, in this same call.
+-- prelude), then the channel's slot from then on (the provider's limit for
+-- the whole account: Telegram 30/s, WhatsApp 80/s): both hold across
+-- instances, in this same call.
 -- ARGV: prefix, outbox key, group, consumer, chat order key, claim_idle_ms,
 -- entry id ('': no entry of ours, only whether we may take the chat's head),
--- chat pace key ('': the chat is not paced), pace interval_ms, burst tolerance_ms.
+-- chat pace key ('': the chat is not paced), pace interval_ms, burst tolerance_ms,
+-- account pace key ('': no account limit), its interval_ms, its tolerance_ms.
 -- Answers { 'go', wait_ms } (send once wait_ms have passed: the slot is ours) |
 -- { 'lost' } (the entry is another consumer's now) |
 -- { 'wait' } (an earlier entry of the chat is with another instance) |
 -- { 'none' } (for '': nothing to take) | { 'first', [[id, fields]], attempts }.
 local key, group, me, order, claim_idle, entry = ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7]
 local pace_key, interval, tolerance = ARGV[8] or '', tonumber(ARGV[9] or '0'), tonumber(ARGV[10] or '0')
-local function go() return { 'go', take_chat_pace(pace_key, interval, tolerance) } end
+local account_key, account_interval, account_tolerance = ARGV[11] or '', tonumber(ARGV[12] or '0'), tonumber(ARGV[13] or '0')
+local function go()
+  local wait = take_chat_pace(pace_key, interval, tolerance)
+  return { 'go', take_chat_pace(account_key, account_interval, account_tolerance, wait) }
+end
 if entry ~= '' and not renew_hold(key, group, me, entry) then return { 'lost' } end
 for _ = 1, 100 do
   local head = redis.call('LINDEX', order, 0)

@@ -274,14 +274,17 @@ local function set_chat_pace(key, tat, now)
   redis.call('SET', key, tat, 'PX', math.max(1, tat - now))
 end
 
--- The send about to go takes the chat's next slot (`interval` ms each, up to
--- `tolerance` ms early: a burst); answers how long to wait for it (ms).
-local function take_chat_pace(key, interval, tolerance)
-  if key == '' or interval <= 0 then return 0 end
+-- The send about to go, `after` ms from now (0 if nil), takes the next slot
+-- of a bucket (`interval` ms each, up to `tolerance` ms early: a burst): the
+-- chat's, or the channel's account limit (<outbox>:pace, the same rule).
+-- Answers how long from now to wait for it (ms), at least `after`.
+local function take_chat_pace(key, interval, tolerance, after)
+  after = after or 0
+  if key == '' or interval <= 0 then return after end
   local now = redis_now_ms()
-  local tat = math.max(tonumber(redis.call('GET', key) or '0'), now)
+  local tat = math.max(tonumber(redis.call('GET', key) or '0'), now + after)
   set_chat_pace(key, tat + interval, now)
-  return math.max(0, tat - tolerance - now)
+  return math.max(after, tat - tolerance - now)
 end
 
 -- The send is done: its slot counts from the provider's answer (the provider

@@ -62,6 +62,8 @@ TEST(Config, RejectsWithAMessageNamingTheProblem) {
            {R"({"dedup_ttl_s":0})", "\"dedup_ttl_s\" must be at least 60"},
            {R"({"retention":{"message_text_days":-1}})", "retention: days must be 0 (keep) or more"},
            {R"({"retention":{"text_days":30}})", "retention: unknown key \"text_days\""},
+           {R"({"channels":[{"id":"tg","kind":"telegram","sends_per_second":-1}]})",
+            "channels[0]: \"sends_per_second\" must be 0 (the provider's default) to 1000"},
            {R"({"auth":{"password_rounds":1000}})", "auth: \"password_rounds\" must be 10000 to 10000000"},
            {R"({"webchat":{"max_sockets_per_visitor":0}})", "webchat: \"max_sockets_per_visitor\" must be 1 to 1000"},
            {R"({"proxy":{"trust_forwarded_for":true},"webchat":{"trust_forwarded_for":false}})",

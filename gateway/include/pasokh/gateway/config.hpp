@@ -71,6 +71,10 @@ struct channel_config {
   proto::channel_kind kind = proto::channel_kind::api;
   std::string team = "support";
   bool bot = false;
+  // Sends a second for the whole channel, across instances: 0 keeps the
+  // provider's default (Telegram 30, WhatsApp 80); set it for a higher
+  // WhatsApp tier or a lower cap of your own.
+  double sends_per_second = 0;
   std::string api_key;           // api channels: from the env var named by api_key_env
   nlohmann::json provider;       // provider-specific settings, parsed by its connector
   std::shared_ptr<const connectors::email::email_config> email;  // email channels: provider, parsed at load
