@@ -107,6 +107,12 @@ awaitable<email::store_outcome> email_channel::receive_automatic(email::parsed_e
   if (kept->status == "stored") {
     bool filed = co_await file_attachments(blobs, kept->conversation_id);
     if (!filed) co_return email::store_outcome::temporary_failure("storage unavailable");
+  } else if (kept->status == "erased") {
+    // The customer asked us to delete what we hold about them: their files too.
+    if (auto dropped = co_await store_.drop_attachments(blobs); !dropped) {
+      log->warn("channel={} cannot drop attachments: {}", channel_.id, dropped.error().message());
+      co_return email::store_outcome::temporary_failure("storage unavailable");
+    }
   }
   // Marked again on a retry of a half-done attempt: a mark is idempotent.
   if (mail.report.failed) {
@@ -120,6 +126,10 @@ awaitable<email::store_outcome> email_channel::receive_automatic(email::parsed_e
     global_metrics().email_automatic.inc(channel_.id + ",in_conversation");
     log->info("channel={} conv={} seq={} stored automatic mail {} ({})", channel_.id, kept->conversation_id,
               kept->seq, mail.message_id, mail.automatic_reason);
+  } else if (kept->status == "erased") {
+    global_metrics().email_automatic.inc(channel_.id + ",erased");
+    log->info("channel={} conv={} automatic mail {} threads to an erased customer's conversation: dropped", channel_.id,
+              thread->conversation_id, mail.message_id);
   } else {
     global_metrics().email_automatic.inc(channel_.id + ",unthreaded");
     log->info("channel={} automatic mail {} from {} ({}) is in no conversation; noted in email_automatic:{}",

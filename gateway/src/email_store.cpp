@@ -135,4 +135,12 @@ awaitable<email_result<void>> email_store::file_attachments(const std::vector<st
   co_return checked(r);
 }
 
+awaitable<email_result<void>> email_store::drop_attachments(const std::vector<stored_attachment>& attachments) {
+  if (attachments.empty()) co_return email_result<void>{};
+  std::vector<std::vector<std::string>> writes;
+  for (const auto& a : attachments) writes.push_back(store::make_command("DEL", prefix_ + "attachment:" + a.id));
+  auto r = co_await redis_.exec_pipeline(std::move(writes));
+  co_return checked(r);
+}
+
 }  // namespace pasokh::gateway

@@ -52,11 +52,11 @@ async function writes(text, { customer = 'crm-erase-1', name = 'Parisa Karimi' }
   return r.json;
 }
 
-function mail(text, files = []) {
+function mail(text, files = [], { address = ADDRESS, name = 'Parisa Karimi' } = {}) {
   const timestamp = Math.floor(Date.now() / 1000), token = crypto.randomBytes(25).toString('hex');
   const signature = crypto.createHmac('sha256', MAILGUN_KEY).update(`${timestamp}${token}`).digest('hex');
   const form = new FormData();
-  for (const [k, v] of Object.entries({ sender: ADDRESS, recipient: 'support@shop.example', from: `Parisa Karimi <${ADDRESS}>`,
+  for (const [k, v] of Object.entries({ sender: address, recipient: 'support@shop.example', from: `${name} <${address}>`,
     subject: 'Broken screen', 'body-plain': text, 'Message-Id': `<${randomUUID()}@example.org>`,
     timestamp: String(timestamp), token, signature, 'attachment-count': String(files.length) })) form.append(k, v);
   files.forEach((f, i) => form.append(`attachment-${i + 1}`, new Blob([f.content], { type: 'text/plain' }), f.name));
@@ -233,4 +233,46 @@ test('erase: an erasure its gateway did not finish (the file wiped, the texts no
   assert.deepEqual(done.json, { status: 'erased', customer: cust, conversations: 1, messages: 1 });
   assert.doesNotMatch(redisCli('XRANGE', `pasokh:conv:${conv}:log`, '-', '+'), /ZZ4410/);
   assert.equal((await call('GET', `/api/v1/customers/${cust}`, boss)).json.customer.erasing, undefined);
+});
+
+// A mail posted to the webhook as it came (body-mime): a bounce's report.
+function rawMail(mime) {
+  const timestamp = Math.floor(Date.now() / 1000), token = crypto.randomBytes(25).toString('hex');
+  const signature = crypto.createHmac('sha256', MAILGUN_KEY).update(`${timestamp}${token}`).digest('hex');
+  return fetch(`${gw.base}/webhooks/email/mail`, { method: 'POST',
+    body: new URLSearchParams({ sender: '', recipient: 'support@shop.example', 'body-mime': mime, timestamp, token, signature }) });
+}
+
+// The delivery report of our reply `seq` in `conv` (its Message-ID names both) to `address`.
+function bounceOf(conv, seq, address, name) {
+  const b64 = (s) => Buffer.from(s).toString('base64url');
+  const ours = `<pasokh.${b64(conv)}.${b64(`${conv}:${seq}`)}@shop.example>`;
+  return ['From: Mail Delivery System <MAILER-DAEMON@mx.example.org>', 'To: support@shop.example',
+    'Subject: Undelivered Mail Returned to Sender', `Message-ID: <${randomUUID()}@mx.example.org>`, 'MIME-Version: 1.0',
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="BB"', '', '--BB', 'Content-Type: text/plain', '',
+    `Your message to ${name} <${address}> could not be delivered. Mailbox closed.`, '', '--BB',
+    'Content-Type: message/delivery-status', '', 'Reporting-MTA: dns; mx.example.org', '', `Final-Recipient: rfc822; ${address}`,
+    'Action: failed', 'Status: 5.1.1', `Diagnostic-Code: smtp; 550 5.1.1 <${address}>: user unknown`, '', '--BB',
+    'Content-Type: text/plain; name="returned.txt"', 'Content-Disposition: attachment; filename="returned.txt"', '',
+    `returned-bytes of ${name}`, '', '--BB',
+    'Content-Type: message/rfc822-headers', '', `Message-ID: ${ours}`, `To: ${name} <${address}>`, 'Subject: Re: Broken screen', '',
+    '--BB--', ''].join('\r\n');
+}
+
+test('erase: a bounce of our reply arriving after the erasure keeps nothing of it in the erased conversation', async () => {
+  const sock = await agentSocket(gw, boss);
+  assert.equal((await mail('Where is my order', [], { address: 'nima.r@example.org', name: 'Nima Rostami' })).status, 200);
+  const ev = await sock.next((f) => f.type === 'event' && f.event === 'message' && /Where is my order/.test(f.message?.text));
+  const conv = ev.conv, cust = ev.conversation.customer_id;
+  sock.send({ type: 'reply', conv, client_id: 'b1', text: 'On its way' });
+  const { seq } = await sock.next((f) => f.type === 'ack' && f.client_id === 'b1');
+  sock.close();
+  assert.equal((await call('POST', `/api/v1/admin/customers/${cust}/erase`, boss, { confirm: cust })).status, 200);
+  const before = redisCli('XLEN', `pasokh:conv:${conv}:log`);
+
+  assert.equal((await rawMail(bounceOf(conv, seq, 'nima.r@example.org', 'Nima Rostami'))).status, 200);
+  assert.equal(redisCli('XLEN', `pasokh:conv:${conv}:log`), before, 'nothing logged');
+  assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'last_message'), '');
+  const leftovers = everything().filter((l) => /nima|rostami|returned-bytes/i.test(l));
+  assert.deepEqual(leftovers, []);
 });

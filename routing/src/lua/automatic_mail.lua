@@ -11,7 +11,9 @@
 -- dedup_key, dedup_ttl_s, now_ms, message_json (as for ingest), subject,
 -- reason, message_id, stream_maxlen, then the text's beginning and '1' when
 -- it has attachments (the list's preview, as for ingest). Answers { 'stored', conv, seq } |
--- { 'noted' } | { 'duplicate' }.
+-- { 'noted' } | { 'duplicate' } | { 'erased' } (it threads to an erased
+-- customer's conversation: a bounce of the reply mailed before the erasure,
+-- naming them and their address; kept nowhere, not even noted).
 local channel, conv, any_sender, sender = ARGV[2], ARGV[3], ARGV[4] == '1', ARGV[5]
 local dedup_key, dedup_ttl, now, message_json = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local subject, reason, message_id, maxlen = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
@@ -26,7 +28,11 @@ end
 local author
 if conv ~= '' then
   -- mail_channel: a web chat conversation whose unread replies were mailed from this channel.
-  local t = redis.call('HMGET', conv_key(conv), 'channel', 'customer_id', 'mail_channel')
+  local t = redis.call('HMGET', conv_key(conv), 'channel', 'customer_id', 'mail_channel', 'erased_at')
+  if t[4] then
+    if dkey then redis.call('SET', dkey, '', 'EX', dedup_ttl) end
+    return { 'erased' }
+  end
   local from_customer = t[2] and redis.call('GET', p .. 'ident:' .. channel .. ':' .. sender) == t[2]
   if (t[1] == channel or t[3] == channel) and (from_customer or any_sender) then
     author = from_customer and 'customer' or 'system'

@@ -59,6 +59,8 @@ class email_store {
   // Once the mail is stored: the conversation whose agents may fetch them.
   boost::asio::awaitable<email_result<void>> file_attachments(const std::vector<stored_attachment>& attachments,
                                                               const std::string& conversation_id);
+  // Stored for a mail that was then kept nowhere (it threads to an erased customer's conversation).
+  boost::asio::awaitable<email_result<void>> drop_attachments(const std::vector<stored_attachment>& attachments);
 
   // A new random reply token: 32 lower-case hex digits (128 bits).
   static std::string new_token();
