@@ -188,8 +188,12 @@ class chat_session : public ws_handler,
     return it == followed_.rend() ? nullptr : &*it;
   }
 
+  // Listens on the customer's hub key. Another customer than the one listened
+  // on moves the registration: the visitor's file was erased and their next
+  // message opened a new one, whose replies would never reach this socket.
   void register_customer(const std::string& customer) {
-    if (!customer_.empty() || customer.empty()) return;
+    if (customer == customer_ || customer.empty()) return;
+    unregister_customer();
     customer_ = customer;
     auto self = shared_from_this();
     w_.core().hub.add("customer:" + customer_, self);
@@ -223,6 +227,10 @@ class chat_session : public ws_handler,
 
   void unregister() {
     if (!visitor_.empty()) w_.signals().remove(visitor_key(), this);
+    unregister_customer();
+  }
+
+  void unregister_customer() {
     if (customer_.empty()) return;
     w_.core().hub.remove("customer:" + customer_, this);
     w_.signals().remove("customer:" + customer_, this);
@@ -398,7 +406,7 @@ class chat_session : public ws_handler,
     }
     if (closing_) co_return;
 
-    bool new_customer = customer_.empty();
+    bool new_customer = customer_ != outcome->customer_id;
     register_customer(outcome->customer_id);
     if (new_customer) {
       json frame = {{"type", "customer"}, {"conv", outcome->conversation_id}, {"customer", outcome->customer_id}};
@@ -481,9 +489,10 @@ class chat_session : public ws_handler,
     } catch (const json::exception&) {
       return;
     }
-    if (j.value("type", "") == "customer" && customer_.empty() && j.value("customer", json()).is_string() &&
-        j.value("conv", json()).is_string()) {
-      // Another tab of this visitor wrote first: follow the new customer and conversation.
+    if (j.value("type", "") == "customer" && j.value("customer", json()).is_string() &&
+        j.value("customer", json()) != customer_ && j.value("conv", json()).is_string()) {
+      // Another tab of this visitor wrote first (or first since their file
+      // was erased): follow the new customer and conversation.
       register_customer(j["customer"].get<std::string>());
       follow(j["conv"].get<std::string>(), 0);
       net::co_spawn(peer_->executor(), [self = shared_from_this(), conv = j["conv"].get<std::string>()]() -> awaitable<void> {

@@ -9,7 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto, { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, agentSocket, apiCall, defaultConfig, freePort, login, postMessage, sleep } from '../support/harness.mjs';
+import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, freePort, login, postMessage, sleep } from '../support/harness.mjs';
 import { redisCli as cli, fcall } from './messenger_support.mjs';
 
 const MAILGUN_KEY = 'key-mailgun-privacy-0123456789abcdef';
@@ -20,12 +20,13 @@ before(async () => {
   gw = await new Pasokh(defaultConfig(redis, {
     channels: [
       { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
+      { id: 'web', kind: 'webchat', team: 'support' },
       { id: 'mail', kind: 'email', team: 'support', provider: {
         support_addresses: ['support@shop.example'], reply_domain: 'shop.example', from_address: 'support@shop.example',
         smtp: { address: '127.0.0.1', port: await freePort() }, relay: { host: '127.0.0.1', port: await freePort(), tls: 'none' },
         webhook: { signing_key_env: 'PASOKH_TEST_MAILGUN_KEY', max_age_s: 300 } } },
     ],
-  }), { PASOKH_TEST_MAILGUN_KEY: MAILGUN_KEY }).start();
+  }), { PASOKH_TEST_MAILGUN_KEY: MAILGUN_KEY, PASOKH_WEBCHAT_SECRET: 'privacy-test-webchat-secret-0123456789' }).start();
   await gw.createAgent('ali', 'ali-secret-1', { name: 'Ali' });
   await gw.createAgent('boss', 'boss-secret-3', { name: 'Boss', role: 'admin' });
   ali = (await login(gw, 'ali', 'ali-secret-1')).json.token;
@@ -275,4 +276,36 @@ test('erase: a bounce of our reply arriving after the erasure keeps nothing of i
   assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'last_message'), '');
   const leftovers = everything().filter((l) => /nima|rostami|returned-bytes/i.test(l));
   assert.deepEqual(leftovers, []);
+});
+
+// A web chat visitor's socket past its hello.
+async function widget(name) {
+  const session = await (await fetch(`${gw.base}/api/v1/webchat/sessions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'web', name }) })).json();
+  const c = new WsClient(`${gw.wsBase}/ws/chat?channel=web`);
+  await c.opened();
+  c.send({ type: 'hello', v: 1, token: session.token, lang: 'en' });
+  await c.next((f) => f.type === 'welcome');
+  return c;
+}
+
+test('erase: a visitor whose widget stayed open writes again and gets the agent\'s answer in the new conversation', async () => {
+  const w = await widget('Sara Web');
+  w.send({ type: 'message', client_id: 'w1', text: 'Is my repair done' });
+  const first = await w.next((f) => f.type === 'ack' && f.client_id === 'w1');
+  const cust = redisCli('HGET', `pasokh:conv:${first.conv}`, 'customer_id');
+  assert.equal((await call('POST', `/api/v1/admin/customers/${cust}/erase`, boss, { confirm: cust })).status, 200);
+
+  w.send({ type: 'message', client_id: 'w2', text: 'Hello again' });
+  const again = await w.next((f) => f.type === 'ack' && f.client_id === 'w2');
+  assert.notEqual(again.conv, first.conv);
+  assert.notEqual(redisCli('HGET', `pasokh:conv:${again.conv}`, 'customer_id'), cust);
+  const sock = await agentSocket(gw, boss);
+  sock.send({ type: 'reply', conv: again.conv, client_id: 'w3', text: 'Yes, it is ready' });
+  await sock.next((f) => f.type === 'ack' && f.client_id === 'w3');
+  sock.close();
+  const got = await w.next((f) => f.type === 'event' && f.event === 'message' && f.message.author === 'agent', 2000);
+  assert.equal(got.conv, again.conv);
+  assert.equal(got.message.text, 'Yes, it is ready');
+  w.close();
 });
