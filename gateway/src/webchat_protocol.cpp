@@ -220,6 +220,8 @@ std::optional<std::string> customer_event_frame(std::string_view event_frame, ev
                 {"author", author},
                 {"text", m->value("text", "")},
                 {"at", m->value("created_at", std::int64_t{0})}};
+    // Its text went (an erasure, retention): the widget says so instead of an empty bubble.
+    if (auto erased = m->find("erased"); erased != m->end() && erased->is_string()) msg["erased"] = *erased;
     if (author == "customer") {
       // The widget's client id travels as the provider message id.
       auto cid = m->value("provider_message_id", std::string{});

@@ -38,7 +38,8 @@
       retry: 'Not sent yet; it will be sent when the connection is back.', badEmail: 'Please enter a valid email address.',
       sending: 'Sending', sent: 'Sent', read: 'Seen', failed: 'Not sent', left: '{n} characters left',
       unread: '{n} new', closed: 'The chat is not available right now. Please try again later.', choices: 'Choices',
-      elsewhere: 'This chat is open in too many other tabs. Click here to continue in this one.'
+      elsewhere: 'This chat is open in too many other tabs. Click here to continue in this one.',
+      removed: 'Message removed'
     },
     fa: {
       open: 'گفتگو با پشتیبانی', close: 'بستن گفتگو', title: 'پشتیبانی', messages: 'پیام‌ها',
@@ -58,7 +59,8 @@
       retry: 'هنوز ارسال نشده؛ با برقراری اتصال فرستاده می‌شود.', badEmail: 'لطفاً یک نشانی ایمیل درست وارد کنید.',
       sending: 'در حال ارسال', sent: 'ارسال شد', read: 'دیده شد', failed: 'ارسال نشد', left: '{n} نویسه باقی مانده',
       unread: '{n} پیام تازه', closed: 'گفتگو هم‌اکنون در دسترس نیست. لطفاً بعداً دوباره تلاش کنید.', choices: 'گزینه‌ها',
-      elsewhere: 'این گفتگو در زبانه‌های دیگرِ زیادی باز است. برای ادامه در همین زبانه اینجا را بزنید.'
+      elsewhere: 'این گفتگو در زبانه‌های دیگرِ زیادی باز است. برای ادامه در همین زبانه اینجا را بزنید.',
+      removed: 'پیام حذف شد'
     },
     ar: {
       open: 'تحدّث معنا', close: 'إغلاق المحادثة', title: 'الدعم', messages: 'الرسائل',
@@ -78,7 +80,8 @@
       retry: 'لم تُرسل بعد؛ ستُرسل عند عودة الاتصال.', badEmail: 'يرجى إدخال بريد إلكتروني صحيح.',
       sending: 'جارٍ الإرسال', sent: 'أُرسلت', read: 'تمت القراءة', failed: 'لم تُرسل', left: 'تبقّى {n} حرف',
       unread: '{n} جديدة', closed: 'المحادثة غير متاحة الآن. يرجى المحاولة لاحقًا.', choices: 'خيارات',
-      elsewhere: 'هذه المحادثة مفتوحة في علامات تبويب أخرى كثيرة. انقر هنا للمتابعة في هذه.'
+      elsewhere: 'هذه المحادثة مفتوحة في علامات تبويب أخرى كثيرة. انقر هنا للمتابعة في هذه.',
+      removed: 'تم حذف الرسالة'
     }
   };
   var RTL = { fa: true, ar: true };
@@ -178,6 +181,7 @@
     '.text{white-space:pre-wrap;overflow-wrap:anywhere;unicode-bidi:plaintext}',
     '.meta{font-size:11px;color:#5a6878;margin-top:2px;text-align:end}',
     '.msg.failed .meta{color:#b3261e}',
+    '.msg.erased .text{font-style:italic;color:#5a6878}',
     '.sep{align-self:center;font-size:12px;color:#5a6878;padding:4px 0}',
     '.choices{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}',
     '.choices button{border:1px solid #0b5cab;background:#fff;color:#0b5cab;border-radius:16px;padding:4px 12px;font:inherit;cursor:pointer}',
@@ -348,7 +352,8 @@
         mark(node, 'sent');
         forgetOutbox(m.client_id);
       } else {
-        node = bubble(m.author, m.name, m.text, m.at);
+        node = bubble(m.author, m.name, m.erased ? t('removed') : m.text, m.at);
+        if (m.erased) node.classList.add('erased');
         if (m.client_id) { node.setAttribute('data-client-id', m.client_id); byClient[m.client_id] = node; mark(node, 'sent'); }
       }
       if (m.author === 'customer') node.querySelector('time').textContent = timeOf(m.at);

@@ -156,6 +156,15 @@ TEST(CustomerView, CustomerMessageCarriesTheWidgetClientId) {
   EXPECT_EQ(v["message"]["text"], "<b>hi</b>");
 }
 
+// A message whose text an erasure or retention removed: the widget shows "message removed", not a blank bubble.
+TEST(CustomerView, ErasedMessageSaysSo) {
+  json event = {{"type", "event"}, {"conv", "cv_1"}, {"seq", 2}, {"event", "message"},
+                {"message", {{"seq", 2}, {"author", "agent"}, {"text", ""}, {"erased", "retention"}}}};
+  auto v = json::parse(*customer_event_frame(event.dump()));
+  EXPECT_EQ(v["message"]["erased"], "retention");
+  EXPECT_EQ(v["message"]["text"], "");
+}
+
 TEST(CustomerView, BotButtonsPassThrough) {
   json event = {{"type", "event"}, {"conv", "cv_1"}, {"seq", 2}, {"event", "message"},
                 {"message", {{"author", "bot"}, {"author_name", "Pasokh"}, {"text", "Which one?"},
