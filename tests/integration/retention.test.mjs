@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, agentSocket, apiCall, defaultConfig, freePort, login, postMessage, sleep } from '../support/harness.mjs';
+import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, freePort, login, postMessage, sleep } from '../support/harness.mjs';
 import { redisCli as cli, fcall } from './messenger_support.mjs';
 
 const PERIOD_MS = 2000;
@@ -20,11 +20,12 @@ before(async () => {
     csat: { enabled: false },
     channels: [
       { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
+      { id: 'web', kind: 'webchat', team: 'support' },
       { id: 'mail', kind: 'email', team: 'support', provider: {
         support_addresses: ['support@shop.example'], reply_domain: 'shop.example', from_address: 'support@shop.example',
         smtp: { address: '127.0.0.1', port: await freePort() }, relay: { host: '127.0.0.1', port: await freePort(), tls: 'none' } } },
     ],
-  })).start();
+  }), { PASOKH_WEBCHAT_SECRET: 'retention-test-webchat-secret-0123456789' }).start();
   await gw.createAgent('boss', 'boss-secret-3', { name: 'Boss', role: 'admin' });
   ({ token: boss, agent: { id: bossId } } = (await login(gw, 'boss', 'boss-secret-3')).json);
 });
@@ -111,4 +112,48 @@ test('retention sweep: an erasure its gateway did not finish is finished without
   const audit = (await call('GET', '/api/v1/admin/erasures')).json.erasures;
   assert.deepEqual(audit.map((e) => [e.customer, e.by, e.messages]), [[cust, bossId, 1]]);
   assert.equal(redisCli('HEXISTS', `pasokh:cust:${cust}`, 'erasing'), '0');
+});
+
+// A web chat visitor's socket past its hello (its token: the same visitor again).
+async function widget(token) {
+  const c = new WsClient(`${gw.wsBase}/ws/chat?channel=web`);
+  await c.opened();
+  c.send({ type: 'hello', v: 1, token, lang: 'en' });
+  await c.next((f) => f.type === 'welcome');
+  return c;
+}
+
+test('retention: an agent\'s follow-up on a conversation already scrubbed goes a period later; the widget replays removed messages as removed', async () => {
+  const { token } = await (await fetch(`${gw.base}/api/v1/webchat/sessions`, { method: 'POST',
+    headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'web', name: 'Reza' }) })).json();
+  const w = await widget(token);
+  w.send({ type: 'message', client_id: 'c1', text: 'widgetsecret order 4471' });
+  const { conv } = await w.next((f) => f.type === 'ack' && f.client_id === 'c1');
+  w.close();
+  const sock = await agentSocket(gw, boss);
+  sock.send({ type: 'reply', conv, client_id: 'f1', text: 'It ships tomorrow' });
+  await sock.next((f) => f.type === 'ack' && f.client_id === 'f1');
+  assert.equal((await call('POST', `/api/v1/conversations/${conv}/resolve`, {})).status, 200);
+  // Its period over now (the sweep's own step, with today as the edge).
+  fcall(redis, 'erase', 'retain', String(Date.now()), String(Date.now()), '2000');
+  assert.deepEqual(texts(conv), ['', '']);
+
+  sock.send({ type: 'reply', conv, client_id: 'f2', text: 'followsecret: your card PIN is 9921' });
+  await sock.next((f) => f.type === 'ack' && f.client_id === 'f2');
+  sock.close();
+  assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'status'), 'resolved');
+  assert.deepEqual(texts(conv), ['', '', 'followsecret: your card PIN is 9921'], 'kept for its period');
+  for (let i = 0; texts(conv).some((t) => t !== ''); i++) {
+    assert.ok(i < 40, `the follow-up still there: ${texts(conv)}`);
+    await sleep(100);
+  }
+  assert.equal(redisCli('ZSCORE', 'pasokh:retention:due', conv), '');
+
+  // The visitor comes back: the removed messages say so.
+  const again = await widget(token);
+  const replayed = [];
+  for (let i = 0; i < 3; i++) replayed.push(await again.next((f) => f.type === 'event' && f.event === 'message' && f.conv === conv));
+  again.close();
+  assert.deepEqual(replayed.map((f) => [f.message.author, f.message.text, f.message.erased]),
+    [['customer', '', 'retention'], ['agent', '', 'retention'], ['agent', '', 'retention']]);
 });

@@ -13,7 +13,8 @@
 --   lease    instance, lease_ms -> 1 when this instance runs the sweep
 --   retain   edge_ms, budget -> { conversations scrubbed, entries read }:
 --            conversations resolved or closed before edge_ms (rpt:events
---            from the cursor retention:cursor), their texts removed
+--            from the cursor retention:cursor, then retention:due: words
+--            that came after their scrub), their texts removed
 -- A file marked `erasing` whose driver died goes on where it stopped when
 -- its erasure is asked for again, or when the sweep finds it idle in
 -- erase:pending.
@@ -403,6 +404,18 @@ if op == 'retain' then
     offset = moved and 0 or offset + 100
   end
   redis.call('HSET', cursor, 'score', score, 'member', member)
+  -- Then the conversations that got words after their scrub (emit_json),
+  -- a period after the newest.
+  local due = p .. 'retention:due'
+  while budget > 0 do
+    local conv = redis.call('ZRANGEBYSCORE', due, '-inf', edge, 'LIMIT', 0, 1)[1]
+    if not conv then break end
+    local done, read, did = retain_one(conv, edge, budget)
+    budget, read_total = budget - math.max(read, 1), read_total + read
+    if did then scrubbed = scrubbed + 1 end
+    if not done then break end  -- goes on next call
+    redis.call('ZREM', due, conv)
+  end
   return { scrubbed, read_total }
 end
 

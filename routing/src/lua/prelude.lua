@@ -29,6 +29,8 @@ local view_fields = {
 }
 local view_names = {}
 for i = 1, #view_fields do view_names[i] = view_fields[i][1] end
+-- Read with the view, never shown: how far retention scrubbed the log (emit_json).
+view_names[#view_names + 1] = 'scrubbed_seq'
 
 -- The stored fields of the view (name -> string) and the customer's name
 -- (read unless the caller knows it); `extra`: more field names to read in the
@@ -199,6 +201,14 @@ local function emit_json(conv, seq, event, body, customer, v, fields)
   -- line while it waits.
   if event == 'message' or event == 'note' then
     redis.call('ZADD', p .. 'search:dirty', 'NX', tonumber(v.updated_at) or 0, conv)
+  end
+  -- Words landing in a finished conversation whose texts retention already
+  -- removed (a follow-up on a resolved one, a rating's comment, a bounce):
+  -- the sweep passed its resolve in rpt:events and would never come back, so
+  -- it is due again a period after this (erase.lua 'retain').
+  if v.scrubbed_seq and (v.status == 'resolved' or v.status == 'closed') then
+    local at = math.max(tonumber(v.updated_at) or 0, tonumber(fields and fields.at) or 0)
+    redis.call('ZADD', p .. 'retention:due', at, conv)
   end
   -- The reports' activity index: one member per conversation and UTC day with
   -- a message, so a report finds the replies in conversations opened long
