@@ -98,6 +98,14 @@ awaitable<store::result<void>> continue_erasure(services& s, const std::string& 
   }
 }
 
+// Where mail from and to their addresses is kept (erase.lua forget_addresses).
+std::string email_channels(const services& s) {
+  std::string out;
+  for (const auto& ch : s.cfg.channels)
+    if (ch.kind == proto::channel_kind::email) out += (out.empty() ? "" : " ") + ch.id;
+  return out;
+}
+
 }  // namespace
 
 awaitable<store::result<erase_result>> erase_customer(services& s, const std::string& id, const std::string& actor,
@@ -106,7 +114,7 @@ awaitable<store::result<erase_result>> erase_customer(services& s, const std::st
   auto names = co_await name_keys_of(s, id);
   if (!names) co_return names.error();
   auto args = erase_args(s, "begin");
-  for (auto v : {id, actor, *names}) args.push_back(std::move(v));
+  for (auto v : {id, actor, *names, email_channels(s)}) args.push_back(std::move(v));
   auto r = co_await call_erase(s, std::move(args));
   if (!r) co_return r.error();
   erase_result out;

@@ -18,9 +18,10 @@ let redis, gw, ali, boss, bossId;
 before(async () => {
   redis = await new RedisServer().start();
   gw = await new Pasokh(defaultConfig(redis, {
+    public_url: 'https://support.shop.example',
     channels: [
       { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
-      { id: 'web', kind: 'webchat', team: 'support' },
+      { id: 'web', kind: 'webchat', team: 'support', provider: { email_fallback_channel: 'mail' } },
       { id: 'mail', kind: 'email', team: 'support', provider: {
         support_addresses: ['support@shop.example'], reply_domain: 'shop.example', from_address: 'support@shop.example',
         smtp: { address: '127.0.0.1', port: await freePort() }, relay: { host: '127.0.0.1', port: await freePort(), tls: 'none' },
@@ -278,10 +279,10 @@ test('erase: a bounce of our reply arriving after the erasure keeps nothing of i
   assert.deepEqual(leftovers, []);
 });
 
-// A web chat visitor's socket past its hello.
-async function widget(name) {
+// A web chat visitor's socket past its hello (`email`: given in the session, a proving link mailed).
+async function widget(name, email) {
   const session = await (await fetch(`${gw.base}/api/v1/webchat/sessions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'web', name }) })).json();
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'web', name, email }) })).json();
   const c = new WsClient(`${gw.wsBase}/ws/chat?channel=web`);
   await c.opened();
   c.send({ type: 'hello', v: 1, token: session.token, lang: 'en' });
@@ -308,4 +309,51 @@ test('erase: a visitor whose widget stayed open writes again and gets the agent\
   assert.equal(got.conv, again.conv);
   assert.equal(got.message.text, 'Yes, it is ready');
   w.close();
+});
+
+test('erase: a bounce\'s reason, noted auto-replies, unsent replies and later delivery ids of the customer go', async () => {
+  const address = 'omid.t@example.net';
+  const sock = await agentSocket(gw, boss);
+  assert.equal((await mail('My blender smokes', [], { address, name: 'Omid Tehrani' })).status, 200);
+  const ev = await sock.next((f) => f.type === 'event' && f.event === 'message' && /blender/.test(f.message?.text));
+  const conv = ev.conv, cust = ev.conversation.customer_id;
+  // Two replies: the relay is down, so both wait in the outbox; the first one's bounce is recorded.
+  for (const id of ['o1', 'o2']) sock.send({ type: 'reply', conv, client_id: id, text: `reply ${id}` });
+  const { seq } = await sock.next((f) => f.type === 'ack' && f.client_id === 'o1');
+  await sock.next((f) => f.type === 'ack' && f.client_id === 'o2');
+  sock.close();
+  fcall(redis, 'delivery', 'mail', conv, String(seq), 'failed', '', `bounced: 550 5.1.1 <${address}>: user unknown`,
+    String(Date.now()), '86400', '', '', '', '0');
+  assert.match(redisCli('HGET', `pasokh:conv:${conv}:delivery`, String(seq)), /omid/);
+  // An out-of-office of theirs that threads nowhere: noted.
+  const timestamp = String(Math.floor(Date.now() / 1000)), token = crypto.randomBytes(25).toString('hex');
+  const signature = crypto.createHmac('sha256', MAILGUN_KEY).update(`${timestamp}${token}`).digest('hex');
+  assert.equal((await fetch(`${gw.base}/webhooks/email/mail`, { method: 'POST', body: new URLSearchParams({ sender: address,
+    recipient: 'support@shop.example', from: `Omid Tehrani <${address}>`, subject: 'Out of office', 'body-plain': 'Away',
+    'Message-Id': `<${randomUUID()}@example.net>`, 'message-headers': JSON.stringify([['Auto-Submitted', 'auto-replied']]),
+    timestamp, token, signature }) })).status, 200);
+  assert.match(redisCli('XRANGE', 'pasokh:email_automatic:mail', '-', '+'), /omid/);
+  assert.match(redisCli('XRANGE', 'pasokh:outbox:mail', '-', '+'), new RegExp(conv));
+
+  assert.equal((await call('POST', `/api/v1/admin/customers/${cust}/erase`, boss, { confirm: cust })).status, 200);
+  assert.deepEqual(everything().filter((l) => /omid|tehrani/i.test(l)), []);
+  assert.doesNotMatch(redisCli('XRANGE', 'pasokh:outbox:mail', '-', '+'), new RegExp(conv), 'the unsent replies are not sent');
+  // The provider tells of the first reply's id after the erasure.
+  fcall(redis, 'delivery', 'mail', conv, String(seq), 'sent', '<late-id@shop.example>', '', String(Date.now()), '86400', '', '', '', '0');
+  assert.equal(redisCli('EXISTS', 'pasokh:provider_msg:mail:<late-id@shop.example>'), '0');
+  assert.doesNotMatch(redisCli('HGET', `pasokh:conv:${conv}:delivery`, String(seq)), /late-id/);
+});
+
+test('erase: the web chat visitor\'s address, its proving link and the link\'s mail go', async () => {
+  const address = 'farah.n@example.com';
+  const w = await widget('Farah N', address);
+  w.send({ type: 'message', client_id: 'v1', text: 'Hello from the site' });
+  const { conv } = await w.next((f) => f.type === 'ack' && f.client_id === 'v1');
+  w.close();
+  assert.ok(everything().some((l) => l.includes('"pasokh:webchat:verify:') && l.includes(address)), 'a link was made');
+  assert.match(redisCli('XRANGE', 'pasokh:outbox:mail', '-', '+'), /farah/);
+  const cust = redisCli('HGET', `pasokh:conv:${conv}`, 'customer_id');
+  assert.equal((await call('POST', `/api/v1/admin/customers/${cust}/erase`, boss, { confirm: cust })).status, 200);
+  assert.deepEqual(everything().filter((l) => /farah/i.test(l)), []);
+  assert.doesNotMatch(redisCli('XRANGE', 'pasokh:outbox:mail', '-', '+'), /farah/, 'the link is not mailed');
 });

@@ -40,6 +40,9 @@ local dkey = vkey .. ':delivery'
 local record = redis.call('HGET', dkey, mseq)
 record = record and cjson.decode(record) or { status = 'pending' }
 if named and string.lower(record.provider_message_id or '') ~= string.lower(provider_id) then return { 'unknown' } end
+-- An erased customer's conversation (erase.lua) keeps the status only: no
+-- provider id to find them by, no reason quoting their address.
+if redis.call('HEXISTS', vkey, 'erased_at') == 1 then provider_id, reason = '', '' end
 -- The provider id of the first 'sent', kept even when the status does not
 -- move (a web chat reply mailed because it went unread is 'sent' already):
 -- later statuses and bounces find the message by it.

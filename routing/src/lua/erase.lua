@@ -3,7 +3,8 @@
 -- a conversation's log for both. Driven in bounded steps by
 -- gateway/src/privacy.cpp. ARGV: prefix, op, now_ms, then per op:
 --   begin    customer, actor, name keys ('name:…' lines: the file's and its
---            identities' names, as ingest indexed them in names:<language>:…)
+--            identities' names, as ingest indexed them in names:<language>:…),
+--            the email channels' ids (space-separated)
 --            -> { 'not_found' } | { 'merged', into } | { 'erasing', files... }
 --               | { 'erased', conversations, messages }
 --   step     customer, budget (log entries read)
@@ -93,9 +94,10 @@ local function scrub_frame(frame, reason, c, slim)
     if m.direction == 'out' and not f.edit and m.seq then
       local raw = redis.call('HGET', c.vkey .. ':delivery', tostring(m.seq))
       local d = raw and cjson.decode(raw)
-      if d and d.provider_message_id then
+      -- A bounce's reason quotes the address ("550 <them@…>: user unknown").
+      if d and (d.provider_message_id or d.reason) then
         forget_provider_id(c.channels, d.provider_message_id)
-        d.provider_message_id = nil
+        d.provider_message_id, d.reason = nil, nil
         redis.call('HSET', c.vkey .. ':delivery', tostring(m.seq), cjson.encode(d))
       end
     end
@@ -198,11 +200,35 @@ local function close_erased(conv, actor)
   if assignee ~= '' and not finished(h[1]) then drain_agent(assignee, now, 10) end
 end
 
+-- The outbox entries of the conversation not sent yet (queue_outbound keeps
+-- them in their chat's order list): not sent after the erasure. Deleted and
+-- acknowledged in the senders' group (routing/src/outbox.cpp), so a gateway
+-- holding one finds it lost; one already on its way goes.
+local OUTBOX_GROUP = 'senders'
+local function drop_unsent(conv, channel, recipient)
+  if not channel then return end
+  local key = p .. 'outbox:' .. channel
+  local order = key .. ':chat:' .. ((recipient and recipient ~= '') and recipient or conv)
+  for _, id in ipairs(redis.call('LRANGE', order, 0, 99)) do
+    local e = redis.call('XRANGE', key, id, id)[1]
+    local ok, m = pcall(cjson.decode, e and e[2][2] or '')
+    if not e or (ok and type(m) == 'table' and m.conversation_id == conv) then
+      redis.call('XACK', key, OUTBOX_GROUP, id)
+      redis.call('XDEL', key, id)
+      redis.call('HDEL', key .. ':attempts', id)
+      redis.call('LREM', order, 1, id)
+    end
+  end
+end
+
 -- What a conversation holds about where the customer is: its recipient,
--- mail thread and address, a pending mail of unread web chat replies.
+-- mail thread and address, a pending mail of unread web chat replies, replies
+-- not sent yet.
 local function unlink_conversation(conv)
   local vkey = conv_key(conv)
-  local h = redis.call('HMGET', vkey, 'channel', 'mail_channel')
+  local h = redis.call('HMGET', vkey, 'channel', 'mail_channel', 'recipient', 'mail_to')
+  drop_unsent(conv, h[1], h[3])
+  drop_unsent(conv, h[2], h[4])
   local thread = redis.call('GET', vkey .. ':email')
   local ok, t = pcall(cjson.decode, thread or '')
   if ok and type(t) == 'table' and type(t.reply_token) == 'string' and t.reply_token ~= '' then
@@ -216,9 +242,21 @@ local function unlink_conversation(conv)
   return h[1]
 end
 
+-- The address typed or proved in a web chat and the link mailed to prove it
+-- (webchat_verify.lua keeps the newest link's hash on the visitor).
+local function forget_visitor(id, addresses)
+  local vkey = p .. 'webchat:visitor:' .. id
+  local v = redis.call('HMGET', vkey, 'key_email', 'verified_email', 'verify_token')
+  if v[1] then addresses[v[1]] = true end
+  if v[2] then addresses[v[2]] = true end
+  if v[3] then redis.call('DEL', p .. 'webchat:verify:' .. v[3]) end
+  redis.call('DEL', vkey)
+end
+
 -- Everything a file holds but its id, creation time and merge link. Answers
--- the files merged into it (not undone): they are erased too.
-local function wipe_file(f, actor, name_keys, channels)
+-- the files merged into it (not undone): they are erased too. Adds the
+-- channels it wrote on and its email addresses (lower case) to the sets given.
+local function wipe_file(f, actor, name_keys, channels, addresses)
   local key = ck(f)
   local ids = redis.call('HGETALL', key .. ':identities')
   for i = 1, #ids, 2 do
@@ -227,12 +265,15 @@ local function wipe_file(f, actor, name_keys, channels)
     local ch = string.match(ids[i], '^([^:]+):')
     if ch then channels[ch] = true end
     local ok, who = pcall(cjson.decode, ids[i + 1])
-    if ok and type(who) == 'table' and who.kind == 'webchat' then
-      redis.call('DEL', p .. 'webchat:visitor:' .. ids[i])  -- the email typed or proved there
+    if ok and type(who) == 'table' and who.kind == 'webchat' then forget_visitor(ids[i], addresses) end
+    if ok and type(who) == 'table' and who.kind == 'email' and type(who.external_id) == 'string' then
+      addresses[string.lower(who.external_id)] = true
     end
   end
   for _, k in ipairs(redis.call('SMEMBERS', key .. ':keys')) do
     if redis.call('GET', p .. 'key:' .. k) == f then redis.call('DEL', p .. 'key:' .. k) end
+    local addr = string.match(k, '^email:(.+)$')
+    if addr then addresses[string.lower(addr)] = true end
   end
   for _, item in ipairs(redis.call('HVALS', key .. ':purchases')) do
     local ok, x = pcall(cjson.decode, item)
@@ -275,6 +316,25 @@ local function forget_channels(f, channels)
   end
 end
 
+-- On the email channels (`mail_channels`): noted automatic mail from their
+-- addresses (an out-of-office, a bounce's sender; email_automatic:<channel>,
+-- capped near 1,000 entries: read whole) and mail to them not sent yet (a
+-- web chat's proving link); the count of proving links mailed to them
+-- (webchat_verify.lua).
+local function forget_addresses(addresses, mail_channels)
+  if next(addresses) == nil then return end
+  for _, ch in ipairs(mail_channels) do
+    local stream = p .. 'email_automatic:' .. ch
+    for _, e in ipairs(redis.call('XRANGE', stream, '-', '+', 'COUNT', 2000)) do
+      for i = 1, #e[2], 2 do
+        if e[2][i] == 'from' and addresses[string.lower(e[2][i + 1])] then redis.call('XDEL', stream, e[1]) end
+      end
+    end
+    for addr in pairs(addresses) do drop_unsent('', ch, addr) end
+  end
+  for addr in pairs(addresses) do redis.call('DEL', p .. 'webchat:verify_count:' .. addr) end
+end
+
 local function erased_counts(key)
   local h = redis.call('HMGET', key, 'erased_conversations', 'erased_messages')
   return { 'erased', h[1] or '0', h[2] or '0' }
@@ -291,10 +351,10 @@ if op == 'begin' then
   local name_keys = {}
   for k in string.gmatch(ARGV[6] or '', '[^\n]+') do name_keys[#name_keys + 1] = k end
   -- The file, and the files merged into it (and into those), at most 100.
-  local files, seen, channels = { id }, { [id] = true }, {}
+  local files, seen, channels, addresses = { id }, { [id] = true }, {}, {}
   local i = 1
   while i <= #files do
-    for _, m in ipairs(wipe_file(files[i], actor, name_keys, channels)) do
+    for _, m in ipairs(wipe_file(files[i], actor, name_keys, channels, addresses)) do
       if not seen[m] and #files < 100 then seen[m] = true; files[#files + 1] = m end
     end
     i = i + 1
@@ -308,6 +368,9 @@ if op == 'begin' then
     if status and not finished(status) then close_erased(conv, actor) end
   end
   for _, f in ipairs(files) do forget_channels(f, channels) end
+  local mail_channels = {}
+  for ch in string.gmatch(ARGV[7] or '', '%S+') do mail_channels[#mail_channels + 1] = ch end
+  forget_addresses(addresses, mail_channels)
   redis.call('HSET', key, 'erasing', '1', 'erase_at', 0, 'erased_conversations', #convs, 'erased_messages', 0,
     'erased_files', #files)
   redis.call('ZADD', p .. 'erase:pending', now, id)

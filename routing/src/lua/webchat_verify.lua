@@ -23,6 +23,10 @@ if redis.call('INCR', address_key) == 1 then redis.call('EXPIRE', address_key, w
 local tkey = p .. 'webchat:verify:' .. hash
 redis.call('HSET', tkey, 'channel', channel, 'visitor', visitor, 'key', key, 'language', language, 'at', ARGV[2])
 redis.call('EXPIRE', tkey, ttl)
+-- The newest link's hash on the visitor (webchat_contact.lua wrote the
+-- address there): an erasure of their file finds the link (erase.lua).
+local vkey = p .. 'webchat:visitor:' .. channel .. ':' .. visitor
+if redis.call('EXISTS', vkey) == 1 then redis.call('HSET', vkey, 'verify_token', hash) end
 -- Outside any conversation: no delivery record, no thread (email_channel.cpp).
 local out = { message_id = 'verify:' .. redis.call('INCR', p .. 'next:verify_mail'), conversation_id = '', seq = 0,
   channel = mail_channel, kind = 'email', recipient = email, subject = subject, text = text, automatic = true }
