@@ -6,11 +6,12 @@
 // finishes an erasure whose gateway died.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import crypto, { randomUUID } from 'node:crypto';
 import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, freePort, login, postMessage, sleep } from '../support/harness.mjs';
 import { redisCli as cli, fcall } from './messenger_support.mjs';
 
 const PERIOD_MS = 2000;
+const MAILGUN_KEY = 'key-mailgun-retention-0123456789abcdef';
 let redis, gw, boss, bossId;
 
 before(async () => {
@@ -23,9 +24,10 @@ before(async () => {
       { id: 'web', kind: 'webchat', team: 'support' },
       { id: 'mail', kind: 'email', team: 'support', provider: {
         support_addresses: ['support@shop.example'], reply_domain: 'shop.example', from_address: 'support@shop.example',
-        smtp: { address: '127.0.0.1', port: await freePort() }, relay: { host: '127.0.0.1', port: await freePort(), tls: 'none' } } },
+        smtp: { address: '127.0.0.1', port: await freePort() }, relay: { host: '127.0.0.1', port: await freePort(), tls: 'none' },
+        webhook: { signing_key_env: 'PASOKH_TEST_MAILGUN_KEY', max_age_s: 300 } } },
     ],
-  }), { PASOKH_WEBCHAT_SECRET: 'retention-test-webchat-secret-0123456789' }).start();
+  }), { PASOKH_WEBCHAT_SECRET: 'retention-test-webchat-secret-0123456789', PASOKH_TEST_MAILGUN_KEY: MAILGUN_KEY }).start();
   await gw.createAgent('boss', 'boss-secret-3', { name: 'Boss', role: 'admin' });
   ({ token: boss, agent: { id: bossId } } = (await login(gw, 'boss', 'boss-secret-3')).json);
 });
@@ -156,4 +158,26 @@ test('retention: an agent\'s follow-up on a conversation already scrubbed goes a
   again.close();
   assert.deepEqual(replayed.map((f) => [f.message.author, f.message.text, f.message.erased]),
     [['customer', '', 'retention'], ['agent', '', 'retention'], ['agent', '', 'retention']]);
+});
+
+test('retention: a mail conversation\'s thread record loses the subject and the name, keeps what threads a reply', async () => {
+  const sock = await agentSocket(gw, boss);
+  const timestamp = String(Math.floor(Date.now() / 1000)), token = crypto.randomBytes(25).toString('hex');
+  const signature = crypto.createHmac('sha256', MAILGUN_KEY).update(`${timestamp}${token}`).digest('hex');
+  const posted = await fetch(`${gw.base}/webhooks/email/mail`, { method: 'POST', body: new URLSearchParams({ sender: 'leila@example.org',
+    recipient: 'support@shop.example', from: 'Leila Ahmadi <leila@example.org>', subject: 'Papers for case 5512', 'body-plain': 'see subject',
+    'Message-Id': `<${randomUUID()}@example.org>`, timestamp, token, signature }) });
+  assert.equal(posted.status, 200);
+  const { conv } = await sock.next((f) => f.type === 'event' && f.event === 'message' && f.message?.channel === 'mail');
+  sock.close();
+  const thread = () => JSON.parse(redisCli('GET', `pasokh:conv:${conv}:email`));
+  const before = thread();
+  assert.equal(before.subject, 'Papers for case 5512');
+  assert.equal((await call('POST', `/api/v1/conversations/${conv}/resolve`, {})).status, 200);
+  fcall(redis, 'erase', 'retain', String(Date.now()), String(Date.now()), '2000');
+  const after = thread();
+  assert.deepEqual([after.subject, after.customer_name], ['', '']);
+  assert.ok(before.reply_token && before.in_reply_to);
+  assert.deepEqual([after.reply_token, after.in_reply_to], [before.reply_token, before.in_reply_to]);
+  assert.ok(Number(redisCli('TTL', `pasokh:conv:${conv}:email`)) > 86400, 'kept as long as before');
 });

@@ -113,6 +113,21 @@ local function scrub_frame(frame, reason, c, slim)
   return cjson.encode(f), f.event == 'message' and type(m) == 'table' and not f.edit
 end
 
+-- The mail thread (email_store.cpp, kept a year for replies) without the
+-- customer's subject and name. Its reply token and Message-IDs stay: a
+-- customer answering an old mail still reaches the conversation, and our
+-- answer still threads in their mail program (deleting it would start a new
+-- conversation and thread for them).
+local function scrub_mail_thread(vkey)
+  local raw = redis.call('GET', vkey .. ':email')
+  local ok, t = pcall(cjson.decode, raw or '')
+  if not (ok and type(t) == 'table') or ((t.subject or '') == '' and (t.customer_name or '') == '') then return end
+  t.subject, t.customer_name = '', ''
+  -- cjson writes an empty list as {}; the reader wants a list or nothing.
+  if type(t.references) == 'table' and #t.references == 0 then t.references = nil end
+  redis.call('SET', vkey .. ':email', cjson.encode(t), 'KEEPTTL')
+end
+
 -- A scrub begun and not finished stops: its copy goes, the log stays.
 local function scrub_abort(vkey)
   redis.call('DEL', vkey .. ':log:scrub')
@@ -170,6 +185,7 @@ local function scrub_log(conv, reason, budget, through)
   redis.call('HDEL', vkey, 'scrub_to', 'scrub_at', 'scrub_reason', 'csat_comment', 'subject_key', 'last_message')
   redis.call('HSET', vkey, 'scrubbed_seq', math.max(to, before))
   redis.call('DEL', vkey .. ':edits')
+  scrub_mail_thread(vkey)
   -- Search: the words go; the index reads only what is logged after `to`
   -- (search.lua skips a pass that read the log before this).
   search_forget('t', conv)
