@@ -109,12 +109,17 @@ bool shortcut_taken(const std::vector<json>& all, const std::string& shortcut, c
 }
 
 // An erased file (routing/src/lua/erase.lua) takes no personal data again:
-// the person is a new customer now. The error to answer, if any.
-awaitable<std::optional<http_response>> refuse_erased(services& s, const std::string& id) {
-  auto r = co_await s.redis.exec(store::make_command("HEXISTS", s.cfg.redis.prefix + "cust:" + id, "erased_at"));
-  if (!r || r->is_error()) co_return unavailable();
-  if (r->integer == 1) co_return reject(409, "erased", "customer " + id + " was erased; their file takes no new data");
-  co_return std::nullopt;
+// the person is a new customer now (customer_edit.lua refuses it).
+http_response refuse_erased(const std::string& id) {
+  return reject(409, "erased", "customer " + id + " was erased; their file takes no new data");
+}
+
+// An agent's change to the file (customer_edit.lua): its answer's first word.
+awaitable<store::result<std::string>> edit_customer(services& s, std::vector<std::string> args) {
+  auto r = co_await s.redis.fcall(routing::script(routing::lua::customer_edit), store::make_command(), std::move(args));
+  if (!r) co_return r.error();
+  if (r->is_error() || r->elements.empty()) co_return make_error_code(store::redis_errc::server_error);
+  co_return r->elements[0].str;
 }
 
 }  // namespace
@@ -154,13 +159,6 @@ awaitable<std::optional<http_response>> check_customer(services& s, const agent&
     co_return reject(403, "forbidden", "the customer has no conversation in your teams");
   if (teams_out) *teams_out = std::move(**teams);
   co_return std::nullopt;
-}
-
-// The search index reads the file again: its name or identities changed
-// (routing/search_service.hpp; merges mark both files in customer_merge.lua).
-// Sent in the same pipeline as the change.
-std::vector<std::string> mark_for_search(services& s, const std::string& id) {
-  return store::make_command("ZADD", s.cfg.redis.prefix + "search:dirty:cust", std::to_string(now_ms()), id);
 }
 
 // Tells the consoles of every team that has a conversation with the customer
@@ -383,12 +381,11 @@ void add_console_routes(router& r, services& s) {
     if (cmd.size() == 2) co_return bad_field("body", "nothing to change");
     std::set<std::string> teams;
     if (auto err = co_await check_customer(s, std::get<agent>(who), id, &teams)) co_return *err;
-    if (auto err = co_await refuse_erased(s, id)) co_return *err;
-    std::vector<std::vector<std::string>> writes;
-    writes.push_back(std::move(cmd));
-    if (j.contains("name")) writes.push_back(mark_for_search(s, id));
-    auto stored = co_await s.redis.exec_pipeline(std::move(writes));
-    if (!stored || stored->front().is_error()) co_return unavailable();
+    auto args = store::make_command(s.cfg.redis.prefix, "patch", id, std::to_string(now_ms()), j.contains("name") ? "1" : "0");
+    args.insert(args.end(), std::make_move_iterator(cmd.begin() + 2), std::make_move_iterator(cmd.end()));
+    auto stored = co_await edit_customer(s, std::move(args));
+    if (!stored) co_return unavailable();
+    if (*stored == "erased") co_return refuse_erased(id);
     co_await publish_customer_changed(s, id, std::get<agent>(who).id, teams);
     co_return json_response(200, R"({"status":"updated"})");
   });
@@ -416,21 +413,17 @@ void add_console_routes(router& r, services& s) {
           const auto& pre = s.cfg.redis.prefix;
           std::set<std::string> teams;
           if (auto err = co_await check_customer(s, std::get<agent>(who), id, &teams)) co_return *err;
-          if (auto err = co_await refuse_erased(s, id)) co_return *err;
-          auto key = pre + "ident:" + channel->id + ":" + external;
-          auto claimed = co_await s.redis.exec(store::make_command("SET", key, id, "NX", "GET"));
-          if (!claimed || claimed->is_error()) co_return unavailable();
-          if (!claimed->is_nil() && claimed->str != id)
-            co_return reject(409, "conflict", "this identity belongs to customer " + claimed->str);
           json ident = {{"channel", channel->id}, {"kind", std::string(proto::to_string(channel->kind))}, {"external_id", external},
                         {"display_name", display}};
-          std::vector<std::vector<std::string>> writes;
-          writes.push_back(store::make_command("HSET", pre + "cust:" + id + ":identities", channel->id + ":" + external, ident.dump()));
-          writes.push_back(mark_for_search(s, id));
-          auto stored = co_await s.redis.exec_pipeline(std::move(writes));
-          if (!stored || stored->front().is_error()) co_return unavailable();
+          auto linked = co_await s.redis.fcall(
+              routing::script(routing::lua::customer_edit), store::make_command(),
+              store::make_command(pre, "identity", id, std::to_string(now_ms()), channel->id, external, ident.dump()));
+          if (!linked || linked->is_error() || linked->elements.empty()) co_return unavailable();
+          const auto& a = linked->elements;
+          if (a[0].str == "erased") co_return refuse_erased(id);
+          if (a[0].str == "taken") co_return reject(409, "conflict", "this identity belongs to customer " + a[1].str);
           co_await publish_customer_changed(s, id, std::get<agent>(who).id, teams);
-          co_return json_response(claimed->is_nil() ? 201 : 200, ident.dump());
+          co_return json_response(a.size() > 1 && a[1].str == "1" ? 201 : 200, ident.dump());
         });
 
   add_customer_link_routes(r, s);

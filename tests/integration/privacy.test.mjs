@@ -8,6 +8,7 @@
 // the same id or address starts a new file, and the reports are unchanged.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import crypto, { randomUUID } from 'node:crypto';
 import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, freePort, login, postMessage, sleep } from '../support/harness.mjs';
 import { redisCli as cli, fcall } from './messenger_support.mjs';
@@ -356,4 +357,20 @@ test('erase: the web chat visitor\'s address, its proving link and the link\'s m
   assert.equal((await call('POST', `/api/v1/admin/customers/${cust}/erase`, boss, { confirm: cust })).status, 200);
   assert.deepEqual(everything().filter((l) => /farah/i.test(l)), []);
   assert.doesNotMatch(redisCli('XRANGE', 'pasokh:outbox:mail', '-', '+'), /farah/, 'the link is not mailed');
+});
+
+test('erase: editing a file or linking an identity checks the erasure in the step that writes (an erasure cannot slip in between)', async () => {
+  const { customer_id: cust } = await writes('Hi', { customer: 'crm-erase-7', name: 'Kian' });
+  const monitor = spawn('redis-cli', ['-p', String(redis.port), 'MONITOR']);
+  let seen = '';
+  monitor.stdout.on('data', (d) => { seen += d; });
+  await new Promise((resolve) => monitor.stdout.once('data', resolve));  // OK: watching
+  assert.equal((await call('PATCH', `/api/v1/customers/${cust}`, ali, { notes: 'calls after 5' })).status, 200);
+  assert.equal((await call('POST', `/api/v1/customers/${cust}/identities`, ali, { channel: 'mail', external_id: 'kian@example.com' })).status, 201);
+  await sleep(100);
+  monitor.kill();
+  // Every read of erased_at and every write to the file ran inside a script ("lua" in MONITOR), none from the gateway's connection.
+  const mine = seen.split('\n').filter((l) => l.includes(`pasokh:cust:${cust}`) && /"(HEXISTS|HSET)"/.test(l));
+  assert.ok(mine.some((l) => /"HSET"/.test(l)), seen);
+  assert.deepEqual(mine.filter((l) => !/ lua\]/.test(l)), []);
 });
