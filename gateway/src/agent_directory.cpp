@@ -122,9 +122,9 @@ awaitable<result<login_result>> agent_directory::login(const std::string& login,
   if (!id) co_return id.error();
   std::string stored_hash;  // none: checked against a dummy all the same
   if (!id->is_nil()) {
-    auto h = co_await redis_.exec(store::make_command("HGET", prefix_ + "agent:" + id->str, "password"));
+    auto h = co_await stored_password(id->str);
     if (!h) co_return h.error();
-    if (!h->is_nil()) stored_hash = h->str;
+    stored_hash = std::move(*h);
   }
   bool right = co_await hasher_.verify(password, stored_hash);
   if (!right || id->is_nil()) co_return out;
@@ -139,12 +139,28 @@ awaitable<result<login_result>> agent_directory::login(const std::string& login,
   auto session = session_id(token);
   auto opened = co_await open_session(id->str, session, stored_hash, rehashed);
   if (!opened) co_return opened.error();
+  if (!*opened && !rehashed.empty()) {
+    // Another login of the agent (a form sent twice, a second device) stored
+    // its rehash of the same old hash first: the password was right, so the
+    // session opens against the hash it stored, if the password fits it.
+    auto now_stored = co_await stored_password(id->str);
+    if (!now_stored) co_return now_stored.error();
+    bool fits = co_await hasher_.verify(password, *now_stored);
+    if (fits) opened = co_await open_session(id->str, session, *now_stored, std::string());
+    if (!opened) co_return opened.error();
+  }
   if (!*opened) co_return out;
   co_await redis_.exec(store::make_command("DEL", login_tries_key(login, address), login_tries_key(login, {})));
   out.token = std::move(token);
   out.status = login_status::ok;
   out.who = **who;
   co_return out;
+}
+
+awaitable<result<std::string>> agent_directory::stored_password(const std::string& id) {
+  auto h = co_await redis_.exec(store::make_command("HGET", prefix_ + "agent:" + id, "password"));
+  if (!h) co_return h.error();
+  co_return h->is_nil() ? std::string() : h->str;
 }
 
 awaitable<result<std::optional<agent>>> agent_directory::authenticate(const std::string& token) {

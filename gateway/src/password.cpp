@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <stdexcept>
@@ -30,6 +31,9 @@ std::vector<unsigned char> derive(std::string_view password, const std::vector<u
     throw std::runtime_error("PBKDF2 failed");
   return out;
 }
+
+// Rounds of PBKDF2 spent for their time alone.
+void spend_rounds(int rounds) { derive("pasokh-time", std::vector<unsigned char>(16), rounds); }
 
 }  // namespace
 
@@ -88,6 +92,8 @@ bool needs_rehash(std::string_view encoded, int rounds) {
   return stored && stored->iterations < rounds;
 }
 
+int padding_rounds(std::string_view encoded, int rounds) { return std::max(0, rounds - password_rounds(encoded)); }
+
 std::string random_token(std::size_t bytes) {
   std::vector<unsigned char> buf(bytes);
   if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1) throw std::runtime_error("RAND_bytes failed");
@@ -130,9 +136,13 @@ net::awaitable<std::string> password_hasher::hash(std::string password) {
 
 net::awaitable<bool> password_hasher::verify(std::string password, std::string encoded) {
   auto work = [this, password = std::move(password), encoded = std::move(encoded)] {
-    if (!encoded.empty()) return verify_password(password, encoded);
-    verify_password(password, dummy_hash());  // for the time it takes
-    return false;
+    if (encoded.empty()) {
+      verify_password(password, dummy_hash());  // for the time it takes
+      return false;
+    }
+    bool right = verify_password(password, encoded);
+    if (int rest = padding_rounds(encoded, rounds_); !right && rest > 0) spend_rounds(rest);
+    return right;
   };
   co_return co_await run_on(pool_, std::move(work));
 }

@@ -228,6 +228,21 @@ test('a password hashed at fewer rounds than configured is hashed again at the n
   assert.equal((await loginFrom(gw2, 'veteran', 'wrong-secret', '198.51.100.9')).status, 401);
 });
 
+test('an agent with an older hash who signs in twice at once (a form sent twice, two devices) gets in both times', async () => {
+  const older = new Pasokh(defaultConfig(redis, { auth: { password_rounds: TEST_PASSWORD_ROUNDS / 2 } }));
+  try {
+    await older.createAgent('twice', 'twice-secret-1');
+  } finally {
+    await older.cleanup();
+  }
+  // Each login reads the old hash and hashes the password again; the first
+  // stores its hash, the others open their session against that one.
+  const answers = await Promise.all([gw1, gw2, gw1, gw2].map((gw) => loginFrom(gw, 'twice', 'twice-secret-1', '198.51.100.10')));
+  assert.deepEqual(answers.map((r) => r.status), [200, 200, 200, 200]);
+  const stored = cli('HGET', `pasokh:agent:${cli('GET', 'pasokh:agent_login:twice')}`, 'password');
+  assert.match(stored, new RegExp(`^pbkdf2-sha256\\$${TEST_PASSWORD_ROUNDS}\\$`));
+});
+
 test('password checks run beside the I/O threads: /healthz answers at once while logins are being checked', async () => {
   const id = await newAgent('slowpoke');
   // A stored hash of 2,000,000 rounds makes each check take long enough to see.

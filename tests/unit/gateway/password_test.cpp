@@ -49,6 +49,16 @@ TEST(Password, OnlyAHashOfFewerRoundsNeedsRehashing) {
   EXPECT_FALSE(needs_rehash("plain-text-password", 20'000));  // not ours: never accepted, never replaced
 }
 
+// A wrong password against an older, cheaper hash spends the rest of the
+// configured rounds: as long as an unknown login's check, which tells nothing.
+TEST(Password, AFailedCheckOfACheaperHashCostsTheConfiguredRounds) {
+  auto stored = hash_password("pw", 12'000);
+  EXPECT_EQ(padding_rounds(stored, 20'000), 8'000);
+  EXPECT_EQ(padding_rounds(stored, 12'000), 0);
+  EXPECT_EQ(padding_rounds(stored, 10'000), 0);
+  EXPECT_EQ(padding_rounds("plain-text-password", 20'000), 20'000);  // not ours: the whole count
+}
+
 TEST(Password, TokensAreRandomAndUrlSafe) {
   auto a = random_token(), b = random_token();
   EXPECT_NE(a, b);

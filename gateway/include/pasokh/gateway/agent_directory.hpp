@@ -86,6 +86,8 @@ class agent_directory {
   boost::asio::awaitable<store::result<bool>> attempt_allowed(const std::string& login, const std::string& address);
   // The attempts counter of a login from one address, or from all (address empty).
   std::string login_tries_key(const std::string& login, const std::string& address) const;
+  // The agent's stored password hash ('' for none).
+  boost::asio::awaitable<store::result<std::string>> stored_password(const std::string& id);
   boost::asio::awaitable<store::result<bool>> open_session(const std::string& id, const std::string& session,
                                                            const std::string& checked_hash, const std::string& rehashed);
   boost::asio::awaitable<store::result<void>> end_access(const std::string& id, const std::string& reason, bool sessions_too);

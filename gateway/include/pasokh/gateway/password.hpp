@@ -27,6 +27,10 @@ int password_rounds(std::string_view encoded);
 // A stored hash made with fewer rounds than `rounds`: to hash again at the
 // next successful login (the only time the password is known).
 bool needs_rehash(std::string_view encoded, int rounds);
+// Rounds a failed check of `encoded` spends on top of its own, so that it
+// takes what a check at `rounds` (an unknown login's dummy) does: a hash of an
+// older, lower count would otherwise tell by its speed that the login exists.
+int padding_rounds(std::string_view encoded, int rounds);
 
 // `bytes` random bytes from the OpenSSL CSPRNG, base64url without padding.
 std::string random_token(std::size_t bytes = 32);
