@@ -5,6 +5,7 @@
 // Instagram attachments carry a public CDN URL already and are not proxied.
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -61,6 +62,12 @@ http_response provider_failed(const connectors::provider_response& r, std::strin
   return error_response(502, "provider_error", "the provider did not hand the file over; try again");
 }
 
+// A file's record (the conversations it came in, which decide who may open
+// it) lives a year after the file last came: one key per file would
+// otherwise stay for ever. A file unseen for that long is open to every
+// signed-in agent again, like one recorded before there were records.
+constexpr std::chrono::seconds media_record_ttl{365LL * 24 * 3600};
+
 std::string media_key(const std::string& prefix, const std::string& channel, std::string_view ref) {
   return prefix + "media:" + channel + ":" + std::string(ref);
 }
@@ -69,9 +76,12 @@ std::string media_key(const std::string& prefix, const std::string& channel, std
 
 awaitable<bool> messenger_gateway::remember_media(const std::string& conv, const proto::inbound_event& event) {
   std::vector<std::vector<std::string>> writes;
-  for (const auto& a : event.attachments)
-    if (plausible_ref(a.provider_ref))  // not the URL Messenger and Instagram give
-      writes.push_back(store::make_command("SADD", media_key(s_.cfg.redis.prefix, event.from.channel, a.provider_ref), conv));
+  for (const auto& a : event.attachments) {
+    if (!plausible_ref(a.provider_ref)) continue;  // not the URL Messenger and Instagram give
+    auto key = media_key(s_.cfg.redis.prefix, event.from.channel, a.provider_ref);
+    writes.push_back(store::make_command("SADD", key, conv));
+    writes.push_back(store::make_command("EXPIRE", key, std::to_string(media_record_ttl.count())));
+  }
   if (writes.empty()) co_return true;
   auto r = co_await s_.redis.exec_pipeline(std::move(writes));
   bool ok = r && std::none_of(r->begin(), r->end(), [](const store::reply& x) { return x.is_error(); });

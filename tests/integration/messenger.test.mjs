@@ -664,6 +664,8 @@ test('agents fetch inbound attachments through the gateway; the provider credent
   assert.equal((await postWebhook(gw, '/webhooks/telegram/tg-files', update, telegramHeaders())).status, 200);
   const sent = await agent.next((f) => messageEvent()(f) && f.message.text === 'عکس فاکتور');
   assert.equal(await redisCli(redis, 'SMEMBERS', 'pasokh:media:tg-files:AgACAgQAAxkBAAIB'), sent.conv);
+  const ttl = Number(await redisCli(redis, 'TTL', 'pasokh:media:tg-files:AgACAgQAAxkBAAIB'));
+  assert.ok(ttl > 364 * 86400 && ttl <= 365 * 86400, `the file's record lives a year after it came, not for ever (TTL ${ttl})`);
   await gw.createAgent('vida', 'vida-secret-1', { name: 'Vida', team: 'vip' });
   const outsider = { authorization: `Bearer ${(await login(gw, 'vida', 'vida-secret-1')).json.token}` };
   const refused = await fetch(`${gw.base}/api/v1/media/tg-files/AgACAgQAAxkBAAIB`, { headers: outsider });
