@@ -204,6 +204,9 @@ class agent_reader {
 
   void record(std::string_view payload) {
     auto at = clock_type::now();
+    // The message's own event: a list or snapshot frame (a lagging socket's
+    // resync) shows the newest message too, and is no arrival.
+    if (payload.find(R"("event":"message")") == std::string_view::npos) return;
     for (auto p = payload.find("lat-"); p != std::string_view::npos; p = payload.find("lat-", p + 4)) {
       auto digits = p + 4;
       auto end = digits;
