@@ -279,7 +279,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
   // unreadable entry, whose chat is unknown.
   std::string order_of(const std::string& chat) const { return chat.empty() ? std::string() : key + ":chat:" + chat; }
 
-  // The chat's pacing shared by every instance (take_chat_pace in the Lua
+  // The chat's pacing shared by every instance (take_pace in the Lua
   // prelude); none for a channel without a per-chat limit.
   std::string pace_of(const std::string& chat) const {
     return chat.empty() || pace_interval.count() <= 0 ? std::string() : key + ":pace:" + chat;

@@ -133,7 +133,7 @@ test('one Telegram chat\'s replies, sent by both gateways, keep Telegram\'s pace
   await waitUntil(async () => {
     for (const h of holdersOfChat(`pasokh:outbox:tg:chat:${chat}`)) holders.add(h);
     return (await sendsToChat()).filter((r) => r.status === 200).length >= answers.length;
-  }, 'every reply delivered', 4000);
+  }, 'every reply delivered', 8000);
   assert.equal(holders.size, 2, 'both gateways sent some of the replies');
   const sends = await sendsToChat();
   assert.deepEqual(sends.map((r) => [r.json.text, r.status]), answers.map((text) => [text, 200]), 'each once, in order, none refused');

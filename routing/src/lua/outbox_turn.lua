@@ -8,7 +8,7 @@
 -- deleted) is dropped from the list. A head that is this consumer's too
 -- (claimed after the entry asking, or let go of) or idle for claim_idle_ms
 -- (its instance gone) is claimed for this consumer and answered, to be sent first.
--- An entry that may go takes its chat's next send slot (take_chat_pace in the
+-- An entry that may go takes its chat's next send slot (take_pace in the
 -- prelude), then the channel's slot from then on (the provider's limit for
 -- the whole account: Telegram 30/s, WhatsApp 80/s): both hold across
 -- instances, in this same call.
@@ -24,8 +24,8 @@ local key, group, me, order, claim_idle, entry = ARGV[2], ARGV[3], ARGV[4], ARGV
 local pace_key, interval, tolerance = ARGV[8] or '', tonumber(ARGV[9] or '0'), tonumber(ARGV[10] or '0')
 local account_key, account_interval, account_tolerance = ARGV[11] or '', tonumber(ARGV[12] or '0'), tonumber(ARGV[13] or '0')
 local function go()
-  local wait = take_chat_pace(pace_key, interval, tolerance)
-  return { 'go', take_chat_pace(account_key, account_interval, account_tolerance, wait) }
+  local wait = take_pace(pace_key, interval, tolerance)
+  return { 'go', take_pace(account_key, account_interval, account_tolerance, wait) }
 end
 if entry ~= '' and not renew_hold(key, group, me, entry) then return { 'lost' } end
 for _ = 1, 100 do

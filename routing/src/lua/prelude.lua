@@ -280,7 +280,7 @@ local function redis_now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
-local function set_chat_pace(key, tat, now)
+local function set_pace(key, tat, now)
   redis.call('SET', key, tat, 'PX', math.max(1, tat - now))
 end
 
@@ -288,12 +288,12 @@ end
 -- of a bucket (`interval` ms each, up to `tolerance` ms early: a burst): the
 -- chat's, or the channel's account limit (<outbox>:pace, the same rule).
 -- Answers how long from now to wait for it (ms), at least `after`.
-local function take_chat_pace(key, interval, tolerance, after)
+local function take_pace(key, interval, tolerance, after)
   after = after or 0
   if key == '' or interval <= 0 then return after end
   local now = redis_now_ms()
   local tat = math.max(tonumber(redis.call('GET', key) or '0'), now + after)
-  set_chat_pace(key, tat + interval, now)
+  set_pace(key, tat + interval, now)
   return math.max(after, tat - tolerance - now)
 end
 
@@ -304,7 +304,7 @@ local function pace_from_answer(key, interval)
   if key == '' or interval <= 0 then return end
   local now = redis_now_ms()
   local tat = math.max(tonumber(redis.call('GET', key) or '0'), now + interval)
-  set_chat_pace(key, tat, now)
+  set_pace(key, tat, now)
 end
 
 -- Something went to the customer on this channel: after a CSAT rating their
@@ -478,6 +478,13 @@ end
 -- Puts a verified key on the customer; a key another file holds becomes a
 -- suggestion ('same_email' / 'same_phone') instead. True when the file got
 -- the key's email or phone field (search reads a known file again).
+-- Whether `email` is proved the customer's: one of their file's keys (a mail
+-- they sent, an import, a confirmed link), not only typed into a form.
+local function email_proved(cust, email)
+  if not email or email == '' then return false end
+  return redis.call('SISMEMBER', p .. 'cust:' .. cust .. ':keys', 'email:' .. string.lower(email)) == 1
+end
+
 local function index_customer_key(cust, key, now)
   local kind, value = string.match(key, '^(%a+):(.+)$')
   if kind ~= 'email' and kind ~= 'phone' then return false end

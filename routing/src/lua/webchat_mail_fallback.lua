@@ -39,9 +39,7 @@ end
 -- The file's email, when the customer proved it theirs (its key is the file's).
 local function proved_email(cust)
   local email = redis.call('HGET', p .. 'cust:' .. cust, 'email')
-  if not email or email == '' then return nil end
-  local key = 'email:' .. string.lower(email)
-  if redis.call('SISMEMBER', p .. 'cust:' .. cust .. ':keys', key) == 0 then return nil end
+  if not email_proved(cust, email) then return nil end
   return email
 end
 

@@ -39,5 +39,5 @@ local function read_seq(conv)
   if conv == '' then return 0 end
   return tonumber(redis.call('HGET', conv_key(conv), 'customer_read_seq') or '0')
 end
-local proved = email ~= '' and redis.call('SISMEMBER', ckey .. ':keys', 'email:' .. string.lower(email)) or 0
+local proved = email_proved(cust, email) and 1 or 0
 return { cust, asked, open, name, email, c[3] or '', online, read_seq(asked), read_seq(open), proved }
