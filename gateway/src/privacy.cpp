@@ -19,6 +19,20 @@
 namespace pasokh::gateway {
 
 using routing::now_ms;
+
+std::vector<std::string> erase_args(services& s, const char* op) {
+  return store::make_command(s.cfg.redis.prefix, op, std::to_string(now_ms()));
+}
+
+boost::asio::awaitable<store::result<store::reply>> call_erase(services& s, std::vector<std::string> args) {
+  auto r = co_await s.redis.fcall(routing::script(routing::lua::erase), store::make_command(), std::move(args));
+  if (r && r->is_error()) {
+    spdlog::get("gateway")->error("erase.lua: {}", r->str);
+    co_return store::make_error_code(store::redis_errc::server_error);
+  }
+  co_return r;
+}
+
 namespace {
 
 using boost::asio::awaitable;
@@ -27,19 +41,6 @@ using nlohmann::json;
 // Log entries one erase.lua step copies: a few milliseconds of Redis.
 constexpr std::int64_t entries_per_step = 500;
 constexpr std::int64_t max_audit_entries = 500;
-
-std::vector<std::string> erase_args(services& s, const char* op) {
-  return store::make_command(s.cfg.redis.prefix, op, std::to_string(now_ms()));
-}
-
-awaitable<store::result<store::reply>> call_erase(services& s, std::vector<std::string> args) {
-  auto r = co_await s.redis.fcall(routing::script(routing::lua::erase), store::make_command(), std::move(args));
-  if (r && r->is_error()) {
-    spdlog::get("gateway")->error("erase.lua: {}", r->str);
-    co_return store::make_error_code(store::redis_errc::server_error);
-  }
-  co_return r;
-}
 
 // The name keys ingest filed the customer under (names:<language>:<key>,
 // routing/src/lua/ingest.lua): of the file's name and its identities' names.

@@ -22,7 +22,6 @@
 #include "pasokh/gateway/privacy.hpp"
 #include "pasokh/routing/clock.hpp"
 #include "pasokh/routing/instance_name.hpp"
-#include "pasokh/routing/lua_script.hpp"
 
 namespace pasokh::gateway {
 
@@ -53,21 +52,15 @@ struct retention_sweep::state : std::enable_shared_from_this<state> {
 
   const retention_config& cfg() const { return s.cfg.retention; }
 
-  awaitable<store::result<store::reply>> call(std::vector<std::string> args) {
-    co_return co_await s.redis.fcall(routing::script(routing::lua::erase), store::make_command(), std::move(args));
-  }
-  std::vector<std::string> args(const char* op) const {
-    return store::make_command(s.cfg.redis.prefix, op, std::to_string(now_ms()));
-  }
 
   awaitable<void> loop() {
     auto self = shared_from_this();
     while (!stopping) {
-      auto l = args("lease");
+      auto l = erase_args(s, "lease");
       l.push_back(me);
       l.push_back(std::to_string(cfg().lease.count()));
-      auto r = co_await call(std::move(l));
-      bool holds = r && !r->is_error() && r->integer == 1;
+      auto r = co_await call_erase(s, std::move(l));
+      bool holds = r && r->integer == 1;
       if (holds && !leader) log()->info("retention: this instance runs the sweep ({})", me);
       leader = holds;
       if (leader) {
@@ -87,11 +80,11 @@ struct retention_sweep::state : std::enable_shared_from_this<state> {
 
   // An erasure whose driver made no step for a lease's time is the sweep's to finish.
   awaitable<void> finish_erasures() {
-    auto a = args("pending");
+    auto a = erase_args(s, "pending");
     a.push_back(std::to_string(cfg().lease.count()));
     a.push_back("10");
-    auto r = co_await call(std::move(a));
-    if (!r || r->is_error()) co_return;
+    auto r = co_await call_erase(s, std::move(a));
+    if (!r) co_return;
     for (const auto& id : r->elements) {
       if (stopping) co_return;
       auto done = co_await erase_customer(s, id.str, "", erasure_time_per_tick);
@@ -101,14 +94,11 @@ struct retention_sweep::state : std::enable_shared_from_this<state> {
 
   awaitable<void> retain_texts() {
     if (cfg().message_text_days <= 0) co_return;
-    auto a = args("retain");
+    auto a = erase_args(s, "retain");
     a.push_back(std::to_string(now_ms() - static_cast<std::int64_t>(cfg().message_text_days * day_ms)));
     a.push_back(std::to_string(retention_entries_per_tick));
-    auto r = co_await call(std::move(a));
-    if (!r || r->is_error() || r->elements.size() < 2) {
-      if (r && r->is_error()) log()->warn("retention: {}", r->str);
-      co_return;
-    }
+    auto r = co_await call_erase(s, std::move(a));
+    if (!r || r->elements.size() < 2) co_return;  // a script error is logged by call_erase
     if (auto n = r->elements[0].as_int(); n > 0) {
       global_metrics().routing_events.inc("retention_scrubbed", static_cast<int>(n));
       log()->debug("retention: texts of {} conversations removed ({} log entries)", n, r->elements[1].as_int());

@@ -30,6 +30,11 @@ boost::asio::awaitable<store::result<erase_result>> erase_customer(services& s, 
                                                                    const std::string& actor,
                                                                    std::chrono::milliseconds time_limit);
 
+// erase.lua's arguments for `op` (prefix, op, now; the op's own follow) and a
+// call of it, a script error logged and answered as server_error.
+std::vector<std::string> erase_args(services& s, const char* op);
+boost::asio::awaitable<store::result<store::reply>> call_erase(services& s, std::vector<std::string> args);
+
 // POST /api/v1/admin/customers/{id}/erase, GET /api/v1/admin/erasures.
 void add_privacy_routes(router& r, services& s);
 
