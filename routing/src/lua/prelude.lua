@@ -90,14 +90,27 @@ local function utf8_head(s, n)
   return string.sub(s, 1, i - 1)
 end
 
+-- Whitespace runs as one space. Most texts are one line with single spaces:
+-- four plain finds (memchr) tell, where a '%s' pattern costs Redis three to
+-- four times as much (ingest runs this for every message).
+local function one_line(s)
+  if string.find(s, '\n', 1, true) or string.find(s, '  ', 1, true) or string.find(s, '\t', 1, true) or
+      string.find(s, '\r', 1, true) then
+    return (string.gsub(s, '%s+', ' '))
+  end
+  return s
+end
+
 -- Leading blank lines and spaces are skipped before the cut, so a text that
 -- starts with many (a mail converted from HTML) still shows its words.
 local function message_preview(text)
   local start = string.find(text, '[^%s]') or (#text + 1)
   local head = utf8_head(string.sub(text, start, start + PREVIEW_BYTES * 2), PREVIEW_BYTES * 2)
-  local line = string.gsub(head, '%s+', ' ')
-  if #line <= PREVIEW_BYTES and start + #head > #text then return (string.gsub(line, ' $', '')) end
-  return (string.gsub(utf8_head(line, PREVIEW_BYTES), ' $', '')) .. '…'
+  local line = one_line(head)
+  local cut = #line > PREVIEW_BYTES or start + #head <= #text
+  if cut then line = utf8_head(line, PREVIEW_BYTES) end
+  if string.byte(line, -1) == 32 then line = string.sub(line, 1, -2) end
+  return cut and line .. '…' or line
 end
 
 local function last_message_field(seq, at, author, text, attachments)
