@@ -357,6 +357,7 @@ config parse_config(const json& j, env_lookup env) {
     r.get("concurrency", c.outbox.concurrency);
     r.get("max_held", c.outbox.max_held);
     r.get("max_attempts", c.outbox.max_attempts);
+    r.get_ms("retry_for_ms", c.outbox.retry_for);
     r.get_ms("retry_initial_ms", c.outbox.retry_initial);
     r.get_ms("retry_max_ms", c.outbox.retry_max);
     r.get_ms("claim_idle_ms", c.outbox.claim_idle);

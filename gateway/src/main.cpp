@@ -307,6 +307,7 @@ int main(int argc, char** argv) {
     o.concurrency = cfg.outbox.concurrency;
     o.max_held = cfg.outbox.max_held;
     o.backoff.max_attempts = cfg.outbox.max_attempts;
+    o.backoff.retry_for = cfg.outbox.retry_for;
     o.backoff.initial = cfg.outbox.retry_initial;
     o.backoff.max = cfg.outbox.retry_max;
     o.claim_idle = cfg.outbox.claim_idle;

@@ -459,6 +459,14 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
     }
   }
 
+  // How long ago the entry was queued: its stream id starts with Redis's clock
+  // in milliseconds (the instances' clocks are assumed close to it).
+  static milliseconds queued_for(const entry& e) {
+    using namespace std::chrono;
+    const auto queued_at = milliseconds(std::strtoll(e.id.c_str(), nullptr, 10));
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()) - queued_at;
+  }
+
   net::awaitable<void> persist_failures(const entry& e) {
     auto r = co_await redis.exec(store::make_command("HSET", key + ":attempts", e.id, std::to_string(e.failures)));
     if (!r || r->is_error()) outbox_log()->warn("outbox {}: cannot record the attempt count of {}", channel, e.id);
@@ -564,7 +572,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
         case send_kind::retry: {
           if (stopping) co_return nullptr;  // stop() cut it short (between parts): not the message's failure
           ++e.failures;
-          if (attempts_exhausted(opts.backoff, e.failures)) {
+          if (attempts_exhausted(opts.backoff, e.failures, queued_for(e))) {
             result("failed");
             outbox_log()->warn("outbox {}: {} gave up after {} attempts: {}", channel, e.msg.message_id, e.failures, out.reason);
             co_await finish(e, proto::delivery_status::failed, {},

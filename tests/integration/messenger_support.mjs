@@ -78,7 +78,7 @@ export function messengerConfig(redis, fake, extra = {}) {
   return {
     ...base,
     channels: [...base.channels, ...messengerChannels(fake.base)],
-    outbox: { retry_initial_ms: 300, retry_max_ms: 1000, max_attempts: 5, claim_idle_ms: 1500 },
+    outbox: { retry_initial_ms: 300, retry_max_ms: 1000, max_attempts: 5, retry_for_ms: 0, claim_idle_ms: 1500 },
     ...extra,
   };
 }

@@ -41,12 +41,16 @@ TEST(Backoff, ZeroOrNegativeFailureCountsUseTheInitialDelay) {
   EXPECT_EQ(retry_delay(p, -3, 0.5), milliseconds(1'000));
 }
 
-TEST(Backoff, AttemptsAreExhaustedAtTheConfiguredMaximum) {
+TEST(Backoff, AttemptsAreExhaustedAtTheConfiguredMaximumOnceTheMessageWaitedLongEnough) {
   backoff_policy p;
   p.max_attempts = 3;
-  EXPECT_FALSE(attempts_exhausted(p, 2));
-  EXPECT_TRUE(attempts_exhausted(p, 3));
-  EXPECT_TRUE(attempts_exhausted(p, 4));
+  p.retry_for = std::chrono::hours(6);
+  const auto long_ago = std::chrono::hours(7);
+  EXPECT_FALSE(attempts_exhausted(p, 2, long_ago));
+  EXPECT_TRUE(attempts_exhausted(p, 3, long_ago));
+  EXPECT_TRUE(attempts_exhausted(p, 4, long_ago));
+  // A relay down for an hour: ten failures in eight minutes are no reason to drop the reply.
+  EXPECT_FALSE(attempts_exhausted(p, 10, std::chrono::hours(1)));
 }
 
 }  // namespace

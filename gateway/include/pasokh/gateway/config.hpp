@@ -86,7 +86,8 @@ struct channel_config {
 struct outbox_config {
   std::size_t concurrency = 16;       // messages sent at once per channel and instance
   std::size_t max_held = 1000;        // messages held in memory per channel and instance (more wait in Redis)
-  int max_attempts = 10;              // sends before a message is marked failed
+  int max_attempts = 10;              // sends before a message is marked failed...
+  milliseconds retry_for{86'400'000};  // ...once it has waited this long (a relay down for hours loses nothing)
   milliseconds retry_initial{1'000};  // backoff after the first failure, doubling...
   milliseconds retry_max{300'000};    // ...up to this
   milliseconds claim_idle{30'000};    // a crashed instance's message is taken over after this
