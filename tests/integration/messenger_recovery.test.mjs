@@ -26,9 +26,9 @@ after(async () => {
 });
 
 // Slow retries on purpose: a retry must come from the second instance, not the first.
-async function startGateway() {
+async function startGateway(outbox = { retry_initial_ms: 20000, retry_max_ms: 20000 }) {
   const config = messengerConfig(redis, fake);
-  config.outbox = { ...config.outbox, retry_initial_ms: 20000, retry_max_ms: 20000 };
+  config.outbox = { ...config.outbox, ...outbox };
   const gw = await new Pasokh(config, SECRETS).start();
   instances.push(gw);
   return gw;
@@ -78,6 +78,20 @@ test('killed while waiting to retry: the next instance delivers the message exac
   assert.equal(pending(), 0);
   await agent.close();
   await second.stop();  // the next test needs the stream to itself
+});
+
+test('a provider failing for more tries than max_attempts is tried again within outbox.retry_for_ms, and the reply goes once', async () => {
+  await fake.clear();
+  const gw = await startGateway({ retry_initial_ms: 100, retry_max_ms: 200, max_attempts: 2, retry_for_ms: 60000 });
+  await fake.script({ action: 'error_500', count: 6, path: '/sendMessage' });
+  const text = 'پاسخ پس از قطعی طولانی';
+  await replyOn(gw, text);
+  await waitUntil(async () => (await sendsOf(text)).some((r) => r.status === 200), 'the send after the outage');
+  const statuses = (await sendsOf(text)).map((r) => r.status);
+  assert.ok(statuses.filter((s) => s === 500).length > 2, `failed ${statuses.length - 1} times: more than max_attempts`);
+  assert.deepEqual(statuses.filter((s) => s !== 500), [200]);
+  await waitUntil(async () => pending() === 0, 'the entry acknowledged');
+  await gw.stop();
 });
 
 test('killed while the provider is answering: the message is not lost, is marked sent once and resent at most once', async () => {
