@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/gateway/services.hpp"
 
@@ -35,23 +37,59 @@ bool may_see_team(const agent& a, const std::string& team) {
   return std::find(a.teams.begin(), a.teams.end(), team) != a.teams.end();
 }
 
+namespace {
+
+std::vector<std::string> team_and_assignee(services& s, const std::string& conv) {
+  return store::make_command("HMGET", s.cfg.redis.prefix + "conv:" + conv, "team", "assignee");
+}
+
+conversation_access access_of(const agent& a, const store::reply& h) {
+  if (h.is_error() || h.elements.size() != 2) return conversation_access::unavailable;
+  if (h.elements[0].is_nil()) return conversation_access::not_found;
+  if (may_see_team(a, h.elements[0].str) || h.elements[1].str == a.id) return conversation_access::allowed;
+  return conversation_access::forbidden;
+}
+
+}  // namespace
+
 boost::asio::awaitable<conversation_access> access_to(services& s, const agent& a, const std::string& conv) {
-  auto h = co_await s.redis.exec(store::make_command("HMGET", s.cfg.redis.prefix + "conv:" + conv, "team", "assignee"));
-  if (!h || h->is_error() || h->elements.size() != 2) co_return conversation_access::unavailable;
-  if (h->elements[0].is_nil()) co_return conversation_access::not_found;
-  if (may_see_team(a, h->elements[0].str) || h->elements[1].str == a.id) co_return conversation_access::allowed;
-  co_return conversation_access::forbidden;
+  auto h = co_await s.redis.exec(team_and_assignee(s, conv));
+  if (!h) co_return conversation_access::unavailable;
+  co_return access_of(a, *h);
 }
 
 boost::asio::awaitable<conversation_access> file_access(services& s, const agent& a, const std::vector<std::string>& convs) {
   if (convs.empty()) co_return conversation_access::allowed;
+  // One round trip for all of them.
+  std::vector<std::vector<std::string>> lookups;
+  for (const auto& conv : convs) lookups.push_back(team_and_assignee(s, conv));
+  auto r = co_await s.redis.exec_pipeline(std::move(lookups));
+  if (!r) co_return conversation_access::unavailable;
   bool unavailable = false;
-  for (const auto& conv : convs) {
-    auto access = co_await access_to(s, a, conv);
+  for (const auto& h : *r) {
+    auto access = access_of(a, h);
     if (access == conversation_access::allowed) co_return access;
     unavailable = unavailable || access == conversation_access::unavailable;
   }
   co_return unavailable ? conversation_access::unavailable : conversation_access::forbidden;
+}
+
+boost::asio::awaitable<boost::system::result<std::vector<std::string>>> logged_attachments(services& s,
+                                                                                          const std::string& conv,
+                                                                                          std::uint64_t seq) {
+  std::vector<std::string> refs;
+  if (seq == 0) co_return refs;
+  auto frames = co_await s.conversations.events_after(conv, seq - 1, 1);
+  if (!frames) co_return frames.error();
+  if (frames->empty()) co_return refs;
+  auto frame = nlohmann::json::parse(frames->front(), nullptr, false);
+  if (!frame.is_object() || frame.value("seq", std::uint64_t{0}) != seq || !frame.contains("message")) co_return refs;
+  const auto& m = frame["message"];
+  if (!m.is_object() || !m.contains("attachments") || !m["attachments"].is_array()) co_return refs;
+  for (const auto& a : m["attachments"])
+    if (a.is_object() && a.contains("provider_ref") && a["provider_ref"].is_string())
+      refs.push_back(a["provider_ref"].get<std::string>());
+  co_return refs;
 }
 
 std::optional<http_response> file_refusal(conversation_access access) {

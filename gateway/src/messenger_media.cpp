@@ -1,11 +1,16 @@
-// GET /api/v1/media/{channel}/{ref}: an inbound attachment, fetched from the
-// provider for an agent. Telegram: getFile, then the file URL (the bot token is
-// in its path, so the console can never be given that URL). WhatsApp: the media
-// id gives a short-lived URL that needs the access token. Messenger and
-// Instagram attachments carry a public CDN URL already and are not proxied.
+// GET /api/v1/media/{channel}/{ref}?conversation=<id>&seq=<n>: an inbound
+// attachment, fetched from the provider for an agent who may see the
+// conversation of the message it came with. Telegram: getFile, then the file
+// URL (the bot token is in its path, so the console can never be given that
+// URL). WhatsApp: the media id gives a short-lived URL that needs the access
+// token. Messenger and Instagram attachments carry a public CDN URL already
+// and are not proxied.
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <chrono>
+#include <optional>
+#include <variant>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -62,29 +67,90 @@ http_response provider_failed(const connectors::provider_response& r, std::strin
   return error_response(502, "provider_error", "the provider did not hand the file over; try again");
 }
 
-// A file's record (the conversations it came in, which decide who may open
-// it) lives a year after the file last came: one key per file would
-// otherwise stay for ever. A file unseen for that long is open to every
-// signed-in agent again, like one recorded before there were records.
+// A file's record, media:<channel>:<ref>, answers a URL that names no
+// message (an older console's, an API client's): some of the conversations
+// the file came in. Without one, such a URL opens the file to every signed-in
+// agent, as for files from before there were records. A sticker or a
+// forwarded file keeps its id across conversations, so the record keeps the
+// first media_record_cap of them; a URL that names its message is checked
+// against that message instead. It lives a year after the file last came.
 constexpr std::chrono::seconds media_record_ttl{365LL * 24 * 3600};
+constexpr std::size_t media_record_cap = 16;
 
 std::string media_key(const std::string& prefix, const std::string& channel, std::string_view ref) {
   return prefix + "media:" + channel + ":" + std::string(ref);
 }
 
+bool all_answered(const store::result<std::vector<store::reply>>& r) {
+  return r && std::none_of(r->begin(), r->end(), [](const store::reply& x) { return x.is_error(); });
+}
+
+// The message a media URL names (?conversation=<id>&seq=<n>), nullopt when it
+// names none; the 400 when it names one badly.
+struct message_ref {
+  std::string conv;
+  std::uint64_t seq = 0;
+};
+std::variant<std::optional<message_ref>, http_response> named_message(const http_request& req) {
+  auto conv = req.query_param("conversation");
+  auto seq_text = req.query_param("seq");
+  if (conv.empty() && seq_text.empty()) return std::optional<message_ref>{};
+  auto bad = [](std::string_view what) {
+    global_metrics().errors.inc("invalid_field");
+    return error_response(400, "invalid_field", what);
+  };
+  if (!plain_id(conv)) return bad("conversation: a conversation id, with seq");
+  std::uint64_t seq = 0;
+  auto [end, ec] = std::from_chars(seq_text.data(), seq_text.data() + seq_text.size(), seq);
+  if (ec != std::errc{} || end != seq_text.data() + seq_text.size() || seq == 0)
+    return bad("seq: the sequence number of the message in the conversation");
+  return std::optional<message_ref>{message_ref{std::string(conv), seq}};
+}
+
+// The file came with the message, and the agent may see its conversation:
+// two lookups, however many conversations the file came in.
+awaitable<conversation_access> access_in_message(services& s, const agent& a, const message_ref& m, const std::string& ref) {
+  auto access = co_await access_to(s, a, m.conv);
+  if (access != conversation_access::allowed) co_return access;
+  auto refs = co_await logged_attachments(s, m.conv, m.seq);
+  if (!refs) co_return conversation_access::unavailable;
+  bool came_with_it = std::find(refs->begin(), refs->end(), ref) != refs->end();
+  co_return came_with_it ? conversation_access::allowed : conversation_access::forbidden;
+}
+
+// No message named: the conversations the record keeps (at most
+// media_record_cap of an older, longer one, picked at random).
+awaitable<conversation_access> access_by_record(services& s, const agent& a, const std::string& key) {
+  auto convs = co_await s.redis.exec(store::make_command("SRANDMEMBER", key, std::to_string(media_record_cap)));
+  if (!convs || convs->is_error()) co_return conversation_access::unavailable;
+  std::vector<std::string> seen_in;
+  for (const auto& c : convs->elements) seen_in.push_back(c.str);
+  co_return co_await file_access(s, a, seen_in);
+}
+
 }  // namespace
 
 awaitable<bool> messenger_gateway::remember_media(const std::string& conv, const proto::inbound_event& event) {
-  std::vector<std::vector<std::string>> writes;
-  for (const auto& a : event.attachments) {
-    if (!plausible_ref(a.provider_ref)) continue;  // not the URL Messenger and Instagram give
-    auto key = media_key(s_.cfg.redis.prefix, event.from.channel, a.provider_ref);
-    writes.push_back(store::make_command("SADD", key, conv));
-    writes.push_back(store::make_command("EXPIRE", key, std::to_string(media_record_ttl.count())));
+  std::vector<std::string> keys;
+  for (const auto& a : event.attachments)
+    if (plausible_ref(a.provider_ref))  // not the URL Messenger and Instagram give
+      keys.push_back(media_key(s_.cfg.redis.prefix, event.from.channel, a.provider_ref));
+  if (keys.empty()) co_return true;
+  std::vector<std::vector<std::string>> sizes;
+  for (const auto& key : keys) sizes.push_back(store::make_command("SCARD", key));
+  auto counted = co_await s_.redis.exec_pipeline(std::move(sizes));
+  bool ok = all_answered(counted) && counted->size() == keys.size();
+  if (ok) {
+    // Two deliveries at once may both add past the cap: by one each, no more.
+    std::vector<std::vector<std::string>> writes;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (static_cast<std::size_t>((*counted)[i].as_int()) < media_record_cap)
+        writes.push_back(store::make_command("SADD", keys[i], conv));
+      writes.push_back(store::make_command("EXPIRE", keys[i], std::to_string(media_record_ttl.count())));
+    }
+    auto written = co_await s_.redis.exec_pipeline(std::move(writes));
+    ok = all_answered(written);
   }
-  if (writes.empty()) co_return true;
-  auto r = co_await s_.redis.exec_pipeline(std::move(writes));
-  bool ok = r && std::none_of(r->begin(), r->end(), [](const store::reply& x) { return x.is_error(); });
   if (!ok) log()->warn("channel={} conv={} cannot record its media", event.from.channel, conv);
   co_return ok;
 }
@@ -103,13 +169,15 @@ awaitable<http_response> messenger_gateway::media(const http_request& req, const
     global_metrics().errors.inc("invalid_field");
     co_return error_response(400, "invalid_field", "ref: not a provider file id");
   }
-  auto convs = co_await s_.redis.exec(store::make_command("SMEMBERS", media_key(s_.cfg.redis.prefix, channel->id, ref)));
-  if (!convs || convs->is_error()) co_return unavailable();
-  std::vector<std::string> seen_in;
-  for (const auto& c : convs->elements) seen_in.push_back(c.str);
+  auto named = named_message(req);
+  if (auto* bad = std::get_if<http_response>(&named)) co_return std::move(*bad);
+  const auto& message = std::get<std::optional<message_ref>>(named);
   // Named, not temporaries inside co_await (GCC 12 mishandles those).
   const auto& caller = std::get<agent>(who);
-  auto access = co_await file_access(s_, caller, seen_in);
+  auto record = media_key(s_.cfg.redis.prefix, channel->id, ref);
+  conversation_access access = conversation_access::forbidden;
+  if (message) access = co_await access_in_message(s_, caller, *message, ref);
+  else access = co_await access_by_record(s_, caller, record);
   if (auto refused = file_refusal(access)) {
     global_metrics().errors.inc("media_forbidden");
     co_return std::move(*refused);

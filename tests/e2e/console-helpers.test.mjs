@@ -10,6 +10,7 @@ import { snoozeUntil } from '../../web/console/js/views/actions.js';
 import { agentChanges } from '../../web/console/js/views/admin.js';
 import { campaignBody, campaignSummary, previewSummary } from '../../web/console/js/views/campaigns.js';
 import { channelNameBesideIcon, formatDateTime } from '../../web/console/js/views/dom.js';
+import { attachmentUrl } from '../../web/console/js/views/conversation.js';
 import {
   LAPSE_MS, REFRESH_MS, TypingBoard, TypingSender, VIEW_CHECK_MS, VIEW_LAPSE_MS, VIEW_REFRESH_MS, ViewingBoard, ViewingSender,
   typingLine, viewersLine,
@@ -123,6 +124,16 @@ test('channelNameBesideIcon: nothing when the badge says it; formatDateTime has 
   assert.equal(channelNameBesideIcon('api', 'shop'), 'API (shop)');
   assert.equal(channelNameBesideIcon('telegram', 'telegram'), 'Telegram');
   assert.equal(formatDateTime(new Date(2026, 10, 23, 8, 52, 21).getTime()), '23 Nov 2026, 08:52');
+});
+
+test('attachmentUrl: a Telegram or WhatsApp file names the message it came in; mail copies and public URLs as they are', () => {
+  assert.equal(attachmentUrl({ kind: 'image', provider_ref: 'AgACAgQ-x_1' }, 'tg main', 'cv_7', 12),
+    '/api/v1/media/tg%20main/AgACAgQ-x_1?conversation=cv_7&seq=12');
+  assert.equal(attachmentUrl({ kind: 'image', provider_ref: 'AgACAgQ' }, 'tg'), '/api/v1/media/tg/AgACAgQ');
+  assert.equal(attachmentUrl({ kind: 'document', provider_ref: 'att_x1' }, 'mail', 'cv_7', 3), '/api/v1/attachments/att_x1');
+  assert.equal(attachmentUrl({ kind: 'image', provider_ref: 'https://cdn.example.com/p.jpg' }, 'fb', 'cv_7', 3), 'https://cdn.example.com/p.jpg');
+  assert.equal(attachmentUrl({ kind: 'location', provider_ref: 'x' }, 'tg', 'cv_7', 3), null);
+  assert.equal(attachmentUrl({ kind: 'image', provider_ref: 'AgACAgQ' }, undefined, 'cv_7', 3), null);
 });
 
 test('typing: the customer and other agents, until they send or their refreshes stop', () => {

@@ -637,8 +637,10 @@ assert.ok(connections >= 2, 'reconnected');
       { kind: 'image', name: 'photo.png', mime_type: 'image/png', provider_ref: 'att_e2e_photo' },
       { kind: 'document', name: PAYLOAD, mime_type: 'text/html', provider_ref: 'att_e2e_page' },
       { kind: 'image', name: 'cdn.jpg', provider_ref: 'https://cdn.example.com/p.jpg' },
-      { kind: 'location', latitude: 35.7, longitude: 51.4 }] });
-    const files = page.locator('#messages li.msg[data-seq]', { hasText: 'Files attached.' }).locator('.attachments li');
+      { kind: 'location', latitude: 35.7, longitude: 51.4 },
+      { kind: 'sticker', name: 'sticker.webp', provider_ref: 'CAACAgIAAxkBAAIC' }] });
+    const bubble = page.locator('#messages li.msg[data-seq]', { hasText: 'Files attached.' });
+    const files = bubble.locator('.attachments li');
     await files.first().waitFor({ timeout: WAIT });
     assert.equal(await files.nth(1).locator('span[dir]').textContent(), PAYLOAD, 'a name is text');
     await files.nth(0).getByRole('button', { name: 'Open' }).click({ timeout: WAIT });
@@ -652,6 +654,14 @@ assert.ok(connections >= 2, 'reconnected');
     assert.equal(await link.getAttribute('href'), 'https://cdn.example.com/p.jpg');
     assert.equal(await link.getAttribute('rel'), 'noopener noreferrer');
     assert.equal(await files.nth(3).locator('button, a').count(), 0, 'a location has nothing to open');
+    // A Telegram or WhatsApp file comes through the gateway, naming the message it came with.
+    await page.route('**/api/v1/media/**', (route) => route.fulfill({ status: 200, contentType: 'image/png', body: png }));
+    const [media] = await Promise.all([page.waitForRequest('**/api/v1/media/**', { timeout: WAIT }),
+      files.nth(4).getByRole('button', { name: 'Open' }).click()]);
+    const seq = await bubble.getAttribute('data-seq');
+    assert.equal(new URL(media.url()).pathname + new URL(media.url()).search,
+      `/api/v1/media/api/CAACAgIAAxkBAAIC?conversation=${conv}&seq=${seq}`);
+    await files.nth(4).locator('img.attachment-image').waitFor({ timeout: WAIT });
     assert.equal(await page.evaluate(() => window.__pwned), undefined);
     assert.equal(await page.locator('#messages img:not(.attachment-image), #messages script').count(), 0);
     assert.deepEqual(consoleErrors(page), []);

@@ -676,6 +676,54 @@ test('agents fetch inbound attachments through the gateway; the provider credent
   assert.deepEqual([...new Uint8Array(await again.arrayBuffer())], [0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
 });
 
+test('a sticker sent in many conversations: opened through the message it came in, refused to another team with one lookup; its record stays small', async () => {
+  const ref = 'AgACAgQAAxkBAAIB';
+  const record = `pasokh:media:tg-files:${ref}`;
+  const sticker = (caption) => {
+    const update = tgText(newChatId(), '');
+    delete update.message.text;
+    update.message.caption = caption;
+    update.message.photo = [{ file_id: ref, file_unique_id: 'AQADf1', file_size: 7, width: 90, height: 67 }];
+    return update;
+  };
+  const sent = [];
+  for (let i = 0; i < 20; i++) {
+    assert.equal((await postWebhook(gw, '/webhooks/telegram/tg-files', sticker(`استیکر ${i}`), telegramHeaders())).status, 200);
+    sent.push(await agent.next((f) => messageEvent()(f) && f.message.text === `استیکر ${i}`));
+  }
+  const size = Number(redisCli(redis, 'SCARD', record));
+  assert.ok(size > 0 && size <= 16, `one file id's record grows with every conversation it comes in (${size})`);
+
+  await gw.createAgent('nima', 'nima-secret-1', { name: 'Nima', team: 'vip' });
+  const as = async (name, password) => ({ authorization: `Bearer ${(await login(gw, name, password)).json.token}` });
+  const sara = await as('sara', 'sara-secret-1'), nima = await as('nima', 'nima-secret-1');
+  const inMessage = (conv, seq) => `${gw.base}/api/v1/media/tg-files/${ref}?conversation=${encodeURIComponent(conv)}&seq=${seq}`;
+  const last = sent.at(-1);
+  const opened = await fetch(inMessage(last.conv, last.seq), { headers: sara });
+  assert.equal(opened.status, 200, 'the team opens it in a conversation beyond the record');
+  assert.deepEqual([...new Uint8Array(await opened.arrayBuffer())], [0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+
+  // Another team: refused after one look at the conversation, not one per conversation the file came in.
+  const lookups = () => Number(/cmdstat_hmget:calls=(\d+)/.exec(redisCli(redis, 'INFO', 'commandstats'))?.[1] ?? 0);
+  const before = lookups();
+  const refused = await fetch(inMessage(last.conv, last.seq), { headers: nima });
+  assert.equal(refused.status, 403);
+  assert.equal((await refused.json()).error.code, 'forbidden');
+  assert.ok(lookups() - before <= 3, `conversations looked up for one refusal: ${lookups() - before}`);
+  assert.equal((await fetch(`${gw.base}/api/v1/media/tg-files/${ref}`, { headers: nima })).status, 403, 'without a message named');
+  assert.equal((await fetch(`${gw.base}/api/v1/media/tg-files/${ref}`, { headers: sara })).status, 200, 'a URL without a message still opens');
+
+  // A message that does not carry the file opens nothing, in a conversation the agent may see too.
+  const chat = newChatId();
+  assert.equal((await postWebhook(gw, '/webhooks/telegram/tg-files', tgText(chat, 'فقط متن'), telegramHeaders())).status, 200);
+  const text = await agent.next((f) => messageEvent()(f) && f.message.text === 'فقط متن');
+  assert.equal((await fetch(inMessage(text.conv, text.seq), { headers: sara })).status, 403);
+  assert.equal((await fetch(inMessage(last.conv, last.seq + 1), { headers: sara })).status, 403, 'another entry of its log');
+  assert.equal((await fetch(inMessage('cv_nope', 1), { headers: sara })).status, 403);
+  assert.equal((await fetch(`${gw.base}/api/v1/media/tg-files/${ref}?conversation=${last.conv}`, { headers: sara })).status, 400);
+  assert.equal((await fetch(inMessage(last.conv, 'x'), { headers: sara })).status, 400);
+});
+
 test('a messenger channel with a bad provider section stops the start with the key named', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'pasokh-cfg-'));
   try {

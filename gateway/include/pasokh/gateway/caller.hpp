@@ -1,5 +1,6 @@
 #pragma once
 // Who is asking: the agent behind a request's Bearer session token.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
 
 #include "pasokh/gateway/agent_directory.hpp"
 #include "pasokh/gateway/http.hpp"
@@ -34,11 +36,19 @@ enum class conversation_access { allowed, forbidden, not_found, unavailable };
 boost::asio::awaitable<conversation_access> access_to(services& s, const agent& a, const std::string& conv);
 
 // A file (an attachment, a messenger's media) that came in `convs`: the agent
-// may fetch it when they may see one of them. Files stored by a version that
-// did not record their conversation (no convs) stay as they were, open to
-// every signed-in agent: their ids are unguessable, only ever shown with their
-// message, and those of mail expire (attachment_ttl_s).
+// may fetch it when they may see one of them (one round trip: keep `convs`
+// short). Files stored by a version that did not record their conversation
+// (no convs) stay as they were, open to every signed-in agent: their ids are
+// unguessable, only ever shown with their message, and those of mail expire
+// (attachment_ttl_s).
 boost::asio::awaitable<conversation_access> file_access(services& s, const agent& a, const std::vector<std::string>& convs);
+// The provider_refs of the attachments of the message logged at `seq` in
+// `conv` (none when that entry is no message, or there is none): the files
+// the message came with, for as long as the log keeps them (an erasure or
+// retention scrub removes them).
+boost::asio::awaitable<boost::system::result<std::vector<std::string>>> logged_attachments(services& s,
+                                                                                          const std::string& conv,
+                                                                                          std::uint64_t seq);
 // The 403 or 503 to answer for a file the agent may not fetch, nullopt when they may.
 std::optional<http_response> file_refusal(conversation_access access);
 

@@ -45,10 +45,12 @@ class messenger_gateway {
   boost::asio::awaitable<http_response> webhook(webhook_family family, const http_request& req,
                                                 const route_params& params);
 
-  // GET /api/v1/media/{channel}/{ref}: an inbound attachment (Telegram file
-  // id, WhatsApp media id) fetched from the provider, for the agents who may
-  // see a conversation it came in (media:<channel>:<ref>, a set of
-  // conversation ids, kept as long as the messages that name it).
+  // GET /api/v1/media/{channel}/{ref}?conversation=<id>&seq=<n>: an inbound
+  // attachment (Telegram file id, WhatsApp media id) fetched from the
+  // provider, for the agents who may see the conversation of the message it
+  // came with (that message, logged at seq, names it). Without a message
+  // named: for those who may see one of the conversations its record
+  // (media:<channel>:<ref>, the first of them) keeps.
   boost::asio::awaitable<http_response> media(const http_request& req, const route_params& params);
 
   // One outbound message through the provider API, classified for the outbox;
@@ -65,7 +67,7 @@ class messenger_gateway {
   // Stores one parsed event; false when Redis failed (the webhook answers 503).
   boost::asio::awaitable<bool> store_event(const channel_config& url_channel, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_message(const channel_config& channel, const proto::inbound_event& event);
-  // Records the conversation of the event's provider files, for media(); false when Redis failed.
+  // Records the conversation in the event's provider files' records, for media(); false when Redis failed.
   boost::asio::awaitable<bool> remember_media(const std::string& conv, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_edit(const channel_config& channel, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_status(const channel_config& channel, const proto::inbound_event& event);

@@ -36,12 +36,16 @@ function authorLabel(state, conv, m) {
 // Where an attachment is: a mail's stored copy, or a Telegram or WhatsApp file
 // through the gateway (both behind the session's token); Messenger and
 // Instagram give a public https URL. Null: nothing to open (a location).
-export function attachmentUrl(a, channel) {
+// A gateway file names the message it came in (conversation `conv`, `seq`):
+// the gateway lets those who may see that conversation have it.
+export function attachmentUrl(a, channel, conv, seq) {
   const ref = a.provider_ref ?? '';
   if (!ref || a.kind === 'location' || a.kind === 'contact') return null;
   if (/^https:\/\//i.test(ref)) return ref;
   if (ref.startsWith('att_')) return `/api/v1/attachments/${encodeURIComponent(ref)}`;
-  return channel ? `/api/v1/media/${encodeURIComponent(channel)}/${encodeURIComponent(ref)}` : null;
+  if (!channel) return null;
+  const where = conv && seq ? `?conversation=${encodeURIComponent(conv)}&seq=${seq}` : '';
+  return `/api/v1/media/${encodeURIComponent(channel)}/${encodeURIComponent(ref)}${where}`;
 }
 
 const SHOWN_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
@@ -63,10 +67,10 @@ async function fetchAttachment(a, url, fetchFile, li) {
   }
 }
 
-function attachmentList(attachments, channel, fetchFile) {
+function attachmentList(attachments, channel, conv, seq, fetchFile) {
   if (!attachments?.length) return null;
   return h('ul', { class: 'attachments', 'aria-label': 'Attachments' }, attachments.map((a) => {
-    const url = attachmentUrl(a, channel);
+    const url = attachmentUrl(a, channel, conv, seq);
     const name = a.name || a.caption || (a.latitude != null ? `${a.latitude}, ${a.longitude}` : '');
     const li = h('li', {}, h('span', { class: 'attachment-kind' }, a.kind ?? 'file'), ' ', h('span', { dir: 'auto' }, name), ' ');
     if (url?.startsWith('https:')) li.append(h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, 'Open'));
@@ -95,14 +99,15 @@ function erasedText(what) {
     what === 'retention' ? 'Text removed after the retention period' : 'Removed: the customer was erased');
 }
 
-function messageItem(state, conv, m, seq, fetchFile) {
+// `convId`, `seq`: where the message is logged (`conv`, its view, may not be held yet).
+function messageItem(state, convId, conv, m, seq, fetchFile) {
   const side = m.author === 'customer' ? 'msg-in' : m.author === 'system' ? 'msg-system' : 'msg-out';
   return h('li', { class: `msg ${side} author-${m.author}`, dataset: { seq: String(seq), clientId: m.client_id ?? null, status: m.status ?? '' } },
     h('div', { class: 'bubble' },
       m.text ? h('p', { class: 'msg-text', dir: 'auto' }, m.text) : null,
       erasedText(m.erased),
       originalText(m),
-      attachmentList(m.attachments, m.channel ?? conv?.channel, fetchFile),
+      attachmentList(m.attachments, m.channel ?? conv?.channel, convId, seq, fetchFile),
       buttonList(m.buttons),
       h('p', { class: 'msg-meta' },
         h('span', { class: 'author', dir: 'auto' }, authorLabel(state, conv, m)), ' ',
@@ -267,7 +272,7 @@ export function mountConversation(state, handlers) {
         const m = it.message;
         const sig = JSON.stringify([m.text, m.status, m.failure_reason, m.edited_at, m.emailed_at, authorLabel(state, conv, m),
           conv?.kind, m.attachments, m.buttons]);
-        items.push({ key, sig, build: () => messageItem(state, conv, m, it.seq, handlers.fetchFile) });
+        items.push({ key, sig, build: () => messageItem(state, id, conv, m, it.seq, handlers.fetchFile) });
       } else if (it.kind === 'note') {
         items.push({ key, sig: 'note', build: () => noteItem(state, it.frame) });
       } else if (it.kind !== 'delivery') {
