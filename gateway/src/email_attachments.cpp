@@ -68,7 +68,9 @@ void add_attachment_routes(router& r, services& s) {
     auto convs = conv.is_nil() ? std::vector<std::string>{} : std::vector<std::string>{conv.str};
     // Named, not temporaries inside co_await (GCC 12 mishandles those).
     const auto& caller = std::get<agent>(who);
-    auto access = co_await file_access(s, caller, convs);
+    // '': its mail is not filed (a retry files it), so nobody's yet.
+    auto access = conversation_access::forbidden;
+    if (conv.is_nil() || !conv.str.empty()) access = co_await file_access(s, caller, convs);
     if (auto refused = file_refusal(access)) {
       global_metrics().errors.inc("attachment_forbidden");
       co_return std::move(*refused);

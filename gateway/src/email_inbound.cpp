@@ -4,13 +4,16 @@
 // failed; it never makes a customer or a conversation and is never answered.
 // The SMTP listener answers 250 only after this stored the message; any
 // Redis trouble answers 451 and the sending MTA retries (the ingest dedups on
-// the Message-ID, so a retry after a half-done attempt stores nothing twice).
+// the Message-ID, so a retry after a half-done attempt stores nothing twice;
+// it files the attachments the first attempt stored, which nobody may open
+// until they are filed, and keeps none of its own).
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
 
 #include "pasokh/connectors/email/parse.hpp"
 #include "pasokh/connectors/email/threading.hpp"
+#include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/email_channel.hpp"
 #include "pasokh/gateway/handlers.hpp"
 #include "pasokh/gateway/metrics.hpp"
@@ -35,6 +38,12 @@ std::vector<stored_attachment> take_attachments(email::parsed_email& mail) {
     out.push_back(std::move(blob));
   }
   return out;
+}
+
+std::vector<std::string> ids_of(const std::vector<stored_attachment>& blobs) {
+  std::vector<std::string> ids;
+  for (const auto& b : blobs) ids.push_back(b.id);
+  return ids;
 }
 
 // Our Message-IDs a bounce names: the returned mail's, then In-Reply-To and
@@ -105,7 +114,10 @@ awaitable<email::store_outcome> email_channel::receive_automatic(email::parsed_e
     co_return email::store_outcome::temporary_failure("storage unavailable");
   }
   if (kept->status == "stored") {
-    bool filed = co_await file_attachments(blobs, kept->conversation_id);
+    bool filed = co_await file_attachments(ids_of(blobs), kept->conversation_id);
+    if (!filed) co_return email::store_outcome::temporary_failure("storage unavailable");
+  } else if (kept->status == "duplicate") {
+    bool filed = co_await file_first_attempt(kept->conversation_id, kept->seq, blobs);
     if (!filed) co_return email::store_outcome::temporary_failure("storage unavailable");
   } else if (kept->status == "erased") {
     // The customer asked us to delete what we hold about them: their files too.
@@ -139,11 +151,36 @@ awaitable<email::store_outcome> email_channel::receive_automatic(email::parsed_e
 }
 
 // Who may fetch the mail's attachments: the agents of the conversation it is in.
-awaitable<bool> email_channel::file_attachments(const std::vector<stored_attachment>& blobs, const std::string& conv) {
-  auto filed = co_await store_.file_attachments(blobs, conv);
+awaitable<bool> email_channel::file_attachments(const std::vector<std::string>& ids, const std::string& conv) {
+  auto filed = co_await store_.file_attachments(ids, conv);
   if (!filed)
     spdlog::get("smtp")->warn("channel={} conv={} cannot file attachments: {}", channel_.id, conv, filed.error().message());
   co_return filed.has_value();
+}
+
+// The first attempt stored the mail and may have failed to file its
+// attachments (filing comes after the ingest): unfiled, nobody could open
+// them. Filed again here, which changes nothing when it had not failed.
+// This attempt's copies go: no message names them.
+awaitable<bool> email_channel::file_first_attempt(const std::string& conv, std::uint64_t seq,
+                                                  const std::vector<stored_attachment>& spares) {
+  if (spares.empty()) co_return true;  // the mail has none
+  auto log = spdlog::get("smtp");
+  if (seq != 0) {
+    auto refs = co_await logged_attachments(s_, conv, seq);
+    if (!refs) {
+      log->warn("channel={} conv={} cannot read the message at {}: {}", channel_.id, conv, seq, refs.error().message());
+      co_return false;
+    }
+    std::vector<std::string> ids;
+    for (auto& ref : *refs)
+      if (ref.starts_with("att_")) ids.push_back(std::move(ref));  // stored copies (take_attachments)
+    if (!co_await file_attachments(ids, conv)) co_return false;
+  }
+  // Unfiled, they are nobody's and expire: not worth a retry.
+  if (auto dropped = co_await store_.drop_attachments(spares); !dropped)
+    log->warn("channel={} cannot drop a retry's attachments: {}", channel_.id, dropped.error().message());
+  co_return true;
 }
 
 awaitable<bool> email_channel::mark_bounced(const email::parsed_email& mail, const std::vector<named_mail>& ours) {
@@ -205,9 +242,11 @@ awaitable<email::store_outcome> email_channel::receive(email::smtp_envelope enve
     co_return email::store_outcome::temporary_failure("storage unavailable");
   }
   const auto& conv = stored->conversation_id;
-  // A duplicate names the first attempt's attachments: these are spares, left to expire.
   if (!stored->duplicate) {
-    bool filed = co_await file_attachments(blobs, conv);
+    bool filed = co_await file_attachments(ids_of(blobs), conv);
+    if (!filed) co_return email::store_outcome::temporary_failure("storage unavailable");
+  } else {
+    bool filed = co_await file_first_attempt(conv, stored->seq, blobs);
     if (!filed) co_return email::store_outcome::temporary_failure("storage unavailable");
   }
 

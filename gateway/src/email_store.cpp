@@ -110,8 +110,10 @@ awaitable<email_result<void>> email_store::put_attachments(const std::vector<sto
   auto ttl = std::to_string(attachment_ttl_.count());
   for (const auto& a : attachments) {
     auto key = prefix_ + "attachment:" + a.id;
+    // Unfiled: a failure before file_attachments leaves it closed, never open to every agent.
     writes.push_back(store::make_command("HSET", key, "name", a.name, "mime_type", a.mime_type, "size",
-                                         std::to_string(a.content.size()), "channel", channel_, "content", a.content));
+                                         std::to_string(a.content.size()), "channel", channel_, "content", a.content,
+                                         "conversation", ""));
     writes.push_back(store::make_command("EXPIRE", key, ttl));
   }
   auto r = co_await redis_.exec_pipeline(std::move(writes));
@@ -121,13 +123,13 @@ awaitable<email_result<void>> email_store::put_attachments(const std::vector<sto
 // Stored before the mail (a mail never names an attachment that is not
 // there), so its conversation, new or not, is known only now. EXPIRE again:
 // an HSET on a key that expired meanwhile must not leave one that never does.
-awaitable<email_result<void>> email_store::file_attachments(const std::vector<stored_attachment>& attachments,
+awaitable<email_result<void>> email_store::file_attachments(const std::vector<std::string>& ids,
                                                             const std::string& conversation_id) {
-  if (attachments.empty()) co_return email_result<void>{};
+  if (ids.empty()) co_return email_result<void>{};
   std::vector<std::vector<std::string>> writes;
   auto ttl = std::to_string(attachment_ttl_.count());
-  for (const auto& a : attachments) {
-    auto key = prefix_ + "attachment:" + a.id;
+  for (const auto& id : ids) {
+    auto key = prefix_ + "attachment:" + id;
     writes.push_back(store::make_command("HSET", key, "conversation", conversation_id));
     writes.push_back(store::make_command("EXPIRE", key, ttl));
   }

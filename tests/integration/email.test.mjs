@@ -258,6 +258,50 @@ test('attachments are kept and served only to agents who may see their conversat
   await ws.close();
 });
 
+test('a mail stored but not filed (Redis failed after the ingest: 451) files its attachments when it comes again (unfiled, nobody opens them) and keeps no copy of its own', async () => {
+  const ws = await agentSocket(gw, token);
+  await gw.createAgent('nazanin', 'nazanin-secret-1', { name: 'Nazanin', team: 'vip' });
+  const outsider = { authorization: `Bearer ${(await login(gw, 'nazanin', 'nazanin-secret-1')).json.token}` };
+  const team = { authorization: `Bearer ${token}` };
+  const mail = (messageId, headers, content) => swaks({ from: 'kaveh@example.net', subject: 'رسید', body: `رسید ${messageId} پیوست است.\r\n`,
+    headers: { 'Message-Id': `<${messageId}@example.net>`, ...headers }, attach: { name: 'receipt.txt', type: 'text/plain', content } });
+  const opened = async (id, headers) => (await fetch(`${gw.base}/api/v1/attachments/${id}`, { headers })).status;
+  // What the first attempt left when filing failed: the mail stored, its attachment stored unfiled.
+  const unfiled = async (ev) => {
+    const id = ev.message.attachments[0].provider_ref;
+    await redisCli('HSET', `pasokh:attachment:${id}`, 'conversation', '');
+    assert.equal(await opened(id, team), 403, 'unfiled: not even its team');
+    return id;
+  };
+
+  assert.equal((await mail('retry-1', {}, 'receipt 88-1402')).code, 0);
+  const first = await ws.next(customerEvent((f) => f.message.text.includes('retry-1')), 10000);
+  const id = await unfiled(first);
+  assert.equal((await mail('retry-1', {}, 'receipt 88-1402')).code, 0);  // the MTA's retry: a duplicate
+  assert.equal(await redisCli('HGET', `pasokh:attachment:${id}`, 'conversation'), first.conv);
+  assert.equal(await opened(id, outsider), 403);
+  assert.equal(await opened(id, team), 200);
+
+  // Kaveh's out-of-office with a file, in the same conversation: automatic mail the same.
+  const ooo = { 'Auto-Submitted': 'auto-replied', 'In-Reply-To': '<retry-1@example.net>' };
+  assert.equal((await mail('retry-2', ooo, 'away until Monday')).code, 0);
+  const auto = await ws.next(customerEvent((f) => f.message.text.includes('retry-2')), 10000);
+  assert.equal(auto.conv, first.conv);
+  const autoId = await unfiled(auto);
+  assert.equal((await mail('retry-2', ooo, 'away until Monday')).code, 0);
+  assert.equal(await redisCli('HGET', `pasokh:attachment:${autoId}`, 'conversation'), first.conv);
+  assert.equal(await opened(autoId, outsider), 403);
+  assert.equal(await opened(autoId, team), 200);
+
+  // The retries' own copies, which no message names, are not kept.
+  const copies = [];
+  for (const k of (await redisCli('KEYS', 'pasokh:attachment:*')).split('\n')) {
+    if (await redisCli('HGET', k, 'name') === 'receipt.txt') copies.push(k.slice('pasokh:attachment:'.length));
+  }
+  assert.deepEqual(copies.sort(), [id, autoId].sort());
+  await ws.close();
+});
+
 test('the bot answers a person (marked automatic) but never an auto-reply, which changes nothing; one in no thread opens nothing', async () => {
   const ws = await agentSocket(gw, token);
   // A person: the bot answers, and its mail says it is automatic.

@@ -11,9 +11,10 @@
 -- dedup_key, dedup_ttl_s, now_ms, message_json (as for ingest), subject,
 -- reason, message_id, stream_maxlen, then the text's beginning and '1' when
 -- it has attachments (the list's preview, as for ingest). Answers { 'stored', conv, seq } |
--- { 'noted' } | { 'duplicate' } | { 'erased' } (it threads to an erased
--- customer's conversation: a bounce of the reply mailed before the erasure,
--- naming them and their address; kept nowhere, not even noted).
+-- { 'noted' } | { 'duplicate' } | { 'duplicate', conv, seq } (where the first
+-- one was stored: a retry files the attachments it names) | { 'erased' } (it
+-- threads to an erased customer's conversation: a bounce of the reply mailed
+-- before the erasure, naming them and their address; kept nowhere, not even noted).
 local channel, conv, any_sender, sender = ARGV[2], ARGV[3], ARGV[4] == '1', ARGV[5]
 local dedup_key, dedup_ttl, now, message_json = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local subject, reason, message_id, maxlen = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
@@ -22,7 +23,11 @@ local preview_text, attachments = ARGV[14] or '', ARGV[15] == '1'
 local dkey
 if dedup_key ~= '' then
   dkey = p .. 'dedup:' .. channel .. ':' .. dedup_key
-  if redis.call('GET', dkey) then return { 'duplicate' } end
+  local seen = redis.call('GET', dkey)
+  if seen then
+    local first, seq = string.match(seen, '^(.+)|(%d+)$')
+    return first and { 'duplicate', first, seq } or { 'duplicate' }
+  end
 end
 
 local author
@@ -50,5 +55,5 @@ local vkey = conv_key(conv)
 local seq = tostring(redis.call('HINCRBY', vkey, 'seq', 1))
 redis.call('HSET', vkey, 'updated_at', now, 'last_message', last_message_field(seq, now, author, preview_text, attachments))
 emit_json(conv, seq, 'message', '"message":' .. inbound_message(message_json, conv, seq, author, channel, now))
-if dkey then redis.call('SET', dkey, conv, 'EX', dedup_ttl) end
+if dkey then redis.call('SET', dkey, conv .. '|' .. seq, 'EX', dedup_ttl) end
 return { 'stored', conv, seq }

@@ -66,7 +66,12 @@ class email_channel {
   boost::asio::awaitable<bool> mark_bounced(const connectors::email::parsed_email& mail,
                                             const std::vector<named_mail>& ours);
   // Records the conversation on the attachments; false when Redis could not be asked.
-  boost::asio::awaitable<bool> file_attachments(const std::vector<stored_attachment>& blobs, const std::string& conv);
+  boost::asio::awaitable<bool> file_attachments(const std::vector<std::string>& ids, const std::string& conv);
+  // A retry of a mail stored before (its first attempt failed after the
+  // ingest): files the attachments its message (at `seq` in `conv`; 0: in no
+  // conversation) names and drops this attempt's copies, `spares`.
+  boost::asio::awaitable<bool> file_first_attempt(const std::string& conv, std::uint64_t seq,
+                                                  const std::vector<stored_attachment>& spares);
 
   email_store store_;
   routing::thread_ingest ingest_;

@@ -5,8 +5,9 @@
 //   email_token:<channel>:<token>       conversation of a reply+<token>@ address
 //   email_msgid:<channel>:<message-id>  conversation of a Message-ID (the customer's and ours)
 //   attachment:<id>                     hash name, mime_type, size, channel, content, conversation
-//                                       (expires; conversation: whose agents may fetch it, none
-//                                       in those stored by older versions)
+//                                       (expires; conversation: whose agents may fetch it, '' until
+//                                       its mail is stored (nobody's), none in those stored by
+//                                       older versions)
 //   email_automatic:<channel>           stream of automatic mail in no conversation (from, subject,
 //                                       reason, message_id, at; the newest ~1000; automatic_mail.lua)
 #include <boost/asio/awaitable.hpp>
@@ -55,9 +56,10 @@ class email_store {
   boost::asio::awaitable<email_result<void>> remember_sent(const std::string& conversation_id,
                                                           const std::string& message_id);
 
+  // Before the mail is stored (it never names a missing one): unfiled, nobody may fetch them yet.
   boost::asio::awaitable<email_result<void>> put_attachments(const std::vector<stored_attachment>& attachments);
-  // Once the mail is stored: the conversation whose agents may fetch them.
-  boost::asio::awaitable<email_result<void>> file_attachments(const std::vector<stored_attachment>& attachments,
+  // Once the mail is stored: the conversation whose agents may fetch them (by id).
+  boost::asio::awaitable<email_result<void>> file_attachments(const std::vector<std::string>& ids,
                                                               const std::string& conversation_id);
   // Stored for a mail that was then kept nowhere (it threads to an erased customer's conversation).
   boost::asio::awaitable<email_result<void>> drop_attachments(const std::vector<stored_attachment>& attachments);

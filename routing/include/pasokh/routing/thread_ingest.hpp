@@ -34,7 +34,8 @@ class thread_ingest {
   // or `continues.by_secret_token` vouches for it, without touching the
   // conversation's status; otherwise noted in the channel's capped stream
   // email_automatic:<channel>. Never a customer file or a conversation.
-  // Status "stored" (conversation_id, seq), "noted" or "duplicate".
+  // Status "stored" (conversation_id, seq), "noted" or "duplicate" (with
+  // the first one's conversation_id and seq when that one was stored).
   struct automatic_note {
     std::string subject;
     std::string reason;  // why it is automatic
