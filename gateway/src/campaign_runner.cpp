@@ -22,6 +22,7 @@
 
 #include "pasokh/gateway/campaign_audience.hpp"
 #include "pasokh/gateway/campaigns.hpp"
+#include "pasokh/gateway/leased_loop.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/routing/clock.hpp"
@@ -81,6 +82,12 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
     a.push_back(id);
     a.push_back(std::move(field));
     a.push_back(std::move(value));
+    co_await call(std::move(a));
+  }
+
+  awaitable<void> release_lease() {
+    auto a = args("release");
+    a.push_back(me);
     co_await call(std::move(a));
   }
 
@@ -279,18 +286,6 @@ campaign_runner::~campaign_runner() = default;
 
 void campaign_runner::start() { net::co_spawn(state_->strand, state_->loop(), net::detached); }
 
-void campaign_runner::stop() {
-  net::post(state_->strand, [st = state_] {
-    if (st->stopping) return;
-    st->stopping = true;
-    st->timer.cancel();
-    if (!st->leader) return;
-    net::co_spawn(st->strand, [st]() -> awaitable<void> {
-      auto a = st->args("release");
-      a.push_back(st->me);
-      co_await st->call(std::move(a));
-    }, net::detached);
-  });
-}
+void campaign_runner::stop(std::function<void()> done) { stop_leased_loop(state_, std::move(done)); }
 
 }  // namespace pasokh::gateway

@@ -5,7 +5,8 @@
 // retention.message_text_days ("retain": a cursor over rpt:events, a bounded
 // number of log entries a tick) and trims the email_automatic streams.
 // Every step is one atomic script with its progress in Redis, so a holder
-// that dies leaves nothing half done for the next one.
+// that dies leaves nothing half done for the next one; one that stops gives
+// the lease up.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -18,6 +19,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "pasokh/gateway/leased_loop.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/privacy.hpp"
 #include "pasokh/routing/clock.hpp"
@@ -52,6 +54,12 @@ struct retention_sweep::state : std::enable_shared_from_this<state> {
 
   const retention_config& cfg() const { return s.cfg.retention; }
 
+
+  awaitable<void> release_lease() {
+    auto a = erase_args(s, "release");
+    a.push_back(me);
+    co_await call_erase(s, std::move(a));
+  }
 
   awaitable<void> loop() {
     auto self = shared_from_this();
@@ -124,11 +132,6 @@ retention_sweep::~retention_sweep() = default;
 
 void retention_sweep::start() { net::co_spawn(state_->strand, state_->loop(), net::detached); }
 
-void retention_sweep::stop() {
-  net::post(state_->strand, [st = state_] {
-    st->stopping = true;
-    st->timer.cancel();
-  });
-}
+void retention_sweep::stop(std::function<void()> done) { stop_leased_loop(state_, std::move(done)); }
 
 }  // namespace pasokh::gateway

@@ -249,6 +249,8 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
   const holder = redisCli(redis, 'GET', 'pasokh:campaigns:lease');
   const leader = holder.includes(`-${gwA.proc.pid}-`) ? gwA : gwB;
   await leader.stop('SIGTERM');
+  // Given up on the way out, not left to lapse.
+  assert.ok(!redisCli(redis, 'GET', 'pasokh:campaigns:lease').includes(`-${leader.proc.pid}-`), 'the lease given up');
   const survivor = leader === gwA ? gwB : gwA;
   const survivorAdmin = leader === gwB ? await agentFor(gwA, 'boss', 'boss-secret-1') : admin;
   const read = async () => (await call(survivor, 'GET', `/api/v1/admin/campaigns/${id}`)).json;

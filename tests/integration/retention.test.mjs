@@ -181,3 +181,21 @@ test('retention: a mail conversation\'s thread record loses the subject and the 
   assert.deepEqual([after.reply_token, after.in_reply_to], [before.reply_token, before.in_reply_to]);
   assert.ok(Number(redisCli('TTL', `pasokh:conv:${conv}:email`)) > 86400, 'kept as long as before');
 });
+
+// Last: it stops the gateway.
+test('retention sweep: a gateway shut down gives its lease up, so the next instance sweeps at once', async () => {
+  const holder = () => redisCli('GET', 'pasokh:retention:lease');
+  assert.ok(holder().includes(`-${gw.proc.pid}-`), holder());
+  const next = await new Pasokh(defaultConfig(redis, { retention: { tick_ms: 100, lease_ms: 1000 } })).start();
+  try {
+    await gw.stop('SIGTERM');
+    // Given up, not left to lapse (a lease's time after its last renewal).
+    assert.ok(!holder().includes(`-${gw.proc.pid}-`), `still held by the stopped gateway: ${holder()}`);
+    for (let i = 0; !holder().includes(`-${next.proc.pid}-`); i++) {
+      assert.ok(i < 5, `the next instance within its tick: ${holder()}`);
+      await sleep(100);
+    }
+  } finally {
+    await next.cleanup();
+  }
+});

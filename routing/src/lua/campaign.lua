@@ -78,17 +78,10 @@ if op == 'control' then
   return { 'ok', next_status }
 end
 
-if op == 'lease' then
-  local key, me = p .. 'campaigns:lease', ARGV[4]
-  local holder = redis.call('GET', key)
-  if holder and holder ~= me then return 0 end
-  redis.call('SET', key, me, 'PX', ARGV[5])
-  return 1
-end
+if op == 'lease' then return hold_lease(p .. 'campaigns:lease', ARGV[4], ARGV[5]) and 1 or 0 end
 
 if op == 'release' then
-  local key = p .. 'campaigns:lease'
-  if redis.call('GET', key) == ARGV[4] then redis.call('DEL', key) end
+  release_lease(p .. 'campaigns:lease', ARGV[4])
   return 0
 end
 

@@ -12,6 +12,7 @@
 --   pending  idle_ms, limit -> customers whose erasure started and has not
 --            moved for idle_ms (its driver died): the sweep finishes them
 --   lease    instance, lease_ms -> 1 when this instance runs the sweep
+--   release  instance: the sweep's lease goes, if this instance holds it
 --   retain   edge_ms, budget -> { conversations scrubbed, entries read }:
 --            conversations resolved or closed before edge_ms (rpt:events
 --            from the cursor retention:cursor, then retention:due: words
@@ -433,12 +434,11 @@ if op == 'pending' then
   return redis.call('ZRANGEBYSCORE', p .. 'erase:pending', '-inf', now - tonumber(ARGV[4]), 'LIMIT', 0, tonumber(ARGV[5]))
 end
 
-if op == 'lease' then
-  local key, me = p .. 'retention:lease', ARGV[4]
-  local holder = redis.call('GET', key)
-  if holder and holder ~= me then return 0 end
-  redis.call('SET', key, me, 'PX', tonumber(ARGV[5]))
-  return 1
+if op == 'lease' then return hold_lease(p .. 'retention:lease', ARGV[4], ARGV[5]) and 1 or 0 end
+
+if op == 'release' then
+  release_lease(p .. 'retention:lease', ARGV[4])
+  return 0
 end
 
 -- Retention of one conversation whose resolve (or close, or rating) is

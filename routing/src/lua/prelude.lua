@@ -510,3 +510,20 @@ local function index_customer_key(cust, key, now)
   redis.call('SADD', p .. 'cust:' .. cust .. ':keys', key)
   return redis.call('HSETNX', p .. 'cust:' .. cust, kind, value) == 1
 end
+
+-- A lease that one instance at a time holds in `key` (the routing timers,
+-- the campaign loop, the retention sweep): each call of its holder renews it
+-- for `ms`; another instance takes it once it lapses. True while `me` holds it.
+local function hold_lease(key, me, ms)
+  local holder = redis.call('GET', key)
+  if holder and holder ~= me then return false end
+  redis.call('SET', key, me, 'PX', ms)
+  return true
+end
+
+-- The holder stops (a shutdown): the lease goes now, so another instance
+-- takes over within its own tick rather than a lease's time later; only
+-- while it still names `me` (it may have lapsed and been taken meanwhile).
+local function release_lease(key, me)
+  if redis.call('GET', key) == me then redis.call('DEL', key) end
+end

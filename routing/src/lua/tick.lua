@@ -10,10 +10,7 @@
 -- bot_idle_resolved, unrouted conversation ids... }.
 local now, limit, me, lease_ms = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local counts = { 0, 0, 0, 0, 0 }
-local lease = p .. 'routing:timer_lease'
-local holder = redis.call('GET', lease)
-if holder and holder ~= me then return { 0, 0, 0, 0, 0, 0, 0 } end
-redis.call('SET', lease, me, 'PX', lease_ms)
+if not hold_lease(p .. 'routing:timer_lease', me, lease_ms) then return { 0, 0, 0, 0, 0, 0, 0 } end
 
 for _, a in ipairs(redis.call('ZRANGEBYSCORE', p .. 'presence', '-inf', now, 'LIMIT', 0, limit)) do
   expire_agent(a, now)

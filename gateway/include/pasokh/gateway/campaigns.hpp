@@ -13,6 +13,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,7 +44,8 @@ class campaign_runner {
   campaign_runner(services& s, boost::asio::any_io_executor ex);
   ~campaign_runner();
   void start();
-  void stop();  // gives the lease up, so another instance takes over at once
+  // Gives the lease up, so another instance takes over at once; `done` after.
+  void stop(std::function<void()> done = {});
 
  private:
   struct state;

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,7 +46,8 @@ class retention_sweep {
   retention_sweep(services& s, boost::asio::any_io_executor ex);
   ~retention_sweep();
   void start();
-  void stop();
+  // Gives the lease up, so another instance takes over at once; `done` after.
+  void stop(std::function<void()> done = {});
 
  private:
   struct state;
