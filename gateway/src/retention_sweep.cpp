@@ -101,7 +101,10 @@ struct retention_sweep::state : std::enable_shared_from_this<state> {
   }
 
   awaitable<void> retain_texts() {
-    if (cfg().message_text_days <= 0) co_return;
+    if (cfg().message_text_days <= 0) {
+      co_await forget_due();
+      co_return;
+    }
     auto a = erase_args(s, "retain");
     a.push_back(std::to_string(now_ms() - static_cast<std::int64_t>(cfg().message_text_days * day_ms)));
     a.push_back(std::to_string(retention_entries_per_tick));
@@ -111,6 +114,13 @@ struct retention_sweep::state : std::enable_shared_from_this<state> {
       global_metrics().routing_events.inc("retention_scrubbed", static_cast<int>(n));
       log()->debug("retention: texts of {} conversations removed ({} log entries)", n, r->elements[1].as_int());
     }
+  }
+
+  // retention:due (erase.lua 'retain') without retention: nothing is due,
+  // and what emit_json notes there (words in an erased conversation) would
+  // wait for ever.
+  awaitable<void> forget_due() {
+    co_await s.redis.exec(store::make_command("DEL", s.cfg.redis.prefix + "retention:due"));
   }
 
   // Noted automatic mail (email_inbound.cpp) older than email_automatic_days.

@@ -238,6 +238,19 @@ test('erase: an erasure its gateway did not finish (the file wiped, the texts no
   assert.equal((await call('GET', `/api/v1/customers/${cust}`, boss)).json.customer.erasing, undefined);
 });
 
+test('erase: a note in an erased conversation leaves nothing waiting for retention, which is off', async () => {
+  const { customer_id: cust, conversation_id: conv } = await writes('About my order NT2207', { customer: 'crm-erase-note', name: 'Noted Later' });
+  assert.equal((await call('POST', `/api/v1/admin/customers/${cust}/erase`, boss, { confirm: cust })).status, 200);
+  // An agent notes something in the closed, erased conversation: words after
+  // its scrub (emit_json notes those in retention:due for retention).
+  assert.equal((await call('POST', `/api/v1/conversations/${conv}/notes`, boss, { text: 'refund sent' })).status, 201);
+  // No retention configured: nothing is ever due, the sweep (every second) empties the set.
+  for (let i = 0; redisCli('EXISTS', 'pasokh:retention:due') !== '0'; i++) {
+    assert.ok(i < 30, `still waiting: ${redisCli('ZRANGE', 'pasokh:retention:due', '0', '-1')}`);
+    await sleep(100);
+  }
+});
+
 // A mail posted to the webhook as it came (body-mime): a bounce's report.
 function rawMail(mime) {
   const timestamp = Math.floor(Date.now() / 1000), token = crypto.randomBytes(25).toString('hex');

@@ -218,7 +218,8 @@ local function emit_json(conv, seq, event, body, customer, v, fields)
   -- Words landing in a finished conversation whose texts retention already
   -- removed (a follow-up on a resolved one, a rating's comment, a bounce):
   -- the sweep passed its resolve in rpt:events and would never come back, so
-  -- it is due again a period after this (erase.lua 'retain').
+  -- it is due again a period after this (erase.lua 'retain'; with retention
+  -- off the sweep empties the set: retention_sweep.cpp).
   if v.scrubbed_seq and (v.status == 'resolved' or v.status == 'closed') then
     local at = math.max(tonumber(v.updated_at) or 0, tonumber(fields and fields.at) or 0)
     redis.call('ZADD', p .. 'retention:due', at, conv)
