@@ -195,6 +195,50 @@ test('an address only typed into the form gets no replies by mail; once the visi
   agent.close();
 });
 
+test('confirming the address mails the unread replies of each of the visitor\'s chats, an older resolved one too', async () => {
+  const agent = await agentSocket(gw, token);
+  const session = await (await fetch(`${gw.base}/api/v1/webchat/sessions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'web' }) })).json();
+  // The same visitor (their token) writing in a tab they then close.
+  async function writesOnce(text, clientId) {
+    const c = new WsClient(`${gw.wsBase}/ws/chat?channel=web`);
+    await c.opened();
+    c.send({ type: 'hello', v: 1, token: session.token, lang: 'en' });
+    await c.next((f) => f.type === 'welcome');
+    c.send({ type: 'message', client_id: clientId, text, lang: 'en' });
+    const { conv } = await c.next((f) => f.type === 'ack' && f.client_id === clientId);
+    if (clientId === 'first') {
+      c.send({ type: 'contact', email: 'twochats@example.net' });
+      await c.next((f) => f.type === 'contact_saved');
+    }
+    await c.close();
+    return conv;
+  }
+  // Due a second after its reply; the sweep mails nothing then (not proved yet).
+  const due = (conv) => redisCli('ZSCORE', 'pasokh:webchat:mail_due', conv);
+  const older = await writesOnce('Has my refund been sent?', 'first');
+  await reply(agent, older, 'Your refund went out on Monday.');
+  await waitFor(async () => (await due(older)) !== '', 'the older reply scheduled');
+  agent.send({ type: 'resolve', conv: older, client_id: 'resolve-older' });
+  await agent.next((f) => f.type === 'ack' && f.client_id === 'resolve-older');
+  // Past the reopen window (its pointer gone): the next message opens a new chat.
+  const cust = await redisCli('HGET', `pasokh:conv:${older}`, 'customer_id');
+  await redisCli('DEL', `pasokh:cust:${cust}:open:web`);
+  const newer = await writesOnce('And can I order the blue one?', 'second');
+  assert.notEqual(newer, older);
+  await reply(agent, newer, 'Yes, the blue one is back in stock.');
+  await waitFor(async () => (await due(newer)) !== '', 'the newer reply scheduled');
+  await waitFor(async () => (await due(older)) === '' && (await due(newer)) === '', 'the sweep past both', 5000);
+  assert.equal((await mailsTo('twochats@example.net')).length, 0);
+
+  await confirmAddress('twochats@example.net');
+  await mailWith('twochats@example.net', 'back in stock');
+  const mail = await mailWith('twochats@example.net', 'refund went out on Monday');
+  assert.ok(!mail.text.includes('back in stock'), 'a mail a chat');
+  assert.equal((await mailsTo('twochats@example.net')).length, 2);
+  agent.close();
+});
+
 test('a visitor who read the older replies gets only the newest by mail, a delay after it was written', async () => {
   const agent = await agentSocket(gw, token);
   const web = await visitor('Which colours are in stock?');

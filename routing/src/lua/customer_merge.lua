@@ -186,16 +186,18 @@ end
 if op == 'merge' then return merge(ARGV[4], ARGV[5], ARGV[6]) end
 
 -- Replies by email go only to a proved address (webchat_mail_fallback.lua):
--- once it is, the customer's latest chat on the channel is due at once, and
--- the sweep mails what they have not read (the claim re-times it by the
--- replies' own times, or drops it when nothing is unread).
+-- once it is, each of the customer's chats on the channel (of their latest
+-- 20) that may hold agent replies they have not read is due at once: an
+-- agent replied, and something came after what they read or were mailed.
+-- The sweep mails what they have not read, one mail a chat (the claim
+-- re-times it by the replies' own times, or drops it when nothing is unread).
 local function mail_missed_replies(cust, channel)
-  local convs = redis.call('LRANGE', ck(cust) .. ':conversations', -20, -1)
-  for i = #convs, 1, -1 do
-    local h = redis.call('HMGET', conv_key(convs[i]), 'channel', 'side')
-    if h[1] == channel and not h[2] then
-      redis.call('ZADD', p .. 'webchat:mail_due', 'NX', now, convs[i])
-      return
+  for _, conv in ipairs(redis.call('LRANGE', ck(cust) .. ':conversations', -20, -1)) do
+    local h = redis.call('HMGET', conv_key(conv), 'channel', 'side', 'status', 'human_replied', 'seq',
+      'customer_read_seq', 'mail_fallback_seq')
+    local handled = math.max(tonumber(h[6] or '0'), tonumber(h[7] or '0'))
+    if h[1] == channel and not h[2] and h[3] ~= 'closed' and h[4] and tonumber(h[5] or '0') > handled then
+      redis.call('ZADD', p .. 'webchat:mail_due', 'NX', now, conv)
     end
   end
 end

@@ -4,7 +4,7 @@
 -- type anyone's, and have our answers mailed there), so the file's email is
 -- mailed only while it is one of the file's verified keys (a mail they sent,
 -- an import, the link a visitor confirmed: customer_merge.lua 'verify', which
--- makes their latest chat due again). Every instance
+-- makes their chats with unread replies due again). Every instance
 -- sweeps the due set; the claim is this one atomic call: the conversation
 -- leaves the due set only here, so its replies are mailed once.
 -- ARGV: prefix, conv, now_ms, email channel, mail text, the newest and the
