@@ -3,10 +3,10 @@
 // (their request ended or its gateway died: erasing customers idle in
 // erase:pending for lease_ms), removes the texts of conversations resolved longer ago than
 // retention.message_text_days ("retain": a cursor over rpt:events, a bounded
-// number of log entries a tick) and trims the email_automatic streams.
-// Every step is one atomic script with its progress in Redis, so a holder
-// that dies leaves nothing half done for the next one; one that stops gives
-// the lease up.
+// number of log entries a tick), trims the email_automatic streams and, in
+// one pass after an upgrade, gives conv:<id>:clients its expiry. Every step
+// is one atomic script with its progress in Redis, so a holder that dies
+// leaves nothing half done for the next one; one that stops gives the lease up.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -76,6 +76,7 @@ struct retention_sweep::state : std::enable_shared_from_this<state> {
           co_await finish_erasures();
           co_await retain_texts();
           co_await trim_automatic_mail();
+          co_await expire_old_client_ids();
         } catch (const std::exception& e) {
           log()->error("retention: {}", e.what());
         }
@@ -121,6 +122,14 @@ struct retention_sweep::state : std::enable_shared_from_this<state> {
   // wait for ever.
   awaitable<void> forget_due() {
     co_await s.redis.exec(store::make_command("DEL", s.cfg.redis.prefix + "retention:due"));
+  }
+
+  // A one-off pass: conv:<id>:clients written by versions that set no
+  // expiry on it get the week its writes set now.
+  awaitable<void> expire_old_client_ids() {
+    auto a = erase_args(s, "clients_ttl");
+    a.push_back(std::to_string(retention_entries_per_tick));
+    co_await call_erase(s, std::move(a));
   }
 
   // Noted automatic mail (email_inbound.cpp) older than email_automatic_days.

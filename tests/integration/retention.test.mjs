@@ -182,6 +182,24 @@ test('retention: a mail conversation\'s thread record loses the subject and the 
   assert.ok(Number(redisCli('TTL', `pasokh:conv:${conv}:email`)) > 86400, 'kept as long as before');
 });
 
+test('retention sweep: client-id records a version before their expiry wrote get it (the week a write sets)', async () => {
+  const conv = await writes('ret-clients', 'hello');
+  const sock = await agentSocket(gw, boss);
+  sock.send({ type: 'reply', conv, client_id: 'old-1', text: 'hi' });
+  await sock.next((f) => f.type === 'ack' && f.client_id === 'old-1');
+  sock.close();
+  // As that version left it, and this version's one pass not made yet.
+  const clients = `pasokh:conv:${conv}:clients`;
+  redisCli('PERSIST', clients);
+  redisCli('DEL', 'pasokh:retention:clients_ttl');
+  for (let i = 0; redisCli('TTL', clients) === '-1'; i++) {
+    assert.ok(i < 20, 'given an expiry within a few ticks');
+    await sleep(100);
+  }
+  assert.ok(Number(redisCli('TTL', clients)) > 7 * 86400 - 60, redisCli('TTL', clients));
+  assert.equal(redisCli('GET', 'pasokh:retention:clients_ttl'), 'done');
+});
+
 // Last: it stops the gateway.
 test('retention sweep: a gateway shut down gives its lease up, so the next instance sweeps at once', async () => {
   const holder = () => redisCli('GET', 'pasokh:retention:lease');

@@ -13,6 +13,8 @@
 --            moved for idle_ms (its driver died): the sweep finishes them
 --   lease    instance, lease_ms -> 1 when this instance runs the sweep
 --   release  instance: the sweep's lease goes, if this instance holds it
+--   clients_ttl  budget -> 1 when every conversation's client ids expire
+--            (those written before they did get a week from now)
 --   retain   edge_ms, budget -> { conversations scrubbed, entries read }:
 --            conversations resolved or closed before edge_ms (rpt:events
 --            from the cursor retention:cursor, then retention:due: words
@@ -440,6 +442,25 @@ if op == 'release' then
   release_lease(p .. 'retention:lease', ARGV[4])
   return 0
 end
+
+-- conv:<id>:clients written before it expired (remember_client_id,
+-- prelude.lua, sets the week on every write since) gets the week from now:
+-- one pass over the conversation numbers (cv_1 up to next:conversation),
+-- `budget` of them a call, where it is kept in retention:clients_ttl
+-- ('done' after the pass). Answers 1 once done.
+local function expire_old_client_ids(budget)
+  local at_key = p .. 'retention:clients_ttl'
+  local at = redis.call('GET', at_key)
+  if at == 'done' then return 1 end
+  at = tonumber(at or '0')
+  local last = tonumber(redis.call('GET', p .. 'next:conversation') or '0')
+  local to = math.min(last, at + budget)
+  for n = at + 1, to do redis.call('EXPIRE', conv_key('cv_' .. n) .. ':clients', client_ids_ttl_s, 'NX') end
+  redis.call('SET', at_key, to >= last and 'done' or to)
+  return to >= last and 1 or 0
+end
+
+if op == 'clients_ttl' then return expire_old_client_ids(tonumber(ARGV[4])) end
 
 -- Retention of one conversation whose resolve (or close, or rating) is
 -- before `edge`: its texts go when it is still resolved or closed since then
