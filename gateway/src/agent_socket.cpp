@@ -397,9 +397,13 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   // Whether the agent may read and act on the conversation (access_to);
   // otherwise the error frame is sent.
   awaitable<bool> may_use(const std::string& conv, const std::string& client_id) {
-    auto access = co_await access_to(s_, *agent_, conv);
+    co_return allowed_or_refused(co_await access_to(s_, *agent_, conv), client_id);
+  }
+
+  // Whether the access allows; otherwise the error frame is sent.
+  bool allowed_or_refused(conversation_access access, const std::string& client_id) {
     switch (access) {
-      case conversation_access::allowed: co_return true;
+      case conversation_access::allowed: return true;
       case conversation_access::not_found: send(error_frame("not_found", "no such conversation", client_id)); break;
       case conversation_access::forbidden:
         global_metrics().errors.inc("forbidden");
@@ -409,7 +413,20 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
         send(error_frame("unavailable", "storage unavailable, retry", client_id));
         break;
     }
-    co_return false;
+    return false;
+  }
+
+  // A resend of a reply stored before the conversation left the agent's
+  // teams (its ack was lost with the connection) is answered as the
+  // duplicate it is, not refused: the console would show it "Not sent".
+  awaitable<bool> answered_as_resend(const std::string& conv, const std::string& client_id) {
+    auto seq = co_await s_.conversations.stored_reply(conv, client_id, agent_->id);
+    if (!seq || !*seq) co_return false;
+    routing::append_outcome duplicate;
+    duplicate.seq = **seq;
+    duplicate.duplicate = true;
+    send_result(duplicate, conv, client_id);
+    co_return true;
   }
 
   void send_result(const routing::result<routing::append_outcome>& r, const std::string& conv,
@@ -445,8 +462,12 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
       send(error_frame("bad_text", "text must be 1 to 10000 characters of UTF-8", client_id));
       co_return;
     }
-    bool allowed = co_await may_use(*conv, client_id);
-    if (!allowed) co_return;
+    auto access = co_await access_to(s_, *agent_, *conv);
+    if (access == conversation_access::forbidden) {
+      bool answered = co_await answered_as_resend(*conv, client_id);
+      if (answered) co_return;
+    }
+    if (!allowed_or_refused(access, client_id)) co_return;
     routing::author by{proto::author_kind::agent, agent_->id, agent_->name};
     auto r = co_await s_.conversations.append_reply(*conv, by, client_id, text);
     if (r && !r->duplicate) {

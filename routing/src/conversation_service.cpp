@@ -1,5 +1,7 @@
 #include "pasokh/routing/conversation_service.hpp"
 
+#include <charconv>
+
 #include <nlohmann/json.hpp>
 
 #include "pasokh/proto/json.hpp"
@@ -126,6 +128,30 @@ awaitable<result<append_outcome>> conversation_service::append_reply(const std::
                                 store::make_command(prefix_, conversation_id, std::string(proto::to_string(by.kind)), by.id, by.name,
                                  client_id, text, std::to_string(now_ms()), automatic ? "1" : "0"));
   co_return append_answer(r);
+}
+
+awaitable<result<std::optional<std::uint64_t>>> conversation_service::stored_reply(const std::string& conversation_id,
+                                                                                    const std::string& client_id,
+                                                                                    const std::string& author_id) {
+  auto r = co_await redis_.exec(store::make_command("HGET", prefix_ + "conv:" + conversation_id + ":clients", client_id));
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return make_error_code(store::redis_errc::server_error);
+  if (r->is_nil()) co_return std::nullopt;
+  std::uint64_t seq = 0;
+  auto [end, ec] = std::from_chars(r->str.data(), r->str.data() + r->str.size(), seq);
+  if (ec != std::errc{} || seq == 0) co_return std::nullopt;
+  // Notes and label changes share the client ids; only the author's own
+  // reply counts (a client id names no one else's message to them).
+  auto frames = co_await events_after(conversation_id, seq - 1, 1);
+  if (!frames) co_return frames.error();
+  if (frames->empty()) co_return std::nullopt;
+  auto frame = nlohmann::json::parse(frames->front(), nullptr, false);
+  if (!frame.is_object() || frame.value("seq", std::uint64_t{0}) != seq || !frame.contains("message"))
+    co_return std::nullopt;
+  const auto& m = frame["message"];
+  if (!m.is_object() || m.value("author_id", std::string{}) != author_id || m.value("client_id", std::string{}) != client_id)
+    co_return std::nullopt;
+  co_return seq;
 }
 
 awaitable<result<std::vector<std::string>>> conversation_service::events_after(const std::string& conversation_id,

@@ -36,7 +36,8 @@ const routing = {
 };
 
 function config() {
-  const c = defaultConfig(redis, { routing });
+  // Some 40 agents sign in from this one address within a minute or two.
+  const c = defaultConfig(redis, { routing, auth: { login_attempts_per_address_per_minute: 100 } });
   c.channels = [
     { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
     { id: 'night', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
@@ -660,6 +661,27 @@ test('every admin route refuses agents (403) and anonymous callers (401) with a 
   const never = await api(gw1, 'PUT', '/api/v1/admin/teams/support/sla', await boss(), { first_response_s: 900, warn_before_s: 900 });
   assert.equal(never.status, 422);
   assert.match(never.json.error.message, /warn_before_s" must be shorter than a target/);
+});
+
+test('a reply resent after its conversation moved to another team is acknowledged as stored, not refused', async () => {
+  const a = await newAgent('resender1', { teams: ['support'], capacity: 5 });
+  const mate = await newAgent('resender2', { teams: ['support'] });
+  const s = await agentSocket(gw1, a.token);
+  const c = (await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text: 'where is my refund?' })).json.conversation_id;
+  s.send({ type: 'reply', conv: c, client_id: 'lost-ack-1', text: 'your refund is on its way' });
+  const first = await s.next((f) => f.type === 'ack' && f.client_id === 'lost-ack-1');
+  const moved = await api(gw1, 'POST', `/api/v1/conversations/${c}/transfer`, await boss(), { team: 'warranty' });
+  assert.equal(moved.status, 200, moved.text);
+  // The console never saw the ack (the connection dropped) and resends after reconnecting.
+  s.send({ type: 'reply', conv: c, client_id: 'lost-ack-1', text: 'your refund is on its way' });
+  const again = await s.next((f) => (f.type === 'ack' || f.type === 'error') && f.client_id === 'lost-ack-1');
+  assert.deepEqual([again.type, again.seq, again.duplicate], ['ack', first.seq, true]);
+  // The same client id from someone else of the team it left is still refused.
+  const sm = await agentSocket(gw2, mate.token);
+  sm.send({ type: 'reply', conv: c, client_id: 'lost-ack-1', text: 'your refund is on its way' });
+  assert.equal((await sm.next((f) => f.client_id === 'lost-ack-1')).code, 'forbidden');
+  assert.equal(logEvents(c).filter((e) => e.message?.author === 'agent').length, 1, 'stored once');
+  await s.close(); await sm.close();
 });
 
 test('agents act only on their teams\' conversations; refusals come back as WebSocket errors too', async () => {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,13 @@ class conversation_service {
   awaitable<result<append_outcome>> append_reply(const std::string& conversation_id, const author& by,
                                                  const std::string& client_id, const std::string& text,
                                                  bool automatic = false);
+
+  // The seq of the reply `author_id` stored with `client_id` in the
+  // conversation (what a resend of it is answered with), or nullopt when no
+  // reply of theirs has that client id.
+  awaitable<result<std::optional<std::uint64_t>>> stored_reply(const std::string& conversation_id,
+                                                               const std::string& client_id,
+                                                               const std::string& author_id);
 
   // Event frames (JSON text, as published) with seq > after, oldest first.
   awaitable<result<std::vector<std::string>>> events_after(const std::string& conversation_id, std::uint64_t after,
