@@ -100,7 +100,9 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   }
 
   void on_closed() override {
+    closed_ = true;
     if (hello_timer_) hello_timer_->cancel();
+    if (presence_timer_) presence_timer_->cancel();
     retry_.stop();
     if (!agent_) return;
     for (const auto& key : hub_keys()) s_.hub.remove(key, this);
@@ -197,6 +199,26 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     last_beat_ = now;
     auto r = co_await s_.routing->presence("beat", agent_->id, session_, std::move(availability));
     if (r && r->found) presence_ = r->after;
+  }
+
+  // While the socket is open the agent stays present, pings or not: a
+  // console in a background tab pings too seldom for the TTL (browsers wake
+  // its timers once a minute). One beat per third of the TTL (a ping's beat
+  // counts). A socket gone dead stops them when the transport drops it
+  // (make_agent_endpoint's idle timeout).
+  void keep_present() {
+    if (!s_.routing || closed_) return;
+    if (!presence_timer_) presence_timer_ = std::make_shared<net::steady_timer>(peer_->executor());
+    auto timer = presence_timer_;
+    timer->expires_at(last_beat_ + s_.routing->config().presence_ttl / 3);
+    timer->async_wait([weak = weak_from_this(), timer](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->closed_) return;
+      net::co_spawn(self->peer_->executor(), [self]() -> awaitable<void> {
+        co_await self->heartbeat("", false);
+        self->keep_present();
+      }, net::detached);
+    });
   }
 
   awaitable<void> on_presence(const json& frame) {
@@ -355,6 +377,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     auto wanted = frame.value("presence", std::string{});
     if (wanted != "online" && wanted != "away") wanted.clear();
     co_await heartbeat(wanted, true);
+    keep_present();
 
     auto snapshot = co_await open_conversations();
     std::string conversations = snapshot ? *snapshot : R"("conversations":[])";
@@ -505,6 +528,8 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   std::shared_ptr<ws_peer> peer_;
   std::optional<agent> agent_;
   std::shared_ptr<net::steady_timer> hello_timer_;
+  std::shared_ptr<net::steady_timer> presence_timer_;  // keep_present
+  bool closed_ = false;
   std::map<std::string, std::uint64_t> last_seq_;  // per conversation: the last seq sent
   catch_up_retry retry_;
   bool resuming_ = false;
@@ -522,7 +547,12 @@ ws_endpoint make_agent_endpoint(services& s) {
   return [&s](const http_request&, std::shared_ptr<ws_peer> peer) {
     auto session = std::make_shared<agent_session>(s, std::move(peer));
     session->start_hello_timer();
-    return ws_accept{session, {}};
+    // A console that stops answering (a laptop shut, a network gone without
+    // a word) is dropped within the presence TTL, and its beats with it
+    // (keep_present): routing stops counting on that agent a TTL later.
+    std::chrono::steady_clock::duration idle{};
+    if (s.routing) idle = s.routing->config().presence_ttl;
+    return ws_accept{session, {}, idle};
   };
 }
 

@@ -514,7 +514,9 @@ awaitable<bool> http_server::impl::upgrade(Stream& stream, http::request<http::s
     co_return false;
   }
   auto& ws = transport->stream();
-  ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+  if (accepted.idle_timeout.count() > 0) timeouts.idle_timeout = accepted.idle_timeout;
+  ws.set_option(timeouts);
   ws.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(http::field::server, "pasokh"); }));
   ws.read_message_max(cfg.limits.ws_max_frame_bytes);

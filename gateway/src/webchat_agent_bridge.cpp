@@ -194,7 +194,7 @@ ws_endpoint webchat_service::bridge_agent_endpoint(ws_endpoint inner) {
     auto accepted = inner(req, wrapped);
     if (!accepted.handler) return accepted;
     bridge->set_inner(std::move(accepted.handler));
-    return {bridge, {}};
+    return {bridge, {}, accepted.idle_timeout};
   };
 }
 

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, sleep, waitFor,
+  RedisServer, Pasokh, TcpProxy, defaultConfig, postMessage, login, agentSocket, sleep, waitFor,
 } from '../support/harness.mjs';
 
 let redis, gw1, gw2;
@@ -320,6 +320,29 @@ test('a customer whose agent went offline goes to another online agent of the te
   await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'anyone?' });
   await assertRequeued(c, 'late', 'assignee_offline', second.id);
   await s1.close(); await s2.close();
+});
+
+test('an open console that sends no pings keeps its agent online; a connection gone silent is dropped within the TTL', async () => {
+  // (A background tab: the browser runs its ping timer once a minute, past the TTL.)
+  const { agent, socket, customer, c } = await assignedInTeam('quiet', 'quiet1');
+  const proxy = await new TcpProxy().start(gw1.port);
+  try {
+    const mate = await newAgent('quiet2', { teams: ['quiet'] });
+    const sm = await agentSocket({ wsBase: `ws://127.0.0.1:${proxy.port}` }, mate.token);
+    await setPresence(sm, 'online');
+    const frozenAt = Date.now();
+    let droppedAfter = null;
+    proxy.freeze().then(() => { droppedAfter = Date.now() - frozenAt; });
+    await sleep(routing.presence_ttl_s * 1000 + 500);
+    await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'are you there?' });
+    await socket.next((f) => f.type === 'event' && f.conv === c && f.message?.text === 'are you there?');
+    await sleep(300);
+    assert.deepEqual([(await conv(c)).status, (await conv(c)).assignee], ['assigned', agent.id]);
+    // (Beast pings after half the TTL without a word, and drops it at the TTL; plus timer slack.)
+    assert.ok(droppedAfter !== null && droppedAfter < routing.presence_ttl_s * 1000 + 300, `dropped after ${droppedAfter} ms`);
+  } finally {
+    await socket.close(); await proxy.close();
+  }
 });
 
 test('no agent reply within the time limit: offered to another agent', async () => {

@@ -279,6 +279,17 @@ export class TcpProxy {
     for (const l of this.links) { l.silent = true; l.upstream.destroy(); this.quiet.add(l.client); }
     this.links.clear();
   }
+  // Both directions go quiet and neither end is told: the server's side of a
+  // laptop that slept. Resolves when the server closes the connections.
+  freeze() {
+    const closed = [...this.links].map((l) => {
+      l.silent = true;
+      this.quiet.add(l.client);
+      return new Promise((r) => l.upstream.once('close', r));
+    });
+    this.links.clear();
+    return Promise.all(closed);
+  }
   async close() {
     this.cut();
     for (const c of this.quiet) c.destroy();

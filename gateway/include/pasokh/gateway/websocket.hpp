@@ -4,6 +4,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -39,6 +40,9 @@ class ws_handler {
 struct ws_accept {
   std::shared_ptr<ws_handler> handler;
   http_response refusal;
+  // A peer that sends nothing (not even the pong to the server's ping, sent
+  // after half of it) for this long is dropped; zero: Beast's suggested 300 s.
+  std::chrono::steady_clock::duration idle_timeout{};
 };
 using ws_endpoint = std::function<ws_accept(const http_request&, std::shared_ptr<ws_peer>)>;
 
