@@ -101,6 +101,33 @@ test('resume: loaded timelines after their last contiguous event, others after t
   assert.equal(s.applyEvent(msg('cv_1', 6)).gapAfter, 3);
 });
 
+test('a loaded timeline whose conversation changed while the console was away is read again when opened', () => {
+  const s = fresh();
+  s.replaceConversations([conv('cv_1', 2, { status: 'assigned', assignee: 'ag_1' }), conv('cv_2', 1)]);
+  s.select('cv_1');
+  s.timeline('cv_1').requestedAfter = 0;
+  s.applyHistory('cv_1', [msg('cv_1', 1), msg('cv_1', 2, { author: 'agent', author_id: 'ag_1', direction: 'out' })], 500);
+  // Live events in order keep it loaded: resolved, then another one opened.
+  s.applyEvent({ type: 'event', conv: 'cv_1', seq: 3, event: 'status', status: 'resolved', from: 'assigned',
+    conversation: conv('cv_1', 3, { status: 'resolved' }) });
+  assert.equal(s.timeline('cv_1').loaded, true);
+  s.select('cv_2');
+  assert.deepEqual(s.resume(), { cv_2: 1 }, 'resolved and not on screen: not resumed');
+  // Away meanwhile: another agent reopened it and wrote; the welcome lists it open again.
+  s.replaceConversations([conv('cv_1', 6, { status: 'assigned', assignee: 'ag_2' }), conv('cv_2', 1)]);
+  const t = s.timeline('cv_1');
+  assert.equal(t.loaded, false, 'its events 4-6 are missing: it is read again when opened');
+  assert.equal(t.contiguousSeq(), 3, 'after what it holds');
+  t.requestedAfter = 3;
+  s.applyHistory('cv_1', [
+    { type: 'event', conv: 'cv_1', seq: 4, event: 'status', status: 'queued', conversation: conv('cv_1', 4) },
+    { type: 'event', conv: 'cv_1', seq: 5, event: 'status', status: 'assigned', conversation: conv('cv_1', 5, { status: 'assigned', assignee: 'ag_2' }) },
+    msg('cv_1', 6, { author: 'agent', author_id: 'ag_2', direction: 'out', text: 'please send the serial number' }, { status: 'assigned', assignee: 'ag_2' }),
+  ], 500);
+  assert.equal(t.loaded, true);
+  assert.equal(t.messages().filter((i) => i.kind === 'message').at(-1).message.text, 'please send the serial number');
+});
+
 test('pending replies: acked, then replaced by the stored message with the same client_id', () => {
   const s = fresh();
   s.replaceConversations([conv('cv_1', 1)]);

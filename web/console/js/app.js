@@ -196,9 +196,10 @@ function reloadTimelines(conversations) {
   if (state.selected) ensureHistory(state.selected);
 }
 
+// What the timeline holds from the start is kept: only the rest is read.
 function ensureHistory(id) {
   const t = state.timeline(id);
-  if (!t.loaded && !t.loading) requestHistory(id, 0);
+  if (!t.loaded && !t.loading) requestHistory(id, t.contiguousSeq());
   render();
 }
 

@@ -184,6 +184,10 @@ export class ConsoleState extends EventTarget {
     // list's (a message event brings its message into the timeline).
     this.conversations.set(conv.id, { ...conv, customer_name: conv.customer_name ?? cur?.customer_name,
       last_message: conv.last_message ?? cur?.last_message, labels: labelList(conv.labels) });
+    // A state newer than the events held (it changed while the console was
+    // away, and nothing caught the timeline up): read again when opened.
+    const t = this.timelines.get(conv.id);
+    if (t?.loaded && (conv.seq ?? 0) > t.contiguousSeq()) t.loaded = false;
     return true;
   }
 
