@@ -2,7 +2,7 @@
 // which has no DOM dependency: dedupe, merge order, resume, pending replies.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConsoleState, lastMessageOf, previewText } from '../../web/console/js/store/state.js';
+import { CLOSED_KEPT, ConsoleState, lastMessageOf, previewText } from '../../web/console/js/store/state.js';
 
 const me = { id: 'ag_1', name: 'Ali', team: 'support', role: 'agent' };
 const conv = (id, seq, extra = {}) => ({ id, seq, status: 'queued', assignee: '', team: 'support', customer_name: 'Sara',
@@ -126,6 +126,27 @@ test('a loaded timeline whose conversation changed while the console was away is
   ], 500);
   assert.equal(t.loaded, true);
   assert.equal(t.messages().filter((i) => i.kind === 'message').at(-1).message.text, 'please send the serial number');
+});
+
+test('an admin keeps the newest resolved conversations only, besides the one on screen and its customer\'s others', () => {
+  const s = new ConsoleState();
+  s.setAgent({ ...me, role: 'admin' });
+  const total = CLOSED_KEPT + 50;
+  for (let i = 1; i <= total; i++) s.applyEvent(msg(`cv_${i}`, 1));
+  s.select('cv_1');
+  s.related.add('cv_2');
+  for (let i = 1; i <= total; i++) {
+    s.applyEvent({ type: 'event', conv: `cv_${i}`, seq: 2, event: 'status', status: 'resolved', from: 'queued',
+      conversation: conv(`cv_${i}`, 2, { status: 'resolved' }) });
+  }
+  s.applyEvent(msg('cv_open', 1));
+  assert.equal(s.conversations.size, CLOSED_KEPT + 1, 'the cap, and the open one');
+  for (const id of ['cv_1', 'cv_2', `cv_${total}`, 'cv_open']) assert.ok(s.conversations.has(id), id);
+  assert.ok(!s.conversations.has('cv_3') && !s.timelines.has('cv_3'), 'an early one left with its timeline');
+  // One dropped and written to again is back, open, with what it says now.
+  const back = s.applyEvent(msg('cv_3', 3, {}, { status: 'queued' }));
+  assert.equal(back.appeared, true);
+  assert.deepEqual(s.openIds().sort(), ['cv_3', 'cv_open']);
 });
 
 test('pending replies: acked, then replaced by the stored message with the same client_id', () => {

@@ -355,6 +355,32 @@ describe('agent console', () => {
     assert.deepEqual(consoleErrors(page), []);
   });
 
+  // The console renders once per animation frame (a timer when none run: a
+  // hidden tab), and leaves the rows whose conversation did not change alone.
+  test('a burst of messages: each row shows its newest, newest first; the unchanged row is left as it was; no animation frames, still shown', T, async () => {
+    const page = await maryam();
+    const convs = [];
+    for (let k = 0; k < 5; k++) convs.push((await customerWrites(`first ${k}`, { id: `crm-burst-${k}`, name: `Burst ${k}` })).conversation_id);
+    const { conversation_id: still } = await customerWrites('nothing new here', { id: 'crm-burst-still', name: 'Still' });
+    await item(page, still).waitFor({ timeout: WAIT });
+    const rowOf = (id) => `#conv-list li:has(> [data-conv="${id}"])`;
+    await page.locator(rowOf(still)).evaluate((li) => { li.dataset.kept = 'yes'; });
+    for (let round = 1; round <= 3; round++) {
+      for (let k = 0; k < 5; k++) await customerWrites(`round ${round} for ${k}`, { id: `crm-burst-${k}` });
+    }
+    for (let k = 0; k < 5; k++) await item(page, convs[k]).locator('.preview', { hasText: `round 3 for ${k}` }).waitFor({ timeout: WAIT });
+    const top = await page.locator('#conv-list .conv-item').evaluateAll((items) => items.slice(0, 6).map((b) => b.dataset.conv));
+    assert.deepEqual(top, [...convs].reverse().concat(still));
+    assert.equal(await page.locator(rowOf(still)).getAttribute('data-kept'), 'yes', 'the same element: not written again');
+
+    // A hidden tab runs no animation frames: the list is still brought up to date.
+    await page.evaluate(() => { window.requestAnimationFrame = () => 0; });
+    await customerWrites('written while no frame ran', { id: 'crm-burst-still' });
+    await item(page, still).locator('.preview', { hasText: 'written while no frame ran' }).waitFor({ timeout: WAIT });
+    assert.equal(await page.locator('#conv-list .conv-item').first().getAttribute('data-conv'), still);
+    assert.deepEqual(consoleErrors(page), []);
+  });
+
   test('a half-written reply stays with its conversation across switches and a reload, and goes once sent', T, async () => {
     const page = await ali();
     const { conversation_id: a } = await customerWrites('My fridge is noisy.', { id: 'crm-draft-a', name: 'Nima' });

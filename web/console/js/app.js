@@ -114,17 +114,26 @@ $('#presence').addEventListener('change', async (e) => {
   try { await request({ type: 'presence', status: wantedPresence }); } catch (err) { showNotice(`Status not changed: ${err.message}`); }
 });
 
-let scheduled = false;
+// One render per animation frame, however many socket frames came in it: a
+// busy inbox brings many a second (each its own task, so a microtask would
+// render after every one), and each render walks the whole list. A hidden
+// tab runs no animation frames: the timer renders it then.
+const RENDER_FALLBACK_MS = 250;
+let scheduled = null;
 function render() {
   if (scheduled) return;
-  scheduled = true;
-  queueMicrotask(() => {
-    scheduled = false;
-    if (!current) return;
-    inbox.render();
-    conversation.render();
-    customerPanel.render();
-  });
+  scheduled = { frame: requestAnimationFrame(renderNow), timer: setTimeout(renderNow, RENDER_FALLBACK_MS) };
+}
+
+function renderNow() {
+  if (!scheduled) return;
+  cancelAnimationFrame(scheduled.frame);
+  clearTimeout(scheduled.timer);
+  scheduled = null;
+  if (!current) return;
+  inbox.render();
+  conversation.render();
+  customerPanel.render();
 }
 state.addEventListener('change', render);
 // A conversation read here is read on the agent's other devices too.
@@ -162,7 +171,7 @@ function select(id, { focus = false } = {}) {
   const hash = id ? `#/c/${encodeURIComponent(id)}` : '';
   if (location.hash !== hash) history.replaceState(null, '', hash || location.pathname + location.search);
   if (id) { ensureHistory(id); ensureCustomer(id); }
-  if (focus && id) queueMicrotask(() => { if (!$('#reply-text').disabled) conversation.focusReply(); });
+  if (focus && id) { renderNow(); if (!$('#reply-text').disabled) conversation.focusReply(); }
   showViewing();
 }
 

@@ -96,9 +96,11 @@ export class Timeline {
     this.deliveries.set(messageSeq, { status: next, reason: next === 'failed' ? reason : undefined, emailed_at: emailed });
     return true;
   }
+  // (Every row of the list asks at every render: no sorting.)
   lastMessage() {
-    const ev = this.ordered().reverse().find((e) => e.event === 'message' && e.message);
-    return ev?.message ?? null;
+    let last = null;
+    for (const e of this.events.values()) if (e.event === 'message' && e.message && !(last?.seq > e.seq)) last = e;
+    return last?.message ?? null;
   }
   hasClientId(clientId) {
     for (const ev of this.events.values()) if (ev.message?.client_id === clientId) return true;
@@ -110,12 +112,20 @@ export class Timeline {
 // agent's own come on top).
 export const SNAPSHOT_PAGE = 200;
 
+// How many conversations no longer open (resolved, closed) the state keeps,
+// besides the one on screen and the customer's history there. The lists show
+// only open ones, but an admin hears of every conversation: without a cap each
+// resolved one stayed until the next welcome (hours), and every render walked
+// them all.
+export const CLOSED_KEPT = 100;
+
 export class ConsoleState extends EventTarget {
   constructor({ storage = null } = {}) {
     super();
     this.storage = storage; // sessionStorage-like, for pending replies and read marks
     this.agent = null;
     this.conversations = new Map(); // id -> conversation object (+ customer_name)
+    this.closed = new Set();        // ids of those not open, least recently changed first
     this.timelines = new Map();     // id -> Timeline
     this.pending = new Map();       // client_id -> { conv, client_id, text, created_at, state, seq?, error? }
     this.lastRead = new Map();      // id -> last_customer_message_at the agent has seen
@@ -184,6 +194,8 @@ export class ConsoleState extends EventTarget {
     // list's (a message event brings its message into the timeline).
     this.conversations.set(conv.id, { ...conv, customer_name: conv.customer_name ?? cur?.customer_name,
       last_message: conv.last_message ?? cur?.last_message, labels: labelList(conv.labels) });
+    this.closed.delete(conv.id);
+    if (!isOpen(conv)) this.closed.add(conv.id);
     // A state newer than the events held (it changed while the console was
     // away, and nothing caught the timeline up): read again when opened.
     const t = this.timelines.get(conv.id);
@@ -218,6 +230,18 @@ export class ConsoleState extends EventTarget {
     if (id === this.selected || this.related.has(id)) return;
     this.conversations.delete(id);
     this.timelines.delete(id);
+    this.closed.delete(id);
+  }
+
+  // Beyond CLOSED_KEPT, the closed conversations changed longest ago leave.
+  dropClosed() {
+    let over = this.closed.size - CLOSED_KEPT;
+    for (const id of this.closed) {
+      if (over <= 0) break;
+      if (id === this.selected || this.related.has(id)) continue;
+      this.forget(id);
+      over--;
+    }
   }
 
   // Older conversations fetched on request: added, nothing removed.
@@ -267,6 +291,7 @@ export class ConsoleState extends EventTarget {
     // Moved out of my teams (a transfer) and not assigned to me: it leaves the list.
     if (this.conversations.has(id) && !this.maySee(this.conversations.get(id))) this.forget(id);
     const conv = this.conversations.get(id);
+    if (conv && !isOpen(conv)) this.dropClosed();
     out.appeared = !wasOpen && !!conv && isOpen(conv);
     // Given to me by someone else (routing, a transfer): not by my own reply or pick.
     const actor = frame.actor ?? frame.message?.author_id;
@@ -461,6 +486,7 @@ export class ConsoleState extends EventTarget {
   reset() {
     this.agent = null;
     this.conversations.clear();
+    this.closed.clear();
     this.timelines.clear();
     this.pending.clear();
     this.lastRead.clear();

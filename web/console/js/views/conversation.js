@@ -4,7 +4,7 @@
 import { OPEN_STATUSES, labelList } from '../store/state.js';
 import { mountComposer } from './composer.js';
 import { assigneeLabel } from './inbox.js';
-import { $, channelIcon, channelNameBesideIcon, formatDateTime, h, timeEl } from './dom.js';
+import { $, channelIcon, channelNameBesideIcon, formatDateTime, h, setAttr, setText, timeEl } from './dom.js';
 
 const MARKS = {
   pending: ['◷', 'Pending'],
@@ -220,6 +220,7 @@ export function mountConversation(state, handlers) {
 
   let shown = null;            // conversation id on screen
   const rendered = new Map();  // key -> { sig, el }
+  let headerFrom = [];         // what the header was drawn from
 
   for (const [name, btn] of Object.entries(buttons)) btn.addEventListener('click', () => { if (shown) handlers.onAction(name, shown); });
   labelForm.addEventListener('submit', (e) => {
@@ -230,7 +231,13 @@ export function mountConversation(state, handlers) {
     labelInput.value = '';
   });
 
+  // Every render of the console comes here (a message in any conversation):
+  // the header is drawn again only when what it shows changed (a state
+  // object is replaced, never changed, when its conversation changes).
   function renderHeader(conv) {
+    const from = [conv, handlers.online(), handlers.busy(shown), assigneeLabel(state, conv?.assignee)];
+    if (from.every((v, i) => v === headerFrom[i])) return;
+    headerFrom = from;
     title.replaceChildren(h('bdi', {}, conv?.customer_name || conv?.customer_id || shown));
     meta.replaceChildren(
       conv ? channelIcon(conv.kind, conv.channel) : '', ' ',
@@ -292,7 +299,6 @@ export function mountConversation(state, handlers) {
   function renderTimeline(switched) {
     const conv = state.conversations.get(shown);
     const t = state.timelines.get(shown);
-    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
     const items = [];
     const past = earlier(conv);
     for (const c of past) {
@@ -307,6 +313,15 @@ export function mountConversation(state, handlers) {
       items.push({ key: `p${p.client_id}`, sig: `${p.state}|${p.error}|${handlers.online()}`,
         build: () => pendingItem(p, { ...handlers, online: handlers.online() }) });
     }
+    // Nothing new in the log: no writes there, and no reading of its scroll
+    // position (which lays the page out at once).
+    const same = !switched && items.length === rendered.size && items.every((i) => rendered.get(i.key)?.sig === i.sig);
+    const atBottom = !same && log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+    const loading = !!t?.loading && !t.loaded;
+    setAttr(log, 'aria-busy', String(loading));
+    status.hidden = !(loading || (t?.loaded && own.length === 0) || !t);
+    setText(status, loading || !t ? 'Loading history…' : 'No messages yet.');
+    if (same) return;
     const keep = new Set(items.map((i) => i.key));
     for (const [key, r] of rendered) if (!keep.has(key)) { r.el.remove(); rendered.delete(key); }
     items.forEach((item, i) => {
@@ -319,10 +334,6 @@ export function mountConversation(state, handlers) {
       }
       if (log.children[i] !== r.el) log.insertBefore(r.el, log.children[i] ?? null);
     });
-    const loading = !!t?.loading && !t.loaded;
-    log.setAttribute('aria-busy', String(loading));
-    status.hidden = !(loading || (t?.loaded && own.length === 0) || !t);
-    status.textContent = loading || !t ? 'Loading history…' : 'No messages yet.';
     if (switched || atBottom) log.scrollTop = log.scrollHeight;
   }
 

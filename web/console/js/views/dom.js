@@ -24,6 +24,15 @@ function append(el, children) {
 
 export const $ = (sel, root = document) => root.querySelector(sel);
 
+// Writes that leave the DOM alone when it already says so: a write, even of
+// the same text, makes the browser lay the page out again.
+export function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+export function setAttr(el, name, value) {
+  if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+}
+
 export function clear(el) {
   while (el.firstChild) el.firstChild.remove();
 }

@@ -1,6 +1,6 @@
 // The inbox: views (mine / unassigned / all) and status filters with live
 // counts, and the list of conversations, newest activity first.
-import { $, channelIcon, clear, h, timeEl } from './dom.js';
+import { $, channelIcon, clear, h, setAttr, setText, timeEl } from './dom.js';
 import { STATUS_FILTERS, VIEWS, labelList, lastMessageOf, previewText } from '../store/state.js';
 
 const VIEW_LABELS = { mine: 'Mine', unassigned: 'Unassigned', team: 'Team', all: 'All' };
@@ -73,12 +73,12 @@ export function mountInbox(state, { onSelect, onLoadOlder }) {
   function render() {
     const { views: vc, statuses: sc } = state.counts();
     for (const b of views.querySelectorAll('button')) {
-      b.setAttribute('aria-pressed', String(b.dataset.view === state.view));
-      b.querySelector('.count').textContent = String(vc[b.dataset.view]);
+      setAttr(b, 'aria-pressed', String(b.dataset.view === state.view));
+      setText(b.querySelector('.count'), String(vc[b.dataset.view]));
     }
     for (const b of statuses.querySelectorAll('button')) {
-      b.setAttribute('aria-pressed', String(b.dataset.status === state.statusFilter));
-      b.querySelector('.count').textContent = String(sc[b.dataset.status]);
+      setAttr(b, 'aria-pressed', String(b.dataset.status === state.statusFilter));
+      setText(b.querySelector('.count'), String(sc[b.dataset.status]));
     }
 
     const focused = document.activeElement?.closest?.('#conv-list .conv-item')?.dataset.conv;
@@ -100,8 +100,8 @@ export function mountInbox(state, { onSelect, onLoadOlder }) {
     empty.hidden = convs.length > 0;
     const loaded = state.openIds().length;
     more.hidden = !(state.openTotal > loaded);
-    if (!more.hidden) moreText.textContent = `Showing ${loaded} of ${state.openTotal} open conversations.`;
-    empty.textContent = state.welcomed ? 'No open conversations here.' : 'Loading…';
+    if (!more.hidden) setText(moreText, `Showing ${loaded} of ${state.openTotal} open conversations.`);
+    setText(empty, state.welcomed ? 'No open conversations here.' : 'Loading…');
   }
 
   function reset() {
