@@ -609,6 +609,12 @@ assert.ok(connections >= 2, 'reconnected');
     assert.match(await second.locator('.failure').textContent(), /Not delivered: outside the 24-hour window/);
     assert.equal(await second.locator('.mark').getAttribute('aria-label'), 'Failed');
     assert.equal(await first.getAttribute('data-status'), 'read');
+    // The agent sends the refused text again: a new reply, stored after it.
+    await second.getByRole('button', { name: 'Send again' }).click();
+    await page.locator('#messages li.msg[data-seq]', { hasText: 'Second answer.' }).nth(1).waitFor({ timeout: WAIT });
+    const again = (await storedMessages(conv)).filter((m) => m.text === 'Second answer.');
+    assert.equal(again.length, 2);
+    assert.ok(again[1].seq > s2);
     assert.deepEqual(consoleErrors(page), []);
   });
 

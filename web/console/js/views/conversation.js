@@ -99,8 +99,19 @@ function erasedText(what) {
     what === 'retention' ? 'Text removed after the retention period' : 'Removed: the customer was erased');
 }
 
+// An agent's reply the provider refused for good (or gave up on after a long
+// outage): its text can go again as a new reply, once the agent chooses to
+// (after the customer wrote again inside WhatsApp's window, say).
+function failureNote(m, convId, onSend) {
+  if (m.status !== 'failed') return null;
+  const again = m.author === 'agent' && m.text
+    ? h('button', { type: 'button', class: 'link', onclick: (e) => { e.currentTarget.disabled = true; onSend(convId, m.text); } }, 'Send again')
+    : null;
+  return h('p', { class: 'failure', dir: 'auto' }, `Not delivered${m.failure_reason ? `: ${m.failure_reason}` : '.'} `, again);
+}
+
 // `convId`, `seq`: where the message is logged (`conv`, its view, may not be held yet).
-function messageItem(state, convId, conv, m, seq, fetchFile) {
+function messageItem(state, convId, conv, m, seq, { fetchFile, onSend }) {
   const side = m.author === 'customer' ? 'msg-in' : m.author === 'system' ? 'msg-system' : 'msg-out';
   return h('li', { class: `msg ${side} author-${m.author}`, dataset: { seq: String(seq), clientId: m.client_id ?? null, status: m.status ?? '' } },
     h('div', { class: 'bubble' },
@@ -116,9 +127,7 @@ function messageItem(state, convId, conv, m, seq, fetchFile) {
         m.direction === 'out' ? mark(m.status) : null,
         m.emailed_at ? h('span', { class: 'emailed', title: `Unread in the chat: sent to the customer's email ${formatDateTime(m.emailed_at)}` }, ' · sent by email') : null,
         m.edited_at ? h('span', { class: 'edited' }, ' (edited)') : null),
-      m.status === 'failed'
-        ? h('p', { class: 'failure', dir: 'auto' }, `Not delivered${m.failure_reason ? `: ${m.failure_reason}` : '.'}`)
-        : null));
+      failureNote(m, convId, onSend)));
 }
 
 const REASONS = { transfer: 'transferred', reopened: 'reopened', unsnoozed: 'back from snooze', taken: 'taken',
@@ -279,7 +288,7 @@ export function mountConversation(state, handlers) {
         const m = it.message;
         const sig = JSON.stringify([m.text, m.status, m.failure_reason, m.edited_at, m.emailed_at, authorLabel(state, conv, m),
           conv?.kind, m.attachments, m.buttons]);
-        items.push({ key, sig, build: () => messageItem(state, id, conv, m, it.seq, handlers.fetchFile) });
+        items.push({ key, sig, build: () => messageItem(state, id, conv, m, it.seq, handlers) });
       } else if (it.kind === 'note') {
         items.push({ key, sig: 'note', build: () => noteItem(state, it.frame) });
       } else if (it.kind !== 'delivery') {
