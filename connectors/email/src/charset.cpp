@@ -292,20 +292,53 @@ std::string decode_b(std::string_view text) {
   return out;
 }
 
-// Parses "=?charset?X?text?=" at pos; returns its end or npos.
-std::size_t parse_word(std::string_view s, std::size_t pos, encoded_word& w) {
-  if (s.compare(pos, 2, "=?") != 0) return std::string_view::npos;
-  auto q1 = s.find('?', pos + 2);
-  if (q1 == std::string_view::npos || q1 + 2 >= s.size() || s[q1 + 2] != '?') return std::string_view::npos;
-  char enc = static_cast<char>(s[q1 + 1] | 0x20);
-  if (enc != 'b' && enc != 'q') return std::string_view::npos;
-  auto end = s.find("?=", q1 + 3);
-  if (end == std::string_view::npos) return std::string_view::npos;
-  auto text = s.substr(q1 + 3, end - q1 - 3);
-  if (text.find_first_of(" \t") != std::string_view::npos) return std::string_view::npos;
-  w.charset = canonical_charset(s.substr(pos + 2, q1 - pos - 2));
-  w.bytes = enc == 'b' ? decode_b(text) : decode_q(text);
-  return end + 2;
+bool header_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// Where a word's text starting at `from` closes: the "?=" after it, or npos
+// with `stop` at the whitespace (or end) that came first: an encoded word holds
+// no whitespace (RFC 2047 section 5).
+std::size_t closing_mark(std::string_view s, std::size_t from, std::size_t& stop) {
+  for (std::size_t i = from; i < s.size(); ++i) {
+    if (header_space(s[i])) {
+      stop = i;
+      return std::string_view::npos;
+    }
+    if (s[i] == '?' && i + 1 < s.size() && s[i + 1] == '=') return i;
+  }
+  stop = s.size();
+  return std::string_view::npos;
+}
+
+struct word_span {
+  std::size_t start = std::string_view::npos;
+  std::size_t end = std::string_view::npos;  // one past "?="
+};
+
+// The next "=?charset?X?text?=" at or after `from`, decoded into w; start is
+// npos when there is none. Linear over s however many "=?" never close (a
+// crafted header of them took seconds): when no "?=" comes before the next
+// whitespace, no word starts before that whitespace either, so the search
+// resumes there instead of at the next "=?".
+word_span next_word(std::string_view s, std::size_t from, encoded_word& w) {
+  for (auto pos = s.find("=?", from); pos != std::string_view::npos; pos = s.find("=?", from)) {
+    from = pos + 2;
+    std::size_t q1 = pos + 2;
+    while (q1 < s.size() && s[q1] != '?' && !header_space(s[q1])) ++q1;
+    if (q1 + 2 >= s.size() || s[q1] != '?' || s[q1 + 2] != '?') continue;
+    char enc = static_cast<char>(s[q1 + 1] | 0x20);
+    if (enc != 'b' && enc != 'q') continue;
+    std::size_t stop = 0;
+    auto end = closing_mark(s, q1 + 3, stop);
+    if (end == std::string_view::npos) {
+      from = stop;
+      continue;
+    }
+    auto text = s.substr(q1 + 3, end - q1 - 3);
+    w.charset = canonical_charset(s.substr(pos + 2, q1 - pos - 2));
+    w.bytes = enc == 'b' ? decode_b(text) : decode_q(text);
+    return {pos, end + 2};
+  }
+  return {};
 }
 
 }  // namespace
@@ -313,7 +346,7 @@ std::size_t parse_word(std::string_view s, std::size_t pos, encoded_word& w) {
 std::string merge_encoded_words(std::string_view s) {
   std::string out;
   std::string run_charset, run_bytes;
-  std::size_t i = 0, literal_start = 0;
+  std::size_t literal_start = 0;
   auto flush = [&] {
     if (run_charset.empty()) return;
     // Re-labelled as UTF-8 after our repair: under its own (possibly wrong) label
@@ -323,14 +356,10 @@ std::string merge_encoded_words(std::string_view s) {
     run_charset.clear();
     run_bytes.clear();
   };
-  while (i < s.size()) {
-    encoded_word w;
-    std::size_t end = s[i] == '=' ? parse_word(s, i, w) : std::string_view::npos;
-    if (end == std::string_view::npos || w.charset.empty()) {
-      ++i;
-      continue;
-    }
-    auto literal = s.substr(literal_start, i - literal_start);
+  encoded_word w;
+  for (auto word = next_word(s, 0, w); word.start != std::string_view::npos; word = next_word(s, word.end, w)) {
+    if (w.charset.empty()) continue;  // left as it is, for GMime
+    auto literal = s.substr(literal_start, word.start - literal_start);
     bool joins = !run_charset.empty() && run_charset == w.charset && detail::trim(literal).empty();
     if (!joins) {
       flush();
@@ -338,11 +367,25 @@ std::string merge_encoded_words(std::string_view s) {
     }
     run_charset = w.charset;
     run_bytes += w.bytes;
-    i = literal_start = end;
+    literal_start = word.end;
   }
   flush();
   out.append(s.substr(literal_start));
   return out;
+}
+
+std::size_t unclosed_encoded_words(std::string_view s) {
+  std::size_t count = 0, literal_start = 0;
+  auto count_in = [&](std::string_view literal) {
+    for (auto p = literal.find("=?"); p != std::string_view::npos; p = literal.find("=?", p + 2)) ++count;
+  };
+  encoded_word w;
+  for (auto word = next_word(s, 0, w); word.start != std::string_view::npos; word = next_word(s, word.end, w)) {
+    count_in(s.substr(literal_start, word.start - literal_start));
+    literal_start = word.end;
+  }
+  count_in(s.substr(literal_start));
+  return count;
 }
 
 std::string decode_header_text(std::string_view raw) {
@@ -361,16 +404,11 @@ std::string decode_header_text(std::string_view raw) {
     pending_bytes.clear();
     pending_charset.clear();
   };
-  std::size_t i = 0, literal_start = 0;
+  std::size_t literal_start = 0;
   bool last_was_word = false;
-  while (i < s.size()) {
-    encoded_word w;
-    std::size_t end = s[i] == '=' ? parse_word(s, i, w) : std::string_view::npos;
-    if (end == std::string_view::npos) {
-      ++i;
-      continue;
-    }
-    auto literal = s.substr(literal_start, i - literal_start);
+  encoded_word w;
+  for (auto word = next_word(s, 0, w); word.start != std::string_view::npos; word = next_word(s, word.end, w)) {
+    auto literal = s.substr(literal_start, word.start - literal_start);
     // Whitespace between two encoded words is not part of the text (RFC 2047 6.2).
     bool only_space = detail::trim(literal).empty();
     if (!(last_was_word && only_space)) {
@@ -381,7 +419,7 @@ std::string decode_header_text(std::string_view raw) {
     pending_charset = w.charset.empty() ? "utf-8" : w.charset;
     pending_bytes += w.bytes;
     last_was_word = true;
-    i = literal_start = end;
+    literal_start = word.end;
   }
   flush();
   out += decode_charset(s.substr(literal_start), "").text;

@@ -98,6 +98,21 @@ TEST(charset, header_words) {
   EXPECT_EQ(email::decode_header_text("=?bogus"), "=?bogus");
 }
 
+// ~1 MB of "=?" that never close (a crafted Subject): the old search from each
+// "=?" to the end of the header took minutes here; the suite's TIMEOUT (20 s,
+// tests/unit/email/CMakeLists.txt) fails a quadratic decoder.
+TEST(charset, unclosed_encoded_words_decode_in_linear_time) {
+  std::string header;
+  while (header.size() < 1'000'000) header += "=?utf-8?b?x";
+  std::string with_word = header + " =?UTF-8?B?2LPZhNin2YU=?=";
+  EXPECT_EQ(email::decode_header_text(header), header);
+  EXPECT_EQ(email::decode_header_text(with_word), header + " سلام");
+  EXPECT_EQ(email::merge_encoded_words(with_word), with_word.substr(0, header.size()) + " =?UTF-8?B?2LPZhNin2YU=?=");
+  EXPECT_EQ(email::unclosed_encoded_words(with_word), header.size() / 11);
+  // Whitespace ends a word: the "=?" before it opens none, the one after it does.
+  EXPECT_EQ(email::decode_header_text("=?utf-8?b?2LPZhNin =?utf-8?b?2YU=?="), "=?utf-8?b?2LPZhNin م");
+}
+
 TEST(html_text, blocks_entities_and_dropped_elements) {
   auto t = email::html_to_text(
       "<html><head><style>x{}</style><title>t</title></head><body>"

@@ -36,4 +36,7 @@ std::string decode_header_text(std::string_view raw);
 // too. Other text is left as is.
 std::string merge_encoded_words(std::string_view raw);
 
+// How many "=?" in s start no encoded word (no "?=" before the next whitespace).
+std::size_t unclosed_encoded_words(std::string_view s);
+
 }  // namespace pasokh::connectors::email
