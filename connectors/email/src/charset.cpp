@@ -341,18 +341,52 @@ word_span next_word(std::string_view s, std::size_t from, encoded_word& w) {
   return {};
 }
 
+std::string utf8_word(std::string_view text) { return "=?UTF-8?B?" + detail::base64_encode(text) + "?="; }
+
+bool high_byte(char c) { return static_cast<unsigned char>(c) >= 0x80; }
+
+// What may sit between the 8-bit words of one display name: spaces, ASCII
+// letters and digits, never the specials that delimit an address.
+bool name_filler(char c) {
+  return c == ' ' || c == '\t' || c == '.' || c == '-' || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+// `literal` with each stretch of raw 8-bit text (from its first 8-bit byte to
+// its last, across spaces) as a UTF-8 encoded word of what decode_charset reads
+// in `charset`; empty `charset`: as it is.
+void append_literal(std::string& out, std::string_view literal, const std::string& charset) {
+  std::size_t i = 0;
+  while (!charset.empty() && i < literal.size()) {
+    auto start = i;
+    while (start < literal.size() && !high_byte(literal[start])) ++start;
+    if (start == literal.size()) break;
+    auto last = start;
+    for (auto j = start; j < literal.size() && (high_byte(literal[j]) || name_filler(literal[j])); ++j)
+      if (high_byte(literal[j])) last = j;
+    out.append(literal.substr(i, start - i));
+    out += utf8_word(decode_charset(literal.substr(start, last + 1 - start), charset).text);
+    i = last + 1;
+  }
+  out.append(literal.substr(i));
+}
+
 }  // namespace
 
 std::string merge_encoded_words(std::string_view s) {
   std::string out;
   std::string run_charset, run_bytes;
   std::size_t literal_start = 0;
+  // Raw 8-bit names (an Arabic name in iso-8859-6, unencoded) would go to
+  // GMime's fallback list, whose windows-1256 maps every byte and wins: they
+  // are read as the Subject is, in the charset that reads plausibly. UTF-8 is
+  // left alone (GMime reads it right; an address may be UTF-8 itself).
+  std::string legacy_charset;
+  if (!all_ascii(s) && !proto::valid_utf8(s)) legacy_charset = decode_charset(s, "").charset;
   auto flush = [&] {
     if (run_charset.empty()) return;
     // Re-labelled as UTF-8 after our repair: under its own (possibly wrong) label
     // the decoder downstream would garble what decode_charset reads correctly.
-    auto repaired = decode_charset(run_bytes, run_charset).text;
-    out += "=?UTF-8?B?" + detail::base64_encode(repaired) + "?=";
+    out += utf8_word(decode_charset(run_bytes, run_charset).text);
     run_charset.clear();
     run_bytes.clear();
   };
@@ -363,14 +397,14 @@ std::string merge_encoded_words(std::string_view s) {
     bool joins = !run_charset.empty() && run_charset == w.charset && detail::trim(literal).empty();
     if (!joins) {
       flush();
-      out.append(literal);
+      append_literal(out, literal, legacy_charset);
     }
     run_charset = w.charset;
     run_bytes += w.bytes;
     literal_start = word.end;
   }
   flush();
-  out.append(s.substr(literal_start));
+  append_literal(out, s.substr(literal_start), legacy_charset);
   return out;
 }
 

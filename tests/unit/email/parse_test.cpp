@@ -448,6 +448,25 @@ TEST(parse_email, subject_only_mail_shows_its_subject) {
   EXPECT_EQ(mail.event.text, "سفارش من کجاست؟");
 }
 
+TEST(parse_email, raw_8bit_sender_names_read_as_the_subject_does) {
+  // "علي حسين" unencoded in iso-8859-6: GMime's fallbacks took windows-1256 ("ظنê حسêو").
+  const std::string ali_88596 = "\xD9\xE4\xEA \xCD\xD3\xEA\xE6";
+  std::string raw = "From: " + ali_88596 + " <ali@example.com>\r\nTo: \"" + ali_88596 +
+                    "\" <support@support.example>, \"Omid \xC7\xE4\" <omid@example.com>\r\nSubject: " + ali_88596 +
+                    "\r\nMessage-ID: <x@y>\r\n\r\nbody\r\n";
+  auto mail = email::parse_email(raw, config());
+  EXPECT_EQ(mail.subject, "علي حسين");
+  EXPECT_EQ(mail.from.address, "ali@example.com");
+  EXPECT_EQ(mail.from.name, "علي حسين");
+  ASSERT_EQ(mail.to.size(), 2u);
+  EXPECT_EQ(mail.to[0].name, "علي حسين");
+  EXPECT_EQ(mail.to[1].name, "Omid ال");
+  EXPECT_EQ(mail.to[1].address, "omid@example.com");
+  // Raw UTF-8 stays as it is.
+  auto utf8 = email::parse_email("From: علی رضایی <ali@example.com>\r\nSubject: x\r\n\r\nbody\r\n", config());
+  EXPECT_EQ(utf8.from.name, "علی رضایی");
+}
+
 // GMime decodes the Subject and address fields while it parses, searching from
 // every "=?" to the end of the header in its lenient mode: such a mail of ~1 MB
 // took minutes (two froze the gateway's I/O threads). The suite's TIMEOUT fails it.

@@ -33,7 +33,9 @@ std::string decode_header_text(std::string_view raw);
 // word, so that a character split across two words survives decoders that
 // decode word by word (GMime's address parser). The merged word carries the
 // text as decode_charset reads it, in UTF-8, so a mislabelled charset is repaired
-// too. Other text is left as is.
+// too. Raw 8-bit text that is not UTF-8 (an unencoded name in iso-8859-6 or
+// windows-1256) becomes such a word too, read as decode_header_text reads it.
+// Other text is left as is.
 std::string merge_encoded_words(std::string_view raw);
 
 // How many "=?" in s start no encoded word (no "?=" before the next whitespace).
