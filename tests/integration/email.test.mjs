@@ -224,6 +224,44 @@ test('a new mail in no thread opens its own conversation unless it repeats the o
   await ws.close();
 });
 
+test('contact form mail (From the site, the person in Reply-To) is one customer and conversation per person; replies go to each', async () => {
+  const ws = await agentSocket(gw, token);
+  const form = (name, address) => swaks({ from: 'noreply@shop-site.example', subject: 'New contact form message',
+    body: `Name: ${name}\r\nMy order did not arrive\r\n`,
+    headers: { 'Message-Id': `<cf-${name}@shop-site.example>`, From: 'Website <noreply@shop-site.example>',
+      'Reply-To': `${name} <${address}>` } });
+  assert.equal((await form('Sara', 'sara@a.example')).code, 0);
+  const sara = await ws.next(customerEvent((f) => f.message.text.includes('Name: Sara')), 10000);
+  assert.equal((await form('Omid', 'omid@b.example')).code, 0);
+  const omid = await ws.next(customerEvent((f) => f.message.text.includes('Name: Omid')), 10000);
+  assert.notEqual(omid.conv, sara.conv);
+  assert.notEqual(omid.conversation.customer_id, sara.conversation.customer_id);
+  assert.equal(sara.conversation.customer_name, 'Sara');
+  assert.equal(omid.conversation.customer_name, 'Omid');
+
+  for (const [who, conv] of [['Sara', sara.conv], ['Omid', omid.conv]]) {
+    ws.send({ type: 'reply', conv, client_id: `cf-${who}`, text: `${who}, your order ships today.` });
+    await ws.next((f) => f.type === 'ack' && f.client_id === `cf-${who}`);
+  }
+  const toSara = await sink.waitFor((m) => m.text?.includes('Sara, your order'), 'the reply to Sara');
+  const toOmid = await sink.waitFor((m) => m.text?.includes('Omid, your order'), 'the reply to Omid');
+  assert.deepEqual(toSara.to.map((a) => [a.name, a.address]), [['Sara', 'sara@a.example']]);
+  assert.deepEqual(toOmid.to.map((a) => [a.name, a.address]), [['Omid', 'omid@b.example']]);
+
+  // The same sender on the same subject, answered elsewhere (Reply-To names
+  // others): its own conversation; the open one's replies still go to the sender.
+  const kian = (id, headers) => swaks({ from: 'kian@example.net', subject: 'Order 5', body: `${id}\r\n`,
+    headers: { 'Message-Id': `<${id}@example.net>`, ...headers } });
+  assert.equal((await kian('kian-first')).code, 0);
+  const first = await ws.next(customerEvent((f) => f.message.text.includes('kian-first')), 10000);
+  assert.equal((await kian('kian-other', { 'Reply-To': 'eve@example.org, bob@example.org' })).code, 0);
+  const other = await ws.next(customerEvent((f) => f.message.text.includes('kian-other')), 10000);
+  assert.equal(other.conversation.customer_id, first.conversation.customer_id);
+  assert.notEqual(other.conv, first.conv);
+  assert.equal(await redisCli('HGET', `pasokh:conv:${first.conv}`, 'recipient'), 'kian@example.net');
+  await ws.close();
+});
+
 test('attachments are kept and served only to agents who may see their conversation', async () => {
   const ws = await agentSocket(gw, token);
   const sent = await swaks({ from: 'reza@example.net', subject: 'فاکتور', body: 'فاکتور خرید پیوست است.\r\n',

@@ -207,7 +207,7 @@ bool valid_msg_id(std::string_view id) {
 
 reply_thread thread_from(const parsed_email& last, std::string reply_token) {
   reply_thread t;
-  t.customer_name = last.from.name;
+  t.customer_name = last.event.from.display_name;  // the person in a contact form's Reply-To
   t.subject = last.subject;
   t.in_reply_to = last.message_id;
   constexpr std::size_t keep = 50;

@@ -530,15 +530,20 @@ void finish_event(parsed_email& out, const email_config& config) {
   ev.kind = proto::inbound_kind::message;
   ev.from.channel = config.channel;
   ev.from.kind = proto::channel_kind::email;
-  ev.from.external_id = out.from.address;
-  ev.from.display_name = out.from.name;
+  // A contact form mails from its own address with the person who wrote in
+  // Reply-To: that person is the customer, each with their own file and
+  // conversation (with From, everyone who used the form was one customer).
+  bool form_mail = out.reply_to.size() == 1 && out.reply_to.front().address != out.from.address;
+  const mail_address& person = form_mail ? out.reply_to.front() : out.from;
+  ev.from.external_id = person.address;
+  ev.from.display_name = person.name;
   ev.provider_message_id = out.message_id;
   ev.reply_to = out.in_reply_to;
   ev.automatic = !out.automatic_reason.empty();
   // Our own reply coming back (a loop through the MTA, a copy to ourselves) must not open a conversation.
   ev.echo = !out.message_id.empty() && !config.recipients.reply_domain.empty() &&
             parse_message_id(out.message_id, config.recipients.reply_domain).has_value();
-  if (!out.reply_to.empty() && out.reply_to.front().address != out.from.address)
+  if (!out.reply_to.empty() && out.reply_to.front().address != person.address)
     ev.provider_chat_id = out.reply_to.front().address;
   if (!out.message_id.empty()) {
     ev.dedup_key = out.message_id;

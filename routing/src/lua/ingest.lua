@@ -28,7 +28,8 @@
 -- customer's open conversation whatever it says. Email passes
 -- 'subject:<normalized subject>': a mail without thread joins the open
 -- conversation only when that one was opened under the same key (the
--- customer writing again about the same case without pressing reply).
+-- customer writing again about the same case without pressing reply) and
+-- its recipient is this mail's.
 
 -- Ids of new customers and conversations: the first of a call is an INCR, the
 -- rest are counted here and written back once at the end (the call is
@@ -195,11 +196,14 @@ local function ingest_one(A)
   local conv = false
   if thread_conv ~= '' and continues_thread(thread_conv, channel, cust, ext, thread_any_sender) then conv = thread_conv end
   -- A new file has no open conversation.
+  -- A mail without thread joins it only about the same case (its subject) and
+  -- answered at the same address: a mail never changes where the replies of
+  -- an open conversation go (another person's address in Reply-To).
   if not conv and not cust_new then
     conv = redis.call('GET', open_key)
-    if conv and subject_key ~= '' and conv ~= thread_conv and
-        redis.call('HGET', conv_key(conv), 'subject_key') ~= subject_key then
-      conv = false
+    if conv and subject_key ~= '' and conv ~= thread_conv then
+      local open = redis.call('HMGET', conv_key(conv), 'subject_key', 'recipient')
+      if open[1] ~= subject_key or open[2] ~= recipient then conv = false end
     end
   end
   -- Routed here: a new queued conversation the caller decided for (A[23]

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "pasokh/connectors/email/compose.hpp"
 #include "pasokh/connectors/email/parse.hpp"
 #include "pasokh/connectors/email/threading.hpp"
 #include "pasokh/proto/utf8.hpp"
@@ -484,11 +485,22 @@ TEST(parse_email, mail_of_unclosed_encoded_words_parses_in_linear_time) {
   EXPECT_EQ(mail.event.text, "body");
 }
 
-TEST(parse_email, reply_to_becomes_chat_id) {
+TEST(parse_email, a_single_reply_to_is_the_customer) {
+  // A contact form: the site sends, the person who wrote is in Reply-To.
   std::string raw =
-      "From: A <a@example.com>\r\nReply-To: b@example.com\r\nTo: support@support.example\r\n"
+      "From: Website <noreply@site.example>\r\nReply-To: Sara <sara@example.com>\r\nTo: support@support.example\r\n"
       "Subject: x\r\nMessage-ID: <x@y>\r\n\r\nbody\r\n";
   auto mail = email::parse_email(raw, config());
+  EXPECT_EQ(mail.from.address, "noreply@site.example");
+  EXPECT_EQ(mail.event.from.external_id, "sara@example.com");
+  EXPECT_EQ(mail.event.from.display_name, "Sara");
+  EXPECT_EQ(mail.event.provider_chat_id, "");
+  EXPECT_EQ(email::thread_from(mail, "t").customer_name, "Sara");
+  // Several: the sender stays the customer; replies go to the first.
+  raw = "From: A <a@example.com>\r\nReply-To: b@example.com, c@example.com\r\nTo: support@support.example\r\n"
+        "Subject: x\r\nMessage-ID: <x@y>\r\n\r\nbody\r\n";
+  mail = email::parse_email(raw, config());
+  EXPECT_EQ(mail.event.from.external_id, "a@example.com");
   EXPECT_EQ(mail.event.provider_chat_id, "b@example.com");
 }
 

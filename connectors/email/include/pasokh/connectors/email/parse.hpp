@@ -26,8 +26,9 @@ struct mail_attachment {
 };
 
 struct parsed_email {
-  // from (lower-cased address, display name), provider_message_id = Message-ID,
-  // provider_chat_id = Reply-To when it differs from From, text (quotes
+  // from (lower-cased address, display name: From's, or a single Reply-To's
+  // when it differs, as a contact form sends), provider_message_id = Message-ID,
+  // provider_chat_id = the first Reply-To when it differs from that, text (quotes
   // stripped), original_text (full_text when it differs), attachments (metadata), sent_at, reply_to = In-Reply-To,
   // language hint, automatic, echo (the Message-ID is one of ours), dedup_key.
   proto::inbound_event event;
