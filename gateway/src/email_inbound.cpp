@@ -256,7 +256,9 @@ awaitable<email::store_outcome> email_channel::receive(email::smtp_envelope enve
   bool update_thread = !*known || !stored->duplicate;
   if (update_thread) {
     auto token = *known && !(*known)->reply_token.empty() ? (*known)->reply_token : email_store::new_token();
-    auto thread_data = email::thread_from(mail, token);
+    // Someone else in the thread (a colleague in Cc) leaves it the customer's:
+    // the agent's next reply still goes to them, as an answer to their mail.
+    auto thread_data = stored->other_sender && *known ? **known : email::thread_from(mail, token);
     if (auto ok = co_await store_.remember_customer_mail(conv, thread_data, mail.message_id); !ok) {
       log->warn("channel={} conv={} cannot keep the thread: {}", channel_.id, conv, ok.error().message());
       co_return email::store_outcome::temporary_failure("storage unavailable");

@@ -104,6 +104,7 @@ void to_json(json& j, const message& v) {
        {"channel", v.channel}, {"created_at", v.created_at}, {"status", to_string(v.status)}};
   put_nonempty(j, "author_id", v.author_id);
   put_nonempty(j, "author_name", v.author_name);
+  put_nonempty(j, "author_address", v.author_address);
   put_nonempty(j, "original_text", v.original_text);
   if (!v.attachments.empty()) j["attachments"] = v.attachments;
   put_nonempty(j, "provider_message_id", v.provider_message_id);
@@ -120,6 +121,7 @@ void from_json(const json& j, message& v) {
   v.author = enum_at(j, "author", author_kind::customer);
   get_opt(j, "author_id", v.author_id);
   get_opt(j, "author_name", v.author_name);
+  get_opt(j, "author_address", v.author_address);
   get_opt(j, "text", v.text);
   get_opt(j, "original_text", v.original_text);
   get_opt(j, "attachments", v.attachments);

@@ -123,6 +123,7 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_
   out.status = a[5].str;
   out.routed = a.size() > 6 && a[6].str == "1";
   out.csat_open = a.size() > 7 && a[7].str == "1";
+  out.other_sender = a.size() > 8 && a[8].str == "1";
   co_return out;
 }
 

@@ -262,6 +262,31 @@ test('contact form mail (From the site, the person in Reply-To) is one customer 
   await ws.close();
 });
 
+test('a colleague in Cc answering through the reply token is named on the message; the conversation stays the customer\'s and replies still go to them', async () => {
+  const ws = await agentSocket(gw, token);
+  assert.equal((await swaks({ from: 'maryam@cust.example', subject: 'Warranty card', body: 'Where is my warranty card?\r\n',
+    headers: { 'Message-Id': '<gu-1@cust.example>', From: 'Maryam <maryam@cust.example>' } })).code, 0);
+  const first = await ws.next(customerEvent((f) => f.message.text.includes('my warranty card')), 10000);
+  const { reply_token: replyToken } = JSON.parse(await redisCli('GET', `pasokh:conv:${first.conv}:email`));
+  assert.equal((await swaks({ from: 'ali@cust.example', to: `reply+${replyToken}@shop.example`, subject: 'Re: Warranty card',
+    body: 'I am her colleague; it was in the box.\r\n', headers: { 'Message-Id': '<gu-2@cust.example>',
+      From: 'Ali Colleague <ali@cust.example>', Cc: 'maryam@cust.example', 'In-Reply-To': '<gu-1@cust.example>' } })).code, 0);
+  const guest = await ws.next(customerEvent((f) => f.message.text.includes('her colleague')), 10000);
+  assert.equal(guest.conv, first.conv);
+  assert.equal(guest.conversation.customer_id, first.conversation.customer_id);
+  assert.equal(guest.conversation.customer_name, 'Maryam');
+  assert.equal(guest.message.author_name, 'Ali Colleague');
+  assert.equal(guest.message.author_address, 'ali@cust.example');
+  assert.equal(await redisCli('HGET', `pasokh:conv:${first.conv}`, 'recipient'), 'maryam@cust.example');
+
+  ws.send({ type: 'reply', conv: first.conv, client_id: 'gu-r1', text: 'Thanks Ali; Maryam, a new card is on its way.' });
+  await ws.next((f) => f.type === 'ack' && f.client_id === 'gu-r1');
+  const mail = await sink.waitFor((m) => m.text?.includes('a new card is on its way'), 'the reply');
+  assert.deepEqual(mail.to.map((a) => [a.name, a.address]), [['Maryam', 'maryam@cust.example']]);
+  assert.deepEqual(mail.inReplyTo, ['gu-1@cust.example']);
+  await ws.close();
+});
+
 test('attachments are kept and served only to agents who may see their conversation', async () => {
   const ws = await agentSocket(gw, token);
   const sent = await swaks({ from: 'reza@example.net', subject: 'فاکتور', body: 'فاکتور خرید پیوست است.\r\n',

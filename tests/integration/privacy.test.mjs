@@ -55,11 +55,11 @@ async function writes(text, { customer = 'crm-erase-1', name = 'Parisa Karimi' }
   return r.json;
 }
 
-function mail(text, files = [], { address = ADDRESS, name = 'Parisa Karimi' } = {}) {
+function mail(text, files = [], { address = ADDRESS, name = 'Parisa Karimi', recipient = 'support@shop.example' } = {}) {
   const timestamp = Math.floor(Date.now() / 1000), token = crypto.randomBytes(25).toString('hex');
   const signature = crypto.createHmac('sha256', MAILGUN_KEY).update(`${timestamp}${token}`).digest('hex');
   const form = new FormData();
-  for (const [k, v] of Object.entries({ sender: address, recipient: 'support@shop.example', from: `${name} <${address}>`,
+  for (const [k, v] of Object.entries({ sender: address, recipient, from: `${name} <${address}>`,
     subject: 'Broken screen', 'body-plain': text, 'Message-Id': `<${randomUUID()}@example.org>`,
     timestamp: String(timestamp), token, signature, 'attachment-count': String(files.length) })) form.append(k, v);
   files.forEach((f, i) => form.append(`attachment-${i + 1}`, new Blob([f.content], { type: 'text/plain' }), f.name));
@@ -220,6 +220,26 @@ test('erase: a customer on two channels with a merged file, an attachment, a rat
   const mailer = async () => redisCli('GET', `pasokh:key:email:${ADDRESS}`);
   for (let i = 0; !(await mailer()) && i < 50; i++) await sleep(50);
   assert.ok(![cust, mailed, ''].includes(await mailer()), await mailer());
+});
+
+test('erase: the name and address of a colleague who wrote in the customer\'s mail thread go with the texts', async () => {
+  const sock = await agentSocket(gw, boss);
+  assert.equal((await mail('My fridge is loud', [], { address: 'nasrin.r@example.org', name: 'Nasrin Rahimi' })).status, 200);
+  const first = await sock.next((f) => f.type === 'event' && f.event === 'message' && f.message?.text === 'My fridge is loud');
+  const { reply_token: replyToken } = JSON.parse(redisCli('GET', `pasokh:conv:${first.conv}:email`));
+  assert.equal((await mail('Her colleague here', [], { address: 'kamran.b@example.org', name: 'Kamran Bahrami',
+    recipient: `reply+${replyToken}@shop.example` })).status, 200);
+  const guest = await sock.next((f) => f.type === 'event' && f.event === 'message' && f.message?.text === 'Her colleague here');
+  assert.deepEqual([guest.conv, guest.message.author_name, guest.message.author_address],
+    [first.conv, 'Kamran Bahrami', 'kamran.b@example.org']);
+  sock.close();
+
+  const cust = first.conversation.customer_id;
+  const done = await call('POST', `/api/v1/admin/customers/${cust}/erase`, boss, { confirm: cust });
+  assert.equal(done.status, 200, done.text);
+  const messages = logFrames(first.conv).filter((f) => f.event === 'message');
+  assert.equal(messages.length, 2);
+  for (const { message } of messages) assert.deepEqual([message.author_name, message.author_address], [undefined, undefined]);
 });
 
 test('erase: an erasure its gateway did not finish (the file wiped, the texts not yet) finishes when asked again', async () => {

@@ -37,7 +37,8 @@
 -- A scrubbed log entry keeps what reports fold (gateway/src/report_timeline.cpp):
 -- times, direction, author kind and id, status changes, ratings, buttons; a
 -- message or note loses its text (now ''), quoted original, attachments
--- (stored mail attachments deleted), provider and reply-to ids and gets
+-- (stored mail attachments deleted), provider and reply-to ids, the name and
+-- address of someone else who wrote in the customer's thread, and gets
 -- `erased` ('customer' or 'retention'); the conversation view loses
 -- customer_name; a status note and a CSAT comment become ''. A stream cannot
 -- be rewritten in place: the entries are copied, scrubbed, into <log>:scrub,
@@ -106,6 +107,8 @@ local function scrub_frame(frame, reason, c, slim)
     end
     m.text, m.erased = '', reason
     m.original_text, m.attachments, m.provider_message_id, m.reply_to = nil, nil, nil, nil
+    -- Who else wrote in the customer's thread (ingest.lua's guest); an agent's name stays.
+    if m.author == 'customer' then m.author_name, m.author_address = nil, nil end
   end
   if type(f.note) == 'table' then
     f.note.text, f.note.erased = '', reason

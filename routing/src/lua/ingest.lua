@@ -69,12 +69,15 @@ end
 -- conversation whose unread replies were mailed from this channel
 -- (webchat_mail_fallback.lua): from its customer or the address mailed, and
 -- also while resolved within its reopen window (its open pointer is the chat's).
+-- Second answer: the sender is someone else (a colleague in Cc answering
+-- through the reply token).
 local function continues_thread(thread_conv, channel, cust, sender, any_sender)
   local t = redis.call('HMGET', conv_key(thread_conv), 'channel', 'status', 'customer_id', 'mail_channel', 'mail_to')
   if not t[1] or t[2] == 'closed' then return false end
-  if t[1] == channel then return t[2] ~= 'resolved' and (any_sender or t[3] == cust) end
-  if t[4] ~= channel or not (any_sender or t[3] == cust or t[5] == string.lower(sender)) then return false end
-  return t[2] ~= 'resolved' or redis.call('GET', p .. 'cust:' .. t[3] .. ':open:' .. t[1]) == thread_conv
+  local other = t[3] ~= cust and t[5] ~= string.lower(sender)
+  if t[1] == channel then return t[2] ~= 'resolved' and (any_sender or not other), other end
+  if t[4] ~= channel or not (any_sender or not other) then return false end
+  return t[2] ~= 'resolved' or redis.call('GET', p .. 'cust:' .. t[3] .. ':open:' .. t[1]) == thread_conv, other
 end
 
 local function ingest_one(A)
@@ -194,7 +197,14 @@ local function ingest_one(A)
   -- channel, else a new one.
   local open_key = ckey .. ':open:' .. channel
   local conv = false
-  if thread_conv ~= '' and continues_thread(thread_conv, channel, cust, ext, thread_any_sender) then conv = thread_conv end
+  -- Someone else in the customer's thread (`guest`): their message is kept,
+  -- under their name, and changes nothing of the conversation's customer (its
+  -- name, where replies go).
+  local guest = false
+  if thread_conv ~= '' then
+    local continues, other = continues_thread(thread_conv, channel, cust, ext, thread_any_sender)
+    if continues then conv, guest = thread_conv, other end
+  end
   -- A new file has no open conversation.
   -- A mail without thread joins it only about the same case (its subject) and
   -- answered at the same address: a mail never changes where the replies of
@@ -240,14 +250,16 @@ local function ingest_one(A)
       customer_name = cust_name }
   else
     vkey = conv_key(conv)
-    v = conv_state(conv, cust_name, { 'campaign', 'campaign_until', 'routed', 'side', 'bot_idle' })
+    v = conv_state(conv, not guest and cust_name or nil, { 'campaign', 'campaign_until', 'routed', 'side', 'bot_idle',
+      'recipient' })
     was_resolved = v.status == 'resolved'
     if v.bot_idle and v.status == 'resolved' and cust_vip ~= '1' then reopen_with_bot(conv, v, open_key, now) end
     seq = tostring(tonumber(v.seq or '0') + 1)
     if tonumber(wrote_at) > (tonumber(v.last_customer_message_at or '') or 0) then v.last_customer_message_at = wrote_at end
     v.seq, v.updated_at = seq, now
     redis.call('HSET', vkey, 'seq', seq, 'updated_at', now, 'last_customer_message_at', v.last_customer_message_at,
-      'recipient', recipient, 'last_message', last_message_field(seq, now, 'customer', preview_text, attachments))
+      'recipient', guest and v.recipient or recipient,
+      'last_message', last_message_field(seq, now, 'customer', preview_text, attachments))
   end
   -- A message into a resolved conversation (a rating, an opt-out) leaves it
   -- resolved; route.lua's reopen puts a reopened one back in the list.
@@ -256,7 +268,12 @@ local function ingest_one(A)
   if v.status == 'bot' then redis.call('ZADD', p .. 'timers:bot_idle', now, conv) end
 
   local id = conv .. ':' .. seq
-  emit_json(conv, seq, 'message', '"message":' .. inbound_message(message_json, conv, seq, 'customer', channel, now), cust, v)
+  if guest then
+    message_json = string.sub(message_json, 1, -2) .. ',"author_name":' .. json_string(display_name ~= '' and display_name or ext) ..
+      ',"author_address":' .. json_string(ext) .. '}'
+  end
+  emit_json(conv, seq, 'message', '"message":' .. inbound_message(message_json, conv, seq, 'customer', channel, now),
+    guest and v.customer_id or cust, v)
 
   if dkey then redis.call('SET', dkey, conv .. "|" .. seq .. "|" .. cust, 'EX', dedup_ttl) end
   -- Messengers refer back to a message by its provider id (edits, replies).
@@ -294,7 +311,7 @@ local function ingest_one(A)
   end
   -- A resolved conversation may get the rating or comment too.
   if created == '0' and status == 'resolved' then csat_open = not cust_new and owes_csat(cust, channel) end
-  return { 'stored', conv, seq, cust, created, status, routed, csat_open and '1' or '0' }
+  return { 'stored', conv, seq, cust, created, status, routed, csat_open and '1' or '0', guest and '1' or '0' }
 end
 
 -- One answer per message, in order. A message whose script fails answers

@@ -91,7 +91,8 @@ struct message {
   direction dir = direction::inbound;
   author_kind author = author_kind::customer;
   std::string author_id;  // agent id for agents, empty otherwise
-  std::string author_name;
+  std::string author_name;     // agents; a customer-side message from someone else (a colleague in Cc)
+  std::string author_address;  // that someone's address (their id on the channel)
   std::string text;
   std::string original_text;  // email: the mail as written, quoted history included, when it differs from text
   std::vector<attachment> attachments;

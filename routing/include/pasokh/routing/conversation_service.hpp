@@ -48,6 +48,9 @@ struct ingest_outcome {
   std::string status;  // conversation status after the message ("bot", "queued", ...)
   bool routed = false;  // team rules applied already (routing_service; a new conversation: inside ingest)
   bool csat_open = false;  // the customer owes a CSAT rating or comment on this channel (aftersales)
+  // Kept in a conversation of another customer (a colleague in Cc answering
+  // through its reply token): the conversation's customer is unchanged.
+  bool other_sender = false;
 };
 
 struct append_outcome {

@@ -25,7 +25,10 @@ function mark(status) {
 
 function authorLabel(state, conv, m) {
   switch (m.author) {
-    case 'customer': return conv?.customer_name || 'Customer';
+    // Someone else in the customer's mail thread (a colleague in Cc) is named as they wrote.
+    case 'customer':
+      if (m.author_name) return m.author_address && m.author_address !== m.author_name ? `${m.author_name} <${m.author_address}>` : m.author_name;
+      return conv?.customer_name || 'Customer';
     case 'agent': return (m.author_name || m.author_id || 'Agent') + (m.author_id && m.author_id === state.agent?.id ? ' (you)' : '');
     case 'bot': return 'Bot';
     case 'system': return 'System';
