@@ -97,9 +97,17 @@ bool invisible(char32_t cp) {
 
 bool space(char32_t cp) { return cp == ' ' || cp == '\t' || cp == '\r' || cp == '\n' || cp == 0xA0 || cp == 0x3000; }
 
+// Quotes of every kind are here because the campaign hint (campaigns::stop_hint)
+// writes «لغو», «إلغاء» and "stop", and phones turn "stop" into “stop”: a customer
+// who sends the word as quoted is opting out.
+bool quote_mark(char32_t cp) {
+  return cp == '"' || cp == '\'' || cp == '`' || cp == 0x00AB || cp == 0x00BB || (cp >= 0x2018 && cp <= 0x201F) ||
+         cp == 0x2039 || cp == 0x203A;
+}
+
 bool edge_punct(char32_t cp) {
-  return cp == '.' || cp == '!' || cp == '?' || cp == ',' || cp == 0x061F || cp == 0x060C || cp == 0x06D4 || cp == '"' ||
-         cp == '\'';
+  return cp == '.' || cp == '!' || cp == '?' || cp == ',' || cp == ';' || cp == ':' || cp == 0x061F || cp == 0x060C ||
+         cp == 0x061B || cp == 0x06D4 || quote_mark(cp);
 }
 
 }  // namespace

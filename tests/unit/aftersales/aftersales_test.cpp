@@ -45,6 +45,21 @@ TEST(AftersalesReply, OptOutWords) {
   EXPECT_EQ(as::opt_out_language("\xff"), "");
 }
 
+// The word as the campaign hint quotes it («لغو», «إلغاء», "stop"), with the
+// curly quotes a phone keyboard makes, and as copied with the hint's stop.
+TEST(AftersalesReply, OptOutWordsInQuotes) {
+  EXPECT_EQ(as::opt_out_language("\u00AB\u0644\u063A\u0648\u00BB"), "fa");              // «لغو»
+  EXPECT_EQ(as::opt_out_language("\u00AB\u0644\u063A\u0648\u00BB."), "fa");             // «لغو».
+  EXPECT_EQ(as::opt_out_language("\u00AB\u0644\u063A\u0648\u200C\u00BB\u06D4"), "fa");  // with a ZWNJ, Arabic stop
+  EXPECT_EQ(as::opt_out_language("\u00AB\u0625\u0644\u063A\u0627\u0621\u00BB"), "ar");  // «إلغاء»
+  EXPECT_EQ(as::opt_out_language("\u00AB\u0625\u0644\u063A\u0627\u0621\u00BB\u061B"), "ar");  // with an Arabic semicolon
+  EXPECT_EQ(as::opt_out_language("\"stop\""), "en");
+  EXPECT_EQ(as::opt_out_language("\u201Cstop\u201D"), "en");  // “stop”
+  EXPECT_EQ(as::opt_out_language("\u2018Stop\u2019."), "en");  // ‘Stop’.
+  EXPECT_EQ(as::opt_out_language("\u201EUNSUBSCRIBE\u201C"), "en");  // „UNSUBSCRIBE“
+  EXPECT_EQ(as::opt_out_language("\u00ABstop\u00BB please"), "");
+}
+
 TEST(AftersalesReply, Ratings) {
   EXPECT_EQ(as::csat_rating("5"), 5);
   EXPECT_EQ(as::csat_rating(" 1 "), 1);
