@@ -18,7 +18,7 @@ import {
 const CODE = 'YALDA-1404';
 let redis, fake, relay, gwA, gwB, boss;
 const people = { tg: [], tgOut: [], wa: [], waOut: [], waOld: [], api: [], apiOut: [], linked: [], imported: [], mail: [],
-  c2In: [], c2Old: [] };
+  importedApi: [], pageThenMail: null, c2In: [], c2Old: [] };
 
 // The mail relay: a minimal SMTP server that takes every mail and keeps its envelope and data.
 class SmtpSink {
@@ -126,14 +126,23 @@ before(async () => {
     await tg(gwA, chat, 'از تلگرام');
     people.linked.push({ cust, chat });
   }
-  // Five imported customers who never wrote: a new conversation on their identity.
+  // Five imported Telegram customers who never wrote: a bot cannot start a
+  // chat, so there is no channel for them. Three imported API customers who
+  // never wrote: a new conversation on their identity.
   for (let i = 0; i < 5; i++) people.imported.push(newChatId());
+  for (let i = 0; i < 3; i++) people.importedApi.push(`shop-${randomUUID().slice(0, 8)}`);
   // And eight by email only.
   for (let i = 0; i < 8; i++) people.mail.push(`buyer${i}.${randomUUID().slice(0, 6)}@mail.example`);
+  // One known on Messenger (never wrote there either) and by email: the mail.
+  people.pageThenMail = { psid: `psid-${randomUUID().slice(0, 8)}`, address: `page.${randomUUID().slice(0, 6)}@mail.example` };
   const csv = ['channel,external_id,name,language', ...people.imported.map((c, i) => `tg,${c},Imported ${i},en`),
-    ...people.mail.map((a, i) => `mail,${a},Mail ${i},en`)].join('\n');
+    ...people.importedApi.map((id, i) => `api,${id},Shop ${i},en`),
+    ...people.mail.map((a, i) => `mail,${a},Mail ${i},en`), `fb,${people.pageThenMail.psid},Page Then Mail,en`].join('\n');
   const imported = await call(gwA, 'POST', '/api/v1/admin/customers/import', csv);
   assert.equal(imported.status, 200, imported.text);
+  const mailLinked = await call(gwA, 'POST', `/api/v1/customers/${customerOf('fb', people.pageThenMail.psid)}/identities`,
+    { channel: 'mail', external_id: people.pageThenMail.address });
+  assert.equal(mailLinked.status, 201, mailLinked.text);
   // A customer file with no identity at all.
   const ghost = `cu_${redisCli(redis, 'INCR', 'pasokh:next:customer')}`;
   redisCli(redis, 'HSET', `pasokh:cust:${ghost}`, 'id', ghost, 'name', 'Ghost', 'language', 'en');
@@ -206,10 +215,13 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
     fallback: ['en'], code: CODE, rate_per_second: 150,
     whatsapp_template: { name: 'yalda_offer', language: 'fa', params: ['{name}', '{code}'] },
   };
-  const eligibleTg = [...people.tg, ...people.linked.map((l) => l.chat), ...people.imported];
+  // Imported Telegram customers who never wrote are skipped: a bot cannot start a chat.
+  const eligibleTg = [...people.tg, ...people.linked.map((l) => l.chat)];
   const eligibleWa = people.wa;
-  const eligibleApi = people.api;
-  const expectedQueued = eligibleTg.length + eligibleWa.length + people.waOld.length + eligibleApi.length + people.mail.length;
+  const eligibleApi = [...people.api, ...people.importedApi];
+  const eligibleMail = [...people.mail, people.pageThenMail.address];
+  const noChannel = 1 + people.imported.length;  // the ghost and the Telegram imports
+  const expectedQueued = eligibleTg.length + eligibleWa.length + people.waOld.length + eligibleApi.length + eligibleMail.length;
 
   // The preview before creating it: what it will send, where, and whom it skips; nothing is stored or sent.
   const campaignsBefore = (await call(gwB, 'GET', '/api/v1/admin/campaigns')).json.campaigns.length;
@@ -217,10 +229,14 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
   assert.equal(preview.status, 200, preview.text);
   assert.equal(preview.json.messages, expectedQueued);
   assert.deepEqual(preview.json.by_channel, { tg: eligibleTg.length, wa: eligibleWa.length + people.waOld.length,
-    api: eligibleApi.length, mail: people.mail.length });
+    api: eligibleApi.length, mail: eligibleMail.length });
   assert.deepEqual(preview.json.skipped, { opted_out: people.tgOut.length + people.waOut.length + people.apiOut.length,
-    no_channel: 1 });
+    no_channel: noChannel });
   assert.equal(preview.json.complete, true);
+  // Named channels count the same: Telegram users who never wrote are skipped, not left out.
+  const tgOnly = await call(gwB, 'POST', '/api/v1/admin/campaigns/preview', { ...definition, audience: { channels: ['tg'] } });
+  assert.deepEqual(tgOnly.json.by_channel, { tg: eligibleTg.length });
+  assert.deepEqual(tgOnly.json.skipped, { opted_out: people.tgOut.length, no_channel: people.imported.length });
   assert.equal(preview.json.samples.length, 5);
   for (const m of preview.json.samples) assert.ok(m.text.includes(CODE) && m.text.includes(m.name), m.text);
   assert.equal((await call(gwB, 'GET', '/api/v1/admin/campaigns')).json.campaigns.length, campaignsBefore);
@@ -258,7 +274,7 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
 
   assert.equal(done.stats.queued, expectedQueued);
   assert.equal(done.stats.skipped_opted_out, people.tgOut.length + people.waOut.length + people.apiOut.length);
-  assert.equal(done.stats.skipped_no_channel, 1);
+  assert.equal(done.stats.skipped_no_channel, noChannel);
   assert.equal(done.stats.skipped_no_template, 0);
 
   // Every provider send done: sent + failed = the provider channels' messages + API.
@@ -273,10 +289,12 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
   const tgCount = byChat(sends);
   for (const c of eligibleTg) assert.equal(tgCount.get(String(c)), 1, `telegram chat ${c}`);
   for (const c of people.tgOut) assert.equal(tgCount.get(String(c)), undefined, `opted-out chat ${c}`);
+  for (const c of people.imported) assert.equal(tgCount.get(String(c)), undefined, `imported chat ${c} that never wrote`);
   assert.equal(sends.length, eligibleTg.length);
+  assert.equal((await fake.requests()).filter((r) => r.body.includes(CODE) && r.body.includes(people.pageThenMail.psid)).length, 0,
+    'nothing to a Messenger user who never wrote');
   // Each ends with how to opt out, in its language.
-  assert.ok(sends.some((r) => r.json.text === 'Imported 0 عزیز، یلدا مبارک! کد تخفیف: YALDA-1404\n\nبرای دریافت نکردن پیام‌هایی مانند این، «لغو» را بفرستید.' ||
-    r.json.text === 'Happy Yalda, Imported 0! Your code: YALDA-1404\n\nReply "stop" to get no more messages like this.'));
+  assert.ok(sends.some((r) => r.json.text === 'سارا عزیز، یلدا مبارک! کد تخفیف: YALDA-1404\n\nبرای دریافت نکردن پیام‌هایی مانند این، «لغو» را بفرستید.'));
 
   const wa = (await fake.requests('/messages')).filter((r) => r.body.includes(CODE));
   const texts = wa.filter((r) => r.json.type === 'text');
@@ -292,7 +310,7 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
   assert.deepEqual(templates[0].json.template.components[0].parameters.map((x) => x.text).slice(-1), [CODE]);
 
   // Email customers: one mail each through the relay, in their language.
-  for (const a of people.mail) {
+  for (const a of eligibleMail) {
     const mails = relay.mails.filter((m) => m.rcpt.includes(a));
     assert.equal(mails.length, 1, `mail to ${a}`);
     assert.match(mails[0].data, /YALDA-1404/);
@@ -301,7 +319,7 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
     assert.match(mails[0].data, /\r\nList-Unsubscribe: <https:\/\/support\.shop\.example\/unsubscribe\/[\w-]{20,}>, <mailto:support@shop\.example\?subject=unsubscribe>\r\n/);
     assert.match(mails[0].data, /\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n/);
   }
-  assert.equal(relay.mails.length, people.mail.length);
+  assert.equal(relay.mails.length, eligibleMail.length);
 
   // The link: a page that asks first (mail scanners open links), then the
   // mail client's one-click POST opts the customer out of campaigns.
@@ -347,14 +365,18 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
   const seen = await waitUntil(async () => { const c = await read(); return c.stats.delivered === 7 && c; }, 'delivered', 5000);
   assert.equal(seen.stats.read, 2);
 
-  // Replies: three Telegram customers answer; the answer lands after the campaign message and counts once.
-  for (const c of [people.tg[0], people.tg[1], people.imported[0]]) {
+  // Replies: two Telegram customers and an imported API one (in the conversation the campaign
+  // opened) answer; the answer lands after the campaign message and counts once.
+  for (const c of [people.tg[0], people.tg[1]]) {
     const r = await tg(survivor, c, 'ممنون! کد را چطور استفاده کنم؟');
     assert.equal(r.status, 200);
   }
+  const fromShop = await postMessage(survivor, { message_id: randomUUID(), customer: { id: people.importedApi[0], name: 'Shop 0' },
+    text: 'ممنون! کد را چطور استفاده کنم؟' });
+  assert.equal(fromShop.status, 201, fromShop.text);
   await tg(survivor, people.tg[0], 'یک سوال دیگر');
   const replied = await waitUntil(async () => { const c = await read(); return c.stats.replied === 3 && c; }, 'replied', 5000);
-  const importedCust = customerOf('tg', people.imported[0]);
+  const importedCust = customerOf('api', people.importedApi[0]);
   const [conv] = redisCli(redis, 'LRANGE', `pasokh:cust:${importedCust}:conversations`, '0', '-1').split('\n');
   const log = redisCli(redis, 'XRANGE', `pasokh:conv:${conv}:log`, '-', '+').split('\n').filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l)).filter((f) => f.event === 'message');

@@ -121,6 +121,11 @@ if op == 'progress' then
   return #ids
 end
 
+-- Channels on which nobody can be messaged before they wrote: a Telegram bot
+-- cannot start a chat; Messenger and Instagram answer only within the window
+-- of the customer's own message.
+local needs_their_first_message = { telegram = true, messenger = true, instagram = true }
+
 -- Where and how a customer would be messaged, without writing anything:
 -- { outcome, channel, last_at, recipient, latest, template } with outcome
 -- queued | not_audience | skipped_opted_out | skipped_no_channel |
@@ -142,18 +147,23 @@ local function plan(cust, allowed, filtered, tpl_name, window_ms)
       if not latest[h[1]] and h[3] ~= 'closed' then latest[h[1]] = convs[i] end
     end
   end
-  -- Never wrote on one of them: an identity there (an imported customer) will do.
-  local recipient = nil
+  -- Never wrote on one of them: an identity there (an imported customer) will
+  -- do, on a channel where we may write first. One where we may not still makes
+  -- them the audience of a campaign that names it (skipped, not left out).
+  local recipient, unreachable = nil, false
   if not best then
     local fields = redis.call('HKEYS', custkey .. ':identities')
     table.sort(fields)
     for _, f in ipairs(fields) do
       local ch, ext = string.match(f, '^([^:]+):(.+)$')
-      if ch and allowed[ch] then best, best_at, recipient = ch, 0, ext; break end
+      if ch and allowed[ch] then
+        if not needs_their_first_message[allowed[ch].kind] then best, best_at, recipient = ch, 0, ext; break end
+        unreachable = true
+      end
     end
   end
   local out = { channel = best, last_at = best_at, recipient = recipient, latest = latest, template = false }
-  if not best and filtered then out.outcome = 'not_audience'; return out end
+  if not best and filtered and not unreachable then out.outcome = 'not_audience'; return out end
   if redis.call('HGET', custkey, 'opt_out') == '1' then out.outcome = 'skipped_opted_out'; return out end
   if not best then out.outcome = 'skipped_no_channel'; return out end
   -- Messaging windows: WhatsApp takes only a template after 24 hours; Messenger
