@@ -93,7 +93,10 @@ awaitable<std::optional<std::vector<planned_message>>> messages_due(services& s,
     auto facts = facts_of(h, purchases ? &(*rows)[k + 1].elements : nullptr);
     for (auto& t : targets_for(d, facts, today)) {
       planned_message m{facts.id, t.member, facts.name, {}, {}, {}};
-      m.text = render(pick_text(d, facts.language, &m.language), d, facts, t, m.language);
+      // The text first: it says which language the placeholders are filled in
+      // (an argument beside it could be read before it is set).
+      const auto text = pick_text(d, facts.language, &m.language);
+      m.text = render(text, d, facts, t, m.language);
       if (d.whatsapp_template)
         for (const auto& param : d.whatsapp_template->params)
           m.template_params.push_back(render(param, d, facts, t, m.language));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -365,17 +366,25 @@ std::vector<dated_target> targets_between(const definition& d, const customer_fa
       bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
       unsigned day = bm == 2 && bd == 29 && !leap ? 28 : bd;
       auto when = routing::days_from_civil(year, bm, day);
-      if (when >= first && when <= last) out.push_back({{fmt::format("{}|{}", c.id, year), std::nullopt}, when});
+      if (when >= first && when <= last) out.push_back({{fmt::format("{}|{}", c.id, year), {}}, when});
     }
     return out;
   }
+  // The customer hears once a day however many items fall due: a message per
+  // due day names them all.
+  std::map<std::int64_t, std::vector<purchase>> due;
   for (const auto& p : c.purchases) {
     if (!product_matches(d, p)) continue;
     auto base = parse_date(d.kind == "follow_up" ? p.purchase_date : p.warranty_end);
     if (!base) continue;
     auto day = d.kind == "follow_up" ? *base + d.days : *base - d.days;
     if (d.kind == "warranty_ending" && *base < today) continue;  // already over: too late to remind
-    if (day >= first && day <= last) out.push_back({{c.id + "|" + p.key, p}, day});
+    if (day >= first && day <= last) due[day].push_back(p);
+  }
+  for (auto& [day, items] : due) {
+    // By order and serial, not in the order the purchases hash gives them.
+    std::sort(items.begin(), items.end(), [](const purchase& a, const purchase& b) { return a.key < b.key; });
+    out.push_back({{c.id + "|" + date_string(day), std::move(items)}, day});
   }
   return out;
 }
@@ -383,7 +392,7 @@ std::vector<dated_target> targets_between(const definition& d, const customer_fa
 std::vector<target> targets_for(const definition& d, const customer_facts& c, std::int64_t today) {
   std::vector<target> out;
   if (d.kind == "occasion") {
-    if (in_audience(d, c) && bought_wanted(d, c)) out.push_back({c.id, std::nullopt});
+    if (in_audience(d, c) && bought_wanted(d, c)) out.push_back({c.id, {}});
     return out;
   }
   // Due today or within the catch-up days before it.
@@ -414,16 +423,44 @@ std::string pick_text(const definition& d, std::string_view language, std::strin
   return d.texts.begin()->second;
 }
 
+namespace {
+
+// "A", "A and B", "A, B and C" in the language; each value once, empty ones left out.
+std::string spoken_list(const std::vector<std::string>& all, std::string_view language) {
+  std::vector<std::string_view> values;
+  for (const auto& v : all)
+    if (!v.empty() && std::find(values.begin(), values.end(), v) == values.end()) values.push_back(v);
+  const bool arabic_script = language == "fa" || language == "ar";
+  const std::string_view comma = arabic_script ? "، " : ", ", last = arabic_script ? " و " : " and ";
+  std::string out;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += i + 1 == values.size() ? last : comma;
+    out += values[i];
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string render(std::string_view text, const definition& d, const customer_facts& c, const target& t,
                    std::string_view language) {
   std::string name = c.name;
   if (name.empty()) name = language == "fa" ? "مشتری گرامی" : language == "ar" ? "عميلنا العزيز" : "valued customer";
-  const purchase none;
-  const purchase& p = t.item ? *t.item : (c.purchases.empty() ? none : c.purchases.front());
+  std::vector<purchase> first;
+  if (t.items.empty() && !c.purchases.empty()) first.push_back(c.purchases.front());
+  const auto& items = t.items.empty() ? first : t.items;
+  const auto listed = [&](std::string purchase::*field) {
+    std::vector<std::string> values;
+    for (const auto& p : items) values.push_back(p.*field);
+    return spoken_list(values, language);
+  };
+  const std::string product = listed(&purchase::product), order_id = listed(&purchase::order_id),
+                    serial = listed(&purchase::serial), purchase_date = listed(&purchase::purchase_date),
+                    warranty_end = listed(&purchase::warranty_end);
   const std::pair<std::string_view, const std::string*> vars[] = {
-      {"name", &name},         {"product", &p.product},     {"code", &d.code},
-      {"order_id", &p.order_id}, {"serial", &p.serial},     {"purchase_date", &p.purchase_date},
-      {"warranty_end", &p.warranty_end}};
+      {"name", &name},         {"product", &product},     {"code", &d.code},
+      {"order_id", &order_id}, {"serial", &serial},       {"purchase_date", &purchase_date},
+      {"warranty_end", &warranty_end}};
   std::string out;
   out.reserve(text.size() + 32);
   for (std::size_t i = 0; i < text.size();) {

@@ -452,3 +452,42 @@ test('a recurring campaign\'s preview also counts the next 30 days, by day, with
   assert.deepEqual(once.json.skipped, { opted_out: 1 });
   assert.equal(once.json.upcoming, undefined);
 });
+
+test('a follow-up for one order of two items is one message naming both, not two at once', async () => {
+  const gw = running();
+  const today = new Date().toISOString().slice(0, 10);  // UTC, as configured
+  const tag = `two-${randomUUID().slice(0, 6)}`;  // in these products' names only
+  // Two buyers of the same two items, one writing in English, one in Persian.
+  const buyers = [];
+  for (const language of ['en', 'fa']) {
+    const r = await postMessage(gw, { message_id: randomUUID(), customer: { id: `${language}-${tag}`, name: `Buyer ${language}` },
+      text: 'Thanks for the delivery', language });
+    assert.equal(r.status, 201, r.text);
+    const cust = r.json.customer_id;
+    const bought = await call(gw, 'POST', `/api/v1/customers/${cust}/purchases`, [
+      { order_id: 'O-77', product: `Fridge ${tag}`, serial: `S1-${tag}`, purchase_date: today },
+      { order_id: 'O-77', product: `Washer ${tag}`, serial: `S2-${tag}`, purchase_date: today }]);
+    assert.equal(bought.status, 200, bought.text);
+    buyers.push(cust);
+  }
+  const definition = { name: 'How is it?', kind: 'follow_up', days: 0, audience: { products: [tag] },
+    texts: { en: 'How do you like your new {product} ({serial}), {name}?', fa: '{name}، {product} جدید شما چطور است؟' } };
+  const preview = await call(gw, 'POST', '/api/v1/admin/campaigns/preview', definition);
+  assert.equal(preview.json.messages, 2, preview.text);
+  const created = await call(gw, 'POST', '/api/v1/admin/campaigns', definition);
+  assert.equal(created.status, 201, created.text);
+  const id = created.json.id;
+  // Once every file was looked at (the pass is over), what went out.
+  const looked = await waitUntil(async () => {
+    const c = (await call(gw, 'GET', `/api/v1/admin/campaigns/${id}`)).json;
+    return c.pass >= 1 && c;
+  }, 'a pass over the files', 5000);
+  await call(gw, 'POST', `/api/v1/admin/campaigns/${id}/cancel`);
+  assert.equal(looked.stats.queued, 2);
+  const texts = (cust) => redisCli(redis, 'LRANGE', `pasokh:cust:${cust}:conversations`, '0', '-1').split('\n')
+    .flatMap((conv) => redisCli(redis, 'XRANGE', `pasokh:conv:${conv}:log`, '-', '+').split('\n'))
+    .filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
+    .filter((f) => f.event === 'message' && f.message.campaign === id).map((f) => f.message.text.split('\n\n')[0]);
+  assert.deepEqual(texts(buyers[0]), [`How do you like your new Fridge ${tag} and Washer ${tag} (S1-${tag} and S2-${tag}), Buyer en?`]);
+  assert.deepEqual(texts(buyers[1]), [`Buyer fa، Fridge ${tag} و Washer ${tag} جدید شما چطور است؟`]);
+});

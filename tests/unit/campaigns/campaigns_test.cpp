@@ -150,11 +150,38 @@ TEST(Audience, FollowUpPerPurchaseOnItsDayWithCatchUp) {
   customer_facts c{"cu_2", "", "en", "", {}, {{"A|1", "A", "Phone", "1", "2025-05-25", ""}, {"B|2", "B", "Tablet", "2", "2025-05-01", ""}}};
   auto t = targets_for(d, c, day("2025-06-01"));  // A was bought 7 days ago
   ASSERT_EQ(t.size(), 1u);
-  EXPECT_EQ(t[0].member, "cu_2|A|1");
-  EXPECT_EQ(t[0].item->product, "Phone");
+  EXPECT_EQ(t[0].member, "cu_2|2025-06-01");
+  ASSERT_EQ(t[0].items.size(), 1u);
+  EXPECT_EQ(t[0].items[0].product, "Phone");
   EXPECT_EQ(targets_for(d, c, day("2025-06-04")).size(), 1u);  // late, within the catch-up days
   EXPECT_TRUE(targets_for(d, c, day("2025-06-05")).empty());
   EXPECT_TRUE(targets_for(d, c, day("2025-05-31")).empty());   // not yet
+}
+
+// The customer hears once a day, however many of their items fall due then.
+TEST(Audience, ItemsDueTheSameDayAreOneMessage) {
+  auto d = parsed({{"name", "x"}, {"kind", "follow_up"}, {"days", 7}, {"texts", {{"en", "x"}}}});
+  customer_facts c{"cu_8", "Sara", "en", "", {},
+                   {{"O|1", "O-77", "Fridge", "S1", "2025-05-25", "2026-05-25"},
+                    {"O|2", "O-77", "Washer", "S2", "2025-05-25", "2026-05-25"},
+                    {"P|3", "P-78", "Kettle", "S3", "2025-05-26", "2026-05-25"}}};
+  auto t = targets_for(d, c, day("2025-06-01"));
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].member, "cu_8|2025-06-01");
+  ASSERT_EQ(t[0].items.size(), 2u);
+  EXPECT_EQ(render("Your {product} ({serial}) of order {order_id}", d, c, t[0], "en"),
+            "Your Fridge and Washer (S1 and S2) of order O-77");
+  // The kettle, bought a day later, has its own day (caught up together with the rest, each day once).
+  auto late = targets_for(d, c, day("2025-06-02"));
+  ASSERT_EQ(late.size(), 2u);
+  EXPECT_EQ(late[1].member, "cu_8|2025-06-02");
+  EXPECT_EQ(render("{product}", d, c, late[1], "en"), "Kettle");
+  // A warranty reminder: the three end the same day, one message naming all.
+  auto w = parsed({{"name", "x"}, {"kind", "warranty_ending"}, {"days", 30}, {"texts", {{"en", "x"}}}});
+  auto ending = targets_for(w, c, day("2026-04-25"));
+  ASSERT_EQ(ending.size(), 1u);
+  EXPECT_EQ(render("{product}", w, c, ending[0], "en"), "Fridge, Washer and Kettle");
+  EXPECT_EQ(render("{product} {order_id}", w, c, ending[0], "ar"), "Fridge\u060C Washer \u0648 Kettle O-77 \u0648 P-78");
 }
 
 TEST(Audience, WarrantyEndingBeforeTheEndOnly) {
@@ -206,7 +233,7 @@ TEST(Audience, UpcomingDaysForTheForecast) {
   customer_facts c{"cu_7", "", "en", "", {}, {{"A|1", "A", "Phone", "1", "2025-12-13", ""}, {"B|2", "B", "Tablet", "2", "2025-12-25", ""}}};
   auto t = targets_between(f, c, today + 1, today + 30, today);
   ASSERT_EQ(t.size(), 1u);
-  EXPECT_EQ(t[0].what.member, "cu_7|B|2");
+  EXPECT_EQ(t[0].what.member, "cu_7|2026-01-01");
   EXPECT_EQ(t[0].day, day("2026-01-01"));
 
   // An occasion is sent once, on its date: it has no forecast.
@@ -227,7 +254,7 @@ TEST(Text, CustomerLanguageThenFallbackThenAny) {
 TEST(Text, PlaceholdersFilledOthersKept) {
   auto d = parsed({{"name", "x"}, {"kind", "warranty_ending"}, {"days", 30}, {"texts", {{"fa", "x"}}}, {"code", "YALDA-۱۴۰۴"}});
   customer_facts c{"cu_5", "", "fa", "", {}, {}};
-  target t{"cu_5|A|1", purchase{"A|1", "A-7", "گوشی X", "SN1", "2024-07-01", "2025-07-01"}};
+  target t{"cu_5|2025-06-01", {purchase{"A|1", "A-7", "گوشی X", "SN1", "2024-07-01", "2025-07-01"}}};
   EXPECT_EQ(render("{name}، گارانتی {product} ({serial}) در {warranty_end} تمام می‌شود. کد: {code} {unknown} {", d, c, t, "fa"),
             "مشتری گرامی، گارانتی گوشی X (SN1) در 2025-07-01 تمام می‌شود. کد: YALDA-۱۴۰۴ {unknown} {");
   c.name = "Sara";

@@ -126,11 +126,12 @@ struct customer_facts {
   std::vector<std::string> tags;
   std::vector<purchase> purchases;
 };
-// One message to send: `member` is what the claim is on (the customer, per
-// purchase for purchase kinds, per year for birthdays).
+// One message to send: `member` is what the claim is on (the customer; per
+// due day for purchase kinds, so one order of two items is one message; per
+// year for birthdays). `items`: the purchases due that day (purchase kinds).
 struct target {
   std::string member;
-  std::optional<purchase> item;
+  std::vector<purchase> items;
 };
 // Late by at most this many days, a purchase or birthday still gets its
 // message (the campaign was paused, or every instance was down that day).
@@ -154,7 +155,9 @@ std::string stop_hint(std::string_view language);
 // "" when the campaign has none.
 std::string pick_text(const definition& d, std::string_view language, std::string* picked_language = nullptr);
 // {name} {product} {code} {order_id} {serial} {purchase_date} {warranty_end};
-// other braces stay. A missing name is a polite word in the language.
+// other braces stay. A missing name is a polite word in the language. The
+// purchase placeholders list each distinct value of the target's items
+// ("Fridge and Washer"), or are the customer's first purchase without items.
 std::string render(std::string_view text, const definition& d, const customer_facts& c, const target& t,
                    std::string_view language);
 
