@@ -248,7 +248,8 @@ awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& 
   if (auto lang = as::opt_out_language(event.text); !lang.empty()) {
     auto r = co_await s.redis.fcall(routing::script(routing::lua::aftersales), store::make_command(),
                                    store::make_command(pre, "opt_out", std::to_string(now_ms()), stored.customer_id,
-                                                       stored.conversation_id, channel, created, texts_for(lang).opt_out));
+                                                       stored.conversation_id, channel, created, texts_for(lang).opt_out,
+                                                       stored.reply_counted_for));
     if (!r || r->is_error() || r->elements.empty()) {
       log->warn("conv={} channel={} opt-out failed", stored.conversation_id, channel);
       co_return false;

@@ -124,6 +124,7 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_
   out.routed = a.size() > 6 && a[6].str == "1";
   out.csat_open = a.size() > 7 && a[7].str == "1";
   out.other_sender = a.size() > 8 && a[8].str == "1";
+  if (a.size() > 9) out.reply_counted_for = a[9].str;
   co_return out;
 }
 

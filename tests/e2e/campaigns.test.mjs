@@ -1,6 +1,6 @@
 // Browser test of the console's Campaigns page (web/console/js/views/campaigns.js):
 // an admin creates a greeting in the form and watches its row count the
-// messages queued and sent, and a customer's reply, live over the agent
+// messages queued and sent, a customer's reply and another's opt-out, live over the agent
 // socket without reloading. Debian's Chromium through playwright-core.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -106,6 +106,11 @@ test('an admin creates a campaign and watches its progress live', async () => {
   const r = await postMessage(gw, { message_id: randomUUID(), customer: { id: 'c-3', name: 'مشتری 3' }, text: 'ممنون!' });
   assert.equal(r.status, 201);
   await until(async () => (await cell('replied')) === '1', 'the reply counted');
+  // Another answers «لغو»: an opt-out, in its own column, not a reply.
+  const stop = await postMessage(gw, { message_id: randomUUID(), customer: { id: 'c-4', name: 'مشتری 4' }, text: '«لغو»' });
+  assert.equal(stop.status, 201);
+  await until(async () => (await cell('opted_out')) === '1', 'the opt-out counted');
+  assert.equal(await cell('replied'), '1');
 
   // An audience is summed up; Cancel on a campaign asks first and is final only when confirmed.
   await page.fill('#campaign-name', 'Nowruz');

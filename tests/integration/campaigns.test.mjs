@@ -491,3 +491,30 @@ test('a follow-up for one order of two items is one message naming both, not two
   assert.deepEqual(texts(buyers[0]), [`How do you like your new Fridge ${tag} and Washer ${tag} (S1-${tag} and S2-${tag}), Buyer en?`]);
   assert.deepEqual(texts(buyers[1]), [`Buyer fa، Fridge ${tag} و Washer ${tag} جدید شما چطور است؟`]);
 });
+
+test('a customer answering a campaign with «لغو» or STOP opted out: counted as that, not as a reply', async () => {
+  const gw = running();
+  const tag = `ans-${randomUUID().slice(0, 6)}`;
+  const ids = ['stop-fa', 'stop-en', 'thanks'].map((k) => `${k}-${tag}`);
+  const custs = [];
+  for (const id of ids) {
+    const { customer_id: cust } = await api(gw, id, 'hello');
+    assert.equal((await call(gw, 'PATCH', `/api/v1/customers/${cust}`, { tags: [tag] })).status, 200);
+    custs.push(cust);
+  }
+  const created = await call(gw, 'POST', '/api/v1/admin/campaigns', { name: 'answers', kind: 'occasion', occasion: 'date',
+    date: new Date().toISOString().slice(0, 10), audience: { tags: [tag] }, texts: { en: 'Hello {name}' } });
+  assert.equal(created.status, 201, created.text);
+  const id = created.json.id;
+  const read = async () => (await call(gw, 'GET', `/api/v1/admin/campaigns/${id}`)).json;
+  await waitUntil(async () => (await read()).status === 'done', 'campaign done', 5000);
+  await api(gw, ids[0], '«لغو»');
+  await api(gw, ids[1], 'STOP');
+  await api(gw, ids[2], 'Thanks!');
+  // Counted as replies first (ingest), then as opt-outs once the words were read.
+  const stats = await waitUntil(async () => { const c = await read(); return c.stats.opted_out === 2 && c.stats; },
+    'two opt-outs', 5000);
+  assert.equal(stats.replied, 1);
+  assert.deepEqual(redisCli(redis, 'SMEMBERS', `pasokh:campaign:${id}:replied`).split('\n'), [custs[2]]);
+  for (const cust of custs.slice(0, 2)) assert.equal(redisCli(redis, 'HGET', `pasokh:cust:${cust}`, 'opt_out'), '1');
+});

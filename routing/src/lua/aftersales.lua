@@ -7,7 +7,8 @@
 --            external_id may be '': the customer is found or created by key)
 --            -> { 'created' | 'updated' | 'unchanged' | 'customer', customer, new_customer } | { 'no_customer', id }
 --               | { 'erased', id }
---   opt_out  customer, conv, channel, created, ack_text
+--   opt_out  customer, conv, channel, created, ack_text, answered (the campaign
+--            whose replied count the message raised: ingest.lua; '' none)
 --   unsubscribe  token (a campaign mail's link), confirm ('1' opts out, '0' only looks)
 --            -> { 'not_found' } | { 'subscribed' | 'opted_out' | 'already', language }
 --   ask      conv, text, buttons_json, window_ms, bot_only ('1': ask when no person answered too),
@@ -108,11 +109,24 @@ if op == 'import' then
   return { old and 'updated' or 'created', id, new_customer }
 end
 
+-- A "stop" answering a campaign message is no reply to it: ingest.lua counted
+-- it before the words were read (it names the campaign, `answered`); it counts
+-- as the campaign's opted_out instead.
+local function opt_out_not_reply(answered, cust)
+  if answered == '' then return end
+  local ck = p .. 'campaign:' .. answered
+  if redis.call('SREM', ck .. ':replied', cust) == 0 then return end
+  redis.call('HINCRBY', ck .. ':stats', 'replied', -1)
+  redis.call('HINCRBY', ck .. ':stats', 'opted_out', 1)
+  redis.call('ZADD', p .. 'campaigns:dirty', now, answered)
+end
+
 if op == 'opt_out' then
-  local cust, conv, channel, created, ack = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+  local cust, conv, channel, created, ack, answered = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9] or ''
   local ckey = p .. 'cust:' .. cust
   local first = redis.call('HGET', ckey, 'opt_out') ~= '1'
   if first then redis.call('HSET', ckey, 'opt_out', '1', 'opt_out_at', now, 'opt_out_channel', channel) end
+  opt_out_not_reply(answered, cust)
   local seq = redis.call('HINCRBY', conv_key(conv), 'seq', 1)
   emit(conv, seq, 'opt_out', { customer = cust, channel = channel, at = now, first = first })
   quiet_outbound(conv, ack, nil)

@@ -24,13 +24,14 @@
 -- campaigns (zset by creation), campaigns:active (set), campaigns:dirty (zset: views to
 -- publish), campaigns:lease, next:campaign.
 -- Delivery statuses are counted by delivery.lua (the message's delivery record names
--- its campaign) and replies by ingest.lua (the conversation's `campaign` field).
+-- its campaign) and replies by ingest.lua (the conversation's `campaign` field);
+-- a reply that opts out is moved from replied to opted_out (aftersales.lua).
 local op, now = ARGV[2], tonumber(ARGV[3])
 local function ckey(id) return p .. 'campaign:' .. id end
 local function dirty(id) redis.call('ZADD', p .. 'campaigns:dirty', now, id) end
 local function count(id, what) redis.call('HINCRBY', ckey(id) .. ':stats', what, 1); dirty(id) end
 
-local stat_names = { 'queued', 'sent', 'delivered', 'read', 'failed', 'replied', 'skipped_opted_out',
+local stat_names = { 'queued', 'sent', 'delivered', 'read', 'failed', 'replied', 'opted_out', 'skipped_opted_out',
   'skipped_no_channel', 'skipped_no_template' }
 
 local function view(id)

@@ -282,7 +282,10 @@ local function ingest_one(A)
   end
   -- A customer answering a campaign message (campaign.lua marked the
   -- conversation): counted once per customer for that campaign, within the
-  -- reply window; the conversation is an ordinary one from now on.
+  -- reply window; the conversation is an ordinary one from now on. The
+  -- campaign is in the answer: an opt-out ("stop") is no reply, and the
+  -- opt-out step takes it back (aftersales.lua 'opt_out').
+  local reply_counted_for = ''
   if v.campaign then
     redis.call('HDEL', vkey, 'campaign', 'campaign_until', 'side')
     -- The answer starts a contact: the reports count it today, not on the day
@@ -300,6 +303,7 @@ local function ingest_one(A)
         redis.call('SADD', p .. 'campaign:' .. v.campaign .. ':replied', cust) == 1 then
       redis.call('HINCRBY', p .. 'campaign:' .. v.campaign .. ':stats', 'replied', 1)
       redis.call('ZADD', p .. 'campaigns:dirty', now, v.campaign)
+      reply_counted_for = v.campaign
     end
   end
   -- Routed: the team's rules were applied; a queued, routed conversation needs
@@ -311,7 +315,8 @@ local function ingest_one(A)
   end
   -- A resolved conversation may get the rating or comment too.
   if created == '0' and status == 'resolved' then csat_open = not cust_new and owes_csat(cust, channel) end
-  return { 'stored', conv, seq, cust, created, status, routed, csat_open and '1' or '0', guest and '1' or '0' }
+  return { 'stored', conv, seq, cust, created, status, routed, csat_open and '1' or '0', guest and '1' or '0',
+    reply_counted_for }
 end
 
 -- One answer per message, in order. A message whose script fails answers

@@ -51,6 +51,7 @@ struct ingest_outcome {
   // Kept in a conversation of another customer (a colleague in Cc answering
   // through its reply token): the conversation's customer is unchanged.
   bool other_sender = false;
+  std::string reply_counted_for;  // the campaign whose "replied" count this message raised, if any
 };
 
 struct append_outcome {

@@ -1,6 +1,6 @@
 // Campaigns (admin role; /api/v1/admin/campaigns): the list with each
 // campaign's progress — queued, sent, delivered, read, failed, replied,
-// skipped — kept live by the "campaign" events of the agent socket, pause /
+// opted out (answered "stop"), skipped — kept live by the "campaign" events of the agent socket, pause /
 // resume / cancel, and a form to create one (follow-up after a purchase, an
 // occasion such as Nowruz or Yalda, birthdays, warranty ending).
 import { call } from '../api.js';
@@ -10,7 +10,7 @@ import { $, h } from './dom.js';
 const enc = encodeURIComponent;
 const csv = (v) => String(v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 const COUNTS = [['queued', 'Queued'], ['sent', 'Sent'], ['delivered', 'Delivered'], ['read', 'Read'], ['failed', 'Failed'],
-  ['replied', 'Replied']];
+  ['replied', 'Replied'], ['opted_out', 'Opted out']];
 const SKIPS = [['skipped_opted_out', 'opted out'], ['skipped_no_channel', 'no channel'], ['skipped_no_template', 'no template']];
 const KINDS = [['occasion', 'Occasion greeting'], ['follow_up', 'Follow-up after a purchase'], ['birthday', 'Birthday'],
   ['warranty_ending', 'Warranty ending']];
