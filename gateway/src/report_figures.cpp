@@ -136,6 +136,13 @@ std::int64_t calendar::local_day(std::int64_t utc_ms) const {
   return floor_div(s + (tz ? tz->offset_at(s) : 0), 86400);
 }
 
+std::string calendar::local_time(std::int64_t utc_ms) const {
+  auto s = floor_div(utc_ms, 1000);
+  auto local = s + (tz ? tz->offset_at(s) : 0);
+  auto minute_of_day = floor_div(local, 60) - floor_div(local, 86400) * 1440;
+  return fmt::format("{} {:02}:{:02}", date_label(floor_div(local, 86400)), minute_of_day / 60, minute_of_day % 60);
+}
+
 std::int64_t calendar::day_start(std::int64_t day) const {
   return tz ? tz->to_utc(day * 86400) * 1000 : day * day_ms;
 }
@@ -312,6 +319,9 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
       {"from", from},
       {"to", to},
       {"tz", q.tz_name},
+      // The same instants as people read them (a spreadsheet shows ms as 1.79E+12).
+      {"from_date", q.cal.local_time(from)},
+      {"to_date", q.cal.local_time(to)},
       {"filters", {{"channel", q.channel}, {"team", q.team}, {"agent", q.agent}}},
       {"conversations", {{"total", total}, {"by_channel", by_channel}, {"by_team", by_team}}},
       {"first_response", timing(first_response)},
@@ -384,6 +394,8 @@ std::string to_csv(const json& r) {
   };
   row("period", "from", r["from"]);
   row("period", "to", r["to"]);
+  row("period", "from_date", r["from_date"]);
+  row("period", "to_date", r["to_date"]);
   row("period", "tz", r["tz"]);
   for (auto& [k, v] : r["filters"].items())
     if (!v.get<std::string>().empty()) row("filter", k, v);

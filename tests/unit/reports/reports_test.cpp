@@ -734,3 +734,22 @@ TEST(ReportCsv, BomQuotingAndFormulas) {
   EXPECT_NE(csv.find("\r\nagent_name,\"ag_1\",\"'=2+3 مریم\"\r\n"), std::string::npos) << csv;
   EXPECT_NE(csv.find("\r\nfirst_response,\"median_ms\",100\r\n"), std::string::npos) << csv;
 }
+
+// The period as people read it, in the query's time zone: a spreadsheet
+// shows the ms as 1.79547E+12.
+TEST(ReportCsv, PeriodAsLocalDates) {
+  if (!have_zones()) GTEST_SKIP() << "no zoneinfo";
+  rp::query q;
+  q.cal.tz = pasokh::routing::time_zone::load("Asia/Tehran");
+  q.tz_name = "Asia/Tehran";
+  q.from = q.cal.day_start(days_from_civil(2026, 11, 24));
+  q.to = (days_from_civil(2026, 11, 25) * 86400 + 3600 + 5 * 60) * 1000;  // 01:05 UTC: 04:35 in Tehran
+  auto report = rp::build({}, q, {}, {}, {});
+  EXPECT_EQ(report["from_date"], "2026-11-24 00:00");
+  EXPECT_EQ(report["to_date"], "2026-11-25 04:35");
+  auto csv = rp::to_csv(report);
+  EXPECT_NE(csv.find("\r\nperiod,\"from_date\",\"2026-11-24 00:00\"\r\nperiod,\"to_date\",\"2026-11-25 04:35\"\r\n"),
+            std::string::npos) << csv;
+  q.cal.tz = nullptr;  // UTC
+  EXPECT_EQ(rp::build({}, q, {}, {}, {})["from_date"], "2026-11-23 20:30");
+}

@@ -121,6 +121,7 @@ struct calendar {
   int week_start = 1;                            // 0 Sunday .. 6 Saturday
   std::int64_t local_day(std::int64_t utc_ms) const;   // days since 1970-01-01, local
   std::int64_t day_start(std::int64_t local_day) const;  // UTC ms of local midnight
+  std::string local_time(std::int64_t utc_ms) const;     // "YYYY-MM-DD HH:MM", local
 };
 enum class grouping { none, day, week };
 // The buckets covering [from, to): each [start, next start), the first
