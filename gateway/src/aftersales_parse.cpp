@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "pasokh/gateway/aftersales.hpp"
+#include "pasokh/gateway/campaigns.hpp"
 #include "pasokh/gateway/console_api.hpp"
 #include "pasokh/proto/types.hpp"
 #include "pasokh/proto/utf8.hpp"
@@ -204,11 +205,8 @@ std::int64_t days_from_date(std::string_view s) {
                          std::stoi(std::string(s.substr(8, 2))));
 }
 
-std::string date_of_ms(std::int64_t ms) {
-  int y;
-  unsigned m, d;
-  routing::civil_from_days((ms >= 0 ? ms : ms - 86'399'999) / 86'400'000, y, m, d);
-  return fmt::format("{:04}-{:02}-{:02}", y, m, d);
+std::string local_date(const routing::time_zone& tz, std::int64_t ms) {
+  return campaigns::date_string(campaigns::local_day(tz, ms));
 }
 
 std::string warranty_status(std::string_view warranty_end, std::string_view today) {

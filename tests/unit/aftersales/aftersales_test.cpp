@@ -3,6 +3,8 @@
 // warranty status, percentiles and the report figures (CRR).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "pasokh/gateway/aftersales.hpp"
 #include "pasokh/gateway/config.hpp"
 
@@ -94,11 +96,25 @@ TEST(AftersalesDates, ValidityAndWarranty) {
   EXPECT_FALSE(as::valid_date("2024-1-01"));
   EXPECT_FALSE(as::valid_date("24-01-01xx"));
   EXPECT_EQ(as::days_from_date("1970-01-02"), 1);
-  EXPECT_EQ(as::date_of_ms(0), "1970-01-01");
-  EXPECT_EQ(as::date_of_ms(as::days_from_date("2026-03-21") * 86'400'000 + 5), "2026-03-21");
+  auto utc = pasokh::routing::time_zone::fixed("UTC", 0);
+  EXPECT_EQ(as::local_date(*utc, 0), "1970-01-01");
+  EXPECT_EQ(as::local_date(*utc, as::days_from_date("2026-03-21") * 86'400'000 + 5), "2026-03-21");
   EXPECT_EQ(as::warranty_status("2026-03-21", "2026-03-21"), "active");
   EXPECT_EQ(as::warranty_status("2026-03-20", "2026-03-21"), "expired");
   EXPECT_EQ(as::warranty_status("", "2026-03-21"), "unknown");
+}
+
+// Between 00:00 and 03:30 in Tehran it is still yesterday in UTC: a warranty
+// that ended yesterday has ended for the customer asking at 01:00.
+TEST(AftersalesDates, TodayInTheConfiguredZone) {
+  if (!std::filesystem::exists("/usr/share/zoneinfo/Asia/Tehran")) GTEST_SKIP() << "no zoneinfo";
+  auto tehran = pasokh::routing::time_zone::load("Asia/Tehran");
+  // 2026-11-24 01:00 in Tehran (+03:30) is 2026-11-23 21:30 UTC.
+  const std::int64_t one_am = (as::days_from_date("2026-11-23") * 86400 + 21 * 3600 + 1800) * 1000;
+  const auto today = as::local_date(*tehran, one_am);
+  EXPECT_EQ(today, "2026-11-24");
+  EXPECT_EQ(as::warranty_status("2026-11-23", today), "expired");
+  EXPECT_EQ(as::local_date(*tehran, one_am - 3600'000 - 1), "2026-11-23");  // 23:59:59.999 the day before
 }
 
 TEST(AftersalesRows, Checks) {

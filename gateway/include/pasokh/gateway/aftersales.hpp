@@ -20,6 +20,7 @@
 #include "pasokh/gateway/services.hpp"
 #include "pasokh/proto/types.hpp"
 #include "pasokh/routing/conversation_service.hpp"
+#include "pasokh/routing/time_zone.hpp"
 
 namespace pasokh::gateway {
 
@@ -75,7 +76,9 @@ std::vector<std::string> warranty_serials(std::string_view text);
 bool valid_date(std::string_view s);
 // Days since 1970-01-01 of a valid date.
 std::int64_t days_from_date(std::string_view s);
-std::string date_of_ms(std::int64_t ms);  // UTC
+// The date at `ms` in `tz`: warranties end on the customers' calendar day (the
+// configured campaigns.timezone, as campaigns date purchases), not UTC's.
+std::string local_date(const routing::time_zone& tz, std::int64_t ms);
 // "active" (today <= end), "expired", or "unknown" (no end date).
 std::string warranty_status(std::string_view warranty_end, std::string_view today);
 
