@@ -173,6 +173,28 @@ std::int64_t nowruz_day(int gregorian_year) {
 // 1 Farvardin + 275 days: six months of 31 days, two of 30, then 30 Azar.
 std::int64_t yalda_day(int gregorian_year) { return nowruz_day(gregorian_year) + 275; }
 
+std::string solar_hijri_date(std::int64_t day) {
+  int gy;
+  unsigned gm, gd;
+  routing::civil_from_days(day, gy, gm, gd);
+  // The Persian year begins at Nowruz (20 or 21 March): before it, the year begun the March before.
+  auto nowruz = nowruz_day(gy);
+  int year = gy - 621;
+  if (day < nowruz) {
+    nowruz = nowruz_day(gy - 1);
+    year = gy - 622;
+  }
+  // Farvardin to Shahrivar have 31 days, Mehr to Bahman 30, Esfand 29 or 30.
+  const auto of_year = static_cast<int>(day - nowruz);
+  const int month = of_year < 186 ? of_year / 31 + 1 : (of_year - 186) / 30 + 7;
+  const int month_day = of_year < 186 ? of_year % 31 + 1 : (of_year - 186) % 30 + 1;
+  std::string out;
+  for (char c : fmt::format("{:04}/{:02}/{:02}", year, month, month_day))
+    if (c >= '0' && c <= '9') proto::append_utf8(out, static_cast<char32_t>(0x06F0 + (c - '0')));  // Persian digits
+    else out += c;
+  return out;
+}
+
 std::optional<std::int64_t> next_occasion(std::string_view occasion, std::int64_t today) {
   int y;
   unsigned m, d;
@@ -425,6 +447,12 @@ std::string pick_text(const definition& d, std::string_view language, std::strin
 
 namespace {
 
+// A date as the reader of the text expects it: Solar Hijri for Persian.
+std::string date_for(std::string_view language, const std::string& date) {
+  auto day = parse_date(date);
+  return language == "fa" && day ? solar_hijri_date(*day) : date;
+}
+
 // "A", "A and B", "A, B and C" in the language; each value once, empty ones left out.
 std::string spoken_list(const std::vector<std::string>& all, std::string_view language) {
   std::vector<std::string_view> values;
@@ -449,14 +477,14 @@ std::string render(std::string_view text, const definition& d, const customer_fa
   std::vector<purchase> first;
   if (t.items.empty() && !c.purchases.empty()) first.push_back(c.purchases.front());
   const auto& items = t.items.empty() ? first : t.items;
-  const auto listed = [&](std::string purchase::*field) {
+  const auto listed = [&](std::string purchase::*field, bool date = false) {
     std::vector<std::string> values;
-    for (const auto& p : items) values.push_back(p.*field);
+    for (const auto& p : items) values.push_back(date ? date_for(language, p.*field) : p.*field);
     return spoken_list(values, language);
   };
   const std::string product = listed(&purchase::product), order_id = listed(&purchase::order_id),
-                    serial = listed(&purchase::serial), purchase_date = listed(&purchase::purchase_date),
-                    warranty_end = listed(&purchase::warranty_end);
+                    serial = listed(&purchase::serial), purchase_date = listed(&purchase::purchase_date, true),
+                    warranty_end = listed(&purchase::warranty_end, true);
   const std::pair<std::string_view, const std::string*> vars[] = {
       {"name", &name},         {"product", &product},     {"code", &d.code},
       {"order_id", &order_id}, {"serial", &serial},       {"purchase_date", &purchase_date},

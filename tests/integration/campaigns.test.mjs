@@ -471,7 +471,8 @@ test('a follow-up for one order of two items is one message naming both, not two
     buyers.push(cust);
   }
   const definition = { name: 'How is it?', kind: 'follow_up', days: 0, audience: { products: [tag] },
-    texts: { en: 'How do you like your new {product} ({serial}), {name}?', fa: '{name}، {product} جدید شما چطور است؟' } };
+    texts: { en: 'How do you like your new {product} ({serial}) of {purchase_date}, {name}?',
+      fa: '{name}، {product} جدید شما (خرید {purchase_date}) چطور است؟' } };
   const preview = await call(gw, 'POST', '/api/v1/admin/campaigns/preview', definition);
   assert.equal(preview.json.messages, 2, preview.text);
   const created = await call(gw, 'POST', '/api/v1/admin/campaigns', definition);
@@ -488,8 +489,13 @@ test('a follow-up for one order of two items is one message naming both, not two
     .flatMap((conv) => redisCli(redis, 'XRANGE', `pasokh:conv:${conv}:log`, '-', '+').split('\n'))
     .filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
     .filter((f) => f.event === 'message' && f.message.campaign === id).map((f) => f.message.text.split('\n\n')[0]);
-  assert.deepEqual(texts(buyers[0]), [`How do you like your new Fridge ${tag} and Washer ${tag} (S1-${tag} and S2-${tag}), Buyer en?`]);
-  assert.deepEqual(texts(buyers[1]), [`Buyer fa، Fridge ${tag} و Washer ${tag} جدید شما چطور است؟`]);
+  assert.deepEqual(texts(buyers[0]),
+    [`How do you like your new Fridge ${tag} and Washer ${tag} (S1-${tag} and S2-${tag}) of ${today}, Buyer en?`]);
+  // In Persian the date is Solar Hijri, in Persian digits (ICU's Persian calendar as the reference).
+  const shamsi = new Intl.DateTimeFormat('fa-IR-u-ca-persian-nu-arabext', { year: 'numeric', month: '2-digit', day: '2-digit',
+    timeZone: 'UTC' }).format(new Date(`${today}T12:00:00Z`));
+  assert.match(shamsi, /^[۰-۹]{4}\/[۰-۹]{2}\/[۰-۹]{2}$/);
+  assert.deepEqual(texts(buyers[1]), [`Buyer fa، Fridge ${tag} و Washer ${tag} جدید شما (خرید ${shamsi}) چطور است؟`]);
 });
 
 test('a customer answering a campaign with «لغو» or STOP opted out: counted as that, not as a reply', async () => {

@@ -256,7 +256,24 @@ TEST(Text, PlaceholdersFilledOthersKept) {
   customer_facts c{"cu_5", "", "fa", "", {}, {}};
   target t{"cu_5|2025-06-01", {purchase{"A|1", "A-7", "گوشی X", "SN1", "2024-07-01", "2025-07-01"}}};
   EXPECT_EQ(render("{name}، گارانتی {product} ({serial}) در {warranty_end} تمام می‌شود. کد: {code} {unknown} {", d, c, t, "fa"),
-            "مشتری گرامی، گارانتی گوشی X (SN1) در 2025-07-01 تمام می‌شود. کد: YALDA-۱۴۰۴ {unknown} {");
+            "مشتری گرامی، گارانتی گوشی X (SN1) در ۱۴۰۴/۰۴/۱۰ تمام می‌شود. کد: YALDA-۱۴۰۴ {unknown} {");
   c.name = "Sara";
   EXPECT_EQ(render("Hi {name}, order {order_id} of {purchase_date}", d, c, t, "en"), "Hi Sara, order A-7 of 2024-07-01");
+  // Dates in Solar Hijri for Persian only.
+  EXPECT_EQ(render("{purchase_date} / {warranty_end}", d, c, t, "fa"), "۱۴۰۳/۰۴/۱۱ / ۱۴۰۴/۰۴/۱۰");
+  EXPECT_EQ(render("{purchase_date} / {warranty_end}", d, c, t, "ar"), "2024-07-01 / 2025-07-01");
+}
+
+TEST(Dates, SolarHijri) {
+  for (auto [gregorian, persian] : {std::pair{"2026-03-21", "۱۴۰۵/۰۱/۰۱"},  // Nowruz 1405
+                                    {"2025-03-21", "۱۴۰۴/۰۱/۰۱"},
+                                    {"2024-03-20", "۱۴۰۳/۰۱/۰۱"},
+                                    {"2025-03-20", "۱۴۰۳/۱۲/۳۰"},  // the last day of the leap year 1403
+                                    {"2026-03-20", "۱۴۰۴/۱۲/۲۹"},  // 1404 is not leap
+                                    {"2025-09-22", "۱۴۰۴/۰۶/۳۱"},  // the last 31-day month ends
+                                    {"2025-09-23", "۱۴۰۴/۰۷/۰۱"},  // 1 Mehr
+                                    {"2024-12-20", "۱۴۰۳/۰۹/۳۰"},  // Yalda
+                                    {"2026-11-24", "۱۴۰۵/۰۹/۰۳"},
+                                    {"1979-02-11", "۱۳۵۷/۱۱/۲۲"}})
+    EXPECT_EQ(solar_hijri_date(day(gregorian)), persian) << gregorian;
 }

@@ -110,6 +110,9 @@ bool valid_birthday(std::string_view s);
 std::int64_t nowruz_day(int gregorian_year);
 // 30 Azar, the night of Yalda, in December of `gregorian_year`.
 std::int64_t yalda_day(int gregorian_year);
+// A day (since 1970-01-01) in the Solar Hijri calendar, as Iranians write it:
+// YYYY/MM/DD in Persian digits (2026-11-24: ۱۴۰۵/۰۹/۰۳).
+std::string solar_hijri_date(std::int64_t day);
 // The next occurrence on or after `today` of nowruz / yalda; nullopt for other names.
 std::optional<std::int64_t> next_occasion(std::string_view occasion, std::int64_t today);
 
@@ -155,7 +158,8 @@ std::string stop_hint(std::string_view language);
 // "" when the campaign has none.
 std::string pick_text(const definition& d, std::string_view language, std::string* picked_language = nullptr);
 // {name} {product} {code} {order_id} {serial} {purchase_date} {warranty_end};
-// other braces stay. A missing name is a polite word in the language. The
+// other braces stay. A missing name is a polite word in the language; dates
+// in a Persian text are Solar Hijri (solar_hijri_date). The
 // purchase placeholders list each distinct value of the target's items
 // ("Fridge and Washer"), or are the customer's first purchase without items.
 std::string render(std::string_view text, const definition& d, const customer_facts& c, const target& t,
