@@ -319,6 +319,8 @@ config parse_config(const json& j, env_lookup env) {
     r.get("sessions_per_ip_per_hour", c.webchat.sessions_per_ip_per_hour);
     r.get("wait_per_position_s", wait);
     r.get("max_sockets_per_visitor", c.webchat.max_sockets_per_visitor);
+    r.get("max_upload_bytes", c.webchat.max_upload_bytes);
+    r.get("uploads_per_hour", c.webchat.uploads_per_hour);
     old_forwarded_for.read(r, "webchat");
     r.done();
     if (ttl < 60) r.fail("\"token_ttl_s\" must be at least 60");
@@ -327,6 +329,8 @@ config parse_config(const json& j, env_lookup env) {
       r.fail("limits must be positive");
     if (c.webchat.max_sockets_per_visitor < 1 || c.webchat.max_sockets_per_visitor > 1000)
       r.fail("\"max_sockets_per_visitor\" must be 1 to 1000");
+    if (c.webchat.max_upload_bytes < 1024 || c.webchat.max_upload_bytes > (100 << 20) || c.webchat.uploads_per_hour < 0)
+      r.fail("\"max_upload_bytes\" must be 1024 to 104857600, \"uploads_per_hour\" 0 (no uploads) or more");
     c.webchat.token_ttl = std::chrono::seconds(ttl);
     c.webchat.wait_per_position = std::chrono::seconds(wait);
   }

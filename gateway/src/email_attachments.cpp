@@ -1,5 +1,5 @@
-// GET /api/v1/attachments/{id}: the content of a stored attachment (email
-// today), for the agents who may see its conversation. Served as a download in a sandbox, never
+// GET /api/v1/attachments/{id}: the content of a stored attachment (a mail's
+// or a web chat upload), for the agents who may see its conversation. Served as a download in a sandbox, never
 // rendered as a page of ours: mail attachments are untrusted content.
 #include <cctype>
 
@@ -47,6 +47,15 @@ std::string content_disposition(const std::string& name) {
 
 }  // namespace
 
+http_response attachment_download(const std::string& name, const std::string& mime_type, std::string content) {
+  http_response res{200, safe_mime_type(mime_type), std::move(content), {}};
+  res.headers.emplace_back("Content-Disposition", content_disposition(name));
+  res.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  res.headers.emplace_back("Content-Security-Policy", "sandbox; default-src 'none'");
+  res.headers.emplace_back("Cache-Control", "private, no-store");
+  return res;
+}
+
 void add_attachment_routes(router& r, services& s) {
   r.add("GET", "/api/v1/attachments/{id}", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
     auto who = co_await require_agent(s, req, "");
@@ -75,12 +84,7 @@ void add_attachment_routes(router& r, services& s) {
       global_metrics().errors.inc("attachment_forbidden");
       co_return std::move(*refused);
     }
-    http_response res{200, safe_mime_type(blob->elements[1].str), std::move(blob->elements[2].str), {}};
-    res.headers.emplace_back("Content-Disposition", content_disposition(blob->elements[0].str));
-    res.headers.emplace_back("X-Content-Type-Options", "nosniff");
-    res.headers.emplace_back("Content-Security-Policy", "sandbox; default-src 'none'");
-    res.headers.emplace_back("Cache-Control", "private, no-store");
-    co_return res;
+    co_return attachment_download(blob->elements[0].str, blob->elements[1].str, std::move(blob->elements[2].str));
   });
 }
 

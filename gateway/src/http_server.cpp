@@ -15,6 +15,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <list>
 #include <mutex>
@@ -25,6 +26,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/webchat_uploads.hpp"
 
 namespace pasokh::gateway {
 namespace {
@@ -425,7 +427,7 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
     parser.header_limit(static_cast<std::uint32_t>(cfg.limits.max_header_bytes));
     // Beast checks the Content-Length against this while it reads the header,
     // before the target is known: the larger limit, narrowed to the target's below.
-    parser.body_limit(std::max(cfg.limits.max_body_bytes, cfg.limits.max_webhook_body_bytes));
+    parser.body_limit(std::max({cfg.limits.max_body_bytes, cfg.limits.max_webhook_body_bytes, cfg.webchat.max_upload_bytes}));
     idle->store(true);
     if (draining) {
       // Not idle any more: a closer posted by shutdown() must not touch this
@@ -436,9 +438,11 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
     socket_layer.expires_after(cfg.limits.idle_timeout);
     auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
     idle->store(false);
-    const std::size_t body_limit = parser.get().target().starts_with("/webhooks/")
-                                       ? cfg.limits.max_webhook_body_bytes
-                                       : cfg.limits.max_body_bytes;
+    const std::string_view target(parser.get().target().data(), parser.get().target().size());
+    const bool upload = is_webchat_upload(target);
+    const std::size_t body_limit = target.starts_with("/webhooks/") ? cfg.limits.max_webhook_body_bytes
+                                   : upload                         ? cfg.webchat.max_upload_bytes
+                                                                    : cfg.limits.max_body_bytes;
     if (!ec && !parser.is_done()) {
       if (websocket::is_upgrade(parser.get())) {
         set_closer(id, [] {});
@@ -460,6 +464,7 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
       std::optional<http_response> refusal;
       if (ec == http::error::body_limit) {
         global_metrics().errors.inc("body_too_large");
+        if (upload) global_metrics().webchat_uploads.inc("too_large");
         refusal = error_response(413, "body_too_large",
                                  fmt::format("request body exceeds {} bytes", body_limit));
       } else if (ec == http::error::header_limit) {

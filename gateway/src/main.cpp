@@ -35,6 +35,7 @@
 #include "pasokh/gateway/search_api.hpp"
 #include "pasokh/gateway/webchat.hpp"
 #include "pasokh/gateway/webchat_mail_fallback.hpp"
+#include "pasokh/gateway/webchat_uploads.hpp"
 #include "pasokh/gateway/webchat_verify.hpp"
 #include "pasokh/routing/delivery.hpp"
 
@@ -356,6 +357,7 @@ int main(int argc, char** argv) {
   add_static_routes(routes, svc);
   webchat_service webchat(svc, ioc.get_executor(), redis_cfg);
   add_webchat_routes(routes, webchat);
+  add_webchat_upload_routes(routes, webchat);
   webchat.start();
   routing::set_campaign_status_observer([](std::string_view status) { global_metrics().campaign_messages.inc(status); });
   campaign_runner campaigns(svc, ioc.get_executor());

@@ -93,6 +93,7 @@ std::string metrics::render() const {
   email_automatic.render(out);
   campaign_messages.render(out);
   webchat_replies_mailed.render(out);
+  webchat_uploads.render(out);
   ws_closed.render(out);
   ws_sessions.render(out);
   http_connections.render(out);

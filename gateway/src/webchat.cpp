@@ -15,6 +15,7 @@
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/gateway/webchat_token.hpp"
+#include "pasokh/gateway/webchat_uploads.hpp"
 #include "pasokh/gateway/webchat_verify.hpp"
 #include "pasokh/proto/utf8.hpp"
 #include "pasokh/routing/customer_keys.hpp"
@@ -328,13 +329,34 @@ awaitable<void> webchat_service::queue_loop() {
 
 // --- HTTP: visitor sessions ------------------------------------------------
 
-namespace {
-
 void add_cors(http_response& r, std::string_view origin) {
   if (origin.empty()) return;
   r.headers.emplace_back("Access-Control-Allow-Origin", std::string(origin));
   r.headers.emplace_back("Vary", "Origin");
 }
+
+http_response webchat_preflight(webchat_service& w, const http_request& req, std::string_view methods,
+                                std::string_view headers) {
+  // The channel is in the body or the token, which a preflight does not
+  // carry: any web chat channel that allows the origin will do.
+  auto origin = req.header("origin");
+  bool allowed = false;
+  for (const auto& c : w.channels())
+    allowed = allowed ||
+              origin_allowed(origin, req.header("host"), c.settings.allowed_origins, c.settings.allow_missing_origin);
+  if (!allowed) {
+    global_metrics().errors.inc("webchat_origin");
+    return error_response(403, "origin_not_allowed", "this site may not use the chat");
+  }
+  http_response res{204, "text/plain", "", {}};
+  add_cors(res, origin);
+  res.headers.emplace_back("Access-Control-Allow-Methods", std::string(methods));
+  res.headers.emplace_back("Access-Control-Allow-Headers", std::string(headers));
+  res.headers.emplace_back("Access-Control-Max-Age", "600");
+  return res;
+}
+
+namespace {
 
 http_response rejected(unsigned status, std::string_view code, std::string_view message, std::string_view metric) {
   global_metrics().errors.inc(metric);
@@ -346,20 +368,7 @@ http_response rejected(unsigned status, std::string_view code, std::string_view 
 void add_webchat_routes(router& r, webchat_service& w) {
   r.add("OPTIONS", "/api/v1/webchat/sessions",
         [&w](const http_request& req, const route_params&) -> awaitable<http_response> {
-          // The channel is in the body, which a preflight does not carry: any
-          // web chat channel that allows the origin will do.
-          auto origin = req.header("origin");
-          bool allowed = false;
-          for (const auto& c : w.channels())
-            allowed = allowed || origin_allowed(origin, req.header("host"), c.settings.allowed_origins,
-                                                c.settings.allow_missing_origin);
-          if (!allowed) co_return rejected(403, "origin_not_allowed", "this site may not use the chat", "webchat_origin");
-          http_response res{204, "text/plain", "", {}};
-          add_cors(res, origin);
-          res.headers.emplace_back("Access-Control-Allow-Methods", "POST, OPTIONS");
-          res.headers.emplace_back("Access-Control-Allow-Headers", "Content-Type");
-          res.headers.emplace_back("Access-Control-Max-Age", "600");
-          co_return res;
+          co_return webchat_preflight(w, req, "POST, OPTIONS", "Content-Type");
         });
 
   r.add("POST", "/api/v1/webchat/sessions", [&w](const http_request& req, const route_params&) -> awaitable<http_response> {
@@ -434,7 +443,7 @@ void add_webchat_routes(router& r, webchat_service& w) {
     json out = {{"token", sign_visitor_token({channel->config->id, visitor, expires_at}, w.cfg().secret)},
                 {"visitor_id", visitor},
                 {"expires_at", expires_at * 1000},
-                {"settings", public_settings(channel->settings, w.cfg().max_message_chars)},
+                {"settings", public_settings(channel->settings, w.cfg().max_message_chars, upload_limit(w.cfg()))},
                 {"profile", json::object()}};
     if (!profile->name.empty()) out["profile"]["name"] = profile->name;
     if (!profile->email.empty()) out["profile"]["email"] = profile->email;

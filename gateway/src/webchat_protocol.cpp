@@ -61,6 +61,37 @@ bool bool_at(const json& j, const char* key, bool& out) {
   return true;
 }
 
+// Optional list of upload ids ("att_…", as webchat_uploads.cpp makes them).
+bool uploads_at(const json& j, const frame_limits& limits, std::vector<std::string>& out) {
+  auto it = j.find("uploads");
+  if (it == j.end() || it->is_null()) return true;
+  if (!it->is_array() || it->size() > limits.max_uploads) return false;
+  for (const auto& id : *it) {
+    if (!id.is_string()) return false;
+    const auto& s = id.get_ref<const std::string&>();
+    if (!s.starts_with("att_") || !valid_client_id(s, limits.max_id_bytes)) return false;
+    if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+  }
+  return true;
+}
+
+// The customer's own uploads in their message: what the widget shows and fetches back.
+json customer_uploads(const json& message) {
+  json out = json::array();
+  auto files = message.find("attachments");
+  if (files == message.end() || !files->is_array()) return out;
+  for (const auto& a : *files) {
+    auto ref = a.is_object() ? a.value("provider_ref", std::string{}) : std::string{};
+    if (!ref.starts_with("att_")) continue;
+    out.push_back({{"id", ref},
+                   {"name", a.value("name", "")},
+                   {"mime_type", a.value("mime_type", "")},
+                   {"size", a.value("size", std::uint64_t{0})},
+                   {"kind", a.value("kind", "file")}});
+  }
+  return out;
+}
+
 bool truthy(const json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end()) return false;
@@ -111,9 +142,10 @@ webchat_settings parse_webchat_settings(const json& provider) {
   return s;
 }
 
-json public_settings(const webchat_settings& s, std::size_t max_message_chars) {
+json public_settings(const webchat_settings& s, std::size_t max_message_chars, std::size_t max_upload_bytes) {
   json j = {{"pre_chat_form", s.pre_chat_form}, {"require_email", s.require_email}, {"offline_email", s.offline_email},
             {"max_message_chars", max_message_chars}};
+  if (max_upload_bytes) j["max_upload_bytes"] = max_upload_bytes;
   if (!s.title.empty()) j["title"] = s.title;
   return j;
 }
@@ -150,7 +182,9 @@ std::variant<client_frame, frame_error> parse_client_frame(std::string_view text
     if (!string_at(j, "text", raw)) return bad("bad_text", "text must be a string", f.client_id);
     if (!proto::valid_utf8(raw)) return bad("bad_text", "text must be valid UTF-8", f.client_id);
     f.text = trim(raw);
-    if (f.text.empty()) return bad("empty_text", "the message is empty", f.client_id);
+    if (!uploads_at(j, limits, f.uploads))
+      return bad("bad_frame", fmt::format("uploads must be at most {} upload ids", limits.max_uploads), f.client_id);
+    if (f.text.empty() && f.uploads.empty()) return bad("empty_text", "the message is empty", f.client_id);
     if (proto::utf8_length(f.text) > limits.max_text_chars)
       return bad("too_long", fmt::format("a message may have at most {} characters", limits.max_text_chars),
                  f.client_id);
@@ -227,6 +261,7 @@ std::optional<std::string> customer_event_frame(std::string_view event_frame, ev
       auto cid = m->value("provider_message_id", std::string{});
       if (cid.empty()) cid = m->value("client_id", std::string{});
       if (!cid.empty()) msg["client_id"] = cid;
+      if (auto files = customer_uploads(*m); !files.empty()) msg["attachments"] = std::move(files);
     } else if (auto name = m->value("author_name", std::string{}); !name.empty() && author != "system") {
       msg["name"] = name;
     }

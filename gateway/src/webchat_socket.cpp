@@ -21,6 +21,7 @@
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/webchat.hpp"
 #include "pasokh/gateway/webchat_token.hpp"
+#include "pasokh/gateway/webchat_uploads.hpp"
 #include "pasokh/gateway/ws_frames.hpp"
 
 namespace pasokh::gateway {
@@ -326,7 +327,7 @@ class chat_session : public ws_handler,
 
     json welcome = {{"type", "welcome"},
                     {"v", 1},
-                    {"settings", public_settings(channel_.settings, w_.cfg().max_message_chars)},
+                    {"settings", public_settings(channel_.settings, w_.cfg().max_message_chars, upload_limit(w_.cfg()))},
                     {"profile", json::object()},
                     {"agents_online", state->agents_online > 0},
                     {"customer_read_seq", read_marks(*state)}};
@@ -389,6 +390,7 @@ class chat_session : public ws_handler,
     const auto guess = bot::guess_language(m.text);
     const std::string guessed(guess.lang ? bot::to_string(*guess.lang) : "");
     event.language = guess.clear ? guessed : !m.lang.empty() ? m.lang : !lang_.empty() ? lang_ : guessed;
+    if (!co_await attach_uploads(m, event)) co_return;
     // Named, not braced: GCC 12 destroys braced temporaries in co_await expressions twice.
     routing::channel_route route{channel_.config->team, channel_.config->bot};
     auto outcome = co_await w_.core().conversations.ingest(event, route);
@@ -398,6 +400,7 @@ class chat_session : public ws_handler,
       send(error_frame("unavailable", "storage unavailable, resend later", m.client_id));
       co_return;
     }
+    bool filed = co_await file_attached(m, outcome->conversation_id);
     if (outcome->duplicate) {
       global_metrics().dedup_hits.inc(channel_.config->id);
     } else {
@@ -405,6 +408,11 @@ class chat_session : public ws_handler,
       co_await run_bot(w_.core(), *outcome, event);
     }
     if (closing_) co_return;
+    if (!filed) {
+      // Not acked: the widget resends, and the resend files them (the ingest dedups it).
+      send(error_frame("unavailable", "storage unavailable, resend later", m.client_id));
+      co_return;
+    }
 
     bool new_customer = customer_ != outcome->customer_id;
     register_customer(outcome->customer_id);
@@ -428,6 +436,34 @@ class chat_session : public ws_handler,
     // we followed it: read the log instead of trusting the race.
     if (new_customer || new_conv || outcome->duplicate) co_await catch_up(outcome->conversation_id);
     if (!outcome->duplicate && outcome->status == "queued") start_queue_updates();
+  }
+
+  // The message's uploads as its attachments, claimed for it; false when it
+  // names one that is not the visitor's to send (answered here).
+  awaitable<bool> attach_uploads(const message_frame& m, proto::inbound_event& event) {
+    if (m.uploads.empty()) co_return true;
+    auto claimed = co_await claim_uploads(w_.core(), sockets_key(), event.dedup_key, m.uploads);
+    if (!claimed) {
+      global_metrics().errors.inc("redis_unavailable");
+      send(error_frame("unavailable", "storage unavailable, resend later", m.client_id));
+      co_return false;
+    }
+    if (!claimed->refused.empty()) {
+      global_metrics().errors.inc("webchat_bad_upload");
+      send(error_frame("bad_upload", "that file is not yours to send, was sent already or expired; attach it again",
+                       m.client_id));
+      co_return false;
+    }
+    event.attachments = std::move(claimed->attachments);
+    co_return true;
+  }
+
+  // Once the message is stored: its conversation's agents may open its files.
+  awaitable<bool> file_attached(const message_frame& m, const std::string& conv) {
+    if (m.uploads.empty()) co_return true;
+    auto filed = co_await file_uploads(w_.core(), conv, m.uploads);
+    if (!filed) spdlog::get("gateway")->warn("conv={} cannot file web chat uploads: {}", conv, filed.error().message());
+    co_return filed.has_value();
   }
 
   awaitable<void> on_typing(const typing_frame& t) {

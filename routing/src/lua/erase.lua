@@ -37,8 +37,9 @@
 -- A scrubbed log entry keeps what reports fold (gateway/src/report_timeline.cpp):
 -- times, direction, author kind and id, status changes, ratings, buttons; a
 -- message or note loses its text (now ''), quoted original, attachments
--- (stored mail attachments deleted), provider and reply-to ids, the name and
--- address of someone else who wrote in the customer's thread, and gets
+-- (stored mail attachments and web chat uploads deleted), provider and
+-- reply-to ids, the name and address of someone else who wrote in the
+-- customer's thread, and gets
 -- `erased` ('customer' or 'retention'); the conversation view loses
 -- customer_name; a status note and a CSAT comment become ''. A stream cannot
 -- be rewritten in place: the entries are copied, scrubbed, into <log>:scrub,
@@ -89,7 +90,7 @@ local function scrub_frame(frame, reason, c, slim)
     forget_provider_id(c.channels, m.provider_message_id)
     if type(m.attachments) == 'table' then
       for _, a in ipairs(m.attachments) do
-        -- A mail's stored copy (email_inbound.cpp); messenger files stay with the provider.
+        -- A stored copy (a mail's, email_inbound.cpp; a web chat upload's); messenger files stay with the provider.
         local ref = type(a) == 'table' and a.provider_ref
         if type(ref) == 'string' and string.sub(ref, 1, 4) == 'att_' then redis.call('DEL', p .. 'attachment:' .. ref) end
       end
@@ -265,7 +266,8 @@ local function unlink_conversation(conv)
 end
 
 -- The address typed or proved in a web chat and the link mailed to prove it
--- (webchat_verify.lua keeps the newest link's hash on the visitor).
+-- (webchat_verify.lua keeps the newest link's hash on the visitor), and the
+-- files they uploaded (webchat_uploads.lua), sent in a message or not.
 local function forget_visitor(id, addresses)
   local vkey = p .. 'webchat:visitor:' .. id
   local v = redis.call('HMGET', vkey, 'key_email', 'verified_email', 'verify_token')
@@ -273,6 +275,9 @@ local function forget_visitor(id, addresses)
   if v[2] then addresses[v[2]] = true end
   if v[3] then redis.call('DEL', p .. 'webchat:verify:' .. v[3]) end
   redis.call('DEL', vkey)
+  local uploads = p .. 'webchat:uploads:' .. id
+  for _, upload in ipairs(redis.call('SMEMBERS', uploads)) do redis.call('DEL', p .. 'attachment:' .. upload) end
+  redis.call('DEL', uploads)
 end
 
 -- Everything a file holds but its id, creation time and merge link. Answers

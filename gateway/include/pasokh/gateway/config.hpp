@@ -114,6 +114,10 @@ struct webchat_config {
   // Customer sockets (/ws/chat) one visitor holds on an instance; a new one
   // past this closes the visitor's oldest. Several tabs are normal.
   std::size_t max_sockets_per_visitor = 8;
+  // Files a visitor sends (POST /api/v1/webchat/uploads): the body limit of
+  // that route, and how many one visitor may upload in an hour.
+  std::size_t max_upload_bytes = 10 << 20;
+  int uploads_per_hour = 30;
 };
 
 // Behind a reverse proxy: the client address of every limit (logins, new web

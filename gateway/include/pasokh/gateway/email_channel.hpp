@@ -87,5 +87,7 @@ void add_email_webhook_routes(router& r, services& s, const std::vector<std::uni
 // GET /api/v1/attachments/{id}: content of a stored attachment, for agents
 // (Bearer session token).
 void add_attachment_routes(router& r, services& s);
+// A stored attachment's answer: a download in a sandbox, never a page of ours.
+http_response attachment_download(const std::string& name, const std::string& mime_type, std::string content);
 
 }  // namespace pasokh::gateway

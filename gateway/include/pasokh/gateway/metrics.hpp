@@ -82,6 +82,11 @@ struct metrics {
   counter_family webchat_replies_mailed{"pasokh_webchat_replies_mailed_total",
                                         "Web chat replies mailed to the customer after they went unread, by channel",
                                         "channel"};
+  // Files web chat visitors sent: accepted, or refused by reason (too_large,
+  // unsupported_type, empty, rate_limited, unauthorized).
+  counter_family webchat_uploads{"pasokh_webchat_uploads_total",
+                                 "Web chat uploads by outcome (accepted, too_large, unsupported_type, empty, rate_limited, unauthorized)",
+                                 "outcome"};
   counter_family ws_closed{"pasokh_websocket_closed_total", "WebSocket sessions closed, by close code", "endpoint,code"};
   gauge ws_sessions{"pasokh_websocket_sessions", "Open WebSocket sessions"};
   gauge http_connections{"pasokh_http_connections", "Open HTTP connections"};

@@ -183,6 +183,12 @@ ws_endpoint make_webchat_endpoint(webchat_service& w);
 // POST and OPTIONS /api/v1/webchat/sessions.
 void add_webchat_routes(router& r, webchat_service& w);
 
+// CORS of the visitor's HTTP routes: the origin, already checked, echoed.
+void add_cors(http_response& r, std::string_view origin);
+// The OPTIONS answer of a visitor route: 204 for an origin a web chat channel allows, else 403.
+http_response webchat_preflight(webchat_service& w, const http_request& req, std::string_view methods,
+                                std::string_view headers);
+
 // Milliseconds since the Unix epoch (system clock).
 std::int64_t webchat_now_ms();
 

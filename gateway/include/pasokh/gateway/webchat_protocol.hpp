@@ -5,7 +5,8 @@
 //
 // Client → server (text frames, JSON objects with a "type"):
 //   hello    {v:1, token, conv?, after?, lang?}       first frame, within the hello timeout
-//   message  {client_id, text, lang?, button?}         → ack {client_id, conv, seq, duplicate?}
+//   message  {client_id, text, lang?, button?, uploads?} → ack {client_id, conv, seq, duplicate?}
+//            uploads: ids from POST /api/v1/webchat/uploads (webchat_uploads.hpp); text may then be empty
 //   typing   {state: bool}                             not stored; relayed through pub/sub
 //   seen     {conv, seq, read?: bool}                  delivered (and read) marks up to seq
 //   contact  {email, name?}                            stored on the visitor and the customer
@@ -15,7 +16,8 @@
 //             customer_read_seq{conv: seq}}, then the replay, then
 //   synced   {}                                        the replay is complete; live events follow
 //   event    {conv, seq, event: "message"|"status", status, message?{seq, author, name?, text, at,
-//             client_id?, buttons?}, previous?}
+//             client_id?, buttons?, attachments?[{id, name, mime_type, size, kind}]}, previous?}
+//             (attachments: the customer's own uploads)
 //   ack, queue {conv, position, estimated_wait_s, agents_online}, typing {who, name?, state},
 //   contact_saved {email?, name?}, error {code, message, client_id?, retry_after_s?}, pong
 #include <cstdint>
@@ -47,12 +49,14 @@ struct webchat_settings {
 // Throws std::runtime_error naming the offending key; unknown keys are errors.
 webchat_settings parse_webchat_settings(const nlohmann::json& provider);
 // What the widget may know about its channel (sent in session and welcome
-// answers), with the server's limit on a message (webchat.max_message_chars).
-nlohmann::json public_settings(const webchat_settings& s, std::size_t max_message_chars);
+// answers), with the server's limit on a message (webchat.max_message_chars)
+// and on a file (webchat.max_upload_bytes; 0: no uploads, no attach button).
+nlohmann::json public_settings(const webchat_settings& s, std::size_t max_message_chars, std::size_t max_upload_bytes = 0);
 
 struct frame_limits {
   std::size_t max_text_chars = 2000;  // code points
   std::size_t max_id_bytes = 128;
+  std::size_t max_uploads = 10;       // files one message names
 };
 
 struct hello_frame {
@@ -66,6 +70,7 @@ struct message_frame {
   std::string text;
   std::string lang;
   std::string button;  // id of the pressed bot choice, if any
+  std::vector<std::string> uploads;  // upload ids, as attachments
 };
 struct typing_frame {
   bool state = true;

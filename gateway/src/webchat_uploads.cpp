@@ -1,0 +1,204 @@
+// Files a web chat customer sends: the visitor's upload and download routes,
+// and the claim that makes uploads a message's attachments (see
+// webchat_uploads.hpp).
+#include "pasokh/gateway/webchat_uploads.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "pasokh/gateway/email_channel.hpp"
+#include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/password.hpp"
+#include "pasokh/gateway/request_checks.hpp"
+#include "pasokh/gateway/router.hpp"
+#include "pasokh/gateway/webchat.hpp"
+#include "pasokh/gateway/webchat_token.hpp"
+#include "pasokh/proto/utf8.hpp"
+#include "pasokh/routing/lua_script.hpp"
+
+namespace pasokh::gateway {
+namespace {
+
+using boost::asio::awaitable;
+using nlohmann::json;
+
+constexpr std::size_t max_name_chars = 100;
+
+bool starts(std::string_view bytes, std::string_view magic) { return bytes.substr(0, magic.size()) == magic; }
+
+// ISO base media ("....ftyp<brand>"): the brands of HEIC and HEIF still images.
+bool heif(std::string_view bytes) {
+  if (bytes.size() < 12 || bytes.substr(4, 4) != "ftyp") return false;
+  auto brand = bytes.substr(8, 4);
+  for (std::string_view b : {"heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1"})
+    if (brand == b) return true;
+  return false;
+}
+
+// The refusal of an upload, counted by its reason.
+http_response refused(unsigned status, std::string_view reason, std::string_view message) {
+  global_metrics().webchat_uploads.inc(reason);
+  return error_response(status, reason, message);
+}
+
+// The visitor of the request's Bearer token ("<channel>:<visitor>"), from a
+// page its channel allows; else the answer.
+struct upload_caller {
+  std::string visitor;
+};
+std::variant<upload_caller, http_response> visitor_of(webchat_service& w, const http_request& req) {
+  auto verified = verify_visitor_token(bearer_token(req), w.cfg().secret, webchat_now_ms() / 1000);
+  auto* claims = std::get_if<visitor_claims>(&verified);
+  const auto* channel = claims ? w.channel(claims->channel) : nullptr;
+  if (!channel) {
+    auto res = refused(401, "unauthorized", "a valid visitor token is required (Authorization: Bearer <token>)");
+    res.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return res;
+  }
+  if (!origin_allowed(req.header("origin"), req.header("host"), channel->settings.allowed_origins, channel->settings.allow_missing_origin)) {
+    global_metrics().errors.inc("webchat_origin");
+    return error_response(403, "origin_not_allowed", "this site may not use the chat");
+  }
+  return upload_caller{claims->channel + ":" + claims->visitor_id};
+}
+
+awaitable<http_response> upload(webchat_service& w, const http_request& req) {
+  auto who = visitor_of(w, req);
+  if (auto* res = std::get_if<http_response>(&who)) co_return std::move(*res);
+  const auto& caller = std::get<upload_caller>(who);
+  if (req.body.size() > w.cfg().max_upload_bytes)  // the server refuses more already; a smaller limit in tests
+    co_return refused(413, "too_large", "the file is larger than the chat accepts");
+  if (req.body.empty()) co_return refused(400, "empty", "the file is empty");
+  auto type = sniff_upload_type(req.body);
+  if (!type) co_return refused(415, "unsupported_type", "send a photo (JPEG, PNG, WebP, HEIC) or a PDF");
+
+  auto now_ms = webchat_now_ms();
+  auto count = co_await w.count_in_window(
+      w.key("webchat:upload_rate:" + caller.visitor + ":" + std::to_string(now_ms / 3'600'000)), std::chrono::hours(1));
+  if (!count) co_return unavailable();
+  if (*count > w.cfg().uploads_per_hour) {
+    auto res = refused(429, "rate_limited", "too many files; try again later");
+    res.headers.emplace_back("Retry-After", std::to_string(3600 - (now_ms / 1000) % 3600));
+    co_return res;
+  }
+
+  auto id = "att_" + random_token(18);
+  auto name = upload_name(req.query_param("name"), *type);
+  auto& s = w.core();
+  auto stored = co_await s.redis.fcall(
+      routing::script(routing::lua::webchat_uploads), store::make_command(),
+      store::make_command(s.cfg.redis.prefix, "put", caller.visitor, id, name, std::string(type->mime_type), req.body,
+                          std::to_string(s.cfg.attachment_ttl.count())));
+  if (!stored || stored->is_error()) co_return unavailable();
+  global_metrics().webchat_uploads.inc("accepted");
+  json out = {{"id", id},
+              {"name", name},
+              {"mime_type", std::string(type->mime_type)},
+              {"kind", std::string(proto::to_string(type->kind))},
+              {"size", req.body.size()}};
+  co_return json_response(201, out.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+// The visitor's own upload, sent or not; anyone else's is "not found".
+awaitable<http_response> download(webchat_service& w, const http_request& req, const std::string& id) {
+  auto who = visitor_of(w, req);
+  if (auto* res = std::get_if<http_response>(&who)) co_return std::move(*res);
+  const auto& caller = std::get<upload_caller>(who);
+  if (!plain_id(id)) co_return error_response(404, "not_found", "no such file");
+  auto& s = w.core();
+  auto blob = co_await s.redis.exec(
+      store::make_command("HMGET", s.cfg.redis.prefix + "attachment:" + id, "name", "mime_type", "content", "visitor"));
+  if (!blob || blob->is_error() || blob->elements.size() != 4) co_return unavailable();
+  if (blob->elements[2].is_nil() || blob->elements[3].str != caller.visitor) {
+    global_metrics().errors.inc("not_found");
+    co_return error_response(404, "not_found", "no such file (it may have expired)");
+  }
+  co_return attachment_download(blob->elements[0].str, blob->elements[1].str, std::move(blob->elements[2].str));
+}
+
+}  // namespace
+
+std::size_t upload_limit(const webchat_config& c) { return c.uploads_per_hour > 0 ? c.max_upload_bytes : 0; }
+
+bool is_webchat_upload(std::string_view target) {
+  return target.starts_with(webchat_uploads_path) &&
+         (target.size() == webchat_uploads_path.size() || target[webchat_uploads_path.size()] == '?');
+}
+
+std::optional<sniffed_type> sniff_upload_type(std::string_view bytes) {
+  using k = proto::attachment_kind;
+  if (starts(bytes, "\xFF\xD8\xFF")) return sniffed_type{"image/jpeg", k::image, ".jpg"};
+  if (starts(bytes, "\x89PNG\r\n\x1A\n")) return sniffed_type{"image/png", k::image, ".png"};
+  if (starts(bytes, "RIFF") && bytes.size() >= 12 && bytes.substr(8, 4) == "WEBP")
+    return sniffed_type{"image/webp", k::image, ".webp"};
+  if (heif(bytes)) return sniffed_type{"image/heic", k::image, ".heic"};
+  if (starts(bytes, "%PDF-")) return sniffed_type{"application/pdf", k::document, ".pdf"};
+  return std::nullopt;
+}
+
+std::string upload_name(std::string_view given, const sniffed_type& type) {
+  // A browser's File.name has no path; another client's might.
+  if (auto slash = given.find_last_of("/\\"); slash != std::string_view::npos) given.remove_prefix(slash + 1);
+  std::string name;
+  if (proto::valid_utf8(given) && proto::utf8_length(given) <= max_name_chars)
+    for (unsigned char c : given) name += (c < 0x20 || c == 0x7F) ? '_' : static_cast<char>(c);
+  if (name.empty() || name == "." || name == "..") name = "upload" + std::string(type.extension);
+  return name;
+}
+
+void add_webchat_upload_routes(router& r, webchat_service& w) {
+  // Literal paths (webchat_uploads_path): tests/integration/openapi.test.mjs reads them from here.
+  r.add("OPTIONS", "/api/v1/webchat/uploads", [&w](const http_request& req, const route_params&) -> awaitable<http_response> {
+    co_return webchat_preflight(w, req, "POST, OPTIONS", "Authorization, Content-Type");
+  });
+  r.add("POST", "/api/v1/webchat/uploads", [&w](const http_request& req, const route_params&) -> awaitable<http_response> {
+    auto res = co_await upload(w, req);
+    add_cors(res, req.header("origin"));
+    co_return res;
+  });
+  r.add("OPTIONS", "/api/v1/webchat/uploads/{id}", [&w](const http_request& req, const route_params&) -> awaitable<http_response> {
+    co_return webchat_preflight(w, req, "GET, OPTIONS", "Authorization");
+  });
+  r.add("GET", "/api/v1/webchat/uploads/{id}", [&w](const http_request& req, const route_params& p) -> awaitable<http_response> {
+    auto res = co_await download(w, req, p.at("id"));
+    add_cors(res, req.header("origin"));
+    co_return res;
+  });
+}
+
+awaitable<store::result<claimed_uploads>> claim_uploads(services& s, const std::string& visitor,
+                                                        const std::string& dedup_key, const std::vector<std::string>& ids) {
+  using out = store::result<claimed_uploads>;
+  auto args = store::make_command(s.cfg.redis.prefix, "claim", visitor, dedup_key);
+  args.insert(args.end(), ids.begin(), ids.end());
+  auto r = co_await s.redis.fcall(routing::script(routing::lua::webchat_uploads), store::make_command(), std::move(args));
+  if (!r) co_return out(boost::system::in_place_error, r.error());
+  const auto& e = r->elements;
+  if (r->is_error() || e.empty() || (e[0].str == "ok" && e.size() != 1 + 3 * ids.size()))
+    co_return out(boost::system::in_place_error, make_error_code(store::redis_errc::server_error));
+  claimed_uploads claimed;
+  if (e[0].str != "ok") {
+    claimed.refused = e.size() > 1 ? e[1].str : std::string("?");
+    co_return claimed;
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    proto::attachment a;
+    a.name = e[1 + 3 * i].str;
+    a.mime_type = e[2 + 3 * i].str;
+    a.size = static_cast<std::uint64_t>(e[3 + 3 * i].as_int());
+    a.kind = a.mime_type.starts_with("image/") ? proto::attachment_kind::image : proto::attachment_kind::document;
+    a.provider_ref = ids[i];
+    claimed.attachments.push_back(std::move(a));
+  }
+  co_return claimed;
+}
+
+awaitable<store::result<void>> file_uploads(services& s, const std::string& conv, const std::vector<std::string>& ids) {
+  auto args = store::make_command(s.cfg.redis.prefix, "file", conv, std::to_string(s.cfg.attachment_ttl.count()));
+  args.insert(args.end(), ids.begin(), ids.end());
+  auto r = co_await s.redis.fcall(routing::script(routing::lua::webchat_uploads), store::make_command(), std::move(args));
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return make_error_code(store::redis_errc::server_error);
+  co_return store::result<void>{};
+}
+
+}  // namespace pasokh::gateway

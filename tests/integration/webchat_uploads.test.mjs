@@ -1,0 +1,166 @@
+// Files a web chat customer sends (a photo of the fault, the invoice as a
+// PDF): uploaded with the visitor's token, sent in a message by id, opened by
+// the agents of the conversation's team only, by the visitor themselves, and
+// erased with the customer. Against real Redis and pasokh.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, login } from '../support/harness.mjs';
+import { redisCli as cli } from './messenger_support.mjs';
+
+const SECRET = { PASOKH_WEBCHAT_SECRET: 'uploads-test-webchat-secret-0123456789' };
+let redis, gw, sara, omid, boss;
+
+// The first bytes are what counts; the rest is made up.
+const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('JFIF fault photo of the heater, serial SN-4471')]);
+const EXE = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(200, 0x90)]);
+
+before(async () => {
+  redis = await new RedisServer().start();
+  gw = await new Pasokh(defaultConfig(redis, {
+    webchat: { max_upload_bytes: 4096, uploads_per_hour: 5 },
+    channels: [{ id: 'web', kind: 'webchat', team: 'support' }],
+  }), SECRET).start();
+  await gw.createAgent('sara', 'sara-secret-1', { name: 'Sara' });
+  await gw.createAgent('omid', 'omid-secret-1', { name: 'Omid', team: 'vip' });
+  await gw.createAgent('boss', 'boss-secret-1', { name: 'Boss', role: 'admin' });
+  sara = (await login(gw, 'sara', 'sara-secret-1')).json.token;
+  omid = (await login(gw, 'omid', 'omid-secret-1')).json.token;
+  boss = (await login(gw, 'boss', 'boss-secret-1')).json.token;
+});
+
+after(async () => {
+  await gw?.cleanup();
+  await redis?.cleanup();
+});
+
+const redisCli = (...args) => cli(redis, ...args);
+
+async function newVisitor() {
+  const res = await fetch(`${gw.base}/api/v1/webchat/sessions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'web' }),
+  });
+  return (await res.json()).token;
+}
+
+async function chatSocket(token) {
+  const c = new WsClient(`${gw.wsBase}/ws/chat?channel=web`);
+  await c.opened();
+  c.send({ type: 'hello', v: 1, token, lang: 'en' });
+  await c.next((f) => f.type === 'synced');
+  return c;
+}
+
+// The Content-Type says image/jpeg whatever the bytes are: the server looks at the bytes.
+function upload(token, bytes, name = 'photo.jpg', type = 'image/jpeg') {
+  return fetch(`${gw.base}/api/v1/webchat/uploads?name=${encodeURIComponent(name)}`, {
+    method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body: bytes,
+  });
+}
+
+const asAgent = (token, id) => fetch(`${gw.base}/api/v1/attachments/${id}`, { headers: { authorization: `Bearer ${token}` } });
+const asVisitor = (token, id) => fetch(`${gw.base}/api/v1/webchat/uploads/${id}`, { headers: { authorization: `Bearer ${token}` } });
+
+async function uploadCount(outcome) {
+  const text = await (await fetch(`${gw.base}/metrics`)).text();
+  return Number(text.match(new RegExp(`pasokh_webchat_uploads_total\\{outcome="${outcome}"\\} (\\d+)`))?.[1] ?? 0);
+}
+
+test('a photo the customer attaches reaches the agents of the team as the same bytes; another team gets 403, the customer sees it in their chat', async () => {
+  const token = await newVisitor();
+  const accepted = await uploadCount('accepted');
+  const res = await upload(token, JPEG, 'خرابی بخاری.jpg');
+  assert.equal(res.status, 201);
+  const file = await res.json();
+  assert.match(file.id, /^att_/);
+  assert.deepEqual({ ...file, id: undefined }, { id: undefined, name: 'خرابی بخاری.jpg', mime_type: 'image/jpeg', kind: 'image', size: JPEG.length });
+  assert.equal(await uploadCount('accepted'), accepted + 1);
+  // Not sent yet: no agent may open it, not even an admin.
+  assert.equal((await asAgent(boss, file.id)).status, 403);
+
+  const agent = await agentSocket(gw, sara);
+  const chat = await chatSocket(token);
+  chat.send({ type: 'message', client_id: 'c-photo-1', text: 'the heater shows E4', uploads: [file.id] });
+  const ack = await chat.next((f) => f.type === 'ack' && f.client_id === 'c-photo-1');
+  const own = await chat.next((f) => f.type === 'event' && f.event === 'message' && f.message.client_id === 'c-photo-1');
+  assert.deepEqual(own.message.attachments, [{ id: file.id, name: 'خرابی بخاری.jpg', mime_type: 'image/jpeg', size: JPEG.length, kind: 'image' }]);
+
+  const ev = await agent.next((f) => f.type === 'event' && f.conv === ack.conv && f.event === 'message');
+  assert.equal(ev.message.text, 'the heater shows E4');
+  assert.deepEqual(ev.message.attachments, [{ kind: 'image', name: 'خرابی بخاری.jpg', mime_type: 'image/jpeg', size: JPEG.length, provider_ref: file.id }]);
+  const got = await asAgent(sara, file.id);
+  assert.equal(got.status, 200);
+  assert.equal(got.headers.get('content-type'), 'image/jpeg');
+  assert.deepEqual(Buffer.from(await got.arrayBuffer()), JPEG);
+  assert.equal((await asAgent(omid, file.id)).status, 403, 'another team');
+
+  // The customer gets their own file back; nobody else's token does.
+  const mine = await asVisitor(token, file.id);
+  assert.equal(mine.status, 200);
+  assert.deepEqual(Buffer.from(await mine.arrayBuffer()), JPEG);
+  assert.equal((await asVisitor(await newVisitor(), file.id)).status, 404);
+  assert.equal((await asVisitor('w1.forged.token', file.id)).status, 401);
+
+  // A file alone, without words; a resend of the same message is the same message.
+  const pdf = await (await upload(token, Buffer.from('%PDF-1.7 invoice 1403-77'), 'invoice.pdf', 'application/pdf')).json();
+  assert.equal(pdf.mime_type, 'application/pdf');
+  chat.send({ type: 'message', client_id: 'c-invoice', text: '', uploads: [pdf.id] });
+  const first = await chat.next((f) => f.type === 'ack' && f.client_id === 'c-invoice');
+  chat.send({ type: 'message', client_id: 'c-invoice', text: '', uploads: [pdf.id] });
+  const again = await chat.next((f) => f.type === 'ack' && f.client_id === 'c-invoice');
+  assert.equal(again.duplicate, true);
+  assert.equal(again.seq, first.seq);
+  assert.equal((await asAgent(sara, pdf.id)).status, 200);
+  agent.close();
+  chat.close();
+});
+
+test('uploads refused: too large (413), not a photo or PDF whatever its name and type say (415), another visitor\'s or an already sent upload in a message', async () => {
+  const token = await newVisitor();
+  const [large, wrong] = [await uploadCount('too_large'), await uploadCount('unsupported_type')];
+  const big = await upload(token, Buffer.concat([JPEG, Buffer.alloc(5000)]));
+  assert.equal(big.status, 413);
+  assert.equal((await big.json()).error.code, 'body_too_large');
+  const exe = await upload(token, EXE, 'photo.jpg', 'image/jpeg');
+  assert.equal(exe.status, 415);
+  assert.equal((await exe.json()).error.code, 'unsupported_type');
+  assert.equal(await uploadCount('too_large'), large + 1);
+  assert.equal(await uploadCount('unsupported_type'), wrong + 1);
+  assert.equal((await fetch(`${gw.base}/api/v1/webchat/uploads`, { method: 'POST', body: JPEG })).status, 401);
+
+  // Someone else's upload id: refused, nothing stored.
+  const theirs = await (await upload(await newVisitor(), JPEG)).json();
+  const chat = await chatSocket(token);
+  chat.send({ type: 'message', client_id: 'c-steal', text: 'look', uploads: [theirs.id] });
+  const refused = await chat.next((f) => f.type === 'error' && f.client_id === 'c-steal');
+  assert.equal(refused.code, 'bad_upload');
+  // One's own, sent once: not again in another message.
+  const mine = await (await upload(token, JPEG)).json();
+  chat.send({ type: 'message', client_id: 'c-mine', text: 'mine', uploads: [mine.id] });
+  await chat.next((f) => f.type === 'ack' && f.client_id === 'c-mine');
+  chat.send({ type: 'message', client_id: 'c-mine-again', text: 'again', uploads: [mine.id] });
+  assert.equal((await chat.next((f) => f.type === 'error' && f.client_id === 'c-mine-again')).code, 'bad_upload');
+  chat.close();
+});
+
+test('uploads per visitor are limited per hour (429)', async () => {
+  const token = await newVisitor();
+  for (let i = 0; i < 5; i++) assert.equal((await upload(token, JPEG)).status, 201);
+  const over = await upload(token, JPEG);
+  assert.equal(over.status, 429);
+  assert.ok(Number(over.headers.get('retry-after')) > 0);
+});
+
+test('erasing the customer deletes their uploads, sent in a message or not', async () => {
+  const token = await newVisitor();
+  const sent = await (await upload(token, JPEG)).json();
+  const unsent = await (await upload(token, JPEG)).json();
+  const chat = await chatSocket(token);
+  chat.send({ type: 'message', client_id: 'c-erase', text: 'my serial label', uploads: [sent.id] });
+  const ack = await chat.next((f) => f.type === 'ack' && f.client_id === 'c-erase');
+  chat.close();
+  const customer = await redisCli('HGET', `pasokh:conv:${ack.conv}`, 'customer_id');
+  const done = await apiCall(gw, 'POST', `/api/v1/admin/customers/${customer}/erase`, { token: boss, body: { confirm: customer } });
+  assert.equal(done.status, 200, done.text);
+  for (const id of [sent.id, unsent.id]) assert.equal(await redisCli('EXISTS', `pasokh:attachment:${id}`), '0', id);
+  assert.equal((await asAgent(boss, sent.id)).status, 404);
+});
