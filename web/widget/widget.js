@@ -225,6 +225,7 @@
     sendBtn = el('button', { type: 'submit', 'class': 'primary' });
     countEl = el('div', { 'class': 'count', 'aria-live': 'polite', hidden: true });
     var composer = el('form', { 'class': 'composer', onsubmit: function (e) { e.preventDefault(); submit(); } }, [msgLabel, textarea, sendBtn]);
+    addAttach(composer, textarea);
     panel = el('section', { 'class': 'panel', role: 'dialog', 'aria-labelledby': uid + 't', id: uid + 'p', hidden: true, onkeydown: function (e) {
       if (e.key === 'Escape') { e.stopPropagation(); setOpen(false, true); }
     } }, [
@@ -267,6 +268,7 @@
     msgLabel.textContent = t('message');
     textarea.setAttribute('placeholder', t('placeholder'));
     sendBtn.textContent = t('send');
+    labelAttach();
     updateLauncher();
     updateStatus();
   }
@@ -355,6 +357,7 @@
         node = bubble(m.author, m.name, m.erased ? t('removed') : m.text, m.at);
         if (m.erased) node.classList.add('erased');
         if (m.client_id) { node.setAttribute('data-client-id', m.client_id); byClient[m.client_id] = node; mark(node, 'sent'); }
+        showFiles(node, m.attachments);
       }
       if (m.author === 'customer') node.querySelector('time').textContent = timeOf(m.at);
       byKey[key] = node;
@@ -583,6 +586,7 @@
 
   function sendFrame(obj) {
     if (!ws || ws.readyState !== 1 || !live) return false;
+    if (obj.type === 'message') withUploads(obj);
     ws.send(JSON.stringify(obj));
     return true;
   }
@@ -680,6 +684,7 @@
 
   function onError(f) {
     lastError = f.code;
+    if (uploadError(f)) return;
     var node = f.client_id && byClient[f.client_id];
     if (f.code === 'too_long' && node && !textarea.value) {
       // Back in the box to be shortened, not lost in a failed bubble.
@@ -728,6 +733,102 @@
     }
   }
 
+  // --- files (a photo of the fault, of the serial label, the invoice) ---------------
+  // Uploaded with the visitor token, then sent as a message naming the upload.
+  var FILE_STRINGS = {
+    en: { attach: 'Attach a photo or PDF', uploading: 'Uploading…', fileTooBig: 'This file is too large (at most {mb} MB).',
+      fileType: 'Only photos (JPEG, PNG, WebP, HEIC) and PDF files can be sent.', fileFailed: 'The file was not sent. Please attach it again.' },
+    fa: { attach: 'پیوست عکس یا PDF', uploading: 'در حال بارگذاری…', fileTooBig: 'این فایل خیلی بزرگ است (حداکثر {mb} مگابایت).',
+      fileType: 'فقط عکس (JPEG، PNG، WebP، HEIC) و PDF را می‌توان فرستاد.', fileFailed: 'فایل فرستاده نشد. لطفاً دوباره پیوست کنید.' },
+    ar: { attach: 'إرفاق صورة أو PDF', uploading: 'جارٍ الرفع…', fileTooBig: 'هذا الملف كبير جدًا (الحد {mb} ميغابايت).',
+      fileType: 'يمكن إرسال الصور (JPEG وPNG وWebP وHEIC) وملفات PDF فقط.', fileFailed: 'لم يُرسل الملف. يرجى إرفاقه مجددًا.' }
+  };
+  Object.keys(FILE_STRINGS).forEach(function (l) { Object.assign(STRINGS[l], FILE_STRINGS[l]); });
+  CSS += '\n.attach{border:1px solid #9aa7b6;border-radius:8px;background:#fff;padding:7px 9px;font:inherit;cursor:pointer;line-height:1}' +
+    '\n.files img{max-width:200px;max-height:160px;border-radius:8px;display:block;margin-top:4px}' +
+    '\n.files button{border:0;background:none;color:#0b5cab;text-decoration:underline;font:inherit;cursor:pointer;padding:0}';
+  var attachBtn, fileInput;
+
+  function maxUpload() { return settings.max_upload_bytes || 0; }
+  function addAttach(composer, box) {
+    fileInput = el('input', { type: 'file', hidden: true, multiple: true, accept: 'image/jpeg,image/png,image/webp,image/heic,.heic,application/pdf',
+      onchange: function () { sendFiles(fileInput.files); fileInput.value = ''; } });
+    attachBtn = el('button', { type: 'button', 'class': 'attach', onclick: function () { fileInput.click(); } }, [el('span', { 'aria-hidden': 'true', text: '📎' })]);
+    composer.insertBefore(attachBtn, box);
+    composer.appendChild(fileInput);
+    // A pasted or dropped file goes as if picked.
+    box.addEventListener('paste', function (e) { if (maxUpload() && e.clipboardData.files.length) { e.preventDefault(); sendFiles(e.clipboardData.files); } });
+    box.addEventListener('drop', function (e) { if (maxUpload() && e.dataTransfer.files.length) { e.preventDefault(); sendFiles(e.dataTransfer.files); } });
+  }
+  function labelAttach() {
+    attachBtn.setAttribute('aria-label', t('attach'));
+    attachBtn.setAttribute('title', t('attach'));
+    attachBtn.hidden = !maxUpload();
+  }
+  function sendFiles(files) {
+    Array.prototype.forEach.call(files, function (file) {
+      // HEIC often comes without a type; the server checks the bytes anyway.
+      if (file.type && !/^(image\/(jpeg|png|webp|heic|heif)|application\/pdf)$/.test(file.type)) showAlert(t('fileType'));
+      else if (file.size > maxUpload()) showAlert(t('fileTooBig', { mb: num(Math.floor(maxUpload() / 1048576)) }));
+      else upload(file);
+    });
+  }
+  function upload(file) {
+    showAlert('');
+    var node = bubble('customer', '', file.name, Date.now());
+    node.setAttribute('data-pending', '');
+    node.querySelector('.mark').textContent = ' ' + t('uploading');
+    logEl.appendChild(node);
+    scrollDown(true);
+    ensureSession().then(function (token) {
+      return fetch(SERVER + '/api/v1/webchat/uploads?name=' + encodeURIComponent(file.name), { method: 'POST', body: file, credentials: 'omit',
+        mode: 'cors', headers: { authorization: 'Bearer ' + token, 'content-type': file.type || 'application/octet-stream' } });
+    }).then(function (res) {
+      return res.json().then(function (j) {
+        node.remove();
+        if (res.ok) send('', '', [{ id: j.id, name: j.name, mime_type: j.mime_type, size: j.size, kind: j.kind }]);
+        else showAlert(res.status === 413 ? t('fileTooBig', { mb: num(Math.floor(maxUpload() / 1048576)) }) : res.status === 415 ? t('fileType') : t('fileFailed'));
+      });
+    }).catch(function () { node.remove(); showAlert(t('fileFailed')); });
+  }
+  // Photos as thumbnails; a PDF (or HEIC) saved when clicked, never opened as a page here.
+  function showFiles(node, files) {
+    if (!files || !files.length || node.querySelector('.files')) return;
+    var box = el('div', { 'class': 'files' });
+    files.forEach(function (f) {
+      var name = f.name || f.kind;
+      if (/^image\/(jpeg|png|webp)$/.test(f.mime_type)) {
+        fetchFile(f.id).then(function (blob) { box.appendChild(el('img', { src: URL.createObjectURL(blob), alt: name })); },
+          function () { box.appendChild(el('div', { text: name })); });
+      } else {
+        box.appendChild(el('button', { type: 'button', text: '📄 ' + name, onclick: function () {
+          fetchFile(f.id).then(function (blob) {
+            el('a', { href: URL.createObjectURL(new Blob([blob], { type: 'application/octet-stream' })), download: name }).click();
+          });
+        } }));
+      }
+    });
+    node.querySelector('.text').hidden = !node.querySelector('.text').textContent;
+    node.insertBefore(box, node.querySelector('.meta'));
+  }
+  function fetchFile(id) {
+    return ensureSession().then(function (token) {
+      return fetch(SERVER + '/api/v1/webchat/uploads/' + encodeURIComponent(id), { headers: { authorization: 'Bearer ' + token }, credentials: 'omit', mode: 'cors' });
+    }).then(function (res) { if (!res.ok) throw new Error(res.status); return res.blob(); });
+  }
+  // Every message frame of an outbox item names its uploads (first send, resend, after a reload).
+  function withUploads(frame) {
+    state.outbox.forEach(function (i) { if (i.client_id === frame.client_id && i.uploads) frame.uploads = i.uploads.map(function (u) { return u.id; }); });
+  }
+  // An upload this message may not name (expired, sent already): nothing to resend.
+  function uploadError(f) {
+    if (f.code !== 'bad_upload') return false;
+    if (byClient[f.client_id]) mark(byClient[f.client_id], 'failed');
+    forgetOutbox(f.client_id);
+    showAlert(t('fileFailed'));
+    return true;
+  }
+
   // --- writing ---------------------------------------------------------------------
   function newClientId() {
     var b = new Uint8Array(9);
@@ -740,12 +841,13 @@
     node.setAttribute('data-pending', '');
     byClient[item.client_id] = node;
     mark(node, 'sending');
+    showFiles(node, item.uploads);
     logEl.appendChild(node);
     return node;
   }
-  function send(text, buttonId) {
+  function send(text, buttonId, uploads) {
     text = text.trim();
-    if (!text) return false;
+    if (!text && !uploads) return false;
     if (codePoints(text) > maxChars()) { showAlert(t('tooLong', { n: num(maxChars()) })); return false; }
     showAlert('');
     // Typed text only: a tapped choice is in the bot's language, not the customer's.
@@ -754,6 +856,7 @@
     if (said && said !== lang) switchLanguage(said);
     var item = { client_id: newClientId(), text: text, lang: lang };
     if (buttonId) item.button = buttonId;
+    if (uploads) item.uploads = uploads;
     state.outbox.push(item);
     persist();
     pending(item);
