@@ -130,9 +130,7 @@ class chat_session : public ws_handler,
 
   void resync() override {
     net::co_spawn(peer_->executor(), [self = shared_from_this()]() -> awaitable<void> {
-      std::vector<std::string> convs;
-      for (auto& f : self->followed_) convs.push_back(f.conv);
-      for (auto& c : convs) co_await self->catch_up(c);
+      co_await self->catch_up_all();
     }, net::detached);
   }
 
@@ -283,6 +281,23 @@ class chat_session : public ws_handler,
       }
       if (frames->size() < history_page) co_return;
     }
+  }
+
+  awaitable<void> catch_up_all() {
+    std::vector<std::string> convs;
+    for (auto& f : followed_) convs.push_back(f.conv);
+    for (auto& c : convs) co_await catch_up(c);
+  }
+
+  // A merge (or its undo) gave a conversation of the file listened on to
+  // another file (customer_merge.lua): listen on the file this visitor is in
+  // now. That is the old one still for another visitor of it (an undone
+  // merge gives back only the other file's visitors).
+  awaitable<void> follow_visitor_file() {
+    auto state = co_await w_.load_visitor(channel_.config->id, visitor_, std::string(), channel_.config->team);
+    if (!state || closing_ || state->customer_id.empty() || state->customer_id == customer_) co_return;
+    register_customer(state->customer_id);
+    co_await catch_up_all();  // what the new file's events brought before
   }
 
   awaitable<void> on_hello(const hello_frame& hello) {
@@ -523,6 +538,12 @@ class chat_session : public ws_handler,
     try {
       j = json::parse(text);
     } catch (const json::exception&) {
+      return;
+    }
+    if (j.value("type", "") == "customer" && j.value("moved", false)) {
+      net::co_spawn(peer_->executor(), [self = shared_from_this()]() -> awaitable<void> {
+        co_await self->follow_visitor_file();
+      }, net::detached);
       return;
     }
     if (j.value("type", "") == "customer" && j.value("customer", json()).is_string() &&

@@ -173,6 +173,11 @@ test('the link mailed to the address a visitor gave merges the chat into that cu
   assert.deepEqual(f.customer.identities.map((i) => i.channel).sort(), ['mail', 'web']);
   assert.deepEqual(f.conversations.map((c) => c.id).sort(), [narges.conv, web.conv].sort());
   assert.deepEqual(f.customer.merges.map((x) => [x.from, x.by]), [[own, 'customer:verified_email']], 'an agent can undo it');
+  // The open chat gets the agent's replies (before the visitor writes again).
+  const agent = await agentSocket(gw, ali);
+  agent.send({ type: 'reply', conv: web.conv, client_id: 'narges-r1', text: 'Narges, a technician is on the way' });
+  await web.c.next((f) => f.type === 'event' && f.message?.text === 'Narges, a technician is on the way', 3000);
+  agent.close();
   // The chat goes on in that file.
   assert.equal((await says(web.c, 'ممنون')).conv, web.conv);
 
@@ -351,6 +356,33 @@ test('merge moves everything into one file; undo gives the second file back exac
   assert.match(events, /"type":"merge"/);
   assert.match(events, /"type":"unmerge"/);
   agent.close();
+});
+
+test('a web chat open through a merge and its undo keeps getting the agent\'s replies, without a reload', async () => {
+  // Vida on her phone (file A) and on her laptop (file B), both chats open.
+  const phone = await visitor(undefined, undefined, 'my blender is broken');
+  const web = await visitor(undefined, undefined, 'is my blender under warranty?');
+  const A = customerOf(phone.conv), B = customerOf(web.conv);
+  const agent = await agentSocket(gw, ali);
+  const replyArrives = async (chat, text) => {
+    const clientId = `r-${randomUUID()}`;
+    agent.send({ type: 'reply', conv: chat.conv, client_id: clientId, text });
+    await agent.next((f) => f.type === 'ack' && f.client_id === clientId);
+    await chat.c.next((f) => f.type === 'event' && f.message?.text === text, 3000);
+  };
+  await replyArrives(web, 'before the merge');
+
+  const merged = await call('POST', `/api/v1/customers/${A}/merge`, ali, { from: B });
+  assert.equal(merged.status, 200, merged.text);
+  await replyArrives(web, 'after the merge');
+  const undo = await call('POST', `/api/v1/customers/${A}/merges/${merged.json.merge_id}/undo`, ali);
+  assert.equal(undo.status, 200, undo.text);
+  await replyArrives(web, 'after the undo');
+  // The phone stays with its own file: its replies still come.
+  await replyArrives(phone, 'to the phone after the undo');
+  agent.close();
+  web.c.close();
+  phone.c.close();
 });
 
 test('an address written in a message suggests a merge; an agent dismisses it for good', async () => {

@@ -58,11 +58,16 @@ local function log_event(fields)
   redis.call('XADD', p .. 'customer:events', 'MAXLEN', '~', 100000, '*', 'e', cjson.encode(fields))
 end
 
--- The new owner of a conversation, as an event in its log (and live).
+-- The new owner of a conversation, as an event in its log (and live). An
+-- open web chat listens on the old owner's id and would hear nothing more:
+-- a signal there (no team: only that customer's sockets) sends it to the
+-- file its visitor is in now (gateway/src/webchat_socket.cpp, signal()).
 local function reassign(conv, to, from, merge_id, actor, kind)
   redis.call('HSET', conv_key(conv), 'customer_id', to)
   local seq = redis.call('HINCRBY', conv_key(conv), 'seq', 1)
   emit(conv, seq, 'customer', { customer = to, from = from, merge = merge_id, by = actor, change = kind, at = now })
+  redis.call('PUBLISH', p .. 'webchat:signals', '{"team":"","conv":' .. json_string(conv) .. ',"customer":' ..
+    json_string(from) .. ',"seq":0}\n' .. cjson.encode({ type = 'customer', conv = conv, customer = to, moved = true }))
 end
 
 local function joined_tags(a, b)

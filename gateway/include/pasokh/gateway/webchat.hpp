@@ -9,7 +9,7 @@
 //   webchat:rate:<channel>:<visitor>:<min>   messages in that minute
 //   webchat:sessions_ip:<address>:<hour>     new visitors from that address in that hour
 //   webchat:online:<team>                    sorted set "<instance>|<agent id>" → last heartbeat (ms)
-//   webchat:signals                          pub/sub: typing and read marks, never stored
+//   webchat:signals                          pub/sub: typing, read marks, a merge's moved conversations; never stored
 //   conv:<id> fields customer_delivered_seq, customer_read_seq; cust:<id> field email
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
