@@ -104,7 +104,9 @@ language_guess guess_language(std::string_view text) {
       case 0x067E: case 0x0686: case 0x0698: case 0x06AF: fa += 3; break;  // پ چ ژ گ
       case 0x06CC: case 0x06A9: fa += 1; break;                            // Persian ی ک
       case 0x0629: ar += 3; break;                                         // ة
-      case 0x064A: case 0x0643: case 0x0649: ar += 1; break;               // Arabic ي ك ى
+      case 0x0649: ar += 1; break;                                         // ى
+      // Arabic ي ك count for neither: Persian typed on an Arabic keyboard has
+      // them too («سفارشم كي ميرسه؟»); the words decide.
       case 0x0623: case 0x0625: case 0x0624: ar += 1; break;               // أ إ ؤ
       default: break;
     }

@@ -399,12 +399,15 @@ class chat_session : public ws_handler,
     event.text = m.text;
     event.button_payload = m.button;
     event.sent_at = now;
-    // A text that clearly is Persian or Arabic first (it overrules the page's
-    // language); then the message's own language (the widget corrects the
-    // browser's guess sent in hello), the session's, the text's weaker guess.
+    // The text's own guess between Persian and Arabic first: the widget tells
+    // them apart by letters only, and Persian typed on an Arabic keyboard has
+    // Arabic's ي ك. Else the message's language (the widget's: an English
+    // sentence, or the language so far for an order number), the session's,
+    // the text's guess.
     const auto guess = bot::guess_language(m.text);
     const std::string guessed(guess.lang ? bot::to_string(*guess.lang) : "");
-    event.language = guess.clear ? guessed : !m.lang.empty() ? m.lang : !lang_.empty() ? lang_ : guessed;
+    const bool persian_or_arabic = guess.lang && *guess.lang != bot::language::en;
+    event.language = persian_or_arabic ? guessed : !m.lang.empty() ? m.lang : !lang_.empty() ? lang_ : guessed;
     if (!co_await attach_uploads(m, event)) co_return;
     // Named, not braced: GCC 12 destroys braced temporaries in co_await expressions twice.
     routing::channel_route route{channel_.config->team, channel_.config->bot};

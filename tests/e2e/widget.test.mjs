@@ -791,6 +791,44 @@ test('an Arabic-speaking customer on the Persian page gets an Arabic panel, and 
   await ctx.close();
 });
 
+// Persian typed on an Arabic keyboard: ي and ك for ی and ک, Persian words.
+const ARABIC_KEYBOARD_PERSIAN = 'ميخوام كالا رو مرجوع كنم';
+const PERSIAN_ONLY = /[پچژگکی]/;
+
+test('Persian typed on an Arabic keyboard (ي, ك) stays Persian: the panel, the message\'s language, the bot\'s answer, the file', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const sent = [];
+  page.on('websocket', (ws) => ws.on('framesent', (f) => { try { sent.push(JSON.parse(f.payload)); } catch { /* binary */ } }));
+  await openWidgetOn(page, 'evening');
+  await connected(page);
+  await write(page, ARABIC_KEYBOARD_PERSIAN);
+  const answer = page.locator('.msg.bot .text').first();
+  await answer.waitFor();
+  assert.equal(sent.find((f) => f.type === 'message' && f.text === ARABIC_KEYBOARD_PERSIAN).lang, 'fa');
+  assert.equal(await page.locator('.root').getAttribute('lang'), 'fa');
+  assert.equal(await page.locator('.launcher').innerText(), 'گفتگو با پشتیبانی');
+  assert.match(await answer.innerText(), PERSIAN_ONLY, 'the bot answers in Persian');
+  const customer = redisCli('HGET', `pasokh:conv:${await storedConv(page, 'evening')}`, 'customer_id');
+  assert.equal(redisCli('HGET', `pasokh:cust:${customer}`, 'language'), 'fa');
+  await ctx.close();
+});
+
+test('a message marked Arabic whose words are Persian (an older widget) is taken as Persian: the bot answers in Persian, the file is fa', async () => {
+  const s = await newSession('evening');
+  const c = await customerSocket(s.json.token, { channel: 'evening', lang: 'fa' });
+  await c.next((f) => f.type === 'welcome');
+  c.send({ type: 'message', client_id: 'kbd-1', text: 'سفارشم كي ميرسه؟', lang: 'ar' });
+  await c.next((f) => f.type === 'ack' && f.client_id === 'kbd-1');
+  const bot = await c.next((f) => f.type === 'event' && f.message?.author === 'bot', 5000);
+  assert.match(bot.message.text, PERSIAN_ONLY, bot.message.text);
+  await c.close();
+  const customer = redisCli('GET', `pasokh:ident:evening:${s.json.visitor_id}`);
+  assert.equal(redisCli('HGET', `pasokh:cust:${customer}`, 'language'), 'fa');
+  // A text that names no language (an order number) still goes by the widget's.
+  assert.equal(await fileLanguageAfterFirstMessage('fa', 'SN-48213', 'ar'), 'ar');
+});
+
 test('on a 375 px phone: the panel fills the screen, the email box stays small, the log shows its end after the queue notice', async () => {
   const ctx = await browser.newContext({ viewport: { width: 375, height: 667 } });
   const page = await ctx.newPage();

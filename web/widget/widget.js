@@ -99,16 +99,17 @@
     try { return new Intl.NumberFormat(lang).format(n); } catch (e) { return String(n); }
   }
   // Only a clear sign counts: a letter only Persian has (پ چ ژ گ ک ی), else
-  // three letters only Arabic has (ي ك ة أ إ ى; fewer may be Persian typed on
-  // an Arabic keyboard), or two Latin words and no Arabic script. "سلام",
-  // "OK", an order number or an email keep the current language.
+  // two letters Persian seldom writes (ة أ إ ى ؤ ئ, tanween; not ي ك: Persian
+  // typed on an Arabic keyboard has them, «ميخوام كالا رو مرجوع كنم»), or two
+  // Latin words and no Arabic script. "سلام", "OK", an order number or an
+  // email keep the current language (the server reads each text anyway).
   function detectLanguage(text) {
     text = text.replace(/\S+@\S+|https?:\/\/\S+/g, '');
     var arabic = (text.match(/[\u0600-\u06FF]/g) || []).length;
     var latin = (text.match(/[A-Za-z]/g) || []).length;
     if (arabic && arabic >= latin) {
       if (/[\u067E\u0686\u0698\u06AF\u06A9\u06CC]/.test(text)) return 'fa';
-      return (text.match(/[\u064A\u0643\u0629\u0623\u0625\u0649]/g) || []).length >= 3 ? 'ar' : '';
+      return (text.match(/[\u0629\u0623\u0625\u0649\u0624\u0626\u064B-\u064D]/g) || []).length >= 2 ? 'ar' : '';
     }
     return !arabic && (text.match(/(?:^|\s)[A-Za-z]{2,}(?=[\s.,!?;:]|$)/g) || []).length >= 2 ? 'en' : '';
   }

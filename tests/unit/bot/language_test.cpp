@@ -29,7 +29,8 @@ INSTANTIATE_TEST_SUITE_P(
         detect_case{"سفارش من کجاست", language::fa},
         // Persian typed on an Arabic keyboard (ي ك) is still Persian
         detect_case{"ميخوام سفارشم رو لغو كنم", language::fa},
-        // Arabic letters ة ي ك and words
+        detect_case{"سفارشم كي ميرسه؟", language::fa}, detect_case{"ميخوام كالا رو مرجوع كنم", language::fa},
+        // Arabic letters ة ى أ إ and words
         detect_case{"هل يمكنني إرجاع المنتج؟", language::ar}, detect_case{"متى تصل الشحنة", language::ar},
         detect_case{"أين طلبي", language::ar},
         // Arabic without ة, by its words
@@ -50,7 +51,9 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(language, a_guess_is_clear_only_with_marks_of_one_language_and_none_of_the_other) {
   EXPECT_TRUE(guess_language("مرحبا، أريد إرجاع المنتج من فضلك").clear);
   EXPECT_TRUE(guess_language("گارانتی گوشی من کی تموم میشه؟").clear);
-  EXPECT_FALSE(guess_language("ميخوام سفارشم رو لغو كنم").clear);  // Persian words, Arabic ي ك
+  // Persian words on an Arabic keyboard: ي ك are no mark of Arabic.
+  EXPECT_TRUE(guess_language("ميخوام سفارشم رو لغو كنم").clear);
+  EXPECT_EQ(detect_language("كتاب فارسي"), std::nullopt);            // ي ك alone say neither
   EXPECT_FALSE(guess_language("الضمان").clear);                     // one word, little to go on
 }
 

@@ -18,7 +18,8 @@ std::string_view to_string(language) noexcept;
 std::optional<language> parse_language(std::string_view) noexcept;
 
 // Guesses the language of raw customer text from its script, letters that only
-// one of Persian/Arabic uses (پ چ ژ گ ی ک vs ة ي ك ى أ), digit style and common
+// one of Persian/Arabic uses (پ چ ژ گ ی ک vs ة ى أ; not Arabic ي ك, which
+// Persian typed on an Arabic keyboard has too), digit style and common
 // function words. nullopt when the text carries no usable signal (digits,
 // emoji, an even tie), so the caller can fall back to what it already knows.
 std::optional<language> detect_language(std::string_view text);
