@@ -1,7 +1,7 @@
 // Unit tests of the console's pure helpers (Node only, no browser): the `/`
 // canned-response picker, label lists, snooze presets, an edited agent's
-// changes, a new campaign's confirmation, channel names and date-times, and
-// who is typing.
+// changes, a new campaign's confirmation, channel names and date-times, who
+// is typing, and a message's direction.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { insertCanned, matchCanned, moveActive, slashQuery } from '../../web/console/js/canned.js';
@@ -9,7 +9,7 @@ import { labelList } from '../../web/console/js/store/state.js';
 import { snoozeUntil } from '../../web/console/js/views/actions.js';
 import { agentChanges } from '../../web/console/js/views/admin.js';
 import { campaignBody, campaignSummary, previewSummary } from '../../web/console/js/views/campaigns.js';
-import { channelNameBesideIcon, formatDateTime } from '../../web/console/js/views/dom.js';
+import { channelNameBesideIcon, formatDateTime, textDir } from '../../web/console/js/views/dom.js';
 import { attachmentUrl } from '../../web/console/js/views/conversation.js';
 import {
   LAPSE_MS, REFRESH_MS, TypingBoard, TypingSender, VIEW_CHECK_MS, VIEW_LAPSE_MS, VIEW_REFRESH_MS, ViewingBoard, ViewingSender,
@@ -238,4 +238,12 @@ test('viewing: the agent\'s own, refreshed while it stays, ended on another conv
   sender.forget();
   sender.update('cv_3');
   assert.deepEqual(sent.slice(-2), [{ type: 'viewing', conv: 'cv_3', state: true }, { type: 'viewing', conv: 'cv_3', state: true }]);
+});
+
+test('textDir: a message is right to left when most of its letters are Persian or Arabic, whatever its first word', () => {
+  assert.equal(textDir('Galaxy S23 شما تا ۱۸ ماه گارانتی دارد.'), 'rtl');
+  assert.equal(textDir('iPhone 13 من صفحه‌اش شکسته، گارانتی داره؟'), 'rtl');
+  assert.equal(textDir('مرحبا، أريد إرجاع المنتج'), 'rtl');
+  assert.equal(textDir('Please deliver it to خیابان ولیعصر tomorrow morning'), 'ltr');
+  assert.equal(textDir('۱۲۳۴ 5678 👍'), null, 'no letters: the page\'s direction');
 });

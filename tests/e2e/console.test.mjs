@@ -224,7 +224,7 @@ describe('agent console', () => {
     await open(p1, conv);
     const fa = stored(p1, persian);
     await fa.waitFor({ timeout: WAIT });
-    assert.equal(await fa.getAttribute('dir'), 'auto');
+    assert.equal(await fa.getAttribute('dir'), 'rtl');
     assert.equal(await fa.evaluate((el) => getComputedStyle(el).direction), 'rtl');
     assert.match(await p1.textContent('#messages'), /سارا/, 'customer shown as author');
     assert.equal(await item(p1, conv).locator('.unread-dot').count(), 0, 'opened conversation is read');

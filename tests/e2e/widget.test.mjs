@@ -233,7 +233,7 @@ test('Persian conversation: agent reply shown right-to-left with the agent name;
   const reply = page.locator('.msg.agent .text', { hasText: answer });
   await reply.waitFor();
   assert.equal(await reply.evaluate((e) => getComputedStyle(e).direction), 'rtl');
-  assert.equal(await reply.getAttribute('dir'), 'auto');
+  assert.equal(await reply.getAttribute('dir'), 'rtl');
   assert.equal(await page.locator('.msg.agent .who').first().innerText(), 'Reza Karimi');
   // The answer marks the question as read, and the widget reports the answer read (it is visible).
   await page.locator('.msg.customer[data-state=read]').waitFor();
@@ -377,6 +377,30 @@ test('after a rating that opened a conversation of its own, the customer typing 
   const typing = await agent.next((f) => f.type === 'typing' && f.who === 'customer' && f.conv === conv, 3000);
   assert.equal(typing.state, true);
   await c.close();
+});
+
+test('a Persian message that starts with a Latin word is right to left, in the box as it is typed and in the bubbles', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await openWidget(page);
+  const direction = (loc) => loc.evaluate((e) => getComputedStyle(e).direction);
+  const question = 'iPhone 13 من صفحه‌اش شکسته، گارانتی داره؟';
+  await page.locator('textarea').fill(question);
+  assert.equal(await direction(page.locator('textarea')), 'rtl');
+  await page.locator('textarea').fill('OK, thanks');
+  assert.equal(await direction(page.locator('textarea')), 'ltr');
+  await write(page, question);
+  const { conv } = await nextCustomerEvent(agent, question);
+  assert.equal(await page.locator('textarea').getAttribute('dir'), null, 'emptied: the panel\'s direction');
+  assert.equal(await direction(page.locator('.msg.customer .text', { hasText: 'iPhone' })), 'rtl');
+  const texts = { 'Galaxy S23 شما تا ۱۸ ماه گارانتی دارد.': 'rtl', 'Please deliver it to خیابان ولیعصر tomorrow morning': 'ltr' };
+  for (const [text, dir] of Object.entries(texts)) {
+    agent.send({ type: 'reply', conv, client_id: `dir-${dir}`, text });
+    const bubble = page.locator('.msg.agent .text', { hasText: text });
+    await bubble.waitFor();
+    assert.equal(await direction(bubble), dir, text);
+  }
+  await ctx.close();
 });
 
 test('HTML and script in messages are shown as text', async () => {

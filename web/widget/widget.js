@@ -179,7 +179,7 @@
     '.msg.customer{align-self:flex-end;background:#dcebfb;border-color:#c3daf4}',
     '.msg.system{align-self:center;background:transparent;border:0;color:#4a5868;font-size:12px;text-align:center}',
     '.who{font-size:11px;font-weight:700;color:#39506b}',
-    '.text{white-space:pre-wrap;overflow-wrap:anywhere;unicode-bidi:plaintext}',
+    '.text{white-space:pre-wrap;overflow-wrap:anywhere}',
     '.meta{font-size:11px;color:#5a6878;margin-top:2px;text-align:end}',
     '.msg.failed .meta{color:#b3261e}',
     '.msg.erased .text{font-style:italic;color:#5a6878}',
@@ -222,7 +222,7 @@
     typingEl = el('div', { 'class': 'typing', 'aria-live': 'polite' });
     alertEl = el('div', { 'class': 'alert', role: 'alert', hidden: true });
     msgLabel = el('label', { 'for': uid + 'm', 'class': 'sr' });
-    textarea = el('textarea', { id: uid + 'm', rows: '1', dir: 'auto', autocomplete: 'off', oninput: onInput, onkeydown: onKey });
+    textarea = el('textarea', { id: uid + 'm', rows: '1', autocomplete: 'off', oninput: onInput, onkeydown: onKey });
     sendBtn = el('button', { type: 'submit', 'class': 'primary' });
     countEl = el('div', { 'class': 'count', 'aria-live': 'polite', hidden: true });
     var composer = el('form', { 'class': 'composer', onsubmit: function (e) { e.preventDefault(); submit(); } }, [msgLabel, textarea, sendBtn]);
@@ -323,11 +323,21 @@
     try { return new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit' }).format(new Date(ms)); } catch (e) { return ''; }
   }
 
+  // A text's direction by the script most of its letters are in: «Galaxy S23
+  // شما تا ۱۸ ماه گارانتی دارد.» is right to left, though dir="auto" goes by
+  // its first letter. null (no letters, a tie): the panel's. The console has
+  // the same rule (textDir in web/console/js/views/dom.js; no shared file:
+  // the widget is one script on other sites).
+  function textDir(text) {
+    var rtl = (text.match(/[\u0620-\u064A\u066E-\u06D3\u06FA-\u06FF]/g) || []).length;
+    var ltr = (text.match(/[A-Za-z\u00C0-\u024F]/g) || []).length;
+    return rtl > ltr ? 'rtl' : ltr > rtl ? 'ltr' : null;
+  }
   function bubble(author, name, text, at) {
     var who = author === 'customer' ? t('you') : author === 'system' ? '' : (name || t(author === 'bot' ? 'bot' : 'agent'));
     var node = el('div', { 'class': 'msg ' + author, 'data-author': author }, [
       who ? el('div', { 'class': 'who', text: who }) : null,
-      el('div', { 'class': 'text', dir: 'auto', text: text }),   // textContent only: markup shows as text
+      el('div', { 'class': 'text', dir: textDir(text), text: text }),   // textContent only: markup shows as text
       el('div', { 'class': 'meta' }, [el('time', { text: at ? timeOf(at) : '' }), el('span', { 'class': 'mark' })])
     ]);
     return node;
@@ -881,6 +891,8 @@
     countEl.hidden = n < max - Math.min(200, max / 10);
     countEl.textContent = t('left', { n: num(max - n) });
     sendBtn.disabled = n > max;
+    var dir = textDir(textarea.value);
+    if (dir) textarea.setAttribute('dir', dir); else textarea.removeAttribute('dir');
     textarea.style.height = 'auto';
     textarea.style.height = Math.min(textarea.scrollHeight + 2, 120) + 'px';
     if (!textarea.value) { stopTyping(); return; }

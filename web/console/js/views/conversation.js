@@ -4,7 +4,7 @@
 import { OPEN_STATUSES, labelList } from '../store/state.js';
 import { mountComposer } from './composer.js';
 import { assigneeLabel } from './inbox.js';
-import { $, channelIcon, channelNameBesideIcon, formatDateTime, h, setAttr, setText, timeEl } from './dom.js';
+import { $, channelIcon, channelNameBesideIcon, formatDateTime, h, setAttr, setText, textDir, timeEl } from './dom.js';
 
 const MARKS = {
   pending: ['◷', 'Pending'],
@@ -92,7 +92,7 @@ function buttonList(buttons) {
 // A mail as written, quoted history included (sent only when it differs).
 function originalText(m) {
   return m.original_text ? h('details', { class: 'msg-original' }, h('summary', {}, 'Show quoted text'),
-    h('p', { class: 'msg-text', dir: 'auto' }, m.original_text)) : null;
+    h('p', { class: 'msg-text', dir: textDir(m.original_text) }, m.original_text)) : null;
 }
 
 // A text removed from the log (routing/src/lua/erase.lua): why.
@@ -118,7 +118,7 @@ function messageItem(state, convId, conv, m, seq, { fetchFile, onSend }) {
   const side = m.author === 'customer' ? 'msg-in' : m.author === 'system' ? 'msg-system' : 'msg-out';
   return h('li', { class: `msg ${side} author-${m.author}`, dataset: { seq: String(seq), clientId: m.client_id ?? null, status: m.status ?? '' } },
     h('div', { class: 'bubble' },
-      m.text ? h('p', { class: 'msg-text', dir: 'auto' }, m.text) : null,
+      m.text ? h('p', { class: 'msg-text', dir: textDir(m.text) }, m.text) : null,
       erasedText(m.erased),
       originalText(m),
       attachmentList(m.attachments, m.channel ?? conv?.channel, convId, seq, fetchFile),
@@ -179,7 +179,7 @@ function noteItem(state, frame) {
   return h('li', { class: 'msg msg-note', dataset: { seq: String(frame.seq), event: 'note', clientId: n.client_id ?? null } },
     h('div', { class: 'bubble' },
       h('p', { class: 'note-label' }, 'Private note'),
-      n.erased ? erasedText(n.erased) : h('p', { class: 'msg-text', dir: 'auto' }, n.text ?? ''),
+      n.erased ? erasedText(n.erased) : h('p', { class: 'msg-text', dir: textDir(n.text ?? '') }, n.text ?? ''),
       h('p', { class: 'msg-meta' }, h('span', { class: 'author', dir: 'auto' }, `${n.author_name || n.author_id || 'Agent'}${mine ? ' (you)' : ''}`),
         ' ', momentEl(n.created_at))));
 }
@@ -203,7 +203,7 @@ function pendingItem(p, { onRetry, onDiscard, online }) {
   const label = failed ? 'Failed' : p.state === 'queued' && !online ? 'Waiting for connection' : 'Sending';
   return h('li', { class: `msg msg-out pending${failed ? ' failed' : ''}`, dataset: { clientId: p.client_id, pending: p.state } },
     h('div', { class: 'bubble' },
-      h('p', { class: 'msg-text', dir: 'auto' }, p.text),
+      h('p', { class: 'msg-text', dir: textDir(p.text) }, p.text),
       h('p', { class: 'msg-meta' }, h('span', { class: 'author' }, 'You'), ' ', timeEl(p.created_at), ' ',
         h('span', { class: `mark mark-${failed ? 'failed' : 'pending'}`, role: 'img', 'aria-label': label, title: label },
           failed ? '!' : '◷'),

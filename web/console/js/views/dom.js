@@ -33,6 +33,17 @@ export function setAttr(el, name, value) {
   if (el.getAttribute(name) !== value) el.setAttribute(name, value);
 }
 
+// A message's direction by the script most of its letters are in: "Galaxy S23
+// شما تا ۱۸ ماه گارانتی دارد." is right to left, though dir="auto" goes by its
+// first letter. null (no letters, a tie): the page's. The web chat widget has
+// the same rule (textDir in web/widget/widget.js; it is one script on other
+// sites, so the two share no file).
+export function textDir(text) {
+  const rtl = (text.match(/[\u0620-\u064A\u066E-\u06D3\u06FA-\u06FF]/g) ?? []).length;
+  const ltr = (text.match(/[A-Za-z\u00C0-\u024F]/g) ?? []).length;
+  return rtl > ltr ? 'rtl' : ltr > rtl ? 'ltr' : null;
+}
+
 export function clear(el) {
   while (el.firstChild) el.firstChild.remove();
 }
