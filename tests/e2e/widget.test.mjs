@@ -1016,6 +1016,23 @@ test('a connection that died silently (laptop asleep, another Wi-Fi) is given up
   }
 });
 
+test('a "too fast" warning earlier does not make a later, unrelated reconnect wait a minute', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const sockets = [];
+  await page.routeWebSocket(/\/ws\/chat/, (ws) => { ws.connectToServer(); sockets.push(ws); });
+  await openWidget(page);
+  await connected(page);
+  // The server's warning for one message; the socket stays open.
+  sockets[0].send(JSON.stringify({ type: 'error', code: 'rate_limited', message: 'slow down', client_id: 'c-none', retry_after_s: 1 }));
+  await page.locator('.alert', { hasText: 'خیلی سریع' }).waitFor();
+  // Later the connection drops (a proxy restart): back within the first backoff, not 60 s.
+  sockets[0].close();
+  await waitFor(async () => sockets.length === 2, 'a new connection', 5000);
+  await connected(page);
+  await ctx.close();
+});
+
 test('in the console: the customer typing shows under the messages, the agent typing in the console shows in the widget; the reply shows read once the customer saw it', { timeout: 60000 }, async () => {
   const ctx = await browser.newContext({ locale: 'en-US' });
   const page = await ctx.newPage();

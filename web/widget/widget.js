@@ -526,7 +526,10 @@
         try { f = JSON.parse(e.data); } catch (x) { return; }
         onFrame(f);
       };
-      sock.onclose = function () { if (ws === sock) lost(); };
+      // The reason is the error code when the server closed it (README: close
+      // codes); an error that keeps the socket (a message sent too fast) must
+      // not make a later, unrelated reconnect wait for it.
+      sock.onclose = function (e) { if (ws === sock) { lastError = e.reason || ''; lost(); } };
     }).catch(function (err) {
       attempt++;
       if (err && err.status === 429) showAlert(t('closed'));
@@ -694,7 +697,6 @@
   }
 
   function onError(f) {
-    lastError = f.code;
     if (uploadError(f)) return;
     var node = f.client_id && byClient[f.client_id];
     if (f.code === 'too_long' && node && !textarea.value) {
