@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import path from 'node:path';
@@ -504,6 +505,35 @@ test('a tab closed for the visitor\'s newer sockets says so and does not reconne
   await nextCustomerEvent(agent, 'back in this tab');
   for (const c of others) c.ws.terminate();
   await ctx.close();
+});
+
+test('a shop page whose CSP allows no inline styles shows the widget styled, fixed in the corner', async () => {
+  const gwOrigin = `127.0.0.1:${gw.port}`;
+  const shop = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy':
+      `default-src 'self'; script-src 'self' http://${gwOrigin}; connect-src 'self' http://${gwOrigin} ws://${gwOrigin}; style-src 'self'` });
+    res.end(`<!doctype html><html lang="fa"><body><h1>فروشگاه</h1><script src="http://${gwOrigin}/widget/widget.js" data-channel="web" async></script></body></html>`);
+  });
+  await new Promise((resolve) => shop.listen(0, '127.0.0.1', resolve));
+  const ctx = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const page = await ctx.newPage();
+  const refused = [];
+  page.on('console', (m) => { if (/Content Security Policy/.test(m.text())) refused.push(m.text()); });
+  try {
+    await page.goto(`http://127.0.0.1:${shop.address().port}/`);
+    await page.locator('.launcher').waitFor();
+    assert.equal(await page.locator('.root').evaluate((r) => getComputedStyle(r).position), 'fixed');
+    const box = await page.locator('.launcher').boundingBox();
+    assert.ok(box.y + box.height > 640 && box.x < 360, `bottom left corner (RTL page): ${JSON.stringify(box)}`);
+    assert.equal(await page.locator('.launcher').evaluate((b) => getComputedStyle(b).backgroundColor), 'rgb(11, 92, 171)');
+    await page.locator('.launcher').click();
+    const panel = await page.locator('.panel').boundingBox();
+    assert.ok(panel.width > 300 && panel.width <= 370, JSON.stringify(panel));
+    assert.deepEqual(refused, []);
+  } finally {
+    await ctx.close();
+    shop.close();
+  }
 });
 
 test('origins: allowed origin and same origin pass, others get 403 before the handshake', async () => {

@@ -166,6 +166,7 @@
     '.panel[hidden],[hidden]{display:none!important}',
     'header{display:flex;align-items:center;gap:8px;padding:12px 14px;background:#0b5cab;color:#fff}',
     'header h2{flex:1;margin:0;font-size:16px}',
+    '.grow{flex:1}.row{display:flex}.notice p{margin:0}',
     '.sub{font-size:12px;opacity:.9;margin:0}',
     '.x{border:0;background:transparent;color:#fff;font-size:22px;line-height:1;cursor:pointer;padding:4px 8px;border-radius:6px}',
     '.banner{padding:6px 12px;font-size:13px;background:#fff4ce;color:#5c4400;border-bottom:1px solid #f0dc9a}',
@@ -207,7 +208,13 @@
   function build() {
     host = el('div', { 'data-pasokh-widget': CHANNEL });
     var shadow = host.attachShadow({ mode: 'open' });
-    shadow.appendChild(el('style', { text: CSS }));
+    // A constructed sheet, not <style> or style="": a shop whose CSP allows no
+    // inline styles (style-src 'self') still gets a styled widget.
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      shadow.adoptedStyleSheets = [sheet];
+    } catch (e) { shadow.appendChild(el('style', { text: CSS })); }  // older browsers
     var uid = 'pw' + Math.random().toString(36).slice(2, 8);
     titleEl = el('h2', { id: uid + 't' });
     subEl = el('p', { 'class': 'sub', role: 'status', 'aria-live': 'polite' });
@@ -230,14 +237,14 @@
     panel = el('section', { 'class': 'panel', role: 'dialog', 'aria-labelledby': uid + 't', id: uid + 'p', hidden: true, onkeydown: function (e) {
       if (e.key === 'Escape') { e.stopPropagation(); setOpen(false, true); }
     } }, [
-      el('header', {}, [el('div', { style: 'flex:1' }, [titleEl, subEl]), closeBtn]),
+      el('header', {}, [el('div', { 'class': 'grow' }, [titleEl, subEl]), closeBtn]),
       banner, offlineBox, prechatBox, verifyBox, queueBox, logEl, typingEl, alertEl, countEl, composer
     ]);
     badge = el('span', { 'class': 'badge', hidden: true, 'aria-hidden': 'true' });
     launcherLabel = el('span');
     launcher = el('button', { type: 'button', 'class': 'launcher', 'aria-haspopup': 'dialog', 'aria-expanded': 'false', 'aria-controls': uid + 'p',
       onclick: function () { setOpen(panel.hidden, true); } }, [launcherLabel, badge]);
-    root = el('div', { 'class': 'root' }, [panel, el('div', { style: 'display:flex' }, [launcher])]);
+    root = el('div', { 'class': 'root' }, [panel, el('div', { 'class': 'row' }, [launcher])]);
     shadow.appendChild(root);
     applyLanguage();
     doc.body.appendChild(host);
@@ -934,7 +941,7 @@
       if (!sendFrame(frame)) connect();
     } }, name.concat(email, [el('button', { type: 'submit', 'class': 'primary', text: submitLabel })]));
     box.textContent = '';
-    box.appendChild(el('p', { style: 'margin:0', text: intro }));
+    box.appendChild(el('p', { text: intro }));
     box.appendChild(form);
     return form;
   }
