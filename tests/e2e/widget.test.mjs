@@ -421,6 +421,44 @@ test('HTML and script in messages are shown as text', async () => {
   await ctx.close();
 });
 
+test('"End chat" on a shared computer: this device forgets the chat, in every tab; the agents keep the conversation', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const asked = [];
+  page.on('dialog', (d) => { asked.push(d.message()); d.accept(); });
+  await openWidget(page);
+  await write(page, 'سلام، من مریم هستم. سفارش ۴۴۱۲ کجاست؟');
+  const { conv } = await nextCustomerEvent(agent, 'سلام، من مریم هستم. سفارش ۴۴۱۲ کجاست؟');
+  agent.send({ type: 'reply', conv, client_id: 'shared-1', text: 'سلام مریم، فردا می‌رسد.' });
+  await page.locator('.msg.agent .text', { hasText: 'سلام مریم' }).waitFor();
+  const other = await ctx.newPage();  // another tab of the same browser
+  await other.goto(`${gw.base}/demo/`);
+  await other.locator('.msg.agent .text', { hasText: 'سلام مریم' }).waitFor();
+  const stored = (p) => p.evaluate((key) => JSON.parse(localStorage.getItem(key) || '{}'), `pasokh-webchat:web@${gw.base}`);
+  const visitorBefore = (await stored(page)).token;
+
+  await page.locator('.end', { hasText: 'پایان گفتگو' }).click();
+  assert.match(asked[0], /این دستگاه پاک شود/);
+  await page.locator('.panel').waitFor({ state: 'hidden' });
+  assert.equal(await page.locator('.msg').count(), 0);
+  assert.equal((await stored(page)).token, '');
+  await other.waitForFunction(() => !document.querySelector('[data-pasokh-widget]').shadowRoot.querySelector('.msg'));
+
+  // The next person: nothing of Maryam's, a visitor of their own.
+  await page.reload();
+  await page.locator('.launcher').click();
+  await connected(page);
+  assert.equal(await page.locator('.msg').count(), 0);
+  await write(page, 'سلام، یک سوال دارم');
+  const next = await nextCustomerEvent(agent, 'سلام، یک سوال دارم');
+  assert.notEqual(next.conv, conv);
+  assert.notEqual((await stored(page)).token, visitorBefore);
+  assert.equal(await page.locator('.msg.agent').count(), 0);
+  // Maryam's conversation is still there for the agents.
+  assert.ok((await history(conv)).some((e) => e.message?.text === 'سلام مریم، فردا می‌رسد.'));
+  await ctx.close();
+});
+
 test('invalid and expired tokens are refused; the widget recovers with a new session', async () => {
   const s = await newSession('web');
   assert.equal(s.status, 201);

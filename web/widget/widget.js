@@ -22,6 +22,7 @@
   var STRINGS = {
     en: {
       open: 'Chat with us', close: 'Close chat', title: 'Support', messages: 'Messages',
+      end: 'End chat', endAsk: 'Remove this chat from this device (for a shared computer)? Our team keeps it.',
       connecting: 'Connecting…', reconnecting: 'Connection lost. Reconnecting…', online: 'We usually reply within minutes.',
       offline: 'No agent is online right now.', placeholder: 'Write a message…', send: 'Send', message: 'Message',
       you: 'You', agent: 'Support', bot: 'Assistant', system: 'Notice', typing: '{name} is typing…',
@@ -43,6 +44,7 @@
     },
     fa: {
       open: 'گفتگو با پشتیبانی', close: 'بستن گفتگو', title: 'پشتیبانی', messages: 'پیام‌ها',
+      end: 'پایان گفتگو', endAsk: 'این گفتگو از این دستگاه پاک شود (برای رایانهٔ مشترک)؟ نزد ما می‌ماند.',
       connecting: 'در حال اتصال…', reconnecting: 'اتصال قطع شد. در حال اتصال دوباره…', online: 'معمولاً در چند دقیقه پاسخ می‌دهیم.',
       offline: 'هم‌اکنون هیچ کارشناسی آنلاین نیست.', placeholder: 'پیام خود را بنویسید…', send: 'ارسال', message: 'پیام',
       you: 'شما', agent: 'پشتیبان', bot: 'دستیار', system: 'اطلاعیه', typing: '{name} در حال نوشتن است…',
@@ -64,6 +66,7 @@
     },
     ar: {
       open: 'تحدّث معنا', close: 'إغلاق المحادثة', title: 'الدعم', messages: 'الرسائل',
+      end: 'إنهاء المحادثة', endAsk: 'حذف هذه المحادثة من هذا الجهاز (لجهاز مشترك)؟ تبقى لدى فريقنا.',
       connecting: 'جارٍ الاتصال…', reconnecting: 'انقطع الاتصال. جارٍ إعادة الاتصال…', online: 'نرد عادةً خلال دقائق.',
       offline: 'لا يوجد موظف متصل الآن.', placeholder: 'اكتب رسالتك…', send: 'إرسال', message: 'الرسالة',
       you: 'أنت', agent: 'الدعم', bot: 'المساعد', system: 'إشعار', typing: '{name} يكتب…',
@@ -169,6 +172,7 @@
     '.grow{flex:1}.row{display:flex}.notice p{margin:0}',
     '.sub{font-size:12px;opacity:.9;margin:0}',
     '.x{border:0;background:transparent;color:#fff;font-size:22px;line-height:1;cursor:pointer;padding:4px 8px;border-radius:6px}',
+    '.end{border:1px solid rgba(255,255,255,.7);background:transparent;color:#fff;font:inherit;font-size:12px;border-radius:6px;padding:3px 8px;cursor:pointer}',
     '.banner{padding:6px 12px;font-size:13px;background:#fff4ce;color:#5c4400;border-bottom:1px solid #f0dc9a}',
     '.notice{margin:8px 12px;padding:8px 10px;border-radius:8px;background:#eef4fb;font-size:13px}',
     '.notice form,.prechat{display:flex;flex-direction:column;gap:6px;margin-top:6px}',
@@ -202,7 +206,7 @@
     '@media (prefers-reduced-motion:no-preference){.panel{animation:pop .15s ease-out}@keyframes pop{from{opacity:0;transform:translateY(8px)}}}'
   ].join('\n');
 
-  var host, root, launcher, badge, launcherLabel, panel, titleEl, subEl, closeBtn, banner, offlineBox, prechatBox,
+  var host, root, launcher, badge, launcherLabel, panel, titleEl, subEl, closeBtn, endBtn, banner, offlineBox, prechatBox,
     verifyBox, queueBox, logEl, typingEl, alertEl, textarea, sendBtn, countEl, msgLabel;
 
   function build() {
@@ -219,6 +223,7 @@
     titleEl = el('h2', { id: uid + 't' });
     subEl = el('p', { 'class': 'sub', role: 'status', 'aria-live': 'polite' });
     closeBtn = el('button', { type: 'button', 'class': 'x', onclick: function () { setOpen(false, true); } }, [el('span', { 'aria-hidden': 'true', text: '×' })]);
+    endBtn = el('button', { type: 'button', 'class': 'end', hidden: true, onclick: endChat });
     banner = el('div', { 'class': 'banner', role: 'status', hidden: true, onclick: function () { resumeHere(true); } });
     offlineBox = el('div', { 'class': 'notice', hidden: true });
     prechatBox = el('div', { 'class': 'notice', hidden: true });
@@ -237,7 +242,7 @@
     panel = el('section', { 'class': 'panel', role: 'dialog', 'aria-labelledby': uid + 't', id: uid + 'p', hidden: true, onkeydown: function (e) {
       if (e.key === 'Escape') { e.stopPropagation(); setOpen(false, true); }
     } }, [
-      el('header', {}, [el('div', { 'class': 'grow' }, [titleEl, subEl]), closeBtn]),
+      el('header', {}, [el('div', { 'class': 'grow' }, [titleEl, subEl]), endBtn, closeBtn]),
       banner, offlineBox, prechatBox, verifyBox, queueBox, logEl, typingEl, alertEl, countEl, composer
     ]);
     badge = el('span', { 'class': 'badge', hidden: true, 'aria-hidden': 'true' });
@@ -272,6 +277,7 @@
     root.setAttribute('lang', lang);
     titleEl.textContent = settings.title || t('title');
     closeBtn.setAttribute('aria-label', t('close'));
+    endBtn.textContent = t('end');
     logEl.setAttribute('aria-label', t('messages'));
     msgLabel.textContent = t('message');
     textarea.setAttribute('placeholder', t('placeholder'));
@@ -464,6 +470,7 @@
   function updateStatus() {
     if (!subEl) return;
     subEl.textContent = live ? (offlineNow() ? t('offline') : t('online')) : (state.token ? t('connecting') : '');
+    endBtn.hidden = !state.token;  // nothing to forget yet
   }
   function updateLauncher() {
     launcherLabel.textContent = t('open');
@@ -989,6 +996,39 @@
     }
   }
 
+  // A shared computer: the next person must not find this chat, nor the email
+  // given in it. This device forgets the visitor (the conversation stays with
+  // the agents); the widget is as for someone new.
+  function endChat() {
+    if (!win.confirm(t('endAsk'))) return;
+    try { localStorage.removeItem(STORE_KEY); } catch (e) { /* nothing stored */ }
+    forgetVisitor();
+    launcher.focus();
+  }
+  function forgetVisitor() {
+    var sock = ws;
+    ws = null;  // its close is not a lost connection
+    if (sock) sock.close();
+    clearTimeout(retryTimer); clearInterval(pingTimer); clearTimeout(answerTimer);
+    retryTimer = answerTimer = attempt = 0;
+    live = replaying = everConnected = false;
+    lastError = '';
+    state = { token: '', expiresAt: 0, issuedAt: 0, conv: '', open: false, outbox: [], lang: '' };
+    convOrder = []; lastSeq = {}; convStatus = {}; byKey = {}; byClient = {};
+    readSent = {}; deliveredSent = {}; lastOutSeq = {}; sideOf = {};
+    unread = 0; settings = {}; profile = {}; queueInfo = null; agentsOnline = true;
+    [logEl, typingEl, offlineBox, prechatBox, verifyBox, queueBox].forEach(function (n) { n.textContent = ''; });
+    [offlineBox, prechatBox, verifyBox, queueBox].forEach(function (n) { n.hidden = true; });
+    showAlert('');
+    setBanner('');
+    textarea.value = '';
+    textarea.disabled = false;
+    onInput();
+    updateLauncher();
+    updateStatus();
+    setOpen(false, false);
+  }
+
   function start() {
     build();
     doc.addEventListener('visibilitychange', function () {
@@ -1000,6 +1040,7 @@
     win.addEventListener('focus', function () { resumeHere(false); });
     win.addEventListener('storage', function (e) {
       if (e.key !== STORE_KEY) return;
+      if (e.newValue === null && state.token) { forgetVisitor(); return; }  // chat ended in another tab
       var s = load();
       if (s.token && s.token !== state.token) { state.token = s.token; state.expiresAt = s.expires_at; state.issuedAt = s.issued_at; }
     });
