@@ -168,10 +168,11 @@ after(async () => {
   await redis?.cleanup();
 });
 
-test('widget script: one tag, under 56 KB, no globals, styles isolated, keyboard usable', async () => {
+test('widget script: one tag, under 60 KB, no globals, styles isolated, keyboard usable', async () => {
   const size = statSync(path.join(repoRoot, 'web', 'widget', 'widget.js')).size;
-  // 50 KB until files came (the attach button, its texts in three languages).
-  assert.ok(size < 56 * 1024, `widget.js is ${size} bytes`);
+  // 50 KB until files came (the attach button, its texts in three languages)
+  // and "End chat"; 18 KB gzipped.
+  assert.ok(size < 60 * 1024, `widget.js is ${size} bytes`);
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   await page.goto(`${gw.base}/demo/`);
