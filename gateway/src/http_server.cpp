@@ -452,6 +452,14 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
       // Refused from its Content-Length, before the body is read.
       if (parser.content_length().value_or(0) > body_limit) {
         ec = http::error::body_limit;
+      } else if (upload) {
+        // A photo from a phone on a slow line takes longer than a request may:
+        // the deadline moves on with every piece that arrives (the connection
+        // limits bound who can hold one open).
+        while (!ec && !parser.is_done()) {
+          socket_layer.expires_after(cfg.limits.read_timeout);
+          std::tie(ec, n) = co_await http::async_read_some(stream, buffer, parser, use_tuple);
+        }
       } else {
         socket_layer.expires_after(cfg.limits.read_timeout);
         std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, use_tuple);

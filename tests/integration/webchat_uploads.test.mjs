@@ -4,6 +4,7 @@
 // erased with the customer. Against real Redis and pasokh.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, login } from '../support/harness.mjs';
 import { redisCli as cli } from './messenger_support.mjs';
 
@@ -163,4 +164,40 @@ test('erasing the customer deletes their uploads, sent in a message or not', asy
   assert.equal(done.status, 200, done.text);
   for (const id of [sent.id, unsent.id]) assert.equal(await redisCli('EXISTS', `pasokh:attachment:${id}`), '0', id);
   assert.equal((await asAgent(boss, sent.id)).status, 404);
+});
+
+test('a file that arrives slowly (a phone on a slow line) is taken while its pieces keep coming, past the request read timeout', async () => {
+  const slow = await new Pasokh(defaultConfig(redis, {
+    limits: { read_timeout_ms: 300 },
+    webchat: { max_upload_bytes: 4096 },
+    channels: [{ id: 'web', kind: 'webchat', team: 'support' }],
+  }), SECRET).start();
+  try {
+    const token = (await (await fetch(`${slow.base}/api/v1/webchat/sessions`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'web' }),
+    })).json()).token;
+    const photo = Buffer.concat([JPEG, Buffer.alloc(4000 - JPEG.length, 0x41)]);
+    const answer = await new Promise((resolve, reject) => {
+      const req = http.request(`${slow.base}/api/v1/webchat/uploads?name=fault.jpg`, {
+        method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'image/jpeg', 'content-length': photo.length },
+      }, (res) => {
+        let body = '';
+        res.on('data', (c) => { body += c; });
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      });
+      req.on('error', reject);
+      // Four pieces 200 ms apart: 600 ms in all, twice the read timeout.
+      (async () => {
+        for (let i = 0; i < 4; i++) {
+          if (i > 0) await new Promise((r) => setTimeout(r, 200));
+          req.write(photo.subarray(i * 1000, (i + 1) * 1000));
+        }
+        req.end();
+      })();
+    });
+    assert.equal(answer.status, 201, answer.body);
+    assert.match(JSON.parse(answer.body).id, /\S/);
+  } finally {
+    await slow.cleanup();
+  }
 });
