@@ -76,7 +76,8 @@ const word_set contact_verb{
     "talk|speak|chat|connect|transfer|call|contact|reach|escalate|put me through|hand me|"
     "talking|speaking|redirect",
     "صحبت|حرف|گفتگو|وصل|وصلم|ارتباط|تماس|انتقال|گپ|متصل|وصل کنید|صحبت کنم|حرف بزنم|"
-    "کار دارم|کار داشتم",  // "با کارشناس کار دارم": I need a word with an agent
+    "کار دارم|کار داشتم|"  // "با کارشناس کار دارم": I need a word with an agent
+    "جواب بده|جواب بدید|جواب بدین",  // "یک نفر جواب بده": someone answer me (not "جواب میده", answers)
     "التحدث|أتحدث|اتحدث|تحدث|أتكلم|اتكلم|أكلم|اكلم|كلم|تكلم|أحكي|احكي|أتواصل|التواصل|تواصل|"
     "حولني|حولوني|تحويل|حولني على|وصلني|اتصل|الاتصال|أكلمه|محادثة"};
 const word_set request_verb{

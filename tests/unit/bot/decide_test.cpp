@@ -134,6 +134,7 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(human_case{"fa", "اپراتور"}, human_case{"fa", "لطفا وصلم کنید به پشتیبان"},
                     human_case{"fa", "می‌خوام با یه کارشناس صحبت کنم"}, human_case{"fa", "این ربات نمیفهمه، یه آدم بیاد"},
                     human_case{"fa", "سلام، با یک کارشناس کار دارم. شماره من ۰۹۱۲۳۴۵۶۷۸۹ است"},
+                    human_case{"fa", "یک نفر جواب بده"}, human_case{"fa", "یکی جواب بدید لطفا"},
                     human_case{"ar", "أريد التحدث مع شخص"}, human_case{"ar", "حولني إلى موظف خدمة العملاء"},
                     human_case{"ar", "ممكن أكلم موظف؟"}, human_case{"en", "human please"},
                     human_case{"en", "can I talk to an agent"}, human_case{"en", "connect me to a real person"},
