@@ -18,6 +18,7 @@
 #include "pasokh/gateway/handlers.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
+#include "pasokh/gateway/run_on.hpp"
 
 namespace pasokh::gateway {
 
@@ -208,7 +209,8 @@ awaitable<bool> email_channel::mark_bounced(const email::parsed_email& mail, con
 
 awaitable<email::store_outcome> email_channel::receive(email::smtp_envelope envelope, std::string raw) {
   auto log = spdlog::get("smtp");
-  auto mail = email::parse_email(raw, config_);
+  auto parse = [&raw, this] { return email::parse_email(raw, config_); };
+  auto mail = co_await run_on(parser_, parse);
   if (!mail.warning.empty()) log->warn("channel={} message {}: {}", channel_.id, mail.message_id, mail.warning);
 
   if (mail.event.echo) {

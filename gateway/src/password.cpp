@@ -1,9 +1,7 @@
 #include "pasokh/gateway/password.hpp"
 
 #include "pasokh/gateway/base64url.hpp"
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include "pasokh/gateway/run_on.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -13,7 +11,6 @@
 #include <charconv>
 #include <optional>
 #include <stdexcept>
-#include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -100,20 +97,7 @@ std::string random_token(std::size_t bytes) {
   return base64url_encode(buf.data(), buf.size());
 }
 
-namespace {
-
 namespace net = boost::asio;
-
-// `work()` on the pool; the caller resumes on its own executor.
-template <class Work>
-net::awaitable<std::invoke_result_t<Work>> run_on(net::thread_pool& pool, Work work) {
-  using value = std::invoke_result_t<Work>;
-  // Named, not a temporary inside co_await (GCC 12 mishandles those).
-  auto task = [work = std::move(work)]() -> net::awaitable<value> { co_return work(); };
-  co_return co_await net::co_spawn(pool.get_executor(), std::move(task), net::use_awaitable);
-}
-
-}  // namespace
 
 password_hasher::password_hasher(std::size_t threads, int rounds) : rounds_(rounds), pool_(threads) {}
 

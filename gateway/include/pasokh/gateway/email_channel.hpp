@@ -5,6 +5,7 @@
 // customer's thread.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -58,6 +59,9 @@ class email_channel {
   boost::asio::any_io_executor executor_;
   const channel_config& channel_;
   const connectors::email::email_config& config_;
+  // Parses mail off the I/O threads: a large one (25 MB may come) would
+  // hold every connection of the thread it ran on.
+  boost::asio::thread_pool parser_{1};
   // Automatic mail: kept in the conversation it belongs to, else noted; a
   // bounce marks our mail it names failed. Never answered.
   boost::asio::awaitable<connectors::email::store_outcome> receive_automatic(
