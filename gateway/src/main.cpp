@@ -396,9 +396,9 @@ int main(int argc, char** argv) {
     for (auto& mail : email_channels) mail->stop();
     server->shutdown(std::chrono::seconds(5), [&] {
       // Sends in flight finish and are recorded before Redis goes (at most 5 s):
-      // cut off, another instance would send them again. So are the campaign
-      // and retention leases given up: left held, the next instance would
-      // wait them out.
+      // cut off, another instance would send them again. So are the routing,
+      // campaign and retention leases given up: left held, the next instance
+      // would wait them out.
       auto finish = std::make_shared<std::function<void()>>([&, once = std::make_shared<std::once_flag>()] {
         std::call_once(*once, [&] {
           log->info("stopped");
@@ -411,13 +411,13 @@ int main(int argc, char** argv) {
       // (operation_aborted), which cut in-flight sends off before.
       auto deadline = std::make_shared<net::steady_timer>(ioc, std::chrono::seconds(5));
       deadline->async_wait([finish, deadline](boost::system::error_code) { (*finish)(); });
-      auto left = std::make_shared<std::atomic<std::size_t>>(outboxes.size() + 2);
+      auto left = std::make_shared<std::atomic<std::size_t>>(outboxes.size() + 3);
       auto one_done = [finish, left] {
         if (--*left == 0) (*finish)();
       };
       campaigns.stop(one_done);
       retention.stop(one_done);
-      routing_svc.stop();
+      routing_svc.stop(one_done);
       kb_watcher.stop();
       webchat.stop();
       mail_fallback.stop();

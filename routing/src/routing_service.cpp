@@ -6,11 +6,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/as_tuple.hpp>
 
-#include <random>
 
 #include <spdlog/spdlog.h>
 
 #include "pasokh/routing/clock.hpp"
+#include "pasokh/routing/instance_name.hpp"
 #include "pasokh/routing/lua_script.hpp"
 #include "pasokh/proto/split.hpp"
 #include "pasokh/routing/search_service.hpp"
@@ -46,14 +46,14 @@ struct routing_service::loop_state {
   std::atomic<bool> stopped{false};
   std::shared_ptr<net::steady_timer> timer;
   std::mutex mutex;
+  bool running = false;           // the timer loop has started and not ended
+  std::function<void()> on_ended;  // stop()'s `done`, once the loop ended
 };
 
 routing_service::routing_service(store::redis_client& redis, std::string prefix, routing_config cfg)
     : redis_(redis), prefix_(std::move(prefix)), cfg_(std::move(cfg)),
       teams_(std::make_shared<const std::vector<team_def>>(cfg_.teams)), loop_(std::make_shared<loop_state>()) {
-  // Names this instance for the timer lease.
-  std::random_device rd;
-  instance_ = std::to_string(rd()) + "-" + std::to_string(rd());
+  instance_ = instance_name();
 }
 
 routing_service::~routing_service() { stop(); }
@@ -333,33 +333,62 @@ awaitable<rresult<void>> routing_service::delete_agent(const std::string& agent)
 }
 
 void routing_service::start(net::any_io_executor ex, std::vector<std::string> channel_teams) {
-  loop_->timer = std::make_shared<net::steady_timer>(ex);
+  {
+    std::lock_guard lock(loop_->mutex);
+    loop_->timer = std::make_shared<net::steady_timer>(ex);
+    loop_->running = true;
+  }
   net::co_spawn(ex, timer_loop(std::move(channel_teams)), net::detached);
 }
 
-void routing_service::stop() {
+void routing_service::stop(std::function<void()> done) {
   loop_->stopped = true;
-  std::lock_guard lock(loop_->mutex);
-  if (loop_->timer) net::post(loop_->timer->get_executor(), [t = loop_->timer] { t->cancel(); });
+  std::unique_lock lock(loop_->mutex);
+  if (!loop_->running) {
+    lock.unlock();
+    if (done) done();
+    return;
+  }
+  if (done) loop_->on_ended = std::move(done);
+  net::post(loop_->timer->get_executor(), [t = loop_->timer] { t->cancel(); });
+}
+
+awaitable<void> routing_service::release_lease() {
+  auto r = co_await redis_.fcall(script(lua::tick), store::make_command(),
+                                store::make_command(prefix_, std::to_string(now_ms()), "0", instance_, "0", "release"));
+  if (!r || r->is_error()) log()->warn("routing: timer lease not given up (it lapses by itself)");
 }
 
 awaitable<void> routing_service::timer_loop(std::vector<std::string> channel_teams) {
   auto state = loop_;  // outlives this object's destruction order issues
   int round = 0;
+  bool leader = false;
   while (!state->stopped) {
     if (!synced_) {
       co_await sync(channel_teams);  // again next tick until it lands
     } else {
       auto t = co_await tick();
       if (!t && redis_.connected()) log()->warn("routing tick failed: {}", t.error().message());
+      leader = t && t->leader;
       if (t && !t->unrouted.empty()) co_await route_unrouted(t->unrouted);
       if (t && t->leader && search) co_await index_search();
       // Admin edits on other instances reach this one within a few seconds.
       if (++round % 10 == 0) co_await refresh_teams();
     }
+    if (state->stopped) break;
     state->timer->expires_after(cfg_.tick_interval);
     co_await state->timer->async_wait(net::as_tuple(net::use_awaitable));
   }
+  // Held at a shutdown, the lease goes now: the next instance takes the
+  // timers over within its own tick, not a lease's time later.
+  if (leader) co_await release_lease();
+  std::function<void()> done;
+  {
+    std::lock_guard lock(state->mutex);
+    state->running = false;
+    done = std::move(state->on_ended);
+  }
+  if (done) done();
 }
 
 // Conversations stored by a gateway that died before routing them. The

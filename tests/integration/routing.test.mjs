@@ -810,6 +810,18 @@ test('an agent whose team has more than 200 open conversations still gets its ow
   await again.close();
 });
 
+test('an instance stopped (SIGTERM) gives the timer lease up on its way out: the other takes over at its next tick', async () => {
+  const lease = () => cli('GET', 'pasokh:routing:timer_lease');
+  await waitFor(async () => lease() !== '', 'a timer lease holder', 3000);
+  const leader = lease().includes(`-${gw1.proc.pid}-`) ? gw1 : gw2;
+  const pid = leader.proc.pid;
+  assert.ok(lease().includes(`-${pid}-`), lease());
+  await leader.stop('SIGTERM');
+  // Left held, it would name the stopped process for lease_ms (2 s here).
+  assert.ok(!lease().includes(`-${pid}-`), `still held by the stopped instance: ${lease()}`);
+  await leader.start();
+});
+
 test('the timers keep running when the instance holding their lease dies', async () => {
   const watcher = await agentSocket(gw2, (await login(gw2, 'boss', 'boss-secret-1')).json.token);
   await gw1.stop('SIGKILL');  // whoever held the lease, only gw2 is left

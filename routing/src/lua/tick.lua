@@ -1,7 +1,9 @@
 -- The routing timers. Every instance calls this often; one of them holds a
 -- lease (renewed on each call, taken over when it lapses) and does the work,
 -- and each due entry is taken (ZREM) inside this one atomic script anyway, so
--- nothing fires twice. ARGV: prefix, now_ms, limit, instance id, lease_ms.
+-- nothing fires twice. ARGV: prefix, now_ms, limit, instance id, lease_ms,
+-- and 'release' to only give the lease up (a shutdown: the next instance
+-- takes over within its own tick; answers {}).
 -- Handles: agents whose heartbeats ran out,
 -- assigned conversations without an agent reply in time (offered to another
 -- agent), snoozes that end, SLA warnings and breaches, bot conversations the
@@ -9,6 +11,10 @@
 -- Answers { expired, reassigned, woken, sla_warnings, sla_breaches, leader,
 -- bot_idle_resolved, unrouted conversation ids... }.
 local now, limit, me, lease_ms = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
+if ARGV[6] == 'release' then
+  release_lease(p .. 'routing:timer_lease', me)
+  return {}
+end
 local counts = { 0, 0, 0, 0, 0 }
 if not hold_lease(p .. 'routing:timer_lease', me, lease_ms) then return { 0, 0, 0, 0, 0, 0, 0 } end
 

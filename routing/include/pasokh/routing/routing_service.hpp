@@ -93,7 +93,9 @@ class routing_service {
   boost::asio::awaitable<rresult<void>> sync(std::vector<std::string> channel_teams);
   // The timer loop (tick every tick_interval, team cache refresh) until stop().
   void start(boost::asio::any_io_executor ex, std::vector<std::string> channel_teams);
-  void stop();
+  // Ends the loop; a timer lease it holds is given up first. `done` once
+  // ended (main keeps Redis until then); at once if the loop never ran.
+  void stop(std::function<void()> done = {});
 
   // After a customer message was stored (or the bot handed off).
   // `only_unrouted`: act only if the conversation still waits for its team
@@ -138,6 +140,7 @@ class routing_service {
 
  private:
   boost::asio::awaitable<void> timer_loop(std::vector<std::string> channel_teams);
+  boost::asio::awaitable<void> release_lease();
   boost::asio::awaitable<void> index_search();
   boost::asio::awaitable<void> route_unrouted(const std::vector<std::string>& conversations);
   boost::asio::awaitable<std::int64_t> conversations_active_last_second();
