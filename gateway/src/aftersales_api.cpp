@@ -13,6 +13,7 @@
 #include "pasokh/gateway/aftersales.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/caller.hpp"
+#include "pasokh/gateway/campaigns.hpp"
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/proto/utf8.hpp"
 #include "pasokh/routing/clock.hpp"
@@ -232,7 +233,8 @@ std::string warranty_answer(std::string_view lang, const std::string& status, co
                         "وجدت {0} (الرقم التسلسلي {1})، لكن تاريخ انتهاء الضمان غير مسجل؛ سيتحقق أحد الموظفين."};
   const forms& f = lang == "fa" ? fa : lang == "ar" ? ar : en;
   const char* form = status == "active" ? f.active : status == "expired" ? f.expired : f.unknown;
-  return fmt::format(fmt::runtime(form), item.value("product", ""), item.value("serial", ""), item.value("warranty_end", ""));
+  return fmt::format(fmt::runtime(form), item.value("product", ""), item.value("serial", ""),
+                     campaigns::date_for(lang, item.value("warranty_end", "")));
 }
 
 }  // namespace

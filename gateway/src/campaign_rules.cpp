@@ -445,13 +445,12 @@ std::string pick_text(const definition& d, std::string_view language, std::strin
   return d.texts.begin()->second;
 }
 
-namespace {
-
-// A date as the reader of the text expects it: Solar Hijri for Persian.
 std::string date_for(std::string_view language, const std::string& date) {
   auto day = parse_date(date);
   return language == "fa" && day ? solar_hijri_date(*day) : date;
 }
+
+namespace {
 
 // "A", "A and B", "A, B and C" in the language; each value once, empty ones left out.
 std::string spoken_list(const std::vector<std::string>& all, std::string_view language) {

@@ -296,6 +296,15 @@ test('bot: "is my device under warranty?" answered from the serial in the custom
   assert.equal(last.author, 'bot');
   assert.equal(last.text, 'Your Washer W9 (serial SN-777) is under warranty until 2099-06-01.');
 
+  // In Persian the date is the Solar Hijri one Iranians read, as Intl writes it.
+  const persian = await customerWrites('سلام، وقت بخیر', 'owner-2', 'botdesk');
+  await call('POST', `/api/v1/customers/${persian.customer_id}/purchases`, boss, [
+    { order_id: 'ORD-10', product: 'یخچال R5', serial: 'SN-888', purchase_date: '2025-06-01', warranty_end: '2099-06-01' }]);
+  await customerWrites('گارانتی دستگاه با سریال SN-۸۸۸ تا کی است؟', 'owner-2', 'botdesk');
+  const solar = new Intl.DateTimeFormat('fa-IR-u-ca-persian', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC' })
+    .format(new Date('2099-06-01T00:00:00Z'));
+  assert.equal((await messagesOf(persian.conversation_id, 'botdesk')).at(-1).text, `دستگاه یخچال R5 شما (سریال SN-888) تا ${solar} گارانتی دارد.`);
+
   const other = await customerWrites('گارانتی SN-۷۷۷ ؟', 'stranger-1', 'botdesk');
   const seen = (await messagesOf(other.conversation_id, 'botdesk')).map((m) => m.text).join('\n');
   assert.doesNotMatch(seen, /Washer|2099/);

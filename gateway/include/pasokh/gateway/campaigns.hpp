@@ -113,6 +113,9 @@ std::int64_t yalda_day(int gregorian_year);
 // A day (since 1970-01-01) in the Solar Hijri calendar, as Iranians write it:
 // YYYY/MM/DD in Persian digits (2026-11-24: ۱۴۰۵/۰۹/۰۳).
 std::string solar_hijri_date(std::int64_t day);
+// A YYYY-MM-DD date as the reader of a text in `language` expects it:
+// Solar Hijri for Persian, else as it is.
+std::string date_for(std::string_view language, const std::string& date);
 // The next occurrence on or after `today` of nowruz / yalda; nullopt for other names.
 std::optional<std::int64_t> next_occasion(std::string_view occasion, std::int64_t today);
 
