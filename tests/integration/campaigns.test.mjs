@@ -523,4 +523,9 @@ test('a customer answering a campaign with «لغو» or STOP opted out: counted
   assert.equal(stats.replied, 1);
   assert.deepEqual(redisCli(redis, 'SMEMBERS', `pasokh:campaign:${id}:replied`).split('\n'), [custs[2]]);
   for (const cust of custs.slice(0, 2)) assert.equal(redisCli(redis, 'HGET', `pasokh:cust:${cust}`, 'opt_out'), '1');
+  // "Thanks!" and then STOP: the reply stays and the opt-out is the campaign's too.
+  await api(gw, ids[2], 'STOP');
+  const later = await waitUntil(async () => { const c = await read(); return c.stats.opted_out === 3 && c.stats; },
+    'the later opt-out', 5000);
+  assert.equal(later.replied, 1);
 });

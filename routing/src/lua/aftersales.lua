@@ -109,16 +109,26 @@ if op == 'import' then
   return { old and 'updated' or 'created', id, new_customer }
 end
 
--- A "stop" answering a campaign message is no reply to it: ingest.lua counted
--- it before the words were read (it names the campaign, `answered`); it counts
--- as the campaign's opted_out instead.
-local function opt_out_not_reply(answered, cust)
-  if answered == '' then return end
-  local ck = p .. 'campaign:' .. answered
-  if redis.call('SREM', ck .. ':replied', cust) == 0 then return end
-  redis.call('HINCRBY', ck .. ':stats', 'replied', -1)
-  redis.call('HINCRBY', ck .. ':stats', 'opted_out', 1)
-  redis.call('ZADD', p .. 'campaigns:dirty', now, answered)
+-- A "stop" answering a campaign message is the campaign's opted_out. As the
+-- first answer it is no reply to it: ingest.lua counted it before the words
+-- were read (it names the campaign, `answered`) and it is taken back. After
+-- an earlier answer ("thanks", then "stop"), within the reply window
+-- (ingest.lua keeps campaign_answered), the reply stays and the opt-out adds.
+local function count_campaign_opt_out(answered, cust, conv, first)
+  local campaign = answered
+  if answered ~= '' then
+    local ck = p .. 'campaign:' .. answered
+    if redis.call('SREM', ck .. ':replied', cust) == 0 then return end
+    redis.call('HINCRBY', ck .. ':stats', 'replied', -1)
+  else
+    if not first then return end
+    local earlier = redis.call('HGET', conv_key(conv), 'campaign_answered') or ''
+    local id, till = string.match(earlier, '^(%S+) (%d+)$')
+    if not id or tonumber(till) < tonumber(now) then return end
+    campaign = id
+  end
+  redis.call('HINCRBY', p .. 'campaign:' .. campaign .. ':stats', 'opted_out', 1)
+  redis.call('ZADD', p .. 'campaigns:dirty', now, campaign)
 end
 
 if op == 'opt_out' then
@@ -126,7 +136,7 @@ if op == 'opt_out' then
   local ckey = p .. 'cust:' .. cust
   local first = redis.call('HGET', ckey, 'opt_out') ~= '1'
   if first then redis.call('HSET', ckey, 'opt_out', '1', 'opt_out_at', now, 'opt_out_channel', channel) end
-  opt_out_not_reply(answered, cust)
+  count_campaign_opt_out(answered, cust, conv, first)
   local seq = redis.call('HINCRBY', conv_key(conv), 'seq', 1)
   emit(conv, seq, 'opt_out', { customer = cust, channel = channel, at = now, first = first })
   quiet_outbound(conv, ack, nil)

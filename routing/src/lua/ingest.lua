@@ -305,6 +305,9 @@ local function ingest_one(A)
       redis.call('ZADD', p .. 'campaigns:dirty', now, v.campaign)
       reply_counted_for = v.campaign
     end
+    -- A later "stop" in this conversation within the window is still the
+    -- campaign's opt-out (aftersales.lua 'opt_out').
+    redis.call('HSET', vkey, 'campaign_answered', v.campaign .. ' ' .. (v.campaign_until or '0'))
   end
   -- Routed: the team's rules were applied; a queued, routed conversation needs
   -- nothing more from routing when its customer writes again.
