@@ -128,6 +128,17 @@ decoded_text damaged_utf8(std::string_view bytes, const utf8_census& census, boo
   return {detail::sanitize_utf8(bytes), "utf-8", std::move(note)};
 }
 
+// Words that begin with the article «ال», as most Arabic sentences have:
+// the same bytes in the other Arabic charset begin «ان» or «اف» instead.
+int article_count(std::string_view text) {
+  int count = 0;
+  for (std::size_t at = text.find("\u0627\u0644"); at != std::string_view::npos; at = text.find("\u0627\u0644", at + 4)) {
+    bool word_start = at == 0 || text[at - 1] == ' ' || text[at - 1] == '\n' || text[at - 1] == '\t';
+    count += word_start;
+  }
+  return count;
+}
+
 }  // namespace
 
 int garble_score(std::string_view s) {
@@ -218,11 +229,15 @@ decoded_text decode_charset(std::string_view bytes, std::string_view declared_ra
     auto text = cs == declared && first ? std::move(first) : convert(bytes, cs);
     if (!text) continue;
     int score = garble_score(*text);
-    if (best_score < 0 || score < best_score) {
+    // Arabic letters of iso-8859-6 are letters in windows-1256 too: read
+    // there, every word is still Arabic and scores 0, so the article decides.
+    bool arabic_tie = score == 0 && best_score == 0 && cs == "iso-8859-6" && best.charset == "windows-1256" &&
+                      article_count(*text) > article_count(best.text);
+    if (best_score < 0 || score < best_score || arabic_tie) {
       best = {std::move(*text), cs, {}};
       best_score = score;
-      if (score == 0) break;
     }
+    if (best_score == 0 && cs != "windows-1256") break;  // after 1256: iso-8859-6 may tie
   }
   if (best_score < 0) return {detail::sanitize_utf8(bytes), "utf-8", "undecodable text, invalid bytes replaced"};
   if (declared.empty() || declared == "us-ascii")

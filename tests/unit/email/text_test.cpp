@@ -54,6 +54,11 @@ INSTANTIATE_TEST_SUITE_P(
         mislabel_case{"سلام دنیا", "iso-8859-1", "سلام دنیا", "utf-8"},
         // 8-bit without a label: UTF-8 if valid, else windows-1256.
         mislabel_case{"\xD3\xE1\xC7\xE3 \xC8\xD1 \xD4\xE3\xC7", "", "سلام بر شما", "windows-1256"},
+        // Unlabelled iso-8859-6 whose letters are all letters in windows-1256 too
+        // ("محمد الأحمد" read there is "هحهد انأحهد"): the article «ال» decides.
+        mislabel_case{"\xE5\xCD\xE5\xCF \xC7\xE4\xC3\xCD\xE5\xCF", "", "محمد الأحمد", "iso-8859-6"},
+        // ... and windows-1256 with the article stays windows-1256 ("الحمد لله").
+        mislabel_case{"\xC7\xE1\xCD\xE3\xCF \xE1\xE1\xE5", "", "الحمد لله", "windows-1256"},
         mislabel_case{"سلام", "us-ascii", "سلام", "utf-8"},
         // An unknown charset name falls back too.
         mislabel_case{"سلام", "x-no-such-charset", "سلام", "utf-8"}));
