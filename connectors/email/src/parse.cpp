@@ -3,6 +3,7 @@
 #include <gmime/gmime.h>
 
 #include <algorithm>
+#include <cctype>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -525,6 +526,28 @@ void finish_report(parsed_email& out, std::string_view content_type, std::string
     if (auto id = message_id_in_headers(out.full_text); !id.empty()) out.report.message_ids.push_back(std::move(id));
 }
 
+// A sender that mails on someone's behalf: a no-reply or form mailer
+// ("noreply@", "webform@", "wordpress@"...) or the shop's own domain (its
+// site's contact form). A person's own address is none of these: someone
+// writing from work with their home address in Reply-To stays the work
+// address's customer, and the answers go home.
+bool mails_for_others(std::string_view address, const recipient_policy& ours) {
+  auto at = address.rfind('@');
+  if (at == std::string_view::npos) return false;
+  std::string local;
+  for (char c : address.substr(0, at))
+    if (std::isalnum(static_cast<unsigned char>(c))) local += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* mailer : {"noreply", "donotreply", "form", "wordpress", "website", "mailer", "notification"})
+    if (local.find(mailer) != std::string::npos) return true;
+  auto domain = detail::to_lower(address.substr(at + 1));
+  if (domain == ours.reply_domain) return true;
+  for (const auto& d : ours.domains)
+    if (d == domain) return true;
+  for (const auto& a : ours.addresses)
+    if (a.ends_with("@" + domain)) return true;
+  return false;
+}
+
 void finish_event(parsed_email& out, const email_config& config) {
   auto& ev = out.event;
   ev.kind = proto::inbound_kind::message;
@@ -533,7 +556,8 @@ void finish_event(parsed_email& out, const email_config& config) {
   // A contact form mails from its own address with the person who wrote in
   // Reply-To: that person is the customer, each with their own file and
   // conversation (with From, everyone who used the form was one customer).
-  bool form_mail = out.reply_to.size() == 1 && out.reply_to.front().address != out.from.address;
+  bool form_mail = out.reply_to.size() == 1 && out.reply_to.front().address != out.from.address &&
+                   mails_for_others(out.from.address, config.recipients);
   const mail_address& person = form_mail ? out.reply_to.front() : out.from;
   ev.from.external_id = person.address;
   ev.from.display_name = person.name;

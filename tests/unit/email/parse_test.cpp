@@ -502,6 +502,21 @@ TEST(parse_email, a_single_reply_to_is_the_customer) {
   mail = email::parse_email(raw, config());
   EXPECT_EQ(mail.event.from.external_id, "a@example.com");
   EXPECT_EQ(mail.event.provider_chat_id, "b@example.com");
+  // The shop's own site form, sending from the support domain.
+  raw = "From: Shop <web@support.example>\r\nReply-To: Omid <omid@example.org>\r\nTo: support@support.example\r\n"
+        "Subject: x\r\nMessage-ID: <x@y>\r\n\r\nbody\r\n";
+  EXPECT_EQ(email::parse_email(raw, config()).event.from.external_id, "omid@example.org");
+}
+
+TEST(parse_email, a_person_with_another_reply_to_stays_the_customer) {
+  // Written from work, answers wanted at home: the work address's file, replies go home.
+  std::string raw =
+      "From: Ali Rezaei <ali.rezaei@work.example>\r\nReply-To: Ali <ali@home.example>\r\nTo: support@support.example\r\n"
+      "Subject: x\r\nMessage-ID: <x@y>\r\n\r\nbody\r\n";
+  auto mail = email::parse_email(raw, config());
+  EXPECT_EQ(mail.event.from.external_id, "ali.rezaei@work.example");
+  EXPECT_EQ(mail.event.from.display_name, "Ali Rezaei");
+  EXPECT_EQ(mail.event.provider_chat_id, "ali@home.example");
 }
 
 }  // namespace
