@@ -242,7 +242,9 @@ std::string warranty_answer(std::string_view lang, const std::string& status, co
 namespace aftersales {
 
 awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& stored, const proto::inbound_event& event) {
-  if (stored.duplicate || event.automatic) co_return false;
+  // Someone else in the customer's thread (a colleague in Cc) speaks for
+  // neither the customer's file nor their rating.
+  if (stored.duplicate || event.automatic || stored.other_sender) co_return false;
   const auto& pre = s.cfg.redis.prefix;
   const auto& channel = event.from.channel;
   const std::string created = stored.new_conversation ? "1" : "0";

@@ -278,12 +278,24 @@ test('a colleague in Cc answering through the reply token is named on the messag
   assert.equal(guest.message.author_name, 'Ali Colleague');
   assert.equal(guest.message.author_address, 'ali@cust.example');
   assert.equal(await redisCli('HGET', `pasokh:conv:${first.conv}`, 'recipient'), 'maryam@cust.example');
+  // Ali has no customer file of his own (he is no customer), nor a link to Maryam's.
+  assert.equal(await redisCli('EXISTS', 'pasokh:ident:mail:ali@cust.example'), '0');
+  assert.doesNotMatch(await redisCli('HKEYS', `pasokh:cust:${first.conversation.customer_id}:identities`), /ali@/);
 
   ws.send({ type: 'reply', conv: first.conv, client_id: 'gu-r1', text: 'Thanks Ali; Maryam, a new card is on its way.' });
   await ws.next((f) => f.type === 'ack' && f.client_id === 'gu-r1');
   const mail = await sink.waitFor((m) => m.text?.includes('a new card is on its way'), 'the reply');
   assert.deepEqual(mail.to.map((a) => [a.name, a.address]), [['Maryam', 'maryam@cust.example']]);
   assert.deepEqual(mail.inReplyTo, ['gu-1@cust.example']);
+
+  // Ali's STOP is not Maryam's: she stays subscribed.
+  assert.equal((await swaks({ from: 'ali@cust.example', to: `reply+${replyToken}@shop.example`, subject: 'Re: Warranty card',
+    body: 'STOP\r\n', headers: { 'Message-Id': '<gu-3@cust.example>', From: 'Ali Colleague <ali@cust.example>',
+      'In-Reply-To': '<gu-1@cust.example>' } })).code, 0);
+  await ws.next(customerEvent((f) => f.conv === first.conv && f.message.author_address === 'ali@cust.example' &&
+    f.message.text.startsWith('STOP')), 10000);
+  // (The opt-out step runs before the SMTP 250: swaks has returned.)
+  assert.notEqual(await redisCli('HGET', `pasokh:cust:${first.conversation.customer_id}`, 'opt_out'), '1');
   await ws.close();
 });
 

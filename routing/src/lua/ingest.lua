@@ -130,6 +130,13 @@ local function ingest_one(A)
       if holder and not has_identity_on(holder, channel) then cust = holder; break end
     end
   end
+  -- Someone with no file answering in a customer's thread (a colleague in
+  -- Cc): a guest there (below), who gets no file of their own.
+  local guest_of
+  if not cust and thread_conv ~= '' then
+    local continues, other = continues_thread(thread_conv, channel, '', ext, thread_any_sender)
+    if continues and other then guest_of = redis.call('HGET', conv_key(thread_conv), 'customer_id') end
+  end
   local function link(id)
     redis.call('SET', ident_prefix .. id, cust)
     redis.call('HSET', p .. 'cust:' .. cust .. ':identities', channel .. ':' .. id,
@@ -141,7 +148,11 @@ local function ingest_one(A)
   -- in the message's language.
   local cust_vip, cust_language, cust_new = '0', language, false
   local file_changed = false  -- a known file got a name or an id here: search reads it again
-  if cust then
+  if guest_of then
+    cust, ckey = guest_of, p .. 'cust:' .. guest_of
+    local c = redis.call('HMGET', ckey, 'vip', 'language')
+    cust_vip, cust_language, alt_new, keys = c[1] or '0', c[2] or '', false, nil
+  elseif cust then
     ckey = p .. 'cust:' .. cust
     local c = redis.call('HMGET', ckey, 'name', 'vip', 'language')
     local known = c[1] or ''
@@ -201,7 +212,9 @@ local function ingest_one(A)
   -- under their name, and changes nothing of the conversation's customer (its
   -- name, where replies go).
   local guest = false
-  if thread_conv ~= '' then
+  if guest_of then
+    conv, guest = thread_conv, true
+  elseif thread_conv ~= '' then
     local continues, other = continues_thread(thread_conv, channel, cust, ext, thread_any_sender)
     if continues then conv, guest = thread_conv, other end
   end
@@ -317,7 +330,8 @@ local function ingest_one(A)
     routed = '1'
   end
   -- A resolved conversation may get the rating or comment too.
-  if created == '0' and status == 'resolved' then csat_open = not cust_new and owes_csat(cust, channel) end
+  -- A guest's "5" or "stop" is not the customer's rating or opt-out.
+  if created == '0' and status == 'resolved' and not guest then csat_open = not cust_new and owes_csat(cust, channel) end
   return { 'stored', conv, seq, cust, created, status, routed, csat_open and '1' or '0', guest and '1' or '0',
     reply_counted_for }
 end
