@@ -107,12 +107,15 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     if (!agent_) return;
     for (const auto& key : hub_keys()) s_.hub.remove(key, this);
     // The session still counts for the presence TTL (a reload comes back
-    // within it), unless the agent was signed out; then the agent is offline
-    // unless another session beats. (None yet: the hello was refused before
-    // the first beat.)
-    if (s_.routing && !session_.empty())
-      net::co_spawn(peer_->executor(),
-                    close_presence(s_.routing, agent_->id, session_, signed_out_ ? "end" : "close"), net::detached);
+    // within it), unless the agent was signed out or the console fell silent
+    // (already unheard for a TTL: waiting another made it two); then the
+    // agent is offline unless another session beats. (None yet: the hello
+    // was refused before the first beat.)
+    if (s_.routing && !session_.empty()) {
+      bool gone = signed_out_ || peer_->went_silent();
+      net::co_spawn(peer_->executor(), close_presence(s_.routing, agent_->id, session_, gone ? "end" : "close"),
+                    net::detached);
+    }
   }
 
   // From the hub (any thread): hop onto the session's strand.

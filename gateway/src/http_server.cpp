@@ -225,6 +225,7 @@ class ws_transport : public ws_peer, public std::enable_shared_from_this<ws_tran
   }
 
   net::any_io_executor executor() const override { return const_cast<ws_transport*>(this)->ws_.get_executor(); }
+  bool went_silent() const override { return silent_; }
 
   websocket::stream<Stream>& stream() { return ws_; }
 
@@ -239,6 +240,7 @@ class ws_transport : public ws_peer, public std::enable_shared_from_this<ws_tran
       while (!ec && !ws_.is_message_done()) std::tie(ec, n) = co_await ws_.async_read_some(buffer, 0, use_tuple);
       if (ec) {
         close_code = close_code_for(ec);
+        silent_ = ec == beast::error::timeout;
         if (!is_ordinary_end(ec)) log()->debug("websocket {} read ended: {}", endpoint_, ec.message());
         break;
       }
@@ -334,6 +336,7 @@ class ws_transport : public ws_peer, public std::enable_shared_from_this<ws_tran
   bool closing_ = false;
   bool close_pending_ = false;
   bool closed_ = false;
+  bool silent_ = false;  // ended by the idle timeout
   std::optional<std::uint16_t> sent_close_code_;
   websocket::close_reason close_reason_;
 };

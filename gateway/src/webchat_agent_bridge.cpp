@@ -42,6 +42,7 @@ class bridge_peer : public ws_peer {
   void send(std::shared_ptr<const std::string> frame) override;
   void close(std::uint16_t code, std::string reason) override { real_->close(code, std::move(reason)); }
   net::any_io_executor executor() const override { return real_->executor(); }
+  bool went_silent() const override { return real_->went_silent(); }
 
   std::shared_ptr<ws_peer> real_;
   std::weak_ptr<agent_bridge> bridge_;

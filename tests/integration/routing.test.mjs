@@ -322,7 +322,7 @@ test('a customer whose agent went offline goes to another online agent of the te
   await s1.close(); await s2.close();
 });
 
-test('an open console that sends no pings keeps its agent online; a connection gone silent is dropped within the TTL', async () => {
+test('an open console that sends no pings keeps its agent online; a connection gone silent is dropped within the TTL, its agent offline then', async () => {
   // (A background tab: the browser runs its ping timer once a minute, past the TTL.)
   const { agent, socket, customer, c } = await assignedInTeam('quiet', 'quiet1');
   const proxy = await new TcpProxy().start(gw1.port);
@@ -340,6 +340,10 @@ test('an open console that sends no pings keeps its agent online; a connection g
     assert.deepEqual([(await conv(c)).status, (await conv(c)).assignee], ['assigned', agent.id]);
     // (Beast pings after half the TTL without a word, and drops it at the TTL; plus timer slack.)
     assert.ok(droppedAfter !== null && droppedAfter < routing.presence_ttl_s * 1000 + 300, `dropped after ${droppedAfter} ms`);
+    // Unheard for a TTL by then, the silent console's agent is offline at once, not a TTL later.
+    await waitFor(async () => cli('ZSCORE', 'pasokh:presence', mate.id) === '', 'the silent agent offline', 3000);
+    const offlineAfter = Date.now() - frozenAt;
+    assert.ok(offlineAfter < routing.presence_ttl_s * 1000 + 1500, `offline after ${offlineAfter} ms`);
   } finally {
     await socket.close(); await proxy.close();
   }

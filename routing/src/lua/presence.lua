@@ -2,7 +2,8 @@
 -- session, now_ms, ttl_ms, availability ('' | 'online' | 'away').
 --   beat:  a session is alive for ttl_ms more (hello, ping, presence frame)
 --   close: a session ended; it counts for ttl_ms more (the grace for a reload)
---   end:   the agent signed out (or was signed out): the session counts no more
+--   end:   the agent signed out (or was signed out), or its console fell silent
+--          (unheard for a TTL already): the session counts no more
 --   set:   the agent chose online or away (remembered across reconnects)
 --   drain: nothing changes; only the drain below (the caller's next batch)
 -- Coming online (or being online with room) drains the agent's queues at once,

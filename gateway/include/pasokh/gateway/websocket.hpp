@@ -24,6 +24,9 @@ class ws_peer {
   virtual void close(std::uint16_t code, std::string reason) = 0;
   // The session's strand; protocol handlers run on it.
   virtual boost::asio::any_io_executor executor() const = 0;
+  // After on_closed: the peer was dropped for saying nothing, not even a
+  // pong, for the idle timeout (a laptop shut, a network gone).
+  virtual bool went_silent() const = 0;
 };
 
 // The protocol side. on_text runs on the session's strand, one frame at a
