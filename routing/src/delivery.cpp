@@ -29,7 +29,9 @@ boost::asio::awaitable<boost::system::result<mark_result>> delivery_marks::mark(
       prefix_, u.channel, u.conversation_id, u.conversation_id.empty() ? std::string() : std::to_string(u.message_seq),
       std::string(proto::to_string(u.status)), u.provider_message_id, u.reason, std::to_string(now_ms()),
       std::to_string(provider_id_ttl_.count()), ack.stream_key, ack.group, ack.entry_id,
-      u.named_by_provider_id ? "1" : "0", ack.chat_order, ack.chat_pace, std::to_string(ack.pace_interval.count()));
+      u.named_by_provider_id ? "1" : "0", ack.chat_order, ack.chat_pace, std::to_string(ack.pace_interval.count()),
+      u.retry_attempt > 0 ? std::to_string(u.retry_attempt) : std::string(),
+      u.retry_attempt > 0 ? std::to_string(u.retry_next_at_ms) : std::string());
   auto r = co_await redis_.fcall(script(lua::delivery), std::move(keys), std::move(args));
   if (!r) co_return out(boost::system::in_place_error, r.error());
   if (r->is_error() || r->elements.empty())

@@ -472,6 +472,18 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
     if (!r || r->is_error()) outbox_log()->warn("outbox {}: cannot record the attempt count of {}", channel, e.id);
   }
 
+  // Tells the agent why the reply is still pending and when it goes again:
+  // a note on its delivery record, published, status unchanged. One try: the
+  // note is a courtesy, the retry goes ahead without it.
+  net::awaitable<void> note_retry(const entry& e, std::string reason, milliseconds delay) {
+    if (e.msg.conversation_id.empty()) co_return;  // no delivery record (a web chat email verification)
+    delivery_update update{channel, e.msg.conversation_id, e.msg.seq, proto::delivery_status::pending, {}, std::move(reason)};
+    update.retry_attempt = e.failures;
+    update.retry_next_at_ms = now_ms() + delay.count();
+    auto r = co_await marks.mark(update);
+    if (!r) outbox_log()->warn("outbox {}: cannot note the retry of {}: {}", channel, e.msg.message_id, r.error().message());
+  }
+
   // Records the outcome and acknowledges the entry in one step. Retries while
   // Redis is down rather than send again: once sent, only marking remains.
   net::awaitable<void> finish(const entry& e, proto::delivery_status status, std::string provider_id, std::string reason) {
@@ -584,6 +596,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
           auto delay = retry_delay(opts.backoff, e.failures, std::uniform_real_distribution<double>(0, 1)(rng));
           outbox_log()->info("outbox {}: {} attempt {} failed ({}); next in {} ms", channel, e.msg.message_id, e.failures,
                       out.reason, delay.count());
+          co_await note_retry(e, out.reason, delay);
           if (!co_await sleep_for(delay)) co_return nullptr;
           break;
         }

@@ -1,12 +1,13 @@
 // A gateway killed (SIGKILL) in the middle of delivering a messenger reply:
 // another instance takes the outbox entry over and finishes it. A gateway
 // stopped (SIGTERM) mid-send finishes and records the send before it exits.
+// A reply whose sends fail for now tells the agent why while it waits.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { RedisServer, Pasokh, sleep } from '../support/harness.mjs';
 import {
   SECRETS, FakeProvider, messengerConfig, postWebhook, telegramHeaders, tgText, newChatId, agentFor, redisCli, waitUntil,
-  postWhatsApp, waText, newPhone,
+  postWhatsApp, waText, newPhone, fcall,
 } from './messenger_support.mjs';
 
 let redis, fake;
@@ -93,6 +94,51 @@ test('a provider failing for more tries than max_attempts is tried again within 
   await waitUntil(async () => pending() === 0, 'the entry acknowledged');
   await gw.stop();
 });
+
+test('a reply the provider refuses for now stays pending with why and when it goes again, live and in the history, until sent', async () => {
+  await fake.clear();
+  const gw = await startGateway({ retry_initial_ms: 1500, retry_max_ms: 1500 });
+  await fake.script({ action: 'error_500', path: '/sendMessage' });
+  const agent = await agentFor(gw);
+  try {
+    await repliedAndRetried(gw, agent);
+  } finally {  // a failure here leaves the stream to the next test
+    await agent.close();
+    await gw.stop();
+  }
+});
+
+async function repliedAndRetried(gw, agent) {
+  const chat = newChatId();
+  await postWebhook(gw, '/webhooks/telegram/tg', tgText(chat, 'سلام'), telegramHeaders());
+  const conv = (await agent.next((f) => f.event === 'message' && f.message?.text === 'سلام')).conv;
+  agent.send({ type: 'reply', conv, client_id: `r-${chat}`, text: 'پاسخ در راه' });
+
+  const noted = await agent.next((f) => f.event === 'delivery' && f.conv === conv && f.retrying);
+  assert.equal(noted.status, 'pending');
+  assert.match(noted.retrying.reason, /^http 500/);
+  assert.equal(noted.retrying.attempt, 1);
+  assert.ok(noted.retrying.next_at > Date.now(), 'goes again later');
+  // A console opened now learns it from the stored record.
+  agent.send({ type: 'history', conv, after: 0 });
+  const stored = (await agent.next((f) => f.type === 'history' && f.conv === conv)).deliveries[noted.message_seq];
+  assert.equal(stored.status, 'pending');
+  assert.deepEqual(stored.retrying, noted.retrying);
+
+  const sent = await agent.next((f) => f.event === 'delivery' && f.conv === conv && f.status === 'sent', 5000);
+  assert.equal(sent.retrying, undefined);
+  const record = JSON.parse(redisCli(redis, 'HGET', `pasokh:conv:${conv}:delivery`, String(noted.message_seq)));
+  assert.equal(record.status, 'sent');
+  assert.equal(record.retrying, undefined);
+
+  // A reason quoting Telegram's API URL (its path holds the bot token) is shown without the token.
+  const secret = SECRETS.PASOKH_TG_TOKEN.split(':')[1];
+  fcall(redis, 'delivery', 'tg', conv, String(noted.message_seq), 'failed', '',
+    `transport: https://api.telegram.org/bot${SECRETS.PASOKH_TG_TOKEN}/sendMessage`, String(Date.now()), '60', '', '', '', '0');
+  const failed = await agent.next((f) => f.event === 'delivery' && f.conv === conv && f.status === 'failed');
+  assert.ok(!failed.reason.includes(secret), failed.reason);
+  assert.ok(!redisCli(redis, 'HGET', `pasokh:conv:${conv}:delivery`, String(noted.message_seq)).includes(secret));
+}
 
 test('killed while the provider is answering: the message is not lost, is marked sent once and resent at most once', async () => {
   const text = 'در حال ارسال کشته شد';

@@ -8,15 +8,22 @@
 -- email Message-ID; only the message sent with that id counts), chat_order
 -- (the entry's chat order list, which it leaves: the chat's next entry may go;
 -- '' for none), chat pace key and interval_ms (the chat's next send counts
--- from now: pace_from_answer; '' and 0 for none). A failed mail of unread web
--- chat replies marks every reply it carried. Answers
+-- from now: pace_from_answer; '' and 0 for none), retry attempt and next_at
+-- (with status 'pending' and no entry: a send that failed for a passing reason
+-- and goes again then; '' for none). A failed mail of unread web chat replies
+-- marks every reply it carried. Answers
 -- { 'changed', conv, seq, campaign id or '' } | { 'unchanged', conv, seq } | { 'unknown' }.
 local channel, conv, mseq, status = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local provider_id, reason, now, ttl = ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9])
 local outbox_key, group, entry, named = ARGV[10], ARGV[11], ARGV[12], ARGV[13] == '1'
 local chat_order = ARGV[14] or ''
 local pace_key, pace_interval = ARGV[15] or '', tonumber(ARGV[16] or '0') or 0
+local retry_attempt, retry_next_at = tonumber(ARGV[17] or ''), tonumber(ARGV[18] or '')
 local rank = { pending = 0, sent = 1, delivered = 2, read = 3, failed = 4 }
+-- Reasons are shown to agents: never a secret. A Telegram bot token is part
+-- of its API URL's path (/bot<id>:<secret>/sendMessage), should an error
+-- ever quote that URL.
+reason = (string.gsub(reason, 'bot%d+:[%w_%-]+', 'bot…'))
 
 if entry ~= '' then
   redis.call('XACK', outbox_key, group, entry)
@@ -37,6 +44,16 @@ local vkey = conv_key(conv)
 if redis.call('EXISTS', vkey) == 0 then return { 'unknown' } end
 
 local dkey = vkey .. ':delivery'
+
+-- The live "delivery" event telling the consoles one message's record.
+local function frame_of(seq, record)
+  local frame = { type = 'event', event = 'delivery', conv = conv, message_seq = tonumber(seq),
+    message_id = conv .. ':' .. seq, status = record.status, at = record.at or now }
+  if record.provider_message_id then frame.provider_message_id = record.provider_message_id end
+  if record.reason then frame.reason = record.reason end
+  if record.retrying then frame.retrying = record.retrying end
+  return frame
+end
 local record = redis.call('HGET', dkey, mseq)
 record = record and cjson.decode(record) or { status = 'pending' }
 if named and string.lower(record.provider_message_id or '') ~= string.lower(provider_id) then return { 'unknown' } end
@@ -52,6 +69,15 @@ if status == 'sent' and provider_id ~= '' and not named and not record.provider_
   redis.call('SET', p .. 'provider_msg:' .. channel .. ':' .. provider_id, conv .. ':' .. mseq, 'EX', ttl)
   id_kept = true
 end
+-- The agent sees why a reply is still pending: the latest failed attempt is
+-- kept beside the mark (one note per message, replaced each attempt) and
+-- published; the status does not move, and the next one clears it.
+if status == 'pending' and retry_attempt and record.status == 'pending' then
+  record.retrying = { reason = utf8_head(reason, 300), attempt = retry_attempt, next_at = retry_next_at }
+  redis.call('HSET', dkey, mseq, cjson.encode(record))
+  publish_event(delivery_header(conv), cjson.encode(frame_of(mseq, record)))
+  return { 'changed', conv, mseq, '' }
+end
 -- Statuses arrive out of order (WhatsApp) and senders retry: only move forwards.
 if record.status == 'failed' or rank[status] <= rank[record.status] then
   if id_kept then redis.call('HSET', dkey, mseq, cjson.encode(record)) end
@@ -63,14 +89,10 @@ end
 local header = delivery_header(conv)
 local function move(seq, record)
   local before = record.status
-  record.status, record.at = status, now
+  record.status, record.at, record.retrying = status, now, nil
   if reason ~= '' then record.reason = reason end
   redis.call('HSET', dkey, seq, cjson.encode(record))
-  local frame = { type = 'event', event = 'delivery', conv = conv, message_seq = tonumber(seq),
-    message_id = conv .. ':' .. seq, status = status, at = now }
-  if record.provider_message_id then frame.provider_message_id = record.provider_message_id end
-  if record.reason then frame.reason = record.reason end
-  publish_event(header, cjson.encode(frame))
+  publish_event(header, cjson.encode(frame_of(seq, record)))
   -- A campaign's message (campaign.lua wrote its record): counted once per
   -- status it reached, skipped ones included (pending -> read counts sent and delivered).
   if record.campaign then

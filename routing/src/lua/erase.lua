@@ -99,10 +99,12 @@ local function scrub_frame(frame, reason, c, slim)
     if m.direction == 'out' and not f.edit and m.seq then
       local raw = redis.call('HGET', c.vkey .. ':delivery', tostring(m.seq))
       local d = raw and cjson.decode(raw)
-      -- A bounce's reason quotes the address ("550 <them@…>: user unknown").
-      if d and (d.provider_message_id or d.reason) then
+      -- A bounce's reason quotes the address ("550 <them@…>: user unknown"),
+      -- and so may a pending reply's retry note ("450 <them@…>: mailbox busy").
+      if d and (d.provider_message_id or d.reason or d.retrying) then
         forget_provider_id(c.channels, d.provider_message_id)
         d.provider_message_id, d.reason = nil, nil
+        if d.retrying then d.retrying.reason = '' end
         redis.call('HSET', c.vkey .. ':delivery', tostring(m.seq), cjson.encode(d))
       end
     end

@@ -1,7 +1,7 @@
 #pragma once
 // Delivery status of outbound messages. Each conversation keeps a hash
 // <prefix>conv:<id>:delivery (message seq → {"status","provider_message_id",
-// "reason","at"}); a status never moves backwards (pending < sent < delivered
+// "reason","at","retrying"}); a status never moves backwards (pending < sent < delivered
 // < read; failed is final). Provider message ids map back to their message in
 // <prefix>provider_msg:<channel>:<provider id> ("<conv>:<seq>") so a later
 // provider status (WhatsApp "read") finds it. Every change is published live as
@@ -37,6 +37,11 @@ struct delivery_update {
   // found after the provider id's lookup key expired). It counts only for
   // the message sent with provider_message_id (compared ignoring case).
   bool named_by_provider_id = false;
+  // With status pending: the send failed for a passing reason (`reason`) and
+  // goes again at retry_next_at. The record keeps this note, status
+  // unchanged, until the next status replaces it. 0: not a retry.
+  int retry_attempt = 0;
+  std::int64_t retry_next_at_ms = 0;
 };
 
 // The outbox entry to acknowledge in the same atomic step as the mark.
