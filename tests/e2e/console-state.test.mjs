@@ -254,6 +254,36 @@ test('a web chat reply mailed to the customer (unread in the chat) says so, live
   assert.equal(r.timeline('cv_1').messages()[0].message.emailed_at, 7);
 });
 
+test('a pending reply the outbox retries shows why and when, live and after a reload, until the status moves', () => {
+  const s = fresh();
+  s.applyEvent(msg('cv_1', 1, { author: 'agent', direction: 'out', status: 'pending' }));
+  const shown = () => s.timeline('cv_1').messages()[0].message;
+  const delivery = (st, extra = {}) => s.applyEvent({ type: 'event', event: 'delivery', conv: 'cv_1', message_seq: 1,
+    status: st, at: 1, ...extra });
+  const first = { reason: 'http 500', attempt: 1, next_at: 5000 };
+  assert.equal(delivery('pending', { retrying: first }).duplicate, false);
+  assert.deepEqual([shown().status, shown().retrying], ['pending', first]);
+  assert.equal(delivery('pending', { retrying: first }).duplicate, true, 'a repeat changes nothing');
+  const second = { reason: 'transport: connect: Connection refused', attempt: 2, next_at: 9000 };
+  delivery('pending', { retrying: second });
+  assert.deepEqual(shown().retrying, second);
+  // A reload's stored record older than the live event does not bring attempt 1 back.
+  s.applyHistory('cv_1', [], 500, { 1: { status: 'pending', retrying: first } });
+  assert.deepEqual(shown().retrying, second);
+  delivery('sent');
+  assert.deepEqual([shown().status, shown().retrying], ['sent', undefined], 'sent: the note goes');
+  assert.equal(delivery('pending', { retrying: { ...second, attempt: 3 } }).duplicate, true, 'a late note is ignored');
+  assert.equal(shown().retrying, undefined);
+
+  // Opened after a reload: the stored record carries the note.
+  const r = fresh();
+  r.applyHistory('cv_1', [msg('cv_1', 1, { author: 'agent', direction: 'out', status: 'pending' })], 500,
+    { 1: { status: 'pending', at: 5, retrying: second } });
+  assert.deepEqual(r.timeline('cv_1').messages()[0].message.retrying, second);
+  r.applyEvent({ type: 'event', event: 'delivery', conv: 'cv_1', message_seq: 1, status: 'failed', reason: 'gave up', at: 9 });
+  assert.equal(r.timeline('cv_1').messages()[0].message.retrying, undefined, 'failed: the note goes');
+});
+
 test('a conversation given to me is an assignment; taking it myself or by my reply is not', () => {
   const s = fresh();
   s.replaceConversations([conv('cv_1', 1), conv('cv_2', 1)]);

@@ -618,6 +618,28 @@ assert.ok(connections >= 2, 'reconnected');
     assert.deepEqual(consoleErrors(page), []);
   });
 
+  test('a pending reply the outbox retries says why and when it goes again, until it is sent', T, async () => {
+    const page = await ali();
+    const { conversation_id: conv } = await customerWrites('Where is my parcel?', { id: 'crm-retrying', name: 'Nasrin' });
+    await open(page, conv);
+    // A reply as the log holds it before the provider took it (the API channel's own is sent at once).
+    await publishCustomerMessage(conv, { author: 'agent', author_id: 'ag_x', author_name: 'Ali', direction: 'out',
+      status: 'pending', text: 'It left the warehouse today.' });
+    const reply = page.locator('#messages li.msg[data-seq]', { hasText: 'It left the warehouse today.' });
+    await reply.waitFor({ timeout: WAIT });
+    const seq = Number(await reply.getAttribute('data-seq'));
+    const nextAt = new Date(2026, 10, 24, 16, 20).getTime();
+    await publishDelivery(conv, seq, 'pending', { retrying: { reason: 'http 500: Internal Server Error', attempt: 3, next_at: nextAt } });
+    const note = reply.locator('.retrying');
+    await note.waitFor({ timeout: WAIT });
+    assert.match(await note.textContent(), /^Not delivered yet: http 500: Internal Server Error · retry 3 at .*16:20/);
+    assert.equal(await reply.getAttribute('data-status'), 'pending');
+    await publishDelivery(conv, seq, 'sent');
+    await page.locator(`#messages li[data-seq="${seq}"][data-status="sent"]`).waitFor({ timeout: WAIT });
+    assert.equal(await reply.locator('.retrying').count(), 0);
+    assert.deepEqual(consoleErrors(page), []);
+  });
+
   test('a mail\'s quoted history is folded under "Show quoted text"', T, async () => {
     const page = await ali();
     const { conversation_id: conv } = await customerWrites('Can you come tomorrow?', { id: 'crm-quoted', name: 'Neda' });

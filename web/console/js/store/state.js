@@ -36,10 +36,22 @@ export const previewText = (m) => m.text || (m.attachments?.length || m.attachme
 const DELIVERY_RANK = { pending: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
 const later = (a, b) => (a === 'failed' || (DELIVERY_RANK[b] ?? -1) <= (DELIVERY_RANK[a] ?? -1) ? a : b);
 
+// Why a pending reply has not gone yet (the outbox sends it again at
+// `next_at`): { reason, attempt, next_at }, or undefined when malformed.
+const retryNote = (r) => (r && Number.isInteger(r.attempt) && Number.isFinite(r.next_at)
+  ? { reason: typeof r.reason === 'string' ? r.reason : '', attempt: r.attempt, next_at: r.next_at } : undefined);
+// The note to keep: none once the status moved on; else the later attempt's
+// (a reload's stored record may be older than a live event).
+function keptNote(cur, next, note) {
+  if (next !== 'pending') return undefined;
+  const held = cur?.retrying;
+  return held && (!note || held.attempt >= note.attempt) ? held : note;
+}
+
 export class Timeline {
   constructor() {
     this.events = new Map(); // seq -> event frame
-    this.deliveries = new Map(); // message seq -> { status, reason, emailed_at } (seq-less `delivery` events)
+    this.deliveries = new Map(); // message seq -> { status, reason, emailed_at, retrying } (seq-less `delivery` events)
     this.loaded = false;     // holds every event from seq 1 on
     this.loading = false;    // a history request is in flight
     this.requestedAfter = -1;
@@ -83,17 +95,20 @@ export class Timeline {
     if (!d || m.direction !== 'out') return m;
     const status = later(m.status ?? 'pending', d.status);
     return { ...m, status, failure_reason: status === 'failed' ? (d.reason ?? m.failure_reason) : m.failure_reason,
-      emailed_at: d.emailed_at ?? m.emailed_at };
+      emailed_at: d.emailed_at ?? m.emailed_at, retrying: status === 'pending' ? d.retrying : undefined };
   }
   // A `delivery` event; false when it changes nothing (late or repeated).
   // `emailedAt`: a web chat reply the customer did not read went to their email.
-  applyDelivery(messageSeq, status, reason, emailedAt) {
+  // `retrying`: a pending reply's failed attempt, kept until the status moves.
+  applyDelivery(messageSeq, status, reason, emailedAt, retrying) {
     const cur = this.deliveries.get(messageSeq);
     const next = later(cur?.status ?? 'pending', status);
     const emailed = cur?.emailed_at ?? emailedAt;
-    if (cur && next === cur.status && emailed === cur.emailed_at) return false;
-    if (!cur && next === 'pending' && !emailed) return false;
-    this.deliveries.set(messageSeq, { status: next, reason: next === 'failed' ? reason : undefined, emailed_at: emailed });
+    const note = keptNote(cur, next, retryNote(retrying));
+    if (cur && next === cur.status && emailed === cur.emailed_at && note === cur.retrying) return false;
+    if (!cur && next === 'pending' && !emailed && !note) return false;
+    this.deliveries.set(messageSeq, { status: next, reason: next === 'failed' ? reason : undefined, emailed_at: emailed,
+      retrying: note });
     return true;
   }
   // (Every row of the list asks at every render: no sorting.)
@@ -265,7 +280,7 @@ export class ConsoleState extends EventTarget {
       // Not a log entry: no seq, never counted in resume.
       const mseq = Number(frame.message_seq);
       const changed = Number.isInteger(mseq) && mseq > 0 && typeof frame.status === 'string' &&
-        this.timeline(id).applyDelivery(mseq, frame.status, frame.reason, frame.emailed_at);
+        this.timeline(id).applyDelivery(mseq, frame.status, frame.reason, frame.emailed_at, frame.retrying);
       if (changed && render) this.emit('event', { conv: id, delivery: mseq });
       return { ...out, duplicate: !changed };
     }
@@ -308,7 +323,7 @@ export class ConsoleState extends EventTarget {
     const t = this.timeline(id);
     for (const ev of events) this.applyEvent(ev, { render: false });
     for (const [mseq, d] of Object.entries(deliveries ?? {})) {
-      if (typeof d?.status === 'string') t.applyDelivery(Number(mseq), d.status, d.reason, d.emailed_at);
+      if (typeof d?.status === 'string') t.applyDelivery(Number(mseq), d.status, d.reason, d.emailed_at, d.retrying);
     }
     t.loading = false;
     const more = events.length >= limit;

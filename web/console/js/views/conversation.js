@@ -113,6 +113,16 @@ function failureNote(m, convId, onSend) {
   return h('p', { class: 'failure', dir: 'auto' }, `Not delivered${m.failure_reason ? `: ${m.failure_reason}` : '.'} `, again);
 }
 
+// A reply still pending because its sends fail for a passing reason (the
+// provider down, the mail relay unreachable): why, and when it goes again,
+// so the agent can tell it from one simply on its way.
+function retryingNote(m) {
+  const r = m.status === 'pending' ? m.retrying : null;
+  if (!r) return null;
+  return h('p', { class: 'retrying', dir: 'auto' },
+    `Not delivered yet${r.reason ? `: ${r.reason}` : ''} · retry ${r.attempt} at `, timeEl(r.next_at, { withTime: true }));
+}
+
 // `convId`, `seq`: where the message is logged (`conv`, its view, may not be held yet).
 function messageItem(state, convId, conv, m, seq, { fetchFile, onSend }) {
   const side = m.author === 'customer' ? 'msg-in' : m.author === 'system' ? 'msg-system' : 'msg-out';
@@ -130,6 +140,7 @@ function messageItem(state, convId, conv, m, seq, { fetchFile, onSend }) {
         m.direction === 'out' ? mark(m.status) : null,
         m.emailed_at ? h('span', { class: 'emailed', title: `Unread in the chat: sent to the customer's email ${formatDateTime(m.emailed_at)}` }, ' · sent by email') : null,
         m.edited_at ? h('span', { class: 'edited' }, ' (edited)') : null),
+      retryingNote(m),
       failureNote(m, convId, onSend)));
 }
 
@@ -289,7 +300,7 @@ export function mountConversation(state, handlers) {
       const key = `${id}:${it.seq}`;
       if (it.kind === 'message') {
         const m = it.message;
-        const sig = JSON.stringify([m.text, m.status, m.failure_reason, m.edited_at, m.emailed_at, authorLabel(state, conv, m),
+        const sig = JSON.stringify([m.text, m.status, m.failure_reason, m.retrying, m.edited_at, m.emailed_at, authorLabel(state, conv, m),
           conv?.kind, m.attachments, m.buttons]);
         items.push({ key, sig, build: () => messageItem(state, id, conv, m, it.seq, handlers) });
       } else if (it.kind === 'note') {
