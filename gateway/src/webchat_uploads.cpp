@@ -135,14 +135,32 @@ std::optional<sniffed_type> sniff_upload_type(std::string_view bytes) {
   return std::nullopt;
 }
 
+namespace {
+
+// A long name keeps its beginning and its extension ("گزارش خرابی … .pdf"):
+// what the agent recognises it by, and what opens it.
+std::string shortened_name(const std::string& name) {
+  if (proto::utf8_length(name) <= max_name_chars) return name;
+  auto dot = name.rfind('.');
+  std::string_view ext = dot != std::string::npos && name.size() - dot <= 10 ? std::string_view(name).substr(dot) : "";
+  std::string_view head(name.data(), name.size() - ext.size());
+  std::size_t keep = max_name_chars - 1 - proto::utf8_length(ext), at = 0;
+  for (std::size_t chars = 0; at < head.size() && chars < keep; ++chars)
+    do ++at; while (at < head.size() && (static_cast<unsigned char>(head[at]) & 0xC0) == 0x80);
+  at = proto::grapheme_floor(head, at);
+  return std::string(head.substr(0, at)) + "\u2026" + std::string(ext);
+}
+
+}  // namespace
+
 std::string upload_name(std::string_view given, const sniffed_type& type) {
   // A browser's File.name has no path; another client's might.
   if (auto slash = given.find_last_of("/\\"); slash != std::string_view::npos) given.remove_prefix(slash + 1);
   std::string name;
-  if (proto::valid_utf8(given) && proto::utf8_length(given) <= max_name_chars)
+  if (proto::valid_utf8(given))
     for (unsigned char c : given) name += (c < 0x20 || c == 0x7F) ? '_' : static_cast<char>(c);
-  if (name.empty() || name == "." || name == "..") name = "upload" + std::string(type.extension);
-  return name;
+  if (name.empty() || name == "." || name == "..") return "upload" + std::string(type.extension);
+  return shortened_name(name);
 }
 
 void add_webchat_upload_routes(router& r, webchat_service& w) {

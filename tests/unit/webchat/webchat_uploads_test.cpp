@@ -6,6 +6,7 @@
 
 #include "pasokh/gateway/webchat_protocol.hpp"
 #include "pasokh/gateway/webchat_uploads.hpp"
+#include "pasokh/proto/utf8.hpp"
 
 namespace pasokh::gateway {
 namespace {
@@ -41,8 +42,16 @@ TEST(UploadType, NameKeptWithoutPathOrControls) {
   EXPECT_EQ(upload_name("a\r\nb.jpg", jpeg), "a__b.jpg");
   EXPECT_EQ(upload_name("", jpeg), "upload.jpg");
   EXPECT_EQ(upload_name("..", jpeg), "upload.jpg");
+  // A long name keeps its beginning and extension, within 100 characters.
+  std::string words;
+  while (proto::utf8_length(words) < 150) words += "گزارش خرابی یخچال ";
+  auto shortened = upload_name(words + ".jpg", jpeg);
+  EXPECT_EQ(proto::utf8_length(shortened), 100u);
+  EXPECT_TRUE(shortened.starts_with("گزارش خرابی یخچال گزارش")) << shortened;
+  EXPECT_TRUE(shortened.ends_with("….jpg")) << shortened;
+  EXPECT_TRUE(proto::valid_utf8(shortened));
   EXPECT_EQ(upload_name("\xC3", jpeg), "upload.jpg");
-  EXPECT_EQ(upload_name(std::string(101, 'x'), jpeg), "upload.jpg");
+  EXPECT_EQ(upload_name(std::string(101, 'x'), jpeg), std::string(99, 'x') + "…");
 }
 
 TEST(UploadType, TheUploadRouteByItsTarget) {
