@@ -449,6 +449,9 @@ class chat_session : public ws_handler,
 
     json ack = {{"type", "ack"}, {"client_id", m.client_id}, {"conv", outcome->conversation_id}, {"seq", outcome->seq}};
     if (outcome->duplicate) ack["duplicate"] = true;
+    // Typed Persian or Arabic the widget could not tell apart: the panel
+    // takes the language the server read (and its bot answers in).
+    if (persian_or_arabic && m.button.empty() && guessed != m.lang) ack["lang"] = guessed;
     send(ack);
     // Registered just now, or a conversation the hub may have announced before
     // we followed it: read the log instead of trusting the race.

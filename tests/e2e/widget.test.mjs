@@ -884,6 +884,22 @@ test('an Arabic-speaking customer on the Persian page gets an Arabic panel, and 
   await ctx.close();
 });
 
+test('Arabic without the letters Persian lacks (no ة أ إ ى): the panel turns Arabic once the server has read it so', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await openWidget(page);
+  await connected(page);
+  assert.equal(await page.locator('.root').getAttribute('lang'), 'fa');
+  const text = 'اريد ان ارجع الجهاز لانه لا يعمل';
+  await write(page, text);
+  await nextCustomerEvent(agent, text);
+  await page.locator('.root[lang=ar]').waitFor({ timeout: 5000 });
+  assert.equal(await page.locator('.launcher').innerText(), 'تحدّث معنا');
+  await page.reload();
+  await page.locator('.root[lang=ar]').waitFor();
+  await ctx.close();
+});
+
 // Persian typed on an Arabic keyboard: ي and ك for ی and ک, Persian words.
 const ARABIC_KEYBOARD_PERSIAN = 'ميخوام كالا رو مرجوع كنم';
 const PERSIAN_ONLY = /[پچژگکی]/;
@@ -912,7 +928,8 @@ test('a message marked Arabic whose words are Persian (an older widget) is taken
   const c = await customerSocket(s.json.token, { channel: 'evening', lang: 'fa' });
   await c.next((f) => f.type === 'welcome');
   c.send({ type: 'message', client_id: 'kbd-1', text: 'سفارشم كي ميرسه؟', lang: 'ar' });
-  await c.next((f) => f.type === 'ack' && f.client_id === 'kbd-1');
+  const ack = await c.next((f) => f.type === 'ack' && f.client_id === 'kbd-1');
+  assert.equal(ack.lang, 'fa', 'the ack tells the widget the language the server read');
   const bot = await c.next((f) => f.type === 'event' && f.message?.author === 'bot', 5000);
   assert.match(bot.message.text, PERSIAN_ONLY, bot.message.text);
   await c.close();

@@ -685,6 +685,9 @@
   function onAck(f) {
     var node = byClient[f.client_id];
     forgetOutbox(f.client_id);
+    // The server read Persian or Arabic where the letters alone did not tell
+    // (and its bot answers in that language): the panel follows it.
+    if (supported(f.lang) && f.lang !== lang) { state.lang = f.lang; persist(); switchLanguage(f.lang); }
     if (!node || inSide(f.conv, f.client_id)) return;
     convIndex(f.conv);
     if (!byKey[f.conv + ':' + f.seq]) { byKey[f.conv + ':' + f.seq] = node; place(node, f.conv, f.seq); }
