@@ -1,6 +1,7 @@
 #include "pasokh/gateway/campaign_audience.hpp"
 
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -92,7 +93,7 @@ awaitable<std::optional<std::vector<planned_message>>> messages_due(services& s,
     if (h.size() != 6 || h[0].is_nil() || !h[5].is_nil()) continue;  // no such file, or merged into another
     auto facts = facts_of(h, purchases ? &(*rows)[k + 1].elements : nullptr);
     for (auto& t : targets_for(d, facts, today)) {
-      planned_message m{facts.id, t.member, facts.name, {}, {}, {}};
+      planned_message m{facts.id, t.member, facts.name, {}, {}, {}, today};
       // The text first: it says which language the placeholders are filled in
       // (an argument beside it could be read before it is set).
       const auto text = pick_text(d, facts.language, &m.language);
@@ -141,7 +142,9 @@ awaitable<std::optional<json>> preview(services& s, const definition& d, std::ch
     auto plan_of = [&](const std::string& customer) -> const auto& { return (*planned)[slot.at(customer)]; };
     for (std::size_t i = 0; i < due_customers; ++i)
       if ((*planned)[i].first == "queued") ++customers;
+    std::set<std::string> seen;  // one message a day per customer (campaign.lua "later")
     for (const auto& m : *due) {
+      if (!seen.insert(m.customer).second) continue;
       const auto& [outcome, channel] = plan_of(m.customer);
       if (outcome == "not_audience") continue;  // not on the campaign's channels
       if (outcome != "queued") {

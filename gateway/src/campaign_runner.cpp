@@ -218,7 +218,8 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
         co_return;
       }
       if (outcome == "queued") c.tokens -= 1;
-      if (outcome != "already" && outcome != "not_audience") global_metrics().campaign_messages.inc(outcome);
+      if (outcome != "already" && outcome != "later" && outcome != "not_audience")
+        global_metrics().campaign_messages.inc(outcome);
     }
   }
 
@@ -264,7 +265,7 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
                           tpl ? tpl->name : std::string(), tpl ? tpl->language : std::string(),
                           json(p.template_params).dump(), std::to_string(s.cfg.campaigns.reply_window.count()),
                           s.cfg.bot.name.in(p.language), std::to_string(cp::messaging_window.count()), random_token(18),
-                          cp::stop_hint(p.language)})
+                          cp::stop_hint(p.language), std::to_string(p.today)})
       a.push_back(std::move(v));
     auto r = co_await call(std::move(a));
     if (!r || r->is_error() || r->elements.empty()) {

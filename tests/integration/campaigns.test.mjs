@@ -498,6 +498,31 @@ test('a follow-up for one order of two items is one message naming both, not two
   assert.deepEqual(texts(buyers[1]), [`Buyer fa، Fridge ${tag} و Washer ${tag} جدید شما (خرید ${shamsi}) چطور است؟`]);
 });
 
+test('items that fell due on two days a campaign did not send (catch-up) get one message today, the other on a later day', async () => {
+  const gw = running();
+  const day = (ago) => new Date(Date.now() - ago * 86_400_000).toISOString().slice(0, 10);  // UTC, as configured
+  const tag = `late-${randomUUID().slice(0, 6)}`;
+  const r = await postMessage(gw, { message_id: randomUUID(), customer: { id: `late-${tag}`, name: 'Late Buyer' }, text: 'hi' });
+  const cust = r.json.customer_id;
+  assert.equal((await call(gw, 'POST', `/api/v1/customers/${cust}/purchases`, [
+    { order_id: 'O-1', product: `Kettle ${tag}`, serial: `K-${tag}`, purchase_date: day(2) },
+    { order_id: 'O-2', product: `Toaster ${tag}`, serial: `T-${tag}`, purchase_date: day(1) }])).status, 200);
+  const definition = { name: 'Late follow-up', kind: 'follow_up', days: 0, audience: { products: [tag] },
+    texts: { en: 'How is your {product}, {name}?' } };
+  assert.equal((await call(gw, 'POST', '/api/v1/admin/campaigns/preview', definition)).json.messages, 1);
+  const created = await call(gw, 'POST', '/api/v1/admin/campaigns', definition);
+  assert.equal(created.status, 201, created.text);
+  const id = created.json.id;
+  const looked = await waitUntil(async () => {
+    const c = (await call(gw, 'GET', `/api/v1/admin/campaigns/${id}`)).json;
+    return c.pass >= 1 && c;
+  }, 'a pass over the files', 5000);
+  await call(gw, 'POST', `/api/v1/admin/campaigns/${id}/cancel`);
+  assert.equal(looked.stats.queued, 1);
+  // The older item went (it leaves the catch-up days first); the other is still owed.
+  assert.deepEqual(redisCli(redis, 'SMEMBERS', `pasokh:campaign:${id}:claimed`).split('\n'), [`${cust}|${day(2)}`]);
+});
+
 test('a customer answering a campaign with «لغو» or STOP opted out: counted as that, not as a reply', async () => {
   const gw = running();
   const tag = `ans-${randomUUID().slice(0, 6)}`;

@@ -10,8 +10,10 @@
 --            reply_window_ms, author_name, window_ms, unsubscribe_token (fresh; an email
 --            customer without one gets it: unsubscribe:{token} -> customer, channel),
 --            stop_hint (how to opt out, in the text's language: ends a text that is not
---            mail, which says it in its own footer, nor a WhatsApp template)
---            -> { outcome, channel, conv, seq }: outcome queued | already | not_audience |
+--            mail, which says it in its own footer, nor a WhatsApp template), today (the
+--            campaign time zone's day number: a dated member waits while its customer
+--            got a message of this campaign today)
+--            -> { outcome, channel, conv, seq }: outcome queued | already | later | not_audience |
 --               skipped_opted_out | skipped_no_channel | skipped_no_template
 --   preview  channels, filtered, template_name, window_ms, customers... -> per customer
 --            { outcome, channel }: what "send" would do now, writing nothing
@@ -21,6 +23,7 @@
 -- start_at, cursor, pass, quiet_until, next_scan_at, updated_at), campaign:{id}:stats
 -- (hash of counts), campaign:{id}:claimed (set of members: each gets one message, ever),
 -- campaign:{id}:sent (member -> conv:seq), campaign:{id}:replied (set of customers),
+-- campaign:{id}:day (customer -> the day of their latest message),
 -- campaigns (zset by creation), campaigns:active (set), campaigns:dirty (zset: views to
 -- publish), campaigns:lease, next:campaign.
 -- Delivery statuses are counted by delivery.lua (the message's delivery record names
@@ -203,10 +206,15 @@ if op ~= 'send' then return { 'unknown_op', op } end
 local id, member, cust, channels_spec, filtered = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8] == '1'
 local text, tpl_name, tpl_lang, tpl_params = ARGV[9], ARGV[10], ARGV[11], ARGV[12]
 local reply_window, author_name, window_ms = tonumber(ARGV[13]), ARGV[14], tonumber(ARGV[15])
-local fresh_token, stop_hint = ARGV[16] or '', ARGV[17] or ''
+local fresh_token, stop_hint, today = ARGV[16] or '', ARGV[17] or '', ARGV[18] or ''
 local claimed = ckey(id) .. ':claimed'
 if redis.call('SISMEMBER', claimed, member) == 1 then return { 'already' } end
 if redis.call('HGET', ckey(id), 'status') ~= 'running' then return { 'not_running' } end
+-- One message a day per customer: after days without sending (paused, every
+-- instance down) items of several due days are owed at once; the next one
+-- goes on a later pass while it is still within the catch-up days.
+local day_key = ckey(id) .. ':day'
+if today ~= '' and member ~= cust and redis.call('HGET', day_key, cust) == today then return { 'later' } end
 local custkey = p .. 'cust:' .. cust
 local allowed = allowed_channels(channels_spec)
 local planned = plan(cust, allowed, filtered, tpl_name, window_ms)
@@ -282,5 +290,6 @@ end
 redis.call('HSET', vkey .. ':delivery', seq, cjson.encode({ status = 'pending', campaign = id }))
 queue_outbound(h[2], out)
 redis.call('HSET', ckey(id) .. ':sent', member, conv .. ':' .. seq)
+if today ~= '' then redis.call('HSET', day_key, cust, today) end
 count(id, 'queued')
 return { 'queued', best, conv, tostring(seq) }

@@ -25,6 +25,7 @@ constexpr std::chrono::milliseconds messaging_window{24LL * 3600 * 1000};
 struct planned_message {
   std::string customer, member, name, language, text;  // member: what the once-only claim is on
   std::vector<std::string> template_params;
+  std::int64_t today = 0;  // the day it was planned on (campaigns.timezone): one message a day per customer
 };
 
 // The configured channels a campaign may use (all of them, or the ones it
