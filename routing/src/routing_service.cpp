@@ -6,7 +6,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/as_tuple.hpp>
 
-
 #include <spdlog/spdlog.h>
 
 #include "pasokh/routing/clock.hpp"
