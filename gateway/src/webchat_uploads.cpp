@@ -137,7 +137,7 @@ std::optional<sniffed_type> sniff_upload_type(std::string_view bytes) {
 
 namespace {
 
-// A long name keeps its beginning and its extension ("گزارش خرابی … .pdf"):
+// A long name keeps its beginning and its extension ("گزارش خرابی….pdf"):
 // what the agent recognises it by, and what opens it.
 std::string shortened_name(const std::string& name) {
   if (proto::utf8_length(name) <= max_name_chars) return name;
@@ -145,7 +145,7 @@ std::string shortened_name(const std::string& name) {
   std::string_view ext = dot != std::string::npos && name.size() - dot <= 10 ? std::string_view(name).substr(dot) : "";
   std::string_view head(name.data(), name.size() - ext.size());
   std::size_t keep = max_name_chars - 1 - proto::utf8_length(ext), at = 0;
-  for (std::size_t chars = 0; at < head.size() && chars < keep; ++chars)
+  for (std::size_t chars = 0; at < head.size() && chars < keep; ++chars)  // `at` past `keep` characters
     do ++at; while (at < head.size() && (static_cast<unsigned char>(head[at]) & 0xC0) == 0x80);
   at = proto::grapheme_floor(head, at);
   return std::string(head.substr(0, at)) + "\u2026" + std::string(ext);
