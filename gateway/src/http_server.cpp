@@ -16,6 +16,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <list>
 #include <mutex>
@@ -55,7 +56,8 @@ bool is_ordinary_end(const beast::error_code& ec) {
          ec == websocket::error::closed || ec == net::error::broken_pipe;
 }
 
-http_request to_request(const http::request<http::string_body>& req, std::string remote) {
+// The request without its body: all a refusal before the body needs.
+http_request to_request_head(const http::request<http::string_body>& req, std::string remote) {
   http_request out;
   out.method = std::string(req.method_string());
   out.target = std::string(req.target());
@@ -69,8 +71,13 @@ http_request to_request(const http::request<http::string_body>& req, std::string
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     out.headers.emplace_back(std::move(name), std::string(field.value()));
   }
-  out.body = req.body();
   out.remote_address = std::move(remote);
+  return out;
+}
+
+http_request to_request(const http::request<http::string_body>& req, std::string remote) {
+  auto out = to_request_head(req, std::move(remote));
+  out.body = req.body();
   return out;
 }
 
@@ -127,8 +134,13 @@ void http_server::check_tls(const config& cfg) {
 
 struct http_server::impl : std::enable_shared_from_this<impl> {
   impl(net::io_context& ioc, const config& cfg, const router& routes,
-       std::map<std::string, ws_endpoint, std::less<>> ws)
-      : ioc(ioc), cfg(cfg), routes(routes), ws_endpoints(std::move(ws)), acceptor(net::make_strand(ioc)) {
+       std::map<std::string, ws_endpoint, std::less<>> ws, answer_decorator decorate)
+      : ioc(ioc),
+        cfg(cfg),
+        routes(routes),
+        ws_endpoints(std::move(ws)),
+        decorate(std::move(decorate)),
+        acceptor(net::make_strand(ioc)) {
     if (cfg.listen.tls) {
       tls.emplace(ssl::context::tls_server);
       load_tls(*tls, *cfg.listen.tls);
@@ -139,6 +151,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   const config& cfg;
   const router& routes;
   std::map<std::string, ws_endpoint, std::less<>> ws_endpoints;
+  answer_decorator decorate;
   tcp::acceptor acceptor;
   std::optional<ssl::context> tls;
   std::atomic<bool> draining{false};
@@ -358,6 +371,25 @@ awaitable<void> graceful_close(Stream& stream) {
   }
 }
 
+// After a refusal with the request unread (a body too large): closing while
+// the body still arrives makes the client's TCP reset the connection, and a
+// browser uploading a file loses the answer it was sent. The rest is read and
+// dropped first, for at most `limit` (a lingering close).
+template <class Stream>
+awaitable<void> drain_before_close(Stream& stream, std::chrono::milliseconds limit) {
+  auto& socket_layer = beast::get_lowest_layer(stream);
+  if constexpr (!std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+    beast::error_code ignored;
+    socket_layer.socket().shutdown(tcp::socket::shutdown_send, ignored);  // the answer ends here
+  }
+  socket_layer.expires_after(limit);
+  std::array<char, 16384> dropped;
+  for (;;) {
+    auto [ec, n] = co_await stream.async_read_some(net::buffer(dropped), use_tuple);
+    if (ec) co_return;
+  }
+}
+
 }  // namespace
 
 awaitable<void> http_server::impl::accept_loop() {
@@ -489,9 +521,11 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
         log()->debug("read from {} failed: {}", remote, ec.message());
       }
       if (refusal) {
+        if (decorate) decorate(to_request_head(parser.get(), remote), *refusal);
         global_metrics().http_requests.inc(fmt::format("unmatched,{}", refusal->status));
         socket_layer.expires_after(cfg.limits.read_timeout);
         co_await write_response(stream, *refusal, 11, false);
+        co_await drain_before_close(stream, cfg.limits.read_timeout);
       }
       break;
     }
@@ -593,13 +627,14 @@ awaitable<http_response> http_server::impl::dispatch(const http_request& req) {
       response = error_response(404, "not_found", "no route for " + req.path);
     }
   }
+  if (decorate) decorate(req, response);
   global_metrics().http_requests.inc(fmt::format("{},{}", route_name, response.status));
   co_return response;
 }
 
 http_server::http_server(net::io_context& ioc, const config& cfg, const router& routes,
-                         std::map<std::string, ws_endpoint, std::less<>> ws_endpoints)
-    : impl_(std::make_shared<impl>(ioc, cfg, routes, std::move(ws_endpoints))) {}
+                         std::map<std::string, ws_endpoint, std::less<>> ws_endpoints, answer_decorator decorate)
+    : impl_(std::make_shared<impl>(ioc, cfg, routes, std::move(ws_endpoints), std::move(decorate))) {}
 
 http_server::~http_server() = default;
 

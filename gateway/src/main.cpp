@@ -370,7 +370,8 @@ int main(int argc, char** argv) {
     server.emplace(ioc, cfg, routes,
                    std::map<std::string, ws_endpoint, std::less<>>{
                        {"/ws/agent", webchat.bridge_agent_endpoint(make_agent_endpoint(svc))},
-                       {"/ws/chat", make_webchat_endpoint(webchat)}});
+                       {"/ws/chat", make_webchat_endpoint(webchat)}},
+                   [&webchat](const http_request& req, http_response& res) { add_webchat_cors(webchat, req, res); });
   } catch (const std::exception& e) {
     std::fprintf(stderr, "pasokh: %s\n", e.what());
     return 2;

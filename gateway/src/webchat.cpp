@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -335,16 +336,34 @@ void add_cors(http_response& r, std::string_view origin) {
   r.headers.emplace_back("Vary", "Origin");
 }
 
+namespace {
+
+// The channel is in the body or the token, which a preflight (or a request
+// refused before its body) does not show: any web chat channel that allows
+// the origin will do. A route answers 403 to an origin its channel does not allow.
+bool some_channel_allows(webchat_service& w, const http_request& req) {
+  for (const auto& c : w.channels())
+    if (origin_allowed(req.header("origin"), req.header("host"), c.settings.allowed_origins,
+                       c.settings.allow_missing_origin))
+      return true;
+  return false;
+}
+
+bool has_header(const http_response& r, std::string_view name) {
+  return std::any_of(r.headers.begin(), r.headers.end(), [name](const auto& h) { return h.first == name; });
+}
+
+}  // namespace
+
+void add_webchat_cors(webchat_service& w, const http_request& req, http_response& res) {
+  if (!req.path.starts_with(webchat_api_prefix) || has_header(res, "Access-Control-Allow-Origin")) return;
+  if (some_channel_allows(w, req)) add_cors(res, req.header("origin"));
+}
+
 http_response webchat_preflight(webchat_service& w, const http_request& req, std::string_view methods,
                                 std::string_view headers) {
-  // The channel is in the body or the token, which a preflight does not
-  // carry: any web chat channel that allows the origin will do.
   auto origin = req.header("origin");
-  bool allowed = false;
-  for (const auto& c : w.channels())
-    allowed = allowed ||
-              origin_allowed(origin, req.header("host"), c.settings.allowed_origins, c.settings.allow_missing_origin);
-  if (!allowed) {
+  if (!some_channel_allows(w, req)) {
     global_metrics().errors.inc("webchat_origin");
     return error_response(403, "origin_not_allowed", "this site may not use the chat");
   }
@@ -372,12 +391,8 @@ void add_webchat_routes(router& r, webchat_service& w) {
         });
 
   r.add("POST", "/api/v1/webchat/sessions", [&w](const http_request& req, const route_params&) -> awaitable<http_response> {
-    auto origin = req.header("origin");
     auto body = json_body(req);
-    if (auto* err = std::get_if<http_response>(&body)) {
-      add_cors(*err, origin);
-      co_return *err;
-    }
+    if (auto* err = std::get_if<http_response>(&body)) co_return *err;
     auto& j = std::get<json>(body);
     auto field = [&](const char* key) -> std::optional<std::string> {
       auto it = j.find(key);
@@ -393,18 +408,14 @@ void add_webchat_routes(router& r, webchat_service& w) {
     const auto* channel = w.channel(*channel_id);
     if (!channel) co_return rejected(404, "unknown_channel", "no web chat channel named " + channel_id->substr(0, 64),
                                      "unknown_channel");
-    if (!origin_allowed(origin, req.header("host"), channel->settings.allowed_origins,
+    if (!origin_allowed(req.header("origin"), req.header("host"), channel->settings.allowed_origins,
                         channel->settings.allow_missing_origin))
       co_return rejected(403, "origin_not_allowed", "this site may not use the chat", "webchat_origin");
 
-    auto reply = [&](http_response res) {
-      add_cors(res, origin);
-      return res;
-    };
     if (!email->empty() && !valid_email(*email))
-      co_return reply(rejected(400, "invalid_field", "email: not an email address", "invalid_field"));
+      co_return rejected(400, "invalid_field", "email: not an email address", "invalid_field");
     if (name->size() > 400 || proto::utf8_length(*name) > 100 || !proto::valid_utf8(*name))
-      co_return reply(rejected(400, "invalid_field", "name: at most 100 characters", "invalid_field"));
+      co_return rejected(400, "invalid_field", "name: at most 100 characters", "invalid_field");
 
     auto now_ms = webchat_now_ms();
     std::string visitor;
@@ -414,30 +425,29 @@ void add_webchat_routes(router& r, webchat_service& w) {
       auto* claims = std::get_if<visitor_claims>(&verified);
       if (!claims || claims->channel != channel->config->id || (!visitor_id->empty() && *visitor_id != claims->visitor_id)) {
         auto code = claims ? std::string_view("token_invalid") : to_string(std::get<token_error>(verified));
-        co_return reply(rejected(401, code, "the visitor token is invalid or expired; start a new session",
-                                 "webchat_bad_token"));
+        co_return rejected(401, code, "the visitor token is invalid or expired; start a new session", "webchat_bad_token");
       }
       visitor = claims->visitor_id;
       renewed = true;
     } else if (!visitor_id->empty()) {
-      co_return reply(rejected(401, "token_invalid", "resuming a visitor needs its token", "webchat_bad_token"));
+      co_return rejected(401, "token_invalid", "resuming a visitor needs its token", "webchat_bad_token");
     } else {
       auto hour = now_ms / 3'600'000;
       auto address = client_address(req, w.core().cfg.proxy.trust_forwarded_for);
       auto count = co_await w.count_in_window(w.key("webchat:sessions_ip:" + address + ":" + std::to_string(hour)),
                                               std::chrono::seconds(3600));
-      if (!count) co_return reply(unavailable());
+      if (!count) co_return unavailable();
       if (*count > w.cfg().sessions_per_ip_per_hour) {
         global_metrics().errors.inc("webchat_sessions_rate_limited");
         auto res = error_response(429, "rate_limited", "too many new chat sessions from this address; try later");
         res.headers.emplace_back("Retry-After", std::to_string(3600 - (now_ms / 1000) % 3600));
-        co_return reply(std::move(res));
+        co_return res;
       }
       visitor = new_visitor_id();
     }
 
     auto profile = co_await w.save_contact(channel->config->id, visitor, *email, *name, std::string());
-    if (!profile) co_return reply(unavailable());
+    if (!profile) co_return unavailable();
 
     auto expires_at = now_ms / 1000 + w.cfg().token_ttl.count();
     json out = {{"token", sign_visitor_token({channel->config->id, visitor, expires_at}, w.cfg().secret)},
@@ -448,7 +458,7 @@ void add_webchat_routes(router& r, webchat_service& w) {
     if (!profile->name.empty()) out["profile"]["name"] = profile->name;
     if (!profile->email.empty()) out["profile"]["email"] = profile->email;
     if (profile->verification_sent) out["verification_sent"] = true;
-    co_return reply(json_response(renewed ? 200 : 201, out.dump(-1, ' ', false, json::error_handler_t::replace)));
+    co_return json_response(renewed ? 200 : 201, out.dump(-1, ' ', false, json::error_handler_t::replace));
   });
 }
 

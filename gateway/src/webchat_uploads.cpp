@@ -169,17 +169,13 @@ void add_webchat_upload_routes(router& r, webchat_service& w) {
     co_return webchat_preflight(w, req, "POST, OPTIONS", "Authorization, Content-Type");
   });
   r.add("POST", "/api/v1/webchat/uploads", [&w](const http_request& req, const route_params&) -> awaitable<http_response> {
-    auto res = co_await upload(w, req);
-    add_cors(res, req.header("origin"));
-    co_return res;
+    co_return co_await upload(w, req);
   });
   r.add("OPTIONS", "/api/v1/webchat/uploads/{id}", [&w](const http_request& req, const route_params&) -> awaitable<http_response> {
     co_return webchat_preflight(w, req, "GET, OPTIONS", "Authorization");
   });
   r.add("GET", "/api/v1/webchat/uploads/{id}", [&w](const http_request& req, const route_params& p) -> awaitable<http_response> {
-    auto res = co_await download(w, req, p.at("id"));
-    add_cors(res, req.header("origin"));
-    co_return res;
+    co_return co_await download(w, req, p.at("id"));
   });
 }
 

@@ -9,6 +9,7 @@ import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, log
 import { redisCli as cli } from './messenger_support.mjs';
 
 const SECRET = { PASOKH_WEBCHAT_SECRET: 'uploads-test-webchat-secret-0123456789' };
+const SHOP = 'https://shop.example.com';  // the page the widget is on
 let redis, gw, sara, omid, boss;
 
 // The first bytes are what counts; the rest is made up.
@@ -19,7 +20,7 @@ before(async () => {
   redis = await new RedisServer().start();
   gw = await new Pasokh(defaultConfig(redis, {
     webchat: { max_upload_bytes: 4096, uploads_per_hour: 5 },
-    channels: [{ id: 'web', kind: 'webchat', team: 'support' }],
+    channels: [{ id: 'web', kind: 'webchat', team: 'support', provider: { allowed_origins: [SHOP] } }],
   }), SECRET).start();
   await gw.createAgent('sara', 'sara-secret-1', { name: 'Sara' });
   await gw.createAgent('omid', 'omid-secret-1', { name: 'Omid', team: 'vip' });
@@ -141,6 +142,27 @@ test('uploads refused: too large (413), not a photo or PDF whatever its name and
   chat.send({ type: 'message', client_id: 'c-mine-again', text: 'again', uploads: [mine.id] });
   assert.equal((await chat.next((f) => f.type === 'error' && f.client_id === 'c-mine-again')).code, 'bad_upload');
   chat.close();
+});
+
+test('a file over the limit from the shop\'s page: the browser may read the 413 (CORS), so the widget says "too large", not "not sent"', async () => {
+  const token = await newVisitor();
+  // Larger than the socket buffers: refused from its Content-Length, unread.
+  const body = Buffer.concat([JPEG, Buffer.alloc(1 << 20)]);
+  const send = (origin) => fetch(`${gw.base}/api/v1/webchat/uploads?name=big.jpg`, {
+    method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'image/jpeg', origin }, body,
+  });
+  const big = await send(SHOP);
+  assert.equal(big.status, 413);
+  assert.equal(big.headers.get('access-control-allow-origin'), SHOP);
+  assert.equal((await big.json()).error.code, 'body_too_large');
+  // A site the channel does not allow reads nothing.
+  const elsewhere = await send('https://evil.example');
+  assert.equal(elsewhere.status, 413);
+  assert.equal(elsewhere.headers.get('access-control-allow-origin'), null);
+  // The route's own refusals too: a token that is not valid.
+  const forged = await fetch(`${gw.base}/api/v1/webchat/uploads`, { method: 'POST', headers: { authorization: 'Bearer w1.x.y', origin: SHOP }, body: JPEG });
+  assert.equal(forged.status, 401);
+  assert.equal(forged.headers.get('access-control-allow-origin'), SHOP);
 });
 
 test('uploads per visitor are limited per hour (429)', async () => {

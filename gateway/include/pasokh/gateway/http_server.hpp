@@ -17,11 +17,16 @@
 
 namespace pasokh::gateway {
 
+// Adds headers to every answer to an HTTP request: a route's, and the
+// server's own refusals before any route (body or header too large, a
+// malformed request), which a browser must be able to read too (web chat CORS).
+using answer_decorator = std::function<void(const http_request&, http_response&)>;
+
 class http_server {
  public:
   // `ws_endpoints` maps a path ("/ws/agent") to its protocol.
   http_server(boost::asio::io_context& ioc, const config& cfg, const router& routes,
-              std::map<std::string, ws_endpoint, std::less<>> ws_endpoints);
+              std::map<std::string, ws_endpoint, std::less<>> ws_endpoints, answer_decorator decorate = {});
   ~http_server();
 
   // Binds and starts accepting; returns the bound port (the config may say 0).

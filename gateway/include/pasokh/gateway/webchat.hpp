@@ -185,6 +185,12 @@ void add_webchat_routes(router& r, webchat_service& w);
 
 // CORS of the visitor's HTTP routes: the origin, already checked, echoed.
 void add_cors(http_response& r, std::string_view origin);
+// The visitor's HTTP routes, all under this path.
+constexpr std::string_view webchat_api_prefix = "/api/v1/webchat/";
+// CORS on every answer under webchat_api_prefix, errors too (the server's own
+// 413 included): for an origin a web chat channel allows, so that the widget
+// can read why. The http_server's answer_decorator.
+void add_webchat_cors(webchat_service& w, const http_request& req, http_response& res);
 // The OPTIONS answer of a visitor route: 204 for an origin a web chat channel allows, else 403.
 http_response webchat_preflight(webchat_service& w, const http_request& req, std::string_view methods,
                                 std::string_view headers);
