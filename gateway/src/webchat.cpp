@@ -68,6 +68,16 @@ void visitor_sockets::remove(const std::string& visitor, socket_id id) {
   if (it->second.empty()) by_visitor_.erase(it);
 }
 
+std::vector<visitor_sockets::closer> visitor_sockets::remove_all(const std::string& visitor) {
+  std::vector<closer> closers;
+  std::lock_guard lock(mutex_);
+  auto it = by_visitor_.find(visitor);
+  if (it == by_visitor_.end()) return closers;
+  for (auto& held : it->second) closers.push_back(std::move(held.second));
+  by_visitor_.erase(it);
+  return closers;
+}
+
 std::size_t visitor_sockets::count(const std::string& visitor) const {
   std::lock_guard lock(mutex_);
   auto it = by_visitor_.find(visitor);
@@ -84,10 +94,14 @@ webchat_service::webchat_service(services& core, net::any_io_executor ex, store:
   for (const auto& c : core_.cfg.channels)
     if (c.webchat) channels_.push_back({&c, *c.webchat});
   subscriber_ = std::make_unique<store::redis_subscriber>(
-      ex_, std::move(redis), [this](std::string_view, std::string_view payload) {
-        if (!signals_.dispatch(payload)) global_metrics().errors.inc("bad_pubsub_payload");
+      ex_, std::move(redis), [this, ended = key("webchat:ended")](std::string_view channel, std::string_view payload) {
+        if (channel == ended)
+          close_ended_visitor(std::string(payload));
+        else if (!signals_.dispatch(payload))
+          global_metrics().errors.inc("bad_pubsub_payload");
       });
   subscriber_->subscribe(key("webchat:signals"));
+  subscriber_->subscribe(key("webchat:ended"));
 }
 
 webchat_service::~webchat_service() { stop(); }
@@ -160,6 +174,32 @@ awaitable<store::result<saved_contact>> webchat_service::save_contact(const std:
   if (!sent) global_metrics().errors.inc("redis_unavailable");
   saved.verification_sent = sent && *sent;
   co_return saved;
+}
+
+awaitable<store::result<void>> webchat_service::end_visitor(const std::string& channel, const std::string& visitor) {
+  // As long as any token of the visitor could live: one renewed just before
+  // the end expires a token TTL after it.
+  const auto ttl = cfg().token_ttl + std::chrono::minutes(1);
+  std::vector<std::vector<std::string>> commands;
+  commands.push_back(store::make_command("SET", key("webchat:ended:" + channel + ":" + visitor),
+                                         std::to_string(webchat_now_ms()), "EX", std::to_string(ttl.count())));
+  commands.push_back(store::make_command("PUBLISH", key("webchat:ended"), channel + ":" + visitor));
+  auto r = co_await core_.redis.exec_pipeline(std::move(commands));
+  if (!r) co_return r.error();
+  if (r->empty() || (*r)[0].is_error()) co_return make_error_code(store::redis_errc::server_error);
+  co_return store::result<void>{};
+}
+
+awaitable<store::result<bool>> webchat_service::visitor_ended(const std::string& channel, const std::string& visitor) {
+  using out = store::result<bool>;  // not built from an error_code implicitly (see mark_seen)
+  auto r = co_await core_.redis.exec(store::make_command("EXISTS", key("webchat:ended:" + channel + ":" + visitor)));
+  if (!r) co_return out(boost::system::in_place_error, r.error());
+  if (r->is_error()) co_return out(boost::system::in_place_error, make_error_code(store::redis_errc::server_error));
+  co_return out(boost::system::in_place_value, r->integer != 0);
+}
+
+void webchat_service::close_ended_visitor(const std::string& sockets_key) {
+  for (auto& close : sockets_.remove_all(sockets_key)) close(visitor_sockets::close_why::ended);
 }
 
 awaitable<store::result<long long>> webchat_service::count_in_window(const std::string& counter,
@@ -360,6 +400,30 @@ void add_webchat_cors(webchat_service& w, const http_request& req, http_response
   if (some_channel_allows(w, req)) add_cors(res, req.header("origin"));
 }
 
+awaitable<std::variant<visitor_claims, http_response>> bearer_visitor(webchat_service& w, const http_request& req) {
+  auto verified = verify_visitor_token(bearer_token(req), w.cfg().secret, webchat_now_ms() / 1000);
+  auto* claims = std::get_if<visitor_claims>(&verified);
+  const auto* channel = claims ? w.channel(claims->channel) : nullptr;
+  auto unauthorized = [] {
+    auto res = error_response(401, "unauthorized", "a valid visitor token is required (Authorization: Bearer <token>)");
+    res.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return res;
+  };
+  if (!channel) co_return unauthorized();
+  if (!origin_allowed(req.header("origin"), req.header("host"), channel->settings.allowed_origins,
+                      channel->settings.allow_missing_origin)) {
+    global_metrics().errors.inc("webchat_origin");
+    co_return error_response(403, "origin_not_allowed", "this site may not use the chat");
+  }
+  auto ended = co_await w.visitor_ended(claims->channel, claims->visitor_id);
+  if (!ended) co_return unavailable();
+  if (*ended) {
+    global_metrics().errors.inc("webchat_token_ended");
+    co_return unauthorized();
+  }
+  co_return std::move(*claims);
+}
+
 http_response webchat_preflight(webchat_service& w, const http_request& req, std::string_view methods,
                                 std::string_view headers) {
   auto origin = req.header("origin");
@@ -387,8 +451,19 @@ http_response rejected(unsigned status, std::string_view code, std::string_view 
 void add_webchat_routes(router& r, webchat_service& w) {
   r.add("OPTIONS", "/api/v1/webchat/sessions",
         [&w](const http_request& req, const route_params&) -> awaitable<http_response> {
-          co_return webchat_preflight(w, req, "POST, OPTIONS", "Content-Type");
+          co_return webchat_preflight(w, req, "POST, DELETE, OPTIONS", "Authorization, Content-Type");
         });
+
+  // End chat: the widget forgets the visitor; this makes their token worthless
+  // to anyone who copied it on a shared computer.
+  r.add("DELETE", "/api/v1/webchat/sessions", [&w](const http_request& req, const route_params&) -> awaitable<http_response> {
+    auto who = co_await bearer_visitor(w, req);
+    if (auto* res = std::get_if<http_response>(&who)) co_return std::move(*res);
+    const auto& claims = std::get<visitor_claims>(who);
+    auto ended = co_await w.end_visitor(claims.channel, claims.visitor_id);
+    if (!ended) co_return unavailable();
+    co_return http_response{204, "text/plain", "", {}};
+  });
 
   r.add("POST", "/api/v1/webchat/sessions", [&w](const http_request& req, const route_params&) -> awaitable<http_response> {
     auto body = json_body(req);
@@ -427,6 +502,10 @@ void add_webchat_routes(router& r, webchat_service& w) {
         auto code = claims ? std::string_view("token_invalid") : to_string(std::get<token_error>(verified));
         co_return rejected(401, code, "the visitor token is invalid or expired; start a new session", "webchat_bad_token");
       }
+      auto ended = co_await w.visitor_ended(claims->channel, claims->visitor_id);
+      if (!ended) co_return unavailable();
+      if (*ended)
+        co_return rejected(401, "token_invalid", "this chat was ended; start a new session", "webchat_token_ended");
       visitor = claims->visitor_id;
       renewed = true;
     } else if (!visitor_id->empty()) {

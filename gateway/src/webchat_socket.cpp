@@ -208,20 +208,32 @@ class chat_session : public ws_handler,
   // Counted among the visitor's sockets here; the ones past the cap close.
   void hold_socket() {
     socket_id_ = w_.sockets().next_id();
-    auto close = [weak = weak_from_this()] {
-      if (auto self = weak.lock()) self->replaced();
+    auto close = [weak = weak_from_this()](visitor_sockets::close_why why) {
+      if (auto self = weak.lock()) self->closed_from_outside(why);
     };
-    for (auto& past_cap : w_.sockets().add(sockets_key(), socket_id_, std::move(close))) past_cap();
+    for (auto& past_cap : w_.sockets().add(sockets_key(), socket_id_, std::move(close)))
+      past_cap(visitor_sockets::close_why::replaced);
   }
 
-  // A newer socket of the visitor took this one's place (any thread). The
-  // widget reconnects only when the customer comes back to its tab.
-  void replaced() {
-    net::post(peer_->executor(), [self = shared_from_this()] {
+  // A newer socket of the visitor took this one's place, or End chat ended
+  // the visitor (any thread). The widget reconnects a replaced tab only when
+  // the customer comes back to it.
+  void closed_from_outside(visitor_sockets::close_why why) {
+    net::post(peer_->executor(), [self = shared_from_this(), why] {
       if (self->closing_) return;
+      if (why == visitor_sockets::close_why::ended) {
+        self->refuse_ended();
+        return;
+      }
       global_metrics().errors.inc("webchat_too_many_sockets");
       self->fail(1008, "too_many_sockets", "the chat is open in too many other tabs or windows; this one was closed");
     });
+  }
+
+  // The visitor's token, however valid its signature, is no more (End chat).
+  void refuse_ended() {
+    global_metrics().errors.inc("webchat_token_ended");
+    fail(1008, "token_invalid", "this chat was ended; start a new session");
   }
 
   void unregister() {
@@ -317,8 +329,14 @@ class chat_session : public ws_handler,
     visitor_ = claims.visitor_id;
     lang_ = hello.lang;
     hold_socket();
+    // Held first: an End chat from now on closes this socket, one before shows here.
+    auto ended = co_await w_.visitor_ended(channel_.config->id, visitor_);
+    if (ended && *ended) {
+      refuse_ended();
+      co_return;
+    }
     auto state = co_await w_.load_visitor(channel_.config->id, visitor_, hello.conv, channel_.config->team);
-    if (!state) {
+    if (!ended || !state) {
       global_metrics().errors.inc("redis_unavailable");
       fail(1011, "unavailable", "storage unavailable, reconnect later");
       co_return;

@@ -40,29 +40,22 @@ http_response refused(unsigned status, std::string_view reason, std::string_view
   return error_response(status, reason, message);
 }
 
-// The visitor of the request's Bearer token ("<channel>:<visitor>"), from a
-// page its channel allows; else the answer.
+// The uploader ("<channel>:<visitor>") of the request's Bearer token; else the answer.
 struct upload_caller {
   std::string visitor;
 };
-std::variant<upload_caller, http_response> visitor_of(webchat_service& w, const http_request& req) {
-  auto verified = verify_visitor_token(bearer_token(req), w.cfg().secret, webchat_now_ms() / 1000);
-  auto* claims = std::get_if<visitor_claims>(&verified);
-  const auto* channel = claims ? w.channel(claims->channel) : nullptr;
-  if (!channel) {
-    auto res = refused(401, "unauthorized", "a valid visitor token is required (Authorization: Bearer <token>)");
-    res.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return res;
+awaitable<std::variant<upload_caller, http_response>> visitor_of(webchat_service& w, const http_request& req) {
+  auto who = co_await bearer_visitor(w, req);
+  if (auto* res = std::get_if<http_response>(&who)) {
+    if (res->status == 401) global_metrics().webchat_uploads.inc("unauthorized");
+    co_return std::move(*res);
   }
-  if (!origin_allowed(req.header("origin"), req.header("host"), channel->settings.allowed_origins, channel->settings.allow_missing_origin)) {
-    global_metrics().errors.inc("webchat_origin");
-    return error_response(403, "origin_not_allowed", "this site may not use the chat");
-  }
-  return upload_caller{claims->channel + ":" + claims->visitor_id};
+  const auto& claims = std::get<visitor_claims>(who);
+  co_return upload_caller{claims.channel + ":" + claims.visitor_id};
 }
 
 awaitable<http_response> upload(webchat_service& w, const http_request& req) {
-  auto who = visitor_of(w, req);
+  auto who = co_await visitor_of(w, req);
   if (auto* res = std::get_if<http_response>(&who)) co_return std::move(*res);
   const auto& caller = std::get<upload_caller>(who);
   if (req.body.size() > w.cfg().max_upload_bytes)  // the server refuses more already; a smaller limit in tests
@@ -100,7 +93,7 @@ awaitable<http_response> upload(webchat_service& w, const http_request& req) {
 
 // The visitor's own upload, sent or not; anyone else's is "not found".
 awaitable<http_response> download(webchat_service& w, const http_request& req, const std::string& id) {
-  auto who = visitor_of(w, req);
+  auto who = co_await visitor_of(w, req);
   if (auto* res = std::get_if<http_response>(&who)) co_return std::move(*res);
   const auto& caller = std::get<upload_caller>(who);
   if (!plain_id(id)) co_return error_response(404, "not_found", "no such file");

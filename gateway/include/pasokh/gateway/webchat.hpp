@@ -8,6 +8,9 @@
 //                                            TTL 2 × token TTL
 //   webchat:rate:<channel>:<visitor>:<min>   messages in that minute
 //   webchat:sessions_ip:<address>:<hour>     new visitors from that address in that hour
+//   webchat:ended:<channel>:<visitor>        End chat: the visitor's tokens are refused (ms it ended);
+//                                            TTL token TTL + 1 min, the life of any token of theirs
+//   webchat:ended                            pub/sub "<channel>:<visitor>": close their sockets; never stored
 //   webchat:online:<team>                    sorted set "<instance>|<agent id>" → last heartbeat (ms)
 //   webchat:signals                          pub/sub: typing, read marks, a merge's moved conversations; never stored
 //   conv:<id> fields customer_delivered_seq, customer_read_seq; cust:<id> field email
@@ -23,6 +26,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -31,6 +35,7 @@
 #include "pasokh/gateway/router.hpp"
 #include "pasokh/gateway/services.hpp"
 #include "pasokh/gateway/webchat_protocol.hpp"
+#include "pasokh/gateway/webchat_token.hpp"
 #include "pasokh/gateway/websocket.hpp"
 #include "pasokh/routing/delivery.hpp"
 
@@ -80,13 +85,18 @@ class queue_watcher {
 class visitor_sockets {
  public:
   using socket_id = std::uint64_t;
-  using closer = std::function<void()>;
+  // Why a socket is closed from outside: a newer one of the visitor took its
+  // place, or End chat ended the visitor.
+  enum class close_why { replaced, ended };
+  using closer = std::function<void(close_why)>;
   explicit visitor_sockets(std::size_t cap) : cap_(cap) {}
 
   // Registers a socket of `visitor`; returns how to close the ones now past
   // the cap, oldest first (no longer registered), to call outside the lock.
   std::vector<closer> add(const std::string& visitor, socket_id id, closer close);
   void remove(const std::string& visitor, socket_id id);
+  // Unregisters every socket of `visitor`; returns how to close them.
+  std::vector<closer> remove_all(const std::string& visitor);
   std::size_t count(const std::string& visitor) const;
   socket_id next_id() { return ++last_id_; }
 
@@ -125,6 +135,12 @@ class webchat_service {
   boost::asio::awaitable<store::result<saved_contact>> save_contact(const std::string& channel, const std::string& visitor,
                                                                     const std::string& email, const std::string& name,
                                                                     const std::string& language);
+  // End chat: the visitor's tokens are refused from now on, on every
+  // instance, and their open sockets close (1008 token_invalid). Their
+  // conversations stay as they are, with the agents.
+  boost::asio::awaitable<store::result<void>> end_visitor(const std::string& channel, const std::string& visitor);
+  // Did End chat end the visitor? Checked wherever a token is taken.
+  boost::asio::awaitable<store::result<bool>> visitor_ended(const std::string& channel, const std::string& visitor);
   // Increments and returns the counter of a fixed window.
   boost::asio::awaitable<store::result<long long>> count_in_window(const std::string& key, std::chrono::seconds window);
   boost::asio::awaitable<store::result<queue_state>> queue_info(const std::string& conv);
@@ -158,6 +174,8 @@ class webchat_service {
   boost::asio::awaitable<void> heartbeat_loop();
   boost::asio::awaitable<void> queue_loop();
   boost::asio::awaitable<void> presence_write(std::string team, std::string member, bool online);
+  // From the webchat:ended channel: closes the visitor's sockets here.
+  void close_ended_visitor(const std::string& sockets_key);
   struct seen_marks {
     std::uint64_t delivered = 0, read = 0;
   };
@@ -180,8 +198,15 @@ class webchat_service {
 
 // The customer endpoint; refuses a forbidden Origin with 403 before the handshake.
 ws_endpoint make_webchat_endpoint(webchat_service& w);
-// POST and OPTIONS /api/v1/webchat/sessions.
+// POST, DELETE (End chat) and OPTIONS /api/v1/webchat/sessions.
 void add_webchat_routes(router& r, webchat_service& w);
+
+// The visitor of a request's `Authorization: Bearer <visitor token>`: a token
+// signed and unexpired, of a web chat channel that allows the request's
+// Origin, whose visitor End chat has not ended. Else the answer: 401
+// unauthorized (with WWW-Authenticate), 403 origin_not_allowed or 503.
+boost::asio::awaitable<std::variant<visitor_claims, http_response>> bearer_visitor(webchat_service& w,
+                                                                                    const http_request& req);
 
 // CORS of the visitor's HTTP routes: the origin, already checked, echoed.
 void add_cors(http_response& r, std::string_view origin);
