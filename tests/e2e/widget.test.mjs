@@ -444,6 +444,8 @@ test('"End chat" on a shared computer: this device forgets the chat, in every ta
   assert.equal(await page.locator('.msg').count(), 0);
   assert.equal((await stored(page)).token, '');
   await other.waitForFunction(() => !document.querySelector('[data-pasokh-widget]').shadowRoot.querySelector('.msg'));
+  // Someone who copied the token from this computer gets nothing with it any more.
+  await waitFor(async () => (await newSession('web', { token: visitorBefore })).status === 401, 'the old token refused');
 
   // The next person: nothing of Maryam's, a visitor of their own.
   await page.reload();
@@ -457,6 +459,41 @@ test('"End chat" on a shared computer: this device forgets the chat, in every ta
   assert.equal(await page.locator('.msg.agent').count(), 0);
   // Maryam's conversation is still there for the agents.
   assert.ok((await history(conv)).some((e) => e.message?.text === 'سلام مریم، فردا می‌رسد.'));
+  await ctx.close();
+});
+
+test('End chat while the token is being renewed: the renewed token that comes back after is not stored', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  page.on('dialog', (d) => d.accept());
+  const key = `pasokh-webchat:web@${gw.base}`;
+  const stored = () => page.evaluate((k) => JSON.parse(localStorage.getItem(k) || '{}'), key);
+  const s = await newSession('web');
+  await page.goto(`${gw.base}/demo/`);
+  // As if issued long ago, past half its life: the widget renews the token as it connects.
+  await page.evaluate(([k, token, expiresAt]) => localStorage.setItem(k, JSON.stringify({ token, expires_at: expiresAt, issued_at: 1 })),
+    [key, s.json.token, s.json.expires_at]);
+  // The renewal is done on the server; its answer is held until after End chat.
+  let release, renewed;
+  const held = new Promise((r) => { release = r; });
+  const answered = new Promise((r) => { renewed = r; });
+  await page.route('**/api/v1/webchat/sessions', async (route) => {
+    if (route.request().method() !== 'POST' || !JSON.parse(route.request().postData()).token) return route.continue();
+    const response = await route.fetch();
+    await held;
+    await route.fulfill({ response });
+    renewed();
+  });
+  await page.reload();
+  await page.locator('.launcher').click();
+  await connected(page);
+  await page.locator('.end').click();
+  await page.locator('.panel').waitFor({ state: 'hidden' });
+  release();
+  await Promise.race([answered, sleep(5000).then(() => { throw new Error('no renewal was made'); })]);
+  await sleep(300);  // its answer read and handled
+  assert.equal((await stored()).token || '', '');
+  assert.equal(await page.locator('.msg').count(), 0);
   await ctx.close();
 });
 

@@ -465,6 +465,7 @@
   var PING_EVERY_MS = 25000, ANSWER_WITHIN_MS = 10000;
   var ws = null, live = false, replaying = false, attempt = 0, retryTimer = 0, pingTimer = 0, answerTimer = 0;
   var lastError = '', everConnected = false, sessionPromise = null, typingShownTimer = 0;
+  var generation = 0;  // one more at End chat: an answer for the visitor before is dropped
 
   function setBanner(text) { banner.textContent = text || ''; banner.hidden = !text; }
   function updateStatus() {
@@ -494,12 +495,14 @@
   }
   function requestSession(token) {
     if (sessionPromise) return sessionPromise;
-    var body = { channel: CHANNEL };
+    var body = { channel: CHANNEL }, gen = generation;
     if (token) body.token = token;
     sessionPromise = fetch(SERVER + '/api/v1/webchat/sessions', {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), credentials: 'omit', mode: 'cors'
     }).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (j) {
+        // A renewal that was on its way at End chat must not store the forgotten visitor again.
+        if (gen !== generation) throw new Error('ended');
         if (res.status === 401 && token) { sessionPromise = null; state.token = ''; persist(); return requestSession(''); }
         if (!res.ok) { var e = new Error((j.error && j.error.code) || 'http_' + res.status); e.status = res.status; throw e; }
         state.token = j.token;
@@ -511,8 +514,8 @@
         return j.token;
       });
     });
-    var p = sessionPromise;
-    p.then(function () { sessionPromise = null; }, function () { sessionPromise = null; });
+    var p = sessionPromise, done = function () { if (sessionPromise === p) sessionPromise = null; };
+    p.then(done, done);
     return p;
   }
 
@@ -520,8 +523,9 @@
     clearTimeout(retryTimer);
     retryTimer = 0;
     if (ws) return;
+    var gen = generation;
     ensureSession().then(function (token) {
-      if (ws) return;
+      if (ws || gen !== generation) return;
       lastError = '';
       var sock = ws = new WebSocket(WS_URL);
       expectAnswer(sock);  // the welcome
@@ -545,6 +549,7 @@
       // not make a later, unrelated reconnect wait for it.
       sock.onclose = function (e) { if (ws === sock) { lastError = e.reason || ''; lost(); } };
     }).catch(function (err) {
+      if (gen !== generation) return;
       attempt++;
       if (err && err.status === 429) showAlert(t('closed'));
       setBanner(t(everConnected ? 'reconnecting' : 'connecting'));
@@ -1004,11 +1009,17 @@
   // the agents); the widget is as for someone new.
   function endChat() {
     if (!win.confirm(t('endAsk'))) return;
+    var token = state.token;
     try { localStorage.removeItem(STORE_KEY); } catch (e) { /* nothing stored */ }
     forgetVisitor();
+    // The server refuses the token from now on, to anyone who copied it; forgotten here even offline.
+    fetch(SERVER + '/api/v1/webchat/sessions', { method: 'DELETE', headers: { authorization: 'Bearer ' + token },
+      credentials: 'omit', mode: 'cors', keepalive: true }).catch(function () {});
     launcher.focus();
   }
   function forgetVisitor() {
+    generation++;
+    sessionPromise = null;
     var sock = ws;
     ws = null;  // its close is not a lost connection
     if (sock) sock.close();
