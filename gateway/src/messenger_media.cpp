@@ -48,6 +48,17 @@ connectors::provider_request get(std::string url, std::string what, const std::s
   return r;
 }
 
+// A customer's file, far over the client's 4 MB for API answers: WhatsApp
+// takes documents up to 100 MB (video and audio 16 MB), Telegram hands bots
+// files up to 20 MB.
+constexpr std::size_t max_media_bytes = 100 * 1024 * 1024;
+
+connectors::provider_request download(std::string url, std::string what, const std::string& bearer = {}) {
+  auto r = get(std::move(url), std::move(what), bearer);
+  r.max_response_bytes = max_media_bytes;
+  return r;
+}
+
 // The second step's URL from the first step's JSON answer, or empty.
 std::string field_of(const connectors::provider_response& r, const char* object, const char* key) {
   if (r.status != 200) return {};
@@ -190,16 +201,16 @@ awaitable<http_response> messenger_gateway::media(const http_request& req, const
     auto found = co_await http_.send(std::move(lookup));
     auto path = field_of(found, "result", "file_path");
     if (path.empty() || path.find("..") != std::string::npos) co_return provider_failed(found, "telegram.getFile");
-    auto download = get(tg->api_base + "/file/bot" + tg->bot_token.reveal() + "/" + path, "telegram.file");
-    file = co_await http_.send(std::move(download));
+    auto file_request = download(tg->api_base + "/file/bot" + tg->bot_token.reveal() + "/" + path, "telegram.file");
+    file = co_await http_.send(std::move(file_request));
   } else if (const auto* wa = std::get_if<whatsapp::whatsapp_channel>(&channel->messenger->api)) {
     const auto& bearer = wa->access_token.reveal();
     auto lookup = get(wa->api_base + "/" + wa->api_version + "/" + ref, "whatsapp.media", bearer);
     auto found = co_await http_.send(std::move(lookup));
     auto url = field_of(found, nullptr, "url");
     if (url.empty()) co_return provider_failed(found, "whatsapp.media");
-    auto download = get(url, "whatsapp.media_download", bearer);
-    file = co_await http_.send(std::move(download));
+    auto file_request = download(url, "whatsapp.media_download", bearer);
+    file = co_await http_.send(std::move(file_request));
   } else {
     global_metrics().errors.inc("media_not_proxied");
     co_return error_response(404, "not_found", "Messenger and Instagram attachments carry their own URL");

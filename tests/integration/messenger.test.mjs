@@ -39,6 +39,9 @@ function startEchoFirstSendApi() {
 
 // Telegram getFile + file download and WhatsApp media lookup + download, which
 // the fake provider does not offer.
+// A customer's 6 MB video: over the 4 MB the provider client takes for API answers.
+const LARGE_VIDEO_BYTES = 6 * 1024 * 1024;
+
 function startFileServer() {
   const seen = [];
   const server = http.createServer((req, res) => {
@@ -50,6 +53,8 @@ function startFileServer() {
     if (req.url === `/file/bot${SECRETS.PASOKH_TG_TOKEN}/photos/file_1.jpg`) { res.writeHead(200, { 'content-type': 'image/jpeg' }); return res.end(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3])); }
     if (req.url === '/v23.0/1234567890' && req.headers.authorization === `Bearer ${SECRETS.PASOKH_WA_TOKEN}`) return json(200, { url: `${base}/download/1234567890`, mime_type: 'audio/ogg', id: '1234567890' });
     if (req.url === '/download/1234567890' && req.headers.authorization === `Bearer ${SECRETS.PASOKH_WA_TOKEN}`) { res.writeHead(200, { 'content-type': 'audio/ogg' }); return res.end('OggS-voice'); }
+    if (req.url === '/v23.0/2345678901' && req.headers.authorization === `Bearer ${SECRETS.PASOKH_WA_TOKEN}`) return json(200, { url: `${base}/download/2345678901`, mime_type: 'video/mp4', id: '2345678901' });
+    if (req.url === '/download/2345678901' && req.headers.authorization === `Bearer ${SECRETS.PASOKH_WA_TOKEN}`) { res.writeHead(200, { 'content-type': 'video/mp4' }); return res.end(Buffer.alloc(LARGE_VIDEO_BYTES, 7)); }
     return json(404, { error: { message: 'Unsupported get request', code: 100 } });
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, seen, base: `http://127.0.0.1:${server.address().port}` })));
@@ -674,6 +679,14 @@ test('agents fetch inbound attachments through the gateway; the provider credent
   const again = await fetch(`${gw.base}/api/v1/media/tg-files/AgACAgQAAxkBAAIB`, { headers: auth });
   assert.equal(again.status, 200);
   assert.deepEqual([...new Uint8Array(await again.arrayBuffer())], [0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+});
+
+test('a customer\'s 6 MB WhatsApp video opens for the agent (files are not held to the 4 MB of API answers)', async () => {
+  const auth = { authorization: `Bearer ${(await login(gw, 'sara', 'sara-secret-1')).json.token}` };
+  const video = await fetch(`${gw.base}/api/v1/media/wa-files/2345678901`, { headers: auth });
+  assert.equal(video.status, 200, await video.clone().text());
+  assert.equal(video.headers.get('content-type'), 'video/mp4');
+  assert.equal((await video.arrayBuffer()).byteLength, LARGE_VIDEO_BYTES);
 });
 
 test('a sticker sent in many conversations: opened through the message it came in, refused to another team with one lookup; its record stays small', async () => {

@@ -217,7 +217,8 @@ struct client::impl {
   }
 
   template <class Stream>
-  asio::awaitable<exchange_result> exchange(Stream& stream, connection& c, const bhttp::request<bhttp::string_body>& msg) {
+  asio::awaitable<exchange_result> exchange(Stream& stream, connection& c, const bhttp::request<bhttp::string_body>& msg,
+                                            std::size_t body_limit) {
     exchange_result out;
     c.lowest().expires_after(cfg.request_timeout);
     auto [wec, written] = co_await bhttp::async_write(stream, msg, use_tuple);
@@ -227,7 +228,7 @@ struct client::impl {
       co_return out;
     }
     bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(cfg.max_response_bytes);
+    parser.body_limit(body_limit);
     parser.header_limit(64 * 1024);
     auto [rec, read] = co_await bhttp::async_read(stream, c.buffer, parser, use_tuple);
     if (rec) {
@@ -273,6 +274,7 @@ struct client::impl {
     msg.keep_alive(true);
     msg.prepare_payload();
 
+    const auto body_limit = req.max_response_bytes ? req.max_response_bytes : cfg.max_response_bytes;
     const auto key = origin(*u);
     const auto deadline = steady::now() + cfg.request_timeout;
     for (int attempt = 0;; ++attempt) {
@@ -290,8 +292,8 @@ struct client::impl {
       }
       // Plain if/else, not ?:, around co_await: GCC 12 mishandles temporaries there.
       exchange_result result;
-      if (conn->tls) result = co_await exchange(*conn->tls, *conn, msg);
-      else result = co_await exchange(*conn->plain, *conn, msg);
+      if (conn->tls) result = co_await exchange(*conn->tls, *conn, msg, body_limit);
+      else result = co_await exchange(*conn->plain, *conn, msg, body_limit);
       if (result.response.status != 0) {
         release(key, result.keep_alive ? std::move(conn) : nullptr);
         co_return std::move(result.response);

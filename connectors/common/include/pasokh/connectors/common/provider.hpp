@@ -4,6 +4,7 @@
 // outbox sender acts on. Builders and classifiers are pure; connectors/http
 // performs the call.
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -27,6 +28,9 @@ struct provider_request {
   // Names the call in logs and metrics ("telegram.sendMessage"). Log this, never
   // `url` or `headers`: Telegram puts the bot token in the path.
   std::string what;
+  // A larger answer than the client's max_response_bytes is expected (a
+  // customer's file); 0 keeps the client's limit.
+  std::size_t max_response_bytes = 0;
 
   std::optional<std::string_view> header(std::string_view name) const;
 };
