@@ -1,4 +1,6 @@
 #include "pasokh/gateway/messenger_store.hpp"
+
+#include <algorithm>
 #include "pasokh/routing/clock.hpp"
 
 namespace pasokh::gateway {
@@ -23,12 +25,39 @@ messenger_store::messenger_store(store::redis_client& redis, std::string prefix,
 
 awaitable<store_result<std::optional<milliseconds>>> messenger_store::since_customer_message(
     const std::string& conversation_id) {
-  auto r = co_await redis_.exec(store::make_command("HGET", prefix_ + "conv:" + conversation_id, "last_customer_message_at"));
+  auto r = co_await redis_.exec(store::make_command("HMGET", prefix_ + "conv:" + conversation_id,
+                                                    "last_customer_message_at", "customer_id", "channel", "recipient"));
   if (!r) co_return r.error();
-  if (r->is_error()) co_return server_error();
-  auto last = r->as_int();  // nil: 0
+  if (r->is_error() || r->elements.size() != 4) co_return server_error();
+  auto last = r->elements[0].as_int();  // nil: 0
+  const auto& customer = r->elements[1].str;
+  const auto& channel = r->elements[2].str;
+  const auto& recipient = r->elements[3].str;
+  if (!customer.empty() && !channel.empty()) {
+    auto newer = co_await open_conversation_last_message(customer, channel, recipient, conversation_id);
+    if (!newer) co_return newer.error();
+    last = std::max(last, *newer);
+  }
   if (last <= 0) co_return std::optional<milliseconds>{};
   co_return std::optional<milliseconds>{milliseconds(now_ms() - last)};
+}
+
+// When the customer last wrote in their open conversation on `channel`, if
+// that is another one than `conversation_id` with the same recipient (a
+// merged file may hold two numbers; each has its own window); 0: none.
+awaitable<store_result<std::int64_t>> messenger_store::open_conversation_last_message(
+    const std::string& customer, const std::string& channel, const std::string& recipient,
+    const std::string& conversation_id) {
+  auto open = co_await redis_.exec(store::make_command("GET", prefix_ + "cust:" + customer + ":open:" + channel));
+  if (!open) co_return open.error();
+  if (open->is_error()) co_return server_error();
+  if (open->is_nil() || open->str.empty() || open->str == conversation_id) co_return std::int64_t{0};
+  auto open_conv = co_await redis_.exec(
+      store::make_command("HMGET", prefix_ + "conv:" + open->str, "last_customer_message_at", "recipient"));
+  if (!open_conv) co_return open_conv.error();
+  if (open_conv->is_error() || open_conv->elements.size() != 2) co_return server_error();
+  if (open_conv->elements[1].str != recipient) co_return std::int64_t{0};
+  co_return open_conv->elements[0].as_int();  // nil: 0
 }
 
 awaitable<store_result<send_progress>> messenger_store::progress_of(const std::string& channel,

@@ -580,6 +580,24 @@ test('the 24-hour window counts from when the customer wrote, not from a webhook
   await agent.next(deliveryEvent(conv, 'sent'));
 });
 
+test('a follow-up in a resolved WhatsApp conversation goes out while the customer is writing in a newer one (the window is theirs)', async () => {
+  const phone = newPhone();
+  const old = await whatsappConversation(phone, 'گارانتی لپ‌تاپ');
+  agent.send({ type: 'resolve', conv: old, client_id: `res-${phone}` });
+  await agent.next((f) => f.type === 'ack' && f.client_id === `res-${phone}`);
+  // Days later (the reopen window long gone) the customer writes about something else.
+  const customer = redisCli(redis, 'HGET', `pasokh:conv:${old}`, 'customer_id');
+  redisCli(redis, 'HSET', `pasokh:conv:${old}`, 'last_customer_message_at', String(Date.now() - 3 * 24 * 3600 * 1000));
+  redisCli(redis, 'DEL', `pasokh:cust:${customer}:open:wa`);
+  const fresh = await whatsappConversation(phone, 'یک سؤال تازه');
+  assert.notEqual(fresh, old);
+  await reply(old, 'تعمیر لپ‌تاپ شما تمام شد');
+  const outcome = await agent.next((f) => deliveryEvent(old)(f) && f.status !== 'pending');
+  assert.equal(outcome.status, 'sent', outcome.reason);
+  const sent = (await fake.requests('/messages')).map((r) => r.json);
+  assert.deepEqual(sent.map((b) => [b.to, b.type, b.text?.body]), [[phone, 'text', 'تعمیر لپ‌تاپ شما تمام شد']]);
+});
+
 test('a WhatsApp "failed" status with 131047 shows the window reason', async () => {
   const phone = newPhone();
   await postWhatsApp(gw, waText(phone, 'سلام'));

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -32,8 +33,10 @@ class messenger_store {
  public:
   messenger_store(store::redis_client& redis, std::string prefix, std::chrono::seconds provider_id_ttl);
 
-  // Time since the customer's last message in the conversation (the providers'
-  // reply windows); nullopt when they never wrote.
+  // Time since the customer's last message on the conversation's channel (the
+  // providers' reply windows are the customer's, not a conversation's): in it,
+  // or in their open conversation there when a newer one was opened after it
+  // was resolved; nullopt when they never wrote.
   boost::asio::awaitable<store_result<std::optional<std::chrono::milliseconds>>> since_customer_message(
       const std::string& conversation_id);
 
@@ -55,6 +58,9 @@ class messenger_store {
   std::chrono::seconds provider_id_ttl() const { return provider_id_ttl_; }
 
  private:
+  boost::asio::awaitable<store_result<std::int64_t>> open_conversation_last_message(
+      const std::string& customer, const std::string& channel, const std::string& recipient,
+      const std::string& conversation_id);
   std::string parts_key(const std::string& channel, const std::string& message_id) const {
     return prefix_ + "send_parts:" + channel + ":" + message_id;
   }
