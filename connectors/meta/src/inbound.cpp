@@ -124,6 +124,13 @@ void add_status(const item_context& c, const std::string& mid, proto::delivery_s
 void read_item(const json& item, const std::string& channel, proto::channel_kind kind, webhook_result& out,
                std::string_view where) {
   const auto& sender = require_object(item, "sender", where);
+  // Someone known only by a user_ref (a plugin opt-in, a postback after one):
+  // a documented shape, but no PSID to file them under or answer. Skipped, so
+  // that the batch's other items are kept rather than refused and redelivered.
+  if (!find(sender, "id") && find(sender, "user_ref")) {
+    out.count("ignored_user_ref");
+    return;
+  }
   const auto* recipient = find_object(item, "recipient");
   item_context c{channel, kind, require_id(sender, "id", std::string(where) + ".sender"),
                  recipient ? opt_id(*recipient, "id").value_or("") : "", opt_int(item, "timestamp").value_or(0)};

@@ -97,6 +97,23 @@ TEST(MetaWebhook, WrongShapesAre400) {
   }
 }
 
+TEST(MetaWebhook, AUserRefSenderIsSkippedAndTheRestOfTheBatchKept) {
+  // Meta's documented postback of a person known only by a user_ref, batched
+  // with a customer's message: the message is kept, the webhook answered 200.
+  const std::string body =
+      R"({"object":"page","entry":[{"id":"105943912345678","time":1732000000000,"messaging":[)"
+      R"({"sender":{"user_ref":"USER-REF-ID"},"recipient":{"id":"105943912345678"},"timestamp":1732000000000,)"
+      R"("postback":{"mid":"m_pb1","title":"Get Started","payload":"GET_STARTED"}},)"
+      R"({"sender":{"id":"6000000000000001"},"recipient":{"id":"105943912345678"},"timestamp":1732000000001,)"
+      R"("message":{"mid":"m_text1","text":"\u0633\u0644\u0627\u0645"}}]}]})";
+  auto result = parse_signed(body, messenger());
+  ASSERT_TRUE(result.ok()) << result.body;
+  ASSERT_EQ(result.events.size(), 1u);
+  EXPECT_EQ(result.events[0].provider_message_id, "m_text1");
+  EXPECT_EQ(result.events[0].text, "سلام");
+  EXPECT_EQ(result.counters.at("ignored_user_ref"), 1u);
+}
+
 // ---- outbound ------------------------------------------------------------------
 
 TEST(MetaWindow, Rule) {
