@@ -7,6 +7,7 @@
 #include "pasokh/connectors/telegram/outbound.hpp"
 #include "pasokh/connectors/whatsapp/outbound.hpp"
 #include "pasokh/gateway/messenger.hpp"
+#include "pasokh/gateway/messenger_plan.hpp"
 
 namespace pasokh::gateway {
 
@@ -40,12 +41,15 @@ std::string template_parameter(std::string_view text) {
 }
 
 // After the 24-hour window WhatsApp takes only templates: the channel's
-// configured one, or nothing (a permanent failure the agent can act on).
+// configured one for an agent's follow-up, or nothing (a permanent failure
+// the agent can act on). A campaign's or bot's text never goes in the
+// follow-up template: marketing in a utility template gets it (or the number)
+// flagged by Meta.
 connectors::send_plan whatsapp_plan(const whatsapp::whatsapp_channel& wa, const window_template& after_window,
                                     const proto::outbound_message& msg, std::optional<milliseconds> since) {
   if (!msg.template_name.empty() || whatsapp::window_rule(since) == connectors::send_window::open)
     return whatsapp::build_send(msg, wa, since);
-  if (after_window.name.empty()) {
+  if (after_window.name.empty() || msg.automatic || !msg.campaign.empty()) {
     connectors::send_plan refused;
     refused.refused = connectors::send_outcome::permanent(std::string(whatsapp_outside_window));
     return refused;
@@ -59,17 +63,6 @@ connectors::send_plan whatsapp_plan(const whatsapp::whatsapp_channel& wa, const 
   return whatsapp::build_send(templated, wa, since);
 }
 
-connectors::send_plan plan_for(const messenger_provider& provider, const proto::outbound_message& msg,
-                               std::optional<milliseconds> since) {
-  return std::visit(overloaded{
-                        [&](const telegram::telegram_channel& tg) { return telegram::build_send(msg, tg); },
-                        [&](const whatsapp::whatsapp_channel& wa) {
-                          return whatsapp_plan(wa, provider.after_window, msg, since);
-                        },
-                        [&](const meta::meta_channel& m) { return meta::build_send(msg, m, since); },
-                    },
-                    provider.api);
-}
 
 connectors::send_outcome classify(const messenger_provider& provider, const connectors::provider_response& response) {
   return std::visit(overloaded{
@@ -102,6 +95,18 @@ routing::send_outcome for_outbox(proto::channel_kind kind, const connectors::sen
 }
 
 }  // namespace
+
+connectors::send_plan plan_for(const messenger_provider& provider, const proto::outbound_message& msg,
+                               std::optional<milliseconds> since) {
+  return std::visit(overloaded{
+                        [&](const telegram::telegram_channel& tg) { return telegram::build_send(msg, tg); },
+                        [&](const whatsapp::whatsapp_channel& wa) {
+                          return whatsapp_plan(wa, provider.after_window, msg, since);
+                        },
+                        [&](const meta::meta_channel& m) { return meta::build_send(msg, m, since); },
+                    },
+                    provider.api);
+}
 
 std::string agent_failure_reason(proto::channel_kind kind, std::string_view reason) {
   constexpr std::string_view window_closed = "window_closed";
