@@ -162,7 +162,9 @@ describe('agent console', () => {
     for (const f of files) {
       if (!/\.(js|css|html)$/.test(f)) continue; // openapi.json and README are not console code
       const src = readFileSync(f, 'utf8');
-      bytes += src.length;
+      // A language's dictionary is loaded only by the agents who chose it.
+      if (f.includes(`${path.sep}i18n${path.sep}`)) assert.ok(src.length < 14_000, `${f} is ${src.length} bytes`);
+      else bytes += src.length;
       if (f.endsWith('.js')) assert.doesNotMatch(src, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/, f);
     }
     // Inbox with search, conversation, reply box with notes and canned
@@ -174,8 +176,10 @@ describe('agent console', () => {
     // message in the list and the admin's customer erasure; no build step,
     // so this is what a browser loads). Raised from 200 kB, which the code
     // before the drafts already filled (~199.9 kB), and from 210 kB, which
-    // the erasure dialog passed.
-    assert.ok(bytes < 220_000, `console is ${bytes} bytes`);
+    // the erasure dialog passed. Raised to 240 kB for the translations
+    // (232.5 kB: the English texts gathered in i18n.js under keys, t() in
+    // the views, data-i18n in the page; fa or ar add one ~10 kB dictionary).
+    assert.ok(bytes < 240_000, `console is ${bytes} bytes`);
   });
 
   test('wrong password and rate limit show a clear error; no token is kept', T, async () => {

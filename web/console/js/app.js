@@ -17,6 +17,12 @@ import { mountAdmin } from './views/admin.js';
 import { mountReports } from './views/reports.js';
 import { mountCampaigns } from './views/campaigns.js';
 import { $ } from './views/dom.js';
+import { loadLanguage, mountLanguagePicker, named, t, translatePage } from './i18n.js';
+
+// The agent's language, before anything is drawn (the views write in it).
+await loadLanguage();
+translatePage();
+for (const select of document.querySelectorAll('.lang-select')) mountLanguagePicker(select);
 
 const HISTORY_PAGE = 500;
 const HISTORY_CONVERSATIONS = 10; // earlier conversations of the customer loaded into the view
@@ -66,11 +72,11 @@ const searchBox = mountSearch({
       state.mergeConversation(newest);
       select(newest.id, { focus: false });
     } catch (e) {
-      showNotice(`Could not open the customer: ${e.message}`);
+      showNotice(t('app.openCustomer', { error: e.message }));
     }
   },
 });
-const actions = mountActions(state, { notice: (t) => showNotice(t), request });
+const actions = mountActions(state, { notice: (text) => showNotice(text), request });
 const conversation = mountConversation(state, {
   onSend: sendReply,
   onNote: addNote,
@@ -111,7 +117,7 @@ $('#logout-btn').addEventListener('click', () => signOut());
 let wantedPresence = '';
 $('#presence').addEventListener('change', async (e) => {
   wantedPresence = e.target.value;
-  try { await request({ type: 'presence', status: wantedPresence }); } catch (err) { showNotice(`Status not changed: ${err.message}`); }
+  try { await request({ type: 'presence', status: wantedPresence }); } catch (err) { showNotice(t('app.presence', { error: err.message })); }
 });
 
 // One render per animation frame, however many socket frames came in it: a
@@ -142,10 +148,9 @@ state.addEventListener('change', (e) => {
   if (what === 'read' && !remote) socket?.send({ type: 'read', conv, at });
 });
 
-const CONN_TEXT = { connecting: 'Connecting…', online: 'Online', reconnecting: 'Reconnecting…', closed: 'Offline' };
 function showConnection(s) {
   connStatus.dataset.state = s;
-  connText.textContent = CONN_TEXT[s] ?? s;
+  connText.textContent = named('conn.', s);
   retryBtn.hidden = s !== 'reconnecting';
   render();
 }
@@ -227,7 +232,7 @@ async function loadCustomer(customerId, force = false) {
     // Erased since: their conversations' texts are gone from the logs too.
     if (file.customer?.erased_at && cur && !cur.customer?.erased_at) reloadTimelines(file.conversations);
   } catch (e) {
-    if (e.status !== 404) showNotice(`Could not load the customer: ${e.message}`);
+    if (e.status !== 404) showNotice(t('app.loadCustomer', { error: e.message }));
     return;
   } finally {
     customerLoads.delete(customerId);
@@ -260,7 +265,7 @@ async function addNote(conv, text) {
   try {
     await api.note(conv, text, newClientId());
   } catch (e) {
-    showNotice(`Note not saved: ${e.message}`);
+    showNotice(t('app.note', { error: e.message }));
     throw e;
   }
 }
@@ -269,7 +274,7 @@ async function changeLabels(conv, add, remove) {
   try {
     await api.labels(conv, add, remove);
   } catch (e) {
-    showNotice(`Labels not changed: ${e.message}`);
+    showNotice(t('app.labels', { error: e.message }));
   }
 }
 
@@ -311,7 +316,7 @@ function sendReply(conv, text) {
 function resolve(conv) {
   const clientId = newClientId();
   if (!socket?.send({ type: 'resolve', conv, client_id: clientId })) {
-    showNotice('You are offline. Resolve again once the console has reconnected.');
+    showNotice(t('app.offlineResolve'));
     return;
   }
   state.resolving.set(clientId, conv);
@@ -359,8 +364,8 @@ function onWelcome(f) {
 const mineNow = () => new Set([...state.conversations.values()].filter((c) => state.isMine(c)).map((c) => c.id));
 function announce(added, mineBefore) {
   const given = [...mineNow()].filter((id) => !mineBefore.has(id));
-  if (given.length) notifier.notify('New assignment', { conv: given[0], always: true });
-  else if (added.length) notifier.notify('New conversation', { conv: added[0] });
+  if (given.length) notifier.notify(t('app.newAssignment'), { conv: given[0], always: true });
+  else if (added.length) notifier.notify(t('app.newConversation'), { conv: added[0] });
 }
 
 function onEvent(f) {
@@ -370,10 +375,10 @@ function onEvent(f) {
   if (r.gapAfter != null) requestHistory(f.conv, r.gapAfter);
   const conv = state.conversations.get(f.conv);
   // A conversation given to me rings even when I am looking.
-  if (r.assignedToMe) notifier.notify('New assignment', { conv: f.conv, always: true });
-  else if (r.appeared) notifier.notify('New conversation', { conv: f.conv });
+  if (r.assignedToMe) notifier.notify(t('app.newAssignment'), { conv: f.conv, always: true });
+  else if (r.appeared) notifier.notify(t('app.newConversation'), { conv: f.conv });
   else if (r.customerMessage && conv?.status === 'assigned' && conv.assignee === state.agent?.id)
-    notifier.notify('New message', { conv: f.conv });
+    notifier.notify(t('app.newMessage'), { conv: f.conv });
   // A new conversation of the customer on screen: their file is out of date.
   const shown = state.conversations.get(state.selected);
   if (conv && shown && conv.customer_id === shown.customer_id && f.conv !== state.selected && !state.related.has(f.conv))
@@ -412,7 +417,7 @@ function onError(f) {
   const id = f.client_id;
   if (id && state.resolving.has(id)) {
     state.resolving.delete(id);
-    showNotice(`Could not resolve: ${f.message}`);
+    showNotice(t('app.resolveFailed', { error: f.message }));
     render();
   } else if (id && state.pending.has(id)) {
     if (f.code === 'unavailable') {
@@ -423,7 +428,7 @@ function onError(f) {
     }
   } else {
     // A history request (the only one without a client_id) failed: retry.
-    showNotice(`Server: ${f.message}`);
+    showNotice(t('app.server', { error: f.message }));
     for (const t of state.timelines.values()) t.loading = false;
     if (state.selected) setTimeout(() => state.selected && ensureHistory(state.selected), 2000);
   }
@@ -479,7 +484,7 @@ function start(s) {
   });
   socket.addEventListener('frame', (e) => onFrame(e.detail));
   socket.addEventListener('state', (e) => showConnection(e.detail.state));
-  socket.addEventListener('unauthorized', () => stop('Your session has ended. Please sign in again.'));
+  socket.addEventListener('unauthorized', () => stop(t('app.ended')));
   socket.start();
   loadCanned();
   loadKnownLabels();

@@ -3,8 +3,7 @@
 // beep made with WebAudio (no audio files). Each notification is also
 // dispatched as a `pasokh:notify` event on window (a seam for desktop
 // notifications later).
-
-const BASE_TITLE = 'Pasokh console';
+import { num, t } from './i18n.js';
 
 export class Notifier {
   constructor(doc = document) {
@@ -12,7 +11,7 @@ export class Notifier {
     this.unseen = 0;
     this.audio = null;
     this.muted = false;
-    doc.title = BASE_TITLE;
+    doc.title = t('p.title');
     doc.addEventListener('visibilitychange', () => { if (!this.unattended()) this.clear(); });
     doc.defaultView?.addEventListener('focus', () => this.clear());
     // Browsers only let audio start after a user gesture: prepare it then.
@@ -61,7 +60,7 @@ export class Notifier {
       return true;
     }
     this.unseen++;
-    this.doc.title = `(${this.unseen}) ${reason} · ${BASE_TITLE}`;
+    this.doc.title = `(${num(this.unseen)}) ${reason} · ${t('p.title')}`;
     this.beep();
     window.dispatchEvent(new CustomEvent('pasokh:notify', { detail: { reason, ...detail } }));
     return true;
@@ -69,6 +68,6 @@ export class Notifier {
 
   clear() {
     this.unseen = 0;
-    this.doc.title = BASE_TITLE;
+    this.doc.title = t('p.title');
   }
 }

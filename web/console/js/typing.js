@@ -7,6 +7,7 @@
 // REFRESH_MS while the box holds text, and one "stopped" when it empties, the
 // reply goes, or the agent moves to another conversation; the same for the
 // conversation on screen ("viewing"), every 10-15 s.
+import { locale, t } from './i18n.js';
 
 export const REFRESH_MS = 2000; // the server drops refreshes closer than this
 export const LAPSE_MS = 6000;   // no refresh for this long: they stopped
@@ -81,16 +82,17 @@ export class ViewingBoard extends TypingBoard {
   viewers(conv) { return this.typing(conv); }
 }
 
-const together = (who) => (who.length === 1 ? who[0] : `${who.slice(0, -1).join(', ')} and ${who.at(-1)}`);
+// "Ali, Reza and Maryam" in the console's language.
+const together = (who) => new Intl.ListFormat(locale()).format(who);
 
 // The line under the messages: { text, warn } or null. `names(id)` gives an
 // agent's name when the frame had none.
 export function typingLine(list, names = () => '') {
   if (!list.length) return null;
-  const agents = list.filter((e) => e.who === 'agent').map((e) => e.name || names(e.agentId) || 'Another agent');
+  const agents = list.filter((e) => e.who === 'agent').map((e) => e.name || names(e.agentId) || t('typing.another'));
   const parts = [];
-  if (list.some((e) => e.who === 'customer')) parts.push('The customer is typing…');
-  if (agents.length) parts.push(`${together(agents)} ${agents.length === 1 ? 'is' : 'are'} also replying here.`);
+  if (list.some((e) => e.who === 'customer')) parts.push(t('typing.customer'));
+  if (agents.length) parts.push(t('typing.agents', { who: together(agents), n: agents.length }));
   return { text: parts.join(' '), warn: agents.length > 0 };
 }
 
@@ -98,8 +100,8 @@ export function typingLine(list, names = () => '') {
 // (a viewing board's entries), or null.
 export function viewersLine(viewers, names = () => '') {
   if (!viewers.length) return null;
-  const who = viewers.map((e) => e.name || names(e.agentId) || 'Another agent');
-  return `${together(who)} ${who.length === 1 ? 'is' : 'are'} also viewing this conversation.`;
+  const who = viewers.map((e) => e.name || names(e.agentId) || t('typing.another'));
+  return t('typing.viewing', { who: together(who), n: who.length });
 }
 
 // A signal of the agent's own, for one conversation at a time: "on" when it

@@ -4,6 +4,7 @@
 // as a log event like every other.
 import { routing } from '../api.js';
 import { $, h } from './dom.js';
+import { named, t } from '../i18n.js';
 
 const TOMORROW_HOUR = 9;
 
@@ -37,8 +38,9 @@ export function mountActions(state, { notice, request }) {
       await request({ type: op, conv, ...body });
       return true;
     } catch (e) {
-      if (form) showError(form, `Could not ${op}: ${e.message}`);
-      else notice(`Could not ${op} ${conv}: ${e.message}`);
+      const what = named('act.', op);
+      if (form) showError(form, t('act.failed', { op: what, error: e.message }));
+      else notice(t('act.failedConv', { op: what, conv, error: e.message }));
       return false;
     } finally {
       inflight.delete(conv);
@@ -67,13 +69,13 @@ export function mountActions(state, { notice, request }) {
     try {
       [agents, teams] = await Promise.all([routing.agents(), routing.teams()]);
     } catch (e) {
-      notice(`Cannot load agents and teams: ${e.message}`);
+      notice(t('act.loadAgents', { error: e.message }));
       return;
     }
     const c = state.conversations.get(conv);
     tform.elements.agent.replaceChildren(...agents.filter((a) => a.id !== c?.assignee && a.id !== state.agent?.id).map((a) => {
       const st = state.presence.get(a.id)?.status ?? a.status ?? 'offline';
-      return h('option', { value: a.id, disabled: st === 'offline' || null }, `${a.name || a.id} (${st})`);
+      return h('option', { value: a.id, disabled: st === 'offline' || null }, `${a.name || a.id} (${named('presence.', st)})`);
     }));
     tform.elements.team.replaceChildren(...teams.map((t) => h('option', { value: t.id, selected: t.id === c?.team || null }, t.name || t.id)));
     syncKind();
@@ -85,7 +87,7 @@ export function mountActions(state, { notice, request }) {
     const note = tform.elements.note.value.trim();
     const kind = tform.elements.kind.value;
     const to = kind === 'agent' ? tform.elements.agent.value : tform.elements.team.value;
-    if (!to) { showError(tform, `Choose ${kind === 'agent' ? 'an agent' : 'a team'}.`); return; }
+    if (!to) { showError(tform, t(kind === 'agent' ? 'act.chooseAgent' : 'act.chooseTeam')); return; }
     const body = kind === 'agent' ? { agent_id: to, note } : { team: to, note };
     if (await act(target, 'transfer', body, tform)) transfer.close();
   });
@@ -100,7 +102,7 @@ export function mountActions(state, { notice, request }) {
   sform.addEventListener('submit', async (e) => {
     e.preventDefault();
     const until = snoozeUntil(sform.elements.preset.value, sform.elements.at.value);
-    if (!Number.isFinite(until) || until <= Date.now()) { showError(sform, 'Pick a time in the future.'); return; }
+    if (!Number.isFinite(until) || until <= Date.now()) { showError(sform, t('act.future')); return; }
     if (await act(target, 'snooze', { until, note: sform.elements.note.value.trim() }, sform)) snooze.close();
   });
 

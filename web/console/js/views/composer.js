@@ -5,6 +5,7 @@
 // is sent or the agent signs out; each agent's own (useDrafts).
 import { insertCanned, matchCanned, moveActive, slashQuery } from '../canned.js';
 import { $, h } from './dom.js';
+import { t } from '../i18n.js';
 
 // onTyping(conv, text): what a reply (not a note) to `conv` holds now ('' when none).
 export function mountComposer({ onSend, onNote, canned, onTyping = () => {} }) {
@@ -41,9 +42,9 @@ export function mountComposer({ onSend, onNote, canned, onTyping = () => {} }) {
     form.dataset.mode = m;
     for (const [k, b] of Object.entries(modes)) b.setAttribute('aria-pressed', String(k === m));
     const note = m === 'note';
-    send.textContent = note ? 'Add note' : 'Send';
-    label.textContent = note ? 'Private note' : 'Reply';
-    input.placeholder = note ? 'Private note: only agents see it' : 'Write a reply… (/ for canned responses)';
+    send.textContent = t(note ? 'composer.addNote' : 'composer.send');
+    label.textContent = t(note ? 'composer.note' : 'composer.reply');
+    input.placeholder = t(note ? 'composer.notePh' : 'composer.replyPh');
     enable();
   }
 

@@ -2,6 +2,7 @@
 // customers. A modal <dialog> like transfer and snooze; Cancel has the focus,
 // so Enter or Escape by habit does nothing.
 import { h } from './dom.js';
+import { t } from '../i18n.js';
 
 let dialog = null;
 
@@ -14,8 +15,8 @@ function build() {
         h('label', { for: 'confirm-typed', id: 'confirm-typed-label' }),
         h('input', { id: 'confirm-typed', autocomplete: 'off', dir: 'auto' })),
       h('div', { class: 'dialog-buttons' },
-        h('button', { type: 'button', id: 'confirm-cancel', onclick: () => d.close('cancel') }, 'Cancel'),
-        h('button', { type: 'button', id: 'confirm-ok', class: 'primary', onclick: () => d.close('ok') }, 'OK'))));
+        h('button', { type: 'button', id: 'confirm-cancel', onclick: () => d.close('cancel') }, t('cancel')),
+        h('button', { type: 'button', id: 'confirm-ok', class: 'primary', onclick: () => d.close('ok') }, t('ok')))));
   document.body.append(d);
   return d;
 }
@@ -24,7 +25,7 @@ function build() {
 // `text`: a paragraph per item, each a string or nodes (untrusted names in <bdi>).
 // `typed`: { label, accept: [strings] }: the button works only once one of
 // them is typed (an action that destroys data is never a stray click).
-export function confirmAction({ title, text = [], ok = 'OK', cancel = 'Cancel', danger = false, typed = null }) {
+export function confirmAction({ title, text = [], ok = t('ok'), cancel = t('cancel'), danger = false, typed = null }) {
   dialog ??= build();
   if (dialog.open) return Promise.resolve(false); // one question at a time
   dialog.querySelector('#confirm-title').textContent = title;

@@ -2,24 +2,20 @@
 // earlier conversations, then this one's messages, notes and events, then
 // replies still waiting for the server), and the reply box.
 import { OPEN_STATUSES, labelList } from '../store/state.js';
+import { named, t } from '../i18n.js';
 import { mountComposer } from './composer.js';
 import { assigneeLabel } from './inbox.js';
 import { $, channelIcon, channelNameBesideIcon, formatDateTime, h, setAttr, setText, textDir, timeEl } from './dom.js';
 
-const MARKS = {
-  pending: ['◷', 'Pending'],
-  sent: ['✓', 'Sent'],
-  delivered: ['✓✓', 'Delivered'],
-  read: ['✓✓', 'Read'],
-  failed: ['!', 'Failed'],
-};
+const MARKS = { pending: '◷', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '!' };
 
 // When a message, note or event happened: the time on earlier days too.
 const momentEl = (ms) => timeEl(ms, { withTime: true });
 
 function mark(status) {
-  const [glyph, label] = MARKS[status] ?? ['', status];
+  const glyph = MARKS[status];
   if (!glyph) return null;
+  const label = t(`mark.${status}`);
   return h('span', { class: `mark mark-${status}`, role: 'img', 'aria-label': label, title: label }, glyph);
 }
 
@@ -28,10 +24,10 @@ function authorLabel(state, conv, m) {
     // Someone else in the customer's mail thread (a colleague in Cc) is named as they wrote.
     case 'customer':
       if (m.author_name) return m.author_address && m.author_address !== m.author_name ? `${m.author_name} <${m.author_address}>` : m.author_name;
-      return conv?.customer_name || 'Customer';
-    case 'agent': return (m.author_name || m.author_id || 'Agent') + (m.author_id && m.author_id === state.agent?.id ? ' (you)' : '');
-    case 'bot': return 'Bot';
-    case 'system': return 'System';
+      return conv?.customer_name || t('customer');
+    case 'agent': return (m.author_name || m.author_id || t('agent')) + (m.author_id && m.author_id === state.agent?.id ? t('youMark') : '');
+    case 'bot': return t('bot');
+    case 'system': return t('system');
     default: return m.author ?? '';
   }
 }
@@ -66,18 +62,18 @@ async function fetchAttachment(a, url, fetchFile, li) {
     link.click();
     setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
   } catch (e) {
-    li.append(h('span', { class: 'failure' }, ` Could not open: ${e.message}`));
+    li.append(h('span', { class: 'failure' }, t('msg.openFailed', { error: e.message })));
   }
 }
 
 function attachmentList(attachments, channel, conv, seq, fetchFile) {
   if (!attachments?.length) return null;
-  return h('ul', { class: 'attachments', 'aria-label': 'Attachments' }, attachments.map((a) => {
+  return h('ul', { class: 'attachments', 'aria-label': t('msg.attachments') }, attachments.map((a) => {
     const url = attachmentUrl(a, channel, conv, seq);
     const name = a.name || a.caption || (a.latitude != null ? `${a.latitude}, ${a.longitude}` : '');
     const li = h('li', {}, h('span', { class: 'attachment-kind' }, a.kind ?? 'file'), ' ', h('span', { dir: 'auto' }, name), ' ');
-    if (url?.startsWith('https:')) li.append(h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, 'Open'));
-    else if (url) li.append(h('button', { type: 'button', class: 'link', onclick: (e) => { e.currentTarget.disabled = true; fetchAttachment(a, url, fetchFile, li); } }, 'Open'));
+    if (url?.startsWith('https:')) li.append(h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, t('msg.open')));
+    else if (url) li.append(h('button', { type: 'button', class: 'link', onclick: (e) => { e.currentTarget.disabled = true; fetchAttachment(a, url, fetchFile, li); } }, t('msg.open')));
     return li;
   }));
 }
@@ -85,13 +81,13 @@ function attachmentList(attachments, channel, conv, seq, fetchFile) {
 // Choices a bot or agent offered with the message (shown, not clickable here).
 function buttonList(buttons) {
   if (!buttons?.length) return null;
-  return h('ul', { class: 'choices', 'aria-label': 'Offered choices' },
+  return h('ul', { class: 'choices', 'aria-label': t('msg.choices') },
     buttons.map((b) => h('li', {}, h('bdi', {}, b.title || b.id || ''))));
 }
 
 // A mail as written, quoted history included (sent only when it differs).
 function originalText(m) {
-  return m.original_text ? h('details', { class: 'msg-original' }, h('summary', {}, 'Show quoted text'),
+  return m.original_text ? h('details', { class: 'msg-original' }, h('summary', {}, t('msg.quoted')),
     h('p', { class: 'msg-text', dir: textDir(m.original_text) }, m.original_text)) : null;
 }
 
@@ -99,7 +95,7 @@ function originalText(m) {
 function erasedText(what) {
   if (!what) return null;
   return h('p', { class: 'msg-erased muted' },
-    what === 'retention' ? 'Text removed after the retention period' : 'Removed: the customer was erased');
+    t(what === 'retention' ? 'msg.erasedRetention' : 'msg.erasedCustomer'));
 }
 
 // An agent's reply the provider refused for good (or gave up on after a long
@@ -108,9 +104,9 @@ function erasedText(what) {
 function failureNote(m, convId, onSend) {
   if (m.status !== 'failed') return null;
   const again = m.author === 'agent' && m.text
-    ? h('button', { type: 'button', class: 'link', onclick: (e) => { e.currentTarget.disabled = true; onSend(convId, m.text); } }, 'Send again')
+    ? h('button', { type: 'button', class: 'link', onclick: (e) => { e.currentTarget.disabled = true; onSend(convId, m.text); } }, t('msg.sendAgain'))
     : null;
-  return h('p', { class: 'failure', dir: 'auto' }, `Not delivered${m.failure_reason ? `: ${m.failure_reason}` : '.'} `, again);
+  return h('p', { class: 'failure', dir: 'auto' }, `${t('msg.notDelivered')}${m.failure_reason ? `: ${m.failure_reason}` : '.'} `, again);
 }
 
 // A reply still pending because its sends fail for a passing reason (the
@@ -120,7 +116,7 @@ function retryingNote(m) {
   const r = m.status === 'pending' ? m.retrying : null;
   if (!r) return null;
   return h('p', { class: 'retrying', dir: 'auto' },
-    `Not delivered yet${r.reason ? `: ${r.reason}` : ''} · retry ${r.attempt} at `, timeEl(r.next_at, { withTime: true }));
+    `${t('msg.notDeliveredYet')}${r.reason ? `: ${r.reason}` : ''} · ${t('msg.retry', { n: r.attempt })}`, timeEl(r.next_at, { withTime: true }));
 }
 
 // `convId`, `seq`: where the message is logged (`conv`, its view, may not be held yet).
@@ -138,41 +134,38 @@ function messageItem(state, convId, conv, m, seq, { fetchFile, onSend }) {
         momentEl(m.created_at), ' ',
         channelIcon(m.channel === conv?.channel ? conv?.kind : undefined, m.channel), ' ',
         m.direction === 'out' ? mark(m.status) : null,
-        m.emailed_at ? h('span', { class: 'emailed', title: `Unread in the chat: sent to the customer's email ${formatDateTime(m.emailed_at)}` }, ' · sent by email') : null,
-        m.edited_at ? h('span', { class: 'edited' }, ' (edited)') : null),
+        m.emailed_at ? h('span', { class: 'emailed', title: t('msg.emailedTitle', { at: formatDateTime(m.emailed_at) }) }, t('msg.emailed')) : null,
+        m.edited_at ? h('span', { class: 'edited' }, t('msg.edited')) : null),
       retryingNote(m),
       failureNote(m, convId, onSend)));
 }
 
-const REASONS = { transfer: 'transferred', reopened: 'reopened', unsnoozed: 'back from snooze', taken: 'taken',
-  manual: 'assigned', timeout: 'no reply in time, offered to another agent', agent_removed: 'agent removed',
-  erased: 'the customer was erased' };
 
 // One line for a log event that is not a message: status changes (with the
 // routing reason and a transfer/snooze note), priority, labels, routing, SLA.
 function eventText(state, f) {
   const who = assigneeLabel(state, f.actor);
-  const by = who && f.actor !== 'system' ? ` by ${who}` : '';
+  const by = who && f.actor !== 'system' ? t('ev.by', { who }) : '';
   switch (f.event) {
     case 'status': {
-      const parts = [`Status ${f.from ? `${f.from} → ` : ''}${f.status ?? f.conversation?.status ?? ''}${by}`];
-      if (f.reason && REASONS[f.reason]) parts.push(`(${REASONS[f.reason]})`);
-      if (f.team && f.from_team && f.team !== f.from_team) parts.push(`to team ${f.team}`);
+      const parts = [`${t('ev.status')} ${f.from ? `${named('st.', f.from)} ${t('arrow')} ` : ''}${named('st.', f.status ?? f.conversation?.status ?? '') || ''}${by}`];
+      if (f.reason && named('re.', f.reason) !== f.reason) parts.push(`(${named('re.', f.reason)})`);
+      if (f.team && f.from_team && f.team !== f.from_team) parts.push(t('ev.toTeam', { team: f.team }));
       if (f.assignee || (f.status === 'assigned' && f.conversation?.assignee))
-        parts.push(`→ ${assigneeLabel(state, f.assignee || f.conversation.assignee)}`);
-      if (f.until) parts.push(`until ${formatDateTime(f.until)}`);
+        parts.push(`${t('arrow')} ${assigneeLabel(state, f.assignee || f.conversation.assignee)}`);
+      if (f.until) parts.push(t('ev.until', { at: formatDateTime(f.until) }));
       return parts.join(' ');
     }
-    case 'priority': return `Priority ${f.from ?? ''} → ${f.priority}${by}`;
+    case 'priority': return `${t('ev.priority')} ${named('pr.', f.from) ?? ''} ${t('arrow')} ${named('pr.', f.priority)}${by}`;
     case 'labels': { // each label isolated: a Persian one would reorder the line around it
       const list = (labels, sign) => labels.flatMap((l, i) => [i ? `, ${sign}` : ` ${sign}`, h('bdi', {}, l)]);
-      return ['Labels', list(labelList(f.added), '+'), list(labelList(f.removed), '−'), by];
+      return [t('ev.labels'), list(labelList(f.added), '+'), list(labelList(f.removed), '−'), by];
     }
     // The survey after resolve (routing/src/lua/aftersales.lua); the comment is shown below the line.
-    case 'csat': return `Customer rated ${f.rating}/5${f.agent ? ` (conversation with ${assigneeLabel(state, f.agent)})` : ''}`;
-    case 'csat_comment': return 'Customer commented on their rating:';
-    case 'routed': return `Routed to team ${f.team}${f.vip ? ' (VIP)' : ''}`;
-    case 'sla': return `SLA ${f.sla === 'first' ? 'first response' : f.sla ?? ''} ${f.state === 'breach' ? 'breached' : f.state ?? ''}`;
+    case 'csat': return t('ev.csat', { rating: f.rating }) + (f.agent ? t('ev.csatWith', { who: assigneeLabel(state, f.agent) }) : '');
+    case 'csat_comment': return t('ev.csatComment');
+    case 'routed': return t('ev.routed', { team: f.team }) + (f.vip ? ' (VIP)' : '');
+    case 'sla': return `${t('ev.sla')} ${f.sla === 'first' ? t('ev.slaFirst') : f.sla ?? ''} ${f.state === 'breach' ? t('ev.slaBreach') : f.state ?? ''}`;
     default: return f.event;
   }
 }
@@ -189,9 +182,9 @@ function noteItem(state, frame) {
   const mine = n.author_id && n.author_id === state.agent?.id;
   return h('li', { class: 'msg msg-note', dataset: { seq: String(frame.seq), event: 'note', clientId: n.client_id ?? null } },
     h('div', { class: 'bubble' },
-      h('p', { class: 'note-label' }, 'Private note'),
+      h('p', { class: 'note-label' }, t('msg.note')),
       n.erased ? erasedText(n.erased) : h('p', { class: 'msg-text', dir: textDir(n.text ?? '') }, n.text ?? ''),
-      h('p', { class: 'msg-meta' }, h('span', { class: 'author', dir: 'auto' }, `${n.author_name || n.author_id || 'Agent'}${mine ? ' (you)' : ''}`),
+      h('p', { class: 'msg-meta' }, h('span', { class: 'author', dir: 'auto' }, `${n.author_name || n.author_id || t('agent')}${mine ? t('youMark') : ''}`),
         ' ', momentEl(n.created_at))));
 }
 
@@ -205,23 +198,23 @@ function nameAfterBadge(c) {
 function dividerItem(c, current) {
   return h('li', { class: `conv-divider${current ? ' current' : ''}`, dataset: { conv: c.id } },
     channelIcon(c.kind, c.channel), ' ',
-    h('span', {}, `${current ? 'This conversation' : 'Earlier conversation'} · ${nameAfterBadge(c)}${c.status} · `),
+    h('span', {}, `${t(current ? 'conv.this' : 'conv.earlier')} · ${nameAfterBadge(c)}${named('st.', c.status)} · `),
     timeEl(c.created_at), ' ', h('span', { class: 'muted' }, c.id));
 }
 
 function pendingItem(p, { onRetry, onDiscard, online }) {
   const failed = p.state === 'failed';
-  const label = failed ? 'Failed' : p.state === 'queued' && !online ? 'Waiting for connection' : 'Sending';
+  const label = t(failed ? 'mark.failed' : p.state === 'queued' && !online ? 'msg.waiting' : 'msg.sending');
   return h('li', { class: `msg msg-out pending${failed ? ' failed' : ''}`, dataset: { clientId: p.client_id, pending: p.state } },
     h('div', { class: 'bubble' },
       h('p', { class: 'msg-text', dir: textDir(p.text) }, p.text),
-      h('p', { class: 'msg-meta' }, h('span', { class: 'author' }, 'You'), ' ', timeEl(p.created_at), ' ',
+      h('p', { class: 'msg-meta' }, h('span', { class: 'author' }, t('You')), ' ', timeEl(p.created_at), ' ',
         h('span', { class: `mark mark-${failed ? 'failed' : 'pending'}`, role: 'img', 'aria-label': label, title: label },
           failed ? '!' : '◷'),
         failed ? null : h('span', { class: 'pending-note' }, `${label}…`)),
-      failed ? h('p', { class: 'failure' }, `Not sent: ${p.error ?? 'unknown error'} `,
-        h('button', { type: 'button', class: 'link', onclick: () => onRetry(p.client_id) }, 'Retry'), ' ',
-        h('button', { type: 'button', class: 'link', onclick: () => onDiscard(p.client_id) }, 'Discard')) : null));
+      failed ? h('p', { class: 'failure' }, t('msg.notSent', { error: p.error ?? t('msg.unknownError') }),
+        h('button', { type: 'button', class: 'link', onclick: () => onRetry(p.client_id) }, t('msg.retryBtn')), ' ',
+        h('button', { type: 'button', class: 'link', onclick: () => onDiscard(p.client_id) }, t('msg.discard'))) : null));
 }
 
 export function mountConversation(state, handlers) {
@@ -265,14 +258,14 @@ export function mountConversation(state, handlers) {
     meta.replaceChildren(
       conv ? channelIcon(conv.kind, conv.channel) : '', ' ',
       conv ? nameAfterBadge(conv) : '',
-      h('span', { class: `status status-${conv?.status ?? 'unknown'}` }, conv?.status ?? 'unknown'),
-      conv?.priority && conv.priority !== 'normal' ? h('span', { class: `priority priority-${conv.priority}` }, conv.priority) : '',
+      h('span', { class: `status status-${conv?.status ?? 'unknown'}` }, named('st.', conv?.status ?? 'unknown')),
+      conv?.priority && conv.priority !== 'normal' ? h('span', { class: `priority priority-${conv.priority}` }, named('pr.', conv.priority)) : '',
       conv?.vip ? h('span', { class: 'vip' }, 'VIP') : '',
-      conv?.sla_breached ? h('span', { class: 'sla-breached' }, 'SLA missed') : '',
+      conv?.sla_breached ? h('span', { class: 'sla-breached' }, t('conv.slaMissed')) : '',
       conv && !conv.first_response_at && conv.sla_first_due && OPEN_STATUSES.has(conv.status)
-        ? h('span', { class: 'sla-due' }, ' · first reply due ', timeEl(conv.sla_first_due)) : '',
-      conv?.assignee ? ` · assigned to ${assigneeLabel(state, conv.assignee)}` : '',
-      conv?.team ? ` · team ${conv.team}` : '',
+        ? h('span', { class: 'sla-due' }, t('conv.firstDue'), timeEl(conv.sla_first_due)) : '',
+      conv?.assignee ? t('conv.assignedTo', { who: assigneeLabel(state, conv.assignee) }) : '',
+      conv?.team ? t('conv.team', { team: conv.team }) : '',
       ` · ${shown}`);
     const open = !!conv && OPEN_STATUSES.has(conv.status);
     const mine = state.isMine(conv);
@@ -285,18 +278,18 @@ export function mountConversation(state, handlers) {
     for (const b of Object.values(buttons)) b.disabled = !handlers.online() || handlers.busy(shown);
     composer.setOpen(open);
     closedNote.hidden = open || !conv;
-    closedNote.textContent = conv ? `This conversation is ${conv.status}.` : '';
+    closedNote.textContent = conv ? t('conv.closedNote', { status: named('st.', conv.status) }) : '';
     const list = labelList(conv?.labels);
     labels.replaceChildren(...list.map((l) => h('li', { class: 'label' }, h('bdi', {}, l),
-      h('button', { type: 'button', class: 'label-remove', 'aria-label': `Remove label ${l}`, title: 'Remove',
+      h('button', { type: 'button', class: 'label-remove', 'aria-label': t('conv.removeLabel', { label: l }), title: t('conv.remove'),
         onclick: () => handlers.onLabels(shown, [], [l]) }, '×'))));
     labelInput.disabled = !conv;
   }
 
   function timelineItems(id, conv) {
-    const t = state.timelines.get(id);
+    const tl = state.timelines.get(id);
     const items = [];
-    for (const it of t ? t.messages() : []) {
+    for (const it of tl ? tl.messages() : []) {
       const key = `${id}:${it.seq}`;
       if (it.kind === 'message') {
         const m = it.message;
@@ -321,7 +314,7 @@ export function mountConversation(state, handlers) {
 
   function renderTimeline(switched) {
     const conv = state.conversations.get(shown);
-    const t = state.timelines.get(shown);
+    const tl = state.timelines.get(shown);
     const items = [];
     const past = earlier(conv);
     for (const c of past) {
@@ -340,10 +333,10 @@ export function mountConversation(state, handlers) {
     // position (which lays the page out at once).
     const same = !switched && items.length === rendered.size && items.every((i) => rendered.get(i.key)?.sig === i.sig);
     const atBottom = !same && log.scrollHeight - log.scrollTop - log.clientHeight < 80;
-    const loading = !!t?.loading && !t.loaded;
+    const loading = !!tl?.loading && !tl.loaded;
     setAttr(log, 'aria-busy', String(loading));
-    status.hidden = !(loading || (t?.loaded && own.length === 0) || !t);
-    setText(status, loading || !t ? 'Loading history…' : 'No messages yet.');
+    status.hidden = !(loading || (tl?.loaded && own.length === 0) || !tl);
+    setText(status, t(loading || !tl ? 'conv.loadingHistory' : 'conv.noMessages'));
     if (same) return;
     const keep = new Set(items.map((i) => i.key));
     for (const [key, r] of rendered) if (!keep.has(key)) { r.el.remove(); rendered.delete(key); }

@@ -1,5 +1,6 @@
 // Tiny DOM helpers. Text is always inserted as text nodes (textContent),
 // never parsed as HTML: customer messages are untrusted.
+import { locale } from '../i18n.js';
 
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -48,11 +49,14 @@ export function clear(el) {
   while (el.firstChild) el.firstChild.remove();
 }
 
-const timeFmt = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
-const dateFmt = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short' });
-const dayTimeFmt = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
-const fullFmt = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
-const dateTimeFmt = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+// In the console's language (a new language reloads the page): 08:52 in
+// English, ۰۸:۵۲ in Persian.
+const fmt = (options) => new Intl.DateTimeFormat(locale(), options);
+const timeFmt = fmt({ hour: '2-digit', minute: '2-digit' });
+const dateFmt = fmt({ day: 'numeric', month: 'short' });
+const dayTimeFmt = fmt({ day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+const fullFmt = fmt({ dateStyle: 'medium', timeStyle: 'medium' });
+const dateTimeFmt = fmt({ dateStyle: 'medium', timeStyle: 'short' });
 
 // A date and time in running text ("23 Nov 2026, 08:52"): no seconds.
 export const formatDateTime = (ms) => dateTimeFmt.format(new Date(ms));

@@ -1,14 +1,13 @@
 // The inbox: views (mine / unassigned / all) and status filters with live
 // counts, and the list of conversations, newest activity first.
 import { $, channelIcon, clear, h, setAttr, setText, timeEl } from './dom.js';
+import { named, num, t } from '../i18n.js';
 import { STATUS_FILTERS, VIEWS, labelList, lastMessageOf, previewText } from '../store/state.js';
 
-const VIEW_LABELS = { mine: 'Mine', unassigned: 'Unassigned', team: 'Team', all: 'All' };
-const STATUS_LABELS = { any: 'Any status', bot: 'Bot', queued: 'Queued', assigned: 'Assigned', snoozed: 'Snoozed' };
 
 export function assigneeLabel(state, id) {
   if (!id) return '';
-  if (id === state.agent?.id) return 'you';
+  if (id === state.agent?.id) return t('you');
   return state.agentNames?.get(id) ?? id;
 }
 
@@ -22,26 +21,26 @@ export function mountInbox(state, { onSelect, onLoadOlder }) {
   const moreText = h('span', {});
   const moreButton = h('button', { type: 'button', class: 'link', onclick: async () => {
     moreButton.disabled = true;
-    try { await onLoadOlder(); } catch (e) { moreText.textContent = `Could not load more: ${e.message}`; }
+    try { await onLoadOlder(); } catch (e) { moreText.textContent = t('inbox.moreFailed', { error: e.message }); }
     moreButton.disabled = false;
-  } }, 'Load older');
+  } }, t('inbox.loadOlder'));
   const more = h('p', { id: 'conv-list-more', class: 'muted', hidden: true }, moreText, ' ', moreButton);
   empty.after(more);
 
   const filterButton = (group, value, label, onClick) => h('button', {
     type: 'button', class: 'filter', dataset: { [group]: value }, 'aria-pressed': 'false', onclick: onClick,
-  }, h('span', { class: 'filter-label' }, label), ' ', h('span', { class: 'count' }, '0'),
-    h('span', { class: 'visually-hidden' }, ' conversations'));
+  }, h('span', { class: 'filter-label' }, label), ' ', h('span', { class: 'count' }, num(0)),
+    h('span', { class: 'visually-hidden' }, t('inbox.conversations')));
 
-  for (const v of VIEWS) views.append(filterButton('view', v, VIEW_LABELS[v], () => state.setView(v)));
-  for (const s of STATUS_FILTERS) statuses.append(filterButton('status', s, STATUS_LABELS[s], () => state.setStatusFilter(s)));
+  for (const v of VIEWS) views.append(filterButton('view', v, t(`view.${v}`), () => state.setView(v)));
+  for (const s of STATUS_FILTERS) statuses.append(filterButton('status', s, t(s === 'any' ? 'st.any' : `stf.${s}`), () => state.setStatusFilter(s)));
 
   const rendered = new Map(); // conv id -> { sig, li }
 
   function item(c) {
     const last = lastMessageOf(c, state.timelines.get(c.id));
     const unread = state.isUnread(c);
-    const name = c.customer_name || c.customer_id || 'Customer';
+    const name = c.customer_name || c.customer_id || t('customer');
     const assignee = assigneeLabel(state, c.assignee);
     const labels = labelList(c.labels);
     const preview = last ? previewText(last) : null;
@@ -56,15 +55,15 @@ export function mountInbox(state, { onSelect, onLoadOlder }) {
       h('span', { class: 'conv-top' },
         channelIcon(c.kind, c.channel),
         h('span', { class: 'conv-name' }, h('bdi', {}, name)),
-        unread ? h('span', { class: 'unread-dot' }, h('span', { class: 'visually-hidden' }, 'unread')) : null,
+        unread ? h('span', { class: 'unread-dot' }, h('span', { class: 'visually-hidden' }, t('inbox.unread'))) : null,
         timeEl(c.updated_at)),
       h('span', { class: 'conv-bottom' },
-        h('span', { class: `status status-${c.status}` }, c.status),
-        c.priority === 'high' || c.priority === 'urgent' ? h('span', { class: `priority priority-${c.priority}` }, c.priority) : null,
+        h('span', { class: `status status-${c.status}` }, named('st.', c.status)),
+        c.priority === 'high' || c.priority === 'urgent' ? h('span', { class: `priority priority-${c.priority}` }, named('pr.', c.priority)) : null,
         c.vip ? h('span', { class: 'vip' }, 'VIP') : null,
-        c.sla_breached ? h('span', { class: 'sla-breached', title: 'SLA target missed' }, 'SLA') : null,
+        c.sla_breached ? h('span', { class: 'sla-breached', title: t('inbox.slaMissed') }, 'SLA') : null,
         labels.slice(0, 3).map((l) => h('span', { class: 'label small' }, h('bdi', {}, l))),
-        assignee ? h('span', { class: 'assignee' }, `→ ${assignee}`) : null,
+        assignee ? h('span', { class: 'assignee' }, `${t('arrow')} ${assignee}`) : null,
         // dir="auto" on the clipped box itself: a Persian preview starts at the
         // right and is cut at its end, with the ellipsis on the left.
         last ? h('span', { class: 'preview', dir: 'auto' }, preview) : null))) };
@@ -74,11 +73,11 @@ export function mountInbox(state, { onSelect, onLoadOlder }) {
     const { views: vc, statuses: sc } = state.counts();
     for (const b of views.querySelectorAll('button')) {
       setAttr(b, 'aria-pressed', String(b.dataset.view === state.view));
-      setText(b.querySelector('.count'), String(vc[b.dataset.view]));
+      setText(b.querySelector('.count'), num(vc[b.dataset.view]));
     }
     for (const b of statuses.querySelectorAll('button')) {
       setAttr(b, 'aria-pressed', String(b.dataset.status === state.statusFilter));
-      setText(b.querySelector('.count'), String(sc[b.dataset.status]));
+      setText(b.querySelector('.count'), num(sc[b.dataset.status]));
     }
 
     const focused = document.activeElement?.closest?.('#conv-list .conv-item')?.dataset.conv;
@@ -100,8 +99,8 @@ export function mountInbox(state, { onSelect, onLoadOlder }) {
     empty.hidden = convs.length > 0;
     const loaded = state.openIds().length;
     more.hidden = !(state.openTotal > loaded);
-    if (!more.hidden) setText(moreText, `Showing ${loaded} of ${state.openTotal} open conversations.`);
-    setText(empty, state.welcomed ? 'No open conversations here.' : 'Loading…');
+    if (!more.hidden) setText(moreText, t('inbox.more', { loaded, total: state.openTotal }));
+    setText(empty, state.welcomed ? t('inbox.empty') : t('loading'));
   }
 
   function reset() {

@@ -1,18 +1,19 @@
 // The sign-in form.
 import { ApiError, login, session } from '../api.js';
 import { $ } from './dom.js';
+import { t } from '../i18n.js';
 
 function describe(err) {
-  if (!(err instanceof ApiError)) return 'Sign-in failed. Please try again.';
-  if (err.status === 401) return 'Wrong login or password.';
+  if (!(err instanceof ApiError)) return t('login.failed');
+  if (err.status === 401) return t('login.wrong');
   if (err.status === 429) {
-    const wait = err.retryAfter ? ` Try again in ${err.retryAfter} seconds.` : ' Try again in a minute.';
-    return `Too many failed sign-in attempts.${wait}`;
+    const wait = err.retryAfter ? t('login.retryIn', { n: err.retryAfter }) : t('login.retryMinute');
+    return `${t('login.tooMany')} ${wait}`;
   }
-  if (err.status === 400) return 'Enter your login and your password.';
+  if (err.status === 400) return t('login.missing');
   if (err.status === 0) return err.message;
-  if (err.status >= 500) return 'The server is unavailable right now. Please try again shortly.';
-  return `Sign-in failed: ${err.message}`;
+  if (err.status >= 500) return t('login.server');
+  return t('login.failedWhy', { error: err.message });
 }
 
 export function mountLogin({ onLoggedIn }) {
@@ -31,7 +32,7 @@ export function mountLogin({ onLoggedIn }) {
     const name = form.elements.login.value.trim();
     const password = form.elements.password.value;
     if (!name || !password) {
-      showError('Enter your login and your password.');
+      showError(t('login.missing'));
       (name ? form.elements.password : form.elements.login).focus();
       return;
     }

@@ -4,9 +4,9 @@
 // its results stand in for the inbox list; Escape or the clear button brings
 // the inbox back.
 import { $, channelIcon, clear, h, timeEl } from './dom.js';
+import { named, num, t } from '../i18n.js';
 
 const DEBOUNCE_MS = 250;
-const AUTHORS = { customer: 'Customer', agent: 'Agent', bot: 'Bot', system: 'System' };
 
 export function mountSearch({ search, onOpenConversation, onOpenCustomer }) {
   const input = $('#search');
@@ -26,15 +26,15 @@ export function mountSearch({ search, onOpenConversation, onOpenCustomer }) {
   }
 
   function conversationRow({ conversation: c, match }) {
-    const name = c.customer_name || c.customer_id || 'Customer';
+    const name = c.customer_name || c.customer_id || t('customer');
     return h('li', {}, h('button', {
       type: 'button', class: 'conv-item search-hit', dataset: { conv: c.id, status: c.status },
       onclick: () => onOpenConversation(c),
     },
     h('span', { class: 'conv-top' }, channelIcon(c.kind, c.channel), h('span', { class: 'conv-name' }, h('bdi', {}, name)),
       timeEl(match?.created_at || c.updated_at)),
-    h('span', { class: 'conv-bottom' }, h('span', { class: `status status-${c.status}` }, c.status),
-      match ? h('span', { class: 'search-author' }, match.event === 'note' ? `Note · ${match.author_name || 'Agent'}` : (AUTHORS[match.author] ?? match.author)) : null),
+    h('span', { class: 'conv-bottom' }, h('span', { class: `status status-${c.status}` }, named('st.', c.status)),
+      match ? h('span', { class: 'search-author' }, match.event === 'note' ? t('search.note', { who: match.author_name || t('agent') }) : named('', match.author)) : null),
     match ? h('span', { class: 'search-snippet', dir: 'auto' }, match.text) : null));
   }
 
@@ -51,14 +51,14 @@ export function mountSearch({ search, onOpenConversation, onOpenCustomer }) {
     clear(results);
     const customers = found.customers ?? [];
     const conversations = found.conversations ?? [];
-    if (!customers.length && !conversations.length) { status('Nothing found.'); return; }
+    if (!customers.length && !conversations.length) { status(t('search.nothing')); return; }
     if (customers.length) {
-      results.append(h('h2', { class: 'search-heading' }, `Customers (${customers.length})`),
-        h('ul', { class: 'conv-list', 'aria-label': 'Customers found' }, customers.map(customerRow)));
+      results.append(h('h2', { class: 'search-heading' }, t('search.customers', { n: customers.length })),
+        h('ul', { class: 'conv-list', 'aria-label': t('search.customersFound') }, customers.map(customerRow)));
     }
     if (conversations.length) {
-      results.append(h('h2', { class: 'search-heading' }, `Conversations (${conversations.length}${found.more ? '+' : ''})`),
-        h('ul', { class: 'conv-list', 'aria-label': 'Conversations found' }, conversations.map(conversationRow)));
+      results.append(h('h2', { class: 'search-heading' }, t('search.conversations', { n: num(conversations.length) + (found.more ? '+' : '') })),
+        h('ul', { class: 'conv-list', 'aria-label': t('search.conversationsFound') }, conversations.map(conversationRow)));
     }
   }
 
@@ -68,7 +68,7 @@ export function mountSearch({ search, onOpenConversation, onOpenCustomer }) {
       const found = await search(q);
       if (mine === asked) render(found);
     } catch (e) {
-      if (mine === asked) status(e.code === 'invalid_field' ? 'Type at least two letters or digits.' : `Search failed: ${e.message}`);
+      if (mine === asked) status(e.code === 'invalid_field' ? t('search.short') : t('search.failed', { error: e.message }));
     }
   }
 
@@ -77,8 +77,8 @@ export function mountSearch({ search, onOpenConversation, onOpenCustomer }) {
     const q = input.value;
     if (!q.trim()) { asked++; showInbox(true); return; }
     showInbox(false);
-    if ([...q.trim()].length < 2) { asked++; status('Type at least two letters or digits.'); return; }
-    status('Searching…');
+    if ([...q.trim()].length < 2) { asked++; status(t('search.short')); return; }
+    status(t('search.searching'));
     timer = setTimeout(() => run(q), DEBOUNCE_MS);
   }
 

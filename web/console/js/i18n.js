@@ -1,0 +1,188 @@
+// The console's language: English (the default, written in index.html and
+// below), Persian or Arabic (right to left), chosen by the agent and kept in
+// localStorage. Only the chosen language's dictionary is loaded
+// (js/i18n/fa.js, js/i18n/ar.js); a key it lacks shows in English. The
+// page is built once per language: a new choice reloads it.
+const KEY = 'pasokh.console.lang';
+export const LANGUAGES = { en: 'English', fa: 'فارسی', ar: 'العربية' };
+const RTL = new Set(['fa', 'ar']);
+
+// English for the texts the views write (the page's own are in index.html).
+// A count-dependent text is { one, other } (Intl.PluralRules picks).
+const EN = {
+  'p.title': 'Pasokh console',
+  'login.failed': 'Sign-in failed. Please try again.',
+  'login.wrong': 'Wrong login or password.',
+  'login.tooMany': 'Too many failed sign-in attempts.',
+  'login.retryIn': 'Try again in {n} seconds.',
+  'login.retryMinute': 'Try again in a minute.',
+  'login.missing': 'Enter your login and your password.',
+  'login.server': 'The server is unavailable right now. Please try again shortly.',
+  'login.failedWhy': 'Sign-in failed: {error}',
+  'conn.connecting': 'Connecting…', 'conn.online': 'Online', 'conn.reconnecting': 'Reconnecting…', 'conn.closed': 'Offline',
+  'view.mine': 'Mine', 'view.unassigned': 'Unassigned', 'view.team': 'Team', 'view.all': 'All',
+  'st.any': 'Any status', 'st.bot': 'bot', 'st.queued': 'queued', 'st.assigned': 'assigned', 'st.snoozed': 'snoozed',
+  'st.resolved': 'resolved', 'st.closed': 'closed', 'st.unknown': 'unknown',
+  'stf.bot': 'Bot', 'stf.queued': 'Queued', 'stf.assigned': 'Assigned', 'stf.snoozed': 'Snoozed',
+  'pr.low': 'low', 'pr.normal': 'normal', 'pr.high': 'high', 'pr.urgent': 'urgent',
+  'inbox.conversations': ' conversations',
+  'inbox.unread': 'unread',
+  'inbox.slaMissed': 'SLA target missed',
+  'inbox.empty': 'No open conversations here.',
+  'loading': 'Loading…',
+  'inbox.more': 'Showing {loaded} of {total} open conversations.',
+  'inbox.loadOlder': 'Load older',
+  'inbox.moreFailed': 'Could not load more: {error}',
+  'you': 'you', 'You': 'You', 'customer': 'Customer', 'agent': 'Agent', 'bot': 'Bot', 'system': 'System',
+  'youMark': ' (you)', 'arrow': '→', // ← in a right-to-left line
+  'mark.pending': 'Pending', 'mark.sent': 'Sent', 'mark.delivered': 'Delivered', 'mark.read': 'Read', 'mark.failed': 'Failed',
+  'msg.attachments': 'Attachments', 'msg.open': 'Open', 'msg.openFailed': ' Could not open: {error}',
+  'msg.choices': 'Offered choices', 'msg.quoted': 'Show quoted text',
+  'msg.erasedRetention': 'Text removed after the retention period', 'msg.erasedCustomer': 'Removed: the customer was erased',
+  'msg.sendAgain': 'Send again', 'msg.notDelivered': 'Not delivered', 'msg.notDeliveredYet': 'Not delivered yet',
+  'msg.retry': 'retry {n} at ',
+  'msg.emailedTitle': 'Unread in the chat: sent to the customer\'s email {at}', 'msg.emailed': ' · sent by email',
+  'msg.edited': ' (edited)', 'msg.note': 'Private note',
+  'msg.waiting': 'Waiting for connection', 'msg.sending': 'Sending', 'msg.notSent': 'Not sent: {error} ',
+  'msg.unknownError': 'unknown error', 'msg.retryBtn': 'Retry', 'msg.discard': 'Discard',
+  'ev.by': ' by {who}', 'ev.status': 'Status', 'ev.toTeam': 'to team {team}', 'ev.until': 'until {at}',
+  'ev.priority': 'Priority', 'ev.labels': 'Labels',
+  'ev.csat': 'Customer rated {rating}/5', 'ev.csatWith': ' (conversation with {who})',
+  'ev.csatComment': 'Customer commented on their rating:', 'ev.routed': 'Routed to team {team}',
+  'ev.sla': 'SLA', 'ev.slaFirst': 'first response', 'ev.slaBreach': 'breached',
+  're.transfer': 'transferred', 're.reopened': 'reopened', 're.unsnoozed': 'back from snooze', 're.taken': 'taken',
+  're.manual': 'assigned', 're.timeout': 'no reply in time, offered to another agent', 're.agent_removed': 'agent removed',
+  're.erased': 'the customer was erased',
+  'conv.this': 'This conversation', 'conv.earlier': 'Earlier conversation',
+  'conv.slaMissed': 'SLA missed', 'conv.firstDue': ' · first reply due ', 'conv.assignedTo': ' · assigned to {who}',
+  'conv.team': ' · team {team}', 'conv.closedNote': 'This conversation is {status}.',
+  'conv.removeLabel': 'Remove label {label}', 'conv.remove': 'Remove',
+  'conv.loadingHistory': 'Loading history…', 'conv.noMessages': 'No messages yet.',
+  'typing.customer': 'The customer is typing…',
+  'typing.agents': { one: '{who} is also replying here.', other: '{who} are also replying here.' },
+  'typing.viewing': { one: '{who} is also viewing this conversation.', other: '{who} are also viewing this conversation.' },
+  'typing.another': 'Another agent',
+  'composer.send': 'Send', 'composer.addNote': 'Add note', 'composer.reply': 'Reply', 'composer.note': 'Private note',
+  'composer.notePh': 'Private note: only agents see it', 'composer.replyPh': 'Write a reply… (/ for canned responses)',
+  'act.assign': 'assign', 'act.transfer': 'transfer', 'act.snooze': 'snooze', 'act.escalate': 'escalate', 'act.reopen': 'reopen',
+  'act.resolve': 'resolve',
+  'act.failed': 'Could not {op}: {error}', 'act.failedConv': 'Could not {op} {conv}: {error}',
+  'act.loadAgents': 'Cannot load agents and teams: {error}',
+  'act.chooseAgent': 'Choose an agent.', 'act.chooseTeam': 'Choose a team.', 'act.future': 'Pick a time in the future.',
+  'presence.online': 'online', 'presence.away': 'away', 'presence.offline': 'offline',
+  'ok': 'OK', 'cancel': 'Cancel',
+  'app.openCustomer': 'Could not open the customer: {error}', 'app.loadCustomer': 'Could not load the customer: {error}',
+  'app.presence': 'Status not changed: {error}', 'app.note': 'Note not saved: {error}', 'app.labels': 'Labels not changed: {error}',
+  'app.offlineResolve': 'You are offline. Resolve again once the console has reconnected.',
+  'app.resolveFailed': 'Could not resolve: {error}', 'app.server': 'Server: {error}',
+  'app.ended': 'Your session has ended. Please sign in again.',
+  'app.newAssignment': 'New assignment', 'app.newConversation': 'New conversation', 'app.newMessage': 'New message',
+  'search.nothing': 'Nothing found.', 'search.customers': 'Customers ({n})', 'search.conversations': 'Conversations ({n})',
+  'search.customersFound': 'Customers found', 'search.conversationsFound': 'Conversations found',
+  'search.short': 'Type at least two letters or digits.', 'search.failed': 'Search failed: {error}',
+  'search.searching': 'Searching…', 'search.note': 'Note · {who}',
+  'cust.unknownLang': 'Unknown', 'cust.fa': 'Persian (fa)', 'cust.ar': 'Arabic (ar)', 'cust.en': 'English (en)',
+  'cust.sameEmail': 'the same email address {v} is on that file', 'cust.samePhone': 'the same phone number {v} is on that file',
+  'cust.sameName': 'the same name {v} and language on another channel',
+  'cust.mentionedEmail': 'wrote the email address {v} of that file', 'cust.mentionedPhone': 'wrote the phone number {v} of that file',
+  'cust.channelPh': 'channel', 'cust.idPh': 'id on that channel', 'cust.linkForm': 'Link an identity', 'cust.channel': 'Channel',
+  'cust.idLabel': 'Id on that channel', 'cust.link': 'Link',
+  'cust.purchases': 'Purchases', 'cust.loadingPurchases': 'Loading purchases…', 'cust.optOutTitle': 'Replied stop: no campaigns',
+  'cust.optOut': 'opted out', 'cust.order': 'order {id}', 'cust.serial': ' · serial {serial}', 'cust.bought': ' · bought {date}',
+  'cust.warrantyUntil': 'under warranty until {date}', 'cust.warrantyEnded': 'warranty ended {date}',
+  'cust.warrantyUnknown': 'warranty unknown', 'cust.purchasesN': 'Purchases ({n})', 'cust.noPurchases': 'No purchases on file.',
+  'cust.purchasesFailed': 'Purchases unavailable: {error}',
+  'cust.duplicates': 'Possible duplicates', 'cust.samePerson': 'Possibly the same person', 'cust.working': 'Working…',
+  'cust.samePersonAs': 'Possibly the same person as ', 'cust.convCount': '{n} conversations',
+  'cust.mergeTitle': 'Merge these customer files?', 'cust.merge': 'Merge', 'cust.mergeText': 'Merge {from} into {to}?',
+  'cust.mergeMoves': 'Their identities and conversations move to this file. You can undo it under "Merged into this file".',
+  'cust.mergeBtn': 'Merge into this file', 'cust.notSame': 'Not the same person',
+  'cust.mergedFiles': 'Merged files', 'cust.mergedInto': 'Merged into this file', 'cust.undoMerge': 'Undo merge',
+  'cust.erase': 'Erase customer', 'cust.eraseTitle': 'Erase this customer?',
+  'cust.eraseText': 'Everything Pasokh holds about {who} goes: name, contact details, notes, purchases, their identities on every channel, files merged into this one, and the texts and attachments of all their conversations. Reports keep counting the conversations.',
+  'cust.eraseFinal': 'This cannot be undone. If they write again, they get a new customer file.',
+  'cust.eraseTyped': 'Type the customer\'s name or {id} to confirm', 'cust.erasing': 'Erasing…',
+  'cust.conversations': 'Conversations ({n})', 'cust.erased': 'Erased customer',
+  'cust.erasedLine': 'Customer {id} · erased ', 'cust.erasingTexts': 'Removing the texts of their conversations…',
+  'cust.erasedNote': 'Their personal data and the texts of their conversations were removed on request.',
+  'cust.saving': 'Saving…', 'cust.saved': 'Saved.', 'cust.notSaved': 'Not saved: {error}',
+  'cust.id': 'Customer {id}', 'cust.since': ' · since ', 'cust.mergedAway': 'This file was merged into {id}.',
+  'cust.identities': 'Identities', 'cust.language': 'Language', 'cust.vip': 'VIP customer', 'cust.notes': 'Notes about the customer',
+  'cust.saveNotes': 'Save notes', 'cust.loading': 'Loading the customer…',
+};
+
+function storedLanguage() {
+  try { return globalThis.localStorage?.getItem(KEY) ?? ''; } catch { return ''; }
+}
+
+export let lang = LANGUAGES[storedLanguage()] ? storedLanguage() : 'en';
+let dict = {};
+
+// The locale for Intl: English dates stay day-first as before (en-GB); fa
+// writes Persian digits (and the Solar Hijri calendar), ar Arabic-Indic ones
+// (asked for: newer ICU gives plain ar Latin digits).
+const LOCALES = { en: 'en-GB', fa: 'fa', ar: 'ar-u-nu-arab' };
+export const locale = () => LOCALES[lang];
+
+// Sets the language and its dictionary (tests give them directly).
+export function useLanguage(code, dictionary = {}) {
+  lang = LANGUAGES[code] ? code : 'en';
+  dict = lang === 'en' ? {} : dictionary;
+}
+
+// The stored choice's dictionary; English when it cannot be had.
+export async function loadLanguage() {
+  if (lang === 'en') return;
+  try { useLanguage(lang, (await import(`./i18n/${lang}.js`)).default); } catch { useLanguage('en'); }
+}
+
+export const num = (n) => new Intl.NumberFormat(locale()).format(n);
+
+// `key` in the language, `{name}` replaced by vars.name (numbers in the
+// language's digits); a key the dictionary lacks is English.
+export function t(key, vars = {}) {
+  let s = dict[key] ?? EN[key] ?? key;
+  if (typeof s === 'object') s = s[new Intl.PluralRules(locale()).select(vars.n ?? 0)] ?? s.other;
+  return s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? (typeof vars[k] === 'number' ? num(vars[k]) : String(vars[k])) : m));
+}
+
+// The language's name for a value the server sends (`prefix` 'st.' and a
+// status): the value itself when it has none.
+export function named(prefix, value) {
+  const key = prefix + value;
+  return value && (dict[key] ?? EN[key] ?? value);
+}
+
+// `text` with its {name} parts replaced by nodes (a customer's name in a
+// <bdi>): the order of a sentence is the language's, not the code's.
+export function tParts(key, parts) {
+  return t(key).split(/\{(\w+)\}/).map((s, i) => (i % 2 ? parts[s] ?? '' : s));
+}
+
+// The page's own texts (index.html): data-i18n="key" for an element's text,
+// data-i18n-attr="placeholder:key aria-label:key" for attributes.
+export function translatePage(doc = document) {
+  doc.documentElement.lang = lang;
+  doc.documentElement.dir = RTL.has(lang) ? 'rtl' : 'ltr';
+  if (lang === 'en') return;
+  for (const el of doc.querySelectorAll('[data-i18n]')) el.textContent = dict[el.dataset.i18n] ?? el.textContent;
+  for (const el of doc.querySelectorAll('[data-i18n-attr]')) {
+    for (const pair of el.dataset.i18nAttr.split(' ')) {
+      const [attr, key] = pair.split(':');
+      if (dict[key]) el.setAttribute(attr, dict[key]);
+    }
+  }
+}
+
+// A language <select>: the choice is kept, and the page built again in it.
+export function mountLanguagePicker(select) {
+  select.replaceChildren(...Object.entries(LANGUAGES).map(([code, name]) => {
+    const o = new Option(name, code, false, code === lang);
+    o.lang = code;
+    return o;
+  }));
+  select.addEventListener('change', () => {
+    try { localStorage.setItem(KEY, select.value); } catch { /* private mode: this page only */ }
+    location.reload();
+  });
+}
