@@ -1,5 +1,6 @@
 // REST calls and the login session (kept in sessionStorage: one tab, one
 // session; closing the tab forgets it).
+import { t } from './i18n.js';
 
 const SESSION_KEY = 'pasokh.console.session';
 
@@ -20,7 +21,7 @@ async function request(path, { method = 'GET', token, body } = {}) {
   try {
     res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
-    throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection and try again.');
+    throw new ApiError(0, 'network', t('api.network'));
   }
   let data = null;
   try { data = await res.json(); } catch { /* not JSON */ }

@@ -293,7 +293,7 @@ async function loadKnownLabels() {
 const requests = new Map(); // client_id -> { resolve, reject }
 function request(frame) {
   const clientId = newClientId();
-  if (!socket?.send({ ...frame, client_id: clientId })) return Promise.reject(new Error('you are offline; try again once reconnected'));
+  if (!socket?.send({ ...frame, client_id: clientId })) return Promise.reject(new Error(t('app.offline')));
   return new Promise((resolve, reject) => requests.set(clientId, { resolve, reject }));
 }
 
@@ -345,7 +345,7 @@ function onWelcome(f) {
   // Requests sent on the previous connection are lost with it.
   for (const t of state.timelines.values()) t.loading = false;
   state.resolving.clear();
-  for (const r of requests.values()) r.reject(new Error('the connection was lost; check the conversation and try again'));
+  for (const r of requests.values()) r.reject(new Error(t('app.lost')));
   requests.clear();
   if (f.presence === 'online' || f.presence === 'away') $('#presence').value = f.presence;
   loadAgentNames(); // again on a reconnect: agents may have been added meanwhile
