@@ -77,6 +77,8 @@ export default {
   'youMark': ' (أنت)', 'arrow': '←',
   'mark.pending': 'قيد الإرسال', 'mark.sent': 'أُرسلت', 'mark.delivered': 'تم التسليم', 'mark.read': 'مقروءة', 'mark.failed': 'لم يُرسل',
   'msg.attachments': 'المرفقات', 'msg.open': 'فتح', 'msg.openFailed': ' تعذّر الفتح: {error}',
+  'att.image': 'صورة', 'att.file': 'ملف', 'att.document': 'مستند', 'att.video': 'فيديو', 'att.audio': 'صوت', 'att.voice': 'رسالة صوتية',
+  'att.sticker': 'ملصق', 'att.location': 'موقع', 'att.contact': 'جهة اتصال',
   'msg.choices': 'الخيارات المعروضة', 'msg.quoted': 'إظهار النص المقتبس',
   'msg.erasedRetention': 'حُذف النص بعد انتهاء مدة الاحتفاظ', 'msg.erasedCustomer': 'حُذف: تم محو بيانات العميل',
   'msg.sendAgain': 'إعادة الإرسال', 'msg.notDelivered': 'لم يُسلَّم', 'msg.notDeliveredYet': 'لم يُسلَّم بعد',

@@ -77,6 +77,8 @@ export default {
   'youMark': ' (شما)', 'arrow': '←',
   'mark.pending': 'در انتظار', 'mark.sent': 'ارسال شد', 'mark.delivered': 'تحویل شد', 'mark.read': 'خوانده شد', 'mark.failed': 'ارسال نشد',
   'msg.attachments': 'پیوست‌ها', 'msg.open': 'باز کردن', 'msg.openFailed': ' باز نشد: {error}',
+  'att.image': 'تصویر', 'att.file': 'فایل', 'att.document': 'سند', 'att.video': 'ویدیو', 'att.audio': 'صدا', 'att.voice': 'پیام صوتی',
+  'att.sticker': 'استیکر', 'att.location': 'موقعیت مکانی', 'att.contact': 'مخاطب',
   'msg.choices': 'گزینه‌های پیشنهادی', 'msg.quoted': 'نمایش متن نقل‌شده',
   'msg.erasedRetention': 'متن پس از پایان دوره نگهداری حذف شد', 'msg.erasedCustomer': 'حذف شد: اطلاعات مشتری پاک شده است',
   'msg.sendAgain': 'ارسال دوباره', 'msg.notDelivered': 'تحویل نشد', 'msg.notDeliveredYet': 'هنوز تحویل نشده',

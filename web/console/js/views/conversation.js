@@ -71,7 +71,7 @@ function attachmentList(attachments, channel, conv, seq, fetchFile) {
   return h('ul', { class: 'attachments', 'aria-label': t('msg.attachments') }, attachments.map((a) => {
     const url = attachmentUrl(a, channel, conv, seq);
     const name = a.name || a.caption || (a.latitude != null ? `${a.latitude}, ${a.longitude}` : '');
-    const li = h('li', {}, h('span', { class: 'attachment-kind' }, a.kind ?? 'file'), ' ', h('span', { dir: 'auto' }, name), ' ');
+    const li = h('li', {}, h('span', { class: 'attachment-kind' }, named('att.', a.kind ?? 'file')), ' ', h('span', { dir: 'auto' }, name), ' ');
     if (url?.startsWith('https:')) li.append(h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, t('msg.open')));
     else if (url) li.append(h('button', { type: 'button', class: 'link', onclick: (e) => { e.currentTarget.disabled = true; fetchAttachment(a, url, fetchFile, li); } }, t('msg.open')));
     return li;
