@@ -622,6 +622,78 @@ assert.ok(connections >= 2, 'reconnected');
     assert.deepEqual(consoleErrors(page), []);
   });
 
+  test('فارسی: the console in Persian and right to left, kept after a reload; English again is left to right; العربية too', T, async () => {
+    const page = await newPage();
+    await page.goto(`${gw.base}/`);
+    const root = () => page.evaluate(() => [document.documentElement.dir, document.documentElement.lang]);
+    assert.deepEqual(await root(), ['ltr', 'en'], 'English by default');
+    // Chosen on the sign-in screen: the page is built again in Persian.
+    await Promise.all([page.waitForEvent('load'), page.selectOption('#login-lang', 'fa')]);
+    assert.deepEqual(await root(), ['rtl', 'fa']);
+    assert.equal(await page.textContent('#login-form button[type="submit"]'), 'ورود');
+    assert.equal(await page.textContent('label[for="password"]'), 'رمز عبور');
+    await signIn(page, 'ali', 'not-the-password');
+    await page.waitForSelector('#login-error:not([hidden])', { timeout: WAIT });
+    assert.equal(await page.textContent('#login-error'), 'نام کاربری یا رمز عبور نادرست است.');
+    await signIn(page, 'ali', 'ali-secret-1');
+    await page.waitForSelector('#conn-status[data-state="online"]', { timeout: WAIT });
+    assert.equal(await page.textContent('#conn-text'), 'آنلاین');
+
+    const { conversation_id: conv } = await customerWrites('سلام، گوشی من روشن نمی‌شود', { id: 'crm-farsi', name: 'Shirin' });
+    await item(page, conv).waitFor({ timeout: WAIT });
+    assert.equal(await page.textContent('#inbox-views [data-view="all"] .filter-label'), 'همه');
+    assert.equal(await page.textContent('#inbox-statuses [data-status="queued"] .filter-label'), 'در صف');
+    assert.match(await page.textContent('#inbox-views [data-view="all"] .count'), /^[۱-۹][۰-۹]*$/, 'a count in Persian digits');
+    assert.match(await item(page, conv).locator('.status').textContent(), /^(در صف|واگذار شده)$/, 'a status name in Persian');
+    await open(page, conv);
+    assert.equal(await page.textContent('#mode-reply'), 'پاسخ');
+    assert.equal(await page.textContent('#send-btn'), 'ارسال');
+    assert.equal(await page.textContent('#resolve-btn'), 'حل شد');
+    assert.equal(await page.getAttribute('#reply-text', 'placeholder'), 'پاسخ بنویسید… (/ برای پاسخ‌های آماده)');
+    assert.match(await page.textContent('#messages li.msg[data-seq] time'), /^[۰-۹]{2}:[۰-۹]{2}$/, 'a time in Persian digits');
+    // The customer's Persian and an agent's English reply each keep their own direction.
+    assert.equal(await stored(page, 'سلام').getAttribute('dir'), 'rtl');
+    await page.fill('#reply-text', 'Your repair is done.');
+    await page.press('#reply-text', 'Enter');
+    await stored(page, 'Your repair is done.').waitFor({ timeout: WAIT });
+    assert.equal(await stored(page, 'Your repair is done.').getAttribute('dir'), 'ltr');
+    const reply = page.locator('#messages li.msg[data-seq]', { hasText: 'Your repair is done.' });
+    const seq = Number(await reply.getAttribute('data-seq'));
+    await publishDelivery(conv, seq, 'delivered');
+    await reply.locator('.mark-delivered[aria-label="تحویل شد"]').waitFor({ timeout: WAIT });
+    await publishDelivery(conv, seq, 'failed', { reason: 'outside the 24-hour window' });
+    await reply.locator('.failure', { hasText: 'تحویل نشد: outside the 24-hour window' }).waitFor({ timeout: WAIT });
+    assert.equal(await reply.locator('.failure button').textContent(), 'ارسال دوباره');
+    assert.match(await page.textContent('#conv-meta .status'), /^(در صف|واگذار شده)$/);
+
+    // Kept after a reload.
+    await page.reload();
+    await page.waitForSelector('#conn-status[data-state="online"]', { timeout: WAIT });
+    assert.deepEqual(await root(), ['rtl', 'fa']);
+    assert.equal(await page.textContent('#logout-btn'), 'خروج');
+    assert.equal(await page.locator('#inbox-views [data-view="mine"] .filter-label').textContent(), 'مال من');
+    // The inbox starts on the right: the page is mirrored, not just its words.
+    const [inboxBox, convBox] = [await page.locator('nav.inbox').boundingBox(), await page.locator('#conversation').boundingBox()];
+    assert.ok(inboxBox.x > convBox.x, 'the inbox is right of the conversation');
+
+    // English again, from the header: left to right and English texts.
+    await Promise.all([page.waitForEvent('load'), page.selectOption('#top-lang', 'en')]);
+    await page.waitForSelector('#conn-status[data-state="online"]', { timeout: WAIT });
+    assert.deepEqual(await root(), ['ltr', 'en']);
+    assert.equal(await page.textContent('#inbox-views [data-view="all"] .filter-label'), 'All');
+    assert.equal(await page.textContent('#send-btn'), 'Send');
+    assert.equal(await page.textContent('#logout-btn'), 'Log out');
+
+    // Arabic: right to left, its own texts and digits.
+    await Promise.all([page.waitForEvent('load'), page.selectOption('#top-lang', 'ar')]);
+    await page.waitForSelector('#conn-status[data-state="online"]', { timeout: WAIT });
+    assert.deepEqual(await root(), ['rtl', 'ar']);
+    assert.equal(await page.textContent('#inbox-statuses [data-status="assigned"] .filter-label'), 'مُسندة');
+    assert.equal(await page.textContent('#resolve-btn'), 'تم الحل');
+    assert.match(await page.textContent('#inbox-views [data-view="all"] .count'), /^[١-٩][٠-٩]*$/);
+    assert.deepEqual(consoleErrors(page), []);
+  });
+
   test('a pending reply the outbox retries says why and when it goes again, until it is sent', T, async () => {
     const page = await ali();
     const { conversation_id: conv } = await customerWrites('Where is my parcel?', { id: 'crm-retrying', name: 'Nasrin' });
