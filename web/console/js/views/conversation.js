@@ -149,7 +149,8 @@ function eventText(state, f) {
   switch (f.event) {
     case 'status': {
       const parts = [`${t('ev.status')} ${f.from ? `${named('st.', f.from)} ${t('arrow')} ` : ''}${named('st.', f.status ?? f.conversation?.status ?? '') || ''}${by}`];
-      if (f.reason && named('re.', f.reason) !== f.reason) parts.push(`(${named('re.', f.reason)})`);
+      const why = t(`re.${f.reason}`); // the key itself: a reason the console does not name
+      if (f.reason && why !== `re.${f.reason}`) parts.push(`(${why})`);
       if (f.team && f.from_team && f.team !== f.from_team) parts.push(t('ev.toTeam', { team: f.team }));
       if (f.assignee || (f.status === 'assigned' && f.conversation?.assignee))
         parts.push(`${t('arrow')} ${assigneeLabel(state, f.assignee || f.conversation.assignee)}`);
