@@ -139,6 +139,22 @@ test('dashboard: the scripted February shows the figures, the lines, the bars an
   await context.close();
 });
 
+test('dashboard in فارسی: Persian headings, figures and notes in Persian digits, right to left', { timeout: 60_000 }, async () => {
+  const { page, context } = await dashboard('boss', 'boss-secret-3');
+  await page.evaluate(() => localStorage.setItem('pasokh.console.lang', 'fa'));
+  await page.reload();
+  await page.waitForSelector('#conn-status[data-state="online"]', { timeout: WAIT });
+  await showFebruary(page);
+  assert.equal(await page.getAttribute('html', 'dir'), 'rtl');
+  assert.equal(await page.textContent('#reports-title'), 'گزارش‌ها');
+  assert.equal(await page.textContent('[data-kpi="first_response"] dt'), 'اولین پاسخ (میانه)');
+  assert.equal(await kpi(page, 'conversations'), '۶');
+  assert.match(await page.textContent('[data-kpi="sla"] .kpi-note'), /۳ رعایت‌شده، ۲ نقض‌شده/);
+  assert.equal(await page.textContent('#report-form button[type="submit"]'), 'نمایش');
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
 test('dashboard: agents do not see the reports', { timeout: 30_000 }, async () => {
   const { page, context } = await dashboard('ali', 'ali-secret-1');
   assert.equal(await page.isHidden('#reports-btn'), true);

@@ -5,6 +5,7 @@
 import { call, routing, session } from '../api.js';
 import { $, h } from './dom.js';
 import { formatDuration, formatPercent, svgBarChart, svgLineChart } from './charts.js';
+import { num, t } from '../i18n.js';
 
 const DAY = 86_400_000;
 const enc = encodeURIComponent;
@@ -48,32 +49,32 @@ export function mountReports({ notice }) {
   const known = { channels: new Set(), teams: [], agents: [] };
 
   const field = (id, text, control) => h('div', { class: 'report-field' }, h('label', { for: id }, text), control);
-  const select = (id, options) => h('select', { id, name: id.replace('report-', '') }, options.map(([v, t]) => h('option', { value: v }, t)));
+  const select = (id, options) => h('select', { id, name: id.replace('report-', '') }, options.map(([v, text]) => h('option', { value: v }, text)));
   const today = isoDate(new Date());
   const [defFrom, defTo] = presetRange('last30', today);
   const form = h('form', { id: 'report-form', class: 'report-form' },
-    field('report-preset', 'Period', select('report-preset', [['last30', 'Last 30 days'], ['last7', 'Last 7 days'],
-      ['this_month', 'This month'], ['last_month', 'Last month'], ['custom', 'Custom']])),
-    field('report-from', 'From', h('input', { id: 'report-from', name: 'from', type: 'date', required: true, value: defFrom })),
-    field('report-to', 'To (inclusive)', h('input', { id: 'report-to', name: 'to', type: 'date', required: true, value: defTo })),
-    field('report-group', 'Group by', select('report-group', [['day', 'Day'], ['week', 'Week']])),
-    field('report-channel', 'Channel', select('report-channel', [['', 'All channels']])),
-    field('report-team', 'Team', select('report-team', [['', 'All teams']])),
-    field('report-agent', 'Agent', select('report-agent', [['', 'All agents']])),
-    h('div', { class: 'report-buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Show'),
-      h('a', { id: 'report-csv', class: 'button-link', download: 'pasokh-report.csv', 'aria-disabled': 'true' }, 'Download CSV')));
+    field('report-preset', t('rep.period'), select('report-preset', ['last30', 'last7', 'this_month', 'last_month', 'custom']
+      .map((k) => [k, t(`rep.${k}`)]))),
+    field('report-from', t('rep.from'), h('input', { id: 'report-from', name: 'from', type: 'date', required: true, value: defFrom })),
+    field('report-to', t('rep.to'), h('input', { id: 'report-to', name: 'to', type: 'date', required: true, value: defTo })),
+    field('report-group', t('rep.groupBy'), select('report-group', [['day', t('rep.day')], ['week', t('rep.week')]])),
+    field('report-channel', t('cust.channel'), select('report-channel', [['', t('rep.allChannels')]])),
+    field('report-team', t('view.team'), select('report-team', [['', t('rep.allTeams')]])),
+    field('report-agent', t('agent'), select('report-agent', [['', t('rep.allAgents')]])),
+    h('div', { class: 'report-buttons' }, h('button', { type: 'submit', class: 'primary' }, t('rep.show')),
+      h('a', { id: 'report-csv', class: 'button-link', download: 'pasokh-report.csv', 'aria-disabled': 'true' }, t('rep.csv'))));
   const status = h('p', { id: 'report-status', class: 'muted', role: 'status' });
   const kpis = h('dl', { id: 'report-kpis', class: 'kpis' });
   const line = h('figure', { id: 'report-line', class: 'report-chart wide' });
   const byChannel = h('figure', { id: 'report-by-channel', class: 'report-chart' });
   const byAgent = h('figure', { id: 'report-by-agent', class: 'report-chart' });
   const agentsTable = h('div', { id: 'report-agents' });
-  const rules = h('details', { class: 'report-rules' }, h('summary', {}, 'How the figures are counted'));
+  const rules = h('details', { class: 'report-rules' }, h('summary', {}, t('rep.rules')));
 
   function build() {
     if (built) return;
     built = true;
-    view.replaceChildren(h('h2', { id: 'reports-title' }, 'Reports'), form, status, kpis,
+    view.replaceChildren(h('h2', { id: 'reports-title' }, t('rep.title')), form, status, kpis,
       h('div', { class: 'report-charts' }, line, byChannel, byAgent), agentsTable, rules);
     form.elements.preset.addEventListener('change', () => {
       const r = presetRange(form.elements.preset.value, isoDate(new Date()));
@@ -85,15 +86,15 @@ export function mountReports({ notice }) {
 
   function options(sel, first, list) {
     const keep = sel.value;
-    sel.replaceChildren(h('option', { value: '' }, first), ...list.map(([v, t]) => h('option', { value: v }, t)));
+    sel.replaceChildren(h('option', { value: '' }, first), ...list.map(([v, text]) => h('option', { value: v }, text)));
     sel.value = list.some(([v]) => v === keep) ? keep : '';
   }
 
   async function loadChoices() {
     try {
       [known.teams, known.agents] = await Promise.all([routing.teams(), routing.agents()]);
-      options(form.elements.team, 'All teams', known.teams.map((t) => [t.id, t.name || t.id]));
-      options(form.elements.agent, 'All agents', known.agents.map((a) => [a.id, a.name || a.login]));
+      options(form.elements.team, t('rep.allTeams'), known.teams.map((team) => [team.id, team.name || team.id]));
+      options(form.elements.agent, t('rep.allAgents'), known.agents.map((a) => [a.id, a.name || a.login]));
     } catch { /* the report still loads without the filter lists */ }
   }
 
@@ -102,20 +103,20 @@ export function mountReports({ notice }) {
 
   async function load() {
     const p = params();
-    if (!p.from || !p.to || p.from > p.to) { status.textContent = 'Choose a period: the first day before the last.'; return; }
+    if (!p.from || !p.to || p.from > p.to) { status.textContent = t('rep.badPeriod'); return; }
     const mine = ++loading;
-    status.textContent = 'Loading…';
+    status.textContent = t('loading');
     view.setAttribute('aria-busy', 'true');
     try {
       const report = await call(`/api/v1/reports/summary?${reportQuery(p)}`);
       if (mine !== loading) return;
       render(report, p);
-      status.textContent = `${p.from} to ${p.to} (${p.tz}), ${report.conversations.total} conversations.`;
+      status.textContent = t('rep.status', { from: p.from, to: p.to, tz: p.tz, n: report.conversations.total });
       await csvLink(p, mine);
     } catch (e) {
       if (mine !== loading) return;
       status.textContent = '';
-      const text = e.status === 403 ? 'Reports need the admin role.' : `Cannot load the report: ${e.message}`;
+      const text = e.status === 403 ? t('rep.adminOnly') : t('rep.failed', { error: e.message });
       kpis.replaceChildren(h('p', { class: 'error', role: 'alert' }, text));
       notice(text);
     } finally {
@@ -144,25 +145,24 @@ export function mountReports({ notice }) {
 
   function render(r, p) {
     for (const c of Object.keys(r.conversations.by_channel)) known.channels.add(c);
-    options(form.elements.channel, 'All channels', [...known.channels].sort().map((c) => [c, c]));
+    options(form.elements.channel, t('rep.allChannels'), [...known.channels].sort().map((c) => [c, c]));
     const fr = r.first_response, res = r.resolution;
     kpis.replaceChildren(
-      kpi('conversations', 'Conversations', String(r.conversations.total),
-        r.repeat_contacts.customers ? `${r.repeat_contacts.customers} ${r.repeat_contacts.customers === 1 ? 'customer' : 'customers'}` +
-          ' wrote more than once' : null),
-      kpi('first_response', 'First response (median)', formatDuration(fr.median_ms), fr.count ? `p90 ${formatDuration(fr.p90_ms)}` : null),
-      kpi('resolution', 'Resolution (median)', formatDuration(res.median_ms),
-        res.count ? `${res.count} resolved${res.reopened ? `, ${res.reopened} after a reopen` : ''}` : null),
-      kpi('csat', 'CSAT (average of 5)', r.csat.average == null ? '—' : Number(r.csat.average).toFixed(1),
+      kpi('conversations', t('p.conversations'), num(r.conversations.total),
+        r.repeat_contacts.customers ? t('rep.repeat', { n: r.repeat_contacts.customers }) : null),
+      kpi('first_response', t('rep.firstMedian'), formatDuration(fr.median_ms), fr.count ? `p90 ${formatDuration(fr.p90_ms)}` : null),
+      kpi('resolution', t('rep.resolutionMedian'), formatDuration(res.median_ms),
+        res.count ? t('rep.resolved', { n: res.count }) + (res.reopened ? t('rep.afterReopen', { n: res.reopened }) : '') : null),
+      kpi('csat', t('rep.csat'), r.csat.average == null ? '—' : Number(r.csat.average).toFixed(1),
         // Of the surveys sent in the period, how many were rated (X of Y, X <= Y); the average is of the ratings received in it.
-        `${r.csat.asked_rated} of ${r.csat.asked} surveys sent rated; ${r.csat.responses} ${r.csat.responses === 1 ? 'rating' : 'ratings'} received`),
-      kpi('deflection', 'Bot deflection', formatPercent(r.bot.deflection_rate), `${r.bot.deflected} of ${r.bot.conversations} bot conversations`),
-      kpi('crr', 'Customer retention (CRR)', formatPercent(r.retention.crr),
+        t('rep.csatNote', { rated: r.csat.asked_rated, asked: r.csat.asked, n: r.csat.responses })),
+      kpi('deflection', t('rep.deflection'), formatPercent(r.bot.deflection_rate), t('rep.deflectionNote', { deflected: r.bot.deflected, n: r.bot.conversations })),
+      kpi('crr', t('rep.crr'), formatPercent(r.retention.crr),
         // CRR: the customers of the period before who wrote again in this one.
-        `${r.retention.retained_customers} of ${r.retention.customers_at_start} came back; ` +
-          `${r.retention.new_customers} new, ${r.retention.reactivated_customers} back after a pause`),
-      kpi('sla', 'SLA met', formatPercent(r.sla.met_rate),
-        `${r.sla.met} met, ${r.sla.breached} breached${r.sla.pending ? `, ${r.sla.pending} pending (not counted)` : ''}`));
+        t('rep.crrNote', { retained: r.retention.retained_customers, start: r.retention.customers_at_start,
+          new: r.retention.new_customers, back: r.retention.reactivated_customers })),
+      kpi('sla', t('rep.sla'), formatPercent(r.sla.met_rate),
+        t('rep.slaNote', { met: r.sla.met, breached: r.sla.breached }) + (r.sla.pending ? t('rep.slaPending', { n: r.sla.pending }) : '')));
 
     const points = r.series?.points ?? [];
     const unit = p.group === 'week' ? 'week' : 'day';
@@ -175,48 +175,47 @@ export function mountReports({ notice }) {
           value: (v) => (v.first_response_median_ms == null ? null : v.first_response_median_ms / 60000),
           format: (y, axis) => (axis ? `${Math.round(y)} min` : formatDuration(y * 60000)) },
       ], {
-        title: `Conversations and first response per ${unit}`,
-        desc: `${points.length} ${unit}s from ${p.from} to ${p.to}: ${r.conversations.total} conversations; ` +
-          `first response median per ${unit} in business hours.`,
+        title: t(`rep.lineTitle.${unit}`),
+        desc: t(`rep.lineDesc.${unit}`, { n: points.length, from: p.from, to: p.to, total: r.conversations.total }),
         xLabel: (v) => v.date,
       }),
-      h('figcaption', {}, h('span', { class: 'legend legend-conversations' }, 'Conversations (left axis)'), ' ',
-        h('span', { class: 'legend legend-first_response' }, 'First response median (right axis)')),
-      h('details', {}, h('summary', {}, 'Data table'), h('table', { class: 'admin-table' },
-        h('thead', {}, h('tr', {}, ['Date', 'Conversations', 'First response', 'Resolved', 'CSAT'].map((x) => h('th', { scope: 'col' }, x)))),
+      h('figcaption', {}, h('span', { class: 'legend legend-conversations' }, t('rep.legendConv')), ' ',
+        h('span', { class: 'legend legend-first_response' }, t('rep.legendFirst'))),
+      h('details', {}, h('summary', {}, t('rep.dataTable')), h('table', { class: 'admin-table' },
+        h('thead', {}, h('tr', {}, [t('rep.date'), t('p.conversations'), t('rep.firstResponse'), t('rep.resolvedCol'), 'CSAT'].map((x) => h('th', { scope: 'col' }, x)))),
         h('tbody', {}, points.map((v) => h('tr', {}, h('td', {}, v.date), h('td', {}, String(v.conversations)),
           h('td', {}, formatDuration(v.first_response_median_ms)), h('td', {}, String(v.resolved)),
           h('td', {}, v.csat_average == null ? '—' : String(v.csat_average))))))));
 
     const channels = Object.entries(r.conversations.by_channel).sort((a, b) => b[1] - a[1])
       .map(([k, v]) => ({ key: k, label: k, value: v }));
-    byChannel.replaceChildren(svgBarChart(channels, { title: 'Conversations by channel',
-      desc: channels.map((c) => `${c.label}: ${c.value}`).join(', ') || 'No conversations' }),
-    h('figcaption', {}, 'Conversations by channel'));
+    byChannel.replaceChildren(svgBarChart(channels, { title: t('rep.byChannel'),
+      desc: channels.map((c) => `${c.label}: ${c.value}`).join(', ') || t('rep.noConversations') }),
+    h('figcaption', {}, t('rep.byChannel')));
 
     const agents = Object.entries(r.agents).sort((a, b) => b[1].conversations - a[1].conversations);
     const agentBars = agents.map(([id, a]) => ({ key: id, label: a.name || id, value: a.conversations,
-      note: `${a.replies} replies, response median ${formatDuration(a.response_median_ms)}` }));
-    byAgent.replaceChildren(svgBarChart(agentBars, { title: 'Conversations by agent',
-      desc: agentBars.map((a) => `${a.label}: ${a.value} (${a.note})`).join(', ') || 'No agent activity' }),
-    h('figcaption', {}, 'Conversations by agent'));
+      note: t('rep.agentNote', { n: a.replies, median: formatDuration(a.response_median_ms) }) }));
+    byAgent.replaceChildren(svgBarChart(agentBars, { title: t('rep.byAgent'),
+      desc: agentBars.map((a) => `${a.label}: ${a.value} (${a.note})`).join(', ') || t('rep.noActivity') }),
+    h('figcaption', {}, t('rep.byAgent')));
 
     agentsTable.replaceChildren(h('table', { class: 'admin-table report-agents' },
-      h('caption', {}, 'Agents: workload and response times (business hours)'),
-      h('thead', {}, h('tr', {}, ['Agent', 'Conversations', 'Replies', 'Resolved', 'First response', 'Response (median)',
-        'Response (p90)', 'CSAT'].map((x) => h('th', { scope: 'col' }, x)))),
+      h('caption', {}, t('rep.agentsCaption')),
+      h('thead', {}, h('tr', {}, [t('agent'), t('p.conversations'), t('rep.replies'), t('rep.resolvedCol'), t('rep.firstResponse'), t('rep.responseMedian'),
+        t('rep.responseP90'), 'CSAT'].map((x) => h('th', { scope: 'col' }, x)))),
       h('tbody', {}, agents.length ? agents.map(([id, a]) => h('tr', { dataset: { agent: id } }, h('td', {}, h('bdi', {}, a.name || id)),
         h('td', {}, String(a.conversations)), h('td', {}, String(a.replies)), h('td', {}, String(a.resolved)),
         h('td', {}, formatDuration(a.first_response_median_ms)), h('td', {}, formatDuration(a.response_median_ms)),
         h('td', {}, formatDuration(a.response_p90_ms)),
         h('td', {}, a.csat_average == null ? '—' : `${Number(a.csat_average).toFixed(1)} (${a.csat_responses})`)))
-        : h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No agent activity in this period.')))));
-    rules.replaceChildren(h('summary', {}, 'How the figures are counted'),
+        : h('tr', {}, h('td', { colspan: 8, class: 'muted' }, t('rep.noActivityPeriod'))))));
+    rules.replaceChildren(h('summary', {}, t('rep.rules')),
       h('ul', {}, Object.entries(r.rules ?? {}).map(([k, v]) => h('li', {}, h('strong', {}, k.replace('_', ' ')), `: ${v}`))));
   }
 
   function open(on) {
-    if (on && !allowed) { notice('Reports need the admin role.'); on = false; }
+    if (on && !allowed) { notice(t('rep.adminOnly')); on = false; }
     view.hidden = !on;
     btn.setAttribute('aria-pressed', String(on));
     if (on) {
