@@ -191,17 +191,17 @@ export function tParts(key, parts) {
 
 // The page's own texts (index.html): data-i18n="key" for an element's text,
 // data-i18n-attr="placeholder:key aria-label:key" for attributes.
+// lang and dir last: the page says it is in a language once it is.
 export function translatePage(doc = document) {
-  doc.documentElement.lang = lang;
-  doc.documentElement.dir = RTL.has(lang) ? 'rtl' : 'ltr';
-  if (lang === 'en') return;
-  for (const el of doc.querySelectorAll('[data-i18n]')) el.textContent = dict[el.dataset.i18n] ?? el.textContent;
+  for (const el of doc.querySelectorAll('[data-i18n]')) if (dict[el.dataset.i18n]) el.textContent = dict[el.dataset.i18n];
   for (const el of doc.querySelectorAll('[data-i18n-attr]')) {
     for (const pair of el.dataset.i18nAttr.split(' ')) {
       const [attr, key] = pair.split(':');
       if (dict[key]) el.setAttribute(attr, dict[key]);
     }
   }
+  doc.documentElement.dir = RTL.has(lang) ? 'rtl' : 'ltr';
+  doc.documentElement.lang = lang;
 }
 
 // A language <select>: the choice is kept, and the page built again in it.
