@@ -80,6 +80,17 @@ const running = () => (gwA.proc.exitCode === null ? gwA : gwB);
 const call = (gw, method, path, body, token = boss) =>
   apiCall(gw, method, path, { token, body, contentType: typeof body === 'string' ? 'text/csv' : 'application/json' });
 
+// A recurring campaign once every file was looked at (the pass is over), then
+// cancelled: what went out in that pass.
+async function afterOnePass(gw, id) {
+  const looked = await waitUntil(async () => {
+    const c = (await call(gw, 'GET', `/api/v1/admin/campaigns/${id}`)).json;
+    return c.pass >= 1 && c;
+  }, 'a pass over the files', 5000);
+  await call(gw, 'POST', `/api/v1/admin/campaigns/${id}/cancel`);
+  return looked;
+}
+
 const customerOf = (channel, ext) => redisCli(redis, 'GET', `pasokh:ident:${channel}:${ext}`);
 const inBatches = async (items, n, fn) => { for (let i = 0; i < items.length; i += n) await Promise.all(items.slice(i, i + n).map(fn)); };
 const tg = (gw, chat, text) => postWebhook(gw, '/webhooks/telegram/tg', tgText(chat, text), telegramHeaders());
@@ -478,12 +489,7 @@ test('a follow-up for one order of two items is one message naming both, not two
   const created = await call(gw, 'POST', '/api/v1/admin/campaigns', definition);
   assert.equal(created.status, 201, created.text);
   const id = created.json.id;
-  // Once every file was looked at (the pass is over), what went out.
-  const looked = await waitUntil(async () => {
-    const c = (await call(gw, 'GET', `/api/v1/admin/campaigns/${id}`)).json;
-    return c.pass >= 1 && c;
-  }, 'a pass over the files', 5000);
-  await call(gw, 'POST', `/api/v1/admin/campaigns/${id}/cancel`);
+  const looked = await afterOnePass(gw, id);
   assert.equal(looked.stats.queued, 2);
   const texts = (cust) => redisCli(redis, 'LRANGE', `pasokh:cust:${cust}:conversations`, '0', '-1').split('\n')
     .flatMap((conv) => redisCli(redis, 'XRANGE', `pasokh:conv:${conv}:log`, '-', '+').split('\n'))
@@ -513,11 +519,7 @@ test('items that fell due on two days a campaign did not send (catch-up) get one
   const created = await call(gw, 'POST', '/api/v1/admin/campaigns', definition);
   assert.equal(created.status, 201, created.text);
   const id = created.json.id;
-  const looked = await waitUntil(async () => {
-    const c = (await call(gw, 'GET', `/api/v1/admin/campaigns/${id}`)).json;
-    return c.pass >= 1 && c;
-  }, 'a pass over the files', 5000);
-  await call(gw, 'POST', `/api/v1/admin/campaigns/${id}/cancel`);
+  const looked = await afterOnePass(gw, id);
   assert.equal(looked.stats.queued, 1);
   // The older item went (it leaves the catch-up days first); the other is still owed.
   assert.deepEqual(redisCli(redis, 'SMEMBERS', `pasokh:campaign:${id}:claimed`).split('\n'), [`${cust}|${day(2)}`]);
