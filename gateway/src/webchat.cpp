@@ -370,13 +370,14 @@ awaitable<void> webchat_service::queue_loop() {
 
 // --- HTTP: visitor sessions ------------------------------------------------
 
+namespace {
+
+// CORS of the visitor's HTTP routes: the origin, already checked, echoed.
 void add_cors(http_response& r, std::string_view origin) {
   if (origin.empty()) return;
   r.headers.emplace_back("Access-Control-Allow-Origin", std::string(origin));
   r.headers.emplace_back("Vary", "Origin");
 }
-
-namespace {
 
 // The channel is in the body or the token, which a preflight (or a request
 // refused before its body) does not show: any web chat channel that allows

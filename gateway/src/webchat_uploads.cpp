@@ -34,6 +34,20 @@ bool heif(std::string_view bytes) {
   return false;
 }
 
+// A long name keeps its beginning and its extension ("گزارش خرابی….pdf"):
+// what the agent recognises it by, and what opens it.
+std::string shortened_name(const std::string& name) {
+  if (proto::utf8_length(name) <= max_name_chars) return name;
+  auto dot = name.rfind('.');
+  std::string_view ext = dot != std::string::npos && name.size() - dot <= 10 ? std::string_view(name).substr(dot) : "";
+  std::string_view head(name.data(), name.size() - ext.size());
+  std::size_t keep = max_name_chars - 1 - proto::utf8_length(ext), at = 0;
+  for (std::size_t chars = 0; at < head.size() && chars < keep; ++chars)  // `at` past `keep` characters
+    do ++at; while (at < head.size() && (static_cast<unsigned char>(head[at]) & 0xC0) == 0x80);
+  at = proto::grapheme_floor(head, at);
+  return std::string(head.substr(0, at)) + "\u2026" + std::string(ext);
+}
+
 // The refusal of an upload, counted by its reason.
 http_response refused(unsigned status, std::string_view reason, std::string_view message) {
   global_metrics().webchat_uploads.inc(reason);
@@ -127,24 +141,6 @@ std::optional<sniffed_type> sniff_upload_type(std::string_view bytes) {
   if (starts(bytes, "%PDF-")) return sniffed_type{"application/pdf", k::document, ".pdf"};
   return std::nullopt;
 }
-
-namespace {
-
-// A long name keeps its beginning and its extension ("گزارش خرابی….pdf"):
-// what the agent recognises it by, and what opens it.
-std::string shortened_name(const std::string& name) {
-  if (proto::utf8_length(name) <= max_name_chars) return name;
-  auto dot = name.rfind('.');
-  std::string_view ext = dot != std::string::npos && name.size() - dot <= 10 ? std::string_view(name).substr(dot) : "";
-  std::string_view head(name.data(), name.size() - ext.size());
-  std::size_t keep = max_name_chars - 1 - proto::utf8_length(ext), at = 0;
-  for (std::size_t chars = 0; at < head.size() && chars < keep; ++chars)  // `at` past `keep` characters
-    do ++at; while (at < head.size() && (static_cast<unsigned char>(head[at]) & 0xC0) == 0x80);
-  at = proto::grapheme_floor(head, at);
-  return std::string(head.substr(0, at)) + "\u2026" + std::string(ext);
-}
-
-}  // namespace
 
 std::string upload_name(std::string_view given, const sniffed_type& type) {
   // A browser's File.name has no path; another client's might.

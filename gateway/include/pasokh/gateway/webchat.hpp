@@ -208,8 +208,6 @@ void add_webchat_routes(router& r, webchat_service& w);
 boost::asio::awaitable<std::variant<visitor_claims, http_response>> bearer_visitor(webchat_service& w,
                                                                                     const http_request& req);
 
-// CORS of the visitor's HTTP routes: the origin, already checked, echoed.
-void add_cors(http_response& r, std::string_view origin);
 // The visitor's HTTP routes, all under this path.
 constexpr std::string_view webchat_api_prefix = "/api/v1/webchat/";
 // CORS on every answer under webchat_api_prefix, errors too (the server's own

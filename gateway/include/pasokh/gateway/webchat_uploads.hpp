@@ -37,7 +37,9 @@ struct sniffed_type {
 std::optional<sniffed_type> sniff_upload_type(std::string_view bytes);
 
 // The name the visitor gave, fit for a header and a bubble: no path, no
-// control characters, at most 100 characters; else "upload" and the type's extension.
+// control characters, at most 100 characters (a longer one keeps its
+// beginning and extension around "…"); "upload" and the type's extension
+// when it gives none.
 std::string upload_name(std::string_view given, const sniffed_type& type);
 
 // What the widget is told a file may weigh; 0 when uploads are off (uploads_per_hour 0).
