@@ -147,6 +147,8 @@ function storedLanguage() {
 
 export let lang = LANGUAGES[storedLanguage()] ? storedLanguage() : 'en';
 let dict = {};
+// Built once per language (a choice reloads the page): renders format often.
+let numbers, plurals;
 
 // The locale for Intl: English dates stay day-first as before (en-GB); fa
 // writes Persian digits (and the Solar Hijri calendar), ar Arabic-Indic ones
@@ -158,7 +160,10 @@ export const locale = () => LOCALES[lang];
 export function useLanguage(code, dictionary = {}) {
   lang = LANGUAGES[code] ? code : 'en';
   dict = lang === 'en' ? {} : dictionary;
+  numbers = new Intl.NumberFormat(locale());
+  plurals = new Intl.PluralRules(locale());
 }
+useLanguage(lang);
 
 // The stored choice's dictionary; English when it cannot be had.
 export async function loadLanguage() {
@@ -166,13 +171,13 @@ export async function loadLanguage() {
   try { useLanguage(lang, (await import(`./i18n/${lang}.js`)).default); } catch { useLanguage('en'); }
 }
 
-export const num = (n) => new Intl.NumberFormat(locale()).format(n);
+export const num = (n) => numbers.format(n);
 
 // `key` in the language, `{name}` replaced by vars.name (numbers in the
 // language's digits); a key the dictionary lacks is English.
 export function t(key, vars = {}) {
   let s = dict[key] ?? EN[key] ?? key;
-  if (typeof s === 'object') s = s[new Intl.PluralRules(locale()).select(vars.n ?? 0)] ?? s.other;
+  if (typeof s === 'object') s = s[plurals.select(vars.n ?? 0)] ?? s.other;
   return s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? (typeof vars[k] === 'number' ? num(vars[k]) : String(vars[k])) : m));
 }
 

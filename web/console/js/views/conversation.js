@@ -252,7 +252,7 @@ export function mountConversation(state, handlers) {
   // the header is drawn again only when what it shows changed (a state
   // object is replaced, never changed, when its conversation changes).
   function renderHeader(conv) {
-    const from = [conv, handlers.online(), handlers.busy(shown), assigneeLabel(state, conv?.assignee)];
+    const from = [shown, conv, handlers.online(), handlers.busy(shown), assigneeLabel(state, conv?.assignee)];
     if (from.every((v, i) => v === headerFrom[i])) return;
     headerFrom = from;
     title.replaceChildren(h('bdi', {}, conv?.customer_name || conv?.customer_id || shown));
