@@ -783,8 +783,10 @@
     '\n.files img{max-width:200px;max-height:160px;border-radius:8px;display:block;margin-top:4px}' +
     '\n.files button{border:0;background:none;color:#0b5cab;text-decoration:underline;font:inherit;cursor:pointer;padding:0}';
   var attachBtn, fileInput;
+  var localFiles = {};  // upload id -> the File this browser sent: its thumbnail needs no download
 
   function maxUpload() { return settings.max_upload_bytes || 0; }
+  function tooBig() { return t('fileTooBig', { mb: num(Math.floor(maxUpload() / 1048576)) }); }
   function addAttach(composer, box) {
     fileInput = el('input', { type: 'file', hidden: true, multiple: true, accept: 'image/jpeg,image/png,image/webp,image/heic,.heic,application/pdf',
       onchange: function () { sendFiles(fileInput.files); fileInput.value = ''; } });
@@ -804,7 +806,7 @@
     Array.prototype.forEach.call(files, function (file) {
       // HEIC often comes without a type; the server checks the bytes anyway.
       if (file.type && !/^(image\/(jpeg|png|webp|heic|heif)|application\/pdf)$/.test(file.type)) showAlert(t('fileType'));
-      else if (file.size > maxUpload()) showAlert(t('fileTooBig', { mb: num(Math.floor(maxUpload() / 1048576)) }));
+      else if (file.size > maxUpload()) showAlert(tooBig());
       else upload(file);
     });
   }
@@ -821,8 +823,10 @@
     }).then(function (res) {
       return res.json().then(function (j) {
         node.remove();
-        if (res.ok) send('', '', [{ id: j.id, name: j.name, mime_type: j.mime_type, size: j.size, kind: j.kind }]);
-        else showAlert(res.status === 413 ? t('fileTooBig', { mb: num(Math.floor(maxUpload() / 1048576)) }) : res.status === 415 ? t('fileType') : t('fileFailed'));
+        if (res.ok) {
+          localFiles[j.id] = file;
+          send('', '', [{ id: j.id, name: j.name, mime_type: j.mime_type, size: j.size, kind: j.kind }]);
+        } else showAlert(res.status === 413 ? tooBig() : res.status === 415 ? t('fileType') : t('fileFailed'));
       });
     }).catch(function () { node.remove(); showAlert(t('fileFailed')); });
   }
@@ -833,7 +837,8 @@
     files.forEach(function (f) {
       var name = f.name || f.kind;
       if (/^image\/(jpeg|png|webp)$/.test(f.mime_type)) {
-        fetchFile(f.id).then(function (blob) { box.appendChild(el('img', { src: URL.createObjectURL(blob), alt: name })); },
+        (localFiles[f.id] ? Promise.resolve(localFiles[f.id]) : fetchFile(f.id))
+          .then(function (blob) { box.appendChild(el('img', { src: URL.createObjectURL(blob), alt: name })); },
           function () { box.appendChild(el('div', { text: name })); });
       } else {
         box.appendChild(el('button', { type: 'button', text: '📄 ' + name, onclick: function () {
@@ -1030,7 +1035,7 @@
     state = { token: '', expiresAt: 0, issuedAt: 0, conv: '', open: false, outbox: [], lang: '' };
     convOrder = []; lastSeq = {}; convStatus = {}; byKey = {}; byClient = {};
     readSent = {}; deliveredSent = {}; lastOutSeq = {}; sideOf = {};
-    unread = 0; settings = {}; profile = {}; queueInfo = null; agentsOnline = true;
+    unread = 0; settings = {}; profile = {}; queueInfo = null; agentsOnline = true; localFiles = {};
     [logEl, typingEl, offlineBox, prechatBox, verifyBox, queueBox].forEach(function (n) { n.textContent = ''; });
     [offlineBox, prechatBox, verifyBox, queueBox].forEach(function (n) { n.hidden = true; });
     showAlert('');
@@ -1038,8 +1043,7 @@
     textarea.value = '';
     textarea.disabled = false;
     onInput();
-    updateLauncher();
-    updateStatus();
+    applyLanguage();  // the title, launcher, status and 📎 as for someone new
     setOpen(false, false);
   }
 
