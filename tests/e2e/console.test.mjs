@@ -163,8 +163,9 @@ describe('agent console', () => {
       if (!/\.(js|css|html)$/.test(f)) continue; // openapi.json and README are not console code
       const src = readFileSync(f, 'utf8');
       // A language's dictionary is loaded only by the agents who chose it.
-      if (f.includes(`${path.sep}i18n${path.sep}`)) assert.ok(src.length < 14_000, `${f} is ${src.length} bytes`);
-      else bytes += src.length;
+      const size = Buffer.byteLength(src);  // bytes, as loaded (Persian and Arabic are 2 a letter)
+      if (f.includes(`${path.sep}i18n${path.sep}`)) assert.ok(size < 19_000, `${f} is ${size} bytes`);
+      else bytes += size;
       if (f.endsWith('.js')) assert.doesNotMatch(src, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/, f);
     }
     // Inbox with search, conversation, reply box with notes and canned
@@ -178,7 +179,8 @@ describe('agent console', () => {
     // before the drafts already filled (~199.9 kB), and from 210 kB, which
     // the erasure dialog passed. Raised to 240 kB for the translations
     // (235.4 kB: the English texts gathered in i18n.js under keys, t() in
-    // the views, data-i18n in the page; fa or ar add one ~13 kB dictionary).
+    // the views, data-i18n in the page; fa or ar add one dictionary of
+    // ~18 kB, which a browser loads only for an agent who chose it).
     assert.ok(bytes < 240_000, `console is ${bytes} bytes`);
   });
 
@@ -361,7 +363,8 @@ describe('agent console', () => {
 
   // The console renders once per animation frame (a timer when none run: a
   // hidden tab), and leaves the rows whose conversation did not change alone.
-  test('a burst of messages: each row shows its newest, newest first; the unchanged row is left as it was; no animation frames, still shown', T, async () => {
+  // (How often it renders is bench/console's to show, not this test's.)
+  test('fifteen messages in a row: each row shows its newest, newest first; the unchanged row is left as it was; with no animation frames (a hidden tab) the list still updates', T, async () => {
     const page = await maryam();
     const convs = [];
     for (let k = 0; k < 5; k++) convs.push((await customerWrites(`first ${k}`, { id: `crm-burst-${k}`, name: `Burst ${k}` })).conversation_id);
