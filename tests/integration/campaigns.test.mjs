@@ -80,6 +80,12 @@ const running = () => (gwA.proc.exitCode === null ? gwA : gwB);
 const call = (gw, method, path, body, token = boss) =>
   apiCall(gw, method, path, { token, body, contentType: typeof body === 'string' ? 'text/csv' : 'application/json' });
 
+// The messages of campaign `id` in the customer's conversations, as log events.
+const campaignMessages = (cust, id) => redisCli(redis, 'LRANGE', `pasokh:cust:${cust}:conversations`, '0', '-1').split('\n')
+  .flatMap((conv) => redisCli(redis, 'XRANGE', `pasokh:conv:${conv}:log`, '-', '+').split('\n'))
+  .filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
+  .filter((f) => f.event === 'message' && f.message.campaign === id);
+
 // A recurring campaign once every file was looked at (the pass is over), then
 // cancelled: what went out in that pass.
 async function afterOnePass(gw, id) {
@@ -353,14 +359,10 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
   assert.match(await forged.text(), /not valid/);
 
   // API customers: the message is in their conversation, once; the linked ones got it on Telegram only.
-  const campaignMessages = (cust) => redisCli(redis, 'LRANGE', `pasokh:cust:${cust}:conversations`, '0', '-1').split('\n')
-    .flatMap((conv) => redisCli(redis, 'XRANGE', `pasokh:conv:${conv}:log`, '-', '+').split('\n'))
-    .filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
-    .filter((f) => f.event === 'message' && f.message.campaign === id);
-  for (const ext of eligibleApi) assert.equal(campaignMessages(customerOf('api', ext)).length, 1, `api customer ${ext}`);
-  for (const ext of people.apiOut) assert.equal(campaignMessages(customerOf('api', ext)).length, 0, `opted-out ${ext}`);
+  for (const ext of eligibleApi) assert.equal(campaignMessages(customerOf('api', ext), id).length, 1, `api customer ${ext}`);
+  for (const ext of people.apiOut) assert.equal(campaignMessages(customerOf('api', ext), id).length, 0, `opted-out ${ext}`);
   for (const { cust } of people.linked) {
-    const got = campaignMessages(cust);
+    const got = campaignMessages(cust, id);
     assert.equal(got.length, 1);
     assert.equal(got[0].message.channel, 'tg');
   }
@@ -491,10 +493,7 @@ test('a follow-up for one order of two items is one message naming both, not two
   const id = created.json.id;
   const looked = await afterOnePass(gw, id);
   assert.equal(looked.stats.queued, 2);
-  const texts = (cust) => redisCli(redis, 'LRANGE', `pasokh:cust:${cust}:conversations`, '0', '-1').split('\n')
-    .flatMap((conv) => redisCli(redis, 'XRANGE', `pasokh:conv:${conv}:log`, '-', '+').split('\n'))
-    .filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
-    .filter((f) => f.event === 'message' && f.message.campaign === id).map((f) => f.message.text.split('\n\n')[0]);
+  const texts = (cust) => campaignMessages(cust, id).map((f) => f.message.text.split('\n\n')[0]);
   assert.deepEqual(texts(buyers[0]),
     [`How do you like your new Fridge ${tag} and Washer ${tag} (S1-${tag} and S2-${tag}) of ${today}, Buyer en?`]);
   // In Persian the date is Solar Hijri, in Persian digits (ICU's Persian calendar as the reference).

@@ -336,8 +336,10 @@ test('an open console that sends no pings keeps its agent online; a connection g
     await sleep(routing.presence_ttl_s * 1000 + 500);
     await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'are you there?' });
     await socket.next((f) => f.type === 'event' && f.conv === c && f.message?.text === 'are you there?');
-    await sleep(300);
-    assert.deepEqual([(await conv(c)).status, (await conv(c)).assignee], ['assigned', agent.id]);
+    // (Routed before the POST's answer.) Still its agent's, who is still present.
+    const after = await conv(c);
+    assert.deepEqual([after.status, after.assignee], ['assigned', agent.id]);
+    assert.notEqual(cli('ZSCORE', 'pasokh:presence', agent.id), '', 'the quiet console\'s agent is present');
     // (Beast pings after half the TTL without a word, and drops it at the TTL; plus timer slack.)
     assert.ok(droppedAfter !== null && droppedAfter < routing.presence_ttl_s * 1000 + 300, `dropped after ${droppedAfter} ms`);
     // Unheard for a TTL by then, the silent console's agent is offline at once, not a TTL later.

@@ -5,8 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, login } from '../support/harness.mjs';
-import { redisCli as cli } from './messenger_support.mjs';
+import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, login, sleep } from '../support/harness.mjs';
+import { metric, redisCli as cli } from './messenger_support.mjs';
 
 const SECRET = { PASOKH_WEBCHAT_SECRET: 'uploads-test-webchat-secret-0123456789' };
 const SHOP = 'https://shop.example.com';  // the page the widget is on
@@ -37,8 +37,8 @@ after(async () => {
 
 const redisCli = (...args) => cli(redis, ...args);
 
-async function newVisitor() {
-  const res = await fetch(`${gw.base}/api/v1/webchat/sessions`, {
+async function newVisitor(g = gw) {
+  const res = await fetch(`${g.base}/api/v1/webchat/sessions`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'web' }),
   });
   return (await res.json()).token;
@@ -62,10 +62,7 @@ function upload(token, bytes, name = 'photo.jpg', type = 'image/jpeg') {
 const asAgent = (token, id) => fetch(`${gw.base}/api/v1/attachments/${id}`, { headers: { authorization: `Bearer ${token}` } });
 const asVisitor = (token, id) => fetch(`${gw.base}/api/v1/webchat/uploads/${id}`, { headers: { authorization: `Bearer ${token}` } });
 
-async function uploadCount(outcome) {
-  const text = await (await fetch(`${gw.base}/metrics`)).text();
-  return Number(text.match(new RegExp(`pasokh_webchat_uploads_total\\{outcome="${outcome}"\\} (\\d+)`))?.[1] ?? 0);
-}
+const uploadCount = (outcome) => metric(gw, `pasokh_webchat_uploads_total{outcome="${outcome}"} `);
 
 test('a photo the customer attaches reaches the agents of the team as the same bytes; another team gets 403, the customer sees it in their chat', async () => {
   const token = await newVisitor();
@@ -195,9 +192,7 @@ test('a file that arrives slowly (a phone on a slow line) is taken while its pie
     channels: [{ id: 'web', kind: 'webchat', team: 'support' }],
   }), SECRET).start();
   try {
-    const token = (await (await fetch(`${slow.base}/api/v1/webchat/sessions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'web' }),
-    })).json()).token;
+    const token = await newVisitor(slow);
     const photo = Buffer.concat([JPEG, Buffer.alloc(4000 - JPEG.length, 0x41)]);
     const answer = await new Promise((resolve, reject) => {
       const req = http.request(`${slow.base}/api/v1/webchat/uploads?name=fault.jpg`, {
@@ -211,7 +206,7 @@ test('a file that arrives slowly (a phone on a slow line) is taken while its pie
       // Four pieces 200 ms apart: 600 ms in all, twice the read timeout.
       (async () => {
         for (let i = 0; i < 4; i++) {
-          if (i > 0) await new Promise((r) => setTimeout(r, 200));
+          if (i > 0) await sleep(200);
           req.write(photo.subarray(i * 1000, (i + 1) * 1000));
         }
         req.end();

@@ -47,7 +47,11 @@ TEST(WhatsAppAfterWindow, ACampaignOrBotTextNeverGoesInTheFollowUpTemplate) {
     EXPECT_EQ(plan.refused->reason, "outside the 24-hour window: send a template");
   }
   // Inside the window it goes as text.
-  EXPECT_FALSE(gateway::plan_for(whatsapp_with_follow_up_template(), campaign, 2h).refused);
+  auto inside = gateway::plan_for(whatsapp_with_follow_up_template(), campaign, 2h);
+  ASSERT_FALSE(inside.refused);
+  ASSERT_EQ(inside.requests.size(), 1u);
+  EXPECT_NE(inside.requests[0].body.find("\"type\":\"text\""), std::string::npos) << inside.requests[0].body;
+  EXPECT_EQ(inside.requests[0].body.find("support_followup"), std::string::npos);
 }
 
 }  // namespace

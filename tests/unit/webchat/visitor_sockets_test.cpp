@@ -50,4 +50,7 @@ TEST(VisitorSockets, EndChatClosesEveryOneOfTheVisitorsSockets) {
   EXPECT_EQ(sockets.count("web:v2"), 1u);
   EXPECT_TRUE(sockets.remove_all("web:v1").empty());
   sockets.remove("web:v1", 1);  // the closed socket's own goodbye: no harm
+  EXPECT_EQ(sockets.count("web:v1"), 0u);
+  EXPECT_EQ(sockets.count("web:v2"), 1u);
+  EXPECT_EQ(closed.size(), 2u);
 }
