@@ -421,15 +421,16 @@ awaitable<std::int64_t> routing_service::conversations_active_last_second() {
 
 // Indexes what changed since the last tick, for at most 100 ms a tick (500 ms
 // by default), so the timers stay on time and indexing takes at most about a
-// fifth of Redis's time, in passes that each hold Redis for about 1.5-3 ms (a
+// fifth of Redis's time, in passes that each hold Redis for about 1-2 ms (a
 // single long conversation more: search_pass.hpp), because a customer's
 // message that arrives meanwhile waits for the pass. Under heavy
 // live traffic (more than 1,000 open conversations with an event in the last
-// second) it does one pass of about 1 ms a tick and leaves Redis to the
-// customers: search lags and catches up later.
+// second, looked at before every pass: traffic that starts in the middle of
+// a catch-up stops it) it does one pass of about 0.5-1 ms a tick and leaves
+// Redis to the customers: search lags and catches up later.
 awaitable<void> routing_service::index_search() {
   constexpr std::size_t batch = 100, busy_batch = 20;
-  constexpr std::size_t pass_terms = 300, busy_pass_terms = 150;  // 5-10 µs of Redis a term
+  constexpr std::size_t pass_terms = 200, busy_pass_terms = 100;  // 5-10 µs of Redis a term
   constexpr auto budget = std::chrono::milliseconds(100);
   constexpr std::int64_t busy_active_conversations = 1000;
   if (!search_backfilled_) {
@@ -444,9 +445,9 @@ awaitable<void> routing_service::index_search() {
                     "text folding version {})", backfill_marked_, search_fold_version);
     }
   }
-  const bool busy = co_await conversations_active_last_second() > busy_active_conversations;
   const auto until = std::chrono::steady_clock::now() + budget;
   for (;;) {
+    const bool busy = co_await conversations_active_last_second() > busy_active_conversations;
     auto n = co_await search->index_pending(busy ? busy_batch : batch, busy ? busy_pass_terms : pass_terms);
     if (!n) {
       if (redis_.connected()) log()->warn("search indexing failed: {}", n.error().message());

@@ -200,6 +200,24 @@ test('retention sweep: client-id records a version before their expiry wrote get
   assert.equal(redisCli('GET', 'pasokh:retention:clients_ttl'), 'done');
 });
 
+test('retention sweep: the client-id pass covers only the conversations there were when it began (a busy new database is not walked)', async () => {
+  // Begun when there were `old` conversations; a million opened since by a
+  // version that gives them their expiry itself.
+  const old = Number(redisCli('GET', 'pasokh:next:conversation'));
+  redisCli('SET', 'pasokh:retention:clients_ttl', String(old - 1));
+  redisCli('SET', 'pasokh:retention:clients_ttl:until', String(old));
+  redisCli('INCRBY', 'pasokh:next:conversation', '1000000');
+  try {
+    for (let i = 0; redisCli('GET', 'pasokh:retention:clients_ttl') !== 'done'; i++) {
+      assert.ok(i < 20, `done within a few ticks, at ${redisCli('GET', 'pasokh:retention:clients_ttl')}`);
+      await sleep(100);
+    }
+    assert.equal(redisCli('EXISTS', 'pasokh:retention:clients_ttl:until'), '0');
+  } finally {
+    redisCli('DECRBY', 'pasokh:next:conversation', '1000000');
+  }
+});
+
 // Last: it stops the gateway.
 test('retention sweep: a gateway shut down gives its lease up, so the next instance sweeps at once', async () => {
   const holder = () => redisCli('GET', 'pasokh:retention:lease');

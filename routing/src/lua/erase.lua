@@ -18,7 +18,8 @@
 --   retain   edge_ms, budget -> { conversations scrubbed, entries read }:
 --            conversations resolved or closed before edge_ms (rpt:events
 --            from the cursor retention:cursor, then retention:due: words
---            that came after their scrub), their texts removed
+--            that came after their scrub), their texts removed;
+--            third: 1 when the budget ran out before what is due did
 -- A file marked `erasing` whose driver died goes on where it stopped when
 -- its erasure is asked for again, or when the sweep finds it idle in
 -- erase:pending.
@@ -463,11 +464,20 @@ local function expire_old_client_ids(budget)
   local at = redis.call('GET', at_key)
   if at == 'done' then return 1 end
   at = tonumber(at or '0')
-  local last = tonumber(redis.call('GET', p .. 'next:conversation') or '0')
+  -- Only the conversations there were when the pass began: the ones opened
+  -- since set their expiry themselves (on a new database: none at all).
+  local until_key = at_key .. ':until'
+  redis.call('SET', until_key, redis.call('GET', p .. 'next:conversation') or '0', 'NX')
+  local last = tonumber(redis.call('GET', until_key))
   local to = math.min(last, at + budget)
   for n = at + 1, to do redis.call('EXPIRE', conv_key('cv_' .. n) .. ':clients', client_ids_ttl_s, 'NX') end
-  redis.call('SET', at_key, to >= last and 'done' or to)
-  return to >= last and 1 or 0
+  if to >= last then
+    redis.call('SET', at_key, 'done')
+    redis.call('DEL', until_key)
+    return 1
+  end
+  redis.call('SET', at_key, to)
+  return 0
 end
 
 if op == 'clients_ttl' then return expire_old_client_ids(tonumber(ARGV[4])) end
@@ -526,7 +536,8 @@ if op == 'retain' then
     if not done then break end  -- goes on next call
     redis.call('ZREM', due, conv)
   end
-  return { scrubbed, read_total }
+  -- Third: 1 when the budget ran out (more may be due now).
+  return { scrubbed, read_total, budget <= 0 and 1 or 0 }
 end
 
 return { 'unknown_op', op }
