@@ -31,6 +31,7 @@ using nlohmann::json;
 
 constexpr std::size_t max_message_chars = 10'000;
 constexpr std::size_t max_id_chars = 128;
+constexpr std::size_t max_name_chars = 100;  // as the web chat's form
 
 http_response bad_field(std::string_view field, std::string_view what) {
   global_metrics().errors.inc("invalid_field");
@@ -115,7 +116,7 @@ void add_auth_routes(router& r, services& s) {
       co_return resp;
     }
     if (result->status != login_status::ok) {
-      spdlog::get("gateway")->info("failed login for login={} from {}", *login, address);
+      spdlog::get("gateway")->info("failed login for login={:?} from {}", *login, address);
       co_return unauthorized("wrong login or password");
     }
     const auto& a = result->who;
@@ -194,7 +195,8 @@ void add_api_channel_routes(router& r, services& s) {
           if (!language || (!language->empty() && !proto::known_language(*language)))
             co_return bad_field("language", "one of fa, ar, en");
           auto name = optional_string(*customer, "name");
-          if (!name) co_return bad_field("customer.name", "a string");
+          if (!name || proto::utf8_length(*name) > max_name_chars)
+            co_return bad_field("customer.name", "a string of at most 100 characters");
 
           proto::inbound_event event;
           event.from = {channel->id, proto::channel_kind::api, *customer_id, *name};

@@ -92,6 +92,13 @@ http::response<http::string_body> to_beast(const http_response& r, unsigned vers
   return res;
 }
 
+// The answer to a HEAD: the GET's headers and length, no body (RFC 9110 9.3.2).
+void drop_body(http::response<http::string_body>& res) {
+  const auto length = res.body().size();
+  res.body().clear();
+  res.content_length(length);
+}
+
 void load_tls(ssl::context& tls, const tls_config& files) {
   tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
@@ -535,6 +542,7 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
     bool keep_alive = req.keep_alive() && !draining;
     socket_layer.expires_after(cfg.limits.read_timeout);
     auto res = to_beast(response, req.version(), keep_alive);
+    if (req.method() == http::verb::head) drop_body(res);
     auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
     if (wec || !keep_alive) break;
   }
@@ -622,6 +630,7 @@ awaitable<http_response> http_server::impl::dispatch(const http_request& req) {
     } else if (match.wrong_method) {
       global_metrics().errors.inc("method_not_allowed");
       response = error_response(405, "method_not_allowed", req.method + " is not allowed on " + req.path);
+      response.headers.emplace_back("Allow", match.allowed);
     } else {
       global_metrics().errors.inc("not_found");
       response = error_response(404, "not_found", "no route for " + req.path);

@@ -43,13 +43,16 @@ void router::add(std::string method, std::string pattern, http_handler handler) 
 router::match router::find(std::string_view method, std::string_view path) const {
   match result;
   result.pattern = "unmatched";
+  const std::string_view wanted = method == "HEAD" ? "GET" : method;
   auto segments = split_path(path);
   for (const auto& r : routes_) {
     route_params params;
     if (!matches(r.segments, segments, params)) continue;
-    if (r.method != method) {
+    if (r.method != wanted) {
       result.wrong_method = true;
       result.pattern = r.pattern;
+      if (!result.allowed.empty()) result.allowed += ", ";
+      result.allowed += r.method == "GET" ? "GET, HEAD" : r.method;
       continue;
     }
     result.handler = &r.handler;

@@ -5,6 +5,8 @@
 #include <cctype>
 #include <utility>
 
+#include "pasokh/proto/utf8.hpp"
+
 namespace pasokh::routing {
 namespace {
 
@@ -203,6 +205,11 @@ std::vector<std::string> mentioned_keys(std::string_view text, std::size_t max) 
     i = j;
   }
   return keys;
+}
+
+std::string shown_name(std::string_view display_name) {
+  if (display_name.size() <= max_name_bytes) return std::string(display_name);
+  return std::string(display_name.substr(0, proto::grapheme_floor(display_name, max_name_bytes)));
 }
 
 }  // namespace pasokh::routing

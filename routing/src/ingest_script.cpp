@@ -61,10 +61,10 @@ std::int64_t customer_wrote_at(const proto::inbound_event& event, std::int64_t n
 
 // ARGV[18]: the identity's verified keys and its name key, one a line; the
 // script reads them only for an identity it has not seen.
-std::string identity_keys(const proto::inbound_event& event) {
+std::string identity_keys(const proto::inbound_event& event, std::string_view name) {
   std::string out;
   for (const auto& k : verified_keys(event.from)) out += k + "\n";
-  if (auto n = name_key(event.from.display_name); !n.empty()) out += n;
+  if (auto n = name_key(name); !n.empty()) out += n;
   return out;
 }
 
@@ -75,12 +75,13 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_
                                              const proto::inbound_event& event, const channel_route& route,
                                              const ingest_thread& thread, const route_plan* plan) {
   const std::int64_t now = now_ms();
+  const auto name = shown_name(event.from.display_name);
   auto args = store::make_command(
       event.from.channel, std::string(proto::to_string(event.from.kind)), event.from.external_id,
-      event.from.display_name, event.dedup_key, std::to_string(dedup_ttl.count()), std::to_string(now),
+      name, event.dedup_key, std::to_string(dedup_ttl.count()), std::to_string(now),
       inbound_message_json(event), route.team, route.bot_enabled ? "1" : "0", event.language,
       event.provider_chat_id.empty() ? event.from.external_id : event.provider_chat_id, thread.conversation_id,
-      thread.any_sender ? "1" : "0", event.from.alt_external_id, event.provider_message_id, identity_keys(event),
+      thread.any_sender ? "1" : "0", event.from.alt_external_id, event.provider_message_id, identity_keys(event, name),
       thread.open_subject, std::to_string(customer_wrote_at(event, now)), preview_source(event.text),
       event.attachments.empty() ? "0" : "1", plan ? "1" : "0");
   if (plan) {

@@ -457,6 +457,18 @@ test('bad HTTP input gets a specific 4xx with a JSON body, is counted, and the s
   assert.equal((await unknown.json()).error.code, 'not_found');
   const wrongMethod = await fetch(`${gw.base}/api/v1/channels/api/messages`, { method: 'PUT' });
   assert.equal(wrongMethod.status, 405);
+  assert.equal(wrongMethod.headers.get('allow'), 'POST');
+  // A load balancer's HEAD check gets the GET's answer without its body.
+  const head = await fetch(`${gw.base}/healthz`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('content-length'), String('{"status":"ok"}'.length));
+  assert.equal(await head.text(), '');
+  // Media types are case-insensitive; a 100-character name passes, 101 does not (it rides in every event).
+  const named = (name) => ({ message_id: uid(), customer: { id: newCustomer(), name }, text: 'hi' });
+  assert.equal((await postMessage(gw, named('ن'.repeat(100)), { headers: { 'content-type': 'Application/JSON; charset=UTF-8' } })).status, 201);
+  const longName = await postMessage(gw, named('ن'.repeat(101)));
+  assert.equal(longName.status, 400);
+  assert.match(longName.json.error.message, /customer\.name/);
 
   assert.ok(await metric(gw, 'pasokh_errors_total{kind="invalid_json"}') >= 1);
   assert.ok(await metric(gw, 'pasokh_errors_total{kind="invalid_utf8"}') >= 1);

@@ -40,3 +40,15 @@ TEST(Router, ReportsAWrongMethodSeparatelyFromAMissingRoute) {
   EXPECT_FALSE(missing.wrong_method);
   EXPECT_EQ(missing.pattern, "unmatched");
 }
+
+TEST(Router, HeadFindsTheGetRouteAndA405NamesWhatIsAllowed) {
+  router r;
+  r.add("GET", "/healthz", nothing());
+  r.add("POST", "/api/v1/channels/{channel}/messages", nothing());
+  r.add("GET", "/api/v1/channels/{channel}/messages", nothing());
+  EXPECT_NE(r.find("HEAD", "/healthz").handler, nullptr);
+  auto put = r.find("PUT", "/api/v1/channels/shop/messages");
+  EXPECT_TRUE(put.wrong_method);
+  EXPECT_EQ(put.allowed, "POST, GET, HEAD");
+  EXPECT_EQ(r.find("HEAD", "/api/v1/channels/shop/messages").handler, r.find("GET", "/api/v1/channels/shop/messages").handler);
+}

@@ -1,5 +1,6 @@
 // Keys that link one person's identities: emails, phones in any digits, names.
 #include "pasokh/routing/customer_keys.hpp"
+#include "pasokh/proto/utf8.hpp"
 
 #include <gtest/gtest.h>
 
@@ -62,6 +63,20 @@ TEST(CustomerKeys, MentionedAddressesAndNumbers) {
   EXPECT_TRUE(mentioned_keys("order 12345 serial SN-2024-001").empty());
   EXPECT_TRUE(mentioned_keys("serial ABC1234567890").empty());  // digits inside a token are no phone
   EXPECT_EQ(mentioned_keys("a@b.co c@d.co e@f.co g@h.co", 3).size(), 3u);
+}
+
+// A mail's display name or an integration's customer.name of any size would
+// ride in every event of the conversation to every console.
+TEST(CustomerKeys, ShownNameIsCutWhereACharacterEnds) {
+  EXPECT_EQ(shown_name("سارا احمدی"), "سارا احمدی");
+  std::string long_name = "a";
+  for (int i = 0; i < 400; ++i) long_name += "مُ";  // a letter with a vowel mark: cut after the mark, never between
+  const auto cut = shown_name(long_name);
+  EXPECT_LE(cut.size(), max_name_bytes);
+  EXPECT_GT(cut.size(), max_name_bytes - 8);
+  EXPECT_TRUE(proto::valid_utf8(cut));
+  EXPECT_EQ((cut.size() - 1) % 4, 0u) << "a vowel mark left without its letter, or a letter without its mark";
+  EXPECT_EQ(long_name.substr(0, cut.size()), cut);
 }
 
 }  // namespace

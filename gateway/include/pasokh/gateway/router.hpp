@@ -23,7 +23,9 @@ class router {
     route_params params;
     std::string_view pattern;    // for metrics labels; "unmatched" when none
     bool wrong_method = false;   // the path exists with another method
+    std::string allowed;         // with wrong_method: its methods, for the 405's Allow ("GET, HEAD")
   };
+  // HEAD finds the GET route (the server sends its headers without the body).
   match find(std::string_view method, std::string_view path) const;
 
  private:

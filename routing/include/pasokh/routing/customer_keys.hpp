@@ -37,6 +37,13 @@ std::vector<std::string> verified_keys(const proto::channel_identity& from);
 // nothing about who someone is.
 std::string name_key(std::string_view display_name);
 
+// A display name as the provider or caller gave it, cut where a character
+// ends to at most max_name_bytes (100 characters of any script fit): nothing
+// bounds it on some channels (a mail's display name), and it travels with
+// every event of the conversation to every console.
+inline constexpr std::size_t max_name_bytes = 512;
+std::string shown_name(std::string_view display_name);
+
 // Email addresses and phone numbers (10+ digits) written in a message, as
 // keys ("email:…", "phone:…"), at most `max` of them, duplicates dropped.
 std::vector<std::string> mentioned_keys(std::string_view text, std::size_t max = 3);
