@@ -188,7 +188,7 @@ json score(const faq_index& index, const std::string& name, const std::vector<sa
 json leave_one_out(const knowledge_base& kb, const bot_options& options, bool verbose) {
   tally all;
   std::map<std::string, tally> per_lang;
-  std::size_t answered = 0;
+  std::size_t answered = 0, answered_wrong = 0;
   for (std::size_t e = 0; e < kb.entries.size(); ++e) {
     for (language l : kb.languages) {
       const auto li = static_cast<std::size_t>(l);
@@ -204,6 +204,7 @@ json leave_one_out(const knowledge_base& kb, const bot_options& options, bool ve
         all.add(ok);
         per_lang[std::string(to_string(l))].add(ok);
         answered += d.kind == action::answer;
+        answered_wrong += d.kind == action::answer && !ok;
         if (verbose && !ok) {
           std::printf("    miss [%s] expect %-20s got %-20s (%s, conf %.2f)  %s\n", std::string(to_string(l)).c_str(),
                       kb.entries[e].id.c_str(), std::string(d.label()).c_str(), std::string(to_string(d.kind)).c_str(),
@@ -219,9 +220,9 @@ json leave_one_out(const knowledge_base& kb, const bot_options& options, bool ve
     std::printf("   %s %5.1f%%", lang.c_str(), pct(t.correct, t.total));
     langs[lang] = pct(t.correct, t.total);
   }
-  std::printf("   answered outright %zu\n", answered);
+  std::printf("   answered outright %zu (wrong %zu)\n", answered, answered_wrong);
   return json{{"name", "leave-one-phrasing-out"}, {"lines", all.total}, {"accuracy", pct(all.correct, all.total)},
-              {"per_language", langs}};
+              {"per_language", langs}, {"answered", answered}, {"answered_wrong", answered_wrong}};
 }
 
 double percentile(std::vector<double>& v, double p) {
