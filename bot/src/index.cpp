@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <unordered_map>
 
 #include "analyzer.hpp"
 #include "bm25.hpp"
@@ -122,18 +123,26 @@ float explained_share(const bm25_field& words, const bm25_field& concepts, const
   return total > 0 ? explained / total : 0.f;
 }
 
+float rerank_key(const match& m, float alpha, float beta) { return m.score + alpha * m.coverage + beta * m.subject; }
+
+// A concept is part of an entry's subject when most of the entry's phrasings
+// (all languages together) use it: "refund" in every phrasing of a refund
+// entry, not "returned" in one of them.
+bool in_subject(std::uint32_t phrasings_with_it, std::uint32_t phrasings) { return 2 * phrasings_with_it > phrasings; }
+
 // Turns the best candidates into probabilities. Both parts were fitted by
 // maximum likelihood (bench/bot) on leave-one-phrasing-out queries of two
 // knowledge bases (a success when top[0] is right) and the off-topic
 // questions of tests/data/bot/calibration-oos.jsonl weighted to a 15% share
-// (failures); never on the evaluation sets.
+// (failures); never on the evaluation sets. τ was fitted again, the same
+// way, when the subject joined the rerank key, and stayed 0.15.
 //   answerable = logistic(a + b · coverage of top[0])
 //   confidence = answerable · softmax_τ(rerank keys of the top three)[0]
-void calibrate(ranking& r, float alpha) {
+void calibrate(ranking& r, float alpha, float beta) {
   constexpr float a = -5.34f, b = 13.97f, tau = 0.15f;
   if (r.size == 0) return;
   r.answerable = 1.f / (1.f + std::exp(-(a + b * r.top[0].coverage)));
-  const auto key = [&](std::size_t k) { return r.top[k].score + alpha * r.top[k].coverage; };
+  const auto key = [&](std::size_t k) { return rerank_key(r.top[k], alpha, beta); };
   float sum = 0;
   for (std::size_t k = 0; k < r.size; ++k) sum += std::exp((key(k) - key(0)) / tau);
   r.confidence = r.answerable / sum;
@@ -157,11 +166,22 @@ faq_index::faq_index(knowledge_base kb, index_options options) : kb_(std::move(k
     for (auto c : f.concepts) concepts_->add(doc, c, weight);
     for (auto g : f.grams) grams_->add(doc, g, weight);
   };
+  // For each entry's subject: how many of its phrasings use each concept.
+  std::vector<std::unordered_map<detail::concept_id, std::uint32_t>> phrasings_with(n);
+  std::vector<std::uint32_t> phrasings(n, 0);
+  std::vector<detail::concept_id> seen;
   for (std::uint32_t d = 0; d < n; ++d) {
     const auto& e = kb_.entries[d];
     for (language l : kb_.languages) {
       const auto li = static_cast<std::size_t>(l);
-      for (const auto& q : e.questions[li]) add_text(d, q, l, options_.question_tf);
+      for (const auto& q : e.questions[li]) {
+        add_text(d, q, l, options_.question_tf);
+        seen.assign(f.concepts.begin(), f.concepts.end());
+        std::sort(seen.begin(), seen.end());
+        seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+        for (auto c : seen) ++phrasings_with[d][c];
+        ++phrasings[d];
+      }
       add_text(d, e.answers[li], l, options_.answer_tf);
       if (!e.title[li].empty()) add_text(d, e.title[li], l, options_.question_tf);
     }
@@ -170,6 +190,25 @@ faq_index::faq_index(knowledge_base kb, index_options options) : kb_(std::move(k
   words_->finish(options_.k1, options_.b);
   concepts_->finish(options_.k1, options_.b);
   grams_->finish(options_.k1, options_.b);
+  subjects_.resize(n);
+  for (std::uint32_t d = 0; d < n; ++d) {
+    for (const auto& [c, count] : phrasings_with[d]) {
+      if (in_subject(count, phrasings[d])) subjects_[d].push_back({c, concepts_->idf(concepts_->find(c))});
+    }
+    std::sort(subjects_[d].begin(), subjects_[d].end(),
+              [](const subject_term& a, const subject_term& b) { return a.concept_ < b.concept_; });
+  }
+}
+
+float faq_index::subject_named(std::uint32_t entry, const std::vector<std::uint32_t>& query_concepts) const {
+  const auto& subject = subjects_[entry];
+  if (subject.empty()) return 1.f;  // its phrasings share no concept: no evidence either way
+  float named = 0, total = 0;
+  for (const auto& t : subject) {
+    total += t.idf;
+    if (std::binary_search(query_concepts.begin(), query_concepts.end(), t.concept_)) named += t.idf;
+  }
+  return total > 0 ? named / total : 1.f;
 }
 
 faq_index::~faq_index() = default;
@@ -212,13 +251,14 @@ ranking faq_index::search(std::string_view text, language lang) const {
   for (std::size_t k = 0; k < pooled; ++k) {
     pool[k].coverage = explained_share(*words_, *concepts_, *grams_, s, pool[k].entry, n, [](auto, auto) {});
   }
-  const float alpha = options_.coverage_weight;
-  std::sort(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(pooled), [alpha](const match& a, const match& b) {
-    return a.score + alpha * a.coverage > b.score + alpha * b.coverage;
+  for (std::size_t k = 0; k < pooled; ++k) pool[k].subject = subject_named(pool[k].entry, s.feats.concepts);
+  const float alpha = options_.coverage_weight, beta = options_.subject_weight;
+  std::sort(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(pooled), [=](const match& a, const match& b) {
+    return rerank_key(a, alpha, beta) > rerank_key(b, alpha, beta);
   });
   r.size = std::min(pooled, ranking::max_matches);
   std::copy_n(pool.begin(), r.size, r.top.begin());
-  calibrate(r, alpha);
+  calibrate(r, alpha, beta);
   return r;
 }
 
