@@ -15,12 +15,25 @@ constexpr std::size_t max_gram = 5;
 // Ends with ه and keeps at least three letters without it.
 bool ends_with_heh(std::string_view w) { return w.size() >= 8 && w.substr(w.size() - 2) == "\u0647"; }
 
+// Arabic glues the prepositions ب ل ک and the conjunction ف onto a noun that
+// has no article (لإرجاع "to return"). The stemmer keeps them, since alone
+// they are too often part of the root; this gives the rest of the word, at
+// least three letters, to try against the concepts. Empty when there is none.
+std::string_view without_arabic_proclitic(std::string_view w) {
+  static constexpr std::string_view proclitics[] = {"\u0628", "\u0644", "\u06A9", "\u0641"};
+  if (w.size() < 8) return {};
+  for (std::string_view p : proclitics) {
+    if (w.starts_with(p)) return w.substr(p.size());
+  }
+  return {};
+}
+
 bool all_digits(std::string_view w) {
   return std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 struct scratch {
-  std::string stem, prev_stem, skipped_stem, marked;
+  std::string stem, prev_stem, skipped_stem, marked, unglued;
   std::vector<std::uint32_t> offsets;
 };
 
@@ -85,6 +98,12 @@ void analyze(std::string_view text, language lang, const lexicon& lex, features&
       // for concepts only, also try the word without it.
       if (single == no_concept && word_lang == language::fa && ends_with_heh(s.stem)) {
         single = lex.concept_of(std::string_view(s.stem).substr(0, s.stem.size() - 2), word_lang);
+      }
+      if (single == no_concept && word_lang == language::ar) {
+        if (const auto rest = without_arabic_proclitic(word); !rest.empty()) {
+          stem_into(rest, word_lang, s.unglued);
+          single = lex.concept_of(s.unglued, word_lang);
+        }
       }
       if (single != no_concept) out.concepts.push_back(single);
     }

@@ -98,6 +98,10 @@ void stem_persian(std::string_view w, std::string& out) {
       break;
     }
   }
+  // An infinitive is its past stem plus ن: برگرداندن → برگرداند, so that
+  // "to return" meets "returned" and the colloquial «میشه برگردوند» ("can
+  // one return it"), which uses the bare past stem.
+  if (letters(w) >= 5 && (ends_with(w, "دن") || ends_with(w, "تن"))) w.remove_suffix(2);
   // Up to three rounds: سفارشمو → سفارشم → سفارش.
   for (int round = 0; round < 3; ++round) {
     bool stripped = false;

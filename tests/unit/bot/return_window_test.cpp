@@ -97,5 +97,26 @@ TEST(subject, ranks_the_entry_whose_subject_the_question_names) {
   for (std::size_t k = 1; k < r.size; ++k) EXPECT_LE(r.top[k].subject, r.top[0].subject);
 }
 
+std::uint32_t returns_entry() {
+  std::uint32_t e = 0;
+  while (shop().kb().entries[e].id != "returns") ++e;
+  return e;
+}
+
+// «میشه برگردوند», "can one return it", uses the bare past stem of the
+// infinitive برگردوندن that the lexicon lists.
+TEST(morphology, a_persian_past_stem_meets_its_infinitive) {
+  const auto why = shop().explain("میشه برگردوند", language::fa, returns_entry());
+  ASSERT_EQ(why.size(), 1u);
+  EXPECT_EQ(why[0].via, "concept:return");
+}
+
+// لإرجاع, "to return": the preposition ل glued to a noun without its article.
+TEST(morphology, an_arabic_preposition_glued_to_a_noun_keeps_its_concept) {
+  const auto why = shop().explain("لإرجاع", language::ar, returns_entry());
+  ASSERT_EQ(why.size(), 1u);
+  EXPECT_EQ(why[0].via, "concept:return");
+}
+
 }  // namespace
 }  // namespace pasokh::bot
