@@ -1,6 +1,7 @@
 #include "pasokh/gateway/config.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
@@ -76,6 +77,7 @@ channel_config parse_channel(const json& j, std::size_t index, env_lookup env, c
   if (!(c.sends_per_second >= 0 && c.sends_per_second <= 1000)) r.fail("\"sends_per_second\" must be 0 (the provider's default) to 1000");
   if (c.kind == proto::channel_kind::api) {
     if (api_key_env.empty()) r.fail("api channels need \"api_key_env\"");
+    if (!c.provider.is_null()) r.fail("api channels take no \"provider\"");  // nothing would read it
     c.api_key = secret_from_env(env, api_key_env, r.path("api_key_env"));
   }
   if (c.kind == proto::channel_kind::email) {
@@ -298,6 +300,7 @@ config parse_config(const json& j, env_lookup env) {
     object_reader r(*a, "auth");
     std::int64_t ttl = c.auth.session_ttl.count();
     r.get("session_ttl_s", ttl);
+    if (ttl < 60) r.fail("\"session_ttl_s\" must be at least 60");  // 0 made every login fail
     c.auth.session_ttl = std::chrono::seconds(ttl);
     r.get("login_attempts_per_minute", c.auth.login_attempts_per_minute);
     r.get("login_attempts_per_address_per_minute", c.auth.login_attempts_per_address_per_minute);
@@ -391,6 +394,10 @@ config parse_config(const json& j, env_lookup env) {
     root.fail("\"public_url\" must start with https:// (or http://)");
   root.get("demo", c.demo);
   root.get("log_level", c.log_level);
+  // spdlog reads a name it does not know as "off": a typo would silence every log.
+  static constexpr std::array log_levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
+  if (std::find(log_levels.begin(), log_levels.end(), c.log_level) == log_levels.end())
+    root.fail("\"log_level\" must be one of trace, debug, info, warn, error, critical, off");
   const json* channels = root.sub("channels");
   root.done();
   if (auto* ch = channels) {

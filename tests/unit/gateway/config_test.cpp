@@ -37,7 +37,8 @@ TEST(Config, RejectsWithAMessageNamingTheProblem) {
   for (auto [text, expected] : std::initializer_list<bad_case>{
            {R"({"listen":{"prot":1}})", "listen: unknown key \"prot\""},
            {R"({"colour":"red"})", "config: unknown key \"colour\""},
-           {R"({"listen":{"port":"eighty"}})", "listen: \"port\" has the wrong type"},
+           {R"({"listen":{"port":"eighty"}})", "listen: \"port\" must be a whole number"},
+           {R"({"listen":{"address":80}})", "listen: \"address\" has the wrong type"},
            {R"({"channels":[{"id":"a","kind":"fax"}]})", "unknown kind \"fax\""},
            {R"({"channels":[{"id":"a","kind":"api","api_key_env":"MISSING"}]})", "MISSING is not set"},
            {R"({"channels":[{"id":"a","kind":"api"}]})", "need \"api_key_env\""},
@@ -55,7 +56,15 @@ TEST(Config, RejectsWithAMessageNamingTheProblem) {
             "\"email_fallback_after_s\" must be a whole number of seconds"},
            // Accepted once, then every connection or message failed at run time.
            {R"({"limits":{"idle_timeout_ms":0}})", "limits: timeouts must be at least 100 ms"},
-           {R"({"limits":{"max_connections":-1}})", "\"max_connections\" must be 1 to 1000000"},
+           {R"({"limits":{"max_connections":-1}})", "limits: \"max_connections\" is out of range (0 to"},
+           // Accepted once, then wrapped or silently off.
+           {R"({"listen":{"port":70000}})", "listen: \"port\" is out of range (0 to 65535)"},
+           {R"({"limits":{"max_body_bytes":-1}})", "limits: \"max_body_bytes\" is out of range"},
+           {R"({"listen":{"threads":1.5}})", "listen: \"threads\" must be a whole number"},
+           {R"({"auth":{"session_ttl_s":0}})", "auth: \"session_ttl_s\" must be at least 60"},
+           {R"({"log_level":"information"})", "\"log_level\" must be one of trace, debug, info"},
+           {R"({"channels":[{"id":"a","kind":"api","api_key_env":"SHOP_API_KEY","provider":{"x":1}}]})",
+            "channels[0]: api channels take no \"provider\""},
            {R"({"limits":{"max_body_bytes":0}})", "at least 1024 bytes"},
            {R"({"redis":{"command_timeout_ms":0}})", "redis: command_timeout_ms and connect_timeout_ms must be at least 1"},
            {R"({"redis":{"url":"http://nope"}})", "redis.url: "},

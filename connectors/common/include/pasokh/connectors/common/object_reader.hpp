@@ -7,7 +7,10 @@
 #include <cstdint>
 #include <set>
 #include <stdexcept>
+#include <limits>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -20,12 +23,21 @@ class object_reader {
     if (!j_.is_object()) fail("must be an object");
   }
 
-  // Leaves `out` as it is when the key is absent.
+  // Leaves `out` as it is when the key is absent. A whole number must fit
+  // `out`'s type: JSON's own conversion would wrap it silently (a port of
+  // 70000 listening on 4464, a byte limit of -1 lifting the limit).
   template <class T>
   void get(const char* key, T& out) {
     seen_.insert(key);
     auto it = j_.find(key);
     if (it == j_.end()) return;
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      if (!it->is_number_integer()) fail(fmt::format("\"{}\" must be a whole number", key));
+      const bool fits = it->is_number_unsigned() ? std::in_range<T>(it->template get<std::uint64_t>())
+                                                 : std::in_range<T>(it->template get<std::int64_t>());
+      if (!fits) fail(fmt::format("\"{}\" is out of range ({} to {})", key, std::numeric_limits<T>::min(),
+                                  std::numeric_limits<T>::max()));
+    }
     try {
       it->get_to(out);
     } catch (const nlohmann::json::exception&) {
