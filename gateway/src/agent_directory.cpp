@@ -176,6 +176,14 @@ awaitable<result<std::optional<agent>>> agent_directory::by_session(const std::s
   co_return co_await load(id->str);
 }
 
+awaitable<result<std::optional<std::chrono::milliseconds>>> agent_directory::time_left(const std::string& session) {
+  auto left = co_await redis_.exec(store::make_command("PTTL", prefix_ + "session:" + session));
+  if (!left) co_return left.error();
+  if (left->is_error()) co_return make_error_code(store::redis_errc::server_error);
+  if (left->integer < 0) co_return std::optional<std::chrono::milliseconds>{};
+  co_return std::chrono::milliseconds(left->integer);
+}
+
 awaitable<result<void>> agent_directory::logout(const std::string& token) {
   if (token.empty() || token.size() > 256) co_return result<void>{};
   auto r = co_await redis_.fcall(routing::script(routing::lua::agent_sessions), store::make_command(),

@@ -103,6 +103,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     closed_ = true;
     if (hello_timer_) hello_timer_->cancel();
     if (presence_timer_) presence_timer_->cancel();
+    if (session_timer_) session_timer_->cancel();
     retry_.stop();
     if (!agent_) return;
     for (const auto& key : hub_keys()) s_.hub.remove(key, this);
@@ -221,6 +222,27 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
         co_await self->heartbeat("", false);
         self->keep_present();
       }, net::detached);
+    });
+  }
+
+  // A login session lasts auth.session_ttl and is never extended: its
+  // sockets close (1008) when it ends, not at their next ping, so a token that
+  // ended reads and writes nothing more (a script that never pings included).
+  awaitable<void> close_when_session_ends() {
+    auto left = co_await s_.agents.time_left(login_session_);
+    if (!left) co_return;  // storage trouble: the pings still check
+    if (!*left) {
+      close_for("the session ended; sign in again", true);
+      co_return;
+    }
+    if (!session_timer_) session_timer_ = std::make_shared<net::steady_timer>(peer_->executor());
+    auto timer = session_timer_;
+    timer->expires_after(**left);
+    timer->async_wait([weak = weak_from_this(), timer](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->closed_) return;
+      net::co_spawn(self->peer_->executor(), [self]() -> awaitable<void> { co_await self->close_when_session_ends(); },
+                    net::detached);
     });
   }
 
@@ -381,6 +403,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     if (wanted != "online" && wanted != "away") wanted.clear();
     co_await heartbeat(wanted, true);
     keep_present();
+    co_await close_when_session_ends();
 
     auto snapshot = co_await open_conversations();
     std::string conversations = snapshot ? *snapshot : R"("conversations":[])";
@@ -532,6 +555,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   std::optional<agent> agent_;
   std::shared_ptr<net::steady_timer> hello_timer_;
   std::shared_ptr<net::steady_timer> presence_timer_;  // keep_present
+  std::shared_ptr<net::steady_timer> session_timer_;   // close_when_session_ends
   bool closed_ = false;
   std::map<std::string, std::uint64_t> last_seq_;  // per conversation: the last seq sent
   catch_up_retry retry_;

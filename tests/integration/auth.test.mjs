@@ -170,6 +170,17 @@ test('a session that ended unnoticed (a missed notice) closes the socket at its 
   assert.ok(!s.frames.some((f) => f.type === 'pong'), 'no pong for an ended session');
 });
 
+test('a socket closes when its login session ends, pings or not (a token that ended reads and writes nothing more)', async () => {
+  await newAgent('quiet');
+  const token = await tokenOf('quiet');
+  // Sessions last auth.session_ttl_s (at least a minute): this one is made to end soon.
+  cli('PEXPIRE', `pasokh:session:${createHash('sha256').update(token).digest('hex')}`, '1500');
+  const s = await agentSocket(gw1, token);
+  const closed = await Promise.race([s.closed, sleep(4000).then(() => null)]);
+  assert.equal(closed?.code, 1008, 'closed at the end of its session, without a ping');
+  assert.match(closed.reason, /sign in again/);
+});
+
 test('30 concurrent wrong passwords for one login: exactly 10 are checked, the rest get 429', async () => {
   await newAgent('target');
   const answers = await Promise.all(Array.from({ length: 30 },

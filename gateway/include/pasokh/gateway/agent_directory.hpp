@@ -63,6 +63,9 @@ class agent_directory {
   // The agent of a live session (by session_id), as it is now; nothing once
   // the session ended or the agent was removed.
   boost::asio::awaitable<store::result<std::optional<agent>>> by_session(const std::string& session);
+  // How long a live session has left (sessions are never extended); nothing
+  // once it ended.
+  boost::asio::awaitable<store::result<std::optional<std::chrono::milliseconds>>> time_left(const std::string& session);
   // Ends the session and closes its sockets on every instance.
   boost::asio::awaitable<store::result<void>> logout(const std::string& token);
 
