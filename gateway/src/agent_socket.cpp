@@ -544,9 +544,20 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
       send(error_frame("unavailable", "storage unavailable, retry"));
       co_return;
     }
+    // A page also ends once it holds a quarter of the session's send queue:
+    // 500 long messages would overflow it (1013) at every opening of the
+    // conversation. has_more: ask again after the last event sent.
+    const auto max_bytes = s_.cfg.limits.ws_queue_max_bytes / 4;
     std::string text = R"({"type":"history","conv":)" + json(*conv).dump() + R"(,"events":[)";
-    for (std::size_t i = 0; i < frames->size(); ++i) text += (i ? "," : "") + (*frames)[i];
-    text += R"(],"deliveries":)" + *marks + "}";
+    std::size_t sent = 0;
+    for (std::size_t bytes = 0; sent < frames->size(); ++sent) {
+      const auto& f = (*frames)[sent];
+      if (sent > 0 && bytes + f.size() > max_bytes) break;
+      bytes += f.size();
+      text += (sent ? "," : "") + f;
+    }
+    const bool more = sent < frames->size() || frames->size() >= limit;
+    text += R"(],"has_more":)" + std::string(more ? "true" : "false") + R"(,"deliveries":)" + *marks + "}";
     peer_->send(std::make_shared<const std::string>(std::move(text)));
   }
 

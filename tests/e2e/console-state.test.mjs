@@ -101,6 +101,15 @@ test('resume: loaded timelines after their last contiguous event, others after t
   assert.equal(s.applyEvent(msg('cv_1', 6)).gapAfter, 3);
 });
 
+test('a short history page the gateway says has more (long messages) asks for the rest', () => {
+  const s = fresh();
+  s.replaceConversations([conv('cv_1', 9)]);
+  s.timeline('cv_1').requestedAfter = 0;
+  assert.equal(s.applyHistory('cv_1', [msg('cv_1', 1), msg('cv_1', 2)], 500, {}, true), 2);
+  assert.equal(s.timeline('cv_1').loaded, false);
+  assert.equal(s.applyHistory('cv_1', [msg('cv_1', 3)], 500, {}, false), null);
+});
+
 test('a loaded timeline whose conversation changed while the console was away is read again when opened', () => {
   const s = fresh();
   s.replaceConversations([conv('cv_1', 2, { status: 'assigned', assignee: 'ag_1' }), conv('cv_2', 1)]);

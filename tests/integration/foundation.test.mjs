@@ -250,6 +250,31 @@ test('a reconnecting agent gets exactly what it missed', async () => {
   agent.send({ type: 'history', conv, after: 0 });
   const h = await agent.next((f) => f.type === 'history');
   assert.deepEqual(h.events.map((e) => e.seq), [1, 2, 3, 4]);
+  assert.equal(h.has_more, false);
+  await agent.close();
+});
+
+test('a long conversation of long messages opens page by page instead of overflowing the agent socket', async () => {
+  const customer = newCustomer();
+  const long = '😀'.repeat(9990);  // 40 kB: 110 of them pass the 4 MB send queue
+  let conv;
+  for (let i = 0; i < 110; i++) {
+    const r = await postMessage(gw, { message_id: uid(), customer: { id: customer }, text: `${i} ${long}` });
+    conv = r.json.conversation_id;
+  }
+  const agent = await agentSocket(gw, await token());
+  const seqs = [];
+  for (let after = 0, more = true; more;) {
+    agent.send({ type: 'history', conv, after });
+    const h = await agent.next((f) => f.type === 'history');
+    assert.ok(h.events.length > 0);
+    seqs.push(...h.events.map((e) => e.seq));
+    after = seqs.at(-1);
+    more = h.has_more;
+  }
+  assert.deepEqual(seqs, Array.from({ length: 110 }, (_, i) => i + 1));
+  const closed = await Promise.race([agent.closed, sleep(200).then(() => null)]);
+  assert.equal(closed, null, `the socket stays open: ${JSON.stringify(closed)}`);
   await agent.close();
 });
 

@@ -445,7 +445,8 @@ function onFrame(f) {
       break;
     }
     case 'history': {
-      const more = state.applyHistory(f.conv, Array.isArray(f.events) ? f.events : [], HISTORY_PAGE, f.deliveries);
+      const more = state.applyHistory(f.conv, Array.isArray(f.events) ? f.events : [], HISTORY_PAGE, f.deliveries,
+        typeof f.has_more === 'boolean' ? f.has_more : undefined);
       if (more != null) requestHistory(f.conv, more);
       else if (f.conv === state.selected) ensureCustomer(f.conv);
       break;

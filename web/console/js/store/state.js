@@ -316,17 +316,18 @@ export class ConsoleState extends EventTarget {
     return out;
   }
 
-  // A `history` frame: events after some seq; a full page means more follow.
+  // A `history` frame: events after some seq; `hasMore` (the frame's
+  // has_more) says more follow, else a full page does (older gateways).
   // `deliveries`: the stored status of each outbound message by seq (delivery
   // events carry no seq, so a reload learns them here).
-  applyHistory(id, events, limit, deliveries = {}) {
+  applyHistory(id, events, limit, deliveries = {}, hasMore = undefined) {
     const t = this.timeline(id);
     for (const ev of events) this.applyEvent(ev, { render: false });
     for (const [mseq, d] of Object.entries(deliveries ?? {})) {
       if (typeof d?.status === 'string') t.applyDelivery(Number(mseq), d.status, d.reason, d.emailed_at, d.retrying);
     }
     t.loading = false;
-    const more = events.length >= limit;
+    const more = hasMore ?? events.length >= limit;
     if (!more && t.requestedAfter === 0) t.loaded = true;
     else if (!more && t.contiguousSeq() === t.maxSeq) t.loaded = true;
     this.emit('history', { conv: id });
