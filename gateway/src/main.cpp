@@ -230,7 +230,10 @@ int main(int argc, char** argv) {
   redis_cfg.command_timeout = cfg.redis.command_timeout;
   redis_cfg.connect_timeout = cfg.redis.connect_timeout;
   store::redis_client redis(ioc.get_executor(), redis_cfg);
-  redis.on_latency([](double s) { global_metrics().redis_latency.observe(s); });
+  redis.on_latency([](double s, std::string_view failure) {
+    global_metrics().redis_latency.observe(s);
+    if (!failure.empty()) global_metrics().redis_failures.inc(failure);
+  });
   redis.start();
 
   agent_directory agents(redis, cfg.redis.prefix, cfg.auth.session_ttl,

@@ -98,6 +98,7 @@ std::string metrics::render() const {
   ws_sessions.render(out);
   http_connections.render(out);
   redis_latency.render(out);
+  redis_failures.render(out);
   return out;
 }
 

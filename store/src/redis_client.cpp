@@ -79,9 +79,10 @@ struct client_core : detail::connection {
 
   void on_reply(pending_op& op, const redisReply* r) {
     if (r) {
-      observe_latency(op);
+      observe_latency(op, "");
       op.add_reply(detail::to_reply(*r));
     } else {  // the link is going away
+      observe_latency(op, op.timed_out ? "timed_out" : "connection_lost");
       op.fail(op.timed_out ? redis_errc::timed_out : close_reason());
     }
     if (--op.outstanding > 0) return;
@@ -92,10 +93,10 @@ struct client_core : detail::connection {
       op.complete();
   }
 
-  void observe_latency(const pending_op& op) {
+  void observe_latency(const pending_op& op, std::string_view failure) {
     if (!latency_) return;
     try {
-      latency_(std::chrono::duration<double>(clock::now() - op.sent_at).count());
+      latency_(std::chrono::duration<double>(clock::now() - op.sent_at).count(), failure);
     } catch (const std::exception& e) {
       log_->error("redis client: latency observer threw: {}", e.what());
     }
@@ -132,7 +133,7 @@ struct client_core : detail::connection {
   asio::steady_timer watchdog_;
   bool watchdog_armed_ = false;
   boost::intrusive::list<pending_op> inflight_;  // oldest first
-  std::function<void(double)> latency_;
+  redis_client::latency_observer latency_;
   std::function<void()> connected_;
 };
 
@@ -250,7 +251,7 @@ void redis_client::on_connected(std::function<void()> observer) {
   });
 }
 
-void redis_client::on_latency(std::function<void(double)> observer) {
+void redis_client::on_latency(latency_observer observer) {
   asio::post(impl_->strand(), [self = impl_, observer = std::move(observer)]() mutable {
     self->latency_ = std::move(observer);
   });

@@ -247,6 +247,9 @@ TEST_F(RedisClient, CommandTimeoutResetsTheConnectionThenRecovers) {
   cfg.command_timeout = 200ms;
   cfg.connect_timeout = 3000ms;  // the server stays blocked for the rest of the second
   redis_client client(io_.get_executor(), cfg);
+  // The wait shows in the metrics: both commands, with why they failed.
+  std::vector<std::pair<double, std::string>> observed;
+  client.on_latency([&](double seconds, std::string_view failure) { observed.emplace_back(seconds, failure); });
   start_and_wait(client);
 
   auto began = std::chrono::steady_clock::now();
@@ -263,6 +266,10 @@ TEST_F(RedisClient, CommandTimeoutResetsTheConnectionThenRecovers) {
   EXPECT_EQ(behind_result.error(), redis_errc::connection_lost);
   EXPECT_GE(elapsed, 190ms);
   EXPECT_LT(elapsed, 800ms) << "the timeout must not wait for the server";
+  ASSERT_GE(observed.size(), 2u);
+  EXPECT_EQ(observed[observed.size() - 2].second, "timed_out");
+  EXPECT_GE(observed[observed.size() - 2].first, 0.19);
+  EXPECT_EQ(observed.back().second, "connection_lost");
 
   ASSERT_TRUE(wait_until(io_, [&] { return client.connected(); }, 5s));
   auto r = exec(client, {"PING"});
@@ -379,7 +386,10 @@ TEST_F(RedisClient, ConnectsByHostName) {
 TEST_F(RedisClient, LatencyObserverSeesEveryReply) {
   redis_client client(io_.get_executor(), config());
   std::vector<double> seen;
-  client.on_latency([&](double seconds) { seen.push_back(seconds); });
+  client.on_latency([&](double seconds, std::string_view failure) {
+    EXPECT_EQ(failure, "");
+    seen.push_back(seconds);
+  });
   start_and_wait(client);
   exec(client, {"PING"});
   exec(client, {"PING"});

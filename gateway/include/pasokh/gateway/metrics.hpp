@@ -90,7 +90,9 @@ struct metrics {
   counter_family ws_closed{"pasokh_websocket_closed_total", "WebSocket sessions closed, by close code", "endpoint,code"};
   gauge ws_sessions{"pasokh_websocket_sessions", "Open WebSocket sessions"};
   gauge http_connections{"pasokh_http_connections", "Open HTTP connections"};
-  histogram redis_latency{"pasokh_redis_command_seconds", "Redis command round-trip time"};
+  histogram redis_latency{"pasokh_redis_command_seconds", "Redis command round-trip time (also of commands that got no reply)"};
+  counter_family redis_failures{"pasokh_redis_failures_total",
+                                "Redis commands that got no reply, by reason (timed_out, connection_lost)", "reason"};
 
   std::string render() const;
 };

@@ -146,9 +146,12 @@ class redis_client {
   // status). A library Redis refuses is an error reply.
   boost::asio::awaitable<result<reply>> load(const lua_library& library);
 
-  // Round-trip latency observer (seconds, one call per command reply), for
-  // the metrics histogram. Runs on the client's strand: keep it cheap.
-  void on_latency(std::function<void(double)> observer);
+  // Round-trip latency observer, for the metrics: one call per command sent,
+  // with the seconds it waited and, when no reply came, why ("timed_out": its
+  // own timeout; "connection_lost": the link dropped or another command's
+  // timeout reset it); "" for a reply. Runs on the client's strand: keep it cheap.
+  using latency_observer = std::function<void(double seconds, std::string_view failure)>;
+  void on_latency(latency_observer observer);
 
   // Called after every (re)connection, once connected() is true. Runs on the
   // client's strand.
