@@ -68,6 +68,12 @@ http_response answer_of(const connectors::webhook_result& result) {
   return http_response{static_cast<unsigned>(result.status), result.content_type, result.body, {}};
 }
 
+// An echo of our own send or a delivery status: its order against the
+// customer's messages does not matter.
+bool is_side_event(const proto::inbound_event& event) {
+  return event.echo || event.kind == proto::inbound_kind::status;
+}
+
 void count(const std::string& channel, std::string_view what, std::uint64_t n = 1) {
   global_metrics().webhook_items.inc(channel + "," + std::string(what), n);
 }
@@ -143,11 +149,17 @@ awaitable<http_response> messenger_gateway::webhook(webhook_family family, const
     co_return answer_of(result);
   }
 
-  // In order, and all of them before answering: a failure leaves the rest to
-  // the provider's retry, and what was stored is deduplicated then.
+  // In order, and all of them before answering; the provider redelivers the
+  // whole batch after a 503, and what was stored is deduplicated then.
+  bool all_stored = true;
   for (const auto& event : result.events) {
-    if (!co_await store_event(*channel, event)) co_return unavailable();
+    if (co_await store_event(*channel, event)) continue;
+    all_stored = false;
+    // A customer's message or edit stored after a failed one would be out
+    // of order; an echo or a status is not, so it holds back nothing.
+    if (!is_side_event(event)) break;
   }
+  if (!all_stored) co_return unavailable();
   for (const auto& [what, n] : result.counters) count(channel->id, what, n);
   if (!result.callback_query_ids.empty())
     if (const auto* bot = std::get_if<telegram::telegram_channel>(&channel->messenger->api))

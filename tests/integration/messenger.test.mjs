@@ -655,6 +655,22 @@ test('Messenger: an echo that overtakes the send\'s answer waits (503), then Met
   assert.ok(!log.includes('"echo":true'), 'not taken for a reply from the Page inbox');
 });
 
+test('a deferred echo (503) does not hold back the customer\'s messages after it in the batch; the redelivery stores each once', async () => {
+  const psid = newPsid();
+  const conv = await metaConversation(psid, 'before the batch');
+  // A send under way in the conversation: an echo of unknown id waits for it.
+  redisCli(redis, 'ZADD', `pasokh:conv:${conv}:sending`, String(Date.now() + 60000), 'a-send');
+  const batch = metaMessaging('page', FB_PAGE_ID, [metaEcho(psid, FB_PAGE_ID, 'echo that waits'), metaText(psid, FB_PAGE_ID, 'after the echo')]);
+  assert.equal((await postMeta(gw, 'fb', batch)).status, 503, 'the echo is deferred');
+  await agent.next((f) => messageEvent(conv)(f) && f.message.text === 'after the echo');
+  redisCli(redis, 'DEL', `pasokh:conv:${conv}:sending`);
+  assert.equal((await postMeta(gw, 'fb', batch)).status, 200);
+  await agent.next((f) => messageEvent(conv)(f) && f.message.text === 'echo that waits');
+  const log = redisCli(redis, 'XRANGE', `pasokh:conv:${conv}:log`, '-', '+');
+  assert.equal(log.split('after the echo').length - 1, 1, 'the customer\'s message once');
+  assert.equal(log.split('echo that waits').length - 1, 1, 'the echo once');
+});
+
 // --- media and config ----------------------------------------------------------------
 
 test('agents fetch inbound attachments through the gateway; the provider credentials never leave it', async () => {
