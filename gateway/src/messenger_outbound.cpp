@@ -182,8 +182,26 @@ awaitable<routing::send_outcome> messenger_gateway::send_parts(const channel_con
     if (!saved)
       log()->warn("channel={} {}: cannot record part {}: {}", channel.id, message.message_id, i + 1,
                   saved.error().message());
+    else if (*saved)
+      co_await apply_early_status(channel, outcome.provider_message_id, **saved);
   }
   co_return routing::send_outcome::delivered(progress.first_provider_id);
+}
+
+// A status the provider sent before its answer to the send: the message is
+// found by its provider id now. Best effort: the message stays "sent" otherwise.
+awaitable<void> messenger_gateway::apply_early_status(const channel_config& channel, const std::string& provider_id,
+                                                      const early_status& early) {
+  routing::delivery_update update;
+  update.channel = channel.id;
+  update.status = early.status;
+  update.provider_message_id = provider_id;
+  update.reason = early.reason;
+  routing::outbox_ack no_outbox_entry;  // named: see store_status
+  auto marked = co_await marks_.mark(update, no_outbox_entry);
+  if (!marked)
+    log()->warn("channel={} {}: early {} status not applied: {}", channel.id, provider_id,
+                proto::to_string(early.status), marked.error().message());
 }
 
 }  // namespace pasokh::gateway

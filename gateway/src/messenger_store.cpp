@@ -71,10 +71,9 @@ awaitable<store_result<send_progress>> messenger_store::progress_of(const std::s
   co_return p;
 }
 
-awaitable<store_result<void>> messenger_store::part_sent(const std::string& channel,
-                                                        const proto::outbound_message& message, std::size_t index,
-                                                        std::size_t parts, const std::string& provider_id,
-                                                        const std::string& first_id) {
+awaitable<store_result<std::optional<early_status>>> messenger_store::part_sent(
+    const std::string& channel, const proto::outbound_message& message, std::size_t index, std::size_t parts,
+    const std::string& provider_id, const std::string& first_id) {
   std::vector<std::vector<std::string>> commands;
   commands.push_back(store::make_command("MULTI"));
   if (!provider_id.empty())
@@ -87,11 +86,19 @@ awaitable<store_result<void>> messenger_store::part_sent(const std::string& chan
     commands.push_back(store::make_command("EXPIRE", key, std::to_string(progress_ttl.count())));
   }
   commands.push_back(store::make_command("EXEC"));
+  // After the id is written: a status coming later finds the message itself.
+  if (!provider_id.empty())
+    commands.push_back(store::make_command("HMGET", prefix_ + "early_status:" + channel + ":" + provider_id, "status",
+                                           "reason"));
   auto r = co_await redis_.exec_pipeline(std::move(commands));
   if (!r) co_return r.error();
   for (const auto& reply : *r)
     if (reply.is_error()) co_return server_error();
-  co_return store_result<void>{};
+  if (provider_id.empty()) co_return std::optional<early_status>{};
+  const auto& early = r->back().elements;
+  auto status = early.size() == 2 ? proto::from_string<proto::delivery_status>(early[0].str) : std::nullopt;
+  if (!status) co_return std::optional<early_status>{};
+  co_return std::optional<early_status>{early_status{*status, early[1].str}};
 }
 
 awaitable<store_result<void>> messenger_store::sending(const proto::outbound_message& message, bool under_way) {

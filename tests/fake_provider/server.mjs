@@ -21,6 +21,8 @@
 //     Meta recipient.id). "rate_limit" is the account's limit (Telegram's 429,
 //     WhatsApp 130429, Meta 613); "pair_rate_limit" is WhatsApp's 131056, too
 //     many messages to one customer. Scripts are used in the order they were queued.
+//     "message_id" makes a successful WhatsApp or Meta answer carry that id
+//     (a test can then send the id's status before the answer, as Meta may).
 //   GET    /_script / DELETE /_script  pending scripts / drop them
 //   POST   /_chat_limit {"min_interval_ms": 1000}   enforce a per-chat limit as
 //     the providers do: a send to a recipient less than min_interval_ms after
@@ -275,7 +277,7 @@ async function handle(req, res) {
     const actions = ['rate_limit', 'pair_rate_limit', 'error_500', 'window_closed', 'blocked', 'delay', 'hang', 'drop'];
     for (const s of Array.isArray(parsed) ? parsed : [parsed]) {
       if (!actions.includes(s?.action)) return send(res, 400, { error: `action must be one of ${actions.join(', ')}` });
-      scripts.push({ action: s.action, count: Number(s.count ?? 1), path: s.path ?? '', to: s.to === undefined ? '' : String(s.to), retry_after: s.retry_after, delay_ms: Number(s.delay_ms ?? 0) });
+      scripts.push({ action: s.action, count: Number(s.count ?? 1), path: s.path ?? '', to: s.to === undefined ? '' : String(s.to), retry_after: s.retry_after, delay_ms: Number(s.delay_ms ?? 0), message_id: s.message_id });
     }
     return send(res, 200, { ok: true, pending: scripts.length });
   }
@@ -322,6 +324,10 @@ async function handle(req, res) {
   else answer = [404, { error: 'unknown route' }];
   record.status = answer[0];
   if (answer[0] === 200) accepted(provider, json, record.time);
+  if (answer[0] === 200 && script?.message_id) {
+    if (provider === 'whatsapp') answer[1].messages[0].id = script.message_id;
+    if (provider === 'meta') answer[1].message_id = script.message_id;
+  }
   send(res, ...answer);
 }
 

@@ -363,6 +363,20 @@ test('an agent reply on WhatsApp carries the right body and statuses never move 
   assert.equal(JSON.parse(redisCli(redis, 'HGET', `pasokh:conv:${conv}:delivery`, String(seq))).status, 'read');
 });
 
+test('a WhatsApp status that comes before the send\'s answer is applied once the message id is recorded', async () => {
+  const phone = newPhone();
+  const conv = await whatsappConversation(phone, 'وضعیت زودرس');
+  const id = wamid();
+  await fake.script({ action: 'delay', delay_ms: 800, path: '/messages', message_id: id });
+  const seq = await reply(conv, 'read before the answer');
+  await waitUntil(async () => (await fake.requests('/messages')).length > 0, 'the send');
+  assert.equal((await postWhatsApp(gw, waStatuses(phone, [[id, 'delivered'], [id, 'read']]))).status, 200);
+  const read = await agent.next(deliveryEvent(conv, 'read'), 5000);
+  assert.equal(read.message_seq, seq);
+  await sleep(300);  // the outbox's own "sent" comes after and changes nothing
+  assert.equal(JSON.parse(redisCli(redis, 'HGET', `pasokh:conv:${conv}:delivery`, String(seq))).status, 'read');
+});
+
 test('Messenger replies use RESPONSE inside 24 h and the HUMAN_AGENT tag up to 7 days; later they fail', async () => {
   const psid = newPsid();
   await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [metaText(psid, FB_PAGE_ID, 'سلام')]));

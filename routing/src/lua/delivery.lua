@@ -34,9 +34,26 @@ if entry ~= '' then
   pace_from_answer(pace_key, pace_interval)
 end
 
+-- A provider's status may overtake the answer to our send, which brings the
+-- provider id (recorded by messenger_store::part_sent). Such a status is kept
+-- a while under that id, for part_sent to apply; only the highest is kept,
+-- and only statuses beyond 'sent', which the sender records itself.
+local EARLY_STATUS_TTL_S = 120
+local function keep_early_status()
+  if provider_id == '' or rank[status] == nil or rank[status] <= rank.sent then return end
+  local ekey = p .. 'early_status:' .. channel .. ':' .. provider_id
+  local kept = redis.call('HGET', ekey, 'status')
+  if kept and rank[kept] >= rank[status] then return end
+  redis.call('HSET', ekey, 'status', status, 'reason', utf8_head(reason, 300))
+  redis.call('EXPIRE', ekey, EARLY_STATUS_TTL_S)
+end
+
 if conv == '' then
   local ref = provider_id ~= '' and redis.call('GET', p .. 'provider_msg:' .. channel .. ':' .. provider_id)
-  if not ref then return { 'unknown' } end
+  if not ref then
+    keep_early_status()
+    return { 'unknown' }
+  end
   local colon = string.find(ref, ':', 1, true)
   conv, mseq = string.sub(ref, 1, colon - 1), string.sub(ref, colon + 1)
 end

@@ -64,6 +64,9 @@ class messenger_gateway {
   boost::asio::awaitable<routing::send_outcome> send_parts(const channel_config& channel,
                                                            const proto::outbound_message& message,
                                                            connectors::send_plan plan, const routing::pace_next& next);
+  // Marks the message sent as `provider_id` with the status the provider reported before its answer.
+  boost::asio::awaitable<void> apply_early_status(const channel_config& channel, const std::string& provider_id,
+                                                  const early_status& early);
   // Stores one parsed event; false when Redis failed (the webhook answers 503).
   boost::asio::awaitable<bool> store_event(const channel_config& url_channel, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_message(const channel_config& channel, const proto::inbound_event& event);

@@ -8,6 +8,9 @@
 //                                          soon as the provider accepts a part, so a
 //                                          status or echo webhook that overtakes the
 //                                          outbox's own mark still finds the message
+//   early_status:<channel>:<provider id>  hash {status, reason}: a status that came
+//                                          before that id was written (delivery.lua
+//                                          keeps it two minutes); part_sent reads it
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/result.hpp>
 
@@ -29,6 +32,12 @@ struct send_progress {
   std::string first_provider_id;  // the message's provider id (its first part's)
 };
 
+// A provider's status for a provider id not recorded yet when it came.
+struct early_status {
+  proto::delivery_status status = proto::delivery_status::pending;
+  std::string reason;
+};
+
 class messenger_store {
  public:
   messenger_store(store::redis_client& redis, std::string prefix, std::chrono::seconds provider_id_ttl);
@@ -43,10 +52,12 @@ class messenger_store {
   boost::asio::awaitable<store_result<send_progress>> progress_of(const std::string& channel,
                                                                  const std::string& message_id);
 
-  // Part `index` (of `parts`) was accepted as `provider_id`.
-  boost::asio::awaitable<store_result<void>> part_sent(const std::string& channel, const proto::outbound_message& message,
-                                                      std::size_t index, std::size_t parts,
-                                                      const std::string& provider_id, const std::string& first_id);
+  // Part `index` (of `parts`) was accepted as `provider_id`. Answers the
+  // status the provider reported for that id before it was recorded, if any:
+  // the caller applies it.
+  boost::asio::awaitable<store_result<std::optional<early_status>>> part_sent(
+      const std::string& channel, const proto::outbound_message& message, std::size_t index, std::size_t parts,
+      const std::string& provider_id, const std::string& first_id);
 
   // Meta may deliver the echo of a message before its Send API call answers,
   // that is before part_sent records the provider id that tells the echo is
