@@ -8,6 +8,7 @@
 #include "pasokh/connectors/whatsapp/outbound.hpp"
 #include "pasokh/gateway/messenger.hpp"
 #include "pasokh/gateway/messenger_plan.hpp"
+#include "pasokh/gateway/metrics.hpp"
 
 namespace pasokh::gateway {
 
@@ -23,10 +24,14 @@ template <class... F> struct overloaded : F... { using F::operator()...; };
 template <class... F> overloaded(F...) -> overloaded<F...>;
 
 constexpr std::string_view whatsapp_outside_window = "outside the 24-hour window: send a template";
+// The connectors' label for Graph API error 190 (an expired or revoked token).
+constexpr std::string_view invalid_token = "invalid_token";
 
 std::shared_ptr<spdlog::logger> log() { return spdlog::get("connectors"); }
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+bool is_token_refusal(std::string_view reason) { return starts_with(reason, invalid_token); }
 
 // WhatsApp template parameters may not hold newlines, tabs or more than four spaces in a row.
 std::string template_parameter(std::string_view text) {
@@ -88,7 +93,7 @@ routing::send_outcome for_outbox(proto::channel_kind kind, const connectors::sen
     case connectors::outcome_kind::delivered: return routing::send_outcome::delivered(o.provider_message_id);
     case connectors::outcome_kind::rate_limited:
       return routing::send_outcome::rate_limited(o.retry_after, o.reason, for_outbox(o.scope));
-    case connectors::outcome_kind::retry: return routing::send_outcome::retry(o.reason);
+    case connectors::outcome_kind::retry: return routing::send_outcome::retry(agent_failure_reason(kind, o.reason));
     case connectors::outcome_kind::permanent: break;
   }
   return routing::send_outcome::permanent(agent_failure_reason(kind, o.reason));
@@ -109,6 +114,9 @@ connectors::send_plan plan_for(const messenger_provider& provider, const proto::
 }
 
 std::string agent_failure_reason(proto::channel_kind kind, std::string_view reason) {
+  if (is_token_refusal(reason))
+    return "the channel's access token is expired or revoked: it goes once an admin renews the token (" +
+           std::string(reason) + ")";
   constexpr std::string_view window_closed = "window_closed";
   bool whatsapp_window = kind == proto::channel_kind::whatsapp && starts_with(reason, "131047");
   if (!starts_with(reason, window_closed) && !whatsapp_window) return std::string(reason);
@@ -174,6 +182,7 @@ awaitable<routing::send_outcome> messenger_gateway::send_parts(const channel_con
     auto outcome = classify(provider, co_await http_.send(std::move(plan.requests[i])));
     log()->debug("channel={} {} part {}/{} {}: {} {}", channel.id, message.message_id, i + 1, parts, what,
                  connectors::to_string(outcome.kind), outcome.reason);
+    watch_token(channel, outcome);
     if (outcome.kind != connectors::outcome_kind::delivered) co_return for_outbox(channel.kind, outcome);
     if (i == 0) progress.first_provider_id = outcome.provider_message_id;
     auto saved = co_await store_.part_sent(channel.id, message, i, parts, outcome.provider_message_id,
@@ -186,6 +195,20 @@ awaitable<routing::send_outcome> messenger_gateway::send_parts(const channel_con
       co_await apply_early_status(channel, outcome.provider_message_id, **saved);
   }
   co_return routing::send_outcome::delivered(progress.first_provider_id);
+}
+
+// A refused token fails every send of the channel until an admin renews it:
+// told once at error level (and once when it works again), counted per send.
+void messenger_gateway::watch_token(const channel_config& channel, const connectors::send_outcome& outcome) {
+  const bool refused = outcome.kind == connectors::outcome_kind::retry && is_token_refusal(outcome.reason);
+  if (refused) global_metrics().provider_token_refused.inc(channel.id);
+  if (!refused && outcome.kind != connectors::outcome_kind::delivered) return;  // tells nothing about the token
+  std::lock_guard lock(token_refused_mutex_);
+  if (refused && token_refused_.insert(channel.id).second)
+    log()->error("channel={} the provider refuses the access token (expired or revoked): replies wait and are "
+                 "retried until an admin renews it: {}", channel.id, outcome.reason);
+  else if (!refused && token_refused_.erase(channel.id))
+    log()->info("channel={} the access token is accepted again", channel.id);
 }
 
 // A status the provider sent before its answer to the send: the message is

@@ -94,6 +94,7 @@ std::string metrics::render() const {
   campaign_messages.render(out);
   webchat_replies_mailed.render(out);
   webchat_uploads.render(out);
+  provider_token_refused.render(out);
   ws_closed.render(out);
   ws_sessions.render(out);
   http_connections.render(out);

@@ -13,14 +13,15 @@
 //   GET    /_requests[?path=substr]  every request so far (JSON array, oldest first)
 //   DELETE /_requests                forget them
 //   POST   /_script                  queue scripted answers (object or array of objects):
-//     {"action": "rate_limit"|"pair_rate_limit"|"error_500"|"window_closed"|"blocked"|"delay"|"hang"|"drop",
+//     {"action": "rate_limit"|"pair_rate_limit"|"error_500"|"window_closed"|"blocked"|"invalid_token"|"delay"|"hang"|"drop",
 //      "count": 1, "path": "substring of the path", "to": "recipient", "retry_after": 2, "delay_ms": 0}
 //     The next `count` matching requests get the action instead of success
 //     (delay_ms first, if given; "delay" = succeed after delay_ms). `to`
 //     matches only sends to that recipient (Telegram chat_id, WhatsApp to,
 //     Meta recipient.id). "rate_limit" is the account's limit (Telegram's 429,
 //     WhatsApp 130429, Meta 613); "pair_rate_limit" is WhatsApp's 131056, too
-//     many messages to one customer. Scripts are used in the order they were queued.
+//     many messages to one customer; "invalid_token" is Graph error 190 (an
+//     expired or revoked access token). Scripts are used in the order they were queued.
 //     "message_id" makes a successful WhatsApp or Meta answer carry that id
 //     (a test can then send the id's status before the answer, as Meta may).
 //   GET    /_script / DELETE /_script  pending scripts / drop them
@@ -120,6 +121,10 @@ function scriptedAnswer(provider, s) {
       return [400, graphError(131047, '(#131047) Re-engagement message', { error_data: { messaging_product: 'whatsapp', details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.' } })];
     case 'whatsapp:blocked':
       return [400, graphError(131026, '(#131026) Message Undeliverable', { error_data: { messaging_product: 'whatsapp', details: 'Message could not be delivered.' } })];
+    case 'whatsapp:invalid_token':
+      return [401, graphError(190, 'Error validating access token: Session has expired on Tuesday, 24-Nov-26 10:00:00 PST.', { error_subcode: 463 })];
+    case 'meta:invalid_token':
+      return [400, graphError(190, 'Error validating access token: The session has been invalidated because the user changed their password.', { error_subcode: 460 })];
     case 'meta:rate_limit':
       return [400, graphError(613, '(#613) Calls to this api have exceeded the rate limit.'), retryHeader];
     case 'meta:window_closed':
@@ -274,7 +279,7 @@ async function handle(req, res) {
     if (req.method === 'GET') return send(res, 200, scripts);
     let parsed;
     try { parsed = JSON.parse(await readBody(req)); } catch { return send(res, 400, { error: 'script must be JSON' }); }
-    const actions = ['rate_limit', 'pair_rate_limit', 'error_500', 'window_closed', 'blocked', 'delay', 'hang', 'drop'];
+    const actions = ['rate_limit', 'pair_rate_limit', 'error_500', 'window_closed', 'blocked', 'invalid_token', 'delay', 'hang', 'drop'];
     for (const s of Array.isArray(parsed) ? parsed : [parsed]) {
       if (!actions.includes(s?.action)) return send(res, 400, { error: `action must be one of ${actions.join(', ')}` });
       scripts.push({ action: s.action, count: Number(s.count ?? 1), path: s.path ?? '', to: s.to === undefined ? '' : String(s.to), retry_after: s.retry_after, delay_ms: Number(s.delay_ms ?? 0), message_id: s.message_id });

@@ -518,6 +518,25 @@ test('a 500 is retried until it goes through', async () => {
   assert.deepEqual((await fake.requests('/me/messages')).map((r) => r.status), [500, 500, 200]);
 });
 
+test('an expired page token (Graph error 190) holds replies with a reason and a retry until it works again; logged once, counted', async () => {
+  const psid = newPsid();
+  const conv = await metaConversation(psid, 'token test');
+  const other = await metaConversation(newPsid(), 'token test 2');
+  const before = await metric(gw, 'pasokh_provider_token_refused_total{channel="fb"}');
+  await fake.script({ action: 'invalid_token', count: 3, path: '/me/messages' });
+  await reply(conv, 'after the token is renewed');
+  await reply(other, 'this one too');
+  const noted = await agent.next((f) => deliveryEvent(conv, 'pending')(f) && f.retrying, 5000);
+  assert.match(noted.retrying.reason, /access token is expired or revoked.*invalid_token: Error validating access token/);
+  assert.ok(noted.retrying.next_at > Date.now() - 1000);
+  await agent.next(deliveryEvent(conv, 'sent'), 10000);
+  await agent.next(deliveryEvent(other, 'sent'), 10000);
+  assert.equal(await metric(gw, 'pasokh_provider_token_refused_total{channel="fb"}') - before, 3);
+  const logged = gw.output.split('\n').filter((l) => l.includes('refuses the access token'));
+  assert.equal(logged.length, 1, logged.join('\n'));
+  assert.match(logged[0], /error/);
+});
+
 test('a split text whose second part fails is resumed without sending the first part again', async () => {
   const conv = await telegramConversation(newChatId());
   const long = `${'الف '.repeat(1000)}\n${'ب '.repeat(1000)}`;  // 6001 UTF-16 units: two parts

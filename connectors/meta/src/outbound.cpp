@@ -62,7 +62,8 @@ constexpr std::array<error_rule, 12> error_rules{{
     {10, 2534022, outcome_kind::permanent, 0ms, "window_closed"},  // Instagram's wording of the same
     {551, 0, outcome_kind::permanent, 0ms, "recipient_unavailable"},
     {100, 2018001, outcome_kind::permanent, 0ms, "no_matching_user"},
-    {190, 0, outcome_kind::permanent, 0ms, "invalid_token"},
+    // Expired or revoked access token: passing, once an admin renews it.
+    {190, 0, outcome_kind::retry, 0ms, "invalid_token"},
     {4, 0, outcome_kind::rate_limited, 30s, "app_rate_limit"},
     {17, 0, outcome_kind::rate_limited, 30s, "user_rate_limit"},
     {32, 0, outcome_kind::rate_limited, 30s, "page_rate_limit"},

@@ -118,7 +118,9 @@ json template_message(const proto::outbound_message& msg, const whatsapp_channel
 }
 
 // Cloud API error codes that need more than "4xx = permanent, 5xx = retry".
-constexpr std::array<error_rule, 10> error_rules{{
+constexpr std::array<error_rule, 11> error_rules{{
+    // Expired or revoked access token: passing, once an admin renews it.
+    {190, 0, outcome_kind::retry, 0ms, "invalid_token"},
     {131047, 0, outcome_kind::permanent, 0ms, "window_closed"},
     {130429, 0, outcome_kind::rate_limited, 1s, "throughput_limit"},
     // Too many messages to one customer (~1 per 6 s after a burst): only they wait.

@@ -244,6 +244,8 @@ TEST(MetaClassify, Table) {
        outcome_kind::retry, "temporary_send_failure", 0ms},
       {500, R"({"error":{"message":"An unexpected error has occurred. Please retry your request later.","type":"OAuthException","code":2,"is_transient":true}})",
        outcome_kind::retry, "service_unavailable", 0ms},
+      {400, R"({"error":{"message":"Error validating access token: The session has been invalidated because the user changed their password.","type":"OAuthException","code":190,"error_subcode":460}})",
+       outcome_kind::retry, "invalid_token", 0ms},
       {504, "", outcome_kind::retry, "http 504", 0ms},
   };
   for (const auto& r : rows) {

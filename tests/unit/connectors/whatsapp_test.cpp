@@ -293,7 +293,7 @@ TEST(WhatsAppClassify, Table) {
       {400, graph_error(130429, "(#130429) Rate limit hit"), outcome_kind::rate_limited, "throughput_limit", 1000ms},
       {400, graph_error(131056, "(#131056) (Business Account, Consumer Account) pair rate limit hit"), outcome_kind::rate_limited, "pair_rate_limit", 6000ms},
       {400, graph_error(131026, "(#131026) Message Undeliverable"), outcome_kind::permanent, "error 131026", 0ms},
-      {401, graph_error(190, "Error validating access token"), outcome_kind::permanent, "error 190", 0ms},
+      {401, graph_error(190, "Error validating access token"), outcome_kind::retry, "invalid_token", 0ms},
       {500, graph_error(131000, "Something went wrong"), outcome_kind::retry, "provider_error", 0ms},
       {503, graph_error(133004, "Server temporarily unavailable"), outcome_kind::retry, "server_unavailable", 0ms},
       {400, R"({"error":{"message":"temporary","code":9999,"is_transient":true}})", outcome_kind::retry, "transient", 0ms},

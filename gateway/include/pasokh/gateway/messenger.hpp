@@ -9,6 +9,8 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -64,6 +66,8 @@ class messenger_gateway {
   boost::asio::awaitable<routing::send_outcome> send_parts(const channel_config& channel,
                                                            const proto::outbound_message& message,
                                                            connectors::send_plan plan, const routing::pace_next& next);
+  // Logs and counts the provider refusing the channel's access token (Graph error 190).
+  void watch_token(const channel_config& channel, const connectors::send_outcome& outcome);
   // Marks the message sent as `provider_id` with the status the provider reported before its answer.
   boost::asio::awaitable<void> apply_early_status(const channel_config& channel, const std::string& provider_id,
                                                   const early_status& early);
@@ -84,11 +88,14 @@ class messenger_gateway {
   connectors::http::client http_;
   routing::delivery_marks marks_;
   messenger_store store_;
+  std::mutex token_refused_mutex_;
+  std::set<std::string> token_refused_;  // channels whose token the provider refuses now
 };
 
-// What an agent reads for a failed delivery: the providers' "window_closed"
-// refusals (and WhatsApp's 131047 status) become a plain instruction, e.g.
-// "outside the 24-hour window: send a template (...)"; other reasons pass as they are.
+// What an agent reads for a failed or delayed delivery: the providers'
+// "window_closed" refusals (and WhatsApp's 131047 status) and refused access
+// tokens become a plain instruction, e.g. "outside the 24-hour window: send a
+// template (...)"; other reasons pass as they are.
 std::string agent_failure_reason(proto::channel_kind kind, std::string_view provider_reason);
 
 }  // namespace pasokh::gateway

@@ -87,6 +87,10 @@ struct metrics {
   counter_family webchat_uploads{"pasokh_webchat_uploads_total",
                                  "Web chat uploads by outcome (accepted, too_large, unsupported_type, empty, rate_limited, unauthorized)",
                                  "outcome"};
+  // Sends a provider refused for the channel's expired or revoked access
+  // token (Graph API error 190): replies wait until an admin renews it.
+  counter_family provider_token_refused{"pasokh_provider_token_refused_total",
+                                        "Sends refused for an expired or revoked access token, by channel", "channel"};
   counter_family ws_closed{"pasokh_websocket_closed_total", "WebSocket sessions closed, by close code", "endpoint,code"};
   gauge ws_sessions{"pasokh_websocket_sessions", "Open WebSocket sessions"};
   gauge http_connections{"pasokh_http_connections", "Open HTTP connections"};
