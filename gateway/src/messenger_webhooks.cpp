@@ -213,6 +213,7 @@ awaitable<bool> messenger_gateway::store_edit(const channel_config& channel, con
 }
 
 awaitable<bool> messenger_gateway::store_status(const channel_config& channel, const proto::inbound_event& event) {
+  if (event.read_watermark > 0) co_return co_await store_read_watermark(channel, event);
   routing::delivery_update update;
   update.channel = channel.id;
   update.status = event.status;
@@ -229,6 +230,17 @@ awaitable<bool> messenger_gateway::store_status(const channel_config& channel, c
   }
   if (*marked == routing::mark_result::unchanged) count(channel.id, "status_unchanged");
   if (*marked == routing::mark_result::unknown) count(channel.id, "status_unknown_message");
+  co_return true;
+}
+
+awaitable<bool> messenger_gateway::store_read_watermark(const channel_config& channel,
+                                                       const proto::inbound_event& event) {
+  auto marked = co_await marks_.mark_read_up_to(channel.id, event.from.external_id, event.read_watermark);
+  if (!marked) {
+    log()->warn("channel={} read watermark failed: {}", channel.id, marked.error().message());
+    co_return false;
+  }
+  if (*marked == 0) count(channel.id, "status_unchanged");
   co_return true;
 }
 

@@ -145,6 +145,7 @@ void to_json(json& j, const inbound_event& v) {
   put_nonempty(j, "button_payload", v.button_payload);
   if (v.kind == inbound_kind::status) j["status"] = to_string(v.status);
   put_nonempty(j, "status_error", v.status_error);
+  if (v.read_watermark > 0) j["read_watermark"] = v.read_watermark;
   put_nonempty(j, "language", v.language);
   if (v.echo) j["echo"] = true;
   if (v.automatic) j["automatic"] = true;
@@ -162,6 +163,7 @@ void from_json(const json& j, inbound_event& v) {
   get_opt(j, "button_payload", v.button_payload);
   v.status = enum_at(j, "status", delivery_status::pending);
   get_opt(j, "status_error", v.status_error);
+  get_opt(j, "read_watermark", v.read_watermark);
   get_opt(j, "language", v.language);
   get_opt(j, "echo", v.echo);
   get_opt(j, "automatic", v.automatic);

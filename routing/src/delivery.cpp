@@ -31,7 +31,8 @@ boost::asio::awaitable<boost::system::result<mark_result>> delivery_marks::mark(
       std::to_string(provider_id_ttl_.count()), ack.stream_key, ack.group, ack.entry_id,
       u.named_by_provider_id ? "1" : "0", ack.chat_order, ack.chat_pace, std::to_string(ack.pace_interval.count()),
       u.retry_attempt > 0 ? std::to_string(u.retry_attempt) : std::string(),
-      u.retry_attempt > 0 ? std::to_string(u.retry_next_at_ms) : std::string());
+      u.retry_attempt > 0 ? std::to_string(u.retry_next_at_ms) : std::string(),
+      u.sent_at_ms > 0 ? std::to_string(u.sent_at_ms) : std::string());
   auto r = co_await redis_.fcall(script(lua::delivery), std::move(keys), std::move(args));
   if (!r) co_return out(boost::system::in_place_error, r.error());
   if (r->is_error() || r->elements.empty())
@@ -44,6 +45,28 @@ boost::asio::awaitable<boost::system::result<mark_result>> delivery_marks::mark(
   }
   if (answer == "unchanged") co_return mark_result::unchanged;
   co_return mark_result::unknown;
+}
+
+boost::asio::awaitable<boost::system::result<std::size_t>> delivery_marks::mark_read_up_to(
+    const std::string& channel, const std::string& customer_external_id, std::int64_t watermark_ms) {
+  using out = boost::system::result<std::size_t>;
+  auto args = store::make_command(prefix_, channel, customer_external_id, std::to_string(watermark_ms));
+  auto r = co_await redis_.fcall(script(lua::read_watermark), store::make_command(), std::move(args));
+  if (!r) co_return out(boost::system::in_place_error, r.error());
+  if (r->is_error()) co_return out(boost::system::in_place_error, make_error_code(store::redis_errc::server_error));
+  std::size_t changed = 0;
+  if (r->elements.empty()) co_return changed;  // no conversation on the channel
+  delivery_update read;
+  read.channel = channel;
+  read.conversation_id = r->elements[0].str;
+  read.status = proto::delivery_status::read;
+  for (std::size_t i = 1; i < r->elements.size(); ++i) {
+    read.message_seq = std::stoull(r->elements[i].str);
+    auto marked = co_await mark(read);
+    if (!marked) co_return out(boost::system::in_place_error, marked.error());
+    if (*marked == mark_result::changed) ++changed;
+  }
+  co_return changed;
 }
 
 }  // namespace pasokh::routing

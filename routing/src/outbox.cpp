@@ -486,8 +486,11 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
 
   // Records the outcome and acknowledges the entry in one step. Retries while
   // Redis is down rather than send again: once sent, only marking remains.
-  net::awaitable<void> finish(const entry& e, proto::delivery_status status, std::string provider_id, std::string reason) {
+  // `sent_at`: when the send that succeeded began (0 for other outcomes).
+  net::awaitable<void> finish(const entry& e, proto::delivery_status status, std::string provider_id,
+                              std::string reason, std::int64_t sent_at = 0) {
     delivery_update update{channel, e.msg.conversation_id, e.msg.seq, status, std::move(provider_id), std::move(reason)};
+    update.sent_at_ms = sent_at;
     outbox_ack ack{key, group_name, e.id, order_of(e.chat), pace_of(e.chat), pace_interval};
     for (int tries = 0;; ++tries) {
       auto r = co_await marks.mark(update, ack);
@@ -551,6 +554,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
       if (e.lost || !co_await paced(e.chat)) co_return nullptr;
 
       e.msg.attempt = e.failures + 1;
+      const auto send_began = now_ms();
       send_outcome out;
       const pace_next next = [this, &e] { return paced(e.chat); };
       try {
@@ -562,7 +566,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
       switch (out.kind) {
         case send_kind::delivered:
           result("sent");
-          co_await finish(e, proto::delivery_status::sent, out.provider_message_id, {});
+          co_await finish(e, proto::delivery_status::sent, out.provider_message_id, {}, send_began);
           co_return nullptr;
         case send_kind::permanent:
           result("failed");

@@ -666,6 +666,26 @@ test('Messenger echoes: our own sends are not recorded twice, inbox replies are,
   assert.ok(await metric(gw, 'pasokh_webhook_items_total{channel="fb",what="echo_no_conversation"}') >= 1);
 });
 
+test('a Messenger read watermark marks read our replies sent up to it, not those sent after', async () => {
+  const psid = newPsid();
+  const conv = await metaConversation(psid, 'watermark');
+  const first = await reply(conv, 'one');
+  await agent.next(deliveryEvent(conv, 'sent'));
+  const second = await reply(conv, 'two');
+  await agent.next(deliveryEvent(conv, 'sent'), 5000);  // paced a second after the first
+  const watermark = Date.now();
+  await sleep(20);
+  const third = await reply(conv, 'three, after the watermark');
+  await agent.next(deliveryEvent(conv, 'sent'), 5000);
+  const read = { sender: { id: psid }, recipient: { id: FB_PAGE_ID }, timestamp: Date.now(), read: { watermark } };
+  assert.equal((await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [read]))).status, 200);
+  const marked = [await agent.next(deliveryEvent(conv, 'read')), await agent.next(deliveryEvent(conv, 'read'))];
+  assert.deepEqual(marked.map((f) => f.message_seq).sort((a, b) => a - b), [first, second]);
+  await sleep(200);
+  const status = (seq) => JSON.parse(redisCli(redis, 'HGET', `pasokh:conv:${conv}:delivery`, String(seq))).status;
+  assert.equal(status(third), 'sent');
+});
+
 test('a webhook batch over the API\'s 1 MiB body limit is taken (Meta batches reach 3 MB)', async () => {
   const psid = newPsid();
   const batch = { ...metaMessaging('page', FB_PAGE_ID, [metaText(psid, FB_PAGE_ID, 'in a big batch')]), padding: 'x'.repeat(1_500_000) };

@@ -121,6 +121,16 @@ void add_status(const item_context& c, const std::string& mid, proto::delivery_s
   out.events.push_back(std::move(ev));
 }
 
+// Every message the page sent the customer up to `watermark` was read.
+void add_read_watermark(const item_context& c, proto::timestamp_ms watermark, webhook_result& out) {
+  auto ev = base_event(c, c.sender);
+  ev.kind = proto::inbound_kind::status;
+  ev.status = proto::delivery_status::read;
+  ev.read_watermark = watermark;
+  ev.dedup_key = "meta:read:" + c.sender + ":" + std::to_string(watermark);
+  out.events.push_back(std::move(ev));
+}
+
 void read_item(const json& item, const std::string& channel, proto::channel_kind kind, webhook_result& out,
                std::string_view where) {
   const auto& sender = require_object(item, "sender", where);
@@ -146,10 +156,10 @@ void read_item(const json& item, const std::string& channel, proto::channel_kind
       for (const auto& mid : *mids)
         if (mid.is_string()) add_status(c, mid.get<std::string>(), proto::delivery_status::delivered, "delivered", out);
   } else if (const auto* r = find_object(item, "read")) {
-    // Instagram names the message; Messenger only gives a watermark time,
-    // which no single message id stands for.
+    // Instagram names the message; Messenger gives a watermark time instead.
     if (auto mid = opt_string(*r, "mid")) add_status(c, *mid, proto::delivery_status::read, "read", out);
-    else out.count("ignored_read_watermark");
+    else if (auto watermark = opt_int(*r, "watermark")) add_read_watermark(c, *watermark, out);
+    else out.count("ignored_read");
   } else if (find(item, "reaction")) {
     out.count("ignored_reaction");
   } else {

@@ -10,7 +10,8 @@
 -- '' for none), chat pace key and interval_ms (the chat's next send counts
 -- from now: pace_from_answer; '' and 0 for none), retry attempt and next_at
 -- (with status 'pending' and no entry: a send that failed for a passing reason
--- and goes again then; '' for none). A failed mail of unread web chat replies
+-- and goes again then; '' for none), sent_at (with status 'sent': when the
+-- send began, kept on the record for read_watermark.lua; '' for none). A failed mail of unread web chat replies
 -- marks every reply it carried. Answers
 -- { 'changed', conv, seq, campaign id or '' } | { 'unchanged', conv, seq } | { 'unknown' }.
 local channel, conv, mseq, status = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
@@ -19,6 +20,7 @@ local outbox_key, group, entry, named = ARGV[10], ARGV[11], ARGV[12], ARGV[13] =
 local chat_order = ARGV[14] or ''
 local pace_key, pace_interval = ARGV[15] or '', tonumber(ARGV[16] or '0') or 0
 local retry_attempt, retry_next_at = tonumber(ARGV[17] or ''), tonumber(ARGV[18] or '')
+local sent_at = tonumber(ARGV[19] or '')
 local rank = { pending = 0, sent = 1, delivered = 2, read = 3, failed = 4 }
 -- Reasons are shown to agents: never a secret. A Telegram bot token is part
 -- of its API URL's path (/bot<id>:<secret>/sendMessage), should an error
@@ -80,11 +82,17 @@ if redis.call('HEXISTS', vkey, 'erased_at') == 1 then provider_id, reason = '', 
 -- The provider id of the first 'sent', kept even when the status does not
 -- move (a web chat reply mailed because it went unread is 'sent' already):
 -- later statuses and bounces find the message by it.
-local id_kept = false
+local fields_added = false
 if status == 'sent' and provider_id ~= '' and not named and not record.provider_message_id then
   record.provider_message_id = provider_id
   redis.call('SET', p .. 'provider_msg:' .. channel .. ':' .. provider_id, conv .. ':' .. mseq, 'EX', ttl)
-  id_kept = true
+  fields_added = true
+end
+-- When the send began, kept even when the status does not move (a status
+-- that came before the send's answer moved it on already).
+if status == 'sent' and sent_at and not record.sent_at then
+  record.sent_at = sent_at
+  fields_added = true
 end
 -- The agent sees why a reply is still pending: the latest failed attempt is
 -- kept beside the mark (one note per message, replaced each attempt) and
@@ -97,7 +105,7 @@ if status == 'pending' and retry_attempt and record.status == 'pending' then
 end
 -- Statuses arrive out of order (WhatsApp) and senders retry: only move forwards.
 if record.status == 'failed' or rank[status] <= rank[record.status] then
-  if id_kept then redis.call('HSET', dkey, mseq, cjson.encode(record)) end
+  if fields_added then redis.call('HSET', dkey, mseq, cjson.encode(record)) end
   return { 'unchanged', conv, mseq }
 end
 

@@ -78,6 +78,8 @@ class messenger_gateway {
   boost::asio::awaitable<bool> remember_media(const std::string& conv, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_edit(const channel_config& channel, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_status(const channel_config& channel, const proto::inbound_event& event);
+  // Messenger's read receipt: our messages to the customer up to its watermark time are read.
+  boost::asio::awaitable<bool> store_read_watermark(const channel_config& channel, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_echo(const channel_config& channel, const proto::inbound_event& event);
   // Telegram: stops the spinner on the button the customer pressed. Best effort, after storing.
   void answer_callbacks(const connectors::telegram::telegram_channel& bot, std::vector<std::string> ids);

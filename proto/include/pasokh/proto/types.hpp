@@ -123,6 +123,9 @@ struct inbound_event {
   std::string button_payload;     // for kind == button
   delivery_status status = delivery_status::pending;  // for kind == status
   std::string status_error;       // provider error code and reason, for failed statuses
+  // A read status naming no message (Messenger's read watermark): every
+  // message sent to the customer by then was read. 0: none.
+  timestamp_ms read_watermark = 0;
   std::string language;           // hint from the channel, may be empty
   bool echo = false;              // our own outbound copy (Meta is_echo): never opens a conversation
   bool automatic = false;         // auto-reply, bounce, list mail: never answered

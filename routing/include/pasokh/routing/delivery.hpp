@@ -42,6 +42,9 @@ struct delivery_update {
   // unchanged, until the next status replaces it. 0: not a retry.
   int retry_attempt = 0;
   std::int64_t retry_next_at_ms = 0;
+  // With status sent: when the send began (ms). Kept on the record: a read
+  // watermark (mark_read_up_to) counts the message read if it began by then.
+  std::int64_t sent_at_ms = 0;
 };
 
 // The outbox entry to acknowledge in the same atomic step as the mark.
@@ -69,6 +72,14 @@ class delivery_marks {
   // argument: GCC 12 destroys a defaulted {} twice inside co_await.)
   boost::asio::awaitable<boost::system::result<mark_result>> mark(const delivery_update& update,
                                                                   const outbox_ack& ack);
+
+  // A read receipt naming no message, only a time (Messenger's watermark):
+  // marks read each message in the customer's newest conversation on
+  // `channel` sent by `watermark_ms` (read_watermark.lua), one mark() each.
+  // Answers how many moved to read.
+  boost::asio::awaitable<boost::system::result<std::size_t>> mark_read_up_to(const std::string& channel,
+                                                                             const std::string& customer_external_id,
+                                                                             std::int64_t watermark_ms);
 
  private:
   store::redis_client& redis_;

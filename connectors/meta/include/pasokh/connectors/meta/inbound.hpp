@@ -16,8 +16,9 @@ namespace pasokh::connectors::meta {
 //  - postback -> kind button (title, payload); id = mid, or "pb:" + a hash of
 //    sender, time and payload when Meta sends no mid.
 //  - message_edit -> kind edit; delivery (mids) -> delivered statuses;
-//    Instagram read (mid) -> read status.
-//  - reactions, Messenger read watermarks, referrals, deletions: counted.
+//    Instagram read (mid) -> read status; Messenger read (watermark) -> a read
+//    status with read_watermark and no message id.
+//  - reactions, referrals, deletions: counted.
 webhook_result parse_webhook(const webhook_request&, const meta_channel&, const account_router& route = {});
 
 }  // namespace pasokh::connectors::meta
