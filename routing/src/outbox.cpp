@@ -478,7 +478,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
   net::awaitable<void> note_retry(const entry& e, std::string reason, milliseconds delay) {
     if (e.msg.conversation_id.empty()) co_return;  // no delivery record (a web chat email verification)
     delivery_update update{channel, e.msg.conversation_id, e.msg.seq, proto::delivery_status::pending, {}, std::move(reason)};
-    update.retry_attempt = e.failures;
+    update.retry_attempt = e.msg.attempt;  // the try that was refused
     update.retry_next_at_ms = now_ms() + delay.count();
     auto r = co_await marks.mark(update);
     if (!r) outbox_log()->warn("outbox {}: cannot note the retry of {}: {}", channel, e.msg.message_id, r.error().message());
@@ -582,6 +582,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
           auto held_back = limiter.pause(e.chat, out.scope, now, now + wait);
           outbox_log()->info("outbox {}: rate limited at {} ({}); {} waits {} ms", channel, e.msg.message_id, out.reason,
                              held_back == limit_scope::chat ? "its chat" : "the channel", wait.count());
+          co_await note_retry(e, "rate limited by the provider: " + out.reason, wait);
           if (!co_await sit_out(e, held_back, wait)) co_return nullptr;
           break;
         }

@@ -273,6 +273,10 @@ test('a pending reply the outbox retries shows why and when, live and after a re
   assert.equal(delivery('pending', { retrying: first }).duplicate, false);
   assert.deepEqual([shown().status, shown().retrying], ['pending', first]);
   assert.equal(delivery('pending', { retrying: first }).duplicate, true, 'a repeat changes nothing');
+  // The same attempt noted again (it waited out a rate limit, then failed): the newer note shows.
+  const again = { reason: 'http 502', attempt: 1, next_at: 6000 };
+  delivery('pending', { retrying: again });
+  assert.deepEqual(shown().retrying, again);
   const second = { reason: 'transport: connect: Connection refused', attempt: 2, next_at: 9000 };
   delivery('pending', { retrying: second });
   assert.deepEqual(shown().retrying, second);

@@ -421,6 +421,19 @@ test('429 with retry_after is retried after the wait and delivered once; for a q
   assert.equal((await fake.requests('/sendMessage')).length, 3);
 });
 
+test('a reply waiting out a 429 shows the agent why and when it goes again, until sent', async () => {
+  const conv = await telegramConversation(newChatId(), 'صبر کن');
+  await fake.script({ action: 'rate_limit', retry_after: 1, path: '/sendMessage' });
+  const seq = await reply(conv, 'after the rate limit');
+  const noted = await agent.next((f) => deliveryEvent(conv, 'pending')(f) && f.retrying);
+  assert.equal(noted.message_seq, seq);
+  assert.match(noted.retrying.reason, /^rate limited by the provider: /);
+  assert.equal(noted.retrying.attempt, 1);
+  assert.ok(noted.retrying.next_at >= Date.now() + 500, 'goes again after the provider\'s retry_after');
+  const sent = await agent.next(deliveryEvent(conv, 'sent'), 5000);
+  assert.equal(sent.retrying, undefined);
+});
+
 test('a Telegram 429 after sends in a row to one chat holds back only that chat', async () => {
   const [busy, other] = [newChatId(), newChatId()];
   const busyConv = await telegramConversation(busy, 'پشت سر هم');

@@ -40,12 +40,14 @@ const later = (a, b) => (a === 'failed' || (DELIVERY_RANK[b] ?? -1) <= (DELIVERY
 // `next_at`): { reason, attempt, next_at }, or undefined when malformed.
 const retryNote = (r) => (r && Number.isInteger(r.attempt) && Number.isFinite(r.next_at)
   ? { reason: typeof r.reason === 'string' ? r.reason : '', attempt: r.attempt, next_at: r.next_at } : undefined);
-// The note to keep: none once the status moved on; else the later attempt's
-// (a reload's stored record may be older than a live event).
+// The note to keep: none once the status moved on; else the later one (a
+// reload's stored record may be older than a live event). One attempt may
+// bring two (a rate limit waited out, then a failure): the later next_at.
+const isLater = (a, b) => (a.attempt !== b.attempt ? a.attempt > b.attempt : a.next_at >= b.next_at);
 function keptNote(cur, next, note) {
   if (next !== 'pending') return undefined;
   const held = cur?.retrying;
-  return held && (!note || held.attempt >= note.attempt) ? held : note;
+  return held && (!note || isLater(held, note)) ? held : note;
 }
 
 export class Timeline {
