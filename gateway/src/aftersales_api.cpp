@@ -278,8 +278,9 @@ awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& 
         auto status = as::warranty_status(item.value("warranty_end", ""), as::local_date(*s.cfg.campaigns.tz, now_ms()));
         routing::author bot{proto::author_kind::bot, "", s.cfg.bot.name.in(lang)};
         auto text = warranty_answer(lang, status, item);
-        std::string no_client_id;
-        auto sent = co_await s.conversations.append_reply(stored.conversation_id, bot, no_client_id, text, true);
+        // Once per message: a follow-up run again finds it (followup.cpp).
+        auto client_id = "warranty:" + std::to_string(stored.seq);
+        auto sent = co_await s.conversations.append_reply(stored.conversation_id, bot, client_id, text, true);
         if (!sent) co_return false;
         global_metrics().routing_events.inc("bot_warranty_answer");
         log->info("conv={} channel={} bot answered a warranty question ({})", stored.conversation_id, channel, status);

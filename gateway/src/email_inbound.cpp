@@ -15,7 +15,7 @@
 #include "pasokh/connectors/email/threading.hpp"
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/email_channel.hpp"
-#include "pasokh/gateway/handlers.hpp"
+#include "pasokh/gateway/followup.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/run_on.hpp"
@@ -269,13 +269,14 @@ awaitable<email::store_outcome> email_channel::receive(email::smtp_envelope enve
 
   if (stored->duplicate) {
     global_metrics().dedup_hits.inc(channel_.id);
+    co_await follow_up_duplicate(s_, *stored);
     co_return email::store_outcome::stored();
   }
   global_metrics().inbound_messages.inc(channel_.id);
   log->info("channel={} conv={} seq={} stored mail{}", channel_.id, conv, stored->seq,
             thread->conversation_id.empty() ? "" : " in thread");
   log->debug("channel={} conv={} text: {}", channel_.id, conv, mail.event.text);
-  co_await run_bot(s_, *stored, mail.event);
+  co_await follow_up(s_, *stored, mail.event);
   co_return email::store_outcome::stored();
 }
 

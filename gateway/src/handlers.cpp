@@ -13,6 +13,7 @@
 #include "pasokh/connectors/common/crypto.hpp"
 #include "pasokh/gateway/aftersales.hpp"
 #include "pasokh/gateway/customer_links.hpp"
+#include "pasokh/gateway/followup.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
@@ -57,19 +58,22 @@ std::optional<std::string> optional_string(const json& j, const char* key) {
 
 }  // namespace
 
-awaitable<void> run_bot(services& s, const routing::ingest_outcome& stored, const proto::inbound_event& event) {
+awaitable<bool> run_bot(services& s, const routing::ingest_outcome& stored, const proto::inbound_event& event) {
   co_await note_mentions(s, stored, event);
   // Opt-out words, CSAT ratings and comments are answered there, not by the bot.
-  if (co_await aftersales::on_customer_message(s, stored, event)) co_return;
+  if (co_await aftersales::on_customer_message(s, stored, event)) co_return true;
   bool route = stored.status != "bot";
   if (!route) {
     routing::customer_turn turn{stored.conversation_id, event.text, event.button_payload, event.language,
-                                !event.attachments.empty()};
+                                !event.attachments.empty(), stored.seq};
     auto r = co_await s.bot_turns.on_customer_message(turn);
     // The customer's message is stored either way; a failed bot turn leaves the
-    // conversation with the bot, and the next message retries.
-    if (!r) spdlog::get("bot")->warn("conv={} bot turn failed: {}", stored.conversation_id, r.error().message());
-    route = r && *r && (*r)->kind == bot::action::handoff;
+    // conversation with the bot, and the follow-up is run again (followup.cpp).
+    if (!r) {
+      spdlog::get("bot")->warn("conv={} bot turn failed: {}", stored.conversation_id, r.error().message());
+      co_return false;
+    }
+    route = *r && (*r)->kind == bot::action::handoff;
   }
   // Routing: team rules, queue, assignment, reopen (routing_service). A
   // conversation already routed and waiting in its queue stays there: the queue
@@ -78,8 +82,12 @@ awaitable<void> run_bot(services& s, const routing::ingest_outcome& stored, cons
   if (stored.routed && (stored.status == "queued" || stored.new_conversation)) route = false;
   if (route && s.routing) {
     auto routed = co_await s.routing->route(stored.conversation_id, event.language);
-    if (!routed) spdlog::get("routing")->warn("conv={} routing failed: {}", stored.conversation_id, routed.error().message());
+    if (!routed) {
+      spdlog::get("routing")->warn("conv={} routing failed: {}", stored.conversation_id, routed.error().message());
+      co_return false;
+    }
   }
+  co_return true;
 }
 
 void add_health_routes(router& r, services& s) {
@@ -230,9 +238,10 @@ void add_api_channel_routes(router& r, services& s) {
                                        "message_id " + *message_id + " was already used for another text of this customer");
             }
             global_metrics().dedup_hits.inc(channel->id);
+            co_await follow_up_duplicate(s, *outcome);
           } else {
             global_metrics().inbound_messages.inc(channel->id);
-            co_await run_bot(s, *outcome, event);
+            co_await follow_up(s, *outcome, event);
           }
           json out = {{"conversation_id", outcome->conversation_id},
                       {"customer_id", outcome->customer_id},

@@ -31,6 +31,7 @@
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/privacy.hpp"
 #include "pasokh/gateway/reports.hpp"
+#include "pasokh/gateway/followup.hpp"
 #include "pasokh/gateway/routing_api.hpp"
 #include "pasokh/gateway/search_api.hpp"
 #include "pasokh/gateway/webchat.hpp"
@@ -280,6 +281,9 @@ int main(int argc, char** argv) {
   routing::search_service search(redis, cfg.redis.prefix);
   routing_svc.search = &search;
   services svc{cfg, redis, conversations, agents, hub, *faq_bot.value, bot_turns, &routing_svc, &search};
+  routing_svc.on_followup_due = [&svc](std::string conv, std::uint64_t seq) {
+    return follow_up_due(svc, std::move(conv), seq);
+  };
   std::vector<std::string> channel_teams;
   for (const auto& ch : cfg.channels) channel_teams.push_back(ch.team);
   if (channel_teams.empty()) channel_teams.push_back("support");

@@ -10,7 +10,7 @@
 #include "pasokh/connectors/telegram/inbound.hpp"
 #include "pasokh/connectors/telegram/outbound.hpp"
 #include "pasokh/connectors/whatsapp/inbound.hpp"
-#include "pasokh/gateway/handlers.hpp"
+#include "pasokh/gateway/followup.hpp"
 #include "pasokh/gateway/messenger.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/request_checks.hpp"
@@ -194,10 +194,11 @@ awaitable<bool> messenger_gateway::store_message(const channel_config& channel, 
   if (!recorded) co_return false;
   if (stored->duplicate) {
     global_metrics().dedup_hits.inc(channel.id);
+    co_await follow_up_duplicate(s_, *stored);
     co_return true;
   }
   global_metrics().inbound_messages.inc(channel.id);
-  co_await run_bot(s_, *stored, event);
+  co_await follow_up(s_, *stored, event);
   co_return true;
 }
 

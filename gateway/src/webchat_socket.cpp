@@ -17,7 +17,7 @@
 
 #include "pasokh/bot/language.hpp"
 #include "pasokh/gateway/catch_up_retry.hpp"
-#include "pasokh/gateway/handlers.hpp"
+#include "pasokh/gateway/followup.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/webchat.hpp"
 #include "pasokh/gateway/webchat_token.hpp"
@@ -439,9 +439,10 @@ class chat_session : public ws_handler,
     bool filed = co_await file_attached(m, outcome->conversation_id);
     if (outcome->duplicate) {
       global_metrics().dedup_hits.inc(channel_.config->id);
+      co_await follow_up_duplicate(w_.core(), *outcome);
     } else {
       global_metrics().inbound_messages.inc(channel_.config->id);
-      co_await run_bot(w_.core(), *outcome, event);
+      co_await follow_up(w_.core(), *outcome, event);
     }
     if (closing_) co_return;
     if (!filed) {

@@ -50,7 +50,7 @@ awaitable<result<std::optional<bot::decision>>> bot_flow::on_customer_message(co
       script(lua::bot_turn), store::make_command(),
       store::make_command(prefix_, turn.conversation_id, nlohmann::json(decision.state).dump(), decision.text, buttons,
                           handoff ? "1" : "0", proto::join(decision.tags, ','), feedback_of(decision), std::to_string(now_ms()),
-                          bot_name_.in(bot::to_string(decision.lang))));
+                          bot_name_.in(bot::to_string(decision.lang)), std::to_string(turn.seq)));
   if (!stored) co_return stored.error();
   if (stored->is_error()) co_return make_error_code(store::redis_errc::server_error);
   if (!stored->elements.empty() && stored->elements[0].str == "skipped") co_return none{};

@@ -24,6 +24,9 @@ std::string inbound_message_json(const proto::inbound_event& event) {
   if (!event.button_payload.empty()) message["button_payload"] = event.button_payload;
   if (event.sent_at) message["sent_at"] = event.sent_at;
   if (event.automatic) message["automatic"] = true;
+  // The language the message was read in: a follow-up run later from the
+  // log (gateway/src/followup.cpp) answers in it too.
+  if (!event.language.empty()) message["language"] = event.language;
   // Mail may carry invalid UTF-8 that survived every charset fallback.
   return message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -114,6 +117,7 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_
     out.conversation_id = std::string(seen.substr(0, first));
     out.seq = static_cast<std::uint64_t>(proto::parse_int(seen.substr(first + 1, second - first - 1)));
     out.customer_id = std::string(seen.substr(second + 1));
+    out.followup_due = a.size() > 2 && a[2].str == "1";
     co_return out;
   }
   if (a.size() < 6) co_return make_error_code(store::redis_errc::server_error);

@@ -185,7 +185,8 @@ json to_json(const team_def& t) {
 routing_config parse_routing_config(const json& j) {
   routing_config c;
   check_keys(j, "routing", {"default_capacity", "presence_ttl_s", "reassign_after_s", "reopen_window_s",
-                            "bot_idle_resolve_s", "tick_interval_ms", "sticky_agent", "teams", "rules", "zoneinfo_dir"});
+                            "bot_idle_resolve_s", "tick_interval_ms", "followup_grace_s", "sticky_agent", "teams", "rules",
+                            "zoneinfo_dir"});
   auto cap = j.value("default_capacity", json(c.default_capacity));
   if (!cap.is_number_integer() || cap.get<int>() < 1 || cap.get<int>() > 1000) fail("routing", "\"default_capacity\" is 1 to 1000");
   c.default_capacity = cap.get<int>();
@@ -196,6 +197,8 @@ routing_config parse_routing_config(const json& j) {
   c.bot_idle_resolve = std::chrono::seconds(seconds_field(j, "bot_idle_resolve_s", "routing", c.bot_idle_resolve.count()));
   c.tick_interval = std::chrono::milliseconds(seconds_field(j, "tick_interval_ms", "routing", c.tick_interval.count()));
   if (c.tick_interval.count() < 50) fail("routing", "\"tick_interval_ms\" must be at least 50");
+  c.followup_grace = std::chrono::seconds(seconds_field(j, "followup_grace_s", "routing", c.followup_grace.count()));
+  if (c.followup_grace.count() < 1) fail("routing", "\"followup_grace_s\" must be at least 1");
   if (auto s = j.find("sticky_agent"); s != j.end()) {
     if (!s->is_boolean()) fail("routing", "\"sticky_agent\" must be true or false");
     c.sticky_agent = s->get<bool>();

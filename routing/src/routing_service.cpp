@@ -370,6 +370,7 @@ awaitable<void> routing_service::timer_loop(std::vector<std::string> channel_tea
       if (!t && redis_.connected()) log()->warn("routing tick failed: {}", t.error().message());
       leader = t && t->leader;
       if (t && !t->unrouted.empty()) co_await route_unrouted(t->unrouted);
+      if (t && t->leader && on_followup_due) co_await sweep_followups();
       if (t && t->leader && search) co_await index_search();
       // Admin edits on other instances reach this one within a few seconds.
       if (++round % 10 == 0) co_await refresh_teams();
@@ -401,6 +402,23 @@ awaitable<void> routing_service::route_unrouted(const std::vector<std::string>& 
     }
     log()->info("conv={} routed by the sweep: {}", conv, routed->status);
     count("unrouted_swept", 1);
+  }
+}
+
+// Follow-ups of stored messages that no gateway finished within the grace
+// (followup.lua): 20 a tick, the oldest first.
+awaitable<void> routing_service::sweep_followups() {
+  constexpr int batch = 20;
+  const auto grace_ms = std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.followup_grace).count();
+  auto due = co_await redis_.exec(store::make_command("ZRANGEBYSCORE", prefix_ + "followup:due", "-inf",
+                                                      std::to_string(now_ms() - grace_ms), "LIMIT", "0",
+                                                      std::to_string(batch)));
+  if (!due || due->is_error()) co_return;
+  for (const auto& member : due->elements) {
+    auto bar = member.str.rfind('|');
+    if (bar == std::string::npos) continue;
+    auto seq = static_cast<std::uint64_t>(proto::parse_int(std::string_view(member.str).substr(bar + 1)));
+    if (!co_await on_followup_due(member.str.substr(0, bar), seq)) co_return;
   }
 }
 

@@ -1,14 +1,21 @@
 -- The bot's turn after a customer message, atomically: only while the
 -- conversation is still with the bot and no person has written in it.
 -- ARGV: prefix, conv, bot_state_json, reply_text, buttons_json, handoff (0/1),
--- tags (comma-separated), feedback ('' | 'yes' | 'no'), now_ms, bot_name.
+-- tags (comma-separated), feedback ('' | 'yes' | 'no'), now_ms, bot_name,
+-- the seq of the customer message answered ('0': not said).
+-- A message is answered once: a follow-up run again after it partly ran
+-- (gateway/src/followup.cpp), or one for an older message than the last
+-- answered, is skipped (bot_answered_seq).
 local conv, state, text, buttons_json = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local handoff, tags, feedback, now, bot_name = ARGV[6] == '1', ARGV[7], ARGV[8], tonumber(ARGV[9]), ARGV[10]
+local answers = tonumber(ARGV[11] or '') or 0
 local vkey = conv_key(conv)
-if redis.call('HGET', vkey, 'status') ~= 'bot' or redis.call('HGET', vkey, 'human_replied') then
+local h = redis.call('HMGET', vkey, 'status', 'human_replied', 'bot_answered_seq')
+if h[1] ~= 'bot' or h[2] or (answers > 0 and tonumber(h[3] or '0') >= answers) then
   return { 'skipped' }
 end
 redis.call('HSET', vkey, 'bot_state', state)
+if answers > 0 then redis.call('HSET', vkey, 'bot_answered_seq', answers) end
 -- Deflection figures for reports: how many answers helped.
 if feedback == 'yes' then redis.call('HINCRBY', p .. 'stats:bot', 'helpful', 1); redis.call('HSET', vkey, 'bot_helpful', '1') end
 if feedback == 'no' then redis.call('HINCRBY', p .. 'stats:bot', 'unhelpful', 1); redis.call('HSET', vkey, 'bot_helpful', '0') end

@@ -92,7 +92,12 @@ local function ingest_one(A)
   if dedup_key ~= '' then
     dkey = p .. 'dedup:' .. channel .. ':' .. dedup_key
     local seen = redis.call('GET', dkey)
-    if seen then return { 'duplicate', seen } end
+    -- "conv|seq|customer"; third: its follow-up is still due (the answer of
+    -- the first attempt was lost: the retry runs it, gateway/src/followup.cpp).
+    if seen then
+      local due = redis.call('ZSCORE', p .. 'followup:due', string.match(seen, '^(.*)|'))
+      return { 'duplicate', seen, due and '1' or '0' }
+    end
   end
 
   -- The customer, by this channel's id of the person (or their second id).
@@ -289,6 +294,10 @@ local function ingest_one(A)
     guest and v.customer_id or cust, v)
 
   if dkey then redis.call('SET', dkey, conv .. "|" .. seq .. "|" .. cust, 'EX', dedup_ttl) end
+  -- The follow-up (mentions, CSAT, the bot's turn, routing) is due from now
+  -- until a gateway ran it (followup.lua): stored means followed up, even
+  -- when this answer never reaches the caller.
+  redis.call('ZADD', p .. 'followup:due', now, conv .. '|' .. seq)
   -- Messengers refer back to a message by its provider id (edits, replies).
   if provider_id ~= '' and (kind == 'telegram' or kind == 'whatsapp' or kind == 'messenger' or kind == 'instagram') then
     redis.call('SET', p .. 'provider_msg:' .. channel .. ':' .. provider_id, id, 'EX', dedup_ttl)

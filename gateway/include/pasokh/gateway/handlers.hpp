@@ -6,9 +6,12 @@
 
 namespace pasokh::gateway {
 
-// After a new customer message is stored: the bot's turn, if the
-// conversation is with the bot. Every ingress path calls it.
-boost::asio::awaitable<void> run_bot(services& s, const routing::ingest_outcome& stored,
+// After a new customer message is stored: mentions, opt-out and CSAT, the
+// bot's turn if the conversation is with the bot, routing. Every ingress
+// path calls it through follow_up (followup.hpp), which makes it durable.
+// False when a step failed for Redis trouble (it is run again later); each
+// step is safe to run again.
+boost::asio::awaitable<bool> run_bot(services& s, const routing::ingest_outcome& stored,
                                      const proto::inbound_event& event);
 
 void add_health_routes(router& r, services& s);      // /healthz /readyz /metrics

@@ -5,6 +5,7 @@
 // the turn if a person has written in the conversation meanwhile.
 #include <boost/asio/awaitable.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -19,6 +20,7 @@ struct customer_turn {
   std::string button_payload;
   std::string language;  // the channel's hint, may be empty
   bool has_attachment = false;
+  std::uint64_t seq = 0;  // the customer message's: answered once (0: not said)
 };
 
 class bot_flow {

@@ -44,6 +44,9 @@ struct ingest_outcome {
   std::string customer_id;
   std::uint64_t seq = 0;
   bool duplicate = false;
+  // A duplicate whose follow-up (gateway/src/followup.cpp) was never run:
+  // the first attempt's answer was lost.
+  bool followup_due = false;
   bool new_conversation = false;
   std::string status;  // conversation status after the message ("bot", "queued", ...)
   bool routed = false;  // team rules applied already (routing_service; a new conversation: inside ingest)

@@ -50,6 +50,7 @@ struct routing_config {
   std::chrono::seconds reopen_window{0};        // a customer writing this soon after resolve reopens it (0: never, a new one opens)
   std::chrono::seconds bot_idle_resolve{86400}; // a bot conversation without a customer message this long: resolved by the bot (0: never)
   std::chrono::milliseconds tick_interval{500}; // the timer loop (reassign, snooze, SLA, presence expiry)
+  std::chrono::seconds followup_grace{30};      // a message's follow-up not done this long after it was stored: run by the timer's sweep
   bool sticky_agent = true;                     // returning customers to their previous agent first
   std::vector<team_def> teams;                  // seeded into Redis at start when absent
   std::vector<routing_rule> rules;              // first match wins

@@ -135,6 +135,13 @@ class routing_service {
   // of a new index or the re-index of one folded by older rules. Set before start.
   search_service* search = nullptr;
 
+  // Runs the follow-up of a stored customer message (conv, seq) still due
+  // routing.followup_grace_s after it was stored: its gateway died before
+  // running it (gateway/src/followup.cpp). Called by the holder of the timer
+  // lease after each tick; false: Redis trouble, the next tick goes on. Set
+  // before start.
+  std::function<boost::asio::awaitable<bool>(std::string conv, std::uint64_t seq)> on_followup_due;
+
   // Counts for metrics: ("assigned", n), ("sla_breach", n), ... Set before start.
   std::function<void(std::string_view kind, int n)> on_count;
 
@@ -142,6 +149,7 @@ class routing_service {
   boost::asio::awaitable<void> timer_loop(std::vector<std::string> channel_teams);
   boost::asio::awaitable<void> release_lease();
   boost::asio::awaitable<void> index_search();
+  boost::asio::awaitable<void> sweep_followups();
   boost::asio::awaitable<void> route_unrouted(const std::vector<std::string>& conversations);
   boost::asio::awaitable<std::int64_t> conversations_active_last_second();
   void count(std::string_view kind, int n) const {

@@ -1,0 +1,125 @@
+#include "pasokh/gateway/followup.hpp"
+
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "pasokh/gateway/handlers.hpp"
+#include "pasokh/gateway/metrics.hpp"
+#include "pasokh/proto/json.hpp"
+#include "pasokh/proto/split.hpp"
+#include "pasokh/routing/clock.hpp"
+#include "pasokh/routing/lua_script.hpp"
+
+namespace pasokh::gateway {
+
+namespace {
+
+using boost::asio::awaitable;
+using nlohmann::json;
+
+std::string member_of(const std::string& conv, std::uint64_t seq) { return conv + "|" + std::to_string(seq); }
+
+// Done: no longer due. A member already gone was finished by another run.
+awaitable<void> finish(services& s, const std::string& conv, std::uint64_t seq) {
+  auto r = co_await s.redis.exec(store::make_command("ZREM", s.cfg.redis.prefix + "followup:due", member_of(conv, seq)));
+  if (!r || r->is_error())
+    spdlog::get("gateway")->warn("conv={} seq={} follow-up done but still marked due: the sweep runs it again", conv, seq);
+}
+
+// The message and what ingest answered for it, rebuilt from the store.
+struct rebuilt {
+  routing::ingest_outcome stored;
+  proto::inbound_event event;
+  bool runs = false;  // false: nothing to do (erased, not a customer message, handled since)
+};
+
+rebuilt rebuild(const std::string& conv, std::uint64_t seq, const std::vector<store::reply>& a) {
+  rebuilt out;
+  if (a.size() < 8) return out;
+  auto frame = json::parse(a[6].str, nullptr, false);
+  if (!frame.is_object() || frame.value("event", "") != "message" || !frame["message"].is_object()) return out;
+  const auto& m = frame["message"];
+  if (m.value("direction", "") != "in" || m.contains("erased")) return out;
+  // Resolved after this message (an agent finished the case meanwhile): the
+  // message was seen; reopening it now would undo the agent's resolve.
+  const auto created_at = m.value("created_at", std::int64_t{0});
+  if (a[0].str == "resolved" && proto::parse_int(a[7].str) > created_at) return out;
+
+  auto& st = out.stored;
+  st.conversation_id = conv;
+  st.seq = seq;
+  st.status = a[0].str;
+  st.customer_id = a[1].str;
+  st.routed = a[4].str == "1";
+  st.new_conversation = seq == 1;
+  // As ingest.lua decides it: a new conversation, or one still resolved.
+  st.csat_open = a[5].str == "1" && (st.new_conversation || st.status == "resolved");
+  st.other_sender = m.contains("author_name");  // a guest in the customer's thread
+
+  auto& e = out.event;
+  e.kind = proto::inbound_kind::message;
+  e.from.channel = a[2].str;
+  if (auto kind = proto::from_string<proto::channel_kind>(a[3].str)) e.from.kind = *kind;
+  e.text = m.value("text", "");
+  e.button_payload = m.value("button_payload", "");
+  e.language = m.value("language", "");
+  e.automatic = m.value("automatic", false);
+  e.provider_message_id = m.value("provider_message_id", "");
+  e.sent_at = m.value("sent_at", std::int64_t{0});
+  if (auto at = m.find("attachments"); at != m.end() && at->is_array()) {
+    for (const auto& one : *at) {
+      proto::attachment x;
+      try {
+        x = one.get<proto::attachment>();
+      } catch (const json::exception&) {
+        // The bot only asks whether there is one.
+      }
+      e.attachments.push_back(std::move(x));
+    }
+  }
+  out.runs = true;
+  return out;
+}
+
+// Claims the follow-up (followup.lua) and runs it. False on Redis trouble.
+awaitable<bool> claim_and_run(services& s, const std::string& conv, std::uint64_t seq, bool from_retry) {
+  const auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(s.cfg.routing.followup_grace).count();
+  auto r = co_await s.redis.fcall(routing::script(routing::lua::followup), store::make_command(),
+                                 store::make_command(s.cfg.redis.prefix, member_of(conv, seq),
+                                                     std::to_string(routing::now_ms()), std::to_string(grace),
+                                                     from_retry ? "1" : "0"));
+  if (!r || r->is_error()) co_return false;
+  if (r->elements.size() < 2) co_return true;  // done already, someone else's, or gone
+  auto job = rebuild(conv, seq, r->elements);
+  auto log = spdlog::get("gateway");
+  if (job.runs) {
+    log->info("conv={} seq={} follow-up run {}", conv, seq, from_retry ? "on the retry" : "by the sweep");
+    global_metrics().routing_events.inc(from_retry ? "followup_on_retry" : "followup_swept");
+    const bool done = co_await run_bot(s, job.stored, job.event);
+    if (!done) co_return false;
+  }
+  co_await finish(s, conv, seq);
+  co_return true;
+}
+
+}  // namespace
+
+awaitable<void> follow_up(services& s, const routing::ingest_outcome& stored, const proto::inbound_event& event) {
+  // Left due when a step failed: the sweep runs it again. (Not `if (co_await
+  // ...) co_await ...;`: GCC 12 crashes there, a co_await in both.)
+  const bool done = co_await run_bot(s, stored, event);
+  if (done) co_await finish(s, stored.conversation_id, stored.seq);
+}
+
+awaitable<void> follow_up_duplicate(services& s, const routing::ingest_outcome& stored) {
+  if (!stored.followup_due) co_return;
+  co_await claim_and_run(s, stored.conversation_id, stored.seq, true);
+}
+
+awaitable<bool> follow_up_due(services& s, std::string conv, std::uint64_t seq) {
+  co_return co_await claim_and_run(s, conv, seq, false);
+}
+
+}  // namespace pasokh::gateway

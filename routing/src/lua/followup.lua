@@ -1,0 +1,36 @@
+-- Claims the follow-up of a stored customer message (gateway/src/followup.cpp:
+-- mentions, opt-out and CSAT, the bot's turn, routing) for a gateway that did
+-- not store it itself: a retry of the message (a dedup hit: the first
+-- attempt's answer was lost) or the routing timer's sweep (the gateway that
+-- stored it died first). ingest.lua marks every message due in followup:due,
+-- member 'conv|seq' scored by when it was stored; the gateway that ran the
+-- follow-up removes the member (ZREM).
+-- A claim scores the member now + 0.5: ingest scores whole milliseconds, so
+-- the half tells a claimed member from one nobody claimed yet. A retry may
+-- claim one nobody claimed (it cannot tell a lost answer from a slow one;
+-- the steps are idempotent), the sweep only one left longer than the grace,
+-- so a claimant that dies is swept a grace later.
+-- ARGV: prefix, member, now_ms, grace_ms, from_retry ('1': a dedup hit).
+-- Answers {} when not claimed (done already, or someone else's); 'gone' alone
+-- when the conversation or the message is no more (the member is dropped);
+-- else { status, customer_id, channel, kind, routed, owes_csat, log frame,
+-- resolved_at }.
+local member, now, grace, from_retry = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5] == '1'
+local key = p .. 'followup:due'
+local score = tonumber(redis.call('ZSCORE', key, member))
+if not score then return {} end
+if score > now - grace and not (from_retry and score == math.floor(score)) then return {} end
+local conv, seq = string.match(member, '^(.+)|(%d+)$')
+local v = conv and redis.call('HMGET', conv_key(conv), 'status', 'customer_id', 'channel', 'kind', 'routed',
+  'resolved_at') or {}
+local entry = v[1] and redis.call('XRANGE', conv_key(conv) .. ':log', seq .. '-1', seq .. '-1') or {}
+if #entry == 0 then
+  redis.call('ZREM', key, member)
+  return { 'gone' }
+end
+redis.call('ZADD', key, now + 0.5, member)
+-- A rating or a comment the customer owes on this channel (as ingest.lua reads it).
+local cust, channel = v[2] or '', v[3] or ''
+local owes = redis.call('EXISTS', p .. 'csat:pending:' .. cust .. ':' .. channel,
+  p .. 'csat:comment:' .. cust .. ':' .. channel) > 0
+return { v[1], cust, channel, v[4] or '', v[5] or '0', owes and '1' or '0', entry[1][2][2], v[6] or '' }

@@ -1,0 +1,135 @@
+// A stored customer message always gets its follow-up (mentions, CSAT, the
+// bot's turn, routing), once, even when the gateway that stored it never
+// learned it did: Redis ran the ingest script but its answer was lost (a
+// dropped connection, a timeout, a gateway killed). The tests store a message
+// the way the gateway does, with the same FCALL, and drop the answer: the
+// sender's retry (a dedup hit) runs the follow-up, and without a retry the
+// routing timer's sweep does after routing.followup_grace_s.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { RedisServer, Pasokh, defaultConfig, postMessage, apiCall, login, waitFor, sleep } from '../support/harness.mjs';
+import { redisCli, fcall } from './messenger_support.mjs';
+
+let redis, gw, token;
+const uid = () => `m-${Math.random().toString(36).slice(2)}`;
+const QUESTION = 'سلام، این یخچال چند ماه گارانتی داره؟';
+const GRACE_S = 2;
+
+before(async () => {
+  redis = await new RedisServer().start();
+  const config = defaultConfig(redis, { routing: { reopen_window_s: 600, tick_interval_ms: 100, followup_grace_s: GRACE_S } });
+  config.channels = [
+    { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support', bot: true },
+    { id: 'desk', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
+  ];
+  gw = await new Pasokh(config).start();
+  await gw.createAgent('boss', 'boss-secret-1', { role: 'admin' });
+  token = (await login(gw, 'boss', 'boss-secret-1')).json.token;
+});
+after(async () => { await gw?.cleanup(); await redis?.cleanup(); });
+
+const cli = (...args) => redisCli(redis, ...args);
+const status = (conv) => cli('HGET', `pasokh:conv:${conv}`, 'status');
+const messages = (conv) => cli('XRANGE', `pasokh:conv:${conv}:log`, '-', '+').split('\n')
+  .filter((line) => line.startsWith('{')).map((line) => JSON.parse(line))
+  .filter((f) => f.event === 'message').map((f) => f.message);
+const botAnswers = (conv) => messages(conv).filter((m) => m.author === 'bot');
+
+// Stores the message as POST /api/v1/channels/{channel}/messages would
+// (ingest.lua, one message in the batch), and throws the answer away: the
+// gateway never runs its follow-up.
+function storedAnswerLost(channel, customer, messageId, text, { bot = true } = {}) {
+  const now = String(Date.now());
+  const message = JSON.stringify({ text, provider_message_id: messageId, sent_at: Number(now), language: 'fa' });
+  const args = [channel, 'api', customer, '', `${customer.length}:${customer}:${messageId}`, '86400', now, message,
+    'support', bot ? '1' : '0', 'fa', customer, '', '0', '', messageId, '', '', now, text, '0', '0'];
+  const answer = fcall(redis, 'ingest', '1', String(args.length), ...args).split('\n');
+  assert.equal(answer[0], 'stored');
+  return { conv: answer[1], seq: Number(answer[2]) };
+}
+
+test('a first bot-channel message whose answer was lost gets the bot answer on the retry', async () => {
+  const id = uid();
+  const { conv } = storedAnswerLost('api', 'lost-1', id, QUESTION);
+  assert.equal(botAnswers(conv).length, 0);
+
+  const retry = await postMessage(gw, { message_id: id, customer: { id: 'lost-1' }, text: QUESTION, language: 'fa' });
+  assert.equal(retry.status, 200);
+  assert.equal(retry.json.duplicate, true);
+  assert.equal(retry.json.conversation_id, conv);
+  const answers = botAnswers(conv);
+  assert.equal(answers.length, 1, 'the bot answered on the retry');
+  assert.match(answers[0].text, /گارانتی/);
+  assert.equal(cli('ZSCORE', 'pasokh:followup:due', `${conv}|1`), '', 'no longer due');
+  assert.equal(await status(conv), 'bot');
+});
+
+test('without a retry the sweep runs the follow-up once the grace is over', async () => {
+  const { conv } = storedAnswerLost('api', 'lost-2', uid(), QUESTION);
+  await sleep(GRACE_S * 500);
+  assert.equal(botAnswers(conv).length, 0, 'not within the grace: the gateway that stored it may still run it');
+  await waitFor(() => botAnswers(conv).length === 1, 'the bot answer from the sweep', GRACE_S * 1000 + 5000);
+  await waitFor(() => cli('ZSCORE', 'pasokh:followup:due', `${conv}|1`) === '', 'no longer due');
+  await sleep(500);
+  assert.equal(botAnswers(conv).length, 1);
+});
+
+test('a follow-up run again after it ran (its end was never recorded) does not answer twice', async () => {
+  const id = uid();
+  const { conv } = storedAnswerLost('api', 'lost-3', id, QUESTION);
+  const body = { message_id: id, customer: { id: 'lost-3' }, text: QUESTION, language: 'fa' };
+  assert.equal((await postMessage(gw, body)).status, 200);
+  assert.equal(botAnswers(conv).length, 1);
+  // As if the gateway died after the bot answered, before it marked the
+  // follow-up done: due again, unclaimed.
+  cli('ZADD', 'pasokh:followup:due', String(Date.now() - 60000), `${conv}|1`);
+  assert.equal((await postMessage(gw, body)).status, 200);
+  await waitFor(() => cli('ZSCORE', 'pasokh:followup:due', `${conv}|1`) === '', 'the follow-up run again and done');
+  assert.equal(botAnswers(conv).length, 1, 'one bot answer');
+
+  // A later message is answered as usual.
+  const next = await postMessage(gw, { message_id: uid(), customer: { id: 'lost-3' }, text: QUESTION, language: 'fa' });
+  assert.equal(next.status, 201);
+  assert.equal(botAnswers(conv).length, 2);
+});
+
+async function resolvedConversation(customer) {
+  const first = await postMessage(gw, { message_id: uid(), customer: { id: customer }, text: 'my washing machine leaks' },
+    { channel: 'desk' });
+  assert.equal(first.status, 201);
+  const conv = first.json.conversation_id;
+  const resolved = await apiCall(gw, 'POST', `/api/v1/conversations/${conv}/resolve`, { token, body: {} });
+  assert.equal(resolved.status, 200, resolved.text);
+  assert.equal(await status(conv), 'resolved');
+  return conv;
+}
+
+test('a message into a resolved conversation whose answer was lost reopens it on the retry', async () => {
+  const conv = await resolvedConversation('reopen-1');
+  const id = uid();
+  const text = 'it leaks again';
+  const stored = storedAnswerLost('desk', 'reopen-1', id, text, { bot: false });
+  assert.equal(stored.conv, conv, 'within the reopen window: the same conversation');
+  assert.equal(await status(conv), 'resolved');
+
+  const retry = await postMessage(gw, { message_id: id, customer: { id: 'reopen-1' }, text }, { channel: 'desk' });
+  assert.equal(retry.status, 200);
+  assert.equal(retry.json.duplicate, true);
+  assert.equal(await status(conv), 'queued', 'reopened, waiting for an agent');
+  assert.notEqual(cli('ZSCORE', 'pasokh:team:support:open', conv), '', "in the team's open list");
+});
+
+test('a message into a resolved conversation whose gateway died is reopened by the sweep', async () => {
+  const conv = await resolvedConversation('reopen-2');
+  const stored = storedAnswerLost('desk', 'reopen-2', uid(), 'still broken', { bot: false });
+  assert.equal(stored.conv, conv);
+  await waitFor(async () => (await status(conv)) === 'queued', 'reopened by the sweep', GRACE_S * 1000 + 5000);
+  assert.notEqual(cli('ZSCORE', 'pasokh:team:support:open', conv), '');
+});
+
+test('the gateway that stored a message marks its follow-up done', async () => {
+  const r = await postMessage(gw, { message_id: uid(), customer: { id: 'plain-1' }, text: QUESTION });
+  assert.equal(r.status, 201);
+  assert.equal(cli('ZSCORE', 'pasokh:followup:due', `${r.json.conversation_id}|1`), '');
+  assert.equal(botAnswers(r.json.conversation_id).length, 1);
+});
