@@ -8,25 +8,28 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { RedisServer, Pasokh, defaultConfig, postMessage, apiCall, login, waitFor, sleep } from '../support/harness.mjs';
-import { redisCli, fcall } from './messenger_support.mjs';
+import { SECRETS, FakeProvider, newChatId, postWebhook, redisCli, fcall, telegramHeaders, tgText, waitUntil } from './messenger_support.mjs';
 
-let redis, gw, token;
+let redis, gw, fake, token;
 const uid = () => `m-${Math.random().toString(36).slice(2)}`;
 const QUESTION = 'سلام، این یخچال چند ماه گارانتی داره؟';
 const GRACE_S = 2;
 
 before(async () => {
   redis = await new RedisServer().start();
+  fake = await new FakeProvider().start();
   const config = defaultConfig(redis, { routing: { reopen_window_s: 600, tick_interval_ms: 100, followup_grace_s: GRACE_S } });
   config.channels = [
     { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support', bot: true },
     { id: 'desk', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
+    { id: 'tg-bot', kind: 'telegram', team: 'support', bot: true,
+      provider: { api_base: fake.base, token_env: 'PASOKH_TG_TOKEN', secret_env: 'PASOKH_TG_SECRET' } },
   ];
-  gw = await new Pasokh(config).start();
+  gw = await new Pasokh(config, SECRETS).start();
   await gw.createAgent('boss', 'boss-secret-1', { role: 'admin' });
   token = (await login(gw, 'boss', 'boss-secret-1')).json.token;
 });
-after(async () => { await gw?.cleanup(); await redis?.cleanup(); });
+after(async () => { await gw?.cleanup(); fake?.stop(); await redis?.cleanup(); });
 
 const cli = (...args) => redisCli(redis, ...args);
 const status = (conv) => cli('HGET', `pasokh:conv:${conv}`, 'status');
@@ -38,10 +41,11 @@ const botAnswers = (conv) => messages(conv).filter((m) => m.author === 'bot');
 // Stores the message as POST /api/v1/channels/{channel}/messages would
 // (ingest.lua, one message in the batch), and throws the answer away: the
 // gateway never runs its follow-up.
-function storedAnswerLost(channel, customer, messageId, text, { bot = true } = {}) {
+function storedAnswerLost(channel, customer, messageId, text,
+  { bot = true, kind = 'api', name = '', dedup = `${customer.length}:${customer}:${messageId}` } = {}) {
   const now = String(Date.now());
   const message = JSON.stringify({ text, provider_message_id: messageId, sent_at: Number(now), language: 'fa' });
-  const args = [channel, 'api', customer, '', `${customer.length}:${customer}:${messageId}`, '86400', now, message,
+  const args = [channel, kind, customer, name, dedup, '86400', now, message,
     'support', bot ? '1' : '0', 'fa', customer, '', '0', '', messageId, '', '', now, text, '0', '0'];
   const answer = fcall(redis, 'ingest', '1', String(args.length), ...args).split('\n');
   assert.equal(answer[0], 'stored');
@@ -93,6 +97,18 @@ test('a follow-up run again after it ran (its end was never recorded) does not a
   assert.equal(botAnswers(conv).length, 2);
 });
 
+test("a Telegram update redelivered after the gateway lost the ingest's answer gets the bot answer", async () => {
+  const chat = newChatId();
+  const update = tgText(chat, QUESTION);
+  const { conv } = storedAnswerLost('tg-bot', String(chat), String(update.message.message_id), QUESTION,
+    { kind: 'telegram', name: 'سارا', dedup: `tg:${update.update_id}` });
+  // Telegram sends the update again until it gets a 200.
+  assert.equal((await postWebhook(gw, '/webhooks/telegram/tg-bot', update, telegramHeaders())).status, 200);
+  // Within the grace: the redelivery ran it, not the sweep.
+  await waitUntil(() => botAnswers(conv).length === 1, 'the bot answer', GRACE_S * 500);
+  assert.equal(messages(conv).filter((m) => m.author === 'customer').length, 1, 'stored once');
+});
+
 async function resolvedConversation(customer) {
   const first = await postMessage(gw, { message_id: uid(), customer: { id: customer }, text: 'my washing machine leaks' },
     { channel: 'desk' });
@@ -127,9 +143,10 @@ test('a message into a resolved conversation whose gateway died is reopened by t
   assert.notEqual(cli('ZSCORE', 'pasokh:team:support:open', conv), '');
 });
 
-test('the gateway that stored a message marks its follow-up done', async () => {
+test('the gateway that stored a message marks its follow-up done; the message keeps its language for a later run', async () => {
   const r = await postMessage(gw, { message_id: uid(), customer: { id: 'plain-1' }, text: QUESTION });
   assert.equal(r.status, 201);
   assert.equal(cli('ZSCORE', 'pasokh:followup:due', `${r.json.conversation_id}|1`), '');
   assert.equal(botAnswers(r.json.conversation_id).length, 1);
+  assert.equal(messages(r.json.conversation_id)[0].language, 'fa', 'guessed from the text');
 });
