@@ -106,7 +106,7 @@ test('previewSummary: messages by channel, the skipped by reason, the days ahead
   assert.deepEqual(lines, [
     'Run now, it would send 130 messages to 120 customers (100 on tg, 30 on wa).',
     'Skipped: 7 opted out, 2 outside a messenger\'s 24-hour window (no template).',
-    'Counted from the first 50000 of 80000 customer files.',
+    'Counted from the first 50,000 of 80,000 customer files.',
     'For example, to سارا on tg: “سارا عزیز، یلدا مبارک!”',
   ]);
   assert.deepEqual(previewSummary({ messages: 0, customers: 0, by_channel: {}, skipped: {}, complete: true, samples: [] }),
@@ -114,7 +114,7 @@ test('previewSummary: messages by channel, the skipped by reason, the days ahead
   // A recurring campaign: the days ahead too, with the busiest (the earlier of a tie).
   const ahead = (upcoming) => previewSummary({ messages: 0, customers: 0, by_channel: {}, skipped: {}, complete: true, samples: [], upcoming })[1];
   assert.equal(ahead({ days: 30, messages: 9, by_day: { '2026-12-03': 4, '2026-12-01': 4, '2026-11-30': 1 } }),
-    'In the next 30 days: 9 more messages (most on 2026-12-01: 4), as the customer files stand now.');
+    'In the next 30 days: 9 more messages (most on 1 Dec: 4), as the customer files stand now.');
   assert.equal(ahead({ days: 30, messages: 0, by_day: {} }), 'In the next 30 days: no more messages, as the customer files stand now.');
   assert.match(previewSummary(null)[0], /could not be counted/);
 });

@@ -1,12 +1,17 @@
 // Unit tests of the console's languages (web/console/js/i18n.js; Node only,
 // no browser): English by default, a key a dictionary lacks in English,
-// variables, plurals, and numbers in Persian and Arabic digits.
+// variables, plurals, and numbers in Persian and Arabic digits; the admin and
+// campaigns pages' texts (the part of the dictionary only admins load).
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lang, named, num, t, tParts, useLanguage } from '../../web/console/js/i18n.js';
 import fa from '../../web/console/js/i18n/fa.js';
 import ar from '../../web/console/js/i18n/ar.js';
+import faAdmin from '../../web/console/js/i18n/fa-admin.js';
+import arAdmin from '../../web/console/js/i18n/ar-admin.js';
 import { typingLine } from '../../web/console/js/typing.js';
+import { explainTeamError, formatDuration, hoursSummary, slaProblem, slaSummary } from '../../web/console/js/views/admin.js';
+import { campaignBody, campaignSummary, previewSummary } from '../../web/console/js/views/campaigns.js';
 
 afterEach(() => useLanguage('en'));
 
@@ -54,4 +59,66 @@ test('Arabic: texts and Arabic-Indic digits; an unknown language is English', ()
   useLanguage('de', { 'st.resolved': 'gelöst' });
   assert.equal(lang, 'en');
   assert.equal(t('st.resolved'), 'resolved');
+});
+
+// The English of the admin and campaigns pages, by key (i18n.js keeps it; t() of a key it lacks is the key).
+const english = (key) => { useLanguage('en'); return t(key); };
+const placeholders = (text) => JSON.stringify(text).match(/\{\w+\}/g)?.sort() ?? [];
+const noBidi = (xs) => xs.map((x) => x.replace(/[\u2068\u2069]/g, ''));
+
+test('the admin and campaigns pages have every text in Persian and Arabic, with the same placeholders', () => {
+  const keys = Object.keys(faAdmin).filter((k) => /^(adm|cmp)\./.test(k));
+  assert.ok(keys.length > 150, `${keys.length} admin and campaigns texts`);
+  for (const [name, part] of [['fa', faAdmin], ['ar', arAdmin]]) {
+    for (const k of Object.keys(part)) {
+      if (/^(role|strat|cmp\.st)\./.test(k)) continue; // values the server sends, English as they are
+      assert.notEqual(english(k), k, `${name}-admin.js: ${k} is no key of i18n.js`);
+      assert.deepEqual(placeholders(part[k]).filter((p, i, a) => a.indexOf(p) === i),
+        placeholders(english(k)).filter((p, i, a) => a.indexOf(p) === i), `${name}: ${k} keeps its placeholders`);
+    }
+    for (const k of keys) assert.ok(k in part, `${name}-admin.js lacks ${k}`);
+  }
+});
+
+test('Persian admin pages: SLA, durations, business hours and refusals in Persian, days from Saturday', () => {
+  useLanguage('fa', { ...fa, ...faAdmin });
+  assert.equal(formatDuration(900), '۱۵ دقیقه');
+  assert.equal(slaSummary({ first_response_s: 900, resolution_s: 28800, warn_before_s: 300 }),
+    'اولین پاسخ ۱۵ دقیقه · حل گفتگو ۸ ساعت · هشدار ۵ دقیقه پیش از موعد');
+  assert.equal(slaSummary({}), 'بدون هدف');
+  assert.equal(hoursSummary(null), 'ساعت کاری تعیین نشده: شبانه‌روزی باز است.');
+  assert.equal(hoursSummary({ timezone: 'Asia/Tehran', weekly: { sat: ['09:00-17:00'], thu: ['09:00-13:00'] } }, true),
+    'باز در شنبه، پنجشنبه (Asia/Tehran). اکنون باز است.');
+  assert.match(slaProblem({ first_response_s: 600, resolution_s: 0, warn_before_s: 3600 }), /^هشدار پیش از موعد \(۱ ساعت\) باید کوتاه‌تر/);
+  assert.deepEqual(explainTeamError('team.hours.weekly.sun: bad interval'),
+    { text: 'ساعات کاری ذخیره نشد: یکشنبه: bad interval', field: 'sun' }, "the server's reason stays as it is sent");
+  const long = explainTeamError('team.closed_message: too long', { closed_message: { fa: 'س'.repeat(2100) } });
+  assert.equal(long.text, 'پیام خارج از ساعت کاری ذخیره نشد: too long. فارسی (fa) ۴۲۰۰ بایت است (هر حرف فارسی یا عربی ۲ بایت است).');
+});
+
+test('Persian campaigns: the confirmation and the preview in Persian, numbers in Persian digits, a day in the Persian calendar', () => {
+  useLanguage('fa', { ...fa, ...faAdmin });
+  const some = noBidi(campaignSummary(campaignBody({ name: 'یلدا', kind: 'occasion', occasion: 'yalda', text_fa: 'x', text_en: 'y',
+    code: 'Y5', languages: 'fa', tags: 'loyal, vip' })));
+  assert.equal(some[0], '«یلدا» (تبریک مناسبت)، زبان متن‌ها: fa، en، کد تخفیف Y5.');
+  assert.equal(some[1], 'مخاطبان: ۱ زبان (fa)، ۲ برچسب (loyal, vip)؛ مشتریانی که اشتراک را لغو کرده‌اند کنار گذاشته می‌شوند.');
+  const lines = noBidi(previewSummary({ messages: 130, customers: 120, by_channel: { tg: 100, wa: 30 }, skipped: { opted_out: 7 },
+    complete: false, files_looked_at: 50000, files_total: 80000, upcoming: { days: 30, messages: 9, by_day: { '2026-12-01': 5 } },
+    samples: [{ name: 'سارا', channel: 'tg', text: 'یلدا مبارک' }] }));
+  assert.deepEqual(lines, [
+    'اگر اکنون اجرا شود، ۱۳۰ پیام برای ۱۲۰ مشتری می‌فرستد (۱۰۰ در tg، ۳۰ در wa).',
+    'ردشده: ۷ لغو اشتراک.',
+    'در ۳۰ روز آینده: ۹ پیام دیگر (بیشترین در ۱۰ آذر: ۵)، با وضعیت کنونی پرونده‌های مشتریان.',
+    'از ۵۰٬۰۰۰ پروندهٔ نخست از ۸۰٬۰۰۰ پروندهٔ مشتری شمرده شد.',
+    'برای نمونه، به سارا در tg: «یلدا مبارک»',
+  ]);
+});
+
+test('Arabic admin and campaigns: plural forms where Arabic has them, Arabic-Indic digits', () => {
+  useLanguage('ar', { ...ar, ...arAdmin });
+  assert.deepEqual([60, 120, 300, 900, 6000].map((s) => formatDuration(s)), ['دقيقة واحدة', 'دقيقتان', '٥ دقائق', '١٥ دقيقة', '١٠٠ دقيقة']);
+  assert.equal(hoursSummary({ timezone: 'Asia/Riyadh', weekly: { sun: ['09:00-17:00'] } }), 'مفتوح أيام الأحد (Asia/Riyadh).');
+  assert.equal(previewSummary({ messages: 2, customers: 5, by_channel: { whatsapp: 2 }, complete: true })[0],
+    'لو شُغّلت الآن لأرسلت رسالتين إلى ٥ عملاء (whatsapp: ٢).');
+  assert.equal(noBidi(campaignSummary(campaignBody({ name: 'x', kind: 'birthday' })))[1], 'الجمهور غير محدد: ستصل إلى «كل» عميل لم يُلغِ اشتراكه.');
 });

@@ -162,7 +162,8 @@ describe('agent console', () => {
     for (const f of files) {
       if (!/\.(js|css|html)$/.test(f)) continue; // openapi.json and README are not console code
       const src = readFileSync(f, 'utf8');
-      // A language's dictionary is loaded only by the agents who chose it.
+      // A language's dictionary is loaded only by the agents who chose it
+      // (fa.js), its admin part (fa-admin.js) only by the admins among them.
       const size = Buffer.byteLength(src);  // bytes, as loaded (Persian and Arabic are 2 a letter)
       if (f.includes(`${path.sep}i18n${path.sep}`)) assert.ok(size < 19_000, `${f} is ${size} bytes`);
       else bytes += size;
@@ -181,7 +182,11 @@ describe('agent console', () => {
     // (235.4 kB: the English texts gathered in i18n.js under keys, t() in
     // the views, data-i18n in the page; fa or ar add one dictionary of
     // ~18 kB, which a browser loads only for an agent who chose it).
-    assert.ok(bytes < 240_000, `console is ${bytes} bytes`);
+    // Raised to 250 kB for the admin and campaigns pages' translations
+    // (245.9 kB: their English texts gathered under keys in i18n.js add
+    // ~10 kB of keys and t() calls; their Persian and Arabic, ~13 kB each, are
+    // a part of the dictionary only admins load, not counted here).
+    assert.ok(bytes < 250_000, `console is ${bytes} bytes`);
   });
 
   test('wrong password and rate limit show a clear error; no token is kept', T, async () => {

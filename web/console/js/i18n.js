@@ -139,6 +139,94 @@ const EN = {
   'rep.noActivity': 'No agent activity', 'rep.agentsCaption': 'Agents: workload and response times (business hours)',
   'rep.replies': 'Replies', 'rep.responseMedian': 'Response (median)', 'rep.responseP90': 'Response (p90)',
   'rep.noActivityPeriod': 'No agent activity in this period.',
+  // Admin and campaigns pages (their fa/ar texts: js/i18n/fa-admin.js, ar-admin.js).
+  'sep': ', ',
+  'adm.agents': 'Agents', 'adm.teams': 'Teams', 'adm.hours': 'Business hours', 'adm.canned': 'Canned responses',
+  'adm.first_response': 'First response', 'adm.resolution': 'Resolution', 'adm.warn_before': 'Warn before',
+  'adm.minutes': 'minutes', 'adm.hoursUnit': 'hours', 'adm.unitOf': '{label} in',
+  'adm.h': '{n} h', 'adm.min': '{n} min', 'adm.s': '{n} s',
+  'adm.noTargets': 'No targets', 'adm.warnAhead': 'warn {d} before',
+  'adm.notNumber': '{label}: a number of minutes or hours, like 15 or 1.5 (empty: no target).',
+  'adm.warnNothing': 'Warn before needs a first response or resolution target to warn about.',
+  'adm.warnLong': 'Warn before ({d}) must be shorter than the target it warns about ({list}): as it is, the warning would never come.',
+  'adm.notSaved': 'Not saved: {error}', 'adm.closedNotSaved': 'Closed-hours message not saved: {reason}.',
+  'adm.hasBytes': '{name} has {n} bytes', 'adm.bytesNote': '{which} (a Persian or Arabic letter takes 2 bytes).',
+  'adm.slaNotSaved': 'SLA not saved: {reason}', 'adm.hoursNotSaved': 'Business hours not saved: {where}{reason}',
+  'adm.holidays': 'Holidays', 'adm.always': 'No hours set: open 24/7.',
+  'adm.neverOpen': 'No open hours on any day ({tz}): closed all week.',
+  'adm.openDays': 'Open {days} ({tz}).', 'adm.openNow': ' Open now.', 'adm.closedNow': ' Closed now.',
+  'adm.none': 'None yet.', 'adm.edit': 'Edit', 'adm.editX': 'Edit {x}', 'adm.delete': 'Delete', 'adm.deleteX': 'Delete {x}',
+  'adm.stopEdit': 'Cancel editing', 'adm.saveChanges': 'Save changes', 'adm.nothingChanged': 'Nothing changed.',
+  'adm.addAgent': 'Add an agent', 'adm.login': 'Login', 'adm.name': 'Name', 'adm.password': 'Password (new agents, or to change it)',
+  'adm.role': 'Role', 'adm.teamsCsv': 'Teams (comma-separated)', 'adm.capacity': 'Capacity', 'adm.saveAgent': 'Save agent',
+  'adm.changeAgent': 'Change agent {login} (only the fields you change are saved)',
+  'adm.delAgentQ': 'Delete this agent?', 'adm.delAgent': 'Delete agent', 'adm.delAgentText': 'Delete agent {name} ({login})?',
+  'adm.delAgentNote': 'Their open conversations go back to the queue and they are signed out. This cannot be undone.',
+  'adm.addTeam': 'Add a team', 'adm.id': 'Id', 'adm.assignment': 'Assignment', 'adm.strategy': 'Strategy',
+  'adm.skills': 'Skills', 'adm.skillsCsv': 'Skills (comma-separated: warranty, returns, repair…)',
+  'adm.languages': 'Languages', 'adm.languagesCsv': 'Languages (fa, ar, en)', 'adm.slaGroup': 'SLA targets',
+  'adm.slaNote': 'Counted in business hours. Empty or 0: no target. Warn before: how long before a target the agents are warned.',
+  'adm.closed': 'Closed-hours message',
+  'adm.closedNote': 'The answer a customer gets when writing outside business hours, in their language: up to 4000 bytes (about 2000 Persian or Arabic letters). Empty: the built-in message.',
+  'adm.builtInMsg': 'Built-in message', 'adm.noTarget': 'none', 'adm.saveTeam': 'Save team', 'adm.teamSaved': 'Team {id} saved.',
+  'adm.unwarned': ' No warning comes before the {targets} target: it is not longer than Warn before.',
+  'adm.changeTeam': 'Change team {id}', 'adm.own': 'Own: {langs}', 'adm.builtIn': 'Built-in',
+  'adm.editTeam': 'Edit team {id}', 'adm.deleteTeam': 'Delete team {id}', 'adm.delTeamQ': 'Delete this team?',
+  'adm.delTeam': 'Delete team', 'adm.delTeamText': 'Delete team {name} ({id})?',
+  'adm.delTeamNote': 'Its agents stay but no longer get its conversations, and its business hours and SLA are lost.',
+  'adm.noTeams': 'No teams yet: add one under Teams.',
+  'adm.hoursHelp': 'Intervals are HH:MM-HH:MM, comma-separated (09:00-13:00, 14:00-17:00); an empty day is closed. With no time zone and no days the team has no hours: open 24/7. The closed-hours message is set under Teams → Edit.',
+  'adm.team': 'Team {name}', 'adm.tz': 'Time zone (e.g. Asia/Tehran)', 'adm.closedPh': 'closed', 'adm.open247': 'open 24/7',
+  'adm.holidaysCsv': 'Holidays (YYYY-MM-DD, comma-separated, e.g. Nowruz)', 'adm.saveHours': 'Save hours',
+  'adm.tzNeeded': 'Time zone: required for these hours (e.g. Asia/Tehran). To stay open 24/7, empty the days and holidays too.',
+  'adm.noDay': 'No day has open hours, so the team would be closed all week. Add hours, or empty the time zone to stay open 24/7.',
+  'adm.hoursSaved': 'Business hours of {id} saved.',
+  'adm.shortcut': 'Shortcut', 'adm.shortcutTyped': 'Shortcut (typed after /)', 'adm.title': 'Title', 'adm.text': 'Text',
+  'adm.saveCanned': 'Save response', 'adm.addCanned': 'Add or change a response', 'adm.delCannedQ': 'Delete this canned response?',
+  'adm.delCanned': 'Delete response', 'adm.delCannedText': 'Delete the canned response {shortcut}{title}?',
+  'adm.delCannedNote': 'Agents can no longer pick it with /.',
+  'adm.needsAdmin': 'This page needs the admin role.', 'adm.cannotLoad': 'Cannot load {page}: {error}',
+  'adm.adminOnly': 'The admin pages need the admin role.',
+  'cmp.c.queued': 'Queued', 'cmp.c.sent': 'Sent', 'cmp.c.delivered': 'Delivered', 'cmp.c.read': 'Read', 'cmp.c.failed': 'Failed',
+  'cmp.c.replied': 'Replied', 'cmp.c.opted_out': 'Opted out', 'cmp.skipped': 'Skipped',
+  'cmp.skip.opted_out': 'opted out', 'cmp.skip.no_channel': 'no channel', 'cmp.skip.no_template': 'no template',
+  'cmp.k.occasion': 'Occasion greeting', 'cmp.k.follow_up': 'Follow-up after a purchase', 'cmp.k.birthday': 'Birthday',
+  'cmp.k.warranty_ending': 'Warranty ending',
+  'cmp.sum': '"{name}" ({kind}), with texts in {langs}{code}.', 'cmp.noLang': 'no language', 'cmp.code': ', offer code {code}',
+  'cmp.a.languages': { one: '{n} language ({list})', other: '{n} languages ({list})' },
+  'cmp.a.channels': { one: '{n} channel ({list})', other: '{n} channels ({list})' },
+  'cmp.a.tags': { one: '{n} tag ({list})', other: '{n} tags ({list})' },
+  'cmp.a.products': { one: '{n} product ({list})', other: '{n} products ({list})' },
+  'cmp.targets': 'It targets {parts}; opted-out customers are skipped.',
+  'cmp.everyone': 'The audience is empty: it goes to EVERY customer who has not opted out.',
+  'cmp.schedule': 'Sending starts on its own schedule (at once for an occasion dated today). Pause or Cancel stop only messages not queued yet.',
+  'cmp.noCount': 'The audience could not be counted just now; the campaign still checks every customer when it runs.',
+  'cmp.on': '{n} on {channel}', 'cmp.msgs': { one: '{n} message', other: '{n} messages' },
+  'cmp.custs': { one: '{n} customer', other: '{n} customers' },
+  'cmp.wouldSend': 'Run now, it would send {messages} to {customers} ({channels}).',
+  'cmp.wouldSendNone': 'Run now, it would send no message: nobody in its audience can be reached.',
+  'cmp.why.opted_out': '{n} opted out', 'cmp.why.no_channel': '{n} with no channel it can use',
+  'cmp.why.no_template': '{n} outside a messenger\'s 24-hour window (no template)', 'cmp.skippedList': 'Skipped: {list}.',
+  'cmp.more': { one: '{n} more message', other: '{n} more messages' },
+  'cmp.ahead': 'In the next {days} days: {more} (most on {day}: {n}), as the customer files stand now.',
+  'cmp.aheadNone': 'In the next {days} days: no more messages, as the customer files stand now.',
+  'cmp.partial': 'Counted from the first {looked} of {total} customer files.',
+  'cmp.example': 'For example, to {name} on {channel}: “{text}”',
+  'cmp.quiet': 'quiet hours until {at}', 'cmp.waiting': 'waiting (next look {at})', 'cmp.scheduledAt': 'scheduled {at}',
+  'cmp.cancelQ': 'Cancel this campaign?', 'cmp.cancelIt': 'Cancel campaign', 'cmp.keep': 'Keep it',
+  'cmp.cancelText': 'Cancel the campaign {name}?', 'cmp.final': 'This is final: it cannot be resumed. Messages already queued still go out.',
+  'cmp.pause': 'Pause', 'cmp.resume': 'Resume', 'cmp.cancel': 'Cancel',
+  'cmp.live': 'Campaigns (live)', 'cmp.kind': 'Kind', 'cmp.occasion': 'Occasion', 'cmp.aDate': 'A date', 'cmp.nowruz': 'Nowruz',
+  'cmp.yalda': 'Yalda', 'cmp.date': 'Date (occasion)', 'cmp.days': 'Days (after the purchase / before the warranty ends)',
+  'cmp.text_fa': 'Text, Persian', 'cmp.text_ar': 'Text, Arabic', 'cmp.text_en': 'Text, English',
+  'cmp.fallback': 'Fallback languages (e.g. fa, en)', 'cmp.codeField': 'Offer code ({code})', 'cmp.tags': 'Audience: tags (any of)',
+  'cmp.languages': 'Audience: languages', 'cmp.channels': 'Audience: channels', 'cmp.products': 'Audience: products',
+  'cmp.template': 'WhatsApp template (outside the 24-hour window)', 'cmp.templateLang': 'Template language',
+  'cmp.templateParams': 'Template parameters (e.g. {name}, {code})', 'cmp.rate': 'Messages per second',
+  'cmp.create': 'Create campaign', 'cmp.createQ': 'Create and send this campaign?', 'cmp.created': 'Campaign created.',
+  'cmp.title': 'Campaigns', 'cmp.new': 'New campaign',
+  'cmp.help': 'Placeholders: {name} {product} {code} {order_id} {serial} {purchase_date} {warranty_end}. Opted-out customers are never messaged; nothing is sent in quiet hours.',
+  'cmp.loadFailed': 'Cannot load the campaigns: {error}', 'cmp.adminOnly': 'Campaigns need the admin role.',
 };
 
 function storedLanguage() {
@@ -147,6 +235,7 @@ function storedLanguage() {
 
 export let lang = LANGUAGES[storedLanguage()] ? storedLanguage() : 'en';
 let dict = {};
+const parts = new Map(); // part -> its loading, in this language
 // Built once per language (a choice reloads the page): renders format often.
 let numbers, plurals;
 
@@ -160,6 +249,7 @@ export const locale = () => LOCALES[lang];
 export function useLanguage(code, dictionary = {}) {
   lang = LANGUAGES[code] ? code : 'en';
   dict = lang === 'en' ? {} : dictionary;
+  parts.clear();
   numbers = new Intl.NumberFormat(locale());
   plurals = new Intl.PluralRules(locale());
 }
@@ -169,6 +259,17 @@ useLanguage(lang);
 export async function loadLanguage() {
   if (lang === 'en') return;
   try { useLanguage(lang, (await import(`./i18n/${lang}.js`)).default); } catch { useLanguage('en'); }
+}
+
+// The texts of pages only admins open (`part` 'admin': js/i18n/fa-admin.js),
+// loaded once, when an admin signs in: agents never load them. English when
+// they cannot be had.
+export function loadPart(part) {
+  if (lang === 'en') return Promise.resolve();
+  if (!parts.has(part)) {
+    parts.set(part, import(`./i18n/${lang}-${part}.js`).then((m) => { dict = { ...dict, ...m.default }; }, () => {}));
+  }
+  return parts.get(part);
 }
 
 export const num = (n) => numbers.format(n);

@@ -12,6 +12,8 @@ export default {
   'p.reports': 'التقارير',
   'p.campaigns': 'الحملات',
   'p.admin': 'الإدارة',
+  'p.adminView': 'الإدارة',
+  'p.adminTabs': 'صفحات الإدارة',
   'p.away': 'غير متاح',
   'p.signedInAs': 'مسجّل الدخول باسم',
   'p.logout': 'تسجيل الخروج',

@@ -12,6 +12,8 @@ export default {
   'p.reports': 'گزارش‌ها',
   'p.campaigns': 'کمپین‌ها',
   'p.admin': 'مدیریت',
+  'p.adminView': 'مدیریت',
+  'p.adminTabs': 'صفحه‌های مدیریت',
   'p.away': 'غایب',
   'p.signedInAs': 'واردشده با نام',
   'p.logout': 'خروج',

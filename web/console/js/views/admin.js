@@ -1,14 +1,20 @@
 // Admin pages (admin role only; the server refuses the routes to agents with
 // 403 too): agents, teams (with their SLA and closed-hours message), business
-// hours, canned responses.
+// hours, canned responses. Their texts in Persian and Arabic are a part of
+// the dictionary only admins load (loadPart('admin')).
 import { api, routing } from '../api.js';
 import { confirmAction } from './confirm.js';
 import { $, h } from './dom.js';
+import { loadPart, locale, named, num, t, tParts } from '../i18n.js';
 
 // The Iranian week: Saturday first, Friday (the weekend) last. Keys as the API has them.
-export const DAYS = [['sat', 'Saturday'], ['sun', 'Sunday'], ['mon', 'Monday'], ['tue', 'Tuesday'],
-  ['wed', 'Wednesday'], ['thu', 'Thursday'], ['fri', 'Friday']];
-const DAY_NAME = Object.fromEntries(DAYS);
+export const DAYS = ['sat', 'sun', 'mon', 'tue', 'wed', 'thu', 'fri'];
+// A day's name in the console's language ('long': Saturday, شنبه; 'short': Sat), from
+// Intl: 2026-01-03 was a Saturday.
+export const dayName = (day, weekday = 'long') => (DAYS.includes(day)
+  ? new Intl.DateTimeFormat(locale(), { weekday, timeZone: 'UTC' }).format(Date.UTC(2026, 0, 3 + DAYS.indexOf(day))) : day);
+// A list in the language's way (", " or "، ").
+const listOf = (xs) => xs.join(t('sep'));
 const csv = (v) => String(v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 const agentTeams = (a) => (a.teams ?? [a.team]).filter(Boolean);
 
@@ -31,13 +37,16 @@ export function agentChanges(current, f) {
 // --- SLA targets and the closed-hours message -------------------------------
 
 // The API's SLA keys (seconds; 0 is no target), their labels and the unit a new team starts with.
+// (labels read when shown: in the console's language).
+const slaField = (key, name, unit) => ({ key, name, unit, get label() { return t(`adm.${name}`); } });
 export const SLA_FIELDS = [
-  { key: 'first_response_s', name: 'first_response', label: 'First response', unit: 60 },
-  { key: 'resolution_s', name: 'resolution', label: 'Resolution', unit: 3600 },
-  { key: 'warn_before_s', name: 'warn_before', label: 'Warn before', unit: 60 },
+  slaField('first_response_s', 'first_response', 60),
+  slaField('resolution_s', 'resolution', 3600),
+  slaField('warn_before_s', 'warn_before', 60),
 ];
-export const CLOSED_LANGS = [['fa', 'Persian (fa)'], ['ar', 'Arabic (ar)'], ['en', 'English (en)']];
-const UNITS = [['60', 'minutes'], ['3600', 'hours']];
+export const CLOSED_LANGS = ['fa', 'ar', 'en'];
+const langName = (l) => t(`cust.${l}`); // Persian (fa)
+const UNITS = [['60', 'adm.minutes'], ['3600', 'adm.hoursUnit']];
 
 // Persian and Arabic-Indic digits as ASCII, and the decimal separators written in Iran (٫ / ,) as a
 // point, so "۱٫۵" and "۱/۵" are 1.5.
@@ -48,10 +57,10 @@ const asciiDigits = (s) => String(s ?? '').trim()
 
 // "15" minutes -> 900 seconds; empty -> 0 (no target); NaN when it is not a number of 0 or more.
 export function toSeconds(text, unit) {
-  const t = asciiDigits(text);
-  if (t === '') return 0;
-  if (!/^\d*\.?\d+$|^\d+\.$/.test(t)) return NaN;
-  return Math.round(Number(t) * Number(unit));
+  const v = asciiDigits(text);
+  if (v === '') return 0;
+  if (!/^\d*\.?\d+$|^\d+\.$/.test(v)) return NaN;
+  return Math.round(Number(v) * Number(unit));
 }
 
 // Seconds -> what the form shows: whole hours in hours, anything else in minutes; 0 is empty.
@@ -62,18 +71,18 @@ export function fromSeconds(s, defaultUnit = 60) {
   return { value: String(Math.round((s / 60) * 100) / 100), unit: '60' };
 }
 
-// 900 -> "15 min", 28800 -> "8 h", 5400 -> "90 min".
+// 900 -> "15 min", 28800 -> "8 h", 5400 -> "90 min" (in Persian "۱۵ دقیقه").
 export function formatDuration(s) {
   s = Number(s) || 0;
-  if (s % 3600 === 0) return `${s / 3600} h`;
-  if (s % 60 === 0) return `${s / 60} min`;
-  return s > 60 ? `${Math.round(s / 6) / 10} min` : `${s} s`;
+  if (s % 3600 === 0) return t('adm.h', { n: s / 3600 });
+  if (s % 60 === 0) return t('adm.min', { n: s / 60 });
+  return s > 60 ? t('adm.min', { n: Math.round(s / 6) / 10 }) : t('adm.s', { n: s });
 }
 
 export function slaSummary(sla) {
   const parts = SLA_FIELDS.slice(0, 2).filter((f) => sla?.[f.key] > 0).map((f) => `${f.label} ${formatDuration(sla[f.key])}`);
-  if (!parts.length) return 'No targets';
-  if (sla.warn_before_s > 0) parts.push(`warn ${formatDuration(sla.warn_before_s)} before`);
+  if (!parts.length) return t('adm.noTargets');
+  if (sla.warn_before_s > 0) parts.push(t('adm.warnAhead', { d: formatDuration(sla.warn_before_s) }));
   return parts.join(' · ');
 }
 
@@ -82,7 +91,7 @@ export function slaFromForm(f) {
   const sla = {};
   for (const x of SLA_FIELDS) {
     const s = toSeconds(f[x.name], f[`${x.name}_unit`] ?? x.unit);
-    if (Number.isNaN(s)) return { error: `${x.label}: a number of minutes or hours, like 15 or 1.5 (empty: no target).`, field: x.name };
+    if (Number.isNaN(s)) return { error: t('adm.notNumber', { label: x.label }), field: x.name };
     sla[x.key] = s;
   }
   const problem = slaProblem(sla);
@@ -95,10 +104,10 @@ export function slaProblem(sla) {
   const w = sla.warn_before_s;
   if (!(w > 0)) return null;
   const targets = SLA_FIELDS.slice(0, 2).filter((f) => sla[f.key] > 0);
-  if (!targets.length) return 'Warn before needs a first response or resolution target to warn about.';
+  if (!targets.length) return t('adm.warnNothing');
   if (targets.every((f) => w >= sla[f.key])) {
-    const list = targets.map((f) => `${f.label.toLowerCase()} ${formatDuration(sla[f.key])}`).join(', ');
-    return `Warn before (${formatDuration(w)}) must be shorter than the target it warns about (${list}): as it is, the warning would never come.`;
+    const list = listOf(targets.map((f) => `${f.label.toLowerCase()} ${formatDuration(sla[f.key])}`));
+    return t('adm.warnLong', { d: formatDuration(w), list });
   }
   return null;
 }
@@ -111,45 +120,48 @@ export function slaUnwarned(sla) {
 
 // The form's closed-message fields -> { fa?, ar?, en? }; an empty field is the built-in message.
 export function closedFromForm(f) {
-  return Object.fromEntries(CLOSED_LANGS.map(([l]) => [l, String(f[`closed_${l}`] ?? '')]).filter(([, t]) => t.trim()));
+  return Object.fromEntries(CLOSED_LANGS.map((l) => [l, String(f[`closed_${l}`] ?? '')]).filter(([, v]) => v.trim()));
 }
 
-const utf8Bytes = (t) => new TextEncoder().encode(t).length;
+const utf8Bytes = (v) => new TextEncoder().encode(v).length;
+// A count of bytes in the language's digits, ungrouped like the server's limit ("4000").
+const plainNum = (n) => new Intl.NumberFormat(locale(), { useGrouping: false }).format(n);
 
 // The server's 422 ("team.sla: ...", "team.hours.weekly.sun: ...") as the admin reads it, with the field
 // to point at. `sent` is the team body that was refused.
 export function explainTeamError(message, sent = {}) {
   const m = /^team(?:\.([a-z_]+))?(?:\.([a-z_.]+))?: ([\s\S]*)$/.exec(String(message));
-  if (!m) return { text: `Not saved: ${message}` };
+  if (!m) return { text: t('adm.notSaved', { error: message }) };
   const [, part, sub, reason] = m;
   if (part === 'closed_message') {
-    const long = CLOSED_LANGS.filter(([l]) => utf8Bytes(sent.closed_message?.[l] ?? '') > 4000);
-    const which = long.map(([l, name]) => `${name} has ${utf8Bytes(sent.closed_message[l])} bytes`).join(', ');
-    return { text: `Closed-hours message not saved: ${reason}. ${which ? `${which} (a Persian or Arabic letter takes 2 bytes).` : ''}`.trim(),
-      field: long.length ? `closed_${long[0][0]}` : null };
+    const long = CLOSED_LANGS.filter((l) => utf8Bytes(sent.closed_message?.[l] ?? '') > 4000);
+    const which = listOf(long.map((l) => t('adm.hasBytes', { name: langName(l), n: plainNum(utf8Bytes(sent.closed_message[l])) })));
+    return { text: `${t('adm.closedNotSaved', { reason })}${which ? ` ${t('adm.bytesNote', { which })}` : ''}`,
+      field: long.length ? `closed_${long[0]}` : null };
   }
   if (part === 'sla') {
     const x = SLA_FIELDS.find((f) => reason.includes(`"${f.key}"`));
-    return { text: `SLA not saved: ${x ? reason.replace(`"${x.key}"`, x.label) : reason}`, field: x?.name ?? null };
+    return { text: t('adm.slaNotSaved', { reason: x ? reason.replace(`"${x.key}"`, x.label) : reason }), field: x?.name ?? null };
   }
   if (part === 'hours') {
     const day = /^weekly\.([a-z]+)$/.exec(sub ?? '')?.[1];
-    const where = day ? `${DAY_NAME[day] ?? day}: ` : sub === 'holidays' ? 'Holidays: ' : '';
-    return { text: `Business hours not saved: ${where}${reason}`, field: day ?? (sub === 'holidays' ? 'holidays' : null) };
+    const where = day ? `${dayName(day)}: ` : sub === 'holidays' ? `${t('adm.holidays')}: ` : '';
+    return { text: t('adm.hoursNotSaved', { where, reason }), field: day ?? (sub === 'holidays' ? 'holidays' : null) };
   }
-  return { text: `Not saved: ${reason}` };
+  return { text: t('adm.notSaved', { error: reason }) };
 }
 
 // The business-hours summary of a team as the API gives it (hours null: always open).
 export function hoursSummary(hours, openNow) {
-  if (!hours) return 'No hours set: open 24/7.';
-  const days = DAYS.filter(([d]) => hours.weekly?.[d]?.length);
-  if (!days.length) return `No open hours on any day (${hours.timezone}): closed all week.`;
-  const now = openNow === undefined ? '' : openNow ? ' Open now.' : ' Closed now.';
-  return `Open ${days.map(([, n]) => n.slice(0, 3)).join(', ')} (${hours.timezone}).${now}`;
+  if (!hours) return t('adm.always');
+  const days = DAYS.filter((d) => hours.weekly?.[d]?.length);
+  if (!days.length) return t('adm.neverOpen', { tz: hours.timezone });
+  const now = openNow === undefined ? '' : t(openNow ? 'adm.openNow' : 'adm.closedNow');
+  return t('adm.openDays', { days: listOf(days.map((d) => dayName(d, 'short'))), tz: hours.timezone }) + now;
 }
 
 // A form from field specs: { name, label, type?, options?, value?, required?, placeholder?, lang?, unit? }
+// (options: [value, text] pairs)
 // (type 'duration': a number and a minutes/hours choice named `${name}_unit`), or a group
 // { group, note?, fields } drawn as a fieldset. onSubmit gets the form's values; what it throws is
 // shown under the form, and an error's `field` is marked invalid and focused.
@@ -167,7 +179,8 @@ function formOf(id, fields, submitLabel, onSubmit) {
       const fid = `${id}-${f.name}`;
       let control;
       if (f.options) {
-        control = h('select', { id: fid, name: f.name }, f.options.map((o) => h('option', { value: o, selected: o === f.value || null }, o)));
+        control = h('select', { id: fid, name: f.name },
+          f.options.map(([o, text]) => h('option', { value: o, selected: o === f.value || null }, text)));
       } else if (f.type === 'textarea') {
         control = h('textarea', { id: fid, name: f.name, rows: f.rows ?? 3, dir: 'auto', lang: f.lang ?? null,
           required: f.required || null, placeholder: f.placeholder ?? null });
@@ -177,8 +190,8 @@ function formOf(id, fields, submitLabel, onSubmit) {
           size: 6, placeholder: f.placeholder ?? null });
         input.defaultValue = f.value ?? '';
         const unit = String(f.unit ?? 60);
-        control = h('span', { class: 'duration' }, input, h('select', { id: `${fid}_unit`, name: `${f.name}_unit`, 'aria-label': `${f.label} in` },
-          UNITS.map(([v, label]) => h('option', { value: v, selected: v === unit || null }, label))));
+        control = h('span', { class: 'duration' }, input, h('select', { id: `${fid}_unit`, name: `${f.name}_unit`,
+          'aria-label': t('adm.unitOf', { label: f.label }) }, UNITS.map(([v, key]) => h('option', { value: v, selected: v === unit || null }, t(key)))));
       } else {
         control = h('input', { id: fid, name: f.name, type: f.type ?? 'text', dir: f.type ? null : 'auto',
           required: f.required || null, autocomplete: 'off', placeholder: f.placeholder ?? null });
@@ -220,7 +233,7 @@ function table(caption, headers, rows) {
   return h('table', { class: 'admin-table' }, h('caption', {}, caption),
     h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col' }, x)))),
     h('tbody', {}, rows.length ? rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c))))
-      : h('tr', {}, h('td', { colspan: headers.length, class: 'muted' }, 'None yet.'))));
+      : h('tr', {}, h('td', { colspan: headers.length, class: 'muted' }, t('adm.none')))));
 }
 
 const button = (label, onclick, extra = {}) => h('button', { type: 'button', onclick, ...extra }, label);
@@ -239,9 +252,13 @@ export function mountAdmin({ notice, onCannedChanged }) {
   };
 
   // A Delete button that asks first (`ask`: the confirmation's title, text and button).
-  const deleteButton = (ariaLabel, ask, remove) => button('Delete', guarded(async () => {
+  const deleteButton = (ariaLabel, ask, remove) => button(t('adm.delete'), guarded(async () => {
     if (await confirmAction({ danger: true, ...ask })) await remove();
   }), { 'aria-label': ariaLabel });
+  const editButton = (ariaLabel, onclick) => button(t('adm.edit'), onclick, { 'aria-label': ariaLabel });
+  // A confirmation's first line with the item's name isolated (<bdi>) where the language puts it.
+  const asking = (key, parts) => tParts(key, Object.fromEntries(Object.entries(parts)
+    .map(([k, v]) => [k, typeof v === 'string' ? h('bdi', {}, v) : v])));
 
   // The form below a table adds an item or, after its Edit button (or typing
   // an existing key), changes that item starting from its current values.
@@ -249,7 +266,7 @@ export function mountAdmin({ notice, onCannedChanged }) {
     let editing = null;
     const submit = form.querySelector('button[type="submit"]');
     const addLabel = submit.textContent;
-    const stop = h('button', { type: 'button', class: 'edit-cancel', hidden: true, onclick: () => set(null) }, 'Cancel editing');
+    const stop = h('button', { type: 'button', class: 'edit-cancel', hidden: true, onclick: () => set(null) }, t('adm.stopEdit'));
     submit.after(' ', stop);
     function set(item) {
       editing = item;
@@ -257,7 +274,7 @@ export function mountAdmin({ notice, onCannedChanged }) {
       else fill(item);
       form.elements[key].readOnly = !!item;
       heading.textContent = item ? editTitle(item) : addTitle;
-      submit.textContent = item ? 'Save changes' : addLabel;
+      submit.textContent = item ? t('adm.saveChanges') : addLabel;
       stop.hidden = !item;
       form.querySelector('.error').hidden = true;
     }
@@ -266,19 +283,19 @@ export function mountAdmin({ notice, onCannedChanged }) {
 
   async function agentsPage() {
     const agents = await routing.agents();
-    const heading = h('h3', {}, 'Add an agent');
+    const heading = h('h3', {}, t('adm.addAgent'));
     const form = formOf('agent-form', [
-      { name: 'login', label: 'Login', required: true },
-      { name: 'name', label: 'Name' },
-      { name: 'password', label: 'Password (new agents, or to change it)', type: 'password' },
-      { name: 'role', label: 'Role', options: ['agent', 'admin'], value: 'agent' },
-      { name: 'teams', label: 'Teams (comma-separated)', value: 'support' },
-      { name: 'capacity', label: 'Capacity', type: 'number', value: '5' },
-    ], 'Save agent', async (f) => {
+      { name: 'login', label: t('adm.login'), required: true },
+      { name: 'name', label: t('adm.name') },
+      { name: 'password', label: t('adm.password'), type: 'password' },
+      { name: 'role', label: t('adm.role'), options: ['agent', 'admin'].map((r) => [r, named('role.', r)]), value: 'agent' },
+      { name: 'teams', label: t('adm.teamsCsv'), value: 'support' },
+      { name: 'capacity', label: t('adm.capacity'), type: 'number', value: '5' },
+    ], t('adm.saveAgent'), async (f) => {
       const current = mode.editing;
       if (current) {
         const changes = agentChanges(current, f);
-        if (!Object.keys(changes).length) throw new Error('Nothing changed.');
+        if (!Object.keys(changes).length) throw new Error(t('adm.nothingChanged'));
         await routing.saveAgent({ id: current.id, ...changes }, false);
       } else {
         await routing.saveAgent({ login: f.login, name: f.name || f.login, role: f.role, teams: csv(f.teams),
@@ -286,8 +303,8 @@ export function mountAdmin({ notice, onCannedChanged }) {
       }
       show('agents');
     });
-    const mode = editMode(form, { key: 'login', heading, addTitle: 'Add an agent',
-      editTitle: (a) => `Change agent ${a.login} (only the fields you change are saved)`,
+    const mode = editMode(form, { key: 'login', heading, addTitle: t('adm.addAgent'),
+      editTitle: (a) => t('adm.changeAgent', { login: a.login }),
       fill: (a) => {
         const e = form.elements;
         e.login.value = a.login; e.name.value = a.name ?? ''; e.password.value = '';
@@ -298,30 +315,32 @@ export function mountAdmin({ notice, onCannedChanged }) {
       const a = agents.find((x) => x.login === form.elements.login.value.trim());
       if (a && !mode.editing) mode.set(a);
     });
-    const rows = agents.map((a) => [h('bdi', {}, a.name ?? ''), a.login ?? '', a.role ?? '', agentTeams(a).join(', '),
-      String(a.capacity ?? ''), a.status ?? '',
-      h('span', {}, button('Edit', () => { mode.set(a); form.elements.name.focus(); }, { 'aria-label': `Edit ${a.login}` }), ' ',
-        deleteButton(`Delete ${a.login}`, { title: 'Delete this agent?', ok: 'Delete agent',
-          text: [['Delete agent ', h('bdi', {}, a.name || a.login), ` (${a.login})?`],
-            'Their open conversations go back to the queue and they are signed out. This cannot be undone.'] },
+    const rows = agents.map((a) => [h('bdi', {}, a.name ?? ''), a.login ?? '', named('role.', a.role) ?? '', agentTeams(a).join(', '),
+      a.capacity == null ? '' : num(a.capacity), named('presence.', a.status) ?? '',
+      h('span', {}, editButton(t('adm.editX', { x: a.login }), () => { mode.set(a); form.elements.name.focus(); }), ' ',
+        deleteButton(t('adm.deleteX', { x: a.login }), { title: t('adm.delAgentQ'), ok: t('adm.delAgent'),
+          text: [asking('adm.delAgentText', { name: a.name || a.login, login: a.login }), t('adm.delAgentNote')] },
         async () => { await routing.deleteAgent(a.id); show('agents'); }))]);
-    return [table('Agents', ['Name', 'Login', 'Role', 'Teams', 'Capacity', 'Status', ''], rows), heading, form];
+    return [table(t('adm.agents'), ['adm.name', 'adm.login', 'adm.role', 'adm.teams', 'adm.capacity', 'ev.status'].map((k) => t(k)).concat(''), rows),
+      heading, form];
   }
 
   async function teamsPage() {
     const teams = await routing.teams();
-    const heading = h('h3', {}, 'Add a team');
+    const heading = h('h3', {}, t('adm.addTeam'));
     const form = formOf('team-form', [
-      { name: 'id', label: 'Id', required: true },
-      { name: 'name', label: 'Name' },
-      { name: 'strategy', label: 'Assignment', options: ['least_loaded', 'round_robin'], value: 'least_loaded' },
-      { name: 'skills', label: 'Skills (comma-separated: warranty, returns, repair…)' },
-      { name: 'languages', label: 'Languages (fa, ar, en)' },
-      { group: 'SLA targets', note: 'Counted in business hours. Empty or 0: no target. Warn before: how long before a target the agents are warned.',
-        fields: SLA_FIELDS.map((x) => ({ name: x.name, label: x.label, type: 'duration', unit: x.unit, placeholder: 'none' })) },
-      { group: 'Closed-hours message', note: 'The answer a customer gets when writing outside business hours, in their language: up to 4000 bytes (about 2000 Persian or Arabic letters). Empty: the built-in message.',
-        fields: CLOSED_LANGS.map(([l, label]) => ({ name: `closed_${l}`, label, type: 'textarea', rows: 2, lang: l, placeholder: 'Built-in message' })) },
-    ], 'Save team', async (f) => {
+      { name: 'id', label: t('adm.id'), required: true },
+      { name: 'name', label: t('adm.name') },
+      { name: 'strategy', label: t('adm.assignment'), options: ['least_loaded', 'round_robin'].map((v) => [v, named('strat.', v)]),
+        value: 'least_loaded' },
+      { name: 'skills', label: t('adm.skillsCsv') },
+      { name: 'languages', label: t('adm.languagesCsv') },
+      { group: t('adm.slaGroup'), note: t('adm.slaNote'),
+        fields: SLA_FIELDS.map((x) => ({ name: x.name, label: x.label, type: 'duration', unit: x.unit, placeholder: t('adm.noTarget') })) },
+      { group: t('adm.closed'), note: t('adm.closedNote'),
+        fields: CLOSED_LANGS.map((l) => ({ name: `closed_${l}`, label: langName(l), type: 'textarea', rows: 2, lang: l,
+          placeholder: t('adm.builtInMsg') })) },
+    ], t('adm.saveTeam'), async (f) => {
       const sla = slaFromForm(f);
       if (sla.error) throw formError(sla.error, sla.field);
       // PUT replaces the definition: the hours come from the current one. One request, so a refused
@@ -335,68 +354,68 @@ export function mountAdmin({ notice, onCannedChanged }) {
         throw teamError(err, body);
       }
       const unwarned = slaUnwarned(sla.sla);
-      notice(`Team ${body.id} saved.${unwarned.length ? ` No warning comes before the ${unwarned.map((x) => x.label.toLowerCase()).join(' or ')} target: it is not longer than Warn before.` : ''}`, 'ok');
+      const either = new Intl.ListFormat(locale(), { type: 'disjunction' });
+      notice(t('adm.teamSaved', { id: body.id }) + (unwarned.length
+        ? t('adm.unwarned', { targets: either.format(unwarned.map((x) => x.label.toLowerCase())) }) : ''), 'ok');
       show('teams');
     });
-    const mode = editMode(form, { key: 'id', heading, addTitle: 'Add a team', editTitle: (t) => `Change team ${t.id}`,
-      fill: (t) => {
+    const mode = editMode(form, { key: 'id', heading, addTitle: t('adm.addTeam'), editTitle: (x) => t('adm.changeTeam', { id: x.id }),
+      fill: (x) => {
         const e = form.elements;
-        e.id.value = t.id; e.name.value = t.name ?? ''; e.strategy.value = t.strategy || 'least_loaded';
-        e.skills.value = (t.skills ?? []).join(', '); e.languages.value = (t.languages ?? []).join(', ');
-        for (const x of SLA_FIELDS) {
-          const { value, unit } = fromSeconds(t.sla?.[x.key], x.unit);
-          e[x.name].value = value; e[`${x.name}_unit`].value = unit;
+        e.id.value = x.id; e.name.value = x.name ?? ''; e.strategy.value = x.strategy || 'least_loaded';
+        e.skills.value = (x.skills ?? []).join(', '); e.languages.value = (x.languages ?? []).join(', ');
+        for (const f of SLA_FIELDS) {
+          const { value, unit } = fromSeconds(x.sla?.[f.key], f.unit);
+          e[f.name].value = value; e[`${f.name}_unit`].value = unit;
         }
-        for (const [l] of CLOSED_LANGS) e[`closed_${l}`].value = t.closed_message?.[l] ?? '';
+        for (const l of CLOSED_LANGS) e[`closed_${l}`].value = x.closed_message?.[l] ?? '';
       } });
     form.elements.id.addEventListener('change', () => {
-      const t = teams.find((x) => x.id === form.elements.id.value.trim());
-      if (t && !mode.editing) mode.set(t);
+      const x = teams.find((team) => team.id === form.elements.id.value.trim());
+      if (x && !mode.editing) mode.set(x);
     });
-    const closedLangs = (t) => CLOSED_LANGS.map(([l]) => l).filter((l) => t.closed_message?.[l]);
-    const rows = teams.map((t) => [t.id, h('bdi', {}, t.name ?? ''), t.strategy ?? '', (t.skills ?? []).join(', '),
-      (t.languages ?? []).join(', '), slaSummary(t.sla),
-      closedLangs(t).length ? `Own: ${closedLangs(t).join(', ')}` : 'Built-in',
-      h('span', {}, button('Edit', () => { mode.set(t); form.elements.name.focus(); }, { 'aria-label': `Edit team ${t.id}` }), ' ',
-        deleteButton(`Delete team ${t.id}`, { title: 'Delete this team?', ok: 'Delete team',
-          text: [['Delete team ', h('bdi', {}, t.name || t.id), ` (${t.id})?`],
-            'Its agents stay but no longer get its conversations, and its business hours and SLA are lost.'] },
-        async () => { await routing.deleteTeam(t.id); show('teams'); }))]);
-    return [table('Teams', ['Id', 'Name', 'Strategy', 'Skills', 'Languages', 'SLA', 'Closed-hours message', ''], rows), heading, form];
+    const closedLangs = (x) => CLOSED_LANGS.filter((l) => x.closed_message?.[l]);
+    const rows = teams.map((x) => [x.id, h('bdi', {}, x.name ?? ''), named('strat.', x.strategy) ?? '', (x.skills ?? []).join(', '),
+      (x.languages ?? []).join(', '), slaSummary(x.sla),
+      closedLangs(x).length ? t('adm.own', { langs: listOf(closedLangs(x)) }) : t('adm.builtIn'),
+      h('span', {}, editButton(t('adm.editTeam', { id: x.id }), () => { mode.set(x); form.elements.name.focus(); }), ' ',
+        deleteButton(t('adm.deleteTeam', { id: x.id }), { title: t('adm.delTeamQ'), ok: t('adm.delTeam'),
+          text: [asking('adm.delTeamText', { name: x.name || x.id, id: x.id }), t('adm.delTeamNote')] },
+        async () => { await routing.deleteTeam(x.id); show('teams'); }))]);
+    const headers = ['adm.id', 'adm.name', 'adm.strategy', 'adm.skills', 'adm.languages'].map((k) => t(k));
+    return [table(t('adm.teams'), [...headers, 'SLA', t('adm.closed'), ''], rows), heading, form];
   }
 
   async function hoursPage() {
     const teams = await routing.teams();
-    if (!teams.length) return [h('p', { class: 'muted' }, 'No teams yet: add one under Teams.')];
-    return [h('p', { class: 'muted' }, 'Intervals are HH:MM-HH:MM, comma-separated (09:00-13:00, 14:00-17:00); an empty day is closed. ',
-      'With no time zone and no days the team has no hours: open 24/7. The closed-hours message is set under Teams → Edit.'),
-    ...teams.map((t) => {
-      const hours = t.hours ?? {};
-      const status = h('p', { class: 'hours-status', id: `hours-${t.id}-status`, 'aria-live': 'polite' }, hoursSummary(t.hours, t.open_now));
-      return h('section', { class: 'admin-card' }, h('h3', {}, `Team `, h('bdi', {}, t.name || t.id)), status,
-        formOf(`hours-${t.id}`, [
-          { name: 'timezone', label: 'Time zone (e.g. Asia/Tehran)', value: hours.timezone ?? '' },
-          ...DAYS.map(([d, name]) => ({ name: d, label: name, value: (hours.weekly?.[d] ?? []).join(', '),
-            placeholder: t.hours ? 'closed' : 'open 24/7' })),
-          { name: 'holidays', label: 'Holidays (YYYY-MM-DD, comma-separated, e.g. Nowruz)', type: 'textarea', value: (hours.holidays ?? []).join(', ') },
-        ], 'Save hours', async (f) => {
-          const weekly = Object.fromEntries(DAYS.map(([d]) => [d, csv(f[d])]).filter(([, v]) => v.length));
+    if (!teams.length) return [h('p', { class: 'muted' }, t('adm.noTeams'))];
+    const dayPlaceholder = (hours) => t(hours ? 'adm.closedPh' : 'adm.open247');
+    return [h('p', { class: 'muted' }, t('adm.hoursHelp')),
+    ...teams.map((team) => {
+      const hours = team.hours ?? {};
+      const status = h('p', { class: 'hours-status', id: `hours-${team.id}-status`, 'aria-live': 'polite' }, hoursSummary(team.hours, team.open_now));
+      return h('section', { class: 'admin-card' }, h('h3', {}, asking('adm.team', { name: team.name || team.id })), status,
+        formOf(`hours-${team.id}`, [
+          { name: 'timezone', label: t('adm.tz'), value: hours.timezone ?? '' },
+          ...DAYS.map((d) => ({ name: d, label: dayName(d), value: (hours.weekly?.[d] ?? []).join(', '),
+            placeholder: dayPlaceholder(team.hours) })),
+          { name: 'holidays', label: t('adm.holidaysCsv'), type: 'textarea', value: (hours.holidays ?? []).join(', ') },
+        ], t('adm.saveHours'), async (f) => {
+          const weekly = Object.fromEntries(DAYS.map((d) => [d, csv(f[d])]).filter(([, v]) => v.length));
           const holidays = csv(f.holidays);
           const timezone = f.timezone.trim();
-          if (!timezone && (Object.keys(weekly).length || holidays.length))
-            throw formError('Time zone: required for these hours (e.g. Asia/Tehran). To stay open 24/7, empty the days and holidays too.', 'timezone');
-          if (timezone && !Object.keys(weekly).length)
-            throw formError('No day has open hours, so the team would be closed all week. Add hours, or empty the time zone to stay open 24/7.', 'sat');
+          if (!timezone && (Object.keys(weekly).length || holidays.length)) throw formError(t('adm.tzNeeded'), 'timezone');
+          if (timezone && !Object.keys(weekly).length) throw formError(t('adm.noDay'), 'sat');
           const next = timezone ? { timezone, weekly, holidays } : null;
           try {
-            await routing.saveHours(t.id, next);
+            await routing.saveHours(team.id, next);
           } catch (err) {
             throw teamError(err, { hours: next });
           }
-          const now = await routing.hours(t.id).catch(() => null);
+          const now = await routing.hours(team.id).catch(() => null);
           status.textContent = hoursSummary(next, now?.open_now);
-          for (const [d] of DAYS) $(`#hours-${t.id}-${d}`).placeholder = next ? 'closed' : 'open 24/7';
-          notice(`Business hours of ${t.id} saved.`, 'ok');
+          for (const d of DAYS) $(`#hours-${team.id}-${d}`).placeholder = dayPlaceholder(next);
+          notice(t('adm.hoursSaved', { id: team.id }), 'ok');
         }));
     })];
   }
@@ -405,47 +424,51 @@ export function mountAdmin({ notice, onCannedChanged }) {
     const { canned } = await api.canned();
     let editing = null;
     const form = formOf('canned-form', [
-      { name: 'shortcut', label: 'Shortcut (typed after /)', required: true, placeholder: 'warranty' },
-      { name: 'title', label: 'Title' },
-      { name: 'text', label: 'Text', type: 'textarea', required: true },
-    ], 'Save response', async (f) => {
+      { name: 'shortcut', label: t('adm.shortcutTyped'), required: true, placeholder: 'warranty' },
+      { name: 'title', label: t('adm.title') },
+      { name: 'text', label: t('adm.text'), type: 'textarea', required: true },
+    ], t('adm.saveCanned'), async (f) => {
       await api.saveCanned({ id: editing, ...f });
       onCannedChanged();
       show('canned');
     });
     const rows = canned.map((c) => [`/${c.shortcut}`, h('bdi', {}, c.title), h('span', { dir: 'auto', class: 'canned-text' }, c.text),
-      h('span', {}, button('Edit', () => {
+      h('span', {}, editButton(t('adm.editX', { x: `/${c.shortcut}` }), () => {
         editing = c.id;
         for (const k of ['shortcut', 'title', 'text']) form.elements[k].value = c[k];
         form.elements.shortcut.focus();
-      }, { 'aria-label': `Edit /${c.shortcut}` }), ' ',
-      deleteButton(`Delete /${c.shortcut}`, { title: 'Delete this canned response?', ok: 'Delete response',
-        text: [['Delete the canned response ', h('bdi', {}, `/${c.shortcut}`), c.title ? [' (', h('bdi', {}, c.title), ')'] : '', '?'],
-          'Agents can no longer pick it with /.'] },
+      }), ' ',
+      deleteButton(t('adm.deleteX', { x: `/${c.shortcut}` }), { title: t('adm.delCannedQ'), ok: t('adm.delCanned'),
+        text: [asking('adm.delCannedText', { shortcut: `/${c.shortcut}`, title: c.title ? [' (', h('bdi', {}, c.title), ')'] : '' }),
+          t('adm.delCannedNote')] },
       async () => { await api.deleteCanned(c.id); onCannedChanged(); show('canned'); }))]);
-    return [table('Canned responses', ['Shortcut', 'Title', 'Text', ''], rows), h('h3', {}, 'Add or change a response'), form];
+    return [table(t('adm.canned'), ['adm.shortcut', 'adm.title', 'adm.text'].map((k) => t(k)).concat(''), rows),
+      h('h3', {}, t('adm.addCanned')), form];
   }
 
-  const PAGES = { agents: ['Agents', agentsPage], teams: ['Teams', teamsPage], hours: ['Business hours', hoursPage],
-    canned: ['Canned responses', cannedPage] };
-  for (const [name, [label]] of Object.entries(PAGES))
-    tabs.append(h('button', { type: 'button', class: 'filter', dataset: { page: name }, 'aria-pressed': 'false', onclick: () => show(name) }, label));
+  const PAGES = { agents: agentsPage, teams: teamsPage, hours: hoursPage, canned: cannedPage };
+  const title = (name) => t(`adm.${name}`);
+  // The tabs, once the admin texts are in: built for an admin only.
+  let ready = null;
+  const buildTabs = () => tabs.replaceChildren(...Object.keys(PAGES).map((name) => h('button', { type: 'button', class: 'filter',
+    dataset: { page: name }, 'aria-pressed': String(name === current), onclick: () => show(name) }, title(name))));
 
   async function show(name) {
     current = name;
     for (const b of tabs.children) b.setAttribute('aria-pressed', String(b.dataset.page === name));
-    page.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
+    page.replaceChildren(h('p', { class: 'muted' }, t('loading')));
     try {
-      const content = await PAGES[name][1]();
-      if (current === name) page.replaceChildren(h('h2', {}, PAGES[name][0]), ...content);
+      await ready;
+      const content = await PAGES[name]();
+      if (current === name) page.replaceChildren(h('h2', {}, title(name)), ...content);
     } catch (e) {
       page.replaceChildren(h('p', { class: 'error', role: 'alert' },
-        e.status === 403 ? 'This page needs the admin role.' : `Cannot load ${PAGES[name][0].toLowerCase()}: ${e.message}`));
+        e.status === 403 ? t('adm.needsAdmin') : t('adm.cannotLoad', { page: title(name).toLowerCase(), error: e.message })));
     }
   }
 
   function open(on) {
-    if (on && !admin) { notice('The admin pages need the admin role.'); on = false; }
+    if (on && !admin) { notice(t('adm.adminOnly')); on = false; }
     view.hidden = !on;
     layout.hidden = on;
     btn.setAttribute('aria-pressed', String(on));
@@ -458,6 +481,7 @@ export function mountAdmin({ notice, onCannedChanged }) {
   return {
     setRole(role) {
       admin = role === 'admin';
+      if (admin) ready ??= loadPart('admin').then(buildTabs);
       btn.hidden = !admin;
       if (!admin) { view.hidden = true; layout.hidden = false; page.replaceChildren(); }
       if (role) fromHash();

@@ -60,6 +60,7 @@ const dateTimeFmt = fmt({ dateStyle: 'medium', timeStyle: 'short' });
 
 // A date and time in running text ("23 Nov 2026, 08:52"): no seconds.
 export const formatDateTime = (ms) => dateTimeFmt.format(new Date(ms));
+export const formatTime = (ms) => timeFmt.format(new Date(ms));
 
 // <time> with a short label (the time today; the date otherwise, and the time
 // too `withTime`: a message's own moment) and the full date as title.
