@@ -73,7 +73,7 @@ export default {
   'cmp.more': '{n} پیام دیگر',
   'cmp.ahead': 'در {days} روز آینده: {more} (بیشترین در {day}: {n})، با وضعیت کنونی پرونده‌های مشتریان.',
   'cmp.aheadNone': 'در {days} روز آینده: پیام دیگری نیست، با وضعیت کنونی پرونده‌های مشتریان.',
-  'cmp.partial': 'از {looked} پروندهٔ نخست از {total} پروندهٔ مشتری شمرده شد.',
+  'cmp.partial': 'فقط {looked} پرونده از {total} پروندهٔ مشتری شمرده شد.',
   'cmp.example': 'برای نمونه، به {name} در {channel}: «{text}»',
   'cmp.quiet': 'ساعات سکوت تا {at}', 'cmp.waiting': 'در انتظار (بررسی بعدی {at})', 'cmp.scheduledAt': 'زمان‌بندی‌شده برای {at}',
   'cmp.cancelQ': 'این کمپین لغو شود؟', 'cmp.cancelIt': 'لغو کمپین', 'cmp.keep': 'نگه داشتن',
