@@ -68,10 +68,10 @@ http_response answer_of(const connectors::webhook_result& result) {
   return http_response{static_cast<unsigned>(result.status), result.content_type, result.body, {}};
 }
 
-// An echo of our own send or a delivery status: its order against the
-// customer's messages does not matter.
+// An echo of our own send, a delivery status or a reaction: its order
+// against the customer's messages does not matter.
 bool is_side_event(const proto::inbound_event& event) {
-  return event.echo || event.kind == proto::inbound_kind::status;
+  return event.echo || event.kind == proto::inbound_kind::status || event.kind == proto::inbound_kind::reaction;
 }
 
 void count(const std::string& channel, std::string_view what, std::uint64_t n = 1) {
@@ -178,6 +178,7 @@ awaitable<bool> messenger_gateway::store_event(const channel_config& url_channel
       co_return co_await store_message(channel, event);
     case proto::inbound_kind::edit: co_return co_await store_edit(channel, event);
     case proto::inbound_kind::status: co_return co_await store_status(channel, event);
+    case proto::inbound_kind::reaction: co_return co_await store_reaction(channel, event);
   }
   co_return true;
 }
@@ -210,6 +211,18 @@ awaitable<bool> messenger_gateway::store_edit(const channel_config& channel, con
   }
   if (stored->status == "duplicate") global_metrics().dedup_hits.inc(channel.id);
   else if (!stored->stored()) count(channel.id, "edit_" + stored->status);  // edit_unknown, edit_stale
+  co_return true;
+}
+
+awaitable<bool> messenger_gateway::store_reaction(const channel_config& channel, const proto::inbound_event& event) {
+  auto stored = co_await s_.conversations.react(event);
+  if (!stored) {
+    log()->warn("channel={} reaction failed: {}", channel.id, stored.error().message());
+    co_return false;
+  }
+  if (stored->status == "duplicate") global_metrics().dedup_hits.inc(channel.id);
+  else if (stored->stored()) count(channel.id, "reaction");
+  else count(channel.id, "reaction_" + stored->status);  // reaction_unknown, reaction_unchanged
   co_return true;
 }
 

@@ -59,11 +59,12 @@ constexpr name_table<attachment_kind, 9> attachment_kind_names{{
     {attachment_kind::contact, "contact"},
     {attachment_kind::file, "file"},
 }};
-constexpr name_table<inbound_kind, 4> inbound_kind_names{{
+constexpr name_table<inbound_kind, 5> inbound_kind_names{{
     {inbound_kind::message, "message"},
     {inbound_kind::edit, "edit"},
     {inbound_kind::status, "status"},
     {inbound_kind::button, "button"},
+    {inbound_kind::reaction, "reaction"},
 }};
 
 template <class Enum, std::size_t N>

@@ -108,6 +108,15 @@ awaitable<result<side_event_outcome>> conversation_service::edit_message(const p
   co_return side_answer(r);
 }
 
+awaitable<result<side_event_outcome>> conversation_service::react(const proto::inbound_event& reaction) {
+  auto r = co_await redis_.fcall(script(lua::reaction), store::make_command(),
+                                store::make_command(prefix_, reaction.from.channel, reaction.provider_message_id,
+                                                    reaction.text,
+                                                    std::to_string(reaction.sent_at ? reaction.sent_at : now_ms()),
+                                                    reaction.dedup_key, std::to_string(dedup_ttl_.count())));
+  co_return side_answer(r);
+}
+
 awaitable<result<side_event_outcome>> conversation_service::record_echo(const proto::inbound_event& echo,
                                                                          std::chrono::seconds provider_id_ttl) {
   std::string attachments;

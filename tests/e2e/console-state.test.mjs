@@ -350,3 +350,21 @@ test('a row\'s preview: the kept last message before any timeline (a reload), th
   assert.equal(lastMessageOf(s.conversations.get('cv_1'), s.timeline('cv_1')).text, 'm5');
   assert.equal(lastMessageOf(conv('cv_3', 1), null), null);
 });
+
+test('a customer\'s reaction shows on the message it names, the newest one counting; one to a message not loaded is an event of its own', () => {
+  const s = fresh();
+  const reply = msg('cv_9', 2, { author: 'agent', direction: 'out', text: 'Refund issued' });
+  const reaction = (seq, messageSeq, emoji) => ({ type: 'event', conv: 'cv_9', seq, event: 'reaction', actor: 'customer',
+    reaction: { message_seq: messageSeq, message_id: `cv_9:${messageSeq}`, emoji }, conversation: conv('cv_9', seq) });
+  s.applyEvent(reply);
+  s.applyEvent(reaction(3, 2, '👍'));
+  const shown = () => s.timeline('cv_9').messages();
+  assert.deepEqual(shown().map((it) => [it.kind, it.message?.reaction]), [['message', '👍']]);
+  s.applyEvent(reaction(5, 2, '❤️'));
+  s.applyEvent(reaction(4, 2, ''));  // arrives late: the order of the log counts
+  assert.equal(shown()[0].message.reaction, '❤️');
+  s.applyEvent(reaction(6, 2, ''));
+  assert.equal(shown()[0].message.reaction, undefined, 'taken back');
+  s.applyEvent(reaction(7, 1, '🙏'));  // message 1 is not loaded (an older page)
+  assert.deepEqual(shown().map((it) => [it.kind, it.seq]), [['message', 2], ['reaction', 7]]);
+});

@@ -363,6 +363,68 @@ test('an agent reply on WhatsApp carries the right body and statuses never move 
   assert.equal(JSON.parse(redisCli(redis, 'HGET', `pasokh:conv:${conv}:delivery`, String(seq))).status, 'read');
 });
 
+// A customer's reaction to a reply: shown to the agents on that message, and nothing else moves.
+function waReaction(phone, messageId, emoji, { id = wamid() } = {}) {
+  const body = waText(phone, 'unused');
+  const message = body.entry[0].changes[0].value.messages[0];
+  delete message.text;
+  Object.assign(message, { id, type: 'reaction', reaction: { message_id: messageId, ...(emoji ? { emoji } : {}) } });
+  return body;
+}
+const reactionEvent = (conv) => (f) => f.type === 'event' && f.event === 'reaction' && f.conv === conv;
+
+test('a WhatsApp reaction to a reply reaches the agent on that message, once, and taking it back too; the conversation stays as it was', async () => {
+  const phone = newPhone();
+  const conv = await whatsappConversation(phone, 'کی ارسال می‌شه؟');
+  const seq = await reply(conv, 'فردا ارسال می‌شود');
+  const id = (await agent.next(deliveryEvent(conv, 'sent'))).provider_message_id;
+  const before = redisCli(redis, 'HMGET', `pasokh:conv:${conv}`, 'status', 'updated_at', 'last_message');
+
+  const heart = waReaction(phone, id, '❤️');
+  assert.equal((await postWhatsApp(gw, heart)).status, 200);
+  const reacted = await agent.next(reactionEvent(conv));
+  assert.deepEqual(reacted.reaction, { message_seq: seq, message_id: `${conv}:${seq}`, emoji: '❤️' });
+  assert.equal(reacted.actor, 'customer');
+  assert.equal(reacted.seq, seq + 1, 'an event of the conversation\'s log');
+  assert.equal(redisCli(redis, 'HMGET', `pasokh:conv:${conv}`, 'status', 'updated_at', 'last_message'), before,
+    'no new message: the list, the queue and the bot do not move');
+
+  assert.equal((await postWhatsApp(gw, heart)).status, 200);  // redelivered
+  const gone = waReaction(phone, id, '');
+  assert.equal((await postWhatsApp(gw, gone)).status, 200);
+  const takenBack = await agent.next(reactionEvent(conv));
+  assert.deepEqual([takenBack.reaction.emoji, takenBack.reaction.previous, takenBack.seq], ['', '❤️', seq + 2],
+    'the redelivery added nothing');
+  // The history an agent opening the conversation reads has both.
+  agent.send({ type: 'history', conv, after: seq });
+  const history = await agent.next((f) => f.type === 'history' && f.conv === conv);
+  assert.deepEqual(history.events.map((e) => [e.event, e.reaction?.emoji]), [['reaction', '❤️'], ['reaction', '']]);
+
+  // A reaction to a message we never sent is acknowledged and counted.
+  assert.equal((await postWhatsApp(gw, waReaction(phone, wamid(), '👍'))).status, 200);
+  assert.ok(await metric(gw, 'pasokh_webhook_items_total{channel="wa",what="reaction_unknown"}') >= 1);
+  assert.ok(await metric(gw, 'pasokh_webhook_items_total{channel="wa",what="reaction"}') >= 2);
+});
+
+test('a Messenger reaction and its unreact reach the agent; an older one redelivered late changes nothing', async () => {
+  const psid = newPsid();
+  const conv = await metaConversation(psid, 'reaction test');
+  const seq = await reply(conv, 'Your refund was issued today.');
+  const id = (await agent.next(deliveryEvent(conv, 'sent'))).provider_message_id;
+  const item = (action, emoji, timestamp) => ({ sender: { id: psid }, recipient: { id: FB_PAGE_ID }, timestamp,
+    reaction: { mid: id, action, ...(emoji ? { reaction: 'love', emoji } : {}) } });
+  const t0 = Date.now();
+  assert.equal((await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [item('react', '👍', t0)]))).status, 200);
+  assert.equal((await agent.next(reactionEvent(conv))).reaction.emoji, '👍');
+  assert.equal((await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [item('unreact', '', t0 + 2000)]))).status, 200);
+  assert.equal((await agent.next(reactionEvent(conv))).reaction.emoji, '');
+  // A react from before the unreact, delivered after it: the customer's reaction stays taken back.
+  assert.equal((await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [item('react', '😡', t0 + 1000)]))).status, 200);
+  await sleep(200);
+  assert.equal(agent.frames.filter(reactionEvent(conv)).length, 0);
+  assert.equal(JSON.parse(redisCli(redis, 'HGET', `pasokh:conv:${conv}:reactions`, String(seq))).emoji, '');
+});
+
 test('a WhatsApp status that comes before the send\'s answer is applied once the message id is recorded', async () => {
   const phone = newPhone();
   const conv = await whatsappConversation(phone, 'وضعیت زودرس');

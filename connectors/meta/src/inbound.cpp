@@ -111,6 +111,23 @@ void read_edit(const json& e, const item_context& c, webhook_result& out) {
   out.events.push_back(std::move(ev));
 }
 
+// {"mid", "action": "react"|"unreact", "reaction": "love", "emoji": "❤"}:
+// the customer reacted to a message (usually our reply) or took it back.
+void read_reaction(const json& r, const item_context& c, webhook_result& out) {
+  auto ev = base_event(c, c.sender);
+  ev.kind = proto::inbound_kind::reaction;
+  ev.provider_message_id = require_string(r, "mid", "reaction");
+  auto action = opt_string(r, "action").value_or("react");
+  if (action == "react") ev.text = opt_string(r, "emoji").value_or("");
+  if (action == "react" && ev.text.empty()) {
+    out.count("ignored_reaction");  // a reaction with nothing to show
+    return;
+  }
+  // No id of its own: who, when and what stand in, so a redelivery dedupes.
+  ev.dedup_key = "meta:" + ev.provider_message_id + ":" + action + ":" + std::to_string(c.timestamp) + ":" + ev.text;
+  out.events.push_back(std::move(ev));
+}
+
 void add_status(const item_context& c, const std::string& mid, proto::delivery_status status, std::string_view name,
                 webhook_result& out) {
   auto ev = base_event(c, c.sender);  // delivery/read come from the customer's side
@@ -160,8 +177,8 @@ void read_item(const json& item, const std::string& channel, proto::channel_kind
     if (auto mid = opt_string(*r, "mid")) add_status(c, *mid, proto::delivery_status::read, "read", out);
     else if (auto watermark = opt_int(*r, "watermark")) add_read_watermark(c, *watermark, out);
     else out.count("ignored_read");
-  } else if (find(item, "reaction")) {
-    out.count("ignored_reaction");
+  } else if (const auto* r = find_object(item, "reaction")) {
+    read_reaction(*r, c, out);
   } else {
     out.count("ignored_event");  // referral, optin, pass_thread_control, ...
   }

@@ -123,7 +123,7 @@ bool read_content(const json& msg, const std::string& type, proto::inbound_event
     ev.text = opt_string(b, "text").value_or(ev.button_payload);
     return true;
   }
-  return false;  // reaction, order, system, unsupported, ...
+  return false;  // order, system, unsupported, ...
 }
 
 void read_messages(const json& value, const std::string& channel, webhook_result& out, std::string_view where) {
@@ -132,15 +132,19 @@ void read_messages(const json& value, const std::string& channel, webhook_result
   auto contacts = read_contacts(value);
   for (const auto& msg : *messages) {
     auto type = opt_string(msg, "type").value_or("");
-    if (type == "reaction") {  // not a message of its own; nothing to answer
-      out.count("ignored_reaction");
-      continue;
-    }
     proto::inbound_event ev;
     ev.provider_message_id = require_string(msg, "id", where);
     ev.dedup_key = "wa:" + ev.provider_message_id;
     ev.from = sender(msg, contacts, channel, where);
     ev.sent_at = require_int(msg, "timestamp", where) * 1000;
+    if (type == "reaction") {  // not a message of its own: it names the one reacted to
+      const auto& r = require_object(msg, "reaction", "message");
+      ev.kind = proto::inbound_kind::reaction;
+      ev.provider_message_id = require_string(r, "message_id", "message.reaction");
+      ev.text = opt_string(r, "emoji").value_or("");  // none: the reaction was taken back
+      out.events.push_back(std::move(ev));
+      continue;
+    }
     if (const auto* ctx = find_object(msg, "context")) ev.reply_to = opt_string(*ctx, "id").value_or("");
     if (!read_content(msg, type, ev)) {
       out.count("ignored_unsupported");

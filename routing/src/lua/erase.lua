@@ -194,7 +194,7 @@ local function scrub_log(conv, reason, budget, through)
   -- newest message are the customer's words too.
   redis.call('HDEL', vkey, 'scrub_to', 'scrub_at', 'scrub_reason', 'csat_comment', 'subject_key', 'last_message')
   redis.call('HSET', vkey, 'scrubbed_seq', math.max(to, before))
-  redis.call('DEL', vkey .. ':edits')
+  redis.call('DEL', vkey .. ':edits', vkey .. ':reactions')
   scrub_mail_thread(vkey)
   -- Search: the words go; the index reads only what is logged after `to`
   -- (search.lua skips a pass that read the log before this).

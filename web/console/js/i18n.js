@@ -48,6 +48,8 @@ const EN = {
   'ev.by': ' by {who}', 'ev.status': 'Status', 'ev.toTeam': 'to team {team}', 'ev.until': 'until {at}',
   'ev.priority': 'Priority', 'ev.labels': 'Labels',
   'ev.csat': 'Customer rated {rating}/5', 'ev.csatWith': ' (conversation with {who})',
+  'ev.reaction': 'Customer reacted {emoji} to an earlier message', 'ev.reactionGone': 'Customer took back their reaction {emoji}',
+  'msg.reaction': 'Customer reacted',
   'ev.csatComment': 'Customer commented on their rating:', 'ev.routed': 'Routed to team {team}',
   'ev.sla': 'SLA', 'ev.slaFirst': 'first response', 'ev.slaBreach': 'breached',
   're.transfer': 'transferred', 're.reopened': 'reopened', 're.unsnoozed': 'back from snooze', 're.taken': 'taken',

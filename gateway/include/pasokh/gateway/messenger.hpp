@@ -77,6 +77,7 @@ class messenger_gateway {
   // Records the conversation in the event's provider files' records, for media(); false when Redis failed.
   boost::asio::awaitable<bool> remember_media(const std::string& conv, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_edit(const channel_config& channel, const proto::inbound_event& event);
+  boost::asio::awaitable<bool> store_reaction(const channel_config& channel, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_status(const channel_config& channel, const proto::inbound_event& event);
   // Messenger's read receipt: our messages to the customer up to its watermark time are read.
   boost::asio::awaitable<bool> store_read_watermark(const channel_config& channel, const proto::inbound_event& event);

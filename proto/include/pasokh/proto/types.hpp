@@ -108,7 +108,9 @@ struct message {
 };
 
 // What a connector yields for one provider notification item.
-enum class inbound_kind { message, edit, status, button };
+// reaction: the customer reacted to a message (provider_message_id names it)
+// with the emoji in `text`, or took the reaction back (`text` empty).
+enum class inbound_kind { message, edit, status, button, reaction };
 
 struct inbound_event {
   inbound_kind kind = inbound_kind::message;

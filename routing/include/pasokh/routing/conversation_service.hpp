@@ -62,8 +62,9 @@ struct append_outcome {
   bool duplicate = false;  // the client id was seen before; seq is the first one's
 };
 
-// What edit_message and record_echo did: "stored", "duplicate", or why
-// nothing was stored ("unknown" message, "stale" edit, "ours" / "no_conversation" echo).
+// What edit_message, react and record_echo did: "stored", "duplicate", or why
+// nothing was stored ("unknown" message, "stale" edit, "unchanged" reaction,
+// "ours" / "no_conversation" echo).
 struct side_event_outcome {
   std::string status;
   std::string conversation_id;  // when known
@@ -95,6 +96,11 @@ class conversation_service {
   // "message" event (with "edit": true) repeating that message with the new
   // text and edited_at, in its conversation (routing/src/lua/edit_message.lua).
   awaitable<result<side_event_outcome>> edit_message(const proto::inbound_event& edit);
+
+  // A customer's reaction to a message found by its provider id, or its
+  // taking back (empty text): a "reaction" event for the consoles that
+  // changes nothing else (routing/src/lua/reaction.lua).
+  awaitable<result<side_event_outcome>> react(const proto::inbound_event& reaction);
 
   // A copy of a message our account sent (Meta is_echo): recorded as an
   // outbound message in the customer's open conversation unless Pasokh sent

@@ -92,6 +92,8 @@ export default {
   'ev.by': ' بواسطة {who}', 'ev.status': 'الحالة', 'ev.toTeam': 'إلى فريق {team}', 'ev.until': 'حتى {at}',
   'ev.priority': 'الأولوية', 'ev.labels': 'الوسوم',
   'ev.csat': 'قيّم العميل بـ {rating} من ٥', 'ev.csatWith': ' (محادثة مع {who})',
+  'ev.reaction': 'تفاعل العميل مع رسالة سابقة: {emoji}', 'ev.reactionGone': 'أزال العميل تفاعله {emoji}',
+  'msg.reaction': 'تفاعل العميل',
   'ev.csatComment': 'تعليق العميل على تقييمه:', 'ev.routed': 'وُجّهت إلى فريق {team}',
   'ev.sla': 'SLA', 'ev.slaFirst': 'الرد الأول', 'ev.slaBreach': 'تم تجاوزه',
   're.transfer': 'حُوّلت', 're.reopened': 'أُعيد فتحها', 're.unsnoozed': 'عادت من التأجيل', 're.taken': 'تم استلامها',

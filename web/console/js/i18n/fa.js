@@ -92,6 +92,8 @@ export default {
   'ev.by': ' توسط {who}', 'ev.status': 'وضعیت', 'ev.toTeam': 'به تیم {team}', 'ev.until': 'تا {at}',
   'ev.priority': 'اولویت', 'ev.labels': 'برچسب‌ها',
   'ev.csat': 'امتیاز مشتری: {rating} از ۵', 'ev.csatWith': ' (گفتگو با {who})',
+  'ev.reaction': 'واکنش مشتری به پیامی قدیمی‌تر: {emoji}', 'ev.reactionGone': 'مشتری واکنش {emoji} را برداشت',
+  'msg.reaction': 'واکنش مشتری',
   'ev.csatComment': 'نظر مشتری دربارهٔ امتیازش:', 'ev.routed': 'به تیم {team} هدایت شد',
   'ev.sla': 'SLA', 'ev.slaFirst': 'اولین پاسخ', 'ev.slaBreach': 'نقض شد',
   're.transfer': 'انتقال یافت', 're.reopened': 'بازگشایی شد', 're.unsnoozed': 'بازگشت از تعویق', 're.taken': 'برداشته شد',

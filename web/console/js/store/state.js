@@ -86,6 +86,10 @@ export class Timeline {
         const item = { seq: ev.seq, kind: 'message', message: this.withDelivery(ev.message, ev.seq), frame: ev };
         byId.set(id, item);
         out.push(item);
+      } else if (ev.event === 'reaction' && byId.has(ev.reaction?.message_id)) {
+        // Shown on the message it names: the newest counts, '' takes it back.
+        const prior = byId.get(ev.reaction.message_id);
+        prior.message = { ...prior.message, reaction: ev.reaction.emoji || undefined };
       } else {
         out.push({ seq: ev.seq, kind: ev.event, frame: ev });
       }

@@ -135,7 +135,8 @@ function messageItem(state, convId, conv, m, seq, { fetchFile, onSend }) {
         channelIcon(m.channel === conv?.channel ? conv?.kind : undefined, m.channel), ' ',
         m.direction === 'out' ? mark(m.status) : null,
         m.emailed_at ? h('span', { class: 'emailed', title: t('msg.emailedTitle', { at: formatDateTime(m.emailed_at) }) }, t('msg.emailed')) : null,
-        m.edited_at ? h('span', { class: 'edited' }, t('msg.edited')) : null),
+        m.edited_at ? h('span', { class: 'edited' }, t('msg.edited')) : null,
+        m.reaction ? h('span', { class: 'reaction', title: t('msg.reaction'), 'aria-label': `${t('msg.reaction')} ${m.reaction}` }, m.reaction) : null),
       retryingNote(m),
       failureNote(m, convId, onSend)));
 }
@@ -166,6 +167,9 @@ function eventText(state, f) {
     case 'csat': return t('ev.csat', { rating: f.rating }) + (f.agent ? t('ev.csatWith', { who: assigneeLabel(state, f.agent) }) : '');
     case 'csat_comment': return t('ev.csatComment');
     case 'routed': return t('ev.routed', { team: f.team }) + (f.vip ? ' (VIP)' : '');
+    // A reaction to a message not loaded here (on one that is, it shows on the message).
+    case 'reaction': return f.reaction?.emoji ? t('ev.reaction', { emoji: f.reaction.emoji })
+      : t('ev.reactionGone', { emoji: f.reaction?.previous ?? '' });
     case 'sla': return `${t('ev.sla')} ${f.sla === 'first' ? t('ev.slaFirst') : f.sla ?? ''} ${f.state === 'breach' ? t('ev.slaBreach') : f.state ?? ''}`;
     default: return f.event;
   }
@@ -294,7 +298,7 @@ export function mountConversation(state, handlers) {
       const key = `${id}:${it.seq}`;
       if (it.kind === 'message') {
         const m = it.message;
-        const sig = JSON.stringify([m.text, m.status, m.failure_reason, m.retrying, m.edited_at, m.emailed_at, authorLabel(state, conv, m),
+        const sig = JSON.stringify([m.text, m.status, m.failure_reason, m.retrying, m.edited_at, m.emailed_at, m.reaction, authorLabel(state, conv, m),
           conv?.kind, m.attachments, m.buttons]);
         items.push({ key, sig, build: () => messageItem(state, id, conv, m, it.seq, handlers) });
       } else if (it.kind === 'note') {

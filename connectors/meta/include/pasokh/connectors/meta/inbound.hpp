@@ -18,7 +18,9 @@ namespace pasokh::connectors::meta {
 //  - message_edit -> kind edit; delivery (mids) -> delivered statuses;
 //    Instagram read (mid) -> read status; Messenger read (watermark) -> a read
 //    status with read_watermark and no message id.
-//  - reactions, referrals, deletions: counted.
+//  - reaction -> kind reaction: provider_message_id names the message, text
+//    the emoji ('' for unreact).
+//  - referrals, deletions: counted.
 webhook_result parse_webhook(const webhook_request&, const meta_channel&, const account_router& route = {});
 
 }  // namespace pasokh::connectors::meta

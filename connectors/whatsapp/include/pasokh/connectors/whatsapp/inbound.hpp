@@ -10,6 +10,8 @@ namespace pasokh::connectors::whatsapp {
 //  - messages -> message / button events; dedup "wa:<wamid>"; context.id -> reply_to;
 //    from = wa_id (or the business-scoped user_id when no phone is shared),
 //    display name from contacts[].profile.name, alt_external_id = user_id.
+//  - a reaction message -> reaction event: provider_message_id = the wamid
+//    reacted to, text = the emoji ('' when taken back); dedup on its own wamid.
 //  - statuses -> status events for the wamid; dedup "wa:<wamid>:<status>";
 //    failed errors[] -> status_error "131047 Re-engagement message".
 // Changes for a phone_number_id other than the channel's are given to `route`
