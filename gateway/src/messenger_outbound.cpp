@@ -115,7 +115,8 @@ connectors::send_plan plan_for(const messenger_provider& provider, const proto::
 
 std::string agent_failure_reason(proto::channel_kind kind, std::string_view reason) {
   if (is_token_refusal(reason))
-    return "the channel's access token is expired or revoked: it goes once an admin renews the token (" +
+    // Said while the reply is retried and once it gave up: true of either.
+    return "the channel's access token is expired or revoked: an admin must renew it (" +
            std::string(reason) + ")";
   constexpr std::string_view window_closed = "window_closed";
   bool whatsapp_window = kind == proto::channel_kind::whatsapp && starts_with(reason, "131047");
