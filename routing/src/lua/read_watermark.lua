@@ -22,13 +22,22 @@ for i = #recent, 1, -1 do
 end
 if not conv then return {} end
 
+-- The records of the conversation's newest log entries only: a customer's
+-- app sends a watermark whenever they look, so older replies were marked by
+-- an earlier one, and a long conversation's whole record (thousands of
+-- replies) held Redis for milliseconds at every look.
+local NEWEST = 300
 local out = { conv }
-local records = redis.call('HGETALL', conv_key(conv) .. ':delivery')
-for i = 1, #records, 2 do
-  local record = cjson.decode(records[i + 1])
-  local began = record.sent_at or record.at
-  if (record.status == 'sent' or record.status == 'delivered') and began and began <= watermark then
-    out[#out + 1] = records[i]
+local last = tonumber(redis.call('HGET', conv_key(conv), 'seq') or '0')
+local seqs = {}
+for s = last, math.max(1, last - NEWEST + 1), -1 do seqs[#seqs + 1] = tostring(s) end
+if #seqs == 0 then return out end
+local records = redis.call('HMGET', conv_key(conv) .. ':delivery', unpack(seqs))
+for i, raw in ipairs(records) do
+  local record = raw and cjson.decode(raw)
+  local began = record and (record.sent_at or record.at)
+  if began and (record.status == 'sent' or record.status == 'delivered') and began <= watermark then
+    out[#out + 1] = seqs[i]
   end
 end
 return out
