@@ -136,15 +136,15 @@ awaitable<email::store_outcome> email_channel::receive_automatic(email::parsed_e
   if (kept->status == "duplicate") {
     global_metrics().dedup_hits.inc(channel_.id);
   } else if (kept->status == "stored") {
-    global_metrics().email_automatic.inc(channel_.id + ",in_conversation");
+    global_metrics().email_automatic.inc({channel_.id, "in_conversation"});
     log->info("channel={} conv={} seq={} stored automatic mail {} ({})", channel_.id, kept->conversation_id,
               kept->seq, mail.message_id, mail.automatic_reason);
   } else if (kept->status == "erased") {
-    global_metrics().email_automatic.inc(channel_.id + ",erased");
+    global_metrics().email_automatic.inc({channel_.id, "erased"});
     log->info("channel={} conv={} automatic mail {} threads to an erased customer's conversation: dropped", channel_.id,
               thread->conversation_id, mail.message_id);
   } else {
-    global_metrics().email_automatic.inc(channel_.id + ",unthreaded");
+    global_metrics().email_automatic.inc({channel_.id, "unthreaded"});
     log->info("channel={} automatic mail {} from {} ({}) is in no conversation; noted in email_automatic:{}",
               channel_.id, mail.message_id, mail.from.address, mail.automatic_reason, channel_.id);
   }
@@ -200,7 +200,7 @@ awaitable<bool> email_channel::mark_bounced(const email::parsed_email& mail, con
       co_return false;
     }
     if (*marked != routing::mark_result::changed) continue;
-    global_metrics().email_automatic.inc(channel_.id + ",bounced");
+    global_metrics().email_automatic.inc({channel_.id, "bounced"});
     spdlog::get("smtp")->info("channel={} conv={} our mail {} bounced: {}", channel_.id, m.encoded.conversation_id,
                               m.id, reason);
   }

@@ -276,7 +276,7 @@ class ws_transport : public ws_peer, public std::enable_shared_from_this<ws_tran
     closed_ = true;
     queue_.clear();
     if (sent_close_code_) close_code = *sent_close_code_;
-    global_metrics().ws_closed.inc(fmt::format("{},{}", endpoint_, close_code_label(close_code)));
+    global_metrics().ws_closed.inc({endpoint_, close_code_label(close_code)});
     handler->on_closed();
   }
 
@@ -529,7 +529,7 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
       }
       if (refusal) {
         if (decorate) decorate(to_request_head(parser.get(), remote), *refusal);
-        global_metrics().http_requests.inc(fmt::format("unmatched,{}", refusal->status));
+        global_metrics().http_requests.inc({"unmatched", std::to_string(refusal->status)});
         socket_layer.expires_after(cfg.limits.read_timeout);
         co_await write_response(stream, *refusal, 11, false);
         co_await drain_before_close(stream, cfg.limits.read_timeout);
@@ -559,7 +559,7 @@ awaitable<bool> http_server::impl::upgrade(Stream& stream, http::request<http::s
     auto refusal = draining ? error_response(503, "shutting_down", "server is shutting down")
                             : error_response(404, "not_found", "no WebSocket endpoint at " + view.path);
     global_metrics().http_requests.inc(
-        fmt::format("{},{}", endpoint == ws_endpoints.end() ? "unmatched" : endpoint->first, refusal.status));
+        {endpoint == ws_endpoints.end() ? "unmatched" : endpoint->first, std::to_string(refusal.status)});
     co_await write_response(stream, refusal, req.version(), false);
     co_return false;
   }
@@ -567,7 +567,7 @@ awaitable<bool> http_server::impl::upgrade(Stream& stream, http::request<http::s
   auto transport = std::make_shared<ws_transport<Stream>>(std::move(stream), cfg.limits, endpoint->first);
   auto accepted = endpoint->second(view, transport);
   if (!accepted.handler) {
-    global_metrics().http_requests.inc(fmt::format("{},{}", endpoint->first, accepted.refusal.status));
+    global_metrics().http_requests.inc({endpoint->first, std::to_string(accepted.refusal.status)});
     co_await write_response(transport->stream().next_layer(), accepted.refusal, req.version(), false);
     co_return false;
   }
@@ -584,7 +584,7 @@ awaitable<bool> http_server::impl::upgrade(Stream& stream, http::request<http::s
     accepted.handler->on_closed();
     co_return false;
   }
-  global_metrics().http_requests.inc(fmt::format("{},101", endpoint->first));
+  global_metrics().http_requests.inc({endpoint->first, "101"});
   global_metrics().ws_sessions.add(1);
   set_closer(id, [transport] { transport->close(websocket::close_code::going_away, "server shutting down"); });
   // The session's read loop runs as a coroutine of its own, so this one and the
@@ -637,7 +637,7 @@ awaitable<http_response> http_server::impl::dispatch(const http_request& req) {
     }
   }
   if (decorate) decorate(req, response);
-  global_metrics().http_requests.inc(fmt::format("{},{}", route_name, response.status));
+  global_metrics().http_requests.inc({route_name, std::to_string(response.status)});
   co_return response;
 }
 

@@ -75,7 +75,7 @@ bool is_side_event(const proto::inbound_event& event) {
 }
 
 void count(const std::string& channel, std::string_view what, std::uint64_t n = 1) {
-  global_metrics().webhook_items.inc(channel + "," + std::string(what), n);
+  global_metrics().webhook_items.inc({channel, what}, n);
 }
 
 }  // namespace

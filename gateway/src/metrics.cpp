@@ -16,12 +16,25 @@ std::vector<std::string> split_commas(std::string_view s) {
 }
 
 // Prometheus label values escape backslash, quote and newline.
-std::string escape_label(std::string_view v) {
-  std::string out;
+void append_escaped(std::string& out, std::string_view v) {
   for (char c : v) {
     if (c == '\\' || c == '"') out += '\\';
     if (c == '\n') { out += "\\n"; continue; }
     out += c;
+  }
+}
+
+// l1="v1",l2="v2": the series' key and its text in the exposition.
+std::string render_labels(const std::vector<std::string>& names, std::initializer_list<std::string_view> values) {
+  std::string out;
+  std::size_t i = 0;
+  for (auto value : values) {
+    if (i == names.size()) break;
+    if (i) out += ',';
+    out += names[i++];
+    out += "=\"";
+    append_escaped(out, value);
+    out += '"';
   }
   return out;
 }
@@ -31,30 +44,29 @@ std::string escape_label(std::string_view v) {
 counter_family::counter_family(std::string name, std::string help, std::string label_names)
     : name_(std::move(name)), help_(std::move(help)), label_names_(split_commas(label_names)) {}
 
-void counter_family::inc(std::string_view labels, std::uint64_t by) {
-  std::lock_guard lock(mutex_);
-  auto it = values_.find(labels);
-  if (it == values_.end())
-    it = values_.emplace(std::string(labels), std::make_unique<std::atomic<std::uint64_t>>(0)).first;
-  it->second->fetch_add(by, std::memory_order_relaxed);
+std::atomic<std::uint64_t>& counter_family::slot(label_values values) {
+  auto key = render_labels(label_names_, values);
+  auto it = values_.find(key);
+  if (it == values_.end()) it = values_.emplace(std::move(key), std::make_unique<std::atomic<std::uint64_t>>(0)).first;
+  return *it->second;
 }
 
-std::uint64_t counter_family::value(std::string_view labels) const {
+void counter_family::inc(label_values values, std::uint64_t by) {
   std::lock_guard lock(mutex_);
-  auto it = values_.find(labels);
+  slot(values).fetch_add(by, std::memory_order_relaxed);
+}
+
+std::uint64_t counter_family::value(label_values values) const {
+  std::lock_guard lock(mutex_);
+  auto it = values_.find(render_labels(label_names_, values));
   return it == values_.end() ? 0 : it->second->load(std::memory_order_relaxed);
 }
 
 void counter_family::render(std::string& out, std::string_view type) const {
   out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name_, help_, name_, type);
   std::lock_guard lock(mutex_);
-  for (const auto& [labels, value] : values_) {
-    auto values = split_commas(labels);
-    std::string rendered;
-    for (std::size_t i = 0; i < label_names_.size() && i < values.size(); ++i)
-      rendered += fmt::format("{}{}=\"{}\"", i ? "," : "", label_names_[i], escape_label(values[i]));
-    out += fmt::format("{}{{{}}} {}\n", name_, rendered, value->load(std::memory_order_relaxed));
-  }
+  for (const auto& [labels, value] : values_)
+    out += fmt::format("{}{{{}}} {}\n", name_, labels, value->load(std::memory_order_relaxed));
 }
 
 void gauge::render(std::string& out) const {

@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -15,17 +16,25 @@ namespace pasokh::gateway {
 
 class counter_family {
  public:
+  // One value per label, in declaration order.
+  using label_values = std::initializer_list<std::string_view>;
+
   counter_family(std::string name, std::string help, std::string label_names);
-  // `labels` is the rendered label values in declaration order, comma-separated
-  // ("route,status"); rendered as name{l1="v1",l2="v2"}.
-  void inc(std::string_view labels, std::uint64_t by = 1);
-  std::uint64_t value(std::string_view labels) const;
+  // A value may hold any text (commas, quotes, newlines): it is escaped, never
+  // split. inc(v) is inc({v}) for a family of one label.
+  void inc(label_values values, std::uint64_t by = 1);
+  void inc(std::string_view value, std::uint64_t by = 1) { inc({value}, by); }
+  std::uint64_t value(label_values values) const;
+  std::uint64_t value(std::string_view value) const { return this->value({value}); }
   void render(std::string& out, std::string_view type = "counter") const;
 
  private:
+  std::atomic<std::uint64_t>& slot(label_values values);
+
   std::string name_, help_;
   std::vector<std::string> label_names_;
   mutable std::mutex mutex_;
+  // Keyed by the rendered label pairs (l1="v1",l2="v2"), escaped.
   std::map<std::string, std::unique_ptr<std::atomic<std::uint64_t>>, std::less<>> values_;
 };
 
