@@ -101,8 +101,11 @@ void add_health_routes(router& r, services& s) {
     if (s.routing && !s.routing->synced()) co_return error_response(503, "starting", "routing state is still loading");
     co_return json_response(200, R"({"status":"ready"})");
   });
-  r.add("GET", "/metrics", [](const http_request&, const route_params&) -> awaitable<http_response> {
-    co_return http_response{200, "text/plain; version=0.0.4", global_metrics().render(), {}};
+  r.add("GET", "/metrics", [&s](const http_request&, const route_params&) -> awaitable<http_response> {
+    auto& m = global_metrics();
+    m.redis_connected.set({"commands"}, s.redis.connected() ? 1 : 0);
+    if (s.subscriber) m.redis_connected.set({"pubsub"}, s.subscriber->connected() ? 1 : 0);
+    co_return http_response{200, "text/plain; version=0.0.4", m.render(), {}};
   });
 }
 

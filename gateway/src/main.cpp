@@ -10,9 +10,11 @@
 
 #include <atomic>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -190,6 +192,16 @@ net::awaitable<int> seed_demo(agent_directory& agents, const config& cfg) {
   co_return 0;
 }
 
+// For a Redis link's connected hook: every call after the first is a
+// reconnect, counted in pasokh_redis_reconnects_total. Each hook runs on its
+// link's strand, so the flag needs no lock.
+std::function<void()> reconnect_counter(std::string_view connection) {
+  global_metrics().redis_reconnects.inc(connection, 0);  // the series shows 0 from the start
+  return [connection, first = true]() mutable {
+    if (!std::exchange(first, false)) global_metrics().redis_reconnects.inc(connection);
+  };
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -297,8 +309,13 @@ int main(int argc, char** argv) {
                                      });
   subscriber.subscribe(conversations.events_channel());
   subscriber.subscribe(agents.access_channel());
+  svc.subscriber = &subscriber;
   live_resync resync(hub, [&redis] { return redis.connected(); });
-  redis.on_connected([&resync] { resync.commands_back(); });
+  redis.on_connected([&resync, count = reconnect_counter("commands")] {
+    count();
+    resync.commands_back();
+  });
+  subscriber.on_resubscribed(reconnect_counter("pubsub"));
   subscriber.on_resubscribed([&resync] { resync.pubsub_back(); });
   subscriber.start();
 

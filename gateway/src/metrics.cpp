@@ -56,6 +56,11 @@ void counter_family::inc(label_values values, std::uint64_t by) {
   slot(values).fetch_add(by, std::memory_order_relaxed);
 }
 
+void counter_family::set(label_values values, std::uint64_t to) {
+  std::lock_guard lock(mutex_);
+  slot(values).store(to, std::memory_order_relaxed);
+}
+
 std::uint64_t counter_family::value(label_values values) const {
   std::lock_guard lock(mutex_);
   auto it = values_.find(render_labels(label_names_, values));
@@ -112,6 +117,8 @@ std::string metrics::render() const {
   http_connections.render(out);
   redis_latency.render(out);
   redis_failures.render(out);
+  redis_connected.render(out, "gauge");
+  redis_reconnects.render(out);
   return out;
 }
 

@@ -39,3 +39,13 @@ TEST(Metrics, SeveralLabelsKeepTheirOwnValues) {
   EXPECT_NE(text.find("t_total{channel=\"tg\",what=\"1,dup\"} 1\n"), std::string::npos) << text;
   EXPECT_EQ(items.value({"tg,1", "dup"}), 2u);
 }
+
+TEST(Metrics, SetValuesAreRenderedAsTheGivenType) {
+  counter_family links{"t_up", "help", "connection"};
+  links.set({"pubsub"}, 1);
+  links.set({"pubsub"}, 0);
+  std::string out;
+  links.render(out, "gauge");
+  EXPECT_NE(out.find("# TYPE t_up gauge\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("t_up{connection=\"pubsub\"} 0\n"), std::string::npos) << out;
+}

@@ -24,6 +24,8 @@ class counter_family {
   // split. inc(v) is inc({v}) for a family of one label.
   void inc(label_values values, std::uint64_t by = 1);
   void inc(std::string_view value, std::uint64_t by = 1) { inc({value}, by); }
+  // For values read when scraped (a link's state, a count kept elsewhere).
+  void set(label_values values, std::uint64_t to);
   std::uint64_t value(label_values values) const;
   std::uint64_t value(std::string_view value) const { return this->value({value}); }
   void render(std::string& out, std::string_view type = "counter") const;
@@ -106,6 +108,12 @@ struct metrics {
   histogram redis_latency{"pasokh_redis_command_seconds", "Redis command round-trip time (also of commands that got no reply)"};
   counter_family redis_failures{"pasokh_redis_failures_total",
                                 "Redis commands that got no reply, by reason (timed_out, connection_lost)", "reason"};
+  // Set when scraped (handlers.cpp): "commands" is the shared command link,
+  // "pubsub" the one that carries live events to agents.
+  counter_family redis_connected{"pasokh_redis_connected", "Whether the Redis connection is up (1) or down (0), by connection",
+                                 "connection"};
+  counter_family redis_reconnects{"pasokh_redis_reconnects_total",
+                                  "Redis connections established again after being lost, by connection", "connection"};
 
   std::string render() const;
 };

@@ -21,6 +21,9 @@ struct services {
   routing::bot_flow& bot_turns;
   routing::routing_service* routing = nullptr;  // presence, queues, assignment (routing_api.cpp)
   routing::search_service* search = nullptr;    // search_api.cpp
+  // The pub/sub link that carries live events to agents: /readyz and /metrics
+  // report it with the command link.
+  const store::redis_subscriber* subscriber = nullptr;
 };
 
 }  // namespace pasokh::gateway
