@@ -56,6 +56,15 @@ std::optional<std::string> optional_string(const json& j, const char* key) {
   return it->get<std::string>();
 }
 
+// /readyz's 503: the error code load balancers and scripts already know, and
+// which of the Redis links ("commands", "pubsub") is down.
+http_response redis_links_down(const std::vector<std::string>& down) {
+  std::string names;
+  for (const auto& d : down) names += (names.empty() ? "" : ", ") + d;
+  json body = {{"error", {{"code", "redis_unavailable"}, {"message", "Redis connection down: " + names}, {"down", down}}}};
+  return json_response(503, body.dump());
+}
+
 }  // namespace
 
 awaitable<bool> run_bot(services& s, const routing::ingest_outcome& stored, const proto::inbound_event& event) {
@@ -95,8 +104,12 @@ void add_health_routes(router& r, services& s) {
     co_return json_response(200, R"({"status":"ok"})");
   });
   r.add("GET", "/readyz", [&s](const http_request&, const route_params&) -> awaitable<http_response> {
+    // Either link down is not ready: without pub/sub, agents get no live events.
     auto pong = co_await s.redis.exec(store::make_command("PING"));
-    if (!pong || pong->is_error()) co_return error_response(503, "redis_unavailable", "Redis is not reachable");
+    std::vector<std::string> down;
+    if (!pong || pong->is_error()) down.emplace_back("commands");
+    if (s.subscriber && !s.subscriber->connected()) down.emplace_back("pubsub");
+    if (!down.empty()) co_return redis_links_down(down);
     // Until the startup sync lands, teams named by the channels are unknown.
     if (s.routing && !s.routing->synced()) co_return error_response(503, "starting", "routing state is still loading");
     co_return json_response(200, R"({"status":"ready"})");

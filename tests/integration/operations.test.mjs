@@ -2,6 +2,7 @@
 // in /metrics and /readyz, the log while every request fails, and stopping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import {
   RedisServer, Pasokh, defaultConfig, waitFor,
 } from '../support/harness.mjs';
@@ -10,6 +11,22 @@ async function metric(g, series) {
   const text = await (await fetch(`${g.base}/metrics`)).text();
   const row = text.split('\n').find((l) => l.startsWith(`${series} `));
   return row === undefined ? undefined : Number(row.split(' ').pop());
+}
+
+// A connection of the test's own to Redis, kept open: it still works once
+// maxclients refuses new ones. send() resolves with the raw reply.
+async function redisAdmin(redis) {
+  const socket = await new Promise((resolve, reject) => {
+    const s = net.connect(redis.port, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
+  });
+  return {
+    send: (...args) => new Promise((resolve) => {
+      socket.once('data', (d) => resolve(d.toString()));
+      socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
+    }),
+    close: () => socket.destroy(),
+  };
 }
 
 // A Redis and a gateway of the test's own: these tests take them down.
@@ -38,5 +55,43 @@ test('/metrics shows each Redis link down while Redis is, and counts the reconne
     await waitFor(async () => await connected('commands') === 1 && await connected('pubsub') === 1, 'both links up', 15000);
     await waitFor(async () => await reconnects('pubsub') === 1, 'the pub/sub reconnect counted');
     assert.equal(await reconnects('commands'), 1);
+  });
+});
+
+test('/readyz answers 503 naming the pub/sub link while only it is down, and 200 once it is back', async () => {
+  await withGateway(async (gw, redis) => {
+    const admin = await redisAdmin(redis);
+    try {
+      // Open links stay; new ones are refused, so the dropped pub/sub link cannot come back.
+      assert.match(await admin.send('CONFIG', 'SET', 'maxclients', '1'), /^\+OK/);
+      assert.match(await admin.send('CLIENT', 'KILL', 'TYPE', 'pubsub'), /^:[1-9]/);
+      let answer;
+      await waitFor(async () => {
+        answer = await fetch(`${gw.base}/readyz`);
+        return answer.status === 503;
+      }, '/readyz 503');
+      const body = await answer.json();
+      assert.equal(body.error.code, 'redis_unavailable');
+      assert.deepEqual(body.error.down, ['pubsub']);
+      assert.match(body.error.message, /pubsub/);
+      assert.equal(await metric(gw, 'pasokh_redis_connected{connection="commands"}'), 1);
+      assert.match(await admin.send('CONFIG', 'SET', 'maxclients', '10000'), /^\+OK/);
+      await waitFor(async () => (await fetch(`${gw.base}/readyz`)).status === 200, '/readyz 200', 15000);
+    } finally {
+      admin.close();
+    }
+  });
+});
+
+test('/readyz names both links while Redis is down', async () => {
+  await withGateway(async (gw, redis) => {
+    await redis.stop();
+    let body;
+    await waitFor(async () => {
+      body = await (await fetch(`${gw.base}/readyz`)).json();
+      return body.error?.down?.length === 2;
+    }, 'both links down');
+    assert.deepEqual(body.error.down, ['commands', 'pubsub']);
+    assert.equal(body.error.code, 'redis_unavailable');
   });
 });
