@@ -18,6 +18,7 @@
 #include "pasokh/gateway/followup.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
+#include "pasokh/gateway/repeated_warning.hpp"
 #include "pasokh/gateway/run_on.hpp"
 
 namespace pasokh::gateway {
@@ -240,7 +241,8 @@ awaitable<email::store_outcome> email_channel::receive(email::smtp_envelope enve
   routing::channel_route route{channel_.team, channel_.bot};
   auto stored = co_await ingest_.ingest(mail.event, route, *thread);
   if (!stored) {
-    log->warn("channel={} ingest failed: {}", channel_.id, stored.error().message());
+    static repeated_warning ingest_failures;
+    ingest_failures.warn(*log, "channel={} ingest failed: {}", channel_.id, stored.error().message());
     co_return email::store_outcome::temporary_failure("storage unavailable");
   }
   const auto& conv = stored->conversation_id;

@@ -15,6 +15,7 @@
 #include "pasokh/gateway/customer_links.hpp"
 #include "pasokh/gateway/followup.hpp"
 #include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/repeated_warning.hpp"
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/proto/types.hpp"
@@ -79,7 +80,8 @@ awaitable<bool> run_bot(services& s, const routing::ingest_outcome& stored, cons
     // The customer's message is stored either way; a failed bot turn leaves the
     // conversation with the bot, and the follow-up is run again (followup.cpp).
     if (!r) {
-      spdlog::get("bot")->warn("conv={} bot turn failed: {}", stored.conversation_id, r.error().message());
+      static repeated_warning bot_turn_failures;
+      bot_turn_failures.warn(*spdlog::get("bot"), "conv={} bot turn failed: {}", stored.conversation_id, r.error().message());
       co_return false;
     }
     route = *r && (*r)->kind == bot::action::handoff;
@@ -92,7 +94,8 @@ awaitable<bool> run_bot(services& s, const routing::ingest_outcome& stored, cons
   if (route && s.routing) {
     auto routed = co_await s.routing->route(stored.conversation_id, event.language);
     if (!routed) {
-      spdlog::get("routing")->warn("conv={} routing failed: {}", stored.conversation_id, routed.error().message());
+      static repeated_warning routing_failures;
+      routing_failures.warn(*spdlog::get("routing"), "conv={} routing failed: {}", stored.conversation_id, routed.error().message());
       co_return false;
     }
   }
@@ -240,7 +243,8 @@ void add_api_channel_routes(router& r, services& s) {
           routing::channel_route route{channel->team, channel->bot};
           auto outcome = co_await s.conversations.ingest(event, route);
           if (!outcome) {
-            spdlog::get("gateway")->warn("channel={} ingest failed: {}", channel->id, outcome.error().message());
+            static repeated_warning ingest_failures;
+            ingest_failures.warn(*spdlog::get("gateway"), "channel={} ingest failed: {}", channel->id, outcome.error().message());
             co_return unavailable();
           }
           if (outcome->duplicate) {

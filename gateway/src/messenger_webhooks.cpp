@@ -13,6 +13,7 @@
 #include "pasokh/gateway/followup.hpp"
 #include "pasokh/gateway/messenger.hpp"
 #include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/repeated_warning.hpp"
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/routing/clock.hpp"
 
@@ -187,7 +188,8 @@ awaitable<bool> messenger_gateway::store_message(const channel_config& channel, 
   routing::channel_route route{channel.team, channel.bot};
   auto stored = co_await s_.conversations.ingest(event, route);
   if (!stored) {
-    log()->warn("channel={} ingest failed: {}", channel.id, stored.error().message());
+    static repeated_warning ingest_failures;
+    ingest_failures.warn(*log(), "channel={} ingest failed: {}", channel.id, stored.error().message());
     co_return false;
   }
   // A duplicate too: a retry after a failure here.
@@ -206,7 +208,8 @@ awaitable<bool> messenger_gateway::store_message(const channel_config& channel, 
 awaitable<bool> messenger_gateway::store_edit(const channel_config& channel, const proto::inbound_event& event) {
   auto stored = co_await s_.conversations.edit_message(event);
   if (!stored) {
-    log()->warn("channel={} edit failed: {}", channel.id, stored.error().message());
+    static repeated_warning edit_failures;
+    edit_failures.warn(*log(), "channel={} edit failed: {}", channel.id, stored.error().message());
     co_return false;
   }
   if (stored->status == "duplicate") global_metrics().dedup_hits.inc(channel.id);
@@ -239,7 +242,8 @@ awaitable<bool> messenger_gateway::store_status(const channel_config& channel, c
   routing::outbox_ack no_outbox_entry;
   auto marked = co_await marks_.mark(update, no_outbox_entry);
   if (!marked) {
-    log()->warn("channel={} status failed: {}", channel.id, marked.error().message());
+    static repeated_warning status_failures;
+    status_failures.warn(*log(), "channel={} status failed: {}", channel.id, marked.error().message());
     co_return false;
   }
   if (*marked == routing::mark_result::unchanged) count(channel.id, "status_unchanged");
@@ -251,7 +255,8 @@ awaitable<bool> messenger_gateway::store_read_watermark(const channel_config& ch
                                                        const proto::inbound_event& event) {
   auto marked = co_await marks_.mark_read_up_to(channel.id, event.from.external_id, event.read_watermark);
   if (!marked) {
-    log()->warn("channel={} read watermark failed: {}", channel.id, marked.error().message());
+    static repeated_warning watermark_failures;
+    watermark_failures.warn(*log(), "channel={} read watermark failed: {}", channel.id, marked.error().message());
     co_return false;
   }
   if (*marked == 0) count(channel.id, "status_unchanged");
@@ -261,7 +266,8 @@ awaitable<bool> messenger_gateway::store_read_watermark(const channel_config& ch
 awaitable<bool> messenger_gateway::store_echo(const channel_config& channel, const proto::inbound_event& event) {
   auto stored = co_await s_.conversations.record_echo(event, store_.provider_id_ttl());
   if (!stored) {
-    log()->warn("channel={} echo failed: {}", channel.id, stored.error().message());
+    static repeated_warning echo_failures;
+    echo_failures.warn(*log(), "channel={} echo failed: {}", channel.id, stored.error().message());
     co_return false;
   }
   if (stored->status == "duplicate") global_metrics().dedup_hits.inc(channel.id);

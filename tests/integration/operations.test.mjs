@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import {
-  RedisServer, Pasokh, defaultConfig, waitFor,
+  RedisServer, Pasokh, defaultConfig, postMessage, sleep, waitFor,
 } from '../support/harness.mjs';
 
 async function metric(g, series) {
@@ -93,5 +93,26 @@ test('/readyz names both links while Redis is down', async () => {
     }, 'both links down');
     assert.deepEqual(body.error.down, ['commands', 'pubsub']);
     assert.equal(body.error.code, 'redis_unavailable');
+  });
+});
+
+test('while Redis is down the log says "ingest failed" once, then once in 10 s with how many it left out', async () => {
+  await withGateway(async (gw, redis) => {
+    await redis.stop();
+    const started = Date.now();
+    let refused = 0;
+    for (let batch = 0; Date.now() - started < 10500; ++batch) {
+      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+        postMessage(gw, { message_id: `m-${batch}-${i}`, customer: { id: 'c-outage' }, text: 'hello?' })));
+      refused += answers.filter((a) => a.status === 503).length;
+      await sleep(20);
+    }
+    assert.ok(refused > 200, `${refused} refused`);
+    await sleep(200);  // the last lines reach the pipe
+    const lines = gw.output.split('\n').filter((l) => l.includes('ingest failed'));
+    assert.equal(lines.length, 2, lines.join('\n'));
+    const leftOut = Number(lines[1].match(/and (\d+) more like it in the last 10 s, not logged/)?.[1]);
+    // Those of the first 10 s: all but the first one logged (later ones wait for the next line).
+    assert.ok(leftOut > 100 && leftOut < refused, `${leftOut} left out of ${refused}\n${lines[1]}`);
   });
 });
