@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <mutex>
@@ -418,6 +419,15 @@ int main(int argc, char** argv) {
   signals.async_wait([&](boost::system::error_code ec, int signo) {
     if (ec) return;
     log->info("signal {}: draining connections", signo);
+    // An operator who signals again does not want to wait out the drain (up
+    // to 10 s): stop at once. Sends in flight are cut off, and another
+    // instance sends them again.
+    signals.async_wait([&](boost::system::error_code ec, int again) {
+      if (ec) return;
+      log->warn("signal {} during the drain: stopping at once, drain not finished (forced)", again);
+      log->flush();
+      std::_Exit(128 + again);
+    });
     for (auto& mail : email_channels) mail->stop();
     server->shutdown(std::chrono::seconds(5), [&] {
       // Sends in flight finish and are recorded before Redis goes (at most 5 s):

@@ -116,3 +116,27 @@ test('while Redis is down the log says "ingest failed" once, then once in 10 s w
     assert.ok(leftOut > 100 && leftOut < refused, `${leftOut} left out of ${refused}\n${lines[1]}`);
   });
 });
+
+test('a second SIGTERM during the drain stops the gateway at once, non-zero, saying it was forced', async () => {
+  await withGateway(async (gw) => {
+    // A request whose body never ends holds the drain open (up to its 5 s grace).
+    const slow = net.connect(gw.port, '127.0.0.1');
+    slow.on('error', () => {});
+    await new Promise((r) => slow.once('connect', r));
+    slow.write(`POST /api/v1/channels/api/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n`
+      + `Content-Length: 1000\r\n\r\n{"text":`);
+    await sleep(200);
+    gw.proc.kill('SIGTERM');
+    await sleep(300);
+    assert.equal(gw.proc.exitCode, null, 'still draining');
+    const forcedAt = Date.now();
+    gw.proc.kill('SIGTERM');
+    const exit = await gw.exited;
+    const took = Date.now() - forcedAt;
+    slow.destroy();
+    assert.ok(took < 1500, `exited ${took} ms after the second signal`);
+    assert.equal(exit.signal, null);
+    assert.equal(exit.code, 128 + 15);
+    assert.match(gw.output, /signal 15 during the drain: stopping at once, drain not finished \(forced\)/);
+  });
+});
