@@ -220,7 +220,8 @@ awaitable<bool> messenger_gateway::store_edit(const channel_config& channel, con
 awaitable<bool> messenger_gateway::store_reaction(const channel_config& channel, const proto::inbound_event& event) {
   auto stored = co_await s_.conversations.react(event);
   if (!stored) {
-    log()->warn("channel={} reaction failed: {}", channel.id, stored.error().message());
+    static repeated_warning reaction_failures;
+    reaction_failures.warn(*log(), "channel={} reaction failed: {}", channel.id, stored.error().message());
     co_return false;
   }
   if (stored->status == "duplicate") global_metrics().dedup_hits.inc(channel.id);
