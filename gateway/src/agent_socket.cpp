@@ -32,6 +32,8 @@ using nlohmann::json;
 constexpr std::size_t max_text_chars = 10'000;
 constexpr std::size_t max_id_chars = 128;
 constexpr std::size_t history_page = 500;
+// A catch-up holds its page while the agent reads it: 100 long messages are 4 MB.
+constexpr std::size_t catch_up_page = 100;
 
 class agent_session : public ws_handler, public live_listener, public std::enable_shared_from_this<agent_session> {
  public:
@@ -310,6 +312,11 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     }
     auto& last = last_seq_[conv];
     if (seq <= last) return;
+    // Being caught up: the read of the log finds it (one more read if it came after).
+    if (auto c = catching_up_.find(conv); c != catching_up_.end()) {
+      c->second = true;
+      return;
+    }
     if (last != 0 && seq > last + 1) {
       net::co_spawn(peer_->executor(), [self = shared_from_this(), conv]() -> awaitable<void> {
         co_await self->catch_up(conv);
@@ -320,23 +327,56 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     peer_->send(std::move(frame));
   }
 
+  // Sends what the agent has not got of the conversation, from its log. One
+  // catch-up per conversation at a time: a second call only asks the running
+  // one for another read.
   awaitable<void> catch_up(const std::string& conv) {
-    for (;;) {
-      auto after = last_seq_[conv];
-      auto frames = co_await s_.conversations.events_after(conv, after, history_page);
+    auto [running, first] = catching_up_.try_emplace(conv, false);
+    if (!first) {
+      running->second = true;
+      co_return;
+    }
+    co_await send_missed(conv);
+  }
+
+  // The catch-up of a conversation claimed in catching_up_ (released here).
+  // It waits for the agent to read what it sent before sending more (a gap
+  // of many long messages would overflow the send queue: 1013, and the same
+  // resume again at every reconnect); live events of the conversation wait
+  // in the log meanwhile.
+  awaitable<void> send_missed(std::string conv) {
+    while (!closed_) {
+      catching_up_[conv] = false;  // an event published during the read sets it again
+      auto frames = co_await s_.conversations.events_after(conv, last_seq_[conv], catch_up_page);
       if (!frames) {
+        catching_up_.erase(conv);
         retry_.remember(conv, [self = shared_from_this()](const std::string& c) { return self->catch_up(c); });
         co_return;
       }
       for (auto& f : *frames) {
         auto seq = json::parse(f).value("seq", std::uint64_t{0});
-        if (seq > last_seq_[conv]) {
-          last_seq_[conv] = seq;
-          peer_->send(std::make_shared<const std::string>(std::move(f)));
+        if (seq <= last_seq_[conv]) continue;
+        bool open = co_await room_for(f.size());
+        if (!open) {  // the socket is closing
+          catching_up_.erase(conv);
+          co_return;
         }
+        last_seq_[conv] = seq;
+        peer_->send(std::make_shared<const std::string>(std::move(f)));
       }
-      if (frames->size() < history_page) co_return;
+      if (frames->size() < catch_up_page && !catching_up_[conv]) break;
     }
+    catching_up_.erase(conv);
+  }
+
+  // A catch-up keeps to half of the send queue, by bytes and by frames (the
+  // rest is for live events and answers): waits until the frame fits in it.
+  // False once the socket is closing.
+  awaitable<bool> room_for(std::size_t frame_bytes) {
+    const auto& limits = s_.cfg.limits;
+    const auto share = limits.ws_queue_max_bytes / 2;
+    co_return co_await peer_->drained_to(share > frame_bytes ? share - frame_bytes : 0,
+                                         limits.ws_queue_max_messages / 2);
   }
 
   awaitable<void> catch_up_all() {
@@ -418,6 +458,9 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     text += "," + conversations + R"(,"read":)" + read + "}";
     peer_->send(std::make_shared<const std::string>(std::move(text)));
 
+    // The resumed conversations are claimed for their catch-up, so their
+    // live events wait in the log; the others' go out from here on.
+    std::vector<std::string> resumed;
     if (auto resume = frame.find("resume"); resume != frame.end() && resume->is_object()) {
       for (auto& [conv, seq] : resume->items()) {
         if (!seq.is_number_unsigned() || conv.size() > max_id_chars) continue;
@@ -425,12 +468,19 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
         auto access = co_await access_to(s_, *agent_, conv);
         if (access == conversation_access::forbidden || access == conversation_access::not_found) continue;
         last_seq_[conv] = seq.get<std::uint64_t>();
-        co_await catch_up(conv);
+        if (catching_up_.try_emplace(conv, false).second) resumed.push_back(conv);
       }
     }
     resuming_ = false;
     for (auto& p : std::exchange(pending_, {})) forward(p.conv, p.seq, std::move(p.frame));
     spdlog::get("gateway")->info("agent={} connected", agent_->id);
+    // Paced by the agent's reading, so not in on_text: the transport reads
+    // no frame (not even the pong that keeps the socket from its idle
+    // timeout) until on_text returns.
+    if (!resumed.empty())
+      net::co_spawn(peer_->executor(), [self = shared_from_this(), resumed]() -> awaitable<void> {
+        for (const auto& conv : resumed) co_await self->send_missed(conv);
+      }, net::detached);
   }
 
   // Validates the fields every conversation command carries.
@@ -569,6 +619,9 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   std::shared_ptr<net::steady_timer> session_timer_;   // close_when_session_ends
   bool closed_ = false;
   std::map<std::string, std::uint64_t> last_seq_;  // per conversation: the last seq sent
+  // Conversations being caught up (catch_up), each with whether an event
+  // came since its last read of the log: then it reads once more.
+  std::map<std::string, bool> catching_up_;
   catch_up_retry retry_;
   bool resuming_ = false;
   bool signed_out_ = false;  // closed because the login session ended (presence ends too)

@@ -244,6 +244,19 @@ class ws_transport : public ws_peer, public std::enable_shared_from_this<ws_tran
     });
   }
 
+  awaitable<bool> drained_to(std::size_t bytes, std::size_t frames) override {
+    auto self = this->shared_from_this();
+    // Frames sent before the call are posted to the strand: they queue first.
+    co_await net::post(ws_.get_executor(), net::use_awaitable);
+    while (!closed_ && !closing_ && (queued_bytes_ > bytes || queue_.size() > frames)) {
+      // Made on first use: most sessions never wait.
+      if (!drained_)
+        drained_ = std::make_unique<net::steady_timer>(ws_.get_executor(), net::steady_timer::time_point::max());
+      co_await drained_->async_wait(use_tuple);  // woken by wake_drain_waiters
+    }
+    co_return !closed_ && !closing_;
+  }
+
   net::any_io_executor executor() const override { return const_cast<ws_transport*>(this)->ws_.get_executor(); }
   bool went_silent() const override { return silent_; }
 
@@ -274,7 +287,7 @@ class ws_transport : public ws_peer, public std::enable_shared_from_this<ws_tran
       co_await handler->on_text(std::move(frame));
     }
     closed_ = true;
-    queue_.clear();
+    drop_queue();
     if (sent_close_code_) close_code = *sent_close_code_;
     global_metrics().ws_closed.inc({endpoint_, close_code_label(close_code)});
     handler->on_closed();
@@ -318,9 +331,10 @@ class ws_transport : public ws_peer, public std::enable_shared_from_this<ws_tran
       if (self->queue_.empty()) return;  // cleared by the read loop's end
       self->queued_bytes_ -= self->queue_.front()->size();
       self->queue_.pop_front();
+      self->wake_drain_waiters();
       if (ec) {
         self->writing_ = false;
-        self->queue_.clear();
+        self->drop_queue();
         return;
       }
       self->write_next();
@@ -330,6 +344,7 @@ class ws_transport : public ws_peer, public std::enable_shared_from_this<ws_tran
   void begin_close(std::uint16_t code, std::string reason) {
     if (closing_ || closed_) return;
     closing_ = true;
+    wake_drain_waiters();
     sent_close_code_ = code;
     close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), std::move(reason));
     // Frames already queued go out first, so a client sees every event before the close.
@@ -341,8 +356,19 @@ class ws_transport : public ws_peer, public std::enable_shared_from_this<ws_tran
 
   void start_close_handshake() {
     close_pending_ = false;
-    queue_.clear();
+    drop_queue();
     ws_.async_close(close_reason_, [self = this->shared_from_this()](beast::error_code) {});
+  }
+
+  void drop_queue() {
+    queue_.clear();
+    queued_bytes_ = 0;
+    wake_drain_waiters();
+  }
+
+  // Each waiter in drained_to looks at the queue again.
+  void wake_drain_waiters() {
+    if (drained_) drained_->cancel();
   }
 
   websocket::stream<Stream> ws_;
@@ -352,6 +378,7 @@ class ws_transport : public ws_peer, public std::enable_shared_from_this<ws_tran
   // most sessions are idle.
   std::list<std::shared_ptr<const std::string>> queue_;
   std::size_t queued_bytes_ = 0;
+  std::unique_ptr<net::steady_timer> drained_;  // never expires: cancelled to wake drained_to
   bool writing_ = false;
   bool closing_ = false;
   bool close_pending_ = false;

@@ -41,6 +41,9 @@ class bridge_peer : public ws_peer {
   explicit bridge_peer(std::shared_ptr<ws_peer> real) : real_(std::move(real)) {}
   void send(std::shared_ptr<const std::string> frame) override;
   void close(std::uint16_t code, std::string reason) override { real_->close(code, std::move(reason)); }
+  net::awaitable<bool> drained_to(std::size_t bytes, std::size_t frames) override {
+    return real_->drained_to(bytes, frames);
+  }
   net::any_io_executor executor() const override { return real_->executor(); }
   bool went_silent() const override { return real_->went_silent(); }
 

@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -22,6 +23,11 @@ class ws_peer {
   // Queues a text frame. A session whose queue is full is closed with 1013.
   virtual void send(std::shared_ptr<const std::string> frame) = 0;
   virtual void close(std::uint16_t code, std::string reason) = 0;
+  // Completes once the send queue holds at most `bytes` bytes and `frames`
+  // frames, counting every frame sent before the call: true, or false once
+  // the session is closing. Lets a sender of many frames (a catch-up) keep
+  // to a share of the queue instead of overflowing it. Call on the strand.
+  virtual boost::asio::awaitable<bool> drained_to(std::size_t bytes, std::size_t frames) = 0;
   // The session's strand; protocol handlers run on it.
   virtual boost::asio::any_io_executor executor() const = 0;
   // After on_closed: the peer was dropped for saying nothing, not even a

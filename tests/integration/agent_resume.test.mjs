@@ -1,0 +1,106 @@
+// An agent console that missed many events (it reconnects with `resume`
+// after a long absence, or the gateway's pub/sub was down): the catch-up is
+// paced by what the console reads, so a big gap never overflows the socket's
+// send queue (1013, then the same catch-up again at every reconnect).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import {
+  RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, sleep, waitFor,
+} from '../support/harness.mjs';
+
+let redis, gw;
+let customerSeq = 0;
+const newCustomer = () => `cust-${process.pid}-${++customerSeq}`;
+const uid = () => `m-${Math.random().toString(36).slice(2)}`;
+
+before(async () => {
+  redis = await new RedisServer().start();
+  gw = await new Pasokh(defaultConfig(redis)).start();
+  await gw.createAgent('sara', 'sara-secret-1', { name: 'Sara', role: 'agent' });
+});
+after(async () => { await gw?.cleanup(); await redis?.cleanup(); });
+
+function redisCli(...args) {
+  return execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString().trim();
+}
+
+// The seqs of the event frames the agent got, by conversation, once each
+// conversation has its last seq (WsClient keeps every frame no next() took).
+async function eventsUntil(agent, lastSeqs, timeoutMs = 30_000) {
+  const seqs = (conv) => agent.frames.filter((f) => f.type === 'event' && f.conv === conv && f.seq).map((f) => f.seq);
+  const deadline = Date.now() + timeoutMs;
+  while (!Object.entries(lastSeqs).every(([conv, last]) => seqs(conv).includes(last))) {
+    const closed = await Promise.race([agent.closed, sleep(50).then(() => null)]);
+    if (closed) throw new Error(`closed before the catch-up ended: ${JSON.stringify(closed)}`);
+    if (Date.now() > deadline) throw new Error('timed out waiting for the catch-up');
+  }
+  await sleep(300);  // nothing more may come twice
+  return Object.fromEntries(Object.keys(lastSeqs).map((conv) => [conv, seqs(conv)]));
+}
+
+const range = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+test('an agent back after a long gap of long messages gets every one, in order, once, without a 1013', async () => {
+  const t = (await login(gw, 'sara', 'sara-secret-1')).json.token;
+  const [busy, quiet] = [newCustomer(), newCustomer()];
+  const post = async (customer, text) =>
+    (await postMessage(gw, { message_id: uid(), customer: { id: customer }, text })).json;
+  const a = (await post(busy, 'hello')).conversation_id;
+  const b = (await post(quiet, 'hi')).conversation_id;
+  let agent = await agentSocket(gw, t);
+  await agent.close();
+
+  // 110 messages of 40 kB: 4.4 MB, more than the 4 MB send queue; a few in another conversation.
+  const long = '😀'.repeat(9990);
+  for (let i = 0; i < 110; i++) await post(busy, `${i} ${long}`);
+  for (let i = 0; i < 5; i++) await post(quiet, `${i} ${long}`);
+
+  agent = await agentSocket(gw, t, { [a]: 1, [b]: 1 });
+  // Live messages during the catch-up take their place after it.
+  await post(busy, 'still there?');
+  const lastA = (await post(busy, 'hello?')).seq;
+  const lastB = (await post(quiet, 'one more')).seq;
+  assert.ok(lastA >= 113 && lastB >= 7, `${lastA} ${lastB}`);
+  const seen = await eventsUntil(agent, { [a]: lastA, [b]: lastB });
+  assert.deepEqual(seen[a], range(2, lastA));
+  assert.deepEqual(seen[b], range(2, lastB));
+  const closed = await Promise.race([agent.closed, sleep(100).then(() => null)]);
+  assert.equal(closed, null, `the socket stays open: ${JSON.stringify(closed)}`);
+
+  // The socket keeps working: a reply is answered.
+  agent.send({ type: 'reply', conv: a, client_id: 'after-resume', text: 'Sorry for the wait' });
+  assert.ok((await agent.next((f) => f.type === 'ack' && f.client_id === 'after-resume')).seq > lastA);
+  await agent.close();
+});
+
+test('an open socket gets a long gap missed during a pub/sub outage, in order, once, without a 1013', async () => {
+  const t = (await login(gw, 'sara', 'sara-secret-1')).json.token;
+  const customer = newCustomer();
+  const post = async (text) => (await postMessage(gw, { message_id: uid(), customer: { id: customer }, text })).json;
+  const agent = await agentSocket(gw, t);
+  const conv = (await post('hello')).conversation_id;
+  await agent.next((f) => f.type === 'event' && f.conv === conv && f.seq === 1);
+
+  // The subscriber cannot come back while 4.4 MB are stored: new connections
+  // are refused (the gateway's command connection stays signed in).
+  redisCli('ACL', 'SETUSER', 'probe', 'on', '>probe-pw', '+@all', '~*', '&*');
+  const asProbe = (...args) => redisCli('--user', 'probe', '--pass', 'probe-pw', '--no-auth-warning', ...args);
+  asProbe('ACL', 'SETUSER', 'default', 'off');
+  try {
+    asProbe('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    const long = '😀'.repeat(9990);
+    for (let i = 0; i < 110; i++) await post(`${i} ${long}`);
+  } finally {
+    asProbe('ACL', 'SETUSER', 'default', 'on');
+  }
+  // A live message after the subscriber is back shows the gap too: one catch-up either way.
+  await waitFor(() => redisCli('CLIENT', 'LIST', 'TYPE', 'pubsub') !== '', 'the subscriber back');
+  const last = (await post('anyone there?')).seq;
+  assert.ok(last >= 112, `${last}`);
+  const seen = await eventsUntil(agent, { [conv]: last });
+  assert.deepEqual(seen[conv], range(2, last));
+  const closed = await Promise.race([agent.closed, sleep(100).then(() => null)]);
+  assert.equal(closed, null, `the socket stays open: ${JSON.stringify(closed)}`);
+  await agent.close();
+});
