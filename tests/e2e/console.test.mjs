@@ -27,7 +27,9 @@ before(async () => {
   const port = await freePort();
   gw = await new Pasokh(defaultConfig(redis, {
     listen: { address: '127.0.0.1', port, threads: 2 },
-    auth: { login_attempts_per_minute: 3 },
+    // Every console of this suite signs in from 127.0.0.1, more than the
+    // default 30 a minute per address allows.
+    auth: { login_attempts_per_minute: 3, login_attempts_per_address_per_minute: 1000 },
   })).start();
   gw2 = await new Pasokh(defaultConfig(redis)).start();
   await gw.createAgent('ali', 'ali-secret-1', { name: 'Ali' });
@@ -102,6 +104,15 @@ async function publishCustomerMessage(conv, fields) {
   await redisPublish('pasokh:events', `${JSON.stringify({ team: last.conversation.team, conv, customer: '', seq, assignee: '' })}\n${
     JSON.stringify({ ...said, seq, conversation: { ...last.conversation, seq },
       message: { ...said.message, id: `${conv}:${seq}`, seq, ...fields } })}`);
+}
+
+// A customer's reaction to message `messageSeq` as reaction.lua announces it.
+async function publishReaction(conv, messageSeq, emoji) {
+  const seq = Number(execFileSync('redis-cli', ['-p', String(redis.port), 'HINCRBY', `pasokh:conv:${conv}`, 'seq', '1']).toString());
+  const header = { team: 'support', conv, customer: '', seq, assignee: '' };
+  const frame = { type: 'event', event: 'reaction', conv, seq, actor: 'customer', at: Date.now(),
+    reaction: { message_seq: messageSeq, message_id: `${conv}:${messageSeq}`, emoji } };
+  await redisPublish('pasokh:events', `${JSON.stringify(header)}\n${JSON.stringify(frame)}`);
 }
 
 async function publishDelivery(conv, messageSeq, status, extra = {}) {
@@ -627,6 +638,24 @@ assert.ok(connections >= 2, 'reconnected');
     const again = (await storedMessages(conv)).filter((m) => m.text === 'Second answer.');
     assert.equal(again.length, 2);
     assert.ok(again[1].seq > s2);
+    assert.deepEqual(consoleErrors(page), []);
+  });
+
+  test('a customer\'s reaction shows on the reply it names and goes when taken back', T, async () => {
+    const page = await ali();
+    const { conversation_id: conv } = await customerWrites('Did the refund go through?', { id: 'crm-react', name: 'Nika' });
+    await open(page, conv);
+    await page.fill('#reply-text', 'Yes, today.');
+    await page.press('#reply-text', 'Enter');
+    await stored(page, 'Yes, today.').waitFor({ timeout: WAIT });
+    const reply = page.locator('#messages li.msg[data-seq]', { hasText: 'Yes, today.' });
+    const seq = Number(await reply.getAttribute('data-seq'));
+    await publishReaction(conv, seq, '👍');
+    await reply.locator('.reaction', { hasText: '👍' }).waitFor({ timeout: WAIT });
+    assert.equal(await reply.locator('.reaction').getAttribute('aria-label'), 'Customer reacted 👍');
+    await publishReaction(conv, seq, '');
+    await reply.locator('.reaction').waitFor({ state: 'detached', timeout: WAIT });
+    assert.equal(await page.locator('#messages li.event').filter({ hasText: 'reacted' }).count(), 0, 'no event line for a message on screen');
     assert.deepEqual(consoleErrors(page), []);
   });
 
