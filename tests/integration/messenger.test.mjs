@@ -761,6 +761,27 @@ test('a Messenger read watermark marks read our replies sent up to it, not those
   assert.equal(status(third), 'sent');
 });
 
+test('a read watermark marks the replies to the person who read them, when a merged file holds two people on one page', async () => {
+  const [psidA, psidB] = [newPsid(), newPsid()];
+  const convA = await metaConversation(psidA, 'watermark, person A');
+  const toA = await reply(convA, 'for A');
+  await agent.next(deliveryEvent(convA, 'sent'));
+  const convB = await metaConversation(psidB, 'watermark, person B');
+  const toB = await reply(convB, 'for B');
+  await agent.next(deliveryEvent(convB, 'sent'), 5000);
+  const customer = (conv) => redisCli(redis, 'HGET', `pasokh:conv:${conv}`, 'customer_id');
+  const { json: { token } } = await login(gw, 'sara', 'sara-secret-1');
+  const merged = await apiCall(gw, 'POST', `/api/v1/customers/${customer(convA)}/merge`, { token, body: { from: customer(convB) } });
+  assert.equal(merged.status, 200, merged.text);
+
+  const read = { sender: { id: psidA }, recipient: { id: FB_PAGE_ID }, timestamp: Date.now(), read: { watermark: Date.now() } };
+  assert.equal((await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [read]))).status, 200);
+  assert.equal((await agent.next(deliveryEvent(convA, 'read'))).message_seq, toA);
+  await sleep(200);
+  const status = (conv, seq) => JSON.parse(redisCli(redis, 'HGET', `pasokh:conv:${conv}:delivery`, String(seq))).status;
+  assert.equal(status(convB, toB), 'sent', 'B has not read it');
+});
+
 test('a webhook batch over the API\'s 1 MiB body limit is taken (Meta batches reach 3 MB)', async () => {
   const psid = newPsid();
   const batch = { ...metaMessaging('page', FB_PAGE_ID, [metaText(psid, FB_PAGE_ID, 'in a big batch')]), padding: 'x'.repeat(1_500_000) };

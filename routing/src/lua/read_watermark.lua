@@ -10,12 +10,14 @@ local channel, ext, watermark = ARGV[2], ARGV[3], tonumber(ARGV[4])
 
 local cust = redis.call('GET', p .. 'ident:' .. channel .. ':' .. ext)
 if not cust then return {} end
--- Their newest conversation on the channel: a resolved one too (the agent's
+-- Their newest conversation on the channel with this person (a merged file
+-- may hold two people's ids on one page): a resolved one too (the agent's
 -- last answer is often read after the agent resolved it).
 local conv
 local recent = redis.call('LRANGE', p .. 'cust:' .. cust .. ':conversations', -20, -1)
 for i = #recent, 1, -1 do
-  if redis.call('HGET', conv_key(recent[i]), 'channel') == channel then
+  local h = redis.call('HMGET', conv_key(recent[i]), 'channel', 'recipient')
+  if h[1] == channel and (h[2] == ext or not h[2] or h[2] == '') then
     conv = recent[i]
     break
   end
