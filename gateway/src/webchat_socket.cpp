@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -32,7 +33,8 @@ namespace net = boost::asio;
 using net::awaitable;
 using nlohmann::json;
 
-constexpr std::size_t history_page = 500;
+// A catch-up holds its page while the widget reads it: 100 long answers are 4 MB.
+constexpr std::size_t catch_up_page = 100;
 constexpr std::size_t max_followed = 8;           // conversations one session tracks
 constexpr int max_frames_per_minute = 120;        // all frame types, per session
 
@@ -257,6 +259,11 @@ class chat_session : public ws_handler,
     auto* f = find(meta.conv);
     if (!f) f = &follow(meta.conv, 0);
     if (seq <= f->last) return;
+    // Being caught up: the read of the log finds it (one more read if it came after).
+    if (auto c = catching_up_.find(meta.conv); c != catching_up_.end()) {
+      c->second = true;
+      return;
+    }
     if (seq > f->last + 1) {
       net::co_spawn(peer_->executor(), [self = shared_from_this(), conv = meta.conv]() -> awaitable<void> {
         co_await self->catch_up(conv);
@@ -276,24 +283,61 @@ class chat_session : public ws_handler,
     if (became_queued && !resuming_ && &f == current()) start_queue_updates();
   }
 
+  // Sends what the widget has not got of the conversation, from its log. One
+  // catch-up per conversation at a time: a second call only asks the running
+  // one for another read.
   awaitable<void> catch_up(const std::string& conv) {
+    auto [running, first] = catching_up_.try_emplace(conv, false);
+    if (!first) {
+      running->second = true;
+      co_return;
+    }
+    co_await send_missed(conv);
+  }
+
+  // The catch-up of a conversation claimed in catching_up_ (released here).
+  // It waits for the widget to read what it sent before sending more (a
+  // customer back to a long conversation of long answers would overflow the
+  // send queue: 1013, and the same replay again at every reconnect); live
+  // events of the conversation wait in the log meanwhile.
+  awaitable<void> send_missed(std::string conv) {
     for (;;) {
       auto* f = find(conv);
-      if (!f || closing_) co_return;
-      auto frames = co_await w_.core().conversations.events_after(conv, f->last, history_page);
+      if (!f || closing_) break;
+      catching_up_[conv] = false;  // an event published during the read sets it again
+      auto frames = co_await w_.core().conversations.events_after(conv, f->last, catch_up_page);
       if (!frames) {
+        catching_up_.erase(conv);
         retry_.remember(conv, [self = shared_from_this()](const std::string& c) { return self->catch_up(c); });
         co_return;
       }
       for (auto& text : *frames) {
-        f = find(conv);
-        if (!f) co_return;
         event_meta meta;
         auto view = customer_event_frame(text, &meta);
-        if (meta.seq > f->last) apply(*f, meta, view);
+        f = find(conv);
+        if (f && meta.seq <= f->last) continue;
+        bool open = true;  // false: the socket is closing
+        if (f && view) open = co_await room_for(view->size());  // a frame not shown needs no room
+        f = find(conv);  // followed_ may have changed while waiting
+        if (!open || !f) {
+          catching_up_.erase(conv);
+          co_return;
+        }
+        apply(*f, meta, view);
       }
-      if (frames->size() < history_page) co_return;
+      if (frames->size() < catch_up_page && !catching_up_[conv]) break;
     }
+    catching_up_.erase(conv);
+  }
+
+  // A catch-up keeps to half of the send queue, by bytes and by frames (the
+  // rest is for live events and answers): waits until the frame fits in it.
+  // False once the socket is closing.
+  awaitable<bool> room_for(std::size_t frame_bytes) {
+    const auto& limits = w_.core().cfg.limits;
+    const auto share = limits.ws_queue_max_bytes / 2;
+    co_return co_await peer_->drained_to(share > frame_bytes ? share - frame_bytes : 0,
+                                         limits.ws_queue_max_messages / 2);
   }
 
   awaitable<void> catch_up_all() {
@@ -370,15 +414,28 @@ class chat_session : public ws_handler,
     if (state->email_proved) welcome["profile"]["email_proved"] = true;
     send(welcome);
 
-    if (!state->asked_conv.empty()) {
-      follow(state->asked_conv, hello.after);
-      co_await catch_up(state->asked_conv);
-    }
-    if (!state->open_conv.empty() && state->open_conv != state->asked_conv) {
-      // Newer than what the widget knows (or it knew nothing): all of it.
-      follow(state->open_conv, 0);
-      co_await catch_up(state->open_conv);
-    }
+    // The replayed conversations are claimed for the replay, so a catch-up
+    // asked for meanwhile (a message's, a resync's) only makes it read again.
+    std::vector<std::string> replayed;
+    auto replay = [&](const std::string& conv, std::uint64_t after) {
+      follow(conv, after);
+      if (catching_up_.try_emplace(conv, false).second) replayed.push_back(conv);
+    };
+    if (!state->asked_conv.empty()) replay(state->asked_conv, hello.after);
+    // Newer than what the widget knows (or it knew nothing): all of it.
+    if (!state->open_conv.empty() && state->open_conv != state->asked_conv) replay(state->open_conv, 0);
+    // Paced by the widget's reading, so not in on_text: the transport reads
+    // no frame (not the widget's pings, nor the pong that keeps the socket
+    // from its idle timeout) until on_text returns.
+    net::co_spawn(peer_->executor(), [self = shared_from_this(), replayed]() -> awaitable<void> {
+      for (const auto& conv : replayed) co_await self->send_missed(conv);
+      self->end_replay();
+    }, net::detached);
+  }
+
+  // The replay after hello is sent: the live events held meanwhile follow, then synced.
+  void end_replay() {
+    if (closing_) return;
     resuming_ = false;
     for (auto& p : std::exchange(pending_, {})) forward(*p.frame, p.seq);
     send(json{{"type", "synced"}});
@@ -643,6 +700,9 @@ class chat_session : public ws_handler,
   std::string visitor_, customer_, name_, email_, lang_;
   std::vector<followed> followed_;
   std::vector<pending_event> pending_;
+  // Conversations being caught up (catch_up), each with whether an event
+  // came since its last read of the log: then it reads once more.
+  std::map<std::string, bool> catching_up_;
   std::chrono::steady_clock::time_point window_start_{};
   int frames_in_window_ = 0;
   std::int64_t last_typing_ms_ = 0;

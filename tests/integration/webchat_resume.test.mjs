@@ -1,0 +1,145 @@
+// A customer back to a long web chat conversation of long answers (the
+// widget reconnects with its last seq, or the gateway's pub/sub was down):
+// the catch-up is paced by what the widget reads, so it never overflows the
+// socket's send queue (1013, then the same replay again at every reconnect).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import {
+  RedisServer, Pasokh, WsClient, defaultConfig, login, agentSocket, sleep, waitFor,
+} from '../support/harness.mjs';
+
+const SECRET = { PASOKH_WEBCHAT_SECRET: 'resume-test-webchat-secret-0123456789' };
+let redis, gw, agent;
+
+before(async () => {
+  redis = await new RedisServer().start();
+  gw = await new Pasokh(defaultConfig(redis, {
+    channels: [{ id: 'web', kind: 'webchat', team: 'support' }],
+  }), SECRET).start();
+  await gw.createAgent('sara', 'sara-secret-1', { name: 'Sara', role: 'agent' });
+  agent = await agentSocket(gw, (await login(gw, 'sara', 'sara-secret-1')).json.token);
+});
+after(async () => { agent?.ws.close(); await gw?.cleanup(); await redis?.cleanup(); });
+
+function redisCli(...args) {
+  return execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString().trim();
+}
+
+async function newVisitor() {
+  const res = await fetch(`${gw.base}/api/v1/webchat/sessions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'web' }),
+  });
+  return (await res.json()).token;
+}
+
+// A customer socket past its hello, as the widget opens it (conv and after: its last seq).
+async function chatSocket(token, resume = {}) {
+  const c = new WsClient(`${gw.wsBase}/ws/chat?channel=web`);
+  await c.opened();
+  c.send({ type: 'hello', v: 1, token, lang: 'en', ...resume });
+  await c.next((f) => f.type === 'welcome');
+  return c;
+}
+
+// A conversation of the visitor, opened by its first message.
+async function startConversation(token) {
+  const c = await chatSocket(token);
+  await c.next((f) => f.type === 'synced');
+  c.send({ type: 'message', client_id: 'first', text: 'hello, anyone?' });
+  const ack = await c.next((f) => f.type === 'ack' && f.client_id === 'first');
+  return { c, conv: ack.conv, seq: ack.seq };
+}
+
+let replies = 0;
+async function reply(conv, text) {
+  const id = `r-${++replies}`;
+  agent.send({ type: 'reply', conv, client_id: id, text });
+  return (await agent.next((f) => f.type === 'ack' && f.client_id === id, 10_000)).seq;
+}
+
+// 110 answers of 40 kB: 4.4 MB, more than the 4 MB send queue. Their seqs.
+async function longAnswers(conv) {
+  const long = '😀'.repeat(9990);
+  const seqs = [];
+  for (let i = 0; i < 110; i++) seqs.push(await reply(conv, `${i} ${long}`));
+  return seqs;
+}
+
+// The event frames of the conversation the widget got, once it has `last`
+// (WsClient keeps every frame no next() took).
+async function eventsUntil(c, conv, last, timeoutMs = 30_000) {
+  const events = () => c.frames.filter((f) => f.type === 'event' && f.conv === conv && f.seq);
+  const deadline = Date.now() + timeoutMs;
+  while (!events().some((f) => f.seq === last)) {
+    const closed = await Promise.race([c.closed, sleep(50).then(() => null)]);
+    if (closed) throw new Error(`closed before the catch-up ended: ${JSON.stringify(closed)}`);
+    if (Date.now() > deadline) throw new Error('timed out waiting for the catch-up');
+  }
+  await sleep(300);  // nothing more may come twice
+  return events();
+}
+
+// In order and once each (the customer is not shown every event of the log,
+// an assignment's, say); every answer among them.
+function assertInOrderOnce(events, answers) {
+  const seqs = events.map((f) => f.seq);
+  assert.ok(seqs.every((s, i) => i === 0 || s > seqs[i - 1]), `in order, once: ${seqs}`);
+  assert.deepEqual(events.filter((f) => f.event === 'message').map((f) => f.seq), answers);
+}
+
+test('a customer back to a long conversation of long answers gets every one, in order, once, without a 1013', async () => {
+  const token = await newVisitor();
+  const first = await startConversation(token);
+  const { conv } = first;
+  await first.c.close();
+  const answers = await longAnswers(conv);
+
+  const c = await chatSocket(token, { conv, after: first.seq });
+  c.send({ type: 'ping' });  // answered while the replay goes, not after it
+  // A live answer during the replay takes its place after it.
+  const last = await reply(conv, 'still there?');
+  const seen = await eventsUntil(c, conv, last);
+  assertInOrderOnce(seen, [...answers, last]);
+  assert.ok(seen[0].seq > first.seq, `only what the widget missed: ${seen[0].seq}`);
+  const synced = c.frames.findIndex((f) => f.type === 'synced');
+  assert.ok(synced >= 0, 'synced');
+  const replayed = c.frames.slice(0, synced).filter((f) => f.type === 'event' && f.event === 'message');
+  assert.ok(replayed.length >= 110, `synced after the replay: ${replayed.length} answers before it`);
+  const pong = c.frames.findIndex((f) => f.type === 'pong');
+  assert.ok(pong >= 0 && pong < synced, `the ping was answered during the replay: ${pong} ${synced}`);
+  const closed = await Promise.race([c.closed, sleep(100).then(() => null)]);
+  assert.equal(closed, null, `the socket stays open: ${JSON.stringify(closed)}`);
+
+  // The socket keeps working: a message is acked.
+  c.send({ type: 'message', client_id: 'after-resume', text: 'thanks' });
+  assert.ok((await c.next((f) => f.type === 'ack' && f.client_id === 'after-resume')).seq > last);
+  await c.close();
+});
+
+test('an open widget gets a long gap missed during a pub/sub outage, in order, once, without a 1013', async () => {
+  const token = await newVisitor();
+  const { c, conv, seq } = await startConversation(token);
+  await c.next((f) => f.type === 'event' && f.seq === seq);
+
+  // The subscriber cannot come back while 4.4 MB are stored: new connections
+  // are refused (the gateway's command connection stays signed in).
+  redisCli('ACL', 'SETUSER', 'probe', 'on', '>probe-pw', '+@all', '~*', '&*');
+  const asProbe = (...args) => redisCli('--user', 'probe', '--pass', 'probe-pw', '--no-auth-warning', ...args);
+  asProbe('ACL', 'SETUSER', 'default', 'off');
+  let answers;
+  try {
+    asProbe('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    answers = await longAnswers(conv);
+  } finally {
+    asProbe('ACL', 'SETUSER', 'default', 'on');
+  }
+  // A live answer after the subscriber is back shows the gap too: one catch-up either way.
+  await waitFor(() => redisCli('CLIENT', 'LIST', 'TYPE', 'pubsub') !== '', 'the subscriber back');
+  const last = await reply(conv, 'anyone there?');
+  const seen = await eventsUntil(c, conv, last);
+  assertInOrderOnce(seen.filter((f) => f.seq > seq), [...answers, last]);
+  const closed = await Promise.race([c.closed, sleep(100).then(() => null)]);
+  assert.equal(closed, null, `the socket stays open: ${JSON.stringify(closed)}`);
+  await c.close();
+});
