@@ -330,14 +330,9 @@ class chat_session : public ws_handler,
     catching_up_.erase(conv);
   }
 
-  // A catch-up keeps to half of the send queue, by bytes and by frames (the
-  // rest is for live events and answers): waits until the frame fits in it.
-  // False once the socket is closing.
   awaitable<bool> room_for(std::size_t frame_bytes) {
     const auto& limits = w_.core().cfg.limits;
-    const auto share = limits.ws_queue_max_bytes / 2;
-    co_return co_await peer_->drained_to(share > frame_bytes ? share - frame_bytes : 0,
-                                         limits.ws_queue_max_messages / 2);
+    co_return co_await room_for_catch_up(*peer_, limits.ws_queue_max_bytes, limits.ws_queue_max_messages, frame_bytes);
   }
 
   awaitable<void> catch_up_all() {

@@ -16,13 +16,9 @@ if dedup_key ~= '' then
   if redis.call('GET', dkey) then return { 'duplicate' } end
 end
 
--- ingest.lua maps the provider id of every messenger message to "<conv>:<seq>".
-local ref = redis.call('GET', p .. 'provider_msg:' .. channel .. ':' .. provider_id)
-if not ref then return { 'unknown' } end
-local colon = string.find(ref, ':', 1, true)
-local conv, mseq = string.sub(ref, 1, colon - 1), string.sub(ref, colon + 1)
+local conv, mseq = message_by_provider_id(channel, provider_id)
+if not conv then return { 'unknown' } end
 local vkey = conv_key(conv)
-if redis.call('EXISTS', vkey) == 0 then return { 'unknown' } end
 
 local ekey = vkey .. ':edits'
 local previous = redis.call('HGET', ekey, mseq)

@@ -448,6 +448,18 @@ end
 -- The search index (search.lua): a document's terms in search:terms
 -- (space-separated), its postings in search:<kind>:<term> ('t' conversations,
 -- 'c' customer files), every term in search:vocab.
+-- The message a messenger's provider id names (ingest.lua and delivery.lua
+-- map the customer's and ours to "<conv>:<seq>"): its conversation and seq
+-- as text, or nil when the id or the conversation is unknown.
+local function message_by_provider_id(channel, provider_id)
+  local ref = redis.call('GET', p .. 'provider_msg:' .. channel .. ':' .. provider_id)
+  if not ref then return nil end
+  local colon = string.find(ref, ':', 1, true)
+  local conv = string.sub(ref, 1, colon - 1)
+  if redis.call('EXISTS', conv_key(conv)) == 0 then return nil end
+  return conv, string.sub(ref, colon + 1)
+end
+
 local function search_term_key(kind, t) return p .. 'search:' .. kind .. ':' .. t end
 
 -- The terms a document is indexed under: as stored, and as a set.

@@ -18,14 +18,9 @@ if dedup_key ~= '' then
   if redis.call('GET', dkey) then return { 'duplicate' } end
 end
 
--- ingest.lua and delivery.lua map the provider id of every messenger message,
--- the customer's and ours, to "<conv>:<seq>".
-local ref = redis.call('GET', p .. 'provider_msg:' .. channel .. ':' .. provider_id)
-if not ref then return { 'unknown' } end
-local colon = string.find(ref, ':', 1, true)
-local conv, mseq = string.sub(ref, 1, colon - 1), string.sub(ref, colon + 1)
+local conv, mseq = message_by_provider_id(channel, provider_id)
+if not conv then return { 'unknown' } end
 local vkey = conv_key(conv)
-if redis.call('EXISTS', vkey) == 0 then return { 'unknown' } end
 
 local function remembered(answer)
   if dkey then redis.call('SET', dkey, conv, 'EX', dedup_ttl) end

@@ -35,6 +35,15 @@ class ws_peer {
   virtual bool went_silent() const = 0;
 };
 
+// A catch-up (missed events sent from a log) keeps to half of a send queue of
+// `max_bytes` and `max_frames`, the rest being for live events and answers:
+// waits until a frame of `frame_bytes` fits. False once the session is closing.
+inline boost::asio::awaitable<bool> room_for_catch_up(ws_peer& peer, std::size_t max_bytes, std::size_t max_frames,
+                                                      std::size_t frame_bytes) {
+  const auto share = max_bytes / 2;
+  co_return co_await peer.drained_to(share > frame_bytes ? share - frame_bytes : 0, max_frames / 2);
+}
+
 // The protocol side. on_text runs on the session's strand, one frame at a
 // time. on_closed runs once, when the transport is gone.
 class ws_handler {
