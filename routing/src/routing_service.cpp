@@ -303,16 +303,7 @@ awaitable<rresult<tick_outcome>> routing_service::tick() {
 }
 
 awaitable<rresult<std::string>> routing_service::list(const list_request& q) {
-  auto r = co_await redis_.fcall(script(lua::list_view), store::make_command(),
-                                store::make_command(prefix_, q.agent, proto::join(q.teams, ','), q.view, q.status, q.team,
-                                                    std::to_string(q.limit), std::to_string(q.offset),
-                                                    std::to_string(q.scan_cap), q.with_own ? "1" : "0"));
-  if (!r) co_return r.error();
-  if (r->is_error()) {
-    log()->error("list_view failed: {}", r->str);
-    co_return store::make_error_code(store::redis_errc::server_error);
-  }
-  co_return std::move(r->str);
+  co_return co_await read_inbox_list(redis_, prefix_, q);
 }
 
 awaitable<rresult<void>> routing_service::reindex_agent(const std::string& agent, const std::string& old_teams) {

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pasokh/routing/inbox_list.hpp"
 #include "pasokh/routing/routing_config.hpp"
 #include "pasokh/store/redis_client.hpp"
 
@@ -68,17 +69,6 @@ struct tick_outcome {
   int bot_idle_resolved = 0;  // bot conversations the customer left, resolved by the bot
   bool leader = false;  // this instance holds the timer lease and did the work
   std::vector<std::string> unrouted;  // queued conversations the team rules never reached
-};
-
-struct list_request {
-  std::string agent;
-  std::vector<std::string> teams;  // visible to the caller
-  std::string view = "all";        // mine | unassigned | team | all
-  std::string status;              // "" = open ones
-  std::string team;                // "" = every visible team
-  int limit = 50, offset = 0;
-  int scan_cap = 5000;             // newest conversations read per team (bounds the work of counts)
-  bool with_own = false;           // also the agent's own ones that fall beyond the page
 };
 
 class routing_service {

@@ -1,0 +1,60 @@
+#pragma once
+// The inbox list (views mine / unassigned / team / all, status and team
+// filters, counts of every view), read without holding Redis: plain reads of
+// the teams' lists and of each conversation's status (pipelined, so Redis
+// serves other clients between them), chosen and sorted here, and the page's
+// rows built by conv_views.lua a few dozen at a time. One script doing all of
+// it held Redis 4-6 ms at every agent's connect and 13 ms for a list of
+// 3,000 open conversations, and every customer's message waited behind it.
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "pasokh/store/redis_client.hpp"
+
+namespace pasokh::routing {
+
+struct list_request {
+  std::string agent;
+  std::vector<std::string> teams;  // visible to the caller
+  std::string view = "all";        // mine | unassigned | team | all
+  std::string status;              // "" = open ones
+  std::string team;                // "" = every visible team
+  int limit = 50, offset = 0;
+  int scan_cap = 5000;             // newest conversations read per team (bounds the work of counts)
+  bool with_own = false;           // also the agent's own ones that fall beyond the page
+};
+
+// A conversation the list may show: where it was found and what it is now.
+struct inbox_candidate {
+  std::string id;
+  double score = 0;  // its newest activity (ms): the order of the list
+  std::string status, assignee, team;
+};
+
+struct inbox_counts {
+  std::uint64_t mine = 0, unassigned = 0, team = 0, all = 0;  // open conversations in each view
+};
+
+struct inbox_selection {
+  std::vector<std::string> page;  // newest first; with_own: then the agent's own beyond the page
+  std::size_t total = 0;          // rows the view and filters match
+  inbox_counts counts;
+};
+
+// Pure: the page and counts for `q` from the candidates (each once; one
+// with no status is gone and left out). `my_teams`: the agent's own teams
+// (the "team" view).
+inbox_selection select_inbox(const list_request& q, const std::set<std::string>& my_teams,
+                             const std::vector<inbox_candidate>& candidates);
+
+// JSON: {"conversations":[...],"total":n,"counts":{"mine","unassigned","team","all"}}.
+boost::asio::awaitable<boost::system::result<std::string>> read_inbox_list(store::redis_client& redis,
+                                                                            const std::string& prefix,
+                                                                            const list_request& q);
+
+}  // namespace pasokh::routing

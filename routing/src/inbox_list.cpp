@@ -1,0 +1,183 @@
+#include "pasokh/routing/inbox_list.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <unordered_set>
+
+#include "pasokh/routing/lua_script.hpp"
+
+namespace pasokh::routing {
+
+namespace {
+
+using boost::asio::awaitable;
+using store::reply;
+template <class T> using result = boost::system::result<T>;
+
+// Status reads per pipeline: the replies of one are held at once.
+constexpr std::size_t reads_per_pipeline = 1000;
+// Rows per conv_views call: a row holds Redis about 20 µs.
+constexpr std::size_t rows_per_call = 30;
+
+bool is_open(const std::string& status) { return status != "resolved" && status != "closed"; }
+
+double number_of(const std::string& s) {
+  double v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+const std::string& text_of(const reply& r) {
+  static const std::string none;
+  return r.type == reply::kind::string ? r.str : none;
+}
+
+bool matches(const list_request& q, const std::set<std::string>& my_teams, const inbox_candidate& c) {
+  if (!q.team.empty() && c.team != q.team) return false;
+  const bool any_open = q.status.empty() || q.status == "open";
+  if (any_open ? !is_open(c.status) : c.status != q.status) return false;
+  if (q.view == "mine") return c.assignee == q.agent;
+  if (q.view == "unassigned") return c.assignee.empty();
+  if (q.view == "team") return my_teams.contains(c.team);
+  return true;
+}
+
+std::string counts_json(const inbox_counts& n) {
+  return R"({"mine":)" + std::to_string(n.mine) + R"(,"unassigned":)" + std::to_string(n.unassigned) +
+         R"(,"team":)" + std::to_string(n.team) + R"(,"all":)" + std::to_string(n.all) + "}";
+}
+
+std::set<std::string> teams_of(const reply& agent_fields) {
+  std::set<std::string> out;
+  if (agent_fields.elements.size() < 2) return out;
+  // "teams" (comma-joined), or the single "team" of older records.
+  const auto& list = !text_of(agent_fields.elements[0]).empty() ? text_of(agent_fields.elements[0])
+                                                                 : text_of(agent_fields.elements[1]);
+  std::size_t from = 0;
+  while (from <= list.size()) {
+    auto comma = list.find(',', from);
+    if (comma == std::string::npos) comma = list.size();
+    if (comma > from) out.insert(list.substr(from, comma - from));
+    from = comma + 1;
+  }
+  return out;
+}
+
+// Reads each candidate's status, assignee and team, and for the agent's own
+// ones found in no team list their newest activity: pipelines of plain
+// HMGETs, which Redis serves between other clients' commands.
+awaitable<result<void>> read_states(store::redis_client& redis, const std::string& prefix,
+                                    std::vector<inbox_candidate>& candidates, std::size_t first_own) {
+  for (std::size_t from = 0; from < candidates.size(); from += reads_per_pipeline) {
+    const auto to = std::min(candidates.size(), from + reads_per_pipeline);
+    std::vector<std::vector<std::string>> reads;
+    reads.reserve(to - from);
+    for (auto i = from; i < to; ++i)
+      reads.push_back({"HMGET", prefix + "conv:" + candidates[i].id, "status", "assignee", "team", "updated_at"});
+    auto answers = co_await redis.exec_pipeline(std::move(reads));
+    if (!answers) co_return answers.error();
+    for (auto i = from; i < to; ++i) {
+      const auto& fields = (*answers)[i - from].elements;
+      if (fields.size() < 4) continue;
+      auto& c = candidates[i];
+      c.status = text_of(fields[0]);
+      c.assignee = text_of(fields[1]);
+      c.team = text_of(fields[2]);
+      if (i >= first_own) c.score = number_of(text_of(fields[3]));
+    }
+  }
+  co_return result<void>{};
+}
+
+// An ended conversation left in a team's open list (by earlier versions)
+// would crowd the open ones out of the scan: taken out.
+awaitable<void> drop_ended(store::redis_client& redis, const std::string& prefix,
+                           const std::vector<std::pair<std::string, std::string>>& ended) {
+  if (ended.empty()) co_return;
+  std::vector<std::vector<std::string>> removals;
+  for (const auto& [team, id] : ended) removals.push_back({"ZREM", prefix + "team:" + team + ":open", id});
+  co_await redis.exec_pipeline(std::move(removals));  // best effort: the next list tries again
+}
+
+}  // namespace
+
+inbox_selection select_inbox(const list_request& q, const std::set<std::string>& my_teams,
+                             const std::vector<inbox_candidate>& candidates) {
+  inbox_selection out;
+  std::vector<const inbox_candidate*> rows;
+  for (const auto& c : candidates) {
+    if (c.status.empty()) continue;  // gone
+    if (is_open(c.status)) {
+      ++out.counts.all;
+      if (my_teams.contains(c.team)) ++out.counts.team;
+      if (c.assignee == q.agent && c.status == "assigned") ++out.counts.mine;
+      if (c.status == "queued") ++out.counts.unassigned;
+    }
+    if (matches(q, my_teams, c)) rows.push_back(&c);
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const auto* a, const auto* b) { return a->score > b->score; });
+  out.total = rows.size();
+  const auto begin = std::min<std::size_t>(rows.size(), static_cast<std::size_t>(std::max(q.offset, 0)));
+  const auto end = std::min<std::size_t>(rows.size(), begin + static_cast<std::size_t>(std::max(q.limit, 0)));
+  for (auto i = begin; i < end; ++i) out.page.push_back(rows[i]->id);
+  if (q.with_own)
+    for (auto i = end; i < rows.size(); ++i)
+      if (rows[i]->assignee == q.agent) out.page.push_back(rows[i]->id);
+  return out;
+}
+
+awaitable<result<std::string>> read_inbox_list(store::redis_client& redis, const std::string& prefix,
+                                               const list_request& q) {
+  const bool ended = q.status == "resolved" || q.status == "closed";
+  const std::string source = ended ? ":resolved" : ":open";
+  const auto agent_key = prefix + "agent:" + q.agent;
+  std::vector<std::vector<std::string>> lists{{"HMGET", agent_key, "teams", "team"}, {"SMEMBERS", agent_key + ":convs"}};
+  for (const auto& t : q.teams)
+    lists.push_back({"ZREVRANGE", prefix + "team:" + t + source, "0", std::to_string(std::max(q.scan_cap, 1) - 1),
+                     "WITHSCORES"});
+  auto answers = co_await redis.exec_pipeline(std::move(lists));
+  if (!answers) co_return answers.error();
+
+  // Each conversation once: from the first team list naming it, then the
+  // agent's own from no list.
+  std::vector<inbox_candidate> candidates;
+  std::vector<std::string> found_in;  // the team list of each candidate ("" for the agent's own)
+  std::unordered_set<std::string> seen;
+  for (std::size_t t = 0; t < q.teams.size(); ++t) {
+    const auto& ids = (*answers)[t + 2].elements;
+    for (std::size_t i = 0; i + 1 < ids.size(); i += 2)
+      if (seen.insert(ids[i].str).second) {
+        candidates.push_back({ids[i].str, number_of(ids[i + 1].str), {}, {}, {}});
+        found_in.push_back(q.teams[t]);
+      }
+  }
+  const auto first_own = candidates.size();
+  for (const auto& id : (*answers)[1].elements)
+    if (seen.insert(id.str).second) candidates.push_back({id.str, 0, {}, {}, {}});
+
+  auto read = co_await read_states(redis, prefix, candidates, first_own);
+  if (!read) co_return read.error();
+  if (!ended) {
+    std::vector<std::pair<std::string, std::string>> left_behind;
+    for (std::size_t i = 0; i < first_own; ++i)
+      if (!candidates[i].status.empty() && !is_open(candidates[i].status)) left_behind.emplace_back(found_in[i], candidates[i].id);
+    co_await drop_ended(redis, prefix, left_behind);
+  }
+
+  auto chosen = select_inbox(q, teams_of((*answers)[0]), candidates);
+  std::string rows;
+  for (std::size_t from = 0; from < chosen.page.size(); from += rows_per_call) {
+    std::vector<std::string> args{prefix};
+    const auto to = std::min(chosen.page.size(), from + rows_per_call);
+    args.insert(args.end(), chosen.page.begin() + static_cast<std::ptrdiff_t>(from),
+                chosen.page.begin() + static_cast<std::ptrdiff_t>(to));
+    auto views = co_await redis.fcall(script(lua::conv_views), {}, std::move(args));
+    if (!views) co_return views.error();
+    if (views->is_error() || views->str.size() < 2) co_return store::make_error_code(store::redis_errc::server_error);
+    if (views->str.size() > 2) rows += (rows.empty() ? "" : ",") + views->str.substr(1, views->str.size() - 2);
+  }
+  co_return R"({"conversations":[)" + rows + R"(],"total":)" + std::to_string(chosen.total) +
+      R"(,"counts":)" + counts_json(chosen.counts) + "}";
+}
+
+}  // namespace pasokh::routing
