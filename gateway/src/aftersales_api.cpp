@@ -249,11 +249,14 @@ awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& 
   const auto& channel = event.from.channel;
   const std::string created = stored.new_conversation ? "1" : "0";
   auto log = spdlog::get("gateway");
+  // Each step answers a message once, however often its follow-up runs
+  // (followup.cpp): aftersales.lua remembers the answer by the message's seq.
+  const auto msg_seq = std::to_string(stored.seq);
   if (auto lang = as::opt_out_language(event.text); !lang.empty()) {
     auto r = co_await s.redis.fcall(routing::script(routing::lua::aftersales), store::make_command(),
                                    store::make_command(pre, "opt_out", std::to_string(now_ms()), stored.customer_id,
                                                        stored.conversation_id, channel, created, texts_for(lang).opt_out,
-                                                       stored.reply_counted_for));
+                                                       stored.reply_counted_for, msg_seq));
     if (!r || r->is_error() || r->elements.empty()) {
       log->warn("conv={} channel={} opt-out failed", stored.conversation_id, channel);
       co_return false;
@@ -299,7 +302,7 @@ awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& 
         routing::script(routing::lua::aftersales), store::make_command(),
         store::make_command(pre, "rate", std::to_string(now_ms()), stored.customer_id, channel, stored.conversation_id,
                             created, std::to_string(rating), std::to_string(s.cfg.csat.comment_window.count()), en.thanks,
-                            fa.thanks, ar.thanks));
+                            fa.thanks, ar.thanks, msg_seq));
     if (r && !r->is_error() && !r->elements.empty() && r->elements[0].str == "rated") {
       global_metrics().routing_events.inc("csat_rating");
       log->info("conv={} channel={} csat rating={}", r->elements.size() > 2 ? r->elements[2].str : "", channel, rating);
@@ -313,7 +316,7 @@ awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& 
   auto r = co_await s.redis.fcall(routing::script(routing::lua::aftersales), store::make_command(),
                                  store::make_command(pre, "comment", std::to_string(now_ms()), stored.customer_id, channel,
                                                      stored.conversation_id, created, comment, en.comment_thanks,
-                                                     fa.comment_thanks, ar.comment_thanks));
+                                                     fa.comment_thanks, ar.comment_thanks, msg_seq));
   // "commented_open": kept as the comment, and the message goes on to the bot or an agent.
   co_return r && !r->is_error() && !r->elements.empty() && r->elements[0].str == "commented";
 }

@@ -1,6 +1,11 @@
 #include "pasokh/gateway/followup.hpp"
 
+#include <algorithm>
 #include <chrono>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -37,13 +42,19 @@ struct rebuilt {
 
 rebuilt rebuild(const std::string& conv, std::uint64_t seq, const std::vector<store::reply>& a) {
   rebuilt out;
-  if (a.size() < 8) return out;
+  if (a.size() < 9) return out;
   auto frame = json::parse(a[6].str, nullptr, false);
   if (!frame.is_object() || frame.value("event", "") != "message" || !frame["message"].is_object()) return out;
   const auto& m = frame["message"];
   if (m.value("direction", "") != "in" || m.contains("erased")) return out;
-  // Resolved after this message (an agent finished the case meanwhile): the
-  // message was seen; reopening it now would undo the agent's resolve.
+  // The conversation moved on since this message (snoozed, taken by an
+  // agent, handed off, reopened, resolved): someone saw it, or its follow-up
+  // ran already; running it again would undo that (reopen a conversation
+  // the customer just rated, end a snooze). The frame holds the
+  // conversation as the message found it.
+  const auto then = frame.value("conversation", json::object());
+  if (!then.is_object() || then.value("status", "") != a[0].str || then.value("assignee", "") != a[8].str) return out;
+  // Resolved after this message, and reopened and resolved again since.
   const auto created_at = m.value("created_at", std::int64_t{0});
   if (a[0].str == "resolved" && proto::parse_int(a[7].str) > created_at) return out;
 
@@ -86,10 +97,13 @@ rebuilt rebuild(const std::string& conv, std::uint64_t seq, const std::vector<st
 // Claims the follow-up (followup.lua) and runs it. False on Redis trouble.
 awaitable<bool> claim_and_run(services& s, const std::string& conv, std::uint64_t seq, bool from_retry) {
   const auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(s.cfg.routing.followup_grace).count();
+  // A retry sooner than this is most likely the sender's while the first run
+  // goes on (a few seconds; at most half the grace).
+  const auto retry_after = std::min<std::int64_t>(3000, grace / 2);
   auto r = co_await s.redis.fcall(routing::script(routing::lua::followup), store::make_command(),
                                  store::make_command(s.cfg.redis.prefix, member_of(conv, seq),
                                                      std::to_string(routing::now_ms()), std::to_string(grace),
-                                                     from_retry ? "1" : "0"));
+                                                     from_retry ? "1" : "0", std::to_string(retry_after)));
   if (!r || r->is_error()) co_return false;
   if (r->elements.size() < 2) co_return true;  // done already, someone else's, or gone
   auto job = rebuild(conv, seq, r->elements);
@@ -104,9 +118,20 @@ awaitable<bool> claim_and_run(services& s, const std::string& conv, std::uint64_
   co_return true;
 }
 
+// The storing gateway's claim, as followup.lua claims (the score's half). XX:
+// a member this run finished meanwhile stays gone.
+awaitable<void> claim_own(services& s, std::string member) {
+  const auto score = std::to_string(routing::now_ms()) + ".5";
+  co_await s.redis.exec(store::make_command("ZADD", s.cfg.redis.prefix + "followup:due", "XX", score, member));
+}
+
 }  // namespace
 
 awaitable<void> follow_up(services& s, const routing::ingest_outcome& stored, const proto::inbound_event& event) {
+  // Claimed at once, so that a retry of the message does not run it
+  // alongside; not waited for.
+  auto ex = co_await boost::asio::this_coro::executor;
+  boost::asio::co_spawn(ex, claim_own(s, member_of(stored.conversation_id, stored.seq)), boost::asio::detached);
   // Left due when a step failed: the sweep runs it again. (Not `if (co_await
   // ...) co_await ...;`: GCC 12 crashes there, a co_await in both.)
   const bool done = co_await run_bot(s, stored, event);

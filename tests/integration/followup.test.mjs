@@ -4,16 +4,24 @@
 // dropped connection, a timeout, a gateway killed). The tests store a message
 // the way the gateway does, with the same FCALL, and drop the answer: the
 // sender's retry (a dedup hit) runs the follow-up, and without a retry the
-// routing timer's sweep does after routing.followup_grace_s.
+// routing timer's sweep does after routing.followup_grace_s. A follow-up run
+// twice (a retry while the first run goes on, a run whose end was never
+// recorded) does nothing twice: every step answers a message once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { RedisServer, Pasokh, defaultConfig, postMessage, apiCall, login, waitFor, sleep } from '../support/harness.mjs';
+import net from 'node:net';
+import { RedisServer, Pasokh, defaultConfig, postMessage, apiCall, login, agentSocket, waitFor, sleep } from '../support/harness.mjs';
 import { SECRETS, FakeProvider, newChatId, postWebhook, redisCli, fcall, telegramHeaders, tgText, waitUntil } from './messenger_support.mjs';
 
-let redis, gw, fake, token;
+let redis, gw, fake, token, ali, aliSocket;
 const uid = () => `m-${Math.random().toString(36).slice(2)}`;
 const QUESTION = 'سلام، این یخچال چند ماه گارانتی داره؟';
 const GRACE_S = 2;
+// A retry takes over a follow-up nobody claimed once it is this old (a few
+// seconds, at most half the grace): a sooner one is most likely the sender's
+// while the first run goes on.
+const RETRY_AFTER_MS = GRACE_S * 500;
+const senderRetriesLater = () => sleep(RETRY_AFTER_MS + 100);
 
 before(async () => {
   redis = await new RedisServer().start();
@@ -28,8 +36,13 @@ before(async () => {
   gw = await new Pasokh(config, SECRETS).start();
   await gw.createAgent('boss', 'boss-secret-1', { role: 'admin' });
   token = (await login(gw, 'boss', 'boss-secret-1')).json.token;
+  await gw.createAgent('ali', 'ali-secret-1', { name: 'Ali' });
+  ali = (await login(gw, 'ali', 'ali-secret-1')).json.token;
+  aliSocket = await agentSocket(gw, ali);
+  aliSocket.send({ type: 'presence', status: 'online', client_id: 'p1' });
+  await aliSocket.next((f) => f.type === 'ack' && f.client_id === 'p1');
 });
-after(async () => { await gw?.cleanup(); fake?.stop(); await redis?.cleanup(); });
+after(async () => { aliSocket?.close(); await gw?.cleanup(); fake?.stop(); await redis?.cleanup(); });
 
 const cli = (...args) => redisCli(redis, ...args);
 const status = (conv) => cli('HGET', `pasokh:conv:${conv}`, 'status');
@@ -56,6 +69,7 @@ test('a first bot-channel message whose answer was lost gets the bot answer on t
   const id = uid();
   const { conv } = storedAnswerLost('api', 'lost-1', id, QUESTION);
   assert.equal(botAnswers(conv).length, 0);
+  await senderRetriesLater();
 
   const retry = await postMessage(gw, { message_id: id, customer: { id: 'lost-1' }, text: QUESTION, language: 'fa' });
   assert.equal(retry.status, 200);
@@ -82,6 +96,7 @@ test('a follow-up run again after it ran (its end was never recorded) does not a
   const id = uid();
   const { conv } = storedAnswerLost('api', 'lost-3', id, QUESTION);
   const body = { message_id: id, customer: { id: 'lost-3' }, text: QUESTION, language: 'fa' };
+  await senderRetriesLater();
   assert.equal((await postMessage(gw, body)).status, 200);
   assert.equal(botAnswers(conv).length, 1);
   // As if the gateway died after the bot answered, before it marked the
@@ -103,6 +118,7 @@ test("a Telegram update redelivered after the gateway lost the ingest's answer g
   const { conv } = storedAnswerLost('tg-bot', String(chat), String(update.message.message_id), QUESTION,
     { kind: 'telegram', name: 'سارا', dedup: `tg:${update.update_id}` });
   // Telegram sends the update again until it gets a 200.
+  await senderRetriesLater();
   assert.equal((await postWebhook(gw, '/webhooks/telegram/tg-bot', update, telegramHeaders())).status, 200);
   // Within the grace: the redelivery ran it, not the sweep.
   await waitUntil(() => botAnswers(conv).length === 1, 'the bot answer', GRACE_S * 500);
@@ -128,10 +144,11 @@ test('a message into a resolved conversation whose answer was lost reopens it on
   assert.equal(stored.conv, conv, 'within the reopen window: the same conversation');
   assert.equal(await status(conv), 'resolved');
 
+  await senderRetriesLater();
   const retry = await postMessage(gw, { message_id: id, customer: { id: 'reopen-1' }, text }, { channel: 'desk' });
   assert.equal(retry.status, 200);
   assert.equal(retry.json.duplicate, true);
-  assert.equal(await status(conv), 'queued', 'reopened, waiting for an agent');
+  assert.match(await status(conv), /^(queued|assigned)$/, 'reopened, for an agent');
   assert.notEqual(cli('ZSCORE', 'pasokh:team:support:open', conv), '', "in the team's open list");
 });
 
@@ -139,7 +156,7 @@ test('a message into a resolved conversation whose gateway died is reopened by t
   const conv = await resolvedConversation('reopen-2');
   const stored = storedAnswerLost('desk', 'reopen-2', uid(), 'still broken', { bot: false });
   assert.equal(stored.conv, conv);
-  await waitFor(async () => (await status(conv)) === 'queued', 'reopened by the sweep', GRACE_S * 1000 + 5000);
+  await waitFor(async () => /^(queued|assigned)$/.test(await status(conv)), 'reopened by the sweep', GRACE_S * 1000 + 5000);
   assert.notEqual(cli('ZSCORE', 'pasokh:team:support:open', conv), '');
 });
 
@@ -149,4 +166,139 @@ test('the gateway that stored a message marks its follow-up done; the message ke
   assert.equal(cli('ZSCORE', 'pasokh:followup:due', `${r.json.conversation_id}|1`), '');
   assert.equal(botAnswers(r.json.conversation_id).length, 1);
   assert.equal(messages(r.json.conversation_id)[0].language, 'fa', 'guessed from the text');
+});
+
+// ---- a follow-up run twice does nothing twice ----------------------------
+
+const events = (conv) => cli('XRANGE', `pasokh:conv:${conv}:log`, '-', '+').split('\n')
+  .filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+const outTexts = (conv) => messages(conv).filter((m) => m.direction === 'out').map((m) => m.text);
+const due = (conv, seq) => cli('ZSCORE', 'pasokh:followup:due', `${conv}|${seq}`);
+// As if the gateway died after the follow-up ran, before it marked it done
+// (or its ZREM was lost): due again, nobody's, long ago.
+const dueAgain = (conv, seq) => cli('ZADD', 'pasokh:followup:due', String(Date.now() - 60000), `${conv}|${seq}`);
+const sweptAgain = (conv, seq) => waitFor(() => due(conv, seq) === '', 'the follow-up run again', GRACE_S * 1000 + 5000);
+
+// An agent answered and resolved: the customer is asked for a rating.
+async function resolvedAndAsked(customer) {
+  const first = await postMessage(gw, { message_id: uid(), customer: { id: customer }, text: 'my phone does not charge' },
+    { channel: 'desk' });
+  const conv = first.json.conversation_id;
+  aliSocket.send({ type: 'reply', conv, client_id: `r-${customer}`, text: 'Please try another cable.' });
+  await aliSocket.next((f) => f.type === 'ack' && f.client_id === `r-${customer}`);
+  assert.equal((await apiCall(gw, 'POST', `/api/v1/conversations/${conv}/resolve`, { token: ali, body: {} })).status, 200);
+  assert.notEqual(cli('GET', `pasokh:csat:pending:${first.json.customer_id}:desk`), '', 'asked');
+  return conv;
+}
+
+test('a rating and its comment followed up again leave the rated conversation resolved, thanked once', async () => {
+  const conv = await resolvedAndAsked('rater-1');
+  const rating = await postMessage(gw, { message_id: uid(), customer: { id: 'rater-1' }, text: '5' }, { channel: 'desk' });
+  assert.equal(rating.json.conversation_id, conv);
+  const comment = await postMessage(gw, { message_id: uid(), customer: { id: 'rater-1' }, text: 'quick and kind, thanks' },
+    { channel: 'desk' });
+  assert.equal(comment.json.conversation_id, conv);
+  assert.equal(cli('HGET', `pasokh:conv:${conv}`, 'csat_rating'), '5');
+  assert.equal(cli('HGET', `pasokh:conv:${conv}`, 'csat_comment'), 'quick and kind, thanks');
+  const thanks = outTexts(conv).length;
+
+  dueAgain(conv, rating.json.seq);
+  dueAgain(conv, comment.json.seq);
+  await sweptAgain(conv, rating.json.seq);
+  await sweptAgain(conv, comment.json.seq);
+  assert.equal(await status(conv), 'resolved', 'not reopened');
+  assert.equal(outTexts(conv).length, thanks, 'no second thanks');
+  assert.equal(events(conv).filter((e) => e.event === 'csat').length, 1);
+  assert.equal(events(conv).filter((e) => e.event === 'csat_comment').length, 1);
+});
+
+test('the same rating sent twice at once (a client retrying on its timeout) rates once and reopens nothing', async () => {
+  for (let i = 0; i < 4; i++) {
+    const customer = `rater-twice-${i}`;
+    const conv = await resolvedAndAsked(customer);
+    const body = { message_id: uid(), customer: { id: customer }, text: '5' };
+    const answers = await Promise.all([postMessage(gw, body, { channel: 'desk' }), postMessage(gw, body, { channel: 'desk' })]);
+    assert.deepEqual(answers.map((a) => a.status).sort(), [200, 201]);
+    await sleep(200);
+    assert.equal(await status(conv), 'resolved', `pair ${i}: not reopened`);
+    assert.equal(events(conv).filter((e) => e.event === 'csat').length, 1);
+  }
+});
+
+// Redis's answers `ms` late (a busy or distant Redis): a run takes long.
+async function slowRedisProxy(port, ms) {
+  const proxy = net.createServer((client) => {
+    const upstream = net.connect(port, '127.0.0.1');
+    client.on('data', (d) => upstream.write(d));
+    upstream.on('data', (d) => setTimeout(() => client.destroyed || client.write(d), ms));
+    const end = () => { client.destroy(); upstream.destroy(); };
+    for (const s of [client, upstream]) { s.on('error', end); s.on('close', end); }
+  });
+  await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return proxy;
+}
+
+test('a Telegram rating redelivered while its first run goes on (Redis slow) rates once and reopens nothing', async () => {
+  const delay = 40;
+  const proxy = await slowRedisProxy(redis.port, delay);
+  const config = defaultConfig(redis, { routing: { reopen_window_s: 600, tick_interval_ms: 500, followup_grace_s: 30 } });
+  config.redis.url = `redis://127.0.0.1:${proxy.address().port}`;
+  config.channels = [{ id: 'tg-slow', kind: 'telegram', team: 'support',
+    provider: { api_base: fake.base, token_env: 'PASOKH_TG_TOKEN', secret_env: 'PASOKH_TG_SECRET' } }];
+  const slow = await new Pasokh(config, SECRETS).start();
+  try {
+    for (let i = 0; i < 3; i++) {
+      const chat = newChatId();
+      assert.equal((await postWebhook(slow, '/webhooks/telegram/tg-slow', tgText(chat, 'my phone is broken'), telegramHeaders())).status, 200);
+      const conv = await waitUntil(() => cli('GET', `pasokh:cust:${cli('GET', `pasokh:ident:tg-slow:${chat}`)}:open:tg-slow`),
+        'the conversation');
+      aliSocket.send({ type: 'reply', conv, client_id: `r-slow-${i}`, text: 'Fixed now?' });
+      await aliSocket.next((f) => f.type === 'ack' && f.client_id === `r-slow-${i}`);
+      assert.equal((await apiCall(gw, 'POST', `/api/v1/conversations/${conv}/resolve`, { token: ali, body: {} })).status, 200);
+      await waitUntil(() => cli('HGET', `pasokh:conv:${conv}`, 'csat_asked'), 'the survey');
+
+      const update = tgText(chat, '5');
+      const first = postWebhook(slow, '/webhooks/telegram/tg-slow', update, telegramHeaders());
+      await sleep(delay * 0.4);
+      const again = postWebhook(slow, '/webhooks/telegram/tg-slow', update, telegramHeaders());
+      assert.deepEqual((await Promise.all([first, again])).map((r) => r.status), [200, 200]);
+      await waitUntil(() => cli('HGET', `pasokh:conv:${conv}`, 'csat_rating') === '5', 'the rating');
+      await sleep(500);
+      assert.equal(await status(conv), 'resolved', `try ${i}: not reopened`);
+      assert.equal(events(conv).filter((e) => e.event === 'csat').length, 1);
+    }
+  } finally {
+    await slow.cleanup();
+    proxy.close();
+  }
+});
+
+test('an opt-out followed up again confirms it to the customer once', async () => {
+  await postMessage(gw, { message_id: uid(), customer: { id: 'stopper-1' }, text: 'hello' }, { channel: 'desk' });
+  const stop = await postMessage(gw, { message_id: uid(), customer: { id: 'stopper-1' }, text: 'stop' }, { channel: 'desk' });
+  assert.equal(stop.status, 201);
+  const conv = stop.json.conversation_id;
+  const confirmations = () => outTexts(conv).filter((t) => /no longer receive/.test(t)).length;
+  assert.equal(confirmations(), 1);
+  dueAgain(conv, stop.json.seq);
+  await sweptAgain(conv, stop.json.seq);
+  assert.equal(confirmations(), 1, 'confirmed once');
+  assert.equal(events(conv).filter((e) => e.event === 'opt_out').length, 1);
+});
+
+test('a message followed up again after an agent snoozed the conversation leaves the snooze alone', async () => {
+  const first = await postMessage(gw, { message_id: uid(), customer: { id: 'snoozer-1' }, text: 'my order is late' },
+    { channel: 'desk' });
+  const conv = first.json.conversation_id;
+  aliSocket.send({ type: 'reply', conv, client_id: 'r-snoozer', text: 'Looking into it.' });
+  await aliSocket.next((f) => f.type === 'ack' && f.client_id === 'r-snoozer');
+  const again = await postMessage(gw, { message_id: uid(), customer: { id: 'snoozer-1' }, text: 'hello?' }, { channel: 'desk' });
+  aliSocket.send({ type: 'snooze', conv, until: Date.now() + 3600_000, client_id: 'z-snoozer' });
+  await aliSocket.next((f) => f.type === 'ack' && f.client_id === 'z-snoozer');
+  assert.equal(await status(conv), 'snoozed');
+
+  dueAgain(conv, again.json.seq);
+  await sweptAgain(conv, again.json.seq);
+  await sleep(300);
+  assert.equal(await status(conv), 'snoozed', 'still snoozed for the hour');
 });

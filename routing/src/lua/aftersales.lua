@@ -8,17 +8,21 @@
 --            -> { 'created' | 'updated' | 'unchanged' | 'customer', customer, new_customer } | { 'no_customer', id }
 --               | { 'erased', id }
 --   opt_out  customer, conv, channel, created, ack_text, answered (the campaign
---            whose replied count the message raised: ingest.lua; '' none)
+--            whose replied count the message raised: ingest.lua; '' none), msg_seq
 --   unsubscribe  token (a campaign mail's link), confirm ('1' opts out, '0' only looks)
 --            -> { 'not_found' } | { 'subscribed' | 'opted_out' | 'already', language }
 --   ask      conv, text, buttons_json, window_ms, bot_only ('1': ask when no person answered too),
 --            whatsapp template, its language (outside WhatsApp's 24-hour window
 --            the ask goes out as that template; none: { 'outside_window' })
---   rate     customer, channel, msg_conv, created, rating, comment_window_ms, thanks en, fa, ar
---   comment  customer, channel, msg_conv, created, comment, thanks en, fa, ar
+--   rate     customer, channel, msg_conv, created, rating, comment_window_ms, thanks en, fa, ar, msg_seq
+--   comment  customer, channel, msg_conv, created, comment, thanks en, fa, ar, msg_seq
 --            -> { 'commented' | 'commented_open' (the message's own new conversation
 --            stays open), seq, rated conv }
 --            (the thanks in the customer's language, picked here: no extra round trip)
+-- opt_out, rate and comment answer a message (msg_conv|msg_seq) once: run
+-- again for it (its follow-up was run twice: gateway/src/followup.cpp) they
+-- answer as the first time and change nothing (followup:step:<conv>|<seq>,
+-- kept a day: longer than the follow-up is retried).
 -- Keys: cust:{id} (opt_out, opt_out_at, opt_out_channel, tags), cust:{id}:purchases
 -- (hash order|serial -> JSON), serial:{serial} -> customer, csat:pending:{cust}:{channel}
 -- and csat:comment:{cust}:{channel} -> conv (with TTL; a comment is waited for
@@ -29,6 +33,23 @@
 -- conversation (field `side`), which reports skip; one opened by a comment
 -- stays open (op comment).
 local op, now = ARGV[2], tonumber(ARGV[3])
+
+-- The answer an earlier run of this step gave for the message, if any
+-- (remember keeps it).
+local step_key
+local function earlier_answer(msg_conv, msg_seq)
+  if not msg_seq or msg_seq == '' then return nil end
+  step_key = p .. 'followup:step:' .. msg_conv .. '|' .. msg_seq
+  local earlier = redis.call('GET', step_key)
+  if not earlier then return nil end
+  local answer = {}
+  for word in string.gmatch(earlier, '%S+') do answer[#answer + 1] = word end
+  return answer
+end
+local function remember(answer)
+  if step_key then redis.call('SET', step_key, table.concat(answer, ' '), 'EX', 86400) end
+  return answer
+end
 
 -- An automatic message from the system.
 local function quiet_outbound(conv, text, buttons, extra)
@@ -131,8 +152,7 @@ local function count_campaign_opt_out(answered, cust, conv, first)
   redis.call('ZADD', p .. 'campaigns:dirty', now, campaign)
 end
 
-if op == 'opt_out' then
-  local cust, conv, channel, created, ack, answered = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9] or ''
+local function opt_out(cust, conv, channel, created, ack, answered)
   local ckey = p .. 'cust:' .. cust
   local first = redis.call('HGET', ckey, 'opt_out') ~= '1'
   if first then redis.call('HSET', ckey, 'opt_out', '1', 'opt_out_at', now, 'opt_out_channel', channel) end
@@ -142,6 +162,10 @@ if op == 'opt_out' then
   quiet_outbound(conv, ack, nil)
   fold_side(conv, created, 'opt_out', nil)
   return { first and 'opted_out' or 'already', tostring(seq) }
+end
+
+if op == 'opt_out' then
+  return earlier_answer(ARGV[5], ARGV[10]) or remember(opt_out(ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9] or ''))
 end
 
 if op == 'unsubscribe' then
@@ -199,8 +223,7 @@ local function customer_wrote(conv, msg_conv)
   if at and at > before then redis.call('HSET', conv_key(conv), 'last_customer_message_at', at) end
 end
 
-if op == 'rate' then
-  local cust, channel, msg_conv, created, rating, cwin = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local function rate(cust, channel, msg_conv, created, rating, cwin)
   local pkey = p .. 'csat:pending:' .. cust .. ':' .. channel
   local conv = redis.call('GET', pkey)
   if not conv then return { 'none' } end
@@ -225,8 +248,11 @@ if op == 'rate' then
   return { 'rated', tostring(seq), conv }
 end
 
-if op == 'comment' then
-  local cust, channel, msg_conv, created, comment = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+if op == 'rate' then
+  return earlier_answer(ARGV[6], ARGV[13]) or remember(rate(ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]))
+end
+
+local function comment_on(cust, channel, msg_conv, created, comment)
   local key = p .. 'csat:comment:' .. cust .. ':' .. channel
   local conv = redis.call('GET', key)
   if not conv then return { 'none' } end
@@ -242,6 +268,10 @@ if op == 'comment' then
   -- to the bot or an agent instead of being closed unread.
   if created == '1' and msg_conv ~= conv then return { 'commented_open', tostring(seq), conv } end
   return { 'commented', tostring(seq), conv }
+end
+
+if op == 'comment' then
+  return earlier_answer(ARGV[6], ARGV[12]) or remember(comment_on(ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]))
 end
 
 return { 'unknown_op', op }

@@ -5,32 +5,39 @@
 -- stored it died first). ingest.lua marks every message due in followup:due,
 -- member 'conv|seq' scored by when it was stored; the gateway that ran the
 -- follow-up removes the member (ZREM).
--- A claim scores the member now + 0.5: ingest scores whole milliseconds, so
--- the half tells a claimed member from one nobody claimed yet. A retry may
--- claim one nobody claimed (it cannot tell a lost answer from a slow one;
--- the steps are idempotent), the sweep only one left longer than the grace,
--- so a claimant that dies is swept a grace later.
--- ARGV: prefix, member, now_ms, grace_ms, from_retry ('1': a dedup hit).
--- Answers {} when not claimed (done already, or someone else's); 'gone' alone
--- when the conversation or the message is no more (the member is dropped);
--- else { status, customer_id, channel, kind, routed, owes_csat, log frame,
--- resolved_at }.
+-- A claim scores the member past now + 0.5: ingest scores whole
+-- milliseconds, so the half tells a claimed member from one nobody claimed
+-- yet (the gateway that stored it claims it as soon as ingest answers:
+-- followup.cpp). The sweep takes a member whose score is a grace old; a
+-- retry also takes one nobody claimed that is `retry_after` old (a retry
+-- sooner is most likely the sender's while the first run goes on). Every
+-- step is idempotent per message all the same (followup.cpp).
+-- ARGV: prefix, member, now_ms, grace_ms, from_retry ('1': a dedup hit),
+-- retry_after_ms.
+-- Answers {} when not claimed (done already, someone else's, not yet);
+-- 'gone' alone when the conversation or the message is no more (the member
+-- is dropped); else { status, customer_id, channel, kind, routed,
+-- owes_csat, log frame, resolved_at, assignee }.
 local member, now, grace, from_retry = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5] == '1'
+local retry_after = tonumber(ARGV[6])
 local key = p .. 'followup:due'
 local score = tonumber(redis.call('ZSCORE', key, member))
 if not score then return {} end
-if score > now - grace and not (from_retry and score == math.floor(score)) then return {} end
+local unclaimed = score == math.floor(score)
+if score > now - grace and not (from_retry and unclaimed and score <= now - retry_after) then return {} end
 local conv, seq = string.match(member, '^(.+)|(%d+)$')
 local v = conv and redis.call('HMGET', conv_key(conv), 'status', 'customer_id', 'channel', 'kind', 'routed',
-  'resolved_at') or {}
+  'resolved_at', 'assignee') or {}
 local entry = v[1] and redis.call('XRANGE', conv_key(conv) .. ':log', seq .. '-1', seq .. '-1') or {}
 if #entry == 0 then
   redis.call('ZREM', key, member)
   return { 'gone' }
 end
 redis.call('ZADD', key, now + 0.5, member)
--- A rating or a comment the customer owes on this channel (as ingest.lua reads it).
+-- A rating or a comment the customer owes on this channel (as ingest.lua
+-- reads it), or this message was one: its step answers it again
+-- (aftersales.lua's followup:step), though nothing is owed any more.
 local cust, channel = v[2] or '', v[3] or ''
 local owes = redis.call('EXISTS', p .. 'csat:pending:' .. cust .. ':' .. channel,
-  p .. 'csat:comment:' .. cust .. ':' .. channel) > 0
-return { v[1], cust, channel, v[4] or '', v[5] or '0', owes and '1' or '0', entry[1][2][2], v[6] or '' }
+  p .. 'csat:comment:' .. cust .. ':' .. channel, p .. 'followup:step:' .. member) > 0
+return { v[1], cust, channel, v[4] or '', v[5] or '0', owes and '1' or '0', entry[1][2][2], v[6] or '', v[7] or '' }

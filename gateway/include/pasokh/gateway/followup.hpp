@@ -4,13 +4,16 @@
 // when the instance that stored the message never learned it did. ingest.lua
 // marks the message's follow-up due in the same atomic call that stores it
 // (followup:due, member conv|seq); it stays due until a run finished.
-// - The gateway that stored it runs it at once (follow_up).
-// - A retry of the message (a dedup hit) runs one still due: the first
-//   attempt's answer was lost (follow_up_duplicate).
+// - The gateway that stored it claims it and runs it at once (follow_up).
+// - A retry of the message (a dedup hit) runs one still due that nobody
+//   claimed a few seconds after it was stored: the first attempt's answer
+//   was lost (follow_up_duplicate).
 // - The routing timer's sweep runs one still due routing.followup_grace_s
-//   after it was stored: its gateway died first (follow_up_due).
+//   after it was stored or claimed: its gateway died first (follow_up_due).
 // The last two rebuild the message from the conversation's log and its
-// state now (routing/src/lua/followup.lua claims it, so one runs it).
+// state now (routing/src/lua/followup.lua claims it), and skip it when the
+// conversation moved on since. Claims make a second run unlikely, not
+// impossible (a run whose end was lost): every step answers a message once.
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
