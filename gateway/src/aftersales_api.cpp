@@ -241,10 +241,10 @@ std::string warranty_answer(std::string_view lang, const std::string& status, co
 
 namespace aftersales {
 
-awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& stored, const proto::inbound_event& event) {
+awaitable<outcome> on_customer_message(services& s, const routing::ingest_outcome& stored, const proto::inbound_event& event) {
   // Someone else in the customer's thread (a colleague in Cc) speaks for
   // neither the customer's file nor their rating.
-  if (stored.duplicate || event.automatic || stored.other_sender) co_return false;
+  if (stored.duplicate || event.automatic || stored.other_sender) co_return outcome::not_mine;
   const auto& pre = s.cfg.redis.prefix;
   const auto& channel = event.from.channel;
   const std::string created = stored.new_conversation ? "1" : "0";
@@ -259,20 +259,21 @@ awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& 
                                                        stored.reply_counted_for, msg_seq));
     if (!r || r->is_error() || r->elements.empty()) {
       log->warn("conv={} channel={} opt-out failed", stored.conversation_id, channel);
-      co_return false;
+      co_return outcome::failed;
     }
     global_metrics().routing_events.inc("opt_out");
     log->info("conv={} channel={} customer={} opted out ({})", stored.conversation_id, channel, stored.customer_id,
               r->elements[0].str);
-    co_return true;
+    co_return outcome::handled;
   }
   // A warranty question to the bot, answered from the customer's own file.
   if (stored.status == "bot") {
     for (const auto& serial : as::warranty_serials(event.text)) {
       auto owner = co_await s.redis.exec(store::make_command("GET", pre + "serial:" + serial));
-      if (!owner || owner->is_nil() || owner->str != stored.customer_id) continue;
+      if (!owner || owner->is_error()) co_return outcome::failed;
+      if (owner->is_nil() || owner->str != stored.customer_id) continue;
       auto items = co_await s.redis.exec(store::make_command("HVALS", pre + "cust:" + stored.customer_id + ":purchases"));
-      if (!items || items->is_error()) break;
+      if (!items || items->is_error()) co_return outcome::failed;
       for (const auto& v : items->elements) {
         auto item = json::parse(v.str, nullptr, false);
         if (!item.is_object() || item.value("serial", "") != serial) continue;
@@ -284,17 +285,17 @@ awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& 
         // Once per message: a follow-up run again finds it (followup.cpp).
         auto client_id = "warranty:" + std::to_string(stored.seq);
         auto sent = co_await s.conversations.append_reply(stored.conversation_id, bot, client_id, text, true);
-        if (!sent) co_return false;
+        if (!sent) co_return outcome::failed;
         global_metrics().routing_events.inc("bot_warranty_answer");
         log->info("conv={} channel={} bot answered a warranty question ({})", stored.conversation_id, channel, status);
-        co_return true;
+        co_return outcome::handled;
       }
     }
   }
-  if (!s.cfg.csat.enabled) co_return false;
+  if (!s.cfg.csat.enabled) co_return outcome::not_mine;
   // A rating or a comment follows a resolved conversation: it lands in that
   // conversation (within the reopen window) or opens a new one.
-  if (!stored.csat_open) co_return false;
+  if (!stored.csat_open) co_return outcome::not_mine;
   int rating = as::csat_rating(event.button_payload.empty() ? event.text : event.button_payload);
   const auto &en = texts_for("en"), &fa = texts_for("fa"), &ar = texts_for("ar");
   if (rating > 0) {
@@ -303,22 +304,28 @@ awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& 
         store::make_command(pre, "rate", std::to_string(now_ms()), stored.customer_id, channel, stored.conversation_id,
                             created, std::to_string(rating), std::to_string(s.cfg.csat.comment_window.count()), en.thanks,
                             fa.thanks, ar.thanks, msg_seq));
-    if (r && !r->is_error() && !r->elements.empty() && r->elements[0].str == "rated") {
-      global_metrics().routing_events.inc("csat_rating");
-      log->info("conv={} channel={} csat rating={}", r->elements.size() > 2 ? r->elements[2].str : "", channel, rating);
-      co_return true;
+    if (!r || r->is_error() || r->elements.empty()) {
+      log->warn("conv={} channel={} csat rating failed", stored.conversation_id, channel);
+      co_return outcome::failed;
     }
-    co_return false;
+    if (r->elements[0].str != "rated") co_return outcome::not_mine;
+    global_metrics().routing_events.inc("csat_rating");
+    log->info("conv={} channel={} csat rating={}", r->elements.size() > 2 ? r->elements[2].str : "", channel, rating);
+    co_return outcome::handled;
   }
-  if (event.text.find_first_not_of(" \t\r\n") == std::string::npos) co_return false;
+  if (event.text.find_first_not_of(" \t\r\n") == std::string::npos) co_return outcome::not_mine;
   auto comment = event.text.substr(0, max_comment_bytes);
   while (!comment.empty() && !proto::valid_utf8(comment)) comment.pop_back();
   auto r = co_await s.redis.fcall(routing::script(routing::lua::aftersales), store::make_command(),
                                  store::make_command(pre, "comment", std::to_string(now_ms()), stored.customer_id, channel,
                                                      stored.conversation_id, created, comment, en.comment_thanks,
                                                      fa.comment_thanks, ar.comment_thanks, msg_seq));
+  if (!r || r->is_error() || r->elements.empty()) {
+    log->warn("conv={} channel={} csat comment failed", stored.conversation_id, channel);
+    co_return outcome::failed;
+  }
   // "commented_open": kept as the comment, and the message goes on to the bot or an agent.
-  co_return r && !r->is_error() && !r->elements.empty() && r->elements[0].str == "commented";
+  co_return r->elements[0].str == "commented" ? outcome::handled : outcome::not_mine;
 }
 
 awaitable<void> on_resolved(services& s, std::string conv) {

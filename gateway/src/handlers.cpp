@@ -70,8 +70,12 @@ http_response redis_links_down(const std::vector<std::string>& down) {
 
 awaitable<bool> run_bot(services& s, const routing::ingest_outcome& stored, const proto::inbound_event& event) {
   co_await note_mentions(s, stored, event);
-  // Opt-out words, CSAT ratings and comments are answered there, not by the bot.
-  if (co_await aftersales::on_customer_message(s, stored, event)) co_return true;
+  // Opt-out words, CSAT ratings and comments are answered there, not by the
+  // bot. Failed: neither the bot nor routing may take it for an ordinary
+  // message (route() would reopen a rated conversation); run again later.
+  const auto after_sales = co_await aftersales::on_customer_message(s, stored, event);
+  if (after_sales == aftersales::outcome::handled) co_return true;
+  if (after_sales == aftersales::outcome::failed) co_return false;
   bool route = stored.status != "bot";
   if (!route) {
     routing::customer_turn turn{stored.conversation_id, event.text, event.button_payload, event.language,

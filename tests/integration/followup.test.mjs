@@ -302,3 +302,23 @@ test('a message followed up again after an agent snoozed the conversation leaves
   await sleep(300);
   assert.equal(await status(conv), 'snoozed', 'still snoozed for the hour');
 });
+
+test('a rating whose after-sales step fails for Redis is run again later, never taken for a new request', async () => {
+  const conv = await resolvedAndAsked('rater-broken');
+  const pending = `pasokh:csat:pending:${cli('HGET', `pasokh:conv:${conv}`, 'customer_id')}:desk`;
+  // The step fails in Redis: the pending rating's key has the wrong type.
+  cli('DEL', pending);
+  cli('HSET', pending, 'broken', '1');
+  const rating = await postMessage(gw, { message_id: uid(), customer: { id: 'rater-broken' }, text: '4' }, { channel: 'desk' });
+  assert.equal(rating.status, 201, 'stored');
+  assert.equal(rating.json.conversation_id, conv);
+  assert.equal(await status(conv), 'resolved', 'not reopened as a new request');
+  assert.notEqual(due(conv, rating.json.seq), '', 'still due: run again later');
+
+  // Redis is well again: the sweep rates.
+  cli('DEL', pending);
+  cli('SET', pending, conv);
+  await waitFor(() => cli('HGET', `pasokh:conv:${conv}`, 'csat_rating') === '4', 'the rating, by the sweep', GRACE_S * 1000 + 5000);
+  await sweptAgain(conv, rating.json.seq);
+  assert.equal(await status(conv), 'resolved');
+});

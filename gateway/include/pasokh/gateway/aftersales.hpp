@@ -30,12 +30,19 @@ void add_aftersales_routes(router& r, services& s);
 
 namespace aftersales {
 
-// After ingest, before the bot and routing: an opt-out word, a CSAT rating
-// or the comment after it. True when the message was consumed (the caller
-// neither runs the bot nor routes). Costs a Redis call only for an opt-out
-// word, or for a message that opened a conversation or landed in a resolved one.
-boost::asio::awaitable<bool> on_customer_message(services& s, const routing::ingest_outcome& stored,
-                                                 const proto::inbound_event& event);
+// What on_customer_message made of a message.
+enum class outcome {
+  handled,   // consumed: the caller neither runs the bot nor routes
+  not_mine,  // no after-sales message: the bot and routing go on
+  failed,    // Redis trouble: nothing is known; the follow-up is run again
+};
+
+// After ingest, before the bot and routing: an opt-out word, a warranty
+// question to the bot, a CSAT rating or the comment after it. Costs a Redis
+// call only for an opt-out word, a warranty question, or a message that
+// opened a conversation or landed in a resolved one.
+boost::asio::awaitable<outcome> on_customer_message(services& s, const routing::ingest_outcome& stored,
+                                                    const proto::inbound_event& event);
 
 // After an agent resolved the conversation: ask for a rating (once per
 // conversation; never for bot-only ones or customers who opted out).
