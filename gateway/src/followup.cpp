@@ -24,12 +24,21 @@ namespace {
 using boost::asio::awaitable;
 using nlohmann::json;
 
+// Runs of one follow-up (followup.lua counts them) before it is given up:
+// moved to followup:dead, logged and counted.
+constexpr int max_tries = 8;
+
 std::string member_of(const std::string& conv, std::uint64_t seq) { return conv + "|" + std::to_string(seq); }
 
 // Done: no longer due. A member already gone was finished by another run.
 awaitable<void> finish(services& s, const std::string& conv, std::uint64_t seq) {
-  auto r = co_await s.redis.exec(store::make_command("ZREM", s.cfg.redis.prefix + "followup:due", member_of(conv, seq)));
-  if (!r || r->is_error())
+  const auto& pre = s.cfg.redis.prefix;
+  // Pushed, not braced: GCC 12 cannot keep an initializer list in a coroutine.
+  std::vector<std::vector<std::string>> done;
+  done.push_back(store::make_command("ZREM", pre + "followup:due", member_of(conv, seq)));
+  done.push_back(store::make_command("HDEL", pre + "followup:tries", member_of(conv, seq)));
+  auto r = co_await s.redis.exec_pipeline(std::move(done));
+  if (!r || r->empty() || r->front().is_error())
     spdlog::get("gateway")->warn("conv={} seq={} follow-up done but still marked due: the sweep runs it again", conv, seq);
 }
 
@@ -94,7 +103,8 @@ rebuilt rebuild(const std::string& conv, std::uint64_t seq, const std::vector<st
   return out;
 }
 
-// Claims the follow-up (followup.lua) and runs it. False on Redis trouble.
+// Claims the follow-up (followup.lua) and runs it. False when a step failed
+// (Redis trouble): it stays due, and the claim put its next try later.
 awaitable<bool> claim_and_run(services& s, const std::string& conv, std::uint64_t seq, bool from_retry) {
   const auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(s.cfg.routing.followup_grace).count();
   // A retry sooner than this is most likely the sender's while the first run
@@ -103,11 +113,18 @@ awaitable<bool> claim_and_run(services& s, const std::string& conv, std::uint64_
   auto r = co_await s.redis.fcall(routing::script(routing::lua::followup), store::make_command(),
                                  store::make_command(s.cfg.redis.prefix, member_of(conv, seq),
                                                      std::to_string(routing::now_ms()), std::to_string(grace),
-                                                     from_retry ? "1" : "0", std::to_string(retry_after)));
+                                                     from_retry ? "1" : "0", std::to_string(retry_after),
+                                                     std::to_string(max_tries)));
   if (!r || r->is_error()) co_return false;
+  auto log = spdlog::get("gateway");
+  if (r->elements.size() == 2 && r->elements[0].str == "dead") {
+    log->error("conv={} seq={} follow-up given up after {} runs that failed (kept in followup:dead): the message may "
+               "be unanswered, unrouted or not reopened", conv, seq, r->elements[1].str);
+    global_metrics().followup_abandoned.inc(from_retry ? "retry" : "sweep");
+    co_return true;
+  }
   if (r->elements.size() < 2) co_return true;  // done already, someone else's, or gone
   auto job = rebuild(conv, seq, r->elements);
-  auto log = spdlog::get("gateway");
   if (job.runs) {
     log->info("conv={} seq={} follow-up run {}", conv, seq, from_retry ? "on the retry" : "by the sweep");
     global_metrics().routing_events.inc(from_retry ? "followup_on_retry" : "followup_swept");

@@ -112,6 +112,7 @@ std::string metrics::render() const {
   webchat_replies_mailed.render(out);
   webchat_uploads.render(out);
   provider_token_refused.render(out);
+  followup_abandoned.render(out);
   ws_closed.render(out);
   ws_sessions.render(out);
   http_connections.render(out);

@@ -397,7 +397,9 @@ awaitable<void> routing_service::route_unrouted(const std::vector<std::string>& 
 }
 
 // Follow-ups of stored messages that no gateway finished within the grace
-// (followup.lua): 20 a tick, the oldest first.
+// (followup.lua): 20 a tick, the oldest first. One that fails goes to the
+// back (its claim rescored it, later each time) and the pass goes on: only
+// Redis out of reach ends it.
 awaitable<void> routing_service::sweep_followups() {
   constexpr int batch = 20;
   const auto grace_ms = std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.followup_grace).count();
@@ -409,7 +411,8 @@ awaitable<void> routing_service::sweep_followups() {
     auto bar = member.str.rfind('|');
     if (bar == std::string::npos) continue;
     auto seq = static_cast<std::uint64_t>(proto::parse_int(std::string_view(member.str).substr(bar + 1)));
-    if (!co_await on_followup_due(member.str.substr(0, bar), seq)) co_return;
+    const bool done = co_await on_followup_due(member.str.substr(0, bar), seq);
+    if (!done && !redis_.connected()) co_return;
   }
 }
 

@@ -322,3 +322,36 @@ test('a rating whose after-sales step fails for Redis is run again later, never 
   await sweptAgain(conv, rating.json.seq);
   assert.equal(await status(conv), 'resolved');
 });
+
+// ---- a follow-up that keeps failing ----------------------------------------
+
+// A follow-up that fails every time: its conversation's log has the wrong
+// type, so followup.lua's XRANGE fails.
+function poisoned(conv) {
+  cli('HSET', `pasokh:conv:${conv}`, 'status', 'bot', 'customer_id', 'cu_900', 'channel', 'api', 'kind', 'api');
+  cli('SET', `pasokh:conv:${conv}:log`, 'not a stream');
+  cli('ZADD', 'pasokh:followup:due', String(Date.now() - 120000), `${conv}|1`);
+}
+
+test('a follow-up that fails every time holds up no other: it waits longer each time', async () => {
+  const start = Date.now();
+  poisoned('cv_900');
+  const { conv } = storedAnswerLost('api', 'behind-poison', uid(), QUESTION);
+  await waitFor(() => botAnswers(conv).length === 1, 'the bot answer from the sweep', GRACE_S * 1000 + 5000);
+  assert.equal(cli('HGET', 'pasokh:followup:tries', 'cv_900|1'), '1', 'tried once');
+  // Taken again 2 × grace after its first try (the score is a grace before that).
+  assert.ok(Number(cli('ZSCORE', 'pasokh:followup:due', 'cv_900|1')) >= start + GRACE_S * 1000, 'it waits its backoff');
+  cli('DEL', 'pasokh:conv:cv_900', 'pasokh:conv:cv_900:log');
+  cli('ZREM', 'pasokh:followup:due', 'cv_900|1');
+});
+
+test('a follow-up that failed 8 times is given up: kept in followup:dead, logged as an error, counted', async () => {
+  poisoned('cv_901');
+  cli('HSET', 'pasokh:followup:tries', 'cv_901|1', '8');
+  await waitFor(() => cli('ZSCORE', 'pasokh:followup:dead', 'cv_901|1') !== '', 'given up', GRACE_S * 1000 + 5000);
+  assert.equal(cli('ZSCORE', 'pasokh:followup:due', 'cv_901|1'), '', 'no longer due');
+  assert.equal(cli('HGET', 'pasokh:followup:tries', 'cv_901|1'), '');
+  await waitFor(() => /error.*conv=cv_901 seq=1 follow-up given up after 8 runs/.test(gw.output), 'the error in the log');
+  const metrics = await apiCall(gw, 'GET', '/metrics');
+  assert.match(metrics.text, /pasokh_followup_abandoned_total\{by="sweep"\} 1/);
+});

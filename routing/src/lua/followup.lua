@@ -12,28 +12,40 @@
 -- retry also takes one nobody claimed that is `retry_after` old (a retry
 -- sooner is most likely the sender's while the first run goes on). Every
 -- step is idempotent per message all the same (followup.cpp).
+-- Tries are counted (followup:tries) and the member rescored before
+-- anything that may fail: a follow-up that fails every time waits longer
+-- each time (min(grace * 2^tries, 1 h)) and never holds up the others;
+-- after max_tries it goes to followup:dead, scored by when it was given up.
 -- ARGV: prefix, member, now_ms, grace_ms, from_retry ('1': a dedup hit),
--- retry_after_ms.
+-- retry_after_ms, max_tries.
 -- Answers {} when not claimed (done already, someone else's, not yet);
 -- 'gone' alone when the conversation or the message is no more (the member
--- is dropped); else { status, customer_id, channel, kind, routed,
--- owes_csat, log frame, resolved_at, assignee }.
+-- is dropped); { 'dead', tries } when given up; else { status, customer_id,
+-- channel, kind, routed, owes_csat, log frame, resolved_at, assignee }.
 local member, now, grace, from_retry = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5] == '1'
-local retry_after = tonumber(ARGV[6])
-local key = p .. 'followup:due'
+local retry_after, max_tries = tonumber(ARGV[6]), tonumber(ARGV[7])
+local key, tries_key = p .. 'followup:due', p .. 'followup:tries'
 local score = tonumber(redis.call('ZSCORE', key, member))
 if not score then return {} end
 local unclaimed = score == math.floor(score)
 if score > now - grace and not (from_retry and unclaimed and score <= now - retry_after) then return {} end
+local tries = redis.call('HINCRBY', tries_key, member, 1)
+if tries > max_tries then
+  redis.call('ZREM', key, member)
+  redis.call('HDEL', tries_key, member)
+  redis.call('ZADD', p .. 'followup:dead', now, member)
+  return { 'dead', tostring(tries - 1) }
+end
+redis.call('ZADD', key, now + math.min(grace * 2 ^ tries, 3600000) - grace + 0.5, member)
 local conv, seq = string.match(member, '^(.+)|(%d+)$')
 local v = conv and redis.call('HMGET', conv_key(conv), 'status', 'customer_id', 'channel', 'kind', 'routed',
   'resolved_at', 'assignee') or {}
 local entry = v[1] and redis.call('XRANGE', conv_key(conv) .. ':log', seq .. '-1', seq .. '-1') or {}
 if #entry == 0 then
   redis.call('ZREM', key, member)
+  redis.call('HDEL', tries_key, member)
   return { 'gone' }
 end
-redis.call('ZADD', key, now + 0.5, member)
 -- A rating or a comment the customer owes on this channel (as ingest.lua
 -- reads it), or this message was one: its step answers it again
 -- (aftersales.lua's followup:step), though nothing is owed any more.

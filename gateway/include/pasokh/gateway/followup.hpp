@@ -33,7 +33,8 @@ boost::asio::awaitable<void> follow_up(services& s, const routing::ingest_outcom
 boost::asio::awaitable<void> follow_up_duplicate(services& s, const routing::ingest_outcome& stored);
 
 // The sweep's (routing_service::on_followup_due): the follow-up of message
-// `seq` in `conv`, if still due and claimed here. False on Redis trouble.
+// `seq` in `conv`, if still due and claimed here. False when it failed
+// (Redis trouble): it stays due, tried again later, given up after 8 runs.
 boost::asio::awaitable<bool> follow_up_due(services& s, std::string conv, std::uint64_t seq);
 
 }  // namespace pasokh::gateway

@@ -102,6 +102,12 @@ struct metrics {
   // token (Graph API error 190): replies wait until an admin renews it.
   counter_family provider_token_refused{"pasokh_provider_token_refused_total",
                                         "Sends refused for an expired or revoked access token, by channel", "channel"};
+  // Follow-ups of stored customer messages given up after 8 failed runs
+  // (gateway/src/followup.cpp; the member is kept in followup:dead and the
+  // log has an error with its conv and seq), by who gave up: sweep, retry.
+  counter_family followup_abandoned{"pasokh_followup_abandoned_total",
+                                    "Follow-ups of stored customer messages given up after 8 failed runs, by sweep or retry",
+                                    "by"};
   counter_family ws_closed{"pasokh_websocket_closed_total", "WebSocket sessions closed, by close code", "endpoint,code"};
   gauge ws_sessions{"pasokh_websocket_sessions", "Open WebSocket sessions"};
   gauge http_connections{"pasokh_http_connections", "Open HTTP connections"};

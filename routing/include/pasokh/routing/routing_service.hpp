@@ -128,8 +128,8 @@ class routing_service {
   // Runs the follow-up of a stored customer message (conv, seq) still due
   // routing.followup_grace_s after it was stored: its gateway died before
   // running it (gateway/src/followup.cpp). Called by the holder of the timer
-  // lease after each tick; false: Redis trouble, the next tick goes on. Set
-  // before start.
+  // lease after each tick; false: it failed (run again later, given up after
+  // 8 runs). Set before start.
   std::function<boost::asio::awaitable<bool>(std::string conv, std::uint64_t seq)> on_followup_due;
 
   // Counts for metrics: ("assigned", n), ("sla_breach", n), ... Set before start.
