@@ -3,9 +3,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/this_coro.hpp>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -31,12 +28,13 @@ constexpr int max_tries = 8;
 std::string member_of(const std::string& conv, std::uint64_t seq) { return conv + "|" + std::to_string(seq); }
 
 // Done: no longer due. A member already gone was finished by another run.
-awaitable<void> finish(services& s, const std::string& conv, std::uint64_t seq) {
+// `claimed`: run through followup.lua, which counted its tries.
+awaitable<void> finish(services& s, const std::string& conv, std::uint64_t seq, bool claimed) {
   const auto& pre = s.cfg.redis.prefix;
   // Pushed, not braced: GCC 12 cannot keep an initializer list in a coroutine.
   std::vector<std::vector<std::string>> done;
   done.push_back(store::make_command("ZREM", pre + "followup:due", member_of(conv, seq)));
-  done.push_back(store::make_command("HDEL", pre + "followup:tries", member_of(conv, seq)));
+  if (claimed) done.push_back(store::make_command("HDEL", pre + "followup:tries", member_of(conv, seq)));
   auto r = co_await s.redis.exec_pipeline(std::move(done));
   if (!r || r->empty() || r->front().is_error())
     spdlog::get("gateway")->warn("conv={} seq={} follow-up done but still marked due: the sweep runs it again", conv, seq);
@@ -131,28 +129,20 @@ awaitable<bool> claim_and_run(services& s, const std::string& conv, std::uint64_
     const bool done = co_await run_bot(s, job.stored, job.event);
     if (!done) co_return false;
   }
-  co_await finish(s, conv, seq);
+  co_await finish(s, conv, seq, true);
   co_return true;
-}
-
-// The storing gateway's claim, as followup.lua claims (the score's half). XX:
-// a member this run finished meanwhile stays gone.
-awaitable<void> claim_own(services& s, std::string member) {
-  const auto score = std::to_string(routing::now_ms()) + ".5";
-  co_await s.redis.exec(store::make_command("ZADD", s.cfg.redis.prefix + "followup:due", "XX", score, member));
 }
 
 }  // namespace
 
 awaitable<void> follow_up(services& s, const routing::ingest_outcome& stored, const proto::inbound_event& event) {
-  // Claimed at once, so that a retry of the message does not run it
-  // alongside; not waited for.
-  auto ex = co_await boost::asio::this_coro::executor;
-  boost::asio::co_spawn(ex, claim_own(s, member_of(stored.conversation_id, stored.seq)), boost::asio::detached);
+  // Not claimed in Redis (a command for every message): a retry of the
+  // message takes it over only once retry_after old, and the steps are
+  // idempotent per message should a slow run still be going then.
   // Left due when a step failed: the sweep runs it again. (Not `if (co_await
   // ...) co_await ...;`: GCC 12 crashes there, a co_await in both.)
   const bool done = co_await run_bot(s, stored, event);
-  if (done) co_await finish(s, stored.conversation_id, stored.seq);
+  if (done) co_await finish(s, stored.conversation_id, stored.seq, false);
 }
 
 awaitable<void> follow_up_duplicate(services& s, const routing::ingest_outcome& stored) {

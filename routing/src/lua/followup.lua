@@ -7,8 +7,8 @@
 -- follow-up removes the member (ZREM).
 -- A claim scores the member past now + 0.5: ingest scores whole
 -- milliseconds, so the half tells a claimed member from one nobody claimed
--- yet (the gateway that stored it claims it as soon as ingest answers:
--- followup.cpp). The sweep takes a member whose score is a grace old; a
+-- yet (the gateway that stored it does not claim it: a command for every
+-- message). The sweep takes a member whose score is a grace old; a
 -- retry also takes one nobody claimed that is `retry_after` old (a retry
 -- sooner is most likely the sender's while the first run goes on). Every
 -- step is idempotent per message all the same (followup.cpp).

@@ -445,9 +445,6 @@ local function suggest_merge(a, b, reason, value, now)
   return true
 end
 
--- The search index (search.lua): a document's terms in search:terms
--- (space-separated), its postings in search:<kind>:<term> ('t' conversations,
--- 'c' customer files), every term in search:vocab.
 -- The message a messenger's provider id names (ingest.lua and delivery.lua
 -- map the customer's and ours to "<conv>:<seq>"): its conversation and seq
 -- as text, or nil when the id or the conversation is unknown.
@@ -460,6 +457,9 @@ local function message_by_provider_id(channel, provider_id)
   return conv, string.sub(ref, colon + 1)
 end
 
+-- The search index (search.lua): a document's terms in search:terms
+-- (space-separated), its postings in search:<kind>:<term> ('t' conversations,
+-- 'c' customer files), every term in search:vocab.
 local function search_term_key(kind, t) return p .. 'search:' .. kind .. ':' .. t end
 
 -- The terms a document is indexed under: as stored, and as a set.

@@ -4,10 +4,10 @@
 // when the instance that stored the message never learned it did. ingest.lua
 // marks the message's follow-up due in the same atomic call that stores it
 // (followup:due, member conv|seq); it stays due until a run finished.
-// - The gateway that stored it claims it and runs it at once (follow_up).
+// - The gateway that stored it runs it at once (follow_up).
 // - A retry of the message (a dedup hit) runs one still due that nobody
 //   claimed a few seconds after it was stored: the first attempt's answer
-//   was lost (follow_up_duplicate).
+//   was lost, or (rarely) the first run is slow (follow_up_duplicate).
 // - The routing timer's sweep runs one still due routing.followup_grace_s
 //   after it was stored or claimed: its gateway died first (follow_up_due).
 // The last two rebuild the message from the conversation's log and its
