@@ -406,6 +406,21 @@ test('a WhatsApp reaction to a reply reaches the agent on that message, once, an
   assert.ok(await metric(gw, 'pasokh_webhook_items_total{channel="wa",what="reaction"}') >= 2);
 });
 
+test('a Telegram reaction to a reply reaches the agent; an empty one takes it back', async () => {
+  const chat = newChatId();
+  const conv = await telegramConversation(chat, 'reaction on telegram');
+  const seq = await reply(conv, 'Delivered tomorrow.');
+  const id = (await agent.next(deliveryEvent(conv, 'sent'))).provider_message_id;  // "<chat>:<message_id>"
+  const update = (updateId, emoji) => ({ update_id: updateId, message_reaction: { chat: { id: chat, type: 'private' },
+    message_id: Number(id.split(':')[1]), user: { id: chat, first_name: 'سارا' }, date: Math.floor(Date.now() / 1000),
+    old_reaction: [], new_reaction: emoji ? [{ type: 'emoji', emoji }] : [] } });
+  const updateId = 900000000 + Math.floor(Math.random() * 1e8);
+  assert.equal((await postWebhook(gw, '/webhooks/telegram/tg', update(updateId, '🙏'), telegramHeaders())).status, 200);
+  assert.deepEqual((await agent.next(reactionEvent(conv))).reaction, { message_seq: seq, message_id: `${conv}:${seq}`, emoji: '🙏' });
+  assert.equal((await postWebhook(gw, '/webhooks/telegram/tg', update(updateId + 1, ''), telegramHeaders())).status, 200);
+  assert.equal((await agent.next(reactionEvent(conv))).reaction.emoji, '');
+});
+
 test('a Messenger reaction and its unreact reach the agent; an older one redelivered late changes nothing', async () => {
   const psid = newPsid();
   const conv = await metaConversation(psid, 'reaction test');

@@ -162,6 +162,29 @@ bool read_callback(const json& cb, proto::inbound_event& ev, webhook_result& out
   return true;
 }
 
+// message_reaction: the customer's reactions to a message now (sent only
+// when the bot's setWebhook lists it in allowed_updates). The first emoji
+// shows; none (or only custom emoji) takes the reaction back.
+bool read_reaction(const json& r, proto::inbound_event& ev, webhook_result& out, const telegram_channel& ch) {
+  const auto& chat = require_object(r, "chat", "message_reaction");
+  if (opt_string(chat, "type").value_or("private") != "private") {
+    out.count("ignored_group");
+    return false;
+  }
+  auto chat_id = require_id(chat, "id", "message_reaction.chat");
+  const json* user = find_object(r, "user");
+  ev.kind = proto::inbound_kind::reaction;
+  ev.from = {ch.id, proto::channel_kind::telegram, user ? require_id(*user, "id", "message_reaction.user") : chat_id,
+             user ? display_name(*user) : display_name(chat)};
+  ev.provider_chat_id = chat_id;
+  ev.provider_message_id = chat_id + ":" + require_id(r, "message_id", "message_reaction");
+  ev.sent_at = require_int(r, "date", "message_reaction") * 1000;
+  if (const auto* now = find_array(r, "new_reaction"))
+    for (const auto& x : *now)
+      if (opt_string(x, "type") == "emoji" && !(ev.text = opt_string(x, "emoji").value_or("")).empty()) break;
+  return true;
+}
+
 webhook_result parse_update(const webhook_request& req, const telegram_channel& ch) {
   auto body = parse_body(req.body);
   if (!body) return webhook_result::failure(webhook_error::invalid_json, "body is not valid JSON");
@@ -185,6 +208,8 @@ webhook_result parse_update(const webhook_request& req, const telegram_channel& 
     if (auto edited = opt_int(*e, "edit_date")) ev.sent_at = *edited * 1000;
   } else if (const auto* cb = find_object(update, "callback_query")) {
     keep = read_callback(*cb, ev, out, ch, req);
+  } else if (const auto* r = find_object(update, "message_reaction")) {
+    keep = read_reaction(*r, ev, out, ch);
   } else if (find(update, "channel_post") || find(update, "edited_channel_post")) {
     out.count("ignored_channel");
   } else {
