@@ -15,7 +15,8 @@
 -- Tries are counted (followup:tries) and the member rescored before
 -- anything that may fail: a follow-up that fails every time waits longer
 -- each time (min(grace * 2^tries, 1 h)) and never holds up the others;
--- after max_tries it goes to followup:dead, scored by when it was given up.
+-- after max_tries it goes to followup:dead, scored by when it was given up
+-- (kept 30 days).
 -- ARGV: prefix, member, now_ms, grace_ms, from_retry ('1': a dedup hit),
 -- retry_after_ms, max_tries.
 -- Answers {} when not claimed (done already, someone else's, not yet);
@@ -34,6 +35,8 @@ if tries > max_tries then
   redis.call('ZREM', key, member)
   redis.call('HDEL', tries_key, member)
   redis.call('ZADD', p .. 'followup:dead', now, member)
+  -- Kept for a look for 30 days (the error log names each one), then dropped.
+  redis.call('ZREMRANGEBYSCORE', p .. 'followup:dead', '-inf', now - 30 * 86400000)
   return { 'dead', tostring(tries - 1) }
 end
 redis.call('ZADD', key, now + math.min(grace * 2 ^ tries, 3600000) - grace + 0.5, member)
