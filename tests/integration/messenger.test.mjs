@@ -44,6 +44,8 @@ const LARGE_VIDEO_BYTES = 6 * 1024 * 1024;
 
 function startFileServer() {
   const seen = [];
+  const slow = { started: 0, release: null };
+  slow.released = new Promise((resolve) => { slow.release = resolve; });
   const server = http.createServer((req, res) => {
     seen.push({ url: req.url, authorization: req.headers.authorization });
     const json = (status, body) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
@@ -55,9 +57,15 @@ function startFileServer() {
     if (req.url === '/download/1234567890' && req.headers.authorization === `Bearer ${SECRETS.PASOKH_WA_TOKEN}`) { res.writeHead(200, { 'content-type': 'audio/ogg' }); return res.end('OggS-voice'); }
     if (req.url === '/v23.0/2345678901' && req.headers.authorization === `Bearer ${SECRETS.PASOKH_WA_TOKEN}`) return json(200, { url: `${base}/download/2345678901`, mime_type: 'video/mp4', id: '2345678901' });
     if (req.url === '/download/2345678901' && req.headers.authorization === `Bearer ${SECRETS.PASOKH_WA_TOKEN}`) { res.writeHead(200, { 'content-type': 'video/mp4' }); return res.end(Buffer.alloc(LARGE_VIDEO_BYTES, 7)); }
+    // A download that goes on until the test releases it.
+    if (req.url === '/v23.0/3456789012') return json(200, { url: `${base}/download/slow`, mime_type: 'video/mp4', id: '3456789012' });
+    if (req.url === '/download/slow') {
+      slow.started++;
+      return slow.released.then(() => { res.writeHead(200, { 'content-type': 'video/mp4' }); res.end(Buffer.alloc(1024, 1)); });
+    }
     return json(404, { error: { message: 'Unsupported get request', code: 100 } });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, seen, base: `http://127.0.0.1:${server.address().port}` })));
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, seen, slow, base: `http://127.0.0.1:${server.address().port}` })));
 }
 
 before(async () => {
@@ -885,6 +893,21 @@ test('a customer\'s 6 MB WhatsApp video opens for the agent (files are not held 
   assert.equal(video.status, 200, await video.clone().text());
   assert.equal(video.headers.get('content-type'), 'video/mp4');
   assert.equal((await video.arrayBuffer()).byteLength, LARGE_VIDEO_BYTES);
+});
+
+test('files pass a few at a time: with eight downloads under way the ninth is told to wait (503, Retry-After), and goes once they are done', async () => {
+  const auth = { authorization: `Bearer ${(await login(gw, 'sara', 'sara-secret-1')).json.token}` };
+  const get = () => fetch(`${gw.base}/api/v1/media/wa-files/3456789012`, { headers: auth });
+  const first = Array.from({ length: 8 }, get);
+  await waitUntil(async () => files.slow.started === 8, 'eight downloads under way');
+  const ninth = await get();
+  assert.equal(ninth.status, 503);
+  assert.equal(ninth.headers.get('retry-after'), '2');
+  assert.equal((await ninth.json()).error.code, 'busy');
+  files.slow.release();
+  for (const r of await Promise.all(first)) assert.equal(r.status, 200);
+  assert.equal((await get()).status, 200);
+  assert.ok(await metric(gw, 'pasokh_errors_total{kind="media_busy"}') >= 1);
 });
 
 test('a sticker sent in many conversations: opened through the message it came in, refused to another team with one lookup; its record stays small', async () => {

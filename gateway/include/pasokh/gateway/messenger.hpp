@@ -8,6 +8,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <set>
@@ -93,6 +94,7 @@ class messenger_gateway {
   messenger_store store_;
   std::mutex token_refused_mutex_;
   std::set<std::string> token_refused_;  // channels whose token the provider refuses now
+  std::atomic<int> media_downloads_{0};  // media() fetches under way (each file is held whole)
 };
 
 // What an agent reads for a failed or delayed delivery: the providers'
