@@ -247,3 +247,23 @@ test('textDir: a message is right to left when most of its letters are Persian o
   assert.equal(textDir('Please deliver it to خیابان ولیعصر tomorrow morning'), 'ltr');
   assert.equal(textDir('۱۲۳۴ 5678 👍'), null, 'no letters: the page\'s direction');
 });
+
+test('a file the server is too busy to fetch (503, Retry-After) is asked for again then, and given up after a few tries', async () => {
+  const { fetchFile } = await import('../../web/console/js/api.js');
+  const answers = [];
+  const slept = [];
+  const real = globalThis.fetch;
+  globalThis.fetch = async () => answers.shift();
+  const busy = () => new Response('{"error":{"code":"busy"}}', { status: 503, headers: { 'retry-after': '2' } });
+  try {
+    answers.push(busy(), busy(), new Response('file bytes', { status: 200, headers: { 'content-type': 'video/mp4' } }));
+    const blob = await fetchFile('/api/v1/media/wa/1', { sleep: async (ms) => { slept.push(ms); } });
+    assert.equal(await blob.text(), 'file bytes');
+    assert.deepEqual(slept, [2000, 2000]);
+    answers.push(busy(), busy(), busy(), busy());
+    await assert.rejects(fetchFile('/api/v1/media/wa/1', { sleep: async () => {} }), (e) => e.status === 503);
+    assert.equal(answers.length, 0, 'four tries, then the agent is told');
+  } finally {
+    globalThis.fetch = real;
+  }
+});

@@ -33,12 +33,21 @@ async function request(path, { method = 'GET', token, body } = {}) {
   return data;
 }
 
-// A file behind the session's token (an attachment), as a Blob.
-export async function fetchFile(path) {
-  const res = await fetch(path, { headers: { authorization: `Bearer ${session.load()?.token}` } }).catch(() => null);
-  if (!res) throw new ApiError(0, 'network', 'cannot reach the server');
-  if (!res.ok) throw new ApiError(res.status, 'http_error', res.status === 404 ? 'not found (it may have expired)' : `HTTP ${res.status}`);
-  return res.blob();
+// A file behind the session's token (an attachment), as a Blob. The server
+// fetches a few files at a time and tells the others when to ask again (503
+// with Retry-After): asked again then, a few times, before giving up.
+export async function fetchFile(path, { attempts = 4, sleep = (ms) => new Promise((r) => setTimeout(r, ms)) } = {}) {
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(path, { headers: { authorization: `Bearer ${session.load()?.token}` } }).catch(() => null);
+    if (!res) throw new ApiError(0, 'network', 'cannot reach the server');
+    const wait = Number(res.headers.get('retry-after')) || 0;
+    if (res.status === 503 && wait > 0 && attempt < attempts) {
+      await sleep(wait * 1000);
+      continue;
+    }
+    if (!res.ok) throw new ApiError(res.status, 'http_error', res.status === 404 ? 'not found (it may have expired)' : `HTTP ${res.status}`);
+    return res.blob();
+  }
 }
 
 // -> { token, expires_in, agent: { id, name, role, team } }
