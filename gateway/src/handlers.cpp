@@ -58,7 +58,7 @@ std::optional<std::string> optional_string(const json& j, const char* key) {
 }
 
 // /readyz's 503: the error code load balancers and scripts already know, and
-// which of the Redis links ("commands", "pubsub") is down.
+// which of the Redis links ("commands", "pubsub", "webchat_pubsub") is down.
 http_response redis_links_down(const std::vector<std::string>& down) {
   std::string names;
   for (const auto& d : down) names += (names.empty() ? "" : ", ") + d;
@@ -111,11 +111,13 @@ void add_health_routes(router& r, services& s) {
     co_return json_response(200, R"({"status":"ok"})");
   });
   r.add("GET", "/readyz", [&s](const http_request&, const route_params&) -> awaitable<http_response> {
-    // Either link down is not ready: without pub/sub, agents get no live events.
+    // Any link down is not ready: without pub/sub, agents get no live events,
+    // and without the web chat's, visitors no queue places or typing.
     auto pong = co_await s.redis.exec(store::make_command("PING"));
     std::vector<std::string> down;
     if (!pong || pong->is_error()) down.emplace_back("commands");
     if (s.subscriber && !s.subscriber->connected()) down.emplace_back("pubsub");
+    if (s.webchat_subscriber && !s.webchat_subscriber->connected()) down.emplace_back("webchat_pubsub");
     if (!down.empty()) co_return redis_links_down(down);
     // Until the startup sync lands, teams named by the channels are unknown.
     if (s.routing && !s.routing->synced()) co_return error_response(503, "starting", "routing state is still loading");
@@ -125,6 +127,7 @@ void add_health_routes(router& r, services& s) {
     auto& m = global_metrics();
     m.redis_connected.set({"commands"}, s.redis.connected() ? 1 : 0);
     if (s.subscriber) m.redis_connected.set({"pubsub"}, s.subscriber->connected() ? 1 : 0);
+    if (s.webchat_subscriber) m.redis_connected.set({"webchat_pubsub"}, s.webchat_subscriber->connected() ? 1 : 0);
     co_return http_response{200, "text/plain; version=0.0.4", m.render(), {}};
   });
 }

@@ -381,6 +381,8 @@ int main(int argc, char** argv) {
   add_privacy_routes(routes, svc);
   add_static_routes(routes, svc);
   webchat_service webchat(svc, ioc.get_executor(), redis_cfg);
+  svc.webchat_subscriber = &webchat.subscriber();
+  webchat.subscriber().on_resubscribed(reconnect_counter("webchat_pubsub"));
   add_webchat_routes(routes, webchat);
   add_webchat_upload_routes(routes, webchat);
   webchat.start();

@@ -47,18 +47,22 @@ test('/metrics shows each Redis link down while Redis is, and counts the reconne
     const reconnects = (c) => metric(gw, `pasokh_redis_reconnects_total{connection="${c}"}`);
     assert.equal(await connected('commands'), 1);
     assert.equal(await connected('pubsub'), 1);
+    assert.equal(await connected('webchat_pubsub'), 1);
     assert.equal(await reconnects('commands'), 0);
     assert.equal(await reconnects('pubsub'), 0);
+    assert.equal(await reconnects('webchat_pubsub'), 0);
+    const links = ['commands', 'pubsub', 'webchat_pubsub'];
+    const all = async (state) => (await Promise.all(links.map(connected))).every((c) => c === state);
     await redis.stop();
-    await waitFor(async () => await connected('commands') === 0 && await connected('pubsub') === 0, 'both links down');
+    await waitFor(() => all(0), 'every link down');
     await redis.start();
-    await waitFor(async () => await connected('commands') === 1 && await connected('pubsub') === 1, 'both links up', 15000);
-    await waitFor(async () => await reconnects('pubsub') === 1, 'the pub/sub reconnect counted');
+    await waitFor(() => all(1), 'every link up', 15000);
+    await waitFor(async () => await reconnects('pubsub') === 1 && await reconnects('webchat_pubsub') === 1, 'the pub/sub reconnects counted');
     assert.equal(await reconnects('commands'), 1);
   });
 });
 
-test('/readyz answers 503 naming the pub/sub link while only it is down, and 200 once it is back', async () => {
+test('/readyz answers 503 naming the pub/sub links while only they are down, and 200 once they are back', async () => {
   await withGateway(async (gw, redis) => {
     const admin = await redisAdmin(redis);
     try {
@@ -72,7 +76,7 @@ test('/readyz answers 503 naming the pub/sub link while only it is down, and 200
       }, '/readyz 503');
       const body = await answer.json();
       assert.equal(body.error.code, 'redis_unavailable');
-      assert.deepEqual(body.error.down, ['pubsub']);
+      assert.deepEqual(body.error.down, ['pubsub', 'webchat_pubsub'], 'both pub/sub links were dropped');
       assert.match(body.error.message, /pubsub/);
       assert.equal(await metric(gw, 'pasokh_redis_connected{connection="commands"}'), 1);
       assert.match(await admin.send('CONFIG', 'SET', 'maxclients', '10000'), /^\+OK/);
@@ -83,15 +87,15 @@ test('/readyz answers 503 naming the pub/sub link while only it is down, and 200
   });
 });
 
-test('/readyz names both links while Redis is down', async () => {
+test('/readyz names every link while Redis is down', async () => {
   await withGateway(async (gw, redis) => {
     await redis.stop();
     let body;
     await waitFor(async () => {
       body = await (await fetch(`${gw.base}/readyz`)).json();
-      return body.error?.down?.length === 2;
-    }, 'both links down');
-    assert.deepEqual(body.error.down, ['commands', 'pubsub']);
+      return body.error?.down?.length === 3;
+    }, 'every link down');
+    assert.deepEqual(body.error.down, ['commands', 'pubsub', 'webchat_pubsub']);
     assert.equal(body.error.code, 'redis_unavailable');
   });
 });

@@ -24,6 +24,8 @@ struct services {
   // The pub/sub link that carries live events to agents: /readyz and /metrics
   // report it with the command link.
   const store::redis_subscriber* subscriber = nullptr;
+  // The web chat's own pub/sub link (typing, queue places, ended visitors).
+  const store::redis_subscriber* webchat_subscriber = nullptr;
 };
 
 }  // namespace pasokh::gateway

@@ -117,6 +117,8 @@ class webchat_service {
   // Subscribes to the signal channel and starts the presence heartbeat.
   void start();
   void stop();
+  // Its own pub/sub link, for /readyz and /metrics.
+  store::redis_subscriber& subscriber() { return *subscriber_; }
 
   services& core() { return core_; }
   const webchat_config& cfg() const { return core_.cfg.webchat; }
