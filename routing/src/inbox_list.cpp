@@ -4,6 +4,7 @@
 #include <charconv>
 #include <unordered_set>
 
+#include "pasokh/proto/split.hpp"
 #include "pasokh/routing/lua_script.hpp"
 
 namespace pasokh::routing {
@@ -48,19 +49,12 @@ std::string counts_json(const inbox_counts& n) {
 }
 
 std::set<std::string> teams_of(const reply& agent_fields) {
-  std::set<std::string> out;
-  if (agent_fields.elements.size() < 2) return out;
+  if (agent_fields.elements.size() < 2) return {};
   // "teams" (comma-joined), or the single "team" of older records.
   const auto& list = !text_of(agent_fields.elements[0]).empty() ? text_of(agent_fields.elements[0])
                                                                  : text_of(agent_fields.elements[1]);
-  std::size_t from = 0;
-  while (from <= list.size()) {
-    auto comma = list.find(',', from);
-    if (comma == std::string::npos) comma = list.size();
-    if (comma > from) out.insert(list.substr(from, comma - from));
-    from = comma + 1;
-  }
-  return out;
+  auto teams = proto::split_nonempty(list, ',');
+  return {teams.begin(), teams.end()};
 }
 
 // Reads each candidate's status, assignee and team, and for the agent's own
