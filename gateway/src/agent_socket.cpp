@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pasokh/gateway/caller.hpp"
+#include "pasokh/gateway/catch_up_claims.hpp"
 #include "pasokh/gateway/catch_up_retry.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
@@ -313,10 +314,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     auto& last = last_seq_[conv];
     if (seq <= last) return;
     // Being caught up: the read of the log finds it (one more read if it came after).
-    if (auto c = catching_up_.find(conv); c != catching_up_.end()) {
-      c->second = true;
-      return;
-    }
+    if (catching_up_.defer(conv)) return;
     if (last != 0 && seq > last + 1) {
       net::co_spawn(peer_->executor(), [self = shared_from_this(), conv]() -> awaitable<void> {
         co_await self->catch_up(conv);
@@ -331,12 +329,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   // catch-up per conversation at a time: a second call only asks the running
   // one for another read.
   awaitable<void> catch_up(const std::string& conv) {
-    auto [running, first] = catching_up_.try_emplace(conv, false);
-    if (!first) {
-      running->second = true;
-      co_return;
-    }
-    co_await send_missed(conv);
+    if (catching_up_.claim(conv)) co_await send_missed(conv);
   }
 
   // The catch-up of a conversation claimed in catching_up_ (released here).
@@ -346,10 +339,10 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   // in the log meanwhile.
   awaitable<void> send_missed(std::string conv) {
     while (!closed_) {
-      catching_up_[conv] = false;  // an event published during the read sets it again
+      catching_up_.reading(conv);
       auto frames = co_await s_.conversations.events_after(conv, last_seq_[conv], catch_up_page);
       if (!frames) {
-        catching_up_.erase(conv);
+        catching_up_.release(conv);
         retry_.remember(conv, [self = shared_from_this()](const std::string& c) { return self->catch_up(c); });
         co_return;
       }
@@ -358,15 +351,15 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
         if (seq <= last_seq_[conv]) continue;
         bool open = co_await room_for(f.size());
         if (!open) {  // the socket is closing
-          catching_up_.erase(conv);
+          catching_up_.release(conv);
           co_return;
         }
         last_seq_[conv] = seq;
         peer_->send(std::make_shared<const std::string>(std::move(f)));
       }
-      if (frames->size() < catch_up_page && !catching_up_[conv]) break;
+      if (frames->size() < catch_up_page && !catching_up_.asked_again(conv)) break;
     }
-    catching_up_.erase(conv);
+    catching_up_.release(conv);
   }
 
   awaitable<bool> room_for(std::size_t frame_bytes) {
@@ -463,7 +456,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
         auto access = co_await access_to(s_, *agent_, conv);
         if (access == conversation_access::forbidden || access == conversation_access::not_found) continue;
         last_seq_[conv] = seq.get<std::uint64_t>();
-        if (catching_up_.try_emplace(conv, false).second) resumed.push_back(conv);
+        if (catching_up_.claim(conv)) resumed.push_back(conv);
       }
     }
     resuming_ = false;
@@ -614,9 +607,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   std::shared_ptr<net::steady_timer> session_timer_;   // close_when_session_ends
   bool closed_ = false;
   std::map<std::string, std::uint64_t> last_seq_;  // per conversation: the last seq sent
-  // Conversations being caught up (catch_up), each with whether an event
-  // came since its last read of the log: then it reads once more.
-  std::map<std::string, bool> catching_up_;
+  catch_up_claims catching_up_;
   catch_up_retry retry_;
   bool resuming_ = false;
   bool signed_out_ = false;  // closed because the login session ended (presence ends too)

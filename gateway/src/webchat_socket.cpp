@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pasokh/bot/language.hpp"
+#include "pasokh/gateway/catch_up_claims.hpp"
 #include "pasokh/gateway/catch_up_retry.hpp"
 #include "pasokh/gateway/followup.hpp"
 #include "pasokh/gateway/metrics.hpp"
@@ -260,10 +261,7 @@ class chat_session : public ws_handler,
     if (!f) f = &follow(meta.conv, 0);
     if (seq <= f->last) return;
     // Being caught up: the read of the log finds it (one more read if it came after).
-    if (auto c = catching_up_.find(meta.conv); c != catching_up_.end()) {
-      c->second = true;
-      return;
-    }
+    if (catching_up_.defer(meta.conv)) return;
     if (seq > f->last + 1) {
       net::co_spawn(peer_->executor(), [self = shared_from_this(), conv = meta.conv]() -> awaitable<void> {
         co_await self->catch_up(conv);
@@ -287,12 +285,7 @@ class chat_session : public ws_handler,
   // catch-up per conversation at a time: a second call only asks the running
   // one for another read.
   awaitable<void> catch_up(const std::string& conv) {
-    auto [running, first] = catching_up_.try_emplace(conv, false);
-    if (!first) {
-      running->second = true;
-      co_return;
-    }
-    co_await send_missed(conv);
+    if (catching_up_.claim(conv)) co_await send_missed(conv);
   }
 
   // The catch-up of a conversation claimed in catching_up_ (released here).
@@ -304,10 +297,10 @@ class chat_session : public ws_handler,
     for (;;) {
       auto* f = find(conv);
       if (!f || closing_) break;
-      catching_up_[conv] = false;  // an event published during the read sets it again
+      catching_up_.reading(conv);
       auto frames = co_await w_.core().conversations.events_after(conv, f->last, catch_up_page);
       if (!frames) {
-        catching_up_.erase(conv);
+        catching_up_.release(conv);
         retry_.remember(conv, [self = shared_from_this()](const std::string& c) { return self->catch_up(c); });
         co_return;
       }
@@ -320,14 +313,14 @@ class chat_session : public ws_handler,
         if (f && view) open = co_await room_for(view->size());  // a frame not shown needs no room
         f = find(conv);  // followed_ may have changed while waiting
         if (!open || !f) {
-          catching_up_.erase(conv);
+          catching_up_.release(conv);
           co_return;
         }
         apply(*f, meta, view);
       }
-      if (frames->size() < catch_up_page && !catching_up_[conv]) break;
+      if (frames->size() < catch_up_page && !catching_up_.asked_again(conv)) break;
     }
-    catching_up_.erase(conv);
+    catching_up_.release(conv);
   }
 
   awaitable<bool> room_for(std::size_t frame_bytes) {
@@ -414,7 +407,7 @@ class chat_session : public ws_handler,
     std::vector<std::string> replayed;
     auto replay = [&](const std::string& conv, std::uint64_t after) {
       follow(conv, after);
-      if (catching_up_.try_emplace(conv, false).second) replayed.push_back(conv);
+      if (catching_up_.claim(conv)) replayed.push_back(conv);
     };
     if (!state->asked_conv.empty()) replay(state->asked_conv, hello.after);
     // Newer than what the widget knows (or it knew nothing): all of it.
@@ -695,9 +688,7 @@ class chat_session : public ws_handler,
   std::string visitor_, customer_, name_, email_, lang_;
   std::vector<followed> followed_;
   std::vector<pending_event> pending_;
-  // Conversations being caught up (catch_up), each with whether an event
-  // came since its last read of the log: then it reads once more.
-  std::map<std::string, bool> catching_up_;
+  catch_up_claims catching_up_;
   std::chrono::steady_clock::time_point window_start_{};
   int frames_in_window_ = 0;
   std::int64_t last_typing_ms_ = 0;

@@ -1,6 +1,6 @@
 // Test harness: real redis-server and real pasokh processes on free loopback
 // ports, each in its own temp folder, stopped when the test ends.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
@@ -50,6 +50,25 @@ function redisPing(port) {
     s.on('connect', () => s.write('PING\r\n'));
     s.on('data', (d) => { resolve(d.toString().startsWith('+PONG')); s.destroy(); });
   });
+}
+
+// Runs `fn` while the gateways' pub/sub links are down and cannot come back
+// (new connections are refused; their signed-in command links stay), then
+// waits for a subscriber to be back.
+export async function withPubSubDown(redis, fn) {
+  const cli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString().trim();
+  cli('ACL', 'SETUSER', 'probe', 'on', '>probe-pw', '+@all', '~*', '&*');
+  const asProbe = (...args) => cli('--user', 'probe', '--pass', 'probe-pw', '--no-auth-warning', ...args);
+  asProbe('ACL', 'SETUSER', 'default', 'off');
+  let result;
+  try {
+    asProbe('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    result = await fn();
+  } finally {
+    asProbe('ACL', 'SETUSER', 'default', 'on');
+  }
+  await waitFor(() => cli('CLIENT', 'LIST', 'TYPE', 'pubsub') !== '', 'the subscriber back');
+  return result;
 }
 
 // A throwaway redis-server, by default without persistence. { aof: 'everysec' }

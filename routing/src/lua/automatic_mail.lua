@@ -20,14 +20,10 @@ local dedup_key, dedup_ttl, now, message_json = ARGV[6], ARGV[7], ARGV[8], ARGV[
 local subject, reason, message_id, maxlen = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
 local preview_text, attachments = ARGV[14] or '', ARGV[15] == '1'
 
-local dkey
-if dedup_key ~= '' then
-  dkey = p .. 'dedup:' .. channel .. ':' .. dedup_key
-  local seen = redis.call('GET', dkey)
-  if seen then
-    local first, seq = string.match(seen, '^(.+)|(%d+)$')
-    return first and { 'duplicate', first, seq } or { 'duplicate' }
-  end
+local dkey, seen = dedup_of(channel, dedup_key)
+if seen then
+  local first, seq = string.match(seen, '^(.+)|(%d+)$')
+  return first and { 'duplicate', first, seq } or { 'duplicate' }
 end
 
 local author

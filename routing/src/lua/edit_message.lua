@@ -10,11 +10,8 @@
 local channel, provider_id, text = ARGV[2], ARGV[3], ARGV[4]
 local edited_at, now, dedup_key, dedup_ttl = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8])
 
-local dkey
-if dedup_key ~= '' then
-  dkey = p .. 'dedup:' .. channel .. ':' .. dedup_key
-  if redis.call('GET', dkey) then return { 'duplicate' } end
-end
+local dkey, seen = dedup_of(channel, dedup_key)
+if seen then return { 'duplicate' } end
 
 local conv, mseq = message_by_provider_id(channel, provider_id)
 if not conv then return { 'unknown' } end

@@ -445,6 +445,14 @@ local function suggest_merge(a, b, reason, value, now)
   return true
 end
 
+-- A provider event's dedup key (dedup:<channel>:<key>) and what it holds
+-- (false: not seen yet); nil and false for an event without one.
+local function dedup_of(channel, dedup_key)
+  if dedup_key == '' then return nil, false end
+  local dkey = p .. 'dedup:' .. channel .. ':' .. dedup_key
+  return dkey, redis.call('GET', dkey)
+end
+
 -- The message a messenger's provider id names (ingest.lua and delivery.lua
 -- map the customer's and ours to "<conv>:<seq>"): its conversation and seq
 -- as text, or nil when the id or the conversation is unknown.

@@ -12,11 +12,8 @@
 local channel, provider_id, emoji = ARGV[2], ARGV[3], ARGV[4]
 local at, dedup_key, dedup_ttl = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
 
-local dkey
-if dedup_key ~= '' then
-  dkey = p .. 'dedup:' .. channel .. ':' .. dedup_key
-  if redis.call('GET', dkey) then return { 'duplicate' } end
-end
+local dkey, seen = dedup_of(channel, dedup_key)
+if seen then return { 'duplicate' } end
 
 local conv, mseq = message_by_provider_id(channel, provider_id)
 if not conv then return { 'unknown' } end

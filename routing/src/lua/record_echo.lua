@@ -10,11 +10,8 @@ local channel, ext, provider_id, text = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local attachments, sent_at, now = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
 local dedup_key, dedup_ttl, provider_ttl = ARGV[9], tonumber(ARGV[10]), tonumber(ARGV[11])
 
-local dkey
-if dedup_key ~= '' then
-  dkey = p .. 'dedup:' .. channel .. ':' .. dedup_key
-  if redis.call('GET', dkey) then return { 'duplicate' } end
-end
+local dkey, seen = dedup_of(channel, dedup_key)
+if seen then return { 'duplicate' } end
 local pkey = p .. 'provider_msg:' .. channel .. ':' .. provider_id
 if redis.call('EXISTS', pkey) == 1 then return { 'ours' } end
 
