@@ -389,6 +389,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     routing::list_request q;
     q.agent = agent_->id;
     q.teams = visible_teams(s_, *agent_);
+    q.my_teams = own_teams(*agent_);
     q.limit = 200;
     q.scan_cap = 400;  // every hello and resync reads this: the newest only
     q.with_own = true;

@@ -29,8 +29,10 @@ std::vector<std::string> all_team_ids(services& s) {
 
 std::vector<std::string> visible_teams(services& s, const agent& a) {
   if (a.role == "admin") return all_team_ids(s);
-  return a.teams.empty() ? std::vector<std::string>{a.team} : a.teams;
+  return own_teams(a);
 }
+
+std::vector<std::string> own_teams(const agent& a) { return a.teams.empty() ? std::vector<std::string>{a.team} : a.teams; }
 
 bool may_see_team(const agent& a, const std::string& team) {
   if (a.role == "admin" || team == a.team) return true;

@@ -44,26 +44,29 @@ std::string render_labels(const std::vector<std::string>& names, std::initialize
 counter_family::counter_family(std::string name, std::string help, std::string label_names)
     : name_(std::move(name)), help_(std::move(help)), label_names_(split_commas(label_names)) {}
 
-std::atomic<std::uint64_t>& counter_family::slot(label_values values) {
-  auto key = render_labels(label_names_, values);
+// The key is rendered before the lock is taken (every request counts).
+std::atomic<std::uint64_t>& counter_family::slot(std::string key) {
   auto it = values_.find(key);
   if (it == values_.end()) it = values_.emplace(std::move(key), std::make_unique<std::atomic<std::uint64_t>>(0)).first;
   return *it->second;
 }
 
 void counter_family::inc(label_values values, std::uint64_t by) {
+  auto key = render_labels(label_names_, values);
   std::lock_guard lock(mutex_);
-  slot(values).fetch_add(by, std::memory_order_relaxed);
+  slot(std::move(key)).fetch_add(by, std::memory_order_relaxed);
 }
 
 void counter_family::set(label_values values, std::uint64_t to) {
+  auto key = render_labels(label_names_, values);
   std::lock_guard lock(mutex_);
-  slot(values).store(to, std::memory_order_relaxed);
+  slot(std::move(key)).store(to, std::memory_order_relaxed);
 }
 
 std::uint64_t counter_family::value(label_values values) const {
+  auto key = render_labels(label_names_, values);
   std::lock_guard lock(mutex_);
-  auto it = values_.find(render_labels(label_names_, values));
+  auto it = values_.find(key);
   return it == values_.end() ? 0 : it->second->load(std::memory_order_relaxed);
 }
 

@@ -1,8 +1,5 @@
 #include "pasokh/gateway/request_checks.hpp"
 
-#include <algorithm>
-#include <cctype>
-
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/proto/utf8.hpp"
 
@@ -18,9 +15,7 @@ std::variant<nlohmann::json, http_response> json_body(const http_request& req, b
   auto media = type.substr(0, type.find(';'));
   while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
   // Media types are case-insensitive (RFC 9110 8.3.1): "Application/JSON" is JSON.
-  constexpr std::string_view json_type = "application/json";
-  if (!std::equal(media.begin(), media.end(), json_type.begin(), json_type.end(),
-                  [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
+  if (!iequals(media, "application/json"))
     return reject(415, "unsupported_media_type", "Content-Type must be application/json");
   if (!proto::valid_utf8(req.body)) return reject(400, "invalid_utf8", "the body is not valid UTF-8");
   nlohmann::json j;

@@ -176,6 +176,7 @@ void add_routing_routes(router& r, services& s) {
     routing::list_request q;
     q.agent = a.id;
     q.teams = visible_teams(s, a);
+    q.my_teams = own_teams(a);
     q.view = req.query_param("view").empty() ? "all" : std::string(req.query_param("view"));
     if (q.view != "mine" && q.view != "unassigned" && q.view != "team" && q.view != "all")
       co_return reject(400, "invalid_field", "view: mine, unassigned, team or all");

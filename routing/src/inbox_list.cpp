@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <set>
 #include <unordered_set>
 
-#include "pasokh/proto/split.hpp"
 #include "pasokh/routing/lua_script.hpp"
 
 namespace pasokh::routing {
@@ -48,15 +48,6 @@ std::string counts_json(const inbox_counts& n) {
          R"(,"team":)" + std::to_string(n.team) + R"(,"all":)" + std::to_string(n.all) + "}";
 }
 
-std::set<std::string> teams_of(const reply& agent_fields) {
-  if (agent_fields.elements.size() < 2) return {};
-  // "teams" (comma-joined), or the single "team" of older records.
-  const auto& list = !text_of(agent_fields.elements[0]).empty() ? text_of(agent_fields.elements[0])
-                                                                 : text_of(agent_fields.elements[1]);
-  auto teams = proto::split_nonempty(list, ',');
-  return {teams.begin(), teams.end()};
-}
-
 // Reads each candidate's status, assignee and team, and for the agent's own
 // ones found in no team list their newest activity: pipelines of plain
 // HMGETs, which Redis serves between other clients' commands.
@@ -95,8 +86,8 @@ awaitable<void> drop_ended(store::redis_client& redis, const std::string& prefix
 
 }  // namespace
 
-inbox_selection select_inbox(const list_request& q, const std::set<std::string>& my_teams,
-                             const std::vector<inbox_candidate>& candidates) {
+inbox_selection select_inbox(const list_request& q, const std::vector<inbox_candidate>& candidates) {
+  const std::set<std::string> my_teams(q.my_teams.begin(), q.my_teams.end());
   inbox_selection out;
   std::vector<const inbox_candidate*> rows;
   for (const auto& c : candidates) {
@@ -124,8 +115,7 @@ awaitable<result<std::string>> read_inbox_list(store::redis_client& redis, const
                                                const list_request& q) {
   const bool ended = q.status == "resolved" || q.status == "closed";
   const std::string source = ended ? ":resolved" : ":open";
-  const auto agent_key = prefix + "agent:" + q.agent;
-  std::vector<std::vector<std::string>> lists{{"HMGET", agent_key, "teams", "team"}, {"SMEMBERS", agent_key + ":convs"}};
+  std::vector<std::vector<std::string>> lists{{"SMEMBERS", prefix + "agent:" + q.agent + ":convs"}};
   for (const auto& t : q.teams)
     lists.push_back({"ZREVRANGE", prefix + "team:" + t + source, "0", std::to_string(std::max(q.scan_cap, 1) - 1),
                      "WITHSCORES"});
@@ -138,7 +128,7 @@ awaitable<result<std::string>> read_inbox_list(store::redis_client& redis, const
   std::vector<std::string> found_in;  // the team list of each candidate ("" for the agent's own)
   std::unordered_set<std::string> seen;
   for (std::size_t t = 0; t < q.teams.size(); ++t) {
-    const auto& ids = (*answers)[t + 2].elements;
+    const auto& ids = (*answers)[t + 1].elements;
     for (std::size_t i = 0; i + 1 < ids.size(); i += 2)
       if (seen.insert(ids[i].str).second) {
         candidates.push_back({ids[i].str, number_of(ids[i + 1].str), {}, {}, {}});
@@ -146,7 +136,7 @@ awaitable<result<std::string>> read_inbox_list(store::redis_client& redis, const
       }
   }
   const auto first_own = candidates.size();
-  for (const auto& id : (*answers)[1].elements)
+  for (const auto& id : (*answers)[0].elements)
     if (seen.insert(id.str).second) candidates.push_back({id.str, 0, {}, {}, {}});
 
   auto read = co_await read_states(redis, prefix, candidates, first_own);
@@ -158,7 +148,7 @@ awaitable<result<std::string>> read_inbox_list(store::redis_client& redis, const
     co_await drop_ended(redis, prefix, left_behind);
   }
 
-  auto chosen = select_inbox(q, teams_of((*answers)[0]), candidates);
+  auto chosen = select_inbox(q, candidates);
   std::string rows;
   for (std::size_t from = 0; from < chosen.page.size(); from += rows_per_call) {
     std::vector<std::string> args{prefix};

@@ -10,7 +10,7 @@
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, defaultConfig, postMessage } from '../support/harness.mjs';
+import { Pasokh, RedisServer, apiCall, defaultConfig, login, postMessage } from '../support/harness.mjs';
 import { launchBrowser, pageSet } from './browser.mjs';
 
 const T = { timeout: 90_000 };
@@ -19,10 +19,8 @@ let redis, gw, browser, token;
 const pages = pageSet();
 
 async function rest(method, path, body) {
-  const res = await fetch(`${gw.base}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body),
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
-  return res.json().catch(() => null);
+  const res = await apiCall(gw, method, path, { token, body });
+  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${res.text}`);
 }
 
 before(async () => {
@@ -31,8 +29,7 @@ before(async () => {
     campaigns: { timezone: 'UTC', quiet_hours: null, tick_ms: 50, lease_ms: 1000 },
   })).start();
   await gw.createAgent('sara', 'sara-secret-3', { name: 'سارا', role: 'admin' });
-  token = (await (await fetch(`${gw.base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ login: 'sara', password: 'sara-secret-3' }) })).json()).token;
+  token = (await login(gw, 'sara', 'sara-secret-3')).json.token;
   await rest('POST', '/api/v1/admin/teams', { id: 'warranty', name: 'گارانتی', skills: ['warranty'], languages: ['fa'],
     sla: { first_response_s: 900, resolution_s: 28800, warn_before_s: 300 }, closed_message: { fa: 'اکنون خارج از ساعت کاری هستیم.' } });
   await rest('PUT', '/api/v1/admin/teams/warranty/hours', { timezone: 'Asia/Tehran', weekly: { sat: ['09:00-17:00'] }, holidays: [] });

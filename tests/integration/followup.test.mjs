@@ -115,13 +115,14 @@ test('a follow-up run again after it ran (its end was never recorded) does not a
 test("a Telegram update redelivered after the gateway lost the ingest's answer gets the bot answer", async () => {
   const chat = newChatId();
   const update = tgText(chat, QUESTION);
+  const storedAt = Date.now();
   const { conv } = storedAnswerLost('tg-bot', String(chat), String(update.message.message_id), QUESTION,
     { kind: 'telegram', name: 'سارا', dedup: `tg:${update.update_id}` });
   // Telegram sends the update again until it gets a 200.
   await senderRetriesLater();
   assert.equal((await postWebhook(gw, '/webhooks/telegram/tg-bot', update, telegramHeaders())).status, 200);
-  // Within the grace: the redelivery ran it, not the sweep.
-  await waitUntil(() => botAnswers(conv).length === 1, 'the bot answer', GRACE_S * 500);
+  // Before the grace ends: the redelivery ran it, not the sweep.
+  await waitUntil(() => botAnswers(conv).length === 1, 'the bot answer', storedAt + GRACE_S * 1000 - 200 - Date.now());
   assert.equal(messages(conv).filter((m) => m.author === 'customer').length, 1, 'stored once');
 });
 
@@ -341,6 +342,12 @@ test('a follow-up that fails every time holds up no other: it waits longer each 
   assert.equal(cli('HGET', 'pasokh:followup:tries', 'cv_900|1'), '1', 'tried once');
   // Taken again 2 × grace after its first try (the score is a grace before that).
   assert.ok(Number(cli('ZSCORE', 'pasokh:followup:due', 'cv_900|1')) >= start + GRACE_S * 1000, 'it waits its backoff');
+  // Its fourth try is taken 2^4 graces later: 15 graces past its score.
+  cli('HSET', 'pasokh:followup:tries', 'cv_900|1', '3');
+  cli('ZADD', 'pasokh:followup:due', String(Date.now() - 120000), 'cv_900|1');
+  const fourth = Date.now();
+  await waitFor(() => cli('HGET', 'pasokh:followup:tries', 'cv_900|1') === '4', 'a fourth try', GRACE_S * 1000 + 5000);
+  assert.ok(Number(cli('ZSCORE', 'pasokh:followup:due', 'cv_900|1')) >= fourth + 15 * GRACE_S * 1000, 'a later try waits longer');
   cli('DEL', 'pasokh:conv:cv_900', 'pasokh:conv:cv_900:log');
   cli('ZREM', 'pasokh:followup:due', 'cv_900|1');
 });

@@ -291,6 +291,9 @@ export function named(prefix, value) {
   return value && (dict[key] ?? EN[key] ?? value);
 }
 
+// Items joined as the language lists them ("a, b" / "a، b").
+export const listOf = (items) => items.join(t('sep'));
+
 // `text` with its {name} parts replaced by nodes (a customer's name in a
 // <bdi>): the order of a sentence is the language's, not the code's.
 export function tParts(key, parts) {

@@ -26,6 +26,8 @@ boost::asio::awaitable<std::variant<agent, http_response>> require_agent(service
 std::vector<std::string> all_team_ids(services& s);
 // The teams whose conversations the agent may see: all for an admin.
 std::vector<std::string> visible_teams(services& s, const agent& a);
+// The teams the agent works in (older records name only `team`).
+std::vector<std::string> own_teams(const agent& a);
 // Admins see every team; agents the teams they work in.
 bool may_see_team(const agent& a, const std::string& team);
 

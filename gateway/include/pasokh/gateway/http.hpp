@@ -57,5 +57,7 @@ struct customer_page_texts {
 std::map<std::string, std::string, std::less<>> parse_query(std::string_view query);
 // Percent-decoding; returns false on a malformed escape.
 bool percent_decode(std::string_view in, std::string& out, bool plus_is_space = false);
+// ASCII case-insensitive equality (header names, media types).
+bool iequals(std::string_view a, std::string_view b);
 
 }  // namespace pasokh::gateway

@@ -31,7 +31,7 @@ class counter_family {
   void render(std::string& out, std::string_view type = "counter") const;
 
  private:
-  std::atomic<std::uint64_t>& slot(label_values values);
+  std::atomic<std::uint64_t>& slot(std::string key);  // under mutex_
 
   std::string name_, help_;
   std::vector<std::string> label_names_;

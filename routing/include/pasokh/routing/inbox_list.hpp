@@ -10,7 +10,6 @@
 #include <boost/system/result.hpp>
 
 #include <cstdint>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -20,7 +19,8 @@ namespace pasokh::routing {
 
 struct list_request {
   std::string agent;
-  std::vector<std::string> teams;  // visible to the caller
+  std::vector<std::string> teams;     // visible to the caller
+  std::vector<std::string> my_teams;  // the agent's own: the "team" view
   std::string view = "all";        // mine | unassigned | team | all
   std::string status;              // "" = open ones
   std::string team;                // "" = every visible team
@@ -47,10 +47,8 @@ struct inbox_selection {
 };
 
 // Pure: the page and counts for `q` from the candidates (each once; one
-// with no status is gone and left out). `my_teams`: the agent's own teams
-// (the "team" view).
-inbox_selection select_inbox(const list_request& q, const std::set<std::string>& my_teams,
-                             const std::vector<inbox_candidate>& candidates);
+// with no status is gone and left out).
+inbox_selection select_inbox(const list_request& q, const std::vector<inbox_candidate>& candidates);
 
 // JSON: {"conversations":[...],"total":n,"counts":{"mine","unassigned","team","all"}}.
 boost::asio::awaitable<boost::system::result<std::string>> read_inbox_list(store::redis_client& redis,

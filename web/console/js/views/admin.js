@@ -5,7 +5,7 @@
 import { api, routing } from '../api.js';
 import { confirmAction } from './confirm.js';
 import { $, h } from './dom.js';
-import { loadPart, locale, named, num, t, tParts } from '../i18n.js';
+import { listOf, loadPart, locale, named, num, t, tParts } from '../i18n.js';
 
 // The Iranian week: Saturday first, Friday (the weekend) last. Keys as the API has them.
 export const DAYS = ['sat', 'sun', 'mon', 'tue', 'wed', 'thu', 'fri'];
@@ -13,8 +13,6 @@ export const DAYS = ['sat', 'sun', 'mon', 'tue', 'wed', 'thu', 'fri'];
 // Intl: 2026-01-03 was a Saturday.
 export const dayName = (day, weekday = 'long') => (DAYS.includes(day)
   ? new Intl.DateTimeFormat(locale(), { weekday, timeZone: 'UTC' }).format(Date.UTC(2026, 0, 3 + DAYS.indexOf(day))) : day);
-// A list in the language's way (", " or "، ").
-const listOf = (xs) => xs.join(t('sep'));
 const csv = (v) => String(v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 const agentTeams = (a) => (a.teams ?? [a.team]).filter(Boolean);
 

@@ -7,7 +7,7 @@
 import { call } from '../api.js';
 import { confirmAction } from './confirm.js';
 import { $, formatDateTime, formatTime, h } from './dom.js';
-import { loadPart, locale, named, num, t, tParts } from '../i18n.js';
+import { listOf, loadPart, locale, named, num, t, tParts } from '../i18n.js';
 
 const enc = encodeURIComponent;
 const csv = (v) => String(v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
@@ -15,7 +15,6 @@ const COUNTS = ['queued', 'sent', 'delivered', 'read', 'failed', 'replied', 'opt
 const SKIPS = ['opted_out', 'no_channel', 'no_template'];
 const KINDS = ['occasion', 'follow_up', 'birthday', 'warranty_ending'];
 const kindName = (kind) => named('cmp.k.', kind);
-const listOf = (xs) => xs.join(t('sep'));
 // 2026-12-01 as the console writes a day (1 Dec; ۱۰ آذر in Persian).
 const dayOf = (iso) => {
   const [y, m, d] = iso.split('-').map(Number);
