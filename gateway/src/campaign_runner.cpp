@@ -66,6 +66,8 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
   std::string me;
   bool stopping = false;
   bool leader = false;
+  bool ended = false;
+  std::function<void()> on_ended;
   std::map<std::string, live> running;
 
   const std::string& pre() const { return s.cfg.redis.prefix; }
@@ -96,6 +98,7 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
     while (!stopping) {
       auto a = args("progress");
       co_await call(std::move(a));
+      if (stopping) break;
       if (s.cfg.campaigns.enabled) {
         auto l = args("lease");
         l.push_back(me);
@@ -106,7 +109,7 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
         if (holds != leader) running.clear();
         if (holds && !leader) log()->info("campaigns: this instance runs the campaigns ({})", me);
         leader = holds;
-        if (leader) {
+        if (leader && !stopping) {
           try {
             co_await work();
           } catch (const std::exception& e) {
@@ -118,6 +121,7 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
       boost::system::error_code ec;
       co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
     }
+    co_await end_leased_loop(*this);
   }
 
   awaitable<void> work() {

@@ -56,6 +56,8 @@ struct retention_sweep::state : std::enable_shared_from_this<state> {
   std::string me;
   bool stopping = false;
   bool leader = false;
+  bool ended = false;
+  std::function<void()> on_ended;
 
   const retention_config& cfg() const { return s.cfg.retention; }
 
@@ -76,7 +78,7 @@ struct retention_sweep::state : std::enable_shared_from_this<state> {
       bool holds = r && r->integer == 1;
       if (holds && !leader) log()->info("retention: this instance runs the sweep ({})", me);
       leader = holds;
-      if (leader) {
+      if (leader && !stopping) {
         try {
           co_await finish_erasures();
           co_await retain_texts();
@@ -90,6 +92,7 @@ struct retention_sweep::state : std::enable_shared_from_this<state> {
       boost::system::error_code ec;
       co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
     }
+    co_await end_leased_loop(*this);
   }
 
   // An erasure whose driver made no step for a lease's time is the sweep's to finish.
