@@ -72,7 +72,7 @@ awaitable<result<std::optional<agent>>> agent_directory::load(const std::string&
 // in all (a ceiling for guesses spread over many addresses).
 awaitable<result<bool>> agent_directory::attempt_allowed(const std::string& login, const std::string& address) {
   const std::string keys[] = {login_tries_key(login, address), login_tries_key(login, {}),
-                              prefix_ + "login_tries_from:" + address};
+                              address_tries_key(address)};
   const int limits[] = {limits_.per_login, limits_.per_login * login_limit_all_addresses, limits_.per_address};
   std::vector<std::vector<std::string>> count;
   for (const auto& key : keys) {
@@ -89,6 +89,10 @@ awaitable<result<bool>> agent_directory::attempt_allowed(const std::string& logi
     allowed = allowed && r[2 * i].integer <= limits[i];
   }
   co_return allowed;
+}
+
+std::string agent_directory::address_tries_key(const std::string& address) const {
+  return prefix_ + "login_tries_from:" + address;
 }
 
 std::string agent_directory::login_tries_key(const std::string& login, const std::string& address) const {
@@ -150,7 +154,13 @@ awaitable<result<login_result>> agent_directory::login(const std::string& login,
     if (!opened) co_return opened.error();
   }
   if (!*opened) co_return out;
-  co_await redis_.exec(store::make_command("DEL", login_tries_key(login, address), login_tries_key(login, {})));
+  // A login that worked gives its attempt back to the address: a whole
+  // office behind one NAT address signs in at nine without being refused.
+  // Given back, not cleared: one known password buys no guesses at others.
+  std::vector<std::vector<std::string>> forget;
+  forget.push_back(store::make_command("DEL", login_tries_key(login, address), login_tries_key(login, {})));
+  forget.push_back(store::make_command("DECR", address_tries_key(address)));
+  co_await redis_.exec_pipeline(std::move(forget));
   out.token = std::move(token);
   out.status = login_status::ok;
   out.who = **who;

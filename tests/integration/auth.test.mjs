@@ -220,6 +220,16 @@ test('one client address may try 30 logins a minute, whatever the login names', 
   assert.equal((await loginFrom(gw2, 'chief', 'chief-secret-1', '198.51.100.3')).status, 200);
 });
 
+test('an office behind one address signs in more than 30 times a minute; its wrong guesses are still limited', async () => {
+  for (let i = 0; i < 35; ++i) {
+    const r = await loginFrom(i % 2 ? gw1 : gw2, 'chief', 'chief-secret-1', '198.51.100.40');
+    assert.equal(r.status, 200, `sign-in ${i + 1}: ${r.status}`);
+  }
+  const guesses = await Promise.all(Array.from({ length: 31 },
+    (_, i) => loginFrom(gw1, `guesser${i}`, 'wrong-password', '198.51.100.40')));
+  assert.deepEqual(guesses.map((r) => r.status).sort(), [...Array(30).fill(401), 429]);
+});
+
 test('a password hashed at fewer rounds than configured is hashed again at the next login, and still works', async () => {
   // As an older version stored it: fewer rounds than the gateways use now.
   const older = new Pasokh(defaultConfig(redis, { auth: { password_rounds: TEST_PASSWORD_ROUNDS / 2 } }));

@@ -89,6 +89,7 @@ class agent_directory {
   boost::asio::awaitable<store::result<bool>> attempt_allowed(const std::string& login, const std::string& address);
   // The attempts counter of a login from one address, or from all (address empty).
   std::string login_tries_key(const std::string& login, const std::string& address) const;
+  std::string address_tries_key(const std::string& address) const;
   // The agent's stored password hash ('' for none).
   boost::asio::awaitable<store::result<std::string>> stored_password(const std::string& id);
   boost::asio::awaitable<store::result<bool>> open_session(const std::string& id, const std::string& session,
