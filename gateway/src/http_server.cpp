@@ -27,6 +27,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/upload_slots.hpp"
 #include "pasokh/gateway/webchat_uploads.hpp"
 
 namespace pasokh::gateway {
@@ -40,6 +41,12 @@ namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using net::awaitable;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+// Web chat uploads read at once (each held whole, up to max_upload_bytes),
+// in all and from one client address, and how long one body may take.
+constexpr std::size_t max_uploads_at_once = 32;
+constexpr std::size_t max_uploads_at_once_per_address = 4;
+constexpr auto upload_read_limit = std::chrono::minutes(5);
 
 std::shared_ptr<spdlog::logger> log() {
   static auto logger = [] {
@@ -159,6 +166,8 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   const router& routes;
   std::map<std::string, ws_endpoint, std::less<>> ws_endpoints;
   answer_decorator decorate;
+  upload_gate gate;
+  upload_slots uploads{max_uploads_at_once, max_uploads_at_once_per_address};
   tcp::acceptor acceptor;
   std::optional<ssl::context> tls;
   std::atomic<bool> draining{false};
@@ -492,6 +501,8 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
   });
 
   for (;;) {
+    std::unique_ptr<upload_slots::slot> upload_slot;
+    std::optional<http_response> early_refusal;
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(cfg.limits.max_header_bytes));
     // Beast checks the Content-Length against this while it reads the header,
@@ -522,11 +533,28 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
       if (parser.content_length().value_or(0) > body_limit) {
         ec = http::error::body_limit;
       } else if (upload) {
+        // Who may send one is checked before its body is read; how many are
+        // read at a time is capped (each is held whole).
+        upload_slot = uploads.try_take(cfg.proxy.trust_forwarded_for ? std::string() : remote);
+        if (!upload_slot) {
+          global_metrics().webchat_uploads.inc("busy");
+          early_refusal = error_response(503, "busy", "too many files are being sent; try again in a moment");
+          early_refusal->headers.emplace_back("Retry-After", "5");
+        } else if (gate) {
+          early_refusal = co_await gate(to_request_head(parser.get(), remote));
+        }
         // A photo from a phone on a slow line takes longer than a request may:
-        // the deadline moves on with every piece that arrives (the connection
-        // limits bound who can hold one open).
-        while (!ec && !parser.is_done()) {
-          socket_layer.expires_after(cfg.limits.read_timeout);
+        // the deadline moves on with every piece that arrives, up to
+        // upload_read_limit for the whole body.
+        const auto give_up_at = std::chrono::steady_clock::now() + upload_read_limit;
+        while (!early_refusal && !ec && !parser.is_done()) {
+          const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up_at - std::chrono::steady_clock::now());
+          if (left.count() <= 0) {
+            global_metrics().webchat_uploads.inc("too_slow");
+            early_refusal = error_response(408, "too_slow", "the file took too long to arrive");
+            break;
+          }
+          socket_layer.expires_after(std::min<std::chrono::milliseconds>(cfg.limits.read_timeout, left));
           std::tie(ec, n) = co_await http::async_read_some(stream, buffer, parser, use_tuple);
         }
       } else {
@@ -537,9 +565,11 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
       set_closer(id, [] {});
       co_return co_await upgrade(stream, parser.release(), id, remote);
     }
-    if (ec) {
-      std::optional<http_response> refusal;
-      if (ec == http::error::body_limit) {
+    if (ec || early_refusal) {
+      std::optional<http_response> refusal = std::move(early_refusal);
+      if (refusal) {
+        // Answered before (all of) its body was read: the connection closes after.
+      } else if (ec == http::error::body_limit) {
         global_metrics().errors.inc("body_too_large");
         if (upload) global_metrics().webchat_uploads.inc("too_large");
         refusal = error_response(413, "body_too_large",
@@ -710,5 +740,7 @@ void http_server::shutdown(std::chrono::milliseconds grace, std::function<void()
 }
 
 std::size_t http_server::open_connections() const { return impl_->connection_count(); }
+
+void http_server::gate_uploads(upload_gate gate) { impl_->gate = std::move(gate); }
 
 }  // namespace pasokh::gateway

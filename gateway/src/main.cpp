@@ -403,6 +403,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "pasokh: %s\n", e.what());
     return 2;
   }
+  server->gate_uploads([&webchat](const http_request& head) { return check_upload_sender(webchat, head); });
   std::uint16_t port;
   try {
     port = server->start();

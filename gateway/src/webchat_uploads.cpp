@@ -124,6 +124,12 @@ awaitable<http_response> download(webchat_service& w, const http_request& req, c
 
 }  // namespace
 
+awaitable<std::optional<http_response>> check_upload_sender(webchat_service& w, const http_request& head) {
+  auto who = co_await visitor_of(w, head);
+  if (auto* res = std::get_if<http_response>(&who)) co_return std::move(*res);
+  co_return std::nullopt;
+}
+
 std::size_t upload_limit(const webchat_config& c) { return c.uploads_per_hour > 0 ? c.max_upload_bytes : 0; }
 
 bool is_webchat_upload(std::string_view target) {

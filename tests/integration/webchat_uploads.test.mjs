@@ -187,7 +187,7 @@ test('erasing the customer deletes their uploads, sent in a message or not', asy
 
 test('a file that arrives slowly (a phone on a slow line) is taken while its pieces keep coming, past the request read timeout', async () => {
   const slow = await new Pasokh(defaultConfig(redis, {
-    limits: { read_timeout_ms: 300 },
+    limits: { read_timeout_ms: 1000 },
     webchat: { max_upload_bytes: 4096 },
     channels: [{ id: 'web', kind: 'webchat', team: 'support' }],
   }), SECRET).start();
@@ -203,11 +203,11 @@ test('a file that arrives slowly (a phone on a slow line) is taken while its pie
         res.on('end', () => resolve({ status: res.statusCode, body }));
       });
       req.on('error', reject);
-      // Four pieces 200 ms apart: 600 ms in all, twice the read timeout.
+      // Five pieces 350 ms apart: 1.4 s in all, past the read timeout.
       (async () => {
-        for (let i = 0; i < 4; i++) {
-          if (i > 0) await sleep(200);
-          req.write(photo.subarray(i * 1000, (i + 1) * 1000));
+        for (let i = 0; i < 5; i++) {
+          if (i > 0) await sleep(350);
+          req.write(photo.subarray(i * 800, (i + 1) * 800));
         }
         req.end();
       })();
@@ -217,4 +217,56 @@ test('a file that arrives slowly (a phone on a slow line) is taken while its pie
   } finally {
     await slow.cleanup();
   }
+});
+
+// An upload whose headers are sent with only the first bytes of its body:
+// the answer, if one comes before the rest (which never does), and the request to end.
+function stalledUpload(g, headers) {
+  let req;
+  const answer = new Promise((resolve) => {
+    req = http.request(`${g.base}/api/v1/webchat/uploads?name=big.jpg`, {
+      method: 'POST', headers: { 'content-type': 'image/jpeg', 'content-length': 4000, ...headers },
+    }, (res) => {
+      let body = '';
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode, body: body ? JSON.parse(body) : null }));
+    });
+    req.on('error', () => resolve({ status: 0 }));
+    req.write(JPEG);
+  });
+  return { answer, stop: () => req.destroy() };
+}
+const within = (promise, ms) => Promise.race([promise, sleep(ms).then(() => ({ status: 'no answer' }))]);
+
+test('an upload without a valid token is refused from its headers, before the body: a stranger holds no memory with it', async () => {
+  const before = await uploadCount('unauthorized');
+  for (const headers of [{}, { authorization: 'Bearer forged.token.value' }]) {
+    const u = stalledUpload(gw, headers);
+    const r = await within(u.answer, 3000);
+    u.stop();
+    assert.equal(r.status, 401, 'answered while the body is still on its way');
+    assert.equal(r.body.error.code, 'unauthorized');
+  }
+  assert.equal(await uploadCount('unauthorized'), before + 2);
+});
+
+test('one address sends at most four files at a time; a fifth is told to wait (503), and a finished one frees its place', async () => {
+  const token = await newVisitor();
+  const held = Array.from({ length: 4 }, () => stalledUpload(gw, { authorization: `Bearer ${token}` }));
+  try {
+    await sleep(300);  // the four are being read
+    const busy = await uploadCount('busy');
+    const fifth = stalledUpload(gw, { authorization: `Bearer ${token}` });
+    const r = await within(fifth.answer, 3000);
+    fifth.stop();
+    assert.equal(r.status, 503);
+    assert.equal(r.body.error.code, 'busy');
+    assert.equal(await uploadCount('busy'), busy + 1);
+  } finally {
+    for (const h of held) h.stop();
+  }
+  const freed = async () => (await upload(await newVisitor(), JPEG)).status;
+  let status;
+  for (let i = 0; i < 20 && (status = await freed()) !== 201; i++) await sleep(100);
+  assert.equal(status, 201);
 });

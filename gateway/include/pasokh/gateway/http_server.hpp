@@ -2,6 +2,7 @@
 // HTTP/1.1 + WebSocket listener (Beast, coroutines, a strand per connection),
 // with optional TLS, limits and graceful shutdown. Everything Beast lives in
 // http_server.cpp.
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "pasokh/gateway/config.hpp"
@@ -21,6 +23,9 @@ namespace pasokh::gateway {
 // server's own refusals before any route (body or header too large, a
 // malformed request), which a browser must be able to read too (web chat CORS).
 using answer_decorator = std::function<void(const http_request&, http_response&)>;
+// Checks a web chat upload from its headers, before its body is read: a
+// refusal, or nothing to go on.
+using upload_gate = std::function<boost::asio::awaitable<std::optional<http_response>>(const http_request&)>;
 
 class http_server {
  public:
@@ -39,6 +44,9 @@ class http_server {
   void shutdown(std::chrono::milliseconds grace, std::function<void()> done);
 
   std::size_t open_connections() const;
+
+  // Set before start().
+  void gate_uploads(upload_gate gate);
 
   // Loads the configured certificate and key as start() would; throws naming
   // the problem (for --check-config).

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pasokh/gateway/http.hpp"
 #include "pasokh/gateway/services.hpp"
 #include "pasokh/proto/types.hpp"
 
@@ -41,6 +42,10 @@ std::optional<sniffed_type> sniff_upload_type(std::string_view bytes);
 // beginning and extension around "…"); "upload" and the type's extension
 // when it gives none.
 std::string upload_name(std::string_view given, const sniffed_type& type);
+
+// The upload's sender checked from its headers alone (token, origin), before
+// the server reads its body: the refusal, or nothing (http_server's upload_gate).
+boost::asio::awaitable<std::optional<http_response>> check_upload_sender(webchat_service& w, const http_request& head);
 
 // What the widget is told a file may weigh; 0 when uploads are off (uploads_per_hour 0).
 std::size_t upload_limit(const webchat_config& c);
