@@ -34,6 +34,29 @@ bool heif(std::string_view bytes) {
   return false;
 }
 
+// The length of a direction control at `i` (LRM, RLM, the embeddings and
+// overrides U+202A-E, the isolates U+2066-9), else 0: in a file name they only
+// disguise it ("card\u202Efdp.bat" shows as "cardtab.pdf").
+std::size_t direction_mark_at(std::string_view s, std::size_t i) {
+  if (s.size() - i < 3 || static_cast<unsigned char>(s[i]) != 0xE2) return 0;
+  const auto b1 = static_cast<unsigned char>(s[i + 1]), b2 = static_cast<unsigned char>(s[i + 2]);
+  const bool marks = b1 == 0x80 && (b2 == 0x8E || b2 == 0x8F || (b2 >= 0xAA && b2 <= 0xAE));
+  const bool isolates = b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9;
+  return marks || isolates ? 3 : 0;
+}
+
+// Whether the name ends in an extension of the type (any case; ".jpeg" for JPEG too).
+bool has_extension_of(std::string_view name, const sniffed_type& type) {
+  auto dot = name.rfind('.');
+  if (dot == std::string_view::npos) return false;
+  std::string ext(name.substr(dot));
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == type.extension) return true;
+  if (type.extension == ".jpg") return ext == ".jpeg" || ext == ".jfif";
+  if (type.extension == ".heic") return ext == ".heif";
+  return false;
+}
+
 // A long name keeps its beginning and its extension ("گزارش خرابی….pdf"):
 // what the agent recognises it by, and what opens it.
 std::string shortened_name(const std::string& name) {
@@ -152,9 +175,20 @@ std::string upload_name(std::string_view given, const sniffed_type& type) {
   // A browser's File.name has no path; another client's might.
   if (auto slash = given.find_last_of("/\\"); slash != std::string_view::npos) given.remove_prefix(slash + 1);
   std::string name;
-  if (proto::valid_utf8(given))
-    for (unsigned char c : given) name += (c < 0x20 || c == 0x7F) ? '_' : static_cast<char>(c);
+  if (proto::valid_utf8(given)) {
+    for (std::size_t i = 0; i < given.size(); ++i) {
+      if (auto skip = direction_mark_at(given, i)) {
+        i += skip - 1;
+        continue;
+      }
+      const auto c = static_cast<unsigned char>(given[i]);
+      name += (c < 0x20 || c == 0x7F) ? '_' : static_cast<char>(c);
+    }
+  }
   if (name.empty() || name == "." || name == "..") return "upload" + std::string(type.extension);
+  // Saved under its name, the file opens by its extension: one that is not
+  // the bytes' type ("receipt.hta") gets the type's after it.
+  if (!has_extension_of(name, type)) name += type.extension;
   return shortened_name(name);
 }
 

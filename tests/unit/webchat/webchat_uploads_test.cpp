@@ -42,6 +42,25 @@ TEST(UploadType, NameKeptWithoutPathOrControls) {
   EXPECT_EQ(upload_name("a\r\nb.jpg", jpeg), "a__b.jpg");
   EXPECT_EQ(upload_name("", jpeg), "upload.jpg");
   EXPECT_EQ(upload_name("..", jpeg), "upload.jpg");
+}
+
+TEST(UploadType, NameOpensAsWhatTheBytesAre) {
+  auto jpeg = *sniff_upload_type("\xFF\xD8\xFF");
+  auto pdf = *sniff_upload_type("%PDF-1.7");
+  EXPECT_EQ(upload_name("receipt.hta", pdf), "receipt.hta.pdf");
+  EXPECT_EQ(upload_name("invoice.html", pdf), "invoice.html.pdf");
+  EXPECT_EQ(upload_name("Scan.PDF", pdf), "Scan.PDF");
+  EXPECT_EQ(upload_name("IMG_0042.JPEG", jpeg), "IMG_0042.JPEG");
+  EXPECT_EQ(upload_name("photo", jpeg), "photo.jpg");
+  // An override that shows "cardtab.pdf" is taken out: the agent sees what it is.
+  EXPECT_EQ(upload_name("warranty-card\u202Efdp.bat", pdf), "warranty-cardfdp.bat.pdf");
+  EXPECT_EQ(upload_name("\u2067a\u2069\u200Fb\u200E.pdf", pdf), "ab.pdf");
+  // The zero-width non-joiner belongs to Persian words and stays.
+  EXPECT_EQ(upload_name("می\u200Cخواهم.pdf", pdf), "می\u200Cخواهم.pdf");
+}
+
+TEST(UploadType, LongNamesAreShortened) {
+  auto jpeg = *sniff_upload_type("\xFF\xD8\xFF");
   // A long name keeps its beginning and extension, within 100 characters.
   std::string words;
   while (proto::utf8_length(words) < 150) words += "گزارش خرابی یخچال ";
@@ -51,7 +70,7 @@ TEST(UploadType, NameKeptWithoutPathOrControls) {
   EXPECT_TRUE(shortened.ends_with("….jpg")) << shortened;
   EXPECT_TRUE(proto::valid_utf8(shortened));
   EXPECT_EQ(upload_name("\xC3", jpeg), "upload.jpg");
-  EXPECT_EQ(upload_name(std::string(101, 'x'), jpeg), std::string(99, 'x') + "…");
+  EXPECT_EQ(upload_name(std::string(101, 'x'), jpeg), std::string(95, 'x') + "….jpg");
 }
 
 TEST(UploadType, TheUploadRouteByItsTarget) {
