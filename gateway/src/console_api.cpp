@@ -148,15 +148,20 @@ awaitable<store::result<std::optional<std::set<std::string>>>> customer_teams(se
 }
 
 // Admins reach every customer; an agent the customers with a conversation
-// in one of its teams. Returns the error to answer, if any.
+// in one of its teams.
+bool may_open_file(const agent& a, const std::set<std::string>& customer_teams) {
+  return a.role == "admin" ||
+         std::any_of(customer_teams.begin(), customer_teams.end(), [&](const std::string& t) { return may_see_team(a, t); });
+}
+
+// check_customer: the error to answer, if any.
 awaitable<std::optional<http_response>> check_customer(services& s, const agent& a, const std::string& id,
                                                        std::set<std::string>* teams_out) {
   if (id.empty() || id.size() > max_id_chars) co_return bad_field("id", "not a customer id");
   auto teams = co_await customer_teams(s, id);
   if (!teams) co_return unavailable();
   if (!*teams) co_return reject(404, "not_found", "no customer " + id);
-  if (a.role != "admin" && std::none_of((*teams)->begin(), (*teams)->end(), [&](const std::string& t) { return may_see_team(a, t); }))
-    co_return reject(403, "forbidden", "the customer has no conversation in your teams");
+  if (!may_open_file(a, **teams)) co_return reject(403, "forbidden", "the customer has no conversation in your teams");
   if (teams_out) *teams_out = std::move(**teams);
   co_return std::nullopt;
 }
@@ -307,6 +312,12 @@ void add_console_routes(router& r, services& s) {
     json suggestions = json::array();
     if (j["suggestions"].is_array()) {
       for (auto& sg : j["suggestions"]) {
+        // A file the agent may not open (another team's) is not shown through
+        // this one either: its name, addresses and numbers stay there.
+        const auto other = sg.value("customer", "");
+        auto teams = co_await customer_teams(s, other);
+        if (!teams) co_return unavailable();
+        if (!*teams || !may_open_file(a, **teams)) continue;
         if (!sg["identities"].is_array()) sg["identities"] = json::array();
         suggestions.push_back(std::move(sg));
       }

@@ -25,6 +25,7 @@ before(async () => {
     channels: [
       { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
       { id: 'shop', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
+      { id: 'vipshop', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'vip' },
       { id: 'web', kind: 'webchat', team: 'support', provider: { email_fallback_channel: 'mail' } },
       { id: 'mail', kind: 'email', team: 'support', provider: {
         support_addresses: ['support@shop.example'], reply_domain: 'shop.example', from_address: 'support@shop.example',
@@ -397,4 +398,17 @@ test('an address written in a message suggests a merge; an agent dismisses it fo
   assert.deepEqual((await file(owner, ali)).customer.suggestions, []);
   await writes('mina-2', 'again: mina@example.com', { channel: 'shop', name: 'M' });
   assert.deepEqual((await file(other, ali)).customer.suggestions, [], 'dismissed is final');
+});
+
+test('a suggestion naming a file of another team shows its details only to those who may open that file', async () => {
+  const vip = (await writes('vip-1', 'hello', { channel: 'vipshop', name: 'Very Important Parisa' })).customer_id;
+  const imported = await call('POST', `/api/v1/admin/customers/import`, boss, [{ customer_id: vip, email: 'parisa@example.com', phone: '+989121234567' }]);
+  assert.deepEqual(imported.json.errors, []);
+  const mentioner = (await writes('sup-1', 'my friend parisa@example.com told me about you', { name: 'Nima' })).customer_id;
+  // Ali of support may not open the VIP file: nothing of it reaches him.
+  const seen = await file(mentioner, ali);
+  assert.deepEqual(seen.customer.suggestions, []);
+  assert.ok(!JSON.stringify(seen).includes('Parisa') && !JSON.stringify(seen).includes('+989121234567'));
+  const admin = (await file(mentioner, boss)).customer.suggestions;
+  assert.deepEqual(admin.map((x) => [x.customer, x.name, x.reason]), [[vip, 'Very Important Parisa', 'mentioned_email']]);
 });
