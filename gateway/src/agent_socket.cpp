@@ -455,7 +455,12 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
         if (!seq.is_number_unsigned() || conv.size() > max_id_chars) continue;
         // One that left the agent's teams since (or never was in them) stays behind.
         auto access = co_await access_to(s_, *agent_, conv);
-        if (access == conversation_access::forbidden || access == conversation_access::not_found) continue;
+        if (access == conversation_access::unavailable) {
+          // Not resumed without its check: the console connects again and asks again.
+          peer_->close(1011, "storage unavailable");
+          co_return;
+        }
+        if (access != conversation_access::allowed) continue;
         last_seq_[conv] = seq.get<std::uint64_t>();
         if (catching_up_.claim(conv)) resumed.push_back(conv);
       }
