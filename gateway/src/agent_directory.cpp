@@ -5,6 +5,7 @@
 
 #include "pasokh/connectors/common/crypto.hpp"
 #include "pasokh/proto/split.hpp"
+#include "pasokh/routing/clock.hpp"
 #include "pasokh/routing/lua_script.hpp"
 
 namespace pasokh::gateway {
@@ -79,16 +80,26 @@ awaitable<result<bool>> agent_directory::attempt_allowed(const std::string& logi
     count.push_back(store::make_command("INCR", key));
     count.push_back(store::make_command("EXPIRE", key, "60", "NX"));
   }
+  count.push_back(store::make_command("ZSCORE", known_addresses_key(login), address));
   auto counted = co_await redis_.exec_pipeline(std::move(count));
   if (!counted) co_return failed(counted.error());
   const auto& r = *counted;
-  if (r.size() != 2 * std::size(keys)) co_return failed(store::redis_errc::server_error);
-  bool allowed = true;
+  if (r.size() != 2 * std::size(keys) + 1) co_return failed(store::redis_errc::server_error);
+  bool within[std::size(keys)];
   for (std::size_t i = 0; i < std::size(keys); ++i) {
     if (r[2 * i].is_error()) co_return failed(store::redis_errc::server_error);
-    allowed = allowed && r[2 * i].integer <= limits[i];
+    within[i] = r[2 * i].integer <= limits[i];
   }
-  co_return allowed;
+  // Guesses spread over many addresses reach the login's ceiling; the agent
+  // still gets in from an address they signed in from before.
+  const auto since = proto::parse_int(r.back().str);
+  const bool known_address = since > 0 && routing::now_ms() - since < std::int64_t{known_address_days} * 86'400'000;
+  co_return within[0] && within[2] && (within[1] || known_address);
+}
+
+
+std::string agent_directory::known_addresses_key(const std::string& login) const {
+  return prefix_ + "login_known:" + login;
 }
 
 std::string agent_directory::address_tries_key(const std::string& address) const {
@@ -157,10 +168,16 @@ awaitable<result<login_result>> agent_directory::login(const std::string& login,
   // A login that worked gives its attempt back to the address: a whole
   // office behind one NAT address signs in at nine without being refused.
   // Given back, not cleared: one known password buys no guesses at others.
-  std::vector<std::vector<std::string>> forget;
-  forget.push_back(store::make_command("DEL", login_tries_key(login, address), login_tries_key(login, {})));
-  forget.push_back(store::make_command("DECR", address_tries_key(address)));
-  co_await redis_.exec_pipeline(std::move(forget));
+  // The address is remembered as the agent's (the newest few, for
+  // known_address_days): attempt_allowed lets it past the login's ceiling.
+  const auto known = known_addresses_key(login);
+  std::vector<std::vector<std::string>> after;
+  after.push_back(store::make_command("DEL", login_tries_key(login, address), login_tries_key(login, {})));
+  after.push_back(store::make_command("DECR", address_tries_key(address)));
+  after.push_back(store::make_command("ZADD", known, std::to_string(routing::now_ms()), address));
+  after.push_back(store::make_command("ZREMRANGEBYRANK", known, "0", std::to_string(-known_addresses_kept - 1)));
+  after.push_back(store::make_command("EXPIRE", known, std::to_string(known_address_days * 86400)));
+  co_await redis_.exec_pipeline(std::move(after));
   out.token = std::move(token);
   out.status = login_status::ok;
   out.who = **who;

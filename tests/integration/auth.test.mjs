@@ -230,6 +230,18 @@ test('an office behind one address signs in more than 30 times a minute; its wro
   assert.deepEqual(guesses.map((r) => r.status).sort(), [...Array(30).fill(401), 429]);
 });
 
+test('guesses from many addresses do not lock an agent out of an address they signed in from before', async () => {
+  await newAgent('hunted');
+  assert.equal((await loginFrom(gw1, 'hunted', 'hunted-password', '198.51.100.50')).status, 200);
+  // 110 guesses from 11 addresses: past the login's ceiling of 100 a minute.
+  for (let a = 0; a < 11; ++a) {
+    await Promise.all(Array.from({ length: 10 }, (_, i) => loginFrom(gw2, 'hunted', `guess-${a}-${i}`, `203.0.113.${a + 1}`)));
+  }
+  assert.equal((await loginFrom(gw1, 'hunted', 'hunted-password', '198.51.100.51')).status, 429, 'a new address waits');
+  assert.equal((await loginFrom(gw1, 'hunted', 'hunted-password', '198.51.100.50')).status, 200, 'a known one gets in');
+  assert.equal((await loginFrom(gw1, 'hunted', 'wrong', '198.51.100.50')).status, 401);
+});
+
 test('a password hashed at fewer rounds than configured is hashed again at the next login, and still works', async () => {
   // As an older version stored it: fewer rounds than the gateways use now.
   const older = new Pasokh(defaultConfig(redis, { auth: { password_rounds: TEST_PASSWORD_ROUNDS / 2 } }));

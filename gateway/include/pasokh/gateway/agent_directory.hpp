@@ -46,6 +46,10 @@ struct login_limits {
 };
 // A login name's attempts from all addresses together: this many times per_login.
 inline constexpr int login_limit_all_addresses = 10;
+// An address a login succeeded from is let past that ceiling (not past the
+// others) for this many days; the newest this many are kept per login.
+inline constexpr int known_address_days = 30;
+inline constexpr int known_addresses_kept = 20;
 
 class agent_directory {
  public:
@@ -90,6 +94,7 @@ class agent_directory {
   // The attempts counter of a login from one address, or from all (address empty).
   std::string login_tries_key(const std::string& login, const std::string& address) const;
   std::string address_tries_key(const std::string& address) const;
+  std::string known_addresses_key(const std::string& login) const;
   // The agent's stored password hash ('' for none).
   boost::asio::awaitable<store::result<std::string>> stored_password(const std::string& id);
   boost::asio::awaitable<store::result<bool>> open_session(const std::string& id, const std::string& session,
