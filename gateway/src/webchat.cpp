@@ -169,7 +169,7 @@ awaitable<store::result<saved_contact>> webchat_service::save_contact(const std:
   if (e[2].str.empty() || !ch) co_return saved;
   verification_request request{channel_id, ch->settings.email_fallback_channel, visitor, email, e[2].str,
                                language.empty() ? e[3].str : language};
-  // The contact is saved either way: a link that could not go out is asked for again with the next contact.
+  // The contact is saved either way: a code that could not go out is asked for again with the next contact.
   auto sent = co_await request_email_verification(core_, request);
   if (!sent) global_metrics().errors.inc("redis_unavailable");
   saved.verification_sent = sent && *sent;

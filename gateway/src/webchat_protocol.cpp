@@ -101,6 +101,18 @@ bool truthy(const json& j, const char* key) {
   return false;
 }
 
+// The UTF-8 digit at `at` (ASCII, Persian ۰-۹ U+06F0.., Arabic-Indic ٠-٩ U+0660..) and its length; -1 if none.
+std::pair<int, std::size_t> digit_at(std::string_view s, std::size_t at) {
+  auto c = static_cast<unsigned char>(s[at]);
+  if (c >= '0' && c <= '9') return {c - '0', 1};
+  if (at + 1 < s.size()) {
+    auto d = static_cast<unsigned char>(s[at + 1]);
+    if (c == 0xDB && d >= 0xB0 && d <= 0xB9) return {d - 0xB0, 2};  // U+06F0..U+06F9
+    if (c == 0xD9 && d >= 0xA0 && d <= 0xA9) return {d - 0xA0, 2};  // U+0660..U+0669
+  }
+  return {-1, 0};
+}
+
 }  // namespace
 
 webchat_settings parse_webchat_settings(const json& provider) {
@@ -219,6 +231,14 @@ std::variant<client_frame, frame_error> parse_client_frame(std::string_view text
     if (proto::utf8_length(f.name) > max_name_chars) return bad("bad_contact", "the name is too long");
     return client_frame{std::move(f)};
   }
+  if (type == "verify_email") {
+    verify_email_frame f;
+    std::string typed;
+    if (!string_at(j, "code", typed) || typed.size() > 64) return bad("bad_code", "code must be the 6 digits we mailed");
+    f.code = normalize_verification_code(typed);
+    if (f.code.empty()) return bad("bad_code", "the code is the 6 digits we mailed");
+    return client_frame{std::move(f)};
+  }
   if (type == "ping") return client_frame{ping_frame{}};
   return bad("unknown_type", "unknown frame type: " + type.substr(0, 32));
 }
@@ -309,6 +329,21 @@ bool valid_email(std::string_view e) {
 
 bool valid_client_id(std::string_view id, std::size_t max_bytes) {
   return !id.empty() && id.size() <= max_bytes && valid_conv_id(id);
+}
+
+std::string normalize_verification_code(std::string_view typed) {
+  std::string out;
+  for (std::size_t i = 0; i < typed.size();) {
+    if (typed[i] == ' ' || typed[i] == '-') {
+      ++i;
+      continue;
+    }
+    auto [digit, len] = digit_at(typed, i);
+    if (digit < 0 || out.size() == 6) return {};
+    out += static_cast<char>('0' + digit);
+    i += len;
+  }
+  return out.size() == 6 ? out : std::string();
 }
 
 std::string normalize_language(std::string_view tag) {

@@ -25,6 +25,7 @@
 #include "pasokh/gateway/webchat.hpp"
 #include "pasokh/gateway/webchat_token.hpp"
 #include "pasokh/gateway/webchat_uploads.hpp"
+#include "pasokh/gateway/webchat_verify.hpp"
 #include "pasokh/gateway/ws_frames.hpp"
 
 namespace pasokh::gateway {
@@ -101,6 +102,8 @@ class chat_session : public ws_handler,
       co_await on_seen(*s);
     } else if (auto* c = std::get_if<contact_frame>(&frame)) {
       co_await on_contact(*c);
+    } else if (auto* v = std::get_if<verify_email_frame>(&frame)) {
+      co_await on_verify_email(*v);
     } else if (std::holds_alternative<ping_frame>(frame)) {
       send(json{{"type", "pong"}});
     } else {
@@ -602,6 +605,33 @@ class chat_session : public ws_handler,
     if (!email_.empty()) out["email"] = email_;
     if (saved->verification_sent) out["verification_sent"] = true;
     send(out);
+  }
+
+  // The code mailed to the email this visitor gave (webchat_verify.hpp): only
+  // this visitor's pending code counts, a wrong one uses up a try.
+  awaitable<void> on_verify_email(const verify_email_frame& v) {
+    auto checked = co_await check_email_code(w_.core(), channel_.config->id, visitor_, v.code);
+    if (!checked) {
+      global_metrics().errors.inc("redis_unavailable");
+      send(error_frame("unavailable", "storage unavailable, try again"));
+      co_return;
+    }
+    if (checked->result == code_check::wrong) {
+      json e = error_frame("wrong_code", checked->tries_left > 0 ? "that is not the code we mailed"
+                                                                  : "that is not the code we mailed; ask for a new one");
+      e["tries_left"] = checked->tries_left;
+      send(e);
+      co_return;
+    }
+    if (checked->result == code_check::no_code) {
+      send(error_frame("code_expired", "no code is waiting: give your email again to get a new one"));
+      co_return;
+    }
+    json out = {{"type", "email_verified"}};
+    if (!email_.empty()) out["email"] = email_;
+    send(out);
+    // Merged into the file that holds the address: its conversations are this chat's now.
+    co_await follow_visitor_file();
   }
 
   // A typing or receipt signal; only agents' typing concerns the customer.

@@ -1,11 +1,15 @@
 #include "pasokh/gateway/webchat_verify.hpp"
 
+#include <openssl/rand.h>
+
+#include <cstdint>
+#include <stdexcept>
+
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "pasokh/connectors/common/crypto.hpp"
 #include "pasokh/gateway/metrics.hpp"
-#include "pasokh/gateway/password.hpp"
-#include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/routing/clock.hpp"
 #include "pasokh/routing/lua_script.hpp"
 
@@ -14,133 +18,119 @@ namespace {
 
 using boost::asio::awaitable;
 
-constexpr int token_ttl_s = 24 * 3600;
-constexpr int visitor_gap_s = 10 * 60;     // one link per visitor in this time
-constexpr int address_limit = 3;           // links to one address...
+constexpr int code_ttl_s = 30 * 60;
+constexpr int max_tries = 5;               // wrong codes before the code is void
+constexpr int visitor_gap_s = 10 * 60;     // one code per visitor in this time
+constexpr int address_limit = 3;           // codes to one address...
 constexpr int address_window_s = 3600;     // ...in this time
-constexpr std::size_t token_bytes = 32;    // 256 random bits
 constexpr std::string_view actor = "customer:verified_email";  // the merge's `by`
 const std::string rlm = "\u200F";
 
 struct mail_words {
   const char* subject;
-  const char* why;
-  const char* open;
+  const char* why;     // ends where the code's line follows
+  const char* secret;  // only in that chat, to nobody, staff never ask; how long
   const char* ignore;
 };
 
 mail_words mail_words_in(std::string_view language) {
   if (language == "fa")
-    return {"تأیید نشانی ایمیل", "این نشانی ایمیل در گفتگوی وب‌سایت ما وارد شده است.",
-            "اگر خودتان آن را وارد کرده‌اید، برای پیوند دادن آن گفتگو به گفتگوهای پیشین‌تان با ما، تا ۲۴ ساعت این "
-            "پیوند را باز کنید و تأیید کنید:",
-            "اگر شما نبودید، این ایمیل را نادیده بگیرید؛ چیزی پیوند داده نمی‌شود."};
+    return {"تأیید نشانی ایمیل",
+            "این نشانی ایمیل در گفتگوی وب‌سایت ما وارد شده است. برای تأیید آن، این کد را در همان گفتگو وارد کنید:",
+            "این کد را فقط در گفتگوی وب‌سایت ما وارد کنید و هرگز آن را به کسی ندهید؛ همکاران ما هیچ‌گاه آن را از شما "
+            "نمی‌خواهند. کد تا ۳۰ دقیقه معتبر است.",
+            "اگر شما آن را نخواسته‌اید، این ایمیل را نادیده بگیرید؛ چیزی پیوند داده نمی‌شود."};
   if (language == "ar")
-    return {"تأكيد البريد الإلكتروني", "أُدخل عنوان البريد هذا في المحادثة على موقعنا.",
-            "إذا كنت أنت من أدخله، فافتح هذا الرابط خلال ٢٤ ساعة وأكّد لربط تلك المحادثة بمحادثاتك السابقة معنا:",
-            "إن لم تكن أنت، فتجاهل هذه الرسالة؛ لن يُربط شيء."};
-  return {"Confirm your email address", "This email address was given in the chat on our website.",
-          "If that was you, open this link within 24 hours and confirm, to connect that chat with your earlier "
-          "conversations with us:",
-          "If it was not you, ignore this email: nothing will be connected."};
+    return {"تأكيد البريد الإلكتروني",
+            "أُدخل عنوان البريد هذا في المحادثة على موقعنا. لتأكيده، اكتب هذا الرمز في تلك المحادثة:",
+            "اكتبه فقط في المحادثة على موقعنا ولا تعطه لأي أحد أبدًا؛ لن يطلبه منك موظفونا أبدًا. الرمز صالح لمدة ٣٠ "
+            "دقيقة.",
+            "إن لم تطلبه، فتجاهل هذه الرسالة؛ لن يُربط شيء."};
+  return {"Confirm your email address",
+          "This email address was given in the chat on our website. To confirm it, type this code into that chat:",
+          "Type it only into the chat on our website and never give it to anyone: our staff will never ask you for "
+          "it. It is valid for 30 minutes.",
+          "If you did not ask for it, ignore this email: nothing will be connected."};
 }
 
+// The page of a link mailed before codes (24 h links): it links nothing now.
+struct link_page_texts {
+  const char* title;
+  const char* message;
+};
 
-const customer_page_texts& page_texts_in(std::string_view language) {
-  static const customer_page_texts en{
+const link_page_texts& link_page_in(std::string_view language) {
+  static const link_page_texts en{
       "Confirm your email",
-      "Connect the chat on our website with your earlier conversations with us? Confirm only if you gave this "
-      "address in the chat yourself.",
-      "Confirm", "Thank you, your email address is confirmed. You can go back to the chat.",
-      "This link is not valid or has expired. Give your email in the chat again to get a new one."};
-  static const customer_page_texts fa{
+      "Email addresses are now confirmed with a code. Give your email in the chat on our website again: we will "
+      "mail you a code to type there."};
+  static const link_page_texts fa{
       "تأیید ایمیل",
-      "گفتگوی وب‌سایت به گفتگوهای پیشین شما با ما پیوند داده شود؟ تنها اگر خودتان این نشانی را در گفتگو وارد "
-      "کرده‌اید تأیید کنید.",
-      "تأیید", "سپاس، نشانی ایمیل شما تأیید شد. می‌توانید به گفتگو برگردید.",
-      "این پیوند معتبر نیست یا منقضی شده است. برای پیوندی تازه، ایمیل خود را دوباره در گفتگو وارد کنید."};
-  static const customer_page_texts ar{
+      "نشانی‌های ایمیل اکنون با یک کد تأیید می‌شوند. ایمیل خود را دوباره در گفتگوی وب‌سایت ما وارد کنید تا کدی "
+      "برایتان بفرستیم که همان‌جا وارد کنید."};
+  static const link_page_texts ar{
       "تأكيد البريد الإلكتروني",
-      "هل تريد ربط المحادثة على موقعنا بمحادثاتك السابقة معنا؟ أكّد فقط إذا كنت أنت من أدخل هذا العنوان في "
-      "المحادثة.",
-      "تأكيد", "شكرًا لك، تم تأكيد بريدك الإلكتروني. يمكنك العودة إلى المحادثة.",
-      "هذا الرابط غير صالح أو انتهت صلاحيته. أدخل بريدك الإلكتروني في المحادثة مجددًا للحصول على رابط جديد."};
+      "يُؤكَّد البريد الإلكتروني الآن برمز. أدخل بريدك الإلكتروني مجددًا في المحادثة على موقعنا وسنرسل إليك رمزًا "
+      "لتكتبه هناك."};
   if (language == "fa") return fa;
   if (language == "ar") return ar;
   return en;
 }
 
-http_response page(unsigned status, std::string_view language, std::string_view message, bool with_button) {
-  const auto& t = page_texts_in(language);
-  return customer_page(status, language, t.title, message, with_button ? t.button : "");
+// The browser's first language, when it is one the page speaks.
+std::string_view page_language(const http_request& req) {
+  auto accept = req.header("accept-language");
+  auto first = accept.substr(0, accept.find_first_of(",;-_ "));
+  if (first == "fa" || first == "ar") return first;
+  return "en";
 }
 
-http_response unknown_link(std::string_view language) {
-  global_metrics().errors.inc("webchat_verify_unknown");
-  return page(404, language, page_texts_in(language).unknown, false);
+http_response old_link(const http_request& req) {
+  global_metrics().errors.inc("webchat_verify_old_link");
+  const auto language = page_language(req);
+  const auto& t = link_page_in(language);
+  return customer_page(410, language, t.title, t.message, "");
 }
 
-http_response unavailable_page() { return page(503, "", "Please try again in a minute.", false); }
-
-// The record of a token, by its hash: the stored key is useless to a reader
-// of Redis, and no token is compared byte by byte here.
-std::string record_id(const std::string& token) { return connectors::sha256_hex(token); }
-
-// GET: the page asks; nothing changes.
-awaitable<http_response> ask(services& s, const std::string& token) {
-  auto r = co_await s.redis.exec(
-      store::make_command("HGET", s.cfg.redis.prefix + "webchat:verify:" + record_id(token), "language"));
-  if (!r || r->is_error()) co_return unavailable_page();
-  if (r->is_nil()) co_return unknown_link("");
-  co_return page(200, r->str, page_texts_in(r->str).ask, true);
+// Six digits, uniform: a draw at or past the last whole million is drawn again.
+std::string new_code() {
+  constexpr std::uint32_t span = 1'000'000, limit = UINT32_MAX - UINT32_MAX % span;
+  for (;;) {
+    std::uint32_t n = 0;
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&n), sizeof n) != 1) throw std::runtime_error("RAND_bytes failed");
+    if (n < limit) return fmt::format("{:06}", n % span);
+  }
 }
 
-// POST: the token is used up and the visitor linked, in one script.
-awaitable<http_response> confirm(services& s, const std::string& token) {
-  auto r = co_await s.redis.fcall(routing::script(routing::lua::customer_merge), store::make_command(),
-                                  store::make_command(s.cfg.redis.prefix, "verify", std::to_string(routing::now_ms()),
-                                                      record_id(token), std::string(actor)));
-  if (!r || r->is_error() || r->elements.empty()) co_return unavailable_page();
-  const auto& e = r->elements;
-  if (e[0].str == "not_found" || e.size() < 2) co_return unknown_link("");
-  global_metrics().routing_events.inc("email_verified");
-  if (e[0].str == "merged" && e.size() > 4)
-    spdlog::get("gateway")->info("a web chat visitor confirmed their email: customer={} merged into customer={} ({})",
-                                 e[3].str, e[2].str, e[4].str);
-  co_return page(200, e[1].str, page_texts_in(e[1].str).done, false);
-}
-
-awaitable<http_response> answer(services& s, const std::string& token, bool confirmed) {
-  // A base64url token of token_bytes; anything else was never ours.
-  if (!plain_id(token) || token.size() != (token_bytes * 4 + 2) / 3) co_return unknown_link("");
-  // Not `if (…) co_return co_await …;` followed by more: GCC 12 miscompiles it.
-  http_response res;
-  if (confirmed) res = co_await confirm(s, token);
-  else res = co_await ask(s, token);
-  co_return res;
+// What Redis keeps of a code: a reader of Redis cannot try the million codes
+// against it without the web chat secret, and the visitor is part of it.
+std::string code_hash(const services& s, std::string_view channel, std::string_view visitor, std::string_view code) {
+  return connectors::hmac_sha256_hex(s.cfg.webchat.secret,
+                                     fmt::format("verify_code\n{}\n{}\n{}", channel, visitor, code));
 }
 
 }  // namespace
 
-verification_mail verification_mail_in(std::string_view language, std::string_view link) {
+verification_mail verification_mail_in(std::string_view language, std::string_view code) {
   const bool rtl = language == "fa" || language == "ar";
   const auto words = mail_words_in(language);
   auto ours = [&](std::string_view line) { return (rtl ? rlm : std::string()) + std::string(line) + "\n"; };
-  return {words.subject, ours(words.why) + "\n" + ours(words.open) + std::string(link) + "\n\n" + ours(words.ignore)};
+  return {words.subject,
+          ours(words.why) + "\n" + std::string(code) + "\n\n" + ours(words.secret) + "\n" + ours(words.ignore)};
 }
 
 awaitable<store::result<bool>> request_email_verification(services& s, const verification_request& r) {
   // result<bool> is not built from a bool or an error_code implicitly (bool is constructible from both).
   using out = store::result<bool>;
-  if (r.mail_channel.empty() || s.cfg.public_url.empty() || r.key.empty()) co_return out(boost::system::in_place_value, false);
-  const auto token = random_token(token_bytes);
-  const auto mail = verification_mail_in(r.language, s.cfg.public_url + "/webchat/verify/" + token);
+  if (r.mail_channel.empty() || r.key.empty()) co_return out(boost::system::in_place_value, false);
+  const auto code = new_code();
+  const auto mail = verification_mail_in(r.language, code);
   auto res = co_await s.redis.fcall(
       routing::script(routing::lua::webchat_verify), store::make_command(),
       store::make_command(s.cfg.redis.prefix, std::to_string(routing::now_ms()), r.channel, r.visitor, r.email, r.key,
-                          r.language, record_id(token), std::to_string(token_ttl_s), std::to_string(visitor_gap_s),
-                          std::to_string(address_limit), std::to_string(address_window_s), r.mail_channel, mail.subject,
-                          mail.text));
+                          r.language, code_hash(s, r.channel, r.visitor, code), std::to_string(code_ttl_s),
+                          std::to_string(visitor_gap_s), std::to_string(address_limit),
+                          std::to_string(address_window_s), r.mail_channel, mail.subject, mail.text));
   if (!res) co_return out(boost::system::in_place_error, res.error());
   if (res->is_error() || res->elements.empty())
     co_return out(boost::system::in_place_error, make_error_code(store::redis_errc::server_error));
@@ -150,12 +140,36 @@ awaitable<store::result<bool>> request_email_verification(services& s, const ver
   co_return out(boost::system::in_place_value, sent);
 }
 
-void add_webchat_verify_routes(router& r, services& s) {
-  r.add("GET", "/webchat/verify/{token}", [&s](const http_request&, const route_params& p) -> awaitable<http_response> {
-    co_return co_await answer(s, p.at("token"), false);
+awaitable<store::result<code_answer>> check_email_code(services& s, const std::string& channel,
+                                                      const std::string& visitor, const std::string& code) {
+  auto r = co_await s.redis.fcall(routing::script(routing::lua::customer_merge), store::make_command(),
+                                  store::make_command(s.cfg.redis.prefix, "verify_code", std::to_string(routing::now_ms()),
+                                                      channel, visitor, code_hash(s, channel, visitor, code),
+                                                      std::to_string(max_tries), std::string(actor)));
+  if (!r) co_return r.error();
+  if (r->is_error() || r->elements.empty()) co_return make_error_code(store::redis_errc::server_error);
+  const auto& e = r->elements;
+  if (e[0].str == "wrong") {
+    global_metrics().errors.inc("webchat_verify_wrong_code");
+    co_return code_answer{code_check::wrong, e.size() > 1 ? static_cast<int>(e[1].as_int()) : 0};
+  }
+  if (e[0].str != "merged" && e[0].str != "verified") {
+    global_metrics().errors.inc("webchat_verify_no_code");
+    co_return code_answer{code_check::no_code, 0};
+  }
+  global_metrics().routing_events.inc("email_verified");
+  if (e[0].str == "merged" && e.size() > 4)
+    spdlog::get("gateway")->info("a web chat visitor confirmed their email: customer={} merged into customer={} ({})",
+                                 e[3].str, e[2].str, e[4].str);
+  co_return code_answer{code_check::verified, 0};
+}
+
+void add_webchat_verify_routes(router& r, services&) {
+  r.add("GET", "/webchat/verify/{token}", [](const http_request& req, const route_params&) -> awaitable<http_response> {
+    co_return old_link(req);
   });
-  r.add("POST", "/webchat/verify/{token}", [&s](const http_request&, const route_params& p) -> awaitable<http_response> {
-    co_return co_await answer(s, p.at("token"), true);
+  r.add("POST", "/webchat/verify/{token}", [](const http_request& req, const route_params&) -> awaitable<http_response> {
+    co_return old_link(req);
   });
 }
 

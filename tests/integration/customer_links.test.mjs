@@ -1,7 +1,8 @@
 // One customer file per person (issue 8) against real Redis and pasokh:
 // identities link automatically on verified keys only (a mail's sender, an
 // imported phone and a WhatsApp number, a web chat visitor's email once they
-// opened the link mailed to it; never an email only typed into a form),
+// typed into their chat the code mailed to it; never an email only typed
+// into a form, nor one whose owner agreed somewhere else),
 // weaker evidence becomes a suggestion an agent confirms or dismisses, and a
 // merge moves identities, conversations, purchases, tags and opt-out into one
 // file and is undone exactly.
@@ -107,17 +108,32 @@ const file = async (id, token = boss) => {
   return r.json;
 };
 
-// The link in the verification mail to `address`, and its token (not the
-// link `before`, an earlier mail's).
-async function verificationLink(address, before) {
-  const m = await sink.waitFor((x) => x.to?.[0]?.address === address && x.text?.includes('/webchat/verify/') &&
-    !(before && x.text.includes(before.token)), `the verification mail to ${address}`);
-  const link = m.text.match(/https:\/\/\S+\/webchat\/verify\/([A-Za-z0-9_-]+)/);
-  assert.ok(link, m.text);
-  assert.ok(link[0].startsWith(`${PUBLIC_URL}/webchat/verify/`), link[0]);
-  return { mail: m, token: link[1], url: `${gw.base}/webchat/verify/${link[1]}` };
+// The verification mail to `address` (not the mail `before`, an earlier
+// one) and the code in it, on a line of its own.
+async function verificationCode(address, before) {
+  const m = await sink.waitFor((x) => x.to?.[0]?.address === address && x.subject === 'Confirm your email address' &&
+    x.id !== before?.mail.id, `the verification mail to ${address}`);
+  const code = m.text.match(/^(\d{6})$/m);
+  assert.ok(code, m.text);
+  return { mail: m, code: code[1] };
 }
-const confirmLink = (url) => fetch(url, { method: 'POST' });
+// The visitor's chat sends a code: email_verified, or the error frame.
+async function typesCode(c, code) {
+  c.send({ type: 'verify_email', code });
+  return c.next((f) => f.type === 'email_verified' || (f.type === 'error' && /code/.test(f.code)));
+}
+// The texts a new tab of the visitor (their token) is shown: the welcome's replay.
+async function replayed(token) {
+  const c = new WsClient(`${gw.wsBase}/ws/chat?channel=web`);
+  await c.opened();
+  c.send({ type: 'hello', v: 1, token });
+  await c.next((f) => f.type === 'synced');
+  const texts = c.frames.filter((f) => f.type === 'event' && f.message).map((f) => f.message.text);
+  await c.close();
+  return texts;
+}
+const wrongCodes = async () => Number((await (await fetch(`${gw.base}/metrics`)).text())
+  .match(/pasokh_errors_total\{kind="webchat_verify_wrong_code"\} (\d+)/)?.[1] ?? 0);
 const mailsTo = async (address) => (await sink.emails()).filter((m) => m.to?.some((t) => t.address === address));
 
 test('a web chat visitor who types a customer\'s email does not land in that file and cannot rename it', async () => {
@@ -131,7 +147,8 @@ test('a web chat visitor who types a customer\'s email does not land in that fil
   assert.equal(redisCli('GET', 'pasokh:key:email:sara.ahmadi@example.com'), sara);
   // An agent may still merge them by hand.
   const s = (await file(own)).customer.suggestions;
-  assert.deepEqual(s.map((x) => [x.customer, x.reason, x.value]), [[sara, 'same_email', 'sara.ahmadi@example.com']]);
+  // Marked as typed, not proved (the console says so): anyone can type it.
+  assert.deepEqual(s.map((x) => [x.customer, x.reason, x.value]), [[sara, 'typed_email', 'sara.ahmadi@example.com']]);
 
   web.c.send({ type: 'contact', email: 'sara.ahmadi@example.com', name: 'Mallory Renamed' });
   await web.c.next((f) => f.type === 'contact_saved');
@@ -141,34 +158,43 @@ test('a web chat visitor who types a customer\'s email does not land in that fil
   assert.equal(f.notes, 'fridge under warranty');
   assert.deepEqual(f.identities.map((i) => i.channel), ['mail']);
   assert.equal((await file(own)).customer.name, 'Mallory Renamed', 'the visitor\'s own file takes it');
-  // Only Sara can link them: the link went to her address.
-  const { mail: m } = await verificationLink('sara.ahmadi@example.com');
-  assert.equal(m.subject, 'Confirm your email address');
+  // Only whoever reads Sara's mail, typing the code into this chat, can link them.
+  const { mail: m } = await verificationCode('sara.ahmadi@example.com');
   assert.equal(m.from[0].address, 'support@shop.example');
   web.c.close();
 });
 
-test('the link mailed to the address a visitor gave merges the chat into that customer\'s file, once', async () => {
+test('the code mailed to the address a visitor gave, typed into their chat, merges it into that customer\'s file, once', async () => {
   const narges = await mailed('Narges <narges@example.com>', 'repair', 'my washing machine leaks');
   const web = await visitor('Narges@Example.com', 'Narges', 'سلام، ماشین لباسشویی‌ام هنوز چکه می‌کند');
   assert.equal(web.session.verification_sent, true);
   const own = customerOf(web.conv);
   assert.notEqual(own, narges.customer);
-  // One link per visitor in a while: giving the address again mails nothing.
+  // One code per visitor in a while: giving the address again mails nothing.
   web.c.send({ type: 'contact', email: 'narges@example.com' });
   assert.equal((await web.c.next((f) => f.type === 'contact_saved')).verification_sent, undefined);
 
-  const link = await verificationLink('narges@example.com');
-  assert.equal((await mailsTo('narges@example.com')).filter((m) => m.text?.includes('/webchat/verify/')).length, 1);
-  // Opening the link (a mail scanner does too) only asks.
-  const asked = await fetch(link.url);
-  assert.equal(asked.status, 200);
-  assert.match(await asked.text(), /<form method="post"><button type="submit">Confirm<\/button><\/form>/);
-  assert.equal(customerOf(web.conv), own);
+  const { mail, code } = await verificationCode('narges@example.com');
+  assert.equal((await mailsTo('narges@example.com')).filter((m) => m.subject === mail.subject).length, 1);
+  // The code, where to type it, never to give it to anyone; nothing to open.
+  assert.match(mail.text, /type this code into that chat/);
+  assert.match(mail.text, /never give it to anyone: our staff will never ask you for it/);
+  assert.match(mail.text, /If you did not ask for it, ignore this email/);
+  assert.doesNotMatch(mail.text, /https?:|\/webchat\/verify\//);
+  assert.doesNotMatch(redisCli('HGETALL', `pasokh:webchat:verify_code:web:${web.visitor}`), new RegExp(code), 'kept as a hash');
 
-  const done = await confirmLink(link.url);
-  assert.equal(done.status, 200);
-  assert.match(await done.text(), /confirmed/);
+  // The same code typed in another visitor's chat does nothing there.
+  const other = await visitor(undefined, undefined, 'hi');
+  assert.equal((await typesCode(other.c, code)).code, 'code_expired');
+  assert.notEqual(customerOf(other.conv), narges.customer);
+  assert.equal(customerOf(web.conv), own);
+  other.c.close();
+  // Not six digits: said so, nothing used up.
+  assert.equal((await typesCode(web.c, '12345')).code, 'bad_code');
+
+  // Persian digits, as a phone keyboard types them.
+  const persian = code.replace(/\d/g, (d) => '۰۱۲۳۴۵۶۷۸۹'[d]);
+  assert.equal((await typesCode(web.c, persian)).type, 'email_verified');
   assert.equal(customerOf(web.conv), narges.customer, 'the chat is in Narges\'s file now');
   const f = await file(narges.customer, ali);
   assert.deepEqual(f.customer.identities.map((i) => i.channel).sort(), ['mail', 'web']);
@@ -183,20 +209,79 @@ test('the link mailed to the address a visitor gave merges the chat into that cu
   assert.equal((await says(web.c, 'ممنون')).conv, web.conv);
 
   // Used once.
-  assert.equal((await confirmLink(link.url)).status, 404);
-  assert.equal((await fetch(link.url)).status, 404);
+  assert.equal((await typesCode(web.c, code)).code, 'code_expired');
   assert.deepEqual((await file(narges.customer)).customer.merges.length, 1);
 
-  // Narges on her phone, confirmed before writing: the same person, her file
-  // (which already has a web chat identity).
-  const phone = await visitor('narges@example.com', 'Narges');
-  assert.equal((await confirmLink((await verificationLink('narges@example.com', link)).url)).status, 200);
-  assert.equal(customerOf((await says(phone.c, 'از گوشی می‌نویسم')).conv), narges.customer);
+  // Narges on her phone, who wrote there first: typing the code there merges
+  // that chat too, and the phone then shows her chat from the computer.
+  const phone = await visitor('narges@example.com', 'Narges', 'از گوشی می‌نویسم');
+  assert.notEqual(customerOf(phone.conv), narges.customer);
+  assert.deepEqual(await replayed(phone.session.token), ['از گوشی می‌نویسم'], 'before: only its own chat');
+  const second = await verificationCode('narges@example.com', { mail });
+  assert.equal((await typesCode(phone.c, second.code)).type, 'email_verified');
+  assert.equal(customerOf(phone.conv), narges.customer);
+  assert.ok((await replayed(phone.session.token)).includes('Narges, a technician is on the way'), 'the earlier chat replayed');
   phone.c.close();
   web.c.close();
 });
 
-test('an address nobody holds is not claimed by typing it; an expired link does nothing; a confirmed one links', async () => {
+test('a stranger who types a customer\'s address sees nothing of theirs, whatever the owner does with the mail', async () => {
+  // The victim mailed the shop, then chatted on its website (an agent joined the two).
+  const hoda = (await mailed('Hoda <hoda@example.com>', 'order 5521', 'Where is order 5521?')).customer;
+  const victim = await visitor(undefined, undefined, 'Order 5521 please, to 12 Elm Street');
+  const merged = await call('POST', `/api/v1/customers/${hoda}/merge`, ali, { from: customerOf(victim.conv) });
+  assert.equal(merged.status, 200, merged.text);
+  assert.equal(customerOf(victim.conv), hoda);
+
+  // A stranger types her address into the chat on another computer.
+  const stranger = await visitor('hoda@example.com', 'Hoda', 'hi, my earlier order?');
+  assert.equal(stranger.session.verification_sent, true);
+  const mail = await sink.waitFor((x) => x.to?.[0]?.address === 'hoda@example.com' && x.subject === 'Confirm your email address',
+    'the mail to Hoda');
+  // Hoda, who chatted recently, does what the mail lets her do away from
+  // the chat: opens whatever it links to and confirms. Nobody types the code.
+  for (const [url] of mail.text.matchAll(/https?:\/\/\S+/g)) {
+    const local = `${gw.base}${new URL(url).pathname}`;
+    await fetch(local);
+    await fetch(local, { method: 'POST' });
+  }
+  assert.notEqual(customerOf(stranger.conv), hoda);
+  const seen = await replayed(stranger.session.token);
+  assert.deepEqual(seen, ['hi, my earlier order?'], 'nothing of Hoda\'s chat');
+  const agent = await agentSocket(gw, ali);
+  agent.send({ type: 'reply', conv: victim.conv, client_id: 'hoda-r1', text: 'Hoda, 5521 leaves today' });
+  await victim.c.next((f) => f.type === 'event' && f.message?.text === 'Hoda, 5521 leaves today', 3000);
+  agent.close();
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(stranger.c.frames.some((f) => f.type === 'event' && f.message?.text === 'Hoda, 5521 leaves today'), false);
+  assert.doesNotMatch(mail.text, /https?:/, 'no link to open');
+  assert.deepEqual((await file(customerOf(stranger.conv))).customer.suggestions.map((x) => x.reason), ['typed_email']);
+  // A link mailed before codes: a page that says to ask for a code in the chat; it links nothing.
+  const old = await fetch(`${gw.base}/webchat/verify/${'A'.repeat(43)}`, { method: 'POST', headers: { 'accept-language': 'fa-IR,fa' } });
+  assert.equal(old.status, 410);
+  assert.match(await old.text(), /کد/);
+  assert.notEqual(customerOf(stranger.conv), hoda);
+  victim.c.close();
+  stranger.c.close();
+});
+
+test('five wrong codes make the code void, the right one too', async () => {
+  const before = await wrongCodes();
+  const web = await visitor('guess@example.org', 'Guesser', 'hello');
+  const { code } = await verificationCode('guess@example.org');
+  const wrong = String((Number(code) + 1) % 1000000).padStart(6, '0');
+  for (const left of [4, 3, 2, 1, 0]) {
+    const answer = await typesCode(web.c, wrong);
+    assert.deepEqual([answer.code, answer.tries_left], ['wrong_code', left]);
+  }
+  assert.equal(await wrongCodes(), before + 5);
+  assert.equal((await typesCode(web.c, code)).code, 'code_expired', 'void: the right one too');
+  assert.equal(redisCli('GET', 'pasokh:key:email:guess@example.org'), '');
+
+  web.c.close();
+});
+
+test('an address nobody holds is not claimed by typing it; an expired code does nothing; the right one links', async () => {
   // A visitor types an address nobody holds: it stays unclaimed, and its
   // owner's mail later goes to a file of its own.
   const web = await visitor('owner@example.org', 'Not the owner', 'hello');
@@ -205,26 +290,25 @@ test('an address nobody holds is not claimed by typing it; an expired link does 
   const owner = await mailed('owner@example.org', 'my order', 'where is my order?');
   assert.notEqual(owner.customer, own, 'the owner\'s mail is not in the visitor\'s file');
 
-  // The link, expired (24 hours in Redis), does nothing.
-  const expired = await verificationLink('owner@example.org');
-  const hash = crypto.createHash('sha256').update(expired.token).digest('hex');
-  assert.equal(redisCli('PEXPIRE', `pasokh:webchat:verify:${hash}`, '1'), '1');
+  // The code, expired (30 minutes in Redis), does nothing.
+  const expired = await verificationCode('owner@example.org');
+  assert.equal(redisCli('PEXPIRE', `pasokh:webchat:verify_code:web:${web.visitor}`, '1'), '1');
   await new Promise((r) => setTimeout(r, 20));
-  assert.equal((await confirmLink(expired.url)).status, 404);
+  assert.equal((await typesCode(web.c, expired.code)).code, 'code_expired');
   assert.equal(customerOf(web.conv), own);
   assert.equal(redisCli('GET', 'pasokh:key:email:owner@example.org'), owner.customer);
 
-  // Confirmed by a visitor who already wrote: the address becomes their file's key.
+  // Typed by a visitor who already wrote: the address becomes their file's key.
   const lina = await visitor('lina@example.org', 'Lina', 'سلام');
   assert.equal(redisCli('GET', 'pasokh:key:email:lina@example.org'), '');
-  assert.equal((await confirmLink((await verificationLink('lina@example.org')).url)).status, 200);
+  assert.equal((await typesCode(lina.c, (await verificationCode('lina@example.org')).code)).type, 'email_verified');
   const linaFile = customerOf(lina.conv);
   assert.equal(redisCli('GET', 'pasokh:key:email:lina@example.org'), linaFile);
   assert.equal((await mailed('lina@example.org', 'hi', 'Lina by mail')).customer, linaFile, 'her mail joins her chat\'s file');
 
-  // Confirmed before the visitor writes: their first message links.
+  // Typed before the visitor writes: their first message links.
   const omid = await visitor('omid@example.org', 'Omid');
-  assert.equal((await confirmLink((await verificationLink('omid@example.org')).url)).status, 200);
+  assert.equal((await typesCode(omid.c, (await verificationCode('omid@example.org')).code)).type, 'email_verified');
   const first = await says(omid.c, 'hello, Omid here');
   assert.equal(redisCli('GET', 'pasokh:key:email:omid@example.org'), customerOf(first.conv));
   for (const c of [web.c, lina.c, omid.c]) c.close();

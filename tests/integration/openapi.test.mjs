@@ -30,7 +30,7 @@ const LEFT_OUT = [
   { match: (p) => /^\/(console|widget|demo)(\/\*)?$/.test(p), why: 'static web apps (files under web/)' },
   { match: (p) => p === '/', why: 'a redirect to /console/' },
   { match: (p) => p === '/unsubscribe/{token}', why: "campaign mail's unsubscribe page: HTML for customers' browsers and mail clients' one-click POST" },
-  { match: (p) => p === '/webchat/verify/{token}', why: "the page of the link that confirms a web chat visitor's email: HTML for customers' browsers" },
+  { match: (p) => p === '/webchat/verify/{token}', why: "the page of the links that confirmed a web chat visitor's email before codes: HTML for customers' browsers" },
 ];
 
 const docText = readFileSync(docPath, 'utf8');

@@ -378,18 +378,19 @@ test('erase: a bounce\'s reason, noted auto-replies, unsent replies and later de
   assert.doesNotMatch(redisCli('HGET', `pasokh:conv:${conv}:delivery`, String(seq)), /late-id/);
 });
 
-test('erase: the web chat visitor\'s address, its proving link and the link\'s mail go', async () => {
+test('erase: the web chat visitor\'s address, its proving code and the code\'s mail go', async () => {
   const address = 'farah.n@example.com';
   const w = await widget('Farah N', address);
   w.send({ type: 'message', client_id: 'v1', text: 'Hello from the site' });
   const { conv } = await w.next((f) => f.type === 'ack' && f.client_id === 'v1');
   w.close();
-  assert.ok(everything().some((l) => l.includes('"pasokh:webchat:verify:') && l.includes(address)), 'a link was made');
+  assert.ok(everything().some((l) => l.includes('"pasokh:webchat:verify_code:') && l.includes(address)), 'a code was made');
   assert.match(redisCli('XRANGE', 'pasokh:outbox:mail', '-', '+'), /farah/);
   const cust = redisCli('HGET', `pasokh:conv:${conv}`, 'customer_id');
   assert.equal((await call('POST', `/api/v1/admin/customers/${cust}/erase`, boss, { confirm: cust })).status, 200);
   assert.deepEqual(everything().filter((l) => /farah/i.test(l)), []);
-  assert.doesNotMatch(redisCli('XRANGE', 'pasokh:outbox:mail', '-', '+'), /farah/, 'the link is not mailed');
+  assert.doesNotMatch(redisCli('XRANGE', 'pasokh:outbox:mail', '-', '+'), /farah/, 'the code is not mailed');
+  assert.deepEqual(everything().filter((l) => l.includes('"pasokh:webchat:verify_code:')), [], 'nor kept');
 });
 
 test('erase: editing a file or linking an identity checks the erasure in the step that writes (an erasure cannot slip in between)', async () => {

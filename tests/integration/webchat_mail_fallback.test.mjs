@@ -22,7 +22,6 @@ before(async () => {
   refusing = await new RefusingRelay().start();
   smtpPort = await freePort();
   const config = (port) => defaultConfig(redis, {
-    public_url: 'https://support.shop.example',  // the links that prove an address
     routing: { reopen_window_s: 3600 },  // a customer writing after a resolve reopens
     channels: [
       { id: 'web', kind: 'webchat', team: 'support',
@@ -65,15 +64,22 @@ async function visitor(text, { email, lang = 'en', channel = 'web' } = {}) {
   await c.next((f) => f.type === 'welcome');
   c.send({ type: 'message', client_id: 'm-1', text, lang });
   const ack = await c.next((f) => f.type === 'ack' && f.client_id === 'm-1');
-  return { c, conv: ack.conv };
+  return { c, conv: ack.conv, token: session.token, channel };
 }
 
-// The address proved the visitor's: the link mailed to it, opened and confirmed.
-const isVerification = (m) => m.text?.includes('/webchat/verify/');
-async function confirmAddress(address) {
-  const m = await sink.waitFor((x) => x.to?.[0]?.address === address && isVerification(x), `the link mailed to ${address}`);
-  const [, link] = m.text.match(/\/webchat\/verify\/([A-Za-z0-9_-]+)/);
-  assert.equal((await fetch(`${gw.base}/webchat/verify/${link}`, { method: 'POST' })).status, 200);
+// The address proved the visitor's: the code mailed to it, typed into their
+// chat (a tab of theirs opened for it: `visitor` is {token, channel}).
+const isVerification = (m) => ['Confirm your email address', 'تأیید نشانی ایمیل', 'تأكيد البريد الإلكتروني'].includes(m.subject);
+async function confirmAddress(address, { token, channel = 'web' }) {
+  const m = await sink.waitFor((x) => x.to?.[0]?.address === address && isVerification(x), `the code mailed to ${address}`);
+  const [, code] = m.text.match(/^(\d{6})$/m);
+  const c = new WsClient(`${gw.wsBase}/ws/chat?channel=${channel}`);
+  await c.opened();
+  c.send({ type: 'hello', v: 1, token });
+  await c.next((f) => f.type === 'welcome');
+  c.send({ type: 'verify_email', code });
+  await c.next((f) => f.type === 'email_verified');
+  await c.close();
 }
 
 async function reply(agent, conv, text) {
@@ -108,7 +114,7 @@ test('replies left unread go to the customer\'s email as one mail, and the answe
   const web = await visitor('سلام، سفارشم کی می‌رسد؟', { lang: 'fa' });
   web.c.send({ type: 'contact', email: 'Maryam@Example.net' });
   await web.c.next((f) => f.type === 'contact_saved');
-  await confirmAddress('maryam@example.net');
+  await confirmAddress('maryam@example.net', web);
   await web.c.close();  // the customer closed the tab
 
   const first = await reply(agent, web.conv, 'سلام مریم خانم، سفارش شما فردا می‌رسد.');
@@ -156,7 +162,7 @@ test('replies left unread go to the customer\'s email as one mail, and the answe
 test('a reply read in the widget in time is not mailed; a visitor without an email gets none', async () => {
   const agent = await agentSocket(gw, token);
   const reader = await visitor('Is my repair done?', { email: 'reader@example.net' });
-  await confirmAddress('reader@example.net');
+  await confirmAddress('reader@example.net', reader);
   const anonymous = await visitor('Hello, anyone?');
   await anonymous.c.close();
 
@@ -175,7 +181,7 @@ test('a reply read in the widget in time is not mailed; a visitor without an ema
 test('an address only typed into the form gets no replies by mail; once the visitor confirms it, the unread ones go', async () => {
   const agent = await agentSocket(gw, token);
   // Anyone can type anyone's address: it is only mailed the link that proves it.
-  const conv = await leftEmail('Is my parcel insured?', 'typed@example.net', { confirmed: false });
+  const { conv, visitor: typer } = await leftEmail('Is my parcel insured?', 'typed@example.net', { confirmed: false });
   const seq = await reply(agent, conv, 'Yes, up to 500 euros.');
   // Due a second after the reply; the sweep looks at it and mails nothing.
   const due = () => redisCli('ZSCORE', 'pasokh:webchat:mail_due', conv);
@@ -187,7 +193,7 @@ test('an address only typed into the form gets no replies by mail; once the visi
   assert.equal(record.status, 'sent');
   assert.equal(record.emailed_at, undefined);
 
-  await confirmAddress('typed@example.net');
+  await confirmAddress('typed@example.net', typer);
   const mail = await mailWith('typed@example.net', 'up to 500 euros');
   assert.equal(mail.headers['auto-submitted'], undefined, 'the replies, not another automatic mail');
   await agent.next((f) => f.event === 'delivery' && f.conv === conv && f.message_seq === seq && f.emailed_at);
@@ -231,7 +237,7 @@ test('confirming the address mails the unread replies of each of the visitor\'s 
   await waitFor(async () => (await due(older)) === '' && (await due(newer)) === '', 'the sweep past both', 5000);
   assert.equal((await mailsTo('twochats@example.net')).length, 0);
 
-  await confirmAddress('twochats@example.net');
+  await confirmAddress('twochats@example.net', session);
   await mailWith('twochats@example.net', 'back in stock');
   const mail = await mailWith('twochats@example.net', 'refund went out on Monday');
   assert.ok(!mail.text.includes('back in stock'), 'a mail a chat');
@@ -244,7 +250,7 @@ test('a visitor who read the older replies gets only the newest by mail, a delay
   const web = await visitor('Which colours are in stock?');
   web.c.send({ type: 'contact', email: 'partly@example.net' });
   await web.c.next((f) => f.type === 'contact_saved');
-  await confirmAddress('partly@example.net');
+  await confirmAddress('partly@example.net', web);
   const older = await reply(agent, web.conv, 'Blue and grey are in stock.');
   await web.c.next((f) => f.type === 'event' && f.seq === older);
   web.c.send({ type: 'seen', conv: web.conv, seq: older, read: true });
@@ -283,14 +289,15 @@ async function answerMail(from, mail, text, id) {
 }
 
 // A visitor who wrote, left their email and (unless `confirmed` is false)
-// confirmed the link mailed to it, then closed the tab.
+// typed the code mailed to it, then closed the tab. With `confirmed` false:
+// the conversation and the visitor, to confirm later.
 async function leftEmail(text, email, { channel = 'web', confirmed = true } = {}) {
   const web = await visitor(text, { channel });
   web.c.send({ type: 'contact', email });
   await web.c.next((f) => f.type === 'contact_saved');
-  if (confirmed) await confirmAddress(email);
+  if (confirmed) await confirmAddress(email, web);
   await web.c.close();
-  return web.conv;
+  return confirmed ? web.conv : { conv: web.conv, visitor: web };
 }
 
 test('the answer to the mail reopens a chat the agent resolved, the chat joined by the confirmed address to the file that held it', async () => {
@@ -333,12 +340,12 @@ test('a bounce of the mail marks every reply it carried not delivered', async ()
 
 test('a mail the relay refuses for good marks every reply it carried failed', async () => {
   const agent = await agentSocket(gw, token);
-  // The relay refuses the link too: the address is proved by the customer's
+  // The relay refuses the code too: the address is proved by the customer's
   // own mail to us, and an agent merges the chat into that mail's file.
   assert.equal((await swaks(['--from', 'nobody@refused.example.net', '--to', 'support@shop.example',
     '--header', 'Subject: my order', '--body', 'where is my order?'])).code, 0);
   const mailed = await agent.next((f) => f.event === 'message' && f.message?.text?.includes('where is my order?'), 10000);
-  const conv = await leftEmail('Anyone?', 'nobody@refused.example.net', { channel: 'web-refused', confirmed: false });
+  const { conv } = await leftEmail('Anyone?', 'nobody@refused.example.net', { channel: 'web-refused', confirmed: false });
   const merged = await apiCall(gw, 'POST', `/api/v1/customers/${mailed.conversation.customer_id}/merge`,
     { token, body: { from: await redisCli('HGET', `pasokh:conv:${conv}`, 'customer_id') } });
   assert.equal(merged.status, 200, merged.text);

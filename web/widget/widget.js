@@ -33,7 +33,12 @@
       offlineKnown: 'No agent is online right now. We will answer you at {email}.',
       offlineHere: 'No agent is online right now. Leave your message here and we will answer as soon as someone is back.',
       email: 'Email', name: 'Name', save: 'Send', saved: 'Thank you! We will answer you at {email}.',
-      verify: 'We sent a link to {email}. Open it and confirm: then we can answer you there, and this chat joins your earlier conversations.',
+      verify: 'We mailed a code to {email}. Type it here to confirm the address: then we can answer you there, and this chat joins your earlier conversations.',
+      code: 'Code from the email', confirm: 'Confirm', verified: 'Thank you, {email} is confirmed.',
+      wrongCode: 'That is not the code we mailed. Tries left: {n}.', badCode: 'The code is the 6 digits in the email.',
+      codeVoid: 'Too many wrong tries: this code no longer works. Ask for a new one.',
+      codeExpired: 'This code has expired or was already used. Ask for a new one.', newCode: 'Send a new code',
+      codeLater: 'A new code can be sent 10 minutes after the last one. Please try again then.',
       prechat: 'Before we start, tell us how to reach you.', start: 'Start chat', optional: '(optional)',
       tooLong: 'A message can have at most {n} characters.', rate: 'You are sending messages too fast. Please wait a moment.',
       retry: 'Not sent yet; it will be sent when the connection is back.', badEmail: 'Please enter a valid email address.',
@@ -55,7 +60,12 @@
       offlineKnown: 'هم‌اکنون هیچ کارشناسی آنلاین نیست. پاسخ را به {email} می‌فرستیم.',
       offlineHere: 'هم‌اکنون هیچ کارشناسی آنلاین نیست. پیامتان را همین‌جا بگذارید؛ به محض بازگشت همکاران پاسخ می‌دهیم.',
       email: 'ایمیل', name: 'نام', save: 'ثبت', saved: 'سپاس! پاسخ را به {email} می‌فرستیم.',
-      verify: 'پیوندی به {email} فرستادیم. آن را باز کنید و تأیید کنید تا پاسخ‌ها را به آنجا بفرستیم و این گفتگو به گفتگوهای پیشین شما پیوند بخورد.',
+      verify: 'کدی به {email} فرستادیم. برای تأیید نشانی، آن را همین‌جا وارد کنید تا پاسخ‌ها را به آنجا بفرستیم و این گفتگو به گفتگوهای پیشین شما پیوند بخورد.',
+      code: 'کد ایمیل', confirm: 'تأیید', verified: 'سپاس، نشانی {email} تأیید شد.',
+      wrongCode: 'این کدی نیست که فرستادیم. تلاش‌های باقی‌مانده: {n}.', badCode: 'کد همان ۶ رقمِ درون ایمیل است.',
+      codeVoid: 'تلاش‌های نادرست زیاد شد و این کد دیگر کار نمی‌کند. کدی تازه بخواهید.',
+      codeExpired: 'این کد منقضی شده یا پیش‌تر به کار رفته است. کدی تازه بخواهید.', newCode: 'فرستادن کد تازه',
+      codeLater: 'کد تازه را ۱۰ دقیقه پس از کد پیشین می‌توان فرستاد. لطفاً آن هنگام دوباره بخواهید.',
       prechat: 'پیش از شروع، بگویید چطور با شما در تماس باشیم.', start: 'شروع گفتگو', optional: '(اختیاری)',
       tooLong: 'هر پیام حداکثر {n} نویسه می‌تواند داشته باشد.', rate: 'پیام‌ها را خیلی سریع می‌فرستید. لطفاً کمی صبر کنید.',
       retry: 'هنوز ارسال نشده؛ با برقراری اتصال فرستاده می‌شود.', badEmail: 'لطفاً یک نشانی ایمیل درست وارد کنید.',
@@ -77,7 +87,12 @@
       offlineKnown: 'لا يوجد موظف متصل الآن. سنرد عليك على {email}.',
       offlineHere: 'لا يوجد موظف متصل الآن. اترك رسالتك هنا وسنرد عليك فور عودة أحد الموظفين.',
       email: 'البريد الإلكتروني', name: 'الاسم', save: 'إرسال', saved: 'شكرًا لك! سنرد عليك على {email}.',
-      verify: 'أرسلنا رابطًا إلى {email}. افتحه وأكّد العنوان لنرسل ردودنا إليه ولنربط هذه المحادثة بمحادثاتك السابقة.',
+      verify: 'أرسلنا رمزًا إلى {email}. اكتبه هنا لتأكيد العنوان، فنرسل ردودنا إليه ونربط هذه المحادثة بمحادثاتك السابقة.',
+      code: 'الرمز من البريد', confirm: 'تأكيد', verified: 'شكرًا لك، تم تأكيد {email}.',
+      wrongCode: 'هذا ليس الرمز الذي أرسلناه. المحاولات المتبقية: {n}.', badCode: 'الرمز هو الأرقام الستة في البريد.',
+      codeVoid: 'محاولات خاطئة كثيرة: لم يعد هذا الرمز صالحًا. اطلب رمزًا جديدًا.',
+      codeExpired: 'انتهت صلاحية هذا الرمز أو استُخدم من قبل. اطلب رمزًا جديدًا.', newCode: 'إرسال رمز جديد',
+      codeLater: 'يمكن إرسال رمز جديد بعد ١٠ دقائق من الرمز السابق. يرجى المحاولة حينها.',
       prechat: 'قبل أن نبدأ، أخبرنا كيف نتواصل معك.', start: 'ابدأ المحادثة', optional: '(اختياري)',
       tooLong: 'الحد الأقصى للرسالة {n} حرف.', rate: 'أنت ترسل الرسائل بسرعة كبيرة. يرجى الانتظار قليلًا.',
       retry: 'لم تُرسل بعد؛ ستُرسل عند عودة الاتصال.', badEmail: 'يرجى إدخال بريد إلكتروني صحيح.',
@@ -126,13 +141,14 @@
   var state = {
     token: saved.token || '', expiresAt: saved.expires_at || 0, issuedAt: saved.issued_at || 0,
     conv: saved.conv || '', open: !!saved.open, outbox: Array.isArray(saved.outbox) ? saved.outbox : [],
-    lang: supported(saved.lang)   // the language the customer writes in, once known
+    lang: supported(saved.lang),  // the language the customer writes in, once known
+    verify: saved.verify && saved.verify.until > Date.now() ? saved.verify : null  // {email, until}: a code mailed, not typed yet
   };
   function persist() {
     try {
       localStorage.setItem(STORE_KEY, JSON.stringify({
         token: state.token, expires_at: state.expiresAt, issued_at: state.issuedAt, conv: state.conv,
-        open: state.open, outbox: state.outbox.slice(-50), lang: state.lang
+        open: state.open, outbox: state.outbox.slice(-50), lang: state.lang, verify: state.verify
       }));
     } catch (e) { /* private mode or full: the session lasts as long as the page */ }
   }
@@ -199,6 +215,8 @@
     '.primary{border:0;border-radius:8px;padding:9px 14px;background:#0b5cab;color:#fff;font:inherit;font-weight:600;cursor:pointer}',
     '.primary[disabled]{opacity:.5;cursor:default}',
     '.count{font-size:11px;color:#5a6878;padding:0 12px}',
+    '.verify .row{gap:6px}.verify .row input{flex:1;min-width:0;letter-spacing:.15em}',
+    '.secondary{align-self:flex-start;margin-top:6px;border:1px solid #0b5cab;background:#fff;color:#0b5cab;border-radius:8px;padding:5px 12px;font:inherit;cursor:pointer}',
     '.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}',
     'button:focus-visible,input:focus-visible,textarea:focus-visible,.log:focus-visible{outline:3px solid #f5a623;outline-offset:2px}',
     // Phones: the open panel takes the whole screen.
@@ -207,7 +225,8 @@
   ].join('\n');
 
   var host, root, launcher, badge, launcherLabel, panel, titleEl, subEl, closeBtn, endBtn, banner, offlineBox, prechatBox,
-    verifyBox, queueBox, logEl, typingEl, alertEl, textarea, sendBtn, countEl, msgLabel;
+    verifyBox, verifyText, codeForm, codeLabel, codeInput, codeBtn, verifyStatus, newCodeBtn, queueBox, logEl, typingEl,
+    alertEl, textarea, sendBtn, countEl, msgLabel;
 
   function build() {
     host = el('div', { 'data-pasokh-widget': CHANNEL });
@@ -227,8 +246,19 @@
     banner = el('div', { 'class': 'banner', role: 'status', hidden: true, onclick: function () { resumeHere(true); } });
     offlineBox = el('div', { 'class': 'notice', hidden: true });
     prechatBox = el('div', { 'class': 'notice', hidden: true });
-    // The email the customer gave links nothing, and gets no replies, until they open the link we mailed to it.
-    verifyBox = el('div', { 'class': 'notice', role: 'status', hidden: true });
+    // The email the customer gave links nothing, and gets no replies, until
+    // they type here the code we mailed to it: proof that whoever reads that
+    // mailbox is at this widget (a link opened anywhere was not).
+    verifyText = el('p', { role: 'status' });
+    codeLabel = el('label', { 'for': uid + 'c' });
+    codeInput = el('input', { id: uid + 'c', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: '20', dir: 'ltr',
+      oninput: function () { var a = asciiDigits(codeInput.value); if (a !== codeInput.value) codeInput.value = a; } });
+    codeBtn = el('button', { type: 'submit', 'class': 'primary' });
+    codeForm = el('form', { novalidate: true, onsubmit: function (e) { e.preventDefault(); sendCode(); } },
+      [codeLabel, el('div', { 'class': 'row' }, [codeInput, codeBtn])]);
+    verifyStatus = el('p', { 'class': 'result', role: 'status', 'aria-live': 'polite' });
+    newCodeBtn = el('button', { type: 'button', 'class': 'secondary', hidden: true, onclick: askNewCode });
+    verifyBox = el('div', { 'class': 'notice verify', hidden: true }, [verifyText, verifyStatus, newCodeBtn]);
     queueBox = el('div', { 'class': 'notice', role: 'status', 'aria-live': 'polite', hidden: true });
     logEl = el('div', { 'class': 'log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', tabindex: '0' });
     typingEl = el('div', { 'class': 'typing', 'aria-live': 'polite' });
@@ -283,6 +313,7 @@
     textarea.setAttribute('placeholder', t('placeholder'));
     sendBtn.textContent = t('send');
     labelAttach();
+    renderVerify();
     updateLauncher();
     updateStatus();
   }
@@ -642,8 +673,10 @@
         agentsOnline = f.agents_online !== false;
         readSent = f.customer_read_seq || {};  // the read marks the server holds
         applyLanguage();
+        if (profile.email_proved && state.verify && state.verify.email === profile.email) { state.verify = null; persist(); }
         renderOffline();
         renderPrechat();
+        renderVerify();
         clearInterval(pingTimer);
         pingTimer = setInterval(probe, PING_EVERY_MS);
         break;
@@ -662,10 +695,22 @@
         profile.email = f.email || profile.email;
         profile.name = f.name || profile.name;
         prechatBox.hidden = true;
-        if (f.verification_sent) { verifyBox.textContent = t('verify', { email: profile.email }); verifyBox.hidden = false; }
+        if (f.verification_sent) codeSent(profile.email);
+        else if (askedNewCode) verifyNote = { key: 'codeLater', again: true };
+        askedNewCode = false;
+        renderVerify();
         renderOffline(true);
         textarea.disabled = false;
         if (!panel.hidden) textarea.focus();
+        break;
+      case 'email_verified':
+        state.verify = null;
+        persist();
+        profile.email_proved = true;
+        verifyNote = { key: 'verified', email: f.email || profile.email };
+        codeInput.value = '';
+        renderVerify();
+        renderOffline();
         break;
       case 'error': onError(f); break;
     }
@@ -719,7 +764,7 @@
   }
 
   function onError(f) {
-    if (uploadError(f)) return;
+    if (uploadError(f) || codeError(f)) return;
     var node = f.client_id && byClient[f.client_id];
     if (f.code === 'too_long' && node && !textarea.value) {
       // Back in the box to be shortened, not lost in a failed bubble.
@@ -766,6 +811,56 @@
       deliveredSent[conv] = seq;
       if (read) { readSent[conv] = seq; unread = 0; updateLauncher(); }
     }
+  }
+
+  // --- proving the email: the code we mailed, typed here ----------------------------
+  // The server takes only this visitor's pending code, 5 tries, for 30 minutes
+  // (gateway/include/pasokh/gateway/webchat_verify.hpp); the box stays that
+  // long, after a reload too.
+  var verifyNote = null, askedNewCode = false;  // the answer to the last code typed: {key, n?, email?, again?}
+  function asciiDigits(s) {
+    return s.replace(/[\u06F0-\u06F9\u0660-\u0669]/g, function (d) { return String(d.charCodeAt(0) & 15); });
+  }
+  function codeSent(email) {
+    state.verify = { email: email, until: Date.now() + 30 * 60000 };
+    verifyNote = null;
+    persist();
+  }
+  function sendCode() {
+    var code = asciiDigits(codeInput.value).replace(/[\s-]/g, '');
+    if (!/^\d{6}$/.test(code)) verifyNote = { key: 'badCode' };
+    else if (!sendFrame({ type: 'verify_email', code: code })) { showAlert(t('retry')); connect(); }
+    renderVerify();
+  }
+  function askNewCode() {
+    askedNewCode = true;
+    if (!sendFrame({ type: 'contact', email: profile.email })) connect();
+  }
+  function codeError(f) {
+    if (f.code === 'wrong_code' && f.tries_left > 0) verifyNote = { key: 'wrongCode', n: f.tries_left };
+    else if (f.code === 'wrong_code' || f.code === 'code_expired') {
+      state.verify = null;
+      persist();
+      verifyNote = { key: f.code === 'wrong_code' ? 'codeVoid' : 'codeExpired', again: true };
+    } else if (f.code === 'bad_code') verifyNote = { key: 'badCode' };
+    else return false;
+    codeInput.select();
+    renderVerify();
+    return true;
+  }
+  function renderVerify() {
+    var v = state.verify, note = verifyNote;
+    verifyBox.hidden = !v && !note;
+    verifyText.textContent = v ? t('verify', { email: v.email }) : '';
+    verifyText.hidden = !v;
+    // In the page only while a code is waiting (a hidden form is still a form to the page's scripts).
+    if (v && !codeForm.parentNode) verifyBox.insertBefore(codeForm, verifyStatus);
+    if (!v && codeForm.parentNode) codeForm.remove();
+    codeLabel.textContent = t('code');
+    codeBtn.textContent = t('confirm');
+    verifyStatus.textContent = note ? t(note.key, { n: num(note.n), email: note.email }) : '';
+    newCodeBtn.textContent = t('newCode');
+    newCodeBtn.hidden = !(note && note.again && profile.email);
   }
 
   // --- files (a photo of the fault, of the serial label, the invoice) ---------------
@@ -1032,11 +1127,13 @@
     retryTimer = answerTimer = attempt = 0;
     live = replaying = everConnected = false;
     lastError = '';
-    state = { token: '', expiresAt: 0, issuedAt: 0, conv: '', open: false, outbox: [], lang: '' };
+    state = { token: '', expiresAt: 0, issuedAt: 0, conv: '', open: false, outbox: [], lang: '', verify: null };
+    verifyNote = null;
+    codeInput.value = '';
     convOrder = []; lastSeq = {}; convStatus = {}; byKey = {}; byClient = {};
     readSent = {}; deliveredSent = {}; lastOutSeq = {}; sideOf = {};
     unread = 0; settings = {}; profile = {}; queueInfo = null; agentsOnline = true; localFiles = {};
-    [logEl, typingEl, offlineBox, prechatBox, verifyBox, queueBox].forEach(function (n) { n.textContent = ''; });
+    [logEl, typingEl, offlineBox, prechatBox, queueBox].forEach(function (n) { n.textContent = ''; });
     [offlineBox, prechatBox, verifyBox, queueBox].forEach(function (n) { n.hidden = true; });
     showAlert('');
     setBanner('');

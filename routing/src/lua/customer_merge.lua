@@ -11,9 +11,11 @@
 --   dismiss  a, b -> { 'dismissed' }: "not the same person", never suggested again
 --   mention  customer, keys ('email:…' / 'phone:…' lines found in a message)
 --            -> { 'suggested', n }: weak evidence, a suggestion per other holder
---   verify   token hash (a web chat visitor's email link), actor
+--   verify_code  channel, visitor, code hash (a web chat visitor typed the
+--            code mailed to them), max tries, actor
 --            -> { 'merged', language, into, from, merge id } | { 'verified', language }
---               | { 'not_found' } (unknown, used or expired)
+--               | { 'wrong', tries left (0: the code is void) }
+--               | { 'no_code' } (none pending: never mailed, used, expired or void)
 -- Merging B into A moves B's identities, conversations (A's history list stays
 -- in creation order), purchases, key index and serials to A; tags are joined,
 -- notes appended, VIP and opt-out win (a customer who said stop stays out).
@@ -207,17 +209,26 @@ local function mail_missed_replies(cust, channel)
   end
 end
 
--- A web chat visitor opened the link mailed to the address they gave
--- (gateway/src/webchat_verify.cpp wrote webchat:verify:<token hash>): the
--- address is theirs. Their file joins the file that holds it (a merge an
--- agent can undo), or gets it indexed when nobody holds it; a visitor who has
--- not written yet has it linked by their first message (ingest.lua).
-if op == 'verify' then
-  local tkey = p .. 'webchat:verify:' .. ARGV[4]
-  local t = redis.call('HMGET', tkey, 'channel', 'visitor', 'key', 'language')
-  if not t[1] then return { 'not_found' } end
-  redis.call('DEL', tkey)  -- one use
-  local channel, visitor, addr, language = t[1], t[2], t[3], t[4] or ''
+-- A web chat visitor typed the code mailed to the address they gave
+-- (gateway/src/webchat_verify.cpp; webchat_verify.lua kept its hash on this
+-- visitor only): the address is theirs, and they read it at this widget.
+-- Their file joins the file that holds it (a merge an agent can undo), or
+-- gets it indexed when nobody holds it; a visitor who has not written yet has
+-- it linked by their first message (ingest.lua). A wrong code uses up one of
+-- max_tries; the last makes it void.
+if op == 'verify_code' then
+  local channel, visitor, given, max_tries, actor = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
+  local ckey = p .. 'webchat:verify_code:' .. channel .. ':' .. visitor
+  local t = redis.call('HMGET', ckey, 'code', 'key', 'language')
+  if not t[1] then return { 'no_code' } end
+  -- Both sides are HMACs (the typed code's made now): comparing them tells nothing of the code.
+  if t[1] ~= given then
+    local left = max_tries - redis.call('HINCRBY', ckey, 'tries', 1)
+    if left <= 0 then redis.call('DEL', ckey) end
+    return { 'wrong', math.max(left, 0) }
+  end
+  redis.call('DEL', ckey)  -- one use
+  local addr, language = t[2], t[3] or ''
   local cust = redis.call('GET', p .. 'ident:' .. channel .. ':' .. visitor)
   if not cust then
     local vkey = p .. 'webchat:visitor:' .. channel .. ':' .. visitor
@@ -227,7 +238,7 @@ if op == 'verify' then
   local key = 'email:' .. addr
   local holder = redis.call('GET', p .. 'key:' .. key)
   if holder and holder ~= cust then
-    local r = merge(holder, cust, ARGV[5])
+    local r = merge(holder, cust, actor)
     if r[1] ~= 'merged' then return { 'verified', language } end
     mail_missed_replies(holder, channel)
     return { 'merged', language, holder, cust, r[2] }

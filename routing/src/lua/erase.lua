@@ -268,16 +268,17 @@ local function unlink_conversation(conv)
   return h[1]
 end
 
--- The address typed or proved in a web chat and the link mailed to prove it
--- (webchat_verify.lua keeps the newest link's hash on the visitor), and the
--- files they uploaded (webchat_uploads.lua), sent in a message or not.
+-- The address typed or proved in a web chat and the code mailed to prove it
+-- (webchat_verify.lua keeps it on the visitor; verify_token: a link mailed
+-- before codes, kept 24 h), and the files they uploaded (webchat_uploads.lua),
+-- sent in a message or not.
 local function forget_visitor(id, addresses)
   local vkey = p .. 'webchat:visitor:' .. id
   local v = redis.call('HMGET', vkey, 'key_email', 'verified_email', 'verify_token')
   if v[1] then addresses[v[1]] = true end
   if v[2] then addresses[v[2]] = true end
   if v[3] then redis.call('DEL', p .. 'webchat:verify:' .. v[3]) end
-  redis.call('DEL', vkey)
+  redis.call('DEL', vkey, p .. 'webchat:verify_code:' .. id)
   local uploads = p .. 'webchat:uploads:' .. id
   for _, upload in ipairs(redis.call('SMEMBERS', uploads)) do redis.call('DEL', p .. 'attachment:' .. upload) end
   redis.call('DEL', uploads)
@@ -349,7 +350,7 @@ end
 -- On the email channels (`mail_channels`): noted automatic mail from their
 -- addresses (an out-of-office, a bounce's sender; email_automatic:<channel>,
 -- capped near 1,000 entries: read whole) and mail to them not sent yet (a
--- web chat's proving link); the count of proving links mailed to them
+-- web chat's proving code); the count of proving codes mailed to them
 -- (webchat_verify.lua).
 local function forget_addresses(addresses, mail_channels)
   if next(addresses) == nil then return end

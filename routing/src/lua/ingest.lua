@@ -189,11 +189,12 @@ local function ingest_one(A)
       redis.call('SADD', names, cust)
     end
     -- The email a visitor typed: the fallback mails replies there once it is
-    -- proved; a file that holds it is only a suggestion (webchat_verify.cpp
-    -- mails the link).
+    -- proved; a file that holds it is only a suggestion, marked unproved
+    -- (typed_email: anyone can type anyone's address; webchat_verify.cpp
+    -- mails the code that proves it).
     if typed and typed[2] and typed[2] ~= '' then
       redis.call('HSET', ckey, 'email', typed[1])
-      suggest_merge(cust, redis.call('GET', p .. 'key:email:' .. typed[2]), 'same_email', typed[2], now)
+      suggest_merge(cust, redis.call('GET', p .. 'key:email:' .. typed[2]), 'typed_email', typed[2], now)
     end
   end
   if alt_new then

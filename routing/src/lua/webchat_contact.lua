@@ -3,9 +3,10 @@
 -- anyone's address, so it links nothing here. It is kept on the visitor
 -- (ingest.lua gives the visitor's new file it) and on the visitor's own file
 -- (the fallback mails replies there once it is proved); a file that holds
--- it only gets a same_email suggestion. The gateway mails a link to the address
--- (webchat_verify.cpp); opening it links the visitor (customer_merge.lua
--- 'verify'). A file the visitor shares with other identities (merged, or
+-- it only gets a typed_email suggestion (the console says the address was
+-- typed, not proved). The gateway mails a code to the address
+-- (webchat_verify.cpp); the visitor typing it into the chat links them
+-- (customer_merge.lua 'verify_code'). A file the visitor shares with other identities (merged, or
 -- joined by a verified key) keeps a name and email it has.
 -- ARGV: prefix, channel, visitor, email, name, ttl_s, email key, now_ms
 -- Answers { name, email, the email key to verify ('' when none or proven
@@ -35,7 +36,7 @@ if cust then
   put('name', name, c[1])
   if key_email ~= '' then
     local holder = redis.call('GET', p .. 'key:email:' .. key_email)
-    if holder == cust then verify = '' else suggest_merge(cust, holder, 'same_email', key_email, now) end
+    if holder == cust then verify = '' else suggest_merge(cust, holder, 'typed_email', key_email, now) end
   end
   if changed then search_customer_changed(cust, now) end
 end

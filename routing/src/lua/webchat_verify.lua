@@ -1,11 +1,12 @@
--- Mails a web chat visitor the link that proves the email they gave is
+-- Mails a web chat visitor the code that proves the email they gave is
 -- theirs (gateway/src/webchat_verify.cpp), through the email channel's
 -- outbox. Limited, so that the form cannot be used to mail people: one mail
 -- per visitor in visitor_gap_s, address_limit per address in
--- address_window_s. The token is kept only as its hash, for token_ttl_s;
--- opening the link runs customer_merge.lua 'verify'.
+-- address_window_s. The code is kept only as its hash, for code_ttl_s, on
+-- this visitor (a newer code replaces it, and its tries); the visitor typing
+-- it runs customer_merge.lua 'verify_code'.
 -- ARGV: prefix, now_ms, channel, visitor, email (as typed), email key,
--- language, token hash, token_ttl_s, visitor_gap_s, address_limit,
+-- language, code hash, code_ttl_s, visitor_gap_s, address_limit,
 -- address_window_s, email channel, subject, text.
 -- Answers { 'sent' } | { 'rate_limited' }.
 local channel, visitor, email, key, language = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
@@ -20,13 +21,11 @@ end
 redis.call('SET', gap_key, '1', 'EX', gap)
 if redis.call('INCR', address_key) == 1 then redis.call('EXPIRE', address_key, window) end
 
-local tkey = p .. 'webchat:verify:' .. hash
-redis.call('HSET', tkey, 'channel', channel, 'visitor', visitor, 'key', key, 'language', language, 'at', ARGV[2])
-redis.call('EXPIRE', tkey, ttl)
--- The newest link's hash on the visitor (webchat_contact.lua wrote the
--- address there): an erasure of their file finds the link (erase.lua).
-local vkey = p .. 'webchat:visitor:' .. channel .. ':' .. visitor
-if redis.call('EXISTS', vkey) == 1 then redis.call('HSET', vkey, 'verify_token', hash) end
+-- Named by the visitor: an erasure of their file finds it (erase.lua).
+local ckey = p .. 'webchat:verify_code:' .. channel .. ':' .. visitor
+redis.call('DEL', ckey)
+redis.call('HSET', ckey, 'code', hash, 'key', key, 'language', language, 'at', ARGV[2], 'tries', 0)
+redis.call('EXPIRE', ckey, ttl)
 -- Outside any conversation: no delivery record, no thread (email_channel.cpp).
 local out = { message_id = 'verify:' .. redis.call('INCR', p .. 'next:verify_mail'), conversation_id = '', seq = 0,
   channel = mail_channel, kind = 'email', recipient = email, subject = subject, text = text, automatic = true }

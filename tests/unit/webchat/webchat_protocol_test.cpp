@@ -117,6 +117,23 @@ TEST(Helpers, Email) {
     EXPECT_FALSE(valid_email(bad)) << bad;
 }
 
+// The code mailed to prove an email, as a phone's keyboard types it.
+TEST(Helpers, VerificationCodeInAnyDigits) {
+  EXPECT_EQ(normalize_verification_code("042917"), "042917");
+  EXPECT_EQ(normalize_verification_code("۰۴۲ ۹۱۷"), "042917");    // Persian
+  EXPECT_EQ(normalize_verification_code("٠٤٢-٩١٧"), "042917");    // Arabic-Indic
+  EXPECT_EQ(normalize_verification_code(" 04 29 17 "), "042917");
+  EXPECT_EQ(normalize_verification_code("04291"), "");
+  EXPECT_EQ(normalize_verification_code("0429170"), "");
+  EXPECT_EQ(normalize_verification_code("04291a"), "");
+  EXPECT_EQ(normalize_verification_code("\xDB"), "");  // a cut-off digit
+  EXPECT_EQ(normalize_verification_code(""), "");
+  EXPECT_EQ(frame_as<verify_email_frame>(R"({"type":"verify_email","code":"۱۲۳۴۵۶"})").code, "123456");
+  EXPECT_EQ(error_of(R"({"type":"verify_email","code":"12345"})").code, "bad_code");
+  EXPECT_EQ(error_of(R"({"type":"verify_email","code":123456})").code, "bad_code");
+  EXPECT_EQ(error_of(R"({"type":"verify_email"})").code, "bad_code");
+}
+
 TEST(Helpers, LanguageTags) {
   EXPECT_EQ(normalize_language("ar-EG"), "ar");
   EXPECT_EQ(normalize_language("de"), "");

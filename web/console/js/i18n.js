@@ -89,6 +89,7 @@ const EN = {
   'cust.unknownLang': 'Unknown', 'cust.fa': 'Persian (fa)', 'cust.ar': 'Arabic (ar)', 'cust.en': 'English (en)',
   'cust.sameEmail': 'the same email address {v} is on that file', 'cust.samePhone': 'the same phone number {v} is on that file',
   'cust.sameName': 'the same name {v} and language on another channel',
+  'cust.typedEmail': 'the same email address {v} was typed in the web chat — {not}', 'cust.notVerified': 'not verified',
   'cust.mentionedEmail': 'wrote the email address {v} of that file', 'cust.mentionedPhone': 'wrote the phone number {v} of that file',
   'cust.channelPh': 'channel', 'cust.idPh': 'id on that channel', 'cust.linkForm': 'Link an identity', 'cust.channel': 'Channel',
   'cust.idLabel': 'Id on that channel', 'cust.link': 'Link',

@@ -61,7 +61,7 @@ struct visitor_state {
 
 struct saved_contact {
   std::string name, email;
-  bool verification_sent = false;  // a link to prove the email went to it
+  bool verification_sent = false;  // a code to prove the email went to it
 };
 
 struct queue_state {
@@ -132,7 +132,7 @@ class webchat_service {
   boost::asio::awaitable<store::result<visitor_state>> load_visitor(const std::string& channel, const std::string& visitor,
                                                                      const std::string& conv, const std::string& team);
   // Saves name/email on the visitor (and their own customer file, once it
-  // exists) and mails a link to prove the email (webchat_verify.hpp; in
+  // exists) and mails a code to prove the email (webchat_verify.hpp; in
   // `language`, else the file's); returns the profile after.
   boost::asio::awaitable<store::result<saved_contact>> save_contact(const std::string& channel, const std::string& visitor,
                                                                     const std::string& email, const std::string& name,

@@ -10,6 +10,9 @@
 //   typing   {state: bool}                             not stored; relayed through pub/sub
 //   seen     {conv, seq, read?: bool}                  delivered (and read) marks up to seq
 //   contact  {email, name?}                            stored on the visitor and the customer
+//   verify_email {code}                                the code mailed to prove the email (webchat_verify.hpp)
+//                                                      → email_verified {email?} | error wrong_code {tries_left}
+//                                                        | error code_expired | error bad_code
 //   ping                                               → pong
 // Server → client:
 //   welcome  {v, settings{...}, profile{name?, email?}, agents_online,
@@ -19,7 +22,8 @@
 //             client_id?, buttons?, attachments?[{id, name, mime_type, size, kind}]}, previous?}
 //             (attachments: the customer's own uploads)
 //   ack, queue {conv, position, estimated_wait_s, agents_online}, typing {who, name?, state},
-//   contact_saved {email?, name?}, error {code, message, client_id?, retry_after_s?}, pong
+//   contact_saved {email?, name?, verification_sent?}, error {code, message, client_id?, retry_after_s?,
+//   tries_left?}, pong
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -84,8 +88,12 @@ struct contact_frame {
   std::string email;
   std::string name;
 };
+struct verify_email_frame {
+  std::string code;  // six ASCII digits (normalize_verification_code)
+};
 struct ping_frame {};
-using client_frame = std::variant<hello_frame, message_frame, typing_frame, seen_frame, contact_frame, ping_frame>;
+using client_frame =
+    std::variant<hello_frame, message_frame, typing_frame, seen_frame, contact_frame, verify_email_frame, ping_frame>;
 
 // A rejected frame: close_code 0 answers with an error frame and keeps the
 // session; otherwise the session is closed with that code.
@@ -117,5 +125,8 @@ std::optional<std::string> customer_event_frame(std::string_view event_frame, ev
 bool valid_email(std::string_view email);
 bool valid_client_id(std::string_view id, std::size_t max_bytes);
 std::string normalize_language(std::string_view tag);  // "fa-IR" → "fa"; unsupported → ""
+// Six ASCII digits from "۱۲۳ ۴۵۶", "١٢٣-٤٥٦" or "123456" (Persian and
+// Arabic-Indic digits, spaces and dashes between groups); "" for anything else.
+std::string normalize_verification_code(std::string_view typed);
 
 }  // namespace pasokh::gateway

@@ -3,21 +3,26 @@
 // identities link automatically only on verified keys). An address typed into
 // the pre-chat form or a `contact` frame links nothing by itself
 // (routing/src/lua/webchat_contact.lua): anyone can type anyone's address.
-// The gateway mails a link to it through the web chat channel's email channel
-// (provider.email_fallback_channel and its outbox; without one, or without
-// the top-level public_url, no mail: an agent merges by the same_email
-// suggestion). GET <public_url>/webchat/verify/<token> shows a page with a
-// button (mail scanners open links: a GET never links anything); its POST
-// links the visitor (routing/src/lua/customer_merge.lua 'verify'): their file
-// joins the file that holds the address, as a merge an agent can undo, or
-// gets the address as its key when nobody holds it.
+// The gateway mails a six-digit code to it through the web chat channel's
+// email channel (provider.email_fallback_channel and its outbox; without one,
+// no mail: an agent merges by the typed_email suggestion), and the visitor
+// types the code into the chat (`verify_email` frame, webchat_socket.cpp).
+// Only the visitor it was made for can use it: a code proves that the person
+// at this widget reads the mailbox, which a link opened anywhere did not (the
+// owner of the address, clicking "confirm" in good faith, linked a stranger's
+// widget to their own file). The right code links the visitor
+// (routing/src/lua/customer_merge.lua 'verify_code'): their file joins the
+// file that holds the address, as a merge an agent can undo, or gets the
+// address as its key when nobody holds it. GET|POST /webchat/verify/{token}
+// (the links mailed before codes) only say to ask for a code in the chat.
 //
 // Redis (under the configured prefix):
-//   webchat:verify:<sha-256 of the token>   hash channel, visitor, key, language, at;
-//                                           24 h, deleted when used (the token is never stored)
-//   webchat:verify_gap:<channel>:<visitor>  a link mailed to this visitor in the last 10 min
-//   webchat:verify_count:<email key>        links mailed to this address this hour (at most 3)
-//   webchat:visitor:<channel>:<visitor>     field verified_email: proven before the first message
+//   webchat:verify_code:<channel>:<visitor>  hash code (HMAC of channel, visitor and code under the web
+//                                            chat secret: never the code), key, language, at, tries;
+//                                            30 min, deleted when used or after 5 wrong tries
+//   webchat:verify_gap:<channel>:<visitor>   a code mailed to this visitor in the last 10 min
+//   webchat:verify_count:<email key>         codes mailed to this address this hour (at most 3)
+//   webchat:visitor:<channel>:<visitor>      field verified_email: proven before the first message
 #include <boost/asio/awaitable.hpp>
 
 #include <string>
@@ -33,11 +38,13 @@ struct verification_mail {
   std::string text;
 };
 
-// The mail in the visitor's language (fa, ar, else English): why it comes,
-// the link on a line of its own, and that ignoring it links nothing. Lines we
-// write in a Persian or Arabic mail start with U+200F (RLM), as in the
-// fallback mail; the link's line does not (it would be copied with it).
-verification_mail verification_mail_in(std::string_view language, std::string_view link);
+// The mail in the visitor's language (fa, ar, else English): that the code is
+// for the chat on our website, the code on a line of its own, to type it only
+// there and give it to nobody (our staff never ask for it), and that ignoring
+// it links nothing. Lines we write in a Persian or Arabic mail start with
+// U+200F (RLM), as in the fallback mail; the code's line does not (it would
+// be copied with it).
+verification_mail verification_mail_in(std::string_view language, std::string_view code);
 
 struct verification_request {
   std::string channel;       // the web chat channel
@@ -48,12 +55,26 @@ struct verification_request {
   std::string language;
 };
 
-// Mails the visitor a link for the address, unless the channel has no email
-// channel, public_url is not set or the limits hold it back. True when the
-// mail went to the email channel's outbox.
+// Mails the visitor a code for the address, unless the channel has no email
+// channel or the limits hold it back. True when the mail went to the email
+// channel's outbox.
 boost::asio::awaitable<store::result<bool>> request_email_verification(services& s, const verification_request& r);
 
-// GET|POST /webchat/verify/{token}.
+enum class code_check {
+  verified,    // the address is the visitor's now (linked, or merged into the file that holds it)
+  wrong,       // tries_left more tries for this code (0: it is void)
+  no_code,     // none pending: never mailed, used, expired or voided; a new one is asked for by giving the email again
+};
+struct code_answer {
+  code_check result = code_check::no_code;
+  int tries_left = 0;
+};
+
+// The visitor typed `code` (six ASCII digits: verify_email_frame) into the chat.
+boost::asio::awaitable<store::result<code_answer>> check_email_code(services& s, const std::string& channel,
+                                                                   const std::string& visitor, const std::string& code);
+
+// GET|POST /webchat/verify/{token}: the links mailed before codes.
 void add_webchat_verify_routes(router& r, services& s);
 
 }  // namespace pasokh::gateway

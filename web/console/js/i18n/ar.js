@@ -133,6 +133,7 @@ export default {
   'cust.unknownLang': 'غير معروفة', 'cust.fa': 'الفارسية (fa)', 'cust.ar': 'العربية (ar)', 'cust.en': 'الإنجليزية (en)',
   'cust.sameEmail': 'عنوان البريد نفسه {v} موجود في ذلك الملف', 'cust.samePhone': 'رقم الهاتف نفسه {v} موجود في ذلك الملف',
   'cust.sameName': 'الاسم نفسه {v} واللغة نفسها على قناة أخرى',
+  'cust.typedEmail': 'كُتب عنوان البريد نفسه {v} في محادثة الموقع — {not}', 'cust.notVerified': 'غير مؤكَّد',
   'cust.mentionedEmail': 'كتب عنوان البريد {v} الخاص بذلك الملف', 'cust.mentionedPhone': 'كتب رقم الهاتف {v} الخاص بذلك الملف',
   'cust.channelPh': 'القناة', 'cust.idPh': 'المعرّف على تلك القناة', 'cust.linkForm': 'ربط هوية', 'cust.channel': 'القناة',
   'cust.idLabel': 'المعرّف على تلك القناة', 'cust.link': 'ربط',

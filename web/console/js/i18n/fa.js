@@ -133,6 +133,7 @@ export default {
   'cust.unknownLang': 'نامشخص', 'cust.fa': 'فارسی (fa)', 'cust.ar': 'عربی (ar)', 'cust.en': 'انگلیسی (en)',
   'cust.sameEmail': 'همان نشانی ایمیل {v} در آن پرونده است', 'cust.samePhone': 'همان شمارهٔ تلفن {v} در آن پرونده است',
   'cust.sameName': 'همان نام {v} و همان زبان در کانالی دیگر',
+  'cust.typedEmail': 'همان نشانی ایمیل {v} در گفتگوی وب‌سایت تایپ شده است — {not}', 'cust.notVerified': 'تأیید نشده',
   'cust.mentionedEmail': 'نشانی ایمیل {v} آن پرونده را نوشته است', 'cust.mentionedPhone': 'شمارهٔ تلفن {v} آن پرونده را نوشته است',
   'cust.channelPh': 'کانال', 'cust.idPh': 'شناسه در آن کانال', 'cust.linkForm': 'پیوند یک هویت', 'cust.channel': 'کانال',
   'cust.idLabel': 'شناسه در آن کانال', 'cust.link': 'پیوند',

@@ -11,8 +11,11 @@ import { named, t, tParts } from '../i18n.js';
 const LANGUAGES = { '': 'cust.unknownLang', fa: 'cust.fa', ar: 'cust.ar', en: 'cust.en' };
 
 // Why two files may be one person (GET /api/v1/customers/{id} suggestions).
+// typed_email is no evidence of who the visitor is (anyone can type anyone's
+// address): said so, lest a stranger be merged into a customer's file.
 const REASONS = {
   same_email: (v) => tParts('cust.sameEmail', { v: h('bdi', {}, v) }),
+  typed_email: (v) => tParts('cust.typedEmail', { v: h('bdi', {}, v), not: h('strong', { class: 'unverified' }, t('cust.notVerified')) }),
   same_phone: (v) => tParts('cust.samePhone', { v: h('bdi', { dir: 'ltr' }, `+${v}`) }),
   same_name: (v) => tParts('cust.sameName', { v: h('bdi', {}, v) }),
   mentioned_email: (v) => tParts('cust.mentionedEmail', { v: h('bdi', {}, v) }),
