@@ -13,7 +13,8 @@ packages=(
 )
 if [ "${PASOKH_WITH_TEST_TOOLS:-0}" = 1 ]; then
   # libnet-ssleay-perl: swaks --tls (STARTTLS tests)
-  packages+=(wrk nginx-light swaks libnet-ssleay-perl chromium nodejs npm curl)
+  # openssl: the TLS test makes its own certificate
+  packages+=(wrk nginx-light swaks libnet-ssleay-perl chromium nodejs npm curl openssl)
 fi
 packages+=("$@")
 

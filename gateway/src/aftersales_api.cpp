@@ -14,6 +14,7 @@
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/campaigns.hpp"
+#include "pasokh/gateway/console_api.hpp"
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/proto/utf8.hpp"
 #include "pasokh/routing/clock.hpp"
@@ -31,30 +32,6 @@ namespace as = aftersales;
 constexpr std::size_t max_import_rows = 5000;
 constexpr std::size_t max_purchases_shown = 500;
 constexpr std::size_t max_comment_bytes = 4000;
-
-// Admins reach every customer; an agent those with a conversation in one of
-// its teams. The error to answer, if any.
-awaitable<std::optional<http_response>> check_customer(services& s, const agent& a, const std::string& id) {
-  if (!plain_id(id)) co_return reject(400, "invalid_field", "id: not a customer id");
-  const auto& pre = s.cfg.redis.prefix;
-  auto cmds = std::vector<std::vector<std::string>>{
-      store::make_command("EXISTS", pre + "cust:" + id),
-      store::make_command("LRANGE", pre + "cust:" + id + ":conversations", "-100", "-1")};
-  auto head = co_await s.redis.exec_pipeline(std::move(cmds));
-  if (!head || head->size() != 2) co_return unavailable();
-  if ((*head)[0].integer == 0) co_return reject(404, "not_found", "no customer " + id);
-  if (a.role == "admin") co_return std::nullopt;
-  std::vector<std::vector<std::string>> teams_of;
-  for (const auto& c : (*head)[1].elements) teams_of.push_back(store::make_command("HGET", pre + "conv:" + c.str, "team"));
-  if (!teams_of.empty()) {
-    auto rows = co_await s.redis.exec_pipeline(std::move(teams_of));
-    if (!rows) co_return unavailable();
-    for (const auto& t : *rows) {
-      if (t.str == a.team || std::find(a.teams.begin(), a.teams.end(), t.str) != a.teams.end()) co_return std::nullopt;
-    }
-  }
-  co_return reject(403, "forbidden", "the customer has no conversation in your teams");
-}
 
 // Rows of the request body: a JSON array of objects (or {"rows": [...]}), or
 // CSV with a header line when the content type says text/csv. Line numbers:
@@ -370,7 +347,7 @@ void add_aftersales_routes(router& r, services& s) {
     auto who = co_await require_agent(s, req, "admin");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     const auto& id = p.at("id");
-    if (auto err = co_await check_customer(s, std::get<agent>(who), id)) co_return *err;
+    if (auto err = co_await check_customer(s, std::get<agent>(who), id, nullptr)) co_return *err;
     auto rows = request_rows(req);
     if (auto* err = std::get_if<http_response>(&rows)) co_return *err;
     co_return co_await import_rows(s, std::move(std::get<raw_rows>(rows)), id);
@@ -380,7 +357,7 @@ void add_aftersales_routes(router& r, services& s) {
     auto who = co_await require_agent(s, req, "");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     const auto& id = p.at("id");
-    if (auto err = co_await check_customer(s, std::get<agent>(who), id)) co_return *err;
+    if (auto err = co_await check_customer(s, std::get<agent>(who), id, nullptr)) co_return *err;
     const auto& pre = s.cfg.redis.prefix;
     auto cmds = std::vector<std::vector<std::string>>{
         store::make_command("HVALS", pre + "cust:" + id + ":purchases"),

@@ -344,7 +344,11 @@ std::string_view content_type_for(const std::filesystem::path& p) {
 
 // Serves files under `root/<folder>`; never outside it.
 http_handler static_folder(std::filesystem::path root, std::string folder) {
-  return [root = std::move(root), folder = std::move(folder)](const http_request&, const route_params& p)
+  // The console is never shown inside another site's page: a page that
+  // framed it could trick a signed-in agent into clicks (the widget's files
+  // are meant for other sites' pages).
+  const bool unframed = folder == "console";
+  return [root = std::move(root), folder = std::move(folder), unframed](const http_request&, const route_params& p)
              -> awaitable<http_response> {
     namespace fs = std::filesystem;
     std::string rel = p.count("*") ? p.at("*") : "";
@@ -363,6 +367,10 @@ http_handler static_folder(std::filesystem::path root, std::string folder) {
     http_response r{200, std::string(content_type_for(file)), body.str(), {}};
     r.headers.emplace_back("Cache-Control", "no-cache");
     r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    if (unframed) {
+      r.headers.emplace_back("X-Frame-Options", "DENY");
+      r.headers.emplace_back("Content-Security-Policy", "frame-ancestors 'none'");
+    }
     co_return r;
   };
 }

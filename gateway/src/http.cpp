@@ -57,7 +57,8 @@ http_response customer_page(unsigned status, std::string_view language, std::str
       "<body><h1>{}</h1><p>{}</p>{}</body></html>",
       lang, rtl ? "rtl" : "ltr", title, title, message, form);
   http_response res{status, "text/html; charset=utf-8", std::move(body), {}};
-  res.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+  res.headers.emplace_back("Content-Security-Policy",
+                           "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
   res.headers.emplace_back("Cache-Control", "no-store");
   res.headers.emplace_back("Referrer-Policy", "no-referrer");
   return res;

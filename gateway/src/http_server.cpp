@@ -397,9 +397,17 @@ class ws_transport : public ws_peer, public std::enable_shared_from_this<ws_tran
   websocket::close_reason close_reason_;
 };
 
+// Over TLS, browsers are told to come back over TLS only, for a year.
+template <class Stream>
+void mark_tls_only(http::response<http::string_body>& res) {
+  if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>)
+    res.set(http::field::strict_transport_security, "max-age=31536000");
+}
+
 template <class Stream>
 awaitable<void> write_response(Stream& stream, const http_response& r, unsigned version, bool keep_alive) {
   auto res = to_beast(r, version, keep_alive);
+  mark_tls_only<Stream>(res);
   co_await http::async_write(stream, res, use_tuple);
 }
 
@@ -599,6 +607,7 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
     bool keep_alive = req.keep_alive() && !draining;
     socket_layer.expires_after(cfg.limits.read_timeout);
     auto res = to_beast(response, req.version(), keep_alive);
+    mark_tls_only<Stream>(res);
     if (req.method() == http::verb::head) drop_body(res);
     auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
     if (wec || !keep_alive) break;

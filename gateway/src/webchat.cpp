@@ -203,9 +203,9 @@ void webchat_service::close_ended_visitor(const std::string& sockets_key) {
 }
 
 awaitable<store::result<long long>> webchat_service::count_in_window(const std::string& counter,
-                                                                      std::chrono::seconds window) {
+                                                                      std::chrono::seconds window, long long by) {
   std::vector<std::vector<std::string>> commands;
-  commands.push_back(store::make_command("INCR", counter));
+  commands.push_back(store::make_command("INCRBY", counter, std::to_string(by)));
   commands.push_back(store::make_command("EXPIRE", counter, std::to_string(window.count() + 60)));
   auto r = co_await core_.redis.exec_pipeline(std::move(commands));
   if (!r) co_return r.error();

@@ -111,13 +111,28 @@ awaitable<http_response> upload(webchat_service& w, const http_request& req) {
     co_return res;
   }
 
+  // Bytes from one address in the hour: new visitors (sessions_per_ip_per_hour)
+  // do not multiply what one address may store.
+  auto& s = w.core();
+  const auto address = client_address(req, s.cfg.proxy.trust_forwarded_for);
+  auto bytes = co_await w.count_in_window(
+      w.key("webchat:upload_bytes:" + address + ":" + std::to_string(now_ms / 3'600'000)), std::chrono::hours(1),
+      static_cast<long long>(req.body.size()));
+  if (!bytes) co_return unavailable();
+  if (*bytes > upload_bytes_per_address_per_hour(w.cfg())) {
+    auto res = refused(429, "rate_limited", "too many files from this address; try again later");
+    res.headers.emplace_back("Retry-After", std::to_string(3600 - (now_ms / 1000) % 3600));
+    co_return res;
+  }
+
   auto id = "att_" + random_token(18);
   auto name = upload_name(req.query_param("name"), *type);
-  auto& s = w.core();
+  // Kept an hour until a message names it (file_uploads keeps it for attachment_ttl then).
+  const auto unsent_ttl = std::min<std::chrono::seconds>(s.cfg.attachment_ttl, unsent_upload_ttl);
   auto stored = co_await s.redis.fcall(
       routing::script(routing::lua::webchat_uploads), store::make_command(),
       store::make_command(s.cfg.redis.prefix, "put", caller.visitor, id, name, std::string(type->mime_type), req.body,
-                          std::to_string(s.cfg.attachment_ttl.count())));
+                          std::to_string(unsent_ttl.count())));
   if (!stored || stored->is_error()) co_return unavailable();
   global_metrics().webchat_uploads.inc("accepted");
   json out = {{"id", id},
@@ -151,6 +166,10 @@ awaitable<std::optional<http_response>> check_upload_sender(webchat_service& w, 
   auto who = co_await visitor_of(w, head);
   if (auto* res = std::get_if<http_response>(&who)) co_return std::move(*res);
   co_return std::nullopt;
+}
+
+long long upload_bytes_per_address_per_hour(const webchat_config& c) {
+  return static_cast<long long>(c.max_upload_bytes) * upload_files_per_address_per_hour;
 }
 
 std::size_t upload_limit(const webchat_config& c) { return c.uploads_per_hour > 0 ? c.max_upload_bytes : 0; }

@@ -352,14 +352,12 @@ awaitable<void> routing_service::release_lease() {
 awaitable<void> routing_service::timer_loop(std::vector<std::string> channel_teams) {
   auto state = loop_;  // outlives this object's destruction order issues
   int round = 0;
-  bool leader = false;
   while (!state->stopped) {
     if (!synced_) {
       co_await sync(channel_teams);  // again next tick until it lands
     } else {
       auto t = co_await tick();
       if (!t && redis_.connected()) log()->warn("routing tick failed: {}", t.error().message());
-      leader = t && t->leader;
       if (t && !t->unrouted.empty()) co_await route_unrouted(t->unrouted);
       if (t && t->leader && on_followup_due) co_await sweep_followups();
       if (t && t->leader && search) co_await index_search();
@@ -371,8 +369,10 @@ awaitable<void> routing_service::timer_loop(std::vector<std::string> channel_tea
     co_await state->timer->async_wait(net::as_tuple(net::use_awaitable));
   }
   // Held at a shutdown, the lease goes now: the next instance takes the
-  // timers over within its own tick, not a lease's time later.
-  if (leader) co_await release_lease();
+  // timers over within its own tick, not a lease's time later. Given up
+  // whatever the last tick said: one that got no answer may still have
+  // taken it (the release deletes it only while it names this instance).
+  co_await release_lease();
   std::function<void()> done;
   {
     std::lock_guard lock(state->mutex);

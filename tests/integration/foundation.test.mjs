@@ -4,8 +4,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, WsClient, API_KEY, sleep, freePort, apiCall, waitFor,
   pasokhBin,
@@ -619,4 +622,34 @@ test('SIGTERM drains: WebSockets are closed with 1001 and the process exits clea
   assert.equal(closed.code, 1001);
   assert.equal(result.code, 0);
   await g.cleanup();
+});
+
+test('over TLS: HTTPS is served, browsers are told to keep to it (HSTS), and the console is never framed', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pasokh-tls-'));
+  const cert = path.join(dir, 'cert.pem'), key = path.join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-subj', '/CN=127.0.0.1', '-days', '1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  const secure = await new Pasokh(defaultConfig(redis, { listen: { address: '127.0.0.1', port: 0, threads: 1, tls: { cert_file: cert, key_file: key } } }))
+    .start({ waitReady: false });
+  const get = (p) => new Promise((resolve, reject) => {
+    https.get({ host: '127.0.0.1', port: secure.port, path: p, rejectUnauthorized: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers }));
+    }).on('error', reject);
+  });
+  try {
+    await waitFor(async () => (await get('/readyz')).status === 200, 'ready over TLS');
+    const page = await get('/console/');
+    assert.equal(page.status, 200);
+    assert.equal(page.headers['strict-transport-security'], 'max-age=31536000');
+    assert.equal(page.headers['x-frame-options'], 'DENY');
+    assert.equal(page.headers['content-security-policy'], "frame-ancestors 'none'");
+    // Plain HTTP to the TLS port gets no answer in plain text.
+    await assert.rejects(fetch(`http://127.0.0.1:${secure.port}/healthz`, { signal: AbortSignal.timeout(3000) }));
+  } finally {
+    await secure.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // Without TLS there is no HSTS (a browser would keep to a scheme the server does not speak).
+  assert.equal((await fetch(`${gw.base}/console/`)).headers.get('strict-transport-security'), null);
 });

@@ -270,3 +270,28 @@ test('one address sends at most four files at a time; a fifth is told to wait (5
   for (let i = 0; i < 20 && (status = await freed()) !== 201; i++) await sleep(100);
   assert.equal(status, 201);
 });
+
+test('an upload no message names is kept an hour, not a month; one address may upload 30 files\' worth an hour, however many visitors it opens', async () => {
+  const token = await newVisitor();
+  const file = await (await upload(token, JPEG)).json();
+  const ttl = Number(redisCli('TTL', `pasokh:attachment:${file.id}`));
+  assert.ok(ttl > 3500 && ttl <= 3600, `kept ${ttl} s`);
+
+  // max_upload_bytes is 4096 here: 30 × 4096 bytes an hour from 127.0.0.1.
+  const big = Buffer.concat([JPEG, Buffer.alloc(4000 - JPEG.length, 0x41)]);
+  const statuses = [];
+  for (let visitor = 0; visitor < 8 && !statuses.includes(429); visitor++) {
+    const t = await newVisitor();
+    for (let i = 0; i < 4; i++) {
+      const r = await upload(t, big);
+      statuses.push(r.status);
+      if (r.status === 429) {
+        assert.match((await r.json()).error.message, /from this address/);
+        break;
+      }
+    }
+  }
+  const accepted = statuses.filter((x) => x === 201).length;
+  assert.equal(statuses.at(-1), 429, statuses.join(','));
+  assert.ok(accepted <= 30, `${accepted} files of 4000 bytes taken`);
+});

@@ -28,11 +28,12 @@ void stop_leased_loop(const std::shared_ptr<State>& st, std::function<void()> do
 
 // The last step of such a loop's coroutine. A lease it holds goes at once, so
 // after a restart the next instance takes over within its own tick rather
-// than a lease's time later. Decided here, at the end, not when the stop was
-// asked: a lease call already in flight then may still have taken the lease.
+// than a lease's time later. Given up here, at the end, not when the stop was
+// asked (a lease call in flight then may still have taken it), and whatever
+// `leader` says (a lease call that got no answer may have taken it too).
 template <class State>
 boost::asio::awaitable<void> end_leased_loop(State& st) {
-  if (st.leader) co_await st.release_lease();
+  co_await st.release_lease();
   st.leader = false;
   st.ended = true;
   if (auto done = std::exchange(st.on_ended, nullptr)) done();

@@ -144,7 +144,8 @@ class webchat_service {
   // Did End chat end the visitor? Checked wherever a token is taken.
   boost::asio::awaitable<store::result<bool>> visitor_ended(const std::string& channel, const std::string& visitor);
   // Increments and returns the counter of a fixed window.
-  boost::asio::awaitable<store::result<long long>> count_in_window(const std::string& key, std::chrono::seconds window);
+  boost::asio::awaitable<store::result<long long>> count_in_window(const std::string& key, std::chrono::seconds window,
+                                                                   long long by = 1);
   boost::asio::awaitable<store::result<queue_state>> queue_info(const std::string& conv);
   // Raises the customer's delivered/read marks, and marks the replies up to
   // them delivered / read; true when one of them moved.

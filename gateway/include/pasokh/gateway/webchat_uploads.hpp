@@ -10,6 +10,7 @@
 // who may name an upload: routing/src/lua/webchat_uploads.lua.
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +47,13 @@ std::string upload_name(std::string_view given, const sniffed_type& type);
 // The upload's sender checked from its headers alone (token, origin), before
 // the server reads its body: the refusal, or nothing (http_server's upload_gate).
 boost::asio::awaitable<std::optional<http_response>> check_upload_sender(webchat_service& w, const http_request& head);
+
+// An upload no message has named yet is kept this long.
+inline constexpr std::chrono::seconds unsent_upload_ttl{3600};
+// What one client address may upload in an hour, whatever its visitors:
+// this many files of the largest size.
+inline constexpr long long upload_files_per_address_per_hour = 30;
+long long upload_bytes_per_address_per_hour(const webchat_config& c);
 
 // What the widget is told a file may weigh; 0 when uploads are off (uploads_per_hour 0).
 std::size_t upload_limit(const webchat_config& c);
