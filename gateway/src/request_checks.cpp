@@ -1,5 +1,9 @@
 #include "pasokh/gateway/request_checks.hpp"
 
+#include <atomic>
+
+#include <spdlog/spdlog.h>
+
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/proto/utf8.hpp"
 
@@ -65,6 +69,15 @@ std::string client_address(const http_request& req, bool trust_forwarded_for) {
     while (!last.empty() && last.front() == ' ') last.remove_prefix(1);
     while (!last.empty() && last.back() == ' ') last.remove_suffix(1);
     if (!last.empty() && last.size() <= 64) return std::string(last);
+  } else if (!req.header("x-forwarded-for").empty()) {
+    // Behind a proxy that is not trusted, every client counts as the proxy's
+    // one address: the limits per address (30 new chats an hour) hit all of
+    // them at once. Said once, so the operator finds the setting.
+    static std::atomic<bool> warned{false};
+    if (auto log = spdlog::get("gateway"); log && !warned.exchange(true))
+      log->warn(
+          "requests come with X-Forwarded-For but proxy.trust_forwarded_for is off: every client behind the proxy "
+          "shares its address's limits (logins, new chats, uploads); turn it on if a proxy you run adds the header");
   }
   return req.remote_address;
 }

@@ -653,3 +653,13 @@ test('over TLS: HTTPS is served, browsers are told to keep to it (HSTS), and the
   // Without TLS there is no HSTS (a browser would keep to a scheme the server does not speak).
   assert.equal((await fetch(`${gw.base}/console/`)).headers.get('strict-transport-security'), null);
 });
+
+test('requests through a proxy that is not trusted: the operator is told once to set proxy.trust_forwarded_for', async () => {
+  for (let i = 0; i < 3; i++) {
+    const r = await fetch(`${gw.base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `192.0.2.${i}` },
+      body: JSON.stringify({ login: 'nobody', password: 'wrong-password' }) });
+    assert.equal(r.status, 401);
+  }
+  const said = gw.output.split('\n').filter((l) => l.includes('proxy.trust_forwarded_for is off'));
+  assert.equal(said.length, 1, gw.output.slice(-2000));
+});
