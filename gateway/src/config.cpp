@@ -237,6 +237,15 @@ config parse_config(const json& j, env_lookup env) {
     if (p->contains("trust_forwarded_for")) trust_forwarded_for = trust;
     r.done();
   }
+  if (auto* m = root.sub("metrics")) {
+    object_reader r(*m, "metrics");
+    r.get("token_env", c.metrics.token_env);
+    r.done();
+    if (!c.metrics.token_env.empty()) {
+      c.metrics.token = secret_from_env(env, c.metrics.token_env, "metrics.token_env");
+      if (c.metrics.token.size() < 16) root.fail("the metrics token must be at least 16 bytes");
+    }
+  }
   if (auto* l = root.sub("listen")) {
     object_reader r(*l, "listen");
     r.get("address", c.listen.address);

@@ -123,7 +123,12 @@ void add_health_routes(router& r, services& s) {
     if (s.routing && !s.routing->synced()) co_return error_response(503, "starting", "routing state is still loading");
     co_return json_response(200, R"({"status":"ready"})");
   });
-  r.add("GET", "/metrics", [&s](const http_request&, const route_params&) -> awaitable<http_response> {
+  r.add("GET", "/metrics", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
+    if (const auto& token = s.cfg.metrics.token; !token.empty() && !connectors::constant_time_equal(bearer_token(req), token)) {
+      auto res = reject(401, "unauthorized", "GET /metrics needs the metrics token (Authorization: Bearer <token>)");
+      res.headers.emplace_back("WWW-Authenticate", "Bearer");
+      co_return res;
+    }
     auto& m = global_metrics();
     m.redis_connected.set({"commands"}, s.redis.connected() ? 1 : 0);
     if (s.subscriber) m.redis_connected.set({"pubsub"}, s.subscriber->connected() ? 1 : 0);

@@ -663,3 +663,22 @@ test('requests through a proxy that is not trusted: the operator is told once to
   const said = gw.output.split('\n').filter((l) => l.includes('proxy.trust_forwarded_for is off'));
   assert.equal(said.length, 1, gw.output.slice(-2000));
 });
+
+test('/metrics behind a token when metrics.token_env is set: 401 without it or with a wrong one, the numbers with it', async () => {
+  const TOKEN = 'metrics-token-0123456789abcdef';
+  const guarded = await new Pasokh(defaultConfig(redis, { metrics: { token_env: 'PASOKH_TEST_METRICS_TOKEN' } }),
+    { PASOKH_TEST_METRICS_TOKEN: TOKEN }).start();
+  try {
+    const get = (auth) => fetch(`${guarded.base}/metrics`, { headers: auth ? { authorization: auth } : {} });
+    const open = await get();
+    assert.equal(open.status, 401);
+    assert.equal((await open.json()).error.code, 'unauthorized');
+    assert.equal((await get(`Bearer ${TOKEN}x`)).status, 401);
+    const ok = await get(`Bearer ${TOKEN}`);
+    assert.equal(ok.status, 200);
+    assert.match(await ok.text(), /pasokh_errors_total\{kind="unauthorized"\} 2/);
+    assert.ok(!guarded.output.includes(TOKEN), 'the token is never logged');
+  } finally {
+    await guarded.cleanup();
+  }
+});

@@ -127,6 +127,13 @@ struct proxy_config {
   bool trust_forwarded_for = false;
 };
 
+// GET /metrics: open, or behind a bearer token read from the environment
+// variable `token_env` (traffic volumes are the shop's business).
+struct metrics_config {
+  std::string token_env;
+  std::string token;  // from the environment; never logged
+};
+
 // The FAQ bot: its knowledge base file (watched and reloaded on change) and
 // the confidence thresholds of its decisions.
 struct bot_config {
@@ -184,6 +191,7 @@ struct config {
   listen_config listen;
   limits_config limits;
   proxy_config proxy;
+  metrics_config metrics;
   redis_section redis;
   auth_config auth;
   bot_config bot;
