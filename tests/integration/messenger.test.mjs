@@ -938,12 +938,20 @@ test('a sticker sent in many conversations: opened through the message it came i
   assert.deepEqual([...new Uint8Array(await opened.arrayBuffer())], [0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
 
   // Another team: refused after one look at the conversation, not one per conversation the file came in.
+  // The count is the server's: the search pass reads the 20 new customers with HMGET too, so it
+  // must be done first, and the fewest of three refusals is the one without other work in it.
+  await waitUntil(() => ['pasokh:search:dirty', 'pasokh:search:dirty:cust'].every((key) => redisCli(redis, 'ZCARD', key) === '0'),
+    'the search index caught up');
   const lookups = () => Number(/cmdstat_hmget:calls=(\d+)/.exec(redisCli(redis, 'INFO', 'commandstats'))?.[1] ?? 0);
-  const before = lookups();
-  const refused = await fetch(inMessage(last.conv, last.seq), { headers: nima });
-  assert.equal(refused.status, 403);
-  assert.equal((await refused.json()).error.code, 'forbidden');
-  assert.ok(lookups() - before <= 3, `conversations looked up for one refusal: ${lookups() - before}`);
+  const perRefusal = [];
+  for (let i = 0; i < 3; i++) {
+    const before = lookups();
+    const refused = await fetch(inMessage(last.conv, last.seq), { headers: nima });
+    assert.equal(refused.status, 403);
+    assert.equal((await refused.json()).error.code, 'forbidden');
+    perRefusal.push(lookups() - before);
+  }
+  assert.ok(Math.min(...perRefusal) <= 3, `conversations looked up for one refusal: ${perRefusal}`);
   assert.equal((await fetch(`${gw.base}/api/v1/media/tg-files/${ref}`, { headers: nima })).status, 403, 'without a message named');
   assert.equal((await fetch(`${gw.base}/api/v1/media/tg-files/${ref}`, { headers: sara })).status, 200, 'a URL without a message still opens');
 
