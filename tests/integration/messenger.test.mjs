@@ -100,6 +100,8 @@ beforeEach(async () => {
 
 const messageEvent = (conv) => (f) => f.type === 'event' && f.event === 'message' && (!conv || f.conv === conv);
 const deliveryEvent = (conv, status) => (f) => f.event === 'delivery' && f.conv === conv && (!status || f.status === status);
+// The note that a reply waits out a provider's limit: the outbox pauses what the limit holds back before it.
+const retryNoted = (conv, seq) => (f) => deliveryEvent(conv, 'pending')(f) && f.message_seq === seq && !!f.retrying;
 
 async function telegramConversation(chatId, text = 'سلام') {
   const res = await postWebhook(gw, '/webhooks/telegram/tg', tgText(chatId, text), telegramHeaders());
@@ -488,9 +490,8 @@ test('429 with retry_after is retried after the wait and delivered once; for a q
   const conv = await telegramConversation(chat);
   const otherConv = await telegramConversation(other, 'من هم هستم');
   await fake.script({ action: 'rate_limit', retry_after: 1, path: '/sendMessage' });
-  await reply(conv, 'بعد از صبر');
-  await waitUntil(async () => (await fake.requests('/sendMessage')).length > 0, 'the 429');
-  await sleep(100);  // the answer reaches the outbox
+  const waiting = await reply(conv, 'بعد از صبر');
+  await agent.next(retryNoted(conv, waiting));  // the channel is paused by then
   await reply(otherConv, 'من هم صبر کردم');
   await agent.next(deliveryEvent(conv, 'sent'), 8000);
   await agent.next(deliveryEvent(otherConv, 'sent'), 8000);
@@ -559,9 +560,9 @@ test('WhatsApp 131056 (too many messages to one customer) defers only that custo
 
   await fake.clear();
   await fake.script({ action: 'rate_limit', to: phoneA, retry_after: 1 });
-  await reply(convA, 'سوم به الف');
-  const throughput = await waitUntil(async () => (await sendsTo(phoneA)).find((r) => r.scripted), 'the 130429');
-  await sleep(100);  // the answer reaches the outbox
+  const third = await reply(convA, 'سوم به الف');
+  await agent.next(retryNoted(convA, third));  // the number is paused by then
+  const throughput = (await sendsTo(phoneA)).find((r) => r.scripted);
   await reply(convB, 'دوباره به ب');
   await agent.next(deliveryEvent(convB, 'sent'), 8000);
   const [again] = await sendsTo(phoneB);
@@ -593,9 +594,9 @@ test('a Messenger rate limit (613) holds back the other replies of the channel, 
   const convA = await metaConversation(psidA, 'سلام از الف');
   const convB = await metaConversation(psidB, 'سلام از ب');
   await fake.script({ action: 'rate_limit', to: psidA, retry_after: 1 });
-  await reply(convA, 'جواب الف');
-  const limited = await waitUntil(async () => (await fake.requests('/me/messages')).find((r) => r.scripted), 'the 613');
-  await sleep(100);  // the answer reaches the outbox
+  const waiting = await reply(convA, 'جواب الف');
+  await agent.next(retryNoted(convA, waiting));  // the page is paused by then
+  const limited = (await fake.requests('/me/messages')).find((r) => r.scripted);
   await reply(convB, 'جواب ب');
   await agent.next(deliveryEvent(convB, 'sent'), 8000);
   await agent.next(deliveryEvent(convA, 'sent'), 8000);
