@@ -515,7 +515,10 @@ test('a reply waiting out a 429 shows the agent why and when it goes again, unti
   assert.equal(noted.message_seq, seq);
   assert.match(noted.retrying.reason, /^rate limited by the provider: /);
   assert.equal(noted.retrying.attempt, 1);
-  assert.ok(noted.retrying.next_at >= Date.now() + 500, 'goes again after the provider\'s retry_after');
+  const [limited] = await fake.requests('/sendMessage');
+  assert.equal(limited.status, 429);
+  // Against the time of the 429, not of the note's arrival (which a slow machine delays).
+  assert.ok(noted.retrying.next_at >= limited.time + 950, `goes again ${noted.retrying.next_at - limited.time} ms after the 429, not after the provider's retry_after`);
   const sent = await agent.next(deliveryEvent(conv, 'sent'), 5000);
   assert.equal(sent.retrying, undefined);
 });
