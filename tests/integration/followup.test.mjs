@@ -16,11 +16,14 @@ import { SECRETS, FakeProvider, newChatId, postWebhook, redisCli, fcall, telegra
 let redis, gw, fake, token, ali, aliSocket;
 const uid = () => `m-${Math.random().toString(36).slice(2)}`;
 const QUESTION = 'سلام، این یخچال چند ماه گارانتی داره؟';
-const GRACE_S = 2;
+// Long enough that a sender's retry, which must come after RETRY_AFTER_MS to
+// run the follow-up, still comes before the sweep's on a slow machine (2 s
+// more, where 2 s of grace left 0.9 s).
+const GRACE_S = 4;
 // A retry takes over a follow-up nobody claimed once it is this old (a few
 // seconds, at most half the grace): a sooner one is most likely the sender's
 // while the first run goes on.
-const RETRY_AFTER_MS = GRACE_S * 500;
+const RETRY_AFTER_MS = Math.min(3000, GRACE_S * 500);
 const senderRetriesLater = () => sleep(RETRY_AFTER_MS + 100);
 
 before(async () => {
