@@ -96,6 +96,8 @@ const mailWith = (address, text) => sink.waitFor((m) => m.to?.[0]?.address === a
 
 const redisCli = (...args) => new Promise((resolve, reject) => execFile('redis-cli', ['-p', String(redis.port), ...args],
   (err, stdout) => (err ? reject(err) : resolve(stdout.trim()))));
+const conversationLog = async (conv) => (await redisCli('XRANGE', `pasokh:conv:${conv}:log`, '-', '+')).split('\n')
+  .filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
 const deliveryRecord = async (conv, seq) => JSON.parse(await redisCli('HGET', `pasokh:conv:${conv}:delivery`, String(seq)));
 
 // The console's "failed" delivery events for these replies, by seq.
@@ -360,20 +362,25 @@ test('an agent who keeps writing does not hold the mail back: it goes at most th
   const conv = await leftEmail('Is my order lost?', 'waiting@example.net');
   // A reply every 200 ms, the delay is 1 s: each one alone would push the mail on.
   const started = Date.now();
-  let steps = 0, mail;
-  while (!mail && Date.now() - started < 5000) {
-    await reply(agent, conv, `Still looking, step ${++steps}.`);
+  let steps = 0, mail, first;
+  while (!mail && Date.now() - started < 8000) {
+    const seq = await reply(agent, conv, `Still looking, step ${++steps}.`);
+    first ??= seq;
     await sleep(200);
     [mail] = await mailsTo('waiting@example.net');
   }
   assert.ok(mail, `no mail while the agent kept writing (${steps} replies)`);
-  assert.ok(Date.now() - started < 4500, `the mail came ${Date.now() - started} ms after the first reply`);
+  // Timed by the gateway's clock, from the first reply's time to the mail's: due three delays
+  // after it, then a sweep (every quarter delay) takes it. Four delays would be a limit too late.
+  const writtenAt = (await conversationLog(conv)).find((f) => f.event === 'message' && f.seq === first).message.created_at;
+  const mailedAt = (await agent.next((f) => f.event === 'delivery' && f.conv === conv && f.message_seq === first && f.emailed_at)).emailed_at;
+  assert.ok(mailedAt - writtenAt < 4000, `the mail came ${mailedAt - writtenAt} ms after the first reply`);
   const a = mail.text.indexOf('step 1.'), b = mail.text.indexOf('step 2.');
   assert.ok(a > 0 && b > a, `the burst so far in one mail, in order: ${mail.text}`);
   // A reply after that mail waits its own delay, not the old burst's limit.
-  const mailedAt = Date.now();
+  const replyAt = Date.now();
   await reply(agent, conv, 'Found it: it ships today.');
-  await waitFor(async () => Number(await redisCli('ZSCORE', 'pasokh:webchat:mail_due', conv)) > mailedAt,
+  await waitFor(async () => Number(await redisCli('ZSCORE', 'pasokh:webchat:mail_due', conv)) > replyAt,
     'the next reply scheduled after the mail');
   agent.close();
 });
