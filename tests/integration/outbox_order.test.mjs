@@ -72,15 +72,16 @@ async function pausedCustomerAndAnother(count) {
   for (const text of answers) await reply(busyConv, text);
   const pause = await waitUntil(async () => (await sendsTo(busy)).find((r) => r.scripted), 'the 131056');
   await reply(otherConv, 'فردا می‌رسد');
-  await agent.next((f) => f.event === 'delivery' && f.conv === otherConv && f.status === 'sent', 3000);
+  await agent.next((f) => f.event === 'delivery' && f.conv === otherConv && f.status === 'sent', 8000);
   const [toOther] = await delivered(other);
-  assert.ok(toOther.time - pause.time < 1000, `the other customer was sent to ${toOther.time - pause.time} ms after the 131056`);
+  // Held back with the busy customer, it would go 2 s after the 131056 at the soonest.
+  assert.ok(toOther.time - pause.time < 1500, `the other customer was sent to ${toOther.time - pause.time} ms after the 131056`);
   return { busy, answers, pause };
 }
 
 // Every reply went out once, in the order written, none while the first waited.
 async function assertInOrder({ busy, answers, pause }) {
-  await waitUntil(async () => (await delivered(busy)).length >= answers.length, 'every reply delivered', 6000);
+  await waitUntil(async () => (await delivered(busy)).length >= answers.length, 'every reply delivered');
   const sends = await sendsTo(busy);
   assert.deepEqual(sends.filter((r) => r.status === 200).map((r) => r.json.text.body), answers);
   assert.equal(sends.length, answers.length + 1, 'one refused send, then each reply once');
