@@ -2,7 +2,7 @@
 // customer sockets of one visitor token; new visitors per client address behind a proxy.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Pasokh, RedisServer, WsClient, defaultConfig, sleep } from '../support/harness.mjs';
+import { Pasokh, RedisServer, WsClient, defaultConfig, waitFor } from '../support/harness.mjs';
 
 const SECRET = { PASOKH_WEBCHAT_SECRET: 'limits-test-webchat-secret-0123456789' };
 let redis, gw;
@@ -45,10 +45,17 @@ async function errorCount(kind) {
   return Number(text.match(new RegExp(`pasokh_errors_total\\{kind="${kind}"\\} (\\d+)`))?.[1] ?? 0);
 }
 
+// The gateway's open WebSocket sessions: one leaves the count after the socket's end was handled.
+async function openSessions() {
+  const text = await (await fetch(`${gw.base}/metrics`)).text();
+  return Number(text.match(/^pasokh_websocket_sessions (\d+)$/m)[1]);
+}
+
 test('one visitor token holds at most max_sockets_per_visitor chat sockets: a new one closes the oldest', async () => {
   const { token } = await (await newVisitor()).json();
   const { token: otherToken } = await (await newVisitor()).json();
   const counted = await errorCount('webchat_too_many_sockets');
+  const sessionsBefore = await openSessions();
   const [first, second] = [await chatSocket(token), await chatSocket(token)];
   const other = await chatSocket(otherToken);
 
@@ -62,7 +69,8 @@ test('one visitor token holds at most max_sockets_per_visitor chat sockets: a ne
   // A closed socket frees its place.
   second.ws.close();
   await second.closed;
-  await sleep(200);  // the gateway lets go of it once the connection is gone, just after the close handshake
+  // The gateway lets go of it once the connection is gone, just after the close handshake: open are the third and the other.
+  await waitFor(async () => await openSessions() === sessionsBefore + 2, 'the closed sockets let go of');
   const fourth = await chatSocket(token);
   await stillOpen(third);
   await stillOpen(fourth);
