@@ -203,7 +203,7 @@ test('the code mailed to the address a visitor gave, typed into their chat, merg
   // The open chat gets the agent's replies (before the visitor writes again).
   const agent = await agentSocket(gw, ali);
   agent.send({ type: 'reply', conv: web.conv, client_id: 'narges-r1', text: 'Narges, a technician is on the way' });
-  await web.c.next((f) => f.type === 'event' && f.message?.text === 'Narges, a technician is on the way', 3000);
+  await web.c.next((f) => f.type === 'event' && f.message?.text === 'Narges, a technician is on the way', 10000);
   agent.close();
   // The chat goes on in that file.
   assert.equal((await says(web.c, 'ممنون')).conv, web.conv);
@@ -453,7 +453,7 @@ test('a web chat open through a merge and its undo keeps getting the agent\'s re
     const clientId = `r-${randomUUID()}`;
     agent.send({ type: 'reply', conv: chat.conv, client_id: clientId, text });
     await agent.next((f) => f.type === 'ack' && f.client_id === clientId);
-    await chat.c.next((f) => f.type === 'event' && f.message?.text === text, 3000);
+    await chat.c.next((f) => f.type === 'event' && f.message?.text === text, 10000);
   };
   await replyArrives(web, 'before the merge');
 

@@ -339,7 +339,7 @@ test('erase: a visitor whose widget stayed open writes again and gets the agent\
   sock.send({ type: 'reply', conv: again.conv, client_id: 'w3', text: 'Yes, it is ready' });
   await sock.next((f) => f.type === 'ack' && f.client_id === 'w3');
   sock.close();
-  const got = await w.next((f) => f.type === 'event' && f.event === 'message' && f.message.author === 'agent', 2000);
+  const got = await w.next((f) => f.type === 'event' && f.event === 'message' && f.message.author === 'agent', 10000);
   assert.equal(got.conv, again.conv);
   assert.equal(got.message.text, 'Yes, it is ready');
   w.close();
