@@ -515,7 +515,8 @@ describe('agent console: the support desk', () => {
     const ms = Date.now() - t0;
     assert.equal(await ali.locator('#messages li.msg[data-seq]').count(), 300);
     console.log(`# open a 300-message conversation: ${ms} ms`);
-    assert.ok(ms < 3000, `took ${ms} ms`);
+    // A guard against a pathological slowdown (measured 200 ms), not a benchmark: a loaded CI machine is slow.
+    assert.ok(ms < 10_000, `took ${ms} ms`);
 
     // Live: from the customer's POST to the message on screen, 20 times.
     const lat = [];
@@ -732,8 +733,8 @@ test('two agents in one conversation: each sees the other replying, across insta
   await warning.waitFor({ timeout: WAIT });
   assert.ok(await ali.isHidden('#typing-line'), 'nobody is warned about themselves');
 
-  // Each "goes" below must happen well before the warning would lapse on its own.
-  const SOON = 2000;
+  // Each "goes" below must happen well before the warning would lapse on its own (half its lapse).
+  const SOON = 3000;
   assert.ok(LAPSE_MS >= 2 * SOON);
   // A private note is not a reply: the warning goes, typing a note brings
   // nothing, and the reply box brings it back.
@@ -743,7 +744,7 @@ test('two agents in one conversation: each sees the other replying, across insta
   await maryam.waitForTimeout(SOON);
   assert.ok(await maryam.isHidden('#typing-line'), 'a note being written warns nobody');
   await ali.click('#mode-reply');
-  await warning.waitFor({ timeout: SOON });
+  await warning.waitFor({ timeout: WAIT });
 
   // Sent: the reply arrives and the warning goes with it.
   await ali.press('#reply-text', 'Enter');
@@ -765,13 +766,13 @@ test('two agents see each other viewing a conversation, across instances; openin
   await viewing(ali, 'Maryam').waitFor({ timeout: WAIT });
   assert.ok(await maryam.isHidden('#typing-line'), 'viewing is not replying: no warning');
 
-  // Each "ends" below must happen well before a viewer would lapse on its own.
-  const SOON = 3000;
+  // Each "ends" below must happen well before a viewer would lapse on its own (35 s).
+  const SOON = 10_000;
   assert.ok(VIEW_LAPSE_MS >= 2 * SOON);
   await ali.evaluate((id) => { location.hash = `#/c/${id}`; }, other);
   await maryam.waitForSelector('#viewers', { state: 'hidden', timeout: SOON });
   await ali.evaluate((id) => { location.hash = `#/c/${id}`; }, conv);
-  await viewing(maryam, 'Ali').waitFor({ timeout: SOON });
+  await viewing(maryam, 'Ali').waitFor({ timeout: WAIT });
   assert.deepEqual(consoleErrors(ali), []);
   await ali.close();
   await maryam.waitForSelector('#viewers', { state: 'hidden', timeout: SOON });
