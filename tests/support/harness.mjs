@@ -39,16 +39,23 @@ export async function waitFor(check, what, timeoutMs = 10000) {
   }
 }
 
-// False on any end without +PONG: refused, reset, timed out, or closed
-// without an answer (a test once waited forever on such a connection).
-function redisPing(port) {
+// The process id of the Redis answering on `port`, to tell ours from another
+// test's that holds the port; null on any end without it: refused, reset,
+// timed out, or closed without an answer (a test once waited forever on such
+// a connection).
+function redisPid(port) {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
+    let answer = '';
     s.setTimeout(1000, () => s.destroy());
-    s.on('error', () => resolve(false));
-    s.on('close', () => resolve(false));
-    s.on('connect', () => s.write('PING\r\n'));
-    s.on('data', (d) => { resolve(d.toString().startsWith('+PONG')); s.destroy(); });
+    s.on('error', () => resolve(null));
+    s.on('close', () => resolve(null));
+    s.on('connect', () => s.write('INFO server\r\n'));
+    s.on('data', (d) => {
+      answer += d;
+      const pid = /process_id:(\d+)/.exec(answer);
+      if (pid || answer.startsWith('-')) { resolve(pid ? Number(pid[1]) : null); s.destroy(); }
+    });
   });
 }
 
@@ -81,12 +88,34 @@ export class RedisServer {
     this.dir = mkdtempSync(path.join(tmpdir(), 'pasokh-redis-'));
     this.persistence = aof ? ['--appendonly', 'yes', '--appendfsync', aof] : ['--appendonly', 'no'];
   }
+  // On `port`, the port of its last start, or else a free one: a free port
+  // can be taken by another process before redis-server binds it (other
+  // tests run alongside), so then it tries another.
   async start(port) {
-    this.port = port ?? this.port ?? await freePort();
-    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir,
+    const given = port ?? this.port;
+    for (let attempt = 1; ; attempt++) {
+      this.port = given ?? await freePort();
+      const exit = await this.#run();
+      if (!exit) return this;
+      if (given !== undefined || attempt === 5) {
+        throw new Error(`redis-server on ${this.port} exited (${exit.code ?? exit.signal}) before it answered`);
+      }
+    }
+  }
+  // Starts redis-server and waits for it to answer; its exit instead, if it went first.
+  async #run() {
+    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir,
       '--save', '', ...this.persistence, '--protected-mode', 'yes'], { stdio: 'ignore' });
-    await waitFor(() => redisPing(this.port), `redis on ${this.port}`);
-    return this;
+    this.proc = proc;
+    let exit = null;
+    proc.once('exit', (code, signal) => { exit = { code, signal }; });
+    const deadline = Date.now() + 10000;
+    for (;;) {
+      if ((await redisPid(this.port)) === proc.pid) return null;
+      if (exit) return exit;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for redis on ${this.port}`);
+      await sleep(50);
+    }
   }
   get url() { return `redis://127.0.0.1:${this.port}`; }
   async stop() {

@@ -5,18 +5,31 @@ import path from 'node:path';
 import { freePort, repoRoot, sleep } from './harness.mjs';
 
 export class MailDev {
+  // On free ports; one can be taken by another process before maildev binds
+  // it (other tests run alongside): then it exits, and tries other ports.
   async start() {
-    this.smtpPort = await freePort();
-    this.webPort = await freePort();
+    for (let attempt = 1; ; attempt++) {
+      const exit = await this.#run(await freePort(), await freePort());
+      if (!exit) return this;
+      if (attempt === 5) throw new Error(`maildev exited (${exit.code ?? exit.signal}) before it answered`);
+    }
+  }
+  // Starts maildev and waits for it to answer; its exit instead, if it went first.
+  async #run(smtpPort, webPort) {
+    [this.smtpPort, this.webPort] = [smtpPort, webPort];
     const bin = path.join(repoRoot, 'tests', 'node_modules', '.bin', 'maildev');
-    this.proc = spawn(bin, ['--smtp', String(this.smtpPort), '--web', String(this.webPort), '--ip', '127.0.0.1'],
-      { stdio: 'ignore' });
-    this.exited = new Promise((r) => this.proc.once('exit', r));
+    this.proc = spawn(bin, ['--smtp', String(smtpPort), '--web', String(webPort), '--ip', '127.0.0.1'], { stdio: 'ignore' });
+    let exit = null;
+    this.exited = new Promise((r) => this.proc.once('exit', (code, signal) => { exit = { code, signal }; r(exit); }));
     const deadline = Date.now() + 30000;
     for (;;) {
       try {
-        if ((await fetch(`http://127.0.0.1:${this.webPort}/email`)).ok && await portOpen(this.smtpPort)) return this;
+        if ((await fetch(`http://127.0.0.1:${webPort}/email`)).ok && await portOpen(smtpPort)) {
+          await sleep(200);  // not another's answer while ours fails to bind
+          if (!exit) return null;
+        }
       } catch { /* starting */ }
+      if (exit) return exit;
       if (Date.now() > deadline) throw new Error('maildev did not start');
       await sleep(200);
     }
