@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, defaultConfig, postMessage } from '../support/harness.mjs';
+import { Pasokh, RedisServer, clearOfMidnightUTC, defaultConfig, postMessage } from '../support/harness.mjs';
 import { launchBrowser } from './browser.mjs';
 
 const WAIT = 10_000;
@@ -20,6 +20,7 @@ const CUSTOMERS = 12;
 let redis, gw, browser;
 
 before(async () => {
+  await clearOfMidnightUTC(120_000);  // its campaigns are for today (UTC)
   redis = await new RedisServer().start();
   gw = await new Pasokh(defaultConfig(redis, {
     campaigns: { timezone: 'UTC', quiet_hours: null, tick_ms: 50, lease_ms: 1000 },

@@ -8,12 +8,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, agentSocket, apiCall, defaultConfig, login, postMessage, waitFor } from '../support/harness.mjs';
+import { Pasokh, RedisServer, agentSocket, apiCall, clearOfMidnightUTC, defaultConfig, login, postMessage, waitFor } from '../support/harness.mjs';
 
 let redis, gw, ali, boss, aliId;
 const testStart = Date.now();
 
 before(async () => {
+  await clearOfMidnightUTC(120_000);  // its campaigns are for today (UTC)
   redis = await new RedisServer().start();
   gw = await new Pasokh(defaultConfig(redis, {
     channels: [

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import { Pasokh, RedisServer, apiCall, freePort, login, postMessage, sleep } from '../support/harness.mjs';
+import { Pasokh, RedisServer, apiCall, clearOfMidnightUTC, freePort, login, postMessage, sleep } from '../support/harness.mjs';
 import {
   FakeProvider, SECRETS, agentFor, messengerConfig, metric, newChatId, newPhone, postWebhook, postWhatsApp, redisCli,
   telegramHeaders, tgText, waStatuses, waText, waitUntil,
@@ -107,6 +107,7 @@ async function api(gw, id, text) {
 }
 
 before(async () => {
+  await clearOfMidnightUTC(180_000);  // its campaigns are for today (UTC)
   redis = await new RedisServer().start();
   fake = await new FakeProvider().start();
   relay = await new SmtpSink().start();

@@ -7,11 +7,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, agentSocket, apiCall, defaultConfig, login, postMessage, sleep, waitFor } from '../support/harness.mjs';
+import { Pasokh, RedisServer, agentSocket, apiCall, clearOfMidnightUTC, defaultConfig, login, postMessage, sleep, waitFor } from '../support/harness.mjs';
 
 let redis, gw, boss, ali, aliId;
 
 before(async () => {
+  await clearOfMidnightUTC(120_000);  // its campaigns are for today (UTC)
   redis = await new RedisServer().start();
   gw = await new Pasokh(defaultConfig(redis, {
     campaigns: { timezone: 'UTC', quiet_hours: null, tick_ms: 50, lease_ms: 1000, rate_per_second: 200 },

@@ -26,6 +26,15 @@ export function freePort() {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Tests that name today's date (UTC, as the gateways count days) fail when the
+// day changes under them: started less than `withinMs` before midnight UTC,
+// this waits until just after it.
+export async function clearOfMidnightUTC(withinMs) {
+  const day = 86_400_000;
+  const left = day - (Date.now() % day);
+  if (left < withinMs) await sleep(left + 1000);
+}
+
 // Polls `check` until it is true (a throw counts as "not yet"). Each check
 // bounds its own wait (a socket or fetch timeout), so the deadline holds.
 export async function waitFor(check, what, timeoutMs = 10000) {
