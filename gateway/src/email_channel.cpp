@@ -47,6 +47,22 @@ void email_channel::stop() {
   if (smtp_) smtp_->stop();
 }
 
+boost::asio::awaitable<std::string> email_channel::message_id_key() {
+  {
+    std::lock_guard lock(message_id_key_mutex_);
+    if (!config_.message_id_secret.empty()) co_return config_.message_id_secret;
+    if (!message_id_key_.empty()) co_return message_id_key_;
+  }
+  auto key = co_await store_.installation_message_id_key();
+  if (!key) {
+    spdlog::get("smtp")->warn("channel={} cannot read the Message-ID key: {}", channel_.id, key.error().message());
+    co_return std::string();
+  }
+  std::lock_guard lock(message_id_key_mutex_);
+  message_id_key_ = *key;
+  co_return message_id_key_;
+}
+
 routing::channel_sender email_channel::sender() {
   return [this](const proto::outbound_message& message, const routing::pace_next&) { return send(message); };
 }

@@ -1,7 +1,8 @@
 // Receiving mail: parse, thread, keep attachments, ingest, answer with the bot.
 // Automatic mail (bounces, auto-replies, lists) takes its own path: kept in the
-// conversation it belongs to or noted per channel, a bounce marking our mail
-// failed; it never makes a customer or a conversation and is never answered.
+// conversation it belongs to or noted per channel; a bounce naming our mail
+// (its Message-ID's tag verified) only marks that mail failed. It never makes
+// a customer or a conversation and is never answered.
 // The SMTP listener answers 250 only after this stored the message; any
 // Redis trouble answers 451 and the sending MTA retries (the ingest dedups on
 // the Message-ID, so a retry after a half-done attempt stores nothing twice;
@@ -49,14 +50,15 @@ std::vector<std::string> ids_of(const std::vector<stored_attachment>& blobs) {
 }
 
 // Our Message-IDs a bounce names: the returned mail's, then In-Reply-To and
-// References (some mail systems thread their bounces). Only these make a
-// report from a stranger (MAILER-DAEMON) part of a conversation.
-std::vector<named_mail> bounced_mail(const email::parsed_email& mail, std::string_view domain) {
+// References (some mail systems thread their bounces). Only ids whose tag
+// verifies count: conversation and message ids are guessable, so anyone can
+// write an untagged one (or one from before tags) into a report.
+std::vector<named_mail> bounced_mail(const email::parsed_email& mail, std::string_view domain, std::string_view key) {
   std::vector<named_mail> ours;
-  if (!mail.report.present) return ours;
+  if (!mail.report.present || key.empty()) return ours;
   auto add = [&](const std::string& id) {
-    auto parsed = id.empty() ? std::nullopt : email::parse_message_id(id, domain);
-    if (!parsed) return;
+    auto parsed = id.empty() ? std::nullopt : email::parse_message_id(id, domain, key);
+    if (!parsed || !parsed->verified) return;
     for (const auto& m : ours)
       if (m.id == id) return;
     ours.push_back({id, std::move(*parsed)});
@@ -85,17 +87,26 @@ awaitable<email::store_outcome> email_channel::receive_automatic(email::parsed_e
                                                                const email::smtp_envelope& envelope) {
   auto log = spdlog::get("smtp");
   const auto& domain = config_.recipients.reply_domain;
-  auto ours = bounced_mail(mail, domain);
-  // A bounce of our mail is in that mail's conversation: the Message-ID says
-  // which (no lookup, nor one that expired) and vouches for whoever reports
-  // on it. Other automatic mail is threaded as a customer's would be.
-  email_result<routing::thread_ingest::thread> thread = routing::thread_ingest::thread{};
-  if (!ours.empty()) {
-    thread->conversation_id = ours.front().encoded.conversation_id;
-    thread->by_secret_token = true;
-  } else {
-    thread = co_await store_.resolve(email::thread_hints(mail, domain, envelope.rcpt_to));
+  std::vector<named_mail> ours;
+  if (mail.report.present) {
+    auto key = co_await message_id_key();
+    if (key.empty()) co_return email::store_outcome::temporary_failure("storage unavailable");
+    ours = bounced_mail(mail, domain, key);
   }
+  // A report on our mail is a delivery note on that mail (marked failed when
+  // it bounced), never a message: its text and files are whoever wrote it.
+  if (!ours.empty()) {
+    if (mail.report.failed) {
+      bool marked = co_await mark_bounced(mail, ours);  // idempotent: a retried report marks again
+      if (!marked) co_return email::store_outcome::temporary_failure("storage unavailable");
+    } else {
+      log->info("channel={} conv={} delivery report {} on our mail {}: not a failure", channel_.id,
+                ours.front().encoded.conversation_id, mail.message_id, ours.front().id);
+    }
+    co_return email::store_outcome::stored();
+  }
+  // Other automatic mail is threaded as a customer's would be.
+  auto thread = co_await store_.resolve(email::thread_hints(mail, domain, envelope.rcpt_to));
   if (!thread) {
     log->warn("channel={} cannot resolve the thread: {}", channel_.id, thread.error().message());
     co_return email::store_outcome::temporary_failure("storage unavailable");
@@ -128,12 +139,6 @@ awaitable<email::store_outcome> email_channel::receive_automatic(email::parsed_e
       co_return email::store_outcome::temporary_failure("storage unavailable");
     }
   }
-  // Marked again on a retry of a half-done attempt: a mark is idempotent.
-  if (mail.report.failed) {
-    bool marked = co_await mark_bounced(mail, ours);
-    if (!marked) co_return email::store_outcome::temporary_failure("storage unavailable");
-  }
-
   if (kept->status == "duplicate") {
     global_metrics().dedup_hits.inc(channel_.id);
   } else if (kept->status == "stored") {

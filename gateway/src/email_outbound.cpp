@@ -33,6 +33,11 @@ awaitable<send_outcome> email_channel::send(const proto::outbound_message& messa
 
   email::compose_input input;
   input.now = now_ms();
+  if (in_conversation) {
+    // The tag that lets a bounce of this mail be told from a forged one.
+    input.message_id_key = co_await message_id_key();
+    if (input.message_id_key.empty()) co_return send_outcome::retry("storage unavailable: no Message-ID key");
+  }
   email::composed_mail mail;
   try {
     mail = email::build_reply(message, thread, config_, input);

@@ -104,6 +104,17 @@ awaitable<email_result<void>> email_store::remember_sent(const std::string& conv
   co_return checked(r);
 }
 
+awaitable<email_result<std::string>> email_store::installation_message_id_key() {
+  auto key = prefix_ + "email_message_id_key";
+  std::vector<std::vector<std::string>> commands;
+  commands.push_back(store::make_command("SET", key, random_token(32), "NX"));
+  commands.push_back(store::make_command("GET", key));
+  auto r = co_await redis_.exec_pipeline(std::move(commands));
+  if (auto ok = checked(r); !ok) co_return ok.error();
+  if (r->size() < 2 || (*r)[1].str.empty()) co_return make_error_code(store::redis_errc::server_error);
+  co_return (*r)[1].str;
+}
+
 awaitable<email_result<void>> email_store::put_attachments(const std::vector<stored_attachment>& attachments) {
   if (attachments.empty()) co_return email_result<void>{};
   std::vector<std::vector<std::string>> writes;

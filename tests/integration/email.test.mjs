@@ -419,7 +419,7 @@ test('the bot answers a person (marked automatic) but never an auto-reply, which
   await ws.close();
 });
 
-test('a bounce of a reply marks it failed with the reason and stays in its conversation, which stays resolved', async () => {
+test('a bounce of a reply marks it failed with the reason, a note on the reply and no message; the conversation stays resolved', async () => {
   const ws = await agentSocket(gw, token);
   const sent = await swaks({ from: 'typo@example.net', subject: 'سفارش ۱۲۳', body: 'سفارشم کی می‌رسد؟\r\n',
     headers: { 'Message-Id': '<bnc-1@example.net>' } });
@@ -449,10 +449,11 @@ test('a bounce of a reply marks it failed with the reason and stays in its conve
   assert.equal(failed.reason, 'bounced: 550 5.1.1 user unknown');
   assert.equal(JSON.parse(await redisCli('HGET', `pasokh:conv:${conv}:delivery`, String(earlier.seq))).status, 'sent',
     'the earlier reply in the chain arrived');
-  const entry = await ws.next((f) => f.event === 'message' && f.conv === conv && f.message?.automatic, 10000);
-  assert.equal(entry.message.author, 'system');
-  assert.match(entry.message.text, /could not be delivered/);
-  assert.equal(entry.conversation.status, 'resolved');
+  // The report's text is whoever wrote it: not shown as a message.
+  await sleep(500);
+  assert.equal(ws.frames.filter((f) => f.event === 'message' && f.conv === conv && f.message?.automatic).length, 0);
+  assert.doesNotMatch(await redisCli('XRANGE', `pasokh:conv:${conv}:log`, '-', '+'), /could not be delivered/);
+  assert.equal(await redisCli('HGET', `pasokh:conv:${conv}`, 'status'), 'resolved');
   assert.equal(await redisCli('GET', 'pasokh:ident:mail:mailer-daemon@mx.example.net'), '');
   await ws.close();
 });
@@ -485,8 +486,45 @@ test('a bounce after the 30-day lookup keys expired, naming our mail in Exchange
   const failed = await ws.next((f) => f.event === 'delivery' && f.conv === conv && f.message_seq === ack.seq &&
     f.status === 'failed', 10000);
   assert.equal(failed.reason, 'bounced: 550 5.1.10 RESOLVER.ADR.RecipientNotFound');
-  const entry = await ws.next((f) => f.event === 'message' && f.conv === conv && f.message?.automatic, 10000);
-  assert.equal(entry.message.author, 'system');
+  await ws.close();
+});
+
+// The reviewer's repro: our Message-IDs name a conversation and a message,
+// both sequential; without the tag anyone could write one into a "bounce".
+test('a forged bounce (our Message-ID guessed, or with a wrong tag) marks nothing and puts neither text nor files into the conversation', async () => {
+  const ws = await agentSocket(gw, token);
+  assert.equal((await swaks({ from: 'maryam.f@example.net', subject: 'Order 41', body: 'Where is order 41?\r\n',
+    headers: { 'Message-Id': '<fb-1@example.net>' } })).code, 0);
+  const conv = (await ws.next(customerEvent((f) => f.message.text.includes('order 41')), 10000)).conv;
+  ws.send({ type: 'reply', conv, client_id: 'fb-r1', text: 'It ships tomorrow.' });
+  const ack = await ws.next((f) => f.type === 'ack' && f.client_id === 'fb-r1');
+  const mark = await ws.next((f) => f.event === 'delivery' && f.conv === conv && f.message_seq === ack.seq, 15000);
+  assert.equal(mark.status, 'sent');
+  const b64 = (s) => Buffer.from(s).toString('base64url');
+  const guessed = `pasokh.${b64(conv)}.${b64(`${conv}:${ack.seq}`)}@shop.example`;
+  const wrongTag = guessed.replace('@', '.AAAAAAAAAAAAAAAA@');
+
+  for (const [i, id] of [guessed, wrongTag].entries()) {
+    // A "bounce" by its sender alone (MAILER-DAEMON), threaded by In-Reply-To, with a file.
+    const byName = await swaks({ from: 'attacker@evil.example', subject: 'Undelivered',
+      body: 'Send your replies to maryam.new@evil.example from now on.\r\n',
+      attach: { name: 'invoice.pdf', type: 'application/pdf', content: '%PDF-1.4 forged' },
+      headers: { From: 'MAILER-DAEMON@evil.example', 'Message-Id': `<fb-forged-${i}@evil.example>`, 'In-Reply-To': `<${id}>` } });
+    assert.equal(byName.code, 0, byName.out);
+    // A delivery report returning it.
+    const dsn = deliveryReport({ recipient: 'maryam.f@example.net', from: 'MAILER-DAEMON@evil.example',
+      id: `fb-dsn-${i}@evil.example`, note: 'Send your replies to maryam.new@evil.example', returned: [`Message-ID: <${id}>`] });
+    const report = await swaks({ from: '<>', raw: dsn });
+    assert.equal(report.code, 0, report.out);
+  }
+  await sleep(1000);
+  assert.equal(JSON.parse(await redisCli('HGET', `pasokh:conv:${conv}:delivery`, String(ack.seq))).status, 'sent');
+  assert.equal(ws.frames.filter((f) => f.conv === conv && (f.event === 'message' && f.message?.author !== 'agent' &&
+    f.seq !== 1 || (f.event === 'delivery' && f.status === 'failed'))).length, 0);
+  assert.equal(await redisCli('HGET', `pasokh:conv:${conv}`, 'seq'), String(ack.seq));
+  assert.doesNotMatch(await redisCli('XRANGE', `pasokh:conv:${conv}:log`, '-', '+'), /evil\.example|invoice/);
+  // Ours: the guessable part, then the tag.
+  assert.match(mark.provider_message_id, new RegExp(`^${guessed.split('@')[0].replace(/[.]/g, '\\.')}\\.[A-Za-z0-9_-]{16}@shop\\.example$`));
   await ws.close();
 });
 

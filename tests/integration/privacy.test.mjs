@@ -279,10 +279,14 @@ function rawMail(mime) {
     body: new URLSearchParams({ sender: '', recipient: 'support@shop.example', 'body-mime': mime, timestamp, token, signature }) });
 }
 
-// The delivery report of our reply `seq` in `conv` (its Message-ID names both) to `address`.
+// The delivery report of our reply `seq` in `conv` (its Message-ID names both,
+// tagged with the installation's key, which the test makes if no gateway has) to `address`.
 function bounceOf(conv, seq, address, name) {
   const b64 = (s) => Buffer.from(s).toString('base64url');
-  const ours = `<pasokh.${b64(conv)}.${b64(`${conv}:${seq}`)}@shop.example>`;
+  redisCli('SET', 'pasokh:email_message_id_key', 'privacy-test-message-id-key', 'NX');
+  const key = redisCli('GET', 'pasokh:email_message_id_key');
+  const tag = crypto.createHmac('sha256', key).update(`${conv}\n${conv}:${seq}`).digest().subarray(0, 12).toString('base64url');
+  const ours = `<pasokh.${b64(conv)}.${b64(`${conv}:${seq}`)}.${tag}@shop.example>`;
   return ['From: Mail Delivery System <MAILER-DAEMON@mx.example.org>', 'To: support@shop.example',
     'Subject: Undelivered Mail Returned to Sender', `Message-ID: <${randomUUID()}@mx.example.org>`, 'MIME-Version: 1.0',
     'Content-Type: multipart/report; report-type=delivery-status; boundary="BB"', '', '--BB', 'Content-Type: text/plain', '',

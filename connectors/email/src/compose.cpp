@@ -333,7 +333,7 @@ composed_mail build_reply(const proto::outbound_message& msg, const reply_thread
   if (domain.empty()) domain = config.from_address.substr(config.from_address.rfind('@') + 1);
 
   composed_mail out;
-  out.message_id = make_message_id(msg.conversation_id, msg.message_id, domain);
+  out.message_id = make_message_id(msg.conversation_id, msg.message_id, domain, input.message_id_key);
   out.envelope_from = config.bounce_address.empty() ? config.from_address : config.bounce_address;
   out.recipients = {to};
 

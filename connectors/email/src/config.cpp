@@ -137,6 +137,8 @@ email_config parse_email_config(const nlohmann::json& provider, std::string chan
   r.get("from_name", c.from_name);
   r.get("bounce_address", c.bounce_address);
   r.get("default_subject", c.default_subject);
+  std::string secret_env;
+  r.get("message_id_secret_env", secret_env);
   r.get_size("max_attachment_bytes", c.max_attachment_bytes);
   r.get_size("max_total_attachment_bytes", c.max_total_attachment_bytes);
   r.get_size("max_attachments", c.max_attachments);
@@ -146,6 +148,12 @@ email_config parse_email_config(const nlohmann::json& provider, std::string chan
   if (auto* s = r.sub("relay")) c.relay = parse_relay(*s, r.path("relay"), env);
   if (auto* s = r.sub("webhook")) c.webhook = parse_webhook(*s, r.path("webhook"), env);
   r.done();
+  if (!secret_env.empty()) {
+    auto value = env(secret_env.c_str());
+    if (!value || value->size() < 16)
+      r.fail(fmt::format("environment variable {} must hold a secret of at least 16 bytes", secret_env));
+    c.message_id_secret = *value;
+  }
   lower_all(c.recipients.addresses);
   lower_all(c.recipients.domains);
   c.recipients.reply_domain = detail::to_lower(detail::trim(c.recipients.reply_domain));

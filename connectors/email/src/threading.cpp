@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "pasokh/connectors/common/crypto.hpp"
 #include "util.hpp"
 
 namespace pasokh::connectors::email {
@@ -41,13 +42,31 @@ std::string normalized_subject(std::string_view subject) {
   return out;
 }
 
-std::string make_message_id(std::string_view conversation_id, std::string_view message_id, std::string_view domain) {
-  if (conversation_id.empty()) return "pasokh-mail." + detail::base64url_encode(message_id) + "@" + std::string(domain);
-  return "pasokh." + detail::base64url_encode(conversation_id) + "." + detail::base64url_encode(message_id) + "@" +
-         std::string(domain);
+namespace {
+
+// The tag of make_message_id: 12 bytes of the HMAC as 16 base64url characters.
+std::string message_id_tag(std::string_view conversation_id, std::string_view message_id, std::string_view key) {
+  std::string data;
+  data.reserve(conversation_id.size() + 1 + message_id.size());
+  data.append(conversation_id).append("\n").append(message_id);
+  auto hex = connectors::hmac_sha256_hex(key, data);
+  std::string bytes;
+  for (std::size_t i = 0; i + 1 < hex.size() && bytes.size() < 12; i += 2)
+    bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  return detail::base64url_encode(bytes);
 }
 
-std::optional<our_message_id> parse_message_id(std::string_view id, std::string_view domain) {
+}  // namespace
+
+std::string make_message_id(std::string_view conversation_id, std::string_view message_id, std::string_view domain,
+                            std::string_view key) {
+  if (conversation_id.empty()) return "pasokh-mail." + detail::base64url_encode(message_id) + "@" + std::string(domain);
+  auto id = "pasokh." + detail::base64url_encode(conversation_id) + "." + detail::base64url_encode(message_id);
+  if (!key.empty()) id += "." + message_id_tag(conversation_id, message_id, key);
+  return id + "@" + std::string(domain);
+}
+
+std::optional<our_message_id> parse_message_id(std::string_view id, std::string_view domain, std::string_view key) {
   if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
   auto at = id.rfind('@');
   if (at == std::string_view::npos || !detail::iequals(id.substr(at + 1), domain)) return std::nullopt;
@@ -55,11 +74,18 @@ std::optional<our_message_id> parse_message_id(std::string_view id, std::string_
   if (!local.starts_with("pasokh.")) return std::nullopt;
   local.remove_prefix(7);
   auto dot = local.find('.');
-  if (dot == std::string_view::npos || local.find('.', dot + 1) != std::string_view::npos) return std::nullopt;
+  if (dot == std::string_view::npos) return std::nullopt;
+  auto rest = local.substr(dot + 1);
+  auto tag_dot = rest.find('.');
+  std::string_view tag = tag_dot == std::string_view::npos ? std::string_view() : rest.substr(tag_dot + 1);
+  if (tag_dot != std::string_view::npos) rest = rest.substr(0, tag_dot);
+  if (tag.find('.') != std::string_view::npos || (tag_dot != std::string_view::npos && tag.empty())) return std::nullopt;
   our_message_id out;
   if (!detail::base64url_decode(local.substr(0, dot), out.conversation_id) ||
-      !detail::base64url_decode(local.substr(dot + 1), out.message_id) || out.conversation_id.empty())
+      !detail::base64url_decode(rest, out.message_id) || out.conversation_id.empty())
     return std::nullopt;
+  out.verified = !key.empty() && !tag.empty() &&
+                 connectors::constant_time_equal(tag, message_id_tag(out.conversation_id, out.message_id, key));
   return out;
 }
 

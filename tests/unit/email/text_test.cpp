@@ -265,6 +265,29 @@ TEST(threading, message_id_round_trip) {
   EXPECT_FALSE(email::parse_message_id(alone, "support.example"));
 }
 
+// Conversation and message ids are sequential: without the tag anyone could
+// write one of our Message-IDs (a forged bounce).
+TEST(threading, message_id_tag_proves_we_made_it) {
+  const std::string key = "0123456789abcdef-secret";
+  auto id = email::make_message_id("cv_42", "cv_42:7", "support.example", key);
+  ASSERT_TRUE(id.starts_with("pasokh.Y3ZfNDI.Y3ZfNDI6Nw."));
+  EXPECT_EQ(id.size(), std::string("pasokh.Y3ZfNDI.Y3ZfNDI6Nw.@support.example").size() + 16);
+  EXPECT_EQ(id, email::make_message_id("cv_42", "cv_42:7", "support.example", key)) << "a retry sends the same id";
+  auto back = email::parse_message_id("<" + id + ">", "support.example", key);
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(back->verified);
+  EXPECT_EQ(back->message_id, "cv_42:7");
+  EXPECT_FALSE(email::parse_message_id(id, "support.example", "another key of 16+ bytes")->verified);
+  EXPECT_FALSE(email::parse_message_id(id, "support.example")->verified) << "no key, nothing verified";
+  // Guessed (the form before tags), or the tag of another message.
+  EXPECT_FALSE(email::parse_message_id("pasokh.Y3ZfNDI.Y3ZfNDI6Nw@support.example", "support.example", key)->verified);
+  auto other = email::make_message_id("cv_42", "cv_42:8", "support.example", key);
+  auto swapped = "pasokh.Y3ZfNDI.Y3ZfNDI6Nw" + other.substr(other.rfind('.', other.find('@')));
+  EXPECT_FALSE(email::parse_message_id(swapped, "support.example", key)->verified);
+  EXPECT_FALSE(email::parse_message_id("pasokh.Y3ZfNDI.Y3ZfNDI6Nw.@support.example", "support.example", key));
+  EXPECT_FALSE(email::parse_message_id("pasokh.Y3ZfNDI.Y3ZfNDI6Nw.a.b@support.example", "support.example", key));
+}
+
 TEST(threading, our_message_id_names_its_conversation_message) {
   EXPECT_EQ(email::message_seq({"cv_42", "cv_42:7"}), 7u);
   EXPECT_FALSE(email::message_seq({"cv_42", "cv_4:7"}));   // another conversation's

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,7 @@
 
 namespace pasokh::gateway {
 
-// One of our mails a bounce names: its Message-ID as the report gives it, and what the id encodes.
+// One of our mails a bounce names: its Message-ID as the report gives it, and what the id encodes (tag verified).
 struct named_mail {
   std::string id;
   connectors::email::our_message_id encoded;
@@ -62,8 +63,13 @@ class email_channel {
   // Parses mail off the I/O threads: a large one (25 MB may come) would
   // hold every connection of the thread it ran on.
   boost::asio::thread_pool parser_{1};
+  // The key of our Message-IDs' tags: the channel's configured secret, else
+  // the installation's from Redis (asked once). Empty when Redis could not be asked.
+  boost::asio::awaitable<std::string> message_id_key();
+  std::mutex message_id_key_mutex_;
+  std::string message_id_key_;
   // Automatic mail: kept in the conversation it belongs to, else noted; a
-  // bounce marks our mail it names failed. Never answered.
+  // report on our mail (its tag verified) marks it failed when it bounced. Never answered.
   boost::asio::awaitable<connectors::email::store_outcome> receive_automatic(
       connectors::email::parsed_email& mail, const connectors::email::smtp_envelope& envelope);
   // False when Redis could not be asked.

@@ -10,6 +10,8 @@
 //                                       older versions)
 //   email_automatic:<channel>           stream of automatic mail in no conversation (from, subject,
 //                                       reason, message_id, at; the newest ~1000; automatic_mail.lua)
+//   email_message_id_key                the key of our Message-IDs' tags when no channel configures
+//                                       one (made once, shared by every instance; never expires)
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
@@ -63,6 +65,10 @@ class email_store {
                                                               const std::string& conversation_id);
   // Stored for a mail that was then kept nowhere (it threads to an erased customer's conversation).
   boost::asio::awaitable<email_result<void>> drop_attachments(const std::vector<stored_attachment>& attachments);
+
+  // The installation's key for our Message-IDs' tags (make_message_id): made
+  // by the first instance that asks (SET NX), the same for all after it.
+  boost::asio::awaitable<email_result<std::string>> installation_message_id_key();
 
   // A new random reply token: 32 lower-case hex digits (128 bits).
   static std::string new_token();

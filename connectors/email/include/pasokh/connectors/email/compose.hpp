@@ -41,6 +41,7 @@ struct compose_input {
   proto::timestamp_ms now = 0;
   std::string html;  // HTML alternative; generated from the text when empty
   std::vector<outgoing_attachment> attachments;  // content fetched by the caller
+  std::string message_id_key;  // tags the Message-ID (make_message_id); the gateway's, never empty there
 };
 
 struct composed_mail {

@@ -83,6 +83,10 @@ struct email_config {
   std::string from_name;
   std::string bounce_address;          // envelope sender; from_address when empty
   std::string default_subject = "Your support request";
+  // Key of the tag that makes our Message-IDs unforgeable (make_message_id),
+  // from the environment variable message_id_secret_env names; never logged.
+  // Empty: the gateway makes one per installation and keeps it in Redis.
+  std::string message_id_secret;
   // Where a campaign mail's one-click unsubscribe link points, the token
   // appended ("https://support.example/unsubscribe/"); set from the gateway's
   // public_url. Without it the mail offers only a "stop" reply.

@@ -30,20 +30,32 @@ std::vector<thread_hint> thread_hints(const parsed_email& mail, std::string_view
 thread_hint first_thread_hint(const parsed_email& mail, std::string_view support_domain,
                               const std::vector<std::string>& envelope_recipients = {});
 
-// Our Message-IDs carry the conversation and message they belong to:
-// "pasokh.<base64url conversation>.<base64url message>@<domain>" (no <>). The same
-// outbound message always gets the same id, so a retried send is recognisable.
-// A mail outside any conversation (a web chat email verification) gets
-// "pasokh-mail.<base64url message>@<domain>": a valid id that names no thread.
-std::string make_message_id(std::string_view conversation_id, std::string_view message_id, std::string_view domain);
+// Our Message-IDs carry the conversation and message they belong to, and a
+// tag that proves we made them: "pasokh.<base64url conversation>.<base64url
+// message>.<tag>@<domain>" (no <>), the tag the first 96 bits of
+// HMAC-SHA256(key, conversation "\n" message), base64url. Conversation and
+// message ids are sequential, so without the tag anyone could name any of our
+// mails (a forged bounce). The same outbound message always gets the same
+// id, so a retried send is recognisable. An empty key leaves the tag out (the
+// form before tags). A mail outside any conversation (a web chat email
+// verification) gets "pasokh-mail.<base64url message>@<domain>": a valid id
+// that names no thread.
+std::string make_message_id(std::string_view conversation_id, std::string_view message_id, std::string_view domain,
+                            std::string_view key = {});
 
 struct our_message_id {
   std::string conversation_id;
   std::string message_id;
+  // The tag is the one `key` makes (compared in constant time). False for an
+  // id from before tags, a wrong tag, or no key given: such an id still
+  // threads a mail the conversation's customer sends (the store checks the
+  // sender), but never vouches for a stranger's report on our mail.
+  bool verified = false;
 };
 // nullopt for ids that are not ours (other domain or shape). The domain
 // compares ignoring case, and <> around the id are dropped.
-std::optional<our_message_id> parse_message_id(std::string_view id, std::string_view domain);
+std::optional<our_message_id> parse_message_id(std::string_view id, std::string_view domain,
+                                               std::string_view key = {});
 
 // The seq of the conversation message our id names (its message id is
 // "<conversation>:<seq>"), so a bounce finds the message without a lookup;
