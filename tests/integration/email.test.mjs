@@ -528,6 +528,55 @@ test('a forged bounce (our Message-ID guessed, or with a wrong tag) marks nothin
   await ws.close();
 });
 
+test('a mail From a customer with someone else in Reply-To never moves an open conversation\'s replies; a new conversation shows where its replies go', async () => {
+  const ws = await agentSocket(gw, token);
+  assert.equal((await swaks({ from: 'maryam.s@example.net', subject: 'Broken kettle', body: 'My kettle broke.\r\n',
+    headers: { 'Message-Id': '<sp-1@example.net>', From: 'Maryam <maryam.s@example.net>' } })).code, 0);
+  const first = await ws.next(customerEvent((f) => f.message.text.includes('kettle broke')), 10000);
+  const conv = first.conv;
+  assert.equal(first.conversation.replies_elsewhere, undefined);
+  ws.send({ type: 'reply', conv, client_id: 'sp-r1', text: 'Sorry to hear; which model?' });
+  await ws.next((f) => f.type === 'ack' && f.client_id === 'sp-r1');
+  const ours = await sink.waitFor((m) => m.text?.includes('which model?'), 'the first reply');
+
+  // Anyone can write Maryam's From; threading by In-Reply-To keeps the message
+  // in her conversation, but her replies still go to her.
+  assert.equal((await swaks({ from: 'maryam.s@example.net', subject: 'Re: Broken kettle', body: 'Model K2. Reply to my new address.\r\n',
+    headers: { 'Message-Id': '<sp-2@evil.example>', From: 'Maryam <maryam.s@example.net>', 'Reply-To': 'thief@evil.example',
+      'In-Reply-To': `<${ours.messageId}>` } })).code, 0);
+  const spoofed = await ws.next(customerEvent((f) => f.message.text.includes('Model K2')), 10000);
+  assert.equal(spoofed.conv, conv);
+  assert.equal(spoofed.conversation.replies_elsewhere, undefined);
+  assert.equal(await redisCli('HGET', `pasokh:conv:${conv}`, 'recipient'), 'maryam.s@example.net');
+  ws.send({ type: 'reply', conv, client_id: 'sp-r2', text: 'A new K2 is on its way.' });
+  await ws.next((f) => f.type === 'ack' && f.client_id === 'sp-r2');
+  const next = await sink.waitFor((m) => m.text?.includes('new K2 is on its way'), 'the second reply');
+  assert.deepEqual(next.to.map((a) => a.address), ['maryam.s@example.net']);
+
+  // A new matter with another Reply-To: its replies go there, and the agent sees it.
+  assert.equal((await swaks({ from: 'maryam.s@example.net', subject: 'Refund please', body: 'Refund me at the other address.\r\n',
+    headers: { 'Message-Id': '<sp-3@evil.example>', From: 'Maryam <maryam.s@example.net>', 'Reply-To': 'thief@evil.example' } })).code, 0);
+  const other = await ws.next(customerEvent((f) => f.message.text.includes('Refund me')), 10000);
+  assert.notEqual(other.conv, conv);
+  assert.equal(other.conversation.replies_elsewhere, 'thief@evil.example');
+  const inbox = await (await fetch(`${gw.base}/api/v1/conversations?view=all&limit=500`,
+    { headers: { authorization: `Bearer ${token}` } })).json();
+  const listed = inbox.conversations.find((c) => c.id === other.conv);
+  assert.equal(listed.replies_elsewhere, 'thief@evil.example');
+  assert.equal(inbox.conversations.find((c) => c.id === conv).replies_elsewhere, undefined);
+
+  // Through the conversation's secret reply token she may move them (to her office).
+  const { reply_token: replyToken } = JSON.parse(await redisCli('GET', `pasokh:conv:${conv}:email`));
+  assert.equal((await swaks({ from: 'maryam.s@example.net', to: `reply+${replyToken}@shop.example`, subject: 'Re: Broken kettle',
+    body: 'Please write to my office from now on.\r\n', headers: { 'Message-Id': '<sp-4@example.net>',
+      From: 'Maryam <maryam.s@example.net>', 'Reply-To': 'maryam@office.example' } })).code, 0);
+  const moved = await ws.next(customerEvent((f) => f.message.text.includes('my office')), 10000);
+  assert.equal(moved.conv, conv);
+  assert.equal(moved.conversation.replies_elsewhere, 'maryam@office.example');
+  assert.equal(await redisCli('HGET', `pasokh:conv:${conv}`, 'recipient'), 'maryam@office.example');
+  await ws.close();
+});
+
 test('a bad email provider setting stops pasokh at start with the key named', async () => {
   const config = defaultConfig(redis);
   const channel = emailChannel('mail', smtpPort, false);

@@ -261,7 +261,7 @@ local function unlink_conversation(conv)
     for _, ch in ipairs({ h[1] or '', h[2] or '' }) do redis.call('DEL', p .. 'email_token:' .. ch .. ':' .. t.reply_token) end
   end
   redis.call('DEL', vkey .. ':email')
-  redis.call('HDEL', vkey, 'recipient', 'mail_to')
+  redis.call('HDEL', vkey, 'recipient', 'mail_to', 'replies_elsewhere')
   redis.call('HSET', vkey, 'erased_at', now)
   redis.call('ZREM', p .. 'webchat:mail_due', conv)
   redis.call('HDEL', p .. 'webchat:mail_since', conv)

@@ -260,13 +260,16 @@ local function ingest_one(A)
       'created_at', now, 'updated_at', now, 'last_customer_message_at', wrote_at, 'recipient', recipient,
       'last_message', last_message_field(seq, now, 'customer', preview_text, attachments))
     if subject_key ~= '' then redis.call('HSET', vkey, 'subject_key', subject_key) end
+    -- Replies to another address than the sender's (a Reply-To): the agent is shown where.
+    local elsewhere = kind == 'email' and recipient ~= ext and recipient or nil
+    if elsewhere then redis.call('HSET', vkey, 'replies_elsewhere', elsewhere) end
     redis.call('SET', open_key, conv)
     redis.call('RPUSH', ckey .. ':conversations', conv)
     if status == 'queued' and not route_here then await_routing(conv, now) end
     created = '1'
     v = { id = conv, channel = channel, kind = kind, customer_id = cust, status = status, priority = 'normal',
       assignee = '', team = team, seq = '1', created_at = now, updated_at = now, last_customer_message_at = wrote_at,
-      customer_name = cust_name }
+      customer_name = cust_name, replies_elsewhere = elsewhere }
   else
     vkey = conv_key(conv)
     v = conv_state(conv, not guest and cust_name or nil, { 'campaign', 'campaign_until', 'routed', 'side', 'bot_idle',
@@ -276,9 +279,18 @@ local function ingest_one(A)
     seq = tostring(tonumber(v.seq or '0') + 1)
     if tonumber(wrote_at) > (tonumber(v.last_customer_message_at or '') or 0) then v.last_customer_message_at = wrote_at end
     v.seq, v.updated_at = seq, now
+    -- Anyone can write a customer's From: a mail changes where an open mail
+    -- conversation's replies go (its Reply-To) only through the secret reply token.
+    local current = v.recipient ~= '' and v.recipient or nil
+    local moves = not current or not (guest or (kind == 'email' and not thread_any_sender))
     redis.call('HSET', vkey, 'seq', seq, 'updated_at', now, 'last_customer_message_at', v.last_customer_message_at,
-      'recipient', guest and v.recipient or recipient,
+      'recipient', moves and recipient or current,
       'last_message', last_message_field(seq, now, 'customer', preview_text, attachments))
+    if moves and not guest and kind == 'email' then
+      v.replies_elsewhere = recipient ~= ext and recipient or nil
+      if v.replies_elsewhere then redis.call('HSET', vkey, 'replies_elsewhere', recipient)
+      else redis.call('HDEL', vkey, 'replies_elsewhere') end
+    end
   end
   -- A message into a resolved conversation (a rating, an opt-out) leaves it
   -- resolved; route.lua's reopen puts a reopened one back in the list.

@@ -26,6 +26,9 @@ local view_fields = {
   { 'updated_at', 'n' }, { 'last_customer_message_at', 'n' }, { 'vip', 'b' }, { 'topic_tags', 'os' },
   { 'sla_breached', 'b' }, { 'sla_first_due', 'on' }, { 'sla_resolve_due', 'on' },
   { 'first_response_at', 'on' }, { 'snoozed_until', 'on' }, { 'labels', 'os' },
+  -- A mail conversation whose replies go to another address than the
+  -- customer's who wrote (their Reply-To): that address (ingest.lua).
+  { 'replies_elsewhere', 'os' },
 }
 local view_names = {}
 for i = 1, #view_fields do view_names[i] = view_fields[i][1] end

@@ -59,6 +59,8 @@ const EN = {
   'conv.slaMissed': 'SLA missed', 'conv.firstDue': ' · first reply due ', 'conv.assignedTo': ' · assigned to {who}',
   'conv.team': ' · team {team}', 'conv.closedNote': 'This conversation is {status}.',
   'conv.removeLabel': 'Remove label {label}', 'conv.remove': 'Remove',
+  'conv.repliesElsewhere': 'Replies go to another address than the sender\'s:',
+  'conv.repliesElsewhereTitle': 'The mail asked for answers at this address (Reply-To). Anyone can write a sender\'s address: make sure it is the customer\'s.',
   'conv.loadingHistory': 'Loading history…', 'conv.noMessages': 'No messages yet.',
   'typing.customer': 'The customer is typing…',
   'typing.agents': { one: '{who} is also replying here.', other: '{who} are also replying here.' },

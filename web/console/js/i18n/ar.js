@@ -103,6 +103,8 @@ export default {
   'conv.slaMissed': 'تم تجاوز SLA', 'conv.firstDue': ' · موعد الرد الأول ', 'conv.assignedTo': ' · مُسندة إلى {who}',
   'conv.team': ' · فريق {team}', 'conv.closedNote': 'حالة هذه المحادثة: {status}.',
   'conv.removeLabel': 'إزالة الوسم {label}', 'conv.remove': 'إزالة',
+  'conv.repliesElsewhere': 'تُرسل الردود إلى عنوان غير عنوان المرسل:',
+  'conv.repliesElsewhereTitle': 'طلبت الرسالة إرسال الردود إلى هذا العنوان (Reply-To). يمكن لأي شخص أن يكتب عنوان مرسل: تأكد أن العنوان للعميل.',
   'conv.loadingHistory': 'جارٍ تحميل السجل…', 'conv.noMessages': 'لا توجد رسائل بعد.',
   'typing.customer': 'العميل يكتب…',
   'typing.agents': { one: '{who} يرد هنا أيضًا.', other: '{who} يردون هنا أيضًا.' },

@@ -103,6 +103,8 @@ export default {
   'conv.slaMissed': 'SLA از دست رفت', 'conv.firstDue': ' · مهلت اولین پاسخ ', 'conv.assignedTo': ' · واگذار شده به {who}',
   'conv.team': ' · تیم {team}', 'conv.closedNote': 'وضعیت این گفتگو: {status}.',
   'conv.removeLabel': 'حذف برچسب {label}', 'conv.remove': 'حذف',
+  'conv.repliesElsewhere': 'پاسخ‌ها به نشانی‌ای جز نشانی فرستنده می‌روند:',
+  'conv.repliesElsewhereTitle': 'ایمیل خواسته پاسخ‌ها به این نشانی برود (Reply-To). نشانی فرستنده را هر کسی می‌تواند بنویسد: مطمئن شوید این نشانی مال مشتری است.',
   'conv.loadingHistory': 'در حال بارگذاری سابقه…', 'conv.noMessages': 'هنوز پیامی نیست.',
   'typing.customer': 'مشتری در حال نوشتن است…',
   'typing.agents': { one: '{who} هم در حال پاسخ دادن به این گفتگو است.', other: '{who} هم در حال پاسخ دادن به این گفتگو هستند.' },

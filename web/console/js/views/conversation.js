@@ -267,6 +267,8 @@ export function mountConversation(state, handlers) {
       conv?.priority && conv.priority !== 'normal' ? h('span', { class: `priority priority-${conv.priority}` }, named('pr.', conv.priority)) : '',
       conv?.vip ? h('span', { class: 'vip' }, 'VIP') : '',
       conv?.sla_breached ? h('span', { class: 'sla-breached' }, t('conv.slaMissed')) : '',
+      conv?.replies_elsewhere ? h('span', { class: 'replies-elsewhere', title: t('conv.repliesElsewhereTitle') },
+        t('conv.repliesElsewhere'), ' ', h('bdi', { dir: 'ltr' }, conv.replies_elsewhere)) : '',
       conv && !conv.first_response_at && conv.sla_first_due && OPEN_STATUSES.has(conv.status)
         ? h('span', { class: 'sla-due' }, t('conv.firstDue'), timeEl(conv.sla_first_due)) : '',
       conv?.assignee ? t('conv.assignedTo', { who: assigneeLabel(state, conv.assignee) }) : '',
