@@ -577,6 +577,23 @@ test('a mail From a customer with someone else in Reply-To never moves an open c
   await ws.close();
 });
 
+test('mail From our own address (a copy of our reply forwarded back with a new Message-ID) is never a customer', async () => {
+  const ws = await agentSocket(gw, token);
+  const before = await metric('pasokh_errors_total', 'kind="email_echo"');
+  assert.equal((await swaks({ from: 'support@shop.example', subject: 'Fwd: Re: Broken kettle', body: 'A copy of our reply.\r\n',
+    headers: { 'Message-Id': '<own-1@relay.example>', From: 'Shop support <support@shop.example>' } })).code, 0);
+  // Our reply as sent carries Reply-To: reply+<token>@: that is ours too.
+  assert.equal((await swaks({ from: 'support@shop.example', subject: 'Re: Broken kettle', body: 'Another copy.\r\n',
+    headers: { 'Message-Id': '<own-2@relay.example>', From: 'Shop support <support@shop.example>',
+      'Reply-To': 'reply+0123456789abcdef0123456789abcdef@shop.example' } })).code, 0);
+  await sleep(500);
+  assert.equal(await metric('pasokh_errors_total', 'kind="email_echo"'), before + 2);
+  assert.equal(ws.frames.filter(customerEvent((f) => /copy of our reply|Another copy/.test(f.message.text))).length, 0);
+  assert.equal(await redisCli('EXISTS', 'pasokh:ident:mail:support@shop.example'), '0');
+  assert.equal(await redisCli('EXISTS', 'pasokh:ident:mail:reply+0123456789abcdef0123456789abcdef@shop.example'), '0');
+  await ws.close();
+});
+
 test('a bad email provider setting stops pasokh at start with the key named', async () => {
   const config = defaultConfig(redis);
   const channel = emailChannel('mail', smtpPort, false);

@@ -548,6 +548,18 @@ bool mails_for_others(std::string_view address, const recipient_policy& ours) {
   return false;
 }
 
+// One of the channel's own addresses: where our replies come from, their
+// bounce address, a support address, a reply+<token> address. Mail from it
+// is our own (a copy of a reply forwarded back), never a customer's.
+bool our_own_address(std::string_view address, const email_config& config) {
+  if (address.empty()) return false;
+  auto lower = detail::to_lower(address);
+  if (lower == detail::to_lower(config.from_address) || lower == detail::to_lower(config.bounce_address)) return true;
+  for (const auto& a : config.recipients.addresses)
+    if (a == lower) return true;
+  return !config.recipients.reply_domain.empty() && reply_token(lower, config.recipients.reply_domain).has_value();
+}
+
 void finish_event(parsed_email& out, const email_config& config) {
   auto& ev = out.event;
   ev.kind = proto::inbound_kind::message;
@@ -564,9 +576,11 @@ void finish_event(parsed_email& out, const email_config& config) {
   ev.provider_message_id = out.message_id;
   ev.reply_to = out.in_reply_to;
   ev.automatic = !out.automatic_reason.empty();
-  // Our own reply coming back (a loop through the MTA, a copy to ourselves) must not open a conversation.
-  ev.echo = !out.message_id.empty() && !config.recipients.reply_domain.empty() &&
-            parse_message_id(out.message_id, config.recipients.reply_domain).has_value();
+  // Our own reply coming back (a loop through the MTA, a copy to ourselves,
+  // one forwarded with a new Message-ID) must not open a conversation.
+  ev.echo = (!out.message_id.empty() && !config.recipients.reply_domain.empty() &&
+             parse_message_id(out.message_id, config.recipients.reply_domain).has_value()) ||
+            our_own_address(person.address, config);
   if (!out.reply_to.empty() && out.reply_to.front().address != person.address)
     ev.provider_chat_id = out.reply_to.front().address;
   if (!out.message_id.empty()) {

@@ -519,4 +519,22 @@ TEST(parse_email, a_person_with_another_reply_to_stays_the_customer) {
   EXPECT_EQ(mail.event.provider_chat_id, "ali@home.example");
 }
 
+TEST(parse_email, mail_from_our_own_address_is_an_echo) {
+  // A copy of our reply forwarded back with a new Message-ID: never a customer "support@".
+  auto from = [](const std::string& headers) {
+    return email::parse_email(headers + "To: support@support.example\r\nSubject: x\r\nMessage-ID: <new-1@relay.example>\r\n\r\nbody\r\n",
+                              config());
+  };
+  EXPECT_TRUE(from("From: Shop <SUPPORT@support.example>\r\n").event.echo);
+  EXPECT_TRUE(from("From: Shop <support@support.example>\r\nReply-To: reply+abc123@support.example\r\n").event.echo);
+  auto c = config();
+  c.bounce_address = "bounces@mail.support.example";
+  EXPECT_TRUE(email::parse_email("From: bounces@mail.support.example\r\nTo: support@support.example\r\nSubject: x\r\n\r\nb\r\n", c).event.echo);
+  // The shop's site form sending from the support address: the person in Reply-To is the customer.
+  auto form = from("From: Shop <support@support.example>\r\nReply-To: Omid <omid@example.org>\r\n");
+  EXPECT_FALSE(form.event.echo);
+  EXPECT_EQ(form.event.from.external_id, "omid@example.org");
+  EXPECT_FALSE(from("From: Sales <sales@support.example>\r\n").event.echo);  // a colleague, not our mail
+}
+
 }  // namespace

@@ -30,7 +30,8 @@ struct parsed_email {
   // when it differs, as a contact form sends), provider_message_id = Message-ID,
   // provider_chat_id = the first Reply-To when it differs from that, text (quotes
   // stripped), original_text (full_text when it differs), attachments (metadata), sent_at, reply_to = In-Reply-To,
-  // language hint, automatic, echo (the Message-ID is one of ours), dedup_key.
+  // language hint, automatic, echo (the Message-ID is one of ours, or the sender is one of
+  // the channel's own addresses), dedup_key.
   proto::inbound_event event;
 
   std::string subject;                  // decoded
