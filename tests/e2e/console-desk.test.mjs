@@ -546,6 +546,22 @@ describe('agent console: the support desk', () => {
     assert.deepEqual(consoleErrors(admin), []);
   });
 
+  test('a conversation whose replies go to another address than the sender\'s (a mail\'s Reply-To) says where in its header', T, async () => {
+    // ingest.lua sets replies_elsewhere for mail (tests/integration/email.test.mjs);
+    // the header shows any conversation's, from the state its events carry.
+    const customer = { id: 'crm-elsewhere' };
+    const { conversation_id: conv } = await customerWrites('Answer me at my other address', customer);
+    redisCli('HSET', `pasokh:conv:${conv}`, 'replies_elsewhere', 'someone@else.example');
+    await customerWrites('Did you get it?', customer);
+    const admin = await openConsole('sara', 'sara-secret-3');
+    await open(admin, conv);
+    const shown = admin.locator('#conv-meta .replies-elsewhere');
+    await shown.waitFor({ timeout: WAIT });
+    assert.equal(await shown.textContent(), 'Replies go to another address than the sender\'s: someone@else.example');
+    assert.match(await shown.getAttribute('title'), /Reply-To/);
+    assert.deepEqual(consoleErrors(admin), []);
+  });
+
   test('other agents show by name from the start; an RTL preview shows its beginning; header, snooze and CSAT lines read well', T, async () => {
     const post = async (path, tok, body = {}) => {
       const res = await fetch(`${gw.base}/api/v1${path}`, { method: 'POST', body: JSON.stringify(body),
