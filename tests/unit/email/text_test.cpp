@@ -339,6 +339,8 @@ TEST(recipient_policy, accepts) {
 
 std::optional<std::string> fake_env(const char* name) {
   if (std::string_view(name) == "RELAY_PASSWORD") return "s3cret";
+  if (std::string_view(name) == "MSGID_KEY") return "a-key-of-16-bytes-or-more";
+  if (std::string_view(name) == "SHORT_KEY") return "too short";
   return std::nullopt;
 }
 
@@ -373,6 +375,16 @@ TEST(config, parses_and_rejects_unknown_keys) {
   EXPECT_THROW(email::parse_email_config(
                    nlohmann::json::parse(R"({"support_addresses":["a@b"],"smtp":{"require_tls":true}})"), "m", fake_env),
                std::runtime_error);
+
+  // The key of our Message-IDs' tags: optional (the gateway keeps one in Redis), at least 16 bytes when named.
+  EXPECT_EQ(c.message_id_secret, "");
+  auto keyed = [](const char* var) {
+    return email::parse_email_config(nlohmann::json{{"support_addresses", {"a@b.example"}}, {"message_id_secret_env", var}},
+                                     "m", fake_env);
+  };
+  EXPECT_EQ(keyed("MSGID_KEY").message_id_secret, "a-key-of-16-bytes-or-more");
+  EXPECT_THROW(keyed("SHORT_KEY"), std::runtime_error);
+  EXPECT_THROW(keyed("UNSET_KEY"), std::runtime_error);
 }
 
 }  // namespace
