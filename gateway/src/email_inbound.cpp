@@ -236,6 +236,7 @@ awaitable<email::store_outcome> email_channel::receive(email::smtp_envelope enve
     co_return email::store_outcome::temporary_failure("storage unavailable");
   }
   thread->subject = email::normalized_subject(mail.subject);
+  thread->sender_unverified = mail.sender_unverified;
 
   auto blobs = take_attachments(mail);
   if (auto kept = co_await store_.put_attachments(blobs); !kept) {

@@ -79,10 +79,12 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_
                                              const ingest_thread& thread, const route_plan* plan) {
   const std::int64_t now = now_ms();
   const auto name = shown_name(event.from.display_name);
+  auto message = inbound_message_json(event);  // an object: '}' ends it
+  if (thread.sender_unverified) message.insert(message.size() - 1, R"(,"sender_unverified":true)");
   auto args = store::make_command(
       event.from.channel, std::string(proto::to_string(event.from.kind)), event.from.external_id,
       name, event.dedup_key, std::to_string(dedup_ttl.count()), std::to_string(now),
-      inbound_message_json(event), route.team, route.bot_enabled ? "1" : "0", event.language,
+      std::move(message), route.team, route.bot_enabled ? "1" : "0", event.language,
       event.provider_chat_id.empty() ? event.from.external_id : event.provider_chat_id, thread.conversation_id,
       thread.any_sender ? "1" : "0", event.from.alt_external_id, event.provider_message_id, identity_keys(event, name),
       thread.open_subject, std::to_string(customer_wrote_at(event, now)), preview_source(event.text),

@@ -16,6 +16,7 @@ struct ingest_thread {
   // Email: "subject:<normalized subject>"; the customer's open conversation
   // is joined only when opened under the same. Empty (other channels): always.
   std::string open_subject;
+  bool sender_unverified = false;  // email: DMARC failed; the message JSON says so
 };
 
 class ingest_batcher;

@@ -16,7 +16,8 @@ thread_ingest::thread_ingest(store::redis_client& redis, std::string prefix, std
 
 awaitable<result<ingest_outcome>> thread_ingest::ingest(const proto::inbound_event& event, const channel_route& route,
                                                         const thread& continues) {
-  ingest_thread answered{continues.conversation_id, continues.by_secret_token, "subject:" + continues.subject};
+  ingest_thread answered{continues.conversation_id, continues.by_secret_token, "subject:" + continues.subject,
+                         continues.sender_unverified};
   co_return co_await run_ingest(redis_, nullptr, prefix_, dedup_ttl_, event, route, answered, nullptr);
 }
 

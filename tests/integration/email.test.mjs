@@ -56,7 +56,7 @@ function emailChannel(id, port, bot) {
     id, kind: 'email', team: 'support', bot,
     provider: {
       support_addresses: ['support@shop.example'], reply_domain: 'shop.example',
-      from_address: 'support@shop.example', from_name: 'Shop support',
+      from_address: 'support@shop.example', from_name: 'Shop support', trusted_authserv_id: 'mx.shop.example',
       smtp: { address: '127.0.0.1', port, hostname: 'mx.shop.example' },
       relay: { host: '127.0.0.1', port: sink.smtpPort, tls: 'none', helo_name: 'mx.shop.example' },
     },
@@ -595,6 +595,27 @@ test('mail From our own address (a copy of our reply forwarded back with a new M
   assert.equal(ws.frames.filter(customerEvent((f) => /copy of our reply|Another copy/.test(f.message.text))).length, 0);
   assert.equal(await redisCli('EXISTS', 'pasokh:ident:mail:support@shop.example'), '0');
   assert.equal(await redisCli('EXISTS', 'pasokh:ident:mail:reply+0123456789abcdef0123456789abcdef@shop.example'), '0');
+  await ws.close();
+});
+
+test('with our MTA trusted (trusted_authserv_id), a mail whose DMARC failed there is marked for the agent; a pass, or a verdict of anyone else, is not', async () => {
+  const ws = await agentSocket(gw, token);
+  const mail = (id, results) => swaks({ from: 'maryam.d@example.net', raw: [
+    ...results.map((r) => `Authentication-Results: ${r}`), 'From: Maryam <maryam.d@example.net>', 'To: support@shop.example',
+    `Subject: Order ${id}`, `Message-ID: <dm-${id}@example.net>`, 'Content-Type: text/plain; charset=utf-8', '', `dmarc case ${id}`, ''].join('\r\n') });
+  const cases = [
+    ['failed', ['MX.Shop.Example;\r\n\tspf=pass smtp.mailfrom=evil.example;\r\n\tdmarc=fail (p=none dis=none) header.from=example.net'], true],
+    // Ours is the topmost; one below it came with the mail.
+    ['passed', ['mx.shop.example 1; dkim=pass header.d=example.net; dmarc=pass header.from=example.net', 'mx.shop.example; dmarc=fail'], undefined],
+    ['foreign', ['relay.evil.example; dmarc=fail header.from=example.net'], undefined],
+    ['none', [], undefined],
+  ];
+  for (const [id, results, flagged] of cases) {
+    const sent = await mail(id, results);
+    assert.equal(sent.code, 0, sent.out);
+    const got = await ws.next(customerEvent((f) => f.message.text === `dmarc case ${id}`), 10000);
+    assert.equal(got.message.sender_unverified, flagged, id);
+  }
   await ws.close();
 });
 

@@ -139,6 +139,7 @@ email_config parse_email_config(const nlohmann::json& provider, std::string chan
   r.get("default_subject", c.default_subject);
   std::string secret_env;
   r.get("message_id_secret_env", secret_env);
+  r.get("trusted_authserv_id", c.trusted_authserv_id);
   r.get_size("max_attachment_bytes", c.max_attachment_bytes);
   r.get_size("max_total_attachment_bytes", c.max_total_attachment_bytes);
   r.get_size("max_attachments", c.max_attachments);
@@ -157,6 +158,7 @@ email_config parse_email_config(const nlohmann::json& provider, std::string chan
   lower_all(c.recipients.addresses);
   lower_all(c.recipients.domains);
   c.recipients.reply_domain = detail::to_lower(detail::trim(c.recipients.reply_domain));
+  c.trusted_authserv_id = std::string(detail::trim(c.trusted_authserv_id));
   if (c.recipients.addresses.empty() && c.recipients.domains.empty())
     r.fail("needs \"support_addresses\" or \"support_domains\"");
   if (c.from_address.empty()) c.from_address = c.recipients.addresses.empty() ? "" : c.recipients.addresses.front();

@@ -519,6 +519,24 @@ TEST(parse_email, a_person_with_another_reply_to_stays_the_customer) {
   EXPECT_EQ(mail.event.provider_chat_id, "ali@home.example");
 }
 
+TEST(parse_email, dmarc_verdict_of_the_trusted_mta_only) {
+  auto c = config();
+  c.trusted_authserv_id = "mx.support.example";
+  auto with = [&](const std::string& results) {
+    return email::parse_email(results + "From: a@example.com\r\nTo: support@support.example\r\nSubject: x\r\n\r\nb\r\n", c)
+        .sender_unverified;
+  };
+  EXPECT_TRUE(with("Authentication-Results: mx.support.example; dmarc=fail (p=reject) header.from=example.com\r\n"));
+  EXPECT_TRUE(with("Authentication-Results: MX.support.example 1;\r\n spf=none;\r\n dmarc = fail header.from=example.com\r\n"));
+  EXPECT_FALSE(with("Authentication-Results: mx.support.example; dmarc=pass\r\nAuthentication-Results: mx.support.example; dmarc=fail\r\n"));
+  EXPECT_FALSE(with("Authentication-Results: other.example; dmarc=fail\r\n"));
+  EXPECT_FALSE(with("Authentication-Results: mx.support.example; none\r\n"));
+  EXPECT_FALSE(with("Authentication-Results: mx.support.example; dmarc=failed-not-a-result (fail)\r\n"));
+  EXPECT_FALSE(with(""));
+  c.trusted_authserv_id.clear();
+  EXPECT_FALSE(with("Authentication-Results: mx.support.example; dmarc=fail\r\n")) << "nothing trusted";
+}
+
 TEST(parse_email, mail_from_our_own_address_is_an_echo) {
   // A copy of our reply forwarded back with a new Message-ID: never a customer "support@".
   auto from = [](const std::string& headers) {

@@ -39,6 +39,7 @@ const EN = {
   'msg.attachments': 'Attachments', 'msg.open': 'Open', 'msg.openFailed': ' Could not open: {error}',
   'msg.choices': 'Offered choices', 'msg.quoted': 'Show quoted text',
   'msg.erasedRetention': 'Text removed after the retention period', 'msg.erasedCustomer': 'Removed: the customer was erased',
+  'msg.senderUnverified': 'Our mail server could not verify the sender\'s address (DMARC failed): this mail may not be from the customer.',
   'msg.sendAgain': 'Send again', 'msg.notDelivered': 'Not delivered', 'msg.notDeliveredYet': 'Not delivered yet',
   'msg.retry': 'retry {n} at ',
   'msg.emailedTitle': 'Unread in the chat: sent to the customer\'s email {at}', 'msg.emailed': ' · sent by email',

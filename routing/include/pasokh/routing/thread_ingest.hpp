@@ -24,6 +24,9 @@ class thread_ingest {
     // thread the mail continues the customer's open conversation only when
     // that one was opened under the same subject; otherwise it opens one.
     std::string subject;
+    // The organisation's mail server found the sender's address forged
+    // (DMARC failed): the message says so to the agent ("sender_unverified").
+    bool sender_unverified = false;
   };
 
   awaitable<result<ingest_outcome>> ingest(const proto::inbound_event& event, const channel_route& route,

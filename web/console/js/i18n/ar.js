@@ -83,6 +83,7 @@ export default {
   'att.sticker': 'ملصق', 'att.location': 'موقع', 'att.contact': 'جهة اتصال',
   'msg.choices': 'الخيارات المعروضة', 'msg.quoted': 'إظهار النص المقتبس',
   'msg.erasedRetention': 'حُذف النص بعد انتهاء مدة الاحتفاظ', 'msg.erasedCustomer': 'حُذف: تم محو بيانات العميل',
+  'msg.senderUnverified': 'لم يتحقق خادم بريدنا من عنوان المرسل (فشل DMARC): قد لا تكون هذه الرسالة من العميل.',
   'msg.sendAgain': 'إعادة الإرسال', 'msg.notDelivered': 'لم يُسلَّم', 'msg.notDeliveredYet': 'لم يُسلَّم بعد',
   'msg.retry': 'المحاولة {n} في ',
   'msg.emailedTitle': 'لم تُقرأ في المحادثة: أُرسلت إلى بريد العميل في {at}', 'msg.emailed': ' · أُرسلت بالبريد',

@@ -83,6 +83,7 @@ export default {
   'att.sticker': 'استیکر', 'att.location': 'موقعیت مکانی', 'att.contact': 'مخاطب',
   'msg.choices': 'گزینه‌های پیشنهادی', 'msg.quoted': 'نمایش متن نقل‌شده',
   'msg.erasedRetention': 'متن پس از پایان دوره نگهداری حذف شد', 'msg.erasedCustomer': 'حذف شد: اطلاعات مشتری پاک شده است',
+  'msg.senderUnverified': 'کارساز ایمیل ما نشانی فرستنده را تأیید نکرد (DMARC ناموفق): شاید این ایمیل از مشتری نباشد.',
   'msg.sendAgain': 'ارسال دوباره', 'msg.notDelivered': 'تحویل نشد', 'msg.notDeliveredYet': 'هنوز تحویل نشده',
   'msg.retry': 'تلاش {n} در ',
   'msg.emailedTitle': 'در گفتگو خوانده نشد: در {at} به ایمیل مشتری فرستاده شد', 'msg.emailed': ' · با ایمیل فرستاده شد',

@@ -124,6 +124,7 @@ function messageItem(state, convId, conv, m, seq, { fetchFile, onSend }) {
   const side = m.author === 'customer' ? 'msg-in' : m.author === 'system' ? 'msg-system' : 'msg-out';
   return h('li', { class: `msg ${side} author-${m.author}`, dataset: { seq: String(seq), clientId: m.client_id ?? null, status: m.status ?? '' } },
     h('div', { class: 'bubble' },
+      m.sender_unverified ? h('p', { class: 'sender-unverified', role: 'note' }, t('msg.senderUnverified')) : null,
       m.text ? h('p', { class: 'msg-text', dir: textDir(m.text) }, m.text) : null,
       erasedText(m.erased),
       originalText(m),

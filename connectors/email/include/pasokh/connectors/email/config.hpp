@@ -87,6 +87,10 @@ struct email_config {
   // from the environment variable message_id_secret_env names; never logged.
   // Empty: the gateway makes one per installation and keeps it in Redis.
   std::string message_id_secret;
+  // The authserv-id of the organisation's own MTA (RFC 8601): its
+  // Authentication-Results header is believed, and a mail whose DMARC
+  // failed there is marked for the agent (sender_unverified). Empty: none.
+  std::string trusted_authserv_id;
   // Where a campaign mail's one-click unsubscribe link points, the token
   // appended ("https://support.example/unsubscribe/"); set from the gateway's
   // public_url. Without it the mail offers only a "stop" reply.

@@ -49,6 +49,7 @@ struct parsed_email {
   std::vector<mail_attachment> attachments;
 
   std::string automatic_reason;     // empty for a person's mail
+  bool sender_unverified = false;   // DMARC failed at the trusted MTA (config trusted_authserv_id)
   delivery_report report;           // a bounce: which of our mails failed, and why
   std::vector<std::string> notes;   // charset decisions, dropped content, parser warnings
   std::string warning;              // non-empty when the mail could not be parsed properly
