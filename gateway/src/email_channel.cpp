@@ -48,11 +48,12 @@ void email_channel::stop() {
 }
 
 boost::asio::awaitable<std::string> email_channel::message_id_key() {
+  if (!config_.message_id_secret.empty()) co_return config_.message_id_secret;
   {
     std::lock_guard lock(message_id_key_mutex_);
-    if (!config_.message_id_secret.empty()) co_return config_.message_id_secret;
     if (!message_id_key_.empty()) co_return message_id_key_;
   }
+  // Asked again until Redis answers; every instance gets the first one made.
   auto key = co_await store_.installation_message_id_key();
   if (!key) {
     spdlog::get("smtp")->warn("channel={} cannot read the Message-ID key: {}", channel_.id, key.error().message());
