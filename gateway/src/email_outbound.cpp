@@ -6,6 +6,7 @@
 
 #include "pasokh/connectors/email/smtp_client.hpp"
 #include "pasokh/gateway/email_channel.hpp"
+#include "pasokh/gateway/metrics.hpp"
 #include "pasokh/routing/clock.hpp"
 
 namespace pasokh::gateway {
@@ -17,8 +18,23 @@ namespace email = connectors::email;
 using boost::asio::awaitable;
 using routing::send_outcome;
 
-namespace {
-}  // namespace
+void email_channel::watch_relay(const email::send_result& result) {
+  auto log = spdlog::get("smtp");
+  if (result.relay_refused) {
+    global_metrics().errors.inc("email_relay_refused");
+    auto text = fmt::format("channel={} the relay {}:{} refuses our mail: replies wait and are retried until it "
+                            "takes them (check the relay's credentials, quota and account): {}",
+                            channel_.id, config_.relay.host, config_.relay.port, result.detail);
+    if (!relay_refusing_.exchange(true)) {  // a new spell: told at once
+      relay_refusals_.admit(repeated_warning::clock::now());
+      log->error("{}", text);
+    } else {
+      relay_refusals_.error(*log, "{}", text);
+    }
+  } else if (result.status == email::send_status::delivered && relay_refusing_.exchange(false)) {
+    log->info("channel={} the relay takes our mail again", channel_.id);
+  }
+}
 
 awaitable<send_outcome> email_channel::send(const proto::outbound_message& message) {
   // A mail outside any conversation (a web chat email verification) has no thread to answer or to start.
@@ -50,6 +66,7 @@ awaitable<send_outcome> email_channel::send(const proto::outbound_message& messa
       co_return send_outcome::retry("storage unavailable: " + ok.error().message());
 
   auto result = co_await email::send_mail(config_.relay, mail);
+  watch_relay(result);
   auto what = result.code ? fmt::format("SMTP {} {}", result.code, result.detail) : result.detail;
   switch (result.status) {
     case email::send_status::delivered:

@@ -73,6 +73,17 @@ class dialogue {
     return {status, r.code, fmt::format("{}: {} {}", during, r.code, r.text()), {}};
   }
 
+  // A refusal before any recipient was named (greeting, EHLO, STARTTLS, AUTH,
+  // MAIL FROM): the relay will not take mail from us now (bad credentials, a
+  // daily quota, a blocked account), whatever the message. A 5xx there too is
+  // the channel's trouble: retried until someone mends it, never the message's failure.
+  send_result relay_refusal(const smtp_reply& r, std::string_view during) const {
+    auto result = fail(r, during);
+    result.status = send_status::retry;
+    result.relay_refused = r.code != 0;
+    return result;
+  }
+
   conn_io& io() { return *io_; }
   std::string& buffer() { return buffer_; }
 
@@ -83,6 +94,10 @@ class dialogue {
   std::string failure_;
 };
 
+bool message_too_big(const smtp_reply& r) {
+  return r.code == 552 || (r.code >= 500 && r.text().starts_with("5.3.4"));
+}
+
 bool has_8bit(std::string_view data) {
   for (unsigned char c : data)
     if (c >= 0x80) return true;
@@ -92,17 +107,17 @@ bool has_8bit(std::string_view data) {
 awaitable<send_result> converse(const relay_config& relay, dialogue& d, const std::string& from,
                                 const std::vector<std::string>& recipients, const std::string& data, bool loopback) {
   auto greeting = co_await d.reply(relay.command_timeout);
-  if (greeting.code != 220) co_return d.fail(greeting, "greeting");
+  if (greeting.code != 220) co_return d.relay_refusal(greeting, "greeting");
   auto ehlo = co_await d.command("EHLO " + relay.helo_name);
   if (ehlo.code == 0) co_return d.fail(ehlo, "EHLO");
   if (!ehlo.positive()) {
     ehlo = co_await d.command("HELO " + relay.helo_name);
-    if (!ehlo.positive()) co_return d.fail(ehlo, "HELO");
+    if (!ehlo.positive()) co_return d.relay_refusal(ehlo, "HELO");
   }
 
   if (relay.tls != relay_tls::none && has_extension(ehlo, "STARTTLS")) {
     auto r = co_await d.command("STARTTLS");
-    if (r.code != 220) co_return d.fail(r, "STARTTLS");
+    if (r.code != 220) co_return d.relay_refusal(r, "STARTTLS");
     asio::ssl::context ctx(asio::ssl::context::tls_client);
     ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
@@ -119,14 +134,14 @@ awaitable<send_result> converse(const relay_config& relay, dialogue& d, const st
     if (auto ec = co_await d.io().handshake(ctx, asio::ssl::stream_base::client, relay.host))
       co_return send_result{send_status::retry, 0, "TLS handshake with the relay failed: " + ec.message(), {}};
     ehlo = co_await d.command("EHLO " + relay.helo_name);
-    if (!ehlo.positive()) co_return d.fail(ehlo, "EHLO after STARTTLS");
+    if (!ehlo.positive()) co_return d.relay_refusal(ehlo, "EHLO after STARTTLS");
   } else if (relay.tls == relay_tls::starttls) {
-    co_return send_result{send_status::retry, 0, "the relay does not offer STARTTLS", {}};
+    co_return send_result{send_status::retry, 0, "the relay does not offer STARTTLS", {}, true};
   }
 
   if (!relay.username.empty()) {
     if (!d.io().tls_active() && !loopback)
-      co_return send_result{send_status::retry, 0, "refusing to send credentials without TLS", {}};
+      co_return send_result{send_status::retry, 0, "refusing to send credentials without TLS", {}, true};
     auto mechanisms = " " + extension_params(ehlo, "AUTH") + " ";
     smtp_reply r;
     if (mechanisms.find(" PLAIN ") != std::string::npos) {
@@ -136,16 +151,17 @@ awaitable<send_result> converse(const relay_config& relay, dialogue& d, const st
       if (r.code == 334) r = co_await d.command(base64(relay.username));
       if (r.code == 334) r = co_await d.command(base64(relay.password));
     } else {
-      co_return send_result{send_status::permanent, 0, "the relay offers neither AUTH PLAIN nor AUTH LOGIN", {}};
+      co_return send_result{send_status::retry, 0, "the relay offers neither AUTH PLAIN nor AUTH LOGIN", {}, true};
     }
-    if (r.code != 235) co_return d.fail(r, "AUTH");
+    if (r.code != 235) co_return d.relay_refusal(r, "AUTH");
   }
 
   std::string mail = "MAIL FROM:<" + from + ">";
   if (has_extension(ehlo, "SIZE")) mail += fmt::format(" SIZE={}", data.size());
   if (has_extension(ehlo, "8BITMIME") && has_8bit(data)) mail += " BODY=8BITMIME";
   auto r = co_await d.command(mail);
-  if (!r.positive()) co_return d.fail(r, "MAIL FROM");
+  // Only a message the relay finds too big (552, 5.3.4: SIZE told it) is this message's own failure.
+  if (!r.positive()) co_return message_too_big(r) ? d.fail(r, "MAIL FROM") : d.relay_refusal(r, "MAIL FROM");
 
   send_result result;
   smtp_reply worst;
@@ -165,7 +181,7 @@ awaitable<send_result> converse(const relay_config& relay, dialogue& d, const st
     co_return d.fail(worst, "RCPT TO");
   }
   r = co_await d.command("DATA");
-  if (r.code != 354) co_return d.fail(r, "DATA");
+  if (r.code != 354) co_return d.relay_refusal(r, "DATA");  // nothing of the message was sent
   if (!co_await d.write(dot_stuff(data), relay.data_timeout)) co_return d.fail(smtp_reply{}, "message");
   r = co_await d.reply(relay.data_timeout);
   if (!r.positive()) co_return d.fail(r, "end of data");
@@ -208,9 +224,11 @@ awaitable<send_result> send_mail(const relay_config& relay, std::string envelope
     result = {send_status::retry, 0, std::string("relay client error: ") + e.what(), {}};
   }
   io->close();
+  // A relay refusing us is the channel's to tell (once per spell, at error
+  // level): a line per try of every queued reply would bury it.
   if (result.status != send_status::delivered)
-    detail::log().warn("smtp client: {} via {}:{}: {}", to_string(result.status), relay.host, relay.port,
-                       result.detail);
+    detail::log().log(result.relay_refused ? spdlog::level::debug : spdlog::level::warn,
+                      "smtp client: {} via {}:{}: {}", to_string(result.status), relay.host, relay.port, result.detail);
   co_return result;
 }
 

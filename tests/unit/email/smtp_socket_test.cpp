@@ -466,7 +466,7 @@ TEST(smtp_client, auth_login_and_dot_stuffing_against_a_scripted_relay) {
   EXPECT_EQ(seen[8], "Subject: s\r\n\r\n..hidden\r\nسلام\r\n.\r\n");
 }
 
-TEST(smtp_client, auth_plain_failure_is_permanent) {
+TEST(smtp_client, auth_plain_failure_is_a_retry_the_relay_refused) {
   asio::io_context server_ioc;
   tcp::acceptor acceptor(server_ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   std::vector<std::string> seen;
@@ -488,7 +488,9 @@ TEST(smtp_client, auth_plain_failure_is_permanent) {
   ioc.run();
   auto r = fut.get();
   server.join();
-  EXPECT_EQ(r.status, email::send_status::permanent) << r.detail;
+  // Bad credentials hold back every reply until an admin mends them: none fails for good.
+  EXPECT_EQ(r.status, email::send_status::retry) << r.detail;
+  EXPECT_TRUE(r.relay_refused);
   EXPECT_EQ(r.code, 535);
   EXPECT_EQ(r.detail.find("wrong"), std::string::npos);
 }
@@ -539,6 +541,50 @@ TEST(smtp_client, unexpected_positive_replies_are_retries_not_deliveries) {
   // A greeting of 250 instead of 220.
   r = send_to_script({{"", "250 relay.test\r\n"}}, false);
   EXPECT_EQ(r.status, email::send_status::retry) << r.detail;
+}
+
+TEST(smtp_client, refusals_before_any_recipient_are_the_relays_trouble_not_the_messages) {
+  auto greeting_554 = send_to_script({{"", "554 5.7.1 your address is blocked\r\n"}}, false);
+  EXPECT_EQ(greeting_554.status, email::send_status::retry) << greeting_554.detail;
+  EXPECT_TRUE(greeting_554.relay_refused);
+
+  auto quota = send_to_script({{"", "220 relay.test ESMTP\r\n"},
+                               {"EHLO", "250 relay.test\r\n"},
+                               {"MAIL FROM:<a@b.example>", "550 5.4.5 Daily sending quota exceeded\r\n"}},
+                              false);
+  EXPECT_EQ(quota.status, email::send_status::retry) << quota.detail;
+  EXPECT_TRUE(quota.relay_refused);
+  EXPECT_EQ(quota.code, 550);
+
+  auto no_auth = send_to_script({{"", "220 relay.test ESMTP\r\n"}, {"EHLO", "250 relay.test\r\n"}}, true);
+  EXPECT_EQ(no_auth.status, email::send_status::retry) << no_auth.detail;
+  EXPECT_TRUE(no_auth.relay_refused);
+
+  // This message too big for the relay: retrying it would never help.
+  auto too_big = send_to_script({{"", "220 relay.test ESMTP\r\n"},
+                                 {"EHLO", "250 relay.test\r\n"},
+                                 {"MAIL FROM:<a@b.example>", "552 5.3.4 Message size exceeds fixed limit\r\n"}},
+                                false);
+  EXPECT_EQ(too_big.status, email::send_status::permanent) << too_big.detail;
+  EXPECT_FALSE(too_big.relay_refused);
+
+  // A recipient refused, or the message refused at its end: that message fails for good.
+  auto rcpt = send_to_script({{"", "220 relay.test ESMTP\r\n"},
+                              {"EHLO", "250 relay.test\r\n"},
+                              {"MAIL FROM:<a@b.example>", "250 ok\r\n"},
+                              {"RCPT TO:<c@d.example>", "550 5.1.1 no such user\r\n"},
+                              {"RSET", "250 ok\r\n"}},
+                             false);
+  EXPECT_EQ(rcpt.status, email::send_status::permanent) << rcpt.detail;
+  EXPECT_FALSE(rcpt.relay_refused);
+  auto end_of_data = send_to_script({{"", "220 relay.test ESMTP\r\n"},
+                                     {"EHLO", "250 relay.test\r\n"},
+                                     {"MAIL FROM:<a@b.example>", "250 ok\r\n"},
+                                     {"RCPT TO:<c@d.example>", "250 ok\r\n"},
+                                     {"DATA", "354 go\r\n"},
+                                     {"", "554 5.7.1 rejected as spam\r\n"}},
+                                    false);
+  EXPECT_EQ(end_of_data.status, email::send_status::permanent) << end_of_data.detail;
 }
 
 }  // namespace

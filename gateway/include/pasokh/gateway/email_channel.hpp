@@ -7,6 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -15,9 +16,11 @@
 
 #include "pasokh/connectors/email/config.hpp"
 #include "pasokh/connectors/email/parse.hpp"
+#include "pasokh/connectors/email/smtp_client.hpp"
 #include "pasokh/connectors/email/smtp_server.hpp"
 #include "pasokh/connectors/email/threading.hpp"
 #include "pasokh/gateway/email_store.hpp"
+#include "pasokh/gateway/repeated_warning.hpp"
 #include "pasokh/gateway/router.hpp"
 #include "pasokh/gateway/services.hpp"
 #include "pasokh/routing/delivery.hpp"
@@ -82,6 +85,12 @@ class email_channel {
   // conversation) names and drops this attempt's copies, `spares`.
   boost::asio::awaitable<bool> file_first_attempt(const std::string& conv, std::uint64_t seq,
                                                   const std::vector<stored_attachment>& spares);
+
+  // The relay refusing us (credentials, a quota): every reply waits, so it is
+  // told at error level, again at most every 10 minutes while it lasts.
+  void watch_relay(const connectors::email::send_result& result);
+  repeated_warning relay_refusals_{std::chrono::minutes(10)};
+  std::atomic<bool> relay_refusing_{false};
 
   email_store store_;
   routing::thread_ingest ingest_;

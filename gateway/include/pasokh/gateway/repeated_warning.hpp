@@ -24,15 +24,26 @@ class repeated_warning {
 
   template <class... Args>
   void warn(spdlog::logger& log, fmt::format_string<Args...> format, Args&&... args) {
-    if (!log.should_log(spdlog::level::warn)) return;
+    log_at(spdlog::level::warn, log, format, std::forward<Args>(args)...);
+  }
+  // For trouble someone must mend (a relay refusing our credentials).
+  template <class... Args>
+  void error(spdlog::logger& log, fmt::format_string<Args...> format, Args&&... args) {
+    log_at(spdlog::level::err, log, format, std::forward<Args>(args)...);
+  }
+
+  template <class... Args>
+  void log_at(spdlog::level::level_enum level, spdlog::logger& log, fmt::format_string<Args...> format,
+              Args&&... args) {
+    if (!log.should_log(level)) return;
     auto turn = admit(clock::now());
     if (!turn) return;
     auto text = fmt::format(format, std::forward<Args>(args)...);
     if (turn->left_out == 0)
-      log.warn("{}", text);
+      log.log(level, "{}", text);
     else
-      log.warn("{} (and {} more like it in the last {} s, not logged)", text, turn->left_out,
-               std::chrono::duration_cast<std::chrono::seconds>(turn->since_last_logged).count());
+      log.log(level, "{} (and {} more like it in the last {} s, not logged)", text, turn->left_out,
+              std::chrono::duration_cast<std::chrono::seconds>(turn->since_last_logged).count());
   }
 
   struct logged_turn {

@@ -1,0 +1,156 @@
+// The email channel when things go wrong around it: a relay that refuses us
+// (bad credentials, a quota) only delays replies; mail that is kept nowhere
+// keeps no files; a mail as large as the listener takes also comes through
+// the webhook; mail without headers or a usable From, a Message-ID someone
+// else used, and list mail each still reach the right customer.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
+import net from 'node:net';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { RedisServer, Pasokh, defaultConfig, login, agentSocket, freePort, sleep, waitFor, repoRoot } from '../support/harness.mjs';
+
+const SIGNING_KEY = 'key-mailgun-test-ops-0123456789';
+let redis, gw, relay, smtpPort, botSmtpPort, token;
+const tmp = mkdtempSync(path.join(tmpdir(), 'pasokh-email-ops-'));
+
+// A relay whose answers the test sets: 'auth535' refuses our credentials,
+// 'quota' refuses MAIL FROM as Gmail does at its daily limit, 'ok' takes the mail.
+class FakeRelay {
+  constructor() { this.mode = 'ok'; this.delivered = []; this.sessions = 0; }
+  start() {
+    this.server = net.createServer((s) => {
+      this.sessions++;
+      s.on('error', () => {});
+      s.setEncoding('utf8');
+      s.write('220 relay.test ESMTP\r\n');
+      let buf = '', data = null;
+      s.on('data', (chunk) => {
+        buf += chunk;
+        for (let nl; (nl = buf.indexOf('\r\n')) >= 0; buf = buf.slice(nl + 2)) {
+          const line = buf.slice(0, nl);
+          if (data !== null) {
+            if (line === '.') { this.delivered.push(data); data = null; s.write('250 2.0.0 queued\r\n'); } else data += `${line}\n`;
+            continue;
+          }
+          const verb = line.slice(0, 4).toUpperCase();
+          if (verb === 'EHLO') s.write('250-relay.test\r\n250 AUTH PLAIN LOGIN\r\n');
+          else if (verb === 'AUTH') s.write(this.mode === 'auth535' ? '535 5.7.8 Username and Password not accepted\r\n' : '235 2.7.0 ok\r\n');
+          else if (verb === 'MAIL') s.write(this.mode === 'quota' ? '550 5.4.5 Daily user sending limit exceeded\r\n' : '250 ok\r\n');
+          else if (verb === 'DATA') { data = ''; s.write('354 go\r\n'); } else if (verb === 'QUIT') s.end('221 bye\r\n');
+          else s.write('250 ok\r\n');
+        }
+      });
+    });
+    return new Promise((resolve) => this.server.listen(0, '127.0.0.1', () => { this.port = this.server.address().port; resolve(this); }));
+  }
+  stop() { return new Promise((r) => this.server.close(r)); }
+}
+
+function emailChannel(id, port, bot) {
+  return {
+    id, kind: 'email', team: 'support', bot,
+    provider: {
+      support_addresses: ['support@shop.example'], reply_domain: 'shop.example',
+      from_address: 'support@shop.example', from_name: 'Shop support',
+      smtp: { address: '127.0.0.1', port, hostname: 'mx.shop.example' },
+      // Loopback: credentials go without TLS.
+      relay: { host: '127.0.0.1', port: relay.port, tls: 'none', helo_name: 'mx.shop.example',
+        username: 'support@shop.example', password_env: 'PASOKH_TEST_RELAY_PASSWORD' },
+      webhook: { signing_key_env: 'PASOKH_TEST_MAILGUN_KEY', max_age_s: 300 },
+    },
+  };
+}
+
+before(async () => {
+  redis = await new RedisServer().start();
+  relay = await new FakeRelay().start();
+  smtpPort = await freePort();
+  botSmtpPort = await freePort();
+  const config = defaultConfig(redis, {
+    bot: { knowledge_base: path.join(repoRoot, 'bot', 'data', 'demo-kb.json'), watch_interval_ms: 0 },
+    outbox: { retry_initial_ms: 200, retry_max_ms: 400 },
+  });
+  config.channels.push(emailChannel('mail', smtpPort, false), emailChannel('mailbot', botSmtpPort, true));
+  gw = await new Pasokh(config, { PASOKH_TEST_RELAY_PASSWORD: 'relay-secret', PASOKH_TEST_MAILGUN_KEY: SIGNING_KEY }).start();
+  await gw.createAgent('sara', 'sara-secret-1', { name: 'Sara' });
+  token = (await login(gw, 'sara', 'sara-secret-1')).json.token;
+});
+after(async () => {
+  await gw?.cleanup();
+  await relay?.stop();
+  await redis?.cleanup();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+// Sends one mail as swaks would from the customer's MTA; `raw`: the message exactly as written.
+function swaks({ port = smtpPort, from, to = 'support@shop.example', subject = 'Hello', body = 'Hello\r\n', headers = {}, attach, raw }) {
+  const bodyFile = path.join(tmp, `body-${Math.random().toString(36).slice(2)}.txt`);
+  writeFileSync(bodyFile, raw ?? body);
+  const args = ['--server', `127.0.0.1:${port}`, '--from', from, '--to', to];
+  if (raw) {
+    args.push('--data', `@${bodyFile}`);
+  } else {
+    args.push('--header', `Subject: ${subject}`);
+    if (attach) {
+      const file = path.join(tmp, attach.name);
+      writeFileSync(file, attach.content);
+      args.push('--attach-type', 'text/plain', '--attach-body', `@${bodyFile}`,
+        '--attach-type', attach.type, '--attach-name', attach.name, '--attach', `@${file}`);
+    } else {
+      args.push('--body', `@${bodyFile}`);
+    }
+  }
+  for (const [name, value] of Object.entries(headers)) args.push('--header', `${name}: ${value}`);
+  return new Promise((resolve) => {
+    execFile('swaks', args, { timeout: 20000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));
+  });
+}
+
+const redisCli = (...args) => new Promise((resolve, reject) => execFile('redis-cli', ['-p', String(redis.port), ...args],
+  (err, stdout) => (err ? reject(err) : resolve(stdout.trim()))));
+
+async function metric(name, labels) {
+  const text = await (await fetch(`${gw.base}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+const customerEvent = (pred) => (f) => f.type === 'event' && f.event === 'message' && f.message?.author === 'customer' && pred(f);
+
+test('a relay refusing our credentials or over its quota delays replies, told once at error level, and loses none', async () => {
+  const ws = await agentSocket(gw, token);
+  assert.equal((await swaks({ from: 'leila@example.net', subject: 'Order 12', body: 'Where is order 12?\r\n',
+    headers: { 'Message-Id': '<relay-1@example.net>' } })).code, 0);
+  const asked = await ws.next(customerEvent((f) => f.message.text.includes('order 12')), 10000);
+
+  relay.mode = 'auth535';
+  ws.send({ type: 'reply', conv: asked.conv, client_id: 'r-1', text: 'It leaves today.' });
+  const ack = await ws.next((f) => f.type === 'ack' && f.client_id === 'r-1');
+  const ofReply = (f) => f.event === 'delivery' && f.conv === asked.conv && f.message_seq === ack.seq;
+  const first = await ws.next((f) => ofReply(f) && f.retrying, 10000);
+  assert.equal(first.status, 'pending');
+  assert.match(first.retrying.reason, /535 5\.7\.8/);
+  await ws.next((f) => ofReply(f) && f.retrying?.attempt >= 3, 10000);
+
+  relay.mode = 'quota';
+  const quota = await ws.next((f) => ofReply(f) && /5\.4\.5/.test(f.retrying?.reason ?? ''), 10000);
+  assert.equal(quota.status, 'pending');
+  // Told at error level once for the whole spell, not once per try.
+  const told = gw.output.split('\n').filter((l) => l.includes('refuses our mail'));
+  assert.equal(told.length, 1, gw.output);
+  assert.match(told[0], /error/i);
+  assert.equal(gw.output.split('\n').filter((l) => /smtp client: .*(535|5\.4\.5)/.test(l)).length, 0, 'no line per try');
+  assert.ok(await metric('pasokh_errors_total', 'kind="email_relay_refused"') >= 4);
+
+  relay.mode = 'ok';
+  const sent = await ws.next((f) => ofReply(f) && f.status === 'sent', 10000);
+  assert.ok(sent.provider_message_id);
+  assert.ok(relay.delivered.some((m) => m.includes('It leaves today.')));
+  assert.equal(ws.frames.filter((f) => ofReply(f) && f.status === 'failed').length, 0);
+  await ws.close();
+});
