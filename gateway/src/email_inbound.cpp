@@ -132,12 +132,12 @@ awaitable<email::store_outcome> email_channel::receive_automatic(email::parsed_e
   } else if (kept->status == "duplicate") {
     bool filed = co_await file_first_attempt(kept->conversation_id, kept->seq, blobs);
     if (!filed) co_return email::store_outcome::temporary_failure("storage unavailable");
-  } else if (kept->status == "erased") {
-    // The customer asked us to delete what we hold about them: their files too.
-    if (auto dropped = co_await store_.drop_attachments(blobs); !dropped) {
-      log->warn("channel={} cannot drop attachments: {}", channel_.id, dropped.error().message());
-      co_return email::store_outcome::temporary_failure("storage unavailable");
-    }
+  } else if (auto dropped = co_await store_.drop_attachments(blobs); !dropped) {
+    // Kept nowhere ("noted": no conversation names them; "erased": the customer
+    // asked us to delete what we hold about them), so neither are its files.
+    log->warn("channel={} cannot drop attachments: {}", channel_.id, dropped.error().message());
+    // An erased customer's files must go: the retry drops its own, this attempt's expire unread.
+    if (kept->status == "erased") co_return email::store_outcome::temporary_failure("storage unavailable");
   }
   if (kept->status == "duplicate") {
     global_metrics().dedup_hits.inc(channel_.id);

@@ -154,3 +154,23 @@ test('a relay refusing our credentials or over its quota delays replies, told on
   assert.equal(ws.frames.filter((f) => ofReply(f) && f.status === 'failed').length, 0);
   await ws.close();
 });
+
+test('automatic mail kept nowhere (noted) keeps none of its attachments', async () => {
+  const ws = await agentSocket(gw, token);
+  assert.equal((await swaks({ from: 'maryam@example.net', body: 'My receipt\r\n',
+    headers: { 'Message-Id': '<cust-att-1@example.net>' } })).code, 0);
+  await ws.next(customerEvent((f) => f.message.text.includes('My receipt')), 10000);
+  const attachmentKeys = async () => (await redisCli('KEYS', 'pasokh:attachment:*')).split('\n').filter(Boolean);
+  const before = await attachmentKeys();
+
+  // A stranger's out-of-office answering Maryam's mail, with a file: in her
+  // thread by its headers, but not from her, so only noted.
+  const noted = await swaks({ from: 'stranger@elsewhere.example', body: 'Away until Monday\r\n',
+    headers: { 'Message-Id': '<ooo-att-1@elsewhere.example>', 'Auto-Submitted': 'auto-replied',
+      'In-Reply-To': '<cust-att-1@example.net>' },
+    attach: { name: 'away.pdf', type: 'application/pdf', content: 'x'.repeat(200000) } });
+  assert.equal(noted.code, 0, noted.out);
+  assert.match(await redisCli('XREVRANGE', 'pasokh:email_automatic:mail', '+', '-', 'COUNT', '1'), /ooo-att-1/);
+  assert.deepEqual((await attachmentKeys()).sort(), before.sort());
+  await ws.close();
+});

@@ -63,7 +63,8 @@ class email_store {
   // Once the mail is stored: the conversation whose agents may fetch them (by id).
   boost::asio::awaitable<email_result<void>> file_attachments(const std::vector<std::string>& ids,
                                                               const std::string& conversation_id);
-  // Stored for a mail that was then kept nowhere (it threads to an erased customer's conversation).
+  // Stored for a mail that was then kept nowhere (noted as automatic mail, or it threads to an erased
+  // customer's conversation): no message names them.
   boost::asio::awaitable<email_result<void>> drop_attachments(const std::vector<stored_attachment>& attachments);
 
   // The installation's key for our Message-IDs' tags (make_message_id): made
