@@ -35,9 +35,11 @@ smtp_config parse_smtp(const json& j, const std::string& path) {
   r.get_size("max_recipients", c.max_recipients);
   r.get_size("max_line_length", c.max_line_length);
   r.get_size("max_connections", c.max_connections);
+  r.get_size("max_connections_per_peer", c.max_connections_per_peer);
   r.get_size("max_errors", c.max_errors);
   r.get_ms("idle_timeout_ms", c.idle_timeout, 1ms);
   r.get_ms("data_timeout_ms", c.data_timeout, 1ms);
+  r.get_ms("max_session_ms", c.max_session, 1ms);
   r.get("tls_cert_file", c.tls_cert_file);
   r.get("tls_key_file", c.tls_key_file);
   r.get("require_tls", c.require_tls);

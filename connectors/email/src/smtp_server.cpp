@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <list>
+#include <map>
 #include <mutex>
 #include <optional>
 
@@ -25,6 +26,7 @@ using asio::use_awaitable;
 using detail::conn_io;
 using detail::tcp;
 using boost::system::error_code;
+using clock = std::chrono::steady_clock;
 
 struct smtp_server::state : std::enable_shared_from_this<smtp_server::state> {
   state(asio::any_io_executor ex, smtp_config c, store_callback s)
@@ -37,13 +39,15 @@ struct smtp_server::state : std::enable_shared_from_this<smtp_server::state> {
   std::optional<asio::ssl::context> tls;
   std::atomic<std::size_t> active{0};
   std::atomic<bool> stopping{false};
-  std::mutex mutex;  // guards connections
+  std::mutex mutex;  // guards connections and per_peer
   std::list<std::weak_ptr<conn_io>> connections;
+  std::map<std::string, std::size_t> per_peer;  // open connections by client address
 
   awaitable<void> accept_loop();
-  awaitable<void> serve(std::shared_ptr<conn_io> io, std::list<std::weak_ptr<conn_io>>::iterator slot);
-  awaitable<void> refuse(std::shared_ptr<conn_io> io);
-  awaitable<smtp_action> pump(conn_io& io, smtp_session& session);
+  awaitable<void> serve(std::shared_ptr<conn_io> io, std::list<std::weak_ptr<conn_io>>::iterator slot,
+                        std::string peer);
+  awaitable<void> refuse(std::shared_ptr<conn_io> io, std::string_view reply);
+  awaitable<smtp_action> pump(conn_io& io, smtp_session& session, clock::time_point end_of_life);
 };
 
 namespace {
@@ -68,36 +72,44 @@ awaitable<void> smtp_server::state::accept_loop() {
       co_await backoff.async_wait(as_tuple(use_awaitable));
       continue;
     }
+    error_code peer_ec;
+    auto peer_endpoint = socket.remote_endpoint(peer_ec);
+    std::string peer = peer_ec ? std::string("unknown") : peer_endpoint.address().to_string();
     auto io = std::make_shared<conn_io>(std::move(socket));
     auto ex = io->socket().get_executor();
     if (active.load() >= config.max_connections) {
-      asio::co_spawn(ex, refuse(io), asio::detached);
+      asio::co_spawn(ex, refuse(io, "421 4.3.2 Too many connections; try again later\r\n"), asio::detached);
       continue;
     }
-    ++active;
     std::list<std::weak_ptr<conn_io>>::iterator slot;
     {
       std::lock_guard lock(mutex);
+      auto& from_peer = per_peer[peer];
+      if (from_peer >= config.max_connections_per_peer) {
+        asio::co_spawn(ex, refuse(io, "421 4.7.0 Too many connections from your address; try again later\r\n"),
+                       asio::detached);
+        continue;
+      }
+      ++from_peer;
       slot = connections.insert(connections.end(), io);
     }
-    asio::co_spawn(ex, serve(io, slot), asio::detached);
+    ++active;
+    asio::co_spawn(ex, serve(io, slot, std::move(peer)), asio::detached);
   }
 }
 
-awaitable<void> smtp_server::state::refuse(std::shared_ptr<conn_io> io) {
+awaitable<void> smtp_server::state::refuse(std::shared_ptr<conn_io> io, std::string_view reply) {
   io->start_watchdog();
   io->arm(std::chrono::seconds(5));
-  co_await io->write("421 4.3.2 Too many connections; try again later\r\n");
+  co_await io->write(reply);
   io->close();
 }
 
 awaitable<void> smtp_server::state::serve(std::shared_ptr<conn_io> io,
-                                          std::list<std::weak_ptr<conn_io>>::iterator slot) {
+                                          std::list<std::weak_ptr<conn_io>>::iterator slot, std::string peer_name) {
   auto self = shared_from_this();
   active_guard guard{active};
-  error_code ec;
-  auto peer = io->socket().remote_endpoint(ec);
-  std::string peer_name = ec ? std::string("unknown") : peer.address().to_string();
+  const auto end_of_life = clock::now() + config.max_session;
   detail::log().debug("smtp: connection from {}", peer_name);
   io->start_watchdog();
 
@@ -105,14 +117,14 @@ awaitable<void> smtp_server::state::serve(std::shared_ptr<conn_io> io,
   io->arm(config.idle_timeout);
   smtp_action end = smtp_action::close;
   if (!stopping && !co_await io->write(session.greeting())) {
-    end = co_await pump(*io, session);
+    end = co_await pump(*io, session, end_of_life);
     if (end == smtp_action::start_tls) {
       io->arm(config.idle_timeout);
       if (auto hs = co_await io->handshake(*tls, asio::ssl::stream_base::server); hs) {
         detail::log().debug("smtp: TLS handshake with {} failed: {}", peer_name, hs.message());
       } else {
         session.tls_started();
-        end = co_await pump(*io, session);
+        end = co_await pump(*io, session, end_of_life);
       }
     }
   }
@@ -120,26 +132,35 @@ awaitable<void> smtp_server::state::serve(std::shared_ptr<conn_io> io,
   {
     std::lock_guard lock(mutex);
     connections.erase(slot);
+    if (auto it = per_peer.find(peer_name); it != per_peer.end() && --it->second == 0) per_peer.erase(it);
   }
   detail::log().debug("smtp: connection from {} closed", peer_name);
 }
 
 // Reads, feeds the session, writes its replies (one write per batch, which is
 // what PIPELINING needs) and performs the actions it asks for.
-awaitable<smtp_action> smtp_server::state::pump(conn_io& io, smtp_session& session) {
+// The idle timeout runs from the last input that moved mail on (smtp_session::
+// progress), and no wait goes past the connection's end of life.
+awaitable<smtp_action> smtp_server::state::pump(conn_io& io, smtp_session& session, clock::time_point end_of_life) {
   std::array<char, 16384> buffer;
+  auto idle_until = clock::now() + config.idle_timeout;
   for (;;) {
     if (stopping) {
       co_await io.write(session.shutdown_reply());
       co_return smtp_action::close;
     }
-    io.arm(session.in_data() ? config.data_timeout : config.idle_timeout);
+    auto now = clock::now();
+    auto until = session.in_data() ? now + config.data_timeout : idle_until;
+    io.arm(std::max(clock::duration::zero(), std::min(until, end_of_life) - now));
     auto [ec, n] = co_await io.read_some(asio::buffer(buffer));
     if (ec) {
       if (io.timed_out() && !io.tls_active()) co_await io.write(session.timeout_reply());
       co_return smtp_action::close;
     }
+    const auto progress = session.progress();
+    const bool was_in_data = session.in_data();
     auto step = session.feed(std::string_view(buffer.data(), n));
+    if (was_in_data || session.progress() != progress) idle_until = clock::now() + config.idle_timeout;
     for (;;) {
       if (!step.out.empty()) {
         io.arm(config.idle_timeout);
@@ -159,6 +180,7 @@ awaitable<smtp_action> smtp_server::state::pump(conn_io& io, smtp_session& sessi
         detail::log().info("smtp: message from <{}> not stored ({})", session.envelope().mail_from,
                            outcome.result == store_outcome::kind::rejected ? "rejected" : "temporary failure");
       step = session.delivered(outcome);
+      idle_until = clock::now() + config.idle_timeout;  // storing took its time
     }
   }
 }

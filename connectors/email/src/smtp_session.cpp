@@ -152,6 +152,8 @@ void smtp_session::command(std::string_view line, smtp_step& step) {
   auto sp = line.find(' ');
   auto verb = line.substr(0, sp);
   auto arg = sp == std::string_view::npos ? std::string_view{} : trim(line.substr(sp + 1));
+  const bool chatter = iequals(verb, "NOOP") || iequals(verb, "RSET") || iequals(verb, "HELP") || iequals(verb, "VRFY");
+  if (!chatter) ++progress_;
   if (iequals(verb, "EHLO") || iequals(verb, "HELO")) return ehlo(arg, iequals(verb, "EHLO"), step);
   if (iequals(verb, "MAIL")) return mail(arg, step);
   if (iequals(verb, "RCPT")) return rcpt(arg, step);

@@ -11,6 +11,7 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -276,6 +277,63 @@ TEST_F(smtp_socket, idle_timeout_says_421_and_closes) {
   EXPECT_EQ(c.reply().substr(0, 3), "220");
   EXPECT_EQ(c.reply().substr(0, 9), "421 4.4.2");
   EXPECT_TRUE(c.closed());
+}
+
+TEST_F(smtp_socket, chatter_does_not_keep_a_connection_open) {
+  config_.idle_timeout = std::chrono::milliseconds(600);
+  start();
+  raw_client c(port_);
+  EXPECT_EQ(c.reply().substr(0, 3), "220");
+  c.send("EHLO client.test\r\n");
+  EXPECT_EQ(c.reply().substr(0, 3), "250");
+  auto idle_since = std::chrono::steady_clock::now();
+  // NOOP, RSET, HELP and VRFY are answered but move no mail: the idle clock runs on.
+  std::string last;
+  for (int i = 0; i < 20; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    c.send(std::array{"NOOP\r\n", "RSET\r\n", "HELP\r\n", "VRFY x\r\n"}[i % 4]);
+    last = c.reply();
+    if (last.starts_with("421")) break;
+  }
+  EXPECT_EQ(last.substr(0, 9), "421 4.4.2") << last;
+  EXPECT_LT(std::chrono::steady_clock::now() - idle_since, std::chrono::milliseconds(1500));
+  EXPECT_TRUE(c.closed());
+}
+
+TEST_F(smtp_socket, a_connection_ends_at_its_maximum_lifetime_however_busy) {
+  config_.max_session = std::chrono::milliseconds(700);
+  start();
+  raw_client c(port_);
+  EXPECT_EQ(c.reply().substr(0, 3), "220");
+  auto opened = std::chrono::steady_clock::now();
+  std::string last;
+  for (int i = 0; i < 20; ++i) {  // EHLO moves mail on, but not for ever
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    c.send("EHLO client.test\r\n");
+    last = c.reply();
+    if (last.starts_with("421")) break;
+  }
+  EXPECT_EQ(last.substr(0, 9), "421 4.4.2") << last;
+  EXPECT_LT(std::chrono::steady_clock::now() - opened, std::chrono::milliseconds(1500));
+  EXPECT_TRUE(c.closed());
+}
+
+TEST_F(smtp_socket, one_address_may_hold_only_its_share_of_connections) {
+  config_.max_connections_per_peer = 2;
+  start();
+  raw_client first(port_), second(port_);
+  EXPECT_EQ(first.reply().substr(0, 3), "220");
+  EXPECT_EQ(second.reply().substr(0, 3), "220");
+  raw_client third(port_);
+  EXPECT_EQ(third.reply().substr(0, 9), "421 4.7.0");
+  first.send("QUIT\r\n");
+  EXPECT_EQ(first.reply().substr(0, 3), "221");
+  EXPECT_TRUE(first.closed());
+  // Its slot is given back once it closed.
+  for (int i = 0; i < 50 && server_->active_connections() > 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  raw_client fourth(port_);
+  EXPECT_EQ(fourth.reply().substr(0, 3), "220");
 }
 
 TEST_F(smtp_socket, connection_limit) {

@@ -36,9 +36,15 @@ struct smtp_config {
   std::size_t max_recipients = 50;
   std::size_t max_line_length = 4096;  // command and data lines, CRLF excluded
   std::size_t max_connections = 256;
+  // From one client address: one host must not hold every slot. An MTA in
+  // front opens a few at most (Postfix: 20 per destination).
+  std::size_t max_connections_per_peer = 20;
   std::size_t max_errors = 10;         // bad commands before we hang up
-  milliseconds idle_timeout{300'000};  // waiting for a command (RFC 5321: 5 min)
+  // Waiting for a command that moves mail on (RFC 5321: 5 min): NOOP, RSET,
+  // HELP and VRFY do not count, or a client could hold its slot with them.
+  milliseconds idle_timeout{300'000};
   milliseconds data_timeout{600'000};  // between data chunks
+  milliseconds max_session{600'000};   // one connection's whole life, however busy
   std::string tls_cert_file;           // STARTTLS offered when both are set
   std::string tls_key_file;
   bool require_tls = false;            // refuse MAIL before STARTTLS

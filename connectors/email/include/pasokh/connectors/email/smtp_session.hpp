@@ -69,6 +69,9 @@ class smtp_session {
   std::string shutdown_reply() const;
 
   bool in_data() const { return state_ == state::data; }
+  // Counts the input that moves mail on (every command but NOOP, RSET, HELP,
+  // VRFY; data): the driver's idle timeout restarts only when it changes.
+  std::size_t progress() const { return progress_; }
   bool closed() const { return state_ == state::closed; }
   const smtp_envelope& envelope() const { return envelope_; }
   // The message of the last deliver step, with Return-Path and Received: prepended
@@ -100,6 +103,7 @@ class smtp_session {
   bool tls_ = false;
   bool in_transaction_ = false;
   std::size_t errors_ = 0;
+  std::size_t progress_ = 0;
   smtp_envelope envelope_;
   std::string message_;
   std::size_t message_size_ = 0;
