@@ -3,18 +3,41 @@
 // (signature, freshness, one use per token), turned back into a message and
 // handed to the same receive() as SMTP mail: same parsing, threading, dedup on
 // Message-ID, attachments and bot.
+#include <algorithm>
 #include <chrono>
 
 #include <spdlog/spdlog.h>
 
 #include "pasokh/connectors/email/mailgun.hpp"
 #include "pasokh/gateway/email_channel.hpp"
+#include "pasokh/gateway/email_webhook_limit.hpp"
 #include "pasokh/gateway/metrics.hpp"
 
 namespace pasokh::gateway {
 
 namespace email = connectors::email;
 using boost::asio::awaitable;
+
+std::size_t email_webhook_body_limit(const email::email_config& email) {
+  return 2 * email.smtp.max_message_bytes + (1u << 20);
+}
+
+std::optional<std::size_t> email_webhook_body_limit(const config& cfg, std::string_view target) {
+  constexpr std::string_view prefix = "/webhooks/email/";
+  if (!target.starts_with(prefix)) return std::nullopt;
+  auto id = target.substr(prefix.size());
+  id = id.substr(0, id.find_first_of("/?"));
+  for (const auto& c : cfg.channels)
+    if (c.id == id && c.email && c.email->webhook.enabled()) return email_webhook_body_limit(*c.email);
+  return std::nullopt;
+}
+
+std::size_t largest_email_webhook_body_limit(const config& cfg) {
+  std::size_t largest = 0;
+  for (const auto& c : cfg.channels)
+    if (c.email && c.email->webhook.enabled()) largest = std::max(largest, email_webhook_body_limit(*c.email));
+  return largest;
+}
 
 namespace {
 

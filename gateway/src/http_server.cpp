@@ -26,7 +26,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "pasokh/gateway/email_webhook_limit.hpp"
 #include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/gateway/upload_slots.hpp"
 #include "pasokh/gateway/webchat_uploads.hpp"
 
@@ -43,10 +45,11 @@ using net::awaitable;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
 // Web chat uploads read at once (each held whole, up to max_upload_bytes),
-// in all and from one client address, and how long one body may take.
+// in all and from one client address; how long a body read piece by piece
+// (an upload, a mail posted by a webhook) may take in all.
 constexpr std::size_t max_uploads_at_once = 32;
 constexpr std::size_t max_uploads_at_once_per_address = 4;
-constexpr auto upload_read_limit = std::chrono::minutes(5);
+constexpr auto long_body_read_limit = std::chrono::minutes(5);
 
 std::shared_ptr<spdlog::logger> log() {
   static auto logger = [] {
@@ -499,6 +502,7 @@ template <class Stream>
 awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::string remote) {
   auto& socket_layer = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
+  const std::size_t largest_email_body = largest_email_webhook_body_limit(cfg);
   // Shutdown closes a connection that waits for its next request; one that is
   // busy finishes its request and then closes (keep_alive is off by then).
   auto idle = std::make_shared<std::atomic<bool>>(true);
@@ -515,7 +519,8 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
     parser.header_limit(static_cast<std::uint32_t>(cfg.limits.max_header_bytes));
     // Beast checks the Content-Length against this while it reads the header,
     // before the target is known: the larger limit, narrowed to the target's below.
-    parser.body_limit(std::max({cfg.limits.max_body_bytes, cfg.limits.max_webhook_body_bytes, cfg.webchat.max_upload_bytes}));
+    parser.body_limit(std::max({cfg.limits.max_body_bytes, cfg.limits.max_webhook_body_bytes, cfg.webchat.max_upload_bytes,
+                                largest_email_body}));
     idle->store(true);
     if (draining) {
       // Not idle any more: a closer posted by shutdown() must not touch this
@@ -528,7 +533,9 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
     idle->store(false);
     const std::string_view target(parser.get().target().data(), parser.get().target().size());
     const bool upload = is_webchat_upload(target);
-    const std::size_t body_limit = target.starts_with("/webhooks/") ? cfg.limits.max_webhook_body_bytes
+    const auto mail_limit = email_webhook_body_limit(cfg, target);  // a whole mail, up to 25 MB
+    const std::size_t body_limit = mail_limit                       ? *mail_limit
+                                   : target.starts_with("/webhooks/") ? cfg.limits.max_webhook_body_bytes
                                    : upload                         ? cfg.webchat.max_upload_bytes
                                                                     : cfg.limits.max_body_bytes;
     if (!ec && !parser.is_done()) {
@@ -540,26 +547,28 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
       // Refused from its Content-Length, before the body is read.
       if (parser.content_length().value_or(0) > body_limit) {
         ec = http::error::body_limit;
-      } else if (upload) {
-        // Who may send one is checked before its body is read; how many are
-        // read at a time is capped (each is held whole).
-        upload_slot = uploads.try_take(cfg.proxy.trust_forwarded_for ? std::string() : remote);
-        if (!upload_slot) {
-          global_metrics().webchat_uploads.inc("busy");
-          early_refusal = error_response(503, "busy", "too many files are being sent; try again in a moment");
-          early_refusal->headers.emplace_back("Retry-After", "5");
-        } else if (gate) {
-          early_refusal = co_await gate(to_request_head(parser.get(), remote));
+      } else if (upload || mail_limit) {
+        if (upload) {
+          // Who may send one is checked before its body is read; how many are
+          // read at a time is capped (each is held whole).
+          upload_slot = uploads.try_take(cfg.proxy.trust_forwarded_for ? std::string() : remote);
+          if (!upload_slot) {
+            global_metrics().webchat_uploads.inc("busy");
+            early_refusal = error_response(503, "busy", "too many files are being sent; try again in a moment");
+            early_refusal->headers.emplace_back("Retry-After", "5");
+          } else if (gate) {
+            early_refusal = co_await gate(to_request_head(parser.get(), remote));
+          }
         }
-        // A photo from a phone on a slow line takes longer than a request may:
-        // the deadline moves on with every piece that arrives, up to
-        // upload_read_limit for the whole body.
-        const auto give_up_at = std::chrono::steady_clock::now() + upload_read_limit;
+        // A photo from a phone on a slow line (or a 25 MB mail) takes longer
+        // than a request may: the deadline moves on with every piece that
+        // arrives, up to long_body_read_limit for the whole body.
+        const auto give_up_at = std::chrono::steady_clock::now() + long_body_read_limit;
         while (!early_refusal && !ec && !parser.is_done()) {
           const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up_at - std::chrono::steady_clock::now());
           if (left.count() <= 0) {
-            global_metrics().webchat_uploads.inc("too_slow");
-            early_refusal = error_response(408, "too_slow", "the file took too long to arrive");
+            if (upload) global_metrics().webchat_uploads.inc("too_slow");
+            early_refusal = reject(408, "too_slow", "the body took too long to arrive");
             break;
           }
           socket_layer.expires_after(std::min<std::chrono::milliseconds>(cfg.limits.read_timeout, left));

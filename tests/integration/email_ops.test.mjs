@@ -174,3 +174,24 @@ test('automatic mail kept nowhere (noted) keeps none of its attachments', async 
   assert.deepEqual((await attachmentKeys()).sort(), before.sort());
   await ws.close();
 });
+
+test('a signed webhook post of a 6 MB mail is taken (the listener takes 25 MB), not refused as too large', async () => {
+  const ws = await agentSocket(gw, token);
+  const timestamp = Math.floor(Date.now() / 1000);
+  const tok = crypto.randomBytes(25).toString('hex');
+  const form = new FormData();
+  const fields = { recipient: 'support@shop.example', sender: 'omid@example.net', from: 'Omid <omid@example.net>',
+    subject: 'Photos of the damage', 'body-plain': 'Six megabytes of photos attached.', 'Message-Id': '<big-1@example.net>',
+    timestamp: String(timestamp), token: tok,
+    signature: crypto.createHmac('sha256', SIGNING_KEY).update(`${timestamp}${tok}`).digest('hex') };
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  form.append('attachment-1', new Blob([crypto.randomBytes(6 << 20)], { type: 'image/jpeg' }), 'damage.jpg');
+  const res = await fetch(`${gw.base}/webhooks/email/mail`, { method: 'POST', body: form });
+  assert.equal(res.status, 200, await res.text());
+  const ev = await ws.next(customerEvent((f) => f.message.text.includes('Six megabytes')), 10000);
+  assert.equal(ev.message.attachments[0].size, 6 << 20);
+  // Other webhooks keep the 4 MB limit.
+  const other = await fetch(`${gw.base}/webhooks/telegram/nope`, { method: 'POST', body: 'x'.repeat(5 << 20) });
+  assert.equal(other.status, 413);
+  await ws.close();
+});
