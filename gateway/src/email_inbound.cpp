@@ -228,6 +228,13 @@ awaitable<email::store_outcome> email_channel::receive(email::smtp_envelope enve
 
   // Bounces, auto-replies and list mail are never a customer writing.
   if (mail.event.automatic) co_return co_await receive_automatic(mail, envelope);
+  if (mail.event.from.external_id.empty()) {
+    // Neither From nor the envelope names anyone: as a customer it would be
+    // everyone's (ident ""), and nobody could be answered.
+    log->info("channel={} message {} has no sender address: refused", channel_.id, mail.message_id);
+    global_metrics().errors.inc("email_no_sender");
+    co_return email::store_outcome::rejected("no sender address (neither From nor the envelope sender)");
+  }
 
   auto hints = email::thread_hints(mail, config_.recipients.reply_domain, envelope.rcpt_to);
   auto thread = co_await store_.resolve(hints);

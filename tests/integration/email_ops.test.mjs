@@ -195,3 +195,31 @@ test('a signed webhook post of a 6 MB mail is taken (the listener takes 25 MB), 
   assert.equal(other.status, 413);
   await ws.close();
 });
+
+test('text sent without headers keeps its text and its envelope sender: two senders are two customers', async () => {
+  const ws = await agentSocket(gw, token);
+  for (const who of ['hossein', 'kamran']) {
+    const sent = await swaks({ from: `${who}@example.net`, raw: `My invoice number is 5512, I am ${who}\r\n` });
+    assert.equal(sent.code, 0, sent.out);
+  }
+  const h = await ws.next(customerEvent((f) => f.message.text.includes('I am hossein')), 10000);
+  const k = await ws.next(customerEvent((f) => f.message.text.includes('I am kamran')), 10000);
+  assert.notEqual(h.conv, k.conv);
+  assert.notEqual(h.conversation.customer_id, k.conversation.customer_id);
+  assert.equal(await redisCli('EXISTS', 'pasokh:ident:mail:'), '0');
+  assert.ok(await redisCli('GET', 'pasokh:ident:mail:hossein@example.net'));
+  await ws.close();
+});
+
+test('a mail that names no sender at all is refused, never made everyone\'s customer', async () => {
+  // A provider post without sender or from: no From, no envelope sender.
+  const timestamp = Math.floor(Date.now() / 1000);
+  const tok = crypto.randomBytes(25).toString('hex');
+  const res = await fetch(`${gw.base}/webhooks/email/mail`, { method: 'POST', body: new URLSearchParams({
+    recipient: 'support@shop.example', subject: 'Who am I', 'body-plain': 'Nobody sent this.', 'Message-Id': '<nobody-1@example.net>',
+    timestamp: String(timestamp), token: tok,
+    signature: crypto.createHmac('sha256', SIGNING_KEY).update(`${timestamp}${tok}`).digest('hex') }) });
+  assert.equal(res.status, 406, await res.text());
+  assert.equal(await redisCli('EXISTS', 'pasokh:ident:mail:'), '0');
+  assert.ok(await metric('pasokh_errors_total', 'kind="email_no_sender"') >= 1);
+});

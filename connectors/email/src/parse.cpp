@@ -197,12 +197,49 @@ std::string normalize_newlines(std::string_view s) {
 }
 
 // The bytes after the header block, for mail whose MIME structure yielded nothing.
+// "Name: value" (RFC 5322 field name: printable ASCII, no colon), or a folded line.
+bool header_like(std::string_view line) {
+  if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) return true;
+  auto colon = line.find(':');
+  if (colon == 0 || colon == std::string_view::npos) return false;
+  for (char c : line.substr(0, colon))
+    if (c <= ' ' || c > '~') return false;
+  return true;
+}
+
+// Where the body starts: after the blank line that ends the header block, or
+// at the block's first line that is no field (text sent without a header of
+// its own, after our trace fields: GMime takes it for a broken field).
+struct body_start {
+  std::size_t pos = std::string_view::npos;
+  bool after_blank_line = false;
+};
+
+body_start find_body(std::string_view raw) {
+  for (std::size_t pos = 0; pos < raw.size();) {
+    auto nl = raw.find('\n', pos);
+    auto line = raw.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) return {nl == std::string_view::npos ? raw.size() : nl + 1, true};
+    if (!header_like(line)) return {pos, false};
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
+  }
+  return {};
+}
+
 std::string_view raw_body(std::string_view raw) {
-  auto crlf = raw.find("\r\n\r\n");
-  auto lf = raw.find("\n\n");
-  if (crlf == std::string_view::npos && lf == std::string_view::npos) return {};
-  if (lf == std::string_view::npos || (crlf != std::string_view::npos && crlf < lf)) return raw.substr(crlf + 4);
-  return raw.substr(lf + 2);
+  auto start = find_body(raw);
+  return start.pos == std::string_view::npos ? std::string_view{} : raw.substr(start.pos);
+}
+
+// Our trace field on top of every mail the listener took (smtp_session):
+// "Return-Path: <sender>", the envelope sender, "" when absent or <>.
+std::string envelope_sender(std::string_view raw) {
+  constexpr std::string_view field = "Return-Path:";
+  if (!detail::istarts_with(raw, field)) return {};
+  auto line = raw.substr(field.size(), raw.find('\n') - field.size());
+  return to_lower(strip_angles(line));
 }
 
 bool forwarded_subject(std::string_view subject) {
@@ -602,6 +639,7 @@ parsed_email unparseable(std::string_view raw, const email_config& config, std::
   auto text = normalize_newlines(decode_charset(raw, "").text);
   out.full_text = std::string(trim(detail::utf8_prefix(text, config.max_text_bytes)));
   out.event.text = out.full_text;
+  out.from.address = envelope_sender(raw);  // who it came from, as far as anyone said
   finish_event(out, config);
   out.event.dedup_key = "sha256:" + detail::sha256_hex(raw).substr(0, 40);
   return out;
@@ -669,7 +707,8 @@ parsed_email parse_email(std::string_view raw, const email_config& config) {
       if (!shown.empty()) shown += "\n\n";
       shown += p.shown;
     }
-    if (w.pieces.empty() && out.attachments.empty() && !trim(raw_body(raw)).empty()) {
+    const bool headerless = !find_body(raw).after_blank_line;  // text right after our trace fields
+    if ((w.pieces.empty() || headerless) && trim(full).empty() && out.attachments.empty() && !trim(raw_body(raw)).empty()) {
       // A damaged structure (e.g. a multipart without boundary) hid the body: show it raw rather than lose it.
       auto decoded = decode_charset(raw_body(raw), "");
       full = shown = decoded.text;

@@ -379,6 +379,31 @@ TEST(parse_email, damaged_multipart_keeps_its_text_with_a_warning) {
   EXPECT_FALSE(mail.event.dedup_key.empty());
 }
 
+// What the listener hands over: our trace fields on top of the mail as sent.
+std::string as_received(std::string_view envelope_from, std::string_view mail) {
+  return "Return-Path: <" + std::string(envelope_from) +
+         ">\r\nReceived: from mx.example.net (192.0.2.7)\r\n\tby mx.test with ESMTP; Mon, 1 Jan 2024 00:00:00 +0000\r\n" +
+         std::string(mail);
+}
+
+TEST(parse_email, text_sent_without_any_header_keeps_its_text_and_its_envelope_sender) {
+  // As written, and as swaks sends it (blank lines after it).
+  for (auto body : {"My invoice number is 5512, I am Hossein\r\n", "My invoice number is 5512, I am Hossein\r\n\r\n\r\n"}) {
+    auto mail = email::parse_email(as_received("hossein@example.net", body), config());
+    EXPECT_EQ(mail.event.from.external_id, "hossein@example.net");
+    EXPECT_EQ(mail.event.text, "My invoice number is 5512, I am Hossein");
+  }
+}
+
+TEST(parse_email, unparseable_mail_is_from_its_envelope_sender) {
+  // No header block GMime can read: two senders are two customers, never one with no address.
+  auto a = email::parse_email("Return-Path: <a@example.net>", config());
+  auto b = email::parse_email("Return-Path: <B@Example.net>", config());
+  EXPECT_EQ(a.event.from.external_id, "a@example.net") << a.warning;
+  EXPECT_EQ(b.event.from.external_id, "b@example.net") << b.warning;
+  EXPECT_TRUE(email::parse_email("", config()).event.from.external_id.empty());
+}
+
 TEST(parse_email, texts_use_lf_only) {
   for (auto name : {"gmail_reply_fa.eml", "qp_utf8.eml", "garbage.eml", "outlook_reply_en.eml"}) {
     auto mail = parse_file(name);
