@@ -5,7 +5,7 @@
 // a customer or a conversation and is never answered.
 // The SMTP listener answers 250 only after this stored the message; any
 // Redis trouble answers 451 and the sending MTA retries (the ingest dedups on
-// the Message-ID, so a retry after a half-done attempt stores nothing twice;
+// the Message-ID and sender, so a retry after a half-done attempt stores nothing twice;
 // it files the attachments the first attempt stored, which nobody may open
 // until they are filed, and keeps none of its own).
 #include <algorithm>

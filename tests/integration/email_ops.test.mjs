@@ -223,3 +223,33 @@ test('a mail that names no sender at all is refused, never made everyone\'s cust
   assert.equal(await redisCli('EXISTS', 'pasokh:ident:mail:'), '0');
   assert.ok(await metric('pasokh_errors_total', 'kind="email_no_sender"') >= 1);
 });
+
+test('one Message-ID from two senders (a form mailer) is two mails; a redelivery is one, also of a mail stored before the upgrade', async () => {
+  const ws = await agentSocket(gw, token);
+  const form = (visitor, id) => swaks({ from: 'no-reply@shop.example', subject: 'Contact form', body: `Message from ${visitor}\r\n`,
+    headers: { 'Message-Id': `<${id}@shop.example>`, From: 'Website <no-reply@shop.example>', 'Reply-To': `${visitor}@example.net` } });
+  assert.equal((await form('nima', 'form-1')).code, 0);
+  assert.equal((await form('dana', 'form-1')).code, 0);
+  const nima = await ws.next(customerEvent((f) => f.message.text.includes('from nima')), 10000);
+  const dana = await ws.next(customerEvent((f) => f.message.text.includes('from dana')), 10000);
+  assert.notEqual(nima.conv, dana.conv);
+
+  const dedupHits = () => metric('pasokh_dedup_hits_total', 'channel="mail"');
+  const hits = await dedupHits();
+  assert.equal((await form('nima', 'form-1')).code, 0);  // the MTA's redelivery
+  assert.equal(await dedupHits(), hits + 1);
+
+  // Stored by the version before, keyed by the Message-ID alone.
+  assert.equal((await form('nima', 'form-2')).code, 0);
+  await ws.next(customerEvent((f) => f.message.text.includes('from nima') && f.conv === nima.conv && f.seq > nima.seq), 10000);
+  const key = 'pasokh:dedup:mail:16:nima@example.net:form-2@shop.example';
+  assert.equal(await redisCli('RENAME', key, 'pasokh:dedup:mail:form-2@shop.example'), 'OK');
+  assert.equal((await form('nima', 'form-2')).code, 0);
+  assert.equal(await dedupHits(), hits + 2);
+  // ... but not for someone else.
+  assert.equal((await form('dana', 'form-2')).code, 0);
+  await ws.next(customerEvent((f) => f.conv === dana.conv && f.seq > dana.seq), 10000);
+  await sleep(300);
+  assert.equal(ws.frames.filter(customerEvent((f) => f.conv === nima.conv)).length, 0);
+  await ws.close();
+});

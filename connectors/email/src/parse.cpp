@@ -622,7 +622,9 @@ void finish_event(parsed_email& out, const email_config& config) {
   if (!out.reply_to.empty() && out.reply_to.front().address != person.address)
     ev.provider_chat_id = out.reply_to.front().address;
   if (!out.message_id.empty()) {
-    ev.dedup_key = out.message_id;
+    // With its sender: anyone may send a Message-ID someone used before (a
+    // form mailer sends every visitor's mail under one), a redelivery is the same person's.
+    ev.dedup_key = fmt::format("{}:{}:{}", ev.from.external_id.size(), ev.from.external_id, out.message_id);
   } else {
     // Retries of the same mail carry the same sender, date, subject and body.
     ev.dedup_key = "sha256:" + detail::sha256_hex(out.from.address + "\n" + header_value(out.headers, "Date") + "\n" +

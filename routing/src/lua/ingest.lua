@@ -80,6 +80,19 @@ local function continues_thread(thread_conv, channel, cust, sender, any_sender)
   return t[2] ~= 'resolved' or redis.call('GET', p .. 'cust:' .. t[3] .. ':open:' .. t[1]) == thread_conv, other
 end
 
+-- A mail's key is '<n>:<sender>:<Message-ID>'; before, it was the Message-ID
+-- alone. A redelivery of a mail stored before that upgrade is a duplicate when
+-- the customer it was stored for is this sender (dedup_ttl_s after the upgrade, drop this).
+local function legacy_mail_dedup(channel, kind, dedup_key, ext)
+  if kind ~= 'email' then return nil end
+  local n = string.match(dedup_key, '^(%d+):')
+  if not n then return nil end
+  local seen = redis.call('GET', p .. 'dedup:' .. channel .. ':' .. string.sub(dedup_key, #n + tonumber(n) + 3))
+  if not seen then return nil end
+  local cust = string.match(seen, '|([^|]*)$')
+  return cust and cust == redis.call('GET', p .. 'ident:' .. channel .. ':' .. ext) and seen or nil
+end
+
 local function ingest_one(A)
   local channel, kind, ext, display_name = A[2], A[3], A[4], A[5]
   local dedup_key, dedup_ttl, now, message_json = A[6], A[7], A[8], A[9]
@@ -91,7 +104,7 @@ local function ingest_one(A)
   local dkey
   if dedup_key ~= '' then
     dkey = p .. 'dedup:' .. channel .. ':' .. dedup_key
-    local seen = redis.call('GET', dkey)
+    local seen = redis.call('GET', dkey) or legacy_mail_dedup(channel, kind, dedup_key, ext)
     -- "conv|seq|customer"; third: its follow-up is still due (the answer of
     -- the first attempt was lost: the retry runs it, gateway/src/followup.cpp).
     if seen then

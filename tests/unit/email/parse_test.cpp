@@ -141,7 +141,7 @@ TEST(parse_email, windows1256_keeps_arabic_yeh) {
 TEST(parse_email, message_ids_and_threading_fields) {
   auto mail = parse_file("outlook_reply_en.eml");
   EXPECT_EQ(mail.message_id, "DB9PR01MB0001@corp.example");
-  EXPECT_EQ(mail.event.dedup_key, "DB9PR01MB0001@corp.example");
+  EXPECT_EQ(mail.event.dedup_key, "24:john.miller@corp.example:DB9PR01MB0001@corp.example");
   EXPECT_EQ(mail.in_reply_to, "pasokh.Y3ZfNDI.Y3ZfNDI6Nw@support.example");
   EXPECT_EQ(mail.event.reply_to, mail.in_reply_to);
   ASSERT_EQ(mail.references.size(), 2u);
@@ -360,6 +360,20 @@ TEST(parse_email, only_bounces_are_delivery_reports) {
   auto forward = parse_file("forwarded.eml");
   EXPECT_FALSE(forward.report.present);
   EXPECT_TRUE(forward.report.message_ids.empty());
+}
+
+// A form mailer sends every visitor's mail under one Message-ID; a
+// redelivery is the same mail, from the same sender.
+TEST(parse_email, the_dedup_key_is_the_message_id_of_its_sender) {
+  auto form = [](const char* reply_to) {
+    return "From: Shop form <no-reply@shop.example>\r\nReply-To: " + std::string(reply_to) +
+           "\r\nTo: support@support.example\r\nSubject: Contact form\r\nMessage-Id: <form-1@shop.example>\r\n\r\nHello\r\n";
+  };
+  auto ali = email::parse_email(form("ali@example.net"), config());
+  auto sara = email::parse_email(form("sara@example.net"), config());
+  EXPECT_EQ(ali.event.dedup_key, "15:ali@example.net:form-1@shop.example");
+  EXPECT_NE(ali.event.dedup_key, sara.event.dedup_key);
+  EXPECT_EQ(ali.event.dedup_key, email::parse_email(form("ali@example.net"), config()).event.dedup_key);
 }
 
 TEST(parse_email, missing_message_id_gets_a_stable_synthetic_key) {
