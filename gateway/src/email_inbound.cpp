@@ -1,8 +1,9 @@
 // Receiving mail: parse, thread, keep attachments, ingest, answer with the bot.
-// Automatic mail (bounces, auto-replies, lists) takes its own path: kept in the
+// Automatic mail (bounces, auto-replies) takes its own path: kept in the
 // conversation it belongs to or noted per channel; a bounce naming our mail
 // (its Message-ID's tag verified) only marks that mail failed. It never makes
-// a customer or a conversation and is never answered.
+// a customer or a conversation and is never answered. List mail is a person's
+// message, stored as such, but never answered either.
 // The SMTP listener answers 250 only after this stored the message; any
 // Redis trouble answers 451 and the sending MTA retries (the ingest dedups on
 // the Message-ID and sender, so a retry after a half-done attempt stores nothing twice;
@@ -226,8 +227,11 @@ awaitable<email::store_outcome> email_channel::receive(email::smtp_envelope enve
     co_return email::store_outcome::stored();
   }
 
-  // Bounces, auto-replies and list mail are never a customer writing.
-  if (mail.event.automatic) co_return co_await receive_automatic(mail, envelope);
+  // Bounces and auto-replies are never a customer writing. List mail is a
+  // person (a Google Group in front of the support address forwards the
+  // customer's mail): kept as their message, still automatic, so that neither
+  // the bot nor CSAT or opt-out words answer it (the list would get the answer).
+  if (mail.event.automatic && !mail.list_mail) co_return co_await receive_automatic(mail, envelope);
   if (mail.event.from.external_id.empty()) {
     // Neither From nor the envelope names anyone: as a customer it would be
     // everyone's (ident ""), and nobody could be answered.
@@ -251,7 +255,7 @@ awaitable<email::store_outcome> email_channel::receive(email::smtp_envelope enve
     co_return email::store_outcome::temporary_failure("storage unavailable");
   }
 
-  routing::channel_route route{channel_.team, channel_.bot};
+  routing::channel_route route{channel_.team, channel_.bot && !mail.list_mail};
   auto stored = co_await ingest_.ingest(mail.event, route, *thread);
   if (!stored) {
     static repeated_warning ingest_failures;

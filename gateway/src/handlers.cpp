@@ -76,7 +76,8 @@ awaitable<bool> run_bot(services& s, const routing::ingest_outcome& stored, cons
   const auto after_sales = co_await aftersales::on_customer_message(s, stored, event);
   if (after_sales == aftersales::outcome::handled) co_return true;
   if (after_sales == aftersales::outcome::failed) co_return false;
-  bool route = stored.status != "bot";
+  // Never the bot for automatic mail (list mail, email_inbound.cpp): a conversation it had goes to people.
+  bool route = stored.status != "bot" || event.automatic;
   if (!route) {
     routing::customer_turn turn{stored.conversation_id, event.text, event.button_payload, event.language,
                                 !event.attachments.empty(), stored.seq};

@@ -253,3 +253,21 @@ test('one Message-ID from two senders (a form mailer) is two mails; a redelivery
   assert.equal(ws.frames.filter(customerEvent((f) => f.conv === nima.conv)).length, 0);
   await ws.close();
 });
+
+test('mail through a list or Google Group is the person\'s message, kept whole, never answered by the bot', async () => {
+  const ws = await agentSocket(gw, token);
+  const sent = await swaks({ port: botSmtpPort, from: 'support+bncs@googlegroups.example', subject: 'Warranty',
+    body: 'How many months of warranty do your products have?\r\n',
+    headers: { From: 'Parisa <parisa@example.net>', 'List-Id': '<support.shop.example>', Precedence: 'list',
+      'Message-Id': '<group-1@example.net>' } });
+  assert.equal(sent.code, 0, sent.out);
+  const ev = await ws.next(customerEvent((f) => f.message.text.includes('months of warranty')), 10000);
+  assert.equal(ev.message.channel, 'mailbot');
+  assert.equal(ev.message.automatic, true);
+  assert.notEqual(ev.conversation.status, 'bot');
+  assert.equal(await redisCli('GET', 'pasokh:ident:mailbot:parisa@example.net'), ev.conversation.customer_id);
+  await sleep(1500);
+  assert.equal(ws.frames.filter((f) => f.conv === ev.conv && f.message?.author === 'bot').length, 0);
+  assert.equal(relay.delivered.filter((m) => m.includes('parisa@example.net')).length, 0);
+  await ws.close();
+});

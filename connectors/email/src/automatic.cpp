@@ -86,7 +86,7 @@ bool mail_system_sender(std::string_view address) {
 }
 
 std::string automatic_reason(const header_list& headers, std::string_view from_address,
-                             std::string_view content_type) {
+                             std::string_view content_type, bool lists) {
   for (const auto& [name, raw_value] : headers) {
     auto value = trim(raw_value);
     if (iequals(name, "Auto-Submitted")) {
@@ -94,8 +94,8 @@ std::string automatic_reason(const header_list& headers, std::string_view from_a
       if (!token.empty() && !iequals(token, "no")) return "Auto-Submitted: " + to_lower(token);
     } else if (iequals(name, "Precedence")) {
       auto v = to_lower(value);
-      if (v == "bulk" || v == "junk" || v == "list" || v == "auto_reply") return "Precedence: " + v;
-    } else if (iequals(name, "X-Auto-Response-Suppress") || iequals(name, "List-Id") ||
+      if (v == "bulk" || v == "junk" || (v == "list" && lists) || v == "auto_reply") return "Precedence: " + v;
+    } else if (iequals(name, "X-Auto-Response-Suppress") || (iequals(name, "List-Id") && lists) ||
                iequals(name, "X-Autoreply") || iequals(name, "X-Autorespond")) {
       return name + " present";
     } else if (iequals(name, "Return-Path")) {
@@ -108,6 +108,11 @@ std::string automatic_reason(const header_list& headers, std::string_view from_a
   if (mail_system_sender(from_address)) return "sender " + to_lower(from_address.substr(0, from_address.find('@')));
   if (detail::istarts_with(trim(content_type), "multipart/report")) return "delivery report (multipart/report)";
   return {};
+}
+
+bool list_mail(const header_list& headers, std::string_view from_address, std::string_view content_type) {
+  return !automatic_reason(headers, from_address, content_type).empty() &&
+         automatic_reason(headers, from_address, content_type, false).empty();
 }
 
 }  // namespace pasokh::connectors::email

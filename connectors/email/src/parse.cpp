@@ -739,6 +739,7 @@ parsed_email parse_email(std::string_view raw, const email_config& config) {
     std::string content_type = body ? mime_type_of(body) : "text/plain";
     out.automatic_reason = automatic_reason(out.headers, out.from.address, content_type);
     out.sender_unverified = dmarc_failed(out.headers, config.trusted_authserv_id);
+    out.list_mail = list_mail(out.headers, out.from.address, content_type);
     finish_report(out, content_type, body ? to_lower(param_of(body, "report-type")) : std::string(), w.status_part);
     out.event.language = language_hint(header_value(out.headers, "Content-Language"), out.event.text);
     for (auto& issue : issues.items) out.notes.push_back(std::move(issue));

@@ -418,6 +418,22 @@ TEST(parse_email, unparseable_mail_is_from_its_envelope_sender) {
   EXPECT_TRUE(email::parse_email("", config()).event.from.external_id.empty());
 }
 
+TEST(parse_email, list_mail_is_a_persons_unless_bulk_or_auto_submitted) {
+  auto group = email::parse_email(
+      "From: Ali <ali@example.net>\r\nTo: support@support.example\r\nSubject: Broken fridge\r\n"
+      "List-Id: <support.support.example>\r\nPrecedence: list\r\nMessage-Id: <g-1@example.net>\r\n\r\nMy fridge is broken\r\n",
+      config());
+  EXPECT_TRUE(group.event.automatic);  // never answered automatically
+  EXPECT_TRUE(group.list_mail);
+  EXPECT_EQ(group.event.from.external_id, "ali@example.net");
+  EXPECT_EQ(group.event.text, "My fridge is broken");
+  EXPECT_FALSE(parse_file("list_mail.eml").list_mail);  // a newsletter: Precedence: bulk
+  auto ooo = email::parse_email(
+      "From: a@example.net\r\nList-Id: <l.example.net>\r\nAuto-Submitted: auto-replied\r\n\r\naway\r\n", config());
+  EXPECT_TRUE(ooo.event.automatic);
+  EXPECT_FALSE(ooo.list_mail);
+}
+
 TEST(parse_email, texts_use_lf_only) {
   for (auto name : {"gmail_reply_fa.eml", "qp_utf8.eml", "garbage.eml", "outlook_reply_en.eml"}) {
     auto mail = parse_file(name);

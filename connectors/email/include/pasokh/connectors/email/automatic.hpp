@@ -14,9 +14,15 @@ using header_list = std::vector<std::pair<std::string, std::string>>;
 // empty string for a person's mail. Checks Auto-Submitted (anything but "no"),
 // Precedence bulk/junk/list/auto_reply, X-Auto-Response-Suppress, List-Id,
 // X-Autoreply/X-Autorespond, an empty Return-Path "<>", MAILER-DAEMON or
-// postmaster as sender, and a multipart/report top-level type.
+// postmaster as sender, and a multipart/report top-level type. Without
+// `lists`, List-Id and Precedence: list do not count (list_mail).
 std::string automatic_reason(const header_list& headers, std::string_view from_address,
-                             std::string_view content_type);
+                             std::string_view content_type, bool lists = true);
+
+// Mail a person sent through a list (a Google Group in front of the support
+// address, a mailing list): automatic only for its List-Id or Precedence: list.
+// Kept as the person's message, but never answered automatically.
+bool list_mail(const header_list& headers, std::string_view from_address, std::string_view content_type);
 
 // MAILER-DAEMON@ or postmaster@: the mail system itself (bounces).
 bool mail_system_sender(std::string_view address);

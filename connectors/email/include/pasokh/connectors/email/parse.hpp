@@ -52,6 +52,7 @@ struct parsed_email {
 
   std::string automatic_reason;     // empty for a person's mail
   bool sender_unverified = false;   // DMARC failed at the trusted MTA (config trusted_authserv_id)
+  bool list_mail = false;           // automatic only as list traffic: a person's message, never answered
   delivery_report report;           // a bounce: which of our mails failed, and why
   std::vector<std::string> notes;   // charset decisions, dropped content, parser warnings
   std::string warning;              // non-empty when the mail could not be parsed properly
