@@ -22,6 +22,20 @@ std::optional<std::string> reply_token(std::string_view address, std::string_vie
   return std::string(token);
 }
 
+// Arabic yeh ي, alef maksura ى and kaf ك as Persian ی and ک: a Persian
+// mail decoded from windows-1256 (or typed on an Arabic keyboard) has the
+// former, the same subject from a phone the latter (bot::normalize folds the
+// same for search). Two-byte sequences: a lead byte never occurs inside another character.
+namespace {
+void fold_persian_letters(std::string& s) {
+  for (std::size_t i = 0; i + 1 < s.size(); ++i) {
+    if (s[i] != '\xD9') continue;
+    if (s[i + 1] == '\x8A' || s[i + 1] == '\x89') s.replace(i, 2, "\xDB\x8C");       // ي ى → ی
+    else if (s[i + 1] == '\x83') s.replace(i, 2, "\xDA\xA9");                          // ك → ک
+  }
+}
+}  // namespace
+
 std::string normalized_subject(std::string_view subject) {
   static const auto prefixes = [] {
     auto all = detail::reply_prefixes;
@@ -39,6 +53,7 @@ std::string normalized_subject(std::string_view subject) {
     space = false;
     out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   }
+  fold_persian_letters(out);
   return out;
 }
 

@@ -304,6 +304,10 @@ TEST(threading, normalized_subject_survives_replies_and_forwards) {
   EXPECT_EQ(email::normalized_subject("گارانتی  یخچال"), "گارانتی یخچال");
   EXPECT_EQ(email::normalized_subject("Reply needed"), "reply needed");
   EXPECT_EQ(email::normalized_subject(""), "");
+  // Arabic yeh and kaf (a windows-1256 mail) meet the Persian letters of the same subject.
+  EXPECT_EQ(email::normalized_subject("Re: \u0643\u0627\u0631\u062A \u06AF\u0627\u0631\u0627\u0646\u062A\u064A"),
+            email::normalized_subject("\u06A9\u0627\u0631\u062A \u06AF\u0627\u0631\u0627\u0646\u062A\u06CC"));
+  EXPECT_EQ(email::normalized_subject("\u0645\u0648\u0633\u0649"), "\u0645\u0648\u0633\u06CC");
   EXPECT_NE(email::normalized_subject("Invoice for order 88"), email::normalized_subject("Re: Washing machine leaks"));
 }
 
