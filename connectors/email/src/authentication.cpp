@@ -10,25 +10,18 @@ namespace {
 // The header value without its comments ("(p=none)", nested too), lower-cased,
 // white space (folding included) as single spaces.
 std::string plain(std::string_view value) {
-  std::string out;
+  detail::folded_text out;
   int depth = 0;
-  bool space = false;
   for (char c : value) {
     if (c == '(') ++depth;
     if (depth > 0) {
       if (c == ')') --depth;
-      space = true;
+      out.gap();
       continue;
     }
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out += ' ';
-    space = false;
-    out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    out.add(c);
   }
-  return out;
+  return out.take();
 }
 
 }  // namespace

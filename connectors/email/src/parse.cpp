@@ -623,8 +623,9 @@ void finish_event(parsed_email& out, const email_config& config) {
     ev.provider_chat_id = out.reply_to.front().address;
   if (!out.message_id.empty()) {
     // With its sender: anyone may send a Message-ID someone used before (a
-    // form mailer sends every visitor's mail under one), a redelivery is the same person's.
-    ev.dedup_key = fmt::format("{}:{}:{}", ev.from.external_id.size(), ev.from.external_id, out.message_id);
+    // form mailer sends every visitor's mail under one), a redelivery is the
+    // same person's. The sender as a hash: key names outlive an erasure.
+    ev.dedup_key = "from:" + detail::sha256_hex(ev.from.external_id).substr(0, 16) + ":" + out.message_id;
   } else {
     // Retries of the same mail carry the same sender, date, subject and body.
     ev.dedup_key = "sha256:" + detail::sha256_hex(out.from.address + "\n" + header_value(out.headers, "Date") + "\n" +

@@ -42,17 +42,9 @@ std::string normalized_subject(std::string_view subject) {
     all.insert(all.end(), detail::forward_prefixes.begin(), detail::forward_prefixes.end());
     return all;
   }();
-  std::string out;
-  bool space = false;
-  for (char c : detail::strip_subject_prefixes(subject, prefixes)) {
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out += ' ';
-    space = false;
-    out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  }
+  detail::folded_text folded;
+  for (char c : detail::strip_subject_prefixes(subject, prefixes)) folded.add(c);
+  auto out = folded.take();
   fold_persian_letters(out);
   return out;
 }

@@ -25,6 +25,25 @@ extern const std::vector<std::string_view> forward_prefixes;
 // "Re(3): x", a full-width colon).
 std::string strip_subject_prefixes(std::string_view subject, const std::vector<std::string_view>& prefixes);
 
+// Text built a character at a time, for comparing: ASCII letters lower-cased,
+// each run of white space (folding included) or of gap() as one space, none
+// at either end.
+class folded_text {
+ public:
+  void add(char c) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') return gap();
+    if (gap_ && !out_.empty()) out_ += ' ';
+    gap_ = false;
+    out_ += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  void gap() { gap_ = true; }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+  bool gap_ = false;
+};
+
 std::string base64_encode(std::string_view bytes, std::size_t line_length = 0);
 std::string base64url_encode(std::string_view bytes);
 bool base64url_decode(std::string_view text, std::string& out);

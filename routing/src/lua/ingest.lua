@@ -80,14 +80,15 @@ local function continues_thread(thread_conv, channel, cust, sender, any_sender)
   return t[2] ~= 'resolved' or redis.call('GET', p .. 'cust:' .. t[3] .. ':open:' .. t[1]) == thread_conv, other
 end
 
--- A mail's key is '<n>:<sender>:<Message-ID>'; before, it was the Message-ID
--- alone. A redelivery of a mail stored before that upgrade is a duplicate when
--- the customer it was stored for is this sender (dedup_ttl_s after the upgrade, drop this).
+-- A mail's key is 'from:<sender's hash>:<Message-ID>'; before, it was the
+-- Message-ID alone. A redelivery of a mail stored before that upgrade is a
+-- duplicate when the customer it was stored for is this sender (dedup_ttl_s
+-- after the upgrade, drop this).
 local function legacy_mail_dedup(channel, kind, dedup_key, ext)
   if kind ~= 'email' then return nil end
-  local n = string.match(dedup_key, '^(%d+):')
-  if not n then return nil end
-  local seen = redis.call('GET', p .. 'dedup:' .. channel .. ':' .. string.sub(dedup_key, #n + tonumber(n) + 3))
+  local message_id = string.match(dedup_key, '^from:%x+:(.+)$')
+  if not message_id then return nil end
+  local seen = redis.call('GET', p .. 'dedup:' .. channel .. ':' .. message_id)
   if not seen then return nil end
   local cust = string.match(seen, '|([^|]*)$')
   return cust and cust == redis.call('GET', p .. 'ident:' .. channel .. ':' .. ext) and seen or nil
