@@ -31,7 +31,7 @@ struct parsed_email {
   // provider_chat_id = the first Reply-To when it differs from that, text (quotes
   // stripped), original_text (full_text when it differs), attachments (metadata), sent_at, reply_to = In-Reply-To,
   // language hint, automatic, echo (the Message-ID is one of ours, or the sender is one of
-  // the channel's own addresses), dedup_key ("<length>:<sender>:<Message-ID>", a hash of
+  // the channel's own addresses), dedup_key ("from:<sender's hash>:<Message-ID>", a hash of
   // the mail without one). Without a readable From, the sender is the envelope's (our
   // Return-Path on top).
   proto::inbound_event event;
