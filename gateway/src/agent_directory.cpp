@@ -174,6 +174,7 @@ awaitable<result<login_result>> agent_directory::login(const std::string& login,
   std::vector<std::vector<std::string>> after;
   after.push_back(store::make_command("DEL", login_tries_key(login, address), login_tries_key(login, {})));
   after.push_back(store::make_command("DECR", address_tries_key(address)));
+  after.push_back(store::make_command("EXPIRE", address_tries_key(address), "60", "NX"));  // it may have lapsed meanwhile
   after.push_back(store::make_command("ZADD", known, std::to_string(routing::now_ms()), address));
   after.push_back(store::make_command("ZREMRANGEBYRANK", known, "0", std::to_string(-known_addresses_kept - 1)));
   after.push_back(store::make_command("EXPIRE", known, std::to_string(known_address_days * 86400)));

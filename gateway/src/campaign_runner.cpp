@@ -117,6 +117,7 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
           }
         }
       }
+      if (stopping) break;  // asked during the tick: no tick's wait before the lease goes
       timer.expires_after(s.cfg.campaigns.tick);
       boost::system::error_code ec;
       co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));

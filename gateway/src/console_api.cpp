@@ -314,10 +314,11 @@ void add_console_routes(router& r, services& s) {
       for (auto& sg : j["suggestions"]) {
         // A file the agent may not open (another team's) is not shown through
         // this one either: its name, addresses and numbers stay there.
-        const auto other = sg.value("customer", "");
-        auto teams = co_await customer_teams(s, other);
-        if (!teams) co_return unavailable();
-        if (!*teams || !may_open_file(a, **teams)) continue;
+        if (a.role != "admin") {
+          auto teams = co_await customer_teams(s, sg.value("customer", ""));
+          if (!teams) co_return unavailable();
+          if (!*teams || !may_open_file(a, **teams)) continue;
+        }
         if (!sg["identities"].is_array()) sg["identities"] = json::array();
         suggestions.push_back(std::move(sg));
       }

@@ -50,6 +50,10 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 constexpr std::size_t max_uploads_at_once = 32;
 constexpr std::size_t max_uploads_at_once_per_address = 4;
 constexpr auto long_body_read_limit = std::chrono::minutes(5);
+// Mail posted by a webhook (up to 2 × max_message_bytes each), the same way:
+// the provider posts a few at a time and retries a 503.
+constexpr std::size_t max_mail_posts_at_once = 8;
+constexpr std::size_t max_mail_posts_at_once_per_address = 4;
 
 std::shared_ptr<spdlog::logger> log() {
   static auto logger = [] {
@@ -171,6 +175,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   answer_decorator decorate;
   upload_gate gate;
   upload_slots uploads{max_uploads_at_once, max_uploads_at_once_per_address};
+  upload_slots mail_posts{max_mail_posts_at_once, max_mail_posts_at_once_per_address};
   tcp::acceptor acceptor;
   std::optional<ssl::context> tls;
   std::atomic<bool> draining{false};
@@ -513,7 +518,7 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
   });
 
   for (;;) {
-    std::unique_ptr<upload_slots::slot> upload_slot;
+    std::unique_ptr<upload_slots::slot> body_slot;
     std::optional<http_response> early_refusal;
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(cfg.limits.max_header_bytes));
@@ -548,17 +553,17 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
       if (parser.content_length().value_or(0) > body_limit) {
         ec = http::error::body_limit;
       } else if (upload || mail_limit) {
-        if (upload) {
-          // Who may send one is checked before its body is read; how many are
-          // read at a time is capped (each is held whole).
-          upload_slot = uploads.try_take(cfg.proxy.trust_forwarded_for ? std::string() : remote);
-          if (!upload_slot) {
-            global_metrics().webchat_uploads.inc("busy");
-            early_refusal = error_response(503, "busy", "too many files are being sent; try again in a moment");
-            early_refusal->headers.emplace_back("Retry-After", "5");
-          } else if (gate) {
-            early_refusal = co_await gate(to_request_head(parser.get(), remote));
-          }
+        // How many such bodies are read at a time is capped, in all and per
+        // client address (each is held whole); an upload's sender is checked
+        // before its body is read (a mail post's signature is in its body).
+        const auto head = to_request_head(parser.get(), remote);
+        body_slot = (upload ? uploads : mail_posts).try_take(client_address(head, cfg.proxy.trust_forwarded_for));
+        if (!body_slot) {
+          if (upload) global_metrics().webchat_uploads.inc("busy");
+          early_refusal = reject(503, "busy", "too many large bodies are being sent; try again in a moment");
+          early_refusal->headers.emplace_back("Retry-After", "5");
+        } else if (upload && gate) {
+          early_refusal = co_await gate(head);
         }
         // A photo from a phone on a slow line (or a 25 MB mail) takes longer
         // than a request may: the deadline moves on with every piece that

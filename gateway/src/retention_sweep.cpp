@@ -88,6 +88,7 @@ struct retention_sweep::state : std::enable_shared_from_this<state> {
           log()->error("retention: {}", e.what());
         }
       }
+      if (stopping) break;  // asked during the tick: no tick's wait before the lease goes
       timer.expires_after(cfg().tick);
       boost::system::error_code ec;
       co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));

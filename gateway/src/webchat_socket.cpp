@@ -628,7 +628,7 @@ class chat_session : public ws_handler,
       co_return;
     }
     json out = {{"type", "email_verified"}};
-    if (!email_.empty()) out["email"] = email_;
+    if (!checked->email.empty()) out["email"] = checked->email;
     send(out);
     // Merged into the file that holds the address: its conversations are this chat's now.
     co_await follow_visitor_file();

@@ -161,7 +161,7 @@ awaitable<store::result<code_answer>> check_email_code(services& s, const std::s
   if (e[0].str == "merged" && e.size() > 4)
     spdlog::get("gateway")->info("a web chat visitor confirmed their email: customer={} merged into customer={} ({})",
                                  e[3].str, e[2].str, e[4].str);
-  co_return code_answer{code_check::verified, 0};
+  co_return code_answer{code_check::verified, 0, e.size() > 1 ? e[1].str : std::string()};
 }
 
 void add_webchat_verify_routes(router& r, services&) {

@@ -225,6 +225,20 @@ test('a new mail in no thread opens its own conversation unless it repeats the o
   await ws.close();
 });
 
+test('an open conversation whose subject was keyed in Arabic letters before the upgrade still takes the same subject in Persian letters', async () => {
+  const ws = await agentSocket(gw, token);
+  const mailFrom = (body, id) => swaks({ from: 'leila@example.net', subject: 'گارانتی کولر', body: `${body}\r\n`, headers: { 'Message-Id': `<${id}@example.net>` } });
+  assert.equal((await mailFrom('cooler is noisy', 'fold-1')).code, 0);
+  const first = await ws.next(customerEvent((f) => f.message.text.includes('cooler is noisy')), 10000);
+  // As an older version stored it: the key with Arabic yeh and kaf.
+  assert.equal(await redisCli('HGET', `pasokh:conv:${first.conv}`, 'subject_key'), 'subject:گارانتی کولر');
+  await redisCli('HSET', `pasokh:conv:${first.conv}`, 'subject_key', 'subject:گارانتي كولر');
+  assert.equal((await mailFrom('and it leaks too', 'fold-2')).code, 0);
+  const again = await ws.next(customerEvent((f) => f.message.text.includes('leaks too')), 10000);
+  assert.equal(again.conv, first.conv);
+  await ws.close();
+});
+
 test('contact form mail (From the site, the person in Reply-To) is one customer and conversation per person; replies go to each', async () => {
   const ws = await agentSocket(gw, token);
   const form = (name, address) => swaks({ from: 'noreply@shop-site.example', subject: 'New contact form message',

@@ -196,6 +196,28 @@ test('a signed webhook post of a 6 MB mail is taken (the listener takes 25 MB), 
   await ws.close();
 });
 
+test('large mail posts are read four at a time per address: a fifth stalled one is told to come back (503), not held in memory', async () => {
+  const stalled = () => {
+    const s = net.connect(gw.port, '127.0.0.1');
+    let answer = '';
+    s.on('data', (d) => { answer += d; });
+    s.on('error', () => {});
+    s.write('POST /webhooks/email/mail HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n' +
+      `Content-Length: ${20 << 20}\r\n\r\nrecipient=support%40shop.example`);
+    return { answer: () => answer, end: () => s.destroy() };
+  };
+  const held = Array.from({ length: 4 }, stalled);
+  try {
+    await sleep(300);
+    const fifth = stalled();
+    await waitFor(() => fifth.answer().startsWith('HTTP/1.1 503'), 'the fifth refused', 3000);
+    assert.match(fifth.answer(), /"busy"/);
+    fifth.end();
+  } finally {
+    for (const h of held) h.end();
+  }
+});
+
 test('text sent without headers keeps its text and its envelope sender: two senders are two customers', async () => {
   const ws = await agentSocket(gw, token);
   for (const who of ['hossein', 'kamran']) {

@@ -215,11 +215,12 @@ end
 -- Their file joins the file that holds it (a merge an agent can undo), or
 -- gets it indexed when nobody holds it; a visitor who has not written yet has
 -- it linked by their first message (ingest.lua). A wrong code uses up one of
--- max_tries; the last makes it void.
+-- max_tries; the last makes it void. Answers { 'verified' | 'merged', the
+-- address the code proved, ... } | { 'wrong', tries left } | { 'no_code' }.
 if op == 'verify_code' then
   local channel, visitor, given, max_tries, actor = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
   local ckey = p .. 'webchat:verify_code:' .. channel .. ':' .. visitor
-  local t = redis.call('HMGET', ckey, 'code', 'key', 'language')
+  local t = redis.call('HMGET', ckey, 'code', 'key')
   if not t[1] then return { 'no_code' } end
   -- Both sides are HMACs (the typed code's made now): comparing them tells nothing of the code.
   if t[1] ~= given then
@@ -228,25 +229,25 @@ if op == 'verify_code' then
     return { 'wrong', math.max(left, 0) }
   end
   redis.call('DEL', ckey)  -- one use
-  local addr, language = t[2], t[3] or ''
+  local addr = t[2]
   local cust = redis.call('GET', p .. 'ident:' .. channel .. ':' .. visitor)
   if not cust then
     local vkey = p .. 'webchat:visitor:' .. channel .. ':' .. visitor
     if redis.call('EXISTS', vkey) == 1 then redis.call('HSET', vkey, 'verified_email', addr) end
-    return { 'verified', language }
+    return { 'verified', addr }
   end
   local key = 'email:' .. addr
   local holder = redis.call('GET', p .. 'key:' .. key)
   if holder and holder ~= cust then
     local r = merge(holder, cust, actor)
-    if r[1] ~= 'merged' then return { 'verified', language } end
+    if r[1] ~= 'merged' then return { 'verified', addr } end
     mail_missed_replies(holder, channel)
-    return { 'merged', language, holder, cust, r[2] }
+    return { 'merged', addr, holder, cust, r[2] }
   end
   index_customer_key(cust, key, now)
   search_customer_changed(cust, now)
   mail_missed_replies(cust, channel)
-  return { 'verified', language }
+  return { 'verified', addr }
 end
 
 if op == 'unmerge' then

@@ -84,6 +84,12 @@ end
 -- Message-ID alone. A redelivery of a mail stored before that upgrade is a
 -- duplicate when the customer it was stored for is this sender (dedup_ttl_s
 -- after the upgrade, drop this).
+-- A subject key stored before keys folded Arabic ي ى ك into Persian ی ک
+-- (normalized_subject, threading.cpp), folded the same to compare.
+local function persian_letters(key)
+  return (string.gsub(string.gsub(key, '\217[\137\138]', '\219\140'), '\217\131', '\218\169'))
+end
+
 local function legacy_mail_dedup(channel, kind, dedup_key, ext)
   if kind ~= 'email' then return nil end
   local message_id = string.match(dedup_key, '^from:%x+:(.+)$')
@@ -246,7 +252,7 @@ local function ingest_one(A)
     conv = redis.call('GET', open_key)
     if conv and subject_key ~= '' and conv ~= thread_conv then
       local open = redis.call('HMGET', conv_key(conv), 'subject_key', 'recipient')
-      if open[1] ~= subject_key or open[2] ~= recipient then conv = false end
+      if persian_letters(open[1] or '') ~= subject_key or open[2] ~= recipient then conv = false end
     end
   end
   -- Routed here: a new queued conversation the caller decided for (A[23]

@@ -1,8 +1,8 @@
 #pragma once
-// Web chat uploads whose bodies are being read or handled at once. Each is
-// held whole in memory (up to webchat.max_upload_bytes), so how many there
+// Large request bodies (web chat uploads, mail posted by a webhook) being
+// read or handled at once. Each is held whole in memory, so how many there
 // are at a time is capped, in all and per client address: slow or stalled
-// uploads cannot grow the process without bound. Thread-safe.
+// ones cannot grow the process without bound. Thread-safe.
 #include <cstddef>
 #include <map>
 #include <memory>

@@ -68,6 +68,7 @@ enum class code_check {
 struct code_answer {
   code_check result = code_check::no_code;
   int tries_left = 0;
+  std::string email;  // verified: the address the code proved (the visitor may have given another since)
 };
 
 // The visitor typed `code` (six ASCII digits: verify_email_frame) into the chat.
