@@ -27,9 +27,8 @@ constexpr bool is_arabic_diacritic(char32_t cp) noexcept {
 
 // Zero-width and bidi controls that only affect rendering.
 constexpr bool is_invisible(char32_t cp) noexcept {
-  return cp == 0x200B || cp == 0x200C || cp == 0x200D || cp == 0x200E || cp == 0x200F ||
-         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF ||
-         cp == 0x00AD || cp == 0x061C;
+  return proto::is_direction_control(cp) || cp == 0x200B || cp == 0x200C || cp == 0x200D || cp == 0xFEFF ||
+         cp == 0x00AD;
 }
 
 constexpr folded fold(char32_t cp) noexcept {

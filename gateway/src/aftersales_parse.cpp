@@ -91,8 +91,8 @@ char32_t next_cp(std::string_view s, std::size_t& i) {
 }
 
 bool invisible(char32_t cp) {
-  return (cp >= 0x200B && cp <= 0x200F) || cp == 0x061C || (cp >= 0x202A && cp <= 0x202E) ||
-         (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF || cp == 0x0640 || (cp >= 0x064B && cp <= 0x065F) ||
+  return proto::is_direction_control(cp) || (cp >= 0x200B && cp <= 0x200D) || cp == 0xFEFF || cp == 0x0640 ||
+         (cp >= 0x064B && cp <= 0x065F) ||
          cp == 0x0670 || (cp >= 0xFE00 && cp <= 0xFE0F);
 }
 

@@ -34,17 +34,6 @@ bool heif(std::string_view bytes) {
   return false;
 }
 
-// The length of a direction control at `i` (LRM, RLM, the embeddings and
-// overrides U+202A-E, the isolates U+2066-9), else 0: in a file name they only
-// disguise it ("card\u202Efdp.bat" shows as "cardtab.pdf").
-std::size_t direction_mark_at(std::string_view s, std::size_t i) {
-  if (s.size() - i < 3 || static_cast<unsigned char>(s[i]) != 0xE2) return 0;
-  const auto b1 = static_cast<unsigned char>(s[i + 1]), b2 = static_cast<unsigned char>(s[i + 2]);
-  const bool marks = b1 == 0x80 && (b2 == 0x8E || b2 == 0x8F || (b2 >= 0xAA && b2 <= 0xAE));
-  const bool isolates = b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9;
-  return marks || isolates ? 3 : 0;
-}
-
 // Whether the name ends in an extension of the type (any case; ".jpeg" for JPEG too).
 bool has_extension_of(std::string_view name, const sniffed_type& type) {
   auto dot = name.rfind('.');
@@ -195,13 +184,11 @@ std::string upload_name(std::string_view given, const sniffed_type& type) {
   if (auto slash = given.find_last_of("/\\"); slash != std::string_view::npos) given.remove_prefix(slash + 1);
   std::string name;
   if (proto::valid_utf8(given)) {
-    for (std::size_t i = 0; i < given.size(); ++i) {
-      if (auto skip = direction_mark_at(given, i)) {
-        i += skip - 1;
-        continue;
-      }
-      const auto c = static_cast<unsigned char>(given[i]);
-      name += (c < 0x20 || c == 0x7F) ? '_' : static_cast<char>(c);
+    // Direction controls out: a name shows what it is.
+    for (std::size_t i = 0, end; i < given.size(); i = end) {
+      end = proto::code_point_end(given, i);
+      if (proto::is_direction_control(proto::code_point_at(given, i))) continue;
+      for (unsigned char c : given.substr(i, end - i)) name += (c < 0x20 || c == 0x7F) ? '_' : static_cast<char>(c);
     }
   }
   if (name.empty() || name == "." || name == "..") return "upload" + std::string(type.extension);

@@ -5,15 +5,8 @@ namespace {
 
 bool continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
-// The code point starting at byte `at` (valid UTF-8 assumed; a stray byte
-// reads as itself).
-char32_t code_point_at(std::string_view s, std::size_t at) {
-  auto c = static_cast<unsigned char>(s[at]);
-  std::size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
-  if (len == 1 || at + len > s.size()) return c;
-  char32_t cp = c & (0x7F >> len);
-  for (std::size_t i = 1; i < len; ++i) cp = (cp << 6) | (static_cast<unsigned char>(s[at + i]) & 0x3F);
-  return cp;
+std::size_t sequence_length(unsigned char c) {
+  return c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
 }
 
 // The start of the code point that ends just before byte `at` (> 0).
@@ -25,6 +18,20 @@ std::size_t previous_start(std::string_view s, std::size_t at) {
 bool regional_indicator(char32_t cp) { return cp >= 0x1F1E6 && cp <= 0x1F1FF; }
 
 }  // namespace
+
+char32_t code_point_at(std::string_view s, std::size_t at) noexcept {
+  auto c = static_cast<unsigned char>(s[at]);
+  const std::size_t len = sequence_length(c);
+  if (len == 1 || at + len > s.size()) return c;
+  char32_t cp = c & (0x7F >> len);
+  for (std::size_t i = 1; i < len; ++i) cp = (cp << 6) | (static_cast<unsigned char>(s[at + i]) & 0x3F);
+  return cp;
+}
+
+std::size_t code_point_end(std::string_view s, std::size_t at) noexcept {
+  const std::size_t len = sequence_length(static_cast<unsigned char>(s[at]));
+  return at + len > s.size() ? at + 1 : at + len;
+}
 
 bool valid_utf8(std::string_view s) noexcept {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());

@@ -3,6 +3,7 @@
 #include <initializer_list>
 #include <vector>
 
+#include "pasokh/proto/utf8.hpp"
 #include "util.hpp"
 
 namespace pasokh::connectors::email {
@@ -15,9 +16,7 @@ std::string fold(std::string_view s) {
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size();) {
     char32_t c = detail::next_code_point(s, i);
-    if (c == 0x200E || c == 0x200F || c == 0x061C || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) ||
-        c == 0xFEFF)
-      continue;
+    if (proto::is_direction_control(c) || c == 0xFEFF) continue;
     if (c == 0x064A || c == 0x0649) c = 0x06CC;
     else if (c == 0x0643) c = 0x06A9;
     else if (c == 0x0623 || c == 0x0625 || c == 0x0622) c = 0x0627;

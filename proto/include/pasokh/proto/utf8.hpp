@@ -14,6 +14,19 @@ std::size_t utf8_length(std::string_view s) noexcept;
 // Appends the UTF-8 encoding of a code point (the caller passes a valid one).
 void append_utf8(std::string& out, char32_t cp);
 
+// The code point that starts at byte `at` of valid UTF-8 (a stray byte reads
+// as itself), and the byte just after it.
+char32_t code_point_at(std::string_view s, std::size_t at) noexcept;
+std::size_t code_point_end(std::string_view s, std::size_t at) noexcept;
+
+// Direction controls: LRM, RLM, the Arabic letter mark, the embeddings and
+// overrides U+202A-E and the isolates U+2066-9. They change only how text is
+// shown, so where text is compared, or a name must show what it is
+// ("card\u202Efdp.bat" shows as "cardtab.pdf"), they are taken out.
+constexpr bool is_direction_control(char32_t cp) noexcept {
+  return cp == 0x200E || cp == 0x200F || cp == 0x061C || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 // Code points that belong to the character before them, so that text is never
 // cut or counted apart there: combining marks (Latin accents, Arabic harakat
 // and Quranic marks), ZWNJ and ZWJ, variation selectors (the U+FE0F of ❤️),
