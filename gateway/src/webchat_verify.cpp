@@ -21,6 +21,7 @@ using boost::asio::awaitable;
 constexpr int code_ttl_s = 30 * 60;
 constexpr int max_tries = 5;               // wrong codes before the code is void
 constexpr int visitor_gap_s = 10 * 60;     // one code per visitor in this time
+constexpr int wrong_codes_a_day = 10;      // wrong codes typed for one address, then no more codes to it that day
 constexpr int address_limit = 3;           // codes to one address...
 constexpr int address_window_s = 3600;     // ...in this time
 constexpr std::string_view actor = "customer:verified_email";  // the merge's `by`
@@ -130,7 +131,8 @@ awaitable<store::result<bool>> request_email_verification(services& s, const ver
       store::make_command(s.cfg.redis.prefix, std::to_string(routing::now_ms()), r.channel, r.visitor, r.email, r.key,
                           r.language, code_hash(s, r.channel, r.visitor, code), std::to_string(code_ttl_s),
                           std::to_string(visitor_gap_s), std::to_string(address_limit),
-                          std::to_string(address_window_s), r.mail_channel, mail.subject, mail.text));
+                          std::to_string(address_window_s), r.mail_channel, mail.subject, mail.text,
+                          std::to_string(wrong_codes_a_day)));
   if (!res) co_return out(boost::system::in_place_error, res.error());
   if (res->is_error() || res->elements.empty())
     co_return out(boost::system::in_place_error, make_error_code(store::redis_errc::server_error));

@@ -265,7 +265,7 @@ test('a stranger who types a customer\'s address sees nothing of theirs, whateve
   stranger.c.close();
 });
 
-test('five wrong codes make the code void, the right one too', async () => {
+test('five wrong codes make the code void, the right one too; ten in a day and the address gets no more codes', async () => {
   const before = await wrongCodes();
   const web = await visitor('guess@example.org', 'Guesser', 'hello');
   const { code } = await verificationCode('guess@example.org');
@@ -277,7 +277,16 @@ test('five wrong codes make the code void, the right one too', async () => {
   assert.equal(await wrongCodes(), before + 5);
   assert.equal((await typesCode(web.c, code)).code, 'code_expired', 'void: the right one too');
   assert.equal(redisCli('GET', 'pasokh:key:email:guess@example.org'), '');
-
+  // Wrong codes count against the address for a day: past ten it is mailed no
+  // more codes, so guessing cannot go on day after day with new visitors.
+  assert.equal(redisCli('GET', 'pasokh:webchat:verify_wrong:guess@example.org'), '5');
+  const first = await visitor('guess2@example.org', 'Guesser', 'hi');
+  assert.equal(first.session.verification_sent, true, 'a code for an address with no wrong tries');
+  redisCli('SET', 'pasokh:webchat:verify_wrong:guess@example.org', '10');
+  const again = await visitor('guess@example.org', 'Guesser again', 'hello again');
+  assert.equal(again.session.verification_sent, undefined);
+  first.c.close();
+  again.c.close();
   web.c.close();
 });
 

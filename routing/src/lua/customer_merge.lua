@@ -224,6 +224,9 @@ if op == 'verify_code' then
   if not t[1] then return { 'no_code' } end
   -- Both sides are HMACs (the typed code's made now): comparing them tells nothing of the code.
   if t[1] ~= given then
+    local wrong_key = p .. 'webchat:verify_wrong:' .. t[2]
+    redis.call('INCR', wrong_key)
+    redis.call('EXPIRE', wrong_key, 86400, 'NX')
     local left = max_tries - redis.call('HINCRBY', ckey, 'tries', 1)
     if left <= 0 then redis.call('DEL', ckey) end
     return { 'wrong', math.max(left, 0) }

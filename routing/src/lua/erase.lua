@@ -363,7 +363,9 @@ local function forget_addresses(addresses, mail_channels)
     end
     for addr in pairs(addresses) do drop_unsent('', ch, addr) end
   end
-  for addr in pairs(addresses) do redis.call('DEL', p .. 'webchat:verify_count:' .. addr) end
+  for addr in pairs(addresses) do
+    redis.call('DEL', p .. 'webchat:verify_count:' .. addr, p .. 'webchat:verify_wrong:' .. addr)
+  end
 end
 
 local function erased_counts(key)
