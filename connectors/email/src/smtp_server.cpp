@@ -140,7 +140,7 @@ awaitable<void> smtp_server::state::serve(std::shared_ptr<conn_io> io,
 // Reads, feeds the session, writes its replies (one write per batch, which is
 // what PIPELINING needs) and performs the actions it asks for.
 // The idle timeout runs from the last input that moved mail on (smtp_session::
-// progress), and no wait goes past the connection's end of life.
+// progress), and no wait outside a message goes past the connection's end of life.
 awaitable<smtp_action> smtp_server::state::pump(conn_io& io, smtp_session& session, clock::time_point end_of_life) {
   std::array<char, 16384> buffer;
   auto idle_until = clock::now() + config.idle_timeout;
@@ -150,8 +150,11 @@ awaitable<smtp_action> smtp_server::state::pump(conn_io& io, smtp_session& sessi
       co_return smtp_action::close;
     }
     auto now = clock::now();
-    auto until = session.in_data() ? now + config.data_timeout : idle_until;
-    io.arm(std::max(clock::duration::zero(), std::min(until, end_of_life) - now));
+    // A message being sent finishes (its own data_timeout bounds each gap):
+    // cut at the end of life, a large mail on a slow line would come again
+    // and be cut again, for ever.
+    auto until = session.in_data() ? now + config.data_timeout : std::min(idle_until, end_of_life);
+    io.arm(std::max(clock::duration::zero(), until - now));
     auto [ec, n] = co_await io.read_some(asio::buffer(buffer));
     if (ec) {
       if (io.timed_out() && !io.tls_active()) co_await io.write(session.timeout_reply());

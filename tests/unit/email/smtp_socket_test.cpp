@@ -318,6 +318,30 @@ TEST_F(smtp_socket, a_connection_ends_at_its_maximum_lifetime_however_busy) {
   EXPECT_TRUE(c.closed());
 }
 
+TEST_F(smtp_socket, a_message_being_sent_at_the_end_of_life_is_taken_whole_then_the_connection_ends) {
+  config_.max_session = std::chrono::milliseconds(700);
+  start();
+  raw_client c(port_);
+  EXPECT_EQ(c.reply().substr(0, 3), "220");
+  c.send("EHLO x\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<support@support.example>\r\nDATA\r\n");
+  EXPECT_NE(c.reply().find("250 ENHANCEDSTATUSCODES"), std::string::npos);
+  EXPECT_EQ(c.reply().substr(0, 3), "250");
+  EXPECT_EQ(c.reply().substr(0, 3), "250");
+  EXPECT_EQ(c.reply().substr(0, 3), "354");
+  // A slow line: the body takes past the connection's end of life.
+  c.send("Subject: slow\r\n\r\n");
+  for (int i = 0; i < 8; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    c.send("a line of a large mail\r\n");
+  }
+  c.send(".\r\n");
+  EXPECT_EQ(c.reply().substr(0, 3), "250");
+  EXPECT_EQ(stored().size(), 1u);
+  // Past its end of life, the next command is not waited for.
+  EXPECT_EQ(c.reply().substr(0, 9), "421 4.4.2");
+  EXPECT_TRUE(c.closed());
+}
+
 TEST_F(smtp_socket, one_address_may_hold_only_its_share_of_connections) {
   config_.max_connections_per_peer = 2;
   start();
