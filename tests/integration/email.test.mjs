@@ -13,41 +13,14 @@ import {
   RedisServer, Pasokh, defaultConfig, login, agentSocket, freePort, sleep, repoRoot, pasokhBin,
 } from '../support/harness.mjs';
 import { MailDev, deliveryReport } from '../support/maildev.mjs';
+import { customerEvent, encodedWord, metricOf, redisCliAt, sendMail } from './email_support.mjs';
 
 let redis, gw, sink, smtpPort, botSmtpPort, token;
 const tmp = mkdtempSync(path.join(tmpdir(), 'pasokh-email-'));
 
 // --- sending mail to pasokh with swaks ------------------------------------------
 
-const b64 = (s) => Buffer.from(s, 'utf8').toString('base64');
-const encodedWord = (s) => `=?UTF-8?B?${b64(s)}?=`;
-
-// Sends one mail; resolves with swaks' transcript and exit code (non-zero when
-// the server refused it, e.g. 451). `raw`: the whole message as written.
-function swaks({ port = smtpPort, from, to = 'support@shop.example', subject, body, headers = {}, attach, raw }) {
-  const bodyFile = path.join(tmp, `body-${Math.random().toString(36).slice(2)}.txt`);
-  writeFileSync(bodyFile, raw ?? body);
-  const args = ['--server', `127.0.0.1:${port}`, '--from', from, '--to', to];
-  if (raw) {
-    args.push('--data', `@${bodyFile}`);
-  } else if (attach) {
-    args.push('--header', `Subject: ${encodedWord(subject)}`);
-    // swaks builds the multipart/mixed message: the text first, then the file.
-    const file = path.join(tmp, attach.name);
-    writeFileSync(file, attach.content);
-    args.push('--attach-type', 'text/plain; charset=utf-8', '--attach-body', `@${bodyFile}`,
-      '--attach-type', attach.type, '--attach-name', attach.name, '--attach', `@${file}`);
-  } else {
-    args.push('--header', `Subject: ${encodedWord(subject)}`);
-    args.push('--body', `@${bodyFile}`, '--header', 'MIME-Version: 1.0',
-      '--header', 'Content-Type: text/plain; charset=utf-8', '--header', 'Content-Transfer-Encoding: 8bit');
-  }
-  for (const [name, value] of Object.entries(headers)) args.push('--header', `${name}: ${value}`);
-  return new Promise((resolve) => {
-    execFile('swaks', args, { timeout: 20000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));
-  });
-}
+const swaks = (mail) => sendMail(tmp, { port: smtpPort, ...mail });
 
 // --- setup ---------------------------------------------------------------------
 
@@ -83,16 +56,10 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-const redisCli = (...args) => new Promise((resolve, reject) => execFile('redis-cli', ['-p', String(redis.port), ...args],
-  (err, stdout) => (err ? reject(err) : resolve(stdout.trim()))));
+const redisCli = (...args) => redisCliAt(redis.port, ...args);
 
-async function metric(name, labels) {
-  const text = await (await fetch(`${gw.base}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
+const metric = (name, labels) => metricOf(gw, name, labels);
 
-const customerEvent = (pred) => (f) => f.type === 'event' && f.event === 'message' && f.message?.author === 'customer' && pred(f);
 
 test('a Persian mail reaches the agent; the reply goes out in the thread; the answer threads back', async () => {
   const ws = await agentSocket(gw, token);

@@ -5,13 +5,13 @@
 // else used, and list mail each still reach the right customer.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import net from 'node:net';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RedisServer, Pasokh, defaultConfig, login, agentSocket, freePort, sleep, waitFor, repoRoot } from '../support/harness.mjs';
+import { customerEvent, metricOf, redisCliAt, sendMail } from './email_support.mjs';
 
 const SIGNING_KEY = 'key-mailgun-test-ops-0123456789';
 let redis, gw, relay, smtpPort, botSmtpPort, token;
@@ -86,41 +86,12 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-// Sends one mail as swaks would from the customer's MTA; `raw`: the message exactly as written.
-function swaks({ port = smtpPort, from, to = 'support@shop.example', subject = 'Hello', body = 'Hello\r\n', headers = {}, attach, raw }) {
-  const bodyFile = path.join(tmp, `body-${Math.random().toString(36).slice(2)}.txt`);
-  writeFileSync(bodyFile, raw ?? body);
-  const args = ['--server', `127.0.0.1:${port}`, '--from', from, '--to', to];
-  if (raw) {
-    args.push('--data', `@${bodyFile}`);
-  } else {
-    args.push('--header', `Subject: ${subject}`);
-    if (attach) {
-      const file = path.join(tmp, attach.name);
-      writeFileSync(file, attach.content);
-      args.push('--attach-type', 'text/plain', '--attach-body', `@${bodyFile}`,
-        '--attach-type', attach.type, '--attach-name', attach.name, '--attach', `@${file}`);
-    } else {
-      args.push('--body', `@${bodyFile}`);
-    }
-  }
-  for (const [name, value] of Object.entries(headers)) args.push('--header', `${name}: ${value}`);
-  return new Promise((resolve) => {
-    execFile('swaks', args, { timeout: 20000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));
-  });
-}
+const swaks = (mail) => sendMail(tmp, { port: smtpPort, ...mail });
 
-const redisCli = (...args) => new Promise((resolve, reject) => execFile('redis-cli', ['-p', String(redis.port), ...args],
-  (err, stdout) => (err ? reject(err) : resolve(stdout.trim()))));
+const redisCli = (...args) => redisCliAt(redis.port, ...args);
 
-async function metric(name, labels) {
-  const text = await (await fetch(`${gw.base}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
+const metric = (name, labels) => metricOf(gw, name, labels);
 
-const customerEvent = (pred) => (f) => f.type === 'event' && f.event === 'message' && f.message?.author === 'customer' && pred(f);
 
 test('a relay refusing our credentials or over its quota delays replies, told once at error level, and loses none', async () => {
   const ws = await agentSocket(gw, token);
