@@ -29,7 +29,7 @@
 #include "pasokh/gateway/email_webhook_limit.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/request_checks.hpp"
-#include "pasokh/gateway/upload_slots.hpp"
+#include "pasokh/gateway/file_slots.hpp"
 #include "pasokh/gateway/webchat_uploads.hpp"
 
 namespace pasokh::gateway {
@@ -173,9 +173,13 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   const router& routes;
   std::map<std::string, ws_endpoint, std::less<>> ws_endpoints;
   answer_decorator decorate;
+  // The largest body any target takes: Beast checks the Content-Length
+  // against it while it reads the header, before the target is known.
+  const std::size_t largest_body = std::max({cfg.limits.max_body_bytes, cfg.limits.max_webhook_body_bytes,
+                                             cfg.webchat.max_upload_bytes, largest_email_webhook_body_limit(cfg)});
   upload_gate gate;
-  upload_slots uploads{max_uploads_at_once, max_uploads_at_once_per_address};
-  upload_slots mail_posts{max_mail_posts_at_once, max_mail_posts_at_once_per_address};
+  file_slots uploads{max_uploads_at_once, max_uploads_at_once_per_address};
+  file_slots mail_posts{max_mail_posts_at_once, max_mail_posts_at_once_per_address};
   tcp::acceptor acceptor;
   std::optional<ssl::context> tls;
   std::atomic<bool> draining{false};
@@ -405,6 +409,28 @@ class ws_transport : public ws_peer, public std::enable_shared_from_this<ws_tran
   websocket::close_reason close_reason_;
 };
 
+// The answer to a request whose read failed, if it gets one (a client that
+// went away gets none).
+std::optional<http_response> read_refusal(beast::error_code ec, bool upload, std::size_t body_limit,
+                                          const std::string& remote) {
+  if (ec == http::error::body_limit) {
+    global_metrics().errors.inc("body_too_large");
+    if (upload) global_metrics().webchat_uploads.inc("too_large");
+    return error_response(413, "body_too_large", fmt::format("request body exceeds {} bytes", body_limit));
+  }
+  if (ec == http::error::header_limit) {
+    global_metrics().errors.inc("header_too_large");
+    return error_response(431, "header_too_large", "request header too large");
+  }
+  if (ec.category() == http::make_error_code(http::error::bad_target).category() && ec != http::error::end_of_stream &&
+      ec != http::error::partial_message) {
+    global_metrics().errors.inc("bad_http");
+    return error_response(400, "bad_request", "malformed HTTP request: " + ec.message());
+  }
+  if (!is_ordinary_end(ec)) log()->debug("read from {} failed: {}", remote, ec.message());
+  return std::nullopt;
+}
+
 // Over TLS, browsers are told to come back over TLS only, for a year.
 template <class Stream>
 void mark_tls_only(http::response<http::string_body>& res) {
@@ -507,7 +533,6 @@ template <class Stream>
 awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::string remote) {
   auto& socket_layer = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
-  const std::size_t largest_email_body = largest_email_webhook_body_limit(cfg);
   // Shutdown closes a connection that waits for its next request; one that is
   // busy finishes its request and then closes (keep_alive is off by then).
   auto idle = std::make_shared<std::atomic<bool>>(true);
@@ -518,14 +543,12 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
   });
 
   for (;;) {
-    std::unique_ptr<upload_slots::slot> body_slot;
+    std::unique_ptr<file_slots::slot> body_slot;
     std::optional<http_response> early_refusal;
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(cfg.limits.max_header_bytes));
-    // Beast checks the Content-Length against this while it reads the header,
-    // before the target is known: the larger limit, narrowed to the target's below.
-    parser.body_limit(std::max({cfg.limits.max_body_bytes, cfg.limits.max_webhook_body_bytes, cfg.webchat.max_upload_bytes,
-                                largest_email_body}));
+    // Narrowed to the target's own limit once the header is read.
+    parser.body_limit(largest_body);
     idle->store(true);
     if (draining) {
       // Not idle any more: a closer posted by shutdown() must not touch this
@@ -588,24 +611,8 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
       co_return co_await upgrade(stream, parser.release(), id, remote);
     }
     if (ec || early_refusal) {
-      std::optional<http_response> refusal = std::move(early_refusal);
-      if (refusal) {
-        // Answered before (all of) its body was read: the connection closes after.
-      } else if (ec == http::error::body_limit) {
-        global_metrics().errors.inc("body_too_large");
-        if (upload) global_metrics().webchat_uploads.inc("too_large");
-        refusal = error_response(413, "body_too_large",
-                                 fmt::format("request body exceeds {} bytes", body_limit));
-      } else if (ec == http::error::header_limit) {
-        global_metrics().errors.inc("header_too_large");
-        refusal = error_response(431, "header_too_large", "request header too large");
-      } else if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
-                 ec != http::error::end_of_stream && ec != http::error::partial_message) {
-        global_metrics().errors.inc("bad_http");
-        refusal = error_response(400, "bad_request", "malformed HTTP request: " + ec.message());
-      } else if (!is_ordinary_end(ec)) {
-        log()->debug("read from {} failed: {}", remote, ec.message());
-      }
+      // Answered before (all of) its body was read, or the read failed: the connection closes after.
+      auto refusal = early_refusal ? std::move(early_refusal) : read_refusal(ec, upload, body_limit, remote);
       if (refusal) {
         if (decorate) decorate(to_request_head(parser.get(), remote), *refusal);
         global_metrics().http_requests.inc({"unmatched", std::to_string(refusal->status)});

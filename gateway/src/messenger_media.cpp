@@ -5,7 +5,6 @@
 // URL). WhatsApp: the media id gives a short-lived URL that needs the access
 // token. Messenger and Instagram attachments carry a public CDN URL already
 // and are not proxied.
-#include <atomic>
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -53,30 +52,6 @@ connectors::provider_request get(std::string url, std::string what, const std::s
 // takes documents up to 100 MB (video and audio 16 MB), Telegram hands bots
 // files up to 20 MB.
 constexpr std::size_t max_media_bytes = 100 * 1024 * 1024;
-
-// A file is held whole in memory while it passes (up to 100 MB): so many at
-// a time per instance, and an agent asking for one more is told to wait a
-// moment (503) instead of the process growing by gigabytes.
-constexpr int max_media_downloads = 8;
-
-// One of the max_media_downloads places, held for the guard's life; false
-// when all are taken.
-class download_place {
- public:
-  explicit download_place(std::atomic<int>& taken) : taken_(taken), held_(taken_.fetch_add(1) < max_media_downloads) {
-    if (!held_) taken_.fetch_sub(1);
-  }
-  ~download_place() {
-    if (held_) taken_.fetch_sub(1);
-  }
-  download_place(const download_place&) = delete;
-  download_place& operator=(const download_place&) = delete;
-  explicit operator bool() const { return held_; }
-
- private:
-  std::atomic<int>& taken_;
-  const bool held_;
-};
 
 connectors::provider_request download(std::string url, std::string what, const std::string& bearer = {}) {
   auto r = get(std::move(url), std::move(what), bearer);
@@ -219,7 +194,7 @@ awaitable<http_response> messenger_gateway::media(const http_request& req, const
     co_return std::move(*refused);
   }
 
-  const download_place place(media_downloads_);
+  const auto place = media_downloads_.try_take({});
   if (!place) {
     global_metrics().errors.inc("media_busy");
     auto busy = error_response(503, "busy", "too many files are being fetched just now; try again in a moment");

@@ -8,7 +8,6 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <set>
@@ -18,6 +17,7 @@
 #include "pasokh/connectors/common/provider.hpp"
 #include "pasokh/connectors/common/webhook.hpp"
 #include "pasokh/connectors/http/client.hpp"
+#include "pasokh/gateway/file_slots.hpp"
 #include "pasokh/gateway/messenger_config.hpp"
 #include "pasokh/gateway/messenger_store.hpp"
 #include "pasokh/gateway/router.hpp"
@@ -94,7 +94,10 @@ class messenger_gateway {
   messenger_store store_;
   std::mutex token_refused_mutex_;
   std::set<std::string> token_refused_;  // channels whose token the provider refuses now
-  std::atomic<int> media_downloads_{0};  // media() fetches under way (each file is held whole)
+  // media() fetches under way: a file is held whole while it passes (up to
+  // 100 MB), so 8 at a time per instance; an agent asking for one more is
+  // told to wait a moment (503) instead of the process growing by gigabytes.
+  file_slots media_downloads_{8, 8};
 };
 
 // What an agent reads for a failed or delayed delivery: the providers'

@@ -1,4 +1,4 @@
-#include "pasokh/gateway/upload_slots.hpp"
+#include "pasokh/gateway/file_slots.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,8 +7,8 @@
 namespace pasokh::gateway {
 namespace {
 
-TEST(UploadSlots, OneAddressGetsItsShareAndOthersTheRest) {
-  upload_slots slots(5, 2);
+TEST(FileSlots, OneAddressGetsItsShareAndOthersTheRest) {
+  file_slots slots(5, 2);
   auto a1 = slots.try_take("10.0.0.1"), a2 = slots.try_take("10.0.0.1");
   ASSERT_TRUE(a1 && a2);
   EXPECT_FALSE(slots.try_take("10.0.0.1")) << "a third upload from one address waits";
@@ -17,16 +17,16 @@ TEST(UploadSlots, OneAddressGetsItsShareAndOthersTheRest) {
   EXPECT_EQ(slots.in_use(), 3u);
 }
 
-TEST(UploadSlots, TheTotalCapsEveryAddressTogether) {
-  upload_slots slots(3, 2);
-  std::vector<std::unique_ptr<upload_slots::slot>> held;
+TEST(FileSlots, TheTotalCapsEveryAddressTogether) {
+  file_slots slots(3, 2);
+  std::vector<std::unique_ptr<file_slots::slot>> held;
   for (const char* address : {"a", "b", ""}) held.push_back(slots.try_take(address));
   EXPECT_FALSE(slots.try_take("c"));
   EXPECT_FALSE(slots.try_take(""));
 }
 
-TEST(UploadSlots, AFinishedUploadGivesItsSlotBack) {
-  upload_slots slots(1, 1);
+TEST(FileSlots, AFinishedUploadGivesItsSlotBack) {
+  file_slots slots(1, 1);
   {
     auto held = slots.try_take("a");
     ASSERT_TRUE(held);

@@ -1,8 +1,8 @@
 #pragma once
-// Large request bodies (web chat uploads, mail posted by a webhook) being
-// read or handled at once. Each is held whole in memory, so how many there
-// are at a time is capped, in all and per client address: slow or stalled
-// ones cannot grow the process without bound. Thread-safe.
+// Files passing through at once, each held whole in memory (web chat
+// uploads and mail posted by a webhook being read, media being fetched for an
+// agent): how many at a time is capped, in all and per client address, so
+// slow or stalled ones cannot grow the process without bound. Thread-safe.
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -11,9 +11,9 @@
 
 namespace pasokh::gateway {
 
-class upload_slots {
+class file_slots {
  public:
-  upload_slots(std::size_t total, std::size_t per_address) : state_(std::make_shared<state>(total, per_address)) {}
+  file_slots(std::size_t total, std::size_t per_address) : state_(std::make_shared<state>(total, per_address)) {}
 
   // Held while an upload is read and answered; given back when destroyed.
   class slot {
