@@ -347,7 +347,7 @@ void add_aftersales_routes(router& r, services& s) {
     auto who = co_await require_agent(s, req, "admin");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     const auto& id = p.at("id");
-    if (auto err = co_await check_customer(s, std::get<agent>(who), id, nullptr)) co_return *err;
+    if (auto err = co_await check_customer(s, std::get<agent>(who), id)) co_return *err;
     auto rows = request_rows(req);
     if (auto* err = std::get_if<http_response>(&rows)) co_return *err;
     co_return co_await import_rows(s, std::move(std::get<raw_rows>(rows)), id);
@@ -357,7 +357,7 @@ void add_aftersales_routes(router& r, services& s) {
     auto who = co_await require_agent(s, req, "");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     const auto& id = p.at("id");
-    if (auto err = co_await check_customer(s, std::get<agent>(who), id, nullptr)) co_return *err;
+    if (auto err = co_await check_customer(s, std::get<agent>(who), id)) co_return *err;
     const auto& pre = s.cfg.redis.prefix;
     auto cmds = std::vector<std::vector<std::string>>{
         store::make_command("HVALS", pre + "cust:" + id + ":purchases"),

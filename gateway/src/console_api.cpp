@@ -292,7 +292,7 @@ void add_console_routes(router& r, services& s) {
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     const auto& a = std::get<agent>(who);
     const auto& id = p.at("id");
-    if (auto err = co_await check_customer(s, a, id, nullptr)) co_return *err;
+    if (auto err = co_await check_customer(s, a, id)) co_return *err;
     auto file = co_await s.redis.fcall(
         routing::script(routing::lua::customer_file), store::make_command(),
         store::make_command(s.cfg.redis.prefix, id, std::to_string(max_customer_conversations)));

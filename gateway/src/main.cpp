@@ -375,7 +375,7 @@ int main(int argc, char** argv) {
   add_aftersales_routes(routes, svc);
   add_campaign_routes(routes, svc);
   add_unsubscribe_routes(routes, svc);
-  add_webchat_verify_routes(routes, svc);
+  add_webchat_verify_routes(routes);
   add_report_routes(routes, svc);
   add_search_routes(routes, svc);
   add_privacy_routes(routes, svc);

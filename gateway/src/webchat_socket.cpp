@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <map>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>

@@ -38,11 +38,10 @@ bool heif(std::string_view bytes) {
 bool has_extension_of(std::string_view name, const sniffed_type& type) {
   auto dot = name.rfind('.');
   if (dot == std::string_view::npos) return false;
-  std::string ext(name.substr(dot));
-  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (ext == type.extension) return true;
-  if (type.extension == ".jpg") return ext == ".jpeg" || ext == ".jfif";
-  if (type.extension == ".heic") return ext == ".heif";
+  const auto ext = name.substr(dot);
+  if (iequals(ext, type.extension)) return true;
+  if (type.extension == ".jpg") return iequals(ext, ".jpeg") || iequals(ext, ".jfif");
+  if (type.extension == ".heic") return iequals(ext, ".heif");
   return false;
 }
 

@@ -166,13 +166,10 @@ awaitable<store::result<code_answer>> check_email_code(services& s, const std::s
   co_return code_answer{code_check::verified, 0, e.size() > 1 ? e[1].str : std::string()};
 }
 
-void add_webchat_verify_routes(router& r, services&) {
-  r.add("GET", "/webchat/verify/{token}", [](const http_request& req, const route_params&) -> awaitable<http_response> {
-    co_return old_link(req);
-  });
-  r.add("POST", "/webchat/verify/{token}", [](const http_request& req, const route_params&) -> awaitable<http_response> {
-    co_return old_link(req);
-  });
+void add_webchat_verify_routes(router& r) {
+  auto answer = [](const http_request& req, const route_params&) -> awaitable<http_response> { co_return old_link(req); };
+  r.add("GET", "/webchat/verify/{token}", answer);
+  r.add("POST", "/webchat/verify/{token}", answer);
 }
 
 }  // namespace pasokh::gateway

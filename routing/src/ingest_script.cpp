@@ -15,7 +15,7 @@
 
 namespace pasokh::routing {
 
-std::string inbound_message_json(const proto::inbound_event& event) {
+std::string inbound_message_json(const proto::inbound_event& event, bool sender_unverified) {
   nlohmann::json message = {{"text", event.text}};
   if (!event.original_text.empty()) message["original_text"] = event.original_text;
   if (!event.attachments.empty()) message["attachments"] = event.attachments;
@@ -24,6 +24,7 @@ std::string inbound_message_json(const proto::inbound_event& event) {
   if (!event.button_payload.empty()) message["button_payload"] = event.button_payload;
   if (event.sent_at) message["sent_at"] = event.sent_at;
   if (event.automatic) message["automatic"] = true;
+  if (sender_unverified) message["sender_unverified"] = true;
   // The language the message was read in: a follow-up run later from the
   // log (gateway/src/followup.cpp) answers in it too.
   if (!event.language.empty()) message["language"] = event.language;
@@ -79,8 +80,7 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_
                                              const ingest_thread& thread, const route_plan* plan) {
   const std::int64_t now = now_ms();
   const auto name = shown_name(event.from.display_name);
-  auto message = inbound_message_json(event);  // an object: '}' ends it
-  if (thread.sender_unverified) message.insert(message.size() - 1, R"(,"sender_unverified":true)");
+  auto message = inbound_message_json(event, thread.sender_unverified);
   auto args = store::make_command(
       event.from.channel, std::string(proto::to_string(event.from.kind)), event.from.external_id,
       name, event.dedup_key, std::to_string(dedup_ttl.count()), std::to_string(now),

@@ -23,7 +23,8 @@ class ingest_batcher;
 
 // The message's own fields as JSON (text, attachments, provider id, ...);
 // the scripts complete it with id, seq, direction, author and the rest.
-std::string inbound_message_json(const proto::inbound_event& event);
+// `sender_unverified`: a mail whose DMARC failed at the trusted MTA.
+std::string inbound_message_json(const proto::inbound_event& event, bool sender_unverified = false);
 
 // The beginning of the message's text for the conversation list's preview
 // (the scripts cut it to what a row shows, never decoding the message JSON):

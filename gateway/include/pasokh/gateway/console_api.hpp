@@ -24,7 +24,7 @@ void add_customer_link_routes(router& r, services& s);
 // Admins reach every customer; an agent the customers with a conversation in
 // one of its teams (returned in `teams_out` when given). The error to answer, if any.
 boost::asio::awaitable<std::optional<http_response>> check_customer(services& s, const agent& a, const std::string& id,
-                                                                    std::set<std::string>* teams_out);
+                                                                    std::set<std::string>* teams_out = nullptr);
 // Tells the consoles of these teams that the customer's file changed, and
 // the search index to read it again.
 boost::asio::awaitable<void> publish_customer_changed(services& s, const std::string& id, const std::string& actor,

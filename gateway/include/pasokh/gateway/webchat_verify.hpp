@@ -76,6 +76,6 @@ boost::asio::awaitable<store::result<code_answer>> check_email_code(services& s,
                                                                    const std::string& visitor, const std::string& code);
 
 // GET|POST /webchat/verify/{token}: the links mailed before codes.
-void add_webchat_verify_routes(router& r, services& s);
+void add_webchat_verify_routes(router& r);
 
 }  // namespace pasokh::gateway
