@@ -1,8 +1,6 @@
 #include "pasokh/gateway/webchat_token.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -11,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pasokh/connectors/common/crypto.hpp"
 #include "pasokh/gateway/base64url.hpp"
 
 namespace pasokh::gateway {
@@ -18,16 +17,6 @@ namespace {
 
 constexpr std::string_view token_version = "w1.";
 constexpr std::size_t max_token_bytes = 512;
-
-std::array<unsigned char, 32> hmac_sha256(std::string_view key, std::string_view data) {
-  std::array<unsigned char, 32> out{};
-  unsigned int len = 0;
-  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-            data.size(), out.data(), &len) ||
-      len != out.size())
-    throw std::runtime_error("HMAC-SHA256 failed");
-  return out;
-}
 
 bool is_id_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
@@ -55,7 +44,7 @@ std::string sign_visitor_token(const visitor_claims& claims, std::string_view se
   auto text = payload.dump();
   std::string signed_part(token_version);
   signed_part += base64url_encode(reinterpret_cast<const unsigned char*>(text.data()), text.size());
-  auto mac = hmac_sha256(secret, signed_part);
+  auto mac = connectors::hmac_sha256(secret, signed_part);
   return signed_part + "." + base64url_encode(mac.data(), mac.size());
 }
 
@@ -67,7 +56,7 @@ std::variant<visitor_claims, token_error> verify_visitor_token(std::string_view 
   if (dot <= token_version.size()) return token_error::malformed;
   std::string signature;
   if (!base64url_decode(token.substr(dot + 1), signature) || signature.size() != 32) return token_error::malformed;
-  auto expected = hmac_sha256(secret, token.substr(0, dot));
+  auto expected = connectors::hmac_sha256(secret, token.substr(0, dot));
   if (CRYPTO_memcmp(expected.data(), signature.data(), expected.size()) != 0) return token_error::bad_signature;
 
   // Signed by us: the payload is well-formed unless the secret leaked.

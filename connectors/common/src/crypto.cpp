@@ -30,16 +30,22 @@ bool constant_time_equal(std::string_view given, std::string_view secret) noexce
   return diff == 0;
 }
 
-std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
+std::array<unsigned char, 32> hmac_sha256(std::string_view key, std::string_view data) {
+  std::array<unsigned char, 32> mac{};
   unsigned int len = 0;
   // HMAC() with a null key pointer would use a static buffer; pass a valid one.
   static const unsigned char empty = 0;
   const void* key_ptr = key.empty() ? static_cast<const void*>(&empty) : key.data();
   const auto* data_ptr = data.empty() ? &empty : reinterpret_cast<const unsigned char*>(data.data());
-  if (!HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()), data_ptr, data.size(), mac, &len))
+  if (!HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()), data_ptr, data.size(), mac.data(), &len) ||
+      len != mac.size())
     throw std::runtime_error("HMAC-SHA256 failed");
-  return to_hex(mac, len);
+  return mac;
+}
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+  const auto mac = hmac_sha256(key, data);
+  return to_hex(mac.data(), mac.size());
 }
 
 std::string sha256_hex(std::string_view data) {

@@ -56,11 +56,8 @@ std::string message_id_tag(std::string_view conversation_id, std::string_view me
   std::string data;
   data.reserve(conversation_id.size() + 1 + message_id.size());
   data.append(conversation_id).append("\n").append(message_id);
-  auto hex = connectors::hmac_sha256_hex(key, data);
-  std::string bytes;
-  for (std::size_t i = 0; i + 1 < hex.size() && bytes.size() < 12; i += 2)
-    bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-  return detail::base64url_encode(bytes);
+  const auto mac = connectors::hmac_sha256(key, data);
+  return detail::base64url_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), 12));
 }
 
 }  // namespace

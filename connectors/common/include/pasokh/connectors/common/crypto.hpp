@@ -1,6 +1,7 @@
 #pragma once
 // Signature helpers over raw bytes (OpenSSL). Webhook signatures are always
 // computed over the body exactly as received, never over re-serialized JSON.
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,8 @@ namespace pasokh::connectors {
 // differs nor how long the secret is.
 bool constant_time_equal(std::string_view given, std::string_view secret) noexcept;
 
+// HMAC-SHA256(key, data), raw.
+std::array<unsigned char, 32> hmac_sha256(std::string_view key, std::string_view data);
 // Lower-case hex of HMAC-SHA256(key, data).
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 
