@@ -17,9 +17,8 @@ std::string fold(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     char32_t c = detail::next_code_point(s, i);
     if (proto::is_direction_control(c) || c == 0xFEFF) continue;
-    if (c == 0x064A || c == 0x0649) c = 0x06CC;
-    else if (c == 0x0643) c = 0x06A9;
-    else if (c == 0x0623 || c == 0x0625 || c == 0x0622) c = 0x0627;
+    c = proto::persian_letter(c);
+    if (c == 0x0623 || c == 0x0625 || c == 0x0622) c = 0x0627;
     else if (c >= 0x064B && c <= 0x0652) continue;  // vowel marks
     else if (c == 0xA0 || c == '\t') c = ' ';
     else if (c >= 'A' && c <= 'Z') c = c - 'A' + 'a';

@@ -22,31 +22,25 @@ std::optional<std::string> reply_token(std::string_view address, std::string_vie
   return std::string(token);
 }
 
-// Arabic yeh ي, alef maksura ى and kaf ك as Persian ی and ک: a Persian
-// mail decoded from windows-1256 (or typed on an Arabic keyboard) has the
-// former, the same subject from a phone the latter (bot::normalize folds the
-// same for search). Two-byte sequences: a lead byte never occurs inside another character.
-namespace {
-void fold_persian_letters(std::string& s) {
-  for (std::size_t i = 0; i + 1 < s.size(); ++i) {
-    if (s[i] != '\xD9') continue;
-    if (s[i + 1] == '\x8A' || s[i + 1] == '\x89') s.replace(i, 2, "\xDB\x8C");       // ي ى → ی
-    else if (s[i + 1] == '\x83') s.replace(i, 2, "\xDA\xA9");                          // ك → ک
-  }
-}
-}  // namespace
-
 std::string normalized_subject(std::string_view subject) {
   static const auto prefixes = [] {
     auto all = detail::reply_prefixes;
     all.insert(all.end(), detail::forward_prefixes.begin(), detail::forward_prefixes.end());
     return all;
   }();
+  // Arabic letters as Persian (proto::persian_letter): a Persian mail decoded
+  // from windows-1256 has the former, the same subject from a phone the latter.
   detail::folded_text folded;
-  for (char c : detail::strip_subject_prefixes(subject, prefixes)) folded.add(c);
-  auto out = folded.take();
-  fold_persian_letters(out);
-  return out;
+  const auto stripped = detail::strip_subject_prefixes(subject, prefixes);
+  for (std::size_t i = 0, end; i < stripped.size(); i = end) {
+    end = proto::code_point_end(stripped, i);
+    const char32_t cp = proto::code_point_at(stripped, i), letter = proto::persian_letter(cp);
+    std::string bytes;
+    if (letter == cp) bytes = stripped.substr(i, end - i);  // as it came, stray bytes too
+    else detail::append_utf8(bytes, letter);
+    for (char c : bytes) folded.add(c);
+  }
+  return folded.take();
 }
 
 namespace {

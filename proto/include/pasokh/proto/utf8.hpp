@@ -27,6 +27,15 @@ constexpr bool is_direction_control(char32_t cp) noexcept {
   return cp == 0x200E || cp == 0x200F || cp == 0x061C || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
+// Arabic yeh ي, alef maksura ى and kaf ك as the Persian ی and ک: the same
+// words typed on an Arabic keyboard, or decoded from windows-1256, compare
+// equal. Any other code point as it is.
+constexpr char32_t persian_letter(char32_t cp) noexcept {
+  if (cp == 0x064A || cp == 0x0649) return 0x06CC;
+  if (cp == 0x0643) return 0x06A9;
+  return cp;
+}
+
 // Code points that belong to the character before them, so that text is never
 // cut or counted apart there: combining marks (Latin accents, Arabic harakat
 // and Quranic marks), ZWNJ and ZWJ, variation selectors (the U+FE0F of ❤️),
