@@ -110,9 +110,9 @@ std::string automatic_reason(const header_list& headers, std::string_view from_a
   return {};
 }
 
-bool list_mail(const header_list& headers, std::string_view from_address, std::string_view content_type) {
-  return !automatic_reason(headers, from_address, content_type).empty() &&
-         automatic_reason(headers, from_address, content_type, false).empty();
+bool list_mail(std::string_view reason, const header_list& headers, std::string_view from_address,
+               std::string_view content_type) {
+  return !reason.empty() && automatic_reason(headers, from_address, content_type, false).empty();
 }
 
 }  // namespace pasokh::connectors::email

@@ -591,8 +591,8 @@ bool mails_for_others(std::string_view address, const recipient_policy& ours) {
 // is our own (a copy of a reply forwarded back), never a customer's.
 bool our_own_address(std::string_view address, const email_config& config) {
   if (address.empty()) return false;
-  auto lower = detail::to_lower(address);
-  if (lower == detail::to_lower(config.from_address) || lower == detail::to_lower(config.bounce_address)) return true;
+  if (detail::iequals(address, config.from_address) || detail::iequals(address, config.bounce_address)) return true;
+  const auto lower = detail::to_lower(address);
   for (const auto& a : config.recipients.addresses)
     if (a == lower) return true;
   return !config.recipients.reply_domain.empty() && reply_token(lower, config.recipients.reply_domain).has_value();
@@ -740,7 +740,7 @@ parsed_email parse_email(std::string_view raw, const email_config& config) {
     std::string content_type = body ? mime_type_of(body) : "text/plain";
     out.automatic_reason = automatic_reason(out.headers, out.from.address, content_type);
     out.sender_unverified = dmarc_failed(out.headers, config.trusted_authserv_id);
-    out.list_mail = list_mail(out.headers, out.from.address, content_type);
+    out.list_mail = list_mail(out.automatic_reason, out.headers, out.from.address, content_type);
     finish_report(out, content_type, body ? to_lower(param_of(body, "report-type")) : std::string(), w.status_part);
     out.event.language = language_hint(header_value(out.headers, "Content-Language"), out.event.text);
     for (auto& issue : issues.items) out.notes.push_back(std::move(issue));

@@ -161,9 +161,8 @@ awaitable<smtp_action> smtp_server::state::pump(conn_io& io, smtp_session& sessi
       co_return smtp_action::close;
     }
     const auto progress = session.progress();
-    const bool was_in_data = session.in_data();
     auto step = session.feed(std::string_view(buffer.data(), n));
-    if (was_in_data || session.progress() != progress) idle_until = clock::now() + config.idle_timeout;
+    if (session.progress() != progress) idle_until = clock::now() + config.idle_timeout;
     for (;;) {
       if (!step.out.empty()) {
         io.arm(config.idle_timeout);

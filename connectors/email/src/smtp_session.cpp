@@ -77,6 +77,7 @@ std::string smtp_session::shutdown_reply() const {
 }
 
 smtp_step smtp_session::feed(std::string_view bytes) {
+  if (state_ == state::data) ++progress_;  // a message's bytes move mail on
   if (state_ == state::command || state_ == state::data) buffer_.append(bytes);
   return run({});
 }

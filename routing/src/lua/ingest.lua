@@ -80,16 +80,16 @@ local function continues_thread(thread_conv, channel, cust, sender, any_sender)
   return t[2] ~= 'resolved' or redis.call('GET', p .. 'cust:' .. t[3] .. ':open:' .. t[1]) == thread_conv, other
 end
 
--- A mail's key is 'from:<sender's hash>:<Message-ID>'; before, it was the
--- Message-ID alone. A redelivery of a mail stored before that upgrade is a
--- duplicate when the customer it was stored for is this sender (dedup_ttl_s
--- after the upgrade, drop this).
 -- A subject key stored before keys folded Arabic ي ى ك into Persian ی ک
 -- (normalized_subject, threading.cpp), folded the same to compare.
 local function persian_letters(key)
   return (string.gsub(string.gsub(key, '\217[\137\138]', '\219\140'), '\217\131', '\218\169'))
 end
 
+-- A mail's key is 'from:<sender's hash>:<Message-ID>'; before, it was the
+-- Message-ID alone. A redelivery of a mail stored before that upgrade is a
+-- duplicate when the customer it was stored for is this sender (dedup_ttl_s
+-- after the upgrade, drop this).
 local function legacy_mail_dedup(channel, kind, dedup_key, ext)
   if kind ~= 'email' then return nil end
   local message_id = string.match(dedup_key, '^from:%x+:(.+)$')
@@ -108,10 +108,9 @@ local function ingest_one(A)
   local subject_key, wrote_at = A[19], A[20]
   local preview_text, attachments = A[21], A[22] == '1'
 
-  local dkey
-  if dedup_key ~= '' then
-    dkey = p .. 'dedup:' .. channel .. ':' .. dedup_key
-    local seen = redis.call('GET', dkey) or legacy_mail_dedup(channel, kind, dedup_key, ext)
+  local dkey, seen = dedup_of(channel, dedup_key)
+  if dkey then
+    seen = seen or legacy_mail_dedup(channel, kind, dedup_key, ext)
     -- "conv|seq|customer"; third: its follow-up is still due (the answer of
     -- the first attempt was lost: the retry runs it, gateway/src/followup.cpp).
     if seen then

@@ -27,7 +27,6 @@ if redis.call('INCR', address_key) == 1 then redis.call('EXPIRE', address_key, w
 
 -- Named by the visitor: an erasure of their file finds it (erase.lua).
 local ckey = p .. 'webchat:verify_code:' .. channel .. ':' .. visitor
-redis.call('DEL', ckey)
 redis.call('HSET', ckey, 'code', hash, 'key', key, 'language', language, 'at', ARGV[2], 'tries', 0)
 redis.call('EXPIRE', ckey, ttl)
 -- Outside any conversation: no delivery record, no thread (email_channel.cpp).

@@ -20,9 +20,11 @@ std::string automatic_reason(const header_list& headers, std::string_view from_a
                              std::string_view content_type, bool lists = true);
 
 // Mail a person sent through a list (a Google Group in front of the support
-// address, a mailing list): automatic only for its List-Id or Precedence: list.
-// Kept as the person's message, but never answered automatically.
-bool list_mail(const header_list& headers, std::string_view from_address, std::string_view content_type);
+// address, a mailing list): automatic (its `reason`, from automatic_reason)
+// only for its List-Id or Precedence: list. Kept as the person's message,
+// but never answered automatically.
+bool list_mail(std::string_view reason, const header_list& headers, std::string_view from_address,
+               std::string_view content_type);
 
 // MAILER-DAEMON@ or postmaster@: the mail system itself (bounces).
 bool mail_system_sender(std::string_view address);
