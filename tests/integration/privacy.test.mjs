@@ -382,11 +382,17 @@ test('erase: a bounce\'s reason, noted auto-replies, unsent replies and later de
   assert.doesNotMatch(redisCli('HGET', `pasokh:conv:${conv}:delivery`, String(seq)), /late-id/);
 });
 
-test('erase: the web chat visitor\'s address, its proving code and the code\'s mail go', async () => {
+test('erase: the web chat visitor\'s address, its proving code, the code\'s mail and its wrong tries go', async () => {
   const address = 'farah.n@example.com';
   const w = await widget('Farah N', address);
   w.send({ type: 'message', client_id: 'v1', text: 'Hello from the site' });
   const { conv } = await w.next((f) => f.type === 'ack' && f.client_id === 'v1');
+  // A wrong code (not the one mailed): counted against the address for a day.
+  const codeMail = redisCli('XRANGE', 'pasokh:outbox:mail', '-', '+').split('\n').find((l) => l.includes(address));
+  const mailed = Number(codeMail.match(/(?<!\d)(\d{6})(?!\d)/)[1]);
+  w.send({ type: 'verify_email', code: String((mailed + 1) % 1000000).padStart(6, '0') });
+  await w.next((f) => f.type === 'error' && f.code === 'wrong_code');
+  assert.equal(redisCli('GET', `pasokh:webchat:verify_wrong:${address}`), '1');
   w.close();
   assert.ok(everything().some((l) => l.includes('"pasokh:webchat:verify_code:') && l.includes(address)), 'a code was made');
   assert.match(redisCli('XRANGE', 'pasokh:outbox:mail', '-', '+'), /farah/);

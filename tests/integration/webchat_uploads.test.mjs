@@ -262,13 +262,15 @@ test('one address sends at most four files at a time; a fifth is told to wait (5
     assert.equal(r.status, 503);
     assert.equal(r.body.error.code, 'busy');
     assert.equal(await uploadCount('busy'), busy + 1);
+    // One of the four finishes (its client goes): its place is free while three are still held.
+    held[0].stop();
+    const freed = async () => (await upload(await newVisitor(), JPEG)).status;
+    let status;
+    for (let i = 0; i < 20 && (status = await freed()) !== 201; i++) await sleep(100);
+    assert.equal(status, 201);
   } finally {
     for (const h of held) h.stop();
   }
-  const freed = async () => (await upload(await newVisitor(), JPEG)).status;
-  let status;
-  for (let i = 0; i < 20 && (status = await freed()) !== 201; i++) await sleep(100);
-  assert.equal(status, 201);
 });
 
 test('an upload no message names is kept an hour, not a month; one address may upload 30 files\' worth an hour, however many visitors it opens', async () => {
@@ -282,6 +284,9 @@ test('an upload no message names is kept an hour, not a month; one address may u
   const intoHour = Date.now() % 3_600_000;
   if (intoHour > 3_570_000) await sleep(3_600_000 - intoHour + 500);
   const big = Buffer.concat([JPEG, Buffer.alloc(4000 - JPEG.length, 0x41)]);
+  // What the address sent earlier in the hour counts too.
+  const [counter] = redisCli('KEYS', 'pasokh:webchat:upload_bytes:*').split('\n');
+  const room = 30 * 4096 - Number(redisCli('GET', counter));
   const statuses = [];
   for (let visitor = 0; visitor < 8 && !statuses.includes(429); visitor++) {
     const t = await newVisitor();
@@ -296,5 +301,5 @@ test('an upload no message names is kept an hour, not a month; one address may u
   }
   const accepted = statuses.filter((x) => x === 201).length;
   assert.equal(statuses.at(-1), 429, statuses.join(','));
-  assert.ok(accepted <= 30, `${accepted} files of 4000 bytes taken`);
+  assert.equal(accepted, Math.floor(room / 4000), `${accepted} files of 4000 bytes taken`);
 });
