@@ -5,8 +5,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  RedisServer, Pasokh, WsClient, defaultConfig, login, agentSocket, sleep, waitFor, withPubSubDown,
+  RedisServer, Pasokh, defaultConfig, login, agentSocket, eventsUntil, sleep, waitFor, withPubSubDown,
 } from '../support/harness.mjs';
+import { chatSocket, newVisitor } from './webchat_support.mjs';
 
 const SECRET = { PASOKH_WEBCHAT_SECRET: 'resume-test-webchat-secret-0123456789' };
 let redis, gw, agent;
@@ -21,26 +22,9 @@ before(async () => {
 });
 after(async () => { agent?.ws.close(); await gw?.cleanup(); await redis?.cleanup(); });
 
-
-async function newVisitor() {
-  const res = await fetch(`${gw.base}/api/v1/webchat/sessions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'web' }),
-  });
-  return (await res.json()).token;
-}
-
-// A customer socket past its hello, as the widget opens it (conv and after: its last seq).
-async function chatSocket(token, resume = {}) {
-  const c = new WsClient(`${gw.wsBase}/ws/chat?channel=web`);
-  await c.opened();
-  c.send({ type: 'hello', v: 1, token, lang: 'en', ...resume });
-  await c.next((f) => f.type === 'welcome');
-  return c;
-}
-
 // A conversation of the visitor, opened by its first message.
 async function startConversation(token) {
-  const c = await chatSocket(token);
+  const c = await chatSocket(gw, token);
   await c.next((f) => f.type === 'synced');
   c.send({ type: 'message', client_id: 'first', text: 'hello, anyone?' });
   const ack = await c.next((f) => f.type === 'ack' && f.client_id === 'first');
@@ -62,20 +46,6 @@ async function longAnswers(conv) {
   return seqs;
 }
 
-// The event frames of the conversation the widget got, once it has `last`
-// (WsClient keeps every frame no next() took).
-async function eventsUntil(c, conv, last, timeoutMs = 30_000) {
-  const events = () => c.frames.filter((f) => f.type === 'event' && f.conv === conv && f.seq);
-  const deadline = Date.now() + timeoutMs;
-  while (!events().some((f) => f.seq === last)) {
-    const closed = await Promise.race([c.closed, sleep(50).then(() => null)]);
-    if (closed) throw new Error(`closed before the catch-up ended: ${JSON.stringify(closed)}`);
-    if (Date.now() > deadline) throw new Error('timed out waiting for the catch-up');
-  }
-  await sleep(300);  // nothing more may come twice
-  return events();
-}
-
 // In order and once each (the customer is not shown every event of the log,
 // an assignment's, say); every answer among them.
 function assertInOrderOnce(events, answers) {
@@ -85,17 +55,17 @@ function assertInOrderOnce(events, answers) {
 }
 
 test('a customer back to a long conversation of long answers gets every one, in order, once, without a 1013', async () => {
-  const token = await newVisitor();
+  const token = await newVisitor(gw);
   const first = await startConversation(token);
   const { conv } = first;
   await first.c.close();
   const answers = await longAnswers(conv);
 
-  const c = await chatSocket(token, { conv, after: first.seq });
+  const c = await chatSocket(gw, token, { resume: { conv, after: first.seq } });
   c.send({ type: 'ping' });  // answered while the replay goes, not after it
   // A live answer during the replay takes its place after it.
   const last = await reply(conv, 'still there?');
-  const seen = await eventsUntil(c, conv, last);
+  const seen = (await eventsUntil(c, { [conv]: last }))[conv];
   assertInOrderOnce(seen, [...answers, last]);
   assert.ok(seen[0].seq > first.seq, `only what the widget missed: ${seen[0].seq}`);
   const synced = c.frames.findIndex((f) => f.type === 'synced');
@@ -114,7 +84,7 @@ test('a customer back to a long conversation of long answers gets every one, in 
 });
 
 test('an open widget gets a long gap missed during a pub/sub outage, in order, once, without a 1013', async () => {
-  const token = await newVisitor();
+  const token = await newVisitor(gw);
   const { c, conv, seq } = await startConversation(token);
   await c.next((f) => f.type === 'event' && f.seq === seq);
 
@@ -122,7 +92,7 @@ test('an open widget gets a long gap missed during a pub/sub outage, in order, o
   const answers = await withPubSubDown(redis, () => longAnswers(conv));
   // A live answer after the subscriber is back shows the gap too: one catch-up either way.
   const last = await reply(conv, 'anyone there?');
-  const seen = await eventsUntil(c, conv, last);
+  const seen = (await eventsUntil(c, { [conv]: last }))[conv];
   assertInOrderOnce(seen.filter((f) => f.seq > seq), [...answers, last]);
   const closed = await Promise.race([c.closed, sleep(100).then(() => null)]);
   assert.equal(closed, null, `the socket stays open: ${JSON.stringify(closed)}`);

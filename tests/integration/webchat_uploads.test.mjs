@@ -5,7 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, login, sleep } from '../support/harness.mjs';
+import { Pasokh, RedisServer, agentSocket, apiCall, defaultConfig, login, sleep } from '../support/harness.mjs';
+import { chatSocket, newVisitor } from './webchat_support.mjs';
 import { metric, redisCli as cli } from './messenger_support.mjs';
 
 const SECRET = { PASOKH_WEBCHAT_SECRET: 'uploads-test-webchat-secret-0123456789' };
@@ -37,21 +38,6 @@ after(async () => {
 
 const redisCli = (...args) => cli(redis, ...args);
 
-async function newVisitor(g = gw) {
-  const res = await fetch(`${g.base}/api/v1/webchat/sessions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'web' }),
-  });
-  return (await res.json()).token;
-}
-
-async function chatSocket(token) {
-  const c = new WsClient(`${gw.wsBase}/ws/chat?channel=web`);
-  await c.opened();
-  c.send({ type: 'hello', v: 1, token, lang: 'en' });
-  await c.next((f) => f.type === 'synced');
-  return c;
-}
-
 // The Content-Type says image/jpeg whatever the bytes are: the server looks at the bytes.
 function upload(token, bytes, name = 'photo.jpg', type = 'image/jpeg') {
   return fetch(`${gw.base}/api/v1/webchat/uploads?name=${encodeURIComponent(name)}`, {
@@ -65,7 +51,7 @@ const asVisitor = (token, id) => fetch(`${gw.base}/api/v1/webchat/uploads/${id}`
 const uploadCount = (outcome) => metric(gw, `pasokh_webchat_uploads_total{outcome="${outcome}"} `);
 
 test('a photo the customer attaches reaches the agents of the team as the same bytes; another team gets 403, the customer sees it in their chat', async () => {
-  const token = await newVisitor();
+  const token = await newVisitor(gw);
   const accepted = await uploadCount('accepted');
   const res = await upload(token, JPEG, 'خرابی بخاری.jpg');
   assert.equal(res.status, 201);
@@ -77,7 +63,7 @@ test('a photo the customer attaches reaches the agents of the team as the same b
   assert.equal((await asAgent(boss, file.id)).status, 403);
 
   const agent = await agentSocket(gw, sara);
-  const chat = await chatSocket(token);
+  const chat = await chatSocket(gw, token, { until: 'synced' });
   chat.send({ type: 'message', client_id: 'c-photo-1', text: 'the heater shows E4', uploads: [file.id] });
   const ack = await chat.next((f) => f.type === 'ack' && f.client_id === 'c-photo-1');
   const own = await chat.next((f) => f.type === 'event' && f.event === 'message' && f.message.client_id === 'c-photo-1');
@@ -96,7 +82,7 @@ test('a photo the customer attaches reaches the agents of the team as the same b
   const mine = await asVisitor(token, file.id);
   assert.equal(mine.status, 200);
   assert.deepEqual(Buffer.from(await mine.arrayBuffer()), JPEG);
-  assert.equal((await asVisitor(await newVisitor(), file.id)).status, 404);
+  assert.equal((await asVisitor(await newVisitor(gw), file.id)).status, 404);
   assert.equal((await asVisitor('w1.forged.token', file.id)).status, 401);
 
   // A file alone, without words; a resend of the same message is the same message.
@@ -114,7 +100,7 @@ test('a photo the customer attaches reaches the agents of the team as the same b
 });
 
 test('uploads refused: too large (413), not a photo or PDF whatever its name and type say (415), another visitor\'s or an already sent upload in a message', async () => {
-  const token = await newVisitor();
+  const token = await newVisitor(gw);
   const [large, wrong] = [await uploadCount('too_large'), await uploadCount('unsupported_type')];
   const big = await upload(token, Buffer.concat([JPEG, Buffer.alloc(5000)]));
   assert.equal(big.status, 413);
@@ -127,8 +113,8 @@ test('uploads refused: too large (413), not a photo or PDF whatever its name and
   assert.equal((await fetch(`${gw.base}/api/v1/webchat/uploads`, { method: 'POST', body: JPEG })).status, 401);
 
   // Someone else's upload id: refused, nothing stored.
-  const theirs = await (await upload(await newVisitor(), JPEG)).json();
-  const chat = await chatSocket(token);
+  const theirs = await (await upload(await newVisitor(gw), JPEG)).json();
+  const chat = await chatSocket(gw, token, { until: 'synced' });
   chat.send({ type: 'message', client_id: 'c-steal', text: 'look', uploads: [theirs.id] });
   const refused = await chat.next((f) => f.type === 'error' && f.client_id === 'c-steal');
   assert.equal(refused.code, 'bad_upload');
@@ -142,7 +128,7 @@ test('uploads refused: too large (413), not a photo or PDF whatever its name and
 });
 
 test('a file over the limit from the shop\'s page: the browser may read the 413 (CORS), so the widget says "too large", not "not sent"', async () => {
-  const token = await newVisitor();
+  const token = await newVisitor(gw);
   // Larger than the socket buffers: refused from its Content-Length, unread.
   const body = Buffer.concat([JPEG, Buffer.alloc(1 << 20)]);
   const send = (origin) => fetch(`${gw.base}/api/v1/webchat/uploads?name=big.jpg`, {
@@ -163,7 +149,7 @@ test('a file over the limit from the shop\'s page: the browser may read the 413 
 });
 
 test('uploads per visitor are limited per hour (429)', async () => {
-  const token = await newVisitor();
+  const token = await newVisitor(gw);
   for (let i = 0; i < 5; i++) assert.equal((await upload(token, JPEG)).status, 201);
   const over = await upload(token, JPEG);
   assert.equal(over.status, 429);
@@ -171,10 +157,10 @@ test('uploads per visitor are limited per hour (429)', async () => {
 });
 
 test('erasing the customer deletes their uploads, sent in a message or not', async () => {
-  const token = await newVisitor();
+  const token = await newVisitor(gw);
   const sent = await (await upload(token, JPEG)).json();
   const unsent = await (await upload(token, JPEG)).json();
-  const chat = await chatSocket(token);
+  const chat = await chatSocket(gw, token, { until: 'synced' });
   chat.send({ type: 'message', client_id: 'c-erase', text: 'my serial label', uploads: [sent.id] });
   const ack = await chat.next((f) => f.type === 'ack' && f.client_id === 'c-erase');
   chat.close();
@@ -251,7 +237,7 @@ test('an upload without a valid token is refused from its headers, before the bo
 });
 
 test('one address sends at most four files at a time; a fifth is told to wait (503), and a finished one frees its place', async () => {
-  const token = await newVisitor();
+  const token = await newVisitor(gw);
   const held = Array.from({ length: 4 }, () => stalledUpload(gw, { authorization: `Bearer ${token}` }));
   try {
     await sleep(300);  // the four are being read
@@ -264,7 +250,7 @@ test('one address sends at most four files at a time; a fifth is told to wait (5
     assert.equal(await uploadCount('busy'), busy + 1);
     // One of the four finishes (its client goes): its place is free while three are still held.
     held[0].stop();
-    const freed = async () => (await upload(await newVisitor(), JPEG)).status;
+    const freed = async () => (await upload(await newVisitor(gw), JPEG)).status;
     let status;
     for (let i = 0; i < 20 && (status = await freed()) !== 201; i++) await sleep(100);
     assert.equal(status, 201);
@@ -274,7 +260,7 @@ test('one address sends at most four files at a time; a fifth is told to wait (5
 });
 
 test('an upload no message names is kept an hour, not a month; one address may upload 30 files\' worth an hour, however many visitors it opens', async () => {
-  const token = await newVisitor();
+  const token = await newVisitor(gw);
   const file = await (await upload(token, JPEG)).json();
   const ttl = Number(redisCli('TTL', `pasokh:attachment:${file.id}`));
   assert.ok(ttl > 3500 && ttl <= 3600, `kept ${ttl} s`);
@@ -289,7 +275,7 @@ test('an upload no message names is kept an hour, not a month; one address may u
   const room = 30 * 4096 - Number(redisCli('GET', counter));
   const statuses = [];
   for (let visitor = 0; visitor < 8 && !statuses.includes(429); visitor++) {
-    const t = await newVisitor();
+    const t = await newVisitor(gw);
     for (let i = 0; i < 4; i++) {
       const r = await upload(t, big);
       statuses.push(r.status);

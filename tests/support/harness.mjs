@@ -304,6 +304,22 @@ export async function agentSocket(gw, token, resume) {
   return c;
 }
 
+// Waits until a socket (agent or web chat) has the event of seq `last` of each
+// conversation in `lastSeqs` ({conv: last}), then 300 ms more: nothing may
+// come twice. The events of each conversation, in the order they came; throws
+// if the socket closes first or 30 s pass.
+export async function eventsUntil(client, lastSeqs, timeoutMs = 30_000) {
+  const events = (conv) => client.frames.filter((f) => f.type === 'event' && f.conv === conv && f.seq);
+  const deadline = Date.now() + timeoutMs;
+  while (!Object.entries(lastSeqs).every(([conv, last]) => events(conv).some((f) => f.seq === last))) {
+    const closed = await Promise.race([client.closed, sleep(50).then(() => null)]);
+    if (closed) throw new Error(`closed before the catch-up ended: ${JSON.stringify(closed)}`);
+    if (Date.now() > deadline) throw new Error('timed out waiting for the catch-up');
+  }
+  await sleep(300);
+  return Object.fromEntries(Object.keys(lastSeqs).map((conv) => [conv, events(conv)]));
+}
+
 // A TCP proxy in front of a gateway, to break the connections under a browser:
 // cut() resets the ones open now; silence() makes them go quiet for good (no
 // data either way, no FIN or RST: a laptop that slept, a Wi-Fi that changed).
