@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import crypto, { randomUUID } from 'node:crypto';
 import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, freePort, login, postMessage } from '../support/harness.mjs';
 import { MailDev } from '../support/maildev.mjs';
+import { mailedCode, typesCode } from './webchat_support.mjs';
 import { FakeProvider, SECRETS, messengerChannels, postWhatsApp, redisCli as cli, waText, waitUntil } from './messenger_support.mjs';
 
 const MAILGUN_KEY = 'key-mailgun-links-0123456789abcdef';
@@ -108,20 +109,7 @@ const file = async (id, token = boss) => {
   return r.json;
 };
 
-// The verification mail to `address` (not the mail `before`, an earlier
-// one) and the code in it, on a line of its own.
-async function verificationCode(address, before) {
-  const m = await sink.waitFor((x) => x.to?.[0]?.address === address && x.subject === 'Confirm your email address' &&
-    x.id !== before?.mail.id, `the verification mail to ${address}`);
-  const code = m.text.match(/^(\d{6})$/m);
-  assert.ok(code, m.text);
-  return { mail: m, code: code[1] };
-}
-// The visitor's chat sends a code: email_verified, or the error frame.
-async function typesCode(c, code) {
-  c.send({ type: 'verify_email', code });
-  return c.next((f) => f.type === 'email_verified' || (f.type === 'error' && /code/.test(f.code)));
-}
+const verificationCode = (address, before) => mailedCode(sink, address, before);
 // The texts a new tab of the visitor (their token) is shown: the welcome's replay.
 async function replayed(token) {
   const c = new WsClient(`${gw.wsBase}/ws/chat?channel=web`);

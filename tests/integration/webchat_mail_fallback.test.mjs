@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, freePort, login, sleep, waitFor } from '../support/harness.mjs';
 import { MailDev, RefusingRelay, deliveryReport } from '../support/maildev.mjs';
+import { chatSocket, isVerificationMail, mailedCode, typesCode } from './webchat_support.mjs';
 
 const SECRET = { PASOKH_WEBCHAT_SECRET: 'fallback-test-webchat-secret-0123456789' };
 const tmp = mkdtempSync(path.join(tmpdir(), 'pasokh-fallback-'));
@@ -72,16 +73,10 @@ async function visitor(text, { email, lang = 'en', channel = 'web' } = {}) {
 
 // The address proved the visitor's: the code mailed to it, typed into their
 // chat (a tab of theirs opened for it: `visitor` is {token, channel}).
-const isVerification = (m) => ['Confirm your email address', 'تأیید نشانی ایمیل', 'تأكيد البريد الإلكتروني'].includes(m.subject);
 async function confirmAddress(address, { token, channel = 'web' }) {
-  const m = await sink.waitFor((x) => x.to?.[0]?.address === address && isVerification(x), `the code mailed to ${address}`);
-  const [, code] = m.text.match(/^(\d{6})$/m);
-  const c = new WsClient(`${gw.wsBase}/ws/chat?channel=${channel}`);
-  await c.opened();
-  c.send({ type: 'hello', v: 1, token });
-  await c.next((f) => f.type === 'welcome');
-  c.send({ type: 'verify_email', code });
-  await c.next((f) => f.type === 'email_verified');
+  const { code } = await mailedCode(sink, address);
+  const c = await chatSocket(gw, token, { channel });
+  assert.equal((await typesCode(c, code)).type, 'email_verified');
   await c.close();
 }
 
@@ -93,7 +88,7 @@ async function reply(agent, conv, text) {
 
 // The replies mailed to an address (not the link that proves it).
 const mailsTo = async (address) => (await sink.emails()).filter((m) => m.to?.some((t) => t.address === address) &&
-  !isVerification(m));
+  !isVerificationMail(m));
 const mailWith = (address, text) => sink.waitFor((m) => m.to?.[0]?.address === address && m.text?.includes(text),
   `the mail to ${address}`, 10000);
 

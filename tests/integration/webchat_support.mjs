@@ -18,3 +18,23 @@ export async function chatSocket(gw, token, { resume = {}, until = 'welcome', ch
   await c.next((f) => f.type === until);
   return c;
 }
+
+// The verification mails' subjects, in each language.
+export const isVerificationMail = (m) =>
+  ['Confirm your email address', 'تأیید نشانی ایمیل', 'تأكيد البريد الإلكتروني'].includes(m.subject);
+
+// The verification mail to `address` in the MailDev `sink` (not the mail
+// `before`, an earlier one) and the code in it, on a line of its own.
+export async function mailedCode(sink, address, before) {
+  const mail = await sink.waitFor((m) => m.to?.[0]?.address === address && isVerificationMail(m) && m.id !== before?.mail.id,
+    `the verification mail to ${address}`);
+  const code = mail.text.match(/^(\d{6})$/m);
+  if (!code) throw new Error(`no code in: ${mail.text}`);
+  return { mail, code: code[1] };
+}
+
+// The visitor's chat sends a code: email_verified, or the error frame.
+export async function typesCode(c, code) {
+  c.send({ type: 'verify_email', code });
+  return c.next((f) => f.type === 'email_verified' || (f.type === 'error' && /code/.test(f.code)));
+}
