@@ -9,8 +9,7 @@
 // recorded) does nothing twice: every step answers a message once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { RedisServer, Pasokh, defaultConfig, postMessage, apiCall, login, agentSocket, waitFor, sleep } from '../support/harness.mjs';
+import { RedisServer, Pasokh, TcpProxy, defaultConfig, postMessage, apiCall, login, agentSocket, waitFor, sleep } from '../support/harness.mjs';
 import { SECRETS, FakeProvider, newChatId, postWebhook, redisCli, fcall, telegramHeaders, tgText, waitUntil } from './messenger_support.mjs';
 
 let redis, gw, fake, token, ali, aliSocket;
@@ -229,24 +228,11 @@ test('the same rating sent twice at once (a client retrying on its timeout) rate
   }
 });
 
-// Redis's answers `ms` late (a busy or distant Redis): a run takes long.
-async function slowRedisProxy(port, ms) {
-  const proxy = net.createServer((client) => {
-    const upstream = net.connect(port, '127.0.0.1');
-    client.on('data', (d) => upstream.write(d));
-    upstream.on('data', (d) => setTimeout(() => client.destroyed || client.write(d), ms));
-    const end = () => { client.destroy(); upstream.destroy(); };
-    for (const s of [client, upstream]) { s.on('error', end); s.on('close', end); }
-  });
-  await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  return proxy;
-}
-
 test('a Telegram rating redelivered while its first run goes on (Redis slow) rates once and reopens nothing', async () => {
   const delay = 40;
-  const proxy = await slowRedisProxy(redis.port, delay);
+  const proxy = await new TcpProxy({ lateBy: delay }).start(redis.port);  // a slow Redis
   const config = defaultConfig(redis, { routing: { reopen_window_s: 600, tick_interval_ms: 500, followup_grace_s: 30 } });
-  config.redis.url = `redis://127.0.0.1:${proxy.address().port}`;
+  config.redis.url = `redis://127.0.0.1:${proxy.port}`;
   config.channels = [{ id: 'tg-slow', kind: 'telegram', team: 'support',
     provider: { api_base: fake.base, token_env: 'PASOKH_TG_TOKEN', secret_env: 'PASOKH_TG_SECRET' } }];
   const slow = await new Pasokh(config, SECRETS).start();

@@ -323,8 +323,10 @@ export async function eventsUntil(client, lastSeqs, timeoutMs = 30_000) {
 // A TCP proxy in front of a gateway, to break the connections under a browser:
 // cut() resets the ones open now; silence() makes them go quiet for good (no
 // data either way, no FIN or RST: a laptop that slept, a Wi-Fi that changed).
-// New connections pass normally after either.
+// New connections pass normally after either. With `lateBy` (ms), every answer
+// from the target reaches the client that much later (a busy or distant server).
 export class TcpProxy {
+  constructor({ lateBy = 0 } = {}) { this.lateBy = lateBy; }
   async start(targetPort) {
     this.links = new Set();
     this.quiet = new Set();  // silenced: kept open until close()
@@ -335,7 +337,8 @@ export class TcpProxy {
       const link = { client, upstream, silent: false };
       this.links.add(link);
       client.on('data', (d) => { if (!link.silent) upstream.write(d); });
-      upstream.on('data', (d) => { if (!link.silent) client.write(d); });
+      const answer = (d) => { if (!link.silent && !client.destroyed) client.write(d); };
+      upstream.on('data', (d) => (this.lateBy ? setTimeout(answer, this.lateBy, d) : answer(d)));
       const end = () => {
         this.links.delete(link);
         if (!link.silent) { client.destroy(); upstream.destroy(); }
