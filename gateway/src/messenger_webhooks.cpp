@@ -79,6 +79,22 @@ void count(const std::string& channel, std::string_view what, std::uint64_t n = 
   global_metrics().webhook_items.inc({channel, what}, n);
 }
 
+// Items a parser left out that someone should look into: an item we could not
+// read (the provider's shape changed), or an object no channel here takes (a
+// subscription pointed at the wrong URL). Once per spell for each.
+void warn_skipped(const std::string& channel, const std::vector<connectors::webhook_result::skipped_item>& skipped) {
+  static repeated_warning malformed;
+  static repeated_warning misdirected;
+  for (const auto& item : skipped)
+    (item.what == "ignored_malformed" ? malformed : misdirected)
+        .warn(*log(), "channel={} webhook item left out ({}): {}", channel, item.what, item.note);
+}
+
+// Messenger and Instagram share the webhook shape; an app may send both to one URL.
+proto::channel_kind other_meta_kind(proto::channel_kind kind) {
+  return kind == proto::channel_kind::instagram ? proto::channel_kind::messenger : proto::channel_kind::instagram;
+}
+
 }  // namespace
 
 messenger_gateway::messenger_gateway(services& s, net::any_io_executor executor, connectors::http::client_config http,
@@ -104,8 +120,8 @@ void messenger_gateway::add_routes(router& r) {
 
 // Meta sends every number / page of one app to the same URL: entries for
 // another configured channel of the same kind are stored on that channel.
-connectors::account_router messenger_gateway::account_router_for(const channel_config& url_channel) const {
-  return [this, kind = url_channel.kind](std::string_view account) -> std::optional<std::string> {
+connectors::account_router messenger_gateway::account_router_for(proto::channel_kind kind) const {
+  return [this, kind](std::string_view account) -> std::optional<std::string> {
     for (const auto& ch : s_.cfg.channels) {
       if (ch.kind != kind || !ch.messenger) continue;
       bool owns = std::visit(overloaded{
@@ -134,10 +150,11 @@ awaitable<http_response> messenger_gateway::webhook(webhook_family family, const
   auto result = std::visit(overloaded{
                                [&](const telegram::telegram_channel& tg) { return telegram::parse_webhook(view, tg); },
                                [&](const whatsapp::whatsapp_channel& wa) {
-                                 return whatsapp::parse_webhook(view, wa, account_router_for(*channel));
+                                 return whatsapp::parse_webhook(view, wa, account_router_for(channel->kind));
                                },
                                [&](const meta::meta_channel& m) {
-                                 return meta::parse_webhook(view, m, account_router_for(*channel));
+                                 return meta::parse_webhook(view, m, account_router_for(channel->kind),
+                                                            account_router_for(other_meta_kind(channel->kind)));
                                },
                            },
                            channel->messenger->api);
@@ -162,6 +179,7 @@ awaitable<http_response> messenger_gateway::webhook(webhook_family family, const
   }
   if (!all_stored) co_return unavailable();
   for (const auto& [what, n] : result.counters) count(channel->id, what, n);
+  warn_skipped(channel->id, result.skipped);
   if (!result.callback_query_ids.empty())
     if (const auto* bot = std::get_if<telegram::telegram_channel>(&channel->messenger->api))
       answer_callbacks(*bot, std::move(result.callback_query_ids));

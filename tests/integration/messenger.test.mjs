@@ -162,6 +162,52 @@ test('Messenger (Persian) and Instagram (Arabic) messages reach the agent on the
   assert.deepEqual([igLive.message.text, igLive.conversation.channel, igLive.conversation.kind], ['هل يمكنني استبدال المقاس؟', 'ig', 'instagram']);
 });
 
+test('one item we cannot read in a Meta or WhatsApp batch is left out alone: 200, the good messages stored, the bad ones counted, their place logged', async () => {
+  const fbBefore = await metric(gw, 'pasokh_webhook_items_total{channel="fb",what="ignored_malformed"}');
+  const waBefore = await metric(gw, 'pasokh_webhook_items_total{channel="wa",what="ignored_malformed"}');
+  const dedupBefore = await metric(gw, 'pasokh_dedup_hits_total{channel="fb"}');
+  // Messenger's policy-enforcement item has no sender; a message without a mid cannot be deduplicated.
+  const policy = { recipient: { id: FB_PAGE_ID }, timestamp: Date.now(), 'policy-enforcement': { action: 'warning', reason: 'The bot violated our Platform Policies' } };
+  const noMid = { sender: { id: newPsid() }, recipient: { id: FB_PAGE_ID }, timestamp: Date.now(), message: { text: 'شماره کارت من ۶۰۳۷' } };
+  const batch = metaMessaging('page', FB_PAGE_ID, [metaText(newPsid(), FB_PAGE_ID, 'اول دسته'), policy, noMid, metaText(newPsid(), FB_PAGE_ID, 'آخر دسته')]);
+  for (let delivery = 0; delivery < 2; delivery++) {  // Meta's redelivery is answered the same and stores nothing twice
+    const res = await postMeta(gw, 'fb', batch);
+    assert.equal(res.status, 200, res.text);
+  }
+  await agent.next((f) => messageEvent()(f) && f.message.text === 'اول دسته');
+  await agent.next((f) => messageEvent()(f) && f.message.text === 'آخر دسته');
+  assert.equal(await metric(gw, 'pasokh_webhook_items_total{channel="fb",what="ignored_malformed"}'), fbBefore + 4);
+  assert.match(gw.output, /warning.*channel=fb webhook item left out \(ignored_malformed\): entry\[0\]\.messaging\[1\]\.sender must be an object/);
+  assert.ok(!gw.output.includes('شماره کارت'), 'the text of an item left out is never logged');
+
+  // WhatsApp: a location without longitude in the batch's second entry.
+  const wa = waText(newPhone(), 'واتساپ در دسته');
+  const badLocation = waText(newPhone(), 'x');
+  badLocation.entry[0].changes[0].value.messages[0] = { ...badLocation.entry[0].changes[0].value.messages[0], type: 'location', text: undefined, location: { latitude: 35.7 } };
+  wa.entry.push(badLocation.entry[0]);
+  const res = await postWhatsApp(gw, wa);
+  assert.equal(res.status, 200, res.text);
+  await agent.next((f) => messageEvent()(f) && f.message.text === 'واتساپ در دسته');
+  assert.equal(await metric(gw, 'pasokh_webhook_items_total{channel="wa",what="ignored_malformed"}'), waBefore + 1);
+  assert.equal(await metric(gw, 'pasokh_dedup_hits_total{channel="fb"}'), dedupBefore + 2, 'the redelivery\'s good messages are known');
+});
+
+test('an Instagram webhook posted to the Messenger channel\'s URL is stored on the Instagram channel; one for an account no channel has is counted and logged with the setting to fix', async () => {
+  const res = await postMeta(gw, 'fb', metaMessaging('instagram', IG_ACCOUNT_ID, [metaText(newPsid(), IG_ACCOUNT_ID, 'اینستاگرام از نشانی مسنجر')]));
+  assert.equal(res.status, 200, res.text);
+  const live = await agent.next((f) => messageEvent()(f) && f.message.text === 'اینستاگرام از نشانی مسنجر');
+  assert.deepEqual([live.conversation.channel, live.conversation.kind], ['ig', 'instagram']);
+
+  const before = await metric(gw, 'pasokh_webhook_items_total{channel="fb",what="ignored_object"}');
+  const strangerAccount = '17841499999999999';
+  const lost = await postMeta(gw, 'fb', metaMessaging('instagram', strangerAccount, [metaText(newPsid(), strangerAccount, 'حساب ناشناس')]));
+  assert.equal(lost.status, 200, lost.text);
+  assert.equal(await metric(gw, 'pasokh_webhook_items_total{channel="fb",what="ignored_object"}'), before + 1);
+  assert.match(gw.output, /warning.*channel=fb webhook item left out \(ignored_object\): entry\[0\]: object "instagram" for account 17841499999999999 .*provider\.account_id/);
+  await sleep(200);
+  assert.equal(agent.frames.filter((f) => f.message?.text === 'حساب ناشناس').length, 0);
+});
+
 test('wrong secrets and signatures are refused with 401 and store nothing; unknown channels 404', async () => {
   const body = tgText(newChatId(), 'forged');
   const badTg = await postWebhook(gw, '/webhooks/telegram/tg', body, telegramHeaders('wrong-secret'));

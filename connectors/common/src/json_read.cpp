@@ -1,6 +1,7 @@
 #include "pasokh/connectors/common/json_read.hpp"
 
 #include <charconv>
+#include <cstddef>
 #include <cstdint>
 
 namespace pasokh::connectors::json_read {
@@ -110,6 +111,22 @@ std::optional<json> parse_body(std::string_view body) {
   json j = json::parse(body.begin(), body.end(), nullptr, false);
   if (j.is_discarded()) return std::nullopt;
   return j;
+}
+
+void read_one(webhook_result& out, std::string_view where, const std::function<void()>& read) {
+  auto kept = out.events.size();
+  std::string note;
+  try {
+    read();
+    return;
+  } catch (const shape_error& e) {
+    note = e.message;
+  } catch (const json::exception& e) {
+    note = std::string(where) + ": unexpected JSON shape: " + e.what();
+  }
+  // Whatever the item gave before it failed goes with it.
+  out.events.erase(out.events.begin() + static_cast<std::ptrdiff_t>(kept), out.events.end());
+  out.skip("ignored_malformed", std::move(note));
 }
 
 webhook_result run_guarded(const std::function<webhook_result()>& parse) {

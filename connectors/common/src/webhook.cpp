@@ -79,6 +79,11 @@ void webhook_result::count(std::string_view what, std::uint32_t n) {
   else it->second += n;
 }
 
+void webhook_result::skip(std::string_view what, std::string note) {
+  count(what);
+  skipped.push_back({std::string(what), std::move(note)});
+}
+
 webhook_result webhook_result::failure(webhook_error e, std::string message) {
   webhook_result r;
   r.status = http_status(e);

@@ -58,7 +58,7 @@ attachment read_attachment(const json& a) {
   return out;
 }
 
-void read_message(const json& m, const item_context& c, webhook_result& out) {
+void read_message(const json& m, const item_context& c, webhook_result& out, std::string_view where) {
   if (opt_bool(m, "is_deleted")) {  // Instagram unsend
     out.count("ignored_deleted");
     return;
@@ -67,7 +67,7 @@ void read_message(const json& m, const item_context& c, webhook_result& out) {
   // An echo is our page's own message: the customer is the recipient.
   auto ev = base_event(c, echo ? c.recipient : c.sender);
   ev.echo = echo;
-  ev.provider_message_id = require_string(m, "mid", "message");
+  ev.provider_message_id = require_string(m, "mid", where);
   ev.dedup_key = "meta:" + ev.provider_message_id;
   ev.text = opt_string(m, "text").value_or("");
   if (const auto* reply = find_object(m, "reply_to")) ev.reply_to = opt_string(*reply, "mid").value_or("");
@@ -102,10 +102,10 @@ void read_postback(const json& p, const item_context& c, webhook_result& out) {
   out.events.push_back(std::move(ev));
 }
 
-void read_edit(const json& e, const item_context& c, webhook_result& out) {
+void read_edit(const json& e, const item_context& c, webhook_result& out, std::string_view where) {
   auto ev = base_event(c, c.sender);
   ev.kind = proto::inbound_kind::edit;
-  ev.provider_message_id = require_string(e, "mid", "message_edit");
+  ev.provider_message_id = require_string(e, "mid", where);
   ev.text = opt_string(e, "text").value_or("");
   ev.dedup_key = "meta:" + ev.provider_message_id + ":edit:" + std::to_string(opt_int(e, "num_edit").value_or(0));
   out.events.push_back(std::move(ev));
@@ -113,10 +113,10 @@ void read_edit(const json& e, const item_context& c, webhook_result& out) {
 
 // {"mid", "action": "react"|"unreact", "reaction": "love", "emoji": "❤"}:
 // the customer reacted to a message (usually our reply) or took it back.
-void read_reaction(const json& r, const item_context& c, webhook_result& out) {
+void read_reaction(const json& r, const item_context& c, webhook_result& out, std::string_view where) {
   auto ev = base_event(c, c.sender);
   ev.kind = proto::inbound_kind::reaction;
-  ev.provider_message_id = require_string(r, "mid", "reaction");
+  ev.provider_message_id = require_string(r, "mid", where);
   auto action = opt_string(r, "action").value_or("react");
   if (action == "react") ev.text = opt_string(r, "emoji").value_or("");
   if (action == "react" && ev.text.empty()) {
@@ -163,11 +163,11 @@ void read_item(const json& item, const std::string& channel, proto::channel_kind
                  recipient ? opt_id(*recipient, "id").value_or("") : "", opt_int(item, "timestamp").value_or(0)};
 
   if (const auto* m = find_object(item, "message")) {
-    read_message(*m, c, out);
+    read_message(*m, c, out, std::string(where) + ".message");
   } else if (const auto* p = find_object(item, "postback")) {
     read_postback(*p, c, out);
   } else if (const auto* e = find_object(item, "message_edit")) {
-    read_edit(*e, c, out);
+    read_edit(*e, c, out, std::string(where) + ".message_edit");
   } else if (const auto* d = find_object(item, "delivery")) {
     if (const auto* mids = find_array(*d, "mids"))
       for (const auto& mid : *mids)
@@ -178,37 +178,66 @@ void read_item(const json& item, const std::string& channel, proto::channel_kind
     else if (auto watermark = opt_int(*r, "watermark")) add_read_watermark(c, *watermark, out);
     else out.count("ignored_read");
   } else if (const auto* r = find_object(item, "reaction")) {
-    read_reaction(*r, c, out);
+    read_reaction(*r, c, out, std::string(where) + ".reaction");
   } else {
     out.count("ignored_event");  // referral, optin, pass_thread_control, ...
   }
 }
 
-webhook_result parse_notification(const webhook_request& req, const meta_channel& ch, const account_router& route) {
+std::optional<proto::channel_kind> kind_of_object(std::string_view object) {
+  if (object == "page") return proto::channel_kind::messenger;
+  if (object == "instagram") return proto::channel_kind::instagram;
+  return std::nullopt;
+}
+
+std::string_view object_of(proto::channel_kind kind) {
+  return kind == proto::channel_kind::instagram ? "instagram" : "page";
+}
+
+// Which channel takes an entry: the URL's channel, the one `route` names for
+// another page / account of the same app, or none (nullopt, counted and noted).
+// Entries of the other object (both subscriptions pointed at one URL) go only
+// to the channel whose account_id is the entry's id.
+std::optional<std::string> owner_of(const json& entry, std::string_view where, proto::channel_kind kind,
+                                    const meta_channel& ch, const account_router& route,
+                                    const account_router& other_kind_route, webhook_result& out) {
+  auto account = opt_id(entry, "id").value_or("");
+  if (kind != ch.kind) {
+    if (auto owner = !account.empty() && other_kind_route ? other_kind_route(account) : std::nullopt) return owner;
+    out.skip("ignored_object",
+             std::string(where) + ": object \"" + std::string(object_of(kind)) + "\" for account " +
+                 (account.empty() ? "(none)" : account) + " came to the " + std::string(object_of(ch.kind)) +
+                 " channel " + ch.id + "'s URL and no channel of that kind has that provider.account_id: " +
+                 "configure one, or point the Meta app's " + std::string(object_of(kind)) +
+                 " webhook at that channel's own /webhooks/meta/{channel}");
+    return std::nullopt;
+  }
+  if (ch.account_id.empty() || account.empty() || account == ch.account_id) return ch.id;
+  if (auto owner = route ? route(account) : std::nullopt) return owner;
+  out.count("ignored_other_account");
+  return std::nullopt;
+}
+
+webhook_result parse_notification(const webhook_request& req, const meta_channel& ch, const account_router& route,
+                                  const account_router& other_kind_route) {
   auto body = parse_body(req.body);
   if (!body) return webhook_result::failure(webhook_error::invalid_json, "body is not valid JSON");
   if (!body->is_object()) return webhook_result::failure(webhook_error::invalid_payload, "body must be a JSON object");
   webhook_result out;
   auto object = opt_string(*body, "object").value_or("");
-  auto expected = ch.kind == proto::channel_kind::instagram ? "instagram" : "page";
-  if (object != expected) {
-    out.count("ignored_object");
+  auto kind = kind_of_object(object);
+  if (!kind) {
+    out.skip("ignored_object", "object \"" + object.substr(0, 40) + "\" came to the Meta channel " + ch.id +
+                                   "'s URL, which takes page and instagram: point that webhook at the URL of a " +
+                                   "channel of its kind");
     return out;
   }
   const auto& entries = require_array(*body, "entry", "");
   for (std::size_t i = 0; i < entries.size(); ++i) {
     std::string where = "entry[" + std::to_string(i) + "]";
     const auto& entry = entries[i];
-    std::string channel = ch.id;
-    auto account = opt_id(entry, "id").value_or("");
-    if (!ch.account_id.empty() && !account.empty() && account != ch.account_id) {
-      auto owner = route ? route(account) : std::nullopt;
-      if (!owner) {
-        out.count("ignored_other_account");
-        continue;
-      }
-      channel = *owner;
-    }
+    auto channel = owner_of(entry, where, *kind, ch, route, other_kind_route, out);
+    if (!channel) continue;
     bool any = false;
     // standby[]: events while another app holds the thread (handover protocol);
     // the customer still wrote to us, so they count the same.
@@ -216,8 +245,10 @@ webhook_result parse_notification(const webhook_request& req, const meta_channel
       const auto* items = find_array(entry, list);
       if (!items) continue;
       any = true;
-      for (std::size_t k = 0; k < items->size(); ++k)
-        read_item((*items)[k], channel, ch.kind, out, where + "." + std::string(list) + "[" + std::to_string(k) + "]");
+      for (std::size_t k = 0; k < items->size(); ++k) {
+        std::string at = where + "." + std::string(list) + "[" + std::to_string(k) + "]";
+        read_one(out, at, [&] { read_item((*items)[k], *channel, *kind, out, at); });
+      }
     }
     if (!any) out.count("ignored_changes");  // comments, mentions: the changes[] feed
   }
@@ -226,12 +257,13 @@ webhook_result parse_notification(const webhook_request& req, const meta_channel
 
 }  // namespace
 
-webhook_result parse_webhook(const webhook_request& req, const meta_channel& ch, const account_router& route) {
+webhook_result parse_webhook(const webhook_request& req, const meta_channel& ch, const account_router& route,
+                             const account_router& other_kind_route) {
   if (req.method == "GET") return hub_verify(req, ch.verify_token);
   if (req.method != "POST") return webhook_result::failure(webhook_error::method_not_allowed, "use GET or POST");
   return run_guarded([&] {
     if (auto refused = hub_check_signature(req, ch.app_secret)) return std::move(*refused);
-    return parse_notification(req, ch, route);
+    return parse_notification(req, ch, route, other_kind_route);
   });
 }
 

@@ -61,7 +61,7 @@ attachment media(const json& m, attachment_kind kind, std::string_view where) {
 
 // Fills text/attachments/button of a message; false when the type is not
 // supported (counted by the caller).
-bool read_content(const json& msg, const std::string& type, proto::inbound_event& ev) {
+bool read_content(const json& msg, const std::string& type, proto::inbound_event& ev, const std::string& where) {
   struct media_type {
     std::string_view type;
     attachment_kind kind;
@@ -71,32 +71,32 @@ bool read_content(const json& msg, const std::string& type, proto::inbound_event
       {"video", attachment_kind::video}, {"sticker", attachment_kind::sticker},
   };
   if (type == "text") {
-    ev.text = require_string(require_object(msg, "text", "message"), "body", "message.text");
+    ev.text = require_string(require_object(msg, "text", where), "body", where + ".text");
     return true;
   }
   for (const auto& mt : media_types) {
     if (type != mt.type) continue;
-    const auto& m = require_object(msg, mt.type, "message");
-    auto a = media(m, mt.kind, mt.type);
+    const auto& m = require_object(msg, mt.type, where);
+    auto a = media(m, mt.kind, where + "." + std::string(mt.type));
     if (mt.kind == attachment_kind::audio && opt_bool(m, "voice")) a.kind = attachment_kind::voice;
     ev.text = opt_string(m, "caption").value_or("");
     ev.attachments.push_back(std::move(a));
     return true;
   }
   if (type == "location") {
-    const auto& loc = require_object(msg, "location", "message");
+    const auto& loc = require_object(msg, "location", where);
     attachment a;
     a.kind = attachment_kind::location;
     a.latitude = opt_number(loc, "latitude");
     a.longitude = opt_number(loc, "longitude");
-    if (!a.latitude || !a.longitude) throw shape_error{"message.location needs latitude and longitude"};
+    if (!a.latitude || !a.longitude) throw shape_error{where + ".location needs latitude and longitude"};
     a.name = opt_string(loc, "name").value_or("");
     a.caption = opt_string(loc, "address").value_or("");
     ev.attachments.push_back(std::move(a));
     return true;
   }
   if (type == "contacts") {
-    for (const auto& c : require_array(msg, "contacts", "message")) {
+    for (const auto& c : require_array(msg, "contacts", where)) {
       attachment a;
       a.kind = attachment_kind::contact;
       if (const auto* name = find_object(c, "name")) a.name = opt_string(*name, "formatted_name").value_or("");
@@ -107,17 +107,17 @@ bool read_content(const json& msg, const std::string& type, proto::inbound_event
     return !ev.attachments.empty();
   }
   if (type == "interactive") {
-    const auto& in = require_object(msg, "interactive", "message");
+    const auto& in = require_object(msg, "interactive", where);
     auto kind = opt_string(in, "type").value_or("");
     if (kind != "button_reply" && kind != "list_reply") return false;  // e.g. nfm_reply (flows)
-    const auto& reply = require_object(in, kind, "message.interactive");
+    const auto& reply = require_object(in, kind, where + ".interactive");
     ev.kind = proto::inbound_kind::button;
-    ev.button_payload = require_string(reply, "id", "message.interactive." + kind);
+    ev.button_payload = require_string(reply, "id", where + ".interactive." + kind);
     ev.text = opt_string(reply, "title").value_or(ev.button_payload);
     return true;
   }
   if (type == "button") {  // quick-reply button of a template
-    const auto& b = require_object(msg, "button", "message");
+    const auto& b = require_object(msg, "button", where);
     ev.kind = proto::inbound_kind::button;
     ev.button_payload = opt_string(b, "payload").value_or("");
     ev.text = opt_string(b, "text").value_or(ev.button_payload);
@@ -126,31 +126,37 @@ bool read_content(const json& msg, const std::string& type, proto::inbound_event
   return false;  // order, system, unsupported, ...
 }
 
+void read_message(const json& msg, const std::vector<contact_info>& contacts, const std::string& channel,
+                  webhook_result& out, const std::string& where) {
+  auto type = opt_string(msg, "type").value_or("");
+  proto::inbound_event ev;
+  ev.provider_message_id = require_string(msg, "id", where);
+  ev.dedup_key = "wa:" + ev.provider_message_id;
+  ev.from = sender(msg, contacts, channel, where);
+  ev.sent_at = require_int(msg, "timestamp", where) * 1000;
+  if (type == "reaction") {  // not a message of its own: it names the one reacted to
+    const auto& r = require_object(msg, "reaction", where);
+    ev.kind = proto::inbound_kind::reaction;
+    ev.provider_message_id = require_string(r, "message_id", where + ".reaction");
+    ev.text = opt_string(r, "emoji").value_or("");  // none: the reaction was taken back
+    out.events.push_back(std::move(ev));
+    return;
+  }
+  if (const auto* ctx = find_object(msg, "context")) ev.reply_to = opt_string(*ctx, "id").value_or("");
+  if (!read_content(msg, type, ev, where)) {
+    out.count("ignored_unsupported");
+    return;
+  }
+  out.events.push_back(std::move(ev));
+}
+
 void read_messages(const json& value, const std::string& channel, webhook_result& out, std::string_view where) {
   const auto* messages = find_array(value, "messages");
   if (!messages) return;
   auto contacts = read_contacts(value);
-  for (const auto& msg : *messages) {
-    auto type = opt_string(msg, "type").value_or("");
-    proto::inbound_event ev;
-    ev.provider_message_id = require_string(msg, "id", where);
-    ev.dedup_key = "wa:" + ev.provider_message_id;
-    ev.from = sender(msg, contacts, channel, where);
-    ev.sent_at = require_int(msg, "timestamp", where) * 1000;
-    if (type == "reaction") {  // not a message of its own: it names the one reacted to
-      const auto& r = require_object(msg, "reaction", "message");
-      ev.kind = proto::inbound_kind::reaction;
-      ev.provider_message_id = require_string(r, "message_id", "message.reaction");
-      ev.text = opt_string(r, "emoji").value_or("");  // none: the reaction was taken back
-      out.events.push_back(std::move(ev));
-      continue;
-    }
-    if (const auto* ctx = find_object(msg, "context")) ev.reply_to = opt_string(*ctx, "id").value_or("");
-    if (!read_content(msg, type, ev)) {
-      out.count("ignored_unsupported");
-      continue;
-    }
-    out.events.push_back(std::move(ev));
+  for (std::size_t k = 0; k < messages->size(); ++k) {
+    std::string at = std::string(where) + ".messages[" + std::to_string(k) + "]";
+    read_one(out, at, [&] { read_message((*messages)[k], contacts, channel, out, at); });
   }
 }
 
@@ -175,29 +181,57 @@ std::string status_error(const json& status) {
   return text;
 }
 
+void read_status(const json& st, const std::string& channel, webhook_result& out, const std::string& where) {
+  auto name = require_string(st, "status", where);
+  auto status = status_of(name);
+  if (!status) {
+    out.count("ignored_status");
+    return;
+  }
+  proto::inbound_event ev;
+  ev.kind = proto::inbound_kind::status;
+  ev.provider_message_id = require_string(st, "id", where);
+  ev.dedup_key = "wa:" + ev.provider_message_id + ":" + name;
+  ev.status = *status;
+  ev.status_error = status_error(st);
+  ev.sent_at = opt_int(st, "timestamp").value_or(0) * 1000;
+  auto recipient = opt_string(st, "recipient_id").value_or("");
+  auto recipient_user = opt_string(st, "recipient_user_id").value_or("");
+  ev.from = {channel, proto::channel_kind::whatsapp, recipient.empty() ? recipient_user : recipient, ""};
+  if (!recipient.empty() && recipient_user != recipient) ev.from.alt_external_id = recipient_user;
+  out.events.push_back(std::move(ev));
+}
+
 void read_statuses(const json& value, const std::string& channel, webhook_result& out, std::string_view where) {
   const auto* statuses = find_array(value, "statuses");
   if (!statuses) return;
-  for (const auto& st : *statuses) {
-    auto name = require_string(st, "status", where);
-    auto status = status_of(name);
-    if (!status) {
-      out.count("ignored_status");
-      continue;
-    }
-    proto::inbound_event ev;
-    ev.kind = proto::inbound_kind::status;
-    ev.provider_message_id = require_string(st, "id", where);
-    ev.dedup_key = "wa:" + ev.provider_message_id + ":" + name;
-    ev.status = *status;
-    ev.status_error = status_error(st);
-    ev.sent_at = opt_int(st, "timestamp").value_or(0) * 1000;
-    auto recipient = opt_string(st, "recipient_id").value_or("");
-    auto recipient_user = opt_string(st, "recipient_user_id").value_or("");
-    ev.from = {channel, proto::channel_kind::whatsapp, recipient.empty() ? recipient_user : recipient, ""};
-    if (!recipient.empty() && recipient_user != recipient) ev.from.alt_external_id = recipient_user;
-    out.events.push_back(std::move(ev));
+  for (std::size_t k = 0; k < statuses->size(); ++k) {
+    std::string at = std::string(where) + ".statuses[" + std::to_string(k) + "]";
+    read_one(out, at, [&] { read_status((*statuses)[k], channel, out, at); });
   }
+}
+
+// One change of an entry: its messages and statuses, on the channel that owns its number.
+void read_change(const json& change, const whatsapp_channel& ch, const account_router& route, webhook_result& out,
+                 const std::string& where) {
+  if (opt_string(change, "field").value_or("messages") != "messages") {
+    out.count("ignored_field");  // template status, account updates, ...
+    return;
+  }
+  const auto& value = require_object(change, "value", where);
+  std::string number;
+  if (const auto* meta = find_object(value, "metadata")) number = opt_string(*meta, "phone_number_id").value_or("");
+  std::string channel = ch.id;
+  if (!number.empty() && number != ch.phone_number_id) {
+    auto owner = route ? route(number) : std::nullopt;
+    if (!owner) {
+      out.count("ignored_other_account");
+      return;
+    }
+    channel = *owner;
+  }
+  read_messages(value, channel, out, where + ".value");
+  read_statuses(value, channel, out, where + ".value");
 }
 
 webhook_result parse_notification(const webhook_request& req, const whatsapp_channel& ch, const account_router& route) {
@@ -205,35 +239,25 @@ webhook_result parse_notification(const webhook_request& req, const whatsapp_cha
   if (!body) return webhook_result::failure(webhook_error::invalid_json, "body is not valid JSON");
   if (!body->is_object()) return webhook_result::failure(webhook_error::invalid_payload, "body must be a JSON object");
   webhook_result out;
-  if (opt_string(*body, "object") != "whatsapp_business_account") {
-    out.count("ignored_object");
+  auto object = opt_string(*body, "object").value_or("");
+  if (object != "whatsapp_business_account") {
+    out.skip("ignored_object", "object \"" + object.substr(0, 40) + "\" came to the WhatsApp channel " + ch.id +
+                                   "'s URL, which takes whatsapp_business_account: point that Meta webhook at " +
+                                   "/webhooks/meta/{channel} of its own channel");
     return out;
   }
   const auto& entries = require_array(*body, "entry", "");
   for (std::size_t i = 0; i < entries.size(); ++i) {
     std::string where = "entry[" + std::to_string(i) + "]";
-    const auto& changes = require_array(entries[i], "changes", where);
-    for (std::size_t k = 0; k < changes.size(); ++k) {
+    const auto* changes = find_array(entries[i], "changes");
+    if (!changes) {
+      out.skip("ignored_malformed", where + ".changes must be an array");
+      continue;
+    }
+    for (std::size_t k = 0; k < changes->size(); ++k) {
+      // The messages and statuses in it are read one by one; this guards the change's own shape.
       std::string at = where + ".changes[" + std::to_string(k) + "]";
-      const auto& change = changes[k];
-      if (opt_string(change, "field").value_or("messages") != "messages") {
-        out.count("ignored_field");  // template status, account updates, ...
-        continue;
-      }
-      const auto& value = require_object(change, "value", at);
-      std::string number;
-      if (const auto* meta = find_object(value, "metadata")) number = opt_string(*meta, "phone_number_id").value_or("");
-      std::string channel = ch.id;
-      if (!number.empty() && number != ch.phone_number_id) {
-        auto owner = route ? route(number) : std::nullopt;
-        if (!owner) {
-          out.count("ignored_other_account");
-          continue;
-        }
-        channel = *owner;
-      }
-      read_messages(value, channel, out, at + ".value.messages[]");
-      read_statuses(value, channel, out, at + ".value.statuses[]");
+      read_one(out, at, [&] { read_change((*changes)[k], ch, route, out, at); });
     }
   }
   return out;

@@ -83,18 +83,90 @@ TEST(MetaWebhook, TruncatedPayloadsNeverThrow) {
 }
 
 TEST(MetaWebhook, WrongShapesAre400) {
-  const std::string rows[] = {
-      R"({"object":"page"})",
-      R"({"object":"page","entry":{}})",
-      R"({"object":"page","entry":[{"id":"105943912345678","messaging":[{"recipient":{"id":"1"},"timestamp":1,"message":{"mid":"m","text":"x"}}]}]})",
-      R"({"object":"page","entry":[{"id":"105943912345678","messaging":[{"sender":{"id":"1"},"timestamp":1,"message_edit":{"text":"x"}}]}]})",
-  };
-  for (const auto& body : rows) {
+  for (std::string body : {R"({"object":"page"})", R"({"object":"page","entry":{}})", R"(["page"])"}) {
     auto result = parse_signed(body, messenger());
     EXPECT_EQ(result.status, 400) << body;
     EXPECT_EQ(result.error, webhook_error::invalid_payload) << body;
     EXPECT_TRUE(result.events.empty());
   }
+}
+
+std::string text_item(std::string_view psid, std::string_view mid, std::string_view text) {
+  return R"({"sender":{"id":")" + std::string(psid) + R"("},"recipient":{"id":"105943912345678"},)"
+         R"("timestamp":1732000000000,"message":{"mid":")" + std::string(mid) + R"(","text":")" + std::string(text) + R"("}})";
+}
+
+std::string page_batch(const std::vector<std::string>& items) {
+  std::string body = R"({"object":"page","entry":[{"id":"105943912345678","time":1732000000000,"messaging":[)";
+  for (std::size_t i = 0; i < items.size(); ++i) body += (i ? "," : "") + items[i];
+  return body + "]}]}";
+}
+
+TEST(MetaWebhook, AnItemWeCannotReadIsLeftOutAloneAndNamedByItsPlace) {
+  struct row {
+    std::string bad_item;
+    std::string note;
+  };
+  const row rows[] = {
+      // Messenger's documented policy-enforcement item has no sender.
+      {R"({"recipient":{"id":"105943912345678"},"timestamp":1732000000000,)"
+       R"("policy-enforcement":{"action":"warning","reason":"The bot violated our Platform Policies"}})",
+       "entry[0].messaging[1].sender must be an object"},
+      {R"({"sender":{"id":"6000000000000002"},"recipient":{"id":"105943912345678"},"timestamp":1,"message":{"text":"no mid"}})",
+       "entry[0].messaging[1].message.mid must be a string"},
+      {R"({"sender":{"id":"6000000000000002"},"timestamp":1,"message_edit":{"text":"x"}})",
+       "entry[0].messaging[1].message_edit.mid must be a string"},
+      {R"({"sender":{"id":"6000000000000002"},"timestamp":1,"reaction":{"action":"react","emoji":"x"}})",
+       "entry[0].messaging[1].reaction.mid must be a string"},
+      {R"({"sender":{"id":true},"timestamp":1,"message":{"mid":"m_x","text":"x"}})",
+       "entry[0].messaging[1].sender.id must be an id (number or string)"},
+  };
+  for (const auto& r : rows) {
+    auto body = page_batch({text_item("6000000000000001", "m_1", "first"), r.bad_item,
+                            text_item("6000000000000003", "m_3", "third")});
+    auto result = parse_signed(body, messenger());
+    ASSERT_TRUE(result.ok()) << result.body;
+    EXPECT_EQ(result.status, 200);
+    ASSERT_EQ(result.events.size(), 2u) << r.note;
+    EXPECT_EQ(result.events[0].provider_message_id, "m_1");
+    EXPECT_EQ(result.events[1].provider_message_id, "m_3");
+    EXPECT_EQ(result.counters.at("ignored_malformed"), 1u);
+    ASSERT_EQ(result.skipped.size(), 1u);
+    EXPECT_EQ(result.skipped[0].what, "ignored_malformed");
+    EXPECT_EQ(result.skipped[0].note, r.note);
+  }
+}
+
+TEST(MetaWebhook, TheOtherObjectGoesToTheChannelOwningItsAccountOrIsNoted) {
+  // Both subscriptions pointed at the Messenger channel's URL.
+  auto body = t::read_file(t::data_dir("meta") / "instagram_on_messenger_channel.json");
+  std::string sig = t::hub_signature(app_secret, body);
+  std::vector<header_field> headers{{"X-Hub-Signature-256", sig}};
+  auto req = t::post("/webhooks/meta/fb-main", headers, body);
+  account_router no_messenger_page = [](std::string_view) { return std::nullopt; };
+  account_router instagram_accounts = [](std::string_view account) -> std::optional<std::string> {
+    if (account == "17841400000000000") return "ig-main";
+    return std::nullopt;
+  };
+
+  auto routed = parse_webhook(req, messenger(), no_messenger_page, instagram_accounts);
+  ASSERT_TRUE(routed.ok()) << routed.body;
+  ASSERT_EQ(routed.events.size(), 1u);
+  EXPECT_EQ(routed.events[0].from.channel, "ig-main");
+  EXPECT_EQ(routed.events[0].from.kind, proto::channel_kind::instagram);
+  EXPECT_TRUE(routed.counters.empty());
+  EXPECT_TRUE(routed.skipped.empty());
+
+  // No Instagram channel owns the account: counted and noted with what to set.
+  account_router other_instagram = [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
+  auto unowned = parse_webhook(req, messenger(), no_messenger_page, other_instagram);
+  EXPECT_EQ(unowned.status, 200);
+  EXPECT_TRUE(unowned.events.empty());
+  EXPECT_EQ(unowned.counters.at("ignored_object"), 1u);
+  ASSERT_EQ(unowned.skipped.size(), 1u);
+  EXPECT_NE(unowned.skipped[0].note.find("object \"instagram\" for account 17841400000000000"), std::string::npos)
+      << unowned.skipped[0].note;
+  EXPECT_NE(unowned.skipped[0].note.find("provider.account_id"), std::string::npos) << unowned.skipped[0].note;
 }
 
 TEST(MetaWebhook, AUserRefSenderIsSkippedAndTheRestOfTheBatchKept) {

@@ -144,6 +144,83 @@ TEST(WhatsAppWebhook, OtherNumbersGoToTheRouter) {
   EXPECT_TRUE(result.counters.empty());
 }
 
+std::string batch(const std::vector<std::string>& messages) {
+  std::string body =
+      R"({"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages",)"
+      R"("value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"106540352242922"},)"
+      R"("contacts":[{"profile":{"name":"Maryam"},"wa_id":"989121234567"}],"messages":[)";
+  for (std::size_t i = 0; i < messages.size(); ++i) body += (i ? "," : "") + messages[i];
+  return body + "]}}]}]}";
+}
+
+std::string text_message(std::string_view id, std::string_view text) {
+  return R"({"from":"989121234567","id":")" + std::string(id) + R"(","timestamp":"1763800123","type":"text","text":{"body":")" +
+         std::string(text) + R"("}})";
+}
+
+TEST(WhatsAppWebhook, AMessageWeCannotReadIsLeftOutAloneAndNamedByItsPlace) {
+  struct row {
+    std::string bad;
+    std::string note;
+  };
+  const row rows[] = {
+      {R"({"from":"989121234567","id":"wamid.B","timestamp":"1763800123","type":"location","location":{"latitude":35.7}})",
+       "entry[0].changes[0].value.messages[1].location needs latitude and longitude"},
+      {R"({"from":"989121234567","timestamp":"1763800123","type":"text","text":{"body":"no id"}})",
+       "entry[0].changes[0].value.messages[1].id must be a string"},
+      {R"({"from":"989121234567","id":"wamid.B","type":"text","text":{"body":"no time"}})",
+       "entry[0].changes[0].value.messages[1].timestamp must be an integer"},
+      {R"({"from":"989121234567","id":"wamid.B","timestamp":"1763800123","type":"image","image":{"caption":"x"}})",
+       "entry[0].changes[0].value.messages[1].image.id must be a string"},
+      {R"({"from":"989121234567","id":"wamid.B","timestamp":"1763800123","type":"text","text":{}})",
+       "entry[0].changes[0].value.messages[1].text.body must be a string"},
+  };
+  for (const auto& r : rows) {
+    auto result = parse_signed(batch({text_message("wamid.A", "first"), r.bad, text_message("wamid.C", "third")}));
+    ASSERT_TRUE(result.ok()) << result.body;
+    ASSERT_EQ(result.events.size(), 2u) << r.note;
+    EXPECT_EQ(result.events[0].provider_message_id, "wamid.A");
+    EXPECT_EQ(result.events[1].provider_message_id, "wamid.C");
+    EXPECT_EQ(result.counters.at("ignored_malformed"), 1u);
+    ASSERT_EQ(result.skipped.size(), 1u);
+    EXPECT_EQ(result.skipped[0].note, r.note);
+  }
+}
+
+TEST(WhatsAppWebhook, AStatusOrChangeWeCannotReadIsLeftOutAlone) {
+  // A good message in the first entry; a status without an id and a change
+  // without a value in the second.
+  auto body = batch({text_message("wamid.A", "first")});
+  body.insert(body.size() - 2,
+              R"(,{"id":"102290129340398","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"106540352242922"},)"
+              R"("statuses":[{"status":"read","timestamp":"1"},{"id":"wamid.S","status":"delivered","recipient_id":"989121234567"}]}},)"
+              R"({"field":"messages"}]},{"id":"102290129340398"})");
+  auto result = parse_signed(body);
+  ASSERT_TRUE(result.ok()) << result.body;
+  ASSERT_EQ(result.events.size(), 2u);
+  EXPECT_EQ(result.events[0].provider_message_id, "wamid.A");
+  EXPECT_EQ(result.events[1].provider_message_id, "wamid.S");
+  EXPECT_EQ(result.counters.at("ignored_malformed"), 3u);
+  ASSERT_EQ(result.skipped.size(), 3u);
+  EXPECT_EQ(result.skipped[0].note, "entry[1].changes[0].value.statuses[0].id must be a string");
+  EXPECT_EQ(result.skipped[1].note, "entry[1].changes[1].value must be an object");
+  EXPECT_EQ(result.skipped[2].note, "entry[2].changes must be an array");
+}
+
+TEST(WhatsAppWebhook, OnlyABodyWithoutEntriesIsRefused) {
+  for (std::string body :
+       {R"({"object":"whatsapp_business_account"})", R"({"object":"whatsapp_business_account","entry":{}})", R"([1])"}) {
+    auto result = parse_signed(body);
+    EXPECT_EQ(result.status, 400) << body;
+    EXPECT_EQ(result.error, webhook_error::invalid_payload) << body;
+  }
+  auto other = parse_signed(R"({"object":"page","entry":[]})");
+  EXPECT_EQ(other.status, 200);
+  ASSERT_EQ(other.skipped.size(), 1u);
+  EXPECT_NE(other.skipped[0].note.find("object \"page\" came to the WhatsApp channel wa-main's URL"), std::string::npos)
+      << other.skipped[0].note;
+}
+
 TEST(WhatsAppWebhook, TruncatedPayloadsNeverThrow) {
   for (const auto& name : t::payload_names("whatsapp")) {
     auto body = t::read_file(t::data_dir("whatsapp") / (name + ".json"));

@@ -85,7 +85,8 @@ class messenger_gateway {
   boost::asio::awaitable<bool> store_echo(const channel_config& channel, const proto::inbound_event& event);
   // Telegram: stops the spinner on the button the customer pressed. Best effort, after storing.
   void answer_callbacks(const connectors::telegram::telegram_channel& bot, std::vector<std::string> ids);
-  connectors::account_router account_router_for(const channel_config& url_channel) const;
+  // The configured channel of `kind` that owns a provider account id (entry id, phone_number_id).
+  connectors::account_router account_router_for(proto::channel_kind kind) const;
 
   services& s_;
   boost::asio::any_io_executor executor_;

@@ -14,7 +14,8 @@ namespace pasokh::connectors::json_read {
 
 using json = nlohmann::json;
 
-// Thrown by the require_* helpers; run_guarded turns it into a 400 naming `message`.
+// Thrown by the require_* helpers; read_one skips the item it is about, and
+// run_guarded turns one outside any item into a 400 naming `message`.
 struct shape_error {
   std::string message;
 };
@@ -41,6 +42,12 @@ const json& require_array(const json& obj, std::string_view key, std::string_vie
 
 // Parses the body without throwing: nullopt for invalid JSON (including invalid UTF-8).
 std::optional<json> parse_body(std::string_view body);
+
+// Reads one item of a batch (`where`: "entry[0].messaging[1]"). When it is not
+// the provider's shape only that item is left out - counted
+// "ignored_malformed", noted with its place - and the batch's other items are
+// kept: a refused batch would be redelivered, refused again, and all of it lost.
+void read_one(webhook_result& out, std::string_view where, const std::function<void()>& read);
 
 // Runs a parser body: shape_error -> 400 invalid_payload, JSON type errors ->
 // 400, anything else -> 500. Nothing escapes.

@@ -66,9 +66,19 @@ struct webhook_result {
   // What was acknowledged but deliberately not turned into events, for metrics:
   // "ignored_group", "ignored_reaction", "ignored_other_account", ...
   std::map<std::string, std::uint32_t, std::less<>> counters;
+  // Items left out that someone should look into (one we could not read, an
+  // object no channel here takes), for the gateway to log at warn: the
+  // counter's name and a note naming the place and why, never message text.
+  struct skipped_item {
+    std::string what;
+    std::string note;
+  };
+  std::vector<skipped_item> skipped;
 
   bool ok() const { return error == webhook_error::none; }
   void count(std::string_view what, std::uint32_t n = 1);
+  // Counts `what` and keeps the note for the log.
+  void skip(std::string_view what, std::string note);
 
   // {"error":{"code":"<name>","message":"<text>"}} with the table's status.
   static webhook_result failure(webhook_error, std::string message);
