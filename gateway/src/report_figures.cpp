@@ -80,7 +80,8 @@ const char* const rules_text[][2] = {
     {"first_response", "from the clock start to the first agent reply, once per contact, in the period it opened"},
     {"resolution", "per resolved segment: clock start to the first resolve, then each reopen to the next resolve; counted in the period of the resolve"},
     {"responses", "every agent reply that answers a waiting customer: from the first unanswered customer message (or the clock start) to the reply; "
-                  "automatic mail (out-of-office replies, bounces) waits for nobody"},
+                  "automatic mail (out-of-office replies, bounces) waits for nobody; an agent's follow-up on a resolved "
+                  "conversation is a reply, but no first response and no clock start"},
     {"contacts", "a conversation counts in the period it opened; one our campaign opened, from the customer's answer on "
                  "(unanswered, or only a rating or an opt-out, it is no contact); a customer answering our campaign message in "
                  "an earlier, resolved conversation starts a contact there then (not a reopen; the earlier one stays in its period)"},
@@ -89,7 +90,8 @@ const char* const rules_text[][2] = {
             "response yet, or not resolved yet; the resolve ends both); met otherwise. "
             "met_rate = met / (met + breached): pending ones are not counted"},
     {"csat", "asked: surveys sent in the period; asked_rated: of those, the ones rated (up to now, so never more than asked); "
-             "responses, average and distribution: the ratings received in the period"},
+             "responses, average and distribution: the ratings received in the period; "
+             "under the agent filter, the surveys and ratings about that agent (who had the conversation when it was asked)"},
     {"deflection", "conversations opened with the bot that ended (resolved, also by the bot when the customer left it) "
                    "without reaching the queue or a person; one still with the bot is not counted yet"},
     {"crr", "CRR = retained / S x 100, at most 100%: of the customers of the period before, the share who came back. "
@@ -261,7 +263,7 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
       a.responses.push_back(v);
       responses.push_back(v);
     }
-    if (in(c.csat_asked_at) && team_ok(c.csat_asked_at)) {
+    if (in(c.csat_asked_at) && (!by_agent || c.csat_agent == q.agent) && team_ok(c.csat_asked_at)) {
       ++asked;
       if (c.csat_rating >= 1 && c.csat_rating <= 5) ++asked_rated;  // rated since, whenever: never more than asked
     }

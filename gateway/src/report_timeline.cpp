@@ -154,6 +154,15 @@ void fold(timeline& t, const json& f) {
       // nobody, nor does an out-of-office reply or a bounce (automatic mail).
       if (author == "customer" && !mi->value("automatic", false) && !finished(after) && !t.waiting_since)
         t.waiting_since = at;
+    } else if (author == "agent" && finished(after)) {
+      // A follow-up on a finished conversation (append_reply.lua keeps it
+      // resolved): a reply answering nobody waiting. It starts no clock and
+      // is no first response: a bot's deflected case stays deflected, one
+      // resolved unanswered gets no first response days later, and a reopen
+      // measures its resolution from the reopen.
+      auto agent = str_of(*mi, "author_id");
+      add_agent(t, agent);
+      t.replies.push_back({agent, at, 0});
     } else if (author == "agent") {
       auto agent = str_of(*mi, "author_id");
       add_agent(t, agent);
@@ -169,6 +178,9 @@ void fold(timeline& t, const json& f) {
       t.campaign_sent = true;
     } else if (author == "system" && !t.csat_asked_at && is_csat_ask(*mi)) {
       t.csat_asked_at = at;
+      // The survey is about the agent who has the case (aftersales.lua keeps
+      // the same as csat_agent): the agent filter counts it for them before a rating.
+      t.csat_agent = str_of(c, "assignee");
     }
   } else if (event == "sla" && str_of(f, "state") == "breached") {
     auto& breached_at = str_of(f, "sla") == "first_response" ? t.first_breached_at : t.resolution_breached_at;
@@ -216,7 +228,7 @@ bool number(std::string_view s, std::int64_t& out) {
 
 // One contact (its earlier ones aside).
 void encode_contact(std::string& out, const timeline& t) {
-  out += "v7";
+  out += "v8";
   out += fs;
   for (auto s : {std::string_view(t.id), std::string_view(t.channel), std::string_view(t.customer)}) put(out, s, fs);
   int flags = (t.bot ? 1 : 0) | (t.side ? 2 : 0) | (t.sla_first ? 4 : 0) | (t.sla_resolve ? 8 : 0) | (t.campaign_sent ? 16 : 0);
@@ -254,8 +266,10 @@ void encode_contact(std::string& out, const timeline& t) {
 
 std::optional<timeline> decode_contact(std::string_view text) {
   auto f = split(text, fs);
-  // An older version is refolded (v5 kept one contact a conversation, v6 no assignments).
-  if (f.size() != 25 || f[0] != "v7") return std::nullopt;
+  // An older version is refolded (v5 kept one contact a conversation, v6 no
+  // assignments, v7 took an agent's follow-up on a resolved case for its
+  // first response and kept no agent for a survey not rated yet).
+  if (f.size() != 25 || f[0] != "v8") return std::nullopt;
   timeline t;
   t.id = f[1];
   t.channel = f[2];

@@ -142,6 +142,29 @@ test('reports: a cached timeline continues with new log entries; the rebuild res
   assert.deepEqual(after, before);
 });
 
+test('reports: an agent\'s follow-up on the bot\'s deflected conversation leaves deflection and first response as they were', async () => {
+  const feb = (await call('GET', FEB, boss)).json;
+  assert.deepEqual(feb.bot, EXPECTED.bot);
+  // Ali writes to D two days after the bot resolved it; append_reply.lua keeps it resolved.
+  const d = ids.D;
+  const seq = Number(redisCli('HGET', `pasokh:conv:${d}`, 'seq')) + 1;
+  const last = JSON.parse(redisCli('XREVRANGE', `pasokh:conv:${d}:log`, '+', '-', 'COUNT', '1').split('\n')[2]);
+  assert.equal(last.conversation.status, 'resolved');
+  redisCli('XADD', `pasokh:conv:${d}:log`, `${seq}-1`, 'f', JSON.stringify({ ...last, seq, event: 'message', status: undefined,
+    reason: undefined, actor: undefined, message: { direction: 'out', author: 'agent', author_id: aliId, created_at: tehran('2020-02-18T10:00') } }));
+  redisCli('HSET', `pasokh:conv:${d}`, 'seq', String(seq));
+  const after = (await call('GET', FEB, boss)).json;
+  assert.deepEqual(after.bot, EXPECTED.bot, 'still deflected');
+  assert.deepEqual(after.first_response, feb.first_response, 'no 0 ms first response');
+  assert.deepEqual(after.resolution, feb.resolution);
+  assert.deepEqual(after.responses, feb.responses, 'nobody was waiting');
+  assert.equal(after.agents[aliId].replies, feb.agents[aliId].replies + 1);
+  assert.equal(after.agents[aliId].first_response_median_ms, feb.agents[aliId].first_response_median_ms);
+  // The same from the logs alone.
+  assert.equal((await call('POST', '/api/v1/admin/reports/rebuild', boss)).status, 200);
+  assert.deepEqual((await call('GET', FEB, boss)).json, after);
+});
+
 test('reports: conversations through the API are indexed live by the scripts (bot, handoff, reply, reopen)', async () => {
   const from = Date.now() - 1;
   const sock = await agentSocket(gw, ali);
@@ -206,6 +229,61 @@ test('reports: replies this period in a conversation opened long before it count
   assert.equal((await call('GET', period, boss)).json.agents[aliId], undefined, 'found only through the activity index');
   assert.equal((await call('POST', '/api/v1/admin/reports/rebuild', boss)).status, 200);
   check((await call('GET', period, boss)).json);
+});
+
+test('reports: live, a follow-up on a resolved case is a reply only; the agent filter counts the surveys about the agent', async () => {
+  const from = Date.now() - 1;
+  const maryam = (await login(gw, 'maryam', 'maryam-secret-2')).json.token;
+  const socks = [];
+  let n = 0;
+  const online = async (token) => {
+    const sock = await agentSocket(gw, token);
+    sock.send({ type: 'presence', status: 'online', client_id: 'p' });
+    await sock.next((f) => f.type === 'ack' && f.client_id === 'p');
+    socks.push(sock);
+    return sock;
+  };
+  const reply = async (sock, conv, text) => {
+    const id = `fu-${++n}`;
+    sock.send({ type: 'reply', conv, client_id: id, text });
+    await sock.next((f) => f.type === 'ack' && f.client_id === id);
+  };
+  const asAli = await online(ali), asMaryam = await online(maryam);
+  try {
+    // Ali answers, Maryam takes over and resolves: the survey is about her, and she is rated.
+    const shared = (await postMessage(gw, { message_id: randomUUID(), customer: { id: 'fu-1', name: 'Shirin' }, text: 'my fridge is loud' })).json.conversation_id;
+    await reply(asAli, shared, 'Is it level?');
+    await reply(asMaryam, shared, 'I take it from here: a technician comes tomorrow.');
+    assert.equal((await call('POST', `/api/v1/conversations/${shared}/resolve`, maryam)).status, 200);
+    assert.notEqual(redisCli('HGET', `pasokh:conv:${shared}`, 'csat_asked'), '');
+    assert.equal((await postMessage(gw, { message_id: randomUUID(), customer: { id: 'fu-1', name: 'Shirin' }, text: '4' })).status, 201);
+    assert.equal(redisCli('HGET', `pasokh:conv:${shared}`, 'csat_rating'), '4');
+    // Resolved without an answer (a duplicate).
+    const quiet = (await postMessage(gw, { message_id: randomUUID(), customer: { id: 'fu-2', name: 'Kian' }, text: 'same as before' })).json.conversation_id;
+    assert.equal((await call('POST', `/api/v1/conversations/${quiet}/resolve`, boss)).status, 200);
+
+    const period = () => `/api/v1/reports/summary?from=${from}&to=${Date.now() + 1}`;
+    const before = (await call('GET', period(), boss)).json;
+    assert.equal(before.first_response.count, 1);
+    // Ali follows up on both while they are resolved.
+    await reply(asAli, shared, 'Did the technician come?');
+    await reply(asAli, quiet, 'We merged this with your earlier request.');
+    assert.equal(redisCli('HGET', `pasokh:conv:${quiet}`, 'status'), 'resolved');
+    const j = (await call('GET', period(), boss)).json;
+    assert.deepEqual(j.first_response, before.first_response, 'a follow-up is no first response');
+    assert.deepEqual(j.resolution, before.resolution);
+    assert.equal(j.responses.count, before.responses.count, 'nobody waited for a follow-up');
+    assert.equal(j.agents[aliId].replies, before.agents[aliId].replies + 2);
+
+    const of = async (id) => (await call('GET', `${period()}&agent=${id}`, boss)).json.csat;
+    assert.deepEqual(await of(maryamId), { ...j.csat, asked: 1, asked_rated: 1, responses: 1 });
+    const alis = await of(aliId);
+    assert.equal(alis.asked, 0, 'the survey was about Maryam');
+    assert.equal(alis.asked_rated, 0);
+    assert.equal(alis.responses, 0);
+  } finally {
+    for (const sock of socks) sock.close();
+  }
 });
 
 test('reports: admin only; bad parameters are 400 and documented routes', async () => {

@@ -73,6 +73,11 @@ struct log_builder {
     push({{"event", "message"},
           {"message", {{"direction", "out"}, {"author", "agent"}, {"author_id", who}, {"created_at", at}}}});
   }
+  // A reply to a resolved conversation: it stays resolved, as append_reply.lua keeps it.
+  void agent_follows_up(std::int64_t at, const std::string& who) {
+    push({{"event", "message"},
+          {"message", {{"direction", "out"}, {"author", "agent"}, {"author_id", who}, {"created_at", at}}}});
+  }
   // Given to an agent (a queue drain); `who` "" with `to_team`: transferred, unassigned.
   void assign(const std::string& who, std::int64_t at) {
     assignee = who;
@@ -679,6 +684,112 @@ TEST(ReportFigures, DeflectedOnlyWhenTheBotConversationEnded) {
   EXPECT_EQ(r["bot"]["deflected"], 1);
   EXPECT_EQ(r["bot"]["deflection_rate"], 25.0);
   EXPECT_EQ(r["resolution"]["count"], 1);  // the bot's resolve is no person's resolution
+}
+
+TEST(ReportFigures, AnAgentsFollowUpOnAResolvedConversationIsOnlyAReply) {
+  // Deflected by the bot; resolved by an agent without a reply; answered and
+  // resolved, then reopened by the customer. An agent follows up on each
+  // while it is resolved.
+  log_builder deflected, unanswered, reopened;
+  deflected.id = "cv_1";
+  deflected.open(1100, true);
+  deflected.bot_writes(1101);
+  deflected.set("resolved", 1200, "bot_idle");
+  unanswered.id = "cv_2";
+  unanswered.open(1300, false);
+  unanswered.set("resolved", 1310);
+  reopened.id = "cv_3";
+  reopened.open(1400, false);
+  reopened.agent_writes(1420, "ag_1");
+  reopened.set("resolved", 1430);
+  std::vector<rp::timeline> convs;
+  for (auto* b : {&deflected, &unanswered, &reopened}) convs.push_back(b->fold());
+  rp::query q;
+  q.from = 1000;
+  q.to = 2000;
+  auto before = rp::build(convs, q, {}, {}, {});
+
+  deflected.agent_follows_up(1500, "ag_2");
+  unanswered.agent_follows_up(1600, "ag_2");
+  reopened.agent_follows_up(1700, "ag_1");
+  reopened.customer_writes(1800);
+  reopened.set("queued", 1800, "reopened_by_customer");
+  reopened.agent_writes(1850, "ag_1");
+  reopened.set("resolved", 1900);
+  convs.clear();
+  for (auto* b : {&deflected, &unanswered, &reopened}) convs.push_back(b->fold());
+  const auto& followed = convs[1];
+  EXPECT_EQ(followed.first_response_at, 0) << "a follow-up days later is no first response";
+  ASSERT_EQ(followed.replies.size(), 1u);
+  EXPECT_EQ(followed.replies[0].waiting_since, 0);
+  auto after = rp::build(convs, q, {}, {}, {});
+  EXPECT_EQ(after["bot"], before["bot"]) << "the bot's case stays deflected";
+  EXPECT_EQ(after["bot"]["deflected"], 1);
+  EXPECT_EQ(after["first_response"], before["first_response"]);
+  EXPECT_EQ(after["first_response"]["count"], 1);
+  EXPECT_EQ(after["first_response"]["median_ms"], 20);
+  // The reopen is measured from the reopen (1800), not from the follow-up.
+  EXPECT_EQ(after["resolution"]["count"], 3);
+  EXPECT_EQ(after["resolution"]["reopened"], 1);
+  ASSERT_EQ(convs[2].resolutions.size(), 2u);
+  EXPECT_EQ(convs[2].resolutions[1].start, 1800);
+  // The follow-ups are replies of their agents; no customer waited for them.
+  EXPECT_EQ(after["agents"]["ag_2"]["replies"], 2);
+  EXPECT_EQ(after["agents"]["ag_1"]["replies"], 3);
+  EXPECT_EQ(after["responses"]["count"], 2);
+
+  // Deflected, followed up, then the customer comes back and is handed to a
+  // person: the resolution runs from the handoff, not from the follow-up.
+  log_builder back;
+  back.open(1100, true);
+  back.set("resolved", 1200, "bot_idle");
+  back.agent_follows_up(1300, "ag_2");
+  back.customer_writes(1800);
+  back.set("bot", 1800, "reopened_by_customer");
+  back.set("queued", 1810);
+  back.agent_writes(1850, "ag_2");
+  back.set("resolved", 1900);
+  auto t = back.fold();
+  EXPECT_EQ(t.clock_start, 1810);
+  EXPECT_EQ(t.first_response_at, 1850);
+  ASSERT_EQ(t.resolutions.size(), 1u);
+  EXPECT_EQ(t.resolutions[0].start, 1810);
+}
+
+TEST(ReportFigures, TheAgentFilterCountsTheSurveysAboutTheAgent) {
+  // Ali answered, Sara took over and resolved it: the survey is about Sara,
+  // who is rated. Another case of Ali's is asked and not rated yet.
+  log_builder shared, waiting;
+  shared.id = "cv_1";
+  shared.open(1100, false);
+  shared.agent_writes(1110, "ag_ali");
+  shared.agent_writes(1120, "ag_sara");
+  shared.set("resolved", 1130);
+  shared.ask(1130);
+  shared.rate(5, "ag_sara", 1140);
+  waiting.id = "cv_2";
+  waiting.open(1200, false);
+  waiting.agent_writes(1210, "ag_ali");
+  waiting.set("resolved", 1220);
+  waiting.ask(1220);
+  std::vector<rp::timeline> convs = {shared.fold(), waiting.fold()};
+  rp::query q;
+  q.from = 1000;
+  q.to = 2000;
+  auto all = rp::build(convs, q, {}, {}, {})["csat"];
+  EXPECT_EQ(all["asked"], 2);
+  EXPECT_EQ(all["asked_rated"], 1);
+  q.agent = "ag_sara";
+  auto sara = rp::build(convs, q, {}, {}, {})["csat"];
+  EXPECT_EQ(sara["asked"], 1);
+  EXPECT_EQ(sara["asked_rated"], 1);
+  EXPECT_EQ(sara["responses"], 1);
+  q.agent = "ag_ali";
+  auto ali = rp::build(convs, q, {}, {}, {});
+  EXPECT_EQ(ali["conversations"]["total"], 2) << "Ali worked on both";
+  EXPECT_EQ(ali["csat"]["asked"], 1) << "only the survey about Ali's own case";
+  EXPECT_EQ(ali["csat"]["asked_rated"], 0);
+  EXPECT_EQ(ali["csat"]["responses"], 0);
 }
 
 TEST(ReportFigures, DayAndWeekBucketsInTheTeamsZone) {
