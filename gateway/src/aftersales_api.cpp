@@ -273,14 +273,15 @@ awaitable<outcome> on_customer_message(services& s, const routing::ingest_outcom
   // A rating or a comment follows a resolved conversation: it lands in that
   // conversation (within the reopen window) or opens a new one.
   if (!stored.csat_open) co_return outcome::not_mine;
-  int rating = as::csat_rating(event.button_payload.empty() ? event.text : event.button_payload);
+  const auto answer = as::csat_reply(event.button_payload.empty() ? event.text : event.button_payload);
+  const int rating = answer.rating;
   const auto &en = texts_for("en"), &fa = texts_for("fa"), &ar = texts_for("ar");
   if (rating > 0) {
     auto r = co_await s.redis.fcall(
         routing::script(routing::lua::aftersales), store::make_command(),
         store::make_command(pre, "rate", std::to_string(now_ms()), stored.customer_id, channel, stored.conversation_id,
                             created, std::to_string(rating), std::to_string(s.cfg.csat.comment_window.count()), en.thanks,
-                            fa.thanks, ar.thanks, msg_seq));
+                            fa.thanks, ar.thanks, msg_seq, answer.conversation, std::to_string(s.cfg.csat.window.count())));
     if (!r || r->is_error() || r->elements.empty()) {
       log->warn("conv={} channel={} csat rating failed", stored.conversation_id, channel);
       co_return outcome::failed;
@@ -315,7 +316,7 @@ awaitable<void> on_resolved(services& s, std::string conv) {
   // The same digits as the question above the buttons.
   static const char* const persian[] = {"۱", "۲", "۳", "۴", "۵"};
   for (int i = 1; i <= 5; ++i)
-    buttons.push_back({{"id", "csat:" + std::to_string(i)}, {"title", lang == "fa" ? persian[i - 1] : std::to_string(i)}});
+    buttons.push_back({{"id", as::csat_button_id(conv, i)}, {"title", lang == "fa" ? persian[i - 1] : std::to_string(i)}});
   auto r = co_await s.redis.fcall(routing::script(routing::lua::aftersales), store::make_command(),
                                  store::make_command(pre, "ask", std::to_string(now_ms()), conv, texts_for(lang).ask,
                                                      buttons.dump(), std::to_string(s.cfg.csat.window.count()),

@@ -145,12 +145,38 @@ std::string opt_out_language(std::string_view text) {
   return {};
 }
 
-int csat_rating(std::string_view text) {
-  if (text.size() > 32) return 0;
-  if (text.substr(0, 5) == "csat:") text.remove_prefix(5);
+namespace {
+// Conversation ids (cv_<n>) and room to spare, within Telegram's 64 bytes of
+// callback data with "csat:" and ":N" around it.
+constexpr std::size_t max_button_conversation = 48;
+
+bool conversation_id(std::string_view s) {
+  return !s.empty() && s.size() <= max_button_conversation && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+}  // namespace
+
+csat_answer csat_reply(std::string_view text) {
+  if (text.size() > 64) return {};
+  csat_answer out;
+  if (text.substr(0, 5) == "csat:") {
+    text.remove_prefix(5);
+    if (auto cut = text.rfind(':'); cut != std::string_view::npos) {
+      if (!conversation_id(text.substr(0, cut))) return {};
+      out.conversation = text.substr(0, cut);
+      text.remove_prefix(cut + 1);
+    }
+  }
   auto n = normalize_reply(text);
-  if (n.size() == 1 && n[0] >= '1' && n[0] <= '5') return n[0] - '0';
-  return 0;
+  if (n.size() != 1 || n[0] < '1' || n[0] > '5') return {};
+  out.rating = n[0] - '0';
+  return out;
+}
+
+std::string csat_button_id(std::string_view conversation, int rating) {
+  auto n = std::to_string(rating);
+  return conversation_id(conversation) ? "csat:" + std::string(conversation) + ":" + n : "csat:" + n;
 }
 
 std::vector<std::string> warranty_serials(std::string_view text) {

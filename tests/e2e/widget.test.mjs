@@ -312,11 +312,11 @@ test('CSAT on the web chat: the survey comes with 1–5 buttons, a tap rates the
   await c.next((f) => f.type === 'event' && f.event === 'message' && f.message.text === 'بله، زیر دفترچه است.');
   agent.send({ type: 'resolve', conv, client_id: 'csat-resolve' });
   const ask = await c.next((f) => f.type === 'event' && f.event === 'message' && f.message.buttons?.length > 0);
-  assert.deepEqual(ask.message.buttons.map((b) => b.id), ['csat:1', 'csat:2', 'csat:3', 'csat:4', 'csat:5']);
+  assert.deepEqual(ask.message.buttons.map((b) => b.id), [1, 2, 3, 4, 5].map((n) => `csat:${conv}:${n}`));
   // In the digits of the Persian question above them.
   assert.deepEqual(ask.message.buttons.map((b) => b.title), ['۱', '۲', '۳', '۴', '۵']);
   // The widget sends a tapped choice as a message with its id.
-  c.send({ type: 'message', client_id: 'csat-tap', text: '4', button: 'csat:4' });
+  c.send({ type: 'message', client_id: 'csat-tap', text: '4', button: `csat:${conv}:4` });
   const thanks = await c.next((f) => f.type === 'event' && f.event === 'message' && f.message.author !== 'customer' &&
     f.seq > ask.seq);
   assert.ok(thanks.message.text.length > 0);
@@ -375,6 +375,7 @@ test('after a rating that opened a conversation of its own, the customer typing 
   await c.next((f) => f.type === 'event' && f.event === 'message' && f.message.text === 'بله، تا یک سال.');
   agent.send({ type: 'resolve', conv, client_id: 'side-resolve' });
   await c.next((f) => f.type === 'event' && f.event === 'message' && f.message.buttons?.length > 0);
+  // A button of a survey sent before buttons named their conversation: the latest asked.
   c.send({ type: 'message', client_id: 'side-tap', text: '5', button: 'csat:5' });
   const rated = await c.next((f) => f.type === 'event' && f.event === 'csat' && f.conv === conv);
   assert.ok(rated.via && rated.via !== conv, 'the rating opened a conversation of its own');

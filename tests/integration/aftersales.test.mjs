@@ -181,7 +181,7 @@ test('csat: asked once when an agent resolves; a ۵ reply is stored on the conve
   assert.equal((await asks()).length, 1);
   const ask = (await asks())[0];
   assert.match(ask.text, /1 \(poor\) to 5/);
-  assert.deepEqual(ask.buttons.map((b) => b.id), ['csat:1', 'csat:2', 'csat:3', 'csat:4', 'csat:5']);
+  assert.deepEqual(ask.buttons.map((b) => b.id), [1, 2, 3, 4, 5].map((n) => `csat:${conv}:${n}`), 'the buttons name the case');
   assert.equal(redisCli('ZSCORE', 'pasokh:team:support:open', conv), '', 'the ask does not reopen it');
   // Resolving again, or after a reopen, never asks twice.
   await call('POST', `/api/v1/conversations/${conv}/resolve`, ali, {});

@@ -458,7 +458,9 @@
       if (!node && n.getAttribute('data-author') === 'customer') node = n; else n.remove();
     });
     if (!node) {  // after a reload: only the rated conversation is replayed
-      var chosen = logEl.querySelectorAll('.choices button[data-id="csat:' + f.rating + '"]');
+      // csat:<conv>:N, or csat:N on a survey sent before buttons named their conversation.
+      var chosen = logEl.querySelectorAll('.choices button[data-id="csat:' + conv + ':' + f.rating + '"], ' +
+        '.choices button[data-id="csat:' + f.rating + '"]');
       node = bubble('customer', '', chosen.length ? chosen[chosen.length - 1].textContent : num(f.rating), f.at);
       mark(node, 'sent');
     }

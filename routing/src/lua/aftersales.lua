@@ -14,7 +14,9 @@
 --   ask      conv, text, buttons_json, window_ms, bot_only ('1': ask when no person answered too),
 --            whatsapp template, its language (outside WhatsApp's 24-hour window
 --            the ask goes out as that template; none: { 'outside_window' })
---   rate     customer, channel, msg_conv, created, rating, comment_window_ms, thanks en, fa, ar, msg_seq
+--   rate     customer, channel, msg_conv, created, rating, comment_window_ms, thanks en, fa, ar, msg_seq,
+--            survey_conv (the conversation the pressed button names; '' = the
+--            latest asked: csat:pending), window_ms (how long a survey is answered)
 --   comment  customer, channel, msg_conv, created, comment, thanks en, fa, ar, msg_seq
 --            -> { 'commented' | 'commented_open' (the message's own new conversation
 --            stays open), seq, rated conv }
@@ -223,11 +225,23 @@ local function customer_wrote(conv, msg_conv)
   if at and at > before then redis.call('HSET', conv_key(conv), 'last_customer_message_at', at) end
 end
 
-local function rate(cust, channel, msg_conv, created, rating, cwin)
+-- The survey a rating answers: the one its button names (an earlier survey
+-- than the latest asked on the channel is still answered, within the
+-- window), else the latest asked. Never one not asked of this customer.
+local function rated_survey(cust, pkey, named, window)
+  local latest = redis.call('GET', pkey)
+  if named == '' or named == latest then return latest end
+  local h = redis.call('HMGET', conv_key(named), 'customer_id', 'csat_asked')
+  if h[1] ~= cust or not h[2] or now - tonumber(h[2]) > tonumber(window) then return nil end
+  return named
+end
+
+local function rate(cust, channel, msg_conv, created, rating, cwin, named, window)
   local pkey = p .. 'csat:pending:' .. cust .. ':' .. channel
-  local conv = redis.call('GET', pkey)
+  local conv = rated_survey(cust, pkey, named, window)
   if not conv then return { 'none' } end
-  redis.call('DEL', pkey)
+  -- The latest survey stays pending while an earlier one is rated.
+  if conv == redis.call('GET', pkey) then redis.call('DEL', pkey) end
   local vkey = conv_key(conv)
   if redis.call('HSETNX', vkey, 'csat_rating', rating) == 0 then return { 'already' } end
   local agent = redis.call('HGET', vkey, 'csat_agent') or ''
@@ -249,7 +263,8 @@ local function rate(cust, channel, msg_conv, created, rating, cwin)
 end
 
 if op == 'rate' then
-  return earlier_answer(ARGV[6], ARGV[13]) or remember(rate(ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]))
+  return earlier_answer(ARGV[6], ARGV[13]) or
+    remember(rate(ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[14] or '', ARGV[15] or '0'))
 end
 
 local function comment_on(cust, channel, msg_conv, created, comment)

@@ -63,19 +63,41 @@ TEST(AftersalesReply, OptOutWordsInQuotes) {
 }
 
 TEST(AftersalesReply, Ratings) {
-  EXPECT_EQ(as::csat_rating("5"), 5);
-  EXPECT_EQ(as::csat_rating(" 1 "), 1);
-  EXPECT_EQ(as::csat_rating("\u06F5"), 5);  // ۵
-  EXPECT_EQ(as::csat_rating("\u0663"), 3);  // ٣
-  EXPECT_EQ(as::csat_rating("\u06F4."), 4);
-  EXPECT_EQ(as::csat_rating("csat:2"), 2);
-  EXPECT_EQ(as::csat_rating("0"), 0);
-  EXPECT_EQ(as::csat_rating("6"), 0);
-  EXPECT_EQ(as::csat_rating("\u06F6"), 0);  // ۶
-  EXPECT_EQ(as::csat_rating("55"), 0);
-  EXPECT_EQ(as::csat_rating("5 stars"), 0);
-  EXPECT_EQ(as::csat_rating(""), 0);
+  auto rating = [](std::string_view text) { return as::csat_reply(text).rating; };
+  EXPECT_EQ(rating("5"), 5);
+  EXPECT_EQ(rating(" 1 "), 1);
+  EXPECT_EQ(rating("\u06F5"), 5);  // ۵
+  EXPECT_EQ(rating("\u0663"), 3);  // ٣
+  EXPECT_EQ(rating("\u06F4."), 4);
+  EXPECT_EQ(rating("csat:2"), 2);
+  EXPECT_EQ(rating("0"), 0);
+  EXPECT_EQ(rating("6"), 0);
+  EXPECT_EQ(rating("\u06F6"), 0);  // ۶
+  EXPECT_EQ(rating("55"), 0);
+  EXPECT_EQ(rating("5 stars"), 0);
+  EXPECT_EQ(rating(""), 0);
   EXPECT_EQ(as::normalize_reply("\u06F1\u06F2\u0661"), "121");
+}
+
+TEST(AftersalesReply, ASurveysButtonNamesItsConversation) {
+  EXPECT_EQ(as::csat_button_id("cv_17", 4), "csat:cv_17:4");
+  auto pressed = as::csat_reply(as::csat_button_id("cv_17", 4));
+  EXPECT_EQ(pressed.rating, 4);
+  EXPECT_EQ(pressed.conversation, "cv_17");
+  // Sent before buttons named their conversation, or typed: the latest asked.
+  EXPECT_EQ(as::csat_reply("csat:3").conversation, "");
+  EXPECT_EQ(as::csat_reply("3").conversation, "");
+  // Within Telegram's 64 bytes of callback data, or the old form.
+  const std::string longest(48, '9');
+  EXPECT_LE(as::csat_button_id(longest, 5).size(), 64u);
+  EXPECT_EQ(as::csat_reply(as::csat_button_id(longest, 5)).conversation, longest);
+  EXPECT_EQ(as::csat_button_id(std::string(49, '9'), 5), "csat:5");
+  // Anything else is no rating.
+  EXPECT_EQ(as::csat_reply("csat:cv_17:6").rating, 0);
+  EXPECT_EQ(as::csat_reply("csat::4").rating, 0);
+  EXPECT_EQ(as::csat_reply("csat:cv 17:4").rating, 0);
+  EXPECT_EQ(as::csat_reply("csat:a:b:4").rating, 0);
+  EXPECT_EQ(as::csat_reply("cv_17:4").rating, 0);
 }
 
 TEST(AftersalesReply, WarrantySerials) {

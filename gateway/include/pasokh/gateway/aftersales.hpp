@@ -70,8 +70,19 @@ csv_result parse_csv(std::string_view text, std::size_t max_records);
 std::string normalize_reply(std::string_view text);
 // "en" for stop, "fa" for لغو, "ar" for إلغاء; "" otherwise.
 std::string opt_out_language(std::string_view text);
-// 1..5 for a reply that is just that digit (any script) or a "csat:N" button; else 0.
-int csat_rating(std::string_view text);
+// A CSAT rating: a reply that is just a digit 1..5 (any script), or one of
+// our buttons. A button names the survey's conversation ("csat:<conv>:N"), so
+// a customer with two surveys on a channel rates the one pressed; "csat:N"
+// (surveys sent before buttons named it) and a typed digit rate the latest
+// asked.
+struct csat_answer {
+  int rating = 0;            // 0: no rating
+  std::string conversation;  // the one the button names; "" = the latest asked
+};
+csat_answer csat_reply(std::string_view text);
+// The id of the survey's button for `rating` ("csat:<conv>:N"; "csat:N" for
+// an id too long for Telegram's 64-byte callback data).
+std::string csat_button_id(std::string_view conversation, int rating);
 
 // A warranty question to the bot: serial-like tokens (4..64 of letters,
 // digits and -_/. with at least one digit; Persian/Arabic digits as ASCII),
