@@ -36,17 +36,23 @@ awaitable<std::string> agent_directory::hash(std::string password) { co_return c
 
 std::string agent_directory::session_id(const std::string& token) { return connectors::sha256_hex(token); }
 
-awaitable<result<bool>> agent_directory::create(const agent& a, const std::string& password) {
-  auto claimed = co_await redis_.exec(store::make_command("SET", prefix_ + "agent_login:" + a.login, a.id, "NX"));
-  if (!claimed) co_return failed(claimed.error());
-  if (claimed->is_nil()) co_return false;
+awaitable<result<std::optional<std::string>>> agent_directory::create(agent a, const std::string& password) {
+  using out = result<std::optional<std::string>>;
+  // The login and a fresh id in one step (agent_admin.lua's claim).
+  auto claimed = co_await redis_.fcall(routing::script(routing::lua::agent_admin), store::make_command(),
+                                       store::make_command(prefix_, "claim", a.login, std::to_string(routing::now_ms()), ""));
+  if (!claimed) co_return out(boost::system::in_place_error, claimed.error());
+  if (claimed->is_error() || claimed->elements.empty())
+    co_return out(boost::system::in_place_error, store::make_error_code(store::redis_errc::server_error));
+  if (claimed->elements[0].str != "ok" || claimed->elements.size() < 2) co_return std::optional<std::string>{};
+  a.id = claimed->elements[1].str;
   auto hashed = co_await hasher_.hash(password);
   auto r = co_await redis_.exec(store::make_command("HSET", prefix_ + "agent:" + a.id, "id", a.id, "login", a.login, "name", a.name,
                                  "role", a.role, "team", a.team, "teams", join_teams(a), "capacity", std::to_string(a.capacity), "password",
                                  hashed));
-  if (!r) co_return failed(r.error());
+  if (!r) co_return out(boost::system::in_place_error, r.error());
   co_await redis_.exec(store::make_command("SADD", prefix_ + "agents", a.id));
-  co_return true;
+  co_return std::optional<std::string>(a.id);
 }
 
 awaitable<result<std::optional<agent>>> agent_directory::load(const std::string& id) {

@@ -130,7 +130,6 @@ agent parse_agent_spec(const std::string& spec) {
     start = comma + 1;
   }
   a.login = parts[0];
-  a.id = "ag_" + a.login;
   a.name = parts.size() > 1 ? parts[1] : a.login;
   if (parts.size() > 2) a.role = parts[2];
   if (parts.size() > 3) {
@@ -171,7 +170,6 @@ net::awaitable<int> seed_demo(agent_directory& agents, const config& cfg) {
   std::printf("Demo agents (passwords are shown only now; they are stored hashed):\n");
   for (auto d : {demo_agent{"sara", "Sara Ahmadi", "admin"}, demo_agent{"reza", "Reza Karimi", "agent"}}) {
     agent a;
-    a.id = std::string("ag_") + d.login;
     a.login = d.login;
     a.name = d.name;
     a.role = d.role;

@@ -73,7 +73,8 @@ struct point {
 
 const char* const rules_text[][2] = {
     {"clock_start", "the clock starts when the conversation reaches the queue or a person; time with the bot does not count"},
-    {"business_time", "durations count the open hours of the team the conversation was in when the reply or resolve happened (time zone, weekly hours, minus holidays); a team without hours is always open"},
+    {"business_time", "durations count the open hours of the team the conversation was in when the reply or resolve happened (time zone, weekly hours, minus holidays), "
+                      "as they were at each instant counted: changing a team's hours or deleting it leaves past figures as they were; a team without hours is always open"},
     {"teams", "a conversation counts for every team it passed through (by_team, the team filter; by_team can add up to more than the total); "
               "each reply, first response, resolve and rating counts for the team the conversation was in when it happened; "
               "under the team filter, an agent's conversations are those they were assigned, replied in or resolved while it was in the team"},
@@ -133,6 +134,19 @@ std::int64_t percentile(std::vector<std::int64_t> values, double p) {
   return values[rank - 1];
 }
 
+std::int64_t business_time(const hours_history& versions, std::int64_t a, std::int64_t b) {
+  std::int64_t total = 0;
+  for (std::size_t i = 0; i < versions.size() && a < b; ++i) {
+    // Version i is in force until the next one starts (the last: for good).
+    const auto until = i + 1 < versions.size() ? std::min(b, versions[i + 1].since) : b;
+    if (until <= a) continue;
+    const auto& h = versions[i].hours;
+    total += h.always_open() ? until - a : h.open_between(a, until);
+    a = until;
+  }
+  return total + (versions.empty() ? b - a : 0);
+}
+
 std::int64_t calendar::local_day(std::int64_t utc_ms) const {
   auto s = floor_div(utc_ms, 1000);
   return floor_div(s + (tz ? tz->offset_at(s) : 0), 86400);
@@ -174,7 +188,7 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
   auto business = [&](const timeline& c, std::int64_t a, std::int64_t b) -> std::int64_t {
     if (b <= a) return 0;
     auto it = hours.find(team_at(c, b));
-    return it == hours.end() ? b - a : it->second.open_between(a, b);
+    return it == hours.end() ? b - a : business_time(it->second, a, b);
   };
   const auto series_buckets = buckets(q.cal, q.group, from, to);
   std::vector<point> points(series_buckets.size());

@@ -6,7 +6,10 @@
 // day a customer answering our campaign message in a resolved conversation
 // started a contact in it, by UTC day as rpt:active); timelines
 // are cached in the hash rpt:facts (conv -> encoded timeline) and continued
-// from the log when the conversation has moved on. Pure parts: reports.hpp.
+// from the log when the conversation has moved on. What an admin changes
+// later leaves the past alone: teams' hours are read as versions
+// (team_hours:<team>), removed agents' names from agents_removed. Pure parts:
+// reports.hpp.
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -161,6 +164,66 @@ awaitable<std::optional<std::set<std::string>>> customers_seen_before(services& 
   co_return std::move(seen);
 }
 
+// The agents' names: as they are now, or a removed agent's last one, marked
+// (agent_admin.lua keeps it; its id is never given to anyone else).
+awaitable<std::optional<std::map<std::string, std::string>>> agent_names(services& s, const std::vector<rp::timeline>& timelines) {
+  const auto& pre = s.cfg.redis.prefix;
+  std::set<std::string> ids;
+  for (const auto& t : timelines) ids.insert(t.agents.begin(), t.agents.end());
+  std::map<std::string, std::string> names;
+  if (ids.empty()) co_return names;
+  std::vector<std::vector<std::string>> lookups;
+  for (const auto& a : ids) {
+    lookups.push_back(store::make_command("HGET", pre + "agent:" + a, "name"));
+    lookups.push_back(store::make_command("HGET", pre + "agents_removed", a));
+  }
+  auto rows = co_await s.redis.exec_pipeline(std::move(lookups));
+  if (!rows || rows->size() != 2 * ids.size()) co_return std::nullopt;
+  std::size_t i = 0;
+  for (const auto& a : ids) {
+    const auto& live = (*rows)[i++];
+    const auto& removed = (*rows)[i++];
+    if (!live.is_nil() && !live.is_error() && !live.str.empty()) {
+      names[a] = live.str;
+    } else if (!removed.is_nil() && !removed.is_error()) {
+      auto tomb = json::parse(removed.str, nullptr, false);
+      if (tomb.is_object() && tomb.value("name", json()).is_string()) names[a] = tomb["name"].get<std::string>() + " (removed)";
+    }
+  }
+  co_return names;
+}
+
+// The business hours of the teams the conversations were in, each version
+// with the time it took effect (routing::hours_history_key, kept as teams are
+// created and edited, and after a team is deleted). A team with no recorded
+// history (deleted before histories were kept) has its hours of now, if any.
+awaitable<std::optional<rp::hours_of>> hours_history(services& s, const std::vector<rp::timeline>& timelines) {
+  std::set<std::string> teams;
+  for (const auto& t : timelines)
+    for (const auto& stay : t.teams) teams.insert(stay.team);
+  rp::hours_of out;
+  if (teams.empty()) co_return out;
+  std::vector<std::vector<std::string>> reads;
+  for (const auto& t : teams)
+    reads.push_back(store::make_command("ZRANGE", routing::hours_history_key(s.cfg.redis.prefix, t), "0", "-1"));
+  auto rows = co_await s.redis.exec_pipeline(std::move(reads));
+  if (!rows || rows->size() != teams.size()) co_return std::nullopt;
+  auto now = s.routing ? s.routing->teams() : nullptr;  // held: the cache may be swapped meanwhile
+  std::size_t i = 0;
+  for (const auto& team : teams) {
+    rp::hours_history versions;
+    for (const auto& member : (*rows)[i].elements)
+      if (auto v = routing::parse_hours_version(team, member.str, s.cfg.routing.zoneinfo_dir))
+        versions.push_back({v->since, std::move(v->hours)});
+    ++i;
+    if (versions.empty() && now)
+      for (const auto& t : *now)
+        if (t.id == team) versions.push_back({0, t.hours});
+    if (!versions.empty()) out.emplace(team, std::move(versions));
+  }
+  co_return out;
+}
+
 std::optional<std::int64_t> time_param(std::string_view v, const rp::calendar& cal) {
   if (aftersales::valid_date(v)) return cal.day_start(aftersales::days_from_date(v));
   std::int64_t out = 0;
@@ -260,28 +323,12 @@ awaitable<http_response> summary(services& s, const http_request& req) {
   auto returning = co_await customers_seen_before(s, unknown, q.from, loaded);
   if (!returning) co_return unavailable();
 
-  std::set<std::string> agent_ids;
-  for (const auto& t : *timelines) agent_ids.insert(t.agents.begin(), t.agents.end());
-  std::map<std::string, std::string> names;
-  if (!agent_ids.empty()) {
-    std::vector<std::vector<std::string>> lookups;
-    for (const auto& a : agent_ids) lookups.push_back(store::make_command("HGET", pre + "agent:" + a, "name"));
-    auto rows = co_await s.redis.exec_pipeline(std::move(lookups));
-    if (!rows || rows->size() != agent_ids.size()) co_return unavailable();
-    std::size_t i = 0;
-    for (const auto& a : agent_ids) {
-      const auto& r = (*rows)[i++];
-      if (!r.is_nil() && !r.is_error() && !r.str.empty()) names[a] = r.str;
-    }
-  }
-  rp::hours_of hours;
-  if (s.routing) {
-    auto teams = s.routing->teams();  // held: the cache may be swapped meanwhile
-    for (const auto& t : *teams)
-      if (!t.hours.always_open()) hours.emplace(t.id, t.hours);
-  }
+  auto names = co_await agent_names(s, *timelines);
+  if (!names) co_return unavailable();
+  auto hours = co_await hours_history(s, *timelines);
+  if (!hours) co_return unavailable();
 
-  auto report = rp::build(*timelines, q, hours, *returning, names);
+  auto report = rp::build(*timelines, q, *hours, *returning, *names);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   report["scanned"] = timelines->size();
   spdlog::get("gateway")->debug("report: {} conversations scanned in {} ms", timelines->size(), ms);

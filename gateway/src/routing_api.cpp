@@ -317,10 +317,10 @@ void add_routing_routes(router& r, services& s) {
         co_return reject(400, "invalid_field", "capacity: 0 to 1000");
       a.capacity = c->get<int>();
     }
-    a.id = "ag_" + a.login;
     auto created = co_await s.agents.create(a, password);
     if (!created) co_return unavailable();
     if (!*created) co_return reject(409, "exists", "login " + a.login + " is taken");
+    a.id = **created;  // a login used before by a removed agent gets a new id: its history stays that agent's
     co_await s.routing->reindex_agent(a.id, "");
     co_return json_response(201, json{{"id", a.id}, {"login", a.login}, {"name", a.name}, {"role", a.role},
                                       {"teams", a.teams}, {"capacity", a.capacity}}.dump());

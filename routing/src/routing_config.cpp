@@ -1,6 +1,7 @@
 #include "pasokh/routing/routing_config.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <set>
 #include <stdexcept>
@@ -77,6 +78,35 @@ bool intersects(const std::vector<std::string>& a, const std::vector<std::string
 }
 
 }  // namespace
+
+std::string hours_history_key(const std::string& prefix, const std::string& team) {
+  return prefix + "team_hours:" + team;
+}
+
+std::string hours_version_member(std::int64_t since, const team_def& t) {
+  return std::to_string(since) + "|" + to_json(t)["hours"].dump();
+}
+
+std::string hours_json_of_member(std::string_view member) {
+  auto bar = member.find('|');
+  return bar == std::string_view::npos ? std::string() : std::string(member.substr(bar + 1));
+}
+
+std::optional<hours_version> parse_hours_version(const std::string& team, std::string_view member, const std::string& zoneinfo_dir) {
+  auto bar = member.find('|');
+  if (bar == std::string_view::npos) return std::nullopt;
+  hours_version v;
+  auto [end, ec] = std::from_chars(member.data(), member.data() + bar, v.since);
+  if (ec != std::errc{} || end != member.data() + bar) return std::nullopt;
+  auto hours = json::parse(member.substr(bar + 1), nullptr, false);
+  if (hours.is_discarded()) return std::nullopt;
+  try {
+    v.hours = parse_team(json{{"id", team}, {"hours", hours}}, zoneinfo_dir, "team_hours." + team).hours;
+  } catch (const std::exception&) {
+    return std::nullopt;  // a time zone gone from the system, say: that version is skipped
+  }
+  return v;
+}
 
 bool valid_team_id(std::string_view id) {
   return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {

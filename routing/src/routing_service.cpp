@@ -94,7 +94,17 @@ awaitable<rresult<void>> routing_service::sync(std::vector<std::string> channel_
   if (seeded->is_error()) co_return store::make_error_code(store::redis_errc::server_error);
   if (seeded->integer > 0) log()->info("bot idle timer: {} open bot conversations of an older version put on it", seeded->integer);
   auto refreshed = co_await refresh_teams();
-  if (refreshed) synced_ = true;
+  if (!refreshed) co_return refreshed;
+  // Teams from before hours were versioned (or seeded just now) get their first version.
+  std::vector<std::vector<std::string>> versions;
+  const auto known = teams();
+  auto versioned = co_await add_hours_versions(*known, versions);
+  if (!versioned) co_return versioned.error();
+  if (!versions.empty()) {
+    auto w = co_await redis_.exec_pipeline(std::move(versions));
+    if (!w) co_return w.error();
+  }
+  synced_ = true;
   co_return refreshed;
 }
 
@@ -135,8 +145,34 @@ awaitable<rresult<void>> routing_service::refresh_teams() {
   co_return rresult<void>{};
 }
 
+awaitable<rresult<void>> routing_service::add_hours_versions(const std::vector<team_def>& teams,
+                                                             std::vector<std::vector<std::string>>& cmds) {
+  std::vector<std::vector<std::string>> reads;
+  for (const auto& t : teams) reads.push_back(store::make_command("ZRANGE", hours_history_key(prefix_, t.id), "-1", "-1"));
+  if (reads.empty()) co_return rresult<void>{};
+  auto last = co_await redis_.exec_pipeline(std::move(reads));
+  if (!last) co_return last.error();
+  if (last->size() != teams.size()) co_return store::make_error_code(store::redis_errc::server_error);
+  const auto now = now_ms();
+  for (std::size_t i = 0; i < teams.size(); ++i) {
+    const auto& r = (*last)[i];
+    if (r.is_error()) co_return store::make_error_code(store::redis_errc::server_error);
+    const bool first = r.elements.empty();  // covers all time before it: the hours reports used so far
+    auto member = hours_version_member(first ? 0 : now, teams[i]);
+    if (!first && hours_json_of_member(r.elements[0].str) == hours_json_of_member(member)) continue;
+    const auto key = hours_history_key(prefix_, teams[i].id);
+    cmds.push_back(store::make_command("ZADD", key, first ? "0" : std::to_string(now), member));
+    cmds.push_back(store::make_command("ZREMRANGEBYRANK", key, "0", std::to_string(-1 - static_cast<long>(hours_versions_kept))));
+  }
+  co_return rresult<void>{};
+}
+
 awaitable<rresult<void>> routing_service::put_team(const team_def& team) {
   std::vector<std::vector<std::string>> cmds;
+  // Written with the definition: reports measure time from now on in these hours, the past in the earlier ones.
+  const std::vector<team_def> edited{team};
+  auto versioned = co_await add_hours_versions(edited, cmds);
+  if (!versioned) co_return versioned.error();
   cmds.push_back(store::make_command("HSET", prefix_ + "teams", team.id, to_json(team).dump()));
   cmds.push_back(store::make_command("HSET", prefix_ + "team_strategy", team.id, team.strategy));
   auto r = co_await redis_.exec_pipeline(std::move(cmds));

@@ -1,8 +1,28 @@
 -- Keeps the routing indexes right after an admin changed an agent.
 -- ARGV: prefix, op, agent, now_ms, old_teams (comma list).
+--   claim:   a new agent's login (ARGV[3]) and id: {'ok', id} or {'exists'}
 --   reindex: teams or capacity changed (the agent hash is already updated)
---   delete:  the agent goes; its open conversations go back to their queues
+--   delete:  the agent goes; its open conversations go back to their queues.
+--            It leaves a tombstone in agents_removed (id → {name, login,
+--            removed_at}) so reports still name it, and its id is never
+--            given again: its history and CSAT stay its own.
 local op, a, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
+if op == 'claim' then
+  local login_key = p .. 'agent_login:' .. a
+  if redis.call('EXISTS', login_key) == 1 then return { 'exists' } end
+  -- ag_<login> the first time; else the first ag_<login>_<n> never given
+  -- (agent_ids lists every id given; agents from before it by their hash).
+  local base, n = 'ag_' .. a, 1
+  local id = base
+  while redis.call('SISMEMBER', p .. 'agent_ids', id) == 1 or redis.call('EXISTS', agent_key(id)) == 1
+      or redis.call('HEXISTS', p .. 'agents_removed', id) == 1 do
+    n = n + 1
+    id = base .. '_' .. n
+  end
+  redis.call('SADD', p .. 'agent_ids', id)
+  redis.call('SET', login_key, id)
+  return { 'ok', id }
+end
 for t in string.gmatch(ARGV[5] or '', '[^,]+') do redis.call('ZREM', p .. 'team:' .. t .. ':avail', a) end
 if op == 'reindex' then
   if index_agent(a, now) then drain_agent(a, now, 200) end
@@ -24,7 +44,15 @@ if op == 'delete' then
     end
   end
   local login = redis.call('HGET', agent_key(a), 'login')
-  if login then redis.call('DEL', p .. 'agent_login:' .. login) end
+  if login then
+    redis.call('DEL', p .. 'agent_login:' .. login)
+    -- The addresses this person signed in from are no credential of the next one with the login.
+    redis.call('DEL', p .. 'login_known:' .. login)
+  end
+  local name = redis.call('HGET', agent_key(a), 'name')
+  redis.call('HSET', p .. 'agents_removed', a,
+    cjson.encode({ name = name or a, login = login or '', removed_at = now }))
+  redis.call('SADD', p .. 'agent_ids', a)
   redis.call('DEL', agent_key(a), agent_key(a) .. ':convs')
   redis.call('SREM', p .. 'agents', a)
   return { 'ok' }

@@ -25,13 +25,13 @@ bool have_zones() { return std::filesystem::exists("/usr/share/zoneinfo/Asia/Teh
 
 // Saturday to Wednesday 09:00-17:00, Thursday 09:00-13:00, Friday closed;
 // 22 Bahman (2020-02-11) a holiday.
-rp::hours_of desk_hours() {
-  auto t = pasokh::routing::parse_team(json::parse(R"({"id":"support","hours":{"timezone":"Asia/Tehran",
+pasokh::routing::business_hours desk() {
+  return pasokh::routing::parse_team(json::parse(R"({"id":"support","hours":{"timezone":"Asia/Tehran",
     "weekly":{"sat":["09:00-17:00"],"sun":["09:00-17:00"],"mon":["09:00-17:00"],"tue":["09:00-17:00"],
               "wed":["09:00-17:00"],"thu":["09:00-13:00"]},
-    "holidays":["2020-02-11"]}})"), "/usr/share/zoneinfo");
-  return {{"support", t.hours}};
+    "holidays":["2020-02-11"]}})"), "/usr/share/zoneinfo").hours;
 }
+rp::hours_of desk_hours() { return {{"support", {{0, desk()}}}}; }
 
 // Log frames as the conversation scripts write them.
 struct log_builder {
@@ -405,6 +405,29 @@ TEST(ReportFigures, BusinessHoursAcrossNightWeekendAndHoliday) {
   // Without hours the same history counts calendar time.
   auto calendar = rp::build(convs, february(), {}, {}, {});
   EXPECT_EQ(calendar["first_response"]["median_ms"], tehran(2, 12, 9, 20) - tehran(2, 10, 16, 10));
+}
+
+// Ramadan: from Sunday 2020-02-09 09:00 the desk opens 10:00-15:00 every day.
+// Time before the change keeps the old hours, time after it the new ones,
+// and an interval across the change is split there.
+TEST(ReportFigures, BusinessTimeUsesTheHoursInForceAtEachInstant) {
+  if (!have_zones()) GTEST_SKIP();
+  auto ramadan = pasokh::routing::parse_team(json::parse(R"({"id":"support","hours":{"timezone":"Asia/Tehran",
+    "weekly":{"sat":["10:00-15:00"],"sun":["10:00-15:00"],"mon":["10:00-15:00"],"tue":["10:00-15:00"],
+              "wed":["10:00-15:00"],"thu":["10:00-15:00"],"fri":["10:00-15:00"]}}})"), "/usr/share/zoneinfo").hours;
+  const auto changed = tehran(2, 9, 9, 0);
+  rp::hours_history history = {{0, desk()}, {changed, ramadan}};
+  // Wednesday 16:30 -> Thursday 09:10: the old hours, 40 min, as before the change.
+  EXPECT_EQ(rp::business_time(history, tehran(2, 5, 16, 30), tehran(2, 6, 9, 10)), 40 * minute);
+  EXPECT_EQ(rp::business_time({{0, desk()}}, tehran(2, 5, 16, 30), tehran(2, 6, 9, 10)), 40 * minute);
+  // Monday 09:00 -> 11:00 after it: only 10:00-11:00 is open now (the old hours gave 120).
+  EXPECT_EQ(rp::business_time(history, tehran(2, 10, 9, 0), tehran(2, 10, 11, 0)), 60 * minute);
+  // Saturday 16:00 -> Sunday 11:00 across it: 60 (Sat, old) + 0 (Sun 09:00-10:00, new) + 60 (Sun 10-11, new).
+  EXPECT_EQ(rp::business_time(history, tehran(2, 8, 16, 0), tehran(2, 9, 11, 0)), 120 * minute);
+  // Always open after the team's hours were taken away; no history: calendar time.
+  rp::hours_history opened = {{0, desk()}, {changed, {}}};
+  EXPECT_EQ(rp::business_time(opened, tehran(2, 8, 16, 0), tehran(2, 9, 11, 0)), 60 * minute + 2 * 3600'000);
+  EXPECT_EQ(rp::business_time({}, 0, 5 * minute), 5 * minute);
 }
 
 TEST(ReportFigures, DeflectionSlaRepeatAndRetention) {

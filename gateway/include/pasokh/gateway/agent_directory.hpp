@@ -3,6 +3,8 @@
 //   <prefix>agent:<id>              hash: id, login, name, role, team, teams, capacity, password, availability
 //   <prefix>agent:<id>:sessions     set: the agent's session hashes, to end them all
 //   <prefix>agent_login:<login>     agent id
+//   <prefix>agent_ids               set: every agent id ever given (never given again)
+//   <prefix>agents_removed          hash: removed agent id -> {"name","login","removed_at"} (reports name it)
 //   <prefix>session:<sha256>        agent id, with the session TTL (the token itself is never stored)
 //   <prefix>login_tries_at:<addr>|<login>  attempts at a login from one address in the current minute
 //   <prefix>login_tries:<login>     attempts at a login from all addresses (a success clears both)
@@ -58,8 +60,10 @@ class agent_directory {
   agent_directory(store::redis_client& redis, std::string prefix, std::chrono::seconds session_ttl, login_limits limits,
                   int password_rounds);
 
-  // Creates the agent unless the login exists; returns false if it existed.
-  boost::asio::awaitable<store::result<bool>> create(const agent& a, const std::string& password);
+  // Creates the agent unless the login exists (nullopt then) and answers its
+  // id: ag_<login>, or ag_<login>_<n> when that id was given before (to an
+  // agent since removed, whose history keeps it). `a.id` is not read.
+  boost::asio::awaitable<store::result<std::optional<std::string>>> create(agent a, const std::string& password);
   // `address`: the client's, for the per-address limit.
   boost::asio::awaitable<store::result<login_result>> login(const std::string& login, const std::string& password,
                                                             const std::string& address);

@@ -19,7 +19,9 @@
 //                clock start, if later) to the reply.
 //   business time  the open hours of the team the conversation was in when
 //                the reply or resolve happened (its time zone, weekly hours,
-//                minus holidays); a team without hours is always open.
+//                minus holidays), as they were at each instant counted (a
+//                change of hours or the team's removal leaves the past as it
+//                was); a team without hours is always open.
 //   contacts     a conversation is a contact from when it opened; a customer
 //                answering our campaign message starts one (not a reopen), in
 //                the conversation the message opened or in a resolved one.
@@ -41,6 +43,7 @@
 #include "pasokh/gateway/router.hpp"
 #include "pasokh/gateway/services.hpp"
 #include "pasokh/routing/business_hours.hpp"
+#include "pasokh/routing/routing_config.hpp"
 
 namespace pasokh::gateway {
 
@@ -140,8 +143,13 @@ struct query {
   std::string tz_name = "UTC";
 };
 
-// Team id -> business hours (teams missing here are always open).
-using hours_of = std::map<std::string, routing::business_hours>;
+// A team's business hours over time: the versions oldest first, each in
+// force from its `since` to the next one's (the first also before it).
+using hours_history = std::vector<routing::hours_version>;
+// Team id -> its hours history (teams missing here are always open).
+using hours_of = std::map<std::string, hours_history>;
+// Open time in [a, b): each part of it in the version in force then.
+std::int64_t business_time(const hours_history& versions, std::int64_t a, std::int64_t b);
 
 // The report over `q` from the timelines of every conversation that may
 // count (created in [from − L, to), L = to − from, or resolved or rated in

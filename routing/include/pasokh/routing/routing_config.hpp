@@ -64,6 +64,23 @@ nlohmann::json to_json(const team_def& t);
 
 bool valid_team_id(std::string_view id);
 
+// A team's business hours as they were: each version, with when it took
+// effect, in the sorted set hours_history_key (score: since; member:
+// "<since>|<hours JSON or null>"). The first version is since 0 (it covers
+// everything before). Recorded when a team is created or its hours change,
+// kept when it is deleted, so reports measure past time in the hours of then.
+struct hours_version {
+  std::int64_t since = 0;  // ms
+  business_hours hours;
+};
+inline constexpr std::size_t hours_versions_kept = 100;  // per team; beyond, the oldest go
+std::string hours_history_key(const std::string& prefix, const std::string& team);
+std::string hours_version_member(std::int64_t since, const team_def& t);
+// The hours JSON of a member ("": not one).
+std::string hours_json_of_member(std::string_view member);
+// The version a member holds; nullopt for a damaged one.
+std::optional<hours_version> parse_hours_version(const std::string& team, std::string_view member, const std::string& zoneinfo_dir);
+
 struct route_facts {
   std::string channel;
   std::string language;

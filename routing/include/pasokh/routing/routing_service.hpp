@@ -115,6 +115,8 @@ class routing_service {
   boost::asio::awaitable<rresult<void>> refresh_teams();
   boost::asio::awaitable<rresult<void>> put_team(const team_def& team);
   boost::asio::awaitable<rresult<bool>> delete_team(const std::string& id);  // false: not found
+  // put_team records the team's hours as a new version when they changed
+  // (routing_config.hpp, hours_version); delete_team keeps its versions.
 
   // After an admin changed an agent's teams or capacity, or removed it.
   boost::asio::awaitable<rresult<void>> reindex_agent(const std::string& agent, const std::string& old_teams);
@@ -142,6 +144,10 @@ class routing_service {
   boost::asio::awaitable<void> sweep_followups();
   boost::asio::awaitable<void> route_unrouted(const std::vector<std::string>& conversations);
   boost::asio::awaitable<std::int64_t> conversations_active_last_second();
+  // Adds to `cmds` the writes recording each team's hours as a new version
+  // (hours_history_key) where they differ from its last one.
+  boost::asio::awaitable<rresult<void>> add_hours_versions(const std::vector<team_def>& teams,
+                                                           std::vector<std::vector<std::string>>& cmds);
   void count(std::string_view kind, int n) const {
     if (on_count && n > 0) on_count(kind, n);
   }
