@@ -35,6 +35,9 @@ constexpr std::size_t max_id_chars = 128;
 constexpr std::size_t history_page = 500;
 // A catch-up holds its page while the agent reads it: 100 long messages are 4 MB.
 constexpr std::size_t catch_up_page = 100;
+// The first of each team's queue a welcome lists even when 200 newer
+// conversations fill its page: who waits longest, or matters most.
+constexpr int queue_head_listed = 25;
 
 class agent_session : public ws_handler, public live_listener, public std::enable_shared_from_this<agent_session> {
  public:
@@ -376,10 +379,13 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   }
 
   // The open conversations the agent sees (every team of theirs, or all for
-  // admins), newest first, at most 200, and every one assigned to the agent
-  // however old; as the frame members "conversations":[...],"open_total":N,
-  // N counting what the agent could see, so the console can say when it
-  // shows fewer.
+  // admins), newest first, at most 200, every one assigned to the agent
+  // however old, and the head of each team's queue (the next to be assigned,
+  // the longest waiting: with a backlog they are the oldest); as the frame
+  // members "conversations":[...],"open_total":N,"counts":{...}, N and the
+  // counts of each view (as GET /api/v1/conversations counts them) taking in
+  // every conversation the agent could see, so the console's badges are
+  // right whatever it was sent.
   awaitable<routing::result<std::string>> open_conversations() {
     if (!s_.routing) {
       auto list = co_await s_.conversations.team_snapshot(agent_->team, 200);
@@ -391,14 +397,15 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     q.teams = visible_teams(s_, *agent_);
     q.my_teams = own_teams(*agent_);
     q.limit = 200;
-    q.scan_cap = 400;  // every hello and resync reads this: the newest only
     q.with_own = true;
+    q.queue_head = queue_head_listed;
     auto list = co_await s_.routing->list(q);
     if (!list) co_return list.error();
     try {
       auto all = json::parse(*list);
       co_return R"("conversations":)" + all.at("conversations").dump(-1, ' ', false, json::error_handler_t::replace) +
-          R"(,"open_total":)" + std::to_string(all.at("counts").value("all", std::uint64_t{0}));
+          R"(,"open_total":)" + std::to_string(all.at("counts").value("all", std::uint64_t{0})) +
+          R"(,"counts":)" + all.at("counts").dump();
     } catch (const json::exception&) {
       co_return make_error_code(store::redis_errc::server_error);
     }

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <set>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "pasokh/routing/lua_script.hpp"
 
@@ -33,14 +33,22 @@ const std::string& text_of(const reply& r) {
   return r.type == reply::kind::string ? r.str : none;
 }
 
+// One rule for a view's rows and its count (the console's state.js inView
+// says the same): "mine" is the agent's own, snoozed ones included;
+// "unassigned" waits for a person (queued), not for the bot.
+bool in_view(const std::string& view, const std::string& agent, const std::set<std::string>& my_teams,
+             const inbox_candidate& c) {
+  if (view == "mine") return c.assignee == agent && (c.status == "assigned" || c.status == "snoozed");
+  if (view == "unassigned") return c.status == "queued";
+  if (view == "team") return my_teams.contains(c.team);
+  return true;
+}
+
 bool matches(const list_request& q, const std::set<std::string>& my_teams, const inbox_candidate& c) {
   if (!q.team.empty() && c.team != q.team) return false;
   const bool any_open = q.status.empty() || q.status == "open";
   if (any_open ? !is_open(c.status) : c.status != q.status) return false;
-  if (q.view == "mine") return c.assignee == q.agent;
-  if (q.view == "unassigned") return c.assignee.empty();
-  if (q.view == "team") return my_teams.contains(c.team);
-  return true;
+  return in_view(q.view, q.agent, my_teams, c);
 }
 
 std::string counts_json(const inbox_counts& n) {
@@ -94,9 +102,9 @@ inbox_selection select_inbox(const list_request& q, const std::vector<inbox_cand
     if (c.status.empty()) continue;  // gone
     if (is_open(c.status)) {
       ++out.counts.all;
-      if (my_teams.contains(c.team)) ++out.counts.team;
-      if (c.assignee == q.agent && c.status == "assigned") ++out.counts.mine;
-      if (c.status == "queued") ++out.counts.unassigned;
+      if (in_view("team", q.agent, my_teams, c)) ++out.counts.team;
+      if (in_view("mine", q.agent, my_teams, c)) ++out.counts.mine;
+      if (in_view("unassigned", q.agent, my_teams, c)) ++out.counts.unassigned;
     }
     if (matches(q, my_teams, c)) rows.push_back(&c);
   }
@@ -105,9 +113,10 @@ inbox_selection select_inbox(const list_request& q, const std::vector<inbox_cand
   const auto begin = std::min<std::size_t>(rows.size(), static_cast<std::size_t>(std::max(q.offset, 0)));
   const auto end = std::min<std::size_t>(rows.size(), begin + static_cast<std::size_t>(std::max(q.limit, 0)));
   for (auto i = begin; i < end; ++i) out.page.push_back(rows[i]->id);
-  if (q.with_own)
-    for (auto i = end; i < rows.size(); ++i)
-      if (rows[i]->assignee == q.agent) out.page.push_back(rows[i]->id);
+  for (auto i = end; i < rows.size(); ++i) {
+    const auto& c = *rows[i];
+    if ((q.with_own && c.assignee == q.agent) || (c.queue_head && c.status == "queued")) out.page.push_back(c.id);
+  }
   return out;
 }
 
@@ -119,25 +128,36 @@ awaitable<result<std::string>> read_inbox_list(store::redis_client& redis, const
   for (const auto& t : q.teams)
     lists.push_back({"ZREVRANGE", prefix + "team:" + t + source, "0", std::to_string(std::max(q.scan_cap, 1) - 1),
                      "WITHSCORES"});
+  const bool queue_heads = !ended && q.queue_head > 0;
+  if (queue_heads)
+    for (const auto& t : q.teams) lists.push_back({"ZRANGE", prefix + "queue:" + t, "0", std::to_string(q.queue_head - 1)});
   auto answers = co_await redis.exec_pipeline(std::move(lists));
   if (!answers) co_return answers.error();
 
   // Each conversation once: from the first team list naming it, then the
-  // agent's own from no list.
+  // agent's own and the queue heads from no list.
   std::vector<inbox_candidate> candidates;
   std::vector<std::string> found_in;  // the team list of each candidate ("" for the agent's own)
-  std::unordered_set<std::string> seen;
+  std::unordered_map<std::string, std::size_t> seen;  // id -> its candidate
   for (std::size_t t = 0; t < q.teams.size(); ++t) {
     const auto& ids = (*answers)[t + 1].elements;
     for (std::size_t i = 0; i + 1 < ids.size(); i += 2)
-      if (seen.insert(ids[i].str).second) {
-        candidates.push_back({ids[i].str, number_of(ids[i + 1].str), {}, {}, {}});
+      if (seen.emplace(ids[i].str, candidates.size()).second) {
+        candidates.push_back({ids[i].str, number_of(ids[i + 1].str), {}, {}, {}, false});
         found_in.push_back(q.teams[t]);
       }
   }
   const auto first_own = candidates.size();
   for (const auto& id : (*answers)[0].elements)
-    if (seen.insert(id.str).second) candidates.push_back({id.str, 0, {}, {}, {}});
+    if (seen.emplace(id.str, candidates.size()).second) candidates.push_back({id.str, 0, {}, {}, {}, false});
+  // A long queue's head is its oldest: beyond the newest scan_cap, read too.
+  if (queue_heads)
+    for (std::size_t t = 0; t < q.teams.size(); ++t)
+      for (const auto& id : (*answers)[q.teams.size() + 1 + t].elements) {
+        auto [at, added] = seen.emplace(id.str, candidates.size());
+        if (added) candidates.push_back({id.str, 0, {}, {}, {}, false});
+        candidates[at->second].queue_head = true;
+      }
 
   auto read = co_await read_states(redis, prefix, candidates, first_own);
   if (!read) co_return read.error();

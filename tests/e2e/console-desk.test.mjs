@@ -662,9 +662,11 @@ test('one agent on several devices: a conversation read on one is read on the ot
   for (const page of [laptop, phone, tablet]) assert.deepEqual(consoleErrors(page), []);
 });
 
-// The console gets the newest 200 open conversations on connect: it says how
-// many more there are and loads them on request.
-test('a team with more than 200 open conversations: the inbox says so and loads the older ones', T, async () => {
+// The console gets the newest 200 open conversations on connect and the head
+// of the queue (the 25 waiting longest): it says how many more there are and
+// loads them on request; the badges count them all; Unassigned is in queue
+// order, the next to be assigned first.
+test('a team with more than 200 open conversations: the inbox counts them all, lists the longest waiting first and loads the older ones', T, async () => {
   await gw.createAgent('crowdy', 'crowdy-secret-4', { name: 'Crowdy', team: 'crowd' });
   const convs = [];
   for (let i = 0; i < 230; i += 23) {
@@ -675,17 +677,23 @@ test('a team with more than 200 open conversations: the inbox says so and loads 
       return r.json.conversation_id;
     })));
   }
+  const head = redisCli('ZRANGE', 'pasokh:queue:crowd', '0', '0').trim();
   const page = await openConsole('crowdy', 'crowdy-secret-4');
   const more = page.locator('#conv-list-more');
   await more.waitFor({ timeout: WAIT });
-  assert.match(await more.textContent(), /Showing 200 of 230 open conversations\./);
-  assert.equal(await page.locator('#conv-list .conv-item').count(), 200);
-  assert.equal(await item(page, convs[0]).count(), 0, 'the oldest is not listed yet');
+  assert.match(await more.textContent(), /Showing 225 of 230 open conversations\./);
+  assert.equal(await page.locator('#conv-list .conv-item').count(), 225);
+  assert.equal(await count(page, 'unassigned'), 230, 'the badge counts the whole queue');
+  assert.equal(await count(page, 'all'), 230);
+  await page.click('#inbox-views [data-view="unassigned"]');
+  const first = page.locator('#conv-list .conv-item').first();
+  await until(async () => (await first.getAttribute('data-conv')) === head || 'not yet', 'the queue head first');
 
+  await page.click('#inbox-views [data-view="all"]');
   await more.getByRole('button', { name: 'Load older' }).click();
-  await item(page, convs[0]).waitFor({ timeout: WAIT });
-  assert.equal(await page.locator('#conv-list .conv-item').count(), 230);
+  await until(async () => (await page.locator('#conv-list .conv-item').count()) === 230 || 'not yet', 'all 230 listed');
   assert.equal(await more.isHidden(), true);
+  assert.equal(await count(page, 'unassigned'), 230, 'counted once');
   assert.deepEqual(consoleErrors(page), []);
 });
 

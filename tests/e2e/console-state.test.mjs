@@ -77,6 +77,51 @@ test('views, status filters and counts; newest activity first', () => {
   assert.equal(s.counts().statuses.snoozed, 1);
 });
 
+test('a snoozed conversation of mine stays under Mine, as routing counts it', () => {
+  const s = fresh();
+  s.replaceConversations([conv('cv_1', 1, { status: 'assigned', assignee: 'ag_1' }), conv('cv_2', 1)]);
+  s.applyEvent({ type: 'event', conv: 'cv_1', seq: 2, event: 'status', status: 'snoozed', from: 'assigned',
+    conversation: conv('cv_1', 2, { status: 'snoozed', assignee: 'ag_1' }) });
+  assert.equal(s.counts().views.mine, 1);
+  assert.equal(s.counts().statuses.snoozed, 1);
+  s.setView('mine');
+  assert.deepEqual(s.visibleConversations().map((c) => c.id), ['cv_1']);
+});
+
+// A backlog of 250 queued: the welcome lists the newest 200 and the queue's
+// head (here the 25 waiting longest), and counts all 250.
+test('with a backlog beyond the welcome, the badges are the server\'s counts kept up by events, and Unassigned is in queue order', () => {
+  const s = fresh();
+  const queued = Array.from({ length: 250 }, (_, i) => conv(`cv_${i + 1}`, 3, { queued_at: 10 + i, updated_at: 10 + i }));
+  const listed = [...queued.slice(50), ...queued.slice(0, 25)];
+  s.replaceConversations(listed, 250, { mine: 0, unassigned: 250, team: 250, all: 250 });
+  assert.deepEqual(s.counts().views, { mine: 0, unassigned: 250, team: 250, all: 250 });
+  s.setView('unassigned');
+  assert.deepEqual(s.visibleConversations().slice(0, 3).map((c) => c.id), ['cv_1', 'cv_2', 'cv_3'], 'the longest waiting first');
+  assert.equal(s.visibleConversations().at(-1).id, 'cv_250');
+  // Urgent goes first, whoever waited longer.
+  s.applyEvent({ type: 'event', conv: 'cv_200', seq: 4, event: 'priority', conversation: { ...queued[199], seq: 4, priority: 'urgent' } });
+  assert.equal(s.visibleConversations()[0].id, 'cv_200');
+  // One the welcome did not list is taken by another agent: counted once, as it is now.
+  s.applyEvent({ type: 'event', conv: 'cv_30', seq: 4, event: 'status', status: 'assigned', from: 'queued', assignee: 'ag_9',
+    conversation: { ...queued[29], seq: 4, status: 'assigned', assignee: 'ag_9' } });
+  assert.deepEqual(s.counts().views, { mine: 0, unassigned: 249, team: 250, all: 250 });
+  // Another unlisted one writes again: held now, still counted once.
+  s.applyEvent(msg('cv_40', 4, {}, { queued_at: 49 }));
+  assert.equal(s.counts().views.unassigned, 249);
+  // A new conversation, and one unlisted given to me.
+  s.applyEvent(msg('cv_new', 1));
+  s.applyEvent({ type: 'event', conv: 'cv_41', seq: 4, event: 'status', status: 'assigned', from: 'queued', assignee: 'ag_1',
+    conversation: { ...queued[40], seq: 4, status: 'assigned', assignee: 'ag_1' } });
+  assert.deepEqual(s.counts().views, { mine: 1, unassigned: 249, team: 251, all: 251 });
+  // Older ones fetched on request: counted once.
+  s.addConversations(queued.slice(25, 50));
+  assert.deepEqual(s.counts().views, { mine: 1, unassigned: 249, team: 251, all: 251 });
+  // A gateway without counts: what the console holds.
+  s.replaceConversations(listed, 250);
+  assert.equal(s.counts().views.unassigned, 225);
+});
+
 test('a resolved conversation leaves the open list; a snapshot drops what is gone but keeps the one on screen', () => {
   const s = fresh();
   s.replaceConversations([conv('cv_1', 1), conv('cv_2', 1), conv('cv_3', 1)]);

@@ -198,7 +198,9 @@ describe('agent console', () => {
     // (245.9 kB: their English texts gathered under keys in i18n.js add
     // ~10 kB of keys and t() calls; their Persian and Arabic, ~13 kB each, are
     // a part of the dictionary only admins load, not counted here).
-    assert.ok(bytes < 250_000, `console is ${bytes} bytes`);
+    // Raised to 256 kB for the inbox's server counts, queue order and arrow
+    // keys (253.9 kB: 249.3 kB before them).
+    assert.ok(bytes < 256_000, `console is ${bytes} bytes`);
   });
 
   test('wrong password and rate limit show a clear error; no token is kept', T, async () => {

@@ -782,7 +782,7 @@ test('inbox views list conversations with counts; the OpenAPI document is served
   assert.equal(r.status, 200, r.text);
   assert.ok(Array.isArray(r.json.conversations));
   assert.equal(typeof r.json.counts.mine, 'number');
-  assert.ok(r.json.conversations.every((c) => c.assignee === '' && c.team === 'support'));
+  assert.ok(r.json.conversations.every((c) => c.status === 'queued' && c.team === 'support'), 'waiting for a person');
   const mine = await api(gw1, 'GET', '/api/v1/conversations?view=mine', a.token);
   assert.equal(mine.json.conversations.length, 0);
   assert.equal((await api(gw1, 'GET', '/api/v1/conversations?view=bogus', a.token)).status, 400);
@@ -793,6 +793,71 @@ test('inbox views list conversations with counts; the OpenAPI document is served
   assert.equal(doc.status, 200);
   assert.equal(doc.json.openapi.slice(0, 2), '3.');
   assert.ok(doc.json.paths['/api/v1/conversations/{conv}/transfer']);
+});
+
+// A badge says how many rows its view lists: "unassigned" waits for a
+// person (not the bot), "mine" keeps the agent's snoozed ones.
+test('each inbox view counts what it lists: the bot\'s are not unassigned, a snoozed one of mine is mine', async () => {
+  const a = await newAgent('views2', { capacity: 5 });
+  const s = await agentSocket(gw1, a.token);
+  await setPresence(s, 'online');
+  for (let i = 0; i < 3; i++) {
+    const b = await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text: 'hi' }, { channel: 'botch' });
+    assert.equal((await conv(b.json.conversation_id)).status, 'bot');
+  }
+  const mine = [];
+  for (let i = 0; i < 2; i++) {
+    const p = await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text: 'my order?' });
+    const c = p.json.conversation_id;
+    if ((await conv(c)).assignee !== a.id) {
+      const r = await api(gw1, 'POST', `/api/v1/conversations/${c}/assign`, a.token, {});
+      assert.equal(r.status, 200, r.text);
+    }
+    mine.push(c);
+  }
+  const z = await api(gw1, 'POST', `/api/v1/conversations/${mine[0]}/snooze`, a.token, { minutes: 30 });
+  assert.equal(z.status, 200, z.text);
+  const views = {};
+  for (const view of ['mine', 'unassigned', 'team', 'all']) {
+    const r = await api(gw1, 'GET', `/api/v1/conversations?view=${view}&status=open&limit=500`, a.token);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.counts[view], r.json.total, `${view}: the count is what the view lists`);
+    views[view] = r.json;
+  }
+  assert.ok(views.unassigned.conversations.every((c) => c.status === 'queued'));
+  assert.ok(views.all.conversations.some((c) => c.status === 'bot'), 'the bot\'s are under status bot');
+  assert.deepEqual(views.mine.conversations.map((c) => c.id).sort(), [...mine].sort());
+  assert.equal(views.mine.conversations.find((c) => c.id === mine[0]).status, 'snoozed');
+  await setPresence(s, 'away');
+  await s.close();
+});
+
+// A backlog longer than a welcome's page: the console's badge is the queue's
+// size, and the next to be assigned (the longest waiting) are listed.
+test('an agent connecting to a backlog of 250 queued gets the counts of every view and the queue head', async () => {
+  await api(gw1, 'POST', '/api/v1/admin/teams', await boss(), { id: 'backlog', name: 'backlog' });
+  const agent = await newAgent('backlogger', { teams: ['backlog'] });  // away: nothing is assigned
+  const queued = [];
+  for (let round = 0; round < 10; round++) {
+    queued.push(...await Promise.all(Array.from({ length: 25 }, async () => {
+      const p = await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text: 'still waiting' });
+      const t = await api(gw1, 'POST', `/api/v1/conversations/${p.json.conversation_id}/transfer`, await boss(), { team: 'backlog' });
+      assert.equal(t.status, 200, t.text);
+      return p.json.conversation_id;
+    })));
+  }
+  assert.equal(Number(cli('ZCARD', 'pasokh:queue:backlog')), 250);
+  const head = cli('ZRANGE', 'pasokh:queue:backlog', '0', '24').split('\n');
+  const s = await agentSocket(gw1, agent.token);
+  const w = s.welcome;
+  assert.deepEqual(w.counts, { mine: 0, unassigned: 250, team: 250, all: 250 });
+  assert.equal(w.open_total, 250);
+  const ids = new Set(w.conversations.map((c) => c.id));
+  assert.ok(head.every((id) => ids.has(id)), 'the 25 first in the queue are listed');
+  assert.ok(ids.has(queued.at(-1)), 'and the newest');
+  assert.ok(ids.size <= 200 + 25, `the newest 200 and the queue head: ${ids.size}`);
+  assert.ok(w.conversations.every((c) => Number.isFinite(c.queued_at)), 'each says since when it waits');
+  await s.close();
 });
 
 // The console gets the newest 200 open conversations on connect; the agent's
@@ -814,7 +879,7 @@ test('an agent whose team has more than 200 open conversations still gets its ow
   const ids = again.welcome.conversations.map((v) => v.id);
   assert.ok(ids.includes(c), 'the agent’s own, oldest conversation is listed');
   assert.ok(ids.includes(newer.at(-1)), 'the newest is listed');
-  assert.ok(ids.length <= 200 + 2, `at most the newest 200 and the agent's own: ${ids.length}`);
+  assert.ok(ids.length <= 200 + 2 + 25, `at most the newest 200, the agent's own and the queue head: ${ids.length}`);
   assert.ok(again.welcome.open_total >= 221, `open_total ${again.welcome.open_total}`);
   await again.close();
 });

@@ -26,6 +26,8 @@ local view_fields = {
   { 'updated_at', 'n' }, { 'last_customer_message_at', 'n' }, { 'vip', 'b' }, { 'topic_tags', 'os' },
   { 'sla_breached', 'b' }, { 'sla_first_due', 'on' }, { 'sla_resolve_due', 'on' },
   { 'first_response_at', 'on' }, { 'snoozed_until', 'on' }, { 'labels', 'os' },
+  -- Since when it waits for a person (its queue's order after priority; routing_lib.lua).
+  { 'queued_at', 'on' },
   -- A mail conversation whose replies go to another address than the
   -- customer's who wrote (their Reply-To): that address (ingest.lua).
   { 'replies_elsewhere', 'os' },

@@ -41,7 +41,7 @@ TEST(InboxList, OpenOnesNewestFirstWithTheCountsOfEveryView) {
 
 TEST(InboxList, EachViewAndFilter) {
   EXPECT_EQ(select_inbox(request("mine"), inbox).page, (ids{"cv_2"}));
-  EXPECT_EQ(select_inbox(request("unassigned"), inbox).page, (ids{"cv_4", "cv_1"}));
+  EXPECT_EQ(select_inbox(request("unassigned"), inbox).page, (ids{"cv_1"})) << "the bot's is under status bot";
   EXPECT_EQ(select_inbox(request("team"), inbox).page, (ids{"cv_2", "cv_3", "cv_1"}));
   auto resolved = request("all");
   resolved.status = "resolved";
@@ -64,6 +64,33 @@ TEST(InboxList, APageAndTheAgentsOwnBeyondIt) {
   q.with_own = true;
   auto first = select_inbox(q, {conv("cv_7", 900, "queued"), conv("cv_2", 400, "assigned", "ag_ali")});
   EXPECT_EQ(first.page, (ids{"cv_7", "cv_2"})) << "Ali's own conversation comes after the page";
+}
+
+// What a view's badge says is what the view lists: one rule for both.
+TEST(InboxList, EachViewCountsWhatItLists) {
+  const std::vector<inbox_candidate> desk{
+      conv("cv_1", 100, "queued"),           conv("cv_2", 200, "bot"),
+      conv("cv_3", 300, "bot"),              conv("cv_4", 400, "assigned", "ag_ali"),
+      conv("cv_5", 500, "snoozed", "ag_ali"), conv("cv_6", 600, "snoozed", "ag_sara"),
+      conv("cv_7", 700, "assigned", "ag_sara", "sales"),
+  };
+  const auto counts = select_inbox(request("all"), desk).counts;
+  const std::pair<std::string, std::uint64_t> views[] = {
+      {"mine", counts.mine}, {"unassigned", counts.unassigned}, {"team", counts.team}, {"all", counts.all}};
+  for (const auto& [view, count] : views) EXPECT_EQ(select_inbox(request(view), desk).total, count) << view;
+  EXPECT_EQ(select_inbox(request("mine"), desk).page, (ids{"cv_5", "cv_4"})) << "a snoozed one stays the agent's";
+  EXPECT_EQ(select_inbox(request("unassigned"), desk).page, (ids{"cv_1"}));
+}
+
+TEST(InboxList, TheQueueHeadBeyondThePage) {
+  auto q = request("all", 1);
+  auto head = conv("cv_1", 100, "queued");
+  head.queue_head = true;
+  auto taken = conv("cv_2", 50, "assigned", "ag_sara");
+  taken.queue_head = true;  // listed in the queue a moment ago: no longer waiting
+  auto first = select_inbox(q, {conv("cv_9", 900, "queued"), conv("cv_5", 500, "queued"), head, taken});
+  EXPECT_EQ(first.page, (ids{"cv_9", "cv_1"})) << "the newest, then the longest waiting";
+  EXPECT_EQ(first.total, 4u);
 }
 
 }  // namespace

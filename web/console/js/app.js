@@ -337,7 +337,7 @@ function onWelcome(f) {
   state.setAgent(f.agent);
   $('#agent-name').textContent = f.agent?.name ?? '';
   const mine = mineNow();
-  const added = state.replaceConversations(f.conversations, f.open_total);
+  const added = state.replaceConversations(f.conversations, f.open_total, f.counts);
   state.applyReadMarks(f.read);
   for (const [conv, at] of state.marksAhead(f.read)) socket?.send({ type: 'read', conv, at });
   state.welcomed = true;
@@ -440,7 +440,7 @@ function onFrame(f) {
     case 'event': if (f.event === 'campaign') campaigns.onEvent(f); else onEvent(f); break;
     case 'snapshot': {
       const mine = mineNow();
-      announce(state.replaceConversations(f.conversations, f.open_total), mine);
+      announce(state.replaceConversations(f.conversations, f.open_total, f.counts), mine);
       if (state.selected) ensureHistory(state.selected);
       break;
     }

@@ -27,6 +27,7 @@ struct list_request {
   int limit = 50, offset = 0;
   int scan_cap = 5000;             // newest conversations read per team (bounds the work of counts)
   bool with_own = false;           // also the agent's own ones that fall beyond the page
+  int queue_head = 0;              // also the first N of each team's queue beyond the page (next to be assigned)
 };
 
 // A conversation the list may show: where it was found and what it is now.
@@ -34,6 +35,7 @@ struct inbox_candidate {
   std::string id;
   double score = 0;  // its newest activity (ms): the order of the list
   std::string status, assignee, team;
+  bool queue_head = false;  // among the first list_request::queue_head of its team's queue
 };
 
 struct inbox_counts {
@@ -41,7 +43,7 @@ struct inbox_counts {
 };
 
 struct inbox_selection {
-  std::vector<std::string> page;  // newest first; with_own: then the agent's own beyond the page
+  std::vector<std::string> page;  // newest first; then the agent's own (with_own) and the queue heads beyond the page
   std::size_t total = 0;          // rows the view and filters match
   inbox_counts counts;
 };

@@ -17,6 +17,30 @@ export const labelList = (v) => (Array.isArray(v) ? v : typeof v === 'string' &&
 
 const isOpen = (c) => OPEN_STATUSES.has(c.status);
 
+// A queue's order (routing_lib.lua score_of): urgent, then high or VIP, an
+// SLA breach two ranks up; then who waited longest (queued_at, or created_at
+// from gateways that do not send it).
+const PRIORITY_RANK = { low: -1, normal: 0, high: 1, urgent: 2 };
+function queueRank(c) {
+  let rank = PRIORITY_RANK[c.priority] ?? 0;
+  if (c.vip && rank < 1) rank = 1;
+  return c.sla_breached ? rank + 2 : rank;
+}
+const waitingSince = (c) => c.queued_at ?? c.created_at ?? c.updated_at ?? 0;
+export const queueOrder = (a, b) => queueRank(b) - queueRank(a) || waitingSince(a) - waitingSince(b) ||
+  String(a.id).localeCompare(String(b.id));
+const newestFirst = (a, b) => (b.updated_at ?? 0) - (a.updated_at ?? 0) || String(b.id).localeCompare(String(a.id));
+
+// The state a conversation the console did not hold had before an event, as
+// far as the frame says (a status event names where it came from); null for
+// a conversation the event began.
+function stateBefore(frame, after) {
+  if (Number(frame.seq) === 1) return null;
+  return { ...after, status: frame.event === 'status' && frame.from ? frame.from : after.status,
+    assignee: typeof frame.previous_assignee === 'string' ? frame.previous_assignee : after.assignee,
+    team: frame.from_team ?? after.team };
+}
+
 // The newest message of a conversation for its row in the list: the
 // timeline's when it holds it (edits and attachments as they are), else the
 // preview the server keeps on the conversation (last_message: text cut to
@@ -159,6 +183,10 @@ export class ConsoleState extends EventTarget {
     this.related = new Set();       // conversations shown as the selected customer's history
     this.customers = new Map();     // customer id -> customer file (REST), for the panel
     this.presence = new Map();      // agent id -> { status, name, load, capacity } from presence frames
+    // Per view, the open conversations the server counted that the console
+    // does not hold (a backlog beyond what the welcome lists); null before a
+    // welcome with counts. A badge is this plus what the console holds.
+    this.unheld = null;
     this.visible = () => true;      // is the agent looking? (document visibility)
   }
 
@@ -227,9 +255,12 @@ export class ConsoleState extends EventTarget {
   // A `welcome` or `snapshot`: the team's open conversations. Conversations
   // not in it are no longer open (or beyond the server's limit) and leave the
   // list, except the one on screen. Returns the ids that are new to the list.
-  replaceConversations(list, openTotal) {
+  // `serverCounts`: the welcome's counts of every view ({mine, unassigned,
+  // team, all}, over every conversation the agent could see).
+  replaceConversations(list, openTotal, serverCounts) {
     // How many open conversations the agent could see: the server sends the
-    // newest 200 (and all of the agent's own); the inbox offers the rest.
+    // newest 200 (and all of the agent's own, and each queue's head); the
+    // inbox offers the rest.
     this.openTotal = Number.isFinite(openTotal) ? openTotal : null;
     // Where "load older" goes on: after the newest page (the agent's own
     // older conversations come after it in the list).
@@ -242,6 +273,11 @@ export class ConsoleState extends EventTarget {
       this.mergeConversation(c);
     }
     for (const id of [...this.conversations.keys()]) if (!incoming.has(id)) this.forget(id);
+    this.unheld = null;
+    if (serverCounts && VIEWS.every((v) => Number.isFinite(serverCounts[v]))) {
+      const held = this.heldCounts();
+      this.unheld = Object.fromEntries(VIEWS.map((v) => [v, Math.max(0, serverCounts[v] - held[v])]));
+    }
     this.emit('conversations');
     return [...incoming].filter((id) => !before.has(id) && isOpen(this.conversations.get(id)));
   }
@@ -268,8 +304,19 @@ export class ConsoleState extends EventTarget {
   // Older conversations fetched on request: added, nothing removed.
   addConversations(list) {
     this.olderOffset = (this.olderOffset ?? 0) + list.length;
-    for (const c of list) if (c?.id) this.mergeConversation(c);
+    for (const c of list) {
+      if (!c?.id) continue;
+      if (!this.conversations.has(c.id)) this.countHeld(c);
+      this.mergeConversation(c);
+    }
     this.emit('conversations');
+  }
+
+  // A conversation the server counted comes to be held here: out of `unheld`
+  // (as it was counted: `before`), so the badges count it once.
+  countHeld(before) {
+    if (!this.unheld || !before || !isOpen(before) || !this.maySee(before)) return;
+    for (const v of VIEWS) if (this.inView(before, v) && this.unheld[v] > 0) this.unheld[v]--;
   }
 
   openIds() {
@@ -308,6 +355,7 @@ export class ConsoleState extends EventTarget {
         if (m.author === 'agent' && m.author_id && m.author_name) this.agentNames.set(m.author_id, m.author_name);
       }
     }
+    if (frame.conversation && !this.conversations.has(id)) this.countHeld(stateBefore(frame, { ...frame.conversation, id }));
     if (frame.conversation) this.mergeConversation({ ...frame.conversation, id });
     // Moved out of my teams (a transfer) and not assigned to me: it leaves the list.
     if (this.conversations.has(id) && !this.maySee(this.conversations.get(id))) this.forget(id);
@@ -342,7 +390,10 @@ export class ConsoleState extends EventTarget {
 
   // --- views ---------------------------------------------------------------
 
-  isMine(c) { return !!c && !!this.agent && c.status === 'assigned' && c.assignee === this.agent.id; }
+  // As routing counts them: the agent's own, snoozed ones included (they come back).
+  isMine(c) {
+    return !!c && !!this.agent && (c.status === 'assigned' || c.status === 'snoozed') && c.assignee === this.agent.id;
+  }
 
   maySee(c) { return !this.agent || this.agent.role === 'admin' || this.myTeams().includes(c.team) || c.assignee === this.agent.id; }
 
@@ -358,21 +409,32 @@ export class ConsoleState extends EventTarget {
     return true;
   }
 
-  counts() {
+  // Per view, the open conversations held here.
+  heldCounts() {
     const views = Object.fromEntries(VIEWS.map((v) => [v, 0]));
+    for (const c of this.conversations.values()) for (const v of VIEWS) if (this.inView(c, v)) views[v]++;
+    return views;
+  }
+
+  // The views' badges: what the console holds and, after a welcome with the
+  // server's counts, the rest the server counted. The status filters count
+  // what the console holds.
+  counts() {
+    const held = this.heldCounts();
+    const views = Object.fromEntries(VIEWS.map((v) => [v, held[v] + (this.unheld?.[v] ?? 0)]));
     const statuses = Object.fromEntries(STATUS_FILTERS.map((s) => [s, 0]));
     for (const c of this.conversations.values()) {
-      for (const v of VIEWS) if (this.inView(c, v)) views[v]++;
       if (this.inView(c)) { statuses.any++; if (c.status in statuses) statuses[c.status]++; }
     }
     return { views, statuses };
   }
 
-  // The list on screen: the current view and status, newest activity first.
+  // The list on screen: the current view and status; Unassigned in queue
+  // order (the next to be assigned first), the others newest activity first.
   visibleConversations() {
     return [...this.conversations.values()]
       .filter((c) => this.inView(c) && (this.statusFilter === 'any' || c.status === this.statusFilter))
-      .sort((a, b) => (b.updated_at ?? 0) - (a.updated_at ?? 0) || String(b.id).localeCompare(String(a.id)));
+      .sort(this.view === 'unassigned' ? queueOrder : newestFirst);
   }
 
   setView(view) { if (VIEWS.includes(view)) { this.view = view; this.emit('filter'); } }
@@ -519,6 +581,7 @@ export class ConsoleState extends EventTarget {
     this.related.clear();
     this.customers.clear();
     this.presence.clear();
+    this.unheld = null;
     this.emit('reset');
   }
 }

@@ -1,5 +1,6 @@
 // The inbox: views (mine / unassigned / all) and status filters with live
-// counts, and the list of conversations, newest activity first.
+// counts, and the list of conversations, newest activity first (Unassigned:
+// in queue order).
 import { $, channelIcon, clear, h, setAttr, setText, timeEl } from './dom.js';
 import { named, num, t } from '../i18n.js';
 import { STATUS_FILTERS, VIEWS, labelList, lastMessageOf, previewText } from '../store/state.js';
@@ -98,8 +99,10 @@ export function mountInbox(state, { onSelect, onLoadOlder }) {
     if (focused && document.activeElement === document.body) list.querySelector(`[data-conv="${CSS.escape(focused)}"]`)?.focus();
     empty.hidden = convs.length > 0;
     const loaded = state.openIds().length;
-    more.hidden = !(state.openTotal > loaded);
-    if (!more.hidden) setText(moreText, t('inbox.more', { loaded, total: state.openTotal }));
+    // The server's count kept up to date by events; older gateways: the welcome's total.
+    const total = state.unheld ? vc.all : state.openTotal;
+    more.hidden = !(total > loaded);
+    if (!more.hidden) setText(moreText, t('inbox.more', { loaded, total }));
     setText(empty, state.welcomed ? t('inbox.empty') : t('loading'));
   }
 
