@@ -665,7 +665,7 @@ test('one agent on several devices: a conversation read on one is read on the ot
 // The console gets the newest 200 open conversations on connect and the head
 // of the queue (the 25 waiting longest): it says how many more there are and
 // loads them on request; the badges count them all; Unassigned is in queue
-// order, the next to be assigned first.
+// order, the next to be assigned first; the list is walked with the arrow keys.
 test('a team with more than 200 open conversations: the inbox counts them all, lists the longest waiting first and loads the older ones', T, async () => {
   await gw.createAgent('crowdy', 'crowdy-secret-4', { name: 'Crowdy', team: 'crowd' });
   const convs = [];
@@ -688,6 +688,23 @@ test('a team with more than 200 open conversations: the inbox counts them all, l
   await page.click('#inbox-views [data-view="unassigned"]');
   const first = page.locator('#conv-list .conv-item').first();
   await until(async () => (await first.getAttribute('data-conv')) === head || 'not yet', 'the queue head first');
+
+  // Keyboard: one Tab stop for the list; Down, Up, End and Home move between conversations.
+  const focused = () => page.evaluate(() => document.activeElement?.dataset?.conv ?? null);
+  const ids = await page.locator('#conv-list .conv-item').evaluateAll((bs) => bs.map((b) => b.dataset.conv));
+  assert.equal(await page.locator('#conv-list .conv-item[tabindex="0"]').count(), 1);
+  await first.focus();
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await focused(), ids[1]);
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('ArrowUp');
+  assert.equal(await focused(), ids[0], 'stays at the top');
+  await page.keyboard.press('End');
+  assert.equal(await focused(), ids.at(-1));
+  assert.equal(await page.locator(`#conv-list .conv-item[tabindex="0"]`).getAttribute('data-conv'), ids.at(-1));
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#conv-pane:not([hidden])', { timeout: WAIT });
 
   await page.click('#inbox-views [data-view="all"]');
   await more.getByRole('button', { name: 'Load older' }).click();

@@ -38,6 +38,34 @@ export function mountInbox(state, { onSelect, onLoadOlder }) {
 
   const rendered = new Map(); // conv id -> { sig, li }
 
+  // One stop in the Tab order for the whole list (a roving tabindex): the
+  // conversation last focused, else the one open, else the first; Up/Down
+  // (Home/End) move between conversations, Enter opens one.
+  let rover = null;
+  const items = () => [...list.querySelectorAll('.conv-item')];
+  function rove() {
+    const all = items();
+    const current = all.find((b) => b.dataset.conv === rover) ?? all.find((b) => b.dataset.conv === state.selected) ?? all[0];
+    for (const b of all) setAttr(b, 'tabindex', b === current ? '0' : '-1');
+  }
+  const STEPS = { ArrowDown: 1, ArrowUp: -1 };
+  list.addEventListener('keydown', (e) => {
+    const all = items();
+    const at = all.indexOf(e.target.closest?.('.conv-item'));
+    if (at < 0 || e.altKey || e.ctrlKey || e.metaKey) return;
+    const to = e.key === 'Home' ? 0 : e.key === 'End' ? all.length - 1
+      : e.key in STEPS ? Math.min(all.length - 1, Math.max(0, at + STEPS[e.key])) : -1;
+    if (to < 0) return;
+    e.preventDefault();
+    rover = all[to].dataset.conv;
+    rove();
+    all[to].focus();
+  });
+  list.addEventListener('focusin', (e) => {
+    const b = e.target.closest?.('.conv-item');
+    if (b && b.dataset.conv !== rover) { rover = b.dataset.conv; rove(); }
+  });
+
   function item(c) {
     const last = lastMessageOf(c, state.timelines.get(c.id));
     const unread = state.isUnread(c);
@@ -96,6 +124,7 @@ export function mountInbox(state, { onSelect, onLoadOlder }) {
       }
       if (list.children[i] !== r.li) list.insertBefore(r.li, list.children[i] ?? null);
     });
+    rove();
     if (focused && document.activeElement === document.body) list.querySelector(`[data-conv="${CSS.escape(focused)}"]`)?.focus();
     empty.hidden = convs.length > 0;
     const loaded = state.openIds().length;
@@ -109,6 +138,7 @@ export function mountInbox(state, { onSelect, onLoadOlder }) {
   function reset() {
     clear(list);
     rendered.clear();
+    rover = null;
   }
 
   return { render, reset };
