@@ -685,6 +685,7 @@ test('a team with more than 200 open conversations: the inbox counts them all, l
   assert.equal(await page.locator('#conv-list .conv-item').count(), 225);
   assert.equal(await count(page, 'unassigned'), 230, 'the badge counts the whole queue');
   assert.equal(await count(page, 'all'), 230);
+  assert.equal(Number(await page.textContent('#inbox-statuses [data-status="queued"] .count')), 230, 'the Queued filter agrees');
   await page.click('#inbox-views [data-view="unassigned"]');
   const first = page.locator('#conv-list .conv-item').first();
   await until(async () => (await first.getAttribute('data-conv')) === head || 'not yet', 'the queue head first');

@@ -96,6 +96,8 @@ test('with a backlog beyond the welcome, the badges are the server\'s counts kep
   const listed = [...queued.slice(50), ...queued.slice(0, 25)];
   s.replaceConversations(listed, 250, { mine: 0, unassigned: 250, team: 250, all: 250 });
   assert.deepEqual(s.counts().views, { mine: 0, unassigned: 250, team: 250, all: 250 });
+  assert.equal(s.counts().statuses.queued, 250, 'the Queued filter agrees');
+  assert.equal(s.counts().statuses.any, 250);
   s.setView('unassigned');
   assert.deepEqual(s.visibleConversations().slice(0, 3).map((c) => c.id), ['cv_1', 'cv_2', 'cv_3'], 'the longest waiting first');
   assert.equal(s.visibleConversations().at(-1).id, 'cv_250');

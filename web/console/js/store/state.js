@@ -418,13 +418,18 @@ export class ConsoleState extends EventTarget {
 
   // The views' badges: what the console holds and, after a welcome with the
   // server's counts, the rest the server counted. The status filters count
-  // what the console holds.
+  // what the console holds, and of the rest what the counts tell: all of the
+  // view, and the queued ones where the view holds every queued one.
   counts() {
     const held = this.heldCounts();
     const views = Object.fromEntries(VIEWS.map((v) => [v, held[v] + (this.unheld?.[v] ?? 0)]));
     const statuses = Object.fromEntries(STATUS_FILTERS.map((s) => [s, 0]));
     for (const c of this.conversations.values()) {
       if (this.inView(c)) { statuses.any++; if (c.status in statuses) statuses[c.status]++; }
+    }
+    if (this.unheld) {
+      statuses.any += this.unheld[this.view];
+      if (this.view === 'all' || this.view === 'unassigned') statuses.queued += this.unheld.unassigned;
     }
     return { views, statuses };
   }
