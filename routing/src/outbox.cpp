@@ -284,8 +284,9 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
   std::string pace_of(const std::string& chat) const {
     return chat.empty() || pace_interval.count() <= 0 ? std::string() : key + ":pace:" + chat;
   }
-  // The channel's account limit, shared likewise; none without one.
-  std::string account_pace() const { return account_interval.count() <= 0 ? std::string() : key + ":pace"; }
+  // The channel's account limit, shared likewise, and the pauses the
+  // provider asks of the whole account (kept there without a limit too).
+  std::string account_pace() const { return key + ":pace"; }
 
   // --- holding and ordering --------------------------------------------------
 
@@ -467,6 +468,18 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()) - queued_at;
   }
 
+  // A rate limit of the whole account holds back the other instances' sends
+  // on the channel too: their turns take the account's pace, moved on to the
+  // pause's end. One try: an instance that misses it gets its own answer.
+  net::awaitable<void> pause_account(milliseconds wait) {
+    auto r = co_await redis.fcall(script(lua::outbox_pause), store::make_command(),
+                                  store::make_command(prefix, account_pace(), std::to_string(wait.count()),
+                                                      std::to_string(account_tolerance.count())));
+    if (!r || r->is_error())
+      outbox_log()->warn("outbox {}: the other instances are not told of the pause: {}", channel,
+                         r ? r->str : r.error().message());
+  }
+
   net::awaitable<void> persist_failures(const entry& e) {
     auto r = co_await redis.exec(store::make_command("HSET", key + ":attempts", e.id, std::to_string(e.failures)));
     if (!r || r->is_error()) outbox_log()->warn("outbox {}: cannot record the attempt count of {}", channel, e.id);
@@ -582,6 +595,8 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
           auto held_back = limiter.pause(e.chat, out.scope, now, now + wait);
           outbox_log()->info("outbox {}: rate limited at {} ({}); {} waits {} ms", channel, e.msg.message_id, out.reason,
                              held_back == limit_scope::chat ? "its chat" : "the channel", wait.count());
+          // Only this instance sends to a chat now (its order), but every one sends on the account.
+          if (held_back == limit_scope::account) co_await pause_account(wait);
           co_await note_retry(e, "rate limited by the provider: " + out.reason, wait);
           if (!co_await sit_out(e, held_back, wait)) co_return nullptr;
           break;

@@ -4,7 +4,7 @@
 // read by the other; and replies queued behind one customer, however many,
 // hold up no other customer. One chat's pacing (Telegram: about 1 message/s
 // per chat) holds across the gateways too, and so does a channel's limit
-// for all its sends.
+// for all its sends, and a pause the provider asks of the whole account.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { RedisServer, Pasokh } from '../support/harness.mjs';
@@ -168,4 +168,31 @@ test('a channel\'s limit for all its sends (sends_per_second) holds for both gat
     const inASecond = times.filter((u) => u >= t && u < t + 1000).length;
     assert.ok(inASecond <= 10, `${inASecond} sends in the second from ${t - times[0]} ms`);
   }
+});
+
+test('a rate limit answer for the whole account (Telegram\'s 429 with retry_after) holds back both gateways\' sends until it ends', async () => {
+  const convs = [];
+  for (let i = 1; i <= 8; ++i) {
+    const text = `گارانتی ${i} چقدر است؟`;
+    assert.equal((await postWebhook(gateways[0], '/webhooks/telegram/tg', tgText(newChatId(), text), telegramHeaders())).status, 200);
+    convs.push((await agent.next((f) => f.event === 'message' && f.message?.text === text)).conv);
+  }
+  // The first send is refused for 2 s. Its chat had no sends before: the 429 is the account's, not the chat's.
+  await fake.script({ action: 'rate_limit', path: '/sendMessage', retry_after: 2 });
+  await reply(convs[0], 'دو سال');
+  const limited = await waitUntil(async () => (await fake.requests('/sendMessage')).find((r) => r.status === 429), 'the 429');
+  await new Promise((r) => setTimeout(r, 200));  // the answer reached the gateway
+
+  // Replies to the other customers, read by both gateways while the pause lasts.
+  for (const conv of convs.slice(1)) await reply(conv, 'یک سال');
+  const sent = async () => (await fake.requests('/sendMessage')).filter((r) => r.json?.text === 'یک سال');
+  const holders = new Set();
+  await waitUntil(async () => {
+    const rows = redisCli(redis, 'XPENDING', 'pasokh:outbox:tg', 'senders', '-', '+', '100').split('\n');
+    for (let i = 1; i + 2 < rows.length; i += 4) holders.add(rows[i]);
+    return (await sent()).length >= convs.length - 1;
+  }, 'every reply sent', 10000);
+  assert.equal(holders.size, 2, 'both gateways held some of the replies');
+  const early = (await sent()).map((r) => r.time - limited.time).filter((after) => after < 1950);
+  assert.deepEqual(early, [], 'sent while the account was paused (ms after the 429)');
 });

@@ -10,12 +10,13 @@
 -- (its instance gone) is claimed for this consumer and answered, to be sent first.
 -- An entry that may go takes its chat's next send slot (take_pace in the
 -- prelude), then the channel's slot from then on (the provider's limit for
--- the whole account: Telegram 30/s, WhatsApp 80/s): both hold across
+-- the whole account: Telegram 30/s, WhatsApp 80/s, and a pause the provider
+-- asked of the whole account, outbox_pause.lua): both hold across
 -- instances, in this same call.
 -- ARGV: prefix, outbox key, group, consumer, chat order key, claim_idle_ms,
 -- entry id ('': no entry of ours, only whether we may take the chat's head),
 -- chat pace key ('': the chat is not paced), pace interval_ms, burst tolerance_ms,
--- account pace key ('': no account limit), its interval_ms, its tolerance_ms.
+-- account pace key, its interval_ms (0: no account limit, only pauses), its tolerance_ms.
 -- Answers { 'go', wait_ms } (send once wait_ms have passed: the slot is ours) |
 -- { 'lost' } (the entry is another consumer's now) |
 -- { 'wait' } (an earlier entry of the chat is with another instance) |

@@ -306,12 +306,15 @@ end
 -- The send about to go, `after` ms from now (0 if nil), takes the next slot
 -- of a bucket (`interval` ms each, up to `tolerance` ms early: a burst): the
 -- chat's, or the channel's account limit (<outbox>:pace, the same rule).
+-- A bucket without a limit (interval 0) counts nothing, but still holds the
+-- send back while a provider's pause lasts (outbox_pause.lua).
 -- Answers how long from now to wait for it (ms), at least `after`.
 local function take_pace(key, interval, tolerance, after)
   after = after or 0
-  if key == '' or interval <= 0 then return after end
+  if key == '' then return after end
   local now = redis_now_ms()
   local tat = math.max(tonumber(redis.call('GET', key) or '0'), now + after)
+  if interval <= 0 then return tat - now end
   set_pace(key, tat + interval, now)
   return math.max(after, tat - tolerance - now)
 end

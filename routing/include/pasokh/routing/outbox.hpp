@@ -11,7 +11,8 @@
 // acknowledge in one atomic step; retry → exponential backoff with jitter, up
 // to max_attempts (kept in Redis, so restarts continue the count); rate
 // limited → wait retry_after, and so do the sends the limit holds back (the
-// whole channel, or only that chat); permanent → mark "failed" with the reason.
+// whole channel, on every instance: the pause is kept with the channel's
+// pacing in Redis; or only that chat); permanent → mark "failed" with the reason.
 //
 // Entries of one chat (its recipient, else its conversation) go out one at a
 // time, in stream order, across all instances: the script that queues an
