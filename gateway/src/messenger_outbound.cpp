@@ -1,6 +1,7 @@
 // Messenger senders: window rule → provider requests → HTTPS → classified
 // outcome. A split text's parts are recorded as the provider accepts them, so
-// a retry after a failed part 2 does not send part 1 again.
+// a retry after a failed part 2 does not send part 1 again, and no part goes
+// before the one ahead of it is recorded.
 #include <spdlog/spdlog.h>
 
 #include "pasokh/connectors/meta/outbound.hpp"
@@ -176,9 +177,11 @@ awaitable<routing::send_outcome> messenger_gateway::send_parts(const channel_con
     if (!known) co_return routing::send_outcome::retry("storage unavailable: " + known.error().message());
     progress = *known;
   }
+  // `next` paces each part after the first (the outbox paced that one) and
+  // answers false once the message is not ours to send any more.
+  const auto not_ours = [] { return routing::send_outcome::retry("stopped, or another instance sends it now"); };
   for (auto i = progress.done; i < parts; ++i) {
-    // Each part is a send of its own to the provider's limits; the outbox paced the first.
-    if (i > progress.done && !co_await next()) co_return routing::send_outcome::retry("stopping");
+    if (i > progress.done && !co_await next()) co_return not_ours();
     auto what = plan.requests[i].what;  // never the URL: Telegram's has the token
     auto outcome = classify(provider, co_await http_.send(std::move(plan.requests[i])));
     log()->debug("channel={} {} part {}/{} {}: {} {}", channel.id, message.message_id, i + 1, parts, what,
@@ -186,14 +189,20 @@ awaitable<routing::send_outcome> messenger_gateway::send_parts(const channel_con
     watch_token(channel, outcome);
     if (outcome.kind != connectors::outcome_kind::delivered) co_return for_outbox(channel.kind, outcome);
     if (i == 0) progress.first_provider_id = outcome.provider_message_id;
+    // Whoever sends the message after us (a retry, another instance that
+    // takes it over) starts after the parts recorded: nothing more goes until
+    // this one is. `next` waits while Redis is unreachable, and says when the
+    // message became another instance's meanwhile.
     auto saved = co_await store_.part_sent(channel.id, message, i, parts, outcome.provider_message_id,
                                            progress.first_provider_id);
-    // Sent is sent: carry on. Only a retry after a crash could repeat this part.
-    if (!saved)
-      log()->warn("channel={} {}: cannot record part {}: {}", channel.id, message.message_id, i + 1,
+    while (!saved) {
+      log()->warn("channel={} {}: cannot record part {} yet: {}", channel.id, message.message_id, i + 1,
                   saved.error().message());
-    else if (*saved)
-      co_await apply_early_status(channel, outcome.provider_message_id, **saved);
+      if (!co_await next()) co_return not_ours();
+      saved = co_await store_.part_sent(channel.id, message, i, parts, outcome.provider_message_id,
+                                        progress.first_provider_id);
+    }
+    if (*saved) co_await apply_early_status(channel, outcome.provider_message_id, **saved);
   }
   co_return routing::send_outcome::delivered(progress.first_provider_id);
 }

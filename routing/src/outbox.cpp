@@ -451,6 +451,23 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
     co_return turn{turn::lost};
   }
 
+  // Before a sender's further request (a split text's next part): paced as
+  // the first one was, and only while the entry is still ours, which the
+  // turn checks (and renews) just before it goes. The turn waits while Redis
+  // is unreachable: whoever took the entry over meanwhile would send again
+  // what we could not record. False when we stop or the entry is lost.
+  net::awaitable<bool> next_request(entry& e) {
+    if (!co_await paced(e.chat)) co_return false;
+    auto t = co_await ask_turn(e.chat, e.id);
+    if (t.kind != turn::go) {
+      e.lost = t.kind == turn::lost && !stopping;
+      co_return false;
+    }
+    bool going_on = !stopping;
+    if (t.pace > milliseconds::zero()) going_on = co_await sleep_for(t.pace);
+    co_return going_on;
+  }
+
   // Waits until the chat's and the account's buckets allow a send.
   net::awaitable<bool> paced(const std::string& chat) {
     for (;;) {
@@ -569,7 +586,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
       e.msg.attempt = e.failures + 1;
       const auto send_began = now_ms();
       send_outcome out;
-      const pace_next next = [this, &e] { return paced(e.chat); };
+      const pace_next next = [this, &e] { return next_request(e); };
       try {
         out = co_await send(e.msg, next);
       } catch (const std::exception& ex) {
@@ -602,7 +619,8 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
           break;
         }
         case send_kind::retry: {
-          if (stopping) co_return nullptr;  // stop() cut it short (between parts): not the message's failure
+          // stop() cut it short, or another instance has it now (between parts): not the message's failure.
+          if (stopping || e.lost) co_return nullptr;
           ++e.failures;
           if (attempts_exhausted(opts.backoff, e.failures, queued_for(e))) {
             result("failed");

@@ -1,10 +1,14 @@
 // A gateway killed (SIGKILL) in the middle of delivering a messenger reply:
 // another instance takes the outbox entry over and finishes it. A gateway
 // stopped (SIGTERM) mid-send finishes and records the send before it exits.
-// A reply whose sends fail for now tells the agent why while it waits.
+// A reply whose sends fail for now tells the agent why while it waits. A
+// gateway cut off from Redis in the middle of a split reply sends no more of
+// it: the gateway that takes the reply over sends each remaining part once;
+// back before anyone took it, it sends the rest once the part sent during
+// the cut is recorded, as it does when Redis refused only that record.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { RedisServer, Pasokh, sleep } from '../support/harness.mjs';
+import { RedisServer, Pasokh, TcpProxy, sleep } from '../support/harness.mjs';
 import {
   SECRETS, FakeProvider, messengerConfig, postWebhook, telegramHeaders, tgText, newChatId, agentFor, redisCli, waitUntil,
   postWhatsApp, waText, newPhone, fcall,
@@ -27,9 +31,11 @@ after(async () => {
 });
 
 // Slow retries on purpose: a retry must come from the second instance, not the first.
-async function startGateway(outbox = { retry_initial_ms: 20000, retry_max_ms: 20000 }) {
+// `redisVia`: a TcpProxy in front of Redis for this gateway alone.
+async function startGateway(outbox = { retry_initial_ms: 20000, retry_max_ms: 20000 }, redisVia = null) {
   const config = messengerConfig(redis, fake);
   config.outbox = { ...config.outbox, ...outbox };
+  if (redisVia) config.redis = { ...config.redis, url: `redis://127.0.0.1:${redisVia.port}` };
   const gw = await new Pasokh(config, SECRETS).start();
   instances.push(gw);
   return gw;
@@ -206,4 +212,93 @@ test('killed while a customer deferred by 131056 has more replies queued than ar
   assert.deepEqual((await sendsTo()).map((r) => r.json.text.body), answers);
   assert.equal(pendingWa(), 0);
   await second.stop();
+});
+
+// Three parts of Telegram's 4096 characters at most, one line each, told
+// apart from another test's (whose leftovers a failure may leave) by `tag`.
+const splitReply = (tag) => ['ا', 'ب', 'پ'].map((letter) => `${tag} ${letter.repeat(3000)}`);
+
+test('a gateway cut off from Redis between the parts of a split reply sends no more of it; the gateway that takes it over sends the rest: each part once', async () => {
+  await fake.clear();
+  const proxy = await new TcpProxy().start(redis.port);
+  const cutOff = await startGateway(undefined, proxy);
+  let taker;
+  try {
+    const parts = splitReply('واگذار');
+    const { conv } = await replyOn(cutOff, parts.join('\n'));
+    // Part 1 went and is recorded; part 2 waits out the chat's pace (Telegram:
+    // about 1 message/s per chat), and meanwhile Redis becomes unreachable.
+    const progress = await waitUntil(() => redisCli(redis, 'KEYS', `pasokh:send_parts:tg:${conv}:*`), 'the split reply under way');
+    await waitUntil(() => redisCli(redis, 'HGET', progress, 'done') === '1', 'part 1 recorded', 5000);
+    proxy.down();
+    // The other gateway claims the entry once the hold lapses (claim_idle 1.5 s) and sends what is left.
+    taker = await startGateway();
+    const sendsOf = async (text) => (await fake.requests('/sendMessage')).filter((r) => r.json?.text === text);
+    await waitUntil(async () => (await sendsOf(parts[2])).some((r) => r.status === 200) && pending() === 0,
+      'the rest sent and the entry acknowledged', 15000);
+    proxy.up();
+    await sleep(2500);  // the cut-off gateway reaches Redis again: it finds the reply is not its own any more
+    const sendsPerPart = await Promise.all(parts.map(async (part) => (await sendsOf(part)).length));
+    assert.deepEqual(sendsPerPart, [1, 1, 1], 'each part sent once');
+    assert.equal(JSON.parse(redisCli(redis, 'HGET', `pasokh:conv:${conv}:delivery`, '2')).status, 'sent');
+  } finally {
+    proxy.up();
+    await cutOff.stop();
+    await taker?.stop();
+    await proxy.close();
+  }
+});
+
+test('a part the provider takes while Redis is unreachable holds the next part back until it is recorded: each part once', async () => {
+  await fake.clear();
+  const proxy = await new TcpProxy().start(redis.port);
+  const gw = await startGateway(undefined, proxy);
+  try {
+    const parts = splitReply('قطع');
+    const sendsOf = async (text) => (await fake.requests('/sendMessage')).filter((r) => r.json?.text === text);
+    // Part 2 is answered 2 s late; Redis goes away while it is in flight, so it cannot be recorded.
+    await fake.script([{ action: 'delay', delay_ms: 1, path: '/sendMessage' }, { action: 'delay', delay_ms: 2000, path: '/sendMessage' }]);
+    await replyOn(gw, parts.join('\n'));
+    await waitUntil(async () => (await sendsOf(parts[1])).length === 1, 'part 2 in flight');
+    proxy.down();
+    await sleep(3500);  // part 2 answered, and part 3's pace long past
+    assert.equal((await sendsOf(parts[2])).length, 0, 'part 3 waits while part 2 is not recorded');
+    proxy.up();
+    const back = Date.now();
+    await waitUntil(async () => (await sendsOf(parts[2])).some((r) => r.status === 200) && pending() === 0,
+      'the rest sent and the entry acknowledged', 10000);
+    const sendsPerPart = await Promise.all(parts.map(async (part) => (await sendsOf(part)).length));
+    assert.deepEqual(sendsPerPart, [1, 1, 1], 'each part sent once');
+    assert.ok((await sendsOf(parts[2]))[0].time >= back, 'part 3 went once Redis was back');
+  } finally {
+    proxy.up();
+    await gw.stop();
+    await proxy.close();
+  }
+});
+
+test('a part whose record Redis refuses holds the next part back until it is recorded, though Redis answers meanwhile: each part once', async () => {
+  await fake.clear();
+  const gw = await startGateway();
+  try {
+    const parts = splitReply('رد');
+    const sendsOf = async (text) => (await fake.requests('/sendMessage')).filter((r) => r.json?.text === text);
+    await fake.script([{ action: 'delay', delay_ms: 1, path: '/sendMessage' }, { action: 'delay', delay_ms: 1500, path: '/sendMessage' }]);
+    await replyOn(gw, parts.join('\n'));
+    await waitUntil(async () => (await sendsOf(parts[1])).length === 1, 'part 2 in flight');
+    // The record of part 2 (an HSET) is refused; the turns of the parts (no HSET) still work.
+    redisCli(redis, 'ACL', 'SETUSER', 'default', '-hset');
+    try {
+      await sleep(3000);  // part 2 answered, and part 3's pace long past
+      assert.equal((await sendsOf(parts[2])).length, 0, 'part 3 waits while part 2 is not recorded');
+    } finally {
+      redisCli(redis, 'ACL', 'SETUSER', 'default', '+hset');
+    }
+    await waitUntil(async () => (await sendsOf(parts[2])).some((r) => r.status === 200) && pending() === 0,
+      'the rest sent and the entry acknowledged', 10000);
+    const sendsPerPart = await Promise.all(parts.map(async (part) => (await sendsOf(part)).length));
+    assert.deepEqual(sendsPerPart, [1, 1, 1], 'each part sent once');
+  } finally {
+    await gw.stop();
+  }
 });

@@ -323,8 +323,9 @@ export async function eventsUntil(client, lastSeqs, timeoutMs = 30_000) {
 // A TCP proxy in front of a gateway, to break the connections under a browser:
 // cut() resets the ones open now; silence() makes them go quiet for good (no
 // data either way, no FIN or RST: a laptop that slept, a Wi-Fi that changed).
-// New connections pass normally after either. With `lateBy` (ms), every answer
-// from the target reaches the client that much later (a busy or distant server).
+// New connections pass normally after either; after down(), none does until
+// up() (a server that is unreachable for a while). With `lateBy` (ms), every
+// answer from the target reaches the client that much later (a busy or distant server).
 export class TcpProxy {
   constructor({ lateBy = 0 } = {}) { this.lateBy = lateBy; }
   async start(targetPort) {
@@ -332,6 +333,7 @@ export class TcpProxy {
     this.quiet = new Set();  // silenced: kept open until close()
     this.accepted = 0;
     this.server = net.createServer((client) => {
+      if (this.refusing) return client.resetAndDestroy();
       this.accepted++;
       const upstream = net.connect(targetPort, '127.0.0.1');
       const link = { client, upstream, silent: false };
@@ -351,6 +353,8 @@ export class TcpProxy {
     return this;
   }
   cut() { for (const l of this.links) { l.client.resetAndDestroy(); l.upstream.destroy(); } }
+  down() { this.refusing = true; this.cut(); }
+  up() { this.refusing = false; }
   silence() {
     for (const l of this.links) { l.silent = true; l.upstream.destroy(); this.quiet.add(l.client); }
     this.links.clear();

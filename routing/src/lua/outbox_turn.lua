@@ -12,7 +12,8 @@
 -- prelude), then the channel's slot from then on (the provider's limit for
 -- the whole account: Telegram 30/s, WhatsApp 80/s, and a pause the provider
 -- asked of the whole account, outbox_pause.lua): both hold across
--- instances, in this same call.
+-- instances, in this same call. A split text's later parts ask again, each
+-- before it goes.
 -- ARGV: prefix, outbox key, group, consumer, chat order key, claim_idle_ms,
 -- entry id ('': no entry of ours, only whether we may take the chat's head),
 -- chat pace key ('': the chat is not paced), pace interval_ms, burst tolerance_ms,

@@ -32,9 +32,16 @@
 // answer; the entry waits for its slot, so another instance's send to the
 // chat a moment ago holds it back as one of ours would.
 //
+// A split text's later parts each take their turn too, just before they go:
+// paced likewise, and only while the entry is still ours (its hold renewed).
+// While Redis is unreachable they wait, and a part goes only once the one
+// ahead of it is recorded: an instance that takes the entry over (after
+// claim_idle) starts after the recorded parts, and the first instance, back,
+// finds the entry lost and sends no more.
+//
 // Chats go in parallel up to `concurrency`, paced by the per-chat and
-// per-account token buckets (a split text's later parts by the local one;
-// the account's limit is per instance). Entries queued behind an earlier one of their
+// per-account token buckets (each instance's own, and the ones in Redis
+// above). Entries queued behind an earlier one of their
 // chat, or waiting out a pause or the turn of their chat alone, do not count
 // against `concurrency`: the worker reads on, so one busy or paused customer
 // holds up no other. Memory: at most `max_held` entries per worker. Past it,
@@ -84,12 +91,17 @@ struct send_outcome {
 };
 
 // Waits until the message's chat may be sent one more request (the pacing
-// buckets count every request); false when the worker stops.
+// buckets count every request) and checks that the message is still ours to
+// send, waiting while Redis is unreachable; false when the worker stops or
+// another instance has taken the message over.
 using pace_next = std::function<boost::asio::awaitable<bool>()>;
 
 // Sends one message. Bounds its own time; an exception counts as retry. The
 // outbox has paced its first request; a sender that makes more (a split text,
-// attachments) awaits `next` before each further one.
+// attachments) awaits `next` before each further one, and stops (answering
+// retry) when it says false. A sender that records its progress between
+// requests must not go on before it is recorded (awaiting `next` between
+// tries), or whoever sends the message after it would repeat a request.
 using channel_sender =
     std::function<boost::asio::awaitable<send_outcome>(const proto::outbound_message&, const pace_next& next)>;
 
