@@ -21,7 +21,7 @@
 //     Meta recipient.id). "rate_limit" is the account's limit (Telegram's 429,
 //     WhatsApp 130429, Meta 613); "pair_rate_limit" is WhatsApp's 131056, too
 //     many messages to one customer; "invalid_token" is Graph error 190 (an
-//     expired or revoked access token). Scripts are used in the order they were queued.
+//     expired or revoked access token), Telegram's 401 Unauthorized (a revoked bot token). Scripts are used in the order they were queued.
 //     "message_id" makes a successful WhatsApp or Meta answer carry that id
 //     (a test can then send the id's status before the answer, as Meta may).
 //   GET    /_script / DELETE /_script  pending scripts / drop them
@@ -110,6 +110,8 @@ function scriptedAnswer(provider, s) {
       return [429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${after}`, parameters: { retry_after: after } }, retryHeader];
     case 'telegram:error_500':
       return [500, { ok: false, error_code: 500, description: 'Internal Server Error' }];
+    case 'telegram:invalid_token': // a revoked bot token
+      return [401, { ok: false, error_code: 401, description: 'Unauthorized' }];
     case 'telegram:window_closed': // Telegram has no window; the nearest permanent refusal
     case 'telegram:blocked':
       return [403, { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' }];

@@ -687,6 +687,22 @@ test('an expired page token (Graph error 190) holds replies with a reason and a 
   assert.match(logged[0], /error/);
 });
 
+test('a revoked Telegram bot token (401) holds replies with a reason and a retry until it works again; logged once, counted', async () => {
+  const conv = await telegramConversation(newChatId(), 'token test telegram');
+  const before = await metric(gw, 'pasokh_provider_token_refused_total{channel="tg"}');
+  await fake.script({ action: 'invalid_token', count: 2, path: '/sendMessage' });
+  const seq = await reply(conv, 'after the bot token is renewed');
+  const noted = await agent.next((f) => retryNoted(conv, seq)(f), 5000);
+  assert.match(noted.retrying.reason, /access token is expired or revoked.*invalid_token: Unauthorized/);
+  assert.ok(!noted.retrying.reason.includes(SECRETS.PASOKH_TG_TOKEN));
+  await agent.next((f) => deliveryEvent(conv, 'sent')(f) && f.message_seq === seq, 10000);
+  assert.deepEqual((await fake.requests('/sendMessage')).map((r) => r.status), [401, 401, 200]);
+  assert.equal(await metric(gw, 'pasokh_provider_token_refused_total{channel="tg"}') - before, 2);
+  const logged = gw.output.split('\n').filter((l) => l.includes('channel=tg ') && l.includes('refuses the access token'));
+  assert.equal(logged.length, 1, logged.join('\n'));
+  assert.match(logged[0], /error/);
+});
+
 test('a split text whose second part fails is resumed without sending the first part again', async () => {
   const conv = await telegramConversation(newChatId());
   const long = `${'الف '.repeat(1000)}\n${'ب '.repeat(1000)}`;  // 6001 UTF-16 units: two parts

@@ -96,7 +96,6 @@ std::optional<call_spec> media_call(const json& chat_id, const proto::attachment
 std::string category(int status) {
   switch (status) {
     case 400: return "bad_request";
-    case 401: return "unauthorized";
     case 403: return "blocked";
     case 404: return "not_found";
     default: return "http_" + std::to_string(status);
@@ -180,6 +179,9 @@ send_outcome classify(const provider_response& r) {
     if (generic->kind == outcome_kind::rate_limited) generic->scope = rate_scope::unknown;
     return *generic;
   }
+  // A revoked bot token: passing once an admin sets the new one, labelled as
+  // Meta's error 190 so that the gateway retries, alerts once and counts it.
+  if (r.status == 401) return send_outcome::retry("invalid_token: " + (description.empty() ? "http 401" : description));
   return send_outcome::permanent(category(r.status) + ": " + (description.empty() ? "http " + std::to_string(r.status) : description));
 }
 

@@ -230,7 +230,9 @@ TEST(TelegramClassify, Table) {
        outcome_kind::permanent, "blocked: Forbidden: user is deactivated", 0ms},
       {400, R"({"ok":false,"error_code":400,"description":"Bad Request: chat not found"})", {}, outcome_kind::permanent,
        "bad_request: Bad Request: chat not found", 0ms},
-      {401, R"({"ok":false,"error_code":401,"description":"Unauthorized"})", {}, outcome_kind::permanent, "unauthorized", 0ms},
+      // A revoked token: retried until an admin renews it, as Meta's error 190.
+      {401, R"({"ok":false,"error_code":401,"description":"Unauthorized"})", {}, outcome_kind::retry,
+       "invalid_token: Unauthorized", 0ms},
       {500, R"({"ok":false,"error_code":500,"description":"Internal Server Error"})", {}, outcome_kind::retry, "http 500", 0ms},
       {502, "<html>Bad Gateway</html>", {}, outcome_kind::retry, "http 502", 0ms},
   };
