@@ -100,6 +100,14 @@ routing::send_outcome for_outbox(proto::channel_kind kind, const connectors::sen
   return routing::send_outcome::permanent(agent_failure_reason(kind, o.reason));
 }
 
+// The customer has the first `delivered` parts of a split reply already: an
+// agent who sent it again would repeat them. The console translates this note.
+std::string parts_note(std::size_t delivered, std::size_t parts) {
+  auto have = delivered == 1 ? std::string("part 1 was delivered")
+                             : "parts 1–" + std::to_string(delivered) + " were delivered";
+  return "part " + std::to_string(delivered + 1) + " of " + std::to_string(parts) + " failed, " + have + ": ";
+}
+
 }  // namespace
 
 connectors::send_plan plan_for(const messenger_provider& provider, const proto::outbound_message& msg,
@@ -187,7 +195,11 @@ awaitable<routing::send_outcome> messenger_gateway::send_parts(const channel_con
     log()->debug("channel={} {} part {}/{} {}: {} {}", channel.id, message.message_id, i + 1, parts, what,
                  connectors::to_string(outcome.kind), outcome.reason);
     watch_token(channel, outcome);
-    if (outcome.kind != connectors::outcome_kind::delivered) co_return for_outbox(channel.kind, outcome);
+    if (outcome.kind != connectors::outcome_kind::delivered) {
+      auto failed = for_outbox(channel.kind, outcome);
+      if (i > 0) failed.reason = parts_note(i, parts) + failed.reason;
+      co_return failed;
+    }
     if (i == 0) progress.first_provider_id = outcome.provider_message_id;
     // Whoever sends the message after us (a retry, another instance that
     // takes it over) starts after the parts recorded: nothing more goes until

@@ -13,6 +13,7 @@ import arAdmin from '../../web/console/js/i18n/ar-admin.js';
 import { typingLine } from '../../web/console/js/typing.js';
 import { explainTeamError, formatDuration, hoursSummary, slaProblem, slaSummary } from '../../web/console/js/views/admin.js';
 import { campaignBody, campaignSummary, previewSummary } from '../../web/console/js/views/campaigns.js';
+import { reasonText } from '../../web/console/js/views/conversation.js';
 
 afterEach(() => useLanguage('en'));
 
@@ -124,4 +125,17 @@ test('Arabic admin and campaigns: plural forms where Arabic has them, Arabic-Ind
   assert.equal(previewSummary({ messages: 2, customers: 5, by_channel: { whatsapp: 2 }, complete: true })[0],
     'لو شُغّلت الآن لأرسلت رسالتين إلى ٥ عملاء (whatsapp: ٢).');
   assert.equal(noBidi(campaignSummary(campaignBody({ name: 'x', kind: 'birthday' })))[1], 'الجمهور غير محدد: ستصل إلى «كل» عميل لم يُلغِ اشتراكه.');
+});
+
+test('a split reply that failed after its first parts says in the agent\'s language which parts the customer has', () => {
+  const one = 'part 2 of 3 failed, part 1 was delivered: blocked: Forbidden: bot was blocked by the user';
+  const more = 'gave up after 10 attempts: part 4 of 5 failed, parts 1–3 were delivered: http 500: Internal Server Error';
+  assert.equal(reasonText(one), 'part 2 of 3 failed; the customer has part 1: blocked: Forbidden: bot was blocked by the user');
+  assert.equal(reasonText(more), 'gave up after 10 attempts: part 4 of 5 failed; the customer has parts 1–3: http 500: Internal Server Error');
+  assert.equal(reasonText('blocked: Forbidden'), 'blocked: Forbidden', 'any other reason as the server gave it');
+  useLanguage('fa', fa);
+  assert.equal(reasonText(one), 'بخش ۲ از ۳ ارسال نشد؛ بخش ۱ به دست مشتری رسیده است: blocked: Forbidden: bot was blocked by the user');
+  assert.equal(reasonText(more).split(': ')[1], 'بخش ۴ از ۵ ارسال نشد؛ بخش‌های ۱ تا ۳ به دست مشتری رسیده‌اند');
+  useLanguage('ar', ar);
+  assert.equal(reasonText(one).split(': ')[0], 'فشل الجزء ٢ من ٣؛ وصل الجزء ١ إلى العميل');
 });

@@ -703,6 +703,16 @@ test('a revoked Telegram bot token (401) holds replies with a reason and a retry
   assert.match(logged[0], /error/);
 });
 
+test('a split reply that fails for good after its first part tells the agent which parts the customer has', async () => {
+  const conv = await telegramConversation(newChatId());
+  const long = `${'الف '.repeat(1000)}\n${'ب ج '.repeat(1000)}\n${'پ ت '.repeat(1000)}`;  // three parts of 4000 UTF-16 units
+  await fake.script([{ action: 'delay', count: 1, path: '/sendMessage' }, { action: 'blocked', count: 1, path: '/sendMessage' }]);
+  const seq = await reply(conv, long);
+  const failed = await agent.next((f) => deliveryEvent(conv, 'failed')(f) && f.message_seq === seq, 8000);
+  assert.equal(failed.reason, 'part 2 of 3 failed, part 1 was delivered: blocked: Forbidden: bot was blocked by the user');
+  assert.deepEqual((await fake.requests('/sendMessage')).map((r) => r.status), [200, 403]);
+});
+
 test('a split text whose second part fails is resumed without sending the first part again', async () => {
   const conv = await telegramConversation(newChatId());
   const long = `${'الف '.repeat(1000)}\n${'ب '.repeat(1000)}`;  // 6001 UTF-16 units: two parts

@@ -37,6 +37,7 @@ const EN = {
   'youMark': ' (you)', 'arrow': '→', // ← in a right-to-left line
   'mark.pending': 'Pending', 'mark.sent': 'Sent', 'mark.delivered': 'Delivered', 'mark.read': 'Read', 'mark.failed': 'Failed',
   'msg.attachments': 'Attachments', 'msg.open': 'Open', 'msg.openFailed': ' Could not open: {error}',
+  'msg.partsDelivered': { one: 'part {failed} of {of} failed; the customer has part {first}', other: 'part {failed} of {of} failed; the customer has parts {first}–{n}' },
   'msg.choices': 'Offered choices', 'msg.quoted': 'Show quoted text',
   'msg.erasedRetention': 'Text removed after the retention period', 'msg.erasedCustomer': 'Removed: the customer was erased',
   'msg.senderUnverified': 'Our mail server could not verify the sender\'s address (DMARC failed): this mail may not be from the customer.',

@@ -66,6 +66,16 @@ async function fetchAttachment(a, url, fetchFile, li) {
   }
 }
 
+// The gateway's note that the first parts of a split reply reached the
+// customer before one failed (gateway/src/messenger_outbound.cpp parts_note),
+// in the agent's language: sent again, those parts would come twice.
+const PARTS_NOTE = /part (\d+) of (\d+) failed, parts? 1(?:–\d+)? (?:was|were) delivered: /;
+export function reasonText(reason) {
+  if (!reason) return reason;
+  return reason.replace(PARTS_NOTE, (m, failed, of) =>
+    `${t('msg.partsDelivered', { failed: Number(failed), of: Number(of), first: 1, n: Number(failed) - 1 })}: `);
+}
+
 function attachmentList(attachments, channel, conv, seq, fetchFile) {
   if (!attachments?.length) return null;
   return h('ul', { class: 'attachments', 'aria-label': t('msg.attachments') }, attachments.map((a) => {
@@ -106,7 +116,7 @@ function failureNote(m, convId, onSend) {
   const again = m.author === 'agent' && m.text
     ? h('button', { type: 'button', class: 'link', onclick: (e) => { e.currentTarget.disabled = true; onSend(convId, m.text); } }, t('msg.sendAgain'))
     : null;
-  return h('p', { class: 'failure', dir: 'auto' }, `${t('msg.notDelivered')}${m.failure_reason ? `: ${m.failure_reason}` : '.'} `, again);
+  return h('p', { class: 'failure', dir: 'auto' }, `${t('msg.notDelivered')}${m.failure_reason ? `: ${reasonText(m.failure_reason)}` : '.'} `, again);
 }
 
 // A reply still pending because its sends fail for a passing reason (the
@@ -116,7 +126,7 @@ function retryingNote(m) {
   const r = m.status === 'pending' ? m.retrying : null;
   if (!r) return null;
   return h('p', { class: 'retrying', dir: 'auto' },
-    `${t('msg.notDeliveredYet')}${r.reason ? `: ${r.reason}` : ''} · ${t('msg.retry', { n: r.attempt })}`, timeEl(r.next_at, { withTime: true }));
+    `${t('msg.notDeliveredYet')}${r.reason ? `: ${reasonText(r.reason)}` : ''} · ${t('msg.retry', { n: r.attempt })}`, timeEl(r.next_at, { withTime: true }));
 }
 
 // `convId`, `seq`: where the message is logged (`conv`, its view, may not be held yet).
