@@ -68,6 +68,16 @@ std::string field_of(const connectors::provider_response& r, const char* object,
   return (*at)[key].get<std::string>();
 }
 
+// Telegram hands bots files up to 20 MB; getFile refuses larger ones with
+// 400 "Bad Request: file is too big". Not a file it does not know.
+bool telegram_file_too_big(const connectors::provider_response& r) {
+  if (r.status != 400) return false;
+  auto body = json::parse(r.body, nullptr, false);
+  auto description = body.is_object() ? body.find("description") : body.end();
+  return description != body.end() && description->is_string() &&
+         description->get_ref<const std::string&>().find("file is too big") != std::string::npos;
+}
+
 http_response provider_failed(const connectors::provider_response& r, std::string_view what) {
   if (r.status == 400 || r.status == 404) {
     global_metrics().errors.inc("media_not_found");
@@ -207,6 +217,12 @@ awaitable<http_response> messenger_gateway::media(const http_request& req, const
     auto lookup = get(base + "/getFile?file_id=" + ref, "telegram.getFile");
     auto found = co_await http_.send(std::move(lookup));
     auto path = field_of(found, "result", "file_path");
+    if (telegram_file_too_big(found)) {
+      global_metrics().errors.inc("media_too_big");
+      co_return error_response(502, "file_too_big",
+                               "the file is over 20 MB, the most Telegram hands a bot: ask the customer to send it "
+                               "another way");
+    }
     if (path.empty() || path.find("..") != std::string::npos) co_return provider_failed(found, "telegram.getFile");
     auto file_request = download(tg->api_base + "/file/bot" + tg->bot_token.reveal() + "/" + path, "telegram.file");
     file = co_await http_.send(std::move(file_request));

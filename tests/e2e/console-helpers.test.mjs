@@ -267,3 +267,16 @@ test('a file the server is too busy to fetch (503, Retry-After) is asked for aga
     globalThis.fetch = real;
   }
 });
+
+test('a file the server cannot fetch keeps its reason\'s code (file_too_big: over what Telegram hands a bot)', async () => {
+  const { fetchFile } = await import('../../web/console/js/api.js');
+  const real = globalThis.fetch;
+  globalThis.fetch = async () => new Response('{"error":{"code":"file_too_big","message":"the file is over 20 MB"}}', { status: 502 });
+  try {
+    await assert.rejects(fetchFile('/api/v1/media/tg/1'), (e) => e.status === 502 && e.code === 'file_too_big');
+    globalThis.fetch = async () => new Response('<html>Bad Gateway</html>', { status: 502 });
+    await assert.rejects(fetchFile('/api/v1/media/tg/1'), (e) => e.code === 'http_error' && e.message === 'HTTP 502');
+  } finally {
+    globalThis.fetch = real;
+  }
+});

@@ -41,6 +41,8 @@ function startEchoFirstSendApi() {
 // the fake provider does not offer.
 // A customer's 6 MB video: over the 4 MB the provider client takes for API answers.
 const LARGE_VIDEO_BYTES = 6 * 1024 * 1024;
+// A file over the 20 MB Telegram hands bots: getFile refuses it.
+const TOO_BIG_FILE = 'BQACAgQAAxkBAAIBig';
 
 function startFileServer() {
   const seen = [];
@@ -51,6 +53,7 @@ function startFileServer() {
     const json = (status, body) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
     const base = `http://127.0.0.1:${server.address().port}`;
     if (req.url === `/bot${SECRETS.PASOKH_TG_TOKEN}/getFile?file_id=AgACAgQAAxkBAAIB`) return json(200, { ok: true, result: { file_id: 'AgACAgQAAxkBAAIB', file_path: 'photos/file_1.jpg' } });
+    if (req.url === `/bot${SECRETS.PASOKH_TG_TOKEN}/getFile?file_id=${TOO_BIG_FILE}`) return json(400, { ok: false, error_code: 400, description: 'Bad Request: file is too big' });
     if (req.url.startsWith(`/bot${SECRETS.PASOKH_TG_TOKEN}/getFile`)) return json(400, { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' });
     if (req.url === `/file/bot${SECRETS.PASOKH_TG_TOKEN}/photos/file_1.jpg`) { res.writeHead(200, { 'content-type': 'image/jpeg' }); return res.end(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3])); }
     if (req.url === '/v23.0/1234567890' && req.headers.authorization === `Bearer ${SECRETS.PASOKH_WA_TOKEN}`) return json(200, { url: `${base}/download/1234567890`, mime_type: 'audio/ogg', id: '1234567890' });
@@ -963,6 +966,15 @@ test('agents fetch inbound attachments through the gateway; the provider credent
   const again = await fetch(`${gw.base}/api/v1/media/tg-files/AgACAgQAAxkBAAIB`, { headers: auth });
   assert.equal(again.status, 200);
   assert.deepEqual([...new Uint8Array(await again.arrayBuffer())], [0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+});
+
+test('a Telegram file over 20 MB: the agent is told it is too big for a bot to fetch, not that the provider does not know it', async () => {
+  const auth = { authorization: `Bearer ${(await login(gw, 'sara', 'sara-secret-1')).json.token}` };
+  const big = await fetch(`${gw.base}/api/v1/media/tg-files/${TOO_BIG_FILE}`, { headers: auth });
+  assert.equal(big.status, 502);
+  const { error } = await big.json();
+  assert.equal(error.code, 'file_too_big');
+  assert.match(error.message, /over 20 MB/);
 });
 
 test('a customer\'s 6 MB WhatsApp video opens for the agent (files are not held to the 4 MB of API answers)', async () => {

@@ -45,7 +45,12 @@ export async function fetchFile(path, { attempts = 4, sleep = (ms) => new Promis
       await sleep(wait * 1000);
       continue;
     }
-    if (!res.ok) throw new ApiError(res.status, 'http_error', res.status === 404 ? 'not found (it may have expired)' : `HTTP ${res.status}`);
+    if (!res.ok) {
+      // The code says why (file_too_big: over what the provider hands over).
+      const code = (await res.json().catch(() => null))?.error?.code;
+      throw new ApiError(res.status, typeof code === 'string' ? code : 'http_error',
+        res.status === 404 ? 'not found (it may have expired)' : `HTTP ${res.status}`);
+    }
     return res.blob();
   }
 }

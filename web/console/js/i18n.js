@@ -37,6 +37,7 @@ const EN = {
   'youMark': ' (you)', 'arrow': '→', // ← in a right-to-left line
   'mark.pending': 'Pending', 'mark.sent': 'Sent', 'mark.delivered': 'Delivered', 'mark.read': 'Read', 'mark.failed': 'Failed',
   'msg.attachments': 'Attachments', 'msg.open': 'Open', 'msg.openFailed': ' Could not open: {error}',
+  'msg.fileTooBig': 'the file is over 20 MB, the most Telegram hands a bot; ask the customer to send it another way',
   'msg.partsDelivered': { one: 'part {failed} of {of} failed; the customer has part {first}', other: 'part {failed} of {of} failed; the customer has parts {first}–{n}' },
   'msg.choices': 'Offered choices', 'msg.quoted': 'Show quoted text',
   'msg.erasedRetention': 'Text removed after the retention period', 'msg.erasedCustomer': 'Removed: the customer was erased',

@@ -81,6 +81,7 @@ export default {
   'msg.attachments': 'المرفقات', 'msg.open': 'فتح', 'msg.openFailed': ' تعذّر الفتح: {error}',
   'att.image': 'صورة', 'att.file': 'ملف', 'att.document': 'مستند', 'att.video': 'فيديو', 'att.audio': 'صوت', 'att.voice': 'رسالة صوتية',
   'att.sticker': 'ملصق', 'att.location': 'موقع', 'att.contact': 'جهة اتصال',
+  'msg.fileTooBig': 'حجم الملف أكبر من 20 ميغابايت، وهو أقصى ما يسلّمه تيليجرام للبوت؛ اطلب من العميل إرساله بطريقة أخرى',
   'msg.partsDelivered': { one: 'فشل الجزء {failed} من {of}؛ وصل الجزء {first} إلى العميل', other: 'فشل الجزء {failed} من {of}؛ وصلت الأجزاء {first}–{n} إلى العميل' },
   'msg.choices': 'الخيارات المعروضة', 'msg.quoted': 'إظهار النص المقتبس',
   'msg.erasedRetention': 'حُذف النص بعد انتهاء مدة الاحتفاظ', 'msg.erasedCustomer': 'حُذف: تم محو بيانات العميل',

@@ -81,6 +81,7 @@ export default {
   'msg.attachments': 'پیوست‌ها', 'msg.open': 'باز کردن', 'msg.openFailed': ' باز نشد: {error}',
   'att.image': 'تصویر', 'att.file': 'فایل', 'att.document': 'سند', 'att.video': 'ویدیو', 'att.audio': 'صدا', 'att.voice': 'پیام صوتی',
   'att.sticker': 'استیکر', 'att.location': 'موقعیت مکانی', 'att.contact': 'مخاطب',
+  'msg.fileTooBig': 'فایل بزرگ‌تر از ۲۰ مگابایت است، بیشترین اندازه‌ای که تلگرام به ربات می‌دهد؛ از مشتری بخواهید آن را از راه دیگری بفرستد',
   'msg.partsDelivered': { one: 'بخش {failed} از {of} ارسال نشد؛ بخش {first} به دست مشتری رسیده است', other: 'بخش {failed} از {of} ارسال نشد؛ بخش‌های {first} تا {n} به دست مشتری رسیده‌اند' },
   'msg.choices': 'گزینه‌های پیشنهادی', 'msg.quoted': 'نمایش متن نقل‌شده',
   'msg.erasedRetention': 'متن پس از پایان دوره نگهداری حذف شد', 'msg.erasedCustomer': 'حذف شد: اطلاعات مشتری پاک شده است',

@@ -62,7 +62,8 @@ async function fetchAttachment(a, url, fetchFile, li) {
     link.click();
     setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
   } catch (e) {
-    li.append(h('span', { class: 'failure' }, t('msg.openFailed', { error: e.message })));
+    const error = e.code === 'file_too_big' ? t('msg.fileTooBig') : e.message;
+    li.append(h('span', { class: 'failure' }, t('msg.openFailed', { error })));
   }
 }
 
