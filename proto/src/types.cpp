@@ -48,7 +48,7 @@ constexpr name_table<delivery_status, 5> delivery_status_names{{
     {delivery_status::read, "read"},
     {delivery_status::failed, "failed"},
 }};
-constexpr name_table<attachment_kind, 9> attachment_kind_names{{
+constexpr name_table<attachment_kind, 10> attachment_kind_names{{
     {attachment_kind::image, "image"},
     {attachment_kind::document, "document"},
     {attachment_kind::audio, "audio"},
@@ -58,6 +58,7 @@ constexpr name_table<attachment_kind, 9> attachment_kind_names{{
     {attachment_kind::location, "location"},
     {attachment_kind::contact, "contact"},
     {attachment_kind::file, "file"},
+    {attachment_kind::unsupported, "unsupported"},
 }};
 constexpr name_table<inbound_kind, 5> inbound_kind_names{{
     {inbound_kind::message, "message"},

@@ -139,3 +139,12 @@ test('a split reply that failed after its first parts says in the agent\'s langu
   useLanguage('ar', ar);
   assert.equal(reasonText(one).split(': ')[0], 'فشل الجزء ٢ من ٣؛ وصل الجزء ١ إلى العميل');
 });
+
+test('a message type the console cannot show is named in the agent\'s language, or as the provider calls it', () => {
+  useLanguage('fa', fa);
+  assert.equal(t('att.unsupported'), 'پیامی که پاسخ نمی‌تواند نشان دهد:');
+  assert.equal(named('ut.', 'poll'), 'نظرسنجی');
+  assert.equal(named('ut.', 'pin'), 'pin', 'a type the console does not know shows as sent');
+  useLanguage('ar', ar);
+  assert.equal(named('ut.', 'dice'), 'نرد');
+});

@@ -841,6 +841,24 @@ assert.ok(connections >= 2, 'reconnected');
     assert.deepEqual(consoleErrors(page), []);
   });
 
+  test('a message type Pasokh cannot show says what it was; a file too big for the provider says so', T, async () => {
+    const page = await ali();
+    const { conversation_id: conv } = await customerWrites('Before the poll.', { id: 'crm-unsupported', name: 'Nika' });
+    await open(page, conv);
+    await publishCustomerMessage(conv, { text: 'A long video.', attachments: [{ kind: 'unsupported', name: 'poll', caption: 'Which colour?' },
+      { kind: 'video', name: 'big.mp4', provider_ref: 'BAACAgQAAxkBAAIBig' }] });
+    const poll = page.locator('#messages .attachments li.unsupported');
+    await poll.waitFor({ timeout: WAIT });
+    assert.equal((await poll.textContent()).replace(/\s+/g, ' ').trim(), 'Message Pasokh cannot show: poll: Which colour?');
+    assert.equal(await poll.locator('button, a').count(), 0, 'nothing to open');
+    await page.route('**/api/v1/media/**', (route) => route.fulfill({ status: 502, contentType: 'application/json',
+      body: JSON.stringify({ error: { code: 'file_too_big', message: 'the file is over 20 MB' } }) }));
+    const video = page.locator('#messages li.msg[data-seq]', { hasText: 'A long video.' }).locator('.attachments li:not(.unsupported)');
+    await video.getByRole('button', { name: 'Open' }).click({ timeout: WAIT });
+    await video.locator('.failure', { hasText: 'over 20 MB' }).waitFor({ timeout: WAIT });
+    assert.deepEqual(consoleErrors(page).filter((e) => !/502/.test(e)), [], 'only the refused file');
+  });
+
   test('a hidden tab or a window without focus gets a title and a sound notification', T, async () => {
     const page = await ali();
     await page.evaluate(() => {

@@ -114,6 +114,17 @@ test('a photo whose caption is only «👍» still goes to a person', async () =
   await waitUntil(async () => (await conversationStatus(conv)) === 'queued', 'the handoff');
 });
 
+test('a dice (a type Pasokh cannot show) goes to a person; the bot does not read its placeholder as a question', async () => {
+  const chat = newChatId();
+  const dice = tgText(chat, '');
+  delete dice.message.text;
+  dice.message.dice = { emoji: '🎲', value: 3 };
+  assert.equal((await postWebhook(gw, '/webhooks/telegram/tg-bot', dice, telegramHeaders())).status, 200);
+  const customer = await waitUntil(() => redisCli(redis, 'GET', `pasokh:ident:tg-bot:${chat}`), 'the customer');
+  const conv = await waitUntil(() => redisCli(redis, 'GET', `pasokh:cust:${customer}:open:tg-bot`), 'the conversation');
+  await waitUntil(async () => (await conversationStatus(conv)) === 'queued', 'the handoff');
+});
+
 test('an angry customer gets an apology and a person at once; a broken phone is still answered by the bot', async () => {
   const angry = await postMessage(gw, { message_id: uid(), customer: { id: 'fa-angry' }, text: 'افتضاحه! سه هفته است سفارشم نرسیده' });
   const reply = (await messages(angry.json.conversation_id)).at(-1);

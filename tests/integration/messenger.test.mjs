@@ -211,6 +211,38 @@ test('an Instagram webhook posted to the Messenger channel\'s URL is stored on t
   assert.equal(agent.frames.filter((f) => f.message?.text === 'حساب ناشناس').length, 0);
 });
 
+test('a message type Pasokh cannot show (WhatsApp unsupported, Telegram poll and dice) opens the conversation with a placeholder naming it', async () => {
+  const placeholder = (f) => messageEvent()(f) && f.message.attachments?.[0]?.kind === 'unsupported';
+  const phone = newPhone();
+  const wa = waText(phone, '');
+  const m = wa.entry[0].changes[0].value.messages[0];
+  delete m.text;
+  Object.assign(m, { type: 'unsupported', unsupported: { type: 'poll_creation' },
+    errors: [{ code: 131051, title: 'Message type unknown', error_data: { details: 'Message type is currently not supported.' } }] });
+  assert.equal((await postWhatsApp(gw, wa)).status, 200);
+  const fromWhatsApp = await agent.next(placeholder);
+  assert.deepEqual(fromWhatsApp.message.attachments, [{ kind: 'unsupported', name: 'poll_creation' }]);
+  assert.equal(fromWhatsApp.message.text, '');
+  assert.equal(fromWhatsApp.conversation.channel, 'wa');
+  assert.equal(fromWhatsApp.conversation.status, 'queued', 'routed to the team like any message');
+
+  const chat = newChatId();
+  const poll = tgText(chat, '');
+  delete poll.message.text;
+  poll.message.poll = { id: '5', question: 'کدام رنگ؟', options: [{ text: 'سیاه', voter_count: 0 }], total_voter_count: 0, is_closed: false,
+    is_anonymous: true, type: 'regular', allows_multiple_answers: false };
+  assert.equal((await postWebhook(gw, '/webhooks/telegram/tg', poll, telegramHeaders())).status, 200);
+  const fromPoll = await agent.next(placeholder);
+  assert.deepEqual(fromPoll.message.attachments, [{ kind: 'unsupported', name: 'poll', caption: 'کدام رنگ؟' }]);
+  const dice = tgText(chat, '');
+  delete dice.message.text;
+  dice.message.dice = { emoji: '🎲', value: 3 };
+  assert.equal((await postWebhook(gw, '/webhooks/telegram/tg', dice, telegramHeaders())).status, 200);
+  const fromDice = await agent.next((f) => placeholder(f) && f.conv === fromPoll.conv);
+  assert.deepEqual(fromDice.message.attachments, [{ kind: 'unsupported', name: 'dice', caption: '🎲 3' }]);
+  assert.equal(await metric(gw, 'pasokh_webhook_items_total{channel="tg",what="ignored_unsupported"}'), 0);
+});
+
 test('wrong secrets and signatures are refused with 401 and store nothing; unknown channels 404', async () => {
   const body = tgText(newChatId(), 'forged');
   const badTg = await postWebhook(gw, '/webhooks/telegram/tg', body, telegramHeaders('wrong-secret'));

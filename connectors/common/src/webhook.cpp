@@ -9,6 +9,10 @@
 namespace pasokh::connectors {
 namespace {
 
+// A placeholder's detail is a line for the agent (a poll's question is at most
+// 300 characters), never a whole payload.
+constexpr std::size_t max_unsupported_detail = 500;
+
 char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -93,6 +97,14 @@ webhook_result webhook_result::failure(webhook_error e, std::string message) {
   r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   r.error_message = std::move(message);
   return r;
+}
+
+proto::attachment unsupported_content(std::string type, std::string detail) {
+  proto::attachment a;
+  a.kind = proto::attachment_kind::unsupported;
+  a.name = std::move(type);
+  a.caption = truncate_text(detail, max_unsupported_detail);
+  return a;
 }
 
 webhook_result webhook_result::plain_text(std::string text) {

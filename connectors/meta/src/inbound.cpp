@@ -82,8 +82,13 @@ void read_message(const json& m, const item_context& c, webhook_result& out, std
     }
   }
   if (ev.text.empty() && ev.attachments.empty() && ev.kind != proto::inbound_kind::button) {
-    out.count("ignored_unsupported");
-    return;
+    if (echo) {  // our own template's echo: nothing to record
+      out.count("ignored_unsupported");
+      return;
+    }
+    // The customer sent what Meta does not pass on (Instagram says is_unsupported):
+    // a placeholder, so that the conversation opens.
+    ev.attachments.push_back(unsupported_content("unsupported"));
   }
   out.events.push_back(std::move(ev));
 }

@@ -47,7 +47,24 @@ attachment largest_photo(const json& sizes) {
   return a;
 }
 
-// Text and attachments of a Message; false when it carries nothing we support.
+// Content a customer sends that we cannot show: a placeholder naming it, so
+// that the conversation opens. False for anything else, e.g. the service
+// messages of a private chat (pinned_message, auto-delete timer...).
+bool read_unsupported(const json& msg, proto::inbound_event& ev) {
+  static constexpr std::string_view kinds[] = {"poll", "dice", "story", "game", "invoice", "paid_media", "checklist"};
+  for (auto kind : kinds) {
+    const json* o = find_object(msg, kind);
+    if (!o) continue;
+    // What the agent can read of it: a poll's question, a game's title, the dice thrown.
+    auto detail = opt_string(*o, "question").value_or(opt_string(*o, "title").value_or(""));
+    if (auto value = opt_int(*o, "value")) detail = opt_string(*o, "emoji").value_or("") + " " + std::to_string(*value);
+    ev.attachments.push_back(unsupported_content(std::string(kind), detail));
+    return true;
+  }
+  return false;
+}
+
+// Text and attachments of a Message; false when it carries nothing we keep.
 bool read_content(const json& msg, proto::inbound_event& ev) {
   ev.text = opt_string(msg, "text").value_or(opt_string(msg, "caption").value_or(""));
   if (const auto* photo = find_array(msg, "photo")) ev.attachments.push_back(largest_photo(*photo));
@@ -82,7 +99,7 @@ bool read_content(const json& msg, proto::inbound_event& ev) {
     a.name = display_name(*c);
     ev.attachments.push_back(std::move(a));
   }
-  return !ev.text.empty() || !ev.attachments.empty();
+  return !ev.text.empty() || !ev.attachments.empty() || read_unsupported(msg, ev);
 }
 
 // Common to message and edited_message. Returns false when ignored (counted).

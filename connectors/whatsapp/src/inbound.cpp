@@ -59,8 +59,22 @@ attachment media(const json& m, attachment_kind kind, std::string_view where) {
   return a;
 }
 
-// Fills text/attachments/button of a message; false when the type is not
-// supported (counted by the caller).
+// A type we cannot show: a placeholder naming it (proto::attachment_kind::
+// unsupported). `unsupported` says its own kind (poll_creation, edit, ...);
+// `system` what happened (a number change), `order` the customer's note.
+// False for request_welcome: the customer opened the chat and wrote nothing.
+bool read_unsupported(const json& msg, const std::string& type, proto::inbound_event& ev) {
+  if (type == "request_welcome") return false;
+  const json* body = find_object(msg, type);
+  auto field = [&](const char* key) { return body ? opt_string(*body, key).value_or("") : std::string(); };
+  auto name = type == "unsupported" && !field("type").empty() ? field("type") : type;
+  auto detail = type == "system" ? field("body") : type == "order" ? field("text") : "";
+  ev.attachments.push_back(unsupported_content(name.empty() ? "unknown" : name, detail));
+  return true;
+}
+
+// Fills text/attachments/button of a message; false when it is nothing to
+// keep (counted by the caller).
 bool read_content(const json& msg, const std::string& type, proto::inbound_event& ev, const std::string& where) {
   struct media_type {
     std::string_view type;
@@ -109,7 +123,12 @@ bool read_content(const json& msg, const std::string& type, proto::inbound_event
   if (type == "interactive") {
     const auto& in = require_object(msg, "interactive", where);
     auto kind = opt_string(in, "type").value_or("");
-    if (kind != "button_reply" && kind != "list_reply") return false;  // e.g. nfm_reply (flows)
+    if (kind != "button_reply" && kind != "list_reply") {  // e.g. nfm_reply (a flow's answers)
+      const auto* other = find_object(in, kind);
+      auto detail = other ? opt_string(*other, "body").value_or("") : "";
+      ev.attachments.push_back(unsupported_content(kind.empty() ? type : kind, detail));
+      return true;
+    }
     const auto& reply = require_object(in, kind, where + ".interactive");
     ev.kind = proto::inbound_kind::button;
     ev.button_payload = require_string(reply, "id", where + ".interactive." + kind);
@@ -123,7 +142,7 @@ bool read_content(const json& msg, const std::string& type, proto::inbound_event
     ev.text = opt_string(b, "text").value_or(ev.button_payload);
     return true;
   }
-  return false;  // order, system, unsupported, ...
+  return read_unsupported(msg, type, ev);  // order, system, unsupported, ...
 }
 
 void read_message(const json& msg, const std::vector<contact_info>& contacts, const std::string& channel,

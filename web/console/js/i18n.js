@@ -39,6 +39,10 @@ const EN = {
   'msg.attachments': 'Attachments', 'msg.open': 'Open', 'msg.openFailed': ' Could not open: {error}',
   'msg.fileTooBig': 'the file is over 20 MB, the most Telegram hands a bot; ask the customer to send it another way',
   'msg.partsDelivered': { one: 'part {failed} of {of} failed; the customer has part {first}', other: 'part {failed} of {of} failed; the customer has parts {first}–{n}' },
+  // A message type Pasokh cannot show (attachment kind 'unsupported'), and the providers' names for them.
+  'att.unsupported': 'Message Pasokh cannot show:',
+  'ut.poll': 'poll', 'ut.poll_creation': 'poll', 'ut.dice': 'dice', 'ut.story': 'story', 'ut.game': 'game', 'ut.order': 'order',
+  'ut.system': 'WhatsApp notice', 'ut.nfm_reply': 'form answers', 'ut.unsupported': 'a type the provider does not pass on',
   'msg.choices': 'Offered choices', 'msg.quoted': 'Show quoted text',
   'msg.erasedRetention': 'Text removed after the retention period', 'msg.erasedCustomer': 'Removed: the customer was erased',
   'msg.senderUnverified': 'Our mail server could not verify the sender\'s address (DMARC failed): this mail may not be from the customer.',

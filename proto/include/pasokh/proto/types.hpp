@@ -28,7 +28,9 @@ enum class author_kind { customer, agent, bot, system };
 // `failed` is terminal and ranks above everything.
 enum class delivery_status { pending = 0, sent = 1, delivered = 2, read = 3, failed = 4 };
 
-enum class attachment_kind { image, document, audio, voice, video, sticker, location, contact, file };
+// `unsupported`: the customer sent something Pasokh cannot show (a poll, a
+// dice, an order...): `name` is the provider's type, `caption` what it says of it.
+enum class attachment_kind { image, document, audio, voice, video, sticker, location, contact, file, unsupported };
 
 // A configured channel instance ("tg-main", "wa-tehran") and the customer's id on it
 // (Telegram user id, WhatsApp wa_id, e-mail address, visitor id...).

@@ -67,6 +67,14 @@ async function fetchAttachment(a, url, fetchFile, li) {
   }
 }
 
+// What the customer sent that Pasokh cannot show (a poll, a dice, an order):
+// its type, in the agent's language when the console knows it, and what the
+// provider said of it (a poll's question).
+function unsupportedItem(a) {
+  return h('li', { class: 'unsupported' }, h('span', { class: 'attachment-kind' }, t('att.unsupported')), ' ',
+    h('bdi', {}, named('ut.', a.name || 'unknown')), a.caption ? ': ' : '', a.caption ? h('span', { dir: 'auto' }, a.caption) : null);
+}
+
 // The gateway's note that the first parts of a split reply reached the
 // customer before one failed (gateway/src/messenger_outbound.cpp parts_note),
 // in the agent's language: sent again, those parts would come twice.
@@ -80,6 +88,7 @@ export function reasonText(reason) {
 function attachmentList(attachments, channel, conv, seq, fetchFile) {
   if (!attachments?.length) return null;
   return h('ul', { class: 'attachments', 'aria-label': t('msg.attachments') }, attachments.map((a) => {
+    if (a.kind === 'unsupported') return unsupportedItem(a);
     const url = attachmentUrl(a, channel, conv, seq);
     const name = a.name || a.caption || (a.latitude != null ? `${a.latitude}, ${a.longitude}` : '');
     const li = h('li', {}, h('span', { class: 'attachment-kind' }, named('att.', a.kind ?? 'file')), ' ', h('span', { dir: 'auto' }, name), ' ');

@@ -91,4 +91,10 @@ struct webhook_result {
 // configured channel id that owns it, or nullopt to ignore it (counted).
 using account_router = std::function<std::optional<std::string>(std::string_view account_id)>;
 
+// The customer sent something Pasokh cannot show (a poll, a dice, an order):
+// kept as a placeholder attachment naming the provider's type, so that the
+// conversation opens and the agent sees what came instead of nothing.
+// `detail`: what the provider says of it (a poll's question), may be empty.
+proto::attachment unsupported_content(std::string type, std::string detail = {});
+
 }  // namespace pasokh::connectors
