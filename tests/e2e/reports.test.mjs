@@ -6,23 +6,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { Pasokh, RedisServer, defaultConfig, login } from '../support/harness.mjs';
-import { TEAMS, writeHistory } from '../support/report_history.mjs';
+import { startReportsGateway, writeHistory } from '../support/report_history.mjs';
 import { launchBrowser } from './browser.mjs';
 
 const WAIT = 10_000;
 let redis, gw, browser, maryamId;
 
 before(async () => {
-  redis = await new RedisServer().start();
-  gw = await new Pasokh(defaultConfig(redis, { routing: { teams: TEAMS } })).start();
-  await gw.createAgent('ali', 'ali-secret-1', { name: 'علی رضایی' });
-  await gw.createAgent('maryam', 'maryam-secret-2', { name: 'مریم احمدی' });
-  await gw.createAgent('boss', 'boss-secret-3', { name: 'Boss', role: 'admin' });
-  const aliId = (await login(gw, 'ali', 'ali-secret-1')).json.agent.id;
-  maryamId = (await login(gw, 'maryam', 'maryam-secret-2')).json.agent.id;
+  let aliId, boss;
+  ({ redis, gw, aliId, maryamId, boss } = await startReportsGateway());
   writeHistory(redis.port, { ali: aliId, maryam: maryamId });
-  const boss = (await login(gw, 'boss', 'boss-secret-3')).json.token;
   const rebuilt = await fetch(`${gw.base}/api/v1/admin/reports/rebuild`, { method: 'POST', headers: { authorization: `Bearer ${boss}` } });
   assert.equal(rebuilt.status, 200);
   browser = await launchBrowser();

@@ -8,23 +8,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, agentSocket, defaultConfig, login, postMessage, sleep } from '../support/harness.mjs';
-import { EXPECTED, TEAMS, expectedAgents, tehran, writeHistory } from '../support/report_history.mjs';
+import { agentSocket, login, postMessage, sleep } from '../support/harness.mjs';
+import { EXPECTED, expectedAgents, startReportsGateway, tehran, writeHistory } from '../support/report_history.mjs';
 
 let redis, gw, boss, ali, aliId, maryamId, ids;
 
 before(async () => {
-  redis = await new RedisServer().start();
-  gw = await new Pasokh(defaultConfig(redis, { routing: { teams: TEAMS } })).start();
-  await gw.createAgent('ali', 'ali-secret-1', { name: 'علی رضایی' });
-  await gw.createAgent('maryam', 'maryam-secret-2', { name: 'مریم احمدی' });
-  await gw.createAgent('eve', 'eve-secret-4', { name: '=2+3 @eve' });
-  await gw.createAgent('boss', 'boss-secret-3', { name: 'Boss', role: 'admin' });
-  const a = (await login(gw, 'ali', 'ali-secret-1')).json;
-  ali = a.token;
-  aliId = a.agent.id;
-  maryamId = (await login(gw, 'maryam', 'maryam-secret-2')).json.agent.id;
-  boss = (await login(gw, 'boss', 'boss-secret-3')).json.token;
+  ({ redis, gw, boss, ali, aliId, maryamId } = await startReportsGateway([['eve', 'eve-secret-4', '=2+3 @eve']]));
   ids = writeHistory(redis.port, { ali: aliId, maryam: maryamId });
 });
 

@@ -9,20 +9,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, agentSocket, defaultConfig, login, postMessage } from '../support/harness.mjs';
-import { EXPECTED, TEAMS, redisPipe, tehran, writeHistory } from '../support/report_history.mjs';
+import { agentSocket, login, postMessage } from '../support/harness.mjs';
+import { EXPECTED, redisPipe, startReportsGateway, tehran, writeHistory } from '../support/report_history.mjs';
 
 let redis, gw, boss, aliId, maryamId;
 
 before(async () => {
-  redis = await new RedisServer().start();
-  gw = await new Pasokh(defaultConfig(redis, { routing: { teams: TEAMS } })).start();
-  await gw.createAgent('ali', 'ali-secret-1', { name: 'علی رضایی' });
-  await gw.createAgent('maryam', 'maryam-secret-2', { name: 'مریم احمدی' });
-  await gw.createAgent('boss', 'boss-secret-3', { name: 'Boss', role: 'admin' });
-  aliId = (await login(gw, 'ali', 'ali-secret-1')).json.agent.id;
-  maryamId = (await login(gw, 'maryam', 'maryam-secret-2')).json.agent.id;
-  boss = (await login(gw, 'boss', 'boss-secret-3')).json.token;
+  ({ redis, gw, boss, aliId, maryamId } = await startReportsGateway());
   writeHistory(redis.port, { ali: aliId, maryam: maryamId });
   assert.equal((await call('POST', '/api/v1/admin/reports/rebuild', boss)).status, 200);
 });

@@ -25,6 +25,7 @@
 //   F  old   web  Tue 02-18 10:00 → Ali 10:02 (2 min), resolved 10:10 (10 min)
 // After: sara 03-05.
 import { execFileSync } from 'node:child_process';
+import { Pasokh, RedisServer, defaultConfig, login } from './harness.mjs';
 
 export const TEAMS = [
   { id: 'support', name: 'Support',
@@ -146,4 +147,20 @@ export function writeHistory(port, { ali, maryam, prefix = 'pasokh:' }) {
   redis('SET', `${prefix}next:conversation`, String(next));
   redisPipe(port)(commands);
   return ids;
+}
+
+// A Redis and a gateway with the history's teams and agents (Ali, Maryam and
+// the admin Boss, plus `more` as [login, password, name]), signed in.
+export async function startReportsGateway(more = []) {
+  const redis = await new RedisServer().start();
+  const gw = await new Pasokh(defaultConfig(redis, { routing: { teams: TEAMS } })).start();
+  const agents = [['ali', 'ali-secret-1', 'علی رضایی'], ['maryam', 'maryam-secret-2', 'مریم احمدی'], ...more];
+  for (const [name, password, displayName] of agents) await gw.createAgent(name, password, { name: displayName });
+  await gw.createAgent('boss', 'boss-secret-3', { name: 'Boss', role: 'admin' });
+  const ali = (await login(gw, 'ali', 'ali-secret-1')).json;
+  return {
+    redis, gw, ali: ali.token, aliId: ali.agent.id,
+    maryamId: (await login(gw, 'maryam', 'maryam-secret-2')).json.agent.id,
+    boss: (await login(gw, 'boss', 'boss-secret-3')).json.token,
+  };
 }
