@@ -49,13 +49,16 @@ unsigned status_of(std::string_view code) {
   return 500;
 }
 
+// `detail`: what the script named (for agent_offline, agent_away and
+// agent_full the agent's display name, conv_action.lua).
 std::string message_of(std::string_view code, std::string_view detail) {
+  const std::string who(detail);
   if (code == "not_found") return "no such conversation";
   if (code == "invalid_state") return "not possible while the conversation is " + std::string(detail);
   if (code == "agent_not_found") return "no agent " + std::string(detail);
-  if (code == "agent_offline") return "agent " + std::string(detail) + " is offline";
-  if (code == "agent_away") return "agent " + std::string(detail) + " is away (admins may force)";
-  if (code == "agent_full") return "agent " + std::string(detail) + " has no free capacity (admins may force)";
+  if (code == "agent_offline") return who + " is offline";
+  if (code == "agent_away") return who + " is away (admins may force)";
+  if (code == "agent_full") return who + " has no free capacity (admins may force)";
   if (code == "team_not_found") return "no team " + std::string(detail);
   if (code == "invalid_until") return "until must be in the future";
   if (code == "unchanged") return "nothing to change";

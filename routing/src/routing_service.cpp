@@ -38,6 +38,16 @@ rresult<const std::vector<reply>*> answer_of(const rresult<reply>& r) {
   return &r->elements;
 }
 
+// The team's SLA from `at` (ms) as the scripts read it (sla_args in
+// routing_lib.lua): team, first_due, first_warn, resolve_due, resolve_warn.
+// A reopen or a team transfer starts a new one.
+std::vector<std::string> sla_args(const std::vector<team_def>& teams, const std::string& team, std::int64_t at) {
+  sla_times sla;
+  for (const auto& t : teams)
+    if (t.id == team) sla = sla_for(t, at);
+  return {team, std::to_string(sla.first_due), std::to_string(sla.first_warn), std::to_string(sla.resolve_due),
+          std::to_string(sla.resolve_warn)};
+}
 
 }  // namespace
 
@@ -226,6 +236,17 @@ awaitable<rresult<route_outcome>> routing_service::route(const std::string& conv
                                 store::make_command(prefix_, conv, now, only_unrouted ? "u" : "0"));
   auto a = answer_of(r);
   if (!a) co_return a.error();
+  // A reopen: again with its team's SLA from now (the team cannot change
+  // meanwhile, a resolved conversation is not transferred; a few tries anyway).
+  for (int tries = 0; tries < 3 && (**a)[0].str == "sla_for" && (**a).size() >= 2; ++tries) {
+    auto at = now_ms();
+    auto args = store::make_command(prefix_, conv, std::to_string(at), "0");
+    auto sla = sla_args(*teams(), (**a)[1].str, at);
+    args.insert(args.end(), sla.begin(), sla.end());
+    r = co_await redis_.fcall(script(lua::route), store::make_command(), std::move(args));
+    a = answer_of(r);
+    if (!a) co_return a.error();
+  }
   const auto& v = **a;
   route_plan decided;
   if (v[0].str == "facts" && v.size() >= 6) {
@@ -293,9 +314,27 @@ awaitable<rresult<action_outcome>> routing_service::act(const action_request& q)
     auto routed = co_await route(q.conv, "", true);
     if (!routed) co_return routed.error();
   }
-  auto r = co_await redis_.fcall(script(lua::conv_action), store::make_command(),
-                                store::make_command(prefix_, q.op, q.conv, q.actor, std::to_string(now_ms()), q.arg1,
-                                                    q.arg2, q.arg3));
+  // A transfer or a reopen starts the team's SLA from now: the script names
+  // the team it needs it for ('sla_for'), and is called again with it. A
+  // transfer's team is known at once.
+  auto at = now_ms();
+  std::vector<std::string> sla;
+  if (q.op == "transfer_team") sla = sla_args(*teams(), q.arg1, at);
+  auto args_at = [&](std::int64_t when) {
+    auto args = store::make_command(prefix_, q.op, q.conv, q.actor, std::to_string(when), q.arg1, q.arg2, q.arg3);
+    args.insert(args.end(), sla.begin(), sla.end());
+    return args;
+  };
+  auto first = args_at(at);
+  auto r = co_await redis_.fcall(script(lua::conv_action), store::make_command(), std::move(first));
+  for (int tries = 0; tries < 3; ++tries) {
+    auto asked = answer_of(r);
+    if (!asked || (**asked)[0].str != "sla_for" || (**asked).size() < 2) break;
+    at = now_ms();
+    sla = sla_args(*teams(), (**asked)[1].str, at);
+    auto again = args_at(at);
+    r = co_await redis_.fcall(script(lua::conv_action), store::make_command(), std::move(again));
+  }
   auto a = answer_of(r);
   if (!a) co_return a.error();
   const auto& v = **a;
@@ -307,6 +346,7 @@ awaitable<rresult<action_outcome>> routing_service::act(const action_request& q)
     else
       out.detail = v[1].str;
   }
+
   if (out.code == "ok") count(q.op, 1);
   co_return out;
 }

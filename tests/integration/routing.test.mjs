@@ -377,6 +377,61 @@ test('no agent reply within the time limit: offered to another agent', async () 
   await sa.close(); await sb.close();
 });
 
+// Two online agents of a new team; a customer's conversation assigned to the
+// first, who answers it; the customer writes back.
+async function answeredAndWaiting(team, prefix) {
+  const { agent: a, socket: sa, customer, c } = await assignedInTeam(team, `${prefix}1`);
+  const b = await newAgent(`${prefix}2`, { teams: [team] });
+  const sb = await agentSocket(gw2, b.token);
+  await setPresence(sb, 'online');
+  sa.send({ type: 'reply', conv: c, client_id: `${prefix}-r1`, text: 'checking now' });
+  await sa.next((f) => f.type === 'ack' && f.client_id === `${prefix}-r1`);
+  await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'my order is 7788' });
+  await sa.next((f) => f.type === 'event' && f.conv === c && f.message?.text === 'my order is 7788');
+  return { a, sa, b, sb, customer, c };
+}
+
+test('a customer waiting on an agent who went offline is moved on after reassign_after_s, without writing again', async () => {
+  const { a, sa, b, sb, customer, c } = await answeredAndWaiting('gone_quiet', 'quietgone');
+  // The laptop closes: the console is gone, past the presence TTL (5 s) the
+  // agent is offline. Nobody writes again.
+  await sa.close();
+  const moved = await sb.next(isStatus(c, 'assigned', (f) => f.assignee === b.id), 15000);
+  assert.equal(moved.reason, 'assignee_offline');
+  assert.equal(moved.previous_assignee, a.id);
+  assert.equal(cli('SISMEMBER', `pasokh:agent:${a.id}:convs`, c), '0', 'off the gone agent\'s load');
+
+  // b answers, the customer writes back, b signs out: nobody of the team is
+  // left, so it waits in the queue, unassigned (the sign-out arms the timer too).
+  sb.send({ type: 'reply', conv: c, client_id: 'quietgone-r2', text: 'looking at 7788' });
+  await sb.next((f) => f.type === 'ack' && f.client_id === 'quietgone-r2');
+  await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'any news?' });
+  await sb.next((f) => f.type === 'event' && f.conv === c && f.message?.text === 'any news?');
+  assert.equal(cli('ZSCORE', 'pasokh:timers:reassign', c) !== '', true, 'the customer\'s message armed the timer');
+  assert.equal((await api(gw2, 'POST', '/api/v1/auth/logout', b.token)).status < 300, true);
+  await waitFor(async () => (await conv(c)).status === 'queued', 'requeued', 8000);
+  await assertRequeued(c, 'gone_quiet', 'assignee_offline', b.id);
+  await sb.close();
+});
+
+test('an online agent who is slow to answer keeps the conversation; away, it moves on', async () => {
+  const { a, sa, b, sb, c } = await answeredAndWaiting('slow_answer', 'slowans');
+  // Past reassign_after_s (2 s): still a's, who is online (answered conversations are never taken from one).
+  await sleep(3500);
+  assert.deepEqual([(await conv(c)).status, (await conv(c)).assignee], ['assigned', a.id]);
+  assert.notEqual(cli('ZSCORE', 'pasokh:timers:reassign', c), '', 'looked at again while the customer waits');
+  // a steps away: the waiting customer goes to b.
+  await setPresence(sa, 'away');
+  const moved = await sb.next(isStatus(c, 'assigned', (f) => f.assignee === b.id), 8000);
+  assert.equal(moved.reason, 'assignee_away');
+  assert.equal(moved.previous_assignee, a.id);
+  // b answers: the timer is disarmed, nothing moves it any more.
+  sb.send({ type: 'reply', conv: c, client_id: 'slowans-r2', text: 'here' });
+  await sb.next((f) => f.type === 'ack' && f.client_id === 'slowans-r2');
+  assert.equal(cli('ZSCORE', 'pasokh:timers:reassign', c), '');
+  await sa.close(); await sb.close();
+});
+
 // (Both agents hear it through the team it left; the routing to the previous
 // assignee alone is LiveHub.AMovedConversationReachesTheTeamAndAssigneeItLeft.)
 test('a transfer to another team reaches the team it left, its assignee included, on either instance', async () => {
@@ -609,6 +664,46 @@ test('SLA: a warning before and a breach event after the first-response target',
   await watcher.close();
 });
 
+test('SLA: a reopen starts it again (breach cleared, new timers); a transfer takes the new team\'s', async () => {
+  const watcher = await agentSocket(gw2, await boss());
+  const slaEvent = (c, state, after) => (f) => f.type === 'event' && f.conv === c && f.event === 'sla' && f.state === state && f.seq > after;
+  const customer = newCustomer();
+  const p = await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'waiting...' }, { channel: 'slach' });
+  const c = p.json.conversation_id;
+  await watcher.next(slaEvent(c, 'breached', 0), 6000);
+  assert.equal((await conv(c)).sla_breached, '1');
+  assert.equal((await api(gw1, 'POST', `/api/v1/conversations/${c}/resolve`, await boss(), {})).status, 200);
+  assert.equal(cli('ZSCORE', 'pasokh:timers:sla', `first_breach|${c}`), '');
+
+  // Reopened by an agent: a new segment, not breached, due again from now.
+  const reopened = await api(gw1, 'POST', `/api/v1/conversations/${c}/reopen`, await boss(), {});
+  assert.equal(reopened.status, 200, reopened.text);
+  const st = await conv(c);
+  assert.equal(st.sla_breached, undefined, 'the old breach no longer counts');
+  assert.ok(Number(st.sla_first_due) > Date.now(), 'due again, from the reopen');
+  assert.notEqual(cli('ZSCORE', 'pasokh:timers:sla', `first_breach|${c}`), '');
+  const again = await watcher.next(slaEvent(c, 'breached', reopened.json.seq), 6000);
+  assert.equal(again.sla, 'first_response');
+
+  // Reopened by the customer's message: the same.
+  assert.equal((await api(gw1, 'POST', `/api/v1/conversations/${c}/resolve`, await boss(), {})).status, 200);
+  const resolvedSeq = Number((await conv(c)).seq);
+  const back = await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'still broken' }, { channel: 'slach' });
+  assert.equal(back.json.conversation_id, c);
+  await watcher.next(slaEvent(c, 'breached', resolvedSeq), 6000);
+
+  // Moved to a team without an SLA: the breach and the old due times go.
+  assert.equal((await api(gw1, 'POST', `/api/v1/conversations/${c}/transfer`, await boss(), { team: 'warranty' })).status, 200);
+  const moved = await conv(c);
+  assert.deepEqual([moved.sla_breached, moved.sla_first_due, cli('ZSCORE', 'pasokh:timers:sla', `resolve_breach|${c}`)], [undefined, undefined, '']);
+  // A conversation moved into the SLA team gets its targets from the transfer on.
+  const other = (await postMessage(gw1, { message_id: uid(), customer: { id: newCustomer() }, text: 'hi' })).json.conversation_id;
+  const tr = await api(gw1, 'POST', `/api/v1/conversations/${other}/transfer`, await boss(), { team: 'sla' });
+  assert.equal(tr.status, 200, tr.text);
+  await watcher.next(slaEvent(other, 'breached', tr.json.seq), 6000);
+  await watcher.close();
+});
+
 test('once a human has written the bot stays silent', async () => {
   const a = await newAgent('human1', { capacity: 5 });
   const s = await agentSocket(gw1, a.token);
@@ -754,7 +849,8 @@ test('agents act only on their teams\' conversations; refusals come back as WebS
 // leaves it resolved: it must not stay in the team's open list, where enough
 // of them crowded the waiting customers out of the console's newest 400.
 test('a rating after resolve keeps the conversation out of the open list; an ended one left there is dropped', async () => {
-  const a = await newAgent('rated1', { capacity: 5 });
+  // Room for whatever waits in the support queue too: its own conversation is assigned at once.
+  const a = await newAgent('rated1', { capacity: 100 });
   const s = await agentSocket(gw1, a.token);
   await setPresence(s, 'online');
   const customer = newCustomer();
@@ -773,6 +869,7 @@ test('a rating after resolve keeps the conversation out of the open list; an end
   const all = await api(gw1, 'GET', '/api/v1/conversations?view=all&limit=500', await boss());
   assert.ok(!all.json.conversations.some((v) => v.id === c));
   assert.equal(cli('ZSCORE', 'pasokh:team:support:open', c), '');
+  await setPresence(s, 'away');
   await s.close();
 });
 

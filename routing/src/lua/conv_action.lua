@@ -1,12 +1,16 @@
 -- An agent's or admin's action on a conversation, atomically, logged as an
 -- event. ARGV: prefix, op, conv, actor, now_ms, arg1, arg2, arg3.
 --   assign          arg1 agent, arg2 force ('1': even when away/full), arg3 note
---   transfer_team   arg1 team, arg2 note
+--   transfer_team   arg1 team, arg2 note; then the team's SLA from now (below)
 --   escalate        arg1 note            (priority one step up)
 --   snooze          arg1 until_ms, arg2 note
---   reopen          (resolved or snoozed -> previous agent when online with room, else queue)
+--   reopen          (resolved or snoozed -> previous agent when online with room, else queue);
+--                   a resolved one then the team's SLA from now (below)
 --   resolve
--- Answers { 'ok', seq } or { error_code, detail }.
+-- The SLA a transfer or a reopen starts: ARGV[9] on (sla_args in routing_lib:
+-- team, due times); without it for that team the answer is { 'sla_for', team }
+-- and the caller computes it (business hours) and calls again.
+-- Answers { 'ok', seq } or { error_code, detail } (agent_offline, agent_away, agent_full: the agent's name).
 local op, conv, actor, now = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local a1, a2, a3 = ARGV[6] or '', ARGV[7] or '', ARGV[8] or ''
 local vkey = conv_key(conv)
@@ -27,13 +31,8 @@ if op == 'assign' then
   if status == 'resolved' then return { 'invalid_state', status } end
   if redis.call('EXISTS', agent_key(a1)) == 0 then return { 'agent_not_found', a1 } end
   if assignee == a1 and status == 'assigned' then return { 'unchanged', redis.call('HGET', vkey, 'seq') } end
-  local st = agent_status(a1, now)
-  if st == 'offline' then return { 'agent_offline', a1 } end
-  if a2 ~= '1' then
-    if st ~= 'online' then return { 'agent_away', a1 } end
-    local cap = tonumber(redis.call('HGET', agent_key(a1), 'capacity') or '0') or 0
-    if agent_load(a1) >= cap then return { 'agent_full', a1 } end
-  end
+  local refused = take_refusal(a1, now, a2 == '1')
+  if refused then return { refused, agent_name(a1) } end
   local reason = actor == a1 and 'taken' or (assignee ~= '' and 'transfer' or 'manual')
   local seq = assign_to(conv, a1, now, actor, reason, with_note({}))
   if assignee ~= '' and assignee ~= a1 then drain_agent(assignee, now, 10) end
@@ -43,6 +42,10 @@ end
 if op == 'transfer_team' then
   if status == 'resolved' then return { 'invalid_state', status } end
   if not redis.call('HGET', p .. 'team_strategy', a1) then return { 'team_not_found', a1 } end
+  local sla = sla_args(9, a1)
+  if not sla then return { 'sla_for', a1 } end
+  -- The new team's targets from now; a first response already given stays given.
+  restart_sla(conv, sla, false)
   release(conv, assignee, now)
   redis.call('ZREM', p .. 'queue:' .. team, conv)
   redis.call('ZREM', p .. 'timers:reassign', conv)
@@ -84,6 +87,13 @@ end
 
 if op == 'reopen' then
   if status ~= 'resolved' and status ~= 'snoozed' then return { 'invalid_state', status } end
+  -- A resolved one is a new contact: its SLA counts again from now. (A
+  -- snoozed one's ran on while it slept.)
+  if status == 'resolved' then
+    local sla = sla_args(9, team)
+    if not sla then return { 'sla_for', team } end
+    restart_sla(conv, sla, true)
+  end
   local open_key = p .. 'cust:' .. h[4] .. ':open:' .. h[5]
   local holder = redis.call('GET', open_key)
   if not holder or holder == conv then redis.call('SET', open_key, conv) end

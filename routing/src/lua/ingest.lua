@@ -316,6 +316,12 @@ local function ingest_one(A)
   if v.status ~= 'resolved' and v.status ~= 'closed' then redis.call('ZADD', p .. 'team:' .. v.team .. ':open', now, conv) end
   -- With the bot: the customer's last message, for the idle resolve (tick.lua).
   if v.status == 'bot' then redis.call('ZADD', p .. 'timers:bot_idle', now, conv) end
+  -- With an agent: the customer waits for an answer from now, unless already
+  -- (the earlier deadline stands); the agent's reply disarms it, and the tick
+  -- moves it on from an agent gone offline or away (tick.lua).
+  if v.status == 'assigned' and setting('reassign_ms') > 0 then
+    redis.call('ZADD', p .. 'timers:reassign', 'NX', tonumber(now) + setting('reassign_ms'), conv)
+  end
 
   local id = conv .. ':' .. seq
   if guest then

@@ -6,8 +6,11 @@
 -- conversation waiting for routing (the sweep of routing:unrouted).
 -- A new conversation of a channel without the bot is usually routed inside
 -- ingest.lua already, with a decision made before the message was stored.
+-- In mode '0' a resolved conversation the customer reopens needs the SLA of
+-- its team from now (sla_args in routing_lib: ARGV[5] on).
 -- Answers { outcome, ... }:
 --   { 'facts', channel, team, tags, vip, language }: not routed yet; decide and call again
+--   { 'sla_for', team }: a reopen; call again with the team's SLA from now
 --   { 'queued' | 'assigned' | 'unchanged' | 'bot' | 'closed' | 'not_found', assignee }
 local conv, now, mode = ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local decided = mode == '1'
@@ -21,7 +24,13 @@ if mode ~= '0' and (status ~= 'queued' or h[2] == '1') then return { 'unchanged'
 
 if status == 'resolved' or status == 'snoozed' then
   -- The customer wrote again: a resolved conversation (within the reopen
-  -- window, which kept it findable) reopens; a snoozed one wakes up.
+  -- window, which kept it findable) reopens, its SLA counting again from
+  -- now; a snoozed one wakes up (its SLA ran on).
+  if status == 'resolved' then
+    local sla = sla_args(5, h[4])
+    if not sla then return { 'sla_for', h[4] } end
+    restart_sla(conv, sla, true)
+  end
   customer_reopens(conv, h[4], p .. 'cust:' .. h[6] .. ':open:' .. h[3], now)
   route_back(conv, now, 'customer', status == 'resolved' and 'reopened_by_customer' or 'snooze_ended')
   return { redis.call('HGET', vkey, 'status'), redis.call('HGET', vkey, 'assignee') }

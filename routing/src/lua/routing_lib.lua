@@ -108,6 +108,39 @@ local function publish_presence(a, now)
   end
 end
 
+-- The customer wrote last: their message (`customer_at`) waits for an agent's
+-- answer (`agent_at`, the last agent reply; both ms, possibly absent).
+local function customer_waiting(customer_at, agent_at)
+  return (tonumber(customer_at or '') or 0) > (tonumber(agent_at or '') or 0)
+end
+
+-- The agent went offline or away: each of its conversations whose customer
+-- waits gets the reassign timer (unless armed already), so the tick moves it
+-- on once the customer has waited reassign_ms (tick.lua, assignee_offline).
+local function watch_waiting(a, now)
+  local after = setting('reassign_ms')
+  if after <= 0 then return end
+  for _, conv in ipairs(redis.call('SMEMBERS', agent_key(a) .. ':convs')) do
+    local h = redis.call('HMGET', conv_key(conv), 'last_customer_message_at', 'last_agent_reply_at')
+    if customer_waiting(h[1], h[2]) then redis.call('ZADD', p .. 'timers:reassign', 'NX', now + after, conv) end
+  end
+end
+
+-- Why agent `a` may not take a conversation now (agent_offline, agent_away,
+-- agent_full; `force`, an admin's: away or full is no reason), else nil.
+local function take_refusal(a, now, force)
+  local st = agent_status(a, now)
+  if st == 'offline' then return 'agent_offline' end
+  if force then return nil end
+  if st ~= 'online' then return 'agent_away' end
+  local cap = tonumber(redis.call('HGET', agent_key(a), 'capacity') or '0') or 0
+  if agent_load(a) >= cap then return 'agent_full' end
+  return nil
+end
+
+-- The agent's display name for a refusal's message (its id when it has none).
+local function agent_name(a) return redis.call('HGET', agent_key(a), 'name') or a end
+
 -- The agent's heartbeats ran out (or its last session closed long enough ago).
 local function expire_agent(a, now)
   redis.call('ZREMRANGEBYSCORE', p .. 'presence:' .. a, '-inf', now)
@@ -119,6 +152,7 @@ local function expire_agent(a, now)
   end
   index_agent(a, now)
   publish_presence(a, now)
+  if agent_status(a, now) ~= 'online' then watch_waiting(a, now) end
 end
 
 -- Priority order of a queue: urgent, then VIP/high; an SLA breach lifts a
@@ -268,14 +302,55 @@ local function clear_timers(conv)
   redis.call('ZREM', p .. 'timers:snooze', conv)
 end
 
+local function clear_sla_timers(conv)
+  redis.call('ZREM', p .. 'timers:sla', 'first_warn|' .. conv, 'first_breach|' .. conv, 'resolve_warn|' .. conv,
+    'resolve_breach|' .. conv)
+end
+
+-- The SLA due times `s` (first_due, first_warn, resolve_due, resolve_warn:
+-- ms, 0 = none) on the conversation, and their timers.
+local function arm_sla(conv, s)
+  local vkey, tkey = conv_key(conv), p .. 'timers:sla'
+  if s.first_due > 0 then
+    redis.call('HSET', vkey, 'sla_first_due', s.first_due)
+    redis.call('ZADD', tkey, s.first_due, 'first_breach|' .. conv)
+    if s.first_warn > 0 and s.first_warn < s.first_due then redis.call('ZADD', tkey, s.first_warn, 'first_warn|' .. conv) end
+  end
+  if s.resolve_due > 0 then
+    redis.call('HSET', vkey, 'sla_resolve_due', s.resolve_due)
+    redis.call('ZADD', tkey, s.resolve_due, 'resolve_breach|' .. conv)
+    if s.resolve_warn > 0 and s.resolve_warn < s.resolve_due then
+      redis.call('ZADD', tkey, s.resolve_warn, 'resolve_warn|' .. conv)
+    end
+  end
+end
+
+-- The SLA of a team, computed by the caller (business hours) for `now`, from
+-- ARGV[i] on: team, first_due, first_warn, resolve_due, resolve_warn. Nil
+-- when none was given for `team` (the caller asks again with it: 'sla_for').
+local function sla_args(i, team)
+  if ARGV[i] ~= team then return nil end
+  return { first_due = tonumber(ARGV[i + 1]) or 0, first_warn = tonumber(ARGV[i + 2]) or 0,
+    resolve_due = tonumber(ARGV[i + 3]) or 0, resolve_warn = tonumber(ARGV[i + 4]) or 0 }
+end
+
+-- A new SLA segment (reopened after a resolve, or moved to another team): the
+-- old due times, timers and breach (its badge, its queue boost) are gone and
+-- `s` counts from now. `new_contact`: the first response is owed again.
+local function restart_sla(conv, s, new_contact)
+  clear_sla_timers(conv)
+  redis.call('HDEL', conv_key(conv), 'sla_breached', 'sla_first_due', 'sla_resolve_due')
+  if new_contact then redis.call('HDEL', conv_key(conv), 'first_response_at') end
+  arm_sla(conv, s)
+end
+
 -- The conversation is done (resolved, or closed as a side conversation):
 -- its agent gets the capacity back, and no queue or timer acts on it again.
 local function leave_routing(conv, assignee, team, now)
   release(conv, assignee, now)
   clear_timers(conv)
   redis.call('ZREM', p .. 'queue:' .. team, conv)
-  redis.call('ZREM', p .. 'timers:sla', 'first_warn|' .. conv, 'first_breach|' .. conv, 'resolve_warn|' .. conv,
-    'resolve_breach|' .. conv)
+  clear_sla_timers(conv)
   redis.call('HDEL', conv_key(conv), 'queued_at')
 end
 
@@ -360,19 +435,7 @@ local function apply_route(conv, now, d, fresh)
     local seq = redis.call('HINCRBY', vkey, 'seq', 1)
     emit(conv, seq, 'routed', { team = team, from_team = old_team, priority = priority, vip = d.vip == '1', at = now })
   end
-  local tkey = p .. 'timers:sla'
-  if d.first_due > 0 then
-    redis.call('HSET', vkey, 'sla_first_due', d.first_due)
-    redis.call('ZADD', tkey, d.first_due, 'first_breach|' .. conv)
-    if d.first_warn > 0 and d.first_warn < d.first_due then redis.call('ZADD', tkey, d.first_warn, 'first_warn|' .. conv) end
-  end
-  if d.resolve_due > 0 then
-    redis.call('HSET', vkey, 'sla_resolve_due', d.resolve_due)
-    redis.call('ZADD', tkey, d.resolve_due, 'resolve_breach|' .. conv)
-    if d.resolve_warn > 0 and d.resolve_warn < d.resolve_due then
-      redis.call('ZADD', tkey, d.resolve_warn, 'resolve_warn|' .. conv)
-    end
-  end
+  arm_sla(conv, d)
   if d.closed_text ~= '' and not redis.call('HGET', vkey, 'closed_notice_at') then
     redis.call('HSET', vkey, 'closed_notice_at', now)
     append_outbound(conv, 'system', '', '', '', d.closed_text, now, true, nil)

@@ -6,7 +6,8 @@
 -- takes over within its own tick; answers {}).
 -- Handles: agents whose heartbeats ran out,
 -- assigned conversations without an agent reply in time (offered to another
--- agent), snoozes that end, SLA warnings and breaches, bot conversations the
+-- agent), customers waiting on an agent who went offline or away (the same),
+-- snoozes that end, SLA warnings and breaches, bot conversations the
 -- customer left, queued conversations left unrouted.
 -- Answers { expired, reassigned, woken, sla_warnings, sla_breaches, leader,
 -- bot_idle_resolved, unrouted conversation ids... }.
@@ -23,24 +24,48 @@ for _, a in ipairs(redis.call('ZRANGEBYSCORE', p .. 'presence', '-inf', now, 'LI
   counts[1] = counts[1] + 1
 end
 
+-- Armed at assignment, and when the customer writes to an assigned
+-- conversation (ingest.lua); an agent's reply disarms it (append_reply.lua).
+-- Not answered since assigned: offered to another agent of the team, even
+-- from an online assignee. Answered before, the customer waiting since for
+-- reassign_ms: moved on only from an assignee offline or away; an online one
+-- keeps it, and it is looked at again while the customer waits.
 local rkey = p .. 'timers:reassign'
+local reassign_ms = setting('reassign_ms')
 for _, conv in ipairs(redis.call('ZRANGEBYSCORE', rkey, '-inf', now, 'LIMIT', 0, limit)) do
   redis.call('ZREM', rkey, conv)
   local vkey = conv_key(conv)
-  local h = redis.call('HMGET', vkey, 'status', 'assignee', 'assigned_at', 'last_agent_reply_at', 'team')
+  local h = redis.call('HMGET', vkey, 'status', 'assignee', 'assigned_at', 'last_agent_reply_at', 'team',
+    'last_customer_message_at')
   local answered = tonumber(h[4] or '0') >= tonumber(h[3] or '0')
-  if h[1] == 'assigned' and not answered then
-    local prev = h[2] or ''
+  local prev = h[2] or ''
+  local prev_status = prev ~= '' and agent_status(prev, now) or 'offline'
+  local waiting_since = customer_waiting(h[6], h[4]) and tonumber(h[6]) or nil
+  local reason
+  if h[1] ~= 'assigned' then
+    reason = nil
+  elseif not answered then
+    reason = 'no_reply'
+  elseif waiting_since and prev_status ~= 'online' then
+    if now - waiting_since >= reassign_ms then
+      reason = 'assignee_' .. prev_status
+    else
+      redis.call('ZADD', rkey, waiting_since + reassign_ms, conv)
+    end
+  elseif waiting_since and reassign_ms > 0 then
+    redis.call('ZADD', rkey, now + reassign_ms, conv)
+  end
+  if reason then
     local other = pick_agent(h[5], now, prev)
     if other then
-      assign_to(conv, other, now, 'system', 'no_reply', nil)
+      assign_to(conv, other, now, 'system', reason, nil)
       counts[2] = counts[2] + 1
-    elseif prev == '' or agent_status(prev, now) ~= 'online' then
-      requeue(conv, prev, now, 'system', { reason = 'no_reply' })
+    elseif prev_status ~= 'online' then
+      requeue(conv, prev, now, 'system', { reason = reason })
       counts[2] = counts[2] + 1
     else
       -- Nobody else can take it: it stays, and is offered again later.
-      redis.call('ZADD', rkey, now + setting('reassign_ms'), conv)
+      redis.call('ZADD', rkey, now + reassign_ms, conv)
     end
   end
 end

@@ -62,6 +62,7 @@ const EN = {
   're.transfer': 'transferred', 're.reopened': 'reopened', 're.unsnoozed': 'back from snooze', 're.taken': 'taken',
   're.manual': 'assigned', 're.timeout': 'no reply in time, offered to another agent', 're.agent_removed': 'agent removed',
   're.erased': 'the customer was erased',
+  're.no_reply': 'no reply in time, offered to another agent', 're.assignee_offline': 'the agent went offline', 're.assignee_away': 'the agent is away',
   'conv.this': 'This conversation', 'conv.earlier': 'Earlier conversation',
   'conv.slaMissed': 'SLA missed', 'conv.firstDue': ' · first reply due ', 'conv.assignedTo': ' · assigned to {who}',
   'conv.team': ' · team {team}', 'conv.closedNote': 'This conversation is {status}.',

@@ -105,6 +105,7 @@ export default {
   're.transfer': 'حُوّلت', 're.reopened': 'أُعيد فتحها', 're.unsnoozed': 'عادت من التأجيل', 're.taken': 'تم استلامها',
   're.manual': 'أُسندت', 're.timeout': 'لا رد في الوقت المحدد، عُرضت على موظف آخر', 're.agent_removed': 'حُذف الموظف',
   're.erased': 'تم محو بيانات العميل',
+  're.no_reply': 'لا رد في الوقت المحدد، عُرضت على موظف آخر', 're.assignee_offline': 'أصبح الموظف غير متصل', 're.assignee_away': 'الموظف بعيد',
   'conv.this': 'هذه المحادثة', 'conv.earlier': 'محادثة سابقة',
   'conv.slaMissed': 'تم تجاوز SLA', 'conv.firstDue': ' · موعد الرد الأول ', 'conv.assignedTo': ' · مُسندة إلى {who}',
   'conv.team': ' · فريق {team}', 'conv.closedNote': 'حالة هذه المحادثة: {status}.',

@@ -105,6 +105,7 @@ export default {
   're.transfer': 'انتقال یافت', 're.reopened': 'بازگشایی شد', 're.unsnoozed': 'بازگشت از تعویق', 're.taken': 'برداشته شد',
   're.manual': 'واگذار شد', 're.timeout': 'پاسخ به‌موقع نیامد، به کارشناس دیگری پیشنهاد شد', 're.agent_removed': 'کارشناس حذف شد',
   're.erased': 'اطلاعات مشتری پاک شد',
+  're.no_reply': 'پاسخ به‌موقع نیامد، به کارشناس دیگری پیشنهاد شد', 're.assignee_offline': 'کارشناس آفلاین شد', 're.assignee_away': 'کارشناس دور است',
   'conv.this': 'این گفتگو', 'conv.earlier': 'گفتگوی قبلی',
   'conv.slaMissed': 'SLA از دست رفت', 'conv.firstDue': ' · مهلت اولین پاسخ ', 'conv.assignedTo': ' · واگذار شده به {who}',
   'conv.team': ' · تیم {team}', 'conv.closedNote': 'وضعیت این گفتگو: {status}.',
