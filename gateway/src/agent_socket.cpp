@@ -39,6 +39,17 @@ constexpr std::size_t catch_up_page = 100;
 // conversations fill its page: who waits longest, or matters most.
 constexpr int queue_head_listed = 25;
 
+// A frame's string field, "" when it is absent or not a string: a client may
+// send {"client_id":5}, and json::value would throw on it, also from inside
+// the handler that answers a malformed frame (which ended the session, 1006).
+std::string string_or_empty(const json& frame, const char* key) {
+  auto it = frame.find(key);
+  return it != frame.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+
+// The client_id to echo in a frame's answer ("" when none or not a string).
+std::string client_id_of(const json& frame) { return string_or_empty(frame, "client_id"); }
+
 class agent_session : public ws_handler, public live_listener, public std::enable_shared_from_this<agent_session> {
  public:
   agent_session(services& s, std::shared_ptr<ws_peer> peer)
@@ -101,7 +112,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     } catch (const json::exception& e) {
       global_metrics().errors.inc("ws_bad_frame");
       send(error_frame("bad_frame", std::string("malformed ") + type + " frame: " + e.what(),
-                       frame.value("client_id", std::string{})));
+                       client_id_of(frame)));
     }
   }
 
@@ -254,7 +265,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
 
   awaitable<void> on_presence(const json& frame) {
     auto status = frame.value("status", std::string{});
-    auto client_id = frame.value("client_id", std::string{});
+    auto client_id = client_id_of(frame);
     if (status != "online" && status != "away") {
       global_metrics().errors.inc("ws_bad_presence");
       send(error_frame("bad_frame", "presence status is online or away", client_id));
@@ -286,7 +297,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
 
   // resolve, assign, transfer, escalate, snooze, reopen: the REST actions over the socket.
   awaitable<void> on_action(const std::string& type, const json& frame) {
-    auto client_id = frame.value("client_id", std::string{});
+    auto client_id = client_id_of(frame);
     auto conv = conversation_field(frame, client_id);
     if (!conv) co_return;
     json body = frame;
@@ -412,7 +423,12 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   }
 
   awaitable<void> on_hello(const json& frame) {
-    auto token = frame.value("token", std::string{});
+    auto token = string_or_empty(frame, "token");
+    if (token.empty()) {
+      global_metrics().errors.inc("ws_bad_token");
+      peer_->close(1008, "hello needs a token");
+      co_return;
+    }
     auto who = co_await s_.agents.authenticate(token);
     if (!who) {
       send(error_frame("unavailable", "storage unavailable, retry"));
@@ -549,7 +565,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   }
 
   awaitable<void> on_reply(const json& frame) {
-    auto client_id = frame.value("client_id", std::string{});
+    auto client_id = client_id_of(frame);
     auto conv = conversation_field(frame, client_id);
     if (!conv) co_return;
     auto text = frame.value("text", std::string{});

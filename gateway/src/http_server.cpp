@@ -305,7 +305,19 @@ class ws_transport : public ws_peer, public std::enable_shared_from_this<ws_tran
       }
       std::string frame = beast::buffers_to_string(buffer.data());
       if (closing_) continue;
-      co_await handler->on_text(std::move(frame));
+      // A frame the handler failed on (a bug) ends the session with 1011 and a
+      // reason, not a dropped socket (1006) the client cannot tell from an outage.
+      bool failed = false;
+      try {
+        co_await handler->on_text(std::move(frame));
+      } catch (const std::exception& e) {
+        failed = true;
+        log()->error("websocket {} frame failed: {}", endpoint_, e.what());
+      }
+      if (failed) {
+        global_metrics().errors.inc("ws_handler_exception");
+        begin_close(websocket::close_code::internal_error, "internal error");
+      }
     }
     closed_ = true;
     drop_queue();

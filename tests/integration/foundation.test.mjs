@@ -531,6 +531,30 @@ test('bad WebSocket input closes the session with a specific code', async () => 
   assert.ok(await metric(gw, 'pasokh_errors_total{kind="ws_not_json"}') >= 1);
 });
 
+test('a frame with a number where a string belongs is answered bad_frame (or refused 1008 at hello), never a dropped socket', async () => {
+  const logged = gw.output.length;
+  // Before sign-in: a hello whose token is not a string is a refused hello.
+  const hello = new WsClient(`${gw.wsBase}/ws/agent`);
+  await hello.opened();
+  hello.send({ type: 'hello', v: 1, token: 5, client_id: 5 });
+  assert.equal((await hello.closed).code, 1008);
+  // Signed in: each such frame gets an error frame and the socket stays open.
+  const agent = await agentSocket(gw, await token());
+  for (const frame of [{ type: 'reply', conv: 'cv_1', text: 5, client_id: 5 },
+    { type: 'reply', conv: 'cv_1', text: 'hi', client_id: { id: 1 } },
+    { type: 'presence', status: 5, client_id: 5 },
+    { type: 'resolve', conv: 7, client_id: [1] }]) {
+    agent.send(frame);
+    const err = await agent.next((f) => f.type === 'error');
+    assert.equal(err.code, 'bad_frame', `${JSON.stringify(frame)}: ${JSON.stringify(err)}`);
+    assert.equal(err.client_id, undefined, 'only a string client_id is echoed');
+  }
+  agent.send({ type: 'ping' });
+  await agent.next((f) => f.type === 'pong');
+  await agent.close();
+  assert.doesNotMatch(gw.output.slice(logged), /\[error\]/);
+});
+
 // Opens `n` idle sockets from the local address `from` (127.0.0.0/8 is all this host).
 async function idleSockets(port, n, from) {
   const out = [];
