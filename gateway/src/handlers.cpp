@@ -15,12 +15,14 @@
 #include "pasokh/gateway/customer_links.hpp"
 #include "pasokh/gateway/followup.hpp"
 #include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/redis_memory.hpp"
 #include "pasokh/gateway/repeated_warning.hpp"
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/proto/types.hpp"
 #include "pasokh/proto/utf8.hpp"
 #include "pasokh/routing/clock.hpp"
+#include "pasokh/store/out_of_memory.hpp"
 
 namespace pasokh::gateway {
 
@@ -107,11 +109,11 @@ awaitable<bool> run_bot(services& s, const routing::ingest_outcome& stored, cons
   co_return true;
 }
 
-void add_health_routes(router& r, services& s) {
+void add_health_routes(router& r, services& s, redis_memory_watch& redis_memory) {
   r.add("GET", "/healthz", [](const http_request&, const route_params&) -> awaitable<http_response> {
     co_return json_response(200, R"({"status":"ok"})");
   });
-  r.add("GET", "/readyz", [&s](const http_request&, const route_params&) -> awaitable<http_response> {
+  r.add("GET", "/readyz", [&s, &redis_memory](const http_request&, const route_params&) -> awaitable<http_response> {
     // Any link down is not ready: without pub/sub, agents get no live events,
     // and without the web chat's, visitors no queue places or typing.
     auto pong = co_await s.redis.exec(store::make_command("PING"));
@@ -120,11 +122,14 @@ void add_health_routes(router& r, services& s) {
     if (s.subscriber && !s.subscriber->connected()) down.emplace_back("pubsub");
     if (s.webchat_subscriber && !s.webchat_subscriber->connected()) down.emplace_back("webchat_pubsub");
     if (!down.empty()) co_return redis_links_down(down);
+    // Redis that may evict keys (dedup first: retries stored twice) or is full.
+    auto memory = co_await redis_memory.problem();
+    if (memory) co_return error_response(503, memory->code, memory->message);
     // Until the startup sync lands, teams named by the channels are unknown.
     if (s.routing && !s.routing->synced()) co_return error_response(503, "starting", "routing state is still loading");
     co_return json_response(200, R"({"status":"ready"})");
   });
-  r.add("GET", "/metrics", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
+  r.add("GET", "/metrics", [&s, &redis_memory](const http_request& req, const route_params&) -> awaitable<http_response> {
     if (const auto& token = s.cfg.metrics.token; !token.empty() && !connectors::constant_time_equal(bearer_token(req), token)) {
       auto res = reject(401, "unauthorized", "GET /metrics needs the metrics token (Authorization: Bearer <token>)");
       res.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -134,7 +139,8 @@ void add_health_routes(router& r, services& s) {
     m.redis_connected.set({"commands"}, s.redis.connected() ? 1 : 0);
     if (s.subscriber) m.redis_connected.set({"pubsub"}, s.subscriber->connected() ? 1 : 0);
     if (s.webchat_subscriber) m.redis_connected.set({"webchat_pubsub"}, s.webchat_subscriber->connected() ? 1 : 0);
-    co_return http_response{200, "text/plain; version=0.0.4", m.render(), {}};
+    m.errors.set({"redis_oom"}, store::out_of_memory_replies());
+    co_return http_response{200, "text/plain; version=0.0.4", m.render() + redis_memory.render_metrics(), {}};
   });
 }
 

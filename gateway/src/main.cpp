@@ -33,6 +33,7 @@
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/privacy.hpp"
+#include "pasokh/gateway/redis_memory.hpp"
 #include "pasokh/gateway/reports.hpp"
 #include "pasokh/gateway/followup.hpp"
 #include "pasokh/gateway/routing_api.hpp"
@@ -310,9 +311,11 @@ int main(int argc, char** argv) {
   subscriber.subscribe(agents.access_channel());
   svc.subscriber = &subscriber;
   live_resync resync(hub, [&redis] { return redis.connected(); });
-  redis.on_connected([&resync, count = reconnect_counter("commands")] {
+  redis_memory_watch redis_memory(redis);
+  redis.on_connected([&resync, &redis_memory, &ioc, count = reconnect_counter("commands")] {
     count();
     resync.commands_back();
+    net::co_spawn(ioc, redis_memory.check_policy(), net::detached);
   });
   subscriber.on_resubscribed(reconnect_counter("pubsub"));
   subscriber.on_resubscribed([&resync] { resync.pubsub_back(); });
@@ -361,7 +364,7 @@ int main(int argc, char** argv) {
   mail_fallback.start();
 
   router routes;
-  add_health_routes(routes, svc);
+  add_health_routes(routes, svc, redis_memory);
   add_attachment_routes(routes, svc);
   add_email_webhook_routes(routes, svc, email_channels);
   add_auth_routes(routes, svc);

@@ -8,6 +8,7 @@
 
 #include "pasokh/routing/clock.hpp"
 #include "pasokh/routing/lua_script.hpp"
+#include "pasokh/routing/repeated_warning.hpp"
 
 namespace pasokh::routing {
 
@@ -69,9 +70,11 @@ asio::awaitable<void> ingest_batcher::send(std::vector<waiting> batch) {
   bool answered = r && r->type == store::reply::kind::array && r->elements.size() == batch.size();
   if (r && !answered) {
     // A script error (or a malformed answer) fails the whole batch: a bug or an
-    // outage, so say it once here; each caller answers 503.
+    // outage (Redis out of memory fails every batch), so say it here, at most
+    // once per 10 s; each caller answers 503.
+    static repeated_warning failures;
     if (auto log = spdlog::get("routing"))
-      log->error("ingest batch of {} failed: {}", batch.size(), r->is_error() ? r->str : "unexpected answer");
+      failures.error(*log, "ingest batch of {} failed: {}", batch.size(), r->is_error() ? r->str : "unexpected answer");
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (!r) complete(batch[i], r.error());

@@ -11,6 +11,7 @@
 #include "pasokh/routing/clock.hpp"
 #include "pasokh/routing/instance_name.hpp"
 #include "pasokh/routing/lua_script.hpp"
+#include "pasokh/routing/repeated_warning.hpp"
 #include "pasokh/proto/split.hpp"
 #include "pasokh/routing/search_service.hpp"
 
@@ -31,7 +32,8 @@ std::shared_ptr<spdlog::logger> log() {
 rresult<const std::vector<reply>*> answer_of(const rresult<reply>& r) {
   if (!r) return r.error();
   if (r->is_error()) {
-    log()->error("routing script failed: {}", r->str);
+    static repeated_warning failures;  // every call fails alike while Redis is out of memory
+    failures.error(*log(), "routing script failed: {}", r->str);
     return store::make_error_code(store::redis_errc::server_error);
   }
   if (r->type != reply::kind::array || r->elements.empty()) return store::make_error_code(store::redis_errc::server_error);
@@ -538,7 +540,8 @@ awaitable<void> routing_service::index_search() {
     const bool busy = co_await conversations_active_last_second() > busy_active_conversations;
     auto n = co_await search->index_pending(busy ? busy_batch : batch, busy ? busy_pass_terms : pass_terms);
     if (!n) {
-      if (redis_.connected()) log()->warn("search indexing failed: {}", n.error().message());
+      static repeated_warning failures;
+      if (redis_.connected()) failures.warn(*log(), "search indexing failed: {}", n.error().message());
       co_return;
     }
     count("search_indexed", static_cast<int>(*n));

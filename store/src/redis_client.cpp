@@ -1,4 +1,5 @@
 #include "pasokh/store/redis_client.hpp"
+#include "pasokh/store/out_of_memory.hpp"
 
 #include "connection.hpp"
 #include "hiredis_reply.hpp"
@@ -10,6 +11,8 @@
 
 #include <strings.h>
 
+#include <atomic>
+
 namespace pasokh::store {
 
 namespace asio = boost::asio;
@@ -18,6 +21,8 @@ using detail::command_batch;
 using detail::pending_op;
 
 namespace {
+
+std::atomic<std::uint64_t> out_of_memory_count{0};
 
 // These switch a hiredis context into push mode, which would break the
 // reply-in-order contract of the shared command connection.
@@ -80,6 +85,8 @@ struct client_core : detail::connection {
   void on_reply(pending_op& op, const redisReply* r) {
     if (r) {
       observe_latency(op, "");
+      if (r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).starts_with("OOM "))
+        out_of_memory_count.fetch_add(1, std::memory_order_relaxed);
       op.add_reply(detail::to_reply(*r));
     } else {  // the link is going away
       observe_latency(op, op.timed_out ? "timed_out" : "connection_lost");
@@ -250,6 +257,8 @@ void redis_client::on_connected(std::function<void()> observer) {
     self->connected_ = std::move(observer);
   });
 }
+
+std::uint64_t out_of_memory_replies() noexcept { return out_of_memory_count.load(std::memory_order_relaxed); }
 
 void redis_client::on_latency(latency_observer observer) {
   asio::post(impl_->strand(), [self = impl_, observer = std::move(observer)]() mutable {

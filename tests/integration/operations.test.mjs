@@ -30,9 +30,9 @@ async function redisAdmin(redis) {
 }
 
 // A Redis and a gateway of the test's own: these tests take them down.
-async function withGateway(fn, extra = {}) {
-  const redis = await new RedisServer().start();
-  const gw = await new Pasokh(defaultConfig(redis, extra)).start();
+async function withGateway(fn, extra = {}, { redisArgs = [], waitReady = true } = {}) {
+  const redis = await new RedisServer({ args: redisArgs }).start();
+  const gw = await new Pasokh(defaultConfig(redis, extra)).start({ waitReady });
   try {
     await fn(gw, redis);
   } finally {
@@ -118,6 +118,62 @@ test('while Redis is down the log says "ingest failed" once, then once in 10 s w
     const leftOut = Number(lines[1].match(/and (\d+) more like it in the last 10 s, not logged/)?.[1]);
     // Those of the first 10 s: all but the first one logged (later ones wait for the next line).
     assert.ok(leftOut > 100 && leftOut < refused, `${leftOut} left out of ${refused}\n${lines[1]}`);
+  });
+});
+
+const readyz = async (gw) => {
+  const res = await fetch(`${gw.base}/readyz`);
+  return { status: res.status, body: await res.json() };
+};
+
+test('a Redis that may evict keys keeps /readyz at 503 naming its maxmemory-policy, logged once per connection', async () => {
+  await withGateway(async (gw, redis) => {
+    // volatile-lru (ElastiCache's default) evicts the dedup keys first: retries of answered messages stored again.
+    await waitFor(async () => (await readyz(gw)).body.error?.code === 'redis_evicts_keys', 'readyz names the policy');
+    const answer = await readyz(gw);
+    assert.equal(answer.status, 503);
+    assert.match(answer.body.error.message, /maxmemory-policy is volatile-lru.*noeviction/);
+    assert.equal(await metric(gw, 'pasokh_redis_evicting_policy{policy="volatile-lru"}'), 1);
+    const policyLines = () => gw.output.split('\n').filter((l) => l.includes('maxmemory-policy is volatile-lru'));
+    assert.equal(policyLines().length, 1, gw.output);
+    assert.match(policyLines()[0], /\[error\]/);
+    // Mended on the Redis side: the next connection finds noeviction and the gateway is ready.
+    const admin = await redisAdmin(redis);
+    try {
+      assert.match(await admin.send('CONFIG', 'SET', 'maxmemory-policy', 'noeviction'), /OK/);
+      await admin.send('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    } finally {
+      admin.close();
+    }
+    await waitFor(async () => (await readyz(gw)).status === 200, 'ready on noeviction', 15000);
+    assert.equal(await metric(gw, 'pasokh_redis_evicting_policy{policy="volatile-lru"}'), 0);
+    assert.equal(policyLines().length, 1, 'said once for the connection that had it');
+  }, {}, { redisArgs: ['--maxmemory-policy', 'volatile-lru'], waitReady: false });
+});
+
+test('Redis out of memory: ingest answers 503, the log says so a few times only, /readyz is 503 until memory is freed', async () => {
+  await withGateway(async (gw, redis) => {
+    const admin = await redisAdmin(redis);
+    try {
+      assert.match(await admin.send('CONFIG', 'SET', 'maxmemory', '1'), /OK/);  // every write is refused (OOM)
+      const statuses = [];
+      for (let writer = 0; writer < 4; ++writer) statuses.push(...await Promise.all(Array.from({ length: 125 }, (_, i) =>
+        postMessage(gw, { message_id: `oom-${writer}-${i}`, customer: { id: `c-oom-${i % 7}` }, text: 'hello?' })
+          .then((a) => a.status))));
+      assert.deepEqual([...new Set(statuses)], [503], 'every post refused');
+      const answer = await readyz(gw);
+      assert.equal(answer.status, 503);
+      assert.equal(answer.body.error.code, 'redis_out_of_memory', JSON.stringify(answer.body));
+      assert.ok(await metric(gw, 'pasokh_errors_total{kind="redis_oom"}') >= 1);
+      await sleep(200);  // the last lines reach the pipe
+      const lines = gw.output.split('\n').filter((l) => l.includes('OOM'));
+      assert.ok(lines.length < 5, `${lines.length} lines:\n${lines.slice(0, 10).join('\n')}`);
+      assert.match(await admin.send('CONFIG', 'SET', 'maxmemory', '0'), /OK/);
+      await waitFor(async () => (await readyz(gw)).status === 200, 'ready once memory is there');
+      assert.equal((await postMessage(gw, { message_id: 'oom-after', customer: { id: 'c-oom-0' }, text: 'back?' })).status, 201);
+    } finally {
+      admin.close();
+    }
   });
 });
 

@@ -92,10 +92,12 @@ export async function withPubSubDown(redis, fn) {
 // every command to the AOF before Redis answers it, so that a restart after
 // stop() (SIGKILL) finds everything acknowledged even on a slow disk (with
 // everysec Redis 7.0 answers before writing while a slow sync is running).
+// `args` are more redis-server options (['--maxmemory-policy', 'volatile-lru']).
 export class RedisServer {
-  constructor({ aof = false } = {}) {
+  constructor({ aof = false, args = [] } = {}) {
     this.dir = mkdtempSync(path.join(tmpdir(), 'pasokh-redis-'));
     this.persistence = aof ? ['--appendonly', 'yes', '--appendfsync', aof] : ['--appendonly', 'no'];
+    this.args = args;
   }
   // On `port`, the port of its last start, or else a free one: a free port
   // can be taken by another process before redis-server binds it (other
@@ -114,7 +116,7 @@ export class RedisServer {
   // Starts redis-server and waits for it to answer; its exit instead, if it went first.
   async #run() {
     const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir,
-      '--save', '', ...this.persistence, '--protected-mode', 'yes'], { stdio: 'ignore' });
+      '--save', '', ...this.persistence, '--protected-mode', 'yes', ...this.args], { stdio: 'ignore' });
     this.proc = proc;
     let exit = null;
     proc.once('exit', (code, signal) => { exit = { code, signal }; });

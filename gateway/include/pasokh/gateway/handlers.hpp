@@ -14,7 +14,8 @@ namespace pasokh::gateway {
 boost::asio::awaitable<bool> run_bot(services& s, const routing::ingest_outcome& stored,
                                      const proto::inbound_event& event);
 
-void add_health_routes(router& r, services& s);      // /healthz /readyz /metrics
+class redis_memory_watch;
+void add_health_routes(router& r, services& s, redis_memory_watch& redis_memory);  // /healthz /readyz /metrics
 void add_auth_routes(router& r, services& s);        // /api/v1/auth/*
 void add_api_channel_routes(router& r, services& s); // /api/v1/channels/{channel}/*
 void add_admin_routes(router& r, services& s);       // /api/v1/admin/* (admin role)

@@ -1,6 +1,6 @@
-#include "pasokh/gateway/repeated_warning.hpp"
+#include "pasokh/routing/repeated_warning.hpp"
 
-namespace pasokh::gateway {
+namespace pasokh::routing {
 
 std::optional<repeated_warning::logged_turn> repeated_warning::admit(clock::time_point now) {
   std::lock_guard lock(mutex_);
@@ -14,4 +14,4 @@ std::optional<repeated_warning::logged_turn> repeated_warning::admit(clock::time
   return turn;
 }
 
-}  // namespace pasokh::gateway
+}  // namespace pasokh::routing
