@@ -54,6 +54,10 @@ constexpr auto long_body_read_limit = std::chrono::minutes(5);
 // the provider posts a few at a time and retries a 503.
 constexpr std::size_t max_mail_posts_at_once = 8;
 constexpr std::size_t max_mail_posts_at_once_per_address = 4;
+// Draining, a keep-alive connection may already carry its next request (the
+// client sent it as the last answer left): how long it has to arrive, to be
+// served and answered with Connection: close, before the connection closes.
+constexpr auto drain_read_grace = std::chrono::milliseconds(500);
 
 std::shared_ptr<spdlog::logger> log() {
   static auto logger = [] {
@@ -545,12 +549,19 @@ template <class Stream>
 awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::string remote) {
   auto& socket_layer = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
-  // Shutdown closes a connection that waits for its next request; one that is
-  // busy finishes its request and then closes (keep_alive is off by then).
+  // Shutdown closes a connection that waits for its next request once
+  // drain_read_grace passes without one (a request already on its way is
+  // served); one that is busy finishes its request and then closes
+  // (keep_alive is off by then). `idle` is true only while the header read
+  // below is pending, so the stream is alive whenever a handler finds it true.
   auto idle = std::make_shared<std::atomic<bool>>(true);
   set_closer(id, [idle, &socket_layer, ex = socket_layer.get_executor()] {
-    net::post(ex, [idle, &socket_layer] {
-      if (*idle) socket_layer.cancel();
+    net::post(ex, [idle, &socket_layer, ex] {
+      if (!*idle) return;
+      auto grace = std::make_shared<net::steady_timer>(ex, drain_read_grace);
+      grace->async_wait([grace, idle, &socket_layer](beast::error_code) {
+        if (*idle) socket_layer.cancel();
+      });
     });
   });
 
@@ -562,13 +573,8 @@ awaitable<bool> http_server::impl::serve(Stream& stream, std::uint64_t id, std::
     // Narrowed to the target's own limit once the header is read.
     parser.body_limit(largest_body);
     idle->store(true);
-    if (draining) {
-      // Not idle any more: a closer posted by shutdown() must not touch this
-      // stream, which goes with this frame.
-      idle->store(false);
-      break;
-    }
-    socket_layer.expires_after(cfg.limits.idle_timeout);
+    // Draining: a next request already sent gets drain_read_grace to arrive.
+    socket_layer.expires_after(draining ? std::chrono::milliseconds(drain_read_grace) : cfg.limits.idle_timeout);
     auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
     idle->store(false);
     const std::string_view target(parser.get().target().data(), parser.get().target().size());

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import {
-  RedisServer, Pasokh, defaultConfig, postMessage, sleep, waitFor,
+  RedisServer, Pasokh, defaultConfig, postMessage, sleep, waitFor, API_KEY,
 } from '../support/harness.mjs';
 
 async function metric(g, series) {
@@ -174,6 +174,44 @@ test('Redis out of memory: ingest answers 503, the log says so a few times only,
     } finally {
       admin.close();
     }
+  });
+});
+
+test('SIGTERM under keep-alive traffic: every request sent gets an HTTP answer (only new connections are refused)', async () => {
+  await withGateway(async (gw) => {
+    // 32 writers on keep-alive connections (fetch's pool), as a provider's retrying client or a load balancer.
+    const statuses = new Map();
+    const failures = [];
+    let refused = 0;
+    let stop = false;
+    const writer = async (w) => {
+      for (let i = 0; !stop; ++i) {
+        try {
+          // POSTs: fetch sends them again on no connection of its own accord (it may a GET).
+          const res = await fetch(`${gw.base}/api/v1/channels/api/messages`, {
+            method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+            body: JSON.stringify({ message_id: `ka-${w}-${i}`, customer: { id: `c-ka-${w}` }, text: 'hello' }),
+          });
+          await res.text();
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        } catch (e) {
+          // A connection opened after the listener closed: the request was never sent.
+          if (e.cause?.code === 'ECONNREFUSED') ++refused;
+          else failures.push(`${e.cause?.code ?? ''} ${e.cause?.message ?? e.message}`);
+          await sleep(20);
+        }
+      }
+    };
+    const writers = Array.from({ length: 32 }, (_, w) => writer(w));
+    await sleep(1500);
+    const before = [...statuses.values()].reduce((a, b) => a + b, 0);
+    gw.proc.kill('SIGTERM');
+    const exit = await gw.exited;
+    stop = true;
+    await Promise.all(writers);
+    assert.equal(exit.code, 0);
+    assert.ok(before > 200, `${before} answered before the signal`);
+    assert.deepEqual(failures, [], `${failures.length} requests got no answer (${refused} refused connections, answers ${JSON.stringify([...statuses])})`);
   });
 });
 
