@@ -3,6 +3,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/system/errc.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -29,9 +31,10 @@ std::vector<std::string> ingest_batch_args(const std::string& prefix, std::vecto
 }
 
 ingest_batcher::ingest_batcher(asio::any_io_executor ex, store::redis_client& redis, std::string prefix,
-                               std::size_t max_batch, int max_in_flight)
+                               std::size_t max_batch, int max_in_flight, std::size_t max_queued,
+                               std::chrono::milliseconds max_wait)
     : ex_(std::move(ex)), redis_(redis), prefix_(std::move(prefix)), max_batch_(max_batch),
-      max_in_flight_(max_in_flight) {}
+      max_in_flight_(max_in_flight), max_queued_(max_queued), max_wait_(max_wait), expiry_(ex_) {}
 
 asio::awaitable<store::result<store::reply>> ingest_batcher::submit(std::vector<std::string> args) {
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(store::result<store::reply>)>(
@@ -41,8 +44,35 @@ asio::awaitable<store::result<store::reply>> ingest_batcher::submit(std::vector<
 
 void ingest_batcher::enqueue(waiting w) {
   std::lock_guard lock(mutex_);
+  if (queue_.size() >= max_queued_) {
+    refuse(w, make_error_code(boost::system::errc::resource_unavailable_try_again));
+    return;
+  }
+  w.give_up_at = std::chrono::steady_clock::now() + max_wait_;
   queue_.push_back(std::move(w));
   send_next_locked();
+  arm_expiry_locked();
+}
+
+void ingest_batcher::arm_expiry_locked() {
+  if (expiry_armed_ || queue_.empty()) return;
+  expiry_armed_ = true;
+  expiry_.expires_at(queue_.front().give_up_at);
+  expiry_.async_wait([this](boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted) return;  // the batcher is going away
+    expire_overdue();
+  });
+}
+
+void ingest_batcher::expire_overdue() {
+  std::lock_guard lock(mutex_);
+  expiry_armed_ = false;
+  const auto now = std::chrono::steady_clock::now();
+  while (!queue_.empty() && queue_.front().give_up_at <= now) {
+    refuse(queue_.front(), make_error_code(store::redis_errc::timed_out));
+    queue_.pop_front();
+  }
+  arm_expiry_locked();
 }
 
 void ingest_batcher::send_next_locked() {
@@ -81,6 +111,13 @@ asio::awaitable<void> ingest_batcher::send(std::vector<waiting> batch) {
     else if (answered) complete(batch[i], std::move(r->elements[i]));
     else complete(batch[i], make_error_code(store::redis_errc::server_error));
   }
+}
+
+void ingest_batcher::refuse(waiting& w, boost::system::error_code ec) {
+  asio::post(ex_, [done = std::move(w.done), ec]() mutable {
+    waiting refused{{}, std::move(done)};
+    complete(refused, ec);
+  });
 }
 
 void ingest_batcher::complete(waiting& w, store::result<store::reply> r) {

@@ -72,6 +72,45 @@ TEST_F(batcher, MessagesWaitingTogetherShareOneCallAndAFailureStaysWithItsMessag
   EXPECT_GT(number(next->elements[3].str), number((**answers[3]).elements[3].str)) << next->elements[3].str;
 }
 
+TEST_F(batcher, BehindASlowRedisAFullQueueRefusesAtOnceAndAWaitingMessageIsAnsweredAtItsDeadline) {
+  // One message at a time, two may wait, for 300 ms each.
+  routing::ingest_batcher b(io_.get_executor(), *client_, "u:", 1, 1, 2, 300ms);
+  ASSERT_TRUE(run(io_, b.submit(message("warm-up"))));
+  store::redis_client admin(io_.get_executor(), config());
+  start_and_wait(admin);
+  // Redis answers no one for 800 ms (less than the client's command timeout).
+  ASSERT_EQ(exec(admin, store::make_command("CLIENT", "PAUSE", "800", "ALL"))->str, "OK");
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::optional<store::result<store::reply>>> answers(4);
+  std::vector<std::chrono::milliseconds> answered_after(4);
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    asio::co_spawn(io_, [&, i]() -> asio::awaitable<void> {
+      auto r = co_await b.submit(message(std::string(1, static_cast<char>('a' + i))));
+      answered_after[i] = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+      answers[i] = std::move(r);
+    }, asio::detached);
+  }
+  ASSERT_TRUE(wait_until(io_, [&] { return std::all_of(answers.begin(), answers.end(), [](auto& a) { return a.has_value(); }); }));
+  // a was sent and is stored once Redis answers; b and c waited their 300 ms;
+  // d found the queue full.
+  ASSERT_TRUE(*answers[0]);
+  EXPECT_EQ((**answers[0]).elements.at(0).str, "stored");
+  EXPECT_GE(answered_after[0], 700ms);
+  for (std::size_t i : {1u, 2u}) {
+    ASSERT_FALSE(*answers[i]) << i;
+    EXPECT_EQ(answers[i]->error(), store::make_error_code(store::redis_errc::timed_out)) << i;
+    EXPECT_GE(answered_after[i], 290ms) << i;
+    EXPECT_LT(answered_after[i], 650ms) << i;
+  }
+  ASSERT_FALSE(*answers[3]);
+  EXPECT_EQ(answers[3]->error(), boost::system::errc::resource_unavailable_try_again);
+  EXPECT_LT(answered_after[3], 200ms);
+  // Only what was answered as stored is stored.
+  EXPECT_EQ(exec(*client_, store::make_command("EXISTS", "u:dedup:api:m-a"))->integer, 1);
+  EXPECT_EQ(exec(*client_, store::make_command("EXISTS", "u:dedup:api:m-b", "u:dedup:api:m-c", "u:dedup:api:m-d"))->integer, 0);
+  admin.stop();
+}
+
 TEST_F(batcher, ATransportErrorAnswersEveryMessageOfTheBatch) {
   routing::ingest_batcher b(io_.get_executor(), *client_, "u:", 64, 1);
   client_->stop();
