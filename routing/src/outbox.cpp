@@ -23,6 +23,7 @@
 #include "pasokh/proto/json.hpp"
 #include "pasokh/routing/delivery.hpp"
 #include "pasokh/routing/instance_name.hpp"
+#include "pasokh/routing/repeated_warning.hpp"
 #include "pasokh/routing/clock.hpp"
 #include "pasokh/routing/lua_script.hpp"
 
@@ -168,6 +169,9 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
   milliseconds account_interval, account_tolerance;  // of all the channel's sends, likewise
   std::mt19937_64 rng;
   net::steady_timer wake;  // the reader waits on it for a free slot
+  // Its stream's Redis failures, retried every second or faster: while Redis
+  // is out of memory each would log that often.
+  repeated_warning group_failures, read_failures, trim_failures;
 
   // Strand-only state.
   bool stopping = false;
@@ -221,7 +225,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
     auto r = co_await redis.exec(store::make_command("XGROUP", "CREATE", key, group_name, "0", "MKSTREAM"));
     if (!r) co_return false;
     if (r->is_error() && r->str.find("BUSYGROUP") == std::string::npos) {
-      outbox_log()->error("outbox {}: cannot create consumer group: {}", channel, r->str);
+      group_failures.error(*outbox_log(), "outbox {}: cannot create consumer group: {}", channel, r->str);
       co_return false;
     }
     co_return true;
@@ -251,7 +255,8 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
       }
       if (r->is_error()) {
         // NOGROUP: the stream was lost (Redis restarted empty); make it again.
-        if (r->str.find("NOGROUP") == std::string::npos) outbox_log()->warn("outbox {}: XREADGROUP: {}", channel, r->str);
+        if (r->str.find("NOGROUP") == std::string::npos)
+          read_failures.warn(*outbox_log(), "outbox {}: XREADGROUP: {}", channel, r->str);
         co_await ensure_group();
         if (!co_await sleep_for(200ms)) break;
         continue;
@@ -709,7 +714,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
     auto r = co_await redis.fcall(script(lua::outbox_trim), store::make_command(),
                                  store::make_command(prefix, key, std::to_string(edge.count()) + "-0", group_name,
                                                      std::to_string(forget_consumers_after.count())));
-    if (r && r->is_error()) outbox_log()->warn("outbox {}: trim: {}", channel, r->str);
+    if (r && r->is_error()) trim_failures.warn(*outbox_log(), "outbox {}: trim: {}", channel, r->str);
   }
 };
 

@@ -435,7 +435,8 @@ awaitable<void> routing_service::timer_loop(std::vector<std::string> channel_tea
       co_await sync(channel_teams);  // again next tick until it lands
     } else {
       auto t = co_await tick();
-      if (!t && redis_.connected()) log()->warn("routing tick failed: {}", t.error().message());
+      static repeated_warning tick_failures;  // every tick (2 a second) fails alike while Redis is out of memory
+      if (!t && redis_.connected()) tick_failures.warn(*log(), "routing tick failed: {}", t.error().message());
       if (t && !t->unrouted.empty()) co_await route_unrouted(t->unrouted);
       if (t && t->leader && on_followup_due) co_await sweep_followups();
       if (t && t->leader && search) co_await index_search();
