@@ -34,7 +34,8 @@ ingest_batcher::ingest_batcher(asio::any_io_executor ex, store::redis_client& re
                                std::size_t max_batch, int max_in_flight, std::size_t max_queued,
                                std::chrono::milliseconds max_wait)
     : ex_(std::move(ex)), redis_(redis), prefix_(std::move(prefix)), max_batch_(max_batch),
-      max_in_flight_(max_in_flight), max_queued_(max_queued), max_wait_(max_wait), expiry_(ex_) {}
+      max_in_flight_(max_in_flight), max_queued_(max_queued),
+      max_wait_(max_wait.count() > 0 ? max_wait : 2 * redis.command_timeout()), expiry_(ex_) {}
 
 asio::awaitable<store::result<store::reply>> ingest_batcher::submit(std::vector<std::string> args) {
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(store::result<store::reply>)>(

@@ -33,10 +33,10 @@ class ingest_batcher {
  public:
   // `max_in_flight`: batches in Redis at once; two keep Redis busy while the
   // gateway reads one answer and sends the next batch.
-  // `max_wait`: twice the default command_timeout.
+  // `max_wait`: zero means twice the client's command_timeout.
   ingest_batcher(boost::asio::any_io_executor ex, store::redis_client& redis, std::string prefix,
                  std::size_t max_batch = 64, int max_in_flight = 2, std::size_t max_queued = 8 * 64,
-                 std::chrono::milliseconds max_wait = std::chrono::seconds(4));
+                 std::chrono::milliseconds max_wait = std::chrono::milliseconds::zero());
 
   // One message's arguments (ingest.lua's A[2..]); resolves to its own answer
   // (an array reply), the transport error of its batch, or without being sent:

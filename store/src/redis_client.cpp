@@ -45,6 +45,7 @@ struct client_core : detail::connection {
   client_core(asio::any_io_executor ex, redis_config cfg)
       : connection(std::move(ex), std::move(cfg), "client"), watchdog_(strand_) {}
   ~client_core() override { abandon(); }
+  std::chrono::milliseconds command_timeout() const noexcept { return cfg_.command_timeout; }
 
   // Strand: sends the request's commands back to back, or fails it now.
   void submit(std::unique_ptr<pending_op> op) {
@@ -210,6 +211,7 @@ redis_client::~redis_client() {
 void redis_client::start() { impl_->start(); }
 void redis_client::stop() { impl_->stop(); }
 bool redis_client::connected() const noexcept { return impl_->connected(); }
+std::chrono::milliseconds redis_client::command_timeout() const noexcept { return impl_->command_timeout(); }
 
 asio::awaitable<result<reply>> redis_client::exec(std::vector<std::string> args) {
   command_batch batch;

@@ -128,6 +128,7 @@ class redis_client {
   // The destructor stops too; destroy the client before its io_context.
   void stop();
   bool connected() const noexcept;
+  std::chrono::milliseconds command_timeout() const noexcept;
 
   // One command. A Redis error reply is returned as a reply of kind error
   // (not as a failed result) so callers can inspect it; transport problems
