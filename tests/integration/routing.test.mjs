@@ -402,7 +402,7 @@ test('a customer waiting on an agent who went offline is moved on after reassign
   assert.equal(cli('SISMEMBER', `pasokh:agent:${a.id}:convs`, c), '0', 'off the gone agent\'s load');
 
   // b answers, the customer writes back, b signs out: nobody of the team is
-  // left, so it waits in the queue, unassigned (the sign-out arms the timer too).
+  // left, so it waits in the queue, unassigned.
   sb.send({ type: 'reply', conv: c, client_id: 'quietgone-r2', text: 'looking at 7788' });
   await sb.next((f) => f.type === 'ack' && f.client_id === 'quietgone-r2');
   await postMessage(gw1, { message_id: uid(), customer: { id: customer }, text: 'any news?' });

@@ -129,6 +129,14 @@ void read_one(webhook_result& out, std::string_view where, const std::function<v
   out.skip("ignored_malformed", std::move(note));
 }
 
+void read_each(webhook_result& out, const json& items, std::string_view where,
+               const std::function<void(const json& item, const std::string& at)>& read) {
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    std::string at = std::string(where) + "[" + std::to_string(k) + "]";
+    read_one(out, at, [&] { read(items[k], at); });
+  }
+}
+
 webhook_result run_guarded(const std::function<webhook_result()>& parse) {
   try {
     return parse();

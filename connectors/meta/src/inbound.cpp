@@ -250,10 +250,8 @@ webhook_result parse_notification(const webhook_request& req, const meta_channel
       const auto* items = find_array(entry, list);
       if (!items) continue;
       any = true;
-      for (std::size_t k = 0; k < items->size(); ++k) {
-        std::string at = where + "." + std::string(list) + "[" + std::to_string(k) + "]";
-        read_one(out, at, [&] { read_item((*items)[k], *channel, *kind, out, at); });
-      }
+      read_each(out, *items, where + "." + std::string(list),
+                [&](const json& item, const std::string& at) { read_item(item, *channel, *kind, out, at); });
     }
     if (!any) out.count("ignored_changes");  // comments, mentions: the changes[] feed
   }

@@ -173,10 +173,8 @@ void read_messages(const json& value, const std::string& channel, webhook_result
   const auto* messages = find_array(value, "messages");
   if (!messages) return;
   auto contacts = read_contacts(value);
-  for (std::size_t k = 0; k < messages->size(); ++k) {
-    std::string at = std::string(where) + ".messages[" + std::to_string(k) + "]";
-    read_one(out, at, [&] { read_message((*messages)[k], contacts, channel, out, at); });
-  }
+  read_each(out, *messages, std::string(where) + ".messages",
+            [&](const json& m, const std::string& at) { read_message(m, contacts, channel, out, at); });
 }
 
 std::optional<proto::delivery_status> status_of(std::string_view s) {
@@ -224,10 +222,8 @@ void read_status(const json& st, const std::string& channel, webhook_result& out
 void read_statuses(const json& value, const std::string& channel, webhook_result& out, std::string_view where) {
   const auto* statuses = find_array(value, "statuses");
   if (!statuses) return;
-  for (std::size_t k = 0; k < statuses->size(); ++k) {
-    std::string at = std::string(where) + ".statuses[" + std::to_string(k) + "]";
-    read_one(out, at, [&] { read_status((*statuses)[k], channel, out, at); });
-  }
+  read_each(out, *statuses, std::string(where) + ".statuses",
+            [&](const json& st, const std::string& at) { read_status(st, channel, out, at); });
 }
 
 // One change of an entry: its messages and statuses, on the channel that owns its number.
@@ -268,16 +264,12 @@ webhook_result parse_notification(const webhook_request& req, const whatsapp_cha
   const auto& entries = require_array(*body, "entry", "");
   for (std::size_t i = 0; i < entries.size(); ++i) {
     std::string where = "entry[" + std::to_string(i) + "]";
-    const auto* changes = find_array(entries[i], "changes");
-    if (!changes) {
-      out.skip("ignored_malformed", where + ".changes must be an array");
-      continue;
-    }
-    for (std::size_t k = 0; k < changes->size(); ++k) {
-      // The messages and statuses in it are read one by one; this guards the change's own shape.
-      std::string at = where + ".changes[" + std::to_string(k) + "]";
-      read_one(out, at, [&] { read_change((*changes)[k], ch, route, out, at); });
-    }
+    // The messages and statuses in a change are read one by one; this guards
+    // the entry's and each change's own shape.
+    read_one(out, where, [&] {
+      read_each(out, require_array(entries[i], "changes", where), where + ".changes",
+                [&](const json& change, const std::string& at) { read_change(change, ch, route, out, at); });
+    });
   }
   return out;
 }

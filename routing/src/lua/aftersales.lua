@@ -228,20 +228,21 @@ end
 -- The survey a rating answers: the one its button names (an earlier survey
 -- than the latest asked on the channel is still answered, within the
 -- window), else the latest asked. Never one not asked of this customer.
+-- Also answers the latest asked.
 local function rated_survey(cust, pkey, named, window)
   local latest = redis.call('GET', pkey)
-  if named == '' or named == latest then return latest end
+  if named == '' or named == latest then return latest, latest end
   local h = redis.call('HMGET', conv_key(named), 'customer_id', 'csat_asked')
-  if h[1] ~= cust or not h[2] or now - tonumber(h[2]) > tonumber(window) then return nil end
-  return named
+  if h[1] ~= cust or not h[2] or now - tonumber(h[2]) > tonumber(window) then return nil, latest end
+  return named, latest
 end
 
 local function rate(cust, channel, msg_conv, created, rating, cwin, named, window)
   local pkey = p .. 'csat:pending:' .. cust .. ':' .. channel
-  local conv = rated_survey(cust, pkey, named, window)
+  local conv, latest = rated_survey(cust, pkey, named, window)
   if not conv then return { 'none' } end
   -- The latest survey stays pending while an earlier one is rated.
-  if conv == redis.call('GET', pkey) then redis.call('DEL', pkey) end
+  if conv == latest then redis.call('DEL', pkey) end
   local vkey = conv_key(conv)
   if redis.call('HSETNX', vkey, 'csat_rating', rating) == 0 then return { 'already' } end
   local agent = redis.call('HGET', vkey, 'csat_agent') or ''

@@ -14,8 +14,7 @@ if op == 'claim' then
   -- (agent_ids lists every id given; agents from before it by their hash).
   local base, n = 'ag_' .. a, 1
   local id = base
-  while redis.call('SISMEMBER', p .. 'agent_ids', id) == 1 or redis.call('EXISTS', agent_key(id)) == 1
-      or redis.call('HEXISTS', p .. 'agents_removed', id) == 1 do
+  while redis.call('SISMEMBER', p .. 'agent_ids', id) == 1 or redis.call('EXISTS', agent_key(id)) == 1 do
     n = n + 1
     id = base .. '_' .. n
   end

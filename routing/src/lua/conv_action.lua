@@ -42,10 +42,9 @@ end
 if op == 'transfer_team' then
   if status == 'resolved' then return { 'invalid_state', status } end
   if not redis.call('HGET', p .. 'team_strategy', a1) then return { 'team_not_found', a1 } end
-  local sla = sla_args(9, a1)
-  if not sla then return { 'sla_for', a1 } end
   -- The new team's targets from now; a first response already given stays given.
-  restart_sla(conv, sla, false)
+  local ask = restart_sla(conv, 9, a1, false)
+  if ask then return ask end
   release(conv, assignee, now)
   redis.call('ZREM', p .. 'queue:' .. team, conv)
   redis.call('ZREM', p .. 'timers:reassign', conv)
@@ -90,9 +89,8 @@ if op == 'reopen' then
   -- A resolved one is a new contact: its SLA counts again from now. (A
   -- snoozed one's ran on while it slept.)
   if status == 'resolved' then
-    local sla = sla_args(9, team)
-    if not sla then return { 'sla_for', team } end
-    restart_sla(conv, sla, true)
+    local ask = restart_sla(conv, 9, team, true)
+    if ask then return ask end
   end
   local open_key = p .. 'cust:' .. h[4] .. ':open:' .. h[5]
   local holder = redis.call('GET', open_key)

@@ -5,8 +5,5 @@
 -- on to the end of the pause, with the burst full from then, as the local
 -- bucket's pause_until; never back, should a longer pause hold it already.
 -- ARGV: prefix, account pace key, pause_ms, burst tolerance_ms.
-local key, pause, tolerance = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local now = redis_now_ms()
-local tat = now + pause + tolerance
-if tonumber(redis.call('GET', key) or '0') < tat then set_pace(key, tat, now) end
+pace_from_answer(ARGV[2], tonumber(ARGV[3]) + tonumber(ARGV[4]))
 return 'OK'

@@ -322,6 +322,8 @@ end
 -- The send is done: its slot counts from the provider's answer (the provider
 -- counts when it received it, which a slow answer, a split text's later
 -- parts or a send held back after its turn made later than the slot taken).
+-- Also a provider's pause (outbox_pause.lua): no send before `interval` ms
+-- from now; never moved back.
 local function pace_from_answer(key, interval)
   if key == '' or interval <= 0 then return end
   local now = redis_now_ms()

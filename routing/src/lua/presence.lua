@@ -29,8 +29,6 @@ if last[1] then redis.call('ZADD', p .. 'presence', last[2], a) else redis.call(
 local after = agent_status(a, now)
 local can_take = index_agent(a, now)
 if before ~= after then publish_presence(a, now) end
--- Gone offline or away: its customers who wait are moved on in time (tick.lua).
-if before ~= after and after ~= 'online' then watch_waiting(a, now) end
 local n = 0
 if can_take then n = drain_agent(a, now, 200) end
 return { before, after, n }

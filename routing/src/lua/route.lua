@@ -27,9 +27,8 @@ if status == 'resolved' or status == 'snoozed' then
   -- window, which kept it findable) reopens, its SLA counting again from
   -- now; a snoozed one wakes up (its SLA ran on).
   if status == 'resolved' then
-    local sla = sla_args(5, h[4])
-    if not sla then return { 'sla_for', h[4] } end
-    restart_sla(conv, sla, true)
+    local ask = restart_sla(conv, 5, h[4], true)
+    if ask then return ask end
   end
   customer_reopens(conv, h[4], p .. 'cust:' .. h[6] .. ':open:' .. h[3], now)
   route_back(conv, now, 'customer', status == 'resolved' and 'reopened_by_customer' or 'snooze_ended')

@@ -108,24 +108,6 @@ local function publish_presence(a, now)
   end
 end
 
--- The customer wrote last: their message (`customer_at`) waits for an agent's
--- answer (`agent_at`, the last agent reply; both ms, possibly absent).
-local function customer_waiting(customer_at, agent_at)
-  return (tonumber(customer_at or '') or 0) > (tonumber(agent_at or '') or 0)
-end
-
--- The agent went offline or away: each of its conversations whose customer
--- waits gets the reassign timer (unless armed already), so the tick moves it
--- on once the customer has waited reassign_ms (tick.lua, assignee_offline).
-local function watch_waiting(a, now)
-  local after = setting('reassign_ms')
-  if after <= 0 then return end
-  for _, conv in ipairs(redis.call('SMEMBERS', agent_key(a) .. ':convs')) do
-    local h = redis.call('HMGET', conv_key(conv), 'last_customer_message_at', 'last_agent_reply_at')
-    if customer_waiting(h[1], h[2]) then redis.call('ZADD', p .. 'timers:reassign', 'NX', now + after, conv) end
-  end
-end
-
 -- Why agent `a` may not take a conversation now (agent_offline, agent_away,
 -- agent_full; `force`, an admin's: away or full is no reason), else nil.
 local function take_refusal(a, now, force)
@@ -152,7 +134,6 @@ local function expire_agent(a, now)
   end
   index_agent(a, now)
   publish_presence(a, now)
-  if agent_status(a, now) ~= 'online' then watch_waiting(a, now) end
 end
 
 -- Priority order of a queue: urgent, then VIP/high; an SLA breach lifts a
@@ -336,12 +317,18 @@ end
 
 -- A new SLA segment (reopened after a resolve, or moved to another team): the
 -- old due times, timers and breach (its badge, its queue boost) are gone and
--- `s` counts from now. `new_contact`: the first response is owed again.
-local function restart_sla(conv, s, new_contact)
+-- `team`'s SLA (sla_args from ARGV[i]) counts from now. `new_contact`: the
+-- first response is owed again. Changes nothing and answers {'sla_for', team}
+-- when the caller gave no SLA for `team` (it asks again with one).
+local function restart_sla(conv, i, team, new_contact)
+  local s = sla_args(i, team)
+  if not s then return { 'sla_for', team } end
   clear_sla_timers(conv)
-  redis.call('HDEL', conv_key(conv), 'sla_breached', 'sla_first_due', 'sla_resolve_due')
-  if new_contact then redis.call('HDEL', conv_key(conv), 'first_response_at') end
+  local gone = { 'sla_breached', 'sla_first_due', 'sla_resolve_due' }
+  if new_contact then gone[#gone + 1] = 'first_response_at' end
+  redis.call('HDEL', conv_key(conv), unpack(gone))
   arm_sla(conv, s)
+  return nil
 end
 
 -- The conversation is done (resolved, or closed as a side conversation):

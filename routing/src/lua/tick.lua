@@ -37,23 +37,23 @@ for _, conv in ipairs(redis.call('ZRANGEBYSCORE', rkey, '-inf', now, 'LIMIT', 0,
   local vkey = conv_key(conv)
   local h = redis.call('HMGET', vkey, 'status', 'assignee', 'assigned_at', 'last_agent_reply_at', 'team',
     'last_customer_message_at')
-  local answered = tonumber(h[4] or '0') >= tonumber(h[3] or '0')
-  local prev = h[2] or ''
-  local prev_status = prev ~= '' and agent_status(prev, now) or 'offline'
-  local waiting_since = customer_waiting(h[6], h[4]) and tonumber(h[6]) or nil
-  local reason
-  if h[1] ~= 'assigned' then
-    reason = nil
-  elseif not answered then
-    reason = 'no_reply'
-  elseif waiting_since and prev_status ~= 'online' then
-    if now - waiting_since >= reassign_ms then
-      reason = 'assignee_' .. prev_status
-    else
-      redis.call('ZADD', rkey, waiting_since + reassign_ms, conv)
+  local prev, prev_status, reason = h[2] or '', nil, nil
+  if h[1] == 'assigned' then
+    prev_status = prev ~= '' and agent_status(prev, now) or 'offline'
+    local answered = tonumber(h[4] or '0') >= tonumber(h[3] or '0')
+    -- The customer wrote last: their message waits for an agent's answer.
+    local waiting_since = (tonumber(h[6] or '') or 0) > (tonumber(h[4] or '') or 0) and tonumber(h[6]) or nil
+    if not answered then
+      reason = 'no_reply'
+    elseif waiting_since and prev_status ~= 'online' then
+      if now - waiting_since >= reassign_ms then
+        reason = 'assignee_' .. prev_status
+      else
+        redis.call('ZADD', rkey, waiting_since + reassign_ms, conv)
+      end
+    elseif waiting_since and reassign_ms > 0 then
+      redis.call('ZADD', rkey, now + reassign_ms, conv)
     end
-  elseif waiting_since and reassign_ms > 0 then
-    redis.call('ZADD', rkey, now + reassign_ms, conv)
   end
   if reason then
     local other = pick_agent(h[5], now, prev)

@@ -57,9 +57,7 @@ export function mountInbox(state, { onSelect, onLoadOlder }) {
       : e.key in STEPS ? Math.min(all.length - 1, Math.max(0, at + STEPS[e.key])) : -1;
     if (to < 0) return;
     e.preventDefault();
-    rover = all[to].dataset.conv;
-    rove();
-    all[to].focus();
+    all[to].focus();  // focusin moves the tab stop
   });
   list.addEventListener('focusin', (e) => {
     const b = e.target.closest?.('.conv-item');

@@ -48,6 +48,10 @@ std::optional<json> parse_body(std::string_view body);
 // "ignored_malformed", noted with its place - and the batch's other items are
 // kept: a refused batch would be redelivered, refused again, and all of it lost.
 void read_one(webhook_result& out, std::string_view where, const std::function<void()>& read);
+// read_one for each item of the array `items`, found at `where`: `read` gets
+// the item and its place ("entry[0].messaging[2]").
+void read_each(webhook_result& out, const json& items, std::string_view where,
+               const std::function<void(const json& item, const std::string& at)>& read);
 
 // Runs a parser body: shape_error -> 400 invalid_payload, JSON type errors ->
 // 400, anything else -> 500. Nothing escapes.
