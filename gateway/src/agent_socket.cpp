@@ -18,6 +18,7 @@
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/read_marks.hpp"
+#include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/gateway/routing_api.hpp"
 #include "pasokh/gateway/ws_frames.hpp"
 #include "pasokh/proto/utf8.hpp"
@@ -38,17 +39,6 @@ constexpr std::size_t catch_up_page = 100;
 // The first of each team's queue a welcome lists even when 200 newer
 // conversations fill its page: who waits longest, or matters most.
 constexpr int queue_head_listed = 25;
-
-// A frame's string field, "" when it is absent or not a string: a client may
-// send {"client_id":5}, and json::value would throw on it, also from inside
-// the handler that answers a malformed frame (which ended the session, 1006).
-std::string string_or_empty(const json& frame, const char* key) {
-  auto it = frame.find(key);
-  return it != frame.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
-
-// The client_id to echo in a frame's answer ("" when none or not a string).
-std::string client_id_of(const json& frame) { return string_or_empty(frame, "client_id"); }
 
 class agent_session : public ws_handler, public live_listener, public std::enable_shared_from_this<agent_session> {
  public:

@@ -50,12 +50,6 @@ awaitable<std::optional<http_response>> check_conversation(services& s, const ag
   co_return unavailable();
 }
 
-std::string client_id_of(const json& j) {
-  auto it = j.find("client_id");
-  if (it == j.end() || !it->is_string()) return {};
-  return it->get<std::string>();
-}
-
 
 // The labels of a request field: an array of valid labels, or an error.
 std::variant<std::string, http_response> label_list(const json& j, const char* key) {

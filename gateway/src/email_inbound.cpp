@@ -20,7 +20,7 @@
 #include "pasokh/gateway/followup.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
-#include "pasokh/gateway/repeated_warning.hpp"
+#include "pasokh/routing/repeated_warning.hpp"
 #include "pasokh/gateway/run_on.hpp"
 
 namespace pasokh::gateway {
@@ -258,7 +258,7 @@ awaitable<email::store_outcome> email_channel::receive(email::smtp_envelope enve
   routing::channel_route route{channel_.team, channel_.bot && !mail.list_mail};
   auto stored = co_await ingest_.ingest(mail.event, route, *thread);
   if (!stored) {
-    static repeated_warning ingest_failures;
+    static routing::repeated_warning ingest_failures;
     ingest_failures.warn(*log, "channel={} ingest failed: {}", channel_.id, stored.error().message());
     co_return email::store_outcome::temporary_failure("storage unavailable");
   }

@@ -26,7 +26,7 @@ void email_channel::watch_relay(const email::send_result& result) {
                             "takes them (check the relay's credentials, quota and account): {}",
                             channel_.id, config_.relay.host, config_.relay.port, result.detail);
     if (!relay_refusing_.exchange(true)) {  // a new spell: told at once
-      relay_refusals_.admit(repeated_warning::clock::now());
+      relay_refusals_.admit(routing::repeated_warning::clock::now());
       log->error("{}", text);
     } else {
       relay_refusals_.error(*log, "{}", text);

@@ -16,13 +16,12 @@
 #include "pasokh/gateway/followup.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/redis_memory.hpp"
-#include "pasokh/gateway/repeated_warning.hpp"
+#include "pasokh/routing/repeated_warning.hpp"
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/proto/types.hpp"
 #include "pasokh/proto/utf8.hpp"
 #include "pasokh/routing/clock.hpp"
-#include "pasokh/store/out_of_memory.hpp"
 
 namespace pasokh::gateway {
 
@@ -87,7 +86,7 @@ awaitable<bool> run_bot(services& s, const routing::ingest_outcome& stored, cons
     // The customer's message is stored either way; a failed bot turn leaves the
     // conversation with the bot, and the follow-up is run again (followup.cpp).
     if (!r) {
-      static repeated_warning bot_turn_failures;
+      static routing::repeated_warning bot_turn_failures;
       bot_turn_failures.warn(*spdlog::get("bot"), "conv={} bot turn failed: {}", stored.conversation_id, r.error().message());
       co_return false;
     }
@@ -101,7 +100,7 @@ awaitable<bool> run_bot(services& s, const routing::ingest_outcome& stored, cons
   if (route && s.routing) {
     auto routed = co_await s.routing->route(stored.conversation_id, event.language);
     if (!routed) {
-      static repeated_warning routing_failures;
+      static routing::repeated_warning routing_failures;
       routing_failures.warn(*spdlog::get("routing"), "conv={} routing failed: {}", stored.conversation_id, routed.error().message());
       co_return false;
     }
@@ -129,7 +128,7 @@ void add_health_routes(router& r, services& s, redis_memory_watch& redis_memory)
     if (s.routing && !s.routing->synced()) co_return error_response(503, "starting", "routing state is still loading");
     co_return json_response(200, R"({"status":"ready"})");
   });
-  r.add("GET", "/metrics", [&s, &redis_memory](const http_request& req, const route_params&) -> awaitable<http_response> {
+  r.add("GET", "/metrics", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
     if (const auto& token = s.cfg.metrics.token; !token.empty() && !connectors::constant_time_equal(bearer_token(req), token)) {
       auto res = reject(401, "unauthorized", "GET /metrics needs the metrics token (Authorization: Bearer <token>)");
       res.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -139,8 +138,8 @@ void add_health_routes(router& r, services& s, redis_memory_watch& redis_memory)
     m.redis_connected.set({"commands"}, s.redis.connected() ? 1 : 0);
     if (s.subscriber) m.redis_connected.set({"pubsub"}, s.subscriber->connected() ? 1 : 0);
     if (s.webchat_subscriber) m.redis_connected.set({"webchat_pubsub"}, s.webchat_subscriber->connected() ? 1 : 0);
-    m.errors.set({"redis_oom"}, store::out_of_memory_replies());
-    co_return http_response{200, "text/plain; version=0.0.4", m.render() + redis_memory.render_metrics(), {}};
+    m.errors.set({"redis_oom"}, s.redis.out_of_memory_replies());
+    co_return http_response{200, "text/plain; version=0.0.4", m.render(), {}};
   });
 }
 
@@ -262,7 +261,7 @@ void add_api_channel_routes(router& r, services& s) {
           routing::channel_route route{channel->team, channel->bot};
           auto outcome = co_await s.conversations.ingest(event, route);
           if (!outcome) {
-            static repeated_warning ingest_failures;
+            static routing::repeated_warning ingest_failures;
             ingest_failures.warn(*spdlog::get("gateway"), "channel={} ingest failed: {}", channel->id, outcome.error().message());
             co_return unavailable();
           }

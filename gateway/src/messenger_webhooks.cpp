@@ -13,7 +13,7 @@
 #include "pasokh/gateway/followup.hpp"
 #include "pasokh/gateway/messenger.hpp"
 #include "pasokh/gateway/metrics.hpp"
-#include "pasokh/gateway/repeated_warning.hpp"
+#include "pasokh/routing/repeated_warning.hpp"
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/routing/clock.hpp"
 
@@ -83,8 +83,8 @@ void count(const std::string& channel, std::string_view what, std::uint64_t n = 
 // read (the provider's shape changed), or an object no channel here takes (a
 // subscription pointed at the wrong URL). Once per spell for each.
 void warn_skipped(const std::string& channel, const std::vector<connectors::webhook_result::skipped_item>& skipped) {
-  static repeated_warning malformed;
-  static repeated_warning misdirected;
+  static routing::repeated_warning malformed;
+  static routing::repeated_warning misdirected;
   for (const auto& item : skipped)
     (item.what == "ignored_malformed" ? malformed : misdirected)
         .warn(*log(), "channel={} webhook item left out ({}): {}", channel, item.what, item.note);
@@ -206,7 +206,7 @@ awaitable<bool> messenger_gateway::store_message(const channel_config& channel, 
   routing::channel_route route{channel.team, channel.bot};
   auto stored = co_await s_.conversations.ingest(event, route);
   if (!stored) {
-    static repeated_warning ingest_failures;
+    static routing::repeated_warning ingest_failures;
     ingest_failures.warn(*log(), "channel={} ingest failed: {}", channel.id, stored.error().message());
     co_return false;
   }
@@ -226,7 +226,7 @@ awaitable<bool> messenger_gateway::store_message(const channel_config& channel, 
 awaitable<bool> messenger_gateway::store_edit(const channel_config& channel, const proto::inbound_event& event) {
   auto stored = co_await s_.conversations.edit_message(event);
   if (!stored) {
-    static repeated_warning edit_failures;
+    static routing::repeated_warning edit_failures;
     edit_failures.warn(*log(), "channel={} edit failed: {}", channel.id, stored.error().message());
     co_return false;
   }
@@ -238,7 +238,7 @@ awaitable<bool> messenger_gateway::store_edit(const channel_config& channel, con
 awaitable<bool> messenger_gateway::store_reaction(const channel_config& channel, const proto::inbound_event& event) {
   auto stored = co_await s_.conversations.react(event);
   if (!stored) {
-    static repeated_warning reaction_failures;
+    static routing::repeated_warning reaction_failures;
     reaction_failures.warn(*log(), "channel={} reaction failed: {}", channel.id, stored.error().message());
     co_return false;
   }
@@ -261,7 +261,7 @@ awaitable<bool> messenger_gateway::store_status(const channel_config& channel, c
   routing::outbox_ack no_outbox_entry;
   auto marked = co_await marks_.mark(update, no_outbox_entry);
   if (!marked) {
-    static repeated_warning status_failures;
+    static routing::repeated_warning status_failures;
     status_failures.warn(*log(), "channel={} status failed: {}", channel.id, marked.error().message());
     co_return false;
   }
@@ -274,7 +274,7 @@ awaitable<bool> messenger_gateway::store_read_watermark(const channel_config& ch
                                                        const proto::inbound_event& event) {
   auto marked = co_await marks_.mark_read_up_to(channel.id, event.from.external_id, event.read_watermark);
   if (!marked) {
-    static repeated_warning watermark_failures;
+    static routing::repeated_warning watermark_failures;
     watermark_failures.warn(*log(), "channel={} read watermark failed: {}", channel.id, marked.error().message());
     co_return false;
   }
@@ -285,7 +285,7 @@ awaitable<bool> messenger_gateway::store_read_watermark(const channel_config& ch
 awaitable<bool> messenger_gateway::store_echo(const channel_config& channel, const proto::inbound_event& event) {
   auto stored = co_await s_.conversations.record_echo(event, store_.provider_id_ttl());
   if (!stored) {
-    static repeated_warning echo_failures;
+    static routing::repeated_warning echo_failures;
     echo_failures.warn(*log(), "channel={} echo failed: {}", channel.id, stored.error().message());
     co_return false;
   }

@@ -122,6 +122,7 @@ std::string metrics::render() const {
   redis_latency.render(out);
   redis_failures.render(out);
   redis_connected.render(out, "gauge");
+  redis_evicting_policy.render(out, "gauge");
   redis_reconnects.render(out);
   return out;
 }

@@ -11,7 +11,7 @@
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/console_api.hpp"
 #include "pasokh/gateway/metrics.hpp"
-#include "pasokh/gateway/repeated_warning.hpp"
+#include "pasokh/routing/repeated_warning.hpp"
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/routing/clock.hpp"
 #include "pasokh/routing/customer_keys.hpp"
@@ -28,7 +28,7 @@ std::vector<std::string> erase_args(services& s, const char* op) {
 boost::asio::awaitable<store::result<store::reply>> call_erase(services& s, std::vector<std::string> args) {
   auto r = co_await s.redis.fcall(routing::script(routing::lua::erase), store::make_command(), std::move(args));
   if (r && r->is_error()) {
-    static repeated_warning failures;  // every step fails alike while Redis is out of memory
+    static routing::repeated_warning failures;  // every step fails alike while Redis is out of memory
     failures.error(*spdlog::get("gateway"), "erase.lua: {}", r->str);
     co_return store::make_error_code(store::redis_errc::server_error);
   }

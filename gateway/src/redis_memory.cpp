@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "pasokh/store/out_of_memory.hpp"
+#include "pasokh/gateway/metrics.hpp"
 
 namespace pasokh::gateway {
 
@@ -46,7 +46,7 @@ std::optional<redis_memory_info> parse_info_memory(std::string_view info) {
 }
 
 redis_memory_watch::redis_memory_watch(store::redis_client& redis)
-    : redis_(redis), oom_replies_seen_(store::out_of_memory_replies()) {}
+    : redis_(redis), oom_replies_seen_(redis.out_of_memory_replies()) {}
 
 net::awaitable<void> redis_memory_watch::check_policy() {
   auto r = co_await redis_.exec(store::make_command("INFO", "memory"));
@@ -54,8 +54,11 @@ net::awaitable<void> redis_memory_watch::check_policy() {
   auto info = r->is_error() ? std::nullopt : parse_info_memory(r->str);
   {
     std::lock_guard lock(mutex_);
+    // pasokh_redis_evicting_policy: 1 for the policy that may evict, 0 for one mended.
+    auto& metric = global_metrics().redis_evicting_policy;
+    if (!evicting_policy_.empty()) metric.set({evicting_policy_}, 0);
     evicting_policy_ = info && info->policy != "noeviction" ? info->policy : std::string{};
-    if (!evicting_policy_.empty()) last_evicting_ = evicting_policy_;
+    if (!evicting_policy_.empty()) metric.set({evicting_policy_}, 1);
   }
   auto log = spdlog::get("redis");
   if (!info) {
@@ -74,7 +77,7 @@ net::awaitable<std::optional<redis_memory_problem>> redis_memory_watch::problem(
   {
     std::lock_guard lock(mutex_);
     evicting = evicting_policy_;
-    const auto oom_replies = store::out_of_memory_replies();
+    const auto oom_replies = redis_.out_of_memory_replies();
     if (oom_replies != oom_replies_seen_) out_of_memory_ = true;
     oom_replies_seen_ = oom_replies;
     out_of_memory = out_of_memory_;
@@ -89,7 +92,7 @@ net::awaitable<std::optional<redis_memory_problem>> redis_memory_watch::problem(
   if (info && !info->full()) {
     std::lock_guard lock(mutex_);
     // Unless another OOM came in the meantime: then the next call reads INFO again.
-    if (store::out_of_memory_replies() == oom_replies_seen_) out_of_memory_ = false;
+    if (redis_.out_of_memory_replies() == oom_replies_seen_) out_of_memory_ = false;
     co_return std::nullopt;
   }
   co_return redis_memory_problem{
@@ -97,17 +100,6 @@ net::awaitable<std::optional<redis_memory_problem>> redis_memory_watch::problem(
       info ? fmt::format("Redis is out of memory ({} of maxmemory {} bytes used): writes are refused", info->used,
                          info->limit)
            : std::string("Redis refused writes for lack of memory (OOM)")};
-}
-
-std::string redis_memory_watch::render_metrics() const {
-  std::lock_guard lock(mutex_);
-  std::string out =
-      "# HELP pasokh_redis_evicting_policy 1 while Redis's maxmemory-policy (the label) may evict keys; set "
-      "noeviction\n# TYPE pasokh_redis_evicting_policy gauge\n";
-  if (!last_evicting_.empty())
-    out += fmt::format("pasokh_redis_evicting_policy{{policy=\"{}\"}} {}\n", last_evicting_,
-                       evicting_policy_ == last_evicting_ ? 1 : 0);
-  return out;
 }
 
 }  // namespace pasokh::gateway

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "pasokh/gateway/reports.hpp"
+#include "pasokh/gateway/request_checks.hpp"
 
 namespace pasokh::gateway::reports {
 namespace {
@@ -14,11 +15,6 @@ std::int64_t int_of(const json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_number()) return 0;
   return it->get<std::int64_t>();
-}
-
-std::string str_of(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
 }
 
 // When the event happened: a message's own time, else the event's `at`, else
@@ -40,7 +36,7 @@ bool is_csat_ask(const json& message) {
   auto b = message.find("buttons");
   if (b == message.end() || !b->is_array()) return false;
   return std::any_of(b->begin(), b->end(), [](const json& x) {
-    return x.is_object() && str_of(x, "id").rfind("csat:", 0) == 0;
+    return x.is_object() && string_or_empty(x, "id").rfind("csat:", 0) == 0;
   });
 }
 
@@ -92,22 +88,22 @@ void fold(timeline& t, const json& f) {
   t.seq = seq;
   // Closed because its customer was erased (routing/src/lua/erase.lua): the
   // reports count the conversation as it was, not as resolved then.
-  if (str_of(f, "event") == "status" && str_of(f, "reason") == "erased") return;
+  if (string_or_empty(f, "event") == "status" && string_or_empty(f, "reason") == "erased") return;
   static const json no_conv = json::object();
   auto ci = f.find("conversation");
   const json& c = ci != f.end() && ci->is_object() ? *ci : no_conv;
-  if (t.id.empty()) t.id = str_of(f, "conv");
-  if (auto v = str_of(c, "channel"); !v.empty()) t.channel = v;
-  if (auto v = str_of(c, "customer_id"); !v.empty()) t.customer = v;
+  if (t.id.empty()) t.id = string_or_empty(f, "conv");
+  if (auto v = string_or_empty(c, "channel"); !v.empty()) t.channel = v;
+  if (auto v = string_or_empty(c, "customer_id"); !v.empty()) t.customer = v;
   if (!t.created_at) t.created_at = int_of(c, "created_at");
   if (target_of(t, c, "sla_first_due")) t.sla_first = true;
   if (target_of(t, c, "sla_resolve_due")) t.sla_resolve = true;
-  const auto event = str_of(f, "event");
+  const auto event = string_or_empty(f, "event");
   const auto at = event_time(f, c);
-  if (auto v = str_of(c, "team"); !v.empty() && (t.teams.empty() || v != t.teams.back().team)) t.teams.push_back({v, at});
+  if (auto v = string_or_empty(c, "team"); !v.empty() && (t.teams.empty() || v != t.teams.back().team)) t.teams.push_back({v, at});
 
   const std::string before = t.status;
-  const std::string after = c.contains("status") ? str_of(c, "status") : before;
+  const std::string after = c.contains("status") ? string_or_empty(c, "status") : before;
   const bool first = before.empty();
   if (first) {
     t.bot = after == "bot";
@@ -116,7 +112,7 @@ void fold(timeline& t, const json& f) {
     t.side = finished(after);
   }
   if (!first && finished(before) && !finished(after)) {
-    const bool by_customer = str_of(f, "reason") == "reopened_by_customer";
+    const bool by_customer = string_or_empty(f, "reason") == "reopened_by_customer";
     if (t.side || (t.campaign_sent && by_customer)) start_contact(t, at, after);
     else ++t.reopens;
     t.campaign_sent = false;
@@ -128,16 +124,16 @@ void fold(timeline& t, const json& f) {
     if (!t.segment_start) t.segment_start = at;
   }
   if (finished(after) && !finished(before)) {
-    if (t.segment_start) t.resolutions.push_back({t.segment_start, at, str_of(c, "assignee")});
+    if (t.segment_start) t.resolutions.push_back({t.segment_start, at, string_or_empty(c, "assignee")});
     t.segment_start = 0;
     t.waiting_since = 0;
     if (event == "status" && after == "closed") {
-      auto reason = str_of(f, "reason");
+      auto reason = string_or_empty(f, "reason");
       if (reason == "csat" || reason == "opt_out") t.side = true;
     }
   }
   t.status = after;
-  const auto assignee = str_of(c, "assignee");
+  const auto assignee = string_or_empty(c, "assignee");
   add_agent(t, assignee);
   // Given to a person (a queue drain, a transfer, their own reply): under a
   // team filter they count for the team it was in then, replies or not.
@@ -148,7 +144,7 @@ void fold(timeline& t, const json& f) {
   if (event == "message" && !f.value("edit", false)) {
     const auto mi = f.find("message");
     if (mi == f.end() || !mi->is_object()) return;
-    const auto direction = str_of(*mi, "direction"), author = str_of(*mi, "author");
+    const auto direction = string_or_empty(*mi, "direction"), author = string_or_empty(*mi, "author");
     if (direction == "in") {
       // A message to a resolved conversation (a CSAT rating) waits for
       // nobody, nor does an out-of-office reply or a bounce (automatic mail).
@@ -160,11 +156,11 @@ void fold(timeline& t, const json& f) {
       // is no first response: a bot's deflected case stays deflected, one
       // resolved unanswered gets no first response days later, and a reopen
       // measures its resolution from the reopen.
-      auto agent = str_of(*mi, "author_id");
+      auto agent = string_or_empty(*mi, "author_id");
       add_agent(t, agent);
       t.replies.push_back({agent, at, 0});
     } else if (author == "agent") {
-      auto agent = str_of(*mi, "author_id");
+      auto agent = string_or_empty(*mi, "author_id");
       add_agent(t, agent);
       if (!t.clock_start) t.clock_start = t.segment_start = at;
       auto waiting = t.waiting_since ? std::max(t.waiting_since, t.clock_start) : 0;
@@ -180,15 +176,15 @@ void fold(timeline& t, const json& f) {
       t.csat_asked_at = at;
       // The survey is about the agent who has the case (aftersales.lua keeps
       // the same as csat_agent): the agent filter counts it for them before a rating.
-      t.csat_agent = str_of(c, "assignee");
+      t.csat_agent = string_or_empty(c, "assignee");
     }
-  } else if (event == "sla" && str_of(f, "state") == "breached") {
-    auto& breached_at = str_of(f, "sla") == "first_response" ? t.first_breached_at : t.resolution_breached_at;
+  } else if (event == "sla" && string_or_empty(f, "state") == "breached") {
+    auto& breached_at = string_or_empty(f, "sla") == "first_response" ? t.first_breached_at : t.resolution_breached_at;
     if (!breached_at) breached_at = at;
   } else if (event == "csat") {
     t.csat_rating = static_cast<int>(int_of(f, "rating"));
     t.csat_at = at;
-    t.csat_agent = str_of(f, "agent");
+    t.csat_agent = string_or_empty(f, "agent");
   }
 }
 

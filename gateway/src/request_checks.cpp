@@ -32,6 +32,11 @@ std::variant<nlohmann::json, http_response> json_body(const http_request& req, b
   return j;
 }
 
+std::string string_or_empty(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+
 std::string bearer_token(const http_request& req) {
   auto value = req.header("authorization");
   constexpr std::string_view scheme = "Bearer ";

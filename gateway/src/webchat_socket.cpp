@@ -20,7 +20,7 @@
 #include "pasokh/gateway/catch_up_retry.hpp"
 #include "pasokh/gateway/followup.hpp"
 #include "pasokh/gateway/metrics.hpp"
-#include "pasokh/gateway/repeated_warning.hpp"
+#include "pasokh/routing/repeated_warning.hpp"
 #include "pasokh/gateway/webchat.hpp"
 #include "pasokh/gateway/webchat_token.hpp"
 #include "pasokh/gateway/webchat_uploads.hpp"
@@ -480,7 +480,7 @@ class chat_session : public ws_handler,
     auto outcome = co_await w_.core().conversations.ingest(event, route);
     if (!outcome) {
       global_metrics().errors.inc("redis_unavailable");
-      static repeated_warning ingest_failures;
+      static routing::repeated_warning ingest_failures;
       ingest_failures.warn(*spdlog::get("gateway"), "channel={} ingest failed: {}", channel_.config->id, outcome.error().message());
       send(error_frame("unavailable", "storage unavailable, resend later", m.client_id));
       co_return;

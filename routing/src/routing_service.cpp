@@ -329,16 +329,16 @@ awaitable<rresult<action_outcome>> routing_service::act(const action_request& q)
   };
   auto first = args_at(at);
   auto r = co_await redis_.fcall(script(lua::conv_action), store::make_command(), std::move(first));
-  for (int tries = 0; tries < 3; ++tries) {
-    auto asked = answer_of(r);
-    if (!asked || (**asked)[0].str != "sla_for" || (**asked).size() < 2) break;
-    at = now_ms();
-    sla = sla_args(*teams(), (**asked)[1].str, at);
-    auto again = args_at(at);
-    r = co_await redis_.fcall(script(lua::conv_action), store::make_command(), std::move(again));
-  }
   auto a = answer_of(r);
   if (!a) co_return a.error();
+  for (int tries = 0; tries < 3 && (**a)[0].str == "sla_for" && (**a).size() >= 2; ++tries) {
+    at = now_ms();
+    sla = sla_args(*teams(), (**a)[1].str, at);
+    auto again = args_at(at);
+    r = co_await redis_.fcall(script(lua::conv_action), store::make_command(), std::move(again));
+    a = answer_of(r);
+    if (!a) co_return a.error();
+  }
   const auto& v = **a;
   action_outcome out;
   out.code = v[0].str;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 
@@ -252,16 +254,28 @@ std::shared_ptr<const time_zone> time_zone::load(std::string_view name, const st
         return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '+' || ch == '/';
       }))
     throw std::runtime_error("bad time zone name \"" + std::string(name) + "\"");
-  std::ifstream f(dir + "/" + std::string(name), std::ios::binary);
+  // Each zone file is read once: reports load a zone per request and per
+  // version of a team's hours, and a zone file changes only with a package
+  // upgrade, which restarts the service.
+  static std::mutex loaded_lock;
+  static std::map<std::string, std::shared_ptr<const time_zone>> loaded;
+  const auto path = dir + "/" + std::string(name);
+  {
+    std::lock_guard lock(loaded_lock);
+    if (auto it = loaded.find(path); it != loaded.end()) return it->second;
+  }
+  std::ifstream f(path, std::ios::binary);
   if (!f) throw std::runtime_error("unknown time zone \"" + std::string(name) + "\" (no file in " + dir + ")");
   std::stringstream ss;
   ss << f.rdbuf();
-  auto bytes = ss.str();
+  std::shared_ptr<const time_zone> tz;
   try {
-    return parse_tzif(name, bytes);
+    tz = parse_tzif(name, ss.str());
   } catch (const std::runtime_error& e) {
     throw std::runtime_error("time zone \"" + std::string(name) + "\": " + e.what());
   }
+  std::lock_guard lock(loaded_lock);
+  return loaded.emplace(path, std::move(tz)).first->second;
 }
 
 int time_zone::offset_at(std::int64_t utc_s) const {

@@ -1,5 +1,4 @@
 #include "pasokh/store/redis_client.hpp"
-#include "pasokh/store/out_of_memory.hpp"
 
 #include "connection.hpp"
 #include "hiredis_reply.hpp"
@@ -22,7 +21,6 @@ using detail::pending_op;
 
 namespace {
 
-std::atomic<std::uint64_t> out_of_memory_count{0};
 
 // These switch a hiredis context into push mode, which would break the
 // reply-in-order contract of the shared command connection.
@@ -46,6 +44,8 @@ struct client_core : detail::connection {
       : connection(std::move(ex), std::move(cfg), "client"), watchdog_(strand_) {}
   ~client_core() override { abandon(); }
   std::chrono::milliseconds command_timeout() const noexcept { return cfg_.command_timeout; }
+  // OOM error replies (Redis at maxmemory refuses writes) since start.
+  std::atomic<std::uint64_t> out_of_memory_replies_{0};
 
   // Strand: sends the request's commands back to back, or fails it now.
   void submit(std::unique_ptr<pending_op> op) {
@@ -87,7 +87,7 @@ struct client_core : detail::connection {
     if (r) {
       observe_latency(op, "");
       if (r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).starts_with("OOM "))
-        out_of_memory_count.fetch_add(1, std::memory_order_relaxed);
+        out_of_memory_replies_.fetch_add(1, std::memory_order_relaxed);
       op.add_reply(detail::to_reply(*r));
     } else {  // the link is going away
       observe_latency(op, op.timed_out ? "timed_out" : "connection_lost");
@@ -212,6 +212,9 @@ void redis_client::start() { impl_->start(); }
 void redis_client::stop() { impl_->stop(); }
 bool redis_client::connected() const noexcept { return impl_->connected(); }
 std::chrono::milliseconds redis_client::command_timeout() const noexcept { return impl_->command_timeout(); }
+std::uint64_t redis_client::out_of_memory_replies() const noexcept {
+  return impl_->out_of_memory_replies_.load(std::memory_order_relaxed);
+}
 
 asio::awaitable<result<reply>> redis_client::exec(std::vector<std::string> args) {
   command_batch batch;
@@ -260,7 +263,6 @@ void redis_client::on_connected(std::function<void()> observer) {
   });
 }
 
-std::uint64_t out_of_memory_replies() noexcept { return out_of_memory_count.load(std::memory_order_relaxed); }
 
 void redis_client::on_latency(latency_observer observer) {
   asio::post(impl_->strand(), [self = impl_, observer = std::move(observer)]() mutable {

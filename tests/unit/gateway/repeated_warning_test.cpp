@@ -1,8 +1,8 @@
-#include "pasokh/gateway/repeated_warning.hpp"
+#include "pasokh/routing/repeated_warning.hpp"
 
 #include <gtest/gtest.h>
 
-using namespace pasokh::gateway;
+using pasokh::routing::repeated_warning;
 using namespace std::chrono_literals;
 
 TEST(RepeatedWarning, FirstIsLoggedThenOnePerIntervalWithTheCountLeftOut) {

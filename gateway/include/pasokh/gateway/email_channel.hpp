@@ -20,7 +20,7 @@
 #include "pasokh/connectors/email/smtp_server.hpp"
 #include "pasokh/connectors/email/threading.hpp"
 #include "pasokh/gateway/email_store.hpp"
-#include "pasokh/gateway/repeated_warning.hpp"
+#include "pasokh/routing/repeated_warning.hpp"
 #include "pasokh/gateway/router.hpp"
 #include "pasokh/gateway/services.hpp"
 #include "pasokh/routing/delivery.hpp"
@@ -89,7 +89,7 @@ class email_channel {
   // The relay refusing us (credentials, a quota): every reply waits, so it is
   // told at error level, again at most every 10 minutes while it lasts.
   void watch_relay(const connectors::email::send_result& result);
-  repeated_warning relay_refusals_{std::chrono::minutes(10)};
+  routing::repeated_warning relay_refusals_{std::chrono::minutes(10)};
   std::atomic<bool> relay_refusing_{false};
 
   email_store store_;

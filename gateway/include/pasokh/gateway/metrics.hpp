@@ -118,6 +118,11 @@ struct metrics {
   // "pubsub" the one that carries live events to agents.
   counter_family redis_connected{"pasokh_redis_connected", "Whether the Redis connection is up (1) or down (0), by connection",
                                  "connection"};
+  // Set at each connection (redis_memory.cpp): 1 for a maxmemory-policy that
+  // may evict keys, 0 for one since mended.
+  counter_family redis_evicting_policy{"pasokh_redis_evicting_policy",
+                                       "1 while Redis's maxmemory-policy (the label) may evict keys; set noeviction",
+                                       "policy"};
   counter_family redis_reconnects{"pasokh_redis_reconnects_total",
                                   "Redis connections established again after being lost, by connection", "connection"};
 

@@ -47,14 +47,11 @@ class redis_memory_watch {
   // For /readyz: nullopt when Redis is fit. After an OOM error reply (Redis at
   // maxmemory), INFO is read on each call until memory is below maxmemory.
   boost::asio::awaitable<std::optional<redis_memory_problem>> problem();
-  // pasokh_redis_evicting_policy{policy="…"}, for /metrics.
-  std::string render_metrics() const;
 
  private:
   store::redis_client& redis_;
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::string evicting_policy_;    // "" when noeviction or not known
-  std::string last_evicting_;      // the series to show 0 for once mended
   std::uint64_t oom_replies_seen_ = 0;
   bool out_of_memory_ = false;
 };

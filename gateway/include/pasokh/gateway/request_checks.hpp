@@ -27,6 +27,12 @@ bool plain_id(std::string_view id);
 // The token of "Authorization: Bearer <token>", empty when absent.
 std::string bearer_token(const http_request& req);
 
+// A JSON object's string field, "" when it is absent or not a string: a client
+// may send {"client_id":5}, on which json::value would throw.
+std::string string_or_empty(const nlohmann::json& j, const char* key);
+// The client_id to echo in an answer ("" when none or not a string).
+inline std::string client_id_of(const nlohmann::json& j) { return string_or_empty(j, "client_id"); }
+
 // The client's address: the connection's, or with `trust_forwarded_for`
 // (behind a proxy) the last of X-Forwarded-For, which that proxy appended.
 std::string client_address(const http_request& req, bool trust_forwarded_for);

@@ -129,6 +129,9 @@ class redis_client {
   void stop();
   bool connected() const noexcept;
   std::chrono::milliseconds command_timeout() const noexcept;
+  // OOM error replies (Redis at maxmemory refuses writes) since start: for
+  // /metrics and /readyz.
+  std::uint64_t out_of_memory_replies() const noexcept;
 
   // One command. A Redis error reply is returned as a reply of kind error
   // (not as a failed result) so callers can inspect it; transport problems
