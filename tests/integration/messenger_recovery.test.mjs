@@ -8,7 +8,7 @@
 // the cut is recorded, as it does when Redis refused only that record.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { RedisServer, Pasokh, TcpProxy, sleep } from '../support/harness.mjs';
+import { RedisServer, Pasokh, TcpProxy, sleep, waitFor } from '../support/harness.mjs';
 import {
   SECRETS, FakeProvider, messengerConfig, postWebhook, telegramHeaders, tgText, newChatId, agentFor, redisCli, waitUntil,
   postWhatsApp, waText, newPhone, fcall,
@@ -217,6 +217,17 @@ test('killed while a customer deferred by 131056 has more replies queued than ar
 // Three parts of Telegram's 4096 characters at most, one line each, told
 // apart from another test's (whose leftovers a failure may leave) by `tag`.
 const splitReply = (tag) => ['ا', 'ب', 'پ'].map((letter) => `${tag} ${letter.repeat(3000)}`);
+const sendsPerPart = (parts) => Promise.all(parts.map(async (part) => (await sendsOf(part)).length));
+
+// A split reply on `gw` whose part 2 the provider answers `lateBy` ms late;
+// answers its parts once part 2 is in flight.
+async function splitReplyWithPart2InFlight(gw, tag, lateBy) {
+  const parts = splitReply(tag);
+  await fake.script([{ action: 'delay', delay_ms: 1, path: '/sendMessage' }, { action: 'delay', delay_ms: lateBy, path: '/sendMessage' }]);
+  await replyOn(gw, parts.join('\n'));
+  await waitUntil(async () => (await sendsOf(parts[1])).length === 1, 'part 2 in flight');
+  return parts;
+}
 
 test('a gateway cut off from Redis between the parts of a split reply sends no more of it; the gateway that takes it over sends the rest: each part once', async () => {
   await fake.clear();
@@ -233,13 +244,16 @@ test('a gateway cut off from Redis between the parts of a split reply sends no m
     proxy.down();
     // The other gateway claims the entry once the hold lapses (claim_idle 1.5 s) and sends what is left.
     taker = await startGateway();
-    const sendsOf = async (text) => (await fake.requests('/sendMessage')).filter((r) => r.json?.text === text);
     await waitUntil(async () => (await sendsOf(parts[2])).some((r) => r.status === 200) && pending() === 0,
       'the rest sent and the entry acknowledged', 15000);
     proxy.up();
-    await sleep(2500);  // the cut-off gateway reaches Redis again: it finds the reply is not its own any more
-    const sendsPerPart = await Promise.all(parts.map(async (part) => (await sendsOf(part)).length));
-    assert.deepEqual(sendsPerPart, [1, 1, 1], 'each part sent once');
+    // Back on Redis, the cut-off gateway's turn check (asked each second while
+    // Redis was unreachable) finds the reply is not its own any more. Had it
+    // found it still its own, part 2 would have gone within a pace (1 s).
+    await waitFor(async () => (await fetch(`${cutOff.base}/readyz`, { signal: AbortSignal.timeout(1000) })).status === 200,
+      'the cut-off gateway back on Redis');
+    await sleep(2000);
+    assert.deepEqual(await sendsPerPart(parts), [1, 1, 1], 'each part sent once');
     assert.equal(JSON.parse(redisCli(redis, 'HGET', `pasokh:conv:${conv}:delivery`, '2')).status, 'sent');
   } finally {
     proxy.up();
@@ -249,17 +263,13 @@ test('a gateway cut off from Redis between the parts of a split reply sends no m
   }
 });
 
-test('a part the provider takes while Redis is unreachable holds the next part back until it is recorded: each part once', async () => {
+test('a gateway that loses Redis while part 2 of a split reply is in flight sends part 3 only once Redis is back and part 2 is recorded: each part once', async () => {
   await fake.clear();
   const proxy = await new TcpProxy().start(redis.port);
   const gw = await startGateway(undefined, proxy);
   try {
-    const parts = splitReply('قطع');
-    const sendsOf = async (text) => (await fake.requests('/sendMessage')).filter((r) => r.json?.text === text);
     // Part 2 is answered 2 s late; Redis goes away while it is in flight, so it cannot be recorded.
-    await fake.script([{ action: 'delay', delay_ms: 1, path: '/sendMessage' }, { action: 'delay', delay_ms: 2000, path: '/sendMessage' }]);
-    await replyOn(gw, parts.join('\n'));
-    await waitUntil(async () => (await sendsOf(parts[1])).length === 1, 'part 2 in flight');
+    const parts = await splitReplyWithPart2InFlight(gw, 'قطع', 2000);
     proxy.down();
     await sleep(3500);  // part 2 answered, and part 3's pace long past
     assert.equal((await sendsOf(parts[2])).length, 0, 'part 3 waits while part 2 is not recorded');
@@ -267,8 +277,7 @@ test('a part the provider takes while Redis is unreachable holds the next part b
     const back = Date.now();
     await waitUntil(async () => (await sendsOf(parts[2])).some((r) => r.status === 200) && pending() === 0,
       'the rest sent and the entry acknowledged', 10000);
-    const sendsPerPart = await Promise.all(parts.map(async (part) => (await sendsOf(part)).length));
-    assert.deepEqual(sendsPerPart, [1, 1, 1], 'each part sent once');
+    assert.deepEqual(await sendsPerPart(parts), [1, 1, 1], 'each part sent once');
     assert.ok((await sendsOf(parts[2]))[0].time >= back, 'part 3 went once Redis was back');
   } finally {
     proxy.up();
@@ -281,11 +290,7 @@ test('a part whose record Redis refuses holds the next part back until it is rec
   await fake.clear();
   const gw = await startGateway();
   try {
-    const parts = splitReply('رد');
-    const sendsOf = async (text) => (await fake.requests('/sendMessage')).filter((r) => r.json?.text === text);
-    await fake.script([{ action: 'delay', delay_ms: 1, path: '/sendMessage' }, { action: 'delay', delay_ms: 1500, path: '/sendMessage' }]);
-    await replyOn(gw, parts.join('\n'));
-    await waitUntil(async () => (await sendsOf(parts[1])).length === 1, 'part 2 in flight');
+    const parts = await splitReplyWithPart2InFlight(gw, 'رد', 1500);
     // The record of part 2 (an HSET) is refused; the turns of the parts (no HSET) still work.
     redisCli(redis, 'ACL', 'SETUSER', 'default', '-hset');
     try {
@@ -296,8 +301,7 @@ test('a part whose record Redis refuses holds the next part back until it is rec
     }
     await waitUntil(async () => (await sendsOf(parts[2])).some((r) => r.status === 200) && pending() === 0,
       'the rest sent and the entry acknowledged', 10000);
-    const sendsPerPart = await Promise.all(parts.map(async (part) => (await sendsOf(part)).length));
-    assert.deepEqual(sendsPerPart, [1, 1, 1], 'each part sent once');
+    assert.deepEqual(await sendsPerPart(parts), [1, 1, 1], 'each part sent once');
   } finally {
     await gw.stop();
   }
