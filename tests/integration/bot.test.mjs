@@ -37,6 +37,11 @@ async function conversationStatus(conv) {
   return execFileSync('redis-cli', ['-p', String(redis.port), 'HGET', `pasokh:conv:${conv}`, 'status']).toString().trim();
 }
 
+// What the bot wrote in a conversation of any channel, from its log.
+const botMessages = (conv) => redisCli(redis, 'XRANGE', `pasokh:conv:${conv}:log`, '-', '+').split('\n')
+  .filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
+  .filter((e) => e.event === 'message' && e.message.author === 'bot').map((e) => e.message);
+
 test('a Persian warranty question gets the warranty answer in Persian, asking whether it helped', async () => {
   const r = await postMessage(gw, { message_id: uid(), customer: { id: 'fa-1' }, text: 'سلام، این یخچال چند ماه گارانتی داره؟' });
   assert.equal(r.status, 201);
@@ -123,6 +128,11 @@ test('a dice (a type Pasokh cannot show) goes to a person; the bot does not read
   const customer = await waitUntil(() => redisCli(redis, 'GET', `pasokh:ident:tg-bot:${chat}`), 'the customer');
   const conv = await waitUntil(() => redisCli(redis, 'GET', `pasokh:cust:${customer}:open:tg-bot`), 'the conversation');
   await waitUntil(async () => (await conversationStatus(conv)) === 'queued', 'the handoff');
+  // No answer from the knowledge base and no choices: only the line that hands it over.
+  const written = botMessages(conv);
+  assert.equal(written.length, 1, JSON.stringify(written));
+  assert.match(written[0].text, /همکارانم/, 'the handoff line');
+  assert.equal(written[0].buttons, undefined, 'no "did this help?" and no choices');
 });
 
 test('an angry customer gets an apology and a person at once; a broken phone is still answered by the bot', async () => {

@@ -416,10 +416,14 @@ test('a customer waiting on an agent who went offline is moved on after reassign
 
 test('an online agent who is slow to answer keeps the conversation; away, it moves on', async () => {
   const { a, sa, b, sb, c } = await answeredAndWaiting('slow_answer', 'slowans');
+  const armed = Number(cli('ZSCORE', 'pasokh:timers:reassign', c) || NaN);
+  assert.ok(armed > 0, 'the customer\'s message armed the timer');
   // Past reassign_after_s (2 s): still a's, who is online (answered conversations are never taken from one).
   await sleep(3500);
   assert.deepEqual([(await conv(c)).status, (await conv(c)).assignee], ['assigned', a.id]);
-  assert.notEqual(cli('ZSCORE', 'pasokh:timers:reassign', c), '', 'looked at again while the customer waits');
+  // Re-armed when it came due: looked at again reassign_after_s later while the customer waits.
+  const rearmed = Number(cli('ZSCORE', 'pasokh:timers:reassign', c) || NaN);
+  assert.ok(rearmed >= armed + 2000, `looked at again while the customer waits: due ${armed}, then ${rearmed}`);
   // a steps away: the waiting customer goes to b.
   await setPresence(sa, 'away');
   const moved = await sb.next(isStatus(c, 'assigned', (f) => f.assignee === b.id), 8000);
