@@ -8,8 +8,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { agentSocket, login, postMessage, sleep } from '../support/harness.mjs';
-import { EXPECTED, expectedAgents, startReportsGateway, tehran, writeHistory } from '../support/report_history.mjs';
+import { login, postMessage, sleep } from '../support/harness.mjs';
+import { EXPECTED, expectedAgents, online, reply, startReportsGateway, tehran, writeHistory } from '../support/report_history.mjs';
 
 let redis, gw, boss, ali, aliId, maryamId, ids;
 
@@ -157,18 +157,14 @@ test('reports: an agent\'s follow-up on the bot\'s deflected conversation leaves
 
 test('reports: conversations through the API are indexed live by the scripts (bot, handoff, reply, reopen)', async () => {
   const from = Date.now() - 1;
-  const sock = await agentSocket(gw, ali);
-  sock.send({ type: 'presence', status: 'online', client_id: 'p1' });
-  await sock.next((f) => f.type === 'ack' && f.client_id === 'p1');
+  const sock = await online(gw, ali);
   const first = await postMessage(gw, { message_id: randomUUID(), customer: { id: 'live-1', name: 'نرگس' }, text: 'گوشی‌ام شارژ نمی‌شود' });
   assert.equal(first.status, 201, first.text);
   const conv = first.json.conversation_id;
-  sock.send({ type: 'reply', conv, client_id: 'r1', text: 'لطفاً کابل دیگری امتحان کنید.' });
-  await sock.next((f) => f.type === 'ack' && f.client_id === 'r1');
+  await reply(sock, conv, 'لطفاً کابل دیگری امتحان کنید.');
   assert.equal((await call('POST', `/api/v1/conversations/${conv}/resolve`, ali)).status, 200);
   assert.equal((await call('POST', `/api/v1/conversations/${conv}/reopen`, ali)).status, 200);
-  sock.send({ type: 'reply', conv, client_id: 'r2', text: 'دوباره بررسی کردم.' });
-  await sock.next((f) => f.type === 'ack' && f.client_id === 'r2');
+  await reply(sock, conv, 'دوباره بررسی کردم.');
   assert.equal((await call('POST', `/api/v1/conversations/${conv}/resolve`, ali)).status, 200);
   sock.close();
   assert.notEqual(redisCli('ZSCORE', 'pasokh:rpt:created', conv), '', 'indexed when it opened');
@@ -186,25 +182,17 @@ test('reports: conversations through the API are indexed live by the scripts (bo
 });
 
 test('reports: replies this period in a conversation opened long before it count (the activity index, kept live and rebuilt)', async () => {
-  const sock = await agentSocket(gw, ali);
-  sock.send({ type: 'presence', status: 'online', client_id: 'p1' });
-  await sock.next((f) => f.type === 'ack' && f.client_id === 'p1');
-  let n = 0;
-  const reply = async (conv, text) => {
-    const id = `long-r${++n}`;
-    sock.send({ type: 'reply', conv, client_id: id, text });
-    await sock.next((f) => f.type === 'ack' && f.client_id === id);
-  };
+  const sock = await online(gw, ali);
   const opened = await postMessage(gw, { message_id: randomUUID(), customer: { id: 'long-1', name: 'Long' }, text: 'my washer leaks' });
   const conv = opened.json.conversation_id;
-  await reply(conv, 'We will send a technician');
+  await reply(sock, conv, 'We will send a technician');
   // The period is [from, to), far shorter than the conversation's age: it is
   // neither opened in it nor in the period before it, nor resolved.
   await sleep(400);
   const from = Date.now();
   assert.equal((await postMessage(gw, { message_id: randomUUID(), customer: { id: 'long-1', name: 'Long' }, text: 'nobody came' })).status, 201);
-  await reply(conv, 'Sorry, rebooked for tomorrow');
-  await reply(conv, 'Here is the booking number');
+  await reply(sock, conv, 'Sorry, rebooked for tomorrow');
+  await reply(sock, conv, 'Here is the booking number');
   sock.close();
   const period = `/api/v1/reports/summary?from=${from}&to=${Date.now() + 1}`;
   const check = (j) => {
@@ -224,21 +212,7 @@ test('reports: replies this period in a conversation opened long before it count
 test('reports: live, a follow-up on a resolved case is a reply only; the agent filter counts the surveys about the agent', async () => {
   const from = Date.now() - 1;
   const maryam = (await login(gw, 'maryam', 'maryam-secret-2')).json.token;
-  const socks = [];
-  let n = 0;
-  const online = async (token) => {
-    const sock = await agentSocket(gw, token);
-    sock.send({ type: 'presence', status: 'online', client_id: 'p' });
-    await sock.next((f) => f.type === 'ack' && f.client_id === 'p');
-    socks.push(sock);
-    return sock;
-  };
-  const reply = async (sock, conv, text) => {
-    const id = `fu-${++n}`;
-    sock.send({ type: 'reply', conv, client_id: id, text });
-    await sock.next((f) => f.type === 'ack' && f.client_id === id);
-  };
-  const asAli = await online(ali), asMaryam = await online(maryam);
+  const asAli = await online(gw, ali), asMaryam = await online(gw, maryam);
   try {
     // Ali answers, Maryam takes over and resolves: the survey is about her, and she is rated.
     const shared = (await postMessage(gw, { message_id: randomUUID(), customer: { id: 'fu-1', name: 'Shirin' }, text: 'my fridge is loud' })).json.conversation_id;
@@ -272,7 +246,8 @@ test('reports: live, a follow-up on a resolved case is a reply only; the agent f
     assert.equal(alis.asked_rated, 0);
     assert.equal(alis.responses, 0);
   } finally {
-    for (const sock of socks) sock.close();
+    asAli.close();
+    asMaryam.close();
   }
 });
 

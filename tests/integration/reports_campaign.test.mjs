@@ -7,7 +7,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, agentSocket, apiCall, clearOfMidnightUTC, defaultConfig, login, postMessage, sleep, waitFor } from '../support/harness.mjs';
+import { Pasokh, RedisServer, apiCall, clearOfMidnightUTC, defaultConfig, login, postMessage, sleep, waitFor } from '../support/harness.mjs';
+import { online, reply } from '../support/report_history.mjs';
 
 let redis, gw, boss, ali, aliId;
 
@@ -43,15 +44,7 @@ const contacts = (j) => ({ total: j.conversations.total, first_responses: j.firs
   resolved: j.resolution.count, reopened: j.resolution.reopened });
 
 test('reports: a campaign answered in an earlier, resolved conversation is a contact of the day of the answer, not a reopen', async () => {
-  const sock = await agentSocket(gw, ali);
-  sock.send({ type: 'presence', status: 'online', client_id: 'p1' });
-  await sock.next((f) => f.type === 'ack' && f.client_id === 'p1');
-  let n = 0;
-  const reply = async (conv, text) => {
-    const id = `r${++n}`;
-    sock.send({ type: 'reply', conv, client_id: id, text });
-    await sock.next((f) => f.type === 'ack' && f.client_id === id);
-  };
+  const sock = await online(gw, ali);
   const customer = { id: 'buyer-1', name: 'Sara' };
 
   // The earlier contact: answered and resolved.
@@ -59,7 +52,7 @@ test('reports: a campaign answered in an earlier, resolved conversation is a con
   const opened = await postMessage(gw, { message_id: randomUUID(), customer, text: 'my washer leaks', language: 'en' });
   assert.equal(opened.status, 201, opened.text);
   const conv = opened.json.conversation_id;
-  await reply(conv, 'A technician comes tomorrow');
+  await reply(sock, conv, 'A technician comes tomorrow');
   assert.equal((await apiCall(gw, 'POST', `/api/v1/conversations/${conv}/resolve`, { token: ali })).status, 200);
   await sleep(50);
   const mid = Date.now();
@@ -76,7 +69,7 @@ test('reports: a campaign answered in an earlier, resolved conversation is a con
   assert.equal(answer.status, 201, answer.text);
   assert.equal(answer.json.conversation_id, conv);
   await waitFor(() => redisCli('HGET', `pasokh:conv:${conv}`, 'status') === 'assigned', 'reopened to Ali');
-  await reply(conv, 'Yes, on dryers too');
+  await reply(sock, conv, 'Yes, on dryers too');
   assert.equal((await apiCall(gw, 'POST', `/api/v1/conversations/${conv}/resolve`, { token: ali })).status, 200);
   sock.close();
   const end = Date.now() + 1;

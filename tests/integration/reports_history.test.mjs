@@ -9,15 +9,15 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { agentSocket, login, postMessage } from '../support/harness.mjs';
-import { EXPECTED, redisPipe, startReportsGateway, tehran, writeHistory } from '../support/report_history.mjs';
+import { apiCall, login, postMessage } from '../support/harness.mjs';
+import { EXPECTED, online, redisPipe, reply, startReportsGateway, tehran, writeHistory } from '../support/report_history.mjs';
 
 let redis, gw, boss, aliId, maryamId;
 
 before(async () => {
   ({ redis, gw, boss, aliId, maryamId } = await startReportsGateway());
   writeHistory(redis.port, { ali: aliId, maryam: maryamId });
-  assert.equal((await call('POST', '/api/v1/admin/reports/rebuild', boss)).status, 200);
+  assert.equal((await apiCall(gw, 'POST', '/api/v1/admin/reports/rebuild', { token: boss })).status, 200);
 });
 
 after(async () => {
@@ -27,19 +27,9 @@ after(async () => {
 
 const redisCli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString().trim();
 
-async function call(method, path, token, body) {
-  const headers = { authorization: `Bearer ${token}` };
-  if (body) headers['content-type'] = 'application/json';
-  const res = await fetch(`${gw.base}${path}`, { method, headers, body: body && JSON.stringify(body) });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, json, text };
-}
-
 const FEB = '/api/v1/reports/summary?from=2020-02-01&to=2020-03-01&tz=Asia/Tehran&group=day';
 const report = async (path = FEB) => {
-  const r = await call('GET', path, boss);
+  const r = await apiCall(gw, 'GET', path, { token: boss });
   assert.equal(r.status, 200, r.text);
   return r.json;
 };
@@ -50,13 +40,14 @@ test('reports history: a removed agent keeps its name and figures; a new hire wi
   // Ali's ratings as aftersales.lua totals them.
   redisCli('HSET', `pasokh:csat:agent:${aliId}`, 'count', '1', 'sum', '5', 'r5', '1');
 
-  assert.equal((await call('DELETE', `/api/v1/admin/agents/${aliId}`, boss)).status, 200);
+  assert.equal((await apiCall(gw, 'DELETE', `/api/v1/admin/agents/${aliId}`, { token: boss })).status, 200);
   const removed = await report();
   assert.equal(removed.agents[aliId].name, 'علی رضایی (removed)');
   assert.deepEqual(removed, { ...before, agents: { ...before.agents, [aliId]: { ...before.agents[aliId], name: 'علی رضایی (removed)' } } });
 
   // A new person with the login: a new id, their own name, nothing of Ali's.
-  const hired = await call('POST', '/api/v1/admin/agents', boss, { login: 'ali', password: 'new-secret-9', name: 'Ali Karimi' });
+  const hired = await apiCall(gw, 'POST', '/api/v1/admin/agents',
+    { token: boss, body: { login: 'ali', password: 'new-secret-9', name: 'Ali Karimi' } });
   assert.equal(hired.status, 201, hired.text);
   const newId = hired.json.id;
   assert.equal(newId, `${aliId}_2`);
@@ -71,17 +62,14 @@ test('reports history: a removed agent keeps its name and figures; a new hire wi
   assert.equal(signedIn.json.agent.name, 'Ali Karimi');
   assert.equal((await login(gw, 'ali', 'ali-secret-1')).status, 401, "Ali's password is no way in");
   const from = Date.now() - 1;
-  const sock = await agentSocket(gw, signedIn.json.token);
-  sock.send({ type: 'presence', status: 'online', client_id: 'p1' });
-  await sock.next((f) => f.type === 'ack' && f.client_id === 'p1');
+  const sock = await online(gw, signedIn.json.token);
   const posted = await postMessage(gw, { message_id: randomUUID(), customer: { id: 'hist-1', name: 'Nima' }, text: 'my kettle is broken' });
   assert.equal(posted.status, 201, posted.text);
   const conv = posted.json.conversation_id;
-  sock.send({ type: 'reply', conv, client_id: 'r1', text: 'Sorry to hear that' });
-  await sock.next((f) => f.type === 'ack' && f.client_id === 'r1');
+  await reply(sock, conv, 'Sorry to hear that');
   sock.close();
   assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'assignee'), newId);
-  assert.equal((await call('POST', `/api/v1/conversations/${conv}/resolve`, signedIn.json.token)).status, 200);
+  assert.equal((await apiCall(gw, 'POST', `/api/v1/conversations/${conv}/resolve`, { token: signedIn.json.token })).status, 200);
   const now = await report(`/api/v1/reports/summary?from=${from}&to=${Date.now() + 1}`);
   assert.deepEqual(Object.keys(now.agents), [newId]);
   assert.equal(now.agents[newId].name, 'Ali Karimi');
@@ -91,10 +79,10 @@ test('reports history: a removed agent keeps its name and figures; a new hire wi
   assert.equal(feb.agents[aliId].name, 'علی رضایی (removed)');
 
   // Ids are never given twice: again for the login, and a login that spells an old id.
-  assert.equal((await call('DELETE', `/api/v1/admin/agents/${newId}`, boss)).status, 200);
+  assert.equal((await apiCall(gw, 'DELETE', `/api/v1/admin/agents/${newId}`, { token: boss })).status, 200);
   await gw.createAgent('ali', 'third-secret-7', { name: 'Ali Sadeghi' });
   assert.equal((await login(gw, 'ali', 'third-secret-7')).json.agent.id, `${aliId}_3`);
-  const spelled = await call('POST', '/api/v1/admin/agents', boss, { login: 'ali_2', password: 'fourth-secret-6' });
+  const spelled = await apiCall(gw, 'POST', '/api/v1/admin/agents', { token: boss, body: { login: 'ali_2', password: 'fourth-secret-6' } });
   assert.equal(spelled.json.id, `${aliId}_2_2`);
   assert.equal((await report(`/api/v1/reports/summary?from=${from}&to=${Date.now() + 1}`)).agents[newId].name, 'Ali Karimi (removed)');
 });
@@ -137,12 +125,12 @@ test('reports history: new business hours apply from their change on; past figur
   // Ramadan: 10:00-15:00 every day. In these hours A (Wed 16:30 → Thu 09:10) would read 0 minutes.
   const ramadan = { timezone: 'Asia/Tehran', weekly: Object.fromEntries(['sat', 'sun', 'mon', 'tue', 'wed', 'thu', 'fri']
     .map((d) => [d, ['10:00-15:00']])) };
-  const put = await call('PUT', '/api/v1/admin/teams/support/hours', boss, ramadan);
+  const put = await apiCall(gw, 'PUT', '/api/v1/admin/teams/support/hours', { token: boss, body: ramadan });
   assert.equal(put.status, 200, put.text);
   assert.deepEqual(await report(), before, 'February is measured in the hours of February');
   assert.match(versions, /^0\|\{"holidays":\["2020-02-11"\]/, 'the hours at start, the first version, in force since ever');
   assert.equal(redisCli('ZCARD', 'pasokh:team_hours:support'), '2');
-  assert.equal((await call('PUT', '/api/v1/admin/teams/support/hours', boss, ramadan)).status, 200);
+  assert.equal((await apiCall(gw, 'PUT', '/api/v1/admin/teams/support/hours', { token: boss, body: ramadan })).status, 200);
   assert.equal(redisCli('ZCARD', 'pasokh:team_hours:support'), '2', 'the same hours again are no new version');
 
   // After the change: Sunday 09:00 → 11:00 is 60 open minutes in the Ramadan hours (120 in the old ones).
@@ -154,7 +142,7 @@ test('reports history: new business hours apply from their change on; past figur
   assert.equal(later.resolution.median_ms, 90 * 60_000);
 
   // The team deleted: it keeps its last hours, February its own.
-  const deleted = await call('DELETE', '/api/v1/admin/teams/support', boss);
+  const deleted = await apiCall(gw, 'DELETE', '/api/v1/admin/teams/support', { token: boss });
   assert.equal(deleted.status, 200, deleted.text);
   assert.deepEqual(await report(), before);
   assert.deepEqual(await report(LATER), later);
