@@ -70,8 +70,7 @@ struct log_builder {
   void agent_writes(std::int64_t at, const std::string& who) {
     status = "assigned";  // silently, as append_reply.lua does
     assignee = who;
-    push({{"event", "message"},
-          {"message", {{"direction", "out"}, {"author", "agent"}, {"author_id", who}, {"created_at", at}}}});
+    agent_follows_up(at, who);
   }
   // A reply to a resolved conversation: it stays resolved, as append_reply.lua keeps it.
   void agent_follows_up(std::int64_t at, const std::string& who) {
