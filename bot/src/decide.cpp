@@ -84,6 +84,7 @@ decision handoff(handoff_reason reason, language lang, const bot_state& state, s
     case handoff_reason::asked_for_human: d.text = say(phrase::handoff_asked, lang); break;
     case handoff_reason::not_helpful: d.text = say(phrase::handoff_not_helpful, lang); break;
     case handoff_reason::negative_sentiment: d.text = say(phrase::handoff_upset, lang); break;
+    case handoff_reason::attachment_only: d.text = say(phrase::handoff_attachment, lang); break;
     default: d.text = say(phrase::handoff_low_confidence, lang); break;
   }
   d.state.last_entry.clear();
@@ -230,6 +231,7 @@ std::string_view to_string(handoff_reason r) noexcept {
     case handoff_reason::asked_for_human: return "asked_for_human";
     case handoff_reason::not_helpful: return "not_helpful";
     case handoff_reason::negative_sentiment: return "negative_sentiment";
+    case handoff_reason::attachment_only: return "attachment_only";
   }
   return "none";
 }
@@ -260,8 +262,10 @@ decision decide(const faq_index& index, const bot_state& state, const bot_input&
     }
   }
 
-  // A caption without words keeps the attachment for a person to look at.
-  if (normalized.empty() && !in.has_attachment) {
+  // A caption without words keeps the attachment for a person to look at,
+  // with a line that says so: "I don't know the answer" reads oddly under a photo.
+  if (normalized.empty()) {
+    if (in.has_attachment) return handoff(handoff_reason::attachment_only, lang, state, {}, 0);
     if (const auto f = detail::emoji_feeling(in.text); f != detail::feeling::none) return react(f, index, lang, state);
   }
 

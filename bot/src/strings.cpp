@@ -9,7 +9,7 @@ struct row {
   std::string_view fa, ar, en;
 };
 
-constexpr std::array<row, 12> table{{
+constexpr std::array<row, 13> table{{
     // did_this_help
     {"آیا این پاسخ کمکتان کرد؟", "هل ساعدتك هذه الإجابة؟", "Did this answer help?"},
     // yes_helped
@@ -39,6 +39,10 @@ constexpr std::array<row, 12> table{{
      "هذه المحادثة.",
      "I'm really sorry for the trouble, and I understand your frustration. I'm passing you to a colleague right now "
      "to sort this out; please stay in this chat."},
+    // handoff_attachment
+    {"ممنون. من خودم نمی‌توانم عکس یا فایل را ببینم؛ آن را به یکی از همکارانم می‌سپارم تا بررسی کند.",
+     "شكرًا. لا أستطيع الاطلاع على الصور أو الملفات بنفسي، لذا سأحوّلها إلى أحد زملائي ليطّلع عليها.",
+     "Thanks. I can't look at photos or files myself, so I'm passing this to a colleague who can."},
     // greeting
     {"سلام! من دستیار پشتیبانی هستم. درباره گارانتی، مرجوعی، تعمیر یا ارسال بپرسید؛ برای صحبت با کارشناس هم کافی است بنویسید «کارشناس».",
      "مرحبًا! أنا مساعد الدعم. اسألني عن الضمان أو الإرجاع أو الإصلاح أو التوصيل، وللتحدث مع موظف اكتب «موظف».",

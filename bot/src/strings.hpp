@@ -16,6 +16,7 @@ enum class phrase {
   handoff_low_confidence,
   handoff_not_helpful,
   handoff_upset,
+  handoff_attachment,
   greeting,
   thanks,
   glad_it_helped,

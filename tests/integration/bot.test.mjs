@@ -131,7 +131,7 @@ test('a dice (a type Pasokh cannot show) goes to a person; the bot does not read
   // No answer from the knowledge base and no choices: only the line that hands it over.
   const written = botMessages(conv);
   assert.equal(written.length, 1, JSON.stringify(written));
-  assert.match(written[0].text, /همکارانم/, 'the handoff line');
+  assert.match(written[0].text, /نمی‌توانم عکس یا فایل را ببینم/, 'the line for what the bot cannot read, not "I do not know the answer"');
   assert.equal(written[0].buttons, undefined, 'no "did this help?" and no choices');
 });
 

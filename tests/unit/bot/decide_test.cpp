@@ -338,7 +338,11 @@ TEST(decide, an_attachment_without_words_still_goes_to_a_person) {
   // A photo of the broken part with a 👍 caption: a person must look at it.
   const decision d = decide(demo_index(), {}, {.text = "👍", .language = "en", .has_attachment = true});
   EXPECT_EQ(d.kind, action::handoff);
-  EXPECT_EQ(d.reason, handoff_reason::low_confidence);
+  EXPECT_EQ(d.reason, handoff_reason::attachment_only);
+  EXPECT_NE(d.text.find("photos or files"), std::string::npos) << d.text;  // not "I can't help with that"
+  // With words, the caption is a question like any other.
+  const decision asked = decide(demo_index(), {}, {.text = "how long does delivery take", .language = "en", .has_attachment = true});
+  EXPECT_EQ(asked.kind, action::answer);
 }
 
 TEST(decide, out_of_scope_gets_no_kb_answer) {

@@ -47,7 +47,8 @@ enum class action {
   thanks,    // a "you're welcome" reply
   feedback,  // the customer rated the last answer; see `helpful`
 };
-enum class handoff_reason { none, low_confidence, asked_for_human, not_helpful, negative_sentiment };
+// attachment_only: a photo, file or message Pasokh cannot show, with no words to search.
+enum class handoff_reason { none, low_confidence, asked_for_human, not_helpful, negative_sentiment, attachment_only };
 
 std::string_view to_string(action) noexcept;
 std::string_view to_string(handoff_reason) noexcept;
