@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -164,25 +165,22 @@ awaitable<std::optional<std::set<std::string>>> customers_seen_before(services& 
   co_return std::move(seen);
 }
 
-// The agents' names: as they are now, or a removed agent's last one, marked
-// (agent_admin.lua keeps it; its id is never given to anyone else).
-awaitable<std::optional<std::map<std::string, std::string>>> agent_names(services& s, const std::vector<rp::timeline>& timelines) {
-  const auto& pre = s.cfg.redis.prefix;
-  std::set<std::string> ids;
-  for (const auto& t : timelines) ids.insert(t.agents.begin(), t.agents.end());
+// What the report names and times besides the timelines, read in one round
+// trip: the agents' names and the teams' hours.
+struct names_and_hours {
   std::map<std::string, std::string> names;
-  if (ids.empty()) co_return names;
-  std::vector<std::vector<std::string>> lookups;
-  for (const auto& a : ids) {
-    lookups.push_back(store::make_command("HGET", pre + "agent:" + a, "name"));
-    lookups.push_back(store::make_command("HGET", pre + "agents_removed", a));
-  }
-  auto rows = co_await s.redis.exec_pipeline(std::move(lookups));
-  if (!rows || rows->size() != 2 * ids.size()) co_return std::nullopt;
+  rp::hours_of hours;
+};
+
+// The agents' names: as they are now, or a removed agent's last one, marked
+// (agent_admin.lua keeps it; its id is never given to anyone else). `rows`:
+// the two HGETs of each agent, in the order of `ids`.
+std::map<std::string, std::string> agent_names(const std::set<std::string>& ids, std::span<const store::reply> rows) {
+  std::map<std::string, std::string> names;
   std::size_t i = 0;
   for (const auto& a : ids) {
-    const auto& live = (*rows)[i++];
-    const auto& removed = (*rows)[i++];
+    const auto& live = rows[i++];
+    const auto& removed = rows[i++];
     if (!live.is_nil() && !live.is_error() && !live.str.empty()) {
       names[a] = live.str;
     } else if (!removed.is_nil() && !removed.is_error()) {
@@ -190,37 +188,52 @@ awaitable<std::optional<std::map<std::string, std::string>>> agent_names(service
       if (tomb.is_object() && tomb.value("name", json()).is_string()) names[a] = tomb["name"].get<std::string>() + " (removed)";
     }
   }
-  co_return names;
+  return names;
 }
 
-// The business hours of the teams the conversations were in, each version
-// with the time it took effect (routing::hours_history_key, kept as teams are
-// created and edited, and after a team is deleted). A team with no recorded
-// history (deleted before histories were kept) has its hours of now, if any.
-awaitable<std::optional<rp::hours_of>> hours_history(services& s, const std::vector<rp::timeline>& timelines) {
-  std::set<std::string> teams;
-  for (const auto& t : timelines)
-    for (const auto& stay : t.teams) teams.insert(stay.team);
+// The business hours of the teams, each version with the time it took effect
+// (routing::hours_history_key, kept as teams are created and edited, and
+// after a team is deleted). A team with no recorded history (deleted before
+// histories were kept) has its hours of now, if any. `rows`: the ZRANGE of
+// each team, in the order of `teams`.
+rp::hours_of hours_history(services& s, const std::set<std::string>& teams, std::span<const store::reply> rows) {
   rp::hours_of out;
-  if (teams.empty()) co_return out;
-  std::vector<std::vector<std::string>> reads;
-  for (const auto& t : teams)
-    reads.push_back(store::make_command("ZRANGE", routing::hours_history_key(s.cfg.redis.prefix, t), "0", "-1"));
-  auto rows = co_await s.redis.exec_pipeline(std::move(reads));
-  if (!rows || rows->size() != teams.size()) co_return std::nullopt;
   auto now = s.routing ? s.routing->teams() : nullptr;  // held: the cache may be swapped meanwhile
   std::size_t i = 0;
   for (const auto& team : teams) {
     rp::hours_history versions;
-    for (const auto& member : (*rows)[i].elements)
+    for (const auto& member : rows[i++].elements)
       if (auto v = routing::parse_hours_version(team, member.str, s.cfg.routing.zoneinfo_dir))
         versions.push_back({v->since, std::move(v->hours)});
-    ++i;
     if (versions.empty() && now)
       for (const auto& t : *now)
         if (t.id == team) versions.push_back({0, t.hours});
     if (!versions.empty()) out.emplace(team, std::move(versions));
   }
+  return out;
+}
+
+// The names of the agents and the hours of the teams the conversations were in.
+awaitable<std::optional<names_and_hours>> read_names_and_hours(services& s, const std::vector<rp::timeline>& timelines) {
+  const auto& pre = s.cfg.redis.prefix;
+  std::set<std::string> agents, teams;
+  for (const auto& t : timelines) {
+    agents.insert(t.agents.begin(), t.agents.end());
+    for (const auto& stay : t.teams) teams.insert(stay.team);
+  }
+  names_and_hours out;
+  if (agents.empty() && teams.empty()) co_return out;
+  std::vector<std::vector<std::string>> reads;
+  for (const auto& a : agents) {
+    reads.push_back(store::make_command("HGET", pre + "agent:" + a, "name"));
+    reads.push_back(store::make_command("HGET", pre + "agents_removed", a));
+  }
+  for (const auto& t : teams) reads.push_back(store::make_command("ZRANGE", routing::hours_history_key(pre, t), "0", "-1"));
+  auto rows = co_await s.redis.exec_pipeline(std::move(reads));
+  if (!rows || rows->size() != 2 * agents.size() + teams.size()) co_return std::nullopt;
+  const std::span<const store::reply> all(*rows);
+  out.names = agent_names(agents, all.first(2 * agents.size()));
+  out.hours = hours_history(s, teams, all.subspan(2 * agents.size()));
   co_return out;
 }
 
@@ -323,12 +336,10 @@ awaitable<http_response> summary(services& s, const http_request& req) {
   auto returning = co_await customers_seen_before(s, unknown, q.from, loaded);
   if (!returning) co_return unavailable();
 
-  auto names = co_await agent_names(s, *timelines);
-  if (!names) co_return unavailable();
-  auto hours = co_await hours_history(s, *timelines);
-  if (!hours) co_return unavailable();
+  auto named = co_await read_names_and_hours(s, *timelines);
+  if (!named) co_return unavailable();
 
-  auto report = rp::build(*timelines, q, *hours, *returning, *names);
+  auto report = rp::build(*timelines, q, named->hours, *returning, named->names);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   report["scanned"] = timelines->size();
   spdlog::get("gateway")->debug("report: {} conversations scanned in {} ms", timelines->size(), ms);

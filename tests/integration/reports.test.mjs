@@ -6,10 +6,10 @@
 // scripts, the timeline cache continued from the log, and the rebuild.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { login, postMessage, sleep } from '../support/harness.mjs';
-import { EXPECTED, expectedAgents, online, reply, startReportsGateway, tehran, writeHistory } from '../support/report_history.mjs';
+import { agentSocket, defaultConfig, login, Pasokh, postMessage, sleep, TcpProxy } from '../support/harness.mjs';
+import { EXPECTED, expectedAgents, online, reply, startReportsGateway, TEAMS, tehran, writeHistory } from '../support/report_history.mjs';
 
 let redis, gw, boss, ali, aliId, maryamId, ids;
 
@@ -266,4 +266,35 @@ test('reports: admin only; bad parameters are 400 and documented routes', async 
   const doc = (await call('GET', '/api/v1/openapi.json', null)).json;
   assert.ok(doc.paths['/api/v1/reports/summary'].get.parameters.some((p) => p.name === 'group'));
   assert.ok(doc.paths['/api/v1/admin/reports/rebuild'].post);
+});
+
+test('reports: the agents\' names and the teams\' hours are read in one round trip', async () => {
+  // Behind a Redis 300 ms away, a round trip apart is 300 ms apart in Redis's MONITOR.
+  const delay = 300;
+  const proxy = await new TcpProxy({ lateBy: delay }).start(redis.port);
+  const config = defaultConfig(redis, { routing: { teams: TEAMS } });
+  config.redis.url = `redis://127.0.0.1:${proxy.port}`;
+  config.redis.command_timeout_ms = 5000;
+  const far = await new Pasokh(config).start();
+  const monitor = spawn('redis-cli', ['-p', String(redis.port), 'monitor']);
+  let seen = '';
+  monitor.stdout.on('data', (d) => { seen += d; });
+  try {
+    await sleep(200);
+    const res = await fetch(`${far.base}${FEB}`, { headers: { authorization: `Bearer ${boss}` } });
+    assert.equal(res.status, 200, await res.text());
+    await sleep(200);
+    // Redis's time (s) of each command of the report matching `pattern`.
+    const times = (pattern) => seen.split('\n').filter((l) => pattern.test(l)).map((l) => Number(l.split(' ')[0]));
+    const names = times(/"HGET" "pasokh:agents_removed"/);
+    const hours = times(/"ZRANGE" "pasokh:team_hours:[^"]*" "0" "-1"/);
+    assert.ok(names.length >= 2 && hours.length >= 1, `names ${names.length}, hours ${hours.length}`);
+    const all = [...names, ...hours];
+    const spread = (Math.max(...all) - Math.min(...all)) * 1000;
+    assert.ok(spread < delay / 2, `read ${spread.toFixed(0)} ms apart`);
+  } finally {
+    monitor.kill();
+    await far.cleanup();
+    await proxy.close();
+  }
 });
