@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { agentSocket, defaultConfig, login, Pasokh, postMessage, sleep, TcpProxy } from '../support/harness.mjs';
+import { defaultConfig, login, Pasokh, postMessage, sleep, TcpProxy } from '../support/harness.mjs';
 import { EXPECTED, expectedAgents, online, reply, startReportsGateway, TEAMS, tehran, writeHistory } from '../support/report_history.mjs';
 
 let redis, gw, boss, ali, aliId, maryamId, ids;
