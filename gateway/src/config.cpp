@@ -387,6 +387,16 @@ config parse_config(const json& j, env_lookup env) {
   if (auto* r = root.sub("routing")) c.routing = routing::parse_routing_config(*r);  // throws naming the key
   parse_campaigns(root.sub("campaigns"), c);
   if (auto* r = root.sub("retention")) parse_retention(*r, c.retention);
+  if (auto* m = root.sub("meta_media")) {
+    object_reader r(*m, "meta_media");
+    r.get_size("max_bytes", c.meta_media.max_bytes);
+    r.get_ms("timeout_ms", c.meta_media.timeout, std::chrono::milliseconds(100));
+    r.get("attempts", c.meta_media.attempts);
+    r.get_ms("retry_ms", c.meta_media.retry);
+    r.get_ms("poll_ms", c.meta_media.poll, std::chrono::milliseconds(10));
+    r.done();
+    if (c.meta_media.attempts < 1) r.fail("\"attempts\" must be at least 1");
+  }
   std::int64_t attachment_ttl = c.attachment_ttl.count();
   root.get("attachment_ttl_s", attachment_ttl);
   if (attachment_ttl < 60) root.fail("\"attachment_ttl_s\" must be at least 60");

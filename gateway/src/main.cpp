@@ -30,6 +30,7 @@
 #include "pasokh/gateway/http_server.hpp"
 #include "pasokh/gateway/live_resync.hpp"
 #include "pasokh/gateway/messenger.hpp"
+#include "pasokh/gateway/meta_media_copies.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/privacy.hpp"
@@ -324,6 +325,9 @@ int main(int argc, char** argv) {
   // Outbound delivery: a durable outbox worker per channel that has a sender;
   // email channels also listen for mail.
   messenger_gateway messengers(svc, ioc.get_executor());  // before the outboxes that use its senders
+  meta_media_copier meta_copies(svc, ioc.get_executor());
+  messengers.copy_meta_media_with(meta_copies);
+  meta_copies.start();
   webchat_mail_fallback mail_fallback(svc, ioc.get_executor());  // the web chat outboxes' sender
   std::vector<std::unique_ptr<email_channel>> email_channels;
   std::vector<std::unique_ptr<routing::outbox_worker>> outboxes;
@@ -450,12 +454,13 @@ int main(int argc, char** argv) {
       // (operation_aborted), which cut in-flight sends off before.
       auto deadline = std::make_shared<net::steady_timer>(ioc, std::chrono::seconds(5));
       deadline->async_wait([finish, deadline](boost::system::error_code) { (*finish)(); });
-      auto left = std::make_shared<std::atomic<std::size_t>>(outboxes.size() + 3);
+      auto left = std::make_shared<std::atomic<std::size_t>>(outboxes.size() + 4);
       auto one_done = [finish, left] {
         if (--*left == 0) (*finish)();
       };
       campaigns.stop(one_done);
       retention.stop(one_done);
+      meta_copies.stop(one_done);
       routing_svc.stop(one_done);
       kb_watcher.stop();
       webchat.stop();

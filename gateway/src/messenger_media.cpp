@@ -3,8 +3,8 @@
 // conversation of the message it came with. Telegram: getFile, then the file
 // URL (the bot token is in its path, so the console can never be given that
 // URL). WhatsApp: the media id gives a short-lived URL that needs the access
-// token. Messenger and Instagram attachments carry a public CDN URL already
-// and are not proxied.
+// token. Messenger and Instagram attachments are not proxied: their CDN URL
+// expires, so the gateway keeps its own copy (meta_media_copies.hpp).
 #include <algorithm>
 #include <cctype>
 #include <charconv>

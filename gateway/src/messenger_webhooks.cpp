@@ -2,6 +2,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include <algorithm>
 #include <chrono>
 
 #include <spdlog/spdlog.h>
@@ -12,6 +13,7 @@
 #include "pasokh/connectors/whatsapp/inbound.hpp"
 #include "pasokh/gateway/followup.hpp"
 #include "pasokh/gateway/messenger.hpp"
+#include "pasokh/gateway/meta_media_copies.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/routing/repeated_warning.hpp"
 #include "pasokh/gateway/request_checks.hpp"
@@ -213,6 +215,8 @@ awaitable<bool> messenger_gateway::store_message(const channel_config& channel, 
   // A duplicate too: a retry after a failure here.
   bool recorded = co_await remember_media(stored->conversation_id, event);
   if (!recorded) co_return false;
+  bool queued = co_await queue_copies(channel, stored->conversation_id, stored->seq, event);
+  if (!queued) co_return false;
   if (stored->duplicate) {
     global_metrics().dedup_hits.inc(channel.id);
     co_await follow_up_duplicate(s_, *stored);
@@ -220,6 +224,23 @@ awaitable<bool> messenger_gateway::store_message(const channel_config& channel, 
   }
   global_metrics().inbound_messages.inc(channel.id);
   co_await follow_up(s_, *stored, event);
+  co_return true;
+}
+
+// Messenger and Instagram hand files by URLs that expire: Pasokh copies them
+// once the webhook is answered (meta_media_copies.hpp). A duplicate queues
+// too: the first delivery may have stored the message and died before this.
+awaitable<bool> messenger_gateway::queue_copies(const channel_config& channel, const std::string& conv,
+                                                std::uint64_t seq, const proto::inbound_event& event) {
+  bool meta = channel.kind == proto::channel_kind::messenger || channel.kind == proto::channel_kind::instagram;
+  if (!meta || !copies_ || std::none_of(event.attachments.begin(), event.attachments.end(), copyable)) co_return true;
+  bool queued = co_await queue_media_copies(s_, conv, seq);
+  if (!queued) {
+    static routing::repeated_warning queue_failures;
+    queue_failures.warn(*log(), "channel={} conv={} cannot queue the copies of its attachments", channel.id, conv);
+    co_return false;
+  }
+  copies_->nudge();
   co_return true;
 }
 

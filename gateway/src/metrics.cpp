@@ -114,6 +114,7 @@ std::string metrics::render() const {
   campaign_messages.render(out);
   webchat_replies_mailed.render(out);
   webchat_uploads.render(out);
+  meta_media_copies.render(out);
   provider_token_refused.render(out);
   followup_abandoned.render(out);
   ws_closed.render(out);

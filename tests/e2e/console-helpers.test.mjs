@@ -132,6 +132,7 @@ test('attachmentUrl: a Telegram or WhatsApp file names the message it came in; m
   assert.equal(attachmentUrl({ kind: 'image', provider_ref: 'AgACAgQ' }, 'tg'), '/api/v1/media/tg/AgACAgQ');
   assert.equal(attachmentUrl({ kind: 'document', provider_ref: 'att_x1' }, 'mail', 'cv_7', 3), '/api/v1/attachments/att_x1');
   assert.equal(attachmentUrl({ kind: 'image', provider_ref: 'https://cdn.example.com/p.jpg' }, 'fb', 'cv_7', 3), 'https://cdn.example.com/p.jpg');
+  assert.equal(attachmentUrl({ kind: 'image', provider_ref: 'att_m1' }, 'fb', 'cv_7', 3), '/api/v1/attachments/att_m1', 'a Messenger file once copied');
   assert.equal(attachmentUrl({ kind: 'location', provider_ref: 'x' }, 'tg', 'cv_7', 3), null);
   assert.equal(attachmentUrl({ kind: 'image', provider_ref: 'AgACAgQ' }, undefined, 'cv_7', 3), null);
 });

@@ -28,6 +28,20 @@ test('an event is kept once per conv+seq, and an older state never replaces a ne
   assert.equal(s.conversations.get('cv_1').status, 'assigned');
 });
 
+test('the copies of a customer\'s files replace its URLs and ring for nothing', () => {
+  const s = fresh();
+  s.replaceConversations([conv('cv_1', 1)]);
+  const url = 'https://scontent.xx.fbcdn.net/v/1_n.jpg?oh=00_sig';
+  assert.equal(s.applyEvent(msg('cv_1', 1, { attachments: [{ kind: 'image', provider_ref: url }] })).customerMessage, true);
+  const copies = { ...msg('cv_1', 2, { attachments: [{ kind: 'image', name: '1_n.jpg', provider_ref: 'att_c1' }] }), edit: true, copies: true };
+  copies.message = { ...copies.message, id: 'cv_1:1', seq: 1 };
+  assert.equal(s.applyEvent(copies).customerMessage, false, 'no new message');
+  const shown = s.timeline('cv_1').messages();
+  assert.equal(shown.length, 1);
+  assert.equal(shown[0].message.attachments[0].provider_ref, 'att_c1');
+  assert.equal(shown[0].message.edited_at, undefined);
+});
+
 test('a conversation transferred to a team not mine, or unassigned from me there, leaves my list unless it is on screen', () => {
   const s = fresh();
   s.replaceConversations([conv('cv_1', 1, { status: 'assigned', assignee: 'ag_1' }), conv('cv_2', 1),

@@ -32,6 +32,9 @@ if not msg then
     author = 'customer', channel = channel, provider_message_id = provider_id }
 end
 msg.text, msg.edited_at = text, edited_at
+-- Its files as Pasokh's copies, once they are stored (meta_media.lua), not the URLs that expire.
+local copies = redis.call('HGET', vkey .. ':copies', mseq)
+if copies then msg.attachments = cjson.decode(copies) end
 
 local seq = redis.call('HINCRBY', vkey, 'seq', 1)
 redis.call('HSET', vkey, 'updated_at', now)

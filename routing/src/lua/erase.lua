@@ -91,7 +91,8 @@ local function scrub_frame(frame, reason, c, slim)
     forget_provider_id(c.channels, m.provider_message_id)
     if type(m.attachments) == 'table' then
       for _, a in ipairs(m.attachments) do
-        -- A stored copy (a mail's, email_inbound.cpp; a web chat upload's); messenger files stay with the provider.
+        -- A stored copy (a mail's, email_inbound.cpp; a web chat upload's; a Messenger or Instagram
+        -- file's, logged again naming it: meta_media.lua); other messenger files stay with the provider.
         local ref = type(a) == 'table' and a.provider_ref
         if type(ref) == 'string' and string.sub(ref, 1, 4) == 'att_' then redis.call('DEL', p .. 'attachment:' .. ref) end
       end
@@ -194,7 +195,7 @@ local function scrub_log(conv, reason, budget, through)
   -- newest message are the customer's words too.
   redis.call('HDEL', vkey, 'scrub_to', 'scrub_at', 'scrub_reason', 'csat_comment', 'subject_key', 'last_message')
   redis.call('HSET', vkey, 'scrubbed_seq', math.max(to, before))
-  redis.call('DEL', vkey .. ':edits', vkey .. ':reactions')
+  redis.call('DEL', vkey .. ':edits', vkey .. ':reactions', vkey .. ':copies')
   scrub_mail_thread(vkey)
   -- Search: the words go; the index reads only what is logged after `to`
   -- (search.lua skips a pass that read the log before this).

@@ -81,6 +81,9 @@ TEST(Config, RejectsWithAMessageNamingTheProblem) {
            {R"({"proxy":{"trust_forwarded_for":true},"webchat":{"trust_forwarded_for":false}})",
             "webchat.trust_forwarded_for (false) contradicts proxy.trust_forwarded_for (true)"},
            {R"({"proxy":{"trust":true}})", "proxy: unknown key \"trust\""},
+           {R"({"meta_media":{"max_bytes":0}})", "meta_media: \"max_bytes\" must be positive"},
+           {R"({"meta_media":{"attempts":0}})", "meta_media: \"attempts\" must be at least 1"},
+           {R"({"meta_media":{"size":1}})", "meta_media: unknown key \"size\""},
        }) {
     try {
       parse(text);
@@ -100,6 +103,19 @@ TEST(Config, RetentionKeepsEverythingUnlessDaysAreSet) {
   EXPECT_DOUBLE_EQ(c.retention.email_automatic_days, 30);
   EXPECT_EQ(c.retention.tick.count(), 50);
   EXPECT_EQ(c.retention.lease.count(), 200);
+}
+
+TEST(Config, MetaMediaCopiesTakeUpToMessengersOwnLimitUnlessSet) {
+  auto d = parse("{}");
+  EXPECT_EQ(d.meta_media.max_bytes, 25u * 1024 * 1024);
+  EXPECT_EQ(d.meta_media.timeout.count(), 60'000);
+  EXPECT_EQ(d.meta_media.attempts, 3);
+  auto c = parse(R"({"meta_media":{"max_bytes":65536,"timeout_ms":2000,"attempts":2,"retry_ms":300,"poll_ms":50}})");
+  EXPECT_EQ(c.meta_media.max_bytes, 65536u);
+  EXPECT_EQ(c.meta_media.timeout.count(), 2000);
+  EXPECT_EQ(c.meta_media.attempts, 2);
+  EXPECT_EQ(c.meta_media.retry.count(), 300);
+  EXPECT_EQ(c.meta_media.poll.count(), 50);
 }
 
 // One setting for every client address; the two it replaces still start the

@@ -371,7 +371,7 @@ function announce(added, mineBefore) {
 function onEvent(f) {
   const r = state.applyEvent(f);
   if (r.duplicate) return;
-  if (f.event === 'message') typingBoard.onMessage(f.conv, f.message);
+  if (f.event === 'message' && !f.copies) typingBoard.onMessage(f.conv, f.message);
   if (r.gapAfter != null) requestHistory(f.conv, r.gapAfter);
   const conv = state.conversations.get(f.conv);
   // A conversation given to me rings even when I am looking.

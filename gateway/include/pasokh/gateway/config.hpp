@@ -187,6 +187,16 @@ struct retention_config {
   milliseconds lease{10'000};       // another instance takes over after this
 };
 
+// Pasokh's copies of Messenger and Instagram attachments, whose URLs expire
+// (meta_media_copies.hpp).
+struct meta_media_config {
+  std::size_t max_bytes = 25 * 1024 * 1024;  // Messenger's own limit for a file; a larger one keeps its URL
+  milliseconds timeout{60'000};               // one download, from the request to its last byte
+  int attempts = 3;                           // downloads of a message's files before a failing one keeps its URL
+  milliseconds retry{30'000};                 // the wait before another attempt, times the attempts so far
+  milliseconds poll{1'000};                   // how often an instance looks for copies nobody made (a restart's)
+};
+
 struct config {
   listen_config listen;
   limits_config limits;
@@ -202,7 +212,8 @@ struct config {
   std::chrono::seconds dedup_ttl{7 * 24 * 3600};
   outbox_config outbox;
   routing::routing_config routing;  // teams, rules, presence, SLA (routing_config.hpp)
-  std::chrono::seconds attachment_ttl{30 * 24 * 3600};  // stored attachment contents (email)
+  std::chrono::seconds attachment_ttl{30 * 24 * 3600};  // stored attachment contents (email, web chat, Meta copies)
+  meta_media_config meta_media;
   std::vector<channel_config> channels;
   std::string web_root = "web";
   // How customers reach this gateway from outside ("https://support.shop.example"):

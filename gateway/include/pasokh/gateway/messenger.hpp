@@ -27,6 +27,8 @@
 
 namespace pasokh::gateway {
 
+class meta_media_copier;
+
 // Which URL a webhook came in on: /webhooks/<family>/{channel}.
 enum class webhook_family { telegram, whatsapp, meta };
 
@@ -36,6 +38,10 @@ class messenger_gateway {
                     std::chrono::seconds provider_id_ttl = std::chrono::hours(24 * 30));
   messenger_gateway(const messenger_gateway&) = delete;
   messenger_gateway& operator=(const messenger_gateway&) = delete;
+
+  // Messenger and Instagram messages with files are queued for `copies`
+  // (which must outlive this); without one, their files keep their URLs.
+  void copy_meta_media_with(meta_media_copier& copies) { copies_ = &copies; }
 
   // POST /webhooks/telegram/{channel}, GET+POST /webhooks/whatsapp/{channel},
   // GET+POST /webhooks/meta/{channel}, GET /api/v1/media/{channel}/{ref}.
@@ -77,6 +83,9 @@ class messenger_gateway {
   boost::asio::awaitable<bool> store_message(const channel_config& channel, const proto::inbound_event& event);
   // Records the conversation in the event's provider files' records, for media(); false when Redis failed.
   boost::asio::awaitable<bool> remember_media(const std::string& conv, const proto::inbound_event& event);
+  // Queues the copies of a Messenger or Instagram message's files; false when Redis failed.
+  boost::asio::awaitable<bool> queue_copies(const channel_config& channel, const std::string& conv, std::uint64_t seq,
+                                            const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_edit(const channel_config& channel, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_reaction(const channel_config& channel, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_status(const channel_config& channel, const proto::inbound_event& event);
@@ -95,6 +104,7 @@ class messenger_gateway {
   messenger_store store_;
   std::mutex token_refused_mutex_;
   std::set<std::string> token_refused_;  // channels whose token the provider refuses now
+  meta_media_copier* copies_ = nullptr;
   // media() fetches under way: a file is held whole while it passes (up to
   // 100 MB), so 8 at a time per instance; an agent asking for one more is
   // told to wait a moment (503) instead of the process growing by gigabytes.

@@ -100,6 +100,12 @@ struct metrics {
                                  "outcome"};
   // Sends a provider refused for the channel's expired or revoked access
   // token (Graph API error 190): replies wait until an admin renews it.
+  // Messenger and Instagram files copied to Redis (meta_media_copies.cpp), or
+  // left with their expiring URL and why; gone: the conversation was erased first.
+  counter_family meta_media_copies{"pasokh_meta_media_copies_total",
+                                   "Messenger and Instagram attachments copied, or kept as their URL and why "
+                                   "(copied, not_found, too_big, timeout, failed, gone), by channel",
+                                   "channel,outcome"};
   counter_family provider_token_refused{"pasokh_provider_token_refused_total",
                                         "Sends refused for an expired or revoked access token, by channel", "channel"};
   // Follow-ups of stored customer messages given up after 8 failed runs

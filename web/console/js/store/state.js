@@ -351,7 +351,8 @@ export class ConsoleState extends EventTarget {
       if (frame.event === 'message' && frame.message) {
         const m = frame.message;
         if (m.client_id && this.pending.delete(m.client_id)) this.persist();
-        out.customerMessage = m.author === 'customer';
+        // Pasokh's copies of a Messenger or Instagram message's files (the message logged again): nothing new to ring for.
+        out.customerMessage = m.author === 'customer' && !frame.copies;
         if (m.author === 'agent' && m.author_id && m.author_name) this.agentNames.set(m.author_id, m.author_name);
       }
     }

@@ -32,9 +32,11 @@ function authorLabel(state, conv, m) {
   }
 }
 
-// Where an attachment is: a mail's stored copy, or a Telegram or WhatsApp file
-// through the gateway (both behind the session's token); Messenger and
-// Instagram give a public https URL. Null: nothing to open (a location).
+// Where an attachment is: a stored copy (a mail's, a web chat upload, a
+// Messenger or Instagram file once the gateway copied it), or a Telegram or
+// WhatsApp file through the gateway (both behind the session's token); a
+// Messenger or Instagram file not copied (yet) has Meta's https URL, which
+// expires. Null: nothing to open (a location).
 // A gateway file names the message it came in (conversation `conv`, `seq`):
 // the gateway lets those who may see that conversation have it.
 export function attachmentUrl(a, channel, conv, seq) {

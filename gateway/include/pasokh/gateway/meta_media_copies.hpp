@@ -1,0 +1,80 @@
+#pragma once
+// Pasokh's own copies of Messenger and Instagram attachments. Meta hands a
+// signed CDN URL (payload.url) that expires within hours or days; an agent
+// opening the case next week would see a broken image. After the message is
+// stored (and the webhook answered), its attachments are downloaded and kept
+// as a mail's are (attachment:<id>, opened by GET /api/v1/attachments/{id}
+// for those who may see the conversation, expiring after attachment_ttl_s).
+// The message is then logged again ("edit": true, "copies": true) naming the
+// copies instead of the URLs; until then, or for a file that could not be
+// copied, the console has the URL.
+//
+// The work survives a restart and a second gateway: the message is queued in
+// Redis (meta_media:due, "<conv>|<seq>"), every instance claims due entries
+// for a lease, and routing/src/lua/meta_media.lua stores the copies of one
+// message once (conv:<id>:copies), never for a conversation erased or being
+// scrubbed meanwhile.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "pasokh/connectors/common/provider.hpp"
+#include "pasokh/gateway/services.hpp"
+#include "pasokh/proto/types.hpp"
+
+namespace pasokh::gateway {
+
+// What became of one attachment's download.
+enum class copy_outcome {
+  copied,
+  not_found,  // 404, 410, 403: gone, or its URL expired
+  too_big,    // over meta_media.max_bytes
+  timeout,    // over meta_media.timeout_ms (tried again)
+  failed,     // no answer, 5xx, 429 (tried again)
+};
+std::string_view to_string(copy_outcome o);
+copy_outcome classify_copy(const connectors::provider_response& r, std::size_t max_bytes);
+// Worth another attempt later (the CDN or the network had a bad moment).
+bool passing(copy_outcome o);
+
+// Whether Pasokh keeps a copy of the attachment: a file Meta hands by URL
+// (image, sticker, audio, video, file); not a shared link or post (those keep
+// their type as `name`), a location, a placeholder, or a copy already.
+bool copyable(const proto::attachment& a);
+
+// The URL for a log line: its signature (the query) is a credential-like token.
+std::string url_for_log(std::string_view url);
+
+// The copy's file name: the URL's last path segment when it reads as one
+// ("receipt.pdf"), else "attachment".
+std::string copy_name(std::string_view url);
+
+// The copy's type from the CDN's Content-Type, parameters dropped.
+std::string copy_mime_type(std::string_view content_type);
+
+// Queues the copies of a stored message's attachments (a redelivery queues
+// nothing new). False when Redis failed.
+boost::asio::awaitable<bool> queue_media_copies(services& s, const std::string& conv, std::uint64_t seq);
+
+class meta_media_copier {
+ public:
+  meta_media_copier(services& s, boost::asio::any_io_executor executor);
+  ~meta_media_copier();
+  void start();
+  // A message was queued: look now rather than at the next poll.
+  void nudge();
+  // No new claim after this; `done` once the loop has ended.
+  void stop(std::function<void()> done = {});
+
+ private:
+  struct state;
+  std::shared_ptr<state> state_;
+};
+
+}  // namespace pasokh::gateway

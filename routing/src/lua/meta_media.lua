@@ -1,0 +1,102 @@
+-- Pasokh's copies of Messenger and Instagram attachments
+-- (gateway/src/meta_media_copies.cpp). meta_media:due is a zset of messages
+-- whose files are to be copied ("<conv>|<seq>", scored by when they are due
+-- or their claim ends), meta_media:attempts their claims so far. A copy is
+-- put as attachment:<id> unfiled (conversation '', no agent may open it),
+-- then filed here with the message logged again naming it; conv:<id>:copies
+-- (message seq -> its attachments as logged then) says a message's copies
+-- are stored, for a second gateway's claim and for edits (edit_message.lua).
+-- ARGV: prefix, op, then per op:
+--   queue  conv, seq, due_ms -> 1 (a queued or copied message is left as it is)
+--   claim  now_ms, lease_ms, limit -> { member, attempt, ... }: due messages
+--          whose copies are not stored yet, claimed until now + lease
+--   retry  member, due_ms -> 1
+--   drop   member -> 1
+--   store  conv, seq, ttl_s, attachments (JSON), ids... -> 'stored' | 'copied'
+--          (another claim stored them) | 'gone' (the message or its
+--          conversation was erased or is being scrubbed): the ids are
+--          deleted then, never kept past an erasure
+local op = ARGV[2]
+local due, attempts = p .. 'meta_media:due', p .. 'meta_media:attempts'
+
+local function forget(member)
+  redis.call('ZREM', due, member)
+  redis.call('HDEL', attempts, member)
+end
+
+local function copied(conv, seq)
+  return redis.call('HEXISTS', conv_key(conv) .. ':copies', seq) == 1
+end
+
+if op == 'queue' then
+  local conv, seq = ARGV[3], ARGV[4]
+  if not copied(conv, seq) then redis.call('ZADD', due, 'NX', ARGV[5], conv .. '|' .. seq) end
+  return 1
+end
+
+if op == 'claim' then
+  local now, lease, out = tonumber(ARGV[3]), tonumber(ARGV[4]), {}
+  for _, member in ipairs(redis.call('ZRANGE', due, '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[5]))) do
+    local conv, seq = string.match(member, '^(.*)|(%d+)$')
+    if not conv or copied(conv, seq) or redis.call('HEXISTS', conv_key(conv), 'erased_at') == 1 then
+      forget(member)
+    else
+      redis.call('ZADD', due, 'XX', now + lease, member)
+      table.insert(out, member)
+      table.insert(out, tostring(redis.call('HINCRBY', attempts, member, 1)))
+    end
+  end
+  return out
+end
+
+if op == 'retry' then
+  redis.call('ZADD', due, 'XX', ARGV[4], ARGV[3])
+  return 1
+end
+
+if op == 'drop' then
+  forget(ARGV[3])
+  return 1
+end
+
+if op == 'store' then
+  local conv, seq, ttl, attachments = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+  local vkey = conv_key(conv)
+  local function refuse(why)
+    for i = 7, #ARGV do redis.call('DEL', p .. 'attachment:' .. ARGV[i]) end
+    forget(conv .. '|' .. seq)
+    return why
+  end
+  if copied(conv, seq) then return refuse('copied') end
+  -- An erasure or a retention scrub reaching this message (begun: scrub_to;
+  -- done: scrubbed_seq) removed or will remove its files: entries logged
+  -- after a scrub began are kept as they are, so no copy may come now.
+  local h = redis.call('HMGET', vkey, 'erased_at', 'scrub_to', 'scrubbed_seq')
+  local n = tonumber(seq)
+  if h[1] or (tonumber(h[2] or '') or 0) >= n or (tonumber(h[3] or '') or 0) >= n then return refuse('gone') end
+  local entry = redis.call('XRANGE', vkey .. ':log', seq .. '-1', seq .. '-1')[1]
+  local msg = entry and cjson.decode(entry[2][2]).message
+  if type(msg) ~= 'table' or msg.erased then return refuse('gone') end
+
+  for i = 7, #ARGV do
+    local key = p .. 'attachment:' .. ARGV[i]
+    if redis.call('EXISTS', key) == 1 then
+      redis.call('HSET', key, 'conversation', conv)
+      redis.call('EXPIRE', key, ttl)
+    end
+  end
+  redis.call('HSET', vkey .. ':copies', seq, attachments)
+  msg.attachments = cjson.decode(attachments)
+  -- The customer's newest text, if they edited the message since.
+  local edited = redis.call('HGET', vkey .. ':edits', seq)
+  if edited then
+    local e = cjson.decode(edited)
+    msg.text, msg.edited_at = e.text, e.edited_at
+  end
+  local at = redis.call('HINCRBY', vkey, 'seq', 1)
+  emit(conv, at, 'message', { message = msg, edit = true, copies = true })
+  forget(conv .. '|' .. seq)
+  return 'stored'
+end
+
+return redis.error_reply('meta_media: unknown op ' .. tostring(op))

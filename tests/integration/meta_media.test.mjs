@@ -1,0 +1,300 @@
+// Pasokh's copies of Messenger and Instagram attachments (gateway/src/meta_media_copies.cpp):
+// Meta's CDN URLs expire, so after the webhook is answered the gateway
+// downloads each file (from a CDN stand-in here, its URLs signed with a query
+// as Meta's are) and keeps it in Redis; the message is logged again naming
+// the copies, which agents open through /api/v1/attachments/{id} once the
+// CDN no longer serves them. Too big or gone files keep their URL and are
+// counted; an erased conversation's copies go; a second gateway and a
+// redelivery store one copy.
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { Pasokh, RedisServer, agentSocket, apiCall, login, sleep } from '../support/harness.mjs';
+import {
+  SECRETS, FB_PAGE_ID, IG_ACCOUNT_ID, FakeProvider, messengerConfig, postMeta, metaMessaging, newPsid, mid,
+  redisCli, metric, waitUntil,
+} from './messenger_support.mjs';
+
+let redis, fake, cdn, gw, agent, sara, boss;
+const SIGNATURE = 'oh=00_AfSECRETsignature0123';
+const PHOTO = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(2000, 9)]);
+const RECEIPT = Buffer.from('%PDF-1.4 receipt of order 4471');
+const MAX_BYTES = 64 * 1024;
+
+// Meta's CDN: serves what `files` holds (path -> { body, type } or a status), until the test takes it away.
+function startCdn() {
+  const files = new Map();
+  const seen = [];
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    seen.push(url.pathname);
+    assert.ok(url.search.includes(SIGNATURE), 'the URL is fetched as Meta gave it');
+    const f = files.get(url.pathname);
+    if (typeof f === 'number') { res.writeHead(f); return res.end(); }
+    if (!f) { res.writeHead(403, { 'content-type': 'text/plain' }); return res.end('URL signature expired'); }
+    res.writeHead(200, { 'content-type': f.type });
+    res.end(f.body);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    server, files, seen, url: (p) => `http://127.0.0.1:${server.address().port}${p}?_nc_cat=1&${SIGNATURE}&oe=6A1B2C3D`,
+  })));
+}
+
+const MEDIA = { max_bytes: MAX_BYTES, timeout_ms: 3000, attempts: 2, retry_ms: 300, poll_ms: 50 };
+
+before(async () => {
+  redis = await new RedisServer().start();
+  fake = await new FakeProvider().start();
+  cdn = await startCdn();
+  gw = await new Pasokh(messengerConfig(redis, fake, { meta_media: MEDIA }), SECRETS).start();
+  await gw.createAgent('sara', 'sara-secret-1', { name: 'Sara' });
+  await gw.createAgent('boss', 'boss-secret-3', { name: 'Boss', role: 'admin' });
+  sara = (await login(gw, 'sara', 'sara-secret-1')).json.token;
+  agent = await agentSocket(gw, sara);
+  boss = (await login(gw, 'boss', 'boss-secret-3')).json.token;
+});
+after(async () => {
+  if (process.env.PASOKH_TEST_LOG) console.log(gw?.output);
+  await agent?.close();
+  await gw?.cleanup();
+  fake?.stop();
+  cdn?.server.close();
+  await redis?.cleanup();
+});
+beforeEach(() => { agent.frames.length = 0; });
+
+const messageEvent = (conv) => (f) => f.type === 'event' && f.event === 'message' && (!conv || f.conv === conv);
+const copiesEvent = (conv) => (f) => messageEvent(conv)(f) && f.copies === true;
+const attachment = (type, url) => ({ type, payload: { url } });
+
+async function sendFiles(channel, attachments, { psid = newPsid(), text, echo = false } = {}) {
+  const [object, account] = channel === 'ig' ? ['instagram', IG_ACCOUNT_ID] : ['page', FB_PAGE_ID];
+  const message = { mid: mid(), attachments, ...(text ? { text } : {}), ...(echo ? { is_echo: true, app_id: 1 } : {}) };
+  const item = echo ? { sender: { id: account }, recipient: { id: psid }, timestamp: Date.now(), message }
+    : { sender: { id: psid }, recipient: { id: account }, timestamp: Date.now(), message };
+  const body = metaMessaging(object, account, [item]);
+  const res = await postMeta(gw, channel, body);
+  assert.equal(res.status, 200, res.text);
+  return { body, psid };
+}
+
+const fetchAs = (token, path, at = gw) => fetch(`${at.base}${path}`, { headers: { authorization: `Bearer ${token}` } });
+
+test('a photo and a receipt PDF are copied after the webhook is answered; agents open the copies once the CDN URL has expired', async () => {
+  cdn.files.set('/v/photo_1.jpg', { body: PHOTO, type: 'image/jpeg' });
+  cdn.files.set('/v/t59/receipt%204471.pdf', { body: RECEIPT, type: 'application/pdf; charset=binary' });
+  const photoUrl = cdn.url('/v/photo_1.jpg');
+  const receiptUrl = cdn.url('/v/t59/receipt%204471.pdf');
+  await sendFiles('fb', [attachment('image', photoUrl), attachment('file', receiptUrl)], { text: 'the screen is cracked' });
+  const first = await agent.next((f) => messageEvent()(f) && f.message.text === 'the screen is cracked');
+  assert.deepEqual(first.message.attachments.map((a) => a.provider_ref), [photoUrl, receiptUrl], 'the URLs until the copies are made');
+
+  const copied = await agent.next(copiesEvent(first.conv));
+  assert.equal(copied.message.id, first.message.id, 'the same message, logged again');
+  assert.equal(copied.message.seq, first.message.seq);
+  assert.equal(copied.message.text, 'the screen is cracked');
+  assert.equal(copied.edit, true);
+  assert.equal(copied.message.edited_at, undefined, 'not shown as edited');
+  const [photo, receipt] = copied.message.attachments;
+  assert.match(photo.provider_ref, /^att_/);
+  assert.deepEqual([photo.kind, photo.name, photo.mime_type, photo.size], ['image', 'photo_1.jpg', 'image/jpeg', PHOTO.length]);
+  assert.deepEqual([receipt.kind, receipt.name, receipt.mime_type, receipt.size], ['file', 'receipt 4471.pdf', 'application/pdf', RECEIPT.length]);
+
+  // The CDN forgets them (the URLs expired): the copies stay.
+  cdn.files.clear();
+  assert.equal((await fetch(photoUrl)).status, 403);
+  const photoBytes = await fetchAs(sara, `/api/v1/attachments/${photo.provider_ref}`);
+  assert.equal(photoBytes.status, 200);
+  assert.equal(photoBytes.headers.get('content-type'), 'image/jpeg');
+  assert.deepEqual(Buffer.from(await photoBytes.arrayBuffer()), PHOTO);
+  const receiptBytes = await fetchAs(sara, `/api/v1/attachments/${receipt.provider_ref}`);
+  assert.deepEqual(Buffer.from(await receiptBytes.arrayBuffer()), RECEIPT);
+  assert.equal((await fetch(`${gw.base}/api/v1/attachments/${photo.provider_ref}`)).status, 401, 'only for agents');
+
+  // Kept as the conversation's, with the attachments' retention, and named in the log for a reload.
+  const key = `pasokh:attachment:${photo.provider_ref}`;
+  assert.equal(redisCli(redis, 'HGET', key, 'conversation'), first.conv);
+  assert.ok(Number(redisCli(redis, 'TTL', key)) > 29 * 24 * 3600);
+  assert.match(redisCli(redis, 'HGET', `pasokh:conv:${first.conv}:copies`, String(first.message.seq)), /att_/);
+  assert.equal(await metric(gw, 'pasokh_meta_media_copies_total{channel="fb",outcome="copied"}'), 2);
+  assert.equal(redisCli(redis, 'ZCARD', 'pasokh:meta_media:due'), '0');
+});
+
+test('a file over meta_media.max_bytes and one the CDN no longer has keep their URL; each is counted and logged once, without the signature', async () => {
+  cdn.files.set('/v/big.mp4', { body: Buffer.alloc(MAX_BYTES + 1, 1), type: 'video/mp4' });
+  cdn.files.set('/v/gone.jpg', 404);
+  const big = cdn.url('/v/big.mp4'), gone = cdn.url('/v/gone.jpg');
+  await sendFiles('ig', [attachment('video', big), attachment('image', gone)], { text: 'too big and gone' });
+  const first = await agent.next((f) => messageEvent()(f) && f.message.text === 'too big and gone');
+  await waitUntil(async () => await metric(gw, 'pasokh_meta_media_copies_total{channel="ig",outcome="not_found"}') === 1 &&
+    await metric(gw, 'pasokh_meta_media_copies_total{channel="ig",outcome="too_big"}') === 1, 'the failures counted');
+  await waitUntil(() => redisCli(redis, 'ZCARD', 'pasokh:meta_media:due') === '0', 'the queue emptied');
+  await sleep(200);
+  assert.ok(!agent.frames.some(copiesEvent(first.conv)), 'nothing copied: the message keeps its URLs');
+  assert.equal(redisCli(redis, 'HLEN', `pasokh:conv:${first.conv}:copies`), '0');
+  assert.match(gw.output, /channel=ig conv=\S+ attachment not copied \(too_big\).*big\.mp4/);
+  assert.match(gw.output, /attachment not copied \(not_found\).*gone\.jpg/);
+  assert.ok(!gw.output.includes('AfSECRETsignature'), 'the signature never reaches the log');
+});
+
+test('a download that never ends is given up after meta_media.timeout_ms, tried again, then counted; the file keeps its URL', async () => {
+  const hung = [];
+  const original = cdn.server.listeners('request')[0];
+  cdn.server.removeAllListeners('request');
+  cdn.server.on('request', (req, res) => {
+    if (!req.url.startsWith('/v/hangs.mp4')) return original(req, res);
+    hung.push(res);
+    res.writeHead(200, { 'content-type': 'video/mp4' });
+    res.write('the first bytes');  // and nothing more
+  });
+  try {
+    const timeouts = await metric(gw, 'pasokh_meta_media_copies_total{channel="fb",outcome="timeout"}');
+    await sendFiles('fb', [attachment('video', cdn.url('/v/hangs.mp4'))], { text: 'a video that hangs' });
+    const first = await agent.next((f) => messageEvent()(f) && f.message.text === 'a video that hangs');
+    await waitUntil(async () => await metric(gw, 'pasokh_meta_media_copies_total{channel="fb",outcome="timeout"}') === timeouts + 1,
+      'the timeout counted', 15000);
+    assert.equal(hung.length, MEDIA.attempts, 'each attempt waited out its limit');
+    assert.equal(redisCli(redis, 'ZCARD', 'pasokh:meta_media:due'), '0');
+    assert.equal(redisCli(redis, 'HLEN', `pasokh:conv:${first.conv}:copies`), '0');
+    assert.match(gw.output, /attachment not copied \(timeout\).*hangs\.mp4/);
+  } finally {
+    for (const res of hung) res.destroy();
+    cdn.server.removeAllListeners('request');
+    cdn.server.on('request', original);
+  }
+});
+
+test('one file copied and one gone: the copy is named, the other keeps its URL', async () => {
+  cdn.files.set('/v/ok.png', { body: Buffer.from('\x89PNG\r\n\x1a\nbytes'), type: 'image/png' });
+  const ok = cdn.url('/v/ok.png'), gone = cdn.url('/v/missing.png');
+  await sendFiles('fb', [attachment('image', ok), attachment('image', gone)], { text: 'one of two' });
+  const first = await agent.next((f) => messageEvent()(f) && f.message.text === 'one of two');
+  const copied = await agent.next(copiesEvent(first.conv));
+  assert.match(copied.message.attachments[0].provider_ref, /^att_/);
+  assert.equal(copied.message.attachments[1].provider_ref, gone);
+});
+
+test('our own echoed attachments, shared links and locations are not copied', async () => {
+  const before = cdn.seen.length;
+  cdn.files.set('/v/echo.jpg', { body: PHOTO, type: 'image/jpeg' });
+  const { psid } = await sendFiles('fb', [], { text: 'hello' });
+  await agent.next((f) => messageEvent()(f) && f.message.text === 'hello');
+  await sendFiles('fb', [attachment('image', cdn.url('/v/echo.jpg'))], { psid, echo: true });
+  await sendFiles('fb', [{ type: 'fallback', title: 'a shop page', payload: { url: cdn.url('/v/shop-page') } },
+    { type: 'location', payload: { coordinates: { lat: 35.7, long: 51.4 } } }], { psid, text: 'a link' });
+  await agent.next((f) => messageEvent()(f) && f.message.text === 'a link');
+  await sleep(300);
+  assert.equal(cdn.seen.length, before, 'nothing fetched');
+  assert.equal(redisCli(redis, 'ZCARD', 'pasokh:meta_media:due'), '0');
+});
+
+test('an edit after the copy keeps the copies; erasing the customer removes them from Redis', async () => {
+  cdn.files.set('/v/erase-me.jpg', { body: PHOTO, type: 'image/jpeg' });
+  const id = mid(), psid = newPsid();
+  const item = { sender: { id: psid }, recipient: { id: FB_PAGE_ID }, timestamp: Date.now(),
+    message: { mid: id, text: 'my address is on the label', attachments: [attachment('image', cdn.url('/v/erase-me.jpg'))] } };
+  assert.equal((await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [item]))).status, 200);
+  const first = await agent.next((f) => messageEvent()(f) && f.message.text === 'my address is on the label');
+  const copied = await agent.next(copiesEvent(first.conv));
+  const ref = copied.message.attachments[0].provider_ref;
+
+  const edit = { sender: { id: psid }, recipient: { id: FB_PAGE_ID }, timestamp: Date.now(), message_edit: { mid: id, text: 'edited text', num_edit: 1 } };
+  assert.equal((await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [edit]))).status, 200);
+  const edited = await agent.next((f) => messageEvent(first.conv)(f) && f.message.text === 'edited text');
+  assert.equal(edited.message.attachments[0].provider_ref, ref, 'the edit names the copy, not the expired URL');
+
+  const cust = first.conversation.customer_id;
+  const erased = await apiCall(gw, 'POST', `/api/v1/admin/customers/${cust}/erase`, { token: boss, body: { confirm: cust } });
+  assert.equal(erased.status, 200, erased.text);
+  assert.equal(redisCli(redis, 'EXISTS', `pasokh:attachment:${ref}`), '0', 'the copy is gone');
+  assert.equal(redisCli(redis, 'EXISTS', `pasokh:conv:${first.conv}:copies`), '0');
+  assert.equal((await fetchAs(sara, `/api/v1/attachments/${ref}`)).status, 404);
+});
+
+test('a copy that would land after the erasure is not stored', async () => {
+  // The conversation is erased while its copy is on the way: the script refuses it and deletes the bytes.
+  cdn.files.set('/v/late.jpg', { body: PHOTO, type: 'image/jpeg' });
+  const held = { release: null, started: false };
+  const released = new Promise((r) => { held.release = r; });
+  const original = cdn.server.listeners('request')[0];
+  cdn.server.removeAllListeners('request');
+  cdn.server.on('request', (req, res) => {
+    if (!req.url.startsWith('/v/late.jpg')) return original(req, res);
+    held.started = true;
+    return released.then(() => original(req, res));
+  });
+  try {
+    await sendFiles('fb', [attachment('image', cdn.url('/v/late.jpg'))], { text: 'erase me before the copy' });
+    const first = await agent.next((f) => messageEvent()(f) && f.message.text === 'erase me before the copy');
+    await waitUntil(() => held.started, 'the download started');
+    const cust = first.conversation.customer_id;
+    const gone = await metric(gw, 'pasokh_meta_media_copies_total{channel="fb",outcome="gone"}');
+    assert.equal((await apiCall(gw, 'POST', `/api/v1/admin/customers/${cust}/erase`, { token: boss, body: { confirm: cust } })).status, 200);
+    held.release();
+    await waitUntil(async () => await metric(gw, 'pasokh_meta_media_copies_total{channel="fb",outcome="gone"}') === gone + 1, 'the copy refused');
+    assert.equal(redisCli(redis, 'EXISTS', `pasokh:conv:${first.conv}:copies`), '0');
+    const blobs = redisCli(redis, '--scan', '--pattern', 'pasokh:attachment:*').split('\n').filter(Boolean);
+    for (const key of blobs) assert.notEqual(redisCli(redis, 'HGET', key, 'conversation'), first.conv);
+    assert.ok(!blobs.some((key) => redisCli(redis, 'HGET', key, 'conversation') === ''), 'no unfiled copy left');
+  } finally {
+    cdn.server.removeAllListeners('request');
+    cdn.server.on('request', original);
+  }
+});
+
+test('a gateway that dies before copying leaves the work to the next; a redelivery to it stores one copy', async () => {
+  // The gateway meets a CDN hiccup (its next attempt is put off), then dies.
+  cdn.files.set('/v/restart.jpg', 503);
+  const { body } = await sendFiles('fb', [attachment('image', cdn.url('/v/restart.jpg'))], { text: 'while a gateway dies' });
+  const first = await agent.next((f) => messageEvent()(f) && f.message.text === 'while a gateway dies');
+  await waitUntil(() => cdn.seen.includes('/v/restart.jpg'), 'a first attempt');
+  await gw.stop('SIGKILL');
+  assert.equal(redisCli(redis, 'ZCARD', 'pasokh:meta_media:due'), '1', 'the work waits in Redis');
+  cdn.files.set('/v/restart.jpg', { body: PHOTO, type: 'image/jpeg' });
+  const next = await new Pasokh(messengerConfig(redis, fake, { meta_media: MEDIA }), SECRETS).start();
+  try {
+    // Meta had no answer it liked from the dead one: it delivers again, to the next.
+    assert.equal((await postMeta(next, 'fb', body)).status, 200);
+    await waitUntil(() => redisCli(redis, 'HLEN', `pasokh:conv:${first.conv}:copies`) === '1', 'the copy stored by the next gateway');
+    await sleep(500);
+    assert.equal(redisCli(redis, 'HLEN', `pasokh:conv:${first.conv}:copies`), '1');
+    const blobs = redisCli(redis, '--scan', '--pattern', 'pasokh:attachment:*').split('\n').filter(Boolean)
+      .filter((key) => redisCli(redis, 'HGET', key, 'conversation') === first.conv);
+    assert.equal(blobs.length, 1, 'one copy');
+    assert.equal(redisCli(redis, 'ZCARD', 'pasokh:meta_media:due'), '0');
+    const token = (await login(next, 'sara', 'sara-secret-1')).json.token;
+    const bytes = await fetchAs(token, `/api/v1/attachments/${blobs[0].replace('pasokh:attachment:', '')}`, next);
+    assert.deepEqual(Buffer.from(await bytes.arrayBuffer()), PHOTO);
+  } finally {
+    await next.cleanup();
+  }
+});
+
+test('two gateways given the same delivery store one copy', async () => {
+  // Runs after the restart test: both gateways here are new.
+  const config = messengerConfig(redis, fake, { meta_media: MEDIA });
+  const a = await new Pasokh(config, SECRETS).start(), b = await new Pasokh(config, SECRETS).start();
+  try {
+    cdn.files.set('/v/twice.jpg', { body: PHOTO, type: 'image/jpeg' });
+    const message = { mid: mid(), text: 'sent to both', attachments: [attachment('image', cdn.url('/v/twice.jpg'))] };
+    const body = metaMessaging('page', FB_PAGE_ID, [{ sender: { id: newPsid() }, recipient: { id: FB_PAGE_ID }, timestamp: Date.now(), message }]);
+    const answers = await Promise.all([postMeta(a, 'fb', body), postMeta(b, 'fb', body)]);
+    assert.deepEqual(answers.map((r) => r.status), [200, 200]);
+    await waitUntil(() => redisCli(redis, 'ZCARD', 'pasokh:meta_media:due') === '0' &&
+      redisCli(redis, 'HLEN', 'pasokh:conv:' + convOf(message.mid) + ':copies') === '1', 'the copy');
+    await sleep(500);
+    const conv = convOf(message.mid);
+    const blobs = redisCli(redis, '--scan', '--pattern', 'pasokh:attachment:*').split('\n').filter(Boolean)
+      .filter((key) => redisCli(redis, 'HGET', key, 'conversation') === conv);
+    assert.equal(blobs.length, 1, 'one copy');
+  } finally {
+    await a.cleanup();
+    await b.cleanup();
+  }
+});
+
+// The conversation a Messenger message went to, by its provider id.
+function convOf(messageId) {
+  const seen = redisCli(redis, 'GET', `pasokh:provider_msg:fb:${messageId}`);
+  return seen.split(':')[0] || 'none';
+}

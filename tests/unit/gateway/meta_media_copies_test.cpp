@@ -1,0 +1,81 @@
+#include "pasokh/gateway/meta_media_copies.hpp"
+
+#include <gtest/gtest.h>
+
+namespace pasokh::gateway {
+namespace {
+
+connectors::provider_response answer(int status, std::string body = {}, std::string transport_error = {}) {
+  connectors::provider_response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.transport_error = std::move(transport_error);
+  return r;
+}
+
+TEST(MetaMediaCopies, ClassifiesWhatTheCdnAnswered) {
+  EXPECT_EQ(classify_copy(answer(200, "12345"), 5), copy_outcome::copied);
+  EXPECT_EQ(classify_copy(answer(200, "123456"), 5), copy_outcome::too_big);
+  // The client stops reading at the limit (parser body_limit).
+  EXPECT_EQ(classify_copy(answer(0, "", "read: response body over the limit"), 5), copy_outcome::too_big);
+  // An expired signature is Meta's 403; a removed file 404 or 410.
+  for (int gone : {403, 404, 410}) EXPECT_EQ(classify_copy(answer(gone), 5), copy_outcome::not_found) << gone;
+  EXPECT_EQ(classify_copy(answer(0, "", "read: timeout"), 5), copy_outcome::timeout);
+  EXPECT_EQ(classify_copy(answer(0, "", "connect: Connection refused"), 5), copy_outcome::failed);
+  EXPECT_EQ(classify_copy(answer(503), 5), copy_outcome::failed);
+}
+
+TEST(MetaMediaCopies, OnlyPassingFailuresAreTriedAgain) {
+  EXPECT_TRUE(passing(copy_outcome::timeout));
+  EXPECT_TRUE(passing(copy_outcome::failed));
+  EXPECT_FALSE(passing(copy_outcome::not_found));
+  EXPECT_FALSE(passing(copy_outcome::too_big));
+  EXPECT_FALSE(passing(copy_outcome::copied));
+}
+
+TEST(MetaMediaCopies, CopiesFilesMetaHandsByUrlOnly) {
+  using k = proto::attachment_kind;
+  auto file = [](k kind, std::string ref, std::string name = {}) {
+    proto::attachment a;
+    a.kind = kind;
+    a.provider_ref = std::move(ref);
+    a.name = std::move(name);
+    return a;
+  };
+  const std::string url = "https://scontent.xx.fbcdn.net/v/t1.15752-9/1_n.jpg?oh=00_sig&oe=6A1B";
+  for (k kind : {k::image, k::sticker, k::audio, k::video, k::file}) EXPECT_TRUE(copyable(file(kind, url)));
+  EXPECT_FALSE(copyable(file(k::location, url)));
+  EXPECT_FALSE(copyable(file(k::unsupported, "")));
+  EXPECT_FALSE(copyable(file(k::file, url, "fallback"))) << "a shared link is a page, not a file";
+  EXPECT_FALSE(copyable(file(k::file, url, "ig_reel")));
+  EXPECT_FALSE(copyable(file(k::image, "att_abc"))) << "a copy already";
+  EXPECT_FALSE(copyable(file(k::image, "AgACAgQAAxkBAAIB"))) << "a Telegram file id";
+}
+
+TEST(MetaMediaCopies, LogsTheUrlWithoutItsSignature) {
+  EXPECT_EQ(url_for_log("https://cdn.fbsbx.com/v/t59/receipt.pdf?_nc_cat=1&oh=00_SECRET&oe=6A1B"),
+            "https://cdn.fbsbx.com/v/t59/receipt.pdf");
+  EXPECT_EQ(url_for_log("https://cdn.fbsbx.com/v/a.jpg#x"), "https://cdn.fbsbx.com/v/a.jpg");
+  EXPECT_EQ(url_for_log("https://cdn.fbsbx.com/v/a.jpg"), "https://cdn.fbsbx.com/v/a.jpg");
+}
+
+TEST(MetaMediaCopies, NamesTheCopyAfterTheUrlsFileName) {
+  EXPECT_EQ(copy_name("https://cdn.fbsbx.com/v/t59.2708-21/4471_n.pdf/receipt.pdf?oh=00_x"), "receipt.pdf");
+  EXPECT_EQ(copy_name("https://cdn.fbsbx.com/v/t59/receipt%204471.pdf?oh=1"), "receipt 4471.pdf");
+  EXPECT_EQ(copy_name("https://cdn.fbsbx.com/v/%D9%81%D8%A7%DA%A9%D8%AA%D9%88%D8%B1.pdf"), "فاکتور.pdf");
+  EXPECT_EQ(copy_name("https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1&signature=x"), "attachment");
+  EXPECT_EQ(copy_name("https://cdn.example/v/no-extension"), "attachment");
+  EXPECT_EQ(copy_name("https://cdn.example/v/a%2F..%2Fb.pdf"), "attachment") << "no path inside a name";
+  EXPECT_EQ(copy_name("https://cdn.example/v/bad%FF.pdf"), "attachment") << "not UTF-8";
+  EXPECT_EQ(copy_name("https://cdn.example/v/line%0Abreak.pdf"), "attachment");
+  EXPECT_EQ(copy_name("https://cdn.example"), "attachment");
+}
+
+TEST(MetaMediaCopies, TakesTheTypeWithoutParameters) {
+  EXPECT_EQ(copy_mime_type("application/pdf; charset=binary"), "application/pdf");
+  EXPECT_EQ(copy_mime_type("Image/JPEG"), "image/jpeg");
+  EXPECT_EQ(copy_mime_type(""), "application/octet-stream");
+}
+
+}  // namespace
+}  // namespace pasokh::gateway
