@@ -132,6 +132,15 @@ test('admin pages in Persian: every tab, a confirmation, right to left', T, asyn
   assert.match(await team.textContent(), /کم‌کارترین کارشناس.*اختصاصی: fa/);
   assert.equal(await page.textContent('#team-form legend >> nth=0'), 'اهداف SLA');
   assert.deepEqual(await englishWords(page, '#admin-view'), []);
+  // Lists typed with the Persian comma, as the hints write them, are lists.
+  await team.getByRole('button', { name: 'ویرایش تیم warranty' }).click();
+  await page.fill('#team-form-skills', 'warranty، repair');
+  await page.fill('#team-form-languages', 'fa، en');
+  await page.click('#team-form button[type="submit"]');
+  await page.locator('#notice', { hasText: 'تیم warranty ذخیره شد.' }).waitFor({ timeout: WAIT });
+  await page.locator('#admin-page tbody tr', { hasText: 'repair' }).waitFor({ timeout: WAIT });
+  const saved = (await apiCall(gw, 'GET', '/api/v1/teams', { token })).json.teams.find((x) => x.id === 'warranty');
+  assert.deepEqual([saved.skills, saved.languages], [['warranty', 'repair'], ['fa', 'en']]);
 
   await tab('hours', 'ساعات کاری');
   assert.match(await page.textContent('#hours-warranty-status'), /^باز در شنبه \(Asia\/Tehran\)\. اکنون (باز|بسته) است\.$/);
@@ -142,6 +151,7 @@ test('admin pages in Persian: every tab, a confirmation, right to left', T, asyn
   await page.fill('#hours-warranty-timezone', '');
   await page.click('#hours-warranty button[type="submit"]');
   await page.locator('#hours-warranty .error', { hasText: 'منطقهٔ زمانی برای این ساعات لازم است' }).waitFor({ timeout: WAIT });
+  assert.ok(await page.isHidden('#notice'), 'the earlier "saved" is gone beside a refusal');
 
   await tab('canned', 'پاسخ‌های آماده');
   assert.deepEqual(await headers(page, '#admin-page table'), ['میان‌بر', 'عنوان', 'متن', '']);

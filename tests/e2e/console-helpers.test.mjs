@@ -8,6 +8,7 @@ import { insertCanned, matchCanned, moveActive, slashQuery } from '../../web/con
 import { labelList } from '../../web/console/js/store/state.js';
 import { snoozeUntil } from '../../web/console/js/views/actions.js';
 import { agentChanges } from '../../web/console/js/views/admin.js';
+import { splitList } from '../../web/console/js/i18n.js';
 import { campaignBody, campaignSummary, previewSummary } from '../../web/console/js/views/campaigns.js';
 import { channelNameBesideIcon, formatDateTime, textDir } from '../../web/console/js/views/dom.js';
 import { attachmentUrl } from '../../web/console/js/views/conversation.js';
@@ -85,6 +86,18 @@ test('agentChanges: only what differs from the agent, the password only when typ
   // Emptied fields keep the current value (the server refuses an empty name or team list).
   assert.deepEqual(agentChanges(leila, { ...same, name: '', teams: '', capacity: '' }), {});
   assert.deepEqual(agentChanges({ ...leila, teams: undefined, team: 'support' }, { ...same, teams: 'support' }), {});
+});
+
+test('list fields split at a Latin or a Persian/Arabic comma (the one Persian and Arabic keyboards write)', () => {
+  assert.deepEqual(splitList('warranty، repair'), ['warranty', 'repair']);
+  assert.deepEqual(splitList('fa،en, ar'), ['fa', 'en', 'ar']);
+  assert.deepEqual(splitList(' 09:00-13:00 ، 14:00-17:00 ,'), ['09:00-13:00', '14:00-17:00']);
+  assert.deepEqual(splitList(''), []);
+  assert.deepEqual(splitList(undefined), []);
+  const sara = { id: 'ag_sara', login: 'sara', name: 'Sara', role: 'agent', teams: ['support'], capacity: 3 };
+  assert.deepEqual(agentChanges(sara, { name: 'Sara', role: 'agent', teams: 'support، garanti', capacity: '3' }),
+    { teams: ['support', 'garanti'] });
+  assert.deepEqual(campaignBody({ name: 'x', kind: 'birthday', languages: 'fa، ar', fallback: 'fa،en' }).audience, { languages: ['fa', 'ar'] });
 });
 
 test('campaignSummary: what a new campaign targets; an empty audience is everyone', () => {

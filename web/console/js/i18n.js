@@ -304,6 +304,9 @@ export function named(prefix, value) {
 
 // Items joined as the language lists them ("a, b" / "a، b").
 export const listOf = (items) => items.join(t('sep'));
+// A list field as typed, split at a Latin or a Persian/Arabic comma (U+060C, what
+// a Persian or Arabic keyboard writes): "warranty، repair" is two items.
+export const splitList = (v) => String(v ?? '').split(/[,\u060C]/).map((x) => x.trim()).filter(Boolean);
 
 // `text` with its {name} parts replaced by nodes (a customer's name in a
 // <bdi>): the order of a sentence is the language's, not the code's.

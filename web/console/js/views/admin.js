@@ -5,7 +5,7 @@
 import { api, routing } from '../api.js';
 import { confirmAction } from './confirm.js';
 import { $, h } from './dom.js';
-import { listOf, loadPart, locale, named, num, t, tParts } from '../i18n.js';
+import { listOf, loadPart, locale, named, num, splitList, t, tParts } from '../i18n.js';
 
 // The Iranian week: Saturday first, Friday (the weekend) last. Keys as the API has them.
 export const DAYS = ['sat', 'sun', 'mon', 'tue', 'wed', 'thu', 'fri'];
@@ -13,7 +13,6 @@ export const DAYS = ['sat', 'sun', 'mon', 'tue', 'wed', 'thu', 'fri'];
 // Intl: 2026-01-03 was a Saturday.
 export const dayName = (day, weekday = 'long') => (DAYS.includes(day)
   ? new Intl.DateTimeFormat(locale(), { weekday, timeZone: 'UTC' }).format(Date.UTC(2026, 0, 3 + DAYS.indexOf(day))) : day);
-const csv = (v) => String(v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 const agentTeams = (a) => (a.teams ?? [a.team]).filter(Boolean);
 
 // The PATCH body of an edited agent: only what differs from its current values
@@ -23,7 +22,7 @@ export function agentChanges(current, f) {
   const name = String(f.name ?? '').trim();
   if (name && name !== current.name) out.name = name;
   if (f.role && f.role !== current.role) out.role = f.role;
-  const teams = csv(f.teams);
+  const teams = splitList(f.teams);
   if (teams.length && teams.join(',') !== agentTeams(current).join(',')) out.teams = teams;
   // Anything typed that differs goes as a number; the server says what it accepts.
   if (String(f.capacity ?? '').trim() !== '' && Number(f.capacity) !== current.capacity) out.capacity = Number(f.capacity);
@@ -162,8 +161,9 @@ export function hoursSummary(hours, openNow) {
 // (options: [value, text] pairs)
 // (type 'duration': a number and a minutes/hours choice named `${name}_unit`), or a group
 // { group, note?, fields } drawn as a fieldset. onSubmit gets the form's values; what it throws is
-// shown under the form, and an error's `field` is marked invalid and focused.
-function formOf(id, fields, submitLabel, onSubmit) {
+// shown under the form, and an error's `field` is marked invalid and focused. `notice` is the
+// page's notice line: emptied on submit, so an earlier "saved" never stands beside a refusal.
+function formOf(id, fields, submitLabel, onSubmit, notice) {
   const form = h('form', { class: 'admin-form', id });
   const addFields = (parent, list) => {
     for (const f of list) {
@@ -204,6 +204,7 @@ function formOf(id, fields, submitLabel, onSubmit) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     error.hidden = true;
+    notice('');
     for (const c of form.querySelectorAll('[aria-invalid]')) c.removeAttribute('aria-invalid');
     try {
       await onSubmit(Object.fromEntries(new FormData(form)));
@@ -245,6 +246,7 @@ export function mountAdmin({ notice, onCannedChanged }) {
   let current = 'agents';
   let admin = false;
 
+  const adminForm = (id, fields, submitLabel, onSubmit) => formOf(id, fields, submitLabel, onSubmit, notice);
   const guarded = (fn) => async (...args) => {
     try { await fn(...args); } catch (e) { notice(e.message); }
   };
@@ -282,7 +284,7 @@ export function mountAdmin({ notice, onCannedChanged }) {
   async function agentsPage() {
     const agents = await routing.agents();
     const heading = h('h3', {}, t('adm.addAgent'));
-    const form = formOf('agent-form', [
+    const form = adminForm('agent-form', [
       { name: 'login', label: t('adm.login'), required: true },
       { name: 'name', label: t('adm.name') },
       { name: 'password', label: t('adm.password'), type: 'password' },
@@ -296,7 +298,7 @@ export function mountAdmin({ notice, onCannedChanged }) {
         if (!Object.keys(changes).length) throw new Error(t('adm.nothingChanged'));
         await routing.saveAgent({ id: current.id, ...changes }, false);
       } else {
-        await routing.saveAgent({ login: f.login, name: f.name || f.login, role: f.role, teams: csv(f.teams),
+        await routing.saveAgent({ login: f.login, name: f.name || f.login, role: f.role, teams: splitList(f.teams),
           capacity: Number(f.capacity) || 0, ...(f.password ? { password: f.password } : {}) }, true);
       }
       show('agents');
@@ -326,7 +328,7 @@ export function mountAdmin({ notice, onCannedChanged }) {
   async function teamsPage() {
     const teams = await routing.teams();
     const heading = h('h3', {}, t('adm.addTeam'));
-    const form = formOf('team-form', [
+    const form = adminForm('team-form', [
       { name: 'id', label: t('adm.id'), required: true },
       { name: 'name', label: t('adm.name') },
       { name: 'strategy', label: t('adm.assignment'), options: ['least_loaded', 'round_robin'].map((v) => [v, named('strat.', v)]),
@@ -344,8 +346,8 @@ export function mountAdmin({ notice, onCannedChanged }) {
       // PUT replaces the definition: the hours come from the current one. One request, so a refused
       // SLA or message changes nothing at all.
       const old = mode.editing ?? {};
-      const body = { ...old, id: f.id.trim(), name: f.name.trim() || f.id.trim(), strategy: f.strategy, skills: csv(f.skills),
-        languages: csv(f.languages), sla: sla.sla, closed_message: closedFromForm(f) };
+      const body = { ...old, id: f.id.trim(), name: f.name.trim() || f.id.trim(), strategy: f.strategy, skills: splitList(f.skills),
+        languages: splitList(f.languages), sla: sla.sla, closed_message: closedFromForm(f) };
       try {
         await routing.saveTeam(body, !old.id);
       } catch (err) {
@@ -393,14 +395,14 @@ export function mountAdmin({ notice, onCannedChanged }) {
       const hours = team.hours ?? {};
       const status = h('p', { class: 'hours-status', id: `hours-${team.id}-status`, 'aria-live': 'polite' }, hoursSummary(team.hours, team.open_now));
       return h('section', { class: 'admin-card' }, h('h3', {}, asking('adm.team', { name: team.name || team.id })), status,
-        formOf(`hours-${team.id}`, [
+        adminForm(`hours-${team.id}`, [
           { name: 'timezone', label: t('adm.tz'), value: hours.timezone ?? '' },
           ...DAYS.map((d) => ({ name: d, label: dayName(d), value: (hours.weekly?.[d] ?? []).join(', '),
             placeholder: dayPlaceholder(team.hours) })),
           { name: 'holidays', label: t('adm.holidaysCsv'), type: 'textarea', value: (hours.holidays ?? []).join(', ') },
         ], t('adm.saveHours'), async (f) => {
-          const weekly = Object.fromEntries(DAYS.map((d) => [d, csv(f[d])]).filter(([, v]) => v.length));
-          const holidays = csv(f.holidays);
+          const weekly = Object.fromEntries(DAYS.map((d) => [d, splitList(f[d])]).filter(([, v]) => v.length));
+          const holidays = splitList(f.holidays);
           const timezone = f.timezone.trim();
           if (!timezone && (Object.keys(weekly).length || holidays.length)) throw formError(t('adm.tzNeeded'), 'timezone');
           if (timezone && !Object.keys(weekly).length) throw formError(t('adm.noDay'), 'sat');
@@ -421,7 +423,7 @@ export function mountAdmin({ notice, onCannedChanged }) {
   async function cannedPage() {
     const { canned } = await api.canned();
     let editing = null;
-    const form = formOf('canned-form', [
+    const form = adminForm('canned-form', [
       { name: 'shortcut', label: t('adm.shortcutTyped'), required: true, placeholder: 'warranty' },
       { name: 'title', label: t('adm.title') },
       { name: 'text', label: t('adm.text'), type: 'textarea', required: true },

@@ -7,10 +7,9 @@
 import { call } from '../api.js';
 import { confirmAction } from './confirm.js';
 import { $, formatDateTime, formatTime, h } from './dom.js';
-import { listOf, loadPart, locale, named, num, t, tParts } from '../i18n.js';
+import { listOf, loadPart, locale, named, num, splitList, t, tParts } from '../i18n.js';
 
 const enc = encodeURIComponent;
-const csv = (v) => String(v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 const COUNTS = ['queued', 'sent', 'delivered', 'read', 'failed', 'replied', 'opted_out'];
 const SKIPS = ['opted_out', 'no_channel', 'no_template'];
 const KINDS = ['occasion', 'follow_up', 'birthday', 'warranty_ending'];
@@ -31,12 +30,12 @@ export function campaignBody(f) {
   }
   if (f.kind === 'follow_up' || f.kind === 'warranty_ending') body.days = Number(f.days);
   const audience = {};
-  for (const k of ['tags', 'languages', 'channels', 'products']) if (csv(f[k]).length) audience[k] = csv(f[k]);
+  for (const k of ['tags', 'languages', 'channels', 'products']) if (splitList(f[k]).length) audience[k] = splitList(f[k]);
   if (Object.keys(audience).length) body.audience = audience;
-  if (csv(f.fallback).length) body.fallback = csv(f.fallback);
+  if (splitList(f.fallback).length) body.fallback = splitList(f.fallback);
   if (f.code) body.code = f.code;
   if (f.template_name) {
-    body.whatsapp_template = { name: f.template_name, params: csv(f.template_params) };
+    body.whatsapp_template = { name: f.template_name, params: splitList(f.template_params) };
     if (f.template_language) body.whatsapp_template.language = f.template_language;
   }
   if (Number(f.rate) > 0) body.rate_per_second = Number(f.rate);
