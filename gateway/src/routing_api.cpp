@@ -276,7 +276,18 @@ void add_routing_routes(router& r, services& s) {
       }
     }
     std::sort(list.begin(), list.end(), [](const json& a, const json& b) { return a["id"] < b["id"]; });
-    co_return json_response(200, json{{"agents", list}}.dump());
+    // Removed agents by their last name (agent_admin.lua's tombstones), so their
+    // past replies and the reports' filter name them; ids are never reused.
+    auto tombs = co_await s.redis.exec(store::make_command("HGETALL", pre + "agents_removed"));
+    if (!tombs || tombs->is_error()) co_return unavailable();
+    json removed = json::array();
+    for (std::size_t i = 0; i + 1 < tombs->elements.size(); i += 2) {
+      auto tomb = json::parse(tombs->elements[i + 1].str, nullptr, false);
+      const auto& id = tombs->elements[i].str;
+      removed.push_back({{"id", id}, {"name", tomb.is_object() && tomb.value("name", json()).is_string() ? tomb["name"] : json(id)}});
+    }
+    std::sort(removed.begin(), removed.end(), [](const json& a, const json& b) { return a["id"] < b["id"]; });
+    co_return json_response(200, json{{"agents", list}, {"removed", removed}}.dump());
   };
   r.add("GET", "/api/v1/agents", list_agents);
   r.add("GET", "/api/v1/presence", list_agents);

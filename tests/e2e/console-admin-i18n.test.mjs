@@ -10,7 +10,7 @@
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, apiCall, defaultConfig, login, postMessage } from '../support/harness.mjs';
+import { Pasokh, RedisServer, agentSocket, apiCall, defaultConfig, login, postMessage } from '../support/harness.mjs';
 import { launchBrowser, pageSet } from './browser.mjs';
 
 const T = { timeout: 90_000 };
@@ -197,5 +197,42 @@ test('campaigns page in Persian: the live table, the form and its confirmation, 
   assert.deepEqual([await page.textContent('#confirm-ok'), await page.textContent('#confirm-cancel')], ['لغو کمپین', 'نگه داشتن']);
   await page.click('#confirm-cancel');
   assert.deepEqual(await root(page), ['rtl', 'fa']);
+  assert.deepEqual(page.errors, []);
+});
+
+// Last: its customer would be one more in the campaign's preview above.
+test('teams and agents by name, not id: the header, transfer and routing lines, the agents table, a removed agent', T, async () => {
+  await rest('POST', '/api/v1/admin/teams', { id: 'returns', name: 'مرجوعی' });
+  await rest('POST', '/api/v1/admin/agents', { login: 'layla', name: 'لیلا', password: 'layla-secret-4', teams: ['returns'] });
+  await rest('POST', '/api/v1/admin/agents', { login: 'omid', name: 'امید', password: 'omid-secret-5', teams: ['returns', 'warranty'] });
+  const layla = await agentSocket(gw, (await login(gw, 'layla', 'layla-secret-4')).json.token);
+  layla.send({ type: 'presence', status: 'online', client_id: 'p1' });
+  await layla.next((f) => f.type === 'ack' && f.client_id === 'p1');
+  const r = await postMessage(gw, { message_id: randomUUID(), customer: { id: 'c-2', name: 'مشتری دو' }, text: 'مرجوعی', language: 'fa' });
+  const conv = r.json.conversation_id ?? r.json.conversation?.id;
+  assert.ok(conv, r.text);
+  // Sara moves it to Returns, where Layla, online, gets it; then Layla is removed.
+  const sara = await agentSocket(gw, token);
+  sara.send({ type: 'transfer', conv, team: 'returns', client_id: 't1' });
+  await sara.next((f) => f.type === 'ack' && f.client_id === 't1');
+  await layla.next((f) => f.type === 'event' && f.conv === conv && f.status === 'assigned');
+  await Promise.all([sara.close(), layla.close()]);
+  const laylaId = (await apiCall(gw, 'GET', '/api/v1/agents', { token })).json.agents.find((a) => a.name === 'لیلا').id;
+  await rest('DELETE', `/api/v1/admin/agents/${laylaId}`);
+
+  const page = await signInPersian();
+  await page.click(`#conv-list .conv-item[data-conv="${conv}"]`);
+  await page.waitForSelector('#messages[aria-busy="false"]', { timeout: WAIT });
+  await page.locator('#conv-meta', { hasText: 'تیم مرجوعی' }).waitFor({ timeout: WAIT });
+  const lines = async () => (await page.locator('#messages li.event').allTextContents()).join('\n');
+  await page.locator('#messages li.event', { hasText: 'لیلا (حذف‌شده)' }).waitFor({ timeout: WAIT });
+  assert.match(await lines(), /به تیم مرجوعی/);
+  assert.doesNotMatch(await lines(), /ag_|returns/, 'no ids in the event lines');
+  assert.doesNotMatch(await page.textContent('#conv-meta'), /returns/);
+
+  await page.click('#admin-btn');
+  const omid = page.locator('#admin-page tbody tr', { hasText: 'omid' });
+  await omid.waitFor({ timeout: WAIT });
+  assert.match(await omid.textContent(), /مرجوعی، گارانتی/);
   assert.deepEqual(page.errors, []);
 });

@@ -183,7 +183,7 @@ describe('agent console: the support desk', () => {
     await admin.fill('#agent-form-capacity', '3');
     await admin.click('#agent-form button[type="submit"]');
     await admin.locator('#admin-page td', { hasText: 'nima' }).first().waitFor({ timeout: WAIT });
-    assert.match(await admin.locator('#admin-page tr', { hasText: 'nima' }).textContent(), /returns.*3/);
+    assert.match(await admin.locator('#admin-page tr', { hasText: 'nima' }).textContent(), /Returns desk.*3/, 'the team by its name');
     assert.equal((await (await fetch(`${gw.base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ login: 'nima', password: 'nima-secret-4' }) })).status), 200, 'the new agent can sign in');
 

@@ -96,6 +96,7 @@ const TEAM_KEYS = ['id', 'name', 'strategy', 'skills', 'languages', 'hours', 'sl
 const teamDef = (t) => Object.fromEntries(TEAM_KEYS.filter((k) => k in t).map((k) => [k, t[k]]));
 export const routing = {
   agents: () => call('/api/v1/agents').then((d) => d.agents ?? []),
+  directory: () => call('/api/v1/agents'), // { agents, removed: [{ id, name }] }
   teams: () => call('/api/v1/teams').then((d) => d.teams ?? []),
   saveAgent: (a, isNew) => call(isNew ? '/api/v1/admin/agents' : `/api/v1/admin/agents/${enc(a.id)}`,
     { method: isNew ? 'POST' : 'PATCH', body: a }),

@@ -324,12 +324,15 @@ function resolve(conv) {
 }
 
 // Every agent's name, so assignees read "Reza" rather than "ag_reza" before
-// any presence frame of theirs arrives (GET /api/v1/agents is open to agents).
-async function loadAgentNames() {
-  try {
-    for (const a of await routing.agents()) if (a.id && a.name) state.agentNames.set(a.id, a.name);
-    render();
-  } catch { /* the ids still show */ }
+// any presence frame of theirs arrives (GET /api/v1/agents is open to agents),
+// a removed agent's as "Layla (removed)", and every team's name.
+async function loadNames() {
+  const [agents, teams] = await Promise.allSettled([routing.directory(), routing.teams()]);
+  for (const a of agents.value?.removed ?? []) state.agentNames.set(a.id, t('agent.removed', { name: a.name || a.id }));
+  for (const a of agents.value?.agents ?? []) if (a.id && a.name) state.agentNames.set(a.id, a.name);
+  for (const x of teams.value ?? []) if (x.id) state.teamNames.set(x.id, x.name || x.id);
+  state.namesLoaded++; // where a load failed, the ids still show
+  render();
 }
 
 function onWelcome(f) {
@@ -348,7 +351,7 @@ function onWelcome(f) {
   for (const r of requests.values()) r.reject(new Error(t('app.lost')));
   requests.clear();
   if (f.presence === 'online' || f.presence === 'away') $('#presence').value = f.presence;
-  loadAgentNames(); // again on a reconnect: agents may have been added meanwhile
+  loadNames(); // again on a reconnect: agents may have been added meanwhile
   // Replies never acknowledged go again, with the same client_id: the
   // server stores each client_id once.
   for (const p of state.unsent()) sendPending(p);

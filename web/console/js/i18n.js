@@ -52,6 +52,7 @@ const EN = {
   'msg.edited': ' (edited)', 'msg.note': 'Private note',
   'msg.waiting': 'Waiting for connection', 'msg.sending': 'Sending', 'msg.notSent': 'Not sent: {error} ',
   'msg.unknownError': 'unknown error', 'msg.retryBtn': 'Retry', 'msg.discard': 'Discard',
+  'agent.removed': '{name} (removed)',
   'ev.by': ' by {who}', 'ev.status': 'Status', 'ev.toTeam': 'to team {team}', 'ev.until': 'until {at}',
   'ev.priority': 'Priority', 'ev.labels': 'Labels',
   'ev.csat': 'Customer rated {rating}/5', 'ev.csatWith': ' (conversation with {who})',

@@ -95,7 +95,7 @@ export default {
   'msg.edited': ' (معدّلة)', 'msg.note': 'ملاحظة خاصة',
   'msg.waiting': 'بانتظار الاتصال', 'msg.sending': 'جارٍ الإرسال', 'msg.notSent': 'لم يُرسل: {error} ',
   'msg.unknownError': 'خطأ غير معروف', 'msg.retryBtn': 'إعادة المحاولة', 'msg.discard': 'تجاهل',
-  'ev.by': ' بواسطة {who}', 'ev.status': 'الحالة', 'ev.toTeam': 'إلى فريق {team}', 'ev.until': 'حتى {at}',
+  'agent.removed': '{name} (محذوف)', 'ev.by': ' بواسطة {who}', 'ev.status': 'الحالة', 'ev.toTeam': 'إلى فريق {team}', 'ev.until': 'حتى {at}',
   'ev.priority': 'الأولوية', 'ev.labels': 'الوسوم',
   'ev.csat': 'قيّم العميل بـ {rating} من ٥', 'ev.csatWith': ' (محادثة مع {who})',
   'ev.reaction': 'تفاعل العميل مع رسالة سابقة: {emoji}', 'ev.reactionGone': 'أزال العميل تفاعله {emoji}',

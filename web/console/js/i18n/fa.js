@@ -95,7 +95,7 @@ export default {
   'msg.edited': ' (ویرایش‌شده)', 'msg.note': 'یادداشت خصوصی',
   'msg.waiting': 'در انتظار اتصال', 'msg.sending': 'در حال ارسال', 'msg.notSent': 'ارسال نشد: {error} ',
   'msg.unknownError': 'خطای نامشخص', 'msg.retryBtn': 'تلاش دوباره', 'msg.discard': 'دور انداختن',
-  'ev.by': ' توسط {who}', 'ev.status': 'وضعیت', 'ev.toTeam': 'به تیم {team}', 'ev.until': 'تا {at}',
+  'agent.removed': '{name} (حذف‌شده)', 'ev.by': ' توسط {who}', 'ev.status': 'وضعیت', 'ev.toTeam': 'به تیم {team}', 'ev.until': 'تا {at}',
   'ev.priority': 'اولویت', 'ev.labels': 'برچسب‌ها',
   'ev.csat': 'امتیاز مشتری: {rating} از ۵', 'ev.csatWith': ' (گفتگو با {who})',
   'ev.reaction': 'واکنش مشتری به پیامی قدیمی‌تر: {emoji}', 'ev.reactionGone': 'مشتری واکنش {emoji} را برداشت',

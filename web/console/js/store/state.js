@@ -179,6 +179,8 @@ export class ConsoleState extends EventTarget {
     this.statusFilter = 'any';
     this.welcomed = false;          // at least one welcome since login
     this.agentNames = new Map();    // agent id -> name, as seen in messages
+    this.teamNames = new Map();     // team id -> name (GET /api/v1/teams)
+    this.namesLoaded = 0;           // counts loads of the names, so lines drawn with ids are drawn again
     this.resolving = new Map();     // client_id -> conv, resolve requests in flight
     this.related = new Set();       // conversations shown as the selected customer's history
     this.customers = new Map();     // customer id -> customer file (REST), for the panel
@@ -583,6 +585,7 @@ export class ConsoleState extends EventTarget {
     this.selected = null;
     this.welcomed = false;
     this.agentNames.clear();
+    this.teamNames.clear();
     this.resolving.clear();
     this.related.clear();
     this.customers.clear();

@@ -282,7 +282,8 @@ export function mountAdmin({ notice, onCannedChanged }) {
   }
 
   async function agentsPage() {
-    const agents = await routing.agents();
+    const [agents, teams] = await Promise.all([routing.agents(), routing.teams()]);
+    const teamName = (id) => teams.find((x) => x.id === id)?.name || id;
     const heading = h('h3', {}, t('adm.addAgent'));
     const form = adminForm('agent-form', [
       { name: 'login', label: t('adm.login'), required: true },
@@ -315,7 +316,7 @@ export function mountAdmin({ notice, onCannedChanged }) {
       const a = agents.find((x) => x.login === form.elements.login.value.trim());
       if (a && !mode.editing) mode.set(a);
     });
-    const rows = agents.map((a) => [h('bdi', {}, a.name ?? ''), a.login ?? '', named('role.', a.role) ?? '', agentTeams(a).join(', '),
+    const rows = agents.map((a) => [h('bdi', {}, a.name ?? ''), a.login ?? '', named('role.', a.role) ?? '', listOf(agentTeams(a).map(teamName)),
       a.capacity == null ? '' : num(a.capacity), named('presence.', a.status) ?? '',
       h('span', {}, editButton(t('adm.editX', { x: a.login }), () => { mode.set(a); form.elements.name.focus(); }), ' ',
         deleteButton(t('adm.deleteX', { x: a.login }), { title: t('adm.delAgentQ'), ok: t('adm.delAgent'),

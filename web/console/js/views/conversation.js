@@ -4,7 +4,7 @@
 import { OPEN_STATUSES, labelList } from '../store/state.js';
 import { named, t } from '../i18n.js';
 import { mountComposer } from './composer.js';
-import { assigneeLabel } from './inbox.js';
+import { assigneeLabel, teamLabel } from './inbox.js';
 import { $, channelIcon, channelNameBesideIcon, formatDateTime, h, setAttr, setText, textDir, timeEl } from './dom.js';
 
 const MARKS = { pending: '◷', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '!' };
@@ -175,7 +175,7 @@ function eventText(state, f) {
       const parts = [`${t('ev.status')} ${f.from ? `${named('st.', f.from)} ${t('arrow')} ` : ''}${named('st.', f.status ?? f.conversation?.status ?? '') || ''}${by}`];
       const why = t(`re.${f.reason}`); // the key itself: a reason the console does not name
       if (f.reason && why !== `re.${f.reason}`) parts.push(`(${why})`);
-      if (f.team && f.from_team && f.team !== f.from_team) parts.push(t('ev.toTeam', { team: f.team }));
+      if (f.team && f.from_team && f.team !== f.from_team) parts.push(t('ev.toTeam', { team: teamLabel(state, f.team) }));
       if (f.assignee || (f.status === 'assigned' && f.conversation?.assignee))
         parts.push(`${t('arrow')} ${assigneeLabel(state, f.assignee || f.conversation.assignee)}`);
       if (f.until) parts.push(t('ev.until', { at: formatDateTime(f.until) }));
@@ -189,7 +189,7 @@ function eventText(state, f) {
     // The survey after resolve (routing/src/lua/aftersales.lua); the comment is shown below the line.
     case 'csat': return t('ev.csat', { rating: f.rating }) + (f.agent ? t('ev.csatWith', { who: assigneeLabel(state, f.agent) }) : '');
     case 'csat_comment': return t('ev.csatComment');
-    case 'routed': return t('ev.routed', { team: f.team }) + (f.vip ? ' (VIP)' : '');
+    case 'routed': return t('ev.routed', { team: teamLabel(state, f.team) }) + (f.vip ? ' (VIP)' : '');
     // A reaction to a message not loaded here (on one that is, it shows on the message).
     case 'reaction': return f.reaction?.emoji ? t('ev.reaction', { emoji: f.reaction.emoji })
       : t('ev.reactionGone', { emoji: f.reaction?.previous ?? '' });
@@ -279,7 +279,7 @@ export function mountConversation(state, handlers) {
   // the header is drawn again only when what it shows changed (a state
   // object is replaced, never changed, when its conversation changes).
   function renderHeader(conv) {
-    const from = [shown, conv, handlers.online(), handlers.busy(shown), assigneeLabel(state, conv?.assignee)];
+    const from = [shown, conv, handlers.online(), handlers.busy(shown), assigneeLabel(state, conv?.assignee), teamLabel(state, conv?.team)];
     if (from.every((v, i) => v === headerFrom[i])) return;
     headerFrom = from;
     title.replaceChildren(h('bdi', {}, conv?.customer_name || conv?.customer_id || shown));
@@ -295,7 +295,7 @@ export function mountConversation(state, handlers) {
       conv && !conv.first_response_at && conv.sla_first_due && OPEN_STATUSES.has(conv.status)
         ? h('span', { class: 'sla-due' }, t('conv.firstDue'), timeEl(conv.sla_first_due)) : '',
       conv?.assignee ? t('conv.assignedTo', { who: assigneeLabel(state, conv.assignee) }) : '',
-      conv?.team ? t('conv.team', { team: conv.team }) : '',
+      conv?.team ? t('conv.team', { team: teamLabel(state, conv.team) }) : '',
       ` · ${shown}`);
     const open = !!conv && OPEN_STATUSES.has(conv.status);
     const mine = state.isMine(conv);
@@ -329,7 +329,7 @@ export function mountConversation(state, handlers) {
       } else if (it.kind === 'note') {
         items.push({ key, sig: 'note', build: () => noteItem(state, it.frame) });
       } else if (it.kind !== 'delivery') {
-        items.push({ key, sig: 'event', build: () => statusItem(state, it.frame) });
+        items.push({ key, sig: `event${state.namesLoaded}`, build: () => statusItem(state, it.frame) });
       }
     }
     return items;

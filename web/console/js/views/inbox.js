@@ -12,6 +12,9 @@ export function assigneeLabel(state, id) {
   return state.agentNames?.get(id) ?? id;
 }
 
+// A team by its name, or its id while the names are not in.
+export const teamLabel = (state, id) => (id ? state.teamNames?.get(id) ?? id : '');
+
 export function mountInbox(state, { onSelect, onLoadOlder }) {
   const views = $('#inbox-views');
   const statuses = $('#inbox-statuses');
