@@ -14,6 +14,8 @@ import { typingLine } from '../../web/console/js/typing.js';
 import { explainTeamError, formatDuration, hoursSummary, slaProblem, slaSummary } from '../../web/console/js/views/admin.js';
 import { campaignBody, campaignSummary, previewSummary } from '../../web/console/js/views/campaigns.js';
 import { reasonText } from '../../web/console/js/views/conversation.js';
+import { formatDuration as reportDuration } from '../../web/console/js/views/charts.js';
+import { formatDay, periodText } from '../../web/console/js/views/reports.js';
 
 afterEach(() => useLanguage('en'));
 
@@ -147,4 +149,27 @@ test('a message type the console cannot show is named in the agent\'s language, 
   assert.equal(named('ut.', 'pin'), 'pin', 'a type the console does not know shows as sent');
   useLanguage('ar', ar);
   assert.equal(named('ut.', 'dice'), 'نرد');
+});
+
+test('reports: durations in the language\'s words and digits; the period line in its calendar, its values isolated', () => {
+  const feb = { from: '2020-02-01', to: '2020-02-29', tz: 'Asia/Tehran' };
+  const values = (text) => text.match(/\u2068[^\u2069]*\u2069/g);
+  assert.deepEqual([45_000, 40 * 60_000, 70 * 60_000, 51 * 3_600_000].map(reportDuration), ['45 s', '40 min', '1 h 10 min', '2 d 3 h']);
+  assert.equal(noBidi([periodText(feb, 6)])[0], '1 Feb 2020 to 29 Feb 2020 (Asia/Tehran), 6 conversations.');
+
+  useLanguage('fa', fa);
+  assert.deepEqual([14_000, 60_000, 70 * 60_000, 51 * 3_600_000].map(reportDuration),
+    ['۱۴ ثانیه', '۱ دقیقه', '۱ ساعت و ۱۰ دقیقه', '۲ روز و ۳ ساعت']);
+  // Not «2020-02-01 تا 29-02-2020»: Solar Hijri days, each isolated from the Persian around it.
+  assert.deepEqual(values(periodText(feb, 6)), ['\u2068۱۲ بهمن ۱۳۹۸\u2069', '\u2068۱۰ اسفند ۱۳۹۸\u2069', '\u2068Asia/Tehran\u2069']);
+  assert.equal(noBidi([periodText(feb, 6)])[0], '۱۲ بهمن ۱۳۹۸ تا ۱۰ اسفند ۱۳۹۸ (Asia/Tehran)، ۶ گفتگو.');
+  assert.equal(formatDay('2026-03-21'), '۱ فروردین ۱۴۰۵');
+  // The business-hours example stays left to right inside the Persian help (LRI…PDI).
+  assert.match(faAdmin['adm.hoursHelp'], /\(\u206609:00-13:00, 14:00-17:00\u2069\)/);
+
+  useLanguage('ar', ar);
+  assert.deepEqual([14_000, 2 * 60_000, 5 * 60_000, 3 * 3_600_000 + 60_000].map(reportDuration),
+    ['١٤ ثانية', 'دقيقتان', '٥ دقائق', '٣ ساعات ودقيقة واحدة']);
+  assert.equal(noBidi([periodText(feb, 6)])[0], 'من ١ فبراير ٢٠٢٠ إلى ٢٩ فبراير ٢٠٢٠ (Asia/Tehran)، المحادثات: ٦.');
+  assert.match(arAdmin['adm.hoursHelp'], /\(\u206609:00-13:00, 14:00-17:00\u2069\)/);
 });

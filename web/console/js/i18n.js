@@ -134,6 +134,7 @@ const EN = {
   'rep.csv': 'Download CSV', 'rep.rules': 'How the figures are counted',
   'rep.badPeriod': 'Choose a period: the first day before the last.',
   'rep.status': '{from} to {to} ({tz}), {n} conversations.',
+  'dur.s': '{n} s', 'dur.min': '{n} min', 'dur.h': '{n} h', 'dur.d': '{n} d', 'dur.and': ' ',
   'rep.adminOnly': 'Reports need the admin role.', 'rep.failed': 'Cannot load the report: {error}',
   'rep.repeat': { one: '{n} customer wrote more than once', other: '{n} customers wrote more than once' },
   'rep.firstMedian': 'First response (median)', 'rep.resolutionMedian': 'Resolution (median)',

@@ -175,6 +175,7 @@ export default {
   'rep.csv': 'دریافت CSV', 'rep.rules': 'شاخص‌ها چگونه شمرده می‌شوند',
   'rep.badPeriod': 'یک بازه انتخاب کنید: روز اول پیش از روز آخر.',
   'rep.status': '{from} تا {to} ({tz})، {n} گفتگو.',
+  'dur.s': '{n} ثانیه', 'dur.min': '{n} دقیقه', 'dur.h': '{n} ساعت', 'dur.d': '{n} روز', 'dur.and': ' و ',
   'rep.adminOnly': 'گزارش‌ها فقط برای نقش مدیر است.', 'rep.failed': 'گزارش بارگذاری نشد: {error}',
   'rep.repeat': { other: '{n} مشتری بیش از یک بار پیام داده‌اند' },
   'rep.firstMedian': 'اولین پاسخ (میانه)', 'rep.resolutionMedian': 'زمان حل (میانه)',

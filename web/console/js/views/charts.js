@@ -4,20 +4,23 @@
 // for assistive tech; labels in Persian or Arabic are laid out right to
 // left and anchored at the same edge as Latin ones.
 
+import { t } from '../i18n.js';
+
 const SVG = 'http://www.w3.org/2000/svg';
 let uid = 0;
 
-// Duration for people: "45 s", "40 min", "1 h 10 min", "2 d 3 h"; "—" for none.
+// Duration for people in the console's language: "45 s", "40 min", "1 h 10 min", "2 d 3 h"
+// ("۱ ساعت و ۱۰ دقیقه"); "—" for none.
 export function formatDuration(ms) {
   if (ms == null || !Number.isFinite(ms)) return '—';
   const s = Math.round(ms / 1000);
-  if (s < 60) return `${s} s`;
+  if (s < 60) return t('dur.s', { n: s });
   const min = Math.round(s / 60);
-  if (min < 60) return `${min} min`;
+  if (min < 60) return t('dur.min', { n: min });
   const h = Math.floor(min / 60), m = min % 60;
-  if (h < 48) return m ? `${h} h ${m} min` : `${h} h`;
   const d = Math.floor(h / 24), hh = h % 24;
-  return hh ? `${d} d ${hh} h` : `${d} d`;
+  const [big, small] = h < 48 ? [t('dur.h', { n: h }), m && t('dur.min', { n: m })] : [t('dur.d', { n: d }), hh && t('dur.h', { n: hh })];
+  return small ? big + t('dur.and') + small : big;
 }
 
 export const formatPercent = (v) => (v == null ? '—' : `${Number(v).toFixed(Number.isInteger(v) ? 0 : 1)}%`);

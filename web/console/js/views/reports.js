@@ -5,7 +5,7 @@
 import { call, routing, session } from '../api.js';
 import { $, h } from './dom.js';
 import { formatDuration, formatPercent, svgBarChart, svgLineChart } from './charts.js';
-import { num, t } from '../i18n.js';
+import { locale, num, t } from '../i18n.js';
 
 const DAY = 86_400_000;
 const enc = encodeURIComponent;
@@ -35,6 +35,18 @@ export function reportQuery({ from, to, group, channel, team, agent, tz }, forma
   if (format) p.set('format', format);
   return p.toString();
 }
+
+// A day (YYYY-MM-DD) in the console's language and calendar: "27 Oct 2026", «۵ آبان ۱۴۰۵».
+export function formatDay(iso) {
+  const [y, m, d] = iso.split('-').map(Number);
+  return new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' }).format(Date.UTC(y, m - 1, d));
+}
+
+// The line under the form. Each value is isolated (FSI…PDI): in a right-to-left sentence
+// a date or "Asia/Tehran" would otherwise be reordered with its neighbours.
+const isolate = (s) => `\u2068${s}\u2069`;
+export const periodText = ({ from, to, tz }, n) => t('rep.status', { from: isolate(formatDay(from)), to: isolate(formatDay(to)),
+  tz: isolate(tz), n });
 
 const browserZone = () => { try { return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'; } catch { return 'UTC'; } };
 
@@ -111,7 +123,7 @@ export function mountReports({ notice }) {
       const report = await call(`/api/v1/reports/summary?${reportQuery(p)}`);
       if (mine !== loading) return;
       render(report, p);
-      status.textContent = t('rep.status', { from: p.from, to: p.to, tz: p.tz, n: report.conversations.total });
+      status.textContent = periodText(p, report.conversations.total);
       await csvLink(p, mine);
     } catch (e) {
       if (mine !== loading) return;
@@ -173,7 +185,7 @@ export function mountReports({ notice }) {
         // In minutes, so the axis gets round minute marks.
         { key: 'first_response', name: 'first response median', axis: 'right',
           value: (v) => (v.first_response_median_ms == null ? null : v.first_response_median_ms / 60000),
-          format: (y, axis) => (axis ? `${Math.round(y)} min` : formatDuration(y * 60000)) },
+          format: (y, axis) => (axis ? t('dur.min', { n: Math.round(y) }) : formatDuration(y * 60000)) },
       ], {
         title: t(`rep.lineTitle.${unit}`),
         desc: t(`rep.lineDesc.${unit}`, { n: points.length, from: p.from, to: p.to, total: r.conversations.total }),
@@ -183,7 +195,7 @@ export function mountReports({ notice }) {
         h('span', { class: 'legend legend-first_response' }, t('rep.legendFirst'))),
       h('details', {}, h('summary', {}, t('rep.dataTable')), h('table', { class: 'admin-table' },
         h('thead', {}, h('tr', {}, [t('rep.date'), t('p.conversations'), t('rep.firstResponse'), t('rep.resolvedCol'), 'CSAT'].map((x) => h('th', { scope: 'col' }, x)))),
-        h('tbody', {}, points.map((v) => h('tr', {}, h('td', {}, v.date), h('td', {}, String(v.conversations)),
+        h('tbody', {}, points.map((v) => h('tr', {}, h('td', {}, formatDay(v.date)), h('td', {}, String(v.conversations)),
           h('td', {}, formatDuration(v.first_response_median_ms)), h('td', {}, String(v.resolved)),
           h('td', {}, v.csat_average == null ? '—' : String(v.csat_average))))))));
 
