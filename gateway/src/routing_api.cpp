@@ -287,7 +287,9 @@ void add_routing_routes(router& r, services& s) {
       removed.push_back({{"id", id}, {"name", tomb.is_object() && tomb.value("name", json()).is_string() ? tomb["name"] : json(id)}});
     }
     std::sort(removed.begin(), removed.end(), [](const json& a, const json& b) { return a["id"] < b["id"]; });
-    co_return json_response(200, json{{"agents", list}, {"removed", removed}}.dump());
+    // default_capacity: what a new agent gets when the admin's form leaves its capacity empty.
+    co_return json_response(200, json{{"agents", list}, {"removed", removed},
+                                      {"default_capacity", s.cfg.routing.default_capacity}}.dump());
   };
   r.add("GET", "/api/v1/agents", list_agents);
   r.add("GET", "/api/v1/presence", list_agents);

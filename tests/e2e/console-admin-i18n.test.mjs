@@ -27,6 +27,7 @@ before(async () => {
   redis = await new RedisServer().start();
   gw = await new Pasokh(defaultConfig(redis, {
     campaigns: { timezone: 'UTC', quiet_hours: null, tick_ms: 50, lease_ms: 1000 },
+    routing: { default_capacity: 3 },
   })).start();
   await gw.createAgent('sara', 'sara-secret-3', { name: 'سارا', role: 'admin' });
   token = (await login(gw, 'sara', 'sara-secret-3')).json.token;
@@ -125,6 +126,25 @@ test('admin pages in Persian: every tab, a confirmation, right to left', T, asyn
   assert.equal(await page.textContent('#confirm-ok'), 'حذف کارشناس');
   assert.deepEqual(await englishWords(page, '#confirm-dialog'), []);
   await page.click('#confirm-cancel');
+  // A new agent: the first team and the server's capacity unless typed; saving says so, as teams and hours do.
+  await page.click('#agent-form .edit-cancel');
+  const firstTeam = (await apiCall(gw, 'GET', '/api/v1/teams', { token })).json.teams[0].id;
+  assert.equal(await page.inputValue('#agent-form-teams'), firstTeam);
+  assert.equal(await page.inputValue('#agent-form-capacity'), '');
+  assert.equal(await page.getAttribute('#agent-form-capacity', 'placeholder'), 'پیش‌فرض: ۳');
+  await page.fill('#agent-form-login', 'neda');
+  await page.fill('#agent-form-password', 'neda-secret-6');
+  await page.click('#agent-form button[type="submit"]');
+  await page.locator('#notice', { hasText: 'کارشناس neda ذخیره شد.' }).waitFor({ timeout: WAIT });
+  const neda = (await apiCall(gw, 'GET', '/api/v1/agents', { token })).json.agents.find((a) => a.login === 'neda');
+  assert.deepEqual([neda.capacity, neda.teams], [3, [firstTeam]]);
+  // A new password alone is a change saved, and said so too.
+  await page.evaluate(() => { document.querySelector('#notice').hidden = true; });
+  await page.locator('#admin-page tbody tr', { hasText: 'neda' }).getByRole('button', { name: 'ویرایش neda' }).click();
+  await page.fill('#agent-form-password', 'neda-secret-7');
+  await page.click('#agent-form button[type="submit"]');
+  await page.locator('#notice:not([hidden])', { hasText: 'کارشناس neda ذخیره شد.' }).waitFor({ timeout: WAIT });
+  assert.equal((await login(gw, 'neda', 'neda-secret-7')).status, 200);
 
   await tab('teams', 'تیم‌ها');
   const team = page.locator('#admin-page tbody tr', { hasText: 'warranty' });

@@ -145,7 +145,9 @@ describe('agent console: admin edits and confirmations', () => {
     await row(page, 'leila').getByRole('button', { name: 'Edit leila' }).click();
     await page.click('#agent-form .edit-cancel');
     assert.equal(await page.inputValue('#agent-form-login'), '');
-    assert.equal(await page.inputValue('#agent-form-capacity'), '5');
+    // An empty capacity is the server's default (routing.default_capacity), shown as the placeholder.
+    assert.equal(await page.inputValue('#agent-form-capacity'), '');
+    assert.equal(await page.getAttribute('#agent-form-capacity', 'placeholder'), 'default: 5');
     await page.fill('#agent-form-login', 'omid');
     await page.fill('#agent-form-name', 'Omid');
     await page.fill('#agent-form-password', 'omid-secret-5');

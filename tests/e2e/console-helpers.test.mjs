@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { insertCanned, matchCanned, moveActive, slashQuery } from '../../web/console/js/canned.js';
 import { labelList } from '../../web/console/js/store/state.js';
 import { snoozeUntil } from '../../web/console/js/views/actions.js';
-import { agentChanges } from '../../web/console/js/views/admin.js';
+import { agentChanges, newAgent } from '../../web/console/js/views/admin.js';
 import { splitList } from '../../web/console/js/i18n.js';
 import { campaignBody, campaignSummary, previewSummary } from '../../web/console/js/views/campaigns.js';
 import { channelNameBesideIcon, formatDateTime, textDir } from '../../web/console/js/views/dom.js';
@@ -86,6 +86,14 @@ test('agentChanges: only what differs from the agent, the password only when typ
   // Emptied fields keep the current value (the server refuses an empty name or team list).
   assert.deepEqual(agentChanges(leila, { ...same, name: '', teams: '', capacity: '' }), {});
   assert.deepEqual(agentChanges({ ...leila, teams: undefined, team: 'support' }, { ...same, teams: 'support' }), {});
+});
+
+test('newAgent: an empty capacity or team list is left to the server\'s default, not sent as 0 or []', () => {
+  const f = { login: 'neda', name: '', role: 'agent', teams: '', capacity: '', password: 'neda-secret-6' };
+  assert.deepEqual(newAgent(f), { login: 'neda', name: 'neda', role: 'agent', password: 'neda-secret-6' });
+  assert.deepEqual(newAgent({ ...f, teams: 'support، vip', capacity: ' 4 ', password: '' }),
+    { login: 'neda', name: 'neda', role: 'agent', teams: ['support', 'vip'], capacity: 4 });
+  assert.equal(newAgent({ ...f, capacity: '0' }).capacity, 0, 'a 0 typed is meant');
 });
 
 test('list fields split at a Latin or a Persian/Arabic comma (the one Persian and Arabic keyboards write)', () => {

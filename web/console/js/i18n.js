@@ -174,6 +174,7 @@ const EN = {
   'adm.stopEdit': 'Cancel editing', 'adm.saveChanges': 'Save changes', 'adm.nothingChanged': 'Nothing changed.',
   'adm.addAgent': 'Add an agent', 'adm.login': 'Login', 'adm.name': 'Name', 'adm.password': 'Password (new agents, or to change it)',
   'adm.role': 'Role', 'adm.teamsCsv': 'Teams (comma-separated)', 'adm.capacity': 'Capacity', 'adm.saveAgent': 'Save agent',
+  'adm.capacityDefault': 'default: {n}', 'adm.agentSaved': 'Agent {login} saved.',
   'adm.changeAgent': 'Change agent {login} (only the fields you change are saved)',
   'adm.delAgentQ': 'Delete this agent?', 'adm.delAgent': 'Delete agent', 'adm.delAgentText': 'Delete agent {name} ({login})?',
   'adm.delAgentNote': 'Their open conversations go back to the queue and they are signed out. This cannot be undone.',

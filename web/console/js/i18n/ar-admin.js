@@ -23,6 +23,7 @@ export default {
   'adm.addAgent': 'إضافة موظف', 'adm.login': 'اسم المستخدم', 'adm.name': 'الاسم',
   'adm.password': 'كلمة المرور (للموظف الجديد، أو لتغييرها)', 'adm.role': 'الدور',
   'adm.teamsCsv': 'الفرق (مفصولة بفواصل)', 'adm.capacity': 'السعة', 'adm.saveAgent': 'حفظ الموظف',
+  'adm.capacityDefault': 'الافتراضي: {n}', 'adm.agentSaved': 'حُفظ الموظف {login}.',
   'adm.changeAgent': 'تعديل الموظف {login} (تُحفظ الحقول التي تغيّرها فقط)',
   'adm.delAgentQ': 'حذف هذا الموظف؟', 'adm.delAgent': 'حذف الموظف', 'adm.delAgentText': 'حذف الموظف {name} ({login})؟',
   'adm.delAgentNote': 'تعود محادثاته المفتوحة إلى قائمة الانتظار ويُسجَّل خروجه. لا يمكن التراجع عن ذلك.',

@@ -21,6 +21,7 @@ export default {
   'adm.addAgent': 'افزودن کارشناس', 'adm.login': 'نام کاربری', 'adm.name': 'نام',
   'adm.password': 'رمز عبور (برای کارشناس تازه، یا برای تغییر آن)', 'adm.role': 'نقش',
   'adm.teamsCsv': 'تیم‌ها (جدا با ویرگول)', 'adm.capacity': 'ظرفیت', 'adm.saveAgent': 'ذخیرهٔ کارشناس',
+  'adm.capacityDefault': 'پیش‌فرض: {n}', 'adm.agentSaved': 'کارشناس {login} ذخیره شد.',
   'adm.changeAgent': 'ویرایش کارشناس {login} (فقط فیلدهایی که تغییر دهید ذخیره می‌شود)',
   'adm.delAgentQ': 'این کارشناس حذف شود؟', 'adm.delAgent': 'حذف کارشناس', 'adm.delAgentText': 'کارشناس {name} ({login}) حذف شود؟',
   'adm.delAgentNote': 'گفتگوهای باز او به صف برمی‌گردد و از کنسول خارج می‌شود. این کار برگشت‌پذیر نیست.',

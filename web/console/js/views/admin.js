@@ -30,6 +30,16 @@ export function agentChanges(current, f) {
   return out;
 }
 
+// The POST body of a new agent. What is left empty is the server's default: an empty capacity is
+// routing.default_capacity (not 0, with which the agent would never get a conversation), no team
+// the first team.
+export function newAgent(f) {
+  const teams = splitList(f.teams);
+  const capacity = String(f.capacity ?? '').trim();
+  return { login: f.login, name: f.name || f.login, role: f.role, ...(teams.length ? { teams } : {}),
+    ...(capacity ? { capacity: Number(capacity) } : {}), ...(f.password ? { password: f.password } : {}) };
+}
+
 
 // --- SLA targets and the closed-hours message -------------------------------
 
@@ -282,7 +292,7 @@ export function mountAdmin({ notice, onCannedChanged }) {
   }
 
   async function agentsPage() {
-    const [agents, teams] = await Promise.all([routing.agents(), routing.teams()]);
+    const [{ agents = [], default_capacity: defaultCapacity }, teams] = await Promise.all([routing.directory(), routing.teams()]);
     const teamName = (id) => teams.find((x) => x.id === id)?.name || id;
     const heading = h('h3', {}, t('adm.addAgent'));
     const form = adminForm('agent-form', [
@@ -290,8 +300,9 @@ export function mountAdmin({ notice, onCannedChanged }) {
       { name: 'name', label: t('adm.name') },
       { name: 'password', label: t('adm.password'), type: 'password' },
       { name: 'role', label: t('adm.role'), options: ['agent', 'admin'].map((r) => [r, named('role.', r)]), value: 'agent' },
-      { name: 'teams', label: t('adm.teamsCsv'), value: 'support' },
-      { name: 'capacity', label: t('adm.capacity'), type: 'number', value: '5' },
+      { name: 'teams', label: t('adm.teamsCsv'), value: teams[0]?.id ?? '' },
+      { name: 'capacity', label: t('adm.capacity'), type: 'number',
+        placeholder: defaultCapacity ? t('adm.capacityDefault', { n: defaultCapacity }) : null },
     ], t('adm.saveAgent'), async (f) => {
       const current = mode.editing;
       if (current) {
@@ -299,9 +310,9 @@ export function mountAdmin({ notice, onCannedChanged }) {
         if (!Object.keys(changes).length) throw new Error(t('adm.nothingChanged'));
         await routing.saveAgent({ id: current.id, ...changes }, false);
       } else {
-        await routing.saveAgent({ login: f.login, name: f.name || f.login, role: f.role, teams: splitList(f.teams),
-          capacity: Number(f.capacity) || 0, ...(f.password ? { password: f.password } : {}) }, true);
+        await routing.saveAgent(newAgent(f), true);
       }
+      notice(t('adm.agentSaved', { login: current?.login ?? f.login }), 'ok');
       show('agents');
     });
     const mode = editMode(form, { key: 'login', heading, addTitle: t('adm.addAgent'),
