@@ -245,9 +245,23 @@ std::optional<std::int64_t> time_param(std::string_view v, const rp::calendar& c
   return out;
 }
 
+// The shop's zone, where a report's days begin when the request names none:
+// campaigns.timezone, else the first team with business hours (as the teams
+// are now: an admin may have set them since the start), else UTC.
+std::shared_ptr<const routing::time_zone> shop_zone(services& s) {
+  if (!s.cfg.campaigns.timezone.empty()) return s.cfg.campaigns.tz;
+  for (const auto& t : *s.routing->teams())
+    if (t.hours.tz) return t.hours.tz;
+  return s.cfg.campaigns.tz;  // UTC (no team had hours when the config was read)
+}
+
 // The query from the request's parameters, or the 400 to answer.
 std::variant<rp::query, http_response> parse_query(services& s, const http_request& req) {
   rp::query q;
+  if (auto zone = shop_zone(s)) {
+    q.cal.tz = zone;
+    q.tz_name = zone->name();
+  }
   if (auto tz = req.query_param("tz"); !tz.empty()) {
     if (tz.size() > 64) return reject(400, "invalid_field", "tz: an IANA time zone such as Asia/Tehran");
     try {

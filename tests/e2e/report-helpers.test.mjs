@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { barGeometry, formatDuration, formatPercent, isRtl, lineGeometry, niceMax, tickIndexes } from '../../web/console/js/views/charts.js';
-import { addDays, presetRange, reportQuery } from '../../web/console/js/views/reports.js';
+import { addDays, presetRange, reportQuery, weekStart } from '../../web/console/js/views/reports.js';
 
 test('formatDuration and formatPercent', () => {
   assert.equal(formatDuration(null), '—');
@@ -67,4 +67,16 @@ test('periods and the summary query', () => {
   assert.equal(q.get('team'), 'vip');
   assert.equal(q.has('channel'), false);
   assert.equal(q.get('format'), 'csv');
+});
+
+test('the report\'s zone: the server\'s unless one is typed; weeks from Saturday in Iran, Afghanistan and most Arab countries', () => {
+  const feb = { from: '2020-02-01', to: '2020-02-29', group: 'week', channel: '', team: '', agent: '' };
+  const q = new URLSearchParams(reportQuery({ ...feb, tz: '' }));
+  assert.equal(q.has('tz'), false, 'no tz: the server uses the shop\'s zone');
+  assert.equal(new URLSearchParams(reportQuery({ ...feb, tz: 'Europe/Berlin' })).get('tz'), 'Europe/Berlin');
+  assert.deepEqual(['Asia/Tehran', 'Asia/Kabul', 'Africa/Cairo', 'Asia/Riyadh', 'Europe/Berlin', 'UTC'].map((z) => weekStart(z, 'en')),
+    ['sat', 'sat', 'sat', 'sun', 'mon', 'mon']);
+  assert.deepEqual(['', 'Europe/Berlin'].map((z) => weekStart(z, 'fa')), ['sat', 'sat'], 'otherwise by the console\'s language');
+  assert.equal(weekStart('Asia/Riyadh', 'fa'), 'sun', 'the zone first');
+  assert.equal(weekStart('', 'ar'), 'sat');
 });

@@ -79,8 +79,16 @@ test('reports: the scripted February, rebuilt from the logs, gives the figures c
   assert.equal(maryam.csat.average, 3.5);
 
   // Without the team's hours the same history would count the night, the weekend and the holiday.
-  const utcDays = (await call('GET', '/api/v1/reports/summary?from=2020-02-01&to=2020-03-01', boss)).json;
-  assert.equal(utcDays.from, Date.parse('2020-02-01T00:00:00Z'), 'dates are UTC days without tz');
+  const utcDays = (await call('GET', '/api/v1/reports/summary?from=2020-02-01&to=2020-03-01&tz=UTC', boss)).json;
+  assert.equal(utcDays.from, Date.parse('2020-02-01T00:00:00Z'), 'dates are UTC days with tz=UTC');
+});
+
+test('reports: without tz a report is in the shop\'s zone (here the first team\'s hours, Asia/Tehran), not UTC', async () => {
+  const r = await call('GET', '/api/v1/reports/summary?from=2020-02-01&to=2020-03-01', boss);
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.tz, 'Asia/Tehran');
+  assert.equal(r.json.from, tehran('2020-02-01T00:00'), 'the days begin at Tehran midnight');
+  assert.deepEqual(figures(r.json), figures((await call('GET', FEB, boss)).json));
 });
 
 test('reports: CSV with a BOM, quoted keys and defused formulas', async () => {

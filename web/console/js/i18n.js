@@ -131,6 +131,7 @@ const EN = {
   'rep.this_month': 'This month', 'rep.last_month': 'Last month', 'rep.custom': 'Custom', 'rep.from': 'From',
   'rep.to': 'To (inclusive)', 'rep.groupBy': 'Group by', 'rep.day': 'Day', 'rep.week': 'Week',
   'rep.allChannels': 'All channels', 'rep.allTeams': 'All teams', 'rep.allAgents': 'All agents', 'rep.show': 'Show',
+  'rep.tz': 'Time zone', 'rep.tzShop': 'the shop\'s',
   'rep.csv': 'Download CSV', 'rep.rules': 'How the figures are counted',
   'rep.badPeriod': 'Choose a period: the first day before the last.',
   'rep.status': '{from} to {to} ({tz}), {n} conversations.',

@@ -172,6 +172,7 @@ export default {
   'rep.this_month': 'هذا الشهر', 'rep.last_month': 'الشهر الماضي', 'rep.custom': 'مخصصة', 'rep.from': 'من',
   'rep.to': 'إلى (شاملًا)', 'rep.groupBy': 'التجميع حسب', 'rep.day': 'اليوم', 'rep.week': 'الأسبوع',
   'rep.allChannels': 'كل القنوات', 'rep.allTeams': 'كل الفرق', 'rep.allAgents': 'كل الموظفين', 'rep.show': 'عرض',
+  'rep.tz': 'المنطقة الزمنية', 'rep.tzShop': 'منطقة المتجر',
   'rep.csv': 'تنزيل CSV', 'rep.rules': 'كيف تُحتسب الأرقام',
   'rep.badPeriod': 'اختر فترة: اليوم الأول قبل الأخير.',
   'rep.status': 'من {from} إلى {to} ({tz})، المحادثات: {n}.',

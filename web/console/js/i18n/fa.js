@@ -172,6 +172,7 @@ export default {
   'rep.this_month': 'این ماه', 'rep.last_month': 'ماه گذشته', 'rep.custom': 'دلخواه', 'rep.from': 'از',
   'rep.to': 'تا (با خود روز)', 'rep.groupBy': 'گروه‌بندی', 'rep.day': 'روز', 'rep.week': 'هفته',
   'rep.allChannels': 'همه کانال‌ها', 'rep.allTeams': 'همه تیم‌ها', 'rep.allAgents': 'همه کارشناسان', 'rep.show': 'نمایش',
+  'rep.tz': 'منطقهٔ زمانی', 'rep.tzShop': 'منطقهٔ فروشگاه',
   'rep.csv': 'دریافت CSV', 'rep.rules': 'شاخص‌ها چگونه شمرده می‌شوند',
   'rep.badPeriod': 'یک بازه انتخاب کنید: روز اول پیش از روز آخر.',
   'rep.status': '{from} تا {to} ({tz})، {n} گفتگو.',

@@ -5,7 +5,7 @@
 import { call, routing, session } from '../api.js';
 import { $, h } from './dom.js';
 import { formatDuration, formatPercent, svgBarChart, svgLineChart } from './charts.js';
-import { locale, num, t } from '../i18n.js';
+import { lang, locale, num, t } from '../i18n.js';
 
 const DAY = 86_400_000;
 const enc = encodeURIComponent;
@@ -27,10 +27,24 @@ export function presetRange(name, today) {
   return null;
 }
 
-// The summary's query string: `to` is the day after the last day shown.
+// The first day of a report's week, as CLDR has it for the country of the zone: Saturday in Iran,
+// Afghanistan and most Arab countries, Sunday in Saudi Arabia and Yemen; for another zone (or none
+// yet) by the console's language: Saturday for Persian and Arabic, Monday (ISO) for English.
+const SATURDAY_ZONES = new Set(['Asia/Tehran', 'Asia/Kabul', 'Asia/Baghdad', 'Asia/Kuwait', 'Asia/Qatar', 'Asia/Bahrain',
+  'Asia/Muscat', 'Asia/Amman', 'Asia/Damascus', 'Africa/Cairo', 'Africa/Tripoli', 'Africa/Algiers', 'Africa/Khartoum']);
+const SUNDAY_ZONES = new Set(['Asia/Riyadh', 'Asia/Aden']);
+export function weekStart(tz, language = lang) {
+  if (SATURDAY_ZONES.has(tz)) return 'sat';
+  if (SUNDAY_ZONES.has(tz)) return 'sun';
+  return language === 'fa' || language === 'ar' ? 'sat' : 'mon';
+}
+
+// The summary's query string: `to` is the day after the last day shown. No tz: the server's
+// zone (the shop's), which the answer names.
 export function reportQuery({ from, to, group, channel, team, agent, tz }, format) {
-  const p = new URLSearchParams({ from, to: addDays(to, 1), group, tz });
-  if (group === 'week') p.set('week_start', tz === 'Asia/Tehran' ? 'sat' : 'mon');
+  const p = new URLSearchParams({ from, to: addDays(to, 1), group });
+  if (tz) p.set('tz', tz);
+  if (group === 'week') p.set('week_start', weekStart(tz));
   for (const [k, v] of Object.entries({ channel, team, agent })) if (v) p.set(k, v);
   if (format) p.set('format', format);
   return p.toString();
@@ -58,7 +72,7 @@ export function mountReports({ notice }) {
   let built = false;
   let csvUrl = '';
   let loading = 0;
-  const known = { channels: new Set(), teams: [], agents: [] };
+  const known = { channels: new Set() };
 
   const field = (id, text, control) => h('div', { class: 'report-field' }, h('label', { for: id }, text), control);
   const select = (id, options) => h('select', { id, name: id.replace('report-', '') }, options.map(([v, text]) => h('option', { value: v }, text)));
@@ -73,6 +87,10 @@ export function mountReports({ notice }) {
     field('report-channel', t('cust.channel'), select('report-channel', [['', t('rep.allChannels')]])),
     field('report-team', t('view.team'), select('report-team', [['', t('rep.allTeams')]])),
     field('report-agent', t('agent'), select('report-agent', [['', t('rep.allAgents')]])),
+    // Empty until the first report names the server's zone; another can be typed.
+    field('report-tz', t('rep.tz'), h('input', { id: 'report-tz', name: 'tz', list: 'report-tz-list', autocomplete: 'off', dir: 'ltr',
+      size: 16, placeholder: t('rep.tzShop') })),
+    h('datalist', { id: 'report-tz-list' }, [...new Set([browserZone(), 'UTC'])].map((z) => h('option', { value: z }))),
     h('div', { class: 'report-buttons' }, h('button', { type: 'submit', class: 'primary' }, t('rep.show')),
       h('a', { id: 'report-csv', class: 'button-link', download: 'pasokh-report.csv', 'aria-disabled': 'true' }, t('rep.csv'))));
   const status = h('p', { id: 'report-status', class: 'muted', role: 'status' });
@@ -104,14 +122,15 @@ export function mountReports({ notice }) {
 
   async function loadChoices() {
     try {
-      [known.teams, known.agents] = await Promise.all([routing.teams(), routing.agents()]);
-      options(form.elements.team, t('rep.allTeams'), known.teams.map((team) => [team.id, team.name || team.id]));
-      options(form.elements.agent, t('rep.allAgents'), known.agents.map((a) => [a.id, a.name || a.login]));
+      const [teams, agents] = await Promise.all([routing.teams(), routing.agents()]);
+      options(form.elements.team, t('rep.allTeams'), teams.map((team) => [team.id, team.name || team.id]));
+      options(form.elements.agent, t('rep.allAgents'), agents.map((a) => [a.id, a.name || a.login]));
     } catch { /* the report still loads without the filter lists */ }
   }
 
   const params = () => ({ from: form.elements.from.value, to: form.elements.to.value, group: form.elements.group.value,
-    channel: form.elements.channel.value, team: form.elements.team.value, agent: form.elements.agent.value, tz: browserZone() });
+    channel: form.elements.channel.value, team: form.elements.team.value, agent: form.elements.agent.value,
+    tz: form.elements.tz.value.trim() });
 
   async function load() {
     const p = params();
@@ -122,6 +141,7 @@ export function mountReports({ notice }) {
     try {
       const report = await call(`/api/v1/reports/summary?${reportQuery(p)}`);
       if (mine !== loading) return;
+      if (!p.tz) form.elements.tz.value = p.tz = report.tz;
       render(report, p);
       status.textContent = periodText(p, report.conversations.total);
       await csvLink(p, mine);
