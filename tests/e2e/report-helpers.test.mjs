@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { barGeometry, formatDuration, formatPercent, isRtl, lineGeometry, niceMax, tickIndexes } from '../../web/console/js/views/charts.js';
-import { addDays, presetRange, reportQuery, weekStart } from '../../web/console/js/views/reports.js';
+import { addDays, agentChoices, presetRange, reportQuery, weekStart } from '../../web/console/js/views/reports.js';
 
 test('formatDuration and formatPercent', () => {
   assert.equal(formatDuration(null), '—');
@@ -79,4 +79,10 @@ test('the report\'s zone: the server\'s unless one is typed; weeks from Saturday
   assert.deepEqual(['', 'Europe/Berlin'].map((z) => weekStart(z, 'fa')), ['sat', 'sat'], 'otherwise by the console\'s language');
   assert.equal(weekStart('Asia/Riyadh', 'fa'), 'sun', 'the zone first');
   assert.equal(weekStart('', 'ar'), 'sat');
+});
+
+test('the agent filter lists the removed agents too, marked, after the others', () => {
+  assert.deepEqual(agentChoices({ agents: [{ id: 'ag_ali', name: 'Ali' }, { id: 'ag_x', login: 'x', name: '' }],
+    removed: [{ id: 'ag_layla', name: 'Layla' }] }), [['ag_ali', 'Ali'], ['ag_x', 'x'], ['ag_layla', 'Layla (removed)']]);
+  assert.deepEqual(agentChoices({}), []);
 });

@@ -14,7 +14,12 @@ let redis, gw, browser, maryamId;
 
 before(async () => {
   let aliId, boss;
-  ({ redis, gw, aliId, maryamId, boss } = await startReportsGateway());
+  ({ redis, gw, aliId, maryamId, boss } = await startReportsGateway([['layla', 'layla-secret-4', 'لیلا']]));
+  // A removed agent: still a choice of the agent filter, as the reports still name her.
+  const auth = { authorization: `Bearer ${boss}` };
+  const { agents } = await (await fetch(`${gw.base}/api/v1/agents`, { headers: auth })).json();
+  const gone = await fetch(`${gw.base}/api/v1/admin/agents/${agents.find((a) => a.login === 'layla').id}`, { method: 'DELETE', headers: auth });
+  assert.equal(gone.status, 200);
   writeHistory(redis.port, { ali: aliId, maryam: maryamId });
   const rebuilt = await fetch(`${gw.base}/api/v1/admin/reports/rebuild`, { method: 'POST', headers: { authorization: `Bearer ${boss}` } });
   assert.equal(rebuilt.status, 200);
@@ -124,6 +129,9 @@ test('dashboard: the scripted February shows the figures, the lines, the bars an
   const points = () => page.locator('#report-line circle.point-conversations').count();
   await until(async () => (await points()) === 5 || await points(), 'five weekly points');
   assert.match(await page.textContent('#report-line svg > title'), /per week/);
+
+  assert.deepEqual(await page.locator('#report-agent option').allTextContents(),
+    ['All agents', 'علی رضایی', 'Boss', 'مریم احمدی', 'لیلا (removed)'], 'by id (ag_ali, ag_boss, ag_maryam), then the removed');
 
   // One agent: her conversations and her bar only.
   await page.selectOption('#report-agent', maryamId);

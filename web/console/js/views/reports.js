@@ -64,6 +64,10 @@ export const periodText = ({ from, to, tz }, n) => t('rep.status', { from: isola
 
 const browserZone = () => { try { return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'; } catch { return 'UTC'; } };
 
+// The agent filter: the agents, then the removed ones the reports still name ("Layla (removed)").
+export const agentChoices = ({ agents = [], removed = [] }) => [...agents.map((a) => [a.id, a.name || a.login]),
+  ...removed.map((a) => [a.id, t('agent.removed', { name: a.name || a.id })])];
+
 export function mountReports({ notice }) {
   const btn = $('#reports-btn');
   const view = $('#reports-view');
@@ -122,9 +126,9 @@ export function mountReports({ notice }) {
 
   async function loadChoices() {
     try {
-      const [teams, agents] = await Promise.all([routing.teams(), routing.agents()]);
+      const [teams, directory] = await Promise.all([routing.teams(), routing.directory()]);
       options(form.elements.team, t('rep.allTeams'), teams.map((team) => [team.id, team.name || team.id]));
-      options(form.elements.agent, t('rep.allAgents'), agents.map((a) => [a.id, a.name || a.login]));
+      options(form.elements.agent, t('rep.allAgents'), agentChoices(directory));
     } catch { /* the report still loads without the filter lists */ }
   }
 
