@@ -185,7 +185,10 @@ describe('agent console', () => {
     // and campaigns pages, English texts), unminified with no build step: what
     // a browser loads, each language's dictionary apart. 256.5 kB now, after
     // the inbox's server counts, queue order and arrow keys, the unsupported
-    // message placeholder and the delivered-parts notes (249.3 kB before them).
+    // message placeholder and the delivered-parts notes (249.3 kB before them);
+    // 261.3 kB after the admin/reports fixes for Persian admins (team and
+    // removed-agent names, the agent form's defaults, the shop's report zone,
+    // durations in words), still under the limit, which stays.
     // Raise it only knowingly, saying here what grew.
     assert.ok(bytes < 262_000, `console is ${bytes} bytes`);
   });
