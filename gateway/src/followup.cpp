@@ -44,7 +44,7 @@ awaitable<void> finish(services& s, const std::string& conv, std::uint64_t seq, 
 struct rebuilt {
   routing::ingest_outcome stored;
   proto::inbound_event event;
-  bool runs = false;  // false: nothing to do (erased, not a customer message, handled since)
+  bool runs = false;  // false: nothing to do (erased or unsent, not a customer message, handled since)
 };
 
 rebuilt rebuild(const std::string& conv, std::uint64_t seq, const std::vector<store::reply>& a) {
@@ -53,7 +53,8 @@ rebuilt rebuild(const std::string& conv, std::uint64_t seq, const std::vector<st
   auto frame = json::parse(a[6].str, nullptr, false);
   if (!frame.is_object() || frame.value("event", "") != "message" || !frame["message"].is_object()) return out;
   const auto& m = frame["message"];
-  if (m.value("direction", "") != "in" || m.contains("erased")) return out;
+  // Erased, or unsent by the customer before its turn came: nothing to answer.
+  if (m.value("direction", "") != "in" || m.contains("erased") || m.contains("deleted_at")) return out;
   // The conversation moved on since this message (snoozed, taken by an
   // agent, handed off, reopened, resolved): someone saw it, or its follow-up
   // ran already; running it again would undo that (reopen a conversation

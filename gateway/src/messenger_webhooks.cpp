@@ -198,6 +198,7 @@ awaitable<bool> messenger_gateway::store_event(const channel_config& url_channel
       if (event.echo) co_return co_await store_echo(channel, event);
       co_return co_await store_message(channel, event);
     case proto::inbound_kind::edit: co_return co_await store_edit(channel, event);
+    case proto::inbound_kind::unsend: co_return co_await store_unsend(channel, event);
     case proto::inbound_kind::status: co_return co_await store_status(channel, event);
     case proto::inbound_kind::reaction: co_return co_await store_reaction(channel, event);
   }
@@ -253,6 +254,20 @@ awaitable<bool> messenger_gateway::store_edit(const channel_config& channel, con
   }
   if (stored->status == "duplicate") global_metrics().dedup_hits.inc(channel.id);
   else if (!stored->stored()) count(channel.id, "edit_" + stored->status);  // edit_unknown, edit_stale
+  co_return true;
+}
+
+awaitable<bool> messenger_gateway::store_unsend(const channel_config& channel, const proto::inbound_event& event) {
+  auto stored = co_await s_.conversations.unsend_message(event);
+  if (!stored) {
+    static routing::repeated_warning unsend_failures;
+    unsend_failures.warn(*log(), "channel={} unsend failed: {}", channel.id, stored.error().message());
+    co_return false;
+  }
+  if (stored->status == "duplicate") global_metrics().dedup_hits.inc(channel.id);
+  else if (stored->stored()) count(channel.id, "unsent");
+  else count(channel.id, "unsent_" + stored->status);  // unsent_unknown: not ours, or unsent already
+  if (stored->stored()) log()->info("channel={} conv={} the customer unsent a message", channel.id, stored->conversation_id);
   co_return true;
 }
 

@@ -111,6 +111,7 @@ void to_json(json& j, const message& v) {
   put_nonempty(j, "client_id", v.client_id);
   put_nonempty(j, "reply_to", v.reply_to);
   if (v.edited_at) j["edited_at"] = v.edited_at;
+  if (v.deleted_at) j["deleted_at"] = v.deleted_at;
   put_nonempty(j, "failure_reason", v.failure_reason);
 }
 void from_json(const json& j, message& v) {
@@ -131,6 +132,7 @@ void from_json(const json& j, message& v) {
   get_opt(j, "reply_to", v.reply_to);
   get_opt(j, "created_at", v.created_at);
   get_opt(j, "edited_at", v.edited_at);
+  get_opt(j, "deleted_at", v.deleted_at);
   v.status = enum_at(j, "status", delivery_status::pending);
   get_opt(j, "failure_reason", v.failure_reason);
 }

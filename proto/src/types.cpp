@@ -60,12 +60,13 @@ constexpr name_table<attachment_kind, 10> attachment_kind_names{{
     {attachment_kind::file, "file"},
     {attachment_kind::unsupported, "unsupported"},
 }};
-constexpr name_table<inbound_kind, 5> inbound_kind_names{{
+constexpr name_table<inbound_kind, 6> inbound_kind_names{{
     {inbound_kind::message, "message"},
     {inbound_kind::edit, "edit"},
     {inbound_kind::status, "status"},
     {inbound_kind::button, "button"},
     {inbound_kind::reaction, "reaction"},
+    {inbound_kind::unsend, "unsend"},
 }};
 
 template <class Enum, std::size_t N>

@@ -108,6 +108,15 @@ awaitable<result<side_event_outcome>> conversation_service::edit_message(const p
   co_return side_answer(r);
 }
 
+awaitable<result<side_event_outcome>> conversation_service::unsend_message(const proto::inbound_event& unsend) {
+  auto r = co_await redis_.fcall(script(lua::unsend_message), store::make_command(),
+                                store::make_command(prefix_, unsend.from.channel, unsend.provider_message_id,
+                                                    std::to_string(unsend.sent_at ? unsend.sent_at : now_ms()),
+                                                    std::to_string(now_ms()), unsend.dedup_key,
+                                                    std::to_string(dedup_ttl_.count())));
+  co_return side_answer(r);
+}
+
 awaitable<result<side_event_outcome>> conversation_service::react(const proto::inbound_event& reaction) {
   auto r = co_await redis_.fcall(script(lua::reaction), store::make_command(),
                                 store::make_command(prefix_, reaction.from.channel, reaction.provider_message_id,

@@ -198,6 +198,22 @@ test('a loaded timeline whose conversation changed while the console was away is
   assert.equal(t.messages().filter((i) => i.kind === 'message').at(-1).message.text, 'please send the serial number');
 });
 
+test('a message the customer unsent replaces the version held live, and is no news for the agent', () => {
+  const s = fresh();
+  s.replaceConversations([conv('cv_1', 2, { status: 'assigned', assignee: 'ag_1' })]);
+  s.applyEvent(msg('cv_1', 1, { text: 'my card is 6037', attachments: [{ kind: 'image', provider_ref: 'https://cdn/x' }] },
+    { status: 'assigned', assignee: 'ag_1' }));
+  const unsend = { type: 'event', conv: 'cv_1', seq: 2, event: 'message', edit: true,
+    message: { id: 'cv_1:1', seq: 1, author: 'customer', direction: 'in', text: '', deleted_at: 5000 },
+    conversation: conv('cv_1', 2, { status: 'assigned', assignee: 'ag_1' }) };
+  assert.equal(s.applyEvent(unsend).customerMessage, false, 'no notification for an unsend');
+  const items = s.timeline('cv_1').messages().filter((i) => i.kind === 'message');
+  assert.equal(items.length, 1, 'one message, not two');
+  // The view shows "unsent" for deleted_at, whatever the first version still holds.
+  assert.deepEqual([items[0].seq, items[0].message.text, items[0].message.deleted_at], [1, '', 5000]);
+  assert.equal(s.timeline('cv_1').lastMessage().deleted_at, 5000, 'the list row says it was unsent');
+});
+
 test('an admin keeps the newest resolved conversations only, besides the one on screen and its customer\'s others', () => {
   const s = new ConsoleState();
   s.setAgent({ ...me, role: 'admin' });

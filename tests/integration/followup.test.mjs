@@ -94,6 +94,16 @@ test('without a retry the sweep runs the follow-up once the grace is over', asyn
   assert.equal(botAnswers(conv).length, 1);
 });
 
+test('a message the customer unsent (Instagram) before its follow-up ran is not answered by the bot', async () => {
+  const id = uid();
+  const { conv, seq } = storedAnswerLost('api', 'lost-unsent', id, QUESTION, { kind: 'instagram' });
+  const now = String(Date.now());
+  assert.equal(fcall(redis, 'unsend_message', 'api', id, now, now, '', '86400').split('\n')[0], 'stored');
+  await waitFor(() => cli('ZSCORE', 'pasokh:followup:due', `${conv}|${seq}`) === '', 'the sweep passed it', GRACE_S * 1000 + 5000);
+  await sleep(300);
+  assert.equal(botAnswers(conv).length, 0, 'nothing to answer');
+});
+
 test('a follow-up run again after it ran (its end was never recorded) does not answer twice', async () => {
   const id = uid();
   const { conv } = storedAnswerLost('api', 'lost-3', id, QUESTION);

@@ -391,6 +391,62 @@ test('an edit in a long conversation (2,500 words) keeps the words of its newest
   for (const i of [1, 50, 99]) assert.equal(await finds(`lw${i}x24`, conv), true, `message ${i}'s words still find it`);
 });
 
+// What an Instagram customer unsends is deleted: its text and files leave the
+// log (the entry and its seq stay), the list, the search index; the agents
+// see it go live and after a reload.
+test('an Instagram message the customer unsends loses its text and files for agents, the list and search, live and after a reload; a redelivery or an unknown one is counted, 200', async () => {
+  const psid = newPsid();
+  const gone = mid();
+  const secret = 'کارت فیروزه‌نشان ۶۰۳۷';
+  const photo = 'https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=unsent-photo';
+  const kept = metaText(psid, IG_ACCOUNT_ID, 'سلام اینستاگرام');
+  const unsent = metaText(psid, IG_ACCOUNT_ID, secret, { id: gone });
+  unsent.message.attachments = [{ type: 'image', payload: { url: photo } }];
+  assert.equal((await postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID, [kept, unsent]))).status, 200);
+  const msg = await agent.next((f) => messageEvent()(f) && f.message.text === secret);
+  const conv = msg.conv;
+  await waitUntil(() => searchRow('فیروزه‌نشان', conv), 'the words indexed');
+  const seqBefore = Number(redisCli(redis, 'HGET', `pasokh:conv:${conv}`, 'seq'));
+
+  const unsend = { sender: { id: psid }, recipient: { id: IG_ACCOUNT_ID }, timestamp: Date.now(), message: { mid: gone, is_deleted: true } };
+  assert.equal((await postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID, [unsend]))).status, 200);
+  // Live: the message again, without text or files, with deleted_at (the console shows "unsent").
+  const live = await agent.next((f) => f.edit === true && f.conv === conv);
+  assert.equal(live.seq, seqBefore + 1);
+  assert.deepEqual([live.message.id, live.message.seq, live.message.text, live.message.deleted_at, live.message.attachments],
+    [msg.message.id, msg.seq, '', unsend.timestamp, undefined]);
+
+  // A reload: the entry keeps its seq, time, author and direction (reports and read marks count it as before).
+  agent.send({ type: 'history', conv, after: 0 });
+  const history = await agent.next((f) => f.type === 'history' && f.conv === conv);
+  const versions = history.events.filter((e) => e.message?.id === msg.message.id);
+  assert.deepEqual(versions.map((e) => e.seq), [msg.seq, live.seq]);
+  for (const e of versions) {
+    assert.deepEqual([e.message.text, e.message.attachments, e.message.deleted_at], ['', undefined, unsend.timestamp]);
+    assert.deepEqual([e.message.created_at, e.message.author, e.message.direction], [msg.message.created_at, 'customer', 'in']);
+  }
+  assert.equal(history.events.find((e) => e.seq === msg.seq - 1).message.text, 'سلام اینستاگرام', 'the other message stays');
+  const log = redisCli(redis, 'XRANGE', `pasokh:conv:${conv}:log`, '-', '+');
+  assert.doesNotMatch(log, /فیروزه|unsent-photo/, 'nothing of it is left in the log');
+  // The list's preview, and search: the words no longer find it, the others still do.
+  const { token } = (await login(gw, 'sara', 'sara-secret-1')).json;
+  const list = (await apiCall(gw, 'GET', '/api/v1/conversations?view=all&limit=500', { token })).json;
+  assert.equal(list.conversations.find((c) => c.id === conv).last_message.text, '');
+  assert.equal(await searchRow('فیروزه‌نشان', conv), undefined);
+  await waitUntil(() => searchRow('اینستاگرام', conv), 'the rest indexed again');
+  assert.equal(await searchRow('فیروزه‌نشان', conv), undefined, 'not indexed again from the log');
+
+  // Meta's redelivery changes nothing; an unsend of a message we never stored is counted; both answered 200.
+  const unknownBefore = await metric(gw, 'pasokh_webhook_items_total{channel="ig",what="unsent_unknown"}');
+  assert.equal((await postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID, [unsend]))).status, 200);
+  const stranger = { ...unsend, message: { mid: mid(), is_deleted: true } };
+  assert.equal((await postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID, [stranger]))).status, 200);
+  assert.equal(await metric(gw, 'pasokh_webhook_items_total{channel="ig",what="unsent_unknown"}'), unknownBefore + 1);
+  await sleep(200);
+  assert.equal(agent.frames.filter((f) => f.edit === true && f.conv === conv).length, 0, 'no second event');
+  assert.equal(Number(redisCli(redis, 'HGET', `pasokh:conv:${conv}`, 'seq')), live.seq);
+});
+
 test('a Telegram button press is stored with its payload and the callback is answered', async () => {
   const chat = newChatId();
   const conv = await telegramConversation(chat, 'موضوع؟');

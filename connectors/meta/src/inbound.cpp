@@ -58,9 +58,24 @@ attachment read_attachment(const json& a) {
   return out;
 }
 
-void read_message(const json& m, const item_context& c, webhook_result& out, std::string_view where) {
-  if (opt_bool(m, "is_deleted")) {  // Instagram unsend
+// {"mid", "is_deleted": true}: an Instagram customer unsent a message; its
+// text and attachments are to go from what we keep. (One of our own messages
+// deleted, an echo, is left alone: the agent's copy is ours.)
+void read_unsend(const json& m, const item_context& c, webhook_result& out, std::string_view where) {
+  if (opt_bool(m, "is_echo")) {
     out.count("ignored_deleted");
+    return;
+  }
+  auto ev = base_event(c, c.sender);
+  ev.kind = proto::inbound_kind::unsend;
+  ev.provider_message_id = require_string(m, "mid", where);
+  ev.dedup_key = "meta:" + ev.provider_message_id + ":unsend";
+  out.events.push_back(std::move(ev));
+}
+
+void read_message(const json& m, const item_context& c, webhook_result& out, std::string_view where) {
+  if (opt_bool(m, "is_deleted")) {
+    read_unsend(m, c, out, where);
     return;
   }
   bool echo = opt_bool(m, "is_echo");

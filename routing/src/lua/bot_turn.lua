@@ -5,7 +5,7 @@
 -- the seq of the customer message answered ('0': not said).
 -- A message is answered once: a follow-up run again after it partly ran
 -- (gateway/src/followup.cpp), or one for an older message than the last
--- answered, is skipped (bot_answered_seq).
+-- answered, is skipped (bot_answered_seq), as is one the customer unsent.
 local conv, state, text, buttons_json = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local handoff, tags, feedback, now, bot_name = ARGV[6] == '1', ARGV[7], ARGV[8], tonumber(ARGV[9]), ARGV[10]
 local answers = tonumber(ARGV[11] or '') or 0
@@ -13,6 +13,11 @@ local vkey = conv_key(conv)
 local h = redis.call('HMGET', vkey, 'status', 'human_replied', 'bot_answered_seq')
 if h[1] ~= 'bot' or h[2] or (answers > 0 and tonumber(h[3] or '0') >= answers) then
   return { 'skipped' }
+end
+-- The customer unsent the message before the bot's turn came (unsend_message.lua).
+if answers > 0 then
+  local e = redis.call('XRANGE', vkey .. ':log', answers .. '-1', answers .. '-1')[1]
+  if e and string.find(e[2][2], '"deleted_at":', 1, true) then return { 'skipped' } end
 end
 redis.call('HSET', vkey, 'bot_state', state)
 if answers > 0 then redis.call('HSET', vkey, 'bot_answered_seq', answers) end

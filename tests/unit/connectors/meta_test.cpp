@@ -118,6 +118,8 @@ TEST(MetaWebhook, AnItemWeCannotReadIsLeftOutAloneAndNamedByItsPlace) {
        "entry[0].messaging[1].message_edit.mid must be a string"},
       {R"({"sender":{"id":"6000000000000002"},"timestamp":1,"reaction":{"action":"react","emoji":"x"}})",
        "entry[0].messaging[1].reaction.mid must be a string"},
+      {R"({"sender":{"id":"6000000000000002"},"timestamp":1,"message":{"is_deleted":true}})",
+       "entry[0].messaging[1].message.mid must be a string"},
       {R"({"sender":{"id":true},"timestamp":1,"message":{"mid":"m_x","text":"x"}})",
        "entry[0].messaging[1].sender.id must be an id (number or string)"},
   };
@@ -184,6 +186,27 @@ TEST(MetaWebhook, AUserRefSenderIsSkippedAndTheRestOfTheBatchKept) {
   EXPECT_EQ(result.events[0].provider_message_id, "m_text1");
   EXPECT_EQ(result.events[0].text, "سلام");
   EXPECT_EQ(result.counters.at("ignored_user_ref"), 1u);
+}
+
+TEST(MetaWebhook, AnUnsentMessageNamesItsMidAndAnUnsentEchoIsOnlyCounted) {
+  // The customer unsent one message; our account deleted one of its own (an echo).
+  const std::string body =
+      R"({"object":"instagram","entry":[{"id":"17841400000000000","time":1763800000500,"messaging":[)"
+      R"({"sender":{"id":"1234567890123456"},"recipient":{"id":"17841400000000000"},"timestamp":1763800105000,)"
+      R"("message":{"mid":"m_gone","is_deleted":true}},)"
+      R"({"sender":{"id":"17841400000000000"},"recipient":{"id":"1234567890123456"},"timestamp":1763800106000,)"
+      R"("message":{"mid":"m_ours","is_echo":true,"is_deleted":true}}]}]})";
+  auto result = parse_signed(body, instagram());
+  ASSERT_TRUE(result.ok()) << result.body;
+  ASSERT_EQ(result.events.size(), 1u);
+  const auto& unsend = result.events[0];
+  EXPECT_EQ(unsend.kind, proto::inbound_kind::unsend);
+  EXPECT_EQ(unsend.provider_message_id, "m_gone");
+  EXPECT_EQ(unsend.from.external_id, "1234567890123456");
+  EXPECT_EQ(unsend.dedup_key, "meta:m_gone:unsend");
+  EXPECT_TRUE(unsend.text.empty());
+  EXPECT_TRUE(unsend.attachments.empty()) << "never a placeholder message";
+  EXPECT_EQ(result.counters.at("ignored_deleted"), 1u);
 }
 
 // ---- outbound ------------------------------------------------------------------

@@ -49,7 +49,7 @@ const EN = {
   'msg.sendAgain': 'Send again', 'msg.notDelivered': 'Not delivered', 'msg.notDeliveredYet': 'Not delivered yet',
   'msg.retry': 'retry {n} at ',
   'msg.emailedTitle': 'Unread in the chat: sent to the customer\'s email {at}', 'msg.emailed': ' · sent by email',
-  'msg.edited': ' (edited)', 'msg.note': 'Private note',
+  'msg.edited': ' (edited)', 'msg.unsent': 'The customer unsent this message', 'msg.note': 'Private note',
   'msg.waiting': 'Waiting for connection', 'msg.sending': 'Sending', 'msg.notSent': 'Not sent: {error} ',
   'msg.unknownError': 'unknown error', 'msg.retryBtn': 'Retry', 'msg.discard': 'Discard',
   'agent.removed': '{name} (removed)',

@@ -87,6 +87,7 @@ class messenger_gateway {
   boost::asio::awaitable<bool> queue_copies(const channel_config& channel, const std::string& conv, std::uint64_t seq,
                                             const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_edit(const channel_config& channel, const proto::inbound_event& event);
+  boost::asio::awaitable<bool> store_unsend(const channel_config& channel, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_reaction(const channel_config& channel, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_status(const channel_config& channel, const proto::inbound_event& event);
   // Messenger's read receipt: our messages to the customer up to its watermark time are read.

@@ -104,6 +104,7 @@ struct message {
   std::string reply_to;   // provider message id this one answers
   timestamp_ms created_at = 0;
   timestamp_ms edited_at = 0;
+  timestamp_ms deleted_at = 0;  // the customer unsent it (Instagram): text and attachments are gone
   delivery_status status = delivery_status::pending;
   std::string failure_reason;
   bool operator==(const message&) const = default;
@@ -112,7 +113,9 @@ struct message {
 // What a connector yields for one provider notification item.
 // reaction: the customer reacted to a message (provider_message_id names it)
 // with the emoji in `text`, or took the reaction back (`text` empty).
-enum class inbound_kind { message, edit, status, button, reaction };
+// unsend: the customer deleted a message they sent (Instagram is_deleted);
+// provider_message_id names it.
+enum class inbound_kind { message, edit, status, button, reaction, unsend };
 
 struct inbound_event {
   inbound_kind kind = inbound_kind::message;

@@ -62,9 +62,9 @@ struct append_outcome {
   bool duplicate = false;  // the client id was seen before; seq is the first one's
 };
 
-// What edit_message, react and record_echo did: "stored", "duplicate", or why
-// nothing was stored ("unknown" message, "stale" edit, "unchanged" reaction,
-// "ours" / "no_conversation" echo).
+// What edit_message, unsend_message, react and record_echo did: "stored",
+// "duplicate", or why nothing was stored ("unknown" message, or one unsent
+// already; "stale" edit, "unchanged" reaction, "ours" / "no_conversation" echo).
 struct side_event_outcome {
   std::string status;
   std::string conversation_id;  // when known
@@ -96,6 +96,12 @@ class conversation_service {
   // "message" event (with "edit": true) repeating that message with the new
   // text and edited_at, in its conversation (routing/src/lua/edit_message.lua).
   awaitable<result<side_event_outcome>> edit_message(const proto::inbound_event& edit);
+
+  // A customer unsent an earlier message (Instagram), found by its provider
+  // id: its text and attachments leave the log (the entry and its seq stay,
+  // with deleted_at) and the search index, and a "message" event ("edit":
+  // true, deleted_at) tells the consoles (routing/src/lua/unsend_message.lua).
+  awaitable<result<side_event_outcome>> unsend_message(const proto::inbound_event& unsend);
 
   // A customer's reaction to a message found by its provider id, or its
   // taking back (empty text): a "reaction" event for the consoles that

@@ -92,7 +92,7 @@ export default {
   'msg.sendAgain': 'إعادة الإرسال', 'msg.notDelivered': 'لم يُسلَّم', 'msg.notDeliveredYet': 'لم يُسلَّم بعد',
   'msg.retry': 'المحاولة {n} في ',
   'msg.emailedTitle': 'لم تُقرأ في المحادثة: أُرسلت إلى بريد العميل في {at}', 'msg.emailed': ' · أُرسلت بالبريد',
-  'msg.edited': ' (معدّلة)', 'msg.note': 'ملاحظة خاصة',
+  'msg.edited': ' (معدّلة)', 'msg.unsent': 'ألغى العميل إرسال هذه الرسالة', 'msg.note': 'ملاحظة خاصة',
   'msg.waiting': 'بانتظار الاتصال', 'msg.sending': 'جارٍ الإرسال', 'msg.notSent': 'لم يُرسل: {error} ',
   'msg.unknownError': 'خطأ غير معروف', 'msg.retryBtn': 'إعادة المحاولة', 'msg.discard': 'تجاهل',
   'agent.removed': '{name} (محذوف)', 'ev.by': ' بواسطة {who}', 'ev.status': 'الحالة', 'ev.toTeam': 'إلى فريق {team}', 'ev.until': 'حتى {at}',

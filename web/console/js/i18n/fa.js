@@ -92,7 +92,7 @@ export default {
   'msg.sendAgain': 'ارسال دوباره', 'msg.notDelivered': 'تحویل نشد', 'msg.notDeliveredYet': 'هنوز تحویل نشده',
   'msg.retry': 'تلاش {n} در ',
   'msg.emailedTitle': 'در گفتگو خوانده نشد: در {at} به ایمیل مشتری فرستاده شد', 'msg.emailed': ' · با ایمیل فرستاده شد',
-  'msg.edited': ' (ویرایش‌شده)', 'msg.note': 'یادداشت خصوصی',
+  'msg.edited': ' (ویرایش‌شده)', 'msg.unsent': 'مشتری ارسال این پیام را لغو کرد', 'msg.note': 'یادداشت خصوصی',
   'msg.waiting': 'در انتظار اتصال', 'msg.sending': 'در حال ارسال', 'msg.notSent': 'ارسال نشد: {error} ',
   'msg.unknownError': 'خطای نامشخص', 'msg.retryBtn': 'تلاش دوباره', 'msg.discard': 'دور انداختن',
   'agent.removed': '{name} (حذف‌شده)', 'ev.by': ' توسط {who}', 'ev.status': 'وضعیت', 'ev.toTeam': 'به تیم {team}', 'ev.until': 'تا {at}',

@@ -353,8 +353,8 @@ export class ConsoleState extends EventTarget {
       if (frame.event === 'message' && frame.message) {
         const m = frame.message;
         if (m.client_id && this.pending.delete(m.client_id)) this.persist();
-        // Pasokh's copies of a Messenger or Instagram message's files (the message logged again): nothing new to ring for.
-        out.customerMessage = m.author === 'customer' && !frame.copies;
+        // Pasokh's copies of a message's files, or an unsend: the message logged again, nothing new to ring for.
+        out.customerMessage = m.author === 'customer' && !frame.copies && !m.deleted_at;
         if (m.author === 'agent' && m.author_id && m.author_name) this.agentNames.set(m.author_id, m.author_name);
       }
     }

@@ -120,6 +120,10 @@ function erasedText(what) {
     t(what === 'retention' ? 'msg.erasedRetention' : 'msg.erasedCustomer'));
 }
 
+// The customer took the message back (Instagram's unsend): its text and
+// files are gone from the server (routing/src/lua/unsend_message.lua).
+const unsentText = () => h('p', { class: 'msg-erased msg-unsent muted' }, t('msg.unsent'));
+
 // An agent's reply the provider refused for good (or gave up on after a long
 // outage): its text can go again as a new reply, once the agent chooses to
 // (after the customer wrote again inside WhatsApp's window, say).
@@ -147,18 +151,20 @@ function messageItem(state, convId, conv, m, seq, { fetchFile, onSend }) {
   return h('li', { class: `msg ${side} author-${m.author}`, dataset: { seq: String(seq), clientId: m.client_id ?? null, status: m.status ?? '' } },
     h('div', { class: 'bubble' },
       m.sender_unverified ? h('p', { class: 'sender-unverified', role: 'note' }, t('msg.senderUnverified')) : null,
-      m.text ? h('p', { class: 'msg-text', dir: textDir(m.text) }, m.text) : null,
-      erasedText(m.erased),
-      originalText(m),
-      attachmentList(m.attachments, m.channel ?? conv?.channel, convId, seq, fetchFile),
-      buttonList(m.buttons),
+      // Unsent: the console may still hold the first version, live, until a reload.
+      m.deleted_at ? unsentText() : [
+        m.text ? h('p', { class: 'msg-text', dir: textDir(m.text) }, m.text) : null,
+        erasedText(m.erased),
+        originalText(m),
+        attachmentList(m.attachments, m.channel ?? conv?.channel, convId, seq, fetchFile),
+        buttonList(m.buttons)],
       h('p', { class: 'msg-meta' },
         h('span', { class: 'author', dir: 'auto' }, authorLabel(state, conv, m)), ' ',
         momentEl(m.created_at), ' ',
         channelIcon(m.channel === conv?.channel ? conv?.kind : undefined, m.channel), ' ',
         m.direction === 'out' ? mark(m.status) : null,
         m.emailed_at ? h('span', { class: 'emailed', title: t('msg.emailedTitle', { at: formatDateTime(m.emailed_at) }) }, t('msg.emailed')) : null,
-        m.edited_at ? h('span', { class: 'edited' }, t('msg.edited')) : null,
+        m.edited_at && !m.deleted_at ? h('span', { class: 'edited' }, t('msg.edited')) : null,
         m.reaction ? h('span', { class: 'reaction', title: t('msg.reaction'), 'aria-label': `${t('msg.reaction')} ${m.reaction}` }, m.reaction) : null),
       retryingNote(m),
       failureNote(m, convId, onSend)));
@@ -323,7 +329,7 @@ export function mountConversation(state, handlers) {
       const key = `${id}:${it.seq}`;
       if (it.kind === 'message') {
         const m = it.message;
-        const sig = JSON.stringify([m.text, m.status, m.failure_reason, m.retrying, m.edited_at, m.emailed_at, m.reaction, authorLabel(state, conv, m),
+        const sig = JSON.stringify([m.text, m.status, m.failure_reason, m.retrying, m.edited_at, m.deleted_at, m.emailed_at, m.reaction, authorLabel(state, conv, m),
           conv?.kind, m.attachments, m.buttons]);
         items.push({ key, sig, build: () => messageItem(state, id, conv, m, it.seq, handlers) });
       } else if (it.kind === 'note') {

@@ -73,7 +73,7 @@ export function mountInbox(state, { onSelect, onLoadOlder }) {
     const name = c.customer_name || c.customer_id || t('customer');
     const assignee = assigneeLabel(state, c.assignee);
     const labels = labelList(c.labels);
-    const preview = last ? previewText(last) : null;
+    const preview = last ? (last.deleted_at ? t('msg.unsent') : previewText(last)) : null;
     const sig = JSON.stringify([name, c.kind, c.channel, c.status, assignee, c.updated_at, preview, last?.author, unread,
       c.id === state.selected, labels, c.priority, c.vip, c.sla_breached]);
     return { sig, build: () => h('li', { class: unread ? 'conv unread' : 'conv' },

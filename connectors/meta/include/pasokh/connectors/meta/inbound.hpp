@@ -17,6 +17,9 @@ namespace pasokh::connectors::meta {
 //    quick_reply -> kind button with its payload.
 //  - message with is_echo -> the same, echo=true, from = the recipient (our
 //    own outbound copy: record it, never open a conversation from it).
+//  - message with is_deleted (Instagram: the customer unsent it) -> kind
+//    unsend naming the mid (dedup "meta:<mid>:unsend"); an echo's is counted
+//    "ignored_deleted".
 //  - postback -> kind button (title, payload); id = mid, or "pb:" + a hash of
 //    sender, time and payload when Meta sends no mid.
 //  - message_edit -> kind edit; delivery (mids) -> delivered statuses;
