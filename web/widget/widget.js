@@ -869,16 +869,19 @@
   // Uploaded with the visitor token, then sent as a message naming the upload.
   var FILE_STRINGS = {
     en: { attach: 'Attach a photo or PDF', uploading: 'Uploading…', fileTooBig: 'This file is too large (at most {mb} MB).',
-      fileType: 'Only photos (JPEG, PNG, WebP, HEIC) and PDF files can be sent.', fileFailed: 'The file was not sent. Please attach it again.' },
+      fileType: 'Only photos (JPEG, PNG, WebP, HEIC) and PDF files can be sent.', fileFailed: 'The file was not sent. Please attach it again.',
+      notSent: '«{name}» was not sent.', tryAgain: 'Try again' },
     fa: { attach: 'پیوست عکس یا PDF', uploading: 'در حال بارگذاری…', fileTooBig: 'این فایل خیلی بزرگ است (حداکثر {mb} مگابایت).',
-      fileType: 'فقط عکس (JPEG، PNG، WebP، HEIC) و PDF را می‌توان فرستاد.', fileFailed: 'فایل فرستاده نشد. لطفاً دوباره پیوست کنید.' },
+      fileType: 'فقط عکس (JPEG، PNG، WebP، HEIC) و PDF را می‌توان فرستاد.', fileFailed: 'فایل فرستاده نشد. لطفاً دوباره پیوست کنید.',
+      notSent: '«{name}» فرستاده نشد.', tryAgain: 'دوباره بفرست' },
     ar: { attach: 'إرفاق صورة أو PDF', uploading: 'جارٍ الرفع…', fileTooBig: 'هذا الملف كبير جدًا (الحد {mb} ميغابايت).',
-      fileType: 'يمكن إرسال الصور (JPEG وPNG وWebP وHEIC) وملفات PDF فقط.', fileFailed: 'لم يُرسل الملف. يرجى إرفاقه مجددًا.' }
+      fileType: 'يمكن إرسال الصور (JPEG وPNG وWebP وHEIC) وملفات PDF فقط.', fileFailed: 'لم يُرسل الملف. يرجى إرفاقه مجددًا.',
+      notSent: 'لم يُرسل «{name}».', tryAgain: 'أعد المحاولة' }
   };
   Object.keys(FILE_STRINGS).forEach(function (l) { Object.assign(STRINGS[l], FILE_STRINGS[l]); });
   CSS += '\n.attach{border:1px solid #9aa7b6;border-radius:8px;background:#fff;padding:7px 9px;font:inherit;cursor:pointer;line-height:1}' +
     '\n.files img{max-width:200px;max-height:160px;border-radius:8px;display:block;margin-top:4px}' +
-    '\n.files button{border:0;background:none;color:#0b5cab;text-decoration:underline;font:inherit;cursor:pointer;padding:0}';
+    '\n.files button,.again{border:0;background:none;color:#0b5cab;text-decoration:underline;font:inherit;cursor:pointer;padding:0}';
   var attachBtn, fileInput;
   var localFiles = {};  // upload id -> the File this browser sent: its thumbnail needs no download
 
@@ -904,28 +907,61 @@
       // HEIC often comes without a type; the server checks the bytes anyway.
       if (file.type && !/^(image\/(jpeg|png|webp|heic|heif)|application\/pdf)$/.test(file.type)) showAlert(t('fileType'));
       else if (file.size > maxUpload()) showAlert(tooBig());
-      else upload(file);
+      else queueUpload({ file: file });
     });
   }
-  function upload(file) {
-    showAlert('');
-    var node = bubble('customer', '', file.name, Date.now());
+  // Two at a time: the server reads at most 4 uploads per address at once
+  // (more phones may share it behind a NAT) and answers the rest 503 busy.
+  var uploadQueue = [], uploadsRunning = 0;
+  function queueUpload(job) {
+    var node = job.node = job.node || bubble('customer', '', job.file.name, Date.now());
     node.setAttribute('data-pending', '');
+    node.classList.remove('failed');
+    node.removeAttribute('data-state');
     node.querySelector('.mark').textContent = ' ' + t('uploading');
-    logEl.appendChild(node);
-    scrollDown(true);
+    var again = node.querySelector('.again');
+    if (again) again.remove();
+    if (!node.parentNode) { logEl.appendChild(node); scrollDown(true); }
+    job.tries = 0;
+    uploadQueue.push(job);
+    nextUpload();
+  }
+  function nextUpload() {
+    while (uploadsRunning < 2 && uploadQueue.length) { uploadsRunning++; upload(uploadQueue.shift()); }
+  }
+  function upload(job) {
+    var file = job.file, node = job.node, gen = generation;
+    var done = function () { if (gen === generation) { uploadsRunning--; nextUpload(); } };
+    job.tries++;
     ensureSession().then(function (token) {
       return fetch(SERVER + '/api/v1/webchat/uploads?name=' + encodeURIComponent(file.name), { method: 'POST', body: file, credentials: 'omit',
         mode: 'cors', headers: { authorization: 'Bearer ' + token, 'content-type': file.type || 'application/octet-stream' } });
     }).then(function (res) {
-      return res.json().then(function (j) {
-        node.remove();
+      // Busy, or too many at once: again after Retry-After (5 s when a cross-origin page cannot read it), 4 tries.
+      var wait = Number(res.headers.get('retry-after') || 5);
+      if ((res.status === 503 || res.status === 429) && job.tries < 4 && wait <= 30) {
+        setTimeout(function () { if (gen === generation) upload(job); }, wait * 1000);
+        return;
+      }
+      return res.json().catch(function () { return {}; }).then(function (j) {
+        done();
         if (res.ok) {
+          node.remove();
           localFiles[j.id] = file;
           send('', '', [{ id: j.id, name: j.name, mime_type: j.mime_type, size: j.size, kind: j.kind }]);
-        } else showAlert(res.status === 413 ? tooBig() : res.status === 415 ? t('fileType') : t('fileFailed'));
+        } else if (res.status === 413 || res.status === 415) {
+          node.remove();
+          showAlert(res.status === 413 ? tooBig() : t('fileType'));
+        } else uploadFailed(job);
       });
-    }).catch(function () { node.remove(); showAlert(t('fileFailed')); });
+    }).catch(function () { done(); uploadFailed(job); });
+  }
+  // Stays in the log, named, with a retry, until sent: a later upload or message does not hide it.
+  function uploadFailed(job) {
+    mark(job.node, 'failed');
+    job.node.querySelector('.meta').appendChild(el('button', { type: 'button', 'class': 'again', text: t('tryAgain'),
+      onclick: function () { queueUpload(job); } }));
+    showAlert(t('notSent', { name: job.file.name }));
   }
   // Photos as thumbnails; a PDF (or HEIC) saved when clicked, never opened as a page here.
   function showFiles(node, files) {
@@ -986,7 +1022,7 @@
     text = text.trim();
     if (!text && !uploads) return false;
     if (codePoints(text) > maxChars()) { showAlert(t('tooLong', { n: num(maxChars()) })); return false; }
-    showAlert('');
+    if (!uploads) showAlert('');  // a file sent says nothing about one that failed
     // Typed text only: a tapped choice is in the bot's language, not the customer's.
     var said = buttonId ? '' : detectLanguage(text);
     if (said) state.lang = said;
@@ -1135,6 +1171,7 @@
     convOrder = []; lastSeq = {}; convStatus = {}; byKey = {}; byClient = {};
     readSent = {}; deliveredSent = {}; lastOutSeq = {}; sideOf = {};
     unread = 0; settings = {}; profile = {}; queueInfo = null; agentsOnline = true; localFiles = {};
+    uploadQueue = []; uploadsRunning = 0;
     [logEl, typingEl, offlineBox, prechatBox, queueBox].forEach(function (n) { n.textContent = ''; });
     [offlineBox, prechatBox, verifyBox, queueBox].forEach(function (n) { n.hidden = true; });
     showAlert('');
