@@ -10,7 +10,7 @@ import { snoozeUntil } from '../../web/console/js/views/actions.js';
 import { agentChanges, newAgent } from '../../web/console/js/views/admin.js';
 import { splitList } from '../../web/console/js/i18n.js';
 import { campaignBody, campaignSummary, previewSummary } from '../../web/console/js/views/campaigns.js';
-import { channelNameBesideIcon, formatDateTime, textDir } from '../../web/console/js/views/dom.js';
+import { channelNameBesideIcon, formatDateTime, numberRuns, textDir } from '../../web/console/js/views/dom.js';
 import { attachmentUrl } from '../../web/console/js/views/conversation.js';
 import {
   LAPSE_MS, REFRESH_MS, TypingBoard, TypingSender, VIEW_CHECK_MS, VIEW_LAPSE_MS, VIEW_REFRESH_MS, ViewingBoard, ViewingSender,
@@ -301,4 +301,16 @@ test('a file the server cannot fetch keeps its reason\'s code (file_too_big: ove
   } finally {
     globalThis.fetch = real;
   }
+});
+
+test('numberRuns: digit groups with the spaces, dashes, slashes, dots and colons inside them are one left-to-right run', () => {
+  assert.deepEqual(numberRuns('موبایلم 0912 345 6789 هست'), ['موبایلم ', { ltr: '0912 345 6789' }, ' هست']);
+  assert.deepEqual(numberRuns('سفارش ۴۵۸۷-۲۲۳۱'), ['سفارش ', { ltr: '۴۵۸۷-۲۲۳۱' }]);
+  assert.deepEqual(numberRuns('وهاتفي +966 50 123 4567'), ['وهاتفي ', { ltr: '+966 50 123 4567' }]);
+  assert.deepEqual(numberRuns('رقم الطلب ٤٥٦٧ ٨٩٠١.'), ['رقم الطلب ', { ltr: '٤٥٦٧ ٨٩٠١' }, '.']);
+  assert.deepEqual(numberRuns('(کد رهگیری 1234 5678 9012).'), ['(کد رهگیری ', { ltr: '1234 5678 9012' }, ').']);
+  assert.deepEqual(numberRuns('ساعت 14:30 تا 1402/05/12'), ['ساعت ', { ltr: '14:30' }, ' تا ', { ltr: '1402/05/12' }]);
+  // A lone number, a list and a sentence's full stop are left alone; the parts join to the text.
+  assert.deepEqual(numberRuns('۲۴ ماه، ۱، ۲ و 3.'), ['۲۴ ماه، ۱، ۲ و 3.']);
+  assert.deepEqual(numberRuns(''), []);
 });

@@ -310,6 +310,38 @@ describe('agent console', () => {
     assert.deepEqual(consoleErrors(page), []);
   });
 
+  test('a phone number or tracking code after Persian words reads left to right, in the customer\'s message and the agent\'s reply', T, async () => {
+    const page = await ali();
+    const said = 'موبایلم 0912 345 6789 هست';
+    const { conversation_id: conv } = await customerWrites(said, { id: 'crm-digits', name: 'Nima' });
+    await item(page, conv).waitFor({ timeout: WAIT });
+    await open(page, conv);
+    const reply = 'via Post (کد رهگیری 1234 5678 9012).';
+    await page.fill('#reply-text', reply);
+    await page.press('#reply-text', 'Enter');
+    // x of each part as laid out; both on one line.
+    const left = (locator, parts) => locator.evaluate((el, parts) => parts.map((part) => {
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        if (!n.data.includes(part)) continue;
+        const r = document.createRange();
+        r.setStart(n, n.data.indexOf(part));
+        r.setEnd(n, n.data.indexOf(part) + part.length);
+        return [Math.round(r.getBoundingClientRect().top), r.getBoundingClientRect().left];
+      }
+      return null;
+    }), parts);
+    for (const [text, first, last] of [[said, '0912', '6789'], [reply, '1234', '9012']]) {
+      const node = stored(page, first);
+      await node.waitFor({ timeout: WAIT });
+      assert.equal(await node.textContent(), text, 'the text as written');
+      const [[top1, x1], [top2, x2]] = await left(node, [first, last]);
+      assert.ok(top1 === top2 && x1 < x2, `${first} at ${x1}, ${last} at ${x2}`);
+    }
+    assert.deepEqual(await stored(page, '0912').locator('bdi[dir=ltr]').allTextContents(), ['0912 345 6789']);
+    assert.deepEqual(consoleErrors(page), []);
+  });
+
   test('reload keeps the session and the history; resolve removes the conversation from the open list', T, async () => {
     const [p1, p2] = await Promise.all([ali(), maryam()]);
     const { conversation_id: conv } = await customerWrites('My washing machine leaks.', { id: 'crm-reza', name: 'Reza' });

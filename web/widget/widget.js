@@ -377,11 +377,32 @@
     var ltr = (text.match(/[A-Za-z\u00C0-\u024F]/g) || []).length;
     return rtl > ltr ? 'rtl' : ltr > rtl ? 'ltr' : null;
   }
+  // Digits with spaces, dashes, slashes, dots or colons inside («0912 345 6789»,
+  // «۴۵۸۷-۲۲۳۱», «+966 50 123 4567») read left to right in an isolate: after
+  // Persian or Arabic letters the bidi algorithm would reverse the groups. Only
+  // the display: the text stays as written. Each group is an isolate of its
+  // own too: Arabic-Indic digits (٤٥٦٧ ٨٩٠١) keep the space between them right
+  // to left even in an LTR isolate. The console has the same rule (ltrNumbers
+  // in web/console/js/views/dom.js).
+  var DIGITS = '[0-9\u0660-\u0669\u06F0-\u06F9]+';
+  var NUMBER_RUN = new RegExp('\\+?' + DIGITS + '(?:[ \\-/.:\u066B\u066C]' + DIGITS + ')+', 'g');
+  function ltrNumbers(node, text) {
+    var at = 0;
+    text.replace(NUMBER_RUN, function (run, i) {
+      node.appendChild(doc.createTextNode(text.slice(at, i)));
+      node.appendChild(el('bdi', { dir: 'ltr' }, run.split(new RegExp('(' + DIGITS + ')')).map(function (part, k) {
+        return k % 2 ? el('bdi', { text: part }) : part ? doc.createTextNode(part) : null;
+      })));
+      at = i + run.length;
+    });
+    node.appendChild(doc.createTextNode(text.slice(at)));
+    return node;
+  }
   function bubble(author, name, text, at) {
     var who = author === 'customer' ? t('you') : author === 'system' ? '' : (name || t(author === 'bot' ? 'bot' : 'agent'));
     var node = el('div', { 'class': 'msg ' + author, 'data-author': author }, [
       who ? el('div', { 'class': 'who', text: who }) : null,
-      el('div', { 'class': 'text', dir: textDir(text), text: text }),   // textContent only: markup shows as text
+      ltrNumbers(el('div', { 'class': 'text', dir: textDir(text) }), text),   // text nodes only: markup shows as text
       el('div', { 'class': 'meta' }, [el('time', { text: at ? timeOf(at) : '' }), el('span', { 'class': 'mark' })])
     ]);
     return node;

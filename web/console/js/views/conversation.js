@@ -5,7 +5,7 @@ import { OPEN_STATUSES, labelList } from '../store/state.js';
 import { named, t } from '../i18n.js';
 import { mountComposer } from './composer.js';
 import { assigneeLabel, teamLabel } from './inbox.js';
-import { $, channelIcon, channelNameBesideIcon, formatDateTime, h, setAttr, setText, textDir, timeEl } from './dom.js';
+import { $, channelIcon, channelNameBesideIcon, formatDateTime, h, ltrNumbers, setAttr, setText, textDir, timeEl } from './dom.js';
 
 const MARKS = { pending: '◷', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '!' };
 
@@ -153,7 +153,7 @@ function messageItem(state, convId, conv, m, seq, { fetchFile, onSend }) {
       m.sender_unverified ? h('p', { class: 'sender-unverified', role: 'note' }, t('msg.senderUnverified')) : null,
       // Unsent: the console may still hold the first version, live, until a reload.
       m.deleted_at ? unsentText() : [
-        m.text ? h('p', { class: 'msg-text', dir: textDir(m.text) }, m.text) : null,
+        m.text ? h('p', { class: 'msg-text', dir: textDir(m.text) }, ltrNumbers(m.text)) : null,
         erasedText(m.erased),
         originalText(m),
         attachmentList(m.attachments, m.channel ?? conv?.channel, convId, seq, fetchFile),
@@ -217,7 +217,7 @@ function noteItem(state, frame) {
   return h('li', { class: 'msg msg-note', dataset: { seq: String(frame.seq), event: 'note', clientId: n.client_id ?? null } },
     h('div', { class: 'bubble' },
       h('p', { class: 'note-label' }, t('msg.note')),
-      n.erased ? erasedText(n.erased) : h('p', { class: 'msg-text', dir: textDir(n.text ?? '') }, n.text ?? ''),
+      n.erased ? erasedText(n.erased) : h('p', { class: 'msg-text', dir: textDir(n.text ?? '') }, ltrNumbers(n.text ?? '')),
       h('p', { class: 'msg-meta' }, h('span', { class: 'author', dir: 'auto' }, `${n.author_name || n.author_id || t('agent')}${mine ? t('youMark') : ''}`),
         ' ', momentEl(n.created_at))));
 }
@@ -241,7 +241,7 @@ function pendingItem(p, { onRetry, onDiscard, online }) {
   const label = t(failed ? 'mark.failed' : p.state === 'queued' && !online ? 'msg.waiting' : 'msg.sending');
   return h('li', { class: `msg msg-out pending${failed ? ' failed' : ''}`, dataset: { clientId: p.client_id, pending: p.state } },
     h('div', { class: 'bubble' },
-      h('p', { class: 'msg-text', dir: textDir(p.text) }, p.text),
+      h('p', { class: 'msg-text', dir: textDir(p.text) }, ltrNumbers(p.text)),
       h('p', { class: 'msg-meta' }, h('span', { class: 'author' }, t('You')), ' ', timeEl(p.created_at), ' ',
         h('span', { class: `mark mark-${failed ? 'failed' : 'pending'}`, role: 'img', 'aria-label': label, title: label },
           failed ? '!' : '◷'),

@@ -45,6 +45,32 @@ export function textDir(text) {
   return rtl > ltr ? 'rtl' : ltr > rtl ? 'ltr' : null;
 }
 
+// Digits with spaces, dashes, slashes, dots or colons inside ("0912 345 6789",
+// "۴۵۸۷-۲۲۳۱", "+966 50 123 4567") read left to right: after Persian or Arabic
+// letters the bidi algorithm would reverse the groups, and an agent would call
+// a wrong number. The text, split for display only: strings, and { ltr } for
+// each such run. The widget has the same rule (ltrNumbers in web/widget/widget.js).
+const DIGITS = '[0-9\u0660-\u0669\u06F0-\u06F9]+';
+const NUMBER_RUN = new RegExp(`\\+?${DIGITS}(?:[ \\-/.:\u066B\u066C]${DIGITS})+`, 'g');
+export function numberRuns(text) {
+  const parts = [];
+  let at = 0;
+  for (const m of text.matchAll(NUMBER_RUN)) {
+    if (m.index > at) parts.push(text.slice(at, m.index));
+    parts.push({ ltr: m[0] });
+    at = m.index + m[0].length;
+  }
+  if (at < text.length) parts.push(text.slice(at));
+  return parts;
+}
+// A message's text as children for h(): each number run in a <bdi dir="ltr">,
+// each digit group in it an isolate too (Arabic-Indic digits, ٤٥٦٧ ٨٩٠١, keep
+// the space between them right to left even in an LTR isolate).
+export function ltrNumbers(text) {
+  return numberRuns(text).map((p) => (typeof p === 'string' ? p
+    : h('bdi', { dir: 'ltr' }, p.ltr.split(new RegExp(`(${DIGITS})`)).map((part, i) => (i % 2 ? h('bdi', {}, part) : part || null)))));
+}
+
 export function clear(el) {
   while (el.firstChild) el.firstChild.remove();
 }
