@@ -144,11 +144,19 @@
     lang: supported(saved.lang),  // the language the customer writes in, once known
     verify: saved.verify && saved.verify.until > Date.now() ? saved.verify : null  // {email, until}: a code mailed, not typed yet
   };
+  // The outbox is shared by the visitor's tabs: each writes its own unsent
+  // messages over the others' kept ones, leaving out only those it saw stored
+  // or given up (done). A tab closed before its socket came back leaves its
+  // messages for the next page to send.
+  var done = {}, mine = {};  // client id → true: finished here; written in this tab
   function persist() {
+    var outbox = state.outbox.slice(), have = {};
+    outbox.forEach(function (i) { have[i.client_id] = true; });
+    (load().outbox || []).forEach(function (i) { if (i && !have[i.client_id] && !done[i.client_id]) outbox.push(i); });
     try {
       localStorage.setItem(STORE_KEY, JSON.stringify({
         token: state.token, expires_at: state.expiresAt, issued_at: state.issuedAt, conv: state.conv,
-        open: state.open, outbox: state.outbox.slice(-50), lang: state.lang, verify: state.verify
+        open: state.open, outbox: outbox.slice(-50), lang: state.lang, verify: state.verify
       }));
     } catch (e) { /* private mode or full: the session lasts as long as the page */ }
   }
@@ -744,7 +752,7 @@
     var keep = [];
     state.outbox.forEach(function (item) {
       var node = byClient[item.client_id];
-      if (node && node.hasAttribute('data-seq') && !node.hasAttribute('data-pending')) return;  // stored before the reload
+      if (node && node.hasAttribute('data-seq') && !node.hasAttribute('data-pending')) { done[item.client_id] = true; return; }  // stored before the reload
       if (!node) pending(item);
       keep.push(item);
       sendFrame({ type: 'message', client_id: item.client_id, text: item.text, button: item.button || undefined, lang: item.lang });
@@ -819,6 +827,7 @@
     });
   }
   function forgetOutbox(clientId) {
+    done[clientId] = true;
     var before = state.outbox.length;
     state.outbox = state.outbox.filter(function (i) { return i.client_id !== clientId; });
     if (state.outbox.length !== before) persist();
@@ -1052,6 +1061,7 @@
     if (buttonId) item.button = buttonId;
     if (uploads) item.uploads = uploads;
     state.outbox.push(item);
+    mine[item.client_id] = true;
     persist();
     pending(item);
     scrollDown(true);
@@ -1216,8 +1226,11 @@
     win.addEventListener('storage', function (e) {
       if (e.key !== STORE_KEY) return;
       if (e.newValue === null && state.token) { forgetVisitor(); return; }  // chat ended in another tab
-      var s = load();
+      var s = load(), kept = {};
       if (s.token && s.token !== state.token) { state.token = s.token; state.expiresAt = s.expires_at; state.issuedAt = s.issued_at; }
+      // Another tab's message that tab has seen stored is not written back from here.
+      (s.outbox || []).forEach(function (i) { kept[i && i.client_id] = true; });
+      state.outbox = state.outbox.filter(function (i) { return mine[i.client_id] || kept[i.client_id]; });
     });
     // A known visitor reconnects at once (history, unread answers); a new one
     // gets a session only when they open the chat.
