@@ -191,19 +191,22 @@
     '.badge{min-width:20px;padding:0 6px;border-radius:10px;background:#d93025;color:#fff;font-size:12px;line-height:20px;text-align:center}',
     '.panel{display:flex;flex-direction:column;width:min(370px,calc(100vw - 24px));height:min(560px,calc(100vh - 110px));margin-bottom:12px;background:#fff;border-radius:14px;box-shadow:0 8px 30px rgba(0,0,0,.28);overflow:hidden}',
     '.panel[hidden],[hidden]{display:none!important}',
-    'header{display:flex;align-items:center;gap:8px;padding:12px 14px;background:#0b5cab;color:#fff}',
+    'header{display:flex;flex-shrink:0;align-items:center;gap:8px;padding:12px 14px;background:#0b5cab;color:#fff}',
     'header h2{flex:1;margin:0;font-size:16px}',
     '.grow{flex:1}.row{display:flex}.notice p{margin:0}',
     '.sub{font-size:12px;opacity:.9;margin:0}',
     '.x{border:0;background:transparent;color:#fff;font-size:22px;line-height:1;cursor:pointer;padding:4px 8px;border-radius:6px}',
     '.end{border:1px solid rgba(255,255,255,.7);background:transparent;color:#fff;font:inherit;font-size:12px;border-radius:6px;padding:3px 8px;cursor:pointer}',
     '.banner{padding:6px 12px;font-size:13px;background:#fff4ce;color:#5c4400;border-bottom:1px solid #f0dc9a}',
-    '.notice{margin:8px 12px;padding:8px 10px;border-radius:8px;background:#eef4fb;font-size:13px}',
+    '.notice{margin:8px 12px;padding:8px 10px;border-radius:8px;background:#eef4fb;font-size:13px;overflow-wrap:anywhere}',
+    // On a short screen (landscape, the keyboard open) the notices scroll in
+    // their own part: the header and a readable log keep their room.
+    '.notices{flex:0 1 auto;min-height:0;max-height:40%;overflow-y:auto}',
     '.notice form,.prechat{display:flex;flex-direction:column;gap:6px;margin-top:6px}',
     '.notice form.inline{flex-direction:row;align-items:center}.notice form.inline input{flex:1;min-width:0}',
     'label{font-size:12px;font-weight:600}',
     'input,textarea{font:inherit;color:inherit;border:1px solid #9aa7b6;border-radius:8px;padding:7px 9px;width:100%;background:#fff}',
-    '.log{flex:1;overflow-y:auto;padding:10px 12px;background:#f6f8fb;display:flex;flex-direction:column;gap:6px}',
+    '.log{flex:1;min-height:min(120px,30%);overflow-y:auto;overscroll-behavior:contain;padding:10px 12px;background:#f6f8fb;display:flex;flex-direction:column;gap:6px}',
     '.msg{max-width:84%;padding:7px 10px;border-radius:12px;background:#fff;border:1px solid #e1e6ee;align-self:flex-start}',
     '.msg.customer{align-self:flex-end;background:#dcebfb;border-color:#c3daf4}',
     '.msg.system{align-self:center;background:transparent;border:0;color:#4a5868;font-size:12px;text-align:center}',
@@ -218,7 +221,7 @@
     '.choices button[disabled]{opacity:.55;cursor:default}',
     '.typing{min-height:20px;padding:0 14px;font-size:12px;color:#4a5868;background:#f6f8fb}',
     '.alert{padding:6px 12px;font-size:13px;background:#fde7e6;color:#8c1d18}',
-    '.composer{display:flex;gap:8px;align-items:flex-end;padding:10px;border-top:1px solid #e1e6ee}',
+    '.composer{display:flex;flex-shrink:0;gap:8px;align-items:flex-end;padding:10px;border-top:1px solid #e1e6ee}',
     '.composer textarea{resize:none;max-height:120px;min-height:40px}',
     '.primary{border:0;border-radius:8px;padding:9px 14px;background:#0b5cab;color:#fff;font:inherit;font-weight:600;cursor:pointer}',
     '.primary[disabled]{opacity:.5;cursor:default}',
@@ -227,8 +230,10 @@
     '.secondary{align-self:flex-start;margin-top:6px;border:1px solid #0b5cab;background:#fff;color:#0b5cab;border-radius:8px;padding:5px 12px;font:inherit;cursor:pointer}',
     '.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}',
     'button:focus-visible,input:focus-visible,textarea:focus-visible,.log:focus-visible{outline:3px solid #f5a623;outline-offset:2px}',
-    // Phones: the open panel takes the whole screen.
-    '@media (max-width:480px){.panel{position:fixed;inset:0;width:auto;height:auto;margin:0;border-radius:0}.notice{margin:6px 8px;padding:6px 8px}}',
+    // Phones, and short screens: the open panel takes the whole screen; inputs
+    // at 16px, or iOS zooms in when one gets focus.
+    '@media (pointer:coarse){input,textarea{font-size:16px}}',
+    '@media (max-width:480px),(max-height:500px){.panel{position:fixed;inset:0;width:auto;height:auto;margin:0;border-radius:0}.notice{margin:6px 8px;padding:6px 8px}}',
     '@media (prefers-reduced-motion:no-preference){.panel{animation:pop .15s ease-out}@keyframes pop{from{opacity:0;transform:translateY(8px)}}}'
   ].join('\n');
 
@@ -281,7 +286,7 @@
       if (e.key === 'Escape') { e.stopPropagation(); setOpen(false, true); }
     } }, [
       el('header', {}, [el('div', { 'class': 'grow' }, [titleEl, subEl]), endBtn, closeBtn]),
-      banner, offlineBox, prechatBox, verifyBox, queueBox, logEl, typingEl, alertEl, countEl, composer
+      banner, el('div', { 'class': 'notices' }, [offlineBox, prechatBox, verifyBox, queueBox]), logEl, typingEl, alertEl, countEl, composer
     ]);
     badge = el('span', { 'class': 'badge', hidden: true, 'aria-hidden': 'true' });
     launcherLabel = el('span');
@@ -1167,7 +1172,9 @@
       sendSeen(state.conv);
       scrollDown(true);
       var first = prechatBox.hidden ? textarea : prechatBox.querySelector('input');
-      if (byUser && first) first.focus();
+      // Not on a touch screen: the keyboard would cover the history opened to be read.
+      if (byUser && first && !win.matchMedia('(pointer:coarse)').matches) first.focus();
+      fitViewport();
     } else if (byUser) {
       launcher.focus();
     }
@@ -1214,8 +1221,17 @@
     setOpen(false, false);
   }
 
+  // Full screen on a phone, the panel is as tall as what the keyboard leaves
+  // (the visual viewport): else the browser pans it and the header goes.
+  function fitViewport() {
+    var vv = win.visualViewport, full = vv && win.matchMedia('(max-width:480px),(max-height:500px)').matches;
+    panel.style.height = full ? vv.height + 'px' : '';
+    panel.style.top = full ? vv.offsetTop + 'px' : '';
+  }
+
   function start() {
     build();
+    if (win.visualViewport) ['resize', 'scroll'].forEach(function (e) { win.visualViewport.addEventListener(e, fitViewport); });
     doc.addEventListener('visibilitychange', function () {
       if (doc.visibilityState !== 'visible') return;
       sendSeen(state.conv);
