@@ -1534,3 +1534,26 @@ test('on a phone with the keyboard open the panel is as tall as the visual viewp
   assert.ok(l.x.top >= 0 && l.log.height >= 120, JSON.stringify(l));
   await ctx.close();
 });
+
+test('after a reload the bot\'s choices already answered are shown disabled, as they were live', { timeout: 60000 }, async () => {
+  const ctx = await browser.newContext({ locale: 'en-US' });
+  const page = await ctx.newPage();
+  await openWidgetOn(page, 'evening');
+  await connected(page);
+  await write(page, 'گارانتی لباسشویی چقدره؟');
+  const first = page.locator('.msg.bot .choices').first();
+  await first.locator('button').first().waitFor();
+  const offered = await first.locator('button').count();
+  await first.locator('button').first().click();
+  await page.locator('.msg.customer').nth(1).waitFor();
+  await page.locator('.msg.bot').nth(1).waitFor();
+  assert.equal(await first.locator('button:not([disabled])').count(), 0);
+  const enabledLive = await page.locator('.choices button:not([disabled])').count();
+  await openWidgetOn(page, 'evening', { open: false });  // a reload (the panel opens as stored)
+  await page.locator('.msg.bot').nth(1).waitFor();
+  await page.locator('.msg.customer[data-state]').nth(1).waitFor();
+  assert.equal(await page.locator('.msg.bot .choices').first().locator('button').count(), offered);
+  assert.equal(await page.locator('.msg.bot .choices').first().locator('button[disabled]').count(), offered);
+  assert.equal(await page.locator('.choices button:not([disabled])').count(), enabledLive, 'only the last, unanswered choices');
+  await ctx.close();
+});

@@ -451,6 +451,7 @@
       if (m.author === 'customer') node.querySelector('time').textContent = timeOf(m.at);
       byKey[key] = node;
       place(node, conv, seq);
+      if (m.author === 'customer') disableChoices(node);  // answered (a replay after a reload too)
       if (m.author !== 'customer') {
         lastOutSeq[conv] = seq;
         typingEl.textContent = '';
@@ -524,8 +525,11 @@
     });
     node.appendChild(group);
   }
-  function disableChoices() {
-    Array.prototype.forEach.call(logEl.querySelectorAll('.choices button'), function (b) { b.disabled = true; });
+  // All of them, or those before `node`.
+  function disableChoices(node) {
+    Array.prototype.forEach.call(logEl.querySelectorAll('.choices button'), function (b) {
+      if (!node || node.compareDocumentPosition(b) & 2) b.disabled = true;
+    });
   }
 
   // --- the connection ------------------------------------------------------------
