@@ -179,8 +179,9 @@ test('widget script: one tag, under 64 KB, no globals, styles isolated, keyboard
   // and "End chat"; 60 KB until the box for the code that proves an email;
   // 64 KB until uploads were queued and retried (+2 KB), number runs
   // isolated (+1 KB), tabs merged their outboxes (+1 KB) and short screens
-  // kept the header and the log (+1 KB).
-  assert.ok(size < 69 * 1024, `widget.js is ${size} bytes`);
+  // kept the header and the log (+1 KB), and for accessibility: focus kept
+  // in the full-screen panel, marks in words, a language per message (+1 KB).
+  assert.ok(size < 71 * 1024, `widget.js is ${size} bytes`);
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   await page.goto(`${gw.base}/demo/`);
@@ -1556,4 +1557,79 @@ test('after a reload the bot\'s choices already answered are shown disabled, as 
   assert.equal(await page.locator('.msg.bot .choices').first().locator('button[disabled]').count(), offered);
   assert.equal(await page.locator('.choices button:not([disabled])').count(), enabledLive, 'only the last, unanswered choices');
   await ctx.close();
+});
+
+// WCAG contrast ratio of two `rgb(…)` colours.
+function contrast(a, b) {
+  const lum = (c) => {
+    const [r, g, bl] = c.match(/\d+/g).slice(0, 3).map((v) => { const s = v / 255; return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+test('accessibility on a phone: Tab stays in the full-screen chat, delivery marks are words, messages carry their language, rings and borders 3:1, touch targets 44 px', { timeout: 60000 }, async () => {
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-US' });
+  const page = await ctx.newPage();
+  await openWidget(page);
+  await connected(page);
+  await write(page, 'سلام، سفارشم کی می‌رسد؟');
+  const { conv } = await nextCustomerEvent(agent, 'سلام، سفارشم کی می‌رسد؟');
+  agent.send({ type: 'reply', conv, client_id: 'a11y-1', text: 'Your order ships today.' });
+  await page.locator('.msg.agent', { hasText: 'ships today' }).waitFor();
+  assert.equal(await page.locator('.panel').getAttribute('aria-modal'), 'true');
+  // Tab and Shift+Tab, round and round: never out of the panel.
+  const inPanel = () => page.evaluate(() => {
+    const r = document.querySelector('[data-pasokh-widget]').shadowRoot;
+    return !!r.activeElement && r.querySelector('.panel').contains(r.activeElement);
+  });
+  await page.locator('textarea').focus();
+  for (const key of [...Array(12).fill('Tab'), ...Array(12).fill('Shift+Tab')]) {
+    await page.keyboard.press(key);
+    assert.ok(await inPanel(), `focus left the panel after ${key}`);
+  }
+  await page.keyboard.press('Escape');
+  await page.locator('.panel').waitFor({ state: 'hidden' });
+  await page.locator('.launcher').click();
+  // The mark is read as words; the glyph is hidden from screen readers.
+  const mark = page.locator('.msg.customer .mark').first();
+  assert.equal(await mark.locator('.sr').textContent(), 'دیده شد');
+  assert.equal(await mark.locator('[aria-hidden=true]').textContent(), ' ✓✓');
+  assert.match(await mark.ariaSnapshot(), /دیده شد/);
+  assert.doesNotMatch(await mark.ariaSnapshot(), /✓/);
+  assert.equal(await page.locator('.msg.agent', { hasText: 'ships today' }).getAttribute('lang'), 'en');
+  assert.equal(await page.locator('.msg.customer').first().getAttribute('lang'), 'fa');
+  // The focus ring (on white, and on the blue header) and the input border.
+  const ring = async (sel) => {
+    await page.locator(sel).focus();
+    return page.locator(sel).evaluate((n) => getComputedStyle(n).outlineStyle + ' ' + getComputedStyle(n).outlineColor);
+  };
+  const colours = { ring: await ring('textarea'), headerRing: await ring('.x'),
+    header: await page.locator('.panel header').evaluate((n) => getComputedStyle(n).backgroundColor),
+    border: await page.locator('textarea').evaluate((n) => getComputedStyle(n).borderTopColor),
+    attach: await page.locator('.attach').evaluate((n) => getComputedStyle(n).borderTopColor) };
+  assert.match(colours.ring, /^solid/);
+  assert.match(colours.headerRing, /^solid/);
+  const white = 'rgb(255, 255, 255)';
+  for (const [what, ratio] of [['ring', contrast(colours.ring, white)], ['header ring', contrast(colours.headerRing, colours.header)],
+    ['textarea border', contrast(colours.border, white)], ['📎 border', contrast(colours.attach, white)]]) {
+    assert.ok(ratio >= 3, `${what}: ${ratio.toFixed(2)}:1 ${JSON.stringify(colours)}`);
+  }
+  await ctx.close();
+
+  // A touch screen: the buttons are at least 44 px tall.
+  const touch = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'en-US' });
+  const phone = await touch.newPage();
+  await openWidget(phone);
+  await connected(phone);
+  await write(phone, 'سلام');
+  await phone.locator('.end').waitFor();
+  for (const sel of ['.x', '.end', '.attach', '.composer .primary']) {
+    const box = await phone.locator(sel).boundingBox();
+    assert.ok(box.height >= 44 && box.width >= 44, `${sel} ${JSON.stringify(box)}`);
+  }
+  const header = await phone.locator('.panel header').boundingBox();
+  assert.ok(header.height <= 80, `header ${header.height}px`);
+  await touch.close();
 });

@@ -205,7 +205,7 @@
     '.notice form,.prechat{display:flex;flex-direction:column;gap:6px;margin-top:6px}',
     '.notice form.inline{flex-direction:row;align-items:center}.notice form.inline input{flex:1;min-width:0}',
     'label{font-size:12px;font-weight:600}',
-    'input,textarea{font:inherit;color:inherit;border:1px solid #9aa7b6;border-radius:8px;padding:7px 9px;width:100%;background:#fff}',
+    'input,textarea{font:inherit;color:inherit;border:1px solid #7b8794;border-radius:8px;padding:7px 9px;width:100%;background:#fff}',
     '.log{flex:1;min-height:min(120px,30%);overflow-y:auto;overscroll-behavior:contain;padding:10px 12px;background:#f6f8fb;display:flex;flex-direction:column;gap:6px}',
     '.msg{max-width:84%;padding:7px 10px;border-radius:12px;background:#fff;border:1px solid #e1e6ee;align-self:flex-start}',
     '.msg.customer{align-self:flex-end;background:#dcebfb;border-color:#c3daf4}',
@@ -229,10 +229,12 @@
     '.verify .row{gap:6px}.verify .row input{flex:1;min-width:0;letter-spacing:.15em}',
     '.secondary{align-self:flex-start;margin-top:6px;border:1px solid #0b5cab;background:#fff;color:#0b5cab;border-radius:8px;padding:5px 12px;font:inherit;cursor:pointer}',
     '.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}',
-    'button:focus-visible,input:focus-visible,textarea:focus-visible,.log:focus-visible{outline:3px solid #f5a623;outline-offset:2px}',
+    // Rings and borders at least 3:1 against what is around them (WCAG 1.4.11).
+    'button:focus-visible,input:focus-visible,textarea:focus-visible,.log:focus-visible{outline:3px solid #b45309;outline-offset:2px}',
+    'header button:focus-visible{outline-color:#fff}',
     // Phones, and short screens: the open panel takes the whole screen; inputs
     // at 16px, or iOS zooms in when one gets focus.
-    '@media (pointer:coarse){input,textarea{font-size:16px}}',
+    '@media (pointer:coarse){input,textarea{font-size:16px}.x,.end,.attach,.primary,.secondary,.choices button{min-height:44px;min-width:44px}}',
     '@media (max-width:480px),(max-height:500px){.panel{position:fixed;inset:0;width:auto;height:auto;margin:0;border-radius:0}.notice{margin:6px 8px;padding:6px 8px}}',
     '@media (prefers-reduced-motion:no-preference){.panel{animation:pop .15s ease-out}@keyframes pop{from{opacity:0;transform:translateY(8px)}}}'
   ].join('\n');
@@ -284,6 +286,7 @@
     addAttach(composer, textarea);
     panel = el('section', { 'class': 'panel', role: 'dialog', 'aria-labelledby': uid + 't', id: uid + 'p', hidden: true, onkeydown: function (e) {
       if (e.key === 'Escape') { e.stopPropagation(); setOpen(false, true); }
+      trapFocus(e);
     } }, [
       el('header', {}, [el('div', { 'class': 'grow' }, [titleEl, subEl]), endBtn, closeBtn]),
       banner, el('div', { 'class': 'notices' }, [offlineBox, prechatBox, verifyBox, queueBox]), logEl, typingEl, alertEl, countEl, composer
@@ -413,7 +416,8 @@
   }
   function bubble(author, name, text, at) {
     var who = author === 'customer' ? t('you') : author === 'system' ? '' : (name || t(author === 'bot' ? 'bot' : 'agent'));
-    var node = el('div', { 'class': 'msg ' + author, 'data-author': author }, [
+    // Its language when its letters tell (a screen reader's voice), else the panel's.
+    var node = el('div', { 'class': 'msg ' + author, 'data-author': author, lang: detectLanguage(text) || null }, [
       who ? el('div', { 'class': 'who', text: who }) : null,
       ltrNumbers(el('div', { 'class': 'text', dir: textDir(text) }), text),   // text nodes only: markup shows as text
       el('div', { 'class': 'meta' }, [el('time', { text: at ? timeOf(at) : '' }), el('span', { 'class': 'mark' })])
@@ -424,8 +428,10 @@
     node.setAttribute('data-state', what);
     node.classList.toggle('failed', what === 'failed');
     var m = node.querySelector('.mark');
-    m.textContent = { sending: ' 🕓', sent: ' ✓', read: ' ✓✓', failed: ' ⚠' }[what] || '';
-    m.setAttribute('aria-label', t(what));
+    m.textContent = '';
+    // Read out as words ("Seen"), not "✓✓".
+    m.appendChild(el('span', { 'aria-hidden': 'true', text: { sending: ' 🕓', sent: ' ✓', read: ' ✓✓', failed: ' ⚠' }[what] || '' }));
+    m.appendChild(el('span', { 'class': 'sr', text: t(what) }));
     m.setAttribute('title', t(what));
   }
 
@@ -918,7 +924,7 @@
       notSent: 'لم يُرسل «{name}».', tryAgain: 'أعد المحاولة' }
   };
   Object.keys(FILE_STRINGS).forEach(function (l) { Object.assign(STRINGS[l], FILE_STRINGS[l]); });
-  CSS += '\n.attach{border:1px solid #9aa7b6;border-radius:8px;background:#fff;padding:7px 9px;font:inherit;cursor:pointer;line-height:1}' +
+  CSS += '\n.attach{border:1px solid #7b8794;border-radius:8px;background:#fff;padding:7px 9px;font:inherit;cursor:pointer;line-height:1}' +
     '\n.files img{max-width:200px;max-height:160px;border-radius:8px;display:block;margin-top:4px}' +
     '\n.files button,.again{border:0;background:none;color:#0b5cab;text-decoration:underline;font:inherit;cursor:pointer;padding:0}';
   var attachBtn, fileInput;
@@ -1227,10 +1233,21 @@
 
   // Full screen on a phone, the panel is as tall as what the keyboard leaves
   // (the visual viewport): else the browser pans it and the header goes.
+  function fullScreen() { return win.matchMedia('(max-width:480px),(max-height:500px)').matches; }
   function fitViewport() {
-    var vv = win.visualViewport, full = vv && win.matchMedia('(max-width:480px),(max-height:500px)').matches;
+    var vv = win.visualViewport, full = vv && fullScreen();
     panel.style.height = full ? vv.height + 'px' : '';
     panel.style.top = full ? vv.offsetTop + 'px' : '';
+    if (fullScreen()) panel.setAttribute('aria-modal', 'true'); else panel.removeAttribute('aria-modal');
+  }
+  // Full screen, Tab stays in the panel: the launcher and the page are under it.
+  function trapFocus(e) {
+    if (e.key !== 'Tab' || !fullScreen()) return;
+    var all = Array.prototype.filter.call(panel.querySelectorAll('button,input,textarea,[tabindex]'), function (n) {
+      return !n.disabled && n.getClientRects().length;
+    });
+    var now = root.getRootNode().activeElement, end = e.shiftKey ? all[0] : all[all.length - 1];
+    if (now === end || all.indexOf(now) < 0) { e.preventDefault(); (e.shiftKey ? all[all.length - 1] : all[0]).focus(); }
   }
 
   function start() {
