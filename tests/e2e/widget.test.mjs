@@ -1633,3 +1633,33 @@ test('accessibility on a phone: Tab stays in the full-screen chat, delivery mark
   assert.ok(header.height <= 80, `header ${header.height}px`);
   await touch.close();
 });
+
+test('replies while the tab is hidden count in the page title until it shows again; "You" follows the panel into a new language', { timeout: 60000 }, async () => {
+  const ctx = await browser.newContext({ locale: 'en-US' });
+  const page = await ctx.newPage();
+  await openWidget(page);
+  await connected(page);
+  const title = await page.title();
+  await write(page, 'سلام، کالای من کی می‌رسد؟');
+  const { conv } = await nextCustomerEvent(agent, 'سلام، کالای من کی می‌رسد؟');
+  const visibility = (state) => page.evaluate((state) => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, state);
+  await visibility('hidden');
+  for (const [i, text] of ['فردا می‌رسد.', 'کد رهگیری را پیامک می‌کنیم.'].entries()) {
+    agent.send({ type: 'reply', conv, client_id: `hidden-${i}`, text });
+    await page.locator('.msg.agent', { hasText: text }).waitFor();
+  }
+  assert.equal(await page.title(), `(۲) ${title}`);
+  await visibility('visible');
+  assert.equal(await page.title(), title);
+
+  // An Arabic line turns the panel Arabic: every "You" with it, not only the new one.
+  await write(page, 'مرحبا، أريد إرجاع المنتج');
+  await page.locator('.root[lang=ar]').waitFor();
+  assert.deepEqual(await page.locator('.msg.customer .who').allTextContents(), ['أنت', 'أنت']);
+  await page.locator('.msg.customer[data-state=sent]').waitFor();
+  assert.equal(await page.locator('.msg.customer .mark .sr').first().textContent(), 'تمت القراءة');
+  await ctx.close();
+});

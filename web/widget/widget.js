@@ -313,6 +313,8 @@
   function switchLanguage(l) {
     lang = l;
     offlineBox.textContent = '';  // rebuilt in the new language
+    Array.prototype.forEach.call(logEl.querySelectorAll('.msg.customer .who'), function (w) { w.textContent = t('you'); });
+    Array.prototype.forEach.call(logEl.querySelectorAll('.msg[data-state]'), function (n) { mark(n, n.getAttribute('data-state')); });
     applyLanguage();
     renderOffline();
     renderQueue();
@@ -468,7 +470,11 @@
         });
         if (m.buttons && m.buttons.length) addChoices(node, m.buttons);
         // Replayed (a reconnect, another page): unread if after the read mark.
-        if ((!live || panel.hidden || doc.visibilityState !== 'visible') && (!replaying || seq > (readSent[conv] || 0))) { unread++; updateLauncher(); }
+        if ((!live || panel.hidden || doc.visibilityState !== 'visible') && (!replaying || seq > (readSent[conv] || 0))) {
+          unread++;
+          updateLauncher();
+          if (doc.visibilityState !== 'visible') titleCount(1);
+        }
         sendSeen(conv);
       }
       // An agent writing now is the surest sign one is online (old ones in a replay are not).
@@ -555,6 +561,15 @@
     badge.textContent = num(unread);
     badge.hidden = !unread;
     launcher.setAttribute('aria-label', t('open') + (unread ? ' (' + t('unread', { n: num(unread) }) + ')' : ''));
+  }
+  // On another tab, the page's title counts the replies: "(2) Shop". Back, as it was.
+  var pageTitle = null, titleUnread = 0;
+  function titleCount(more) {
+    if (pageTitle === null && more) pageTitle = doc.title;
+    if (pageTitle === null) return;
+    titleUnread = more ? titleUnread + 1 : 0;
+    doc.title = more ? '(' + num(titleUnread) + ') ' + pageTitle : pageTitle;
+    if (!more) pageTitle = null;
   }
   function showAlert(text) {
     alertEl.textContent = text || '';
@@ -1255,6 +1270,7 @@
     if (win.visualViewport) ['resize', 'scroll'].forEach(function (e) { win.visualViewport.addEventListener(e, fitViewport); });
     doc.addEventListener('visibilitychange', function () {
       if (doc.visibilityState !== 'visible') return;
+      titleCount(0);
       sendSeen(state.conv);
       checkConnection();
     });
