@@ -29,7 +29,7 @@ cat >"$work/pasokh.json" <<JSON
   "redis": {"url": "redis://127.0.0.1:$redis_port"}, "log_level": "warn",
   "channels": [{"id": "api", "kind": "api", "api_key_env": "BENCH_API_KEY"}] }
 JSON
-export BENCH_API_KEY=bench-key-$RANDOM
+export BENCH_API_KEY=bench-api-key-0123456789-$RANDOM
 export BENCH_AGENT_PASSWORD=bench-pass-$RANDOM
 bin=${PASOKH_BIN:-./build/gateway/pasokh}  # another build for an A/B
 PASOKH_NEW_AGENT_PASSWORD=$BENCH_AGENT_PASSWORD "$bin" --config "$work/pasokh.json" --create-agent bench,Bench,admin >/dev/null

@@ -33,7 +33,7 @@ cat >"$work/pasokh.json" <<JSON
   "routing": {"reassign_after_s": 0, "teams": [{"id": "support", "name": "Support", "strategy": "least_loaded"}]},
   "channels": [{"id": "api", "kind": "api", "api_key_env": "BENCH_API_KEY"}] }
 JSON
-export BENCH_API_KEY=bench-key-$RANDOM
+export BENCH_API_KEY=bench-api-key-0123456789-$RANDOM
 export BENCH_ADMIN_PASSWORD=bench-pass-$RANDOM
 PASOKH_NEW_AGENT_PASSWORD=$BENCH_ADMIN_PASSWORD "$build/gateway/pasokh" --config "$work/pasokh.json" --create-agent bench,Bench,admin >/dev/null
 start_bench_pasokh "$build/gateway/pasokh" "$work/pasokh.json"

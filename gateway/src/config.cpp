@@ -56,6 +56,19 @@ std::string secret_from_env(env_lookup env, const std::string& var, const std::s
   return *value;
 }
 
+// A secret that lets a caller in (an API key, the web chat secret, the
+// metrics token): a short one could be guessed. The error names the setting
+// and the variable, never the value.
+constexpr std::size_t min_secret_bytes = 16;
+std::string strong_secret_from_env(env_lookup env, const std::string& var, const std::string& where,
+                                   std::string_view what) {
+  auto value = secret_from_env(env, var, where);
+  if (value.size() < min_secret_bytes)
+    throw std::runtime_error(fmt::format("{}: {} in environment variable {} must be at least {} bytes", where, what,
+                                         var, min_secret_bytes));
+  return value;
+}
+
 channel_config parse_channel(const json& j, std::size_t index, env_lookup env, const std::string& public_url) {
   object_reader r(j, fmt::format("channels[{}]", index));
   channel_config c;
@@ -65,8 +78,9 @@ channel_config parse_channel(const json& j, std::size_t index, env_lookup env, c
   r.get("team", c.team);
   r.get("bot", c.bot);
   r.get("sends_per_second", c.sends_per_second);
-  std::string api_key_env;
+  std::string api_key_env, previous_api_key_env;
   r.get("api_key_env", api_key_env);
+  r.get("previous_api_key_env", previous_api_key_env);
   if (auto* p = r.sub("provider")) c.provider = *p;
   r.done();
   if (c.id.empty() || c.id.find_first_of("/:{} ") != std::string::npos)
@@ -78,7 +92,13 @@ channel_config parse_channel(const json& j, std::size_t index, env_lookup env, c
   if (c.kind == proto::channel_kind::api) {
     if (api_key_env.empty()) r.fail("api channels need \"api_key_env\"");
     if (!c.provider.is_null()) r.fail("api channels take no \"provider\"");  // nothing would read it
-    c.api_key = secret_from_env(env, api_key_env, r.path("api_key_env"));
+    auto where = [&](const char* key) { return fmt::format("{} (channel \"{}\")", r.path(key), c.id); };
+    c.api_key = strong_secret_from_env(env, api_key_env, where("api_key_env"), "the API key");
+    if (!previous_api_key_env.empty())
+      c.previous_api_key = strong_secret_from_env(env, previous_api_key_env, where("previous_api_key_env"),
+                                                  "the previous API key");
+  } else if (!previous_api_key_env.empty()) {
+    r.fail("only api channels take \"previous_api_key_env\"");
   }
   if (c.kind == proto::channel_kind::email) {
     try {
@@ -242,8 +262,7 @@ config parse_config(const json& j, env_lookup env) {
     r.get("token_env", c.metrics.token_env);
     r.done();
     if (!c.metrics.token_env.empty()) {
-      c.metrics.token = secret_from_env(env, c.metrics.token_env, "metrics.token_env");
-      if (c.metrics.token.size() < 16) root.fail("the metrics token must be at least 16 bytes");
+      c.metrics.token = strong_secret_from_env(env, c.metrics.token_env, "metrics.token_env", "the metrics token");
     }
   }
   if (auto* l = root.sub("listen")) {
@@ -324,6 +343,7 @@ config parse_config(const json& j, env_lookup env) {
   if (auto* w = root.sub("webchat")) {
     object_reader r(*w, "webchat");
     r.get("secret_env", c.webchat.secret_env);
+    r.get("previous_secret_env", c.webchat.previous_secret_env);
     std::int64_t ttl = c.webchat.token_ttl.count(), wait = c.webchat.wait_per_position.count();
     r.get("token_ttl_s", ttl);
     r.get("max_message_chars", c.webchat.max_message_chars);
@@ -431,8 +451,11 @@ config parse_config(const json& j, env_lookup env) {
   check_email_fallbacks(c);
   for (const auto& ch : c.channels) {
     if (ch.kind != proto::channel_kind::webchat) continue;
-    c.webchat.secret = secret_from_env(env, c.webchat.secret_env, "webchat.secret_env");
-    if (c.webchat.secret.size() < 16) root.fail("the web chat secret must be at least 16 bytes");
+    auto& w = c.webchat;
+    w.secret = strong_secret_from_env(env, w.secret_env, "webchat.secret_env", "the web chat secret");
+    if (!w.previous_secret_env.empty())
+      w.previous_secret = strong_secret_from_env(env, w.previous_secret_env, "webchat.previous_secret_env",
+                                                 "the previous web chat secret");
     break;
   }
   return c;

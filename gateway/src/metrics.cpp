@@ -117,6 +117,7 @@ std::string metrics::render() const {
   meta_media_copies.render(out);
   provider_token_refused.render(out);
   followup_abandoned.render(out);
+  auth_previous_key.render(out);
   ws_closed.render(out);
   ws_sessions.render(out);
   http_connections.render(out);

@@ -127,6 +127,14 @@ const webchat_channel* webchat_service::channel(std::string_view id) const {
   return nullptr;
 }
 
+std::variant<visitor_claims, token_error> webchat_service::verify_token(std::string_view token, std::int64_t now_s) const {
+  auto verified = verify_visitor_token(token, token_secrets{cfg().secret, cfg().previous_secret}, now_s);
+  auto* v = std::get_if<verified_visitor>(&verified);
+  if (!v) return std::get<token_error>(verified);
+  if (v->by_previous) global_metrics().auth_previous_key.inc(v->claims.channel);
+  return std::move(v->claims);
+}
+
 awaitable<store::result<visitor_state>> webchat_service::load_visitor(const std::string& channel,
                                                                        const std::string& visitor,
                                                                        const std::string& conv,
@@ -402,7 +410,7 @@ void add_webchat_cors(webchat_service& w, const http_request& req, http_response
 }
 
 awaitable<std::variant<visitor_claims, http_response>> bearer_visitor(webchat_service& w, const http_request& req) {
-  auto verified = verify_visitor_token(bearer_token(req), w.cfg().secret, webchat_now_ms() / 1000);
+  auto verified = w.verify_token(bearer_token(req), webchat_now_ms() / 1000);
   auto* claims = std::get_if<visitor_claims>(&verified);
   const auto* channel = claims ? w.channel(claims->channel) : nullptr;
   auto unauthorized = [] {
@@ -497,7 +505,7 @@ void add_webchat_routes(router& r, webchat_service& w) {
     std::string visitor;
     bool renewed = false;
     if (!token->empty()) {
-      auto verified = verify_visitor_token(*token, w.cfg().secret, now_ms / 1000);
+      auto verified = w.verify_token(*token, now_ms / 1000);
       auto* claims = std::get_if<visitor_claims>(&verified);
       if (!claims || claims->channel != channel->config->id || (!visitor_id->empty() && *visitor_id != claims->visitor_id)) {
         auto code = claims ? std::string_view("token_invalid") : to_string(std::get<token_error>(verified));

@@ -348,7 +348,7 @@ class chat_session : public ws_handler,
   }
 
   awaitable<void> on_hello(const hello_frame& hello) {
-    auto verified = verify_visitor_token(hello.token, w_.cfg().secret, webchat_now_ms() / 1000);
+    auto verified = w_.verify_token(hello.token, webchat_now_ms() / 1000);
     if (auto* e = std::get_if<token_error>(&verified)) {
       global_metrics().errors.inc(*e == token_error::expired ? "webchat_token_expired" : "webchat_token_invalid");
       fail(1008, to_string(*e), *e == token_error::expired ? "the visitor token has expired; start a new session"

@@ -77,6 +77,17 @@ std::variant<visitor_claims, token_error> verify_visitor_token(std::string_view 
   return claims;
 }
 
+std::variant<verified_visitor, token_error> verify_visitor_token(std::string_view token, const token_secrets& secrets,
+                                                                 std::int64_t now_s) {
+  auto current = verify_visitor_token(token, secrets.current, now_s);
+  if (auto* claims = std::get_if<visitor_claims>(&current)) return verified_visitor{std::move(*claims), false};
+  auto error = std::get<token_error>(current);
+  if (error != token_error::bad_signature || secrets.previous.empty()) return error;
+  auto previous = verify_visitor_token(token, secrets.previous, now_s);
+  if (auto* claims = std::get_if<visitor_claims>(&previous)) return verified_visitor{std::move(*claims), true};
+  return std::get<token_error>(previous);
+}
+
 std::string new_visitor_id() {
   unsigned char buf[16];
   if (RAND_bytes(buf, sizeof buf) != 1) throw std::runtime_error("RAND_bytes failed");

@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  RedisServer, Pasokh, defaultConfig, login, agentSocket, freePort, sleep, repoRoot, pasokhBin,
+  API_KEY, RedisServer, Pasokh, defaultConfig, login, agentSocket, freePort, sleep, repoRoot, pasokhBin,
 } from '../support/harness.mjs';
 import { MailDev, deliveryReport } from '../support/maildev.mjs';
 import { customerEvent, encodedWord, metricOf, redisCliAt, sendMail } from './email_support.mjs';
@@ -608,7 +608,7 @@ test('a bad email provider setting stops pasokh at start with the key named', as
   const file = path.join(tmp, 'bad.json');
   writeFileSync(file, JSON.stringify(config));
   const r = await new Promise((resolve) => execFile(pasokhBin, ['--config', file, '--check-config'],
-    { env: { ...process.env, PASOKH_TEST_API_KEY: 'k' } }, (err, stdout, stderr) => resolve({ code: err?.code ?? 0, stderr })));
+    { env: { ...process.env, PASOKH_TEST_API_KEY: API_KEY } }, (err, stdout, stderr) => resolve({ code: err?.code ?? 0, stderr })));
   assert.equal(r.code, 2);
   assert.match(r.stderr, /channels\[1\]: provider: .*tls/);
 });

@@ -7,7 +7,12 @@ using nlohmann::json;
 
 namespace {
 std::optional<std::string> test_env(const char* name) {
-  if (std::string_view(name) == "SHOP_API_KEY") return std::string("s3cret");
+  std::string_view n = name;
+  if (n == "SHOP_API_KEY") return std::string("s3cret-0123456789");
+  if (n == "OLD_SHOP_API_KEY") return std::string("old-s3cret-0123456789");
+  if (n == "WEB_SECRET") return std::string("web-secret-0123456789");
+  if (n == "OLD_WEB_SECRET") return std::string("old-web-secret-0123456789");
+  if (n == "SHORT_SECRET") return std::string("fifteen-bytes!!");
   return std::nullopt;
 }
 config parse(const char* text) { return parse_config(json::parse(text), test_env); }
@@ -26,10 +31,22 @@ TEST(Config, EmptyObjectGivesDefaults) {
 TEST(Config, ReadsSecretsFromTheNamedEnvironmentVariable) {
   auto c = parse(R"({"channels":[{"id":"shop","kind":"api","api_key_env":"SHOP_API_KEY","team":"returns"}]})");
   ASSERT_EQ(c.channels.size(), 1u);
-  EXPECT_EQ(c.channels[0].api_key, "s3cret");
+  EXPECT_EQ(c.channels[0].api_key, "s3cret-0123456789");
+  EXPECT_TRUE(c.channels[0].previous_api_key.empty());
   EXPECT_EQ(c.channels[0].team, "returns");
   EXPECT_EQ(c.find_channel("shop"), &c.channels[0]);
   EXPECT_EQ(c.find_channel("other"), nullptr);
+}
+
+// A rotation: the old key (or web chat secret) is read beside the new one.
+TEST(Config, ReadsThePreviousSecretsOfARotation) {
+  auto c = parse(R"({"webchat":{"secret_env":"WEB_SECRET","previous_secret_env":"OLD_WEB_SECRET"},"channels":[
+    {"id":"shop","kind":"api","api_key_env":"SHOP_API_KEY","previous_api_key_env":"OLD_SHOP_API_KEY"},
+    {"id":"web","kind":"webchat"}]})");
+  EXPECT_EQ(c.channels[0].api_key, "s3cret-0123456789");
+  EXPECT_EQ(c.channels[0].previous_api_key, "old-s3cret-0123456789");
+  EXPECT_EQ(c.webchat.secret, "web-secret-0123456789");
+  EXPECT_EQ(c.webchat.previous_secret, "old-web-secret-0123456789");
 }
 
 TEST(Config, RejectsWithAMessageNamingTheProblem) {
@@ -42,7 +59,24 @@ TEST(Config, RejectsWithAMessageNamingTheProblem) {
            {R"({"channels":[{"id":"a","kind":"fax"}]})", "unknown kind \"fax\""},
            {R"({"channels":[{"id":"a","kind":"api","api_key_env":"MISSING"}]})", "MISSING is not set"},
            {R"({"metrics":{"token_env":"MISSING"}})", "metrics.token_env: environment variable MISSING is not set"},
-           {R"({"metrics":{"token_env":"SHOP_API_KEY"}})", "the metrics token must be at least 16 bytes"},
+           {R"({"metrics":{"token_env":"SHORT_SECRET"}})",
+            "metrics.token_env: the metrics token in environment variable SHORT_SECRET must be at least 16 bytes"},
+           // A key of one byte was taken: a caller could guess it.
+           {R"({"channels":[{"id":"shop","kind":"api","api_key_env":"SHORT_SECRET"}]})",
+            "channels[0].api_key_env (channel \"shop\"): the API key in environment variable SHORT_SECRET must be at "
+            "least 16 bytes"},
+           {R"({"channels":[{"id":"shop","kind":"api","api_key_env":"SHOP_API_KEY","previous_api_key_env":"SHORT_SECRET"}]})",
+            "channels[0].previous_api_key_env (channel \"shop\"): the previous API key in environment variable "
+            "SHORT_SECRET must be at least 16 bytes"},
+           {R"({"channels":[{"id":"shop","kind":"api","api_key_env":"SHOP_API_KEY","previous_api_key_env":"MISSING"}]})",
+            "channels[0].previous_api_key_env (channel \"shop\"): environment variable MISSING is not set"},
+           {R"({"channels":[{"id":"tg","kind":"telegram","previous_api_key_env":"OLD_SHOP_API_KEY"}]})",
+            "channels[0]: only api channels take \"previous_api_key_env\""},
+           {R"({"webchat":{"secret_env":"SHORT_SECRET"},"channels":[{"id":"web","kind":"webchat"}]})",
+            "webchat.secret_env: the web chat secret in environment variable SHORT_SECRET must be at least 16 bytes"},
+           {R"({"webchat":{"secret_env":"WEB_SECRET","previous_secret_env":"SHORT_SECRET"},"channels":[{"id":"web","kind":"webchat"}]})",
+            "webchat.previous_secret_env: the previous web chat secret in environment variable SHORT_SECRET must be at "
+            "least 16 bytes"},
            {R"({"metrics":{"token":"in the file"}})", "metrics: unknown key \"token\""},
            {R"({"channels":[{"id":"a","kind":"api"}]})", "need \"api_key_env\""},
            {R"({"channels":[{"id":"a/b","kind":"api","api_key_env":"SHOP_API_KEY"}]})", "may not contain"},

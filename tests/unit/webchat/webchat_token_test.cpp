@@ -39,6 +39,32 @@ TEST(VisitorToken, WrongSecret) {
   EXPECT_EQ(error_of(verify_visitor_token(token, "another-secret-0123456789", now)), token_error::bad_signature);
 }
 
+// While the secret is rotated a token signed with the one before still
+// works, and says so (it is counted); any other secret is still refused.
+TEST(VisitorToken, PreviousSecretOfARotationVerifiesAndSaysSo) {
+  constexpr std::string_view old_secret = "old-secret-0123456789abcdef";
+  const token_secrets rotating{secret, old_secret};
+  auto by_old = verify_visitor_token(sign_visitor_token(sample(), old_secret), rotating, now);
+  ASSERT_TRUE(std::holds_alternative<verified_visitor>(by_old));
+  EXPECT_EQ(std::get<verified_visitor>(by_old).claims, sample());
+  EXPECT_TRUE(std::get<verified_visitor>(by_old).by_previous);
+
+  auto by_new = verify_visitor_token(sign_visitor_token(sample(), secret), rotating, now);
+  ASSERT_TRUE(std::holds_alternative<verified_visitor>(by_new));
+  EXPECT_FALSE(std::get<verified_visitor>(by_new).by_previous);
+
+  auto by_other = verify_visitor_token(sign_visitor_token(sample(), "another-secret-0123456789"), rotating, now);
+  ASSERT_TRUE(std::holds_alternative<token_error>(by_other));
+  EXPECT_EQ(std::get<token_error>(by_other), token_error::bad_signature);
+  // Without a rotation the old secret's token is refused.
+  auto after = verify_visitor_token(sign_visitor_token(sample(), old_secret), token_secrets{secret, {}}, now);
+  ASSERT_TRUE(std::holds_alternative<token_error>(after));
+  // Expiry holds for the old secret's tokens too.
+  auto late = verify_visitor_token(sign_visitor_token(sample(), old_secret), rotating, now + 3600);
+  ASSERT_TRUE(std::holds_alternative<token_error>(late));
+  EXPECT_EQ(std::get<token_error>(late), token_error::expired);
+}
+
 TEST(VisitorToken, EveryTamperedCharacterIsRejected) {
   auto token = sign_visitor_token(sample(), secret);
   for (std::size_t i = 0; i < token.size(); ++i) {

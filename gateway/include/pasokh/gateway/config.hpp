@@ -76,6 +76,9 @@ struct channel_config {
   // WhatsApp tier or a lower cap of your own.
   double sends_per_second = 0;
   std::string api_key;           // api channels: from the env var named by api_key_env
+  // During a key rotation (previous_api_key_env): the old key, still accepted
+  // and counted (pasokh_auth_previous_key_total) until it is removed.
+  std::string previous_api_key;
   nlohmann::json provider;       // provider-specific settings, parsed by its connector
   std::shared_ptr<const connectors::email::email_config> email;  // email channels: provider, parsed at load
   std::shared_ptr<const messenger_provider> messenger;  // telegram, whatsapp, messenger, instagram: provider, parsed at load
@@ -106,6 +109,10 @@ struct auth_config {
 struct webchat_config {
   std::string secret_env = "PASOKH_WEBCHAT_SECRET";  // HMAC key of visitor tokens
   std::string secret;                               // read from secret_env when a webchat channel exists
+  // During a rotation: the secret before, read from previous_secret_env, that
+  // only verifies tokens (and mailed codes); new tokens are signed with `secret`.
+  std::string previous_secret_env;
+  std::string previous_secret;
   std::chrono::seconds token_ttl{30 * 24 * 3600};
   std::size_t max_message_chars = 2000;             // code points
   int messages_per_minute = 20;                     // per visitor, across instances

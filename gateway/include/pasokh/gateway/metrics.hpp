@@ -114,6 +114,12 @@ struct metrics {
   counter_family followup_abandoned{"pasokh_followup_abandoned_total",
                                     "Follow-ups of stored customer messages given up after 8 failed runs, by sweep or retry",
                                     "by"};
+  // Callers let in by the secret a rotation replaces: an API channel's
+  // previous_api_key_env, or a visitor token signed with
+  // webchat.previous_secret_env (by web chat channel). When it stays flat on
+  // every instance the old secret can go.
+  counter_family auth_previous_key{"pasokh_auth_previous_key_total",
+                                   "Requests let in by the previous key or secret of a rotation, by channel", "channel"};
   counter_family ws_closed{"pasokh_websocket_closed_total", "WebSocket sessions closed, by close code", "endpoint,code"};
   gauge ws_sessions{"pasokh_websocket_sessions", "Open WebSocket sessions"};
   gauge http_connections{"pasokh_http_connections", "Open HTTP connections"};

@@ -123,6 +123,9 @@ class webchat_service {
   services& core() { return core_; }
   const webchat_config& cfg() const { return core_.cfg.webchat; }
   const webchat_channel* channel(std::string_view id) const;
+  // A visitor token's claims: signed with webchat.secret or, while it is
+  // rotated, the previous secret (counted: pasokh_auth_previous_key_total).
+  std::variant<visitor_claims, token_error> verify_token(std::string_view token, std::int64_t now_s) const;
   const std::vector<webchat_channel>& channels() const { return channels_; }
   live_hub& signals() { return signals_; }
   visitor_sockets& sockets() { return sockets_; }

@@ -28,6 +28,19 @@ std::string sign_visitor_token(const visitor_claims& claims, std::string_view se
 std::variant<visitor_claims, token_error> verify_visitor_token(std::string_view token, std::string_view secret,
                                                                std::int64_t now_s);
 
+// While the secret is rotated: a token signed with `previous` (when not
+// empty) is good too, and `by_previous` says that one signed it.
+struct token_secrets {
+  std::string_view current;
+  std::string_view previous;
+};
+struct verified_visitor {
+  visitor_claims claims;
+  bool by_previous = false;
+};
+std::variant<verified_visitor, token_error> verify_visitor_token(std::string_view token, const token_secrets& secrets,
+                                                                 std::int64_t now_s);
+
 // A new visitor id: "v_" followed by 22 base64url characters (128 random bits).
 std::string new_visitor_id();
 // Visitor ids as issued (also bounds what a forged-but-signed id could be).

@@ -1,0 +1,90 @@
+// Rotating the API key and the web chat secret without an outage: gateways
+// restarted one by one with the new key and the old one as previous_*_env
+// take both (the old counted in pasokh_auth_previous_key_total), a visitor's
+// token signed with the old secret keeps its chat and is signed again with the
+// new one at its renewal, and once the old ones are removed they are refused.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { RedisServer, Pasokh, defaultConfig, postMessage } from '../support/harness.mjs';
+import { chatSocket, newVisitor } from './webchat_support.mjs';
+
+const OLD_KEY = 'old-api-key-0123456789';
+const NEW_KEY = 'new-api-key-9876543210';
+const OLD_SECRET = 'old-webchat-secret-0123456789';
+const NEW_SECRET = 'new-webchat-secret-9876543210';
+
+// One gateway of the rolling restart: `previous` names the old key and secret
+// beside the current ones.
+function gateway(redis, { key, secret, previous }) {
+  const config = defaultConfig(redis, {
+    webchat: { secret_env: 'PASOKH_TEST_WEBCHAT_SECRET', ...(previous && { previous_secret_env: 'PASOKH_TEST_OLD_WEBCHAT_SECRET' }) },
+    channels: [
+      { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support',
+        ...(previous && { previous_api_key_env: 'PASOKH_TEST_OLD_API_KEY' }) },
+      { id: 'web', kind: 'webchat', team: 'support' },
+    ],
+  });
+  return new Pasokh(config, {
+    PASOKH_TEST_API_KEY: key, PASOKH_TEST_WEBCHAT_SECRET: secret,
+    ...(previous && { PASOKH_TEST_OLD_API_KEY: previous.key, PASOKH_TEST_OLD_WEBCHAT_SECRET: previous.secret }),
+  }).start();
+}
+
+let redis, before_, during, after_;
+
+before(async () => {
+  redis = await new RedisServer().start();
+  before_ = await gateway(redis, { key: OLD_KEY, secret: OLD_SECRET });
+  during = await gateway(redis, { key: NEW_KEY, secret: NEW_SECRET, previous: { key: OLD_KEY, secret: OLD_SECRET } });
+  after_ = await gateway(redis, { key: NEW_KEY, secret: NEW_SECRET });
+});
+after(async () => {
+  for (const g of [before_, during, after_]) await g?.cleanup();
+  await redis?.cleanup();
+});
+
+async function previousKeyCount(gw, channel) {
+  const text = await (await fetch(`${gw.base}/metrics`)).text();
+  const m = text.match(new RegExp(`^pasokh_auth_previous_key_total\\{channel="${channel}"\\} (\\d+)$`, 'm'));
+  return m ? Number(m[1]) : 0;
+}
+
+const message = (id) => ({ message_id: id, customer: { id: 'cust-rotation' }, text: `hello ${id}` });
+
+test('during an API key rotation both keys work, the old one is counted; after it only the new one', async () => {
+  assert.equal((await postMessage(during, message('m-new'), { key: NEW_KEY })).status, 201);
+  assert.equal(await previousKeyCount(during, 'api'), 0, 'the new key is not counted');
+  assert.equal((await postMessage(during, message('m-old-1'), { key: OLD_KEY })).status, 201);
+  assert.equal((await postMessage(during, message('m-old-2'), { key: OLD_KEY })).status, 201);
+  assert.equal(await previousKeyCount(during, 'api'), 2);
+  assert.equal((await postMessage(during, message('m-wrong'), { key: 'wrong-api-key-0123456789' })).status, 401);
+  assert.equal((await postMessage(during, message('m-empty'), { key: '' })).status, 401);
+  // Not yet restarted: the old key only. Done: the new key only.
+  assert.equal((await postMessage(before_, message('m-before'), { key: OLD_KEY })).status, 201);
+  assert.equal((await postMessage(after_, message('m-after-old'), { key: OLD_KEY })).status, 401);
+  assert.equal((await postMessage(after_, message('m-after-new'), { key: NEW_KEY })).status, 201);
+});
+
+test('a visitor token signed with the previous web chat secret keeps its chat and is renewed with the new one', async () => {
+  const oldToken = await newVisitor(before_);
+  assert.ok(oldToken);
+  const counted = await previousKeyCount(during, 'web');
+  const socket = await chatSocket(during, oldToken);  // a welcome, not a 1008
+  socket.ws.close();
+  assert.equal(await previousKeyCount(during, 'web'), counted + 1);
+
+  const renew = await fetch(`${during.base}/api/v1/webchat/sessions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'web', token: oldToken }),
+  });
+  assert.equal(renew.status, 200);
+  const renewed = await renew.json();
+  assert.notEqual(renewed.token, oldToken);
+  // The renewed token is the new secret's: a gateway without the old one takes it, and refuses the old token.
+  const resume = (gw, token) => fetch(`${gw.base}/api/v1/webchat/sessions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'web', token }),
+  });
+  assert.equal((await resume(after_, renewed.token)).status, 200);
+  assert.equal((await resume(after_, oldToken)).status, 401);
+  const again = await chatSocket(after_, renewed.token);
+  again.ws.close();
+});
