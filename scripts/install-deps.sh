@@ -10,6 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev libgmime-3.0-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server
+  python3  # scripts/lib.sh free_port (start-demo.sh, benchmarks)
 )
 if [ "${PASOKH_WITH_TEST_TOOLS:-0}" = 1 ]; then
   # libnet-ssleay-perl: swaks --tls (STARTTLS tests)
@@ -30,7 +31,14 @@ fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null; then
+      echo "install-deps.sh: installing packages needs root: run it as root, or install sudo" >&2
+      exit 1
+    fi
+    SUDO=sudo
+  fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

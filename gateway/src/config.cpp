@@ -193,7 +193,8 @@ void parse_retention(const json& j, retention_config& k) {
   r.get_ms("tick_ms", k.tick);
   r.get_ms("lease_ms", k.lease);
   r.done();
-  if (!(k.message_text_days >= 0) || !(k.email_automatic_days >= 0)) r.fail("days must be 0 (keep) or more");
+  if (!(k.message_text_days >= 0) || !(k.email_automatic_days >= 0))
+    r.fail("\"message_text_days\" and \"email_automatic_days\" must be 0 (keep) or more");
   if (k.tick.count() < 10 || k.lease < k.tick * 2) r.fail("need tick_ms >= 10 and lease_ms >= 2 * tick_ms");
 }
 
@@ -300,11 +301,11 @@ config parse_config(const json& j, env_lookup env) {
     // every connection at once); a negative count would wrap around.
     const auto& lim = c.limits;
     if (lim.max_body_bytes < 1024 || lim.max_webhook_body_bytes < 1024 || lim.max_header_bytes < 1024)
-      r.fail("body and header limits must be at least 1024 bytes");
+      r.fail("\"max_body_bytes\", \"max_webhook_body_bytes\" and \"max_header_bytes\" must be at least 1024 bytes");
     if (lim.max_connections < 1 || lim.max_connections > 1'000'000) r.fail("\"max_connections\" must be 1 to 1000000");
     if (lim.max_connections_per_address > 1'000'000) r.fail("\"max_connections_per_address\" must be 0 (off) to 1000000");
     if (lim.idle_timeout.count() < 100 || lim.read_timeout.count() < 100 || lim.ws_hello_timeout.count() < 100)
-      r.fail("timeouts must be at least 100 ms");
+      r.fail("timeouts (\"idle_timeout_ms\", \"read_timeout_ms\", \"ws_hello_timeout_ms\") must be at least 100 ms");
     if (lim.ws_max_frame_bytes < 1024 || lim.ws_queue_max_messages < 1 || lim.ws_queue_max_bytes < lim.ws_max_frame_bytes)
       r.fail("ws_max_frame_bytes must be at least 1024, ws_queue_max_messages at least 1, ws_queue_max_bytes at least a frame");
   }
@@ -336,7 +337,7 @@ config parse_config(const json& j, env_lookup env) {
     r.get("password_rounds", c.auth.password_rounds);
     r.done();
     if (c.auth.login_attempts_per_minute <= 0 || c.auth.login_attempts_per_address_per_minute <= 0)
-      r.fail("login limits must be positive");
+      r.fail("\"login_attempts_per_minute\" and \"login_attempts_per_address_per_minute\" must be at least 1");
     if (c.auth.password_rounds < min_password_rounds || c.auth.password_rounds > max_password_rounds)
       r.fail(fmt::format("\"password_rounds\" must be {} to {}", min_password_rounds, max_password_rounds));
   }
@@ -358,7 +359,8 @@ config parse_config(const json& j, env_lookup env) {
     if (ttl < 60) r.fail("\"token_ttl_s\" must be at least 60");
     if (c.webchat.max_message_chars == 0 || c.webchat.messages_per_minute <= 0 || c.webchat.sessions_per_ip_per_hour <= 0 ||
         wait < 0)
-      r.fail("limits must be positive");
+      r.fail("\"max_message_chars\", \"messages_per_minute\" and \"sessions_per_ip_per_hour\" must be at least 1, "
+             "\"wait_per_position_s\" 0 or more");
     if (c.webchat.max_sockets_per_visitor < 1 || c.webchat.max_sockets_per_visitor > 1000)
       r.fail("\"max_sockets_per_visitor\" must be 1 to 1000");
     if (c.webchat.max_upload_bytes < 1024 || c.webchat.max_upload_bytes > (100 << 20) || c.webchat.uploads_per_hour < 0)
@@ -447,7 +449,7 @@ config parse_config(const json& j, env_lookup env) {
       c.channels.push_back(std::move(channel));
     }
   }
-  if (c.listen.threads < 0) root.fail("listen.threads must be >= 0");
+  if (c.listen.threads < 0) root.fail("listen.threads must be 0 (one per core) or more");
   check_email_fallbacks(c);
   for (const auto& ch : c.channels) {
     if (ch.kind != proto::channel_kind::webchat) continue;

@@ -11,12 +11,15 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 
+#include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -74,6 +77,32 @@ void fit_connections_to_descriptors(limits_config& limits) {
                                 limits.max_connections, room, files.rlim_cur);
     limits.max_connections = room;
   }
+}
+
+// A file or folder a setting names, for a message: the setting, the path as
+// written and, for a relative one, the absolute path tried (relative paths are
+// from the working directory, not the config file's).
+std::string named_path(std::string_view key, const std::string& path) {
+  auto out = fmt::format("{} \"{}\"", key, path);
+  std::error_code ec;
+  if (std::filesystem::path(path).is_relative())
+    if (auto absolute = std::filesystem::absolute(path, ec); !ec)
+      out += fmt::format(" ({}; a relative path is from the working directory)", absolute.string());
+  return out;
+}
+
+void print_knowledge_base_errors(const config& cfg, const std::vector<bot::kb_error>& errors) {
+  const auto where = named_path("bot.knowledge_base", cfg.bot.knowledge_base);
+  for (const auto& e : errors) std::fprintf(stderr, "pasokh: %s: %s\n", where.c_str(), bot::to_string(e).c_str());
+}
+
+// Without the console under web_root the gateway still starts, and answers
+// 404 to every page of it.
+std::optional<std::string> web_root_problem(const config& cfg) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(std::filesystem::path(cfg.web_root) / "console" / "index.html", ec))
+    return std::nullopt;
+  return fmt::format("{}: no console/index.html there", named_path("web_root", cfg.web_root));
 }
 
 struct options {
@@ -217,7 +246,7 @@ int main(int argc, char** argv) {
   }
   if (opts.check_config) {
     // What a start would load besides the file: the certificate and key,
-    // and the knowledge base.
+    // the knowledge base, and the console's files.
     try {
       http_server::check_tls(cfg);
     } catch (const std::exception& e) {
@@ -225,7 +254,11 @@ int main(int argc, char** argv) {
       return 2;
     }
     if (auto kb = bot::bot::from_file(cfg.bot.knowledge_base, {}); !kb) {
-      for (const auto& e : kb.errors) std::fprintf(stderr, "pasokh: %s: %s\n", cfg.bot.knowledge_base.c_str(), bot::to_string(e).c_str());
+      print_knowledge_base_errors(cfg, kb.errors);
+      return 2;
+    }
+    if (auto problem = web_root_problem(cfg)) {
+      std::fprintf(stderr, "pasokh: %s\n", problem->c_str());
       return 2;
     }
     for (const auto& w : cfg.warnings) std::fprintf(stderr, "pasokh: warning: %s\n", w.c_str());
@@ -273,9 +306,10 @@ int main(int argc, char** argv) {
   bot_options.choice_confidence = cfg.bot.choice_confidence;
   auto faq_bot = bot::bot::from_file(cfg.bot.knowledge_base, bot_options);
   if (!faq_bot) {
-    for (const auto& e : faq_bot.errors) std::fprintf(stderr, "pasokh: %s: %s\n", cfg.bot.knowledge_base.c_str(), bot::to_string(e).c_str());
+    print_knowledge_base_errors(cfg, faq_bot.errors);
     return 2;
   }
+  if (auto problem = web_root_problem(cfg)) log->warn("{}", *problem);
   file_watcher kb_watcher(ioc.get_executor(), cfg.bot.knowledge_base, cfg.bot.watch_interval, [&] {
     auto r = faq_bot.value->reload_file(cfg.bot.knowledge_base);
     if (r.ok())

@@ -92,7 +92,8 @@ TEST(Config, RejectsWithAMessageNamingTheProblem) {
            {R"({"channels":[{"id":"web","kind":"webchat","provider":{"email_fallback_after_s":0}}]})",
             "\"email_fallback_after_s\" must be a whole number of seconds"},
            // Accepted once, then every connection or message failed at run time.
-           {R"({"limits":{"idle_timeout_ms":0}})", "limits: timeouts must be at least 100 ms"},
+           {R"({"limits":{"idle_timeout_ms":0}})",
+            "limits: timeouts (\"idle_timeout_ms\", \"read_timeout_ms\", \"ws_hello_timeout_ms\") must be at least 100 ms"},
            {R"({"limits":{"max_connections":-1}})", "limits: \"max_connections\" is out of range (0 to"},
            // Accepted once, then wrapped or silently off.
            {R"({"listen":{"port":70000}})", "listen: \"port\" is out of range (0 to 65535)"},
@@ -102,11 +103,15 @@ TEST(Config, RejectsWithAMessageNamingTheProblem) {
            {R"({"log_level":"information"})", "\"log_level\" must be one of trace, debug, info"},
            {R"({"channels":[{"id":"a","kind":"api","api_key_env":"SHOP_API_KEY","provider":{"x":1}}]})",
             "channels[0]: api channels take no \"provider\""},
-           {R"({"limits":{"max_body_bytes":0}})", "at least 1024 bytes"},
+           {R"({"limits":{"max_body_bytes":0}})", "limits: \"max_body_bytes\", \"max_webhook_body_bytes\" and \"max_header_bytes\" must be at least 1024 bytes"},
            {R"({"redis":{"command_timeout_ms":0}})", "redis: command_timeout_ms and connect_timeout_ms must be at least 1"},
            {R"({"redis":{"url":"http://nope"}})", "redis.url: "},
            {R"({"dedup_ttl_s":0})", "\"dedup_ttl_s\" must be at least 60"},
-           {R"({"retention":{"message_text_days":-1}})", "retention: days must be 0 (keep) or more"},
+           {R"({"retention":{"message_text_days":-1}})", "retention: \"message_text_days\" and \"email_automatic_days\" must be 0 (keep) or more"},
+           // Each names the keys it is about, not "limits must be positive".
+           {R"({"webchat":{"messages_per_minute":0}})", "webchat: \"max_message_chars\", \"messages_per_minute\" and \"sessions_per_ip_per_hour\" must be at least 1"},
+           {R"({"auth":{"login_attempts_per_minute":0}})", "auth: \"login_attempts_per_minute\" and \"login_attempts_per_address_per_minute\" must be at least 1"},
+           {R"({"listen":{"threads":-1}})", "listen.threads must be 0 (one per core) or more"},
            {R"({"retention":{"text_days":30}})", "retention: unknown key \"text_days\""},
            {R"({"channels":[{"id":"tg","kind":"telegram","sends_per_second":-1}]})",
             "channels[0]: \"sends_per_second\" must be 0 (the provider's default) to 1000"},
