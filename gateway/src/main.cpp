@@ -232,6 +232,14 @@ std::function<void()> reconnect_counter(std::string_view connection) {
   };
 }
 
+// While a key or the web chat secret is rotated, its channels show 0 uses of
+// the previous one from the start, so "flat" can be read from the first scrape.
+void show_previous_key_series(const config& cfg) {
+  for (const auto& ch : cfg.channels)
+    if (!ch.previous_api_key.empty() || (ch.kind == proto::channel_kind::webchat && !cfg.webchat.previous_secret.empty()))
+      global_metrics().auth_previous_key.inc(ch.id, 0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -269,6 +277,7 @@ int main(int argc, char** argv) {
   auto log = spdlog::get("gateway");
   for (const auto& w : cfg.warnings) log->warn("config {}: {}", opts.config_path, w);
   fit_connections_to_descriptors(cfg.limits);
+  show_previous_key_series(cfg);
 
   int threads = cfg.listen.threads > 0 ? cfg.listen.threads : static_cast<int>(std::thread::hardware_concurrency());
   net::io_context ioc(threads);

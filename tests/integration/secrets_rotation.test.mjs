@@ -52,6 +52,10 @@ async function previousKeyCount(gw, channel) {
 const message = (id) => ({ message_id: id, customer: { id: 'cust-rotation' }, text: `hello ${id}` });
 
 test('during an API key rotation both keys work, the old one is counted; after it only the new one', async () => {
+  const scrape = await (await fetch(`${during.base}/metrics`)).text();
+  for (const channel of ['api', 'web'])  // shown from the start, so "flat" is seen from the first scrape
+    assert.match(scrape, new RegExp(`^pasokh_auth_previous_key_total\\{channel="${channel}"\\} 0$`, 'm'));
+  assert.doesNotMatch((await (await fetch(`${after_.base}/metrics`)).text()), /pasokh_auth_previous_key_total\{/);
   assert.equal((await postMessage(during, message('m-new'), { key: NEW_KEY })).status, 201);
   assert.equal(await previousKeyCount(during, 'api'), 0, 'the new key is not counted');
   assert.equal((await postMessage(during, message('m-old-1'), { key: OLD_KEY })).status, 201);
