@@ -333,6 +333,7 @@ int main(int argc, char** argv) {
   live_hub hub;
   routing::routing_service routing_svc(redis, cfg.redis.prefix, cfg.routing);
   routing_svc.on_count = [](std::string_view kind, int n) { global_metrics().routing_events.inc(kind, n); };
+  routing_svc.on_error = [](std::string_view kind) { global_metrics().errors.inc(kind); };
   conversations.route_with(routing_svc);
   routing::search_service search(redis, cfg.redis.prefix);
   routing_svc.search = &search;

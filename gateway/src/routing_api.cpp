@@ -41,6 +41,52 @@ std::optional<std::string> opt_string(const json& j, const char* key, std::size_
   return v;
 }
 
+// What still sends conversations to a team or holds some of its own: a
+// team deleted under them would leave new customers in a queue nobody sees.
+// Empty when nothing does.
+json team_users(const config& cfg, const std::string& team, std::int64_t queued, std::int64_t open) {
+  json users = json::object();
+  json channels = json::array(), rules = json::array();
+  for (const auto& ch : cfg.channels)
+    if (ch.team == team) channels.push_back(ch.id);
+  for (std::size_t i = 0; i < cfg.routing.rules.size(); ++i)
+    if (cfg.routing.rules[i].team == team) rules.push_back(i + 1);
+  if (!channels.empty()) users["channels"] = channels;
+  if (!rules.empty()) users["rules"] = rules;
+  if (open > 0 || queued > 0) {
+    users["open_conversations"] = std::max(open, queued);
+    users["queued"] = queued;
+  }
+  return users;
+}
+
+http_response team_in_use(const std::string& team, const json& users) {
+  std::vector<std::string> why;
+  if (auto c = users.find("channels"); c != users.end()) {
+    std::vector<std::string> ids;
+    for (const auto& id : *c) ids.push_back(id.get<std::string>());
+    why.push_back(fmt::format("channel{} {} route{} to it (config \"team\")", ids.size() > 1 ? "s" : "",
+                              proto::join(ids, ','), ids.size() > 1 ? "" : "s"));
+  }
+  if (auto r = users.find("rules"); r != users.end()) {
+    std::vector<std::string> numbers;
+    for (const auto& n : *r) numbers.push_back(std::to_string(n.get<int>()));
+    why.push_back(fmt::format("routing rule{} {} name{} it", numbers.size() > 1 ? "s" : "", proto::join(numbers, ','),
+                              numbers.size() > 1 ? "" : "s"));
+  }
+  if (auto o = users.find("open_conversations"); o != users.end())
+    why.push_back(fmt::format("it has {} open conversations ({} queued): transfer them first", o->get<std::int64_t>(),
+                              users["queued"].get<std::int64_t>()));
+  std::string message = "team " + team + " is still in use: " + why.front();
+  for (std::size_t i = 1; i < why.size(); ++i) message += "; " + why[i];
+  if (users.contains("channels") || users.contains("rules")) message += "; change the configuration and restart first";
+  auto res = reject(409, "team_in_use", message);
+  json body = json::parse(res.body);
+  body["error"].update(users);
+  res.body = body.dump();
+  return res;
+}
+
 unsigned status_of(std::string_view code) {
   if (code == "ok" || code == "unchanged") return 200;
   if (code == "not_found") return 404;
@@ -482,9 +528,12 @@ void add_routing_routes(router& r, services& s) {
     auto who = co_await require_agent(s, req, "admin");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     const auto& id = p.at("id");
-    auto queued = co_await s.redis.exec(store::make_command("ZCARD", s.cfg.redis.prefix + "queue:" + id));
-    if (!queued || queued->is_error()) co_return unavailable();
-    if (queued->integer > 0) co_return reject(409, "not_empty", "the team still has queued conversations; transfer them first");
+    std::vector<std::vector<std::string>> reads{store::make_command("ZCARD", s.cfg.redis.prefix + "queue:" + id),
+                                                store::make_command("ZCARD", s.cfg.redis.prefix + "team:" + id + ":open")};
+    auto counts = co_await s.redis.exec_pipeline(std::move(reads));
+    if (!counts || counts->size() != 2 || (*counts)[0].is_error() || (*counts)[1].is_error()) co_return unavailable();
+    auto users = team_users(s.cfg, id, (*counts)[0].integer, (*counts)[1].integer);
+    if (!users.empty()) co_return team_in_use(id, users);
     auto d = co_await s.routing->delete_team(id);
     if (!d) co_return unavailable();
     if (!*d) co_return reject(404, "not_found", "no team " + id);

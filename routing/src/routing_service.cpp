@@ -208,11 +208,25 @@ awaitable<rresult<bool>> routing_service::delete_team(const std::string& id) {
 route_plan routing_service::plan(const route_facts& facts, std::int64_t at) const {
   auto all = teams();
   auto decision = decide_route(cfg_.rules, *all, facts);
-  team_def fallback;
-  fallback.id = decision.team;
-  const team_def* team = &fallback;
-  for (const auto& t : *all)
-    if (t.id == decision.team) team = &t;
+  const auto find = [&](const std::string& id) -> const team_def* {
+    for (const auto& t : *all)
+      if (t.id == id) return &t;
+    return nullptr;
+  };
+  const team_def* team = find(decision.team);
+  team_def stand_in;  // no team at all: nobody could take it anywhere
+  stand_in.id = decision.team;
+  std::string unknown;
+  if (!team && !all->empty()) {
+    // Its queue would be one nobody sees: the first configured team takes it.
+    unknown = decision.team;
+    for (const auto& t : cfg_.teams)
+      if (!team) team = find(t.id);
+    if (!team) team = &all->front();
+    decision.team = team->id;
+    decision.why += ", team " + unknown + " does not exist";
+  }
+  if (!team) team = &stand_in;
   auto sla = sla_for(*team, at);
   std::string closed;
   if (!team->hours.always_open() && !team->hours.is_open(at)) closed = closed_message_for(*team, facts.language);
@@ -220,6 +234,8 @@ route_plan routing_service::plan(const route_facts& facts, std::int64_t at) cons
   out.language = facts.language;
   out.closed = !closed.empty();
   out.why = decision.why;
+  out.unknown_team = std::move(unknown);
+  out.channel = facts.channel;
   out.decision = {decision.team, decision.priority, facts.vip ? "1" : "0", std::to_string(sla.first_due),
                   std::to_string(sla.first_warn), std::to_string(sla.resolve_due), std::to_string(sla.resolve_warn),
                   std::move(closed), cfg_.sticky_agent ? "1" : "0"};
@@ -227,6 +243,13 @@ route_plan routing_service::plan(const route_facts& facts, std::int64_t at) cons
 }
 
 void routing_service::count_routed(std::string_view status, const route_plan& plan) const {
+  if (!plan.unknown_team.empty()) {
+    static repeated_warning unknown_teams;  // every new customer of the channel comes this way
+    unknown_teams.warn(*log(), "channel={} routes to team {}, which does not exist (deleted?): new conversation put in "
+                       "team {}; create the team again or change the channel's \"team\"",
+                       plan.channel, plan.unknown_team, plan.decision[0]);
+    if (on_error) on_error("route_unknown_team");
+  }
   if (plan.closed) count("closed_notice", 1);
   if (status == "assigned") count("assigned", 1);
 }

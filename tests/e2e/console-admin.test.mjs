@@ -206,6 +206,13 @@ describe('agent console: admin edits and confirmations', () => {
     await confirmText(page);
     await answer(page, true);
     await row(page, 'Night shift').waitFor({ state: 'detached', timeout: WAIT });
+    // One the channels still route to is refused (409 team_in_use), and the console says why.
+    await page.getByRole('button', { name: 'Delete team support', exact: true }).click();
+    await confirmText(page);
+    await answer(page, true);
+    await page.locator('#notice', { hasText: 'Team support is still in use and was not deleted: channels api, shop send their '
+      + 'customers to it (change their "team" in the configuration and restart).' }).waitFor({ timeout: WAIT });
+    assert.ok((await rest('GET', '/api/v1/teams')).json.teams.some((t) => t.id === 'support'));
 
     await showTab(page, 'canned');
     await row(page, '/hello').getByRole('button', { name: 'Delete /hello' }).click();

@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { insertCanned, matchCanned, moveActive, slashQuery } from '../../web/console/js/canned.js';
 import { labelList } from '../../web/console/js/store/state.js';
 import { snoozeUntil } from '../../web/console/js/views/actions.js';
-import { agentChanges, newAgent } from '../../web/console/js/views/admin.js';
+import { agentChanges, newAgent, teamInUseError } from '../../web/console/js/views/admin.js';
 import { splitList } from '../../web/console/js/i18n.js';
+import { ApiError } from '../../web/console/js/api.js';
 import { campaignBody, campaignSummary, previewSummary } from '../../web/console/js/views/campaigns.js';
 import { channelNameBesideIcon, formatDateTime, numberRuns, textDir } from '../../web/console/js/views/dom.js';
 import { attachmentUrl } from '../../web/console/js/views/conversation.js';
@@ -74,6 +75,18 @@ test('snooze presets', () => {
   assert.equal(snoozeUntil('tomorrow', '', now), new Date(2026, 2, 21, 9, 0).getTime());
   assert.equal(snoozeUntil('custom', '2026-03-22T10:00', now), new Date(2026, 2, 22, 10, 0).getTime());
   assert.ok(Number.isNaN(snoozeUntil('custom', '', now)));
+});
+
+test('teamInUseError: a refused team deletion says what still uses the team; other errors stay as they are', () => {
+  const refused = new ApiError(409, 'team_in_use', 'team sales is still in use: ...', 0,
+    { code: 'team_in_use', channels: ['shop', 'wa'], rules: [2], open_conversations: 3, queued: 1 });
+  const shown = teamInUseError(refused, 'sales').message;
+  assert.match(shown, /^Team sales is still in use and was not deleted: /);
+  assert.match(shown, /channels shop, wa send their customers to it/);
+  assert.match(shown, /routing rules 2 name it/);
+  assert.match(shown, /it has 3 open conversations \(1 waiting\)/);
+  const other = new ApiError(404, 'not_found', 'no team x');
+  assert.equal(teamInUseError(other, 'x'), other);
 });
 
 test('agentChanges: only what differs from the agent, the password only when typed', () => {

@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { apiCall, login, postMessage } from '../support/harness.mjs';
 import { EXPECTED, online, redisPipe, reply, startReportsGateway, tehran, writeHistory } from '../support/report_history.mjs';
 
@@ -141,7 +142,13 @@ test('reports history: new business hours apply from their change on; past figur
   assert.equal(later.first_response.median_ms, 60 * 60_000);
   assert.equal(later.resolution.median_ms, 90 * 60_000);
 
-  // The team deleted: it keeps its last hours, February its own.
+  // The team deleted (once no channel routes to it: the gateway restarted with
+  // the API channel on vip): it keeps its last hours, February its own.
+  const cfg = JSON.parse(readFileSync(gw.configPath, 'utf8'));
+  cfg.channels[0].team = 'vip';
+  writeFileSync(gw.configPath, JSON.stringify(cfg));
+  await gw.stop();
+  await gw.start();
   const deleted = await apiCall(gw, 'DELETE', '/api/v1/admin/teams/support', { token: boss });
   assert.equal(deleted.status, 200, deleted.text);
   assert.deepEqual(await report(), before);

@@ -5,11 +5,12 @@ import { t } from './i18n.js';
 const SESSION_KEY = 'pasokh.console.session';
 
 export class ApiError extends Error {
-  constructor(status, code, message, retryAfter = 0) {
+  constructor(status, code, message, retryAfter = 0, details = {}) {
     super(message);
     this.status = status;
     this.code = code;
     this.retryAfter = retryAfter;
+    this.details = details;  // the error object's other fields (a team in use: its channels, rules, ...)
   }
 }
 
@@ -28,7 +29,7 @@ async function request(path, { method = 'GET', token, body } = {}) {
   if (!res.ok) {
     const err = data?.error ?? {};
     const retryAfter = Number(res.headers.get('retry-after')) || 0;
-    throw new ApiError(res.status, err.code ?? 'http_error', err.message ?? `HTTP ${res.status}`, retryAfter);
+    throw new ApiError(res.status, err.code ?? 'http_error', err.message ?? `HTTP ${res.status}`, retryAfter, err);
   }
   return data;
 }

@@ -40,6 +40,10 @@ struct route_plan {
   std::vector<std::string> decision;  // team, priority, vip, SLA due/warn times, closed notice, sticky
   bool closed = false;                // the team is outside business hours (a notice goes out)
   std::string why;                    // which rule chose the team, for the log
+  // The team chosen (the channel's, usually) does not exist, deleted while
+  // a channel still names it: decision[0] is a stand-in that someone sees.
+  std::string unknown_team;
+  std::string channel;
 };
 
 struct presence_outcome {
@@ -136,6 +140,8 @@ class routing_service {
 
   // Counts for metrics: ("assigned", n), ("sla_breach", n), ... Set before start.
   std::function<void(std::string_view kind, int n)> on_count;
+  // Errors for metrics (pasokh_errors_total): "route_unknown_team". Set before start.
+  std::function<void(std::string_view kind)> on_error;
 
  private:
   boost::asio::awaitable<void> timer_loop(std::vector<std::string> channel_teams);

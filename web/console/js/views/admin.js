@@ -238,6 +238,17 @@ const teamError = (err, sent) => {
   return formError(text, field);
 };
 
+// A refused team deletion: what still uses the team, in the console's language.
+export function teamInUseError(err, id) {
+  if (err?.code !== 'team_in_use') return err;
+  const d = err.details ?? {};
+  const why = [];
+  if (d.channels?.length) why.push(t('adm.inUseChannels', { ids: listOf(d.channels) }));
+  if (d.rules?.length) why.push(t('adm.inUseRules', { n: listOf(d.rules.map(String)) }));
+  if (d.open_conversations) why.push(t('adm.inUseOpen', { n: num(d.open_conversations), queued: num(d.queued ?? 0) }));
+  return why.length ? new Error(t('adm.teamInUse', { id, why: why.join('; ') })) : err;
+}
+
 function table(caption, headers, rows) {
   return h('table', { class: 'admin-table' }, h('caption', {}, caption),
     h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col' }, x)))),
@@ -393,7 +404,10 @@ export function mountAdmin({ notice, onCannedChanged }) {
       h('span', {}, editButton(t('adm.editTeam', { id: x.id }), () => { mode.set(x); form.elements.name.focus(); }), ' ',
         deleteButton(t('adm.deleteTeam', { id: x.id }), { title: t('adm.delTeamQ'), ok: t('adm.delTeam'),
           text: [asking('adm.delTeamText', { name: x.name || x.id, id: x.id }), t('adm.delTeamNote')] },
-        async () => { await routing.deleteTeam(x.id); show('teams'); }))]);
+        async () => {
+          await routing.deleteTeam(x.id).catch((e) => { throw teamInUseError(e, x.id); });
+          show('teams');
+        }))]);
     const headers = ['adm.id', 'adm.name', 'adm.strategy', 'adm.skills', 'adm.languages'].map((k) => t(k));
     return [table(t('adm.teams'), [...headers, 'SLA', t('adm.closed'), ''], rows), heading, form];
   }

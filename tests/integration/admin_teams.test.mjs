@@ -1,0 +1,97 @@
+// What an administrator can do to teams, agents and channels without
+// stranding customers or locking themselves out: a team still in use is not
+// deleted, a conversation for a team that is gone goes where someone sees it.
+// Real Redis and pasokh processes.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import {
+  RedisServer, Pasokh, defaultConfig, postMessage, login, apiCall, agentSocket, waitFor,
+} from '../support/harness.mjs';
+
+let redis, gw, boss;
+let seq = 0;
+const uid = () => `at-${process.pid}-${++seq}`;
+
+// `shop` routes to sales, a rule sends VIPs to vip; support is the first team.
+function config(extra = {}) {
+  const c = defaultConfig(redis, {
+    routing: {
+      tick_interval_ms: 100,
+      teams: [{ id: 'support', name: 'Support' }, { id: 'sales', name: 'Sales' }, { id: 'vip', name: 'VIP' },
+        { id: 'spare', name: 'Spare' }],
+      rules: [{ vip: true, team: 'vip' }],
+    },
+    ...extra,
+  });
+  c.channels = [
+    { id: 'api', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'support' },
+    { id: 'shop', kind: 'api', api_key_env: 'PASOKH_TEST_API_KEY', team: 'sales' },
+  ];
+  return c;
+}
+
+const cli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString().trim();
+
+async function metric(g, series) {
+  const text = await (await fetch(`${g.base}/metrics`)).text();
+  const row = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return row === undefined ? 0 : Number(row.split(' ').pop());
+}
+
+before(async () => {
+  redis = await new RedisServer().start();
+  gw = await new Pasokh(config()).start();
+  await gw.createAgent('boss', 'boss-secret-1', { role: 'admin', team: 'support' });
+  boss = (await login(gw, 'boss', 'boss-secret-1')).json.token;
+});
+after(async () => { await gw?.cleanup(); await redis?.cleanup(); });
+
+test('a team a channel, a rule or an open conversation still uses is not deleted (409 naming them)', async () => {
+  const sales = await apiCall(gw, 'DELETE', '/api/v1/admin/teams/sales', { token: boss });
+  assert.equal(sales.status, 409, sales.text);
+  assert.equal(sales.json.error.code, 'team_in_use');
+  assert.deepEqual(sales.json.error.channels, ['shop']);
+  assert.match(sales.json.error.message, /team sales is still in use: channel shop routes to it/);
+
+  const vip = await apiCall(gw, 'DELETE', '/api/v1/admin/teams/vip', { token: boss });
+  assert.equal(vip.status, 409, vip.text);
+  assert.deepEqual(vip.json.error.rules, [1]);
+  assert.match(vip.json.error.message, /routing rule 1 names it/);
+
+  // An assigned (not queued) conversation of the team holds it too.
+  const p = await postMessage(gw, { message_id: uid(), customer: { id: uid() }, text: 'hello' });
+  const c = p.json.conversation_id;
+  assert.equal((await apiCall(gw, 'POST', `/api/v1/conversations/${c}/transfer`, { token: boss, body: { team: 'spare' } })).status, 200);
+  const me = (await apiCall(gw, 'GET', '/api/v1/agents', { token: boss })).json.agents.find((a) => a.login === 'boss');
+  const sock = await agentSocket(gw, boss);  // signed in (away): an admin may force it on them
+  const assigned = await apiCall(gw, 'POST', `/api/v1/conversations/${c}/assign`,
+    { token: boss, body: { agent_id: me.id, force: true } });
+  assert.equal(assigned.status, 200, assigned.text);
+  await sock.close();
+  assert.equal(cli('ZCARD', 'pasokh:queue:spare'), '0');
+  const spare = await apiCall(gw, 'DELETE', '/api/v1/admin/teams/spare', { token: boss });
+  assert.equal(spare.status, 409, spare.text);
+  assert.equal(spare.json.error.open_conversations, 1);
+  assert.match(spare.json.error.message, /it has 1 open conversations \(0 queued\): transfer them first/);
+
+  assert.equal((await apiCall(gw, 'POST', `/api/v1/conversations/${c}/resolve`, { token: boss })).status, 200);
+  assert.equal((await apiCall(gw, 'DELETE', '/api/v1/admin/teams/spare', { token: boss })).status, 200);
+});
+
+test('a new conversation for a team that is gone goes to the first configured team, with a warning and a metric', async () => {
+  // Deleted behind the gateway's back (an older version allowed it).
+  cli('HDEL', 'pasokh:teams', 'sales');
+  await waitFor(async () => !(await apiCall(gw, 'GET', '/api/v1/teams', { token: boss })).json.teams.some((t) => t.id === 'sales'),
+    'the team cache without sales');
+  const before = await metric(gw, 'pasokh_errors_total{kind="route_unknown_team"}');
+  const p = await postMessage(gw, { message_id: uid(), customer: { id: uid() }, text: 'is this on sale?' }, { channel: 'shop' });
+  assert.equal(p.status, 201, p.text);
+  assert.equal(cli('HGET', `pasokh:conv:${p.json.conversation_id}`, 'team'), 'support');
+  assert.equal(cli('ZSCORE', 'pasokh:queue:sales', p.json.conversation_id), '');
+  assert.equal(await metric(gw, 'pasokh_errors_total{kind="route_unknown_team"}'), before + 1);
+  await waitFor(() => /channel=shop routes to team sales, which does not exist .*put in team support/.test(gw.output),
+    'the warning in the log');
+  const all = await apiCall(gw, 'GET', '/api/v1/conversations?view=all', { token: boss });
+  assert.ok(all.json.conversations.some((x) => x.id === p.json.conversation_id), 'the admin sees it');
+});
