@@ -51,6 +51,24 @@ std::vector<std::string> sla_args(const std::vector<team_def>& teams, const std:
           std::to_string(sla.resolve_warn)};
 }
 
+// The fields of a configured team whose value differs from the stored
+// definition's (each as to_json writes it): the stored one is what routing
+// uses. Nothing when the stored one cannot be read (refresh_teams says so).
+std::vector<std::string> fields_differing(const team_def& configured, const std::string& stored,
+                                          const std::string& zoneinfo_dir) {
+  nlohmann::json in_store;
+  try {
+    in_store = to_json(parse_team(nlohmann::json::parse(stored), zoneinfo_dir, "teams." + configured.id));
+  } catch (const std::exception&) {
+    return {};
+  }
+  std::vector<std::string> fields;
+  const auto in_file = to_json(configured);
+  for (const auto& [key, value] : in_file.items())
+    if (in_store[key] != value) fields.push_back(key);
+  return fields;
+}
+
 }  // namespace
 
 struct routing_service::loop_state {
@@ -96,8 +114,25 @@ awaitable<rresult<void>> routing_service::sync(std::vector<std::string> channel_
   }
   // Written by versions before 2026-11 and read by nothing (reports read the logs).
   cmds.push_back(store::make_command("UNLINK", prefix_ + "csat:asked", prefix_ + "csat:ratings"));
+  // The configured teams as stored, to say which config edits are not applied.
+  auto stored = store::make_command("HMGET", prefix_ + "teams");
+  for (const auto& t : cfg_.teams) stored.push_back(t.id);
+  if (!cfg_.teams.empty()) cmds.push_back(std::move(stored));
   auto r = co_await redis_.exec_pipeline(std::move(cmds));
   if (!r) co_return r.error();
+  if (!cfg_.teams.empty() && !r->empty()) {
+    const auto& now_stored = r->back().elements;
+    for (std::size_t i = 0; i < cfg_.teams.size() && i < now_stored.size(); ++i) {
+      if (now_stored[i].is_nil()) continue;
+      auto fields = fields_differing(cfg_.teams[i], now_stored[i].str, cfg_.zoneinfo_dir);
+      if (fields.empty()) continue;
+      // Admins edit teams in the console: its copy wins over the file's.
+      log()->warn("team {}: the config file's {} not applied: the stored team differs (edited in the console or "
+                  "through REST, or seeded from an earlier config) and its value is used; change it in the console "
+                  "(Admin > Teams) or with PUT /api/v1/admin/teams/{}",
+                  cfg_.teams[i].id, proto::join(fields, ','), cfg_.teams[i].id);
+    }
+  }
   // Loaded ahead, so the first burst of calls does not each find it missing.
   if (auto loaded = co_await load_script_library(redis_); !loaded) co_return loaded.error();
   auto seeded = co_await redis_.fcall(script(lua::bot_idle_seed), store::make_command(),

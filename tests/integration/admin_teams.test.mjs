@@ -95,3 +95,20 @@ test('a new conversation for a team that is gone goes to the first configured te
   const all = await apiCall(gw, 'GET', '/api/v1/conversations?view=all', { token: boss });
   assert.ok(all.json.conversations.some((x) => x.id === p.json.conversation_id), 'the admin sees it');
 });
+
+test('a team edited in the config file after its first start: the stored team is kept, and a warning names the fields', async () => {
+  const c = config();
+  c.routing.teams[0] = { id: 'support', name: 'Customer care',
+    hours: { timezone: 'Asia/Tehran', weekly: { sat: ['09:00-17:00'] }, holidays: [] } };
+  const again = new Pasokh(c);
+  try {
+    await again.start();
+    await waitFor(() => /team support: the config file's hours,name not applied: .*Admin > Teams.*PUT \/api\/v1\/admin\/teams\/support/
+      .test(again.output), 'the warning naming support, name and hours');
+    assert.doesNotMatch(again.output, /team (vip|spare):/, 'teams as configured get no warning');
+    const support = (await apiCall(again, 'GET', '/api/v1/admin/teams/support/hours', { token: boss })).json;
+    assert.equal(support.hours, null, 'the stored hours (none) are used');
+  } finally {
+    await again.cleanup();
+  }
+});
