@@ -140,6 +140,24 @@ void check_email_fallbacks(const config& c) {
   }
 }
 
+// A channel's team missing from routing.teams is most likely a typo, which
+// would open an empty team that no agent works in. Only a warning: the team
+// may have been made in the console (it is in Redis, not in the file). With
+// no teams configured at all, the channels' teams are the teams.
+void warn_unconfigured_teams(config& c) {
+  const auto& teams = c.routing.teams;
+  if (teams.empty()) return;
+  std::string known;
+  for (const auto& t : teams) known += (known.empty() ? "" : ", ") + t.id;
+  for (std::size_t i = 0; i < c.channels.size(); ++i) {
+    const auto& team = c.channels[i].team;
+    if (std::any_of(teams.begin(), teams.end(), [&](const routing::team_def& t) { return t.id == team; })) continue;
+    c.warnings.push_back(fmt::format("channels[{}] (\"{}\"): team \"{}\" is not in routing.teams ({}); unless it was "
+                                     "made in the console, it starts as an empty team with no agents",
+                                     i, c.channels[i].id, team, known));
+  }
+}
+
 // After "routing": the default time zone is the first team's business hours.
 void parse_campaigns(const json* j, config& c) {
   auto& k = c.campaigns;
@@ -451,6 +469,7 @@ config parse_config(const json& j, env_lookup env) {
   }
   if (c.listen.threads < 0) root.fail("listen.threads must be 0 (one per core) or more");
   check_email_fallbacks(c);
+  warn_unconfigured_teams(c);
   for (const auto& ch : c.channels) {
     if (ch.kind != proto::channel_kind::webchat) continue;
     auto& w = c.webchat;

@@ -4,9 +4,9 @@
 // Real Redis and pasokh processes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
-  RedisServer, Pasokh, defaultConfig, postMessage, login, apiCall, agentSocket, waitFor,
+  RedisServer, Pasokh, defaultConfig, postMessage, login, apiCall, agentSocket, waitFor, pasokhBin,
 } from '../support/harness.mjs';
 
 let redis, gw, boss;
@@ -110,5 +110,18 @@ test('a team edited in the config file after its first start: the stored team is
     assert.equal(support.hours, null, 'the stored hours (none) are used');
   } finally {
     await again.cleanup();
+  }
+});
+
+test('--check-config warns of a channel whose team is not among routing.teams (a typo), and still passes', async () => {
+  const c = config();
+  c.channels[1].team = 'slaes';
+  const g = new Pasokh(c);
+  try {
+    const r = spawnSync(pasokhBin, ['--config', g.configPath, '--check-config'], { env: g.env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /warning: channels\[1\] \("shop"\): team "slaes" is not in routing.teams \(support, sales, vip, spare\)/);
+  } finally {
+    await g.cleanup();
   }
 });

@@ -49,6 +49,20 @@ TEST(Config, ReadsThePreviousSecretsOfARotation) {
   EXPECT_EQ(c.webchat.previous_secret, "old-web-secret-0123456789");
 }
 
+// A typo in a channel's team would open an empty team nobody works in; the
+// team may also have been made in the console, so it is a warning.
+TEST(Config, WarnsOfAChannelTeamMissingFromRoutingTeams) {
+  auto typo = parse(R"({"routing":{"teams":[{"id":"support","name":"Support"},{"id":"sales","name":"Sales"}]},
+    "channels":[{"id":"shop","kind":"api","api_key_env":"SHOP_API_KEY","team":"slaes"},
+                {"id":"api","kind":"api","api_key_env":"SHOP_API_KEY","team":"support"}]})");
+  ASSERT_EQ(typo.warnings.size(), 1u);
+  EXPECT_EQ(typo.warnings[0], "channels[0] (\"shop\"): team \"slaes\" is not in routing.teams (support, sales); unless it "
+                              "was made in the console, it starts as an empty team with no agents");
+  // No teams configured: the channels' teams are the teams.
+  EXPECT_TRUE(parse(R"({"channels":[{"id":"shop","kind":"api","api_key_env":"SHOP_API_KEY","team":"returns"}]})")
+                  .warnings.empty());
+}
+
 TEST(Config, RejectsWithAMessageNamingTheProblem) {
   struct bad_case { const char* text; const char* expected; };
   for (auto [text, expected] : std::initializer_list<bad_case>{
