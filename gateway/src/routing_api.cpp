@@ -87,6 +87,21 @@ http_response team_in_use(const std::string& team, const json& users) {
   return res;
 }
 
+// How many agents besides `id` have the admin role.
+awaitable<store::result<int>> other_admins(services& s, const std::string& id) {
+  const auto& pre = s.cfg.redis.prefix;
+  auto ids = co_await s.redis.exec(store::make_command("SMEMBERS", pre + "agents"));
+  if (!ids) co_return ids.error();
+  if (ids->is_error()) co_return store::make_error_code(store::redis_errc::server_error);
+  std::vector<std::vector<std::string>> reads;
+  for (const auto& other : ids->elements)
+    if (other.str != id) reads.push_back(store::make_command("HGET", pre + "agent:" + other.str, "role"));
+  if (reads.empty()) co_return 0;
+  auto roles = co_await s.redis.exec_pipeline(std::move(reads));
+  if (!roles) co_return roles.error();
+  co_return static_cast<int>(std::count_if(roles->begin(), roles->end(), [](const store::reply& r) { return r.str == "admin"; }));
+}
+
 unsigned status_of(std::string_view code) {
   if (code == "ok" || code == "unchanged") return 200;
   if (code == "not_found") return 404;
@@ -412,6 +427,13 @@ void add_routing_routes(router& r, services& s) {
     if (j.contains("role")) {
       auto role = j.value("role", json()).is_string() ? j["role"].get<std::string>() : "";
       if (role != "agent" && role != "admin") co_return reject(400, "invalid_field", "role: agent or admin");
+      if (old_role == "admin" && role != "admin") {
+        // Nobody left to give the role back: only an admin can.
+        if (id == std::get<agent>(who).id) co_return reject(409, "self", "you cannot remove your own admin role; ask another admin");
+        auto others = co_await other_admins(s, id);
+        if (!others) co_return unavailable();
+        if (*others == 0) co_return reject(409, "last_admin", "agent " + id + " is the last admin");
+      }
       hset.insert(hset.end(), {"role", role});
       rights_changed |= role != old_role;
     }

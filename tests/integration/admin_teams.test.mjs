@@ -125,3 +125,20 @@ test('--check-config warns of a channel whose team is not among routing.teams (a
     await g.cleanup();
   }
 });
+
+test('an admin cannot take away their own admin role; another admin can be made an agent', async () => {
+  const me = (await apiCall(gw, 'GET', '/api/v1/agents', { token: boss })).json.agents.find((a) => a.login === 'boss');
+  const self = await apiCall(gw, 'PATCH', `/api/v1/admin/agents/${me.id}`, { token: boss, body: { role: 'agent' } });
+  assert.equal(self.status, 409, self.text);
+  assert.equal(self.json.error.code, 'self');
+  assert.equal(cli('HGET', `pasokh:agent:${me.id}`, 'role'), 'admin');
+  assert.equal((await apiCall(gw, 'PATCH', `/api/v1/admin/agents/${me.id}`, { token: boss, body: { name: 'The boss' } })).status, 200,
+    'other changes to oneself still go');
+
+  const made = await apiCall(gw, 'POST', '/api/v1/admin/agents',
+    { token: boss, body: { login: 'deputy', password: 'deputy-secret-1', role: 'admin' } });
+  assert.equal(made.status, 201, made.text);
+  const demoted = await apiCall(gw, 'PATCH', `/api/v1/admin/agents/${made.json.id}`, { token: boss, body: { role: 'agent' } });
+  assert.equal(demoted.status, 200, demoted.text);
+  assert.equal(cli('HGET', `pasokh:agent:${made.json.id}`, 'role'), 'agent');
+});
