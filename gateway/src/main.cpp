@@ -24,6 +24,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pasokh/gateway/aftersales.hpp"
+#include "pasokh/gateway/agent_checks.hpp"
 #include "pasokh/gateway/agent_socket.hpp"
 #include "pasokh/gateway/campaigns.hpp"
 #include "pasokh/gateway/console_api.hpp"
@@ -46,6 +47,7 @@
 #include "pasokh/gateway/webchat_mail_fallback.hpp"
 #include "pasokh/gateway/webchat_uploads.hpp"
 #include "pasokh/gateway/webchat_verify.hpp"
+#include "pasokh/proto/split.hpp"
 #include "pasokh/routing/delivery.hpp"
 
 namespace net = boost::asio;
@@ -222,6 +224,56 @@ net::awaitable<int> seed_demo(agent_directory& agents, const config& cfg) {
   co_return 0;
 }
 
+// Teams an agent made on the command line may work in: those in Redis (made
+// in the console) and those a start seeds (the configured ones, the channels').
+net::awaitable<store::result<std::vector<std::string>>> known_teams(store::redis_client& redis, const config& cfg) {
+  auto stored = co_await redis.exec(store::make_command("HKEYS", cfg.redis.prefix + "teams"));
+  if (!stored) co_return stored.error();
+  std::vector<std::string> ids;
+  for (const auto& id : stored->elements) ids.push_back(id.str);
+  for (const auto& t : cfg.routing.teams) ids.push_back(t.id);
+  for (const auto& ch : cfg.channels) ids.push_back(ch.team);
+  if (cfg.channels.empty()) ids.push_back("support");
+  co_return ids;
+}
+
+// --create-agent LOGIN[,NAME[,ROLE[,TEAM]]]: checked as the admin REST API
+// checks a new agent. 0 created, 1 not (the login exists, Redis down), 2 bad input.
+net::awaitable<int> create_agent(agent_directory& agents, store::redis_client& redis, const config& cfg,
+                                 const std::string& spec_text, const std::string& password) {
+  auto spec = parse_agent_spec(spec_text);
+  if (spec.role.empty()) spec.role = "agent";
+  if (spec.name.empty()) spec.name = spec.login;
+  if (spec.teams.empty()) {
+    // As the REST API: the first team there is.
+    spec.team = !cfg.routing.teams.empty() ? cfg.routing.teams.front().id
+                : !cfg.channels.empty()    ? cfg.channels.front().team
+                                           : "support";
+    spec.teams = {spec.team};
+  }
+  spec.capacity = cfg.routing.default_capacity;
+  auto teams = co_await known_teams(redis, cfg);
+  if (!teams) {
+    std::fprintf(stderr, "pasokh: cannot reach Redis: %s\n", teams.error().message().c_str());
+    co_return 1;
+  }
+  if (auto bad = new_agent_problem(spec, password, *teams); !bad.empty()) {
+    std::fprintf(stderr, "pasokh: --create-agent %s: %s\n", spec_text.c_str(), bad.c_str());
+    co_return 2;
+  }
+  auto created = co_await agents.create(spec, password);
+  if (!created) {
+    std::fprintf(stderr, "pasokh: cannot reach Redis: %s\n", created.error().message().c_str());
+    co_return 1;
+  }
+  if (!*created) {
+    std::fprintf(stderr, "pasokh: login %s already exists (nothing changed)\n", spec.login.c_str());
+    co_return 1;
+  }
+  std::printf("created %s (%s, teams %s)\n", (*created)->c_str(), spec.role.c_str(), proto::join(spec.teams, ',').c_str());
+  co_return 0;
+}
+
 // For a Redis link's connected hook: every call after the first is a
 // reconnect, counted in pasokh_redis_reconnects_total. Each hook runs on its
 // link's strand, so the flag needs no lock.
@@ -302,12 +354,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "pasokh: set PASOKH_NEW_AGENT_PASSWORD\n");
       return 2;
     }
-    return run_admin(ioc, redis, [&]() -> net::awaitable<int> {
-      auto spec = parse_agent_spec(opts.create_agent);
-      spec.capacity = cfg.routing.default_capacity;
-      auto created = co_await agents.create(spec, password);
-      co_return created && *created ? 0 : 1;
-    });
+    return run_admin(ioc, redis, [&]() -> net::awaitable<int> { co_return co_await create_agent(agents, redis, cfg, opts.create_agent, password); });
   }
 
   bot::bot_options bot_options;

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pasokh/gateway/aftersales.hpp"
+#include "pasokh/gateway/agent_checks.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
@@ -377,17 +378,15 @@ void add_routing_routes(router& r, services& s) {
     auto& j = std::get<json>(parsed);
     agent a;
     a.login = j.value("login", json()).is_string() ? j["login"].get<std::string>() : "";
-    if (!plain_id(a.login) || a.login.size() > 64) co_return reject(400, "invalid_field", "login: 1 to 64 of a-z A-Z 0-9 _ - .");
     auto password = j.value("password", json()).is_string() ? j["password"].get<std::string>() : "";
-    if (password.size() < 8 || password.size() > 1024) co_return reject(400, "invalid_field", "password: 8 to 1024 bytes");
     auto name = opt_string(j, "name", 200);
     if (!name) co_return reject(400, "invalid_field", "name: a string of at most 200 bytes");
     a.name = name->empty() ? a.login : *name;
     a.role = j.value("role", json("agent")).is_string() ? j.value("role", std::string("agent")) : "";
-    if (a.role != "agent" && a.role != "admin") co_return reject(400, "invalid_field", "role: agent or admin");
     if (auto bad = parse_teams(j, a.teams)) co_return reject(400, "invalid_field", *bad);
     if (a.teams.empty()) a.teams.push_back(s.routing->teams()->empty() ? "support" : s.routing->teams()->front().id);
     a.team = a.teams.front();
+    if (auto bad = new_agent_problem(a, password, all_team_ids(s)); !bad.empty()) co_return reject(400, "invalid_field", bad);
     a.capacity = s.cfg.routing.default_capacity;
     if (auto c = j.find("capacity"); c != j.end()) {
       if (!c->is_number_integer() || c->get<int>() < 0 || c->get<int>() > 1000)

@@ -142,3 +142,27 @@ test('an admin cannot take away their own admin role; another admin can be made 
   assert.equal(demoted.status, 200, demoted.text);
   assert.equal(cli('HGET', `pasokh:agent:${made.json.id}`, 'role'), 'agent');
 });
+
+test('--create-agent checks the agent as the REST API does and says what it did', async () => {
+  const create = (spec, password = 'cli-secret-1') => spawnSync(pasokhBin, ['--config', gw.configPath, '--create-agent', spec],
+    { env: { ...gw.env, PASOKH_NEW_AGENT_PASSWORD: password }, encoding: 'utf8', timeout: 30000 });
+  const superuser = create('root,Root,superuser,support');
+  assert.equal(superuser.status, 2, superuser.stderr);
+  assert.match(superuser.stderr, /--create-agent root,Root,superuser,support: role: agent or admin/);
+  const typo = create('lina,Lina,agent,suport');
+  assert.equal(typo.status, 2, typo.stderr);
+  assert.match(typo.stderr, /teams: unknown team "suport"/);
+  assert.match(create('lina,Lina,agent,support', 'short').stderr, /password: 8 to 1024 bytes/);
+  assert.equal(cli('EXISTS', 'pasokh:agent_login:root', 'pasokh:agent_login:lina'), '0', 'nothing was created');
+
+  const made = create('lina,Lina,admin,support+sales');
+  assert.equal(made.status, 0, made.stderr);
+  assert.equal(made.stdout.trim(), 'created ag_lina (admin, teams support,sales)');
+  assert.equal((await login(gw, 'lina', 'cli-secret-1')).status, 200);
+  const again = create('lina,Lina,agent,support');
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /login lina already exists/);
+  const plain = create('omid');
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.equal(plain.stdout.trim(), 'created ag_omid (agent, teams support)', 'an agent of the first configured team');
+});

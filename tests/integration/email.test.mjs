@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  API_KEY, RedisServer, Pasokh, defaultConfig, login, agentSocket, freePort, sleep, repoRoot, pasokhBin,
+  API_KEY, RedisServer, Pasokh, defaultConfig, login, agentSocket, freePort, sleep, repoRoot, pasokhBin, TEAMS_WITH_VIP,
 } from '../support/harness.mjs';
 import { MailDev, deliveryReport } from '../support/maildev.mjs';
 import { customerEvent, encodedWord, metricOf, redisCliAt, sendMail } from './email_support.mjs';
@@ -43,6 +43,7 @@ before(async () => {
   botSmtpPort = await freePort();
   const config = defaultConfig(redis, {
     bot: { knowledge_base: path.join(repoRoot, 'bot', 'data', 'demo-kb.json'), watch_interval_ms: 0 },
+    routing: { teams: TEAMS_WITH_VIP },
   });
   config.channels.push(emailChannel('mail', smtpPort, false), emailChannel('mailbot', botSmtpPort, true));
   gw = await new Pasokh(config).start();

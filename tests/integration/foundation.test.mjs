@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, WsClient, API_KEY, sleep, freePort, apiCall, waitFor,
-  pasokhBin,
+  pasokhBin, TEAMS_WITH_VIP,
 } from '../support/harness.mjs';
 
 let redis, gw;
@@ -21,7 +21,7 @@ const uid = () => `m-${Math.random().toString(36).slice(2)}`;
 
 before(async () => {
   redis = await new RedisServer().start();
-  gw = await new Pasokh(defaultConfig(redis)).start();
+  gw = await new Pasokh(defaultConfig(redis, { routing: { teams: TEAMS_WITH_VIP } })).start();
   await gw.createAgent('sara', 'sara-secret-1', { name: 'Sara', role: 'agent' });
 });
 after(async () => { await gw?.cleanup(); await redis?.cleanup(); });

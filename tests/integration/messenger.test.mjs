@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { RedisServer, Pasokh, sleep, pasokhBin, apiCall, login, repoRoot } from '../support/harness.mjs';
+import { RedisServer, Pasokh, sleep, pasokhBin, apiCall, login, repoRoot, TEAMS_WITH_VIP } from '../support/harness.mjs';
 import {
   SECRETS, FB_PAGE_ID, IG_ACCOUNT_ID, FakeProvider, messengerConfig, postWebhook, telegramHeaders, postWhatsApp, postMeta,
   hubSignature, tgText, tgEdit, tgCallback, waText, waStatuses, metaMessaging, metaText, metaEcho, newChatId, newPhone,
@@ -77,6 +77,7 @@ before(async () => {
   files = await startFileServer();
   echoFirst = await startEchoFirstSendApi();
   const config = messengerConfig(redis, fake);
+  config.routing = { ...config.routing, teams: TEAMS_WITH_VIP };
   config.channels.push(
     { id: 'fb-echo', kind: 'messenger', team: 'support', provider: { account_id: ECHO_PAGE_ID, api_base: echoFirst.base,
       token_env: 'PASOKH_FB_TOKEN', app_secret_env: 'PASOKH_META_APP_SECRET', verify_token_env: 'PASOKH_META_VERIFY' } },

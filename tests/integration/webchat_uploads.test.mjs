@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { Pasokh, RedisServer, agentSocket, apiCall, defaultConfig, login, sleep } from '../support/harness.mjs';
+import { Pasokh, RedisServer, TEAMS_WITH_VIP, agentSocket, apiCall, defaultConfig, login, sleep } from '../support/harness.mjs';
 import { chatSocket, newVisitor } from './webchat_support.mjs';
 import { metric, redisCli as cli } from './messenger_support.mjs';
 
@@ -21,6 +21,7 @@ before(async () => {
   redis = await new RedisServer().start();
   gw = await new Pasokh(defaultConfig(redis, {
     webchat: { max_upload_bytes: 4096, uploads_per_hour: 5 },
+    routing: { teams: TEAMS_WITH_VIP },
     channels: [{ id: 'web', kind: 'webchat', team: 'support', provider: { allowed_origins: [SHOP] } }],
   }), SECRET).start();
   await gw.createAgent('sara', 'sara-secret-1', { name: 'Sara' });

@@ -159,6 +159,11 @@ export function defaultConfig(redis, extra = {}) {
   };
 }
 
+// routing.teams with a second team, vip, for an agent who must not see
+// support's conversations (--create-agent takes only teams that exist or are
+// configured); support as the channels' default makes it.
+export const TEAMS_WITH_VIP = [{ id: 'support', name: 'support' }, { id: 'vip', name: 'vip' }];
+
 export class Pasokh {
   constructor(config, env = {}) {
     config = { ...config, auth: { password_rounds: TEST_PASSWORD_ROUNDS, ...config.auth } };
@@ -203,13 +208,18 @@ export class Pasokh {
     // Settles on 'error' (the process could not be started) as well as on
     // 'exit', and kills the CLI after 30 s: a test once waited here forever,
     // with no agent created and no child process left.
+    // Its output ("created ag_x (agent, teams support)", or why not) goes
+    // into the error, not among the test runner's lines.
     const p = spawn(pasokhBin, ['--config', this.configPath, '--create-agent', `${login},${name},${role},${team}`],
-      { env: { ...this.env, PASOKH_NEW_AGENT_PASSWORD: password }, stdio: 'inherit', timeout: 30000 });
+      { env: { ...this.env, PASOKH_NEW_AGENT_PASSWORD: password }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30000 });
+    let said = '';
+    p.stdout.on('data', (d) => { said += d; });
+    p.stderr.on('data', (d) => { said += d; });
     const code = await new Promise((resolve, reject) => {
-      p.once('exit', (c, signal) => resolve(c ?? signal));
+      p.once('close', (c, signal) => resolve(c ?? signal));
       p.once('error', (e) => reject(new Error(`create-agent ${login} could not run: ${e.message}`)));
     });
-    if (code !== 0) throw new Error(`create-agent ${login} failed with ${code}`);
+    if (code !== 0) throw new Error(`create-agent ${login} failed with ${code}: ${said}`);
   }
   async stop(signal = 'SIGTERM') {
     if (!this.proc || this.proc.exitCode !== null) return this.exited;
