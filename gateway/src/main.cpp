@@ -514,6 +514,16 @@ int main(int argc, char** argv) {
   log->info("listening on {}://{}:{} with {} threads, redis {}:{}", scheme, cfg.listen.address, port, threads,
             redis_cfg.host, redis_cfg.port);
 
+  // SIGHUP's default ends the process, with no drain and no word; operators
+  // send it out of habit to reload. Nothing is reloaded: the log says so.
+  net::signal_set hangups(ioc, SIGHUP);
+  std::function<void(boost::system::error_code, int)> on_hangup = [&](boost::system::error_code ec, int) {
+    if (ec) return;
+    log->warn("SIGHUP: configuration reload is not supported; restart to apply changes");
+    hangups.async_wait(on_hangup);
+  };
+  hangups.async_wait(on_hangup);
+
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int signo) {
     if (ec) return;

@@ -248,3 +248,17 @@ test('a second SIGTERM during the drain stops the gateway at once, non-zero, say
     assert.match(gw.output, /signal 15 during the drain: stopping at once, drain not finished \(forced\)/);
   });
 });
+
+test('SIGHUP does not stop the gateway: it logs that a reload is not supported and keeps serving', async () => {
+  await withGateway(async (gw) => {
+    for (let i = 0; i < 2; i++) gw.proc.kill('SIGHUP');
+    await waitFor(() => (gw.output.match(/SIGHUP: configuration reload is not supported; restart to apply changes/g) ?? []).length === 2,
+      'a warning for each SIGHUP');
+    assert.equal(gw.proc.exitCode, null);
+    assert.equal((await fetch(`${gw.base}/healthz`)).status, 200);
+    const p = await postMessage(gw, { message_id: `hup-${process.pid}`, customer: { id: 'hup' }, text: 'hello' });
+    assert.equal(p.status, 201, p.text);
+    const exit = await gw.stop();
+    assert.equal(exit.code, 0, 'SIGTERM still drains and exits 0');
+  });
+});
