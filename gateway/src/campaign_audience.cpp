@@ -96,7 +96,7 @@ awaitable<std::optional<std::vector<planned_message>>> messages_due(services& s,
       planned_message m{facts.id, t.member, facts.name, {}, {}, {}, today};
       // The text first: it says which language the placeholders are filled in
       // (an argument beside it could be read before it is set).
-      const auto text = pick_text(d, facts.language, &m.language);
+      const auto text = pick_text(d, facts.language, s.cfg.campaigns.language_fallback, &m.language);
       m.text = render(text, d, facts, t, m.language);
       if (d.whatsapp_template)
         for (const auto& param : d.whatsapp_template->params)

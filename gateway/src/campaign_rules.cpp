@@ -430,7 +430,8 @@ std::string stop_hint(std::string_view language) {
   return "Reply \"stop\" to get no more messages like this.";
 }
 
-std::string pick_text(const definition& d, std::string_view language, std::string* picked) {
+std::string pick_text(const definition& d, std::string_view language, const std::vector<std::string>& shop_fallback,
+                      std::string* picked) {
   auto take = [&](const std::string& lang) -> const std::string* {
     auto it = d.texts.find(lang);
     if (it == d.texts.end()) return nullptr;
@@ -438,7 +439,7 @@ std::string pick_text(const definition& d, std::string_view language, std::strin
     return &it->second;
   };
   if (auto* t = take(std::string(language))) return *t;
-  for (const auto& l : d.fallback)
+  for (const auto& l : d.fallback.empty() ? shop_fallback : d.fallback)
     if (auto* t = take(l)) return *t;
   if (d.texts.empty()) return {};
   if (picked) *picked = d.texts.begin()->first;

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "pasokh/gateway/campaigns.hpp"
+#include "pasokh/gateway/config.hpp"
 
 using namespace pasokh;
 using namespace pasokh::gateway::campaigns;
@@ -243,12 +244,26 @@ TEST(Audience, UpcomingDaysForTheForecast) {
 
 TEST(Text, CustomerLanguageThenFallbackThenAny) {
   auto d = parsed({{"name", "x"}, {"kind", "birthday"}, {"texts", {{"en", "EN"}, {"ar", "AR"}}}, {"fallback", {"ar", "en"}}});
+  const std::vector<std::string> shop{"en"};
   std::string lang;
-  EXPECT_EQ(pick_text(d, "en", &lang), "EN");
-  EXPECT_EQ(pick_text(d, "fa", &lang), "AR");
+  EXPECT_EQ(pick_text(d, "en", shop, &lang), "EN");
+  EXPECT_EQ(pick_text(d, "fa", shop, &lang), "AR");  // the campaign's order before the shop's
   EXPECT_EQ(lang, "ar");
   d.fallback.clear();
-  EXPECT_EQ(pick_text(d, "fa", &lang), "AR");  // any: the first by name
+  EXPECT_EQ(pick_text(d, "fa", {}, &lang), "AR");  // any: the first by name
+}
+
+// A customer with no known language on a campaign that names no fallback gets
+// the shop's order (campaigns.language_fallback), not the first text by name.
+TEST(Text, ShopFallbackWhenTheCampaignGivesNone) {
+  auto d = parsed({{"name", "x"}, {"kind", "occasion"}, {"date", "2026-03-20"},
+                   {"texts", {{"fa", "FA"}, {"en", "EN"}, {"ar", "AR"}}}});
+  ASSERT_TRUE(d.fallback.empty());
+  std::string lang;
+  EXPECT_EQ(pick_text(d, "", gateway::campaigns_config{}.language_fallback, &lang), "FA");
+  EXPECT_EQ(lang, "fa");
+  EXPECT_EQ(pick_text(d, "", {"en", "fa"}, &lang), "EN");
+  EXPECT_EQ(lang, "en");
 }
 
 TEST(Text, PlaceholdersFilledOthersKept) {

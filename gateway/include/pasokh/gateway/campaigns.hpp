@@ -157,9 +157,11 @@ std::vector<dated_target> targets_between(const definition& d, const customer_fa
 // The line that ends a campaign text on a messenger: how to opt out, in `language`.
 std::string stop_hint(std::string_view language);
 
-// The text in the customer's language, else the fallback order, else any;
-// "" when the campaign has none.
-std::string pick_text(const definition& d, std::string_view language, std::string* picked_language = nullptr);
+// The text in the customer's language, else the campaign's fallback order
+// (the shop's, config campaigns.language_fallback, when the campaign gives
+// none), else any; "" when the campaign has none.
+std::string pick_text(const definition& d, std::string_view language, const std::vector<std::string>& shop_fallback,
+                      std::string* picked_language = nullptr);
 // {name} {product} {code} {order_id} {serial} {purchase_date} {warranty_end};
 // other braces stay. A missing name is a polite word in the language; dates
 // in a Persian text are Solar Hijri (solar_hijri_date). The
