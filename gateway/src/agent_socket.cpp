@@ -587,7 +587,6 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     }
     routing::author by{proto::author_kind::agent, agent_->id, agent_->name};
     auto r = co_await s_.conversations.append_reply(*conv, by, client_id, text);
-    if (r && !r->duplicate && channel) global_metrics().outbound_messages.inc(*channel);
     send_result(r, *conv, client_id);
   }
 

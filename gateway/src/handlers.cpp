@@ -15,6 +15,7 @@
 #include "pasokh/gateway/customer_links.hpp"
 #include "pasokh/gateway/followup.hpp"
 #include "pasokh/gateway/metrics.hpp"
+#include "pasokh/gateway/ops_gauges.hpp"
 #include "pasokh/gateway/redis_memory.hpp"
 #include "pasokh/routing/repeated_warning.hpp"
 #include "pasokh/gateway/caller.hpp"
@@ -139,7 +140,9 @@ void add_health_routes(router& r, services& s, redis_memory_watch& redis_memory)
     if (s.subscriber) m.redis_connected.set({"pubsub"}, s.subscriber->connected() ? 1 : 0);
     if (s.webchat_subscriber) m.redis_connected.set({"webchat_pubsub"}, s.webchat_subscriber->connected() ? 1 : 0);
     m.errors.set({"redis_oom"}, s.redis.out_of_memory_replies());
-    co_return http_response{200, "text/plain; version=0.0.4", m.render(), {}};
+    auto text = m.render();
+    text += co_await read_ops_gauges(s);  // absent while Redis does not answer
+    co_return http_response{200, "text/plain; version=0.0.4", std::move(text), {}};
   });
 }
 

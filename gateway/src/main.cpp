@@ -434,9 +434,11 @@ int main(int argc, char** argv) {
     o.backoff.max = cfg.outbox.retry_max;
     o.claim_idle = cfg.outbox.claim_idle;
     o.claim_interval = std::min(o.claim_interval, cfg.outbox.claim_idle);
-    o.on_result = [](std::string_view result) {
+    o.on_result = [channel = ch.id](std::string_view result) {
+      global_metrics().outbound_results.inc({channel, result});
       if (result != "sent") global_metrics().errors.inc("outbound_" + std::string(result));
     };
+    o.on_new_entries = [channel = ch.id](std::size_t n) { global_metrics().outbound_messages.inc(channel, n); };
     outboxes.push_back(std::make_unique<routing::outbox_worker>(ioc.get_executor(), redis, cfg.redis.prefix, ch.id,
                                                                 std::move(sender), std::move(o)));
   };

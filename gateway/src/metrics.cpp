@@ -101,13 +101,24 @@ void histogram::render(std::string& out) const {
   out += fmt::format("{}_sum {}\n{}_count {}\n", name_, sum_micros_.load() / 1e6, name_, count_.load());
 }
 
+void render_gauge(std::string& out, std::string_view name, std::string_view help, std::string_view label,
+                  const std::vector<std::pair<std::string, double>>& rows) {
+  out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, help, name);
+  const std::vector<std::string> names{std::string(label)};
+  for (const auto& [value, sample] : rows) out += fmt::format("{}{{{}}} {}\n", name, render_labels(names, {value}), sample);
+}
+
 std::string metrics::render() const {
   std::string out;
+  // Which build answers (set by CMake from the project's version).
+  render_gauge(out, "pasokh_build_info", "Always 1; the label says which version of Pasokh answers", "version",
+               {{PASOKH_VERSION, 1}});
   http_requests.render(out);
   errors.render(out);
   routing_events.render(out);
   inbound_messages.render(out);
   outbound_messages.render(out);
+  outbound_results.render(out);
   dedup_hits.render(out);
   webhook_items.render(out);
   email_automatic.render(out);

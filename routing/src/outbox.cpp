@@ -36,7 +36,7 @@ using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 using store::reply;
 
-const std::string group_name = "senders";
+const std::string group_name(outbox_group);
 // A consumer with nothing pending and idle this long belongs to an instance long gone.
 constexpr milliseconds forget_consumers_after{60 * 60 * 1000};
 // How often an entry asks again whether an earlier one of its chat, sent by
@@ -137,7 +137,7 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
         redis(r),
         prefix(std::move(p)),
         channel(std::move(ch)),
-        key(prefix + "outbox:" + channel),
+        key(outbox_key(prefix, channel)),
         send(std::move(s)),
         opts(std::move(o)),
         marks(redis, prefix, opts.provider_id_ttl),
@@ -262,8 +262,12 @@ struct outbox_worker::state : std::enable_shared_from_this<state> {
         continue;
       }
       if (r->is_nil() || r->elements.empty()) continue;
-      for (const auto& stream : r->elements)
-        if (stream.elements.size() == 2) admit(decode_entries(stream.elements[1]));
+      for (const auto& stream : r->elements) {
+        if (stream.elements.size() != 2) continue;
+        auto fresh = decode_entries(stream.elements[1]);
+        if (opts.on_new_entries) opts.on_new_entries(fresh.size());
+        admit(std::move(fresh));
+      }
     }
   }
 

@@ -22,8 +22,9 @@ export const FB_PAGE_ID = '105943912345678';
 export const IG_ACCOUNT_ID = '17841400000000000';
 
 export class FakeProvider {
-  async start() {
-    this.proc = spawn(process.execPath, [path.join(repoRoot, 'tests', 'fake_provider', 'server.mjs')],
+  // `port`: 0 for any free one (restart() passes the one it had).
+  async start(port = 0) {
+    this.proc = spawn(process.execPath, [path.join(repoRoot, 'tests', 'fake_provider', 'server.mjs'), '--port', String(port)],
       { stdio: ['ignore', 'pipe', 'inherit'] });
     this.base = await new Promise((resolve, reject) => {
       let out = '';
@@ -56,6 +57,15 @@ export class FakeProvider {
     if (res.status !== 200) throw new Error(`script refused: ${await res.text()}`);
   }
   stop() { this.proc?.kill('SIGTERM'); }
+  // Down (sends to it are refused) until the returned function brings it
+  // back on the same address.
+  async down() {
+    const exited = new Promise((resolve) => this.proc.once('exit', resolve));
+    this.stop();
+    await exited;
+    const port = Number(new URL(this.base).port);
+    return () => this.start(port);
+  }
 }
 
 export function messengerChannels(fakeBase) {

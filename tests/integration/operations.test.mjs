@@ -1,11 +1,15 @@
 // What operators watch during an outage, with real processes: the Redis links
-// in /metrics and /readyz, the log while every request fails, and stopping.
+// in /metrics and /readyz, a provider outage's backlog and retries, the team
+// queues, the log while every request fails, and stopping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import {
-  RedisServer, Pasokh, defaultConfig, postMessage, sleep, waitFor, API_KEY,
+  RedisServer, Pasokh, defaultConfig, postMessage, sleep, waitFor, API_KEY, login, agentSocket,
 } from '../support/harness.mjs';
+import {
+  SECRETS, FakeProvider, messengerConfig, postWebhook, telegramHeaders, tgText, newChatId, agentFor,
+} from './messenger_support.mjs';
 
 async function metric(g, series) {
   const text = await (await fetch(`${g.base}/metrics`)).text();
@@ -119,6 +123,70 @@ test('while Redis is down the log says "ingest failed" once, then once in 10 s w
     // Those of the first 10 s: all but the first one logged (later ones wait for the next line).
     assert.ok(leftOut > 100 && leftOut < refused, `${leftOut} left out of ${refused}\n${lines[1]}`);
   });
+});
+
+test('a provider outage shows in /metrics: the channel\'s outbox backlog, its oldest message\'s age and retries; they clear once it is back', async () => {
+  const fake = await new FakeProvider().start();
+  const redis = await new RedisServer().start();
+  // Retries every 0.3-1 s, and never given up on during the test.
+  const config = messengerConfig(redis, fake);
+  config.outbox = { ...config.outbox, max_attempts: 1000 };
+  const gw = await new Pasokh(config, SECRETS).start();
+  let bringBack = null;
+  try {
+    await gw.createAgent('sara', 'sara-secret-1', { name: 'Sara' });
+    const tg = (series, labels = '') => metric(gw, `${series}{channel="tg"${labels}}`);
+    assert.equal(await tg('pasokh_outbox_pending_messages'), 0);
+    assert.equal(await tg('pasokh_outbox_oldest_pending_age_seconds'), 0);
+    assert.match(await (await fetch(`${gw.base}/metrics`)).text(), /^pasokh_build_info\{version="\d+\.\d+\.\d+"\} 1$/m);
+
+    bringBack = await fake.down();
+    const agent = await agentFor(gw);
+    const chat = newChatId();
+    await postWebhook(gw, '/webhooks/telegram/tg', tgText(chat, 'سفارشم کجاست؟'), telegramHeaders());
+    const conv = (await agent.next((f) => f.event === 'message' && f.message?.text === 'سفارشم کجاست؟')).conv;
+    agent.send({ type: 'reply', conv, client_id: 'outage-1', text: 'فردا می‌رسد.' });
+    await agent.next((f) => f.type === 'ack' && f.client_id === 'outage-1');
+    await waitFor(async () => await tg('pasokh_outbox_pending_messages') >= 1
+      && await tg('pasokh_outbound_results_total', ',result="retry"') >= 1, 'the backlog and the retries counted');
+    await waitFor(async () => await tg('pasokh_outbox_oldest_pending_age_seconds') >= 1, 'the oldest message a second old');
+    assert.equal(await tg('pasokh_outbound_results_total', ',result="sent"'), undefined, 'nothing sent yet');
+    assert.ok(await tg('pasokh_outbound_messages_total') >= 1, 'the reply counted as it entered the outbox');
+
+    await bringBack();
+    bringBack = null;
+    const sent = await agent.next((f) => f.event === 'delivery' && f.conv === conv && f.status === 'sent', 10000);
+    assert.ok(sent);
+    await waitFor(async () => await tg('pasokh_outbox_pending_messages') === 0, 'the backlog cleared');
+    assert.equal(await tg('pasokh_outbox_oldest_pending_age_seconds'), 0);
+    assert.ok(await tg('pasokh_outbound_results_total', ',result="sent"') >= 1);
+    await agent.close();
+  } finally {
+    if (bringBack) await bringBack();
+    fake.stop();
+    await gw.cleanup();
+    await redis.cleanup();
+  }
+});
+
+test('/metrics shows the conversations waiting in each team\'s queue and the team\'s agents free to take one', async () => {
+  await withGateway(async (gw) => {
+    await gw.createAgent('sara', 'sara-secret-1', { name: 'Sara' });
+    const team = (series) => metric(gw, `${series}{team="support"}`);
+    assert.equal(await team('pasokh_team_queued_conversations'), 0);
+    // Nobody online: the conversation waits.
+    const posted = await postMessage(gw, { message_id: 'q-1', customer: { id: 'c-q' }, text: 'anyone there?' });
+    assert.equal(posted.status, 201, posted.text);
+    await waitFor(async () => await team('pasokh_team_queued_conversations') === 1, 'one queued');
+    assert.equal(await team('pasokh_team_agents_available'), 0);
+    // An agent comes online: it takes the conversation, with room for more.
+    const socket = await agentSocket(gw, (await login(gw, 'sara', 'sara-secret-1')).json.token);
+    socket.send({ type: 'presence', status: 'online', client_id: 'p1' });
+    await socket.next((f) => f.type === 'ack' && f.client_id === 'p1');
+    await waitFor(async () => await team('pasokh_team_queued_conversations') === 0, 'the queue drained');
+    assert.equal(await team('pasokh_team_agents_available'), 1);
+    await socket.close();
+  }, { routing: { default_capacity: 3 } });
 });
 
 const readyz = async (gw) => {

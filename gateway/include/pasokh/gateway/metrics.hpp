@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace pasokh::gateway {
@@ -71,7 +72,15 @@ struct metrics {
   counter_family http_requests{"pasokh_http_requests_total", "HTTP requests by route and status", "route,status"};
   counter_family errors{"pasokh_errors_total", "Rejected input and internal errors by kind", "kind"};
   counter_family inbound_messages{"pasokh_inbound_messages_total", "Inbound events stored, by channel", "channel"};
-  counter_family outbound_messages{"pasokh_outbound_messages_total", "Outbound messages queued, by channel", "channel"};
+  // Every entry of a channel's outbox (agent replies, bot answers, surveys,
+  // campaign and system messages), counted once: by the gateway whose outbox
+  // worker reads it first (main.cpp), so the sum over gateways is the total.
+  counter_family outbound_messages{"pasokh_outbound_messages_total",
+                                   "Outbound messages taken from the channel's outbox (any author), by channel", "channel"};
+  // Each send attempt's outcome, where the outbox worker records it (main.cpp).
+  counter_family outbound_results{"pasokh_outbound_results_total",
+                                  "Outbox send attempts by channel and result (sent, failed, retry, rate_limited)",
+                                  "channel,result"};
   counter_family dedup_hits{"pasokh_dedup_hits_total", "Inbound events dropped as duplicates, by channel", "channel"};
   // Messenger webhook items that stored no new event: what the parser skipped
   // ("ignored_group"), unknown message ids, duplicates, echoes of our own sends.
@@ -138,8 +147,15 @@ struct metrics {
   counter_family redis_reconnects{"pasokh_redis_reconnects_total",
                                   "Redis connections established again after being lost, by connection", "connection"};
 
+  // Also pasokh_build_info{version}, always 1.
   std::string render() const;
 };
+
+// A gauge family of one label read afresh at each scrape (a queue's length
+// in Redis): only the rows given are shown, so a series gone since (a team
+// deleted) leaves the output too.
+void render_gauge(std::string& out, std::string_view name, std::string_view help, std::string_view label,
+                  const std::vector<std::pair<std::string, double>>& rows);
 
 metrics& global_metrics();
 

@@ -67,6 +67,13 @@
 
 namespace pasokh::routing {
 
+// The stream <prefix>outbox:<channel> and its consumer group (also read by
+// the gateway's /metrics for the backlog).
+inline std::string outbox_key(std::string_view prefix, std::string_view channel) {
+  return std::string(prefix) + "outbox:" + std::string(channel);
+}
+inline constexpr std::string_view outbox_group = "senders";
+
 enum class send_kind {
   delivered,     // the provider took it
   retry,         // temporary failure (network, 5xx, SMTP 4xx): send again later
@@ -119,6 +126,9 @@ struct outbox_options {
   rate_limits limits;
   // Called with "sent", "failed", "retry" or "rate_limited" per attempt outcome (metrics).
   std::function<void(std::string_view)> on_result;
+  // Called with how many entries a read took that no worker had read before
+  // (metrics: every entry once, counted by the instance that reads it first).
+  std::function<void(std::size_t)> on_new_entries;
 };
 
 // Provider pacing defaults: Telegram 1/s per chat and 30/s, WhatsApp 80/s,
