@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pasokh/gateway/aftersales.hpp"
+#include "pasokh/gateway/audit.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/campaigns.hpp"
@@ -341,7 +342,9 @@ void add_aftersales_routes(router& r, services& s) {
     auto rows = request_rows(req);
     if (auto* err = std::get_if<http_response>(&rows)) co_return *err;
     std::string none;
-    co_return co_await import_rows(s, std::move(std::get<raw_rows>(rows)), none);
+    auto answer = co_await import_rows(s, std::move(std::get<raw_rows>(rows)), none);
+    if (answer.status < 300) audit(std::get<agent>(who).id, "customers.import", "customers");
+    co_return answer;
   });
 
   r.add("POST", "/api/v1/customers/{id}/purchases", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {

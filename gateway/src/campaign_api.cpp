@@ -7,6 +7,7 @@
 
 #include "pasokh/gateway/campaign_audience.hpp"
 #include "pasokh/gateway/campaigns.hpp"
+#include "pasokh/gateway/audit.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
@@ -80,6 +81,7 @@ void add_campaign_routes(router& r, services& s) {
         store::make_command(s.cfg.redis.prefix, "create", std::to_string(now_ms()), d.name, d.kind, stored,
                             std::to_string(d.start_at), std::get<agent>(who).id));
     if (!created || created->is_error() || created->elements.empty()) co_return unavailable();
+    audit(std::get<agent>(who).id, "campaign.create", created->elements[0].str, "kind=" + d.kind);
     std::vector<std::string> one{created->elements[0].str};
     auto v = co_await views(s, one, true);
     if (!v || v->empty()) co_return unavailable();
@@ -142,6 +144,7 @@ void add_campaign_routes(router& r, services& s) {
           if (code == "not_found") co_return reject(404, "not_found", "no such campaign");
           if (code == "invalid_state")
             co_return reject(409, "invalid_state", "cannot " + action + " a campaign that is " + r->elements[1].str);
+          audit(std::get<agent>(who).id, "campaign." + action, id);  // campaign.pause, .resume, .cancel
           std::vector<std::string> one{id};
           auto v = co_await views(s, one, false);
           if (!v || v->empty()) co_return unavailable();

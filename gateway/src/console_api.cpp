@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pasokh/gateway/campaigns.hpp"
+#include "pasokh/gateway/audit.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
@@ -477,6 +478,7 @@ void add_console_routes(router& r, services& s) {
     auto id = "cr_" + std::to_string(n->integer);
     auto stored = co_await s.redis.exec(store::make_command("HSET", s.cfg.redis.prefix + "canned", id, item.dump()));
     if (!stored || stored->is_error()) co_return unavailable();
+    audit(std::get<agent>(who).id, "canned.create", id);
     co_return json_response(201, canned_item(item, id).dump());
   });
 
@@ -496,6 +498,7 @@ void add_console_routes(router& r, services& s) {
       co_return reject(409, "conflict", "the shortcut /" + item["shortcut"].get<std::string>() + " is taken");
     auto stored = co_await s.redis.exec(store::make_command("HSET", s.cfg.redis.prefix + "canned", id, item.dump()));
     if (!stored || stored->is_error()) co_return unavailable();
+    audit(std::get<agent>(who).id, "canned.update", id);
     co_return json_response(200, canned_item(item, id).dump());
   });
 
@@ -505,6 +508,7 @@ void add_console_routes(router& r, services& s) {
     auto removed = co_await s.redis.exec(store::make_command("HDEL", s.cfg.redis.prefix + "canned", p.at("id")));
     if (!removed || removed->is_error()) co_return unavailable();
     if (removed->integer == 0) co_return reject(404, "not_found", "no canned response " + p.at("id"));
+    audit(std::get<agent>(who).id, "canned.delete", p.at("id"));
     co_return json_response(200, R"({"status":"deleted"})");
   });
 }

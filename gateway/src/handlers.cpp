@@ -12,6 +12,7 @@
 #include "pasokh/bot/language.hpp"
 #include "pasokh/connectors/common/crypto.hpp"
 #include "pasokh/gateway/aftersales.hpp"
+#include "pasokh/gateway/audit.hpp"
 #include "pasokh/gateway/customer_links.hpp"
 #include "pasokh/gateway/followup.hpp"
 #include "pasokh/gateway/metrics.hpp"
@@ -194,6 +195,7 @@ void add_admin_routes(router& r, services& s) {
                                                     {"message", "the knowledge base has errors; the old one stays active"},
                                                     {"details", errors}}}}.dump());
     }
+    audit(std::get<agent>(who).id, "bot.reload", "knowledge_base", "generation=" + std::to_string(result.generation));
     co_return json_response(200, json{{"generation", result.generation}, {"entries", result.entries}}.dump());
   });
 }

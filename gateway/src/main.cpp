@@ -1,4 +1,5 @@
 // pasokh: the gateway process. Wires config, Redis, routes and listeners.
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -149,6 +150,11 @@ void setup_logging(const std::string& level) {
     logger->set_level(spdlog::level::from_str(level));
     spdlog::register_logger(logger);
   }
+  // The trail of admin changes (audit.hpp) is kept at a quieter log_level too.
+  auto audit = std::make_shared<spdlog::logger>("audit", sink);
+  const auto configured = spdlog::level::from_str(level);
+  audit->set_level(configured == spdlog::level::off ? configured : std::min(configured, spdlog::level::info));
+  spdlog::register_logger(audit);
   spdlog::set_default_logger(spdlog::get("gateway"));
 }
 

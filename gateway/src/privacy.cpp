@@ -10,6 +10,7 @@
 
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/console_api.hpp"
+#include "pasokh/gateway/audit.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/routing/repeated_warning.hpp"
 #include "pasokh/gateway/request_checks.hpp"
@@ -155,6 +156,7 @@ void add_privacy_routes(router& r, services& s) {
             co_return reject(409, "merged", "customer " + id + " was merged into " + done->merged_into + ": erase " +
                                                 done->merged_into + ", which holds its identities and conversations");
           if (done->status != "erased" && done->status != "erasing") co_return unavailable();
+          audit(a.id, "customer.erase", id);
           if (!done->files.empty()) {
             global_metrics().routing_events.inc("customer_erased");
             spdlog::get("gateway")->info("customer={} erased by agent={} ({} files): {}", id, a.id, done->files.size(),

@@ -11,6 +11,7 @@
 
 #include "pasokh/gateway/aftersales.hpp"
 #include "pasokh/gateway/agent_checks.hpp"
+#include "pasokh/gateway/audit.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/request_checks.hpp"
@@ -397,6 +398,8 @@ void add_routing_routes(router& r, services& s) {
     if (!created) co_return unavailable();
     if (!*created) co_return reject(409, "exists", "login " + a.login + " is taken");
     a.id = **created;  // a login used before by a removed agent gets a new id: its history stays that agent's
+    audit(std::get<agent>(who).id, "agent.create", a.id,
+          "login=" + a.login + " role=" + a.role + " teams=" + proto::join(a.teams, ','));
     co_await s.routing->reindex_agent(a.id, "");
     co_return json_response(201, json{{"id", a.id}, {"login", a.login}, {"name", a.name}, {"role", a.role},
                                       {"teams", a.teams}, {"capacity", a.capacity}}.dump());
@@ -417,11 +420,13 @@ void add_routing_routes(router& r, services& s) {
     const std::string old_role = old->elements[3].str;
     bool rights_changed = false;  // role or teams: what the agent's sockets were opened with
     bool password_changed = false;
+    std::vector<std::pair<std::string, std::string>> changes;  // for the audit log: action, detail
     std::vector<std::string> hset{"HSET", key};
     if (j.contains("name")) {
       auto name = opt_string(j, "name", 200);
       if (!name || name->empty()) co_return reject(400, "invalid_field", "name: 1 to 200 bytes");
       hset.insert(hset.end(), {"name", *name});
+      changes.emplace_back("agent.name", "");
     }
     if (j.contains("role")) {
       auto role = j.value("role", json()).is_string() ? j["role"].get<std::string>() : "";
@@ -435,6 +440,7 @@ void add_routing_routes(router& r, services& s) {
       }
       hset.insert(hset.end(), {"role", role});
       rights_changed |= role != old_role;
+      changes.emplace_back("agent.role", "role=" + role);
     }
     std::vector<std::string> teams;
     if (auto bad = parse_teams(j, teams)) co_return reject(400, "invalid_field", *bad);
@@ -442,11 +448,13 @@ void add_routing_routes(router& r, services& s) {
       auto joined = proto::join(teams, ',');
       hset.insert(hset.end(), {"team", teams.front(), "teams", joined});
       rights_changed |= joined != old_teams;
+      changes.emplace_back("agent.teams", "teams=" + joined);
     }
     if (auto c = j.find("capacity"); c != j.end()) {
       if (!c->is_number_integer() || c->get<int>() < 0 || c->get<int>() > 1000)
         co_return reject(400, "invalid_field", "capacity: 0 to 1000");
       hset.insert(hset.end(), {"capacity", std::to_string(c->get<int>())});
+      changes.emplace_back("agent.capacity", "capacity=" + std::to_string(c->get<int>()));
     }
     if (j.contains("password")) {
       auto pw = j.value("password", json()).is_string() ? j["password"].get<std::string>() : "";
@@ -454,10 +462,12 @@ void add_routing_routes(router& r, services& s) {
       auto hashed = co_await s.agents.hash(std::move(pw));
       hset.insert(hset.end(), {"password", std::move(hashed)});
       password_changed = true;
+      changes.emplace_back("agent.password", "");  // that it changed, never the password
     }
     if (hset.size() == 2) co_return reject(400, "invalid_body", "nothing to change: name, role, teams, capacity, password");
     auto w = co_await s.redis.exec(std::move(hset));
     if (!w || w->is_error()) co_return unavailable();
+    for (const auto& [action, detail] : changes) audit(std::get<agent>(who).id, action, id, detail);
     auto idx = co_await s.routing->reindex_agent(id, old_teams);
     if (!idx) co_return unavailable();
     // A new password ends every session (a stolen token with it); new rights
@@ -483,6 +493,7 @@ void add_routing_routes(router& r, services& s) {
     if (exists->integer == 0) co_return reject(404, "not_found", "no agent " + id);
     auto d = co_await s.routing->delete_agent(id);
     if (!d) co_return unavailable();
+    audit(std::get<agent>(who).id, "agent.remove", id);
     auto ended = co_await s.agents.end_sessions(id, "your account was removed");
     if (!ended) co_return unavailable();
     co_return json_response(200, R"({"status":"deleted"})");
@@ -537,6 +548,7 @@ void add_routing_routes(router& r, services& s) {
     if (!create && !exists) co_return reject(404, "not_found", "no team " + team.id);
     auto w = co_await s.routing->put_team(team);
     if (!w) co_return unavailable();
+    audit(std::get<agent>(who).id, create ? "team.create" : "team.update", team.id);
     co_return json_response(create ? 201 : 200, routing::to_json(team).dump());
   };
   r.add("POST", "/api/v1/admin/teams", [save_team](const http_request& req, const route_params&) -> awaitable<http_response> {
@@ -558,6 +570,7 @@ void add_routing_routes(router& r, services& s) {
     auto d = co_await s.routing->delete_team(id);
     if (!d) co_return unavailable();
     if (!*d) co_return reject(404, "not_found", "no team " + id);
+    audit(std::get<agent>(who).id, "team.delete", id);
     co_return json_response(200, R"({"status":"deleted"})");
   });
 
@@ -612,6 +625,7 @@ void add_routing_routes(router& r, services& s) {
             }
             auto w = co_await s.routing->put_team(team);
             if (!w) co_return unavailable();
+            audit(std::get<agent>(who).id, "team." + part, team.id);  // team.hours, team.sla
             co_return json_response(200, routing::to_json(team).dump());
           });
   }

@@ -1,14 +1,15 @@
 // Agent sessions with real processes (two gateways on one Redis): logout,
 // a password change, a removal and new rights end access at once, on every
-// instance; login limits hold under concurrency and per client address; a
-// burst of logins does not stall the gateway.
+// instance; each admin change leaves an audit line; login limits hold under
+// concurrency and per client address; a burst of logins does not stall the
+// gateway.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, apiCall, sleep, WsClient, TEST_PASSWORD_ROUNDS,
+  RedisServer, Pasokh, defaultConfig, postMessage, login, agentSocket, apiCall, sleep, waitFor, WsClient, TEST_PASSWORD_ROUNDS,
 } from '../support/harness.mjs';
 
 let redis, gw1, gw2;
@@ -119,6 +120,24 @@ test('a password change ends every session: the sockets close on every instance 
   assert.equal((await refused(gw2, t1))?.code, 1008, 'an old token opens no socket');
   assert.equal((await login(gw1, 'rotor', 'rotor-password')).status, 401);
   assert.equal((await login(gw2, 'rotor', 'rotor-new-password')).status, 200);
+});
+
+test('admin changes leave one audit line each naming the admin, the action and the target, never the password', async () => {
+  const boss = (await login(gw1, 'chief', 'chief-secret-1')).json.agent.id;
+  const id = await newAgent('audited');
+  const secret = 'audited-new-secret-5150';
+  const token = await chief();
+  assert.equal((await apiCall(gw1, 'PATCH', `/api/v1/admin/agents/${id}`, { token, body: { password: secret } })).status, 200);
+  assert.equal((await apiCall(gw1, 'PATCH', `/api/v1/admin/agents/${id}`, { token, body: { role: 'admin' } })).status, 200);
+  assert.equal((await apiCall(gw1, 'DELETE', `/api/v1/admin/agents/${id}`, { token })).status, 200);
+  const audit = () => gw1.output.split('\n').filter((l) => l.includes('[audit]') && l.includes(`target=${id}`));
+  await waitFor(() => audit().length === 4, 'four audit lines');
+  const lines = audit();
+  assert.match(lines[0], new RegExp(`\\[info\\] admin=${boss} action=agent\\.create target=${id} login=audited role=agent teams=support$`));
+  assert.match(lines[1], new RegExp(`admin=${boss} action=agent\\.password target=${id}$`));
+  assert.match(lines[2], new RegExp(`admin=${boss} action=agent\\.role target=${id} role=admin$`));
+  assert.match(lines[3], new RegExp(`admin=${boss} action=agent\\.remove target=${id}$`));
+  assert.ok(!gw1.output.includes(secret) && !gw1.output.includes('audited-password'), 'no password in the log');
 });
 
 test('a removed agent\'s sockets close on every instance, and a reply of theirs still in flight is refused', async () => {
