@@ -355,7 +355,12 @@ test('a greeting to 300 customers on two instances: once each, never to opt-outs
   assert.match(await oneClick.text(), /You are unsubscribed/);
   assert.equal(redisCli(redis, 'HGET', `pasokh:cust:${mailCust}`, 'opt_out'), '1');
   assert.equal(redisCli(redis, 'HGET', `pasokh:cust:${mailCust}`, 'opt_out_channel'), 'mail');
+  // The campaign that mailed the link counts the opt-out (as a "stop" reply), once.
+  assert.equal((await read()).stats.opted_out, 1, 'the link\'s opt-out is the campaign\'s');
   assert.match(await (await fetch(`${survivor.base}${link}`)).text(), /You are unsubscribed/, 'opening it again says so');
+  assert.equal((await fetch(`${survivor.base}${link}`, { method: 'POST', body: 'List-Unsubscribe=One-Click',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status, 200);
+  assert.equal((await read()).stats.opted_out, 1, 'a second click counts nothing more');
   const forged = await fetch(`${survivor.base}/unsubscribe/${'x'.repeat(24)}`, { method: 'POST' });
   assert.equal(forged.status, 404);
   assert.match(await forged.text(), /not valid/);

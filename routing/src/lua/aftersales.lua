@@ -171,7 +171,7 @@ if op == 'opt_out' then
 end
 
 if op == 'unsubscribe' then
-  local link = redis.call('HMGET', p .. 'unsubscribe:' .. ARGV[4], 'customer', 'channel')
+  local link = redis.call('HMGET', p .. 'unsubscribe:' .. ARGV[4], 'customer', 'channel', 'campaign', 'campaign_until')
   local cust = link[1]
   if not cust then return { 'not_found' } end
   -- A merged file's link speaks for the file it joined.
@@ -186,6 +186,12 @@ if op == 'unsubscribe' then
   if h[1] == '1' then return { 'already', language } end
   if ARGV[5] ~= '1' then return { 'subscribed', language } end
   redis.call('HSET', ckey, 'opt_out', '1', 'opt_out_at', now, 'opt_out_channel', link[2] or '')
+  -- The campaign's opted_out, as for a "stop" answering it (count_campaign_opt_out):
+  -- the latest campaign that mailed the link, within its reply window (campaign.lua).
+  if link[3] and tonumber(link[4] or '0') >= now then
+    redis.call('HINCRBY', p .. 'campaign:' .. link[3] .. ':stats', 'opted_out', 1)
+    redis.call('ZADD', p .. 'campaigns:dirty', now, link[3])
+  end
   return { 'opted_out', language }
 end
 

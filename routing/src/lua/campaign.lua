@@ -8,7 +8,8 @@
 --   send     id, member, customer, channels ("id:kind:team,..." the campaign may use), filtered ('1': the
 --            campaign names channels), text, template_name, template_language, template_params_json,
 --            reply_window_ms, author_name, window_ms, unsubscribe_token (fresh; an email
---            customer without one gets it: unsubscribe:{token} -> customer, channel),
+--            customer without one gets it: unsubscribe:{token} -> customer, channel; and
+--            campaign, campaign_until: the latest campaign that mailed it and its reply window's end),
 --            stop_hint (how to opt out, in the text's language: ends a text that is not
 --            mail, which says it in its own footer, nor a WhatsApp template), today (the
 --            campaign time zone's day number: a dated member waits while its customer
@@ -280,6 +281,10 @@ if kind == 'email' and fresh_token ~= '' then
     redis.call('HSET', custkey, 'unsubscribe_token', token)
     redis.call('HSET', p .. 'unsubscribe:' .. token, 'customer', cust, 'channel', best)
   end
+  -- The link is the customer's, in every campaign mail: an opt-out by it
+  -- counts toward the latest campaign that mailed it, within the reply window
+  -- (aftersales.lua 'unsubscribe'), as a "stop" answering it would.
+  redis.call('HSET', p .. 'unsubscribe:' .. token, 'campaign', id, 'campaign_until', now + reply_window)
   out.unsubscribe_token = token
 end
 if use_template then
