@@ -211,34 +211,77 @@ test('an edit after the copy keeps the copies; erasing the customer removes them
   assert.equal((await fetchAs(sara, `/api/v1/attachments/${ref}`)).status, 404);
 });
 
-test('a copy that would land after the erasure is not stored', async () => {
-  // The conversation is erased while its copy is on the way: the script refuses it and deletes the bytes.
-  cdn.files.set('/v/late.jpg', { body: PHOTO, type: 'image/jpeg' });
-  const held = { release: null, started: false };
+// Holds the CDN's answer for `path` until release(); restore() puts the CDN back as it was.
+function holdCdn(path) {
+  const held = { started: false };
   const released = new Promise((r) => { held.release = r; });
   const original = cdn.server.listeners('request')[0];
   cdn.server.removeAllListeners('request');
   cdn.server.on('request', (req, res) => {
-    if (!req.url.startsWith('/v/late.jpg')) return original(req, res);
+    if (!req.url.startsWith(path)) return original(req, res);
     held.started = true;
     return released.then(() => original(req, res));
   });
+  held.restore = () => { cdn.server.removeAllListeners('request'); cdn.server.on('request', original); };
+  return held;
+}
+
+const goneCopies = (channel) => metric(gw, `pasokh_meta_media_copies_total{channel="${channel}",outcome="gone"}`);
+const unfiledCopies = () => redisCli(redis, '--scan', '--pattern', 'pasokh:attachment:*').split('\n').filter(Boolean)
+  .filter((key) => redisCli(redis, 'HGET', key, 'conversation') === '');
+
+test('a copy that would land after the erasure is not stored', async () => {
+  // The conversation is erased while its copy is on the way: the script refuses it and deletes the bytes.
+  cdn.files.set('/v/late.jpg', { body: PHOTO, type: 'image/jpeg' });
+  const held = holdCdn('/v/late.jpg');
   try {
     await sendFiles('fb', [attachment('image', cdn.url('/v/late.jpg'))], { text: 'erase me before the copy' });
     const first = await agent.next((f) => messageEvent()(f) && f.message.text === 'erase me before the copy');
     await waitUntil(() => held.started, 'the download started');
     const cust = first.conversation.customer_id;
-    const gone = await metric(gw, 'pasokh_meta_media_copies_total{channel="fb",outcome="gone"}');
+    const gone = await goneCopies('fb');
     assert.equal((await apiCall(gw, 'POST', `/api/v1/admin/customers/${cust}/erase`, { token: boss, body: { confirm: cust } })).status, 200);
     held.release();
-    await waitUntil(async () => await metric(gw, 'pasokh_meta_media_copies_total{channel="fb",outcome="gone"}') === gone + 1, 'the copy refused');
+    await waitUntil(async () => await goneCopies('fb') === gone + 1, 'the copy refused');
     assert.equal(redisCli(redis, 'EXISTS', `pasokh:conv:${first.conv}:copies`), '0');
     const blobs = redisCli(redis, '--scan', '--pattern', 'pasokh:attachment:*').split('\n').filter(Boolean);
     for (const key of blobs) assert.notEqual(redisCli(redis, 'HGET', key, 'conversation'), first.conv);
-    assert.ok(!blobs.some((key) => redisCli(redis, 'HGET', key, 'conversation') === ''), 'no unfiled copy left');
+    assert.deepEqual(unfiledCopies(), [], 'no unfiled copy left');
   } finally {
-    cdn.server.removeAllListeners('request');
-    cdn.server.on('request', original);
+    held.restore();
+  }
+});
+
+test('an Instagram photo the customer unsends loses its copy: unsent after the copy, the bytes go; unsent while on the way, none is stored', async () => {
+  const unsend = (psid, id) => postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID,
+    [{ sender: { id: psid }, recipient: { id: IG_ACCOUNT_ID }, timestamp: Date.now(), message: { mid: id, is_deleted: true } }]));
+  cdn.files.set('/v/unsend-after.jpg', { body: PHOTO, type: 'image/jpeg' });
+  const after = await sendFiles('ig', [attachment('image', cdn.url('/v/unsend-after.jpg'))], { text: 'unsent after its copy' });
+  const copied = await agent.next(copiesEvent());
+  const ref = copied.message.attachments[0].provider_ref;
+  assert.equal(redisCli(redis, 'EXISTS', `pasokh:attachment:${ref}`), '1');
+  assert.equal((await unsend(after.psid, after.body.entry[0].messaging[0].message.mid)).status, 200);
+  await agent.next((f) => messageEvent(copied.conv)(f) && f.message.deleted_at);
+  assert.equal(redisCli(redis, 'EXISTS', `pasokh:attachment:${ref}`), '0', 'the copy is gone with the message');
+  assert.equal(redisCli(redis, 'HEXISTS', `pasokh:conv:${copied.conv}:copies`, String(copied.message.seq)), '0');
+  assert.equal((await fetchAs(sara, `/api/v1/attachments/${ref}`)).status, 404);
+
+  cdn.files.set('/v/unsend-late.jpg', { body: PHOTO, type: 'image/jpeg' });
+  const held = holdCdn('/v/unsend-late.jpg');
+  try {
+    const late = await sendFiles('ig', [attachment('image', cdn.url('/v/unsend-late.jpg'))], { text: 'unsent before its copy' });
+    const first = await agent.next((f) => messageEvent()(f) && f.message.text === 'unsent before its copy');
+    await waitUntil(() => held.started, 'the download started');
+    const gone = await goneCopies('ig');
+    assert.equal((await unsend(late.psid, late.body.entry[0].messaging[0].message.mid)).status, 200);
+    await agent.next((f) => messageEvent(first.conv)(f) && f.message.deleted_at);
+    held.release();
+    await waitUntil(async () => await goneCopies('ig') === gone + 1, 'the copy refused');
+    assert.equal(redisCli(redis, 'EXISTS', `pasokh:conv:${first.conv}:copies`), '0');
+    assert.deepEqual(unfiledCopies(), [], 'no unfiled copy left');
+    assert.ok(!agent.frames.some((f) => copiesEvent(first.conv)(f)), 'no copies event brings the photo back');
+  } finally {
+    held.restore();
   }
 });
 

@@ -13,8 +13,8 @@
 --   retry  member, due_ms -> 1
 --   drop   member -> 1
 --   store  conv, seq, ttl_s, attachments (JSON), ids... -> 'stored' | 'copied'
---          (another claim stored them) | 'gone' (the message or its
---          conversation was erased or is being scrubbed): the ids are
+--          (another claim stored them) | 'gone' (the message was unsent, or
+--          it or its conversation erased or being scrubbed): the ids are
 --          deleted then, never kept past an erasure
 local op = ARGV[2]
 local due, attempts = p .. 'meta_media:due', p .. 'meta_media:attempts'
@@ -76,7 +76,8 @@ if op == 'store' then
   if h[1] or (tonumber(h[2] or '') or 0) >= n or (tonumber(h[3] or '') or 0) >= n then return refuse('gone') end
   local entry = redis.call('XRANGE', vkey .. ':log', seq .. '-1', seq .. '-1')[1]
   local msg = entry and cjson.decode(entry[2][2]).message
-  if type(msg) ~= 'table' or msg.erased then return refuse('gone') end
+  -- Erased, or unsent by the customer (unsend_message.lua) while its files were on the way.
+  if type(msg) ~= 'table' or msg.erased or msg.deleted_at then return refuse('gone') end
 
   for i = 7, #ARGV do
     local key = p .. 'attachment:' .. ARGV[i]

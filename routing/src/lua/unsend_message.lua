@@ -44,7 +44,7 @@ local function without_message(raw)
   if f.event ~= 'message' or type(m) ~= 'table' or m.id ~= message_id then return nil end
   if type(m.attachments) == 'table' then
     for _, a in ipairs(m.attachments) do
-      -- A stored copy (a mail's, a web chat upload's); Instagram's files stay with Instagram.
+      -- Pasokh's copy of the file (meta_media.lua); Instagram's own URL stays with Instagram.
       local ref = type(a) == 'table' and a.provider_ref
       if type(ref) == 'string' and string.sub(ref, 1, 4) == 'att_' then redis.call('DEL', p .. 'attachment:' .. ref) end
     end
@@ -71,7 +71,9 @@ local msg = rewrite(vkey .. ':log')
 if redis.call('EXISTS', vkey .. ':log:scrub') == 1 then rewrite(vkey .. ':log:scrub') end
 
 redis.call('DEL', p .. 'provider_msg:' .. channel .. ':' .. provider_id)
+-- Its copies' bytes went with the frames naming them; a copy still on the way is refused (meta_media.lua).
 redis.call('HDEL', vkey .. ':edits', mseq)
+redis.call('HDEL', vkey .. ':copies', mseq)
 local last = last_message_view(redis.call('HGET', vkey, 'last_message') or '')
 if last and tostring(last.seq) == mseq then
   redis.call('HSET', vkey, 'last_message', last_message_field(mseq, last.at, last.author, '', nil))
