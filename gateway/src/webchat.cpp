@@ -381,9 +381,12 @@ awaitable<void> webchat_service::queue_loop() {
 namespace {
 
 // CORS of the visitor's HTTP routes: the origin, already checked, echoed.
+// Retry-After is exposed so the widget on the shop's page can wait as told
+// after a 503 busy or a 429.
 void add_cors(http_response& r, std::string_view origin) {
   if (origin.empty()) return;
   r.headers.emplace_back("Access-Control-Allow-Origin", std::string(origin));
+  r.headers.emplace_back("Access-Control-Expose-Headers", "Retry-After");
   r.headers.emplace_back("Vary", "Origin");
 }
 

@@ -138,6 +138,8 @@ test('a file over the limit from the shop\'s page: the browser may read the 413 
   const big = await send(SHOP);
   assert.equal(big.status, 413);
   assert.equal(big.headers.get('access-control-allow-origin'), SHOP);
+  // The widget on the shop's page may read Retry-After (after a 503 busy or a 429).
+  assert.equal(big.headers.get('access-control-expose-headers'), 'Retry-After');
   assert.equal((await big.json()).error.code, 'body_too_large');
   // A site the channel does not allow reads nothing.
   const elsewhere = await send('https://evil.example');

@@ -997,7 +997,7 @@
       return fetch(SERVER + '/api/v1/webchat/uploads?name=' + encodeURIComponent(file.name), { method: 'POST', body: file, credentials: 'omit',
         mode: 'cors', headers: { authorization: 'Bearer ' + token, 'content-type': file.type || 'application/octet-stream' } });
     }).then(function (res) {
-      // Busy, or too many at once: again after Retry-After (5 s when a cross-origin page cannot read it), 4 tries.
+      // Busy, or too many at once: again after Retry-After (exposed to the page; 5 s if absent), 4 tries.
       var wait = Number(res.headers.get('retry-after') || 5);
       if ((res.status === 503 || res.status === 429) && job.tries < 4 && wait <= 30) {
         setTimeout(function () { if (gen === generation) upload(job); }, wait * 1000);
