@@ -184,17 +184,18 @@ awaitable<store::result<saved_contact>> webchat_service::save_contact(const std:
   co_return saved;
 }
 
-awaitable<store::result<void>> webchat_service::end_visitor(const std::string& channel, const std::string& visitor) {
+awaitable<store::result<void>> webchat_service::end_visitor(const std::string& channel_id, const std::string& visitor) {
   // As long as any token of the visitor could live: one renewed just before
   // the end expires a token TTL after it.
   const auto ttl = cfg().token_ttl + std::chrono::minutes(1);
-  std::vector<std::vector<std::string>> commands;
-  commands.push_back(store::make_command("SET", key("webchat:ended:" + channel + ":" + visitor),
-                                         std::to_string(webchat_now_ms()), "EX", std::to_string(ttl.count())));
-  commands.push_back(store::make_command("PUBLISH", key("webchat:ended"), channel + ":" + visitor));
-  auto r = co_await core_.redis.exec_pipeline(std::move(commands));
-  if (!r) co_return r.error();
-  if (r->empty() || (*r)[0].is_error()) co_return make_error_code(store::redis_errc::server_error);
+  const auto* ch = channel(channel_id);
+  const bool mails = ch && !ch->settings.email_fallback_channel.empty();
+  auto r = co_await core_.redis.fcall(routing::script(routing::lua::webchat_end), store::make_command(),
+                                     store::make_command(core_.cfg.redis.prefix, channel_id, visitor,
+                                                         std::to_string(webchat_now_ms()), std::to_string(ttl.count()),
+                                                         mails ? "1" : "0"));
+  auto a = array_answer(r, 1);
+  if (!a) co_return a.error();
   co_return store::result<void>{};
 }
 

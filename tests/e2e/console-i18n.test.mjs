@@ -13,7 +13,7 @@ import arAdmin from '../../web/console/js/i18n/ar-admin.js';
 import { typingLine } from '../../web/console/js/typing.js';
 import { explainTeamError, formatDuration, hoursSummary, slaProblem, slaSummary } from '../../web/console/js/views/admin.js';
 import { campaignBody, campaignSummary, previewSummary } from '../../web/console/js/views/campaigns.js';
-import { reasonText } from '../../web/console/js/views/conversation.js';
+import { eventText, reasonText } from '../../web/console/js/views/conversation.js';
 import { formatDuration as reportDuration } from '../../web/console/js/views/charts.js';
 import { formatDay, periodText } from '../../web/console/js/views/reports.js';
 
@@ -140,6 +140,16 @@ test('a split reply that failed after its first parts says in the agent\'s langu
   assert.equal(reasonText(more).split(': ')[1], 'بخش ۴ از ۵ ارسال نشد؛ بخش‌های ۱ تا ۳ به دست مشتری رسیده‌اند');
   useLanguage('ar', ar);
   assert.equal(reasonText(one).split(': ')[0], 'فشل الجزء ٢ من ٣؛ وصل الجزء ١ إلى العميل');
+});
+
+test('a customer who ended the web chat: the line says so in the agent\'s language, and whether replies can still reach them', () => {
+  const left = (byEmail) => ({ type: 'event', conv: 'cv_1', seq: 4, event: 'visitor_left', channel: 'web', by_email: byEmail, actor: 'customer', at: 1 });
+  assert.equal(eventText({}, left(true)), 'The customer ended the chat on this device. Replies will reach them only by email.');
+  useLanguage('fa', fa);
+  assert.equal(eventText({}, left(true)), 'مشتری گفتگو را در این دستگاه پایان داد. پاسخ‌ها فقط از راه ایمیل به او می‌رسد.');
+  assert.equal(eventText({}, left(false)), 'مشتری گفتگو را در این دستگاه پایان داد. پاسخ‌ها به او نمی‌رسد (ایمیل تأییدشده‌ای ندارد).');
+  useLanguage('ar', ar);
+  assert.equal(eventText({}, left(false)), 'أنهى العميل المحادثة على هذا الجهاز. لن تصله الردود (لا بريد إلكتروني مؤكد).');
 });
 
 test('a message type the console cannot show is named in the agent\'s language, or as the provider calls it', () => {

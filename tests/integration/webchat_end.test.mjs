@@ -1,21 +1,36 @@
 // "End chat" in the widget on a shared computer: the browser forgets the
 // visitor, and DELETE /api/v1/webchat/sessions makes their token worthless to
-// anyone who copied it, on every instance. The conversation stays with the agents.
+// anyone who copied it, on every instance. The conversation stays with the
+// agents, who are told in it that the customer left (visitor_left) and
+// whether their replies can still reach them by email.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Pasokh, RedisServer, WsClient, defaultConfig } from '../support/harness.mjs';
-import { redisCli as cli } from './messenger_support.mjs';
+import { Pasokh, RedisServer, WsClient, agentSocket, defaultConfig, freePort, login, sleep } from '../support/harness.mjs';
+import { fcall, redisCli as cli } from './messenger_support.mjs';
 
 const SECRET = { PASOKH_WEBCHAT_SECRET: 'end-test-webchat-secret-0123456789' };
 const SHOP = 'https://shop.example.com';  // the page the widget is on
-let redis, gw, other;
+let redis, gw, other, agentToken;
 
 before(async () => {
   redis = await new RedisServer().start();
-  const config = defaultConfig(redis, {
-    channels: [{ id: 'web', kind: 'webchat', team: 'support', provider: { allowed_origins: [SHOP] } }],
+  // No mail goes out in these tests: the relay's port is only named.
+  const [smtpPort, relayPort] = [await freePort(), await freePort()];
+  const config = (smtp) => defaultConfig(redis, {
+    channels: [
+      { id: 'web', kind: 'webchat', team: 'support', provider: { allowed_origins: [SHOP] } },
+      // Replies the customer has not read go to their proved email.
+      { id: 'web-mail', kind: 'webchat', team: 'support',
+        provider: { allowed_origins: [SHOP], email_fallback_channel: 'mail', email_fallback_after_s: 600 } },
+      { id: 'mail', kind: 'email', team: 'support', provider: {
+        support_addresses: ['support@shop.example'], from_address: 'support@shop.example',
+        smtp: { address: '127.0.0.1', port: smtp }, relay: { host: '127.0.0.1', port: relayPort, tls: 'none' } } },
+    ],
   });
-  [gw, other] = await Promise.all([new Pasokh(config, SECRET).start(), new Pasokh(config, SECRET).start()]);
+  [gw, other] = await Promise.all([new Pasokh(config(smtpPort), SECRET).start(),
+    new Pasokh(config(await freePort()), SECRET).start()]);
+  await gw.createAgent('sara', 'sara-secret-1', { name: 'Sara' });
+  agentToken = (await login(gw, 'sara', 'sara-secret-1')).json.token;
 });
 
 after(async () => {
@@ -29,12 +44,12 @@ function session(body, g = gw) {
   });
 }
 
-function endChat(token) {
-  return fetch(`${gw.base}/api/v1/webchat/sessions`, { method: 'DELETE', headers: { authorization: `Bearer ${token}`, origin: SHOP } });
+function endChat(token, g = gw) {
+  return fetch(`${g.base}/api/v1/webchat/sessions`, { method: 'DELETE', headers: { authorization: `Bearer ${token}`, origin: SHOP } });
 }
 
-async function chatSocket(token, g = gw) {
-  const c = new WsClient(`${g.wsBase}/ws/chat?channel=web`);
+async function chatSocket(token, g = gw, channel = 'web') {
+  const c = new WsClient(`${g.wsBase}/ws/chat?channel=${channel}`);
   await c.opened();
   c.send({ type: 'hello', v: 1, token, lang: 'en' });
   return c;
@@ -90,4 +105,68 @@ test('End chat needs the visitor token; the widget\'s preflight allows DELETE wi
   assert.equal(pre.status, 204);
   assert.match(pre.headers.get('access-control-allow-methods'), /DELETE/);
   assert.match(pre.headers.get('access-control-allow-headers'), /authorization/i);
+});
+
+// A visitor of `channel` who wrote once: their token and conversation.
+async function writingVisitor(channel, text) {
+  const { token, visitor_id } = await (await session({ channel })).json();
+  const c = await chatSocket(token, gw, channel);
+  await c.next((f) => f.type === 'synced');
+  c.send({ type: 'message', client_id: 'c-1', text });
+  const { conv } = await c.next((f) => f.type === 'ack');
+  return { c, token, visitor_id, conv };
+}
+
+const leftEvents = (agent, conv) => agent.frames.filter((f) => f.type === 'event' && f.conv === conv && f.event === 'visitor_left');
+
+test('End chat tells the agents in the conversation, once, live and in its history; nothing else about it changes', async () => {
+  const agent = await agentSocket(gw, agentToken);
+  const { c, token, visitor_id, conv } = await writingVisitor('web', 'is my parcel on the way?');
+  await agent.next((f) => f.type === 'event' && f.conv === conv && f.event === 'message');
+  const fields = ['status', 'assignee', 'team', 'updated_at', 'sla_first_due'];
+  const before = await cli(redis, 'HMGET', `pasokh:conv:${conv}`, ...fields);
+  // Another tab's token of the same visitor, ended at the same moment on the other instance.
+  const { token: renewed } = await (await session({ channel: 'web', token })).json();
+  const ended = await Promise.all([endChat(token), endChat(renewed, other)]);
+  assert.ok(ended.some((r) => r.status === 204), ended.map((r) => r.status).join());
+  assert.equal((await c.closed).code, 1008);
+
+  const left = await agent.next((f) => f.type === 'event' && f.conv === conv && f.event === 'visitor_left');
+  assert.equal(left.channel, 'web');
+  assert.equal(left.by_email, false, 'no email to mail replies to');
+  assert.equal(typeof left.at, 'number');
+  assert.equal(left.conversation.status, await cli(redis, 'HGET', `pasokh:conv:${conv}`, 'status'));
+  assert.equal((await endChat(token)).status, 401, 'a repeat finds the token refused');
+  // One that passed the token check before the end was stored (a retry racing it).
+  assert.equal(fcall(redis, 'webchat_end', 'web', visitor_id, String(Date.now()), '60', '0'), 'already');
+  await sleep(300);
+  assert.equal(leftEvents(agent, conv).length, 0, 'told once');
+  assert.deepEqual(await cli(redis, 'HMGET', `pasokh:conv:${conv}`, ...fields), before, 'status, SLA and list order stay');
+
+  agent.send({ type: 'history', conv, after: 0 });
+  const h = await agent.next((f) => f.type === 'history');
+  assert.deepEqual(h.events.map((e) => e.event), ['message', 'visitor_left']);
+  assert.equal(h.events[1].seq, left.seq);
+  await agent.close();
+});
+
+test('the agents learn whether replies still reach the customer who left: by email only to an address they proved', async () => {
+  const agent = await agentSocket(gw, agentToken);
+  const { token, visitor_id, conv } = await writingVisitor('web-mail', 'please mail me the invoice');
+  const cust = await cli(redis, 'GET', `pasokh:ident:web-mail:${visitor_id}`);
+  // As a confirmed link leaves the file (customer_merge.lua 'verify').
+  await cli(redis, 'HSET', `pasokh:cust:${cust}`, 'email', 'reza@example.com');
+  await cli(redis, 'SADD', `pasokh:cust:${cust}:keys`, 'email:reza@example.com');
+  assert.equal((await endChat(token)).status, 204);
+  const left = await agent.next((f) => f.type === 'event' && f.conv === conv && f.event === 'visitor_left');
+  assert.equal(left.by_email, true);
+
+  // An address only typed into the form is no way to reach them.
+  const typed = await writingVisitor('web-mail', 'hello?');
+  const typedCust = await cli(redis, 'GET', `pasokh:ident:web-mail:${typed.visitor_id}`);
+  await cli(redis, 'HSET', `pasokh:cust:${typedCust}`, 'email', 'someone@example.com');
+  assert.equal((await endChat(typed.token)).status, 204);
+  const unproved = await agent.next((f) => f.type === 'event' && f.conv === typed.conv && f.event === 'visitor_left');
+  assert.equal(unproved.by_email, false);
+  await agent.close();
 });

@@ -230,6 +230,21 @@ TEST(ReportTimeline, AnErasedCustomersConversationCountsAsItWas) {
   EXPECT_EQ(resolved.fold().resolutions.size(), 2u);
 }
 
+TEST(ReportTimeline, AVisitorLeavingTheWebChatCountsForNothing) {
+  // webchat_end.lua logs `visitor_left` in a conversation waiting for an
+  // answer: no reply, no resolution, the customer still waits.
+  log_builder b;
+  b.sla = true;
+  b.open(1000, false);
+  auto before = b.fold();
+  b.push({{"event", "visitor_left"}, {"channel", "web"}, {"by_email", true}, {"actor", "customer"}, {"at", 5000}});
+  auto after = b.fold();
+  EXPECT_EQ(after.seq, before.seq + 1);
+  EXPECT_EQ(after.waiting_since, 1000);
+  after.seq = before.seq;
+  EXPECT_EQ(rp::encode(after), rp::encode(before)) << "only the seq moves";
+}
+
 TEST(ReportTimeline, AnAgentTakingOverFromTheBotAndSideConversations) {
   log_builder b;
   b.open(1000, true);

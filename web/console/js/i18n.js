@@ -58,6 +58,8 @@ const EN = {
   'ev.csat': 'Customer rated {rating}/5', 'ev.csatWith': ' (conversation with {who})',
   'ev.reaction': 'Customer reacted {emoji} to an earlier message', 'ev.reactionGone': 'Customer took back their reaction {emoji}',
   'msg.reaction': 'Customer reacted',
+  'ev.visitorLeft': 'The customer ended the chat on this device.',
+  'ev.visitorLeftEmail': 'Replies will reach them only by email.', 'ev.visitorLeftNoEmail': 'Replies will not reach them (no confirmed email).',
   'ev.csatComment': 'Customer commented on their rating:', 'ev.routed': 'Routed to team {team}',
   'ev.sla': 'SLA', 'ev.slaFirst': 'first response', 'ev.slaBreach': 'breached',
   're.transfer': 'transferred', 're.reopened': 'reopened', 're.unsnoozed': 'back from snooze', 're.taken': 'taken',

@@ -142,7 +142,8 @@ class webchat_service {
                                                                     const std::string& language);
   // End chat: the visitor's tokens are refused from now on, on every
   // instance, and their open sockets close (1008 token_invalid). Their
-  // conversations stay as they are, with the agents.
+  // conversations stay as they are, with the agents; the open one logs a
+  // `visitor_left` event once (routing/src/lua/webchat_end.lua).
   boost::asio::awaitable<store::result<void>> end_visitor(const std::string& channel, const std::string& visitor);
   // Did End chat end the visitor? Checked wherever a token is taken.
   boost::asio::awaitable<store::result<bool>> visitor_ended(const std::string& channel, const std::string& visitor);

@@ -100,6 +100,8 @@ export default {
   'ev.csat': 'قيّم العميل بـ {rating} من ٥', 'ev.csatWith': ' (محادثة مع {who})',
   'ev.reaction': 'تفاعل العميل مع رسالة سابقة: {emoji}', 'ev.reactionGone': 'أزال العميل تفاعله {emoji}',
   'msg.reaction': 'تفاعل العميل',
+  'ev.visitorLeft': 'أنهى العميل المحادثة على هذا الجهاز.',
+  'ev.visitorLeftEmail': 'ستصله الردود عبر البريد الإلكتروني فقط.', 'ev.visitorLeftNoEmail': 'لن تصله الردود (لا بريد إلكتروني مؤكد).',
   'ev.csatComment': 'تعليق العميل على تقييمه:', 'ev.routed': 'وُجّهت إلى فريق {team}',
   'ev.sla': 'SLA', 'ev.slaFirst': 'الرد الأول', 'ev.slaBreach': 'تم تجاوزه',
   're.transfer': 'حُوّلت', 're.reopened': 'أُعيد فتحها', 're.unsnoozed': 'عادت من التأجيل', 're.taken': 'تم استلامها',

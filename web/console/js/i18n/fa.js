@@ -100,6 +100,8 @@ export default {
   'ev.csat': 'امتیاز مشتری: {rating} از ۵', 'ev.csatWith': ' (گفتگو با {who})',
   'ev.reaction': 'واکنش مشتری به پیامی قدیمی‌تر: {emoji}', 'ev.reactionGone': 'مشتری واکنش {emoji} را برداشت',
   'msg.reaction': 'واکنش مشتری',
+  'ev.visitorLeft': 'مشتری گفتگو را در این دستگاه پایان داد.',
+  'ev.visitorLeftEmail': 'پاسخ‌ها فقط از راه ایمیل به او می‌رسد.', 'ev.visitorLeftNoEmail': 'پاسخ‌ها به او نمی‌رسد (ایمیل تأییدشده‌ای ندارد).',
   'ev.csatComment': 'نظر مشتری دربارهٔ امتیازش:', 'ev.routed': 'به تیم {team} هدایت شد',
   'ev.sla': 'SLA', 'ev.slaFirst': 'اولین پاسخ', 'ev.slaBreach': 'نقض شد',
   're.transfer': 'انتقال یافت', 're.reopened': 'بازگشایی شد', 're.unsnoozed': 'بازگشت از تعویق', 're.taken': 'برداشته شد',

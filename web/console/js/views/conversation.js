@@ -173,7 +173,7 @@ function messageItem(state, convId, conv, m, seq, { fetchFile, onSend }) {
 
 // One line for a log event that is not a message: status changes (with the
 // routing reason and a transfer/snooze note), priority, labels, routing, SLA.
-function eventText(state, f) {
+export function eventText(state, f) {
   const who = assigneeLabel(state, f.actor);
   const by = who && f.actor !== 'system' ? t('ev.by', { who }) : '';
   switch (f.event) {
@@ -199,6 +199,9 @@ function eventText(state, f) {
     // A reaction to a message not loaded here (on one that is, it shows on the message).
     case 'reaction': return f.reaction?.emoji ? t('ev.reaction', { emoji: f.reaction.emoji })
       : t('ev.reactionGone', { emoji: f.reaction?.previous ?? '' });
+    // End chat in the widget (webchat_end.lua): the chat can no longer reach them;
+    // a reply goes by email only to an address they proved (by_email).
+    case 'visitor_left': return `${t('ev.visitorLeft')} ${t(f.by_email ? 'ev.visitorLeftEmail' : 'ev.visitorLeftNoEmail')}`;
     case 'sla': return `${t('ev.sla')} ${f.sla === 'first' ? t('ev.slaFirst') : f.sla ?? ''} ${f.state === 'breach' ? t('ev.slaBreach') : f.state ?? ''}`;
     default: return f.event;
   }
