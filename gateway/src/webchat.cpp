@@ -16,6 +16,7 @@
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/gateway/webchat_token.hpp"
+#include "pasokh/gateway/webchat_transcript.hpp"
 #include "pasokh/gateway/webchat_uploads.hpp"
 #include "pasokh/gateway/webchat_verify.hpp"
 #include "pasokh/proto/utf8.hpp"
@@ -184,19 +185,45 @@ awaitable<store::result<saved_contact>> webchat_service::save_contact(const std:
   co_return saved;
 }
 
-awaitable<store::result<void>> webchat_service::end_visitor(const std::string& channel_id, const std::string& visitor) {
+awaitable<store::result<void>> webchat_service::end_visitor(const std::string& channel_id, const std::string& visitor,
+                                                             std::optional<std::string> copy_language) {
   // As long as any token of the visitor could live: one renewed just before
   // the end expires a token TTL after it.
   const auto ttl = cfg().token_ttl + std::chrono::minutes(1);
   const auto* ch = channel(channel_id);
-  const bool mails = ch && !ch->settings.email_fallback_channel.empty();
-  auto r = co_await core_.redis.fcall(routing::script(routing::lua::webchat_end), store::make_command(),
-                                     store::make_command(core_.cfg.redis.prefix, channel_id, visitor,
-                                                         std::to_string(webchat_now_ms()), std::to_string(ttl.count()),
-                                                         mails ? "1" : "0"));
+  const auto mail_channel = ch ? ch->settings.email_fallback_channel : std::string();
+  auto args = store::make_command(core_.cfg.redis.prefix, channel_id, visitor, std::to_string(webchat_now_ms()),
+                                  std::to_string(ttl.count()), mail_channel);
+  if (copy_language && !mail_channel.empty()) {
+    auto copy = co_await transcript_of(*ch, visitor, *copy_language);
+    if (!copy) co_return copy.error();
+    args.insert(args.end(), {copy->email, copy->mail.subject, copy->mail.text});
+  }
+  auto r = co_await core_.redis.fcall(routing::script(routing::lua::webchat_end), store::make_command(), std::move(args));
   auto a = array_answer(r, 1);
   if (!a) co_return a.error();
+  if (a.value()->size() > 3 && (**a)[3].str == "1") global_metrics().routing_events.inc("webchat_transcript_mailed");
   co_return store::result<void>{};
+}
+
+// The conversation the widget shows (the open one, else the latest), as a
+// mail to the visitor's email when that is proved theirs; none (empty text)
+// otherwise. webchat_end.lua checks the proof again as it queues the mail.
+awaitable<store::result<webchat_service::transcript_copy>> webchat_service::transcript_of(const webchat_channel& ch,
+                                                                                         const std::string& visitor,
+                                                                                         const std::string& language) {
+  constexpr std::size_t max_events = 5000;  // the log read for one copy (a chat rarely has a few hundred)
+  auto v = co_await load_visitor(ch.config->id, visitor, std::string(), ch.config->team);
+  if (!v) co_return v.error();
+  transcript_copy copy;
+  if (!v->email_proved || v->open_conv.empty()) co_return copy;
+  auto frames = co_await core_.conversations.events_after(v->open_conv, 0, max_events);
+  if (!frames) co_return frames.error();
+  auto lines = transcript_lines(*frames);
+  if (lines.empty()) co_return copy;
+  copy.email = v->email;
+  copy.mail = transcript_mail_in(language.empty() ? v->language : language, lines);
+  co_return copy;
 }
 
 awaitable<store::result<bool>> webchat_service::visitor_ended(const std::string& channel, const std::string& visitor) {
@@ -473,7 +500,10 @@ void add_webchat_routes(router& r, webchat_service& w) {
     auto who = co_await bearer_visitor(w, req);
     if (auto* res = std::get_if<http_response>(&who)) co_return std::move(*res);
     const auto& claims = std::get<visitor_claims>(who);
-    auto ended = co_await w.end_visitor(claims.channel, claims.visitor_id);
+    // ?transcript=1: "Email me a copy of this conversation" (&lang= the widget's language).
+    std::optional<std::string> copy_language;
+    if (req.query_param("transcript") == "1") copy_language = std::string(req.query_param("lang").substr(0, 8));
+    auto ended = co_await w.end_visitor(claims.channel, claims.visitor_id, std::move(copy_language));
     if (!ended) co_return unavailable();
     co_return http_response{204, "text/plain", "", {}};
   });

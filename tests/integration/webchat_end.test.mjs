@@ -5,17 +5,18 @@
 // whether their replies can still reach them by email.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Pasokh, RedisServer, WsClient, agentSocket, defaultConfig, freePort, login, sleep } from '../support/harness.mjs';
+import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, freePort, login, sleep } from '../support/harness.mjs';
+import { MailDev } from '../support/maildev.mjs';
 import { fcall, redisCli as cli } from './messenger_support.mjs';
 
 const SECRET = { PASOKH_WEBCHAT_SECRET: 'end-test-webchat-secret-0123456789' };
 const SHOP = 'https://shop.example.com';  // the page the widget is on
-let redis, gw, other, agentToken;
+let redis, sink, gw, other, agentToken;
 
 before(async () => {
   redis = await new RedisServer().start();
-  // No mail goes out in these tests: the relay's port is only named.
-  const [smtpPort, relayPort] = [await freePort(), await freePort()];
+  sink = await new MailDev().start();
+  const smtpPort = await freePort();
   const config = (smtp) => defaultConfig(redis, {
     channels: [
       { id: 'web', kind: 'webchat', team: 'support', provider: { allowed_origins: [SHOP] } },
@@ -24,7 +25,7 @@ before(async () => {
         provider: { allowed_origins: [SHOP], email_fallback_channel: 'mail', email_fallback_after_s: 600 } },
       { id: 'mail', kind: 'email', team: 'support', provider: {
         support_addresses: ['support@shop.example'], from_address: 'support@shop.example',
-        smtp: { address: '127.0.0.1', port: smtp }, relay: { host: '127.0.0.1', port: relayPort, tls: 'none' } } },
+        smtp: { address: '127.0.0.1', port: smtp }, relay: { host: '127.0.0.1', port: sink.smtpPort, tls: 'none' } } },
     ],
   });
   [gw, other] = await Promise.all([new Pasokh(config(smtpPort), SECRET).start(),
@@ -35,6 +36,7 @@ before(async () => {
 
 after(async () => {
   await Promise.all([gw?.cleanup(), other?.cleanup()]);
+  await sink?.stop();
   await redis?.cleanup();
 });
 
@@ -44,8 +46,8 @@ function session(body, g = gw) {
   });
 }
 
-function endChat(token, g = gw) {
-  return fetch(`${g.base}/api/v1/webchat/sessions`, { method: 'DELETE', headers: { authorization: `Bearer ${token}`, origin: SHOP } });
+function endChat(token, g = gw, query = '') {
+  return fetch(`${g.base}/api/v1/webchat/sessions${query}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}`, origin: SHOP } });
 }
 
 async function chatSocket(token, g = gw, channel = 'web') {
@@ -138,7 +140,7 @@ test('End chat tells the agents in the conversation, once, live and in its histo
   assert.equal(left.conversation.status, await cli(redis, 'HGET', `pasokh:conv:${conv}`, 'status'));
   assert.equal((await endChat(token)).status, 401, 'a repeat finds the token refused');
   // One that passed the token check before the end was stored (a retry racing it).
-  assert.equal(fcall(redis, 'webchat_end', 'web', visitor_id, String(Date.now()), '60', '0'), 'already');
+  assert.equal(fcall(redis, 'webchat_end', 'web', visitor_id, String(Date.now()), '60', ''), 'already');
   await sleep(300);
   assert.equal(leftEvents(agent, conv).length, 0, 'told once');
   assert.deepEqual(await cli(redis, 'HMGET', `pasokh:conv:${conv}`, ...fields), before, 'status, SLA and list order stay');
@@ -168,5 +170,46 @@ test('the agents learn whether replies still reach the customer who left: by ema
   assert.equal((await endChat(typed.token)).status, 204);
   const unproved = await agent.next((f) => f.type === 'event' && f.conv === typed.conv && f.event === 'visitor_left');
   assert.equal(unproved.by_email, false);
+  await agent.close();
+});
+
+// The customer's file has `address` as a proved key (as a confirmed code leaves it: customer_merge.lua 'verify').
+async function proveEmail(channel, visitorId, address) {
+  const cust = await cli(redis, 'GET', `pasokh:ident:${channel}:${visitorId}`);
+  await cli(redis, 'HSET', `pasokh:cust:${cust}`, 'email', address);
+  await cli(redis, 'SADD', `pasokh:cust:${cust}:keys`, `email:${address}`);
+}
+
+test('"Email me a copy" at End chat mails what the customer saw, in their language, only to a proved address', async () => {
+  const agent = await agentSocket(gw, agentToken);
+  const { token, visitor_id, conv } = await writingVisitor('web-mail', 'فاکتور سفارش ۴۴۱۲ را می‌خواهم');
+  await agent.next((f) => f.type === 'event' && f.conv === conv && f.event === 'message');
+  agent.send({ type: 'reply', conv, client_id: 'r-1', text: 'فاکتور را همین حالا فرستادیم.' });
+  await agent.next((f) => f.type === 'ack' && f.client_id === 'r-1');
+  const note = await apiCall(gw, 'POST', `/api/v1/conversations/${conv}/notes`, { token: agentToken, body: { text: 'PRIVATE: refund flagged', client_id: 'n-1' } });
+  assert.equal(note.status < 300, true, `note: ${note.status}`);
+  await proveEmail('web-mail', visitor_id, 'mina@example.com');
+
+  assert.equal((await endChat(token, gw, '?transcript=1&lang=fa')).status, 204);
+  const mail = await sink.waitFor((m) => m.to?.[0]?.address === 'mina@example.com', 'the copy');
+  assert.equal(mail.subject, 'رونوشت گفتگوی شما');
+  assert.match(mail.text, /فاکتور سفارش ۴۴۱۲ را می‌خواهم/);
+  assert.match(mail.text, /Sara:\s*\n?فاکتور را همین حالا فرستادیم/);
+  assert.doesNotMatch(mail.text, /PRIVATE|refund/, 'no internal note');
+  assert.ok(mail.text.indexOf('۴۴۱۲') < mail.text.indexOf('همین حالا'), 'in order');
+  await agent.next((f) => f.type === 'event' && f.conv === conv && f.event === 'visitor_left');
+
+  // An address only typed into the form gets no copy; nor does a visitor who did not ask.
+  const typed = await writingVisitor('web-mail', 'copy please');
+  const typedCust = await cli(redis, 'GET', `pasokh:ident:web-mail:${typed.visitor_id}`);
+  await cli(redis, 'HSET', `pasokh:cust:${typedCust}`, 'email', 'stranger@example.com');
+  assert.equal((await endChat(typed.token, gw, '?transcript=1')).status, 204);
+  const quiet = await writingVisitor('web-mail', 'no copy');
+  await proveEmail('web-mail', quiet.visitor_id, 'quiet@example.com');
+  assert.equal((await endChat(quiet.token)).status, 204);
+  await agent.next((f) => f.type === 'event' && f.conv === quiet.conv && f.event === 'visitor_left');
+  await sleep(1500);
+  const to = (await sink.emails()).map((m) => m.to?.[0]?.address);
+  assert.ok(!to.includes('stranger@example.com') && !to.includes('quiet@example.com'), to.join());
   await agent.close();
 });

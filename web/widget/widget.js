@@ -23,6 +23,7 @@
     en: {
       open: 'Chat with us', close: 'Close chat', title: 'Support', messages: 'Messages',
       end: 'End chat', endAsk: 'Remove this chat from this device (for a shared computer)? Our team keeps it.',
+      endCopy: 'Email me a copy of this conversation ({email})', endCancel: 'Cancel',
       connecting: 'Connecting…', reconnecting: 'Connection lost. Reconnecting…', online: 'We usually reply within minutes.',
       offline: 'No agent is online right now.', placeholder: 'Write a message…', send: 'Send', message: 'Message',
       you: 'You', agent: 'Support', bot: 'Assistant', system: 'Notice', typing: '{name} is typing…',
@@ -50,6 +51,7 @@
     fa: {
       open: 'گفتگو با پشتیبانی', close: 'بستن گفتگو', title: 'پشتیبانی', messages: 'پیام‌ها',
       end: 'پایان گفتگو', endAsk: 'این گفتگو از این دستگاه پاک شود (برای رایانهٔ مشترک)؟ نزد ما می‌ماند.',
+      endCopy: 'رونوشت این گفتگو را برایم ایمیل کنید ({email})', endCancel: 'انصراف',
       connecting: 'در حال اتصال…', reconnecting: 'اتصال قطع شد. در حال اتصال دوباره…', online: 'معمولاً در چند دقیقه پاسخ می‌دهیم.',
       offline: 'هم‌اکنون هیچ کارشناسی آنلاین نیست.', placeholder: 'پیام خود را بنویسید…', send: 'ارسال', message: 'پیام',
       you: 'شما', agent: 'پشتیبان', bot: 'دستیار', system: 'اطلاعیه', typing: '{name} در حال نوشتن است…',
@@ -77,6 +79,7 @@
     ar: {
       open: 'تحدّث معنا', close: 'إغلاق المحادثة', title: 'الدعم', messages: 'الرسائل',
       end: 'إنهاء المحادثة', endAsk: 'حذف هذه المحادثة من هذا الجهاز (لجهاز مشترك)؟ تبقى لدى فريقنا.',
+      endCopy: 'أرسل لي نسخة من هذه المحادثة بالبريد الإلكتروني ({email})', endCancel: 'إلغاء',
       connecting: 'جارٍ الاتصال…', reconnecting: 'انقطع الاتصال. جارٍ إعادة الاتصال…', online: 'نرد عادةً خلال دقائق.',
       offline: 'لا يوجد موظف متصل الآن.', placeholder: 'اكتب رسالتك…', send: 'إرسال', message: 'الرسالة',
       you: 'أنت', agent: 'الدعم', bot: 'المساعد', system: 'إشعار', typing: '{name} يكتب…',
@@ -225,6 +228,7 @@
     '.composer textarea{resize:none;max-height:120px;min-height:40px}',
     '.primary{border:0;border-radius:8px;padding:9px 14px;background:#0b5cab;color:#fff;font:inherit;font-weight:600;cursor:pointer}',
     '.primary[disabled]{opacity:.5;cursor:default}',
+    '.end-ask .row{display:flex;gap:8px;align-items:center}.end-ask .copy{display:block;margin:6px 0}.end-ask .secondary{margin-top:0}',
     '.count{font-size:11px;color:#5a6878;padding:0 12px}',
     '.verify .row{gap:6px}.verify .row input{flex:1;min-width:0;letter-spacing:.15em}',
     '.secondary{align-self:flex-start;margin-top:6px;border:1px solid #0b5cab;background:#fff;color:#0b5cab;border-radius:8px;padding:5px 12px;font:inherit;cursor:pointer}',
@@ -239,7 +243,7 @@
     '@media (prefers-reduced-motion:no-preference){.panel{animation:pop .15s ease-out}@keyframes pop{from{opacity:0;transform:translateY(8px)}}}'
   ].join('\n');
 
-  var host, root, launcher, badge, launcherLabel, panel, titleEl, subEl, closeBtn, endBtn, banner, offlineBox, prechatBox,
+  var host, root, launcher, badge, launcherLabel, panel, titleEl, subEl, closeBtn, endBtn, endBox, banner, offlineBox, prechatBox,
     verifyBox, verifyText, codeForm, codeLabel, codeInput, codeBtn, verifyStatus, newCodeBtn, queueBox, logEl, typingEl,
     alertEl, textarea, sendBtn, countEl, msgLabel;
 
@@ -258,6 +262,8 @@
     subEl = el('p', { 'class': 'sub', role: 'status', 'aria-live': 'polite' });
     closeBtn = el('button', { type: 'button', 'class': 'x', onclick: function () { setOpen(false, true); } }, [el('span', { 'aria-hidden': 'true', text: '×' })]);
     endBtn = el('button', { type: 'button', 'class': 'end', hidden: true, onclick: endChat });
+    // End chat asked in the panel when a copy can be mailed (a confirm() has no checkbox).
+    endBox = el('div', { 'class': 'notice end-ask', role: 'alertdialog', hidden: true });
     banner = el('div', { 'class': 'banner', role: 'status', hidden: true, onclick: function () { resumeHere(true); } });
     offlineBox = el('div', { 'class': 'notice', hidden: true });
     prechatBox = el('div', { 'class': 'notice', hidden: true });
@@ -289,7 +295,7 @@
       trapFocus(e);
     } }, [
       el('header', {}, [el('div', { 'class': 'grow' }, [titleEl, subEl]), endBtn, closeBtn]),
-      banner, el('div', { 'class': 'notices' }, [offlineBox, prechatBox, verifyBox, queueBox]), logEl, typingEl, alertEl, countEl, composer
+      banner, el('div', { 'class': 'notices' }, [endBox, offlineBox, prechatBox, verifyBox, queueBox]), logEl, typingEl, alertEl, countEl, composer
     ]);
     badge = el('span', { 'class': 'badge', hidden: true, 'aria-hidden': 'true' });
     launcherLabel = el('span');
@@ -1209,12 +1215,27 @@
   // given in it. This device forgets the visitor (the conversation stays with
   // the agents); the widget is as for someone new.
   function endChat() {
-    if (!win.confirm(t('endAsk'))) return;
+    // A copy by email only to an address the customer proved theirs (the server checks again).
+    if (profile.email && profile.email_proved) return askEnd();
+    if (win.confirm(t('endAsk'))) endNow(false);
+  }
+  function askEnd() {
+    var copy = el('input', { type: 'checkbox' });
+    var yes = el('button', { type: 'button', 'class': 'primary', text: t('end'), onclick: function () { endNow(copy.checked); } });
+    endBox.textContent = '';
+    [el('p', { text: t('endAsk') }), el('label', { 'class': 'copy' }, [copy, doc.createTextNode(' ' + t('endCopy', { email: profile.email }))]),
+      el('div', { 'class': 'row' }, [yes, el('button', { type: 'button', 'class': 'secondary', text: t('endCancel'),
+        onclick: function () { endBox.hidden = true; endBtn.focus(); } })])].forEach(function (n) { endBox.appendChild(n); });
+    endBox.hidden = false;
+    yes.focus();
+  }
+  function endNow(copy) {
     var token = state.token;
+    var query = copy ? '?transcript=1&lang=' + encodeURIComponent(lang) : '';
     try { localStorage.removeItem(STORE_KEY); } catch (e) { /* nothing stored */ }
     forgetVisitor();
     // The server refuses the token from now on, to anyone who copied it; forgotten here even offline.
-    fetch(SERVER + '/api/v1/webchat/sessions', { method: 'DELETE', headers: { authorization: 'Bearer ' + token },
+    fetch(SERVER + '/api/v1/webchat/sessions' + query, { method: 'DELETE', headers: { authorization: 'Bearer ' + token },
       credentials: 'omit', mode: 'cors', keepalive: true }).catch(function () {});
     launcher.focus();
   }
@@ -1235,8 +1256,8 @@
     readSent = {}; deliveredSent = {}; lastOutSeq = {}; sideOf = {};
     unread = 0; settings = {}; profile = {}; queueInfo = null; agentsOnline = true; localFiles = {};
     uploadQueue = []; uploadsRunning = 0;
-    [logEl, typingEl, offlineBox, prechatBox, queueBox].forEach(function (n) { n.textContent = ''; });
-    [offlineBox, prechatBox, verifyBox, queueBox].forEach(function (n) { n.hidden = true; });
+    [logEl, typingEl, endBox, offlineBox, prechatBox, queueBox].forEach(function (n) { n.textContent = ''; });
+    [endBox, offlineBox, prechatBox, verifyBox, queueBox].forEach(function (n) { n.hidden = true; });
     showAlert('');
     setBanner('');
     textarea.value = '';

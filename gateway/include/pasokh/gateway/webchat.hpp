@@ -36,6 +36,7 @@
 #include "pasokh/gateway/services.hpp"
 #include "pasokh/gateway/webchat_protocol.hpp"
 #include "pasokh/gateway/webchat_token.hpp"
+#include "pasokh/gateway/webchat_transcript.hpp"
 #include "pasokh/gateway/websocket.hpp"
 #include "pasokh/routing/delivery.hpp"
 
@@ -143,8 +144,11 @@ class webchat_service {
   // End chat: the visitor's tokens are refused from now on, on every
   // instance, and their open sockets close (1008 token_invalid). Their
   // conversations stay as they are, with the agents; the open one logs a
-  // `visitor_left` event once (routing/src/lua/webchat_end.lua).
-  boost::asio::awaitable<store::result<void>> end_visitor(const std::string& channel, const std::string& visitor);
+  // `visitor_left` event once (routing/src/lua/webchat_end.lua). With
+  // `copy_language` the customer asked for a copy of the conversation by
+  // email (webchat_transcript.hpp): mailed first, when their email is proved.
+  boost::asio::awaitable<store::result<void>> end_visitor(const std::string& channel, const std::string& visitor,
+                                                          std::optional<std::string> copy_language = std::nullopt);
   // Did End chat end the visitor? Checked wherever a token is taken.
   boost::asio::awaitable<store::result<bool>> visitor_ended(const std::string& channel, const std::string& visitor);
   // Increments and returns the counter of a fixed window.
@@ -187,6 +191,13 @@ class webchat_service {
     std::uint64_t delivered = 0, read = 0;
   };
   boost::asio::awaitable<void> mark_replies(const std::string& conv, seen_marks before, seen_marks now);
+  struct transcript_copy {
+    std::string email;  // empty: nothing to mail
+    transcript_mail mail;
+  };
+  boost::asio::awaitable<store::result<transcript_copy>> transcript_of(const webchat_channel& ch,
+                                                                       const std::string& visitor,
+                                                                       const std::string& language);
 
   services& core_;
   boost::asio::any_io_executor ex_;
