@@ -574,17 +574,6 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
       if (answered) co_return;
     }
     if (!allowed_or_refused(access, client_id)) co_return;
-    // A channel gone from the configuration has no outbox worker: its reply
-    // would wait for ever. (Unread, the store's answer below tells.)
-    auto channel = co_await s_.conversations.channel_of(*conv);
-    if (channel && !s_.cfg.find_channel(*channel)) {
-      global_metrics().errors.inc("ws_channel_unavailable");
-      auto refused = error_frame("channel_unavailable", "channel " + *channel + " is no longer in the configuration: "
-                                 "the reply cannot be sent; reach the customer another way", client_id);
-      refused["channel"] = *channel;
-      send(refused);
-      co_return;
-    }
     routing::author by{proto::author_kind::agent, agent_->id, agent_->name};
     auto r = co_await s_.conversations.append_reply(*conv, by, client_id, text);
     send_result(r, *conv, client_id);

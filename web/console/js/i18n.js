@@ -90,7 +90,6 @@ const EN = {
   'app.presence': 'Status not changed: {error}', 'app.note': 'Note not saved: {error}', 'app.labels': 'Labels not changed: {error}',
   'app.offlineResolve': 'You are offline. Resolve again once the console has reconnected.',
   'app.resolveFailed': 'Could not resolve: {error}', 'app.server': 'Server: {error}',
-  'app.channelUnavailable': 'Not sent: channel {channel} is no longer set up on the server. Reach the customer another way.',
   'app.offline': 'you are offline; try again once reconnected',
   'app.lost': 'the connection was lost; check the conversation and try again',
   'api.network': 'Cannot reach the server. Check your connection and try again.',
