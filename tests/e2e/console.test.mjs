@@ -188,9 +188,11 @@ describe('agent console', () => {
     // message placeholder and the delivered-parts notes (249.3 kB before them);
     // 261.3 kB after the admin/reports fixes for Persian admins (team and
     // removed-agent names, the agent form's defaults, the shop's report zone,
-    // durations in words), still under the limit, which stays.
+    // durations in words); 265.1 kB, over 262 kB, with the Instagram unsend and
+    // Meta file copies frames, numbers in LTR isolates, the team-in-use
+    // refusal and the customer-left-the-chat line: the limit is 268 kB.
     // Raise it only knowingly, saying here what grew.
-    assert.ok(bytes < 262_000, `console is ${bytes} bytes`);
+    assert.ok(bytes < 268_000, `console is ${bytes} bytes`);
   });
 
   test('wrong password and rate limit show a clear error; no token is kept', T, async () => {
