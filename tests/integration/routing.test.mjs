@@ -396,7 +396,7 @@ test('a customer waiting on an agent who went offline is moved on after reassign
   // The laptop closes: the console is gone, past the presence TTL (5 s) the
   // agent is offline. Nobody writes again.
   await sa.close();
-  const moved = await sb.next(isStatus(c, 'assigned', (f) => f.assignee === b.id), 15000);
+  const moved = await sb.next(isStatus(c, 'assigned', (f) => f.assignee === b.id), 25000);
   assert.equal(moved.reason, 'assignee_offline');
   assert.equal(moved.previous_assignee, a.id);
   assert.equal(cli('SISMEMBER', `pasokh:agent:${a.id}:convs`, c), '0', 'off the gone agent\'s load');
