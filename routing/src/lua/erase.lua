@@ -89,14 +89,7 @@ local function scrub_frame(frame, reason, c, slim)
   local m = f.message
   if type(m) == 'table' then
     forget_provider_id(c.channels, m.provider_message_id)
-    if type(m.attachments) == 'table' then
-      for _, a in ipairs(m.attachments) do
-        -- A stored copy (a mail's, email_inbound.cpp; a web chat upload's; a Messenger or Instagram
-        -- file's, logged again naming it: meta_media.lua); other messenger files stay with the provider.
-        local ref = type(a) == 'table' and a.provider_ref
-        if type(ref) == 'string' and string.sub(ref, 1, 4) == 'att_' then redis.call('DEL', p .. 'attachment:' .. ref) end
-      end
-    end
+    drop_stored_copies(m.attachments)
     -- An outbound message's delivery record names the provider's id too.
     if m.direction == 'out' and not f.edit and m.seq then
       local raw = redis.call('HGET', c.vkey .. ':delivery', tostring(m.seq))

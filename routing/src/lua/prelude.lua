@@ -558,3 +558,14 @@ end
 local function release_lease(key, me)
   if redis.call('GET', key) == me then redis.call('DEL', key) end
 end
+
+-- Deletes Pasokh's stored copies among a message's attachments (att_ ids: a
+-- mail's, email_inbound.cpp; a web chat upload's; a Messenger or Instagram
+-- file's, meta_media.lua). Other messenger files stay with the provider.
+local function drop_stored_copies(attachments)
+  if type(attachments) ~= 'table' then return end
+  for _, a in ipairs(attachments) do
+    local ref = type(a) == 'table' and a.provider_ref
+    if type(ref) == 'string' and string.sub(ref, 1, 4) == 'att_' then redis.call('DEL', p .. 'attachment:' .. ref) end
+  end
+end

@@ -42,13 +42,7 @@ local function without_message(raw)
   local f = cjson.decode(raw)
   local m = f.message
   if f.event ~= 'message' or type(m) ~= 'table' or m.id ~= message_id then return nil end
-  if type(m.attachments) == 'table' then
-    for _, a in ipairs(m.attachments) do
-      -- Pasokh's copy of the file (meta_media.lua); Instagram's own URL stays with Instagram.
-      local ref = type(a) == 'table' and a.provider_ref
-      if type(ref) == 'string' and string.sub(ref, 1, 4) == 'att_' then redis.call('DEL', p .. 'attachment:' .. ref) end
-    end
-  end
+  drop_stored_copies(m.attachments)
   m.text, m.deleted_at = '', deleted_at
   m.original_text, m.attachments, m.button_payload, m.edited_at = nil, nil, nil, nil
   return cjson.encode(f), m
