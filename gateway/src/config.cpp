@@ -428,14 +428,27 @@ config parse_config(const json& j, env_lookup env) {
   parse_campaigns(root.sub("campaigns"), c);
   if (auto* r = root.sub("retention")) parse_retention(*r, c.retention);
   if (auto* m = root.sub("meta_media")) {
+    auto& mm = c.meta_media;
     object_reader r(*m, "meta_media");
-    r.get_size("max_bytes", c.meta_media.max_bytes);
-    r.get_ms("timeout_ms", c.meta_media.timeout, std::chrono::milliseconds(100));
-    r.get("attempts", c.meta_media.attempts);
-    r.get_ms("retry_ms", c.meta_media.retry);
-    r.get_ms("poll_ms", c.meta_media.poll, std::chrono::milliseconds(10));
+    r.get("enabled", mm.enabled);
+    r.get_size("max_bytes", mm.max_bytes);
+    r.get_ms("timeout_ms", mm.timeout, std::chrono::milliseconds(100));
+    r.get("attempts", mm.attempts);
+    r.get_ms("retry_ms", mm.retry, std::chrono::milliseconds(100));
+    r.get_ms("poll_ms", mm.poll, std::chrono::milliseconds(10));
+    r.get("hosts", mm.hosts);
+    r.get("allow_plain_http_loopback", mm.allow_plain_http_loopback);
+    r.get("max_redis_memory_share", mm.max_redis_memory_share);
+    r.get_size("bytes_per_customer_per_hour", mm.bytes_per_customer_per_hour);
     r.done();
-    if (c.meta_media.attempts < 1) r.fail("\"attempts\" must be at least 1");
+    // Each copy sits in Redis's memory whole, for attachment_ttl_s.
+    if (mm.max_bytes > 100 * 1024 * 1024) r.fail("\"max_bytes\" must be at most 104857600 (100 MB)");
+    if (mm.attempts < 1) r.fail("\"attempts\" must be at least 1");
+    if (!(mm.max_redis_memory_share > 0 && mm.max_redis_memory_share <= 1))
+      r.fail("\"max_redis_memory_share\" must be above 0 and at most 1");
+    for (const auto& host : mm.hosts)
+      if (host.empty() || host.front() == '.' || host.find_first_of("/:@ ") != std::string::npos)
+        r.fail("\"hosts\" are host names (\"fbcdn.net\" also allows its subdomains)");
   }
   std::int64_t attachment_ttl = c.attachment_ttl.count();
   root.get("attachment_ttl_s", attachment_ttl);

@@ -422,9 +422,11 @@ int main(int argc, char** argv) {
   // Outbound delivery: a durable outbox worker per channel that has a sender;
   // email channels also listen for mail.
   messenger_gateway messengers(svc, ioc.get_executor());  // before the outboxes that use its senders
-  meta_media_copier meta_copies(svc, ioc.get_executor());
-  messengers.copy_meta_media_with(meta_copies);
-  meta_copies.start();
+  meta_media_copier meta_copies(svc, ioc.get_executor(), &redis_memory);
+  if (cfg.meta_media.enabled) {
+    messengers.copy_meta_media_with(meta_copies);
+    meta_copies.start();
+  }
   webchat_mail_fallback mail_fallback(svc, ioc.get_executor());  // the web chat outboxes' sender
   std::vector<std::unique_ptr<email_channel>> email_channels;
   std::vector<std::unique_ptr<routing::outbox_worker>> outboxes;

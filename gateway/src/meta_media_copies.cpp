@@ -15,11 +15,15 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
+#include <optional>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "pasokh/connectors/http/client.hpp"
+#include "pasokh/connectors/http/url.hpp"
 #include "pasokh/gateway/leased_loop.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
@@ -67,6 +71,10 @@ std::string_view to_string(copy_outcome o) {
     case copy_outcome::too_big: return "too_big";
     case copy_outcome::timeout: return "timeout";
     case copy_outcome::failed: return "failed";
+    case copy_outcome::store_failed: return "store_failed";
+    case copy_outcome::no_room: return "no_room";
+    case copy_outcome::refused_host: return "refused_host";
+    case copy_outcome::over_budget: return "over_budget";
   }
   return "failed";
 }
@@ -80,7 +88,9 @@ copy_outcome classify_copy(const connectors::provider_response& r, std::size_t m
   return copy_outcome::failed;
 }
 
-bool passing(copy_outcome o) { return o == copy_outcome::timeout || o == copy_outcome::failed; }
+bool passing(copy_outcome o) {
+  return o == copy_outcome::timeout || o == copy_outcome::failed || o == copy_outcome::store_failed;
+}
 
 bool copyable(const proto::attachment& a) {
   using k = proto::attachment_kind;
@@ -91,7 +101,27 @@ bool copyable(const proto::attachment& a) {
   return a.provider_ref.starts_with("https://") || a.provider_ref.starts_with("http://");
 }
 
-std::string url_for_log(std::string_view url) { return std::string(url.substr(0, url.find_first_of("?#"))); }
+bool allowed_source(std::string_view url, const meta_media_config& cfg) {
+  auto u = connectors::http::parse_url(url);
+  if (!u) return false;
+  if (u->scheme != "https" && !(cfg.allow_plain_http_loopback && connectors::http::is_loopback_host(u->host)))
+    return false;
+  std::string host;
+  for (char c : u->host) host += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return std::any_of(cfg.hosts.begin(), cfg.hosts.end(), [&](const std::string& allowed) {
+    return host == allowed || (host.size() > allowed.size() && host.ends_with(allowed) &&
+                               host[host.size() - allowed.size() - 1] == '.');
+  });
+}
+
+std::string host_for_log(std::string_view url) {
+  auto u = connectors::http::parse_url(url);
+  return u ? u->host : std::string("(not a URL)");
+}
+
+bool over_memory_share(const redis_memory_info& info, double share) {
+  return info.limit > 0 && static_cast<double>(info.used) > share * static_cast<double>(info.limit);
+}
 
 std::string copy_name(std::string_view url) {
   std::string_view path = url.substr(0, url.find_first_of("?#"));
@@ -133,31 +163,40 @@ awaitable<bool> queue_media_copies(services& s, const std::string& conv, std::ui
   auto a = args_of(s, "queue");
   a.push_back(conv);
   a.push_back(std::to_string(seq));
-  a.push_back(std::to_string(now_ms()));
   auto r = co_await call(s, std::move(a));
   co_return r && !r->is_error();
 }
 
 struct meta_media_copier::state : std::enable_shared_from_this<state> {
-  state(services& sv, net::any_io_executor ex)
-      : s(sv), strand(net::make_strand(ex)), timer(strand), http(ex, client_config(sv.cfg.meta_media)) {}
+  state(services& sv, net::any_io_executor ex, redis_memory_watch* mem)
+      : s(sv), memory(mem), strand(net::make_strand(ex)), timer(strand), http(ex, client_config(sv.cfg.meta_media)) {}
 
   static connectors::http::client_config client_config(const meta_media_config& m) {
     connectors::http::client_config c;
     c.request_timeout = m.timeout;
     c.connect_timeout = std::min(c.connect_timeout, m.timeout);
     c.max_response_bytes = m.max_bytes;
+    c.allow_plain_loopback = m.allow_plain_http_loopback;
     return c;
   }
 
+  // A claimed message: its attempt number is the claim's token (meta_media.lua).
+  struct claim {
+    std::string member;
+    std::string token;
+  };
+
   services& s;
+  redis_memory_watch* memory;
   net::strand<net::any_io_executor> strand;
   net::steady_timer timer;
   connectors::http::client http;
   bool stopping = false;
   bool leader = false;  // for end_leased_loop: no lease here, every instance copies
-  bool ended = false;
+  bool ended = true;    // until start()
   bool nudged = false;
+  bool pause = false;   // Redis failed: wait a poll before the next claim
+  std::optional<claim> held;
   std::function<void()> on_ended;
 
   const meta_media_config& cfg() const { return s.cfg.meta_media; }
@@ -187,48 +226,103 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
   // Claims one due message and copies its files; false when none was due.
   awaitable<bool> copy_one() {
     auto a = args_of(s, "claim");
-    a.push_back(std::to_string(now_ms()));
     a.push_back(std::to_string(lease().count()));
     a.push_back("1");
     auto r = co_await call(s, std::move(a));
     if (!r || r->is_error() || r->elements.size() < 2) co_return false;
-    const auto member = r->elements[0].str;
-    const int attempt = static_cast<int>(r->elements[1].as_int());
-    co_await copy_message(member, attempt);
-    co_return true;
+    held = claim{r->elements[0].str, r->elements[1].str};
+    const auto c = *held;
+    co_await copy_message(c);
+    held.reset();
+    co_return !std::exchange(pause, false);
   }
 
-  awaitable<void> finish(std::string_view op, const std::string& member, std::int64_t due = 0) {
-    auto a = args_of(s, op);
-    a.push_back(member);
-    if (op == "retry") a.push_back(std::to_string(due));
-    co_await call(s, std::move(a));
+  // retry/drop act only while the claim is still ours (its token). Refused
+  // (OOM: a copy Redis just refused still holds its memory for a moment),
+  // the call is made again a few times; else the claim ends with its lease.
+  awaitable<void> finish(std::string_view op, const claim& c, std::chrono::milliseconds delay = {}, int tries = 4) {
+    auto wait = std::chrono::milliseconds(250);
+    for (int i = 1;; ++i, wait *= 2) {
+      auto a = args_of(s, op);
+      a.push_back(c.member);
+      a.push_back(c.token);
+      if (op == "retry") a.push_back(std::to_string(delay.count()));
+      auto r = co_await call(s, std::move(a));
+      if ((r && !r->is_error()) || i >= tries || stopping) co_return;
+      net::steady_timer pause_timer(strand, wait);
+      boost::system::error_code ec;
+      co_await pause_timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+    }
   }
 
-  awaitable<void> copy_message(const std::string& member, int attempt) {
+  // Stopping mid-copy: the message is due again now, for the next instance,
+  // rather than after the whole lease.
+  awaitable<void> put_back() {
+    if (held) co_await finish("retry", *held, {}, 1);
+    if (auto done = std::exchange(on_ended, nullptr)) done();
+  }
+
+  // Whether Redis has room for copies: none while the memory watch sees a
+  // problem (OOM replies, an evicting policy) or Redis is over its share.
+  awaitable<bool> has_room() {
+    if (memory) {
+      auto problem = co_await memory->problem();
+      if (problem) co_return false;
+    }
+    auto r = co_await s.redis.exec(store::make_command("INFO", "memory"));
+    if (!r || r->is_error()) co_return true;  // the writes will tell
+    auto info = parse_info_memory(r->str);
+    co_return !info || !over_memory_share(*info, cfg().max_redis_memory_share);
+  }
+
+  // Counts `bytes` against the customer's hour; false once over the budget.
+  awaitable<bool> within_budget(const std::string& customer, std::size_t bytes) {
+    const auto hour = now_ms() / 3'600'000;
+    auto key = s.cfg.redis.prefix + "meta_media:bytes:" + customer + ":" + std::to_string(hour);
+    std::vector<std::vector<std::string>> writes;
+    writes.push_back(store::make_command("INCRBY", key, std::to_string(bytes)));
+    writes.push_back(store::make_command("EXPIRE", key, "3660"));
+    auto r = co_await s.redis.exec_pipeline(std::move(writes));
+    if (!r || r->empty() || (*r)[0].is_error()) co_return true;  // the put will tell
+    co_return static_cast<std::uint64_t>((*r)[0].integer) <= cfg().bytes_per_customer_per_hour;
+  }
+
+  awaitable<void> copy_message(const claim& c) {
+    const auto& member = c.member;
     auto bar = member.rfind('|');
     std::uint64_t seq = 0;
     const auto conv = member.substr(0, bar);
     const auto seq_text = std::string_view(member).substr(bar + 1);
     std::from_chars(seq_text.data(), seq_text.data() + seq_text.size(), seq);
+    const int attempt = std::atoi(c.token.c_str());
     if (bar == std::string::npos || seq == 0) {
-      co_await finish("drop", member);
+      co_await finish("drop", c);
       co_return;
     }
     auto frames = co_await s.conversations.events_after(conv, seq - 1, 1);
-    if (!frames) co_return;  // Redis trouble: the claim ends and the message comes again
+    if (!frames) {
+      // Redis trouble: due again now rather than after the lease.
+      pause = true;
+      co_await finish("retry", c);
+      co_return;
+    }
     auto frame = frames->empty() ? json() : json::parse(frames->front(), nullptr, false);
     const json* message = frame.is_object() && frame.value("seq", std::uint64_t{0}) == seq ? &frame["message"] : nullptr;
     if (!message || !message->is_object() || !message->contains("attachments") ||
         !(*message)["attachments"].is_array()) {
-      co_await finish("drop", member);
+      co_await finish("drop", c);
       co_return;
     }
     const auto channel = message->value("channel", std::string());
+    auto customer = frame.contains("conversation") && frame["conversation"].is_object()
+                        ? frame["conversation"].value("customer_id", std::string())
+                        : std::string();
+    if (customer.empty()) customer = "conv:" + conv;
     json attachments = (*message)["attachments"];
     std::vector<std::string> ids;
     std::vector<std::pair<copy_outcome, std::string>> failures;
     bool again = false;
+    std::optional<bool> room;  // asked once, before the first download
     for (auto& item : attachments) {
       proto::attachment a;
       try {
@@ -237,6 +331,15 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
         continue;
       }
       if (!copyable(a)) continue;
+      if (!allowed_source(a.provider_ref, cfg())) {
+        failures.emplace_back(copy_outcome::refused_host, a.provider_ref);
+        continue;
+      }
+      if (!room) room = co_await has_room();
+      if (!*room) {
+        failures.emplace_back(copy_outcome::no_room, a.provider_ref);
+        continue;
+      }
       connectors::provider_request get;
       get.method = "GET";
       get.url = a.provider_ref;
@@ -244,6 +347,19 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
       get.max_response_bytes = cfg().max_bytes;
       auto file = co_await http.send(std::move(get));
       auto outcome = classify_copy(file, cfg().max_bytes);
+      auto id = "att_" + random_token(18);
+      auto name = copy_name(a.provider_ref);
+      auto mime_type = copy_mime_type(file.header("content-type").value_or(""));
+      const auto size = file.body.size();
+      if (outcome == copy_outcome::copied) {
+        bool within = co_await within_budget(customer, size);
+        if (!within) outcome = copy_outcome::over_budget;
+      }
+      if (outcome == copy_outcome::copied) {
+        // A failed write is a failed attempt: Redis may be full (OOM) or slow.
+        bool kept = co_await put(id, channel, name, mime_type, std::move(file.body));
+        if (!kept) outcome = copy_outcome::store_failed;
+      }
       if (outcome != copy_outcome::copied) {
         // A passing failure tries the whole message again while attempts remain.
         if (passing(outcome) && attempt < cfg().attempts) {
@@ -253,15 +369,6 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
         failures.emplace_back(outcome, a.provider_ref);
         continue;
       }
-      auto id = "att_" + random_token(18);
-      auto name = copy_name(a.provider_ref);
-      auto mime_type = copy_mime_type(file.header("content-type").value_or(""));
-      const auto size = file.body.size();
-      bool kept = co_await put(id, channel, name, mime_type, std::move(file.body));
-      if (!kept) {
-        again = true;
-        break;
-      }
       ids.push_back(id);
       item["provider_ref"] = id;
       item["name"] = name;
@@ -270,13 +377,12 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
     }
     if (again) {
       co_await drop_blobs(ids);
-      auto wait = cfg().retry * attempt;
-      co_await finish("retry", member, now_ms() + wait.count());
+      co_await finish("retry", c, cfg().retry * attempt);
       co_return;
     }
     for (const auto& [outcome, url] : failures) report_failure(channel, conv, outcome, url);
     if (ids.empty()) {
-      co_await finish("drop", member);
+      co_await finish("drop", c);
       co_return;
     }
     auto a = args_of(s, "store");
@@ -287,9 +393,13 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
     a.insert(a.end(), ids.begin(), ids.end());
     auto stored = co_await call(s, std::move(a));
     if (!stored || stored->is_error()) {
-      // Unfiled, they go within the hour; the claim ends and the message comes again.
-      static routing::repeated_warning store_failures;
-      store_failures.warn(*log(), "channel={} conv={} cannot store its attachment copies", channel, conv);
+      co_await drop_blobs(ids);
+      if (attempt < cfg().attempts) {
+        co_await finish("retry", c, cfg().retry * attempt);
+        co_return;
+      }
+      for (std::size_t i = 0; i < ids.size(); ++i) report_failure(channel, conv, copy_outcome::store_failed, "");
+      co_await finish("drop", c);
       co_return;
     }
     if (stored->str == "stored") global_metrics().meta_media_copies.inc({channel, "copied"}, ids.size());
@@ -317,26 +427,32 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
     co_await s.redis.exec(std::move(del));
   }
 
-  // Counted each time; logged once a while per kind, without the URL's signature.
+  // Counted each time; logged once a while per kind, naming the host only
+  // (the path may carry the customer's file name, the query a signature).
   static void report_failure(const std::string& channel, const std::string& conv, copy_outcome outcome,
                              const std::string& url) {
     global_metrics().meta_media_copies.inc({channel, std::string(to_string(outcome))});
-    static std::array<routing::repeated_warning, 5> warnings{
-        routing::repeated_warning(std::chrono::hours(1)), routing::repeated_warning(std::chrono::hours(1)),
-        routing::repeated_warning(std::chrono::hours(1)), routing::repeated_warning(std::chrono::hours(1)),
-        routing::repeated_warning(std::chrono::hours(1))};
+    static std::array<routing::repeated_warning, copy_outcome_count> warnings = [] {
+      return []<std::size_t... i>(std::index_sequence<i...>) {
+        return std::array<routing::repeated_warning, copy_outcome_count>{
+            (static_cast<void>(i), routing::repeated_warning(std::chrono::hours(1)))...};
+      }(std::make_index_sequence<copy_outcome_count>());
+    }();
     warnings[static_cast<std::size_t>(outcome)].warn(
-        *log(), "channel={} conv={} attachment not copied ({}), the console keeps its URL: {}", channel, conv,
-        to_string(outcome), url_for_log(url));
+        *log(), "channel={} conv={} attachment not copied ({}), the console keeps its URL{}{}", channel, conv,
+        to_string(outcome), url.empty() ? "" : ": host ", url.empty() ? std::string() : host_for_log(url));
   }
 };
 
-meta_media_copier::meta_media_copier(services& s, net::any_io_executor executor)
-    : state_(std::make_shared<state>(s, std::move(executor))) {}
+meta_media_copier::meta_media_copier(services& s, net::any_io_executor executor, redis_memory_watch* memory)
+    : state_(std::make_shared<state>(s, std::move(executor), memory)) {}
 
 meta_media_copier::~meta_media_copier() = default;
 
-void meta_media_copier::start() { net::co_spawn(state_->strand, state_->loop(), net::detached); }
+void meta_media_copier::start() {
+  state_->ended = false;
+  net::co_spawn(state_->strand, state_->loop(), net::detached);
+}
 
 void meta_media_copier::nudge() {
   net::post(state_->strand, [st = state_] {
@@ -345,6 +461,17 @@ void meta_media_copier::nudge() {
   });
 }
 
-void meta_media_copier::stop(std::function<void()> done) { stop_leased_loop(state_, std::move(done)); }
+void meta_media_copier::stop(std::function<void()> done) {
+  if (!done) done = [] {};
+  net::post(state_->strand, [st = state_, done = std::move(done)]() mutable {
+    st->stopping = true;
+    st->timer.cancel();
+    if (st->ended) return done();
+    st->on_ended = std::move(done);
+    // A download under way may take its whole timeout: main does not wait
+    // for it, so its message is put back now.
+    if (st->held) net::co_spawn(st->strand, st->put_back(), net::detached);
+  });
+}
 
 }  // namespace pasokh::gateway

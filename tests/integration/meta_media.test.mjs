@@ -40,7 +40,9 @@ function startCdn() {
   })));
 }
 
-const MEDIA = { max_bytes: MAX_BYTES, timeout_ms: 3000, attempts: 2, retry_ms: 300, poll_ms: 50 };
+// The CDN stand-in is plain http on 127.0.0.1: allowed here by config only (Meta's CDN hosts over https otherwise).
+const MEDIA = { max_bytes: MAX_BYTES, timeout_ms: 3000, attempts: 2, retry_ms: 300, poll_ms: 50,
+  hosts: ['127.0.0.1'], allow_plain_http_loopback: true };
 
 before(async () => {
   redis = await new RedisServer().start();
@@ -67,13 +69,13 @@ const messageEvent = (conv) => (f) => f.type === 'event' && f.event === 'message
 const copiesEvent = (conv) => (f) => messageEvent(conv)(f) && f.copies === true;
 const attachment = (type, url) => ({ type, payload: { url } });
 
-async function sendFiles(channel, attachments, { psid = newPsid(), text, echo = false } = {}) {
+async function sendFiles(channel, attachments, { psid = newPsid(), text, echo = false, at = gw } = {}) {
   const [object, account] = channel === 'ig' ? ['instagram', IG_ACCOUNT_ID] : ['page', FB_PAGE_ID];
   const message = { mid: mid(), attachments, ...(text ? { text } : {}), ...(echo ? { is_echo: true, app_id: 1 } : {}) };
   const item = echo ? { sender: { id: account }, recipient: { id: psid }, timestamp: Date.now(), message }
     : { sender: { id: psid }, recipient: { id: account }, timestamp: Date.now(), message };
   const body = metaMessaging(object, account, [item]);
-  const res = await postMeta(gw, channel, body);
+  const res = await postMeta(at, channel, body);
   assert.equal(res.status, 200, res.text);
   return { body, psid };
 }
@@ -120,7 +122,7 @@ test('a photo and a receipt PDF are copied after the webhook is answered; agents
   assert.equal(redisCli(redis, 'ZCARD', 'pasokh:meta_media:due'), '0');
 });
 
-test('a file over meta_media.max_bytes and one the CDN no longer has keep their URL; each is counted and logged once, without the signature', async () => {
+test('a file over meta_media.max_bytes and one the CDN no longer has keep their URL; each is counted and logged once, naming the host only', async () => {
   cdn.files.set('/v/big.mp4', { body: Buffer.alloc(MAX_BYTES + 1, 1), type: 'video/mp4' });
   cdn.files.set('/v/gone.jpg', 404);
   const big = cdn.url('/v/big.mp4'), gone = cdn.url('/v/gone.jpg');
@@ -132,9 +134,10 @@ test('a file over meta_media.max_bytes and one the CDN no longer has keep their 
   await sleep(200);
   assert.ok(!agent.frames.some(copiesEvent(first.conv)), 'nothing copied: the message keeps its URLs');
   assert.equal(redisCli(redis, 'HLEN', `pasokh:conv:${first.conv}:copies`), '0');
-  assert.match(gw.output, /channel=ig conv=\S+ attachment not copied \(too_big\).*big\.mp4/);
-  assert.match(gw.output, /attachment not copied \(not_found\).*gone\.jpg/);
+  assert.match(gw.output, /channel=ig conv=\S+ attachment not copied \(too_big\), the console keeps its URL: host 127\.0\.0\.1/);
+  assert.match(gw.output, /attachment not copied \(not_found\).*host 127\.0\.0\.1/);
   assert.ok(!gw.output.includes('AfSECRETsignature'), 'the signature never reaches the log');
+  assert.ok(!/big\.mp4|gone\.jpg/.test(gw.output), 'nor the path, which may carry the customer\'s file name');
 });
 
 test('a download that never ends is given up after meta_media.timeout_ms, tried again, then counted; the file keeps its URL', async () => {
@@ -156,7 +159,7 @@ test('a download that never ends is given up after meta_media.timeout_ms, tried 
     assert.equal(hung.length, MEDIA.attempts, 'each attempt waited out its limit');
     assert.equal(redisCli(redis, 'ZCARD', 'pasokh:meta_media:due'), '0');
     assert.equal(redisCli(redis, 'HLEN', `pasokh:conv:${first.conv}:copies`), '0');
-    assert.match(gw.output, /attachment not copied \(timeout\).*hangs\.mp4/);
+    assert.match(gw.output, /attachment not copied \(timeout\).*host 127\.0\.0\.1/);
   } finally {
     for (const res of hung) res.destroy();
     cdn.server.removeAllListeners('request');
@@ -341,3 +344,136 @@ function convOf(messageId) {
   const seen = redisCli(redis, 'GET', `pasokh:provider_msg:fb:${messageId}`);
   return seen.split(':')[0] || 'none';
 }
+
+// Gateways on a Redis of their own (`args` for redis-server), so that the
+// test's gateway does not take their work; all go when `fn` is done.
+async function ownGateways(media, count, fn, args = []) {
+  const own = await new RedisServer({ args }).start();
+  const gateways = [];
+  try {
+    for (let i = 0; i < count; i++) gateways.push(await new Pasokh(messengerConfig(own, fake, { meta_media: media }), SECRETS).start());
+    await fn(own, ...gateways);
+  } finally {
+    if (process.env.PASOKH_TEST_LOG) for (const g of gateways) console.log(g.output);
+    for (const g of gateways) await g.cleanup();
+    await own.cleanup();
+  }
+}
+const outcome = (g, channel, name) => metric(g, `pasokh_meta_media_copies_total{channel="${channel}",outcome="${name}"}`);
+const fetched = (path) => cdn.seen.filter((p) => p === path).length;
+const blobsIn = (r) => redisCli(r, '--scan', '--pattern', 'pasokh:attachment:*').split('\n').filter(Boolean);
+const redisNow = (r) => Number(redisCli(r, 'TIME').split('\n')[0]) * 1000;
+
+test('a copy Redis refuses to store (out of memory) is tried meta_media.attempts times, then counted as store_failed and logged; the file keeps its URL', async () => {
+  const media = { ...MEDIA, max_bytes: 8 << 20, max_redis_memory_share: 1 };
+  await ownGateways(media, 1, async (own, g) => {
+    cdn.files.set('/v/huge.mp4', { body: Buffer.alloc(6 << 20, 5), type: 'video/mp4' });
+    await sendFiles('fb', [attachment('video', cdn.url('/v/huge.mp4'))], { text: 'more than Redis has room for', at: g });
+    await waitUntil(async () => await outcome(g, 'fb', 'store_failed') === 1, 'the failure counted', 15000);
+    await waitUntil(() => redisCli(own, 'ZCARD', 'pasokh:meta_media:due') === '0', 'the work ended');
+    await sleep(MEDIA.retry_ms * 4);
+    assert.equal(fetched('/v/huge.mp4'), MEDIA.attempts, 'one download an attempt, no more');
+    assert.equal(await outcome(g, 'fb', 'copied'), 0);
+    assert.deepEqual(blobsIn(own), [], 'nothing left behind');
+    assert.match(g.output, /attachment not copied \(store_failed\), the console keeps its URL: host 127\.0\.0\.1/);
+  }, ['--maxmemory', '4mb', '--maxmemory-policy', 'noeviction']);
+});
+
+test('no copy is fetched while Redis uses more than meta_media.max_redis_memory_share of its maxmemory (no_room); none without a maxmemory limit either way', async () => {
+  await ownGateways({ ...MEDIA, max_redis_memory_share: 0.0001 }, 1, async (own, g) => {
+    cdn.files.set('/v/no-room.jpg', { body: PHOTO, type: 'image/jpeg' });
+    await sendFiles('fb', [attachment('image', cdn.url('/v/no-room.jpg'))], { text: 'Redis is nearly full', at: g });
+    await waitUntil(async () => await outcome(g, 'fb', 'no_room') === 1, 'counted as no_room');
+    assert.equal(fetched('/v/no-room.jpg'), 0, 'not even downloaded');
+    assert.equal(redisCli(own, 'ZCARD', 'pasokh:meta_media:due'), '0');
+    assert.deepEqual(blobsIn(own), []);
+    // Without a maxmemory the share means nothing: the copy is made.
+    redisCli(own, 'CONFIG', 'SET', 'maxmemory', '0');
+    await sendFiles('fb', [attachment('image', cdn.url('/v/no-room.jpg'))], { text: 'no limit', at: g });
+    await waitUntil(async () => await outcome(g, 'fb', 'copied') === 1, 'copied');
+  }, ['--maxmemory', '1gb', '--maxmemory-policy', 'noeviction']);
+});
+
+test('by default only https files from Meta\'s CDN hosts are fetched: a loopback URL (the gateway\'s own /metrics) is refused_host and keeps its URL', async () => {
+  await ownGateways({ poll_ms: 50, retry_ms: 300 }, 1, async (own, g) => {
+    cdn.files.set('/v/loopback.jpg', { body: PHOTO, type: 'image/jpeg' });
+    await sendFiles('fb', [attachment('image', `http://127.0.0.1:${g.port}/metrics?x=1`), attachment('image', cdn.url('/v/loopback.jpg')),
+      attachment('image', 'https://fbcdn.net.attacker.example/v/x.jpg?oh=1')], { text: 'internal URLs', at: g });
+    await waitUntil(async () => await outcome(g, 'fb', 'refused_host') === 3, 'all three refused');
+    assert.equal(fetched('/v/loopback.jpg'), 0);
+    assert.equal(redisCli(own, 'ZCARD', 'pasokh:meta_media:due'), '0');
+    assert.deepEqual(blobsIn(own), [], 'the gateway\'s metrics are not stored for agents');
+  });
+});
+
+test('meta_media.bytes_per_customer_per_hour: a customer\'s files past it keep their URL (over_budget)', async () => {
+  await ownGateways({ ...MEDIA, bytes_per_customer_per_hour: PHOTO.length + 100 }, 1, async (own, g) => {
+    cdn.files.set('/v/budget-1.jpg', { body: PHOTO, type: 'image/jpeg' });
+    cdn.files.set('/v/budget-2.jpg', { body: PHOTO, type: 'image/jpeg' });
+    await sendFiles('fb', [attachment('image', cdn.url('/v/budget-1.jpg')), attachment('image', cdn.url('/v/budget-2.jpg'))],
+      { text: 'two photos', at: g });
+    await waitUntil(async () => await outcome(g, 'fb', 'copied') === 1 && await outcome(g, 'fb', 'over_budget') === 1, 'one of each');
+    assert.equal(blobsIn(own).length, 1, 'one copy kept');
+  });
+});
+
+test('meta_media.enabled false: nothing is queued or fetched', async () => {
+  await ownGateways({ ...MEDIA, enabled: false }, 1, async (own, g) => {
+    cdn.files.set('/v/off.jpg', { body: PHOTO, type: 'image/jpeg' });
+    await sendFiles('fb', [attachment('image', cdn.url('/v/off.jpg'))], { text: 'copies off', at: g });
+    await sleep(400);
+    assert.equal(fetched('/v/off.jpg'), 0);
+    assert.equal(redisCli(own, 'ZCARD', 'pasokh:meta_media:due'), '0');
+  });
+});
+
+test('a claim whose lease ran out is no longer its first holder\'s: that holder\'s late retry leaves the next holder\'s claim alone', async () => {
+  const path = '/v/lease.jpg';
+  const requests = [];
+  const original = cdn.server.listeners('request')[0];
+  cdn.server.removeAllListeners('request');
+  cdn.server.on('request', (req, res) => {
+    if (!req.url.startsWith(path)) return original(req, res);
+    const r = { res }; requests.push(r);
+    r.answer = (status) => { res.writeHead(status, { 'content-type': 'image/jpeg' }); res.end(status === 200 ? PHOTO : undefined); };
+  });
+  try {
+    await ownGateways(MEDIA, 2, async (own, a) => {
+      await sendFiles('fb', [attachment('image', cdn.url(path))], { text: 'a slow photo', at: a });
+      await waitUntil(() => requests.length === 1, 'the first download');
+      const member = redisCli(own, 'ZRANGE', 'pasokh:meta_media:due', '0', '-1');
+      redisCli(own, 'ZADD', 'pasokh:meta_media:due', 'XX', '0', member);  // the first claim's lease ran out
+      await waitUntil(() => requests.length === 2, 'the second claim downloads');
+      const leaseEnds = Number(redisCli(own, 'ZSCORE', 'pasokh:meta_media:due', member));
+      requests[0].answer(503);  // the first holder fails late and asks for a retry
+      await sleep(MEDIA.retry_ms * 4);
+      assert.equal(requests.length, 2, 'no third download while the second holder works');
+      assert.equal(Number(redisCli(own, 'ZSCORE', 'pasokh:meta_media:due', member)), leaseEnds, 'the second claim unmoved');
+      requests[1].answer(200);
+      await waitUntil(() => redisCli(own, 'ZCARD', 'pasokh:meta_media:due') === '0', 'copied by the second holder');
+      assert.equal(blobsIn(own).length, 1);
+    });
+  } finally {
+    for (const r of requests) r.res.destroy();
+    cdn.server.removeAllListeners('request');
+    cdn.server.on('request', original);
+  }
+});
+
+test('a gateway stopped during a download puts its claim back at once: the next gateway copies it without waiting out the lease', async () => {
+  cdn.files.set('/v/stopped.jpg', { body: PHOTO, type: 'image/jpeg' });
+  const held = holdCdn('/v/stopped.jpg');
+  try {
+    await ownGateways(MEDIA, 1, async (own, a) => {
+      await sendFiles('fb', [attachment('image', cdn.url('/v/stopped.jpg'))], { text: 'stopped mid-copy', at: a });
+      await waitUntil(() => held.started, 'the download started');
+      const member = redisCli(own, 'ZRANGE', 'pasokh:meta_media:due', '0', '-1');
+      assert.ok(Number(redisCli(own, 'ZSCORE', 'pasokh:meta_media:due', member)) > redisNow(own) + 10000, 'claimed for a lease');
+      await a.stop('SIGTERM');
+      assert.ok(Number(redisCli(own, 'ZSCORE', 'pasokh:meta_media:due', member)) <= redisNow(own) + 1000, 'due again now');
+    });
+  } finally {
+    held.release();
+    held.restore();
+  }
+});

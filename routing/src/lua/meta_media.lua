@@ -7,11 +7,14 @@
 -- (message seq -> its attachments as logged then) says a message's copies
 -- are stored, for a second gateway's claim and for edits (edit_message.lua).
 -- ARGV: prefix, op, then per op:
---   queue  conv, seq, due_ms -> 1 (a queued or copied message is left as it is)
---   claim  now_ms, lease_ms, limit -> { member, attempt, ... }: due messages
---          whose copies are not stored yet, claimed until now + lease
---   retry  member, due_ms -> 1
---   drop   member -> 1
+-- Times are Redis's clock (TIME), the one every instance shares.
+--   queue  conv, seq -> 1, due now (a queued or copied message is left as it is)
+--   claim  lease_ms, limit -> { member, attempt, ... }: due messages whose
+--          copies are not stored yet, claimed until now + lease; the attempt
+--          number is the claim's token
+--   retry  member, token, delay_ms -> 1, or 0 when the claim is no longer
+--          the token's (its lease ran out and another instance claimed it)
+--   drop   member, token -> 1 | 0, as retry
 --   store  conv, seq, ttl_s, attachments (JSON), ids... -> 'stored' | 'copied'
 --          (another claim stored them) | 'gone' (the message was unsent, or
 --          it or its conversation erased or being scrubbed): the ids are
@@ -24,19 +27,24 @@ local function forget(member)
   redis.call('HDEL', attempts, member)
 end
 
+-- Whether the claim `token` names is still the member's latest.
+local function holds(member, token)
+  return redis.call('HGET', attempts, member) == token
+end
+
 local function copied(conv, seq)
   return redis.call('HEXISTS', conv_key(conv) .. ':copies', seq) == 1
 end
 
 if op == 'queue' then
   local conv, seq = ARGV[3], ARGV[4]
-  if not copied(conv, seq) then redis.call('ZADD', due, 'NX', ARGV[5], conv .. '|' .. seq) end
+  if not copied(conv, seq) then redis.call('ZADD', due, 'NX', redis_now_ms(), conv .. '|' .. seq) end
   return 1
 end
 
 if op == 'claim' then
-  local now, lease, out = tonumber(ARGV[3]), tonumber(ARGV[4]), {}
-  for _, member in ipairs(redis.call('ZRANGE', due, '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[5]))) do
+  local now, lease, out = redis_now_ms(), tonumber(ARGV[3]), {}
+  for _, member in ipairs(redis.call('ZRANGE', due, '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[4]))) do
     local conv, seq = string.match(member, '^(.*)|(%d+)$')
     if not conv or copied(conv, seq) or redis.call('HEXISTS', conv_key(conv), 'erased_at') == 1 then
       forget(member)
@@ -50,11 +58,13 @@ if op == 'claim' then
 end
 
 if op == 'retry' then
-  redis.call('ZADD', due, 'XX', ARGV[4], ARGV[3])
+  if not holds(ARGV[3], ARGV[4]) then return 0 end
+  redis.call('ZADD', due, 'XX', redis_now_ms() + tonumber(ARGV[5]), ARGV[3])
   return 1
 end
 
 if op == 'drop' then
+  if not holds(ARGV[3], ARGV[4]) then return 0 end
   forget(ARGV[3])
   return 1
 end

@@ -137,6 +137,11 @@ TEST(Config, RejectsWithAMessageNamingTheProblem) {
            {R"({"meta_media":{"max_bytes":0}})", "meta_media: \"max_bytes\" must be positive"},
            {R"({"meta_media":{"attempts":0}})", "meta_media: \"attempts\" must be at least 1"},
            {R"({"meta_media":{"size":1}})", "meta_media: unknown key \"size\""},
+           {R"({"meta_media":{"max_bytes":104857601}})", "meta_media: \"max_bytes\" must be at most 104857600"},
+           {R"({"meta_media":{"retry_ms":10}})", "meta_media: \"retry_ms\" must be at least 100"},
+           {R"({"meta_media":{"max_redis_memory_share":0}})", "meta_media: \"max_redis_memory_share\" must be above 0"},
+           {R"({"meta_media":{"max_redis_memory_share":1.5}})", "meta_media: \"max_redis_memory_share\" must be above 0"},
+           {R"({"meta_media":{"hosts":["https://fbcdn.net"]}})", "meta_media: \"hosts\" are host names"},
        }) {
     try {
       parse(text);
@@ -158,9 +163,13 @@ TEST(Config, RetentionKeepsEverythingUnlessDaysAreSet) {
   EXPECT_EQ(c.retention.lease.count(), 200);
 }
 
-TEST(Config, MetaMediaCopiesTakeUpToMessengersOwnLimitUnlessSet) {
+TEST(Config, MetaMediaCopiesTakeUpToTenMegabytesFromMetasCdnUnlessSet) {
   auto d = parse("{}");
-  EXPECT_EQ(d.meta_media.max_bytes, 25u * 1024 * 1024);
+  EXPECT_TRUE(d.meta_media.enabled);
+  EXPECT_EQ(d.meta_media.max_bytes, 10u * 1024 * 1024) << "as mail and web chat files";
+  EXPECT_EQ(d.meta_media.hosts, (std::vector<std::string>{"fbcdn.net", "fbsbx.com", "cdninstagram.com"}));
+  EXPECT_FALSE(d.meta_media.allow_plain_http_loopback);
+  EXPECT_DOUBLE_EQ(d.meta_media.max_redis_memory_share, 0.8);
   EXPECT_EQ(d.meta_media.timeout.count(), 60'000);
   EXPECT_EQ(d.meta_media.attempts, 3);
   auto c = parse(R"({"meta_media":{"max_bytes":65536,"timeout_ms":2000,"attempts":2,"retry_ms":300,"poll_ms":50}})");
@@ -169,6 +178,13 @@ TEST(Config, MetaMediaCopiesTakeUpToMessengersOwnLimitUnlessSet) {
   EXPECT_EQ(c.meta_media.attempts, 2);
   EXPECT_EQ(c.meta_media.retry.count(), 300);
   EXPECT_EQ(c.meta_media.poll.count(), 50);
+  auto t = parse(R"({"meta_media":{"enabled":false,"hosts":["127.0.0.1"],"allow_plain_http_loopback":true,)"
+                 R"("max_redis_memory_share":0.5,"bytes_per_customer_per_hour":1000}})");
+  EXPECT_FALSE(t.meta_media.enabled);
+  EXPECT_EQ(t.meta_media.hosts, std::vector<std::string>{"127.0.0.1"});
+  EXPECT_TRUE(t.meta_media.allow_plain_http_loopback);
+  EXPECT_DOUBLE_EQ(t.meta_media.max_redis_memory_share, 0.5);
+  EXPECT_EQ(t.meta_media.bytes_per_customer_per_hour, 1000u);
 }
 
 // One setting for every client address; the two it replaces still start the

@@ -28,6 +28,10 @@ TEST(MetaMediaCopies, ClassifiesWhatTheCdnAnswered) {
 TEST(MetaMediaCopies, OnlyPassingFailuresAreTriedAgain) {
   EXPECT_TRUE(passing(copy_outcome::timeout));
   EXPECT_TRUE(passing(copy_outcome::failed));
+  EXPECT_TRUE(passing(copy_outcome::store_failed)) << "Redis refused the write: a failed attempt";
+  EXPECT_FALSE(passing(copy_outcome::no_room));
+  EXPECT_FALSE(passing(copy_outcome::refused_host));
+  EXPECT_FALSE(passing(copy_outcome::over_budget));
   EXPECT_FALSE(passing(copy_outcome::not_found));
   EXPECT_FALSE(passing(copy_outcome::too_big));
   EXPECT_FALSE(passing(copy_outcome::copied));
@@ -52,11 +56,44 @@ TEST(MetaMediaCopies, CopiesFilesMetaHandsByUrlOnly) {
   EXPECT_FALSE(copyable(file(k::image, "AgACAgQAAxkBAAIB"))) << "a Telegram file id";
 }
 
-TEST(MetaMediaCopies, LogsTheUrlWithoutItsSignature) {
-  EXPECT_EQ(url_for_log("https://cdn.fbsbx.com/v/t59/receipt.pdf?_nc_cat=1&oh=00_SECRET&oe=6A1B"),
-            "https://cdn.fbsbx.com/v/t59/receipt.pdf");
-  EXPECT_EQ(url_for_log("https://cdn.fbsbx.com/v/a.jpg#x"), "https://cdn.fbsbx.com/v/a.jpg");
-  EXPECT_EQ(url_for_log("https://cdn.fbsbx.com/v/a.jpg"), "https://cdn.fbsbx.com/v/a.jpg");
+TEST(MetaMediaCopies, LogsTheHostOnly) {
+  // fbsbx.com paths carry the customer's file name; the query a signature.
+  EXPECT_EQ(host_for_log("https://cdn.fbsbx.com/v/t59/receipt%20of%20Ali%20Rezaei.pdf?_nc_cat=1&oh=00_SECRET&oe=6A1B"),
+            "cdn.fbsbx.com");
+  EXPECT_EQ(host_for_log("http://127.0.0.1:8080/v/a.jpg#x"), "127.0.0.1");
+  EXPECT_EQ(host_for_log("not a url/secret.pdf"), "(not a URL)");
+}
+
+TEST(MetaMediaCopies, FetchesHttpsFromMetasCdnHostsOnly) {
+  meta_media_config cfg;  // the defaults: fbcdn.net, fbsbx.com, cdninstagram.com
+  for (const char* ok : {"https://scontent.xx.fbcdn.net/v/1_n.jpg?oh=1", "https://fbcdn.net/a.jpg",
+                         "https://cdn.fbsbx.com/v/t59/receipt.pdf", "https://SCONTENT.CDNINSTAGRAM.COM/v/a.jpg",
+                         "https://lookaside.fbsbx.com:443/ig_messaging_cdn/?asset_id=1"})
+    EXPECT_TRUE(allowed_source(ok, cfg)) << ok;
+  for (const char* refused : {"http://scontent.xx.fbcdn.net/v/1_n.jpg", "http://127.0.0.1:8080/metrics",
+                              "https://127.0.0.1/metrics", "https://localhost/x.jpg", "https://evilfbcdn.net/a.jpg",
+                              "https://fbcdn.net.attacker.example/a.jpg", "https://user@fbcdn.net/a.jpg",
+                              "ftp://fbcdn.net/a.jpg", "https://169.254.169.254/latest/meta-data/"})
+    EXPECT_FALSE(allowed_source(refused, cfg)) << refused;
+
+  // Tests: a CDN stand-in over plain http on loopback, by config only.
+  cfg.hosts = {"127.0.0.1"};
+  EXPECT_FALSE(allowed_source("http://127.0.0.1:8080/v/a.jpg", cfg));
+  cfg.allow_plain_http_loopback = true;
+  EXPECT_TRUE(allowed_source("http://127.0.0.1:8080/v/a.jpg", cfg));
+  EXPECT_FALSE(allowed_source("http://localhost:8080/v/a.jpg", cfg)) << "not in hosts";
+  EXPECT_FALSE(allowed_source("http://10.0.0.5/v/a.jpg", cfg)) << "plain http to loopback only";
+}
+
+TEST(MetaMediaCopies, RoomInRedisIsAShareOfMaxmemory) {
+  redis_memory_info info;
+  info.used = 800;
+  info.limit = 1000;
+  EXPECT_FALSE(over_memory_share(info, 0.8));
+  info.used = 801;
+  EXPECT_TRUE(over_memory_share(info, 0.8));
+  info.limit = 0;  // no maxmemory: no share to pass
+  EXPECT_FALSE(over_memory_share(info, 0.8));
 }
 
 TEST(MetaMediaCopies, NamesTheCopyAfterTheUrlsFileName) {

@@ -197,11 +197,22 @@ struct retention_config {
 // Pasokh's copies of Messenger and Instagram attachments, whose URLs expire
 // (meta_media_copies.hpp).
 struct meta_media_config {
-  std::size_t max_bytes = 25 * 1024 * 1024;  // Messenger's own limit for a file; a larger one keeps its URL
+  bool enabled = true;                        // false: files keep Meta's URL, nothing is copied
+  std::size_t max_bytes = 10 * 1024 * 1024;   // as mail and web chat files; a larger one keeps its URL
   milliseconds timeout{60'000};               // one download, from the request to its last byte
   int attempts = 3;                           // downloads of a message's files before a failing one keeps its URL
   milliseconds retry{30'000};                 // the wait before another attempt, times the attempts so far
   milliseconds poll{1'000};                   // how often an instance looks for copies nobody made (a restart's)
+  // Only files from these hosts (or their subdomains) are fetched: the URL
+  // comes from a webhook, and a copy is shown to agents (no reaching into
+  // the gateway's own network). https only, unless allow_plain_http_loopback.
+  std::vector<std::string> hosts{"fbcdn.net", "fbsbx.com", "cdninstagram.com"};
+  bool allow_plain_http_loopback = false;     // tests: a CDN stand-in on 127.0.0.1
+  // No copy while Redis holds more than this share of its maxmemory (Pasokh
+  // needs noeviction: a full Redis refuses every write, messages too).
+  double max_redis_memory_share = 0.8;
+  // What one customer's files may put into Redis in an hour; later ones keep their URL.
+  std::size_t bytes_per_customer_per_hour = 50 * 1024 * 1024;
 };
 
 struct config {

@@ -13,7 +13,8 @@
 // Redis (meta_media:due, "<conv>|<seq>"), every instance claims due entries
 // for a lease, and routing/src/lua/meta_media.lua stores the copies of one
 // message once (conv:<id>:copies), never for a conversation erased or being
-// scrubbed meanwhile.
+// scrubbed meanwhile. A claim is held by its attempt number: a late holder
+// whose lease ran out cannot move or end the next holder's claim.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
@@ -25,6 +26,8 @@
 #include <string_view>
 
 #include "pasokh/connectors/common/provider.hpp"
+#include "pasokh/gateway/config.hpp"
+#include "pasokh/gateway/redis_memory.hpp"
 #include "pasokh/gateway/services.hpp"
 #include "pasokh/proto/types.hpp"
 
@@ -33,11 +36,16 @@ namespace pasokh::gateway {
 // What became of one attachment's download.
 enum class copy_outcome {
   copied,
-  not_found,  // 404, 410, 403: gone, or its URL expired
-  too_big,    // over meta_media.max_bytes
-  timeout,    // over meta_media.timeout_ms (tried again)
-  failed,     // no answer, 5xx, 429 (tried again)
+  not_found,     // 404, 410, 403: gone, or its URL expired
+  too_big,       // over meta_media.max_bytes
+  timeout,       // over meta_media.timeout_ms (tried again)
+  failed,        // no answer, 5xx, 429 (tried again)
+  store_failed,  // Redis refused the copy (tried again)
+  no_room,       // Redis near its maxmemory (meta_media.max_redis_memory_share): not fetched
+  refused_host,  // not https from a host in meta_media.hosts: not fetched
+  over_budget,   // the customer's files this hour passed meta_media.bytes_per_customer_per_hour
 };
+inline constexpr std::size_t copy_outcome_count = 9;
 std::string_view to_string(copy_outcome o);
 copy_outcome classify_copy(const connectors::provider_response& r, std::size_t max_bytes);
 // Worth another attempt later (the CDN or the network had a bad moment).
@@ -48,8 +56,18 @@ bool passing(copy_outcome o);
 // their type as `name`), a location, a placeholder, or a copy already.
 bool copyable(const proto::attachment& a);
 
-// The URL for a log line: its signature (the query) is a credential-like token.
-std::string url_for_log(std::string_view url);
+// Whether the gateway may fetch `url`: https from a host in meta_media.hosts
+// or a subdomain of one (plain http to loopback only when
+// allow_plain_http_loopback). The URL comes from a webhook anyone who can
+// message the page shapes; the copy is shown to agents.
+bool allowed_source(std::string_view url, const meta_media_config& cfg);
+
+// The URL's host for a log line: its path may carry the customer's file name
+// (fbsbx.com keeps it), its query a signature.
+std::string host_for_log(std::string_view url);
+
+// Whether Redis holds more than `share` of its maxmemory (never without one).
+bool over_memory_share(const redis_memory_info& info, double share);
 
 // The copy's file name: the URL's last path segment when it reads as one
 // ("receipt.pdf"), else "attachment".
@@ -64,12 +82,14 @@ boost::asio::awaitable<bool> queue_media_copies(services& s, const std::string& 
 
 class meta_media_copier {
  public:
-  meta_media_copier(services& s, boost::asio::any_io_executor executor);
+  // `memory` (may be null) says when Redis is out of memory: no copy then.
+  meta_media_copier(services& s, boost::asio::any_io_executor executor, redis_memory_watch* memory = nullptr);
   ~meta_media_copier();
   void start();
   // A message was queued: look now rather than at the next poll.
   void nudge();
-  // No new claim after this; `done` once the loop has ended.
+  // No new claim after this; a message being copied is put back for the next
+  // instance at once. `done` once that is done or the loop has ended.
   void stop(std::function<void()> done = {});
 
  private:

@@ -107,14 +107,15 @@ struct metrics {
   counter_family webchat_uploads{"pasokh_webchat_uploads_total",
                                  "Web chat uploads by outcome (accepted, too_large, unsupported_type, empty, rate_limited, unauthorized)",
                                  "outcome"};
-  // Sends a provider refused for the channel's expired or revoked access
-  // token (Graph API error 190): replies wait until an admin renews it.
   // Messenger and Instagram files copied to Redis (meta_media_copies.cpp), or
   // left with their expiring URL and why; gone: the conversation was erased first.
   counter_family meta_media_copies{"pasokh_meta_media_copies_total",
                                    "Messenger and Instagram attachments copied, or kept as their URL and why "
-                                   "(copied, not_found, too_big, timeout, failed, gone), by channel",
+                                   "(copied, not_found, too_big, timeout, failed, store_failed, no_room, "
+                                   "refused_host, over_budget, gone), by channel",
                                    "channel,outcome"};
+  // Sends a provider refused for the channel's expired or revoked access
+  // token (Graph API error 190): replies wait until an admin renews it.
   counter_family provider_token_refused{"pasokh_provider_token_refused_total",
                                         "Sends refused for an expired or revoked access token, by channel", "channel"};
   // Follow-ups of stored customer messages given up after 8 failed runs
