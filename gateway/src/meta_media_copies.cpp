@@ -96,8 +96,9 @@ bool copyable(const proto::attachment& a) {
   using k = proto::attachment_kind;
   static constexpr std::array kinds{k::image, k::sticker, k::audio, k::video, k::file};
   if (std::find(kinds.begin(), kinds.end(), a.kind) == kinds.end()) return false;
-  // connectors/meta/src/inbound.cpp names a shared link or post by its type.
-  if (!a.name.empty()) return false;
+  // connectors/meta/src/inbound.cpp marks a shared link or post (and, before
+  // it did, named it by its type: such messages may still be queued).
+  if (a.link || !a.name.empty()) return false;
   return a.provider_ref.starts_with("https://") || a.provider_ref.starts_with("http://");
 }
 

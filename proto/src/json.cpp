@@ -84,6 +84,7 @@ void to_json(json& j, const attachment& v) {
   if (v.size) j["size"] = v.size;
   put_nonempty(j, "provider_ref", v.provider_ref);
   put_nonempty(j, "caption", v.caption);
+  if (v.link) j["link"] = true;
   if (v.latitude) j["latitude"] = *v.latitude;
   if (v.longitude) j["longitude"] = *v.longitude;
 }
@@ -94,6 +95,7 @@ void from_json(const json& j, attachment& v) {
   get_opt(j, "size", v.size);
   get_opt(j, "provider_ref", v.provider_ref);
   get_opt(j, "caption", v.caption);
+  get_opt(j, "link", v.link);
   if (auto it = j.find("latitude"); it != j.end()) v.latitude = it->get<double>();
   if (auto it = j.find("longitude"); it != j.end()) v.longitude = it->get<double>();
 }

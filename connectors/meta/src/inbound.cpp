@@ -51,6 +51,7 @@ attachment read_attachment(const json& a) {
     // fallback (shared links), Instagram share / story_mention / ig_reel ...:
     // keep the link and say what it was.
     out.kind = attachment_kind::file;
+    out.link = true;
     out.name = type;
     if (auto title = opt_string(a, "title")) out.caption = *title;
     if (payload && out.caption.empty()) out.caption = opt_string(*payload, "title").value_or("");

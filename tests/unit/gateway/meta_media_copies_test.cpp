@@ -52,6 +52,9 @@ TEST(MetaMediaCopies, CopiesFilesMetaHandsByUrlOnly) {
   EXPECT_FALSE(copyable(file(k::unsupported, "")));
   EXPECT_FALSE(copyable(file(k::file, url, "fallback"))) << "a shared link is a page, not a file";
   EXPECT_FALSE(copyable(file(k::file, url, "ig_reel")));
+  auto shared = file(k::file, url);
+  shared.link = true;  // marked by the connector, whatever its name
+  EXPECT_FALSE(copyable(shared)) << "a shared post";
   EXPECT_FALSE(copyable(file(k::image, "att_abc"))) << "a copy already";
   EXPECT_FALSE(copyable(file(k::image, "AgACAgQAAxkBAAIB"))) << "a Telegram file id";
 }

@@ -31,6 +31,16 @@ TEST(ProtoJson, MessageRoundTripsWithPersianTextAndAttachments) {
   EXPECT_FALSE(j.contains("failure_reason"));  // empty optional fields are omitted
 }
 
+TEST(ProtoJson, ASharedLinkSaysSo) {
+  attachment a;
+  a.provider_ref = "https://example.ir/p/123";
+  a.name = "fallback";
+  a.link = true;
+  EXPECT_EQ(json(a)["link"], true);
+  EXPECT_EQ(json(a).get<attachment>(), a);
+  EXPECT_FALSE(json(attachment{}).contains("link")) << "a file has none";
+}
+
 TEST(ProtoJson, ConversationInboundAndOutboundRoundTrip) {
   conversation c{"cv_9", "wa-1", channel_kind::whatsapp, "cu_2", conversation_status::assigned, priority::high,
                  "ag_reza", "returns", 12, 1, 2, 3};

@@ -52,8 +52,8 @@ copy_outcome classify_copy(const connectors::provider_response& r, std::size_t m
 bool passing(copy_outcome o);
 
 // Whether Pasokh keeps a copy of the attachment: a file Meta hands by URL
-// (image, sticker, audio, video, file); not a shared link or post (those keep
-// their type as `name`), a location, a placeholder, or a copy already.
+// (image, sticker, audio, video, file); not a shared link or post (`link`),
+// a location, a placeholder, or a copy already.
 bool copyable(const proto::attachment& a);
 
 // Whether the gateway may fetch `url`: https from a host in meta_media.hosts

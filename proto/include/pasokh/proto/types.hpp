@@ -83,6 +83,9 @@ struct attachment {
   // location attachments
   std::optional<double> latitude;
   std::optional<double> longitude;
+  // A page, post or reel the customer shared (Meta's fallback, share, ig_reel):
+  // provider_ref is a link to look at, not a file to keep.
+  bool link = false;
   bool operator==(const attachment&) const = default;
 };
 
