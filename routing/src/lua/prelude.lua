@@ -519,9 +519,6 @@ local function search_customer_changed(cust, now)
   redis.call('ZADD', p .. 'search:dirty:cust', now, cust)
 end
 
--- Puts a verified key on the customer; a key another file holds becomes a
--- suggestion ('same_email' / 'same_phone') instead. True when the file got
--- the key's email or phone field (search reads a known file again).
 -- Whether `email` is proved the customer's: one of their file's keys (a mail
 -- they sent, an import, a confirmed link), not only typed into a form.
 local function email_proved(cust, email)
@@ -529,6 +526,9 @@ local function email_proved(cust, email)
   return redis.call('SISMEMBER', p .. 'cust:' .. cust .. ':keys', 'email:' .. string.lower(email)) == 1
 end
 
+-- Puts a verified key on the customer; a key another file holds becomes a
+-- suggestion ('same_email' / 'same_phone') instead. True when the file got
+-- the key's email or phone field (search reads a known file again).
 local function index_customer_key(cust, key, now)
   local kind, value = string.match(key, '^(%a+):(.+)$')
   if kind ~= 'email' and kind ~= 'phone' then return false end
