@@ -569,3 +569,12 @@ local function drop_stored_copies(attachments)
     if type(ref) == 'string' and string.sub(ref, 1, 4) == 'att_' then redis.call('DEL', p .. 'attachment:' .. ref) end
   end
 end
+
+-- Queues a mail outside any conversation (a web chat code, a transcript):
+-- no delivery record, no thread (email_channel.cpp). Its id is `kind` and a
+-- number of its own (next:<kind>_mail).
+local function queue_standalone_mail(kind, channel, to, subject, text)
+  local id = kind .. ':' .. redis.call('INCR', p .. 'next:' .. kind .. '_mail')
+  queue_outbound(channel, { message_id = id, conversation_id = '', seq = 0, channel = channel, kind = 'email',
+    recipient = to, subject = subject, text = text, automatic = true })
+end

@@ -26,10 +26,7 @@ if not first then return { 'already' } end
 local cust = redis.call('GET', ident)
 local mailed = '0'
 if cust and mail_channel ~= '' and text ~= '' and email_proved(cust, transcript_to) then
-  local out = { message_id = 'transcript:' .. redis.call('INCR', p .. 'next:transcript_mail'), conversation_id = '',
-    seq = 0, channel = mail_channel, kind = 'email', recipient = transcript_to, subject = subject, text = text,
-    automatic = true }
-  queue_outbound(mail_channel, out)
+  queue_standalone_mail('transcript', mail_channel, transcript_to, subject, text)
   mailed = '1'
 end
 

@@ -29,8 +29,5 @@ if redis.call('INCR', address_key) == 1 then redis.call('EXPIRE', address_key, w
 local ckey = p .. 'webchat:verify_code:' .. channel .. ':' .. visitor
 redis.call('HSET', ckey, 'code', hash, 'key', key, 'language', language, 'at', ARGV[2], 'tries', 0)
 redis.call('EXPIRE', ckey, ttl)
--- Outside any conversation: no delivery record, no thread (email_channel.cpp).
-local out = { message_id = 'verify:' .. redis.call('INCR', p .. 'next:verify_mail'), conversation_id = '', seq = 0,
-  channel = mail_channel, kind = 'email', recipient = email, subject = subject, text = text, automatic = true }
-queue_outbound(mail_channel, out)
+queue_standalone_mail('verify', mail_channel, email, subject, text)
 return { 'sent' }
