@@ -8,12 +8,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { Pasokh, RedisServer, apiCall, clearOfMidnightUTC, freePort, login, postMessage, sleep } from '../support/harness.mjs';
 import {
   FakeProvider, SECRETS, agentFor, messengerConfig, metric, newChatId, newPhone, postWebhook, postWhatsApp, redisCli,
   telegramHeaders, tgText, waStatuses, waText, waitUntil,
 } from './messenger_support.mjs';
+import { sendMail } from './email_support.mjs';
 
 const CODE = 'YALDA-1404';
 let redis, fake, relay, gwA, gwB, boss;
@@ -561,4 +563,49 @@ test('a customer answering a campaign with «لغو» or STOP opted out: counted
   const later = await waitUntil(async () => { const c = await read(); return c.stats.opted_out === 3 && c.stats; },
     'the later opt-out', 5000);
   assert.equal(later.replied, 1);
+});
+
+test('a customer who unsubscribes by the link and also replies "stop" counts once in the campaign\'s opted_out, either way round', async () => {
+  const gw = running();
+  const tag = `unsub-${randomUUID().slice(0, 6)}`;
+  const [linkFirst, stopFirst] = ['link-first', 'stop-first'].map((k) => `${k}.${tag}@mail.example`);
+  const csv = ['channel,external_id,name,language', `mail,${linkFirst},Link First,en`, `mail,${stopFirst},Stop First,en`].join('\n');
+  assert.equal((await call(gw, 'POST', '/api/v1/admin/customers/import', csv)).status, 200);
+  const custs = [linkFirst, stopFirst].map((a) => customerOf('mail', a));
+  for (const cust of custs) assert.equal((await call(gw, 'PATCH', `/api/v1/customers/${cust}`, { tags: [tag] })).status, 200);
+  const created = await call(gw, 'POST', '/api/v1/admin/campaigns', { name: 'unsubscribe twice', kind: 'occasion',
+    occasion: 'date', date: new Date().toISOString().slice(0, 10), audience: { tags: [tag] }, texts: { en: 'Hello {name}' } });
+  assert.equal(created.status, 201, created.text);
+  const id = created.json.id;
+  const read = async () => (await call(gw, 'GET', `/api/v1/admin/campaigns/${id}`)).json;
+  const mailTo = (address) => waitUntil(() => relay.mails.find((m) => m.rcpt.includes(address)), `the mail to ${address}`, 5000);
+  const unsubscribe = async (address) => {
+    const link = (await mailTo(address)).data.match(/<https:\/\/support\.shop\.example(\/unsubscribe\/[\w-]+)>/)[1];
+    const r = await fetch(`${gw.base}${link}`, { method: 'POST', body: 'List-Unsubscribe=One-Click',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(r.status, 200);
+  };
+  // "stop" answering the campaign mail, once its opt-out was handled.
+  const smtpPort = JSON.parse(readFileSync(gw.configPath, 'utf8')).channels.find((c) => c.id === 'mail').provider.smtp.port;
+  const replyStop = async (address, cust) => {
+    const messageId = (await mailTo(address)).data.match(/\r\nMessage-ID: <([^>]+)>/i)[1];
+    const sent = await sendMail(gw.dir, { port: smtpPort, from: address, subject: 'Re: Hello', body: 'stop\r\n',
+      headers: { 'Message-Id': `<stop-${randomUUID()}@mail.example>`, 'In-Reply-To': `<${messageId}>` } });
+    assert.equal(sent.code, 0, sent.out);
+    const conv = redisCli(redis, 'HGET', `pasokh:campaign:${id}:sent`, cust).split(':')[0];
+    await waitUntil(() => redisCli(redis, 'XRANGE', `pasokh:conv:${conv}:log`, '-', '+').includes('"opt_out"'), 'the opt-out', 10000);
+  };
+
+  await unsubscribe(linkFirst);
+  await replyStop(linkFirst, custs[0]);
+  const once = (await read()).stats;
+  assert.equal(once.opted_out, 1, 'the link, then "stop": one opt-out');
+  assert.equal(once.replied, 0, 'and "stop" is no reply');
+
+  await replyStop(stopFirst, custs[1]);
+  await unsubscribe(stopFirst);
+  const both = (await read()).stats;
+  assert.equal(both.opted_out, 2, '"stop", then the link: one opt-out more');
+  assert.equal(both.replied, 0);
+  assert.deepEqual(redisCli(redis, 'SMEMBERS', `pasokh:campaign:${id}:opted_out`).split('\n').sort(), [...custs].sort());
 });

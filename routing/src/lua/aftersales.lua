@@ -11,6 +11,8 @@
 --            whose replied count the message raised: ingest.lua; '' none), msg_seq
 --   unsubscribe  token (a campaign mail's link), confirm ('1' opts out, '0' only looks)
 --            -> { 'not_found' } | { 'subscribed' | 'opted_out' | 'already', language }
+--            (the opt-out counts in the campaign that mailed the link as a "stop"
+--            answering it does: a customer who does both counts once, count_opt_out)
 --   ask      conv, text, buttons_json, window_ms, bot_only ('1': ask when no person answered too),
 --            whatsapp template, its language (outside WhatsApp's 24-hour window
 --            the ask goes out as that template; none: { 'outside_window' })
@@ -29,7 +31,8 @@
 -- (hash order|serial -> JSON), serial:{serial} -> customer, csat:pending:{cust}:{channel}
 -- and csat:comment:{cust}:{channel} -> conv (with TTL; a comment is waited for
 -- until anything else goes to the customer there: sent_to_customer),
--- csat:agent:{agent} (hash count, sum, r1..r5). Reports read ratings from the
+-- csat:agent:{agent} (hash count, sum, r1..r5), campaign:{id}:opted_out (the
+-- customers its opted_out counted). Reports read ratings from the
 -- conversation logs.
 -- A conversation opened only by a rating or an opt-out is closed as a side
 -- conversation (field `side`), which reports skip; one opened by a comment
@@ -132,26 +135,33 @@ if op == 'import' then
   return { old and 'updated' or 'created', id, new_customer }
 end
 
+-- A customer counts once in a campaign's opted_out (campaign:<id>:opted_out),
+-- however they opt out and however often: a "stop" answering it, its mail's
+-- link, or both in either order. A "stop" that ingest.lua counted as a reply
+-- (`taken_back`) is no reply: the customer leaves the campaign's replied.
+local function count_opt_out(campaign, cust, taken_back)
+  local ck = p .. 'campaign:' .. campaign
+  if taken_back and redis.call('SREM', ck .. ':replied', cust) == 1 then
+    redis.call('HINCRBY', ck .. ':stats', 'replied', -1)
+  end
+  if redis.call('SADD', ck .. ':opted_out', cust) == 1 then
+    redis.call('HINCRBY', ck .. ':stats', 'opted_out', 1)
+  end
+  redis.call('ZADD', p .. 'campaigns:dirty', now, campaign)
+end
+
 -- A "stop" answering a campaign message is the campaign's opted_out. As the
 -- first answer it is no reply to it: ingest.lua counted it before the words
 -- were read (it names the campaign, `answered`) and it is taken back. After
 -- an earlier answer ("thanks", then "stop"), within the reply window
 -- (ingest.lua keeps campaign_answered), the reply stays and the opt-out adds.
 local function count_campaign_opt_out(answered, cust, conv, first)
-  local campaign = answered
-  if answered ~= '' then
-    local ck = p .. 'campaign:' .. answered
-    if redis.call('SREM', ck .. ':replied', cust) == 0 then return end
-    redis.call('HINCRBY', ck .. ':stats', 'replied', -1)
-  else
-    if not first then return end
-    local earlier = redis.call('HGET', conv_key(conv), 'campaign_answered') or ''
-    local id, till = string.match(earlier, '^(%S+) (%d+)$')
-    if not id or tonumber(till) < tonumber(now) then return end
-    campaign = id
-  end
-  redis.call('HINCRBY', p .. 'campaign:' .. campaign .. ':stats', 'opted_out', 1)
-  redis.call('ZADD', p .. 'campaigns:dirty', now, campaign)
+  if answered ~= '' then return count_opt_out(answered, cust, true) end
+  if not first then return end
+  local earlier = redis.call('HGET', conv_key(conv), 'campaign_answered') or ''
+  local id, till = string.match(earlier, '^(%S+) (%d+)$')
+  if not id or tonumber(till) < tonumber(now) then return end
+  count_opt_out(id, cust, false)
 end
 
 local function opt_out(cust, conv, channel, created, ack, answered)
@@ -186,12 +196,10 @@ if op == 'unsubscribe' then
   if h[1] == '1' then return { 'already', language } end
   if ARGV[5] ~= '1' then return { 'subscribed', language } end
   redis.call('HSET', ckey, 'opt_out', '1', 'opt_out_at', now, 'opt_out_channel', link[2] or '')
-  -- The campaign's opted_out, as for a "stop" answering it (count_campaign_opt_out):
-  -- the latest campaign that mailed the link, within its reply window (campaign.lua).
-  if link[3] and tonumber(link[4] or '0') >= now then
-    redis.call('HINCRBY', p .. 'campaign:' .. link[3] .. ':stats', 'opted_out', 1)
-    redis.call('ZADD', p .. 'campaigns:dirty', now, link[3])
-  end
+  -- The campaign's opted_out, as for a "stop" answering it: the latest
+  -- campaign that mailed the link, within its reply window (campaign.lua).
+  -- An earlier answer to it stays a reply, as before a later "stop".
+  if link[3] and tonumber(link[4] or '0') >= now then count_opt_out(link[3], cust, false) end
   return { 'opted_out', language }
 end
 

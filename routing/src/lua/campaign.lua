@@ -24,6 +24,7 @@
 -- start_at, cursor, pass, quiet_until, next_scan_at, updated_at), campaign:{id}:stats
 -- (hash of counts), campaign:{id}:claimed (set of members: each gets one message, ever),
 -- campaign:{id}:sent (member -> conv:seq), campaign:{id}:replied (set of customers),
+-- campaign:{id}:opted_out (set of customers; aftersales.lua),
 -- campaign:{id}:day (customer -> the day of their latest message),
 -- campaigns (zset by creation), campaigns:active (set), campaigns:dirty (zset: views to
 -- publish), campaigns:lease, next:campaign.
