@@ -6,8 +6,13 @@ namespace pasokh::gateway {
 
 namespace {
 
-void append_value(std::string& out, std::string_view v) {
-  for (unsigned char c : v) out += c <= ' ' || c == 0x7f ? '_' : static_cast<char>(c);
+// Control characters (and spaces, unless kept) become '_' so one value cannot
+// forge another field or line.
+void append_value(std::string& out, std::string_view v, bool keep_spaces = false) {
+  for (unsigned char c : v) {
+    const bool replaced = c < ' ' || c == 0x7f || (c == ' ' && !keep_spaces);
+    out += replaced ? '_' : static_cast<char>(c);
+  }
 }
 
 }  // namespace
@@ -21,7 +26,7 @@ std::string audit_line(std::string_view admin, std::string_view action, std::str
   append_value(out, target);
   if (!detail.empty()) {
     out += ' ';
-    for (unsigned char c : detail) out += c < ' ' || c == 0x7f ? '_' : static_cast<char>(c);  // key=value pairs, spaced
+    append_value(out, detail, /*keep_spaces=*/true);  // key=value pairs, spaced
   }
   return out;
 }

@@ -252,7 +252,9 @@ std::shared_ptr<const routing::time_zone> shop_zone(services& s) {
   if (!s.cfg.campaigns.timezone.empty()) return s.cfg.campaigns.tz;
   for (const auto& t : *s.routing->teams())
     if (t.hours.tz) return t.hours.tz;
-  return s.cfg.campaigns.tz;  // UTC (no team had hours when the config was read)
+  // No team has hours now: the zone chosen when the config was read (the first
+  // team that had a timezone then, else UTC).
+  return s.cfg.campaigns.tz;
 }
 
 // The query from the request's parameters, or the 400 to answer.
