@@ -443,7 +443,8 @@ config parse_config(const json& j, env_lookup env) {
     r.done();
     // Each copy sits in Redis's memory whole, for attachment_ttl_s.
     if (mm.max_bytes > 100 * 1024 * 1024) r.fail("\"max_bytes\" must be at most 104857600 (100 MB)");
-    if (mm.attempts < 1) r.fail("\"attempts\" must be at least 1");
+    // Each attempt is a download: a file Redis keeps refusing is dropped soon.
+    if (mm.attempts < 1 || mm.attempts > 20) r.fail("\"attempts\" must be from 1 to 20");
     if (!(mm.max_redis_memory_share > 0 && mm.max_redis_memory_share <= 1))
       r.fail("\"max_redis_memory_share\" must be above 0 and at most 1");
     for (const auto& host : mm.hosts)

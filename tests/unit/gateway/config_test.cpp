@@ -135,7 +135,8 @@ TEST(Config, RejectsWithAMessageNamingTheProblem) {
             "webchat.trust_forwarded_for (false) contradicts proxy.trust_forwarded_for (true)"},
            {R"({"proxy":{"trust":true}})", "proxy: unknown key \"trust\""},
            {R"({"meta_media":{"max_bytes":0}})", "meta_media: \"max_bytes\" must be positive"},
-           {R"({"meta_media":{"attempts":0}})", "meta_media: \"attempts\" must be at least 1"},
+           {R"({"meta_media":{"attempts":0}})", "meta_media: \"attempts\" must be from 1 to 20"},
+           {R"({"meta_media":{"attempts":21}})", "meta_media: \"attempts\" must be from 1 to 20"},
            {R"({"meta_media":{"size":1}})", "meta_media: unknown key \"size\""},
            {R"({"meta_media":{"max_bytes":104857601}})", "meta_media: \"max_bytes\" must be at most 104857600"},
            {R"({"meta_media":{"retry_ms":10}})", "meta_media: \"retry_ms\" must be at least 100"},
@@ -176,6 +177,7 @@ TEST(Config, MetaMediaCopiesTakeUpToTenMegabytesFromMetasCdnUnlessSet) {
   EXPECT_EQ(c.meta_media.max_bytes, 65536u);
   EXPECT_EQ(c.meta_media.timeout.count(), 2000);
   EXPECT_EQ(c.meta_media.attempts, 2);
+  EXPECT_EQ(parse(R"({"meta_media":{"attempts":20}})").meta_media.attempts, 20) << "the most";
   EXPECT_EQ(c.meta_media.retry.count(), 300);
   EXPECT_EQ(c.meta_media.poll.count(), 50);
   auto t = parse(R"({"meta_media":{"enabled":false,"hosts":["127.0.0.1"],"allow_plain_http_loopback":true,)"
