@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -15,9 +16,11 @@ namespace {
 using boost::asio::awaitable;
 using store::reply;
 
-// Unread entries counted one by one when Redis cannot say how many: enough
-// to alert on, and a bounded read.
+// When Redis cannot say how many entries are unread they are counted one by
+// one, up to this many per channel: enough to alert on. A scrape may do it for
+// every channel, hence the cached reading below.
 constexpr int unread_count_limit = 1000;
+constexpr auto gauges_kept_for = std::chrono::seconds(5);
 
 std::int64_t to_int(std::string_view s) {
   std::int64_t v = 0;
@@ -77,7 +80,9 @@ outbox_group_state parse_outbox_group(const reply& xinfo_groups, const reply& xp
   return out;
 }
 
-awaitable<std::string> read_ops_gauges(services& s) {
+namespace {
+
+awaitable<std::string> read_gauges_now(services& s) {
   const auto& prefix = s.cfg.redis.prefix;
   const auto teams = team_ids(s);
   std::vector<std::vector<std::string>> cmds;
@@ -104,7 +109,7 @@ awaitable<std::string> read_ops_gauges(services& s) {
     if (!o.needs_unread_entries()) continue;
     const int count = o.unread_unknown ? unread_count_limit : 1;
     unread_reads.push_back(store::make_command("XRANGE", routing::outbox_key(prefix, s.cfg.channels[i].id),
-                                               "(" + o.last_read_id, "+", "COUNT", std::to_string(count)));
+                                               o.unread_range_start(), "+", "COUNT", std::to_string(count)));
     unread_of.push_back(i);
   }
   std::vector<std::string> oldest_unread(outboxes.size());
@@ -145,6 +150,34 @@ awaitable<std::string> read_ops_gauges(services& s) {
   render_gauge(out, "pasokh_team_agents_available",
                "Agents of the team online with room for one more conversation", "team", available);
   co_return out;
+}
+
+// One reading for the process; scrapes on other threads wait for the lock only
+// to copy the text, not while Redis is read.
+struct shared_reading {
+  std::mutex lock;
+  gauge_cache cache{gauges_kept_for};
+};
+
+shared_reading& last_reading() {
+  static shared_reading r;
+  return r;
+}
+
+}  // namespace
+
+awaitable<std::string> read_ops_gauges(services& s) {
+  auto& last = last_reading();
+  {
+    std::lock_guard held(last.lock);
+    if (auto text = last.cache.fresh(gauge_cache::clock::now())) co_return std::move(*text);
+  }
+  auto text = co_await read_gauges_now(s);
+  if (!text.empty()) {  // Redis not answering is not kept: its return shows at once
+    std::lock_guard held(last.lock);
+    last.cache.keep(text, gauge_cache::clock::now());
+  }
+  co_return text;
 }
 
 }  // namespace pasokh::gateway

@@ -55,7 +55,35 @@ TEST(OutboxBacklog, NoStreamIsAnEmptyOutboxAndAStreamWithoutTheGroupIsAllUnread)
   EXPECT_FALSE(none.needs_unread_entries());
   auto no_group = parse_outbox_group(array({}), error("NOGROUP"));
   EXPECT_TRUE(no_group.needs_unread_entries());
-  EXPECT_EQ(no_group.last_read_id, "0-0");
+  EXPECT_EQ(no_group.last_read_id, "");
+  EXPECT_EQ(no_group.unread_range_start(), "-") << "\"(\" alone is refused by Redis";
+}
+
+TEST(OutboxBacklog, UnreadEntriesAreReadAfterTheLastRead) {
+  auto o = parse_outbox_group(array({group("senders", 0, "5-0", num(3))}), nothing_pending);
+  EXPECT_EQ(o.unread_range_start(), "(5-0");
+}
+
+// The oldest pending entry gives the age, but how many are unread still has to
+// be counted: the backlog is pending + unread.
+TEST(OutboxBacklog, AnUnknownLagIsCountedEvenWithEntriesPending) {
+  auto pending = array({num(2), str("1700000000000-0"), str("1700000005000-1"), array({})});
+  auto o = parse_outbox_group(array({group("senders", 2, "1700000005000-1", nil())}), pending);
+  EXPECT_EQ(o.pending, 2);
+  EXPECT_TRUE(o.unread_unknown);
+  EXPECT_TRUE(o.needs_unread_entries());
+}
+
+TEST(GaugeCache, AReadingIsAnsweredAgainForFiveSecondsThenReadAfresh) {
+  using namespace std::chrono_literals;
+  gauge_cache cache(5s);
+  const auto t0 = gauge_cache::clock::time_point{} + 100s;
+  EXPECT_FALSE(cache.fresh(t0)) << "nothing read yet";
+  cache.keep("pasokh_team_agents_available{team=\"support\"} 1\n", t0);
+  EXPECT_EQ(cache.fresh(t0 + 4999ms), "pasokh_team_agents_available{team=\"support\"} 1\n");
+  EXPECT_FALSE(cache.fresh(t0 + 5s));
+  cache.keep("b", t0 + 5s);
+  EXPECT_EQ(cache.fresh(t0 + 6s), "b");
 }
 
 TEST(OutboxBacklog, StreamIdMilliseconds) {
