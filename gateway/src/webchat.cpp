@@ -185,8 +185,9 @@ awaitable<store::result<saved_contact>> webchat_service::save_contact(const std:
   co_return saved;
 }
 
-awaitable<store::result<void>> webchat_service::end_visitor(const std::string& channel_id, const std::string& visitor,
+awaitable<store::result<bool>> webchat_service::end_visitor(const std::string& channel_id, const std::string& visitor,
                                                              std::optional<std::string> copy_language) {
+  using out = store::result<bool>;  // not built from an error_code implicitly (see mark_seen)
   // As long as any token of the visitor could live: one renewed just before
   // the end expires a token TTL after it.
   const auto ttl = cfg().token_ttl + std::chrono::minutes(1);
@@ -194,16 +195,19 @@ awaitable<store::result<void>> webchat_service::end_visitor(const std::string& c
   const auto mail_channel = ch ? ch->settings.email_fallback_channel : std::string();
   auto args = store::make_command(core_.cfg.redis.prefix, channel_id, visitor, std::to_string(webchat_now_ms()),
                                   std::to_string(ttl.count()), mail_channel);
+  // The copy is extra: the chat ends without it when it cannot be read. (A
+  // repeated End chat does not get here: an ended visitor's token is refused.)
   if (copy_language && !mail_channel.empty()) {
     auto copy = co_await transcript_of(*ch, visitor, *copy_language);
-    if (!copy) co_return copy.error();
-    args.insert(args.end(), {copy->email, copy->mail.subject, copy->mail.text});
+    if (copy) args.insert(args.end(), {copy->email, copy->mail.subject, copy->mail.text});
+    else spdlog::get("gateway")->warn("channel={} End chat without the transcript asked for: {}", channel_id, copy.error().message());
   }
   auto r = co_await core_.redis.fcall(routing::script(routing::lua::webchat_end), store::make_command(), std::move(args));
   auto a = array_answer(r, 1);
-  if (!a) co_return a.error();
-  if (a.value()->size() > 3 && (**a)[3].str == "1") global_metrics().routing_events.inc("webchat_transcript_mailed");
-  co_return store::result<void>{};
+  if (!a) co_return out(boost::system::in_place_error, a.error());
+  const bool mailed = a.value()->size() > 3 && (**a)[3].str == "1";
+  if (mailed) global_metrics().routing_events.inc("webchat_transcript_mailed");
+  co_return out(boost::system::in_place_value, mailed);
 }
 
 // The conversation the widget shows (the open one, else the latest), as a
@@ -217,12 +221,20 @@ awaitable<store::result<webchat_service::transcript_copy>> webchat_service::tran
   if (!v) co_return v.error();
   transcript_copy copy;
   if (!v->email_proved || v->open_conv.empty()) co_return copy;
-  auto frames = co_await core_.conversations.events_after(v->open_conv, 0, max_events);
-  if (!frames) co_return frames.error();
-  auto lines = transcript_lines(*frames);
+  // The newest entries, one more than kept: when it comes, earlier ones are left out.
+  auto r = co_await core_.redis.exec(store::make_command("XREVRANGE", key("conv:" + v->open_conv + ":log"), "+", "-",
+                                                         "COUNT", std::to_string(max_events + 1)));
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return make_error_code(store::redis_errc::server_error);
+  const bool earlier_omitted = r->elements.size() > max_events;
+  std::vector<std::string> frames;  // oldest first; each entry is [id, ["f", frame]]
+  for (auto entry = r->elements.rbegin() + (earlier_omitted ? 1 : 0); entry != r->elements.rend(); ++entry)
+    if (entry->elements.size() == 2 && entry->elements[1].elements.size() >= 2)
+      frames.push_back(std::move(entry->elements[1].elements[1].str));
+  auto lines = transcript_lines(frames);
   if (lines.empty()) co_return copy;
   copy.email = v->email;
-  copy.mail = transcript_mail_in(language.empty() ? v->language : language, lines);
+  copy.mail = transcript_mail_in(language.empty() ? v->language : language, lines, earlier_omitted);
   co_return copy;
 }
 
@@ -503,8 +515,11 @@ void add_webchat_routes(router& r, webchat_service& w) {
     // ?transcript=1: "Email me a copy of this conversation" (&lang= the widget's language).
     std::optional<std::string> copy_language;
     if (req.query_param("transcript") == "1") copy_language = std::string(req.query_param("lang").substr(0, 8));
-    auto ended = co_await w.end_visitor(claims.channel, claims.visitor_id, std::move(copy_language));
-    if (!ended) co_return unavailable();
+    const bool copy_asked = copy_language.has_value();
+    auto mailed = co_await w.end_visitor(claims.channel, claims.visitor_id, std::move(copy_language));
+    if (!mailed) co_return unavailable();
+    // Asked for a copy: whether it was mailed, for the widget to say so.
+    if (copy_asked) co_return json_response(200, *mailed ? R"({"mailed":true})" : R"({"mailed":false})");
     co_return http_response{204, "text/plain", "", {}};
   });
 

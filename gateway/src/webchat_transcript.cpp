@@ -19,16 +19,19 @@ struct transcript_words {
   const char* you;
   const char* team;  // an answer whose agent the widget names not
   const char* bot;
+  const char* omitted;
 };
 
 transcript_words words_in(std::string_view language) {
   if (language == "fa")
     return {"رونوشت گفتگوی شما", "رونوشت گفتگوی شما با ما در وب‌سایت، همان‌گونه که خواستید:", "شما", "پشتیبانی",
-            "دستیار خودکار"};
+            "دستیار خودکار",
+            "(پیام‌های پیشین در این رونوشت نیامده‌اند.)"};
   if (language == "ar")
-    return {"نسخة من محادثتك", "نسخة من محادثتك معنا على الموقع، كما طلبت:", "أنت", "الدعم", "المساعد الآلي"};
+    return {"نسخة من محادثتك", "نسخة من محادثتك معنا على الموقع، كما طلبت:", "أنت", "الدعم", "المساعد الآلي",
+            "(لم تُدرج الرسائل السابقة في هذه النسخة.)"};
   return {"A copy of your conversation", "A copy of your chat with us on our website, as you asked:", "You",
-          "Support", "Assistant"};
+          "Support", "Assistant", "(Earlier messages are left out of this copy.)"};
 }
 
 }  // namespace
@@ -61,18 +64,31 @@ std::vector<transcript_line> transcript_lines(const std::vector<std::string>& fr
   return out;
 }
 
-transcript_mail transcript_mail_in(std::string_view language, const std::vector<transcript_line>& lines) {
+transcript_mail transcript_mail_in(std::string_view language, const std::vector<transcript_line>& lines,
+                                   bool earlier_omitted, std::size_t max_text) {
   const bool rtl = language == "fa" || language == "ar";
   const auto words = words_in(language);
   auto ours = [&](std::string_view line) { return (rtl ? rlm : std::string()) + std::string(line) + "\n"; };
   std::string text = ours(words.intro);
-  for (const auto& l : lines) {
-    const std::string who = l.author == "customer" ? words.you
-                            : l.author == "bot"    ? words.bot
-                            : l.name.empty()       ? words.team
-                                                   : l.name;
-    text += "\n" + ours(who + ":") + l.text + "\n";
+  const std::string omitted_line = "\n" + ours(words.omitted);
+  // From the newest back, while they fit with room kept for the omitted line.
+  std::vector<std::string> blocks;
+  std::size_t size = text.size() + omitted_line.size();
+  for (auto l = lines.rbegin(); l != lines.rend(); ++l) {
+    const std::string who = l->author == "customer" ? words.you
+                            : l->author == "bot"    ? words.bot
+                            : l->name.empty()       ? words.team
+                                                    : l->name;
+    auto block = "\n" + ours(who + ":") + l->text + "\n";
+    if (size + block.size() > max_text) {
+      earlier_omitted = true;
+      break;
+    }
+    size += block.size();
+    blocks.push_back(std::move(block));
   }
+  if (earlier_omitted) text += omitted_line;
+  for (auto b = blocks.rbegin(); b != blocks.rend(); ++b) text += *b;
   return {words.subject, text};
 }
 

@@ -190,7 +190,10 @@ test('"Email me a copy" at End chat mails what the customer saw, in their langua
   assert.equal(note.status < 300, true, `note: ${note.status}`);
   await proveEmail('web-mail', visitor_id, 'mina@example.com');
 
-  assert.equal((await endChat(token, gw, '?transcript=1&lang=fa')).status, 204);
+  // The answer says it was mailed, for the widget to tell the customer.
+  const ended = await endChat(token, gw, '?transcript=1&lang=fa');
+  assert.equal(ended.status, 200);
+  assert.deepEqual(await ended.json(), { mailed: true });
   const mail = await sink.waitFor((m) => m.to?.[0]?.address === 'mina@example.com', 'the copy');
   assert.equal(mail.subject, 'رونوشت گفتگوی شما');
   assert.match(mail.text, /فاکتور سفارش ۴۴۱۲ را می‌خواهم/);
@@ -203,7 +206,9 @@ test('"Email me a copy" at End chat mails what the customer saw, in their langua
   const typed = await writingVisitor('web-mail', 'copy please');
   const typedCust = await cli(redis, 'GET', `pasokh:ident:web-mail:${typed.visitor_id}`);
   await cli(redis, 'HSET', `pasokh:cust:${typedCust}`, 'email', 'stranger@example.com');
-  assert.equal((await endChat(typed.token, gw, '?transcript=1')).status, 204);
+  const refused = await endChat(typed.token, gw, '?transcript=1');
+  assert.equal(refused.status, 200);
+  assert.deepEqual(await refused.json(), { mailed: false }, 'the widget promises no copy');
   const quiet = await writingVisitor('web-mail', 'no copy');
   await proveEmail('web-mail', quiet.visitor_id, 'quiet@example.com');
   assert.equal((await endChat(quiet.token)).status, 204);
@@ -212,4 +217,38 @@ test('"Email me a copy" at End chat mails what the customer saw, in their langua
   const to = (await sink.emails()).map((m) => m.to?.[0]?.address);
   assert.ok(!to.includes('stranger@example.com') && !to.includes('quiet@example.com'), to.join());
   await agent.close();
+});
+
+// As many of the newest messages as the copy holds: a chat longer than the log
+// read for it (5,000 entries) loses its beginning, and the copy says so.
+test('the copy of a very long chat has its newest messages and says the earlier ones are left out', { timeout: 60000 }, async () => {
+  const { token, visitor_id, conv } = await writingVisitor('web-mail', 'the very first message');
+  await proveEmail('web-mail', visitor_id, 'long@example.com');
+  // 5,100 more messages of the customer's, as the log keeps them (the first one's frame, renumbered).
+  await cli(redis, 'EVAL', `
+    local first
+    for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do
+      local f = cjson.decode(e[2][2])
+      if f.event == 'message' then first = f end
+    end
+    local seq0 = tonumber(redis.call('HGET', KEYS[2], 'seq'))
+    for i = 1, 5100 do
+      local seq = seq0 + i
+      first.seq = seq
+      first.message.seq = seq
+      first.message.id = ARGV[1] .. ':' .. seq
+      first.message.client_id = 'long-' .. seq
+      first.message.text = 'message ' .. seq
+      redis.call('XADD', KEYS[1], seq .. '-1', 'f', cjson.encode(first))
+    end
+    redis.call('HSET', KEYS[2], 'seq', seq0 + 5100)
+    return seq0 + 5100`, '2', `pasokh:conv:${conv}:log`, `pasokh:conv:${conv}`, conv);
+  const last = Number(await cli(redis, 'HGET', `pasokh:conv:${conv}`, 'seq'));
+  const ended = await endChat(token, gw, '?transcript=1&lang=en');
+  assert.equal(ended.status, 200);
+  assert.deepEqual(await ended.json(), { mailed: true });
+  const mail = await sink.waitFor((m) => m.to?.[0]?.address === 'long@example.com', 'the copy');
+  assert.match(mail.text, /\(Earlier messages are left out of this copy\.\)/);
+  assert.match(mail.text, new RegExp(`message ${last}\\s*$`), 'the newest message last');
+  assert.doesNotMatch(mail.text, /the very first message/);
 });

@@ -23,7 +23,7 @@
     en: {
       open: 'Chat with us', close: 'Close chat', title: 'Support', messages: 'Messages',
       end: 'End chat', endAsk: 'Remove this chat from this device (for a shared computer)? Our team keeps it.',
-      endCopy: 'Email me a copy of this conversation ({email})', endCancel: 'Cancel',
+      endCopy: 'Email me a copy of this conversation ({email})', endCancel: 'Cancel', copySent: 'A copy is on its way to {email}.',
       connecting: 'Connecting…', reconnecting: 'Connection lost. Reconnecting…', online: 'We usually reply within minutes.',
       offline: 'No agent is online right now.', placeholder: 'Write a message…', send: 'Send', message: 'Message',
       you: 'You', agent: 'Support', bot: 'Assistant', system: 'Notice', typing: '{name} is typing…',
@@ -51,7 +51,7 @@
     fa: {
       open: 'گفتگو با پشتیبانی', close: 'بستن گفتگو', title: 'پشتیبانی', messages: 'پیام‌ها',
       end: 'پایان گفتگو', endAsk: 'این گفتگو از این دستگاه پاک شود (برای رایانهٔ مشترک)؟ نزد ما می‌ماند.',
-      endCopy: 'رونوشت این گفتگو را برایم ایمیل کنید ({email})', endCancel: 'انصراف',
+      endCopy: 'رونوشت این گفتگو را برایم ایمیل کنید ({email})', endCancel: 'انصراف', copySent: 'رونوشت گفتگو به‌زودی به {email} می‌رسد.',
       connecting: 'در حال اتصال…', reconnecting: 'اتصال قطع شد. در حال اتصال دوباره…', online: 'معمولاً در چند دقیقه پاسخ می‌دهیم.',
       offline: 'هم‌اکنون هیچ کارشناسی آنلاین نیست.', placeholder: 'پیام خود را بنویسید…', send: 'ارسال', message: 'پیام',
       you: 'شما', agent: 'پشتیبان', bot: 'دستیار', system: 'اطلاعیه', typing: '{name} در حال نوشتن است…',
@@ -79,7 +79,7 @@
     ar: {
       open: 'تحدّث معنا', close: 'إغلاق المحادثة', title: 'الدعم', messages: 'الرسائل',
       end: 'إنهاء المحادثة', endAsk: 'حذف هذه المحادثة من هذا الجهاز (لجهاز مشترك)؟ تبقى لدى فريقنا.',
-      endCopy: 'أرسل لي نسخة من هذه المحادثة بالبريد الإلكتروني ({email})', endCancel: 'إلغاء',
+      endCopy: 'أرسل لي نسخة من هذه المحادثة بالبريد الإلكتروني ({email})', endCancel: 'إلغاء', copySent: 'نسخة من المحادثة في طريقها إلى {email}.',
       connecting: 'جارٍ الاتصال…', reconnecting: 'انقطع الاتصال. جارٍ إعادة الاتصال…', online: 'نرد عادةً خلال دقائق.',
       offline: 'لا يوجد موظف متصل الآن.', placeholder: 'اكتب رسالتك…', send: 'إرسال', message: 'الرسالة',
       you: 'أنت', agent: 'الدعم', bot: 'المساعد', system: 'إشعار', typing: '{name} يكتب…',
@@ -228,6 +228,7 @@
     '.composer textarea{resize:none;max-height:120px;min-height:40px}',
     '.primary{border:0;border-radius:8px;padding:9px 14px;background:#0b5cab;color:#fff;font:inherit;font-weight:600;cursor:pointer}',
     '.primary[disabled]{opacity:.5;cursor:default}',
+    '.sent{margin:0 0 8px;margin-inline-start:auto;max-width:300px}',
     '.end-ask .row{display:flex;gap:8px;align-items:center}.end-ask .copy{display:block;margin:6px 0}.end-ask .secondary{margin-top:0}',
     '.count{font-size:11px;color:#5a6878;padding:0 12px}',
     '.verify .row{gap:6px}.verify .row input{flex:1;min-width:0;letter-spacing:.15em}',
@@ -245,7 +246,7 @@
 
   var host, root, launcher, badge, launcherLabel, panel, titleEl, subEl, closeBtn, endBtn, endBox, banner, offlineBox, prechatBox,
     verifyBox, verifyText, codeForm, codeLabel, codeInput, codeBtn, verifyStatus, newCodeBtn, queueBox, logEl, typingEl,
-    alertEl, textarea, sendBtn, countEl, msgLabel;
+    alertEl, textarea, sendBtn, countEl, msgLabel, sentNote, sentTimer = 0;
 
   function build() {
     host = el('div', { 'data-pasokh-widget': CHANNEL });
@@ -301,7 +302,9 @@
     launcherLabel = el('span');
     launcher = el('button', { type: 'button', 'class': 'launcher', 'aria-haspopup': 'dialog', 'aria-expanded': 'false', 'aria-controls': uid + 'p',
       onclick: function () { setOpen(panel.hidden, true); } }, [launcherLabel, badge]);
-    root = el('div', { 'class': 'root' }, [panel, el('div', { 'class': 'row' }, [launcher])]);
+    // Above the launcher, the panel closed: End chat's copy is on its way.
+    sentNote = el('p', { 'class': 'notice sent', role: 'status', hidden: true });
+    root = el('div', { 'class': 'root' }, [panel, sentNote, el('div', { 'class': 'row' }, [launcher])]);
     shadow.appendChild(root);
     applyLanguage();
     doc.body.appendChild(host);
@@ -1197,6 +1200,7 @@
     state.open = open;
     persist();
     if (open) {
+      showSent('');
       connect();
       unread = 0;
       updateLauncher();
@@ -1230,14 +1234,26 @@
     yes.focus();
   }
   function endNow(copy) {
-    var token = state.token;
+    var token = state.token, sent = t('copySent', { email: profile.email });
     var query = copy ? '?transcript=1&lang=' + encodeURIComponent(lang) : '';
     try { localStorage.removeItem(STORE_KEY); } catch (e) { /* nothing stored */ }
     forgetVisitor();
+    var gen = generation;
     // The server refuses the token from now on, to anyone who copied it; forgotten here even offline.
     fetch(SERVER + '/api/v1/webchat/sessions' + query, { method: 'DELETE', headers: { authorization: 'Bearer ' + token },
-      credentials: 'omit', mode: 'cors', keepalive: true }).catch(function () {});
+      credentials: 'omit', mode: 'cors', keepalive: true }).then(function (res) {
+      return res.status === 200 ? res.json() : {};
+    }).then(function (body) {
+      // Promised only once the server queued it (a proved address, a chat to copy).
+      if (body.mailed && gen === generation) showSent(sent);
+    }).catch(function () {});
     launcher.focus();
+  }
+  function showSent(text) {
+    sentNote.textContent = text;
+    sentNote.hidden = !text;
+    clearTimeout(sentTimer);
+    if (text) sentTimer = setTimeout(showSent, 20000, '');
   }
   function forgetVisitor() {
     generation++;

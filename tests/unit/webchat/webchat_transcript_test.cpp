@@ -57,3 +57,28 @@ TEST(WebchatTranscript, OnlyWhatTheCustomerSawAsItReadsNow) {
   EXPECT_EQ(fa.subject, "رونوشت گفتگوی شما");
   EXPECT_NE(fa.text.find("\u200Fشما:\nwhere is order 4412?"), std::string::npos) << fa.text;
 }
+
+// A long chat: the newest messages that fit in the cap, and a line saying
+// the earlier ones are left out.
+TEST(WebchatTranscript, ALongChatKeepsItsNewestMessagesUnderTheCap) {
+  std::vector<transcript_line> lines;
+  for (std::uint64_t seq = 1; seq <= 400; ++seq)
+    lines.push_back({seq, "customer", "", "message " + std::to_string(seq) + " " + std::string(1000, 'x')});
+  auto en = transcript_mail_in("en", lines);
+  EXPECT_LE(en.text.size(), transcript_max_text);
+  EXPECT_NE(en.text.find("message 400 "), std::string::npos);
+  EXPECT_EQ(en.text.find("message 1 "), std::string::npos);
+  EXPECT_NE(en.text.find("(Earlier messages are left out of this copy.)"), std::string::npos);
+  EXPECT_LT(en.text.find("left out"), en.text.find("message 3"));
+  auto fa = transcript_mail_in("fa", lines, false, 10'000);
+  EXPECT_LE(fa.text.size(), 10'000u);
+  EXPECT_NE(fa.text.find("\u200F(پیام‌های پیشین در این رونوشت نیامده‌اند.)"), std::string::npos);
+}
+
+TEST(WebchatTranscript, ALogReadInPartSaysSoAndAShortOneDoesNot) {
+  std::vector<transcript_line> lines = {{5000, "agent", "Sara", "It ships today."}};
+  EXPECT_EQ(transcript_mail_in("en", lines).text.find("left out"), std::string::npos);
+  EXPECT_NE(transcript_mail_in("en", lines, true).text.find("(Earlier messages are left out of this copy.)\n\nSara:"),
+            std::string::npos);
+  EXPECT_NE(transcript_mail_in("ar", lines, true).text.find("لم تُدرج الرسائل السابقة"), std::string::npos);
+}

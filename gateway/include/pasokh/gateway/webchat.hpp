@@ -146,8 +146,10 @@ class webchat_service {
   // conversations stay as they are, with the agents; the open one logs a
   // `visitor_left` event once (routing/src/lua/webchat_end.lua). With
   // `copy_language` the customer asked for a copy of the conversation by
-  // email (webchat_transcript.hpp): mailed first, when their email is proved.
-  boost::asio::awaitable<store::result<void>> end_visitor(const std::string& channel, const std::string& visitor,
+  // email (webchat_transcript.hpp): mailed first, when their email is proved
+  // and the chat was not ended already; true when it was. A transcript that
+  // cannot be read is not mailed, and the chat ends all the same.
+  boost::asio::awaitable<store::result<bool>> end_visitor(const std::string& channel, const std::string& visitor,
                                                           std::optional<std::string> copy_language = std::nullopt);
   // Did End chat end the visitor? Checked wherever a token is taken.
   boost::asio::awaitable<store::result<bool>> visitor_ended(const std::string& channel, const std::string& visitor);

@@ -5,6 +5,7 @@
 // log event such as a status change), mailed before this device forgets it.
 // Mailed only to an email the customer proved theirs, through the channel's
 // email_fallback_channel (routing/src/lua/webchat_end.lua).
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -28,7 +29,14 @@ struct transcript_mail {
   std::string text;
 };
 
-// The mail in the customer's language (fa, ar, else English).
-transcript_mail transcript_mail_in(std::string_view language, const std::vector<transcript_line>& lines);
+// The most text one copy carries: a chat of thousands of messages is still a
+// mail that servers take.
+inline constexpr std::size_t transcript_max_text = 200 * 1024;
+
+// The mail in the customer's language (fa, ar, else English): the newest
+// lines that fit in max_text, after a line saying earlier messages are left
+// out when some are (or `earlier_omitted`: the log was read only in part).
+transcript_mail transcript_mail_in(std::string_view language, const std::vector<transcript_line>& lines,
+                                   bool earlier_omitted = false, std::size_t max_text = transcript_max_text);
 
 }  // namespace pasokh::gateway
