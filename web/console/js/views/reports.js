@@ -50,6 +50,12 @@ export function reportQuery({ from, to, group, channel, team, agent, tz }, forma
   return p.toString();
 }
 
+// The summary and its CSV from one snapshot of the form, taken before the answer names the zone:
+// the CSV then groups weeks exactly as the chart it downloads.
+export function reportQueries(p) {
+  return { summary: reportQuery(p), csv: reportQuery(p, 'csv'), from: p.from, to: p.to };
+}
+
 // A day (YYYY-MM-DD) in the console's language and calendar: "27 Oct 2026", «۵ آبان ۱۴۰۵».
 export function formatDay(iso) {
   const [y, m, d] = iso.split('-').map(Number);
@@ -142,13 +148,15 @@ export function mountReports({ notice }) {
     const mine = ++loading;
     status.textContent = t('loading');
     view.setAttribute('aria-busy', 'true');
+    const queries = reportQueries(p);
     try {
-      const report = await call(`/api/v1/reports/summary?${reportQuery(p)}`);
+      const report = await call(`/api/v1/reports/summary?${queries.summary}`);
       if (mine !== loading) return;
+      // Later loads ask for the zone the answer names; this one's CSV keeps the query sent.
       if (!p.tz) form.elements.tz.value = p.tz = report.tz;
       render(report, p);
       status.textContent = periodText(p, report.conversations.total);
-      await csvLink(p, mine);
+      await csvLink(queries, mine);
     } catch (e) {
       if (mine !== loading) return;
       status.textContent = '';
@@ -161,16 +169,16 @@ export function mountReports({ notice }) {
   }
 
   // The CSV of the same query, fetched with the session's token and offered as a file.
-  async function csvLink(p, mine) {
+  async function csvLink(queries, mine) {
     const a = $('#report-csv');
-    const res = await fetch(`/api/v1/reports/summary?${reportQuery(p, 'csv')}`,
+    const res = await fetch(`/api/v1/reports/summary?${queries.csv}`,
       { headers: { authorization: `Bearer ${session.load()?.token ?? ''}` } });
     if (!res.ok || mine !== loading) return;
     const blob = await res.blob();
     if (csvUrl) URL.revokeObjectURL(csvUrl);
     csvUrl = URL.createObjectURL(blob);
     a.href = csvUrl;
-    a.download = `pasokh-report-${p.from}-${p.to}.csv`;
+    a.download = `pasokh-report-${queries.from}-${queries.to}.csv`;
     a.removeAttribute('aria-disabled');
   }
 
