@@ -214,6 +214,24 @@ test('a message the customer unsent replaces the version held live, and is no ne
   assert.equal(s.timeline('cv_1').lastMessage().deleted_at, 5000, 'the list row says it was unsent');
 });
 
+test('a row\'s preview stays the newest message when an older one gets a file copy, an edit or an unsend', () => {
+  const s = fresh();
+  s.replaceConversations([conv('cv_1', 7, { status: 'assigned', assignee: 'ag_1' })]);
+  s.applyEvent(msg('cv_1', 5, { text: '', attachments: [{ kind: 'image', name: 'photo.jpg' }] }));
+  s.applyEvent(msg('cv_1', 6, { author: 'bot', direction: 'out', text: 'Thanks, we got your photo' }));
+  const copy = { type: 'event', conv: 'cv_1', seq: 7, event: 'message', edit: true, copies: true,
+    message: { id: 'cv_1:5', seq: 5, author: 'customer', direction: 'in', text: '', attachments: [{ kind: 'image', name: 'photo.jpg', copy: 'x' }] },
+    conversation: conv('cv_1', 7, { status: 'assigned', assignee: 'ag_1' }) };
+  s.applyEvent(copy);
+  assert.equal(s.timeline('cv_1').lastMessage().text, 'Thanks, we got your photo');
+  assert.equal(previewText(lastMessageOf(s.conversations.get('cv_1'), s.timeline('cv_1'))), 'Thanks, we got your photo');
+  // An edit of the newest message itself shows the edited text.
+  s.applyEvent({ type: 'event', conv: 'cv_1', seq: 8, event: 'message', edit: true,
+    message: { id: 'cv_1:6', seq: 6, author: 'bot', direction: 'out', text: 'Thanks, we got your photo!' },
+    conversation: conv('cv_1', 8, { status: 'assigned', assignee: 'ag_1' }) });
+  assert.equal(s.timeline('cv_1').lastMessage().text, 'Thanks, we got your photo!');
+});
+
 test('an admin keeps the newest resolved conversations only, besides the one on screen and its customer\'s others', () => {
   const s = new ConsoleState();
   s.setAgent({ ...me, role: 'admin' });

@@ -141,10 +141,16 @@ export class Timeline {
       retrying: note });
     return true;
   }
+  // The newest message by its own seq: an edit, an unsend or a file copy of an older one comes
+  // in a later frame but does not make it the newest; of one message's frames the latest wins.
   // (Every row of the list asks at every render: no sorting.)
   lastMessage() {
-    let last = null;
-    for (const e of this.events.values()) if (e.event === 'message' && e.message && !(last?.seq > e.seq)) last = e;
+    let last = null, lastRank = null;
+    for (const e of this.events.values()) {
+      if (e.event !== 'message' || !e.message) continue;
+      const rank = [e.message.seq ?? e.seq, e.seq];
+      if (!lastRank || rank[0] > lastRank[0] || (rank[0] === lastRank[0] && rank[1] > lastRank[1])) [last, lastRank] = [e, rank];
+    }
     return last?.message ?? null;
   }
   hasClientId(clientId) {
