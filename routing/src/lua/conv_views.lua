@@ -19,7 +19,7 @@ local function last_message_from_log(id)
       local edited = redis.call('HGET', conv_key(id) .. ':edits', tostring(seq))
       local text = edited and cjson.decode(edited).text or m.text
       local field = last_message_field(seq, tonumber(m.created_at) or 0, text_of(m.author),
-        text_of(text), type(m.attachments) == 'table' and #m.attachments > 0)
+        text_of(text), type(m.attachments) == 'table' and #m.attachments > 0, tonumber(m.deleted_at))
       redis.call('HSET', conv_key(id), 'last_message', field)
       return last_message_view(field)
     end

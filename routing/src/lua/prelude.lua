@@ -118,14 +118,19 @@ local function message_preview(text)
   return cut and line .. '…' or line
 end
 
-local function last_message_field(seq, at, author, text, attachments)
-  return seq .. ' ' .. at .. ' ' .. author .. ' ' .. (attachments and '1' or '0') .. ' ' .. message_preview(text or '')
+-- "seq at author flag preview": flag 1 when it has attachments, 0 when not, d<ms> when the
+-- customer unsent it (deleted_at: the list says so after a reload too).
+local function last_message_field(seq, at, author, text, attachments, deleted_at)
+  local flag = deleted_at and ('d' .. deleted_at) or (attachments and '1' or '0')
+  return seq .. ' ' .. at .. ' ' .. author .. ' ' .. flag .. ' ' .. message_preview(text or '')
 end
 
 local function last_message_view(field)
-  local seq, at, author, attachments, text = string.match(field, '^(%d+) (%d+) (%a*) ([01]) (.*)$')
+  local seq, at, author, flag, text = string.match(field, '^(%d+) (%d+) (%a*) ([01d]%d*) (.*)$')
   if not seq then return nil end
-  return { seq = tonumber(seq), at = tonumber(at), author = author, text = text, attachment = attachments == '1' or nil }
+  local deleted_at = string.sub(flag, 1, 1) == 'd' and tonumber(string.sub(flag, 2)) or nil
+  return { seq = tonumber(seq), at = tonumber(at), author = author, text = text, attachment = flag == '1' or nil,
+    deleted_at = deleted_at }
 end
 
 -- The view from the stored fields: numbers as numbers, unset optional fields left out.

@@ -70,7 +70,7 @@ redis.call('HDEL', vkey .. ':edits', mseq)
 redis.call('HDEL', vkey .. ':copies', mseq)
 local last = last_message_view(redis.call('HGET', vkey, 'last_message') or '')
 if last and tostring(last.seq) == mseq then
-  redis.call('HSET', vkey, 'last_message', last_message_field(mseq, last.at, last.author, '', nil))
+  redis.call('HSET', vkey, 'last_message', last_message_field(mseq, last.at, last.author, '', nil, deleted_at))
 end
 -- Search: the conversation's words go now; the indexer reads its log again
 -- from the start (-1: nothing indexed, and a pass that read the log before
