@@ -255,4 +255,22 @@ describe('agent console: admin edits and confirmations', () => {
     assert.equal((await rest('GET', `/api/v1/customers/${b.customer_id}`)).json.customer.merged_into, a.customer_id);
     assert.deepEqual(consoleErrors(page), []);
   });
+
+  test('the agents page names teams, and still opens with team ids when the team list fails to load', T, async () => {
+    assert.equal((await rest('POST', '/api/v1/admin/teams', { id: 'east', name: 'East desk' })).status, 201);
+    assert.equal((await rest('POST', '/api/v1/admin/agents', { login: 'omar', name: 'Omar', password: 'omar-secret-1',
+      teams: ['east'] })).status, 201);
+    let page = await openAdmin('agents');
+    assert.match(await row(page, 'omar').textContent(), /East desk/);
+    await pages.closeAll();
+    page = await pages.open(browser, { nativeDialogsAreErrors: true });
+    await page.route('**/api/v1/teams', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"busy"}' }));
+    await page.goto(`${gw.base}/console/`);
+    await page.fill('#login', 'sara');
+    await page.fill('#password', 'sara-secret-3');
+    await page.click('#login-form button[type="submit"]');
+    await page.waitForSelector('#conn-status[data-state="online"]', { timeout: WAIT });
+    await showTab(page, 'agents');
+    assert.match(await row(page, 'omar').textContent(), /omar.*east/);
+  });
 });

@@ -8,7 +8,7 @@ import {
   TypingBoard, TypingSender, VIEW_CHECK_MS, ViewingBoard, ViewingSender, typingLine, viewersLine,
 } from './typing.js';
 import { mountLogin } from './views/login.js';
-import { mountInbox } from './views/inbox.js';
+import { mountInbox, removedName } from './views/inbox.js';
 import { mountSearch } from './views/search.js';
 import { mountConversation } from './views/conversation.js';
 import { mountCustomer } from './views/customer.js';
@@ -328,7 +328,7 @@ function resolve(conv) {
 // a removed agent's as "Layla (removed)", and every team's name.
 async function loadNames() {
   const [agents, teams] = await Promise.allSettled([routing.directory(), routing.teams()]);
-  for (const a of agents.value?.removed ?? []) state.agentNames.set(a.id, t('agent.removed', { name: a.name || a.id }));
+  for (const a of agents.value?.removed ?? []) state.agentNames.set(a.id, removedName(a));
   for (const a of agents.value?.agents ?? []) if (a.id && a.name) state.agentNames.set(a.id, a.name);
   for (const x of teams.value ?? []) if (x.id) state.teamNames.set(x.id, x.name || x.id);
   state.namesLoaded++; // where a load failed, the ids still show

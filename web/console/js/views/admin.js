@@ -5,6 +5,7 @@
 import { api, routing } from '../api.js';
 import { confirmAction } from './confirm.js';
 import { $, h } from './dom.js';
+import { teamLabel } from './inbox.js';
 import { listOf, loadPart, locale, named, num, splitList, t, tParts } from '../i18n.js';
 
 // The Iranian week: Saturday first, Friday (the weekend) last. Keys as the API has them.
@@ -303,8 +304,12 @@ export function mountAdmin({ notice, onCannedChanged }) {
   }
 
   async function agentsPage() {
-    const [{ agents = [], default_capacity: defaultCapacity }, teams] = await Promise.all([routing.directory(), routing.teams()]);
-    const teamName = (id) => teams.find((x) => x.id === id)?.name || id;
+    // Without the teams the page still works, naming teams by their ids.
+    const [directory, teamList] = await Promise.allSettled([routing.directory(), routing.teams()]);
+    if (directory.status === 'rejected') throw directory.reason;
+    const { agents = [], default_capacity: defaultCapacity } = directory.value;
+    const teams = teamList.value ?? [];
+    const names = { teamNames: new Map(teams.map((x) => [x.id, x.name || x.id])) };
     const heading = h('h3', {}, t('adm.addAgent'));
     const form = adminForm('agent-form', [
       { name: 'login', label: t('adm.login'), required: true },
@@ -338,7 +343,7 @@ export function mountAdmin({ notice, onCannedChanged }) {
       const a = agents.find((x) => x.login === form.elements.login.value.trim());
       if (a && !mode.editing) mode.set(a);
     });
-    const rows = agents.map((a) => [h('bdi', {}, a.name ?? ''), a.login ?? '', named('role.', a.role) ?? '', listOf(agentTeams(a).map(teamName)),
+    const rows = agents.map((a) => [h('bdi', {}, a.name ?? ''), a.login ?? '', named('role.', a.role) ?? '', listOf(agentTeams(a).map((id) => teamLabel(names, id))),
       a.capacity == null ? '' : num(a.capacity), named('presence.', a.status) ?? '',
       h('span', {}, editButton(t('adm.editX', { x: a.login }), () => { mode.set(a); form.elements.name.focus(); }), ' ',
         deleteButton(t('adm.deleteX', { x: a.login }), { title: t('adm.delAgentQ'), ok: t('adm.delAgent'),

@@ -12,6 +12,9 @@ export function assigneeLabel(state, id) {
   return state.agentNames?.get(id) ?? id;
 }
 
+// An agent the directory lists as removed, marked: "Layla (removed)".
+export const removedName = (a) => t('agent.removed', { name: a.name || a.id });
+
 // A team by its name, or its id while the names are not in.
 export const teamLabel = (state, id) => (id ? state.teamNames?.get(id) ?? id : '');
 

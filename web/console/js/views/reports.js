@@ -4,6 +4,7 @@
 // as bars, the agents' workload table and a CSV download of the same report.
 import { call, routing, session } from '../api.js';
 import { $, h } from './dom.js';
+import { removedName } from './inbox.js';
 import { formatDuration, formatPercent, svgBarChart, svgLineChart } from './charts.js';
 import { lang, locale, num, t } from '../i18n.js';
 
@@ -72,7 +73,7 @@ const browserZone = () => { try { return Intl.DateTimeFormat().resolvedOptions()
 
 // The agent filter: the agents, then the removed ones the reports still name ("Layla (removed)").
 export const agentChoices = ({ agents = [], removed = [] }) => [...agents.map((a) => [a.id, a.name || a.login]),
-  ...removed.map((a) => [a.id, t('agent.removed', { name: a.name || a.id })])];
+  ...removed.map((a) => [a.id, removedName(a)])];
 
 export function mountReports({ notice }) {
   const btn = $('#reports-btn');
