@@ -1420,11 +1420,11 @@ test('five photos picked at once while the server\'s upload slots are taken: two
   await ctx.close();
 });
 
-test('a photo that cannot be sent stays as a failed bubble naming it, with "Try again", after the others went; the retry sends it', { timeout: 60000 }, async () => {
+test('a photo that cannot be sent stays as a failed bubble naming it, with "Try again", after the others went; the retry sends it and the alert goes with the last failed one', { timeout: 60000 }, async () => {
   const ctx = await browser.newContext({ locale: 'en-US' });
   const page = await ctx.newPage();
   let refused = 0;
-  const broken = /\/webchat\/uploads\?name=broken\.png$/;
+  const broken = /\/webchat\/uploads\?name=broken2?\.png$/;
   await page.route(broken, (route) => {
     refused++;
     return route.fulfill({ status: 503, headers: { 'retry-after': '0', 'content-type': 'application/json' }, body: '{"error":{"code":"busy"}}' });
@@ -1440,11 +1440,20 @@ test('a photo that cannot be sent stays as a failed bubble naming it, with "Try 
   const failed = page.locator('.msg.customer.failed', { hasText: 'broken.png' });
   assert.equal(await failed.count(), 1);
   assert.match(await page.locator('.alert').textContent(), /broken\.png/);
+  // A second one fails too; the first one's retry works: the alert names the one still not sent.
+  await page.locator('input[type=file]').setInputFiles([{ name: 'broken2.png', mimeType: 'image/png', buffer: PNG }]);
+  const failed2 = page.locator('.msg.customer.failed', { hasText: 'broken2.png' });
+  await failed2.waitFor();
   await page.unroute(broken);
   await failed.locator('button.again').click();
   await filesReceived(agent, ['broken.png']);
   await page.locator('.msg.customer .files img[alt="broken.png"]').waitFor();
+  assert.match(await page.locator('.alert').textContent(), /broken2\.png/);
+  await failed2.locator('button.again').click();
+  await filesReceived(agent, ['broken2.png']);
+  await page.locator('.msg.customer .files img[alt="broken2.png"]').waitFor();
   assert.equal(await page.locator('.msg.failed').count(), 0);
+  assert.equal(await page.locator('.alert').isHidden(), true, 'nothing left unsent: no alert');
   await ctx.close();
 });
 

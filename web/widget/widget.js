@@ -981,8 +981,12 @@
   }
   // Two at a time: the server reads at most 4 uploads per address at once
   // (more phones may share it behind a NAT) and answers the rest 503 busy.
-  var uploadQueue = [], uploadsRunning = 0;
+  // failedUploads: those showing "Try again", so a retry that works clears the alert only when none is left.
+  var uploadQueue = [], uploadsRunning = 0, failedUploads = [];
   function queueUpload(job) {
+    var at = failedUploads.indexOf(job);
+    job.retried = at >= 0;
+    if (job.retried) failedUploads.splice(at, 1);
     var node = job.node = job.node || bubble('customer', '', job.file.name, Date.now());
     node.setAttribute('data-pending', '');
     node.classList.remove('failed');
@@ -1000,7 +1004,8 @@
   }
   function upload(job) {
     var file = job.file, node = job.node, gen = generation;
-    var done = function () { if (gen === generation) { uploadsRunning--; nextUpload(); } };
+    // Frees its slot (not the outbox's `done`).
+    var release = function () { if (gen === generation) { uploadsRunning--; nextUpload(); } };
     job.tries++;
     ensureSession().then(function (token) {
       return fetch(SERVER + '/api/v1/webchat/uploads?name=' + encodeURIComponent(file.name), { method: 'POST', body: file, credentials: 'omit',
@@ -1013,9 +1018,10 @@
         return;
       }
       return res.json().catch(function () { return {}; }).then(function (j) {
-        done();
+        release();
         if (res.ok) {
           node.remove();
+          if (job.retried) showAlert(failedUploads.length ? notSent(failedUploads[failedUploads.length - 1]) : '');
           localFiles[j.id] = file;
           send('', '', [{ id: j.id, name: j.name, mime_type: j.mime_type, size: j.size, kind: j.kind }]);
         } else if (res.status === 413 || res.status === 415) {
@@ -1023,15 +1029,17 @@
           showAlert(res.status === 413 ? tooBig() : t('fileType'));
         } else uploadFailed(job);
       });
-    }).catch(function () { done(); uploadFailed(job); });
+    }).catch(function () { release(); uploadFailed(job); });
   }
   // Stays in the log, named, with a retry, until sent: a later upload or message does not hide it.
   function uploadFailed(job) {
     mark(job.node, 'failed');
     job.node.querySelector('.meta').appendChild(el('button', { type: 'button', 'class': 'again', text: t('tryAgain'),
       onclick: function () { queueUpload(job); } }));
-    showAlert(t('notSent', { name: job.file.name }));
+    failedUploads.push(job);
+    showAlert(notSent(job));
   }
+  function notSent(job) { return t('notSent', { name: job.file.name }); }
   // Photos as thumbnails; a PDF (or HEIC) saved when clicked, never opened as a page here.
   function showFiles(node, files) {
     if (!files || !files.length || node.querySelector('.files')) return;
@@ -1271,7 +1279,7 @@
     convOrder = []; lastSeq = {}; convStatus = {}; byKey = {}; byClient = {};
     readSent = {}; deliveredSent = {}; lastOutSeq = {}; sideOf = {};
     unread = 0; settings = {}; profile = {}; queueInfo = null; agentsOnline = true; localFiles = {};
-    uploadQueue = []; uploadsRunning = 0;
+    uploadQueue = []; uploadsRunning = 0; failedUploads = [];
     [logEl, typingEl, endBox, offlineBox, prechatBox, queueBox].forEach(function (n) { n.textContent = ''; });
     [endBox, offlineBox, prechatBox, verifyBox, queueBox].forEach(function (n) { n.hidden = true; });
     showAlert('');
