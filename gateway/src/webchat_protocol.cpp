@@ -156,7 +156,9 @@ webchat_settings parse_webchat_settings(const json& provider) {
 
 json public_settings(const webchat_settings& s, std::size_t max_message_chars, std::size_t max_upload_bytes) {
   json j = {{"pre_chat_form", s.pre_chat_form}, {"require_email", s.require_email}, {"offline_email", s.offline_email},
-            {"max_message_chars", max_message_chars}};
+            {"max_message_chars", max_message_chars},
+            // End chat offers a copy by email only where one can be mailed.
+            {"transcript", !s.email_fallback_channel.empty()}};
   if (max_upload_bytes) j["max_upload_bytes"] = max_upload_bytes;
   if (!s.title.empty()) j["title"] = s.title;
   return j;

@@ -1367,6 +1367,35 @@ test('End chat with a proved email offers a copy by email: ticked, the conversat
   await ctx.close();
 });
 
+test('End chat on a channel that cannot mail (no email_fallback_channel) offers no copy, even to a proved email: the plain confirm', { timeout: 60000 }, async () => {
+  const ctx = await browser.newContext({ locale: 'en-US' });
+  const page = await ctx.newPage();
+  // The welcome says the email is proved (as after a code on a channel that can mail); the settings are the server's.
+  let transcript;
+  await page.routeWebSocket(/\/ws\/chat/, (ws) => {
+    const server = ws.connectToServer();
+    server.onMessage((m) => {
+      const f = JSON.parse(m);
+      if (f.type === 'welcome') {
+        transcript = f.settings.transcript;
+        f.profile = { ...f.profile, email: 'copy@example.com', email_proved: true };
+      }
+      ws.send(JSON.stringify(f));
+    });
+  });
+  const asked = [];
+  page.on('dialog', (d) => { asked.push(d.message()); d.dismiss(); });
+  await openWidget(page);
+  await connected(page);
+  assert.equal(transcript, false, 'the web channel has no email_fallback_channel');
+  await page.locator('.end').click();
+  await waitFor(() => asked.length === 1, 'the browser\'s confirm');
+  assert.match(asked[0], /این گفتگو از این دستگاه پاک شود|Remove this chat/);
+  assert.ok(await page.locator('.end-ask').isHidden(), 'no "Email me a copy"');
+  assert.ok(await page.locator('.panel').isVisible(), 'dismissed: nothing ended');
+  await ctx.close();
+});
+
 // Pictures whose upload messages reached `a`, by name.
 async function filesReceived(a, names) {
   const got = new Set();

@@ -981,12 +981,10 @@
   }
   // Two at a time: the server reads at most 4 uploads per address at once
   // (more phones may share it behind a NAT) and answers the rest 503 busy.
-  // failedUploads: those showing "Try again", so a retry that works clears the alert only when none is left.
   var uploadQueue = [], uploadsRunning = 0, failedUploads = [];
   function queueUpload(job) {
     var at = failedUploads.indexOf(job);
-    job.retried = at >= 0;
-    if (job.retried) failedUploads.splice(at, 1);
+    if ((job.retried = at >= 0)) failedUploads.splice(at, 1);
     var node = job.node = job.node || bubble('customer', '', job.file.name, Date.now());
     node.setAttribute('data-pending', '');
     node.classList.remove('failed');
@@ -1004,7 +1002,6 @@
   }
   function upload(job) {
     var file = job.file, node = job.node, gen = generation;
-    // Frees its slot (not the outbox's `done`).
     var release = function () { if (gen === generation) { uploadsRunning--; nextUpload(); } };
     job.tries++;
     ensureSession().then(function (token) {
@@ -1021,6 +1018,7 @@
         release();
         if (res.ok) {
           node.remove();
+          // The alert goes with the last one failed.
           if (job.retried) showAlert(failedUploads.length ? notSent(failedUploads[failedUploads.length - 1]) : '');
           localFiles[j.id] = file;
           send('', '', [{ id: j.id, name: j.name, mime_type: j.mime_type, size: j.size, kind: j.kind }]);
@@ -1227,8 +1225,8 @@
   // given in it. This device forgets the visitor (the conversation stays with
   // the agents); the widget is as for someone new.
   function endChat() {
-    // A copy by email only to an address the customer proved theirs (the server checks again).
-    if (profile.email && profile.email_proved) return askEnd();
+    // A copy by email only to an address the customer proved theirs (the server checks again), where the channel can mail.
+    if (profile.email && profile.email_proved && settings.transcript) return askEnd();
     if (win.confirm(t('endAsk'))) endNow(false);
   }
   function askEnd() {

@@ -264,6 +264,7 @@ TEST(Settings, ParseAndReject) {
   EXPECT_EQ(fallback.email_fallback_channel, "mail");
   EXPECT_EQ(fallback.email_fallback_after_s, 30);
   EXPECT_FALSE(public_settings(fallback, 2000).contains("email_fallback_channel"));
+  EXPECT_EQ(public_settings(fallback, 2000)["transcript"], true) << "End chat can mail a copy";
   EXPECT_EQ(parse_webchat_settings(nullptr), webchat_settings{});
   EXPECT_THROW(parse_webchat_settings(json{{"allowed_origin", {"x"}}}), std::runtime_error);
   EXPECT_THROW(parse_webchat_settings(json{{"allowed_origins", {"shop.example.com"}}}), std::runtime_error);
@@ -272,6 +273,7 @@ TEST(Settings, ParseAndReject) {
   EXPECT_FALSE(pub.contains("allowed_origins"));
   EXPECT_EQ(pub["max_message_chars"], 500);
   EXPECT_EQ(pub["title"], "پشتیبانی");
+  EXPECT_EQ(pub["transcript"], false) << "no email_fallback_channel: nothing to mail a copy with";
 }
 
 }  // namespace
