@@ -18,6 +18,7 @@
 #include "pasokh/proto/split.hpp"
 #include "pasokh/proto/utf8.hpp"
 #include "pasokh/routing/clock.hpp"
+#include "pasokh/routing/lua_script.hpp"
 
 namespace pasokh::gateway {
 
@@ -87,21 +88,6 @@ http_response team_in_use(const std::string& team, const json& users) {
   body["error"].update(users);
   res.body = body.dump();
   return res;
-}
-
-// How many agents besides `id` have the admin role.
-awaitable<store::result<int>> other_admins(services& s, const std::string& id) {
-  const auto& pre = s.cfg.redis.prefix;
-  auto ids = co_await s.redis.exec(store::make_command("SMEMBERS", pre + "agents"));
-  if (!ids) co_return ids.error();
-  if (ids->is_error()) co_return store::make_error_code(store::redis_errc::server_error);
-  std::vector<std::vector<std::string>> reads;
-  for (const auto& other : ids->elements)
-    if (other.str != id) reads.push_back(store::make_command("HGET", pre + "agent:" + other.str, "role"));
-  if (reads.empty()) co_return 0;
-  auto roles = co_await s.redis.exec_pipeline(std::move(reads));
-  if (!roles) co_return roles.error();
-  co_return static_cast<int>(std::count_if(roles->begin(), roles->end(), [](const store::reply& r) { return r.str == "admin"; }));
 }
 
 unsigned status_of(std::string_view code) {
@@ -420,6 +406,7 @@ void add_routing_routes(router& r, services& s) {
     const std::string old_role = old->elements[3].str;
     bool rights_changed = false;  // role or teams: what the agent's sockets were opened with
     bool password_changed = false;
+    bool demote = false;  // admin to agent: only while another admin remains
     std::vector<std::pair<std::string, std::string>> changes;  // for the audit log: action, detail
     std::vector<std::string> hset{"HSET", key};
     if (j.contains("name")) {
@@ -431,14 +418,11 @@ void add_routing_routes(router& r, services& s) {
     if (j.contains("role")) {
       auto role = j.value("role", json()).is_string() ? j["role"].get<std::string>() : "";
       if (role != "agent" && role != "admin") co_return reject(400, "invalid_field", "role: agent or admin");
-      if (old_role == "admin" && role != "admin") {
-        // Nobody left to give the role back: only an admin can.
-        if (id == std::get<agent>(who).id) co_return reject(409, "self", "you cannot remove your own admin role; ask another admin");
-        auto others = co_await other_admins(s, id);
-        if (!others) co_return unavailable();
-        if (*others == 0) co_return reject(409, "last_admin", "agent " + id + " is the last admin");
-      }
-      hset.insert(hset.end(), {"role", role});
+      demote = old_role == "admin" && role != "admin";
+      // Nobody left to give the role back: only an admin can.
+      if (demote && id == std::get<agent>(who).id)
+        co_return reject(409, "self", "you cannot remove your own admin role; ask another admin");
+      if (!demote) hset.insert(hset.end(), {"role", role});  // a demotion is written by demote_admin
       rights_changed |= role != old_role;
       changes.emplace_back("agent.role", "role=" + role);
     }
@@ -464,9 +448,19 @@ void add_routing_routes(router& r, services& s) {
       password_changed = true;
       changes.emplace_back("agent.password", "");  // that it changed, never the password
     }
-    if (hset.size() == 2) co_return reject(400, "invalid_body", "nothing to change: name, role, teams, capacity, password");
-    auto w = co_await s.redis.exec(std::move(hset));
-    if (!w || w->is_error()) co_return unavailable();
+    if (hset.size() == 2 && !demote) co_return reject(400, "invalid_body", "nothing to change: name, role, teams, capacity, password");
+    if (demote) {
+      // Counted and written in one script: two admins demoting each other at
+      // once would otherwise each see the other and leave no admin.
+      auto args = store::make_command(s.cfg.redis.prefix, "demote", id, std::to_string(routing::now_ms()), "");
+      auto demoted = co_await s.redis.fcall(routing::script(routing::lua::agent_admin), store::make_command(), std::move(args));
+      if (!demoted || demoted->is_error() || demoted->elements.empty()) co_return unavailable();
+      if (demoted->elements[0].str != "ok") co_return reject(409, "last_admin", "agent " + id + " is the last admin");
+    }
+    if (hset.size() > 2) {
+      auto w = co_await s.redis.exec(std::move(hset));
+      if (!w || w->is_error()) co_return unavailable();
+    }
     for (const auto& [action, detail] : changes) audit(std::get<agent>(who).id, action, id, detail);
     auto idx = co_await s.routing->reindex_agent(id, old_teams);
     if (!idx) co_return unavailable();

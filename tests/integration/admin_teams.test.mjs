@@ -143,6 +143,36 @@ test('an admin cannot take away their own admin role; another admin can be made 
   assert.equal(cli('HGET', `pasokh:agent:${made.json.id}`, 'role'), 'agent');
 });
 
+test('two admins demoting each other at the same moment: one of them stays admin (every round of 20)', async () => {
+  // Its own key prefix, so the two are the only admins.
+  const c = config();
+  c.redis.prefix = 'duel:';
+  const g = new Pasokh(c);
+  try {
+    await g.start();
+    await g.createAgent('ana', 'ana-secret-1', { role: 'admin' });
+    await g.createAgent('ben', 'ben-secret-1', { role: 'admin' });
+    const [ana, ben] = [(await login(g, 'ana', 'ana-secret-1')).json, (await login(g, 'ben', 'ben-secret-1')).json];
+    const admins = () => [ana, ben].filter((a) => cli('HGET', `duel:agent:${a.agent.id}`, 'role') === 'admin');
+    for (let round = 0; round < 20; round++) {
+      const [byAna, byBen] = await Promise.all([
+        apiCall(g, 'PATCH', `/api/v1/admin/agents/${ben.agent.id}`, { token: ana.token, body: { role: 'agent' } }),
+        apiCall(g, 'PATCH', `/api/v1/admin/agents/${ana.agent.id}`, { token: ben.token, body: { role: 'agent' } }),
+      ]);
+      const left = admins();
+      assert.equal(left.length, 1, `round ${round}: ${byAna.status} ${byAna.text} / ${byBen.status} ${byBen.text}`);
+      // The other request is turned away: as the last admin's, or as no admin's any more.
+      assert.deepEqual([byAna.status, byBen.status].filter((st) => st === 200), [200], 'one demotion went through');
+      // Both admins again (a promotion needs no check), for the next round.
+      const back = await apiCall(g, 'PATCH', `/api/v1/admin/agents/${left[0] === ana ? ben.agent.id : ana.agent.id}`,
+        { token: left[0].token, body: { role: 'admin' } });
+      assert.equal(back.status, 200, back.text);
+    }
+  } finally {
+    await g.cleanup();
+  }
+});
+
 test('--create-agent checks the agent as the REST API does and says what it did', async () => {
   const create = (spec, password = 'cli-secret-1') => spawnSync(pasokhBin, ['--config', gw.configPath, '--create-agent', spec],
     { env: { ...gw.env, PASOKH_NEW_AGENT_PASSWORD: password }, encoding: 'utf8', timeout: 30000 });

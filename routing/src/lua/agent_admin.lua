@@ -1,6 +1,9 @@
 -- Keeps the routing indexes right after an admin changed an agent.
 -- ARGV: prefix, op, agent, now_ms, old_teams (comma list).
 --   claim:   a new agent's login (ARGV[3]) and id: {'ok', id} or {'exists'}
+--   demote:  the agent's role becomes 'agent' only if another admin remains:
+--            {'ok'} or {'last_admin'}. Counted and written in one step, so two
+--            admins demoting each other at once cannot both succeed.
 --   reindex: teams or capacity changed (the agent hash is already updated)
 --   delete:  the agent goes; its open conversations go back to their queues.
 --            It leaves a tombstone in agents_removed (id → {name, login,
@@ -21,6 +24,15 @@ if op == 'claim' then
   redis.call('SADD', p .. 'agent_ids', id)
   redis.call('SET', login_key, id)
   return { 'ok', id }
+end
+if op == 'demote' then
+  local others = 0
+  for _, id in ipairs(redis.call('SMEMBERS', p .. 'agents')) do
+    if id ~= a and redis.call('HGET', agent_key(id), 'role') == 'admin' then others = others + 1 end
+  end
+  if others == 0 then return { 'last_admin' } end
+  redis.call('HSET', agent_key(a), 'role', 'agent')
+  return { 'ok' }
 end
 for t in string.gmatch(ARGV[5] or '', '[^,]+') do redis.call('ZREM', p .. 'team:' .. t .. ':avail', a) end
 if op == 'reindex' then
