@@ -27,6 +27,7 @@
 #include "pasokh/gateway/aftersales.hpp"
 #include "pasokh/gateway/agent_checks.hpp"
 #include "pasokh/gateway/agent_socket.hpp"
+#include "pasokh/gateway/audit.hpp"
 #include "pasokh/gateway/campaigns.hpp"
 #include "pasokh/gateway/console_api.hpp"
 #include "pasokh/gateway/email_channel.hpp"
@@ -276,6 +277,8 @@ net::awaitable<int> create_agent(agent_directory& agents, store::redis_client& r
     std::fprintf(stderr, "pasokh: login %s already exists (nothing changed)\n", spec.login.c_str());
     co_return 1;
   }
+  // As the REST API's agent.create line, by "cli": whoever ran the command holds no agent id.
+  audit("cli", "agent.create", **created, "login=" + spec.login + " role=" + spec.role + " teams=" + proto::join(spec.teams, ','));
   std::printf("created %s (%s, teams %s)\n", (*created)->c_str(), spec.role.c_str(), proto::join(spec.teams, ',').c_str());
   co_return 0;
 }

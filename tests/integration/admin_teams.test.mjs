@@ -188,6 +188,7 @@ test('--create-agent checks the agent as the REST API does and says what it did'
   const made = create('lina,Lina,admin,support+sales');
   assert.equal(made.status, 0, made.stderr);
   assert.equal(made.stdout.trim(), 'created ag_lina (admin, teams support,sales)');
+  assert.match(made.stderr, /\[audit\] \[info\] admin=cli action=agent\.create target=ag_lina login=lina role=admin teams=support,sales$/m);
   assert.equal((await login(gw, 'lina', 'cli-secret-1')).status, 200);
   const again = create('lina,Lina,agent,support');
   assert.equal(again.status, 1);

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import crypto, { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, freePort, login, postMessage, sleep } from '../support/harness.mjs';
+import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, freePort, login, postMessage, sleep, waitFor } from '../support/harness.mjs';
 import { redisCli as cli, fcall } from './messenger_support.mjs';
 
 const MAILGUN_KEY = 'key-mailgun-privacy-0123456789abcdef';
@@ -255,6 +255,9 @@ test('erase: an erasure its gateway did not finish (the file wiped, the texts no
   assert.equal(done.status, 200, done.text);
   assert.deepEqual(done.json, { status: 'erased', customer: cust, conversations: 1, messages: 1 });
   assert.doesNotMatch(redisCli('XRANGE', `pasokh:conv:${conv}:log`, '-', '+'), /ZZ4410/);
+  // Each ask leaves an audit line that says how far it got.
+  await waitFor(() => new RegExp(`action=customer\\.erase target=${cust} status=erased$`, 'm').test(gw.output),
+    'the audit line with status=erased');
   assert.equal((await call('GET', `/api/v1/customers/${cust}`, boss)).json.customer.erasing, undefined);
 });
 
