@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/proto/utf8.hpp"
 
@@ -12,11 +14,38 @@ std::string new_agent_problem(const agent& a, std::string_view password, const s
   if (password.size() < 8 || password.size() > 1024) return "password: 8 to 1024 bytes";
   if (a.name.size() > 200 || !proto::valid_utf8(a.name)) return "name: a string of at most 200 bytes";
   if (a.role != "agent" && a.role != "admin") return "role: agent or admin";
-  const auto& teams = a.teams.empty() ? std::vector<std::string>{a.team} : a.teams;
-  if (teams.size() > 20) return "teams: 1 to 20 team ids";
+  return teams_problem(a.teams.empty() ? std::vector<std::string>{a.team} : a.teams, known_teams);
+}
+
+std::string teams_problem(const std::vector<std::string>& teams, const std::vector<std::string>& known_teams) {
+  if (teams.empty() || teams.size() > 20) return "teams: 1 to 20 team ids";
   for (const auto& t : teams)
     if (std::find(known_teams.begin(), known_teams.end(), t) == known_teams.end()) return "teams: unknown team \"" + t + "\"";
   return "";
+}
+
+std::vector<std::string> known_team_ids(std::vector<std::string> stored, const config& cfg) {
+  auto add = [&stored](const std::string& id) {
+    if (std::find(stored.begin(), stored.end(), id) == stored.end()) stored.push_back(id);
+  };
+  for (const auto& t : cfg.routing.teams) add(t.id);
+  for (const auto& ch : cfg.channels) add(ch.team);
+  if (cfg.channels.empty()) add("support");  // main.cpp seeds it then
+  return stored;
+}
+
+std::string default_team(const config& cfg) {
+  if (!cfg.routing.teams.empty()) return cfg.routing.teams.front().id;
+  if (!cfg.channels.empty()) return cfg.channels.front().team;
+  return "support";
+}
+
+std::optional<std::string> removed_agent_name(std::string_view tombstone) {
+  auto tomb = nlohmann::json::parse(tombstone, nullptr, false);
+  if (!tomb.is_object()) return std::nullopt;
+  auto name = tomb.find("name");
+  if (name == tomb.end() || !name->is_string()) return std::nullopt;
+  return name->get<std::string>();
 }
 
 }  // namespace pasokh::gateway

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pasokh/gateway/agent_checks.hpp"
 #include "pasokh/gateway/request_checks.hpp"
 #include "pasokh/gateway/services.hpp"
 
@@ -22,9 +23,10 @@ boost::asio::awaitable<std::variant<agent, http_response>> require_agent(service
 
 std::vector<std::string> all_team_ids(services& s) {
   std::vector<std::string> ids;
-  auto teams = s.routing->teams();  // held: the cache may be swapped meanwhile
-  for (const auto& t : *teams) ids.push_back(t.id);
-  return ids;
+  if (s.routing)
+    if (auto teams = s.routing->teams())  // held: the cache may be swapped meanwhile
+      for (const auto& t : *teams) ids.push_back(t.id);
+  return known_team_ids(std::move(ids), s.cfg);
 }
 
 std::vector<std::string> visible_teams(services& s, const agent& a) {

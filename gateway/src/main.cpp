@@ -238,10 +238,7 @@ net::awaitable<store::result<std::vector<std::string>>> known_teams(store::redis
   if (!stored) co_return stored.error();
   std::vector<std::string> ids;
   for (const auto& id : stored->elements) ids.push_back(id.str);
-  for (const auto& t : cfg.routing.teams) ids.push_back(t.id);
-  for (const auto& ch : cfg.channels) ids.push_back(ch.team);
-  if (cfg.channels.empty()) ids.push_back("support");
-  co_return ids;
+  co_return known_team_ids(std::move(ids), cfg);
 }
 
 // --create-agent LOGIN[,NAME[,ROLE[,TEAM]]]: checked as the admin REST API
@@ -252,10 +249,7 @@ net::awaitable<int> create_agent(agent_directory& agents, store::redis_client& r
   if (spec.role.empty()) spec.role = "agent";
   if (spec.name.empty()) spec.name = spec.login;
   if (spec.teams.empty()) {
-    // As the REST API: the first team there is.
-    spec.team = !cfg.routing.teams.empty() ? cfg.routing.teams.front().id
-                : !cfg.channels.empty()    ? cfg.channels.front().team
-                                           : "support";
+    spec.team = default_team(cfg);  // as the REST API
     spec.teams = {spec.team};
   }
   spec.capacity = cfg.routing.default_capacity;

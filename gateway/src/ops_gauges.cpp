@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/routing/outbox.hpp"
 
@@ -26,18 +27,6 @@ std::int64_t to_int(std::string_view s) {
   std::int64_t v = 0;
   std::from_chars(s.data(), s.data() + s.size(), v);
   return v;
-}
-
-// The teams whose queues to show: the configured and admin-made ones routing
-// knows, else the channels' teams.
-std::vector<std::string> team_ids(const services& s) {
-  std::vector<std::string> out;
-  if (s.routing)
-    if (auto teams = s.routing->teams())
-      for (const auto& t : *teams) out.push_back(t.id);
-  for (const auto& ch : s.cfg.channels)
-    if (std::find(out.begin(), out.end(), ch.team) == out.end()) out.push_back(ch.team);
-  return out;
 }
 
 }  // namespace
@@ -84,7 +73,7 @@ namespace {
 
 awaitable<std::string> read_gauges_now(services& s) {
   const auto& prefix = s.cfg.redis.prefix;
-  const auto teams = team_ids(s);
+  const auto teams = all_team_ids(s);  // whose queues to show
   std::vector<std::vector<std::string>> cmds;
   cmds.push_back(store::make_command("TIME"));  // entry ids are on Redis's clock
   for (const auto& ch : s.cfg.channels) {

@@ -20,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pasokh/gateway/aftersales.hpp"
+#include "pasokh/gateway/agent_checks.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/reports.hpp"
 #include "pasokh/gateway/request_checks.hpp"
@@ -184,8 +185,7 @@ std::map<std::string, std::string> agent_names(const std::set<std::string>& ids,
     if (!live.is_nil() && !live.is_error() && !live.str.empty()) {
       names[a] = live.str;
     } else if (!removed.is_nil() && !removed.is_error()) {
-      auto tomb = json::parse(removed.str, nullptr, false);
-      if (tomb.is_object() && tomb.value("name", json()).is_string()) names[a] = tomb["name"].get<std::string>() + " (removed)";
+      if (auto name = removed_agent_name(removed.str)) names[a] = *name + " (removed)";
     }
   }
   return names;

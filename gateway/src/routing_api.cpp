@@ -56,8 +56,10 @@ json team_users(const config& cfg, const std::string& team, std::int64_t queued,
     if (cfg.routing.rules[i].team == team) rules.push_back(i + 1);
   if (!channels.empty()) users["channels"] = channels;
   if (!rules.empty()) users["rules"] = rules;
-  if (open > 0 || queued > 0) {
-    users["open_conversations"] = std::max(open, queued);
+  if (open > 0) {
+    // A queued conversation is open too (in team:<id>:open from ingest until
+    // resolved, moved with it on a transfer), so `open` already counts it.
+    users["open_conversations"] = open;
     users["queued"] = queued;
   }
   return users;
@@ -276,7 +278,7 @@ void add_routing_routes(router& r, services& s) {
     auto parsed = json_body(req);
     if (auto* err = std::get_if<http_response>(&parsed)) co_return *err;
     auto& j = std::get<json>(parsed);
-    auto status = j.value("status", json()).is_string() ? j["status"].get<std::string>() : "";
+    auto status = string_or_empty(j, "status");
     if (status != "online" && status != "away") co_return reject(400, "invalid_field", "status: online or away");
     auto& a = std::get<agent>(who);
     auto p = co_await s.routing->presence("set", a.id, "", status);
@@ -285,8 +287,9 @@ void add_routing_routes(router& r, services& s) {
                                       {"assigned", p->assigned}}.dump());
   });
 
-  // Agents with presence and load: any agent may read (for transfers).
-  auto list_agents = [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
+  // Agents with presence and load: any agent may read (for transfers). The
+  // removed ones (`with_removed`) only for /api/v1/agents: presence is polled.
+  auto list_agents = [&s](const http_request& req, bool with_removed) -> awaitable<http_response> {
     auto who = co_await require_agent(s, req, "");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     bool admin = is_admin(std::get<agent>(who));
@@ -325,36 +328,36 @@ void add_routing_routes(router& r, services& s) {
       }
     }
     std::sort(list.begin(), list.end(), [](const json& a, const json& b) { return a["id"] < b["id"]; });
-    // Removed agents by their last name (agent_admin.lua's tombstones), so their
-    // past replies and the reports' filter name them; ids are never reused.
-    auto tombs = co_await s.redis.exec(store::make_command("HGETALL", pre + "agents_removed"));
-    if (!tombs || tombs->is_error()) co_return unavailable();
-    json removed = json::array();
-    for (std::size_t i = 0; i + 1 < tombs->elements.size(); i += 2) {
-      auto tomb = json::parse(tombs->elements[i + 1].str, nullptr, false);
-      const auto& id = tombs->elements[i].str;
-      removed.push_back({{"id", id}, {"name", tomb.is_object() && tomb.value("name", json()).is_string() ? tomb["name"] : json(id)}});
-    }
-    std::sort(removed.begin(), removed.end(), [](const json& a, const json& b) { return a["id"] < b["id"]; });
     // default_capacity: what a new agent gets when the admin's form leaves its capacity empty.
-    co_return json_response(200, json{{"agents", list}, {"removed", removed},
-                                      {"default_capacity", s.cfg.routing.default_capacity}}.dump());
+    json out{{"agents", list}, {"default_capacity", s.cfg.routing.default_capacity}};
+    if (with_removed) {
+      // Removed agents by their last name (agent_admin.lua's tombstones), so their
+      // past replies and the reports' filter name them; ids are never reused.
+      auto tombs = co_await s.redis.exec(store::make_command("HGETALL", pre + "agents_removed"));
+      if (!tombs || tombs->is_error()) co_return unavailable();
+      json removed = json::array();
+      for (std::size_t i = 0; i + 1 < tombs->elements.size(); i += 2) {
+        const auto& id = tombs->elements[i].str;
+        removed.push_back({{"id", id}, {"name", removed_agent_name(tombs->elements[i + 1].str).value_or(id)}});
+      }
+      std::sort(removed.begin(), removed.end(), [](const json& a, const json& b) { return a["id"] < b["id"]; });
+      out["removed"] = std::move(removed);
+    }
+    co_return json_response(200, out.dump());
   };
-  r.add("GET", "/api/v1/agents", list_agents);
-  r.add("GET", "/api/v1/presence", list_agents);
+  r.add("GET", "/api/v1/agents", [list_agents](const http_request& req, const route_params&) { return list_agents(req, true); });
+  r.add("GET", "/api/v1/presence", [list_agents](const http_request& req, const route_params&) { return list_agents(req, false); });
 
   // ---- agents (admin) ------------------------------------------------------
-  auto parse_teams = [&s](const json& j, std::vector<std::string>& out) -> std::optional<std::string> {
+  auto parse_teams = [](const json& j, std::vector<std::string>& out) -> std::optional<std::string> {
     auto it = j.find("teams");
     if (it == j.end()) return std::nullopt;
     if (!it->is_array() || it->empty() || it->size() > 20) return "teams: an array of 1 to 20 team ids";
-    auto known = all_team_ids(s);
     for (const auto& t : *it) {
-      if (!t.is_string() || std::find(known.begin(), known.end(), t.get<std::string>()) == known.end())
-        return "teams: unknown team " + t.dump();
+      if (!t.is_string()) return "teams: an array of 1 to 20 team ids";
       out.push_back(t.get<std::string>());
     }
-    return std::nullopt;
+    return std::nullopt;  // whether they exist: teams_problem, by the caller
   };
 
   r.add("POST", "/api/v1/admin/agents", [&s, parse_teams](const http_request& req, const route_params&) -> awaitable<http_response> {
@@ -364,14 +367,14 @@ void add_routing_routes(router& r, services& s) {
     if (auto* err = std::get_if<http_response>(&parsed)) co_return *err;
     auto& j = std::get<json>(parsed);
     agent a;
-    a.login = j.value("login", json()).is_string() ? j["login"].get<std::string>() : "";
-    auto password = j.value("password", json()).is_string() ? j["password"].get<std::string>() : "";
+    a.login = string_or_empty(j, "login");
+    auto password = string_or_empty(j, "password");
     auto name = opt_string(j, "name", 200);
     if (!name) co_return reject(400, "invalid_field", "name: a string of at most 200 bytes");
     a.name = name->empty() ? a.login : *name;
-    a.role = j.value("role", json("agent")).is_string() ? j.value("role", std::string("agent")) : "";
+    a.role = j.contains("role") ? string_or_empty(j, "role") : "agent";
     if (auto bad = parse_teams(j, a.teams)) co_return reject(400, "invalid_field", *bad);
-    if (a.teams.empty()) a.teams.push_back(s.routing->teams()->empty() ? "support" : s.routing->teams()->front().id);
+    if (a.teams.empty()) a.teams.push_back(default_team(s.cfg));
     a.team = a.teams.front();
     if (auto bad = new_agent_problem(a, password, all_team_ids(s)); !bad.empty()) co_return reject(400, "invalid_field", bad);
     a.capacity = s.cfg.routing.default_capacity;
@@ -416,7 +419,7 @@ void add_routing_routes(router& r, services& s) {
       changes.emplace_back("agent.name", "");
     }
     if (j.contains("role")) {
-      auto role = j.value("role", json()).is_string() ? j["role"].get<std::string>() : "";
+      auto role = string_or_empty(j, "role");
       if (role != "agent" && role != "admin") co_return reject(400, "invalid_field", "role: agent or admin");
       demote = old_role == "admin" && role != "admin";
       // Nobody left to give the role back: only an admin can.
@@ -429,6 +432,7 @@ void add_routing_routes(router& r, services& s) {
     std::vector<std::string> teams;
     if (auto bad = parse_teams(j, teams)) co_return reject(400, "invalid_field", *bad);
     if (!teams.empty()) {
+      if (auto bad = teams_problem(teams, all_team_ids(s)); !bad.empty()) co_return reject(400, "invalid_field", bad);
       auto joined = proto::join(teams, ',');
       hset.insert(hset.end(), {"team", teams.front(), "teams", joined});
       rights_changed |= joined != old_teams;
@@ -441,7 +445,7 @@ void add_routing_routes(router& r, services& s) {
       changes.emplace_back("agent.capacity", "capacity=" + std::to_string(c->get<int>()));
     }
     if (j.contains("password")) {
-      auto pw = j.value("password", json()).is_string() ? j["password"].get<std::string>() : "";
+      auto pw = string_or_empty(j, "password");
       if (pw.size() < 8 || pw.size() > 1024) co_return reject(400, "invalid_field", "password: 8 to 1024 bytes");
       auto hashed = co_await s.agents.hash(std::move(pw));
       hset.insert(hset.end(), {"password", std::move(hashed)});

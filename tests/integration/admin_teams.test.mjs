@@ -138,9 +138,22 @@ test('an admin cannot take away their own admin role; another admin can be made 
   const made = await apiCall(gw, 'POST', '/api/v1/admin/agents',
     { token: boss, body: { login: 'deputy', password: 'deputy-secret-1', role: 'admin' } });
   assert.equal(made.status, 201, made.text);
+  assert.deepEqual(made.json.teams, ['support'], 'no teams named: the first configured team, as --create-agent');
   const demoted = await apiCall(gw, 'PATCH', `/api/v1/admin/agents/${made.json.id}`, { token: boss, body: { role: 'agent' } });
   assert.equal(demoted.status, 200, demoted.text);
   assert.equal(cli('HGET', `pasokh:agent:${made.json.id}`, 'role'), 'agent');
+});
+
+test('the removed agents come with /api/v1/agents, not with the polled /api/v1/presence', async () => {
+  const made = await apiCall(gw, 'POST', '/api/v1/admin/agents', { token: boss, body: { login: 'leaver', password: 'leaver-secret-1' } });
+  assert.equal(made.status, 201, made.text);
+  assert.equal((await apiCall(gw, 'DELETE', `/api/v1/admin/agents/${made.json.id}`, { token: boss })).status, 200);
+  const agents = await apiCall(gw, 'GET', '/api/v1/agents', { token: boss });
+  assert.deepEqual(agents.json.removed.find((a) => a.id === made.json.id), { id: made.json.id, name: 'leaver' });
+  const presence = await apiCall(gw, 'GET', '/api/v1/presence', { token: boss });
+  assert.equal(presence.status, 200, presence.text);
+  assert.equal(presence.json.removed, undefined);
+  assert.ok(presence.json.agents.some((a) => a.login === 'boss'));
 });
 
 test('two admins demoting each other at the same moment: one of them stays admin (every round of 20)', async () => {

@@ -22,7 +22,7 @@ struct services;
 boost::asio::awaitable<std::variant<agent, http_response>> require_agent(services& s, const http_request& req,
                                                                          std::string_view role);
 
-// Every configured team id.
+// Every team id: routing's and those a start seeds (agent_checks.hpp, known_team_ids).
 std::vector<std::string> all_team_ids(services& s);
 // The teams whose conversations the agent may see: all for an admin.
 std::vector<std::string> visible_teams(services& s, const agent& a);
