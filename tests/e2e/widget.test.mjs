@@ -173,7 +173,7 @@ after(async () => {
   await redis?.cleanup();
 });
 
-test('widget script: one tag, under 64 KB, no globals, styles isolated, keyboard usable', async () => {
+test('widget script: one tag, under 75 KB, no globals, styles isolated, keyboard usable', async () => {
   const size = statSync(path.join(repoRoot, 'web', 'widget', 'widget.js')).size;
   // 50 KB until files came (the attach button, its texts in three languages)
   // and "End chat"; 60 KB until the box for the code that proves an email;
@@ -182,8 +182,9 @@ test('widget script: one tag, under 64 KB, no globals, styles isolated, keyboard
   // kept the header and the log (+1 KB), and for accessibility: focus kept
   // in the full-screen panel, marks in words, a language per message (+1 KB),
   // and End chat's offer of a copy by email, in three languages (+2 KB), and
-  // its word that the copy is on its way (+1 KB).
-  assert.ok(size < 74 * 1024, `widget.js is ${size} bytes`);
+  // its word that the copy is on its way (+1 KB), the offer only where the
+  // channel can mail and a retried upload's note cleared (+1 KB).
+  assert.ok(size < 75 * 1024, `widget.js is ${size} bytes`);
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   await page.goto(`${gw.base}/demo/`);
