@@ -105,9 +105,9 @@ std::string new_code() {
 
 // What Redis keeps of a code: a reader of Redis cannot try the million codes
 // against it without the web chat secret, and the visitor is part of it.
-std::string code_hash(const services& s, std::string_view channel, std::string_view visitor, std::string_view code) {
-  return connectors::hmac_sha256_hex(s.cfg.webchat.secret,
-                                     fmt::format("verify_code\n{}\n{}\n{}", channel, visitor, code));
+std::string code_hash(const std::string& secret, std::string_view channel, std::string_view visitor,
+                      std::string_view code) {
+  return connectors::hmac_sha256_hex(secret, fmt::format("verify_code\n{}\n{}\n{}", channel, visitor, code));
 }
 
 }  // namespace
@@ -129,7 +129,8 @@ awaitable<store::result<bool>> request_email_verification(services& s, const ver
   auto res = co_await s.redis.fcall(
       routing::script(routing::lua::webchat_verify), store::make_command(),
       store::make_command(s.cfg.redis.prefix, std::to_string(routing::now_ms()), r.channel, r.visitor, r.email, r.key,
-                          r.language, code_hash(s, r.channel, r.visitor, code), std::to_string(code_ttl_s),
+                          r.language, code_hash(s.cfg.webchat.secret, r.channel, r.visitor, code),
+                          std::to_string(code_ttl_s),
                           std::to_string(visitor_gap_s), std::to_string(address_limit),
                           std::to_string(address_window_s), r.mail_channel, mail.subject, mail.text,
                           std::to_string(wrong_codes_a_day)));
@@ -144,10 +145,15 @@ awaitable<store::result<bool>> request_email_verification(services& s, const ver
 
 awaitable<store::result<code_answer>> check_email_code(services& s, const std::string& channel,
                                                       const std::string& visitor, const std::string& code) {
-  auto r = co_await s.redis.fcall(routing::script(routing::lua::customer_merge), store::make_command(),
-                                  store::make_command(s.cfg.redis.prefix, "verify_code", std::to_string(routing::now_ms()),
-                                                      channel, visitor, code_hash(s, channel, visitor, code),
-                                                      std::to_string(max_tries), std::string(actor)));
+  // During a rotation a code mailed under the previous secret proves the
+  // address too: the script accepts either hash, a wrong code costs one try.
+  // (Built before the co_await: GCC 12 mishandles temporaries inside it.)
+  const auto& before = s.cfg.webchat.previous_secret;
+  auto args = store::make_command(s.cfg.redis.prefix, "verify_code", std::to_string(routing::now_ms()), channel,
+                                  visitor, code_hash(s.cfg.webchat.secret, channel, visitor, code),
+                                  std::to_string(max_tries), std::string(actor),
+                                  before.empty() ? std::string() : code_hash(before, channel, visitor, code));
+  auto r = co_await s.redis.fcall(routing::script(routing::lua::customer_merge), store::make_command(), std::move(args));
   if (!r) co_return r.error();
   if (r->is_error() || r->elements.empty()) co_return make_error_code(store::redis_errc::server_error);
   const auto& e = r->elements;

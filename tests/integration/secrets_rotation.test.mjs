@@ -2,11 +2,14 @@
 // restarted one by one with the new key and the old one as previous_*_env
 // take both (the old counted in pasokh_auth_previous_key_total), a visitor's
 // token signed with the old secret keeps its chat and is signed again with the
-// new one at its renewal, and once the old ones are removed they are refused.
+// new one at its renewal, a verification code mailed before the rotation
+// still proves the address, and once the old ones are removed they are refused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { RedisServer, Pasokh, defaultConfig, postMessage } from '../support/harness.mjs';
-import { chatSocket, newVisitor } from './webchat_support.mjs';
+import { chatSocket, newVisitor, typesCode } from './webchat_support.mjs';
 
 const OLD_KEY = 'old-api-key-0123456789';
 const NEW_KEY = 'new-api-key-9876543210';
@@ -91,4 +94,33 @@ test('a visitor token signed with the previous web chat secret keeps its chat an
   assert.equal((await resume(after_, oldToken)).status, 401);
   const again = await chatSocket(after_, renewed.token);
   again.ws.close();
+});
+
+// A code mailed by a gateway still on the old secret is kept as its HMAC
+// under that secret (webchat_verify.cpp code_hash, stored by
+// webchat_verify.lua as here): a gateway with the old secret as previous
+// takes it, a wrong code costs one try; without the old secret it is wrong.
+test('a verification code mailed under the previous web chat secret still proves the address during the rotation', async () => {
+  const redisCli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString().trim();
+  // A visitor of `gw` (its token signed with that gateway's secret).
+  async function mailedUnderOldSecret(gw, address, code) {
+    const session = await (await fetch(`${gw.base}/api/v1/webchat/sessions`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'web' }),
+    })).json();
+    const hash = createHmac('sha256', OLD_SECRET).update(`verify_code\nweb\n${session.visitor_id}\n${code}`).digest('hex');
+    redisCli('HSET', `pasokh:webchat:verify_code:web:${session.visitor_id}`, 'code', hash, 'key', address,
+      'language', 'en', 'at', String(Date.now()), 'tries', '0');
+    return session;
+  }
+  const early = await mailedUnderOldSecret(before_, 'rotation@example.org', '314159');
+  const c = await chatSocket(during, early.token);
+  const wrong = await typesCode(c, '271828');
+  assert.deepEqual([wrong.code, wrong.tries_left], ['wrong_code', 4], 'one try, not two');
+  assert.equal((await typesCode(c, '314159')).type, 'email_verified');
+  c.ws.close();
+
+  const late = await mailedUnderOldSecret(after_, 'late@example.org', '141421');
+  const after = await chatSocket(after_, late.token);
+  assert.equal((await typesCode(after, '141421')).code, 'wrong_code', 'the old secret removed: no longer');
+  after.ws.close();
 });

@@ -12,7 +12,9 @@
 --   mention  customer, keys ('email:…' / 'phone:…' lines found in a message)
 --            -> { 'suggested', n }: weak evidence, a suggestion per other holder
 --   verify_code  channel, visitor, code hash (a web chat visitor typed the
---            code mailed to them), max tries, actor
+--            code mailed to them), max tries, actor, the typed code's hash
+--            under the previous web chat secret ('' when none: a code mailed
+--            before a rotation still proves the address)
 --            -> { 'merged', language, into, from, merge id } | { 'verified', language }
 --               | { 'wrong', tries left (0: the code is void) }
 --               | { 'no_code' } (none pending: never mailed, used, expired or void)
@@ -219,11 +221,12 @@ end
 -- address the code proved, ... } | { 'wrong', tries left } | { 'no_code' }.
 if op == 'verify_code' then
   local channel, visitor, given, max_tries, actor = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
+  local given_before = ARGV[9] or ''
   local ckey = p .. 'webchat:verify_code:' .. channel .. ':' .. visitor
   local t = redis.call('HMGET', ckey, 'code', 'key')
   if not t[1] then return { 'no_code' } end
   -- Both sides are HMACs (the typed code's made now): comparing them tells nothing of the code.
-  if t[1] ~= given then
+  if t[1] ~= given and (given_before == '' or t[1] ~= given_before) then
     local wrong_key = p .. 'webchat:verify_wrong:' .. t[2]
     redis.call('INCR', wrong_key)
     redis.call('EXPIRE', wrong_key, 86400, 'NX')
