@@ -213,6 +213,21 @@ awaitable<bool> messenger_gateway::store_message(const channel_config& channel, 
     ingest_failures.warn(*log(), "channel={} ingest failed: {}", channel.id, stored.error().message());
     co_return false;
   }
+  // Unsent before it came (its unsend was handled first): nothing of what
+  // the customer took back is recorded, copied or answered.
+  if (stored->unsent) {
+    global_metrics().inbound_messages.inc(channel.id);
+    count(channel.id, "unsent");
+    log()->info("channel={} conv={} the customer unsent a message before it was stored", channel.id,
+                stored->conversation_id);
+    auto taken_back = event;
+    taken_back.text.clear();
+    taken_back.original_text.clear();
+    taken_back.attachments.clear();
+    taken_back.button_payload.clear();
+    co_await follow_up(s_, *stored, taken_back);
+    co_return true;
+  }
   // A duplicate too: a retry after a failure here.
   bool recorded = co_await remember_media(stored->conversation_id, event);
   if (!recorded) co_return false;

@@ -132,6 +132,7 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_
   out.csat_open = a.size() > 7 && a[7].str == "1";
   out.other_sender = a.size() > 8 && a[8].str == "1";
   if (a.size() > 9) out.reply_counted_for = a[9].str;
+  out.unsent = a.size() > 10 && a[10].str == "1";
   co_return out;
 }
 

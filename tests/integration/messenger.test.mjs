@@ -449,6 +449,38 @@ test('an Instagram message the customer unsends loses its text and files for age
   assert.equal(Number(redisCli(redis, 'HGET', `pasokh:conv:${conv}`, 'seq')), live.seq);
 });
 
+// The unsend handled before the message itself (the two webhooks at once, or
+// the message's failed and Meta sent it again): the message is stored unsent.
+test('an Instagram message unsent before it is stored is stored without its text and files, and shown unsent', async () => {
+  const psid = newPsid();
+  const gone = mid();
+  const secret = 'رمز یکبار مصرف ۴۴۱۹';
+  const photo = 'https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=early-unsent-photo';
+  const unsend = { sender: { id: psid }, recipient: { id: IG_ACCOUNT_ID }, timestamp: Date.now(), message: { mid: gone, is_deleted: true } };
+  assert.equal((await postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID, [unsend]))).status, 200);
+  assert.equal(redisCli(redis, 'GET', `pasokh:unsent:ig:${gone}`), String(unsend.timestamp), 'the marker waits for it');
+
+  const late = metaText(psid, IG_ACCOUNT_ID, secret, { id: gone });
+  late.message.attachments = [{ type: 'image', payload: { url: photo } }];
+  assert.equal((await postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID, [late]))).status, 200);
+  const live = await agent.next((f) => messageEvent()(f) && f.message.provider_message_id === gone);
+  assert.deepEqual([live.message.text, live.message.attachments, live.message.deleted_at, live.message.direction],
+    ['', undefined, unsend.timestamp, 'in']);
+  const log = redisCli(redis, 'XRANGE', `pasokh:conv:${live.conv}:log`, '-', '+');
+  assert.match(log, /"deleted_at":/);
+  assert.doesNotMatch(log, /یکبار|early-unsent-photo/, 'nothing of it in the log');
+  assert.equal(redisCli(redis, 'HGET', `pasokh:conv:${live.conv}:copies`, String(live.seq)), '', 'no copy of its files');
+  assert.equal(redisCli(redis, 'EXISTS', `pasokh:unsent:ig:${gone}`), '0', 'the marker is gone');
+  assert.equal(redisCli(redis, 'EXISTS', `pasokh:provider_msg:ig:${gone}`), '0', 'a late edit of it is unknown');
+  // Meta's redelivery of the message is a duplicate: still unsent.
+  assert.equal((await postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID, [late]))).status, 200);
+  await sleep(200);
+  assert.doesNotMatch(redisCli(redis, 'XRANGE', `pasokh:conv:${live.conv}:log`, '-', '+'), /یکبار/);
+  const { token } = (await login(gw, 'sara', 'sara-secret-1')).json;
+  const list = (await apiCall(gw, 'GET', '/api/v1/conversations?view=all&limit=500', { token })).json;
+  assert.equal(list.conversations.find((c) => c.id === live.conv).last_message.text, '');
+});
+
 test('a Telegram button press is stored with its payload and the callback is answered', async () => {
   const chat = newChatId();
   const conv = await telegramConversation(chat, 'موضوع؟');

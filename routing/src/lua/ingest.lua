@@ -119,6 +119,22 @@ local function ingest_one(A)
     end
   end
 
+  -- Unsent before it came (unsend_message.lua left the marker): stored
+  -- without its text, files or button, with deleted_at, as an unsend
+  -- leaves a stored one. Only Meta sends unsends: no other channel pays the GET.
+  local unsent_at
+  if provider_id ~= '' and (kind == 'instagram' or kind == 'messenger') then
+    local marker = unsent_marker(channel, provider_id)
+    unsent_at = redis.call('GET', marker)
+    if unsent_at then
+      redis.call('DEL', marker)
+      local m = cjson.decode(message_json)
+      m.text, m.deleted_at = '', tonumber(unsent_at)
+      m.original_text, m.attachments, m.button_payload = nil, nil, nil
+      message_json, preview_text, attachments = cjson.encode(m), '', false
+    end
+  end
+
   -- The customer, by this channel's id of the person (or their second id).
   local ident_prefix = p .. 'ident:' .. channel .. ':'
   local by_ext = redis.call('GET', ident_prefix .. ext)
@@ -337,7 +353,9 @@ local function ingest_one(A)
   -- when this answer never reaches the caller.
   redis.call('ZADD', p .. 'followup:due', now, conv .. '|' .. seq)
   -- Messengers refer back to a message by its provider id (edits, replies).
-  if provider_id ~= '' and (kind == 'telegram' or kind == 'whatsapp' or kind == 'messenger' or kind == 'instagram') then
+  -- Not an unsent one: a late edit or reaction of it is unknown, as after an unsend.
+  if provider_id ~= '' and not unsent_at and
+      (kind == 'telegram' or kind == 'whatsapp' or kind == 'messenger' or kind == 'instagram') then
     redis.call('SET', p .. 'provider_msg:' .. channel .. ':' .. provider_id, id, 'EX', dedup_ttl)
   end
   -- A customer answering a campaign message (campaign.lua marked the
@@ -380,7 +398,7 @@ local function ingest_one(A)
   -- A guest's "5" or "stop" is not the customer's rating or opt-out.
   if created == '0' and status == 'resolved' and not guest then csat_open = not cust_new and owes_csat(cust, channel) end
   return { 'stored', conv, seq, cust, created, status, routed, csat_open and '1' or '0', guest and '1' or '0',
-    reply_counted_for }
+    reply_counted_for, unsent_at and '1' or '0' }
 end
 
 -- One answer per message, in order. A message whose script fails answers

@@ -480,6 +480,14 @@ local function message_by_provider_id(channel, provider_id)
   return conv, string.sub(ref, colon + 1)
 end
 
+-- An Instagram or Messenger message unsent before it was stored (its webhook
+-- handled at the same time as the unsend's, or failed and sent again later):
+-- unsend_message.lua leaves this marker (deleted_at_ms), ingest.lua stores
+-- the message without what the customer took back.
+local function unsent_marker(channel, provider_id)
+  return p .. 'unsent:' .. channel .. ':' .. provider_id
+end
+
 -- The search index (search.lua): a document's terms in search:terms
 -- (space-separated), its postings in search:<kind>:<term> ('t' conversations,
 -- 'c' customer files), every term in search:vocab.

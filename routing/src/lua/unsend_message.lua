@@ -17,7 +17,10 @@
 -- dedup_key, dedup_ttl_s.
 -- Answers { 'stored', conv, seq } | { 'duplicate' } (this unsend was seen) |
 -- { 'unknown' } (a message we do not know, not the customer's, or one
--- unsent already: its provider id is forgotten then).
+-- unsent already: its provider id is forgotten then). A message not known
+-- yet may still come (handled beside this unsend, or sent again by Meta
+-- after a failure): a marker (unsent_marker) for dedup_ttl_s has ingest.lua
+-- store it unsent.
 local channel, provider_id = ARGV[2], ARGV[3]
 local deleted_at, now, dedup_key, dedup_ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
 
@@ -25,7 +28,10 @@ local dkey, seen = dedup_of(channel, dedup_key)
 if seen then return { 'duplicate' } end
 
 local conv, mseq = message_by_provider_id(channel, provider_id)
-if not conv then return { 'unknown' } end
+if not conv then
+  redis.call('SET', unsent_marker(channel, provider_id), deleted_at, 'EX', dedup_ttl)
+  return { 'unknown' }
+end
 local vkey = conv_key(conv)
 -- Only a customer's own message (the provider id of one of ours names it too: delivery.lua).
 local original = redis.call('XRANGE', vkey .. ':log', mseq .. '-1', mseq .. '-1')[1]

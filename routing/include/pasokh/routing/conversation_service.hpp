@@ -55,6 +55,9 @@ struct ingest_outcome {
   // through its reply token): the conversation's customer is unchanged.
   bool other_sender = false;
   std::string reply_counted_for;  // the campaign whose "replied" count this message raised, if any
+  // Unsent by the customer before it was stored (Instagram, Messenger):
+  // stored without text or files (ingest.lua).
+  bool unsent = false;
 };
 
 struct append_outcome {
