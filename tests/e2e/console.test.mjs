@@ -337,7 +337,11 @@ describe('agent console', () => {
       const node = stored(page, first);
       await node.waitFor({ timeout: WAIT });
       assert.equal(await node.textContent(), text, 'the text as written');
-      const [[top1, x1], [top2, x2]] = await left(node, [first, last]);
+      // Measured once laid out: a message re-rendered as its delivery mark changes is detached for a moment (all 0).
+      let parts;
+      await until(async () => { parts = await left(node, [first, last]); return parts.every((p) => p && (p[0] || p[1])); },
+        `${first} laid out`);
+      const [[top1, x1], [top2, x2]] = parts;
       assert.ok(top1 === top2 && x1 < x2, `${first} at ${x1}, ${last} at ${x2}`);
     }
     assert.deepEqual(await stored(page, '0912').locator('bdi[dir=ltr]').allTextContents(), ['0912 345 6789']);
