@@ -141,13 +141,17 @@ end
 -- (`taken_back`) is no reply: the customer leaves the campaign's replied.
 local function count_opt_out(campaign, cust, taken_back)
   local ck = p .. 'campaign:' .. campaign
+  local changed = false
   if taken_back and redis.call('SREM', ck .. ':replied', cust) == 1 then
     redis.call('HINCRBY', ck .. ':stats', 'replied', -1)
+    changed = true
   end
   if redis.call('SADD', ck .. ':opted_out', cust) == 1 then
     redis.call('HINCRBY', ck .. ':stats', 'opted_out', 1)
+    changed = true
   end
-  redis.call('ZADD', p .. 'campaigns:dirty', now, campaign)
+  -- The consoles' view of the campaign is redrawn only when a count moved.
+  if changed then redis.call('ZADD', p .. 'campaigns:dirty', now, campaign) end
 end
 
 -- A "stop" answering a campaign message is the campaign's opted_out. As the

@@ -1,6 +1,7 @@
 -- Inbound customer messages, each atomically: dedup, customer, conversation,
 -- append, publish. This runs for every message a customer sends, so it stays
--- lean: the message JSON from the caller is completed as text (never decoded),
+-- lean: the message JSON from the caller is completed as text (decoded only
+-- for a message its customer unsent before it came),
 -- and one HMGET reads the conversation's state.
 -- Group commit: one call carries a batch of messages (routing/src/
 -- ingest_batcher.cpp). ARGV: prefix, the number of messages, then for each
@@ -10,7 +11,7 @@
 -- team, bot_enabled, language, recipient, thread_conv, thread_any_sender,
 -- alt_external_id, provider_message_id, identity keys, subject_key,
 -- wrote_at_ms, the text's beginning and '1' when the message has attachments
--- (the list's preview: message_json is never decoded here), planned ('1':
+-- (the list's preview, so message_json need not be decoded here), planned ('1':
 -- the caller's routing decision follows), the language it assumed, then the
 -- decision (decision_args in routing_lib).
 -- wrote_at_ms: when the customer wrote (the provider's time, never after
@@ -125,12 +126,10 @@ local function ingest_one(A)
   local unsent_at
   if provider_id ~= '' and (kind == 'instagram' or kind == 'messenger') then
     local marker = unsent_marker(channel, provider_id)
-    unsent_at = redis.call('GET', marker)
+    unsent_at = redis.call('GETDEL', marker)
     if unsent_at then
-      redis.call('DEL', marker)
       local m = cjson.decode(message_json)
-      m.text, m.deleted_at = '', tonumber(unsent_at)
-      m.original_text, m.attachments, m.button_payload = nil, nil, nil
+      take_back(m, tonumber(unsent_at))
       message_json, preview_text, attachments = cjson.encode(m), '', false
     end
   end

@@ -591,3 +591,11 @@ local function queue_standalone_mail(kind, channel, to, subject, text)
   queue_outbound(channel, { message_id = id, conversation_id = '', seq = 0, channel = channel, kind = 'email',
     recipient = to, subject = subject, text = text, automatic = true })
 end
+
+-- A message the customer took back (an unsend, unsend_message.lua; or one
+-- unsent before it came, ingest.lua): no text, files, button or quoted
+-- original, and when it was unsent. Changes `m` in place.
+local function take_back(m, deleted_at)
+  m.text, m.deleted_at = '', deleted_at
+  m.original_text, m.attachments, m.button_payload, m.edited_at = nil, nil, nil, nil
+end

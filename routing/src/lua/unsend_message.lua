@@ -49,8 +49,7 @@ local function without_message(raw)
   local m = f.message
   if f.event ~= 'message' or type(m) ~= 'table' or m.id ~= message_id then return nil end
   drop_stored_copies(m.attachments)
-  m.text, m.deleted_at = '', deleted_at
-  m.original_text, m.attachments, m.button_payload, m.edited_at = nil, nil, nil, nil
+  take_back(m, deleted_at)
   return cjson.encode(f), m
 end
 
