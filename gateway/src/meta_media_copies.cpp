@@ -24,7 +24,6 @@
 
 #include "pasokh/connectors/http/client.hpp"
 #include "pasokh/connectors/http/url.hpp"
-#include "pasokh/gateway/leased_loop.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/proto/json.hpp"
@@ -193,7 +192,6 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
   net::steady_timer timer;
   connectors::http::client http;
   bool stopping = false;
-  bool leader = false;  // for end_leased_loop: no lease here, every instance copies
   bool ended = true;    // until start()
   bool nudged = false;
   bool pause = false;   // Redis failed: wait a poll before the next claim
@@ -201,7 +199,6 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
   std::function<void()> on_ended;
 
   const meta_media_config& cfg() const { return s.cfg.meta_media; }
-  awaitable<void> release_lease() { co_return; }
 
   // A claim lasts while each of several files may take its whole time limit;
   // after it, another instance (or this one after a restart) takes the message.
@@ -221,7 +218,9 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
       boost::system::error_code ec;
       co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
     }
-    co_await end_leased_loop(*this);
+    // Every instance copies; there is no lease to give up, only stop()'s callback.
+    ended = true;
+    if (auto done = std::exchange(on_ended, nullptr)) done();
   }
 
   // Claims one due message and copies its files; false when none was due.
