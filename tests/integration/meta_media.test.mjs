@@ -69,9 +69,9 @@ const messageEvent = (conv) => (f) => f.type === 'event' && f.event === 'message
 const copiesEvent = (conv) => (f) => messageEvent(conv)(f) && f.copies === true;
 const attachment = (type, url) => ({ type, payload: { url } });
 
-async function sendFiles(channel, attachments, { psid = newPsid(), text, echo = false, at = gw } = {}) {
+async function sendFiles(channel, attachments, { psid = newPsid(), id = mid(), text, echo = false, at = gw } = {}) {
   const [object, account] = channel === 'ig' ? ['instagram', IG_ACCOUNT_ID] : ['page', FB_PAGE_ID];
-  const message = { mid: mid(), attachments, ...(text ? { text } : {}), ...(echo ? { is_echo: true, app_id: 1 } : {}) };
+  const message = { mid: id, attachments, ...(text ? { text } : {}), ...(echo ? { is_echo: true, app_id: 1 } : {}) };
   const item = echo ? { sender: { id: account }, recipient: { id: psid }, timestamp: Date.now(), message }
     : { sender: { id: psid }, recipient: { id: account }, timestamp: Date.now(), message };
   const body = metaMessaging(object, account, [item]);
@@ -255,7 +255,7 @@ test('a copy that would land after the erasure is not stored', async () => {
   }
 });
 
-test('an Instagram photo the customer unsends loses its copy: unsent after the copy, the bytes go; unsent while on the way, none is stored', async () => {
+test('an Instagram photo the customer unsends loses its copy: unsent after the copy, the bytes go; unsent while on the way, none is stored; unsent before it came, never fetched', async () => {
   const unsend = (psid, id) => postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID,
     [{ sender: { id: psid }, recipient: { id: IG_ACCOUNT_ID }, timestamp: Date.now(), message: { mid: id, is_deleted: true } }]));
   cdn.files.set('/v/unsend-after.jpg', { body: PHOTO, type: 'image/jpeg' });
@@ -286,6 +286,18 @@ test('an Instagram photo the customer unsends loses its copy: unsent after the c
   } finally {
     held.restore();
   }
+
+  // The unsend handled before the message (two webhooks at once, or the message's
+  // delivery failed and came again): stored unsent, its file never queued or fetched.
+  cdn.files.set('/v/unsend-early.jpg', { body: PHOTO, type: 'image/jpeg' });
+  const psid = newPsid(), early = mid();
+  assert.equal((await unsend(psid, early)).status, 200);
+  await sendFiles('ig', [attachment('image', cdn.url('/v/unsend-early.jpg'))], { psid, id: early, text: 'unsent before it came' });
+  const stored = await agent.next((f) => messageEvent()(f) && f.message.provider_message_id === early);
+  assert.ok(stored.message.deleted_at > 0, 'stored unsent');
+  assert.equal(redisCli(redis, 'ZSCORE', 'pasokh:meta_media:due', `${stored.conv}|${stored.message.seq}`), '', 'no copy queued');
+  await sleep(300);
+  assert.equal(fetched('/v/unsend-early.jpg'), 0, 'its file never fetched');
 });
 
 test('a gateway that dies before copying leaves the work to the next; a redelivery to it stores one copy', async () => {
