@@ -24,6 +24,7 @@
 
 #include "pasokh/connectors/http/client.hpp"
 #include "pasokh/connectors/http/url.hpp"
+#include "pasokh/gateway/http.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/proto/json.hpp"
@@ -53,12 +54,6 @@ std::vector<std::string> args_of(services& s, std::string_view op) {
 
 awaitable<store::result<store::reply>> call(services& s, std::vector<std::string> args) {
   co_return co_await s.redis.fcall(routing::script(routing::lua::meta_media), store::make_command(), std::move(args));
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 }  // namespace
@@ -131,16 +126,7 @@ std::string copy_name(std::string_view url) {
   if (slash == std::string_view::npos) return "attachment";  // a host and no path
   std::string_view segment = path.substr(slash + 1);
   std::string name;
-  for (std::size_t i = 0; i < segment.size(); ++i) {
-    int hi = 0, lo = 0;
-    if (segment[i] == '%' && i + 2 < segment.size() && (hi = hex_value(segment[i + 1])) >= 0 &&
-        (lo = hex_value(segment[i + 2])) >= 0) {
-      name += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      name += segment[i];
-    }
-  }
+  if (!percent_decode(segment, name)) name = std::string(segment);  // a stray '%': the name as it stands
   bool readable = !name.empty() && name != "." && name != ".." && name.size() <= max_name_bytes &&
                   name.find('.') != std::string::npos && proto::valid_utf8(name) &&
                   std::none_of(name.begin(), name.end(), [](char c) {
