@@ -11,11 +11,17 @@ namespace pasokh::gateway {
 
 std::string new_agent_problem(const agent& a, std::string_view password, const std::vector<std::string>& known_teams) {
   if (!plain_id(a.login) || a.login.size() > 64) return "login: 1 to 64 of a-z A-Z 0-9 _ - .";
-  if (password.size() < 8 || password.size() > 1024) return "password: 8 to 1024 bytes";
+  if (auto bad = password_problem(password); !bad.empty()) return bad;
   if (a.name.size() > 200 || !proto::valid_utf8(a.name)) return "name: a string of at most 200 bytes";
-  if (a.role != "agent" && a.role != "admin") return "role: agent or admin";
+  if (auto bad = role_problem(a.role); !bad.empty()) return bad;
   return teams_problem(a.teams.empty() ? std::vector<std::string>{a.team} : a.teams, known_teams);
 }
+
+std::string password_problem(std::string_view password) {
+  return password.size() < 8 || password.size() > 1024 ? "password: 8 to 1024 bytes" : "";
+}
+
+std::string role_problem(std::string_view role) { return role != "agent" && role != "admin" ? "role: agent or admin" : ""; }
 
 std::string teams_problem(const std::vector<std::string>& teams, const std::vector<std::string>& known_teams) {
   if (teams.empty() || teams.size() > 20) return "teams: 1 to 20 team ids";

@@ -420,7 +420,7 @@ void add_routing_routes(router& r, services& s) {
     }
     if (j.contains("role")) {
       auto role = string_or_empty(j, "role");
-      if (role != "agent" && role != "admin") co_return reject(400, "invalid_field", "role: agent or admin");
+      if (auto bad = role_problem(role); !bad.empty()) co_return reject(400, "invalid_field", bad);
       demote = old_role == "admin" && role != "admin";
       // Nobody left to give the role back: only an admin can.
       if (demote && id == std::get<agent>(who).id)
@@ -446,7 +446,7 @@ void add_routing_routes(router& r, services& s) {
     }
     if (j.contains("password")) {
       auto pw = string_or_empty(j, "password");
-      if (pw.size() < 8 || pw.size() > 1024) co_return reject(400, "invalid_field", "password: 8 to 1024 bytes");
+      if (auto bad = password_problem(pw); !bad.empty()) co_return reject(400, "invalid_field", bad);
       auto hashed = co_await s.agents.hash(std::move(pw));
       hset.insert(hset.end(), {"password", std::move(hashed)});
       password_changed = true;

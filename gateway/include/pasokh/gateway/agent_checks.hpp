@@ -16,6 +16,9 @@ namespace pasokh::gateway {
 // it: login, name, role (agent or admin), password, and each of its teams
 // among `known_teams`.
 std::string new_agent_problem(const agent& a, std::string_view password, const std::vector<std::string>& known_teams);
+// What is wrong with a password or a role ("" when nothing); PATCH checks a changed one alone.
+std::string password_problem(std::string_view password);
+std::string role_problem(std::string_view role);
 // What is wrong with an agent's teams ("" when nothing): 1 to 20, each among `known_teams`.
 std::string teams_problem(const std::vector<std::string>& teams, const std::vector<std::string>& known_teams);
 
