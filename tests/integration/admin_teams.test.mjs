@@ -108,6 +108,8 @@ test('a team edited in the config file after its first start: the stored team is
     assert.doesNotMatch(again.output, /team (vip|spare):/, 'teams as configured get no warning');
     const support = (await apiCall(again, 'GET', '/api/v1/admin/teams/support/hours', { token: boss })).json;
     assert.equal(support.hours, null, 'the stored hours (none) are used');
+    const teams = (await apiCall(again, 'GET', '/api/v1/teams', { token: boss })).json.teams;
+    assert.equal(teams.find((t) => t.id === 'support')?.name, 'Support', 'the stored name is used');
   } finally {
     await again.cleanup();
   }
