@@ -4,10 +4,11 @@
 // Real Redis and pasokh processes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   RedisServer, Pasokh, defaultConfig, postMessage, login, apiCall, agentSocket, waitFor, pasokhBin,
 } from '../support/harness.mjs';
+import { metric, redisCli } from './messenger_support.mjs';
 
 let redis, gw, boss;
 let seq = 0;
@@ -31,13 +32,7 @@ function config(extra = {}) {
   return c;
 }
 
-const cli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString().trim();
-
-async function metric(g, series) {
-  const text = await (await fetch(`${g.base}/metrics`)).text();
-  const row = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return row === undefined ? 0 : Number(row.split(' ').pop());
-}
+const cli = (...args) => redisCli(redis, ...args);
 
 before(async () => {
   redis = await new RedisServer().start();
@@ -84,12 +79,12 @@ test('a new conversation for a team that is gone goes to the first configured te
   cli('HDEL', 'pasokh:teams', 'sales');
   await waitFor(async () => !(await apiCall(gw, 'GET', '/api/v1/teams', { token: boss })).json.teams.some((t) => t.id === 'sales'),
     'the team cache without sales');
-  const before = await metric(gw, 'pasokh_errors_total{kind="route_unknown_team"}');
+  const before = await metric(gw, 'pasokh_errors_total{kind="route_unknown_team"} ');
   const p = await postMessage(gw, { message_id: uid(), customer: { id: uid() }, text: 'is this on sale?' }, { channel: 'shop' });
   assert.equal(p.status, 201, p.text);
   assert.equal(cli('HGET', `pasokh:conv:${p.json.conversation_id}`, 'team'), 'support');
   assert.equal(cli('ZSCORE', 'pasokh:queue:sales', p.json.conversation_id), '');
-  assert.equal(await metric(gw, 'pasokh_errors_total{kind="route_unknown_team"}'), before + 1);
+  assert.equal(await metric(gw, 'pasokh_errors_total{kind="route_unknown_team"} '), before + 1);
   await waitFor(() => /channel=shop routes to team sales, which does not exist .*put in team support/.test(gw.output),
     'the warning in the log');
   const all = await apiCall(gw, 'GET', '/api/v1/conversations?view=all', { token: boss });

@@ -7,9 +7,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { RedisServer, Pasokh, defaultConfig, postMessage } from '../support/harness.mjs';
 import { chatSocket, newVisitor, typesCode } from './webchat_support.mjs';
+import { metric, redisCli } from './messenger_support.mjs';
 
 const OLD_KEY = 'old-api-key-0123456789';
 const NEW_KEY = 'new-api-key-9876543210';
@@ -46,11 +46,7 @@ after(async () => {
   await redis?.cleanup();
 });
 
-async function previousKeyCount(gw, channel) {
-  const text = await (await fetch(`${gw.base}/metrics`)).text();
-  const m = text.match(new RegExp(`^pasokh_auth_previous_key_total\\{channel="${channel}"\\} (\\d+)$`, 'm'));
-  return m ? Number(m[1]) : 0;
-}
+const previousKeyCount = (gw, channel) => metric(gw, `pasokh_auth_previous_key_total{channel="${channel}"} `);
 
 const message = (id) => ({ message_id: id, customer: { id: 'cust-rotation' }, text: `hello ${id}` });
 
@@ -101,14 +97,13 @@ test('a visitor token signed with the previous web chat secret keeps its chat an
 // webchat_verify.lua as here): a gateway with the old secret as previous
 // takes it, a wrong code costs one try; without the old secret it is wrong.
 test('a verification code mailed under the previous web chat secret still proves the address during the rotation', async () => {
-  const redisCli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString().trim();
   // A visitor of `gw` (its token signed with that gateway's secret).
   async function mailedUnderOldSecret(gw, address, code) {
     const session = await (await fetch(`${gw.base}/api/v1/webchat/sessions`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'web' }),
     })).json();
     const hash = createHmac('sha256', OLD_SECRET).update(`verify_code\nweb\n${session.visitor_id}\n${code}`).digest('hex');
-    redisCli('HSET', `pasokh:webchat:verify_code:web:${session.visitor_id}`, 'code', hash, 'key', address,
+    redisCli(redis, 'HSET', `pasokh:webchat:verify_code:web:${session.visitor_id}`, 'code', hash, 'key', address,
       'language', 'en', 'at', String(Date.now()), 'tries', '0');
     return session;
   }
