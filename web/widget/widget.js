@@ -1293,10 +1293,10 @@
   // (the visual viewport): else the browser pans it and the header goes.
   function fullScreen() { return win.matchMedia('(max-width:480px),(max-height:500px)').matches; }
   function fitViewport() {
-    var vv = win.visualViewport, full = vv && fullScreen();
-    panel.style.height = full ? vv.height + 'px' : '';
-    panel.style.top = full ? vv.offsetTop + 'px' : '';
-    if (fullScreen()) panel.setAttribute('aria-modal', 'true'); else panel.removeAttribute('aria-modal');
+    var vv = win.visualViewport, full = fullScreen(), fit = vv && full;
+    panel.style.height = fit ? vv.height + 'px' : '';
+    panel.style.top = fit ? vv.offsetTop + 'px' : '';
+    if (full) panel.setAttribute('aria-modal', 'true'); else panel.removeAttribute('aria-modal');
   }
   // Full screen, Tab stays in the panel: the launcher and the page are under it.
   function trapFocus(e) {

@@ -145,11 +145,11 @@ export class Timeline {
   // in a later frame but does not make it the newest; of one message's frames the latest wins.
   // (Every row of the list asks at every render: no sorting.)
   lastMessage() {
-    let last = null, lastRank = null;
+    let last = null, lastSeq = -1;
     for (const e of this.events.values()) {
       if (e.event !== 'message' || !e.message) continue;
-      const rank = [e.message.seq ?? e.seq, e.seq];
-      if (!lastRank || rank[0] > lastRank[0] || (rank[0] === lastRank[0] && rank[1] > lastRank[1])) [last, lastRank] = [e, rank];
+      const seq = e.message.seq ?? e.seq;
+      if (seq > lastSeq || (seq === lastSeq && e.seq > last.seq)) [last, lastSeq] = [e, seq];
     }
     return last?.message ?? null;
   }
