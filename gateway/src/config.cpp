@@ -279,9 +279,15 @@ config parse_config(const json& j, env_lookup env) {
   if (auto* m = root.sub("metrics")) {
     object_reader r(*m, "metrics");
     r.get("token_env", c.metrics.token_env);
+    r.get("previous_token_env", c.metrics.previous_token_env);
     r.done();
     if (!c.metrics.token_env.empty()) {
       c.metrics.token = strong_secret_from_env(env, c.metrics.token_env, "metrics.token_env", "the metrics token");
+    }
+    if (!c.metrics.previous_token_env.empty()) {
+      if (c.metrics.token_env.empty()) r.fail("\"previous_token_env\" needs \"token_env\"");
+      c.metrics.previous_token = strong_secret_from_env(env, c.metrics.previous_token_env, "metrics.previous_token_env",
+                                                        "the previous metrics token");
     }
   }
   if (auto* l = root.sub("listen")) {

@@ -131,10 +131,14 @@ void add_health_routes(router& r, services& s, redis_memory_watch& redis_memory)
     co_return json_response(200, R"({"status":"ready"})");
   });
   r.add("GET", "/metrics", [&s](const http_request& req, const route_params&) -> awaitable<http_response> {
-    if (const auto& token = s.cfg.metrics.token; !token.empty() && !connectors::constant_time_equal(bearer_token(req), token)) {
-      auto res = reject(401, "unauthorized", "GET /metrics needs the metrics token (Authorization: Bearer <token>)");
-      res.headers.emplace_back("WWW-Authenticate", "Bearer");
-      co_return res;
+    if (const auto& m = s.cfg.metrics; !m.token.empty()) {
+      auto match = connectors::match_secret(bearer_token(req), {connectors::secret(m.token), connectors::secret(m.previous_token)});
+      if (match == connectors::secret_match::none) {
+        auto res = reject(401, "unauthorized", "GET /metrics needs the metrics token (Authorization: Bearer <token>)");
+        res.headers.emplace_back("WWW-Authenticate", "Bearer");
+        co_return res;
+      }
+      if (match == connectors::secret_match::previous) global_metrics().auth_previous_key.inc(metrics_token_label);
     }
     auto& m = global_metrics();
     m.redis_connected.set({"commands"}, s.redis.connected() ? 1 : 0);

@@ -37,6 +37,7 @@
 #include "pasokh/gateway/live_resync.hpp"
 #include "pasokh/gateway/messenger.hpp"
 #include "pasokh/gateway/meta_media_copies.hpp"
+#include "pasokh/gateway/messenger_config.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
 #include "pasokh/gateway/privacy.hpp"
@@ -291,8 +292,10 @@ std::function<void()> reconnect_counter(std::string_view connection) {
 // the previous one from the start, so "flat" can be read from the first scrape.
 void show_previous_key_series(const config& cfg) {
   for (const auto& ch : cfg.channels)
-    if (!ch.previous_api_key.empty() || (ch.kind == proto::channel_kind::webchat && !cfg.webchat.previous_secret.empty()))
+    if (!ch.previous_api_key.empty() || (ch.kind == proto::channel_kind::webchat && !cfg.webchat.previous_secret.empty()) ||
+        (ch.messenger && rotating_webhook_secret(*ch.messenger)))
       global_metrics().auth_previous_key.inc(ch.id, 0);
+  if (!cfg.metrics.previous_token.empty()) global_metrics().auth_previous_key.inc(metrics_token_label, 0);
 }
 
 }  // namespace

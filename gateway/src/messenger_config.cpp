@@ -13,6 +13,17 @@ bool is_messenger(proto::channel_kind kind) {
   return kind == k::telegram || kind == k::whatsapp || kind == k::messenger || kind == k::instagram;
 }
 
+bool rotating_webhook_secret(const messenger_provider& p) {
+  return std::visit(
+      [](const auto& api) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(api)>, connectors::telegram::telegram_channel>)
+          return !api.webhook_secret.previous.empty();
+        else
+          return !api.app_secret.previous.empty();
+      },
+      p.api);
+}
+
 messenger_provider parse_messenger_provider(const std::string& channel_id, proto::channel_kind kind,
                                             const nlohmann::json& provider, const connectors::env_lookup& env) {
   if (!provider.is_null() && !provider.is_object()) throw connectors::config_error("provider: must be an object");

@@ -168,6 +168,7 @@ awaitable<http_response> messenger_gateway::webhook(webhook_family family, const
       log()->info("channel={} webhook refused: {}", channel->id, result.error_message);
     co_return answer_of(result);
   }
+  if (result.by_previous_secret) global_metrics().auth_previous_key.inc(channel->id);
 
   // In order, and all of them before answering; the provider redelivers the
   // whole batch after a 503, and what was stored is deduplicated then.

@@ -9,7 +9,10 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { RedisServer, Pasokh, defaultConfig, postMessage } from '../support/harness.mjs';
 import { chatSocket, newVisitor, typesCode } from './webchat_support.mjs';
-import { metric, redisCli } from './messenger_support.mjs';
+import {
+  FakeProvider, SECRETS, messengerConfig, metric, newChatId, newPhone, postSigned, postWebhook, redisCli, telegramHeaders,
+  tgText, waText,
+} from './messenger_support.mjs';
 
 const OLD_KEY = 'old-api-key-0123456789';
 const NEW_KEY = 'new-api-key-9876543210';
@@ -118,4 +121,57 @@ test('a verification code mailed under the previous web chat secret still proves
   const after = await chatSocket(after_, late.token);
   assert.equal((await typesCode(after, '141421')).code, 'wrong_code', 'the old secret removed: no longer');
   after.ws.close();
+});
+
+// Telegram's secret token, Meta's app secret and the metrics token: while the
+// old value is configured as previous_*_env, a webhook or scrape with it is
+// taken and counted, so the provider side (setWebhook, the app dashboard,
+// Prometheus) can be switched after the gateways without refusing anything.
+test('webhooks signed with the previous Telegram or Meta secret and scrapes with the previous metrics token are taken and counted', async () => {
+  const fake = await new FakeProvider().start();
+  const OLD_TG = 'old-tg-webhook-secret_0123';
+  const OLD_APP = 'old-app-secret-0123456789';
+  const METRICS = 'new-metrics-token-0123456789';
+  const OLD_METRICS = 'old-metrics-token-0123456789';
+  const config = messengerConfig(redis, fake, { metrics: { token_env: 'PASOKH_TEST_METRICS', previous_token_env: 'PASOKH_TEST_OLD_METRICS' } });
+  for (const ch of config.channels) {
+    if (ch.kind === 'telegram') ch.provider.previous_secret_env = 'PASOKH_TEST_OLD_TG';
+    if (ch.kind === 'whatsapp' || ch.kind === 'messenger') ch.provider.previous_app_secret_env = 'PASOKH_TEST_OLD_APP';
+  }
+  const gw = await new Pasokh(config, {
+    ...SECRETS, PASOKH_TEST_OLD_TG: OLD_TG, PASOKH_TEST_OLD_APP: OLD_APP,
+    PASOKH_TEST_METRICS: METRICS, PASOKH_TEST_OLD_METRICS: OLD_METRICS,
+  }).start();
+  try {
+    const scrape = async (token) => fetch(`${gw.base}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    const series = async (line) => {
+      const text = await (await scrape(METRICS)).text();
+      const row = text.split('\n').find((l) => l.startsWith(line));
+      return row ? Number(row.split(' ').pop()) : undefined;
+    };
+    const counted = (channel) => series(`pasokh_auth_previous_key_total{channel="${channel}"} `);
+    for (const channel of ['tg', 'wa', 'fb', '/metrics']) assert.equal(await counted(channel), 0, `${channel} shown from the start`);
+    assert.equal(await counted('ig'), undefined, 'a channel with no previous secret has no series');
+
+    const chat = newChatId();
+    assert.equal((await postWebhook(gw, '/webhooks/telegram/tg', tgText(chat, 'سلام'), telegramHeaders())).status, 200);
+    assert.equal((await postWebhook(gw, '/webhooks/telegram/tg', tgText(chat, 'سلام دوباره'), telegramHeaders(OLD_TG))).status, 200);
+    assert.equal((await postWebhook(gw, '/webhooks/telegram/tg', tgText(chat, 'x'), telegramHeaders('wrong-secret_0123'))).status, 401);
+    const phone = newPhone();
+    assert.equal((await postSigned(gw, '/webhooks/whatsapp/wa', waText(phone, 'hi'), SECRETS.PASOKH_WA_APP_SECRET)).status, 200);
+    assert.equal((await postSigned(gw, '/webhooks/whatsapp/wa', waText(phone, 'hi again'), OLD_APP)).status, 200);
+    assert.equal((await postSigned(gw, '/webhooks/whatsapp/wa', waText(phone, 'x'), 'some-other-secret-0123')).status, 401);
+
+    assert.equal((await scrape(OLD_METRICS)).status, 200);
+    assert.equal((await scrape('wrong-metrics-token-0123456789')).status, 401);
+    assert.equal(await counted('tg'), 1);
+    assert.equal(await counted('wa'), 1);
+    assert.equal(await counted('/metrics'), 1);
+    // What the old secrets let in was stored like the rest.
+    assert.equal(await series('pasokh_inbound_messages_total{channel="tg"} '), 2);
+    assert.equal(await series('pasokh_inbound_messages_total{channel="wa"} '), 2);
+  } finally {
+    await gw.cleanup();
+    fake.stop();
+  }
 });

@@ -88,6 +88,13 @@ secret config_reader::required_secret(std::string_view key) {
   return *optional_secret(key);
 }
 
+rotating_secret config_reader::required_rotating_secret(std::string_view key, std::string_view previous_key) {
+  rotating_secret s{required_secret(key), optional_secret(previous_key).value_or(secret())};
+  if (!s.previous.empty() && s.previous.reveal() == s.current.reveal())
+    fail(previous_key, "names a variable holding the same value as " + std::string(key) + "'s");
+  return s;
+}
+
 void config_reader::allow(std::string_view key) { seen_.emplace(key); }
 
 void config_reader::finish() const {

@@ -20,21 +20,22 @@ webhook_result hub_verify(const webhook_request& req, const secret& verify_token
   return webhook_result::plain_text(std::move(*challenge));
 }
 
-std::optional<webhook_result> hub_check_signature(const webhook_request& req, const secret& app_secret) {
-  if (app_secret.empty())  // fail closed: an HMAC with an empty key proves nothing
-    return webhook_result::failure(webhook_error::bad_signature, "no app secret configured for this channel");
+signature_check hub_check_signature(const webhook_request& req, const rotating_secret& app_secret) {
+  auto refuse = [](webhook_error e, std::string why) { return signature_check{webhook_result::failure(e, std::move(why))}; };
+  if (app_secret.current.empty())  // fail closed: an HMAC with an empty key proves nothing
+    return refuse(webhook_error::bad_signature, "no app secret configured for this channel");
   auto header = req.header("X-Hub-Signature-256");
-  if (!header || header->empty())
-    return webhook_result::failure(webhook_error::missing_signature, "X-Hub-Signature-256 header is missing");
+  if (!header || header->empty()) return refuse(webhook_error::missing_signature, "X-Hub-Signature-256 header is missing");
   constexpr std::string_view prefix = "sha256=";
   if (header->substr(0, prefix.size()) != prefix)
-    return webhook_result::failure(webhook_error::bad_signature, "X-Hub-Signature-256 must start with sha256=");
+    return refuse(webhook_error::bad_signature, "X-Hub-Signature-256 must start with sha256=");
   std::string given(header->substr(prefix.size()));
   for (auto& c : given)
     if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');  // hex case is not part of the secret
-  if (!constant_time_equal(given, hmac_sha256_hex(app_secret.reveal(), req.body)))
-    return webhook_result::failure(webhook_error::bad_signature, "X-Hub-Signature-256 does not match the body");
-  return std::nullopt;
+  if (constant_time_equal(given, hmac_sha256_hex(app_secret.current.reveal(), req.body))) return {};
+  if (!app_secret.previous.empty() && constant_time_equal(given, hmac_sha256_hex(app_secret.previous.reveal(), req.body)))
+    return {std::nullopt, true};
+  return refuse(webhook_error::bad_signature, "X-Hub-Signature-256 does not match the body");
 }
 
 }  // namespace pasokh::connectors

@@ -281,8 +281,11 @@ webhook_result parse_webhook(const webhook_request& req, const meta_channel& ch,
   if (req.method == "GET") return hub_verify(req, ch.verify_token);
   if (req.method != "POST") return webhook_result::failure(webhook_error::method_not_allowed, "use GET or POST");
   return run_guarded([&] {
-    if (auto refused = hub_check_signature(req, ch.app_secret)) return std::move(*refused);
-    return parse_notification(req, ch, route, other_kind_route);
+    auto signature = hub_check_signature(req, ch.app_secret);
+    if (signature.refused) return std::move(*signature.refused);
+    auto out = parse_notification(req, ch, route, other_kind_route);
+    out.by_previous_secret = signature.by_previous;
+    return out;
   });
 }
 

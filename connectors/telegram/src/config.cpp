@@ -11,13 +11,15 @@ telegram_channel read_channel(config_reader& r) {
     throw config_error(r.where() + ": \"kind\" must be \"telegram\"");
   ch.api_base = checked_base_url(r.where(), r.string_or("api_base", ch.api_base));
   ch.bot_token = r.required_secret("token_env");
-  ch.webhook_secret = r.required_secret("secret_env");
+  ch.webhook_secret = r.required_rotating_secret("secret_env", "previous_secret_env");
   // setWebhook's secret_token: 1-256 characters of A-Z a-z 0-9 _ -
-  const auto& s = ch.webhook_secret.reveal();
-  bool charset_ok = s.size() <= 256;
-  for (char c : s)
-    charset_ok = charset_ok && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-');
-  if (!charset_ok)
+  auto usable = [](const std::string& s) {
+    bool ok = s.size() <= 256;
+    for (char c : s)
+      ok = ok && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-');
+    return ok;
+  };
+  if (!usable(ch.webhook_secret.current.reveal()) || !usable(ch.webhook_secret.previous.reveal()))
     throw config_error(r.where() + ": the webhook secret must be 1-256 characters of A-Z a-z 0-9 _ -");
   return ch;
 }

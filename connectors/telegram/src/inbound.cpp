@@ -243,9 +243,12 @@ webhook_result parse_webhook(const webhook_request& req, const telegram_channel&
   auto token = req.header("X-Telegram-Bot-Api-Secret-Token");
   if (!token)
     return webhook_result::failure(webhook_error::missing_signature, "X-Telegram-Bot-Api-Secret-Token header is missing");
-  if (ch.webhook_secret.empty() || !constant_time_equal(*token, ch.webhook_secret.reveal()))
+  auto match = match_secret(*token, ch.webhook_secret);
+  if (match == secret_match::none)
     return webhook_result::failure(webhook_error::bad_signature, "X-Telegram-Bot-Api-Secret-Token does not match");
-  return run_guarded([&] { return parse_update(req, ch); });
+  auto out = run_guarded([&] { return parse_update(req, ch); });
+  out.by_previous_secret = match == secret_match::previous;
+  return out;
 }
 
 }  // namespace pasokh::connectors::telegram

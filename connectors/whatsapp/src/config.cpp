@@ -16,7 +16,7 @@ whatsapp_channel read_channel(config_reader& r) {
   if (ch.api_version.empty() || ch.api_version.find('/') != std::string::npos)
     throw config_error(r.where() + ": \"api_version\" must look like \"v23.0\"");
   ch.access_token = r.required_secret("token_env");
-  ch.app_secret = r.required_secret("app_secret_env");
+  ch.app_secret = r.required_rotating_secret("app_secret_env", "previous_app_secret_env");
   ch.verify_token = r.required_secret("verify_token_env");
   ch.template_language = r.string_or("template_language", ch.template_language);
   ch.list_button = r.string_or("list_button", ch.list_button);

@@ -97,8 +97,36 @@ TEST(Hub, SignatureOverRawBytes) {
   r.method = "POST";
   r.body = body;
   r.headers = {{"X-Hub-Signature-256", sig}};
-  EXPECT_FALSE(hub_check_signature(r, secret("app-secret")));
-  EXPECT_EQ(hub_check_signature(r, secret("other"))->error, webhook_error::bad_signature);
+  auto good = hub_check_signature(r, rotating_secret{secret("app-secret"), {}});
+  EXPECT_FALSE(good.refused);
+  EXPECT_FALSE(good.by_previous);
+  EXPECT_EQ(hub_check_signature(r, rotating_secret{secret("other"), {}}).refused->error, webhook_error::bad_signature);
+}
+
+// During a rotation a webhook signed with either secret is taken, and one signed
+// with the old secret says so (the gateway counts it, so the operator knows when
+// the old secret can go).
+TEST(Hub, SignatureDuringRotation) {
+  webhook_request r;
+  r.method = "POST";
+  r.body = R"({"object":"page"})";
+  const std::string signed_by_old = "sha256=" + hmac_sha256_hex("old-secret", r.body);  // headers are views
+  r.headers = {{"X-Hub-Signature-256", signed_by_old}};
+  auto by_old = hub_check_signature(r, rotating_secret{secret("new-secret"), secret("old-secret")});
+  EXPECT_FALSE(by_old.refused);
+  EXPECT_TRUE(by_old.by_previous);
+  EXPECT_TRUE(hub_check_signature(r, rotating_secret{secret("new-secret"), {}}).refused);
+  EXPECT_TRUE(hub_check_signature(r, rotating_secret{secret("new-secret"), secret("third")}).refused);
+  // With no current secret nothing is taken, not even the previous one's signature.
+  EXPECT_TRUE(hub_check_signature(r, rotating_secret{{}, secret("old-secret")}).refused);
+}
+
+TEST(Secrets, MatchDuringRotation) {
+  rotating_secret s{secret("new-secret-value"), secret("old-secret-value")};
+  EXPECT_EQ(match_secret("new-secret-value", s), secret_match::current);
+  EXPECT_EQ(match_secret("old-secret-value", s), secret_match::previous);
+  EXPECT_EQ(match_secret("other", s), secret_match::none);
+  EXPECT_EQ(match_secret("", rotating_secret{}), secret_match::none);  // nothing configured opens nothing
 }
 
 TEST(Provider, TransportClassification) {

@@ -22,7 +22,8 @@ env_lookup fake_env(std::map<std::string, std::string> vars) {
 }
 
 const auto env = fake_env({{"TG_TOKEN", "123:abc"}, {"TG_SECRET", "s3cr3t-ok_1"}, {"BAD_SECRET", "has space"},
-                           {"WA_TOKEN", "EAAG"}, {"APP_SECRET", "appsecret"}, {"VERIFY", "verify"}, {"EMPTY", ""}});
+                           {"TG_SECRET_OLD", "old-s3cr3t"}, {"WA_TOKEN", "EAAG"},
+                           {"APP_SECRET", "appsecret"}, {"APP_SECRET_OLD", "old-appsecret"}, {"VERIFY", "verify"}, {"EMPTY", ""}});
 
 std::string error_of(const std::function<void()>& f) {
   try {
@@ -88,6 +89,30 @@ TEST(ChannelConfig, WhatsAppAndMeta) {
   EXPECT_NE(error_of([&] {
               meta::parse_channel(json::parse(R"({"id":"x","kind":"whatsapp","token_env":"WA_TOKEN","app_secret_env":"APP_SECRET","verify_token_env":"VERIFY"})"), env);
             }).find("messenger"),
+            std::string::npos);
+}
+
+TEST(ChannelConfig, PreviousSecretsForARotation) {
+  auto tg = telegram::parse_channel(json::parse(R"({"id":"t","token_env":"TG_TOKEN","secret_env":"TG_SECRET",
+      "previous_secret_env":"TG_SECRET_OLD"})"), env);
+  EXPECT_EQ(tg.webhook_secret.previous.reveal(), "old-s3cr3t");
+  // Telegram refuses a secret_token outside its charset, so the old one is checked too.
+  EXPECT_NE(error_of([&] {
+              telegram::parse_channel(json::parse(R"({"id":"t","token_env":"TG_TOKEN","secret_env":"TG_SECRET",
+                  "previous_secret_env":"BAD_SECRET"})"), env);
+            }).find("1-256 characters"),
+            std::string::npos);
+  auto wa = whatsapp::parse_channel(json::parse(R"({"id":"wa","phone_number_id":"1","token_env":"WA_TOKEN",
+      "app_secret_env":"APP_SECRET","previous_app_secret_env":"APP_SECRET_OLD","verify_token_env":"VERIFY"})"), env);
+  EXPECT_EQ(wa.app_secret.previous.reveal(), "old-appsecret");
+  auto ig = meta::parse_channel(json::parse(R"({"id":"ig","kind":"instagram","token_env":"WA_TOKEN",
+      "app_secret_env":"APP_SECRET","verify_token_env":"VERIFY"})"), env);
+  EXPECT_TRUE(ig.app_secret.previous.empty());
+  // The same value twice is a rotation mistake: the old secret was never swapped out.
+  EXPECT_NE(error_of([&] {
+              meta::parse_channel(json::parse(R"({"id":"ig","kind":"instagram","token_env":"WA_TOKEN",
+                  "app_secret_env":"APP_SECRET","previous_app_secret_env":"APP_SECRET","verify_token_env":"VERIFY"})"), env);
+            }).find("previous_app_secret_env"),
             std::string::npos);
 }
 

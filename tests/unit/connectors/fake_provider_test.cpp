@@ -114,7 +114,7 @@ telegram::telegram_channel tg(const std::string& base) {
   ch.id = "tg-main";
   ch.api_base = base;
   ch.bot_token = secret("7000000001:AAE-test");
-  ch.webhook_secret = secret("s");
+  ch.webhook_secret.current = secret("s");
   return ch;
 }
 

@@ -22,7 +22,7 @@ meta_channel messenger() {
   ch.api_base = "https://graph.facebook.com";
   ch.api_version = "v23.0";
   ch.page_token = secret("EAAPage-test-token");
-  ch.app_secret = secret(std::string(app_secret));
+  ch.app_secret.current = secret(std::string(app_secret));
   ch.verify_token = secret("meta-verify");
   return ch;
 }

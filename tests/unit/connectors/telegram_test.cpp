@@ -17,7 +17,7 @@ telegram_channel channel() {
   ch.id = "tg-main";
   ch.api_base = "https://api.telegram.org";
   ch.bot_token = secret("7000000001:AAE-test-token");
-  ch.webhook_secret = secret("s3cr3t_T0ken-abc");
+  ch.webhook_secret.current = secret("s3cr3t_T0ken-abc");
   return ch;
 }
 
@@ -62,9 +62,24 @@ TEST(TelegramWebhook, SecretTokenIsRequiredAndCompared) {
   }
 }
 
+// During a rotation both tokens are taken; the old one is flagged so the
+// gateway can count it.
+TEST(TelegramWebhook, PreviousSecretIsTakenDuringARotation) {
+  auto body = t::read_file(t::data_dir("telegram") / "text_private_fa.json");
+  auto ch = channel();
+  ch.webhook_secret.previous = secret("old_T0ken");
+  auto by_old = parse_webhook(t::post("/", {{"X-Telegram-Bot-Api-Secret-Token", "old_T0ken"}}, body), ch);
+  EXPECT_EQ(by_old.status, 200);
+  EXPECT_EQ(by_old.events.size(), 1u);
+  EXPECT_TRUE(by_old.by_previous_secret);
+  auto by_new = parse_webhook(t::post("/", {{"X-Telegram-Bot-Api-Secret-Token", "s3cr3t_T0ken-abc"}}, body), ch);
+  EXPECT_FALSE(by_new.by_previous_secret);
+  EXPECT_EQ(parse_webhook(t::post("/", {{"X-Telegram-Bot-Api-Secret-Token", "old_T0ken"}}, body), channel()).status, 401);
+}
+
 TEST(TelegramWebhook, AnEmptyConfiguredSecretFailsClosed) {
   auto ch = channel();
-  ch.webhook_secret = secret("");
+  ch.webhook_secret.current = secret("");
   std::vector<header_field> headers{{"X-Telegram-Bot-Api-Secret-Token", ""}};
   EXPECT_EQ(parse_webhook(t::post("/", headers, R"({"update_id":1})"), ch).status, 401);
 }

@@ -21,7 +21,7 @@ whatsapp_channel channel() {
   ch.api_base = "https://graph.facebook.com";
   ch.api_version = "v23.0";
   ch.access_token = secret("EAAG-test-token");
-  ch.app_secret = secret(std::string(app_secret));
+  ch.app_secret.current = secret(std::string(app_secret));
   ch.verify_token = secret("verify-me-123");
   ch.template_language = "fa";
   ch.list_button = "گزینه‌ها";
@@ -123,7 +123,7 @@ TEST(WhatsAppWebhook, VerificationHandshake) {
 
 TEST(WhatsAppWebhook, EmptyConfiguredSecretsFailClosed) {
   auto ch = channel();
-  ch.app_secret = secret("");
+  ch.app_secret.current = secret("");
   ch.verify_token = secret("");
   std::vector<header_field> headers{{"X-Hub-Signature-256", t::hub_signature("", "{}")}};
   EXPECT_EQ(parse_webhook(t::post("/", headers, "{}"), ch).status, 401);

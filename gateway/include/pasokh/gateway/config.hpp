@@ -135,10 +135,13 @@ struct proxy_config {
 };
 
 // GET /metrics: open, or behind a bearer token read from the environment
-// variable `token_env` (traffic volumes are the shop's business).
+// variable `token_env` (traffic volumes are the shop's business). During a
+// rotation `previous_token_env` names the old token, still accepted.
 struct metrics_config {
   std::string token_env;
   std::string token;  // from the environment; never logged
+  std::string previous_token_env;
+  std::string previous_token;
 };
 
 // The FAQ bot: its knowledge base file (watched and reloaded on change) and

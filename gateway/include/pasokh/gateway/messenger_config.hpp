@@ -39,6 +39,10 @@ struct messenger_provider {
 
 bool is_messenger(proto::channel_kind kind);
 
+// Whether the channel's webhook secret (Telegram's secret token, Meta's app
+// secret) is being rotated: a previous one is configured.
+bool rotating_webhook_secret(const messenger_provider&);
+
 // Throws connectors::config_error naming the offending key (never a secret).
 messenger_provider parse_messenger_provider(const std::string& channel_id, proto::channel_kind kind,
                                             const nlohmann::json& provider, const connectors::env_lookup& env);

@@ -15,6 +15,10 @@
 
 namespace pasokh::gateway {
 
+// pasokh_auth_previous_key_total's label for scrapes with the previous metrics
+// token (channel ids cannot contain '/', so it names no channel).
+inline constexpr std::string_view metrics_token_label = "/metrics";
+
 class counter_family {
  public:
   // One value per label, in declaration order.
@@ -125,8 +129,10 @@ struct metrics {
                                     "Follow-ups of stored customer messages given up after 8 failed runs, by sweep or retry",
                                     "by"};
   // Callers let in by the secret a rotation replaces: an API channel's
-  // previous_api_key_env, or a visitor token signed with
-  // webchat.previous_secret_env (by web chat channel). When it stays flat on
+  // previous_api_key_env, a visitor token signed with
+  // webchat.previous_secret_env (by web chat channel), a webhook signed with a
+  // Telegram or Meta channel's previous secret, a scrape with
+  // metrics.previous_token_env (channel="/metrics"). When it stays flat on
   // every instance the old secret can go.
   counter_family auth_previous_key{"pasokh_auth_previous_key_total",
                                    "Requests let in by the previous key or secret of a rotation, by channel", "channel"};

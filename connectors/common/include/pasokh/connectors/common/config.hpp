@@ -36,6 +36,15 @@ class secret {
 };
 std::ostream& operator<<(std::ostream&, const secret&);
 
+// A secret that can be rotated without refusing anyone: `current` is the one in
+// use; `previous`, set only while a rotation is under way, is still accepted
+// (and the gateway counts each use, so an operator sees when it can go).
+struct rotating_secret {
+  secret current;
+  secret previous;
+};
+enum class secret_match { none, current, previous };
+
 // Looks an environment variable up; injectable so tests need no real environment.
 using env_lookup = std::function<std::optional<std::string>(const std::string& name)>;
 env_lookup process_env();
@@ -54,6 +63,8 @@ class config_reader {
   // the variable must be set and non-empty.
   secret required_secret(std::string_view key);
   std::optional<secret> optional_secret(std::string_view key);
+  // `key` as above, and the optional `previous_key` for a rotation.
+  rotating_secret required_rotating_secret(std::string_view key, std::string_view previous_key);
   bool has(std::string_view key) const;
   // Keys that someone else reads (the gateway's own per-channel settings).
   void allow(std::string_view key);

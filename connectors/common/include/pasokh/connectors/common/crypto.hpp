@@ -5,12 +5,17 @@
 #include <string>
 #include <string_view>
 
+#include "pasokh/connectors/common/config.hpp"
+
 namespace pasokh::connectors {
 
 // True when what a client sent equals the secret. The time depends only on the
 // length of `given`: a caller probing a secret learns neither where a guess
 // differs nor how long the secret is.
 bool constant_time_equal(std::string_view given, std::string_view secret) noexcept;
+
+// Which of a rotating secret's values `given` equals, compared in constant time.
+secret_match match_secret(std::string_view given, const rotating_secret&) noexcept;
 
 // HMAC-SHA256(key, data), raw.
 std::array<unsigned char, 32> hmac_sha256(std::string_view key, std::string_view data);

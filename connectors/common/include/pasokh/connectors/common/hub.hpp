@@ -12,8 +12,12 @@ namespace pasokh::connectors {
 // text/plain when T matches, else 403.
 webhook_result hub_verify(const webhook_request&, const secret& verify_token);
 
-// Checks "X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>".
-// nullopt when it matches; otherwise the 401 to answer.
-std::optional<webhook_result> hub_check_signature(const webhook_request&, const secret& app_secret);
+// Checks "X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>"
+// against the app secret and, during a rotation, the previous one.
+struct signature_check {
+  std::optional<webhook_result> refused;  // the 401 to answer
+  bool by_previous = false;               // signed with the secret being rotated out
+};
+signature_check hub_check_signature(const webhook_request&, const rotating_secret& app_secret);
 
 }  // namespace pasokh::connectors

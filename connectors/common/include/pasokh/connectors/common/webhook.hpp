@@ -74,6 +74,8 @@ struct webhook_result {
     std::string note;
   };
   std::vector<skipped_item> skipped;
+  // Authenticated with the secret being rotated out (the gateway counts it).
+  bool by_previous_secret = false;
 
   bool ok() const { return error == webhook_error::none; }
   void count(std::string_view what, std::uint32_t n = 1);

@@ -19,7 +19,7 @@ struct meta_channel {
   std::string api_base = "https://graph.facebook.com";
   std::string api_version = "v23.0";
   secret page_token;
-  secret app_secret;
+  rotating_secret app_secret;  // "app_secret_env", "previous_app_secret_env"
   secret verify_token;
 };
 

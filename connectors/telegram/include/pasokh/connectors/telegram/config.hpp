@@ -13,7 +13,7 @@ struct telegram_channel {
   std::string id;
   std::string api_base = "https://api.telegram.org";
   secret bot_token;
-  secret webhook_secret;
+  rotating_secret webhook_secret;  // "secret_env", "previous_secret_env"
 };
 
 // Reads the Telegram keys from `reader` (the caller may read or allow other keys,

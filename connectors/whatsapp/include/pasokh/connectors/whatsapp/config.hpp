@@ -16,7 +16,7 @@ struct whatsapp_channel {
   std::string api_base = "https://graph.facebook.com";
   std::string api_version = "v23.0";
   secret access_token;
-  secret app_secret;
+  rotating_secret app_secret;  // "app_secret_env", "previous_app_secret_env"
   secret verify_token;
   std::string template_language = "en";  // when the outbound message names none
   std::string list_button = "Options";   // label of the list message button, at most 20 characters
