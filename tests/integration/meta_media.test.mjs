@@ -22,21 +22,34 @@ const RECEIPT = Buffer.from('%PDF-1.4 receipt of order 4471');
 const MAX_BYTES = 64 * 1024;
 
 // Meta's CDN: serves what `files` holds (path -> { body, type } or a status), until the test takes it away.
+// A test that must answer a path itself (late, never, or when it says) gives
+// it a handler: handle(path, (req, res, serve) => ...) until the returned
+// function is called; serve(res) answers as the CDN would.
 function startCdn() {
   const files = new Map();
+  const handlers = new Map();
   const seen = [];
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://x');
-    seen.push(url.pathname);
-    assert.ok(url.search.includes(SIGNATURE), 'the URL is fetched as Meta gave it');
-    const f = files.get(url.pathname);
+  const serve = (pathname) => (res) => {
+    const f = files.get(pathname);
     if (typeof f === 'number') { res.writeHead(f); return res.end(); }
     if (!f) { res.writeHead(403, { 'content-type': 'text/plain' }); return res.end('URL signature expired'); }
     res.writeHead(200, { 'content-type': f.type });
     res.end(f.body);
+  };
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    seen.push(url.pathname);
+    assert.ok(url.search.includes(SIGNATURE), 'the URL is fetched as Meta gave it');
+    const answer = serve(url.pathname);
+    const handler = handlers.get(url.pathname);
+    return handler ? handler(req, res, answer) : answer(res);
   });
+  const handle = (path, handler) => {
+    handlers.set(path, handler);
+    return () => handlers.delete(path);
+  };
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    server, files, seen, url: (p) => `http://127.0.0.1:${server.address().port}${p}?_nc_cat=1&${SIGNATURE}&oe=6A1B2C3D`,
+    server, files, seen, handle, url: (p) => `http://127.0.0.1:${server.address().port}${p}?_nc_cat=1&${SIGNATURE}&oe=6A1B2C3D`,
   })));
 }
 
@@ -142,10 +155,7 @@ test('a file over meta_media.max_bytes and one the CDN no longer has keep their 
 
 test('a download that never ends is given up after meta_media.timeout_ms, tried again, then counted; the file keeps its URL', async () => {
   const hung = [];
-  const original = cdn.server.listeners('request')[0];
-  cdn.server.removeAllListeners('request');
-  cdn.server.on('request', (req, res) => {
-    if (!req.url.startsWith('/v/hangs.mp4')) return original(req, res);
+  const restore = cdn.handle('/v/hangs.mp4', (req, res) => {
     hung.push(res);
     res.writeHead(200, { 'content-type': 'video/mp4' });
     res.write('the first bytes');  // and nothing more
@@ -162,8 +172,7 @@ test('a download that never ends is given up after meta_media.timeout_ms, tried 
     assert.match(gw.output, /attachment not copied \(timeout\).*host 127\.0\.0\.1/);
   } finally {
     for (const res of hung) res.destroy();
-    cdn.server.removeAllListeners('request');
-    cdn.server.on('request', original);
+    restore();
   }
 });
 
@@ -218,14 +227,10 @@ test('an edit after the copy keeps the copies; erasing the customer removes them
 function holdCdn(path) {
   const held = { started: false };
   const released = new Promise((r) => { held.release = r; });
-  const original = cdn.server.listeners('request')[0];
-  cdn.server.removeAllListeners('request');
-  cdn.server.on('request', (req, res) => {
-    if (!req.url.startsWith(path)) return original(req, res);
+  held.restore = cdn.handle(path, (req, res, serve) => {
     held.started = true;
-    return released.then(() => original(req, res));
+    return released.then(() => serve(res));
   });
-  held.restore = () => { cdn.server.removeAllListeners('request'); cdn.server.on('request', original); };
   return held;
 }
 
@@ -442,10 +447,7 @@ test('meta_media.enabled false: nothing is queued or fetched', async () => {
 test('a claim whose lease ran out is no longer its first holder\'s: that holder\'s late retry leaves the next holder\'s claim alone', async () => {
   const path = '/v/lease.jpg';
   const requests = [];
-  const original = cdn.server.listeners('request')[0];
-  cdn.server.removeAllListeners('request');
-  cdn.server.on('request', (req, res) => {
-    if (!req.url.startsWith(path)) return original(req, res);
+  const restore = cdn.handle(path, (req, res) => {
     const r = { res }; requests.push(r);
     r.answer = (status) => { res.writeHead(status, { 'content-type': 'image/jpeg' }); res.end(status === 200 ? PHOTO : undefined); };
   });
@@ -467,8 +469,7 @@ test('a claim whose lease ran out is no longer its first holder\'s: that holder\
     });
   } finally {
     for (const r of requests) r.res.destroy();
-    cdn.server.removeAllListeners('request');
-    cdn.server.on('request', original);
+    restore();
   }
 });
 
