@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pasokh/gateway/attachment_blobs.hpp"
 #include "pasokh/gateway/caller.hpp"
 #include "pasokh/gateway/email_channel.hpp"
 #include "pasokh/gateway/metrics.hpp"
@@ -66,10 +67,10 @@ void add_attachment_routes(router& r, services& s) {
       global_metrics().errors.inc("not_found");
       co_return error_response(404, "not_found", "no such attachment");
     }
-    auto blob = co_await s.redis.exec(store::make_command("HMGET", s.cfg.redis.prefix + "attachment:" + id, "name",
-                                                          "mime_type", "content", "conversation"));
+    auto blob = co_await s.redis.exec(store::make_command("HMGET", attachment_blobs::key(s.cfg.redis.prefix, id),
+                                                          "name", "mime_type", "content", "conversation"));
     if (!blob || blob->is_error()) co_return unavailable();
-    if (blob->elements.size() != 4 || blob->elements[2].is_nil()) {
+    if (blob->elements.size() != 4 || (blob->elements[0].is_nil() && blob->elements[2].is_nil())) {
       global_metrics().errors.inc("not_found");
       co_return error_response(404, "not_found", "no such attachment (it may have expired)");
     }
@@ -83,6 +84,16 @@ void add_attachment_routes(router& r, services& s) {
     if (auto refused = file_refusal(access)) {
       global_metrics().errors.inc("attachment_forbidden");
       co_return std::move(*refused);
+    }
+    if (blob->elements[2].is_nil()) {
+      // A copy of a Messenger or Instagram file keeps its bytes apart (attachment_blobs.hpp).
+      auto bytes = co_await s.redis.exec(store::make_command("GET", attachment_blobs::content_key(s.cfg.redis.prefix, id)));
+      if (!bytes || bytes->is_error()) co_return unavailable();
+      if (bytes->is_nil()) {
+        global_metrics().errors.inc("not_found");
+        co_return error_response(404, "not_found", "no such attachment (it may have expired)");
+      }
+      blob->elements[2] = std::move(*bytes);
     }
     co_return attachment_download(blob->elements[0].str, blob->elements[1].str, std::move(blob->elements[2].str));
   });

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pasokh/connectors/common/crypto.hpp"
+#include "pasokh/gateway/attachment_blobs.hpp"
 #include "pasokh/gateway/password.hpp"
 
 namespace pasokh::gateway {
@@ -116,19 +117,10 @@ awaitable<email_result<std::string>> email_store::installation_message_id_key() 
 }
 
 awaitable<email_result<void>> email_store::put_attachments(const std::vector<stored_attachment>& attachments) {
-  if (attachments.empty()) co_return email_result<void>{};
-  std::vector<std::vector<std::string>> writes;
-  auto ttl = std::to_string(attachment_ttl_.count());
-  for (const auto& a : attachments) {
-    auto key = prefix_ + "attachment:" + a.id;
-    // Unfiled: a failure before file_attachments leaves it closed, never open to every agent.
-    writes.push_back(store::make_command("HSET", key, "name", a.name, "mime_type", a.mime_type, "size",
-                                         std::to_string(a.content.size()), "channel", channel_, "content", a.content,
-                                         "conversation", ""));
-    writes.push_back(store::make_command("EXPIRE", key, ttl));
-  }
-  auto r = co_await redis_.exec_pipeline(std::move(writes));
-  co_return checked(r);
+  // Unfiled: a failure before file_attachments leaves them closed, never open to every agent.
+  std::vector<attachment_blobs::blob> blobs;
+  for (const auto& a : attachments) blobs.push_back({a.id, a.name, a.mime_type, channel_, a.content});
+  co_return co_await attachment_blobs::put_unfiled(redis_, prefix_, blobs, attachment_ttl_);
 }
 
 // Stored before the mail (a mail never names an attachment that is not
@@ -140,7 +132,7 @@ awaitable<email_result<void>> email_store::file_attachments(const std::vector<st
   std::vector<std::vector<std::string>> writes;
   auto ttl = std::to_string(attachment_ttl_.count());
   for (const auto& id : ids) {
-    auto key = prefix_ + "attachment:" + id;
+    auto key = attachment_blobs::key(prefix_, id);
     writes.push_back(store::make_command("HSET", key, "conversation", conversation_id));
     writes.push_back(store::make_command("EXPIRE", key, ttl));
   }
@@ -149,11 +141,9 @@ awaitable<email_result<void>> email_store::file_attachments(const std::vector<st
 }
 
 awaitable<email_result<void>> email_store::drop_attachments(const std::vector<stored_attachment>& attachments) {
-  if (attachments.empty()) co_return email_result<void>{};
-  std::vector<std::vector<std::string>> writes;
-  for (const auto& a : attachments) writes.push_back(store::make_command("DEL", prefix_ + "attachment:" + a.id));
-  auto r = co_await redis_.exec_pipeline(std::move(writes));
-  co_return checked(r);
+  std::vector<std::string> ids;
+  for (const auto& a : attachments) ids.push_back(a.id);
+  co_return co_await attachment_blobs::drop(redis_, prefix_, ids);
 }
 
 }  // namespace pasokh::gateway

@@ -422,7 +422,15 @@ int main(int argc, char** argv) {
   // Outbound delivery: a durable outbox worker per channel that has a sender;
   // email channels also listen for mail.
   messenger_gateway messengers(svc, ioc.get_executor());  // before the outboxes that use its senders
-  meta_media_copier meta_copies(svc, ioc.get_executor(), &redis_memory);
+  // Copies of Messenger and Instagram files write up to meta_media.max_bytes
+  // each: on a connection of their own, opened only when copying is on.
+  std::optional<store::redis_client> copies_redis;
+  if (cfg.meta_media.enabled) {
+    copies_redis.emplace(ioc.get_executor(), redis_cfg);
+    copies_redis->on_connected(reconnect_counter("meta_media"));
+    copies_redis->start();
+  }
+  meta_media_copier meta_copies(svc, copies_redis ? *copies_redis : redis, ioc.get_executor(), &redis_memory);
   if (cfg.meta_media.enabled) {
     messengers.copy_meta_media_with(meta_copies);
     meta_copies.start();
@@ -557,6 +565,7 @@ int main(int argc, char** argv) {
         std::call_once(*once, [&] {
           log->info("stopped");
           subscriber.stop();
+          if (copies_redis) copies_redis->stop();
           redis.stop();
           ioc.stop();
         });

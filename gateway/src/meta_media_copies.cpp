@@ -24,6 +24,7 @@
 
 #include "pasokh/connectors/http/client.hpp"
 #include "pasokh/connectors/http/url.hpp"
+#include "pasokh/gateway/attachment_blobs.hpp"
 #include "pasokh/gateway/http.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
@@ -44,16 +45,19 @@ namespace {
 
 std::shared_ptr<spdlog::logger> log() { return spdlog::get("connectors"); }
 
-// A copy nothing filed yet (its gateway died between the two steps) goes after an hour.
-constexpr std::chrono::seconds unfiled_copy_ttl{3600};
+// A copy staged and not stored (its gateway died between the two steps) goes after an hour.
+constexpr std::chrono::seconds staged_copy_ttl{3600};
+// A file is written a chunk a command: each waits behind at most one chunk of
+// another, and each has the connection's command timeout, not the whole file.
+constexpr std::size_t copy_chunk_bytes = 1 << 20;
 constexpr std::size_t max_name_bytes = 200;
 
 std::vector<std::string> args_of(services& s, std::string_view op) {
   return store::make_command(s.cfg.redis.prefix, std::string(op));
 }
 
-awaitable<store::result<store::reply>> call(services& s, std::vector<std::string> args) {
-  co_return co_await s.redis.fcall(routing::script(routing::lua::meta_media), store::make_command(), std::move(args));
+awaitable<store::result<store::reply>> call(store::redis_client& redis, std::vector<std::string> args) {
+  co_return co_await redis.fcall(routing::script(routing::lua::meta_media), store::make_command(), std::move(args));
 }
 
 }  // namespace
@@ -149,13 +153,13 @@ awaitable<bool> queue_media_copies(services& s, const std::string& conv, std::ui
   auto a = args_of(s, "queue");
   a.push_back(conv);
   a.push_back(std::to_string(seq));
-  auto r = co_await call(s, std::move(a));
+  auto r = co_await call(s.redis, std::move(a));
   co_return r && !r->is_error();
 }
 
 struct meta_media_copier::state : std::enable_shared_from_this<state> {
-  state(services& sv, net::any_io_executor ex, redis_memory_watch* mem)
-      : s(sv), memory(mem), strand(net::make_strand(ex)), timer(strand), http(ex, client_config(sv.cfg.meta_media)) {}
+  state(services& sv, store::redis_client& own, net::any_io_executor ex, redis_memory_watch* mem)
+      : s(sv), redis(own), memory(mem), strand(net::make_strand(ex)), timer(strand), http(ex, client_config(sv.cfg.meta_media)) {}
 
   static connectors::http::client_config client_config(const meta_media_config& m) {
     connectors::http::client_config c;
@@ -173,6 +177,7 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
   };
 
   services& s;
+  store::redis_client& redis;  // the copier's own connection (main.cpp)
   redis_memory_watch* memory;
   net::strand<net::any_io_executor> strand;
   net::steady_timer timer;
@@ -214,7 +219,7 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
     auto a = args_of(s, "claim");
     a.push_back(std::to_string(lease().count()));
     a.push_back("1");
-    auto r = co_await call(s, std::move(a));
+    auto r = co_await call(redis, std::move(a));
     if (!r || r->is_error() || r->elements.size() < 2) co_return false;
     held = claim{r->elements[0].str, r->elements[1].str};
     const auto c = *held;
@@ -233,12 +238,16 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
       a.push_back(c.member);
       a.push_back(c.token);
       if (op == "retry") a.push_back(std::to_string(delay.count()));
-      auto r = co_await call(s, std::move(a));
+      auto r = co_await call(redis, std::move(a));
       if ((r && !r->is_error()) || i >= tries || stopping) co_return;
-      net::steady_timer pause_timer(strand, wait);
-      boost::system::error_code ec;
-      co_await pause_timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+      co_await pause_for(wait);
     }
+  }
+
+  awaitable<void> pause_for(std::chrono::milliseconds wait) {
+    net::steady_timer pause_timer(strand, wait);
+    boost::system::error_code ec;
+    co_await pause_timer.async_wait(net::redirect_error(net::use_awaitable, ec));
   }
 
   // Stopping mid-copy: the message is due again now, for the next instance,
@@ -255,7 +264,7 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
       auto problem = co_await memory->problem();
       if (problem) co_return false;
     }
-    auto r = co_await s.redis.exec(store::make_command("INFO", "memory"));
+    auto r = co_await redis.exec(store::make_command("INFO", "memory"));
     if (!r || r->is_error()) co_return true;  // the writes will tell
     auto info = parse_info_memory(r->str);
     co_return !info || !over_memory_share(*info, cfg().max_redis_memory_share);
@@ -268,7 +277,7 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
     std::vector<std::vector<std::string>> writes;
     writes.push_back(store::make_command("INCRBY", key, std::to_string(bytes)));
     writes.push_back(store::make_command("EXPIRE", key, "3660"));
-    auto r = co_await s.redis.exec_pipeline(std::move(writes));
+    auto r = co_await redis.exec_pipeline(std::move(writes));
     if (!r || r->empty() || (*r)[0].is_error()) co_return true;  // the put will tell
     co_return static_cast<std::uint64_t>((*r)[0].integer) <= cfg().bytes_per_customer_per_hour;
   }
@@ -305,7 +314,8 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
                         : std::string();
     if (customer.empty()) customer = "conv:" + conv;
     json attachments = (*message)["attachments"];
-    std::vector<std::string> ids;
+    std::vector<std::string> ids;     // staged, to be stored as copies
+    std::vector<std::string> unkept;  // writes that failed: whatever they staged goes
     std::vector<std::pair<copy_outcome, std::string>> failures;
     bool again = false;
     std::optional<bool> room;  // asked once, before the first download
@@ -343,8 +353,11 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
       }
       if (outcome == copy_outcome::copied) {
         // A failed write is a failed attempt: Redis may be full (OOM) or slow.
-        bool kept = co_await put(id, channel, name, mime_type, std::move(file.body));
-        if (!kept) outcome = copy_outcome::store_failed;
+        bool kept = co_await stage(id, file.body);
+        if (!kept) {
+          outcome = copy_outcome::store_failed;
+          unkept.push_back(id);
+        }
       }
       if (outcome != copy_outcome::copied) {
         // A passing failure tries the whole message again while attempts remain.
@@ -362,11 +375,13 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
       item["size"] = size;
     }
     if (again) {
-      co_await drop_blobs(ids);
+      ids.insert(ids.end(), unkept.begin(), unkept.end());
+      co_await drop_staged(ids);
       co_await finish("retry", c, cfg().retry * attempt);
       co_return;
     }
     for (const auto& [outcome, url] : failures) report_failure(channel, conv, outcome, url);
+    co_await drop_staged(unkept);  // a write that failed on the last attempt
     if (ids.empty()) {
       co_await finish("drop", c);
       co_return;
@@ -377,9 +392,9 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
     a.push_back(std::to_string(s.cfg.attachment_ttl.count()));
     a.push_back(attachments.dump(-1, ' ', false, json::error_handler_t::replace));
     a.insert(a.end(), ids.begin(), ids.end());
-    auto stored = co_await call(s, std::move(a));
+    auto stored = co_await call(redis, std::move(a));
     if (!stored || stored->is_error()) {
-      co_await drop_blobs(ids);
+      co_await drop_staged(ids);
       if (attempt < cfg().attempts) {
         co_await finish("retry", c, cfg().retry * attempt);
         co_return;
@@ -392,25 +407,23 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
     if (stored->str == "gone") global_metrics().meta_media_copies.inc({channel, "gone"}, ids.size());
   }
 
-  // The file, unfiled (no agent may open it) until "store" files it.
-  awaitable<bool> put(const std::string& id, const std::string& channel, const std::string& name,
-                      const std::string& mime_type, std::string content) {
-    auto key = s.cfg.redis.prefix + "attachment:" + id;
-    auto size = std::to_string(content.size());
-    const auto ttl = std::min(s.cfg.attachment_ttl, unfiled_copy_ttl);
-    std::vector<std::vector<std::string>> writes;
-    writes.push_back(store::make_command("HSET", key, "name", name, "mime_type", mime_type, "size", size, "channel",
-                                         channel, "content", std::move(content), "conversation", ""));
-    writes.push_back(store::make_command("EXPIRE", key, std::to_string(ttl.count())));
-    auto r = co_await s.redis.exec_pipeline(std::move(writes));
-    co_return r && std::none_of(r->begin(), r->end(), [](const store::reply& x) { return x.is_error(); });
+  // The file, staged (no agent may open it) until "store" makes it a copy.
+  awaitable<bool> stage(const std::string& id, const std::string& content) {
+    const auto ttl = std::min(s.cfg.attachment_ttl, staged_copy_ttl);
+    auto r = co_await attachment_blobs::stage(redis, s.cfg.redis.prefix, id, content, ttl, copy_chunk_bytes);
+    co_return r.has_value();
   }
 
-  awaitable<void> drop_blobs(const std::vector<std::string>& ids) {
+  // What a failed attempt staged. A reset that failed the write may still be
+  // reconnecting: a few tries, then the parts' TTL takes them.
+  awaitable<void> drop_staged(const std::vector<std::string>& ids) {
     if (ids.empty()) co_return;
-    auto del = store::make_command("DEL");
-    for (const auto& id : ids) del.push_back(s.cfg.redis.prefix + "attachment:" + id);
-    co_await s.redis.exec(std::move(del));
+    auto wait = std::chrono::milliseconds(250);
+    for (int i = 1;; ++i, wait *= 2) {
+      auto r = co_await attachment_blobs::drop_staged(redis, s.cfg.redis.prefix, ids);
+      if (r || i >= 4 || stopping) co_return;
+      co_await pause_for(wait);
+    }
   }
 
   // Counted each time; logged once a while per kind, naming the host only
@@ -430,8 +443,9 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
   }
 };
 
-meta_media_copier::meta_media_copier(services& s, net::any_io_executor executor, redis_memory_watch* memory)
-    : state_(std::make_shared<state>(s, std::move(executor), memory)) {}
+meta_media_copier::meta_media_copier(services& s, store::redis_client& redis, net::any_io_executor executor,
+                                     redis_memory_watch* memory)
+    : state_(std::make_shared<state>(s, redis, std::move(executor), memory)) {}
 
 meta_media_copier::~meta_media_copier() = default;
 

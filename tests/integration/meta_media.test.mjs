@@ -9,10 +9,10 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { Pasokh, RedisServer, agentSocket, apiCall, login, sleep } from '../support/harness.mjs';
+import { Pasokh, RedisServer, TcpProxy, agentSocket, apiCall, login, postMessage, sleep } from '../support/harness.mjs';
 import {
   SECRETS, FB_PAGE_ID, IG_ACCOUNT_ID, FakeProvider, messengerConfig, postMeta, metaMessaging, newPsid, mid,
-  redisCli, metric, waitUntil,
+  redisCli, metric, waitUntil, fcall,
 } from './messenger_support.mjs';
 
 let redis, fake, cdn, gw, agent, sara, boss;
@@ -129,7 +129,9 @@ test('a photo and a receipt PDF are copied after the webhook is answered; agents
   // Kept as the conversation's, with the attachments' retention, and named in the log for a reload.
   const key = `pasokh:attachment:${photo.provider_ref}`;
   assert.equal(redisCli(redis, 'HGET', key, 'conversation'), first.conv);
+  assert.equal(redisCli(redis, 'HGET', key, 'channel'), 'fb');
   assert.ok(Number(redisCli(redis, 'TTL', key)) > 29 * 24 * 3600);
+  assert.ok(Number(redisCli(redis, 'TTL', `${key}:content`)) > 29 * 24 * 3600, 'its bytes expire with it');
   assert.match(redisCli(redis, 'HGET', `pasokh:conv:${first.conv}:copies`, String(first.message.seq)), /att_/);
   assert.equal(await metric(gw, 'pasokh_meta_media_copies_total{channel="fb",outcome="copied"}'), 2);
   assert.equal(redisCli(redis, 'ZCARD', 'pasokh:meta_media:due'), '0');
@@ -218,7 +220,7 @@ test('an edit after the copy keeps the copies; erasing the customer removes them
   const cust = first.conversation.customer_id;
   const erased = await apiCall(gw, 'POST', `/api/v1/admin/customers/${cust}/erase`, { token: boss, body: { confirm: cust } });
   assert.equal(erased.status, 200, erased.text);
-  assert.equal(redisCli(redis, 'EXISTS', `pasokh:attachment:${ref}`), '0', 'the copy is gone');
+  assert.equal(redisCli(redis, 'EXISTS', `pasokh:attachment:${ref}`, `pasokh:attachment:${ref}:content`), '0', 'the copy is gone');
   assert.equal(redisCli(redis, 'EXISTS', `pasokh:conv:${first.conv}:copies`), '0');
   assert.equal((await fetchAs(sara, `/api/v1/attachments/${ref}`)).status, 404);
 });
@@ -235,8 +237,9 @@ function holdCdn(path) {
 }
 
 const goneCopies = (channel) => metric(gw, `pasokh_meta_media_copies_total{channel="${channel}",outcome="gone"}`);
-const unfiledCopies = () => redisCli(redis, '--scan', '--pattern', 'pasokh:attachment:*').split('\n').filter(Boolean)
-  .filter((key) => redisCli(redis, 'HGET', key, 'conversation') === '');
+// Files in no conversation: stored unfiled, or staged a chunk at a time and never stored.
+const unfiledCopies = () => [
+  ...blobsIn(redis).filter((key) => redisCli(redis, 'HGET', key, 'conversation') === ''), ...partsIn(redis)];
 
 test('a copy that would land after the erasure is not stored', async () => {
   // The conversation is erased while its copy is on the way: the script refuses it and deletes the bytes.
@@ -252,9 +255,38 @@ test('a copy that would land after the erasure is not stored', async () => {
     held.release();
     await waitUntil(async () => await goneCopies('fb') === gone + 1, 'the copy refused');
     assert.equal(redisCli(redis, 'EXISTS', `pasokh:conv:${first.conv}:copies`), '0');
-    const blobs = redisCli(redis, '--scan', '--pattern', 'pasokh:attachment:*').split('\n').filter(Boolean);
+    const blobs = blobsIn(redis);
     for (const key of blobs) assert.notEqual(redisCli(redis, 'HGET', key, 'conversation'), first.conv);
     assert.deepEqual(unfiledCopies(), [], 'no unfiled copy left');
+  } finally {
+    held.restore();
+  }
+});
+
+test('meta_media.lua makes no copy of a part that is not whole: the store is refused and the message stays queued', async () => {
+  cdn.files.set('/v/half.jpg', { body: PHOTO, type: 'image/jpeg' });
+  const held = holdCdn('/v/half.jpg');
+  try {
+    await sendFiles('fb', [attachment('image', cdn.url('/v/half.jpg'))], { text: 'a half staged photo' });
+    const first = await agent.next((f) => messageEvent()(f) && f.message.text === 'a half staged photo');
+    await waitUntil(() => held.started, 'the download started');
+    redisCli(redis, 'SET', 'pasokh:attachment_part:att_half', 'x'.repeat(PHOTO.length / 2), 'EX', '60');  // half written
+    const files = [{ kind: 'image', provider_ref: 'att_half', name: 'half.jpg', mime_type: 'image/jpeg', size: PHOTO.length }];
+    let answer;
+    try {
+      answer = fcall(redis, 'meta_media', 'store', first.conv, String(first.message.seq), '3600', JSON.stringify(files), 'att_half');
+    } catch (e) {
+      answer = String(e.stdout ?? e.message);
+    }
+    assert.match(answer, /not staged whole/);
+    assert.equal(redisCli(redis, 'EXISTS', 'pasokh:attachment:att_half'), '0', 'no copy made');
+    assert.equal(redisCli(redis, 'HLEN', `pasokh:conv:${first.conv}:copies`), '0');
+    assert.ok(!agent.frames.some(copiesEvent(first.conv)), 'no copies event');
+    assert.notEqual(redisCli(redis, 'ZSCORE', 'pasokh:meta_media:due', `${first.conv}|${first.message.seq}`), '', 'still queued');
+    redisCli(redis, 'DEL', 'pasokh:attachment_part:att_half');
+    held.release();
+    const copied = await agent.next(copiesEvent(first.conv));
+    assert.match(copied.message.attachments[0].provider_ref, /^att_/, 'the gateway\'s own copy, whole, stored after');
   } finally {
     held.restore();
   }
@@ -270,7 +302,7 @@ test('an Instagram photo the customer unsends loses its copy: unsent after the c
   assert.equal(redisCli(redis, 'EXISTS', `pasokh:attachment:${ref}`), '1');
   assert.equal((await unsend(after.psid, after.body.entry[0].messaging[0].message.mid)).status, 200);
   await agent.next((f) => messageEvent(copied.conv)(f) && f.message.deleted_at);
-  assert.equal(redisCli(redis, 'EXISTS', `pasokh:attachment:${ref}`), '0', 'the copy is gone with the message');
+  assert.equal(redisCli(redis, 'EXISTS', `pasokh:attachment:${ref}`, `pasokh:attachment:${ref}:content`), '0', 'the copy is gone with the message');
   assert.equal(redisCli(redis, 'HEXISTS', `pasokh:conv:${copied.conv}:copies`, String(copied.message.seq)), '0');
   assert.equal((await fetchAs(sara, `/api/v1/attachments/${ref}`)).status, 404);
 
@@ -321,7 +353,7 @@ test('a gateway that dies before copying leaves the work to the next; a redelive
     await waitUntil(() => redisCli(redis, 'HLEN', `pasokh:conv:${first.conv}:copies`) === '1', 'the copy stored by the next gateway');
     await sleep(500);
     assert.equal(redisCli(redis, 'HLEN', `pasokh:conv:${first.conv}:copies`), '1');
-    const blobs = redisCli(redis, '--scan', '--pattern', 'pasokh:attachment:*').split('\n').filter(Boolean)
+    const blobs = blobsIn(redis)
       .filter((key) => redisCli(redis, 'HGET', key, 'conversation') === first.conv);
     assert.equal(blobs.length, 1, 'one copy');
     assert.equal(redisCli(redis, 'ZCARD', 'pasokh:meta_media:due'), '0');
@@ -347,7 +379,7 @@ test('two gateways given the same delivery store one copy', async () => {
       redisCli(redis, 'HLEN', 'pasokh:conv:' + convOf(message.mid) + ':copies') === '1', 'the copy');
     await sleep(500);
     const conv = convOf(message.mid);
-    const blobs = redisCli(redis, '--scan', '--pattern', 'pasokh:attachment:*').split('\n').filter(Boolean)
+    const blobs = blobsIn(redis)
       .filter((key) => redisCli(redis, 'HGET', key, 'conversation') === conv);
     assert.equal(blobs.length, 1, 'one copy');
   } finally {
@@ -378,7 +410,13 @@ async function ownGateways(media, count, fn, args = []) {
 }
 const outcome = (g, channel, name) => metric(g, `pasokh_meta_media_copies_total{channel="${channel}",outcome="${name}"}`);
 const fetched = (path) => cdn.seen.filter((p) => p === path).length;
-const blobsIn = (r) => redisCli(r, '--scan', '--pattern', 'pasokh:attachment:*').split('\n').filter(Boolean);
+// Stored files (hashes; a Messenger or Instagram copy's bytes are beside its hash, :content).
+function blobsIn(r) {
+  return redisCli(r, '--scan', '--pattern', 'pasokh:attachment:*').split('\n').filter((k) => k && !k.endsWith(':content'));
+}
+function partsIn(r) {
+  return redisCli(r, '--scan', '--pattern', 'pasokh:attachment_part:*').split('\n').filter(Boolean);
+}
 const redisNow = (r) => Number(redisCli(r, 'TIME').split('\n')[0]) * 1000;
 
 test('a copy Redis refuses to store (out of memory) is tried meta_media.attempts times, then counted as store_failed and logged; the file keeps its URL', async () => {
@@ -392,6 +430,7 @@ test('a copy Redis refuses to store (out of memory) is tried meta_media.attempts
     assert.equal(fetched('/v/huge.mp4'), MEDIA.attempts, 'one download an attempt, no more');
     assert.equal(await outcome(g, 'fb', 'copied'), 0);
     assert.deepEqual(blobsIn(own), [], 'nothing left behind');
+    assert.deepEqual(partsIn(own), [], 'no staged chunks either');
     assert.match(g.output, /attachment not copied \(store_failed\), the console keeps its URL: host 127\.0\.0\.1/);
   }, ['--maxmemory', '4mb', '--maxmemory-policy', 'noeviction']);
 });
@@ -489,4 +528,80 @@ test('a gateway stopped during a download puts its claim back at once: the next 
     held.release();
     held.restore();
   }
+});
+
+// A gateway on a Redis of its own reached through a link that carries
+// `bytesPerSecond` a connection (TcpProxy): a big write crawls through it.
+async function overSlowLink(media, bytesPerSecond, fn) {
+  const own = await new RedisServer().start();
+  const link = await new TcpProxy({ bytesPerSecond }).start(own.port);
+  const config = messengerConfig(own, fake, { meta_media: media });
+  config.redis = { ...config.redis, url: `redis://127.0.0.1:${link.port}` };
+  const g = await new Pasokh(config, SECRETS).start();
+  try {
+    await fn(own, link, g);
+  } finally {
+    if (process.env.PASOKH_TEST_LOG) console.log(g.output);
+    await g.cleanup();
+    await link.close();
+    await own.cleanup();
+  }
+}
+const busiestLink = (link) => Math.max(0, ...[...link.links].map((l) => l.sent));
+const connectionReset = /got no reply within|connection to \S+ lost/;
+const SLOW_LINK = 8 << 20;  // bytes a second: a 20 MB file takes 2.5 s, past the tests' command_timeout_ms (1 s)
+
+test('a 20 MB video copied over a slow link to Redis holds no other traffic: API posts meanwhile answer 201 at once and no connection is reset', async (t) => {
+  const video = Buffer.alloc(20 << 20, 7);
+  video.write('the first bytes of a long video', 0);
+  cdn.files.set('/v/long-video.mp4', { body: video, type: 'video/mp4' });
+  await overSlowLink({ ...MEDIA, max_bytes: 24 << 20, timeout_ms: 20000 }, SLOW_LINK, async (own, link, g) => {
+    await sendFiles('fb', [attachment('video', cdn.url('/v/long-video.mp4'))], { text: 'a long video', at: g });
+    await waitUntil(() => busiestLink(link) > 2 << 20, 'the copy being written', 15000);
+    const posts = [];
+    const copyEnded = async () => await outcome(g, 'fb', 'copied') + await outcome(g, 'fb', 'store_failed') > 0;
+    for (let i = 0; !(await copyEnded()) && posts.length < 200; i++) {
+      const started = Date.now();
+      const res = await postMessage(g, { message_id: `during-copy-${i}`, customer: { id: 'slow-link-customer' }, text: `still here ${i}` });
+      posts.push({ status: res.status, ms: Date.now() - started });
+      await sleep(50);
+    }
+    const times = posts.map((p) => p.ms).sort((x, y) => x - y);
+    const slowest = times.at(-1);
+    t.diagnostic(`${posts.length} posts during the copy: median ${times[times.length >> 1]} ms, slowest ${slowest} ms, ` +
+      `statuses ${[...new Set(posts.map((p) => p.status))]}`);
+    assert.ok(posts.length >= 5, `posts made while the copy was written (${posts.length})`);
+    assert.deepEqual(posts.filter((p) => p.status !== 201), [], 'every post stored');
+    assert.ok(slowest < 800, `no post waited behind the copy (slowest ${slowest} ms)`);
+    assert.doesNotMatch(g.output, connectionReset, 'no connection reset');
+    assert.equal(await metric(g, 'pasokh_redis_reconnects_total{connection="commands"}'), 0);
+
+    assert.equal(await outcome(g, 'fb', 'copied'), 1, 'the copy made');
+    const [blob] = blobsIn(own);
+    assert.equal(redisCli(own, 'HGET', blob, 'size'), String(video.length));
+    await g.createAgent('sara', 'sara-secret-1', { name: 'Sara' });
+    const token = (await login(g, 'sara', 'sara-secret-1')).json.token;
+    const bytes = await fetchAs(token, `/api/v1/attachments/${blob.replace('pasokh:attachment:', '')}`, g);
+    assert.ok(Buffer.from(await bytes.arrayBuffer()).equals(video), 'the whole file');
+    assert.deepEqual(partsIn(own), [], 'nothing staged left');
+  });
+});
+
+test('a copy whose write fails partway leaves no half file anyone could open; the next attempt stores it whole and nothing staged is left', async () => {
+  const video = Buffer.alloc(6 << 20, 3);
+  video.write('a video cut off on its way to Redis', 0);
+  cdn.files.set('/v/cut-off.mp4', { body: video, type: 'video/mp4' });
+  await overSlowLink({ ...MEDIA, max_bytes: 8 << 20 }, 4 << 20, async (own, link, g) => {
+    await sendFiles('fb', [attachment('video', cdn.url('/v/cut-off.mp4'))], { text: 'cut off', at: g });
+    await waitUntil(() => busiestLink(link) > 2 << 20, 'the copy half written', 15000);
+    link.cutBusiest();  // the connection writing the copy, mid-chunk
+    assert.deepEqual(blobsIn(own), [], 'no copy to open');
+    await waitUntil(async () => await outcome(g, 'fb', 'copied') === 1, 'copied by the next attempt', 15000);
+    assert.equal(fetched('/v/cut-off.mp4'), 2, 'the failed write counted as an attempt');
+    const [blob] = blobsIn(own);
+    assert.equal(redisCli(own, 'STRLEN', `${blob}:content`), String(video.length), 'the whole file');
+    assert.deepEqual(partsIn(own), [], 'the cut attempt\'s chunks dropped');
+    assert.equal(await metric(g, 'pasokh_redis_reconnects_total{connection="meta_media"}'), 1, 'the copies\' connection came back');
+    assert.equal(await metric(g, 'pasokh_redis_reconnects_total{connection="commands"}'), 0, 'the other traffic\'s never went');
+  });
 });

@@ -337,9 +337,11 @@ export async function eventsUntil(client, lastSeqs, timeoutMs = 30_000) {
 // data either way, no FIN or RST: a laptop that slept, a Wi-Fi that changed).
 // New connections pass normally after either; after down(), none does until
 // up() (a server that is unreachable for a while). With `lateBy` (ms), every
-// answer from the target reaches the client that much later (a busy or distant server).
+// answer from the target reaches the client that much later (a busy or distant server);
+// with `bytesPerSecond`, what each connection sends reaches the target at that rate
+// at most (a slow link: a big write holds its connection while it crawls through).
 export class TcpProxy {
-  constructor({ lateBy = 0 } = {}) { this.lateBy = lateBy; }
+  constructor({ lateBy = 0, bytesPerSecond = 0 } = {}) { this.lateBy = lateBy; this.bytesPerSecond = bytesPerSecond; }
   async start(targetPort) {
     this.links = new Set();
     this.quiet = new Set();  // silenced: kept open until close()
@@ -348,9 +350,14 @@ export class TcpProxy {
       if (this.refusing) return client.resetAndDestroy();
       this.accepted++;
       const upstream = net.connect(targetPort, '127.0.0.1');
-      const link = { client, upstream, silent: false };
+      const link = { client, upstream, silent: false, sent: 0 };
       this.links.add(link);
-      client.on('data', (d) => { if (!link.silent) upstream.write(d); });
+      const send = this.bytesPerSecond ? this.#throttled(link) : (d) => upstream.write(d);
+      client.on('data', (d) => {
+        if (link.silent) return;
+        link.sent += d.length;
+        send(d);
+      });
       const answer = (d) => { if (!link.silent && !client.destroyed) client.write(d); };
       upstream.on('data', (d) => (this.lateBy ? setTimeout(answer, this.lateBy, d) : answer(d)));
       const end = () => {
@@ -363,6 +370,32 @@ export class TcpProxy {
     this.port = this.server.address().port;
     this.base = `http://127.0.0.1:${this.port}`;
     return this;
+  }
+  // Writes to the link's target no faster than bytesPerSecond, a slice every 10 ms.
+  #throttled(link) {
+    const queue = [];
+    let timer = null;
+    const pump = () => {
+      for (let budget = Math.max(1, Math.floor(this.bytesPerSecond / 100)); budget > 0 && queue.length;) {
+        const d = queue[0];
+        const n = Math.min(budget, d.length);
+        if (!link.upstream.destroyed) link.upstream.write(d.subarray(0, n));
+        budget -= n;
+        if (n === d.length) queue.shift(); else queue[0] = d.subarray(n);
+      }
+      if (!queue.length || link.upstream.destroyed) { clearInterval(timer); timer = null; }
+    };
+    return (d) => {
+      queue.push(d);
+      if (!timer) timer = setInterval(pump, 10);
+    };
+  }
+  // The connection that has sent the most (the one writing a big file), reset.
+  cutBusiest() {
+    const busiest = [...this.links].sort((a, b) => b.sent - a.sent)[0];
+    busiest?.client.resetAndDestroy();
+    busiest?.upstream.destroy();
+    return busiest?.sent ?? 0;
   }
   cut() { for (const l of this.links) { l.client.resetAndDestroy(); l.upstream.destroy(); } }
   down() { this.refusing = true; this.cut(); }

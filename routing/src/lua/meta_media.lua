@@ -2,8 +2,10 @@
 -- (gateway/src/meta_media_copies.cpp). meta_media:due is a zset of messages
 -- whose files are to be copied ("<conv>|<seq>", scored by when they are due
 -- or their claim ends), meta_media:attempts their claims so far. A copy is
--- put as attachment:<id> unfiled (conversation '', no agent may open it),
--- then filed here with the message logged again naming it; conv:<id>:copies
+-- staged as attachment_part:<id> (a string written a chunk at a time on the
+-- copier's own connection, gateway/src/attachment_blobs.cpp; no agent may
+-- open it), then made attachment:<id> (its bytes as attachment:<id>:content)
+-- here, in the step that logs the message again naming it; conv:<id>:copies
 -- (message seq -> its attachments as logged then) says a message's copies
 -- are stored, for a second gateway's claim and for edits (edit_message.lua).
 -- ARGV: prefix, op, then per op:
@@ -15,10 +17,12 @@
 --   retry  member, token, delay_ms -> 1, or 0 when the claim is no longer
 --          the token's (its lease ran out and another instance claimed it)
 --   drop   member, token -> 1 | 0, as retry
---   store  conv, seq, ttl_s, attachments (JSON), ids... -> 'stored' | 'copied'
+--   store  conv, seq, ttl_s, attachments (JSON; each id is a provider_ref
+--          with its name, mime_type and size), ids... -> 'stored' | 'copied'
 --          (another claim stored them) | 'gone' (the message was unsent, or
---          it or its conversation erased or being scrubbed): the ids are
---          deleted then, never kept past an erasure
+--          it or its conversation erased or being scrubbed): the staged ids
+--          are deleted then, never kept past an erasure; an error when a
+--          part is not whole (its writer drops it, the claim stays)
 local op = ARGV[2]
 local due, attempts = p .. 'meta_media:due', p .. 'meta_media:attempts'
 
@@ -72,8 +76,9 @@ end
 if op == 'store' then
   local conv, seq, ttl, attachments = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
   local vkey = conv_key(conv)
+  local function part(i) return p .. 'attachment_part:' .. ARGV[i] end
   local function refuse(why)
-    for i = 7, #ARGV do redis.call('DEL', p .. 'attachment:' .. ARGV[i]) end
+    for i = 7, #ARGV do redis.call('DEL', part(i)) end
     forget(conv .. '|' .. seq)
     return why
   end
@@ -89,15 +94,32 @@ if op == 'store' then
   -- Erased, or unsent by the customer (unsend_message.lua) while its files were on the way.
   if type(msg) ~= 'table' or msg.erased or msg.deleted_at then return refuse('gone') end
 
+  local files = cjson.decode(attachments)
+  local described = {}
+  for _, a in ipairs(files) do
+    if type(a) == 'table' and type(a.provider_ref) == 'string' then described[a.provider_ref] = a end
+  end
+  -- Every part whole before any becomes a copy: no half file is ever shown.
   for i = 7, #ARGV do
-    local key = p .. 'attachment:' .. ARGV[i]
-    if redis.call('EXISTS', key) == 1 then
-      redis.call('HSET', key, 'conversation', conv)
-      redis.call('EXPIRE', key, ttl)
+    local a = described[ARGV[i]]
+    if not a or redis.call('STRLEN', part(i)) ~= tonumber(a.size) then
+      return redis.error_reply('meta_media: copy ' .. ARGV[i] .. ' not staged whole')
     end
   end
+  -- The bytes move by RENAME, not through Lua: copying a file of many MB here
+  -- would stop Redis, every gateway's commands with it, for a while.
+  for i = 7, #ARGV do
+    local a = described[ARGV[i]]
+    local key = p .. 'attachment:' .. ARGV[i]
+    if tonumber(a.size) > 0 then redis.call('RENAME', part(i), key .. ':content')
+    else redis.call('SET', key .. ':content', '') end
+    redis.call('HSET', key, 'name', a.name or 'attachment', 'mime_type', a.mime_type or 'application/octet-stream',
+      'size', tostring(a.size), 'channel', msg.channel or '', 'conversation', conv)
+    redis.call('EXPIRE', key, ttl)
+    redis.call('EXPIRE', key .. ':content', ttl)
+  end
   redis.call('HSET', vkey .. ':copies', seq, attachments)
-  msg.attachments = cjson.decode(attachments)
+  msg.attachments = files
   -- The customer's newest text, if they edited the message since.
   local edited = redis.call('HGET', vkey .. ':edits', seq)
   if edited then

@@ -574,12 +574,16 @@ end
 
 -- Deletes Pasokh's stored copies among a message's attachments (att_ ids: a
 -- mail's, email_inbound.cpp; a web chat upload's; a Messenger or Instagram
--- file's, meta_media.lua). Other messenger files stay with the provider.
+-- file's, meta_media.lua, whose bytes are a key of their own, :content).
+-- Other messenger files stay with the provider.
 local function drop_stored_copies(attachments)
   if type(attachments) ~= 'table' then return end
   for _, a in ipairs(attachments) do
     local ref = type(a) == 'table' and a.provider_ref
-    if type(ref) == 'string' and string.sub(ref, 1, 4) == 'att_' then redis.call('DEL', p .. 'attachment:' .. ref) end
+    if type(ref) == 'string' and string.sub(ref, 1, 4) == 'att_' then
+      local key = p .. 'attachment:' .. ref
+      redis.call('DEL', key, key .. ':content')
+    end
   end
 end
 

@@ -13,7 +13,9 @@
 // Redis (meta_media:due, "<conv>|<seq>"), every instance claims due entries
 // for a lease, and routing/src/lua/meta_media.lua stores the copies of one
 // message once (conv:<id>:copies), never for a conversation erased or being
-// scrubbed meanwhile. A claim is held by its attempt number: a late holder
+// scrubbed meanwhile. A file is staged a chunk at a time (attachment_blobs.hpp)
+// and becomes a copy only in that one step: a failed write leaves nothing an
+// agent could open. A claim is held by its attempt number: a late holder
 // whose lease ran out cannot move or end the next holder's claim.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -82,8 +84,13 @@ boost::asio::awaitable<bool> queue_media_copies(services& s, const std::string& 
 
 class meta_media_copier {
  public:
-  // `memory` (may be null) says when Redis is out of memory: no copy then.
-  meta_media_copier(services& s, boost::asio::any_io_executor executor, redis_memory_watch* memory = nullptr);
+  // `redis`: a connection of the copier's own (main.cpp), not services'
+  // shared one: writing a file of many MB, even a chunk at a time, must not
+  // hold ingest and replies behind it, nor reset their connection when it
+  // passes the command timeout. `memory` (may be null) says when Redis is out
+  // of memory: no copy then.
+  meta_media_copier(services& s, store::redis_client& redis, boost::asio::any_io_executor executor,
+                    redis_memory_watch* memory = nullptr);
   ~meta_media_copier();
   void start();
   // A message was queued: look now rather than at the next poll.

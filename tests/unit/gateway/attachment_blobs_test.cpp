@@ -1,0 +1,31 @@
+#include "pasokh/gateway/attachment_blobs.hpp"
+
+#include <gtest/gtest.h>
+
+namespace pasokh::gateway::attachment_blobs {
+namespace {
+
+TEST(AttachmentBlobs, StagesAFileInChunksOfAtMostTheSizeGiven) {
+  const std::string file(2 * 1024 * 1024 + 5, 'x');
+  auto pieces = chunks(file, 1024 * 1024);
+  ASSERT_EQ(pieces.size(), 3u);
+  EXPECT_EQ(pieces[0].size(), 1024u * 1024);
+  EXPECT_EQ(pieces[1].size(), 1024u * 1024);
+  EXPECT_EQ(pieces[2].size(), 5u);
+  EXPECT_EQ(pieces[2].data(), file.data() + file.size() - 5) << "views of the file, not copies";
+}
+
+TEST(AttachmentBlobs, AFileOfExactlyOneChunkIsOneCommandAndAnEmptyOneNone) {
+  EXPECT_EQ(chunks(std::string(4, 'x'), 4).size(), 1u);
+  EXPECT_TRUE(chunks("", 4).empty());
+  EXPECT_EQ(chunks("abc", 0).size(), 1u) << "0: no chunking";
+}
+
+TEST(AttachmentBlobs, NamesTheStoredAndTheStagedKeysApart) {
+  EXPECT_EQ(key("pasokh:", "att_1"), "pasokh:attachment:att_1");
+  EXPECT_EQ(content_key("pasokh:", "att_1"), "pasokh:attachment:att_1:content");
+  EXPECT_EQ(part_key("pasokh:", "att_1"), "pasokh:attachment_part:att_1");
+}
+
+}  // namespace
+}  // namespace pasokh::gateway::attachment_blobs
