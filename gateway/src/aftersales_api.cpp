@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "pasokh/bot/csat_comment.hpp"
 #include "pasokh/gateway/aftersales.hpp"
 #include "pasokh/gateway/audit.hpp"
 #include "pasokh/gateway/metrics.hpp"
@@ -295,16 +296,26 @@ awaitable<outcome> on_customer_message(services& s, const routing::ingest_outcom
   if (event.text.find_first_not_of(" \t\r\n") == std::string::npos) co_return outcome::not_mine;
   auto comment = event.text.substr(0, max_comment_bytes);
   while (!comment.empty() && !proto::valid_utf8(comment)) comment.pop_back();
+  // Feedback (praise, a complaint) is thanked and its own new conversation
+  // closed; a request goes on to the bot and the agents.
+  const auto reading = bot::read_csat_comment(*s.faq_bot.snapshot(), comment, event.language, s.faq_bot.options());
+  const auto kind = std::string(bot::to_string(reading.kind));
   auto r = co_await s.redis.fcall(routing::script(routing::lua::aftersales), store::make_command(),
                                  store::make_command(pre, "comment", std::to_string(now_ms()), stored.customer_id, channel,
                                                      stored.conversation_id, created, comment, en.comment_thanks,
-                                                     fa.comment_thanks, ar.comment_thanks, msg_seq));
+                                                     fa.comment_thanks, ar.comment_thanks, msg_seq, kind));
   if (!r || r->is_error() || r->elements.empty()) {
     log->warn("conv={} channel={} csat comment failed", stored.conversation_id, channel);
     co_return outcome::failed;
   }
+  const auto& status = r->elements[0].str;
+  if (status == "commented" || status == "commented_open") {
+    global_metrics().routing_events.inc("csat_comment_" + kind);
+    log->info("conv={} channel={} csat comment read as {} ({}){}", r->elements.size() > 2 ? r->elements[2].str : "",
+              channel, kind, reading.why, status == "commented_open" ? ", its conversation goes on" : "");
+  }
   // "commented_open": kept as the comment, and the message goes on to the bot or an agent.
-  co_return r->elements[0].str == "commented" ? outcome::handled : outcome::not_mine;
+  co_return status == "commented" ? outcome::handled : outcome::not_mine;
 }
 
 awaitable<void> on_resolved(services& s, std::string conv) {

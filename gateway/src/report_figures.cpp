@@ -91,7 +91,9 @@ const char* const rules_text[][2] = {
             "response yet, or not resolved yet; the resolve ends both); met otherwise. "
             "met_rate = met / (met + breached): pending ones are not counted"},
     {"csat", "asked: surveys sent in the period; asked_rated: of those, the ones rated (up to now, so never more than asked); "
-             "responses, average and distribution: the ratings received in the period; "
+             "responses, average and distribution: the ratings received in the period; complaints: of those, the ones "
+             "whose comment complains about the service and asks nothing (\"the agent was rude\"), whatever the rating: "
+             "cases to look at, closed with a thank-you and never reopened by the comment; "
              "under the agent filter, the surveys and ratings about that agent (who had the conversation when it was asked)"},
     {"deflection", "conversations opened with the bot that ended (resolved, also by the bot when the customer left it) "
                    "without reaching the queue or a person; one still with the bot is not counted yet"},
@@ -203,7 +205,7 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
 
   std::int64_t total = 0, bot_started = 0, deflected = 0, asked = 0, rated = 0, rating_sum = 0;
   std::int64_t sla_total = 0, sla_breached = 0, sla_pending_count = 0, first_breached = 0, resolution_breached = 0, reopened = 0;
-  std::int64_t asked_rated = 0;
+  std::int64_t asked_rated = 0, complaints = 0;
   json by_channel = json::object(), by_team = json::object();
   std::map<int, std::int64_t> dist = {{1, 0}, {2, 0}, {3, 0}, {4, 0}, {5, 0}};
   std::vector<std::int64_t> first_response, resolution, responses;
@@ -285,6 +287,7 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
         team_ok(c.csat_at)) {
       ++rated;
       rating_sum += c.csat_rating;
+      if (c.csat_complaint) ++complaints;
       ++dist[c.csat_rating];
       if (!c.csat_agent.empty()) {
         ++agents[c.csat_agent].rated;
@@ -348,6 +351,7 @@ json build(const std::vector<timeline>& convs, const query& q, const hours_of& h
         {"asked_rated", asked_rated},
         {"responses", rated},
         {"average", average(rating_sum, rated)},
+        {"complaints", complaints},
         {"distribution", dist_json}}},
       {"agents", agents_json},
       {"sla",
@@ -420,7 +424,7 @@ std::string to_csv(const json& r) {
   for (auto& [k, v] : r["conversations"]["by_team"].items()) row("conversations_by_team", k, v);
   for (const char* m : {"first_response", "resolution", "responses"})
     for (auto& [k, v] : r[m].items()) row(m, k, v);
-  for (const char* k : {"asked", "asked_rated", "responses", "average"}) row("csat", k, r["csat"][k]);
+  for (const char* k : {"asked", "asked_rated", "responses", "average", "complaints"}) row("csat", k, r["csat"][k]);
   for (auto& [k, v] : r["csat"]["distribution"].items()) row("csat_distribution", k, v);
   for (auto& [k, v] : r["bot"].items()) row("bot", k, v);
   for (auto& [k, v] : r["sla"].items()) row("sla", k, v);

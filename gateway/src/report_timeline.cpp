@@ -129,7 +129,7 @@ void fold(timeline& t, const json& f) {
     t.waiting_since = 0;
     if (event == "status" && after == "closed") {
       auto reason = string_or_empty(f, "reason");
-      if (reason == "csat" || reason == "opt_out") t.side = true;
+      if (reason == "csat" || reason == "csat_comment" || reason == "opt_out") t.side = true;
     }
   }
   t.status = after;
@@ -185,6 +185,8 @@ void fold(timeline& t, const json& f) {
     t.csat_rating = static_cast<int>(int_of(f, "rating"));
     t.csat_at = at;
     t.csat_agent = string_or_empty(f, "agent");
+  } else if (event == "csat_comment") {
+    t.csat_complaint = string_or_empty(f, "kind") == "complaint";
   }
 }
 
@@ -227,7 +229,8 @@ void encode_contact(std::string& out, const timeline& t) {
   out += "v8";
   out += fs;
   for (auto s : {std::string_view(t.id), std::string_view(t.channel), std::string_view(t.customer)}) put(out, s, fs);
-  int flags = (t.bot ? 1 : 0) | (t.side ? 2 : 0) | (t.sla_first ? 4 : 0) | (t.sla_resolve ? 8 : 0) | (t.campaign_sent ? 16 : 0);
+  int flags = (t.bot ? 1 : 0) | (t.side ? 2 : 0) | (t.sla_first ? 4 : 0) | (t.sla_resolve ? 8 : 0) | (t.campaign_sent ? 16 : 0) |
+              (t.csat_complaint ? 32 : 0);
   for (auto v : {t.seq, t.created_at, t.clock_start, t.first_response_at, std::int64_t{flags}, std::int64_t{t.reopens},
                  t.csat_asked_at, t.csat_at, std::int64_t{t.csat_rating}, t.segment_start, t.waiting_since,
                  t.first_breached_at, t.resolution_breached_at})
@@ -282,6 +285,7 @@ std::optional<timeline> decode_contact(std::string_view text) {
   t.sla_first = n[4] & 4;
   t.sla_resolve = n[4] & 8;
   t.campaign_sent = n[4] & 16;
+  t.csat_complaint = n[4] & 32;
   t.reopens = static_cast<int>(n[5]);
   t.csat_asked_at = n[6];
   t.csat_at = n[7];

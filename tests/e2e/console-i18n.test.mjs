@@ -152,6 +152,18 @@ test('a customer who ended the web chat: the line says so in the agent\'s langua
   assert.equal(eventText({}, left(false)), 'أنهى العميل المحادثة على هذا الجهاز. لن تصله الردود (لا بريد إلكتروني مؤكد).');
 });
 
+test('a CSAT comment that complains about the service says so, in the agent\'s language', () => {
+  const comment = (kind) => ({ type: 'event', conv: 'cv_1', seq: 7, event: 'csat_comment', comment: 'x', kind, actor: 'customer', at: 1 });
+  assert.equal(eventText({}, comment('praise')), 'Customer commented on their rating:');
+  assert.equal(eventText({}, comment('complaint')), 'Customer complained about the service with their rating:');
+  assert.equal(t('rep.csatComplaints', { n: 2 }), ', 2 with complaints about the service');
+  useLanguage('fa', fa);
+  assert.equal(eventText({}, comment('complaint')), 'گلایهٔ مشتری از پشتیبانی همراه امتیازش:');
+  assert.equal(t('rep.csatComplaints', { n: 2 }), '، ۲ با گلایه از پشتیبانی');
+  useLanguage('ar', ar);
+  assert.equal(eventText({}, comment('complaint')), 'شكوى العميل من الخدمة مع تقييمه:');
+});
+
 test('a message type the console cannot show is named in the agent\'s language, or as the provider calls it', () => {
   useLanguage('fa', fa);
   assert.equal(t('att.unsupported'), 'پیامی که پاسخ نمی‌تواند نشان دهد:');

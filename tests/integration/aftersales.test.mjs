@@ -310,3 +310,66 @@ test('bot: "is my device under warranty?" answered from the serial in the custom
   const seen = (await messagesOf(other.conversation_id, 'botdesk')).map((m) => m.text).join('\n');
   assert.doesNotMatch(seen, /Washer|2099/);
 });
+
+test('csat: a comment that only thanks or complains is thanked and its conversation closed; a new request goes on to the bot', async () => {
+  const start = Date.now();
+  const sock = await agentSocket(gw, ali);
+  sock.send({ type: 'presence', status: 'online', client_id: 'p-feedback' });
+  await sock.next((f) => f.type === 'ack' && f.client_id === 'p-feedback');
+  let n = 0;
+  // A case on the bot's channel that Ali answered and resolved, then rated 5.
+  const ratedCase = async (customer) => {
+    const conv = (await customerWrites('I want to talk to an agent', customer, 'botdesk')).conversation_id;
+    assert.notEqual(redisCli('HGET', `pasokh:conv:${conv}`, 'status'), 'bot', 'handed to the team');
+    const id = `fb-${++n}`;
+    sock.send({ type: 'reply', conv, client_id: id, text: 'Your new kettle is on its way.' });
+    await sock.next((f) => f.type === 'ack' && f.client_id === id);
+    assert.equal((await call('POST', `/api/v1/conversations/${conv}/resolve`, ali, {})).status, 200);
+    await customerWrites('5', customer, 'botdesk');
+    assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'csat_rating'), '5');
+    return conv;
+  };
+  const byBot = async (conv) => (await messagesOf(conv, 'botdesk')).filter((m) => m.author === 'bot');
+
+  // "thanks!": the comment, thanked once in the rated case; the conversation
+  // it opened is closed, never queued, never answered by the FAQ bot.
+  const thanked = await ratedCase('feedback-1');
+  const thanks = await customerWrites('thanks!', 'feedback-1', 'botdesk');
+  assert.notEqual(thanks.conversation_id, thanked);
+  assert.equal(redisCli('HGET', `pasokh:conv:${thanked}`, 'csat_comment'), 'thanks!');
+  assert.equal(redisCli('HGET', `pasokh:conv:${thanks.conversation_id}`, 'status'), 'closed');
+  const said = await messagesOf(thanked, 'botdesk');
+  assert.equal(said.at(-1).text, 'Thank you for your feedback.');
+  assert.equal(said.filter((m) => m.text === 'Thank you for your feedback.').length, 1);
+  assert.equal(redisCli('HGET', `pasokh:conv:${thanks.conversation_id}`, 'side'), 'csat_comment');
+  assert.equal(redisCli('ZSCORE', 'pasokh:queue:support', thanks.conversation_id), '');
+  assert.equal(redisCli('SISMEMBER', `pasokh:agent:${aliId}:convs`, thanks.conversation_id), '0');
+  assert.deepEqual(await byBot(thanks.conversation_id), [], 'no bot answer');
+  assert.equal(redisCli('HGET', `pasokh:conv:${thanked}`, 'csat_comment_kind'), 'praise');
+
+  // A complaint about the service asks nothing: thanked and closed the same,
+  // and flagged for the report.
+  const complained = await ratedCase('feedback-2');
+  const rude = await customerWrites('The agent was rude and kept me waiting.', 'feedback-2', 'botdesk');
+  assert.equal(redisCli('HGET', `pasokh:conv:${complained}`, 'csat_comment_kind'), 'complaint');
+  assert.equal(redisCli('HGET', `pasokh:conv:${rude.conversation_id}`, 'status'), 'closed');
+  assert.equal(redisCli('HGET', `pasokh:conv:${complained}`, 'status'), 'resolved', 'not reopened');
+
+  // A new request: kept as the comment, and its conversation goes on to the bot.
+  const asked = await ratedCase('feedback-3');
+  const request = await customerWrites('my other order never arrived, where is it?', 'feedback-3', 'botdesk');
+  assert.equal(redisCli('HGET', `pasokh:conv:${asked}`, 'csat_comment'), 'my other order never arrived, where is it?');
+  assert.equal(redisCli('HGET', `pasokh:conv:${asked}`, 'csat_comment_kind'), 'request');
+  assert.notEqual(redisCli('HGET', `pasokh:conv:${request.conversation_id}`, 'status'), 'closed');
+  assert.equal(redisCli('HGET', `pasokh:conv:${request.conversation_id}`, 'side'), '');
+  assert.equal((await byBot(request.conversation_id)).length, 1, 'the bot answers it');
+  sock.close();
+
+  // The report: three cases and the one request; the closed feedback
+  // conversations and the ratings' own are no cases; one complaint.
+  const live = await call('GET', `/api/v1/reports/summary?from=${start}&to=${Date.now() + 1}`, boss);
+  assert.equal(live.status, 200, live.text);
+  assert.equal(live.json.conversations.total, 4);
+  assert.equal(live.json.csat.responses, 3);
+  assert.equal(live.json.csat.complaints, 1);
+});

@@ -44,7 +44,7 @@ export const EXPECTED = {
   first_response: { count: 5, median_ms: 40 * MIN, p90_ms: 120 * MIN, average_ms: (2 + 30 + 40 + 70 + 120) * MIN / 5 },
   resolution: { count: 6, median_ms: 60 * MIN, p90_ms: 150 * MIN, average_ms: (10 + 60 + 60 + 60 + 110 + 150) * MIN / 6, reopened: 1 },
   responses: { count: 7, median_ms: 30 * MIN, p90_ms: 120 * MIN, average_ms: Math.floor((2 + 5 + 30 + 30 + 40 + 70 + 120) * MIN / 7) },
-  csat: { asked: 3, asked_rated: 3, responses: 3, average: 4, distribution: { 1: 0, 2: 0, 3: 1, 4: 1, 5: 1 } },
+  csat: { asked: 3, asked_rated: 3, responses: 3, average: 4, complaints: 0, distribution: { 1: 0, 2: 0, 3: 1, 4: 1, 5: 1 } },
   bot: { conversations: 2, deflected: 1, deflection_rate: 50 },
   sla: { conversations: 5, met: 3, breached: 2, pending: 0, first_response_breached: 2, resolution_breached: 0, met_rate: 60 },
   repeat_contacts: { customers: 1, rate: 20 },

@@ -19,9 +19,10 @@
 --   rate     customer, channel, msg_conv, created, rating, comment_window_ms, thanks en, fa, ar, msg_seq,
 --            survey_conv (the conversation the pressed button names; '' = the
 --            latest asked: csat:pending), window_ms (how long a survey is answered)
---   comment  customer, channel, msg_conv, created, comment, thanks en, fa, ar, msg_seq
---            -> { 'commented' | 'commented_open' (the message's own new conversation
---            stays open), seq, rated conv }
+--   comment  customer, channel, msg_conv, created, comment, thanks en, fa, ar, msg_seq,
+--            kind ('praise' | 'complaint' | 'request': bot/csat_comment.hpp; '' = request)
+--            -> { 'commented' | 'commented_open' (a request: the message's own new
+--            conversation stays open), seq, rated conv }
 --            (the thanks in the customer's language, picked here: no extra round trip)
 -- opt_out, rate and comment answer a message (msg_conv|msg_seq) once: run
 -- again for it (its follow-up was run twice: gateway/src/followup.cpp) they
@@ -34,8 +35,9 @@
 -- csat:agent:{agent} (hash count, sum, r1..r5), campaign:{id}:opted_out (the
 -- customers its opted_out counted). Reports read ratings from the
 -- conversation logs.
--- A conversation opened only by a rating or an opt-out is closed as a side
--- conversation (field `side`), which reports skip; one opened by a comment
+-- A conversation opened only by a rating, an opt-out or a comment that is
+-- feedback (praise, a complaint) is closed as a side conversation (field
+-- `side`), which reports skip; one opened by a comment that is a request
 -- stays open (op comment).
 local op, now = ARGV[2], tonumber(ARGV[3])
 
@@ -286,26 +288,32 @@ if op == 'rate' then
     remember(rate(ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[14] or '', ARGV[15] or '0'))
 end
 
-local function comment_on(cust, channel, msg_conv, created, comment)
+local function comment_on(cust, channel, msg_conv, created, comment, kind)
   local key = p .. 'csat:comment:' .. cust .. ':' .. channel
   local conv = redis.call('GET', key)
   if not conv then return { 'none' } end
   redis.call('DEL', key)
   local vkey = conv_key(conv)
   if redis.call('HSETNX', vkey, 'csat_comment', comment) == 0 then return { 'already' } end
+  redis.call('HSET', vkey, 'csat_comment_kind', kind)
   customer_wrote(conv, msg_conv)
   local seq = redis.call('HINCRBY', vkey, 'seq', 1)
-  emit(conv, seq, 'csat_comment', { comment = comment, at = now, via = msg_conv })
+  emit(conv, seq, 'csat_comment', { comment = comment, kind = kind, at = now, via = msg_conv })
   quiet_outbound(conv, in_language(cust, ARGV[9], ARGV[10], ARGV[11]), nil)
-  -- Text that opened a conversation of its own may as well be a new request
-  -- ("another problem: …"): kept as the comment, and the conversation goes on
-  -- to the bot or an agent instead of being closed unread.
-  if created == '1' and msg_conv ~= conv then return { 'commented_open', tostring(seq), conv } end
+  if created == '1' and msg_conv ~= conv then
+    -- A request ("another problem: …") is kept as the comment and goes on
+    -- to the bot or an agent instead of being closed unread; feedback, once
+    -- thanked, needs nobody: its conversation is closed as a side one.
+    if kind == 'request' then return { 'commented_open', tostring(seq), conv } end
+    fold_side(msg_conv, created, 'csat_comment', conv)
+  end
   return { 'commented', tostring(seq), conv }
 end
 
 if op == 'comment' then
-  return earlier_answer(ARGV[6], ARGV[12]) or remember(comment_on(ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]))
+  local kind = ARGV[13] or ''
+  if kind ~= 'praise' and kind ~= 'complaint' then kind = 'request' end
+  return earlier_answer(ARGV[6], ARGV[12]) or remember(comment_on(ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], kind))
 end
 
 return { 'unknown_op', op }

@@ -245,6 +245,40 @@ TEST(ReportTimeline, AVisitorLeavingTheWebChatCountsForNothing) {
   EXPECT_EQ(rp::encode(after), rp::encode(before)) << "only the seq moves";
 }
 
+// A comment after the rating that is only feedback closes the conversation
+// it opened (aftersales.lua, reason csat_comment): no case. A complaint is
+// flagged among the period's ratings, and kept through the cache.
+TEST(ReportFigures, FeedbackSideConversationsAreNoCaseAndComplaintsAreFlagged) {
+  log_builder rated;
+  rated.open(1000, false);
+  rated.agent_writes(1100, "ag_ali");
+  rated.set("resolved", 1200);
+  rated.ask(1200);
+  rated.rate(2, "ag_ali", 1300);
+  log_builder thanks;
+  thanks.id = "cv_2";
+  thanks.open(1400, false);
+  thanks.set("closed", 1400, "csat_comment");
+  EXPECT_TRUE(thanks.fold().side);
+  rated.push({{"event", "csat_comment"}, {"comment", "the agent was rude"}, {"kind", "complaint"}, {"at", 1400}});
+  auto flagged = rated.fold();
+  EXPECT_TRUE(flagged.csat_complaint);
+  EXPECT_TRUE(rp::decode(rp::encode(flagged))->csat_complaint);
+  rp::query q;
+  q.from = 0;
+  q.to = 2000;
+  auto r = rp::build({flagged, thanks.fold()}, q, {}, {}, {});
+  EXPECT_EQ(r["conversations"]["total"], 1) << "the thanked comment's own conversation is no case";
+  EXPECT_EQ(r["csat"]["responses"], 1);
+  EXPECT_EQ(r["csat"]["complaints"], 1);
+  // Praise is no complaint.
+  log_builder praised;
+  praised.open(1000, false);
+  praised.rate(5, "ag_ali", 1300);
+  praised.push({{"event", "csat_comment"}, {"comment", "great"}, {"kind", "praise"}, {"at", 1400}});
+  EXPECT_EQ(rp::build({praised.fold()}, q, {}, {}, {})["csat"]["complaints"], 0);
+}
+
 TEST(ReportTimeline, AnAgentTakingOverFromTheBotAndSideConversations) {
   log_builder b;
   b.open(1000, true);

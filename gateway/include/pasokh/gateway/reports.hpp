@@ -80,7 +80,7 @@ struct timeline {
   std::int64_t first_response_at = 0;
   std::string first_responder;
   bool bot = false;   // opened with the bot
-  bool side = false;  // only a CSAT reply, an opt-out or an unanswered campaign message: not a contact
+  bool side = false;  // only a CSAT reply (a rating, feedback), an opt-out or an unanswered campaign message: not a contact
   bool sla_first = false, sla_resolve = false;  // which targets it has (first response, resolution)
   std::int64_t first_breached_at = 0, resolution_breached_at = 0;  // when the breach was logged; 0: never
   int reopens = 0;
@@ -91,6 +91,7 @@ struct timeline {
   std::int64_t csat_asked_at = 0, csat_at = 0;
   int csat_rating = 0;
   std::string csat_agent;
+  bool csat_complaint = false;  // the rating's comment complains about the service (bot/csat_comment.hpp)
   // Fold state, so a cached timeline continues with the next events.
   std::string status;
   std::int64_t segment_start = 0, waiting_since = 0;

@@ -194,7 +194,8 @@ export function eventText(state, f) {
     }
     // The survey after resolve (routing/src/lua/aftersales.lua); the comment is shown below the line.
     case 'csat': return t('ev.csat', { rating: f.rating }) + (f.agent ? t('ev.csatWith', { who: assigneeLabel(state, f.agent) }) : '');
-    case 'csat_comment': return t('ev.csatComment');
+    // A complaint about the service is flagged (bot/csat_comment.hpp): the report counts it too.
+    case 'csat_comment': return t(f.kind === 'complaint' ? 'ev.csatComplaint' : 'ev.csatComment');
     case 'routed': return t('ev.routed', { team: teamLabel(state, f.team) }) + (f.vip ? ' (VIP)' : '');
     // A reaction to a message not loaded here (on one that is, it shows on the message).
     case 'reaction': return f.reaction?.emoji ? t('ev.reaction', { emoji: f.reaction.emoji })

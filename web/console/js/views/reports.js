@@ -200,7 +200,9 @@ export function mountReports({ notice }) {
         res.count ? t('rep.resolved', { n: res.count }) + (res.reopened ? t('rep.afterReopen', { n: res.reopened }) : '') : null),
       kpi('csat', t('rep.csat'), r.csat.average == null ? '—' : Number(r.csat.average).toFixed(1),
         // Of the surveys sent in the period, how many were rated (X of Y, X <= Y); the average is of the ratings received in it.
-        t('rep.csatNote', { rated: r.csat.asked_rated, asked: r.csat.asked, n: r.csat.responses })),
+        t('rep.csatNote', { rated: r.csat.asked_rated, asked: r.csat.asked, n: r.csat.responses }) +
+        // Comments that complain about the service (closed with a thank-you): cases to read.
+        (r.csat.complaints ? t('rep.csatComplaints', { n: r.csat.complaints }) : '')),
       kpi('deflection', t('rep.deflection'), formatPercent(r.bot.deflection_rate), t('rep.deflectionNote', { deflected: r.bot.deflected, n: r.bot.conversations })),
       kpi('crr', t('rep.crr'), formatPercent(r.retention.crr),
         // CRR: the customers of the period before who wrote again in this one.
