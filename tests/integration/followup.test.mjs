@@ -225,6 +225,28 @@ test('a rating and its comment followed up again leave the rated conversation re
   assert.equal(events(conv).filter((e) => e.event === 'csat_comment').length, 1);
 });
 
+// Within the reopen window the comment lands in the rated conversation
+// itself: feedback leaves it resolved (above); a request reopens it, once,
+// however often its follow-up runs (it used to be kept as the comment only,
+// the case staying resolved and nobody answering).
+test('a request sent as the comment in the rated conversation reopens it for the team', async () => {
+  const conv = await resolvedAndAsked('rater-asks');
+  await postMessage(gw, { message_id: uid(), customer: { id: 'rater-asks' }, text: '5' }, { channel: 'desk' });
+  const text = 'thanks! my other order never arrived, where is it?';
+  const comment = await postMessage(gw, { message_id: uid(), customer: { id: 'rater-asks' }, text }, { channel: 'desk' });
+  assert.equal(comment.json.conversation_id, conv);
+  assert.equal(cli('HGET', `pasokh:conv:${conv}`, 'csat_comment'), text);
+  assert.equal(cli('HGET', `pasokh:conv:${conv}`, 'csat_comment_kind'), 'request');
+  assert.notEqual(await status(conv), 'resolved', 'reopened');
+  const thanks = outTexts(conv).filter((t) => t === 'Thank you for your feedback.').length;
+  assert.equal(thanks, 1);
+  dueAgain(conv, comment.json.seq);
+  await sweptAgain(conv, comment.json.seq);
+  assert.notEqual(await status(conv), 'resolved');
+  assert.equal(outTexts(conv).filter((t) => t === 'Thank you for your feedback.').length, 1, 'thanked once');
+  assert.equal(events(conv).filter((e) => e.event === 'csat_comment').length, 1);
+});
+
 test('the same rating sent twice at once (a client retrying on its timeout) rates once and reopens nothing', async () => {
   for (let i = 0; i < 4; i++) {
     const customer = `rater-twice-${i}`;

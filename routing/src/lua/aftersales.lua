@@ -21,8 +21,9 @@
 --            latest asked: csat:pending), window_ms (how long a survey is answered)
 --   comment  customer, channel, msg_conv, created, comment, thanks en, fa, ar, msg_seq,
 --            kind ('praise' | 'complaint' | 'request': bot/csat_comment.hpp; '' = request)
---            -> { 'commented' | 'commented_open' (a request: the message's own new
---            conversation stays open), seq, rated conv }
+--            -> { 'commented' | 'commented_open' (a request: it goes on to the bot or
+--            an agent, in its own new conversation or reopening the resolved one it
+--            landed in), seq, rated conv }
 --            (the thanks in the customer's language, picked here: no extra round trip)
 -- opt_out, rate and comment answer a message (msg_conv|msg_seq) once: run
 -- again for it (its follow-up was run twice: gateway/src/followup.cpp) they
@@ -300,13 +301,13 @@ local function comment_on(cust, channel, msg_conv, created, comment, kind)
   local seq = redis.call('HINCRBY', vkey, 'seq', 1)
   emit(conv, seq, 'csat_comment', { comment = comment, kind = kind, at = now, via = msg_conv })
   quiet_outbound(conv, in_language(cust, ARGV[9], ARGV[10], ARGV[11]), nil)
-  if created == '1' and msg_conv ~= conv then
-    -- A request ("another problem: …") is kept as the comment and goes on
-    -- to the bot or an agent instead of being closed unread; feedback, once
-    -- thanked, needs nobody: its conversation is closed as a side one.
-    if kind == 'request' then return { 'commented_open', tostring(seq), conv } end
-    fold_side(msg_conv, created, 'csat_comment', conv)
-  end
+  -- A request ("another problem: …") is kept as the comment and goes on to
+  -- the bot or an agent instead of being left unread: its new conversation
+  -- stays open, a resolved one it landed in (a reopen window) is reopened.
+  if kind == 'request' then return { 'commented_open', tostring(seq), conv } end
+  -- Feedback, once thanked, needs nobody: a conversation of its own is
+  -- closed as a side one, a resolved one stays resolved.
+  if created == '1' and msg_conv ~= conv then fold_side(msg_conv, created, 'csat_comment', conv) end
   return { 'commented', tostring(seq), conv }
 end
 
