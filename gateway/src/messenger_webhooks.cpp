@@ -208,6 +208,7 @@ awaitable<bool> messenger_gateway::store_event(const channel_config& url_channel
 
 awaitable<bool> messenger_gateway::store_message(const channel_config& channel, const proto::inbound_event& event) {
   routing::channel_route route{channel.team, channel.bot};
+  route.copy_attachments = copies_files(channel, event);
   auto stored = co_await s_.conversations.ingest(event, route);
   if (!stored) {
     static routing::repeated_warning ingest_failures;
@@ -232,33 +233,24 @@ awaitable<bool> messenger_gateway::store_message(const channel_config& channel, 
   // A duplicate too: a retry after a failure here.
   bool recorded = co_await remember_media(stored->conversation_id, event);
   if (!recorded) co_return false;
-  bool queued = co_await queue_copies(channel, stored->conversation_id, stored->seq, event);
-  if (!queued) co_return false;
   if (stored->duplicate) {
     global_metrics().dedup_hits.inc(channel.id);
     co_await follow_up_duplicate(s_, *stored);
     co_return true;
   }
   global_metrics().inbound_messages.inc(channel.id);
+  if (route.copy_attachments) copies_->nudge();
   co_await follow_up(s_, *stored, event);
   co_return true;
 }
 
 // Messenger and Instagram hand files by URLs that expire: Pasokh copies them
-// once the webhook is answered (meta_media_copies.hpp). A duplicate queues
-// too: the first delivery may have stored the message and died before this.
-awaitable<bool> messenger_gateway::queue_copies(const channel_config& channel, const std::string& conv,
-                                                std::uint64_t seq, const proto::inbound_event& event) {
+// once the webhook is answered (meta_media_copies.hpp). The ingest script
+// queues them with the message, so a gateway dying after storing it cannot
+// leave them uncopied; a redelivery, a duplicate, queues nothing new.
+bool messenger_gateway::copies_files(const channel_config& channel, const proto::inbound_event& event) const {
   bool meta = channel.kind == proto::channel_kind::messenger || channel.kind == proto::channel_kind::instagram;
-  if (!meta || !copies_ || std::none_of(event.attachments.begin(), event.attachments.end(), copyable)) co_return true;
-  bool queued = co_await queue_media_copies(s_, conv, seq);
-  if (!queued) {
-    static routing::repeated_warning queue_failures;
-    queue_failures.warn(*log(), "channel={} conv={} cannot queue the copies of its attachments", channel.id, conv);
-    co_return false;
-  }
-  copies_->nudge();
-  co_return true;
+  return meta && copies_ && std::any_of(event.attachments.begin(), event.attachments.end(), copyable);
 }
 
 awaitable<bool> messenger_gateway::store_edit(const channel_config& channel, const proto::inbound_event& event) {

@@ -149,14 +149,6 @@ std::string copy_mime_type(std::string_view content_type) {
   return out.empty() ? "application/octet-stream" : out;
 }
 
-awaitable<bool> queue_media_copies(services& s, const std::string& conv, std::uint64_t seq) {
-  auto a = args_of(s, "queue");
-  a.push_back(conv);
-  a.push_back(std::to_string(seq));
-  auto r = co_await call(s.redis, std::move(a));
-  co_return r && !r->is_error();
-}
-
 struct meta_media_copier::state : std::enable_shared_from_this<state> {
   state(services& sv, store::redis_client& own, net::any_io_executor ex, redis_memory_watch* mem)
       : s(sv), redis(own), memory(mem), strand(net::make_strand(ex)), timer(strand), http(ex, client_config(sv.cfg.meta_media)) {}

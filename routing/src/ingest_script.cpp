@@ -88,7 +88,7 @@ awaitable<result<ingest_outcome>> run_ingest(store::redis_client& redis, ingest_
       event.provider_chat_id.empty() ? event.from.external_id : event.provider_chat_id, thread.conversation_id,
       thread.any_sender ? "1" : "0", event.from.alt_external_id, event.provider_message_id, identity_keys(event, name),
       thread.open_subject, std::to_string(customer_wrote_at(event, now)), preview_source(event.text),
-      event.attachments.empty() ? "0" : "1", plan ? "1" : "0");
+      event.attachments.empty() ? "0" : (route.copy_attachments ? "copy" : "1"), plan ? "1" : "0");
   if (plan) {
     args.push_back(plan->language);
     args.insert(args.end(), plan->decision.begin(), plan->decision.end());

@@ -191,6 +191,25 @@ export function fcall(redis, name, ...args) {
   return redisCli(redis, 'FCALL', fn, '0', 'pasokh:', ...args);
 }
 
+// The commands Redis runs while `during` does, as MONITOR prints them: a
+// script's own commands ('[0 lua]') follow the line of its call.
+export async function monitored(redis, during) {
+  const monitor = spawn('redis-cli', ['-p', String(redis.port), 'monitor']);
+  let out = '';
+  monitor.stdout.on('data', (d) => { out += d; });
+  try {
+    await waitUntil(() => out.startsWith('OK'), 'monitoring');
+    await during();
+    // Everything run until now has been printed once this has.
+    const marker = `monitored-${randomBytes(6).toString('hex')}`;
+    redisCli(redis, 'ECHO', marker);
+    await waitUntil(() => out.includes(marker), 'the monitor to catch up');
+  } finally {
+    monitor.kill();
+  }
+  return out.split('\n').slice(1);
+}
+
 export async function metric(gw, line) {
   const text = await (await fetch(`${gw.base}/metrics`)).text();
   const row = text.split('\n').find((l) => l.startsWith(line));

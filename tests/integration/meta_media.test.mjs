@@ -12,7 +12,7 @@ import http from 'node:http';
 import { Pasokh, RedisServer, TcpProxy, agentSocket, apiCall, login, postMessage, sleep } from '../support/harness.mjs';
 import {
   SECRETS, FB_PAGE_ID, IG_ACCOUNT_ID, FakeProvider, messengerConfig, postMeta, metaMessaging, newPsid, mid,
-  redisCli, metric, waitUntil, fcall,
+  redisCli, metric, waitUntil, fcall, monitored,
 } from './messenger_support.mjs';
 
 let redis, fake, cdn, gw, agent, sara, boss;
@@ -134,6 +134,36 @@ test('a photo and a receipt PDF are copied after the webhook is answered; agents
   assert.ok(Number(redisCli(redis, 'TTL', `${key}:content`)) > 29 * 24 * 3600, 'its bytes expire with it');
   assert.match(redisCli(redis, 'HGET', `pasokh:conv:${first.conv}:copies`, String(first.message.seq)), /att_/);
   assert.equal(await metric(gw, 'pasokh_meta_media_copies_total{channel="fb",outcome="copied"}'), 2);
+  assert.equal(redisCli(redis, 'ZCARD', 'pasokh:meta_media:due'), '0');
+});
+
+// Stored and queued in one script call: a gateway dying after the message is
+// stored (the webhook answered next time as a duplicate) cannot leave its
+// files to expire uncopied. A redelivery queues nothing new.
+test('a message with files is queued for its copies by the ingest call that stores it: one FCALL per message, none for a redelivery', async () => {
+  cdn.files.set('/v/atomic.jpg', { body: PHOTO, type: 'image/jpeg' });
+  let first, body;
+  const lines = await monitored(redis, async () => {
+    ({ body } = await sendFiles('fb', [attachment('image', cdn.url('/v/atomic.jpg'))], { text: 'queued as stored' }));
+    first = await agent.next((f) => messageEvent()(f) && f.message.text === 'queued as stored');
+    await agent.next(copiesEvent(first.conv));
+  });
+  const member = `${first.conv}|${first.message.seq}`;
+  const queuedAt = lines.findIndex((l) => l.includes('"ZADD" "pasokh:meta_media:due" "NX"') && l.includes(member));
+  assert.ok(queuedAt > 0, 'queued');
+  let callAt = queuedAt;
+  while (callAt > 0 && / \[\d+ lua\] /.test(lines[callAt])) callAt--;
+  assert.match(lines[callAt], /"FCALL" "ingest_[0-9a-f]+"/, 'by the script call that stored the message');
+  assert.ok(lines[callAt].includes('queued as stored'));
+  const calls = lines.filter((l) => /"FCALL" "ingest_|"FCALL" "meta_media_[0-9a-f]+" "0" "pasokh:" "queue"/.test(l));
+  assert.equal(calls.length, 1, 'one FCALL for the message: no second one to queue its copies');
+
+  // Meta delivers it again: a duplicate, nothing queued again, nothing fetched again.
+  const fetches = cdn.seen.filter((p) => p === '/v/atomic.jpg').length;
+  const again = await monitored(redis, async () => assert.equal((await postMeta(gw, 'fb', body)).status, 200));
+  assert.equal(again.filter((l) => l.includes('pasokh:meta_media:due') && !/ZRANGE|ZCARD/.test(l)).length, 0, 'nothing queued');
+  await sleep(300);
+  assert.equal(cdn.seen.filter((p) => p === '/v/atomic.jpg').length, fetches);
   assert.equal(redisCli(redis, 'ZCARD', 'pasokh:meta_media:due'), '0');
 });
 

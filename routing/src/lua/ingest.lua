@@ -10,8 +10,10 @@
 -- dedup_ttl_s, now_ms, message_json (an object with at least one member),
 -- team, bot_enabled, language, recipient, thread_conv, thread_any_sender,
 -- alt_external_id, provider_message_id, identity keys, subject_key,
--- wrote_at_ms, the text's beginning and '1' when the message has attachments
--- (the list's preview, so message_json need not be decoded here), planned ('1':
+-- wrote_at_ms, the text's beginning and whether the message has attachments
+-- (the list's preview, so message_json need not be decoded here): '0', '1',
+-- or 'copy' when Pasokh keeps copies of them (Messenger, Instagram: queued in
+-- meta_media:due with the message, meta_media.lua), planned ('1':
 -- the caller's routing decision follows), the language it assumed, then the
 -- decision (decision_args in routing_lib).
 -- wrote_at_ms: when the customer wrote (the provider's time, never after
@@ -107,7 +109,7 @@ local function ingest_one(A)
   local team, bot_enabled, language, recipient = A[10], A[11] == '1', A[12], A[13]
   local thread_conv, thread_any_sender, alt, provider_id = A[14], A[15] == '1', A[16], A[17]
   local subject_key, wrote_at = A[19], A[20]
-  local preview_text, attachments = A[21], A[22] == '1'
+  local preview_text, attachments = A[21], A[22] ~= '0'
 
   local dkey, seen = dedup_of(channel, dedup_key)
   if dkey then
@@ -351,6 +353,13 @@ local function ingest_one(A)
   -- until a gateway ran it (followup.lua): stored means followed up, even
   -- when this answer never reaches the caller.
   redis.call('ZADD', p .. 'followup:due', now, conv .. '|' .. seq)
+  -- Its files are copied before Meta's URLs expire: queued in the same call
+  -- as the message, so no stored message misses its copies. Not an unsent
+  -- one (nothing of it is kept). By Redis's clock, the copier's
+  -- (meta_media.lua); a redelivery is a duplicate above and queues nothing.
+  if attachments and A[22] == 'copy' then
+    redis.call('ZADD', p .. 'meta_media:due', 'NX', redis_now_ms(), conv .. '|' .. seq)
+  end
   -- Messengers refer back to a message by its provider id (edits, replies).
   -- Not an unsent one: a late edit or reaction of it is unknown, as after an unsend.
   if provider_id ~= '' and not unsent_at and

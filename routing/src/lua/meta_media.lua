@@ -1,7 +1,8 @@
 -- Pasokh's copies of Messenger and Instagram attachments
 -- (gateway/src/meta_media_copies.cpp). meta_media:due is a zset of messages
 -- whose files are to be copied ("<conv>|<seq>", scored by when they are due
--- or their claim ends), meta_media:attempts their claims so far. A copy is
+-- or their claim ends; ingest.lua queues a message as it stores it),
+-- meta_media:attempts their claims so far. A copy is
 -- staged as attachment_part:<id> (a string written a chunk at a time on the
 -- copier's own connection, gateway/src/attachment_blobs.cpp; no agent may
 -- open it), then made attachment:<id> (its bytes as attachment:<id>:content)
@@ -10,7 +11,6 @@
 -- are stored, for a second gateway's claim and for edits (edit_message.lua).
 -- ARGV: prefix, op, then per op:
 -- Times are Redis's clock (TIME), the one every instance shares.
---   queue  conv, seq -> 1, due now (a queued or copied message is left as it is)
 --   claim  lease_ms, limit -> { member, attempt, ... }: due messages whose
 --          copies are not stored yet, claimed until now + lease; the attempt
 --          number is the claim's token
@@ -38,12 +38,6 @@ end
 
 local function copied(conv, seq)
   return redis.call('HEXISTS', conv_key(conv) .. ':copies', seq) == 1
-end
-
-if op == 'queue' then
-  local conv, seq = ARGV[3], ARGV[4]
-  if not copied(conv, seq) then redis.call('ZADD', due, 'NX', redis_now_ms(), conv .. '|' .. seq) end
-  return 1
 end
 
 if op == 'claim' then

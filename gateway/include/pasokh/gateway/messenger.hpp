@@ -83,9 +83,8 @@ class messenger_gateway {
   boost::asio::awaitable<bool> store_message(const channel_config& channel, const proto::inbound_event& event);
   // Records the conversation in the event's provider files' records, for media(); false when Redis failed.
   boost::asio::awaitable<bool> remember_media(const std::string& conv, const proto::inbound_event& event);
-  // Queues the copies of a Messenger or Instagram message's files; false when Redis failed.
-  boost::asio::awaitable<bool> queue_copies(const channel_config& channel, const std::string& conv, std::uint64_t seq,
-                                            const proto::inbound_event& event);
+  // Whether the message's files are to be copied (queued by the ingest script itself).
+  bool copies_files(const channel_config& channel, const proto::inbound_event& event) const;
   boost::asio::awaitable<bool> store_edit(const channel_config& channel, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_unsend(const channel_config& channel, const proto::inbound_event& event);
   boost::asio::awaitable<bool> store_reaction(const channel_config& channel, const proto::inbound_event& event);

@@ -10,7 +10,8 @@
 // copied, the console has the URL.
 //
 // The work survives a restart and a second gateway: the message is queued in
-// Redis (meta_media:due, "<conv>|<seq>"), every instance claims due entries
+// Redis (meta_media:due, "<conv>|<seq>") by the ingest script that stores it
+// (routing::channel_route::copy_attachments), every instance claims due entries
 // for a lease, and routing/src/lua/meta_media.lua stores the copies of one
 // message once (conv:<id>:copies), never for a conversation erased or being
 // scrubbed meanwhile. A file is staged a chunk at a time (attachment_blobs.hpp)
@@ -77,10 +78,6 @@ std::string copy_name(std::string_view url);
 
 // The copy's type from the CDN's Content-Type, parameters dropped.
 std::string copy_mime_type(std::string_view content_type);
-
-// Queues the copies of a stored message's attachments (a redelivery queues
-// nothing new). False when Redis failed.
-boost::asio::awaitable<bool> queue_media_copies(services& s, const std::string& conv, std::uint64_t seq);
 
 class meta_media_copier {
  public:

@@ -33,10 +33,13 @@ boost::system::error_code make_error_code(routing_errc) noexcept;
 template <class T> using result = boost::system::result<T>;
 using boost::asio::awaitable;
 
-// Where a channel's new conversations go.
+// Where a channel's new conversations go, and what its message needs stored with it.
 struct channel_route {
   std::string team = "support";
   bool bot_enabled = false;
+  // Its files are queued for Pasokh's copies (Messenger, Instagram:
+  // gateway/meta_media_copies.hpp) in the same script call as the message.
+  bool copy_attachments = false;
 };
 
 struct ingest_outcome {
