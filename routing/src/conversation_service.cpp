@@ -109,12 +109,24 @@ awaitable<result<side_event_outcome>> conversation_service::edit_message(const p
 }
 
 awaitable<result<side_event_outcome>> conversation_service::unsend_message(const proto::inbound_event& unsend) {
-  auto r = co_await redis_.fcall(script(lua::unsend_message), store::make_command(),
-                                store::make_command(prefix_, unsend.from.channel, unsend.provider_message_id,
-                                                    std::to_string(unsend.sent_at ? unsend.sent_at : now_ms()),
-                                                    std::to_string(now_ms()), unsend.dedup_key,
-                                                    std::to_string(dedup_ttl_.count())));
-  co_return side_answer(r);
+  // The script rewrites the conversation's log this many entries a call,
+  // as an erasure's scrub does (gateway/src/privacy.cpp), answering 'more'
+  // until it is through.
+  constexpr std::size_t entries_per_call = 500;
+  constexpr int most_calls = 10000;  // ten million entries: a log this long is a bug
+  const auto deleted_at = std::to_string(unsend.sent_at ? unsend.sent_at : now_ms());
+  std::string going_on;  // "<conv>:<seq>" after 'more'
+  for (int call = 0; call < most_calls; ++call) {
+    auto r = co_await redis_.fcall(script(lua::unsend_message), store::make_command(),
+                                  store::make_command(prefix_, unsend.from.channel, unsend.provider_message_id,
+                                                      deleted_at, std::to_string(now_ms()), unsend.dedup_key,
+                                                      std::to_string(dedup_ttl_.count()),
+                                                      std::to_string(entries_per_call), going_on));
+    auto out = side_answer(r);
+    if (!out || out->status != "more") co_return out;
+    going_on = out->conversation_id + ":" + std::to_string(out->seq);
+  }
+  co_return make_error_code(store::redis_errc::server_error);
 }
 
 awaitable<result<side_event_outcome>> conversation_service::react(const proto::inbound_event& reaction) {

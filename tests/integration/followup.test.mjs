@@ -98,7 +98,7 @@ test('a message the customer unsent (Instagram) before its follow-up ran is not 
   const id = uid();
   const { conv, seq } = storedAnswerLost('api', 'lost-unsent', id, QUESTION, { kind: 'instagram' });
   const now = String(Date.now());
-  assert.equal(fcall(redis, 'unsend_message', 'api', id, now, now, '', '86400').split('\n')[0], 'stored');
+  assert.equal(fcall(redis, 'unsend_message', 'api', id, now, now, '', '86400', '1000').split('\n')[0], 'stored');
   await waitFor(() => cli('ZSCORE', 'pasokh:followup:due', `${conv}|${seq}`) === '', 'the sweep passed it', GRACE_S * 1000 + 5000);
   await sleep(300);
   assert.equal(botAnswers(conv).length, 0, 'nothing to answer');

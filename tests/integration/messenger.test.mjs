@@ -11,8 +11,8 @@ import path from 'node:path';
 import { RedisServer, Pasokh, sleep, pasokhBin, apiCall, login, repoRoot, TEAMS_WITH_VIP } from '../support/harness.mjs';
 import {
   SECRETS, FB_PAGE_ID, IG_ACCOUNT_ID, FakeProvider, messengerConfig, postWebhook, telegramHeaders, postWhatsApp, postMeta,
-  hubSignature, tgText, tgEdit, tgCallback, waText, waStatuses, metaMessaging, metaText, metaEcho, newChatId, newPhone,
-  newPsid, wamid, mid, agentFor, redisCli, metric, waitUntil,
+  hubSignature, tgText, tgEdit, tgCallback, waText, waStatuses, metaMessaging, metaText, metaEcho, metaUnsend, newChatId, newPhone,
+  newPsid, wamid, mid, agentFor, redisCli, fcall, metric, waitUntil, monitored,
 } from './messenger_support.mjs';
 
 let redis, fake, files, echoFirst, gw, agent;
@@ -410,7 +410,7 @@ test('an Instagram message the customer unsends loses its text and files for age
   await waitUntil(() => searchRow('فیروزه‌نشان', conv), 'the words indexed');
   const seqBefore = Number(redisCli(redis, 'HGET', `pasokh:conv:${conv}`, 'seq'));
 
-  const unsend = { sender: { id: psid }, recipient: { id: IG_ACCOUNT_ID }, timestamp: Date.now(), message: { mid: gone, is_deleted: true } };
+  const unsend = metaUnsend(psid, IG_ACCOUNT_ID, gone);
   assert.equal((await postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID, [unsend]))).status, 200);
   // Live: the message again, without text or files, with deleted_at (the console shows "unsent").
   const live = await agent.next((f) => f.edit === true && f.conv === conv);
@@ -442,12 +442,146 @@ test('an Instagram message the customer unsends loses its text and files for age
   // Meta's redelivery changes nothing; an unsend of a message we never stored is counted; both answered 200.
   const unknownBefore = await metric(gw, 'pasokh_webhook_items_total{channel="ig",what="unsent_unknown"}');
   assert.equal((await postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID, [unsend]))).status, 200);
-  const stranger = { ...unsend, message: { mid: mid(), is_deleted: true } };
+  const stranger = metaUnsend(psid, IG_ACCOUNT_ID, mid());
   assert.equal((await postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID, [stranger]))).status, 200);
   assert.equal(await metric(gw, 'pasokh_webhook_items_total{channel="ig",what="unsent_unknown"}'), unknownBefore + 1);
   await sleep(200);
   assert.equal(agent.frames.filter((f) => f.edit === true && f.conv === conv).length, 0, 'no second event');
   assert.equal(Number(redisCli(redis, 'HGET', `pasokh:conv:${conv}`, 'seq')), live.seq);
+});
+
+// A long conversation's log is rewritten in bounded script calls (unsend_message.lua),
+// so an unsend never holds Redis for the whole log; the result is the one call's.
+test('an unsend in a conversation of 5,000 messages rewrites its log in calls of at most 500 entries, with the same result', async () => {
+  const psid = newPsid();
+  const gone = mid();
+  assert.equal((await postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID,
+    [metaText(psid, IG_ACCOUNT_ID, 'پیام پس‌گرفته ۷۷۱', { id: gone })]))).status, 200);
+  const msg = await agent.next((f) => messageEvent()(f) && f.message.provider_message_id === gone);
+  const conv = msg.conv;
+  const log = `pasokh:conv:${conv}:log`;
+  // 5,000 more messages after it, and its edit at the end (a frame holding it again).
+  const filled = redisCli(redis, 'EVAL', `
+    local vkey, conv = KEYS[1], ARGV[1]
+    local seq = tonumber(redis.call('HGET', vkey, 'seq'))
+    for i = 1, 5000 do
+      seq = seq + 1
+      redis.call('XADD', vkey .. ':log', seq .. '-1', 'f', cjson.encode({ type = 'event', conv = conv, seq = seq,
+        event = 'message', message = { id = conv .. ':' .. seq, seq = seq, direction = 'out', author = 'agent',
+        text = 'پاسخ ' .. i } }))
+    end
+    seq = seq + 1
+    local m = cjson.decode(redis.call('XRANGE', vkey .. ':log', ARGV[2] .. '-1', ARGV[2] .. '-1')[1][2][2]).message
+    m.text, m.edited_at = 'پیام پس‌گرفته ویرایش‌شده', 1
+    redis.call('XADD', vkey .. ':log', seq .. '-1', 'f', cjson.encode({ type = 'event', conv = conv, seq = seq,
+      event = 'message', edit = true, message = m }))
+    redis.call('HSET', vkey, 'seq', seq)
+    return seq`, '1', `pasokh:conv:${conv}`, conv, String(msg.seq));
+  const last = Number(filled);
+  // The log but the unsent message's frames, as one digest.
+  const digest = () => redisCli(redis, 'EVAL', `
+    local out = {}
+    for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', ARGV[1] .. '-1')) do
+      if not string.find(e[2][2], ARGV[2], 1, true) then out[#out + 1] = e[1] .. ' ' .. e[2][2] end
+    end
+    return redis.sha1hex(table.concat(out, '\n')) .. ' ' .. #out`, '1', log, String(last), `"id":"${msg.message.id}"`);
+  const before = digest();
+  const entries = Number(redisCli(redis, 'XLEN', log));
+  assert.ok(entries >= 5002);
+
+  const lines = await monitored(redis, async () => {
+    assert.equal((await postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID, [metaUnsend(psid, IG_ACCOUNT_ID, gone)]))).status, 200);
+  });
+  // Each call's copying: the XADDs to the copy after its FCALL line.
+  const calls = [];
+  for (const l of lines) {
+    if (/"FCALL" "unsend_message_[0-9a-f]+"/.test(l)) calls.push(0);
+    else if (calls.length && l.includes(`"XADD" "${log}:unsend"`)) calls[calls.length - 1]++;
+  }
+  assert.equal(calls.length, Math.floor(entries / 500) + 1, `${entries} entries in calls of 500: ${calls}`);
+  assert.ok(Math.max(...calls) <= 500, `at most 500 entries a call: ${calls}`);
+  assert.equal(calls.reduce((a, b) => a + b, 0), entries, 'each entry copied once');
+
+  // (The console may be sent the padding it missed too: the unsend's own event comes after it.)
+  const live = await agent.next((f) => f.edit === true && f.conv === conv && f.seq > last);
+  assert.deepEqual([live.message.id, live.message.text, live.message.deleted_at > 0], [msg.message.id, '', true]);
+  assert.equal(digest(), before, 'every other entry as it was');
+  const frames = redisCli(redis, 'XRANGE', log, `${msg.seq}-1`, `${msg.seq}-1`) + redisCli(redis, 'XRANGE', log, `${last}-1`, `${last}-1`);
+  assert.doesNotMatch(frames, /پس‌گرفته/, 'the message and its edit taken back');
+  assert.equal((frames.match(/"deleted_at":/g) ?? []).length, 2);
+  assert.equal(redisCli(redis, 'XLEN', log), String(entries + 1));
+  assert.deepEqual([redisCli(redis, 'EXISTS', `${log}:unsend`, `pasokh:conv:${conv}:unsend`),
+    redisCli(redis, 'HEXISTS', `pasokh:conv:${conv}`, 'unsend_at')], ['0', '0'], 'no trace of the pass');
+});
+
+// Two unsends in one conversation share the rewrite of its log: one coming
+// after the pass copied its message starts the pass over; the call that ends
+// it finishes both, and the other's next call learns its unsend is done.
+test('an unsend coming while another one\'s rewrite of the log is past its message starts the pass over; one pass takes both back', async () => {
+  const psid = newPsid();
+  const [a, b] = [mid(), mid()];
+  assert.equal((await postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID, [metaText(psid, IG_ACCOUNT_ID, 'اولی پس‌گرفته', { id: a }),
+    metaText(psid, IG_ACCOUNT_ID, 'بمانَد'), metaText(psid, IG_ACCOUNT_ID, 'دومی پس‌گرفته', { id: b })]))).status, 200);
+  const msgB = await agent.next((f) => messageEvent()(f) && f.message.provider_message_id === b);
+  const conv = msgB.conv;
+  const unsendAt = () => Number(redisCli(redis, 'HGET', `pasokh:conv:${conv}`, 'unsend_at'));
+  // One log entry a call.
+  const unsend = (id, goingOn = '') => fcall(redis, 'unsend_message', 'ig', id, String(Date.now()), String(Date.now()),
+    `unsend:${id}`, '86400', '1', goingOn).split('\n');
+  const [more, moreConv, seqA] = unsend(a);
+  assert.deepEqual([more, moreConv], ['more', conv]);
+  while (unsendAt() < msgB.seq) assert.equal(unsend(a, `${conv}:${seqA}`)[0], 'more');
+  // b's frame was copied as it was: b's unsend starts the pass over.
+  const [moreB, , seqB] = unsend(b);
+  assert.equal(moreB, 'more');
+  assert.equal(redisCli(redis, 'XLEN', `pasokh:conv:${conv}:log:unsend`), '1', 'copied again from the start');
+  let answer;
+  do answer = unsend(b, `${conv}:${seqB}`); while (answer[0] === 'more');
+  assert.equal(answer[0], 'stored');
+  assert.deepEqual(unsend(a, `${conv}:${seqA}`).slice(0, 2), ['stored', conv], 'a was finished by b\'s last call');
+  const log = redisCli(redis, 'XRANGE', `pasokh:conv:${conv}:log`, '-', '+');
+  assert.doesNotMatch(log, /پس‌گرفته/);
+  assert.match(log, /بمانَد/);
+  assert.equal(unsend(a)[0], 'duplicate', 'a redelivery is a duplicate');
+  await waitUntil(() => agent.frames.filter((f) => f.edit === true && f.conv === conv && f.message?.deleted_at).length === 2,
+    'both shown unsent');
+});
+
+// An erasure's scrub and an unsend both rewrite the log through a copy:
+// whichever replaces the log first makes the other start over, so neither
+// brings back what the other removed.
+test('an unsend ending while an erasure\'s scrub is under way starts the scrub over: nothing comes back, each message counted once', async () => {
+  const psid = newPsid();
+  const gone = mid();
+  assert.equal((await postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID, [metaText(psid, IG_ACCOUNT_ID, 'نخست'),
+    metaText(psid, IG_ACCOUNT_ID, 'پس‌گرفته در پاکسازی', { id: gone }), metaText(psid, IG_ACCOUNT_ID, 'سوم')]))).status, 200);
+  const msg = await agent.next((f) => messageEvent()(f) && f.message.provider_message_id === gone);
+  const { conv } = msg;
+  const cust = msg.conversation.customer_id;
+  const log = `pasokh:conv:${conv}:log`;
+  const messages = redisCli(redis, 'EVAL', `local n = 0
+    for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do
+      local f = cjson.decode(e[2][2])
+      if f.event == 'message' and not f.edit then n = n + 1 end
+    end
+    return n`, '1', log);
+  const now = () => String(Date.now());
+  const unsend = (budget, goingOn = '') => fcall(redis, 'unsend_message', 'ig', gone, now(), now(), `unsend:${gone}`, '86400',
+    budget, goingOn).split('\n');
+  // The unsend under way (one entry a call), then the erasure's scrub too.
+  const [more, , seq] = unsend('1');
+  assert.equal(more, 'more');
+  assert.equal(fcall(redis, 'erase', 'begin', now(), cust, 'test', '', '').split('\n')[0], 'erasing');
+  assert.equal(fcall(redis, 'erase', 'step', now(), cust, '2'), 'more', 'the scrub under way');
+  assert.equal(redisCli(redis, 'XLEN', `${log}:scrub`), '2');
+  assert.equal(unsend('1000', `${conv}:${seq}`)[0], 'stored', 'the unsend replaces the log first');
+  assert.deepEqual([redisCli(redis, 'EXISTS', `${log}:scrub`), redisCli(redis, 'HGET', `pasokh:conv:${conv}`, 'scrub_at')], ['0', '0'],
+    'the scrub starts over');
+  assert.deepEqual(fcall(redis, 'erase', 'step', now(), cust, '1000').split('\n'), ['erased', '1', messages]);
+  const frames = redisCli(redis, 'XRANGE', log, '-', '+');
+  assert.doesNotMatch(frames, /پس‌گرفته|نخست|سوم/);
+  const first = JSON.parse(redisCli(redis, 'XRANGE', log, `${msg.seq}-1`, `${msg.seq}-1`).split('\n')[2]).message;
+  assert.deepEqual([first.erased, first.deleted_at > 0, first.text], ['customer', true, '']);
 });
 
 // The unsend handled before the message itself (the two webhooks at once, or
@@ -457,7 +591,7 @@ test('an Instagram message unsent before it is stored is stored without its text
   const gone = mid();
   const secret = 'رمز یکبار مصرف ۴۴۱۹';
   const photo = 'https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=early-unsent-photo';
-  const unsend = { sender: { id: psid }, recipient: { id: IG_ACCOUNT_ID }, timestamp: Date.now(), message: { mid: gone, is_deleted: true } };
+  const unsend = metaUnsend(psid, IG_ACCOUNT_ID, gone);
   assert.equal((await postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID, [unsend]))).status, 200);
   assert.equal(redisCli(redis, 'GET', `pasokh:unsent:ig:${gone}`), String(unsend.timestamp), 'the marker waits for it');
 

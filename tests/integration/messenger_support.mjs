@@ -167,6 +167,10 @@ export function metaMessaging(object, accountId, items) {
 export function metaText(psid, accountId, text, { id = mid() } = {}) {
   return { sender: { id: psid }, recipient: { id: accountId }, timestamp: Date.now(), message: { mid: id, text } };
 }
+// The customer unsent their message `id` (Instagram's is_deleted).
+export function metaUnsend(psid, accountId, id) {
+  return { sender: { id: psid }, recipient: { id: accountId }, timestamp: Date.now(), message: { mid: id, is_deleted: true } };
+}
 export function metaEcho(psid, accountId, text, { id = mid() } = {}) {
   return { sender: { id: accountId }, recipient: { id: psid }, timestamp: Date.now(), message: { is_echo: true, app_id: 1, mid: id, text } };
 }

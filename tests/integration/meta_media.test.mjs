@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { Pasokh, RedisServer, TcpProxy, agentSocket, apiCall, login, postMessage, sleep } from '../support/harness.mjs';
 import {
-  SECRETS, FB_PAGE_ID, IG_ACCOUNT_ID, FakeProvider, messengerConfig, postMeta, metaMessaging, newPsid, mid,
+  SECRETS, FB_PAGE_ID, IG_ACCOUNT_ID, FakeProvider, messengerConfig, postMeta, metaMessaging, metaUnsend, newPsid, mid,
   redisCli, metric, waitUntil, fcall, monitored,
 } from './messenger_support.mjs';
 
@@ -323,8 +323,7 @@ test('meta_media.lua makes no copy of a part that is not whole: the store is ref
 });
 
 test('an Instagram photo the customer unsends loses its copy: unsent after the copy, the bytes go; unsent while on the way, none is stored; unsent before it came, never fetched', async () => {
-  const unsend = (psid, id) => postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID,
-    [{ sender: { id: psid }, recipient: { id: IG_ACCOUNT_ID }, timestamp: Date.now(), message: { mid: id, is_deleted: true } }]));
+  const unsend = (psid, id) => postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID, [metaUnsend(psid, IG_ACCOUNT_ID, id)]));
   cdn.files.set('/v/unsend-after.jpg', { body: PHOTO, type: 'image/jpeg' });
   const after = await sendFiles('ig', [attachment('image', cdn.url('/v/unsend-after.jpg'))], { text: 'unsent after its copy' });
   const copied = await agent.next(copiesEvent());

@@ -135,19 +135,20 @@ end
 -- A scrub begun and not finished stops: its copy goes, the log stays.
 local function scrub_abort(vkey)
   redis.call('DEL', vkey .. ':log:scrub')
-  redis.call('HDEL', vkey, 'scrub_to', 'scrub_at', 'scrub_reason')
+  redis.call('HDEL', vkey, 'scrub_to', 'scrub_at', 'scrub_reason', 'scrub_counted')
 end
 
 -- Scrubs the conversation's log up to `through` (its seq, when absent) in
 -- calls of at most `budget` entries. Entries logged after the scrub began
 -- (a note after the erasure) are copied as they are. Answers done, entries
--- read, messages scrubbed.
+-- read, messages scrubbed (once each: a scrub an unsend started over,
+-- unsend_message.lua, does not count again up to scrub_counted).
 local function scrub_log(conv, reason, budget, through)
   local vkey = conv_key(conv)
   local log, copy = vkey .. ':log', vkey .. ':log:scrub'
   local h = redis.call('HMGET', vkey, 'seq', 'scrub_to', 'scrub_at', 'scrub_reason', 'scrubbed_seq', 'channel',
-    'mail_channel')
-  local to, at = tonumber(h[2] or ''), tonumber(h[3] or '0')
+    'mail_channel', 'scrub_counted')
+  local to, at, counted_to = tonumber(h[2] or ''), tonumber(h[3] or '0'), tonumber(h[8] or '0')
   -- One that stops short of `through` reaches it, unless its copy went past
   -- its end already; another kind of scrub (retention's, when the customer
   -- is erased) starts again.
@@ -159,34 +160,33 @@ local function scrub_log(conv, reason, budget, through)
     to = nil
   end
   if not to then
-    to, at = through or tonumber(h[1] or '0'), 0
+    to, at, counted_to = through or tonumber(h[1] or '0'), 0, 0
     redis.call('DEL', copy)
     redis.call('HSET', vkey, 'scrub_to', to, 'scrub_at', 0, 'scrub_reason', reason)
+    redis.call('HDEL', vkey, 'scrub_counted')
   end
   local before = tonumber(h[5] or '0')  -- scrubbed by an earlier scrub: copied as it is
   local c = { vkey = vkey, channels = { h[6] } }
   if h[7] and h[7] ~= h[6] then c.channels[2] = h[7] end
-  local entries = redis.call('XRANGE', log, '(' .. at .. '-1', '+', 'COUNT', budget)
   local messages = 0
-  for _, e in ipairs(entries) do
-    local seq = tonumber(string.match(e[1], '^(%d+)'))
-    local frame = e[2][2]
-    if seq > before and seq <= to then
-      local counted
-      frame, counted = scrub_frame(frame, reason, c, seq < to)
-      if counted then messages = messages + 1 end
-    end
-    redis.call('XADD', copy, e[1], e[2][1], frame)
-    at = seq
-  end
-  if #entries == budget then
+  local done, read
+  done, at, read = rewrite_log_step(log, copy, at, budget, function(seq, frame)
+    if seq <= before or seq > to then return frame end
+    local scrubbed, counted = scrub_frame(frame, reason, c, seq < to)
+    if counted and seq > counted_to then messages = messages + 1 end
+    return scrubbed
+  end)
+  if not done then
     redis.call('HSET', vkey, 'scrub_at', at)
-    return false, #entries, messages
+    return false, read, messages
   end
-  if redis.call('EXISTS', copy) == 1 then redis.call('RENAME', copy, log) end
+  -- An unsend under way (unsend_message.lua) copied frames of the log this
+  -- replaced: it starts over, from the scrubbed log.
+  if redis.call('DEL', log .. ':unsend') == 1 then redis.call('HSET', vkey, 'unsend_at', 0) end
   -- The CSAT comment, an email's subject and the list's preview of the
   -- newest message are the customer's words too.
-  redis.call('HDEL', vkey, 'scrub_to', 'scrub_at', 'scrub_reason', 'csat_comment', 'subject_key', 'last_message')
+  redis.call('HDEL', vkey, 'scrub_to', 'scrub_at', 'scrub_reason', 'scrub_counted', 'csat_comment', 'subject_key',
+    'last_message')
   redis.call('HSET', vkey, 'scrubbed_seq', math.max(to, before))
   redis.call('DEL', vkey .. ':edits', vkey .. ':reactions', vkey .. ':copies')
   scrub_mail_thread(vkey)
@@ -200,7 +200,7 @@ local function scrub_log(conv, reason, budget, through)
   else
     redis.call('ZADD', p .. 'search:dirty', 'NX', now, conv)
   end
-  return true, #entries, messages
+  return true, read, messages
 end
 
 -- The conversation is over for good: out of routing, queues, timers and the

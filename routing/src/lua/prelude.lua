@@ -603,3 +603,22 @@ local function take_back(m, deleted_at)
   m.text, m.deleted_at = '', deleted_at
   m.original_text, m.attachments, m.button_payload, m.edited_at = nil, nil, nil, nil
 end
+
+-- A conversation's log rewritten through a copy (a stream cannot be changed
+-- in place) in bounded steps, so a long log never holds Redis for long:
+-- each call copies at most `budget` entries after seq `at` into `copy`, each
+-- frame through `change(seq, frame)` (the frame to keep). The copy replaces
+-- the log in the call that reaches the log's end, entries logged meanwhile
+-- included. Answers done, the seq read up to (the caller keeps it for its
+-- next call) and the entries read. erase.lua's scrubs, unsend_message.lua.
+local function rewrite_log_step(log, copy, at, budget, change)
+  local entries = redis.call('XRANGE', log, '(' .. at .. '-1', '+', 'COUNT', budget)
+  for _, e in ipairs(entries) do
+    local seq = tonumber(string.match(e[1], '^(%d+)'))
+    redis.call('XADD', copy, e[1], e[2][1], change(seq, e[2][2]))
+    at = seq
+  end
+  if #entries == budget then return false, at, #entries end
+  if redis.call('EXISTS', copy) == 1 then redis.call('RENAME', copy, log) end
+  return true, at, #entries
+end

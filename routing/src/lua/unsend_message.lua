@@ -4,79 +4,111 @@
 -- message and its edits); the entries keep their seq, times, direction and
 -- author (reports and read marks count them as before) and gain
 -- `deleted_at`. A stream cannot be rewritten in place: the log is copied,
--- those frames changed, and the copy replaces it (a conversation's whole log
--- each time: unsends are rare). A retention or erasure scrub going on
--- (erase.lua's <log>:scrub) gets the same change, so its RENAME brings
--- nothing back. The newest text in conv:<id>:edits, the list's preview and
--- the search index (search_forget, then the indexer reads the log again from
--- its start) lose it too, and the provider id no longer finds the message (a
--- late edit or reaction of it is "unknown"). Then a "message" event ("edit":
--- true, as edit_message.lua logs an edit) carries the message without text
--- and with deleted_at, so the consoles replace it live.
+-- those frames changed, and the copy replaces it, in calls of at most
+-- `budget` entries (rewrite_log_step, prelude.lua), so a long conversation
+-- never holds Redis for long; the caller calls again while the answer is
+-- 'more'. The unsends of one conversation share that pass
+-- (conv:<id>:unsend: message seq -> what its unsend said); one that comes
+-- after the pass copied its message starts the pass over. The call that
+-- ends the pass finishes every message it took back: the newest text in
+-- conv:<id>:edits, its copies, the list's preview and the search index
+-- (search_forget, then the indexer reads the log again from its start) lose
+-- it, the provider id no longer finds the message (a late edit or reaction
+-- of it is "unknown"), and a "message" event ("edit": true, as
+-- edit_message.lua logs an edit) carries the message without text and with
+-- deleted_at, so the consoles replace it live. Until then the message is
+-- as it was (a frame logged meanwhile, an edit or its files' copies, is
+-- taken back too: the pass reads to the log's end). A retention or erasure
+-- scrub going on (erase.lua's <log>:scrub) starts over once the log is
+-- replaced, so its RENAME brings nothing back; one that ends first starts
+-- this pass over.
 -- ARGV: prefix, channel, provider_message_id, deleted_at_ms, now_ms,
--- dedup_key, dedup_ttl_s.
--- Answers { 'stored', conv, seq } | { 'duplicate' } (this unsend was seen) |
--- { 'unknown' } (a message we do not know, not the customer's, or one
--- unsent already: its provider id is forgotten then). A message not known
--- yet may still come (handled beside this unsend, or sent again by Meta
--- after a failure): a marker (unsent_marker) for dedup_ttl_s has ingest.lua
--- store it unsent.
+-- dedup_key, dedup_ttl_s, budget (log entries a call), then '' or, going on
+-- after 'more', the "<conv>:<seq>" that answer named.
+-- Answers { 'stored', conv, seq } | { 'more', conv, message seq } (call
+-- again with it) | { 'duplicate' } (this unsend was seen) | { 'unknown' } (a
+-- message we do not know, not the customer's, or one unsent already: its
+-- provider id is forgotten then). A message not known yet may still come
+-- (handled beside this unsend, or sent again by Meta after a failure): a
+-- marker (unsent_marker) for dedup_ttl_s has ingest.lua store it unsent.
 local channel, provider_id = ARGV[2], ARGV[3]
 local deleted_at, now, dedup_key, dedup_ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
+local budget, going_on = tonumber(ARGV[8]), ARGV[9] or ''
 
-local dkey, seen = dedup_of(channel, dedup_key)
-if seen then return { 'duplicate' } end
-
-local conv, mseq = message_by_provider_id(channel, provider_id)
-if not conv then
-  redis.call('SET', unsent_marker(channel, provider_id), deleted_at, 'EX', dedup_ttl)
-  return { 'unknown' }
+local conv, mseq
+if going_on ~= '' then
+  conv, mseq = string.match(going_on, '^(.*):(%d+)$')
+  -- Finished by the call that ended the pass (another unsend in this conversation).
+  if redis.call('HEXISTS', conv_key(conv) .. ':unsend', mseq) == 0 then return { 'stored', conv } end
+else
+  local _, seen = dedup_of(channel, dedup_key)
+  if seen then return { 'duplicate' } end
+  conv, mseq = message_by_provider_id(channel, provider_id)
+  if not conv then
+    redis.call('SET', unsent_marker(channel, provider_id), deleted_at, 'EX', dedup_ttl)
+    return { 'unknown' }
+  end
 end
 local vkey = conv_key(conv)
--- Only a customer's own message (the provider id of one of ours names it too: delivery.lua).
-local original = redis.call('XRANGE', vkey .. ':log', mseq .. '-1', mseq .. '-1')[1]
-local stored = original and cjson.decode(original[2][2]).message
-if type(stored) ~= 'table' or stored.direction ~= 'in' then return { 'unknown' } end
-local message_id = conv .. ':' .. mseq
--- How the message's id reads inside a frame (inbound_message writes it so):
--- only the frames holding it are decoded.
-local id_member = '"id":' .. json_string(message_id)
+local log, pending = vkey .. ':log', vkey .. ':unsend'
 
--- The frame without what the customer took back; nil when it does not carry the message.
-local function without_message(raw)
-  if not string.find(raw, id_member, 1, true) then return nil end
-  local f = cjson.decode(raw)
-  local m = f.message
-  if f.event ~= 'message' or type(m) ~= 'table' or m.id ~= message_id then return nil end
-  drop_stored_copies(m.attachments)
-  take_back(m, deleted_at)
-  return cjson.encode(f), m
-end
-
--- Rewrites `log` through a copy; answers the message as its first frame has it now.
-local function rewrite(log)
-  local copy, msg = log .. ':unsend', nil
-  redis.call('DEL', copy)
-  for _, e in ipairs(redis.call('XRANGE', log, '-', '+')) do
-    local frame, m = without_message(e[2][2])
-    msg = msg or m
-    redis.call('XADD', copy, e[1], e[2][1], frame or e[2][2])
+if going_on == '' and redis.call('HEXISTS', pending, mseq) == 0 then
+  -- Only a customer's own message (the provider id of one of ours names it too: delivery.lua).
+  local original = redis.call('XRANGE', log, mseq .. '-1', mseq .. '-1')[1]
+  local stored = original and cjson.decode(original[2][2]).message
+  if type(stored) ~= 'table' or stored.direction ~= 'in' then return { 'unknown' } end
+  redis.call('HSET', pending, mseq, cjson.encode({ deleted_at = deleted_at, channel = channel,
+    provider_id = provider_id, dedup_key = dedup_key, dedup_ttl = dedup_ttl }))
+  -- Frames holding a message come at its seq or after: a pass past it starts over.
+  if tonumber(redis.call('HGET', vkey, 'unsend_at') or '0') >= tonumber(mseq) then
+    redis.call('DEL', log .. ':unsend')
+    redis.call('HSET', vkey, 'unsend_at', 0)
   end
-  if redis.call('EXISTS', copy) == 1 then redis.call('RENAME', copy, log) end
-  return msg
 end
 
-local msg = rewrite(vkey .. ':log')
-if redis.call('EXISTS', vkey .. ':log:scrub') == 1 then rewrite(vkey .. ':log:scrub') end
-
-redis.call('DEL', p .. 'provider_msg:' .. channel .. ':' .. provider_id)
--- Its copies' bytes went with the frames naming them; a copy still on the way is refused (meta_media.lua).
-redis.call('HDEL', vkey .. ':edits', mseq)
-redis.call('HDEL', vkey .. ':copies', mseq)
-local last = last_message_view(redis.call('HGET', vkey, 'last_message') or '')
-if last and tostring(last.seq) == mseq then
-  redis.call('HSET', vkey, 'last_message', last_message_field(mseq, last.at, last.author, '', nil, deleted_at))
+-- The messages this pass takes back, by seq; a frame is decoded only when it
+-- holds one's id as inbound_message writes it.
+local taken = {}
+local h = redis.call('HGETALL', pending)
+for i = 1, #h, 2 do
+  local t = cjson.decode(h[i + 1])
+  t.seq, t.id = tonumber(h[i]), conv .. ':' .. h[i]
+  t.member = '"id":' .. json_string(t.id)
+  taken[#taken + 1] = t
 end
+table.sort(taken, function(a, b) return a.seq < b.seq end)
+
+local function without_taken(seq, raw)
+  for _, t in ipairs(taken) do
+    if seq >= t.seq and string.find(raw, t.member, 1, true) then
+      local f = cjson.decode(raw)
+      local m = f.message
+      if f.event == 'message' and type(m) == 'table' and m.id == t.id then
+        drop_stored_copies(m.attachments)
+        take_back(m, t.deleted_at)
+        return cjson.encode(f)
+      end
+    end
+  end
+  return raw
+end
+
+local at = tonumber(redis.call('HGET', vkey, 'unsend_at') or '0')
+local done
+done, at = rewrite_log_step(log, log .. ':unsend', at, budget, without_taken)
+if not done then
+  redis.call('HSET', vkey, 'unsend_at', at)
+  return { 'more', conv, mseq }
+end
+redis.call('DEL', pending)
+redis.call('HDEL', vkey, 'unsend_at')
+-- A scrub under way copied frames of the log just replaced: it starts over
+-- (the messages it counted so far are not counted again: erase.lua).
+local scrub = redis.call('HMGET', vkey, 'scrub_at', 'scrub_counted')
+if redis.call('DEL', log .. ':scrub') == 1 then
+  redis.call('HSET', vkey, 'scrub_at', 0, 'scrub_counted', math.max(tonumber(scrub[1]), tonumber(scrub[2] or '0')))
+end
+
 -- Search: the conversation's words go now; the indexer reads its log again
 -- from the start (-1: nothing indexed, and a pass that read the log before
 -- this is not applied: search.lua compares the seq it started from).
@@ -84,8 +116,24 @@ search_forget('t', conv)
 redis.call('HSET', p .. 'search:seq', conv, -1)
 redis.call('ZADD', p .. 'search:dirty', now, conv)
 
--- Not updated_at: the conversation keeps its place in the lists.
-local seq = redis.call('HINCRBY', vkey, 'seq', 1)
-emit(conv, seq, 'message', { message = msg, edit = true })
-if dkey then redis.call('SET', dkey, conv, 'EX', dedup_ttl) end
-return { 'stored', conv, tostring(seq) }
+local last = last_message_view(redis.call('HGET', vkey, 'last_message') or '')
+local answer
+for _, t in ipairs(taken) do
+  local s = tostring(t.seq)
+  redis.call('DEL', p .. 'provider_msg:' .. t.channel .. ':' .. t.provider_id)
+  -- Its copies' bytes went with the frames naming them; a copy still on the way is refused (meta_media.lua).
+  redis.call('HDEL', vkey .. ':edits', s)
+  redis.call('HDEL', vkey .. ':copies', s)
+  if last and tostring(last.seq) == s then
+    redis.call('HSET', vkey, 'last_message', last_message_field(s, last.at, last.author, '', nil, t.deleted_at))
+  end
+  local first = redis.call('XRANGE', log, s .. '-1', s .. '-1')[1]
+  local msg = first and cjson.decode(first[2][2]).message
+  -- Not updated_at: the conversation keeps its place in the lists.
+  local seq = redis.call('HINCRBY', vkey, 'seq', 1)
+  emit(conv, seq, 'message', { message = msg, edit = true })
+  local dkey = dedup_of(t.channel, t.dedup_key)
+  if dkey then redis.call('SET', dkey, conv, 'EX', t.dedup_ttl) end
+  if s == mseq then answer = { 'stored', conv, tostring(seq) } end
+end
+return answer or { 'stored', conv }

@@ -107,6 +107,8 @@ class conversation_service {
   // id: its text and attachments leave the log (the entry and its seq stay,
   // with deleted_at) and the search index, and a "message" event ("edit":
   // true, deleted_at) tells the consoles (routing/src/lua/unsend_message.lua).
+  // The log is rewritten in several script calls of bounded work, made here
+  // one after another, so a long conversation never holds Redis for long.
   awaitable<result<side_event_outcome>> unsend_message(const proto::inbound_event& unsend);
 
   // A customer's reaction to a message found by its provider id, or its
