@@ -258,7 +258,7 @@ awaitable<outcome> on_customer_message(services& s, const routing::ingest_outcom
         if (!item.is_object() || item.value("serial", "") != serial) continue;
         auto lang = co_await customer_language(s, stored.customer_id);
         if (lang.empty()) lang = event.language;
-        auto status = as::warranty_status(item.value("warranty_end", ""), as::local_date(*s.cfg.campaigns.tz, now_ms()));
+        auto status = as::warranty_status(item.value("warranty_end", ""), as::local_date(*s.cfg.shop_tz, now_ms()));
         routing::author bot{proto::author_kind::bot, "", s.cfg.bot.name.in(lang)};
         auto text = warranty_answer(lang, status, item);
         // Once per message: a follow-up run again finds it (followup.cpp).
@@ -379,7 +379,7 @@ void add_aftersales_routes(router& r, services& s) {
         store::make_command("HMGET", pre + "cust:" + id, "tags", "opt_out", "opt_out_at", "vip", "language")};
     auto rows = co_await s.redis.exec_pipeline(std::move(cmds));
     if (!rows || rows->size() != 2) co_return unavailable();
-    const auto today = as::local_date(*s.cfg.campaigns.tz, now_ms());
+    const auto today = as::local_date(*s.cfg.shop_tz, now_ms());
     json list = json::array();
     for (const auto& v : (*rows)[0].elements) {
       auto item = json::parse(v.str, nullptr, false);

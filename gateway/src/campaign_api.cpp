@@ -58,7 +58,7 @@ awaitable<std::optional<json>> views(services& s, const std::vector<std::string>
 std::variant<cp::definition, http_response> requested_campaign(services& s, const http_request& req) {
   auto body = json_body(req);
   if (auto* err = std::get_if<http_response>(&body)) return *err;
-  auto parsed = cp::parse_definition(std::get<json>(body), *s.cfg.campaigns.tz, now_ms());
+  auto parsed = cp::parse_definition(std::get<json>(body), *s.cfg.shop_tz, now_ms());
   if (auto* err = std::get_if<std::string>(&parsed)) return reject(400, "invalid_field", *err);
   auto& d = std::get<cp::definition>(parsed);
   for (const auto& ch : d.who.channels)

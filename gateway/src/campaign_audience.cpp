@@ -86,7 +86,7 @@ awaitable<std::optional<std::vector<planned_message>>> messages_due(services& s,
   if (cmds.empty()) co_return out;
   auto rows = co_await s.redis.exec_pipeline(std::move(cmds));
   if (!rows) co_return std::nullopt;
-  const auto today = local_day(*s.cfg.campaigns.tz, routing::now_ms());
+  const auto today = local_day(*s.cfg.shop_tz, routing::now_ms());
   const std::size_t step = purchases ? 2 : 1;
   for (std::size_t k = 0; k + step - 1 < rows->size(); k += step) {
     const auto& h = (*rows)[k].elements;

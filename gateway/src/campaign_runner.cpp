@@ -150,7 +150,7 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
     if (it == running.end() || it->second.definition_json != f[1].str) {
       live c;
       c.definition_json = f[1].str;
-      auto parsed = cp::parse_definition(json::parse(f[1].str, nullptr, false), *s.cfg.campaigns.tz, now_ms());
+      auto parsed = cp::parse_definition(json::parse(f[1].str, nullptr, false), *s.cfg.shop_tz, now_ms());
       if (auto* err = std::get_if<std::string>(&parsed)) {
         log()->error("campaign {}: stored definition unreadable: {}", id, *err);
         co_return;
@@ -177,7 +177,7 @@ struct campaign_runner::state : std::enable_shared_from_this<state> {
     cp::quiet_hours quiet{cfg.quiet_from_s, cfg.quiet_to_s};
     if (c.def.quiet) quiet = *c.def.quiet;
     // Quiet hours: nothing is sent, nothing is dropped; the admin sees until when.
-    if (auto until = cp::quiet_until(quiet, *cfg.tz, now); until >= 0) {
+    if (auto until = cp::quiet_until(quiet, *s.cfg.shop_tz, now); until >= 0) {
       if (f[4].as_int() != until) co_await note(id, "quiet_until", std::to_string(until));
       c.tokens = 0;
       c.refilled = std::chrono::steady_clock::now();

@@ -158,7 +158,6 @@ void warn_unconfigured_teams(config& c) {
   }
 }
 
-// After "routing": the default time zone is the first team's business hours.
 void parse_campaigns(const json* j, config& c) {
   auto& k = c.campaigns;
   if (j) {
@@ -193,12 +192,17 @@ void parse_campaigns(const json* j, config& c) {
     for (const auto& l : k.language_fallback)
       if (!proto::known_language(l)) r.fail("language_fallback: fa, ar or en");
   }
-  std::string zone = k.timezone;
+}
+
+// After "routing" and "campaigns": campaigns.timezone, else the first
+// configured team with business hours, else UTC.
+std::shared_ptr<const routing::time_zone> shop_zone(const config& c) {
+  std::string zone = c.campaigns.timezone;
   if (zone.empty())
     for (const auto& t : c.routing.teams)
       if (!t.timezone.empty()) { zone = t.timezone; break; }
   try {
-    k.tz = zone.empty() ? routing::time_zone::fixed("UTC", 0) : routing::time_zone::load(zone, c.routing.zoneinfo_dir);
+    return zone.empty() ? routing::time_zone::fixed("UTC", 0) : routing::time_zone::load(zone, c.routing.zoneinfo_dir);
   } catch (const std::exception& e) {
     throw std::runtime_error(fmt::format("campaigns.timezone: {}", e.what()));
   }
@@ -432,6 +436,7 @@ config parse_config(const json& j, env_lookup env) {
   c.proxy.trust_forwarded_for = old_forwarded_for.settle(trust_forwarded_for, c.warnings);
   if (auto* r = root.sub("routing")) c.routing = routing::parse_routing_config(*r);  // throws naming the key
   parse_campaigns(root.sub("campaigns"), c);
+  c.shop_tz = shop_zone(c);
   if (auto* r = root.sub("retention")) parse_retention(*r, c.retention);
   if (auto* m = root.sub("meta_media")) {
     auto& mm = c.meta_media;

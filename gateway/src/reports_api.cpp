@@ -245,22 +245,11 @@ std::optional<std::int64_t> time_param(std::string_view v, const rp::calendar& c
   return out;
 }
 
-// The shop's zone, where a report's days begin when the request names none:
-// campaigns.timezone, else the first team with business hours (as the teams
-// are now: an admin may have set them since the start), else UTC.
-std::shared_ptr<const routing::time_zone> shop_zone(services& s) {
-  if (!s.cfg.campaigns.timezone.empty()) return s.cfg.campaigns.tz;
-  for (const auto& t : *s.routing->teams())
-    if (t.hours.tz) return t.hours.tz;
-  // No team has hours now: the zone chosen when the config was read (the first
-  // team that had a timezone then, else UTC).
-  return s.cfg.campaigns.tz;
-}
-
 // The query from the request's parameters, or the 400 to answer.
 std::variant<rp::query, http_response> parse_query(services& s, const http_request& req) {
   rp::query q;
-  if (auto zone = shop_zone(s)) {
+  // Without tz: the shop's zone (config::shop_tz), the one campaigns and warranties use.
+  if (const auto& zone = s.cfg.shop_tz) {
     q.cal.tz = zone;
     q.tz_name = zone->name();
   }

@@ -221,3 +221,14 @@ TEST(Config, BotNameByLanguageFallsBackToEnglish) {
   EXPECT_EQ(no_english.bot.name.fallback, "دستیار");
   EXPECT_EQ(parse(R"({"bot":{"name":{"ar":"المساعد"}}})").bot.name.in("fa"), "المساعد");
 }
+
+TEST(Config, ShopZoneIsCampaignsTimezoneElseTheFirstTeamWithHoursElseUTC) {
+  EXPECT_EQ(parse("{}").shop_tz->name(), "UTC");
+  const char* teams = R"("routing":{"teams":[{"id":"support"},
+    {"id":"sales","hours":{"timezone":"UTC+03:30","weekly":{"sat":["09:00-17:00"]}}},
+    {"id":"vip","hours":{"timezone":"UTC+04","weekly":{"sat":["09:00-17:00"]}}}]})";
+  EXPECT_EQ(parse((std::string("{") + teams + "}").c_str()).shop_tz->name(), "UTC+03:30");
+  auto set = parse((std::string("{") + teams + R"(,"campaigns":{"timezone":"UTC-05"}})").c_str());
+  EXPECT_EQ(set.shop_tz->name(), "UTC-05");
+  EXPECT_EQ(set.shop_tz->offset_at(0), -5 * 3600);
+}

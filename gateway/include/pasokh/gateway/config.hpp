@@ -174,8 +174,7 @@ struct csat_config {
 // zone, the default pace, the loop's lease.
 struct campaigns_config {
   bool enabled = true;
-  std::string timezone;  // IANA or UTC+hh:mm; "" = the first team's business-hours zone, else UTC
-  std::shared_ptr<const routing::time_zone> tz;  // loaded from timezone
+  std::string timezone;  // IANA or UTC+hh:mm; "" = the first team's business-hours zone, else UTC (config::shop_tz)
   int quiet_from_s = 21 * 3600;  // local time of day; quiet_from == quiet_to: no quiet hours
   int quiet_to_s = 9 * 3600;
   double rate_per_second = 5;    // per campaign, unless the campaign says
@@ -235,6 +234,10 @@ struct config {
   routing::routing_config routing;  // teams, rules, presence, SLA (routing_config.hpp)
   std::chrono::seconds attachment_ttl{30 * 24 * 3600};  // stored attachment contents (email, web chat, Meta copies)
   meta_media_config meta_media;
+  // The shop's time zone, chosen once as the file is read (shop_zone in
+  // config.cpp): campaigns plan their days in it, warranties end in it, and
+  // reports count their days in it unless the request names another.
+  std::shared_ptr<const routing::time_zone> shop_tz;
   std::vector<channel_config> channels;
   std::string web_root = "web";
   // How customers reach this gateway from outside ("https://support.shop.example"):
