@@ -165,6 +165,16 @@ std::int64_t calendar::day_start(std::int64_t day) const {
   return tz ? tz->to_utc(day * 86400) * 1000 : day * day_ms;
 }
 
+int week_start_of(std::string_view zone) {
+  static constexpr std::string_view saturday[] = {"Asia/Tehran", "Asia/Kabul", "Asia/Baghdad", "Asia/Kuwait", "Asia/Qatar",
+                                                  "Asia/Bahrain", "Asia/Muscat", "Asia/Amman", "Asia/Damascus",
+                                                  "Africa/Cairo", "Africa/Tripoli", "Africa/Algiers", "Africa/Khartoum"};
+  static constexpr std::string_view sunday[] = {"Asia/Riyadh", "Asia/Aden"};
+  if (std::find(std::begin(saturday), std::end(saturday), zone) != std::end(saturday)) return 6;
+  if (std::find(std::begin(sunday), std::end(sunday), zone) != std::end(sunday)) return 0;
+  return 1;
+}
+
 std::vector<bucket> buckets(const calendar& cal, grouping g, std::int64_t from, std::int64_t to) {
   std::vector<bucket> out;
   if (g == grouping::none || to <= from) return out;

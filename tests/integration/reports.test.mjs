@@ -91,6 +91,21 @@ test('reports: without tz a report is in the shop\'s zone (here the first team\'
   assert.deepEqual(figures(r.json), figures((await call('GET', FEB, boss)).json));
 });
 
+test('reports: weeks start as where the report\'s zone is (Saturday in Tehran, Monday in UTC) unless week_start says', async () => {
+  const weeks = async (query) => {
+    const r = await call('GET', `/api/v1/reports/summary?from=2020-02-01&to=2020-03-01&group=week${query}`, boss);
+    assert.equal(r.status, 200, r.text);
+    return r.json.series.points.map((p) => p.date);
+  };
+  const saturdays = ['2020-02-01', '2020-02-08', '2020-02-15', '2020-02-22', '2020-02-29'];
+  assert.deepEqual(await weeks(''), saturdays, 'the shop\'s zone, Asia/Tehran');
+  assert.deepEqual(await weeks('&tz=Asia/Tehran'), saturdays);
+  const mondays = ['2020-02-01', '2020-02-03', '2020-02-10', '2020-02-17', '2020-02-24'];
+  assert.deepEqual(await weeks('&tz=UTC'), mondays, 'the first week clipped to the period');
+  assert.deepEqual(await weeks('&week_start=mon'), mondays);
+  assert.deepEqual(await weeks('&tz=UTC&week_start=sat'), saturdays);
+});
+
 test('reports: CSV with a BOM, quoted keys and defused formulas', async () => {
   const csv = await call('GET', `${FEB}&format=csv&group=day`, boss);
   assert.equal(csv.status, 200);

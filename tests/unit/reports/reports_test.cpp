@@ -863,6 +863,12 @@ TEST(ReportFigures, TheAgentFilterCountsTheSurveysAboutTheAgent) {
   EXPECT_EQ(ali["csat"]["responses"], 0);
 }
 
+TEST(ReportFigures, WeeksStartAsWhereTheZoneIs) {
+  const std::pair<const char*, int> cases[] = {{"Asia/Tehran", 6}, {"Asia/Kabul", 6}, {"Africa/Cairo", 6}, {"Asia/Riyadh", 0},
+                                               {"Europe/Berlin", 1}, {"UTC", 1}, {"UTC+03:30", 1}, {"", 1}};
+  for (auto [zone, day] : cases) EXPECT_EQ(rp::week_start_of(zone), day) << zone;
+}
+
 TEST(ReportFigures, DayAndWeekBucketsInTheTeamsZone) {
   if (!have_zones()) GTEST_SKIP();
   auto q = february();

@@ -127,6 +127,10 @@ struct calendar {
   std::int64_t day_start(std::int64_t local_day) const;  // UTC ms of local midnight
   std::string local_time(std::int64_t utc_ms) const;     // "YYYY-MM-DD HH:MM", local
 };
+// The first day of the week (0 Sunday .. 6 Saturday) where the IANA zone is, as
+// CLDR has it for its country: Saturday in Iran, Afghanistan and most Arab
+// countries, Sunday in Saudi Arabia and Yemen, else Monday (ISO).
+int week_start_of(std::string_view zone);
 enum class grouping { none, day, week };
 // The buckets covering [from, to): each [start, next start), the first
 // clipped to `from`, labelled by its local date YYYY-MM-DD.

@@ -6,7 +6,7 @@ import { call, routing, session } from '../api.js';
 import { $, h } from './dom.js';
 import { removedName } from './inbox.js';
 import { formatDuration, formatPercent, svgBarChart, svgLineChart } from './charts.js';
-import { lang, locale, num, t } from '../i18n.js';
+import { locale, num, t } from '../i18n.js';
 
 const DAY = 86_400_000;
 const enc = encodeURIComponent;
@@ -28,33 +28,14 @@ export function presetRange(name, today) {
   return null;
 }
 
-// The first day of a report's week, as CLDR has it for the country of the zone: Saturday in Iran,
-// Afghanistan and most Arab countries, Sunday in Saudi Arabia and Yemen; for another zone (or none
-// yet) by the console's language: Saturday for Persian and Arabic, Monday (ISO) for English.
-const SATURDAY_ZONES = new Set(['Asia/Tehran', 'Asia/Kabul', 'Asia/Baghdad', 'Asia/Kuwait', 'Asia/Qatar', 'Asia/Bahrain',
-  'Asia/Muscat', 'Asia/Amman', 'Asia/Damascus', 'Africa/Cairo', 'Africa/Tripoli', 'Africa/Algiers', 'Africa/Khartoum']);
-const SUNDAY_ZONES = new Set(['Asia/Riyadh', 'Asia/Aden']);
-export function weekStart(tz, language = lang) {
-  if (SATURDAY_ZONES.has(tz)) return 'sat';
-  if (SUNDAY_ZONES.has(tz)) return 'sun';
-  return language === 'fa' || language === 'ar' ? 'sat' : 'mon';
-}
-
 // The summary's query string: `to` is the day after the last day shown. No tz: the server's
-// zone (the shop's), which the answer names.
+// zone (the shop's), which the answer names. Weeks start where the server says for the zone.
 export function reportQuery({ from, to, group, channel, team, agent, tz }, format) {
   const p = new URLSearchParams({ from, to: addDays(to, 1), group });
   if (tz) p.set('tz', tz);
-  if (group === 'week') p.set('week_start', weekStart(tz));
   for (const [k, v] of Object.entries({ channel, team, agent })) if (v) p.set(k, v);
   if (format) p.set('format', format);
   return p.toString();
-}
-
-// The summary and its CSV from one snapshot of the form, taken before the answer names the zone:
-// the CSV then groups weeks exactly as the chart it downloads.
-export function reportQueries(p) {
-  return { summary: reportQuery(p), csv: reportQuery(p, 'csv'), from: p.from, to: p.to };
 }
 
 // A day (YYYY-MM-DD) in the console's language and calendar: "27 Oct 2026", «۵ آبان ۱۴۰۵».
@@ -149,15 +130,14 @@ export function mountReports({ notice }) {
     const mine = ++loading;
     status.textContent = t('loading');
     view.setAttribute('aria-busy', 'true');
-    const queries = reportQueries(p);
     try {
-      const report = await call(`/api/v1/reports/summary?${queries.summary}`);
+      const report = await call(`/api/v1/reports/summary?${reportQuery(p)}`);
       if (mine !== loading) return;
-      // Later loads ask for the zone the answer names; this one's CSV keeps the query sent.
+      // This load's CSV and later loads ask for the zone the answer names (its weeks too).
       if (!p.tz) form.elements.tz.value = p.tz = report.tz;
       render(report, p);
       status.textContent = periodText(p, report.conversations.total);
-      await csvLink(queries, mine);
+      await csvLink(p, mine);
     } catch (e) {
       if (mine !== loading) return;
       status.textContent = '';
@@ -170,16 +150,16 @@ export function mountReports({ notice }) {
   }
 
   // The CSV of the same query, fetched with the session's token and offered as a file.
-  async function csvLink(queries, mine) {
+  async function csvLink(p, mine) {
     const a = $('#report-csv');
-    const res = await fetch(`/api/v1/reports/summary?${queries.csv}`,
+    const res = await fetch(`/api/v1/reports/summary?${reportQuery(p, 'csv')}`,
       { headers: { authorization: `Bearer ${session.load()?.token ?? ''}` } });
     if (!res.ok || mine !== loading) return;
     const blob = await res.blob();
     if (csvUrl) URL.revokeObjectURL(csvUrl);
     csvUrl = URL.createObjectURL(blob);
     a.href = csvUrl;
-    a.download = `pasokh-report-${queries.from}-${queries.to}.csv`;
+    a.download = `pasokh-report-${p.from}-${p.to}.csv`;
     a.removeAttribute('aria-disabled');
   }
 
