@@ -274,14 +274,13 @@ routing_config parse_routing_config(const json& j) {
   return c;
 }
 
-route_decision decide_route(const std::vector<routing_rule>& rules, const std::vector<team_def>& teams,
-                            const route_facts& f) {
+route_decision decide_route(const routing_config& cfg, const std::vector<team_def>& teams, const route_facts& f) {
   auto team_exists = [&](const std::string& id) {
     return std::any_of(teams.begin(), teams.end(), [&](const team_def& t) { return t.id == id; });
   };
-  route_decision d{f.current_team, f.vip ? "high" : "", "channel default"};
-  for (std::size_t i = 0; i < rules.size(); ++i) {
-    const auto& r = rules[i];
+  route_decision d{f.current_team, f.vip ? "high" : "", "channel default", ""};
+  for (std::size_t i = 0; i < cfg.rules.size(); ++i) {
+    const auto& r = cfg.rules[i];
     if (!r.channels.empty() && !contains(r.channels, f.channel)) continue;
     if (!r.languages.empty() && !contains(r.languages, f.language)) continue;
     if (!r.tags.empty() && !intersects(r.tags, f.tags)) continue;
@@ -305,6 +304,13 @@ route_decision decide_route(const std::vector<routing_rule>& rules, const std::v
   if (by_skill) {
     d.team = by_skill->id;
     d.why = "skill";
+    return d;
+  }
+  if (!team_exists(d.team) && !teams.empty()) {
+    d.unknown_team = d.team;
+    auto stand_in = std::find_if(cfg.teams.begin(), cfg.teams.end(), [&](const team_def& t) { return team_exists(t.id); });
+    d.team = stand_in != cfg.teams.end() ? stand_in->id : teams.front().id;
+    d.why += ", team " + d.unknown_team + " does not exist";
   }
   return d;
 }

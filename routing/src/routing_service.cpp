@@ -1,5 +1,6 @@
 #include "pasokh/routing/routing_service.hpp"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -242,26 +243,11 @@ awaitable<rresult<bool>> routing_service::delete_team(const std::string& id) {
 
 route_plan routing_service::plan(const route_facts& facts, std::int64_t at) const {
   auto all = teams();
-  auto decision = decide_route(cfg_.rules, *all, facts);
-  const auto find = [&](const std::string& id) -> const team_def* {
-    for (const auto& t : *all)
-      if (t.id == id) return &t;
-    return nullptr;
-  };
-  const team_def* team = find(decision.team);
+  auto decision = decide_route(cfg_, *all, facts);
+  auto found = std::find_if(all->begin(), all->end(), [&](const team_def& t) { return t.id == decision.team; });
   team_def stand_in;  // no team at all: nobody could take it anywhere
   stand_in.id = decision.team;
-  std::string unknown;
-  if (!team && !all->empty()) {
-    // Its queue would be one nobody sees: the first configured team takes it.
-    unknown = decision.team;
-    for (const auto& t : cfg_.teams)
-      if (!team) team = find(t.id);
-    if (!team) team = &all->front();
-    decision.team = team->id;
-    decision.why += ", team " + unknown + " does not exist";
-  }
-  if (!team) team = &stand_in;
+  const team_def* team = found != all->end() ? &*found : &stand_in;
   auto sla = sla_for(*team, at);
   std::string closed;
   if (!team->hours.always_open() && !team->hours.is_open(at)) closed = closed_message_for(*team, facts.language);
@@ -269,7 +255,7 @@ route_plan routing_service::plan(const route_facts& facts, std::int64_t at) cons
   out.language = facts.language;
   out.closed = !closed.empty();
   out.why = decision.why;
-  out.unknown_team = std::move(unknown);
+  out.unknown_team = std::move(decision.unknown_team);
   out.channel = facts.channel;
   out.decision = {decision.team, decision.priority, facts.vip ? "1" : "0", std::to_string(sla.first_due),
                   std::to_string(sla.first_warn), std::to_string(sla.resolve_due), std::to_string(sla.resolve_warn),

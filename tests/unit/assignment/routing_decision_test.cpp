@@ -47,10 +47,10 @@ TEST(RouteDecision, RulesThenSkillsThenTheChannelsTeam) {
       {{"api", "ar", {"returns"}, false, "support"}, "returns_ar", "", "skill"},
       {{"api", "fa", {"returns"}, false, "support"}, "returns_ar", "", "skill"},  // nobody speaks fa: first skill match
       {{"api", "fa", {"complaint"}, false, "support"}, "support", "urgent", "rule 3"},
-      {{"telegram", "en", {"delivery"}, false, "sales"}, "sales", "", "channel default"},
+      {{"telegram", "en", {"delivery"}, false, "sales"}, "support", "", "channel default, team sales does not exist"},
   };
   for (const auto& c : cases) {
-    auto d = decide_route(cfg.rules, cfg.teams, c.facts);
+    auto d = decide_route(cfg, cfg.teams, c.facts);
     EXPECT_EQ(d.team, c.team) << c.facts.channel << "/" << c.facts.language;
     EXPECT_EQ(d.priority, c.priority) << c.facts.channel << "/" << c.facts.language;
     EXPECT_EQ(d.why, c.why) << c.facts.channel << "/" << c.facts.language;
@@ -59,9 +59,26 @@ TEST(RouteDecision, RulesThenSkillsThenTheChannelsTeam) {
   std::vector<team_def> without_vip;
   std::copy_if(cfg.teams.begin(), cfg.teams.end(), std::back_inserter(without_vip), [](const team_def& t) { return t.id != "vip"; });
   route_facts vip{"api", "fa", {}, true, "support"};
-  auto d = decide_route(cfg.rules, without_vip, vip);
+  auto d = decide_route(cfg, without_vip, vip);
   EXPECT_EQ(d.team, "support");
   EXPECT_EQ(d.priority, "high");  // VIP still lifts priority
+}
+
+TEST(RouteDecision, AChannelsTeamThatNoLongerExistsGoesToTheFirstConfiguredTeamThere) {
+  auto cfg = sample();
+  const route_facts to_sales{"telegram", "fa", {}, false, "sales"};
+  auto d = decide_route(cfg, cfg.teams, to_sales);
+  EXPECT_EQ(d.team, "support");
+  EXPECT_EQ(d.unknown_team, "sales");
+  EXPECT_EQ(d.why, "channel default, team sales does not exist");
+  EXPECT_EQ(decide_route(cfg, cfg.teams, {"api", "fa", {}, false, "support"}).unknown_team, "");
+  // support deleted too: the next configured team; none of them left: the first there is.
+  std::vector<team_def> later(cfg.teams.begin() + 1, cfg.teams.end());
+  EXPECT_EQ(decide_route(cfg, later, to_sales).team, "warranty");
+  team_def made_in_console;
+  made_in_console.id = "kiosk";
+  EXPECT_EQ(decide_route(cfg, {made_in_console}, to_sales).team, "kiosk");
+  EXPECT_EQ(decide_route(cfg, {}, to_sales).team, "sales");  // no team at all: nothing to stand in
 }
 
 TEST(Escalation, OneStepUpToUrgent) {

@@ -93,12 +93,15 @@ struct route_decision {
   std::string team;      // the chosen team
   std::string priority;  // "" keeps the conversation's
   std::string why;       // "rule 2", "skill warranty", "channel default"
+  std::string unknown_team;  // the channel's team, when it does not exist (deleted): `team` stands in for it
 };
 
-// Rules in order; else a team whose skills match a tag (one speaking the
-// language preferred); else the channel's team. VIP lifts priority to high.
-route_decision decide_route(const std::vector<routing_rule>& rules, const std::vector<team_def>& teams,
-                            const route_facts& facts);
+// Rules in order (`cfg.rules`); else a team whose skills match a tag (one
+// speaking the language preferred); else the channel's team. One that does not
+// exist (deleted while a channel still names it) would be a queue nobody sees:
+// the first of the configured teams that exists takes it, else the first of
+// `teams`. VIP lifts priority to high. `teams`: the teams there are now.
+route_decision decide_route(const routing_config& cfg, const std::vector<team_def>& teams, const route_facts& facts);
 
 std::string escalated(std::string_view priority);  // one step up; urgent stays
 
