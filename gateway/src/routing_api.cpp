@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include <spdlog/spdlog.h>
@@ -146,6 +147,42 @@ std::optional<std::string> unknown_action_field(const std::string& op, const jso
   }
   return std::nullopt;
 }
+
+// The removed agents by their last name (agent_admin.lua's tombstones), by id,
+// for GET /api/v1/agents. A tombstone is only ever added (its id is never given
+// again), so the list read last holds while the hash has as many entries: each
+// call asks for the count and reads the tombstones only after a removal.
+class removed_agents_cache {
+ public:
+  awaitable<std::optional<json>> list(services& s) {
+    const auto key = s.cfg.redis.prefix + "agents_removed";
+    auto count = co_await s.redis.exec(store::make_command("HLEN", key));
+    if (!count || count->is_error()) co_return std::nullopt;
+    if (auto kept = cached(count->as_int())) co_return kept;
+    auto tombs = co_await s.redis.exec(store::make_command("HGETALL", key));
+    if (!tombs || tombs->is_error()) co_return std::nullopt;
+    json removed = json::array();
+    for (std::size_t i = 0; i + 1 < tombs->elements.size(); i += 2) {
+      const auto& id = tombs->elements[i].str;
+      removed.push_back({{"id", id}, {"name", removed_agent_name(tombs->elements[i + 1].str).value_or(id)}});
+    }
+    std::sort(removed.begin(), removed.end(), [](const json& a, const json& b) { return a["id"] < b["id"]; });
+    std::lock_guard lock(mutex_);
+    count_ = static_cast<std::int64_t>(removed.size());
+    list_ = removed;
+    co_return removed;
+  }
+
+ private:
+  std::optional<json> cached(std::int64_t count) {
+    std::lock_guard lock(mutex_);
+    if (count != count_) return std::nullopt;
+    return list_;
+  }
+  std::mutex mutex_;
+  std::int64_t count_ = -1;  // none read yet
+  json list_;
+};
 
 }  // namespace
 
@@ -289,7 +326,8 @@ void add_routing_routes(router& r, services& s) {
 
   // Agents with presence and load: any agent may read (for transfers). The
   // removed ones (`with_removed`) only for /api/v1/agents: presence is polled.
-  auto list_agents = [&s](const http_request& req, bool with_removed) -> awaitable<http_response> {
+  auto removed_agents = std::make_shared<removed_agents_cache>();
+  auto list_agents = [&s, removed_agents](const http_request& req, bool with_removed) -> awaitable<http_response> {
     auto who = co_await require_agent(s, req, "");
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     bool admin = is_admin(std::get<agent>(who));
@@ -331,17 +369,10 @@ void add_routing_routes(router& r, services& s) {
     // default_capacity: what a new agent gets when the admin's form leaves its capacity empty.
     json out{{"agents", list}, {"default_capacity", s.cfg.routing.default_capacity}};
     if (with_removed) {
-      // Removed agents by their last name (agent_admin.lua's tombstones), so their
-      // past replies and the reports' filter name them; ids are never reused.
-      auto tombs = co_await s.redis.exec(store::make_command("HGETALL", pre + "agents_removed"));
-      if (!tombs || tombs->is_error()) co_return unavailable();
-      json removed = json::array();
-      for (std::size_t i = 0; i + 1 < tombs->elements.size(); i += 2) {
-        const auto& id = tombs->elements[i].str;
-        removed.push_back({{"id", id}, {"name", removed_agent_name(tombs->elements[i + 1].str).value_or(id)}});
-      }
-      std::sort(removed.begin(), removed.end(), [](const json& a, const json& b) { return a["id"] < b["id"]; });
-      out["removed"] = std::move(removed);
+      // So their past replies and the reports' filter name them.
+      auto removed = co_await removed_agents->list(s);
+      if (!removed) co_return unavailable();
+      out["removed"] = std::move(*removed);
     }
     co_return json_response(200, out.dump());
   };

@@ -4,9 +4,9 @@
 // Real Redis and pasokh processes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
-  RedisServer, Pasokh, defaultConfig, postMessage, login, apiCall, agentSocket, waitFor, pasokhBin,
+  RedisServer, Pasokh, defaultConfig, postMessage, login, apiCall, agentSocket, waitFor, pasokhBin, sleep,
 } from '../support/harness.mjs';
 import { metric, redisCli } from './messenger_support.mjs';
 
@@ -151,6 +151,38 @@ test('the removed agents come with /api/v1/agents, not with the polled /api/v1/p
   assert.equal(presence.status, 200, presence.text);
   assert.equal(presence.json.removed, undefined);
   assert.ok(presence.json.agents.some((a) => a.login === 'boss'));
+});
+
+test('/api/v1/agents reads the removed agents only after one more was removed, from any instance', async () => {
+  const other = await new Pasokh(config()).start();
+  try {
+    const remove = async (login) => {
+      const made = await apiCall(gw, 'POST', '/api/v1/admin/agents', { token: boss, body: { login, password: `${login}-secret-1` } });
+      assert.equal(made.status, 201, made.text);
+      assert.equal((await apiCall(other, 'DELETE', `/api/v1/admin/agents/${made.json.id}`, { token: boss })).status, 200);
+      return made.json.id;
+    };
+    const removedIds = async () => {
+      const r = await apiCall(gw, 'GET', '/api/v1/agents', { token: boss });
+      assert.equal(r.status, 200, r.text);
+      return r.json.removed.map((a) => a.id);
+    };
+    const monitor = spawn('redis-cli', ['-p', String(redis.port), 'MONITOR']);
+    let seen = '';
+    monitor.stdout.on('data', (d) => { seen += d; });
+    await new Promise((resolve) => monitor.stdout.once('data', resolve));  // OK: watching
+    const first = await remove(uid());
+    assert.ok((await removedIds()).includes(first));
+    assert.ok((await removedIds()).includes(first), 'still listed when not read again');
+    const second = await remove(uid());  // on the other instance
+    assert.ok((await removedIds()).includes(second));
+    await sleep(100);
+    monitor.kill();
+    const reads = seen.split('\n').filter((l) => l.includes('"HGETALL" "pasokh:agents_removed"'));
+    assert.equal(reads.length, 2, `once after each removal, not on every call:\n${reads.join('\n')}`);
+  } finally {
+    await other.cleanup();
+  }
 });
 
 test('two admins demoting each other at the same moment: one of them stays admin (every round of 20)', async () => {
