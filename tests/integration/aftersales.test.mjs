@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, agentSocket, apiCall, clearOfMidnightUTC, defaultConfig, login, postMessage, waitFor } from '../support/harness.mjs';
+import { Pasokh, RedisServer, agentSocket, apiCall, clearOfMidnightUTC, defaultConfig, login, online, postMessage, reply, waitFor } from '../support/harness.mjs';
 
 let redis, gw, ali, boss, aliId;
 const testStart = Date.now();
@@ -168,13 +168,10 @@ test('opt-out: stop, لغو and إلغاء set the flag and are acknowledged on 
 });
 
 test('csat: asked once when an agent resolves; a ۵ reply is stored on the conversation and the agent, then a comment', async () => {
-  const sock = await agentSocket(gw, ali);
-  sock.send({ type: 'presence', status: 'online', client_id: 'p1' });
-  await sock.next((f) => f.type === 'ack' && f.client_id === 'p1');
+  const sock = await online(gw, ali);
   const first = await customerWrites('my phone does not charge', 'rater-1');
   const conv = first.conversation_id;
-  sock.send({ type: 'reply', conv, client_id: 'r1', text: 'Please try another cable.' });
-  await sock.next((f) => f.type === 'ack' && f.client_id === 'r1');
+  await reply(sock, conv, 'Please try another cable.');
 
   assert.equal((await call('POST', `/api/v1/conversations/${conv}/resolve`, ali, {})).status, 200);
   const asks = async () => (await messagesOf(conv)).filter((m) => m.buttons?.length === 5);
@@ -247,18 +244,10 @@ test('csat: asked once when an agent resolves; a ۵ reply is stored on the conve
 });
 
 test('csat: after the rating, a text answering what was sent since (a campaign message, an agent\'s reply) is no comment', async () => {
-  const sock = await agentSocket(gw, ali);
-  sock.send({ type: 'presence', status: 'online', client_id: 'p-sent' });
-  await sock.next((f) => f.type === 'ack' && f.client_id === 'p-sent');
-  let n = 0;
-  const reply = async (conv, text) => {
-    const id = `sent-${++n}`;
-    sock.send({ type: 'reply', conv, client_id: id, text });
-    await sock.next((f) => f.type === 'ack' && f.client_id === id);
-  };
+  const sock = await online(gw, ali);
   const rated = async (customer) => {
     const conv = (await customerWrites('my kettle does not heat', customer)).conversation_id;
-    await reply(conv, 'A new one is on its way');
+    await reply(sock, conv, 'A new one is on its way');
     assert.equal((await call('POST', `/api/v1/conversations/${conv}/resolve`, ali, {})).status, 200);
     await customerWrites('5', customer);
     assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'csat_rating'), '5');
@@ -281,7 +270,7 @@ test('csat: after the rating, a text answering what was sent since (a campaign m
 
   // An agent's follow-up after the rating: the answer is to the agent.
   const followed = await rated('rater-followed');
-  await reply(followed, 'Did the new kettle arrive?');
+  await reply(sock, followed, 'Did the new kettle arrive?');
   await customerWrites('Yes, it works, thanks', 'rater-followed');
   assert.equal(redisCli('HGET', `pasokh:conv:${followed}`, 'csat_comment'), '');
   sock.close();

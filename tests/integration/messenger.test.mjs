@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { RedisServer, Pasokh, sleep, pasokhBin, apiCall, login, repoRoot, TEAMS_WITH_VIP } from '../support/harness.mjs';
+import { RedisServer, Pasokh, sleep, pasokhBin, apiCall, login, reply, repoRoot, TEAMS_WITH_VIP } from '../support/harness.mjs';
 import {
   SECRETS, FB_PAGE_ID, IG_ACCOUNT_ID, FakeProvider, messengerConfig, postWebhook, telegramHeaders, postWhatsApp, postMeta,
   hubSignature, tgText, tgEdit, tgCallback, waText, waStatuses, metaMessaging, metaText, metaEcho, metaUnsend, newChatId, newPhone,
@@ -124,13 +124,6 @@ async function metaConversation(psid, text) {
   const res = await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [metaText(psid, FB_PAGE_ID, text)]));
   assert.equal(res.status, 200, res.text);
   return (await agent.next((f) => messageEvent()(f) && f.message.text === text)).conv;
-}
-
-async function reply(conv, text) {
-  const clientId = `c-${Math.random().toString(36).slice(2)}`;
-  agent.send({ type: 'reply', conv, client_id: clientId, text });
-  const ack = await agent.next((f) => f.type === 'ack' && f.client_id === clientId);
-  return ack.seq;
 }
 
 // --- inbound ---------------------------------------------------------------------
@@ -647,7 +640,7 @@ test('a webhook answers 503 while Redis is down, and the retried webhook is stor
 test('an agent reply on Telegram is sent with sendMessage and marked sent', async () => {
   const chat = newChatId();
   const conv = await telegramConversation(chat);
-  const seq = await reply(conv, 'سلام! چطور می‌تونم کمک کنم؟');
+  const seq = await reply(agent, conv, 'سلام! چطور می‌تونم کمک کنم؟');
   const sent = await agent.next(deliveryEvent(conv, 'sent'));
   assert.equal(sent.message_seq, seq);
   assert.match(sent.provider_message_id, new RegExp(`^${chat}:\\d+$`));
@@ -661,7 +654,7 @@ test('an agent reply on WhatsApp carries the right body and statuses never move 
   const phone = newPhone();
   await postWhatsApp(gw, waText(phone, 'سلام'));
   const conv = (await agent.next((f) => messageEvent()(f) && f.conversation.channel === 'wa')).conv;
-  const seq = await reply(conv, 'مرحباً، كيف نساعدك؟');
+  const seq = await reply(agent, conv, 'مرحباً، كيف نساعدك؟');
   const sent = await agent.next(deliveryEvent(conv, 'sent'));
   const [request] = await fake.requests('/messages');
   assert.equal(request.headers.authorization, `Bearer ${SECRETS.PASOKH_WA_TOKEN}`);
@@ -691,7 +684,7 @@ const reactionEvent = (conv) => (f) => f.type === 'event' && f.event === 'reacti
 test('a WhatsApp reaction to a reply reaches the agent on that message, once, and taking it back too; the conversation stays as it was', async () => {
   const phone = newPhone();
   const conv = await whatsappConversation(phone, 'کی ارسال می‌شه؟');
-  const seq = await reply(conv, 'فردا ارسال می‌شود');
+  const seq = await reply(agent, conv, 'فردا ارسال می‌شود');
   const id = (await agent.next(deliveryEvent(conv, 'sent'))).provider_message_id;
   const before = redisCli(redis, 'HMGET', `pasokh:conv:${conv}`, 'status', 'updated_at', 'last_message');
 
@@ -724,7 +717,7 @@ test('a WhatsApp reaction to a reply reaches the agent on that message, once, an
 test('a Telegram reaction to a reply reaches the agent; an empty one takes it back', async () => {
   const chat = newChatId();
   const conv = await telegramConversation(chat, 'reaction on telegram');
-  const seq = await reply(conv, 'Delivered tomorrow.');
+  const seq = await reply(agent, conv, 'Delivered tomorrow.');
   const id = (await agent.next(deliveryEvent(conv, 'sent'))).provider_message_id;  // "<chat>:<message_id>"
   const update = (updateId, emoji) => ({ update_id: updateId, message_reaction: { chat: { id: chat, type: 'private' },
     message_id: Number(id.split(':')[1]), user: { id: chat, first_name: 'سارا' }, date: Math.floor(Date.now() / 1000),
@@ -739,7 +732,7 @@ test('a Telegram reaction to a reply reaches the agent; an empty one takes it ba
 test('a Messenger reaction and its unreact reach the agent; an older one redelivered late changes nothing', async () => {
   const psid = newPsid();
   const conv = await metaConversation(psid, 'reaction test');
-  const seq = await reply(conv, 'Your refund was issued today.');
+  const seq = await reply(agent, conv, 'Your refund was issued today.');
   const id = (await agent.next(deliveryEvent(conv, 'sent'))).provider_message_id;
   const item = (action, emoji, timestamp) => ({ sender: { id: psid }, recipient: { id: FB_PAGE_ID }, timestamp,
     reaction: { mid: id, action, ...(emoji ? { reaction: 'love', emoji } : {}) } });
@@ -760,7 +753,7 @@ test('a WhatsApp status that comes before the send\'s answer is applied once the
   const conv = await whatsappConversation(phone, 'وضعیت زودرس');
   const id = wamid();
   await fake.script({ action: 'delay', delay_ms: 800, path: '/messages', message_id: id });
-  const seq = await reply(conv, 'read before the answer');
+  const seq = await reply(agent, conv, 'read before the answer');
   await waitUntil(async () => (await fake.requests('/messages')).length > 0, 'the send');
   assert.equal((await postWhatsApp(gw, waStatuses(phone, [[id, 'delivered'], [id, 'read']]))).status, 200);
   const read = await agent.next(deliveryEvent(conv, 'read'), 5000);
@@ -773,18 +766,18 @@ test('Messenger replies use RESPONSE inside 24 h and the HUMAN_AGENT tag up to 7
   const psid = newPsid();
   await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [metaText(psid, FB_PAGE_ID, 'سلام')]));
   const conv = (await agent.next((f) => messageEvent()(f) && f.conversation.channel === 'fb')).conv;
-  await reply(conv, 'جواب اول');
+  await reply(agent, conv, 'جواب اول');
   await agent.next(deliveryEvent(conv, 'sent'));
   const day = 24 * 3600 * 1000;
   redisCli(redis, 'HSET', `pasokh:conv:${conv}`, 'last_customer_message_at', String(Date.now() - 3 * day));
-  await reply(conv, 'جواب بعد از سه روز');
+  await reply(agent, conv, 'جواب بعد از سه روز');
   await agent.next(deliveryEvent(conv, 'sent'));
   const bodies = (await fake.requests('/me/messages')).map((r) => r.json);
   assert.deepEqual(bodies.map((b) => [b.recipient.id, b.messaging_type, b.tag, b.message.text]),
     [[psid, 'RESPONSE', undefined, 'جواب اول'], [psid, 'MESSAGE_TAG', 'HUMAN_AGENT', 'جواب بعد از سه روز']]);
   assert.equal(bodies[0].recipient.id, psid);
   redisCli(redis, 'HSET', `pasokh:conv:${conv}`, 'last_customer_message_at', String(Date.now() - 8 * day));
-  await reply(conv, 'خیلی دیر');
+  await reply(agent, conv, 'خیلی دیر');
   const failed = await agent.next(deliveryEvent(conv, 'failed'));
   assert.match(failed.reason, /^outside the messaging window/);
   assert.equal((await fake.requests('/me/messages')).length, 2);
@@ -795,9 +788,9 @@ test('429 with retry_after is retried after the wait and delivered once; for a q
   const conv = await telegramConversation(chat);
   const otherConv = await telegramConversation(other, 'من هم هستم');
   await fake.script({ action: 'rate_limit', retry_after: 1, path: '/sendMessage' });
-  const waiting = await reply(conv, 'بعد از صبر');
+  const waiting = await reply(agent, conv, 'بعد از صبر');
   await agent.next(retryNoted(conv, waiting));  // the channel is paused by then
-  await reply(otherConv, 'من هم صبر کردم');
+  await reply(agent, otherConv, 'من هم صبر کردم');
   await agent.next(deliveryEvent(conv, 'sent'), 8000);
   await agent.next(deliveryEvent(otherConv, 'sent'), 8000);
   const sends = await fake.requests('/sendMessage');
@@ -815,7 +808,7 @@ test('429 with retry_after is retried after the wait and delivered once; for a q
 test('a reply waiting out a 429 shows the agent why and when it goes again, until sent', async () => {
   const conv = await telegramConversation(newChatId(), 'صبر کن');
   await fake.script({ action: 'rate_limit', retry_after: 1, path: '/sendMessage' });
-  const seq = await reply(conv, 'after the rate limit');
+  const seq = await reply(agent, conv, 'after the rate limit');
   const noted = await agent.next((f) => deliveryEvent(conv, 'pending')(f) && f.retrying);
   assert.equal(noted.message_seq, seq);
   assert.match(noted.retrying.reason, /^rate limited by the provider: /);
@@ -833,10 +826,10 @@ test('a Telegram 429 after sends in a row to one chat holds back only that chat'
   const busyConv = await telegramConversation(busy, 'پشت سر هم');
   const otherConv = await telegramConversation(other, 'من منتظر نمی‌مانم');
   await fake.script([{ action: 'delay', to: String(busy) }, { action: 'rate_limit', to: String(busy), retry_after: 2 }]);
-  await reply(busyConv, 'یک');
-  await reply(busyConv, 'دو');  // paced a second after the first, then refused
+  await reply(agent, busyConv, 'یک');
+  await reply(agent, busyConv, 'دو');  // paced a second after the first, then refused
   const limited = await waitUntil(async () => (await fake.requests('/sendMessage')).find((r) => r.status === 429), 'the 429', 4000);
-  await reply(otherConv, 'بدون صبر');
+  await reply(agent, otherConv, 'بدون صبر');
   await agent.next(deliveryEvent(otherConv, 'sent'), 8000);
   const toOther = (await fake.requests('/sendMessage')).find((r) => String(r.json.chat_id) === String(other));
   // Held back with the busy chat, it would go 2 s after the 429 at the soonest.
@@ -854,10 +847,10 @@ test('WhatsApp 131056 (too many messages to one customer) defers only that custo
   const convB = await whatsappConversation(phoneB, 'سلام از ب');
   const sendsTo = async (phone) => (await fake.requests('/messages')).filter((r) => r.json.to === phone);
   await fake.script({ action: 'pair_rate_limit', to: phoneA, retry_after: 2 });
-  await reply(convA, 'اول به الف');
-  await reply(convA, 'دوم به الف');
+  await reply(agent, convA, 'اول به الف');
+  await reply(agent, convA, 'دوم به الف');
   const pair = await waitUntil(async () => (await sendsTo(phoneA)).find((r) => r.scripted), 'the 131056');
-  await reply(convB, 'به ب');
+  await reply(agent, convB, 'به ب');
   await agent.next(deliveryEvent(convB, 'sent'), 8000);
   const [toB] = await sendsTo(phoneB);
   // Held back with A, B would go 2 s after the 131056 at the soonest.
@@ -870,10 +863,10 @@ test('WhatsApp 131056 (too many messages to one customer) defers only that custo
 
   await fake.clear();
   await fake.script({ action: 'rate_limit', to: phoneA, retry_after: 1 });
-  const third = await reply(convA, 'سوم به الف');
+  const third = await reply(agent, convA, 'سوم به الف');
   await agent.next(retryNoted(convA, third));  // the number is paused by then
   const throughput = (await sendsTo(phoneA)).find((r) => r.scripted);
-  await reply(convB, 'دوباره به ب');
+  await reply(agent, convB, 'دوباره به ب');
   await agent.next(deliveryEvent(convB, 'sent'), 8000);
   const [again] = await sendsTo(phoneB);
   assert.ok(again.time - throughput.time >= 950, `B was sent ${again.time - throughput.time} ms after the 130429`);
@@ -887,9 +880,9 @@ test('a customer deferred by 131056 with more replies queued than the outbox sen
   const sendsTo = async (phone) => (await fake.requests('/messages')).filter((r) => r.json.to === phone);
   await fake.script({ action: 'pair_rate_limit', to: phoneA, retry_after: 3 });
   const answers = Array.from({ length: 20 }, (_, i) => `پاسخ ${i + 1}`);  // more than the 16 sent at once
-  for (const text of answers) await reply(convA, text);
+  for (const text of answers) await reply(agent, convA, text);
   const pair = await waitUntil(async () => (await sendsTo(phoneA)).find((r) => r.scripted), 'the 131056');
-  await reply(convB, 'فردا می‌رسد');
+  await reply(agent, convB, 'فردا می‌رسد');
   await agent.next(deliveryEvent(convB, 'sent'), 8000);
   const [toB] = await sendsTo(phoneB);
   assert.ok(toB.time - pair.time < 2500, `B was sent ${toB.time - pair.time} ms after A's 131056, not while A waited (3 s)`);
@@ -904,10 +897,10 @@ test('a Messenger rate limit (613) holds back the other replies of the channel, 
   const convA = await metaConversation(psidA, 'سلام از الف');
   const convB = await metaConversation(psidB, 'سلام از ب');
   await fake.script({ action: 'rate_limit', to: psidA, retry_after: 1 });
-  const waiting = await reply(convA, 'جواب الف');
+  const waiting = await reply(agent, convA, 'جواب الف');
   await agent.next(retryNoted(convA, waiting));  // the page is paused by then
   const limited = (await fake.requests('/me/messages')).find((r) => r.scripted);
-  await reply(convB, 'جواب ب');
+  await reply(agent, convB, 'جواب ب');
   await agent.next(deliveryEvent(convB, 'sent'), 8000);
   await agent.next(deliveryEvent(convA, 'sent'), 8000);
   const sends = await fake.requests('/me/messages');
@@ -922,7 +915,7 @@ test('a 500 is retried until it goes through', async () => {
   await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [metaText(psid, FB_PAGE_ID, 'hi')]));
   const conv = (await agent.next((f) => messageEvent()(f) && f.message.text === 'hi')).conv;
   await fake.script({ action: 'error_500', count: 2, path: '/me/messages' });
-  await reply(conv, 'retried');
+  await reply(agent, conv, 'retried');
   await agent.next(deliveryEvent(conv, 'sent'), 8000);
   assert.deepEqual((await fake.requests('/me/messages')).map((r) => r.status), [500, 500, 200]);
 });
@@ -933,8 +926,8 @@ test('an expired page token (Graph error 190) holds replies with a reason and a 
   const other = await metaConversation(newPsid(), 'token test 2');
   const before = await metric(gw, 'pasokh_provider_token_refused_total{channel="fb"}');
   await fake.script({ action: 'invalid_token', count: 3, path: '/me/messages' });
-  await reply(conv, 'after the token is renewed');
-  await reply(other, 'this one too');
+  await reply(agent, conv, 'after the token is renewed');
+  await reply(agent, other, 'this one too');
   const noted = await agent.next((f) => deliveryEvent(conv, 'pending')(f) && f.retrying, 5000);
   assert.match(noted.retrying.reason, /access token is expired or revoked.*invalid_token: Error validating access token/);
   assert.ok(noted.retrying.next_at > Date.now() - 1000);
@@ -950,7 +943,7 @@ test('a revoked Telegram bot token (401) holds replies with a reason and a retry
   const conv = await telegramConversation(newChatId(), 'token test telegram');
   const before = await metric(gw, 'pasokh_provider_token_refused_total{channel="tg"}');
   await fake.script({ action: 'invalid_token', count: 2, path: '/sendMessage' });
-  const seq = await reply(conv, 'after the bot token is renewed');
+  const seq = await reply(agent, conv, 'after the bot token is renewed');
   const noted = await agent.next((f) => retryNoted(conv, seq)(f), 5000);
   assert.match(noted.retrying.reason, /access token is expired or revoked.*invalid_token: Unauthorized/);
   assert.ok(!noted.retrying.reason.includes(SECRETS.PASOKH_TG_TOKEN));
@@ -966,7 +959,7 @@ test('a split reply that fails for good after its first part tells the agent whi
   const conv = await telegramConversation(newChatId());
   const long = `${'الف '.repeat(1000)}\n${'ب ج '.repeat(1000)}\n${'پ ت '.repeat(1000)}`;  // three parts of 4000 UTF-16 units
   await fake.script([{ action: 'delay', count: 1, path: '/sendMessage' }, { action: 'blocked', count: 1, path: '/sendMessage' }]);
-  const seq = await reply(conv, long);
+  const seq = await reply(agent, conv, long);
   const failed = await agent.next((f) => deliveryEvent(conv, 'failed')(f) && f.message_seq === seq, 8000);
   assert.equal(failed.reason, 'part 2 of 3 failed, part 1 was delivered: blocked: Forbidden: bot was blocked by the user');
   assert.deepEqual((await fake.requests('/sendMessage')).map((r) => r.status), [200, 403]);
@@ -976,7 +969,7 @@ test('a split text whose second part fails is resumed without sending the first 
   const conv = await telegramConversation(newChatId());
   const long = `${'الف '.repeat(1000)}\n${'ب '.repeat(1000)}`;  // 6001 UTF-16 units: two parts
   await fake.script([{ action: 'delay', count: 1, path: '/sendMessage' }, { action: 'error_500', count: 1, path: '/sendMessage' }]);
-  await reply(conv, long);
+  await reply(agent, conv, long);
   const sent = await agent.next(deliveryEvent(conv, 'sent'), 8000);
   const sends = await fake.requests('/sendMessage');
   assert.deepEqual(sends.map((r) => r.status), [200, 500, 200]);
@@ -989,7 +982,7 @@ test('a split text whose second part fails is resumed without sending the first 
 
 test('each part of a split reply is paced as a message of its own (Telegram: one a second per chat)', async () => {
   const conv = await telegramConversation(newChatId());
-  await reply(conv, `${'الف '.repeat(1000)}\n${'ب '.repeat(1000)}`);  // two parts
+  await reply(agent, conv, `${'الف '.repeat(1000)}\n${'ب '.repeat(1000)}`);  // two parts
   await agent.next(deliveryEvent(conv, 'sent'), 8000);
   const sends = await fake.requests('/sendMessage');
   assert.deepEqual(sends.map((r) => r.status), [200, 200]);
@@ -1001,13 +994,13 @@ test('WhatsApp window closed: the provider error and the 24-hour rule both fail 
   await postWhatsApp(gw, waText(phone, 'سلام'));
   const conv = (await agent.next((f) => messageEvent()(f) && f.conversation.channel === 'wa')).conv;
   await fake.script({ action: 'window_closed', path: '/messages' });
-  await reply(conv, 'دیر شد؟');
+  await reply(agent, conv, 'دیر شد؟');
   const refused = await agent.next(deliveryEvent(conv, 'failed'));
   assert.match(refused.reason, /^outside the 24-hour window: send a template \(.*131047/);
   assert.equal((await fake.requests('/messages')).length, 1);
 
   redisCli(redis, 'HSET', `pasokh:conv:${conv}`, 'last_customer_message_at', String(Date.now() - 25 * 3600 * 1000));
-  await reply(conv, 'بعد از ۲۵ ساعت');
+  await reply(agent, conv, 'بعد از ۲۵ ساعت');
   const failed = await agent.next(deliveryEvent(conv, 'failed'));
   assert.equal(failed.reason, 'outside the 24-hour window: send a template');
   assert.equal((await fake.requests('/messages')).length, 1);  // nothing sent
@@ -1026,7 +1019,7 @@ test('the 24-hour window counts from when the customer wrote, not from a webhook
   assert.equal((await postWhatsApp(gw, late)).status, 200);
   const conv = (await agent.next((f) => messageEvent()(f) && f.message.text === 'دیروز نوشتم')).conv;
   assert.equal(lastAt(conv), Number(late.entry[0].changes[0].value.messages[0].timestamp) * 1000);
-  await reply(conv, 'دیر است');
+  await reply(agent, conv, 'دیر است');
   const failed = await agent.next(deliveryEvent(conv, 'failed'));
   assert.equal(failed.reason, 'outside the 24-hour window: send a template');
   assert.equal((await fake.requests('/messages')).length, 0);
@@ -1044,7 +1037,7 @@ test('the 24-hour window counts from when the customer wrote, not from a webhook
   await postWhatsApp(gw, waAt('از آینده', -hour));
   await agent.next((f) => messageEvent(conv)(f) && f.message.text === 'از آینده');
   assert.ok(lastAt(conv) >= before && lastAt(conv) <= Date.now(), `last_customer_message_at ${lastAt(conv) - before} ms after the post`);
-  await reply(conv, 'حالا می‌رسد');
+  await reply(agent, conv, 'حالا می‌رسد');
   await agent.next(deliveryEvent(conv, 'sent'));
 });
 
@@ -1059,7 +1052,7 @@ test('a follow-up in a resolved WhatsApp conversation goes out while the custome
   redisCli(redis, 'DEL', `pasokh:cust:${customer}:open:wa`);
   const fresh = await whatsappConversation(phone, 'یک سؤال تازه');
   assert.notEqual(fresh, old);
-  await reply(old, 'تعمیر لپ‌تاپ شما تمام شد');
+  await reply(agent, old, 'تعمیر لپ‌تاپ شما تمام شد');
   const outcome = await agent.next((f) => deliveryEvent(old)(f) && f.status !== 'pending');
   assert.equal(outcome.status, 'sent', outcome.reason);
   const sent = (await fake.requests('/messages')).map((r) => r.json);
@@ -1070,7 +1063,7 @@ test('a WhatsApp "failed" status with 131047 shows the window reason', async () 
   const phone = newPhone();
   await postWhatsApp(gw, waText(phone, 'سلام'));
   const conv = (await agent.next((f) => messageEvent()(f) && f.conversation.channel === 'wa')).conv;
-  await reply(conv, 'این نمی‌رسد');
+  await reply(agent, conv, 'این نمی‌رسد');
   const sent = await agent.next(deliveryEvent(conv, 'sent'));
   await postWhatsApp(gw, waStatuses(phone, [[sent.provider_message_id, 'failed', { errors: [{ code: 131047, title: 'Re-engagement message' }] }]]));
   const failed = await agent.next(deliveryEvent(conv, 'failed'));
@@ -1081,7 +1074,7 @@ test('Messenger echoes: our own sends are not recorded twice, inbox replies are,
   const psid = newPsid();
   await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [metaText(psid, FB_PAGE_ID, 'echo test')]));
   const conv = (await agent.next((f) => messageEvent()(f) && f.message.text === 'echo test')).conv;
-  await reply(conv, 'from pasokh');
+  await reply(agent, conv, 'from pasokh');
   const sent = await agent.next(deliveryEvent(conv, 'sent'));
   await agent.next((f) => messageEvent(conv)(f) && f.message.text === 'from pasokh');
   const own = metaEcho(psid, FB_PAGE_ID, 'from pasokh', { id: sent.provider_message_id });
@@ -1104,13 +1097,13 @@ test('Messenger echoes: our own sends are not recorded twice, inbox replies are,
 test('a Messenger read watermark marks read our replies sent up to it, not those sent after', async () => {
   const psid = newPsid();
   const conv = await metaConversation(psid, 'watermark');
-  const first = await reply(conv, 'one');
+  const first = await reply(agent, conv, 'one');
   await agent.next(deliveryEvent(conv, 'sent'));
-  const second = await reply(conv, 'two');
+  const second = await reply(agent, conv, 'two');
   await agent.next(deliveryEvent(conv, 'sent'), 5000);  // paced a second after the first
   const watermark = Date.now();
   await sleep(20);
-  const third = await reply(conv, 'three, after the watermark');
+  const third = await reply(agent, conv, 'three, after the watermark');
   await agent.next(deliveryEvent(conv, 'sent'), 5000);
   const read = { sender: { id: psid }, recipient: { id: FB_PAGE_ID }, timestamp: Date.now(), read: { watermark } };
   assert.equal((await postMeta(gw, 'fb', metaMessaging('page', FB_PAGE_ID, [read]))).status, 200);
@@ -1124,10 +1117,10 @@ test('a Messenger read watermark marks read our replies sent up to it, not those
 test('a read watermark marks the replies to the person who read them, when a merged file holds two people on one page', async () => {
   const [psidA, psidB] = [newPsid(), newPsid()];
   const convA = await metaConversation(psidA, 'watermark, person A');
-  const toA = await reply(convA, 'for A');
+  const toA = await reply(agent, convA, 'for A');
   await agent.next(deliveryEvent(convA, 'sent'));
   const convB = await metaConversation(psidB, 'watermark, person B');
-  const toB = await reply(convB, 'for B');
+  const toB = await reply(agent, convB, 'for B');
   await agent.next(deliveryEvent(convB, 'sent'), 5000);
   const customer = (conv) => redisCli(redis, 'HGET', `pasokh:conv:${conv}`, 'customer_id');
   const { json: { token } } = await login(gw, 'sara', 'sara-secret-1');
@@ -1153,7 +1146,7 @@ test('Messenger: an echo that overtakes the send\'s answer waits (503), then Met
   const psid = newPsid();
   await postMeta(gw, 'fb-echo', metaMessaging('page', ECHO_PAGE_ID, [metaText(psid, ECHO_PAGE_ID, 'echo race')]));
   const conv = (await agent.next((f) => messageEvent()(f) && f.message.text === 'echo race')).conv;
-  await reply(conv, 'from pasokh, echoed early');
+  await reply(agent, conv, 'from pasokh, echoed early');
   await agent.next(deliveryEvent(conv, 'sent'));
   const [{ echo, early }] = echoFirst.answers;
   assert.equal(early, 503, 'deferred while the send is under way');

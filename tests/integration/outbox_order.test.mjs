@@ -7,7 +7,7 @@
 // for all its sends, and a pause the provider asks of the whole account.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { RedisServer, Pasokh } from '../support/harness.mjs';
+import { RedisServer, Pasokh, reply } from '../support/harness.mjs';
 import {
   SECRETS, FakeProvider, messengerConfig, postWhatsApp, waText, newPhone, agentFor, redisCli, waitUntil,
   postWebhook, tgText, telegramHeaders, newChatId,
@@ -49,12 +49,6 @@ async function conversation(phone, text) {
   return (await agent.next((f) => f.event === 'message' && f.message?.text === text)).conv;
 }
 
-async function reply(conv, text) {
-  const clientId = `c-${Math.random().toString(36).slice(2)}`;
-  agent.send({ type: 'reply', conv, client_id: clientId, text });
-  await agent.next((f) => f.type === 'ack' && f.client_id === clientId);
-}
-
 const sendsTo = async (phone) => (await fake.requests('/messages')).filter((r) => r.json?.to === phone);
 const delivered = async (phone) => (await sendsTo(phone)).filter((r) => r.status === 200);
 // The consumers (gateways) that have read entries of the outbox.
@@ -69,9 +63,9 @@ async function pausedCustomerAndAnother(count) {
   const otherConv = await conversation(other, 'سفارشم کجاست؟');
   await fake.script({ action: 'pair_rate_limit', to: busy, retry_after: 2 });
   const answers = Array.from({ length: count }, (_, i) => `پاسخ ${i + 1}`);
-  for (const text of answers) await reply(busyConv, text);
+  for (const text of answers) await reply(agent, busyConv, text);
   const pause = await waitUntil(async () => (await sendsTo(busy)).find((r) => r.scripted), 'the 131056');
-  await reply(otherConv, 'فردا می‌رسد');
+  await reply(agent, otherConv, 'فردا می‌رسد');
   await agent.next((f) => f.event === 'delivery' && f.conv === otherConv && f.status === 'sent', 8000);
   const [toOther] = await delivered(other);
   // Held back with the busy customer, it would go 2 s after the 131056 at the soonest.
@@ -106,7 +100,7 @@ test('a chat whose order still names an entry already done (acknowledged by an o
   const conv = await conversation(phone, 'سلام');
   // An entry id that is nobody's pending entry, at the head of the chat's order.
   redisCli(redis, 'RPUSH', `pasokh:outbox:wa:chat:${phone}`, '1-1');
-  await reply(conv, 'بفرمایید');
+  await reply(agent, conv, 'بفرمایید');
   await agent.next((f) => f.event === 'delivery' && f.conv === conv && f.status === 'sent', 3000);
   assert.equal(redisCli(redis, 'EXISTS', `pasokh:outbox:wa:chat:${phone}`), '0');
 });
@@ -128,7 +122,7 @@ test('one Telegram chat\'s replies, sent by both gateways, keep Telegram\'s pace
   await fake.chatLimit(1000);
   // More than a gateway holds (3): the other one reads some, however fast the first one reads.
   const answers = ['بله', 'دو سال', 'کارت گارانتی در جعبه است', 'از تاریخ خرید', 'در همه شعبه‌ها'];
-  for (const text of answers) await reply(conv, text);
+  for (const text of answers) await reply(agent, conv, text);
 
   const sendsToChat = async () => (await fake.requests('/sendMessage')).filter((r) => r.json?.chat_id === chat);
   const holders = new Set();
@@ -150,7 +144,7 @@ test('a channel\'s limit for all its sends (sends_per_second) holds for both gat
     assert.equal((await postWebhook(gateways[0], '/webhooks/telegram/tg', tgText(newChatId(), text), telegramHeaders())).status, 200);
     convs.push((await agent.next((f) => f.event === 'message' && f.message?.text === text)).conv);
   }
-  for (const conv of convs) await reply(conv, 'در راه است');
+  for (const conv of convs) await reply(agent, conv, 'در راه است');
   const sent = async () => (await fake.requests('/sendMessage')).filter((r) => r.json?.text === 'در راه است');
   const holders = new Set();
   await waitUntil(async () => {
@@ -179,12 +173,12 @@ test('a rate limit answer for the whole account (Telegram\'s 429 with retry_afte
   }
   // The first send is refused for 2 s. Its chat had no sends before: the 429 is the account's, not the chat's.
   await fake.script({ action: 'rate_limit', path: '/sendMessage', retry_after: 2 });
-  await reply(convs[0], 'دو سال');
+  await reply(agent, convs[0], 'دو سال');
   const limited = await waitUntil(async () => (await fake.requests('/sendMessage')).find((r) => r.status === 429), 'the 429');
   await new Promise((r) => setTimeout(r, 200));  // the answer reached the gateway
 
   // Replies to the other customers, read by both gateways while the pause lasts.
-  for (const conv of convs.slice(1)) await reply(conv, 'یک سال');
+  for (const conv of convs.slice(1)) await reply(agent, conv, 'یک سال');
   const sent = async () => (await fake.requests('/sendMessage')).filter((r) => r.json?.text === 'یک سال');
   const holders = new Set();
   await waitUntil(async () => {

@@ -8,8 +8,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { defaultConfig, login, Pasokh, postMessage, sleep, TcpProxy } from '../support/harness.mjs';
-import { EXPECTED, expectedAgents, online, reply, startReportsGateway, TEAMS, tehran, writeHistory } from '../support/report_history.mjs';
+import { defaultConfig, login, online, Pasokh, postMessage, reply, sleep, TcpProxy } from '../support/harness.mjs';
+import { EXPECTED, expectedAgents, startReportsGateway, TEAMS, tehran, writeHistory } from '../support/report_history.mjs';
 
 let redis, gw, boss, ali, aliId, maryamId, ids;
 

@@ -7,8 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, apiCall, clearOfMidnightUTC, defaultConfig, login, postMessage, sleep, waitFor } from '../support/harness.mjs';
-import { online, reply } from '../support/report_history.mjs';
+import { Pasokh, RedisServer, apiCall, clearOfMidnightUTC, defaultConfig, login, online, postMessage, reply, sleep, waitFor } from '../support/harness.mjs';
 
 let redis, gw, boss, ali, aliId;
 

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { apiCall, login, postMessage } from '../support/harness.mjs';
-import { EXPECTED, online, redisPipe, reply, startReportsGateway, tehran, writeHistory } from '../support/report_history.mjs';
+import { apiCall, login, online, postMessage, reply } from '../support/harness.mjs';
+import { EXPECTED, redisPipe, startReportsGateway, tehran, writeHistory } from '../support/report_history.mjs';
 
 let redis, gw, boss, aliId, maryamId;
 

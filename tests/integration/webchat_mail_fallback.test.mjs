@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, freePort, login, sleep, waitFor } from '../support/harness.mjs';
+import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, freePort, login, reply, sleep, waitFor } from '../support/harness.mjs';
 import { MailDev, RefusingRelay, deliveryReport } from '../support/maildev.mjs';
 import { chatSocket, isVerificationMail, mailedCode, typesCode } from './webchat_support.mjs';
 
@@ -78,12 +78,6 @@ async function confirmAddress(address, { token, channel = 'web' }) {
   const c = await chatSocket(gw, token, { channel });
   assert.equal((await typesCode(c, code)).type, 'email_verified');
   await c.close();
-}
-
-async function reply(agent, conv, text) {
-  const clientId = `r-${Math.random().toString(36).slice(2)}`;
-  agent.send({ type: 'reply', conv, client_id: clientId, text });
-  return (await agent.next((f) => f.type === 'ack' && f.client_id === clientId)).seq;
 }
 
 // The replies mailed to an address (not the link that proves it).

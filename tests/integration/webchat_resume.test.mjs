@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  RedisServer, Pasokh, defaultConfig, login, agentSocket, eventsUntil, sleep, waitFor, withPubSubDown,
+  RedisServer, Pasokh, defaultConfig, login, agentSocket, eventsUntil, reply, sleep, waitFor, withPubSubDown,
 } from '../support/harness.mjs';
 import { chatSocket, newVisitor } from './webchat_support.mjs';
 
@@ -31,18 +31,11 @@ async function startConversation(token) {
   return { c, conv: ack.conv, seq: ack.seq };
 }
 
-let replies = 0;
-async function reply(conv, text) {
-  const id = `r-${++replies}`;
-  agent.send({ type: 'reply', conv, client_id: id, text });
-  return (await agent.next((f) => f.type === 'ack' && f.client_id === id, 10_000)).seq;
-}
-
 // 110 answers of 40 kB: 4.4 MB, more than the 4 MB send queue. Their seqs.
 async function longAnswers(conv) {
   const long = '😀'.repeat(9990);
   const seqs = [];
-  for (let i = 0; i < 110; i++) seqs.push(await reply(conv, `${i} ${long}`));
+  for (let i = 0; i < 110; i++) seqs.push(await reply(agent, conv, `${i} ${long}`, 10_000));
   return seqs;
 }
 
@@ -64,7 +57,7 @@ test('a customer back to a long conversation of long answers gets every one, in 
   const c = await chatSocket(gw, token, { resume: { conv, after: first.seq } });
   c.send({ type: 'ping' });  // answered while the replay goes, not after it
   // A live answer during the replay takes its place after it.
-  const last = await reply(conv, 'still there?');
+  const last = await reply(agent, conv, 'still there?', 10_000);
   const seen = (await eventsUntil(c, { [conv]: last }))[conv];
   assertInOrderOnce(seen, [...answers, last]);
   assert.ok(seen[0].seq > first.seq, `only what the widget missed: ${seen[0].seq}`);
@@ -91,7 +84,7 @@ test('an open widget gets a long gap missed during a pub/sub outage, in order, o
   // 4.4 MB stored while the subscribers are down.
   const answers = await withPubSubDown(redis, () => longAnswers(conv));
   // A live answer after the subscriber is back shows the gap too: one catch-up either way.
-  const last = await reply(conv, 'anyone there?');
+  const last = await reply(agent, conv, 'anyone there?', 10_000);
   const seen = (await eventsUntil(c, { [conv]: last }))[conv];
   assertInOrderOnce(seen.filter((f) => f.seq > seq), [...answers, last]);
   const closed = await Promise.race([c.closed, sleep(100).then(() => null)]);

@@ -316,6 +316,22 @@ export async function agentSocket(gw, token, resume) {
   return c;
 }
 
+// An agent's socket, online: new conversations are assigned to the agent.
+export async function online(gw, token) {
+  const sock = await agentSocket(gw, token);
+  sock.send({ type: 'presence', status: 'online', client_id: 'online' });
+  await sock.next((f) => f.type === 'ack' && f.client_id === 'online');
+  return sock;
+}
+
+// An agent's reply in `conv`, once the gateway acknowledged it (stored): its seq.
+let replies = 0;
+export async function reply(sock, conv, text, timeoutMs = 5000) {
+  const id = `reply-${++replies}`;
+  sock.send({ type: 'reply', conv, client_id: id, text });
+  return (await sock.next((f) => f.type === 'ack' && f.client_id === id, timeoutMs)).seq;
+}
+
 // Waits until a socket (agent or web chat) has the event of seq `last` of each
 // conversation in `lastSeqs` ({conv: last}), then 300 ms more: nothing may
 // come twice. The events of each conversation, in the order they came; throws

@@ -25,7 +25,7 @@
 //   F  old   web  Tue 02-18 10:00 → Ali 10:02 (2 min), resolved 10:10 (10 min)
 // After: sara 03-05.
 import { execFileSync } from 'node:child_process';
-import { Pasokh, RedisServer, agentSocket, defaultConfig, login } from './harness.mjs';
+import { Pasokh, RedisServer, defaultConfig, login } from './harness.mjs';
 
 export const TEAMS = [
   { id: 'support', name: 'Support',
@@ -163,20 +163,4 @@ export async function startReportsGateway(more = []) {
     maryamId: (await login(gw, 'maryam', 'maryam-secret-2')).json.agent.id,
     boss: (await login(gw, 'boss', 'boss-secret-3')).json.token,
   };
-}
-
-// An agent's socket, online: new conversations are assigned to the agent.
-export async function online(gw, token) {
-  const sock = await agentSocket(gw, token);
-  sock.send({ type: 'presence', status: 'online', client_id: 'p' });
-  await sock.next((f) => f.type === 'ack' && f.client_id === 'p');
-  return sock;
-}
-
-// An agent's reply in `conv`, once the gateway acknowledged it (stored).
-let replies = 0;
-export async function reply(sock, conv, text) {
-  const id = `reply-${++replies}`;
-  sock.send({ type: 'reply', conv, client_id: id, text });
-  await sock.next((f) => f.type === 'ack' && f.client_id === id);
 }
