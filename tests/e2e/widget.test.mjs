@@ -1520,7 +1520,10 @@ test('phone numbers, order and tracking codes after Persian or Arabic words read
   const reply = (has) => page.locator('.msg.agent .text', { hasText: has });
   await reply('966').waitFor();
   const inOrder = async (node, first, last) => {
-    const [a, b] = await leftOf(node, [first, last]);
+    // Read once laid out, as the console's check does: a bubble re-rendered a moment ago may read all 0.
+    let x;
+    await waitFor(async () => (x = await leftOf(node, [first, last]))[0] > 0, `${first} laid out`);
+    const [a, b] = x;
     assert.ok(a < b, `${first} at ${a}, ${last} at ${b}`);
   };
   await inOrder(own, '0912', '6789');
