@@ -5,8 +5,8 @@
 #   bench/bot/run.sh [--kb kb.json] [--set eval.jsonl]...
 #
 # Defaults: the shared test KB and dev set (/work/shared/faq) plus Pasokh's own
-# held-out sets in tests/data/bot. BUILD_DIR (default build-bot) and JOBS
-# (default 2) control the build.
+# held-out sets in tests/data/bot (two of them Persian typed in Latin letters).
+# BUILD_DIR (default build-bot) and JOBS (default 2) control the build.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +25,8 @@ while [[ $# -gt 0 ]]; do
 done
 if [[ ${#sets[@]} -eq 0 ]]; then
   [[ -f /work/shared/faq/eval-dev.jsonl ]] && sets+=(/work/shared/faq/eval-dev.jsonl)
-  sets+=("$repo/tests/data/bot/eval-own.jsonl" "$repo/tests/data/bot/eval-own-far.jsonl")
+  sets+=("$repo/tests/data/bot/eval-own.jsonl" "$repo/tests/data/bot/eval-own-far.jsonl"
+         "$repo/tests/data/bot/eval-finglish.jsonl" "$repo/tests/data/bot/eval-finglish-heldout.jsonl")
 fi
 [[ -f $kb ]] || { echo "knowledge base not found: $kb (pass --kb)" >&2; exit 2; }
 set_args=()

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "finglish.hpp"
 #include "intents.hpp"
 #include "pasokh/bot/normalize.hpp"
 #include "sentiment.hpp"
@@ -245,10 +246,18 @@ std::string_view decision::label() const {
   }
 }
 
-decision decide(const faq_index& index, const bot_state& state, const bot_input& in, const bot_options& options) {
-  thread_local std::string normalized;
-  normalize_into(detail::utf8_prefix(in.text, faq_index::max_query_bytes), normalized);
-  const language lang = resolve_language(index, state, in, normalized, options);
+decision decide(const faq_index& index, const bot_state& state, const bot_input& typed, const bot_options& options) {
+  thread_local std::string normalized, spelled;
+  normalize_into(detail::utf8_prefix(typed.text, faq_index::max_query_bytes), normalized);
+  const language lang = resolve_language(index, state, typed, normalized, options);
+  // Persian typed in Latin letters is read as the Persian it spells, so that
+  // the knowledge base's Persian phrasings, greetings and thanks match it.
+  bot_input in = typed;
+  if (lang == language::fa && detail::leans_finglish(detail::weigh_latin_words(typed.text))) {
+    detail::finglish_to_persian(detail::utf8_prefix(typed.text, faq_index::max_query_bytes), spelled);
+    in.text = spelled;
+    normalize_into(detail::utf8_prefix(in.text, faq_index::max_query_bytes), normalized);
+  }
 
   if (!in.button_payload.empty()) {
     if (auto d = from_button(index, state, in.button_payload, lang)) return std::move(*d);
@@ -284,7 +293,7 @@ decision decide(const faq_index& index, const bot_state& state, const bot_input&
   // Anger goes to a person even when the knowledge base has an answer: to
   // someone fed up, a canned answer reads as a brush-off. (A problem report,
   // "my phone is broken", is no anger: the bot answers it.)
-  if (intent.upset || detail::shouts(in.text) || detail::shows_anger(in.text)) {
+  if (intent.upset || detail::shouts(typed.text) || detail::shows_anger(in.text)) {
     return handoff_on_topic(handoff_reason::negative_sentiment, index, in, normalized, lang, state, options);
   }
 

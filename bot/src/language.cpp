@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "finglish.hpp"
 #include "pasokh/bot/normalize.hpp"
 #include "utf8.hpp"
 
@@ -52,6 +53,22 @@ const word_sets& function_words() {
   return sets;
 }
 
+// Latin script is English unless its words read as Persian ("Finglish").
+// Two points at least (one word English lacks, or two borrowed ones) and more
+// than its English function words: "salam, where is my order?" and "My name
+// is Roshan" stay English. Borrowed greetings alone ("salam", "merci") say
+// neither: the conversation's language, the channel's or the page's decides.
+// Arabic typed in Latin letters (Arabizi) is not told apart.
+language_guess guess_latin(std::string_view text) {
+  const detail::latin_evidence e = detail::weigh_latin_words(text);
+  constexpr int finglish_points = 2, clear_points = 4;
+  if (e.finglish >= finglish_points && detail::leans_finglish(e)) {
+    return {language::fa, e.finglish >= clear_points && e.english == 0};
+  }
+  if (e.finglish > 0 && e.english == 0) return {};
+  return {language::en};
+}
+
 }  // namespace
 
 std::string_view to_string(language l) noexcept {
@@ -78,6 +95,8 @@ std::string_view guess_language_code(std::string_view text) {
 }
 
 std::optional<language> detect_language(std::string_view text) { return guess_language(text).lang; }
+
+bool has_finglish_words(std::string_view text) { return detail::weigh_latin_words(text).finglish > 0; }
 
 language_guess guess_language(std::string_view text) {
   // Words, not letters, per script: "گوشی Samsung Galaxy من خراب شده" is
@@ -112,7 +131,7 @@ language_guess guess_language(std::string_view text) {
     }
   }
   if (latin_words == 0 && arabic_words == 0) return {};
-  if (latin_words > 2 * arabic_words) return {language::en};
+  if (latin_words > 2 * arabic_words) return guess_latin(text);
 
   // Word evidence decides text typed on the "other" keyboard (Persian with ي/ك).
   const std::string norm = normalize(text);

@@ -465,15 +465,18 @@ class chat_session : public ws_handler,
     event.text = m.text;
     event.button_payload = m.button;
     event.sent_at = now;
-    // The text's own guess between Persian and Arabic first: the widget tells
-    // them apart by letters only, and Persian typed on an Arabic keyboard has
-    // Arabic's ي ك. Else the message's language (the widget's: an English
+    // The text's own guess first where the widget cannot tell: between Persian
+    // and Arabic (it goes by letters only, and Persian typed on an Arabic
+    // keyboard has Arabic's ي ك), and Latin text with Persian words in it
+    // ("salam, garanti yakhchal chand mahe?" is Persian, "salam, where is my
+    // order?" English). Else the message's language (the widget's: an English
     // sentence, or the language so far for an order number), the session's,
     // the text's guess.
     const auto guess = bot::guess_language(m.text);
     const std::string guessed(guess.lang ? bot::to_string(*guess.lang) : "");
-    const bool persian_or_arabic = guess.lang && *guess.lang != bot::language::en;
-    event.language = persian_or_arabic ? guessed : !m.lang.empty() ? m.lang : !lang_.empty() ? lang_ : guessed;
+    const bool server_reads =
+        guess.lang && (*guess.lang != bot::language::en || bot::has_finglish_words(m.text));
+    event.language = server_reads ? guessed : !m.lang.empty() ? m.lang : !lang_.empty() ? lang_ : guessed;
     if (!co_await attach_uploads(m, event)) co_return;
     // Named, not braced: GCC 12 destroys braced temporaries in co_await expressions twice.
     routing::channel_route route{channel_.config->team, channel_.config->bot};
@@ -517,9 +520,9 @@ class chat_session : public ws_handler,
 
     json ack = {{"type", "ack"}, {"client_id", m.client_id}, {"conv", outcome->conversation_id}, {"seq", outcome->seq}};
     if (outcome->duplicate) ack["duplicate"] = true;
-    // Typed Persian or Arabic the widget could not tell apart: the panel
-    // takes the language the server read (and its bot answers in).
-    if (persian_or_arabic && m.button.empty() && guessed != m.lang) ack["lang"] = guessed;
+    // Typed text the widget could not tell: the panel takes the language the
+    // server read (and its bot answers in).
+    if (server_reads && m.button.empty() && guessed != m.lang) ack["lang"] = guessed;
     send(ack);
     // Registered just now, or a conversation the hub may have announced before
     // we followed it: read the log instead of trusting the race.

@@ -183,7 +183,8 @@ test('widget script: one tag, under 75 KB, no globals, styles isolated, keyboard
   // in the full-screen panel, marks in words, a language per message (+1 KB),
   // and End chat's offer of a copy by email, in three languages (+2 KB), and
   // its word that the copy is on its way (+1 KB), the offer only where the
-  // channel can mail and a retried upload's note cleared (+1 KB).
+  // channel can mail and a retried upload's note cleared (+1 KB), and Latin
+  // text with Persian words left to the server's reading (+0.6 KB).
   assert.ok(size < 75 * 1024, `widget.js is ${size} bytes`);
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
@@ -972,6 +973,62 @@ test('Persian typed on an Arabic keyboard (ي, ك) stays Persian: the panel, the
   const customer = redisCli('HGET', `pasokh:conv:${await storedConv(page, 'evening')}`, 'customer_id');
   assert.equal(redisCli('HGET', `pasokh:cust:${customer}`, 'language'), 'fa');
   await ctx.close();
+});
+
+// Persian typed in Latin letters ("Finglish"), as on a phone without a Persian keyboard.
+const FINGLISH = 'salam, garanti yakhchal chand mahe?';
+
+test('Persian typed in Latin letters keeps the panel Persian and gets a Persian answer; English with "salam" turns it English, and back', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const sent = [];
+  page.on('websocket', (ws) => ws.on('framesent', (f) => { try { sent.push(JSON.parse(f.payload)); } catch { /* binary */ } }));
+  await openWidgetOn(page, 'evening');
+  await connected(page);
+  // Every language the panel takes, to see that it never flashes English.
+  await page.evaluate(() => {
+    const root = document.querySelector('[data-pasokh-widget]').shadowRoot.querySelector('.root');
+    window.panelLanguages = [];
+    new MutationObserver(() => window.panelLanguages.push(root.getAttribute('lang')))
+      .observe(root, { attributes: true, attributeFilter: ['lang'] });
+  });
+  await write(page, FINGLISH);
+  const answers = page.locator('.msg.bot .text');
+  await answers.first().waitFor();
+  assert.equal(sent.find((f) => f.type === 'message' && f.text === FINGLISH).lang, 'fa');
+  assert.match(await answers.first().innerText(), PERSIAN_ONLY, 'the bot answers in Persian');
+  assert.match(await answers.first().innerText(), /۲۴/, 'from the warranty entry');
+  assert.deepEqual((await page.evaluate(() => window.panelLanguages)).filter((l) => l !== 'fa'), []);
+  assert.equal(await page.locator('.root').getAttribute('lang'), 'fa');
+  assert.equal(await page.locator('.launcher').innerText(), 'گفتگو با پشتیبانی');
+  const customer = redisCli('HGET', `pasokh:conv:${await storedConv(page, 'evening')}`, 'customer_id');
+  assert.equal(redisCli('HGET', `pasokh:cust:${customer}`, 'language'), 'fa');
+
+  // "salam" in an English sentence: the server reads English, and the panel follows.
+  await write(page, 'salam, how do I track my order?');
+  await page.locator('.root[lang=en]').waitFor({ timeout: 5000 });
+  await answers.nth(1).waitFor();
+  assert.doesNotMatch(await answers.nth(1).innerText(), PERSIAN_ONLY, 'answered in English');
+  // Finglish again on the English panel: the server's reading turns it Persian.
+  await write(page, 'mersi, sefaresham hanooz nareside');
+  await page.locator('.root[lang=fa]').waitFor({ timeout: 5000 });
+  await answers.nth(2).waitFor();
+  assert.match(await answers.nth(2).innerText(), PERSIAN_ONLY, 'answered in Persian');
+  await ctx.close();
+});
+
+test('a message marked English that is Persian in Latin letters (any client) is taken as Persian: the ack says fa, the bot answers in Persian', async () => {
+  const s = await newSession('evening');
+  const c = await customerSocket(s.json.token, { channel: 'evening', lang: 'en' });
+  await c.next((f) => f.type === 'welcome');
+  c.send({ type: 'message', client_id: 'fing-1', text: 'lotfan peygiri konid, sefaresham kojast?', lang: 'en' });
+  const ack = await c.next((f) => f.type === 'ack' && f.client_id === 'fing-1');
+  assert.equal(ack.lang, 'fa');
+  const bot = await c.next((f) => f.type === 'event' && f.message?.author === 'bot', 5000);
+  assert.match(bot.message.text, PERSIAN_ONLY, bot.message.text);
+  await c.close();
+  const customer = redisCli('GET', `pasokh:ident:evening:${s.json.visitor_id}`);
+  assert.equal(redisCli('HGET', `pasokh:cust:${customer}`, 'language'), 'fa');
 });
 
 test('a message marked Arabic whose words are Persian (an older widget) is taken as Persian: the bot answers in Persian, the file is fa', async () => {

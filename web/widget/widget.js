@@ -123,7 +123,10 @@
   // two letters Persian seldom writes (ة أ إ ى ؤ ئ, tanween; not ي ك: Persian
   // typed on an Arabic keyboard has them, «ميخوام كالا رو مرجوع كنم»), or two
   // Latin words and no Arabic script. "سلام", "OK", an order number or an
-  // email keep the current language (the server reads each text anyway).
+  // email keep the current language (the server reads each text anyway), and
+  // so does Latin text with one of these Persian words ("salam, garanti
+  // chand mahe?"): the server's longer list reads it, and its ack sets the panel.
+  var FINGLISH = /(?:^|[^a-z])(?:salaa?m|slm|mersi|merci|mamnoo?n|lotfan|chera|chetori?|chejoori|chand|cheghadr|koja(?:st)?|mikh(?:a|aa|asta)m|(?:ne)?mishe|mitoonam|kon(?:id|am)|nemikone|kharab|garanti(?:sh)?|tamir|sefaresh(?:am|amo|e)?|dastgah(?:am)?|yakhchal|gooshim?|ersal|marjooi?|bazgasht|peygiri|hanooz|(?:na)?shode|nareside|dare|darid|hast|nist|kheili)(?![a-z])/i;
   function detectLanguage(text) {
     text = text.replace(/\S+@\S+|https?:\/\/\S+/g, '');
     var arabic = (text.match(/[\u0600-\u06FF]/g) || []).length;
@@ -132,7 +135,8 @@
       if (/[\u067E\u0686\u0698\u06AF\u06A9\u06CC]/.test(text)) return 'fa';
       return (text.match(/[\u0629\u0623\u0625\u0649\u0624\u0626\u064B-\u064D]/g) || []).length >= 2 ? 'ar' : '';
     }
-    return !arabic && (text.match(/(?:^|\s)[A-Za-z]{2,}(?=[\s.,!?;:]|$)/g) || []).length >= 2 ? 'en' : '';
+    if (arabic || FINGLISH.test(text)) return '';
+    return (text.match(/(?:^|\s)[A-Za-z]{2,}(?=[\s.,!?;:]|$)/g) || []).length >= 2 ? 'en' : '';
   }
   function codePoints(s) { return Array.from(s).length; }
 

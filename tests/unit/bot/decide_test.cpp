@@ -68,6 +68,40 @@ TEST(decide, a_channel_hint_does_not_override_the_script_the_customer_typed) {
   EXPECT_EQ(ask("ميخوام سفارشم رو لغو كنم", "fa").lang, language::fa);
 }
 
+TEST(decide, persian_in_latin_letters_is_answered_in_persian_from_the_persian_phrasings) {
+  // The widget sent "en": its panel had switched on the Latin letters.
+  for (const auto& [text, entry] : {std::pair{"salam, garanti yakhchal chand mahe?", "warranty_length"},
+                                    std::pair{"sefareshamo chetori peygiri konam?", "order_tracking"},
+                                    std::pair{"pashimoon shodam, mitoonam kala ro pas bedam?", "returns"},
+                                    std::pair{"hazine tamir bad az garanti cheghadre", "repair_pricing"}}) {
+    for (const char* hint : {"", "en", "fa"}) {
+      const decision d = ask(text, hint);
+      EXPECT_EQ(d.lang, language::fa) << text << " hint " << hint;
+      EXPECT_EQ(d.kind, action::answer) << text << " hint " << hint;
+      EXPECT_EQ(d.entry_id, entry) << text << " hint " << hint;
+      EXPECT_EQ(d.state.language, "fa");
+    }
+  }
+  EXPECT_NE(ask("salam, garanti yakhchal chand mahe?", "en").text.find("۲۴ ماه"), std::string::npos);
+  // English with a Persian greeting stays English.
+  const decision english = ask("salam, how do I track my order?", "fa");
+  EXPECT_EQ(english.lang, language::en);
+  EXPECT_EQ(english.entry_id, "order_tracking");
+}
+
+TEST(decide, finglish_greetings_and_thanks_are_understood) {
+  EXPECT_EQ(ask("salam", "fa").kind, action::greeting);
+  EXPECT_EQ(ask("salam", "fa").lang, language::fa);
+  EXPECT_EQ(ask("salam khaste nabashid").lang, language::fa);
+  EXPECT_EQ(ask("salam khaste nabashid").kind, action::greeting);
+  const decision answered = ask("garanti yakhchal chand mahe?");
+  ASSERT_EQ(answered.kind, action::answer);
+  const decision thanks = ask("mersi", "", answered.state);
+  EXPECT_EQ(thanks.kind, action::thanks);
+  EXPECT_EQ(thanks.lang, language::fa);
+  EXPECT_EQ(thanks.helpful, true);
+}
+
 TEST(decide, a_short_reply_keeps_the_conversations_language) {
   const decision answered = ask("گارانتی یخچال چند ماهه؟", "fa");
   ASSERT_EQ(answered.lang, language::fa);
