@@ -307,6 +307,18 @@ std::optional<std::string> customer_event_frame(std::string_view event_frame, ev
     out["rating"] = in.at("rating").get<int>();
     out["at"] = in.value("at", std::int64_t{0});
     if (auto via = in.value("via", std::string{}); !via.empty() && via != out["conv"]) out["via"] = via;
+  } else if (event == "csat_comment" && in.value("side", false)) {
+    // Feedback after the rating whose own conversation was closed as a side
+    // one: shown after the rating, that conversation left out. A comment in
+    // the rated conversation's own log, or a request going on in its new
+    // one, is already where it belongs: nothing to send.
+    auto via = in.value("via", std::string{});
+    if (via.empty() || via == out["conv"]) return std::nullopt;
+    out["event"] = "csat_comment";
+    out["comment"] = in.value("comment", "");
+    out["at"] = in.value("at", std::int64_t{0});
+    out["via"] = via;
+    if (auto erased = in.find("erased"); erased != in.end() && erased->is_string()) out["erased"] = *erased;
   } else {
     return std::nullopt;
   }

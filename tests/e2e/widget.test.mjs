@@ -373,6 +373,77 @@ test('a rating that opened a conversation of its own shows in the rated one, bef
   await ctx.close();
 });
 
+// A resolved, rated conversation on its own page: the question, the agent's
+// answer, the resolve, the tap on the highest rating and its thanks. Answers
+// the rated conversation and the log as the visitor sees it.
+async function ratedChat(page, question, answer) {
+  const log = () => page.locator('.log > *').evaluateAll((ns) => ns.map((n) =>
+    `${n.className}: ${n.querySelector('.text')?.textContent ?? n.textContent}`));
+  await openWidget(page);
+  await write(page, question);
+  const { conv } = await nextCustomerEvent(agent, question);
+  agent.send({ type: 'reply', conv, client_id: `${conv}-a`, text: answer });
+  await page.locator('.msg.agent').waitFor();
+  agent.send({ type: 'resolve', conv, client_id: `${conv}-resolve` });
+  await page.locator('.choices button').last().click();
+  await page.locator('.msg.system').nth(2).waitFor();  // resolved, the survey, the rating's thanks
+  return { conv, log };
+}
+
+// fa/ar/en: the comment and the thanks for it (aftersales_api.cpp texts_for).
+const commentCases = [
+  { question: 'ماشین لباسشویی‌ام آب را تخلیه نمی‌کند', answer: 'شیلنگ تخلیه را باز و تمیز کنید.',
+    comment: 'ممنون، عالی بود', thanks: 'از بازخورد شما سپاسگزاریم.' },
+  { question: 'الغسالة لا تصرف الماء، ماذا أفعل؟', answer: 'نظّف خرطوم التصريف من فضلك.',
+    comment: 'شكراً، خدمة ممتازة', thanks: 'شكرًا على ملاحظاتك.' },
+  { question: 'My washing machine does not drain the water', answer: 'Please clean the drain hose filter.',
+    comment: 'thanks!', thanks: 'Thank you for your feedback.' },
+];
+
+for (const { question, answer, comment, thanks } of commentCases) {
+  test(`a comment that only thanks shows after the rating, with our thanks once, not as a new conversation: "${comment}"`, async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    const { conv, log } = await ratedChat(page, question, answer);
+    const rated = await log();
+    await write(page, comment);
+    await page.locator('.msg.system .text', { hasText: thanks }).waitFor();
+    // The comment opened a conversation of its own, closed as a side one.
+    const side = (await history(conv)).find((e) => e.event === 'csat_comment')?.via;
+    assert.ok(side && side !== conv, 'the comment opened a conversation of its own');
+    await waitFor(() => redisCli('HGET', `pasokh:conv:${side}`, 'status') === 'closed', 'the side conversation closed');
+    await sleep(300);  // that conversation's "closed" event has come too
+    const expected = [...rated, `msg customer: ${comment}`, `msg system: ${thanks}`];
+    // Before: the comment under "new conversation", then "resolved"; the thanks above them.
+    assert.deepEqual(await log(), expected);
+    assert.equal(await page.locator('.msg.customer').last().getAttribute('data-state'), 'read', 'thanked: read');
+    await page.reload();
+    await page.locator('.msg.system .text', { hasText: thanks }).waitFor();
+    assert.deepEqual(await log(), expected);
+    await ctx.close();
+  });
+}
+
+test('a request after the rating still starts a new conversation, which the agent answers', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const { conv, log } = await ratedChat(page, 'کولر گازی‌ام صدا می‌دهد', 'فیلترش را عوض کنید.');
+  const request = 'سفارش دیگرم هنوز نرسیده، کجاست؟';
+  await write(page, request);
+  const asked = await nextCustomerEvent(agent, request);
+  assert.notEqual(asked.conv, conv, 'its own conversation');
+  await waitFor(() => redisCli('HGET', `pasokh:conv:${conv}`, 'csat_comment_kind') === 'request', 'read as a request');
+  agent.send({ type: 'reply', conv: asked.conv, client_id: 'request-a', text: 'فردا به دستتان می‌رسد.' });
+  await page.locator('.msg.agent .text', { hasText: 'فردا به دستتان' }).waitFor();
+  const shown = await log();
+  const at = shown.indexOf('sep: گفتگوی تازه');
+  assert.ok(at > 0, 'a new conversation');
+  assert.deepEqual(shown.slice(at), ['sep: گفتگوی تازه', `msg customer: ${request}`, 'msg agent: فردا به دستتان می‌رسد.']);
+  assert.equal(shown.filter((l) => l === 'msg system: از بازخورد شما سپاسگزاریم.').length, 1, 'thanked once');
+  assert.equal(redisCli('HGET', `pasokh:conv:${asked.conv}`, 'status'), 'assigned');
+  await ctx.close();
+});
+
 test('after a rating that opened a conversation of its own, the customer typing reaches the agent in the rated one', async () => {
   const s = await newSession('web');
   const c = await customerSocket(s.json.token);

@@ -357,7 +357,7 @@
   var byClient = {};         // client id → element (own messages)
   var readSent = {}, deliveredSent = {};  // conv → the marks the server holds (welcome, then what we sent)
   var lastOutSeq = {};       // conv → seq of the last agent/bot message
-  var sideOf = {};           // side conversation (a rating that opened one) → the conversation it rated
+  var sideOf = {};           // side conversation (a rating or comment that opened one) → the conversation it rated
   var unread = 0;
 
   function convIndex(conv) {
@@ -492,7 +492,7 @@
       }
       // An agent writing now is the surest sign one is online (old ones in a replay are not).
       if (m.author === 'agent') { queueInfo = null; if (!replaying) agentsOnline = true; }
-    } else if (f.event === 'csat') {
+    } else if (f.event === 'csat' || f.event === 'csat_comment') {
       showRating(conv, seq, f);
     } else if (f.event === 'status' && (f.status === 'resolved' || f.status === 'closed')) {
       var notice = el('div', { 'class': 'msg system', 'data-author': 'system', role: 'note' }, [el('div', { 'class': 'text', dir: 'auto', text: t('resolved') })]);
@@ -505,10 +505,12 @@
     renderQueue();
   }
 
-  // The customer's rating, in the conversation it rates. A rating message that
-  // opened a (closed) side conversation moves there, and the side conversation
-  // leaves the log: no "new conversation", no "resolved", not the current one.
+  // The customer's rating, and a comment that only thanks or complains, in the
+  // conversation it rates. A message that opened a (closed) side conversation
+  // moves there, and the side conversation leaves the log: no "new
+  // conversation", no "resolved", not the current one.
   function showRating(conv, seq, f) {
+    var comment = f.event === 'csat_comment';
     disableChoices();
     if (!f.via) return;  // the rating message is in this conversation's own log
     sideOf[f.via] = conv;
@@ -518,10 +520,8 @@
       if (!node && n.getAttribute('data-author') === 'customer') node = n; else n.remove();
     });
     if (!node) {  // after a reload: only the rated conversation is replayed
-      // csat:<conv>:N, or csat:N on a survey sent before buttons named their conversation.
-      var chosen = logEl.querySelectorAll('.choices button[data-id="csat:' + conv + ':' + f.rating + '"], ' +
-        '.choices button[data-id="csat:' + f.rating + '"]');
-      node = bubble('customer', '', chosen.length ? chosen[chosen.length - 1].textContent : num(f.rating), f.at);
+      node = bubble('customer', '', !comment ? ratingText(conv, f.rating) : f.erased ? t('removed') : f.comment, f.at);
+      if (f.erased) node.classList.add('erased');
       mark(node, 'sent');
     }
     byKey[conv + ':' + seq] = node;
@@ -530,7 +530,14 @@
     if (at >= 0) convOrder.splice(at, 1);
     if (state.conv === f.via) { state.conv = conv; persist(); }
   }
-  // A frame of a side conversation: its rating message is shown in the rated
+  // As its button said it: csat:<conv>:N, or csat:N on a survey sent before
+  // buttons named their conversation.
+  function ratingText(conv, rating) {
+    var chosen = logEl.querySelectorAll('.choices button[data-id="csat:' + conv + ':' + rating + '"], ' +
+      '.choices button[data-id="csat:' + rating + '"]');
+    return chosen.length ? chosen[chosen.length - 1].textContent : num(rating);
+  }
+  // A frame of a side conversation: its rating or comment is shown in the rated
   // one (a copy still pending, sent before the rating was known, goes).
   function inSide(conv, clientId) {
     if (!sideOf[conv]) return false;

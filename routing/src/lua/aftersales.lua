@@ -298,16 +298,18 @@ local function comment_on(cust, channel, msg_conv, created, comment, kind)
   if redis.call('HSETNX', vkey, 'csat_comment', comment) == 0 then return { 'already' } end
   redis.call('HSET', vkey, 'csat_comment_kind', kind)
   customer_wrote(conv, msg_conv)
-  local seq = redis.call('HINCRBY', vkey, 'seq', 1)
-  emit(conv, seq, 'csat_comment', { comment = comment, kind = kind, at = now, via = msg_conv })
-  quiet_outbound(conv, in_language(cust, ARGV[9], ARGV[10], ARGV[11]), nil)
   -- A request ("another problem: …") is kept as the comment and goes on to
   -- the bot or an agent instead of being left unread: its new conversation
   -- stays open, a resolved one it landed in (a reopen window) is reopened.
-  if kind == 'request' then return { 'commented_open', tostring(seq), conv } end
   -- Feedback, once thanked, needs nobody: a conversation of its own is
-  -- closed as a side one, a resolved one stays resolved.
-  if created == '1' and msg_conv ~= conv then fold_side(msg_conv, created, 'csat_comment', conv) end
+  -- closed as a side one (`side` on the event: the web chat widget shows the
+  -- comment in the rated conversation), a resolved one stays resolved.
+  local side = kind ~= 'request' and created == '1' and msg_conv ~= conv
+  local seq = redis.call('HINCRBY', vkey, 'seq', 1)
+  emit(conv, seq, 'csat_comment', { comment = comment, kind = kind, at = now, via = msg_conv, side = side or nil })
+  quiet_outbound(conv, in_language(cust, ARGV[9], ARGV[10], ARGV[11]), nil)
+  if kind == 'request' then return { 'commented_open', tostring(seq), conv } end
+  if side then fold_side(msg_conv, created, 'csat_comment', conv) end
   return { 'commented', tostring(seq), conv }
 end
 

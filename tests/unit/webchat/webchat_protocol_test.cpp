@@ -228,6 +228,32 @@ TEST(CustomerView, RatingShowsInTheRatedConversationWithoutTheAgent) {
   EXPECT_FALSE(json::parse(*customer_event_frame(event.dump())).contains("via"));
 }
 
+// Feedback after the rating that opened a conversation of its own (closed as a
+// side one) shows after the rating; a request, or a comment in the rated
+// conversation's own log, needs no event: its message is where it belongs.
+TEST(CustomerView, FeedbackCommentShowsInTheRatedConversationARequestDoesNot) {
+  json event = {{"type", "event"}, {"conv", "cv_1"}, {"seq", 8}, {"event", "csat_comment"}, {"comment", "thanks!"},
+                {"kind", "praise"}, {"at", 1700000000000}, {"via", "cv_2"}, {"side", true},
+                {"conversation", {{"status", "resolved"}, {"channel", "web"}}}};
+  event_meta meta;
+  auto view = customer_event_frame(event.dump(), &meta);
+  ASSERT_TRUE(view);
+  EXPECT_EQ(json::parse(*view), (json{{"type", "event"}, {"conv", "cv_1"}, {"seq", 8}, {"event", "csat_comment"},
+                                      {"comment", "thanks!"}, {"at", 1700000000000}, {"via", "cv_2"},
+                                      {"status", "resolved"}}));
+  event["comment"] = "";
+  event["erased"] = "customer";
+  EXPECT_EQ(json::parse(*customer_event_frame(event.dump()))["erased"], "customer");
+  auto request = event;
+  request.erase("side");
+  request["kind"] = "request";
+  EXPECT_FALSE(customer_event_frame(request.dump(), &meta));
+  EXPECT_EQ(meta.seq, 8u);  // still advances the session's seq
+  auto in_rated = event;
+  in_rated["via"] = "cv_1";
+  EXPECT_FALSE(customer_event_frame(in_rated.dump()));
+}
+
 TEST(CustomerView, StatusEvent) {
   json event = {{"type", "event"}, {"conv", "cv_1"}, {"seq", 9}, {"event", "status"}, {"status", "resolved"},
                 {"from", "assigned"}, {"actor", "ag_reza"}, {"conversation", {{"status", "resolved"}}}};
