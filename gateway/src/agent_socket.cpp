@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <atomic>
 #include <map>
 #include <optional>
 
@@ -130,18 +131,25 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   void deliver(const event_route& route, std::shared_ptr<const std::string> frame) override {
     net::post(peer_->executor(), [self = shared_from_this(), conv = route.conversation, seq = route.seq,
                                   frame = std::move(frame)]() mutable {
-      if (self->resuming_)
+      if (self->holding_ > 0)
         self->pending_.push_back({std::move(conv), seq, std::move(frame)});
       else
         self->forward(conv, seq, std::move(frame));
     });
   }
 
-  // Ends of access published while pub/sub was down were missed: checked too.
-  void resync() override {
-    net::co_spawn(peer_->executor(), [self = shared_from_this()]() -> awaitable<void> {
+  // From the hub (any thread), before resync: live events handled from now
+  // on wait until the snapshot is sent.
+  void hold_for_resync() override { hold_events(); }
+
+  // Ends of access published while pub/sub was down were missed: checked
+  // too. The snapshot's team scans may be shared with the other sessions
+  // from `need` on (team_scans.hpp).
+  void resync(std::uint64_t need) override {
+    net::co_spawn(peer_->executor(), [self = shared_from_this(), need]() -> awaitable<void> {
       bool allowed = co_await self->still_allowed();
-      if (allowed) co_await self->catch_up_all();
+      if (allowed) co_await self->catch_up_all(need);
+      self->release_events();
     }, net::detached);
   }
 
@@ -307,6 +315,20 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
 
   void send(const json& j) { peer_->send(frame_of(j)); }
 
+  // Live events wait in pending_ while any hold is on (a hello until its
+  // welcome is out, a resync until its snapshot is), then go out in order.
+  // A hold taken on another thread (the hub's) counts for every event the
+  // strand handles after it.
+  void hold_events() { ++holding_; }
+  void release_events() {
+    if (--holding_ > 0) return;
+    for (auto& p : std::exchange(pending_, {})) forward(p.conv, p.seq, std::move(p.frame));
+  }
+
+  // From here on this session gets every live event and holds it until its
+  // list is sent: a shared team scan must have started after this.
+  routing::team_scans::moment scan_need() { return s_.routing ? s_.routing->scans().now() : 0; }
+
   // Sends an event unless the agent already has it; a gap (an event missed
   // while pub/sub was reconnecting) is filled from the log first.
   void forward(const std::string& conv, std::uint64_t seq, std::shared_ptr<const std::string> frame) {
@@ -371,11 +393,11 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     co_return co_await room_for_catch_up(*peer_, limits.ws_queue_max_bytes, limits.ws_queue_max_messages, frame_bytes);
   }
 
-  awaitable<void> catch_up_all() {
+  awaitable<void> catch_up_all(routing::team_scans::moment need) {
     std::vector<std::string> convs;
     for (auto& [conv, seq] : last_seq_) convs.push_back(conv);
     for (auto& conv : convs) co_await catch_up(conv);
-    auto snapshot = co_await open_conversations();
+    auto snapshot = co_await open_conversations(need);
     if (snapshot) peer_->send(std::make_shared<const std::string>(R"({"type":"snapshot",)" + *snapshot + "}"));
   }
 
@@ -387,7 +409,8 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   // counts of each view (as GET /api/v1/conversations counts them) taking in
   // every conversation the agent could see, so the console's badges are
   // right whatever it was sent.
-  awaitable<routing::result<std::string>> open_conversations() {
+  // `need`: from scan_need(), taken once live events are held.
+  awaitable<routing::result<std::string>> open_conversations(routing::team_scans::moment need) {
     if (!s_.routing) {
       auto list = co_await s_.conversations.team_snapshot(agent_->team, 200);
       if (!list) co_return list.error();
@@ -400,7 +423,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     q.limit = 200;
     q.with_own = true;
     q.queue_head = queue_head_listed;
-    auto list = co_await s_.routing->list(q);
+    auto list = co_await s_.routing->list(q, need);
     if (!list) co_return list.error();
     try {
       auto all = json::parse(*list);
@@ -435,8 +458,9 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     if (hello_timer_) hello_timer_->cancel();
     // Register first and hold live events until the catch-up is sent, so
     // nothing falls between the two.
-    resuming_ = true;
+    hold_events();
     for (const auto& key : hub_keys()) s_.hub.add(key, shared_from_this());
+    const auto need = scan_need();
     // An end of access published since the token was checked found no one here.
     bool allowed = co_await still_allowed();
     if (!allowed) co_return;
@@ -447,7 +471,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     keep_present();
     co_await close_when_session_ends();
 
-    auto snapshot = co_await open_conversations();
+    auto snapshot = co_await open_conversations(need);
     std::string conversations = snapshot ? *snapshot : R"("conversations":[])";
     json welcome = {{"type", "welcome"},
                     {"v", 1},
@@ -478,8 +502,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
         if (catching_up_.claim(conv)) resumed.push_back(conv);
       }
     }
-    resuming_ = false;
-    for (auto& p : std::exchange(pending_, {})) forward(p.conv, p.seq, std::move(p.frame));
+    release_events();
     spdlog::get("gateway")->info("agent={} connected", agent_->id);
     // Paced by the agent's reading, so not in on_text: the transport reads
     // no frame (not even the pong that keeps the socket from its idle
@@ -624,7 +647,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   std::map<std::string, std::uint64_t> last_seq_;  // per conversation: the last seq sent
   catch_up_claims catching_up_;
   catch_up_retry retry_;
-  bool resuming_ = false;
+  std::atomic<int> holding_{0};  // hold_events() not yet released
   bool signed_out_ = false;  // closed because the login session ended (presence ends too)
   std::vector<pending_event> pending_;
   std::string login_session_;  // the token's hash (agent_directory::session_id)

@@ -177,7 +177,13 @@ void live_hub::resync_all() {
       for (auto& weak : list)
         if (auto strong = weak.lock()) all.push_back(std::move(strong));
   }
-  for (auto& l : all) l->resync();
+  // One list read serves every session whose hold began before it started:
+  // all hold first, then the moment is taken (team_scans.hpp).
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  for (auto& l : all) l->hold_for_resync();
+  const std::uint64_t need = resync_moment ? resync_moment() : 0;
+  for (auto& l : all) l->resync(need);
 }
 
 std::size_t live_hub::listener_count() const {

@@ -408,6 +408,7 @@ int main(int argc, char** argv) {
   subscriber.subscribe(conversations.events_channel());
   subscriber.subscribe(agents.access_channel());
   svc.subscriber = &subscriber;
+  hub.resync_moment = [&routing_svc] { return routing_svc.scans().now(); };
   live_resync resync(hub, [&redis] { return redis.connected(); });
   redis_memory_watch redis_memory(redis);
   redis.on_connected([&resync, &redis_memory, &ioc, count = reconnect_counter("commands")] {

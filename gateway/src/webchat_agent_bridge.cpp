@@ -123,7 +123,7 @@ class agent_bridge : public ws_handler, public live_listener, public std::enable
       self->peer_->real_->send(frame);
     });
   }
-  void resync() override {}
+  void resync(std::uint64_t) override {}
 
  private:
   std::vector<std::string> hub_keys() const {

@@ -134,7 +134,7 @@ class chat_session : public ws_handler,
     });
   }
 
-  void resync() override {
+  void resync(std::uint64_t) override {
     net::co_spawn(peer_->executor(), [self = shared_from_this()]() -> awaitable<void> {
       co_await self->catch_up_all();
     }, net::detached);

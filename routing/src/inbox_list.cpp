@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "pasokh/routing/lua_script.hpp"
+#include "pasokh/routing/team_scans.hpp"
 
 namespace pasokh::routing {
 
@@ -56,12 +57,14 @@ std::string counts_json(const inbox_counts& n) {
          R"(,"team":)" + std::to_string(n.team) + R"(,"all":)" + std::to_string(n.all) + "}";
 }
 
-// Reads each candidate's status, assignee and team, and for the agent's own
-// ones found in no team list their newest activity: pipelines of plain
-// HMGETs, which Redis serves between other clients' commands.
+// Reads the status, assignee and team of each candidate from `first`, and
+// for those from `first_own` (the agent's own ones and queue heads found in
+// no team list) their newest activity: pipelines of plain HMGETs, which
+// Redis serves between other clients' commands.
 awaitable<result<void>> read_states(store::redis_client& redis, const std::string& prefix,
-                                    std::vector<inbox_candidate>& candidates, std::size_t first_own) {
-  for (std::size_t from = 0; from < candidates.size(); from += reads_per_pipeline) {
+                                    std::vector<inbox_candidate>& candidates, std::size_t first_own,
+                                    std::size_t first = 0) {
+  for (std::size_t from = first; from < candidates.size(); from += reads_per_pipeline) {
     const auto to = std::min(candidates.size(), from + reads_per_pipeline);
     std::vector<std::vector<std::string>> reads;
     reads.reserve(to - from);
@@ -90,6 +93,25 @@ awaitable<void> drop_ended(store::redis_client& redis, const std::string& prefix
   std::vector<std::vector<std::string>> removals;
   for (const auto& [team, id] : ended) removals.push_back({"ZREM", prefix + "team:" + team + ":open", id});
   co_await redis.exec_pipeline(std::move(removals));  // best effort: the next list tries again
+}
+
+// The page's rows (conv_views, rows_per_call at a time), the total and the counts, as JSON.
+awaitable<result<std::string>> page_json(store::redis_client& redis, const std::string& prefix, const list_request& q,
+                                         const std::vector<inbox_candidate>& candidates) {
+  auto chosen = select_inbox(q, candidates);
+  std::string rows;
+  for (std::size_t from = 0; from < chosen.page.size(); from += rows_per_call) {
+    std::vector<std::string> args{prefix};
+    const auto to = std::min(chosen.page.size(), from + rows_per_call);
+    args.insert(args.end(), chosen.page.begin() + static_cast<std::ptrdiff_t>(from),
+                chosen.page.begin() + static_cast<std::ptrdiff_t>(to));
+    auto views = co_await redis.fcall(script(lua::conv_views), {}, std::move(args));
+    if (!views) co_return views.error();
+    if (views->is_error() || views->str.size() < 2) co_return store::make_error_code(store::redis_errc::server_error);
+    if (views->str.size() > 2) rows += (rows.empty() ? "" : ",") + views->str.substr(1, views->str.size() - 2);
+  }
+  co_return R"({"conversations":[)" + rows + R"(],"total":)" + std::to_string(chosen.total) +
+      R"(,"counts":)" + counts_json(chosen.counts) + "}";
 }
 
 }  // namespace
@@ -168,20 +190,84 @@ awaitable<result<std::string>> read_inbox_list(store::redis_client& redis, const
     co_await drop_ended(redis, prefix, left_behind);
   }
 
-  auto chosen = select_inbox(q, candidates);
-  std::string rows;
-  for (std::size_t from = 0; from < chosen.page.size(); from += rows_per_call) {
-    std::vector<std::string> args{prefix};
-    const auto to = std::min(chosen.page.size(), from + rows_per_call);
-    args.insert(args.end(), chosen.page.begin() + static_cast<std::ptrdiff_t>(from),
-                chosen.page.begin() + static_cast<std::ptrdiff_t>(to));
-    auto views = co_await redis.fcall(script(lua::conv_views), {}, std::move(args));
-    if (!views) co_return views.error();
-    if (views->is_error() || views->str.size() < 2) co_return store::make_error_code(store::redis_errc::server_error);
-    if (views->str.size() > 2) rows += (rows.empty() ? "" : ",") + views->str.substr(1, views->str.size() - 2);
+  co_return co_await page_json(redis, prefix, q, candidates);
+}
+
+awaitable<result<team_scan>> read_team_scan(store::redis_client& redis, const std::string& prefix,
+                                            const std::string& team, int scan_cap, int queue_head) {
+  std::vector<std::vector<std::string>> lists{
+      {"ZREVRANGE", prefix + "team:" + team + ":open", "0", std::to_string(std::max(scan_cap, 1) - 1), "WITHSCORES"}};
+  if (queue_head > 0) lists.push_back({"ZRANGE", prefix + "queue:" + team, "0", std::to_string(queue_head - 1)});
+  auto answers = co_await redis.exec_pipeline(std::move(lists));
+  if (!answers) co_return answers.error();
+
+  // The listed ones, then the queue heads the list does not hold (their
+  // score from the hash, as read_inbox_list scores them): states in one pass.
+  std::vector<inbox_candidate> read;
+  std::unordered_map<std::string, std::size_t> at;
+  const auto& ids = (*answers)[0].elements;
+  for (std::size_t i = 0; i + 1 < ids.size(); i += 2)
+    if (at.emplace(ids[i].str, read.size()).second) read.push_back({ids[i].str, number_of(ids[i + 1].str), {}, {}, {}, false});
+  const auto listed = read.size();
+  std::vector<std::string> heads;
+  if (queue_head > 0)
+    for (const auto& id : (*answers)[1].elements) {
+      heads.push_back(id.str);
+      if (at.emplace(id.str, read.size()).second) read.push_back({id.str, 0, {}, {}, {}, false});
+    }
+  auto states = co_await read_states(redis, prefix, read, listed);
+  if (!states) co_return states.error();
+
+  std::vector<std::pair<std::string, std::string>> left_behind;
+  for (std::size_t i = 0; i < listed; ++i)
+    if (!read[i].status.empty() && !is_open(read[i].status)) left_behind.emplace_back(team, read[i].id);
+  co_await drop_ended(redis, prefix, left_behind);
+
+  team_scan scan;
+  for (const auto& id : heads) {
+    auto head = read[at[id]];
+    head.queue_head = true;
+    scan.queue_heads.push_back(std::move(head));
   }
-  co_return R"({"conversations":[)" + rows + R"(],"total":)" + std::to_string(chosen.total) +
-      R"(,"counts":)" + counts_json(chosen.counts) + "}";
+  read.resize(listed);
+  scan.listed = std::move(read);
+  co_return scan;
+}
+
+awaitable<result<std::string>> read_inbox_list(store::redis_client& redis, const std::string& prefix,
+                                               const list_request& q, team_scans& scans, team_scans::moment need) {
+  if (!q.status.empty() && q.status != "open") co_return co_await read_inbox_list(redis, prefix, q);
+  std::vector<team_scans::shared_scan> parts;
+  for (const auto& t : q.teams) {
+    auto part = co_await scans.read(t, q.scan_cap, q.queue_head, need);
+    if (!part) co_return part.error();
+    parts.push_back(std::move(*part));
+  }
+  auto own = co_await redis.exec(store::make_command("SMEMBERS", prefix + "agent:" + q.agent + ":convs"));
+  if (!own) co_return own.error();
+  if (own->is_error()) co_return store::make_error_code(store::redis_errc::server_error);
+
+  // The candidates in read_inbox_list's order, so that select_inbox orders
+  // ties alike: each once, from the first team list naming it, then the
+  // agent's own (their states read here: per agent) and the queue heads
+  // from no list.
+  std::vector<inbox_candidate> candidates;
+  std::unordered_map<std::string, std::size_t> seen;
+  for (const auto& part : parts)
+    for (const auto& c : part->listed)
+      if (seen.emplace(c.id, candidates.size()).second) candidates.push_back(c);
+  const auto first_own = candidates.size();
+  for (const auto& id : own->elements)
+    if (seen.emplace(id.str, candidates.size()).second) candidates.push_back({id.str, 0, {}, {}, {}, false});
+  auto states = co_await read_states(redis, prefix, candidates, first_own, first_own);
+  if (!states) co_return states.error();
+  for (const auto& part : parts)
+    for (const auto& head : part->queue_heads) {
+      auto [at, added] = seen.emplace(head.id, candidates.size());
+      if (added) candidates.push_back(head);
+      candidates[at->second].queue_head = true;
+    }
+  co_return co_await page_json(redis, prefix, q, candidates);
 }
 
 }  // namespace pasokh::routing

@@ -428,6 +428,10 @@ awaitable<rresult<std::string>> routing_service::list(const list_request& q) {
   co_return co_await read_inbox_list(redis_, prefix_, q);
 }
 
+awaitable<rresult<std::string>> routing_service::list(const list_request& q, team_scans::moment need) {
+  co_return co_await read_inbox_list(redis_, prefix_, q, scans_, need);
+}
+
 awaitable<rresult<void>> routing_service::reindex_agent(const std::string& agent, const std::string& old_teams) {
   auto r = co_await redis_.fcall(script(lua::agent_admin), store::make_command(),
                                 store::make_command(prefix_, "reindex", agent, std::to_string(now_ms()), old_teams));

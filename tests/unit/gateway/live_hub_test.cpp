@@ -3,14 +3,24 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 using namespace pasokh::gateway;
 
 namespace {
 struct recorder : live_listener {
   std::vector<std::pair<event_route, std::string>> got;
   int resyncs = 0;
+  std::vector<std::string>* journal = nullptr;  // holds and resyncs of several listeners, in order
+  std::string name;
   void deliver(const event_route& r, std::shared_ptr<const std::string> f) override { got.emplace_back(r, *f); }
-  void resync() override { ++resyncs; }
+  void hold_for_resync() override {
+    if (journal) journal->push_back("hold " + name);
+  }
+  void resync(std::uint64_t need) override {
+    ++resyncs;
+    if (journal) journal->push_back("resync " + name + " " + std::to_string(need));
+  }
   std::vector<std::pair<std::string, std::string>> ended;  // session, reason
   std::vector<bool> signed_out;
   void end_access(const std::string& session, const std::string& reason, bool out) override {
@@ -138,6 +148,32 @@ TEST(LiveHub, RoutesHeadersInAnyOrderWithEscapesAndOtherMembers) {
   EXPECT_FALSE(hub.dispatch(R"({"team":"after sales/fa","conv":"cv_3")" "\n{}"));  // cut short
   EXPECT_FALSE(hub.dispatch(R"({"team":"after sales/fa","seq":"x"})" "\n{}"));     // seq not a number
   EXPECT_EQ(team->got.size(), 2u);
+}
+
+// After a pub/sub drop every session reads the open conversations again: one
+// read serves them all only if every session holds its live events before
+// the moment the read must start after is taken (team_scans.hpp). Each
+// session resyncs once, however many keys it is registered under.
+TEST(LiveHub, ResyncHoldsEveryListenerBeforeTakingOneMomentForAll) {
+  live_hub hub;
+  std::vector<std::string> journal;
+  auto a = std::make_shared<recorder>(), b = std::make_shared<recorder>();
+  a->journal = b->journal = &journal;
+  a->name = "a";
+  b->name = "b";
+  hub.add("agent:ag_a", a);
+  hub.add("team:support", a);
+  hub.add("team:support", b);
+  std::uint64_t clock = 41;
+  hub.resync_moment = [&] {
+    journal.push_back("moment");
+    return ++clock;
+  };
+  hub.resync_all();
+  ASSERT_EQ(journal.size(), 5u);
+  std::sort(journal.begin(), journal.begin() + 2);
+  std::sort(journal.begin() + 3, journal.end());
+  EXPECT_EQ(journal, (std::vector<std::string>{"hold a", "hold b", "moment", "resync a 42", "resync b 42"}));
 }
 
 // Pub/sub came back before the command connection: the sessions' catch-up

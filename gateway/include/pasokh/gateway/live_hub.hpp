@@ -4,6 +4,7 @@
 // small routing header line followed by the event frame, which is shared
 // (not copied) between all sessions that receive it.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -30,8 +31,15 @@ class live_listener {
   virtual ~live_listener() = default;
   // Called from the hub's thread; implementations post to their own strand.
   virtual void deliver(const event_route& route, std::shared_ptr<const std::string> frame) = 0;
-  // Pub/sub was down: events may have been missed; catch up from the logs.
-  virtual void resync() = 0;
+  // Pub/sub was down (and is back): from this call on, live events wait
+  // until the listener's resync has sent what it reads. Called from the
+  // hub's thread, on every listener before any resync(), so that one moment
+  // can serve them all.
+  virtual void hold_for_resync() {}
+  // Events may have been missed: catch up from the logs. `need`: a moment
+  // taken after every listener's hold (resync_moment); lists read for it may
+  // be shared from it on (routing/team_scans.hpp).
+  virtual void resync(std::uint64_t need) = 0;
   // The agent's access ended or changed (logout, password change, removal,
   // new role or teams): `session` names the one session (its token's hash),
   // "" every session of the agent. Called from the hub's thread.
@@ -53,6 +61,9 @@ class live_hub {
   // false when it is malformed.
   bool end_access(std::string_view payload);
   void resync_all();
+  // The moment a resync's shared reads must start after (team_scans::now);
+  // unset: 0. Set before pub/sub starts.
+  std::function<std::uint64_t()> resync_moment;
   std::size_t listener_count() const;
 
  private:

@@ -52,6 +52,22 @@ struct inbox_selection {
 // with no status is gone and left out).
 inbox_selection select_inbox(const list_request& q, const std::vector<inbox_candidate>& candidates);
 
+// A team's open conversations as the inbox list reads them, each with its
+// state (status, assignee, team; none: gone): what agents of one team share
+// (team_scans.hpp).
+struct team_scan {
+  std::vector<inbox_candidate> listed;       // the open list, newest first; score: its activity there
+  std::vector<inbox_candidate> queue_heads;  // the queue's first ones; score: the hash's updated_at
+};
+
+// One team's scan: the open list's newest `scan_cap` and the first
+// `queue_head` of its queue, with their states; ended ones left in the open
+// list are taken out of it.
+boost::asio::awaitable<boost::system::result<team_scan>> read_team_scan(store::redis_client& redis,
+                                                                        const std::string& prefix,
+                                                                        const std::string& team, int scan_cap,
+                                                                        int queue_head);
+
 // JSON: {"conversations":[...],"total":n,"counts":{"mine","unassigned","team","all"}}.
 boost::asio::awaitable<boost::system::result<std::string>> read_inbox_list(store::redis_client& redis,
                                                                             const std::string& prefix,

@@ -20,6 +20,7 @@
 
 #include "pasokh/routing/inbox_list.hpp"
 #include "pasokh/routing/routing_config.hpp"
+#include "pasokh/routing/team_scans.hpp"
 #include "pasokh/store/redis_client.hpp"
 
 namespace pasokh::routing {
@@ -110,6 +111,11 @@ class routing_service {
   boost::asio::awaitable<rresult<tick_outcome>> tick();
   // JSON: {"conversations":[...],"total":n,"counts":{"mine","unassigned","team","all"}}
   boost::asio::awaitable<rresult<std::string>> list(const list_request& request);
+  // The same for the open conversations, each team's part shared with the
+  // other callers of this instance whose need arose before it was read
+  // (team_scans.hpp): `need` from scans().now().
+  boost::asio::awaitable<rresult<std::string>> list(const list_request& request, team_scans::moment need);
+  team_scans& scans() { return scans_; }
 
   // Teams: cached from Redis (refreshed by the timer loop and after edits).
   std::shared_ptr<const std::vector<team_def>> teams() const;
@@ -160,6 +166,7 @@ class routing_service {
 
   store::redis_client& redis_;
   std::string prefix_;
+  team_scans scans_{redis_, prefix_};
   routing_config cfg_;
   mutable std::mutex mutex_;
   std::shared_ptr<const std::vector<team_def>> teams_;
