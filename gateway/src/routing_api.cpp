@@ -93,6 +93,15 @@ http_response team_in_use(const std::string& team, const json& users) {
   return res;
 }
 
+// What agent_admin.lua answered a demotion or removal of `id` when it
+// refused it; nullopt when it went through.
+std::optional<http_response> admin_change_refused(std::string_view code, const std::string& id) {
+  if (code == "ok") return std::nullopt;
+  if (code == "last_admin") return reject(409, "last_admin", "agent " + id + " is the last admin");
+  if (code == "not_admin") return reject(403, "forbidden", "you are no longer an admin");
+  return unavailable();
+}
+
 unsigned status_of(std::string_view code) {
   if (code == "ok" || code == "unchanged") return 200;
   if (code == "not_found") return 404;
@@ -487,10 +496,11 @@ void add_routing_routes(router& r, services& s) {
     if (demote) {
       // Counted and written in one script: two admins demoting each other at
       // once would otherwise each see the other and leave no admin.
-      auto args = store::make_command(s.cfg.redis.prefix, "demote", id, std::to_string(routing::now_ms()), "");
+      auto args = store::make_command(s.cfg.redis.prefix, "demote", id, std::to_string(routing::now_ms()), "",
+                                      std::get<agent>(who).id);
       auto demoted = co_await s.redis.fcall(routing::script(routing::lua::agent_admin), store::make_command(), std::move(args));
       if (!demoted || demoted->is_error() || demoted->elements.empty()) co_return unavailable();
-      if (demoted->elements[0].str != "ok") co_return reject(409, "last_admin", "agent " + id + " is the last admin");
+      if (auto refused = admin_change_refused(demoted->elements[0].str, id)) co_return *refused;
     }
     if (hset.size() > 2) {
       auto w = co_await s.redis.exec(std::move(hset));
@@ -520,8 +530,12 @@ void add_routing_routes(router& r, services& s) {
     auto exists = co_await s.redis.exec(store::make_command("EXISTS", s.cfg.redis.prefix + "agent:" + id));
     if (!exists || exists->is_error()) co_return unavailable();
     if (exists->integer == 0) co_return reject(404, "not_found", "no agent " + id);
-    auto d = co_await s.routing->delete_agent(id);
+    // Checked and done in one script, as a demotion: two admins removing
+    // each other at once would otherwise both succeed and leave no admin.
+    auto d = co_await s.routing->delete_agent(id, std::get<agent>(who).id);
     if (!d) co_return unavailable();
+    if (*d == "not_found") co_return reject(404, "not_found", "no agent " + id);
+    if (auto refused = admin_change_refused(*d, id)) co_return *refused;
     audit(std::get<agent>(who).id, "agent.remove", id);
     auto ended = co_await s.agents.end_sessions(id, "your account was removed");
     if (!ended) co_return unavailable();

@@ -440,12 +440,12 @@ awaitable<rresult<void>> routing_service::reindex_agent(const std::string& agent
   co_return rresult<void>{};
 }
 
-awaitable<rresult<void>> routing_service::delete_agent(const std::string& agent) {
+awaitable<rresult<std::string>> routing_service::delete_agent(const std::string& agent, const std::string& actor) {
   auto r = co_await redis_.fcall(script(lua::agent_admin), store::make_command(),
-                                store::make_command(prefix_, "delete", agent, std::to_string(now_ms()), std::string()));
+                                store::make_command(prefix_, "delete", agent, std::to_string(now_ms()), std::string(), actor));
   auto a = answer_of(r);
   if (!a) co_return a.error();
-  co_return rresult<void>{};
+  co_return (**a)[0].str;
 }
 
 void routing_service::start(net::any_io_executor ex, std::vector<std::string> channel_teams) {

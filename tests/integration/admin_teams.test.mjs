@@ -215,6 +215,69 @@ test('two admins demoting each other at the same moment: one of them stays admin
   }
 });
 
+test('two admins removing each other at the same moment: one of them stays admin (every round of 20)', async () => {
+  // Its own key prefix, so the two are the only admins; each request to its own gateway.
+  const c = config();
+  c.redis.prefix = 'purge:';
+  const [g1, g2] = [new Pasokh(c), new Pasokh(c)];
+  try {
+    await Promise.all([g1.start(), g2.start()]);
+    await g1.createAgent('ana', 'ana-secret-1', { role: 'admin' });
+    let survivor = (await login(g1, 'ana', 'ana-secret-1')).json;
+    for (let round = 0; round < 20; round++) {
+      const made = await apiCall(g1, 'POST', '/api/v1/admin/agents',
+        { token: survivor.token, body: { login: `rival${round}`, password: 'rival-secret-1', role: 'admin' } });
+      assert.equal(made.status, 201, made.text);
+      const rival = (await login(g2, `rival${round}`, 'rival-secret-1')).json;
+      const [bySurvivor, byRival] = await Promise.all([
+        apiCall(g1, 'DELETE', `/api/v1/admin/agents/${rival.agent.id}`, { token: survivor.token }),
+        apiCall(g2, 'DELETE', `/api/v1/admin/agents/${survivor.agent.id}`, { token: rival.token }),
+      ]);
+      const said = `round ${round}: ${bySurvivor.status} ${bySurvivor.text} / ${byRival.status} ${byRival.text}`;
+      const left = [survivor, rival].filter((a) => cli('HGET', `purge:agent:${a.agent.id}`, 'role') === 'admin');
+      assert.equal(left.length, 1, said);
+      // The other is turned away: as the last admin's (409 last_admin), or,
+      // when it came a moment later, as no admin's any more (its session ended: 401).
+      const [won, lost] = bySurvivor.status === 200 ? [bySurvivor, byRival] : [byRival, bySurvivor];
+      assert.equal(won.status, 200, said);
+      assert.ok(lost.status === 401 || (lost.status === 409 && lost.json.error.code === 'last_admin'), said);
+      survivor = left[0];
+    }
+  } finally {
+    await g1.cleanup();
+    await g2.cleanup();
+  }
+});
+
+test('a removal or demotion asked by an admin removed or demoted meanwhile is refused, in the same step', async () => {
+  const c = config();
+  c.redis.prefix = 'late:';
+  const g = new Pasokh(c);
+  try {
+    await g.start();
+    for (const name of ['ana', 'ben', 'cyrus']) await g.createAgent(name, `${name}-secret-1`, { role: 'admin' });
+    await g.createAgent('dara', 'dara-secret-1');
+    // The script as the gateway calls it once ben's request was let in (his role checked).
+    const fcall = (...args) => cli('FCALL', cli('FUNCTION', 'LIST').match(/agent_admin_[0-9a-f]+/)[0], '0', 'late:', ...args);
+    cli('HSET', 'late:agent:ag_ben', 'role', 'agent');  // demoted by another admin meanwhile
+    assert.equal(fcall('delete', 'ag_dara', String(Date.now()), '', 'ag_ben'), 'not_admin');
+    assert.equal(fcall('demote', 'ag_cyrus', String(Date.now()), '', 'ag_ben'), 'not_admin');
+    assert.equal(cli('EXISTS', 'late:agent:ag_dara'), '1');
+    assert.equal(cli('HGET', 'late:agent:ag_cyrus', 'role'), 'admin');
+    // Removed meanwhile: the same.
+    assert.equal(fcall('delete', 'ag_ben', String(Date.now()), '', 'ag_ana'), 'ok');
+    assert.equal(fcall('delete', 'ag_dara', String(Date.now()), '', 'ag_ben'), 'not_admin');
+    assert.equal(fcall('delete', 'ag_dara', String(Date.now()), '', 'ag_ana'), 'ok');
+    assert.equal(fcall('delete', 'ag_dara', String(Date.now()), '', 'ag_ana'), 'not_found');
+    // The last admin stays, whoever asks.
+    assert.equal(fcall('delete', 'ag_cyrus', String(Date.now()), '', 'ag_ana'), 'ok');
+    assert.equal(fcall('delete', 'ag_ana', String(Date.now()), '', ''), 'last_admin');
+    assert.equal(cli('HGET', 'late:agent:ag_ana', 'role'), 'admin');
+  } finally {
+    await g.cleanup();
+  }
+});
+
 test('--create-agent checks the agent as the REST API does and says what it did', async () => {
   const create = (spec, password = 'cli-secret-1') => spawnSync(pasokhBin, ['--config', gw.configPath, '--create-agent', spec],
     { env: { ...gw.env, PASOKH_NEW_AGENT_PASSWORD: password }, encoding: 'utf8', timeout: 30000 });

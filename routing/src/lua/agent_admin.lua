@@ -1,5 +1,6 @@
 -- Keeps the routing indexes right after an admin changed an agent.
--- ARGV: prefix, op, agent, now_ms, old_teams (comma list).
+-- ARGV: prefix, op, agent, now_ms, old_teams (comma list), acting admin
+-- (demote and delete; '' for none: a command line or a test).
 --   claim:   a new agent's login (ARGV[3]) and id: {'ok', id} or {'exists'}
 --   demote:  the agent's role becomes 'agent' only if another admin remains:
 --            {'ok'} or {'last_admin'}. Counted and written in one step, so two
@@ -8,8 +9,28 @@
 --   delete:  the agent goes; its open conversations go back to their queues.
 --            It leaves a tombstone in agents_removed (id → {name, login,
 --            removed_at}) so reports still name it, and its id is never
---            given again: its history and CSAT stay its own.
-local op, a, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
+--            given again: its history and CSAT stay its own. Checked in the
+--            same step as demote: {'last_admin'} when it is the last admin,
+--            {'not_found'} when gone already.
+-- Demote and delete answer {'not_admin'} when the acting admin was removed
+-- or demoted since the request was let in (two admins removing each other
+-- at once: the second finds the first gone).
+local op, a, now, actor = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[6] or ''
+local function is_admin(id) return redis.call('HGET', agent_key(id), 'role') == 'admin' end
+local function other_admins(id)
+  local n = 0
+  for _, other in ipairs(redis.call('SMEMBERS', p .. 'agents')) do
+    if other ~= id and is_admin(other) then n = n + 1 end
+  end
+  return n
+end
+-- Whether the agent may lose its admin role (or go): another admin stays,
+-- and whoever asks is still one. Nil when it may, else the answer.
+local function refusal(id)
+  if is_admin(id) and other_admins(id) == 0 then return { 'last_admin' } end
+  if actor ~= '' and not is_admin(actor) then return { 'not_admin' } end
+  return nil
+end
 if op == 'claim' then
   local login_key = p .. 'agent_login:' .. a
   if redis.call('EXISTS', login_key) == 1 then return { 'exists' } end
@@ -26,11 +47,8 @@ if op == 'claim' then
   return { 'ok', id }
 end
 if op == 'demote' then
-  local others = 0
-  for _, id in ipairs(redis.call('SMEMBERS', p .. 'agents')) do
-    if id ~= a and redis.call('HGET', agent_key(id), 'role') == 'admin' then others = others + 1 end
-  end
-  if others == 0 then return { 'last_admin' } end
+  local refused = refusal(a)
+  if refused then return refused end
   redis.call('HSET', agent_key(a), 'role', 'agent')
   return { 'ok' }
 end
@@ -41,6 +59,9 @@ if op == 'reindex' then
   return { 'ok' }
 end
 if op == 'delete' then
+  if redis.call('EXISTS', agent_key(a)) == 0 then return { 'not_found' } end
+  local refused = refusal(a)
+  if refused then return refused end
   for _, t in ipairs(agent_teams(a)) do redis.call('ZREM', p .. 'team:' .. t .. ':avail', a) end
   redis.call('ZREM', p .. 'presence', a)
   redis.call('DEL', p .. 'presence:' .. a)

@@ -273,7 +273,7 @@ TEST_F(strategy, BackInTheQueueAConversationNeverRoutedWaitsThereOnly) {
          ASSERT_TRUE(t);
          EXPECT_EQ(t->woken, 1);
        }},
-      {"agent removed", [&](const std::string&) { ASSERT_TRUE(run(io_, routing_->delete_agent("a"))); }},
+      {"agent removed", [&](const std::string&) { ASSERT_TRUE(run(io_, routing_->delete_agent("a", ""))); }},
       {"customer writes, agent offline", [&](const std::string& conv) {
          ASSERT_TRUE(exec(*client_, store::make_command("ZADD", "u:presence:a", "1", "s")));
          ASSERT_TRUE(exec(*client_, store::make_command("ZADD", "u:presence", "1", "a")));

@@ -130,7 +130,10 @@ class routing_service {
 
   // After an admin changed an agent's teams or capacity, or removed it.
   boost::asio::awaitable<rresult<void>> reindex_agent(const std::string& agent, const std::string& old_teams);
-  boost::asio::awaitable<rresult<void>> delete_agent(const std::string& agent);
+  // Removes the agent unless it is the last admin ("last_admin"), it is gone
+  // already ("not_found"), or `actor` (the admin asking; "" for none) is no
+  // admin any more ("not_admin"), checked in the same step; "ok" when done.
+  boost::asio::awaitable<rresult<std::string>> delete_agent(const std::string& agent, const std::string& actor);
 
   // The search index is kept up by the holder of the timer lease, after each
   // tick (search_service.hpp); its first tick as holder starts the backfill
