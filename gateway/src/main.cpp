@@ -51,6 +51,7 @@
 #include "pasokh/gateway/webchat_uploads.hpp"
 #include "pasokh/gateway/webchat_verify.hpp"
 #include "pasokh/proto/split.hpp"
+#include "pasokh/routing/channel_servers.hpp"
 #include "pasokh/routing/delivery.hpp"
 
 namespace net = boost::asio;
@@ -439,7 +440,9 @@ int main(int argc, char** argv) {
   webchat_mail_fallback mail_fallback(svc, ioc.get_executor());  // the web chat outboxes' sender
   std::vector<std::unique_ptr<email_channel>> email_channels;
   std::vector<std::unique_ptr<routing::outbox_worker>> outboxes;
+  std::vector<std::string> served;  // the channels of those outboxes
   auto add_outbox = [&](const channel_config& ch, routing::channel_sender sender) {
+    served.push_back(ch.id);
     auto o = routing::outbox_defaults(ch.kind);
     if (ch.sends_per_second > 0) o.limits.per_account = {ch.sends_per_second, ch.sends_per_second};
     o.reader = redis_cfg;
@@ -476,6 +479,17 @@ int main(int argc, char** argv) {
   }
   for (auto& o : outboxes) o->start();
   mail_fallback.start();
+  // The channels with an outbox worker here, told to the other gateways:
+  // an agent's reply on a channel no gateway serves is refused.
+  conversations.serve_channels(served);
+  routing::channel_servers_options served_opts;
+  served_opts.ttl = cfg.outbox.served_ttl;
+  served_opts.grace = cfg.outbox.unserved_grace;
+  routing::channel_servers channel_servers(ioc.get_executor(), redis, cfg.redis.prefix, served, served_opts);
+  channel_servers.on_stranded = [](const std::string& channel) {
+    global_metrics().channel_unavailable.inc({channel, "failed"});
+  };
+  channel_servers.start();
 
   router routes;
   add_health_routes(routes, svc, redis_memory);
@@ -584,6 +598,7 @@ int main(int argc, char** argv) {
       meta_copies.stop(one_done);
       routing_svc.stop(one_done);
       kb_watcher.stop();
+      channel_servers.stop();
       webchat.stop();
       mail_fallback.stop();
       for (auto& o : outboxes) o->stop(one_done);

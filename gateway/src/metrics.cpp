@@ -119,6 +119,7 @@ std::string metrics::render() const {
   inbound_messages.render(out);
   outbound_messages.render(out);
   outbound_results.render(out);
+  channel_unavailable.render(out);
   dedup_hits.render(out);
   webhook_items.render(out);
   email_automatic.render(out);

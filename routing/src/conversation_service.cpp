@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pasokh/proto/json.hpp"
+#include "pasokh/proto/split.hpp"
 #include "pasokh/routing/routing_service.hpp"
 #include "ingest_batcher.hpp"
 #include "ingest_script.hpp"
@@ -25,6 +26,7 @@ class routing_category_impl : public boost::system::error_category {
       case routing_errc::not_found: return "conversation not found";
       case routing_errc::closed: return "conversation is closed";
       case routing_errc::author_gone: return "the replying agent was removed";
+      case routing_errc::channel_unavailable: return "no gateway sends on the conversation's channel";
     }
     return "unknown routing error";
   }
@@ -47,6 +49,7 @@ result<append_outcome> append_answer(const result<reply>& r) {
   if (status == "not_found") return make_error_code(routing_errc::not_found);
   if (status == "closed") return make_error_code(routing_errc::closed);
   if (status == "author_gone") return make_error_code(routing_errc::author_gone);
+  if (status == "channel_unavailable") return make_error_code(routing_errc::channel_unavailable);
   append_outcome out;
   out.duplicate = status == "duplicate";
   if (a.size() > 1) out.seq = static_cast<std::uint64_t>(a[1].as_int());
@@ -69,6 +72,10 @@ conversation_service::conversation_service(boost::asio::any_io_executor ex, stor
       batcher_(std::make_unique<ingest_batcher>(std::move(ex), redis, prefix_)) {}
 
 conversation_service::~conversation_service() = default;
+
+void conversation_service::serve_channels(const std::vector<std::string>& channels) {
+  served_here_ = proto::join(channels, ',');
+}
 
 awaitable<result<ingest_outcome>> conversation_service::ingest(const proto::inbound_event& event,
                                                                 const channel_route& route) {
@@ -156,7 +163,7 @@ awaitable<result<append_outcome>> conversation_service::append_reply(const std::
                                                                       const std::string& text, bool automatic) {
   auto r = co_await redis_.fcall(script(lua::append_reply), store::make_command(),
                                 store::make_command(prefix_, conversation_id, std::string(proto::to_string(by.kind)), by.id, by.name,
-                                 client_id, text, std::to_string(now_ms()), automatic ? "1" : "0"));
+                                 client_id, text, std::to_string(now_ms()), automatic ? "1" : "0", served_here_));
   co_return append_answer(r);
 }
 

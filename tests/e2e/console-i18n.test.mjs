@@ -142,6 +142,19 @@ test('a split reply that failed after its first parts says in the agent\'s langu
   assert.equal(reasonText(one).split(': ')[0], 'فشل الجزء ٢ من ٣؛ وصل الجزء ١ إلى العميل');
 });
 
+test('a reply on a channel no gateway sends on: refused, or failed once queued, says why in the agent\'s language', () => {
+  const stranded = 'no gateway sends on channel tg2 any more: not sent';
+  assert.equal(reasonText(stranded), 'no server sends on channel tg2 any more; reach the customer another way');
+  assert.equal(t('app.channelUnavailable', { channel: 'tg2' }), 'Not sent: no server sends on channel tg2 now. Reach the customer another way.');
+  useLanguage('fa', fa);
+  assert.equal(reasonText(stranded), 'دیگر هیچ سروری روی کانال tg2 نمی‌فرستد؛ از راه دیگری با مشتری تماس بگیرید');
+  assert.match(t('app.channelUnavailable', { channel: 'tg2' }), /^فرستاده نشد: .*tg2/);
+  useLanguage('ar', ar);
+  assert.match(reasonText(stranded), /tg2/);
+  assert.doesNotMatch(reasonText(stranded), /gateway/);
+  assert.match(t('app.channelUnavailable', { channel: 'tg2' }), /^لم تُرسل: .*tg2/);
+});
+
 test('a customer who ended the web chat: the line says so in the agent\'s language, and whether replies can still reach them', () => {
   const left = (byEmail) => ({ type: 'event', conv: 'cv_1', seq: 4, event: 'visitor_left', channel: 'web', by_email: byEmail, actor: 'customer', at: 1 });
   assert.equal(eventText({}, left(true)), 'The customer ended the chat on this device. Replies will reach them only by email.');

@@ -1,8 +1,10 @@
 -- A reply by an agent (or the system): append, queue for delivery in the
 -- channel's outbox, publish. ARGV: prefix, conv, author_kind, author_id,
--- author_name, client_id, text, now_ms, automatic.
+-- author_name, client_id, text, now_ms, automatic, the caller's channels
+-- (comma-joined: those it sends on).
 local conv, author, author_id, author_name = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local client_id, text, now, automatic = ARGV[6], ARGV[7], tonumber(ARGV[8]), ARGV[9] == '1'
+local here = ARGV[10] or ''
 local vkey = conv_key(conv)
 if redis.call('EXISTS', vkey) == 0 then return { 'not_found' } end
 -- A removed agent's reply still in flight would give the conversation to
@@ -14,6 +16,16 @@ if client_id ~= '' then
 end
 local status = redis.call('HGET', vkey, 'status')
 if status == 'closed' then return { 'closed' } end
+-- An agent's reply on a channel no live gateway sends on would wait for
+-- ever: refused, nothing stored. (The bot and the surveys answer a message
+-- that reached the gateway sending them, which serves its channel.) The
+-- channel is noted for the sweep of its outbox (channel_servers.lua), should
+-- no gateway of this version ever have served it.
+local channel = redis.call('HGET', vkey, 'channel') or ''
+if author == 'agent' and not channel_served(channel, here) then
+  redis.call('HSETNX', served_until_key(), channel, 0)
+  return { 'channel_unavailable', channel }
+end
 
 -- A reply to a resolved conversation is a follow-up (or crossed the resolve):
 -- it goes out and the conversation stays resolved; a person reopens it.

@@ -336,6 +336,21 @@ local function pace_from_answer(key, interval)
   set_pace(key, tat, now)
 end
 
+-- Until when a gateway sends on each channel (channel_servers.lua):
+-- channels:served_until, channel → the latest end of its gateways' beats (ms
+-- on Redis's clock), each renewed every few seconds while its gateway runs.
+local function served_until_key() return p .. 'channels:served_until' end
+
+-- Whether a gateway sends on `channel` now: this one (`here`: its channel
+-- ids, comma-joined) or a live one elsewhere. Gateways of a rolling deploy
+-- differ in configuration; a reply is refused only when none sends it.
+local function channel_served(channel, here)
+  for id in string.gmatch(here or '', '[^,]+') do
+    if id == channel then return true end
+  end
+  return (tonumber(redis.call('HGET', served_until_key(), channel) or '') or 0) > redis_now_ms()
+end
+
 -- Something went to the customer on this channel: after a CSAT rating their
 -- next text is taken as its comment (aftersales.lua, which keeps
 -- csat:comment after sending its thanks) only while nothing else (an agent's

@@ -416,6 +416,12 @@ function showTyping() {
   if (lapses.length) typingTimer = setTimeout(showTyping, Math.min(...lapses) + 50);
 }
 
+// Why a reply was refused, in the agent's language where the console knows the reason.
+function replyRefusal(f) {
+  if (f.code === 'channel_unavailable') return t('app.channelUnavailable', { channel: f.channel ?? '' });
+  return f.message;
+}
+
 function onError(f) {
   const id = f.client_id;
   if (id && state.resolving.has(id)) {
@@ -427,7 +433,7 @@ function onError(f) {
       const p = state.retry(id);
       setTimeout(() => { if (state.pending.get(id)?.state === 'queued') sendPending(p); }, 3000);
     } else {
-      state.fail(id, f.message);
+      state.fail(id, replyRefusal(f));
     }
   } else {
     // A history request (the only one without a client_id) failed: retry.

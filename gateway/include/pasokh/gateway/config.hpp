@@ -94,6 +94,12 @@ struct outbox_config {
   milliseconds retry_initial{1'000};  // backoff after the first failure, doubling...
   milliseconds retry_max{300'000};    // ...up to this
   milliseconds claim_idle{30'000};    // a crashed instance's message is taken over after this
+  // Gateways tell each other in Redis which channels they send on
+  // (routing/channel_servers.hpp): a gateway's word lasts served_ttl, renewed
+  // every third of it; replies queued on a channel left without any are
+  // marked failed after unserved_grace more.
+  milliseconds served_ttl{15'000};
+  milliseconds unserved_grace{60'000};
 };
 
 struct auth_config {

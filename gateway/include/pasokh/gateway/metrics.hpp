@@ -85,6 +85,12 @@ struct metrics {
   counter_family outbound_results{"pasokh_outbound_results_total",
                                   "Outbox send attempts by channel and result (sent, failed, retry, rate_limited)",
                                   "channel,result"};
+  // Messages on a channel no live gateway sends on (routing/channel_servers.hpp):
+  // agents' replies refused ("refused"), queued ones marked failed once the
+  // channel's last gateway was gone for the grace ("failed").
+  counter_family channel_unavailable{"pasokh_channel_unavailable_total",
+                                     "Messages on a channel no live gateway sends on, by channel and outcome (refused, failed)",
+                                     "channel,outcome"};
   counter_family dedup_hits{"pasokh_dedup_hits_total", "Inbound events dropped as duplicates, by channel", "channel"};
   // Messenger webhook items that stored no new event: what the parser skipped
   // ("ignored_group"), unknown message ids, duplicates, echoes of our own sends.

@@ -26,6 +26,7 @@ enum class routing_errc {
   not_found = 1,  // no such conversation
   closed,         // the conversation is closed for good
   author_gone,    // the replying agent was removed
+  channel_unavailable,  // no live gateway sends on the conversation's channel (channel_servers.hpp)
 };
 const boost::system::error_category& routing_category() noexcept;
 boost::system::error_code make_error_code(routing_errc) noexcept;
@@ -96,6 +97,10 @@ class conversation_service {
   // instead of three). Without a router, routing is the caller's.
   void route_with(const routing_service& router) { router_ = &router; }
 
+  // The channels this gateway sends on: an agent's reply on another is
+  // stored only while a live gateway elsewhere sends on its channel.
+  void serve_channels(const std::vector<std::string>& channels);
+
   awaitable<result<ingest_outcome>> ingest(const proto::inbound_event& event, const channel_route& route);
 
   // A customer's edit of an earlier message, found by its provider id: a
@@ -156,6 +161,7 @@ class conversation_service {
   std::string prefix_;
   std::chrono::seconds dedup_ttl_;
   const routing_service* router_ = nullptr;
+  std::string served_here_;  // serve_channels, comma-joined
   std::unique_ptr<ingest_batcher> batcher_;
 };
 

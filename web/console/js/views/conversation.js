@@ -81,8 +81,13 @@ function unsupportedItem(a) {
 // customer before one failed (gateway/src/messenger_outbound.cpp parts_note),
 // in the agent's language: sent again, those parts would come twice.
 const PARTS_NOTE = /part (\d+) of (\d+) failed, parts? 1(?:–\d+)? (?:was|were) delivered: /;
+// A reply queued when the last gateway sending on its channel went (routing
+// channel_servers.cpp unserved_reason): nothing will send it.
+const UNSERVED = /^no gateway sends on channel (\S+) any more: not sent$/;
 export function reasonText(reason) {
   if (!reason) return reason;
+  const unserved = UNSERVED.exec(reason);
+  if (unserved) return t('msg.channelUnserved', { channel: unserved[1] });
   return reason.replace(PARTS_NOTE, (m, failed, of) =>
     `${t('msg.partsDelivered', { failed: Number(failed), of: Number(of), first: 1, n: Number(failed) - 1 })}: `);
 }
