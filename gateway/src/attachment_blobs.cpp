@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <iterator>
 
+#include "pasokh/routing/lua_script.hpp"
+
 namespace pasokh::gateway::attachment_blobs {
 
 using boost::asio::awaitable;
@@ -38,26 +40,77 @@ std::string part_key(std::string_view prefix, std::string_view id) {
   return std::string(prefix) + "attachment_part:" + std::string(id);
 }
 
-awaitable<store::result<void>> put_unfiled(store::redis_client& redis, std::string_view prefix,
+awaitable<store::result<void>> put_unfiled(store::redis_client& files, std::string_view prefix,
                                            const std::vector<blob>& blobs, std::chrono::seconds ttl) {
   if (blobs.empty()) co_return store::result<void>{};
-  std::vector<std::vector<std::string>> writes;
-  const auto seconds = std::to_string(ttl.count());
+  auto keep = store::make_command(std::string(prefix), "keep", std::to_string(ttl.count()), blobs.front().channel);
   for (const auto& b : blobs) {
-    auto k = key(prefix, b.id);
-    writes.push_back(store::make_command("HSET", k, "name", b.name, "mime_type", b.mime_type, "size",
-                                         std::to_string(b.content.size()), "channel", b.channel, "content",
-                                         std::string(b.content), "conversation", ""));
-    writes.push_back(store::make_command("EXPIRE", std::move(k), seconds));
+    auto staged = co_await stage(files, prefix, b.id, b.content, std::min(ttl, staged_ttl), chunk_bytes);
+    if (!staged) co_return staged;
+    keep.push_back(b.id);
+    keep.push_back(b.name);
+    keep.push_back(b.mime_type);
+    keep.push_back(std::to_string(b.content.size()));
   }
-  co_return checked(co_await redis.exec_pipeline(std::move(writes)));
+  auto r = co_await files.fcall(routing::script(routing::lua::attachments), store::make_command(), std::move(keep));
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return make_error_code(store::redis_errc::server_error);
+  co_return store::result<void>{};
 }
 
 awaitable<store::result<void>> drop(store::redis_client& redis, std::string_view prefix,
                                     const std::vector<std::string>& ids) {
   std::vector<std::string> keys;
-  for (const auto& id : ids) keys.push_back(key(prefix, id));
+  for (const auto& id : ids) {
+    keys.push_back(key(prefix, id));
+    keys.push_back(content_key(prefix, id));
+    keys.push_back(part_key(prefix, id));
+  }
   co_return co_await delete_keys(redis, std::move(keys));
+}
+
+awaitable<store::result<std::optional<std::string>>> read(store::redis_client& files, std::string_view prefix,
+                                                          std::string_view id, std::size_t chunk) {
+  using out = store::result<std::optional<std::string>>;
+  const auto k = key(prefix, id), bytes_key = content_key(prefix, id);
+  std::vector<std::vector<std::string>> look;
+  look.push_back(store::make_command("HEXISTS", k, "content"));
+  look.push_back(store::make_command("EXISTS", bytes_key));
+  look.push_back(store::make_command("STRLEN", bytes_key));
+  auto where = co_await files.exec_pipeline(std::move(look));
+  if (auto ok = checked(where); !ok) co_return out(boost::system::in_place_error, ok.error());
+  if (where->size() != 3) co_return out(boost::system::in_place_error, make_error_code(store::redis_errc::server_error));
+  if ((*where)[0].integer == 1) {
+    // Kept in its hash by an older version (until it expires): one command, as that version read it.
+    auto whole = co_await files.exec(store::make_command("HGET", k, "content"));
+    if (!whole) co_return out(boost::system::in_place_error, whole.error());
+    if (whole->is_error()) co_return out(boost::system::in_place_error, make_error_code(store::redis_errc::server_error));
+    if (whole->is_nil()) co_return std::optional<std::string>{};
+    co_return std::optional<std::string>(std::move(whole->str));
+  }
+  if ((*where)[1].integer != 1) co_return std::optional<std::string>{};
+  const auto size = static_cast<std::size_t>((*where)[2].integer);
+  std::string bytes;
+  bytes.reserve(size);
+  const auto spans = ranges(size, chunk);
+  for (const auto& span : spans) {
+    auto get = store::make_command("GETRANGE", bytes_key, std::to_string(span.from), std::to_string(span.to));
+    auto piece = co_await files.exec(std::move(get));
+    if (!piece) co_return out(boost::system::in_place_error, piece.error());
+    if (piece->is_error()) co_return out(boost::system::in_place_error, make_error_code(store::redis_errc::server_error));
+    // Short: deleted meanwhile (an erasure, its expiry). Ids are never reused,
+    // so whatever the key holds is this file's.
+    if (piece->str.size() != span.to - span.from + 1) co_return std::optional<std::string>{};
+    bytes += piece->str;
+  }
+  co_return std::optional<std::string>(std::move(bytes));
+}
+
+std::vector<byte_range> ranges(std::size_t size, std::size_t chunk_bytes) {
+  std::vector<byte_range> out;
+  if (chunk_bytes == 0) chunk_bytes = size;
+  for (std::size_t at = 0; at < size; at += chunk_bytes) out.push_back({at, std::min(size, at + chunk_bytes) - 1});
+  return out;
 }
 
 std::vector<std::string_view> chunks(std::string_view content, std::size_t chunk_bytes) {

@@ -1,5 +1,6 @@
-// GET /api/v1/attachments/{id}: the content of a stored attachment (a mail's
-// or a web chat upload), for the agents who may see its conversation. Served as a download in a sandbox, never
+// GET /api/v1/attachments/{id}: the content of a stored attachment (a mail's,
+// a web chat upload, a copy of a Messenger or Instagram file), for the agents
+// who may see its conversation. Served as a download in a sandbox, never
 // rendered as a page of ours: mail attachments are untrusted content.
 #include <cctype>
 
@@ -67,14 +68,16 @@ void add_attachment_routes(router& r, services& s) {
       global_metrics().errors.inc("not_found");
       co_return error_response(404, "not_found", "no such attachment");
     }
+    // Its name, type and conversation on the main connection (small); its
+    // bytes on the files connection, a chunk a command (attachment_blobs.hpp).
     auto blob = co_await s.redis.exec(store::make_command("HMGET", attachment_blobs::key(s.cfg.redis.prefix, id),
-                                                          "name", "mime_type", "content", "conversation"));
+                                                          "name", "mime_type", "conversation"));
     if (!blob || blob->is_error()) co_return unavailable();
-    if (blob->elements.size() != 4 || (blob->elements[0].is_nil() && blob->elements[2].is_nil())) {
+    if (blob->elements.size() != 3 || blob->elements[0].is_nil()) {
       global_metrics().errors.inc("not_found");
       co_return error_response(404, "not_found", "no such attachment (it may have expired)");
     }
-    const auto& conv = blob->elements[3];
+    const auto& conv = blob->elements[2];
     auto convs = conv.is_nil() ? std::vector<std::string>{} : std::vector<std::string>{conv.str};
     // Named, not temporaries inside co_await (GCC 12 mishandles those).
     const auto& caller = std::get<agent>(who);
@@ -85,17 +88,13 @@ void add_attachment_routes(router& r, services& s) {
       global_metrics().errors.inc("attachment_forbidden");
       co_return std::move(*refused);
     }
-    if (blob->elements[2].is_nil()) {
-      // A copy of a Messenger or Instagram file keeps its bytes apart (attachment_blobs.hpp).
-      auto bytes = co_await s.redis.exec(store::make_command("GET", attachment_blobs::content_key(s.cfg.redis.prefix, id)));
-      if (!bytes || bytes->is_error()) co_return unavailable();
-      if (bytes->is_nil()) {
-        global_metrics().errors.inc("not_found");
-        co_return error_response(404, "not_found", "no such attachment (it may have expired)");
-      }
-      blob->elements[2] = std::move(*bytes);
+    auto bytes = co_await attachment_blobs::read(s.file_bytes(), s.cfg.redis.prefix, id);
+    if (!bytes) co_return unavailable();
+    if (!*bytes) {
+      global_metrics().errors.inc("not_found");
+      co_return error_response(404, "not_found", "no such attachment (it may have expired)");
     }
-    co_return attachment_download(blob->elements[0].str, blob->elements[1].str, std::move(blob->elements[2].str));
+    co_return attachment_download(blob->elements[0].str, blob->elements[1].str, std::move(**bytes));
   });
 }
 

@@ -26,7 +26,7 @@ email_channel::email_channel(services& s, boost::asio::any_io_executor executor,
       executor_(std::move(executor)),
       channel_(channel),
       config_(email_settings(channel)),
-      store_(s.redis, s.cfg.redis.prefix, channel.id, thread_ttl, s.cfg.attachment_ttl),
+      store_(s.redis, s.file_bytes(), s.cfg.redis.prefix, channel.id, thread_ttl, s.cfg.attachment_ttl),
       ingest_(s.redis, s.cfg.redis.prefix, s.cfg.dedup_ttl),
       marks_(s.redis, s.cfg.redis.prefix) {}
 

@@ -33,9 +33,10 @@ email_result<void> checked(const store::result<std::vector<store::reply>>& r) {
 
 }  // namespace
 
-email_store::email_store(store::redis_client& redis, std::string prefix, std::string channel,
-                         std::chrono::seconds thread_ttl, std::chrono::seconds attachment_ttl)
+email_store::email_store(store::redis_client& redis, store::redis_client& files, std::string prefix,
+                         std::string channel, std::chrono::seconds thread_ttl, std::chrono::seconds attachment_ttl)
     : redis_(redis),
+      files_(files),
       prefix_(std::move(prefix)),
       channel_(std::move(channel)),
       thread_ttl_(thread_ttl),
@@ -120,12 +121,17 @@ awaitable<email_result<void>> email_store::put_attachments(const std::vector<sto
   // Unfiled: a failure before file_attachments leaves them closed, never open to every agent.
   std::vector<attachment_blobs::blob> blobs;
   for (const auto& a : attachments) blobs.push_back({a.id, a.name, a.mime_type, channel_, a.content});
-  co_return co_await attachment_blobs::put_unfiled(redis_, prefix_, blobs, attachment_ttl_);
+  auto kept = co_await attachment_blobs::put_unfiled(files_, prefix_, blobs, attachment_ttl_);
+  // What a failed put staged goes now (else the parts' TTL takes it); on the
+  // main connection: the files one may be what failed.
+  if (!kept) co_await drop_attachments(attachments);
+  co_return kept;
 }
 
 // Stored before the mail (a mail never names an attachment that is not
 // there), so its conversation, new or not, is known only now. EXPIRE again:
-// an HSET on a key that expired meanwhile must not leave one that never does.
+// an HSET on a key that expired meanwhile must not leave one that never does
+// (nor bytes that outlive it).
 awaitable<email_result<void>> email_store::file_attachments(const std::vector<std::string>& ids,
                                                             const std::string& conversation_id) {
   if (ids.empty()) co_return email_result<void>{};
@@ -135,6 +141,7 @@ awaitable<email_result<void>> email_store::file_attachments(const std::vector<st
     auto key = attachment_blobs::key(prefix_, id);
     writes.push_back(store::make_command("HSET", key, "conversation", conversation_id));
     writes.push_back(store::make_command("EXPIRE", key, ttl));
+    writes.push_back(store::make_command("EXPIRE", attachment_blobs::content_key(prefix_, id), ttl));
   }
   auto r = co_await redis_.exec_pipeline(std::move(writes));
   co_return checked(r);

@@ -392,6 +392,15 @@ int main(int argc, char** argv) {
   routing::search_service search(redis, cfg.redis.prefix);
   routing_svc.search = &search;
   services svc{cfg, redis, conversations, agents, hub, *faq_bot.value, bot_turns, &routing_svc, &search};
+  // Files' bytes (mail attachments, web chat uploads, Messenger and Instagram
+  // copies; up to many MB each) are written and read on a connection of their
+  // own, a chunk a command (attachment_blobs.hpp): ingest and replies never
+  // wait behind them. Opened always: any gateway serves GET
+  // /api/v1/attachments for files another one stored.
+  store::redis_client files_redis(ioc.get_executor(), redis_cfg);
+  files_redis.on_connected(reconnect_counter("files"));
+  files_redis.start();
+  svc.files = &files_redis;
   routing_svc.on_followup_due = [&svc](std::string conv, std::uint64_t seq) {
     return follow_up_due(svc, std::move(conv), seq);
   };
@@ -424,15 +433,7 @@ int main(int argc, char** argv) {
   // Outbound delivery: a durable outbox worker per channel that has a sender;
   // email channels also listen for mail.
   messenger_gateway messengers(svc, ioc.get_executor());  // before the outboxes that use its senders
-  // Copies of Messenger and Instagram files write up to meta_media.max_bytes
-  // each: on a connection of their own, opened only when copying is on.
-  std::optional<store::redis_client> copies_redis;
-  if (cfg.meta_media.enabled) {
-    copies_redis.emplace(ioc.get_executor(), redis_cfg);
-    copies_redis->on_connected(reconnect_counter("meta_media"));
-    copies_redis->start();
-  }
-  meta_media_copier meta_copies(svc, copies_redis ? *copies_redis : redis, ioc.get_executor(), &redis_memory);
+  meta_media_copier meta_copies(svc, files_redis, ioc.get_executor(), &redis_memory);
   if (cfg.meta_media.enabled) {
     messengers.copy_meta_media_with(meta_copies);
     meta_copies.start();
@@ -580,7 +581,7 @@ int main(int argc, char** argv) {
         std::call_once(*once, [&] {
           log->info("stopped");
           subscriber.stop();
-          if (copies_redis) copies_redis->stop();
+          files_redis.stop();
           redis.stop();
           ioc.stop();
         });

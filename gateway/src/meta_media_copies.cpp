@@ -45,11 +45,6 @@ namespace {
 
 std::shared_ptr<spdlog::logger> log() { return spdlog::get("connectors"); }
 
-// A copy staged and not stored (its gateway died between the two steps) goes after an hour.
-constexpr std::chrono::seconds staged_copy_ttl{3600};
-// A file is written a chunk a command: each waits behind at most one chunk of
-// another, and each has the connection's command timeout, not the whole file.
-constexpr std::size_t copy_chunk_bytes = 1 << 20;
 constexpr std::size_t max_name_bytes = 200;
 
 std::vector<std::string> args_of(services& s, std::string_view op) {
@@ -169,7 +164,7 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
   };
 
   services& s;
-  store::redis_client& redis;  // the copier's own connection (main.cpp)
+  store::redis_client& redis;  // the files connection (main.cpp)
   redis_memory_watch* memory;
   net::strand<net::any_io_executor> strand;
   net::steady_timer timer;
@@ -401,8 +396,8 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
 
   // The file, staged (no agent may open it) until "store" makes it a copy.
   awaitable<bool> stage(const std::string& id, const std::string& content) {
-    const auto ttl = std::min(s.cfg.attachment_ttl, staged_copy_ttl);
-    auto r = co_await attachment_blobs::stage(redis, s.cfg.redis.prefix, id, content, ttl, copy_chunk_bytes);
+    const auto ttl = std::min(s.cfg.attachment_ttl, attachment_blobs::staged_ttl);
+    auto r = co_await attachment_blobs::stage(redis, s.cfg.redis.prefix, id, content, ttl, attachment_blobs::chunk_bytes);
     co_return r.has_value();
   }
 

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pasokh/gateway/attachment_blobs.hpp"
 #include "pasokh/gateway/email_channel.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
@@ -117,11 +118,24 @@ awaitable<http_response> upload(webchat_service& w, const http_request& req) {
   auto name = upload_name(req.query_param("name"), *type);
   // Kept an hour until a message names it (file_uploads keeps it for attachment_ttl then).
   const auto unsent_ttl = std::min<std::chrono::seconds>(s.cfg.attachment_ttl, unsent_upload_ttl);
-  auto stored = co_await s.redis.fcall(
-      routing::script(routing::lua::webchat_uploads), store::make_command(),
-      store::make_command(s.cfg.redis.prefix, "put", caller.visitor, id, name, std::string(type->mime_type), req.body,
-                          std::to_string(unsent_ttl.count())));
-  if (!stored || stored->is_error()) co_return unavailable();
+  // Staged a chunk at a time on the files connection, then kept in one step:
+  // the 201 only once it is stored whole, never a half file anyone could open.
+  auto& files = s.file_bytes();
+  auto staged = co_await attachment_blobs::stage(files, s.cfg.redis.prefix, id, req.body,
+                                                 std::min(unsent_ttl, attachment_blobs::staged_ttl),
+                                                 attachment_blobs::chunk_bytes);
+  bool kept = false;
+  if (staged) {
+    auto put = store::make_command(s.cfg.redis.prefix, "put", caller.visitor, id, name, std::string(type->mime_type),
+                                   std::to_string(req.body.size()), std::to_string(unsent_ttl.count()));
+    auto stored = co_await files.fcall(routing::script(routing::lua::webchat_uploads), store::make_command(), std::move(put));
+    kept = stored && !stored->is_error();
+  }
+  if (!kept) {
+    const std::vector<std::string> ids{id};
+    co_await attachment_blobs::drop_staged(files, s.cfg.redis.prefix, ids);  // else its TTL takes it
+    co_return unavailable();
+  }
   global_metrics().webchat_uploads.inc("accepted");
   json out = {{"id", id},
               {"name", name},
@@ -139,13 +153,19 @@ awaitable<http_response> download(webchat_service& w, const http_request& req, c
   if (!plain_id(id)) co_return error_response(404, "not_found", "no such file");
   auto& s = w.core();
   auto blob = co_await s.redis.exec(
-      store::make_command("HMGET", s.cfg.redis.prefix + "attachment:" + id, "name", "mime_type", "content", "visitor"));
-  if (!blob || blob->is_error() || blob->elements.size() != 4) co_return unavailable();
-  if (blob->elements[2].is_nil() || blob->elements[3].str != caller.visitor) {
+      store::make_command("HMGET", attachment_blobs::key(s.cfg.redis.prefix, id), "name", "mime_type", "visitor"));
+  if (!blob || blob->is_error() || blob->elements.size() != 3) co_return unavailable();
+  if (blob->elements[0].is_nil() || blob->elements[2].str != caller.visitor) {
     global_metrics().errors.inc("not_found");
     co_return error_response(404, "not_found", "no such file (it may have expired)");
   }
-  co_return attachment_download(blob->elements[0].str, blob->elements[1].str, std::move(blob->elements[2].str));
+  auto bytes = co_await attachment_blobs::read(s.file_bytes(), s.cfg.redis.prefix, id);
+  if (!bytes) co_return unavailable();
+  if (!*bytes) {
+    global_metrics().errors.inc("not_found");
+    co_return error_response(404, "not_found", "no such file (it may have expired)");
+  }
+  co_return attachment_download(blob->elements[0].str, blob->elements[1].str, std::move(**bytes));
 }
 
 }  // namespace

@@ -9,8 +9,9 @@ export const encodedWord = (s) => `=?UTF-8?B?${b64(s)}?=`;
 
 // Sends one mail; resolves with swaks' transcript and exit code (non-zero when
 // the server refused it, e.g. 451). `raw`: the whole message as written.
-// `dir`: where its files are written.
-export function sendMail(dir, { port, from, to = 'support@shop.example', subject = 'Hello', body = 'Hello\r\n', headers = {}, attach, raw }) {
+// `dir`: where its files are written. `summarized`: the transcript without
+// the message's lines (a big file's would fill the pipe).
+export function sendMail(dir, { port, from, to = 'support@shop.example', subject = 'Hello', body = 'Hello\r\n', headers = {}, attach, raw, summarized = false }) {
   const bodyFile = path.join(dir, `body-${Math.random().toString(36).slice(2)}.txt`);
   writeFileSync(bodyFile, raw ?? body);
   const args = ['--server', `127.0.0.1:${port}`, '--from', from, '--to', to];
@@ -29,6 +30,7 @@ export function sendMail(dir, { port, from, to = 'support@shop.example', subject
       '--header', 'Content-Type: text/plain; charset=utf-8', '--header', 'Content-Transfer-Encoding: 8bit');
   }
   for (const [name, value] of Object.entries(headers)) args.push('--header', `${name}: ${value}`);
+  if (summarized) args.push('--suppress-data');
   return new Promise((resolve) => {
     execFile('swaks', args, { timeout: 20000 }, (err, stdout, stderr) =>
       resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));

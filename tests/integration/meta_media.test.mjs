@@ -577,6 +577,22 @@ async function overSlowLink(media, bytesPerSecond, fn) {
   }
 }
 const busiestLink = (link) => Math.max(0, ...[...link.links].map((l) => l.sent));
+const busiestReader = (link) => Math.max(0, ...[...link.links].map((l) => l.received));
+
+// API posts, one every 50 ms while `busy()`: their statuses and times, and a line saying so.
+async function postsWhile(g, busy, label) {
+  const posts = [];
+  for (let i = 0; (await busy()) && posts.length < 200; i++) {
+    const started = Date.now();
+    const res = await postMessage(g, { message_id: `${label}-${i}`, customer: { id: 'slow-link-customer' }, text: `still here ${i}` });
+    posts.push({ status: res.status, ms: Date.now() - started });
+    await sleep(50);
+  }
+  const times = posts.map((p) => p.ms).sort((x, y) => x - y);
+  const summary = `${posts.length} posts: median ${times[times.length >> 1]} ms, slowest ${times.at(-1)} ms, ` +
+    `statuses ${[...new Set(posts.map((p) => p.status))]}`;
+  return { posts, slowest: times.at(-1) ?? 0, summary };
+}
 const connectionReset = /got no reply within|connection to \S+ lost/;
 const SLOW_LINK = 8 << 20;  // bytes a second: a 20 MB file takes 2.5 s, past the tests' command_timeout_ms (1 s)
 
@@ -587,18 +603,9 @@ test('a 20 MB video copied over a slow link to Redis holds no other traffic: API
   await overSlowLink({ ...MEDIA, max_bytes: 24 << 20, timeout_ms: 20000 }, SLOW_LINK, async (own, link, g) => {
     await sendFiles('fb', [attachment('video', cdn.url('/v/long-video.mp4'))], { text: 'a long video', at: g });
     await waitUntil(() => busiestLink(link) > 2 << 20, 'the copy being written', 15000);
-    const posts = [];
     const copyEnded = async () => await outcome(g, 'fb', 'copied') + await outcome(g, 'fb', 'store_failed') > 0;
-    for (let i = 0; !(await copyEnded()) && posts.length < 200; i++) {
-      const started = Date.now();
-      const res = await postMessage(g, { message_id: `during-copy-${i}`, customer: { id: 'slow-link-customer' }, text: `still here ${i}` });
-      posts.push({ status: res.status, ms: Date.now() - started });
-      await sleep(50);
-    }
-    const times = posts.map((p) => p.ms).sort((x, y) => x - y);
-    const slowest = times.at(-1);
-    t.diagnostic(`${posts.length} posts during the copy: median ${times[times.length >> 1]} ms, slowest ${slowest} ms, ` +
-      `statuses ${[...new Set(posts.map((p) => p.status))]}`);
+    const { posts, slowest, summary } = await postsWhile(g, async () => !(await copyEnded()), 'during-copy');
+    t.diagnostic(`during the copy: ${summary}`);
     assert.ok(posts.length >= 5, `posts made while the copy was written (${posts.length})`);
     assert.deepEqual(posts.filter((p) => p.status !== 201), [], 'every post stored');
     assert.ok(slowest < 800, `no post waited behind the copy (slowest ${slowest} ms)`);
@@ -630,7 +637,40 @@ test('a copy whose write fails partway leaves no half file anyone could open; th
     const [blob] = blobsIn(own);
     assert.equal(redisCli(own, 'STRLEN', `${blob}:content`), String(video.length), 'the whole file');
     assert.deepEqual(partsIn(own), [], 'the cut attempt\'s chunks dropped');
-    assert.equal(await metric(g, 'pasokh_redis_reconnects_total{connection="meta_media"}'), 1, 'the copies\' connection came back');
+    assert.equal(await metric(g, 'pasokh_redis_reconnects_total{connection="files"}'), 1, 'the files\' connection came back');
     assert.equal(await metric(g, 'pasokh_redis_reconnects_total{connection="commands"}'), 0, 'the other traffic\'s never went');
+  });
+});
+
+test('an agent opening a 20 MB copy over a slow link to Redis holds no other traffic: it is read a chunk a command on the files connection, API posts meanwhile answer 201 at once', async (t) => {
+  const video = Buffer.alloc(20 << 20, 5);
+  video.write('a long video an agent opens', 0);
+  cdn.files.set('/v/opened-video.mp4', { body: video, type: 'video/mp4' });
+  await overSlowLink({ ...MEDIA, max_bytes: 24 << 20, timeout_ms: 20000 }, SLOW_LINK, async (own, link, g) => {
+    await sendFiles('fb', [attachment('video', cdn.url('/v/opened-video.mp4'))], { text: 'a video to open', at: g });
+    await waitUntil(async () => await outcome(g, 'fb', 'copied') === 1, 'the copy made', 30000);
+    const [blob] = blobsIn(own);
+    await g.createAgent('sara', 'sara-secret-1', { name: 'Sara' });
+    const token = (await login(g, 'sara', 'sara-secret-1')).json.token;
+
+    let opened = null;
+    const started = Date.now();
+    const opening = fetchAs(token, `/api/v1/attachments/${blob.replace('pasokh:attachment:', '')}`, g).then(async (res) => {
+      opened = { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()), ms: Date.now() - started };
+    });
+    await waitUntil(() => opened || busiestReader(link) > 2 << 20, 'the file being read', 15000);
+    const { posts, slowest, summary } = await postsWhile(g, () => opened === null, 'while-opened');
+    await opening;
+    t.diagnostic(`while the agent opened it (${opened.status} in ${opened.ms} ms): ${summary}`);
+    assert.equal(opened.status, 200);
+    assert.ok(opened.bytes.equals(video), 'the whole file');
+    assert.equal(opened.headers.get('content-type'), 'video/mp4');
+    assert.match(opened.headers.get('content-disposition'), /^attachment; filename="/);
+    assert.equal(opened.headers.get('cache-control'), 'private, no-store');
+    assert.ok(posts.length >= 5, `posts made while the file was read (${posts.length})`);
+    assert.deepEqual(posts.filter((p) => p.status !== 201), [], 'every post stored');
+    assert.ok(slowest < 800, `no post waited behind the file (slowest ${slowest} ms)`);
+    assert.doesNotMatch(g.output, connectionReset, 'no connection reset');
+    assert.equal(await metric(g, 'pasokh_redis_reconnects_total{connection="commands"}'), 0);
   });
 });

@@ -5,7 +5,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { Pasokh, RedisServer, TEAMS_WITH_VIP, agentSocket, apiCall, defaultConfig, login, sleep } from '../support/harness.mjs';
+import {
+  Pasokh, RedisServer, TEAMS_WITH_VIP, TcpProxy, agentSocket, apiCall, defaultConfig, login, postMessage, sleep,
+} from '../support/harness.mjs';
 import { chatSocket, newVisitor } from './webchat_support.mjs';
 import { metric, redisCli as cli } from './messenger_support.mjs';
 
@@ -170,7 +172,10 @@ test('erasing the customer deletes their uploads, sent in a message or not', asy
   const customer = await redisCli('HGET', `pasokh:conv:${ack.conv}`, 'customer_id');
   const done = await apiCall(gw, 'POST', `/api/v1/admin/customers/${customer}/erase`, { token: boss, body: { confirm: customer } });
   assert.equal(done.status, 200, done.text);
-  for (const id of [sent.id, unsent.id]) assert.equal(await redisCli('EXISTS', `pasokh:attachment:${id}`), '0', id);
+  for (const id of [sent.id, unsent.id]) {
+    assert.equal(await redisCli('EXISTS', `pasokh:attachment:${id}`), '0', id);
+    assert.equal(await redisCli('EXISTS', `pasokh:attachment:${id}:content`), '0', `${id}'s bytes`);
+  }
   assert.equal((await asAgent(boss, sent.id)).status, 404);
 });
 
@@ -293,4 +298,55 @@ test('an upload no message names is kept an hour, not a month; one address may u
   const accepted = statuses.filter((x) => x === 201).length;
   assert.equal(statuses.at(-1), 429, statuses.join(','));
   assert.equal(accepted, Math.floor(room / 4000), `${accepted} files of 4000 bytes taken`);
+});
+
+test('a 9 MB upload over a slow link to Redis holds no other traffic: stored a chunk a command before its 201, API posts meanwhile answer 201 at once; the customer opens it whole', async (t) => {
+  const own = await new RedisServer().start();
+  const link = await new TcpProxy({ bytesPerSecond: 4 << 20 }).start(own.port);  // 9 MB take 2.3 s, past command_timeout_ms (1 s)
+  const config = defaultConfig(own, { webchat: { max_upload_bytes: 10 << 20, uploads_per_hour: 5 } });
+  config.redis = { ...config.redis, url: `redis://127.0.0.1:${link.port}` };
+  config.channels.push({ id: 'web', kind: 'webchat', team: 'support', provider: { allowed_origins: [SHOP] } });
+  const g = await new Pasokh(config, SECRET).start();
+  try {
+    const token = await newVisitor(g);
+    const photo = Buffer.concat([JPEG, Buffer.alloc((9 << 20) - JPEG.length, 0x42)]);
+    let answered = null;
+    const started = Date.now();
+    const sending = fetch(`${g.base}/api/v1/webchat/uploads?name=scan.jpg`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'image/jpeg' }, body: photo,
+    }).then(async (res) => { answered = { status: res.status, json: await res.json(), ms: Date.now() - started }; });
+    const busiest = () => Math.max(0, ...[...link.links].map((l) => l.sent));
+    for (const deadline = Date.now() + 20000; !answered && busiest() <= 2 << 20;) {
+      assert.ok(Date.now() < deadline, 'the upload being written');
+      await sleep(20);
+    }
+    const posts = [];
+    for (let i = 0; answered === null && posts.length < 200; i++) {
+      const at = Date.now();
+      const res = await postMessage(g, { message_id: `during-upload-${i}`, customer: { id: 'slow-upload-customer' }, text: `still here ${i}` });
+      posts.push({ status: res.status, ms: Date.now() - at });
+      await sleep(50);
+    }
+    await sending;
+    const times = posts.map((p) => p.ms).sort((x, y) => x - y);
+    t.diagnostic(`upload answered ${answered.status} in ${answered.ms} ms; ${posts.length} posts meanwhile: ` +
+      `median ${times[times.length >> 1]} ms, slowest ${times.at(-1)} ms, statuses ${[...new Set(posts.map((p) => p.status))]}`);
+    assert.equal(answered.status, 201, JSON.stringify(answered.json));
+    assert.ok(posts.length >= 5, `posts made while the upload was written (${posts.length})`);
+    assert.deepEqual(posts.filter((p) => p.status !== 201), [], 'every post stored');
+    assert.ok(times.at(-1) < 800, `no post waited behind the upload (slowest ${times.at(-1)} ms)`);
+    assert.doesNotMatch(g.output, /got no reply within|connection to \S+ lost/, 'no connection reset');
+
+    const { id } = answered.json;
+    const keys = (await cli(own, '--scan', '--pattern', 'pasokh:attachment*')).split('\n').filter(Boolean).sort();
+    assert.deepEqual(keys, [`pasokh:attachment:${id}`, `pasokh:attachment:${id}:content`], 'its hash and its bytes; nothing staged left');
+    const back = await fetch(`${g.base}/api/v1/webchat/uploads/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(back.status, 200);
+    assert.ok(Buffer.from(await back.arrayBuffer()).equals(photo), 'the whole file');
+  } finally {
+    if (process.env.PASOKH_TEST_LOG) console.log(g.output);
+    await g.cleanup();
+    await link.close();
+    await own.cleanup();
+  }
 });

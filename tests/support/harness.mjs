@@ -354,8 +354,9 @@ export async function eventsUntil(client, lastSeqs, timeoutMs = 30_000) {
 // New connections pass normally after either; after down(), none does until
 // up() (a server that is unreachable for a while). With `lateBy` (ms), every
 // answer from the target reaches the client that much later (a busy or distant server);
-// with `bytesPerSecond`, what each connection sends reaches the target at that rate
-// at most (a slow link: a big write holds its connection while it crawls through).
+// with `bytesPerSecond`, what each connection carries either way crawls through
+// at that rate at most (a slow link: a big write, or a big answer, holds its
+// connection while it passes).
 export class TcpProxy {
   constructor({ lateBy = 0, bytesPerSecond = 0 } = {}) { this.lateBy = lateBy; this.bytesPerSecond = bytesPerSecond; }
   async start(targetPort) {
@@ -366,16 +367,20 @@ export class TcpProxy {
       if (this.refusing) return client.resetAndDestroy();
       this.accepted++;
       const upstream = net.connect(targetPort, '127.0.0.1');
-      const link = { client, upstream, silent: false, sent: 0 };
+      const link = { client, upstream, silent: false, sent: 0, received: 0 };
       this.links.add(link);
-      const send = this.bytesPerSecond ? this.#throttled(link) : (d) => upstream.write(d);
+      const send = this.bytesPerSecond ? this.#throttled(upstream) : (d) => upstream.write(d);
       client.on('data', (d) => {
         if (link.silent) return;
         link.sent += d.length;
         send(d);
       });
-      const answer = (d) => { if (!link.silent && !client.destroyed) client.write(d); };
-      upstream.on('data', (d) => (this.lateBy ? setTimeout(answer, this.lateBy, d) : answer(d)));
+      const deliver = this.bytesPerSecond ? this.#throttled(client) : (d) => client.write(d);
+      const answer = (d) => { if (!link.silent && !client.destroyed) deliver(d); };
+      upstream.on('data', (d) => {
+        link.received += d.length;
+        return this.lateBy ? setTimeout(answer, this.lateBy, d) : answer(d);
+      });
       const end = () => {
         this.links.delete(link);
         if (!link.silent) { client.destroy(); upstream.destroy(); }
@@ -387,19 +392,19 @@ export class TcpProxy {
     this.base = `http://127.0.0.1:${this.port}`;
     return this;
   }
-  // Writes to the link's target no faster than bytesPerSecond, a slice every 10 ms.
-  #throttled(link) {
+  // Writes to `to` (one end of a link) no faster than bytesPerSecond, a slice every 10 ms.
+  #throttled(to) {
     const queue = [];
     let timer = null;
     const pump = () => {
       for (let budget = Math.max(1, Math.floor(this.bytesPerSecond / 100)); budget > 0 && queue.length;) {
         const d = queue[0];
         const n = Math.min(budget, d.length);
-        if (!link.upstream.destroyed) link.upstream.write(d.subarray(0, n));
+        if (!to.destroyed) to.write(d.subarray(0, n));
         budget -= n;
         if (n === d.length) queue.shift(); else queue[0] = d.subarray(n);
       }
-      if (!queue.length || link.upstream.destroyed) { clearInterval(timer); timer = null; }
+      if (!queue.length || to.destroyed) { clearInterval(timer); timer = null; }
     };
     return (d) => {
       queue.push(d);

@@ -4,7 +4,7 @@
 -- or their claim ends; ingest.lua queues a message as it stores it),
 -- meta_media:attempts their claims so far. A copy is
 -- staged as attachment_part:<id> (a string written a chunk at a time on the
--- copier's own connection, gateway/src/attachment_blobs.cpp; no agent may
+-- gateway's files connection, gateway/src/attachment_blobs.cpp; no agent may
 -- open it), then made attachment:<id> (its bytes as attachment:<id>:content)
 -- here, in the step that logs the message again naming it; conv:<id>:copies
 -- (message seq -> its attachments as logged then) says a message's copies
@@ -96,21 +96,14 @@ if op == 'store' then
   -- Every part whole before any becomes a copy: no half file is ever shown.
   for i = 7, #ARGV do
     local a = described[ARGV[i]]
-    if not a or redis.call('STRLEN', part(i)) ~= tonumber(a.size) then
+    if not a or not staged_whole(ARGV[i], tonumber(a.size)) then
       return redis.error_reply('meta_media: copy ' .. ARGV[i] .. ' not staged whole')
     end
   end
-  -- The bytes move by RENAME, not through Lua: copying a file of many MB here
-  -- would stop Redis, every gateway's commands with it, for a while.
   for i = 7, #ARGV do
     local a = described[ARGV[i]]
-    local key = p .. 'attachment:' .. ARGV[i]
-    if tonumber(a.size) > 0 then redis.call('RENAME', part(i), key .. ':content')
-    else redis.call('SET', key .. ':content', '') end
-    redis.call('HSET', key, 'name', a.name or 'attachment', 'mime_type', a.mime_type or 'application/octet-stream',
-      'size', tostring(a.size), 'channel', msg.channel or '', 'conversation', conv)
-    redis.call('EXPIRE', key, ttl)
-    redis.call('EXPIRE', key .. ':content', ttl)
+    keep_staged(ARGV[i], tonumber(a.size), ttl, { 'name', a.name or 'attachment', 'mime_type',
+      a.mime_type or 'application/octet-stream', 'size', tostring(a.size), 'channel', msg.channel or '', 'conversation', conv })
   end
   redis.call('HSET', vkey .. ':copies', seq, attachments)
   msg.attachments = files

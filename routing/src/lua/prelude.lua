@@ -602,6 +602,25 @@ local function drop_stored_copies(attachments)
   end
 end
 
+-- A file its writer staged a chunk at a time (attachment_part:<id>,
+-- gateway/src/attachment_blobs.cpp) is whole when it holds all its bytes.
+local function staged_whole(id, size)
+  return size == 0 or redis.call('STRLEN', p .. 'attachment_part:' .. id) == size
+end
+
+-- Makes a whole staged file attachment:<id> (a hash of `fields`) with its
+-- bytes as attachment:<id>:content, both expiring after `ttl`. The bytes move
+-- by RENAME: copying a file of many MB inside a script would stop Redis, and
+-- every gateway's commands with it, for a while.
+local function keep_staged(id, size, ttl, fields)
+  local key = p .. 'attachment:' .. id
+  if size > 0 then redis.call('RENAME', p .. 'attachment_part:' .. id, key .. ':content')
+  else redis.call('SET', key .. ':content', '') end
+  redis.call('HSET', key, unpack(fields))
+  redis.call('EXPIRE', key, ttl)
+  redis.call('EXPIRE', key .. ':content', ttl)
+end
+
 -- Queues a mail outside any conversation (a web chat code, a transcript):
 -- no delivery record, no thread (email_channel.cpp). Its id is `kind` and a
 -- number of its own (next:<kind>_mail).

@@ -1,13 +1,15 @@
 -- Files a web chat visitor sends (gateway/src/webchat_uploads.cpp), kept as
--- a mail's attachments are (email_store.cpp): attachment:<id> with name,
--- mime_type, size, channel, content and conversation '' (unfiled: no agent
--- may open it) until the message naming it is stored; plus `visitor`
+-- a mail's attachments are (attachments.lua): staged a chunk at a time on the
+-- files connection, then attachment:<id> with name, mime_type, size, channel
+-- and conversation '' (unfiled: no agent may open it) until the message
+-- naming it is stored, its bytes as attachment:<id>:content; plus `visitor`
 -- ("<channel>:<visitor>": who may see it and name it in a message) and
 -- `claim` (the dedup key of the message that named it: one message only,
 -- and its resend). webchat:uploads:<channel>:<visitor> lists the visitor's
 -- uploads, for erasure (erase.lua forget_visitor).
 -- ARGV: prefix, op, then per op:
---   put    visitor, id, name, mime_type, content, ttl_s -> 1
+--   put    visitor, id, name, mime_type, size, ttl_s -> 1; an error, keeping
+--          nothing, when the staged part is not whole (its writer drops it)
 --   claim  visitor, dedup_key, ids... -> { 'ok', name, mime_type, size, ... (per id) }
 --          | { 'refused', id } (not there, another visitor's or another message's)
 --   file   conv, ttl_s, ids... -> 1
@@ -15,10 +17,10 @@ local op = ARGV[2]
 local function key(id) return p .. 'attachment:' .. id end
 
 if op == 'put' then
-  local visitor, id, ttl = ARGV[3], ARGV[4], ARGV[8]
-  redis.call('HSET', key(id), 'name', ARGV[5], 'mime_type', ARGV[6], 'size', #ARGV[7], 'channel',
-    string.match(visitor, '^([^:]*)'), 'content', ARGV[7], 'conversation', '', 'visitor', visitor)
-  redis.call('EXPIRE', key(id), ttl)
+  local visitor, id, size, ttl = ARGV[3], ARGV[4], tonumber(ARGV[7]), ARGV[8]
+  if not staged_whole(id, size) then return redis.error_reply('webchat_uploads: ' .. id .. ' not staged whole') end
+  keep_staged(id, size, ttl, { 'name', ARGV[5], 'mime_type', ARGV[6], 'size', ARGV[7], 'channel',
+    string.match(visitor, '^([^:]*)'), 'conversation', '', 'visitor', visitor })
   local list = p .. 'webchat:uploads:' .. visitor
   redis.call('SADD', list, id)
   redis.call('EXPIRE', list, ttl)
@@ -44,6 +46,7 @@ if op == 'file' then
     if redis.call('EXISTS', key(ARGV[i])) == 1 then
       redis.call('HSET', key(ARGV[i]), 'conversation', ARGV[3])
       redis.call('EXPIRE', key(ARGV[i]), ARGV[4])
+      redis.call('EXPIRE', key(ARGV[i]) .. ':content', ARGV[4])
     end
   end
   return 1

@@ -21,6 +21,14 @@ TEST(AttachmentBlobs, AFileOfExactlyOneChunkIsOneCommandAndAnEmptyOneNone) {
   EXPECT_EQ(chunks("abc", 0).size(), 1u) << "0: no chunking";
 }
 
+TEST(AttachmentBlobs, ReadsAFileInRangesOfAtMostTheSizeGivenEndsIncluded) {
+  const std::size_t mb = 1024 * 1024;
+  EXPECT_EQ(ranges(2 * mb + 5, mb), (std::vector<byte_range>{{0, mb - 1}, {mb, 2 * mb - 1}, {2 * mb, 2 * mb + 4}}));
+  EXPECT_EQ(ranges(4, 4), (std::vector<byte_range>{{0, 3}}));
+  EXPECT_TRUE(ranges(0, 4).empty()) << "an empty file: no command";
+  EXPECT_EQ(ranges(3, 0), (std::vector<byte_range>{{0, 2}})) << "0: no chunking";
+}
+
 TEST(AttachmentBlobs, NamesTheStoredAndTheStagedKeysApart) {
   EXPECT_EQ(key("pasokh:", "att_1"), "pasokh:attachment:att_1");
   EXPECT_EQ(content_key("pasokh:", "att_1"), "pasokh:attachment:att_1:content");

@@ -1,20 +1,23 @@
 #pragma once
-// Files kept in Redis for agents to open (GET /api/v1/attachments/{id}), as
-// their writers put them:
-//   attachment:<id>          hash name, mime_type, size, channel, content, conversation
+// Files kept in Redis for agents to open (GET /api/v1/attachments/{id}):
+//   attachment:<id>          hash name, mime_type, size, channel, conversation
 //                            ('' until filed: nobody may open it; expires)
-//   attachment:<id>:content  a Messenger or Instagram copy's bytes (its hash has
-//                            no content), expiring with it
-//   attachment_part:<id>     such a copy staged a chunk at a time; meta_media.lua's
-//                            store makes it the two above in one step (a RENAME:
-//                            no file-sized copy inside Redis)
-// A mail's files are put whole before its SMTP 250 (email_store.cpp); a copy
-// of a Messenger or Instagram file, up to meta_media.max_bytes, is staged in
-// chunks so that no single command holds its connection for the whole file.
+//   attachment:<id>:content  its bytes, expiring with it (a file stored by a
+//                            version before these has them in the hash's
+//                            `content` field instead)
+//   attachment_part:<id>     the bytes staged a chunk at a time; a script
+//                            (attachments.lua for mail, webchat_uploads.lua,
+//                            meta_media.lua) checks the part is whole and
+//                            makes it the two above in one step (a RENAME: no
+//                            file-sized copy inside Redis)
+// Bytes go both ways a chunk (chunk_bytes) a command, on the gateway's files
+// connection (main.cpp): a file of many MB never holds the connection that
+// ingest and replies use, nor any connection longer than a chunk takes.
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +25,11 @@
 #include "pasokh/store/redis_client.hpp"
 
 namespace pasokh::gateway::attachment_blobs {
+
+// What one command carries of a file at most, either way.
+constexpr std::size_t chunk_bytes = 1 << 20;
+// How long staged chunks outlive a writer that died: a backstop.
+constexpr std::chrono::seconds staged_ttl{3600};
 
 struct blob {
   std::string id;
@@ -35,14 +43,30 @@ std::string key(std::string_view prefix, std::string_view id);
 std::string content_key(std::string_view prefix, std::string_view id);
 std::string part_key(std::string_view prefix, std::string_view id);
 
-// The blobs as unfiled hashes expiring after `ttl`, in one round trip; an
-// error when any write failed (some may have landed: drop them).
-boost::asio::awaitable<store::result<void>> put_unfiled(store::redis_client& redis, std::string_view prefix,
+// Stages each blob on `files`, then keeps them all unfiled, expiring after
+// `ttl` (attachments.lua); an error when any write failed or a part was not
+// whole (nothing is kept then, but parts may be left: drop them).
+boost::asio::awaitable<store::result<void>> put_unfiled(store::redis_client& files, std::string_view prefix,
                                                         const std::vector<blob>& blobs, std::chrono::seconds ttl);
 
-// Deletes the hashes of `ids`.
+// Deletes the files of `ids`: hash, bytes and any staged part.
 boost::asio::awaitable<store::result<void>> drop(store::redis_client& redis, std::string_view prefix,
                                                  const std::vector<std::string>& ids);
+
+// The bytes of a stored file, read on `files` `chunk_bytes` a command
+// (GETRANGE); one HGET for a file an older version kept in its hash. None
+// when they are not there (expired, or deleted while being read).
+boost::asio::awaitable<store::result<std::optional<std::string>>> read(store::redis_client& files,
+                                                                       std::string_view prefix, std::string_view id,
+                                                                       std::size_t chunk_bytes = attachment_blobs::chunk_bytes);
+
+// A read's pieces: GETRANGE's inclusive [from, to] spans of at most
+// `chunk_bytes` of a file of `size` bytes (none for an empty file).
+struct byte_range {
+  std::size_t from, to;
+  bool operator==(const byte_range&) const = default;
+};
+std::vector<byte_range> ranges(std::size_t size, std::size_t chunk_bytes);
 
 // A staged write's pieces: `content` in spans of at most `chunk_bytes` (none for an empty file).
 std::vector<std::string_view> chunks(std::string_view content, std::size_t chunk_bytes);

@@ -37,7 +37,9 @@ struct stored_attachment {
 
 class email_store {
  public:
-  email_store(store::redis_client& redis, std::string prefix, std::string channel,
+  // `files`: the connection attachments' bytes go on (services::files), a
+  // chunk a command, so that a mail's big files never hold `redis`.
+  email_store(store::redis_client& redis, store::redis_client& files, std::string prefix, std::string channel,
               std::chrono::seconds thread_ttl, std::chrono::seconds attachment_ttl);
 
   // The conversation named by the first hint we know (tokens and Message-IDs
@@ -58,7 +60,8 @@ class email_store {
   boost::asio::awaitable<email_result<void>> remember_sent(const std::string& conversation_id,
                                                           const std::string& message_id);
 
-  // Before the mail is stored (it never names a missing one): unfiled, nobody may fetch them yet.
+  // Before the mail is stored (it never names a missing one): unfiled, nobody
+  // may fetch them yet; all or none (attachment_blobs::put_unfiled).
   boost::asio::awaitable<email_result<void>> put_attachments(const std::vector<stored_attachment>& attachments);
   // Once the mail is stored: the conversation whose agents may fetch them (by id).
   boost::asio::awaitable<email_result<void>> file_attachments(const std::vector<std::string>& ids,
@@ -80,6 +83,7 @@ class email_store {
   std::string msgid_key(const std::string& id) const { return prefix_ + "email_msgid:" + channel_ + ":" + id; }
 
   store::redis_client& redis_;
+  store::redis_client& files_;
   std::string prefix_;
   std::string channel_;
   std::chrono::seconds thread_ttl_;

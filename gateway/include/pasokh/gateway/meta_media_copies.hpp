@@ -81,10 +81,10 @@ std::string copy_mime_type(std::string_view content_type);
 
 class meta_media_copier {
  public:
-  // `redis`: a connection of the copier's own (main.cpp), not services'
-  // shared one: writing a file of many MB, even a chunk at a time, must not
-  // hold ingest and replies behind it, nor reset their connection when it
-  // passes the command timeout. `memory` (may be null) says when Redis is out
+  // `redis`: the gateway's files connection (services::files, main.cpp), not
+  // services' shared one: writing a file of many MB, even a chunk at a time,
+  // must not hold ingest and replies behind it, nor reset their connection
+  // when it passes the command timeout. `memory` (may be null) says when Redis is out
   // of memory: no copy then.
   meta_media_copier(services& s, store::redis_client& redis, boost::asio::any_io_executor executor,
                     redis_memory_watch* memory = nullptr);

@@ -26,6 +26,11 @@ struct services {
   const store::redis_subscriber* subscriber = nullptr;
   // The web chat's own pub/sub link (typing, queue places, ended visitors).
   const store::redis_subscriber* webchat_subscriber = nullptr;
+  // The connection for files' bytes (attachment_blobs.hpp; main.cpp opens
+  // it): writing or reading a file of many MB, even a chunk at a time, must
+  // not hold ingest and replies behind it. Null: `redis` (unit tests).
+  store::redis_client* files = nullptr;
+  store::redis_client& file_bytes() { return files ? *files : redis; }
 };
 
 }  // namespace pasokh::gateway
