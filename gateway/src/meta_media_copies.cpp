@@ -257,19 +257,47 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
     co_return !info || !over_memory_share(*info, cfg().max_redis_memory_share);
   }
 
+  // The bytes an attempt counted against a customer's hour, and the hour's key.
+  struct budget_charge {
+    std::string key;
+    std::uint64_t bytes = 0;
+  };
+
   // Counts `bytes` against the customer's hour; false once over the budget.
-  awaitable<bool> within_budget(const std::string& customer, std::size_t bytes) {
-    const auto hour = now_ms() / 3'600'000;
-    auto key = s.cfg.redis.prefix + "meta_media:bytes:" + customer + ":" + std::to_string(hour);
+  // Counted before the write (two copies for one customer cannot both pass
+  // it), given back by settle() for whatever the attempt did not store.
+  awaitable<bool> within_budget(const std::string& customer, std::size_t bytes, budget_charge& charge) {
+    if (charge.key.empty())
+      charge.key = s.cfg.redis.prefix + "meta_media:bytes:" + customer + ":" + std::to_string(now_ms() / 3'600'000);
     std::vector<std::vector<std::string>> writes;
-    writes.push_back(store::make_command("INCRBY", key, std::to_string(bytes)));
-    writes.push_back(store::make_command("EXPIRE", key, "3660"));
+    writes.push_back(store::make_command("INCRBY", charge.key, std::to_string(bytes)));
+    writes.push_back(store::make_command("EXPIRE", charge.key, "3660"));
     auto r = co_await redis.exec_pipeline(std::move(writes));
     if (!r || r->empty() || (*r)[0].is_error()) co_return true;  // the put will tell
+    charge.bytes += bytes;
     co_return static_cast<std::uint64_t>((*r)[0].integer) <= cfg().bytes_per_customer_per_hour;
   }
 
+  // Gives back what the attempt counted but did not store (a refused file, a
+  // failed write, an attempt tried again): a customer's budget pays once for
+  // each file stored. EXPIRE too: a key that expired meanwhile must not come
+  // back for good.
+  awaitable<void> settle(const budget_charge& charge, std::uint64_t stored) {
+    if (charge.bytes <= stored) co_return;
+    std::vector<std::vector<std::string>> writes;
+    writes.push_back(store::make_command("DECRBY", charge.key, std::to_string(charge.bytes - stored)));
+    writes.push_back(store::make_command("EXPIRE", charge.key, "3660"));
+    co_await redis.exec_pipeline(std::move(writes));
+  }
+
   awaitable<void> copy_message(const claim& c) {
+    budget_charge charge;
+    const auto stored = co_await copy_files(c, charge);
+    co_await settle(charge, stored);
+  }
+
+  // The bytes it stored.
+  awaitable<std::uint64_t> copy_files(const claim& c, budget_charge& charge) {
     const auto& member = c.member;
     auto bar = member.rfind('|');
     std::uint64_t seq = 0;
@@ -279,21 +307,21 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
     const int attempt = std::atoi(c.token.c_str());
     if (bar == std::string::npos || seq == 0) {
       co_await finish("drop", c);
-      co_return;
+      co_return 0;
     }
     auto frames = co_await s.conversations.events_after(conv, seq - 1, 1);
     if (!frames) {
       // Redis trouble: due again now rather than after the lease.
       pause = true;
       co_await finish("retry", c);
-      co_return;
+      co_return 0;
     }
     auto frame = frames->empty() ? json() : json::parse(frames->front(), nullptr, false);
     const json* message = frame.is_object() && frame.value("seq", std::uint64_t{0}) == seq ? &frame["message"] : nullptr;
     if (!message || !message->is_object() || !message->contains("attachments") ||
         !(*message)["attachments"].is_array()) {
       co_await finish("drop", c);
-      co_return;
+      co_return 0;
     }
     const auto channel = message->value("channel", std::string());
     auto customer = frame.contains("conversation") && frame["conversation"].is_object()
@@ -302,6 +330,7 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
     if (customer.empty()) customer = "conv:" + conv;
     json attachments = (*message)["attachments"];
     std::vector<std::string> ids;     // staged, to be stored as copies
+    std::uint64_t staged_bytes = 0;
     std::vector<std::string> unkept;  // writes that failed: whatever they staged goes
     std::vector<std::pair<copy_outcome, std::string>> failures;
     bool again = false;
@@ -335,7 +364,7 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
       auto mime_type = copy_mime_type(file.header("content-type").value_or(""));
       const auto size = file.body.size();
       if (outcome == copy_outcome::copied) {
-        bool within = co_await within_budget(customer, size);
+        bool within = co_await within_budget(customer, size, charge);
         if (!within) outcome = copy_outcome::over_budget;
       }
       if (outcome == copy_outcome::copied) {
@@ -356,6 +385,7 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
         continue;
       }
       ids.push_back(id);
+      staged_bytes += size;
       item["provider_ref"] = id;
       item["name"] = name;
       item["mime_type"] = mime_type;
@@ -365,13 +395,13 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
       ids.insert(ids.end(), unkept.begin(), unkept.end());
       co_await drop_staged(ids);
       co_await finish("retry", c, cfg().retry * attempt);
-      co_return;
+      co_return 0;
     }
     for (const auto& [outcome, url] : failures) report_failure(channel, conv, outcome, url);
     co_await drop_staged(unkept);  // a write that failed on the last attempt
     if (ids.empty()) {
       co_await finish("drop", c);
-      co_return;
+      co_return 0;
     }
     auto a = args_of(s, "store");
     a.push_back(conv);
@@ -384,14 +414,15 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
       co_await drop_staged(ids);
       if (attempt < cfg().attempts) {
         co_await finish("retry", c, cfg().retry * attempt);
-        co_return;
+        co_return 0;
       }
       for (std::size_t i = 0; i < ids.size(); ++i) report_failure(channel, conv, copy_outcome::store_failed, "");
       co_await finish("drop", c);
-      co_return;
+      co_return 0;
     }
     if (stored->str == "stored") global_metrics().meta_media_copies.inc({channel, "copied"}, ids.size());
     if (stored->str == "gone") global_metrics().meta_media_copies.inc({channel, "gone"}, ids.size());
+    co_return stored->str == "stored" ? staged_bytes : 0;  // "copied": another claim's, counted there
   }
 
   // The file, staged (no agent may open it) until "store" makes it a copy.

@@ -499,6 +499,8 @@ test('meta_media.bytes_per_customer_per_hour: a customer\'s files past it keep t
       { text: 'two photos', at: g });
     await waitUntil(async () => await outcome(g, 'fb', 'copied') === 1 && await outcome(g, 'fb', 'over_budget') === 1, 'one of each');
     assert.equal(blobsIn(own).length, 1, 'one copy kept');
+    const [hour] = redisCli(own, '--scan', '--pattern', 'pasokh:meta_media:bytes:*').split('\n').filter(Boolean);
+    await waitUntil(() => redisCli(own, 'GET', hour) === String(PHOTO.length), 'the refused file not counted');
   });
 });
 
@@ -672,5 +674,31 @@ test('an agent opening a 20 MB copy over a slow link to Redis holds no other tra
     assert.ok(slowest < 800, `no post waited behind the file (slowest ${slowest} ms)`);
     assert.doesNotMatch(g.output, connectionReset, 'no connection reset');
     assert.equal(await metric(g, 'pasokh_redis_reconnects_total{connection="commands"}'), 0);
+  });
+});
+
+test('a customer\'s hourly byte budget pays once for each file stored: an attempt tried again, or a file refused over it, is given back', async () => {
+  const budget = 2 * PHOTO.length - 1;  // one photo and the receipt; not the photo twice
+  await ownGateways({ ...MEDIA, bytes_per_customer_per_hour: budget }, 1, async (own, g) => {
+    cdn.files.set('/v/budget-photo.jpg', { body: PHOTO, type: 'image/jpeg' });
+    cdn.files.set('/v/budget-receipt.pdf', { body: RECEIPT, type: 'application/pdf' });
+    let asked = 0;
+    const done = cdn.handle('/v/budget-receipt.pdf', (req, res, serve) => {
+      if (asked++ > 0) return serve(res);
+      res.writeHead(503);  // a passing failure: the whole message is tried again
+      res.end();
+    });
+    try {
+      await sendFiles('fb', [attachment('image', cdn.url('/v/budget-photo.jpg')), attachment('file', cdn.url('/v/budget-receipt.pdf'))],
+        { text: 'a photo and the receipt', at: g });
+      await waitUntil(async () => await outcome(g, 'fb', 'copied') + await outcome(g, 'fb', 'over_budget') >= 2, 'both handled', 15000);
+    } finally {
+      done();
+    }
+    assert.equal(fetched('/v/budget-photo.jpg'), 2, 'the photo downloaded on both attempts');
+    assert.equal(await outcome(g, 'fb', 'over_budget'), 0, 'the first attempt\'s photo not counted again');
+    assert.equal(await outcome(g, 'fb', 'copied'), 2);
+    const [hour] = redisCli(own, '--scan', '--pattern', 'pasokh:meta_media:bytes:*').split('\n').filter(Boolean);
+    await waitUntil(() => redisCli(own, 'GET', hour) === String(PHOTO.length + RECEIPT.length), 'the bytes stored, counted once');
   });
 });
