@@ -308,7 +308,10 @@ std::string_view to_string(comment_kind k) noexcept {
 
 comment_reading read_csat_comment(const faq_index& index, std::string_view text, std::string_view language_hint,
                                   const bot_options& options) {
-  const auto input = detail::utf8_prefix(text, faq_index::max_query_bytes);
+  // Only what is read can be called feedback: a longer comment may carry a
+  // request past the part read, so it goes on to someone who reads it all.
+  if (text.size() > faq_index::max_query_bytes) return {comment_kind::request, "too long to read whole"};
+  const auto input = text;
   const clauses parts = split_clauses(input);
   if (parts.question_mark) return {comment_kind::request, "question"};
   language lang = guess_language(input).lang.value_or(parse_language(language_hint).value_or(options.default_language));

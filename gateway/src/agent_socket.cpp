@@ -34,6 +34,9 @@ using nlohmann::json;
 
 constexpr std::size_t max_text_chars = 10'000;
 constexpr std::size_t max_id_chars = 128;
+// Live events a session holds while its welcome or snapshot is built; past
+// this it is closed (1013) and the console resumes from its seqs.
+constexpr std::size_t max_held_events = 10000;
 constexpr std::size_t history_page = 500;
 // A catch-up holds its page while the agent reads it: 100 long messages are 4 MB.
 constexpr std::size_t catch_up_page = 100;
@@ -131,9 +134,12 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   void deliver(const event_route& route, std::shared_ptr<const std::string> frame) override {
     net::post(peer_->executor(), [self = shared_from_this(), conv = route.conversation, seq = route.seq,
                                   frame = std::move(frame)]() mutable {
-      if (self->holding_ > 0)
+      if (self->holding_ > 0) {
+        // A console whose snapshot takes this long reconnects and resumes
+        // from its seqs instead: what waits here is memory without bound.
+        if (self->pending_.size() >= max_held_events) return self->peer_->close(1013, "too many events held for a resync");
         self->pending_.push_back({std::move(conv), seq, std::move(frame)});
-      else
+      } else
         self->forward(conv, seq, std::move(frame));
     });
   }
@@ -147,9 +153,9 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   // from `need` on (team_scans.hpp).
   void resync(std::uint64_t need) override {
     net::co_spawn(peer_->executor(), [self = shared_from_this(), need]() -> awaitable<void> {
+      events_held_until_done hold{self};  // released even if the snapshot throws
       bool allowed = co_await self->still_allowed();
       if (allowed) co_await self->catch_up_all(need);
-      self->release_events();
     }, net::detached);
   }
 
@@ -324,6 +330,17 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     if (--holding_ > 0) return;
     for (auto& p : std::exchange(pending_, {})) forward(p.conv, p.seq, std::move(p.frame));
   }
+  // Releases a hold already taken when the coroutine that owns it ends.
+  struct events_held_until_done {
+    std::shared_ptr<agent_session> self;
+    ~events_held_until_done() {
+      try {
+        self->release_events();
+      } catch (const std::exception& e) {
+        spdlog::get("gateway")->warn("agent={} held events not sent: {}", self->agent_->id, e.what());
+      }
+    }
+  };
 
   // From here on this session gets every live event and holds it until its
   // list is sent: a shared team scan must have started after this.

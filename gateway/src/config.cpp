@@ -432,9 +432,9 @@ config parse_config(const json& j, env_lookup env) {
     r.done();
     if (c.outbox.concurrency == 0 || c.outbox.max_held == 0 || c.outbox.max_attempts < 1 ||
         c.outbox.claim_idle.count() < 1000 || c.outbox.retry_max < c.outbox.retry_initial ||
-        c.outbox.served_ttl.count() < 300 || c.outbox.unserved_grace.count() < 0)
+        c.outbox.served_ttl.count() < 300 || c.outbox.unserved_grace.count() < 1000)
       r.fail("need concurrency >= 1, max_held >= 1, max_attempts >= 1, claim_idle_ms >= 1000, "
-             "retry_max_ms >= retry_initial_ms, served_ttl_ms >= 300, unserved_grace_ms >= 0");
+             "retry_max_ms >= retry_initial_ms, served_ttl_ms >= 300, unserved_grace_ms >= 1000");
   }
   c.proxy.trust_forwarded_for = old_forwarded_for.settle(trust_forwarded_for, c.warnings);
   if (auto* r = root.sub("routing")) c.routing = routing::parse_routing_config(*r);  // throws naming the key

@@ -31,10 +31,7 @@ bool constant_time_equal(std::string_view given, std::string_view secret) noexce
 }
 
 secret_match match_secret(std::string_view given, const rotating_secret& s) noexcept {
-  // An empty secret matches nothing: a missing value must not open the door.
-  if (!s.current.empty() && constant_time_equal(given, s.current.reveal())) return secret_match::current;
-  if (!s.previous.empty() && constant_time_equal(given, s.previous.reveal())) return secret_match::previous;
-  return secret_match::none;
+  return match_secret_by(s, [given](const std::string& value) { return constant_time_equal(given, value); });
 }
 
 std::array<unsigned char, 32> hmac_sha256(std::string_view key, std::string_view data) {

@@ -32,10 +32,10 @@ signature_check hub_check_signature(const webhook_request& req, const rotating_s
   std::string given(header->substr(prefix.size()));
   for (auto& c : given)
     if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');  // hex case is not part of the secret
-  if (constant_time_equal(given, hmac_sha256_hex(app_secret.current.reveal(), req.body))) return {};
-  if (!app_secret.previous.empty() && constant_time_equal(given, hmac_sha256_hex(app_secret.previous.reveal(), req.body)))
-    return {std::nullopt, true};
-  return refuse(webhook_error::bad_signature, "X-Hub-Signature-256 does not match the body");
+  auto match = match_secret_by(
+      app_secret, [&](const std::string& key) { return constant_time_equal(given, hmac_sha256_hex(key, req.body)); });
+  if (match == secret_match::none) return refuse(webhook_error::bad_signature, "X-Hub-Signature-256 does not match the body");
+  return {std::nullopt, match == secret_match::previous};
 }
 
 }  // namespace pasokh::connectors

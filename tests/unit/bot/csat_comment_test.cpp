@@ -33,6 +33,16 @@ TEST(csat_comment, thanks_and_praise_in_three_languages_are_praise) {
     EXPECT_EQ(kind_of(text), comment_kind::praise) << text << " " << why(text);
 }
 
+// A request after a long run of thanks is still a request: a comment longer
+// than the part the reader takes in is never closed as feedback.
+TEST(csat_comment, a_long_comment_is_a_request_whatever_it_starts_with) {
+  std::string text;
+  while (text.size() <= 1100) text += "ممنون، عالی بود. ";
+  text += "سفارش دیگرم نرسیده";
+  EXPECT_EQ(kind_of(text), comment_kind::request) << why(text);
+  EXPECT_EQ(kind_of("ممنون، عالی بود. ممنون، عالی بود."), comment_kind::praise);
+}
+
 TEST(csat_comment, arabic_letter_variants_and_persian_digits_read_the_same) {
   // Persian typed on an Arabic keyboard (ي ك), Persian and Arabic-Indic digits.
   EXPECT_EQ(why("خيلي ممنونم"), "praise/praise");

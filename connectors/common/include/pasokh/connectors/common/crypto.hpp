@@ -14,6 +14,15 @@ namespace pasokh::connectors {
 // differs nor how long the secret is.
 bool constant_time_equal(std::string_view given, std::string_view secret) noexcept;
 
+// Which of a rotating secret's values `proves` accepts, the current one first.
+// An empty value proves nothing: a missing secret must not open the door.
+template <class Proves>
+secret_match match_secret_by(const rotating_secret& s, Proves proves) {
+  if (!s.current.empty() && proves(s.current.reveal())) return secret_match::current;
+  if (!s.previous.empty() && proves(s.previous.reveal())) return secret_match::previous;
+  return secret_match::none;
+}
+
 // Which of a rotating secret's values `given` equals, compared in constant time.
 secret_match match_secret(std::string_view given, const rotating_secret&) noexcept;
 
