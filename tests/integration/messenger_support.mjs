@@ -183,6 +183,11 @@ export async function agentFor(gw, loginName = 'sara', password = 'sara-secret-1
   return agentSocket(gw, r.json.token);
 }
 
+// Matches the delivery event of `conv` (of message `seq` and with `status`,
+// when given), as an agent's socket receives it.
+export const deliveryEvent = (conv, status, seq) => (f) => f.type === 'event' && f.event === 'delivery' &&
+  f.conv === conv && (!status || f.status === status) && (seq === undefined || f.message_seq === seq);
+
 export function redisCli(redis, ...args) {
   return execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString().trim();
 }

@@ -324,12 +324,23 @@ export async function online(gw, token) {
   return sock;
 }
 
-// An agent's reply in `conv`, once the gateway acknowledged it (stored): its seq.
+// An agent's reply in `conv`: the gateway's answer to it, its ack (stored)
+// or its error frame (refused).
 let replies = 0;
-export async function reply(sock, conv, text, timeoutMs = 5000) {
+export async function replyFrame(sock, conv, text, timeoutMs = 5000) {
   const id = `reply-${++replies}`;
   sock.send({ type: 'reply', conv, client_id: id, text });
-  return (await sock.next((f) => f.type === 'ack' && f.client_id === id, timeoutMs)).seq;
+  return sock.next((f) => (f.type === 'ack' || f.type === 'error') && f.client_id === id, timeoutMs);
+}
+
+// An agent's reply in `conv`, once the gateway acknowledged it (stored): its
+// seq. A refusal throws at once, an Error with the error frame's code.
+export async function reply(sock, conv, text, timeoutMs = 5000) {
+  const answer = await replyFrame(sock, conv, text, timeoutMs);
+  if (answer.type === 'error') {
+    throw Object.assign(new Error(`reply refused: ${JSON.stringify(answer)}`), { code: answer.code, frame: answer });
+  }
+  return answer.seq;
 }
 
 // Waits until a socket (agent or web chat) has the event of seq `last` of each
