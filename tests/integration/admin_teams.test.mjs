@@ -4,11 +4,11 @@
 // Real Redis and pasokh processes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
-  RedisServer, Pasokh, defaultConfig, postMessage, login, apiCall, agentSocket, waitFor, pasokhBin, sleep,
+  RedisServer, Pasokh, defaultConfig, postMessage, login, apiCall, agentSocket, waitFor, pasokhBin, monitored,
 } from '../support/harness.mjs';
-import { metric, redisCli } from './messenger_support.mjs';
+import { fcallIn, metric, redisCli } from './messenger_support.mjs';
 
 let redis, gw, boss;
 let seq = 0;
@@ -167,18 +167,15 @@ test('/api/v1/agents reads the removed agents only after one more was removed, f
       assert.equal(r.status, 200, r.text);
       return r.json.removed.map((a) => a.id);
     };
-    const monitor = spawn('redis-cli', ['-p', String(redis.port), 'MONITOR']);
-    let seen = '';
-    monitor.stdout.on('data', (d) => { seen += d; });
-    await new Promise((resolve) => monitor.stdout.once('data', resolve));  // OK: watching
-    const first = await remove(uid());
-    assert.ok((await removedIds()).includes(first));
-    assert.ok((await removedIds()).includes(first), 'still listed when not read again');
-    const second = await remove(uid());  // on the other instance
-    assert.ok((await removedIds()).includes(second));
-    await sleep(100);
-    monitor.kill();
-    const reads = seen.split('\n').filter((l) => l.includes('"HGETALL" "pasokh:agents_removed"'));
+    let first, second;
+    const seen = await monitored(redis, async () => {
+      first = await remove(uid());
+      assert.ok((await removedIds()).includes(first));
+      assert.ok((await removedIds()).includes(first), 'still listed when not read again');
+      second = await remove(uid());  // on the other instance
+      assert.ok((await removedIds()).includes(second));
+    });
+    const reads = seen.filter((l) => l.includes('"HGETALL" "pasokh:agents_removed"'));
     assert.equal(reads.length, 2, `once after each removal, not on every call:\n${reads.join('\n')}`);
   } finally {
     await other.cleanup();
@@ -257,9 +254,34 @@ test('a removal or demotion asked by an admin removed or demoted meanwhile is re
     await g.start();
     for (const name of ['ana', 'ben', 'cyrus']) await g.createAgent(name, `${name}-secret-1`, { role: 'admin' });
     await g.createAgent('dara', 'dara-secret-1');
+    const [ana, ben] = [(await login(g, 'ana', 'ana-secret-1')).json.token, (await login(g, 'ben', 'ben-secret-1')).json.token];
+    // Over REST: ben, signed in as an admin, is demoted behind his session's
+    // back; what he asks next is refused and changes nothing. (Each request
+    // reads the role afresh, so it is turned away before the script; the
+    // script's own check is for a request let in just before.)
+    cli('HSET', 'late:agent:ag_ben', 'role', 'agent');
+    const removal = await apiCall(g, 'DELETE', '/api/v1/admin/agents/ag_dara', { token: ben });
+    assert.equal(removal.status, 403, removal.text);
+    assert.equal(removal.json.error.code, 'forbidden');
+    assert.match(removal.json.error.message, /needs the admin role/);
+    const demotion = await apiCall(g, 'PATCH', '/api/v1/admin/agents/ag_cyrus', { token: ben, body: { role: 'agent' } });
+    assert.equal(demotion.status, 403, demotion.text);
+    assert.equal(demotion.json.error.code, 'forbidden');
+    assert.equal(cli('EXISTS', 'late:agent:ag_dara'), '1');
+    assert.equal(cli('HGET', 'late:agent:ag_cyrus', 'role'), 'admin');
+    // The gateway hands the script the acting admin, for it to check in the
+    // same step (a request let in just before a demotion).
+    const calls = await monitored(redis, async () => {
+      const demoted = await apiCall(g, 'PATCH', '/api/v1/admin/agents/ag_cyrus', { token: ana, body: { role: 'agent' } });
+      assert.equal(demoted.status, 200, demoted.text);
+    });
+    const demoteCall = calls.find((l) => /"FCALL" "agent_admin_[0-9a-f]+" "0" "late:" "demote" "ag_cyrus"/.test(l));
+    assert.ok(demoteCall, `the script's call:\n${calls.join('\n')}`);
+    assert.match(demoteCall, /"ag_ana"$/, 'the acting admin is its last argument');
+    cli('HSET', 'late:agent:ag_cyrus', 'role', 'admin');
+
     // The script as the gateway calls it once ben's request was let in (his role checked).
-    const fcall = (...args) => cli('FCALL', cli('FUNCTION', 'LIST').match(/agent_admin_[0-9a-f]+/)[0], '0', 'late:', ...args);
-    cli('HSET', 'late:agent:ag_ben', 'role', 'agent');  // demoted by another admin meanwhile
+    const fcall = (...args) => fcallIn(redis, 'late:', 'agent_admin', ...args);
     assert.equal(fcall('delete', 'ag_dara', String(Date.now()), '', 'ag_ben'), 'not_admin');
     assert.equal(fcall('demote', 'ag_cyrus', String(Date.now()), '', 'ag_ben'), 'not_admin');
     assert.equal(cli('EXISTS', 'late:agent:ag_dara'), '1');

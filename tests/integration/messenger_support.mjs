@@ -194,30 +194,15 @@ export function redisCli(redis, ...args) {
 
 // Calls one of the gateway's scripts (routing/src/lua/<name>.lua) directly, as
 // a gateway would: its function carries the library's code hash in its name.
-export function fcall(redis, name, ...args) {
+// fcallIn takes the key prefix of a gateway configured with another one.
+export function fcallIn(redis, prefix, name, ...args) {
   const fn = redisCli(redis, 'FUNCTION', 'LIST').split('\n').find((l) => new RegExp(`^${name}_[0-9a-f]+$`).test(l));
   assert(fn, `no function ${name} loaded`);
-  return redisCli(redis, 'FCALL', fn, '0', 'pasokh:', ...args);
+  return redisCli(redis, 'FCALL', fn, '0', prefix, ...args);
 }
+export const fcall = (redis, name, ...args) => fcallIn(redis, 'pasokh:', name, ...args);
 
-// The commands Redis runs while `during` does, as MONITOR prints them: a
-// script's own commands ('[0 lua]') follow the line of its call.
-export async function monitored(redis, during) {
-  const monitor = spawn('redis-cli', ['-p', String(redis.port), 'monitor']);
-  let out = '';
-  monitor.stdout.on('data', (d) => { out += d; });
-  try {
-    await waitUntil(() => out.startsWith('OK'), 'monitoring');
-    await during();
-    // Everything run until now has been printed once this has.
-    const marker = `monitored-${randomBytes(6).toString('hex')}`;
-    redisCli(redis, 'ECHO', marker);
-    await waitUntil(() => out.includes(marker), 'the monitor to catch up');
-  } finally {
-    monitor.kill();
-  }
-  return out.split('\n').slice(1);
-}
+export { monitored } from '../support/harness.mjs';
 
 export async function metric(gw, line) {
   const text = await (await fetch(`${gw.base}/metrics`)).text();

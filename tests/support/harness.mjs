@@ -87,6 +87,44 @@ export async function withPubSubDown(redis, fn) {
   return result;
 }
 
+// Watches the commands Redis runs (MONITOR, as it prints them: a script's own
+// commands, '[0 lua]', follow the line of its call) from now on: lines() so
+// far, count(pattern) of those matching (a string they contain or a RegExp),
+// stop() once everything Redis ran until then has been printed: the lines.
+export async function monitor(redis) {
+  const cli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString().trim();
+  const proc = spawn('redis-cli', ['-p', String(redis.port), 'monitor']);
+  let out = '';
+  proc.stdout.on('data', (d) => { out += d; });
+  const kill = () => { if (proc.exitCode === null && proc.signalCode === null) proc.kill(); };
+  try {
+    await waitFor(() => out.startsWith('OK'), 'monitoring');
+  } catch (e) { kill(); throw e; }
+  const lines = () => out.split('\n').slice(1);
+  return {
+    lines,
+    count: (pattern) => lines().filter((l) => (typeof pattern === 'string' ? l.includes(pattern) : pattern.test(l))).length,
+    kill,
+    async stop() {
+      const marker = `monitored-${process.pid}-${Math.random().toString(36).slice(2)}`;
+      try {
+        cli('ECHO', marker);
+        await waitFor(() => out.includes(marker), 'the monitor to catch up');
+      } finally { kill(); }
+      return lines();
+    },
+  };
+}
+
+// The commands Redis runs while `during` does, as MONITOR prints them.
+export async function monitored(redis, during) {
+  const m = await monitor(redis);
+  try {
+    await during();
+    return await m.stop();
+  } finally { m.kill(); }
+}
+
 // A throwaway redis-server, by default without persistence. { aof: 'everysec' }
 // is the production setting of deploy/redis.conf; { aof: 'always' } writes
 // every command to the AOF before Redis answers it, so that a restart after
