@@ -204,10 +204,13 @@ export const fcall = (redis, name, ...args) => fcallIn(redis, 'pasokh:', name, .
 
 export { monitored } from '../support/harness.mjs';
 
-export async function metric(gw, line) {
-  const text = await (await fetch(`${gw.base}/metrics`)).text();
-  const row = text.split('\n').find((l) => l.startsWith(line));
-  return row ? Number(row.split(' ').pop()) : 0;
+// The value of the /metrics series `line` starts; `absent` (0) when there is
+// none. `token` for a gateway whose metrics need one.
+export async function metric(gw, line, { token, absent = 0 } = {}) {
+  const res = await fetch(`${gw.base}/metrics`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  assert.equal(res.status, 200, 'the scrape is let in');
+  const row = (await res.text()).split('\n').find((l) => l.startsWith(line));
+  return row ? Number(row.split(' ').pop()) : absent;
 }
 
 export const waitUntil = async (check, what, timeoutMs = 10000) => {

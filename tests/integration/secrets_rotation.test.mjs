@@ -10,8 +10,8 @@ import { createHmac } from 'node:crypto';
 import { RedisServer, Pasokh, defaultConfig, postMessage } from '../support/harness.mjs';
 import { chatSocket, newVisitor, typesCode } from './webchat_support.mjs';
 import {
-  FakeProvider, SECRETS, messengerConfig, metric, newChatId, newPhone, postSigned, postWebhook, redisCli, telegramHeaders,
-  tgText, waText,
+  FakeProvider, SECRETS, FB_PAGE_ID, IG_ACCOUNT_ID, messengerConfig, metaMessaging, metaText, metric, newChatId, newPhone,
+  newPsid, postSigned, postWebhook, redisCli, telegramHeaders, tgText, waText,
 } from './messenger_support.mjs';
 
 const OLD_KEY = 'old-api-key-0123456789';
@@ -136,7 +136,7 @@ test('webhooks signed with the previous Telegram or Meta secret and scrapes with
   const config = messengerConfig(redis, fake, { metrics: { token_env: 'PASOKH_TEST_METRICS', previous_token_env: 'PASOKH_TEST_OLD_METRICS' } });
   for (const ch of config.channels) {
     if (ch.kind === 'telegram') ch.provider.previous_secret_env = 'PASOKH_TEST_OLD_TG';
-    if (ch.kind === 'whatsapp' || ch.kind === 'messenger') ch.provider.previous_app_secret_env = 'PASOKH_TEST_OLD_APP';
+    if (ch.kind === 'whatsapp' || ch.kind === 'messenger' || ch.kind === 'instagram') ch.provider.previous_app_secret_env = 'PASOKH_TEST_OLD_APP';
   }
   const gw = await new Pasokh(config, {
     ...SECRETS, PASOKH_TEST_OLD_TG: OLD_TG, PASOKH_TEST_OLD_APP: OLD_APP,
@@ -144,14 +144,10 @@ test('webhooks signed with the previous Telegram or Meta secret and scrapes with
   }).start();
   try {
     const scrape = async (token) => fetch(`${gw.base}/metrics`, { headers: { authorization: `Bearer ${token}` } });
-    const series = async (line) => {
-      const text = await (await scrape(METRICS)).text();
-      const row = text.split('\n').find((l) => l.startsWith(line));
-      return row ? Number(row.split(' ').pop()) : undefined;
-    };
+    const series = (line) => metric(gw, line, { token: METRICS, absent: null });
     const counted = (channel) => series(`pasokh_auth_previous_key_total{channel="${channel}"} `);
-    for (const channel of ['tg', 'wa', 'fb', '/metrics']) assert.equal(await counted(channel), 0, `${channel} shown from the start`);
-    assert.equal(await counted('ig'), undefined, 'a channel with no previous secret has no series');
+    for (const channel of ['tg', 'wa', 'fb', 'ig', '/metrics']) assert.equal(await counted(channel), 0, `${channel} shown from the start`);
+    assert.equal(await counted('api'), null, 'a channel with no previous secret has no series');
 
     const chat = newChatId();
     assert.equal((await postWebhook(gw, '/webhooks/telegram/tg', tgText(chat, 'سلام'), telegramHeaders())).status, 200);
@@ -161,15 +157,28 @@ test('webhooks signed with the previous Telegram or Meta secret and scrapes with
     assert.equal((await postSigned(gw, '/webhooks/whatsapp/wa', waText(phone, 'hi'), SECRETS.PASOKH_WA_APP_SECRET)).status, 200);
     assert.equal((await postSigned(gw, '/webhooks/whatsapp/wa', waText(phone, 'hi again'), OLD_APP)).status, 200);
     assert.equal((await postSigned(gw, '/webhooks/whatsapp/wa', waText(phone, 'x'), 'some-other-secret-0123')).status, 401);
+    // Messenger and Instagram share the Meta app's secret, and its previous one.
+    for (const [channel, object, account] of [['fb', 'page', FB_PAGE_ID], ['ig', 'instagram', IG_ACCOUNT_ID]]) {
+      const psid = newPsid();
+      const post = (text, secret) => postSigned(gw, `/webhooks/meta/${channel}`,
+        metaMessaging(object, account, [metaText(psid, account, text)]), secret);
+      assert.equal((await post('hi', SECRETS.PASOKH_META_APP_SECRET)).status, 200, channel);
+      assert.equal((await post('hi again', OLD_APP)).status, 200, `${channel}: the previous secret`);
+      assert.equal((await post('x', 'some-other-secret-0123')).status, 401, `${channel}: a wrong secret`);
+    }
 
     assert.equal((await scrape(OLD_METRICS)).status, 200);
     assert.equal((await scrape('wrong-metrics-token-0123456789')).status, 401);
     assert.equal(await counted('tg'), 1);
     assert.equal(await counted('wa'), 1);
+    assert.equal(await counted('fb'), 1);
+    assert.equal(await counted('ig'), 1);
     assert.equal(await counted('/metrics'), 1);
     // What the old secrets let in was stored like the rest.
     assert.equal(await series('pasokh_inbound_messages_total{channel="tg"} '), 2);
     assert.equal(await series('pasokh_inbound_messages_total{channel="wa"} '), 2);
+    assert.equal(await series('pasokh_inbound_messages_total{channel="fb"} '), 2);
+    assert.equal(await series('pasokh_inbound_messages_total{channel="ig"} '), 2);
   } finally {
     await gw.cleanup();
     fake.stop();
