@@ -116,6 +116,56 @@ export async function monitor(redis) {
   };
 }
 
+// A MONITOR that keeps no lines, for commands that carry megabytes: counts,
+// by the first group of `pattern` (tried on each line's first 300
+// characters), the commands that match, until stop() (once everything Redis
+// ran until then has been seen): the Map of counts.
+export async function monitorCounts(redis, pattern) {
+  const cli = (...args) => execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString().trim();
+  const proc = spawn('redis-cli', ['-p', String(redis.port), 'monitor']);
+  const counts = new Map();
+  const marker = `counted-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  let head = '';       // the first characters of the line being read
+  let inLine = false;  // whether `head` is full and the rest of the line skipped
+  let watching = false, caughtUp = false;
+  const line = (l) => {
+    if (!watching) { watching = l.startsWith('OK'); return; }
+    if (l.includes(marker)) caughtUp = true;
+    const m = pattern.exec(l);
+    if (m) counts.set(m[1], (counts.get(m[1]) ?? 0) + 1);
+  };
+  proc.stdout.on('data', (d) => {
+    for (let at = 0; at < d.length;) {
+      const nl = d.indexOf(10, at);
+      const end = nl < 0 ? d.length : nl;
+      if (!inLine) {
+        head += d.toString('latin1', at, Math.min(end, at + 300 - head.length));
+        inLine = head.length >= 300;
+      }
+      if (nl < 0) break;
+      line(head);
+      head = '';
+      inLine = false;
+      at = nl + 1;
+    }
+  });
+  const kill = () => { if (proc.exitCode === null && proc.signalCode === null) proc.kill(); };
+  try {
+    await waitFor(() => watching, 'monitoring');
+  } catch (e) { kill(); throw e; }
+  return {
+    counts,
+    kill,
+    async stop() {
+      try {
+        cli('ECHO', marker);
+        await waitFor(() => caughtUp, 'the monitor to catch up', 30000);
+      } finally { kill(); }
+      return counts;
+    },
+  };
+}
+
 // The commands Redis runs while `during` does, as MONITOR prints them.
 export async function monitored(redis, during) {
   const m = await monitor(redis);
@@ -460,6 +510,11 @@ export class TcpProxy {
       if (!timer) timer = setInterval(pump, 10);
     };
   }
+  // The most any open connection has carried to the target ('sent': a big
+  // write) or from it ('received': a big read), in bytes.
+  busiest(direction = 'sent') {
+    return Math.max(0, ...[...this.links].map((l) => l[direction]));
+  }
   // The connection that has sent the most (the one writing a big file), reset.
   cutBusiest() {
     const busiest = [...this.links].sort((a, b) => b.sent - a.sent)[0];
@@ -491,3 +546,48 @@ export class TcpProxy {
     await new Promise((r) => this.server.close(r));
   }
 }
+
+// --- a slow link to Redis ---------------------------------------------------
+
+// A gateway on a Redis of its own reached through a TcpProxy carrying
+// `bytesPerSecond` a connection (a slow link: a big write or read crawls
+// through it). `config(redis)` makes the gateway's configuration; fn gets
+// { redis, link, gw }. Everything is stopped after; PASOKH_TEST_LOG=1 prints
+// the gateway's log.
+export async function overSlowLink({ bytesPerSecond, config, env = {} }, fn) {
+  const redis = await new RedisServer().start();
+  const link = await new TcpProxy({ bytesPerSecond }).start(redis.port);
+  let gw;
+  try {
+    const c = config(redis);
+    c.redis = { ...c.redis, url: `redis://127.0.0.1:${link.port}` };
+    gw = await new Pasokh(c, env).start();
+    return await fn({ redis, link, gw });
+  } finally {
+    if (gw && process.env.PASOKH_TEST_LOG) console.log(gw.output);
+    await gw?.cleanup();
+    await link.close();
+    await redis.cleanup();
+  }
+}
+
+// API posts to `gw`, one every 50 ms while `busy()` (at most 200): their
+// statuses and times, the slowest, how long it went on (ms), and a line
+// saying so.
+export async function postsWhile(gw, busy, label) {
+  const posts = [];
+  const started = Date.now();
+  for (let i = 0; (await busy()) && posts.length < 200; i++) {
+    const at = Date.now();
+    const res = await postMessage(gw, { message_id: `${label}-${i}`, customer: { id: `${label}-customer` }, text: `still here ${i}` });
+    posts.push({ status: res.status, ms: Date.now() - at });
+    await sleep(50);
+  }
+  const times = posts.map((p) => p.ms).sort((x, y) => x - y);
+  const summary = `${posts.length} posts: median ${times[times.length >> 1]} ms, slowest ${times.at(-1)} ms, ` +
+    `statuses ${[...new Set(posts.map((p) => p.status))]}`;
+  return { posts, slowest: times.at(-1) ?? 0, ms: Date.now() - started, summary };
+}
+
+// What a gateway's log says when a Redis connection was reset under it.
+export const connectionReset = /got no reply within|connection to \S+ lost/;
