@@ -8,9 +8,10 @@
 // the same id or address starts a new file, and the reports are unchanged.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import crypto, { randomUUID } from 'node:crypto';
-import { Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, freePort, login, postMessage, sleep, waitFor } from '../support/harness.mjs';
+import {
+  Pasokh, RedisServer, WsClient, agentSocket, apiCall, defaultConfig, freePort, login, monitored, postMessage, sleep, waitFor,
+} from '../support/harness.mjs';
 import { redisCli as cli, fcall } from './messenger_support.mjs';
 
 const MAILGUN_KEY = 'key-mailgun-privacy-0123456789abcdef';
@@ -408,16 +409,12 @@ test('erase: the web chat visitor\'s address, its proving code, the code\'s mail
 
 test('erase: editing a file or linking an identity checks the erasure in the step that writes (an erasure cannot slip in between)', async () => {
   const { customer_id: cust } = await writes('Hi', { customer: 'crm-erase-7', name: 'Kian' });
-  const monitor = spawn('redis-cli', ['-p', String(redis.port), 'MONITOR']);
-  let seen = '';
-  monitor.stdout.on('data', (d) => { seen += d; });
-  await new Promise((resolve) => monitor.stdout.once('data', resolve));  // OK: watching
-  assert.equal((await call('PATCH', `/api/v1/customers/${cust}`, ali, { notes: 'calls after 5' })).status, 200);
-  assert.equal((await call('POST', `/api/v1/customers/${cust}/identities`, ali, { channel: 'mail', external_id: 'kian@example.com' })).status, 201);
-  await sleep(100);
-  monitor.kill();
+  const seen = await monitored(redis, async () => {
+    assert.equal((await call('PATCH', `/api/v1/customers/${cust}`, ali, { notes: 'calls after 5' })).status, 200);
+    assert.equal((await call('POST', `/api/v1/customers/${cust}/identities`, ali, { channel: 'mail', external_id: 'kian@example.com' })).status, 201);
+  });
   // Every read of erased_at and every write to the file ran inside a script ("lua" in MONITOR), none from the gateway's connection.
-  const mine = seen.split('\n').filter((l) => l.includes(`pasokh:cust:${cust}`) && /"(HEXISTS|HSET)"/.test(l));
-  assert.ok(mine.some((l) => /"HSET"/.test(l)), seen);
+  const mine = seen.filter((l) => l.includes(`pasokh:cust:${cust}`) && /"(HEXISTS|HSET)"/.test(l));
+  assert.ok(mine.some((l) => /"HSET"/.test(l)), seen.join('\n'));
   assert.deepEqual(mine.filter((l) => !/ lua\]/.test(l)), []);
 });

@@ -6,9 +6,9 @@
 // scripts, the timeline cache continued from the log, and the rebuild.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { defaultConfig, login, online, Pasokh, postMessage, reply, sleep, TcpProxy } from '../support/harness.mjs';
+import { defaultConfig, login, monitored, online, Pasokh, postMessage, reply, sleep, TcpProxy } from '../support/harness.mjs';
 import { EXPECTED, expectedAgents, startReportsGateway, TEAMS, tehran, writeHistory } from '../support/report_history.mjs';
 
 let redis, gw, boss, ali, aliId, maryamId, ids;
@@ -299,16 +299,13 @@ test('reports: the agents\' names and the teams\' hours are read in one round tr
   config.redis.url = `redis://127.0.0.1:${proxy.port}`;
   config.redis.command_timeout_ms = 5000;
   const far = await new Pasokh(config).start();
-  const monitor = spawn('redis-cli', ['-p', String(redis.port), 'monitor']);
-  let seen = '';
-  monitor.stdout.on('data', (d) => { seen += d; });
   try {
-    await sleep(200);
-    const res = await fetch(`${far.base}${FEB}`, { headers: { authorization: `Bearer ${boss}` } });
-    assert.equal(res.status, 200, await res.text());
-    await sleep(200);
+    const seen = await monitored(redis, async () => {
+      const res = await fetch(`${far.base}${FEB}`, { headers: { authorization: `Bearer ${boss}` } });
+      assert.equal(res.status, 200, await res.text());
+    });
     // Redis's time (s) of each command of the report matching `pattern`.
-    const times = (pattern) => seen.split('\n').filter((l) => pattern.test(l)).map((l) => Number(l.split(' ')[0]));
+    const times = (pattern) => seen.filter((l) => pattern.test(l)).map((l) => Number(l.split(' ')[0]));
     const names = times(/"HGET" "pasokh:agents_removed"/);
     const hours = times(/"ZRANGE" "pasokh:team_hours:[^"]*" "0" "-1"/);
     assert.ok(names.length >= 2 && hours.length >= 1, `names ${names.length}, hours ${hours.length}`);
@@ -316,7 +313,6 @@ test('reports: the agents\' names and the teams\' hours are read in one round tr
     const spread = (Math.max(...all) - Math.min(...all)) * 1000;
     assert.ok(spread < delay / 2, `read ${spread.toFixed(0)} ms apart`);
   } finally {
-    monitor.kill();
     await far.cleanup();
     await proxy.close();
   }

@@ -5,10 +5,9 @@
 // once for all of them (routing/team_scans.hpp) instead of once per agent.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import {
   RedisServer, Pasokh, defaultConfig, postMessage, login, apiCall, WsClient, eventsUntil, sleep, waitFor,
-  withPubSubDown,
+  monitorCounts, withPubSubDown,
 } from '../support/harness.mjs';
 
 const AGENTS = 12;
@@ -46,18 +45,11 @@ async function console_(token) {
 }
 
 // Counts the team scans Redis is sent (the gateway's own ZREVRANGE of the
-// team's open list, not a script's) while it watches.
+// team's open list, from a client's address: not a script's, "[0 lua]")
+// while it watches; total() once Redis has printed all it ran until then.
 async function watchTeamScans() {
-  const s = net.connect(redis.port, '127.0.0.1');
-  await new Promise((r) => s.once('connect', r));
-  let text = '';
-  s.on('data', (d) => { text += d; });
-  s.write('MONITOR\r\n');
-  await waitFor(() => text.startsWith('+OK'), 'MONITOR');
-  return {
-    count: () => text.split('\n').filter((l) => l.includes('"ZREVRANGE" "pasokh:team:support:open"') && !l.includes(' lua]')).length,
-    close: () => s.destroy(),
-  };
+  const m = await monitorCounts(redis, /:\d+\] "ZREVRANGE" "(pasokh:team:support:open)"/);
+  return { total: async () => (await m.stop()).get('pasokh:team:support:open') ?? 0, close: () => m.kill() };
 }
 
 const seqsOf = (events) => events.map((f) => f.seq);
@@ -111,7 +103,7 @@ test(`${AGENTS} agents resyncing together get every missed event once and one te
       assert.deepEqual(ids(snapshot.conversations).filter((id) => old.has(id)).sort(), [...mine].sort(), `agent${a}'s own`);
       assert.equal(snapshot.counts.mine, mine.length);
     }
-    assert.equal(scans.count(), 1, `one team scan for ${AGENTS} agents`);
+    assert.equal(await scans.total(), 1, `one team scan for ${AGENTS} agents`);
 
     // Once nothing changes, a shared snapshot is exactly what a console
     // connecting alone reads: rows, totals and counts.
