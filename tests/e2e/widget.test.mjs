@@ -404,6 +404,8 @@ for (const { question, answer, comment, thanks } of commentCases) {
   test(`a comment that only thanks shows after the rating, with our thanks once, not as a new conversation: "${comment}"`, async () => {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
+    const received = [];
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => { try { received.push(JSON.parse(f.payload)); } catch { /* binary */ } }));
     const { conv, log } = await ratedChat(page, question, answer);
     const rated = await log();
     await write(page, comment);
@@ -412,7 +414,9 @@ for (const { question, answer, comment, thanks } of commentCases) {
     const side = (await history(conv)).find((e) => e.event === 'csat_comment')?.via;
     assert.ok(side && side !== conv, 'the comment opened a conversation of its own');
     await waitFor(() => redisCli('HGET', `pasokh:conv:${side}`, 'status') === 'closed', 'the side conversation closed');
-    await sleep(300);  // that conversation's "closed" event has come too
+    // The page has that conversation's "closed" event too (it must not show it).
+    await waitFor(() => received.some((f) => f.type === 'event' && f.conv === side && f.event === 'status' && f.status === 'closed'),
+      'the side conversation\'s closed event on the page');
     const expected = [...rated, `msg customer: ${comment}`, `msg system: ${thanks}`];
     // Before: the comment under "new conversation", then "resolved"; the thanks above them.
     assert.deepEqual(await log(), expected);

@@ -302,17 +302,12 @@ test('bot: "is my device under warranty?" answered from the serial in the custom
 
 test('csat: a comment that only thanks or complains is thanked and its conversation closed; a new request goes on to the bot', async () => {
   const start = Date.now();
-  const sock = await agentSocket(gw, ali);
-  sock.send({ type: 'presence', status: 'online', client_id: 'p-feedback' });
-  await sock.next((f) => f.type === 'ack' && f.client_id === 'p-feedback');
-  let n = 0;
+  const sock = await online(gw, ali);
   // A case on the bot's channel that Ali answered and resolved, then rated 5.
   const ratedCase = async (customer) => {
     const conv = (await customerWrites('I want to talk to an agent', customer, 'botdesk')).conversation_id;
     assert.notEqual(redisCli('HGET', `pasokh:conv:${conv}`, 'status'), 'bot', 'handed to the team');
-    const id = `fb-${++n}`;
-    sock.send({ type: 'reply', conv, client_id: id, text: 'Your new kettle is on its way.' });
-    await sock.next((f) => f.type === 'ack' && f.client_id === id);
+    await reply(sock, conv, 'Your new kettle is on its way.');
     assert.equal((await call('POST', `/api/v1/conversations/${conv}/resolve`, ali, {})).status, 200);
     await customerWrites('5', customer, 'botdesk');
     assert.equal(redisCli('HGET', `pasokh:conv:${conv}`, 'csat_rating'), '5');
@@ -349,7 +344,7 @@ test('csat: a comment that only thanks or complains is thanked and its conversat
   const request = await customerWrites('my other order never arrived, where is it?', 'feedback-3', 'botdesk');
   assert.equal(redisCli('HGET', `pasokh:conv:${asked}`, 'csat_comment'), 'my other order never arrived, where is it?');
   assert.equal(redisCli('HGET', `pasokh:conv:${asked}`, 'csat_comment_kind'), 'request');
-  assert.notEqual(redisCli('HGET', `pasokh:conv:${request.conversation_id}`, 'status'), 'closed');
+  assert.equal(redisCli('HGET', `pasokh:conv:${request.conversation_id}`, 'status'), 'bot', 'with the bot (which answers it), not closed');
   assert.equal(redisCli('HGET', `pasokh:conv:${request.conversation_id}`, 'side'), '');
   assert.equal((await byBot(request.conversation_id)).length, 1, 'the bot answers it');
   sock.close();

@@ -237,12 +237,12 @@ test('a request sent as the comment in the rated conversation reopens it for the
   assert.equal(comment.json.conversation_id, conv);
   assert.equal(cli('HGET', `pasokh:conv:${conv}`, 'csat_comment'), text);
   assert.equal(cli('HGET', `pasokh:conv:${conv}`, 'csat_comment_kind'), 'request');
-  assert.notEqual(await status(conv), 'resolved', 'reopened');
+  assert.equal(await status(conv), 'assigned', 'reopened, for Ali (online)');
   const thanks = outTexts(conv).filter((t) => t === 'Thank you for your feedback.').length;
   assert.equal(thanks, 1);
   dueAgain(conv, comment.json.seq);
   await sweptAgain(conv, comment.json.seq);
-  assert.notEqual(await status(conv), 'resolved');
+  assert.equal(await status(conv), 'assigned', 'still open');
   assert.equal(outTexts(conv).filter((t) => t === 'Thank you for your feedback.').length, 1, 'thanked once');
   assert.equal(events(conv).filter((e) => e.event === 'csat_comment').length, 1);
 });
