@@ -489,7 +489,7 @@ test('an unsend in a conversation of 5,000 messages rewrites its log in calls of
   const calls = [];
   for (const l of lines) {
     if (/"FCALL" "unsend_message_[0-9a-f]+"/.test(l)) calls.push(0);
-    else if (calls.length && l.includes(`"XADD" "${log}:unsend"`)) calls[calls.length - 1]++;
+    else if (calls.length && l.includes(`"XADD" "pasokh:conv:${conv}:unsend:log"`)) calls[calls.length - 1]++;
   }
   assert.equal(calls.length, Math.floor(entries / 500) + 1, `${entries} entries in calls of 500: ${calls}`);
   assert.ok(Math.max(...calls) <= 500, `at most 500 entries a call: ${calls}`);
@@ -503,8 +503,9 @@ test('an unsend in a conversation of 5,000 messages rewrites its log in calls of
   assert.doesNotMatch(frames, /پس‌گرفته/, 'the message and its edit taken back');
   assert.equal((frames.match(/"deleted_at":/g) ?? []).length, 2);
   assert.equal(redisCli(redis, 'XLEN', log), String(entries + 1));
-  assert.deepEqual([redisCli(redis, 'EXISTS', `${log}:unsend`, `pasokh:conv:${conv}:unsend`),
-    redisCli(redis, 'HEXISTS', `pasokh:conv:${conv}`, 'unsend_at')], ['0', '0'], 'no trace of the pass');
+  assert.deepEqual([redisCli(redis, 'EXISTS', `pasokh:conv:${conv}:unsend:log`, `pasokh:conv:${conv}:unsend`),
+    redisCli(redis, 'HEXISTS', `pasokh:conv:${conv}`, 'unsend_pass_at'), redisCli(redis, 'XINFO', 'GROUPS', log)],
+    ['0', '0', ''], 'no trace of the pass');
 });
 
 // Two unsends in one conversation share the rewrite of its log: one coming
@@ -517,7 +518,7 @@ test('an unsend coming while another one\'s rewrite of the log is past its messa
     metaText(psid, IG_ACCOUNT_ID, 'بمانَد'), metaText(psid, IG_ACCOUNT_ID, 'دومی پس‌گرفته', { id: b })]))).status, 200);
   const msgB = await agent.next((f) => messageEvent()(f) && f.message.provider_message_id === b);
   const conv = msgB.conv;
-  const unsendAt = () => Number(redisCli(redis, 'HGET', `pasokh:conv:${conv}`, 'unsend_at'));
+  const unsendAt = () => Number(redisCli(redis, 'HGET', `pasokh:conv:${conv}`, 'unsend_pass_at'));
   // One log entry a call.
   const unsend = (id, goingOn = '') => fcall(redis, 'unsend_message', 'ig', id, String(Date.now()), String(Date.now()),
     `unsend:${id}`, '86400', '1', goingOn).split('\n');
@@ -527,7 +528,7 @@ test('an unsend coming while another one\'s rewrite of the log is past its messa
   // b's frame was copied as it was: b's unsend starts the pass over.
   const [moreB, , seqB] = unsend(b);
   assert.equal(moreB, 'more');
-  assert.equal(redisCli(redis, 'XLEN', `pasokh:conv:${conv}:log:unsend`), '1', 'copied again from the start');
+  assert.equal(redisCli(redis, 'XLEN', `pasokh:conv:${conv}:unsend:log`), '1', 'copied again from the start');
   let answer;
   do answer = unsend(b, `${conv}:${seqB}`); while (answer[0] === 'more');
   assert.equal(answer[0], 'stored');
@@ -575,6 +576,84 @@ test('an unsend ending while an erasure\'s scrub is under way starts the scrub o
   assert.doesNotMatch(frames, /پس‌گرفته|نخست|سوم/);
   const first = JSON.parse(redisCli(redis, 'XRANGE', log, `${msg.seq}-1`, `${msg.seq}-1`).split('\n')[2]).message;
   assert.deepEqual([first.erased, first.deleted_at > 0, first.text], ['customer', true, '']);
+});
+
+// During a rolling upgrade a gateway of the version before may unsend (its
+// single call rewrote the log through <log>:unsend) or scrub (its <log>:scrub
+// RENAMEd over the log) in the middle of a pass; and a copy may be evicted.
+// The pass never renames a copy that lacks entries or holds scrubbed words.
+async function conversationOfThree(first, gone, third) {
+  const psid = newPsid();
+  assert.equal((await postMeta(gw, 'ig', metaMessaging('instagram', IG_ACCOUNT_ID, [metaText(psid, IG_ACCOUNT_ID, first),
+    metaText(psid, IG_ACCOUNT_ID, 'پس‌گرفته', { id: gone }), metaText(psid, IG_ACCOUNT_ID, third)]))).status, 200);
+  return agent.next((f) => messageEvent()(f) && f.message.provider_message_id === gone);
+}
+const unsendCall = (gone, budget, goingOn = '') => fcall(redis, 'unsend_message', 'ig', gone, String(Date.now()),
+  String(Date.now()), `unsend:${gone}`, '86400', budget, goingOn).split('\n');
+// The old unsend_message.lua's rewrite, by hand: DEL, copy every entry, RENAME.
+const oldVersionRewrite = (log, copy) => redisCli(redis, 'EVAL', `redis.call('DEL', KEYS[2])
+  for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do redis.call('XADD', KEYS[2], e[1], e[2][1], e[2][2]) end
+  redis.call('RENAME', KEYS[2], KEYS[1])`, '2', log, copy);
+
+test('an unsend pass keeps every log entry when its copy is deleted or replaced, or an older gateway\'s unsend rewrites the log mid-pass', async () => {
+  for (const meddle of ['old unsend', 'copy deleted', 'copy replaced']) {
+    const gone = mid();
+    const msg = await conversationOfThree('یکم', gone, 'سوم');
+    const { conv } = msg;
+    const log = `pasokh:conv:${conv}:log`;
+    const entries = Number(redisCli(redis, 'XLEN', log));
+    const [more, , seq] = unsendCall(gone, '3');
+    assert.equal(more, 'more', meddle);
+    if (meddle === 'old unsend') oldVersionRewrite(log, `${log}:unsend`);
+    else if (meddle === 'copy deleted') redisCli(redis, 'DEL', `pasokh:conv:${conv}:unsend:log`);
+    else {
+      redisCli(redis, 'DEL', `pasokh:conv:${conv}:unsend:log`);
+      redisCli(redis, 'XADD', `pasokh:conv:${conv}:unsend:log`, '1-1', 'f', '"stranger"');
+    }
+    let answer;
+    do {
+      answer = unsendCall(gone, '3', `${conv}:${seq}`);
+      assert.ok(Number(redisCli(redis, 'XLEN', log)) >= entries, `${meddle}: the log never shrinks`);
+    } while (answer[0] === 'more');
+    assert.equal(answer[0], 'stored', meddle);
+    const frames = redisCli(redis, 'XRANGE', log, '-', '+');
+    assert.equal(Number(redisCli(redis, 'XLEN', log)), entries + 1, `${meddle}: every entry and the unsend's event`);
+    assert.match(frames, /یکم/, `${meddle}: the first entries stay`);
+    assert.doesNotMatch(frames, /پس‌گرفته|stranger/, meddle);
+  }
+});
+
+test('an older gateway\'s scrub finishing in the middle of an unsend pass makes the pass start over: the erased words do not come back', async () => {
+  const gone = mid();
+  const msg = await conversationOfThree('نخستینِ پاک‌شده', gone, 'سومینِ پاک‌شده');
+  const { conv } = msg;
+  const log = `pasokh:conv:${conv}:log`;
+  const [more, , seq] = unsendCall(gone, '3');
+  assert.equal(more, 'more');
+  // The old erase.lua's scrub, ended by hand: its copy (texts gone) RENAMEd
+  // over the log, the unsend's copy untouched.
+  redisCli(redis, 'EVAL', `redis.call('DEL', KEYS[2])
+    for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do
+      redis.call('XADD', KEYS[2], e[1], e[2][1], (string.gsub(e[2][2], 'پاک‌شده', 'ـــ')))
+    end
+    redis.call('RENAME', KEYS[2], KEYS[1])`, '2', log, `${log}:scrub`);
+  let answer;
+  do answer = unsendCall(gone, '3', `${conv}:${seq}`); while (answer[0] === 'more');
+  assert.equal(answer[0], 'stored');
+  const frames = redisCli(redis, 'XRANGE', log, '-', '+');
+  assert.doesNotMatch(frames, /پاک‌شده|پس‌گرفته/, 'nothing scrubbed or unsent comes back');
+  assert.match(frames, /نخستینِ ـــ/);
+});
+
+// A pass given up (its gateway gone, Meta no longer retrying) does not leave its copy for ever.
+test('an unsend pass given up leaves its copy and pending unsends only for the dedup time', async () => {
+  const gone = mid();
+  const { conv } = await conversationOfThree('یک', gone, 'سه');
+  assert.equal(unsendCall(gone, '2')[0], 'more');
+  const ttl = (key) => Number(redisCli(redis, 'TTL', key));
+  for (const key of [`pasokh:conv:${conv}:unsend:log`, `pasokh:conv:${conv}:unsend`]) {
+    assert.ok(ttl(key) > 0 && ttl(key) <= 86400, `${key} expires: ${ttl(key)}`);
+  }
 });
 
 // The unsend handled before the message itself (the two webhooks at once, or

@@ -182,7 +182,7 @@ local function scrub_log(conv, reason, budget, through)
   end
   -- An unsend under way (unsend_message.lua) copied frames of the log this
   -- replaced: it starts over, from the scrubbed log.
-  if redis.call('DEL', log .. ':unsend') == 1 then redis.call('HSET', vkey, 'unsend_at', 0) end
+  if redis.call('DEL', vkey .. ':unsend:log') == 1 then redis.call('HSET', vkey, 'unsend_pass_at', 0) end
   -- The CSAT comment, an email's subject and the list's preview of the
   -- newest message are the customer's words too.
   redis.call('HDEL', vkey, 'scrub_to', 'scrub_at', 'scrub_reason', 'scrub_counted', 'csat_comment', 'subject_key',

@@ -646,6 +646,9 @@ end
 -- included. Answers done, the seq read up to (the caller keeps it for its
 -- next call) and the entries read. erase.lua's scrubs, unsend_message.lua.
 local function rewrite_log_step(log, copy, at, budget, change)
+  -- Progress without its copy (evicted, or deleted by another writer): renaming
+  -- what is copied from here on would lose the entries before; start over.
+  if at > 0 and redis.call('EXISTS', copy) == 0 then at = 0 end
   local entries = redis.call('XRANGE', log, '(' .. at .. '-1', '+', 'COUNT', budget)
   for _, e in ipairs(entries) do
     local seq = tonumber(string.match(e[1], '^(%d+)'))

@@ -20,8 +20,9 @@
 -- as it was (a frame logged meanwhile, an edit or its files' copies, is
 -- taken back too: the pass reads to the log's end). A retention or erasure
 -- scrub going on (erase.lua's <log>:scrub) starts over once the log is
--- replaced, so its RENAME brings nothing back; one that ends first starts
--- this pass over.
+-- replaced, so its RENAME brings nothing back; one that ends first (of any
+-- version: a mark on the log tells) starts this pass over. The copy and the
+-- pending unsends expire after dedup_ttl_s unless a call renews them.
 -- ARGV: prefix, channel, provider_message_id, deleted_at_ms, now_ms,
 -- dedup_key, dedup_ttl_s, budget (log entries a call), then '' or, going on
 -- after 'more', the "<conv>:<seq>" that answer named.
@@ -50,7 +51,10 @@ else
   end
 end
 local vkey = conv_key(conv)
-local log, pending = vkey .. ':log', vkey .. ':unsend'
+-- The copy and the progress field have names the single-call unsend of
+-- earlier versions never touches (it used <log>:unsend), so a rolling
+-- upgrade cannot mix its copy into this pass.
+local log, pending, copy = vkey .. ':log', vkey .. ':unsend', vkey .. ':unsend:log'
 
 if going_on == '' and redis.call('HEXISTS', pending, mseq) == 0 then
   -- Only a customer's own message (the provider id of one of ours names it too: delivery.lua).
@@ -60,9 +64,9 @@ if going_on == '' and redis.call('HEXISTS', pending, mseq) == 0 then
   redis.call('HSET', pending, mseq, cjson.encode({ deleted_at = deleted_at, channel = channel,
     provider_id = provider_id, dedup_key = dedup_key, dedup_ttl = dedup_ttl }))
   -- Frames holding a message come at its seq or after: a pass past it starts over.
-  if tonumber(redis.call('HGET', vkey, 'unsend_at') or '0') >= tonumber(mseq) then
-    redis.call('DEL', log .. ':unsend')
-    redis.call('HSET', vkey, 'unsend_at', 0)
+  if tonumber(redis.call('HGET', vkey, 'unsend_pass_at') or '0') >= tonumber(mseq) then
+    redis.call('DEL', copy)
+    redis.call('HSET', vkey, 'unsend_pass_at', 0)
   end
 end
 
@@ -93,15 +97,42 @@ local function without_taken(seq, raw)
   return raw
 end
 
-local at = tonumber(redis.call('HGET', vkey, 'unsend_at') or '0')
+-- The pass marks the log and its copy with a consumer group nothing reads
+-- (PASS_MARK): a log replaced under the pass (by any version's scrub or
+-- unsend: a RENAME brings a stream without it) or a copy gone or replaced
+-- lacks it, and the pass starts over, so its RENAME never brings back
+-- words scrubbed meanwhile nor drops entries.
+local PASS_MARK = 'unsend-pass'
+local function marked(key)
+  if redis.call('EXISTS', key) == 0 then return false end
+  for _, g in ipairs(redis.call('XINFO', 'GROUPS', key)) do
+    for j = 1, #g, 2 do
+      if g[j] == 'name' and g[j + 1] == PASS_MARK then return true end
+    end
+  end
+  return false
+end
+local at = tonumber(redis.call('HGET', vkey, 'unsend_pass_at') or '0')
+if at == 0 or not marked(copy) or not marked(log) then
+  at = 0
+  redis.call('DEL', copy)
+  redis.call('XGROUP', 'CREATE', copy, PASS_MARK, '0', 'MKSTREAM')
+  if not marked(log) then redis.call('XGROUP', 'CREATE', log, PASS_MARK, '0') end
+end
 local done
-done, at = rewrite_log_step(log, log .. ':unsend', at, budget, without_taken)
+done, at = rewrite_log_step(log, copy, at, budget, without_taken)
 if not done then
-  redis.call('HSET', vkey, 'unsend_at', at)
+  redis.call('HSET', vkey, 'unsend_pass_at', at)
+  -- A pass given up (its gateway gone and Meta no longer retrying) leaves
+  -- nothing for ever; one going on renews this.
+  redis.call('EXPIRE', copy, dedup_ttl)
+  redis.call('EXPIRE', pending, dedup_ttl)
   return { 'more', conv, mseq }
 end
+-- The copy's mark came along with the RENAME.
+redis.call('XGROUP', 'DESTROY', log, PASS_MARK)
 redis.call('DEL', pending)
-redis.call('HDEL', vkey, 'unsend_at')
+redis.call('HDEL', vkey, 'unsend_pass_at')
 -- A scrub under way copied frames of the log just replaced: it starts over
 -- (the messages it counted so far are not counted again: erase.lua).
 local scrub = redis.call('HMGET', vkey, 'scrub_at', 'scrub_counted')
