@@ -19,11 +19,11 @@ if status == 'closed' then return { 'closed' } end
 -- An agent's reply on a channel no live gateway sends on would wait for
 -- ever: refused, nothing stored. (The bot and the surveys answer a message
 -- that reached the gateway sending them, which serves its channel.) The
--- channel is noted for the sweep of its outbox (channel_servers.lua), should
--- no gateway of this version ever have served it.
+-- channel is not noted for the sweep of its outbox (channel_servers.lua):
+-- a gateway of an older version, which does not say what it serves, may
+-- send on it.
 local channel = redis.call('HGET', vkey, 'channel') or ''
 if author == 'agent' and not channel_served(channel, here) then
-  redis.call('HSETNX', served_until_key(), channel, 0)
   return { 'channel_unavailable', channel }
 end
 

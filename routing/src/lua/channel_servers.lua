@@ -12,8 +12,10 @@
 --           not done yet, taken by `consumer` (claimed, or read for the
 --           first time), for the caller to mark failed (delivery.lua
 --           acknowledges each): { id, m, id, m, ... }. With none left the
---           channel is forgotten, until a gateway serves it or a reply on it
---           is refused (append_reply.lua).
+--           channel is forgotten, until a gateway serves it. Nothing is
+--           taken while a consumer of the outbox other than `consumer` was
+--           seen within grace_ms: a worker of a gateway that does not beat
+--           (an older version) still sends on it.
 -- Times are Redis's (every gateway's clock alike). A crashed gateway's
 -- channels count as served until its last beat runs out.
 local op, now, until_key = ARGV[2], redis_now_ms(), served_until_key()
@@ -32,6 +34,18 @@ if op == 'beat' then
   return unserved
 end
 
+-- Whether a consumer of the group but `me` read or claimed within `grace` ms.
+local function consumer_seen(key, group, me, grace)
+  for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', key, group)) do
+    local name, idle
+    for j = 1, #c, 2 do
+      if c[j] == 'name' then name = c[j + 1] elseif c[j] == 'idle' then idle = c[j + 1] end
+    end
+    if name ~= me and idle < grace then return true end
+  end
+  return false
+end
+
 if op == 'strand' then
   local channel, consumer, grace, count = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
   local served_until = tonumber(redis.call('HGET', until_key, channel) or '')
@@ -47,6 +61,7 @@ if op == 'strand' then
     -- Never read by a worker (the channel's gateways are gone, or never ran
     -- one): the group starts at the stream's beginning, as a worker's would.
     if not has_group then redis.call('XGROUP', 'CREATE', key, group, '0') end
+    if has_group and consumer_seen(key, group, consumer, grace) then return {} end
   else
     redis.call('HDEL', until_key, channel)
     return {}
