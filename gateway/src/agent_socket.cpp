@@ -616,8 +616,8 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
     if (!allowed_or_refused(access, client_id)) co_return;
     routing::author by{proto::author_kind::agent, agent_->id, agent_->name};
     auto r = co_await s_.conversations.append_reply(*conv, by, client_id, text);
-    if (!r && r.error() == routing::routing_errc::channel_unavailable) {
-      co_await refuse_unserved(*conv, client_id);
+    if (r && r->unserved_channel) {
+      refuse_unserved(*r->unserved_channel, client_id);
       co_return;
     }
     send_result(r, *conv, client_id);
@@ -626,9 +626,7 @@ class agent_session : public ws_handler, public live_listener, public std::enabl
   // No live gateway sends on the conversation's channel (removed from the
   // configuration, or its gateways down): the reply was not stored, and
   // the agent is told so at once rather than watching it wait.
-  awaitable<void> refuse_unserved(const std::string& conv, const std::string& client_id) {
-    auto found = co_await s_.conversations.channel_of(conv);
-    const std::string channel = found ? *found : std::string();
+  void refuse_unserved(const std::string& channel, const std::string& client_id) {
     global_metrics().channel_unavailable.inc({channel, "refused"});
     auto refused = error_frame("channel_unavailable", "no gateway sends on channel " + channel +
                                " now: the reply was not sent; reach the customer another way", client_id);

@@ -26,7 +26,6 @@ class routing_category_impl : public boost::system::error_category {
       case routing_errc::not_found: return "conversation not found";
       case routing_errc::closed: return "conversation is closed";
       case routing_errc::author_gone: return "the replying agent was removed";
-      case routing_errc::channel_unavailable: return "no gateway sends on the conversation's channel";
     }
     return "unknown routing error";
   }
@@ -49,8 +48,11 @@ result<append_outcome> append_answer(const result<reply>& r) {
   if (status == "not_found") return make_error_code(routing_errc::not_found);
   if (status == "closed") return make_error_code(routing_errc::closed);
   if (status == "author_gone") return make_error_code(routing_errc::author_gone);
-  if (status == "channel_unavailable") return make_error_code(routing_errc::channel_unavailable);
   append_outcome out;
+  if (status == "channel_unavailable") {
+    out.unserved_channel = a.size() > 1 ? a[1].str : std::string();
+    return out;
+  }
   out.duplicate = status == "duplicate";
   if (a.size() > 1) out.seq = static_cast<std::uint64_t>(a[1].as_int());
   return out;

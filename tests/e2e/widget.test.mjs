@@ -1092,6 +1092,23 @@ test('Persian typed in Latin letters keeps the panel Persian and gets a Persian 
   await ctx.close();
 });
 
+// Words Finglish shares with English (or French) are no sign of Persian.
+test('English with "merci", "dare" or "hast" on a Persian panel is sent as English', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const sent = [];
+  page.on('websocket', (ws) => ws.on('framesent', (f) => { try { sent.push(JSON.parse(f.payload)); } catch { /* binary */ } }));
+  await openWidgetOn(page, 'evening');
+  await connected(page);
+  await write(page, FINGLISH);
+  await page.locator('.msg.bot .text').first().waitFor();
+  const english = 'Merci! I dare say the parcel hast arrived';
+  await write(page, english);
+  await waitFor(() => sent.some((f) => f.type === 'message' && f.text === english), 'the English message sent');
+  assert.equal(sent.find((f) => f.type === 'message' && f.text === english).lang, 'en');
+  await ctx.close();
+});
+
 test('a message marked English that is Persian in Latin letters (any client) is taken as Persian: the ack says fa, the bot answers in Persian', async () => {
   const s = await newSession('evening');
   const c = await customerSocket(s.json.token, { channel: 'evening', lang: 'en' });

@@ -126,7 +126,7 @@
   // email keep the current language (the server reads each text anyway), and
   // so does Latin text with one of these Persian words ("salam, garanti
   // chand mahe?"): the server's longer list reads it, and its ack sets the panel.
-  var FINGLISH = /(?:^|[^a-z])(?:salaa?m|slm|mersi|merci|mamnoo?n|lotfan|chera|chetori?|chejoori|chand|cheghadr|koja(?:st)?|mikh(?:a|aa|asta)m|(?:ne)?mishe|mitoonam|kon(?:id|am)|nemikone|kharab|garanti(?:sh)?|tamir|sefaresh(?:am|amo|e)?|dastgah(?:am)?|yakhchal|gooshim?|ersal|marjooi?|bazgasht|peygiri|hanooz|(?:na)?shode|nareside|dare|darid|hast|nist|kheili)(?![a-z])/i;
+  var FINGLISH = /(?:^|[^a-z])(?:salaa?m|slm|mersi|mamnoo?n|lotfan|chera|chetori?|chejoori|chand|cheghadr|koja(?:st)?|mikh(?:a|aa|asta)m|(?:ne)?mishe|mitoonam|kon(?:id|am)|nemikone|kharab|garanti(?:sh)?|tamir|sefaresh(?:am|amo|e)?|dastgah(?:am)?|yakhchal|gooshim?|ersal|marjooi?|bazgasht|peygiri|hanooz|(?:na)?shode|nareside|darid|nist|kheili)(?![a-z])/i;
   function detectLanguage(text) {
     text = text.replace(/\S+@\S+|https?:\/\/\S+/g, '');
     var arabic = (text.match(/[\u0600-\u06FF]/g) || []).length;

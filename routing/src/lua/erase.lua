@@ -274,10 +274,7 @@ local function forget_visitor(id, addresses)
   if v[3] then redis.call('DEL', p .. 'webchat:verify:' .. v[3]) end
   redis.call('DEL', vkey, p .. 'webchat:verify_code:' .. id)
   local uploads = p .. 'webchat:uploads:' .. id
-  for _, upload in ipairs(redis.call('SMEMBERS', uploads)) do
-    local key = p .. 'attachment:' .. upload
-    redis.call('DEL', key, key .. ':content', p .. 'attachment_part:' .. upload)
-  end
+  for _, upload in ipairs(redis.call('SMEMBERS', uploads)) do drop_attachment(upload) end
   redis.call('DEL', uploads)
 end
 

@@ -591,14 +591,18 @@ end
 -- mail's, email_inbound.cpp; a web chat upload's; a Messenger or Instagram
 -- file's, meta_media.lua, whose bytes are a key of their own, :content).
 -- Other messenger files stay with the provider.
+-- Every key of one stored file: its hash, its bytes and a staged part
+-- (gateway/src/attachment_blobs.cpp drop deletes the same).
+local function drop_attachment(id)
+  local key = p .. 'attachment:' .. id
+  redis.call('DEL', key, key .. ':content', p .. 'attachment_part:' .. id)
+end
+
 local function drop_stored_copies(attachments)
   if type(attachments) ~= 'table' then return end
   for _, a in ipairs(attachments) do
     local ref = type(a) == 'table' and a.provider_ref
-    if type(ref) == 'string' and string.sub(ref, 1, 4) == 'att_' then
-      local key = p .. 'attachment:' .. ref
-      redis.call('DEL', key, key .. ':content')
-    end
+    if type(ref) == 'string' and string.sub(ref, 1, 4) == 'att_' then drop_attachment(ref) end
   end
 end
 

@@ -26,7 +26,6 @@ enum class routing_errc {
   not_found = 1,  // no such conversation
   closed,         // the conversation is closed for good
   author_gone,    // the replying agent was removed
-  channel_unavailable,  // no live gateway sends on the conversation's channel (channel_servers.hpp)
 };
 const boost::system::error_category& routing_category() noexcept;
 boost::system::error_code make_error_code(routing_errc) noexcept;
@@ -67,6 +66,8 @@ struct ingest_outcome {
 struct append_outcome {
   std::uint64_t seq = 0;
   bool duplicate = false;  // the client id was seen before; seq is the first one's
+  // Not stored: no live gateway sends on this channel (an agent's reply only).
+  std::optional<std::string> unserved_channel;
 };
 
 // What edit_message, unsend_message, react and record_echo did: "stored",
