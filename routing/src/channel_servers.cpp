@@ -129,6 +129,7 @@ struct channel_servers::state : std::enable_shared_from_this<state> {
       const auto& id = r->elements[i].str;
       auto e = read_entry(r->elements[i + 1].str);
       delivery_update update{channel, e.conversation_id, e.seq, proto::delivery_status::failed, {}, unserved_reason(channel)};
+      update.failure_code = "channel_unserved";
       outbox_ack ack{key, std::string(outbox_group), id, e.chat.empty() ? std::string() : key + ":chat:" + e.chat, {}, {}};
       auto marked = co_await marks.mark(update, ack);
       if (!marked) {

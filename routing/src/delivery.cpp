@@ -32,7 +32,7 @@ boost::asio::awaitable<boost::system::result<mark_result>> delivery_marks::mark(
       u.named_by_provider_id ? "1" : "0", ack.chat_order, ack.chat_pace, std::to_string(ack.pace_interval.count()),
       u.retry_attempt > 0 ? std::to_string(u.retry_attempt) : std::string(),
       u.retry_attempt > 0 ? std::to_string(u.retry_next_at_ms) : std::string(),
-      u.sent_at_ms > 0 ? std::to_string(u.sent_at_ms) : std::string());
+      u.sent_at_ms > 0 ? std::to_string(u.sent_at_ms) : std::string(), u.failure_code);
   auto r = co_await redis_.fcall(script(lua::delivery), std::move(keys), std::move(args));
   if (!r) co_return out(boost::system::in_place_error, r.error());
   if (r->is_error() || r->elements.empty())

@@ -143,16 +143,19 @@ test('a split reply that failed after its first parts says in the agent\'s langu
 });
 
 test('a reply on a channel no gateway sends on: refused, or failed once queued, says why in the agent\'s language', () => {
-  const stranded = 'no gateway sends on channel tg2 any more: not sent';
-  assert.equal(reasonText(stranded), 'no server sends on channel tg2 any more; reach the customer another way');
+  const reason = 'no gateway sends on channel tg2 any more: not sent';
+  const failure = { code: 'channel_unserved', channel: 'tg2' };
+  const stranded = [reason, failure];
+  assert.equal(reasonText(reason), reason, 'translated by its code, never by its words');
+  assert.equal(reasonText(...stranded), 'no server sends on channel tg2 any more; reach the customer another way');
   assert.equal(t('app.channelUnavailable', { channel: 'tg2' }), 'Not sent: no server sends on channel tg2 now. Reach the customer another way.');
   useLanguage('fa', fa);
-  assert.equal(reasonText(stranded), 'دیگر هیچ سروری روی کانال tg2 نمی‌فرستد؛ از راه دیگری با مشتری تماس بگیرید');
+  assert.equal(reasonText(...stranded), 'دیگر هیچ سروری روی کانال tg2 نمی‌فرستد؛ از راه دیگری با مشتری تماس بگیرید');
   assert.equal(t('app.channelUnavailable', { channel: 'tg2' }),
     'فرستاده نشد: اکنون هیچ سروری روی کانال tg2 نمی‌فرستد. از راه دیگری با مشتری تماس بگیرید.');
   // Exact: a missing translation falls back to English, which has tg2 in it too.
   useLanguage('ar', ar);
-  assert.equal(reasonText(stranded), 'لم يعد أي خادم يرسل على القناة tg2؛ تواصل مع العميل بطريقة أخرى');
+  assert.equal(reasonText(...stranded), 'لم يعد أي خادم يرسل على القناة tg2؛ تواصل مع العميل بطريقة أخرى');
   assert.equal(t('app.channelUnavailable', { channel: 'tg2' }),
     'لم تُرسل: لا يرسل أي خادم على القناة tg2 الآن. تواصل مع العميل بطريقة أخرى.');
 });

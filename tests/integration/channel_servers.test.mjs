@@ -108,6 +108,7 @@ test('a reply on a channel only another gateway serves goes out; with none left 
   assert.match(failed.reason, /no gateway sends on channel api2 any more/);
   assert.ok(failure.at >= lastWord + GRACE_MS - 200,
     `failed ${failure.at - lastWord} ms after the last beat ran out; the grace is ${GRACE_MS} ms`);
+  assert.deepEqual(failed.failure, { code: 'channel_unserved', channel: 'api2' }, 'the code the console translates');
   assert.equal(JSON.parse(cli('HGET', `pasokh:conv:${conv}:delivery`, String(queued))).status, 'failed');
   assert.equal(cli('XPENDING', 'pasokh:outbox:api2', 'senders').split('\n')[0], '0', 'no entry left pending');
   assert.equal(cli('EXISTS', `pasokh:outbox:api2:chat:${conv}`), '0', 'the chat order is empty');

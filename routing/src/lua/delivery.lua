@@ -11,7 +11,9 @@
 -- from now: pace_from_answer; '' and 0 for none), retry attempt and next_at
 -- (with status 'pending' and no entry: a send that failed for a passing reason
 -- and goes again then; '' for none), sent_at (with status 'sent': when the
--- send began, kept on the record for read_watermark.lua; '' for none). A failed mail of unread web chat replies
+-- send began, kept on the record for read_watermark.lua; '' for none),
+-- failure code (with a reason: { code, channel } on the record as `failure`,
+-- which the console translates; '' for none). A failed mail of unread web chat replies
 -- marks every reply it carried. Answers
 -- { 'changed', conv, seq, campaign id or '' } | { 'unchanged', conv, seq } | { 'unknown' }.
 local channel, conv, mseq, status = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
@@ -21,6 +23,7 @@ local chat_order = ARGV[14] or ''
 local pace_key, pace_interval = ARGV[15] or '', tonumber(ARGV[16] or '0') or 0
 local retry_attempt, retry_next_at = tonumber(ARGV[17] or ''), tonumber(ARGV[18] or '')
 local sent_at = tonumber(ARGV[19] or '')
+local failure_code = ARGV[20] or ''
 local rank = { pending = 0, sent = 1, delivered = 2, read = 3, failed = 4 }
 -- Reasons are shown to agents: never a secret. A Telegram bot token is part
 -- of its API URL's path (/bot<id>:<secret>/sendMessage), should an error
@@ -70,6 +73,7 @@ local function frame_of(seq, record)
     message_id = conv .. ':' .. seq, status = record.status, at = record.at or now }
   if record.provider_message_id then frame.provider_message_id = record.provider_message_id end
   if record.reason then frame.reason = record.reason end
+  if record.failure then frame.failure = record.failure end
   if record.retrying then frame.retrying = record.retrying end
   return frame
 end
@@ -115,7 +119,10 @@ local header = delivery_header(conv)
 local function move(seq, record)
   local before = record.status
   record.status, record.at, record.retrying = status, now, nil
-  if reason ~= '' then record.reason = reason end
+  if reason ~= '' then
+    record.reason = reason
+    record.failure = failure_code ~= '' and { code = failure_code, channel = channel } or nil
+  end
   redis.call('HSET', dkey, seq, cjson.encode(record))
   publish_event(header, cjson.encode(frame_of(seq, record)))
   -- A campaign's message (campaign.lua wrote its record): counted once per

@@ -32,6 +32,9 @@ struct delivery_update {
   proto::delivery_status status = proto::delivery_status::sent;
   std::string provider_message_id;
   std::string reason;  // shown to the agent for failed messages
+  // With reason: what the console translates it by ("channel_unserved"), so
+  // it never reads the English text; empty for a provider's own words.
+  std::string failure_code;
   // With conversation_id: the report names the message itself (a bounce
   // returning our Message-ID, which encodes conversation and seq, so it is
   // found after the provider id's lookup key expired). It counts only for

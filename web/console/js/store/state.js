@@ -125,6 +125,7 @@ export class Timeline {
     if (!d || m.direction !== 'out') return m;
     const status = later(m.status ?? 'pending', d.status);
     return { ...m, status, failure_reason: status === 'failed' ? (d.reason ?? m.failure_reason) : m.failure_reason,
+      failure: status === 'failed' ? (d.failure ?? m.failure) : m.failure,
       emailed_at: d.emailed_at ?? m.emailed_at, retrying: status === 'pending' ? d.retrying : undefined };
   }
   // A `delivery` event; false when it changes nothing (late or repeated).

@@ -81,13 +81,12 @@ function unsupportedItem(a) {
 // customer before one failed (gateway/src/messenger_outbound.cpp parts_note),
 // in the agent's language: sent again, those parts would come twice.
 const PARTS_NOTE = /part (\d+) of (\d+) failed, parts? 1(?:–\d+)? (?:was|were) delivered: /;
-// A reply queued when the last gateway sending on its channel went (routing
-// channel_servers.cpp unserved_reason): nothing will send it.
-const UNSERVED = /^no gateway sends on channel (\S+) any more: not sent$/;
-export function reasonText(reason) {
+// `failure`: the delivery record's code for a reason of our own (a reply
+// queued when the last gateway sending on its channel went, routing
+// channel_servers.cpp), translated by code rather than read from the text.
+export function reasonText(reason, failure) {
+  if (failure?.code === 'channel_unserved') return t('msg.channelUnserved', { channel: failure.channel });
   if (!reason) return reason;
-  const unserved = UNSERVED.exec(reason);
-  if (unserved) return t('msg.channelUnserved', { channel: unserved[1] });
   return reason.replace(PARTS_NOTE, (m, failed, of) =>
     `${t('msg.partsDelivered', { failed: Number(failed), of: Number(of), first: 1, n: Number(failed) - 1 })}: `);
 }
@@ -137,7 +136,7 @@ function failureNote(m, convId, onSend) {
   const again = m.author === 'agent' && m.text
     ? h('button', { type: 'button', class: 'link', onclick: (e) => { e.currentTarget.disabled = true; onSend(convId, m.text); } }, t('msg.sendAgain'))
     : null;
-  return h('p', { class: 'failure', dir: 'auto' }, `${t('msg.notDelivered')}${m.failure_reason ? `: ${reasonText(m.failure_reason)}` : '.'} `, again);
+  return h('p', { class: 'failure', dir: 'auto' }, `${t('msg.notDelivered')}${m.failure_reason ? `: ${reasonText(m.failure_reason, m.failure)}` : '.'} `, again);
 }
 
 // A reply still pending because its sends fail for a passing reason (the
