@@ -82,17 +82,20 @@ struct channel_servers::state : std::enable_shared_from_this<state> {
     auto self = shared_from_this();
     while (!stopping) {
       auto unserved = co_await beat();
+      // A beat that failed goes again soon: at a start it may come before
+      // the connection, and other gateways would refuse replies on our
+      // channels until the next. The next beat is due on time whatever the
+      // sweep costs, so our own channels never lapse behind it.
+      const auto next_beat =
+          std::chrono::steady_clock::now() + (unserved ? opts.ttl / 3 : std::min(opts.ttl / 3, retry_failed_beat));
       if (unserved) {
         for (const auto& channel : *unserved) {
-          if (stopping) break;
+          if (stopping || std::chrono::steady_clock::now() >= next_beat) break;  // the rest after the next beat
           co_await fail_stranded(channel);
         }
       }
       if (stopping) break;
-      // A beat that failed goes again soon: at a start it may come before
-      // the connection, and other gateways would refuse replies on our
-      // channels until the next.
-      timer.expires_after(unserved ? opts.ttl / 3 : std::min(opts.ttl / 3, retry_failed_beat));
+      timer.expires_at(next_beat);
       boost::system::error_code ec;
       co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
     }
