@@ -114,6 +114,81 @@ awaitable<result<std::string>> page_json(store::redis_client& redis, const std::
       R"(,"counts":)" + counts_json(chosen.counts) + "}";
 }
 
+// One team's scan of its `list` ("open" or "resolved"): the list's newest
+// `scan_cap`, then the first `queue_head` of its queue that the list does
+// not hold (their score from the hash, as for the agent's own), with their
+// states in one pass. Ended ones left in the open list are taken out of it.
+awaitable<result<team_scan>> scan_team(store::redis_client& redis, const std::string& prefix, const std::string& team,
+                                       const std::string& list, int scan_cap, int queue_head) {
+  std::vector<std::vector<std::string>> lists{
+      {"ZREVRANGE", prefix + "team:" + team + ":" + list, "0", std::to_string(std::max(scan_cap, 1) - 1), "WITHSCORES"}};
+  if (queue_head > 0) lists.push_back({"ZRANGE", prefix + "queue:" + team, "0", std::to_string(queue_head - 1)});
+  auto answers = co_await redis.exec_pipeline(std::move(lists));
+  if (!answers) co_return answers.error();
+
+  std::vector<inbox_candidate> read;
+  std::unordered_map<std::string, std::size_t> at;
+  const auto& ids = (*answers)[0].elements;
+  for (std::size_t i = 0; i + 1 < ids.size(); i += 2)
+    if (at.emplace(ids[i].str, read.size()).second) read.push_back({ids[i].str, number_of(ids[i + 1].str), {}, {}, {}, false});
+  const auto listed = read.size();
+  std::vector<std::string> heads;
+  if (queue_head > 0)
+    for (const auto& id : (*answers)[1].elements) {
+      heads.push_back(id.str);
+      if (at.emplace(id.str, read.size()).second) read.push_back({id.str, 0, {}, {}, {}, false});
+    }
+  auto states = co_await read_states(redis, prefix, read, listed);
+  if (!states) co_return states.error();
+
+  if (list == "open") {
+    std::vector<std::pair<std::string, std::string>> left_behind;
+    for (std::size_t i = 0; i < listed; ++i)
+      if (!read[i].status.empty() && !is_open(read[i].status)) left_behind.emplace_back(team, read[i].id);
+    co_await drop_ended(redis, prefix, left_behind);
+  }
+
+  team_scan scan;
+  for (const auto& id : heads) {
+    auto head = read[at[id]];
+    head.queue_head = true;
+    scan.queue_heads.push_back(std::move(head));
+  }
+  read.resize(listed);
+  scan.listed = std::move(read);
+  co_return scan;
+}
+
+// The list's JSON from each team's scan (in q.teams' order) and the agent's
+// own. The one builder of candidates, whether the scans were shared or not,
+// so that select_inbox orders ties alike: each once, from the first team
+// list naming it, then the agent's own (their states read here: per agent)
+// and the queue heads from no list.
+awaitable<result<std::string>> list_from_scans(store::redis_client& redis, const std::string& prefix,
+                                               const list_request& q, const std::vector<const team_scan*>& parts) {
+  auto own = co_await redis.exec(store::make_command("SMEMBERS", prefix + "agent:" + q.agent + ":convs"));
+  if (!own) co_return own.error();
+  if (own->is_error()) co_return store::make_error_code(store::redis_errc::server_error);
+
+  std::vector<inbox_candidate> candidates;
+  std::unordered_map<std::string, std::size_t> seen;
+  for (const auto* part : parts)
+    for (const auto& c : part->listed)
+      if (seen.emplace(c.id, candidates.size()).second) candidates.push_back(c);
+  const auto first_own = candidates.size();
+  for (const auto& id : own->elements)
+    if (seen.emplace(id.str, candidates.size()).second) candidates.push_back({id.str, 0, {}, {}, {}, false});
+  auto states = co_await read_states(redis, prefix, candidates, first_own, first_own);
+  if (!states) co_return states.error();
+  for (const auto* part : parts)
+    for (const auto& head : part->queue_heads) {
+      auto [at, added] = seen.emplace(head.id, candidates.size());
+      if (added) candidates.push_back(head);
+      candidates[at->second].queue_head = true;
+    }
+  co_return co_await page_json(redis, prefix, q, candidates);
+}
+
 }  // namespace
 
 inbox_selection select_inbox(const list_request& q, const std::vector<inbox_candidate>& candidates) {
@@ -142,132 +217,43 @@ inbox_selection select_inbox(const list_request& q, const std::vector<inbox_cand
   return out;
 }
 
+awaitable<result<team_scan>> read_team_scan(store::redis_client& redis, const std::string& prefix,
+                                            const std::string& team, int scan_cap, int queue_head) {
+  const std::string list = "open";
+  co_return co_await scan_team(redis, prefix, team, list, scan_cap, queue_head);
+}
+
+// Each team's scan read for this caller alone (resolved and closed ones
+// from the team's resolved list, with no queue heads).
 awaitable<result<std::string>> read_inbox_list(store::redis_client& redis, const std::string& prefix,
                                                const list_request& q) {
   const bool ended = q.status == "resolved" || q.status == "closed";
-  const std::string source = ended ? ":resolved" : ":open";
-  std::vector<std::vector<std::string>> lists{{"SMEMBERS", prefix + "agent:" + q.agent + ":convs"}};
-  for (const auto& t : q.teams)
-    lists.push_back({"ZREVRANGE", prefix + "team:" + t + source, "0", std::to_string(std::max(q.scan_cap, 1) - 1),
-                     "WITHSCORES"});
-  const bool queue_heads = !ended && q.queue_head > 0;
-  if (queue_heads)
-    for (const auto& t : q.teams) lists.push_back({"ZRANGE", prefix + "queue:" + t, "0", std::to_string(q.queue_head - 1)});
-  auto answers = co_await redis.exec_pipeline(std::move(lists));
-  if (!answers) co_return answers.error();
-
-  // Each conversation once: from the first team list naming it, then the
-  // agent's own and the queue heads from no list.
-  std::vector<inbox_candidate> candidates;
-  std::vector<std::string> found_in;  // the team list of each candidate ("" for the agent's own)
-  std::unordered_map<std::string, std::size_t> seen;  // id -> its candidate
-  for (std::size_t t = 0; t < q.teams.size(); ++t) {
-    const auto& ids = (*answers)[t + 1].elements;
-    for (std::size_t i = 0; i + 1 < ids.size(); i += 2)
-      if (seen.emplace(ids[i].str, candidates.size()).second) {
-        candidates.push_back({ids[i].str, number_of(ids[i + 1].str), {}, {}, {}, false});
-        found_in.push_back(q.teams[t]);
-      }
+  const std::string list = ended ? "resolved" : "open";
+  const int queue_head = ended ? 0 : q.queue_head;
+  std::vector<team_scan> scans;
+  scans.reserve(q.teams.size());
+  for (const auto& t : q.teams) {
+    auto part = co_await scan_team(redis, prefix, t, list, q.scan_cap, queue_head);
+    if (!part) co_return part.error();
+    scans.push_back(std::move(*part));
   }
-  const auto first_own = candidates.size();
-  for (const auto& id : (*answers)[0].elements)
-    if (seen.emplace(id.str, candidates.size()).second) candidates.push_back({id.str, 0, {}, {}, {}, false});
-  // A long queue's head is its oldest: beyond the newest scan_cap, read too.
-  if (queue_heads)
-    for (std::size_t t = 0; t < q.teams.size(); ++t)
-      for (const auto& id : (*answers)[q.teams.size() + 1 + t].elements) {
-        auto [at, added] = seen.emplace(id.str, candidates.size());
-        if (added) candidates.push_back({id.str, 0, {}, {}, {}, false});
-        candidates[at->second].queue_head = true;
-      }
-
-  auto read = co_await read_states(redis, prefix, candidates, first_own);
-  if (!read) co_return read.error();
-  if (!ended) {
-    std::vector<std::pair<std::string, std::string>> left_behind;
-    for (std::size_t i = 0; i < first_own; ++i)
-      if (!candidates[i].status.empty() && !is_open(candidates[i].status)) left_behind.emplace_back(found_in[i], candidates[i].id);
-    co_await drop_ended(redis, prefix, left_behind);
-  }
-
-  co_return co_await page_json(redis, prefix, q, candidates);
-}
-
-awaitable<result<team_scan>> read_team_scan(store::redis_client& redis, const std::string& prefix,
-                                            const std::string& team, int scan_cap, int queue_head) {
-  std::vector<std::vector<std::string>> lists{
-      {"ZREVRANGE", prefix + "team:" + team + ":open", "0", std::to_string(std::max(scan_cap, 1) - 1), "WITHSCORES"}};
-  if (queue_head > 0) lists.push_back({"ZRANGE", prefix + "queue:" + team, "0", std::to_string(queue_head - 1)});
-  auto answers = co_await redis.exec_pipeline(std::move(lists));
-  if (!answers) co_return answers.error();
-
-  // The listed ones, then the queue heads the list does not hold (their
-  // score from the hash, as read_inbox_list scores them): states in one pass.
-  std::vector<inbox_candidate> read;
-  std::unordered_map<std::string, std::size_t> at;
-  const auto& ids = (*answers)[0].elements;
-  for (std::size_t i = 0; i + 1 < ids.size(); i += 2)
-    if (at.emplace(ids[i].str, read.size()).second) read.push_back({ids[i].str, number_of(ids[i + 1].str), {}, {}, {}, false});
-  const auto listed = read.size();
-  std::vector<std::string> heads;
-  if (queue_head > 0)
-    for (const auto& id : (*answers)[1].elements) {
-      heads.push_back(id.str);
-      if (at.emplace(id.str, read.size()).second) read.push_back({id.str, 0, {}, {}, {}, false});
-    }
-  auto states = co_await read_states(redis, prefix, read, listed);
-  if (!states) co_return states.error();
-
-  std::vector<std::pair<std::string, std::string>> left_behind;
-  for (std::size_t i = 0; i < listed; ++i)
-    if (!read[i].status.empty() && !is_open(read[i].status)) left_behind.emplace_back(team, read[i].id);
-  co_await drop_ended(redis, prefix, left_behind);
-
-  team_scan scan;
-  for (const auto& id : heads) {
-    auto head = read[at[id]];
-    head.queue_head = true;
-    scan.queue_heads.push_back(std::move(head));
-  }
-  read.resize(listed);
-  scan.listed = std::move(read);
-  co_return scan;
+  std::vector<const team_scan*> parts;
+  for (const auto& s : scans) parts.push_back(&s);
+  co_return co_await list_from_scans(redis, prefix, q, parts);
 }
 
 awaitable<result<std::string>> read_inbox_list(store::redis_client& redis, const std::string& prefix,
                                                const list_request& q, team_scans& scans, team_scans::moment need) {
   if (!q.status.empty() && q.status != "open") co_return co_await read_inbox_list(redis, prefix, q);
-  std::vector<team_scans::shared_scan> parts;
+  std::vector<team_scans::shared_scan> shared;
   for (const auto& t : q.teams) {
     auto part = co_await scans.read(t, q.scan_cap, q.queue_head, need);
     if (!part) co_return part.error();
-    parts.push_back(std::move(*part));
+    shared.push_back(std::move(*part));
   }
-  auto own = co_await redis.exec(store::make_command("SMEMBERS", prefix + "agent:" + q.agent + ":convs"));
-  if (!own) co_return own.error();
-  if (own->is_error()) co_return store::make_error_code(store::redis_errc::server_error);
-
-  // The candidates in read_inbox_list's order, so that select_inbox orders
-  // ties alike: each once, from the first team list naming it, then the
-  // agent's own (their states read here: per agent) and the queue heads
-  // from no list.
-  std::vector<inbox_candidate> candidates;
-  std::unordered_map<std::string, std::size_t> seen;
-  for (const auto& part : parts)
-    for (const auto& c : part->listed)
-      if (seen.emplace(c.id, candidates.size()).second) candidates.push_back(c);
-  const auto first_own = candidates.size();
-  for (const auto& id : own->elements)
-    if (seen.emplace(id.str, candidates.size()).second) candidates.push_back({id.str, 0, {}, {}, {}, false});
-  auto states = co_await read_states(redis, prefix, candidates, first_own, first_own);
-  if (!states) co_return states.error();
-  for (const auto& part : parts)
-    for (const auto& head : part->queue_heads) {
-      auto [at, added] = seen.emplace(head.id, candidates.size());
-      if (added) candidates.push_back(head);
-      candidates[at->second].queue_head = true;
-    }
-  co_return co_await page_json(redis, prefix, q, candidates);
+  std::vector<const team_scan*> parts;
+  for (const auto& s : shared) parts.push_back(s.get());
+  co_return co_await list_from_scans(redis, prefix, q, parts);
 }
 
 }  // namespace pasokh::routing
