@@ -11,13 +11,6 @@ using boost::asio::awaitable;
 
 namespace {
 
-store::result<void> checked(const store::result<std::vector<store::reply>>& r) {
-  if (!r) return r.error();
-  if (std::any_of(r->begin(), r->end(), [](const store::reply& one) { return one.is_error(); }))
-    return make_error_code(store::redis_errc::server_error);
-  return {};
-}
-
 awaitable<store::result<void>> delete_keys(store::redis_client& redis, std::vector<std::string> keys) {
   if (keys.empty()) co_return store::result<void>{};
   auto del = store::make_command("DEL");
@@ -29,6 +22,13 @@ awaitable<store::result<void>> delete_keys(store::redis_client& redis, std::vect
 }
 
 }  // namespace
+
+store::result<void> checked(const store::result<std::vector<store::reply>>& r) {
+  if (!r) return r.error();
+  if (std::any_of(r->begin(), r->end(), [](const store::reply& one) { return one.is_error(); }))
+    return make_error_code(store::redis_errc::server_error);
+  return {};
+}
 
 std::string key(std::string_view prefix, std::string_view id) {
   return std::string(prefix) + "attachment:" + std::string(id);

@@ -12,6 +12,7 @@
 namespace pasokh::gateway {
 
 namespace email = connectors::email;
+using attachment_blobs::checked;
 using boost::asio::awaitable;
 
 namespace {
@@ -22,13 +23,6 @@ constexpr std::size_t max_message_id_bytes = 512;
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
-}
-
-email_result<void> checked(const store::result<std::vector<store::reply>>& r) {
-  if (!r) return r.error();
-  for (const auto& one : *r)
-    if (one.is_error()) return make_error_code(store::redis_errc::server_error);
-  return {};
 }
 
 }  // namespace

@@ -39,6 +39,9 @@ struct blob {
   std::string_view content;
 };
 
+// A pipeline's outcome: its failure, or server_error when any reply is an error.
+store::result<void> checked(const store::result<std::vector<store::reply>>& r);
+
 std::string key(std::string_view prefix, std::string_view id);
 std::string content_key(std::string_view prefix, std::string_view id);
 std::string part_key(std::string_view prefix, std::string_view id);
