@@ -58,6 +58,25 @@ http_response attachment_download(const std::string& name, const std::string& mi
   return res;
 }
 
+awaitable<http_response> serve_attachment(services& s, const std::string& id, const std::string& owner_field,
+                                          const std::string& not_found, attachment_access access) {
+  auto blob = co_await s.redis.exec(
+      store::make_command("HMGET", attachment_blobs::key(s.cfg.redis.prefix, id), "name", "mime_type", owner_field));
+  if (!blob || blob->is_error() || blob->elements.size() != 3) co_return unavailable();
+  if (blob->elements[0].is_nil()) {
+    global_metrics().errors.inc("not_found");
+    co_return error_response(404, "not_found", not_found);
+  }
+  if (auto refused = co_await access(blob->elements[2])) co_return std::move(*refused);
+  auto bytes = co_await attachment_blobs::read(s.file_bytes(), s.cfg.redis.prefix, id);
+  if (!bytes) co_return unavailable();
+  if (!*bytes) {
+    global_metrics().errors.inc("not_found");
+    co_return error_response(404, "not_found", not_found);
+  }
+  co_return attachment_download(blob->elements[0].str, blob->elements[1].str, std::move(**bytes));
+}
+
 void add_attachment_routes(router& r, services& s) {
   r.add("GET", "/api/v1/attachments/{id}", [&s](const http_request& req, const route_params& p) -> awaitable<http_response> {
     auto who = co_await require_agent(s, req, "");
@@ -68,33 +87,22 @@ void add_attachment_routes(router& r, services& s) {
       global_metrics().errors.inc("not_found");
       co_return error_response(404, "not_found", "no such attachment");
     }
-    // Its name, type and conversation on the main connection (small); its
-    // bytes on the files connection, a chunk a command (attachment_blobs.hpp).
-    auto blob = co_await s.redis.exec(store::make_command("HMGET", attachment_blobs::key(s.cfg.redis.prefix, id),
-                                                          "name", "mime_type", "conversation"));
-    if (!blob || blob->is_error()) co_return unavailable();
-    if (blob->elements.size() != 3 || blob->elements[0].is_nil()) {
-      global_metrics().errors.inc("not_found");
-      co_return error_response(404, "not_found", "no such attachment (it may have expired)");
-    }
-    const auto& conv = blob->elements[2];
-    auto convs = conv.is_nil() ? std::vector<std::string>{} : std::vector<std::string>{conv.str};
-    // Named, not temporaries inside co_await (GCC 12 mishandles those).
     const auto& caller = std::get<agent>(who);
-    // '': its mail is not filed (a retry files it), so nobody's yet.
-    auto access = conversation_access::forbidden;
-    if (conv.is_nil() || !conv.str.empty()) access = co_await file_access(s, caller, convs);
-    if (auto refused = file_refusal(access)) {
-      global_metrics().errors.inc("attachment_forbidden");
-      co_return std::move(*refused);
-    }
-    auto bytes = co_await attachment_blobs::read(s.file_bytes(), s.cfg.redis.prefix, id);
-    if (!bytes) co_return unavailable();
-    if (!*bytes) {
-      global_metrics().errors.inc("not_found");
-      co_return error_response(404, "not_found", "no such attachment (it may have expired)");
-    }
-    co_return attachment_download(blob->elements[0].str, blob->elements[1].str, std::move(**bytes));
+    // Those who may see its conversation; '': its mail is not filed (a retry
+    // files it), so nobody's yet.
+    attachment_access may_open = [&s, &caller](const store::reply& conv) -> awaitable<std::optional<http_response>> {
+      auto access = conversation_access::forbidden;
+      if (conv.is_nil() || !conv.str.empty()) {
+        auto convs = conv.is_nil() ? std::vector<std::string>{} : std::vector<std::string>{conv.str};
+        access = co_await file_access(s, caller, convs);
+      }
+      auto refused = file_refusal(access);
+      if (refused) global_metrics().errors.inc("attachment_forbidden");
+      co_return refused;
+    };
+    const std::string owner_field = "conversation";
+    const std::string not_found = "no such attachment (it may have expired)";
+    co_return co_await serve_attachment(s, id, owner_field, not_found, std::move(may_open));
   });
 }
 

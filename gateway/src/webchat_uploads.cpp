@@ -151,21 +151,14 @@ awaitable<http_response> download(webchat_service& w, const http_request& req, c
   if (auto* res = std::get_if<http_response>(&who)) co_return std::move(*res);
   const auto& caller = std::get<upload_caller>(who);
   if (!plain_id(id)) co_return error_response(404, "not_found", "no such file");
-  auto& s = w.core();
-  auto blob = co_await s.redis.exec(
-      store::make_command("HMGET", attachment_blobs::key(s.cfg.redis.prefix, id), "name", "mime_type", "visitor"));
-  if (!blob || blob->is_error() || blob->elements.size() != 3) co_return unavailable();
-  if (blob->elements[0].is_nil() || blob->elements[2].str != caller.visitor) {
+  const std::string owner_field = "visitor";
+  const std::string not_found = "no such file (it may have expired)";
+  attachment_access own_only = [&caller, &not_found](const store::reply& visitor) -> awaitable<std::optional<http_response>> {
+    if (visitor.str == caller.visitor) co_return std::nullopt;
     global_metrics().errors.inc("not_found");
-    co_return error_response(404, "not_found", "no such file (it may have expired)");
-  }
-  auto bytes = co_await attachment_blobs::read(s.file_bytes(), s.cfg.redis.prefix, id);
-  if (!bytes) co_return unavailable();
-  if (!*bytes) {
-    global_metrics().errors.inc("not_found");
-    co_return error_response(404, "not_found", "no such file (it may have expired)");
-  }
-  co_return attachment_download(blob->elements[0].str, blob->elements[1].str, std::move(**bytes));
+    co_return error_response(404, "not_found", not_found);
+  };
+  co_return co_await serve_attachment(w.core(), id, owner_field, not_found, std::move(own_only));
 }
 
 }  // namespace

@@ -9,8 +9,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -108,5 +110,18 @@ void add_email_webhook_routes(router& r, services& s, const std::vector<std::uni
 void add_attachment_routes(router& r, services& s);
 // A stored attachment's answer: a download in a sandbox, never a page of ours.
 http_response attachment_download(const std::string& name, const std::string& mime_type, std::string content);
+
+// Decides whether the caller may open a stored file from its hash's
+// `owner_field` (nil when the hash lacks it): none to serve it, or the answer
+// that refuses.
+using attachment_access =
+    std::function<boost::asio::awaitable<std::optional<http_response>>(const store::reply& owner)>;
+// A stored file's download: its name, type and `owner_field` on the main
+// connection, `access` on the owner, then its bytes on the files connection a
+// chunk a command (attachment_blobs.hpp); 404 with `not_found` as the
+// message when the file is not there (expired, or deleted in between).
+boost::asio::awaitable<http_response> serve_attachment(services& s, const std::string& id,
+                                                       const std::string& owner_field, const std::string& not_found,
+                                                       attachment_access access);
 
 }  // namespace pasokh::gateway
