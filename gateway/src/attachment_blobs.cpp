@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 
+#include "pasokh/gateway/retries.hpp"
 #include "pasokh/routing/lua_script.hpp"
 
 namespace pasokh::gateway::attachment_blobs {
@@ -148,6 +149,21 @@ awaitable<store::result<void>> drop_staged(store::redis_client& redis, std::stri
   std::vector<std::string> keys;
   for (const auto& id : ids) keys.push_back(part_key(prefix, id));
   co_return co_await delete_keys(redis, std::move(keys));
+}
+
+awaitable<void> clean_up_failed_store(store::redis_client& main, std::string_view prefix,
+                                      const std::vector<std::string>& ids, left_by_failure what,
+                                      const std::function<bool()>& stopping) {
+  if (ids.empty()) co_return;
+  auto attempt = [&]() -> awaitable<bool> {
+    if (what == left_by_failure::everything) {
+      auto r = co_await drop(main, prefix, ids);
+      co_return r.has_value();
+    }
+    auto r = co_await drop_staged(main, prefix, ids);
+    co_return r.has_value();
+  };
+  co_await with_retries(attempt, retry_policy{}, stopping);
 }
 
 }  // namespace pasokh::gateway::attachment_blobs

@@ -116,9 +116,13 @@ awaitable<email_result<void>> email_store::put_attachments(const std::vector<sto
   std::vector<attachment_blobs::blob> blobs;
   for (const auto& a : attachments) blobs.push_back({a.id, a.name, a.mime_type, channel_, a.content});
   auto kept = co_await attachment_blobs::put_unfiled(files_, prefix_, blobs, attachment_ttl_);
-  // What a failed put staged goes now (else the parts' TTL takes it); on the
-  // main connection: the files one may be what failed.
-  if (!kept) co_await drop_attachments(attachments);
+  // What a failed put left goes now, kept copies too: unfiled, nobody's, and
+  // the mail is stored again under new ids.
+  if (!kept) {
+    std::vector<std::string> ids;
+    for (const auto& a : attachments) ids.push_back(a.id);
+    co_await attachment_blobs::clean_up_failed_store(redis_, prefix_, ids, attachment_blobs::left_by_failure::everything);
+  }
   co_return kept;
 }
 

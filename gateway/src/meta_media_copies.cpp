@@ -25,6 +25,7 @@
 #include "pasokh/connectors/http/client.hpp"
 #include "pasokh/connectors/http/url.hpp"
 #include "pasokh/gateway/attachment_blobs.hpp"
+#include "pasokh/gateway/retries.hpp"
 #include "pasokh/gateway/http.hpp"
 #include "pasokh/gateway/metrics.hpp"
 #include "pasokh/gateway/password.hpp"
@@ -219,22 +220,15 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
   // (OOM: a copy Redis just refused still holds its memory for a moment),
   // the call is made again a few times; else the claim ends with its lease.
   awaitable<void> finish(std::string_view op, const claim& c, std::chrono::milliseconds delay = {}, int tries = 4) {
-    auto wait = std::chrono::milliseconds(250);
-    for (int i = 1;; ++i, wait *= 2) {
+    auto attempt = [&]() -> awaitable<bool> {
       auto a = args_of(s, op);
       a.push_back(c.member);
       a.push_back(c.token);
       if (op == "retry") a.push_back(std::to_string(delay.count()));
       auto r = co_await call(redis, std::move(a));
-      if ((r && !r->is_error()) || i >= tries || stopping) co_return;
-      co_await pause_for(wait);
-    }
-  }
-
-  awaitable<void> pause_for(std::chrono::milliseconds wait) {
-    net::steady_timer pause_timer(strand, wait);
-    boost::system::error_code ec;
-    co_await pause_timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+      co_return r && !r->is_error();
+    };
+    co_await with_retries(attempt, retry_policy{tries}, [this] { return stopping; });
   }
 
   // Stopping mid-copy: the message is due again now, for the next instance,
@@ -432,16 +426,11 @@ struct meta_media_copier::state : std::enable_shared_from_this<state> {
     co_return r.has_value();
   }
 
-  // What a failed attempt staged. A reset that failed the write may still be
-  // reconnecting: a few tries, then the parts' TTL takes them.
+  // What a failed attempt staged (never a copy it may have filed).
   awaitable<void> drop_staged(const std::vector<std::string>& ids) {
-    if (ids.empty()) co_return;
-    auto wait = std::chrono::milliseconds(250);
-    for (int i = 1;; ++i, wait *= 2) {
-      auto r = co_await attachment_blobs::drop_staged(redis, s.cfg.redis.prefix, ids);
-      if (r || i >= 4 || stopping) co_return;
-      co_await pause_for(wait);
-    }
+    co_await attachment_blobs::clean_up_failed_store(s.redis, s.cfg.redis.prefix, ids,
+                                                     attachment_blobs::left_by_failure::staged_parts,
+                                                     [this] { return stopping; });
   }
 
   // Counted each time; logged once a while per kind, naming the host only

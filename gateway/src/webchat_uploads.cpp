@@ -133,7 +133,8 @@ awaitable<http_response> upload(webchat_service& w, const http_request& req) {
   }
   if (!kept) {
     const std::vector<std::string> ids{id};
-    co_await attachment_blobs::drop_staged(files, s.cfg.redis.prefix, ids);  // else its TTL takes it
+    co_await attachment_blobs::clean_up_failed_store(s.redis, s.cfg.redis.prefix, ids,
+                                                     attachment_blobs::left_by_failure::staged_parts);
     co_return unavailable();
   }
   global_metrics().webchat_uploads.inc("accepted");

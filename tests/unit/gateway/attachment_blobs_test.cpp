@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "pasokh/gateway/retries.hpp"
+
 namespace pasokh::gateway::attachment_blobs {
 namespace {
 
@@ -33,6 +39,47 @@ TEST(AttachmentBlobs, NamesTheStoredAndTheStagedKeysApart) {
   EXPECT_EQ(key("pasokh:", "att_1"), "pasokh:attachment:att_1");
   EXPECT_EQ(content_key("pasokh:", "att_1"), "pasokh:attachment:att_1:content");
   EXPECT_EQ(part_key("pasokh:", "att_1"), "pasokh:attachment_part:att_1");
+}
+
+// Runs with_retries over an attempt that works on call `works_on` (0: never).
+struct retried {
+  bool worked = false;
+  int calls = 0;
+  std::chrono::steady_clock::duration took{};
+};
+retried run_retries(int works_on, retry_policy policy, int give_up_after = 0) {
+  boost::asio::io_context io;
+  retried out;
+  const auto start = std::chrono::steady_clock::now();
+  auto attempt = [&]() -> boost::asio::awaitable<bool> { co_return ++out.calls == works_on; };
+  auto give_up = [&] { return give_up_after > 0 && out.calls >= give_up_after; };
+  boost::asio::co_spawn(
+      io, [&]() -> boost::asio::awaitable<void> { out.worked = co_await with_retries(attempt, policy, give_up); },
+      boost::asio::detached);
+  io.run();
+  out.took = std::chrono::steady_clock::now() - start;
+  return out;
+}
+
+TEST(Retries, TriesAgainWithDoublingWaitsUntilOneWorksOrTheTriesAreSpent) {
+  using std::chrono::milliseconds;
+  auto third = run_retries(3, {4, milliseconds(10)});
+  EXPECT_TRUE(third.worked);
+  EXPECT_EQ(third.calls, 3);
+  EXPECT_GE(third.took, milliseconds(30)) << "waited 10 then 20";
+
+  auto never = run_retries(0, {4, milliseconds(5)});
+  EXPECT_FALSE(never.worked);
+  EXPECT_EQ(never.calls, 4);
+  EXPECT_GE(never.took, milliseconds(35)) << "waited 5, 10 and 20; none after the last";
+
+  EXPECT_EQ(run_retries(1, {4, milliseconds(1000)}).calls, 1) << "no wait after one that worked";
+}
+
+TEST(Retries, StopsTryingOnceToldToGiveUp) {
+  auto stopped = run_retries(0, {4, std::chrono::milliseconds(1)}, 2);
+  EXPECT_FALSE(stopped.worked);
+  EXPECT_EQ(stopped.calls, 2);
 }
 
 }  // namespace

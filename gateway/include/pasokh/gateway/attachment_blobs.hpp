@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -87,5 +88,20 @@ boost::asio::awaitable<store::result<void>> stage(store::redis_client& redis, st
 // was lost may have filed it).
 boost::asio::awaitable<store::result<void>> drop_staged(store::redis_client& redis, std::string_view prefix,
                                                         const std::vector<std::string>& ids);
+
+// What a failed store leaves to clean up: the staged parts only (a store
+// whose reply was lost may have filed a copy someone now names), or the
+// stored copies too (nobody can have learnt their ids).
+enum class left_by_failure { staged_parts, everything };
+
+// Cleans up after a failed store of `ids`, on `main`: the store ran on the
+// files connection, whose trouble (a chunk that timed out, a reset that is
+// still reconnecting) is what most often failed it, while a DEL is a tiny
+// command that holds the main connection no longer than any other. Tried a
+// few times (retries.hpp) unless `stopping()`; after that the parts' TTL
+// (staged_ttl) takes them.
+boost::asio::awaitable<void> clean_up_failed_store(store::redis_client& main, std::string_view prefix,
+                                                   const std::vector<std::string>& ids, left_by_failure what,
+                                                   const std::function<bool()>& stopping = [] { return false; });
 
 }  // namespace pasokh::gateway::attachment_blobs
