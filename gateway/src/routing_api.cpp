@@ -527,11 +527,9 @@ void add_routing_routes(router& r, services& s) {
     if (auto* err = std::get_if<http_response>(&who)) co_return *err;
     const auto& id = p.at("id");
     if (id == std::get<agent>(who).id) co_return reject(409, "self", "you cannot remove yourself");
-    auto exists = co_await s.redis.exec(store::make_command("EXISTS", s.cfg.redis.prefix + "agent:" + id));
-    if (!exists || exists->is_error()) co_return unavailable();
-    if (exists->integer == 0) co_return reject(404, "not_found", "no agent " + id);
-    // Checked and done in one script, as a demotion: two admins removing
-    // each other at once would otherwise both succeed and leave no admin.
+    // Checked (gone already: 404) and done in one script, as a demotion: two
+    // admins removing each other at once would otherwise both succeed and
+    // leave no admin.
     auto d = co_await s.routing->delete_agent(id, std::get<agent>(who).id);
     if (!d) co_return unavailable();
     if (*d == "not_found") co_return reject(404, "not_found", "no agent " + id);
