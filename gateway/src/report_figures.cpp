@@ -3,6 +3,8 @@
 // No I/O here.
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <optional>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -165,14 +167,40 @@ std::int64_t calendar::day_start(std::int64_t day) const {
   return tz ? tz->to_utc(day * 86400) * 1000 : day * day_ms;
 }
 
-int week_start_of(std::string_view zone) {
+namespace {
+
+std::optional<int> listed_week_start(std::string_view zone) {
   static constexpr std::string_view saturday[] = {"Asia/Tehran", "Asia/Kabul", "Asia/Baghdad", "Asia/Kuwait", "Asia/Qatar",
                                                   "Asia/Bahrain", "Asia/Muscat", "Asia/Amman", "Asia/Damascus",
                                                   "Africa/Cairo", "Africa/Tripoli", "Africa/Algiers", "Africa/Khartoum"};
   static constexpr std::string_view sunday[] = {"Asia/Riyadh", "Asia/Aden"};
   if (std::find(std::begin(saturday), std::end(saturday), zone) != std::end(saturday)) return 6;
   if (std::find(std::begin(sunday), std::end(sunday), zone) != std::end(sunday)) return 0;
-  return 1;
+  return std::nullopt;
+}
+
+// The zone an alias in `dir` links to ("Iran" -> "Asia/Tehran"); "" when it is none.
+std::string linked_zone(const std::string& dir, const std::string& name) {
+  std::error_code ec;
+  const auto link = std::filesystem::path(dir) / name;
+  if (!std::filesystem::is_symlink(link, ec)) return {};
+  auto target = std::filesystem::canonical(link, ec);
+  if (ec) return {};
+  auto base = std::filesystem::canonical(dir, ec);
+  if (ec) return {};
+  return target.lexically_relative(base).generic_string();
+}
+
+}  // namespace
+
+int week_start_of(std::string_view zone) { return listed_week_start(zone).value_or(1); }
+
+int week_start_of(const routing::time_zone& tz, const std::string& zoneinfo_dir, std::int64_t now_s) {
+  if (auto listed = listed_week_start(tz.name())) return *listed;
+  if (auto linked = listed_week_start(linked_zone(zoneinfo_dir, tz.name()))) return *linked;
+  // Iran's and Afghanistan's offsets are theirs alone: a fixed UTC+03:30 is Iran.
+  const int offset = tz.offset_at(now_s);
+  return offset == 12600 || offset == 16200 ? 6 : 1;
 }
 
 std::vector<bucket> buckets(const calendar& cal, grouping g, std::int64_t from, std::int64_t to) {

@@ -276,7 +276,8 @@ std::variant<rp::query, http_response> parse_query(services& s, const http_reque
   else if (group == "week") q.group = rp::grouping::week;
   else if (!group.empty()) return reject(400, "invalid_field", "group: day or week");
   // Weeks start as they do where the report's days are; week_start overrides.
-  q.cal.week_start = rp::week_start_of(q.tz_name);
+  q.cal.week_start = q.cal.tz ? rp::week_start_of(*q.cal.tz, s.cfg.routing.zoneinfo_dir, now_ms() / 1000)
+                              : rp::week_start_of(q.tz_name);
   static const char* const days[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
   if (auto ws = req.query_param("week_start"); !ws.empty()) {
     auto it = std::find(std::begin(days), std::end(days), ws);

@@ -408,6 +408,24 @@ TEST(ReportTimeline, ACampaignAnsweredInAnEarlierConversationStartsAContact) {
   }
 }
 
+TEST(ReportFigures, TheWeekStartsWhereTheZoneIsWhateverItWasCalled) {
+  using pasokh::routing::time_zone;
+  const std::int64_t now_s = 1'795'000'000;  // November 2026
+  auto start = [&](const char* name) {
+    return rp::week_start_of(*time_zone::load(name, "/usr/share/zoneinfo"), "/usr/share/zoneinfo", now_s);
+  };
+  EXPECT_EQ(start("UTC+03:30"), 6) << "Iran's offset";
+  EXPECT_EQ(start("UTC+04:30"), 6) << "Afghanistan's offset";
+  EXPECT_EQ(start("UTC+03:00"), 1);
+  EXPECT_EQ(start("UTC"), 1);
+  if (!have_zones()) GTEST_SKIP() << "no /usr/share/zoneinfo";
+  EXPECT_EQ(start("Asia/Tehran"), 6);
+  EXPECT_EQ(start("Iran"), 6) << "an alias of Asia/Tehran";
+  EXPECT_EQ(start("Egypt"), 6) << "an alias of Africa/Cairo, by its link";
+  EXPECT_EQ(start("Asia/Riyadh"), 0);
+  EXPECT_EQ(start("Europe/Berlin"), 1);
+}
+
 TEST(ReportFigures, Percentiles) {
   EXPECT_EQ(rp::percentile({}, 50), 0);
   EXPECT_EQ(rp::percentile({5, 1, 3, 2, 4}, 50), 3);

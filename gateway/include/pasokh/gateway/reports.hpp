@@ -131,6 +131,11 @@ struct calendar {
 // CLDR has it for its country: Saturday in Iran, Afghanistan and most Arab
 // countries, Sunday in Saudi Arabia and Yemen, else Monday (ISO).
 int week_start_of(std::string_view zone);
+// The same for a loaded zone, whatever it was called: an alias (a link in
+// `zoneinfo_dir`, e.g. Iran -> Asia/Tehran) as the zone it names, and a
+// fixed UTC+03:30 or +04:30 (Iran's and Afghanistan's offsets at `now_s`,
+// no one else's) Saturday.
+int week_start_of(const routing::time_zone& tz, const std::string& zoneinfo_dir, std::int64_t now_s);
 enum class grouping { none, day, week };
 // The buckets covering [from, to): each [start, next start), the first
 // clipped to `from`, labelled by its local date YYYY-MM-DD.
