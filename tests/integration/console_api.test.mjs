@@ -139,6 +139,7 @@ test('role and team checks, bad input: clear 4xx JSON errors', async () => {
     ['POST', '/api/v1/admin/canned', boss, { shortcut: 'hi' }, 400],
     ['PUT', '/api/v1/admin/canned/cr_404', boss, { shortcut: 'hi', text: 'x' }, 404],
     ['DELETE', '/api/v1/admin/canned/cr_404', boss, undefined, 404],
+    ['DELETE', '/api/v1/admin/agents/ag_nobody', boss, undefined, 404],  // agent_admin.lua's own check
   ];
   for (const [method, path, token, body, want] of cases) {
     const r = await call(method, path, token, body);
