@@ -1027,17 +1027,23 @@ test('Arabic without the letters Persian lacks (no ة أ إ ى): the panel turns
   await ctx.close();
 });
 
-// Persian typed on an Arabic keyboard: ي and ك for ی and ک, Persian words.
-const ARABIC_KEYBOARD_PERSIAN = 'ميخوام كالا رو مرجوع كنم';
-const PERSIAN_ONLY = /[پچژگکی]/;
-
-test('Persian typed on an Arabic keyboard (ي, ك) stays Persian: the panel, the message\'s language, the bot\'s answer, the file', async () => {
+// A widget on the evening page, connected, with every frame it sent kept.
+async function connectedKeepingSentFrames() {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   const sent = [];
   page.on('websocket', (ws) => ws.on('framesent', (f) => { try { sent.push(JSON.parse(f.payload)); } catch { /* binary */ } }));
   await openWidgetOn(page, 'evening');
   await connected(page);
+  return { ctx, page, sent };
+}
+
+// Persian typed on an Arabic keyboard: ي and ك for ی and ک, Persian words.
+const ARABIC_KEYBOARD_PERSIAN = 'ميخوام كالا رو مرجوع كنم';
+const PERSIAN_ONLY = /[پچژگکی]/;
+
+test('Persian typed on an Arabic keyboard (ي, ك) stays Persian: the panel, the message\'s language, the bot\'s answer, the file', async () => {
+  const { ctx, page, sent } = await connectedKeepingSentFrames();
   await write(page, ARABIC_KEYBOARD_PERSIAN);
   const answer = page.locator('.msg.bot .text').first();
   await answer.waitFor();
@@ -1054,12 +1060,7 @@ test('Persian typed on an Arabic keyboard (ي, ك) stays Persian: the panel, the
 const FINGLISH = 'salam, garanti yakhchal chand mahe?';
 
 test('Persian typed in Latin letters keeps the panel Persian and gets a Persian answer; English with "salam" turns it English, and back', async () => {
-  const ctx = await browser.newContext();
-  const page = await ctx.newPage();
-  const sent = [];
-  page.on('websocket', (ws) => ws.on('framesent', (f) => { try { sent.push(JSON.parse(f.payload)); } catch { /* binary */ } }));
-  await openWidgetOn(page, 'evening');
-  await connected(page);
+  const { ctx, page, sent } = await connectedKeepingSentFrames();
   // Every language the panel takes, to see that it never flashes English.
   await page.evaluate(() => {
     const root = document.querySelector('[data-pasokh-widget]').shadowRoot.querySelector('.root');
@@ -1094,12 +1095,7 @@ test('Persian typed in Latin letters keeps the panel Persian and gets a Persian 
 
 // Words Finglish shares with English (or French) are no sign of Persian.
 test('English with "merci", "dare" or "hast" on a Persian panel is sent as English', async () => {
-  const ctx = await browser.newContext();
-  const page = await ctx.newPage();
-  const sent = [];
-  page.on('websocket', (ws) => ws.on('framesent', (f) => { try { sent.push(JSON.parse(f.payload)); } catch { /* binary */ } }));
-  await openWidgetOn(page, 'evening');
-  await connected(page);
+  const { ctx, page, sent } = await connectedKeepingSentFrames();
   await write(page, FINGLISH);
   await page.locator('.msg.bot .text').first().waitFor();
   const english = 'Merci! I dare say the parcel hast arrived';
