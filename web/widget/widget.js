@@ -569,6 +569,7 @@
   var ws = null, live = false, replaying = false, attempt = 0, retryTimer = 0, pingTimer = 0, answerTimer = 0;
   var lastError = '', everConnected = false, sessionPromise = null, typingShownTimer = 0;
   var generation = 0;  // one more at End chat: an answer for the visitor before is dropped
+  var endedTokens = {};  // chats ended here: another tab's late save must not revive them
 
   function setBanner(text) { banner.textContent = text || ''; banner.hidden = !text; }
   function updateStatus() {
@@ -1273,6 +1274,7 @@
     if (text) sentTimer = setTimeout(showSent, 20000, '');
   }
   function forgetVisitor() {
+    if (state.token) endedTokens[state.token] = true;
     generation++;
     sessionPromise = null;
     var sock = ws;
@@ -1334,7 +1336,7 @@
       if (e.key !== STORE_KEY) return;
       if (e.newValue === null && state.token) { forgetVisitor(); return; }  // chat ended in another tab
       var s = load(), kept = {};
-      if (s.token && s.token !== state.token) { state.token = s.token; state.expiresAt = s.expires_at; state.issuedAt = s.issued_at; }
+      if (s.token && s.token !== state.token && !endedTokens[s.token]) { state.token = s.token; state.expiresAt = s.expires_at; state.issuedAt = s.issued_at; }
       // Another tab's message that tab has seen stored is not written back from here.
       (s.outbox || []).forEach(function (i) { kept[i && i.client_id] = true; });
       state.outbox = state.outbox.filter(function (i) { return mine[i.client_id] || kept[i.client_id]; });
